@@ -1,0 +1,249 @@
+/**
+ * Every error Tether raises. Each class carries a stable `code` that also travels over NATS, readonly context
+ * fields, the ids involved in its message, and the original `cause` when it wraps a library error.
+ * @module
+ */
+
+/** The JSON shape an error takes on the wire and in call replies. */
+export interface SerializedError {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+/** Options shared by every Tether error. */
+export interface BridgeErrorOptions {
+  readonly cause?: unknown;
+  readonly details?: Record<string, unknown>;
+}
+
+/**
+ * The base of every Tether error.
+ * @example
+ * try { await session.setVariable('t', 9) } catch (e) { if (e instanceof BridgeError) console.log(e.code) }
+ */
+export class BridgeError extends Error {
+  readonly code: string = 'bridge_error';
+  /** Structured context; what {@link BridgeError.toJSON} sends as `details`. */
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, options: BridgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.details = options.details ?? {};
+  }
+
+  /** The wire form: `{ code, message, details }`. */
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** A value, a name, an option or a payload that breaks the rules. Nothing was changed. */
+export class ValidationError extends BridgeError {
+  override readonly code = 'validation_failed';
+  /** The variable (or field) the error is about, when there is one. */
+  readonly variable: string | undefined;
+
+  constructor(message: string, options: BridgeErrorOptions & { variable?: string } = {}) {
+    super(message, { ...options, details: { ...options.details, ...(options.variable ? { variable: options.variable } : {}) } });
+    this.variable = options.variable;
+  }
+}
+
+/** The named variable does not exist in the session. */
+export class VariableNotFoundError extends BridgeError {
+  override readonly code = 'variable_not_found';
+  constructor(
+    readonly sessionId: string,
+    readonly variable: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`variable '${variable}' not found in session '${sessionId}'`, {
+      ...options,
+      details: { sessionId, variable, ...options.details },
+    });
+  }
+}
+
+/** Why a session cannot serve a request. */
+export type SessionErrorCode = 'session_not_found' | 'session_expired' | 'session_stopped';
+
+/** The session does not exist, expired after its idle TTL, or was stopped. */
+export class SessionError extends BridgeError {
+  override readonly code: SessionErrorCode;
+  constructor(
+    code: SessionErrorCode,
+    readonly sessionId: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    const why = { session_not_found: 'not found', session_expired: 'expired', session_stopped: 'stopped' }[code];
+    super(`session '${sessionId}' ${why}`, { ...options, details: { sessionId, ...options.details } });
+    this.code = code;
+  }
+}
+
+/** Something with that name or id exists already; the original is kept. */
+export class AlreadyExistsError extends BridgeError {
+  override readonly code = 'already_exists';
+  constructor(
+    readonly kind: string,
+    readonly id: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`${kind} '${id}' already exists`, { ...options, details: { kind, id, ...options.details } });
+  }
+}
+
+/** A compare-and-set write found another version than it expected. Nothing was written. */
+export class VersionConflictError extends BridgeError {
+  override readonly code = 'version_conflict';
+  constructor(
+    readonly variable: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number | undefined,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `variable '${variable}' is at version ${actualVersion ?? 'none'}, expected version ${expectedVersion}`,
+      { ...options, details: { variable, expectedVersion, actualVersion, ...options.details } },
+    );
+  }
+}
+
+/** The variable is locked by another owner and refuses the write. */
+export class VariableLockedError extends BridgeError {
+  override readonly code = 'variable_locked';
+  constructor(
+    readonly variable: string,
+    readonly lockedBy: string,
+    readonly requestedBy: string | undefined,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`variable '${variable}' is locked by '${lockedBy}'${requestedBy ? `, not '${requestedBy}'` : ''}`, {
+      ...options,
+      details: { variable, lockedBy, requestedBy, ...options.details },
+    });
+  }
+}
+
+/** No module type is registered under that name. */
+export class UnknownModuleError extends BridgeError {
+  override readonly code = 'unknown_module';
+  constructor(
+    readonly moduleType: string,
+    readonly available: readonly string[],
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`Unknown module type '${moduleType}'; available: ${available.join(', ')}`, {
+      ...options,
+      details: { moduleType, available, ...options.details },
+    });
+  }
+}
+
+/** A `call` got no reply within its timeout. A reply arriving later is dropped. */
+export class CallTimeoutError extends BridgeError {
+  override readonly code = 'call_timeout';
+  constructor(
+    readonly target: string,
+    readonly timeoutMs: number,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`call to '${target}' timed out after ${timeoutMs} ms`, {
+      ...options,
+      details: { target, timeoutMs, ...options.details },
+    });
+  }
+}
+
+/** The target process is not alive (never was, or exited). */
+export class NoProcError extends BridgeError {
+  override readonly code = 'noproc';
+  constructor(
+    readonly target: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`no process '${target}' is alive`, { ...options, details: { target, ...options.details } });
+  }
+}
+
+/** The target process exited (crashed or was stopped) while a call to it was waiting for its reply. */
+export class ProcessExitedError extends BridgeError {
+  override readonly code = 'process_exited';
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`process '${target}' exited (${reason}) before replying`, {
+      ...options,
+      details: { target, reason, ...options.details },
+    });
+  }
+}
+
+/** A store compare-and-set write found the key at another revision; nothing of the operation was applied. */
+export class StoreConflictError extends BridgeError {
+  override readonly code = 'store_conflict';
+  constructor(
+    readonly key: string,
+    readonly expectedRevision: number,
+    readonly actualRevision: number,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`store key '${key}' is at revision ${actualRevision}, expected ${expectedRevision}`, {
+      ...options,
+      details: { key, expectedRevision, actualRevision, ...options.details },
+    });
+  }
+}
+
+/** Something failed that is not the caller's fault (a store or provider error); the message names it. */
+export class InternalError extends BridgeError {
+  override readonly code = 'internal_error';
+}
+
+type ErrorFactory = (message: string, details: Record<string, unknown>) => BridgeError;
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : String(v ?? ''));
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+
+/** How each code is rebuilt into its class on the receiving side of a reply. */
+const factories: Record<string, ErrorFactory> = {
+  validation_failed: (m, d) => new ValidationError(m, { details: d, ...(typeof d.variable === 'string' ? { variable: d.variable } : {}) }),
+  variable_not_found: (_m, d) => new VariableNotFoundError(str(d.sessionId), str(d.variable), { details: d }),
+  session_not_found: (_m, d) => new SessionError('session_not_found', str(d.sessionId), { details: d }),
+  session_expired: (_m, d) => new SessionError('session_expired', str(d.sessionId), { details: d }),
+  session_stopped: (_m, d) => new SessionError('session_stopped', str(d.sessionId), { details: d }),
+  already_exists: (_m, d) => new AlreadyExistsError(str(d.kind), str(d.id), { details: d }),
+  version_conflict: (_m, d) =>
+    new VersionConflictError(str(d.variable), num(d.expectedVersion), typeof d.actualVersion === 'number' ? d.actualVersion : undefined, { details: d }),
+  variable_locked: (_m, d) =>
+    new VariableLockedError(str(d.variable), str(d.lockedBy), typeof d.requestedBy === 'string' ? d.requestedBy : undefined, { details: d }),
+  unknown_module: (_m, d) => new UnknownModuleError(str(d.moduleType), Array.isArray(d.available) ? d.available.map(str) : [], { details: d }),
+  call_timeout: (_m, d) => new CallTimeoutError(str(d.target), num(d.timeoutMs), { details: d }),
+  noproc: (_m, d) => new NoProcError(str(d.target), { details: d }),
+  store_conflict: (_m, d) => new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
+  process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
+};
+
+/**
+ * Rebuilds a typed error from its wire form, so `instanceof` and `code` work on the receiving side.
+ * Unknown codes become a plain {@link BridgeError} that keeps the code and message.
+ */
+export function errorFromJSON(serialized: SerializedError): BridgeError {
+  const details = serialized.details ?? {};
+  const factory = factories[serialized.code];
+  if (factory) return factory(serialized.message, details);
+  const error = new BridgeError(serialized.message, { details });
+  Object.defineProperty(error, 'code', { value: serialized.code });
+  return error;
+}
+
+/** The wire form of any thrown value; non-Tether errors become `internal_error`. */
+export function errorToJSON(error: unknown): SerializedError {
+  if (error instanceof BridgeError) return error.toJSON();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal_error', message, details: {} };
+}

@@ -1,0 +1,54 @@
+/**
+ * The small interface the module layer needs from a session. A `Session` implements it, and so does the
+ * remote client's handle; tests can pass a plain object.
+ * @module
+ */
+
+/** One accepted write, as watchers receive it. */
+export interface VariableChange {
+  readonly name: string;
+  readonly oldValue: unknown;
+  readonly newValue: unknown;
+  readonly version: number;
+  readonly updatedBy: string | null;
+}
+
+/** Called once per accepted write, in version order. A listener that throws is reported, never fatal. */
+export type VariableListener = (change: VariableChange) => void;
+
+/** Stops a watch; calling it twice is harmless. */
+export type Unwatch = () => void;
+
+/** Options of `watchVariables`. */
+export interface WatchVariablesOptions {
+  /**
+   * Deliver each matching variable's current value first (with `oldValue: undefined`), before any update.
+   * @default false
+   */
+  readonly includeInitial?: boolean;
+}
+
+/** A value and the version it was read at. */
+export interface VersionedValue {
+  readonly value: unknown;
+  readonly version: number;
+}
+
+/** What {@link SessionContext.readVariables} returns. */
+export interface VariableSnapshot {
+  readonly found: Readonly<Record<string, VersionedValue>>;
+  readonly missing: readonly string[];
+}
+
+/** The part of a session that variable-aware modules depend on. */
+export interface SessionContext {
+  readonly sessionId: string;
+  /** The variable's current value; rejects with `VariableNotFoundError` when it does not exist. */
+  getVariable(name: string): Promise<unknown>;
+  /** Validates and writes a value; rejects with `ValidationError` (or a lock or conflict error), changing nothing. */
+  setVariable(name: string, value: unknown): Promise<unknown>;
+  /** Reads several variables from one consistent state of the session, each with its version. */
+  readVariables(names: readonly string[]): Promise<VariableSnapshot>;
+  /** Delivers every accepted write to a variable whose name matches the glob `pattern`. */
+  watchVariables(pattern: string, listener: VariableListener, options?: WatchVariablesOptions): Promise<Unwatch>;
+}

@@ -1,0 +1,69 @@
+/**
+ * The Store interface: a key-value store with compare-and-set on store-wide revisions, history and watches.
+ * It is shaped after a JetStream KV bucket, so the memory store (embedded default) and the KV store are
+ * interchangeable under the session code.
+ * @module
+ */
+
+/** A live key: its value and the store-wide revision of the write that produced it. */
+export interface StoreEntry<V> {
+  readonly key: string;
+  readonly value: V;
+  /** Store-wide sequence number of the write (a JetStream stream sequence). */
+  readonly revision: number;
+}
+
+/** One write as history and watches report it. A delete has no value. */
+export type StoreChange<V> =
+  | { readonly operation: 'put'; readonly key: string; readonly value: V; readonly revision: number }
+  | { readonly operation: 'delete'; readonly key: string; readonly revision: number };
+
+/** One write of an atomic {@link Store.commit}. `expectedRevision: 0` means the key must not exist. */
+export type StoreWrite<V> =
+  | { readonly operation: 'put'; readonly key: string; readonly value: V; readonly expectedRevision: number }
+  | { readonly operation: 'delete'; readonly key: string; readonly expectedRevision: number };
+
+/** Options of {@link Store.watch}. */
+export interface WatchOptions {
+  /**
+   * Deliver the current value of every matching key first (in revision order), then live changes.
+   * @default true
+   */
+  readonly includeCurrent?: boolean;
+}
+
+/** A running watch; `stop()` ends delivery and is idempotent. */
+export interface StoreWatch {
+  stop(): void;
+  /** Resolves once the current values have been delivered and live changes follow. */
+  readonly ready: Promise<void>;
+}
+
+/**
+ * A key-value store with compare-and-set. Keys are `[A-Za-z0-9_=/-]` tokens joined by dots; a prefix
+ * given to `list` and `watch` ends with a dot (`"session-1."`) or is empty for every key.
+ * Conflicting writes reject with `StoreConflictError` (src/errors.ts); nothing of the failed operation is applied.
+ */
+export interface Store<V> {
+  /** The live entry of a key, or `undefined` when it does not exist or was deleted. */
+  get(key: string): Promise<StoreEntry<V> | undefined>;
+  /** Writes a key that must not exist; resolves to the new revision. */
+  create(key: string, value: V): Promise<number>;
+  /** Writes a key whose live revision must be `expectedRevision`; resolves to the new revision. */
+  update(key: string, value: V, expectedRevision: number): Promise<number>;
+  /** Deletes a key (leaving history); with `expectedRevision`, only if it is still at that revision. */
+  delete(key: string, expectedRevision?: number): Promise<number>;
+  /**
+   * Applies several compare-and-set writes all together or not at all; resolves to each write's revision.
+   * Watchers see the writes in order, with consecutive revisions.
+   */
+  commit(writes: readonly StoreWrite<V>[]): Promise<number[]>;
+  /** Live entries whose key starts with `prefix`, in key order. */
+  list(prefix: string): Promise<StoreEntry<V>[]>;
+  /** Every kept write of a key, oldest first (bounded by the store's history depth). */
+  history(key: string): Promise<StoreChange<V>[]>;
+  /** Calls `listener` for every change under `prefix`, in revision order. */
+  watch(prefix: string, listener: (change: StoreChange<V>) => void, options?: WatchOptions): StoreWatch;
+  /** Releases the store's resources; pending watches stop. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,156 @@
+/**
+ * The shape of session variables: their ten types, the constraints each type takes, and the Variable record.
+ * @module
+ */
+
+/** The ten variable types: DSPex's eight plus `json` and `list`. */
+export const VARIABLE_TYPES = [
+  'float',
+  'integer',
+  'string',
+  'boolean',
+  'choice',
+  'module',
+  'embedding',
+  'tensor',
+  'json',
+  'list',
+] as const;
+
+/** One of {@link VARIABLE_TYPES}. */
+export type VariableType = (typeof VARIABLE_TYPES)[number];
+
+/** Any value JSON can carry. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A tensor value: `shape` dimensions and `data` flattened in row-major order. */
+export interface TensorValue {
+  readonly shape: readonly number[];
+  readonly data: readonly number[];
+}
+
+/**
+ * A JSON-Schema-lite shape for `json` variables: the subset users reach for, checked without a library.
+ * `type` accepts one name or a list; `integer` means a whole number.
+ */
+export interface JsonShape {
+  readonly type?: JsonShapeType | readonly JsonShapeType[];
+  readonly properties?: Readonly<Record<string, JsonShape>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean;
+  readonly items?: JsonShape;
+  readonly enum?: readonly JsonValue[];
+  readonly minItems?: number;
+  readonly maxItems?: number;
+}
+
+/** The type names a {@link JsonShape} understands. */
+export type JsonShapeType = 'null' | 'boolean' | 'number' | 'integer' | 'string' | 'array' | 'object';
+
+/** Constraints of `float` and `integer`: inclusive bounds. */
+export interface NumberConstraints {
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** Constraints of `string`; lengths count user-perceived characters (grapheme clusters). */
+export interface StringConstraints {
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  /** A RegExp source, tested unanchored like DSPex's `Regex.match?`; anchor it yourself with `^...$`. */
+  readonly pattern?: string;
+  readonly enum?: readonly string[];
+}
+
+/** Constraints of `choice`: the allowed values. Required. */
+export interface ChoiceConstraints {
+  readonly choices: readonly string[];
+}
+
+/** Constraints of `module`: the module type names allowed. */
+export interface ModuleConstraints {
+  readonly allowedModules?: readonly string[];
+}
+
+/** Constraints of `embedding`: the exact vector length. */
+export interface EmbeddingConstraints {
+  readonly dimensions?: number;
+}
+
+/** Constraints of `tensor`: the expected shape; `null` in a dimension accepts any size there. */
+export interface TensorConstraints {
+  readonly shape?: readonly (number | null)[];
+}
+
+/** Constraints of `json`: an optional {@link JsonShape}. */
+export interface JsonConstraints {
+  readonly shape?: JsonShape;
+}
+
+/** Constraints of `list`: item count bounds and an optional scalar type every item must have. */
+export interface ListConstraints {
+  readonly minItems?: number;
+  readonly maxItems?: number;
+  readonly itemType?: 'float' | 'integer' | 'string' | 'boolean';
+}
+
+/** The constraints each type accepts; any other key is an error. */
+export interface ConstraintsByType {
+  float: NumberConstraints;
+  integer: NumberConstraints;
+  string: StringConstraints;
+  boolean: Record<string, never>;
+  choice: ChoiceConstraints;
+  module: ModuleConstraints;
+  embedding: EmbeddingConstraints;
+  tensor: TensorConstraints;
+  json: JsonConstraints;
+  list: ListConstraints;
+}
+
+/** The constraints of any type, as stored on a record. */
+export type Constraints = Readonly<Record<string, unknown>>;
+
+/** The JS value each type holds once validated and normalised. */
+export interface ValueByType {
+  float: number;
+  integer: number;
+  string: string;
+  boolean: boolean;
+  choice: string;
+  module: string;
+  embedding: readonly number[];
+  tensor: TensorValue;
+  json: JsonValue;
+  list: readonly JsonValue[];
+}
+
+/** Options of `defineVariable`; any other key is an error. */
+export interface DefineVariableOptions {
+  readonly constraints?: Constraints;
+  readonly description?: string;
+  readonly metadata?: Readonly<Record<string, JsonValue>>;
+}
+
+/**
+ * One variable as the store keeps it. Records are immutable: every accepted write makes a new one whose
+ * `version` is one higher. `id` is fixed at definition, so a variable deleted and defined again has a new id.
+ */
+export interface VariableRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly type: VariableType;
+  readonly value: unknown;
+  readonly constraints: Constraints;
+  readonly description: string;
+  readonly metadata: Readonly<Record<string, JsonValue>>;
+  readonly version: number;
+  /** Wall-clock ISO time of the definition. */
+  readonly createdAt: string;
+  /** Wall-clock ISO time of the last accepted write. */
+  readonly updatedAt: string;
+  readonly updatedBy: string | null;
+  /** The reason given with the last write, kept for history. */
+  readonly reason: string | null;
+  readonly lockedBy: string | null;
+}
