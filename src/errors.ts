@@ -199,6 +199,17 @@ export class StoreConflictError extends BridgeError {
   }
 }
 
+/** The store was closed; it accepts no more operations. */
+export class StoreClosedError extends BridgeError {
+  override readonly code = 'store_closed';
+  constructor(
+    readonly operation: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`store is closed (${operation} refused)`, { ...options, details: { operation, ...options.details } });
+  }
+}
+
 /** Something failed that is not the caller's fault (a store or provider error); the message names it. */
 export class InternalError extends BridgeError {
   override readonly code = 'internal_error';
@@ -225,6 +236,7 @@ const factories: Record<string, ErrorFactory> = {
   call_timeout: (_m, d) => new CallTimeoutError(str(d.target), num(d.timeoutMs), { details: d }),
   noproc: (_m, d) => new NoProcError(str(d.target), { details: d }),
   store_conflict: (_m, d) => new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
+  store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
 };
 

@@ -1,0 +1,280 @@
+/**
+ * The in-memory {@link Store}: the embedded default. It mirrors a JetStream KV bucket so the session layer
+ * cannot tell the two apart:
+ * - one store-wide revision counter (a stream sequence); every put and every delete marker takes the next one;
+ * - a key's compare-and-set revision is the revision of its last write, a delete marker included (KV checks
+ *   the subject's last sequence); `create`, `update(key, value, 0)` and a commit write at `expectedRevision: 0`
+ *   succeed when the key is absent or deleted;
+ * - a conflict reports `actualRevision` = the last write's revision, 0 when the key was never written;
+ * - `delete` always writes a marker (even for an absent key), which history and watchers see.
+ *
+ * Delivery to watchers is synchronous: a write's listeners have all run before its promise is returned.
+ * One store-wide FIFO queue keeps revision order even when a listener writes to the store (that write is
+ * delivered after the current one reached every watcher). The current values of a new watch are queued when
+ * `watch()` is called and delivered in a microtask (so the caller holds the handle first), or earlier by the
+ * next write's drain; either way before any later change.
+ *
+ * Values are kept as given, never cloned: callers treat them as immutable.
+ * @module
+ */
+import { StoreClosedError, StoreConflictError } from '../errors.js';
+import type { Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptions } from './store.js';
+import { assertDistinctKeys, assertStoreKey, assertStorePrefix, prefixesOf } from './store-keys.js';
+
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Writes kept per key by `history` (a KV bucket's `history`, whose maximum is 64).
+   * @default 64
+   */
+  readonly historyDepth?: number;
+  /** Told about every exception a watch listener throws; the store and other listeners carry on. */
+  readonly onListenerError?: (error: unknown, change: StoreChange<unknown>) => void;
+}
+
+/** What the store knows of a key, deleted or not. */
+interface Slot<V> {
+  /** The last write: a put (live) or a delete marker. */
+  last: StoreChange<V>;
+  /** Kept writes, oldest first, at most `historyDepth`. */
+  readonly history: StoreChange<V>[];
+}
+
+interface Watcher<V> {
+  readonly prefix: string;
+  readonly listener: (change: StoreChange<V>) => void;
+  stopped: boolean;
+}
+
+/** A queued delivery: a change for one watcher, or the signal that a watcher's current values are out. */
+type Delivery<V> = { readonly watcher: Watcher<V>; readonly change: StoreChange<V> } | { readonly watcher: Watcher<V>; readonly ready: () => void };
+
+const DEFAULT_HISTORY_DEPTH = 64;
+
+/**
+ * Creates an empty in-memory store.
+ * @example
+ * const store = createMemoryStore<number>();
+ * const r1 = await store.create('s1.temperature', 0.7);
+ * await store.update('s1.temperature', 0.9, r1);
+ */
+export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V> {
+  const historyDepth = options.historyDepth ?? DEFAULT_HISTORY_DEPTH;
+  if (!Number.isInteger(historyDepth) || historyDepth < 1) {
+    throw new RangeError(`historyDepth must be a positive integer, got ${historyDepth}`);
+  }
+  const reportError =
+    options.onListenerError ?? ((error: unknown) => console.error('tether: a store watch listener threw', error));
+
+  const slots = new Map<string, Slot<V>>();
+  /** Keys (deleted ones too) under each dot-ended prefix; `''` is served by `slots` itself. */
+  const keysByPrefix = new Map<string, Set<string>>();
+  const watchersByPrefix = new Map<string, Set<Watcher<V>>>();
+  let revision = 0;
+  let closed = false;
+
+  const queue: Delivery<V>[] = [];
+  let head = 0;
+  let draining = false;
+
+  function assertOpen(operation: string): void {
+    if (closed) throw new StoreClosedError(operation);
+  }
+
+  function drain(): void {
+    if (draining) return;
+    draining = true;
+    try {
+      while (head < queue.length) {
+        const delivery = queue[head]!;
+        head += 1;
+        if (delivery.watcher.stopped) continue;
+        if ('ready' in delivery) {
+          delivery.ready();
+          continue;
+        }
+        try {
+          delivery.watcher.listener(delivery.change);
+        } catch (error) {
+          try {
+            reportError(error, delivery.change);
+          } catch {
+            // A failing error reporter must not break delivery either.
+          }
+        }
+      }
+    } finally {
+      queue.length = 0;
+      head = 0;
+      draining = false;
+    }
+  }
+
+  /** Current revision of the key for compare-and-set: its last write, 0 when never written. */
+  function lastRevision(key: string): number {
+    return slots.get(key)?.last.revision ?? 0;
+  }
+
+  function isLive(key: string): boolean {
+    return slots.get(key)?.last.operation === 'put';
+  }
+
+  /** Whether a write expecting `expected` may proceed; 0 means "absent or deleted". */
+  function matches(key: string, expected: number): boolean {
+    return expected === 0 ? !isLive(key) : lastRevision(key) === expected;
+  }
+
+  function conflict(key: string, expected: number): StoreConflictError {
+    return new StoreConflictError(key, expected, lastRevision(key));
+  }
+
+  /** Applies one write and queues it for watchers; the caller drains once the whole operation is applied. */
+  function apply(write: { readonly operation: 'put' | 'delete'; readonly key: string; readonly value?: V }): number {
+    revision += 1;
+    const change: StoreChange<V> =
+      write.operation === 'put'
+        ? { operation: 'put', key: write.key, value: write.value as V, revision }
+        : { operation: 'delete', key: write.key, revision };
+    let slot = slots.get(write.key);
+    if (slot === undefined) {
+      slot = { last: change, history: [] };
+      slots.set(write.key, slot);
+      for (const prefix of prefixesOf(write.key)) {
+        if (prefix === '') continue;
+        let keys = keysByPrefix.get(prefix);
+        if (keys === undefined) keysByPrefix.set(prefix, (keys = new Set()));
+        keys.add(write.key);
+      }
+    }
+    slot.last = change;
+    slot.history.push(change);
+    if (slot.history.length > historyDepth) slot.history.shift();
+    for (const prefix of prefixesOf(write.key)) {
+      const watchers = watchersByPrefix.get(prefix);
+      if (watchers === undefined) continue;
+      for (const watcher of watchers) queue.push({ watcher, change });
+    }
+    return revision;
+  }
+
+  function liveEntries(prefix: string): StoreEntry<V>[] {
+    const keys = prefix === '' ? slots.keys() : (keysByPrefix.get(prefix) ?? []);
+    const entries: StoreEntry<V>[] = [];
+    for (const key of keys) {
+      const last = slots.get(key)?.last;
+      if (last?.operation === 'put') entries.push({ key, value: last.value, revision: last.revision });
+    }
+    return entries;
+  }
+
+  function removeWatcher(watcher: Watcher<V>): void {
+    watcher.stopped = true;
+    const watchers = watchersByPrefix.get(watcher.prefix);
+    if (watchers === undefined) return;
+    watchers.delete(watcher);
+    if (watchers.size === 0) watchersByPrefix.delete(watcher.prefix);
+  }
+
+  return {
+    async get(key) {
+      assertOpen('get');
+      assertStoreKey(key);
+      const last = slots.get(key)?.last;
+      return last?.operation === 'put' ? { key, value: last.value, revision: last.revision } : undefined;
+    },
+
+    async create(key, value) {
+      assertOpen('create');
+      assertStoreKey(key);
+      if (isLive(key)) throw conflict(key, 0);
+      const written = apply({ operation: 'put', key, value });
+      drain();
+      return written;
+    },
+
+    async update(key, value, expectedRevision) {
+      assertOpen('update');
+      assertStoreKey(key);
+      if (!matches(key, expectedRevision)) throw conflict(key, expectedRevision);
+      const written = apply({ operation: 'put', key, value });
+      drain();
+      return written;
+    },
+
+    async delete(key, expectedRevision) {
+      assertOpen('delete');
+      assertStoreKey(key);
+      if (expectedRevision !== undefined && !matches(key, expectedRevision)) throw conflict(key, expectedRevision);
+      const written = apply({ operation: 'delete', key });
+      drain();
+      return written;
+    },
+
+    async commit(writes: readonly StoreWrite<V>[]) {
+      assertOpen('commit');
+      assertDistinctKeys(writes);
+      // Every check before any write: a commit that fails leaves no trace.
+      for (const write of writes) {
+        if (!matches(write.key, write.expectedRevision)) throw conflict(write.key, write.expectedRevision);
+      }
+      const revisions = writes.map((write) => apply(write));
+      drain();
+      return revisions;
+    },
+
+    async list(prefix) {
+      assertOpen('list');
+      assertStorePrefix(prefix);
+      return liveEntries(prefix).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+
+    async history(key) {
+      assertOpen('history');
+      assertStoreKey(key);
+      return [...(slots.get(key)?.history ?? [])];
+    },
+
+    watch(prefix, listener, watchOptions: WatchOptions = {}): StoreWatch {
+      assertOpen('watch');
+      assertStorePrefix(prefix);
+      const watcher: Watcher<V> = { prefix, listener, stopped: false };
+      let watchers = watchersByPrefix.get(prefix);
+      if (watchers === undefined) watchersByPrefix.set(prefix, (watchers = new Set()));
+      watchers.add(watcher);
+
+      let resolveReady!: () => void;
+      const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+      if (watchOptions.includeCurrent ?? true) {
+        const current = liveEntries(prefix).sort((a, b) => a.revision - b.revision);
+        for (const entry of current) {
+          queue.push({ watcher, change: { operation: 'put', key: entry.key, value: entry.value, revision: entry.revision } });
+        }
+      }
+      queue.push({ watcher, ready: resolveReady });
+      queueMicrotask(drain);
+
+      return {
+        ready,
+        stop() {
+          // A stopped watch never resolves `ready` through the queue; resolve it so nobody waits forever.
+          removeWatcher(watcher);
+          resolveReady();
+        },
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const watchers of watchersByPrefix.values()) {
+        for (const watcher of watchers) watcher.stopped = true;
+      }
+      watchersByPrefix.clear();
+      // Stopped watchers' `ready` would otherwise hang: let their queued ready signals through.
+      for (let i = head; i < queue.length; i += 1) {
+        const delivery = queue[i]!;
+        if ('ready' in delivery) delivery.ready();
+      }
+    },
+  };
+}

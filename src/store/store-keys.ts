@@ -1,0 +1,56 @@
+/**
+ * Key and prefix rules shared by every store, so the memory store refuses exactly what a JetStream KV bucket
+ * would refuse (a key becomes a NATS subject token sequence; a prefix becomes a `prefix.>` filter).
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+
+const KEY = /^[A-Za-z0-9_=/-]+(?:\.[A-Za-z0-9_=/-]+)*$/;
+
+/** Throws a {@link ValidationError} unless `key` is dot-joined `[A-Za-z0-9_=/-]` tokens. */
+export function assertStoreKey(key: string): void {
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new ValidationError(`invalid store key '${String(key)}': expected [A-Za-z0-9_=/-] tokens joined by dots`, {
+      details: { key },
+    });
+  }
+}
+
+/** Throws a {@link ValidationError} unless `prefix` is empty or a valid key followed by a dot. */
+export function assertStorePrefix(prefix: string): void {
+  if (prefix === '') return;
+  if (typeof prefix !== 'string' || !prefix.endsWith('.') || !KEY.test(prefix.slice(0, -1))) {
+    throw new ValidationError(`invalid store prefix '${String(prefix)}': expected '' or key tokens ending in '.'`, {
+      details: { prefix },
+    });
+  }
+}
+
+/**
+ * Every prefix a watch or list could use to match `key`: `''`, then each dot-ended leading part
+ * (`'a.b.c'` → `['', 'a.', 'a.b.']`). Indexing by these makes a write cost O(depth), not O(watchers).
+ */
+export function prefixesOf(key: string): string[] {
+  const prefixes = [''];
+  let dot = key.indexOf('.');
+  while (dot !== -1) {
+    prefixes.push(key.slice(0, dot + 1));
+    dot = key.indexOf('.', dot + 1);
+  }
+  return prefixes;
+}
+
+/**
+ * Throws a {@link ValidationError} when a commit writes one key twice: each write's expected revision is
+ * checked against the state before the commit, so a second write of the same key could never match.
+ */
+export function assertDistinctKeys(writes: readonly { readonly key: string }[]): void {
+  const seen = new Set<string>();
+  for (const write of writes) {
+    assertStoreKey(write.key);
+    if (seen.has(write.key)) {
+      throw new ValidationError(`commit writes store key '${write.key}' more than once`, { details: { key: write.key } });
+    }
+    seen.add(write.key);
+  }
+}
