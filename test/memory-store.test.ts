@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import type { StoreChange } from '../src/store/store.js';
+import { describeStoreContract } from './support/store-contract.js';
+
+describeStoreContract('memory store (contract)', (options) =>
+  createMemoryStore<unknown>({ ...options, onListenerError: () => {} }),
+);
+
+describe('memory store', () => {
+  it('keeps values as given, without cloning', async () => {
+    const store = createMemoryStore<{ n: number }>();
+    const value = { n: 1 };
+    await store.create('s.a', value);
+    expect((await store.get('s.a'))?.value).toBe(value);
+  });
+
+  it('delivers synchronously, before the write resolves', async () => {
+    const store = createMemoryStore<number>();
+    const seen: number[] = [];
+    await store.watch('s.', (c) => seen.push(c.revision)).ready;
+    const pending = store.create('s.a', 1);
+    expect(seen).toEqual([1]);
+    await pending;
+  });
+
+  it('delivers the current values after watch() returns, before any later write', async () => {
+    const store = createMemoryStore<number>();
+    await store.create('s.a', 1);
+    const seen: string[] = [];
+    const watch = store.watch('s.', (c) => seen.push(`${c.key}@${c.revision}`));
+    expect(seen).toEqual([]);
+    await store.create('s.b', 2);
+    expect(seen).toEqual(['s.a@1', 's.b@2']);
+    await watch.ready;
+  });
+
+  it('keeps revision order for every watcher when a listener writes', async () => {
+    const store = createMemoryStore<number>();
+    const first: number[] = [];
+    const second: number[] = [];
+    await store.watch('s.', (c) => {
+      first.push(c.revision);
+      if (c.key === 's.a') void store.create('s.b', 2);
+    }).ready;
+    await store.watch('s.', (c) => second.push(c.revision)).ready;
+    await store.create('s.a', 1);
+    expect(first).toEqual([1, 2]);
+    expect(second).toEqual([1, 2]);
+  });
+
+  it('reports listener exceptions to onListenerError and carries on', async () => {
+    const errors: [unknown, StoreChange<unknown>][] = [];
+    const store = createMemoryStore<number>({ onListenerError: (error, change) => errors.push([error, change]) });
+    const boom = new Error('boom');
+    await store.watch('s.', () => {
+      throw boom;
+    }).ready;
+    expect(await store.create('s.a', 1)).toBe(1);
+    expect(errors).toEqual([[boom, { operation: 'put', key: 's.a', value: 1, revision: 1 }]]);
+  });
+
+  it('serves many sessions, each watching its own prefix, with one delivery per write', async () => {
+    const store = createMemoryStore<number>();
+    const counts = new Map<number, number>();
+    const sessions = 20_000;
+    for (let i = 0; i < sessions; i += 1) store.watch(`s${i}.`, () => counts.set(i, (counts.get(i) ?? 0) + 1));
+    for (let i = 0; i < sessions; i += 1) await store.create(`s${i}.v`, i);
+    expect(counts.size).toBe(sessions);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(await store.list('s7.')).toEqual([{ key: 's7.v', value: 7, revision: 8 }]);
+  });
+
+  it('refuses a history depth below 1', () => {
+    expect(() => createMemoryStore({ historyDepth: 0 })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,344 @@
+/**
+ * The behaviour every {@link Store} must share, run against each implementation so the session layer can
+ * swap them. Watch assertions wait for deliveries instead of assuming synchronous delivery, since the KV
+ * store delivers over the network.
+ * @module
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreClosedError, StoreConflictError, ValidationError } from '../../src/errors.js';
+import type { Store, StoreChange } from '../../src/store/store.js';
+
+/** What a contract test may ask of the store under test. */
+export interface StoreContractOptions {
+  /** Writes kept per key by `history`. */
+  readonly historyDepth?: number;
+}
+
+/** Builds a fresh, empty store for one test. */
+export type MakeStore = (options: StoreContractOptions) => Promise<Store<unknown>> | Store<unknown>;
+
+/** Collects a watch's changes and lets a test wait until enough have arrived. */
+function collect(): {
+  readonly changes: StoreChange<unknown>[];
+  readonly listener: (change: StoreChange<unknown>) => void;
+  until(count: number, timeoutMs?: number): Promise<StoreChange<unknown>[]>;
+} {
+  const changes: StoreChange<unknown>[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  return {
+    changes,
+    listener(change) {
+      changes.push(change);
+      for (const waiter of waiters.filter((w) => changes.length >= w.count)) waiter.resolve();
+    },
+    async until(count, timeoutMs = 5_000) {
+      if (changes.length < count) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`expected ${count} changes, got ${changes.length}: ${JSON.stringify(changes)}`)),
+            timeoutMs,
+          );
+          waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+        });
+      }
+      return changes;
+    },
+  };
+}
+
+/** Lets in-flight deliveries land, so a test can assert that nothing more arrives. */
+const settle = (ms = 150): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const summary = (changes: readonly StoreChange<unknown>[]): string[] =>
+  changes.map((c) => (c.operation === 'put' ? `${c.key}=${JSON.stringify(c.value)}` : `-${c.key}`));
+
+/**
+ * Registers the Store contract suite under `describe(name)`.
+ * @example
+ * describeStoreContract('memory store', (o) => createMemoryStore(o));
+ */
+export function describeStoreContract(name: string, makeStore: MakeStore): void {
+  describe(name, () => {
+    const opened: Store<unknown>[] = [];
+    const open = async (options: StoreContractOptions = {}): Promise<Store<unknown>> => {
+      const store = await makeStore(options);
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+    });
+
+    it('creates an absent key and refuses to create it again', async () => {
+      const store = await open();
+      const revision = await store.create('s.a', 1);
+      expect(revision).toBeGreaterThan(0);
+      const error = await store.create('s.a', 2).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreConflictError);
+      expect(error).toMatchObject({ key: 's.a', expectedRevision: 0, actualRevision: revision });
+      expect(await store.get('s.a')).toEqual({ key: 's.a', value: 1, revision });
+    });
+
+    it('updates at the expected revision and rejects a stale one without writing', async () => {
+      const store = await open();
+      const r1 = await store.create('s.a', { n: 1 });
+      const r2 = await store.update('s.a', { n: 2 }, r1);
+      expect(r2).toBeGreaterThan(r1);
+      const error = await store.update('s.a', { n: 3 }, r1).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreConflictError);
+      expect(error).toMatchObject({ key: 's.a', expectedRevision: r1, actualRevision: r2 });
+      expect(await store.get('s.a')).toEqual({ key: 's.a', value: { n: 2 }, revision: r2 });
+      expect(await store.history('s.a')).toHaveLength(2);
+    });
+
+    it('treats update at revision 0 as create and rejects it for a live key', async () => {
+      const store = await open();
+      const r1 = await store.update('s.a', 'x', 0);
+      await expect(store.update('s.a', 'y', 0)).rejects.toMatchObject({ actualRevision: r1 });
+    });
+
+    it('deletes, optionally at the expected revision, and lets the key be created again', async () => {
+      const store = await open();
+      const r1 = await store.create('s.a', 1);
+      await expect(store.delete('s.a', r1 + 100)).rejects.toBeInstanceOf(StoreConflictError);
+      expect(await store.get('s.a')).toMatchObject({ value: 1 });
+      const d = await store.delete('s.a', r1);
+      expect(d).toBeGreaterThan(r1);
+      expect(await store.get('s.a')).toBeUndefined();
+      const r2 = await store.create('s.a', 2);
+      expect(r2).toBeGreaterThan(d);
+      const d2 = await store.delete('s.a');
+      expect(await store.get('s.a')).toBeUndefined();
+      expect((await store.history('s.a')).map((c) => [c.operation, c.revision])).toEqual([
+        ['put', r1],
+        ['delete', d],
+        ['put', r2],
+        ['delete', d2],
+      ]);
+    });
+
+    it('numbers writes with strictly increasing revisions across keys', async () => {
+      const store = await open();
+      const revisions = [await store.create('s.a', 1)];
+      revisions.push(await store.create('t.b', 1));
+      revisions.push(await store.create('s.c', 1));
+      revisions.push(await store.delete('t.b'));
+      revisions.push(await store.update('s.a', 2, revisions[0]!));
+      for (let i = 1; i < revisions.length; i += 1) expect(revisions[i]).toBeGreaterThan(revisions[i - 1]!);
+    });
+
+    it('commits several writes with consecutive revisions, seen in order by watchers', async () => {
+      const store = await open();
+      const ra = await store.create('s.a', 1);
+      const rb = await store.create('s.b', 1);
+      const seen = collect();
+      const watch = store.watch('s.', seen.listener, { includeCurrent: false });
+      await watch.ready;
+      const revisions = await store.commit([
+        { operation: 'put', key: 's.a', value: 2, expectedRevision: ra },
+        { operation: 'delete', key: 's.b', expectedRevision: rb },
+        { operation: 'put', key: 's.c', value: 3, expectedRevision: 0 },
+      ]);
+      expect(revisions).toHaveLength(3);
+      expect(revisions[1]).toBe(revisions[0]! + 1);
+      expect(revisions[2]).toBe(revisions[0]! + 2);
+      expect(summary(await seen.until(3))).toEqual(['s.a=2', '-s.b', 's.c=3']);
+      expect(seen.changes.map((c) => c.revision)).toEqual(revisions);
+      expect((await store.list('s.')).map((e) => [e.key, e.value])).toEqual([
+        ['s.a', 2],
+        ['s.c', 3],
+      ]);
+      expect(await store.commit([])).toEqual([]);
+    });
+
+    it('applies nothing of a commit whose check fails', async () => {
+      const store = await open();
+      const ra = await store.create('s.a', 1);
+      const rb = await store.create('s.b', 1);
+      await store.update('s.b', 2, rb);
+      const seen = collect();
+      const watch = store.watch('s.', seen.listener, { includeCurrent: false });
+      await watch.ready;
+      const error = await store
+        .commit([
+          { operation: 'put', key: 's.a', value: 9, expectedRevision: ra },
+          { operation: 'put', key: 's.new', value: 9, expectedRevision: 0 },
+          { operation: 'put', key: 's.b', value: 9, expectedRevision: rb },
+        ])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreConflictError);
+      expect(error).toMatchObject({ key: 's.b', expectedRevision: rb });
+      await settle();
+      expect(seen.changes).toEqual([]);
+      expect(await store.get('s.a')).toEqual({ key: 's.a', value: 1, revision: ra });
+      expect(await store.get('s.new')).toBeUndefined();
+      expect(await store.history('s.a')).toHaveLength(1);
+      expect(await store.history('s.new')).toEqual([]);
+    });
+
+    it('refuses a commit that writes one key twice', async () => {
+      const store = await open();
+      await expect(
+        store.commit([
+          { operation: 'put', key: 's.a', value: 1, expectedRevision: 0 },
+          { operation: 'put', key: 's.a', value: 2, expectedRevision: 0 },
+        ]),
+      ).rejects.toBeInstanceOf(ValidationError);
+      expect(await store.get('s.a')).toBeUndefined();
+    });
+
+    it('lists live entries under a prefix in key order, isolating a. from ab.', async () => {
+      const store = await open();
+      await store.create('a.y', 2);
+      await store.create('ab.x', 3);
+      await store.create('a.x', 1);
+      await store.create('a.z', 0);
+      await store.delete('a.z');
+      await store.create('a.deep.k', 4);
+      expect((await store.list('a.')).map((e) => e.key)).toEqual(['a.deep.k', 'a.x', 'a.y']);
+      expect((await store.list('ab.')).map((e) => [e.key, e.value])).toEqual([['ab.x', 3]]);
+      expect((await store.list('a.deep.')).map((e) => e.key)).toEqual(['a.deep.k']);
+      expect((await store.list('')).map((e) => e.key)).toEqual(['a.deep.k', 'a.x', 'a.y', 'ab.x']);
+      expect(await store.list('zz.')).toEqual([]);
+    });
+
+    it('keeps history oldest first, bounded by the history depth', async () => {
+      const store = await open({ historyDepth: 3 });
+      let revision = await store.create('s.a', 0);
+      for (let i = 1; i <= 4; i += 1) revision = await store.update('s.a', i, revision);
+      const history = await store.history('s.a');
+      expect(summary(history)).toEqual(['s.a=2', 's.a=3', 's.a=4']);
+      expect(history[2]!.revision).toBe(revision);
+      expect(await store.history('s.missing')).toEqual([]);
+    });
+
+    it('watches current values first, in revision order, then live changes', async () => {
+      const store = await open();
+      await store.create('s.b', 1);
+      await store.create('s.a', 1);
+      await store.create('t.a', 1);
+      const rb = await store.update('s.b', 2, (await store.get('s.b'))!.revision);
+      await store.create('s.gone', 1);
+      await store.delete('s.gone');
+      const seen = collect();
+      const watch = store.watch('s.', seen.listener);
+      await watch.ready;
+      expect(summary(seen.changes)).toEqual(['s.a=1', 's.b=2']);
+      await store.update('s.b', 3, rb);
+      await store.create('t.b', 1);
+      await store.delete('s.a');
+      expect(summary(await seen.until(4))).toEqual(['s.a=1', 's.b=2', 's.b=3', '-s.a']);
+      const revisions = seen.changes.slice(2).map((c) => c.revision);
+      expect(revisions[1]).toBeGreaterThan(revisions[0]!);
+    });
+
+    it('watches only live changes when includeCurrent is false', async () => {
+      const store = await open();
+      await store.create('s.a', 1);
+      const seen = collect();
+      const watch = store.watch('s.', seen.listener, { includeCurrent: false });
+      await watch.ready;
+      await store.create('s.b', 1);
+      expect(summary(await seen.until(1))).toEqual(['s.b=1']);
+    });
+
+    it('keeps watches on two prefixes apart', async () => {
+      const store = await open();
+      const one = collect();
+      const two = collect();
+      await Promise.all([store.watch('s1.', one.listener).ready, store.watch('s10.', two.listener).ready]);
+      await store.create('s1.a', 1);
+      await store.create('s10.a', 10);
+      await store.create('s1.b', 2);
+      expect(summary(await one.until(2))).toEqual(['s1.a=1', 's1.b=2']);
+      expect(summary(await two.until(1))).toEqual(['s10.a=10']);
+      await settle();
+      expect(one.changes).toHaveLength(2);
+      expect(two.changes).toHaveLength(1);
+    });
+
+    it('stops delivering after stop()', async () => {
+      const store = await open();
+      const seen = collect();
+      const watch = store.watch('s.', seen.listener);
+      await watch.ready;
+      await store.create('s.a', 1);
+      await seen.until(1);
+      watch.stop();
+      watch.stop();
+      await store.create('s.b', 1);
+      await settle();
+      expect(summary(seen.changes)).toEqual(['s.a=1']);
+    });
+
+    it('lets exactly one of racing updates win', async () => {
+      const store = await open();
+      const r1 = await store.create('s.a', 0);
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.update('s.a', i + 1, r1)));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StoreConflictError);
+      expect((await store.history('s.a')).length).toBe(2);
+    });
+
+    it('lets exactly one of racing creates and racing deletes win', async () => {
+      const store = await open();
+      const creates = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => store.create('s.a', i)));
+      expect(creates.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const revision = (await store.get('s.a'))!.revision;
+      const deletes = await Promise.allSettled(Array.from({ length: 5 }, () => store.delete('s.a', revision)));
+      expect(deletes.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    });
+
+    it('lets exactly one of racing commits on overlapping keys win, whole', async () => {
+      const store = await open();
+      const ra = await store.create('s.a', 0);
+      const rb = await store.create('s.b', 0);
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, (_, i) =>
+          store.commit([
+            { operation: 'put', key: 's.a', value: i + 1, expectedRevision: ra },
+            { operation: 'put', key: 's.b', value: i + 1, expectedRevision: rb },
+          ]),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const a = await store.get('s.a');
+      const b = await store.get('s.b');
+      expect(a?.value).toBe(b?.value);
+      expect(a?.value).not.toBe(0);
+    });
+
+    it('rejects invalid keys and prefixes', async () => {
+      const store = await open();
+      await expect(store.create('bad key', 1)).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.get('a..b')).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.list('a')).rejects.toBeInstanceOf(ValidationError);
+      expect(() => store.watch('a.*.', () => {})).toThrow(ValidationError);
+    });
+
+    it('keeps delivering when a listener throws', async () => {
+      const store = await open();
+      const seen = collect();
+      await store.watch('s.', () => {
+        throw new Error('listener bug');
+      }).ready;
+      await store.watch('s.', seen.listener).ready;
+      await store.create('s.a', 1);
+      await store.create('s.b', 1);
+      expect(summary(await seen.until(2))).toEqual(['s.a=1', 's.b=1']);
+    });
+
+    it('rejects every operation once closed', async () => {
+      const store = await open();
+      await store.create('s.a', 1);
+      await store.close();
+      await expect(store.get('s.a')).rejects.toBeInstanceOf(StoreClosedError);
+      await expect(store.create('s.b', 1)).rejects.toBeInstanceOf(StoreClosedError);
+      await expect(store.commit([])).rejects.toBeInstanceOf(StoreClosedError);
+      await expect(store.list('s.')).rejects.toBeInstanceOf(StoreClosedError);
+      expect(() => store.watch('s.', () => {})).toThrow(StoreClosedError);
+      await store.close();
+    });
+  });
+}
