@@ -1,0 +1,58 @@
+/**
+ * How the variable layer reports a broken rule: one `ValidationError` whose message starts with the variable
+ * name and then carries DSPex's phrase unchanged, so users who knew DSPex recognise it.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+
+/** What a failed check adds to the error's `details`, beside `variable`. */
+export interface FailureDetails {
+  /** The constraint (or option, or rule) that failed, e.g. `max`, `pattern`, `type`. */
+  readonly constraint?: string;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * Throws the `ValidationError` for one failed check. The message is `"<variable>: <phrase>"` when the variable
+ * is known, otherwise the bare phrase.
+ * @example
+ * fail('temperature', 'value 1.5 is above maximum 1', { constraint: 'max' })
+ * // ValidationError: temperature: value 1.5 is above maximum 1
+ */
+export function fail(variable: string | undefined, phrase: string, details: FailureDetails = {}): never {
+  const message = variable ? `${variable}: ${phrase}` : phrase;
+  throw new ValidationError(message, variable ? { variable, details: { ...details } } : { details: { ...details } });
+}
+
+/** Longest rendering of a user value in a message; a 1 MB string must not become a 1 MB error. */
+const MAX_SHOWN = 80;
+
+/**
+ * Renders a user-supplied value for an error message: strings quoted, numbers as JS prints them (so `1`, not
+ * `1.0`), everything else by its kind, cut to a readable length.
+ */
+export function show(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
+  else if (value === null) text = 'null';
+  else if (value === undefined) text = 'undefined';
+  else if (typeof value === 'function') text = 'a function';
+  else if (typeof value === 'symbol') text = 'a symbol';
+  else if (Array.isArray(value)) text = 'an array';
+  else text = describeObject(value);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
+}
+
+/** Names an object by its class, because a `Date` or a `Map` is the usual mistake and the class says so. */
+function describeObject(value: object): string {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === null || proto === Object.prototype) return 'an object';
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a custom prototype';
+}
+
+/** Joins a list for a message the way DSPex does: `red, green, blue`. */
+export function joinList(items: readonly unknown[]): string {
+  return items.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ');
+}

@@ -1,0 +1,124 @@
+/**
+ * Checking that something is a JSON value and making the frozen copy a session stores. Stored values travel
+ * through JetStream as JSON, so anything JSON would silently change (an `undefined` dropped, a `Date` turned
+ * into a string, `NaN` turned into `null`) is refused here instead of surprising another node later.
+ * @module
+ */
+import type { JsonValue } from './types.js';
+
+/** Receives where the first non-JSON part is (`$.a[2]`) and what it is; must throw. */
+export type JsonProblemReporter = (path: string, problem: string) => never;
+
+/**
+ * How deep a value may nest. Copying recurses, and a value nested thousands of levels would overflow the stack
+ * with a `RangeError` instead of a `ValidationError`; no real configuration nests this deep.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** True for `{...}` literals and `Object.create(null)`: the only objects JSON round-trips unchanged. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || proto === Object.prototype;
+}
+
+/** Renders a path of keys as `$.a[2]["odd key"]`, starting from `root`. */
+export function renderPath(root: string, keys: readonly (string | number)[]): string {
+  let path = root;
+  for (const key of keys) {
+    if (typeof key === 'number') path += `[${key}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) path += `.${key}`;
+    else path += `[${JSON.stringify(key)}]`;
+  }
+  return path;
+}
+
+/**
+ * Returns a deep, frozen copy of `value` when it is a JSON value, or calls `report` with the first offending
+ * path. Shared sub-objects are copied twice (JSON has no references); a cycle is refused. `-0` becomes `0`
+ * because that is what JSON carries.
+ * @example
+ * freezeJson({ a: [1, 2] }, (path, problem) => { throw new Error(`${path} is ${problem}`) })
+ */
+export function freezeJson(value: unknown, report: JsonProblemReporter, root = '$'): JsonValue {
+  const keys: (string | number)[] = [];
+  // Only the objects on the current path: a value reused in two places is fine, one containing itself is not.
+  const ancestors = new Set<object>();
+  const problem = (what: string): never => report(renderPath(root, keys), what);
+
+  const copy = (item: unknown): JsonValue => {
+    switch (typeof item) {
+      case 'string':
+      case 'boolean':
+        return item;
+      case 'number':
+        return Number.isFinite(item) ? item + 0 : problem(`${item}, which JSON cannot carry`);
+      case 'undefined':
+        return problem('undefined');
+      case 'function':
+        return problem('a function');
+      case 'symbol':
+        return problem('a symbol');
+      case 'bigint':
+        return problem('a bigint');
+      default:
+        return item === null ? null : copyContainer(item as object);
+    }
+  };
+
+  const copyContainer = (item: object): JsonValue => {
+    if (ancestors.has(item)) return problem('a circular reference');
+    if (keys.length >= MAX_JSON_DEPTH) return problem(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+    ancestors.add(item);
+    const result = Array.isArray(item) ? copyArray(item) : copyObject(item);
+    ancestors.delete(item);
+    return result;
+  };
+
+  const copyArray = (items: readonly unknown[]): JsonValue => {
+    const out: JsonValue[] = new Array<JsonValue>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      keys.push(i);
+      // A hole would become `null` in JSON: refuse it like `undefined`.
+      out[i] = i in items ? copy(items[i]) : problem('a hole in a sparse array');
+      keys.pop();
+    }
+    // Typed as the mutable JsonValue of the contract; frozen all the same.
+    return Object.freeze(out) as JsonValue[];
+  };
+
+  const copyObject = (item: object): JsonValue => {
+    if (!isPlainObject(item)) return problem(describeInstance(item));
+    if (Object.getOwnPropertySymbols(item).length > 0) return problem('an object with symbol keys');
+    const entries: [string, JsonValue][] = [];
+    for (const key of Object.keys(item)) {
+      keys.push(key);
+      entries.push([key, copy(item[key])]);
+      keys.pop();
+    }
+    // fromEntries defines own properties, so a "__proto__" key stays data instead of replacing the prototype.
+    return Object.freeze(Object.fromEntries(entries));
+  };
+
+  return copy(value);
+}
+
+/** `a Date`, `a Map`: naming the class is what tells the user why it is not JSON. */
+function describeInstance(item: object): string {
+  const name = (item as { constructor?: { name?: unknown } }).constructor?.name;
+  const label = typeof name === 'string' && name !== '' ? name : 'object with a custom prototype';
+  return `${/^[AEIOU]/.test(label) ? 'an' : 'a'} ${label}, not a plain object`;
+}
+
+/** Deep equality of two JSON values, used for `enum` membership (`[1, 2]` equals another `[1, 2]`). */
+export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i] as JsonValue));
+  }
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  return aKeys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key] as JsonValue, b[key] as JsonValue));
+}

@@ -1,0 +1,63 @@
+/**
+ * The rules for variable names and session ids. Both become NATS subject tokens and KV key parts
+ * (`tether.v1.events.<sid>.var.<name>`, `<sid>.<name>`), so dots, wildcards (`*`, `>`) and whitespace are out.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+
+/** A variable name: starts with a letter or `_`, then letters, digits, `_` or `-`; 1 to 128 characters. */
+export const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+/** A session id: letters, digits, `_` or `-`; 1 to 128 characters (a UUID or nanoid fits). */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Longest rendering of an offending value in a message: the value is hostile input as often as a typo. */
+const MAX_SHOWN = 60;
+
+function shown(value: unknown): string {
+  if (typeof value !== 'string') return value === null ? 'null' : typeof value;
+  const text = JSON.stringify(value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN - 1)}…` : value);
+  return `'${text.slice(1, -1)}'`;
+}
+
+/** True when `name` is a valid variable name. */
+export function isVariableName(name: unknown): name is string {
+  return typeof name === 'string' && VARIABLE_NAME_PATTERN.test(name);
+}
+
+/**
+ * Throws a `ValidationError` unless `name` is a valid variable name; the message shows the offending value.
+ * @example
+ * assertVariableName('temperature') // passes
+ * assertVariableName('model.temp')  // throws "invalid variable name 'model.temp': ..."
+ */
+export function assertVariableName(name: unknown): asserts name is string {
+  if (isVariableName(name)) return;
+  const why =
+    typeof name !== 'string'
+      ? 'must be a string'
+      : 'must start with a letter or _ and hold only letters, digits, _ or -, at most 128 characters';
+  throw new ValidationError(`invalid variable name ${shown(name)}: ${why}`, {
+    details: { constraint: 'name', name: typeof name === 'string' ? name.slice(0, 200) : typeof name },
+  });
+}
+
+/** True when `id` is a valid session id. */
+export function isSessionId(id: unknown): id is string {
+  return typeof id === 'string' && SESSION_ID_PATTERN.test(id);
+}
+
+/**
+ * Throws a `ValidationError` unless `id` is a valid session id; the message shows the offending value.
+ * @example
+ * assertSessionId('a1b2-c3') // passes
+ * assertSessionId('a.b')     // throws "invalid session id 'a.b': ..."
+ */
+export function assertSessionId(id: unknown): asserts id is string {
+  if (isSessionId(id)) return;
+  const why =
+    typeof id !== 'string' ? 'must be a string' : 'must hold only letters, digits, _ or -, 1 to 128 characters';
+  throw new ValidationError(`invalid session id ${shown(id)}: ${why}`, {
+    details: { constraint: 'sessionId', sessionId: typeof id === 'string' ? id.slice(0, 200) : typeof id },
+  });
+}
