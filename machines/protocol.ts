@@ -4,7 +4,8 @@
  * carrying the same `callId`. Replies are plain data, so a machine stays pure and inspection tools see them.
  * @module
  */
-import type { SerializedError } from '../src/errors.js';
+import { emit, type ActionArgs, type ActionFunction, type EventObject, type MachineContext, type ParameterizedObject } from 'xstate';
+import { errorToJSON, type SerializedError } from '../src/errors.js';
 
 /** The emitted event type the runtime listens for. */
 export const REPLY = 'tether.reply';
@@ -32,4 +33,55 @@ export function okReply(callId: string, value: unknown): ReplyEvent {
 /** Builds the reply event for a failed call. */
 export function errorReply(callId: string, error: SerializedError): ReplyEvent {
   return { type: REPLY, callId, result: { ok: false, error } };
+}
+
+/** The arguments a reply expression gets: the same `{ context, event, self, system }` every XState action gets. */
+export type ReplyArgs<TContext extends MachineContext, TExpressionEvent extends EventObject, TEvent extends EventObject> = ActionArgs<
+  TContext,
+  TExpressionEvent,
+  TEvent
+>;
+
+/** The `callId` of the event being handled, or `''` for a cast (the runtime matches no call to it and drops it). */
+function callIdOf(event: EventObject): string {
+  const { callId } = event as CallEnvelope;
+  return typeof callId === 'string' ? callId : '';
+}
+
+/**
+ * An action that answers the call being handled with a value, built on XState's `emit` so the machine stays
+ * pure. Use it in `setup({ actions })` (then list {@link ReplyEvent} in `types.emitted`) or inline.
+ * @example
+ * on: { get: { actions: reply(({ context }) => context.count) } }
+ */
+export function reply<
+  TContext extends MachineContext,
+  TExpressionEvent extends EventObject,
+  TParams extends ParameterizedObject['params'] | undefined,
+  TEvent extends EventObject,
+>(
+  valueOf: (args: ReplyArgs<TContext, TExpressionEvent, TEvent>, params: TParams) => unknown,
+): ActionFunction<TContext, TExpressionEvent, TEvent, TParams, never, never, never, never, ReplyEvent> {
+  return emit((args: ReplyArgs<TContext, TExpressionEvent, TEvent>, params: TParams) =>
+    okReply(callIdOf(args.event), valueOf(args, params)),
+  );
+}
+
+/**
+ * An action that fails the call being handled; the caller's promise rejects with the typed error rebuilt
+ * from its wire form. Pass a Tether error (or any thrown value, which becomes `internal_error`).
+ * @example
+ * on: { set: { guard: 'locked', actions: replyError(({ context }) => new VariableLockedError('t', context.owner, undefined)) } }
+ */
+export function replyError<
+  TContext extends MachineContext,
+  TExpressionEvent extends EventObject,
+  TParams extends ParameterizedObject['params'] | undefined,
+  TEvent extends EventObject,
+>(
+  errorOf: (args: ReplyArgs<TContext, TExpressionEvent, TEvent>, params: TParams) => unknown,
+): ActionFunction<TContext, TExpressionEvent, TEvent, TParams, never, never, never, never, ReplyEvent> {
+  return emit((args: ReplyArgs<TContext, TExpressionEvent, TEvent>, params: TParams) =>
+    errorReply(callIdOf(args.event), errorToJSON(errorOf(args, params))),
+  );
 }

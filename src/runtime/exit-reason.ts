@@ -1,0 +1,65 @@
+/**
+ * Why a process exited, mirroring Elixir's exit reasons, and the rules that read them: which reasons travel
+ * along links, which ones make a `transient` child restart, and how a reason reads in an error message.
+ * @module
+ */
+
+/**
+ * Why a process exited.
+ * - `'normal'`: the logic finished (an XState machine reached a final state).
+ * - `'shutdown'` or any other string: the reason given to `stop` (default `'shutdown'`).
+ * - `'noproc'`: only in a DOWN notice, when the monitored target was not alive to begin with.
+ * - `{ error }`: the process crashed; `error` is what its logic threw.
+ * - `{ linked, reason }`: the process was stopped because the process `linked` exited with `reason`.
+ * - `{ shutdown }`: a shutdown with extra context (OTP's `{shutdown, term}`); treated like `'shutdown'`.
+ */
+export type ExitReason =
+  | 'normal'
+  | 'shutdown'
+  | 'noproc'
+  // `string & {}` keeps the literals above visible to editors while allowing any custom reason.
+  | (string & {})
+  | { readonly error: unknown }
+  | { readonly linked: string; readonly reason: ExitReason }
+  | { readonly shutdown: unknown };
+
+/** True when the process crashed: its logic threw. */
+export function isCrash(reason: ExitReason): reason is { readonly error: unknown } {
+  return typeof reason === 'object' && 'error' in reason;
+}
+
+/**
+ * True unless the reason is `'normal'`. As in Erlang, every other reason (including `'shutdown'`) travels
+ * along links and stops the linked process.
+ */
+export function isAbnormal(reason: ExitReason): boolean {
+  return reason !== 'normal';
+}
+
+/**
+ * True when a `transient` child should be restarted. OTP does not count `normal`, `shutdown` and
+ * `{shutdown, term}` as failures, so a transient child that was told to stop stays stopped.
+ */
+export function isFailure(reason: ExitReason): boolean {
+  if (reason === 'normal' || reason === 'shutdown') return false;
+  return !(typeof reason === 'object' && 'shutdown' in reason);
+}
+
+/** The error behind a crash, following links back to the process that crashed first. */
+export function crashErrorOf(reason: ExitReason): unknown {
+  if (typeof reason !== 'object') return undefined;
+  if ('error' in reason) return reason.error;
+  if ('linked' in reason) return crashErrorOf(reason.reason);
+  return undefined;
+}
+
+/** A one-line reading of a reason for messages: `normal`, `crash: boom`, `linked <0.3> exited: crash: boom`. */
+export function formatExitReason(reason: ExitReason): string {
+  if (typeof reason === 'string') return reason;
+  if ('error' in reason) {
+    const { error } = reason;
+    return `crash: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if ('linked' in reason) return `linked ${reason.linked} exited: ${formatExitReason(reason.reason)}`;
+  return `shutdown: ${String(reason.shutdown)}`;
+}

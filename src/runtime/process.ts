@@ -1,0 +1,85 @@
+/**
+ * One process: a root XState actor plus what the runtime knows about its life (name, exit reason).
+ * @module
+ */
+import type { Actor, AnyActorLogic, SnapshotFrom } from 'xstate';
+import type { ExitReason } from './exit-reason.js';
+
+/**
+ * The handle every runtime function returns and accepts. It stays valid after the process exits, so callers
+ * can still read `exitReason`; it never revives (a restarted child is a new process with a new `id`).
+ * @example
+ * const ref = runtime.spawn(counterMachine, { name: 'counter' });
+ * ref.alive; // true
+ * await runtime.stop(ref);
+ * ref.exitReason; // 'shutdown'
+ */
+export interface ProcessRef<TLogic extends AnyActorLogic = AnyActorLogic> {
+  /** Unique within its runtime, Elixir-style: `<0.12>`. */
+  readonly id: string;
+  /** The registered name, if it was spawned with one; kept after exit for messages. */
+  readonly name: string | undefined;
+  /** False from the moment the process exits (done, stopped or crashed). */
+  readonly alive: boolean;
+  /** Why it exited; `undefined` while alive. */
+  readonly exitReason: ExitReason | undefined;
+  /** Settles (never rejects) with the exit reason once the process has exited. */
+  readonly exited: Promise<ExitReason>;
+  /** The underlying root actor, for advanced use (subscribing, persisting). Send through the runtime instead. */
+  readonly actor: Actor<TLogic>;
+  /** The actor's current snapshot; after exit, its last one. */
+  getSnapshot(): SnapshotFrom<TLogic>;
+}
+
+/**
+ * The runtime's own record of a process. Only the runtime mutates it; everyone else sees a {@link ProcessRef}.
+ * @internal
+ */
+export class Process<TLogic extends AnyActorLogic = AnyActorLogic> implements ProcessRef<TLogic> {
+  readonly exited: Promise<ExitReason>;
+  /** The reason `stop` asked for; read when XState reports completion, which does not carry one. */
+  stopReason: ExitReason | undefined;
+  #exitReason: ExitReason | undefined;
+  #resolveExited!: (reason: ExitReason) => void;
+
+  constructor(
+    readonly id: string,
+    readonly name: string | undefined,
+    readonly actor: Actor<TLogic>,
+    /** Position in spawn order, so `stopAll` can go backwards. */
+    readonly seq: number,
+  ) {
+    this.exited = new Promise((resolve) => {
+      this.#resolveExited = resolve;
+    });
+  }
+
+  get alive(): boolean {
+    return this.#exitReason === undefined;
+  }
+
+  get exitReason(): ExitReason | undefined {
+    return this.#exitReason;
+  }
+
+  getSnapshot(): SnapshotFrom<TLogic> {
+    return this.actor.getSnapshot() as SnapshotFrom<TLogic>;
+  }
+
+  /** Records the exit once; later calls are ignored so that racing signals (stop vs. crash) cannot rewrite it. */
+  markExited(reason: ExitReason): boolean {
+    if (this.#exitReason !== undefined) return false;
+    this.#exitReason = reason;
+    this.#resolveExited(reason);
+    return true;
+  }
+
+  /** How the process reads in messages: its name when it has one, as that is what users know it by. */
+  get label(): string {
+    return this.name ?? this.id;
+  }
+
+  toString(): string {
+    return this.name === undefined ? this.id : `${this.id} (${this.name})`;
+  }
+}

@@ -1,0 +1,312 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fromPromise, type InspectionEvent } from 'xstate';
+import {
+  AlreadyExistsError,
+  CallTimeoutError,
+  NoProcError,
+  ProcessExitedError,
+  ValidationError,
+} from '../../src/errors.js';
+import { ProcessRuntime, type ProcessRef } from '../../src/runtime/index.js';
+import { counterMachine, crashOnStartMachine, echoMachine } from './fixtures.js';
+
+const runtimes: ProcessRuntime[] = [];
+
+/** Every test builds its own runtime; the list only lets `afterEach` stop what a failed test left running. */
+function createRuntime(options: ConstructorParameters<typeof ProcessRuntime>[0] = {}): ProcessRuntime {
+  const runtime = new ProcessRuntime({ onError: () => {}, ...options });
+  runtimes.push(runtime);
+  return runtime;
+}
+
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
+  vi.useRealTimers();
+});
+
+describe('ProcessRuntime', () => {
+  describe('spawn', () => {
+    it('gives each process a unique Elixir-style id and a live ref', () => {
+      const runtime = createRuntime();
+      const a = runtime.spawn(counterMachine);
+      const b = runtime.spawn(counterMachine);
+      expect(a.id).toMatch(/^<0\.\d+>$/);
+      expect(a.id).not.toBe(b.id);
+      expect(a.alive).toBe(true);
+      expect(a.exitReason).toBeUndefined();
+      expect(a.getSnapshot().context.count).toBe(0);
+      expect(a.actor.getSnapshot().status).toBe('active');
+    });
+
+    it('passes input to the logic', () => {
+      const runtime = createRuntime();
+      expect(runtime.spawn(counterMachine, { input: { start: 41 } }).getSnapshot().context.count).toBe(41);
+    });
+
+    it('registers the name so whereis finds the process', () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine, { name: 'counter' });
+      expect(runtime.whereis('counter')).toBe(ref);
+      expect(ref.name).toBe('counter');
+      expect(runtime.whereis('nobody')).toBeUndefined();
+    });
+
+    it('throws AlreadyExistsError when the name is taken, keeping the original', () => {
+      const runtime = createRuntime();
+      const original = runtime.spawn(counterMachine, { name: 'counter' });
+      expect(() => runtime.spawn(counterMachine, { name: 'counter' })).toThrow(AlreadyExistsError);
+      expect(runtime.whereis('counter')).toBe(original);
+      expect(runtime.processes()).toEqual([original]);
+    });
+
+    it('frees the name the moment the process exits, whatever the way', async () => {
+      const runtime = createRuntime();
+      const stopped = runtime.spawn(counterMachine, { name: 'a' });
+      const finished = runtime.spawn(counterMachine, { name: 'b' });
+      const crashed = runtime.spawn(counterMachine, { name: 'c' });
+      void runtime.stop(stopped);
+      runtime.cast(finished, { type: 'finish' });
+      runtime.cast(crashed, { type: 'crash' });
+      expect([runtime.whereis('a'), runtime.whereis('b'), runtime.whereis('c')]).toEqual([undefined, undefined, undefined]);
+      expect(runtime.spawn(counterMachine, { name: 'a' }).alive).toBe(true);
+    });
+
+    it('returns an exited ref, without throwing, when the logic crashes while starting', () => {
+      const onError = vi.fn();
+      const runtime = createRuntime({ onError });
+      const ref = runtime.spawn(crashOnStartMachine, { name: 'fragile' });
+      expect(ref.alive).toBe(false);
+      expect(ref.exitReason).toEqual({ error: new Error('cannot start') });
+      expect(runtime.whereis('fragile')).toBeUndefined();
+      expect(onError).toHaveBeenCalledWith(new Error('cannot start'), ref);
+    });
+
+    it('runs any actor logic, not only machines', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(fromPromise(async () => 42));
+      await expect(ref.exited).resolves.toBe('normal');
+      expect(ref.getSnapshot().output).toBe(42);
+    });
+
+    it('passes inspect to every actor so tools see every transition', () => {
+      const events: InspectionEvent[] = [];
+      const runtime = createRuntime({ inspect: (event) => events.push(event) });
+      const a = runtime.spawn(counterMachine);
+      const b = runtime.spawn(counterMachine);
+      runtime.cast(b, { type: 'increment' });
+      const seen = new Set(events.filter((e) => e.type === '@xstate.snapshot').map((e) => e.actorRef));
+      expect(seen).toEqual(new Set([a.actor, b.actor]));
+      expect(events.some((e) => e.type === '@xstate.event' && e.event.type === 'increment')).toBe(true);
+    });
+
+    it('reports a throwing inspector through onError instead of crashing the process', () => {
+      const onError = vi.fn();
+      const runtime = createRuntime({
+        onError,
+        inspect: (event) => {
+          if (event.type === '@xstate.event' && event.event.type === 'increment') throw new Error('bad tool');
+        },
+      });
+      const ref = runtime.spawn(counterMachine);
+      runtime.cast(ref, { type: 'increment' });
+      expect(ref.getSnapshot().context.count).toBe(1);
+      expect(onError).toHaveBeenCalledWith(new Error('bad tool'), ref);
+    });
+  });
+
+  describe('call', () => {
+    it('resolves with the value the process replies', async () => {
+      const runtime = createRuntime();
+      runtime.spawn(counterMachine, { name: 'counter' });
+      await expect(runtime.call('counter', { type: 'increment', by: 2 })).resolves.toBe(2);
+      await expect(runtime.call('counter', { type: 'get' })).resolves.toBe(2);
+    });
+
+    it('works with a plain machine answering through reply', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(echoMachine);
+      await expect(runtime.call(ref, { type: 'echo', text: 'hi' })).resolves.toBe('HI');
+    });
+
+    it('rejects with the typed error the process replies with', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      const error = await runtime.call(ref, { type: 'invalid' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'validation_failed', variable: 'count', message: 'counter refuses' });
+      expect(ref.alive).toBe(true);
+    });
+
+    it('rejects with NoProcError at once when the name is unknown', async () => {
+      const runtime = createRuntime();
+      await expect(runtime.call('ghost', { type: 'get' }, { timeout: 60_000 })).rejects.toThrow(NoProcError);
+    });
+
+    it('rejects with NoProcError at once when the process is dead', async () => {
+      vi.useFakeTimers();
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      await runtime.stop(ref);
+      const error = await runtime.call(ref, { type: 'get' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NoProcError);
+      expect(error).toMatchObject({ target: ref.id });
+    });
+
+    it('rejects with CallTimeoutError carrying target and timeout when nobody replies', async () => {
+      vi.useFakeTimers();
+      const runtime = createRuntime();
+      runtime.spawn(counterMachine, { name: 'counter' });
+      const pending = runtime.call('counter', { type: 'hold' }, { timeout: 250 }).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(250);
+      const error = await pending;
+      expect(error).toBeInstanceOf(CallTimeoutError);
+      expect(error).toMatchObject({ target: 'counter', timeoutMs: 250 });
+      expect((error as Error).message).toContain('counter');
+    });
+
+    it('uses a 5000 ms timeout by default', async () => {
+      vi.useFakeTimers();
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      let settled = false;
+      const pending = runtime.call(ref, { type: 'hold' }).catch((e: unknown) => ((settled = true), e));
+      await vi.advanceTimersByTimeAsync(4999);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await pending).toMatchObject({ timeoutMs: 5000 });
+    });
+
+    it('drops a late reply instead of delivering it to a later call', async () => {
+      vi.useFakeTimers();
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      const first = runtime.call(ref, { type: 'hold' }, { timeout: 10 }).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(await first).toBeInstanceOf(CallTimeoutError);
+      const second = runtime.call(ref, { type: 'hold' }, { timeout: 1000 });
+      // `release` answers both held calls in order: the first reply (#0) is late and must vanish.
+      runtime.cast(ref, { type: 'release' });
+      await expect(second).resolves.toBe('held #1');
+    });
+
+    it('rejects with ProcessExitedError carrying the reason when the target is stopped during the call', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine, { name: 'counter' });
+      const pending = runtime.call('counter', { type: 'hold' }).catch((e: unknown) => e);
+      await runtime.stop(ref, 'maintenance');
+      const error = await pending;
+      expect(error).toBeInstanceOf(ProcessExitedError);
+      expect(error).toMatchObject({ target: 'counter', reason: 'maintenance' });
+    });
+
+    it('rejects with ProcessExitedError when the target finishes without replying', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      await expect(runtime.call(ref, { type: 'finish' })).rejects.toMatchObject({ code: 'process_exited', reason: 'normal' });
+      expect(ref.exitReason).toBe('normal');
+    });
+  });
+
+  describe('cast', () => {
+    it('delivers the event without waiting for a reply', () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      runtime.cast(ref, { type: 'increment', by: 5 });
+      expect(ref.getSnapshot().context.count).toBe(5);
+    });
+
+    it('drops the event silently when the target is dead or unknown', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine, { name: 'counter' });
+      await runtime.stop(ref);
+      expect(() => runtime.cast(ref, { type: 'increment' })).not.toThrow();
+      expect(() => runtime.cast('counter', { type: 'increment' })).not.toThrow();
+      // XState warns about events sent to stopped actors; the runtime never lets one reach it.
+      expect(warn).not.toHaveBeenCalled();
+      warn.mockRestore();
+    });
+  });
+
+  describe('crashes', () => {
+    it('survives a crashing action: the caller gets ProcessExitedError, onError is told, others keep serving', async () => {
+      const uncaught: unknown[] = [];
+      const onUncaught = (error: unknown): void => void uncaught.push(error);
+      process.on('uncaughtException', onUncaught);
+      try {
+        const onError = vi.fn();
+        const runtime = createRuntime({ onError });
+        const fragile = runtime.spawn(counterMachine, { name: 'fragile' });
+        const steady = runtime.spawn(counterMachine, { name: 'steady' });
+
+        const error = await runtime.call('fragile', { type: 'crash' }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ProcessExitedError);
+        expect(error).toMatchObject({ target: 'fragile', reason: 'crash: boom' });
+        expect((error as Error).cause).toEqual(new Error('boom'));
+        expect(onError).toHaveBeenCalledTimes(1);
+        expect(onError).toHaveBeenCalledWith(new Error('boom'), fragile);
+        expect(fragile.exitReason).toEqual({ error: new Error('boom') });
+
+        await expect(runtime.call(steady, { type: 'increment' })).resolves.toBe(1);
+        // XState rethrows unobserved errors in a setTimeout; give any such timer the chance to fire.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(uncaught).toEqual([]);
+      } finally {
+        process.off('uncaughtException', onUncaught);
+      }
+    });
+
+    it('keeps running when onError itself throws', async () => {
+      const errorLog = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const runtime = createRuntime({
+        onError: () => {
+          throw new Error('reporter broke');
+        },
+      });
+      const ref = runtime.spawn(counterMachine);
+      runtime.cast(ref, { type: 'crash' });
+      expect(ref.alive).toBe(false);
+      expect(errorLog).toHaveBeenCalled();
+      expect(runtime.spawn(counterMachine).alive).toBe(true);
+      errorLog.mockRestore();
+    });
+  });
+
+  describe('stop', () => {
+    it('stops with shutdown by default and settles once the process has exited', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      await runtime.stop(ref);
+      expect(ref.alive).toBe(false);
+      expect(ref.exitReason).toBe('shutdown');
+      await expect(ref.exited).resolves.toBe('shutdown');
+    });
+
+    it('records normal when the machine reaches a final state', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      runtime.cast(ref, { type: 'finish' });
+      await expect(ref.exited).resolves.toBe('normal');
+    });
+
+    it('does nothing when the target is not alive', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      await runtime.stop(ref, 'first');
+      await runtime.stop(ref, 'second');
+      await runtime.stop('nobody');
+      expect(ref.exitReason).toBe('first');
+    });
+
+    it('stopAll stops every process newest first and waits for all of them', async () => {
+      const runtime = createRuntime();
+      const refs: ProcessRef[] = [1, 2, 3].map(() => runtime.spawn(counterMachine));
+      const exitOrder: string[] = [];
+      for (const ref of refs) ref.actor.subscribe({ complete: () => exitOrder.push(ref.id) });
+      await runtime.stopAll();
+      expect(exitOrder).toEqual(refs.map((ref) => ref.id).reverse());
+      expect(refs.every((ref) => !ref.alive)).toBe(true);
+      expect(runtime.processes()).toEqual([]);
+    });
+  });
+});
