@@ -14,14 +14,18 @@ export interface FailureDetails {
 
 /**
  * Throws the `ValidationError` for one failed check. The message is `"<variable>: <phrase>"` when the variable
- * is known, otherwise the bare phrase.
+ * is known, otherwise the bare phrase. `cause` keeps the engine error behind a rejection (an invalid RegExp).
  * @example
  * fail('temperature', 'value 1.5 is above maximum 1', { constraint: 'max' })
  * // ValidationError: temperature: value 1.5 is above maximum 1
  */
-export function fail(variable: string | undefined, phrase: string, details: FailureDetails = {}): never {
+export function fail(variable: string | undefined, phrase: string, details: FailureDetails = {}, cause?: unknown): never {
   const message = variable ? `${variable}: ${phrase}` : phrase;
-  throw new ValidationError(message, variable ? { variable, details: { ...details } } : { details: { ...details } });
+  throw new ValidationError(message, {
+    details: { ...details },
+    ...(variable ? { variable } : {}),
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** Longest rendering of a user value in a message; a 1 MB string must not become a 1 MB error. */

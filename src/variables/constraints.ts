@@ -1,0 +1,106 @@
+/**
+ * `validateConstraints`: the definition-time check of a variable's constraints. Every key is known for its
+ * type, every value well-formed, every pair of bounds ordered; DSPex dropped a misspelled key silently, which
+ * left the variable unconstrained without anyone noticing.
+ * @module
+ */
+import {
+  count,
+  distinctStrings,
+  finiteNumber,
+  itemType,
+  jsonShape,
+  moduleNames,
+  positiveInteger,
+  regexSource,
+  tensorShape,
+  type Bad,
+  type ConstraintRule,
+} from './constraint-rules.js';
+import { fail, show } from './failure.js';
+import { isPlainObject } from './json-value.js';
+import type { Constraints, VariableType } from './types.js';
+import { assertVariableType } from './validate.js';
+
+/** What one type accepts: its keys in checking order, which of them are required, and which pairs are bounds. */
+interface TypeRules {
+  readonly keys: Readonly<Record<string, ConstraintRule>>;
+  readonly required?: readonly string[];
+  readonly bounds?: readonly (readonly [low: string, high: string])[];
+}
+
+const NUMBER_RULES: TypeRules = { keys: { min: finiteNumber, max: finiteNumber }, bounds: [['min', 'max']] };
+
+/** The constraints each type accepts, mirroring `ConstraintsByType` in types.ts. */
+const RULES: Readonly<Record<VariableType, TypeRules>> = {
+  float: NUMBER_RULES,
+  integer: NUMBER_RULES,
+  string: {
+    keys: { minLength: count, maxLength: count, pattern: regexSource, enum: distinctStrings },
+    bounds: [['minLength', 'maxLength']],
+  },
+  boolean: { keys: {} },
+  choice: { keys: { choices: distinctStrings }, required: ['choices'] },
+  module: { keys: { allowedModules: moduleNames } },
+  embedding: { keys: { dimensions: positiveInteger } },
+  tensor: { keys: { shape: tensorShape } },
+  json: { keys: { shape: jsonShape } },
+  list: { keys: { minItems: count, maxItems: count, itemType }, bounds: [['minItems', 'maxItems']] },
+};
+
+/** The constraint keys a type accepts, in the order values are checked against them. */
+export function constraintKeys(type: VariableType): readonly string[] {
+  return Object.keys(RULES[type].keys);
+}
+
+/**
+ * Checks constraints for a variable of `type` and returns their normalised, frozen copy (the form stored on
+ * the record and trusted by `validateValue`). Keys whose value is `undefined` are dropped, so an options
+ * object built by spreading optional fields works. Throws a `ValidationError` for an unknown type, an unknown
+ * key (naming the accepted ones), a malformed value, `min` above `max`, an invalid `pattern`, or a `choice`
+ * without `choices`.
+ * @example
+ * validateConstraints('float', { min: 0, max: 2 }, 'temperature') // { min: 0, max: 2 }
+ * validateConstraints('string', { maxLen: 3 }, 'name')
+ * // throws "name: unknown constraint 'maxLen' for type string; accepted: minLength, maxLength, pattern, enum"
+ */
+export function validateConstraints(type: unknown, constraints: unknown, variableName?: string): Constraints {
+  assertVariableType(type, variableName);
+  if (constraints === undefined || constraints === null) constraints = {};
+  if (!isPlainObject(constraints)) {
+    return fail(variableName, `constraints must be an object, got ${show(constraints)}`, { constraint: 'constraints' });
+  }
+  const rules = RULES[type];
+  const accepted = Object.keys(rules.keys);
+  for (const key of Object.keys(constraints)) {
+    if (!Object.hasOwn(rules.keys, key)) {
+      fail(
+        variableName,
+        `unknown constraint '${key}' for type ${type}; accepted: ${accepted.length > 0 ? accepted.join(', ') : 'none'}`,
+        { constraint: key, accepted },
+      );
+    }
+  }
+
+  const normalized: Record<string, unknown> = {};
+  for (const key of accepted) {
+    const raw = constraints[key];
+    const rule = rules.keys[key];
+    if (raw === undefined || rule === undefined) continue;
+    const bad: Bad = (phrase, cause) => fail(variableName, `constraint ${key} ${phrase}`, { constraint: key }, cause);
+    normalized[key] = rule(raw, bad, variableName);
+  }
+  for (const key of rules.required ?? []) {
+    if (normalized[key] === undefined) {
+      fail(variableName, `constraint ${key} is required for type ${type}`, { constraint: key });
+    }
+  }
+  for (const [low, high] of rules.bounds ?? []) {
+    const min = normalized[low];
+    const max = normalized[high];
+    if (typeof min === 'number' && typeof max === 'number' && min > max) {
+      fail(variableName, `constraint ${low} ${min} is greater than ${high} ${max}`, { constraint: low });
+    }
+  }
+  return Object.freeze(normalized);
+}
