@@ -3,7 +3,7 @@
  * XState actor logic.
  * @module
  */
-import { createActor, type Actor, type AnyActor, type AnyActorLogic, type EventObject, type InputFrom, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type AnyActor, type AnyActorLogic, type AnyEventObject, type EventObject, type InputFrom, type InspectionEvent, type Observer } from 'xstate';
 import { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isAbnormal, isCrash, type ExitReason } from './exit-reason.js';
@@ -135,12 +135,13 @@ export class ProcessRuntime {
 
   /**
    * GenServer.call: delivers `event` with a fresh `callId` and waits for the `tether.reply` the process emits.
+   * Declare `callId?` in the machine's events (e.g. with `CallEnvelope`) to read it there.
    * @throws {NoProcError} (rejects at once) when the target is not alive
    * @throws {CallTimeoutError} when no reply comes within `timeout`; a later reply is dropped
    * @throws {ProcessExitedError} when the target exits first; `cause` is the crash error, if it crashed
    * @throws the typed error rebuilt from an `ok: false` reply
    */
-  call(target: Target, event: EventObject, { timeout = 5000 }: CallOptions = {}): Promise<unknown> {
+  call(target: Target, event: AnyEventObject, { timeout = 5000 }: CallOptions = {}): Promise<unknown> {
     const process = this.#resolve(target);
     if (!process) return Promise.reject(new NoProcError(labelOf(target)));
     const callId = `${process.id}#${++this.#callSeq}`;
@@ -150,7 +151,7 @@ export class ProcessRuntime {
   }
 
   /** Fire and forget. To a target that is not alive the event is dropped, as in Elixir. */
-  cast(target: Target, event: EventObject): void {
+  cast(target: Target, event: AnyEventObject): void {
     this.#resolve(target)?.actor.send(event);
   }
 
