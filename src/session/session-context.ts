@@ -11,6 +11,8 @@ export interface VariableChange {
   readonly newValue: unknown;
   readonly version: number;
   readonly updatedBy: string | null;
+  /** Set when the write deleted the variable (`newValue` is then `undefined`). */
+  readonly deleted?: true;
 }
 
 /** Called once per accepted write, in version order. A listener that throws is reported, never fatal. */

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: every benchmark, each printing our figure beside a raw baseline measured in the same run.
+ * @module
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { benchSessionOps } from './session-ops.js';
+
+function section(lines: readonly string[]): void {
+  console.log(lines.join('\n'));
+  console.log();
+}
+
+console.log(`Tether benchmarks — node ${process.version}, ${new Date().toISOString()}\n`);
+section(await benchSessionOps());
+
+// The scale run gets a process of its own, so its heap figure is not mixed with the other benchmarks'.
+const scale = fileURLToPath(new URL('./session-scale.ts', import.meta.url));
+section([execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', scale], { encoding: 'utf8' }).trimEnd()]);

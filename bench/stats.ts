@@ -1,0 +1,47 @@
+/**
+ * Timing helpers shared by the benchmarks: per-operation samples, percentiles and aligned report lines.
+ * @module
+ */
+
+/** Percentiles of a sample set, in microseconds. */
+export interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly opsPerSecond: number;
+}
+
+/** Times `count` sequential runs of `op` (after `warmup` runs) and returns µs percentiles and throughput. */
+export async function sample(op: () => unknown, count: number, warmup = Math.min(count, 2000)): Promise<Percentiles> {
+  for (let i = 0; i < warmup; i++) await op();
+  const samples = new Float64Array(count);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    const t0 = process.hrtime.bigint();
+    await op();
+    samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return summarize(samples, count / totalSeconds);
+}
+
+/** Percentiles of already-collected µs samples. */
+export function summarize(samples: Float64Array | number[], opsPerSecond: number): Percentiles {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99), opsPerSecond };
+}
+
+/** Formats a number of microseconds (or any figure) with sensible precision. */
+export function fmt(value: number, digits = 2): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(digits);
+}
+
+/** One line comparing ours against a raw baseline: both p50s, throughputs and the ratio of p50s. */
+export function compareLine(label: string, ours: Percentiles, raw: Percentiles, rawLabel: string): string {
+  return (
+    `${label.padEnd(28)} p50 ${fmt(ours.p50).padStart(8)} µs  p99 ${fmt(ours.p99).padStart(8)} µs  ${fmt(ours.opsPerSecond, 0).padStart(10)} ops/s` +
+    `  | ${rawLabel} p50 ${fmt(raw.p50, 3)} µs, ${fmt(raw.opsPerSecond, 0)} ops/s  | ratio ${fmt(ours.p50 / raw.p50, 1)}x (p50), ${fmt(raw.opsPerSecond / ours.opsPerSecond, 1)}x (throughput)`
+  );
+}

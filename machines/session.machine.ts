@@ -1,0 +1,246 @@
+/**
+ * The session process: owns one session's variables as last seen from the store, carries out writes one at a
+ * time with compare-and-set, folds in changes that arrive from the store, tells watchers, and expires after
+ * an idle TTL.
+ *
+ * `loading → active.idle ⇄ active.writing → expired | stopped | failed`
+ *
+ * No I/O here: loading, committing and purging are named actions that `src/session` provides. Reads do not
+ * pass through the machine; the session handle reads the snapshot's context, which holds only committed state.
+ * @module
+ */
+import { assign, enqueueActions, setup } from 'xstate';
+import { errorToJSON, type SerializedError } from '../src/errors.js';
+import { applyStoreChanges } from '../src/session/apply-store-change.js';
+import type { VariableChange } from '../src/session/session-context.js';
+import { planWrite, type WritePlan, type WriteRequest } from '../src/session/write-plan.js';
+import type { StoreChange, StoreEntry, StoreWrite } from '../src/store/store.js';
+import type { VariableRecord } from '../src/variables/types.js';
+import { errorReply, okReply, type ReplyEvent } from './protocol.js';
+
+/** How many times a write is re-planned when the store moved on under it before the caller gets a conflict. */
+export const MAX_WRITE_ATTEMPTS = 10;
+
+/** What a session process starts from. */
+export interface SessionMachineInput {
+  readonly sessionId: string;
+  /** Idle time after which the session expires. */
+  readonly ttlMs: number;
+}
+
+/** A write waiting its turn; `callId` is absent on a cast. */
+export interface QueuedWrite {
+  readonly callId?: string | undefined;
+  readonly request: WriteRequest;
+}
+
+/** The session process's state. */
+export interface SessionMachineContext {
+  readonly sessionId: string;
+  readonly ttlMs: number;
+  readonly variables: ReadonlyMap<string, VariableRecord>;
+  readonly revisions: ReadonlyMap<string, number>;
+  readonly queue: readonly QueuedWrite[];
+  readonly inFlight: WritePlan | null;
+  readonly attempts: number;
+  readonly failure: SerializedError | null;
+}
+
+/** The answer to a write: the planner's reply and the highest store revision the write produced. */
+export interface WriteReply {
+  readonly value: unknown;
+  readonly revision: number;
+}
+
+/** Events a session process accepts. */
+export type SessionMachineEvent =
+  | { readonly type: 'write'; readonly callId?: string; readonly request: WriteRequest }
+  | { readonly type: 'stop'; readonly callId?: string }
+  | { readonly type: 'store.loaded'; readonly entries: readonly StoreEntry<VariableRecord>[] }
+  | { readonly type: 'store.loadFailed'; readonly error: SerializedError }
+  | { readonly type: 'store.changed'; readonly changes: readonly StoreChange<VariableRecord>[] }
+  | { readonly type: 'store.committed'; readonly revisions: readonly number[] }
+  | { readonly type: 'store.conflict'; readonly changes: readonly StoreChange<VariableRecord>[] }
+  | { readonly type: 'store.failed'; readonly error: SerializedError }
+  | { readonly type: 'write.settled' };
+
+/** Announced to the outside for every accepted value write, in version order. */
+export interface VariableChangedEvent {
+  readonly type: 'variable.changed';
+  readonly sessionId: string;
+  readonly change: VariableChange;
+}
+
+/** Events a session process emits. */
+export type SessionEmittedEvent = ReplyEvent | VariableChangedEvent;
+
+function keyOf(context: SessionMachineContext, name: string): string {
+  return `${context.sessionId}.${name}`;
+}
+
+/** The session process machine. */
+export const sessionMachine = setup({
+  types: {
+    input: {} as SessionMachineInput,
+    context: {} as SessionMachineContext,
+    events: {} as SessionMachineEvent,
+    emitted: {} as SessionEmittedEvent,
+  },
+  actions: {
+    /** Lists the session's keys and answers `store.loaded` or `store.loadFailed`. */
+    loadVariables: (_, _params: { sessionId: string }) => {},
+    /** Commits the writes atomically and answers `store.committed`, `store.conflict` or `store.failed`. */
+    commitWrites: (_, _params: { writes: readonly StoreWrite<VariableRecord>[] }) => {},
+    /** Deletes the session's variables from the store once it has expired. */
+    purgeVariables: (_, _params: { keys: readonly { key: string; revision: number }[] }) => {},
+    applyChanges: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'store.changed' && event.type !== 'store.conflict') return;
+      const applied = applyStoreChanges(context, context.sessionId, event.changes);
+      enqueue.assign({ variables: applied.variables, revisions: applied.revisions });
+      for (const change of applied.announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
+    }),
+    applyLoaded: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'store.loaded') return;
+      const changes = event.entries.map((entry) => ({ operation: 'put' as const, ...entry }));
+      const applied = applyStoreChanges(context, context.sessionId, changes);
+      enqueue.assign({ variables: applied.variables, revisions: applied.revisions });
+    }),
+    enqueueWrite: assign({
+      queue: ({ context, event }) =>
+        event.type === 'write' ? [...context.queue, { callId: event.callId, request: event.request }] : context.queue,
+    }),
+    finishWrite: enqueueActions(({ context, event, enqueue }) => {
+      const plan = context.inFlight;
+      const head = context.queue[0];
+      if (event.type !== 'store.committed' || !plan || !head) return;
+      const changes = plan.writes.map((write, index): StoreChange<VariableRecord> => {
+        const revision = event.revisions[index] ?? 0;
+        return write.operation === 'put'
+          ? { operation: 'put', key: write.key, value: write.value, revision }
+          : { operation: 'delete', key: write.key, revision };
+      });
+      const applied = applyStoreChanges(context, context.sessionId, changes);
+      enqueue.assign({ variables: applied.variables, revisions: applied.revisions, queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+      for (const change of applied.announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
+      if (head.callId !== undefined) {
+        enqueue.emit(okReply(head.callId, { value: plan.reply, revision: Math.max(0, ...event.revisions) } satisfies WriteReply));
+      }
+    }),
+    failWrite: enqueueActions(({ context, event, enqueue }) => {
+      const head = context.queue[0];
+      const error: SerializedError =
+        event.type === 'store.failed'
+          ? event.error
+          : { code: 'version_conflict', message: `the store kept changing under a write to session '${context.sessionId}'; gave up after ${MAX_WRITE_ATTEMPTS} attempts`, details: { sessionId: context.sessionId } };
+      if (head?.callId !== undefined) enqueue.emit(errorReply(head.callId, error));
+      enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+    }),
+    rejectQueued: enqueueActions(({ context, enqueue }, params: { code: 'session_stopped' | 'session_expired'; why: string }) => {
+      const why = { code: params.code, message: `session '${context.sessionId}' ${params.why}`, details: { sessionId: context.sessionId } };
+      for (const queued of context.queue) if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, why));
+      enqueue.assign({ queue: [] });
+    }),
+    recordLoadFailure: assign({ failure: ({ event }) => (event.type === 'store.loadFailed' ? event.error : null) }),
+    replyStopped: enqueueActions(({ event, enqueue }) => {
+      if (event.type === 'stop' && event.callId !== undefined) enqueue.emit(okReply(event.callId, true));
+    }),
+  },
+  guards: {
+    hasQueuedWrite: ({ context }) => context.queue.length > 0,
+    mayRetry: ({ context }) => context.attempts < MAX_WRITE_ATTEMPTS,
+    /** Whether the session has really been idle for its TTL (reads count as activity; src provides this). */
+    idleExpired: () => true,
+  },
+  delays: {
+    /** Time until the idle TTL runs out; src provides one that accounts for reads. */
+    idleTimeout: ({ context }) => context.ttlMs,
+  },
+}).createMachine({
+  id: 'session',
+  context: ({ input }) => ({
+    sessionId: input.sessionId,
+    ttlMs: input.ttlMs,
+    variables: new Map(),
+    revisions: new Map(),
+    queue: [],
+    inFlight: null,
+    attempts: 0,
+    failure: null,
+  }),
+  initial: 'loading',
+  on: {
+    write: { actions: 'enqueueWrite' },
+    'store.changed': { actions: 'applyChanges' },
+    stop: { target: '.stopped' },
+  },
+  states: {
+    loading: {
+      entry: { type: 'loadVariables', params: ({ context }) => ({ sessionId: context.sessionId }) },
+      on: {
+        'store.loaded': { target: 'active', actions: 'applyLoaded' },
+        'store.loadFailed': { target: 'failed', actions: 'recordLoadFailure' },
+      },
+    },
+    active: {
+      initial: 'idle',
+      states: {
+        idle: {
+          always: { guard: 'hasQueuedWrite', target: 'writing' },
+          after: {
+            idleTimeout: [{ guard: 'idleExpired', target: '#session.expired' }, { target: 'idle', reenter: true }],
+          },
+        },
+        writing: {
+          // Inline so that it can enqueue the named, provided `commitWrites` action with typed params.
+          entry: enqueueActions(({ context, enqueue }) => {
+            const head = context.queue[0];
+            if (!head) return;
+            let plan: WritePlan;
+            try {
+              plan = planWrite(context, head.request);
+            } catch (error) {
+              if (head.callId !== undefined) enqueue.emit(errorReply(head.callId, errorToJSON(error)));
+              enqueue.assign({ queue: context.queue.slice(1), attempts: 0 });
+              enqueue.raise({ type: 'write.settled' });
+              return;
+            }
+            if (plan.writes.length === 0) {
+              if (head.callId !== undefined) enqueue.emit(okReply(head.callId, { value: plan.reply, revision: 0 } satisfies WriteReply));
+              enqueue.assign({ queue: context.queue.slice(1), attempts: 0 });
+              enqueue.raise({ type: 'write.settled' });
+              return;
+            }
+            enqueue.assign({ inFlight: plan, attempts: context.attempts + 1 });
+            enqueue({ type: 'commitWrites', params: { writes: plan.writes } });
+          }),
+          on: {
+            'write.settled': { target: 'idle' },
+            'store.committed': { target: 'idle', actions: 'finishWrite' },
+            'store.conflict': [
+              { guard: 'mayRetry', target: 'writing', reenter: true, actions: 'applyChanges' },
+              { target: 'idle', actions: ['applyChanges', 'failWrite'] },
+            ],
+            'store.failed': { target: 'idle', actions: 'failWrite' },
+          },
+        },
+      },
+    },
+    expired: {
+      type: 'final',
+      entry: [
+        { type: 'rejectQueued', params: { code: 'session_expired', why: 'expired' } },
+        {
+          type: 'purgeVariables',
+          params: ({ context }) => ({
+            keys: [...context.variables.keys()].map((name) => ({ key: keyOf(context, name), revision: context.revisions.get(name) ?? 0 })),
+          }),
+        },
+      ],
+    },
+    stopped: { type: 'final', entry: [{ type: 'rejectQueued', params: { code: 'session_stopped', why: 'stopped' } }, 'replyStopped'] },
+    failed: { type: 'final', entry: { type: 'rejectQueued', params: { code: 'session_stopped', why: 'failed to load its variables' } } },
+  },
+});
+
+/** The session machine's type, for `provide` and for actors built from it. */
+export type SessionMachine = typeof sessionMachine;

@@ -1,0 +1,215 @@
+/**
+ * The Runtime: a Tether node. It runs processes (any XState logic, with Elixir semantics) and the session
+ * processes, routes store changes to them, and fans variable changes out to watchers. Embedded by default: an
+ * in-memory store and no server.
+ * @module
+ */
+import { waitFor, type AnyActorLogic, type EventObject } from 'xstate';
+import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
+import { BridgeError, errorFromJSON } from '../errors.js';
+import { isCrash } from '../runtime/exit-reason.js';
+import type { ExitReason } from '../runtime/exit-reason.js';
+import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
+import type { ProcessRef } from '../runtime/process.js';
+import { ProcessRuntime, type CallOptions, type ProcessRuntimeOptions, type SpawnOptions, type Target } from '../runtime/process-runtime.js';
+import { Session } from '../session/session.js';
+import type { SessionHost, SessionProcess } from '../session/session-host.js';
+import { SessionActivity, createSessionLogic, type SessionLogic } from '../session/session-logic.js';
+import { WatchHub } from '../session/watch-hub.js';
+import { createMemoryStore } from '../store/memory-store.js';
+import type { Store, StoreChange, StoreWatch } from '../store/store.js';
+import { assertSessionId } from '../variables/names.js';
+import type { VariableRecord } from '../variables/types.js';
+
+/** Options of {@link Runtime.start}. */
+export interface RuntimeOptions {
+  /** Where variables live. @default a new in-memory store, closed with the runtime */
+  readonly store?: Store<VariableRecord>;
+  /** A session expires after this long without a read or a write. @default 3_600_000 (one hour) */
+  readonly sessionTtlMs?: number;
+  /** How long a session operation waits for its process. @default 5000 */
+  readonly callTimeoutMs?: number;
+  /** Watches every transition of every process live (XState inspection). */
+  readonly inspect?: ProcessRuntimeOptions['inspect'];
+  /**
+   * Told about every failure no caller is waiting for: a crashed process, a throwing watcher, a failed purge.
+   * @default logs with `console.error`
+   */
+  readonly onError?: (error: unknown, where: string) => void;
+}
+
+/** A live session process and its handle. */
+interface SessionEntry {
+  readonly process: ProcessRef<SessionLogic>;
+  /** Resolves once the process has loaded its variables. */
+  readonly ready: Promise<SessionProcess>;
+}
+
+const SESSION_PREFIX = 'tether.session.';
+
+/** The committed ending of a session process, as the handle reports it. */
+function endingOf(process: ProcessRef<SessionLogic>): ReturnType<SessionProcess['ending']> {
+  const reason: ExitReason | undefined = process.exitReason;
+  if (reason === undefined) return undefined;
+  if (isCrash(reason)) return 'crashed';
+  const state = process.getSnapshot().value;
+  if (reason === 'normal' && (state === 'expired' || state === 'stopped' || state === 'failed')) return state;
+  return 'shutdown';
+}
+
+/**
+ * A Tether node.
+ * @example
+ * const runtime = await Runtime.start();
+ * const session = await runtime.session('chat-1');
+ * await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+ * await runtime.stop();
+ */
+export class Runtime {
+  readonly #processes: ProcessRuntime;
+  readonly #store: Store<VariableRecord>;
+  readonly #ownsStore: boolean;
+  readonly #sessions = new Map<string, SessionEntry>();
+  readonly #watchers: WatchHub;
+  readonly #activity = new SessionActivity();
+  readonly #sessionLogic: SessionLogic;
+  readonly #host: SessionHost;
+  readonly #ttlMs: number;
+  readonly #report: (error: unknown, where: string) => void;
+  #router: StoreWatch | undefined;
+  #stopped = false;
+
+  private constructor(options: RuntimeOptions) {
+    this.#report = options.onError ?? ((error, where) => console.error(`[tether] ${where}:`, error));
+    this.#processes = new ProcessRuntime({
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+      onError: (error, process) => this.#report(error, `process ${process.name ?? process.id}`),
+    });
+    this.#ownsStore = options.store === undefined;
+    this.#store = options.store ?? createMemoryStore<VariableRecord>();
+    this.#ttlMs = options.sessionTtlMs ?? 3_600_000;
+    this.#watchers = new WatchHub((error, sessionId) => this.#report(error, `watcher of session ${sessionId}`));
+    this.#sessionLogic = createSessionLogic({
+      store: this.#store,
+      activity: this.#activity,
+      report: (error, sessionId) => this.#report(error, `session ${sessionId}`),
+    });
+    const callTimeoutMs = options.callTimeoutMs ?? 5000;
+    this.#host = {
+      store: this.#store,
+      watchers: this.#watchers,
+      callTimeoutMs,
+      restart: (sessionId) => this.#running(sessionId).ready,
+      touch: (sessionId) => this.#activity.touch(sessionId),
+    };
+  }
+
+  /** Starts a node. With no options it is embedded: in-memory store, no server. */
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const runtime = new Runtime(options);
+    // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
+    runtime.#router = runtime.#store.watch('', (change) => runtime.#route(change), { includeCurrent: false });
+    await runtime.#router.ready;
+    return runtime;
+  }
+
+  /** The session `id`, starting its process (and loading its variables) when it is not running. */
+  async session(id: string): Promise<Session> {
+    assertSessionId(id);
+    return new Session(id, await this.#running(id).ready, this.#host);
+  }
+
+  /** Ids of the sessions whose processes are running on this node. */
+  sessionIds(): string[] {
+    return [...this.#sessions.keys()];
+  }
+
+  /** Spawns any XState logic as a process (a root actor in this node's registry). */
+  spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
+    return this.#processes.spawn(logic, options);
+  }
+
+  /** The live process registered under `name`. */
+  whereis(name: string): ProcessRef | undefined {
+    return this.#processes.whereis(name);
+  }
+
+  /** GenServer.call: sends `event` and waits for the reply; `CallTimeoutError`, `NoProcError`, `ProcessExitedError`. */
+  call(target: Target, event: EventObject, options: CallOptions = {}): Promise<unknown> {
+    return this.#processes.call(target, event, options);
+  }
+
+  /** GenServer.cast: sends `event`, never fails (dropped when the target is not alive). */
+  cast(target: Target, event: EventObject): void {
+    this.#processes.cast(target, event);
+  }
+
+  /** Delivers one DOWN notice when `target` exits (at once, reason `noproc`, when it is not alive). */
+  monitor(target: Target, watcher: MonitorTarget): Demonitor {
+    return this.#processes.monitor(target, watcher);
+  }
+
+  /** Links two processes: an abnormal exit of one stops the other. Returns the unlink function. */
+  link(a: Target, b: Target): () => void {
+    return this.#processes.link(a, b);
+  }
+
+  /** Stops one process with `reason` (default `shutdown`). */
+  stopProcess(target: Target, reason?: ExitReason): Promise<void> {
+    return this.#processes.stop(target, reason);
+  }
+
+  /** Stops every process (in reverse start order) and the store router; the in-memory store is closed. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#router?.stop();
+    await this.#processes.stopAll();
+    this.#sessions.clear();
+    if (this.#ownsStore) await this.#store.close();
+  }
+
+  #running(id: string): SessionEntry {
+    if (this.#stopped) throw new BridgeError('the runtime is stopped');
+    const running = this.#sessions.get(id);
+    return running && running.process.alive ? running : this.#startSession(id);
+  }
+
+  #startSession(id: string): SessionEntry {
+    const process = this.#processes.spawn(this.#sessionLogic, { name: SESSION_PREFIX + id, input: { sessionId: id, ttlMs: this.#ttlMs } });
+    this.#activity.touch(id);
+    process.actor.on('variable.changed', (event: VariableChangedEvent) => this.#watchers.publish(id, event.change));
+    this.#processes.monitor(process, () => {
+      if (this.#sessions.get(id)?.process === process) this.#sessions.delete(id);
+      if (endingOf(process) === 'expired') this.#watchers.clear(id);
+    });
+    const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), { timeout: Infinity }).then(
+      (snapshot) => {
+        if (snapshot.matches('failed')) throw errorFromJSON((snapshot.context as SessionMachineContext).failure ?? { code: 'internal_error', message: `session '${id}' failed to load` });
+        return this.#adapt(process);
+      },
+    );
+    const entry = { process, ready };
+    this.#sessions.set(id, entry);
+    return entry;
+  }
+
+  #adapt(process: ProcessRef<SessionLogic>): SessionProcess {
+    const processes = this.#processes;
+    return {
+      get alive() {
+        return process.alive;
+      },
+      context: () => process.getSnapshot().context,
+      ending: () => endingOf(process),
+      call: (event, timeoutMs) => processes.call(process, event, { timeout: timeoutMs }),
+    };
+  }
+
+  #route(change: StoreChange<VariableRecord>): void {
+    const dot = change.key.indexOf('.');
+    if (dot <= 0) return;
+    const entry = this.#sessions.get(change.key.slice(0, dot));
+    if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: [change] });
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Folds a store change into a session's view of its variables. Every change reaches a session this way: its
+ * own committed writes, writes from other nodes, and the initial load. Changes are applied by revision, so a
+ * change seen twice (a commit and its echo from the watcher) or late (older than what is known) is a no-op.
+ * @module
+ */
+import type { StoreChange } from '../store/store.js';
+import type { VariableRecord } from '../variables/types.js';
+import type { VariableChange } from './session-context.js';
+
+/** Records by name and the last store revision seen per name (deletes included, so a stale put loses). */
+export interface VariablesView {
+  readonly variables: ReadonlyMap<string, VariableRecord>;
+  readonly revisions: ReadonlyMap<string, number>;
+}
+
+/** The view after a batch of changes and what watchers must be told, in order. */
+export interface AppliedChanges extends VariablesView {
+  readonly announced: readonly VariableChange[];
+}
+
+/** Applies store changes for the session `sessionId`; the view is copied only when something changes. */
+export function applyStoreChanges(view: VariablesView, sessionId: string, changes: readonly StoreChange<VariableRecord>[]): AppliedChanges {
+  let variables = view.variables;
+  let revisions = view.revisions;
+  let copied = false;
+  const announced: VariableChange[] = [];
+  const prefixLength = sessionId.length + 1;
+  for (const storeChange of changes) {
+    const name = storeChange.key.slice(prefixLength);
+    if (storeChange.revision <= (revisions.get(name) ?? 0)) continue;
+    if (!copied) {
+      variables = new Map(variables);
+      revisions = new Map(revisions);
+      copied = true;
+    }
+    const before = variables.get(name);
+    (revisions as Map<string, number>).set(name, storeChange.revision);
+    if (storeChange.operation === 'put') {
+      const after = storeChange.value;
+      (variables as Map<string, VariableRecord>).set(name, after);
+      // A lock changes the record but not the value: watchers hear only of value writes.
+      if (!before || before.id !== after.id || before.version !== after.version) {
+        announced.push({ name, oldValue: before?.value, newValue: after.value, version: after.version, updatedBy: after.updatedBy });
+      }
+    } else if (before) {
+      (variables as Map<string, VariableRecord>).delete(name);
+      announced.push({ name, oldValue: before.value, newValue: undefined, version: before.version + 1, updatedBy: null, deleted: true });
+    }
+  }
+  return { variables, revisions, announced };
+}

@@ -1,0 +1,106 @@
+/**
+ * The session machine with its effects supplied: loading from, committing to and purging the store, and an
+ * idle clock that counts reads as activity.
+ * @module
+ */
+import { sessionMachine, type SessionMachineEvent } from '../../machines/session.machine.js';
+import { StoreConflictError, errorToJSON } from '../errors.js';
+import type { Store, StoreChange, StoreWrite } from '../store/store.js';
+import type { VariableRecord } from '../variables/types.js';
+
+/** Last activity per session, for idle expiry. Reads count, and they never pass through the process. */
+export class SessionActivity {
+  readonly #lastActive = new Map<string, number>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  touch(sessionId: string): void {
+    this.#lastActive.set(sessionId, this.clock());
+  }
+
+  /** Milliseconds since the session's last activity. */
+  idleFor(sessionId: string): number {
+    return this.clock() - (this.#lastActive.get(sessionId) ?? this.clock());
+  }
+
+  forget(sessionId: string): void {
+    this.#lastActive.delete(sessionId);
+  }
+}
+
+/** What the session machine's effects need. */
+export interface SessionLogicDeps {
+  readonly store: Store<VariableRecord>;
+  readonly activity: SessionActivity;
+  /** Told about store failures that no caller waits for (a purge after expiry). */
+  readonly report: (error: unknown, sessionId: string) => void;
+}
+
+interface Sender {
+  send(event: SessionMachineEvent): void;
+  getSnapshot(): { status: string };
+}
+
+/** Sends only while the process is alive: a store answer can outlive a stopped session. */
+function sendIfAlive(self: Sender, event: SessionMachineEvent): void {
+  if (self.getSnapshot().status === 'active') self.send(event);
+}
+
+/** After a conflict, the store's current state of each key the write touched, as changes to fold in. */
+async function currentStateOf(store: Store<VariableRecord>, writes: readonly StoreWrite<VariableRecord>[]): Promise<StoreChange<VariableRecord>[]> {
+  return Promise.all(
+    writes.map(async (write): Promise<StoreChange<VariableRecord>> => {
+      const entry = await store.get(write.key);
+      if (entry) return { operation: 'put', ...entry };
+      // Deleted (or never written): the delete marker's revision makes the session drop its stale record.
+      const last = (await store.history(write.key)).at(-1);
+      return { operation: 'delete', key: write.key, revision: last?.revision ?? 0 };
+    }),
+  );
+}
+
+/** The session machine wired to a store. Build once per runtime: `provide` rebuilds the machine. */
+export function createSessionLogic(deps: SessionLogicDeps) {
+  const { store, activity } = deps;
+  return sessionMachine.provide({
+    actions: {
+      loadVariables: ({ self }, { sessionId }) => {
+        store.list(`${sessionId}.`).then(
+          (entries) => sendIfAlive(self, { type: 'store.loaded', entries }),
+          (error: unknown) => sendIfAlive(self, { type: 'store.loadFailed', error: errorToJSON(error) }),
+        );
+      },
+      commitWrites: ({ self }, { writes }) => {
+        store.commit(writes).then(
+          (revisions) => sendIfAlive(self, { type: 'store.committed', revisions }),
+          async (error: unknown) => {
+            if (!(error instanceof StoreConflictError)) return sendIfAlive(self, { type: 'store.failed', error: errorToJSON(error) });
+            try {
+              sendIfAlive(self, { type: 'store.conflict', changes: await currentStateOf(store, writes) });
+            } catch (readError) {
+              sendIfAlive(self, { type: 'store.failed', error: errorToJSON(readError) });
+            }
+          },
+        );
+      },
+      purgeVariables: ({ context }, { keys }) => {
+        activity.forget(context.sessionId);
+        if (keys.length === 0) return;
+        const writes = keys.map(({ key, revision }) => ({ operation: 'delete' as const, key, expectedRevision: revision }));
+        // A conflict means another node wrote meanwhile: that session is in use there, so its data stays.
+        store.commit(writes).catch((error: unknown) => {
+          if (!(error instanceof StoreConflictError)) deps.report(error, context.sessionId);
+        });
+      },
+    },
+    guards: {
+      idleExpired: ({ context }) => activity.idleFor(context.sessionId) >= context.ttlMs,
+    },
+    delays: {
+      idleTimeout: ({ context }) => Math.max(0, context.ttlMs - activity.idleFor(context.sessionId)),
+    },
+  });
+}
+
+/** The provided session machine's type. */
+export type SessionLogic = ReturnType<typeof createSessionLogic>;

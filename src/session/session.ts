@@ -1,0 +1,267 @@
+/**
+ * The Session handle: the API over one session process. Reads come straight from the process's committed
+ * state (no message round trip, as DSPex read ETS); writes are calls that the process carries out one at a
+ * time with compare-and-set against the store.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { WriteReply } from '../../machines/session.machine.js';
+import { BridgeError, NoProcError, ProcessExitedError, SessionError, ValidationError, VariableNotFoundError, VersionConflictError } from '../errors.js';
+import { assertVariableName } from '../variables/names.js';
+import { compileGlob } from '../variables/glob.js';
+import { exportRecord, type ExportedVariable } from '../variables/record.js';
+import type { VariableRecord } from '../variables/types.js';
+import { assertOptions } from './options.js';
+import type { SessionContext, Unwatch, VariableChange, VariableListener, VariableSnapshot, WatchVariablesOptions } from './session-context.js';
+import type { SessionHost, SessionProcess } from './session-host.js';
+import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
+import { historyOf, type VariableHistoryEntry } from './variable-history.js';
+
+/** Options of `setVariable`. */
+export interface SetVariableOptions {
+  /** Compare-and-set: the write happens only if the variable is at this version (else `VersionConflictError`). */
+  readonly expectedVersion?: number;
+  /** Who writes: kept on the record, and checked against the variable's lock. */
+  readonly updatedBy?: string;
+  /** Why: kept in the variable's history. */
+  readonly reason?: string;
+}
+
+/** Options of `setVariables`. */
+export interface SetVariablesOptions {
+  /** All or nothing: the first refused value rejects the whole batch and nothing is written. @default false */
+  readonly atomic?: boolean;
+  readonly updatedBy?: string;
+  readonly reason?: string;
+}
+
+/** Options of `importVariables`. */
+export interface ImportVariablesOptions {
+  /** Overwrite variables that exist already (else `AlreadyExistsError`, nothing imported). @default false */
+  readonly replace?: boolean;
+  readonly updatedBy?: string;
+}
+
+/** How many times `updateVariable` re-reads and retries after another writer got in first. */
+const UPDATE_ATTEMPTS = 1000;
+
+/**
+ * A session: typed, constrained variables with versions, history, locks and watches.
+ * @example
+ * const session = await runtime.session('s1');
+ * await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+ * await session.setVariable('temperature', 0.9);
+ */
+export class Session implements SessionContext {
+  #process: SessionProcess;
+
+  /** @internal Sessions are obtained from `runtime.session(id)`. */
+  constructor(
+    readonly sessionId: string,
+    process: SessionProcess,
+    private readonly host: SessionHost,
+  ) {
+    this.#process = process;
+  }
+
+  /** Defines a new variable; a name that exists already gives `AlreadyExistsError` and keeps the original. */
+  async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
+    return (await this.#write({ kind: 'define', id: randomUUID(), name, varType: type, value, options, at: now() })) as VariableRecord;
+  }
+
+  /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
+  async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
+    const record = (await this.#variables()).get(name);
+    if (record) return record.value;
+    if (options !== undefined && 'default' in options) return options.default;
+    throw this.#notFound(name);
+  }
+
+  /** The whole variable record: type, value, constraints, description, metadata, version, times, lock. */
+  async describeVariable(name: string): Promise<VariableRecord> {
+    const record = (await this.#variables()).get(name);
+    if (!record) throw this.#notFound(name);
+    return record;
+  }
+
+  /** Whether the variable exists. */
+  async hasVariable(name: string): Promise<boolean> {
+    return (await this.#variables()).has(name);
+  }
+
+  /** Records of the variables whose names match the glob (`*` only; anchored), sorted by name. */
+  async listVariables(pattern = '*'): Promise<VariableRecord[]> {
+    const matches = compileGlob(pattern);
+    const records = [...(await this.#variables()).values()].filter((record) => matches(record.name));
+    return records.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Values of several variables, with the names that do not exist listed apart. */
+  async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
+    const { found, missing } = await this.readVariables(names);
+    return { found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])), missing: [...missing] };
+  }
+
+  /** Values and versions of several variables, read from one consistent state of the session. */
+  async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
+    if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
+    const variables = await this.#variables();
+    const found: [string, { value: unknown; version: number }][] = [];
+    const missing: string[] = [];
+    for (const name of names) {
+      const record = variables.get(name);
+      if (record) found.push([name, { value: record.value, version: record.version }]);
+      else missing.push(name);
+    }
+    return { found: Object.fromEntries(found), missing };
+  }
+
+  /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */
+  async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
+    assertOptions(options, ['expectedVersion', 'updatedBy', 'reason'], 'setVariable');
+    return (await this.#write({ kind: 'set', name, value, ...options, at: now() })) as VariableRecord;
+  }
+
+  /**
+   * Atomic read-modify-write: applies `fn` to the current value and writes the result with compare-and-set,
+   * re-reading and retrying when another writer got in first.
+   */
+  async updateVariable(name: string, fn: (value: unknown) => unknown, options: Omit<SetVariableOptions, 'expectedVersion'> = {}): Promise<VariableRecord> {
+    assertOptions(options, ['updatedBy', 'reason'], 'updateVariable');
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.describeVariable(name);
+      const next = await fn(current.value);
+      try {
+        return await this.setVariable(name, next, { ...options, expectedVersion: current.version });
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= UPDATE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** Deletes a variable (its history stays in the store until the key is purged). */
+  async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
+    assertOptions(options, ['updatedBy'], 'deleteVariable');
+    await this.#write({ kind: 'delete', name, ...options, at: now() });
+  }
+
+  /**
+   * Writes several variables. `atomic`: all or nothing, rejecting with the first refusal. Otherwise every
+   * valid value is written and each name gets its own outcome.
+   */
+  async setVariables(values: Readonly<Record<string, unknown>>, options: SetVariablesOptions = {}): Promise<Record<string, SetOutcome>> {
+    assertOptions(options, ['atomic', 'updatedBy', 'reason'], 'setVariables');
+    if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+      throw new ValidationError('setVariables takes an object of name → value');
+    }
+    const { atomic = false, ...attribution } = options;
+    return (await this.#write({ kind: 'setMany', values: Object.entries(values), atomic, ...attribution, at: now() })) as Record<string, SetOutcome>;
+  }
+
+  /** Every kept version of the variable, oldest first (bounded by the store's history depth). */
+  async variableHistory(name: string): Promise<VariableHistoryEntry[]> {
+    const record = await this.describeVariable(name);
+    return historyOf(record, await this.host.store.history(variableKey(this.sessionId, name)));
+  }
+
+  /** Writes, as a new version, the value the variable held at `version`. */
+  async rollbackVariable(name: string, version: number, options: { readonly updatedBy?: string } = {}): Promise<VariableRecord> {
+    assertOptions(options, ['updatedBy'], 'rollbackVariable');
+    const entry = (await this.variableHistory(name)).find((candidate) => candidate.version === version);
+    if (!entry) {
+      throw new ValidationError(`variable '${name}' has no version ${String(version)} in its history`, { variable: name, details: { version } });
+    }
+    return this.setVariable(name, entry.value, { ...options, reason: `rollback to version ${version}` });
+  }
+
+  /** Locks a variable for `owner`: writes from anyone else (batches included) get `VariableLockedError`. */
+  async lockVariable(name: string, owner: string): Promise<VariableRecord> {
+    return (await this.#write({ kind: 'lock', name, owner: requireOwner(name, owner), at: now() })) as VariableRecord;
+  }
+
+  /** Releases `owner`'s lock; releasing someone else's lock gives `VariableLockedError`. */
+  async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
+    return (await this.#write({ kind: 'unlock', name, owner: requireOwner(name, owner), at: now() })) as VariableRecord;
+  }
+
+  /** Every variable in a JSON-safe form that `importVariables` accepts, here or in another session. */
+  async exportVariables(): Promise<ExportedVariable[]> {
+    return (await this.listVariables()).map(exportRecord);
+  }
+
+  /** Defines the exported variables, all or nothing, each checked as strictly as `defineVariable`. */
+  async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
+    assertOptions(options, ['replace', 'updatedBy'], 'importVariables');
+    if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
+    const request: WriteRequest = { kind: 'import', records, ids: records.map(() => randomUUID()), replace: options.replace ?? false, updatedBy: options.updatedBy, at: now() };
+    return (await this.#write(request)) as number;
+  }
+
+  /**
+   * Calls `listener` for every accepted write to a variable whose name matches `pattern`, in version order;
+   * with `includeInitial`, each matching variable's current value comes first.
+   */
+  async watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
+    assertOptions(options, ['includeInitial'], 'watchVariables');
+    if (typeof listener !== 'function') throw new ValidationError('watchVariables needs a listener function');
+    const variables = await this.#variables();
+    const initial: VariableChange[] = options.includeInitial
+      ? [...variables.values()].map((r) => ({ name: r.name, oldValue: undefined, newValue: r.value, version: r.version, updatedBy: r.updatedBy }))
+      : [];
+    return this.host.watchers.add(this.sessionId, pattern, listener, initial);
+  }
+
+  /** Stops the session process; its variables stay in the store. Later calls on this handle get `SessionError`. */
+  async stop(): Promise<void> {
+    if (!this.#process.alive) return;
+    try {
+      await this.#process.call({ type: 'stop' }, this.host.callTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof NoProcError || error instanceof ProcessExitedError)) throw error;
+    }
+  }
+
+  async #live(): Promise<SessionProcess> {
+    this.host.touch(this.sessionId);
+    if (this.#process.alive) return this.#process;
+    const ending = this.#process.ending();
+    // A crash loses nothing (the store has every accepted write), so the session comes back on next use.
+    if (ending === 'crashed') return (this.#process = await this.host.restart(this.sessionId));
+    throw new SessionError(ending === 'expired' ? 'session_expired' : 'session_stopped', this.sessionId);
+  }
+
+  async #variables(): Promise<ReadonlyMap<string, VariableRecord>> {
+    return (await this.#live()).context().variables;
+  }
+
+  async #write(request: WriteRequest): Promise<unknown> {
+    const process = await this.#live();
+    try {
+      const reply = (await process.call({ type: 'write', request }, this.host.callTimeoutMs)) as WriteReply;
+      return reply.value;
+    } catch (error) {
+      // The process ended while the write waited: report why the session ended, not the process mechanics.
+      if ((error instanceof NoProcError || error instanceof ProcessExitedError) && !process.alive) {
+        const ending = process.ending();
+        if (ending !== 'crashed') throw new SessionError(ending === 'expired' ? 'session_expired' : 'session_stopped', this.sessionId, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #notFound(name: string): BridgeError {
+    assertVariableName(name);
+    return new VariableNotFoundError(this.sessionId, name);
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function requireOwner(name: string, owner: unknown): string {
+  if (typeof owner !== 'string' || owner === '') {
+    throw new ValidationError(`a lock owner for '${name}' must be a non-empty string`, { variable: name });
+  }
+  return owner;
+}

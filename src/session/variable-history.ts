@@ -1,0 +1,31 @@
+/**
+ * A variable's history, read from its store key: one entry per value version of the current incarnation.
+ * @module
+ */
+import type { StoreChange } from '../store/store.js';
+import type { VariableRecord } from '../variables/types.js';
+
+/** One version of a variable's value. */
+export interface VariableHistoryEntry {
+  readonly version: number;
+  readonly value: unknown;
+  readonly updatedAt: string;
+  readonly updatedBy: string | null;
+  readonly reason: string | null;
+}
+
+/**
+ * Turns a key's store history into value versions of `current`: writes of an earlier variable of the same
+ * name (deleted, then defined again) carry another id and are left out, and a lock write, which keeps the
+ * version, does not make a second entry.
+ */
+export function historyOf(current: VariableRecord, changes: readonly StoreChange<VariableRecord>[]): VariableHistoryEntry[] {
+  const entries: VariableHistoryEntry[] = [];
+  for (const change of changes) {
+    if (change.operation !== 'put' || change.value.id !== current.id) continue;
+    const record = change.value;
+    if (entries.at(-1)?.version === record.version) continue;
+    entries.push({ version: record.version, value: record.value, updatedAt: record.updatedAt, updatedBy: record.updatedBy, reason: record.reason });
+  }
+  return entries;
+}

@@ -1,0 +1,158 @@
+/**
+ * Turns a write request into the store writes that carry it out and the value the caller gets back — or a typed error, with nothing written. Pure: the session machine plans against its
+ * current view of the variables, commits the plan with compare-and-set, and re-plans if the store moved on.
+ * @module
+ */
+import { AlreadyExistsError, BridgeError, ValidationError, VariableNotFoundError, VersionConflictError } from '../errors.js';
+import type { StoreWrite } from '../store/store.js';
+import { assertWritableBy, createVariableRecord, importRecord, withLock, withValue } from '../variables/record.js';
+import type { VariableRecord } from '../variables/types.js';
+
+/** A write the session process carries out, one at a time, in arrival order. */
+export type WriteRequest =
+  | { readonly kind: 'define'; readonly id: string; readonly name: string; readonly varType: unknown; readonly value: unknown; readonly options: unknown; readonly at: string; readonly updatedBy?: string | undefined }
+  | { readonly kind: 'set'; readonly name: string; readonly value: unknown; readonly expectedVersion?: number | undefined; readonly updatedBy?: string | undefined; readonly reason?: string | undefined; readonly at: string }
+  | { readonly kind: 'setMany'; readonly values: readonly (readonly [string, unknown])[]; readonly atomic: boolean; readonly updatedBy?: string | undefined; readonly reason?: string | undefined; readonly at: string }
+  | { readonly kind: 'delete'; readonly name: string; readonly updatedBy?: string | undefined; readonly at: string }
+  | { readonly kind: 'lock'; readonly name: string; readonly owner: string; readonly at: string }
+  | { readonly kind: 'unlock'; readonly name: string; readonly owner: string; readonly at: string }
+  | { readonly kind: 'import'; readonly records: readonly unknown[]; readonly ids: readonly string[]; readonly replace: boolean; readonly updatedBy?: string | undefined; readonly at: string };
+
+/** One name's outcome in a non-atomic `setVariables`. */
+export type SetOutcome =
+  | { readonly ok: true; readonly version: number }
+  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly details?: Record<string, unknown> } };
+
+/**
+ * What a request turns into: the writes to commit and the caller's answer. Watchers are told by the session
+ * when it applies the committed writes, the same path as writes from other nodes.
+ */
+export interface WritePlan {
+  readonly writes: readonly StoreWrite<VariableRecord>[];
+  readonly reply: unknown;
+}
+
+/** The session's view the planner reads: records by name, and the store revision last seen for each name. */
+export interface SessionView {
+  readonly sessionId: string;
+  readonly variables: ReadonlyMap<string, VariableRecord>;
+  readonly revisions: ReadonlyMap<string, number>;
+}
+
+/** The store key of a session's variable: `<session>.<variable>`. */
+export function variableKey(sessionId: string, name: string): string {
+  return `${sessionId}.${name}`;
+}
+
+/** Plans a write; throws a `BridgeError` when the request must be refused. */
+export function planWrite(view: SessionView, request: WriteRequest): WritePlan {
+  switch (request.kind) {
+    case 'define':
+      return planDefine(view, request);
+    case 'set':
+      return planSet(view, request);
+    case 'setMany':
+      return request.atomic ? planSetAtomic(view, request) : planSetEach(view, request);
+    case 'delete':
+      return planDelete(view, request);
+    case 'lock':
+    case 'unlock':
+      return planLock(view, request);
+    case 'import':
+      return planImport(view, request);
+  }
+}
+
+function existing(view: SessionView, name: string): VariableRecord {
+  const record = view.variables.get(name);
+  if (!record) throw new VariableNotFoundError(view.sessionId, name);
+  return record;
+}
+
+/** A put that is compare-and-set against the last revision this session saw (0: the key must be absent). */
+function put(view: SessionView, record: VariableRecord): StoreWrite<VariableRecord> {
+  const key = variableKey(view.sessionId, record.name);
+  const expectedRevision = view.variables.has(record.name) ? view.revisions.get(record.name) ?? 0 : 0;
+  return { operation: 'put', key, value: record, expectedRevision };
+}
+
+
+function planDefine(view: SessionView, request: Extract<WriteRequest, { kind: 'define' }>): WritePlan {
+  const record = createVariableRecord({ ...request, type: request.varType });
+  if (view.variables.has(record.name)) throw new AlreadyExistsError('variable', record.name, { details: { sessionId: view.sessionId } });
+  return { writes: [put(view, record)], reply: record };
+}
+
+function planSet(view: SessionView, request: Extract<WriteRequest, { kind: 'set' }>): WritePlan {
+  const before = existing(view, request.name);
+  if (request.expectedVersion !== undefined && request.expectedVersion !== before.version) {
+    throw new VersionConflictError(before.name, request.expectedVersion, before.version);
+  }
+  const after = withValue(before, request.value, request);
+  return { writes: [put(view, after)], reply: after };
+}
+
+function planSetAtomic(view: SessionView, request: Extract<WriteRequest, { kind: 'setMany' }>): WritePlan {
+  const writes: StoreWrite<VariableRecord>[] = [];
+  const versions: Record<string, number> = {};
+  for (const [name, value] of request.values) {
+    const before = existing(view, name);
+    const after = withValue(before, value, request);
+    writes.push(put(view, after));
+    versions[name] = after.version;
+  }
+  return { writes, reply: Object.fromEntries(Object.entries(versions).map(([n, v]) => [n, { ok: true, version: v }])) };
+}
+
+function planSetEach(view: SessionView, request: Extract<WriteRequest, { kind: 'setMany' }>): WritePlan {
+  const writes: StoreWrite<VariableRecord>[] = [];
+  const outcomes: [string, SetOutcome][] = [];
+  for (const [name, value] of request.values) {
+    try {
+      const before = existing(view, name);
+      const after = withValue(before, value, request);
+      writes.push(put(view, after));
+        outcomes.push([name, { ok: true, version: after.version }]);
+    } catch (error) {
+      if (!(error instanceof BridgeError)) throw error;
+      outcomes.push([name, { ok: false, error: error.toJSON() }]);
+    }
+  }
+  return { writes, reply: Object.fromEntries(outcomes) };
+}
+
+function planDelete(view: SessionView, request: Extract<WriteRequest, { kind: 'delete' }>): WritePlan {
+  const before = existing(view, request.name);
+  assertWritableBy(before, request.updatedBy);
+  const key = variableKey(view.sessionId, request.name);
+  return {
+    writes: [{ operation: 'delete', key, expectedRevision: view.revisions.get(request.name) ?? 0 }],
+    reply: true,
+  };
+}
+
+function planLock(view: SessionView, request: Extract<WriteRequest, { kind: 'lock' | 'unlock' }>): WritePlan {
+  const before = existing(view, request.name);
+  if (request.owner === '') throw new ValidationError(`a lock owner for '${request.name}' must be a non-empty string`, { variable: request.name });
+  const owner = request.kind === 'lock' ? request.owner : null;
+  if (before.lockedBy === owner) return { writes: [], reply: before };
+  const after = withLock(before, owner, request.owner);
+  return { writes: [put(view, after)], reply: after };
+}
+
+function planImport(view: SessionView, request: Extract<WriteRequest, { kind: 'import' }>): WritePlan {
+  const seen = new Set<string>();
+  const writes: StoreWrite<VariableRecord>[] = [];
+  request.records.forEach((raw, index) => {
+    const record = importRecord(raw, request.ids[index] ?? `${index}`, request);
+    if (seen.has(record.name)) throw new ValidationError(`import names variable '${record.name}' twice`, { variable: record.name });
+    seen.add(record.name);
+    const before = view.variables.get(record.name);
+    if (before && !request.replace) throw new AlreadyExistsError('variable', record.name, { details: { sessionId: view.sessionId } });
+    if (before) assertWritableBy(before, request.updatedBy);
+    // A replaced variable keeps counting versions, so watchers still see versions rise.
+    const next = before ? Object.freeze({ ...record, id: before.id, version: before.version + 1, createdAt: before.createdAt }) : record;
+    writes.push(put(view, next));
+  });
+  return { writes, reply: writes.length };
+}

@@ -1,0 +1,142 @@
+/**
+ * Operations on the Variable record: creating one, writing a value, locking, and the export form.
+ * Each returns a new frozen record or throws a typed error; none has side effects.
+ * @module
+ */
+import { ValidationError, VariableLockedError } from '../errors.js';
+import { decodeValue, encodeValue } from './codec.js';
+import { validateConstraints } from './constraints.js';
+import { validateDefineOptions } from './define-options.js';
+import { assertVariableName } from './names.js';
+import type { Constraints, JsonValue, VariableRecord, VariableType } from './types.js';
+import { validateValue } from './validate.js';
+
+/** What a new variable is made from; `id` and `at` come from the caller so that this stays pure. */
+export interface NewVariable {
+  readonly id: string;
+  readonly name: string;
+  readonly type: unknown;
+  readonly value: unknown;
+  readonly options: unknown;
+  /** Wall-clock ISO time of the definition. */
+  readonly at: string;
+  readonly updatedBy?: string | undefined;
+}
+
+/** Who writes and why; kept on the record and in its history. */
+export interface WriteAttribution {
+  readonly at: string;
+  readonly updatedBy?: string | undefined;
+  readonly reason?: string | undefined;
+}
+
+/** Checks everything about a definition and returns its version-1 record. */
+export function createVariableRecord(input: NewVariable): VariableRecord {
+  assertVariableName(input.name);
+  const options = validateDefineOptions(input.options);
+  const constraints = validateConstraints(input.type, options.constraints ?? {}, input.name);
+  const type = input.type as VariableType;
+  const value = validateValue(type, input.value, constraints, input.name);
+  return Object.freeze({
+    id: input.id,
+    name: input.name,
+    type,
+    value,
+    constraints,
+    description: options.description ?? '',
+    metadata: options.metadata ?? Object.freeze({}),
+    version: 1,
+    createdAt: input.at,
+    updatedAt: input.at,
+    updatedBy: input.updatedBy ?? null,
+    reason: null,
+    lockedBy: null,
+  });
+}
+
+/** Refuses a write from anyone but the lock owner. */
+export function assertWritableBy(record: VariableRecord, writer: string | undefined): void {
+  if (record.lockedBy !== null && record.lockedBy !== writer) {
+    throw new VariableLockedError(record.name, record.lockedBy, writer);
+  }
+}
+
+/** The record after an accepted value write: validated value, version one higher. */
+export function withValue(record: VariableRecord, value: unknown, write: WriteAttribution): VariableRecord {
+  assertWritableBy(record, write.updatedBy);
+  const normalized = validateValue(record.type, value, record.constraints, record.name);
+  return Object.freeze({
+    ...record,
+    value: normalized,
+    version: record.version + 1,
+    updatedAt: write.at,
+    updatedBy: write.updatedBy ?? null,
+    reason: write.reason ?? null,
+  });
+}
+
+/**
+ * The record with its lock set (`owner`) or released (`null`). A lock is not a value write: `version` stays,
+ * so watchers and history see only value changes.
+ */
+export function withLock(record: VariableRecord, owner: string | null, requestedBy: string): VariableRecord {
+  if (record.lockedBy !== null && record.lockedBy !== requestedBy) {
+    throw new VariableLockedError(record.name, record.lockedBy, requestedBy);
+  }
+  return Object.freeze({ ...record, lockedBy: owner });
+}
+
+/** A record as `exportVariables` hands it out: JSON-safe (non-finite floats as strings). */
+export interface ExportedVariable {
+  readonly name: string;
+  readonly type: VariableType;
+  readonly value: JsonValue;
+  readonly constraints: Constraints;
+  readonly description: string;
+  readonly metadata: Readonly<Record<string, JsonValue>>;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly updatedBy: string | null;
+}
+
+/** The export form of a record; it survives `JSON.stringify` unchanged. */
+export function exportRecord(record: VariableRecord): ExportedVariable {
+  return {
+    name: record.name,
+    type: record.type,
+    value: encodeValue(record.type, record.value),
+    constraints: record.constraints,
+    description: record.description,
+    metadata: record.metadata,
+    version: record.version,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    updatedBy: record.updatedBy,
+  };
+}
+
+const EXPORT_KEYS = new Set(['name', 'type', 'value', 'constraints', 'description', 'metadata', 'version', 'createdAt', 'updatedAt', 'updatedBy']);
+
+/**
+ * Rebuilds a fresh version-1 record from an exported one, checking it as strictly as a definition: the
+ * importing session starts its own history, so version and times of the source are not carried over.
+ */
+export function importRecord(raw: unknown, id: string, write: WriteAttribution): VariableRecord {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ValidationError('an imported variable must be an object with name, type and value');
+  }
+  const source = raw as Record<string, unknown>;
+  const unknown = Object.keys(source).filter((key) => !EXPORT_KEYS.has(key));
+  if (unknown.length > 0) {
+    throw new ValidationError(`imported variable has unknown keys: ${unknown.join(', ')}`);
+  }
+  const name = source.name;
+  if (typeof name !== 'string') throw new ValidationError('an imported variable must have a string name');
+  const options: Record<string, unknown> = { constraints: source.constraints ?? {} };
+  if (source.description !== undefined) options.description = source.description;
+  if (source.metadata !== undefined) options.metadata = source.metadata;
+  const type = source.type;
+  const value = typeof type === 'string' ? decodeValue(type as VariableType, source.value) : source.value;
+  return createVariableRecord({ id, name, type, value, options, at: write.at, updatedBy: write.updatedBy });
+}

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
+import { ProcessExitedError, Runtime, SessionError, ValidationError } from '../src/index.js';
+
+describe('session lifecycle', () => {
+  let runtime: Runtime | undefined;
+  afterEach(() => runtime?.stop());
+
+  it('expires after its idle TTL and refuses every operation with session_expired', async () => {
+    runtime = await Runtime.start({ sessionTtlMs: 60 });
+    const session = await runtime.session('ttl');
+    await session.defineVariable('x', 'integer', 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(session.getVariable('x')).rejects.toBeInstanceOf(SessionError);
+    await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'session_expired', sessionId: 'ttl' });
+    await expect(session.listVariables()).rejects.toMatchObject({ code: 'session_expired' });
+    // The id can be used again; an expired session's variables are gone.
+    const fresh = await runtime.session('ttl');
+    expect(await fresh.hasVariable('x')).toBe(false);
+  });
+
+  it('counts reads as activity that postpones expiry', async () => {
+    runtime = await Runtime.start({ sessionTtlMs: 120 });
+    const session = await runtime.session('busy');
+    await session.defineVariable('x', 'integer', 1);
+    for (let i = 0; i < 8; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      expect(await session.getVariable('x')).toBe(1);
+    }
+  });
+
+  it('refuses operations on a stopped session with session_stopped and keeps its variables', async () => {
+    runtime = await Runtime.start();
+    const session = await runtime.session('stop-me');
+    await session.defineVariable('kept', 'string', 'yes');
+    await session.stop();
+    await expect(session.getVariable('kept')).rejects.toMatchObject({ code: 'session_stopped' });
+    await expect(session.defineVariable('y', 'integer', 1)).rejects.toBeInstanceOf(SessionError);
+    const again = await runtime.session('stop-me');
+    expect(await again.getVariable('kept')).toBe('yes');
+  });
+
+  it('refuses sessions after the runtime stopped', async () => {
+    runtime = await Runtime.start();
+    const session = await runtime.session('r');
+    await runtime.stop();
+    await expect(session.getVariable('anything')).rejects.toMatchObject({ code: 'session_stopped' });
+    await expect(runtime.session('r')).rejects.toThrow('stopped');
+  });
+
+  it('refuses an invalid session id', async () => {
+    runtime = await Runtime.start();
+    await expect(runtime.session('a.b')).rejects.toBeInstanceOf(ValidationError);
+    await expect(runtime.session('with space')).rejects.toBeInstanceOf(ValidationError);
+    await expect(runtime.session('')).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('gives the caller an error when an actor throws, and keeps serving', async () => {
+    const reported: unknown[] = [];
+    runtime = await Runtime.start({ onError: (error) => reported.push(error) });
+    const fragile = setup({}).createMachine({
+      on: {
+        boom: {
+          actions: () => {
+            throw new Error('kaboom');
+          },
+        },
+      },
+    });
+    const session = await runtime.session('survivor');
+    await session.defineVariable('x', 'integer', 1);
+    const process = runtime.spawn(fragile, { name: 'fragile' });
+    await expect(runtime.call(process, { type: 'boom' })).rejects.toBeInstanceOf(ProcessExitedError);
+    expect(runtime.whereis('fragile')).toBeUndefined();
+    expect(reported.some((e) => e instanceof Error && e.message === 'kaboom')).toBe(true);
+    await session.setVariable('x', 2);
+    expect(await session.getVariable('x')).toBe(2);
+  });
+});

@@ -1,0 +1,80 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Runtime, type Session, type VariableChange } from '../src/index.js';
+import { waitFor } from './support/wait-for.js';
+
+describe('session watchVariables', () => {
+  let runtime: Runtime;
+  let session: Session;
+  let errors: unknown[];
+
+  beforeEach(async () => {
+    errors = [];
+    runtime = await Runtime.start({ onError: (error) => errors.push(error) });
+    session = await runtime.session('w1');
+  });
+  afterEach(() => runtime.stop());
+
+  it('delivers initial values, then every accepted change in version order, and nothing for refused writes', async () => {
+    await session.defineVariable('llm_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+    await session.defineVariable('llm_model', 'string', 'small');
+    await session.defineVariable('other', 'integer', 0);
+    const seen: VariableChange[] = [];
+    const unwatch = await session.watchVariables('llm_*', (change) => seen.push(change), { includeInitial: true });
+
+    await session.setVariable('llm_temperature', 0.9, { updatedBy: 'tuner' });
+    await expect(session.setVariable('llm_temperature', 5)).rejects.toThrow('above maximum');
+    await session.setVariable('other', 1);
+    await session.setVariables({ llm_temperature: 1.1, llm_model: 'large' }, { atomic: true });
+    await waitFor(() => seen.length === 5);
+
+    expect(seen.slice(0, 2).map((c) => [c.name, c.oldValue, c.newValue, c.version])).toEqual(
+      expect.arrayContaining([
+        ['llm_temperature', undefined, 0.7, 1],
+        ['llm_model', undefined, 'small', 1],
+      ]),
+    );
+    expect(seen.slice(2)).toEqual([
+      { name: 'llm_temperature', oldValue: 0.7, newValue: 0.9, version: 2, updatedBy: 'tuner' },
+      { name: 'llm_temperature', oldValue: 0.9, newValue: 1.1, version: 3, updatedBy: null },
+      { name: 'llm_model', oldValue: 'small', newValue: 'large', version: 2, updatedBy: null },
+    ]);
+
+    unwatch();
+    await session.setVariable('llm_temperature', 0.1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen).toHaveLength(5);
+  });
+
+  it('delivers many rapid writes to one variable in version order', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    const versions: number[] = [];
+    await session.watchVariables('n', (change) => versions.push(change.version));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => session.setVariable('n', i)));
+    await waitFor(() => versions.length === 50);
+    expect(versions).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+  });
+
+  it('reports a listener that throws and keeps delivering to others', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    const good: number[] = [];
+    await session.watchVariables('*', () => {
+      throw new Error('listener bug');
+    });
+    await session.watchVariables('*', (change) => good.push(change.newValue as number));
+    await session.setVariable('n', 1);
+    await session.setVariable('n', 2);
+    await waitFor(() => good.length === 2);
+    expect(good).toEqual([1, 2]);
+    expect(errors).toHaveLength(2);
+    expect(await session.getVariable('n')).toBe(2);
+  });
+
+  it('tells watchers of a deletion', async () => {
+    await session.defineVariable('gone', 'string', 'x');
+    const seen: VariableChange[] = [];
+    await session.watchVariables('gone', (change) => seen.push(change));
+    await session.deleteVariable('gone');
+    await waitFor(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({ name: 'gone', oldValue: 'x', newValue: undefined, deleted: true });
+  });
+});

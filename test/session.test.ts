@@ -1,0 +1,200 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlreadyExistsError, Runtime, Session, ValidationError, VariableLockedError, VariableNotFoundError, VersionConflictError } from '../src/index.js';
+
+describe('session', () => {
+  let runtime: Runtime;
+  let session: Session;
+
+  beforeEach(async () => {
+    runtime = await Runtime.start();
+    session = await runtime.session('s1');
+  });
+  afterEach(() => runtime.stop());
+
+  it('describes a defined float with type, value, constraints, description and version 1', async () => {
+    await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'sampling temperature' });
+    const record = await session.describeVariable('temperature');
+    expect(record).toMatchObject({
+      name: 'temperature',
+      type: 'float',
+      value: 0.7,
+      constraints: { min: 0, max: 2 },
+      description: 'sampling temperature',
+      version: 1,
+      lockedBy: null,
+    });
+    expect(Date.parse(record.createdAt)).not.toBeNaN();
+    expect(record.updatedAt).toBe(record.createdAt);
+  });
+
+  it('refuses 1.5 on a max-1 float and keeps value and version', async () => {
+    await session.defineVariable('ratio', 'float', 0.5, { constraints: { min: 0, max: 1 } });
+    const refused = session.setVariable('ratio', 1.5);
+    await expect(refused).rejects.toBeInstanceOf(ValidationError);
+    await expect(refused).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('above maximum') });
+    expect(await session.describeVariable('ratio')).toMatchObject({ value: 0.5, version: 1 });
+  });
+
+  it('raises the version by one per accepted write and records who wrote', async () => {
+    await session.defineVariable('n', 'integer', 1);
+    const written = await session.setVariable('n', 2, { updatedBy: 'alice', reason: 'tuning' });
+    expect(written).toMatchObject({ value: 2, version: 2, updatedBy: 'alice', reason: 'tuning' });
+    expect(await session.getVariable('n')).toBe(2);
+  });
+
+  it('reports found and missing names from getVariables', async () => {
+    for (const name of ['a', 'b', 'c']) await session.defineVariable(name, 'string', name.toUpperCase());
+    const { found, missing } = await session.getVariables(['a', 'b', 'nonexistent', 'c']);
+    expect(found).toEqual({ a: 'A', b: 'B', c: 'C' });
+    expect(missing).toEqual(['nonexistent']);
+  });
+
+  it('returns the default for a missing variable and VariableNotFoundError without one', async () => {
+    expect(await session.getVariable('absent', { default: 42 })).toBe(42);
+    await expect(session.getVariable('absent')).rejects.toBeInstanceOf(VariableNotFoundError);
+    await expect(session.setVariable('absent', 1)).rejects.toMatchObject({ code: 'variable_not_found', message: expect.stringContaining("'absent'") });
+    await expect(session.getVariable('bad name')).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('applies nothing from an atomic batch with one refused value', async () => {
+    await session.defineVariable('a', 'integer', 1);
+    await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });
+    const refused = session.setVariables({ a: 100, constrained: 20 }, { atomic: true });
+    await expect(refused).rejects.toBeInstanceOf(ValidationError);
+    await expect(refused).rejects.toMatchObject({ variable: 'constrained', message: expect.stringContaining('constrained') });
+    expect(await session.getVariables(['a', 'constrained'])).toEqual({ found: { a: 1, constrained: 5 }, missing: [] });
+  });
+
+  it('applies the valid values of a non-atomic batch and reports each refusal', async () => {
+    await session.defineVariable('a', 'integer', 1);
+    await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });
+    const outcome = await session.setVariables({ a: 100, constrained: 20, ghost: 1 });
+    expect(outcome.a).toEqual({ ok: true, version: 2 });
+    expect(outcome.constrained).toMatchObject({ ok: false, error: { code: 'validation_failed', message: expect.stringContaining('above maximum') } });
+    expect(outcome.ghost).toMatchObject({ ok: false, error: { code: 'variable_not_found' } });
+    expect(await session.getVariables(['a', 'constrained'])).toEqual({ found: { a: 100, constrained: 5 }, missing: [] });
+  });
+
+  it('lists by anchored glob and matches regex characters literally', async () => {
+    for (const name of ['temp_cpu', 'temp_gpu', 'xtemp_a', 'temperature']) await session.defineVariable(name, 'float', 1);
+    expect((await session.listVariables('temp_*')).map((r) => r.name)).toEqual(['temp_cpu', 'temp_gpu']);
+    expect((await session.listVariables()).map((r) => r.name)).toEqual(['temp_cpu', 'temp_gpu', 'temperature', 'xtemp_a']);
+    await expect(session.listVariables('a+b')).resolves.toEqual([]);
+    await expect(session.listVariables('(')).resolves.toEqual([]);
+    await expect(session.listVariables('temp.*')).resolves.toEqual([]);
+  });
+
+  it('refuses a second definition of a name and keeps the original', async () => {
+    await session.defineVariable('model', 'string', 'gpt-4o');
+    const again = session.defineVariable('model', 'integer', 3);
+    await expect(again).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(again).rejects.toMatchObject({ code: 'already_exists' });
+    expect(await session.describeVariable('model')).toMatchObject({ type: 'string', value: 'gpt-4o', version: 1 });
+  });
+
+  it('refuses definitions with an unknown type, constraint key, option key or invalid pattern', async () => {
+    await expect(session.defineVariable('x', 'decimal', 1)).rejects.toBeInstanceOf(ValidationError);
+    await expect(session.defineVariable('x', 'float', 1, { constraints: { maximum: 2 } })).rejects.toMatchObject({ message: expect.stringContaining('maximum') });
+    await expect(session.defineVariable('x', 'float', 1, { constraint: { max: 2 } })).rejects.toMatchObject({ message: expect.stringContaining('constraint') });
+    await expect(session.defineVariable('x', 'string', 'a', { constraints: { pattern: '([a-z' } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(session.defineVariable('bad.name', 'float', 1)).rejects.toBeInstanceOf(ValidationError);
+    expect(await session.hasVariable('x')).toBe(false);
+  });
+
+  it('counts exactly 1000 after 20 concurrent callers each make 50 increments', async () => {
+    await session.defineVariable('counter', 'integer', 0);
+    const caller = async () => {
+      for (let i = 0; i < 50; i++) await session.updateVariable('counter', (v) => (v as number) + 1);
+    };
+    await Promise.all(Array.from({ length: 20 }, caller));
+    expect(await session.describeVariable('counter')).toMatchObject({ value: 1000, version: 1001 });
+  });
+
+  it('refuses a compare-and-set write at a stale version', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    await session.setVariable('n', 1, { expectedVersion: 1 });
+    const stale = session.setVariable('n', 2, { expectedVersion: 1 });
+    await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
+    await expect(stale).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+    expect(await session.getVariable('n')).toBe(1);
+  });
+
+  it('refuses unknown option keys on writes', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    await expect(session.setVariable('n', 1, { expectedVerison: 1 } as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('expectedVerison'),
+    });
+    expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
+  });
+
+  it('lists three versions after three writes and rolls back as a new version', async () => {
+    await session.defineVariable('temperature', 'float', 0.1);
+    await session.setVariable('temperature', 0.2);
+    await session.setVariable('temperature', 0.3, { reason: 'warmer' });
+    const history = await session.variableHistory('temperature');
+    expect(history.map((h) => [h.version, h.value])).toEqual([[1, 0.1], [2, 0.2], [3, 0.3]]);
+    expect(history[2]?.reason).toBe('warmer');
+    const rolledBack = await session.rollbackVariable('temperature', 1);
+    expect(rolledBack).toMatchObject({ value: 0.1, version: 4, reason: 'rollback to version 1' });
+    await expect(session.rollbackVariable('temperature', 99)).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('keeps history to the current variable after a delete and a new definition', async () => {
+    await session.defineVariable('v', 'integer', 1);
+    await session.setVariable('v', 2);
+    await session.deleteVariable('v');
+    expect(await session.hasVariable('v')).toBe(false);
+    await session.defineVariable('v', 'string', 'fresh');
+    expect((await session.variableHistory('v')).map((h) => h.value)).toEqual(['fresh']);
+  });
+
+  it('refuses writes from anyone but the lock owner, batches included', async () => {
+    await session.defineVariable('model', 'string', 'a');
+    await session.defineVariable('other', 'string', 'x');
+    await session.lockVariable('model', 'alice');
+    await expect(session.setVariable('model', 'b', { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
+    await expect(session.setVariable('model', 'b')).rejects.toMatchObject({ code: 'variable_locked', lockedBy: 'alice' });
+    await expect(session.setVariables({ other: 'y', model: 'b' }, { atomic: true, updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
+    const each = await session.setVariables({ other: 'y', model: 'b' }, { updatedBy: 'bob' });
+    expect(each.model).toMatchObject({ ok: false, error: { code: 'variable_locked' } });
+    await expect(session.deleteVariable('model', { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
+    await expect(session.unlockVariable('model', 'bob')).rejects.toBeInstanceOf(VariableLockedError);
+    expect(await session.setVariable('model', 'c', { updatedBy: 'alice' })).toMatchObject({ value: 'c', lockedBy: 'alice' });
+    await session.unlockVariable('model', 'alice');
+    expect(await session.setVariable('model', 'd', { updatedBy: 'bob' })).toMatchObject({ value: 'd', lockedBy: null });
+  });
+
+  it('carries names, types, values and constraints from an export into another session', async () => {
+    await session.defineVariable('temperature', 'float', Number.NaN, { constraints: { min: 0, max: 2 }, description: 't' });
+    await session.defineVariable('style', 'choice', 'terse', { constraints: { choices: ['terse', 'verbose'] } });
+    await session.defineVariable('dims', 'tensor', { shape: [2, 2], data: [[1, 2], [3, 4]] });
+    const exported = JSON.parse(JSON.stringify(await session.exportVariables()));
+    const other = await runtime.session('s2');
+    expect(await other.importVariables(exported)).toBe(3);
+    const strip = (records: Awaited<ReturnType<Session['listVariables']>>) => records.map(({ name, type, value, constraints, description }) => ({ name, type, value, constraints, description }));
+    expect(strip(await other.listVariables())).toEqual(strip(await session.listVariables()));
+    expect(await other.getVariable('temperature')).toBeNaN();
+    await expect(other.importVariables(exported)).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(other.importVariables([{ name: 'z', type: 'integer', value: 1.5 }])).rejects.toBeInstanceOf(ValidationError);
+    expect(await other.hasVariable('z')).toBe(false);
+  });
+
+  it('keeps sessions isolated from each other', async () => {
+    const other = await runtime.session('s2');
+    await session.defineVariable('shared_name', 'integer', 1);
+    await other.defineVariable('shared_name', 'integer', 2);
+    await session.setVariable('shared_name', 10);
+    expect(await other.getVariable('shared_name')).toBe(2);
+    expect((await other.listVariables()).map((r) => r.value)).toEqual([2]);
+  });
+
+  it('hands out frozen values so stored state cannot be changed from outside', async () => {
+    await session.defineVariable('config', 'json', { retries: 3 });
+    const value = (await session.getVariable('config')) as { retries: number };
+    expect(() => {
+      value.retries = 9;
+    }).toThrow(TypeError);
+    expect(await session.getVariable('config')).toEqual({ retries: 3 });
+  });
+});
