@@ -1,0 +1,105 @@
+/**
+ * `commit(writes)` on a JetStream KV bucket, honestly.
+ *
+ * Server 2.9.10 cannot append several messages atomically (atomic batch publish arrived in 2.12), and its
+ * compare-and-set looks only at the subject being written, so no single message can be conditioned on
+ * several keys. A "batch record" under one key would be atomic but invisible to the per-key compare-and-set of
+ * every later `update` (which would then overwrite batched values unchecked), so it is not used. Instead:
+ *
+ * 1. Check: read every key's last message and check each expected revision. A mismatch rejects with
+ *    `StoreConflictError` and nothing is written — this is the common conflict, and it is fully atomic.
+ * 2. Write: publish all writes back to back on one connection, each with its own server-side compare-and-set
+ *    on the revision seen in step 1 and a `Tether-Commit` header. The server applies them in order, so they get
+ *    increasing revisions (consecutive unless another client's write lands in between).
+ * 3. Undo: if a write lost a race that began after step 1, every write of this commit that did land is reverted
+ *    with compare-and-set at the revision it got (the previous value re-put, or a delete marker where the key
+ *    was absent), tagged `Tether-Commit-Undo`, then the commit rejects with `StoreConflictError`.
+ *
+ * Guarantees: a commit that resolves applied every write; a commit that rejects with `StoreConflictError` left
+ * every key's value as it was (its revision may have moved on through the undo). Not guaranteed: during a
+ * raced commit, readers and watchers can briefly see some of its writes and then their undo. If an undo itself
+ * loses a race (a third writer already replaced the partial value), the commit rejects with `InternalError`
+ * whose details list the keys left written — the one case where a commit is visibly partial.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { InternalError, StoreConflictError } from '../errors.js';
+import type { StoreWrite } from '../store/store.js';
+import type { KvBucket, LastWrite } from './kv-bucket.js';
+
+/** A hook between the check and the writes, so tests can race a commit deterministically. */
+export type CommitCheckedHook = (keys: readonly string[]) => void | Promise<void>;
+
+/** Runs a commit as described in the module comment; resolves to each write's revision. */
+export async function commitToKv<V>(
+  bucket: KvBucket,
+  writes: readonly StoreWrite<V>[],
+  encode: (value: V) => Uint8Array,
+  onChecked?: CommitCheckedHook,
+): Promise<number[]> {
+  if (writes.length === 0) return [];
+  const before = await Promise.all(writes.map((write) => bucket.readLast(write.key)));
+  writes.forEach((write, i) => {
+    const last = before[i];
+    const ok = write.expectedRevision === 0 ? !last?.live : last?.revision === write.expectedRevision;
+    if (!ok) throw new StoreConflictError(write.key, write.expectedRevision, last?.revision ?? 0);
+  });
+  await onChecked?.(writes.map((write) => write.key));
+
+  const id = randomUUID();
+  // Issued without awaiting in between, so this commit's messages reach the server back to back.
+  const outcomes = await Promise.allSettled(
+    writes.map((write, i) =>
+      bucket.publish({
+        key: write.key,
+        operation: write.operation,
+        data: write.operation === 'put' ? encode(write.value) : new Uint8Array(0),
+        expectLast: before[i]?.revision ?? 0,
+        headers: { 'Tether-Commit': id },
+      }),
+    ),
+  );
+  const failedAt = outcomes.findIndex((outcome) => outcome.status === 'rejected');
+  if (failedAt === -1) return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<number>).value);
+
+  const failure = (outcomes[failedAt] as PromiseRejectedResult).reason as unknown;
+  const unrestored = await undo(bucket, id, writes, before, outcomes);
+  const write = writes[failedAt]!;
+  if (unrestored.length > 0) {
+    throw new InternalError(`commit ${id} lost a race on '${write.key}' and could not undo ${unrestored.join(', ')}`, {
+      cause: failure,
+      details: { commit: id, conflictKey: write.key, unrestored },
+    });
+  }
+  if (failure instanceof StoreConflictError) {
+    throw new StoreConflictError(write.key, write.expectedRevision, failure.actualRevision, {
+      cause: failure,
+      details: { commit: id },
+    });
+  }
+  throw failure;
+}
+
+/** Reverts the writes that landed; resolves to the keys that could not be reverted. */
+async function undo<V>(
+  bucket: KvBucket,
+  id: string,
+  writes: readonly StoreWrite<V>[],
+  before: readonly (LastWrite | undefined)[],
+  outcomes: readonly PromiseSettledResult<number>[],
+): Promise<string[]> {
+  const results = await Promise.allSettled(
+    outcomes.map(async (outcome, i) => {
+      if (outcome.status !== 'fulfilled') return;
+      const previous = before[i];
+      await bucket.publish({
+        key: writes[i]!.key,
+        operation: previous?.live ? 'put' : 'delete',
+        data: previous?.live ? previous.data : new Uint8Array(0),
+        expectLast: outcome.value,
+        headers: { 'Tether-Commit-Undo': id },
+      });
+    }),
+  );
+  return results.flatMap((result, i) => (result.status === 'rejected' ? [writes[i]!.key] : []));
+}

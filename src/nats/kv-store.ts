@@ -1,0 +1,236 @@
+/**
+ * The {@link Store} on a JetStream KV bucket, for sessions shared by many nodes.
+ *
+ * Revisions are the bucket stream's sequences; compare-and-set is the server's per-subject check
+ * (`Nats-Expected-Last-Subject-Sequence`), so a key's compare-and-set revision is its last message, a delete
+ * marker included — the memory store mirrors exactly this. Values are encoded with an injected codec (JSON by
+ * default). `commit` cannot be atomic on server 2.9.10: see `kv-commit.ts` for what it does and guarantees.
+ *
+ * Watches are ordered push consumers filtered on `<prefix>>`; listeners run one change at a time, in revision
+ * order, asynchronously (after the write's promise resolves, usually within a millisecond on loopback).
+ * A watch with `includeCurrent` does not report delete markers of keys it never reported as live (the initial
+ * snapshot holds markers of long-deleted keys).
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { StoreClosedError, StoreConflictError } from '../errors.js';
+import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.js';
+import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
+import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
+import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
+import { watchKv, type KvWatchHandle } from './kv-watch.js';
+
+/** Turns values into bytes and back. */
+export interface StoreCodec<V> {
+  encode(value: V): Uint8Array;
+  decode(data: Uint8Array): V;
+}
+
+/** UTF-8 JSON: `JSON.stringify` / `JSON.parse`. */
+export function jsonStoreCodec<V>(): StoreCodec<V> {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  return {
+    encode: (value) => encoder.encode(JSON.stringify(value)),
+    decode: (data) => JSON.parse(decoder.decode(data)) as V,
+  };
+}
+
+/** Options of {@link createKvStore}. */
+export interface KvStoreOptions<V> {
+  /**
+   * The bucket; created when missing, bound when it exists (its configuration is then left as it is).
+   * @default 'tether_vars'
+   */
+  readonly bucket?: string;
+  /**
+   * Writes kept per key (the bucket's `history`, at most 64).
+   * @default 64
+   */
+  readonly historyDepth?: number;
+  /** @default 1 */
+  readonly replicas?: number;
+  /** @default JSON */
+  readonly codec?: StoreCodec<V>;
+  /** Told about every exception a watch listener throws; delivery carries on. */
+  readonly onListenerError?: (error: unknown, change: StoreChange<unknown>) => void;
+  /** Told when a watch ends by itself (connection closed, consumer lost); it delivers nothing more. */
+  readonly onWatchError?: (error: unknown, prefix: string) => void;
+  /** Runs between a commit's check and its writes. For tests that race a commit; leave unset otherwise. */
+  readonly onCommitChecked?: CommitCheckedHook;
+}
+
+/**
+ * Opens (creating if needed) a KV bucket on `connection` and returns a store over it. Closing the store stops
+ * its watches; the connection stays open and belongs to the caller.
+ * @example
+ * const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+ * const store = await createKvStore<VariableRecord>(nc, { bucket: 'tether_vars' });
+ */
+export async function createKvStore<V>(connection: NatsConnection, options: KvStoreOptions<V> = {}): Promise<Store<V>> {
+  const name = options.bucket ?? 'tether_vars';
+  const js = connection.jetstream();
+  let kv;
+  try {
+    kv = await js.views.kv(name, { history: options.historyDepth ?? 64, replicas: options.replicas ?? 1 });
+  } catch (error) {
+    throw wrap(error, 'open', name);
+  }
+  return kvStore(kvBucket(js, kv, name), options);
+}
+
+function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
+  const codec = options.codec ?? jsonStoreCodec<V>();
+  const reportError =
+    options.onListenerError ?? ((error: unknown) => console.error('tether: a store watch listener threw', error));
+  const reportEnd =
+    options.onWatchError ?? ((error: unknown, prefix: string) => console.error(`tether: store watch on '${prefix}' ended`, error));
+  const watches = new Set<KvWatchHandle>();
+  let closed = false;
+
+  function assertOpen(operation: string): void {
+    if (closed) throw new StoreClosedError(operation);
+  }
+
+  /** Compare-and-set against "absent or deleted": try "never written", then the marker the server names. */
+  async function writeIfAbsent(key: string, operation: 'put' | 'delete', data: Uint8Array): Promise<number> {
+    let expectLast = 0;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      try {
+        return await bucket.publish({ key, operation, data, expectLast });
+      } catch (error) {
+        if (!(error instanceof StoreConflictError)) throw error;
+        const last = await bucket.readLast(key);
+        if (last === undefined || last.live) throw new StoreConflictError(key, 0, last?.revision ?? 0, { cause: error });
+        expectLast = last.revision;
+      }
+    }
+    throw new StoreConflictError(key, 0, expectLast);
+  }
+
+  const toChange = (key: string, operation: string, revision: number, value: Uint8Array): StoreChange<V> =>
+    operation === 'PUT' ? { operation: 'put', key, value: codec.decode(value), revision } : { operation: 'delete', key, revision };
+
+  return {
+    async get(key) {
+      assertOpen('get');
+      assertStoreKey(key);
+      const last = await bucket.readLast(key);
+      return last?.live ? { key, value: codec.decode(last.data), revision: last.revision } : undefined;
+    },
+
+    async create(key, value) {
+      assertOpen('create');
+      assertStoreKey(key);
+      return writeIfAbsent(key, 'put', codec.encode(value));
+    },
+
+    async update(key, value, expectedRevision) {
+      assertOpen('update');
+      assertStoreKey(key);
+      if (expectedRevision === 0) return writeIfAbsent(key, 'put', codec.encode(value));
+      return bucket.publish({ key, operation: 'put', data: codec.encode(value), expectLast: expectedRevision });
+    },
+
+    async delete(key, expectedRevision) {
+      assertOpen('delete');
+      assertStoreKey(key);
+      const empty = new Uint8Array(0);
+      if (expectedRevision === 0) return writeIfAbsent(key, 'delete', empty);
+      return bucket.publish({ key, operation: 'delete', data: empty, ...(expectedRevision === undefined ? {} : { expectLast: expectedRevision }) });
+    },
+
+    async commit(writes) {
+      assertOpen('commit');
+      assertDistinctKeys(writes);
+      return commitToKv(bucket, writes, (value) => codec.encode(value), options.onCommitChecked);
+    },
+
+    async list(prefix) {
+      assertOpen('list');
+      assertStorePrefix(prefix);
+      const entries: StoreEntry<V>[] = [];
+      const snapshot = watchKv(
+        bucket.kv,
+        prefix,
+        true,
+        (entry, initialized) => {
+          if (initialized) return false;
+          if (entry.operation === 'PUT') entries.push({ key: entry.key, value: codec.decode(entry.value), revision: entry.revision });
+          return true;
+        },
+        () => {},
+      );
+      try {
+        await snapshot.initialized;
+      } catch (error) {
+        throw wrap(error, 'list', prefix);
+      } finally {
+        snapshot.stop();
+      }
+      return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+
+    async history(key) {
+      assertOpen('history');
+      assertStoreKey(key);
+      const changes: StoreChange<V>[] = [];
+      try {
+        for await (const entry of await bucket.kv.history({ key })) {
+          changes.push(toChange(key, entry.operation, entry.revision, entry.value));
+        }
+      } catch (error) {
+        throw wrap(error, 'history', key);
+      }
+      return changes;
+    },
+
+    watch(prefix, listener, watchOptions = {}): StoreWatch {
+      assertOpen('watch');
+      assertStorePrefix(prefix);
+      const includeCurrent = watchOptions.includeCurrent ?? true;
+      // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
+      const reported = includeCurrent ? new Set<string>() : undefined;
+      const handle = watchKv(
+        bucket.kv,
+        prefix,
+        includeCurrent,
+        (entry) => {
+          if (reported) {
+            if (entry.operation === 'PUT') reported.add(entry.key);
+            else if (!reported.has(entry.key)) return;
+          }
+          const change = toChange(entry.key, entry.operation, entry.revision, entry.value);
+          try {
+            listener(change);
+          } catch (error) {
+            try {
+              reportError(error, change);
+            } catch {
+              // A failing error reporter must not end the watch.
+            }
+          }
+        },
+        (error) => {
+          watches.delete(handle);
+          reportEnd(error, prefix);
+        },
+      );
+      watches.add(handle);
+      return {
+        ready: handle.initialized,
+        stop() {
+          watches.delete(handle);
+          handle.stop();
+        },
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const handle of watches) handle.stop();
+      watches.clear();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Starts a throwaway `nats-server` with JetStream for tests: random port on loopback, storage in a temp dir,
+ * the port read from the server's ports file (no guessing, no races on a fixed port). `NATS_URL` points the
+ * suite at an existing server instead.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A running test server. */
+export interface NatsTestServer {
+  /** Client URL, e.g. `nats://127.0.0.1:40123`. */
+  readonly url: string;
+  /** Stops the server and removes its storage; a no-op for a server given by `NATS_URL`. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startNatsServer}. */
+export interface StartNatsServerOptions {
+  /**
+   * The binary to run, looked up on PATH.
+   * @default 'nats-server'
+   */
+  readonly binary?: string;
+  /**
+   * How long to wait for the ports file.
+   * @default 10000
+   */
+  readonly timeoutMs?: number;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts `nats-server -a 127.0.0.1 -p -1 -js -sd <tmp> --ports_file_dir <tmp>`, or uses `NATS_URL` when set.
+ * Fails with an install hint when the binary is missing.
+ * @example
+ * const server = await startNatsServer();
+ * const nc = await connect({ servers: server.url });
+ * // ...
+ * await nc.close(); await server.stop();
+ */
+export async function startNatsServer(options: StartNatsServerOptions = {}): Promise<NatsTestServer> {
+  const external = process.env.NATS_URL;
+  if (external) return { url: external, stop: async () => {} };
+
+  const binary = options.binary ?? 'nats-server';
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const dir = await mkdtemp(join(tmpdir(), 'tether-nats-'));
+  const child = spawn(binary, ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', dir, '--ports_file_dir', dir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    // Keep only the tail: enough to explain a failed start without growing for the server's lifetime.
+    stderr = (stderr + chunk).slice(-4_000);
+  });
+  let failure: Error | undefined;
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    failure =
+      error.code === 'ENOENT'
+        ? new Error(
+            `'${binary}' was not found on PATH. Install it (Debian/Ubuntu: apt-get install nats-server) ` +
+              'or set NATS_URL to a running server started with -js.',
+            { cause: error },
+          )
+        : error;
+  });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+
+  const stop = async (): Promise<void> => {
+    await terminate(child, () => exited);
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const url = await readClientUrl(dir, timeoutMs, () => failure ?? (exited ? new Error(`nats-server exited during start:\n${stderr}`) : undefined));
+    return { url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Waits for `<dir>/*.ports` and returns its first client URL. */
+async function readClientUrl(dir: string, timeoutMs: number, failed: () => Error | undefined): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const error = failed();
+    if (error) throw error;
+    const portsFile = (await readdir(dir)).find((name) => name.endsWith('.ports'));
+    if (portsFile) {
+      try {
+        const ports = JSON.parse(await readFile(join(dir, portsFile), 'utf8')) as { nats?: string[] };
+        const url = ports.nats?.[0];
+        if (url) return url;
+      } catch {
+        // The server may still be writing the file; read it again on the next round.
+      }
+    }
+    await delay(20);
+  }
+  throw new Error(`nats-server wrote no ports file in ${dir} within ${timeoutMs} ms`);
+}
+
+/** SIGTERM, then SIGKILL if the server has not exited within two seconds. */
+async function terminate(child: ChildProcess, exited: () => boolean): Promise<void> {
+  if (exited() || child.pid === undefined) return;
+  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+  await done;
+  clearTimeout(timer);
+}
