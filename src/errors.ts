@@ -210,6 +210,22 @@ export class StoreClosedError extends BridgeError {
   }
 }
 
+/** The LLM provider refused or failed a request (HTTP error, authentication); the message carries its words. */
+export class ProviderError extends BridgeError {
+  override readonly code = 'provider_error';
+  constructor(
+    readonly provider: string,
+    readonly status: number,
+    readonly providerMessage: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`provider '${provider}' answered HTTP ${status}: ${providerMessage}`, {
+      ...options,
+      details: { provider, status, providerMessage, ...options.details },
+    });
+  }
+}
+
 /** Something failed that is not the caller's fault (a store or provider error); the message names it. */
 export class InternalError extends BridgeError {
   override readonly code = 'internal_error';
@@ -238,6 +254,7 @@ const factories: Record<string, ErrorFactory> = {
   store_conflict: (_m, d) => new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
   store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
+  provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
 };
 
 /**

@@ -1,0 +1,233 @@
+/**
+ * Runs one module execution on Ax. Each program kind maps onto what Ax 24 actually offers (it has no
+ * ChainOfThought/ReAct classes): a generator with an extra visible field, with tools, wrapped by bestOfN/refine,
+ * sampled several times, or an agent with a JS runtime.
+ * @module
+ */
+import { AxGen, AxJSRuntime, AxSignature, agent, bestOfN, f, refine } from '@ax-llm/ax';
+import type {
+  AxFieldType,
+  AxFunction,
+  AxFunctionJSONSchema,
+  AxGenIn,
+  AxGenOut,
+  AxProgramForwardOptions,
+  AxSignature as Sig,
+} from '@ax-llm/ax';
+import { ValidationError } from '../errors.js';
+import { applyToStep, toForwardOptions } from './ax-call-options.js';
+import { type LanguageModel, axServiceOf } from './language-model.js';
+import type { ModuleParameters } from './module-parameters.js';
+import type { FieldValues, ModuleTool, RewardFunction, SamplePicker } from './module-types.js';
+import { toTetherError } from './provider-errors.js';
+import { pickByMajority } from './sample-majority.js';
+
+/** The program shapes Tether can run; a module class names one. */
+export type ProgramKind =
+  | 'predict'
+  | 'chain_of_thought'
+  | 'chain_of_thought_with_hint'
+  | 'react'
+  | 'program_of_thought'
+  | 'best_of_n'
+  | 'refine'
+  | 'multi_chain_comparison';
+
+/** The kind-specific options a program takes at construction. */
+export interface ProgramSettings {
+  /** ReAct's functions; ReAct refuses to be built without at least one. */
+  readonly tools?: readonly ModuleTool[];
+  /** BestOfN: how many candidates. @default 3 */
+  readonly n?: number;
+  /** Refine: how many rounds. @default 3 */
+  readonly rounds?: number;
+  /** BestOfN and Refine: the score of a candidate. Required for both. */
+  readonly reward?: RewardFunction;
+  /** BestOfN and Refine: stop early once a candidate scores at least this. */
+  readonly threshold?: number;
+  /** MultiChainComparison: how many samples to compare. @default 3 */
+  readonly samples?: number;
+  /** MultiChainComparison: which sample wins; the most frequent answer by default. */
+  readonly pick?: SamplePicker;
+}
+
+/** Per-execution hooks the variable-aware layer supplies. */
+export interface RunHooks {
+  readonly abortSignal?: AbortSignal;
+  /** Called before every step after the first of a multi-step program; returns the parameters to use next. */
+  readonly beforeStep?: () => Promise<ModuleParameters>;
+}
+
+/** What one execution produced. */
+export interface RunOutcome {
+  readonly output: FieldValues;
+  readonly reasoning?: string;
+}
+
+const REASONING = 'reasoning';
+const POOL_LIMIT = 8;
+
+interface Pooled {
+  readonly gen: AxGen<AxGenIn, AxGenOut>;
+  instruction: string | undefined;
+}
+
+/** Parses a signature once, turning Ax's exception into a Tether validation error. */
+function parseSignature(signature: string): Sig {
+  try {
+    return AxSignature.from(signature);
+  } catch (cause) {
+    throw new ValidationError(`invalid signature '${signature}': ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+  }
+}
+
+/** Executes one program kind; holds the parsed signature and a small pool of idle generators. */
+export class AxProgramRunner {
+  readonly #kind: ProgramKind;
+  readonly #signature: Sig;
+  readonly #settings: ProgramSettings;
+  readonly #addsReasoning: boolean;
+  readonly #functions: AxFunction[];
+  // Executions never share a generator (Ax keeps one chat log and usage per instance); idle ones are reused
+  // because building one costs about as much as Tether's whole sync.
+  readonly #idle: Pooled[] = [];
+
+  constructor(kind: ProgramKind, signature: string, settings: ProgramSettings = {}) {
+    this.#kind = kind;
+    this.#settings = settings;
+    let sig = parseSignature(signature);
+    const wantsReasoning = kind === 'chain_of_thought' || kind === 'chain_of_thought_with_hint';
+    this.#addsReasoning = wantsReasoning && !sig.getOutputFields().some((field) => field.name === REASONING);
+    try {
+      if (kind === 'chain_of_thought_with_hint') sig = sig.appendInputField('hint', asField(f.string('A hint toward the answer').optional()));
+      // A visible leading field, not Ax's internal `reasoning!`: the internal kind is still demanded by the
+      // parser while left out of the prompt, which costs a second request on every call.
+      if (this.#addsReasoning) sig = sig.prependOutputField(REASONING, asField(f.string('Think step by step before answering')));
+    } catch (cause) {
+      throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${String(cause)}`, { cause });
+    }
+    this.#signature = sig;
+    this.#functions = (settings.tools ?? []).map(toAxFunction);
+    if (kind === 'react' && this.#functions.length === 0) {
+      throw new ValidationError('ReAct needs at least one tool (options.tools); without tools use Predict or ChainOfThought');
+    }
+    if ((kind === 'best_of_n' || kind === 'refine') && !settings.reward) {
+      throw new ValidationError(`${kind === 'best_of_n' ? 'BestOfN' : 'Refine'} needs a reward function (options.reward)`);
+    }
+  }
+
+  /** Whether this program loops over several LLM steps, so parameters are re-applied between steps. */
+  get multiStep(): boolean {
+    return this.#kind === 'react';
+  }
+
+  /** Runs once on `llm` with exactly `params`; errors come back as Tether errors. */
+  async run(llm: LanguageModel, values: FieldValues, params: ModuleParameters, hooks: RunHooks = {}): Promise<RunOutcome> {
+    const service = axServiceOf(llm);
+    const options: AxProgramForwardOptions<string> = { ...toForwardOptions(params) };
+    if (hooks.abortSignal) options.abortSignal = hooks.abortSignal;
+    if (hooks.beforeStep && this.multiStep) {
+      const next = hooks.beforeStep;
+      options.stepHooks = {
+        beforeStep: async (ctx) => {
+          if (!ctx.isFirstStep) applyToStep(ctx, await next());
+        },
+      };
+    }
+    try {
+      if (this.#kind === 'program_of_thought') {
+        const program = agent(this.#signature, { runtime: new AxJSRuntime() });
+        if (params.instructions !== undefined) program.addActorInstruction(params.instructions);
+        return this.#outcome(await program.forward(service, values as AxGenIn, options));
+      }
+      const pooled = this.#acquire(params.instructions);
+      try {
+        return this.#outcome(await this.#forwardKind(pooled.gen, service, values as AxGenIn, options));
+      } finally {
+        this.#release(pooled);
+      }
+    } catch (error) {
+      throw toTetherError(error, llm.provider, hooks.abortSignal);
+    }
+  }
+
+  async #forwardKind(
+    gen: AxGen<AxGenIn, AxGenOut>,
+    service: ReturnType<typeof axServiceOf>,
+    values: AxGenIn,
+    options: AxProgramForwardOptions<string>,
+  ): Promise<AxGenOut> {
+    const settings = this.#settings;
+    const reward = settings.reward;
+    const rewardFn = reward
+      ? (args: { input: unknown; prediction: unknown; attempt: number }) =>
+          reward({ input: args.input as FieldValues, prediction: args.prediction as FieldValues, attempt: args.attempt })
+      : undefined;
+    const threshold = settings.threshold !== undefined ? { threshold: settings.threshold } : {};
+    switch (this.#kind) {
+      case 'best_of_n':
+        return bestOfN(gen, { n: settings.n ?? 3, rewardFn: rewardFn!, ...threshold }).forward(service, values, options);
+      case 'refine':
+        return refine(gen, { rounds: settings.rounds ?? 3, rewardFn: rewardFn!, ...threshold }).forward(service, values, options);
+      case 'multi_chain_comparison': {
+        const pick = settings.pick;
+        return gen.forward(service, values, {
+          ...options,
+          sampleCount: settings.samples ?? 3,
+          resultPicker: async (data) => {
+            if (data.type !== 'fields') return 0;
+            const samples = data.results.map((r) => r.sample as FieldValues);
+            const chosen = pick ? await pick(samples) : pickByMajority(samples);
+            return data.results[chosen]?.index ?? 0;
+          },
+        });
+      }
+      case 'react':
+        return gen.forward(service, values, { ...options, functions: this.#functions });
+      default:
+        return gen.forward(service, values, options);
+    }
+  }
+
+  #outcome(result: FieldValues): RunOutcome {
+    if (!this.#addsReasoning) return { output: result };
+    const { [REASONING]: reasoning, ...output } = result;
+    return typeof reasoning === 'string' ? { output, reasoning } : { output };
+  }
+
+  #acquire(instruction: string | undefined): Pooled {
+    const pooled = this.#idle.pop();
+    if (pooled && (instruction !== undefined || pooled.instruction === undefined)) {
+      if (instruction !== undefined && instruction !== pooled.instruction) {
+        pooled.gen.setInstruction(instruction);
+        pooled.instruction = instruction;
+      }
+      return pooled;
+    }
+    // An instance whose instruction was overridden cannot be reset to "none" through Ax's API: build anew.
+    const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
+    if (instruction !== undefined) gen.setInstruction(instruction);
+    return { gen, instruction };
+  }
+
+  #release(pooled: Pooled): void {
+    pooled.gen.resetUsage();
+    if (this.#idle.length < POOL_LIMIT) this.#idle.push(pooled);
+  }
+}
+
+/** Ax's fluent field builder and its field-type parameter disagree under exactOptionalPropertyTypes. */
+function asField(field: unknown): AxFieldType {
+  return field as AxFieldType;
+}
+
+function toAxFunction(tool: ModuleTool): AxFunction {
+  return {
+    name: tool.name,
+    description: tool.description,
+    parameters: (tool.parameters ?? { type: 'object', properties: {} }) as unknown as AxFunctionJSONSchema,
+    func: async (args?: unknown) => tool.func((args ?? {}) as Record<string, unknown>),
+  };
+}

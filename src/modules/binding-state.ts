@@ -1,0 +1,167 @@
+/**
+ * The bindings of one variable-aware module and the sync that applies them: one consistent read of every bound
+ * variable, all-or-nothing validation, then attribute writes and callbacks. Kept outside the mixin class because
+ * a class expression with private members cannot be described in declaration files.
+ * @module
+ */
+import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
+import type { SessionContext } from '../session/session-context.js';
+import { checkParameterValue, isBindableAttribute } from './module-parameters.js';
+import type { SyncErrorHandler } from './module-types.js';
+
+/** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
+export type SyncCallback = (attribute: string, oldValue: unknown, newValue: unknown) => unknown;
+
+/** `{ attribute: [oldValue, newValue] }` for every attribute a sync changed. */
+export type SyncChanges = Record<string, [unknown, unknown]>;
+
+interface Binding {
+  readonly variableName: string;
+  readonly callback: SyncCallback | undefined;
+}
+
+/** Attributes a binding may never overwrite: the module's identity and wiring. */
+const RESERVED = new Set(['signature', 'llm', 'moduleType', 'constructor', '__proto__', 'prototype', 'session']);
+
+/** Same value for sync purposes: identical primitives, or equal JSON for lists and objects. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The binding state of one module. */
+export class BindingState {
+  readonly bindings = new Map<string, Binding>();
+  readonly lastValues = new Map<string, unknown>();
+  /** Version each attribute's value was read at: stale concurrent reads never overwrite newer ones. */
+  readonly versions = new Map<string, number>();
+  onSyncError: SyncErrorHandler | undefined;
+  #session: WeakRef<SessionContext> | undefined;
+  #sessionId = '';
+
+  constructor(session: SessionContext | undefined, onSyncError: SyncErrorHandler | undefined) {
+    if (session) this.attach(session);
+    this.onSyncError = onSyncError;
+  }
+
+  /** Holds the session weakly, as the original did: a module must not keep a closed session alive. */
+  attach(session: SessionContext): void {
+    this.#session = new WeakRef(session);
+    this.#sessionId = session.sessionId;
+  }
+
+  /** The session id last attached, kept even after the session is gone (for messages). */
+  get sessionId(): string {
+    return this.#sessionId;
+  }
+
+  /** The session if it is still alive. */
+  get session(): SessionContext | undefined {
+    return this.#session?.deref();
+  }
+
+  /** The live session, or a `SessionError` saying why there is none. */
+  requireSession(): SessionContext {
+    const session = this.session;
+    if (session) return session;
+    if (!this.#session) throw new ValidationError('module has no session; pass options.session or call attachSession()');
+    throw new SessionError('session_stopped', this.#sessionId, { details: { reason: 'session was garbage-collected' } });
+  }
+
+  /** Rejects attribute names that would clobber the module's methods or identity. */
+  checkAttribute(target: object, attribute: string): void {
+    if (!/^[A-Za-z_$][\w$]*$/.test(attribute) || RESERVED.has(attribute)) {
+      throw new ValidationError(`'${attribute}' cannot be bound`, { variable: attribute });
+    }
+    if (typeof (target as Record<string, unknown>)[attribute] === 'function') {
+      throw new ValidationError(`'${attribute}' is a method of the module and cannot be bound`, { variable: attribute });
+    }
+  }
+
+  /** `{ variableName: version }` of the values currently applied. */
+  provenance(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [attribute, binding] of this.bindings) {
+      const version = this.versions.get(attribute);
+      if (version !== undefined) out[binding.variableName] = version;
+    }
+    return out;
+  }
+
+  /** Reports a failed sync: to the handler if there is one, else as a process warning; never silently. */
+  report(error: unknown, moduleType: string): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (this.onSyncError) {
+      try {
+        this.onSyncError(err, { moduleType, sessionId: this.#sessionId });
+        return;
+      } catch (handlerError) {
+        process.emitWarning(`onSyncError handler threw: ${String(handlerError)}`, { type: 'TetherSyncWarning' });
+      }
+    }
+    const code = err instanceof BridgeError ? err.code : 'sync_failed';
+    process.emitWarning(`${moduleType} in session '${this.#sessionId}' kept its last values: ${err.message}`, {
+      type: 'TetherSyncWarning',
+      code,
+    });
+  }
+
+  /**
+   * Reads every bound variable in one snapshot and applies what changed to `target`. Validates all values before
+   * writing any, so a sync either applies the whole snapshot or nothing. Callback errors are reported afterwards.
+   */
+  async sync(target: object, moduleType: string): Promise<SyncChanges> {
+    if (this.bindings.size === 0) return {};
+    const session = this.requireSession();
+    const names = [...new Set([...this.bindings.values()].map((b) => b.variableName))];
+    const snapshot = await session.readVariables(names);
+    const missing = snapshot.missing[0];
+    if (missing !== undefined) throw new VariableNotFoundError(session.sessionId, missing);
+    for (const [attribute, binding] of this.bindings) {
+      const entry = snapshot.found[binding.variableName];
+      if (!entry) throw new VariableNotFoundError(session.sessionId, binding.variableName);
+      if (isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
+    }
+    const changes: SyncChanges = {};
+    const calls: Array<() => unknown> = [];
+    for (const [attribute, binding] of this.bindings) {
+      const entry = snapshot.found[binding.variableName]!;
+      if (entry.version < (this.versions.get(attribute) ?? 0)) continue;
+      this.versions.set(attribute, entry.version);
+      const old = this.lastValues.get(attribute);
+      if (sameValue(old, entry.value)) continue;
+      (target as Record<string, unknown>)[attribute] = entry.value;
+      this.lastValues.set(attribute, entry.value);
+      changes[attribute] = [old, entry.value];
+      const callback = binding.callback;
+      if (callback) calls.push(() => callback(attribute, old, entry.value));
+    }
+    for (const call of calls) {
+      try {
+        await call();
+      } catch (error) {
+        this.report(error, moduleType);
+      }
+    }
+    return changes;
+  }
+}
+
+/** Where each module's state lives; weak, so state goes with its module. */
+const states = new WeakMap<object, BindingState>();
+
+/** The binding state of `module`, created on first use. */
+export function bindingStateOf(module: object): BindingState {
+  let state = states.get(module);
+  if (!state) {
+    state = new BindingState(undefined, undefined);
+    states.set(module, state);
+  }
+  return state;
+}
+
+/** Installs the state of a freshly constructed module. */
+export function initBindingState(module: object, session: SessionContext | undefined, onSyncError: SyncErrorHandler | undefined): void {
+  states.set(module, new BindingState(session, onSyncError));
+}

@@ -1,0 +1,111 @@
+/**
+ * `tether-echo`: the offline model used when no provider is configured. It is not an LLM and says so in every
+ * answer: each text field repeats the request's input and the parameters it received, so a demo or a test can
+ * see exactly what a real provider would have been sent.
+ * @module
+ */
+import { AxMockAIService } from '@ax-llm/ax';
+import type { AxAIFeatures, AxAIServiceOptions, AxChatRequest, AxChatResponse } from '@ax-llm/ax';
+
+/** The name the offline model answers to, in `TETHER_AI=tether-echo` and in every answer. */
+export const ECHO_MODEL_NAME = 'tether-echo';
+
+type Schema = {
+  readonly type?: string | readonly string[];
+  readonly format?: string;
+  readonly enum?: readonly unknown[];
+  readonly properties?: Readonly<Record<string, Schema>>;
+  readonly items?: Schema;
+  readonly description?: string;
+};
+
+/**
+ * Ax's mock service, told that structured output is required. That makes Ax send every signature's output
+ * fields as a JSON schema (`responseFormat`), which is what lets the echo fill any signature, whatever its
+ * field names and types, instead of guessing them from the prompt text.
+ */
+class EchoService extends AxMockAIService<string> {
+  override getFeatures(model?: string): AxAIFeatures {
+    return { ...super.getFeatures(model), structuredOutputs: true, requiresStructuredOutput: true };
+  }
+}
+
+/** Builds the Ax service behind the offline model. */
+export function createEchoService(): EchoService {
+  return new EchoService({
+    name: ECHO_MODEL_NAME,
+    modelInfo: { name: ECHO_MODEL_NAME },
+    features: { functions: true, streaming: false },
+    chatResponse: async (req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>) =>
+      echoResponse(req, options),
+  });
+}
+
+function echoResponse(req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>): AxChatResponse {
+  const line = describeRequest(req, options);
+  const format = req.responseFormat;
+  const schema = format && 'schema' in format ? (format.schema?.schema as Schema | undefined) : undefined;
+  const content = JSON.stringify(schema ? fill(schema, line) : { answer: line });
+  // Ax asks for `n` samples when a program sets sampleCount (MultiChainComparison); answer each identically.
+  const samples = Math.max(1, Number((req.modelConfig as { n?: number } | undefined)?.n ?? 1));
+  return {
+    results: Array.from({ length: samples }, (_, index) => ({ index, content, finishReason: 'stop' as const })),
+    modelUsage: {
+      ai: ECHO_MODEL_NAME,
+      model: String(req.model ?? ECHO_MODEL_NAME),
+      tokens: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+    },
+  };
+}
+
+/** `[tether-echo] <last user message> | model=… temperature=… maxTokens=…`: deterministic for equal requests. */
+export function describeRequest(req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>): string {
+  const user = [...req.chatPrompt].reverse().find((message) => message.role === 'user');
+  const content = user && 'content' in user ? user.content : '';
+  const text = (typeof content === 'string' ? content : JSON.stringify(content)).replace(/\s+/g, ' ').trim().slice(0, 400);
+  const params: string[] = [`model=${String(req.model ?? 'default')}`];
+  for (const [key, value] of Object.entries(req.modelConfig ?? {})) {
+    if (value !== undefined && key !== 'stream' && key !== 'n') params.push(`${key}=${JSON.stringify(value)}`);
+  }
+  if (options?.thinkingTokenBudget) params.push(`thinkingTokenBudget=${options.thinkingTokenBudget}`);
+  return `[${ECHO_MODEL_NAME}] ${text} | ${params.join(' ')}`;
+}
+
+/** A value of the schema's type: text fields carry the echo line, others a fixed neutral value. */
+function fill(schema: Schema, line: string): unknown {
+  if (schema.enum && schema.enum.length > 0) return schema.enum[0];
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type ?? 'string'];
+  const type = types.find((t) => t !== 'null') ?? 'null';
+  switch (type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(schema.properties ?? {})) out[key] = fill(child, line);
+      return out;
+    }
+    case 'array':
+      return schema.items ? [fill(schema.items, line)] : [];
+    case 'number':
+    case 'integer':
+      return 0;
+    case 'boolean':
+      return false;
+    case 'null':
+      return null;
+    default:
+      return fillString(schema, line);
+  }
+}
+
+function fillString(schema: Schema, line: string): string {
+  switch (schema.format) {
+    case 'date':
+      return '1970-01-01';
+    case 'date-time':
+      return '1970-01-01T00:00:00Z';
+    case 'uri':
+      return 'https://tether-echo.invalid/';
+    default:
+      // Ax's `json` fields travel as a string that must parse.
+      return schema.description?.includes('JSON.parse') ? JSON.stringify({ echo: line }) : line;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The LLM a module talks to: a real provider through Ax's own provider code, or the offline `tether-echo`.
+ * The Ax service stays inside this folder; callers only see {@link LanguageModel}.
+ * @module
+ */
+import { ai, axAIProfiles } from '@ax-llm/ax';
+import type { AxAIService } from '@ax-llm/ax';
+import { ValidationError } from '../errors.js';
+import { ECHO_MODEL_NAME, createEchoService } from './echo-model.js';
+
+/** Which provider to use and how to reach it. */
+export interface ProviderConfig {
+  /** An Ax provider name (`openai`, `anthropic`, `google-gemini`, `ollama`, `openai-compatible`, …) or `tether-echo`. */
+  readonly provider: string;
+  /** The endpoint; required by `openai-compatible`, optional for the others (their public endpoint). */
+  readonly url?: string;
+  /** The API key; required by providers that authenticate (OpenAI, Anthropic, Gemini, …). */
+  readonly key?: string;
+  /** The default model name, used when no `model` attribute is set on a module. */
+  readonly model?: string;
+  /**
+   * HTTP-level retries inside Ax's transport. Ax also retries 5xx at the program level (`maxRetries`); the two
+   * multiply (a 500 cost 16 requests with both at their default of 3), so Tether keeps only the program level.
+   * @default 0
+   */
+  readonly httpRetries?: number;
+  /** Request timeout in milliseconds. @default 300000 (Ax's default) */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A configured LLM. Build one with {@link createLanguageModel} or `languageModelFromEnv`; pass it to modules as
+ * `llm`. Opaque on purpose: no provider library type leaks through it.
+ */
+export class LanguageModel {
+  /** @internal Use {@link createLanguageModel}; a LanguageModel built directly has no provider behind it. */
+  constructor(
+    /** The provider id (`openai`, `tether-echo`, …). */
+    readonly provider: string,
+    /** The default model name, if one was configured. */
+    readonly defaultModel: string | undefined,
+  ) {}
+
+  /** Whether this is the offline echo model rather than an LLM. */
+  get offline(): boolean {
+    return this.provider === ECHO_MODEL_NAME;
+  }
+
+  /** `openai:gpt-4o-mini`, `tether-echo`, … for logs. */
+  toString(): string {
+    return this.defaultModel ? `${this.provider}:${this.defaultModel}` : this.provider;
+  }
+}
+
+const services = new WeakMap<LanguageModel, AxAIService>();
+
+/** @internal The Ax service behind a model; only module internals call this. */
+export function axServiceOf(model: LanguageModel): AxAIService {
+  const service = services.get(model);
+  if (!service) throw new ValidationError(`language model '${model.toString()}' was not built by createLanguageModel`);
+  return service;
+}
+
+/**
+ * Builds a language model and checks its configuration now, so a wrong provider name or a missing key fails at
+ * start, not at the first call. Errors name the setting (`provider`, `key`, `url`) in `ValidationError.variable`.
+ * @example
+ * const llm = createLanguageModel({ provider: 'openai', key: process.env.OPENAI_KEY, model: 'gpt-4o-mini' })
+ */
+export function createLanguageModel(config: ProviderConfig, names: ConfigNames = DEFAULT_NAMES): LanguageModel {
+  const requested = config.provider.trim().toLowerCase();
+  if (requested === ECHO_MODEL_NAME) {
+    const model = new LanguageModel(ECHO_MODEL_NAME, config.model);
+    services.set(model, createEchoService());
+    return model;
+  }
+  const profile = axAIProfiles().find((p) => p.id === requested || p.aliases.includes(requested));
+  if (!profile) {
+    const known = axAIProfiles().map((p) => p.id);
+    throw new ValidationError(
+      `${names.provider}: unknown LLM provider '${config.provider}'; use one of ${[ECHO_MODEL_NAME, ...known].join(', ')}`,
+      { variable: names.provider, details: { provider: config.provider } },
+    );
+  }
+  if (profile.authentication.required && !config.key) {
+    throw new ValidationError(`${names.key} is not set; provider '${profile.id}' needs an API key`, {
+      variable: names.key,
+      details: { provider: profile.id },
+    });
+  }
+  if (profile.requiresApiURL && !config.url) {
+    throw new ValidationError(`${names.url} is not set; provider '${profile.id}' needs an endpoint URL`, {
+      variable: names.url,
+      details: { provider: profile.id },
+    });
+  }
+  const args = {
+    name: profile.id,
+    // Keyless local servers (ollama, vllm) still get a harmless placeholder: some Ax providers insist on one.
+    apiKey: config.key ?? 'none',
+    ...(config.url ? { apiURL: config.url } : {}),
+    ...(config.model ? { config: { model: config.model } } : {}),
+    options: {
+      retry: { maxRetries: config.httpRetries ?? 0 },
+      ...(config.timeoutMs ? { timeout: config.timeoutMs } : {}),
+    },
+  };
+  let service: AxAIService;
+  try {
+    service = ai(args as unknown as Parameters<typeof ai>[0]);
+  } catch (cause) {
+    throw new ValidationError(`${names.provider}: provider '${profile.id}' rejected its configuration: ${String(cause)}`, {
+      variable: names.provider,
+      cause,
+    });
+  }
+  const model = new LanguageModel(profile.id, config.model);
+  services.set(model, service);
+  return model;
+}
+
+/** The offline `tether-echo` model: deterministic, no network, not an LLM. */
+export function createEchoModel(): LanguageModel {
+  return createLanguageModel({ provider: ECHO_MODEL_NAME });
+}
+
+/** How configuration errors name their settings; environment configuration uses the variable names. */
+export interface ConfigNames {
+  readonly provider: string;
+  readonly url: string;
+  readonly key: string;
+}
+
+const DEFAULT_NAMES: ConfigNames = { provider: 'provider', url: 'url', key: 'key' };

@@ -1,0 +1,110 @@
+/**
+ * The base of every module: a signature, an LLM, the parameters sent with each call, and one Ax program shape.
+ * Not variable-aware by itself; `VariableAwareMixin` adds the bindings.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import type { SessionContext } from '../session/session-context.js';
+import { AxProgramRunner, type ProgramKind, type ProgramSettings, type RunHooks, type RunOutcome } from './ax-program-runner.js';
+import type { LanguageModel } from './language-model.js';
+import {
+  BINDABLE_ATTRIBUTES,
+  type ModuleParameters,
+  type ThinkingBudget,
+  checkParameterValue,
+  snapshotParameters,
+} from './module-parameters.js';
+import type { FieldValues, ForwardOptions, ModuleResult, SyncErrorHandler } from './module-types.js';
+import { languageModelFromEnv } from './provider-config.js';
+
+/** Everything a module constructor accepts; the kind-specific settings are ignored by kinds that do not use them. */
+export interface ModuleOptions extends ProgramSettings, ModuleParameters {
+  /** The LLM; by default the one the environment configures (`TETHER_AI…`), else the offline `tether-echo`. */
+  readonly llm?: LanguageModel;
+  /** The session whose variables a variable-aware module follows. Held weakly. */
+  readonly session?: SessionContext;
+  /** Where a variable-aware module reports a failed sync. By default a process warning. */
+  readonly onSyncError?: SyncErrorHandler;
+}
+
+/**
+ * A module: call {@link ProgramModule.forward} with the signature's input fields, get its output fields.
+ * Its {@link ModuleParameters} (temperature, maxTokens, model, …) are plain attributes sent with every call.
+ */
+export abstract class ProgramModule implements ModuleParameters {
+  /** The registry name of the module type; each concrete class overrides it. */
+  static readonly moduleType: string = 'Module';
+
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  topK?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  stopSequences?: readonly string[];
+  model?: string;
+  thinkingTokenBudget?: ThinkingBudget;
+  maxRetries?: number;
+  maxSteps?: number;
+  instructions?: string;
+
+  /** The Ax signature string, for example `question:string -> answer:string`. */
+  readonly signature: string;
+  /** The LLM this module calls. */
+  readonly llm: LanguageModel;
+
+  /** Validates the signature and the kind's settings now, so a bad module fails at construction. */
+  protected constructor(signature: string, options: ModuleOptions, kind: ProgramKind) {
+    this.signature = signature;
+    runners.set(this, new AxProgramRunner(kind, signature, options));
+    this.llm = options.llm ?? languageModelFromEnv();
+    for (const attribute of BINDABLE_ATTRIBUTES) {
+      const value = options[attribute];
+      if (value === undefined) continue;
+      checkParameterValue(attribute, value);
+      (this as unknown as Record<string, unknown>)[attribute] = value;
+    }
+  }
+
+  /** This instance's registry name (`Predict`, `ChainOfThought`, …). */
+  get moduleType(): string {
+    return (this.constructor as typeof ProgramModule).moduleType;
+  }
+
+  /** The parameters the next execution would send, as a detached copy. */
+  parameters(): ModuleParameters {
+    return snapshotParameters(this);
+  }
+
+  /**
+   * Runs the program once with the current parameters.
+   * @example
+   * const { output } = await new Predict('question -> answer').forward({ question: 'Why?' })
+   */
+  async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
+    const hooks = options.abortSignal ? { abortSignal: options.abortSignal } : {};
+    const outcome = await executeModule(this, values, this.parameters(), hooks);
+    return { ...outcome, provenance: {} };
+  }
+}
+
+// Outside the class: a protected member would make every mixin class expression undeclarable (TS4094).
+const runners = new WeakMap<ProgramModule, AxProgramRunner>();
+
+/**
+ * @internal One execution of `module` with exactly `params`; the variable-aware layer adds its between-steps
+ * hook. Not part of the public surface.
+ */
+export function executeModule(
+  module: ProgramModule,
+  values: FieldValues,
+  params: ModuleParameters,
+  hooks: RunHooks = {},
+): Promise<RunOutcome> {
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+    return Promise.reject(new ValidationError('forward() takes an object of input fields'));
+  }
+  const runner = runners.get(module);
+  if (!runner) return Promise.reject(new ValidationError('module was not constructed through ProgramModule'));
+  return runner.run(module.llm, values, params, hooks);
+}

@@ -1,0 +1,82 @@
+/**
+ * The module types of the original design, as plain (not variable-aware) modules on Ax.
+ * @module
+ */
+import { type ModuleOptions, ProgramModule } from './program-module.js';
+
+/** One LLM call from inputs to outputs (Ax `ax(signature)`). */
+export class Predict extends ProgramModule {
+  static override readonly moduleType: string = 'Predict';
+  /** @example new Predict('question -> answer', { temperature: 0.2 }) */
+  constructor(signature: string, options: ModuleOptions = {}) {
+    super(signature, options, 'predict');
+  }
+}
+
+/** Predict with a visible leading `reasoning` field; the reasoning is returned apart from the output. One call. */
+export class ChainOfThought extends ProgramModule {
+  static override readonly moduleType: string = 'ChainOfThought';
+  /** @example new ChainOfThought('question -> answer') */
+  constructor(signature: string, options: ModuleOptions = {}) {
+    super(signature, options, 'chain_of_thought');
+  }
+}
+
+/** ChainOfThought with an optional `hint` input field. */
+export class ChainOfThoughtWithHint extends ProgramModule {
+  static override readonly moduleType: string = 'ChainOfThoughtWithHint';
+  /** @example new ChainOfThoughtWithHint('question -> answer').forward({ question, hint: 'think in units' }) */
+  constructor(signature: string, options: ModuleOptions = {}) {
+    super(signature, options, 'chain_of_thought_with_hint');
+  }
+}
+
+/** Reason-and-act: the LLM may call `options.tools` between steps, up to `maxSteps`. Refused without tools. */
+export class ReAct extends ProgramModule {
+  static override readonly moduleType: string = 'ReAct';
+  /** @example new ReAct('question -> answer', { tools: [searchTool], maxSteps: 5 }) */
+  constructor(signature: string, options: ModuleOptions = {}) {
+    super(signature, options, 'react');
+  }
+}
+
+/** The LLM writes JavaScript that Ax runs in a sandboxed runtime to reach the answer (Ax `agent`). */
+export class ProgramOfThought extends ProgramModule {
+  static override readonly moduleType: string = 'ProgramOfThought';
+  /** @example new ProgramOfThought('question -> answer:number') */
+  constructor(signature: string, options: ModuleOptions = {}) {
+    super(signature, options, 'program_of_thought');
+  }
+}
+
+/** Runs up to `n` candidates and keeps the best by `reward` (Ax `bestOfN`). */
+export class BestOfN extends ProgramModule {
+  static override readonly moduleType: string = 'BestOfN';
+  /** @example new BestOfN('question -> answer', { n: 3, reward: ({ prediction }) => String(prediction.answer).length }) */
+  constructor(signature: string, options: ModuleOptions = {}) {
+    super(signature, options, 'best_of_n');
+  }
+}
+
+/** Retries with feedback for up to `rounds` rounds until `reward` reaches `threshold` (Ax `refine`). */
+export class Refine extends ProgramModule {
+  static override readonly moduleType: string = 'Refine';
+  /** @example new Refine('question -> answer', { rounds: 2, reward: score, threshold: 1 }) */
+  constructor(signature: string, options: ModuleOptions = {}) {
+    super(signature, options, 'refine');
+  }
+}
+
+/** Asks for several samples in one request and keeps the one most agree on, or the one `pick` chooses. */
+export class MultiChainComparison extends ProgramModule {
+  static override readonly moduleType: string = 'MultiChainComparison';
+  /** @example new MultiChainComparison('question -> answer', { samples: 5 }) */
+  constructor(signature: string, options: ModuleOptions = {}) {
+    super(signature, options, 'multi_chain_comparison');
+  }
+}
+
+/** A concrete module class: what the registry stores and `VariableAwareMixin` extends. */
+export type ModuleClass = (new (signature: string, options?: ModuleOptions) => ProgramModule) & {
+  readonly moduleType: string;
+};

@@ -1,0 +1,63 @@
+/**
+ * The boundary where Ax's errors become Tether's: provider HTTP failures turn into `ProviderError` carrying the
+ * provider's own message; everything else an execution throws becomes an `InternalError` that keeps its cause.
+ * @module
+ */
+import { AxAIServiceAuthenticationError, AxAIServiceStatusError } from '@ax-llm/ax';
+import { BridgeError, InternalError, ProviderError } from '../errors.js';
+
+/** Ax wraps the transport error in AxGenerateError (sometimes twice); the HTTP failure is down the cause chain. */
+function findInChain<T>(error: unknown, match: (e: unknown) => e is T): T | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current; depth++) {
+    if (match(current)) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The human part of an error body: OpenAI `{error:{message}}`, Anthropic/Gemini alike, or plain text. */
+export function providerMessageOf(body: unknown, fallback: string): string {
+  if (typeof body === 'string' && body.trim()) return body.trim().slice(0, 500);
+  if (body && typeof body === 'object') {
+    const record = body as { error?: unknown; message?: unknown };
+    if (typeof record.error === 'string') return record.error;
+    if (record.error && typeof record.error === 'object') {
+      const message = (record.error as { message?: unknown }).message;
+      if (typeof message === 'string') return message;
+    }
+    if (typeof record.message === 'string') return record.message;
+  }
+  return fallback;
+}
+
+/**
+ * Translates whatever an Ax execution threw. Tether errors pass through; an abort keeps the caller's reason.
+ */
+export function toTetherError(error: unknown, provider: string, abortSignal?: AbortSignal): Error {
+  if (error instanceof BridgeError) return error;
+  if (abortSignal?.aborted) {
+    const reason: unknown = abortSignal.reason;
+    return reason instanceof Error ? reason : new InternalError(`execution aborted: ${String(reason)}`, { cause: error });
+  }
+  const status = findInChain(error, (e): e is AxAIServiceStatusError => e instanceof AxAIServiceStatusError);
+  if (status) {
+    return new ProviderError(provider, status.status, providerMessageOf(status.responseBody, status.statusText), {
+      cause: error,
+    });
+  }
+  const auth = findInChain(
+    error,
+    (e): e is AxAIServiceAuthenticationError => e instanceof AxAIServiceAuthenticationError,
+  );
+  if (auth) {
+    // Ax folds 401 and 403 into one error class without the status code; 401 is the one providers use for keys.
+    return new ProviderError(provider, 401, providerMessageOf(auth.responseBody, 'authentication failed'), {
+      cause: error,
+    });
+  }
+  const tool = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
+  if (tool) return tool;
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`LLM program failed: ${message.split('\n')[0] ?? message}`, { cause: error });
+}

@@ -1,0 +1,141 @@
+/**
+ * `VariableAwareMixin(Base)`: binds module attributes to session variables and re-syncs them before every
+ * execution (and between the steps of a multi-step program), as the original design's mixin did.
+ * @module
+ */
+import type { SessionContext } from '../session/session-context.js';
+import { type SyncCallback, type SyncChanges, bindingStateOf, initBindingState } from './binding-state.js';
+import { VariableNotFoundError } from '../errors.js';
+import { checkParameterValue, isBindableAttribute, snapshotParameters } from './module-parameters.js';
+import type { FieldValues, ForwardOptions, ModuleResult, SyncErrorHandler } from './module-types.js';
+import { type ModuleOptions, type ProgramModule, executeModule } from './program-module.js';
+
+export type { SyncCallback, SyncChanges } from './binding-state.js';
+
+/** The API the mixin adds to a module. */
+export interface VariableAware {
+  /** The session, while it is alive (it is held weakly). */
+  readonly session: SessionContext | undefined;
+  /** Attaches (or replaces) the session whose variables the bindings read. */
+  attachSession(session: SessionContext): this;
+  /** Where failed syncs are reported; replaces `options.onSyncError`. */
+  setSyncErrorHandler(handler: SyncErrorHandler | undefined): this;
+  /**
+   * Binds `attribute` to `variableName`: reads the variable now (a missing one rejects with
+   * `VariableNotFoundError`, "not found"), sets the attribute, and re-reads it at every sync.
+   */
+  bindToVariable(attribute: string, variableName: string, syncCallback?: SyncCallback): Promise<void>;
+  /** Re-reads every bound variable in one snapshot; returns `{ attribute: [old, new] }` for what changed. */
+  syncVariables(): Promise<SyncChanges>;
+  /** The variable `attribute` is bound to, if any. */
+  getBoundVariable(attribute: string): string | undefined;
+  /** `{ attribute: variableName }` for every binding. */
+  getBindings(): Record<string, string>;
+  /** `{ attribute: value }` as last read from the session. */
+  getLastSyncedValues(): Record<string, unknown>;
+  /** Removes the binding and its last value; the attribute keeps its current value. Returns whether one existed. */
+  unbindVariable(attribute: string): boolean;
+  /** Syncs (unless `autoSync: false`), then executes; the result carries the provenance of the values used. */
+  forward(values: FieldValues, options?: ForwardOptions): Promise<ModuleResult>;
+}
+
+/** A concrete module class the mixin can extend: constructed as `(signature, options)`. */
+export type MixableModuleClass = new (...args: any[]) => ProgramModule;
+
+/**
+ * Makes a module class variable-aware. The class must take `(signature, options)`; `options.session` and
+ * `options.onSyncError` are picked up by the mixin.
+ * @example
+ * class VariableAwareSummarize extends VariableAwareMixin(Summarize) {}
+ * const m = new VariableAwareSummarize('document -> summary', { session })
+ * await m.bindToVariable('temperature', 'llm_temperature')
+ */
+export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase) {
+  return class VariableAwareModule extends Base implements VariableAware {
+    constructor(...args: any[]) {
+      super(...args);
+      const options = (args[1] ?? {}) as ModuleOptions;
+      initBindingState(this, options.session, options.onSyncError);
+    }
+
+    get session(): SessionContext | undefined {
+      return bindingStateOf(this).session;
+    }
+
+    attachSession(session: SessionContext): this {
+      bindingStateOf(this).attach(session);
+      return this;
+    }
+
+    setSyncErrorHandler(handler: SyncErrorHandler | undefined): this {
+      bindingStateOf(this).onSyncError = handler;
+      return this;
+    }
+
+    async bindToVariable(attribute: string, variableName: string, syncCallback?: SyncCallback): Promise<void> {
+      const state = bindingStateOf(this);
+      state.checkAttribute(this, attribute);
+      const session = state.requireSession();
+      const snapshot = await session.readVariables([variableName]);
+      const entry = snapshot.found[variableName];
+      if (!entry) throw new VariableNotFoundError(session.sessionId, variableName);
+      if (isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
+      (this as unknown as Record<string, unknown>)[attribute] = entry.value;
+      state.bindings.set(attribute, { variableName, callback: syncCallback });
+      state.lastValues.set(attribute, entry.value);
+      state.versions.set(attribute, entry.version);
+    }
+
+    syncVariables(): Promise<SyncChanges> {
+      return bindingStateOf(this).sync(this, this.moduleType);
+    }
+
+    getBoundVariable(attribute: string): string | undefined {
+      return bindingStateOf(this).bindings.get(attribute)?.variableName;
+    }
+
+    getBindings(): Record<string, string> {
+      const out: Record<string, string> = {};
+      for (const [attribute, binding] of bindingStateOf(this).bindings) out[attribute] = binding.variableName;
+      return out;
+    }
+
+    getLastSyncedValues(): Record<string, unknown> {
+      return Object.fromEntries(bindingStateOf(this).lastValues);
+    }
+
+    unbindVariable(attribute: string): boolean {
+      const state = bindingStateOf(this);
+      state.lastValues.delete(attribute);
+      state.versions.delete(attribute);
+      return state.bindings.delete(attribute);
+    }
+
+    override async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
+      const state = bindingStateOf(this);
+      const moduleType = this.moduleType;
+      const resync = async (): Promise<void> => {
+        try {
+          await state.sync(this, moduleType);
+        } catch (error) {
+          // The execution goes on with the last good values; the failure is reported, not swallowed.
+          state.report(error, moduleType);
+        }
+      };
+      if (options.autoSync !== false && state.bindings.size > 0) await resync();
+      // Parameters and provenance are captured together, right after the sync, so they describe the same values.
+      let provenance = state.provenance();
+      const params = snapshotParameters(this);
+      const autoSync = options.autoSync !== false;
+      const outcome = await executeModule(this, values, params, {
+        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+        beforeStep: async () => {
+          if (autoSync && state.bindings.size > 0) await resync();
+          provenance = state.provenance();
+          return snapshotParameters(this);
+        },
+      });
+      return { ...outcome, provenance };
+    }
+  };
+}
