@@ -20,7 +20,10 @@ function findInChain<T>(error: unknown, match: (e: unknown) => e is T): T | unde
 export function providerMessageOf(body: unknown, fallback: string): string {
   if (typeof body === 'string' && body.trim()) return body.trim().slice(0, 500);
   if (body && typeof body === 'object') {
-    const record = body as { error?: unknown; message?: unknown };
+    const record = body as { error?: unknown; message?: unknown; responseBody?: unknown };
+    // AxAIServiceStatusError passes its context object where the body belongs (util/apicall.ts); the provider's
+    // body sits one level down, under `responseBody`.
+    if ('responseBody' in record && 'httpStatus' in record) return providerMessageOf(record.responseBody, fallback);
     if (typeof record.error === 'string') return record.error;
     if (record.error && typeof record.error === 'object') {
       const message = (record.error as { message?: unknown }).message;

@@ -1,0 +1,67 @@
+/**
+ * Variable-aware LLM modules on Ax: module classes, the mixin, the registry and resolver, LLM configuration.
+ * The public surface of this folder; no Ax type is exported from here.
+ * @module
+ */
+export {
+  BINDABLE_ATTRIBUTES,
+  THINKING_BUDGETS,
+  isBindableAttribute,
+  type BindableAttribute,
+  type ModuleParameters,
+  type ThinkingBudget,
+} from './module-parameters.js';
+export type {
+  FieldValues,
+  ForwardOptions,
+  ModuleResult,
+  ModuleTool,
+  RewardFunction,
+  RewardInput,
+  SamplePicker,
+  SyncErrorHandler,
+  ToolParameters,
+} from './module-types.js';
+export type { ProgramKind, ProgramSettings } from './ax-program-runner.js';
+export { ProgramModule, type ModuleOptions } from './program-module.js';
+export {
+  BestOfN,
+  ChainOfThought,
+  ChainOfThoughtWithHint,
+  MultiChainComparison,
+  Predict,
+  ProgramOfThought,
+  ReAct,
+  Refine,
+  type ModuleClass,
+} from './programs.js';
+export {
+  VariableAwareMixin,
+  type MixableModuleClass,
+  type SyncCallback,
+  type SyncChanges,
+  type VariableAware,
+} from './variable-aware-mixin.js';
+export {
+  VariableAwareBestOfN,
+  VariableAwareChainOfThought,
+  VariableAwareChainOfThoughtWithHint,
+  VariableAwareMultiChainComparison,
+  VariableAwarePredict,
+  VariableAwareProgramOfThought,
+  VariableAwareReAct,
+  VariableAwareRefine,
+} from './variable-aware-programs.js';
+export {
+  ModuleRegistry,
+  defaultModuleRegistry,
+  normalizeModuleName,
+  type RegisteredModule,
+  type VariableAwareModule,
+  type VariableAwareModuleClass,
+} from './module-registry.js';
+export { ModuleVariableResolver, type ModuleVariableResolverOptions } from './module-variable-resolver.js';
+export { createVariableAwareModule, type CreateVariableAwareModuleOptions } from './create-variable-aware-module.js';
+export { LanguageModel, createEchoModel, createLanguageModel, type ConfigNames, type ProviderConfig } from './language-model.js';
+export { ECHO_MODEL_NAME } from './echo-model.js';
+export { PROVIDER_ENV, languageModelFromEnv, readProviderConfig, type Environment } from './provider-config.js';

@@ -1,0 +1,119 @@
+/**
+ * The module types by name: case-insensitive, with the aliases `COT` and `PoT`. An instance per use is possible
+ * (tests build their own); `defaultModuleRegistry` is the one `ModuleVariableResolver.registerModule` writes to.
+ * @module
+ */
+import { AlreadyExistsError, UnknownModuleError, ValidationError } from '../errors.js';
+import type { ModuleOptions, ProgramModule } from './program-module.js';
+import {
+  BestOfN,
+  ChainOfThought,
+  ChainOfThoughtWithHint,
+  type ModuleClass,
+  MultiChainComparison,
+  Predict,
+  ProgramOfThought,
+  ReAct,
+  Refine,
+} from './programs.js';
+import { type VariableAware, VariableAwareMixin } from './variable-aware-mixin.js';
+import {
+  VariableAwareBestOfN,
+  VariableAwareChainOfThought,
+  VariableAwareChainOfThoughtWithHint,
+  VariableAwareMultiChainComparison,
+  VariableAwarePredict,
+  VariableAwareProgramOfThought,
+  VariableAwareReAct,
+  VariableAwareRefine,
+} from './variable-aware-programs.js';
+
+/** A module instance that follows session variables. */
+export type VariableAwareModule = ProgramModule & VariableAware;
+
+/** A class building {@link VariableAwareModule}s from `(signature, options)`. */
+export type VariableAwareModuleClass = new (signature: string, options?: ModuleOptions) => VariableAwareModule;
+
+/** One registered module type. */
+export interface RegisteredModule {
+  /** The name as registered (`ChainOfThought`), whatever spelling found it. */
+  readonly name: string;
+  readonly moduleClass: ModuleClass;
+  readonly variableAwareClass: VariableAwareModuleClass;
+}
+
+/** `ChainOfThought`, `chainofthought`, `chain_of_thought` and `chain-of-thought` are one name. */
+export function normalizeModuleName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** Module types by name. */
+export class ModuleRegistry {
+  readonly #entries = new Map<string, RegisteredModule>();
+  readonly #aliases = new Map<string, string>();
+
+  /** A registry holding the eight built-in types and the aliases `COT` and `PoT`. */
+  static withBuiltins(): ModuleRegistry {
+    const registry = new ModuleRegistry();
+    registry.register('Predict', Predict, VariableAwarePredict);
+    registry.register('ChainOfThought', ChainOfThought, VariableAwareChainOfThought);
+    registry.register('ChainOfThoughtWithHint', ChainOfThoughtWithHint, VariableAwareChainOfThoughtWithHint);
+    registry.register('ReAct', ReAct, VariableAwareReAct);
+    registry.register('ProgramOfThought', ProgramOfThought, VariableAwareProgramOfThought);
+    registry.register('BestOfN', BestOfN, VariableAwareBestOfN);
+    registry.register('Refine', Refine, VariableAwareRefine);
+    registry.register('MultiChainComparison', MultiChainComparison, VariableAwareMultiChainComparison);
+    registry.alias('COT', 'ChainOfThought');
+    registry.alias('PoT', 'ProgramOfThought');
+    return registry;
+  }
+
+  /**
+   * Registers (or replaces) a module type. Without `variableAwareClass`, the mixin is applied to `moduleClass`.
+   * @example
+   * registry.register('Summarize', Summarize)
+   */
+  register(name: string, moduleClass: ModuleClass, variableAwareClass?: VariableAwareModuleClass): RegisteredModule {
+    const key = normalizeModuleName(name);
+    if (!key) throw new ValidationError(`module name '${name}' has no letters or digits`);
+    if (this.#aliases.has(key)) throw new AlreadyExistsError('module alias', name);
+    const entry: RegisteredModule = {
+      name,
+      moduleClass,
+      variableAwareClass: variableAwareClass ?? (VariableAwareMixin(moduleClass) as unknown as VariableAwareModuleClass),
+    };
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  /** Makes `alias` another name of the registered `target`. */
+  alias(alias: string, target: string): void {
+    const key = normalizeModuleName(alias);
+    if (this.#entries.has(key)) throw new AlreadyExistsError('module type', alias);
+    this.#aliases.set(key, this.resolve(target).name);
+  }
+
+  /** The type registered under `name` (any case, aliases included); `UnknownModuleError` otherwise. */
+  resolve(name: string): RegisteredModule {
+    let key = normalizeModuleName(name);
+    const aliased = this.#aliases.get(key);
+    if (aliased !== undefined) key = normalizeModuleName(aliased);
+    const entry = this.#entries.get(key);
+    if (!entry) throw new UnknownModuleError(name, this.names());
+    return entry;
+  }
+
+  /** Whether `name` resolves. */
+  has(name: string): boolean {
+    const key = normalizeModuleName(name);
+    return this.#entries.has(key) || this.#aliases.has(key);
+  }
+
+  /** The registered names as registered, in registration order (aliases not included). */
+  names(): string[] {
+    return [...this.#entries.values()].map((entry) => entry.name);
+  }
+}
+
+/** The registry used when none is given; `ModuleVariableResolver.registerModule` writes here. */
+export const defaultModuleRegistry: ModuleRegistry = ModuleRegistry.withBuiltins();

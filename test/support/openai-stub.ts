@@ -1,0 +1,140 @@
+/**
+ * A local HTTP server speaking the OpenAI chat-completions protocol (streaming SSE and plain JSON), so tests run
+ * Ax's real OpenAI provider code without the internet. It records every request body and answers from a script
+ * of replies: text, tool calls, or an HTTP error with an OpenAI-style error body.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One scripted answer. */
+export type StubReply =
+  | { readonly kind: 'text'; readonly content: string }
+  | { readonly kind: 'tool_calls'; readonly calls: readonly { readonly name: string; readonly arguments: unknown }[] }
+  | { readonly kind: 'error'; readonly status: number; readonly message: string; readonly type?: string; readonly code?: string };
+
+/** A request as the stub received it. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The parsed JSON body (`model`, `temperature`, `max_completion_tokens`, `messages`, `tools`, `stream`, …). */
+  readonly body: Record<string, any>;
+}
+
+/** Text reply helper: `text('Answer: Paris')`. */
+export const text = (content: string): StubReply => ({ kind: 'text', content });
+/** Tool-call reply helper: `toolCall('lookup', { q: 'x' })`. */
+export const toolCall = (name: string, args: unknown): StubReply => ({ kind: 'tool_calls', calls: [{ name, arguments: args }] });
+/** Error reply helper: `httpError(500, 'The server had an error')`. */
+export const httpError = (status: number, message: string, type = status === 401 ? 'invalid_request_error' : 'server_error'): StubReply => ({
+  kind: 'error',
+  status,
+  message,
+  type,
+  ...(status === 401 ? { code: 'invalid_api_key' } : {}),
+});
+
+/** The stub server. Start with {@link OpenAIStub.start}; always {@link OpenAIStub.close}. */
+export class OpenAIStub {
+  /** Every request, in arrival order. */
+  readonly requests: RecordedRequest[] = [];
+  readonly #server: Server;
+  readonly #queue: StubReply[] = [];
+  /** Answers when the script is empty. */
+  fallback: (request: RecordedRequest) => StubReply = () => text('Answer: stub answer');
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  /** Starts on 127.0.0.1 at a random free port. */
+  static async start(): Promise<OpenAIStub> {
+    let stub: OpenAIStub | undefined;
+    const server = createServer((req, res) => void stub!.#handle(req, res));
+    stub = new OpenAIStub(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return stub;
+  }
+
+  /** The base URL to give a provider (`http://127.0.0.1:<port>/v1`). */
+  get url(): string {
+    const { port } = this.#server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}/v1`;
+  }
+
+  /** Appends replies to the script; each request consumes one. */
+  reply(...replies: StubReply[]): this {
+    this.#queue.push(...replies);
+    return this;
+  }
+
+  /** The chat-completion requests only (Ax may probe nothing else, but be explicit). */
+  get chatRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.endsWith('/chat/completions'));
+  }
+
+  /** Stops the server and drops open connections. */
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: Record<string, any> = {};
+    try {
+      body = raw ? (JSON.parse(raw) as Record<string, any>) : {};
+    } catch {
+      body = { unparsable: raw };
+    }
+    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
+    this.requests.push(request);
+    const reply = this.#queue.shift() ?? this.fallback(request);
+    if (reply.kind === 'error') {
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: reply.message, type: reply.type ?? 'server_error', param: null, code: reply.code ?? null } }));
+      return;
+    }
+    const model = String(body.model ?? 'stub-model');
+    const message =
+      reply.kind === 'text'
+        ? { role: 'assistant', content: reply.content }
+        : {
+            role: 'assistant',
+            content: null,
+            tool_calls: reply.calls.map((call, index) => ({
+              id: `call_${this.requests.length}_${index}`,
+              type: 'function',
+              function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+            })),
+          };
+    const finish = reply.kind === 'text' ? 'stop' : 'tool_calls';
+    const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+    const base = { id: `chatcmpl-${this.requests.length}`, created: 1_700_000_000, model };
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finish }], usage }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+    const chunk = { ...base, object: 'chat.completion.chunk' };
+    if (reply.kind === 'text') {
+      // Two content pieces, to exercise Ax's delta assembly rather than a single-chunk shortcut.
+      const cut = Math.ceil(reply.content.length / 2);
+      send({ ...chunk, choices: [{ index: 0, delta: { role: 'assistant', content: reply.content.slice(0, cut) }, finish_reason: null }] });
+      send({ ...chunk, choices: [{ index: 0, delta: { content: reply.content.slice(cut) }, finish_reason: null }] });
+    } else {
+      const calls = (message.tool_calls ?? []).map((call, index) => ({ index, ...call }));
+      send({ ...chunk, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: null }] });
+    }
+    send({ ...chunk, choices: [{ index: 0, delta: {}, finish_reason: finish }], usage });
+    res.write('data: [DONE]\n\n');
+    res.end();
+  }
+}
