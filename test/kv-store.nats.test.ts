@@ -77,4 +77,21 @@ describe('kv store', () => {
     await store.close();
     await racer.close();
   });
+
+  it('delivers every current value of a large prefix before ready, then live changes', async () => {
+    const store = await createKvStore<number>(nc, { bucket: bucketName() });
+    const writes = Array.from({ length: 300 }, (_, i) => store.create(`big.k${i}`, i));
+    await Promise.all(writes);
+    await store.delete('big.k7');
+    const seen: StoreChange<number>[] = [];
+    const watch = store.watch('big.', (c) => seen.push(c));
+    await watch.ready;
+    expect(seen).toHaveLength(299);
+    expect(seen.every((c, i) => i === 0 || c.revision > seen[i - 1]!.revision)).toBe(true);
+    expect(await store.list('big.')).toHaveLength(299);
+    await store.update('big.k1', -1, (await store.get('big.k1'))!.revision);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen.at(-1)).toMatchObject({ key: 'big.k1', value: -1 });
+    await store.close();
+  });
 });

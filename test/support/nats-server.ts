@@ -69,7 +69,13 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
         : error;
   });
   let exited = false;
-  child.once('exit', () => (exited = true));
+  // A worker that dies without running its teardown must not leave servers behind.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => {
+    exited = true;
+    process.removeListener('exit', killOnExit);
+  });
 
   const stop = async (): Promise<void> => {
     await terminate(child, () => exited);
