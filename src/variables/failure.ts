@@ -38,7 +38,8 @@ const MAX_SHOWN = 80;
 export function show(value: unknown): string {
   let text: string;
   if (typeof value === 'string') text = JSON.stringify(value);
-  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else if (typeof value === 'bigint') text = `${value}n`;
   else if (value === null) text = 'null';
   else if (value === undefined) text = 'undefined';
   else if (typeof value === 'function') text = 'a function';

@@ -64,12 +64,7 @@ export function validateTensor(value: unknown, constraints: TensorConstraints, v
   if (extra.length > 0) {
     return fail(variable, `${NOT_A_TENSOR}; unexpected key '${extra[0]}'`, { constraint: 'type' });
   }
-  const shape = readShape(value.shape);
-  if (shape === undefined) {
-    return fail(variable, `${NOT_A_TENSOR}; shape must be a list of non-negative integers, got ${show(value.shape)}`, {
-      constraint: 'type',
-    });
-  }
+  const shape = readShape(value.shape, variable);
   if (asList(value.data) === undefined) {
     return fail(variable, `${NOT_A_TENSOR}; data must be a list, got ${show(value.data)}`, { constraint: 'type' });
   }
@@ -85,14 +80,16 @@ export function validateTensor(value: unknown, constraints: TensorConstraints, v
   return Object.freeze({ shape: Object.freeze(shape), data: Object.freeze(data) });
 }
 
-/** A copy of `shape` when it is a list of non-negative safe integers, else `undefined`. */
-function readShape(shape: unknown): number[] | undefined {
+/** A copy of `shape` when it lists non-negative safe integers; otherwise fails naming the first bad entry. */
+function readShape(shape: unknown, variable: string): number[] {
+  const bad = (got: string): never =>
+    fail(variable, `${NOT_A_TENSOR}; shape must be a list of non-negative integers, got ${got}`, { constraint: 'type' });
   const list = asList(shape);
-  if (list === undefined) return undefined;
+  if (list === undefined) return bad(show(shape));
   const out: number[] = [];
   for (let i = 0; i < list.length; i++) {
     const size = list[i];
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return bad(`${show(size)} at index ${i}`);
     out.push(size + 0);
   }
   return out;
