@@ -200,8 +200,10 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
             if (entry.operation === 'PUT') reported.add(entry.key);
             else if (!reported.has(entry.key)) return;
           }
-          const change = toChange(entry.key, entry.operation, entry.revision, entry.value);
+          let change: StoreChange<V> = { operation: 'delete', key: entry.key, revision: entry.revision };
           try {
+            // Inside the try: a value the codec cannot read is reported like a listener error, not fatal.
+            change = toChange(entry.key, entry.operation, entry.revision, entry.value);
             listener(change);
           } catch (error) {
             try {

@@ -41,21 +41,36 @@ export interface StoreWatch {
 
 /**
  * A key-value store with compare-and-set. Keys are `[A-Za-z0-9_=/-]` tokens joined by dots; a prefix
- * given to `list` and `watch` ends with a dot (`"session-1."`) or is empty for every key.
- * Conflicting writes reject with `StoreConflictError` (src/errors.ts); nothing of the failed operation is applied.
+ * given to `list` and `watch` ends with a dot (`"session-1."`) or is empty for every key. A malformed key or
+ * prefix is refused with `ValidationError`; every operation on a closed store with `StoreClosedError`.
+ *
+ * Compare-and-set follows JetStream KV: a key's revision is that of its last write, a delete marker included,
+ * and `expectedRevision: 0` means "absent or deleted". Conflicting writes reject with `StoreConflictError`
+ * (src/errors.ts) whose `actualRevision` is the key's last write (0 when never written); nothing of the failed
+ * operation is applied. When listeners run (synchronously, or later over the network) is up to the
+ * implementation; the order is always revision order.
  */
 export interface Store<V> {
   /** The live entry of a key, or `undefined` when it does not exist or was deleted. */
   get(key: string): Promise<StoreEntry<V> | undefined>;
-  /** Writes a key that must not exist; resolves to the new revision. */
+  /** Writes a key that must not exist (never written, or deleted); resolves to the new revision. */
   create(key: string, value: V): Promise<number>;
-  /** Writes a key whose live revision must be `expectedRevision`; resolves to the new revision. */
+  /**
+   * Writes a key whose last write is at `expectedRevision` (0: the key must be absent or deleted, as `create`);
+   * resolves to the new revision.
+   */
   update(key: string, value: V, expectedRevision: number): Promise<number>;
-  /** Deletes a key (leaving history); with `expectedRevision`, only if it is still at that revision. */
+  /**
+   * Writes a delete marker (kept in history, seen by watchers; written even when the key is absent); with
+   * `expectedRevision`, only if the key's last write is still at that revision. Resolves to the marker's revision.
+   */
   delete(key: string, expectedRevision?: number): Promise<number>;
   /**
-   * Applies several compare-and-set writes all together or not at all; resolves to each write's revision.
-   * Watchers see the writes in order, with consecutive revisions.
+   * Applies several compare-and-set writes (each key at most once, else `ValidationError`); resolves to each
+   * write's revision, increasing in the order given. A rejection with `StoreConflictError` leaves every value as
+   * it was. The memory store is atomic, with consecutive revisions. The KV store is not (server 2.9 has no
+   * multi-message atomicity): a conflict found up front writes nothing, a race lost mid-commit is undone, and
+   * watchers may glimpse the partial writes and their undo; see src/nats/kv-commit.ts.
    */
   commit(writes: readonly StoreWrite<V>[]): Promise<number[]>;
   /** Live entries whose key starts with `prefix`, in key order. */

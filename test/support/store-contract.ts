@@ -117,6 +117,23 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       ]);
     });
 
+    it('writes a delete marker even for an absent key, which get ignores and history keeps', async () => {
+      const store = await open();
+      const d = await store.delete('s.never');
+      expect(await store.get('s.never')).toBeUndefined();
+      expect(await store.history('s.never')).toEqual([{ operation: 'delete', key: 's.never', revision: d }]);
+      await expect(store.update('s.never', 1, d + 1)).rejects.toMatchObject({ actualRevision: d });
+    });
+
+    it('recreates a deleted key by update at its delete marker revision, as KV does', async () => {
+      const store = await open();
+      const r1 = await store.create('s.a', 1);
+      const d = await store.delete('s.a');
+      await expect(store.update('s.a', 2, r1)).rejects.toMatchObject({ expectedRevision: r1, actualRevision: d });
+      const r2 = await store.update('s.a', 2, d);
+      expect(await store.get('s.a')).toEqual({ key: 's.a', value: 2, revision: r2 });
+    });
+
     it('numbers writes with strictly increasing revisions across keys', async () => {
       const store = await open();
       const revisions = [await store.create('s.a', 1)];
