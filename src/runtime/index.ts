@@ -6,3 +6,9 @@ export { ProcessRuntime, type CallOptions, type ProcessRuntimeOptions, type Spaw
 export type { ProcessRef } from './process.js';
 export type { Demonitor, DownNotice, MonitorTarget } from './monitors.js';
 export { crashErrorOf, formatExitReason, isAbnormal, isCrash, isFailure, type ExitReason } from './exit-reason.js';
+export { Supervisor, type ChildInfo, type SupervisorOptions, type SupervisorStrategy } from './supervisor.js';
+export { DynamicSupervisor, type DynamicChildSpec, type DynamicSupervisorOptions } from './dynamic-supervisor.js';
+export { MAX_INTENSITY_REASON, SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
+export type { ChildSpec, ChildStart, RestartType } from './child-spec.js';
+export type { RestartIntensityOptions } from './restart-intensity.js';
+export { ChildStartError, MaxChildrenError } from './errors.js';

@@ -1,0 +1,55 @@
+/**
+ * Child specifications (OTP's child specs) and the one rule they carry: whether an exit means a restart.
+ * @module
+ */
+import type { AnyActorLogic, InputFrom } from 'xstate';
+import { isFailure, type ExitReason } from './exit-reason.js';
+import type { ProcessRuntime } from './process-runtime.js';
+import type { ProcessRef } from './process.js';
+
+/**
+ * When a child is restarted: `permanent` always, `transient` only after a failure (any reason but `'normal'`,
+ * `'shutdown'` and `{ shutdown }`), `temporary` never (and it is forgotten once it exits).
+ */
+export type RestartType = 'permanent' | 'transient' | 'temporary';
+
+/** What a child's `start` returns: the logic to spawn and how to spawn it. Called again on every restart. */
+export interface ChildStart<TLogic extends AnyActorLogic = AnyActorLogic> {
+  readonly logic: TLogic;
+  readonly input?: InputFrom<TLogic>;
+  /** Registered on every (re)start, so `whereis(name)` keeps finding the current incarnation. */
+  readonly name?: string;
+  readonly systemId?: string;
+}
+
+/** How a supervisor starts and restarts one child. */
+export interface ChildSpec {
+  /** Unique among the supervisor's children; how `which` and `child` find it. */
+  readonly id: string;
+  readonly start: () => ChildStart;
+  /** @default 'permanent' */
+  readonly restart?: RestartType;
+}
+
+/** Whether a child with this restart type is restarted after exiting with `reason`. */
+export function shouldRestart(restart: RestartType, reason: ExitReason): boolean {
+  if (restart === 'permanent') return true;
+  if (restart === 'transient') return isFailure(reason);
+  return false;
+}
+
+/**
+ * Spawns the child `start` describes. Throws what `start` or `spawn` throws, and the crash error when the
+ * logic crashed while starting, so a supervisor treats all three as a failed start.
+ */
+export function spawnChild(runtime: ProcessRuntime, start: () => ChildStart): ProcessRef {
+  const { logic, input, name, systemId } = start();
+  const ref = runtime.spawn(logic, {
+    ...(input !== undefined ? { input } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(systemId !== undefined ? { systemId } : {}),
+  });
+  const reason = ref.exitReason;
+  if (reason !== undefined && typeof reason === 'object' && 'error' in reason) throw reason.error;
+  return ref;
+}

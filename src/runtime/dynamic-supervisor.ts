@@ -1,0 +1,129 @@
+/**
+ * `DynamicSupervisor`: OTP's supervisor for children started on demand, one_for_one, with a ceiling.
+ * @module
+ */
+import { NoProcError } from '../errors.js';
+import { shouldRestart, spawnChild, type ChildStart, type RestartType } from './child-spec.js';
+import { ChildStartError, MaxChildrenError } from './errors.js';
+import type { ExitReason } from './exit-reason.js';
+import type { Demonitor } from './monitors.js';
+import type { ProcessRuntime } from './process-runtime.js';
+import type { ProcessRef } from './process.js';
+import { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
+
+/** Options for {@link DynamicSupervisor.start}. */
+export interface DynamicSupervisorOptions extends SupervisorBaseOptions {
+  /** Children beyond this are refused with {@link MaxChildrenError}. @default Infinity */
+  readonly maxChildren?: number;
+}
+
+/** How a dynamic child is started and restarted; the process ref identifies it, so it needs no id. */
+export interface DynamicChildSpec {
+  readonly start: () => ChildStart;
+  /** @default 'permanent' */
+  readonly restart?: RestartType;
+}
+
+interface DynamicChild {
+  readonly spec: DynamicChildSpec;
+  ref: ProcessRef | undefined;
+  demonitor: Demonitor | undefined;
+}
+
+/**
+ * Supervises children added at run time, restarting each on its own (one_for_one) within the restart
+ * intensity. A child counts against `maxChildren` from `startChild` until it exits for good or is terminated.
+ * @example
+ * const sessions = DynamicSupervisor.start(runtime, { name: 'sessions', maxChildren: 10_000 });
+ * const ref = sessions.startChild({ start: () => ({ logic: sessionMachine, name: `session:${id}`, input: { id } }) });
+ * await sessions.terminateChild(ref);
+ */
+export class DynamicSupervisor extends SupervisorBase {
+  readonly maxChildren: number;
+  /** A Set keeps start order, which termination walks backwards. */
+  readonly #children = new Set<DynamicChild>();
+
+  private constructor(runtime: ProcessRuntime, options: DynamicSupervisorOptions) {
+    super(runtime, options);
+    this.maxChildren = options.maxChildren ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Starts a dynamic supervisor with no children.
+   * @throws {AlreadyExistsError} when the name is taken
+   */
+  static start(runtime: ProcessRuntime, options: DynamicSupervisorOptions = {}): DynamicSupervisor {
+    return new DynamicSupervisor(runtime, options);
+  }
+
+  /**
+   * Starts and supervises one more child.
+   * @throws {NoProcError} when the supervisor has exited
+   * @throws {MaxChildrenError} when it already has `maxChildren` children
+   * @throws {ChildStartError} when the child fails to start (nothing is kept)
+   */
+  startChild(spec: DynamicChildSpec): ProcessRef {
+    if (!this.alive) throw new NoProcError(this.label);
+    if (this.#children.size >= this.maxChildren) throw new MaxChildrenError(this.label, this.maxChildren);
+    const child: DynamicChild = { spec, ref: undefined, demonitor: undefined };
+    try {
+      this.#start(child);
+    } catch (error) {
+      throw new ChildStartError(this.label, 'dynamic', { cause: error });
+    }
+    this.#children.add(child);
+    return child.ref as ProcessRef;
+  }
+
+  /**
+   * Stops a child for good (no restart) and settles once it has exited.
+   * @throws {NoProcError} (rejects) when `ref` is not a running child of this supervisor
+   */
+  terminateChild(ref: ProcessRef): Promise<void> {
+    const child = [...this.#children].find((candidate) => candidate.ref === ref);
+    if (!child) return Promise.reject(new NoProcError(ref.name ?? ref.id));
+    this.#children.delete(child);
+    return this.#terminate(child);
+  }
+
+  /** The running children, in start order (OTP's `which_children`). */
+  children(): ProcessRef[] {
+    return [...this.#children].flatMap((child) => (child.ref ? [child.ref] : []));
+  }
+
+  /** How many children count against `maxChildren`, including any being restarted. */
+  get count(): number {
+    return this.#children.size;
+  }
+
+  protected terminateChildren(): void {
+    for (const child of [...this.#children].reverse()) void this.#terminate(child);
+    this.#children.clear();
+  }
+
+  #start(child: DynamicChild): void {
+    const ref = spawnChild(this.runtime, child.spec.start);
+    child.ref = ref;
+    child.demonitor = this.watch(ref, (reason) => this.#onExit(child, ref, reason));
+  }
+
+  #terminate(child: DynamicChild): Promise<void> {
+    const { ref } = child;
+    child.demonitor?.();
+    child.ref = undefined;
+    child.demonitor = undefined;
+    return ref ? this.runtime.stop(ref, 'shutdown') : Promise.resolve();
+  }
+
+  #onExit(child: DynamicChild, ref: ProcessRef, reason: ExitReason): void {
+    if (child.ref !== ref) return;
+    child.ref = undefined;
+    child.demonitor = undefined;
+    if (!shouldRestart(child.spec.restart ?? 'permanent', reason)) {
+      this.#children.delete(child);
+      return;
+    }
+    if (!this.allowRestart()) return;
+    if (!this.restartWithRetry(() => this.#start(child))) this.#children.delete(child);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * What `Supervisor` and `DynamicSupervisor` share: a process of their own, child watching, serialized restart
+ * work, restart intensity, and terminating the children when the supervisor exits.
+ * @module
+ */
+import { fromCallback } from 'xstate';
+import type { ExitReason } from './exit-reason.js';
+import type { Demonitor } from './monitors.js';
+import type { ProcessRuntime } from './process-runtime.js';
+import type { ProcessRef } from './process.js';
+import { RestartIntensity, type RestartIntensityOptions } from './restart-intensity.js';
+
+/** Options every supervisor takes. */
+export interface SupervisorBaseOptions extends RestartIntensityOptions {
+  /** A name to register the supervisor's own process under. */
+  readonly name?: string;
+}
+
+/** The exit reason of a supervisor that gave up: OTP's `{shutdown, reached_max_restart_intensity}`. */
+export const MAX_INTENSITY_REASON = { shutdown: 'reached_max_restart_intensity' } as const;
+
+/**
+ * A supervisor is a plain object driving the runtime through monitors, plus a process of its own. The process
+ * makes the supervisor a first-class citizen: `whereis` finds it, `monitor` and `link` work on it, `stopAll`
+ * stops it, and `runtime.stop(supervisor.ref)` terminates its children, newest first, before it exits, because
+ * the process's teardown is what terminates them.
+ */
+export abstract class SupervisorBase {
+  /** The supervisor's own process. */
+  readonly ref: ProcessRef;
+  protected readonly runtime: ProcessRuntime;
+  readonly #intensity: RestartIntensity;
+  #queue: Promise<void> = Promise.resolve();
+  #terminating = false;
+
+  protected constructor(runtime: ProcessRuntime, options: SupervisorBaseOptions) {
+    this.runtime = runtime;
+    this.#intensity = new RestartIntensity(options);
+    // The callback's cleanup runs when the process is stopped, for whatever reason and by whomever.
+    const logic = fromCallback(() => () => {
+      this.#terminating = true;
+      this.terminateChildren();
+    });
+    this.ref = runtime.spawn(logic, options.name !== undefined ? { name: options.name } : {});
+  }
+
+  /** Its name, or its process id: how errors name it. */
+  get label(): string {
+    return this.ref.name ?? this.ref.id;
+  }
+
+  /** False once the supervisor has exited. */
+  get alive(): boolean {
+    return this.ref.alive;
+  }
+
+  /** Why the supervisor exited; {@link MAX_INTENSITY_REASON} when it gave up restarting. */
+  get exitReason(): ExitReason | undefined {
+    return this.ref.exitReason;
+  }
+
+  /** Settles with the exit reason once the supervisor (and so every child) has exited. */
+  get exited(): Promise<ExitReason> {
+    return this.ref.exited;
+  }
+
+  /** Stops every child, newest first, then the supervisor. */
+  stop(reason: ExitReason = 'shutdown'): Promise<void> {
+    return this.runtime.stop(this.ref, reason);
+  }
+
+  /** Stops every running child, newest first, without restarting any; called as the supervisor exits. */
+  protected abstract terminateChildren(): void;
+
+  /**
+   * False once the supervisor is terminating or the runtime is stopping everything: exits seen then are the
+   * shutdown itself, not failures. Re-check after every `await` in restart work.
+   */
+  protected get supervising(): boolean {
+    return !this.#terminating && this.ref.alive && !this.runtime.stopping;
+  }
+
+  /**
+   * Monitors a child. `onExit` gets the child's real exit reason (a child that died while starting is
+   * otherwise only `'noproc'` to a monitor) and runs after any restart work already under way.
+   */
+  protected watch(child: ProcessRef, onExit: (reason: ExitReason) => Promise<void> | void): Demonitor {
+    return this.runtime.monitor(child, (notice) => {
+      const reason = child.exitReason ?? notice.reason;
+      this.#queue = this.#queue
+        .then(() => (this.supervising ? onExit(reason) : undefined))
+        // A bug in restart work must not leave a half-restarted tree running: the supervisor exits with it,
+        // and the runtime reports it through onError like any crash.
+        .catch((error: unknown) => void this.stop({ error }));
+    });
+  }
+
+  /** Counts one restart; when it is one too many, the supervisor exits and this returns false. */
+  protected allowRestart(): boolean {
+    if (this.#intensity.record()) return true;
+    void this.stop(MAX_INTENSITY_REASON);
+    return false;
+  }
+
+  /**
+   * Restarts a child with `start`, retrying failed starts, which count against the intensity like exits do.
+   * @returns false when the supervisor gave up (or is terminating)
+   */
+  protected restartWithRetry(start: () => void): boolean {
+    for (;;) {
+      if (!this.supervising) return false;
+      try {
+        start();
+        return true;
+      } catch {
+        if (!this.allowRestart()) return false;
+      }
+    }
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * `Supervisor`: OTP's static supervisor over a fixed list of children.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { shouldRestart, spawnChild, type ChildSpec, type RestartType } from './child-spec.js';
+import { ChildStartError } from './errors.js';
+import type { ExitReason } from './exit-reason.js';
+import type { Demonitor } from './monitors.js';
+import type { ProcessRuntime } from './process-runtime.js';
+import type { ProcessRef } from './process.js';
+import { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
+
+/**
+ * Which children restart when one must: `one_for_one` only that child; `one_for_all` all of them;
+ * `rest_for_one` that child and every child started after it. The others are stopped newest first, then all
+ * are started again in order.
+ */
+export type SupervisorStrategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
+
+/** Options for {@link Supervisor.start}. */
+export interface SupervisorOptions extends SupervisorBaseOptions {
+  /** Started in this order; stopped in reverse. */
+  readonly children: readonly ChildSpec[];
+  /** @default 'one_for_one' */
+  readonly strategy?: SupervisorStrategy;
+}
+
+/** A child as `which` reports it. */
+export interface ChildInfo {
+  readonly id: string;
+  readonly restart: RestartType;
+  /** The current incarnation; `undefined` while it is being restarted or after it exited for good. */
+  readonly ref: ProcessRef | undefined;
+}
+
+interface Child {
+  readonly spec: ChildSpec;
+  ref: ProcessRef | undefined;
+  demonitor: Demonitor | undefined;
+}
+
+/**
+ * Starts children in order and keeps them running by its strategy, within the restart intensity; past it, it
+ * stops the remaining children and exits with `{ shutdown: 'reached_max_restart_intensity' }`.
+ * @example
+ * const sup = Supervisor.start(runtime, {
+ *   strategy: 'one_for_one',
+ *   children: [{ id: 'cache', start: () => ({ logic: cacheMachine, name: 'cache' }) }],
+ * });
+ * await runtime.call('cache', { type: 'get', key: 'k' }); // still answers after a crash and restart
+ */
+export class Supervisor extends SupervisorBase {
+  readonly strategy: SupervisorStrategy;
+  #children: Child[];
+
+  private constructor(runtime: ProcessRuntime, options: SupervisorOptions) {
+    super(runtime, options);
+    this.strategy = options.strategy ?? 'one_for_one';
+    this.#children = options.children.map((spec) => ({ spec, ref: undefined, demonitor: undefined }));
+  }
+
+  /**
+   * Starts the supervisor and its children, in order.
+   * @throws {ValidationError} when two children share an id
+   * @throws {AlreadyExistsError} when the supervisor's name is taken
+   * @throws {ChildStartError} when a child fails to start; the children already started are stopped first
+   */
+  static start(runtime: ProcessRuntime, options: SupervisorOptions): Supervisor {
+    const ids = options.children.map((spec) => spec.id);
+    const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+    if (duplicate !== undefined) throw new ValidationError(`two children share the id '${duplicate}'`, { details: { childId: duplicate } });
+    const supervisor = new Supervisor(runtime, options);
+    for (const child of supervisor.#children) {
+      try {
+        supervisor.#start(child);
+      } catch (error) {
+        void supervisor.stop({ shutdown: 'failed_to_start_child' });
+        throw new ChildStartError(supervisor.label, child.spec.id, { cause: error });
+      }
+    }
+    return supervisor;
+  }
+
+  /** Every child in start order (OTP's `which_children`); temporary children that exited are gone. */
+  which(): ChildInfo[] {
+    return this.#children.map(({ spec, ref }) => ({ id: spec.id, restart: spec.restart ?? 'permanent', ref }));
+  }
+
+  /** The current process of child `id`, if it is running. */
+  child(id: string): ProcessRef | undefined {
+    return this.#children.find((child) => child.spec.id === id)?.ref;
+  }
+
+  protected terminateChildren(): void {
+    for (const child of [...this.#children].reverse()) this.#terminate(child);
+  }
+
+  #start(child: Child): void {
+    const ref = spawnChild(this.runtime, child.spec.start);
+    child.ref = ref;
+    child.demonitor = this.watch(ref, (reason) => this.#onExit(child, ref, reason));
+  }
+
+  /** Stops one child without treating its exit as a failure: the monitor goes first. */
+  #terminate(child: Child): Promise<void> {
+    const { ref } = child;
+    child.demonitor?.();
+    child.ref = undefined;
+    child.demonitor = undefined;
+    return ref ? this.runtime.stop(ref, 'shutdown') : Promise.resolve();
+  }
+
+  async #onExit(child: Child, ref: ProcessRef, reason: ExitReason): Promise<void> {
+    // A stale notice: the supervisor itself stopped or replaced this incarnation.
+    if (child.ref !== ref) return;
+    child.ref = undefined;
+    child.demonitor = undefined;
+    const restart = child.spec.restart ?? 'permanent';
+    if (!shouldRestart(restart, reason)) {
+      if (restart === 'temporary') this.#forget(child);
+      return;
+    }
+    if (!this.allowRestart()) return;
+    const group = this.#groupOf(child);
+    for (const other of [...group].reverse()) if (other !== child) await this.#terminate(other);
+    // As in OTP, temporary children stopped for a sibling's sake are not restarted.
+    for (const other of group) if (other !== child && (other.spec.restart ?? 'permanent') === 'temporary') this.#forget(other);
+    for (const member of group) {
+      if (!this.#children.includes(member)) continue;
+      if (!this.restartWithRetry(() => this.#start(member))) return;
+    }
+  }
+
+  /** The children that restart together with `child`, in start order. */
+  #groupOf(child: Child): Child[] {
+    if (this.strategy === 'one_for_one') return [child];
+    if (this.strategy === 'one_for_all') return [...this.#children];
+    return this.#children.slice(this.#children.indexOf(child));
+  }
+
+  #forget(child: Child): void {
+    this.#children = this.#children.filter((other) => other !== child);
+  }
+}

@@ -1,0 +1,225 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AlreadyExistsError, ValidationError } from '../../src/errors.js';
+import {
+  ChildStartError,
+  MAX_INTENSITY_REASON,
+  ProcessRuntime,
+  Supervisor,
+  type ChildSpec,
+  type ProcessRef,
+  type RestartType,
+  type SupervisorOptions,
+} from '../../src/runtime/index.js';
+import { waitFor } from '../support/wait-for.js';
+import { counterMachine, crashOnStartMachine } from './fixtures.js';
+
+const runtimes: ProcessRuntime[] = [];
+function createRuntime(): ProcessRuntime {
+  const runtime = new ProcessRuntime({ onError: () => {} });
+  runtimes.push(runtime);
+  return runtime;
+}
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
+  vi.useRealTimers();
+});
+
+/** A counter child registered under its own id, so `whereis(id)` finds the current incarnation. */
+function counter(id: string, restart?: RestartType): ChildSpec {
+  return { id, start: () => ({ logic: counterMachine, name: id }), ...(restart ? { restart } : {}) };
+}
+
+function startAbc(runtime: ProcessRuntime, options: Partial<SupervisorOptions> = {}): Supervisor {
+  return Supervisor.start(runtime, { children: [counter('a'), counter('b'), counter('c')], ...options });
+}
+
+/** Resolves once `name` is registered to a process other than `previous`: the child was restarted. */
+function restarted(runtime: ProcessRuntime, name: string, previous: ProcessRef | undefined): Promise<ProcessRef> {
+  return waitFor(() => {
+    const current = runtime.whereis(name);
+    return current !== previous ? current : undefined;
+  }, { message: `${name} restarted` });
+}
+
+/** Records the order in which processes exit. */
+function exitOrder(refs: readonly (ProcessRef | undefined)[]): string[] {
+  const order: string[] = [];
+  for (const ref of refs) if (ref) void ref.exited.then(() => order.push(ref.name ?? ref.id));
+  return order;
+}
+
+describe('Supervisor', () => {
+  it('starts the children in order, registered under their names', () => {
+    const runtime = createRuntime();
+    const sup = startAbc(runtime, { name: 'sup' });
+    expect(runtime.whereis('sup')).toBe(sup.ref);
+    expect(sup.which().map((child) => child.id)).toEqual(['a', 'b', 'c']);
+    expect(runtime.processes().map((ref) => ref.name)).toEqual(['sup', 'a', 'b', 'c']);
+    expect(sup.child('b')).toBe(runtime.whereis('b'));
+  });
+
+  it('throws AlreadyExistsError when its name is taken', () => {
+    const runtime = createRuntime();
+    runtime.spawn(counterMachine, { name: 'sup' });
+    expect(() => startAbc(runtime, { name: 'sup' })).toThrow(AlreadyExistsError);
+    expect(runtime.whereis('a')).toBeUndefined();
+  });
+
+  it('throws ValidationError when two children share an id', () => {
+    const runtime = createRuntime();
+    expect(() => Supervisor.start(runtime, { children: [counter('a'), counter('a')] })).toThrow(ValidationError);
+  });
+
+  it('throws ChildStartError and stops the children already started when a child fails to start', () => {
+    const runtime = createRuntime();
+    const failing: ChildSpec = { id: 'bad', start: () => ({ logic: crashOnStartMachine }) };
+    let error: unknown;
+    try {
+      Supervisor.start(runtime, { name: 'sup', children: [counter('a'), failing, counter('c')] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ChildStartError);
+    expect(error).toMatchObject({ childId: 'bad', supervisor: 'sup', cause: new Error('cannot start') });
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('restarts only the crashed child under one_for_one, under the same name', async () => {
+    const runtime = createRuntime();
+    startAbc(runtime, { strategy: 'one_for_one' });
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => runtime.whereis(name));
+    runtime.cast('b', { type: 'crash' });
+    const b2 = await restarted(runtime, 'b', b);
+    expect(b2.id).not.toBe(b?.id);
+    expect(runtime.whereis('a')).toBe(a);
+    expect(runtime.whereis('c')).toBe(c);
+    await expect(runtime.call('b', { type: 'increment' })).resolves.toBe(1);
+  });
+
+  it('stops the others newest first and restarts all in order under one_for_all', async () => {
+    const runtime = createRuntime();
+    startAbc(runtime, { strategy: 'one_for_all' });
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => runtime.whereis(name));
+    const order = exitOrder([a, b, c]);
+    runtime.cast('b', { type: 'crash' });
+    const c2 = await restarted(runtime, 'c', c);
+    expect(order).toEqual(['b', 'c', 'a']);
+    expect(a?.exitReason).toBe('shutdown');
+    const fresh = ['a', 'b', 'c'].map((name) => runtime.whereis(name));
+    expect(fresh.every((ref, index) => ref && ref !== [a, b, c][index])).toBe(true);
+    // Started in order: ids grow a < b < c.
+    const seqs = fresh.map((ref) => Number(ref?.id.slice(3, -1)));
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(c2.alive).toBe(true);
+  });
+
+  it('restarts the crashed child and those started after it under rest_for_one', async () => {
+    const runtime = createRuntime();
+    startAbc(runtime, { strategy: 'rest_for_one' });
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => runtime.whereis(name));
+    runtime.cast('b', { type: 'crash' });
+    await restarted(runtime, 'c', c);
+    expect(runtime.whereis('a')).toBe(a);
+    expect(runtime.whereis('b')).not.toBe(b);
+    expect(c?.exitReason).toBe('shutdown');
+  });
+
+  it('restarts a permanent child even after a normal exit', async () => {
+    const runtime = createRuntime();
+    Supervisor.start(runtime, { children: [counter('a', 'permanent')] });
+    const a = runtime.whereis('a');
+    runtime.cast('a', { type: 'finish' });
+    await restarted(runtime, 'a', a);
+  });
+
+  it('restarts a transient child after a crash but not after normal or shutdown exits', async () => {
+    const runtime = createRuntime();
+    const sup = Supervisor.start(runtime, { children: [counter('t1', 'transient'), counter('t2', 'transient'), counter('t3', 'transient')] });
+    const t1 = runtime.whereis('t1');
+    runtime.cast('t1', { type: 'crash' });
+    await restarted(runtime, 't1', t1);
+    runtime.cast('t2', { type: 'finish' });
+    await runtime.stop('t3');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runtime.whereis('t2')).toBeUndefined();
+    expect(runtime.whereis('t3')).toBeUndefined();
+    expect(sup.which().map((child) => [child.id, child.ref !== undefined])).toEqual([
+      ['t1', true],
+      ['t2', false],
+      ['t3', false],
+    ]);
+  });
+
+  it('never restarts a temporary child, and forgets it', async () => {
+    const runtime = createRuntime();
+    const sup = Supervisor.start(runtime, { children: [counter('keep'), counter('tmp', 'temporary')] });
+    runtime.cast('tmp', { type: 'crash' });
+    await waitFor(() => sup.which().length === 1);
+    expect(runtime.whereis('tmp')).toBeUndefined();
+    expect(sup.which().map((child) => child.id)).toEqual(['keep']);
+  });
+
+  it('exits, stopping the remaining children, when restarts exceed the intensity', async () => {
+    const runtime = createRuntime();
+    const sup = startAbc(runtime, { name: 'sup', maxRestarts: 2, maxSeconds: 60 });
+    const down = vi.fn();
+    runtime.monitor(sup.ref, down);
+    for (let crash = 0; crash < 3; crash++) {
+      const b = await waitFor(() => runtime.whereis('b'));
+      runtime.cast(b, { type: 'crash' });
+    }
+    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    expect(sup.alive).toBe(false);
+    expect(runtime.processes()).toEqual([]);
+    await waitFor(() => down.mock.calls.length === 1);
+    expect(down).toHaveBeenCalledWith(expect.objectContaining({ name: 'sup', reason: MAX_INTENSITY_REASON }));
+  });
+
+  it('forgets restarts older than maxSeconds', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const runtime = createRuntime();
+    const sup = startAbc(runtime, { maxRestarts: 1, maxSeconds: 5 });
+    runtime.cast('a', { type: 'crash' });
+    await restarted(runtime, 'a', undefined);
+    vi.setSystemTime(Date.now() + 6000);
+    const a = runtime.whereis('a');
+    runtime.cast('a', { type: 'crash' });
+    await restarted(runtime, 'a', a);
+    expect(sup.alive).toBe(true);
+  });
+
+  it('counts failed restarts against the intensity', async () => {
+    const runtime = createRuntime();
+    let starts = 0;
+    const flaky: ChildSpec = {
+      id: 'flaky',
+      start: () => {
+        if (++starts > 1) throw new Error('no more');
+        return { logic: counterMachine, name: 'flaky' };
+      },
+    };
+    const sup = Supervisor.start(runtime, { children: [flaky], maxRestarts: 3 });
+    runtime.cast('flaky', { type: 'crash' });
+    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    expect(starts).toBe(4);
+  });
+
+  it('stops its children newest first before it exits', async () => {
+    const runtime = createRuntime();
+    const sup = startAbc(runtime);
+    const children = ['a', 'b', 'c'].map((name) => runtime.whereis(name));
+    const order = exitOrder([...children, sup.ref]);
+    await sup.stop();
+    await Promise.resolve();
+    expect(order).toEqual(['c', 'b', 'a', sup.ref.id]);
+    expect(children.map((ref) => ref?.exitReason)).toEqual(['shutdown', 'shutdown', 'shutdown']);
+  });
+
+  it('restarts nothing while the runtime stops everything', async () => {
+    const runtime = createRuntime();
+    startAbc(runtime, { strategy: 'one_for_all' });
+    await runtime.stopAll();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runtime.processes()).toEqual([]);
+  });
+});
