@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { UnknownModuleError, ValidationError } from '../../src/errors.js';
+import {
+  ChainOfThought,
+  ModuleRegistry,
+  ModuleVariableResolver,
+  Predict,
+  ProgramOfThought,
+  ReAct,
+  VariableAwareChainOfThought,
+  VariableAwarePredict,
+  createEchoModel,
+  createVariableAwareModule,
+} from '../../src/modules/index.js';
+import { FakeSession } from '../support/fake-session.js';
+
+const SIGNATURE = 'question:string -> answer:string';
+const resolvers: ModuleVariableResolver[] = [];
+
+/** A resolver on its own registry, so no test sees another's registrations. */
+function setup(initial: Record<string, unknown> = {}) {
+  const session = new FakeSession('resolver-session', initial);
+  const registry = ModuleRegistry.withBuiltins();
+  const resolver = new ModuleVariableResolver(session, { registry });
+  resolvers.push(resolver);
+  return { session, registry, resolver };
+}
+
+afterEach(async () => {
+  await Promise.all(resolvers.splice(0).map((r) => r.close()));
+});
+
+describe('ModuleVariableResolver', () => {
+  it('maps ChainOfThought, chainofthought and COT to the same module', async () => {
+    const { session, resolver } = setup({ reasoning_module: 'ChainOfThought' });
+    expect(await resolver.resolveModule('reasoning_module')).toBe(ChainOfThought);
+    await session.setVariable('reasoning_module', 'chainofthought');
+    expect(await resolver.resolveModule('reasoning_module')).toBe(ChainOfThought);
+    await session.setVariable('reasoning_module', 'COT');
+    expect(await resolver.resolveModule('reasoning_module')).toBe(ChainOfThought);
+  });
+
+  it('maps PoT to ProgramOfThought', async () => {
+    const { resolver } = setup({ m: 'PoT' });
+    expect(await resolver.resolveModule('m')).toBe(ProgramOfThought);
+  });
+
+  it('maps an unknown name to UnknownModuleError "Unknown module type"', async () => {
+    const { resolver } = setup({ m: 'TreeOfThought' });
+    const failure = resolver.resolveModule('m');
+    await expect(failure).rejects.toBeInstanceOf(UnknownModuleError);
+    await expect(resolver.resolveModule('m')).rejects.toThrow(/Unknown module type/);
+  });
+
+  it('refuses a variable that does not hold a name', async () => {
+    const { resolver } = setup({ m: 42 });
+    await expect(resolver.resolveModule('m')).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('createModule builds the variable-aware class bound to the session', async () => {
+    const { session, resolver } = setup({ m: 'cot', llm_temperature: 0.3 });
+    const module = await resolver.createModule('m', SIGNATURE, { llm: createEchoModel() });
+    expect(module).toBeInstanceOf(VariableAwareChainOfThought);
+    expect(module.session).toBe(session);
+    await module.bindToVariable('temperature', 'llm_temperature');
+    const result = await module.forward({ question: 'why?' });
+    expect(result.reasoning).toContain('temperature=0.3');
+  });
+
+  it('invalidates its cache when the module variable changes', async () => {
+    const { session, resolver } = setup({ m: 'Predict' });
+    expect(await resolver.resolveModule('m')).toBe(Predict);
+    const readsBefore = session.reads;
+    expect(await resolver.resolveModule('m')).toBe(Predict);
+    await session.setVariable('m', 'ReAct');
+    expect(await resolver.resolveModule('m')).toBe(ReAct);
+    expect(session.reads).toBe(readsBefore);
+    expect(session.watchCount).toBe(1);
+    await resolver.close();
+    expect(session.watchCount).toBe(0);
+  });
+
+  it('lists the available modules of its registry', () => {
+    const { resolver } = setup();
+    expect(resolver.getAvailableModules()).toEqual([
+      'Predict',
+      'ChainOfThought',
+      'ChainOfThoughtWithHint',
+      'ReAct',
+      'ProgramOfThought',
+      'BestOfN',
+      'Refine',
+      'MultiChainComparison',
+    ]);
+    expect(ModuleVariableResolver.getAvailableModules()).toContain('ChainOfThought');
+  });
+
+  it('registers a module type in an isolated registry, applying the mixin when none is given', async () => {
+    class Summarize extends Predict {
+      static override readonly moduleType: string = 'Summarize';
+    }
+    const { registry, resolver } = setup({ m: 'SUMMARIZE' });
+    registry.register('Summarize', Summarize);
+    expect(await resolver.resolveModule('m')).toBe(Summarize);
+    const module = await resolver.createModule('m', 'document:string -> summary:string', { llm: createEchoModel() });
+    expect(module).toBeInstanceOf(Summarize);
+    expect(typeof module.bindToVariable).toBe('function');
+    expect(ModuleRegistry.withBuiltins().has('Summarize')).toBe(false);
+  });
+});
+
+describe('createVariableAwareModule', () => {
+  it('applies its bindings', async () => {
+    const session = new FakeSession('convenience', { llm_temperature: 0.6, max_tokens: 128 });
+    const module = await createVariableAwareModule(session, 'predict', SIGNATURE, {
+      llm: createEchoModel(),
+      variableBindings: { temperature: 'llm_temperature', maxTokens: 'max_tokens' },
+    });
+    expect(module).toBeInstanceOf(VariableAwarePredict);
+    expect(module.getBindings()).toEqual({ temperature: 'llm_temperature', maxTokens: 'max_tokens' });
+    expect(module.temperature).toBe(0.6);
+    expect(module.maxTokens).toBe(128);
+    const result = await module.forward({ question: 'q' });
+    expect(result.provenance).toEqual({ llm_temperature: 1, max_tokens: 1 });
+  });
+
+  it('fails on an unknown type and on a missing bound variable', async () => {
+    const session = new FakeSession('convenience', {});
+    await expect(createVariableAwareModule(session, 'Nope', SIGNATURE, { llm: createEchoModel() })).rejects.toThrow(
+      /Unknown module type/,
+    );
+    await expect(
+      createVariableAwareModule(session, 'Predict', SIGNATURE, {
+        llm: createEchoModel(),
+        variableBindings: { temperature: 'missing' },
+      }),
+    ).rejects.toThrow(/not found/);
+  });
+});

@@ -1,0 +1,146 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProviderError, errorFromJSON } from '../../src/errors.js';
+import {
+  type LanguageModel,
+  type ModuleTool,
+  VariableAwareChainOfThought,
+  VariableAwarePredict,
+  VariableAwareReAct,
+  createLanguageModel,
+} from '../../src/modules/index.js';
+import { FakeSession } from '../support/fake-session.js';
+import { OpenAIStub, httpError, text, toolCall } from '../support/openai-stub.js';
+
+const SIGNATURE = 'question:string -> answer:string';
+
+let stub: OpenAIStub;
+let llm: LanguageModel;
+let session: FakeSession;
+
+beforeEach(async () => {
+  stub = await OpenAIStub.start();
+  // The real Ax OpenAI provider, pointed at the local stub.
+  llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+  session = new FakeSession('wire', { llm_temperature: 0.7, max_tokens: 256, llm_model: 'gpt-4.1-mini' });
+});
+
+afterEach(async () => {
+  await stub.close();
+});
+
+async function boundPredict(): Promise<VariableAwarePredict> {
+  const module = new VariableAwarePredict(SIGNATURE, { session, llm, maxRetries: 0 });
+  await module.bindToVariable('temperature', 'llm_temperature');
+  await module.bindToVariable('maxTokens', 'max_tokens');
+  await module.bindToVariable('model', 'llm_model');
+  return module;
+}
+
+describe('OpenAI protocol (real Ax provider against the local stub)', () => {
+  it('sends the bound temperature, max tokens and model after setVariable', async () => {
+    const module = await boundPredict();
+    stub.reply(text('Answer: Paris'), text('Answer: Lyon'));
+    expect((await module.forward({ question: 'capital?' })).output).toEqual({ answer: 'Paris' });
+    await session.setVariable('llm_temperature', 0.9);
+    const result = await module.forward({ question: 'second city?' });
+    expect(result.output).toEqual({ answer: 'Lyon' });
+    expect(result.provenance).toEqual({ llm_temperature: 2, max_tokens: 1, llm_model: 1 });
+    const [first, second] = stub.chatRequests.map((r) => r.body);
+    expect(first).toMatchObject({ temperature: 0.7, max_completion_tokens: 256, model: 'gpt-4.1-mini' });
+    expect(second).toMatchObject({ temperature: 0.9, max_completion_tokens: 256, model: 'gpt-4.1-mini', stream: true });
+  });
+
+  it('sends a changed model and max tokens on the next request', async () => {
+    const module = await boundPredict();
+    await session.setVariable('max_tokens', 512);
+    await session.setVariable('llm_model', 'gpt-4o');
+    stub.reply(text('Answer: ok'));
+    await module.forward({ question: 'q' });
+    expect(stub.chatRequests[0]?.body).toMatchObject({ max_completion_tokens: 512, model: 'gpt-4o' });
+  });
+
+  it('costs exactly one request per ChainOfThought forward', async () => {
+    const module = new VariableAwareChainOfThought(SIGNATURE, { session, llm, maxRetries: 0 });
+    stub.reply(text('Reasoning: Paris is the capital.\nAnswer: Paris'), text('Reasoning: again\nAnswer: Paris'));
+    const first = await module.forward({ question: 'capital?' });
+    expect(first.output).toEqual({ answer: 'Paris' });
+    expect(first.reasoning).toBe('Paris is the capital.');
+    expect(stub.chatRequests).toHaveLength(1);
+    await module.forward({ question: 'capital again?' });
+    expect(stub.chatRequests).toHaveLength(2);
+  });
+
+  it('sends a variable changed by a ReAct tool call on the following step', async () => {
+    const setTemperature: ModuleTool = {
+      name: 'setTemperature',
+      description: 'Sets the sampling temperature for the next steps',
+      parameters: { type: 'object', properties: { value: { type: 'number', description: 'new temperature' } }, required: ['value'] },
+      func: async (args) => {
+        await session.setVariable('llm_temperature', args.value);
+        return 'done';
+      },
+    };
+    const module = new VariableAwareReAct(SIGNATURE, { session, llm, maxRetries: 0, tools: [setTemperature] });
+    await module.bindToVariable('temperature', 'llm_temperature');
+    stub.reply(toolCall('setTemperature', { value: 0.2 }), text('Answer: cooled down'));
+    const result = await module.forward({ question: 'cool down, then answer' });
+    expect(result.output).toEqual({ answer: 'cooled down' });
+    const steps = stub.chatRequests.map((r) => r.body);
+    expect(steps).toHaveLength(2);
+    expect(steps[0]?.temperature).toBe(0.7);
+    expect(steps[0]?.tools?.[0]?.function?.name).toBe('setTemperature');
+    expect(steps[1]?.temperature).toBe(0.2);
+    expect(module.temperature).toBe(0.2);
+    expect(result.provenance).toEqual({ llm_temperature: 2 });
+  });
+
+  it('surfaces HTTP 500 as a ProviderError with the provider message, in one request', async () => {
+    const module = await boundPredict();
+    stub.reply(httpError(500, 'The server had an error while processing your request.'));
+    const error = await module.forward({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ code: 'provider_error', status: 500, provider: 'openai' });
+    expect((error as ProviderError).message).toContain('The server had an error while processing your request.');
+    expect(stub.chatRequests).toHaveLength(1);
+    expect(errorFromJSON((error as ProviderError).toJSON())).toBeInstanceOf(ProviderError);
+  });
+
+  it('retries a 500 only as often as maxRetries says', async () => {
+    const module = await boundPredict();
+    module.maxRetries = 1;
+    stub.reply(httpError(500, 'overloaded'), httpError(500, 'still overloaded'));
+    await expect(module.forward({ question: 'q' })).rejects.toThrow(/still overloaded/);
+    expect(stub.chatRequests).toHaveLength(2);
+  });
+
+  it('surfaces HTTP 401 as a ProviderError with the provider message, without retries', async () => {
+    // Ax's default program retries (3) stay on: an authentication failure must not be retried at all.
+    const module = new VariableAwarePredict(SIGNATURE, { session, llm });
+    stub.reply(httpError(401, 'Incorrect API key provided: sk-test.'));
+    const error = await module.forward({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ status: 401 });
+    expect((error as ProviderError).message).toContain('Incorrect API key provided');
+    expect(stub.chatRequests).toHaveLength(1);
+  });
+
+  it('sends the instructions attribute as the system prompt, per execution', async () => {
+    const module = new VariableAwarePredict(SIGNATURE, { session, llm, maxRetries: 0, instructions: 'Answer in French.' });
+    await session.setVariable('style', 'Answer in German.');
+    stub.reply(text('Answer: Paris'), text('Answer: Berlin'));
+    await module.forward({ question: 'q' });
+    await module.bindToVariable('instructions', 'style');
+    await module.forward({ question: 'q' });
+    const systems = stub.chatRequests.map((r) => String(r.body.messages?.[0]?.content ?? ''));
+    expect(systems[0]).toContain('Answer in French.');
+    expect(systems[1]).toContain('Answer in German.');
+    expect(systems[1]).not.toContain('Answer in French.');
+  });
+
+  it('cancels a request with an AbortSignal', async () => {
+    const module = await boundPredict();
+    const controller = new AbortController();
+    controller.abort(new Error('caller gave up'));
+    await expect(module.forward({ question: 'q' }, { abortSignal: controller.signal })).rejects.toThrow(/caller gave up/);
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import {
+  BestOfN,
+  ChainOfThought,
+  ChainOfThoughtWithHint,
+  MultiChainComparison,
+  Predict,
+  ReAct,
+  Refine,
+  VariableAwareMultiChainComparison,
+  VariableAwareReAct,
+  createEchoModel,
+} from '../../src/modules/index.js';
+import { FakeSession } from '../support/fake-session.js';
+
+const llm = createEchoModel();
+const SIGNATURE = 'question:string -> answer:string';
+
+describe('programs', () => {
+  it('sends constructor parameters with every call', async () => {
+    const module = new Predict(SIGNATURE, { llm, temperature: 0.2, maxTokens: 64, model: 'small', thinkingTokenBudget: 'low' });
+    const { output, provenance } = await module.forward({ question: 'q' });
+    expect(output.answer).toBe('[tether-echo] Question: q | model=small temperature=0.2 maxTokens=64 thinkingTokenBudget=low');
+    expect(provenance).toEqual({});
+  });
+
+  it('fills every output field of its type', async () => {
+    const module = new Predict(
+      'question:string -> answer:string, score:number, approved:boolean, tags:string[], due:date, kind:class "small, large"',
+      { llm },
+    );
+    const { output } = await module.forward({ question: 'q' });
+    expect(output).toMatchObject({ score: 0, approved: false, kind: 'small' });
+    expect(output.tags).toHaveLength(1);
+    expect(output.due).toBe('1970-01-01');
+  });
+
+  it('keeps ChainOfThought reasoning out of the output', async () => {
+    const { output, reasoning } = await new ChainOfThought(SIGNATURE, { llm }).forward({ question: 'q' });
+    expect(Object.keys(output)).toEqual(['answer']);
+    expect(reasoning).toContain('[tether-echo]');
+  });
+
+  it('passes the hint of ChainOfThoughtWithHint to the model', async () => {
+    const { output } = await new ChainOfThoughtWithHint(SIGNATURE, { llm }).forward({ question: 'q', hint: 'use units' });
+    expect(output.answer).toContain('Hint: use units');
+  });
+
+  it('refuses ReAct without tools with a clear error', () => {
+    expect(() => new ReAct(SIGNATURE, { llm })).toThrow(ValidationError);
+    expect(() => new VariableAwareReAct(SIGNATURE, { llm })).toThrow(/ReAct needs at least one tool/);
+  });
+
+  it('refuses BestOfN and Refine without a reward', () => {
+    expect(() => new BestOfN(SIGNATURE, { llm })).toThrow(/reward/);
+    expect(() => new Refine(SIGNATURE, { llm })).toThrow(/reward/);
+  });
+
+  it('runs BestOfN and Refine with a reward', async () => {
+    let scored = 0;
+    const reward = () => {
+      scored++;
+      return 1;
+    };
+    expect((await new BestOfN(SIGNATURE, { llm, n: 2, reward }).forward({ question: 'q' })).output.answer).toContain('q');
+    expect((await new Refine(SIGNATURE, { llm, rounds: 2, reward, threshold: 1 }).forward({ question: 'q' })).output.answer).toContain('q');
+    expect(scored).toBeGreaterThan(0);
+  });
+
+  it('lets MultiChainComparison pick among its samples', async () => {
+    const seen: number[] = [];
+    const module = new MultiChainComparison(SIGNATURE, {
+      llm,
+      samples: 3,
+      pick: (samples) => {
+        seen.push(samples.length);
+        return 2;
+      },
+    });
+    expect((await module.forward({ question: 'q' })).output.answer).toContain('q');
+    expect(seen).toEqual([3]);
+    const session = new FakeSession('s', { t: 0.5 });
+    const aware = new VariableAwareMultiChainComparison(SIGNATURE, { llm, session });
+    await aware.bindToVariable('temperature', 't');
+    expect((await aware.forward({ question: 'q' })).output.answer).toContain('temperature=0.5');
+  });
+
+  it('rejects an invalid signature or parameter at construction', () => {
+    expect(() => new Predict('question ->', { llm })).toThrow(ValidationError);
+    expect(() => new Predict(SIGNATURE, { llm, temperature: Number.NaN })).toThrow(/temperature/);
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import {
+  ECHO_MODEL_NAME,
+  Predict,
+  createLanguageModel,
+  languageModelFromEnv,
+  readProviderConfig,
+} from '../../src/modules/index.js';
+
+function configError(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('provider-config', () => {
+  it('uses the offline tether-echo model when nothing is set', () => {
+    expect(readProviderConfig({})).toEqual({ provider: ECHO_MODEL_NAME });
+    const llm = languageModelFromEnv({});
+    expect(llm.offline).toBe(true);
+    expect(llm.toString()).toBe('tether-echo');
+  });
+
+  it('reads all four variables', () => {
+    expect(
+      readProviderConfig({
+        TETHER_AI: 'openai',
+        TETHER_AI_URL: 'http://127.0.0.1:1/v1',
+        TETHER_AI_KEY: 'sk-x',
+        TETHER_AI_MODEL: 'gpt-4o-mini',
+      }),
+    ).toEqual({ provider: 'openai', url: 'http://127.0.0.1:1/v1', key: 'sk-x', model: 'gpt-4o-mini' });
+  });
+
+  it('names TETHER_AI for an unknown provider, before any call', () => {
+    const error = configError(() => languageModelFromEnv({ TETHER_AI: 'openia', TETHER_AI_KEY: 'k' }));
+    expect(error.variable).toBe('TETHER_AI');
+    expect(error.message).toMatch(/TETHER_AI: unknown LLM provider 'openia'/);
+  });
+
+  it('names TETHER_AI_KEY when a provider needs a key', () => {
+    for (const provider of ['openai', 'anthropic', 'google-gemini']) {
+      const error = configError(() => languageModelFromEnv({ TETHER_AI: provider }));
+      expect(error.variable).toBe('TETHER_AI_KEY');
+      expect(error.message).toContain('TETHER_AI_KEY is not set');
+    }
+  });
+
+  it('names TETHER_AI_URL when openai-compatible has no endpoint', () => {
+    const error = configError(() => languageModelFromEnv({ TETHER_AI: 'openai-compatible', TETHER_AI_KEY: 'k' }));
+    expect(error.variable).toBe('TETHER_AI_URL');
+  });
+
+  it('rejects a malformed URL and settings without a provider', () => {
+    expect(configError(() => readProviderConfig({ TETHER_AI: 'ollama', TETHER_AI_URL: 'not a url' })).variable).toBe('TETHER_AI_URL');
+    expect(configError(() => readProviderConfig({ TETHER_AI_KEY: 'sk-x' })).variable).toBe('TETHER_AI');
+  });
+
+  it('accepts keyless local providers and Ax aliases', () => {
+    expect(languageModelFromEnv({ TETHER_AI: 'ollama', TETHER_AI_MODEL: 'llama3' }).toString()).toBe('ollama:llama3');
+    expect(createLanguageModel({ provider: 'claude', key: 'k' }).provider).toBe('anthropic');
+    expect(createLanguageModel({ provider: 'Gemini', key: 'k' }).provider).toBe('google-gemini');
+  });
+
+  it('fails at module construction, not at the first call, when the environment is wrong', () => {
+    const saved = { ...process.env };
+    try {
+      process.env.TETHER_AI = 'anthropic';
+      delete process.env.TETHER_AI_KEY;
+      expect(() => new Predict('question -> answer')).toThrow(/TETHER_AI_KEY/);
+    } finally {
+      for (const key of ['TETHER_AI', 'TETHER_AI_URL', 'TETHER_AI_KEY', 'TETHER_AI_MODEL']) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  });
+});

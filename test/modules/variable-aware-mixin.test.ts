@@ -1,0 +1,242 @@
+import { describe, expect, it, vi } from 'vitest';
+import { SessionError, ValidationError, VariableNotFoundError } from '../../src/errors.js';
+import {
+  Predict,
+  VariableAwareMixin,
+  VariableAwarePredict,
+  createEchoModel,
+  type SyncErrorHandler,
+} from '../../src/modules/index.js';
+import { FakeSession } from '../support/fake-session.js';
+
+const SIGNATURE = 'question:string -> answer:string';
+
+function setup(onSyncError?: SyncErrorHandler) {
+  const session = new FakeSession('mixin-session', { llm_temperature: 0.7, max_tokens: 256, llm_model: 'gpt-4o-mini' });
+  const module = new VariableAwarePredict(SIGNATURE, {
+    session,
+    llm: createEchoModel(),
+    ...(onSyncError ? { onSyncError } : {}),
+  });
+  return { session, module };
+}
+
+describe('VariableAwareMixin', () => {
+  it('initializes with the session and no bindings', () => {
+    const { session, module } = setup();
+    expect(module.session).toBe(session);
+    expect(module.getBindings()).toEqual({});
+    expect(module.getLastSyncedValues()).toEqual({});
+    expect(module.moduleType).toBe('Predict');
+    expect(module.signature).toBe(SIGNATURE);
+  });
+
+  it('binding sets the attribute, the binding and the last-synced value', async () => {
+    const { module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    expect(module.temperature).toBe(0.7);
+    expect(module.getBoundVariable('temperature')).toBe('llm_temperature');
+    expect(module.getBindings()).toEqual({ temperature: 'llm_temperature' });
+    expect(module.getLastSyncedValues()).toEqual({ temperature: 0.7 });
+  });
+
+  it('binding a missing variable fails with "not found"', async () => {
+    const { module } = setup();
+    const failure = module.bindToVariable('temperature', 'no_such_variable');
+    await expect(failure).rejects.toBeInstanceOf(VariableNotFoundError);
+    await expect(module.bindToVariable('temperature', 'no_such_variable')).rejects.toThrow(/not found/);
+    expect(module.getBindings()).toEqual({});
+  });
+
+  it('syncVariables after two changes returns exactly the two changes', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    await module.bindToVariable('maxTokens', 'max_tokens');
+    await module.bindToVariable('model', 'llm_model');
+    await session.setVariable('llm_temperature', 0.9);
+    await session.setVariable('max_tokens', 512);
+    expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.9], maxTokens: [256, 512] });
+    expect(module.temperature).toBe(0.9);
+    expect(module.maxTokens).toBe(512);
+    expect(await module.syncVariables()).toEqual({});
+  });
+
+  it('calls a sync callback once per change with (attribute, old, new)', async () => {
+    const { session, module } = setup();
+    const callback = vi.fn();
+    await module.bindToVariable('temperature', 'llm_temperature', callback);
+    await module.syncVariables();
+    expect(callback).not.toHaveBeenCalled();
+    await session.setVariable('llm_temperature', 0.9);
+    await module.syncVariables();
+    await module.syncVariables();
+    await session.setVariable('llm_temperature', 0.3);
+    await module.syncVariables();
+    expect(callback.mock.calls).toEqual([
+      ['temperature', 0.7, 0.9],
+      ['temperature', 0.9, 0.3],
+    ]);
+  });
+
+  it('unbinding removes the binding and the last value', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    expect(module.unbindVariable('temperature')).toBe(true);
+    expect(module.getBoundVariable('temperature')).toBeUndefined();
+    expect(module.getLastSyncedValues()).toEqual({});
+    await session.setVariable('llm_temperature', 0.1);
+    expect(await module.syncVariables()).toEqual({});
+    expect(module.temperature).toBe(0.7);
+    expect(module.unbindVariable('temperature')).toBe(false);
+  });
+
+  it('forward syncs first and sends the new value', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    await session.setVariable('llm_temperature', 0.9);
+    const result = await module.forward({ question: 'why?' });
+    expect(module.temperature).toBe(0.9);
+    expect(result.output.answer).toContain('temperature=0.9');
+    expect(result.provenance).toEqual({ llm_temperature: 2 });
+  });
+
+  it('forward with autoSync: false keeps the current values', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    await session.setVariable('llm_temperature', 0.9);
+    const result = await module.forward({ question: 'why?' }, { autoSync: false });
+    expect(result.output.answer).toContain('temperature=0.7');
+    expect(result.provenance).toEqual({ llm_temperature: 1 });
+  });
+
+  it('reports an error while syncing and still runs forward with the last good values', async () => {
+    const errors: Error[] = [];
+    const { session, module } = setup((error) => errors.push(error));
+    await module.bindToVariable('temperature', 'llm_temperature');
+    await module.bindToVariable('maxTokens', 'max_tokens');
+    await session.setVariable('llm_temperature', 0.9);
+    session.failReadsWith = new Error('store unreachable');
+    const result = await module.forward({ question: 'why?' });
+    expect(errors.map((e) => e.message)).toEqual(['store unreachable']);
+    expect(result.output.answer).toContain('temperature=0.7');
+    expect(result.provenance).toEqual({ llm_temperature: 1, max_tokens: 1 });
+  });
+
+  it('applies nothing when one value of the snapshot is invalid, and reports it', async () => {
+    const errors: Error[] = [];
+    const { session, module } = setup((error) => errors.push(error));
+    await module.bindToVariable('temperature', 'llm_temperature');
+    await module.bindToVariable('maxTokens', 'max_tokens');
+    await session.setVariable('llm_temperature', 0.2);
+    await session.setVariable('max_tokens', 'lots');
+    await module.forward({ question: 'why?' });
+    expect(errors[0]).toBeInstanceOf(ValidationError);
+    expect(module.temperature).toBe(0.7);
+    await expect(module.syncVariables()).rejects.toThrow(/maxTokens/);
+  });
+
+  it('reports a deleted variable as not found and keeps the last value', async () => {
+    const errors: Error[] = [];
+    const { session, module } = setup((error) => errors.push(error));
+    await module.bindToVariable('temperature', 'llm_temperature');
+    session.deleteVariable('llm_temperature');
+    const result = await module.forward({ question: 'why?' });
+    expect(errors[0]).toBeInstanceOf(VariableNotFoundError);
+    expect(result.output.answer).toContain('temperature=0.7');
+  });
+
+  it('emits a process warning when no handler is set', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    session.failReadsWith = new Error('boom');
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      await module.forward({ question: 'why?' });
+      expect(warning).toHaveBeenCalledTimes(1);
+      expect(String(warning.mock.calls[0]?.[0])).toContain('boom');
+    } finally {
+      warning.mockRestore();
+    }
+  });
+
+  it('reports a throwing sync callback without undoing the sync', async () => {
+    const errors: Error[] = [];
+    const { session, module } = setup((error) => errors.push(error));
+    await module.bindToVariable('temperature', 'llm_temperature', () => {
+      throw new Error('callback broke');
+    });
+    await session.setVariable('llm_temperature', 0.9);
+    expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.9] });
+    expect(errors.map((e) => e.message)).toEqual(['callback broke']);
+  });
+
+  it('sets a non-LLM attribute on the instance', async () => {
+    const { session, module } = setup();
+    await session.setVariable('style', 'terse');
+    await module.bindToVariable('answerStyle', 'style');
+    expect((module as unknown as Record<string, unknown>).answerStyle).toBe('terse');
+  });
+
+  it('refuses to bind over a method or the module identity', async () => {
+    const { module } = setup();
+    await expect(module.bindToVariable('forward', 'llm_temperature')).rejects.toBeInstanceOf(ValidationError);
+    await expect(module.bindToVariable('signature', 'llm_temperature')).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('refuses a value of the wrong type for an LLM parameter at bind time', async () => {
+    const { module } = setup();
+    await expect(module.bindToVariable('temperature', 'llm_model')).rejects.toThrow(/finite number/);
+  });
+
+  it('holds the session weakly: without a session a sync says so', async () => {
+    const module = new VariableAwarePredict(SIGNATURE, { llm: createEchoModel() });
+    await expect(module.bindToVariable('temperature', 'x')).rejects.toThrow(/no session/);
+    const session = new FakeSession('late', { x: 0.5 });
+    module.attachSession(session);
+    await module.bindToVariable('temperature', 'x');
+    expect(module.temperature).toBe(0.5);
+  });
+
+  it('reports session_stopped once the session was garbage-collected', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc) return; // Needs --expose-gc; the WeakRef itself is exercised by the other tests.
+    const module = new VariableAwarePredict(SIGNATURE, { llm: createEchoModel() });
+    await (async () => {
+      const session = new FakeSession('gone', { x: 0.5 });
+      module.attachSession(session);
+      await module.bindToVariable('temperature', 'x');
+    })();
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+    gc();
+    await expect(module.syncVariables()).rejects.toBeInstanceOf(SessionError);
+  });
+
+  it('makes any module class variable-aware', async () => {
+    class Summarize extends Predict {
+      static override readonly moduleType: string = 'Summarize';
+    }
+    const VariableAwareSummarize = VariableAwareMixin(Summarize);
+    const session = new FakeSession('s', { llm_temperature: 0.4 });
+    const module = new VariableAwareSummarize('document:string -> summary:string', { session, llm: createEchoModel() });
+    await module.bindToVariable('temperature', 'llm_temperature');
+    const result = await module.forward({ document: 'a long text' });
+    expect(module.moduleType).toBe('Summarize');
+    expect(result.output.summary).toContain('temperature=0.4');
+  });
+
+  it('runs concurrent forwards on one module with their own values', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    const results = await Promise.all(
+      ['one', 'two', 'three', 'four'].map((question) => module.forward({ question })),
+    );
+    expect(results.map((r) => String(r.output.answer).split(' |')[0])).toEqual([
+      '[tether-echo] Question: one',
+      '[tether-echo] Question: two',
+      '[tether-echo] Question: three',
+      '[tether-echo] Question: four',
+    ]);
+    expect(session.reads).toBe(5);
+  });
+});
