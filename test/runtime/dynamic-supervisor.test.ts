@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { NoProcError } from '../../src/errors.js';
+import {
+  ChildStartError,
+  DynamicSupervisor,
+  MAX_INTENSITY_REASON,
+  MaxChildrenError,
+  ProcessRuntime,
+  type DynamicChildSpec,
+  type ProcessRef,
+  type RestartType,
+} from '../../src/runtime/index.js';
+import { waitFor } from '../support/wait-for.js';
+import { counterMachine } from './fixtures.js';
+
+const runtimes: ProcessRuntime[] = [];
+function createRuntime(): ProcessRuntime {
+  const runtime = new ProcessRuntime({ onError: () => {} });
+  runtimes.push(runtime);
+  return runtime;
+}
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
+});
+
+function counter(name?: string, restart?: RestartType): DynamicChildSpec {
+  return { start: () => ({ logic: counterMachine, ...(name ? { name } : {}) }), ...(restart ? { restart } : {}) };
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('DynamicSupervisor', () => {
+  it('starts children on demand and lists them in start order', () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
+    const a = sup.startChild(counter('a'));
+    const b = sup.startChild(counter());
+    expect(runtime.whereis('dyn')).toBe(sup.ref);
+    expect(runtime.whereis('a')).toBe(a);
+    expect(sup.children()).toEqual([a, b]);
+    expect(sup.count).toBe(2);
+  });
+
+  it('refuses a child beyond maxChildren with MaxChildrenError, and has room again after a termination', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { name: 'dyn', maxChildren: 2 });
+    const first = sup.startChild(counter());
+    sup.startChild(counter());
+    let error: unknown;
+    try {
+      sup.startChild(counter('third'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MaxChildrenError);
+    expect(error).toMatchObject({ code: 'max_children', supervisor: 'dyn', maxChildren: 2 });
+    expect(runtime.whereis('third')).toBeUndefined();
+    await sup.terminateChild(first);
+    expect(sup.startChild(counter('third')).alive).toBe(true);
+  });
+
+  it('terminates a child without restarting it', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime);
+    const child = sup.startChild(counter('a'));
+    await sup.terminateChild(child);
+    await settle();
+    expect(child.exitReason).toBe('shutdown');
+    expect(runtime.whereis('a')).toBeUndefined();
+    expect(sup.count).toBe(0);
+  });
+
+  it('rejects terminateChild with NoProcError for a process it does not supervise', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime);
+    const stranger = runtime.spawn(counterMachine);
+    await expect(sup.terminateChild(stranger)).rejects.toThrow(NoProcError);
+    expect(stranger.alive).toBe(true);
+  });
+
+  it('restarts a crashed permanent child under its name, keeping its place', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime);
+    const a = sup.startChild(counter('a'));
+    const b = sup.startChild(counter('b'));
+    runtime.cast(a, { type: 'crash' });
+    const a2 = await waitFor(() => (runtime.whereis('a') !== a ? runtime.whereis('a') : undefined));
+    expect(sup.children()).toEqual([a2, b]);
+    expect(sup.count).toBe(2);
+  });
+
+  it('drops a transient child that exits normally and a temporary child that crashes', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { maxChildren: 2 });
+    const transient = sup.startChild(counter('t', 'transient'));
+    const temporary = sup.startChild(counter('tmp', 'temporary'));
+    runtime.cast(transient, { type: 'finish' });
+    runtime.cast(temporary, { type: 'crash' });
+    await waitFor(() => sup.count === 0);
+    await settle();
+    expect(runtime.whereis('t')).toBeUndefined();
+    expect(runtime.whereis('tmp')).toBeUndefined();
+  });
+
+  it('exits, stopping the remaining children, when restarts exceed the intensity', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { maxRestarts: 1, maxSeconds: 60 });
+    const bystander = sup.startChild(counter('bystander'));
+    sup.startChild(counter('fragile'));
+    for (let crash = 0; crash < 2; crash++) {
+      const fragile = await waitFor(() => runtime.whereis('fragile'));
+      runtime.cast(fragile, { type: 'crash' });
+    }
+    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    expect(bystander.exitReason).toBe('shutdown');
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('throws NoProcError from startChild once it has exited', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
+    await sup.stop();
+    expect(() => sup.startChild(counter())).toThrow(NoProcError);
+  });
+
+  it('throws ChildStartError when the child cannot start, counting nothing', () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { maxChildren: 1 });
+    runtime.spawn(counterMachine, { name: 'taken' });
+    expect(() => sup.startChild(counter('taken'))).toThrow(ChildStartError);
+    expect(sup.count).toBe(0);
+    expect(sup.startChild(counter('free')).alive).toBe(true);
+  });
+
+  it('stops its children newest first before it exits', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime);
+    const children: ProcessRef[] = [sup.startChild(counter('a')), sup.startChild(counter('b')), sup.startChild(counter('c'))];
+    const order: string[] = [];
+    for (const ref of [...children, sup.ref]) void ref.exited.then(() => order.push(ref.name ?? 'sup'));
+    await sup.stop();
+    await Promise.resolve();
+    expect(order).toEqual(['c', 'b', 'a', 'sup']);
+  });
+});
