@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { validateConstraints, validateValue, type JsonShape } from '../../src/variables/index.js';
+import { expectValidation } from './expect-validation.js';
+
+/** Defines the shape as a session would (through validateConstraints), then validates the value. */
+function check(shape: JsonShape, value: unknown): unknown {
+  return validateValue('json', value, validateConstraints('json', { shape }, 'cfg'), 'cfg');
+}
+
+describe('json-shape', () => {
+  describe('checking values', () => {
+    it.each([
+      ['null', null, 'boolean'],
+      ['boolean', true, 'null'],
+      ['number', 1.5, 'string'],
+      ['string', 's', 'number'],
+      ['array', [], 'object'],
+      ['object', {}, 'array'],
+    ] as const)('accepts a %s for type %s and refuses it for another type', (type, value, otherType) => {
+      expect(check({ type }, value)).toEqual(value);
+      expectValidation(() => check({ type: otherType }, value), `cfg: $ must be of type ${otherType}, got ${type}`, 'cfg');
+    });
+
+    it('treats integer as a whole number, and number as including integers', () => {
+      expect(check({ type: 'integer' }, 3)).toBe(3);
+      expect(check({ type: 'number' }, 3)).toBe(3);
+      expectValidation(() => check({ type: 'integer' }, 3.5), 'cfg: $ must be of type integer, got number');
+    });
+
+    it('accepts any of a list of types', () => {
+      expect(check({ type: ['string', 'null'] }, null)).toBeNull();
+      expectValidation(() => check({ type: ['string', 'null'] }, 1), 'cfg: $ must be of type string or null, got number');
+    });
+
+    it('compares enum members by deep equality', () => {
+      const shape: JsonShape = { enum: ['a', 1, [1, 2], { k: 'v' }, null] };
+      expect(check(shape, [1, 2])).toEqual([1, 2]);
+      expect(check(shape, { k: 'v' })).toEqual({ k: 'v' });
+      expect(check(shape, null)).toBeNull();
+      expectValidation(() => check(shape, '1'), 'cfg: $ must be one of: "a", 1, [1,2], {"k":"v"}, null');
+      expectValidation(() => check(shape, [1, 2, 3]), /must be one of/);
+      expectValidation(() => check(shape, { k: 'v', x: 1 }), /must be one of/);
+    });
+
+    it('checks minItems and maxItems at and past their boundaries', () => {
+      const shape: JsonShape = { minItems: 1, maxItems: 2 };
+      expect(check(shape, [1])).toEqual([1]);
+      expect(check(shape, [1, 2])).toEqual([1, 2]);
+      expectValidation(() => check(shape, []), 'cfg: $ must have at least 1 items, got 0');
+      expectValidation(() => check(shape, [1, 2, 3]), 'cfg: $ must have at most 2 items, got 3');
+    });
+
+    it('ignores array and object keywords on values of another type, as JSON Schema does', () => {
+      expect(check({ minItems: 3, required: ['a'] }, 'text')).toBe('text');
+    });
+
+    it('checks items with their path', () => {
+      const shape: JsonShape = { type: 'array', items: { type: 'string' } };
+      expect(check(shape, ['a', 'b'])).toEqual(['a', 'b']);
+      expectValidation(() => check(shape, ['a', 2]), 'cfg: $[1] must be of type string, got number');
+    });
+
+    it('checks required, additionalProperties and properties with their path', () => {
+      const shape: JsonShape = {
+        type: 'object',
+        required: ['model'],
+        additionalProperties: false,
+        properties: { model: { type: 'string' }, 'max tokens': { type: 'integer' }, nested: { properties: { deep: { enum: [1] } } } },
+      };
+      expect(check(shape, { model: 'm', 'max tokens': 10 })).toEqual({ model: 'm', 'max tokens': 10 });
+      expectValidation(() => check(shape, { 'max tokens': 1 }), "cfg: $ is missing required property 'model'");
+      expectValidation(() => check(shape, { model: 'm', extra: 1 }), "cfg: $ has unexpected property 'extra'");
+      expectValidation(() => check(shape, { model: 1 }), 'cfg: $.model must be of type string, got number');
+      expectValidation(() => check(shape, { model: 'm', 'max tokens': 1.5 }), 'cfg: $["max tokens"] must be of type integer, got number');
+      const error = expectValidation(() => check(shape, { model: 'm', nested: { deep: 2 } }), 'cfg: $.nested.deep must be one of: 1');
+      expect(error.details).toMatchObject({ constraint: 'shape', path: '$.nested.deep' });
+    });
+
+    it('allows extra properties unless additionalProperties is false', () => {
+      expect(check({ properties: { a: { type: 'string' } } }, { a: 'x', b: 1 })).toEqual({ a: 'x', b: 1 });
+    });
+  });
+
+  describe('checking shapes at definition time', () => {
+    it('returns a frozen copy of a valid shape', () => {
+      const shape = { type: 'object', properties: { a: { type: ['string', 'null'] } }, required: ['a'] };
+      const constraints = validateConstraints('json', { shape }, 'cfg');
+      expect(constraints).toEqual({ shape });
+      const stored = constraints.shape as JsonShape;
+      expect(stored).not.toBe(shape);
+      expect(Object.isFrozen(stored)).toBe(true);
+      expect(Object.isFrozen(stored.properties)).toBe(true);
+    });
+
+    it.each([
+      ['not an object', 'string', 'cfg: constraint shape must be an object'],
+      ['an unknown key', { typ: 'string' }, "cfg: constraint shape has unknown key 'typ'; accepted: type, properties, required, additionalProperties, items, enum, minItems, maxItems"],
+      ['an unknown type name', { type: 'float' }, 'cfg: constraint shape type must be one of null, boolean, number, integer, string, array, object, or a non-empty list of them'],
+      ['an empty type list', { type: [] }, /^cfg: constraint shape type must be one of/],
+      ['a bad nested property shape', { properties: { a: { type: 'str' } } }, /^cfg: constraint shape\.properties\.a type must be one of/],
+      ['an odd property name with a bad shape', { properties: { 'a b': 1 } }, 'cfg: constraint shape.properties["a b"] must be an object'],
+      ['properties not an object', { properties: [] }, 'cfg: constraint shape properties must be an object of shapes'],
+      ['required not a list of strings', { required: ['a', 1] }, 'cfg: constraint shape required must be a list of property names'],
+      ['additionalProperties not a boolean', { additionalProperties: 'no' }, 'cfg: constraint shape additionalProperties must be true or false'],
+      ['a bad items shape', { items: { minItems: -1 } }, 'cfg: constraint shape.items minItems must be a non-negative integer'],
+      ['an empty enum', { enum: [] }, 'cfg: constraint shape enum must be a non-empty list of JSON values'],
+      ['a non-JSON enum member', { enum: [undefined] }, 'cfg: constraint shape enum must hold JSON values; $[0] is undefined'],
+      ['a fractional maxItems', { maxItems: 1.5 }, 'cfg: constraint shape maxItems must be a non-negative integer'],
+      ['minItems above maxItems', { minItems: 3, maxItems: 2 }, 'cfg: constraint shape minItems 3 is greater than maxItems 2'],
+    ])('refuses %s', (_label, shape, message) => {
+      expectValidation(() => validateConstraints('json', { shape }, 'cfg'), message, 'cfg');
+    });
+  });
+});
