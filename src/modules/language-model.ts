@@ -54,6 +54,11 @@ export class LanguageModel {
 
 const services = new WeakMap<LanguageModel, AxAIService>();
 
+/** @internal Pairs a model with its Ax service; for this folder's factories only. */
+export function registerService(model: LanguageModel, service: AxAIService): void {
+  services.set(model, service);
+}
+
 /** @internal The Ax service behind a model; only module internals call this. */
 export function axServiceOf(model: LanguageModel): AxAIService {
   const service = services.get(model);

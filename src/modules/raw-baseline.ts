@@ -1,0 +1,36 @@
+/**
+ * Internal, for benchmarks only (not exported from the folder's index): a plain Ax forward with the same per-call
+ * options a module sends, on a fixed-answer mock, so the bench can measure what the variable-aware layer adds.
+ * Lives here because only `src/modules/` may import Ax.
+ * @module
+ */
+import { AxGen, AxMockAIService, AxSignature } from '@ax-llm/ax';
+import type { AxGenIn, AxGenOut } from '@ax-llm/ax';
+import { toForwardOptions } from './ax-call-options.js';
+import { LanguageModel, axServiceOf, registerService } from './language-model.js';
+import type { ModuleParameters } from './module-parameters.js';
+import type { FieldValues } from './module-types.js';
+
+/** A language model answering `Answer: ok` at once: the bench's "same mock AI" for both sides. */
+export function createFixedAnswerModel(answer = 'ok'): LanguageModel {
+  const service = new AxMockAIService<string>({
+    name: 'bench-mock',
+    chatResponse: {
+      results: [{ index: 0, content: `Answer: ${answer}`, finishReason: 'stop' }],
+      modelUsage: { ai: 'bench-mock', model: 'bench-mock', tokens: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } },
+    },
+  });
+  const model = new LanguageModel('bench-mock', undefined);
+  registerService(model, service);
+  return model;
+}
+
+/** A raw Ax program as a user would write it: one generator, reused, options passed to every forward. */
+export function createRawAxForward(
+  llm: LanguageModel,
+  signature: string,
+): (values: FieldValues, params: ModuleParameters) => Promise<FieldValues> {
+  const gen = new AxGen<AxGenIn, AxGenOut>(AxSignature.from(signature));
+  const service = axServiceOf(llm);
+  return (values, params) => gen.forward(service, values as AxGenIn, toForwardOptions(params));
+}
