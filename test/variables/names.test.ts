@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { assertSessionId, assertVariableName, isSessionId, isVariableName } from '../../src/variables/index.js';
+import { expectValidation } from './expect-validation.js';
+
+describe('names', () => {
+  describe('assertVariableName', () => {
+    it.each(['t', '_x', 'temperature', 'llm-temp_2', `a${'b'.repeat(127)}`])('accepts %s', (name) => {
+      expect(() => assertVariableName(name)).not.toThrow();
+      expect(isVariableName(name)).toBe(true);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['a leading digit', '1abc'],
+      ['a leading dash', '-abc'],
+      ['a dot', 'model.temp'],
+      ['a star', 'temp*'],
+      ['a NATS wildcard', 'a>'],
+      ['a space', 'a b'],
+      ['a non-ASCII letter', 'tempé'],
+      ['129 characters', `a${'b'.repeat(128)}`],
+    ])('refuses %s, showing the value', (_label, name) => {
+      const error = expectValidation(() => assertVariableName(name), /^invalid variable name '.*': must start with a letter/);
+      if (name.length < 60) expect(error.message).toContain(`'${name}'`);
+      expect(isVariableName(name)).toBe(false);
+    });
+
+    it('uses the exact message for a dotted name', () => {
+      expectValidation(
+        () => assertVariableName('model.temp'),
+        "invalid variable name 'model.temp': must start with a letter or _ and hold only letters, digits, _ or -, at most 128 characters",
+      );
+    });
+
+    it('refuses a non-string', () => {
+      expectValidation(() => assertVariableName(42), 'invalid variable name number: must be a string');
+      expectValidation(() => assertVariableName(null), 'invalid variable name null: must be a string');
+    });
+
+    it('cuts a huge name short and escapes control characters in the message', () => {
+      const error = expectValidation(() => assertVariableName('x'.repeat(5000)), /^invalid variable name 'x+…':/);
+      expect(error.message.length).toBeLessThan(200);
+      expectValidation(() => assertVariableName('a\nb'), /^invalid variable name 'a\\nb':/);
+    });
+  });
+
+  describe('assertSessionId', () => {
+    it.each(['s', '123', 'a1b2-c3_d4', '550e8400-e29b-41d4-a716-446655440000', 'x'.repeat(128)])('accepts %s', (id) => {
+      expect(() => assertSessionId(id)).not.toThrow();
+      expect(isSessionId(id)).toBe(true);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['a dot', 'a.b'],
+      ['a star', '*'],
+      ['a slash', 'a/b'],
+      ['129 characters', 'x'.repeat(129)],
+    ])('refuses %s', (_label, id) => {
+      expectValidation(() => assertSessionId(id), /^invalid session id '.*': must hold only letters, digits, _ or -, 1 to 128 characters$/);
+      expect(isSessionId(id)).toBe(false);
+    });
+
+    it('shows the offending id in the message', () => {
+      const error = expectValidation(() => assertSessionId('a.b'), "invalid session id 'a.b': must hold only letters, digits, _ or -, 1 to 128 characters");
+      expect(error.details).toMatchObject({ sessionId: 'a.b' });
+      expectValidation(() => assertSessionId(undefined), 'invalid session id undefined: must be a string');
+    });
+  });
+});
