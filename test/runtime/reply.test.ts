@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { assign, setup } from 'xstate';
+import { BridgeError, VariableLockedError } from '../../src/errors.js';
+import { REPLY, reply, replyError, type CallEnvelope, type ReplyEvent } from '../../machines/protocol.js';
+import { ProcessRuntime } from '../../src/runtime/index.js';
+
+const runtimes: ProcessRuntime[] = [];
+function createRuntime(): ProcessRuntime {
+  const runtime = new ProcessRuntime({ onError: () => {} });
+  runtimes.push(runtime);
+  return runtime;
+}
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
+});
+
+/** Uses the helpers inline in `setup().createMachine()` with `types.emitted` declared, and with params. */
+const lockMachine = setup({
+  types: {
+    context: {} as { owner: string; value: number },
+    events: {} as CallEnvelope & ({ type: 'read' } | { type: 'write'; value: number; by: string } | { type: 'boom' }),
+    emitted: {} as ReplyEvent,
+  },
+  actions: {
+    answerWith: reply((_, params: { extra: number }) => params.extra),
+  },
+}).createMachine({
+  context: { owner: 'alice', value: 1 },
+  on: {
+    read: { actions: reply(({ context }) => context.value) },
+    write: [
+      {
+        guard: ({ context, event }) => event.by === context.owner,
+        actions: [assign({ value: ({ event }) => event.value }), { type: 'answerWith', params: ({ event }) => ({ extra: event.value * 10 }) }],
+      },
+      { actions: replyError(({ context, event }) => new VariableLockedError('value', context.owner, event.by)) },
+    ],
+    boom: { actions: replyError(() => new Error('plain failure')) },
+  },
+});
+
+describe('reply', () => {
+  it('answers a call with the value the expression computes, params included', async () => {
+    const runtime = createRuntime();
+    const ref = runtime.spawn(lockMachine);
+    await expect(runtime.call(ref, { type: 'read' })).resolves.toBe(1);
+    await expect(runtime.call(ref, { type: 'write', value: 7, by: 'alice' })).resolves.toBe(70);
+    await expect(runtime.call(ref, { type: 'read' })).resolves.toBe(7);
+  });
+
+  it('emits a tether.reply event carrying the callId of the event it answers', () => {
+    const runtime = createRuntime();
+    const ref = runtime.spawn(lockMachine);
+    const emitted: ReplyEvent[] = [];
+    ref.actor.on(REPLY, (event) => emitted.push(event));
+    ref.actor.send({ type: 'read', callId: 'c-1' });
+    expect(emitted).toEqual([{ type: REPLY, callId: 'c-1', result: { ok: true, value: 1 } }]);
+  });
+
+  it('emits an empty callId for a cast, which the runtime matches to no call', () => {
+    const runtime = createRuntime();
+    const ref = runtime.spawn(lockMachine);
+    const emitted: ReplyEvent[] = [];
+    ref.actor.on(REPLY, (event) => emitted.push(event));
+    runtime.cast(ref, { type: 'read' });
+    expect(emitted.map((event) => event.callId)).toEqual(['']);
+    expect(ref.alive).toBe(true);
+  });
+});
+
+describe('replyError', () => {
+  it('rejects the call with the typed error, rebuilt on the caller side', async () => {
+    const runtime = createRuntime();
+    const ref = runtime.spawn(lockMachine);
+    const error = await runtime.call(ref, { type: 'write', value: 2, by: 'bob' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VariableLockedError);
+    expect(error).toMatchObject({ variable: 'value', lockedBy: 'alice', requestedBy: 'bob' });
+  });
+
+  it('turns a plain Error into internal_error', async () => {
+    const runtime = createRuntime();
+    const ref = runtime.spawn(lockMachine);
+    const error = await runtime.call(ref, { type: 'boom' }).catch((e: unknown) => e);
+    // errorFromJSON has no factory for internal_error, so it comes back as a BridgeError keeping the code.
+    expect(error).toBeInstanceOf(BridgeError);
+    expect(error).toMatchObject({ code: 'internal_error', message: 'plain failure' });
+  });
+});
