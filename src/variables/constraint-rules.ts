@@ -35,7 +35,9 @@ export const positiveInteger: ConstraintRule = (value, bad) =>
  * DSPex read it, everything); a repeated entry is almost always a copy-paste slip. Either way, say so now.
  */
 export const distinctStrings: ConstraintRule = (value, bad) => {
-  if (!Array.isArray(value) || value.length === 0) return bad(`must be a non-empty list of strings, got ${show(value)}`);
+  if (!Array.isArray(value) || value.length === 0) {
+    return bad(`must be a non-empty list of strings, got ${show(value)}`);
+  }
   const seen = new Set<string>();
   for (const item of value as unknown[]) {
     if (typeof item !== 'string') return bad(`must hold only strings, got ${show(item)}`);

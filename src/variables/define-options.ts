@@ -60,7 +60,10 @@ export function validateDefineOptions(options: unknown, variableName?: string): 
       });
     }
     result.metadata = freezeJson(metadata, (path, problem) =>
-      fail(variableName, `option metadata must be a JSON object; ${path} is ${problem}`, { constraint: 'metadata', path }),
+      fail(variableName, `option metadata must be a JSON object; ${path} is ${problem}`, {
+        constraint: 'metadata',
+        path,
+      }),
     ) as Readonly<Record<string, JsonValue>>;
   }
   return Object.freeze(result);

@@ -19,7 +19,12 @@ export interface FailureDetails {
  * fail('temperature', 'value 1.5 is above maximum 1', { constraint: 'max' })
  * // ValidationError: temperature: value 1.5 is above maximum 1
  */
-export function fail(variable: string | undefined, phrase: string, details: FailureDetails = {}, cause?: unknown): never {
+export function fail(
+  variable: string | undefined,
+  phrase: string,
+  details: FailureDetails = {},
+  cause?: unknown,
+): never {
   const message = variable ? `${variable}: ${phrase}` : phrase;
   throw new ValidationError(message, {
     details: { ...details },

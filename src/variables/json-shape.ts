@@ -56,7 +56,8 @@ export function normalizeJsonShape(raw: unknown, variable: string | undefined, p
   if (items !== undefined) shape.items = normalizeJsonShape(items, variable, `${path}.items`, depth + 1);
   if (raw.enum !== undefined) {
     if (!Array.isArray(raw.enum) || raw.enum.length === 0) return bad('enum must be a non-empty list of JSON values');
-    shape.enum = freezeJson(raw.enum, (where, problem) => bad(`enum must hold JSON values; ${where} is ${problem}`)) as JsonValue[];
+    const report = (where: string, problem: string): never => bad(`enum must hold JSON values; ${where} is ${problem}`);
+    shape.enum = freezeJson(raw.enum, report) as JsonValue[];
   }
   if (minItems !== undefined) shape.minItems = count(minItems, 'minItems', bad);
   if (maxItems !== undefined) shape.maxItems = count(maxItems, 'maxItems', bad);

@@ -53,9 +53,8 @@ export function validateInteger(value: unknown, constraints: NumberConstraints, 
     return fail(variable, `must be a whole number, got ${show(value)}`, { constraint: 'type' });
   }
   if (!Number.isSafeInteger(value)) {
-    return fail(variable, `must be an integer between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got ${show(value)}`, {
-      constraint: 'type',
-    });
+    const range = `${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`;
+    return fail(variable, `must be an integer between ${range}, got ${show(value)}`, { constraint: 'type' });
   }
   const integer = value + 0;
   checkBounds(integer, constraints, variable);

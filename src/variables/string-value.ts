@@ -10,8 +10,8 @@ import type { StringConstraints } from './types.js';
 const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
 /**
- * Counts user-perceived characters (extended grapheme clusters), like Elixir's `String.length`: `"héllo👍🏽"` is 6,
- * where `.length` says 8 and code points say 7. A limit of 10 characters should mean what a person sees.
+ * Counts user-perceived characters (extended grapheme clusters), like Elixir's `String.length`:
+ * `"héllo👍🏽"` is 6, where `.length` says 8 and code points say 7. A limit of 10 characters should mean what a person sees.
  * @example
  * graphemeLength('👨‍👩‍👧') // 1
  */

@@ -26,7 +26,12 @@ export function validateJson(value: unknown, constraints: JsonConstraints, varia
 type ItemType = NonNullable<ListConstraints['itemType']>;
 
 /** Item checks for `itemType`: strict, with no coercion, since list items arrive as JSON and mean what they are. */
-const ITEM_CHECKS: Readonly<Record<ItemType, { readonly accepts: (item: JsonValue) => boolean; readonly phrase: string }>> = {
+interface ItemCheck {
+  readonly accepts: (item: JsonValue) => boolean;
+  readonly phrase: string;
+}
+
+const ITEM_CHECKS: Readonly<Record<ItemType, ItemCheck>> = {
   float: { accepts: (item) => typeof item === 'number', phrase: 'must be a number' },
   integer: { accepts: (item) => typeof item === 'number' && Number.isSafeInteger(item), phrase: 'must be an integer' },
   string: { accepts: (item) => typeof item === 'string', phrase: 'must be a string' },
@@ -56,7 +61,11 @@ export function validateList(value: unknown, constraints: ListConstraints, varia
     const check = ITEM_CHECKS[itemType];
     const index = copy.findIndex((item) => !check.accepts(item));
     if (index !== -1) {
-      fail(variable, `item ${index} ${check.phrase}, got ${show(copy[index])}`, { constraint: 'itemType', itemType, index });
+      fail(variable, `item ${index} ${check.phrase}, got ${show(copy[index])}`, {
+        constraint: 'itemType',
+        itemType,
+        index,
+      });
     }
   }
   return copy;

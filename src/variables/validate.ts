@@ -32,7 +32,8 @@ export function assertVariableType(type: unknown, variable?: string): asserts ty
 
 function unknownType(type: unknown, variable: string | undefined): never {
   const shown = typeof type === 'string' ? `'${type.length > 40 ? `${type.slice(0, 39)}…` : type}'` : typeof type;
-  return fail(variable, `unknown variable type ${shown}; accepted: ${VARIABLE_TYPES.join(', ')}`, { constraint: 'type' });
+  const accepted = VARIABLE_TYPES.join(', ');
+  return fail(variable, `unknown variable type ${shown}; accepted: ${accepted}`, { constraint: 'type' });
 }
 
 /**

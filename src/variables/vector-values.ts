@@ -14,7 +14,8 @@ import type { EmbeddingConstraints, TensorConstraints, TensorValue } from './typ
 function asList(value: unknown): ArrayLike<unknown> | undefined {
   if (Array.isArray(value)) return value;
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    return value instanceof BigInt64Array || value instanceof BigUint64Array ? undefined : (value as unknown as ArrayLike<number>);
+    if (value instanceof BigInt64Array || value instanceof BigUint64Array) return undefined;
+    return value as unknown as ArrayLike<number>;
   }
   return undefined;
 }
@@ -25,20 +26,30 @@ function asList(value: unknown): ArrayLike<unknown> | undefined {
  * @example
  * validateEmbedding(new Float32Array([0.1, 0.2]), { dimensions: 2 }, 'query')
  */
-export function validateEmbedding(value: unknown, constraints: EmbeddingConstraints, variable: string): readonly number[] {
+export function validateEmbedding(
+  value: unknown,
+  constraints: EmbeddingConstraints,
+  variable: string,
+): readonly number[] {
   const list = asList(value);
   if (list === undefined) return fail(variable, `must be a numeric list, got ${show(value)}`, { constraint: 'type' });
   const out = new Array<number>(list.length);
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     if (typeof item !== 'number' || !Number.isFinite(item)) {
-      return fail(variable, `must be a list of numbers, got ${show(item)} at index ${i}`, { constraint: 'type', index: i });
+      return fail(variable, `must be a list of numbers, got ${show(item)} at index ${i}`, {
+        constraint: 'type',
+        index: i,
+      });
     }
     out[i] = item + 0;
   }
   const { dimensions } = constraints;
   if (dimensions !== undefined && out.length !== dimensions) {
-    fail(variable, `must have exactly ${dimensions} dimensions, got ${out.length}`, { constraint: 'dimensions', dimensions });
+    fail(variable, `must have exactly ${dimensions} dimensions, got ${out.length}`, {
+      constraint: 'dimensions',
+      dimensions,
+    });
   }
   return Object.freeze(out);
 }
@@ -72,9 +83,8 @@ export function validateTensor(value: unknown, constraints: TensorConstraints, v
   flatten(value.data, 0, data, variable);
   const expected = shape.reduce((product, size) => product * size, 1);
   if (expected !== data.length) {
-    fail(variable, `data size doesn't match shape: shape ${formatShape(shape)} needs ${expected} values, got ${data.length}`, {
-      constraint: 'type',
-    });
+    const needs = `shape ${formatShape(shape)} needs ${expected} values, got ${data.length}`;
+    fail(variable, `data size doesn't match shape: ${needs}`, { constraint: 'type' });
   }
   checkShapeConstraint(shape, constraints.shape, variable);
   return Object.freeze({ shape: Object.freeze(shape), data: Object.freeze(data) });
@@ -83,7 +93,9 @@ export function validateTensor(value: unknown, constraints: TensorConstraints, v
 /** A copy of `shape` when it lists non-negative safe integers; otherwise fails naming the first bad entry. */
 function readShape(shape: unknown, variable: string): number[] {
   const bad = (got: string): never =>
-    fail(variable, `${NOT_A_TENSOR}; shape must be a list of non-negative integers, got ${got}`, { constraint: 'type' });
+    fail(variable, `${NOT_A_TENSOR}; shape must be a list of non-negative integers, got ${got}`, {
+      constraint: 'type',
+    });
   const list = asList(shape);
   if (list === undefined) return bad(show(shape));
   const out: number[] = [];

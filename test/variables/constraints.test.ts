@@ -51,29 +51,47 @@ describe('constraints', () => {
   });
 
   it('refuses a key of another type (min on a string)', () => {
-    expectValidation(() => validateConstraints('string', { min: 1 }, 's'), "s: unknown constraint 'min' for type string; accepted: minLength, maxLength, pattern, enum");
+    expectValidation(
+      () => validateConstraints('string', { min: 1 }, 's'),
+      "s: unknown constraint 'min' for type string; accepted: minLength, maxLength, pattern, enum",
+    );
   });
 
   it('refuses any key on boolean, which takes none', () => {
-    expectValidation(() => validateConstraints('boolean', { default: true }, 'b'), "b: unknown constraint 'default' for type boolean; accepted: none");
+    expectValidation(
+      () => validateConstraints('boolean', { default: true }, 'b'),
+      "b: unknown constraint 'default' for type boolean; accepted: none",
+    );
   });
 
   it('refuses an unknown key even when its value is undefined', () => {
-    expectValidation(() => validateConstraints('float', { mni: undefined }, 'f'), /^f: unknown constraint 'mni' for type float/);
+    expectValidation(
+      () => validateConstraints('float', { mni: undefined }, 'f'),
+      /^f: unknown constraint 'mni' for type float/,
+    );
   });
 
   it('refuses constraints that are not an object', () => {
-    expectValidation(() => validateConstraints('float', [1], 'f'), 'f: constraints must be an object, got an array', 'f');
+    expectValidation(
+      () => validateConstraints('float', [1], 'f'), 'f: constraints must be an object, got an array',
+      'f',
+    );
     expectValidation(() => validateConstraints('float', 'min=1', 'f'), 'f: constraints must be an object, got "min=1"');
   });
 
   it('reports without a variable prefix when no name is given', () => {
-    const error = expectValidation(() => validateConstraints('float', { min: 'a' }), 'constraint min must be a finite number, got "a"');
+    const error = expectValidation(
+      () => validateConstraints('float', { min: 'a' }),
+      'constraint min must be a finite number, got "a"',
+    );
     expect(error.variable).toBeUndefined();
   });
 
   it('requires choices for a choice variable', () => {
-    expectValidation(() => validateConstraints('choice', {}, 'color'), 'color: constraint choices is required for type choice', 'color');
+    expectValidation(
+      () => validateConstraints('choice', {}, 'color'), 'color: constraint choices is required for type choice',
+      'color',
+    );
   });
 
   it('refuses an invalid pattern instead of turning it literal, keeping the engine error as cause', () => {

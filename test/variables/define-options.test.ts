@@ -29,7 +29,10 @@ describe('define-options', () => {
       't',
     );
     expect(error.details).toMatchObject({ constraint: 'descripton' });
-    expectValidation(() => validateDefineOptions({ min: 0 }), "unknown option 'min'; accepted: constraints, description, metadata");
+    expectValidation(
+      () => validateDefineOptions({ min: 0 }),
+      "unknown option 'min'; accepted: constraints, description, metadata",
+    );
   });
 
   it('refuses options that are not an object', () => {
@@ -38,12 +41,21 @@ describe('define-options', () => {
   });
 
   it('refuses a non-string description', () => {
-    expectValidation(() => validateDefineOptions({ description: 42 }, 't'), 't: option description must be a string, got 42', 't');
+    expectValidation(
+      () => validateDefineOptions({ description: 42 }, 't'), 't: option description must be a string, got 42',
+      't',
+    );
   });
 
   it('refuses metadata that is not a JSON object', () => {
-    expectValidation(() => validateDefineOptions({ metadata: ['a'] }, 't'), 't: option metadata must be a JSON object, got an array', 't');
-    expectValidation(() => validateDefineOptions({ metadata: 'x' }, 't'), 't: option metadata must be a JSON object, got "x"');
+    expectValidation(
+      () => validateDefineOptions({ metadata: ['a'] }, 't'), 't: option metadata must be a JSON object, got an array',
+      't',
+    );
+    expectValidation(
+      () => validateDefineOptions({ metadata: 'x' }, 't'),
+      't: option metadata must be a JSON object, got "x"',
+    );
     expectValidation(
       () => validateDefineOptions({ metadata: { at: new Date(0) } }, 't'),
       't: option metadata must be a JSON object; $.at is a Date, not a plain object',
@@ -51,7 +63,10 @@ describe('define-options', () => {
   });
 
   it('refuses constraints that are not an object, leaving their content to validateConstraints', () => {
-    expectValidation(() => validateDefineOptions({ constraints: [1] }, 't'), 't: option constraints must be an object, got an array', 't');
+    expectValidation(
+      () => validateDefineOptions({ constraints: [1] }, 't'), 't: option constraints must be an object, got an array',
+      't',
+    );
     expect(validateDefineOptions({ constraints: { anything: 1 } }).constraints).toEqual({ anything: 1 });
   });
 });

@@ -18,7 +18,10 @@ describe('json-shape', () => {
       ['object', {}, 'array'],
     ] as const)('accepts a %s for type %s and refuses it for another type', (type, value, otherType) => {
       expect(check({ type }, value)).toEqual(value);
-      expectValidation(() => check({ type: otherType }, value), `cfg: $ must be of type ${otherType}, got ${type}`, 'cfg');
+      expectValidation(
+        () => check({ type: otherType }, value), `cfg: $ must be of type ${otherType}, got ${type}`,
+        'cfg',
+      );
     });
 
     it('treats integer as a whole number, and number as including integers', () => {
@@ -29,7 +32,10 @@ describe('json-shape', () => {
 
     it('accepts any of a list of types', () => {
       expect(check({ type: ['string', 'null'] }, null)).toBeNull();
-      expectValidation(() => check({ type: ['string', 'null'] }, 1), 'cfg: $ must be of type string or null, got number');
+      expectValidation(
+        () => check({ type: ['string', 'null'] }, 1),
+        'cfg: $ must be of type string or null, got number',
+      );
     });
 
     it('compares enum members by deep equality', () => {
@@ -71,8 +77,14 @@ describe('json-shape', () => {
       expectValidation(() => check(shape, { 'max tokens': 1 }), "cfg: $ is missing required property 'model'");
       expectValidation(() => check(shape, { model: 'm', extra: 1 }), "cfg: $ has unexpected property 'extra'");
       expectValidation(() => check(shape, { model: 1 }), 'cfg: $.model must be of type string, got number');
-      expectValidation(() => check(shape, { model: 'm', 'max tokens': 1.5 }), 'cfg: $["max tokens"] must be of type integer, got number');
-      const error = expectValidation(() => check(shape, { model: 'm', nested: { deep: 2 } }), 'cfg: $.nested.deep must be one of: 1');
+      expectValidation(
+        () => check(shape, { model: 'm', 'max tokens': 1.5 }),
+        'cfg: $["max tokens"] must be of type integer, got number',
+      );
+      const error = expectValidation(
+        () => check(shape, { model: 'm', nested: { deep: 2 } }),
+        'cfg: $.nested.deep must be one of: 1',
+      );
       expect(error.details).toMatchObject({ constraint: 'shape', path: '$.nested.deep' });
     });
 

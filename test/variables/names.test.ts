@@ -20,7 +20,10 @@ describe('names', () => {
       ['a non-ASCII letter', 'tempé'],
       ['129 characters', `a${'b'.repeat(128)}`],
     ])('refuses %s, showing the value', (_label, name) => {
-      const error = expectValidation(() => assertVariableName(name), /^invalid variable name '.*': must start with a letter/);
+      const error = expectValidation(
+        () => assertVariableName(name),
+        /^invalid variable name '.*': must start with a letter/,
+      );
       if (name.length < 60) expect(error.message).toContain(`'${name}'`);
       expect(isVariableName(name)).toBe(false);
     });
@@ -57,12 +60,18 @@ describe('names', () => {
       ['a slash', 'a/b'],
       ['129 characters', 'x'.repeat(129)],
     ])('refuses %s', (_label, id) => {
-      expectValidation(() => assertSessionId(id), /^invalid session id '.*': must hold only letters, digits, _ or -, 1 to 128 characters$/);
+      expectValidation(
+        () => assertSessionId(id),
+        /^invalid session id '.*': must hold only letters, digits, _ or -, 1 to 128 characters$/,
+      );
       expect(isSessionId(id)).toBe(false);
     });
 
     it('shows the offending id in the message', () => {
-      const error = expectValidation(() => assertSessionId('a.b'), "invalid session id 'a.b': must hold only letters, digits, _ or -, 1 to 128 characters");
+      const error = expectValidation(
+        () => assertSessionId('a.b'),
+        "invalid session id 'a.b': must hold only letters, digits, _ or -, 1 to 128 characters",
+      );
       expect(error.details).toMatchObject({ sessionId: 'a.b' });
       expectValidation(() => assertSessionId(undefined), 'invalid session id undefined: must be a string');
     });

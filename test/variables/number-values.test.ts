@@ -36,13 +36,25 @@ describe('number-values', () => {
     });
 
     it('refuses a value just above max with DSPex wording', () => {
-      expectValidation(() => validateValue('float', 1.5, { max: 1 }, 'temperature'), 'temperature: value 1.5 is above maximum 1', 'temperature');
-      expectValidation(() => validateValue('float', 1.0000001, { min: 0, max: 1 }, 't'), 't: value 1.0000001 is above maximum 1');
+      expectValidation(
+        () => validateValue('float', 1.5, { max: 1 }, 'temperature'), 'temperature: value 1.5 is above maximum 1',
+        'temperature',
+      );
+      expectValidation(
+        () => validateValue('float', 1.0000001, { min: 0, max: 1 }, 't'),
+        't: value 1.0000001 is above maximum 1',
+      );
     });
 
     it('refuses a value just below min with DSPex wording', () => {
-      expectValidation(() => validateValue('float', -1, { min: 0 }, 'temperature'), 'temperature: value -1 is below minimum 0', 'temperature');
-      expectValidation(() => validateValue('float', -0.001, { min: 0, max: 1 }, 't'), 't: value -0.001 is below minimum 0');
+      expectValidation(
+        () => validateValue('float', -1, { min: 0 }, 'temperature'), 'temperature: value -1 is below minimum 0',
+        'temperature',
+      );
+      expectValidation(
+        () => validateValue('float', -0.001, { min: 0, max: 1 }, 't'),
+        't: value -0.001 is below minimum 0',
+      );
     });
 
     it('checks min before max', () => {
@@ -77,16 +89,25 @@ describe('number-values', () => {
     });
 
     it('refuses 3.14 as not a whole number', () => {
-      expectValidation(() => validateValue('integer', 3.14, {}, 'maxTokens'), 'maxTokens: must be a whole number, got 3.14', 'maxTokens');
+      expectValidation(
+        () => validateValue('integer', 3.14, {}, 'maxTokens'), 'maxTokens: must be a whole number, got 3.14',
+        'maxTokens',
+      );
     });
 
     it('refuses the string "42" as not an integer', () => {
-      expectValidation(() => validateValue('integer', '42', {}, 'maxTokens'), 'maxTokens: must be an integer, got "42"', 'maxTokens');
+      expectValidation(
+        () => validateValue('integer', '42', {}, 'maxTokens'), 'maxTokens: must be an integer, got "42"',
+        'maxTokens',
+      );
     });
 
     it('refuses NaN, the infinities and their strings', () => {
       expectValidation(() => validateValue('integer', Number.NaN, {}, 'n'), 'n: must be a whole number, got NaN');
-      expectValidation(() => validateValue('integer', Number.POSITIVE_INFINITY, {}, 'n'), 'n: must be a whole number, got Infinity');
+      expectValidation(
+        () => validateValue('integer', Number.POSITIVE_INFINITY, {}, 'n'),
+        'n: must be a whole number, got Infinity',
+      );
       expectValidation(() => validateValue('integer', 'NaN', {}, 'n'), 'n: must be an integer, got "NaN"');
     });
 

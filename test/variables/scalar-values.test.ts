@@ -35,8 +35,14 @@ describe('scalar-values', () => {
     });
 
     it('refuses an unlisted choice with DSPex wording', () => {
-      expectValidation(() => validateValue('choice', 'purple', colors, 'color'), 'color: must be one of: red, green, blue', 'color');
-      expectValidation(() => validateValue('choice', 'Red', colors, 'color'), 'color: must be one of: red, green, blue');
+      expectValidation(
+        () => validateValue('choice', 'purple', colors, 'color'), 'color: must be one of: red, green, blue',
+        'color',
+      );
+      expectValidation(
+        () => validateValue('choice', 'Red', colors, 'color'),
+        'color: must be one of: red, green, blue',
+      );
     });
 
     it('refuses a non-string', () => {
@@ -57,7 +63,10 @@ describe('scalar-values', () => {
     });
 
     it('refuses a non-string or empty name', () => {
-      expectValidation(() => validateValue('module', 42, {}, 'strategy'), 'strategy: must be a module name, got 42', 'strategy');
+      expectValidation(
+        () => validateValue('module', 42, {}, 'strategy'), 'strategy: must be a module name, got 42',
+        'strategy',
+      );
       expectValidation(() => validateValue('module', '', {}, 'strategy'), 'strategy: must be a module name, got ""');
     });
 

@@ -36,28 +36,46 @@ describe('string-value', () => {
 
     it('accepts exactly minLength characters and refuses one fewer', () => {
       expect(validateValue('string', 'abc', { minLength: 3 }, 'name')).toBe('abc');
-      expectValidation(() => validateValue('string', 'ab', { minLength: 3 }, 'name'), 'name: must be at least 3 characters, got 2', 'name');
+      expectValidation(
+        () => validateValue('string', 'ab', { minLength: 3 }, 'name'), 'name: must be at least 3 characters, got 2',
+        'name',
+      );
     });
 
     it('accepts exactly maxLength characters and refuses one more', () => {
       expect(validateValue('string', 'abcde', { maxLength: 5 }, 'name')).toBe('abcde');
-      expectValidation(() => validateValue('string', 'abcdef', { maxLength: 5 }, 'name'), 'name: must be at most 5 characters, got 6', 'name');
+      expectValidation(
+        () => validateValue('string', 'abcdef', { maxLength: 5 }, 'name'), 'name: must be at most 5 characters, got 6',
+        'name',
+      );
     });
 
     it('counts lengths in graphemes: "héllo👍🏽" is 6 characters', () => {
       expect(validateValue('string', 'héllo👍🏽', { minLength: 6, maxLength: 6 }, 's')).toBe('héllo👍🏽');
-      expectValidation(() => validateValue('string', 'héllo👍🏽', { maxLength: 5 }, 's'), 's: must be at most 5 characters, got 6');
-      expectValidation(() => validateValue('string', 'héllo👍🏽', { minLength: 7 }, 's'), 's: must be at least 7 characters, got 6');
+      expectValidation(
+        () => validateValue('string', 'héllo👍🏽', { maxLength: 5 }, 's'),
+        's: must be at most 5 characters, got 6',
+      );
+      expectValidation(
+        () => validateValue('string', 'héllo👍🏽', { minLength: 7 }, 's'),
+        's: must be at least 7 characters, got 6',
+      );
     });
 
     it('tests pattern unanchored, like DSPex', () => {
       expect(validateValue('string', 'xx42yy', { pattern: '\\d+' }, 'code')).toBe('xx42yy');
-      expectValidation(() => validateValue('string', 'abc', { pattern: '\\d+' }, 'code'), 'code: must match pattern: \\d+', 'code');
+      expectValidation(
+        () => validateValue('string', 'abc', { pattern: '\\d+' }, 'code'), 'code: must match pattern: \\d+',
+        'code',
+      );
     });
 
     it('honours anchors the user writes', () => {
       expect(validateValue('string', 'abc', { pattern: '^[a-z]+$' }, 's')).toBe('abc');
-      expectValidation(() => validateValue('string', 'abc1', { pattern: '^[a-z]+$' }, 's'), 's: must match pattern: ^[a-z]+$');
+      expectValidation(
+        () => validateValue('string', 'abc1', { pattern: '^[a-z]+$' }, 's'),
+        's: must match pattern: ^[a-z]+$',
+      );
     });
 
     it('gives the same answer on repeated tests of one pattern (no lastIndex state)', () => {
@@ -66,7 +84,10 @@ describe('string-value', () => {
 
     it('checks enum exactly, case-sensitively', () => {
       expect(validateValue('string', 'red', { enum: ['red', 'green'] }, 'c')).toBe('red');
-      expectValidation(() => validateValue('string', 'Red', { enum: ['red', 'green'] }, 'c'), 'c: must be one of: red, green', 'c');
+      expectValidation(
+        () => validateValue('string', 'Red', { enum: ['red', 'green'] }, 'c'), 'c: must be one of: red, green',
+        'c',
+      );
     });
 
     it('reports the first failure in the order minLength, maxLength, pattern, enum', () => {
@@ -79,14 +100,20 @@ describe('string-value', () => {
     });
 
     it('records the failed constraint in details', () => {
-      const error = expectValidation(() => validateValue('string', 'x', { minLength: 2 }, 's'), 's: must be at least 2 characters, got 1');
+      const error = expectValidation(
+        () => validateValue('string', 'x', { minLength: 2 }, 's'),
+        's: must be at least 2 characters, got 1',
+      );
       expect(error.details).toMatchObject({ constraint: 'minLength', minLength: 2 });
     });
 
     it('cuts a huge offending value short in the message', () => {
       const error = expectValidation(() => validateValue('string', 42, {}, 's'), 's: must be a string, got 42');
       expect(error.message.length).toBeLessThan(100);
-      const big = expectValidation(() => validateValue('float', 'x'.repeat(10_000), {}, 'f'), /^f: must be a number, got "x+…$/);
+      const big = expectValidation(
+        () => validateValue('float', 'x'.repeat(10_000), {}, 'f'),
+        /^f: must be a number, got "x+…$/,
+      );
       expect(big.message.length).toBeLessThan(120);
     });
   });

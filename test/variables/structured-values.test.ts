@@ -65,7 +65,10 @@ describe('structured-values', () => {
     it('refuses nesting deeper than 256 levels instead of overflowing the stack', () => {
       let deep: unknown = 1;
       for (let i = 0; i < 300; i++) deep = [deep];
-      expectValidation(() => validateValue('json', deep, {}, 'cfg'), /^cfg: must be a JSON value; \$(\[0\]){256} is nested deeper than 256 levels$/);
+      expectValidation(
+        () => validateValue('json', deep, {}, 'cfg'),
+        /^cfg: must be a JSON value; \$(\[0\]){256} is nested deeper than 256 levels$/,
+      );
       let ok: unknown = 1;
       for (let i = 0; i < 255; i++) ok = [ok];
       expect(() => validateValue('json', ok, {}, 'cfg')).not.toThrow();
@@ -74,8 +77,14 @@ describe('structured-values', () => {
     it('checks the shape constraint after the JSON check', () => {
       const shape = { type: 'object', required: ['model'] } as const;
       expect(validateValue('json', { model: 'gpt' }, { shape }, 'cfg')).toEqual({ model: 'gpt' });
-      expectValidation(() => validateValue('json', {}, { shape }, 'cfg'), "cfg: $ is missing required property 'model'", 'cfg');
-      expectValidation(() => validateValue('json', { model: undefined }, { shape }, 'cfg'), 'cfg: must be a JSON value; $.model is undefined');
+      expectValidation(
+        () => validateValue('json', {}, { shape }, 'cfg'), "cfg: $ is missing required property 'model'",
+        'cfg',
+      );
+      expectValidation(
+        () => validateValue('json', { model: undefined }, { shape }, 'cfg'),
+        'cfg: must be a JSON value; $.model is undefined',
+      );
     });
   });
 
@@ -92,8 +101,14 @@ describe('structured-values', () => {
     it('refuses a non-list and non-JSON items', () => {
       expectValidation(() => validateValue('list', { 0: 'a' }, {}, 'xs'), 'xs: must be a list, got an object', 'xs');
       expectValidation(() => validateValue('list', 'abc', {}, 'xs'), 'xs: must be a list, got "abc"');
-      expectValidation(() => validateValue('list', [1, undefined], {}, 'xs'), 'xs: must be a list of JSON values; $[1] is undefined');
-      expectValidation(() => validateValue('list', [Number.NaN], {}, 'xs'), 'xs: must be a list of JSON values; $[0] is NaN, which JSON cannot carry');
+      expectValidation(
+        () => validateValue('list', [1, undefined], {}, 'xs'),
+        'xs: must be a list of JSON values; $[1] is undefined',
+      );
+      expectValidation(
+        () => validateValue('list', [Number.NaN], {}, 'xs'),
+        'xs: must be a list of JSON values; $[0] is NaN, which JSON cannot carry',
+      );
     });
 
     it('accepts exactly minItems and maxItems and refuses one past each', () => {
@@ -101,7 +116,10 @@ describe('structured-values', () => {
       expect(validateValue('list', ['a'], bounds, 'xs')).toEqual(['a']);
       expect(validateValue('list', ['a', 'b'], bounds, 'xs')).toEqual(['a', 'b']);
       expectValidation(() => validateValue('list', [], bounds, 'xs'), 'xs: must have at least 1 items, got 0', 'xs');
-      expectValidation(() => validateValue('list', ['a', 'b', 'c'], bounds, 'xs'), 'xs: must have at most 2 items, got 3', 'xs');
+      expectValidation(
+        () => validateValue('list', ['a', 'b', 'c'], bounds, 'xs'), 'xs: must have at most 2 items, got 3',
+        'xs',
+      );
     });
 
     it.each([

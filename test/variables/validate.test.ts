@@ -64,7 +64,10 @@ describe('validate', () => {
   });
 
   it('raises errors that survive the wire with their variable and details', () => {
-    const error = expectValidation(() => validateValue('float', 1.5, { max: 1 }, 'temperature'), 'temperature: value 1.5 is above maximum 1');
+    const error = expectValidation(
+      () => validateValue('float', 1.5, { max: 1 }, 'temperature'),
+      'temperature: value 1.5 is above maximum 1',
+    );
     const rebuilt = errorFromJSON(JSON.parse(JSON.stringify(error)) as ReturnType<ValidationError['toJSON']>);
     expect(rebuilt).toBeInstanceOf(ValidationError);
     expect(rebuilt.code).toBe('validation_failed');

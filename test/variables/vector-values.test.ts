@@ -24,19 +24,37 @@ describe('vector-values', () => {
 
     it('refuses a non-list with DSPex wording', () => {
       expectValidation(() => validateValue('embedding', 'x', {}, 'vec'), 'vec: must be a numeric list, got "x"', 'vec');
-      expectValidation(() => validateValue('embedding', new BigInt64Array(1), {}, 'vec'), 'vec: must be a numeric list, got a BigInt64Array');
+      expectValidation(
+        () => validateValue('embedding', new BigInt64Array(1), {}, 'vec'),
+        'vec: must be a numeric list, got a BigInt64Array',
+      );
     });
 
     it('refuses a non-number or non-finite item, naming its index', () => {
-      expectValidation(() => validateValue('embedding', [1, '2'], {}, 'vec'), 'vec: must be a list of numbers, got "2" at index 1', 'vec');
-      expectValidation(() => validateValue('embedding', [1, Number.NaN], {}, 'vec'), 'vec: must be a list of numbers, got NaN at index 1');
-      expectValidation(() => validateValue('embedding', [Number.POSITIVE_INFINITY], {}, 'vec'), 'vec: must be a list of numbers, got Infinity at index 0');
+      expectValidation(
+        () => validateValue('embedding', [1, '2'], {}, 'vec'), 'vec: must be a list of numbers, got "2" at index 1',
+        'vec',
+      );
+      expectValidation(
+        () => validateValue('embedding', [1, Number.NaN], {}, 'vec'),
+        'vec: must be a list of numbers, got NaN at index 1',
+      );
+      expectValidation(
+        () => validateValue('embedding', [Number.POSITIVE_INFINITY], {}, 'vec'),
+        'vec: must be a list of numbers, got Infinity at index 0',
+      );
     });
 
     it('accepts exactly dimensions items and refuses one fewer or one more', () => {
       expect(validateValue('embedding', [1, 2, 3], { dimensions: 3 }, 'vec')).toEqual([1, 2, 3]);
-      expectValidation(() => validateValue('embedding', [1, 2], { dimensions: 3 }, 'vec'), 'vec: must have exactly 3 dimensions, got 2', 'vec');
-      expectValidation(() => validateValue('embedding', [1, 2, 3, 4], { dimensions: 3 }, 'vec'), 'vec: must have exactly 3 dimensions, got 4');
+      expectValidation(
+        () => validateValue('embedding', [1, 2], { dimensions: 3 }, 'vec'), 'vec: must have exactly 3 dimensions, got 2',
+        'vec',
+      );
+      expectValidation(
+        () => validateValue('embedding', [1, 2, 3, 4], { dimensions: 3 }, 'vec'),
+        'vec: must have exactly 3 dimensions, got 4',
+      );
     });
   });
 
