@@ -39,6 +39,7 @@ interface DynamicChild {
  * await sessions.terminateChild(ref);
  */
 export class DynamicSupervisor extends SupervisorBase {
+  /** The ceiling `startChild` enforces; `Infinity` when none was given. */
   readonly maxChildren: number;
   /** A Set keeps start order, which termination walks backwards. */
   readonly #children = new Set<DynamicChild>();

@@ -48,7 +48,7 @@ export class PendingCalls {
     this.#remove(reply.callId);
     const { result } = reply as Partial<ReplyEvent>;
     if (result?.ok === true) call.resolve(result.value);
-    else if (result?.ok === false) call.reject(errorFromJSON(result.error));
+    else if (result?.ok === false && typeof result.error === 'object') call.reject(errorFromJSON(result.error));
     else call.reject(new InternalError(`process '${call.target}' sent a malformed reply`, { details: { reply } }));
   }
 

@@ -51,6 +51,7 @@ interface Child {
  * await runtime.call('cache', { type: 'get', key: 'k' }); // still answers after a crash and restart
  */
 export class Supervisor extends SupervisorBase {
+  /** Which children restart together; fixed for the supervisor's life. */
   readonly strategy: SupervisorStrategy;
   #children: Child[];
 
