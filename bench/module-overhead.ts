@@ -7,7 +7,7 @@
  */
 import { VariableAwarePredict } from '../src/modules/index.js';
 import { createFixedAnswerModel, createRawAxForward } from '../src/modules/raw-baseline.js';
-import type { ModuleParameters } from '../src/modules/module-parameters.js';
+import type { ModuleParameters } from '../src/modules/module-types.js';
 import type { SessionContext, VariableSnapshot, VersionedValue } from '../src/session/session-context.js';
 import { fmt, summarize } from './stats.js';
 

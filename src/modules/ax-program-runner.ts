@@ -15,12 +15,10 @@ import type {
   AxSignature as Sig,
 } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
-import { applyToStep, toForwardOptions } from './ax-call-options.js';
-import { type LanguageModel, axServiceOf } from './language-model.js';
-import type { ModuleParameters } from './module-parameters.js';
-import type { FieldValues, ModuleTool, RewardFunction, SamplePicker } from './module-types.js';
+import { applyToStep, axServiceOf, toForwardOptions } from './ax-bridge.js';
+import type { LanguageModel } from './language-model.js';
+import type { FieldValues, ModuleParameters, ModuleTool, RewardFunction, SamplePicker } from './module-types.js';
 import { toTetherError } from './provider-errors.js';
-import { pickByMajority } from './sample-majority.js';
 
 /** The program shapes Tether can run; a module class names one. */
 export type ProgramKind =
@@ -230,4 +228,33 @@ function toAxFunction(tool: ModuleTool): AxFunction {
     parameters: (tool.parameters ?? { type: 'object', properties: {} }) as unknown as AxFunctionJSONSchema,
     func: async (args?: unknown) => tool.func((args ?? {}) as Record<string, unknown>),
   };
+}
+
+/** Stable text of a value: key order must not make equal answers look different. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/**
+ * The index of the most frequent sample; ties go to the earliest, so the choice is deterministic.
+ * Returns 0 for an empty list.
+ */
+export function pickByMajority(samples: readonly FieldValues[]): number {
+  const counts = new Map<string, { first: number; count: number }>();
+  samples.forEach((sample, index) => {
+    const key = canonical(sample);
+    const entry = counts.get(key);
+    if (entry) entry.count++;
+    else counts.set(key, { first: index, count: 1 });
+  });
+  let best = { first: 0, count: 0 };
+  for (const entry of counts.values()) {
+    if (entry.count > best.count) best = entry;
+  }
+  return best.first;
 }

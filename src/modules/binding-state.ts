@@ -6,8 +6,7 @@
  */
 import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
 import type { SessionContext } from '../session/session-context.js';
-import { checkParameterValue, isBindableAttribute } from './module-parameters.js';
-import type { SyncErrorHandler } from './module-types.js';
+import { type SyncErrorHandler, checkParameterValue, isBindableAttribute } from './module-types.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
 export type SyncCallback = (attribute: string, oldValue: unknown, newValue: unknown) => unknown;

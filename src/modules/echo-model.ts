@@ -7,8 +7,6 @@
 import { AxMockAIService } from '@ax-llm/ax';
 import type { AxAIFeatures, AxAIServiceOptions, AxChatRequest, AxChatResponse } from '@ax-llm/ax';
 
-/** The name the offline model answers to, in `TETHER_AI=tether-echo` and in every answer. */
-export const ECHO_MODEL_NAME = 'tether-echo';
 
 type Schema = {
   readonly type?: string | readonly string[];
@@ -30,19 +28,19 @@ class EchoService extends AxMockAIService<string> {
   }
 }
 
-/** Builds the Ax service behind the offline model. */
-export function createEchoService(): EchoService {
+/** Builds the Ax service behind the offline model, answering as `name` (`tether-echo`). */
+export function createEchoService(name: string): EchoService {
   return new EchoService({
-    name: ECHO_MODEL_NAME,
-    modelInfo: { name: ECHO_MODEL_NAME },
+    name,
+    modelInfo: { name },
     features: { functions: true, streaming: false },
     chatResponse: async (req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>) =>
-      echoResponse(req, options),
+      echoResponse(name, req, options),
   });
 }
 
-function echoResponse(req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>): AxChatResponse {
-  const line = describeRequest(req, options);
+function echoResponse(name: string, req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>): AxChatResponse {
+  const line = describeRequest(name, req, options);
   const format = req.responseFormat;
   const schema = format && 'schema' in format ? (format.schema?.schema as Schema | undefined) : undefined;
   const content = JSON.stringify(schema ? fill(schema, line) : { answer: line });
@@ -51,15 +49,15 @@ function echoResponse(req: Readonly<AxChatRequest<unknown>>, options?: Readonly<
   return {
     results: Array.from({ length: samples }, (_, index) => ({ index, content, finishReason: 'stop' as const })),
     modelUsage: {
-      ai: ECHO_MODEL_NAME,
-      model: String(req.model ?? ECHO_MODEL_NAME),
+      ai: name,
+      model: String(req.model ?? name),
       tokens: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
     },
   };
 }
 
 /** `[tether-echo] <last user message> | model=… temperature=… maxTokens=…`: deterministic for equal requests. */
-export function describeRequest(req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>): string {
+export function describeRequest(name: string, req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>): string {
   const user = [...req.chatPrompt].reverse().find((message) => message.role === 'user');
   const content = user && 'content' in user ? user.content : '';
   const text = (typeof content === 'string' ? content : JSON.stringify(content)).replace(/\s+/g, ' ').trim().slice(0, 400);
@@ -68,7 +66,7 @@ export function describeRequest(req: Readonly<AxChatRequest<unknown>>, options?:
     if (value !== undefined && key !== 'stream' && key !== 'n') params.push(`${key}=${JSON.stringify(value)}`);
   }
   if (options?.thinkingTokenBudget) params.push(`thinkingTokenBudget=${options.thinkingTokenBudget}`);
-  return `[${ECHO_MODEL_NAME}] ${text} | ${params.join(' ')}`;
+  return `[${name}] ${text} | ${params.join(' ')}`;
 }
 
 /** A value of the schema's type: text fields carry the echo line, others a fixed neutral value. */

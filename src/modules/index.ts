@@ -10,7 +10,7 @@ export {
   type BindableAttribute,
   type ModuleParameters,
   type ThinkingBudget,
-} from './module-parameters.js';
+} from './module-types.js';
 export type {
   FieldValues,
   ForwardOptions,
@@ -51,7 +51,7 @@ export {
   VariableAwareProgramOfThought,
   VariableAwareReAct,
   VariableAwareRefine,
-} from './variable-aware-programs.js';
+} from './variable-aware-mixin.js';
 export {
   ModuleRegistry,
   defaultModuleRegistry,
@@ -61,7 +61,13 @@ export {
   type VariableAwareModuleClass,
 } from './module-registry.js';
 export { ModuleVariableResolver, type ModuleVariableResolverOptions } from './module-variable-resolver.js';
-export { createVariableAwareModule, type CreateVariableAwareModuleOptions } from './create-variable-aware-module.js';
-export { LanguageModel, createEchoModel, createLanguageModel, type ConfigNames, type ProviderConfig } from './language-model.js';
-export { ECHO_MODEL_NAME } from './echo-model.js';
-export { PROVIDER_ENV, languageModelFromEnv, readProviderConfig, type Environment } from './provider-config.js';
+export { createVariableAwareModule, type CreateVariableAwareModuleOptions } from './module-variable-resolver.js';
+export {
+  ECHO_MODEL_NAME,
+  LanguageModel,
+  createEchoModel,
+  createLanguageModel,
+  type ConfigNames,
+  type ProviderConfig,
+} from './language-model.js';
+export { PROVIDER_ENV, languageModelFromEnv, readProviderConfig, type Environment } from './language-model.js';

@@ -1,12 +1,17 @@
 /**
- * The LLM a module talks to: a real provider through Ax's own provider code, or the offline `tether-echo`.
- * The Ax service stays inside this folder; callers only see {@link LanguageModel}.
+ * The LLM a module talks to: a real provider through Ax's own provider code, or the offline `tether-echo`;
+ * configured explicitly or from the environment (`TETHER_AI`, `TETHER_AI_URL`, `TETHER_AI_KEY`, `TETHER_AI_MODEL`),
+ * validated at start. The Ax service stays inside this folder; callers only see {@link LanguageModel}.
  * @module
  */
 import { ai, axAIProfiles } from '@ax-llm/ax';
 import type { AxAIService } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
-import { ECHO_MODEL_NAME, createEchoService } from './echo-model.js';
+import { registerService } from './ax-bridge.js';
+import { createEchoService } from './echo-model.js';
+
+/** The name the offline model answers to, in `TETHER_AI=tether-echo` and in every answer. */
+export const ECHO_MODEL_NAME = 'tether-echo';
 
 /** Which provider to use and how to reach it. */
 export interface ProviderConfig {
@@ -52,20 +57,6 @@ export class LanguageModel {
   }
 }
 
-const services = new WeakMap<LanguageModel, AxAIService>();
-
-/** @internal Pairs a model with its Ax service; for this folder's factories only. */
-export function registerService(model: LanguageModel, service: AxAIService): void {
-  services.set(model, service);
-}
-
-/** @internal The Ax service behind a model; only module internals call this. */
-export function axServiceOf(model: LanguageModel): AxAIService {
-  const service = services.get(model);
-  if (!service) throw new ValidationError(`language model '${model.toString()}' was not built by createLanguageModel`);
-  return service;
-}
-
 /**
  * Builds a language model and checks its configuration now, so a wrong provider name or a missing key fails at
  * start, not at the first call. Errors name the setting (`provider`, `key`, `url`) in `ValidationError.variable`.
@@ -76,7 +67,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   const requested = config.provider.trim().toLowerCase();
   if (requested === ECHO_MODEL_NAME) {
     const model = new LanguageModel(ECHO_MODEL_NAME, config.model);
-    services.set(model, createEchoService());
+    registerService(model, createEchoService(ECHO_MODEL_NAME));
     return model;
   }
   const profile = axAIProfiles().find((p) => p.id === requested || p.aliases.includes(requested));
@@ -120,7 +111,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     });
   }
   const model = new LanguageModel(profile.id, config.model);
-  services.set(model, service);
+  registerService(model, service);
   return model;
 }
 
@@ -137,3 +128,58 @@ export interface ConfigNames {
 }
 
 const DEFAULT_NAMES: ConfigNames = { provider: 'provider', url: 'url', key: 'key' };
+
+/** The environment variables Tether reads, by role. */
+export const PROVIDER_ENV = {
+  provider: 'TETHER_AI',
+  url: 'TETHER_AI_URL',
+  key: 'TETHER_AI_KEY',
+  model: 'TETHER_AI_MODEL',
+} as const;
+
+/** An environment to read from; `process.env` by default. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The provider configuration the environment describes. With no `TETHER_AI*` variable set it is the offline
+ * model. Setting URL, key or model without `TETHER_AI` is an error rather than a silent fall-back to the echo.
+ */
+export function readProviderConfig(env: Environment = process.env): ProviderConfig {
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const provider = get(PROVIDER_ENV.provider);
+  const url = get(PROVIDER_ENV.url);
+  const key = get(PROVIDER_ENV.key);
+  const model = get(PROVIDER_ENV.model);
+  if (!provider) {
+    const stray = [url && PROVIDER_ENV.url, key && PROVIDER_ENV.key, model && PROVIDER_ENV.model].filter(Boolean);
+    if (stray.length > 0) {
+      throw new ValidationError(`${PROVIDER_ENV.provider} is not set but ${stray.join(', ')} is; name the provider too`, {
+        variable: PROVIDER_ENV.provider,
+      });
+    }
+    return { provider: ECHO_MODEL_NAME };
+  }
+  if (url !== undefined && !URL.canParse(url)) {
+    throw new ValidationError(`${PROVIDER_ENV.url} is not a URL: '${url}'`, { variable: PROVIDER_ENV.url });
+  }
+  return {
+    provider,
+    ...(url !== undefined ? { url } : {}),
+    ...(key !== undefined ? { key } : {}),
+    ...(model !== undefined ? { model } : {}),
+  };
+}
+
+/**
+ * The language model the environment configures, validated now: an unknown provider or a missing key throws a
+ * `ValidationError` whose `variable` names the environment variable to fix.
+ * @example
+ * // TETHER_AI=openai TETHER_AI_KEY=sk-... TETHER_AI_MODEL=gpt-4o-mini
+ * const llm = languageModelFromEnv()
+ */
+export function languageModelFromEnv(env: Environment = process.env): LanguageModel {
+  return createLanguageModel(readProviderConfig(env), PROVIDER_ENV);
+}

@@ -26,7 +26,7 @@ import {
   VariableAwareProgramOfThought,
   VariableAwareReAct,
   VariableAwareRefine,
-} from './variable-aware-programs.js';
+} from './variable-aware-mixin.js';
 
 /** A module instance that follows session variables. */
 export type VariableAwareModule = ProgramModule & VariableAware;

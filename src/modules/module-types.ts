@@ -1,7 +1,101 @@
 /**
- * The shapes modules take and return: results with provenance, forward options, tools. Free of Ax types.
+ * The shapes modules take and return, free of Ax types: the parameters a module hands to its LLM on every
+ * execution (which `ax-bridge.ts` translates into Ax per-call options), results with provenance, tools.
  * @module
  */
+import { ValidationError } from '../errors.js';
+
+/** How much hidden reasoning a thinking model may spend; the levels Ax understands. */
+export type ThinkingBudget = 'minimal' | 'low' | 'medium' | 'high' | 'highest' | 'none';
+
+/** The thinking budget levels, for validation. */
+export const THINKING_BUDGETS: readonly ThinkingBudget[] = ['minimal', 'low', 'medium', 'high', 'highest', 'none'];
+
+/**
+ * The parameters that reach the LLM on every `forward()`. Each is optional: unset means the provider's default.
+ * Ax drops these when given to a program's constructor, so Tether sends them with every call.
+ */
+export interface ModuleParameters {
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  topK?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  stopSequences?: readonly string[];
+  /** The provider's model name (for example `gpt-4o-mini`); not the module type. */
+  model?: string;
+  thinkingTokenBudget?: ThinkingBudget;
+  /** Extra attempts after a malformed answer or a 5xx; also bounds provider retries (see `createLanguageModel`). */
+  maxRetries?: number;
+  /** Upper bound of LLM round trips of a multi-step program (ReAct). */
+  maxSteps?: number;
+  /** Replaces the program's instruction (the signature description) for the next executions. */
+  instructions?: string;
+}
+
+/** A name of {@link ModuleParameters}: an attribute that maps onto an Ax per-call option. */
+export type BindableAttribute = keyof ModuleParameters;
+
+/** Every {@link BindableAttribute}, in the order the original design listed them. */
+export const BINDABLE_ATTRIBUTES: readonly BindableAttribute[] = [
+  'temperature',
+  'maxTokens',
+  'topP',
+  'topK',
+  'presencePenalty',
+  'frequencyPenalty',
+  'stopSequences',
+  'model',
+  'thinkingTokenBudget',
+  'maxRetries',
+  'maxSteps',
+  'instructions',
+];
+
+const bindable = new Set<string>(BINDABLE_ATTRIBUTES);
+
+/** Whether `attribute` reaches the LLM as a per-call option (otherwise it is a plain instance attribute). */
+export function isBindableAttribute(attribute: string): attribute is BindableAttribute {
+  return bindable.has(attribute);
+}
+
+const NUMBER_ATTRIBUTES = new Set<BindableAttribute>(['temperature', 'topP', 'presencePenalty', 'frequencyPenalty']);
+const INTEGER_ATTRIBUTES = new Set<BindableAttribute>(['maxTokens', 'topK', 'maxRetries', 'maxSteps']);
+
+/**
+ * Checks a value bound to an LLM parameter before it is applied, so a wrongly typed variable is reported at sync
+ * time instead of being sent to (and rejected by) the provider, or silently ignored. `undefined` clears it.
+ */
+export function checkParameterValue(attribute: BindableAttribute, value: unknown): void {
+  if (value === undefined) return;
+  const fail = (expected: string): never => {
+    throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${JSON.stringify(value)}`, {
+      variable: attribute,
+    });
+  };
+  if (NUMBER_ATTRIBUTES.has(attribute)) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) fail('a finite number');
+  } else if (INTEGER_ATTRIBUTES.has(attribute)) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail('a non-negative integer');
+  } else if (attribute === 'stopSequences') {
+    if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) fail('a list of strings');
+  } else if (attribute === 'thinkingTokenBudget') {
+    if (!THINKING_BUDGETS.includes(value as ThinkingBudget)) fail(`one of ${THINKING_BUDGETS.join(', ')}`);
+  } else if (typeof value !== 'string') {
+    fail('a string');
+  }
+}
+
+/** Copies the set parameters of `source` into a fresh object: the frozen view one execution runs with. */
+export function snapshotParameters(source: ModuleParameters): ModuleParameters {
+  const out: Record<string, unknown> = {};
+  for (const attribute of BINDABLE_ATTRIBUTES) {
+    const value = source[attribute];
+    if (value !== undefined) out[attribute] = value;
+  }
+  return out as ModuleParameters;
+}
 
 /** The input or output fields of one execution, by field name. */
 export type FieldValues = Record<string, unknown>;

@@ -1,6 +1,7 @@
 /**
  * Picks the module type from a `module` variable. Unlike the original, which cached forever, the cache entry of
  * a variable is dropped on its next write (watchVariables), so switching the variable switches the type.
+ * Also the original's convenience, `createVariableAwareModule`: a module of a named type, bound in one call.
  * @module
  */
 import { ValidationError } from '../errors.js';
@@ -116,4 +117,34 @@ export class ModuleVariableResolver {
     }
     return watch;
   }
+}
+
+/** Options of {@link createVariableAwareModule}: module options plus the bindings to apply. */
+export interface CreateVariableAwareModuleOptions extends Omit<ModuleOptions, 'session'> {
+  /** `{ attribute: variableName }`, bound in order; a missing variable rejects with `VariableNotFoundError`. */
+  readonly variableBindings?: Readonly<Record<string, string>>;
+  /** Where `type` is looked up. @default defaultModuleRegistry */
+  readonly registry?: ModuleRegistry;
+}
+
+/**
+ * A variable-aware module of `type` (any case, aliases `COT`/`PoT`) on `session`, with its bindings applied.
+ * @example
+ * const m = await createVariableAwareModule(session, 'ChainOfThought', 'question -> answer', {
+ *   variableBindings: { temperature: 'llm_temperature', maxTokens: 'max_tokens' },
+ * })
+ */
+export async function createVariableAwareModule(
+  session: SessionContext,
+  type: string,
+  signature: string,
+  options: CreateVariableAwareModuleOptions = {},
+): Promise<VariableAwareModule> {
+  const { variableBindings = {}, registry = defaultModuleRegistry, ...moduleOptions } = options;
+  const entry = registry.resolve(type);
+  const module = new entry.variableAwareClass(signature, { ...moduleOptions, session });
+  for (const [attribute, variableName] of Object.entries(variableBindings)) {
+    await module.bindToVariable(attribute, variableName);
+  }
+  return module;
 }

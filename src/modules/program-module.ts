@@ -6,16 +6,18 @@
 import { ValidationError } from '../errors.js';
 import type { SessionContext } from '../session/session-context.js';
 import { AxProgramRunner, type ProgramKind, type ProgramSettings, type RunHooks, type RunOutcome } from './ax-program-runner.js';
-import type { LanguageModel } from './language-model.js';
+import { type LanguageModel, languageModelFromEnv } from './language-model.js';
 import {
   BINDABLE_ATTRIBUTES,
+  type FieldValues,
+  type ForwardOptions,
   type ModuleParameters,
+  type ModuleResult,
+  type SyncErrorHandler,
   type ThinkingBudget,
   checkParameterValue,
   snapshotParameters,
-} from './module-parameters.js';
-import type { FieldValues, ForwardOptions, ModuleResult, SyncErrorHandler } from './module-types.js';
-import { languageModelFromEnv } from './provider-config.js';
+} from './module-types.js';
 
 /** Everything a module constructor accepts; the kind-specific settings are ignored by kinds that do not use them. */
 export interface ModuleOptions extends ProgramSettings, ModuleParameters {

@@ -6,10 +6,9 @@
  */
 import { AxGen, AxMockAIService, AxSignature } from '@ax-llm/ax';
 import type { AxGenIn, AxGenOut } from '@ax-llm/ax';
-import { toForwardOptions } from './ax-call-options.js';
-import { LanguageModel, axServiceOf, registerService } from './language-model.js';
-import type { ModuleParameters } from './module-parameters.js';
-import type { FieldValues } from './module-types.js';
+import { axServiceOf, registerService, toForwardOptions } from './ax-bridge.js';
+import { LanguageModel } from './language-model.js';
+import type { FieldValues, ModuleParameters } from './module-types.js';
 
 /** A language model answering `Answer: ok` at once: the bench's "same mock AI" for both sides. */
 export function createFixedAnswerModel(answer = 'ok'): LanguageModel {

@@ -1,14 +1,32 @@
 /**
  * `VariableAwareMixin(Base)`: binds module attributes to session variables and re-syncs them before every
- * execution (and between the steps of a multi-step program), as the original design's mixin did.
+ * execution (and between the steps of a multi-step program), as the original design's mixin did; and the
+ * variable-aware classes of the eight module types, each the mixin applied to the plain class.
  * @module
  */
 import type { SessionContext } from '../session/session-context.js';
-import { type SyncCallback, type SyncChanges, bindingStateOf, initBindingState } from './binding-state.js';
 import { VariableNotFoundError } from '../errors.js';
-import { checkParameterValue, isBindableAttribute, snapshotParameters } from './module-parameters.js';
-import type { FieldValues, ForwardOptions, ModuleResult, SyncErrorHandler } from './module-types.js';
+import { type SyncCallback, type SyncChanges, bindingStateOf, initBindingState } from './binding-state.js';
+import {
+  type FieldValues,
+  type ForwardOptions,
+  type ModuleResult,
+  type SyncErrorHandler,
+  checkParameterValue,
+  isBindableAttribute,
+  snapshotParameters,
+} from './module-types.js';
 import { type ModuleOptions, type ProgramModule, executeModule } from './program-module.js';
+import {
+  BestOfN,
+  ChainOfThought,
+  ChainOfThoughtWithHint,
+  MultiChainComparison,
+  Predict,
+  ProgramOfThought,
+  ReAct,
+  Refine,
+} from './programs.js';
 
 export type { SyncCallback, SyncChanges } from './binding-state.js';
 
@@ -139,3 +157,32 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
     }
   };
 }
+
+/**
+ * Predict whose attributes follow session variables.
+ * @example
+ * const m = new VariableAwarePredict('question -> answer', { session })
+ * await m.bindToVariable('temperature', 'llm_temperature')
+ */
+export class VariableAwarePredict extends VariableAwareMixin(Predict) {}
+
+/** ChainOfThought whose attributes follow session variables; one request per forward. */
+export class VariableAwareChainOfThought extends VariableAwareMixin(ChainOfThought) {}
+
+/** ChainOfThoughtWithHint whose attributes follow session variables. */
+export class VariableAwareChainOfThoughtWithHint extends VariableAwareMixin(ChainOfThoughtWithHint) {}
+
+/** ReAct whose attributes follow session variables, re-read before every step. Refused without tools. */
+export class VariableAwareReAct extends VariableAwareMixin(ReAct) {}
+
+/** ProgramOfThought whose attributes follow session variables. */
+export class VariableAwareProgramOfThought extends VariableAwareMixin(ProgramOfThought) {}
+
+/** BestOfN whose attributes follow session variables. */
+export class VariableAwareBestOfN extends VariableAwareMixin(BestOfN) {}
+
+/** Refine whose attributes follow session variables. */
+export class VariableAwareRefine extends VariableAwareMixin(Refine) {}
+
+/** MultiChainComparison whose attributes follow session variables. */
+export class VariableAwareMultiChainComparison extends VariableAwareMixin(MultiChainComparison) {}

@@ -6,6 +6,7 @@ import {
   ChainOfThoughtWithHint,
   MultiChainComparison,
   Predict,
+  ProgramOfThought,
   ReAct,
   Refine,
   VariableAwareMultiChainComparison,
@@ -84,6 +85,18 @@ describe('programs', () => {
     const aware = new VariableAwareMultiChainComparison(SIGNATURE, { llm, session });
     await aware.bindToVariable('temperature', 't');
     expect((await aware.forward({ question: 'q' })).output.answer).toContain('temperature=0.5');
+  });
+
+  it('answers deterministically: equal requests, equal answers', async () => {
+    const module = new Predict(SIGNATURE, { llm, temperature: 0.5 });
+    const [a, b] = await Promise.all([module.forward({ question: 'same' }), module.forward({ question: 'same' })]);
+    expect(a.output).toEqual(b.output);
+  });
+
+  it('runs ProgramOfThought on Ax agent with the parameters on every request', async () => {
+    const module = new ProgramOfThought(SIGNATURE, { llm, temperature: 0.3, model: 'coder' });
+    const { output } = await module.forward({ question: 'what is 2 + 3?' });
+    expect(output.answer).toContain('model=coder temperature=0.3');
   });
 
   it('rejects an invalid signature or parameter at construction', () => {

@@ -1,11 +1,14 @@
 /**
- * Translates {@link ModuleParameters} into Ax's per-call options. Ax silently drops `model` and `modelConfig`
- * given to a program's constructor, so these travel with every `forward()` and, for multi-step programs, are
- * re-applied between steps through the step context.
+ * The seam between Tether's module types and Ax. It records which Ax service stands behind each LanguageModel
+ * (kept out of `language-model.ts`, whose declarations are public) and translates ModuleParameters into Ax's
+ * per-call options: Ax silently drops `model` and `modelConfig` given to a program's constructor, so these
+ * travel with every `forward()` and, for multi-step programs, are re-applied between steps.
  * @module
  */
-import type { AxModelConfig, AxProgramForwardOptions, AxStepContext } from '@ax-llm/ax';
-import type { ModuleParameters } from './module-parameters.js';
+import type { AxAIService, AxModelConfig, AxProgramForwardOptions, AxStepContext } from '@ax-llm/ax';
+import { ValidationError } from '../errors.js';
+import type { LanguageModel } from './language-model.js';
+import type { ModuleParameters } from './module-types.js';
 
 /** The sampling part of the parameters, as Ax's `modelConfig`. */
 export function toModelConfig(params: ModuleParameters): AxModelConfig {
@@ -39,4 +42,18 @@ export function applyToStep(ctx: AxStepContext, params: ModuleParameters): void 
   if (params.model !== undefined) ctx.setModel(params.model);
   if (params.thinkingTokenBudget !== undefined) ctx.setThinkingBudget(params.thinkingTokenBudget);
   ctx.setOptions({ modelConfig: toModelConfig(params) });
+}
+
+const services = new WeakMap<LanguageModel, AxAIService>();
+
+/** @internal Pairs a model with its Ax service; for this folder's factories only. */
+export function registerService(model: LanguageModel, service: AxAIService): void {
+  services.set(model, service);
+}
+
+/** @internal The Ax service behind a model; only module internals call this. */
+export function axServiceOf(model: LanguageModel): AxAIService {
+  const service = services.get(model);
+  if (!service) throw new ValidationError(`language model '${model.toString()}' was not built by createLanguageModel`);
+  return service;
 }
