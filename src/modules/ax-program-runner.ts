@@ -75,7 +75,8 @@ function parseSignature(signature: string): Sig {
   try {
     return AxSignature.from(signature);
   } catch (cause) {
-    throw new ValidationError(`invalid signature '${signature}': ${cause instanceof Error ? cause.message : String(cause)}`, {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new ValidationError(`invalid signature '${signature}': ${why}`, {
       cause,
     });
   }
@@ -99,20 +100,27 @@ export class AxProgramRunner {
     const wantsReasoning = kind === 'chain_of_thought' || kind === 'chain_of_thought_with_hint';
     this.#addsReasoning = wantsReasoning && !sig.getOutputFields().some((field) => field.name === REASONING);
     try {
-      if (kind === 'chain_of_thought_with_hint') sig = sig.appendInputField('hint', asField(f.string('A hint toward the answer').optional()));
+      if (kind === 'chain_of_thought_with_hint') {
+        sig = sig.appendInputField('hint', asField(f.string('A hint toward the answer').optional()));
+      }
       // A visible leading field, not Ax's internal `reasoning!`: the internal kind is still demanded by the
       // parser while left out of the prompt, which costs a second request on every call.
-      if (this.#addsReasoning) sig = sig.prependOutputField(REASONING, asField(f.string('Think step by step before answering')));
+      if (this.#addsReasoning) {
+        sig = sig.prependOutputField(REASONING, asField(f.string('Think step by step before answering')));
+      }
     } catch (cause) {
       throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${String(cause)}`, { cause });
     }
     this.#signature = sig;
     this.#functions = (settings.tools ?? []).map(toAxFunction);
     if (kind === 'react' && this.#functions.length === 0) {
-      throw new ValidationError('ReAct needs at least one tool (options.tools); without tools use Predict or ChainOfThought');
+      throw new ValidationError(
+        'ReAct needs at least one tool (options.tools); without tools use Predict or ChainOfThought',
+      );
     }
     if ((kind === 'best_of_n' || kind === 'refine') && !settings.reward) {
-      throw new ValidationError(`${kind === 'best_of_n' ? 'BestOfN' : 'Refine'} needs a reward function (options.reward)`);
+      const name = kind === 'best_of_n' ? 'BestOfN' : 'Refine';
+      throw new ValidationError(`${name} needs a reward function (options.reward)`);
     }
   }
 
@@ -122,7 +130,12 @@ export class AxProgramRunner {
   }
 
   /** Runs once on `llm` with exactly `params`; errors come back as Tether errors. */
-  async run(llm: LanguageModel, values: FieldValues, params: ModuleParameters, hooks: RunHooks = {}): Promise<RunOutcome> {
+  async run(
+    llm: LanguageModel,
+    values: FieldValues,
+    params: ModuleParameters,
+    hooks: RunHooks = {},
+  ): Promise<RunOutcome> {
     const service = axServiceOf(llm);
     const options: AxProgramForwardOptions<string> = { ...toForwardOptions(params) };
     if (hooks.abortSignal) options.abortSignal = hooks.abortSignal;
@@ -161,14 +174,20 @@ export class AxProgramRunner {
     const reward = settings.reward;
     const rewardFn = reward
       ? (args: { input: unknown; prediction: unknown; attempt: number }) =>
-          reward({ input: args.input as FieldValues, prediction: args.prediction as FieldValues, attempt: args.attempt })
+          reward({
+            input: args.input as FieldValues,
+            prediction: args.prediction as FieldValues,
+            attempt: args.attempt,
+          })
       : undefined;
     const threshold = settings.threshold !== undefined ? { threshold: settings.threshold } : {};
     switch (this.#kind) {
       case 'best_of_n':
-        return bestOfN(gen, { n: settings.n ?? 3, rewardFn: rewardFn!, ...threshold }).forward(service, values, options);
+        return bestOfN(gen, { n: settings.n ?? 3, rewardFn: rewardFn!, ...threshold })
+          .forward(service, values, options);
       case 'refine':
-        return refine(gen, { rounds: settings.rounds ?? 3, rewardFn: rewardFn!, ...threshold }).forward(service, values, options);
+        return refine(gen, { rounds: settings.rounds ?? 3, rewardFn: rewardFn!, ...threshold })
+          .forward(service, values, options);
       case 'multi_chain_comparison': {
         const pick = settings.pick;
         return gen.forward(service, values, {

@@ -64,8 +64,12 @@ export class BindingState {
   requireSession(): SessionContext {
     const session = this.session;
     if (session) return session;
-    if (!this.#session) throw new ValidationError('module has no session; pass options.session or call attachSession()');
-    throw new SessionError('session_stopped', this.#sessionId, { details: { reason: 'session was garbage-collected' } });
+    if (!this.#session) {
+      throw new ValidationError('module has no session; pass options.session or call attachSession()');
+    }
+    throw new SessionError('session_stopped', this.#sessionId, {
+      details: { reason: 'session was garbage-collected' },
+    });
   }
 
   /** Rejects attribute names that would clobber the module's methods or identity. */
@@ -74,7 +78,9 @@ export class BindingState {
       throw new ValidationError(`'${attribute}' cannot be bound`, { variable: attribute });
     }
     if (typeof (target as Record<string, unknown>)[attribute] === 'function') {
-      throw new ValidationError(`'${attribute}' is a method of the module and cannot be bound`, { variable: attribute });
+      throw new ValidationError(`'${attribute}' is a method of the module and cannot be bound`, {
+        variable: attribute,
+      });
     }
   }
 
@@ -161,6 +167,10 @@ export function bindingStateOf(module: object): BindingState {
 }
 
 /** Installs the state of a freshly constructed module. */
-export function initBindingState(module: object, session: SessionContext | undefined, onSyncError: SyncErrorHandler | undefined): void {
+export function initBindingState(
+  module: object,
+  session: SessionContext | undefined,
+  onSyncError: SyncErrorHandler | undefined,
+): void {
   states.set(module, new BindingState(session, onSyncError));
 }

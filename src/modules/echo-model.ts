@@ -39,7 +39,11 @@ export function createEchoService(name: string): EchoService {
   });
 }
 
-function echoResponse(name: string, req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>): AxChatResponse {
+function echoResponse(
+  name: string,
+  req: Readonly<AxChatRequest<unknown>>,
+  options?: Readonly<AxAIServiceOptions>,
+): AxChatResponse {
   const line = describeRequest(name, req, options);
   const format = req.responseFormat;
   const schema = format && 'schema' in format ? (format.schema?.schema as Schema | undefined) : undefined;
@@ -57,10 +61,15 @@ function echoResponse(name: string, req: Readonly<AxChatRequest<unknown>>, optio
 }
 
 /** `[tether-echo] <last user message> | model=… temperature=… maxTokens=…`: deterministic for equal requests. */
-export function describeRequest(name: string, req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>): string {
+export function describeRequest(
+  name: string,
+  req: Readonly<AxChatRequest<unknown>>,
+  options?: Readonly<AxAIServiceOptions>,
+): string {
   const user = [...req.chatPrompt].reverse().find((message) => message.role === 'user');
   const content = user && 'content' in user ? user.content : '';
-  const text = (typeof content === 'string' ? content : JSON.stringify(content)).replace(/\s+/g, ' ').trim().slice(0, 400);
+  const raw = typeof content === 'string' ? content : JSON.stringify(content);
+  const text = raw.replace(/\s+/g, ' ').trim().slice(0, 400);
   const params: string[] = [`model=${String(req.model ?? 'default')}`];
   for (const [key, value] of Object.entries(req.modelConfig ?? {})) {
     if (value !== undefined && key !== 'stream' && key !== 'n') params.push(`${key}=${JSON.stringify(value)}`);

@@ -15,7 +15,10 @@ export const ECHO_MODEL_NAME = 'tether-echo';
 
 /** Which provider to use and how to reach it. */
 export interface ProviderConfig {
-  /** An Ax provider name (`openai`, `anthropic`, `google-gemini`, `ollama`, `openai-compatible`, …) or `tether-echo`. */
+  /**
+   * An Ax provider name (`openai`, `anthropic`, `google-gemini`, `ollama`, `openai-compatible`, …) or
+   * `tether-echo`.
+   */
   readonly provider: string;
   /** The endpoint; required by `openai-compatible`, optional for the others (their public endpoint). */
   readonly url?: string;
@@ -74,7 +77,8 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   if (!profile) {
     const known = axAIProfiles().map((p) => p.id);
     throw new ValidationError(
-      `${names.provider}: unknown LLM provider '${config.provider}'; use one of ${[ECHO_MODEL_NAME, ...known].join(', ')}`,
+      `${names.provider}: unknown LLM provider '${config.provider}'; ` +
+        `use one of ${[ECHO_MODEL_NAME, ...known].join(', ')}`,
       { variable: names.provider, details: { provider: config.provider } },
     );
   }
@@ -105,7 +109,8 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   try {
     service = ai(args as unknown as Parameters<typeof ai>[0]);
   } catch (cause) {
-    throw new ValidationError(`${names.provider}: provider '${profile.id}' rejected its configuration: ${String(cause)}`, {
+    const why = String(cause);
+    throw new ValidationError(`${names.provider}: provider '${profile.id}' rejected its configuration: ${why}`, {
       variable: names.provider,
       cause,
     });
@@ -156,7 +161,8 @@ export function readProviderConfig(env: Environment = process.env): ProviderConf
   if (!provider) {
     const stray = [url && PROVIDER_ENV.url, key && PROVIDER_ENV.key, model && PROVIDER_ENV.model].filter(Boolean);
     if (stray.length > 0) {
-      throw new ValidationError(`${PROVIDER_ENV.provider} is not set but ${stray.join(', ')} is; name the provider too`, {
+      const message = `${PROVIDER_ENV.provider} is not set but ${stray.join(', ')} is; name the provider too`;
+      throw new ValidationError(message, {
         variable: PROVIDER_ENV.provider,
       });
     }

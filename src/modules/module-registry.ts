@@ -80,7 +80,8 @@ export class ModuleRegistry {
     const entry: RegisteredModule = {
       name,
       moduleClass,
-      variableAwareClass: variableAwareClass ?? (VariableAwareMixin(moduleClass) as unknown as VariableAwareModuleClass),
+      variableAwareClass:
+        variableAwareClass ?? (VariableAwareMixin(moduleClass) as unknown as VariableAwareModuleClass),
     };
     this.#entries.set(key, entry);
     return entry;

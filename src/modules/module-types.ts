@@ -154,4 +154,7 @@ export type RewardFunction = (candidate: RewardInput) => number | Promise<number
 export type SamplePicker = (samples: readonly FieldValues[]) => number | Promise<number>;
 
 /** Called when re-reading bound variables failed; the execution goes on with the last good values. */
-export type SyncErrorHandler = (error: Error, context: { readonly moduleType: string; readonly sessionId: string }) => void;
+export type SyncErrorHandler = (
+  error: Error,
+  context: { readonly moduleType: string; readonly sessionId: string },
+) => void;

@@ -6,7 +6,13 @@
  */
 import { ValidationError } from '../errors.js';
 import type { SessionContext, Unwatch } from '../session/session-context.js';
-import { type ModuleRegistry, type RegisteredModule, type VariableAwareModule, type VariableAwareModuleClass, defaultModuleRegistry } from './module-registry.js';
+import {
+  type ModuleRegistry,
+  type RegisteredModule,
+  type VariableAwareModule,
+  type VariableAwareModuleClass,
+  defaultModuleRegistry,
+} from './module-registry.js';
 import type { ModuleOptions } from './program-module.js';
 import type { ModuleClass } from './programs.js';
 
@@ -74,7 +80,8 @@ export class ModuleVariableResolver {
       });
     }
     const entry = this.registry.resolve(value);
-    if (!this.#closed && (this.#generations.get(variableName) ?? 0) === generation) this.#cache.set(variableName, entry);
+    const unchanged = (this.#generations.get(variableName) ?? 0) === generation;
+    if (!this.#closed && unchanged) this.#cache.set(variableName, entry);
     return entry;
   }
 
@@ -83,7 +90,11 @@ export class ModuleVariableResolver {
    * @example
    * const m = await resolver.createModule('reasoning_module', 'question -> answer', { temperature: 0.2 })
    */
-  async createModule(variableName: string, signature: string, options: ModuleOptions = {}): Promise<VariableAwareModule> {
+  async createModule(
+    variableName: string,
+    signature: string,
+    options: ModuleOptions = {},
+  ): Promise<VariableAwareModule> {
     const entry = await this.resolveEntry(variableName);
     return new entry.variableAwareClass(signature, { ...options, session: this.session });
   }

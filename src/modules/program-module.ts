@@ -5,7 +5,13 @@
  */
 import { ValidationError } from '../errors.js';
 import type { SessionContext } from '../session/session-context.js';
-import { AxProgramRunner, type ProgramKind, type ProgramSettings, type RunHooks, type RunOutcome } from './ax-program-runner.js';
+import {
+  AxProgramRunner,
+  type ProgramKind,
+  type ProgramSettings,
+  type RunHooks,
+  type RunOutcome,
+} from './ax-program-runner.js';
 import { type LanguageModel, languageModelFromEnv } from './language-model.js';
 import {
   BINDABLE_ATTRIBUTES,

@@ -52,7 +52,10 @@ export class ProgramOfThought extends ProgramModule {
 /** Runs up to `n` candidates and keeps the best by `reward` (Ax `bestOfN`). */
 export class BestOfN extends ProgramModule {
   static override readonly moduleType: string = 'BestOfN';
-  /** @example new BestOfN('question -> answer', { n: 3, reward: ({ prediction }) => String(prediction.answer).length }) */
+  /**
+   * @example
+   * new BestOfN('question -> answer', { n: 3, reward: ({ prediction }) => String(prediction.answer).length })
+   */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'best_of_n');
   }

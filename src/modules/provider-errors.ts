@@ -41,7 +41,8 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   if (error instanceof BridgeError) return error;
   if (abortSignal?.aborted) {
     const reason: unknown = abortSignal.reason;
-    return reason instanceof Error ? reason : new InternalError(`execution aborted: ${String(reason)}`, { cause: error });
+    if (reason instanceof Error) return reason;
+    return new InternalError(`execution aborted: ${String(reason)}`, { cause: error });
   }
   const status = findInChain(error, (e): e is AxAIServiceStatusError => e instanceof AxAIServiceStatusError);
   if (status) {

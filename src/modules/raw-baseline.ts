@@ -16,7 +16,11 @@ export function createFixedAnswerModel(answer = 'ok'): LanguageModel {
     name: 'bench-mock',
     chatResponse: {
       results: [{ index: 0, content: `Answer: ${answer}`, finishReason: 'stop' }],
-      modelUsage: { ai: 'bench-mock', model: 'bench-mock', tokens: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } },
+      modelUsage: {
+        ai: 'bench-mock',
+        model: 'bench-mock',
+        tokens: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+      },
     },
   });
   const model = new LanguageModel('bench-mock', undefined);
