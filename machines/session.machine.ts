@@ -7,6 +7,8 @@
  *
  * No I/O here: loading, committing and purging are named actions that `src/session` provides. Reads do not
  * pass through the machine; the session handle reads the snapshot's context, which holds only committed state.
+ * Idle expiry arrives as a `session.expire` event from the runtime's sweeper rather than from a timer per
+ * session: 100,000 sessions would otherwise hold 100,000 timers, each re-armed on every write.
  * @module
  */
 import { assign, enqueueActions, setup } from 'xstate';
@@ -62,7 +64,8 @@ export type SessionMachineEvent =
   | { readonly type: 'store.committed'; readonly revisions: readonly number[] }
   | { readonly type: 'store.conflict'; readonly changes: readonly StoreChange<VariableRecord>[] }
   | { readonly type: 'store.failed'; readonly error: SerializedError }
-  | { readonly type: 'write.settled' };
+  | { readonly type: 'write.settled' }
+  | { readonly type: 'session.expire' };
 
 /** Announced to the outside for every accepted value write, in version order. */
 export interface VariableChangedEvent {
@@ -148,12 +151,8 @@ export const sessionMachine = setup({
   guards: {
     hasQueuedWrite: ({ context }) => context.queue.length > 0,
     mayRetry: ({ context }) => context.attempts < MAX_WRITE_ATTEMPTS,
-    /** Whether the session has really been idle for its TTL (reads count as activity; src provides this). */
+    /** Whether the session is still idle for its TTL when the expiry arrives (src provides the clock). */
     idleExpired: () => true,
-  },
-  delays: {
-    /** Time until the idle TTL runs out; src provides one that accounts for reads. */
-    idleTimeout: ({ context }) => context.ttlMs,
   },
 }).createMachine({
   id: 'session',
@@ -183,12 +182,10 @@ export const sessionMachine = setup({
     },
     active: {
       initial: 'idle',
+      on: { 'session.expire': { guard: 'idleExpired', target: 'expired' } },
       states: {
         idle: {
           always: { guard: 'hasQueuedWrite', target: 'writing' },
-          after: {
-            idleTimeout: [{ guard: 'idleExpired', target: '#session.expired' }, { target: 'idle', reenter: true }],
-          },
         },
         writing: {
           // Inline so that it can enqueue the named, provided `commitWrites` action with typed params.

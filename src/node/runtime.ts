@@ -57,6 +57,30 @@ function endingOf(process: ProcessRef<SessionLogic>): ReturnType<SessionProcess[
   return 'shutdown';
 }
 
+/** A session process on this node, as its handles see it. */
+class LocalSessionProcess implements SessionProcess {
+  constructor(
+    private readonly process: ProcessRef<SessionLogic>,
+    private readonly processes: ProcessRuntime,
+  ) {}
+
+  get alive(): boolean {
+    return this.process.alive;
+  }
+
+  context(): SessionMachineContext {
+    return this.process.getSnapshot().context;
+  }
+
+  ending(): ReturnType<SessionProcess['ending']> {
+    return endingOf(this.process);
+  }
+
+  call(event: EventObject, timeoutMs: number): Promise<unknown> {
+    return this.processes.call(this.process, event, { timeout: timeoutMs });
+  }
+}
+
 /**
  * A Tether node.
  * @example
@@ -107,6 +131,7 @@ export class Runtime {
   /** Starts a node. With no options it is embedded: in-memory store, no server. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
     const runtime = new Runtime(options);
+    runtime.#activity.startSweeping(runtime.#ttlMs, (sessionId) => runtime.#sessions.get(sessionId)?.process.actor.send({ type: 'session.expire' }));
     // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
     runtime.#router = runtime.#store.watch('', (change) => runtime.#route(change), { includeCurrent: false });
     await runtime.#router.ready;
@@ -164,6 +189,7 @@ export class Runtime {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#router?.stop();
+    this.#activity.stopSweeping();
     await this.#processes.stopAll();
     this.#sessions.clear();
     if (this.#ownsStore) await this.#store.close();
@@ -179,31 +205,21 @@ export class Runtime {
     const process = this.#processes.spawn(this.#sessionLogic, { name: SESSION_PREFIX + id, input: { sessionId: id, ttlMs: this.#ttlMs } });
     this.#activity.touch(id);
     process.actor.on('variable.changed', (event: VariableChangedEvent) => this.#watchers.publish(id, event.change));
-    this.#processes.monitor(process, () => {
-      if (this.#sessions.get(id)?.process === process) this.#sessions.delete(id);
+    void process.exited.then(() => {
+      if (this.#sessions.get(id)?.process !== process) return;
+      this.#sessions.delete(id);
+      this.#activity.forget(id);
       if (endingOf(process) === 'expired') this.#watchers.clear(id);
     });
     const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), { timeout: Infinity }).then(
       (snapshot) => {
         if (snapshot.matches('failed')) throw errorFromJSON((snapshot.context as SessionMachineContext).failure ?? { code: 'internal_error', message: `session '${id}' failed to load` });
-        return this.#adapt(process);
+        return new LocalSessionProcess(process, this.#processes);
       },
     );
     const entry = { process, ready };
     this.#sessions.set(id, entry);
     return entry;
-  }
-
-  #adapt(process: ProcessRef<SessionLogic>): SessionProcess {
-    const processes = this.#processes;
-    return {
-      get alive() {
-        return process.alive;
-      },
-      context: () => process.getSnapshot().context,
-      ending: () => endingOf(process),
-      call: (event, timeoutMs) => processes.call(process, event, { timeout: timeoutMs }),
-    };
   }
 
   #route(change: StoreChange<VariableRecord>): void {

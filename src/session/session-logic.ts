@@ -1,5 +1,5 @@
 /**
- * The session machine with its effects supplied: loading from, committing to and purging the store, and an
+ * The session machine with its effects supplied: loading from, committing to and purging the store, and the
  * idle clock that counts reads as activity.
  * @module
  */
@@ -8,9 +8,13 @@ import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange, StoreWrite } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
 
-/** Last activity per session, for idle expiry. Reads count, and they never pass through the process. */
+/**
+ * Last activity per session, and one sweeper that tells idle sessions to expire. Reads count as activity, and
+ * they never pass through the process, so the process cannot keep this clock itself.
+ */
 export class SessionActivity {
   readonly #lastActive = new Map<string, number>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -20,11 +24,30 @@ export class SessionActivity {
 
   /** Milliseconds since the session's last activity. */
   idleFor(sessionId: string): number {
-    return this.clock() - (this.#lastActive.get(sessionId) ?? this.clock());
+    const last = this.#lastActive.get(sessionId);
+    return last === undefined ? 0 : this.clock() - last;
   }
 
   forget(sessionId: string): void {
     this.#lastActive.delete(sessionId);
+  }
+
+  /**
+   * Every `ttlMs / 4` (between 5 ms and 1 s), calls `expire` for each session idle for `ttlMs` or more. A
+   * session may so live up to a quarter of its TTL (at most a second) past it.
+   */
+  startSweeping(ttlMs: number, expire: (sessionId: string) => void): void {
+    const every = Math.min(1000, Math.max(5, Math.floor(ttlMs / 4)));
+    this.#sweeper = setInterval(() => {
+      const deadline = this.clock() - ttlMs;
+      for (const [sessionId, last] of this.#lastActive) if (last <= deadline) expire(sessionId);
+    }, every);
+    // The sweeper alone must not keep a Node process alive.
+    this.#sweeper.unref();
+  }
+
+  stopSweeping(): void {
+    clearInterval(this.#sweeper);
   }
 }
 
@@ -94,10 +117,8 @@ export function createSessionLogic(deps: SessionLogicDeps) {
       },
     },
     guards: {
+      // Activity may have come between the sweep and this event: only a session still idle expires.
       idleExpired: ({ context }) => activity.idleFor(context.sessionId) >= context.ttlMs,
-    },
-    delays: {
-      idleTimeout: ({ context }) => Math.max(0, context.ttlMs - activity.idleFor(context.sessionId)),
     },
   });
 }

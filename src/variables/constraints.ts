@@ -53,6 +53,8 @@ export function constraintKeys(type: VariableType): readonly string[] {
   return Object.keys(RULES[type].keys);
 }
 
+const NO_CONSTRAINTS: Constraints = Object.freeze({});
+
 /**
  * Checks constraints for a variable of `type` and returns their normalised, frozen copy (the form stored on
  * the record and trusted by `validateValue`). Keys whose value is `undefined` are dropped, so an options
@@ -102,5 +104,6 @@ export function validateConstraints(type: unknown, constraints: unknown, variabl
       fail(variableName, `constraint ${low} ${min} is greater than ${high} ${max}`, { constraint: low });
     }
   }
-  return Object.freeze(normalized);
+  // Most variables have no constraints: they all share one frozen empty object.
+  return Object.keys(normalized).length === 0 ? NO_CONSTRAINTS : Object.freeze(normalized);
 }

@@ -11,6 +11,8 @@ import { assertVariableName } from './names.js';
 import type { Constraints, JsonValue, VariableRecord, VariableType } from './types.js';
 import { validateValue } from './validate.js';
 
+const NO_METADATA: Readonly<Record<string, JsonValue>> = Object.freeze({});
+
 /** What a new variable is made from; `id` and `at` come from the caller so that this stays pure. */
 export interface NewVariable {
   readonly id: string;
@@ -33,7 +35,7 @@ export interface WriteAttribution {
 /** Checks everything about a definition and returns its version-1 record. */
 export function createVariableRecord(input: NewVariable): VariableRecord {
   assertVariableName(input.name);
-  const options = validateDefineOptions(input.options);
+  const options = validateDefineOptions(input.options, input.name);
   const constraints = validateConstraints(input.type, options.constraints ?? {}, input.name);
   const type = input.type as VariableType;
   const value = validateValue(type, input.value, constraints, input.name);
@@ -44,7 +46,7 @@ export function createVariableRecord(input: NewVariable): VariableRecord {
     value,
     constraints,
     description: options.description ?? '',
-    metadata: options.metadata ?? Object.freeze({}),
+    metadata: options.metadata ?? NO_METADATA,
     version: 1,
     createdAt: input.at,
     updatedAt: input.at,
