@@ -37,7 +37,7 @@ export async function benchSessionScale(count = 100_000): Promise<string[]> {
   return [
     `Scale: ${live.toLocaleString('en-US')} live sessions × 2 variables${gc ? '' : ' (no --expose-gc: heap figure includes garbage)'}`,
     `  start time ${fmt(seconds, 1)} s (${fmt((seconds * 1e6) / count, 1)} µs per session incl. 2 defines)` +
-      `  heap ${fmt(heap, 0)} MB (${fmt((heap * 1024) / (count / 1000), 2)} KB per session)` +
+      `  heap ${fmt(heap, 0)} MB (${fmt((heap * 1024) / count, 2)} KB per session)` +
       `  | goal < 1024 MB: ${heap < 1024 ? 'met' : 'MISSED'}`,
   ];
 }

@@ -226,9 +226,49 @@ export class ProviderError extends BridgeError {
   }
 }
 
+/** A `DynamicSupervisor` already supervises `maxChildren` children and refuses another one. */
+export class MaxChildrenError extends BridgeError {
+  override readonly code = 'max_children';
+  constructor(
+    readonly supervisor: string,
+    readonly maxChildren: number,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`supervisor '${supervisor}' already has its maximum of ${maxChildren} children`, {
+      ...options,
+      details: { supervisor, maxChildren, ...options.details },
+    });
+  }
+}
+
+/**
+ * A child could not be started: its `start` threw, its name was taken, or its logic crashed while starting.
+ * The original error is the `cause`.
+ */
+export class ChildStartError extends BridgeError {
+  override readonly code = 'child_start_failed';
+  constructor(
+    readonly supervisor: string,
+    readonly childId: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    const why = options.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`supervisor '${supervisor}' could not start child '${childId}'${why}`, {
+      ...options,
+      details: { supervisor, childId, ...options.details },
+    });
+  }
+}
+
 /** Something failed that is not the caller's fault (a store or provider error); the message names it. */
 export class InternalError extends BridgeError {
   override readonly code = 'internal_error';
+}
+
+/** Keeps the sender's message where the receiving side cannot rebuild it from details (it named a cause). */
+function withMessage<E extends BridgeError>(error: E, message: string): E {
+  error.message = message;
+  return error;
 }
 
 type ErrorFactory = (message: string, details: Record<string, unknown>) => BridgeError;
@@ -253,6 +293,9 @@ const factories: Record<string, ErrorFactory> = {
   noproc: (_m, d) => new NoProcError(str(d.target), { details: d }),
   store_conflict: (_m, d) => new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
   store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
+  max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),
+  child_start_failed: (m, d) => withMessage(new ChildStartError(str(d.supervisor), str(d.childId), { details: d }), m),
+  internal_error: (m, d) => new InternalError(m, { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
 };

@@ -3,19 +3,36 @@
  * variables that LLM modules bind to. This file is the whole public surface.
  * @module
  */
+
+// A node: processes, sessions, the store router.
 export { Runtime, type RuntimeOptions } from './node/runtime.js';
+
+// Sessions and their variables.
 export { Session, type SetVariableOptions, type SetVariablesOptions, type ImportVariablesOptions } from './session/session.js';
-export type { SessionContext, VariableChange, VariableListener, Unwatch, WatchVariablesOptions, VariableSnapshot, VersionedValue } from './session/session-context.js';
+export type {
+  SessionContext,
+  Unwatch,
+  VariableChange,
+  VariableListener,
+  VariableSnapshot,
+  VersionedValue,
+  WatchVariablesOptions,
+} from './session/session-context.js';
 export type { SetOutcome } from './session/write-plan.js';
 export type { VariableHistoryEntry } from './session/variable-history.js';
 export type { ExportedVariable } from './variables/record.js';
-export * from './variables/types.js';
+export * from './variables/index.js';
+
+// Stores.
 export { createMemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
-export type { Store, StoreEntry, StoreChange, StoreWrite, StoreWatch, WatchOptions } from './store/store.js';
-export { ProcessRuntime, type ProcessRuntimeOptions, type SpawnOptions, type CallOptions, type Target } from './runtime/process-runtime.js';
-export type { ProcessRef } from './runtime/process.js';
-export type { ExitReason } from './runtime/exit-reason.js';
-export type { DownNotice, MonitorTarget, Demonitor } from './runtime/monitors.js';
-export { REPLY, okReply, errorReply, type ReplyEvent, type ReplyResult, type CallEnvelope } from '../machines/protocol.js';
-export { sessionMachine } from '../machines/session.machine.js';
+export type { Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptions } from './store/store.js';
+
+// Processes: spawn, call/cast, monitors, links, supervisors.
+export * from './runtime/index.js';
+export { REPLY, errorReply, okReply, reply, replyError, type CallEnvelope, type ReplyEvent, type ReplyResult } from '../machines/protocol.js';
+export { sessionMachine, type SessionMachineContext, type SessionMachineEvent, type SessionEmittedEvent } from '../machines/session.machine.js';
+
+// Variable-aware LLM modules on Ax.
+export * from './modules/index.js';
+
 export * from './errors.js';

@@ -4,7 +4,7 @@
  */
 import { NoProcError } from '../errors.js';
 import { shouldRestart, spawnChild, type ChildStart, type RestartType } from './child-spec.js';
-import { ChildStartError, MaxChildrenError } from './errors.js';
+import { ChildStartError, MaxChildrenError } from '../errors.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessRuntime } from './process-runtime.js';

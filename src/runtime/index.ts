@@ -11,4 +11,3 @@ export { DynamicSupervisor, type DynamicChildSpec, type DynamicSupervisorOptions
 export { MAX_INTENSITY_REASON, SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
 export type { ChildSpec, ChildStart, RestartType } from './child-spec.js';
 export type { RestartIntensityOptions } from './restart-intensity.js';
-export { ChildStartError, MaxChildrenError } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { shouldRestart, spawnChild, type ChildSpec, type RestartType } from './child-spec.js';
-import { ChildStartError } from './errors.js';
+import { ChildStartError } from '../errors.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessRuntime } from './process-runtime.js';

@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NoProcError } from '../../src/errors.js';
+import { ChildStartError, MaxChildrenError, NoProcError } from '../../src/errors.js';
 import {
-  ChildStartError,
   DynamicSupervisor,
   MAX_INTENSITY_REASON,
-  MaxChildrenError,
   ProcessRuntime,
   type DynamicChildSpec,
   type ProcessRef,

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AlreadyExistsError, ValidationError } from '../../src/errors.js';
+import { AlreadyExistsError, ChildStartError, ValidationError } from '../../src/errors.js';
 import {
-  ChildStartError,
   MAX_INTENSITY_REASON,
   ProcessRuntime,
   Supervisor,
