@@ -260,6 +260,18 @@ export class ChildStartError extends BridgeError {
   }
 }
 
+/** An execution was cancelled (its AbortSignal fired) before it finished; a request in flight was aborted. */
+export class ExecutionAbortedError extends BridgeError {
+  override readonly code = 'execution_aborted';
+  constructor(
+    readonly moduleId: string,
+    readonly executionId: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`execution '${executionId}' of module '${moduleId}' was aborted`, { ...options, details: { moduleId, executionId, ...options.details } });
+  }
+}
+
 /** Something failed that is not the caller's fault (a store or provider error); the message names it. */
 export class InternalError extends BridgeError {
   override readonly code = 'internal_error';
@@ -295,6 +307,7 @@ const factories: Record<string, ErrorFactory> = {
   store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
   max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),
   child_start_failed: (m, d) => withMessage(new ChildStartError(str(d.supervisor), str(d.childId), { details: d }), m),
+  execution_aborted: (m, d) => withMessage(new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }), m),
   internal_error: (m, d) => new InternalError(m, { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),

@@ -120,6 +120,11 @@ export interface ForwardOptions {
    * @default true
    */
   readonly autoSync?: boolean;
+  /**
+   * Re-read the bound variables between the steps of a multi-step program (ReAct).
+   * @default the value of `autoSync`
+   */
+  readonly syncBetweenSteps?: boolean;
   /** Cancels the execution, including a request in flight. */
   readonly abortSignal?: AbortSignal;
 }

@@ -144,11 +144,11 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       // Parameters and provenance are captured together, right after the sync, so they describe the same values.
       let provenance = state.provenance();
       const params = snapshotParameters(this);
-      const autoSync = options.autoSync !== false;
+      const syncBetweenSteps = options.syncBetweenSteps ?? options.autoSync !== false;
       const outcome = await executeModule(this, values, params, {
         ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
         beforeStep: async () => {
-          if (autoSync && state.bindings.size > 0) await resync();
+          if (syncBetweenSteps && state.bindings.size > 0) await resync();
           provenance = state.provenance();
           return snapshotParameters(this);
         },

@@ -16,6 +16,8 @@ import { Session } from '../session/session.js';
 import type { SessionHost, SessionProcess } from '../session/session-host.js';
 import { SessionActivity, createSessionLogic, type SessionLogic } from '../session/session-logic.js';
 import { WatchHub } from '../session/watch-hub.js';
+import { languageModelFromEnv, type LanguageModel } from '../modules/language-model.js';
+import { ModuleDirectory } from './module-directory.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { Store, StoreChange, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
@@ -29,6 +31,13 @@ export interface RuntimeOptions {
   readonly sessionTtlMs?: number;
   /** How long a session operation waits for its process. @default 5000 */
   readonly callTimeoutMs?: number;
+  /** How long `module.execute()` waits, queue time included. @default 120_000 */
+  readonly executionTimeoutMs?: number;
+  /**
+   * The LLM of every module. By default the one the environment configures (`TETHER_AI`, `TETHER_AI_URL`,
+   * `TETHER_AI_KEY`, `TETHER_AI_MODEL`), checked at start; with none set, the offline `tether-echo`.
+   */
+  readonly llm?: LanguageModel;
   /** Watches every transition of every process live (XState inspection). */
   readonly inspect?: ProcessRuntimeOptions['inspect'];
   /**
@@ -96,6 +105,7 @@ export class Runtime {
   readonly #sessions = new Map<string, SessionEntry>();
   readonly #watchers: WatchHub;
   readonly #activity = new SessionActivity();
+  readonly #modules: ModuleDirectory;
   readonly #sessionLogic: SessionLogic;
   readonly #host: SessionHost;
   readonly #ttlMs: number;
@@ -119,9 +129,19 @@ export class Runtime {
       report: (error, sessionId) => this.#report(error, `session ${sessionId}`),
     });
     const callTimeoutMs = options.callTimeoutMs ?? 5000;
+    this.#modules = new ModuleDirectory(
+      {
+        processes: this.#processes,
+        executionTimeoutMs: options.executionTimeoutMs ?? 120_000,
+        report: (error) => this.#report(error, 'module listener'),
+      },
+      // Read now: a misconfigured provider is an error at start, not at the first execution.
+      options.llm ?? languageModelFromEnv(),
+    );
     this.#host = {
       store: this.#store,
       watchers: this.#watchers,
+      modules: this.#modules,
       callTimeoutMs,
       restart: (sessionId) => this.#running(sessionId).ready,
       touch: (sessionId) => this.#activity.touch(sessionId),
@@ -209,7 +229,10 @@ export class Runtime {
       if (this.#sessions.get(id)?.process !== process) return;
       this.#sessions.delete(id);
       this.#activity.forget(id);
-      if (endingOf(process) === 'expired') this.#watchers.clear(id);
+      const ending = endingOf(process);
+      if (ending === 'expired') this.#watchers.clear(id);
+      // A crashed session comes back on next use and its modules keep going; any other ending ends them.
+      if (ending !== 'crashed') void this.#modules.stopSession(id);
     });
     const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), { timeout: Infinity }).then(
       (snapshot) => {

@@ -6,6 +6,7 @@
 import type { SessionMachineContext } from '../../machines/session.machine.js';
 import type { Store } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
+import type { SessionModules } from './session-modules.js';
 import type { WatchHub } from './watch-hub.js';
 
 /** A running session process as the handle sees it. */
@@ -24,6 +25,7 @@ export interface SessionProcess {
 export interface SessionHost {
   readonly store: Store<VariableRecord>;
   readonly watchers: WatchHub;
+  readonly modules: SessionModules;
   readonly callTimeoutMs: number;
   /** Starts a new process for a session whose previous one crashed; resolves once it has loaded. */
   restart(sessionId: string): Promise<SessionProcess>;

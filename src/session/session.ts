@@ -16,6 +16,8 @@ import type { SessionContext, Unwatch, VariableChange, VariableListener, Variabl
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
 import { historyOf, type VariableHistoryEntry } from './variable-history.js';
+import type { ModuleHandle } from '../modules/module-handle.js';
+import type { ModuleSpec } from '../modules/module-spec.js';
 
 /** Options of `setVariable`. */
 export interface SetVariableOptions {
@@ -209,6 +211,23 @@ export class Session implements SessionContext {
       ? [...variables.values()].map((r) => ({ name: r.name, oldValue: undefined, newValue: r.value, version: r.version, updatedBy: r.updatedBy }))
       : [];
     return this.host.watchers.add(this.sessionId, pattern, listener, initial);
+  }
+
+  /**
+   * With a spec, starts module `id` of this session as a process (`AlreadyExistsError` when the id is taken);
+   * without one, the running module `id` (`NoProcError` when there is none).
+   * @example
+   * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
+   */
+  async module(id: string, spec?: ModuleSpec): Promise<ModuleHandle> {
+    await this.#live();
+    return spec === undefined ? this.host.modules.get(this.sessionId, id) : this.host.modules.create(this, id, spec);
+  }
+
+  /** The running modules of this session, in start order. */
+  async modules(): Promise<ModuleHandle[]> {
+    await this.#live();
+    return this.host.modules.list(this.sessionId);
   }
 
   /** Stops the session process; its variables stay in the store. Later calls on this handle get `SessionError`. */

@@ -40,6 +40,8 @@ export class OpenAIStub {
   readonly requests: RecordedRequest[] = [];
   readonly #server: Server;
   readonly #queue: StubReply[] = [];
+  /** Milliseconds to wait before answering each request (for cancellation tests); a closed connection ends it. */
+  delayMs = 0;
   /** Answers when the script is empty. */
   fallback: (request: RecordedRequest) => StubReply = () => text('Answer: stub answer');
 
@@ -94,6 +96,8 @@ export class OpenAIStub {
     }
     const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
     this.requests.push(request);
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (res.destroyed) return;
     const reply = this.#queue.shift() ?? this.fallback(request);
     if (reply.kind === 'error') {
       res.writeHead(reply.status, { 'content-type': 'application/json' });

@@ -1,0 +1,112 @@
+/**
+ * The handle of a module process: execute (GenServer.call into its mailbox), cancel, describe, and listen to
+ * its results, failures, deltas and state transitions.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { ExecutionResult, ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
+import { ValidationError } from '../errors.js';
+import type { ProcessRef } from '../runtime/process.js';
+import type { ProcessRuntime } from '../runtime/process-runtime.js';
+import type { ModuleLogic } from './module-logic.js';
+
+/** Options of {@link ModuleHandle.execute}. */
+export interface ExecuteOptions {
+  /** Cancels this execution, queued or running (its request in flight is aborted). */
+  readonly signal?: AbortSignal;
+  /** How long to wait, queue time included. @default the runtime's execution timeout */
+  readonly timeoutMs?: number;
+}
+
+/** The events a module announces, by type. */
+export type ModuleEventType = Exclude<ModuleEmittedEvent['type'], 'tether.reply'>;
+
+/** A listener of one module event type. */
+export type ModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEmittedEvent, { type: T }>) => void;
+
+/** What a handle needs from the runtime that runs its process. */
+export interface ModuleHandleDeps {
+  readonly processes: ProcessRuntime;
+  readonly executionTimeoutMs: number;
+  /** Told when a listener throws: XState would rethrow it outside any caller and take Node down. */
+  readonly report: (error: unknown) => void;
+}
+
+/**
+ * A module process of a session.
+ * @example
+ * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
+ * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
+ */
+export class ModuleHandle {
+  /** @internal Handles come from `session.module()`. */
+  constructor(
+    readonly moduleId: string,
+    readonly sessionId: string,
+    private readonly process: ProcessRef<ModuleLogic>,
+    private readonly deps: ModuleHandleDeps,
+  ) {}
+
+  /** Whether the module process is running. */
+  get alive(): boolean {
+    return this.process.alive;
+  }
+
+  /**
+   * Queues one execution; resolves with its output and the provenance `{ variable: version }` of the values
+   * it used. Executions of one module run one at a time, in the order they were sent.
+   */
+  async execute(inputs: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+      throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
+    }
+    const executionId = randomUUID();
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const cancel = () => this.deps.processes.cast(this.process, { type: 'cancel', executionId, reason: String(signal?.reason ?? 'aborted') });
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
+      return (await this.deps.processes.call(this.process, { type: 'execute', executionId, inputs }, { timeout })) as ExecutionResult;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** The module's type, state, queue length and counts. */
+  async describe(): Promise<ModuleDescription> {
+    return (await this.deps.processes.call(this.process, { type: 'describe' })) as ModuleDescription;
+  }
+
+  /** Calls `listener` for every event of `type` this module announces; returns the unsubscribe function. */
+  on<T extends ModuleEventType>(type: T, listener: ModuleEventListener<T>): () => void {
+    const guarded = (event: Extract<ModuleEmittedEvent, { type: T }>) => this.#guard(() => listener(event));
+    const subscription = this.process.actor.on(type, guarded as never);
+    return () => subscription.unsubscribe();
+  }
+
+  /** Calls `listener` with the current state (`idle`, `syncing`, `executing`), then after every change of it. */
+  onState(listener: (state: ModuleDescription['state']) => void): () => void {
+    let last: unknown = this.process.getSnapshot().value;
+    this.#guard(() => listener(last as ModuleDescription['state']));
+    const subscription = this.process.actor.subscribe((snapshot) => {
+      if (snapshot.value === last) return;
+      last = snapshot.value;
+      this.#guard(() => listener(snapshot.value as ModuleDescription['state']));
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.deps.report(error);
+    }
+  }
+
+  /** Stops the module process; queued executions are rejected. */
+  stop(): Promise<void> {
+    return this.deps.processes.stop(this.process);
+  }
+}

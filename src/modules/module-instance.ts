@@ -1,0 +1,110 @@
+/**
+ * The program behind a module process: a variable-aware module built from a spec, re-synced before each
+ * execution. When the spec's type comes from a `module` variable, a change of that variable swaps the program
+ * at the next sync for one of the new type, with the same signature, options, bindings and callbacks, so the
+ * module keeps its identity.
+ * @module
+ */
+import type { SessionContext } from '../session/session-context.js';
+import type { ExecutionResult, SyncOutcome } from '../../machines/module.machine.js';
+import { ValidationError } from '../errors.js';
+import { defaultModuleRegistry, type ModuleRegistry, type RegisteredModule, type VariableAwareModule } from './module-registry.js';
+import { bindingVariable, type ModuleSpec } from './module-spec.js';
+import type { ModuleOptions } from './program-module.js';
+import type { LanguageModel } from './language-model.js';
+
+/** What a module instance is built with besides its spec. */
+export interface ModuleInstanceOptions {
+  readonly registry?: ModuleRegistry;
+  /** The LLM; by default the one the environment configures, else the offline `tether-echo`. */
+  readonly llm?: LanguageModel;
+}
+
+/** One module of a session, with its current program. */
+export class ModuleInstance {
+  #entry: RegisteredModule;
+  #module: VariableAwareModule;
+  /** The type variable's version at the last sync, for provenance. */
+  #typeVersion: number | undefined;
+
+  private constructor(
+    readonly moduleId: string,
+    readonly session: SessionContext,
+    readonly spec: ModuleSpec,
+    private readonly registry: ModuleRegistry,
+    private readonly llm: LanguageModel | undefined,
+    entry: RegisteredModule,
+    module: VariableAwareModule,
+    typeVersion: number | undefined,
+  ) {
+    this.#entry = entry;
+    this.#module = module;
+    this.#typeVersion = typeVersion;
+  }
+
+  /**
+   * Builds the module now, so that a bad spec (unknown type, ReAct without tools, a missing bound variable)
+   * is refused at creation rather than at the first execution.
+   */
+  static async create(moduleId: string, session: SessionContext, spec: ModuleSpec, options: ModuleInstanceOptions = {}): Promise<ModuleInstance> {
+    const registry = options.registry ?? defaultModuleRegistry;
+    const { entry, version } = await resolveType(session, spec, registry);
+    const module = await build(entry, session, spec, options.llm);
+    return new ModuleInstance(moduleId, session, spec, registry, options.llm, entry, module, version);
+  }
+
+  /** The registered name of the current program's type. */
+  get moduleType(): string {
+    return this.#entry.name;
+  }
+
+  /** Re-reads the type variable (swapping the program when it names another type) and every bound variable. */
+  async sync(): Promise<SyncOutcome> {
+    // The current program syncs first, so callbacks see each change from the value this module last used,
+    // even when the program is then replaced by one of another type.
+    const changes = await this.#module.syncVariables();
+    if (this.spec.typeVariable !== undefined) {
+      const { entry, version } = await resolveType(this.session, this.spec, this.registry);
+      if (entry !== this.#entry) {
+        // Built completely before it replaces the old one: a failed swap leaves the module as it was.
+        this.#module = await build(entry, this.session, this.spec, this.llm);
+        this.#entry = entry;
+      }
+      this.#typeVersion = version;
+    }
+    return { moduleType: this.#entry.name, changes };
+  }
+
+  /** Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read. */
+  async execute(inputs: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
+    const outcome = await this.#module.forward({ ...inputs }, { autoSync: false, syncBetweenSteps: true, abortSignal: signal });
+    const provenance = this.spec.typeVariable !== undefined && this.#typeVersion !== undefined
+      ? { ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion }
+      : outcome.provenance;
+    return {
+      moduleType: this.#entry.name,
+      output: outcome.output,
+      provenance,
+      ...(outcome.reasoning !== undefined ? { reasoning: outcome.reasoning } : {}),
+    };
+  }
+}
+
+async function resolveType(session: SessionContext, spec: ModuleSpec, registry: ModuleRegistry): Promise<{ entry: RegisteredModule; version: number | undefined }> {
+  if (spec.typeVariable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
+  const snapshot = await session.readVariables([spec.typeVariable]);
+  const read = snapshot.found[spec.typeVariable];
+  if (!read) throw new ValidationError(`module type variable '${spec.typeVariable}' not found in session '${session.sessionId}'`, { variable: spec.typeVariable });
+  if (typeof read.value !== 'string') throw new ValidationError(`variable '${spec.typeVariable}' does not hold a module type name`, { variable: spec.typeVariable });
+  return { entry: registry.resolve(read.value), version: read.version };
+}
+
+async function build(entry: RegisteredModule, session: SessionContext, spec: ModuleSpec, llm: LanguageModel | undefined): Promise<VariableAwareModule> {
+  const { type: _type, typeVariable: _typeVariable, signature, bindings = {}, ...rest } = spec;
+  const options: ModuleOptions = { ...rest, session, ...(llm ? { llm } : {}) };
+  const module = new entry.variableAwareClass(signature, options);
+  for (const [attribute, binding] of Object.entries(bindings)) {
+    await module.bindToVariable(attribute, bindingVariable(binding), typeof binding === 'string' ? undefined : binding.onChange);
+  }
+  return module;
+}

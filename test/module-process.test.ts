@@ -1,0 +1,155 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  AlreadyExistsError,
+  ExecutionAbortedError,
+  NoProcError,
+  ProviderError,
+  Runtime,
+  UnknownModuleError,
+  ValidationError,
+  createLanguageModel,
+  type Session,
+} from '../src/index.js';
+import { OpenAIStub, httpError, text } from './support/openai-stub.js';
+import { waitFor } from './support/wait-for.js';
+
+describe('module process', () => {
+  let runtime: Runtime;
+  let session: Session;
+
+  beforeEach(async () => {
+    runtime = await Runtime.start();
+    session = await runtime.session('m1');
+    await session.defineVariable('llm_temperature', 'float', 0.3, { constraints: { min: 0, max: 2 } });
+    await session.defineVariable('reasoning_module', 'module', 'ChainOfThought');
+  });
+  afterEach(() => runtime.stop());
+
+  it('goes idle → syncing → executing → idle and returns its output with provenance', async () => {
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' } });
+    const states: string[] = [];
+    qa.onState((state) => states.push(state));
+    await session.setVariable('llm_temperature', 0.9);
+    const result = await qa.execute({ question: 'why?' });
+    expect(states).toEqual(['idle', 'syncing', 'executing', 'idle']);
+    expect(result).toMatchObject({ moduleId: 'qa', moduleType: 'Predict', provenance: { llm_temperature: 2 } });
+    // The offline model repeats what it was sent: the synced temperature reached the LLM call.
+    expect(result.output.answer).toContain('temperature=0.9');
+  });
+
+  it('completes 10 executions sent at once, in order, each with its own result', async () => {
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const started: string[] = [];
+    qa.on('module.synced', (event) => started.push(event.executionId));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => qa.execute({ question: `q${i}` })));
+    results.forEach((result, i) => expect(result.output.answer).toContain(`q${i}`));
+    expect(started).toEqual(results.map((result) => result.executionId));
+    expect(await qa.describe()).toMatchObject({ state: 'idle', queued: 0, completed: 10, failed: 0 });
+  });
+
+  it('switches the module type for executions that start after the switch only', async () => {
+    const qa = await session.module('qa', { typeVariable: 'reasoning_module', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' } });
+    const pending = [qa.execute({ question: 'a' }), qa.execute({ question: 'b' })];
+    // The switch lands while the first execution is in its mailbox or running: the second starts after it.
+    const first = await pending[0];
+    await session.setVariable('reasoning_module', 'Predict');
+    const later = qa.execute({ question: 'c' });
+    expect(first).toMatchObject({ moduleType: 'ChainOfThought', provenance: { reasoning_module: 1 } });
+    expect(first.reasoning).toBeDefined();
+    expect(await later).toMatchObject({ moduleType: 'Predict', moduleId: 'qa', provenance: { reasoning_module: 2, llm_temperature: 1 } });
+    await pending[1];
+  });
+
+  it('keeps its id, bindings and callbacks across a type swap', async () => {
+    const seen: [string, unknown, unknown][] = [];
+    const qa = await session.module('qa', {
+      typeVariable: 'reasoning_module',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: { variable: 'llm_temperature', onChange: (attribute, oldValue, newValue) => void seen.push([attribute, oldValue, newValue]) } },
+    });
+    await session.setVariable('reasoning_module', 'predict');
+    await session.setVariable('llm_temperature', 1.2);
+    const result = await qa.execute({ question: 'x' });
+    expect(result).toMatchObject({ moduleId: 'qa', moduleType: 'Predict' });
+    expect(result.output.answer).toContain('temperature=1.2');
+    expect(seen).toEqual([['temperature', 0.3, 1.2]]);
+  });
+
+  it('reports a failed sync and still executes with the last good values', async () => {
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' } });
+    const failures: string[] = [];
+    qa.on('module.syncFailed', (event) => failures.push(event.error.code));
+    await session.deleteVariable('llm_temperature');
+    const result = await qa.execute({ question: 'still' });
+    expect(failures).toEqual(['variable_not_found']);
+    expect(result.output.answer).toContain('temperature=0.3');
+  });
+
+  it('emits a failed execution as an event and returns to idle', async () => {
+    const stub = await OpenAIStub.start();
+    const llmRuntime = await Runtime.start({ llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }) });
+    try {
+      const s = await llmRuntime.session('failing');
+      const qa = await s.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+      const failed: string[] = [];
+      qa.on('module.failed', (event) => failed.push(event.error.code));
+      stub.reply(httpError(500, 'upstream exploded'), text('Answer: fine'));
+      await expect(qa.execute({ question: 'one' })).rejects.toBeInstanceOf(ProviderError);
+      expect(failed).toEqual(['provider_error']);
+      expect(await qa.describe()).toMatchObject({ state: 'idle', failed: 1 });
+      expect((await qa.execute({ question: 'two' })).output.answer).toBe('fine');
+    } finally {
+      await llmRuntime.stop();
+      await stub.close();
+    }
+  });
+
+  it('cancels a running execution and a queued one with their AbortSignals', async () => {
+    const stub = await OpenAIStub.start();
+    stub.delayMs = 300;
+    const llmRuntime = await Runtime.start({ llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }) });
+    try {
+      const s = await llmRuntime.session('cancel');
+      const qa = await s.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+      const running = new AbortController();
+      const queued = new AbortController();
+      const first = expect(qa.execute({ question: 'slow' }, { signal: running.signal })).rejects.toBeInstanceOf(ExecutionAbortedError);
+      const second = expect(qa.execute({ question: 'queued' }, { signal: queued.signal })).rejects.toMatchObject({ code: 'execution_aborted' });
+      const third = qa.execute({ question: 'kept' });
+      queued.abort();
+      await waitFor(async () => (await qa.describe()).state === 'executing');
+      running.abort();
+      await first;
+      await second;
+      stub.delayMs = 0;
+      expect((await third).output.answer).toBeDefined();
+      const sent = stub.chatRequests.map((r) => JSON.stringify(r.body));
+      expect(sent.some((body) => body.includes('kept'))).toBe(true);
+      expect(sent.some((body) => body.includes('queued'))).toBe(false);
+    } finally {
+      await llmRuntime.stop();
+      await stub.close();
+    }
+  });
+
+  it('refuses a taken id, a bad spec, an unknown type and ReAct without tools, and finds running modules', async () => {
+    const spec = { type: 'Predict', signature: 'question:string -> answer:string' };
+    const qa = await session.module('qa', spec);
+    await expect(session.module('qa', spec)).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(session.module('bad id', spec)).rejects.toBeInstanceOf(ValidationError);
+    await expect(session.module('x', { ...spec, temprature: 1 } as never)).rejects.toMatchObject({ message: expect.stringContaining('temprature') });
+    await expect(session.module('x', { type: 'Telepathy', signature: spec.signature })).rejects.toBeInstanceOf(UnknownModuleError);
+    await expect(session.module('x', { type: 'ReAct', signature: spec.signature })).rejects.toThrow(/tool/i);
+    await expect(session.module('x', { ...spec, bindings: { temperature: 'missing_var' } })).rejects.toMatchObject({ code: 'variable_not_found' });
+    await expect(session.module('ghost')).rejects.toBeInstanceOf(NoProcError);
+    expect(await session.module('qa')).toBe(qa);
+    expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
+  });
+
+  it('stops its modules when the session stops', async () => {
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    await session.stop();
+    await waitFor(() => !qa.alive);
+    await expect(qa.execute({ question: 'late' })).rejects.toBeInstanceOf(NoProcError);
+  });
+});
