@@ -48,16 +48,26 @@ describe('module process', () => {
   });
 
   it('switches the module type for executions that start after the switch only', async () => {
-    const qa = await session.module('qa', { typeVariable: 'reasoning_module', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' } });
-    const pending = [qa.execute({ question: 'a' }), qa.execute({ question: 'b' })];
-    // The switch lands while the first execution is in its mailbox or running: the second starts after it.
-    const first = await pending[0];
-    await session.setVariable('reasoning_module', 'Predict');
-    const later = qa.execute({ question: 'c' });
-    expect(first).toMatchObject({ moduleType: 'ChainOfThought', provenance: { reasoning_module: 1 } });
-    expect(first.reasoning).toBeDefined();
-    expect(await later).toMatchObject({ moduleType: 'Predict', moduleId: 'qa', provenance: { reasoning_module: 2, llm_temperature: 1 } });
-    await pending[1];
+    const stub = await OpenAIStub.start();
+    stub.delayMs = 50;
+    stub.fallback = () => text('Reasoning: because\nAnswer: ok');
+    const llmRuntime = await Runtime.start({ llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }) });
+    try {
+      const s = await llmRuntime.session('switch');
+      await s.defineVariable('reasoning_module', 'module', 'ChainOfThought');
+      const qa = await s.module('qa', { typeVariable: 'reasoning_module', signature: 'question:string -> answer:string', maxRetries: 0 });
+      let switched: Promise<unknown> | undefined;
+      // Mid-stream: the switch lands while the first execution's request is in flight and two more are queued.
+      qa.on('module.synced', () => (switched ??= s.setVariable('reasoning_module', 'Predict')));
+      const results = await Promise.all(['a', 'b', 'c'].map((question) => qa.execute({ question })));
+      await switched;
+      expect(results.map((r) => r.moduleType)).toEqual(['ChainOfThought', 'Predict', 'Predict']);
+      expect(results.map((r) => r.provenance.reasoning_module)).toEqual([1, 2, 2]);
+      expect(results.every((r) => r.moduleId === 'qa')).toBe(true);
+    } finally {
+      await llmRuntime.stop();
+      await stub.close();
+    }
   });
 
   it('keeps its id, bindings and callbacks across a type swap', async () => {
