@@ -114,6 +114,28 @@ describe('module process', () => {
     }
   });
 
+  it('emits streamed deltas as events that add up to the output', async () => {
+    const stub = await OpenAIStub.start();
+    const llmRuntime = await Runtime.start({ llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }) });
+    try {
+      const s = await llmRuntime.session('stream');
+      const qa = await s.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+      const deltas: string[] = [];
+      qa.on('module.delta', (event) => {
+        expect(event.field).toBe('answer');
+        deltas.push(event.delta);
+      });
+      stub.reply(text('Answer: The sky is blue because air scatters short wavelengths.'));
+      const result = await qa.execute({ question: 'why is the sky blue?' });
+      expect(stub.chatRequests[0]?.body.stream).toBe(true);
+      expect(deltas.length).toBeGreaterThan(1);
+      expect(deltas.join('')).toBe(result.output.answer);
+    } finally {
+      await llmRuntime.stop();
+      await stub.close();
+    }
+  });
+
   it('cancels a running execution and a queued one with their AbortSignals', async () => {
     const stub = await OpenAIStub.start();
     stub.delayMs = 300;

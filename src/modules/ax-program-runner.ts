@@ -54,7 +54,12 @@ export interface RunHooks {
   readonly abortSignal?: AbortSignal;
   /** Called before every step after the first of a multi-step program; returns the parameters to use next. */
   readonly beforeStep?: () => Promise<ModuleParameters>;
+  /** Told each new piece of a text output field as the provider streams it. */
+  readonly onDelta?: DeltaListener;
 }
+
+/** Receives streamed text: the output field and the characters added since the last call. */
+export type DeltaListener = (field: string, delta: string) => void;
 
 /** What one execution produced. */
 export interface RunOutcome {
@@ -68,6 +73,10 @@ const POOL_LIMIT = 8;
 interface Pooled {
   readonly gen: AxGen<AxGenIn, AxGenOut>;
   instruction: string | undefined;
+  /** The listener of the execution holding this generator, if it wants deltas. */
+  onDelta: DeltaListener | undefined;
+  /** Characters of each field already passed on, so only the new ones go out. */
+  readonly streamed: Map<string, number>;
 }
 
 /** Parses a signature once, turning Ax's exception into a Tether validation error. */
@@ -154,9 +163,12 @@ export class AxProgramRunner {
         return this.#outcome(await program.forward(service, values as AxGenIn, options));
       }
       const pooled = this.#acquire(params.instructions);
+      pooled.onDelta = hooks.onDelta;
       try {
         return this.#outcome(await this.#forwardKind(pooled.gen, service, values as AxGenIn, options));
       } finally {
+        pooled.onDelta = undefined;
+        pooled.streamed.clear();
         this.#release(pooled);
       }
     } catch (error) {
@@ -226,7 +238,32 @@ export class AxProgramRunner {
     // An instance whose instruction was overridden cannot be reset to "none" through Ax's API: build anew.
     const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
     if (instruction !== undefined) gen.setInstruction(instruction);
-    return { gen, instruction };
+    const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map() };
+    this.#streamTextFields(fresh);
+    return fresh;
+  }
+
+  /**
+   * Registers, once per generator, a streaming processor on each text output field that passes new characters
+   * to the current execution's listener. Ax hands the processor the field's whole text so far; returning
+   * nothing keeps it out of the chat log.
+   */
+  #streamTextFields(pooled: Pooled): void {
+    for (const field of this.#signature.getOutputFields()) {
+      if (field.type !== undefined && field.type.name !== 'string') continue;
+      pooled.gen.addStreamingFieldProcessor(field.name, (raw: string) => {
+        const listener = pooled.onDelta;
+        if (!listener) return undefined;
+        // Ax trims the final value; trimming the start here makes the deltas add up to it.
+        const text = raw.trimStart();
+        // A shorter text means Ax started the field again (a retry): pass it on from its start.
+        const sent = pooled.streamed.get(field.name) ?? 0;
+        const from = text.length < sent ? 0 : sent;
+        if (text.length > from) listener(field.name, text.slice(from));
+        pooled.streamed.set(field.name, text.length);
+        return undefined;
+      });
+    }
   }
 
   #release(pooled: Pooled): void {

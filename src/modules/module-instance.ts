@@ -76,8 +76,15 @@ export class ModuleInstance {
   }
 
   /** Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read. */
-  async execute(inputs: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
-    const outcome = await this.#module.forward({ ...inputs }, { autoSync: false, syncBetweenSteps: true, abortSignal: signal });
+  async execute(
+    inputs: Readonly<Record<string, unknown>>,
+    signal: AbortSignal,
+    onDelta?: (field: string, delta: string) => void,
+  ): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
+    const outcome = await this.#module.forward(
+      { ...inputs },
+      { autoSync: false, syncBetweenSteps: true, abortSignal: signal, ...(onDelta ? { onDelta } : {}) },
+    );
     const provenance = this.spec.typeVariable !== undefined && this.#typeVersion !== undefined
       ? { ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion }
       : outcome.provenance;

@@ -37,7 +37,11 @@ export function createModuleLogic(instances: ModuleInstances) {
           sendBack(event);
         };
         Promise.resolve()
-          .then(() => instanceOf(instances, input).execute(input.execution.inputs, controller.signal))
+          .then(() =>
+            instanceOf(instances, input).execute(input.execution.inputs, controller.signal, (field, delta) => {
+              if (!settled && !controller.signal.aborted) sendBack({ type: 'execution.delta', field, delta });
+            }),
+          )
           .then(
             (result) => settle({ type: 'execution.done', result }),
             (error: unknown) => settle({ type: 'execution.failed', error: errorToJSON(error) }),

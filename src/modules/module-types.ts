@@ -127,6 +127,8 @@ export interface ForwardOptions {
   readonly syncBetweenSteps?: boolean;
   /** Cancels the execution, including a request in flight. */
   readonly abortSignal?: AbortSignal;
+  /** Told each new piece of a text output field as the provider streams it (`field`, new characters). */
+  readonly onDelta?: (field: string, delta: string) => void;
 }
 
 /** A JSON-Schema object describing a tool's arguments. */

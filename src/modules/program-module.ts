@@ -90,7 +90,10 @@ export abstract class ProgramModule implements ModuleParameters {
    * const { output } = await new Predict('question -> answer').forward({ question: 'Why?' })
    */
   async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
-    const hooks = options.abortSignal ? { abortSignal: options.abortSignal } : {};
+    const hooks = {
+      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+      ...(options.onDelta ? { onDelta: options.onDelta } : {}),
+    };
     const outcome = await executeModule(this, values, this.parameters(), hooks);
     return { ...outcome, provenance: {} };
   }

@@ -147,6 +147,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       const syncBetweenSteps = options.syncBetweenSteps ?? options.autoSync !== false;
       const outcome = await executeModule(this, values, params, {
         ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+        ...(options.onDelta ? { onDelta: options.onDelta } : {}),
         beforeStep: async () => {
           if (syncBetweenSteps && state.bindings.size > 0) await resync();
           provenance = state.provenance();
