@@ -1,0 +1,151 @@
+/**
+ * What each variable endpoint does: read and check its request fields, call the Session API, and shape the
+ * result for JSON. One entry per operation, so a new endpoint is one new entry (and one subject token).
+ *
+ * Names are checked here, before the session sees them: an unknown name with a dot or a space would otherwise
+ * come back as `variable_not_found` when the caller's real mistake is an invalid name.
+ * @module
+ */
+import { VariableNotFoundError } from '../errors.js';
+import type { Session } from '../session/session.js';
+import { encodeValue } from '../variables/codec.js';
+import { assertVariableName } from '../variables/names.js';
+import type { VariableOperation } from './subjects.js';
+import {
+  assertFields,
+  encodeRecord,
+  optionalBoolean,
+  optionalCount,
+  optionalString,
+  requireArray,
+  requireCount,
+  requireObject,
+  requirePresent,
+  requireString,
+  type RequestBody,
+} from './wire.js';
+
+/** Runs one operation on a session; resolves to the JSON-ready result. */
+export type OperationHandler = (session: Session, body: RequestBody) => Promise<unknown>;
+
+function name(body: RequestBody, field = 'name'): string {
+  const value = requireString(body, field);
+  assertVariableName(value);
+  return value;
+}
+
+/** Only the attribution fields that were sent (`exactOptionalPropertyTypes`: absent, never `undefined`). */
+function attribution(body: RequestBody, fields: readonly ('updatedBy' | 'reason')[]): { updatedBy?: string; reason?: string } {
+  const result: { updatedBy?: string; reason?: string } = {};
+  for (const field of fields) {
+    const value = optionalString(body, field);
+    if (value !== undefined) result[field] = value;
+  }
+  return result;
+}
+
+/** The handler of every variable operation. */
+export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> = {
+  async define(session, body) {
+    assertFields(body, ['name', 'type', 'value', 'options'], 'define');
+    const options = body.options === undefined ? {} : requireObject(body, 'options');
+    const record = await session.defineVariable(name(body), requireString(body, 'type'), requirePresent(body, 'value'), options);
+    return encodeRecord(record);
+  },
+
+  async get(session, body) {
+    assertFields(body, ['name', 'default'], 'get');
+    const variable = name(body);
+    try {
+      const record = await session.describeVariable(variable);
+      return { value: encodeValue(record.type, record.value), type: record.type, version: record.version };
+    } catch (error) {
+      if (error instanceof VariableNotFoundError && Object.hasOwn(body, 'default')) return { value: body.default, type: null, version: 0 };
+      throw error;
+    }
+  },
+
+  async describe(session, body) {
+    assertFields(body, ['name'], 'describe');
+    return encodeRecord(await session.describeVariable(name(body)));
+  },
+
+  async has(session, body) {
+    assertFields(body, ['name'], 'has');
+    return session.hasVariable(name(body));
+  },
+
+  async list(session, body) {
+    assertFields(body, ['pattern'], 'list');
+    return (await session.listVariables(optionalString(body, 'pattern') ?? '*')).map(encodeRecord);
+  },
+
+  async getMany(session, body) {
+    assertFields(body, ['names'], 'getMany');
+    const names = requireArray(body, 'names');
+    names.forEach((entry) => assertVariableName(entry));
+    const snapshot = await session.readVariables(names as string[]);
+    const found: Record<string, { value: unknown; version: number; type: string }> = {};
+    for (const [variable, read] of Object.entries(snapshot.found)) {
+      // A variable's type is fixed at definition, so a later describe names the type of the value read above.
+      const { type } = await session.describeVariable(variable).catch(() => ({ type: 'json' as const }));
+      found[variable] = { value: encodeValue(type, read.value), version: read.version, type };
+    }
+    return { found, missing: snapshot.missing };
+  },
+
+  async set(session, body) {
+    assertFields(body, ['name', 'value', 'expectedVersion', 'updatedBy', 'reason'], 'set');
+    const expectedVersion = optionalCount(body, 'expectedVersion');
+    const options = { ...attribution(body, ['updatedBy', 'reason']), ...(expectedVersion === undefined ? {} : { expectedVersion }) };
+    return encodeRecord(await session.setVariable(name(body), requirePresent(body, 'value'), options));
+  },
+
+  async delete(session, body) {
+    assertFields(body, ['name', 'updatedBy'], 'delete');
+    await session.deleteVariable(name(body), attribution(body, ['updatedBy']));
+    return true;
+  },
+
+  async setMany(session, body) {
+    assertFields(body, ['values', 'atomic', 'updatedBy', 'reason'], 'setMany');
+    const values = requireObject(body, 'values');
+    Object.keys(values).forEach((variable) => assertVariableName(variable));
+    const atomic = optionalBoolean(body, 'atomic');
+    return session.setVariables(values, { ...attribution(body, ['updatedBy', 'reason']), ...(atomic === undefined ? {} : { atomic }) });
+  },
+
+  async history(session, body) {
+    assertFields(body, ['name'], 'history');
+    const variable = name(body);
+    const { type } = await session.describeVariable(variable);
+    const entries = (await session.variableHistory(variable)).map((entry) => ({ ...entry, value: encodeValue(type, entry.value) }));
+    return { type, entries };
+  },
+
+  async rollback(session, body) {
+    assertFields(body, ['name', 'version', 'updatedBy'], 'rollback');
+    return encodeRecord(await session.rollbackVariable(name(body), requireCount(body, 'version'), attribution(body, ['updatedBy'])));
+  },
+
+  async lock(session, body) {
+    assertFields(body, ['name', 'owner'], 'lock');
+    return encodeRecord(await session.lockVariable(name(body), requireString(body, 'owner')));
+  },
+
+  async unlock(session, body) {
+    assertFields(body, ['name', 'owner'], 'unlock');
+    return encodeRecord(await session.unlockVariable(name(body), requireString(body, 'owner')));
+  },
+
+  async export(session, body) {
+    assertFields(body, [], 'export');
+    return session.exportVariables();
+  },
+
+  async import(session, body) {
+    assertFields(body, ['records', 'replace', 'updatedBy'], 'import');
+    const replace = optionalBoolean(body, 'replace');
+    return session.importVariables(requireArray(body, 'records'), { ...attribution(body, ['updatedBy']), ...(replace === undefined ? {} : { replace }) });
+  },
+};

@@ -1,0 +1,169 @@
+/**
+ * The NATS service of a node: one micro service named `tether` (so `$SRV.PING/INFO/STATS` and `nats micro ls`
+ * see it) with an endpoint per session operation, all in one queue group, so each request goes to exactly one
+ * of the running nodes. It also publishes the variable change events of the writes this node commits.
+ *
+ * A request goes: payload checks → session id check → wait until this node's router has applied the revision
+ * the client has seen (read-your-writes) → the session (`session_not_found` unless opened) → the operation →
+ * `{ result, revision }`. Any failure is an error reply; nothing a request carries can throw past the handler.
+ * @module
+ */
+import type { NatsConnection, Service, ServiceMsg } from 'nats';
+import { CallTimeoutError, ValidationError } from '../errors.js';
+import { assertSessionId } from '../variables/names.js';
+import type { SessionProvider } from './session-directory.js';
+import { OPERATIONS } from './session-operations.js';
+import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
+import type { TrackingStore } from './tracking-store.js';
+import { variableEventOf } from './variable-events.js';
+import { DEFAULT_MAX_PAYLOAD, MIN_REVISION_HEADER, decodeRequest, encodeError, encodeJson, encodeReply } from './wire.js';
+
+/** Options of {@link startSessionService}. */
+export interface SessionServiceOptions {
+  /** The node's store, wrapped by `createTrackingStore`: revisions for read-your-writes, commits for events. */
+  readonly store: TrackingStore;
+  /** @default 'tether' */
+  readonly prefix?: string;
+  /** The micro service version (semver). @default '0.1.0' */
+  readonly version?: string;
+  /** The queue group every endpoint joins; nodes sharing it share the load. @default 'tether' */
+  readonly queue?: string;
+  /** Largest request body; must not exceed the server's `max_payload`. @default 1 MiB (capped at the server's) */
+  readonly maxPayloadBytes?: number;
+  /** How long a request waits for the node to apply the client's revision before `call_timeout`. @default 2000 */
+  readonly revisionWaitMs?: number;
+  /** Told about failures no request is waiting for (an event that could not be published). */
+  readonly onError?: (error: unknown, where: string) => void;
+}
+
+/** A running service. */
+export interface SessionService {
+  /** The micro instance id (what `$SRV.PING` answers with). */
+  readonly id: string;
+  readonly subjects: TetherSubjects;
+  /** Requests this node has answered, errors included. */
+  readonly requestCount: number;
+  /** Stops taking requests (the subscriptions drain), waits for the ones in progress, stops publishing events. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_VERSION = '0.1.0';
+
+/**
+ * Starts the service on `connection`. `provider` hands out sessions; it is the only way in to the node, so
+ * this layer does not depend on how the node runs them.
+ * @example
+ * const service = await startSessionService(nc, directory.provider((id) => runtime.session(id)), { store });
+ * // later
+ * await service.stop();
+ */
+export async function startSessionService(connection: NatsConnection, provider: SessionProvider, options: SessionServiceOptions): Promise<SessionService> {
+  const subjects = createSubjects(options.prefix);
+  const { store } = options;
+  const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+  const serverMax = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+  if (options.maxPayloadBytes !== undefined && !(options.maxPayloadBytes > 0 && options.maxPayloadBytes <= serverMax)) {
+    throw new ValidationError(`maxPayloadBytes must be between 1 and the server's max_payload (${serverMax})`, { details: { maxPayloadBytes: options.maxPayloadBytes, serverMax } });
+  }
+  const maxBytes = options.maxPayloadBytes ?? Math.min(DEFAULT_MAX_PAYLOAD, serverMax);
+  const waitMs = options.revisionWaitMs ?? 2000;
+  const inFlight = new Set<Promise<void>>();
+  let requestCount = 0;
+
+  const unsubscribeEvents = store.onCommitted((change) => {
+    const event = variableEventOf(change);
+    if (!event) return;
+    try {
+      connection.publish(subjects.variableEvent(event.sessionId, event.name), encodeJson(event));
+    } catch (error) {
+      report(error, `publishing the event of ${change.key}@${change.revision}`);
+    }
+  });
+
+  const service: Service = await connection.services.add({
+    name: 'tether',
+    version: options.version ?? DEFAULT_VERSION,
+    queue: options.queue ?? 'tether',
+    description: 'Tether sessions and variables',
+    metadata: { prefix: subjects.prefix },
+  });
+
+  /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
+  async function serve(msg: ServiceMsg, operation: VariableOperation | 'open'): Promise<Uint8Array> {
+    const body = decodeRequest(msg.data, maxBytes);
+    const parsed = subjects.parseRequest(msg.subject);
+    if (!parsed) throw new ValidationError(`subject '${msg.subject.slice(0, 200)}' names no operation`);
+    assertSessionId(parsed.sessionId);
+    await awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
+    const session = await provider.session(parsed.sessionId, { create: operation === 'open' });
+    const result = operation === 'open' ? { sessionId: session.sessionId } : await OPERATIONS[operation](session, body);
+    // The highest revision this node knows: at least the write just made, and every change its reads reflect.
+    return encodeReply(result, store.highestRevision);
+  }
+
+  async function awaitRevision(header: string | undefined): Promise<void> {
+    if (header === undefined || header === '') return;
+    const revision = Number(header);
+    if (!Number.isSafeInteger(revision) || revision < 0) {
+      throw new ValidationError(`header ${MIN_REVISION_HEADER} must be a whole number, got '${header.slice(0, 40)}'`, { details: { constraint: MIN_REVISION_HEADER } });
+    }
+    // Refusing rather than answering from an older state: the client asked for this revision because it has seen it.
+    if (!(await store.waitForRevision(revision, waitMs))) {
+      throw new CallTimeoutError(`revision ${revision}`, waitMs, { details: { minRevision: revision, appliedRevision: store.appliedRevision } });
+    }
+  }
+
+  function handler(operation: VariableOperation | 'open') {
+    return (error: Error | null, msg: ServiceMsg): void => {
+      if (error) return report(error, `endpoint ${operation}`);
+      requestCount += 1;
+      const done = serve(msg, operation).then(
+        (reply) => respond(msg, () => msg.respond(reply)),
+        (failure: unknown) => {
+          const encoded = encodeError(failure);
+          respond(msg, () => msg.respondError(encoded.status, encoded.description, encoded.body));
+        },
+      );
+      inFlight.add(done);
+      void done.finally(() => inFlight.delete(done));
+    };
+  }
+
+  function respond(msg: ServiceMsg, send: () => boolean): void {
+    try {
+      send();
+    } catch (error) {
+      // A reply over max_payload, or a closed connection. Tell the caller when the connection still can.
+      const encoded = encodeError(error);
+      try {
+        msg.respondError(encoded.status, encoded.description, encoded.body);
+      } catch {
+        report(error, `replying on ${msg.subject}`);
+      }
+    }
+  }
+
+  service.addEndpoint('open', { subject: subjects.endpoint('open'), handler: handler('open'), metadata: { operation: 'open' } });
+  for (const operation of VARIABLE_OPERATIONS) {
+    service.addEndpoint(`var-${operation}`, { subject: subjects.endpoint(operation), handler: handler(operation), metadata: { operation } });
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    id: service.info().id,
+    subjects,
+    get requestCount() {
+      return requestCount;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await service.stop();
+        await Promise.allSettled([...inFlight]);
+        // Writes accepted before the stop still get their events out.
+        await store.settled();
+        unsubscribeEvents();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The NATS subjects Tether answers and publishes on, built from one configurable prefix (default `tether`):
+ *
+ * - `<prefix>.v1.session.<sid>.open` — get-or-create a session;
+ * - `<prefix>.v1.session.<sid>.var.<op>` — one subject per variable operation ({@link VARIABLE_OPERATIONS});
+ * - `<prefix>.v1.session.<sid>.module.<mid>.<op>` — reserved for module endpoints;
+ * - `<prefix>.v1.events.<sid>.var.<name>` — one event per accepted variable change;
+ * - `<prefix>.v1.events.<sid>.module.<mid>` — reserved for module events;
+ * - `<prefix>.v1.inspect.>` — reserved for state-machine inspection.
+ *
+ * Session ids, variable names and module ids become single subject tokens, which is why their rules forbid
+ * dots, wildcards and white space (src/variables/names.ts). The version token lets a v2 run beside v1.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { isSessionId } from '../variables/names.js';
+
+/** Every variable operation with an endpoint. `updateVariable` is client-side compare-and-set over get + set. */
+export const VARIABLE_OPERATIONS = [
+  'define',
+  'get',
+  'describe',
+  'has',
+  'list',
+  'getMany',
+  'set',
+  'delete',
+  'setMany',
+  'history',
+  'rollback',
+  'lock',
+  'unlock',
+  'export',
+  'import',
+] as const;
+
+/** One of {@link VARIABLE_OPERATIONS}. */
+export type VariableOperation = (typeof VARIABLE_OPERATIONS)[number];
+
+/** The default subject prefix. */
+export const DEFAULT_PREFIX = 'tether';
+
+/** The protocol version token. */
+const VERSION = 'v1';
+
+/** A prefix is one or more plain tokens: no wildcards, no empty tokens, no white space. */
+const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/** What a request subject names; `undefined` from {@link TetherSubjects.parseRequest} when it is not ours. */
+export type ParsedRequest =
+  | { readonly kind: 'open'; readonly sessionId: string }
+  | { readonly kind: 'var'; readonly sessionId: string; readonly operation: VariableOperation };
+
+/** Subject builders and parsers for one prefix. */
+export interface TetherSubjects {
+  readonly prefix: string;
+  /** `<prefix>.v1.session.<sid>.open` */
+  open(sessionId: string): string;
+  /** `<prefix>.v1.session.<sid>.var.<op>` */
+  variable(sessionId: string, operation: VariableOperation): string;
+  /** The subscription of one endpoint: `<prefix>.v1.session.*.var.<op>` (or `.open` without an operation). */
+  endpoint(operation: VariableOperation | 'open'): string;
+  /** `<prefix>.v1.session.<sid>.module.<mid>.<op>` (reserved; no endpoint yet). */
+  module(sessionId: string, moduleId: string, operation: string): string;
+  /** `<prefix>.v1.events.<sid>.var.<name>` */
+  variableEvent(sessionId: string, name: string): string;
+  /** Every variable event of a session: `<prefix>.v1.events.<sid>.var.*` */
+  variableEvents(sessionId: string): string;
+  /** `<prefix>.v1.events.<sid>.module.<mid>` (reserved). */
+  moduleEvent(sessionId: string, moduleId: string): string;
+  /** `<prefix>.v1.events.>` — every event. */
+  allEvents(): string;
+  /** `<prefix>.v1.inspect.>` (reserved). */
+  inspect(): string;
+  /**
+   * Reads a request subject. The session token is returned as sent, unchecked: the service answers a bad one
+   * with `validation_failed` rather than silence.
+   */
+  parseRequest(subject: string): ParsedRequest | undefined;
+  /** Reads an event subject into its session and variable name. */
+  parseVariableEvent(subject: string): { readonly sessionId: string; readonly name: string } | undefined;
+}
+
+const OPERATIONS = new Set<string>(VARIABLE_OPERATIONS);
+
+/** True when `operation` names a variable endpoint. */
+export function isVariableOperation(operation: string): operation is VariableOperation {
+  return OPERATIONS.has(operation);
+}
+
+/**
+ * Builds the subjects for `prefix`.
+ * @example
+ * const subjects = createSubjects();
+ * subjects.variable('chat-1', 'set')           // 'tether.v1.session.chat-1.var.set'
+ * subjects.variableEvent('chat-1', 'temperature') // 'tether.v1.events.chat-1.var.temperature'
+ */
+export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects {
+  if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+    throw new ValidationError(`invalid subject prefix '${String(prefix).slice(0, 60)}': dot-separated tokens of letters, digits, _ or -`, {
+      details: { constraint: 'prefix' },
+    });
+  }
+  const base = `${prefix}.${VERSION}`;
+  const sessionBase = `${base}.session.`;
+  const eventBase = `${base}.events.`;
+  // Builders check their tokens: a dot or a space in one would silently address another subject, or break the
+  // protocol line of the connection that sends it.
+  const token = (value: string, what: string): string => {
+    if (!isSessionId(value)) throw new ValidationError(`invalid ${what} '${String(value).slice(0, 60)}' for a subject token`, { details: { constraint: what } });
+    return value;
+  };
+
+  return {
+    prefix,
+    open: (sessionId) => `${sessionBase}${token(sessionId, 'sessionId')}.open`,
+    variable: (sessionId, operation) => `${sessionBase}${token(sessionId, 'sessionId')}.var.${operation}`,
+    endpoint: (operation) => (operation === 'open' ? `${sessionBase}*.open` : `${sessionBase}*.var.${operation}`),
+    module: (sessionId, moduleId, operation) =>
+      `${sessionBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${token(operation, 'operation')}`,
+    variableEvent: (sessionId, name) => `${eventBase}${token(sessionId, 'sessionId')}.var.${token(name, 'variable')}`,
+    variableEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.var.*`,
+    moduleEvent: (sessionId, moduleId) => `${eventBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}`,
+    allEvents: () => `${base}.events.>`,
+    inspect: () => `${base}.inspect.>`,
+
+    parseRequest(subject) {
+      if (!subject.startsWith(sessionBase)) return undefined;
+      const tokens = subject.slice(sessionBase.length).split('.');
+      const [sessionId, kind, operation] = tokens;
+      if (sessionId === undefined) return undefined;
+      if (tokens.length === 2 && kind === 'open') return { kind: 'open', sessionId };
+      if (tokens.length === 3 && kind === 'var' && operation !== undefined && isVariableOperation(operation)) {
+        return { kind: 'var', sessionId, operation };
+      }
+      return undefined;
+    },
+
+    parseVariableEvent(subject) {
+      if (!subject.startsWith(eventBase)) return undefined;
+      const tokens = subject.slice(eventBase.length).split('.');
+      const [sessionId, kind, name] = tokens;
+      if (tokens.length !== 3 || kind !== 'var' || sessionId === undefined || name === undefined) return undefined;
+      return { sessionId, name };
+    },
+  };
+}

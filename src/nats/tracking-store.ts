@@ -1,0 +1,213 @@
+/**
+ * A {@link Store} wrapper that gives a NATS node two things the runtime does not expose:
+ *
+ * 1. **How far its router has got.** The runtime routes every store change through one watch over all keys
+ *    (prefix `''`); this wrapper records the highest revision that watch has handed to the runtime, so the
+ *    service can hold a request until the changes a client has already seen are in the session processes
+ *    (read-your-writes across nodes), and the highest revision this node knows to exist, for replies.
+ * 2. **The writes this node committed, with the value they replaced.** Only the node that commits a write
+ *    knows it was its own, so that node, and no other, announces it: each event is published exactly once.
+ *    The replaced value is the one at the write's `expectedRevision` (compare-and-set proves the key was there),
+ *    looked up in a cache of the records of the sessions this node has loaded — the same frozen objects the
+ *    session processes hold — or, when the cache does not have that exact revision, in the key's history.
+ * @module
+ */
+import type { Store, StoreChange, StoreWatch, StoreWrite } from '../store/store.js';
+import type { VariableRecord } from '../variables/types.js';
+import { RevisionWaiters } from './revision-waiters.js';
+
+/** One write this node committed: the record it replaced and the record it wrote (`undefined` for a delete). */
+export interface CommittedChange {
+  readonly key: string;
+  readonly revision: number;
+  readonly before: VariableRecord | undefined;
+  readonly after: VariableRecord | undefined;
+}
+
+/** Told about this node's committed writes, in commit order. */
+export type CommittedListener = (change: CommittedChange) => void;
+
+/** The wrapped store and what it tracks. */
+export interface TrackingStore extends Store<VariableRecord> {
+  /** Every change up to this revision has been handed to the router (0 before the first). */
+  readonly appliedRevision: number;
+  /** The highest revision this node knows exists: applied by its router or written by itself. */
+  readonly highestRevision: number;
+  /** Resolves `true` once `appliedRevision >= revision`, `false` when `timeoutMs` passes first. */
+  waitForRevision(revision: number, timeoutMs: number): Promise<boolean>;
+  /** Registers a listener for this node's committed writes; returns the function that removes it. */
+  onCommitted(listener: CommittedListener): () => void;
+  /** Resolves once every committed write so far has been handed to the listeners. */
+  settled(): Promise<void>;
+}
+
+/** Options of {@link createTrackingStore}. */
+export interface TrackingStoreOptions {
+  /**
+   * The store's last revision right now (for KV: the bucket stream's last sequence). Read when the router starts,
+   * because a router that only sees new changes would otherwise never reach a revision written before it began.
+   */
+  readonly lastRevision?: () => Promise<number>;
+  /** Told when a listener or a history lookup fails; tracking carries on. */
+  readonly onError?: (error: unknown) => void;
+}
+
+interface Known {
+  readonly revision: number;
+  readonly record: VariableRecord;
+}
+
+const sessionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('.')));
+
+/**
+ * Wraps `inner`. Give the wrapper, not `inner`, to the runtime, so its router watch and its commits pass here.
+ * @example
+ * const store = createTrackingStore(await createKvStore(nc), { lastRevision: () => bucketLastRevision(nc) });
+ * const runtime = await Runtime.start({ store });
+ */
+export function createTrackingStore(inner: Store<VariableRecord>, options: TrackingStoreOptions = {}): TrackingStore {
+  const report = options.onError ?? ((error: unknown) => console.error('[tether] tracking store:', error));
+  const waiters = new RevisionWaiters();
+  const loaded = new Set<string>();
+  const known = new Map<string, Known>();
+  const listeners = new Set<CommittedListener>();
+  /** Per router watch, the last revision it delivered. */
+  const routers = new Set<{ revision: number }>();
+  let written = 0;
+  // Events are emitted strictly in commit order, even when one needs an asynchronous history lookup.
+  let emitting: Promise<void> = Promise.resolve();
+
+  const applied = (): number => {
+    // Without a router nothing is routed, so only this node's own writes are known to be in its sessions.
+    if (routers.size === 0) return written;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const router of routers) lowest = Math.min(lowest, router.revision);
+    return lowest;
+  };
+
+  const remember = (key: string, revision: number, record: VariableRecord | undefined): void => {
+    if (!loaded.has(sessionOf(key))) return;
+    const current = known.get(key);
+    if (current && current.revision >= revision) return;
+    if (record === undefined) known.delete(key);
+    else known.set(key, { revision, record });
+  };
+
+  /** The record at `expectedRevision`, from the cache when it has exactly that revision. */
+  const beforeOf = (key: string, expectedRevision: number | undefined): VariableRecord | undefined | Promise<VariableRecord | undefined> => {
+    if (expectedRevision === 0) return undefined;
+    const cached = known.get(key);
+    if (cached && (expectedRevision === undefined || cached.revision === expectedRevision)) return cached.record;
+    if (expectedRevision === undefined) return undefined;
+    return inner.history(key).then(
+      (changes) => {
+        const change = changes.find((c) => c.revision === expectedRevision);
+        return change?.operation === 'put' ? change.value : undefined;
+      },
+      (error: unknown) => {
+        report(error);
+        return undefined;
+      },
+    );
+  };
+
+  /** Records committed writes and queues their announcement; `befores` were read before the commit was sent. */
+  const committed = (writes: readonly { key: string; value: VariableRecord | undefined }[], befores: readonly ReturnType<typeof beforeOf>[], revisions: readonly number[]): void => {
+    writes.forEach((write, i) => {
+      const revision = revisions[i] ?? 0;
+      written = Math.max(written, revision);
+      remember(write.key, revision, write.value);
+    });
+    if (listeners.size === 0) return;
+    emitting = emitting.then(async () => {
+      for (const [i, write] of writes.entries()) {
+        const change: CommittedChange = { key: write.key, revision: revisions[i] ?? 0, before: await befores[i], after: write.value };
+        for (const listener of listeners) {
+          try {
+            listener(change);
+          } catch (error) {
+            report(error);
+          }
+        }
+      }
+    });
+  };
+
+  const single = async (key: string, value: VariableRecord | undefined, expectedRevision: number | undefined, write: () => Promise<number>): Promise<number> => {
+    const before = beforeOf(key, expectedRevision);
+    const revision = await write();
+    committed([{ key, value }], [before], [revision]);
+    return revision;
+  };
+
+  return {
+    get: (key) => inner.get(key),
+    history: (key) => inner.history(key),
+    close: () => inner.close(),
+    create: (key, value) => single(key, value, 0, () => inner.create(key, value)),
+    update: (key, value, expectedRevision) => single(key, value, expectedRevision, () => inner.update(key, value, expectedRevision)),
+    delete: (key, expectedRevision) => single(key, undefined, expectedRevision, () => inner.delete(key, expectedRevision)),
+
+    async commit(writes: readonly StoreWrite<VariableRecord>[]) {
+      const befores = writes.map((write) => beforeOf(write.key, write.expectedRevision));
+      const revisions = await inner.commit(writes);
+      committed(writes.map((write) => ({ key: write.key, value: write.operation === 'put' ? write.value : undefined })), befores, revisions);
+      return revisions;
+    },
+
+    async list(prefix) {
+      // A session loading its variables: from now on this node keeps its records' revisions.
+      if (prefix !== '') loaded.add(prefix.slice(0, -1));
+      const entries = await inner.list(prefix);
+      for (const entry of entries) remember(entry.key, entry.revision, entry.value);
+      return entries;
+    },
+
+    watch(prefix, listener, watchOptions): StoreWatch {
+      if (prefix !== '') return inner.watch(prefix, listener, watchOptions);
+      const router = { revision: 0 };
+      let stopped = false;
+      let watch: StoreWatch | undefined;
+      const deliver = (change: StoreChange<VariableRecord>): void => {
+        remember(change.key, change.revision, change.operation === 'put' ? change.value : undefined);
+        try {
+          listener(change);
+        } finally {
+          // Only after the router handed the change to its session process does it count as applied.
+          router.revision = Math.max(router.revision, change.revision);
+          waiters.advance(applied());
+        }
+      };
+      const ready = (async () => {
+        const start = options.lastRevision ? await options.lastRevision() : 0;
+        if (stopped) return;
+        router.revision = start;
+        routers.add(router);
+        watch = inner.watch('', deliver, watchOptions);
+        await watch.ready;
+        waiters.advance(applied());
+      })();
+      return {
+        ready,
+        stop() {
+          stopped = true;
+          routers.delete(router);
+          watch?.stop();
+        },
+      };
+    },
+
+    get appliedRevision() {
+      return applied();
+    },
+    get highestRevision() {
+      return Math.max(written, applied());
+    },
+    waitForRevision: (revision, timeoutMs) => (applied() >= revision ? Promise.resolve(true) : waiters.wait(revision, timeoutMs)),
+    onCommitted(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    settled: () => emitting,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Variable change events on NATS: `<prefix>.v1.events.<sid>.var.<name>`, one JSON message per accepted write.
+ *
+ * Published by the node that committed the write and by no other (see tracking-store.ts): every node with the
+ * session open sees the change, but only the committing node knows it was its own. So a plain
+ * `nc.subscribe('tether.v1.events.>')` sees each change once. Core NATS, so at most once: a node that dies
+ * between its commit and its publish loses that event, never the write. Events of one node come in commit
+ * order; events of one variable from two nodes can cross on the wire, so `version` and `revision` are given.
+ * @module
+ */
+import { encodeValue } from '../variables/codec.js';
+import type { JsonValue, VariableType } from '../variables/types.js';
+import type { CommittedChange } from './tracking-store.js';
+
+/**
+ * One event as it travels. `oldValue` is absent for a new variable, `newValue` for a deleted one (JSON has no
+ * `undefined`, and `null` is a value a `json` variable can hold); values go through the variable codec.
+ */
+export interface VariableEvent {
+  readonly sessionId: string;
+  readonly name: string;
+  readonly type: VariableType;
+  readonly oldValue?: JsonValue;
+  readonly newValue?: JsonValue;
+  readonly version: number;
+  readonly updatedBy: string | null;
+  /** The store revision of the write. */
+  readonly revision: number;
+  readonly deleted?: true;
+}
+
+/**
+ * The event for a committed write, or `undefined` when watchers would not hear of it either: a lock change
+ * (same variable, same version) or a delete of a key that held nothing.
+ */
+export function variableEventOf(change: CommittedChange): VariableEvent | undefined {
+  const dot = change.key.indexOf('.');
+  if (dot <= 0) return undefined;
+  const sessionId = change.key.slice(0, dot);
+  const name = change.key.slice(dot + 1);
+  const { before, after, revision } = change;
+  if (after) {
+    if (before && before.id === after.id && before.version === after.version) return undefined;
+    return {
+      sessionId,
+      name,
+      type: after.type,
+      ...(before ? { oldValue: encodeValue(before.type, before.value) } : {}),
+      newValue: encodeValue(after.type, after.value),
+      version: after.version,
+      updatedBy: after.updatedBy,
+      revision,
+    };
+  }
+  if (!before) return undefined;
+  return { sessionId, name, type: before.type, oldValue: encodeValue(before.type, before.value), version: before.version + 1, updatedBy: null, revision, deleted: true };
+}
+
+/** Whether a decoded message looks like a {@link VariableEvent} (the remote client drops anything else). */
+export function isVariableEvent(value: unknown): value is VariableEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const event = value as Partial<VariableEvent>;
+  return typeof event.sessionId === 'string' && typeof event.name === 'string' && typeof event.type === 'string' && typeof event.version === 'number';
+}

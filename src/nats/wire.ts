@@ -1,0 +1,244 @@
+/**
+ * The wire format of the NATS service, both directions. Requests are UTF-8 JSON objects; every success reply is
+ * `{ result, revision }` where `revision` is the store revision the answer reflects; every error reply carries the
+ * micro error headers (`Nats-Service-Error`, `Nats-Service-Error-Code`) and the body `{ error: { code, message,
+ * details } }`, the same `SerializedError` the embedded runtime uses, so `errorFromJSON` rebuilds the typed class.
+ *
+ * Everything that arrives is hostile until checked: a payload that is too big, not JSON, not an object, or has a
+ * field of the wrong type becomes a `ValidationError` before any session is touched.
+ * @module
+ */
+import { BridgeError, ValidationError, errorFromJSON, errorToJSON, type SerializedError } from '../errors.js';
+import { decodeValue, encodeValue } from '../variables/codec.js';
+import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
+
+/** The request header carrying the highest store revision the client has seen (read-your-writes). */
+export const MIN_REVISION_HEADER = 'Tether-Min-Revision';
+
+/** The micro protocol's error headers. */
+export const ERROR_HEADER = 'Nats-Service-Error';
+export const ERROR_CODE_HEADER = 'Nats-Service-Error-Code';
+
+/** Largest request body accepted by default: 1 MiB (the server's default `max_payload`). */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** A request body: the JSON object sent. */
+export type RequestBody = Readonly<Record<string, unknown>>;
+
+/** A success reply. */
+export interface WireReply {
+  readonly result: unknown;
+  readonly revision: number;
+}
+
+/** A variable record as it travels: the value through the variable codec (non-finite floats as strings). */
+export type WireRecord = Omit<VariableRecord, 'value'> & { readonly value: JsonValue };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a request body; an empty body is `{}`. Throws `ValidationError` for anything that is not a JSON object. */
+export function decodeRequest(data: Uint8Array, maxBytes: number): RequestBody {
+  if (data.length > maxBytes) {
+    throw new ValidationError(`payload of ${data.length} bytes exceeds the limit of ${maxBytes} bytes`, {
+      details: { constraint: 'maxPayload', size: data.length, limit: maxBytes },
+    });
+  }
+  if (data.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(data));
+  } catch (error) {
+    // SyntaxError for bad JSON, TypeError for bad UTF-8, RangeError for absurd nesting: all the sender's fault.
+    throw new ValidationError(`payload is not valid UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      details: { constraint: 'json' },
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ValidationError('payload must be a JSON object', { details: { constraint: 'json' } });
+  }
+  return parsed as RequestBody;
+}
+
+/** Refuses fields the operation does not know, as the embedded API refuses unknown options. */
+export function assertFields(body: RequestBody, allowed: readonly string[], operation: string): void {
+  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw new ValidationError(`${operation} got unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}`, {
+      details: { operation, unknown, allowed },
+    });
+  }
+}
+
+function wrongType(field: string, expected: string, value: unknown): ValidationError {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return new ValidationError(`field '${field}' must be ${expected}, got ${got}`, { details: { field, expected, got } });
+}
+
+/** A required string field. */
+export function requireString(body: RequestBody, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string') throw value === undefined ? missing(field) : wrongType(field, 'a string', value);
+  return value;
+}
+
+/** An optional string field (`undefined` when absent). */
+export function optionalString(body: RequestBody, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw wrongType(field, 'a string', value);
+  return value;
+}
+
+/** An optional positive whole number (`undefined` when absent). */
+export function optionalCount(body: RequestBody, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw wrongType(field, 'a whole number ≥ 0', value);
+  return value;
+}
+
+/** A required positive whole number. */
+export function requireCount(body: RequestBody, field: string): number {
+  const value = optionalCount(body, field);
+  if (value === undefined) throw missing(field);
+  return value;
+}
+
+/** An optional boolean field. */
+export function optionalBoolean(body: RequestBody, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw wrongType(field, 'a boolean', value);
+  return value;
+}
+
+/** A required array field. */
+export function requireArray(body: RequestBody, field: string): readonly unknown[] {
+  const value = body[field];
+  if (!Array.isArray(value)) throw value === undefined ? missing(field) : wrongType(field, 'an array', value);
+  return value;
+}
+
+/** A required JSON object field. */
+export function requireObject(body: RequestBody, field: string): RequestBody {
+  const value = body[field];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw value === undefined ? missing(field) : wrongType(field, 'an object', value);
+  }
+  return value as RequestBody;
+}
+
+/** A field that must be present; its value is checked by the session (`value` may be any JSON, even `null`). */
+export function requirePresent(body: RequestBody, field: string): unknown {
+  if (!Object.hasOwn(body, field)) throw missing(field);
+  return body[field];
+}
+
+function missing(field: string): ValidationError {
+  return new ValidationError(`missing field '${field}'`, { details: { field, constraint: 'required' } });
+}
+
+/** The JSON bytes of a success reply. */
+export function encodeReply(result: unknown, revision: number): Uint8Array {
+  return encoder.encode(JSON.stringify({ result, revision } satisfies WireReply));
+}
+
+/** The micro error status for an error code: 4xx for the caller's mistakes, 5xx for ours. */
+export function statusOf(code: string): number {
+  switch (code) {
+    case 'validation_failed':
+      return 400;
+    case 'variable_not_found':
+    case 'session_not_found':
+    case 'unknown_module':
+      return 404;
+    case 'already_exists':
+    case 'version_conflict':
+    case 'variable_locked':
+    case 'store_conflict':
+      return 409;
+    case 'session_expired':
+    case 'session_stopped':
+      return 410;
+    case 'noproc':
+      return 503;
+    case 'call_timeout':
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+/** An error reply: status and one-line description for the headers, and the JSON body. */
+export interface EncodedError {
+  readonly status: number;
+  readonly description: string;
+  readonly body: Uint8Array;
+}
+
+/** The error reply for any thrown value; non-Tether errors become `internal_error`. */
+export function encodeError(error: unknown): EncodedError {
+  const serialized = errorToJSON(error);
+  // Header values end at a line break; a message with one would corrupt the reply's header block.
+  const description = `${serialized.code}: ${serialized.message}`.replace(/[\r\n]+/g, ' ').slice(0, 512);
+  return { status: statusOf(serialized.code), description, body: encoder.encode(JSON.stringify({ error: serialized })) };
+}
+
+/**
+ * Reads a reply body: the result and revision, or the typed error it carries. `errorHeader` is the
+ * `Nats-Service-Error` header, used when an error reply has no JSON body (a handler that threw inside nats.js).
+ */
+export function decodeReply(data: Uint8Array, errorHeader?: string, errorCode?: string): WireReply {
+  let parsed: unknown;
+  try {
+    parsed = data.length === 0 ? undefined : JSON.parse(decoder.decode(data));
+  } catch {
+    parsed = undefined;
+  }
+  const body = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  const error = body?.error;
+  if (typeof error === 'object' && error !== null && typeof (error as SerializedError).code === 'string') {
+    const { code, message, details } = error as SerializedError;
+    return throwError(errorFromJSON({ code, message: String(message ?? code), details: typeof details === 'object' && details !== null ? details : {} }));
+  }
+  if (errorHeader !== undefined || errorCode !== undefined) {
+    throw new BridgeError(`service error ${errorCode ?? ''}: ${errorHeader ?? ''}`.trim());
+  }
+  if (!body || !('revision' in body)) throw new BridgeError('malformed reply from a tether node');
+  return { result: body.result, revision: typeof body.revision === 'number' ? body.revision : 0 };
+}
+
+function throwError(error: BridgeError): never {
+  throw error;
+}
+
+/** A record for the wire: its value through the variable codec. */
+export function encodeRecord(record: VariableRecord): WireRecord {
+  return { ...record, value: encodeValue(record.type, record.value) };
+}
+
+/** A record from the wire, its value decoded and the record frozen like the embedded one. */
+export function decodeRecord(wire: unknown): VariableRecord {
+  const record = wire as WireRecord;
+  return Object.freeze({ ...record, value: decodeValue(record.type, record.value) }) as VariableRecord;
+}
+
+/** A value for the wire when its type is known. */
+export function encodeTyped(type: VariableType, value: unknown): JsonValue {
+  return encodeValue(type, value);
+}
+
+/**
+ * A value from a client whose variable type the client does not know: non-finite numbers become the strings
+ * the float validator accepts, since `JSON.stringify` would turn them into `null` without a word.
+ */
+export function encodeUntyped(value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  return value;
+}
+
+/** JSON bytes of any request body. */
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
