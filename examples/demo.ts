@@ -1,8 +1,48 @@
 /**
- * `npm run demo`: the scenarios, run embedded (no server).
+ * `npm run demo`: the session-variables scenario and the four scenarios of the original design, run embedded
+ * (in-memory store, no server). Every variable change, module state transition and sync is printed as it
+ * happens, indented under the scenario's own lines.
+ *
+ * The model comes from the environment: with `TETHER_AI` unset it is the offline `tether-echo`, which is not an
+ * LLM (it answers with its inputs and the parameters it received); with `TETHER_AI` (and `TETHER_AI_KEY`,
+ * `TETHER_AI_URL`, `TETHER_AI_MODEL` as the provider needs) it is that provider.
  * @module
  */
+import { BridgeError, languageModelFromEnv, type LanguageModel } from '../src/index.js';
+import { runBasicBinding } from './basic-binding.js';
+import { runDynamicModule } from './dynamic-module.js';
+import { runPipeline } from './pipeline.js';
+import { runSyncCallbacks } from './sync-callbacks.js';
+import type { Log, ScenarioOptions } from './trace.js';
 import { runVariablesScenario } from './variables.js';
 
-console.log('== Session variables (embedded, in-memory store)');
-await runVariablesScenario();
+/** Reads the model once, so the banner and every scenario agree on it; a bad setting ends the demo here. */
+function chooseModel(): LanguageModel {
+  try {
+    return languageModelFromEnv();
+  } catch (error) {
+    if (!(error instanceof BridgeError)) throw error;
+    console.error(`demo: ${error.message}`);
+    process.exit(2);
+  }
+}
+
+const llm = chooseModel();
+console.log(
+  llm.offline
+    ? `Model: ${llm.provider} (offline, not an LLM: it echoes its input and the parameters it received; set TETHER_AI to use a provider)`
+    : `Model: ${llm.provider}${llm.defaultModel ? ` / ${llm.defaultModel}` : ' (provider default model)'}`,
+);
+
+const scenarios: readonly [string, (log: Log, options: ScenarioOptions) => Promise<void>][] = [
+  ['Session variables', (log) => runVariablesScenario(log)],
+  ['1. Basic binding: temperature and max tokens follow session variables', runBasicBinding],
+  ['2. Dynamic module: a module variable switches ChainOfThought to ReAct', runDynamicModule],
+  ['3. Sync callbacks: a temperature history across three changes', runSyncCallbacks],
+  ['4. Pipeline: understand → reason → summarize, configured in one atomic batch', runPipeline],
+];
+
+for (const [title, run] of scenarios) {
+  console.log(`\n== ${title}`);
+  await run(console.log, { llm });
+}

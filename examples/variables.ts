@@ -4,15 +4,14 @@
  * @module
  */
 import { BridgeError, Runtime } from '../src/index.js';
+import { settle, traceVariables } from './trace.js';
 
 /** Runs the scenario, printing each step through `log`. */
 export async function runVariablesScenario(log: (line: string) => void = console.log): Promise<void> {
   const runtime = await Runtime.start();
   try {
     const session = await runtime.session('demo');
-    await session.watchVariables('*', (change) =>
-      log(`  watch: ${change.name} ${JSON.stringify(change.oldValue)} → ${JSON.stringify(change.newValue)} (v${change.version})`),
-    );
+    await traceVariables(session, log);
 
     await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'sampling temperature' });
     await session.defineVariable('style', 'choice', 'terse', { constraints: { choices: ['terse', 'verbose'] } });
@@ -46,8 +45,7 @@ export async function runVariablesScenario(log: (line: string) => void = console
       if (!(error instanceof BridgeError)) throw error;
       log(`locked: ${error.message}`);
     }
-    // Watchers are told on a microtask: let the last change reach the log before stopping.
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await settle();
   } finally {
     await runtime.stop();
   }

@@ -1,0 +1,58 @@
+/**
+ * Scenario 3, sync callbacks: a callback on the temperature binding is told `(attribute, old, new)` whenever a
+ * sync finds a new value, here to keep a temperature history across three changes. Callbacks run at sync time,
+ * that is when the module next executes, so each change is followed by an execution; two changes between
+ * executions would be reported once, from the value last used to the latest.
+ * @module
+ */
+import { traceModule, traceVariables, settle, show, startRuntime, type Log, type ScenarioOptions } from './trace.js';
+
+/** One entry of the history the callback keeps. */
+export interface TemperatureChange {
+  readonly attribute: string;
+  readonly oldValue: unknown;
+  readonly newValue: unknown;
+}
+
+/** Runs the scenario, printing each step through `log`. */
+export async function runSyncCallbacks(log: Log = console.log, options: ScenarioOptions = {}): Promise<void> {
+  const runtime = await startRuntime(options);
+  try {
+    const session = await runtime.session('sync-callbacks');
+    await traceVariables(session, log);
+    await session.defineVariable('llm_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+
+    const history: TemperatureChange[] = [];
+    const writer = await session.module('writer', {
+      type: 'Predict',
+      signature: 'topic:string -> tagline:string',
+      bindings: {
+        temperature: {
+          variable: 'llm_temperature',
+          // Runs inside the module's sync, before the LLM call: keep it quick and never let it throw.
+          onChange: (attribute, oldValue, newValue) => {
+            history.push({ attribute, oldValue, newValue });
+            log(`  callback: ${attribute} ${show(oldValue)} → ${show(newValue)}`);
+          },
+        },
+      },
+    });
+    traceModule(writer, log);
+
+    // The first execution syncs the value the binding already read at creation: no change, no callback.
+    const baseline = await writer.execute({ topic: 'a lighthouse' });
+    log(`tagline at 0.7: ${show(baseline.output.tagline, 200)}`);
+
+    for (const temperature of [0.3, 0.9, 1.5]) {
+      await session.setVariable('llm_temperature', temperature, { updatedBy: 'schedule' });
+      const result = await writer.execute({ topic: 'a lighthouse' });
+      log(`tagline at ${temperature}: ${show(result.output.tagline, 200)}`);
+    }
+
+    log(`temperature history (${history.length} changes):`);
+    history.forEach((entry, i) => log(`  ${i + 1}. ${show(entry.oldValue)} → ${show(entry.newValue)}`));
+    await settle();
+  } finally {
+    await runtime.stop();
+  }
+}
