@@ -1,5 +1,5 @@
 import { Runtime, VariableAwarePredict } from '../src/index.js';
-import { createFixedAnswerModel, createRawAxForward } from '../src/modules/raw-baseline.js';
+import { createFixedAnswerModel } from '../src/modules/raw-baseline.js';
 const llm = createFixedAnswerModel();
 const rt = await Runtime.start();
 const s = await rt.session('b');
@@ -7,9 +7,5 @@ const V: Record<string, unknown> = { llm_temperature: 0.7, llm_max_tokens: 256, 
 for (const [n, v] of Object.entries(V)) await s.defineVariable(n, typeof v === 'string' ? 'string' : Number.isInteger(v) ? 'integer' : 'float', v);
 const m = new VariableAwarePredict('question:string -> answer:string', { session: s, llm, maxRetries: 0 });
 for (const [a, v] of Object.entries({ temperature: 'llm_temperature', maxTokens: 'llm_max_tokens', topP: 'llm_top_p', presencePenalty: 'llm_presence_penalty', model: 'llm_model' })) await m.bindToVariable(a, v);
-const raw = createRawAxForward(llm, 'question:string -> answer:string');
-const mode = process.argv[2];
-const t0 = performance.now();
-for (let i = 0; i < 20000; i++) { if (mode === 'raw') await raw({ question: 'q' }, { temperature: 0.7, maxTokens: 256, topP: 0.9, presencePenalty: 0.1, model: 'bench-model', maxRetries: 0 }); else if (mode === 'sync') await m.syncVariables(); else await m.forward({ question: 'q' }); }
-console.log(mode, ((performance.now() - t0) / 20000 * 1000).toFixed(1), 'us/op');
+for (let i = 0; i < 30000; i++) await m.forward({ question: 'q' });
 await rt.stop();

@@ -5,6 +5,7 @@
  * which makes the effect visible; on a real provider the answer is the model's.
  * @module
  */
+import { BridgeError } from '../src/index.js';
 import { traceModule, traceVariables, settle, show, startRuntime, type Log, type ScenarioOptions } from './trace.js';
 
 /** Runs the scenario, printing each step through `log`. */
@@ -42,6 +43,18 @@ export async function runBasicBinding(log: Log = console.log, options: ScenarioO
     const second = await qa.execute(question);
     log(`answer 2: ${show(second.output.answer)}`);
     log(`  used: ${show(second.provenance)}`);
+
+    // A value outside the constraints is refused at the write, so no execution ever runs with it.
+    try {
+      await session.setVariable('llm_temperature', 3.5);
+    } catch (error) {
+      if (!(error instanceof BridgeError)) throw error;
+      log(`refused: ${error.message}`);
+    }
+    await session.setVariable('llm_max_tokens', 64, { updatedBy: 'tuner', reason: 'shorter answers' });
+    const third = await qa.execute(question);
+    log(`answer 3: ${show(third.output.answer)}`);
+    log(`  used: ${show(third.provenance)}`);
 
     await settle();
   } finally {

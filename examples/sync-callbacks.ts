@@ -5,7 +5,8 @@
  * executions would be reported once, from the value last used to the latest.
  * @module
  */
-import { traceModule, traceVariables, settle, show, startRuntime, type Log, type ScenarioOptions } from './trace.js';
+import { VariableAwareChainOfThought } from '../src/index.js';
+import { scenarioModel, settle, show, startRuntime, traceModule, traceVariables, type Log, type ScenarioOptions } from './trace.js';
 
 /** One entry of the history the callback keeps. */
 export interface TemperatureChange {
@@ -16,7 +17,8 @@ export interface TemperatureChange {
 
 /** Runs the scenario, printing each step through `log`. */
 export async function runSyncCallbacks(log: Log = console.log, options: ScenarioOptions = {}): Promise<void> {
-  const runtime = await startRuntime(options);
+  const llm = scenarioModel(options);
+  const runtime = await startRuntime({ llm });
   try {
     const session = await runtime.session('sync-callbacks');
     await traceVariables(session, log);
@@ -51,6 +53,15 @@ export async function runSyncCallbacks(log: Log = console.log, options: Scenario
 
     log(`temperature history (${history.length} changes):`);
     history.forEach((entry, i) => log(`  ${i + 1}. ${show(entry.oldValue)} → ${show(entry.newValue)}`));
+
+    // The same binding with the original design's class API, outside any process: the caller decides when to
+    // sync, and syncVariables() returns what changed as { attribute: [old, new] }.
+    const cot = new VariableAwareChainOfThought('topic:string -> tagline:string', { session, llm });
+    await cot.bindToVariable('temperature', 'llm_temperature', (attribute, oldValue, newValue) =>
+      log(`  seed-API callback: ${attribute} ${show(oldValue)} → ${show(newValue)}`),
+    );
+    await session.setVariable('llm_temperature', 0.5, { updatedBy: 'schedule' });
+    log(`seed API: syncVariables() → ${show(await cot.syncVariables())}`);
     await settle();
   } finally {
     await runtime.stop();
