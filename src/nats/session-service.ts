@@ -120,7 +120,7 @@ export async function startSessionService(connection: NatsConnection, provider: 
       const done = serve(msg, operation).then(
         (reply) => respond(msg, () => msg.respond(reply)),
         (failure: unknown) => {
-          const encoded = encodeError(failure);
+          const encoded = encodeError(failure, store.highestRevision);
           respond(msg, () => msg.respondError(encoded.status, encoded.description, encoded.body));
         },
       );

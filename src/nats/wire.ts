@@ -8,7 +8,7 @@
  * field of the wrong type becomes a `ValidationError` before any session is touched.
  * @module
  */
-import { BridgeError, ValidationError, errorFromJSON, errorToJSON, type SerializedError } from '../errors.js';
+import { InternalError, ValidationError, errorFromJSON, errorToJSON, type BridgeError, type SerializedError } from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
 
@@ -177,19 +177,27 @@ export interface EncodedError {
   readonly body: Uint8Array;
 }
 
-/** The error reply for any thrown value; non-Tether errors become `internal_error`. */
-export function encodeError(error: unknown): EncodedError {
+/**
+ * The error reply for any thrown value; non-Tether errors become `internal_error`. The body carries the node's
+ * revision too: a conflict or a refusal also tells the client how far the store had got.
+ */
+export function encodeError(error: unknown, revision = 0): EncodedError {
   const serialized = errorToJSON(error);
   // Header values end at a line break; a message with one would corrupt the reply's header block.
   const description = `${serialized.code}: ${serialized.message}`.replace(/[\r\n]+/g, ' ').slice(0, 512);
-  return { status: statusOf(serialized.code), description, body: encoder.encode(JSON.stringify({ error: serialized })) };
+  return { status: statusOf(serialized.code), description, body: encoder.encode(JSON.stringify({ error: serialized, revision })) };
 }
 
+/** A reply as the client reads it: a result, or the typed error to throw; both with the node's revision. */
+export type DecodedReply =
+  | { readonly ok: true; readonly result: unknown; readonly revision: number }
+  | { readonly ok: false; readonly error: BridgeError; readonly revision: number };
+
 /**
- * Reads a reply body: the result and revision, or the typed error it carries. `errorHeader` is the
- * `Nats-Service-Error` header, used when an error reply has no JSON body (a handler that threw inside nats.js).
+ * Reads a reply body. `errorHeader` and `errorCode` are the micro error headers, used when an error reply has
+ * no JSON body (a handler that threw inside nats.js answers with headers only).
  */
-export function decodeReply(data: Uint8Array, errorHeader?: string, errorCode?: string): WireReply {
+export function decodeReply(data: Uint8Array, errorHeader?: string, errorCode?: string): DecodedReply {
   let parsed: unknown;
   try {
     parsed = data.length === 0 ? undefined : JSON.parse(decoder.decode(data));
@@ -197,20 +205,18 @@ export function decodeReply(data: Uint8Array, errorHeader?: string, errorCode?: 
     parsed = undefined;
   }
   const body = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  const revision = typeof body?.revision === 'number' ? body.revision : 0;
   const error = body?.error;
   if (typeof error === 'object' && error !== null && typeof (error as SerializedError).code === 'string') {
     const { code, message, details } = error as SerializedError;
-    return throwError(errorFromJSON({ code, message: String(message ?? code), details: typeof details === 'object' && details !== null ? details : {} }));
+    const rebuilt = errorFromJSON({ code, message: String(message ?? code), details: typeof details === 'object' && details !== null ? details : {} });
+    return { ok: false, error: rebuilt, revision };
   }
   if (errorHeader !== undefined || errorCode !== undefined) {
-    throw new BridgeError(`service error ${errorCode ?? ''}: ${errorHeader ?? ''}`.trim());
+    return { ok: false, error: new InternalError(`service error ${errorCode ?? ''}: ${errorHeader ?? ''}`.trim()), revision };
   }
-  if (!body || !('revision' in body)) throw new BridgeError('malformed reply from a tether node');
-  return { result: body.result, revision: typeof body.revision === 'number' ? body.revision : 0 };
-}
-
-function throwError(error: BridgeError): never {
-  throw error;
+  if (!body || !('revision' in body)) return { ok: false, error: new InternalError('malformed reply from a tether node'), revision };
+  return { ok: true, result: body.result, revision };
 }
 
 /** A record for the wire: its value through the variable codec. */

@@ -1,0 +1,46 @@
+/**
+ * The store a NATS node runs on: the JetStream KV store (records through the variable codec) wrapped by the
+ * tracking store, with the router's starting point read from the bucket stream. One call, so a node cannot forget the wrapping (without it the
+ * service has no revisions to wait for and no events to publish).
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { InternalError } from '../errors.js';
+import type { VariableRecord } from '../variables/types.js';
+import { createKvStore, type KvStoreOptions } from './kv-store.js';
+import { variableRecordCodec } from './record-codec.js';
+import { createTrackingStore, type TrackingStore } from './tracking-store.js';
+
+/** Options of {@link createNodeStore}: those of the KV store (the codec is fixed), plus where tracking failures go. */
+export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, 'codec'> {
+  readonly onTrackingError?: (error: unknown) => void;
+}
+
+/** The last sequence of the KV bucket's stream: the store's latest revision. */
+export async function bucketLastRevision(connection: NatsConnection, bucket: string): Promise<number> {
+  try {
+    const manager = await connection.jetstreamManager();
+    const info = await manager.streams.info(`KV_${bucket}`);
+    return info.state.last_seq;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InternalError(`cannot read the last revision of bucket '${bucket}': ${message}`, { cause: error, details: { bucket } });
+  }
+}
+
+/**
+ * Opens the variables bucket and wraps it for a node.
+ * @example
+ * const store = await createNodeStore(nc);
+ * const runtime = await Runtime.start({ store });
+ * const service = await startSessionService(nc, provider, { store });
+ */
+export async function createNodeStore(connection: NatsConnection, options: NodeStoreOptions = {}): Promise<TrackingStore> {
+  const bucket = options.bucket ?? 'tether_vars';
+  const { onTrackingError, ...kvOptions } = options;
+  const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec: variableRecordCodec() });
+  return createTrackingStore(kv, {
+    lastRevision: () => bucketLastRevision(connection, bucket),
+    ...(onTrackingError ? { onError: onTrackingError } : {}),
+  });
+}

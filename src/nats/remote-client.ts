@@ -1,0 +1,95 @@
+/**
+ * The remote client: `connect({ servers })` and use sessions served by any Tether node on that NATS, with the
+ * same API as embedded sessions. Requests go to the `tether` service's queue group, so any node may answer;
+ * the client sends the highest store revision it has seen, so reads always reflect its own writes.
+ * @module
+ */
+import { connect as natsConnect, type ConnectionOptions } from 'nats';
+import { InternalError } from '../errors.js';
+import { assertSessionId } from '../variables/names.js';
+import { RemoteSession } from './remote-session.js';
+import { RemoteTransport } from './remote-transport.js';
+import { createSubjects } from './subjects.js';
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** One or more NATS URLs, e.g. `nats://127.0.0.1:4222`. */
+  readonly servers: string | readonly string[];
+  /** The subject prefix the nodes use. @default 'tether' */
+  readonly prefix?: string;
+  /** How long a request waits for its reply before `CallTimeoutError`. @default 5000 */
+  readonly timeoutMs?: number;
+  /** User and password authentication. */
+  readonly user?: string;
+  readonly pass?: string;
+  /** Token authentication. */
+  readonly token?: string;
+  /** The connection's name, as the server's monitoring shows it. */
+  readonly name?: string;
+  /** Told about failures no call is waiting for (a watch listener that threw). @default `console.error` */
+  readonly onError?: (error: unknown, where: string) => void;
+}
+
+/** Options of {@link TetherClient.session}. */
+export interface RemoteSessionOptions {
+  /**
+   * Open the session (create it when it does not exist), as `runtime.session(id)` does. With `false`, requests
+   * on a session that was never opened get `SessionError` (`session_not_found`).
+   * @default true
+   */
+  readonly create?: boolean;
+}
+
+/** A connection to the Tether nodes on one NATS system. */
+export interface TetherClient {
+  /** The session `id`: opened (get-or-create) on a node unless `create: false`. */
+  session(id: string, options?: RemoteSessionOptions): Promise<RemoteSession>;
+  /** The highest store revision a reply has reported to this client. */
+  readonly revision: number;
+  /** Closes the connection; watches end with it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to NATS and returns a client for the Tether nodes there.
+ * @example
+ * const client = await connect({ servers: 'nats://127.0.0.1:4222' });
+ * const session = await client.session('chat-1');
+ * await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+ * await client.close();
+ */
+export async function connect(options: ConnectOptions): Promise<TetherClient> {
+  const subjects = createSubjects(options.prefix);
+  const natsOptions: ConnectionOptions = {
+    servers: typeof options.servers === 'string' ? options.servers : [...options.servers],
+    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.pass === undefined ? {} : { pass: options.pass }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.name === undefined ? {} : { name: options.name }),
+  };
+  let connection;
+  try {
+    connection = await natsConnect(natsOptions);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InternalError(`cannot connect to NATS at ${String(options.servers)}: ${message}`, { cause: error });
+  }
+  const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+  const transport = new RemoteTransport(connection, subjects, options.timeoutMs ?? 5000, report);
+
+  return {
+    async session(id, sessionOptions = {}) {
+      // Checked here, before the id becomes a subject token: a dot would address another subject, a space
+      // would break the connection's protocol line.
+      assertSessionId(id);
+      if (sessionOptions.create ?? true) await transport.request(subjects.open(id), {});
+      return new RemoteSession(id, transport);
+    },
+    get revision() {
+      return transport.revision;
+    },
+    async close() {
+      if (!connection.isClosed()) await connection.close();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * A session served by Tether nodes over NATS, with the embedded `Session`'s method names, options, return
+ * shapes and typed errors, so code written against one runs against the other. Values are decoded with the
+ * variable codec (non-finite floats travel as strings); `updateVariable` is compare-and-set from here.
+ * @module
+ */
+import { VariableNotFoundError, VersionConflictError } from '../errors.js';
+import type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from '../session/session.js';
+import type { SessionContext, Unwatch, VariableListener, VariableSnapshot, WatchVariablesOptions } from '../session/session-context.js';
+import type { VariableHistoryEntry } from '../session/variable-history.js';
+import type { SetOutcome } from '../session/write-plan.js';
+import { decodeValue } from '../variables/codec.js';
+import type { ExportedVariable } from '../variables/record.js';
+import type { VariableRecord, VariableType } from '../variables/types.js';
+import type { RemoteTransport } from './remote-transport.js';
+import { watchRemote } from './remote-watch.js';
+import type { VariableOperation } from './subjects.js';
+import { decodeRecord, encodeUntyped } from './wire.js';
+
+/** How many times `updateVariable` re-reads and retries after another writer got in first (as the embedded one). */
+const UPDATE_ATTEMPTS = 1000;
+
+/** A read as `get` and `getMany` answer it. */
+interface TypedRead {
+  readonly value: unknown;
+  readonly version: number;
+  readonly type: VariableType | null;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A remote session handle; obtained from `client.session(id)`.
+ * @example
+ * const session = await client.session('chat-1');
+ * await session.setVariable('temperature', 0.9);
+ * const stop = await session.watchVariables('*', (change) => console.log(change.name, change.newValue));
+ */
+export class RemoteSession implements SessionContext {
+  /** @internal */
+  constructor(
+    readonly sessionId: string,
+    private readonly transport: RemoteTransport,
+  ) {}
+
+  /** Defines a new variable; an existing name gives `AlreadyExistsError`. */
+  async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
+    return decodeRecord(await this.#call('define', { name, type, value: encodeUntyped(value), options }));
+  }
+
+  /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
+  async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
+    try {
+      const read = (await this.#call('get', { name })) as TypedRead;
+      return read.type === null ? read.value : decodeValue(read.type, read.value);
+    } catch (error) {
+      if (error instanceof VariableNotFoundError && options !== undefined && 'default' in options) return options.default;
+      throw error;
+    }
+  }
+
+  /** The whole variable record. */
+  async describeVariable(name: string): Promise<VariableRecord> {
+    return decodeRecord(await this.#call('describe', { name }));
+  }
+
+  /** Whether the variable exists. */
+  async hasVariable(name: string): Promise<boolean> {
+    return (await this.#call('has', { name })) as boolean;
+  }
+
+  /** Records of the variables whose names match the glob, sorted by name. */
+  async listVariables(pattern = '*'): Promise<VariableRecord[]> {
+    return ((await this.#call('list', { pattern })) as unknown[]).map(decodeRecord);
+  }
+
+  /** Values of several variables, with the missing names apart. */
+  async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
+    const { found, missing } = await this.readVariables(names);
+    return { found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])), missing: [...missing] };
+  }
+
+  /** Values and versions of several variables, read from one consistent state of the session. */
+  async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
+    const reply = (await this.#call('getMany', { names })) as { found: Record<string, TypedRead>; missing: string[] };
+    const found = Object.entries(reply.found).map(([name, read]) => [name, { value: read.type === null ? read.value : decodeValue(read.type, read.value), version: read.version }]);
+    return { found: Object.fromEntries(found), missing: reply.missing };
+  }
+
+  /** Validates and writes a value on a node; a refused write changes nothing and rejects with a typed error. */
+  async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
+    return decodeRecord(await this.#call('set', { ...options, name, value: encodeUntyped(value) }));
+  }
+
+  /**
+   * Read-modify-write with compare-and-set from this client: reads the variable, applies `fn`, writes with
+   * `expectedVersion`, and on a conflict backs off briefly and starts again. This client's updates of one
+   * variable take turns, so they only ever race other clients.
+   */
+  updateVariable(name: string, fn: (value: unknown) => unknown, options: Omit<SetVariableOptions, 'expectedVersion'> = {}): Promise<VariableRecord> {
+    return this.transport.serialize(`${this.sessionId}\u0000${name}`, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const current = await this.describeVariable(name);
+        const next = await fn(current.value);
+        try {
+          return await this.setVariable(name, next, { ...options, expectedVersion: current.version });
+        } catch (error) {
+          if (!(error instanceof VersionConflictError) || attempt >= UPDATE_ATTEMPTS) throw error;
+          // Full jitter: racing clients spread out instead of colliding again on the next version.
+          await delay(Math.random() * Math.min(50, 2 ** attempt));
+        }
+      }
+    });
+  }
+
+  /** Deletes a variable. */
+  async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
+    await this.#call('delete', { ...options, name });
+  }
+
+  /** Writes several variables; `atomic`: all or nothing. Otherwise each name gets its own outcome. */
+  async setVariables(values: Readonly<Record<string, unknown>>, options: SetVariablesOptions = {}): Promise<Record<string, SetOutcome>> {
+    const encoded = typeof values === 'object' && values !== null ? Object.fromEntries(Object.entries(values).map(([n, v]) => [n, encodeUntyped(v)])) : values;
+    return (await this.#call('setMany', { ...options, values: encoded })) as Record<string, SetOutcome>;
+  }
+
+  /** Every kept version of the variable, oldest first. */
+  async variableHistory(name: string): Promise<VariableHistoryEntry[]> {
+    const { type, entries } = (await this.#call('history', { name })) as { type: VariableType; entries: VariableHistoryEntry[] };
+    return entries.map((entry) => ({ ...entry, value: decodeValue(type, entry.value) }));
+  }
+
+  /** Writes, as a new version, the value the variable held at `version`. */
+  async rollbackVariable(name: string, version: number, options: { readonly updatedBy?: string } = {}): Promise<VariableRecord> {
+    return decodeRecord(await this.#call('rollback', { ...options, name, version }));
+  }
+
+  /** Locks a variable for `owner`. */
+  async lockVariable(name: string, owner: string): Promise<VariableRecord> {
+    return decodeRecord(await this.#call('lock', { name, owner }));
+  }
+
+  /** Releases `owner`'s lock. */
+  async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
+    return decodeRecord(await this.#call('unlock', { name, owner }));
+  }
+
+  /** Every variable in the JSON-safe export form. */
+  async exportVariables(): Promise<ExportedVariable[]> {
+    return (await this.#call('export', {})) as ExportedVariable[];
+  }
+
+  /** Defines the exported variables, all or nothing. */
+  async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
+    return (await this.#call('import', { ...options, records })) as number;
+  }
+
+  /** Delivers every accepted write to a matching variable, published by the node that accepted it. */
+  watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
+    return watchRemote(this.transport, this.sessionId, pattern, listener, options, (p) => this.listVariables(p));
+  }
+
+  #call(operation: VariableOperation, body: object): Promise<unknown> {
+    return this.transport.request(this.transport.subjects.variable(this.sessionId, operation), body);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The request side of the remote client: one NATS connection, the subjects, the highest store revision seen,
+ * and the mapping of NATS failures to Tether errors. Every request carries that revision in the
+ * `Tether-Min-Revision` header and every reply (errors included) raises it, which gives read-your-writes across
+ * nodes: whichever node answers next has first applied everything this client has seen.
+ * @module
+ */
+import { headers, type NatsConnection, type NatsError } from 'nats';
+import { CallTimeoutError, InternalError, NoProcError, ValidationError } from '../errors.js';
+import type { TetherSubjects } from './subjects.js';
+import { ERROR_CODE_HEADER, ERROR_HEADER, MIN_REVISION_HEADER, decodeReply, encodeJson } from './wire.js';
+
+/** What remote sessions and watches use to reach the nodes. */
+export class RemoteTransport {
+  #revision = 0;
+  readonly #chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly connection: NatsConnection,
+    readonly subjects: TetherSubjects,
+    readonly timeoutMs: number,
+    readonly report: (error: unknown, where: string) => void,
+  ) {}
+
+  /** The highest store revision any reply has reported. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** Sends `body` to `subject` and resolves to the reply's result, or rejects with the typed error it carries. */
+  async request(subject: string, body: object): Promise<unknown> {
+    const h = headers();
+    if (this.#revision > 0) h.set(MIN_REVISION_HEADER, String(this.#revision));
+    let reply;
+    try {
+      reply = await this.connection.request(subject, encodeJson(body), { timeout: this.timeoutMs, headers: h });
+    } catch (error) {
+      throw this.#mapNatsError(error, subject);
+    }
+    const decoded = decodeReply(reply.data, reply.headers?.get(ERROR_HEADER) || undefined, reply.headers?.get(ERROR_CODE_HEADER) || undefined);
+    this.#revision = Math.max(this.#revision, decoded.revision);
+    if (!decoded.ok) throw decoded.error;
+    return decoded.result;
+  }
+
+  /**
+   * Runs `task` after every earlier task queued under `key` has settled. `updateVariable` uses it so that one
+   * client's concurrent updates of one variable take turns instead of defeating each other's compare-and-set.
+   */
+  serialize<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => {});
+    this.#chains.set(key, tail);
+    void tail.then(() => {
+      if (this.#chains.get(key) === tail) this.#chains.delete(key);
+    });
+    return next;
+  }
+
+  #mapNatsError(error: unknown, subject: string): Error {
+    const code = (error as Partial<NatsError> | undefined)?.code;
+    // No node subscribes: nobody could take the request, so report it at once as a dead target.
+    if (code === '503') return new NoProcError(subject, { cause: error });
+    if (code === 'TIMEOUT') return new CallTimeoutError(subject, this.timeoutMs, { cause: error });
+    if (code === 'MAX_PAYLOAD_EXCEEDED') {
+      return new ValidationError(`request to '${subject}' exceeds the server's max_payload`, { cause: error, details: { constraint: 'maxPayload' } });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new InternalError(`request to '${subject}' failed: ${message}`, { cause: error, details: { subject, natsCode: code ?? null } });
+  }
+}

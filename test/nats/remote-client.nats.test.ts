@@ -1,0 +1,80 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AlreadyExistsError, NoProcError, SessionError, ValidationError, VariableLockedError, VariableNotFoundError, VersionConflictError } from '../../src/errors.js';
+import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+
+let fx: NatsFixture;
+
+beforeAll(async () => {
+  fx = await startNatsFixture();
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+afterAll(async () => {
+  await fx?.server.stop();
+});
+
+describe('remote client', () => {
+  it('round-trips the session API through a node', async () => {
+    const buckets = fx.buckets();
+    await fx.node(buckets);
+    const client = await fx.client();
+    const session = await client.session('s1');
+    const record = await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'T' });
+    expect(record).toMatchObject({ name: 'temperature', type: 'float', value: 0.7, version: 1, description: 'T' });
+    expect(await session.getVariable('temperature')).toBe(0.7);
+    await session.setVariable('temperature', 0.9, { updatedBy: 'me', reason: 'warmer' });
+    expect(await session.describeVariable('temperature')).toMatchObject({ value: 0.9, version: 2, updatedBy: 'me' });
+    expect(await session.hasVariable('temperature')).toBe(true);
+    expect(await session.hasVariable('nope')).toBe(false);
+    expect(await session.getVariable('nope', { default: 42 })).toBe(42);
+    await expect(session.getVariable('nope')).rejects.toBeInstanceOf(VariableNotFoundError);
+    await expect(session.defineVariable('temperature', 'float', 1)).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(session.setVariable('temperature', 5)).rejects.toBeInstanceOf(ValidationError);
+    await expect(session.setVariable('temperature', 1, { expectedVersion: 1 })).rejects.toBeInstanceOf(VersionConflictError);
+    await session.defineVariable('ratio', 'float', Number.NaN);
+    expect(await session.getVariable('ratio')).toBeNaN();
+    await session.setVariable('ratio', Number.NEGATIVE_INFINITY);
+    expect((await session.describeVariable('ratio')).value).toBe(Number.NEGATIVE_INFINITY);
+    expect(await session.getVariables(['temperature', 'ratio', 'gone'])).toEqual({ found: { temperature: 0.9, ratio: Number.NEGATIVE_INFINITY }, missing: ['gone'] });
+    expect((await session.listVariables('t*')).map((r) => r.name)).toEqual(['temperature']);
+    expect(await session.setVariables({ temperature: 1, ratio: 2 }, { atomic: true })).toEqual({ temperature: { ok: true, version: 3 }, ratio: { ok: true, version: 3 } });
+    const outcomes = await session.setVariables({ temperature: 9, ratio: 3 });
+    expect(outcomes.temperature).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    expect((await session.variableHistory('ratio')).map((e) => e.value)).toEqual([Number.NaN, Number.NEGATIVE_INFINITY, 2, 3]);
+    expect(await session.rollbackVariable('temperature', 1)).toMatchObject({ value: 0.7, version: 4 });
+    await session.lockVariable('temperature', 'alice');
+    await expect(session.setVariable('temperature', 1, { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
+    await session.unlockVariable('temperature', 'alice');
+    const exported = await session.exportVariables();
+    expect(exported.map((e) => e.name)).toEqual(['ratio', 'temperature']);
+    const copy = await client.session('s2');
+    expect(await copy.importVariables(exported)).toBe(2);
+    expect(await copy.getVariable('ratio')).toBe(3);
+    await session.deleteVariable('ratio');
+    expect(await session.hasVariable('ratio')).toBe(false);
+    expect(await session.updateVariable('temperature', (v) => (v as number) + 0.5)).toMatchObject({ value: 1.2 });
+  });
+
+  it('answers session_not_found for a session that was never opened', async () => {
+    await fx.node(fx.buckets());
+    const client = await fx.client();
+    const ghost = await client.session('ghost', { create: false });
+    const error = await ghost.getVariable('x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionError);
+    expect(error).toMatchObject({ code: 'session_not_found', sessionId: 'ghost' });
+  });
+
+  it('fails with NoProcError at once when no node is running', async () => {
+    const client = await fx.client({ timeoutMs: 10_000 });
+    const error = await client.session('s1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoProcError);
+  });
+
+  it('refuses a session id that cannot be a subject token before sending anything', async () => {
+    const client = await fx.client();
+    for (const id of ['a.b', 'a*', '>', 'a b', '']) {
+      await expect(client.session(id)).rejects.toBeInstanceOf(ValidationError);
+    }
+  });
+});
