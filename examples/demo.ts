@@ -42,7 +42,15 @@ const scenarios: readonly [string, (log: Log, options: ScenarioOptions) => Promi
   ['4. Pipeline: understand → reason → summarize, configured in one atomic batch', runPipeline],
 ];
 
+// A provider can fail mid-demo (quota, network, an answer Ax cannot parse): report it and go on with the rest.
+let failures = 0;
 for (const [title, run] of scenarios) {
   console.log(`\n== ${title}`);
-  await run(console.log, { llm });
+  try {
+    await run(console.log, { llm });
+  } catch (error) {
+    failures += 1;
+    console.log(`  failed: ${error instanceof BridgeError ? `${error.code}: ${error.message}` : String(error)}`);
+  }
 }
+if (failures > 0) process.exitCode = 1;
