@@ -1,6 +1,6 @@
 /**
- * What the variable-aware layer costs: a VariableAwarePredict with five bound variables against a raw Ax forward
- * sending the same five options, on the same fixed-answer mock AI, measured in one run with the two interleaved
+ * What the variable-aware layer costs: a VariableAwarePredict with five variables bound in a real embedded
+ * session, against a raw Ax forward sending the same five options, on the same fixed-answer mock AI, measured in one run with the two interleaved
  * (alternating which goes first) so machine noise hits both alike.
  * Goal: added p50 under 50 µs and a p50 ratio under 1.10.
  * @module
@@ -8,7 +8,7 @@
 import { VariableAwarePredict } from '../src/modules/index.js';
 import { createFixedAnswerModel, createRawAxForward } from '../src/modules/raw-baseline.js';
 import type { ModuleParameters } from '../src/modules/module-types.js';
-import type { SessionContext, VariableSnapshot, VersionedValue } from '../src/session/session-context.js';
+import { Runtime } from '../src/index.js';
 import { fmt, summarize } from './stats.js';
 
 const SIGNATURE = 'question:string -> answer:string';
@@ -28,35 +28,16 @@ const BINDINGS: Record<string, string> = {
 };
 const PARAMS: ModuleParameters = { temperature: 0.7, maxTokens: 256, topP: 0.9, presencePenalty: 0.1, model: 'bench-model' };
 
-/** The smallest in-memory session: a sync's cost is then the module layer's, not a store's. */
-function memorySession(): SessionContext {
-  const values = new Map(Object.entries(VARIABLES).map(([k, v]) => [k, { value: v, version: 1 }]));
-  return {
-    sessionId: 'bench',
-    getVariable: async (name) => values.get(name)?.value,
-    setVariable: async (name, value) => {
-      values.set(name, { value, version: (values.get(name)?.version ?? 0) + 1 });
-      return value;
-    },
-    readVariables: async (names): Promise<VariableSnapshot> => {
-      const found: Record<string, VersionedValue> = {};
-      const missing: string[] = [];
-      for (const name of names) {
-        const entry = values.get(name);
-        if (entry) found[name] = entry;
-        else missing.push(name);
-      }
-      return { found, missing };
-    },
-    watchVariables: async () => () => {},
-  };
-}
-
 /** Runs the comparison and returns printable lines. */
 export async function benchModuleOverhead(iterations = 4000, warmup = 1000): Promise<string[]> {
   const llm = createFixedAnswerModel();
   const raw = createRawAxForward(llm, SIGNATURE);
-  const session = memorySession();
+  // A real embedded session: the sync reads through the session process's committed state, as in production.
+  const runtime = await Runtime.start();
+  const session = await runtime.session('bench');
+  for (const [name, value] of Object.entries(VARIABLES)) {
+    await session.defineVariable(name, typeof value === 'string' ? 'string' : Number.isInteger(value) ? 'integer' : 'float', value);
+  }
   const module = new VariableAwarePredict(SIGNATURE, { session, llm, maxRetries: 0 });
   for (const [attribute, variable] of Object.entries(BINDINGS)) await module.bindToVariable(attribute, variable);
   const rawParams: ModuleParameters = { ...PARAMS, maxRetries: 0 };
@@ -90,6 +71,7 @@ export async function benchModuleOverhead(iterations = 4000, warmup = 1000): Pro
     }
     added[i] = awareSamples[i]! - rawSamples[i]!;
   }
+  await runtime.stop();
   const rawP = summarize(rawSamples, 0);
   const awareP = summarize(awareSamples, 0);
   const addedP = summarize(added, 0);

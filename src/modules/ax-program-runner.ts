@@ -77,6 +77,8 @@ interface Pooled {
   onDelta: DeltaListener | undefined;
   /** Characters of each field already passed on, so only the new ones go out. */
   readonly streamed: Map<string, number>;
+  /** Whether its text fields have streaming processors (which cost ~10 µs per forward even unused). */
+  readonly streams: boolean;
 }
 
 /** Parses a signature once, turning Ax's exception into a Tether validation error. */
@@ -101,6 +103,7 @@ export class AxProgramRunner {
   // Executions never share a generator (Ax keeps one chat log and usage per instance); idle ones are reused
   // because building one costs about as much as Tether's whole sync.
   readonly #idle: Pooled[] = [];
+  readonly #idleStreaming: Pooled[] = [];
 
   constructor(kind: ProgramKind, signature: string, settings: ProgramSettings = {}) {
     this.#kind = kind;
@@ -162,7 +165,7 @@ export class AxProgramRunner {
         if (params.instructions !== undefined) program.addActorInstruction(params.instructions);
         return this.#outcome(await program.forward(service, values as AxGenIn, options));
       }
-      const pooled = this.#acquire(params.instructions);
+      const pooled = this.#acquire(params.instructions, hooks.onDelta !== undefined);
       pooled.onDelta = hooks.onDelta;
       try {
         return this.#outcome(await this.#forwardKind(pooled.gen, service, values as AxGenIn, options));
@@ -176,7 +179,8 @@ export class AxProgramRunner {
     }
   }
 
-  async #forwardKind(
+  // Not async: it only picks which promise to return, and every async layer costs each execution a microtask.
+  #forwardKind(
     gen: AxGen<AxGenIn, AxGenOut>,
     service: ReturnType<typeof axServiceOf>,
     values: AxGenIn,
@@ -226,8 +230,8 @@ export class AxProgramRunner {
     return typeof reasoning === 'string' ? { output, reasoning } : { output };
   }
 
-  #acquire(instruction: string | undefined): Pooled {
-    const pooled = this.#idle.pop();
+  #acquire(instruction: string | undefined, streams: boolean): Pooled {
+    const pooled = (streams ? this.#idleStreaming : this.#idle).pop();
     if (pooled && (instruction !== undefined || pooled.instruction === undefined)) {
       if (instruction !== undefined && instruction !== pooled.instruction) {
         pooled.gen.setInstruction(instruction);
@@ -238,8 +242,8 @@ export class AxProgramRunner {
     // An instance whose instruction was overridden cannot be reset to "none" through Ax's API: build anew.
     const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
     if (instruction !== undefined) gen.setInstruction(instruction);
-    const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map() };
-    this.#streamTextFields(fresh);
+    const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams };
+    if (streams) this.#streamTextFields(fresh);
     return fresh;
   }
 
@@ -268,7 +272,8 @@ export class AxProgramRunner {
 
   #release(pooled: Pooled): void {
     pooled.gen.resetUsage();
-    if (this.#idle.length < POOL_LIMIT) this.#idle.push(pooled);
+    const idle = pooled.streams ? this.#idleStreaming : this.#idle;
+    if (idle.length < POOL_LIMIT) idle.push(pooled);
   }
 }
 

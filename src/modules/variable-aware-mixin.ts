@@ -132,14 +132,9 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
     override async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
       const state = bindingStateOf(this);
       const moduleType = this.moduleType;
-      const resync = async (): Promise<void> => {
-        try {
-          await state.sync(this, moduleType);
-        } catch (error) {
-          // The execution goes on with the last good values; the failure is reported, not swallowed.
-          state.report(error, moduleType);
-        }
-      };
+      // The execution goes on with the last good values; a failed sync is reported, not swallowed. A plain
+      // promise chain rather than an async wrapper: one microtask less on every execution.
+      const resync = (): Promise<unknown> => state.sync(this, moduleType).catch((error: unknown) => state.report(error, moduleType));
       if (options.autoSync !== false && state.bindings.size > 0) await resync();
       // Parameters and provenance are captured together, right after the sync, so they describe the same values.
       let provenance = state.provenance();

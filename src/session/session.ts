@@ -107,7 +107,9 @@ export class Session implements SessionContext {
   /** Values and versions of several variables, read from one consistent state of the session. */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
     if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
-    const variables = await this.#variables();
+    // Modules call this before every execution: skip the await (a microtask) when the state is at hand.
+    const current = this.#variables();
+    const variables = current instanceof Promise ? await current : current;
     const found: [string, { value: unknown; version: number }][] = [];
     const missing: string[] = [];
     for (const name of names) {
@@ -249,8 +251,13 @@ export class Session implements SessionContext {
     throw new SessionError(ending === 'expired' ? 'session_expired' : 'session_stopped', this.sessionId);
   }
 
-  async #variables(): Promise<ReadonlyMap<string, VariableRecord>> {
-    return (await this.#live()).context().variables;
+  /** The committed variables; no extra await on the hot path, where the process is alive. */
+  #variables(): ReadonlyMap<string, VariableRecord> | Promise<ReadonlyMap<string, VariableRecord>> {
+    if (this.#process.alive) {
+      this.host.touch(this.sessionId);
+      return this.#process.context().variables;
+    }
+    return this.#live().then((process) => process.context().variables);
   }
 
   async #write(request: WriteRequest): Promise<unknown> {
