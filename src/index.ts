@@ -31,6 +31,15 @@ export type { Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptio
 export * from './runtime/index.js';
 export { REPLY, errorReply, okReply, reply, replyError, type CallEnvelope, type ReplyEvent, type ReplyResult } from '../machines/protocol.js';
 export { sessionMachine, type SessionMachineContext, type SessionMachineEvent, type SessionEmittedEvent } from '../machines/session.machine.js';
+export {
+  moduleMachine,
+  type ExecutionResult,
+  type ModuleDescription,
+  type ModuleEmittedEvent,
+  type ModuleMachineContext,
+  type ModuleMachineEvent,
+  type SyncOutcome,
+} from '../machines/module.machine.js';
 
 // Variable-aware LLM modules on Ax.
 export * from './modules/index.js';

@@ -71,3 +71,5 @@ export {
   type ProviderConfig,
 } from './language-model.js';
 export { PROVIDER_ENV, languageModelFromEnv, readProviderConfig, type Environment } from './language-model.js';
+export { ModuleHandle, type ExecuteOptions, type ModuleEventListener, type ModuleEventType } from './module-handle.js';
+export { assertModuleId, type ModuleBinding, type ModuleSpec } from './module-spec.js';
