@@ -14,7 +14,7 @@ export interface NatsFixture {
   /** Fresh bucket names for one test's nodes (all nodes of a test share them). */
   buckets(): Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'>;
   /** Starts a node that `cleanup` stops. */
-  node(buckets: Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'>, service?: TestNodeOptions['service']): Promise<TestNode>;
+  node(buckets: Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'>, options?: Omit<TestNodeOptions, 'bucket' | 'sessionsBucket'>): Promise<TestNode>;
   /** Connects a remote client that `cleanup` closes. */
   client(options?: Omit<ConnectOptions, 'servers'>): Promise<TetherClient>;
   /** Stops every node and client started since the last cleanup. */
@@ -33,8 +33,8 @@ export async function startNatsFixture(): Promise<NatsFixture> {
       const id = `${process.pid}_${Date.now()}_${counter}`;
       return { bucket: `vars_${id}`, sessionsBucket: `sessions_${id}` };
     },
-    async node(buckets, service) {
-      const node = await startTestNode(server.url, { ...buckets, ...(service ? { service } : {}) });
+    async node(buckets, options = {}) {
+      const node = await startTestNode(server.url, { ...buckets, ...options });
       nodes.push(node);
       return node;
     },

@@ -26,12 +26,14 @@ export interface TestNodeOptions {
   /** Directory bucket. */
   readonly sessionsBucket: string;
   readonly service?: Omit<SessionServiceOptions, 'store'>;
+  /** Builds the node's store instead of `createNodeStore` (to slow its router down, say). */
+  readonly store?: (connection: NatsConnection) => Promise<TrackingStore>;
 }
 
 /** Starts a node on the server at `url`. */
 export async function startTestNode(url: string, options: TestNodeOptions): Promise<TestNode> {
   const connection = await connect({ servers: url });
-  const store = await createNodeStore(connection, { bucket: options.bucket, onListenerError: () => {} });
+  const store = options.store ? await options.store(connection) : await createNodeStore(connection, { bucket: options.bucket, onListenerError: () => {} });
   const runtime = await Runtime.start({ store, onError: () => {} });
   const directory = await createSessionDirectory(connection, { bucket: options.sessionsBucket });
   const service = await startSessionService(connection, directory.provider((id) => runtime.session(id)), {

@@ -1,0 +1,112 @@
+import type { NatsConnection } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createKvStore } from '../../src/nats/kv-store.js';
+import { bucketLastRevision } from '../../src/nats/node-store.js';
+import { variableRecordCodec } from '../../src/nats/record-codec.js';
+import { createTrackingStore, type TrackingStore } from '../../src/nats/tracking-store.js';
+import type { Store } from '../../src/store/store.js';
+import type { VariableRecord } from '../../src/variables/types.js';
+import type { TestNode } from '../support/tether-node.js';
+import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+
+let fx: NatsFixture;
+
+beforeAll(async () => {
+  fx = await startNatsFixture();
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+afterAll(async () => {
+  await fx?.server.stop();
+});
+
+/** A node store whose watches hand every change on `delayMs` late (in order), as a slow or distant router would. */
+function slowRouterStore(bucket: string, delayMs: number) {
+  return async (connection: NatsConnection): Promise<TrackingStore> => {
+    const kv = await createKvStore<VariableRecord>(connection, { bucket, codec: variableRecordCodec(), onListenerError: () => {} });
+    const slow: Store<VariableRecord> = {
+      ...kv,
+      watch: (prefix, listener, options) => kv.watch(prefix, (change) => void setTimeout(() => listener(change), delayMs), options),
+    };
+    return createTrackingStore(slow, { lastRevision: () => bucketLastRevision(connection, bucket) });
+  };
+}
+
+/** Which of the nodes answered the requests made by `task` (it must make exactly one). */
+async function servedBy<T>(nodes: readonly TestNode[], task: () => Promise<T>): Promise<[T, TestNode]> {
+  const before = nodes.map((node) => node.service.requestCount);
+  const result = await task();
+  const node = nodes.find((candidate, i) => candidate.service.requestCount > (before[i] ?? 0));
+  if (!node) throw new Error('no node served the request');
+  return [result, node];
+}
+
+describe('read-your-writes across nodes', () => {
+  it('reads back every write through the client, also when the other node answers the read', async () => {
+    const buckets = fx.buckets();
+    const nodes = [await fx.node(buckets), await fx.node(buckets)];
+    const client = await fx.client();
+    const session = await client.session('ryw');
+    await session.defineVariable('x', 'integer', 0);
+    let crossNode = 0;
+    for (let i = 1; i <= 100; i++) {
+      const [, writer] = await servedBy(nodes, () => session.setVariable('x', i));
+      const [value, reader] = await servedBy(nodes, () => session.getVariable('x'));
+      expect(value).toBe(i);
+      if (reader !== writer) crossNode += 1;
+    }
+    // With two nodes in one queue group, a hundred reads all landing on the writer's node would be a broken group.
+    expect(crossNode).toBeGreaterThan(0);
+  });
+
+  it('waits for a lagging router before answering, where the lagging node alone would read a stale value', async () => {
+    const buckets = fx.buckets();
+    const nodes = [
+      await fx.node(buckets, { store: slowRouterStore(buckets.bucket, 100) }),
+      await fx.node(buckets, { store: slowRouterStore(buckets.bucket, 100) }),
+    ];
+    const client = await fx.client();
+    const session = await client.session('lag');
+    await session.defineVariable('x', 'integer', 0);
+    await Promise.all(nodes.map((node) => node.runtime.session('lag')));
+    let crossNode = 0;
+    let staleSeen = 0;
+    for (let i = 1; i <= 15; i++) {
+      const [, writer] = await servedBy(nodes, () => session.setVariable('x', i));
+      const other = nodes.find((node) => node !== writer)!;
+      // The other node's own view lags by the router delay: this is what a read there would see unguarded.
+      if ((await (await other.runtime.session('lag')).getVariable('x')) !== i) staleSeen += 1;
+      const [value, reader] = await servedBy(nodes, () => session.getVariable('x'));
+      expect(value).toBe(i);
+      if (reader !== writer) crossNode += 1;
+    }
+    expect(staleSeen).toBeGreaterThan(0);
+    expect(crossNode).toBeGreaterThan(0);
+  });
+
+  it('lets the other node read a client write once it has applied the revision the client was given', async () => {
+    const buckets = fx.buckets();
+    const nodes = [await fx.node(buckets), await fx.node(buckets)];
+    const client = await fx.client();
+    const session = await client.session('other');
+    await Promise.all(nodes.map((node) => node.runtime.session('other')));
+    await session.defineVariable('t', 'float', 0.1);
+    const [, writer] = await servedBy(nodes, () => session.setVariable('t', 0.9));
+    const other = nodes.find((node) => node !== writer)!;
+    expect(await other.store.waitForRevision(client.revision, 2000)).toBe(true);
+    expect(await (await other.runtime.session('other')).getVariable('t')).toBe(0.9);
+  });
+
+  it('counts exactly 1000 after 2 clients × 500 concurrent updateVariable increments over two nodes', async () => {
+    const buckets = fx.buckets();
+    const nodes = [await fx.node(buckets), await fx.node(buckets)];
+    const clients = [await fx.client({ timeoutMs: 20_000 }), await fx.client({ timeoutMs: 20_000 })];
+    const sessions = await Promise.all(clients.map((client) => client.session('counter')));
+    await sessions[0]!.defineVariable('count', 'integer', 0);
+    await Promise.all(sessions.flatMap((session) => Array.from({ length: 500 }, () => session.updateVariable('count', (v) => (v as number) + 1))));
+    expect(await sessions[1]!.getVariable('count')).toBe(1000);
+    expect((await sessions[0]!.describeVariable('count')).version).toBe(1001);
+    for (const node of nodes) expect(node.service.requestCount).toBeGreaterThan(0);
+  }, 60_000);
+});

@@ -1,0 +1,138 @@
+import { RequestStrategy, connect, headers, type Msg, type NatsConnection } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+
+let fx: NatsFixture;
+let nc: NatsConnection;
+const enc = new TextEncoder();
+
+beforeAll(async () => {
+  fx = await startNatsFixture();
+  nc = await connect({ servers: fx.server.url });
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+afterAll(async () => {
+  await nc?.close();
+  await fx?.server.stop();
+});
+
+/** A raw request, as any NATS client would send it; the reply's body and error headers. */
+async function raw(subject: string, payload: Uint8Array | string, header?: [string, string]) {
+  const h = headers();
+  if (header) h.set(header[0], header[1]);
+  const reply: Msg = await nc.request(subject, typeof payload === 'string' ? enc.encode(payload) : payload, { timeout: 5000, headers: h });
+  return { body: reply.json<Record<string, any>>(), errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '', error: reply.headers?.get('Nats-Service-Error') ?? '' };
+}
+
+describe('session service', () => {
+  it('answers $SRV.PING, INFO and STATS from every node', async () => {
+    const buckets = fx.buckets();
+    const a = await fx.node(buckets);
+    const b = await fx.node(buckets);
+    const pings = await nc.requestMany('$SRV.PING.tether', undefined, { strategy: RequestStrategy.Count, maxMessages: 2, maxWait: 5000 });
+    const ids: string[] = [];
+    for await (const msg of pings) ids.push(msg.json<{ id: string; name: string }>().id);
+    expect(ids.sort()).toEqual([a.service.id, b.service.id].sort());
+    const info = (await nc.request(`$SRV.INFO.tether.${a.service.id}`)).json<{ endpoints: { name: string; subject: string; queue_group: string }[] }>();
+    expect(info.endpoints).toContainEqual({ name: 'var-set', subject: 'tether.v1.session.*.var.set', queue_group: 'tether', metadata: { operation: 'set' } });
+    expect(info.endpoints.map((e) => e.name)).toContain('open');
+    expect(info.endpoints.length).toBe(16);
+  });
+
+  it('spreads requests over the nodes of the queue group', async () => {
+    const buckets = fx.buckets();
+    const a = await fx.node(buckets);
+    const b = await fx.node(buckets);
+    const client = await fx.client();
+    const session = await client.session('spread');
+    await session.defineVariable('x', 'integer', 0);
+    await Promise.all(Array.from({ length: 200 }, () => session.getVariable('x')));
+    expect(a.service.requestCount + b.service.requestCount).toBe(202);
+    expect(a.service.requestCount).toBeGreaterThan(0);
+    expect(b.service.requestCount).toBeGreaterThan(0);
+    const stats = (await nc.request(`$SRV.STATS.tether.${a.service.id}`)).json<{ endpoints: { name: string; num_requests: number }[] }>();
+    const served = stats.endpoints.reduce((sum, e) => sum + e.num_requests, 0);
+    expect(served).toBe(a.service.requestCount);
+  });
+
+  it('answers session_not_found for a session that was never opened, and opens one on request', async () => {
+    await fx.node(fx.buckets());
+    const missing = await raw('tether.v1.session.nobody.var.get', '{"name":"x"}');
+    expect(missing.errorCode).toBe('404');
+    expect(missing.body.error).toMatchObject({ code: 'session_not_found', details: { sessionId: 'nobody' } });
+    const opened = await raw('tether.v1.session.nobody.open', '');
+    expect(opened.body).toMatchObject({ result: { sessionId: 'nobody' } });
+    expect(opened.body.revision).toBeTypeOf('number');
+    const defined = await raw('tether.v1.session.nobody.var.define', '{"name":"x","type":"integer","value":1}');
+    expect(defined.body.result).toMatchObject({ name: 'x', value: 1, version: 1 });
+  });
+
+  it('refuses bad input with validation_failed, changes nothing and keeps serving', async () => {
+    const buckets = fx.buckets();
+    const node = await fx.node(buckets, { service: { maxPayloadBytes: 64 * 1024 } });
+    const client = await fx.client();
+    const session = await client.session('fuzz');
+    await session.defineVariable('t', 'float', 0.5, { constraints: { min: 0, max: 1 } });
+    await session.defineVariable('n', 'integer', 1);
+    const before = await session.exportVariables();
+    const set = 'tether.v1.session.fuzz.var.set';
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const cases: [string, string | Uint8Array, [string, string]?][] = [
+      [set, '{"name":"t","value":'],
+      [set, 'not json at all'],
+      [set, '[1,2,3]'],
+      [set, '42'],
+      [set, 'null'],
+      [set, '"t"'],
+      [set, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])],
+      [set, deep],
+      [set, '{"value":0.7}'],
+      [set, '{"name":"t"}'],
+      [set, '{"name":5,"value":0.7}'],
+      [set, '{"name":"t","value":"0.7"}'],
+      [set, '{"name":"t","value":7}'],
+      [set, '{"name":"t","value":0.7,"expectedVersion":"1"}'],
+      [set, '{"name":"t","value":0.7,"expectedVersion":-1}'],
+      [set, '{"name":"t","value":0.7,"updatedBy":{}}'],
+      [set, '{"name":"t","value":0.7,"bogus":true}'],
+      [set, '{"name":"t","value":0.7,"__proto__":{"polluted":true}}'],
+      [set, '{"name":"t.x","value":0.7}'],
+      [set, '{"name":"t*","value":0.7}'],
+      [set, '{"name":"t>","value":0.7}'],
+      [set, '{"name":"t x","value":0.7}'],
+      [set, '{"name":"t\\tx","value":0.7}'],
+      [set, JSON.stringify({ name: 't', value: 'x'.repeat(100 * 1024) })],
+      [set, '{"name":"t","value":0.7}', ['Tether-Min-Revision', 'soon']],
+      ['tether.v1.session.*.var.set', '{"name":"t","value":0.7}'],
+      ['tether.v1.session.>.var.set', '{"name":"t","value":0.7}'],
+      ['tether.v1.session.fuzz.var.setMany', '{"values":[0.7]}'],
+      ['tether.v1.session.fuzz.var.setMany', '{"values":{"t":0.7},"atomic":"yes"}'],
+      ['tether.v1.session.fuzz.var.setMany', '{"values":{"t.x":0.7}}'],
+      ['tether.v1.session.fuzz.var.getMany', '{"names":"t"}'],
+      ['tether.v1.session.fuzz.var.getMany', '{"names":["t",7]}'],
+      ['tether.v1.session.fuzz.var.define', '{"name":"new","type":"float"}'],
+      ['tether.v1.session.fuzz.var.define', '{"name":"new","type":"quaternion","value":1}'],
+      ['tether.v1.session.fuzz.var.define', '{"name":"new","type":"float","value":1,"options":[]}'],
+      ['tether.v1.session.fuzz.var.import', '{"records":{}}'],
+      ['tether.v1.session.fuzz.var.import', '{"records":[{"name":"t","type":"float","value":0.2}],"replace":1}'],
+      ['tether.v1.session.fuzz.var.rollback', '{"name":"t","version":"1"}'],
+      ['tether.v1.session.fuzz.var.lock', '{"name":"t","owner":""}'],
+      ['tether.v1.session.fuzz.var.lock', '{"name":"t"}'],
+      ['tether.v1.session.fuzz.var.list', '{"pattern":5}'],
+      ['tether.v1.session.fuzz.var.delete', '{"name":"t","updatedBy":5}'],
+    ];
+    for (const [subject, payload, header] of cases) {
+      const reply = await raw(subject, payload, header);
+      const label = `${subject} ${typeof payload === 'string' ? payload.slice(0, 60) : 'bytes'}`;
+      expect(reply.errorCode, label).toBe('400');
+      expect(reply.error, label).toMatch(/^validation_failed: /);
+      expect(reply.body.error?.code, label).toBe('validation_failed');
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await session.exportVariables()).toEqual(before);
+    expect((await raw(set, '{"name":"t","value":0.7}')).body.result).toMatchObject({ value: 0.7, version: 2 });
+    expect(node.service.requestCount).toBeGreaterThan(cases.length);
+  });
+});
