@@ -39,6 +39,8 @@ export interface ExecutionResult {
 /** What a sync reports: the (possibly new) module type and `{ attribute: [old, new] }` of what changed. */
 export interface SyncOutcome {
   readonly moduleType: string;
+  /** The type the program had before this sync swapped it, when it did. */
+  readonly swappedFrom?: string;
   readonly changes: Readonly<Record<string, readonly [unknown, unknown]>>;
 }
 

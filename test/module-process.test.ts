@@ -79,7 +79,10 @@ describe('module process', () => {
     });
     await session.setVariable('reasoning_module', 'predict');
     await session.setVariable('llm_temperature', 1.2);
+    const syncs: unknown[] = [];
+    qa.on('module.synced', (event) => syncs.push(event.outcome));
     const result = await qa.execute({ question: 'x' });
+    expect(syncs).toEqual([{ moduleType: 'Predict', swappedFrom: 'ChainOfThought', changes: { temperature: [0.3, 1.2] } }]);
     expect(result).toMatchObject({ moduleId: 'qa', moduleType: 'Predict' });
     expect(result.output.answer).toContain('temperature=1.2');
     expect(seen).toEqual([['temperature', 0.3, 1.2]]);

@@ -63,6 +63,7 @@ export class ModuleInstance {
     // The current program syncs first, so callbacks see each change from the value this module last used,
     // even when the program is then replaced by one of another type.
     const changes = await this.#module.syncVariables();
+    const before = this.#entry;
     if (this.spec.typeVariable !== undefined) {
       const { entry, version } = await resolveType(this.session, this.spec, this.registry);
       if (entry !== this.#entry) {
@@ -72,7 +73,7 @@ export class ModuleInstance {
       }
       this.#typeVersion = version;
     }
-    return { moduleType: this.#entry.name, changes };
+    return { moduleType: this.#entry.name, changes, ...(before !== this.#entry ? { swappedFrom: before.name } : {}) };
   }
 
   /** Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read. */
