@@ -1,0 +1,90 @@
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { VariableChange } from '../../src/session/session-context.js';
+import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { waitFor } from '../support/wait-for.js';
+
+let fx: NatsFixture;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  fx = await startNatsFixture();
+  nc = await connect({ servers: fx.server.url });
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+afterAll(async () => {
+  await nc?.close();
+  await fx?.server.stop();
+});
+
+/** Lets anything still on its way arrive: a round trip through the server after the last publish. */
+async function settle(): Promise<void> {
+  await nc.flush();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await nc.flush();
+}
+
+describe('variable events', () => {
+  it('reach a plain subscriber once per change, with old and new values, though both nodes have the session open', async () => {
+    const buckets = fx.buckets();
+    const nodes = [await fx.node(buckets), await fx.node(buckets)];
+    const client = await fx.client();
+    const session = await client.session('ev');
+    await Promise.all(nodes.map((node) => node.runtime.session('ev')));
+    const events: { subject: string; event: Record<string, unknown> }[] = [];
+    const subscription = nc.subscribe('tether.v1.events.>', { callback: (_e, msg) => events.push({ subject: msg.subject, event: msg.json() }) });
+    await nc.flush();
+
+    await session.defineVariable('t', 'float', 0);
+    for (let i = 1; i <= 20; i++) await session.setVariable('t', i / 10, { updatedBy: `w${i}` });
+    await session.setVariable('t', Number.POSITIVE_INFINITY);
+    await session.lockVariable('t', 'alice');
+    await session.deleteVariable('t', { updatedBy: 'alice' });
+    await waitFor(() => events.length >= 23, { message: '23 events' });
+    await settle();
+    subscription.unsubscribe();
+    for (const node of nodes) expect(node.service.requestCount).toBeGreaterThan(0);
+
+    expect(events).toHaveLength(23);
+    expect(new Set(events.map((e) => e.subject))).toEqual(new Set(['tether.v1.events.ev.var.t']));
+    const byVersion = events.map((e) => e.event).sort((a, b) => (a.version as number) - (b.version as number));
+    expect(byVersion.map((e) => e.version)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+    expect(byVersion[0]).toEqual({ sessionId: 'ev', name: 't', type: 'float', newValue: 0, version: 1, updatedBy: null, revision: expect.any(Number) });
+    for (let i = 1; i <= 20; i++) expect(byVersion[i]).toMatchObject({ oldValue: (i - 1) / 10, newValue: i / 10, updatedBy: `w${i}` });
+    expect(byVersion[21]).toMatchObject({ oldValue: 2, newValue: 'Infinity' });
+    expect(byVersion[22]).toMatchObject({ oldValue: 'Infinity', deleted: true, version: 23 });
+    expect(byVersion[22]).not.toHaveProperty('newValue');
+  });
+
+  it('feed a remote watchVariables: initial values first, then each change once, in version order', async () => {
+    const buckets = fx.buckets();
+    await fx.node(buckets);
+    await fx.node(buckets);
+    const writer = await fx.client();
+    const watcher = await fx.client();
+    const session = await writer.session('watch');
+    await session.defineVariable('a', 'integer', 1);
+    await session.defineVariable('b', 'float', Number.NaN);
+    await session.defineVariable('other', 'integer', 0);
+    const seen: VariableChange[] = [];
+    const unwatch = await (await watcher.session('watch')).watchVariables('*', (change) => {
+      if (change.name !== 'other') seen.push(change);
+    }, { includeInitial: true });
+    expect(seen.map((c) => [c.name, c.version])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+    expect(seen[1]?.newValue).toBeNaN();
+    for (let i = 2; i <= 10; i++) await session.setVariable('a', i);
+    await session.deleteVariable('b');
+    await waitFor(() => seen.length >= 12, { message: 'ten changes after the initial two' });
+    await settle();
+    unwatch();
+    expect(seen).toHaveLength(12);
+    expect(seen.slice(2, 11).map((c) => [c.oldValue, c.newValue, c.version])).toEqual(Array.from({ length: 9 }, (_, i) => [i + 1, i + 2, i + 2]));
+    expect(seen[11]).toMatchObject({ name: 'b', deleted: true, newValue: undefined });
+    expect(seen[11]?.oldValue).toBeNaN();
+  });
+});
