@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import { VARIABLE_OPERATIONS, createSubjects } from '../../src/nats/subjects.js';
+
+describe('subjects', () => {
+  it('builds every subject under the default prefix', () => {
+    const s = createSubjects();
+    expect(s.open('s1')).toBe('tether.v1.session.s1.open');
+    expect(s.variable('s1', 'getMany')).toBe('tether.v1.session.s1.var.getMany');
+    expect(s.endpoint('set')).toBe('tether.v1.session.*.var.set');
+    expect(s.endpoint('open')).toBe('tether.v1.session.*.open');
+    expect(s.module('s1', 'm1', 'execute')).toBe('tether.v1.session.s1.module.m1.execute');
+    expect(s.variableEvent('s1', 'temperature')).toBe('tether.v1.events.s1.var.temperature');
+    expect(s.variableEvents('s1')).toBe('tether.v1.events.s1.var.*');
+    expect(s.moduleEvent('s1', 'm1')).toBe('tether.v1.events.s1.module.m1');
+    expect(s.allEvents()).toBe('tether.v1.events.>');
+    expect(s.inspect()).toBe('tether.v1.inspect.>');
+  });
+
+  it('uses a configured prefix of several tokens', () => {
+    const s = createSubjects('acme.prod');
+    expect(s.variable('s1', 'set')).toBe('acme.prod.v1.session.s1.var.set');
+    expect(s.parseRequest('acme.prod.v1.session.s1.var.set')).toEqual({ kind: 'var', sessionId: 's1', operation: 'set' });
+    expect(s.parseRequest('tether.v1.session.s1.var.set')).toBeUndefined();
+  });
+
+  it('parses what it builds, for every operation, and nothing else', () => {
+    const s = createSubjects();
+    for (const operation of VARIABLE_OPERATIONS) {
+      expect(s.parseRequest(s.variable('abc', operation))).toEqual({ kind: 'var', sessionId: 'abc', operation });
+    }
+    expect(s.parseRequest('tether.v1.session.abc.open')).toEqual({ kind: 'open', sessionId: 'abc' });
+    expect(s.parseRequest('tether.v1.session.abc.var.update')).toBeUndefined();
+    expect(s.parseRequest('tether.v1.session.a.b.var.get')).toBeUndefined();
+    expect(s.parseRequest('tether.v1.session.abc.var')).toBeUndefined();
+    expect(s.parseVariableEvent('tether.v1.events.abc.var.t')).toEqual({ sessionId: 'abc', name: 't' });
+    expect(s.parseVariableEvent('tether.v1.events.abc.module.m')).toBeUndefined();
+  });
+
+  it('refuses tokens and prefixes that would address another subject', () => {
+    const s = createSubjects();
+    for (const bad of ['a.b', 'a*', '>', 'a b', '', 'tab\tx']) {
+      expect(() => s.variable(bad, 'get')).toThrow(ValidationError);
+      expect(() => s.variableEvent('s1', bad)).toThrow(ValidationError);
+    }
+    for (const bad of ['', 'a.', '.a', 'a..b', 'a.*', 'a.>', 'a b']) expect(() => createSubjects(bad)).toThrow(ValidationError);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime } from '../../src/node/runtime.js';
+import { createTrackingStore, type CommittedChange } from '../../src/nats/tracking-store.js';
+import { variableEventOf } from '../../src/nats/variable-events.js';
+import { createMemoryStore } from '../../src/store/memory-store.js';
+import type { VariableRecord } from '../../src/variables/types.js';
+
+describe('tracking store', () => {
+  it('reports each committed write once with the record it replaced, and no event for a lock', async () => {
+    const store = createTrackingStore(createMemoryStore<VariableRecord>());
+    const changes: CommittedChange[] = [];
+    store.onCommitted((change) => changes.push(change));
+    const runtime = await Runtime.start({ store });
+    const session = await runtime.session('s');
+    await session.defineVariable('t', 'integer', 1);
+    await session.setVariable('t', 2);
+    await session.lockVariable('t', 'me');
+    await session.deleteVariable('t', { updatedBy: 'me' });
+    await store.settled();
+    expect(changes.map((c) => [c.before?.value, c.after?.value])).toEqual([
+      [undefined, 1],
+      [1, 2],
+      [2, 2],
+      [2, undefined],
+    ]);
+    const events = changes.map(variableEventOf);
+    expect(events[2]).toBeUndefined();
+    expect(events[3]).toMatchObject({ sessionId: 's', name: 't', oldValue: 2, deleted: true, version: 3 });
+    expect(store.highestRevision).toBe(changes.at(-1)?.revision);
+    await runtime.stop();
+  });
+
+  it('finds the replaced record in history when the cache does not have it', async () => {
+    const inner = createMemoryStore<VariableRecord>();
+    const store = createTrackingStore(inner);
+    const changes: CommittedChange[] = [];
+    store.onCommitted((change) => changes.push(change));
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    // Written behind the tracker's back: it never saw revision r.
+    const r = await inner.create('s.t', record);
+    await store.update('s.t', { ...record, value: 2, version: 2 }, r);
+    await store.settled();
+    expect(changes[0]?.before?.value).toBe(1);
+  });
+
+  it('counts a revision as applied only once the router has handed it on, and times waits out', async () => {
+    const store = createTrackingStore(createMemoryStore<VariableRecord>(), { lastRevision: async () => 0 });
+    const handed: number[] = [];
+    const watch = store.watch('', (change) => handed.push(change.revision), { includeCurrent: false });
+    await watch.ready;
+    const waiting = store.waitForRevision(1, 5000);
+    expect(await store.waitForRevision(5, 10)).toBe(false);
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    await store.create('s.t', record);
+    expect(await waiting).toBe(true);
+    expect(handed).toEqual([1]);
+    expect(store.appliedRevision).toBe(1);
+    watch.stop();
+  });
+});

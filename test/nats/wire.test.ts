@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { SessionError, ValidationError, VersionConflictError } from '../../src/errors.js';
+import { decodeRecord, decodeReply, decodeRequest, encodeError, encodeRecord, encodeReply, encodeUntyped, statusOf } from '../../src/nats/wire.js';
+import type { VariableRecord } from '../../src/variables/types.js';
+
+const enc = new TextEncoder();
+
+describe('wire', () => {
+  it('parses a JSON object and refuses everything else as validation_failed', () => {
+    expect(decodeRequest(enc.encode('{"name":"t"}'), 100)).toEqual({ name: 't' });
+    expect(decodeRequest(new Uint8Array(0), 100)).toEqual({});
+    for (const bad of ['{', '[]', '1', 'null', '"x"']) expect(() => decodeRequest(enc.encode(bad), 100)).toThrow(ValidationError);
+    expect(() => decodeRequest(new Uint8Array([0xff]), 100)).toThrow(ValidationError);
+    expect(() => decodeRequest(enc.encode(`{"v":"${'x'.repeat(200)}"}`), 100)).toThrow(/exceeds the limit of 100 bytes/);
+  });
+
+  it('round-trips a reply and rebuilds typed errors with the revision', () => {
+    expect(decodeReply(encodeReply({ a: 1 }, 7))).toEqual({ ok: true, result: { a: 1 }, revision: 7 });
+    const conflict = encodeError(new VersionConflictError('t', 1, 2), 9);
+    expect(conflict.status).toBe(409);
+    expect(conflict.description).toBe("version_conflict: variable 't' is at version 2, expected version 1");
+    const decoded = decodeReply(conflict.body);
+    expect(decoded.ok).toBe(false);
+    expect(decoded.revision).toBe(9);
+    if (!decoded.ok) expect(decoded.error).toBeInstanceOf(VersionConflictError);
+    const missing = decodeReply(encodeError(new SessionError('session_not_found', 's')).body);
+    if (!missing.ok) expect(missing.error).toMatchObject({ code: 'session_not_found', sessionId: 's' });
+    expect(decodeReply(new Uint8Array(0), 'boom', '500')).toMatchObject({ ok: false, error: { code: 'internal_error' } });
+  });
+
+  it('keeps error descriptions on one header line', () => {
+    expect(encodeError(new Error('two\r\nlines')).description).toBe('internal_error: two lines');
+    expect(statusOf('validation_failed')).toBe(400);
+    expect(statusOf('noproc')).toBe(503);
+  });
+
+  it('carries non-finite floats as strings and only floats decode them', () => {
+    const record = { name: 'r', type: 'float', value: Number.NaN, version: 1 } as unknown as VariableRecord;
+    const wire = encodeRecord(record);
+    expect(JSON.parse(JSON.stringify(wire)).value).toBe('NaN');
+    expect(decodeRecord(JSON.parse(JSON.stringify(wire))).value).toBeNaN();
+    expect(decodeRecord({ name: 's', type: 'string', value: 'NaN' }).value).toBe('NaN');
+    expect(encodeUntyped(Number.NEGATIVE_INFINITY)).toBe('-Infinity');
+    expect(encodeUntyped(1.5)).toBe(1.5);
+  });
+});
