@@ -16,7 +16,7 @@ import { OPERATIONS } from './session-operations.js';
 import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { variableEventOf } from './variable-events.js';
-import { DEFAULT_MAX_PAYLOAD, MIN_REVISION_HEADER, decodeRequest, encodeError, encodeJson, encodeReply } from './wire.js';
+import { DEFAULT_MAX_PAYLOAD, MIN_REVISION_HEADER, assertFields, decodeRequest, encodeError, encodeJson, encodeReply } from './wire.js';
 
 /** Options of {@link startSessionService}. */
 export interface SessionServiceOptions {
@@ -91,6 +91,7 @@ export async function startSessionService(connection: NatsConnection, provider: 
   /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
   async function serve(msg: ServiceMsg, operation: VariableOperation | 'open'): Promise<Uint8Array> {
     const body = decodeRequest(msg.data, maxBytes);
+    if (operation === 'open') assertFields(body, [], 'open');
     const parsed = subjects.parseRequest(msg.subject);
     if (!parsed) throw new ValidationError(`subject '${msg.subject.slice(0, 200)}' names no operation`);
     assertSessionId(parsed.sessionId);

@@ -71,6 +71,15 @@ describe('remote client', () => {
     expect(error).toBeInstanceOf(NoProcError);
   });
 
+  it('refuses a request larger than the server max_payload with ValidationError, and the node keeps serving', async () => {
+    await fx.node(fx.buckets());
+    const client = await fx.client();
+    const session = await client.session('big');
+    await session.defineVariable('s', 'string', '');
+    await expect(session.setVariable('s', 'x'.repeat(2 * 1024 * 1024))).rejects.toBeInstanceOf(ValidationError);
+    expect(await session.setVariable('s', 'ok')).toMatchObject({ value: 'ok', version: 2 });
+  });
+
   it('refuses a session id that cannot be a subject token before sending anything', async () => {
     const client = await fx.client();
     for (const id of ['a.b', 'a*', '>', 'a b', '']) {
