@@ -149,6 +149,9 @@ export async function startSessionService(connection: NatsConnection, provider: 
     service.addEndpoint(`var-${operation}`, { subject: subjects.endpoint(operation), handler: handler(operation), metadata: { operation } });
   }
 
+  // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.
+  await connection.flush();
+
   let stopping: Promise<void> | undefined;
   return {
     id: service.info().id,
