@@ -10,13 +10,14 @@
  */
 import { InternalError, ValidationError, errorFromJSON, errorToJSON, type BridgeError, type SerializedError } from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
-import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
+import type { JsonValue, VariableRecord } from '../variables/types.js';
 
 /** The request header carrying the highest store revision the client has seen (read-your-writes). */
 export const MIN_REVISION_HEADER = 'Tether-Min-Revision';
 
-/** The micro protocol's error headers. */
+/** The micro protocol's error description header: `<code>: <message>` on one line. */
 export const ERROR_HEADER = 'Nats-Service-Error';
+/** The micro protocol's error status header: an HTTP-like number ({@link statusOf}). */
 export const ERROR_CODE_HEADER = 'Nats-Service-Error-Code';
 
 /** Largest request body accepted by default: 1 MiB (the server's default `max_payload`). */
@@ -228,11 +229,6 @@ export function encodeRecord(record: VariableRecord): WireRecord {
 export function decodeRecord(wire: unknown): VariableRecord {
   const record = wire as WireRecord;
   return Object.freeze({ ...record, value: decodeValue(record.type, record.value) }) as VariableRecord;
-}
-
-/** A value for the wire when its type is known. */
-export function encodeTyped(type: VariableType, value: unknown): JsonValue {
-  return encodeValue(type, value);
 }
 
 /**
