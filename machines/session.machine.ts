@@ -15,7 +15,7 @@ import { assign, enqueueActions, setup } from 'xstate';
 import { errorToJSON, type SerializedError } from '../src/errors.js';
 import { applyStoreChanges } from '../src/session/apply-store-change.js';
 import type { VariableChange } from '../src/session/session-context.js';
-import { planWrite, type WritePlan, type WriteRequest } from '../src/session/write-plan.js';
+import { planWrite, variableKey, type WritePlan, type WriteRequest } from '../src/session/write-plan.js';
 import type { StoreChange, StoreEntry, StoreWrite } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 import { errorReply, okReply, type ReplyEvent } from './protocol.js';
@@ -46,6 +46,11 @@ export interface SessionMachineContext {
   readonly inFlight: WritePlan | null;
   readonly attempts: number;
   readonly failure: SerializedError | null;
+  /**
+   * A stop that arrived while a write was in flight. The write finishes first: stopping mid-commit would tell
+   * its caller `session_stopped` for a write the store may already hold. `callId` null: a stop without a caller.
+   */
+  readonly pendingStop: { readonly callId: string | null } | null;
 }
 
 /** The answer to a write: the planner's reply and the highest store revision the write produced. */
@@ -77,8 +82,16 @@ export interface VariableChangedEvent {
 /** Events a session process emits. */
 export type SessionEmittedEvent = ReplyEvent | VariableChangedEvent;
 
-function keyOf(context: SessionMachineContext, name: string): string {
-  return `${context.sessionId}.${name}`;
+/** The error of a write that lost the compare-and-set race {@link MAX_WRITE_ATTEMPTS} times in a row. */
+function contentionError(context: SessionMachineContext): SerializedError {
+  const write = context.inFlight?.writes[0];
+  const variable = write ? write.key.slice(context.sessionId.length + 1) : '';
+  const actualVersion = context.variables.get(variable)?.version;
+  return {
+    code: 'version_conflict',
+    message: `variable '${variable}' of session '${context.sessionId}' kept changing under the write; gave up after ${MAX_WRITE_ATTEMPTS} attempts`,
+    details: { sessionId: context.sessionId, variable, expectedVersion: actualVersion ?? 0, actualVersion, attempts: MAX_WRITE_ATTEMPTS },
+  };
 }
 
 /** The session process machine. */
@@ -134,7 +147,7 @@ export const sessionMachine = setup({
       const error: SerializedError =
         event.type === 'store.failed'
           ? event.error
-          : { code: 'version_conflict', message: `the store kept changing under a write to session '${context.sessionId}'; gave up after ${MAX_WRITE_ATTEMPTS} attempts`, details: { sessionId: context.sessionId } };
+          : contentionError(context);
       if (head?.callId !== undefined) enqueue.emit(errorReply(head.callId, error));
       enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
     }),
@@ -144,12 +157,17 @@ export const sessionMachine = setup({
       enqueue.assign({ queue: [] });
     }),
     recordLoadFailure: assign({ failure: ({ event }) => (event.type === 'store.loadFailed' ? event.error : null) }),
-    replyStopped: enqueueActions(({ event, enqueue }) => {
+    replyStopped: enqueueActions(({ context, event, enqueue }) => {
       if (event.type === 'stop' && event.callId !== undefined) enqueue.emit(okReply(event.callId, true));
+      if (context.pendingStop?.callId) enqueue.emit(okReply(context.pendingStop.callId, true));
+    }),
+    deferStop: assign({
+      pendingStop: ({ event }) => ({ callId: event.type === 'stop' && event.callId !== undefined ? event.callId : null }),
     }),
   },
   guards: {
     hasQueuedWrite: ({ context }) => context.queue.length > 0,
+    stopPending: ({ context }) => context.pendingStop !== null,
     mayRetry: ({ context }) => context.attempts < MAX_WRITE_ATTEMPTS,
     /** Whether the session is still idle for its TTL when the expiry arrives (src provides the clock). */
     idleExpired: () => true,
@@ -165,6 +183,7 @@ export const sessionMachine = setup({
     inFlight: null,
     attempts: 0,
     failure: null,
+    pendingStop: null,
   }),
   initial: 'loading',
   on: {
@@ -185,7 +204,11 @@ export const sessionMachine = setup({
       on: { 'session.expire': { guard: 'idleExpired', target: 'expired' } },
       states: {
         idle: {
-          always: { guard: 'hasQueuedWrite', target: 'writing' },
+          // A stop deferred by a write goes first: the writes queued behind it were never started.
+          always: [
+            { guard: 'stopPending', target: '#session.stopped' },
+            { guard: 'hasQueuedWrite', target: 'writing' },
+          ],
         },
         writing: {
           // Inline so that it can enqueue the named, provided `commitWrites` action with typed params.
@@ -211,6 +234,9 @@ export const sessionMachine = setup({
             enqueue({ type: 'commitWrites', params: { writes: plan.writes } });
           }),
           on: {
+            stop: { actions: 'deferStop' },
+            // Expiry waits too (the writer has just been active, so the sweeper will ask again if it should).
+            'session.expire': {},
             'write.settled': { target: 'idle' },
             'store.committed': { target: 'idle', actions: 'finishWrite' },
             'store.conflict': [
@@ -229,7 +255,7 @@ export const sessionMachine = setup({
         {
           type: 'purgeVariables',
           params: ({ context }) => ({
-            keys: [...context.variables.keys()].map((name) => ({ key: keyOf(context, name), revision: context.revisions.get(name) ?? 0 })),
+            keys: [...context.variables.keys()].map((name) => ({ key: variableKey(context.sessionId, name), revision: context.revisions.get(name) ?? 0 })),
           }),
         },
       ],

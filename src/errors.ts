@@ -277,7 +277,7 @@ export class InternalError extends BridgeError {
   override readonly code = 'internal_error';
 }
 
-/** Keeps the sender's message where the receiving side cannot rebuild it from details (it named a cause). */
+/** Puts the sender's message on an error rebuilt on the receiving side. */
 function withMessage<E extends BridgeError>(error: E, message: string): E {
   error.message = message;
   return error;
@@ -306,8 +306,8 @@ const factories: Record<string, ErrorFactory> = {
   store_conflict: (_m, d) => new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
   store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
   max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),
-  child_start_failed: (m, d) => withMessage(new ChildStartError(str(d.supervisor), str(d.childId), { details: d }), m),
-  execution_aborted: (m, d) => withMessage(new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }), m),
+  child_start_failed: (_m, d) => new ChildStartError(str(d.supervisor), str(d.childId), { details: d }),
+  execution_aborted: (_m, d) => new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }),
   internal_error: (m, d) => new InternalError(m, { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
@@ -320,7 +320,8 @@ const factories: Record<string, ErrorFactory> = {
 export function errorFromJSON(serialized: SerializedError): BridgeError {
   const details = serialized.details ?? {};
   const factory = factories[serialized.code];
-  if (factory) return factory(serialized.message, details);
+  // The class comes from the code; the message is the sender's, which may say more than details can rebuild.
+  if (factory) return withMessage(factory(serialized.message, details), serialized.message);
   const error = new BridgeError(serialized.message, { details });
   Object.defineProperty(error, 'code', { value: serialized.code });
   return error;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
-import { ValidationError } from '../errors.js';
+import { CallTimeoutError, ExecutionAbortedError, ValidationError } from '../errors.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
@@ -62,14 +62,19 @@ export class ModuleHandle {
     }
     const executionId = randomUUID();
     const { signal } = options;
-    signal?.throwIfAborted();
-    const cancel = () => this.deps.processes.cast(this.process, { type: 'cancel', executionId, reason: String(signal?.reason ?? 'aborted') });
-    signal?.addEventListener('abort', cancel, { once: true });
+    if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
+    const cancel = (reason: string) => this.deps.processes.cast(this.process, { type: 'cancel', executionId, reason });
+    const onAbort = () => cancel(String(signal?.reason ?? 'aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
       return (await this.deps.processes.call(this.process, { type: 'execute', executionId, inputs }, { timeout })) as ExecutionResult;
+    } catch (error) {
+      // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
+      if (error instanceof CallTimeoutError) cancel('timed out');
+      throw error;
     } finally {
-      signal?.removeEventListener('abort', cancel);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -89,10 +94,14 @@ export class ModuleHandle {
   onState(listener: (state: ModuleDescription['state']) => void): () => void {
     let last: unknown = this.process.getSnapshot().value;
     this.#guard(() => listener(last as ModuleDescription['state']));
-    const subscription = this.process.actor.subscribe((snapshot) => {
-      if (snapshot.value === last) return;
-      last = snapshot.value;
-      this.#guard(() => listener(snapshot.value as ModuleDescription['state']));
+    const subscription = this.process.actor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.value === last) return;
+        last = snapshot.value;
+        this.#guard(() => listener(snapshot.value as ModuleDescription['state']));
+      },
+      // XState rethrows a crash (in a setTimeout) when any observer lacks an error handler; the runtime reports it.
+      error: () => {},
     });
     return () => subscription.unsubscribe();
   }

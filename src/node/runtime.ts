@@ -114,7 +114,15 @@ export class Runtime {
   #stopped = false;
 
   private constructor(options: RuntimeOptions) {
-    this.#report = options.onError ?? ((error, where) => console.error(`[tether] ${where}:`, error));
+    const onError = options.onError ?? ((error, where) => console.error(`[tether] ${where}:`, error));
+    // Reports come from inside XState emit handlers and microtasks: a reporter that throws must not reach them.
+    this.#report = (error, where) => {
+      try {
+        onError(error, where);
+      } catch (reportError) {
+        console.error(`[tether] the onError handler threw while reporting ${where}:`, reportError, 'original error:', error);
+      }
+    };
     this.#processes = new ProcessRuntime({
       ...(options.inspect ? { inspect: options.inspect } : {}),
       onError: (error, process) => this.#report(error, `process ${process.name ?? process.id}`),
@@ -210,6 +218,15 @@ export class Runtime {
     this.#stopped = true;
     this.#router?.stop();
     this.#activity.stopSweeping();
+    // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before
+    // the process exits. Then every other process, in reverse start order.
+    const sessions = [...this.#sessions.values()].map((entry) => entry.process);
+    for (const process of sessions) this.#processes.cast(process, { type: 'stop' });
+    // Bounded: a store that never answers must not keep the node from stopping (stopAll then ends them hard).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, this.#host.callTimeoutMs)));
+    await Promise.race([Promise.all(sessions.map((process) => process.exited)), deadline]);
+    clearTimeout(timer);
     await this.#processes.stopAll();
     this.#sessions.clear();
     if (this.#ownsStore) await this.#store.close();
@@ -225,15 +242,7 @@ export class Runtime {
     const process = this.#processes.spawn(this.#sessionLogic, { name: SESSION_PREFIX + id, input: { sessionId: id, ttlMs: this.#ttlMs } });
     this.#activity.touch(id);
     process.actor.on('variable.changed', (event: VariableChangedEvent) => this.#watchers.publish(id, event.change));
-    void process.exited.then(() => {
-      if (this.#sessions.get(id)?.process !== process) return;
-      this.#sessions.delete(id);
-      this.#activity.forget(id);
-      const ending = endingOf(process);
-      if (ending === 'expired') this.#watchers.clear(id);
-      // A crashed session comes back on next use and its modules keep going; any other ending ends them.
-      if (ending !== 'crashed') void this.#modules.stopSession(id);
-    });
+    void process.exited.then(() => this.#cleanUp(id, process));
     const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), { timeout: Infinity }).then(
       (snapshot) => {
         if (snapshot.matches('failed')) throw errorFromJSON((snapshot.context as SessionMachineContext).failure ?? { code: 'internal_error', message: `session '${id}' failed to load` });
@@ -243,6 +252,22 @@ export class Runtime {
     const entry = { process, ready };
     this.#sessions.set(id, entry);
     return entry;
+  }
+
+  /**
+   * What an ended session process leaves to do. It runs even when the id already has a new process (stopped and
+   * reopened in one tick): the old process's modules still belong to a session that ended.
+   */
+  #cleanUp(id: string, process: ProcessRef<SessionLogic>): void {
+    const replaced = this.#sessions.get(id)?.process !== process;
+    if (!replaced) {
+      this.#sessions.delete(id);
+      this.#activity.forget(id);
+    }
+    const ending = endingOf(process);
+    if (ending === 'expired' && !replaced) this.#watchers.clear(id);
+    // A crashed session comes back on next use and its modules keep going; any other ending ends them.
+    if (ending !== 'crashed') void this.#modules.stopSession(id);
   }
 
   #route(change: StoreChange<VariableRecord>): void {

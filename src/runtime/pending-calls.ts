@@ -13,7 +13,7 @@ interface PendingCall {
   readonly target: string;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -31,9 +31,13 @@ export class PendingCalls {
    */
   add(process: Process, callId: string, target: string, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.#remove(callId)) reject(new CallTimeoutError(target, timeoutMs, { details: { processId: process.id } }));
-      }, timeoutMs);
+      // `Infinity` waits for ever; setTimeout would fire at once for it (and for anything over 2^31 - 1 ms).
+      const timer =
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? undefined
+          : setTimeout(() => {
+              if (this.#remove(callId)) reject(new CallTimeoutError(target, timeoutMs, { details: { processId: process.id } }));
+            }, timeoutMs);
       this.#calls.set(callId, { process, target, resolve, reject, timer });
       let ids = this.#byProcess.get(process);
       if (!ids) this.#byProcess.set(process, (ids = new Set()));

@@ -4,7 +4,7 @@
  * @module
  */
 import { createActor, type Actor, type AnyActor, type AnyActorLogic, type AnyEventObject, type EventObject, type InputFrom, type InspectionEvent, type Observer } from 'xstate';
-import { NoProcError } from '../errors.js';
+import { NoProcError, ValidationError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isAbnormal, isCrash, type ExitReason } from './exit-reason.js';
 import { Links } from './links.js';
@@ -34,9 +34,12 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly systemId?: string;
 }
 
+/** The longest finite call timeout: Node's timers cannot count further (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** Options for {@link ProcessRuntime.call}. */
 export interface CallOptions {
-  /** @default 5000 */
+  /** Milliseconds, up to {@link MAX_TIMEOUT_MS}, or `Infinity` to wait for ever. @default 5000 */
   readonly timeout?: number;
 }
 
@@ -145,6 +148,9 @@ export class ProcessRuntime {
    * @throws the typed error rebuilt from an `ok: false` reply
    */
   call(target: Target, event: AnyEventObject, { timeout = 5000 }: CallOptions = {}): Promise<unknown> {
+    if (!(timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY))) {
+      return Promise.reject(new ValidationError(`call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${timeout}`, { details: { timeout } }));
+    }
     const process = this.#resolve(target);
     if (!process) return Promise.reject(new NoProcError(labelOf(target)));
     const callId = `${process.id}#${++this.#callSeq}`;

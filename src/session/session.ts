@@ -222,8 +222,15 @@ export class Session implements SessionContext {
    * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
    */
   async module(id: string, spec?: ModuleSpec): Promise<ModuleHandle> {
-    await this.#live();
-    return spec === undefined ? this.host.modules.get(this.sessionId, id) : this.host.modules.create(this, id, spec);
+    const process = await this.#live();
+    if (spec === undefined) return this.host.modules.get(this.sessionId, id);
+    const handle = await this.host.modules.create(this, id, spec);
+    // The session may have ended while the module was being built: a module must not outlive its session.
+    if (!process.alive && process.ending() !== 'crashed') {
+      await handle.stop();
+      throw this.#ended(process.ending());
+    }
+    return handle;
   }
 
   /** The running modules of this session, in start order. */
@@ -243,12 +250,19 @@ export class Session implements SessionContext {
   }
 
   async #live(): Promise<SessionProcess> {
+    if (!this.#process.alive) {
+      const ending = this.#process.ending();
+      // A crash loses nothing (the store has every accepted write), so the session comes back on next use.
+      if (ending !== 'crashed') throw this.#ended(ending);
+      this.#process = await this.host.restart(this.sessionId);
+    }
+    // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
     this.host.touch(this.sessionId);
-    if (this.#process.alive) return this.#process;
-    const ending = this.#process.ending();
-    // A crash loses nothing (the store has every accepted write), so the session comes back on next use.
-    if (ending === 'crashed') return (this.#process = await this.host.restart(this.sessionId));
-    throw new SessionError(ending === 'expired' ? 'session_expired' : 'session_stopped', this.sessionId);
+    return this.#process;
+  }
+
+  #ended(ending: ReturnType<SessionProcess['ending']>, cause?: unknown): SessionError {
+    return new SessionError(ending === 'expired' ? 'session_expired' : 'session_stopped', this.sessionId, cause === undefined ? {} : { cause });
   }
 
   /** The committed variables; no extra await on the hot path, where the process is alive. */
@@ -269,7 +283,7 @@ export class Session implements SessionContext {
       // The process ended while the write waited: report why the session ended, not the process mechanics.
       if ((error instanceof NoProcError || error instanceof ProcessExitedError) && !process.alive) {
         const ending = process.ending();
-        if (ending !== 'crashed') throw new SessionError(ending === 'expired' ? 'session_expired' : 'session_stopped', this.sessionId, { cause: error });
+        if (ending !== 'crashed') throw this.#ended(ending, error);
       }
       throw error;
     }

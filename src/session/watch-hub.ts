@@ -33,15 +33,19 @@ class Watcher {
   }
 
   #drain(): void {
-    while (this.active && this.#queue.length > 0) {
-      const change = this.#queue.shift() as VariableChange;
-      try {
-        this.listener(change);
-      } catch (error) {
-        this.report(error, this.sessionId);
+    try {
+      while (this.active && this.#queue.length > 0) {
+        const change = this.#queue.shift() as VariableChange;
+        try {
+          this.listener(change);
+        } catch (error) {
+          this.report(error, this.sessionId);
+        }
       }
+    } finally {
+      // Whatever happened, the next change must be able to schedule a drain again.
+      this.#draining = false;
     }
-    this.#draining = false;
   }
 }
 

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallTimeoutError, ExecutionAbortedError, Runtime, SessionError, ValidationError, createLanguageModel } from '../src/index.js';
+import { OpenAIStub } from './support/openai-stub.js';
+import { waitFor } from './support/wait-for.js';
+
+const SPEC = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
+
+describe('module faults', () => {
+  let runtime: Runtime | undefined;
+  let stub: OpenAIStub | undefined;
+  afterEach(async () => {
+    await runtime?.stop();
+    await stub?.close();
+  });
+
+  async function slowRuntime(delayMs: number, executionTimeoutMs?: number): Promise<Runtime> {
+    stub = await OpenAIStub.start();
+    stub.delayMs = delayMs;
+    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    return Runtime.start({ llm, ...(executionTimeoutMs === undefined ? {} : { executionTimeoutMs }) });
+  }
+
+  it('cancels an execution whose caller timed out, so it neither blocks the mailbox nor completes', async () => {
+    runtime = await slowRuntime(300);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    await expect(qa.execute({ question: 'slow' }, { timeoutMs: 50 })).rejects.toBeInstanceOf(CallTimeoutError);
+    // Cancelled, the abandoned execution ends as a failure; left running, it would end as a completion.
+    await waitFor(async () => (await qa.describe()).failed === 1);
+    expect(await qa.describe()).toMatchObject({ state: 'idle', completed: 0, failed: 1 });
+    stub!.delayMs = 0;
+    await qa.execute({ question: 'next' });
+    expect(await qa.describe()).toMatchObject({ completed: 1, failed: 1 });
+  });
+
+  it('refuses an already aborted signal with ExecutionAbortedError and sends nothing', async () => {
+    runtime = await slowRuntime(0);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(qa.execute({ question: 'never' }, { signal: controller.signal })).rejects.toBeInstanceOf(ExecutionAbortedError);
+    expect(stub!.chatRequests).toHaveLength(0);
+  });
+
+  it('waits for ever with an Infinity timeout, and refuses a timeout Node cannot count', async () => {
+    runtime = await slowRuntime(100, Number.POSITIVE_INFINITY);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    await expect(qa.execute({ question: 'patient' })).resolves.toMatchObject({ moduleId: 'qa' });
+    await expect(qa.execute({ question: 'huge' }, { timeoutMs: 3e9 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(qa.execute({ question: 'zero' }, { timeoutMs: 0 })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('does not let a module created while its session stops outlive the session', async () => {
+    runtime = await Runtime.start();
+    const session = await runtime.session('racing');
+    const created = session.module('qa', SPEC);
+    await session.stop();
+    await expect(created).rejects.toBeInstanceOf(SessionError);
+    await waitFor(() => runtime!.whereis('tether.module.racing.qa') === undefined);
+  });
+
+  it('stops the modules of a session stopped and reopened in the same tick', async () => {
+    runtime = await Runtime.start();
+    const session = await runtime.session('reused');
+    const old = await session.module('qa', SPEC);
+    const stopped = session.stop();
+    const reopened = await runtime.session('reused');
+    await stopped;
+    await waitFor(() => !old.alive);
+    expect(await reopened.modules()).toEqual([]);
+    await expect(reopened.module('qa', SPEC)).resolves.toMatchObject({ moduleId: 'qa' });
+  });
+});

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { InternalError, Runtime, SessionError, VersionConflictError } from '../src/index.js';
+import { createFaultyStore } from './support/faulty-store.js';
+import { waitFor } from './support/wait-for.js';
+
+describe('session faults', () => {
+  let runtime: Runtime | undefined;
+  afterEach(() => runtime?.stop());
+
+  it('finishes a write in flight before stopping, and tells its caller it succeeded', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('s');
+    await session.defineVariable('x', 'integer', 1);
+    faults.commitDelayMs = 30;
+    const write = session.setVariable('x', 2);
+    const queued = session.setVariable('x', 3);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await session.stop();
+    await expect(write).resolves.toMatchObject({ value: 2, version: 2 });
+    // The write queued behind it never started: refused, and not applied.
+    await expect(queued).rejects.toMatchObject({ code: 'session_stopped' });
+    faults.commitDelayMs = 0;
+    expect(await (await runtime.session('s')).getVariable('x')).toBe(2);
+  });
+
+  it('lets a write in flight finish when the runtime stops', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('s');
+    await session.defineVariable('x', 'integer', 1);
+    faults.commitDelayMs = 30;
+    const write = session.setVariable('x', 2);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await runtime.stop();
+    await expect(write).resolves.toMatchObject({ value: 2 });
+    expect((await store.get('s.x'))?.value.value).toBe(2);
+  });
+
+  it('refuses the session when the store cannot load it', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    faults.listError = new Error('store unreachable');
+    await expect(runtime.session('down')).rejects.toMatchObject({ code: 'internal_error', message: expect.stringContaining('store unreachable') });
+    faults.listError = undefined;
+    await expect(runtime.session('down')).resolves.toBeDefined();
+  });
+
+  it('reports a failed commit to the writer and changes nothing', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('s');
+    await session.defineVariable('x', 'integer', 1);
+    faults.commitError = new Error('disk full');
+    await expect(session.setVariable('x', 2)).rejects.toBeInstanceOf(InternalError);
+    faults.commitError = undefined;
+    expect(await session.describeVariable('x')).toMatchObject({ value: 1, version: 1 });
+    expect(await session.setVariable('x', 3)).toMatchObject({ value: 3, version: 2 });
+  });
+
+  it('gives up with a VersionConflictError naming the variable when the store keeps moving', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('s');
+    await session.defineVariable('x', 'integer', 1);
+    faults.alwaysConflict = true;
+    const refused = session.setVariable('x', 2);
+    await expect(refused).rejects.toBeInstanceOf(VersionConflictError);
+    await expect(refused).rejects.toMatchObject({ variable: 'x', message: expect.stringContaining("variable 'x'") });
+    faults.alwaysConflict = false;
+    expect(await session.getVariable('x')).toBe(1);
+  });
+
+  it('survives an onError handler that throws', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      runtime = await Runtime.start({
+        onError: () => {
+          throw new Error('reporter bug');
+        },
+      });
+      const session = await runtime.session('s');
+      await session.defineVariable('x', 'integer', 1);
+      const seen: number[] = [];
+      await session.watchVariables('x', (change) => {
+        seen.push(change.newValue as number);
+        throw new Error('listener bug');
+      });
+      await session.setVariable('x', 2);
+      await session.setVariable('x', 3);
+      await waitFor(() => seen.length === 2);
+      const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+      qa.on('module.result', () => {
+        throw new Error('module listener bug');
+      });
+      await qa.execute({ question: 'still alive?' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  it('refuses operations on a stopped session with SessionError, modules included', async () => {
+    runtime = await Runtime.start();
+    const session = await runtime.session('gone');
+    await session.stop();
+    await expect(session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' })).rejects.toBeInstanceOf(SessionError);
+    await expect(session.modules()).rejects.toBeInstanceOf(SessionError);
+    await expect(session.watchVariables('*', () => {})).rejects.toBeInstanceOf(SessionError);
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * A memory store whose operations can be slowed down or made to fail, for tests of what sessions do when the
+ * store is slow, down, or keeps moving under a write.
+ */
+import { StoreConflictError } from '../../src/errors.js';
+import { createMemoryStore, type Store, type StoreWrite, type VariableRecord } from '../../src/index.js';
+
+/** Faults to inject; change them at any time. */
+export interface Faults {
+  /** Milliseconds each commit waits before reaching the store. */
+  commitDelayMs: number;
+  /** Thrown by every commit instead of writing. */
+  commitError: Error | undefined;
+  /** Commits answer a conflict (as if another node always wrote first). */
+  alwaysConflict: boolean;
+  /** Thrown by `list` (the session's load). */
+  listError: Error | undefined;
+}
+
+/** A store with injectable faults, and the faults to set. */
+export function createFaultyStore(): { store: Store<VariableRecord>; faults: Faults } {
+  const inner = createMemoryStore<VariableRecord>();
+  const faults: Faults = { commitDelayMs: 0, commitError: undefined, alwaysConflict: false, listError: undefined };
+  const store: Store<VariableRecord> = {
+    ...inner,
+    get: (key) => inner.get(key),
+    create: (key, value) => inner.create(key, value),
+    update: (key, value, revision) => inner.update(key, value, revision),
+    delete: (key, revision) => inner.delete(key, revision),
+    history: (key) => inner.history(key),
+    watch: (prefix, listener, options) => inner.watch(prefix, listener, options),
+    close: () => inner.close(),
+    async list(prefix) {
+      if (faults.listError) throw faults.listError;
+      return inner.list(prefix);
+    },
+    async commit(writes: readonly StoreWrite<VariableRecord>[]) {
+      if (faults.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.commitDelayMs));
+      if (faults.commitError) throw faults.commitError;
+      if (faults.alwaysConflict) {
+        const first = writes[0];
+        throw new StoreConflictError(first?.key ?? '', first?.expectedRevision ?? 0, (first?.expectedRevision ?? 0) + 1);
+      }
+      return inner.commit(writes);
+    },
+  };
+  return { store, faults };
+}
