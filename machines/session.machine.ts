@@ -3,12 +3,14 @@
  * time with compare-and-set, folds in changes that arrive from the store, tells watchers, and expires after
  * an idle TTL.
  *
- * `loading → active.idle ⇄ active.writing → expired | stopped | failed`
+ * `loading → active.idle ⇄ active.writing → expired | hibernated | stopped | failed`
  *
  * No I/O here: loading, committing and purging are named actions that `src/session` provides. Reads do not
  * pass through the machine; the session handle reads the snapshot's context, which holds only committed state.
  * Idle expiry arrives as a `session.expire` event from the runtime's sweeper rather than from a timer per
- * session: 100,000 sessions would otherwise hold 100,000 timers, each re-armed on every write.
+ * session: 100,000 sessions would otherwise hold 100,000 timers, each re-armed on every write. A node whose
+ * sessions are shared with other nodes sends `session.hibernate` instead: the process stops, its variables stay
+ * (another node may be using them), and the next request wakes it.
  * @module
  */
 import { assign, enqueueActions, setup } from 'xstate';
@@ -70,7 +72,8 @@ export type SessionMachineEvent =
   | { readonly type: 'store.conflict'; readonly changes: readonly StoreChange<VariableRecord>[] }
   | { readonly type: 'store.failed'; readonly error: SerializedError }
   | { readonly type: 'write.settled' }
-  | { readonly type: 'session.expire' };
+  | { readonly type: 'session.expire' }
+  | { readonly type: 'session.hibernate' };
 
 /** Announced to the outside for every accepted value write, in version order. */
 export interface VariableChangedEvent {
@@ -201,7 +204,10 @@ export const sessionMachine = setup({
     },
     active: {
       initial: 'idle',
-      on: { 'session.expire': { guard: 'idleExpired', target: 'expired' } },
+      on: {
+        'session.expire': { guard: 'idleExpired', target: 'expired' },
+        'session.hibernate': { guard: 'idleExpired', target: 'hibernated' },
+      },
       states: {
         idle: {
           // A stop deferred by a write goes first: the writes queued behind it were never started.
@@ -237,6 +243,7 @@ export const sessionMachine = setup({
             stop: { actions: 'deferStop' },
             // Expiry waits too (the writer has just been active, so the sweeper will ask again if it should).
             'session.expire': {},
+            'session.hibernate': {},
             'write.settled': { target: 'idle' },
             'store.committed': { target: 'idle', actions: 'finishWrite' },
             'store.conflict': [
@@ -260,6 +267,7 @@ export const sessionMachine = setup({
         },
       ],
     },
+    hibernated: { type: 'final', entry: { type: 'rejectQueued', params: { code: 'session_stopped', why: 'hibernated' } } },
     stopped: { type: 'final', entry: [{ type: 'rejectQueued', params: { code: 'session_stopped', why: 'stopped' } }, 'replyStopped'] },
     failed: { type: 'final', entry: { type: 'rejectQueued', params: { code: 'session_stopped', why: 'failed to load its variables' } } },
   },

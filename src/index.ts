@@ -41,6 +41,13 @@ export {
   type SyncOutcome,
 } from '../machines/module.machine.js';
 
+// Across processes and machines: a node on NATS (`Runtime.start({ nats })`) and the remote client.
+export type { NatsNodeOptions } from './nats/nats-node.js';
+export { connect, type ConnectOptions, type RemoteSessionOptions, type TetherClient } from './nats/remote-client.js';
+export { RemoteSession } from './nats/remote-session.js';
+export type { VariableEvent } from './nats/variable-events.js';
+export { createSubjects, VARIABLE_OPERATIONS, type TetherSubjects, type VariableOperation } from './nats/subjects.js';
+
 // Variable-aware LLM modules on Ax.
 export * from './modules/index.js';
 

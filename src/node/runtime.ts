@@ -6,7 +6,7 @@
  */
 import { waitFor, type AnyActorLogic, type EventObject } from 'xstate';
 import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
-import { BridgeError, errorFromJSON } from '../errors.js';
+import { BridgeError, ValidationError, errorFromJSON } from '../errors.js';
 import { isCrash } from '../runtime/exit-reason.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
@@ -21,6 +21,7 @@ import { ModuleDirectory } from './module-directory.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { Store, StoreChange, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
+import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import type { VariableRecord } from '../variables/types.js';
 
 /** Options of {@link Runtime.start}. */
@@ -38,6 +39,11 @@ export interface RuntimeOptions {
    * `TETHER_AI_KEY`, `TETHER_AI_MODEL`), checked at start; with none set, the offline `tether-echo`.
    */
   readonly llm?: LanguageModel;
+  /**
+   * Run as a node of a NATS system: variables in JetStream KV, shared with every other node, and the `tether`
+   * service answering requests from any NATS client. Without it the runtime is embedded (in-memory store).
+   */
+  readonly nats?: NatsNodeOptions;
   /** Watches every transition of every process live (XState inspection). */
   readonly inspect?: ProcessRuntimeOptions['inspect'];
   /**
@@ -62,7 +68,7 @@ function endingOf(process: ProcessRef<SessionLogic>): ReturnType<SessionProcess[
   if (reason === undefined) return undefined;
   if (isCrash(reason)) return 'crashed';
   const state = process.getSnapshot().value;
-  if (reason === 'normal' && (state === 'expired' || state === 'stopped' || state === 'failed')) return state;
+  if (reason === 'normal' && (state === 'expired' || state === 'hibernated' || state === 'stopped' || state === 'failed')) return state;
   return 'shutdown';
 }
 
@@ -111,6 +117,7 @@ export class Runtime {
   readonly #ttlMs: number;
   readonly #report: (error: unknown, where: string) => void;
   #router: StoreWatch | undefined;
+  #nats: NatsNode | undefined;
   #stopped = false;
 
   private constructor(options: RuntimeOptions) {
@@ -158,11 +165,18 @@ export class Runtime {
 
   /** Starts a node. With no options it is embedded: in-memory store, no server. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
-    const runtime = new Runtime(options);
-    runtime.#activity.startSweeping(runtime.#ttlMs, (sessionId) => runtime.#sessions.get(sessionId)?.process.actor.send({ type: 'session.expire' }));
+    if (options.nats && options.store) throw new ValidationError('give either nats or store: a NATS node keeps its variables in JetStream KV');
+    const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+    const nats = options.nats ? await openNatsNode(options.nats, report) : undefined;
+    const runtime = new Runtime(nats ? { ...options, store: nats.store } : options);
+    runtime.#nats = nats;
+    // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
+    const idle = nats ? 'session.hibernate' : 'session.expire';
+    runtime.#activity.startSweeping(runtime.#ttlMs, (sessionId) => runtime.#sessions.get(sessionId)?.process.actor.send({ type: idle }));
     // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
     runtime.#router = runtime.#store.watch('', (change) => runtime.#route(change), { includeCurrent: false });
     await runtime.#router.ready;
+    await nats?.serve((id) => runtime.session(id));
     return runtime;
   }
 
@@ -216,6 +230,8 @@ export class Runtime {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    // Requests in progress finish; no new ones arrive while the processes stop.
+    await this.#nats?.stopServing();
     this.#router?.stop();
     this.#activity.stopSweeping();
     // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before
@@ -229,7 +245,8 @@ export class Runtime {
     clearTimeout(timer);
     await this.#processes.stopAll();
     this.#sessions.clear();
-    if (this.#ownsStore) await this.#store.close();
+    if (this.#nats) await this.#nats.close();
+    else if (this.#ownsStore) await this.#store.close();
   }
 
   #running(id: string): SessionEntry {
@@ -266,8 +283,8 @@ export class Runtime {
     }
     const ending = endingOf(process);
     if (ending === 'expired' && !replaced) this.#watchers.clear(id);
-    // A crashed session comes back on next use and its modules keep going; any other ending ends them.
-    if (ending !== 'crashed') void this.#modules.stopSession(id);
+    // A crashed or hibernated session comes back on next use and its modules keep going; other endings end them.
+    if (ending !== 'crashed' && ending !== 'hibernated') void this.#modules.stopSession(id);
   }
 
   #route(change: StoreChange<VariableRecord>): void {

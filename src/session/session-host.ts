@@ -16,7 +16,7 @@ export interface SessionProcess {
   /** The committed state: variables and the store revisions they were read at. */
   context(): SessionMachineContext;
   /** How the process ended, once it has: a final state name, or `crashed` / `shutdown`. */
-  ending(): 'expired' | 'stopped' | 'failed' | 'crashed' | 'shutdown' | undefined;
+  ending(): 'expired' | 'hibernated' | 'stopped' | 'failed' | 'crashed' | 'shutdown' | undefined;
   /** Sends an event and waits for the reply (GenServer.call). */
   call(event: { readonly type: string } & Record<string, unknown>, timeoutMs: number): Promise<unknown>;
 }
@@ -27,7 +27,7 @@ export interface SessionHost {
   readonly watchers: WatchHub;
   readonly modules: SessionModules;
   readonly callTimeoutMs: number;
-  /** Starts a new process for a session whose previous one crashed; resolves once it has loaded. */
+  /** Starts a new process for a session whose previous one crashed or hibernated; resolves once it has loaded. */
   restart(sessionId: string): Promise<SessionProcess>;
   /** Records activity, which postpones idle expiry. */
   touch(sessionId: string): void;

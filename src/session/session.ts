@@ -226,7 +226,7 @@ export class Session implements SessionContext {
     if (spec === undefined) return this.host.modules.get(this.sessionId, id);
     const handle = await this.host.modules.create(this, id, spec);
     // The session may have ended while the module was being built: a module must not outlive its session.
-    if (!process.alive && process.ending() !== 'crashed') {
+    if (!process.alive && (process.ending() === 'stopped' || process.ending() === 'expired' || process.ending() === 'shutdown')) {
       await handle.stop();
       throw this.#ended(process.ending());
     }
@@ -252,8 +252,8 @@ export class Session implements SessionContext {
   async #live(): Promise<SessionProcess> {
     if (!this.#process.alive) {
       const ending = this.#process.ending();
-      // A crash loses nothing (the store has every accepted write), so the session comes back on next use.
-      if (ending !== 'crashed') throw this.#ended(ending);
+      // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
+      if (ending !== 'crashed' && ending !== 'hibernated') throw this.#ended(ending);
       this.#process = await this.host.restart(this.sessionId);
     }
     // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
@@ -283,7 +283,7 @@ export class Session implements SessionContext {
       // The process ended while the write waited: report why the session ended, not the process mechanics.
       if ((error instanceof NoProcError || error instanceof ProcessExitedError) && !process.alive) {
         const ending = process.ending();
-        if (ending !== 'crashed') throw this.#ended(ending, error);
+        if (ending !== 'crashed' && ending !== 'hibernated') throw this.#ended(ending, error);
       }
       throw error;
     }

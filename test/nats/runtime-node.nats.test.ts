@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/nats/remote-client.js';
+import { Runtime, ValidationError } from '../../src/index.js';
+import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+import { waitFor } from '../support/wait-for.js';
+
+let server: NatsTestServer;
+let counter = 0;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+function natsOptions() {
+  counter += 1;
+  const id = `${process.pid}_${counter}`;
+  return { servers: server.url, variablesBucket: `rt_vars_${id}`, sessionsBucket: `rt_sessions_${id}` };
+}
+
+describe('Runtime.start({ nats })', () => {
+  it('serves remote clients and shares variables with another node', async () => {
+    const nats = natsOptions();
+    const a = await Runtime.start({ nats, onError: () => {} });
+    const b = await Runtime.start({ nats, onError: () => {} });
+    const client = await connect({ servers: server.url });
+    try {
+      const remote = await client.session('shared');
+      await remote.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+      await remote.setVariable('temperature', 0.9);
+      // Both nodes' own sessions see the write, through their KV watchers.
+      for (const node of [a, b]) {
+        const local = await node.session('shared');
+        await waitFor(async () => (await local.getVariable('temperature')) === 0.9);
+      }
+      // A write made in process on node B reaches the client.
+      await (await b.session('shared')).setVariable('temperature', 1.1);
+      await waitFor(async () => (await remote.getVariable('temperature')) === 1.1);
+    } finally {
+      await client.close();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('hibernates an idle session instead of deleting what other nodes share, and wakes it on the next call', async () => {
+    const nats = natsOptions();
+    const node = await Runtime.start({ nats, sessionTtlMs: 40, onError: () => {} });
+    try {
+      const session = await node.session('sleepy');
+      await session.defineVariable('kept', 'string', 'yes');
+      await waitFor(() => !node.sessionIds().includes('sleepy'), { timeout: 3000 });
+      expect(await session.getVariable('kept')).toBe('yes');
+      expect(node.sessionIds()).toContain('sleepy');
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('refuses a store together with nats, and an unreachable server with a clear error', async () => {
+    const { createMemoryStore } = await import('../../src/index.js');
+    await expect(Runtime.start({ nats: natsOptions(), store: createMemoryStore() })).rejects.toBeInstanceOf(ValidationError);
+    await expect(Runtime.start({ nats: { servers: 'nats://127.0.0.1:1' } })).rejects.toMatchObject({
+      code: 'internal_error',
+      message: expect.stringContaining('cannot connect to NATS'),
+    });
+  });
+});
