@@ -1,6 +1,7 @@
 /**
- * Turns a write request into the store writes that carry it out and the value the caller gets back — or a typed error, with nothing written. Pure: the session machine plans against its
- * current view of the variables, commits the plan with compare-and-set, and re-plans if the store moved on.
+ * Turns a write request into the store writes that carry it out and the value the caller gets back, or into
+ * a typed error with nothing written. Pure: the session machine plans against its current view of the
+ * variables, commits the plan with compare-and-set, and re-plans if the store moved on.
  * @module
  */
 import { AlreadyExistsError, BridgeError, ValidationError, VariableNotFoundError, VersionConflictError } from '../errors.js';
@@ -75,7 +76,6 @@ function put(view: SessionView, record: VariableRecord): StoreWrite<VariableReco
   const expectedRevision = view.variables.has(record.name) ? view.revisions.get(record.name) ?? 0 : 0;
   return { operation: 'put', key, value: record, expectedRevision };
 }
-
 
 function planDefine(view: SessionView, request: Extract<WriteRequest, { kind: 'define' }>): WritePlan {
   const record = createVariableRecord({ ...request, type: request.varType });

@@ -1,15 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { createMachine, fromCallback, fromPromise } from 'xstate';
 import { ProcessExitedError } from '../../src/errors.js';
-import { ProcessRuntime } from '../../src/runtime/index.js';
 import { counterMachine } from './fixtures.js';
 
-const runtimes: ProcessRuntime[] = [];
-function createRuntime(options: ConstructorParameters<typeof ProcessRuntime>[0] = {}): ProcessRuntime {
-  const runtime = new ProcessRuntime({ onError: () => {}, ...options });
-  runtimes.push(runtime);
-  return runtime;
-}
+const createRuntime = useProcessRuntimes();
 
 /** Collects what reaches Node's uncaught-exception path, where XState rethrows errors nobody observed. */
 const uncaught: unknown[] = [];
@@ -21,7 +16,6 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
   // XState rethrows unobserved errors in a setTimeout; give any such timer the chance to fire first.
   await new Promise((resolve) => setTimeout(resolve, 20));
   process.off('uncaughtException', onUncaught);

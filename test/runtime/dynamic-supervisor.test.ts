@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { ChildStartError, MaxChildrenError, NoProcError } from '../../src/errors.js';
 import {
   DynamicSupervisor,
   MAX_INTENSITY_REASON,
-  ProcessRuntime,
   type DynamicChildSpec,
   type ProcessRef,
   type RestartType,
@@ -11,15 +11,7 @@ import {
 import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
 
-const runtimes: ProcessRuntime[] = [];
-function createRuntime(): ProcessRuntime {
-  const runtime = new ProcessRuntime({ onError: () => {} });
-  runtimes.push(runtime);
-  return runtime;
-}
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
-});
+const createRuntime = useProcessRuntimes();
 
 function counter(name?: string, restart?: RestartType): DynamicChildSpec {
   return { start: () => ({ logic: counterMachine, ...(name ? { name } : {}) }), ...(restart ? { restart } : {}) };

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { NoProcError, ProcessExitedError } from '../../src/errors.js';
-import { ProcessRuntime } from '../../src/runtime/index.js';
 import { counterMachine } from './fixtures.js';
 
-const runtimes: ProcessRuntime[] = [];
-function createRuntime(): ProcessRuntime {
-  const runtime = new ProcessRuntime({ onError: () => {} });
-  runtimes.push(runtime);
-  return runtime;
-}
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
-});
+const createRuntime = useProcessRuntimes();
 
 describe('links', () => {
   it('stops the linked process with a reason naming the crash', () => {

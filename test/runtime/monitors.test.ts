@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { ProcessRuntime, type DownNotice } from '../../src/runtime/index.js';
 import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
 
-const runtimes: ProcessRuntime[] = [];
-function createRuntime(onError: (error: unknown) => void = () => {}): ProcessRuntime {
-  const runtime = new ProcessRuntime({ onError });
-  runtimes.push(runtime);
-  return runtime;
-}
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
-});
+const newRuntime = useProcessRuntimes();
+const createRuntime = (onError: (error: unknown) => void = () => {}): ProcessRuntime => newRuntime({ onError });
 
 /** Lets queued microtasks (where DOWN notices are delivered) run. */
 const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { fromPromise, type InspectionEvent } from 'xstate';
 import {
   AlreadyExistsError,
@@ -7,20 +8,13 @@ import {
   ProcessExitedError,
   ValidationError,
 } from '../../src/errors.js';
-import { ProcessRuntime, type ProcessRef } from '../../src/runtime/index.js';
+import { type ProcessRef } from '../../src/runtime/index.js';
 import { counterMachine, crashOnStartMachine, echoMachine } from './fixtures.js';
 
-const runtimes: ProcessRuntime[] = [];
-
 /** Every test builds its own runtime; the list only lets `afterEach` stop what a failed test left running. */
-function createRuntime(options: ConstructorParameters<typeof ProcessRuntime>[0] = {}): ProcessRuntime {
-  const runtime = new ProcessRuntime({ onError: () => {}, ...options });
-  runtimes.push(runtime);
-  return runtime;
-}
+const createRuntime = useProcessRuntimes();
 
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
+afterEach(() => {
   vi.useRealTimers();
 });
 

@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { assign, setup } from 'xstate';
 import { BridgeError, VariableLockedError } from '../../src/errors.js';
 import { REPLY, reply, replyError, type CallEnvelope, type ReplyEvent } from '../../machines/protocol.js';
-import { ProcessRuntime } from '../../src/runtime/index.js';
 
-const runtimes: ProcessRuntime[] = [];
-function createRuntime(): ProcessRuntime {
-  const runtime = new ProcessRuntime({ onError: () => {} });
-  runtimes.push(runtime);
-  return runtime;
-}
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
-});
+const createRuntime = useProcessRuntimes();
 
 /** Uses the helpers inline in `setup().createMachine()` with `types.emitted` declared, and with params. */
 const lockMachine = setup({

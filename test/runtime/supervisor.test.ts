@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { AlreadyExistsError, ChildStartError, ValidationError } from '../../src/errors.js';
 import {
   MAX_INTENSITY_REASON,
@@ -12,14 +13,8 @@ import {
 import { waitFor } from '../support/wait-for.js';
 import { counterMachine, crashOnStartMachine } from './fixtures.js';
 
-const runtimes: ProcessRuntime[] = [];
-function createRuntime(): ProcessRuntime {
-  const runtime = new ProcessRuntime({ onError: () => {} });
-  runtimes.push(runtime);
-  return runtime;
-}
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stopAll()));
+const createRuntime = useProcessRuntimes();
+afterEach(() => {
   vi.useRealTimers();
 });
 

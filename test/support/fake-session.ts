@@ -3,6 +3,7 @@
  * reads fail or count them. Not a Session: no types, constraints or store.
  */
 import { VariableNotFoundError } from '../../src/errors.js';
+import { compileGlob } from '../../src/variables/glob.js';
 import type {
   SessionContext,
   Unwatch,
@@ -13,13 +14,8 @@ import type {
 } from '../../src/session/session-context.js';
 
 interface Watch {
-  readonly pattern: RegExp;
+  readonly matches: (name: string) => boolean;
   readonly listener: VariableListener;
-}
-
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
 }
 
 /** An in-memory session for tests. */
@@ -49,7 +45,7 @@ export class FakeSession implements SessionContext {
     const version = (previous?.version ?? 0) + 1;
     this.values.set(name, { value, version });
     for (const watch of this.#watches) {
-      if (watch.pattern.test(name)) {
+      if (watch.matches(name)) {
         watch.listener({ name, oldValue: previous?.value, newValue: value, version, updatedBy: null });
       }
     }
@@ -75,10 +71,10 @@ export class FakeSession implements SessionContext {
   }
 
   async watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
-    const watch: Watch = { pattern: globToRegExp(pattern), listener };
+    const watch: Watch = { matches: compileGlob(pattern), listener };
     if (options.includeInitial) {
       for (const [name, entry] of this.values) {
-        if (watch.pattern.test(name)) listener({ name, oldValue: undefined, newValue: entry.value, version: entry.version, updatedBy: null });
+        if (watch.matches(name)) listener({ name, oldValue: undefined, newValue: entry.value, version: entry.version, updatedBy: null });
       }
     }
     this.#watches.add(watch);
