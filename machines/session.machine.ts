@@ -118,6 +118,11 @@ export const sessionMachine = setup({
       enqueue.assign({ variables: applied.variables, revisions: applied.revisions });
       for (const change of applied.announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
     }),
+    applyChangesSilently: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'store.changed') return;
+      const applied = applyStoreChanges(context, context.sessionId, event.changes);
+      enqueue.assign({ variables: applied.variables, revisions: applied.revisions });
+    }),
     applyLoaded: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'store.loaded') return;
       const changes = event.entries.map((entry) => ({ operation: 'put' as const, ...entry }));
@@ -198,6 +203,8 @@ export const sessionMachine = setup({
     loading: {
       entry: { type: 'loadVariables', params: ({ context }) => ({ sessionId: context.sessionId }) },
       on: {
+        // Folded in silently: before the load, the session cannot say what the old value was.
+        'store.changed': { actions: 'applyChangesSilently' },
         'store.loaded': { target: 'active', actions: 'applyLoaded' },
         'store.loadFailed': { target: 'failed', actions: 'recordLoadFailure' },
       },

@@ -71,6 +71,20 @@ describe('session faults', () => {
     expect(await session.getVariable('x')).toBe(1);
   });
 
+  it('restarts a crashed session on its next use, with every accepted write kept', async () => {
+    const { store, faults } = createFaultyStore();
+    const reported: unknown[] = [];
+    runtime = await Runtime.start({ store, onError: (error) => reported.push(error) });
+    const session = await runtime.session('fragile');
+    await session.defineVariable('x', 'integer', 1);
+    faults.commitThrows = new Error('store driver bug');
+    await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
+    expect(reported).toContainEqual(faults.commitThrows);
+    faults.commitThrows = undefined;
+    expect(await session.getVariable('x')).toBe(1);
+    expect(await session.setVariable('x', 3)).toMatchObject({ value: 3, version: 2 });
+  });
+
   it('survives an onError handler that throws', async () => {
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => uncaught.push(error);

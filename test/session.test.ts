@@ -160,6 +160,8 @@ describe('session', () => {
     expect(each.model).toMatchObject({ ok: false, error: { code: 'variable_locked' } });
     await expect(session.deleteVariable('model', { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
     await expect(session.unlockVariable('model', 'bob')).rejects.toBeInstanceOf(VariableLockedError);
+    await expect(session.lockVariable('model', 'bob')).rejects.toMatchObject({ code: 'variable_locked', lockedBy: 'alice' });
+    await expect(session.lockVariable('model', '')).rejects.toBeInstanceOf(ValidationError);
     expect(await session.setVariable('model', 'c', { updatedBy: 'alice' })).toMatchObject({ value: 'c', lockedBy: 'alice' });
     await session.unlockVariable('model', 'alice');
     expect(await session.setVariable('model', 'd', { updatedBy: 'bob' })).toMatchObject({ value: 'd', lockedBy: null });

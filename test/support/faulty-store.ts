@@ -15,12 +15,14 @@ export interface Faults {
   alwaysConflict: boolean;
   /** Thrown by `list` (the session's load). */
   listError: Error | undefined;
+  /** Thrown synchronously by `commit`: a broken store that crashes the process calling it. */
+  commitThrows: Error | undefined;
 }
 
 /** A store with injectable faults, and the faults to set. */
 export function createFaultyStore(): { store: Store<VariableRecord>; faults: Faults } {
   const inner = createMemoryStore<VariableRecord>();
-  const faults: Faults = { commitDelayMs: 0, commitError: undefined, alwaysConflict: false, listError: undefined };
+  const faults: Faults = { commitDelayMs: 0, commitError: undefined, alwaysConflict: false, listError: undefined, commitThrows: undefined };
   const store: Store<VariableRecord> = {
     ...inner,
     get: (key) => inner.get(key),
@@ -34,7 +36,12 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
       if (faults.listError) throw faults.listError;
       return inner.list(prefix);
     },
-    async commit(writes: readonly StoreWrite<VariableRecord>[]) {
+    commit(writes: readonly StoreWrite<VariableRecord>[]) {
+      if (faults.commitThrows) throw faults.commitThrows;
+      return commitAsync(writes);
+    },
+  };
+  async function commitAsync(writes: readonly StoreWrite<VariableRecord>[]): Promise<number[]> {
       if (faults.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.commitDelayMs));
       if (faults.commitError) throw faults.commitError;
       if (faults.alwaysConflict) {
@@ -42,7 +49,6 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
         throw new StoreConflictError(first?.key ?? '', first?.expectedRevision ?? 0, (first?.expectedRevision ?? 0) + 1);
       }
       return inner.commit(writes);
-    },
-  };
+  }
   return { store, faults };
 }

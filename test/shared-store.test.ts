@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runtime, createMemoryStore, type VariableChange, type VariableRecord } from '../src/index.js';
+import { waitFor } from './support/wait-for.js';
+
+describe('two runtimes on one store', () => {
+  const runtimes: Runtime[] = [];
+  afterEach(async () => {
+    await Promise.all(runtimes.splice(0).map((runtime) => runtime.stop()));
+  });
+
+  async function pair() {
+    const store = createMemoryStore<VariableRecord>();
+    const a = await Runtime.start({ store });
+    const b = await Runtime.start({ store });
+    runtimes.push(a, b);
+    return { a: await a.session('shared'), b: await b.session('shared') };
+  }
+
+  it('routes a write on one runtime to the other runtime’s session and watchers', async () => {
+    const { a, b } = await pair();
+    await a.defineVariable('temperature', 'float', 0.7);
+    const seen: VariableChange[] = [];
+    await waitFor(async () => b.hasVariable('temperature'));
+    await b.watchVariables('temperature', (change) => seen.push(change));
+    await a.setVariable('temperature', 0.9, { updatedBy: 'a' });
+    await waitFor(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({ name: 'temperature', oldValue: 0.7, newValue: 0.9, version: 2, updatedBy: 'a' });
+    expect(await b.getVariable('temperature')).toBe(0.9);
+  });
+
+  it('counts exactly when both runtimes increment one variable concurrently', async () => {
+    const { a, b } = await pair();
+    await a.defineVariable('counter', 'integer', 0);
+    await waitFor(async () => b.hasVariable('counter'));
+    const increments = (session: typeof a) =>
+      Promise.all(Array.from({ length: 10 }, async () => {
+        for (let i = 0; i < 20; i++) await session.updateVariable('counter', (v) => (v as number) + 1);
+      }));
+    await Promise.all([increments(a), increments(b)]);
+    await waitFor(async () => (await a.getVariable('counter')) === 400 && (await b.getVariable('counter')) === 400);
+    expect((await b.describeVariable('counter')).version).toBe(401);
+  });
+
+  it('lets a stale writer lose its compare-and-set and retry on the fresh value', async () => {
+    const { a, b } = await pair();
+    await a.defineVariable('n', 'integer', 0);
+    await waitFor(async () => b.hasVariable('n'));
+    // Both write at once: each session plans against what it has seen; the store takes one, the other re-plans.
+    await Promise.all([a.setVariable('n', 1), b.setVariable('n', 2)]);
+    await waitFor(async () => (await a.describeVariable('n')).version === 3 && (await b.describeVariable('n')).version === 3);
+    expect(await a.getVariable('n')).toBe(await b.getVariable('n'));
+  });
+});
