@@ -142,6 +142,22 @@ export class UnknownModuleError extends BridgeError {
   }
 }
 
+/**
+ * No module with that id exists in the session: none was created, or it was stopped. Over NATS this is the
+ * answer for a module no node can wake (its spec is not in the modules bucket); embedded `session.module(id)`
+ * without a spec keeps answering `NoProcError` for a module with no process on this node.
+ */
+export class ModuleNotFoundError extends BridgeError {
+  override readonly code = 'module_not_found';
+  constructor(
+    readonly sessionId: string,
+    readonly moduleId: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`module '${moduleId}' not found in session '${sessionId}'`, { ...options, details: { sessionId, moduleId, ...options.details } });
+  }
+}
+
 /** A `call` got no reply within its timeout. A reply arriving later is dropped. */
 export class CallTimeoutError extends BridgeError {
   override readonly code = 'call_timeout';
@@ -300,6 +316,7 @@ const factories: Record<string, ErrorFactory> = {
     new VersionConflictError(str(d.variable), num(d.expectedVersion), typeof d.actualVersion === 'number' ? d.actualVersion : undefined, { details: d }),
   variable_locked: (_m, d) =>
     new VariableLockedError(str(d.variable), str(d.lockedBy), typeof d.requestedBy === 'string' ? d.requestedBy : undefined, { details: d }),
+  module_not_found: (_m, d) => new ModuleNotFoundError(str(d.sessionId), str(d.moduleId), { details: d }),
   unknown_module: (_m, d) => new UnknownModuleError(str(d.moduleType), Array.isArray(d.available) ? d.available.map(str) : [], { details: d }),
   call_timeout: (_m, d) => new CallTimeoutError(str(d.target), num(d.timeoutMs), { details: d }),
   noproc: (_m, d) => new NoProcError(str(d.target), { details: d }),

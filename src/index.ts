@@ -45,6 +45,11 @@ export {
 export type { NatsNodeOptions } from './nats/nats-node.js';
 export { connect, type ConnectOptions, type RemoteSessionOptions, type TetherClient } from './nats/remote-client.js';
 export { RemoteSession } from './nats/remote-session.js';
+export { RemoteModuleHandle, type RemoteExecuteOptions, type RemoteModuleEventListener } from './nats/remote-module.js';
+export { MODULE_EVENT_TYPES, type ModuleEvent, type ModuleStateEvent } from './nats/module-events.js';
+export { parseWireSpec, toWireSpec, type WireModuleSpec } from './nats/module-wire-spec.js';
+export { MODULE_OPERATIONS, type ModuleOperation } from './nats/subjects.js';
+export { subscribeEvents, type EventSubscription, type SubscribeEventsOptions, type TetherEvent } from './nats/event-subscriber.js';
 export type { VariableEvent } from './nats/variable-events.js';
 export { createSubjects, VARIABLE_OPERATIONS, type TetherSubjects, type VariableOperation } from './nats/subjects.js';
 

@@ -9,15 +9,18 @@ import type { SessionContext } from '../session/session-context.js';
 import type { ExecutionResult, SyncOutcome } from '../../machines/module.machine.js';
 import { ValidationError } from '../errors.js';
 import { defaultModuleRegistry, type ModuleRegistry, type RegisteredModule, type VariableAwareModule } from './module-registry.js';
-import { bindingVariable, type ModuleSpec } from './module-spec.js';
+import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import type { ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
+import type { ModuleTool } from './module-types.js';
 
 /** What a module instance is built with besides its spec. */
 export interface ModuleInstanceOptions {
   readonly registry?: ModuleRegistry;
   /** The LLM; by default the one the environment configures, else the offline `tether-echo`. */
   readonly llm?: LanguageModel;
+  /** The tools that tool names in a spec refer to (the runtime's `tools` option). @default none */
+  readonly tools?: ReadonlyMap<string, ModuleTool>;
 }
 
 /** One module of a session, with its current program. */
@@ -30,7 +33,7 @@ export class ModuleInstance {
   private constructor(
     readonly moduleId: string,
     readonly session: SessionContext,
-    readonly spec: ModuleSpec,
+    readonly spec: ResolvedModuleSpec,
     private readonly registry: ModuleRegistry,
     private readonly llm: LanguageModel | undefined,
     entry: RegisteredModule,
@@ -46,7 +49,9 @@ export class ModuleInstance {
    * Builds the module now, so that a bad spec (unknown type, ReAct without tools, a missing bound variable)
    * is refused at creation rather than at the first execution.
    */
-  static async create(moduleId: string, session: SessionContext, spec: ModuleSpec, options: ModuleInstanceOptions = {}): Promise<ModuleInstance> {
+  static async create(moduleId: string, session: SessionContext, given: ModuleSpec, options: ModuleInstanceOptions = {}): Promise<ModuleInstance> {
+    // Tool names are resolved once, here: a program swap rebuilds from the resolved spec with the same tools.
+    const spec = resolveTools(given, options.tools ?? new Map());
     const registry = options.registry ?? defaultModuleRegistry;
     const { entry, version } = await resolveType(session, spec, registry);
     const module = await build(entry, session, spec, options.llm);
@@ -98,7 +103,7 @@ export class ModuleInstance {
   }
 }
 
-async function resolveType(session: SessionContext, spec: ModuleSpec, registry: ModuleRegistry): Promise<{ entry: RegisteredModule; version: number | undefined }> {
+async function resolveType(session: SessionContext, spec: ResolvedModuleSpec, registry: ModuleRegistry): Promise<{ entry: RegisteredModule; version: number | undefined }> {
   if (spec.typeVariable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
   const snapshot = await session.readVariables([spec.typeVariable]);
   const read = snapshot.found[spec.typeVariable];
@@ -107,7 +112,7 @@ async function resolveType(session: SessionContext, spec: ModuleSpec, registry: 
   return { entry: registry.resolve(read.value), version: read.version };
 }
 
-async function build(entry: RegisteredModule, session: SessionContext, spec: ModuleSpec, llm: LanguageModel | undefined): Promise<VariableAwareModule> {
+async function build(entry: RegisteredModule, session: SessionContext, spec: ResolvedModuleSpec, llm: LanguageModel | undefined): Promise<VariableAwareModule> {
   const { type: _type, typeVariable: _typeVariable, signature, bindings = {}, ...rest } = spec;
   const options: ModuleOptions = { ...rest, session, ...(llm ? { llm } : {}) };
   const module = new entry.variableAwareClass(signature, options);

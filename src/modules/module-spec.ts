@@ -21,8 +21,11 @@ export interface ModuleSpec extends ModuleParameters {
   readonly signature: string;
   /** `{ attribute: variable }`: the attributes re-read from the session before every execution. */
   readonly bindings?: Readonly<Record<string, ModuleBinding>>;
-  /** ReAct's tools (functions, so embedded only). */
-  readonly tools?: readonly ModuleTool[];
+  /**
+   * ReAct's tools: names of the tools the runtime was started with (`Runtime.start({ tools })`), which is the only
+   * form that travels over NATS, or (embedded only) the tool objects themselves.
+   */
+  readonly tools?: readonly (ModuleTool | string)[];
   /** BestOfN: candidates. Refine: see `rounds`. */
   readonly n?: number;
   readonly rounds?: number;
@@ -33,6 +36,9 @@ export interface ModuleSpec extends ModuleParameters {
 }
 
 const SPEC_KEYS = new Set<string>(['type', 'typeVariable', 'signature', 'bindings', 'tools', 'n', 'rounds', 'samples', 'threshold', 'reward', 'pick', ...BINDABLE_ATTRIBUTES]);
+
+/** A spec whose tool names have been replaced by the runtime's tools: what a module is built from. */
+export type ResolvedModuleSpec = Omit<ModuleSpec, 'tools'> & { readonly tools?: readonly ModuleTool[] };
 
 /** Module ids become registry names and NATS subject tokens: same rule as session ids. */
 const MODULE_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -58,6 +64,7 @@ export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
   if (hasType === hasVariable) throw new ValidationError('a module spec needs exactly one of type or typeVariable');
   if (hasType && typeof fields.type !== 'string') throw new ValidationError('module spec type must be a string');
   if (hasVariable) assertVariableName(fields.typeVariable);
+  assertTools(fields.tools);
   const bindings = fields.bindings;
   if (bindings === undefined) return;
   if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings)) throw new ValidationError('module spec bindings must be an object of attribute → variable');
@@ -74,4 +81,52 @@ export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
 /** The variable name of a binding. */
 export function bindingVariable(binding: ModuleBinding): string {
   return typeof binding === 'string' ? binding : binding.variable;
+}
+
+function assertTools(tools: unknown): void {
+  if (tools === undefined) return;
+  if (!Array.isArray(tools)) throw new ValidationError('module spec tools must be a list of tool names (or, embedded, tool objects)');
+  for (const tool of tools) {
+    if (typeof tool === 'string' && tool !== '') continue;
+    const candidate = tool as Partial<ModuleTool> | null;
+    if (typeof candidate === 'object' && candidate !== null && typeof candidate.name === 'string' && typeof candidate.func === 'function') continue;
+    throw new ValidationError(`module spec tools: ${JSON.stringify(tool)} is neither a tool name nor a tool with a name and a func`);
+  }
+}
+
+/**
+ * Replaces the tool names of `spec` with the tools of `available` (a runtime's `tools` option). Names are looked
+ * up on the node that builds the module, so every node that may wake it should be started with the same tools.
+ * @throws {ValidationError} for a name that `available` lacks, listing the names it has
+ */
+export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, ModuleTool>): ResolvedModuleSpec {
+  if (spec.tools === undefined) return spec as ResolvedModuleSpec;
+  const tools = spec.tools.map((tool) => {
+    if (typeof tool !== 'string') return tool;
+    const found = available.get(tool);
+    if (!found) {
+      const known = [...available.keys()];
+      throw new ValidationError(`unknown tool '${tool}'; this runtime has ${known.length > 0 ? known.join(', ') : 'no tools (Runtime.start({ tools }))'}`, {
+        details: { tool, available: known },
+      });
+    }
+    return found;
+  });
+  return { ...spec, tools };
+}
+
+/**
+ * The runtime's tools by name, from `Runtime.start({ tools })`.
+ * @throws {ValidationError} for a tool without a name or a func, or two tools with one name
+ */
+export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<string, ModuleTool> {
+  const byName = new Map<string, ModuleTool>();
+  for (const tool of tools) {
+    if (typeof tool?.name !== 'string' || tool.name === '' || typeof tool.func !== 'function') {
+      throw new ValidationError(`runtime tools need a name and a func, got ${JSON.stringify(tool)}`);
+    }
+    if (byName.has(tool.name)) throw new ValidationError(`two runtime tools are named '${tool.name}'`, { details: { tool: tool.name } });
+    byName.set(tool.name, tool);
+  }
+  return byName;
 }

@@ -11,6 +11,9 @@ import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
 import { decodeValue } from '../variables/codec.js';
 import type { ExportedVariable } from '../variables/record.js';
+import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
+import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
+import { RemoteModuleHandle } from './remote-module.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
@@ -158,6 +161,27 @@ export class RemoteSession implements SessionContext {
   /** Delivers every accepted write to a matching variable, published by the node that accepted it. */
   watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
     return watchRemote(this.transport, this.sessionId, pattern, listener, options, (p) => this.listVariables(p));
+  }
+
+  /**
+   * With a spec, creates module `id` of this session (its spec goes to the modules bucket, so any node can run
+   * it; `AlreadyExistsError` when the id is taken, from whichever node); without one, the existing module `id`
+   * (`ModuleNotFoundError` when there is none). The spec is JSON: tools by name, no functions.
+   * @example
+   * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
+   */
+  async module(id: string, spec?: ModuleSpec | WireModuleSpec): Promise<RemoteModuleHandle> {
+    assertModuleId(id);
+    const subjects = this.transport.subjects;
+    if (spec === undefined) await this.transport.request(subjects.module(this.sessionId, id, 'describe'), {});
+    else await this.transport.request(subjects.module(this.sessionId, id, 'create'), { spec: toWireSpec(spec) });
+    return new RemoteModuleHandle(id, this.sessionId, this.transport);
+  }
+
+  /** Every module of this session (created through any node), sorted by id. */
+  async modules(): Promise<RemoteModuleHandle[]> {
+    const listed = (await this.transport.request(this.transport.subjects.moduleList(this.sessionId), {})) as { moduleId: string }[];
+    return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport));
   }
 
   #call(operation: VariableOperation, body: object): Promise<unknown> {

@@ -27,15 +27,18 @@ export class RemoteTransport {
     return this.#revision;
   }
 
-  /** Sends `body` to `subject` and resolves to the reply's result, or rejects with the typed error it carries. */
-  async request(subject: string, body: object): Promise<unknown> {
+  /**
+   * Sends `body` to `subject` and resolves to the reply's result, or rejects with the typed error it carries.
+   * `timeoutMs` overrides the client's request timeout for this request (module executions wait far longer).
+   */
+  async request(subject: string, body: object, timeoutMs: number = this.timeoutMs): Promise<unknown> {
     const h = headers();
     if (this.#revision > 0) h.set(MIN_REVISION_HEADER, String(this.#revision));
     let reply;
     try {
-      reply = await this.connection.request(subject, encodeJson(body), { timeout: this.timeoutMs, headers: h });
+      reply = await this.connection.request(subject, encodeJson(body), { timeout: timeoutMs, headers: h });
     } catch (error) {
-      throw this.#mapNatsError(error, subject);
+      throw this.#mapNatsError(error, subject, timeoutMs);
     }
     const decoded = decodeReply(reply.data, reply.headers?.get(ERROR_HEADER) || undefined, reply.headers?.get(ERROR_CODE_HEADER) || undefined);
     this.#revision = Math.max(this.#revision, decoded.revision);
@@ -58,11 +61,11 @@ export class RemoteTransport {
     return next;
   }
 
-  #mapNatsError(error: unknown, subject: string): Error {
+  #mapNatsError(error: unknown, subject: string, timeoutMs: number): Error {
     const code = (error as Partial<NatsError> | undefined)?.code;
     // No node subscribes: nobody could take the request, so report it at once as a dead target.
     if (code === '503') return new NoProcError(subject, { cause: error });
-    if (code === 'TIMEOUT') return new CallTimeoutError(subject, this.timeoutMs, { cause: error });
+    if (code === 'TIMEOUT') return new CallTimeoutError(subject, timeoutMs, { cause: error });
     if (code === 'MAX_PAYLOAD_EXCEEDED') {
       return new ValidationError(`request to '${subject}' exceeds the server's max_payload`, { cause: error, details: { constraint: 'maxPayload' } });
     }

@@ -3,9 +3,13 @@
  *
  * - `<prefix>.v1.session.<sid>.open` — get-or-create a session;
  * - `<prefix>.v1.session.<sid>.var.<op>` — one subject per variable operation ({@link VARIABLE_OPERATIONS});
- * - `<prefix>.v1.session.<sid>.module.<mid>.<op>` — reserved for module endpoints;
+ * - `<prefix>.v1.session.<sid>.module.<mid>.<op>` — one subject per module operation ({@link MODULE_OPERATIONS});
+ * - `<prefix>.v1.session.<sid>.module.list` — the modules of a session (one token fewer than an operation, so a
+ *   module may itself be called `list`);
  * - `<prefix>.v1.events.<sid>.var.<name>` — one event per accepted variable change;
- * - `<prefix>.v1.events.<sid>.module.<mid>` — reserved for module events;
+ * - `<prefix>.v1.events.<sid>.module.<mid>` — module state changes, results, failures, syncs and deltas;
+ * - `<prefix>.v1.control.<sid>.module.<mid>.<op>` — node to node, no queue group: every node hears a module's
+ *   `cancel` and `stop`, since any of them may be running it (see module-control.ts);
  * - `<prefix>.v1.inspect.>` — reserved for state-machine inspection.
  *
  * Session ids, variable names and module ids become single subject tokens, which is why their rules forbid
@@ -37,6 +41,20 @@ export const VARIABLE_OPERATIONS = [
 /** One of {@link VARIABLE_OPERATIONS}. */
 export type VariableOperation = (typeof VARIABLE_OPERATIONS)[number];
 
+/** Every module operation with an endpoint (`list` has its own subject: it names no module). */
+export const MODULE_OPERATIONS = ['create', 'execute', 'describe', 'cancel', 'stop'] as const;
+
+/** One of {@link MODULE_OPERATIONS}. */
+export type ModuleOperation = (typeof MODULE_OPERATIONS)[number];
+
+/** What node-to-node control messages ask of every node running a module. */
+export type ModuleControlOperation = 'cancel' | 'stop';
+
+/** What a module request subject names; `undefined` from {@link TetherSubjects.parseModuleRequest} when it is not one. */
+export type ParsedModuleRequest =
+  | { readonly kind: 'module'; readonly sessionId: string; readonly moduleId: string; readonly operation: ModuleOperation }
+  | { readonly kind: 'list'; readonly sessionId: string };
+
 /** The default subject prefix. */
 export const DEFAULT_PREFIX = 'tether';
 
@@ -60,14 +78,24 @@ export interface TetherSubjects {
   variable(sessionId: string, operation: VariableOperation): string;
   /** The subscription of one endpoint: `<prefix>.v1.session.*.var.<op>` (or `.open` without an operation). */
   endpoint(operation: VariableOperation | 'open'): string;
-  /** `<prefix>.v1.session.<sid>.module.<mid>.<op>` (reserved; no endpoint yet). */
+  /** `<prefix>.v1.session.<sid>.module.<mid>.<op>` */
   module(sessionId: string, moduleId: string, operation: string): string;
+  /** `<prefix>.v1.session.<sid>.module.list` */
+  moduleList(sessionId: string): string;
+  /** The subscription of one module endpoint: `<prefix>.v1.session.*.module.*.<op>`, or `….*.module.list`. */
+  moduleEndpoint(operation: ModuleOperation | 'list'): string;
+  /** `<prefix>.v1.control.<sid>.module.<mid>.<op>`: heard by every node. */
+  moduleControl(sessionId: string, moduleId: string, operation: ModuleControlOperation): string;
+  /** What every node subscribes to for control messages: `<prefix>.v1.control.*.module.*.*` */
+  moduleControls(): string;
   /** `<prefix>.v1.events.<sid>.var.<name>` */
   variableEvent(sessionId: string, name: string): string;
   /** Every variable event of a session: `<prefix>.v1.events.<sid>.var.*` */
   variableEvents(sessionId: string): string;
-  /** `<prefix>.v1.events.<sid>.module.<mid>` (reserved). */
+  /** `<prefix>.v1.events.<sid>.module.<mid>` */
   moduleEvent(sessionId: string, moduleId: string): string;
+  /** Every module event of a session: `<prefix>.v1.events.<sid>.module.*` */
+  moduleEvents(sessionId: string): string;
   /** `<prefix>.v1.events.>` — every event. */
   allEvents(): string;
   /** `<prefix>.v1.inspect.>` (reserved). */
@@ -77,11 +105,16 @@ export interface TetherSubjects {
    * with `validation_failed` rather than silence.
    */
   parseRequest(subject: string): ParsedRequest | undefined;
+  /** Reads a module request subject; tokens are returned unchecked, as by `parseRequest`. */
+  parseModuleRequest(subject: string): ParsedModuleRequest | undefined;
+  /** Reads a control subject into its session, module and operation. */
+  parseModuleControl(subject: string): { readonly sessionId: string; readonly moduleId: string; readonly operation: ModuleControlOperation } | undefined;
   /** Reads an event subject into its session and variable name. */
   parseVariableEvent(subject: string): { readonly sessionId: string; readonly name: string } | undefined;
 }
 
 const OPERATIONS = new Set<string>(VARIABLE_OPERATIONS);
+const MODULE_OPS = new Set<string>(MODULE_OPERATIONS);
 
 /** True when `operation` names a variable endpoint. */
 export function isVariableOperation(operation: string): operation is VariableOperation {
@@ -104,6 +137,7 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
   const base = `${prefix}.${VERSION}`;
   const sessionBase = `${base}.session.`;
   const eventBase = `${base}.events.`;
+  const controlBase = `${base}.control.`;
   // Builders check their tokens: a dot or a space in one would silently address another subject, or break the
   // protocol line of the connection that sends it.
   const token = (value: string, what: string): string => {
@@ -120,7 +154,12 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
       `${sessionBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${token(operation, 'operation')}`,
     variableEvent: (sessionId, name) => `${eventBase}${token(sessionId, 'sessionId')}.var.${token(name, 'variable')}`,
     variableEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.var.*`,
+    moduleList: (sessionId) => `${sessionBase}${token(sessionId, 'sessionId')}.module.list`,
+    moduleEndpoint: (operation) => (operation === 'list' ? `${sessionBase}*.module.list` : `${sessionBase}*.module.*.${operation}`),
+    moduleControl: (sessionId, moduleId, operation) => `${controlBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${operation}`,
+    moduleControls: () => `${controlBase}*.module.*.*`,
     moduleEvent: (sessionId, moduleId) => `${eventBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}`,
+    moduleEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.module.*`,
     allEvents: () => `${base}.events.>`,
     inspect: () => `${base}.inspect.>`,
 
@@ -134,6 +173,27 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
         return { kind: 'var', sessionId, operation };
       }
       return undefined;
+    },
+
+    parseModuleRequest(subject) {
+      if (!subject.startsWith(sessionBase)) return undefined;
+      const tokens = subject.slice(sessionBase.length).split('.');
+      const [sessionId, kind, moduleId, operation] = tokens;
+      if (sessionId === undefined || kind !== 'module' || moduleId === undefined) return undefined;
+      if (tokens.length === 3 && moduleId === 'list') return { kind: 'list', sessionId };
+      if (tokens.length === 4 && operation !== undefined && MODULE_OPS.has(operation)) {
+        return { kind: 'module', sessionId, moduleId, operation: operation as ModuleOperation };
+      }
+      return undefined;
+    },
+
+    parseModuleControl(subject) {
+      if (!subject.startsWith(controlBase)) return undefined;
+      const tokens = subject.slice(controlBase.length).split('.');
+      const [sessionId, kind, moduleId, operation] = tokens;
+      if (tokens.length !== 4 || kind !== 'module' || sessionId === undefined || moduleId === undefined) return undefined;
+      if (operation !== 'cancel' && operation !== 'stop') return undefined;
+      return { sessionId, moduleId, operation };
     },
 
     parseVariableEvent(subject) {

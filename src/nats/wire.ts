@@ -153,6 +153,7 @@ export function statusOf(code: string): number {
     case 'variable_not_found':
     case 'session_not_found':
     case 'unknown_module':
+    case 'module_not_found':
       return 404;
     case 'already_exists':
     case 'version_conflict':

@@ -1,0 +1,78 @@
+/**
+ * Module events on NATS: `<prefix>.v1.events.<sid>.module.<mid>`, one JSON message per state change, result,
+ * failure, sync and streamed delta of a module process, published by the node whose process it is.
+ *
+ * Several nodes may run a process for one module at once (requests are spread by the queue group), so one
+ * subject can carry the events of several processes: each node's events come in the order its process emitted
+ * them, but the streams of two nodes interleave. Every event names its `executionId` (state changes aside), so a
+ * subscriber can follow one execution. Core NATS, so at most once: a subscriber that is late misses them.
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import type { ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
+import type { ReplyEvent } from '../../machines/protocol.js';
+import type { ModuleHandle } from '../modules/module-handle.js';
+import type { TetherSubjects } from './subjects.js';
+import { encodeJson } from './wire.js';
+
+/** A module process's state changed: `idle`, `syncing` or `executing`. */
+export interface ModuleStateEvent {
+  readonly type: 'module.state';
+  readonly moduleId: string;
+  readonly state: ModuleDescription['state'];
+}
+
+/** One module event as it travels: the process's own event (or a state change) with the session and module. */
+export type ModuleEvent = (Exclude<ModuleEmittedEvent, ReplyEvent> | ModuleStateEvent) & {
+  readonly sessionId: string;
+  readonly moduleId: string;
+};
+
+/** Every `type` a {@link ModuleEvent} can have. */
+export const MODULE_EVENT_TYPES = ['module.state', 'module.result', 'module.failed', 'module.delta', 'module.synced', 'module.syncFailed'] as const;
+
+const EVENT_TYPES = new Set<string>(MODULE_EVENT_TYPES);
+
+/** Whether a decoded message looks like a {@link ModuleEvent} (the remote client drops anything else). */
+export function isModuleEvent(value: unknown): value is ModuleEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const event = value as Partial<ModuleEvent>;
+  return typeof event.type === 'string' && EVENT_TYPES.has(event.type) && typeof event.sessionId === 'string' && typeof event.moduleId === 'string';
+}
+
+/**
+ * Publishes every event of the module process behind `handle` on its events subject, until the returned
+ * function is called (or the process exits: a stopped actor emits nothing more). `report` is told of a publish
+ * that failed (a closed connection); the process is never disturbed by it.
+ */
+export function publishModuleEvents(
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  handle: ModuleHandle,
+  report: (error: unknown, where: string) => void,
+): () => void {
+  const subject = subjects.moduleEvent(handle.sessionId, handle.moduleId);
+  const publish = (event: object): void => {
+    if (connection.isClosed()) return;
+    try {
+      connection.publish(subject, encodeJson({ ...event, sessionId: handle.sessionId, moduleId: handle.moduleId }));
+    } catch (error) {
+      report(error, `publishing a module event on ${subject}`);
+    }
+  };
+  let initial = true;
+  const stops = [
+    handle.onState((state) => {
+      // The first call is the state the process is in now, not a change: subscribers only hear changes.
+      if (initial) return;
+      publish({ type: 'module.state', state });
+    }),
+    handle.on('module.result', publish),
+    handle.on('module.failed', publish),
+    handle.on('module.delta', publish),
+    handle.on('module.synced', publish),
+    handle.on('module.syncFailed', publish),
+  ];
+  initial = false;
+  return () => stops.forEach((stop) => stop());
+}

@@ -1,0 +1,97 @@
+/**
+ * A module spec as it travels and as the modules bucket keeps it: plain JSON. Bindings name variables, tools
+ * are names each node resolves against its own `Runtime.start({ tools })`, and nothing is a function — so a
+ * binding's `onChange`, a tool object, and BestOfN/Refine's `reward` or MultiChainComparison's `pick` are
+ * embedded-only and refused here with a message that says so.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { assertModuleSpec, bindingVariable, type ModuleSpec } from '../modules/module-spec.js';
+import type { ModuleParameters } from '../modules/module-types.js';
+
+/**
+ * The JSON form of a {@link ModuleSpec}.
+ * @example
+ * { "type": "ReAct", "signature": "question:string -> answer:string", "bindings": { "temperature": "llm_temperature" }, "tools": ["search"] }
+ */
+export interface WireModuleSpec extends Omit<ModuleParameters, 'stopSequences'> {
+  readonly type?: string;
+  readonly typeVariable?: string;
+  readonly signature: string;
+  /** `{ attribute: variableName }` */
+  readonly bindings?: Readonly<Record<string, string>>;
+  /** Names of tools registered on every node with `Runtime.start({ tools })`. */
+  readonly tools?: readonly string[];
+  readonly stopSequences?: readonly string[];
+  readonly n?: number;
+  readonly rounds?: number;
+  readonly samples?: number;
+  readonly threshold?: number;
+}
+
+/** Keys that hold functions in an embedded spec and have no JSON form. */
+const FUNCTION_KEYS = ['reward', 'pick'] as const;
+
+/**
+ * Why `spec` cannot travel as JSON, or `undefined` when it can. A node keeps a module whose spec cannot travel
+ * to itself (it is not written to the modules bucket, so no other node can wake it).
+ */
+export function wireProblem(spec: ModuleSpec): string | undefined {
+  for (const key of FUNCTION_KEYS) {
+    if (spec[key] !== undefined) return `'${key}' is a function, so a module with one can only be created embedded (in the process that runs it)`;
+  }
+  for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
+    if (typeof binding !== 'string' && binding.onChange !== undefined) {
+      return `the binding of '${attribute}' has an onChange callback, which only an embedded module can have`;
+    }
+  }
+  if ((spec.tools ?? []).some((tool) => typeof tool !== 'string')) {
+    return 'tools must be given by name over the wire; register the tool objects on each node with Runtime.start({ tools })';
+  }
+  return undefined;
+}
+
+/**
+ * The JSON form of `spec`.
+ * @throws {ValidationError} when the spec holds functions (see {@link wireProblem})
+ */
+export function toWireSpec(spec: ModuleSpec): WireModuleSpec {
+  assertModuleSpec(spec);
+  const problem = wireProblem(spec);
+  if (problem) throw new ValidationError(`this module spec cannot be sent over NATS: ${problem}`, { details: { constraint: 'wireSpec' } });
+  const { bindings, ...rest } = spec;
+  const wire: Record<string, unknown> = { ...rest };
+  if (bindings !== undefined) wire.bindings = Object.fromEntries(Object.entries(bindings).map(([attribute, binding]) => [attribute, bindingVariable(binding)]));
+  return wire as unknown as WireModuleSpec;
+}
+
+/**
+ * Reads a spec that arrived as JSON (a request body, or the modules bucket) into a {@link ModuleSpec}, refusing
+ * what only an embedded spec may hold. Values (a temperature of the wrong type) are checked when the module is
+ * built, as for embedded specs.
+ * @throws {ValidationError}
+ */
+export function parseWireSpec(value: unknown): ModuleSpec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('field \'spec\' must be a module spec object', { details: { field: 'spec' } });
+  const fields = value as Record<string, unknown>;
+  for (const key of FUNCTION_KEYS) {
+    if (Object.hasOwn(fields, key)) {
+      throw new ValidationError(`module spec field '${key}' is a function and only an embedded module can have one; it cannot be sent over NATS`, {
+        details: { field: key, constraint: 'embeddedOnly' },
+      });
+    }
+  }
+  if (fields.tools !== undefined && (!Array.isArray(fields.tools) || fields.tools.some((tool) => typeof tool !== 'string'))) {
+    throw new ValidationError('module spec tools must be a list of tool names registered on the nodes (Runtime.start({ tools }))', { details: { field: 'tools' } });
+  }
+  const bindings = fields.bindings;
+  if (typeof bindings === 'object' && bindings !== null && !Array.isArray(bindings)) {
+    for (const [attribute, binding] of Object.entries(bindings)) {
+      if (typeof binding !== 'string') {
+        throw new ValidationError(`binding of '${attribute}' must be a variable name over the wire, got ${JSON.stringify(binding)}`, { details: { attribute } });
+      }
+    }
+  }
+  assertModuleSpec(fields);
+  return fields;
+}

@@ -1,0 +1,172 @@
+/**
+ * A module served by Tether nodes over NATS, with the embedded `ModuleHandle`'s names: `execute`, `describe`,
+ * `on`, `onState`, `stop`. Any node may serve any request (it wakes the module from its spec in KV when it has
+ * no process for it), and the client's highest seen store revision goes with every request, so an execution
+ * syncs values at least as new as the client's own writes, whichever node runs it.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { Subscription } from 'nats';
+import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
+import { CallTimeoutError, ExecutionAbortedError, ModuleNotFoundError, ValidationError } from '../errors.js';
+import type { ModuleEventType } from '../modules/module-handle.js';
+import { isModuleEvent, type ModuleEvent } from './module-events.js';
+import type { RemoteTransport } from './remote-transport.js';
+import type { ModuleOperation } from './subjects.js';
+
+/** Options of {@link RemoteModuleHandle.execute}. */
+export interface RemoteExecuteOptions {
+  /**
+   * How long the node may take, queue time included; the client waits a little longer for its answer.
+   * @default 120_000
+   */
+  readonly timeoutMs?: number;
+  /** Aborting rejects at once with `ExecutionAbortedError` and asks the node running the execution to cancel it. */
+  readonly signal?: AbortSignal;
+}
+
+/** A listener of one module event type, as published on the module's events subject. */
+export type RemoteModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEvent, { type: T }>) => void;
+
+/** The default execution timeout of remote executions, as the embedded runtime's. */
+export const DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS = 120_000;
+
+/** How much longer than the node the client waits, so the node's own timeout error arrives rather than silence. */
+const REPLY_GRACE_MS = 2_000;
+
+const decoder = new TextDecoder();
+
+/**
+ * A remote module handle; obtained from `session.module(id, spec?)` or `session.modules()` of a `RemoteSession`.
+ * @example
+ * const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'temperature' } });
+ * const stop = qa.onState((state) => console.log(state));
+ * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
+ */
+export class RemoteModuleHandle {
+  /** @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. */
+  constructor(
+    readonly moduleId: string,
+    readonly sessionId: string,
+    private readonly transport: RemoteTransport,
+  ) {}
+
+  /**
+   * Runs one execution on whichever node takes the request; resolves with its output and the provenance
+   * `{ variable: version }` of the values it used. One node runs a module's executions one at a time, in
+   * arrival order; executions sent at once may be spread over several nodes and then run side by side.
+   */
+  async execute(inputs: Readonly<Record<string, unknown>>, options: RemoteExecuteOptions = {}): Promise<ExecutionResult> {
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+      throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
+    }
+    const executionId = randomUUID();
+    const { signal } = options;
+    if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS;
+    if (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs)) throw new ValidationError(`timeoutMs must be a whole number of milliseconds > 0, got ${timeoutMs}`);
+    const request = this.#call('execute', { inputs, executionId, timeoutMs }, timeoutMs + REPLY_GRACE_MS).catch((error: unknown) => {
+      // The client gave up (or the node did): cancel it, so it neither blocks a mailbox nor costs a provider call.
+      if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
+      throw error;
+    });
+    if (!signal) return (await request) as ExecutionResult;
+    return new Promise<ExecutionResult>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#cancel(executionId, String(signal.reason ?? 'aborted'));
+        reject(new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason }));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      // Settled once: after an abort, the node's late answer is dropped here.
+      request.then((result) => resolve(result as ExecutionResult), reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** The module's type, state, queue length and counts, as the process on the answering node has them. */
+  async describe(): Promise<ModuleDescription> {
+    return (await this.#call('describe', {})) as ModuleDescription;
+  }
+
+  /**
+   * Calls `listener` for every event of `type` any node running this module publishes; returns the unsubscribe
+   * function. The subscription is sent before any later request of this client, so it sees their events.
+   */
+  on<T extends ModuleEventType>(type: T, listener: RemoteModuleEventListener<T>): () => void {
+    return this.#subscribe((event) => {
+      if (event.type === type) listener(event as Extract<ModuleEvent, { type: T }>);
+    });
+  }
+
+  /**
+   * Calls `listener` with the module's state (read with `describe`, unless a change arrives first), then after
+   * every change any node reports. With several nodes running the module, their changes interleave.
+   */
+  onState(listener: (state: ModuleDescription['state']) => void): () => void {
+    let heard = false;
+    let active = true;
+    const unsubscribe = this.#subscribe((event) => {
+      if (event.type !== 'module.state') return;
+      heard = true;
+      listener(event.state);
+    });
+    this.describe().then(
+      (description) => {
+        if (active && !heard) this.#guard(() => listener(description.state));
+      },
+      (error: unknown) => this.transport.report(error, `reading the state of module ${this.moduleId}`),
+    );
+    return () => {
+      active = false;
+      unsubscribe();
+    };
+  }
+
+  /**
+   * Removes the module: its spec leaves the modules bucket (no node can wake it again) and every node stops its
+   * process; executions queued there are rejected. Stopping a module that is already gone does nothing.
+   */
+  async stop(): Promise<void> {
+    try {
+      await this.#call('stop', {});
+    } catch (error) {
+      if (!(error instanceof ModuleNotFoundError)) throw error;
+    }
+  }
+
+  #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
+    return this.transport.request(this.transport.subjects.module(this.sessionId, this.moduleId, operation), body, timeoutMs);
+  }
+
+  #cancel(executionId: string, reason: string): void {
+    this.#call('cancel', { executionId, reason }).catch((error: unknown) => this.transport.report(error, `cancelling execution ${executionId}`));
+  }
+
+  #subscribe(deliver: (event: ModuleEvent) => void): () => void {
+    const subject = this.transport.subjects.moduleEvent(this.sessionId, this.moduleId);
+    let subscription: Subscription | undefined = this.transport.connection.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) return this.transport.report(error, `event subscription ${subject}`);
+        let event: unknown;
+        try {
+          event = JSON.parse(decoder.decode(msg.data));
+        } catch {
+          return;
+        }
+        if (!isModuleEvent(event) || event.sessionId !== this.sessionId || event.moduleId !== this.moduleId) return;
+        this.#guard(() => deliver(event));
+      },
+    });
+    return () => {
+      subscription?.unsubscribe();
+      subscription = undefined;
+    };
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.transport.report(error, `listener of module ${this.moduleId}`);
+    }
+  }
+}
