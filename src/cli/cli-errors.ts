@@ -1,0 +1,71 @@
+/**
+ * What the CLI adds to Tether's errors: the two failures that are not Tether's (a bad command line, a NATS
+ * that cannot be reached), the exit code of every error, and its one-line form `tether: <code>: <message>`.
+ * These two classes never travel over the wire, which is why they live here rather than in src/errors.ts.
+ * @module
+ */
+import { BridgeError, NoProcError } from '../index.js';
+
+/** Exit codes a script can rely on. */
+export const EXIT = {
+  ok: 0,
+  /** A Tether error: validation, not found, conflict, locked, timeout... */
+  error: 1,
+  /** The command line is wrong. */
+  usage: 2,
+  /** NATS cannot be reached, or no node answers (`noproc`). */
+  unreachable: 3,
+} as const;
+
+/** The command line does not match the command's declaration. */
+export class UsageError extends Error {
+  readonly code = 'usage';
+  /** The command it is about, so the message can point at its `--help`. */
+  readonly command: readonly string[];
+
+  constructor(message: string, command: readonly string[] = []) {
+    super(message);
+    this.name = 'UsageError';
+    this.command = command;
+  }
+}
+
+/** The NATS server could not be reached at all (refused, unknown host, authorization). */
+export class UnreachableError extends Error {
+  readonly code = 'nats_unreachable';
+
+  constructor(message: string, options: { readonly cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'UnreachableError';
+  }
+}
+
+/** `cannot reach NATS at <servers> (<code>)`, the code taken from the innermost cause (nats.js wraps its own). */
+export function natsUnreachable(servers: readonly string[], cause: unknown): UnreachableError {
+  let inner: unknown = cause;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  const code = (inner as { code?: unknown } | undefined)?.code;
+  const why = typeof code === 'string' && code !== '' ? ` (${code})` : '';
+  return new UnreachableError(`cannot reach NATS at ${servers.join(',')}${why}`, { cause });
+}
+
+/** The exit code of an error a command threw. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError) return EXIT.usage;
+  if (error instanceof UnreachableError || error instanceof NoProcError) return EXIT.unreachable;
+  return EXIT.error;
+}
+
+/** `tether: <code>: <message>` on one line, whatever the error. */
+export function errorLine(error: unknown): string {
+  let code = 'internal_error';
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof BridgeError || error instanceof UnreachableError) code = error.code;
+  if (error instanceof UsageError) {
+    code = 'usage';
+    message += ` (see: tether ${[...error.command, '--help'].join(' ')})`;
+  }
+  if (error instanceof NoProcError) message += ': is a tether node running on this NATS (tether serve)?';
+  // One line, always: a script reading stderr line by line must get exactly one per failure.
+  return `tether: ${code}: ${message.replace(/\s*\n\s*/g, ' ').trim()}`;
+}

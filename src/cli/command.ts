@@ -1,0 +1,120 @@
+/**
+ * How a `tether` command is declared: its words, arguments and options, described once. The same declaration
+ * feeds `util.parseArgs` and the `--help` text (help.ts), so the two cannot drift apart.
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './cli-errors.js';
+
+/** One option of a command. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  /** Repeatable: every occurrence is kept, in order. */
+  readonly multiple?: boolean;
+  readonly description: string;
+  /** The value's placeholder in the help text, e.g. `<url>`. */
+  readonly placeholder?: string;
+}
+
+/** One positional argument. */
+export interface ArgSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly optional?: boolean;
+}
+
+/** The value type parseArgs gives an option. */
+type OptionValue<S extends OptionSpec> = S['type'] extends 'boolean' ? boolean : S['multiple'] extends true ? string[] : string;
+
+/** What a command's `run` receives: the option values (absent when not given) and the positionals by name. */
+export interface ParsedCommand<O extends Readonly<Record<string, OptionSpec>>> {
+  readonly values: { readonly [K in keyof O]?: OptionValue<O[K]> };
+  readonly args: Readonly<Record<string, string | undefined>>;
+}
+
+/** Where a command writes; `process.stdout`/`stderr` in the binary, buffers in tests. */
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** A command: `tether <path...> <args> [options]`. */
+export interface CommandSpec<O extends Readonly<Record<string, OptionSpec>> = Readonly<Record<string, OptionSpec>>> {
+  /** The command words, e.g. `['var', 'set']`. */
+  readonly path: readonly string[];
+  readonly summary: string;
+  /** A longer explanation for `--help`. */
+  readonly details?: readonly string[];
+  readonly args: readonly ArgSpec[];
+  readonly options: O;
+  readonly examples?: readonly string[];
+  /** Runs the command; resolves to the exit code (0 when nothing is returned). */
+  run(parsed: ParsedCommand<O>, io: CliIo): Promise<number | void>;
+}
+
+/** Declares a command, keeping its option types for `run`. */
+export function defineCommand<const O extends Readonly<Record<string, OptionSpec>>>(spec: CommandSpec<O>): CommandSpec<O> {
+  return spec;
+}
+
+/** `--help` is part of every command. */
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h', description: 'show this help' } } as const satisfies Record<string, OptionSpec>;
+
+/** A number, possibly negative or with an exponent: the only thing starting with `-` that can be a positional. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * parseArgs reads `-1` as an unknown short option. A value like `var set t -1` is common enough to accept: a
+ * negative number after an option that takes a value becomes `--option=-1`, any other one is moved behind a
+ * `--` (our commands' values are their last positionals, so the order of positionals is kept).
+ */
+function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record<string, OptionSpec>>): string[] {
+  if (argv.includes('--')) return [...argv];
+  const takesValue = (arg: string): string | undefined => {
+    const name = arg.startsWith('--') ? arg.slice(2) : Object.keys(options).find((key) => `-${options[key]?.short}` === arg);
+    return name !== undefined && !name.includes('=') && options[name]?.type === 'string' ? name : undefined;
+  };
+  const out: string[] = [];
+  const moved: string[] = [];
+  for (const arg of argv) {
+    const previous = out.at(-1);
+    const option = previous === undefined ? undefined : takesValue(previous);
+    if (!NEGATIVE_NUMBER.test(arg)) out.push(arg);
+    else if (option !== undefined) out[out.length - 1] = `--${option}=${arg}`;
+    else moved.push(arg);
+  }
+  return moved.length > 0 ? [...out, '--', ...moved] : out;
+}
+
+/** Parses `argv` (the words after the command path) against `spec`; `UsageError` on anything it does not declare. */
+export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(spec: CommandSpec<O>, argv: readonly string[]): ParsedCommand<O> & { readonly help: boolean } {
+  const options: Readonly<Record<string, OptionSpec>> = { ...spec.options, ...HELP_OPTION };
+  const config: ParseArgsConfig['options'] = {};
+  for (const [name, option] of Object.entries(options)) {
+    config[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: acceptNegativeNumbers(argv, options), options: config, allowPositionals: true, strict: true });
+  } catch (error) {
+    // Node's messages name the option; keep their first sentence (the rest is advice about '--' positionals).
+    const text = error instanceof Error ? error.message : String(error);
+    const message = text.split(/\n|\. To specify/)[0] ?? text;
+    throw new UsageError(message, spec.path);
+  }
+  const values = parsed.values as Record<string, unknown>;
+  if (values.help === true) return { values: {} as ParsedCommand<O>['values'], args: {}, help: true };
+  const required = spec.args.filter((arg) => !arg.optional).length;
+  if (parsed.positionals.length < required) {
+    const missing = spec.args.slice(parsed.positionals.length).filter((arg) => !arg.optional).map((arg) => `<${arg.name}>`);
+    throw new UsageError(`missing ${missing.join(' ')}`, spec.path);
+  }
+  if (parsed.positionals.length > spec.args.length) {
+    throw new UsageError(`unexpected argument '${parsed.positionals[spec.args.length]}'`, spec.path);
+  }
+  const args = Object.fromEntries(spec.args.map((arg, i) => [arg.name, parsed.positionals[i]]));
+  delete values.help;
+  return { values: values as ParsedCommand<O>['values'], args, help: false };
+}

@@ -1,0 +1,90 @@
+/**
+ * The options every networked command shares (`--nats`, `--prefix`, `--timeout`, `--session`) and how a
+ * command gets a client and a session from them. A server that cannot be reached becomes `UnreachableError`
+ * (exit code 3) here, once, for every command.
+ * @module
+ */
+import { ValidationError, connect, type RemoteSession, type TetherClient } from '../index.js';
+import { UsageError, natsUnreachable } from './cli-errors.js';
+import type { CliIo, OptionSpec } from './command.js';
+import { parseCount } from './values.js';
+
+/** The default server: a local one, as `nats` tools assume. */
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** `--nats` and `--prefix`: where the nodes are. */
+export const NATS_OPTIONS = {
+  nats: { type: 'string', placeholder: '<url>', description: `NATS server URL(s), comma-separated (env NATS_URL, default ${DEFAULT_NATS_URL})` },
+  prefix: { type: 'string', placeholder: '<prefix>', description: 'subject prefix of the nodes (env TETHER_PREFIX, default tether)' },
+} as const satisfies Record<string, OptionSpec>;
+
+/** What a client command adds: a request timeout. */
+export const CLIENT_OPTIONS = {
+  ...NATS_OPTIONS,
+  timeout: { type: 'string', placeholder: '<ms>', description: 'how long a request waits for its reply (default 5000)' },
+} as const satisfies Record<string, OptionSpec>;
+
+/** `--session`, for the commands that work on one session. */
+export const SESSION_OPTION = {
+  session: { type: 'string', short: 's', placeholder: '<id>', description: 'the session (env TETHER_SESSION)' },
+} as const satisfies Record<string, OptionSpec>;
+
+/** The NATS URLs from `--nats`, else `NATS_URL`, else the local default. */
+export function natsServers(values: { readonly nats?: string }, io: CliIo): string[] {
+  const text = values.nats ?? io.env.NATS_URL ?? DEFAULT_NATS_URL;
+  const servers = text.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (servers.length === 0) throw new UsageError('--nats names no server');
+  return servers;
+}
+
+/** The subject prefix from `--prefix`, else `TETHER_PREFIX`; undefined means the default. */
+export function natsPrefix(values: { readonly prefix?: string }, io: CliIo): string | undefined {
+  return values.prefix ?? io.env.TETHER_PREFIX;
+}
+
+/** The session from `--session`, else `TETHER_SESSION`; a usage error when neither is given. */
+export function sessionIdOf(values: { readonly session?: string }, io: CliIo, command: readonly string[]): string {
+  const id = values.session ?? io.env.TETHER_SESSION;
+  if (id === undefined || id === '') throw new UsageError('no session: give --session <id> (or set TETHER_SESSION)', command);
+  return id;
+}
+
+/** Connects a client; a server that cannot be reached is an `UnreachableError`. */
+export async function openClient(values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string }, io: CliIo, command: readonly string[]): Promise<TetherClient> {
+  const servers = natsServers(values, io);
+  const prefix = natsPrefix(values, io);
+  const timeoutMs = values.timeout === undefined ? undefined : parseCount(values.timeout, '--timeout', command, 1);
+  try {
+    return await connect({
+      servers,
+      name: `tether-cli ${command.join(' ')}`,
+      ...(prefix === undefined ? {} : { prefix }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      onError: (error, where) => io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+    });
+  } catch (error) {
+    // A bad prefix is refused before any connection: that is the user's input, not the network.
+    if (error instanceof ValidationError) throw error;
+    throw natsUnreachable(servers, error);
+  }
+}
+
+/**
+ * Runs `task` with a client and the session named by the options, and always closes the client. `create`:
+ * open (get-or-create) the session first; otherwise a session nobody opened is `session_not_found`.
+ */
+export async function withSession<T>(
+  values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string; readonly session?: string },
+  io: CliIo,
+  command: readonly string[],
+  options: { readonly create: boolean },
+  task: (session: RemoteSession, client: TetherClient) => Promise<T>,
+): Promise<T> {
+  const sessionId = sessionIdOf(values, io, command);
+  const client = await openClient(values, io, command);
+  try {
+    return await task(await client.session(sessionId, { create: options.create }), client);
+  } finally {
+    await client.close();
+  }
+}

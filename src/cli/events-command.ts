@@ -1,0 +1,49 @@
+/**
+ * `tether events`: every event the nodes publish (variable changes, module states and results), one JSON line
+ * each, until Ctrl-C. A plain NATS subscriber, so it sees the events of every node.
+ * @module
+ */
+import { InternalError, subscribeEvents } from '../index.js';
+import { natsUnreachable } from './cli-errors.js';
+import { defineCommand, type CommandSpec } from './command.js';
+import { NATS_OPTIONS, SESSION_OPTION, natsPrefix, natsServers } from './connection.js';
+import { jsonLine } from './output.js';
+import { untilSignal } from './until-signal.js';
+
+const events = defineCommand({
+  path: ['events'],
+  summary: 'print every event (or one session\'s) as one JSON line until Ctrl-C',
+  details: [
+    'Each line is {"subject","sessionId","kind","name","data"}; kind is var or module, name the variable or module.',
+    'Subscribes to <prefix>.v1.events.> (with --session: <prefix>.v1.events.<id>.>).',
+  ],
+  args: [],
+  options: { ...NATS_OPTIONS, ...SESSION_OPTION },
+  examples: ['tether events', 'tether events --session chat-1 | jq .data'],
+  async run({ values }, io) {
+    // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
+    const servers = natsServers(values, io);
+    const prefix = natsPrefix(values, io);
+    let subscription;
+    try {
+      subscription = await subscribeEvents(
+        {
+          servers,
+          name: 'tether-cli events',
+          ...(prefix === undefined ? {} : { prefix }),
+          ...(values.session === undefined ? {} : { sessionId: values.session }),
+          onError: (error, where) => io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+        },
+        (event) => io.out(jsonLine(event)),
+      );
+    } catch (error) {
+      if (error instanceof InternalError) throw natsUnreachable(servers, error);
+      throw error;
+    }
+    await untilSignal();
+    await subscription.stop();
+  },
+});
+
+/** The `events` command. */
+export const EVENTS_COMMANDS: readonly CommandSpec[] = [events];

@@ -1,0 +1,75 @@
+/**
+ * `--help` texts, generated from the command declarations that parsing uses.
+ * @module
+ */
+import { EXIT } from './cli-errors.js';
+import { HELP_OPTION, type CommandSpec, type OptionSpec } from './command.js';
+
+/** The usage line of a command: `tether var set <name> <value> [options]`. */
+export function usageLine(spec: CommandSpec): string {
+  const args = spec.args.map((arg) => (arg.optional ? `[${arg.name}]` : `<${arg.name}>`));
+  return ['tether', ...spec.path, ...args, '[options]'].join(' ');
+}
+
+function optionLabel(name: string, option: OptionSpec): string {
+  const short = option.short ? `-${option.short}, ` : '    ';
+  const value = option.type === 'string' ? ` ${option.placeholder ?? '<value>'}` : '';
+  return `${short}--${name}${value}`;
+}
+
+/** Two aligned columns. */
+function table(rows: readonly (readonly [string, string])[], indent = '  '): string[] {
+  const width = Math.max(0, ...rows.map(([left]) => left.length));
+  return rows.map(([left, right]) => `${indent}${left.padEnd(width)}  ${right}`);
+}
+
+/** The full help of one command. */
+export function commandHelp(spec: CommandSpec): string {
+  const lines = [`Usage: ${usageLine(spec)}`, '', spec.summary];
+  if (spec.details) lines.push('', ...spec.details);
+  if (spec.args.length > 0) {
+    lines.push('', 'Arguments:', ...table(spec.args.map((arg) => [arg.name, arg.description])));
+  }
+  const options: Readonly<Record<string, OptionSpec>> = { ...spec.options, ...HELP_OPTION };
+  const rows = Object.entries(options).map(([name, option]) => [optionLabel(name, option), option.description + (option.multiple ? ' (repeatable)' : '')] as const);
+  lines.push('', 'Options:', ...table(rows));
+  if (spec.examples) lines.push('', 'Examples:', ...spec.examples.map((example) => `  ${example}`));
+  return lines.join('\n');
+}
+
+/** The help of the root (`group` undefined) or of a command group such as `var`. */
+export function listHelp(commands: readonly CommandSpec[], group?: string): string {
+  const shown = group === undefined ? commands : commands.filter((spec) => spec.path[0] === group);
+  const lines = [
+    group === undefined ? 'Usage: tether <command> [options]' : `Usage: tether ${group} <command> [options]`,
+    '',
+    group === undefined ? 'Tether from the command line: run a node, read and write session variables, call modules, follow events.' : `The ${group} commands.`,
+    '',
+    'Commands:',
+    ...table(shown.map((spec) => [usageLine(spec).replace(/^tether /, '').replace(/ \[options\]$/, ''), spec.summary])),
+  ];
+  if (group === undefined) {
+    lines.push(
+      '',
+      'Environment:',
+      ...table([
+        ['NATS_URL', 'the NATS server(s), comma-separated (default nats://127.0.0.1:4222); --nats overrides it'],
+        ['TETHER_PREFIX', 'the subject prefix (default tether); --prefix overrides it'],
+        ['TETHER_SESSION', 'the session when --session is not given'],
+        ['TETHER_AI, TETHER_AI_*', 'the LLM provider of `serve` (default: the offline tether-echo model)'],
+      ]),
+      '',
+      'Exit codes:',
+      ...table([
+        [String(EXIT.ok), 'success'],
+        [String(EXIT.error), 'a Tether error (validation_failed, variable_not_found, version_conflict, ...)'],
+        [String(EXIT.usage), 'a usage error (unknown command or option, missing argument)'],
+        [String(EXIT.unreachable), 'NATS cannot be reached, or no tether node answers (noproc)'],
+      ]),
+      '',
+      'Errors are printed as one line on stderr: tether: <code>: <message>',
+    );
+  }
+  lines.push('', `Run 'tether ${group === undefined ? '<command>' : `${group} <command>`} --help' for a command's arguments and options.`);
+  return lines.join('\n');
+}

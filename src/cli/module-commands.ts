@@ -1,0 +1,94 @@
+/**
+ * `tether module create|call|list`: module processes of a session, created and executed through any node.
+ * Specs are JSON, so tools are named (the node must know them) and sync callbacks are not available here.
+ * @module
+ */
+import { UsageError } from './cli-errors.js';
+import { defineCommand, type CommandSpec } from './command.js';
+import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
+import { jsonLine } from './output.js';
+import { parseAssignments, parseCount, parseJsonObject } from './values.js';
+
+const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
+
+const create = defineCommand({
+  path: ['module', 'create'],
+  summary: 'start a module process whose parameters are bound to session variables',
+  args: [{ name: 'id', description: 'the module id (letters, digits, _ and -)' }],
+  options: {
+    ...COMMON,
+    type: { type: 'string', placeholder: '<type>', description: 'Predict, ChainOfThought (COT), ReAct, ProgramOfThought (PoT), BestOfN, Refine, MultiChainComparison' },
+    'type-variable': { type: 'string', placeholder: '<variable>', description: 'a module variable whose value is the type (instead of --type)' },
+    signature: { type: 'string', placeholder: '<signature>', description: "the Ax signature, e.g. 'question:string -> answer:string'" },
+    bind: { type: 'string', multiple: true, placeholder: '<attr=variable>', description: 'bind an attribute (temperature, maxTokens, model, ...) to a variable' },
+    tool: { type: 'string', multiple: true, placeholder: '<name>', description: 'a tool the node knows by this name (ReAct)' },
+    spec: { type: 'string', placeholder: '<json>', description: 'more spec fields as JSON, e.g. \'{"maxSteps":4,"temperature":0.2}\'' },
+    json: { type: 'boolean', description: "print the module's description as JSON" },
+  },
+  examples: [
+    "tether module create qa --type ChainOfThought --signature 'question:string -> answer:string' --bind temperature=llm_temperature -s chat-1",
+    "tether module create solver --type-variable reasoning_module --signature 'question:string -> answer:string' -s chat-1",
+  ],
+  async run({ values, args }, io) {
+    if ((values.type === undefined) === (values['type-variable'] === undefined)) throw new UsageError('give exactly one of --type or --type-variable', this.path);
+    if (values.signature === undefined) throw new UsageError('missing --signature', this.path);
+    const extra = values.spec === undefined ? {} : parseJsonObject(values.spec, '--spec', this.path);
+    const bindings = parseAssignments(values.bind ?? [], '--bind', this.path);
+    const spec = {
+      ...extra,
+      ...(values.type === undefined ? {} : { type: values.type }),
+      ...(values['type-variable'] === undefined ? {} : { typeVariable: values['type-variable'] }),
+      signature: values.signature,
+      ...(Object.keys(bindings).length > 0 ? { bindings } : {}),
+      ...(values.tool === undefined ? {} : { tools: values.tool }),
+    };
+    const description = await withSession(values, io, this.path, { create: true }, async (session) => (await session.module(String(args.id), spec)).describe());
+    io.out(values.json ? jsonLine(description) : `module ${description.moduleId} (${description.moduleType}) started in session ${description.sessionId}`);
+  },
+});
+
+const call = defineCommand({
+  path: ['module', 'call'],
+  summary: 'execute a module once and print the result as JSON',
+  details: [
+    'Prints {"executionId","moduleId","moduleType","output","provenance",...}; provenance gives the version of every',
+    'variable the execution used. --input values are strings; use --json for other types.',
+  ],
+  args: [{ name: 'id', description: 'the module id' }],
+  options: {
+    ...COMMON,
+    input: { type: 'string', multiple: true, placeholder: '<field=value>', description: 'an input field (a string)' },
+    json: { type: 'string', placeholder: '<inputs>', description: 'the inputs as one JSON object (merged under --input)' },
+  },
+  examples: ["tether module call qa --input question='Why is the sky blue?' -s chat-1", `tether module call qa --json '{"question":"Why?"}' -s chat-1 | jq .output`],
+  async run({ values, args }, io) {
+    const inputs = {
+      ...(values.json === undefined ? {} : parseJsonObject(values.json, '--json', this.path)),
+      ...parseAssignments(values.input ?? [], '--input', this.path),
+    };
+    if (Object.keys(inputs).length === 0) throw new UsageError('no inputs: give --input <field=value> or --json <inputs>', this.path);
+    // --timeout bounds the execution itself too (an LLM call takes longer than a variable read).
+    const timeoutMs = values.timeout === undefined ? undefined : parseCount(values.timeout, '--timeout', this.path, 1);
+    const result = await withSession(values, io, this.path, { create: false }, async (session) =>
+      (await session.module(String(args.id))).execute(inputs, timeoutMs === undefined ? {} : { timeoutMs }),
+    );
+    io.out(jsonLine(result));
+  },
+});
+
+const list = defineCommand({
+  path: ['module', 'list'],
+  summary: "list a session's modules",
+  args: [],
+  options: { ...COMMON, json: { type: 'boolean', description: 'print the descriptions as one JSON array' } },
+  async run({ values }, io) {
+    const descriptions = await withSession(values, io, this.path, { create: false }, async (session) =>
+      Promise.all((await session.modules()).map((handle) => handle.describe())),
+    );
+    if (values.json) io.out(jsonLine(descriptions));
+    else for (const d of descriptions) io.out(`${d.moduleId}  ${d.moduleType}  ${d.completed} completed`);
+  },
+});
+
+/** The `module` command group. */
+export const MODULE_COMMANDS: readonly CommandSpec[] = [create, call, list];

@@ -1,0 +1,26 @@
+/**
+ * How commands print: one JSON document per line for scripts, short aligned lines for people.
+ * @module
+ */
+import type { VariableRecord } from '../index.js';
+
+/**
+ * JSON on one line. Non-finite floats are written as the strings the wire uses ("NaN", "Infinity",
+ * "-Infinity"): `JSON.stringify` would silently turn them into `null`.
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? 'null';
+}
+
+/** One variable for people: `temperature = 0.9  (float, v2)`, with its lock when it has one. */
+export function recordLine(record: VariableRecord): string {
+  const locked = record.lockedBy ? `, locked by ${record.lockedBy}` : '';
+  return `${record.name} = ${jsonLine(record.value)}  (${record.type}, v${record.version}${locked})`;
+}
+
+/** Variables for people: one aligned row each, name, type, version, value. */
+export function recordTable(records: readonly VariableRecord[]): string[] {
+  const rows = records.map((r) => [r.name, r.type, `v${r.version}`, jsonLine(r.value)] as const);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
+  return rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  '));
+}

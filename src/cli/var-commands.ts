@@ -1,0 +1,118 @@
+/**
+ * `tether var define|get|set|list|watch`: a session's variables from the command line, through any node.
+ * @module
+ */
+import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
+import { defineCommand, type CommandSpec } from './command.js';
+import { jsonLine, recordLine, recordTable } from './output.js';
+import { untilSignal } from './until-signal.js';
+import { parseCount, parseJsonObject, parseValue } from './values.js';
+
+const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
+const JSON_RECORD = { json: { type: 'boolean', description: 'print the whole variable record as JSON' } } as const;
+const VALUE_HELP = 'the value: JSON when it parses (0.7, true, [1,2], {"a":1}), else the text as a string';
+
+const define = defineCommand({
+  path: ['var', 'define'],
+  summary: 'define a typed, constrained variable',
+  args: [
+    { name: 'name', description: 'the variable name (letters, digits, _ and -)' },
+    { name: 'type', description: 'float, integer, string, boolean, choice, module, embedding, tensor, json or list' },
+    { name: 'value', description: VALUE_HELP },
+  ],
+  options: {
+    ...COMMON,
+    constraints: { type: 'string', placeholder: '<json>', description: 'constraints, e.g. \'{"min":0,"max":2}\'' },
+    description: { type: 'string', placeholder: '<text>', description: 'what the variable is for' },
+    ...JSON_RECORD,
+  },
+  examples: [
+    `tether var define temperature float 0.7 --constraints '{"min":0,"max":2}' -s chat-1`,
+    `tether var define style choice terse --constraints '{"choices":["terse","verbose"]}' -s chat-1`,
+  ],
+  async run({ values, args }, io) {
+    const constraints = values.constraints === undefined ? undefined : parseJsonObject(values.constraints, '--constraints', this.path);
+    const options = {
+      ...(constraints === undefined ? {} : { constraints }),
+      ...(values.description === undefined ? {} : { description: values.description }),
+    };
+    const record = await withSession(values, io, this.path, { create: true }, (session) =>
+      session.defineVariable(String(args.name), String(args.type), parseValue(String(args.value)), options),
+    );
+    io.out(values.json ? jsonLine(record) : recordLine(record));
+  },
+});
+
+const get = defineCommand({
+  path: ['var', 'get'],
+  summary: "print a variable's value (as JSON)",
+  args: [{ name: 'name', description: 'the variable name' }],
+  options: { ...COMMON, ...JSON_RECORD },
+  examples: ['tether var get temperature -s chat-1', 'tether var get temperature -s chat-1 --json'],
+  async run({ values, args }, io) {
+    // The record, not just the value: its type is what lets a NaN float print as "NaN" rather than null.
+    const record = await withSession(values, io, this.path, { create: false }, (session) => session.describeVariable(String(args.name)));
+    io.out(jsonLine(values.json ? record : record.value));
+  },
+});
+
+const set = defineCommand({
+  path: ['var', 'set'],
+  summary: 'write a new value (validated against the type and constraints)',
+  args: [
+    { name: 'name', description: 'the variable name' },
+    { name: 'value', description: VALUE_HELP },
+  ],
+  options: {
+    ...COMMON,
+    'expected-version': { type: 'string', placeholder: '<n>', description: 'compare-and-set: refuse the write unless the variable is at this version' },
+    'updated-by': { type: 'string', placeholder: '<who>', description: 'who writes (recorded, and checked against a lock)' },
+    reason: { type: 'string', placeholder: '<text>', description: 'why (kept in the history)' },
+    ...JSON_RECORD,
+  },
+  examples: ['tether var set temperature 0.9 -s chat-1', 'tether var set temperature 1.1 --expected-version 2 -s chat-1'],
+  async run({ values, args }, io) {
+    const expected = values['expected-version'];
+    const options = {
+      ...(expected === undefined ? {} : { expectedVersion: parseCount(expected, '--expected-version', this.path, 1) }),
+      ...(values['updated-by'] === undefined ? {} : { updatedBy: values['updated-by'] }),
+      ...(values.reason === undefined ? {} : { reason: values.reason }),
+    };
+    const record = await withSession(values, io, this.path, { create: false }, (session) =>
+      session.setVariable(String(args.name), parseValue(String(args.value)), options),
+    );
+    io.out(values.json ? jsonLine(record) : recordLine(record));
+  },
+});
+
+const list = defineCommand({
+  path: ['var', 'list'],
+  summary: "list a session's variables, optionally those matching a glob",
+  args: [{ name: 'pattern', optional: true, description: "a glob where * matches any run of characters, e.g. 'llm_*' (default *)" }],
+  options: { ...COMMON, json: { type: 'boolean', description: 'print the records as one JSON array' } },
+  examples: ["tether var list -s chat-1", "tether var list 'llm_*' -s chat-1 --json"],
+  async run({ values, args }, io) {
+    const records = await withSession(values, io, this.path, { create: false }, (session) => session.listVariables(args.pattern ?? '*'));
+    if (values.json) io.out(jsonLine(records));
+    else recordTable(records).forEach((line) => io.out(line));
+  },
+});
+
+const watch = defineCommand({
+  path: ['var', 'watch'],
+  summary: 'print one JSON line per accepted change until Ctrl-C',
+  details: ['Each line is {"name","oldValue","newValue","version","updatedBy"}, in version order per variable.'],
+  args: [{ name: 'pattern', optional: true, description: 'a glob of variable names (default *)' }],
+  options: { ...COMMON, initial: { type: 'boolean', description: 'print the current values first' } },
+  examples: ["tether var watch 'llm_*' -s chat-1 --initial"],
+  async run({ values, args }, io) {
+    await withSession(values, io, this.path, { create: false }, async (session) => {
+      const stop = await session.watchVariables(args.pattern ?? '*', (change) => io.out(jsonLine(change)), { includeInitial: values.initial ?? false });
+      await untilSignal();
+      stop();
+    });
+  },
+});
+
+/** The `var` command group. */
+export const VAR_COMMANDS: readonly CommandSpec[] = [define, get, set, list, watch];

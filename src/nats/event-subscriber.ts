@@ -1,0 +1,96 @@
+/**
+ * A plain subscriber of Tether's events: every event of every session (`<prefix>.v1.events.>`), or of one
+ * session (`<prefix>.v1.events.<sid>.>`), as the nodes publish them. For tools such as `tether events`; code
+ * that wants the changes of one session's variables uses `session.watchVariables` instead.
+ * @module
+ */
+import { connect as natsConnect } from 'nats';
+import { InternalError } from '../errors.js';
+import { assertSessionId } from '../variables/names.js';
+import type { ConnectOptions } from './remote-client.js';
+import { createSubjects } from './subjects.js';
+
+const decoder = new TextDecoder();
+
+/** One event as it arrived. */
+export interface TetherEvent {
+  /** The full subject, e.g. `tether.v1.events.chat-1.var.temperature`. */
+  readonly subject: string;
+  readonly sessionId: string;
+  /** The kind token after the session: `var`, `module`, ... */
+  readonly kind: string;
+  /** The variable name or module id the event is about. */
+  readonly name: string;
+  /** The decoded JSON payload (the raw text when it is not JSON). */
+  readonly data: unknown;
+}
+
+/** Options of {@link subscribeEvents}. */
+export interface SubscribeEventsOptions extends Omit<ConnectOptions, 'timeoutMs'> {
+  /** Only this session's events. @default every session */
+  readonly sessionId?: string;
+}
+
+/** A running subscription. */
+export interface EventSubscription {
+  /** The subject subscribed to. */
+  readonly subject: string;
+  /** Ends the subscription and closes its connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Subscribes to the events subjects on its own connection; `listener` gets every event, in arrival order.
+ * Core NATS: events published while nobody listens are not replayed.
+ * @example
+ * const events = await subscribeEvents({ servers: 'nats://127.0.0.1:4222', sessionId: 'chat-1' }, (e) => console.log(e.subject, e.data));
+ * // ...
+ * await events.stop();
+ */
+export async function subscribeEvents(options: SubscribeEventsOptions, listener: (event: TetherEvent) => void): Promise<EventSubscription> {
+  const all = createSubjects(options.prefix).allEvents();
+  const base = all.slice(0, -1); // `<prefix>.v1.events.`
+  if (options.sessionId !== undefined) assertSessionId(options.sessionId);
+  const subject = options.sessionId === undefined ? all : `${base}${options.sessionId}.>`;
+  let connection;
+  try {
+    connection = await natsConnect({
+      servers: typeof options.servers === 'string' ? options.servers : [...options.servers],
+      ...(options.user === undefined ? {} : { user: options.user }),
+      ...(options.pass === undefined ? {} : { pass: options.pass }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InternalError(`cannot connect to NATS at ${String(options.servers)}: ${message}`, { cause: error });
+  }
+  const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+  const subscription = connection.subscribe(subject, {
+    callback: (error, message) => {
+      if (error) return report(error, `events subscription ${subject}`);
+      const [sessionId = '', kind = '', ...rest] = message.subject.slice(base.length).split('.');
+      const text = decoder.decode(message.data);
+      let data: unknown;
+      try {
+        data = JSON.parse(text) as unknown;
+      } catch {
+        data = text;
+      }
+      try {
+        listener({ subject: message.subject, sessionId, kind, name: rest.join('.'), data });
+      } catch (listenerError) {
+        report(listenerError, `events listener of ${subject}`);
+      }
+    },
+  });
+  // Registered with the server before this resolves: an event published right after is not missed.
+  await connection.flush();
+  return {
+    subject,
+    async stop() {
+      subscription.unsubscribe();
+      if (!connection.isClosed()) await connection.close();
+    },
+  };
+}
