@@ -5,10 +5,19 @@
  */
 import { connect, type NatsConnection } from 'nats';
 import { InternalError } from '../errors.js';
+import type { ModuleHandle } from '../modules/module-handle.js';
+import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
+import { startModuleControl, type ModuleControl } from './module-control.js';
+import { publishModuleEvents } from './module-events.js';
+import type { ModuleHost } from './module-host.js';
+import { moduleEndpoints } from './module-service.js';
+import { openModuleSpecs } from './module-specs.js';
+import { toWireSpec, wireProblem } from './module-wire-spec.js';
 import { createNodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
 import { startSessionService, type SessionService } from './session-service.js';
+import { createSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 
 /** How a node reaches NATS and names what it creates there. */
@@ -28,6 +37,8 @@ export interface NatsNodeOptions {
   readonly variablesBucket?: string;
   /** @default 'tether_sessions' */
   readonly sessionsBucket?: string;
+  /** Module specs, so any node can wake any module. @default 'tether_modules' */
+  readonly modulesBucket?: string;
   /** Replicas of the buckets (a clustered JetStream can keep 3). @default 1 */
   readonly replicas?: number;
   /** Writes kept per variable for history and rollback (at most 64). @default 64 */
@@ -37,8 +48,16 @@ export interface NatsNodeOptions {
 /** A node's NATS parts, started in two steps: the store first (the runtime needs it), the service last. */
 export interface NatsNode {
   readonly store: TrackingStore;
-  /** Starts the service; `start` hands out the node's sessions. */
-  serve(start: (sessionId: string) => Promise<Session>): Promise<void>;
+  /**
+   * Records a new module's spec in the modules bucket (create-if-absent; `AlreadyExistsError` when the id is
+   * taken) and resolves to the function that removes it again; `undefined` for a spec that holds functions,
+   * which stays on this node.
+   */
+  claimModule(sessionId: string, moduleId: string, spec: ModuleSpec): Promise<(() => Promise<void>) | undefined>;
+  /** Publishes the events of a module process on its events subject; returns the function that stops it. */
+  publishModuleEvents(handle: ModuleHandle): () => void;
+  /** Starts the service; `start` hands out the node's sessions, `modules` its module processes. */
+  serve(start: (sessionId: string) => Promise<Session>, modules: ModuleHost): Promise<void>;
   /** Stops taking requests; requests in progress finish. */
   stopServing(): Promise<void>;
   /** Closes the store and the connection. */
@@ -73,19 +92,37 @@ export async function openNatsNode(options: NatsNodeOptions, report: (error: unk
       bucket: options.sessionsBucket ?? 'tether_sessions',
       ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     });
+    const specs = await openModuleSpecs(connection, {
+      bucket: options.modulesBucket ?? 'tether_modules',
+      ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    });
+    const subjects = createSubjects(options.prefix);
     let service: SessionService | undefined;
+    let control: ModuleControl | undefined;
     return {
       store,
-      async serve(start) {
-        service = await startSessionService(connection, directory.provider(start), {
+      async claimModule(sessionId, moduleId, spec) {
+        // A spec with callbacks or tool objects cannot be rebuilt elsewhere: that module stays on this node.
+        if (wireProblem(spec) !== undefined) return undefined;
+        const revision = await specs.claim(sessionId, moduleId, toWireSpec(spec));
+        return () => specs.release(sessionId, moduleId, revision);
+      },
+      publishModuleEvents: (handle) => publishModuleEvents(connection, subjects, handle, report),
+      async serve(start, modules) {
+        const sessions = directory.provider(start);
+        control = await startModuleControl(connection, subjects, modules, { report });
+        service = await startSessionService(connection, sessions, {
           store,
           ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
           ...(options.queue !== undefined ? { queue: options.queue } : {}),
           onError: report,
+          endpoints: moduleEndpoints({ subjects, sessions, host: modules, specs, control }),
         });
       },
       async stopServing() {
         await service?.stop();
+        // After the requests in progress: an execution still running here can be cancelled until it ends.
+        control?.close();
       },
       async close() {
         await store.close();

@@ -11,6 +11,7 @@
 import type { NatsConnection, Service, ServiceMsg } from 'nats';
 import { CallTimeoutError, ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
+import type { ServiceEndpoint } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
 import { OPERATIONS } from './session-operations.js';
 import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
@@ -34,6 +35,8 @@ export interface SessionServiceOptions {
   readonly revisionWaitMs?: number;
   /** Told about failures no request is waiting for (an event that could not be published). */
   readonly onError?: (error: unknown, where: string) => void;
+  /** More endpoints on the same service and queue group (the module endpoints of a node). */
+  readonly endpoints?: readonly ServiceEndpoint[];
 }
 
 /** A running service. */
@@ -88,6 +91,14 @@ export async function startSessionService(connection: NatsConnection, provider: 
     metadata: { prefix: subjects.prefix },
   });
 
+  /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
+  async function serveEndpoint(msg: ServiceMsg, endpoint: ServiceEndpoint): Promise<Uint8Array> {
+    const work = endpoint.prepare(msg.subject, decodeRequest(msg.data, maxBytes));
+    await awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
+    const result = await work();
+    return encodeReply(result, store.highestRevision);
+  }
+
   /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
   async function serve(msg: ServiceMsg, operation: VariableOperation | 'open'): Promise<Uint8Array> {
     const body = decodeRequest(msg.data, maxBytes);
@@ -114,11 +125,11 @@ export async function startSessionService(connection: NatsConnection, provider: 
     }
   }
 
-  function handler(operation: VariableOperation | 'open') {
+  function handler(name: string, serveOne: (msg: ServiceMsg) => Promise<Uint8Array>) {
     return (error: Error | null, msg: ServiceMsg): void => {
-      if (error) return report(error, `endpoint ${operation}`);
+      if (error) return report(error, `endpoint ${name}`);
       requestCount += 1;
-      const done = serve(msg, operation).then(
+      const done = serveOne(msg).then(
         (reply) => respond(msg, () => msg.respond(reply)),
         (failure: unknown) => {
           const encoded = encodeError(failure, store.highestRevision);
@@ -144,9 +155,14 @@ export async function startSessionService(connection: NatsConnection, provider: 
     }
   }
 
-  service.addEndpoint('open', { subject: subjects.endpoint('open'), handler: handler('open'), metadata: { operation: 'open' } });
+  service.addEndpoint('open', { subject: subjects.endpoint('open'), handler: handler('open', (msg) => serve(msg, 'open')), metadata: { operation: 'open' } });
   for (const operation of VARIABLE_OPERATIONS) {
-    service.addEndpoint(`var-${operation}`, { subject: subjects.endpoint(operation), handler: handler(operation), metadata: { operation } });
+    const serveOne = (msg: ServiceMsg) => serve(msg, operation);
+    service.addEndpoint(`var-${operation}`, { subject: subjects.endpoint(operation), handler: handler(operation, serveOne), metadata: { operation } });
+  }
+  for (const endpoint of options.endpoints ?? []) {
+    const serveOne = (msg: ServiceMsg) => serveEndpoint(msg, endpoint);
+    service.addEndpoint(endpoint.name, { subject: endpoint.subject, handler: handler(endpoint.name, serveOne), ...(endpoint.metadata ? { metadata: { ...endpoint.metadata } } : {}) });
   }
 
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.

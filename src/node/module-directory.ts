@@ -1,14 +1,19 @@
 /**
  * The module processes of a node: their programs by key, their processes in the registry as
- * `tether.module.<session>.<module>`, and their handles.
+ * `tether.module.<session>.<module>`, and their handles. On a NATS node it also claims each new module's id in
+ * the shared modules bucket (so any node can wake it) and starts processes for modules created elsewhere.
  * @module
  */
-import { AlreadyExistsError, NoProcError } from '../errors.js';
+import type { ExecutionResult } from '../../machines/module.machine.js';
+import { AlreadyExistsError, CallTimeoutError, ModuleNotFoundError, NoProcError, ValidationError } from '../errors.js';
 import type { LanguageModel } from '../modules/language-model.js';
 import { ModuleHandle, type ModuleHandleDeps } from '../modules/module-handle.js';
 import { ModuleInstance } from '../modules/module-instance.js';
 import { createModuleLogic, moduleKey, type ModuleLogic } from '../modules/module-logic.js';
-import { assertModuleId, assertModuleSpec } from '../modules/module-spec.js';
+import { defaultModuleRegistry } from '../modules/module-registry.js';
+import { assertModuleId, assertModuleSpec, resolveTools, type ModuleSpec } from '../modules/module-spec.js';
+import type { ModuleTool } from '../modules/module-types.js';
+import type { HostExecuteOptions, ModuleHost } from '../nats/module-host.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { SessionContext } from '../session/session-context.js';
 import type { SessionModules } from '../session/session-modules.js';
@@ -18,58 +23,169 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
   return `tether.module.${sessionId}.${moduleId}`;
 }
 
+/**
+ * Where a node records the modules created on it, so other nodes can wake them. `claim` resolves to the function
+ * that takes the claim back (when building the module fails), or `undefined` for a module that stays on this
+ * node (its spec holds functions); it throws `AlreadyExistsError` when the id is taken.
+ */
+export interface ModuleClaims {
+  claim(sessionId: string, moduleId: string, spec: ModuleSpec): Promise<(() => Promise<void>) | undefined>;
+}
+
+/** Told about each module process that starts on this node; may return what to do when it exits. */
+export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
+
+interface Entry {
+  readonly handle: ModuleHandle;
+  readonly process: ProcessRef<ModuleLogic>;
+}
+
 /** Starts, finds and stops a node's module processes. */
-export class ModuleDirectory implements SessionModules {
+export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #instances = new Map<string, ModuleInstance>();
-  readonly #handles = new Map<string, ModuleHandle>();
+  readonly #entries = new Map<string, Entry>();
   /** Keys of modules being built, so two concurrent creations of one id cannot both succeed. */
   readonly #starting = new Set<string>();
+  /** Wakes in progress, shared by the requests that arrive meanwhile. */
+  readonly #waking = new Map<string, Promise<ModuleHandle>>();
+  readonly #observers = new Set<ModuleObserver>();
   readonly #logic: ModuleLogic;
+  #claims: ModuleClaims | undefined;
 
   constructor(
     private readonly deps: ModuleHandleDeps,
     private readonly llm: LanguageModel,
+    private readonly tools: ReadonlyMap<string, ModuleTool> = new Map(),
   ) {
     this.#logic = createModuleLogic(this.#instances);
+  }
+
+  /** Records new modules in `claims` from now on (a NATS node's modules bucket). */
+  useClaims(claims: ModuleClaims): void {
+    this.#claims = claims;
+  }
+
+  /** Calls `observer` for every module process started from now on; returns the function that stops that. */
+  observe(observer: ModuleObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
   }
 
   async create(session: SessionContext, moduleId: string, spec: unknown): Promise<ModuleHandle> {
     assertModuleId(moduleId);
     assertModuleSpec(spec);
+    // What can be checked without the session is checked before the id is claimed anywhere.
+    resolveTools(spec, this.tools);
+    if (spec.type !== undefined) defaultModuleRegistry.resolve(spec.type);
     const key = moduleKey(session.sessionId, moduleId);
-    if (this.#handles.has(key) || this.#starting.has(key)) throw new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
+    if (this.#entries.has(key) || this.#starting.has(key)) throw new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
     this.#starting.add(key);
     try {
-      const instance = await ModuleInstance.create(moduleId, session, spec, { llm: this.llm });
-      this.#instances.set(key, instance);
-      const process: ProcessRef<ModuleLogic> = this.deps.processes.spawn(this.#logic, {
-        name: moduleProcessName(session.sessionId, moduleId),
-        input: { moduleId, sessionId: session.sessionId, moduleType: instance.moduleType },
-      });
-      const handle = new ModuleHandle(moduleId, session.sessionId, process, this.deps);
-      this.#handles.set(key, handle);
-      void process.exited.then(() => {
-        this.#handles.delete(key);
-        this.#instances.delete(key);
-      });
-      return handle;
+      const release = await this.#claims?.claim(session.sessionId, moduleId, spec);
+      try {
+        return await this.#start(session, moduleId, spec);
+      } catch (error) {
+        await release?.();
+        throw error;
+      }
     } finally {
       this.#starting.delete(key);
     }
   }
 
+  async wake(session: SessionContext, moduleId: string, load: () => Promise<ModuleSpec | undefined>): Promise<ModuleHandle> {
+    const key = moduleKey(session.sessionId, moduleId);
+    const running = this.#entries.get(key);
+    if (running) return running.handle;
+    const pending = this.#waking.get(key);
+    if (pending) return pending;
+    const waking = (async () => {
+      const spec = await load();
+      if (spec === undefined) throw new ModuleNotFoundError(session.sessionId, moduleId);
+      // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.
+      const existing = this.#entries.get(key);
+      if (existing) return existing.handle;
+      return this.#start(session, moduleId, spec);
+    })();
+    this.#waking.set(key, waking);
+    try {
+      return await waking;
+    } finally {
+      this.#waking.delete(key);
+    }
+  }
+
+  async execute(sessionId: string, moduleId: string, inputs: Readonly<Record<string, unknown>>, options: HostExecuteOptions): Promise<ExecutionResult> {
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw new ValidationError(`execute of module '${moduleId}' takes an object of input fields`);
+    const { process } = this.#entry(sessionId, moduleId);
+    const { executionId } = options;
+    try {
+      const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
+      return (await this.deps.processes.call(process, { type: 'execute', executionId, inputs }, { timeout })) as ExecutionResult;
+    } catch (error) {
+      // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
+      if (error instanceof CallTimeoutError) this.deps.processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
+      throw error;
+    }
+  }
+
+  async cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean> {
+    const entry = this.#entries.get(moduleKey(sessionId, moduleId));
+    if (!entry?.process.alive) return false;
+    const event = { type: 'cancel', executionId, ...(reason === undefined ? {} : { reason }) };
+    try {
+      return (await this.deps.processes.call(entry.process, event)) === true;
+    } catch (error) {
+      // Stopped meanwhile: whatever it was running was rejected with it.
+      if (error instanceof NoProcError) return false;
+      throw error;
+    }
+  }
+
+  async stopLocal(sessionId: string, moduleId: string): Promise<boolean> {
+    const entry = this.#entries.get(moduleKey(sessionId, moduleId));
+    if (!entry) return false;
+    await entry.handle.stop();
+    return true;
+  }
+
   get(sessionId: string, moduleId: string): ModuleHandle {
-    const handle = this.#handles.get(moduleKey(sessionId, moduleId));
-    if (!handle) throw new NoProcError(moduleProcessName(sessionId, moduleId));
-    return handle;
+    return this.#entry(sessionId, moduleId).handle;
   }
 
   list(sessionId: string): ModuleHandle[] {
-    return [...this.#handles.values()].filter((handle) => handle.sessionId === sessionId);
+    return [...this.#entries.values()].map((entry) => entry.handle).filter((handle) => handle.sessionId === sessionId);
   }
 
   /** Stops every module of a session (it expired or was stopped). */
   async stopSession(sessionId: string): Promise<void> {
     await Promise.all(this.list(sessionId).map((handle) => handle.stop()));
+  }
+
+  #entry(sessionId: string, moduleId: string): Entry {
+    const entry = this.#entries.get(moduleKey(sessionId, moduleId));
+    if (!entry) throw new NoProcError(moduleProcessName(sessionId, moduleId));
+    return entry;
+  }
+
+  async #start(session: SessionContext, moduleId: string, spec: ModuleSpec): Promise<ModuleHandle> {
+    const key = moduleKey(session.sessionId, moduleId);
+    const instance = await ModuleInstance.create(moduleId, session, spec, { llm: this.llm, tools: this.tools });
+    this.#instances.set(key, instance);
+    const process: ProcessRef<ModuleLogic> = this.deps.processes.spawn(this.#logic, {
+      name: moduleProcessName(session.sessionId, moduleId),
+      input: { moduleId, sessionId: session.sessionId, moduleType: instance.moduleType },
+    });
+    const handle = new ModuleHandle(moduleId, session.sessionId, process, this.deps);
+    this.#entries.set(key, { handle, process });
+    const cleanups = [...this.#observers].map((observer) => observer(handle));
+    void process.exited.then(() => {
+      for (const cleanup of cleanups) cleanup?.();
+      if (this.#entries.get(key)?.process === process) {
+        this.#entries.delete(key);
+        this.#instances.delete(key);
+      }
+    });
+    return handle;
   }
 }

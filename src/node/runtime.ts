@@ -17,6 +17,8 @@ import type { SessionHost, SessionProcess } from '../session/session-host.js';
 import { SessionActivity, createSessionLogic, type SessionLogic } from '../session/session-logic.js';
 import { WatchHub } from '../session/watch-hub.js';
 import { languageModelFromEnv, type LanguageModel } from '../modules/language-model.js';
+import { toolsByName } from '../modules/module-spec.js';
+import type { ModuleTool } from '../modules/module-types.js';
 import { ModuleDirectory } from './module-directory.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { Store, StoreChange, StoreWatch } from '../store/store.js';
@@ -39,6 +41,12 @@ export interface RuntimeOptions {
    * `TETHER_AI_KEY`, `TETHER_AI_MODEL`), checked at start; with none set, the offline `tether-echo`.
    */
   readonly llm?: LanguageModel;
+  /**
+   * The tools module specs may name (`tools: ['search']`), as ReAct's functions. Over NATS specs name tools
+   * only, and each node resolves the names against its own tools: start every node with the same ones.
+   * @default none
+   */
+  readonly tools?: readonly ModuleTool[];
   /**
    * Run as a node of a NATS system: variables in JetStream KV, shared with every other node, and the `tether`
    * service answering requests from any NATS client. Without it the runtime is embedded (in-memory store).
@@ -152,6 +160,7 @@ export class Runtime {
       },
       // Read now: a misconfigured provider is an error at start, not at the first execution.
       options.llm ?? languageModelFromEnv(),
+      toolsByName(options.tools),
     );
     this.#host = {
       store: this.#store,
@@ -167,6 +176,8 @@ export class Runtime {
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
     if (options.nats && options.store) throw new ValidationError('give either nats or store: a NATS node keeps its variables in JetStream KV');
     const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+    // Checked before connecting, so that bad tools leave no connection behind.
+    toolsByName(options.tools);
     const nats = options.nats ? await openNatsNode(options.nats, report) : undefined;
     const runtime = new Runtime(nats ? { ...options, store: nats.store } : options);
     runtime.#nats = nats;
@@ -176,7 +187,13 @@ export class Runtime {
     // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
     runtime.#router = runtime.#store.watch('', (change) => runtime.#route(change), { includeCurrent: false });
     await runtime.#router.ready;
-    await nats?.serve((id) => runtime.session(id));
+    if (nats) {
+      // Modules created here are recorded in the modules bucket and announce their events, so any node can
+      // wake them and any subscriber can follow them.
+      runtime.#modules.useClaims({ claim: (sessionId, moduleId, spec) => nats.claimModule(sessionId, moduleId, spec) });
+      runtime.#modules.observe((handle) => nats.publishModuleEvents(handle));
+      await nats.serve((id) => runtime.session(id), runtime.#modules);
+    }
     return runtime;
   }
 

@@ -2,19 +2,28 @@
  * Per-file NATS fixture for the node tests: one server for the file, fresh bucket names per test, and a
  * registry of everything a test starts so `cleanup()` stops it even when the test failed halfway.
  */
+import { Runtime, type RuntimeOptions } from '../../src/node/runtime.js';
 import { startNatsServer, type NatsTestServer } from './nats-server.js';
 import { startTestNode, type TestNode, type TestNodeOptions } from './tether-node.js';
 import { connect as connectClient, type ConnectOptions, type TetherClient } from '../../src/nats/remote-client.js';
 
 let counter = 0;
 
+/** The bucket names one test's nodes share. */
+export type TestBuckets = Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'> & { readonly modulesBucket: string };
+
 /** What one test file uses. */
 export interface NatsFixture {
   readonly server: NatsTestServer;
   /** Fresh bucket names for one test's nodes (all nodes of a test share them). */
-  buckets(): Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'>;
+  buckets(): TestBuckets;
   /** Starts a node that `cleanup` stops. */
   node(buckets: Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'>, options?: Omit<TestNodeOptions, 'bucket' | 'sessionsBucket'>): Promise<TestNode>;
+  /**
+   * Starts a real `Runtime.start({ nats })` node on the buckets (modules included) that `cleanup` stops; errors
+   * are swallowed unless `onError` is given.
+   */
+  runtime(buckets: TestBuckets, options?: Omit<RuntimeOptions, 'nats' | 'store'>): Promise<Runtime>;
   /** Connects a remote client that `cleanup` closes. */
   client(options?: Omit<ConnectOptions, 'servers'>): Promise<TetherClient>;
   /** Stops every node and client started since the last cleanup. */
@@ -24,19 +33,28 @@ export interface NatsFixture {
 /** Starts the server; call `stop` on the returned server in `afterAll`. */
 export async function startNatsFixture(): Promise<NatsFixture> {
   const server = await startNatsServer();
-  const nodes: TestNode[] = [];
+  const nodes: { stop(): Promise<void> }[] = [];
   const clients: TetherClient[] = [];
   return {
     server,
     buckets() {
       counter += 1;
       const id = `${process.pid}_${Date.now()}_${counter}`;
-      return { bucket: `vars_${id}`, sessionsBucket: `sessions_${id}` };
+      return { bucket: `vars_${id}`, sessionsBucket: `sessions_${id}`, modulesBucket: `modules_${id}` };
     },
     async node(buckets, options = {}) {
-      const node = await startTestNode(server.url, { ...buckets, ...options });
+      const node = await startTestNode(server.url, { bucket: buckets.bucket, sessionsBucket: buckets.sessionsBucket, ...options });
       nodes.push(node);
       return node;
+    },
+    async runtime(buckets, options = {}) {
+      const runtime = await Runtime.start({
+        onError: () => {},
+        ...options,
+        nats: { servers: server.url, variablesBucket: buckets.bucket, sessionsBucket: buckets.sessionsBucket, modulesBucket: buckets.modulesBucket },
+      });
+      nodes.push(runtime);
+      return runtime;
     },
     async client(options = {}) {
       const client = await connectClient({ servers: server.url, onError: () => {}, ...options });

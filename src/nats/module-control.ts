@@ -1,0 +1,118 @@
+/**
+ * Node-to-node control of module processes. Any node may be running a process for a module (requests are spread
+ * by the queue group), so a `cancel` or a `stop` that reaches one node is passed on to all of them on
+ * `<prefix>.v1.control.<sid>.module.<mid>.<op>`, a subject every node subscribes to without a queue group.
+ *
+ * Cancel is best effort: the node that finds the execution in its mailbox (queued or running) cancels it and
+ * answers; the asking node waits for the first answer, or `cancelWaitMs`, and reports whether one came. A cancel
+ * can also overtake its execution (an abort right after sending it): every node remembers the ids it could not
+ * find for `rememberMs`, and an execution that arrives with one of them is refused as aborted instead of run.
+ * @module
+ */
+import { RequestStrategy, type NatsConnection, type Subscription } from 'nats';
+import type { ModuleHost } from './module-host.js';
+import type { TetherSubjects } from './subjects.js';
+import { encodeJson } from './wire.js';
+
+/** Options of {@link startModuleControl}. */
+export interface ModuleControlOptions {
+  /** How long a cancel waits for a node to say it cancelled. @default 500 */
+  readonly cancelWaitMs?: number;
+  /** How long a node remembers a cancel it could not apply. @default 60_000 */
+  readonly rememberMs?: number;
+  /** Told about control messages that failed (never thrown at the sender). */
+  readonly report: (error: unknown, where: string) => void;
+}
+
+/** A node's side of module control. */
+export interface ModuleControl {
+  /** Asks every node to cancel `executionId`; resolves `true` when one of them did. */
+  cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean>;
+  /** Tells every other node to stop its process of the module (this node stops its own through its host). */
+  stop(sessionId: string, moduleId: string): Promise<void>;
+  /** Whether a cancel of `executionId` arrived before the execution did: then it must not run. */
+  cancelledEarly(executionId: string): boolean;
+  /** Unsubscribes. */
+  close(): void;
+}
+
+/** Upper bound of remembered cancels, so a flood of cancels for unknown ids cannot grow memory without end. */
+const MAX_REMEMBERED = 10_000;
+
+const decoder = new TextDecoder();
+
+/** Subscribes this node to the control subject; resolves once the server has the subscription. */
+export async function startModuleControl(connection: NatsConnection, subjects: TetherSubjects, host: ModuleHost, options: ModuleControlOptions): Promise<ModuleControl> {
+  const cancelWaitMs = options.cancelWaitMs ?? 500;
+  const rememberMs = options.rememberMs ?? 60_000;
+  /** Execution id → when the memory of its cancel lapses. Insertion order is expiry order. */
+  const early = new Map<string, number>();
+
+  const remember = (executionId: string): void => {
+    const now = Date.now();
+    for (const [id, until] of early) {
+      if (until > now && early.size < MAX_REMEMBERED) break;
+      early.delete(id);
+    }
+    early.set(executionId, now + rememberMs);
+  };
+
+  const subscription: Subscription = connection.subscribe(subjects.moduleControls(), {
+    callback: (error, msg) => {
+      if (error) return options.report(error, 'module control subscription');
+      const target = subjects.parseModuleControl(msg.subject);
+      if (!target) return;
+      let body: { executionId?: unknown; reason?: unknown } = {};
+      try {
+        body = msg.data.length > 0 ? (JSON.parse(decoder.decode(msg.data)) as typeof body) : {};
+      } catch {
+        return;
+      }
+      if (target.operation === 'stop') {
+        host.stopLocal(target.sessionId, target.moduleId).catch((failure: unknown) => options.report(failure, `stopping module ${target.moduleId}`));
+        return;
+      }
+      if (typeof body.executionId !== 'string') return;
+      const executionId = body.executionId;
+      const reason = typeof body.reason === 'string' ? body.reason : undefined;
+      host.cancel(target.sessionId, target.moduleId, executionId, reason).then(
+        (cancelled) => {
+          // Only the node that had it answers: silence from the others is what lets the first answer count.
+          if (cancelled) msg.respond(encodeJson({ cancelled: true }));
+          else remember(executionId);
+        },
+        (failure: unknown) => {
+          remember(executionId);
+          options.report(failure, `cancelling execution ${executionId}`);
+        },
+      );
+    },
+  });
+  await connection.flush();
+
+  return {
+    async cancel(sessionId, moduleId, executionId, reason) {
+      const subject = subjects.moduleControl(sessionId, moduleId, 'cancel');
+      const replies = await connection.requestMany(subject, encodeJson({ executionId, ...(reason === undefined ? {} : { reason }) }), {
+        strategy: RequestStrategy.Count,
+        maxMessages: 1,
+        maxWait: cancelWaitMs,
+      });
+      for await (const _reply of replies) return true;
+      return false;
+    },
+    async stop(sessionId, moduleId) {
+      connection.publish(subjects.moduleControl(sessionId, moduleId, 'stop'));
+      await connection.flush();
+    },
+    cancelledEarly(executionId) {
+      const until = early.get(executionId);
+      if (until === undefined) return false;
+      early.delete(executionId);
+      return until > Date.now();
+    },
+    close() {
+      subscription.unsubscribe();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The module endpoints of the `tether` service, in the same queue group as the session endpoints:
+ *
+ * | subject                                         | body                                   | result                      |
+ * | ----------------------------------------------- | -------------------------------------- | --------------------------- |
+ * | `tether.v1.session.<sid>.module.<mid>.create`   | `{ spec }` (a {@link WireModuleSpec})  | `ModuleDescription`         |
+ * | `tether.v1.session.<sid>.module.<mid>.execute`  | `{ inputs, executionId?, timeoutMs? }` | `ExecutionResult`           |
+ * | `tether.v1.session.<sid>.module.<mid>.describe` | `{}`                                   | `ModuleDescription`         |
+ * | `tether.v1.session.<sid>.module.<mid>.cancel`   | `{ executionId, reason? }`             | `{ cancelled: boolean }`    |
+ * | `tether.v1.session.<sid>.module.<mid>.stop`     | `{}`                                   | `{ stopped: true }`         |
+ * | `tether.v1.session.<sid>.module.list`           | `{}`                                   | `[{ moduleId, spec }]`      |
+ *
+ * A request reaching a node with no process for the module wakes it there from its spec in the modules bucket, so
+ * several nodes may run one module at once: each node's mailbox is ordered, but two nodes' executions of one
+ * module run side by side. `describe` answers for the process of the node that takes it. The client's
+ * `Tether-Min-Revision` is honoured before anything runs, so the module syncs values at least that new.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { ExecutionAbortedError, ModuleNotFoundError, ValidationError } from '../errors.js';
+import { assertModuleId } from '../modules/module-spec.js';
+import type { Session } from '../session/session.js';
+import { assertSessionId } from '../variables/names.js';
+import type { ModuleControl } from './module-control.js';
+import type { ModuleHost } from './module-host.js';
+import type { ModuleSpecs } from './module-specs.js';
+import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
+import type { ServiceEndpoint } from './service-endpoint.js';
+import type { SessionProvider } from './session-directory.js';
+import { MODULE_OPERATIONS, type ModuleOperation, type TetherSubjects } from './subjects.js';
+import { assertFields, optionalCount, optionalString, requireObject, requirePresent, requireString, type RequestBody } from './wire.js';
+
+/** What the module endpoints are built on. */
+export interface ModuleServiceDeps {
+  readonly subjects: TetherSubjects;
+  /** Sessions by id; module requests never create one (`session_not_found`). */
+  readonly sessions: SessionProvider;
+  readonly host: ModuleHost;
+  readonly specs: ModuleSpecs;
+  readonly control: ModuleControl;
+}
+
+/** Execution ids become event fields and control message bodies: the id rule keeps them plain tokens. */
+const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+type Work = (sessionId: string, moduleId: string, body: RequestBody) => () => Promise<unknown>;
+
+/**
+ * The module endpoints, for `startSessionService(..., { endpoints })`.
+ * @example
+ * const endpoints = moduleEndpoints({ subjects, sessions, host, specs, control });
+ * await startSessionService(nc, sessions, { store, endpoints });
+ */
+export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
+  const { subjects, host, specs, control } = deps;
+  const session = (sessionId: string): Promise<Session> => deps.sessions.session(sessionId, { create: false });
+  const wake = async (sessionId: string, moduleId: string) => host.wake(await session(sessionId), moduleId, () => specs.load(sessionId, moduleId));
+
+  const operations: Readonly<Record<ModuleOperation, Work>> = {
+    create(sessionId, moduleId, body) {
+      assertFields(body, ['spec'], 'module create');
+      const spec = parseWireSpec(requirePresent(body, 'spec'));
+      return async () => (await (await session(sessionId)).module(moduleId, spec)).describe();
+    },
+
+    execute(sessionId, moduleId, body) {
+      assertFields(body, ['inputs', 'executionId', 'timeoutMs'], 'module execute');
+      const inputs = requireObject(body, 'inputs');
+      const executionId = optionalString(body, 'executionId') ?? randomUUID();
+      if (!EXECUTION_ID.test(executionId)) throw new ValidationError(`invalid executionId '${executionId.slice(0, 60)}': use 1-128 letters, digits, '_' or '-'`, { details: { field: 'executionId' } });
+      const timeoutMs = optionalCount(body, 'timeoutMs');
+      if (timeoutMs === 0) throw new ValidationError('timeoutMs must be above 0', { details: { field: 'timeoutMs' } });
+      return async () => {
+        await wake(sessionId, moduleId);
+        // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
+        if (control.cancelledEarly(executionId)) throw new ExecutionAbortedError(moduleId, executionId, { details: { reason: 'cancelled before it started' } });
+        return host.execute(sessionId, moduleId, inputs, { executionId, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+      };
+    },
+
+    describe(sessionId, moduleId, body) {
+      assertFields(body, [], 'module describe');
+      return async () => (await wake(sessionId, moduleId)).describe();
+    },
+
+    cancel(sessionId, moduleId, body) {
+      assertFields(body, ['executionId', 'reason'], 'module cancel');
+      const executionId = requireString(body, 'executionId');
+      if (!EXECUTION_ID.test(executionId)) throw new ValidationError(`invalid executionId '${executionId.slice(0, 60)}'`, { details: { field: 'executionId' } });
+      const reason = optionalString(body, 'reason');
+      return async () => {
+        await session(sessionId);
+        return { cancelled: await control.cancel(sessionId, moduleId, executionId, reason) };
+      };
+    },
+
+    stop(sessionId, moduleId, body) {
+      assertFields(body, [], 'module stop');
+      return async () => {
+        await session(sessionId);
+        // The spec goes first, so no node can wake the module again once the processes are told to stop.
+        const removed = await specs.remove(sessionId, moduleId);
+        const stoppedHere = await host.stopLocal(sessionId, moduleId);
+        await control.stop(sessionId, moduleId);
+        if (!removed && !stoppedHere) throw new ModuleNotFoundError(sessionId, moduleId);
+        return { stopped: true };
+      };
+    },
+  };
+
+  const endpoints: ServiceEndpoint[] = MODULE_OPERATIONS.map((operation) => ({
+    name: `module-${operation}`,
+    subject: subjects.moduleEndpoint(operation),
+    metadata: { operation: `module.${operation}` },
+    prepare(subject: string, body: RequestBody) {
+      const parsed = subjects.parseModuleRequest(subject);
+      if (!parsed || parsed.kind !== 'module') throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module operation`);
+      assertSessionId(parsed.sessionId);
+      assertModuleId(parsed.moduleId);
+      return operations[operation](parsed.sessionId, parsed.moduleId, body);
+    },
+  }));
+  endpoints.push({
+    name: 'module-list',
+    subject: subjects.moduleEndpoint('list'),
+    metadata: { operation: 'module.list' },
+    prepare(subject, body) {
+      const parsed = subjects.parseModuleRequest(subject);
+      if (!parsed || parsed.kind !== 'list') throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module list`);
+      assertSessionId(parsed.sessionId);
+      assertFields(body, [], 'module list');
+      return async (): Promise<{ moduleId: string; spec: WireModuleSpec }[]> => {
+        await session(parsed.sessionId);
+        return specs.list(parsed.sessionId);
+      };
+    },
+  });
+  return endpoints;
+}

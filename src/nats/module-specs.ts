@@ -1,0 +1,139 @@
+/**
+ * Module specs in a JetStream KV bucket (`tether_modules`, key `<session>.<module>`), so that any node can wake
+ * any module: a node that gets a request for a module it has no process for reads the spec here and starts one.
+ *
+ * Creation is create-if-absent: the first creator of an id wins on every node, and a later one gets
+ * `AlreadyExistsError`. A node claims the key before it builds the module and gives it back (only while it is
+ * still its own revision) when the build fails, so a failed creation leaves nothing behind.
+ * @module
+ */
+import type { KV, NatsConnection } from 'nats';
+import { AlreadyExistsError, InternalError } from '../errors.js';
+import type { ModuleSpec } from '../modules/module-spec.js';
+import { isWrongLastSequence } from './kv-bucket.js';
+import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
+
+/** Options of {@link openModuleSpecs}. */
+export interface ModuleSpecsOptions {
+  /** @default 'tether_modules' */
+  readonly bucket?: string;
+  /** @default 1 */
+  readonly replicas?: number;
+}
+
+/** One module of a session as the bucket lists it. */
+export interface ListedModule {
+  readonly moduleId: string;
+  readonly spec: WireModuleSpec;
+}
+
+/** The shared module specs. */
+export interface ModuleSpecs {
+  /**
+   * Writes the spec of a new module; resolves to its revision.
+   * @throws {AlreadyExistsError} when the id is taken in the session
+   */
+  claim(sessionId: string, moduleId: string, spec: WireModuleSpec): Promise<number>;
+  /** Removes a claim made at `revision`, unless the key has changed since (then it is someone else's). */
+  release(sessionId: string, moduleId: string, revision: number): Promise<void>;
+  /** The spec of a module, or `undefined` when there is none (never created, or removed). */
+  load(sessionId: string, moduleId: string): Promise<ModuleSpec | undefined>;
+  /** The modules of a session, sorted by id. */
+  list(sessionId: string): Promise<ListedModule[]>;
+  /** Removes a module's spec; resolves `true` when there was one. */
+  remove(sessionId: string, moduleId: string): Promise<boolean>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Opens (creating if needed) the modules bucket on `connection`.
+ * @example
+ * const specs = await openModuleSpecs(nc, { bucket: 'tether_modules' });
+ * await specs.claim('chat-1', 'qa', { type: 'Predict', signature: 'question -> answer' });
+ */
+export async function openModuleSpecs(connection: NatsConnection, options: ModuleSpecsOptions = {}): Promise<ModuleSpecs> {
+  const bucket = options.bucket ?? 'tether_modules';
+  let kv: KV;
+  try {
+    kv = await connection.jetstream().views.kv(bucket, { history: 1, replicas: options.replicas ?? 1 });
+  } catch (error) {
+    throw boundary(error, 'open', bucket);
+  }
+  const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
+
+  const read = async (key: string): Promise<{ revision: number; spec: WireModuleSpec } | undefined> => {
+    let entry;
+    try {
+      entry = await kv.get(key);
+    } catch (error) {
+      throw boundary(error, 'get', key);
+    }
+    if (entry === null || entry.operation !== 'PUT') return undefined;
+    return { revision: entry.revision, spec: JSON.parse(decoder.decode(entry.value)) as WireModuleSpec };
+  };
+
+  return {
+    async claim(sessionId, moduleId, spec) {
+      const key = keyOf(sessionId, moduleId);
+      try {
+        // nats.js `create` also takes over a key whose last write is a delete marker: a removed id is free again.
+        return await kv.create(key, encoder.encode(JSON.stringify(spec)));
+      } catch (error) {
+        if (isWrongLastSequence(error)) throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
+        throw boundary(error, 'create', key);
+      }
+    },
+
+    async release(sessionId, moduleId, revision) {
+      const key = keyOf(sessionId, moduleId);
+      try {
+        await kv.delete(key, { previousSeq: revision });
+      } catch (error) {
+        // Changed since the claim: another creation owns the key now, and it is not ours to remove.
+        if (!isWrongLastSequence(error)) throw boundary(error, 'delete', key);
+      }
+    },
+
+    async load(sessionId, moduleId) {
+      const found = await read(keyOf(sessionId, moduleId));
+      // Checked again on the way out: the bucket is shared, and anything with access to it can write there.
+      return found ? parseWireSpec(found.spec) : undefined;
+    },
+
+    async list(sessionId) {
+      const prefix = `${sessionId}.`;
+      const keys: string[] = [];
+      try {
+        for await (const key of await kv.keys(`${prefix}*`)) keys.push(key);
+      } catch (error) {
+        throw boundary(error, 'keys', prefix);
+      }
+      const listed = await Promise.all(keys.map(async (key) => ({ key, found: await read(key) })));
+      return listed
+        .filter((entry) => entry.found !== undefined)
+        .map((entry) => ({ moduleId: entry.key.slice(prefix.length), spec: entry.found!.spec }))
+        .sort((a, b) => (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0));
+    },
+
+    async remove(sessionId, moduleId) {
+      const key = keyOf(sessionId, moduleId);
+      const found = await read(key);
+      if (!found) return false;
+      try {
+        await kv.delete(key, { previousSeq: found.revision });
+        return true;
+      } catch (error) {
+        // Removed or re-created in between: someone else's write stands; report what this call did.
+        if (isWrongLastSequence(error)) return false;
+        throw boundary(error, 'delete', key);
+      }
+    },
+  };
+}
+
+function boundary(error: unknown, operation: string, key: string): InternalError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`module specs ${operation} of '${key}' failed: ${message}`, { cause: error, details: { operation, key } });
+}

@@ -1,0 +1,60 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLanguageModel, type Runtime } from '../../src/index.js';
+import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { OpenAIStub, text } from '../support/openai-stub.js';
+
+let fx: NatsFixture;
+let stub: OpenAIStub;
+
+beforeAll(async () => {
+  fx = await startNatsFixture();
+  stub = await OpenAIStub.start();
+});
+afterEach(async () => {
+  await fx.cleanup();
+  stub.requests.length = 0;
+});
+afterAll(async () => {
+  await stub?.close();
+  await fx?.server.stop();
+});
+
+const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+const qaSpec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' }, maxRetries: 0 } as const;
+
+/** How many executions the node's own process of the module has completed (0 when it never ran one). */
+async function completedOn(runtime: Runtime, sessionId: string, moduleId: string): Promise<number> {
+  try {
+    return (await (await (await runtime.session(sessionId)).module(moduleId)).describe()).completed;
+  } catch {
+    return 0;
+  }
+}
+
+describe('modules over NATS, two nodes', () => {
+  it('uses a variable set through the client in the next execution on either node, spreading executions over both', async () => {
+    stub.fallback = () => text('Answer: ok');
+    const buckets = fx.buckets();
+    const nodes = [await fx.runtime(buckets, { llm: llm() }), await fx.runtime(buckets, { llm: llm() })];
+    const client = await fx.client();
+    const session = await client.session('two');
+    await session.defineVariable('llm_temperature', 'float', 0.05, { constraints: { min: 0, max: 2 } });
+    const qa = await session.module('qa', qaSpec);
+    for (let i = 1; i <= 20; i++) {
+      const temperature = i / 20;
+      await session.setVariable('llm_temperature', temperature);
+      const result = await qa.execute({ question: `q${i}` });
+      expect(result.provenance).toEqual({ llm_temperature: i + 1 });
+      expect(result.output.answer).toBe('ok');
+      // One request per execution, in order: the last one recorded is this execution's.
+      expect(stub.chatRequests.at(-1)?.body.temperature).toBe(temperature);
+    }
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => qa.execute({ question: `c${i}` })));
+    expect(results.every((r) => r.provenance.llm_temperature === 21)).toBe(true);
+    expect(stub.chatRequests.slice(-30).every((r) => r.body.temperature === 1)).toBe(true);
+    const counts = await Promise.all(nodes.map((node) => completedOn(node, 'two', 'qa')));
+    expect(counts[0]! + counts[1]!).toBe(50);
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[1]).toBeGreaterThan(0);
+  }, 60_000);
+});
