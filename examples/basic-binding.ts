@@ -6,7 +6,7 @@
  * @module
  */
 import { BridgeError } from '../src/index.js';
-import { traceModule, traceVariables, settle, show, startRuntime, type Log, type ScenarioOptions } from './trace.js';
+import { traceModule, traceVariables, show, startRuntime, type Log, type ScenarioOptions } from './trace.js';
 
 /** Runs the scenario, printing each step through `log`. */
 export async function runBasicBinding(log: Log = console.log, options: ScenarioOptions = {}): Promise<void> {
@@ -30,7 +30,7 @@ export async function runBasicBinding(log: Log = console.log, options: ScenarioO
       signature: 'question:string -> answer:string',
       bindings: { temperature: 'llm_temperature', maxTokens: 'llm_max_tokens' },
     });
-    traceModule(qa, log);
+    await traceModule(qa, log);
     log('module qa: ChainOfThought, temperature ← llm_temperature, maxTokens ← llm_max_tokens');
 
     const question = { question: 'In one sentence, why is the sky blue?' };
@@ -56,7 +56,7 @@ export async function runBasicBinding(log: Log = console.log, options: ScenarioO
     log(`answer 3: ${show(third.output.answer)}`);
     log(`  used: ${show(third.provenance)}`);
 
-    await settle();
+    await runtime.settle();
   } finally {
     await runtime.stop();
   }

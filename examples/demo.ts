@@ -3,6 +3,11 @@
  * (in-memory store, no server). Every variable change, module state transition and sync is printed as it
  * happens, indented under the scenario's own lines.
  *
+ * With `NATS_URL` set, the same scenarios run over NATS instead: each starts a node (`Runtime.start({ nats })`)
+ * and drives it through the remote client, so every variable write, module creation and execution is a NATS
+ * request and every traced line arrives as a NATS event. The demo uses its own subject prefix and buckets
+ * (`tether-demo`, `tether_demo_*`), so nodes of a deployment on the same server never serve its requests.
+ *
  * The model comes from the environment: with `TETHER_AI` unset it is the offline `tether-echo`, which is not an
  * LLM (it answers with its inputs and the parameters it received); with `TETHER_AI` (and `TETHER_AI_KEY`,
  * `TETHER_AI_URL`, `TETHER_AI_MODEL` as the provider needs) it is that provider.
@@ -13,6 +18,7 @@ import { runBasicBinding } from './basic-binding.js';
 import { runDynamicModule } from './dynamic-module.js';
 import { runPipeline } from './pipeline.js';
 import { runSyncCallbacks } from './sync-callbacks.js';
+import { natsTargetFromEnv } from './scenario-runtime.js';
 import type { Log, ScenarioOptions } from './trace.js';
 import { runVariablesScenario } from './variables.js';
 
@@ -33,9 +39,14 @@ console.log(
     ? `Model: ${llm.provider} (offline, not an LLM: it echoes its input and the parameters it received; set TETHER_AI to use a provider)`
     : `Model: ${llm.provider}${llm.defaultModel ? ` / ${llm.defaultModel}` : ' (provider default model)'}`,
 );
+const nats = natsTargetFromEnv();
+if (nats) {
+  console.log(`Over NATS at ${nats.servers}: a node per scenario, driven through the remote client (prefix ${nats.prefix}, sessions *-${nats.runId})`);
+  console.log(`  follow it live: npm run tether -- events --nats ${nats.servers} --prefix ${nats.prefix}`);
+}
 
 const scenarios: readonly [string, (log: Log, options: ScenarioOptions) => Promise<void>][] = [
-  ['Session variables', (log) => runVariablesScenario(log)],
+  ['Session variables', runVariablesScenario],
   ['1. Basic binding: temperature and max tokens follow session variables', runBasicBinding],
   ['2. Dynamic module: a module variable switches ChainOfThought to ReAct', runDynamicModule],
   ['3. Sync callbacks: a temperature history across three changes', runSyncCallbacks],
@@ -47,7 +58,7 @@ let failures = 0;
 for (const [title, run] of scenarios) {
   console.log(`\n== ${title}`);
   try {
-    await run(console.log, { llm });
+    await run(console.log, { llm, ...(nats ? { nats } : {}) });
   } catch (error) {
     failures += 1;
     console.log(`  failed: ${error instanceof BridgeError ? `${error.code}: ${error.message}` : String(error)}`);

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ModuleTool } from '../src/index.js';
-import { scenarioModel, settle, show, startRuntime, traceModule, traceVariables, type Log, type ScenarioOptions } from './trace.js';
+import { scenarioModel, show, startRuntime, traceModule, traceVariables, type Log, type ScenarioOptions } from './trace.js';
 
 /** The table the tool reads: small and local, so the answer can be checked against it. */
 const PLANETS: Readonly<Record<string, { readonly moons: number; readonly dayHours: number }>> = {
@@ -39,7 +39,13 @@ export function planetFactsTool(onCall: (planet: unknown, facts: unknown) => voi
 /** Runs the scenario, printing each step through `log`. */
 export async function runDynamicModule(log: Log = console.log, options: ScenarioOptions = {}): Promise<void> {
   const llm = scenarioModel(options);
-  const runtime = await startRuntime({ llm });
+  let toolCalls = 0;
+  const tool = planetFactsTool((planet, facts) => {
+    toolCalls += 1;
+    log(`  tool: planetFacts(${show(planet)}) → ${show(facts)}`);
+  });
+  // Over NATS the node is started with the tool and the module names it: a spec there is JSON.
+  const runtime = await startRuntime({ ...options, llm }, [tool]);
   try {
     const session = await runtime.session('dynamic-module');
     await traceVariables(session, log);
@@ -50,21 +56,16 @@ export async function runDynamicModule(log: Log = console.log, options: Scenario
       description: 'how the solver reasons',
     });
     await session.defineVariable('llm_temperature', 'float', 0.2, { constraints: { min: 0, max: 2 } });
-    let toolCalls = 0;
-    const tool = planetFactsTool((planet, facts) => {
-      toolCalls += 1;
-      log(`  tool: planetFacts(${show(planet)}) → ${show(facts)}`);
-    });
 
     const solver = await session.module('solver', {
       typeVariable: 'reasoning_module',
       signature: 'question:string -> answer:string',
       bindings: { temperature: 'llm_temperature' },
       // Given up front: they are only used once the type is ReAct, but a module cannot gain tools later.
-      tools: [tool],
+      tools: runtime.toolRefs([tool]),
       maxSteps: 4,
     });
-    traceModule(solver, log);
+    await traceModule(solver, log);
 
     const question = { question: 'How many more moons does Jupiter have than Mars?' };
     const before = await solver.execute(question);
@@ -80,7 +81,7 @@ export async function runDynamicModule(log: Log = console.log, options: Scenario
 
     const described = await solver.describe();
     log(`same process: ${described.moduleId === before.moduleId ? 'yes' : 'no'}, type now ${described.moduleType}, ${described.completed} executions completed`);
-    await settle();
+    await runtime.settle();
   } finally {
     await runtime.stop();
   }

@@ -5,12 +5,13 @@
  * batch also decides how the pipeline reasons.
  * @module
  */
-import { BridgeError, type Session } from '../src/index.js';
+import { BridgeError } from '../src/index.js';
 import { planetFactsTool } from './dynamic-module.js';
-import { traceModule, traceVariables, settle, show, startRuntime, type Log, type ScenarioOptions } from './trace.js';
+import type { ScenarioSession } from './scenario-runtime.js';
+import { traceModule, traceVariables, show, startRuntime, type Log, type ScenarioOptions } from './trace.js';
 
 /** Defines the pipeline's knobs with safe defaults; the batch below sets their real values. */
-async function defineConfiguration(session: Session): Promise<void> {
+async function defineConfiguration(session: ScenarioSession): Promise<void> {
   await session.defineVariable('understand_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
   await session.defineVariable('reason_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
   await session.defineVariable('summary_max_tokens', 'integer', 512, { constraints: { min: 16, max: 4096 } });
@@ -21,7 +22,8 @@ async function defineConfiguration(session: Session): Promise<void> {
 
 /** Runs the scenario, printing each step through `log`. */
 export async function runPipeline(log: Log = console.log, options: ScenarioOptions = {}): Promise<void> {
-  const runtime = await startRuntime(options);
+  const tool = planetFactsTool((planet, facts) => log(`  tool: planetFacts(${show(planet)}) → ${show(facts)}`));
+  const runtime = await startRuntime(options, [tool]);
   try {
     const session = await runtime.session('pipeline');
     await defineConfiguration(session);
@@ -51,14 +53,14 @@ export async function runPipeline(log: Log = console.log, options: ScenarioOptio
       signature: 'restatedQuestion:string, keyFacts:string -> analysis:string',
       bindings: { temperature: 'reason_temperature' },
       // Needed only if the batch picks ReAct; the type variable allows it.
-      tools: [planetFactsTool((planet, facts) => log(`  tool: planetFacts(${show(planet)}) → ${show(facts)}`))],
+      tools: runtime.toolRefs([tool]),
     });
     const summarize = await session.module('summarize', {
       type: 'Predict',
       signature: 'question:string, analysis:string -> summary:string',
       bindings: { maxTokens: 'summary_max_tokens' },
     });
-    for (const stage of [understand, reason, summarize]) traceModule(stage, log);
+    for (const stage of [understand, reason, summarize]) await traceModule(stage, log);
 
     const question = 'Which planet has the shortest day, and roughly how long is it?';
     const understood = await understand.execute({ question });
@@ -75,7 +77,7 @@ export async function runPipeline(log: Log = console.log, options: ScenarioOptio
 
     // Every stage reports the variable versions it ran with: all from the batch (version 2), none from the defaults.
     log(`provenance: ${[understood, reasoned, summarized].map((r) => `${r.moduleId} ${show(r.provenance)}`).join('; ')}`);
-    await settle();
+    await runtime.settle();
   } finally {
     await runtime.stop();
   }

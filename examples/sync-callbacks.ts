@@ -6,7 +6,7 @@
  * @module
  */
 import { VariableAwareChainOfThought } from '../src/index.js';
-import { scenarioModel, settle, show, startRuntime, traceModule, traceVariables, type Log, type ScenarioOptions } from './trace.js';
+import { scenarioModel, show, startRuntime, traceModule, traceVariables, type Log, type ScenarioOptions, type TracedModule } from './trace.js';
 
 /** One entry of the history the callback keeps. */
 export interface TemperatureChange {
@@ -18,28 +18,32 @@ export interface TemperatureChange {
 /** Runs the scenario, printing each step through `log`. */
 export async function runSyncCallbacks(log: Log = console.log, options: ScenarioOptions = {}): Promise<void> {
   const llm = scenarioModel(options);
-  const runtime = await startRuntime({ llm });
+  const runtime = await startRuntime({ ...options, llm });
   try {
     const session = await runtime.session('sync-callbacks');
     await traceVariables(session, log);
     await session.defineVariable('llm_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
 
     const history: TemperatureChange[] = [];
-    const writer = await session.module('writer', {
-      type: 'Predict',
-      signature: 'topic:string -> tagline:string',
-      bindings: {
-        temperature: {
-          variable: 'llm_temperature',
-          // Runs inside the module's sync, before the LLM call: keep it quick and never let it throw.
-          onChange: (attribute, oldValue, newValue) => {
-            history.push({ attribute, oldValue, newValue });
-            log(`  callback: ${attribute} ${show(oldValue)} → ${show(newValue)}`);
-          },
-        },
-      },
-    });
-    traceModule(writer, log);
+    // Runs inside the module's sync, before the LLM call: keep it quick and never let it throw.
+    const onChange = (attribute: string, oldValue: unknown, newValue: unknown): void => {
+      history.push({ attribute, oldValue, newValue });
+      log(`  callback: ${attribute} ${show(oldValue)} → ${show(newValue)}`);
+    };
+    const spec = { type: 'Predict', signature: 'topic:string -> tagline:string' } as const;
+    // A callback is a function, so it cannot travel in a spec: over NATS the module is bound by name and the
+    // same callback runs on its `module.synced` events, which carry each sync's changes as [old, new].
+    const writer = runtime.remote
+      ? await session.module('writer', { ...spec, bindings: { temperature: 'llm_temperature' } })
+      : await session.module('writer', { ...spec, bindings: { temperature: { variable: 'llm_temperature', onChange } } });
+    if (runtime.remote) {
+      const traced: TracedModule = writer;
+      traced.on('module.synced', ({ outcome }) => {
+        const change = outcome.changes.temperature;
+        if (change) onChange('temperature', change[0], change[1]);
+      });
+    }
+    await traceModule(writer, log);
 
     // The first execution syncs the value the binding already read at creation: no change, no callback.
     const baseline = await writer.execute({ topic: 'a lighthouse' });
@@ -62,7 +66,7 @@ export async function runSyncCallbacks(log: Log = console.log, options: Scenario
     );
     await session.setVariable('llm_temperature', 0.5, { updatedBy: 'schedule' });
     log(`seed API: syncVariables() → ${show(await cot.syncVariables())}`);
-    await settle();
+    await runtime.settle();
   } finally {
     await runtime.stop();
   }

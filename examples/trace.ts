@@ -3,7 +3,8 @@
  * transitions that `npm run demo` prints, one indented line each, as they happen.
  * @module
  */
-import { Runtime, languageModelFromEnv, type LanguageModel, type Session, type Unwatch } from '../src/index.js';
+import { languageModelFromEnv, type LanguageModel, type ModuleHandle, type ModuleTool, type RemoteModuleHandle, type SessionContext, type SyncOutcome, type Unwatch } from '../src/index.js';
+import { startScenarioRuntime, type NatsTarget, type ScenarioRuntime } from './scenario-runtime.js';
 
 /** Where a scenario writes its lines; `console.log` by default, a collecting array in tests. */
 export type Log = (line: string) => void;
@@ -15,26 +16,35 @@ export interface ScenarioOptions {
    * @default languageModelFromEnv(): `TETHER_AI*` when set, else the offline `tether-echo`
    */
   readonly llm?: LanguageModel;
+  /** Run through a node on NATS and the remote client instead of embedded. @default embedded */
+  readonly nats?: NatsTarget;
 }
 
-/**
- * A module process handle. `src/index.ts` exports no `ModuleHandle` type (only `Session`), so it is derived
- * from `session.module()`.
- */
-export type ModuleHandle = Awaited<ReturnType<Session['module']>>;
+/** A module handle of either kind: embedded (`ModuleHandle`) or over NATS (`RemoteModuleHandle`). */
+export type ScenarioModule = ModuleHandle | RemoteModuleHandle;
+
+/** What the module trace needs of a handle; both kinds have it. */
+export interface TracedModule {
+  readonly moduleId: string;
+  onState(listener: (state: string) => void): () => void;
+  on(type: 'module.synced', listener: (event: { readonly outcome: SyncOutcome }) => void): () => void;
+}
 
 /** The scenario's model: the one it was given, else the one the environment configures. */
 export function scenarioModel(options: ScenarioOptions): LanguageModel {
   return options.llm ?? languageModelFromEnv();
 }
 
-/** Starts an embedded runtime (in-memory store, no server) on the scenario's model. */
-export function startRuntime(options: ScenarioOptions): Promise<Runtime> {
-  return Runtime.start({ llm: scenarioModel(options) });
+/**
+ * Starts the scenario's runtime on its model: embedded (in-memory store, no server), or with `options.nats` a
+ * node on NATS (started with `tools`, which modules then name) and a remote client.
+ */
+export function startRuntime(options: ScenarioOptions, tools?: readonly ModuleTool[]): Promise<ScenarioRuntime> {
+  return startScenarioRuntime({ llm: scenarioModel(options), ...(tools ? { tools } : {}) }, options.nats);
 }
 
 /** Prints every accepted write to the session's variables, definitions included. */
-export function traceVariables(session: Session, log: Log): Promise<Unwatch> {
+export function traceVariables(session: Pick<SessionContext, 'watchVariables'>, log: Log): Promise<Unwatch> {
   return session.watchVariables('*', (change) => {
     const value = show(change.newValue);
     log(change.version === 1 ? `  watch: ${change.name} = ${value} (v1)` : `  watch: ${change.name} ${show(change.oldValue)} → ${value} (v${change.version})`);
@@ -43,16 +53,21 @@ export function traceVariables(session: Session, log: Log): Promise<Unwatch> {
 
 /**
  * Prints a module's state transitions (`idle → syncing → executing → idle`) and what each sync changed. The
- * initial state is skipped: `onState` reports it at once, and it is not a transition.
+ * initial state is skipped: `onState` reports it first, and it is not a transition. Resolves once it has been
+ * reported, which embedded is at once; over NATS it is read with a request, and an execution sent before that
+ * answer would have its first transition taken for the initial state.
  */
-export function traceModule(handle: ModuleHandle, log: Log): () => void {
+export async function traceModule(handle: TracedModule, log: Log): Promise<() => void> {
   const name = handle.moduleId;
   let last: string | undefined;
+  let initial: () => void = () => {};
+  const reported = new Promise<void>((resolve) => (initial = resolve));
   // A type swap is not an attribute change, so the sync outcome's `changes` omits it: compare types here.
   let lastType: string | undefined;
   const offState = handle.onState((state) => {
     if (last !== undefined) log(`  ${name}: ${last} → ${state}`);
     last = state;
+    initial();
   });
   const offSync = handle.on('module.synced', ({ outcome }) => {
     const changes = Object.entries(outcome.changes).map(([attribute, [from, to]]) => `${attribute} ${show(from)} → ${show(to)}`);
@@ -60,18 +75,11 @@ export function traceModule(handle: ModuleHandle, log: Log): () => void {
     lastType = outcome.moduleType;
     log(`  ${name}: synced as ${outcome.moduleType}${changes.length > 0 ? `, ${changes.join(', ')}` : ', nothing changed'}`);
   });
+  await reported;
   return () => {
     offState();
     offSync();
   };
-}
-
-/**
- * Lets watchers catch up before the runtime stops: they are told on a microtask after the write resolves, so
- * the last change would otherwise be lost from the trace.
- */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /**

@@ -3,12 +3,12 @@
  * history and rollback, and a lock.
  * @module
  */
-import { BridgeError, Runtime } from '../src/index.js';
-import { settle, traceVariables } from './trace.js';
+import { BridgeError } from '../src/index.js';
+import { startRuntime, traceVariables, type Log, type ScenarioOptions } from './trace.js';
 
 /** Runs the scenario, printing each step through `log`. */
-export async function runVariablesScenario(log: (line: string) => void = console.log): Promise<void> {
-  const runtime = await Runtime.start();
+export async function runVariablesScenario(log: Log = console.log, options: ScenarioOptions = {}): Promise<void> {
+  const runtime = await startRuntime(options);
   try {
     const session = await runtime.session('demo');
     await traceVariables(session, log);
@@ -45,7 +45,7 @@ export async function runVariablesScenario(log: (line: string) => void = console
       if (!(error instanceof BridgeError)) throw error;
       log(`locked: ${error.message}`);
     }
-    await settle();
+    await runtime.settle();
   } finally {
     await runtime.stop();
   }
