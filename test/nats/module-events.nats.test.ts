@@ -1,0 +1,114 @@
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ExecutionAbortedError, createLanguageModel, type ModuleEvent } from '../../src/index.js';
+import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { OpenAIStub, text } from '../support/openai-stub.js';
+import { waitFor } from '../support/wait-for.js';
+
+let fx: NatsFixture;
+let stub: OpenAIStub;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  fx = await startNatsFixture();
+  stub = await OpenAIStub.start();
+  nc = await connect({ servers: fx.server.url });
+});
+afterEach(async () => {
+  await fx.cleanup();
+  stub.requests.length = 0;
+  stub.delayMs = 0;
+});
+afterAll(async () => {
+  await nc?.close();
+  await stub?.close();
+  await fx?.server.stop();
+});
+
+const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' }, maxRetries: 0 };
+
+describe('module events', () => {
+  it('reach a plain nats subscriber: state changes, syncs, deltas and results with provenance', async () => {
+    stub.fallback = () => text('Answer: The sky is blue.');
+    const buckets = fx.buckets();
+    await fx.runtime(buckets, { llm: llm() });
+    await fx.runtime(buckets, { llm: llm() });
+    const client = await fx.client();
+    const session = await client.session('ev');
+    await session.defineVariable('t', 'float', 0.4);
+    const qa = await session.module('qa', spec);
+    const events: { subject: string; event: ModuleEvent }[] = [];
+    const subscription = nc.subscribe('tether.v1.events.ev.module.>', { callback: (_e, msg) => events.push({ subject: msg.subject, event: msg.json() }) });
+    await nc.flush();
+
+    const results = await Promise.all([qa.execute({ question: 'why?' }), qa.execute({ question: 'why not?' })]);
+    await waitFor(() => events.filter((e) => e.event.type === 'module.result').length === 2, { message: 'two results' });
+    await waitFor(() => events.filter((e) => e.event.type === 'module.state' && e.event.state === 'idle').length >= 1, { message: 'back to idle' });
+    subscription.unsubscribe();
+
+    expect(new Set(events.map((e) => e.subject))).toEqual(new Set(['tether.v1.events.ev.module.qa']));
+    for (const result of results) {
+      const mine = events.map((e) => e.event).filter((e) => 'executionId' in e && e.executionId === result.executionId);
+      expect(mine.map((e) => e.type)).toEqual(['module.synced', ...mine.filter((e) => e.type === 'module.delta').map(() => 'module.delta')]);
+      const resultEvent = events.map((e) => e.event).find((e) => e.type === 'module.result' && e.result.executionId === result.executionId);
+      expect(resultEvent).toEqual({ type: 'module.result', sessionId: 'ev', moduleId: 'qa', result: { ...result, provenance: { t: 1 } } });
+      const deltas = mine.flatMap((e) => (e.type === 'module.delta' ? [e.delta] : []));
+      expect(deltas.join('')).toBe('The sky is blue.');
+    }
+    const states = events.flatMap((e) => (e.event.type === 'module.state' ? [e.event.state] : []));
+    expect(states).toContain('syncing');
+    expect(states).toContain('executing');
+    expect(states.at(-1)).toBe('idle');
+  });
+
+  it('feed a remote handle: on(type) and onState, from whichever node runs the execution', async () => {
+    stub.fallback = () => text('Answer: ok');
+    const buckets = fx.buckets();
+    await fx.runtime(buckets, { llm: llm() });
+    await fx.runtime(buckets, { llm: llm() });
+    const client = await fx.client();
+    const session = await client.session('remote-ev');
+    await session.defineVariable('t', 'float', 0.4);
+    const qa = await session.module('qa', spec);
+    const states: string[] = [];
+    const results: string[] = [];
+    const offState = qa.onState((state) => states.push(state));
+    const offResult = qa.on('module.result', (event) => results.push(event.result.executionId));
+    await waitFor(() => states.length > 0, { message: 'initial state' });
+    expect(states).toEqual(['idle']);
+    const done = await Promise.all(Array.from({ length: 6 }, (_, i) => qa.execute({ question: `q${i}` })));
+    await waitFor(() => results.length === 6, { message: 'six results' });
+    offState();
+    offResult();
+    expect(results.sort()).toEqual(done.map((r) => r.executionId).sort());
+    expect(states).toContain('executing');
+  });
+
+  it('cancels a running remote execution with its AbortSignal and reports it as failed', async () => {
+    stub.fallback = () => text('Answer: slow');
+    stub.delayMs = 400;
+    const buckets = fx.buckets();
+    await fx.runtime(buckets, { llm: llm() });
+    await fx.runtime(buckets, { llm: llm() });
+    const client = await fx.client();
+    const session = await client.session('cancel');
+    await session.defineVariable('t', 'float', 0.4);
+    const qa = await session.module('qa', spec);
+    const failed: ModuleEvent[] = [];
+    const off = qa.on('module.failed', (event) => failed.push(event));
+    const controller = new AbortController();
+    const running = qa.execute({ question: 'never mind' }, { signal: controller.signal });
+    const executing = new Promise<void>((resolve) => qa.onState((state) => state === 'executing' && resolve()));
+    await executing;
+    controller.abort('changed my mind');
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExecutionAbortedError);
+    await waitFor(() => failed.length === 1, { message: 'the node reports the cancelled execution' });
+    off();
+    expect(failed[0]).toMatchObject({ type: 'module.failed', moduleId: 'qa', executionId: (error as ExecutionAbortedError).executionId, error: { code: 'execution_aborted' } });
+    await expect(qa.execute({ question: 'aborted before sending' }, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(ExecutionAbortedError);
+    stub.delayMs = 0;
+    expect((await qa.execute({ question: 'still serving' })).output.answer).toBe('slow');
+  });
+});

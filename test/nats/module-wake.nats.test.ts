@@ -1,0 +1,83 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLanguageModel, type ModuleTool, type Runtime } from '../../src/index.js';
+import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { OpenAIStub, text, toolCall } from '../support/openai-stub.js';
+
+let fx: NatsFixture;
+let stub: OpenAIStub;
+
+beforeAll(async () => {
+  fx = await startNatsFixture();
+  stub = await OpenAIStub.start();
+});
+afterEach(async () => {
+  await fx.cleanup();
+  stub.requests.length = 0;
+});
+afterAll(async () => {
+  await stub?.close();
+  await fx?.server.stop();
+});
+
+const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+
+/** The node's own process of the module, when it has one. */
+async function localModule(runtime: Runtime, sessionId: string, moduleId: string) {
+  try {
+    return await (await runtime.session(sessionId)).module(moduleId);
+  } catch {
+    return undefined;
+  }
+}
+
+describe('waking modules from their specs', () => {
+  it('runs a module created through node A on node B, woken from its spec, and swaps its type there too', async () => {
+    stub.fallback = () => text('Reasoning: because\nAnswer: ok');
+    const buckets = fx.buckets();
+    const a = await fx.runtime(buckets, { llm: llm() });
+    const client = await fx.client();
+    const session = await client.session('wake');
+    await session.defineVariable('reasoning_module', 'module', 'ChainOfThought');
+    // Node A is the only node: it takes the creation, and with it the only process so far.
+    const qa = await session.module('qa', { typeVariable: 'reasoning_module', signature: 'question:string -> answer:string', maxRetries: 0 });
+    expect(await localModule(a, 'wake', 'qa')).toBeDefined();
+    expect((await qa.execute({ question: 'first' })).moduleType).toBe('ChainOfThought');
+
+    const b = await fx.runtime(buckets, { llm: llm() });
+    expect(await localModule(b, 'wake', 'qa')).toBeUndefined();
+    // Until node B has taken one: it has no process, so it must wake the module from the spec A wrote.
+    for (let i = 0; i < 200 && (await localModule(b, 'wake', 'qa')) === undefined; i++) {
+      expect((await qa.execute({ question: `before ${i}` })).moduleType).toBe('ChainOfThought');
+    }
+    expect((await (await localModule(b, 'wake', 'qa'))!.describe()).moduleType).toBe('ChainOfThought');
+
+    await session.setVariable('reasoning_module', 'Predict');
+    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => qa.execute({ question: `after ${i}` })));
+    for (const result of after) expect(result).toMatchObject({ moduleId: 'qa', moduleType: 'Predict', provenance: { reasoning_module: 2 } });
+    for (const node of [a, b]) expect(await (await localModule(node, 'wake', 'qa'))!.describe()).toMatchObject({ moduleType: 'Predict' });
+    expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
+  }, 60_000);
+
+  it('resolves tool names on the node that wakes the module', async () => {
+    const calls: string[] = [];
+    const lookup = (node: string): ModuleTool => ({
+      name: 'lookup',
+      description: 'Looks a word up',
+      parameters: { type: 'object', properties: { word: { type: 'string', description: 'the word' } }, required: ['word'] },
+      func: (args) => {
+        calls.push(node);
+        return `${String(args.word)} means hello`;
+      },
+    });
+    // A tool call first, then the answer once the tool's result is in the conversation.
+    stub.fallback = (request) => (request.body.messages?.some((m: { role: string }) => m.role === 'tool') ? text('Answer: hello') : toolCall('lookup', { word: 'hola' }));
+    const buckets = fx.buckets();
+    const nodes = [await fx.runtime(buckets, { llm: llm(), tools: [lookup('a')] }), await fx.runtime(buckets, { llm: llm(), tools: [lookup('b')] })];
+    const client = await fx.client();
+    const session = await client.session('tools');
+    const agent = await session.module('agent', { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['lookup'], maxRetries: 0, maxSteps: 3 });
+    for (let i = 0; i < 40 && new Set(calls).size < 2; i++) expect((await agent.execute({ question: 'what is hola?' })).output.answer).toBe('hello');
+    expect(new Set(calls)).toEqual(new Set(['a', 'b']));
+    for (const node of nodes) expect(await localModule(node, 'tools', 'agent')).toBeDefined();
+  }, 60_000);
+});
