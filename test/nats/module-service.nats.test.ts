@@ -1,0 +1,171 @@
+import { connect, headers, type Msg, type NatsConnection } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError } from '../../src/index.js';
+import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+
+let fx: NatsFixture;
+let nc: NatsConnection;
+const enc = new TextEncoder();
+
+beforeAll(async () => {
+  fx = await startNatsFixture();
+  nc = await connect({ servers: fx.server.url });
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+afterAll(async () => {
+  await nc?.close();
+  await fx?.server.stop();
+});
+
+/** A raw request, as any NATS client would send it; the reply's body and error headers. */
+async function raw(subject: string, payload: string, header?: [string, string]) {
+  const h = headers();
+  if (header) h.set(header[0], header[1]);
+  const reply: Msg = await nc.request(subject, enc.encode(payload), { timeout: 5000, headers: h });
+  return { body: reply.json<Record<string, any>>(), errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '', error: reply.headers?.get('Nats-Service-Error') ?? '' };
+}
+
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
+
+describe('module service', () => {
+  it('lists the module endpoints in $SRV.INFO, in the tether queue group', async () => {
+    const node = await fx.runtime(fx.buckets());
+    expect(node).toBeDefined();
+    const info = (await nc.request('$SRV.INFO.tether')).json<{ endpoints: { name: string; subject: string; queue_group: string }[] }>();
+    const modules = info.endpoints.filter((e) => e.name.startsWith('module-'));
+    expect(modules.map((e) => [e.name, e.subject])).toEqual([
+      ['module-create', 'tether.v1.session.*.module.*.create'],
+      ['module-execute', 'tether.v1.session.*.module.*.execute'],
+      ['module-describe', 'tether.v1.session.*.module.*.describe'],
+      ['module-cancel', 'tether.v1.session.*.module.*.cancel'],
+      ['module-stop', 'tether.v1.session.*.module.*.stop'],
+      ['module-list', 'tether.v1.session.*.module.list'],
+    ]);
+    expect(new Set(modules.map((e) => e.queue_group))).toEqual(new Set(['tether']));
+  });
+
+  it('serves a raw JSON client: create, execute on the offline model, describe, list, stop', async () => {
+    await fx.runtime(fx.buckets());
+    await raw('tether.v1.session.raw.open', '');
+    await raw('tether.v1.session.raw.var.define', '{"name":"t","type":"float","value":0.25}');
+    const created = await raw('tether.v1.session.raw.module.qa.create', JSON.stringify({ spec }));
+    expect(created.body.result).toMatchObject({ moduleId: 'qa', sessionId: 'raw', moduleType: 'Predict', state: 'idle' });
+    const executed = await raw('tether.v1.session.raw.module.qa.execute', '{"inputs":{"question":"hi"},"executionId":"e-1"}');
+    expect(executed.body.result).toMatchObject({ executionId: 'e-1', moduleId: 'qa', moduleType: 'Predict', provenance: { t: 1 } });
+    expect(executed.body.result.output.answer).toContain('temperature=0.25');
+    expect((await raw('tether.v1.session.raw.module.qa.describe', '')).body.result).toMatchObject({ completed: 1, failed: 0 });
+    expect((await raw('tether.v1.session.raw.module.list', '')).body.result).toEqual([{ moduleId: 'qa', spec }]);
+    expect((await raw('tether.v1.session.raw.module.qa.cancel', '{"executionId":"e-1"}')).body.result).toEqual({ cancelled: false });
+    expect((await raw('tether.v1.session.raw.module.qa.stop', '')).body.result).toEqual({ stopped: true });
+    const gone = await raw('tether.v1.session.raw.module.qa.execute', '{"inputs":{"question":"hi"}}');
+    expect(gone.errorCode).toBe('404');
+    expect(gone.body.error).toMatchObject({ code: 'module_not_found', details: { sessionId: 'raw', moduleId: 'qa' } });
+    expect((await raw('tether.v1.session.raw.module.list', '')).body.result).toEqual([]);
+  });
+
+  it('refuses a taken id from any node, and frees it once the module is stopped', async () => {
+    const buckets = fx.buckets();
+    await fx.runtime(buckets);
+    await fx.runtime(buckets);
+    const client = await fx.client();
+    const session = await client.session('taken');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', spec);
+    // Twenty attempts: with two nodes in the queue group, both get to refuse it.
+    const refusals = await Promise.all(Array.from({ length: 20 }, () => session.module('qa', { ...spec, type: 'ChainOfThought' }).catch((e: unknown) => e)));
+    for (const refusal of refusals) expect(refusal).toBeInstanceOf(AlreadyExistsError);
+    expect((await qa.describe()).moduleType).toBe('Predict');
+    await qa.stop();
+    await qa.stop();
+    const again = await session.module('qa', { ...spec, type: 'ChainOfThought' });
+    expect((await again.describe()).moduleType).toBe('ChainOfThought');
+    expect((await again.execute({ question: 'x' })).moduleType).toBe('ChainOfThought');
+  });
+
+  it('answers session_not_found and module_not_found, typed on the client', async () => {
+    await fx.runtime(fx.buckets());
+    const client = await fx.client();
+    const ghost = await client.session('ghost', { create: false });
+    await expect(ghost.module('qa', spec)).rejects.toBeInstanceOf(SessionError);
+    await expect(ghost.modules()).rejects.toMatchObject({ code: 'session_not_found' });
+    const raw404 = await raw('tether.v1.session.ghost.module.qa.execute', '{"inputs":{}}');
+    expect(raw404.body.error).toMatchObject({ code: 'session_not_found' });
+    const session = await client.session('real');
+    const missing = await session.module('nope').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ModuleNotFoundError);
+    expect(missing).toMatchObject({ sessionId: 'real', moduleId: 'nope' });
+    expect(await session.modules()).toEqual([]);
+    await expect(session.module('bad id')).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('refuses bad module input with validation_failed, creates nothing and keeps serving', async () => {
+    const buckets = fx.buckets();
+    await fx.runtime(buckets);
+    await fx.runtime(buckets);
+    const client = await fx.client();
+    const session = await client.session('fuzz');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', spec);
+    const base = 'tether.v1.session.fuzz.module';
+    const good = JSON.stringify;
+    const cases: [string, string, [string, string]?][] = [
+      [`${base}.new.create`, '{"spec":'],
+      [`${base}.new.create`, 'not json'],
+      [`${base}.new.create`, '[]'],
+      [`${base}.new.create`, '{}'],
+      [`${base}.new.create`, '{"spec":"Predict"}'],
+      [`${base}.new.create`, '{"spec":[]}'],
+      [`${base}.new.create`, good({ spec, extra: 1 })],
+      [`${base}.new.create`, good({ spec: { signature: 'question -> answer' } })],
+      [`${base}.new.create`, good({ spec: { ...spec, signature: '' } })],
+      [`${base}.new.create`, good({ spec: { ...spec, typeVariable: 't' } })],
+      [`${base}.new.create`, good({ spec: { ...spec, type: 5 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, temprature: 1 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, reward: 'x => 1' } })],
+      [`${base}.new.create`, good({ spec: { ...spec, pick: 0 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, tools: 'search' } })],
+      [`${base}.new.create`, good({ spec: { ...spec, tools: [{ name: 'search' }] } })],
+      [`${base}.new.create`, good({ spec: { ...spec, tools: ['no_such_tool'] } })],
+      [`${base}.new.create`, good({ spec: { ...spec, bindings: { temperature: { variable: 't' } } } })],
+      [`${base}.new.create`, good({ spec: { ...spec, bindings: { temperature: 't.x' } } })],
+      [`${base}.new.create`, good({ spec: { ...spec, bindings: [] } })],
+      [`${base}.new.create`, good({ spec: { ...spec, temperature: 'hot' } })],
+      [`${base}.new.create`, good({ spec: { type: 'ReAct', signature: 'question:string -> answer:string' } })],
+      ['tether.v1.session.fuzz.module.a*.create', good({ spec })],
+      ['tether.v1.session.fuzz.module.>.create', good({ spec })],
+      ['tether.v1.session.*.module.new.create', good({ spec })],
+      [`${base}.qa.execute`, '{"inputs":"hi"}'],
+      [`${base}.qa.execute`, '{"inputs":[1]}'],
+      [`${base}.qa.execute`, '{}'],
+      [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":-5}'],
+      [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":0}'],
+      [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":"soon"}'],
+      [`${base}.qa.execute`, '{"inputs":{},"executionId":7}'],
+      [`${base}.qa.execute`, '{"inputs":{},"executionId":"a.b"}'],
+      [`${base}.qa.execute`, '{"inputs":{},"executionId":""}'],
+      [`${base}.qa.execute`, '{"inputs":{},"bogus":true}'],
+      [`${base}.qa.execute`, '{"inputs":{}}', ['Tether-Min-Revision', 'later']],
+      [`${base}.qa.describe`, '{"verbose":true}'],
+      [`${base}.qa.cancel`, '{}'],
+      [`${base}.qa.cancel`, '{"executionId":5}'],
+      [`${base}.qa.cancel`, '{"executionId":"x y"}'],
+      [`${base}.qa.stop`, '{"force":true}'],
+      [`${base}.list`, '{"pattern":"*"}'],
+    ];
+    for (const [subject, payload, header] of cases) {
+      const reply = await raw(subject, payload, header);
+      const label = `${subject} ${payload.slice(0, 80)}`;
+      expect(reply.errorCode, label).toBe('400');
+      expect(reply.error, label).toMatch(/^validation_failed: /);
+      expect(reply.body.error?.code, label).toBe('validation_failed');
+    }
+    expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
+    expect(await qa.describe()).toMatchObject({ completed: 0, failed: 0 });
+    expect((await qa.execute({ question: 'still here' })).output.answer).toContain('still here');
+    const refused = await session.module('x', { ...spec, reward: () => 1 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as Error).message).toMatch(/reward.*embedded/);
+  });
+});
