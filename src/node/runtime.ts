@@ -127,6 +127,7 @@ export class Runtime {
   #router: StoreWatch | undefined;
   #nats: NatsNode | undefined;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   private constructor(options: RuntimeOptions) {
     const onError = options.onError ?? ((error, where) => console.error(`[tether] ${where}:`, error));
@@ -244,11 +245,16 @@ export class Runtime {
   }
 
   /** Stops every process (in reverse start order) and the store router; the in-memory store is closed. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    // Requests in progress finish; no new ones arrive while the processes stop.
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    // Requests in progress finish (those already delivered to this node included, which may still open a
+    // session or wake a module); no new ones arrive. Only then does the node refuse new sessions.
     await this.#nats?.stopServing();
+    this.#stopped = true;
     this.#router?.stop();
     this.#activity.stopSweeping();
     // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before
