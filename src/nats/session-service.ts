@@ -87,7 +87,7 @@ export async function startSessionService(connection: NatsConnection, provider: 
     name: 'tether',
     version: options.version ?? DEFAULT_VERSION,
     queue: options.queue ?? 'tether',
-    description: 'Tether sessions and variables',
+    description: 'Tether sessions, variables and modules',
     metadata: { prefix: subjects.prefix },
   });
 
