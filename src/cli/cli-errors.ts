@@ -4,7 +4,7 @@
  * These two classes never travel over the wire, which is why they live here rather than in src/errors.ts.
  * @module
  */
-import { BridgeError, NoProcError } from '../index.js';
+import { BridgeError, NoProcError } from '../errors.js';
 
 /** Exit codes a script can rely on. */
 export const EXIT = {

@@ -4,7 +4,11 @@
  * (exit code 3) here, once, for every command.
  * @module
  */
-import { ValidationError, connect, type RemoteSession, type TetherClient } from '../index.js';
+// The units themselves, not the src/index.ts barrel: the barrel loads Ax too, which only `serve` needs and which
+// would add some 0.4 s to every command a script runs.
+import { ValidationError } from '../errors.js';
+import { connect, type TetherClient } from '../nats/remote-client.js';
+import type { RemoteSession } from '../nats/remote-session.js';
 import { UsageError, natsUnreachable } from './cli-errors.js';
 import type { CliIo, OptionSpec } from './command.js';
 import { parseCount } from './values.js';

@@ -3,7 +3,8 @@
  * each, until Ctrl-C. A plain NATS subscriber, so it sees the events of every node.
  * @module
  */
-import { InternalError, subscribeEvents } from '../index.js';
+import { InternalError } from '../errors.js';
+import { subscribeEvents } from '../nats/event-subscriber.js';
 import { natsUnreachable } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { NATS_OPTIONS, SESSION_OPTION, natsPrefix, natsServers } from './connection.js';
@@ -40,6 +41,8 @@ const events = defineCommand({
       if (error instanceof InternalError) throw natsUnreachable(servers, error);
       throw error;
     }
+    // On stderr, so stdout stays one JSON document per line; it also tells a script the subscription is in place.
+    io.err(`tether: listening on ${subscription.subject}; Ctrl-C stops`);
     await untilSignal();
     await subscription.stop();
   },

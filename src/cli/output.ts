@@ -2,7 +2,7 @@
  * How commands print: one JSON document per line for scripts, short aligned lines for people.
  * @module
  */
-import type { VariableRecord } from '../index.js';
+import type { VariableRecord } from '../variables/types.js';
 
 /**
  * JSON on one line. Non-finite floats are written as the strings the wire uses ("NaN", "Infinity",

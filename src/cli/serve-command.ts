@@ -3,7 +3,7 @@
  * joins the same queue group, so starting more is how a deployment takes more load.
  * @module
  */
-import { BridgeError, Runtime, ValidationError, languageModelFromEnv } from '../index.js';
+import { BridgeError, ValidationError } from '../errors.js';
 import { UnreachableError } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { NATS_OPTIONS, natsPrefix, natsServers } from './connection.js';
@@ -32,9 +32,11 @@ const serve = defineCommand({
     const prefix = natsPrefix(values, io);
     const [variablesBucket, sessionsBucket] = values.buckets === undefined ? [] : values.buckets.split(',').map((b) => b.trim());
     const replicas = values.replicas === undefined ? undefined : parseCount(values.replicas, '--replicas', this.path, 1);
+    // Loaded here, not at the top: the runtime brings Ax, which no other command needs (see connection.ts).
+    const { Runtime, languageModelFromEnv } = await import('../index.js');
     // Read once, before connecting: a misconfigured provider stops the node here with a validation error.
     const llm = languageModelFromEnv(io.env);
-    let runtime: Runtime;
+    let runtime: Awaited<ReturnType<typeof Runtime.start>>;
     try {
       runtime = await Runtime.start({
         llm,

@@ -107,7 +107,10 @@ const watch = defineCommand({
   examples: ["tether var watch 'llm_*' -s chat-1 --initial"],
   async run({ values, args }, io) {
     await withSession(values, io, this.path, { create: false }, async (session) => {
-      const stop = await session.watchVariables(args.pattern ?? '*', (change) => io.out(jsonLine(change)), { includeInitial: values.initial ?? false });
+      const pattern = args.pattern ?? '*';
+      const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), { includeInitial: values.initial ?? false });
+      // On stderr, so stdout stays one JSON document per line; it also tells a script the watch is in place.
+      io.err(`tether: watching '${pattern}' in session ${session.sessionId}; Ctrl-C stops`);
       await untilSignal();
       stop();
     });

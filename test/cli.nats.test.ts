@@ -1,0 +1,191 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/cli.js';
+import { Runtime, createEchoModel } from '../src/index.js';
+import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** One run of the CLI as a child process: what a script would see. */
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A CLI process that keeps running (serve, var watch, events) until the test signals it. */
+interface Running {
+  readonly child: ChildProcess;
+  /** Resolves with the first stderr line matching `pattern` (the "listening"/"serving" notices). */
+  until(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void>;
+  readonly output: { stdout: string; stderr: string };
+  /** Sends `signal` and resolves with the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Run>;
+}
+
+let server: NatsTestServer;
+let node: Runtime;
+const id = `${process.pid}_${Date.now()}`;
+
+function start(args: readonly string[], env: Record<string, string> = {}): Running {
+  // Node with tsx's loader, as `npm run tether` does, without npm in between (its wrapper swallows signals).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NATS_URL: server.url, TETHER_SESSION: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  const waiters: { stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: () => void }[] = [];
+  const check = (): void => {
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(output[waiter.stream])) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => ((output.stdout += chunk), check()));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => ((output.stderr += chunk), check()));
+  const exited = new Promise<Run>((resolve) => child.once('close', (code) => resolve({ code, ...output })));
+  return {
+    child,
+    output,
+    until: (stream, pattern) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ stream, pattern, resolve });
+        check();
+        void exited.then((run) => reject(new Error(`exited (${run.code}) before ${stream} matched ${pattern}: ${run.stderr}`)));
+      }),
+    stop(signal = 'SIGINT') {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the CLI to completion. */
+function tether(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const running = start(args, env);
+  return new Promise((resolve) => running.child.once('close', (code) => resolve({ code, ...running.output })));
+}
+
+/** Runs the CLI in this process (no spawn): for the error variants, which need no process of their own. */
+async function inProcess(args: readonly string[]): Promise<Run> {
+  const output = { stdout: '', stderr: '' };
+  const code = await runCli(args, {
+    out: (line) => void (output.stdout += `${line}\n`),
+    err: (line) => void (output.stderr += `${line}\n`),
+    env: { NATS_URL: server.url },
+  });
+  return { code, ...output };
+}
+
+const errorLines = (run: Run): string[] => run.stderr.trim().split('\n');
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  node = await Runtime.start({
+    llm: createEchoModel(),
+    onError: () => {},
+    nats: { servers: server.url, variablesBucket: `cli_vars_${id}`, sessionsBucket: `cli_sessions_${id}` },
+  });
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await server?.stop();
+});
+
+describe('cli', () => {
+  it('drives a real node: define, set, get, list, watch, events, module create and call; exit codes 0, 1, 2, 3', async () => {
+    const s = ['--session', 'cli-1'];
+    // Independent checks first, side by side: each spawn costs about half a second.
+    const [help, usage, unreachable, noNode] = await Promise.all([
+      tether(['--help']),
+      tether(['var', 'set', 'temperature', ...s]),
+      tether(['var', 'get', 'temperature', ...s, '--nats', 'nats://127.0.0.1:1']),
+      // No node serves this prefix: the request has no responders.
+      tether(['var', 'get', 'temperature', ...s, '--prefix', 'nobody']),
+    ]);
+    expect(help.code).toBe(0);
+    for (const command of ['serve', 'var define', 'var get', 'var set', 'var list', 'var watch', 'module create', 'module call', 'events']) {
+      expect(help.stdout).toContain(command);
+    }
+    expect(usage.code).toBe(2);
+    expect(errorLines(usage)).toEqual(['tether: usage: missing <value> (see: tether var set --help)']);
+    expect(unreachable.code).toBe(3);
+    expect(errorLines(unreachable)).toEqual(['tether: nats_unreachable: cannot reach NATS at nats://127.0.0.1:1 (CONNECTION_REFUSED)']);
+    expect(noNode.code).toBe(3);
+    expect(errorLines(noNode)).toHaveLength(1);
+    expect(noNode.stderr).toMatch(/^tether: noproc: /);
+
+    const [temperature, style] = await Promise.all([
+      tether(['var', 'define', 'temperature', 'float', '0.7', '--constraints', '{"min":0,"max":2}', '--description', 'sampling temperature', ...s]),
+      inProcess(['var', 'define', 'style', 'choice', 'terse', '--constraints', '{"choices":["terse","verbose"]}', ...s]),
+    ]);
+    expect([temperature.code, temperature.stdout, temperature.stderr]).toEqual([0, 'temperature = 0.7  (float, v1)\n', '']);
+    expect([style.code, style.stdout]).toEqual([0, 'style = "terse"  (choice, v1)\n']);
+
+    const watch = start(['var', 'watch', 'temp*', '--initial', ...s]);
+    const events = start(['events', ...s]);
+    await Promise.all([watch.until('stderr', /watching/), events.until('stderr', /listening on/)]);
+
+    const [set, outOfRange, conflict] = await Promise.all([
+      tether(['var', 'set', 'temperature', '0.9', '--updated-by', 'tuner', '--json', ...s]),
+      tether(['var', 'set', 'temperature', '-1', ...s]),
+      inProcess(['var', 'set', 'style', 'verbose', '--expected-version', '7', ...s]),
+    ]);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ name: 'temperature', value: 0.9, version: 2, updatedBy: 'tuner' });
+    expect(outOfRange.code).toBe(1);
+    expect(errorLines(outOfRange)).toEqual(['tether: validation_failed: temperature: value -1 is below minimum 0']);
+    expect(conflict.code).toBe(1);
+    expect(errorLines(conflict)).toEqual(["tether: version_conflict: variable 'style' is at version 1, expected version 7"]);
+
+    const [get, list, missing, create] = await Promise.all([
+      tether(['var', 'get', 'temperature', ...s]),
+      tether(['var', 'list', '--json', ...s]),
+      inProcess(['var', 'get', 'nope', ...s]),
+      tether(['module', 'create', 'qa', '--type', 'Predict', '--signature', 'question:string -> answer:string', '--bind', 'temperature=temperature', ...s]),
+    ]);
+    expect([get.code, get.stdout]).toEqual([0, '0.9\n']);
+    expect((JSON.parse(list.stdout) as { name: string; value: unknown }[]).map((r) => [r.name, r.value])).toEqual([
+      ['style', 'terse'],
+      ['temperature', 0.9],
+    ]);
+    expect(missing.code).toBe(1);
+    expect(errorLines(missing)).toEqual(["tether: variable_not_found: variable 'nope' not found in session 'cli-1'"]);
+    expect([create.code, create.stderr]).toEqual([0, '']);
+    expect(create.stdout).toBe('module qa (Predict) started in session cli-1\n');
+
+    const call = await tether(['module', 'call', 'qa', '--input', 'question=Why is the sky blue?', ...s]);
+    expect([call.code, call.stderr]).toEqual([0, '']);
+    const result = JSON.parse(call.stdout) as { moduleId: string; output: { answer: string }; provenance: Record<string, number> };
+    expect(result.moduleId).toBe('qa');
+    expect(result.provenance).toEqual({ temperature: 2 });
+    // The offline model echoes the parameters it was sent: the value set through the CLI.
+    expect(result.output.answer).toContain('temperature=0.9');
+
+    const [watched, heard] = await Promise.all([watch.stop('SIGINT'), events.stop('SIGTERM')]);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+      { name: 'temperature', newValue: 0.7, version: 1, updatedBy: null },
+      { name: 'temperature', oldValue: 0.7, newValue: 0.9, version: 2, updatedBy: 'tuner' },
+    ]);
+    expect(heard.code).toBe(0);
+    const seen = heard.stdout.trim().split('\n').map((line) => JSON.parse(line) as { kind: string; name: string; data: { type?: string } });
+    expect(seen.find((e) => e.kind === 'var')).toMatchObject({ name: 'temperature', data: { newValue: 0.9, oldValue: 0.7, version: 2 } });
+    expect(seen.some((e) => e.kind === 'module' && e.name === 'qa' && e.data.type === 'module.result')).toBe(true);
+  });
+
+  it('serve runs a node that the other commands reach, and stops on SIGTERM with one line', async () => {
+    const serve = start(['serve', '--prefix', `cli${process.pid}`, '--buckets', `cli_serve_vars_${id},cli_serve_sessions_${id}`]);
+    await serve.until('stdout', /node serving on/);
+    const define = await tether(['var', 'define', 'n', 'integer', '-3', '--session', 'served', '--prefix', `cli${process.pid}`]);
+    expect([define.code, define.stdout, define.stderr]).toEqual([0, 'n = -3  (integer, v1)\n', '']);
+    const stopped = await serve.stop('SIGTERM');
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');
+  });
+});

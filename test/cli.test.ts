@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, runCli } from '../src/cli/cli.js';
+import { parseCommand } from '../src/cli/command.js';
+import { parseValue } from '../src/cli/values.js';
+
+/** Runs the CLI in this process with captured output; nothing here reaches NATS. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { out: (line) => void (stdout += `${line}\n`), err: (line) => void (stderr += `${line}\n`), env: {} });
+  return { code, stdout, stderr };
+}
+
+const command = (path: string): (typeof COMMANDS)[number] => {
+  const found = COMMANDS.find((spec) => spec.path.join(' ') === path);
+  if (!found) throw new Error(`no command ${path}`);
+  return found;
+};
+
+describe('cli', () => {
+  it('prints the help of every command from the declaration it parses with', async () => {
+    for (const spec of COMMANDS) {
+      const { code, stdout } = await cli(...spec.path, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: tether ${spec.path.join(' ')}`);
+      for (const name of Object.keys(spec.options)) expect(stdout, `${spec.path.join(' ')} --${name}`).toContain(`--${name}`);
+      for (const arg of spec.args) expect(stdout).toContain(arg.name);
+    }
+    const root = await cli('--help');
+    expect(root.code).toBe(0);
+    for (const spec of COMMANDS) expect(root.stdout).toContain(spec.path.join(' '));
+  });
+
+  it('exits 2 with one line naming the command for a usage error', async () => {
+    const cases: [string[], string][] = [
+      [[], ''],
+      [['nope'], "tether: usage: unknown command 'nope' (see: tether --help)"],
+      [['var', 'nope'], "tether: usage: unknown command 'var nope' (see: tether var --help)"],
+      [['var', 'get', 't', '--bogus', '-s', 'a'], "tether: usage: Unknown option '--bogus' (see: tether var get --help)"],
+      [['var', 'get'], 'tether: usage: missing <name> (see: tether var get --help)'],
+      [['var', 'get', 't'], 'tether: usage: no session: give --session <id> (or set TETHER_SESSION) (see: tether var get --help)'],
+      [['var', 'get', 't', 'u', '-s', 'a'], "tether: usage: unexpected argument 'u' (see: tether var get --help)"],
+      [['var', 'define', 't', 'float', '1', '-s', 'a', '--constraints', '{min'], 'tether: usage: --constraints is not valid JSON'],
+      [['var', 'set', 't', '1', '-s', 'a', '--expected-version', 'two'], "tether: usage: --expected-version must be a whole number of at least 1, got 'two'"],
+      [['module', 'create', 'qa', '-s', 'a', '--signature', 'q:string -> a:string'], 'tether: usage: give exactly one of --type or --type-variable'],
+      [['module', 'call', 'qa', '-s', 'a', '--input', 'novalue'], "tether: usage: --input takes key=value, got 'novalue'"],
+      [['module', 'call', 'qa', '-s', 'a'], 'tether: usage: no inputs: give --input <field=value> or --json <inputs>'],
+    ];
+    for (const [args, line] of cases) {
+      const { code, stdout, stderr } = await cli(...args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stdout).toBe('');
+      if (args.length === 0) expect(stderr).toContain('Usage: tether <command>');
+      else {
+        expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+        expect(stderr.trim().startsWith(line), `${stderr} vs ${line}`).toBe(true);
+      }
+    }
+  });
+
+  it('takes negative numbers as values, positional or after an option', () => {
+    expect(parseCommand(command('var set'), ['t', '-1', '-s', 'a']).args).toEqual({ name: 't', value: '-1' });
+    expect(parseCommand(command('var set'), ['-s', 'a', 't', '-0.5']).args).toEqual({ name: 't', value: '-0.5' });
+    expect(parseCommand(command('var define'), ['n', 'integer', '-3', '--constraints', '{"min":-5}']).values.constraints).toBe('{"min":-5}');
+    expect(parseCommand(command('var set'), ['t', '1', '--expected-version', '-2']).values['expected-version']).toBe('-2');
+    expect(parseCommand(command('module create'), ['qa', '--bind', 'temperature=t', '--bind', 'maxTokens=m']).values.bind).toEqual(['temperature=t', 'maxTokens=m']);
+  });
+
+  it('reads a value as JSON when it parses and as the text otherwise', () => {
+    expect([parseValue('0.7'), parseValue('true'), parseValue('[1,2]'), parseValue('{"a":1}'), parseValue('null')]).toEqual([0.7, true, [1, 2], { a: 1 }, null]);
+    expect([parseValue('terse'), parseValue('hello world'), parseValue('"42"'), parseValue('{oops')]).toEqual(['terse', 'hello world', '42', '{oops']);
+  });
+});
