@@ -44,8 +44,8 @@ interface Entry {
 export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #instances = new Map<string, ModuleInstance>();
   readonly #entries = new Map<string, Entry>();
-  /** Keys of modules being built, so two concurrent creations of one id cannot both succeed. */
-  readonly #starting = new Set<string>();
+  /** Creations in progress by key, so two creations of one id cannot both succeed and a wake waits for one. */
+  readonly #starting = new Map<string, Promise<ModuleHandle>>();
   /** Wakes in progress, shared by the requests that arrive meanwhile. */
   readonly #waking = new Map<string, Promise<ModuleHandle>>();
   readonly #observers = new Set<ModuleObserver>();
@@ -79,8 +79,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     if (spec.type !== undefined) defaultModuleRegistry.resolve(spec.type);
     const key = moduleKey(session.sessionId, moduleId);
     if (this.#entries.has(key) || this.#starting.has(key)) throw new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
-    this.#starting.add(key);
-    try {
+    const creating = (async () => {
       const release = await this.#claims?.claim(session.sessionId, moduleId, spec);
       try {
         return await this.#start(session, moduleId, spec);
@@ -88,6 +87,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
         await release?.();
         throw error;
       }
+    })();
+    this.#starting.set(key, creating);
+    try {
+      return await creating;
     } finally {
       this.#starting.delete(key);
     }
@@ -100,6 +103,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const pending = this.#waking.get(key);
     if (pending) return pending;
     const waking = (async () => {
+      // A creation of this id on this node is under way: its process (if it gets one) is the one to use.
+      await this.#starting.get(key)?.catch(() => undefined);
+      const created = this.#entries.get(key);
+      if (created) return created.handle;
       const spec = await load();
       if (spec === undefined) throw new ModuleNotFoundError(session.sessionId, moduleId);
       // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.

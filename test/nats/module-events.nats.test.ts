@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ExecutionAbortedError, createLanguageModel, type ModuleEvent } from '../../src/index.js';
+import { CallTimeoutError, ExecutionAbortedError, createLanguageModel, type ModuleEvent } from '../../src/index.js';
 import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
@@ -110,5 +110,24 @@ describe('module events', () => {
     await expect(qa.execute({ question: 'aborted before sending' }, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(ExecutionAbortedError);
     stub.delayMs = 0;
     expect((await qa.execute({ question: 'still serving' })).output.answer).toBe('slow');
+  });
+
+  it('times an execution out on the node, which cancels it and keeps serving', async () => {
+    stub.fallback = () => text('Answer: late');
+    stub.delayMs = 2_000;
+    const buckets = fx.buckets();
+    await fx.runtime(buckets, { llm: llm() });
+    const client = await fx.client();
+    const session = await client.session('timeout');
+    await session.defineVariable('t', 'float', 0.4);
+    const qa = await session.module('qa', spec);
+    const failed: ModuleEvent[] = [];
+    const off = qa.on('module.failed', (event) => failed.push(event));
+    await expect(qa.execute({ question: 'slow' }, { timeoutMs: 150 })).rejects.toBeInstanceOf(CallTimeoutError);
+    await waitFor(() => failed.length === 1, { message: 'the timed-out execution is cancelled' });
+    off();
+    expect(failed[0]).toMatchObject({ error: { code: 'execution_aborted', message: expect.stringContaining('timed out') } });
+    stub.delayMs = 0;
+    expect((await qa.execute({ question: 'fast' })).output.answer).toBe('late');
   });
 });

@@ -65,6 +65,20 @@ describe('module service', () => {
     expect((await raw('tether.v1.session.raw.module.list', '')).body.result).toEqual([]);
   });
 
+  it('refuses an execution whose cancel overtook it, on whichever node it lands', async () => {
+    const buckets = fx.buckets();
+    await fx.runtime(buckets);
+    await fx.runtime(buckets);
+    await raw('tether.v1.session.early.open', '');
+    await raw('tether.v1.session.early.module.qa.create', JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }));
+    // Nobody runs it yet, so no node can cancel it now: every node remembers the id instead.
+    expect((await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body.result).toEqual({ cancelled: false });
+    const refused = await raw('tether.v1.session.early.module.qa.execute', '{"inputs":{"question":"x"},"executionId":"early-1"}');
+    expect(refused.body.error).toMatchObject({ code: 'execution_aborted', details: { moduleId: 'qa', executionId: 'early-1' } });
+    const other = await raw('tether.v1.session.early.module.qa.execute', '{"inputs":{"question":"x"},"executionId":"early-2"}');
+    expect(other.body.result).toMatchObject({ executionId: 'early-2' });
+  });
+
   it('refuses a taken id from any node, and frees it once the module is stopped', async () => {
     const buckets = fx.buckets();
     await fx.runtime(buckets);
