@@ -3,8 +3,11 @@
  * joins the same queue group, so starting more is how a deployment takes more load.
  * @module
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BridgeError, ValidationError } from '../errors.js';
-import { UnreachableError } from './cli-errors.js';
+import type { ModuleTool } from '../modules/module-types.js';
+import { UnreachableError, UsageError } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { NATS_OPTIONS, natsPrefix, natsServers } from './connection.js';
 import { untilSignal } from './until-signal.js';
@@ -25,6 +28,7 @@ const serve = defineCommand({
     replicas: { type: 'string', placeholder: '<n>', description: 'replicas of the buckets when they are created; 3 on a clustered JetStream (default 1)' },
     queue: { type: 'string', placeholder: '<group>', description: 'the queue group nodes share requests in (default tether)' },
     name: { type: 'string', placeholder: '<name>', description: 'the connection name the NATS monitoring shows (default tether-node)' },
+    tools: { type: 'string', placeholder: '<file>', description: 'a .js/.ts module exporting `tools` (an array of tools) that ReAct modules name' },
   },
   examples: ['tether serve --nats nats://127.0.0.1:4222', 'NATS_URL=nats://nats-1:4222,nats://nats-2:4222 tether serve --replicas 3'],
   async run({ values }, io) {
@@ -36,10 +40,12 @@ const serve = defineCommand({
     const { Runtime, languageModelFromEnv } = await import('../index.js');
     // Read once, before connecting: a misconfigured provider stops the node here with a validation error.
     const llm = languageModelFromEnv(io.env);
+    const tools = values.tools === undefined ? undefined : await loadTools(values.tools, this.path);
     let runtime: Awaited<ReturnType<typeof Runtime.start>>;
     try {
       runtime = await Runtime.start({
         llm,
+        ...(tools === undefined ? {} : { tools }),
         nats: {
           servers,
           ...(prefix === undefined ? {} : { prefix }),
@@ -64,6 +70,22 @@ const serve = defineCommand({
     io.out(`tether: node stopped (${signal})`);
   },
 });
+
+/**
+ * The tools a module file exports as `tools` (or as its default export). Tools are functions, so they cannot
+ * travel in a spec: each node loads them, and a spec names them.
+ */
+async function loadTools(file: string, command: readonly string[]): Promise<readonly ModuleTool[]> {
+  let loaded: { tools?: unknown; default?: unknown };
+  try {
+    loaded = (await import(pathToFileURL(resolve(file)).href)) as { tools?: unknown; default?: unknown };
+  } catch (error) {
+    throw new UsageError(`--tools ${file}: ${error instanceof Error ? error.message : String(error)}`, command);
+  }
+  const tools = loaded.tools ?? loaded.default;
+  if (!Array.isArray(tools)) throw new UsageError(`--tools ${file} exports no 'tools' array`, command);
+  return tools as ModuleTool[];
+}
 
 /** The `serve` command. */
 export const SERVE_COMMANDS: readonly CommandSpec[] = [serve];

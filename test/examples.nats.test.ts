@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEchoModel } from '../src/index.js';
+import { runBasicBinding } from '../examples/basic-binding.js';
+import { runDynamicModule } from '../examples/dynamic-module.js';
+import { runPipeline } from '../examples/pipeline.js';
+import type { NatsTarget } from '../examples/scenario-runtime.js';
+import { runSyncCallbacks } from '../examples/sync-callbacks.js';
+import type { Log, ScenarioOptions } from '../examples/trace.js';
+import { runVariablesScenario } from '../examples/variables.js';
+import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
+
+let server: NatsTestServer;
+let target: NatsTarget;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  const id = `${process.pid}_${Date.now()}`;
+  target = { servers: server.url, prefix: `demo${process.pid}`, variablesBucket: `demo_vars_${id}`, sessionsBucket: `demo_sessions_${id}`, runId: 'test' };
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Runs a scenario over NATS (a node started by the scenario, the remote client) on the offline model. */
+async function linesOf(run: (log: Log, options: ScenarioOptions) => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  await run((line) => lines.push(line), { llm: createEchoModel(), nats: target });
+  return lines;
+}
+
+describe('examples over NATS', () => {
+  it('run the demo scenarios through a node and the remote client, with the embedded results', async () => {
+    const variables = await linesOf(runVariablesScenario);
+    expect(variables).toContain('  watch: temperature 0.7 → 0.9 (v2)');
+    expect(variables).toContain('refused: validation_failed: temperature: value 2.5 is above maximum 2');
+
+    const basic = await linesOf(runBasicBinding);
+    expect(basic.find((l) => l.startsWith('answer 2:'))).toContain('temperature=1.2 maxTokens=256');
+    expect(basic.find((l) => l.startsWith('answer 3:'))).toContain('temperature=1.2 maxTokens=64');
+    // Module states arrive as NATS events; the first execution's whole cycle is traced.
+    expect(basic.filter((l) => l.startsWith('  qa: ')).slice(0, 4)).toEqual([
+      '  qa: idle → syncing',
+      '  qa: synced as ChainOfThought, nothing changed',
+      '  qa: syncing → executing',
+      '  qa: executing → idle',
+    ]);
+
+    const dynamic = await linesOf(runDynamicModule);
+    expect(dynamic).toContain('execution 1: module solver is ChainOfThought');
+    expect(dynamic).toContain('execution 2: module solver is ReAct');
+    expect(dynamic).toContain('same process: yes, type now ReAct, 2 executions completed');
+
+    const callbacks = await linesOf(runSyncCallbacks);
+    const start = callbacks.indexOf('temperature history (3 changes):');
+    expect(callbacks.slice(start + 1, start + 4)).toEqual(['  1. 0.7 → 0.3', '  2. 0.3 → 0.9', '  3. 0.9 → 1.5']);
+    expect(callbacks).toContain('seed API: syncVariables() → {"temperature":[1.5,0.5]}');
+
+    const pipeline = await linesOf(runPipeline);
+    const stages = pipeline.filter((l) => /^\d\. /.test(l)).map((l) => l.slice(0, l.indexOf(':')));
+    expect(stages).toEqual(['1. understand (Predict)', '2. reason (ChainOfThought)', '3. summarize (Predict)']);
+    expect(pipeline.find((l) => l.startsWith('provenance:'))).toBe(
+      'provenance: understand {"understand_temperature":2}; reason {"reason_temperature":2,"reasoning_module":2}; summarize {"summary_max_tokens":2}',
+    );
+  });
+});
