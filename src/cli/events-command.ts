@@ -19,7 +19,7 @@ const events = defineCommand({
     'Subscribes to <prefix>.v1.events.> (with --session: <prefix>.v1.events.<id>.>).',
   ],
   args: [],
-  options: { ...NATS_OPTIONS, ...SESSION_OPTION },
+  options: { ...NATS_OPTIONS, session: { ...SESSION_OPTION.session, description: "only this session's events (TETHER_SESSION does not narrow it)" } },
   examples: ['tether events', 'tether events --session chat-1 | jq .data'],
   async run({ values }, io) {
     // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
