@@ -14,6 +14,7 @@ import { defaultModuleRegistry } from '../modules/module-registry.js';
 import { assertModuleId, assertModuleSpec, resolveTools, type ModuleSpec } from '../modules/module-spec.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import type { HostExecuteOptions, ModuleHost } from '../nats/module-host.js';
+import type { NatsNode } from '../nats/nats-node.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { SessionContext } from '../session/session-context.js';
 import type { SessionModules } from '../session/session-modules.js';
@@ -24,13 +25,12 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
 }
 
 /**
- * Where a node records the modules created on it, so other nodes can wake them. `claim` resolves to the function
- * that takes the claim back (when building the module fails), or `undefined` for a module that stays on this
- * node (its spec holds functions); it throws `AlreadyExistsError` when the id is taken.
+ * How a NATS node shares the modules of this one: `claimModule` records a new module's spec so other nodes can
+ * wake it (resolving to the function that takes the claim back when the build fails, or `undefined` for a module
+ * that stays on this node because its spec holds functions; `AlreadyExistsError` when the id is taken), and
+ * `publishModuleEvents` announces a process's events.
  */
-export interface ModuleClaims {
-  claim(sessionId: string, moduleId: string, spec: ModuleSpec): Promise<(() => Promise<void>) | undefined>;
-}
+export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'publishModuleEvents'>;
 
 /** Told about each module process that starts on this node; may return what to do when it exits. */
 export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
@@ -50,7 +50,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #waking = new Map<string, Promise<ModuleHandle>>();
   readonly #observers = new Set<ModuleObserver>();
   readonly #logic: ModuleLogic;
-  #claims: ModuleClaims | undefined;
+  #sharing: ModuleSharing | undefined;
 
   constructor(
     private readonly deps: ModuleHandleDeps,
@@ -60,9 +60,13 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     this.#logic = createModuleLogic(this.#instances);
   }
 
-  /** Records new modules in `claims` from now on (a NATS node's modules bucket). */
-  useClaims(claims: ModuleClaims): void {
-    this.#claims = claims;
+  /**
+   * From now on, claims each new module in the NATS node's modules bucket (so any node can wake it) and
+   * publishes the events of every module process started here.
+   */
+  share(node: ModuleSharing): void {
+    this.#sharing = node;
+    this.observe((handle) => node.publishModuleEvents(handle));
   }
 
   /** Calls `observer` for every module process started from now on; returns the function that stops that. */
@@ -80,7 +84,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const key = moduleKey(session.sessionId, moduleId);
     if (this.#entries.has(key) || this.#starting.has(key)) throw new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
     const creating = (async () => {
-      const release = await this.#claims?.claim(session.sessionId, moduleId, spec);
+      const release = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
       try {
         return await this.#start(session, moduleId, spec);
       } catch (error) {

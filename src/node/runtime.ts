@@ -7,7 +7,6 @@
 import { waitFor, type AnyActorLogic, type EventObject } from 'xstate';
 import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
 import { BridgeError, ValidationError, errorFromJSON } from '../errors.js';
-import { isCrash } from '../runtime/exit-reason.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -19,6 +18,7 @@ import { WatchHub } from '../session/watch-hub.js';
 import { languageModelFromEnv, type LanguageModel } from '../modules/language-model.js';
 import { toolsByName } from '../modules/module-spec.js';
 import type { ModuleTool } from '../modules/module-types.js';
+import { LocalSessionProcess, endingOf } from './local-session-process.js';
 import { ModuleDirectory } from './module-directory.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { Store, StoreChange, StoreWatch } from '../store/store.js';
@@ -41,11 +41,7 @@ export interface RuntimeOptions {
    * `TETHER_AI_KEY`, `TETHER_AI_MODEL`), checked at start; with none set, the offline `tether-echo`.
    */
   readonly llm?: LanguageModel;
-  /**
-   * The tools module specs may name (`tools: ['search']`), as ReAct's functions. Over NATS specs name tools
-   * only, and each node resolves the names against its own tools: start every node with the same ones.
-   * @default none
-   */
+  /** Tools module specs may name (`tools: ['search']`); over NATS each node resolves names against its own. */
   readonly tools?: readonly ModuleTool[];
   /**
    * Run as a node of a NATS system: variables in JetStream KV, shared with every other node, and the `tether`
@@ -69,40 +65,6 @@ interface SessionEntry {
 }
 
 const SESSION_PREFIX = 'tether.session.';
-
-/** The committed ending of a session process, as the handle reports it. */
-function endingOf(process: ProcessRef<SessionLogic>): ReturnType<SessionProcess['ending']> {
-  const reason: ExitReason | undefined = process.exitReason;
-  if (reason === undefined) return undefined;
-  if (isCrash(reason)) return 'crashed';
-  const state = process.getSnapshot().value;
-  if (reason === 'normal' && (state === 'expired' || state === 'hibernated' || state === 'stopped' || state === 'failed')) return state;
-  return 'shutdown';
-}
-
-/** A session process on this node, as its handles see it. */
-class LocalSessionProcess implements SessionProcess {
-  constructor(
-    private readonly process: ProcessRef<SessionLogic>,
-    private readonly processes: ProcessRuntime,
-  ) {}
-
-  get alive(): boolean {
-    return this.process.alive;
-  }
-
-  context(): SessionMachineContext {
-    return this.process.getSnapshot().context;
-  }
-
-  ending(): ReturnType<SessionProcess['ending']> {
-    return endingOf(this.process);
-  }
-
-  call(event: EventObject, timeoutMs: number): Promise<unknown> {
-    return this.processes.call(this.process, event, { timeout: timeoutMs });
-  }
-}
 
 /**
  * A Tether node.
@@ -189,10 +151,8 @@ export class Runtime {
     runtime.#router = runtime.#store.watch('', (change) => runtime.#route(change), { includeCurrent: false });
     await runtime.#router.ready;
     if (nats) {
-      // Modules created here are recorded in the modules bucket and announce their events, so any node can
-      // wake them and any subscriber can follow them.
-      runtime.#modules.useClaims({ claim: (sessionId, moduleId, spec) => nats.claimModule(sessionId, moduleId, spec) });
-      runtime.#modules.observe((handle) => nats.publishModuleEvents(handle));
+      // Modules created here go to the modules bucket (any node can wake them) and publish their events.
+      runtime.#modules.share(nats);
       await nats.serve((id) => runtime.session(id), runtime.#modules);
     }
     return runtime;
@@ -251,8 +211,8 @@ export class Runtime {
   }
 
   async #stop(): Promise<void> {
-    // Requests in progress finish (those already delivered to this node included, which may still open a
-    // session or wake a module); no new ones arrive. Only then does the node refuse new sessions.
+    // Requests in progress finish, those already delivered included (they may still open a session or wake a
+    // module); no new ones arrive. Only then does the node refuse new sessions.
     await this.#nats?.stopServing();
     this.#stopped = true;
     this.#router?.stop();
