@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchModuleOverhead } from './module-overhead.js';
+import { benchNats } from './nats.js';
 import { benchSessionOps } from './session-ops.js';
 
 function section(lines: readonly string[]): void {
@@ -15,6 +16,7 @@ function section(lines: readonly string[]): void {
 console.log(`Tether benchmarks — node ${process.version}, ${new Date().toISOString()}\n`);
 section(await benchSessionOps());
 section(await benchModuleOverhead());
+section(await benchNats());
 
 // The scale run gets a process of its own, so its heap figure is not mixed with the other benchmarks'.
 const scale = fileURLToPath(new URL('./session-scale.ts', import.meta.url));
