@@ -38,8 +38,8 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
   const localModule = await (await node.session('bench')).module('qa');
 
   // The raw side: a responder echoing the request, on its own connection, with a body the size of ours.
-  const responderConnection = await natsConnect({ servers: target.url, name: 'bench-raw-responder' });
-  const requester = await natsConnect({ servers: target.url, name: 'bench-raw-requester' });
+  const responderConnection = await natsConnect({ servers: target.url, name: 'bench-raw-responder', noAsyncTraces: true });
+  const requester = await natsConnect({ servers: target.url, name: 'bench-raw-requester', noAsyncTraces: true });
   const responder = responderConnection.subscribe('bench.echo', { callback: (_error, msg) => msg.respond(msg.data) });
   await responderConnection.flush();
   const body = new TextEncoder().encode(JSON.stringify({ inputs: INPUTS, executionId: crypto.randomUUID(), timeoutMs: 120_000, revision: 1 }));
@@ -82,5 +82,7 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
     `  goal p50 ≤ ${GOAL}× raw: ${ratio <= GOAL ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×; p99 ${(ourP.p99 / rawP.p99).toFixed(2)}×)`,
     `  where it goes: the same module's embedded execute (no NATS) p50 ${fmt(embeddedP.p50)} µs, p99 ${fmt(embeddedP.p99)} µs;` +
       ` remote − embedded − raw p50 ≈ ${fmt(ourP.p50 - embeddedP.p50 - rawP.p50)} µs of NATS service path`,
+    `  transport alone: (remote − embedded) / raw = ${((ourP.p50 - embeddedP.p50) / rawP.p50).toFixed(2)}× (the offline model's own execute is` +
+      ` ${(embeddedP.p50 / rawP.p50).toFixed(1)}× a raw round trip, so the headline goal cannot be met by the transport)`,
   ];
 }

@@ -78,7 +78,7 @@ async function pipelined(kv: KV, count: number, payload: (i: number) => Uint8Arr
 async function rawPass(target: NatsBenchTarget, writerKv: (bucket: string) => Promise<KV>, count: number, record: Uint8Array, round: number): Promise<RatePass> {
   const bucket = `bench_rate_raw_${target.id}_${round}`;
   const kv = await writerKv(bucket);
-  const watcher = await connect({ servers: target.url, name: 'bench-raw-rate-watch' });
+  const watcher = await connect({ servers: target.url, name: 'bench-raw-rate-watch', noAsyncTraces: true });
   const entries = await (await watcher.jetstream().views.kv(bucket)).watch({ key: 'bench.>', include: KvWatchInclude.UpdatesOnly });
   let lastWritten = Number.POSITIVE_INFINITY;
   let latest = 0;
@@ -132,7 +132,7 @@ async function ourPass(target: NatsBenchTarget, writerKv: (bucket: string) => Pr
 
 /** Runs `rounds` alternating raw/ours passes of `count` updates and reports the best pass of each side. */
 export async function benchRoutingRate(target: NatsBenchTarget, count = 10_000, rounds = 2): Promise<string[]> {
-  const writer = await connect({ servers: target.url, name: 'bench-rate-writer' });
+  const writer = await connect({ servers: target.url, name: 'bench-rate-writer', noAsyncTraces: true });
   const writerKv = (bucket: string) => writer.jetstream().views.kv(bucket, { history: 64 });
   const ours: RatePass[] = [];
   const raws: RatePass[] = [];

@@ -6,6 +6,8 @@
  * several keys. A "batch record" under one key would be atomic but invisible to the per-key compare-and-set of
  * every later `update` (which would then overwrite batched values unchecked), so it is not used. Instead:
  *
+ * (A single write to an existing key skips step 1: the server's compare-and-set on its publish is enough.)
+ *
  * 1. Check: read every key's last message and check each expected revision. A mismatch rejects with
  *    `StoreConflictError` and nothing is written — this is the common conflict, and it is fully atomic.
  * 2. Write: publish all writes back to back on one connection, each with its own server-side compare-and-set
@@ -38,6 +40,20 @@ export async function commitToKv<V>(
   onChecked?: CommitCheckedHook,
 ): Promise<number[]> {
   if (writes.length === 0) return [];
+  const only = writes[0];
+  // One write to a key that exists: the server's own compare-and-set on the publish is already atomic, so the
+  // check round trip is not needed (the hot path of setVariable). Expecting absence (0) still reads first: a
+  // deleted key's last message is its delete marker, whose revision the publish has to name.
+  if (writes.length === 1 && only !== undefined && only.expectedRevision > 0 && onChecked === undefined) {
+    return [
+      await bucket.publish({
+        key: only.key,
+        operation: only.operation,
+        data: only.operation === 'put' ? encode(only.value) : new Uint8Array(0),
+        expectLast: only.expectedRevision,
+      }),
+    ];
+  }
   const before = await Promise.all(writes.map((write) => bucket.readLast(write.key)));
   writes.forEach((write, i) => {
     const last = before[i];

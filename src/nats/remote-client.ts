@@ -66,6 +66,8 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
     ...(options.pass === undefined ? {} : { pass: options.pass }),
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.name === undefined ? {} : { name: options.name }),
+    // Async stack traces cost nats.js an Error per request (~50 µs); Tether's errors name the operation anyway.
+    noAsyncTraces: true,
   };
   let connection;
   try {
