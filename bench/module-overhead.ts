@@ -26,7 +26,13 @@ const BINDINGS: Record<string, string> = {
   presencePenalty: 'llm_presence_penalty',
   model: 'llm_model',
 };
-const PARAMS: ModuleParameters = { temperature: 0.7, maxTokens: 256, topP: 0.9, presencePenalty: 0.1, model: 'bench-model' };
+const PARAMS: ModuleParameters = {
+  temperature: 0.7,
+  maxTokens: 256,
+  topP: 0.9,
+  presencePenalty: 0.1,
+  model: 'bench-model',
+};
 
 /** Runs the comparison and returns printable lines. */
 export async function benchModuleOverhead(iterations = 4000, warmup = 1000): Promise<string[]> {
@@ -36,7 +42,11 @@ export async function benchModuleOverhead(iterations = 4000, warmup = 1000): Pro
   const runtime = await Runtime.start();
   const session = await runtime.session('bench');
   for (const [name, value] of Object.entries(VARIABLES)) {
-    await session.defineVariable(name, typeof value === 'string' ? 'string' : Number.isInteger(value) ? 'integer' : 'float', value);
+    await session.defineVariable(
+      name,
+      typeof value === 'string' ? 'string' : Number.isInteger(value) ? 'integer' : 'float',
+      value,
+    );
   }
   const module = new VariableAwarePredict(SIGNATURE, { session, llm, maxRetries: 0 });
   for (const [attribute, variable] of Object.entries(BINDINGS)) await module.bindToVariable(attribute, variable);

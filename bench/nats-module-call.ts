@@ -12,7 +12,11 @@ import type { NatsBenchTarget } from './nats-propagation.js';
 import { compareLine, fmt, summarize } from './stats.js';
 
 const GOAL = 1.5;
-const SPEC = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'temperature' } } as const;
+const SPEC = {
+  type: 'Predict',
+  signature: 'question:string -> answer:string',
+  bindings: { temperature: 'temperature' },
+} as const;
 const INPUTS = { question: 'How long does a remote execution take?' };
 
 /** Times one call in µs. */
@@ -28,7 +32,12 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
     onError: () => {},
     // The offline model whatever the environment says: the bench measures Tether, not a provider.
     llm: createEchoModel(),
-    nats: { servers: target.url, variablesBucket: `bench_call_vars_${target.id}`, sessionsBucket: `bench_call_sessions_${target.id}`, name: 'bench-node' },
+    nats: {
+      servers: target.url,
+      variablesBucket: `bench_call_vars_${target.id}`,
+      sessionsBucket: `bench_call_sessions_${target.id}`,
+      name: 'bench-node',
+    },
   });
   const client = await connect({ servers: target.url, name: 'bench-client', onError: () => {} });
   const remote = await client.session('bench');
@@ -38,11 +47,17 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
   const localModule = await (await node.session('bench')).module('qa');
 
   // The raw side: a responder echoing the request, on its own connection, with a body the size of ours.
-  const responderConnection = await natsConnect({ servers: target.url, name: 'bench-raw-responder', noAsyncTraces: true });
+  const responderConnection = await natsConnect({
+    servers: target.url,
+    name: 'bench-raw-responder',
+    noAsyncTraces: true,
+  });
   const requester = await natsConnect({ servers: target.url, name: 'bench-raw-requester', noAsyncTraces: true });
   const responder = responderConnection.subscribe('bench.echo', { callback: (_error, msg) => msg.respond(msg.data) });
   await responderConnection.flush();
-  const body = new TextEncoder().encode(JSON.stringify({ inputs: INPUTS, executionId: crypto.randomUUID(), timeoutMs: 120_000, revision: 1 }));
+  const body = new TextEncoder().encode(
+    JSON.stringify({ inputs: INPUTS, executionId: crypto.randomUUID(), timeoutMs: 120_000, revision: 1 }),
+  );
 
   const ours = () => timed(() => remoteModule.execute(INPUTS));
   const raw = () => timed(() => requester.request('bench.echo', body, { timeout: 5000 }));

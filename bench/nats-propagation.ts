@@ -37,7 +37,11 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 
 /** Runs the comparison and returns its report lines. */
 export async function benchPropagation(target: NatsBenchTarget, count = 3000, warmup = 300): Promise<string[]> {
-  const nats = { servers: target.url, variablesBucket: `bench_vars_${target.id}`, sessionsBucket: `bench_sessions_${target.id}` };
+  const nats = {
+    servers: target.url,
+    variablesBucket: `bench_vars_${target.id}`,
+    sessionsBucket: `bench_sessions_${target.id}`,
+  };
   const silent = { onError: () => {} };
   const nodeA = await Runtime.start({ ...silent, nats: { ...nats, name: 'bench-node-a' } });
   const nodeB = await Runtime.start({ ...silent, nats: { ...nats, name: 'bench-node-b' } });
@@ -89,7 +93,11 @@ export async function benchPropagation(target: NatsBenchTarget, count = 3000, wa
   const rawCasPut = async (): Promise<number> => {
     rawSeen = deferred<bigint>();
     const t0 = now();
-    lastRevision = rawWaitingFor = await putKv.put('bench.temperature', payload, lastRevision > 0 ? { previousSeq: lastRevision } : {});
+    lastRevision = rawWaitingFor = await putKv.put(
+      'bench.temperature',
+      payload,
+      lastRevision > 0 ? { previousSeq: lastRevision } : {},
+    );
     return micros(t0, await rawSeen.promise);
   };
 

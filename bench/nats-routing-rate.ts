@@ -44,7 +44,10 @@ class Delivery {
   constructor(readonly finished: () => boolean) {
     let reject!: (error: Error) => void;
     this.done = new Promise<bigint>((resolve, fail) => ((this.#resolve = resolve), (reject = fail)));
-    this.#timer = setTimeout(() => reject(new Error(`no last update within ${DEADLINE_MS} ms (saw ${this.count})`)), DEADLINE_MS);
+    this.#timer = setTimeout(
+      () => reject(new Error(`no last update within ${DEADLINE_MS} ms (saw ${this.count})`)),
+      DEADLINE_MS,
+    );
   }
 
   /** Called per delivery and whenever `finished` may have become true. */
@@ -56,7 +59,13 @@ class Delivery {
 }
 
 /** Puts `count` payloads with at most {@link WINDOW} in flight; `afterPuts` hears the last revision written. */
-async function pipelined(kv: KV, count: number, payload: (i: number) => Uint8Array, delivery: Delivery, afterPuts: (lastRevision: number) => void): Promise<RatePass> {
+async function pipelined(
+  kv: KV,
+  count: number,
+  payload: (i: number) => Uint8Array,
+  delivery: Delivery,
+  afterPuts: (lastRevision: number) => void,
+): Promise<RatePass> {
   const t0 = now();
   let next = 0;
   let lastRevision = 0;
@@ -71,15 +80,27 @@ async function pipelined(kv: KV, count: number, payload: (i: number) => Uint8Arr
   afterPuts(lastRevision);
   delivery.check();
   const last = await delivery.done;
-  return { putsPerSecond: (count * 1e9) / Number(putsDone - t0), deliveredPerSecond: (count * 1e9) / Number(last - t0), delivered: delivery.count };
+  return {
+    putsPerSecond: (count * 1e9) / Number(putsDone - t0),
+    deliveredPerSecond: (count * 1e9) / Number(last - t0),
+    delivered: delivery.count,
+  };
 }
 
 /** The raw pass: a `kv.watch` on its own connection; done once it delivered the last revision written. */
-async function rawPass(target: NatsBenchTarget, writerKv: (bucket: string) => Promise<KV>, count: number, record: Uint8Array, round: number): Promise<RatePass> {
+async function rawPass(
+  target: NatsBenchTarget,
+  writerKv: (bucket: string) => Promise<KV>,
+  count: number,
+  record: Uint8Array,
+  round: number,
+): Promise<RatePass> {
   const bucket = `bench_rate_raw_${target.id}_${round}`;
   const kv = await writerKv(bucket);
   const watcher = await connect({ servers: target.url, name: 'bench-raw-rate-watch', noAsyncTraces: true });
-  const entries = await (await watcher.jetstream().views.kv(bucket)).watch({ key: 'bench.>', include: KvWatchInclude.UpdatesOnly });
+  const entries = await (
+    await watcher.jetstream().views.kv(bucket)
+  ).watch({ key: 'bench.>', include: KvWatchInclude.UpdatesOnly });
   let lastWritten = Number.POSITIVE_INFINITY;
   let latest = 0;
   const delivery = new Delivery(() => latest >= lastWritten);
@@ -91,7 +112,13 @@ async function rawPass(target: NatsBenchTarget, writerKv: (bucket: string) => Pr
     }
   })();
   try {
-    return await pipelined(kv, count, () => record, delivery, (last) => (lastWritten = last));
+    return await pipelined(
+      kv,
+      count,
+      () => record,
+      delivery,
+      (last) => (lastWritten = last),
+    );
   } finally {
     entries.stop();
     await pump;
@@ -101,12 +128,27 @@ async function rawPass(target: NatsBenchTarget, writerKv: (bucket: string) => Pr
 
 /** Our pass: node B routes the same puts, as records, into its session process; done once every variable's
  * session watcher saw its last version. */
-async function ourPass(target: NatsBenchTarget, writerKv: (bucket: string) => Promise<KV>, count: number, round: number): Promise<{ pass: RatePass; bytes: Uint8Array }> {
+async function ourPass(
+  target: NatsBenchTarget,
+  writerKv: (bucket: string) => Promise<KV>,
+  count: number,
+  round: number,
+): Promise<{ pass: RatePass; bytes: Uint8Array }> {
   const bucket = `bench_rate_vars_${target.id}_${round}`;
-  const node = await Runtime.start({ onError: () => {}, nats: { servers: target.url, variablesBucket: bucket, sessionsBucket: `bench_rate_sessions_${target.id}_${round}`, name: 'bench-node-b' } });
+  const node = await Runtime.start({
+    onError: () => {},
+    nats: {
+      servers: target.url,
+      variablesBucket: bucket,
+      sessionsBucket: `bench_rate_sessions_${target.id}_${round}`,
+      name: 'bench-node-b',
+    },
+  });
   try {
     const session = await node.session('bench');
-    const defined = await Promise.all(Array.from({ length: KEYS }, (_, k) => session.defineVariable(`v${k}`, 'float', 0)));
+    const defined = await Promise.all(
+      Array.from({ length: KEYS }, (_, k) => session.defineVariable(`v${k}`, 'float', 0)),
+    );
     // Variable k receives puts k, k + KEYS, ...: its last version is its defined version plus that many.
     const finalVersion = defined.map((record, k) => record.version + Math.ceil((count - k) / KEYS));
     let complete = 0;
@@ -120,7 +162,9 @@ async function ourPass(target: NatsBenchTarget, writerKv: (bucket: string) => Pr
     // Put i is the next version of its variable, as a commit from another node would be.
     const record = (i: number): Uint8Array => {
       const base = defined[i % KEYS]!;
-      return encoder.encode(JSON.stringify({ ...base, value: i + 1, version: base.version + Math.floor(i / KEYS) + 1 }));
+      return encoder.encode(
+        JSON.stringify({ ...base, value: i + 1, version: base.version + Math.floor(i / KEYS) + 1 }),
+      );
     };
     const pass = await pipelined(kv, count, record, delivery, () => {});
     unwatch();

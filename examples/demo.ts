@@ -41,7 +41,9 @@ console.log(
 );
 const nats = natsTargetFromEnv();
 if (nats) {
-  console.log(`Over NATS at ${nats.servers}: a node per scenario, driven through the remote client (prefix ${nats.prefix}, sessions *-${nats.runId})`);
+  console.log(
+    `Over NATS at ${nats.servers}: a node per scenario, driven through the remote client (prefix ${nats.prefix}, sessions *-${nats.runId})`,
+  );
   console.log(`  follow it live: npm run tether -- events --nats ${nats.servers} --prefix ${nats.prefix}`);
 }
 

@@ -6,7 +6,15 @@
  * @module
  */
 import type { ModuleTool } from '../src/index.js';
-import { scenarioModel, show, startRuntime, traceModule, traceVariables, type Log, type ScenarioOptions } from './trace.js';
+import {
+  scenarioModel,
+  show,
+  startRuntime,
+  traceModule,
+  traceVariables,
+  type Log,
+  type ScenarioOptions,
+} from './trace.js';
 
 /** The table the tool reads: small and local, so the answer can be checked against it. */
 const PLANETS: Readonly<Record<string, { readonly moons: number; readonly dayHours: number }>> = {
@@ -72,7 +80,10 @@ export async function runDynamicModule(log: Log = console.log, options: Scenario
     log(`execution 1: module ${before.moduleId} is ${before.moduleType}`);
     log(`  answer: ${show(before.output.answer, 240)}`);
 
-    await session.setVariable('reasoning_module', 'ReAct', { updatedBy: 'operator', reason: 'needs facts, not guesses' });
+    await session.setVariable('reasoning_module', 'ReAct', {
+      updatedBy: 'operator',
+      reason: 'needs facts, not guesses',
+    });
     const after = await solver.execute(question);
     log(`execution 2: module ${after.moduleId} is ${after.moduleType}`);
     log(`  answer: ${show(after.output.answer, 240)}`);
@@ -80,7 +91,9 @@ export async function runDynamicModule(log: Log = console.log, options: Scenario
     log(`  tool calls: ${toolCalls}${toolCalls === 0 && llm.offline ? ' (the offline model never calls tools)' : ''}`);
 
     const described = await solver.describe();
-    log(`same process: ${described.moduleId === before.moduleId ? 'yes' : 'no'}, type now ${described.moduleType}, ${described.completed} executions completed`);
+    log(
+      `same process: ${described.moduleId === before.moduleId ? 'yes' : 'no'}, type now ${described.moduleType}, ${described.completed} executions completed`,
+    );
     await runtime.settle();
   } finally {
     await runtime.stop();

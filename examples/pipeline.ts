@@ -38,7 +38,12 @@ export async function runPipeline(log: Log = console.log, options: ScenarioOptio
       log(`batch refused, nothing written: ${error.message}`);
     }
     await session.setVariables(
-      { understand_temperature: 0.1, reason_temperature: 0.4, summary_max_tokens: 120, reasoning_module: 'ChainOfThought' },
+      {
+        understand_temperature: 0.1,
+        reason_temperature: 0.4,
+        summary_max_tokens: 120,
+        reasoning_module: 'ChainOfThought',
+      },
       { atomic: true, updatedBy: 'config', reason: 'pipeline profile "careful"' },
     );
     log('configured in one atomic batch');
@@ -76,7 +81,9 @@ export async function runPipeline(log: Log = console.log, options: ScenarioOptio
     log(`3. summarize (${summarized.moduleType}): ${show(summarized.output.summary, 240)}`);
 
     // Every stage reports the variable versions it ran with: all from the batch (version 2), none from the defaults.
-    log(`provenance: ${[understood, reasoned, summarized].map((r) => `${r.moduleId} ${show(r.provenance)}`).join('; ')}`);
+    log(
+      `provenance: ${[understood, reasoned, summarized].map((r) => `${r.moduleId} ${show(r.provenance)}`).join('; ')}`,
+    );
     await runtime.settle();
   } finally {
     await runtime.stop();

@@ -5,7 +5,14 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { Runtime, connect, type LanguageModel, type ModuleTool, type RemoteSession, type Session } from '../src/index.js';
+import {
+  Runtime,
+  connect,
+  type LanguageModel,
+  type ModuleTool,
+  type RemoteSession,
+  type Session,
+} from '../src/index.js';
 
 /** A session of either kind: `RemoteSession` mirrors `Session` method for method. */
 export type ScenarioSession = Session | RemoteSession;
@@ -42,16 +49,27 @@ export interface NatsTarget {
 }
 
 /** The NATS target of `NATS_URL`, or undefined when it is not set. */
-export function natsTargetFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): NatsTarget | undefined {
+export function natsTargetFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): NatsTarget | undefined {
   const servers = env.NATS_URL;
   if (!servers) return undefined;
-  return { servers, prefix: 'tether-demo', variablesBucket: 'tether_demo_vars', sessionsBucket: 'tether_demo_sessions', runId: randomBytes(3).toString('hex') };
+  return {
+    servers,
+    prefix: 'tether-demo',
+    variablesBucket: 'tether_demo_vars',
+    sessionsBucket: 'tether_demo_sessions',
+    runId: randomBytes(3).toString('hex'),
+  };
 }
 
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts an embedded runtime, or a node on `nats` and a client of it. */
-export async function startScenarioRuntime(options: ScenarioRuntimeOptions, nats?: NatsTarget): Promise<ScenarioRuntime> {
+export async function startScenarioRuntime(
+  options: ScenarioRuntimeOptions,
+  nats?: NatsTarget,
+): Promise<ScenarioRuntime> {
   if (!nats) {
     const runtime = await Runtime.start({ llm: options.llm });
     return {
@@ -65,7 +83,13 @@ export async function startScenarioRuntime(options: ScenarioRuntimeOptions, nats
   const node = await Runtime.start({
     llm: options.llm,
     ...(options.tools ? { tools: options.tools } : {}),
-    nats: { servers: nats.servers, prefix: nats.prefix, variablesBucket: nats.variablesBucket, sessionsBucket: nats.sessionsBucket, name: 'tether-demo-node' },
+    nats: {
+      servers: nats.servers,
+      prefix: nats.prefix,
+      variablesBucket: nats.variablesBucket,
+      sessionsBucket: nats.sessionsBucket,
+      name: 'tether-demo-node',
+    },
   });
   try {
     const client = await connect({ servers: nats.servers, prefix: nats.prefix, name: 'tether-demo-client' });

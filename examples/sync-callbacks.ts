@@ -6,7 +6,16 @@
  * @module
  */
 import { VariableAwareChainOfThought } from '../src/index.js';
-import { scenarioModel, show, startRuntime, traceModule, traceVariables, type Log, type ScenarioOptions, type TracedModule } from './trace.js';
+import {
+  scenarioModel,
+  show,
+  startRuntime,
+  traceModule,
+  traceVariables,
+  type Log,
+  type ScenarioOptions,
+  type TracedModule,
+} from './trace.js';
 
 /** One entry of the history the callback keeps. */
 export interface TemperatureChange {
@@ -35,7 +44,10 @@ export async function runSyncCallbacks(log: Log = console.log, options: Scenario
     // same callback runs on its `module.synced` events, which carry each sync's changes as [old, new].
     const writer = runtime.remote
       ? await session.module('writer', { ...spec, bindings: { temperature: 'llm_temperature' } })
-      : await session.module('writer', { ...spec, bindings: { temperature: { variable: 'llm_temperature', onChange } } });
+      : await session.module('writer', {
+          ...spec,
+          bindings: { temperature: { variable: 'llm_temperature', onChange } },
+        });
     if (runtime.remote) {
       const traced: TracedModule = writer;
       traced.on('module.synced', ({ outcome }) => {

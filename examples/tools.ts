@@ -9,5 +9,7 @@ import { planetFactsTool } from './dynamic-module.js';
 
 /** The tools a node started with this file offers. */
 export const tools: readonly ModuleTool[] = [
-  planetFactsTool((planet, facts) => console.log(`tool planetFacts(${JSON.stringify(planet)}) → ${JSON.stringify(facts)}`)),
+  planetFactsTool((planet, facts) =>
+    console.log(`tool planetFacts(${JSON.stringify(planet)}) → ${JSON.stringify(facts)}`),
+  ),
 ];

@@ -3,7 +3,16 @@
  * transitions that `npm run demo` prints, one indented line each, as they happen.
  * @module
  */
-import { languageModelFromEnv, type LanguageModel, type ModuleHandle, type ModuleTool, type RemoteModuleHandle, type SessionContext, type SyncOutcome, type Unwatch } from '../src/index.js';
+import {
+  languageModelFromEnv,
+  type LanguageModel,
+  type ModuleHandle,
+  type ModuleTool,
+  type RemoteModuleHandle,
+  type SessionContext,
+  type SyncOutcome,
+  type Unwatch,
+} from '../src/index.js';
 import { startScenarioRuntime, type NatsTarget, type ScenarioRuntime } from './scenario-runtime.js';
 
 /** Where a scenario writes its lines; `console.log` by default, a collecting array in tests. */
@@ -47,7 +56,11 @@ export function startRuntime(options: ScenarioOptions, tools?: readonly ModuleTo
 export function traceVariables(session: Pick<SessionContext, 'watchVariables'>, log: Log): Promise<Unwatch> {
   return session.watchVariables('*', (change) => {
     const value = show(change.newValue);
-    log(change.version === 1 ? `  watch: ${change.name} = ${value} (v1)` : `  watch: ${change.name} ${show(change.oldValue)} → ${value} (v${change.version})`);
+    log(
+      change.version === 1
+        ? `  watch: ${change.name} = ${value} (v1)`
+        : `  watch: ${change.name} ${show(change.oldValue)} → ${value} (v${change.version})`,
+    );
   });
 }
 
@@ -70,10 +83,15 @@ export async function traceModule(handle: TracedModule, log: Log): Promise<() =>
     initial();
   });
   const offSync = handle.on('module.synced', ({ outcome }) => {
-    const changes = Object.entries(outcome.changes).map(([attribute, [from, to]]) => `${attribute} ${show(from)} → ${show(to)}`);
-    if (lastType !== undefined && lastType !== outcome.moduleType) changes.unshift(`type ${lastType} → ${outcome.moduleType}`);
+    const changes = Object.entries(outcome.changes).map(
+      ([attribute, [from, to]]) => `${attribute} ${show(from)} → ${show(to)}`,
+    );
+    if (lastType !== undefined && lastType !== outcome.moduleType)
+      changes.unshift(`type ${lastType} → ${outcome.moduleType}`);
     lastType = outcome.moduleType;
-    log(`  ${name}: synced as ${outcome.moduleType}${changes.length > 0 ? `, ${changes.join(', ')}` : ', nothing changed'}`);
+    log(
+      `  ${name}: synced as ${outcome.moduleType}${changes.length > 0 ? `, ${changes.join(', ')}` : ', nothing changed'}`,
+    );
   });
   await reported;
   return () => {
@@ -87,7 +105,7 @@ export async function traceModule(handle: TracedModule, log: Log): Promise<() =>
  * rather than its end, because the offline model puts the parameters it received at the end of its answer.
  */
 export function show(value: unknown, max = 160): string {
-  const text = (typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined').replace(/\s+/g, ' ');
+  const text = (typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined')).replace(/\s+/g, ' ');
   if (text.length <= max) return text;
   const keep = Math.floor((max - 3) / 2);
   return `${text.slice(0, keep)} … ${text.slice(text.length - keep)}`;

@@ -13,7 +13,10 @@ export async function runVariablesScenario(log: Log = console.log, options: Scen
     const session = await runtime.session('demo');
     await traceVariables(session, log);
 
-    await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'sampling temperature' });
+    await session.defineVariable('temperature', 'float', 0.7, {
+      constraints: { min: 0, max: 2 },
+      description: 'sampling temperature',
+    });
     await session.defineVariable('style', 'choice', 'terse', { constraints: { choices: ['terse', 'verbose'] } });
     log('defined temperature (float 0..2) and style (choice)');
 

@@ -63,7 +63,12 @@ export type ExecutionEvent =
 
 /** Events a module process accepts. */
 export type ModuleMachineEvent =
-  | { readonly type: 'execute'; readonly callId?: string; readonly executionId: string; readonly inputs: Readonly<Record<string, unknown>> }
+  | {
+      readonly type: 'execute';
+      readonly callId?: string;
+      readonly executionId: string;
+      readonly inputs: Readonly<Record<string, unknown>>;
+    }
   | { readonly type: 'cancel'; readonly callId?: string; readonly executionId: string; readonly reason?: string }
   | { readonly type: 'describe'; readonly callId?: string }
   | ExecutionEvent;
@@ -72,10 +77,31 @@ export type ModuleMachineEvent =
 export type ModuleEmittedEvent =
   | ReplyEvent
   | { readonly type: 'module.result'; readonly result: ExecutionResult }
-  | { readonly type: 'module.failed'; readonly moduleId: string; readonly executionId: string; readonly error: SerializedError }
-  | { readonly type: 'module.delta'; readonly moduleId: string; readonly executionId: string; readonly field: string; readonly delta: string }
-  | { readonly type: 'module.synced'; readonly moduleId: string; readonly executionId: string; readonly outcome: SyncOutcome }
-  | { readonly type: 'module.syncFailed'; readonly moduleId: string; readonly executionId: string; readonly error: SerializedError };
+  | {
+      readonly type: 'module.failed';
+      readonly moduleId: string;
+      readonly executionId: string;
+      readonly error: SerializedError;
+    }
+  | {
+      readonly type: 'module.delta';
+      readonly moduleId: string;
+      readonly executionId: string;
+      readonly field: string;
+      readonly delta: string;
+    }
+  | {
+      readonly type: 'module.synced';
+      readonly moduleId: string;
+      readonly executionId: string;
+      readonly outcome: SyncOutcome;
+    }
+  | {
+      readonly type: 'module.syncFailed';
+      readonly moduleId: string;
+      readonly executionId: string;
+      readonly error: SerializedError;
+    };
 
 /** What `describe` answers. */
 export interface ModuleDescription {
@@ -110,22 +136,33 @@ export const moduleMachine = setup({
       throw new Error('syncModule is provided by src/modules');
     }),
     /** Runs one execution; sends back deltas, then `execution.done` or `execution.failed`. Stopping it aborts. */
-    runExecution: fromCallback<ExecutionEvent, { sessionId: string; moduleId: string; execution: Execution }>(({ sendBack }) => {
-      sendBack({ type: 'execution.failed', error: { code: 'internal_error', message: 'runExecution is provided by src/modules' } });
-    }),
+    runExecution: fromCallback<ExecutionEvent, { sessionId: string; moduleId: string; execution: Execution }>(
+      ({ sendBack }) => {
+        sendBack({
+          type: 'execution.failed',
+          error: { code: 'internal_error', message: 'runExecution is provided by src/modules' },
+        });
+      },
+    ),
   },
   actions: {
     enqueue: assign({
       mailbox: ({ context, event }) =>
-        event.type === 'execute' ? [...context.mailbox, { executionId: event.executionId, callId: event.callId, inputs: event.inputs }] : context.mailbox,
+        event.type === 'execute'
+          ? [...context.mailbox, { executionId: event.executionId, callId: event.callId, inputs: event.inputs }]
+          : context.mailbox,
     }),
-    takeNext: assign({ current: ({ context }) => context.mailbox[0] ?? null, mailbox: ({ context }) => context.mailbox.slice(1) }),
+    takeNext: assign({
+      current: ({ context }) => context.mailbox[0] ?? null,
+      mailbox: ({ context }) => context.mailbox.slice(1),
+    }),
     cancelQueued: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'cancel') return;
       const queued = context.mailbox.find((execution) => execution.executionId === event.executionId);
       if (queued) {
         enqueue.assign({ mailbox: context.mailbox.filter((execution) => execution !== queued) });
-        if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, aborted(context, queued.executionId, event.reason)));
+        if (queued.callId !== undefined)
+          enqueue.emit(errorReply(queued.callId, aborted(context, queued.executionId, event.reason)));
       }
       if (event.callId !== undefined) enqueue.emit(okReply(event.callId, Boolean(queued)));
     }),
@@ -149,18 +186,30 @@ export const moduleMachine = setup({
     fail: enqueueActions(({ context, event, enqueue }) => {
       const current = context.current;
       if (event.type !== 'execution.failed' || !current) return;
-      enqueue.emit({ type: 'module.failed', moduleId: context.moduleId, executionId: current.executionId, error: event.error });
+      enqueue.emit({
+        type: 'module.failed',
+        moduleId: context.moduleId,
+        executionId: current.executionId,
+        error: event.error,
+      });
       if (current.callId !== undefined) enqueue.emit(errorReply(current.callId, event.error));
       enqueue.assign({ current: null, failed: context.failed + 1 });
     }),
     forwardDelta: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'execution.delta' || !context.current) return;
-      enqueue.emit({ type: 'module.delta', moduleId: context.moduleId, executionId: context.current.executionId, field: event.field, delta: event.delta });
+      enqueue.emit({
+        type: 'module.delta',
+        moduleId: context.moduleId,
+        executionId: context.current.executionId,
+        field: event.field,
+        delta: event.delta,
+      });
     }),
   },
   guards: {
     hasQueued: ({ context }) => context.mailbox.length > 0,
-    cancelsCurrent: ({ context, event }) => event.type === 'cancel' && context.current?.executionId === event.executionId,
+    cancelsCurrent: ({ context, event }) =>
+      event.type === 'cancel' && context.current?.executionId === event.executionId,
   },
 }).createMachine({
   id: 'module',
@@ -182,7 +231,15 @@ export const moduleMachine = setup({
         if (event.callId === undefined) return;
         const state = self.getSnapshot().value as ModuleDescription['state'];
         const { moduleId, sessionId, moduleType, completed, failed } = context;
-        const description: ModuleDescription = { moduleId, sessionId, moduleType, state, queued: context.mailbox.length, completed, failed };
+        const description: ModuleDescription = {
+          moduleId,
+          sessionId,
+          moduleType,
+          state,
+          queued: context.mailbox.length,
+          completed,
+          failed,
+        };
         enqueue.emit(okReply(event.callId, description));
       }),
     },
@@ -192,7 +249,9 @@ export const moduleMachine = setup({
       always: { guard: 'hasQueued', target: 'syncing', actions: 'takeNext' },
     },
     syncing: {
-      on: { cancel: [{ guard: 'cancelsCurrent', target: 'idle', actions: 'abortCurrent' }, { actions: 'cancelQueued' }] },
+      on: {
+        cancel: [{ guard: 'cancelsCurrent', target: 'idle', actions: 'abortCurrent' }, { actions: 'cancelQueued' }],
+      },
       invoke: {
         src: 'syncModule',
         input: ({ context }) => ({ sessionId: context.sessionId, moduleId: context.moduleId }),
@@ -209,7 +268,12 @@ export const moduleMachine = setup({
           target: 'executing',
           actions: enqueueActions(({ context, event, enqueue }) => {
             const executionId = context.current?.executionId ?? '';
-            enqueue.emit({ type: 'module.syncFailed', moduleId: context.moduleId, executionId, error: errorToJSON(event.error) });
+            enqueue.emit({
+              type: 'module.syncFailed',
+              moduleId: context.moduleId,
+              executionId,
+              error: errorToJSON(event.error),
+            });
           }),
         },
       },
@@ -224,7 +288,11 @@ export const moduleMachine = setup({
       },
       invoke: {
         src: 'runExecution',
-        input: ({ context }) => ({ sessionId: context.sessionId, moduleId: context.moduleId, execution: context.current as Execution }),
+        input: ({ context }) => ({
+          sessionId: context.sessionId,
+          moduleId: context.moduleId,
+          execution: context.current as Execution,
+        }),
       },
     },
   },

@@ -4,14 +4,22 @@
  * carrying the same `callId`. Replies are plain data, so a machine stays pure and inspection tools see them.
  * @module
  */
-import { emit, type ActionArgs, type ActionFunction, type EventObject, type MachineContext, type ParameterizedObject } from 'xstate';
+import {
+  emit,
+  type ActionArgs,
+  type ActionFunction,
+  type EventObject,
+  type MachineContext,
+  type ParameterizedObject,
+} from 'xstate';
 import { errorToJSON, type SerializedError } from '../src/errors.js';
 
 /** The emitted event type the runtime listens for. */
 export const REPLY = 'tether.reply';
 
 /** What a call resolves (`ok`) or rejects with (the error's wire form). */
-export type ReplyResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SerializedError };
+export type ReplyResult =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SerializedError };
 
 /** The event a machine emits to answer a call. */
 export interface ReplyEvent {
@@ -36,11 +44,11 @@ export function errorReply(callId: string, error: SerializedError): ReplyEvent {
 }
 
 /** The arguments a reply expression gets: the same `{ context, event, self, system }` every XState action gets. */
-export type ReplyArgs<TContext extends MachineContext, TExpressionEvent extends EventObject, TEvent extends EventObject> = ActionArgs<
-  TContext,
-  TExpressionEvent,
-  TEvent
->;
+export type ReplyArgs<
+  TContext extends MachineContext,
+  TExpressionEvent extends EventObject,
+  TEvent extends EventObject,
+> = ActionArgs<TContext, TExpressionEvent, TEvent>;
 
 /** The `callId` of the event being handled, or `''` for a cast (the runtime matches no call to it and drops it). */
 function callIdOf(event: EventObject): string {

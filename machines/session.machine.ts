@@ -93,7 +93,13 @@ function contentionError(context: SessionMachineContext): SerializedError {
   return {
     code: 'version_conflict',
     message: `variable '${variable}' of session '${context.sessionId}' kept changing under the write; gave up after ${MAX_WRITE_ATTEMPTS} attempts`,
-    details: { sessionId: context.sessionId, variable, expectedVersion: actualVersion ?? 0, actualVersion, attempts: MAX_WRITE_ATTEMPTS },
+    details: {
+      sessionId: context.sessionId,
+      variable,
+      expectedVersion: actualVersion ?? 0,
+      actualVersion,
+      attempts: MAX_WRITE_ATTEMPTS,
+    },
   };
 }
 
@@ -116,7 +122,8 @@ export const sessionMachine = setup({
       if (event.type !== 'store.changed' && event.type !== 'store.conflict') return;
       const applied = applyStoreChanges(context, context.sessionId, event.changes);
       enqueue.assign({ variables: applied.variables, revisions: applied.revisions });
-      for (const change of applied.announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
+      for (const change of applied.announced)
+        enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
     }),
     applyChangesSilently: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'store.changed') return;
@@ -144,33 +151,48 @@ export const sessionMachine = setup({
           : { operation: 'delete', key: write.key, revision };
       });
       const applied = applyStoreChanges(context, context.sessionId, changes);
-      enqueue.assign({ variables: applied.variables, revisions: applied.revisions, queue: context.queue.slice(1), inFlight: null, attempts: 0 });
-      for (const change of applied.announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
+      enqueue.assign({
+        variables: applied.variables,
+        revisions: applied.revisions,
+        queue: context.queue.slice(1),
+        inFlight: null,
+        attempts: 0,
+      });
+      for (const change of applied.announced)
+        enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
       if (head.callId !== undefined) {
-        enqueue.emit(okReply(head.callId, { value: plan.reply, revision: Math.max(0, ...event.revisions) } satisfies WriteReply));
+        enqueue.emit(
+          okReply(head.callId, { value: plan.reply, revision: Math.max(0, ...event.revisions) } satisfies WriteReply),
+        );
       }
     }),
     failWrite: enqueueActions(({ context, event, enqueue }) => {
       const head = context.queue[0];
-      const error: SerializedError =
-        event.type === 'store.failed'
-          ? event.error
-          : contentionError(context);
+      const error: SerializedError = event.type === 'store.failed' ? event.error : contentionError(context);
       if (head?.callId !== undefined) enqueue.emit(errorReply(head.callId, error));
       enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
     }),
-    rejectQueued: enqueueActions(({ context, enqueue }, params: { code: 'session_stopped' | 'session_expired'; why: string }) => {
-      const why = { code: params.code, message: `session '${context.sessionId}' ${params.why}`, details: { sessionId: context.sessionId } };
-      for (const queued of context.queue) if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, why));
-      enqueue.assign({ queue: [] });
-    }),
+    rejectQueued: enqueueActions(
+      ({ context, enqueue }, params: { code: 'session_stopped' | 'session_expired'; why: string }) => {
+        const why = {
+          code: params.code,
+          message: `session '${context.sessionId}' ${params.why}`,
+          details: { sessionId: context.sessionId },
+        };
+        for (const queued of context.queue)
+          if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, why));
+        enqueue.assign({ queue: [] });
+      },
+    ),
     recordLoadFailure: assign({ failure: ({ event }) => (event.type === 'store.loadFailed' ? event.error : null) }),
     replyStopped: enqueueActions(({ context, event, enqueue }) => {
       if (event.type === 'stop' && event.callId !== undefined) enqueue.emit(okReply(event.callId, true));
       if (context.pendingStop?.callId) enqueue.emit(okReply(context.pendingStop.callId, true));
     }),
     deferStop: assign({
-      pendingStop: ({ event }) => ({ callId: event.type === 'stop' && event.callId !== undefined ? event.callId : null }),
+      pendingStop: ({ event }) => ({
+        callId: event.type === 'stop' && event.callId !== undefined ? event.callId : null,
+      }),
     }),
   },
   guards: {
@@ -238,7 +260,8 @@ export const sessionMachine = setup({
               return;
             }
             if (plan.writes.length === 0) {
-              if (head.callId !== undefined) enqueue.emit(okReply(head.callId, { value: plan.reply, revision: 0 } satisfies WriteReply));
+              if (head.callId !== undefined)
+                enqueue.emit(okReply(head.callId, { value: plan.reply, revision: 0 } satisfies WriteReply));
               enqueue.assign({ queue: context.queue.slice(1), attempts: 0 });
               enqueue.raise({ type: 'write.settled' });
               return;
@@ -269,14 +292,26 @@ export const sessionMachine = setup({
         {
           type: 'purgeVariables',
           params: ({ context }) => ({
-            keys: [...context.variables.keys()].map((name) => ({ key: variableKey(context.sessionId, name), revision: context.revisions.get(name) ?? 0 })),
+            keys: [...context.variables.keys()].map((name) => ({
+              key: variableKey(context.sessionId, name),
+              revision: context.revisions.get(name) ?? 0,
+            })),
           }),
         },
       ],
     },
-    hibernated: { type: 'final', entry: { type: 'rejectQueued', params: { code: 'session_stopped', why: 'hibernated' } } },
-    stopped: { type: 'final', entry: [{ type: 'rejectQueued', params: { code: 'session_stopped', why: 'stopped' } }, 'replyStopped'] },
-    failed: { type: 'final', entry: { type: 'rejectQueued', params: { code: 'session_stopped', why: 'failed to load its variables' } } },
+    hibernated: {
+      type: 'final',
+      entry: { type: 'rejectQueued', params: { code: 'session_stopped', why: 'hibernated' } },
+    },
+    stopped: {
+      type: 'final',
+      entry: [{ type: 'rejectQueued', params: { code: 'session_stopped', why: 'stopped' } }, 'replyStopped'],
+    },
+    failed: {
+      type: 'final',
+      entry: { type: 'rejectQueued', params: { code: 'session_stopped', why: 'failed to load its variables' } },
+    },
   },
 });
 

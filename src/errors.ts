@@ -46,7 +46,10 @@ export class ValidationError extends BridgeError {
   readonly variable: string | undefined;
 
   constructor(message: string, options: BridgeErrorOptions & { variable?: string } = {}) {
-    super(message, { ...options, details: { ...options.details, ...(options.variable ? { variable: options.variable } : {}) } });
+    super(message, {
+      ...options,
+      details: { ...options.details, ...(options.variable ? { variable: options.variable } : {}) },
+    });
     this.variable = options.variable;
   }
 }
@@ -104,10 +107,10 @@ export class VersionConflictError extends BridgeError {
     readonly actualVersion: number | undefined,
     options: BridgeErrorOptions = {},
   ) {
-    super(
-      `variable '${variable}' is at version ${actualVersion ?? 'none'}, expected version ${expectedVersion}`,
-      { ...options, details: { variable, expectedVersion, actualVersion, ...options.details } },
-    );
+    super(`variable '${variable}' is at version ${actualVersion ?? 'none'}, expected version ${expectedVersion}`, {
+      ...options,
+      details: { variable, expectedVersion, actualVersion, ...options.details },
+    });
   }
 }
 
@@ -154,7 +157,10 @@ export class ModuleNotFoundError extends BridgeError {
     readonly moduleId: string,
     options: BridgeErrorOptions = {},
   ) {
-    super(`module '${moduleId}' not found in session '${sessionId}'`, { ...options, details: { sessionId, moduleId, ...options.details } });
+    super(`module '${moduleId}' not found in session '${sessionId}'`, {
+      ...options,
+      details: { sessionId, moduleId, ...options.details },
+    });
   }
 }
 
@@ -284,7 +290,10 @@ export class ExecutionAbortedError extends BridgeError {
     readonly executionId: string,
     options: BridgeErrorOptions = {},
   ) {
-    super(`execution '${executionId}' of module '${moduleId}' was aborted`, { ...options, details: { moduleId, executionId, ...options.details } });
+    super(`execution '${executionId}' of module '${moduleId}' was aborted`, {
+      ...options,
+      details: { moduleId, executionId, ...options.details },
+    });
   }
 }
 
@@ -306,21 +315,34 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
 /** How each code is rebuilt into its class on the receiving side of a reply. */
 const factories: Record<string, ErrorFactory> = {
-  validation_failed: (m, d) => new ValidationError(m, { details: d, ...(typeof d.variable === 'string' ? { variable: d.variable } : {}) }),
+  validation_failed: (m, d) =>
+    new ValidationError(m, { details: d, ...(typeof d.variable === 'string' ? { variable: d.variable } : {}) }),
   variable_not_found: (_m, d) => new VariableNotFoundError(str(d.sessionId), str(d.variable), { details: d }),
   session_not_found: (_m, d) => new SessionError('session_not_found', str(d.sessionId), { details: d }),
   session_expired: (_m, d) => new SessionError('session_expired', str(d.sessionId), { details: d }),
   session_stopped: (_m, d) => new SessionError('session_stopped', str(d.sessionId), { details: d }),
   already_exists: (_m, d) => new AlreadyExistsError(str(d.kind), str(d.id), { details: d }),
   version_conflict: (_m, d) =>
-    new VersionConflictError(str(d.variable), num(d.expectedVersion), typeof d.actualVersion === 'number' ? d.actualVersion : undefined, { details: d }),
+    new VersionConflictError(
+      str(d.variable),
+      num(d.expectedVersion),
+      typeof d.actualVersion === 'number' ? d.actualVersion : undefined,
+      { details: d },
+    ),
   variable_locked: (_m, d) =>
-    new VariableLockedError(str(d.variable), str(d.lockedBy), typeof d.requestedBy === 'string' ? d.requestedBy : undefined, { details: d }),
+    new VariableLockedError(
+      str(d.variable),
+      str(d.lockedBy),
+      typeof d.requestedBy === 'string' ? d.requestedBy : undefined,
+      { details: d },
+    ),
   module_not_found: (_m, d) => new ModuleNotFoundError(str(d.sessionId), str(d.moduleId), { details: d }),
-  unknown_module: (_m, d) => new UnknownModuleError(str(d.moduleType), Array.isArray(d.available) ? d.available.map(str) : [], { details: d }),
+  unknown_module: (_m, d) =>
+    new UnknownModuleError(str(d.moduleType), Array.isArray(d.available) ? d.available.map(str) : [], { details: d }),
   call_timeout: (_m, d) => new CallTimeoutError(str(d.target), num(d.timeoutMs), { details: d }),
   noproc: (_m, d) => new NoProcError(str(d.target), { details: d }),
-  store_conflict: (_m, d) => new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
+  store_conflict: (_m, d) =>
+    new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
   store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
   max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),
   child_start_failed: (_m, d) => new ChildStartError(str(d.supervisor), str(d.childId), { details: d }),

@@ -8,7 +8,12 @@
 export { Runtime, type RuntimeOptions } from './node/runtime.js';
 
 // Sessions and their variables.
-export { Session, type SetVariableOptions, type SetVariablesOptions, type ImportVariablesOptions } from './session/session.js';
+export {
+  Session,
+  type SetVariableOptions,
+  type SetVariablesOptions,
+  type ImportVariablesOptions,
+} from './session/session.js';
 export type {
   SessionContext,
   Unwatch,
@@ -29,8 +34,22 @@ export type { Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptio
 
 // Processes: spawn, call/cast, monitors, links, supervisors.
 export * from './runtime/index.js';
-export { REPLY, errorReply, okReply, reply, replyError, type CallEnvelope, type ReplyEvent, type ReplyResult } from '../machines/protocol.js';
-export { sessionMachine, type SessionMachineContext, type SessionMachineEvent, type SessionEmittedEvent } from '../machines/session.machine.js';
+export {
+  REPLY,
+  errorReply,
+  okReply,
+  reply,
+  replyError,
+  type CallEnvelope,
+  type ReplyEvent,
+  type ReplyResult,
+} from '../machines/protocol.js';
+export {
+  sessionMachine,
+  type SessionMachineContext,
+  type SessionMachineEvent,
+  type SessionEmittedEvent,
+} from '../machines/session.machine.js';
 export {
   moduleMachine,
   type ExecutionResult,
@@ -49,7 +68,12 @@ export { RemoteModuleHandle, type RemoteExecuteOptions, type RemoteModuleEventLi
 export { MODULE_EVENT_TYPES, type ModuleEvent, type ModuleStateEvent } from './nats/module-events.js';
 export { parseWireSpec, toWireSpec, type WireModuleSpec } from './nats/module-wire-spec.js';
 export { MODULE_OPERATIONS, type ModuleOperation } from './nats/subjects.js';
-export { subscribeEvents, type EventSubscription, type SubscribeEventsOptions, type TetherEvent } from './nats/event-subscriber.js';
+export {
+  subscribeEvents,
+  type EventSubscription,
+  type SubscribeEventsOptions,
+  type TetherEvent,
+} from './nats/event-subscriber.js';
 export type { VariableEvent } from './nats/variable-events.js';
 export { createSubjects, VARIABLE_OPERATIONS, type TetherSubjects, type VariableOperation } from './nats/subjects.js';
 

@@ -55,7 +55,9 @@ function start(args: readonly string[], env: Record<string, string> = {}): Runni
       new Promise((resolve, reject) => {
         waiters.push({ stream, pattern, resolve });
         check();
-        void exited.then((run) => reject(new Error(`exited (${run.code}) before ${stream} matched ${pattern}: ${run.stderr}`)));
+        void exited.then((run) =>
+          reject(new Error(`exited (${run.code}) before ${stream} matched ${pattern}: ${run.stderr}`)),
+        );
       }),
     stop(signal = 'SIGINT') {
       child.kill(signal);
@@ -109,22 +111,58 @@ describe('cli', () => {
       tether(['var', 'get', 'temperature', ...s, '--prefix', 'nobody']),
     ]);
     expect(help.code).toBe(0);
-    for (const command of ['serve', 'var define', 'var get', 'var set', 'var list', 'var watch', 'module create', 'module call', 'events']) {
+    for (const command of [
+      'serve',
+      'var define',
+      'var get',
+      'var set',
+      'var list',
+      'var watch',
+      'module create',
+      'module call',
+      'events',
+    ]) {
       expect(help.stdout).toContain(command);
     }
     expect(usage.code).toBe(2);
     expect(errorLines(usage)).toEqual(['tether: usage: missing <value> (see: tether var set --help)']);
     expect(unreachable.code).toBe(3);
-    expect(errorLines(unreachable)).toEqual(['tether: nats_unreachable: cannot reach NATS at nats://127.0.0.1:1 (CONNECTION_REFUSED)']);
+    expect(errorLines(unreachable)).toEqual([
+      'tether: nats_unreachable: cannot reach NATS at nats://127.0.0.1:1 (CONNECTION_REFUSED)',
+    ]);
     expect(noNode.code).toBe(3);
     expect(errorLines(noNode)).toHaveLength(1);
     expect(noNode.stderr).toMatch(/^tether: noproc: /);
 
     const [temperature, style] = await Promise.all([
-      tether(['var', 'define', 'temperature', 'float', '0.7', '--constraints', '{"min":0,"max":2}', '--description', 'sampling temperature', ...s]),
-      inProcess(['var', 'define', 'style', 'choice', 'terse', '--constraints', '{"choices":["terse","verbose"]}', ...s]),
+      tether([
+        'var',
+        'define',
+        'temperature',
+        'float',
+        '0.7',
+        '--constraints',
+        '{"min":0,"max":2}',
+        '--description',
+        'sampling temperature',
+        ...s,
+      ]),
+      inProcess([
+        'var',
+        'define',
+        'style',
+        'choice',
+        'terse',
+        '--constraints',
+        '{"choices":["terse","verbose"]}',
+        ...s,
+      ]),
     ]);
-    expect([temperature.code, temperature.stdout, temperature.stderr]).toEqual([0, 'temperature = 0.7  (float, v1)\n', '']);
+    expect([temperature.code, temperature.stdout, temperature.stderr]).toEqual([
+      0,
+      'temperature = 0.7  (float, v1)\n',
+      '',
+    ]);
     expect([style.code, style.stdout]).toEqual([0, 'style = "terse"  (choice, v1)\n']);
 
     const watch = start(['var', 'watch', 'temp*', '--initial', ...s]);
@@ -141,13 +179,26 @@ describe('cli', () => {
     expect(outOfRange.code).toBe(1);
     expect(errorLines(outOfRange)).toEqual(['tether: validation_failed: temperature: value -1 is below minimum 0']);
     expect(conflict.code).toBe(1);
-    expect(errorLines(conflict)).toEqual(["tether: version_conflict: variable 'style' is at version 1, expected version 7"]);
+    expect(errorLines(conflict)).toEqual([
+      "tether: version_conflict: variable 'style' is at version 1, expected version 7",
+    ]);
 
     const [get, list, missing, create] = await Promise.all([
       tether(['var', 'get', 'temperature', ...s]),
       tether(['var', 'list', '--json', ...s]),
       inProcess(['var', 'get', 'nope', ...s]),
-      tether(['module', 'create', 'qa', '--type', 'Predict', '--signature', 'question:string -> answer:string', '--bind', 'temperature=temperature', ...s]),
+      tether([
+        'module',
+        'create',
+        'qa',
+        '--type',
+        'Predict',
+        '--signature',
+        'question:string -> answer:string',
+        '--bind',
+        'temperature=temperature',
+        ...s,
+      ]),
     ]);
     expect([get.code, get.stdout]).toEqual([0, '0.9\n']);
     expect((JSON.parse(list.stdout) as { name: string; value: unknown }[]).map((r) => [r.name, r.value])).toEqual([
@@ -161,7 +212,11 @@ describe('cli', () => {
 
     const call = await tether(['module', 'call', 'qa', '--input', 'question=Why is the sky blue?', ...s]);
     expect([call.code, call.stderr]).toEqual([0, '']);
-    const result = JSON.parse(call.stdout) as { moduleId: string; output: { answer: string }; provenance: Record<string, number> };
+    const result = JSON.parse(call.stdout) as {
+      moduleId: string;
+      output: { answer: string };
+      provenance: Record<string, number>;
+    };
     expect(result.moduleId).toBe('qa');
     expect(result.provenance).toEqual({ temperature: 2 });
     // The offline model echoes the parameters it was sent: the value set through the CLI.
@@ -169,20 +224,47 @@ describe('cli', () => {
 
     const [watched, heard] = await Promise.all([watch.stop('SIGINT'), events.stop('SIGTERM')]);
     expect(watched.code).toBe(0);
-    expect(watched.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+    expect(
+      watched.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([
       { name: 'temperature', newValue: 0.7, version: 1, updatedBy: null },
       { name: 'temperature', oldValue: 0.7, newValue: 0.9, version: 2, updatedBy: 'tuner' },
     ]);
     expect(heard.code).toBe(0);
-    const seen = heard.stdout.trim().split('\n').map((line) => JSON.parse(line) as { kind: string; name: string; data: { type?: string } });
-    expect(seen.find((e) => e.kind === 'var')).toMatchObject({ name: 'temperature', data: { newValue: 0.9, oldValue: 0.7, version: 2 } });
+    const seen = heard.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; name: string; data: { type?: string } });
+    expect(seen.find((e) => e.kind === 'var')).toMatchObject({
+      name: 'temperature',
+      data: { newValue: 0.9, oldValue: 0.7, version: 2 },
+    });
     expect(seen.some((e) => e.kind === 'module' && e.name === 'qa' && e.data.type === 'module.result')).toBe(true);
   });
 
   it('serve runs a node that the other commands reach, and stops on SIGTERM with one line', async () => {
-    const serve = start(['serve', '--prefix', `cli${process.pid}`, '--buckets', `cli_serve_vars_${id},cli_serve_sessions_${id}`]);
+    const serve = start([
+      'serve',
+      '--prefix',
+      `cli${process.pid}`,
+      '--buckets',
+      `cli_serve_vars_${id},cli_serve_sessions_${id}`,
+    ]);
     await serve.until('stdout', /node serving on/);
-    const define = await tether(['var', 'define', 'n', 'integer', '-3', '--session', 'served', '--prefix', `cli${process.pid}`]);
+    const define = await tether([
+      'var',
+      'define',
+      'n',
+      'integer',
+      '-3',
+      '--session',
+      'served',
+      '--prefix',
+      `cli${process.pid}`,
+    ]);
     expect([define.code, define.stdout, define.stderr]).toEqual([0, 'n = -3  (integer, v1)\n', '']);
     const stopped = await serve.stop('SIGTERM');
     expect(stopped.code).toBe(0);

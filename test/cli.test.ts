@@ -7,7 +7,11 @@ import { parseValue } from '../src/cli/values.js';
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { out: (line) => void (stdout += `${line}\n`), err: (line) => void (stderr += `${line}\n`), env: {} });
+  const code = await runCli(args, {
+    out: (line) => void (stdout += `${line}\n`),
+    err: (line) => void (stderr += `${line}\n`),
+    env: {},
+  });
   return { code, stdout, stderr };
 }
 
@@ -23,7 +27,8 @@ describe('cli', () => {
       const { code, stdout } = await cli(...spec.path, '--help');
       expect(code).toBe(0);
       expect(stdout).toContain(`Usage: tether ${spec.path.join(' ')}`);
-      for (const name of Object.keys(spec.options)) expect(stdout, `${spec.path.join(' ')} --${name}`).toContain(`--${name}`);
+      for (const name of Object.keys(spec.options))
+        expect(stdout, `${spec.path.join(' ')} --${name}`).toContain(`--${name}`);
       for (const arg of spec.args) expect(stdout).toContain(arg.name);
     }
     const root = await cli('--help');
@@ -36,14 +41,32 @@ describe('cli', () => {
       [[], ''],
       [['nope'], "tether: usage: unknown command 'nope' (see: tether --help)"],
       [['var', 'nope'], "tether: usage: unknown command 'var nope' (see: tether var --help)"],
-      [['var', 'get', 't', '--bogus', '-s', 'a'], "tether: usage: Unknown option '--bogus' (see: tether var get --help)"],
+      [
+        ['var', 'get', 't', '--bogus', '-s', 'a'],
+        "tether: usage: Unknown option '--bogus' (see: tether var get --help)",
+      ],
       [['var', 'get'], 'tether: usage: missing <name> (see: tether var get --help)'],
-      [['var', 'get', 't'], 'tether: usage: no session: give --session <id> (or set TETHER_SESSION) (see: tether var get --help)'],
+      [
+        ['var', 'get', 't'],
+        'tether: usage: no session: give --session <id> (or set TETHER_SESSION) (see: tether var get --help)',
+      ],
       [['var', 'get', 't', 'u', '-s', 'a'], "tether: usage: unexpected argument 'u' (see: tether var get --help)"],
-      [['var', 'define', 't', 'float', '1', '-s', 'a', '--constraints', '{min'], 'tether: usage: --constraints is not valid JSON'],
-      [['var', 'set', 't', '1', '-s', 'a', '--expected-version', 'two'], "tether: usage: --expected-version must be a whole number of at least 1, got 'two'"],
-      [['module', 'create', 'qa', '-s', 'a', '--signature', 'q:string -> a:string'], 'tether: usage: give exactly one of --type or --type-variable'],
-      [['module', 'call', 'qa', '-s', 'a', '--input', 'novalue'], "tether: usage: --input takes key=value, got 'novalue'"],
+      [
+        ['var', 'define', 't', 'float', '1', '-s', 'a', '--constraints', '{min'],
+        'tether: usage: --constraints is not valid JSON',
+      ],
+      [
+        ['var', 'set', 't', '1', '-s', 'a', '--expected-version', 'two'],
+        "tether: usage: --expected-version must be a whole number of at least 1, got 'two'",
+      ],
+      [
+        ['module', 'create', 'qa', '-s', 'a', '--signature', 'q:string -> a:string'],
+        'tether: usage: give exactly one of --type or --type-variable',
+      ],
+      [
+        ['module', 'call', 'qa', '-s', 'a', '--input', 'novalue'],
+        "tether: usage: --input takes key=value, got 'novalue'",
+      ],
       [['module', 'call', 'qa', '-s', 'a'], 'tether: usage: no inputs: give --input <field=value> or --json <inputs>'],
     ];
     for (const [args, line] of cases) {
@@ -61,13 +84,30 @@ describe('cli', () => {
   it('takes negative numbers as values, positional or after an option', () => {
     expect(parseCommand(command('var set'), ['t', '-1', '-s', 'a']).args).toEqual({ name: 't', value: '-1' });
     expect(parseCommand(command('var set'), ['-s', 'a', 't', '-0.5']).args).toEqual({ name: 't', value: '-0.5' });
-    expect(parseCommand(command('var define'), ['n', 'integer', '-3', '--constraints', '{"min":-5}']).values.constraints).toBe('{"min":-5}');
-    expect(parseCommand(command('var set'), ['t', '1', '--expected-version', '-2']).values['expected-version']).toBe('-2');
-    expect(parseCommand(command('module create'), ['qa', '--bind', 'temperature=t', '--bind', 'maxTokens=m']).values.bind).toEqual(['temperature=t', 'maxTokens=m']);
+    expect(
+      parseCommand(command('var define'), ['n', 'integer', '-3', '--constraints', '{"min":-5}']).values.constraints,
+    ).toBe('{"min":-5}');
+    expect(parseCommand(command('var set'), ['t', '1', '--expected-version', '-2']).values['expected-version']).toBe(
+      '-2',
+    );
+    expect(
+      parseCommand(command('module create'), ['qa', '--bind', 'temperature=t', '--bind', 'maxTokens=m']).values.bind,
+    ).toEqual(['temperature=t', 'maxTokens=m']);
   });
 
   it('reads a value as JSON when it parses and as the text otherwise', () => {
-    expect([parseValue('0.7'), parseValue('true'), parseValue('[1,2]'), parseValue('{"a":1}'), parseValue('null')]).toEqual([0.7, true, [1, 2], { a: 1 }, null]);
-    expect([parseValue('terse'), parseValue('hello world'), parseValue('"42"'), parseValue('{oops')]).toEqual(['terse', 'hello world', '42', '{oops']);
+    expect([
+      parseValue('0.7'),
+      parseValue('true'),
+      parseValue('[1,2]'),
+      parseValue('{"a":1}'),
+      parseValue('null'),
+    ]).toEqual([0.7, true, [1, 2], { a: 1 }, null]);
+    expect([parseValue('terse'), parseValue('hello world'), parseValue('"42"'), parseValue('{oops')]).toEqual([
+      'terse',
+      'hello world',
+      '42',
+      '{oops',
+    ]);
   });
 });

@@ -15,7 +15,13 @@ let target: NatsTarget;
 beforeAll(async () => {
   server = await startNatsServer();
   const id = `${process.pid}_${Date.now()}`;
-  target = { servers: server.url, prefix: `demo${process.pid}`, variablesBucket: `demo_vars_${id}`, sessionsBucket: `demo_sessions_${id}`, runId: 'test' };
+  target = {
+    servers: server.url,
+    prefix: `demo${process.pid}`,
+    variablesBucket: `demo_vars_${id}`,
+    sessionsBucket: `demo_sessions_${id}`,
+    runId: 'test',
+  };
 });
 
 afterAll(async () => {

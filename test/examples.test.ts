@@ -8,7 +8,9 @@ import { runVariablesScenario } from '../examples/variables.js';
 import { OpenAIStub, text, toolCall } from './support/openai-stub.js';
 
 /** Runs a scenario on the offline model (whatever TETHER_AI says) and returns its lines. */
-async function linesOf(run: (log: (line: string) => void, options: { llm: ReturnType<typeof createEchoModel> }) => Promise<void>): Promise<string[]> {
+async function linesOf(
+  run: (log: (line: string) => void, options: { llm: ReturnType<typeof createEchoModel> }) => Promise<void>,
+): Promise<string[]> {
   const lines: string[] = [];
   await run((line) => lines.push(line), { llm: createEchoModel() });
   return lines;
@@ -38,7 +40,12 @@ describe('examples', () => {
     const synced = lines.indexOf('  qa: synced as ChainOfThought, temperature 0.7 → 1.2');
     expect(watched).toBeGreaterThan(-1);
     expect(synced).toBeGreaterThan(watched);
-    const cycle = (synced: string) => ['  qa: idle → syncing', `  qa: synced as ChainOfThought, ${synced}`, '  qa: syncing → executing', '  qa: executing → idle'];
+    const cycle = (synced: string) => [
+      '  qa: idle → syncing',
+      `  qa: synced as ChainOfThought, ${synced}`,
+      '  qa: syncing → executing',
+      '  qa: executing → idle',
+    ];
     expect(lines.filter((l) => l.startsWith('  qa: '))).toEqual([
       ...cycle('nothing changed'),
       ...cycle('temperature 0.7 → 1.2'),
@@ -85,7 +92,12 @@ describe('examples', () => {
     const lines = await linesOf(runSyncCallbacks);
     const start = lines.indexOf('temperature history (3 changes):');
     expect(start).toBeGreaterThan(-1);
-    expect(lines.slice(start + 1, start + 5)).toEqual(['  1. 0.7 → 0.3', '  2. 0.3 → 0.9', '  3. 0.9 → 1.5', '  watch: llm_temperature 1.5 → 0.5 (v5)']);
+    expect(lines.slice(start + 1, start + 5)).toEqual([
+      '  1. 0.7 → 0.3',
+      '  2. 0.3 → 0.9',
+      '  3. 0.9 → 1.5',
+      '  watch: llm_temperature 1.5 → 0.5 (v5)',
+    ]);
     expect(lines.filter((l) => l.startsWith('  callback:'))).toHaveLength(3);
     // The class API of the original design reports the same kind of change from syncVariables().
     expect(lines).toContain('seed API: syncVariables() → {"temperature":[1.5,0.5]}');
@@ -104,7 +116,11 @@ describe('examples', () => {
       '  watch: reasoning_module Predict → ChainOfThought (v2)',
     ]);
     const stages = lines.filter((l) => /^\d\. /.test(l));
-    expect(stages.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['1. understand (Predict)', '2. reason (ChainOfThought)', '3. summarize (Predict)']);
+    expect(stages.map((l) => l.slice(0, l.indexOf(':')))).toEqual([
+      '1. understand (Predict)',
+      '2. reason (ChainOfThought)',
+      '3. summarize (Predict)',
+    ]);
     const executing = lines.filter((l) => l.endsWith('syncing → executing')).map((l) => l.trim().split(':')[0]);
     expect(executing).toEqual(['understand', 'reason', 'summarize']);
     // The offline model echoes its inputs, so the summary carries every stage's parameters: the chain is intact.

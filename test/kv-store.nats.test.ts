@@ -27,7 +27,7 @@ describeStoreContract('kv store (contract)', (options) =>
 );
 
 describe('kv store', () => {
-  it('shares one bucket between two stores, each seeing the other\'s writes and conflicts', async () => {
+  it("shares one bucket between two stores, each seeing the other's writes and conflicts", async () => {
     const bucket = bucketName();
     const other = await connect({ servers: server.url });
     try {

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallTimeoutError, ExecutionAbortedError, Runtime, SessionError, ValidationError, createLanguageModel } from '../src/index.js';
+import {
+  CallTimeoutError,
+  ExecutionAbortedError,
+  Runtime,
+  SessionError,
+  ValidationError,
+  createLanguageModel,
+} from '../src/index.js';
 import { OpenAIStub } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -37,7 +44,9 @@ describe('module faults', () => {
     const qa = await (await runtime.session('s')).module('qa', SPEC);
     const controller = new AbortController();
     controller.abort();
-    await expect(qa.execute({ question: 'never' }, { signal: controller.signal })).rejects.toBeInstanceOf(ExecutionAbortedError);
+    await expect(qa.execute({ question: 'never' }, { signal: controller.signal })).rejects.toBeInstanceOf(
+      ExecutionAbortedError,
+    );
     expect(stub!.chatRequests).toHaveLength(0);
   });
 

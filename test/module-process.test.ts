@@ -26,7 +26,11 @@ describe('module process', () => {
   afterEach(() => runtime.stop());
 
   it('goes idle → syncing → executing → idle and returns its output with provenance', async () => {
-    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' } });
+    const qa = await session.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: 'llm_temperature' },
+    });
     const states: string[] = [];
     qa.onState((state) => states.push(state));
     await session.setVariable('llm_temperature', 0.9);
@@ -51,11 +55,17 @@ describe('module process', () => {
     const stub = await OpenAIStub.start();
     stub.delayMs = 50;
     stub.fallback = () => text('Reasoning: because\nAnswer: ok');
-    const llmRuntime = await Runtime.start({ llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }) });
+    const llmRuntime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+    });
     try {
       const s = await llmRuntime.session('switch');
       await s.defineVariable('reasoning_module', 'module', 'ChainOfThought');
-      const qa = await s.module('qa', { typeVariable: 'reasoning_module', signature: 'question:string -> answer:string', maxRetries: 0 });
+      const qa = await s.module('qa', {
+        typeVariable: 'reasoning_module',
+        signature: 'question:string -> answer:string',
+        maxRetries: 0,
+      });
       let switched: Promise<unknown> | undefined;
       // Mid-stream: the switch lands while the first execution's request is in flight and two more are queued.
       qa.on('module.synced', () => (switched ??= s.setVariable('reasoning_module', 'Predict')));
@@ -75,21 +85,32 @@ describe('module process', () => {
     const qa = await session.module('qa', {
       typeVariable: 'reasoning_module',
       signature: 'question:string -> answer:string',
-      bindings: { temperature: { variable: 'llm_temperature', onChange: (attribute, oldValue, newValue) => void seen.push([attribute, oldValue, newValue]) } },
+      bindings: {
+        temperature: {
+          variable: 'llm_temperature',
+          onChange: (attribute, oldValue, newValue) => void seen.push([attribute, oldValue, newValue]),
+        },
+      },
     });
     await session.setVariable('reasoning_module', 'predict');
     await session.setVariable('llm_temperature', 1.2);
     const syncs: unknown[] = [];
     qa.on('module.synced', (event) => syncs.push(event.outcome));
     const result = await qa.execute({ question: 'x' });
-    expect(syncs).toEqual([{ moduleType: 'Predict', swappedFrom: 'ChainOfThought', changes: { temperature: [0.3, 1.2] } }]);
+    expect(syncs).toEqual([
+      { moduleType: 'Predict', swappedFrom: 'ChainOfThought', changes: { temperature: [0.3, 1.2] } },
+    ]);
     expect(result).toMatchObject({ moduleId: 'qa', moduleType: 'Predict' });
     expect(result.output.answer).toContain('temperature=1.2');
     expect(seen).toEqual([['temperature', 0.3, 1.2]]);
   });
 
   it('reports a failed sync and still executes with the last good values', async () => {
-    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' } });
+    const qa = await session.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: 'llm_temperature' },
+    });
     const failures: string[] = [];
     qa.on('module.syncFailed', (event) => failures.push(event.error.code));
     await session.deleteVariable('llm_temperature');
@@ -100,10 +121,16 @@ describe('module process', () => {
 
   it('emits a failed execution as an event and returns to idle', async () => {
     const stub = await OpenAIStub.start();
-    const llmRuntime = await Runtime.start({ llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }) });
+    const llmRuntime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+    });
     try {
       const s = await llmRuntime.session('failing');
-      const qa = await s.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+      const qa = await s.module('qa', {
+        type: 'Predict',
+        signature: 'question:string -> answer:string',
+        maxRetries: 0,
+      });
       const failed: string[] = [];
       qa.on('module.failed', (event) => failed.push(event.error.code));
       stub.reply(httpError(500, 'upstream exploded'), text('Answer: fine'));
@@ -119,10 +146,16 @@ describe('module process', () => {
 
   it('emits streamed deltas as events that add up to the output', async () => {
     const stub = await OpenAIStub.start();
-    const llmRuntime = await Runtime.start({ llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }) });
+    const llmRuntime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+    });
     try {
       const s = await llmRuntime.session('stream');
-      const qa = await s.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+      const qa = await s.module('qa', {
+        type: 'Predict',
+        signature: 'question:string -> answer:string',
+        maxRetries: 0,
+      });
       const deltas: string[] = [];
       qa.on('module.delta', (event) => {
         expect(event.field).toBe('answer');
@@ -142,14 +175,24 @@ describe('module process', () => {
   it('cancels a running execution and a queued one with their AbortSignals', async () => {
     const stub = await OpenAIStub.start();
     stub.delayMs = 300;
-    const llmRuntime = await Runtime.start({ llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }) });
+    const llmRuntime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+    });
     try {
       const s = await llmRuntime.session('cancel');
-      const qa = await s.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+      const qa = await s.module('qa', {
+        type: 'Predict',
+        signature: 'question:string -> answer:string',
+        maxRetries: 0,
+      });
       const running = new AbortController();
       const queued = new AbortController();
-      const first = expect(qa.execute({ question: 'slow' }, { signal: running.signal })).rejects.toBeInstanceOf(ExecutionAbortedError);
-      const second = expect(qa.execute({ question: 'queued' }, { signal: queued.signal })).rejects.toMatchObject({ code: 'execution_aborted' });
+      const first = expect(qa.execute({ question: 'slow' }, { signal: running.signal })).rejects.toBeInstanceOf(
+        ExecutionAbortedError,
+      );
+      const second = expect(qa.execute({ question: 'queued' }, { signal: queued.signal })).rejects.toMatchObject({
+        code: 'execution_aborted',
+      });
       const third = qa.execute({ question: 'kept' });
       queued.abort();
       await waitFor(async () => (await qa.describe()).state === 'executing');
@@ -172,10 +215,16 @@ describe('module process', () => {
     const qa = await session.module('qa', spec);
     await expect(session.module('qa', spec)).rejects.toBeInstanceOf(AlreadyExistsError);
     await expect(session.module('bad id', spec)).rejects.toBeInstanceOf(ValidationError);
-    await expect(session.module('x', { ...spec, temprature: 1 } as never)).rejects.toMatchObject({ message: expect.stringContaining('temprature') });
-    await expect(session.module('x', { type: 'Telepathy', signature: spec.signature })).rejects.toBeInstanceOf(UnknownModuleError);
+    await expect(session.module('x', { ...spec, temprature: 1 } as never)).rejects.toMatchObject({
+      message: expect.stringContaining('temprature'),
+    });
+    await expect(session.module('x', { type: 'Telepathy', signature: spec.signature })).rejects.toBeInstanceOf(
+      UnknownModuleError,
+    );
     await expect(session.module('x', { type: 'ReAct', signature: spec.signature })).rejects.toThrow(/tool/i);
-    await expect(session.module('x', { ...spec, bindings: { temperature: 'missing_var' } })).rejects.toMatchObject({ code: 'variable_not_found' });
+    await expect(session.module('x', { ...spec, bindings: { temperature: 'missing_var' } })).rejects.toMatchObject({
+      code: 'variable_not_found',
+    });
     await expect(session.module('ghost')).rejects.toBeInstanceOf(NoProcError);
     expect(await session.module('qa')).toBe(qa);
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);

@@ -25,7 +25,9 @@ describe('nats-server launcher', () => {
 
   it('fails with an install hint when the binary is missing', async () => {
     delete process.env.NATS_URL;
-    await expect(startNatsServer({ binary: 'tether-no-such-nats-server' })).rejects.toThrow(/not found on PATH.*NATS_URL/);
+    await expect(startNatsServer({ binary: 'tether-no-such-nats-server' })).rejects.toThrow(
+      /not found on PATH.*NATS_URL/,
+    );
   });
 
   it('uses NATS_URL when it is set, and stop() leaves that server alone', async () => {

@@ -41,7 +41,10 @@ describe('session faults', () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store });
     faults.listError = new Error('store unreachable');
-    await expect(runtime.session('down')).rejects.toMatchObject({ code: 'internal_error', message: expect.stringContaining('store unreachable') });
+    await expect(runtime.session('down')).rejects.toMatchObject({
+      code: 'internal_error',
+      message: expect.stringContaining('store unreachable'),
+    });
     faults.listError = undefined;
     await expect(runtime.session('down')).resolves.toBeDefined();
   });
@@ -121,7 +124,9 @@ describe('session faults', () => {
     runtime = await Runtime.start();
     const session = await runtime.session('gone');
     await session.stop();
-    await expect(session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' })).rejects.toBeInstanceOf(SessionError);
+    await expect(
+      session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' }),
+    ).rejects.toBeInstanceOf(SessionError);
     await expect(session.modules()).rejects.toBeInstanceOf(SessionError);
     await expect(session.watchVariables('*', () => {})).rejects.toBeInstanceOf(SessionError);
   });

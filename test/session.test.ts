@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, Runtime, Session, ValidationError, VariableLockedError, VariableNotFoundError, VersionConflictError } from '../src/index.js';
+import {
+  AlreadyExistsError,
+  Runtime,
+  Session,
+  ValidationError,
+  VariableLockedError,
+  VariableNotFoundError,
+  VersionConflictError,
+} from '../src/index.js';
 
 describe('session', () => {
   let runtime: Runtime;
@@ -12,7 +20,10 @@ describe('session', () => {
   afterEach(() => runtime.stop());
 
   it('describes a defined float with type, value, constraints, description and version 1', async () => {
-    await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'sampling temperature' });
+    await session.defineVariable('temperature', 'float', 0.7, {
+      constraints: { min: 0, max: 2 },
+      description: 'sampling temperature',
+    });
     const record = await session.describeVariable('temperature');
     expect(record).toMatchObject({
       name: 'temperature',
@@ -31,7 +42,10 @@ describe('session', () => {
     await session.defineVariable('ratio', 'float', 0.5, { constraints: { min: 0, max: 1 } });
     const refused = session.setVariable('ratio', 1.5);
     await expect(refused).rejects.toBeInstanceOf(ValidationError);
-    await expect(refused).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('above maximum') });
+    await expect(refused).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('above maximum'),
+    });
     expect(await session.describeVariable('ratio')).toMatchObject({ value: 0.5, version: 1 });
   });
 
@@ -52,7 +66,10 @@ describe('session', () => {
   it('returns the default for a missing variable and VariableNotFoundError without one', async () => {
     expect(await session.getVariable('absent', { default: 42 })).toBe(42);
     await expect(session.getVariable('absent')).rejects.toBeInstanceOf(VariableNotFoundError);
-    await expect(session.setVariable('absent', 1)).rejects.toMatchObject({ code: 'variable_not_found', message: expect.stringContaining("'absent'") });
+    await expect(session.setVariable('absent', 1)).rejects.toMatchObject({
+      code: 'variable_not_found',
+      message: expect.stringContaining("'absent'"),
+    });
     await expect(session.getVariable('bad name')).rejects.toBeInstanceOf(ValidationError);
   });
 
@@ -61,7 +78,10 @@ describe('session', () => {
     await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });
     const refused = session.setVariables({ a: 100, constrained: 20 }, { atomic: true });
     await expect(refused).rejects.toBeInstanceOf(ValidationError);
-    await expect(refused).rejects.toMatchObject({ variable: 'constrained', message: expect.stringContaining('constrained') });
+    await expect(refused).rejects.toMatchObject({
+      variable: 'constrained',
+      message: expect.stringContaining('constrained'),
+    });
     expect(await session.getVariables(['a', 'constrained'])).toEqual({ found: { a: 1, constrained: 5 }, missing: [] });
   });
 
@@ -70,15 +90,27 @@ describe('session', () => {
     await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });
     const outcome = await session.setVariables({ a: 100, constrained: 20, ghost: 1 });
     expect(outcome.a).toEqual({ ok: true, version: 2 });
-    expect(outcome.constrained).toMatchObject({ ok: false, error: { code: 'validation_failed', message: expect.stringContaining('above maximum') } });
+    expect(outcome.constrained).toMatchObject({
+      ok: false,
+      error: { code: 'validation_failed', message: expect.stringContaining('above maximum') },
+    });
     expect(outcome.ghost).toMatchObject({ ok: false, error: { code: 'variable_not_found' } });
-    expect(await session.getVariables(['a', 'constrained'])).toEqual({ found: { a: 100, constrained: 5 }, missing: [] });
+    expect(await session.getVariables(['a', 'constrained'])).toEqual({
+      found: { a: 100, constrained: 5 },
+      missing: [],
+    });
   });
 
   it('lists by anchored glob and matches regex characters literally', async () => {
-    for (const name of ['temp_cpu', 'temp_gpu', 'xtemp_a', 'temperature']) await session.defineVariable(name, 'float', 1);
+    for (const name of ['temp_cpu', 'temp_gpu', 'xtemp_a', 'temperature'])
+      await session.defineVariable(name, 'float', 1);
     expect((await session.listVariables('temp_*')).map((r) => r.name)).toEqual(['temp_cpu', 'temp_gpu']);
-    expect((await session.listVariables()).map((r) => r.name)).toEqual(['temp_cpu', 'temp_gpu', 'temperature', 'xtemp_a']);
+    expect((await session.listVariables()).map((r) => r.name)).toEqual([
+      'temp_cpu',
+      'temp_gpu',
+      'temperature',
+      'xtemp_a',
+    ]);
     await expect(session.listVariables('a+b')).resolves.toEqual([]);
     await expect(session.listVariables('(')).resolves.toEqual([]);
     await expect(session.listVariables('temp.*')).resolves.toEqual([]);
@@ -94,9 +126,15 @@ describe('session', () => {
 
   it('refuses definitions with an unknown type, constraint key, option key or invalid pattern', async () => {
     await expect(session.defineVariable('x', 'decimal', 1)).rejects.toBeInstanceOf(ValidationError);
-    await expect(session.defineVariable('x', 'float', 1, { constraints: { maximum: 2 } })).rejects.toMatchObject({ message: expect.stringContaining('maximum') });
-    await expect(session.defineVariable('x', 'float', 1, { constraint: { max: 2 } })).rejects.toMatchObject({ message: expect.stringContaining('constraint') });
-    await expect(session.defineVariable('x', 'string', 'a', { constraints: { pattern: '([a-z' } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(session.defineVariable('x', 'float', 1, { constraints: { maximum: 2 } })).rejects.toMatchObject({
+      message: expect.stringContaining('maximum'),
+    });
+    await expect(session.defineVariable('x', 'float', 1, { constraint: { max: 2 } })).rejects.toMatchObject({
+      message: expect.stringContaining('constraint'),
+    });
+    await expect(
+      session.defineVariable('x', 'string', 'a', { constraints: { pattern: '([a-z' } }),
+    ).rejects.toBeInstanceOf(ValidationError);
     await expect(session.defineVariable('bad.name', 'float', 1)).rejects.toBeInstanceOf(ValidationError);
     expect(await session.hasVariable('x')).toBe(false);
   });
@@ -133,7 +171,11 @@ describe('session', () => {
     await session.setVariable('temperature', 0.2);
     await session.setVariable('temperature', 0.3, { reason: 'warmer' });
     const history = await session.variableHistory('temperature');
-    expect(history.map((h) => [h.version, h.value])).toEqual([[1, 0.1], [2, 0.2], [3, 0.3]]);
+    expect(history.map((h) => [h.version, h.value])).toEqual([
+      [1, 0.1],
+      [2, 0.2],
+      [3, 0.3],
+    ]);
     expect(history[2]?.reason).toBe('warmer');
     const rolledBack = await session.rollbackVariable('temperature', 1);
     expect(rolledBack).toMatchObject({ value: 0.1, version: 4, reason: 'rollback to version 1' });
@@ -154,31 +196,60 @@ describe('session', () => {
     await session.defineVariable('other', 'string', 'x');
     await session.lockVariable('model', 'alice');
     await expect(session.setVariable('model', 'b', { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
-    await expect(session.setVariable('model', 'b')).rejects.toMatchObject({ code: 'variable_locked', lockedBy: 'alice' });
-    await expect(session.setVariables({ other: 'y', model: 'b' }, { atomic: true, updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
+    await expect(session.setVariable('model', 'b')).rejects.toMatchObject({
+      code: 'variable_locked',
+      lockedBy: 'alice',
+    });
+    await expect(
+      session.setVariables({ other: 'y', model: 'b' }, { atomic: true, updatedBy: 'bob' }),
+    ).rejects.toBeInstanceOf(VariableLockedError);
     const each = await session.setVariables({ other: 'y', model: 'b' }, { updatedBy: 'bob' });
     expect(each.model).toMatchObject({ ok: false, error: { code: 'variable_locked' } });
     await expect(session.deleteVariable('model', { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
     await expect(session.unlockVariable('model', 'bob')).rejects.toBeInstanceOf(VariableLockedError);
-    await expect(session.lockVariable('model', 'bob')).rejects.toMatchObject({ code: 'variable_locked', lockedBy: 'alice' });
+    await expect(session.lockVariable('model', 'bob')).rejects.toMatchObject({
+      code: 'variable_locked',
+      lockedBy: 'alice',
+    });
     await expect(session.lockVariable('model', '')).rejects.toBeInstanceOf(ValidationError);
-    expect(await session.setVariable('model', 'c', { updatedBy: 'alice' })).toMatchObject({ value: 'c', lockedBy: 'alice' });
+    expect(await session.setVariable('model', 'c', { updatedBy: 'alice' })).toMatchObject({
+      value: 'c',
+      lockedBy: 'alice',
+    });
     await session.unlockVariable('model', 'alice');
     expect(await session.setVariable('model', 'd', { updatedBy: 'bob' })).toMatchObject({ value: 'd', lockedBy: null });
   });
 
   it('carries names, types, values and constraints from an export into another session', async () => {
-    await session.defineVariable('temperature', 'float', Number.NaN, { constraints: { min: 0, max: 2 }, description: 't' });
+    await session.defineVariable('temperature', 'float', Number.NaN, {
+      constraints: { min: 0, max: 2 },
+      description: 't',
+    });
     await session.defineVariable('style', 'choice', 'terse', { constraints: { choices: ['terse', 'verbose'] } });
-    await session.defineVariable('dims', 'tensor', { shape: [2, 2], data: [[1, 2], [3, 4]] });
+    await session.defineVariable('dims', 'tensor', {
+      shape: [2, 2],
+      data: [
+        [1, 2],
+        [3, 4],
+      ],
+    });
     const exported = JSON.parse(JSON.stringify(await session.exportVariables()));
     const other = await runtime.session('s2');
     expect(await other.importVariables(exported)).toBe(3);
-    const strip = (records: Awaited<ReturnType<Session['listVariables']>>) => records.map(({ name, type, value, constraints, description }) => ({ name, type, value, constraints, description }));
+    const strip = (records: Awaited<ReturnType<Session['listVariables']>>) =>
+      records.map(({ name, type, value, constraints, description }) => ({
+        name,
+        type,
+        value,
+        constraints,
+        description,
+      }));
     expect(strip(await other.listVariables())).toEqual(strip(await session.listVariables()));
     expect(await other.getVariable('temperature')).toBeNaN();
     await expect(other.importVariables(exported)).rejects.toBeInstanceOf(AlreadyExistsError);
-    await expect(other.importVariables([{ name: 'z', type: 'integer', value: 1.5 }])).rejects.toBeInstanceOf(ValidationError);
+    await expect(other.importVariables([{ name: 'z', type: 'integer', value: 1.5 }])).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     expect(await other.hasVariable('z')).toBe(false);
   });
 

@@ -33,9 +33,11 @@ describe('two runtimes on one store', () => {
     await a.defineVariable('counter', 'integer', 0);
     await waitFor(async () => b.hasVariable('counter'));
     const increments = (session: typeof a) =>
-      Promise.all(Array.from({ length: 10 }, async () => {
-        for (let i = 0; i < 20; i++) await session.updateVariable('counter', (v) => (v as number) + 1);
-      }));
+      Promise.all(
+        Array.from({ length: 10 }, async () => {
+          for (let i = 0; i < 20; i++) await session.updateVariable('counter', (v) => (v as number) + 1);
+        }),
+      );
     await Promise.all([increments(a), increments(b)]);
     await waitFor(async () => (await a.getVariable('counter')) === 400 && (await b.getVariable('counter')) === 400);
     expect((await b.describeVariable('counter')).version).toBe(401);
@@ -47,7 +49,9 @@ describe('two runtimes on one store', () => {
     await waitFor(async () => b.hasVariable('n'));
     // Both write at once: each session plans against what it has seen; the store takes one, the other re-plans.
     await Promise.all([a.setVariable('n', 1), b.setVariable('n', 2)]);
-    await waitFor(async () => (await a.describeVariable('n')).version === 3 && (await b.describeVariable('n')).version === 3);
+    await waitFor(
+      async () => (await a.describeVariable('n')).version === 3 && (await b.describeVariable('n')).version === 3,
+    );
     expect(await a.getVariable('n')).toBe(await b.getVariable('n'));
   });
 });

@@ -12,7 +12,12 @@ import { SERVE_COMMANDS } from './serve-command.js';
 import { VAR_COMMANDS } from './var-commands.js';
 
 /** Every command, in the order `tether --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [...SERVE_COMMANDS, ...VAR_COMMANDS, ...MODULE_COMMANDS, ...EVENTS_COMMANDS];
+export const COMMANDS: readonly CommandSpec[] = [
+  ...SERVE_COMMANDS,
+  ...VAR_COMMANDS,
+  ...MODULE_COMMANDS,
+  ...EVENTS_COMMANDS,
+];
 
 const GROUPS = new Set(COMMANDS.filter((spec) => spec.path.length > 1).map((spec) => spec.path[0]));
 

@@ -25,7 +25,11 @@ export interface ArgSpec {
 }
 
 /** The value type parseArgs gives an option. */
-type OptionValue<S extends OptionSpec> = S['type'] extends 'boolean' ? boolean : S['multiple'] extends true ? string[] : string;
+type OptionValue<S extends OptionSpec> = S['type'] extends 'boolean'
+  ? boolean
+  : S['multiple'] extends true
+    ? string[]
+    : string;
 
 /** What a command's `run` receives: the option values (absent when not given) and the positionals by name. */
 export interface ParsedCommand<O extends Readonly<Record<string, OptionSpec>>> {
@@ -55,12 +59,16 @@ export interface CommandSpec<O extends Readonly<Record<string, OptionSpec>> = Re
 }
 
 /** Declares a command, keeping its option types for `run`. */
-export function defineCommand<const O extends Readonly<Record<string, OptionSpec>>>(spec: CommandSpec<O>): CommandSpec<O> {
+export function defineCommand<const O extends Readonly<Record<string, OptionSpec>>>(
+  spec: CommandSpec<O>,
+): CommandSpec<O> {
   return spec;
 }
 
 /** `--help` is part of every command. */
-export const HELP_OPTION = { help: { type: 'boolean', short: 'h', description: 'show this help' } } as const satisfies Record<string, OptionSpec>;
+export const HELP_OPTION = {
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+} as const satisfies Record<string, OptionSpec>;
 
 /** A number, possibly negative or with an exponent: the only thing starting with `-` that can be a positional. */
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
@@ -73,7 +81,9 @@ const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
 function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record<string, OptionSpec>>): string[] {
   if (argv.includes('--')) return [...argv];
   const takesValue = (arg: string): string | undefined => {
-    const name = arg.startsWith('--') ? arg.slice(2) : Object.keys(options).find((key) => `-${options[key]?.short}` === arg);
+    const name = arg.startsWith('--')
+      ? arg.slice(2)
+      : Object.keys(options).find((key) => `-${options[key]?.short}` === arg);
     return name !== undefined && !name.includes('=') && options[name]?.type === 'string' ? name : undefined;
   };
   const out: string[] = [];
@@ -89,15 +99,27 @@ function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record
 }
 
 /** Parses `argv` (the words after the command path) against `spec`; `UsageError` on anything it does not declare. */
-export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(spec: CommandSpec<O>, argv: readonly string[]): ParsedCommand<O> & { readonly help: boolean } {
+export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
+  spec: CommandSpec<O>,
+  argv: readonly string[],
+): ParsedCommand<O> & { readonly help: boolean } {
   const options: Readonly<Record<string, OptionSpec>> = { ...spec.options, ...HELP_OPTION };
   const config: ParseArgsConfig['options'] = {};
   for (const [name, option] of Object.entries(options)) {
-    config[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
+    config[name] = {
+      type: option.type,
+      ...(option.short ? { short: option.short } : {}),
+      ...(option.multiple ? { multiple: true } : {}),
+    };
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: acceptNegativeNumbers(argv, options), options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: acceptNegativeNumbers(argv, options),
+      options: config,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     // Node's messages name the option; keep their first sentence (the rest is advice about '--' positionals).
     const text = error instanceof Error ? error.message : String(error);
@@ -108,7 +130,10 @@ export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(spe
   if (values.help === true) return { values: {} as ParsedCommand<O>['values'], args: {}, help: true };
   const required = spec.args.filter((arg) => !arg.optional).length;
   if (parsed.positionals.length < required) {
-    const missing = spec.args.slice(parsed.positionals.length).filter((arg) => !arg.optional).map((arg) => `<${arg.name}>`);
+    const missing = spec.args
+      .slice(parsed.positionals.length)
+      .filter((arg) => !arg.optional)
+      .map((arg) => `<${arg.name}>`);
     throw new UsageError(`missing ${missing.join(' ')}`, spec.path);
   }
   if (parsed.positionals.length > spec.args.length) {

@@ -18,14 +18,26 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 /** `--nats` and `--prefix`: where the nodes are. */
 export const NATS_OPTIONS = {
-  nats: { type: 'string', placeholder: '<url>', description: `NATS server URL(s), comma-separated (env NATS_URL, default ${DEFAULT_NATS_URL})` },
-  prefix: { type: 'string', placeholder: '<prefix>', description: 'subject prefix of the nodes (env TETHER_PREFIX, default tether)' },
+  nats: {
+    type: 'string',
+    placeholder: '<url>',
+    description: `NATS server URL(s), comma-separated (env NATS_URL, default ${DEFAULT_NATS_URL})`,
+  },
+  prefix: {
+    type: 'string',
+    placeholder: '<prefix>',
+    description: 'subject prefix of the nodes (env TETHER_PREFIX, default tether)',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** What a client command adds: a request timeout. */
 export const CLIENT_OPTIONS = {
   ...NATS_OPTIONS,
-  timeout: { type: 'string', placeholder: '<ms>', description: 'how long a request waits for its reply (default 5000)' },
+  timeout: {
+    type: 'string',
+    placeholder: '<ms>',
+    description: 'how long a request waits for its reply (default 5000)',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** `--session`, for the commands that work on one session. */
@@ -36,7 +48,10 @@ export const SESSION_OPTION = {
 /** The NATS URLs from `--nats`, else `NATS_URL`, else the local default. */
 export function natsServers(values: { readonly nats?: string }, io: CliIo): string[] {
   const text = values.nats ?? io.env.NATS_URL ?? DEFAULT_NATS_URL;
-  const servers = text.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  const servers = text
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
   if (servers.length === 0) throw new UsageError('--nats names no server');
   return servers;
 }
@@ -49,12 +64,17 @@ export function natsPrefix(values: { readonly prefix?: string }, io: CliIo): str
 /** The session from `--session`, else `TETHER_SESSION`; a usage error when neither is given. */
 export function sessionIdOf(values: { readonly session?: string }, io: CliIo, command: readonly string[]): string {
   const id = values.session ?? io.env.TETHER_SESSION;
-  if (id === undefined || id === '') throw new UsageError('no session: give --session <id> (or set TETHER_SESSION)', command);
+  if (id === undefined || id === '')
+    throw new UsageError('no session: give --session <id> (or set TETHER_SESSION)', command);
   return id;
 }
 
 /** Connects a client; a server that cannot be reached is an `UnreachableError`. */
-export async function openClient(values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string }, io: CliIo, command: readonly string[]): Promise<TetherClient> {
+export async function openClient(
+  values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string },
+  io: CliIo,
+  command: readonly string[],
+): Promise<TetherClient> {
   const servers = natsServers(values, io);
   const prefix = natsPrefix(values, io);
   const timeoutMs = values.timeout === undefined ? undefined : parseCount(values.timeout, '--timeout', command, 1);

@@ -13,13 +13,19 @@ import { untilSignal } from './until-signal.js';
 
 const events = defineCommand({
   path: ['events'],
-  summary: 'print every event (or one session\'s) as one JSON line until Ctrl-C',
+  summary: "print every event (or one session's) as one JSON line until Ctrl-C",
   details: [
     'Each line is {"subject","sessionId","kind","name","data"}; kind is var or module, name the variable or module.',
     'Subscribes to <prefix>.v1.events.> (with --session: <prefix>.v1.events.<id>.>).',
   ],
   args: [],
-  options: { ...NATS_OPTIONS, session: { ...SESSION_OPTION.session, description: "only this session's events (TETHER_SESSION does not narrow it)" } },
+  options: {
+    ...NATS_OPTIONS,
+    session: {
+      ...SESSION_OPTION.session,
+      description: "only this session's events (TETHER_SESSION does not narrow it)",
+    },
+  },
   examples: ['tether events', 'tether events --session chat-1 | jq .data'],
   async run({ values }, io) {
     // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
@@ -33,7 +39,8 @@ const events = defineCommand({
           name: 'tether-cli events',
           ...(prefix === undefined ? {} : { prefix }),
           ...(values.session === undefined ? {} : { sessionId: values.session }),
-          onError: (error, where) => io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+          onError: (error, where) =>
+            io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
         },
         (event) => io.out(jsonLine(event)),
       );

@@ -31,7 +31,10 @@ export function commandHelp(spec: CommandSpec): string {
     lines.push('', 'Arguments:', ...table(spec.args.map((arg) => [arg.name, arg.description])));
   }
   const options: Readonly<Record<string, OptionSpec>> = { ...spec.options, ...HELP_OPTION };
-  const rows = Object.entries(options).map(([name, option]) => [optionLabel(name, option), option.description + (option.multiple ? ' (repeatable)' : '')] as const);
+  const rows = Object.entries(options).map(
+    ([name, option]) =>
+      [optionLabel(name, option), option.description + (option.multiple ? ' (repeatable)' : '')] as const,
+  );
   lines.push('', 'Options:', ...table(rows));
   if (spec.examples) lines.push('', 'Examples:', ...spec.examples.map((example) => `  ${example}`));
   return lines.join('\n');
@@ -43,10 +46,19 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
   const lines = [
     group === undefined ? 'Usage: tether <command> [options]' : `Usage: tether ${group} <command> [options]`,
     '',
-    group === undefined ? 'Tether from the command line: run a node, read and write session variables, call modules, follow events.' : `The ${group} commands.`,
+    group === undefined
+      ? 'Tether from the command line: run a node, read and write session variables, call modules, follow events.'
+      : `The ${group} commands.`,
     '',
     'Commands:',
-    ...table(shown.map((spec) => [usageLine(spec).replace(/^tether /, '').replace(/ \[options\]$/, ''), spec.summary])),
+    ...table(
+      shown.map((spec) => [
+        usageLine(spec)
+          .replace(/^tether /, '')
+          .replace(/ \[options\]$/, ''),
+        spec.summary,
+      ]),
+    ),
   ];
   if (group === undefined) {
     lines.push(
@@ -70,6 +82,9 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
       'Errors are printed as one line on stderr: tether: <code>: <message>',
     );
   }
-  lines.push('', `Run 'tether ${group === undefined ? '<command>' : `${group} <command>`} --help' for a command's arguments and options.`);
+  lines.push(
+    '',
+    `Run 'tether ${group === undefined ? '<command>' : `${group} <command>`} --help' for a command's arguments and options.`,
+  );
   return lines.join('\n');
 }

@@ -17,12 +17,39 @@ const create = defineCommand({
   args: [{ name: 'id', description: 'the module id (letters, digits, _ and -)' }],
   options: {
     ...COMMON,
-    type: { type: 'string', placeholder: '<type>', description: 'Predict, ChainOfThought (COT), ReAct, ProgramOfThought (PoT), BestOfN, Refine, MultiChainComparison' },
-    'type-variable': { type: 'string', placeholder: '<variable>', description: 'a module variable whose value is the type (instead of --type)' },
-    signature: { type: 'string', placeholder: '<signature>', description: "the Ax signature, e.g. 'question:string -> answer:string'" },
-    bind: { type: 'string', multiple: true, placeholder: '<attr=variable>', description: 'bind an attribute (temperature, maxTokens, model, ...) to a variable' },
-    tool: { type: 'string', multiple: true, placeholder: '<name>', description: 'a tool the node knows by this name (ReAct)' },
-    spec: { type: 'string', placeholder: '<json>', description: 'more spec fields as JSON, e.g. \'{"maxSteps":4,"temperature":0.2}\'' },
+    type: {
+      type: 'string',
+      placeholder: '<type>',
+      description:
+        'Predict, ChainOfThought (COT), ReAct, ProgramOfThought (PoT), BestOfN, Refine, MultiChainComparison',
+    },
+    'type-variable': {
+      type: 'string',
+      placeholder: '<variable>',
+      description: 'a module variable whose value is the type (instead of --type)',
+    },
+    signature: {
+      type: 'string',
+      placeholder: '<signature>',
+      description: "the Ax signature, e.g. 'question:string -> answer:string'",
+    },
+    bind: {
+      type: 'string',
+      multiple: true,
+      placeholder: '<attr=variable>',
+      description: 'bind an attribute (temperature, maxTokens, model, ...) to a variable',
+    },
+    tool: {
+      type: 'string',
+      multiple: true,
+      placeholder: '<name>',
+      description: 'a tool the node knows by this name (ReAct)',
+    },
+    spec: {
+      type: 'string',
+      placeholder: '<json>',
+      description: 'more spec fields as JSON, e.g. \'{"maxSteps":4,"temperature":0.2}\'',
+    },
     json: { type: 'boolean', description: "print the module's description as JSON" },
   },
   examples: [
@@ -30,7 +57,8 @@ const create = defineCommand({
     "tether module create solver --type-variable reasoning_module --signature 'question:string -> answer:string' -s chat-1",
   ],
   async run({ values, args }, io) {
-    if ((values.type === undefined) === (values['type-variable'] === undefined)) throw new UsageError('give exactly one of --type or --type-variable', this.path);
+    if ((values.type === undefined) === (values['type-variable'] === undefined))
+      throw new UsageError('give exactly one of --type or --type-variable', this.path);
     if (values.signature === undefined) throw new UsageError('missing --signature', this.path);
     const extra = values.spec === undefined ? {} : parseJsonObject(values.spec, '--spec', this.path);
     const bindings = parseAssignments(values.bind ?? [], '--bind', this.path);
@@ -42,8 +70,14 @@ const create = defineCommand({
       ...(Object.keys(bindings).length > 0 ? { bindings } : {}),
       ...(values.tool === undefined ? {} : { tools: values.tool }),
     };
-    const description = await withSession(values, io, this.path, { create: true }, async (session) => (await session.module(String(args.id), spec)).describe());
-    io.out(values.json ? jsonLine(description) : `module ${description.moduleId} (${description.moduleType}) started in session ${description.sessionId}`);
+    const description = await withSession(values, io, this.path, { create: true }, async (session) =>
+      (await session.module(String(args.id), spec)).describe(),
+    );
+    io.out(
+      values.json
+        ? jsonLine(description)
+        : `module ${description.moduleId} (${description.moduleType}) started in session ${description.sessionId}`,
+    );
   },
 });
 
@@ -58,15 +92,23 @@ const call = defineCommand({
   options: {
     ...COMMON,
     input: { type: 'string', multiple: true, placeholder: '<field=value>', description: 'an input field (a string)' },
-    json: { type: 'string', placeholder: '<inputs>', description: 'the inputs as one JSON object (merged under --input)' },
+    json: {
+      type: 'string',
+      placeholder: '<inputs>',
+      description: 'the inputs as one JSON object (merged under --input)',
+    },
   },
-  examples: ["tether module call qa --input question='Why is the sky blue?' -s chat-1", `tether module call qa --json '{"question":"Why?"}' -s chat-1 | jq .output`],
+  examples: [
+    "tether module call qa --input question='Why is the sky blue?' -s chat-1",
+    `tether module call qa --json '{"question":"Why?"}' -s chat-1 | jq .output`,
+  ],
   async run({ values, args }, io) {
     const inputs = {
       ...(values.json === undefined ? {} : parseJsonObject(values.json, '--json', this.path)),
       ...parseAssignments(values.input ?? [], '--input', this.path),
     };
-    if (Object.keys(inputs).length === 0) throw new UsageError('no inputs: give --input <field=value> or --json <inputs>', this.path);
+    if (Object.keys(inputs).length === 0)
+      throw new UsageError('no inputs: give --input <field=value> or --json <inputs>', this.path);
     // --timeout bounds the execution itself too (an LLM call takes longer than a variable read).
     const timeoutMs = values.timeout === undefined ? undefined : parseCount(values.timeout, '--timeout', this.path, 1);
     const result = await withSession(values, io, this.path, { create: false }, async (session) =>

@@ -9,7 +9,10 @@ import type { VariableRecord } from '../variables/types.js';
  * "-Infinity"): `JSON.stringify` would silently turn them into `null`.
  */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? 'null';
+  return (
+    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ??
+    'null'
+  );
 }
 
 /** One variable for people: `temperature = 0.9  (float, v2)`, with its lock when it has one. */

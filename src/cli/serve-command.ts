@@ -24,18 +24,43 @@ const serve = defineCommand({
   args: [],
   options: {
     ...NATS_OPTIONS,
-    buckets: { type: 'string', placeholder: '<vars,sessions>', description: 'the KV buckets of variables and sessions (default tether_vars,tether_sessions)' },
-    replicas: { type: 'string', placeholder: '<n>', description: 'replicas of the buckets when they are created; 3 on a clustered JetStream (default 1)' },
-    queue: { type: 'string', placeholder: '<group>', description: 'the queue group nodes share requests in (default tether)' },
-    name: { type: 'string', placeholder: '<name>', description: 'the connection name the NATS monitoring shows (default tether-node)' },
-    tools: { type: 'string', placeholder: '<file>', description: 'a .js/.ts module exporting `tools` (an array of tools) that ReAct modules name' },
+    buckets: {
+      type: 'string',
+      placeholder: '<vars,sessions>',
+      description: 'the KV buckets of variables and sessions (default tether_vars,tether_sessions)',
+    },
+    replicas: {
+      type: 'string',
+      placeholder: '<n>',
+      description: 'replicas of the buckets when they are created; 3 on a clustered JetStream (default 1)',
+    },
+    queue: {
+      type: 'string',
+      placeholder: '<group>',
+      description: 'the queue group nodes share requests in (default tether)',
+    },
+    name: {
+      type: 'string',
+      placeholder: '<name>',
+      description: 'the connection name the NATS monitoring shows (default tether-node)',
+    },
+    tools: {
+      type: 'string',
+      placeholder: '<file>',
+      description: 'a .js/.ts module exporting `tools` (an array of tools) that ReAct modules name',
+    },
   },
-  examples: ['tether serve --nats nats://127.0.0.1:4222', 'NATS_URL=nats://nats-1:4222,nats://nats-2:4222 tether serve --replicas 3'],
+  examples: [
+    'tether serve --nats nats://127.0.0.1:4222',
+    'NATS_URL=nats://nats-1:4222,nats://nats-2:4222 tether serve --replicas 3',
+  ],
   async run({ values }, io) {
     const servers = natsServers(values, io);
     const prefix = natsPrefix(values, io);
-    const [variablesBucket, sessionsBucket] = values.buckets === undefined ? [] : values.buckets.split(',').map((b) => b.trim());
-    const replicas = values.replicas === undefined ? undefined : parseCount(values.replicas, '--replicas', this.path, 1);
+    const [variablesBucket, sessionsBucket] =
+      values.buckets === undefined ? [] : values.buckets.split(',').map((b) => b.trim());
+    const replicas =
+      values.replicas === undefined ? undefined : parseCount(values.replicas, '--replicas', this.path, 1);
     // Loaded here, not at the top: the runtime brings Ax, which no other command needs (see connection.ts).
     const { Runtime, languageModelFromEnv } = await import('../index.js');
     // Read once, before connecting: a misconfigured provider stops the node here with a validation error.
@@ -55,16 +80,23 @@ const serve = defineCommand({
           ...(values.queue === undefined ? {} : { queue: values.queue }),
           ...(values.name === undefined ? {} : { name: values.name }),
         },
-        onError: (error, where) => io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+        onError: (error, where) =>
+          io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
       });
     } catch (error) {
       // Bad options are the user's; anything else at start (refused, no JetStream, a bucket it cannot create)
       // means this NATS cannot host a node.
       if (error instanceof ValidationError || !(error instanceof BridgeError)) throw error;
-      throw new UnreachableError(`cannot start a node on NATS at ${servers.join(',')}: ${error.message}`, { cause: error });
+      throw new UnreachableError(`cannot start a node on NATS at ${servers.join(',')}: ${error.message}`, {
+        cause: error,
+      });
     }
-    const model = llm.offline ? `${llm.provider} (offline)` : `${llm.provider}${llm.defaultModel ? `/${llm.defaultModel}` : ''}`;
-    io.out(`tether: node serving on ${servers.join(',')} (prefix ${prefix ?? 'tether'}, model ${model}); Ctrl-C stops it`);
+    const model = llm.offline
+      ? `${llm.provider} (offline)`
+      : `${llm.provider}${llm.defaultModel ? `/${llm.defaultModel}` : ''}`;
+    io.out(
+      `tether: node serving on ${servers.join(',')} (prefix ${prefix ?? 'tether'}, model ${model}); Ctrl-C stops it`,
+    );
     const signal = await untilSignal();
     await runtime.stop();
     io.out(`tether: node stopped (${signal})`);

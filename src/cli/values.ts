@@ -22,19 +22,27 @@ export function parseJsonOption(text: string, what: string, command: readonly st
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new UsageError(`${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, command);
+    throw new UsageError(
+      `${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      command,
+    );
   }
 }
 
 /** A JSON object option. */
 export function parseJsonObject(text: string, what: string, command: readonly string[]): Record<string, unknown> {
   const value = parseJsonOption(text, what, command);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${what} must be a JSON object`, command);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`${what} must be a JSON object`, command);
   return value as Record<string, unknown>;
 }
 
 /** `key=value` pairs, in order; the value is everything after the first `=` (it may contain more). */
-export function parseAssignments(pairs: readonly string[], what: string, command: readonly string[]): Record<string, string> {
+export function parseAssignments(
+  pairs: readonly string[],
+  what: string,
+  command: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
@@ -48,7 +56,10 @@ export function parseAssignments(pairs: readonly string[], what: string, command
 export function parseCount(text: string, what: string, command: readonly string[], minimum = 0): number {
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < minimum) {
-    throw new UsageError(`${what} must be a whole number${minimum > 0 ? ` of at least ${minimum}` : ''}, got '${text}'`, command);
+    throw new UsageError(
+      `${what} must be a whole number${minimum > 0 ? ` of at least ${minimum}` : ''}, got '${text}'`,
+      command,
+    );
   }
   return value;
 }

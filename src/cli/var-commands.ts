@@ -31,7 +31,8 @@ const define = defineCommand({
     `tether var define style choice terse --constraints '{"choices":["terse","verbose"]}' -s chat-1`,
   ],
   async run({ values, args }, io) {
-    const constraints = values.constraints === undefined ? undefined : parseJsonObject(values.constraints, '--constraints', this.path);
+    const constraints =
+      values.constraints === undefined ? undefined : parseJsonObject(values.constraints, '--constraints', this.path);
     const options = {
       ...(constraints === undefined ? {} : { constraints }),
       ...(values.description === undefined ? {} : { description: values.description }),
@@ -51,7 +52,9 @@ const get = defineCommand({
   examples: ['tether var get temperature -s chat-1', 'tether var get temperature -s chat-1 --json'],
   async run({ values, args }, io) {
     // The record, not just the value: its type is what lets a NaN float print as "NaN" rather than null.
-    const record = await withSession(values, io, this.path, { create: false }, (session) => session.describeVariable(String(args.name)));
+    const record = await withSession(values, io, this.path, { create: false }, (session) =>
+      session.describeVariable(String(args.name)),
+    );
     io.out(jsonLine(values.json ? record : record.value));
   },
 });
@@ -65,12 +68,23 @@ const set = defineCommand({
   ],
   options: {
     ...COMMON,
-    'expected-version': { type: 'string', placeholder: '<n>', description: 'compare-and-set: refuse the write unless the variable is at this version' },
-    'updated-by': { type: 'string', placeholder: '<who>', description: 'who writes (recorded, and checked against a lock)' },
+    'expected-version': {
+      type: 'string',
+      placeholder: '<n>',
+      description: 'compare-and-set: refuse the write unless the variable is at this version',
+    },
+    'updated-by': {
+      type: 'string',
+      placeholder: '<who>',
+      description: 'who writes (recorded, and checked against a lock)',
+    },
     reason: { type: 'string', placeholder: '<text>', description: 'why (kept in the history)' },
     ...JSON_RECORD,
   },
-  examples: ['tether var set temperature 0.9 -s chat-1', 'tether var set temperature 1.1 --expected-version 2 -s chat-1'],
+  examples: [
+    'tether var set temperature 0.9 -s chat-1',
+    'tether var set temperature 1.1 --expected-version 2 -s chat-1',
+  ],
   async run({ values, args }, io) {
     const expected = values['expected-version'];
     const options = {
@@ -88,11 +102,19 @@ const set = defineCommand({
 const list = defineCommand({
   path: ['var', 'list'],
   summary: "list a session's variables, optionally those matching a glob",
-  args: [{ name: 'pattern', optional: true, description: "a glob where * matches any run of characters, e.g. 'llm_*' (default *)" }],
+  args: [
+    {
+      name: 'pattern',
+      optional: true,
+      description: "a glob where * matches any run of characters, e.g. 'llm_*' (default *)",
+    },
+  ],
   options: { ...COMMON, json: { type: 'boolean', description: 'print the records as one JSON array' } },
-  examples: ["tether var list -s chat-1", "tether var list 'llm_*' -s chat-1 --json"],
+  examples: ['tether var list -s chat-1', "tether var list 'llm_*' -s chat-1 --json"],
   async run({ values, args }, io) {
-    const records = await withSession(values, io, this.path, { create: false }, (session) => session.listVariables(args.pattern ?? '*'));
+    const records = await withSession(values, io, this.path, { create: false }, (session) =>
+      session.listVariables(args.pattern ?? '*'),
+    );
     if (values.json) io.out(jsonLine(records));
     else recordTable(records).forEach((line) => io.out(line));
   },
@@ -108,7 +130,9 @@ const watch = defineCommand({
   async run({ values, args }, io) {
     await withSession(values, io, this.path, { create: false }, async (session) => {
       const pattern = args.pattern ?? '*';
-      const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), { includeInitial: values.initial ?? false });
+      const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), {
+        includeInitial: values.initial ?? false,
+      });
       // On stderr, so stdout stays one JSON document per line; it also tells a script the watch is in place.
       io.err(`tether: watching '${pattern}' in session ${session.sessionId}; Ctrl-C stops`);
       await untilSignal();

@@ -199,11 +199,17 @@ export class AxProgramRunner {
     const threshold = settings.threshold !== undefined ? { threshold: settings.threshold } : {};
     switch (this.#kind) {
       case 'best_of_n':
-        return bestOfN(gen, { n: settings.n ?? 3, rewardFn: rewardFn!, ...threshold })
-          .forward(service, values, options);
+        return bestOfN(gen, { n: settings.n ?? 3, rewardFn: rewardFn!, ...threshold }).forward(
+          service,
+          values,
+          options,
+        );
       case 'refine':
-        return refine(gen, { rounds: settings.rounds ?? 3, rewardFn: rewardFn!, ...threshold })
-          .forward(service, values, options);
+        return refine(gen, { rounds: settings.rounds ?? 3, rewardFn: rewardFn!, ...threshold }).forward(
+          service,
+          values,
+          options,
+        );
       case 'multi_chain_comparison': {
         const pick = settings.pick;
         return gen.forward(service, values, {

@@ -7,7 +7,6 @@
 import { AxMockAIService } from '@ax-llm/ax';
 import type { AxAIFeatures, AxAIServiceOptions, AxChatRequest, AxChatResponse } from '@ax-llm/ax';
 
-
 type Schema = {
   readonly type?: string | readonly string[];
   readonly format?: string;

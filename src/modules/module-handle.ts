@@ -68,7 +68,11 @@ export class ModuleHandle {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
-      return (await this.deps.processes.call(this.process, { type: 'execute', executionId, inputs }, { timeout })) as ExecutionResult;
+      return (await this.deps.processes.call(
+        this.process,
+        { type: 'execute', executionId, inputs },
+        { timeout },
+      )) as ExecutionResult;
     } catch (error) {
       // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
       if (error instanceof CallTimeoutError) cancel('timed out');

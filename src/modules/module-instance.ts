@@ -8,7 +8,12 @@
 import type { SessionContext } from '../session/session-context.js';
 import type { ExecutionResult, SyncOutcome } from '../../machines/module.machine.js';
 import { ValidationError } from '../errors.js';
-import { defaultModuleRegistry, type ModuleRegistry, type RegisteredModule, type VariableAwareModule } from './module-registry.js';
+import {
+  defaultModuleRegistry,
+  type ModuleRegistry,
+  type RegisteredModule,
+  type VariableAwareModule,
+} from './module-registry.js';
 import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import type { ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
@@ -49,7 +54,12 @@ export class ModuleInstance {
    * Builds the module now, so that a bad spec (unknown type, ReAct without tools, a missing bound variable)
    * is refused at creation rather than at the first execution.
    */
-  static async create(moduleId: string, session: SessionContext, given: ModuleSpec, options: ModuleInstanceOptions = {}): Promise<ModuleInstance> {
+  static async create(
+    moduleId: string,
+    session: SessionContext,
+    given: ModuleSpec,
+    options: ModuleInstanceOptions = {},
+  ): Promise<ModuleInstance> {
     // Tool names are resolved once, here: a program swap rebuilds from the resolved spec with the same tools.
     const spec = resolveTools(given, options.tools ?? new Map());
     const registry = options.registry ?? defaultModuleRegistry;
@@ -91,9 +101,10 @@ export class ModuleInstance {
       { ...inputs },
       { autoSync: false, syncBetweenSteps: true, abortSignal: signal, ...(onDelta ? { onDelta } : {}) },
     );
-    const provenance = this.spec.typeVariable !== undefined && this.#typeVersion !== undefined
-      ? { ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion }
-      : outcome.provenance;
+    const provenance =
+      this.spec.typeVariable !== undefined && this.#typeVersion !== undefined
+        ? { ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion }
+        : outcome.provenance;
     return {
       moduleType: this.#entry.name,
       output: outcome.output,
@@ -103,21 +114,41 @@ export class ModuleInstance {
   }
 }
 
-async function resolveType(session: SessionContext, spec: ResolvedModuleSpec, registry: ModuleRegistry): Promise<{ entry: RegisteredModule; version: number | undefined }> {
+async function resolveType(
+  session: SessionContext,
+  spec: ResolvedModuleSpec,
+  registry: ModuleRegistry,
+): Promise<{ entry: RegisteredModule; version: number | undefined }> {
   if (spec.typeVariable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
   const snapshot = await session.readVariables([spec.typeVariable]);
   const read = snapshot.found[spec.typeVariable];
-  if (!read) throw new ValidationError(`module type variable '${spec.typeVariable}' not found in session '${session.sessionId}'`, { variable: spec.typeVariable });
-  if (typeof read.value !== 'string') throw new ValidationError(`variable '${spec.typeVariable}' does not hold a module type name`, { variable: spec.typeVariable });
+  if (!read)
+    throw new ValidationError(
+      `module type variable '${spec.typeVariable}' not found in session '${session.sessionId}'`,
+      { variable: spec.typeVariable },
+    );
+  if (typeof read.value !== 'string')
+    throw new ValidationError(`variable '${spec.typeVariable}' does not hold a module type name`, {
+      variable: spec.typeVariable,
+    });
   return { entry: registry.resolve(read.value), version: read.version };
 }
 
-async function build(entry: RegisteredModule, session: SessionContext, spec: ResolvedModuleSpec, llm: LanguageModel | undefined): Promise<VariableAwareModule> {
+async function build(
+  entry: RegisteredModule,
+  session: SessionContext,
+  spec: ResolvedModuleSpec,
+  llm: LanguageModel | undefined,
+): Promise<VariableAwareModule> {
   const { type: _type, typeVariable: _typeVariable, signature, bindings = {}, ...rest } = spec;
   const options: ModuleOptions = { ...rest, session, ...(llm ? { llm } : {}) };
   const module = new entry.variableAwareClass(signature, options);
   for (const [attribute, binding] of Object.entries(bindings)) {
-    await module.bindToVariable(attribute, bindingVariable(binding), typeof binding === 'string' ? undefined : binding.onChange);
+    await module.bindToVariable(
+      attribute,
+      bindingVariable(binding),
+      typeof binding === 'string' ? undefined : binding.onChange,
+    );
   }
   return module;
 }

@@ -26,29 +26,33 @@ function instanceOf(instances: ModuleInstances, input: { sessionId: string; modu
 export function createModuleLogic(instances: ModuleInstances) {
   return moduleMachine.provide({
     actors: {
-      syncModule: fromPromise<SyncOutcome, { sessionId: string; moduleId: string }>(({ input }) => instanceOf(instances, input).sync()),
-      runExecution: fromCallback<ExecutionEvent, { sessionId: string; moduleId: string; execution: Execution }>(({ input, sendBack }) => {
-        const controller = new AbortController();
-        let settled = false;
-        const settle = (event: ExecutionEvent) => {
-          // After a cancel the machine has moved on; a late answer from the aborted request is dropped.
-          if (settled || controller.signal.aborted) return;
-          settled = true;
-          sendBack(event);
-        };
-        Promise.resolve()
-          .then(() =>
-            instanceOf(instances, input).execute(input.execution.inputs, controller.signal, (field, delta) => {
-              if (!settled && !controller.signal.aborted) sendBack({ type: 'execution.delta', field, delta });
-            }),
-          )
-          .then(
-            (result) => settle({ type: 'execution.done', result }),
-            (error: unknown) => settle({ type: 'execution.failed', error: errorToJSON(error) }),
-          );
-        // Stopping this actor (a cancel, or the process stopping) aborts the request in flight.
-        return () => controller.abort(new Error('execution cancelled'));
-      }),
+      syncModule: fromPromise<SyncOutcome, { sessionId: string; moduleId: string }>(({ input }) =>
+        instanceOf(instances, input).sync(),
+      ),
+      runExecution: fromCallback<ExecutionEvent, { sessionId: string; moduleId: string; execution: Execution }>(
+        ({ input, sendBack }) => {
+          const controller = new AbortController();
+          let settled = false;
+          const settle = (event: ExecutionEvent) => {
+            // After a cancel the machine has moved on; a late answer from the aborted request is dropped.
+            if (settled || controller.signal.aborted) return;
+            settled = true;
+            sendBack(event);
+          };
+          Promise.resolve()
+            .then(() =>
+              instanceOf(instances, input).execute(input.execution.inputs, controller.signal, (field, delta) => {
+                if (!settled && !controller.signal.aborted) sendBack({ type: 'execution.delta', field, delta });
+              }),
+            )
+            .then(
+              (result) => settle({ type: 'execution.done', result }),
+              (error: unknown) => settle({ type: 'execution.failed', error: errorToJSON(error) }),
+            );
+          // Stopping this actor (a cancel, or the process stopping) aborts the request in flight.
+          return () => controller.abort(new Error('execution cancelled'));
+        },
+      ),
     },
   });
 }

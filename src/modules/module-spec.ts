@@ -6,7 +6,13 @@
 import { ValidationError } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
-import { BINDABLE_ATTRIBUTES, type ModuleParameters, type ModuleTool, type RewardFunction, type SamplePicker } from './module-types.js';
+import {
+  BINDABLE_ATTRIBUTES,
+  type ModuleParameters,
+  type ModuleTool,
+  type RewardFunction,
+  type SamplePicker,
+} from './module-types.js';
 
 /** One binding: a variable name, or (embedded only) a variable with a callback told of every change. */
 export type ModuleBinding = string | { readonly variable: string; readonly onChange?: SyncCallback };
@@ -35,7 +41,20 @@ export interface ModuleSpec extends ModuleParameters {
   readonly pick?: SamplePicker;
 }
 
-const SPEC_KEYS = new Set<string>(['type', 'typeVariable', 'signature', 'bindings', 'tools', 'n', 'rounds', 'samples', 'threshold', 'reward', 'pick', ...BINDABLE_ATTRIBUTES]);
+const SPEC_KEYS = new Set<string>([
+  'type',
+  'typeVariable',
+  'signature',
+  'bindings',
+  'tools',
+  'n',
+  'rounds',
+  'samples',
+  'threshold',
+  'reward',
+  'pick',
+  ...BINDABLE_ATTRIBUTES,
+]);
 
 /** A spec whose tool names have been replaced by the runtime's tools: what a module is built from. */
 export type ResolvedModuleSpec = Omit<ModuleSpec, 'tools'> & { readonly tools?: readonly ModuleTool[] };
@@ -46,19 +65,26 @@ const MODULE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** Throws `ValidationError` unless `id` is a valid module id. */
 export function assertModuleId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || !MODULE_ID.test(id)) {
-    throw new ValidationError(`invalid module id ${JSON.stringify(id)}: use 1-128 letters, digits, '_' or '-'`, { details: { moduleId: id } });
+    throw new ValidationError(`invalid module id ${JSON.stringify(id)}: use 1-128 letters, digits, '_' or '-'`, {
+      details: { moduleId: id },
+    });
   }
 }
 
 /** Checks the shape of a spec (unknown keys, missing type, bindings naming valid variables); values are checked by the module. */
 export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new ValidationError('a module spec must be an object');
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    throw new ValidationError('a module spec must be an object');
   const fields = spec as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !SPEC_KEYS.has(key));
   if (unknown.length > 0) {
-    throw new ValidationError(`module spec has unknown keys: ${unknown.join(', ')}; accepted: ${[...SPEC_KEYS].join(', ')}`, { details: { unknown } });
+    throw new ValidationError(
+      `module spec has unknown keys: ${unknown.join(', ')}; accepted: ${[...SPEC_KEYS].join(', ')}`,
+      { details: { unknown } },
+    );
   }
-  if (typeof fields.signature !== 'string' || fields.signature.trim() === '') throw new ValidationError('a module spec needs a signature string');
+  if (typeof fields.signature !== 'string' || fields.signature.trim() === '')
+    throw new ValidationError('a module spec needs a signature string');
   const hasType = fields.type !== undefined;
   const hasVariable = fields.typeVariable !== undefined;
   if (hasType === hasVariable) throw new ValidationError('a module spec needs exactly one of type or typeVariable');
@@ -67,13 +93,17 @@ export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
   assertTools(fields.tools);
   const bindings = fields.bindings;
   if (bindings === undefined) return;
-  if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings)) throw new ValidationError('module spec bindings must be an object of attribute → variable');
+  if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings))
+    throw new ValidationError('module spec bindings must be an object of attribute → variable');
   for (const [attribute, binding] of Object.entries(bindings)) {
     const variable = typeof binding === 'string' ? binding : (binding as { variable?: unknown } | null)?.variable;
     try {
       assertVariableName(variable);
     } catch (error) {
-      throw new ValidationError(`binding of '${attribute}' must name a variable, got ${JSON.stringify(binding)}`, { cause: error, details: { attribute } });
+      throw new ValidationError(`binding of '${attribute}' must name a variable, got ${JSON.stringify(binding)}`, {
+        cause: error,
+        details: { attribute },
+      });
     }
   }
 }
@@ -85,12 +115,21 @@ export function bindingVariable(binding: ModuleBinding): string {
 
 function assertTools(tools: unknown): void {
   if (tools === undefined) return;
-  if (!Array.isArray(tools)) throw new ValidationError('module spec tools must be a list of tool names (or, embedded, tool objects)');
+  if (!Array.isArray(tools))
+    throw new ValidationError('module spec tools must be a list of tool names (or, embedded, tool objects)');
   for (const tool of tools) {
     if (typeof tool === 'string' && tool !== '') continue;
     const candidate = tool as Partial<ModuleTool> | null;
-    if (typeof candidate === 'object' && candidate !== null && typeof candidate.name === 'string' && typeof candidate.func === 'function') continue;
-    throw new ValidationError(`module spec tools: ${JSON.stringify(tool)} is neither a tool name nor a tool with a name and a func`);
+    if (
+      typeof candidate === 'object' &&
+      candidate !== null &&
+      typeof candidate.name === 'string' &&
+      typeof candidate.func === 'function'
+    )
+      continue;
+    throw new ValidationError(
+      `module spec tools: ${JSON.stringify(tool)} is neither a tool name nor a tool with a name and a func`,
+    );
   }
 }
 
@@ -106,9 +145,12 @@ export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, Mo
     const found = available.get(tool);
     if (!found) {
       const known = [...available.keys()];
-      throw new ValidationError(`unknown tool '${tool}'; this runtime has ${known.length > 0 ? known.join(', ') : 'no tools (Runtime.start({ tools }))'}`, {
-        details: { tool, available: known },
-      });
+      throw new ValidationError(
+        `unknown tool '${tool}'; this runtime has ${known.length > 0 ? known.join(', ') : 'no tools (Runtime.start({ tools }))'}`,
+        {
+          details: { tool, available: known },
+        },
+      );
     }
     return found;
   });
@@ -125,7 +167,8 @@ export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<stri
     if (typeof tool?.name !== 'string' || tool.name === '' || typeof tool.func !== 'function') {
       throw new ValidationError(`runtime tools need a name and a func, got ${JSON.stringify(tool)}`);
     }
-    if (byName.has(tool.name)) throw new ValidationError(`two runtime tools are named '${tool.name}'`, { details: { tool: tool.name } });
+    if (byName.has(tool.name))
+      throw new ValidationError(`two runtime tools are named '${tool.name}'`, { details: { tool: tool.name } });
     byName.set(tool.name, tool);
   }
   return byName;

@@ -134,7 +134,8 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       const moduleType = this.moduleType;
       // The execution goes on with the last good values; a failed sync is reported, not swallowed. A plain
       // promise chain rather than an async wrapper: one microtask less on every execution.
-      const resync = (): Promise<unknown> => state.sync(this, moduleType).catch((error: unknown) => state.report(error, moduleType));
+      const resync = (): Promise<unknown> =>
+        state.sync(this, moduleType).catch((error: unknown) => state.report(error, moduleType));
       if (options.autoSync !== false && state.bindings.size > 0) await resync();
       // Parameters and provenance are captured together, right after the sync, so they describe the same values.
       let provenance = state.provenance();

@@ -47,7 +47,10 @@ export interface EventSubscription {
  * // ...
  * await events.stop();
  */
-export async function subscribeEvents(options: SubscribeEventsOptions, listener: (event: TetherEvent) => void): Promise<EventSubscription> {
+export async function subscribeEvents(
+  options: SubscribeEventsOptions,
+  listener: (event: TetherEvent) => void,
+): Promise<EventSubscription> {
   const all = createSubjects(options.prefix).allEvents();
   const base = all.slice(0, -1); // `<prefix>.v1.events.`
   if (options.sessionId !== undefined) assertSessionId(options.sessionId);

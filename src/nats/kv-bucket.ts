@@ -56,7 +56,11 @@ export function kvBucket(js: JetStreamClient, kv: KV, name: string): KvBucket {
         throw wrap(error, 'get', key);
       }
       if (entry === null) return undefined;
-      return { revision: entry.revision, live: entry.operation === 'PUT', data: entry.operation === 'PUT' ? entry.value : EMPTY };
+      return {
+        revision: entry.revision,
+        live: entry.operation === 'PUT',
+        data: entry.operation === 'PUT' ? entry.value : EMPTY,
+      };
     },
     async publish(write) {
       const h = headers();
@@ -92,5 +96,8 @@ function actualFrom(error: unknown): number {
 /** Wraps a library error at the boundary, keeping it as `cause`. */
 export function wrap(error: unknown, operation: string, key: string): InternalError {
   const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`store ${operation} of '${key}' failed: ${message}`, { cause: error, details: { operation, key } });
+  return new InternalError(`store ${operation} of '${key}' failed: ${message}`, {
+    cause: error,
+    details: { operation, key },
+  });
 }

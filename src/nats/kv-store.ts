@@ -84,7 +84,8 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
   const reportError =
     options.onListenerError ?? ((error: unknown) => console.error('tether: a store watch listener threw', error));
   const reportEnd =
-    options.onWatchError ?? ((error: unknown, prefix: string) => console.error(`tether: store watch on '${prefix}' ended`, error));
+    options.onWatchError ??
+    ((error: unknown, prefix: string) => console.error(`tether: store watch on '${prefix}' ended`, error));
   const watches = new Set<KvWatchHandle>();
   let closed = false;
 
@@ -101,7 +102,8 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
       } catch (error) {
         if (!(error instanceof StoreConflictError)) throw error;
         const last = await bucket.readLast(key);
-        if (last === undefined || last.live) throw new StoreConflictError(key, 0, last?.revision ?? 0, { cause: error });
+        if (last === undefined || last.live)
+          throw new StoreConflictError(key, 0, last?.revision ?? 0, { cause: error });
         expectLast = last.revision;
       }
     }
@@ -109,7 +111,9 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
   }
 
   const toChange = (key: string, operation: string, revision: number, value: Uint8Array): StoreChange<V> =>
-    operation === 'PUT' ? { operation: 'put', key, value: codec.decode(value), revision } : { operation: 'delete', key, revision };
+    operation === 'PUT'
+      ? { operation: 'put', key, value: codec.decode(value), revision }
+      : { operation: 'delete', key, revision };
 
   return {
     async get(key) {
@@ -137,7 +141,12 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
       assertStoreKey(key);
       const empty = new Uint8Array(0);
       if (expectedRevision === 0) return writeIfAbsent(key, 'delete', empty);
-      return bucket.publish({ key, operation: 'delete', data: empty, ...(expectedRevision === undefined ? {} : { expectLast: expectedRevision }) });
+      return bucket.publish({
+        key,
+        operation: 'delete',
+        data: empty,
+        ...(expectedRevision === undefined ? {} : { expectLast: expectedRevision }),
+      });
     },
 
     async commit(writes) {
@@ -156,7 +165,8 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
         true,
         (entry, initialized) => {
           if (initialized) return false;
-          if (entry.operation === 'PUT') entries.push({ key: entry.key, value: codec.decode(entry.value), revision: entry.revision });
+          if (entry.operation === 'PUT')
+            entries.push({ key: entry.key, value: codec.decode(entry.value), revision: entry.revision });
           return true;
         },
         () => {},

@@ -42,7 +42,12 @@ const MAX_REMEMBERED = 10_000;
 const decoder = new TextDecoder();
 
 /** Subscribes this node to the control subject; resolves once the server has the subscription. */
-export async function startModuleControl(connection: NatsConnection, subjects: TetherSubjects, host: ModuleHost, options: ModuleControlOptions): Promise<ModuleControl> {
+export async function startModuleControl(
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  host: ModuleHost,
+  options: ModuleControlOptions,
+): Promise<ModuleControl> {
   const cancelWaitMs = options.cancelWaitMs ?? 500;
   const rememberMs = options.rememberMs ?? 60_000;
   /** Execution id → when the memory of its cancel lapses. Insertion order is expiry order. */
@@ -69,7 +74,9 @@ export async function startModuleControl(connection: NatsConnection, subjects: T
         return;
       }
       if (target.operation === 'stop') {
-        host.stopLocal(target.sessionId, target.moduleId).catch((failure: unknown) => options.report(failure, `stopping module ${target.moduleId}`));
+        host
+          .stopLocal(target.sessionId, target.moduleId)
+          .catch((failure: unknown) => options.report(failure, `stopping module ${target.moduleId}`));
         return;
       }
       if (typeof body.executionId !== 'string') return;
@@ -93,11 +100,15 @@ export async function startModuleControl(connection: NatsConnection, subjects: T
   return {
     async cancel(sessionId, moduleId, executionId, reason) {
       const subject = subjects.moduleControl(sessionId, moduleId, 'cancel');
-      const replies = await connection.requestMany(subject, encodeJson({ executionId, ...(reason === undefined ? {} : { reason }) }), {
-        strategy: RequestStrategy.Count,
-        maxMessages: 1,
-        maxWait: cancelWaitMs,
-      });
+      const replies = await connection.requestMany(
+        subject,
+        encodeJson({ executionId, ...(reason === undefined ? {} : { reason }) }),
+        {
+          strategy: RequestStrategy.Count,
+          maxMessages: 1,
+          maxWait: cancelWaitMs,
+        },
+      );
       for await (const _reply of replies) return true;
       return false;
     },

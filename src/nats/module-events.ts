@@ -29,7 +29,14 @@ export type ModuleEvent = (Exclude<ModuleEmittedEvent, ReplyEvent> | ModuleState
 };
 
 /** Every `type` a {@link ModuleEvent} can have. */
-export const MODULE_EVENT_TYPES = ['module.state', 'module.result', 'module.failed', 'module.delta', 'module.synced', 'module.syncFailed'] as const;
+export const MODULE_EVENT_TYPES = [
+  'module.state',
+  'module.result',
+  'module.failed',
+  'module.delta',
+  'module.synced',
+  'module.syncFailed',
+] as const;
 
 const EVENT_TYPES = new Set<string>(MODULE_EVENT_TYPES);
 
@@ -37,7 +44,12 @@ const EVENT_TYPES = new Set<string>(MODULE_EVENT_TYPES);
 export function isModuleEvent(value: unknown): value is ModuleEvent {
   if (typeof value !== 'object' || value === null) return false;
   const event = value as Partial<ModuleEvent>;
-  return typeof event.type === 'string' && EVENT_TYPES.has(event.type) && typeof event.sessionId === 'string' && typeof event.moduleId === 'string';
+  return (
+    typeof event.type === 'string' &&
+    EVENT_TYPES.has(event.type) &&
+    typeof event.sessionId === 'string' &&
+    typeof event.moduleId === 'string'
+  );
 }
 
 /**

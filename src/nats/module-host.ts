@@ -25,7 +25,12 @@ export interface ModuleHost {
    */
   wake(session: Session, moduleId: string, load: () => Promise<ModuleSpec | undefined>): Promise<ModuleHandle>;
   /** Queues one execution in the module's mailbox on this node (`NoProcError` without a process here). */
-  execute(sessionId: string, moduleId: string, inputs: Readonly<Record<string, unknown>>, options: HostExecuteOptions): Promise<ExecutionResult>;
+  execute(
+    sessionId: string,
+    moduleId: string,
+    inputs: Readonly<Record<string, unknown>>,
+    options: HostExecuteOptions,
+  ): Promise<ExecutionResult>;
   /** Cancels an execution queued or running on this node; resolves `true` when there was one to cancel. */
   cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean>;
   /** Stops the module's process on this node, if it has one; resolves `true` when it had. */

@@ -28,7 +28,15 @@ import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
 import { MODULE_OPERATIONS, type ModuleOperation, type TetherSubjects } from './subjects.js';
-import { assertFields, optionalCount, optionalString, requireObject, requirePresent, requireString, type RequestBody } from './wire.js';
+import {
+  assertFields,
+  optionalCount,
+  optionalString,
+  requireObject,
+  requirePresent,
+  requireString,
+  type RequestBody,
+} from './wire.js';
 
 /** What the module endpoints are built on. */
 export interface ModuleServiceDeps {
@@ -54,7 +62,8 @@ type Work = (sessionId: string, moduleId: string, body: RequestBody) => () => Pr
 export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
   const { subjects, host, specs, control } = deps;
   const session = (sessionId: string): Promise<Session> => deps.sessions.session(sessionId, { create: false });
-  const wake = async (sessionId: string, moduleId: string) => host.wake(await session(sessionId), moduleId, () => specs.load(sessionId, moduleId));
+  const wake = async (sessionId: string, moduleId: string) =>
+    host.wake(await session(sessionId), moduleId, () => specs.load(sessionId, moduleId));
 
   const operations: Readonly<Record<ModuleOperation, Work>> = {
     create(sessionId, moduleId, body) {
@@ -67,14 +76,24 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
       assertFields(body, ['inputs', 'executionId', 'timeoutMs'], 'module execute');
       const inputs = requireObject(body, 'inputs');
       const executionId = optionalString(body, 'executionId') ?? randomUUID();
-      if (!EXECUTION_ID.test(executionId)) throw new ValidationError(`invalid executionId '${executionId.slice(0, 60)}': use 1-128 letters, digits, '_' or '-'`, { details: { field: 'executionId' } });
+      if (!EXECUTION_ID.test(executionId))
+        throw new ValidationError(
+          `invalid executionId '${executionId.slice(0, 60)}': use 1-128 letters, digits, '_' or '-'`,
+          { details: { field: 'executionId' } },
+        );
       const timeoutMs = optionalCount(body, 'timeoutMs');
       if (timeoutMs === 0) throw new ValidationError('timeoutMs must be above 0', { details: { field: 'timeoutMs' } });
       return async () => {
         await wake(sessionId, moduleId);
         // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
-        if (control.cancelledEarly(executionId)) throw new ExecutionAbortedError(moduleId, executionId, { details: { reason: 'cancelled before it started' } });
-        return host.execute(sessionId, moduleId, inputs, { executionId, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+        if (control.cancelledEarly(executionId))
+          throw new ExecutionAbortedError(moduleId, executionId, {
+            details: { reason: 'cancelled before it started' },
+          });
+        return host.execute(sessionId, moduleId, inputs, {
+          executionId,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        });
       };
     },
 
@@ -86,7 +105,10 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     cancel(sessionId, moduleId, body) {
       assertFields(body, ['executionId', 'reason'], 'module cancel');
       const executionId = requireString(body, 'executionId');
-      if (!EXECUTION_ID.test(executionId)) throw new ValidationError(`invalid executionId '${executionId.slice(0, 60)}'`, { details: { field: 'executionId' } });
+      if (!EXECUTION_ID.test(executionId))
+        throw new ValidationError(`invalid executionId '${executionId.slice(0, 60)}'`, {
+          details: { field: 'executionId' },
+        });
       const reason = optionalString(body, 'reason');
       return async () => {
         await session(sessionId);
@@ -114,7 +136,8 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     metadata: { operation: `module.${operation}` },
     prepare(subject: string, body: RequestBody) {
       const parsed = subjects.parseModuleRequest(subject);
-      if (!parsed || parsed.kind !== 'module') throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module operation`);
+      if (!parsed || parsed.kind !== 'module')
+        throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module operation`);
       assertSessionId(parsed.sessionId);
       assertModuleId(parsed.moduleId);
       return operations[operation](parsed.sessionId, parsed.moduleId, body);
@@ -126,7 +149,8 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     metadata: { operation: 'module.list' },
     prepare(subject, body) {
       const parsed = subjects.parseModuleRequest(subject);
-      if (!parsed || parsed.kind !== 'list') throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module list`);
+      if (!parsed || parsed.kind !== 'list')
+        throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module list`);
       assertSessionId(parsed.sessionId);
       assertFields(body, [], 'module list');
       return async (): Promise<{ moduleId: string; spec: WireModuleSpec }[]> => {

@@ -53,7 +53,10 @@ const decoder = new TextDecoder();
  * const specs = await openModuleSpecs(nc, { bucket: 'tether_modules' });
  * await specs.claim('chat-1', 'qa', { type: 'Predict', signature: 'question -> answer' });
  */
-export async function openModuleSpecs(connection: NatsConnection, options: ModuleSpecsOptions = {}): Promise<ModuleSpecs> {
+export async function openModuleSpecs(
+  connection: NatsConnection,
+  options: ModuleSpecsOptions = {},
+): Promise<ModuleSpecs> {
   const bucket = options.bucket ?? 'tether_modules';
   let kv: KV;
   try {
@@ -81,7 +84,8 @@ export async function openModuleSpecs(connection: NatsConnection, options: Modul
         // nats.js `create` also takes over a key whose last write is a delete marker: a removed id is free again.
         return await kv.create(key, encoder.encode(JSON.stringify(spec)));
       } catch (error) {
-        if (isWrongLastSequence(error)) throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
+        if (isWrongLastSequence(error))
+          throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
         throw boundary(error, 'create', key);
       }
     },
@@ -135,5 +139,8 @@ export async function openModuleSpecs(connection: NatsConnection, options: Modul
 
 function boundary(error: unknown, operation: string, key: string): InternalError {
   const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`module specs ${operation} of '${key}' failed: ${message}`, { cause: error, details: { operation, key } });
+  return new InternalError(`module specs ${operation} of '${key}' failed: ${message}`, {
+    cause: error,
+    details: { operation, key },
+  });
 }

@@ -38,7 +38,8 @@ const FUNCTION_KEYS = ['reward', 'pick'] as const;
  */
 export function wireProblem(spec: ModuleSpec): string | undefined {
   for (const key of FUNCTION_KEYS) {
-    if (spec[key] !== undefined) return `'${key}' is a function, so a module with one can only be created embedded (in the process that runs it)`;
+    if (spec[key] !== undefined)
+      return `'${key}' is a function, so a module with one can only be created embedded (in the process that runs it)`;
   }
   for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
     if (typeof binding !== 'string' && binding.onChange !== undefined) {
@@ -58,10 +59,16 @@ export function wireProblem(spec: ModuleSpec): string | undefined {
 export function toWireSpec(spec: ModuleSpec): WireModuleSpec {
   assertModuleSpec(spec);
   const problem = wireProblem(spec);
-  if (problem) throw new ValidationError(`this module spec cannot be sent over NATS: ${problem}`, { details: { constraint: 'wireSpec' } });
+  if (problem)
+    throw new ValidationError(`this module spec cannot be sent over NATS: ${problem}`, {
+      details: { constraint: 'wireSpec' },
+    });
   const { bindings, ...rest } = spec;
   const wire: Record<string, unknown> = { ...rest };
-  if (bindings !== undefined) wire.bindings = Object.fromEntries(Object.entries(bindings).map(([attribute, binding]) => [attribute, bindingVariable(binding)]));
+  if (bindings !== undefined)
+    wire.bindings = Object.fromEntries(
+      Object.entries(bindings).map(([attribute, binding]) => [attribute, bindingVariable(binding)]),
+    );
   return wire as unknown as WireModuleSpec;
 }
 
@@ -72,23 +79,36 @@ export function toWireSpec(spec: ModuleSpec): WireModuleSpec {
  * @throws {ValidationError}
  */
 export function parseWireSpec(value: unknown): ModuleSpec {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('field \'spec\' must be a module spec object', { details: { field: 'spec' } });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ValidationError("field 'spec' must be a module spec object", { details: { field: 'spec' } });
   const fields = value as Record<string, unknown>;
   for (const key of FUNCTION_KEYS) {
     if (Object.hasOwn(fields, key)) {
-      throw new ValidationError(`module spec field '${key}' is a function and only an embedded module can have one; it cannot be sent over NATS`, {
-        details: { field: key, constraint: 'embeddedOnly' },
-      });
+      throw new ValidationError(
+        `module spec field '${key}' is a function and only an embedded module can have one; it cannot be sent over NATS`,
+        {
+          details: { field: key, constraint: 'embeddedOnly' },
+        },
+      );
     }
   }
-  if (fields.tools !== undefined && (!Array.isArray(fields.tools) || fields.tools.some((tool) => typeof tool !== 'string'))) {
-    throw new ValidationError('module spec tools must be a list of tool names registered on the nodes (Runtime.start({ tools }))', { details: { field: 'tools' } });
+  if (
+    fields.tools !== undefined &&
+    (!Array.isArray(fields.tools) || fields.tools.some((tool) => typeof tool !== 'string'))
+  ) {
+    throw new ValidationError(
+      'module spec tools must be a list of tool names registered on the nodes (Runtime.start({ tools }))',
+      { details: { field: 'tools' } },
+    );
   }
   const bindings = fields.bindings;
   if (typeof bindings === 'object' && bindings !== null && !Array.isArray(bindings)) {
     for (const [attribute, binding] of Object.entries(bindings)) {
       if (typeof binding !== 'string') {
-        throw new ValidationError(`binding of '${attribute}' must be a variable name over the wire, got ${JSON.stringify(binding)}`, { details: { attribute } });
+        throw new ValidationError(
+          `binding of '${attribute}' must be a variable name over the wire, got ${JSON.stringify(binding)}`,
+          { details: { attribute } },
+        );
       }
     }
   }

@@ -65,7 +65,10 @@ export interface NatsNode {
 }
 
 /** Connects and opens the buckets; `report` is told of failures no request waits for. */
-export async function openNatsNode(options: NatsNodeOptions, report: (error: unknown, where: string) => void): Promise<NatsNode> {
+export async function openNatsNode(
+  options: NatsNodeOptions,
+  report: (error: unknown, where: string) => void,
+): Promise<NatsNode> {
   let connection: NatsConnection;
   try {
     connection = await connect({
@@ -79,7 +82,10 @@ export async function openNatsNode(options: NatsNodeOptions, report: (error: unk
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new InternalError(`cannot connect to NATS at ${String(options.servers)}: ${message}`, { cause: error, details: { servers: options.servers } });
+    throw new InternalError(`cannot connect to NATS at ${String(options.servers)}: ${message}`, {
+      cause: error,
+      details: { servers: options.servers },
+    });
   }
   try {
     const store = await createNodeStore(connection, {

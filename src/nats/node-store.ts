@@ -24,7 +24,10 @@ export async function bucketLastRevision(connection: NatsConnection, bucket: str
     return info.state.last_seq;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new InternalError(`cannot read the last revision of bucket '${bucket}': ${message}`, { cause: error, details: { bucket } });
+    throw new InternalError(`cannot read the last revision of bucket '${bucket}': ${message}`, {
+      cause: error,
+      details: { bucket },
+    });
   }
 }
 
@@ -35,7 +38,10 @@ export async function bucketLastRevision(connection: NatsConnection, bucket: str
  * const runtime = await Runtime.start({ store });
  * const service = await startSessionService(nc, provider, { store });
  */
-export async function createNodeStore(connection: NatsConnection, options: NodeStoreOptions = {}): Promise<TrackingStore> {
+export async function createNodeStore(
+  connection: NatsConnection,
+  options: NodeStoreOptions = {},
+): Promise<TrackingStore> {
   const bucket = options.bucket ?? 'tether_vars';
   const { onTrackingError, ...kvOptions } = options;
   const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec: variableRecordCodec() });

@@ -56,7 +56,10 @@ export class RemoteModuleHandle {
    * `{ variable: version }` of the values it used. One node runs a module's executions one at a time, in
    * arrival order; executions sent at once may be spread over several nodes and then run side by side.
    */
-  async execute(inputs: Readonly<Record<string, unknown>>, options: RemoteExecuteOptions = {}): Promise<ExecutionResult> {
+  async execute(
+    inputs: Readonly<Record<string, unknown>>,
+    options: RemoteExecuteOptions = {},
+  ): Promise<ExecutionResult> {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
       throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
     }
@@ -64,12 +67,15 @@ export class RemoteModuleHandle {
     const { signal } = options;
     if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
     const timeoutMs = options.timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS;
-    if (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs)) throw new ValidationError(`timeoutMs must be a whole number of milliseconds > 0, got ${timeoutMs}`);
-    const request = this.#call('execute', { inputs, executionId, timeoutMs }, timeoutMs + REPLY_GRACE_MS).catch((error: unknown) => {
-      // The client gave up (or the node did): cancel it, so it neither blocks a mailbox nor costs a provider call.
-      if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
-      throw error;
-    });
+    if (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs))
+      throw new ValidationError(`timeoutMs must be a whole number of milliseconds > 0, got ${timeoutMs}`);
+    const request = this.#call('execute', { inputs, executionId, timeoutMs }, timeoutMs + REPLY_GRACE_MS).catch(
+      (error: unknown) => {
+        // The client gave up (or the node did): cancel it, so it neither blocks a mailbox nor costs a provider call.
+        if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
+        throw error;
+      },
+    );
     if (!signal) return (await request) as ExecutionResult;
     return new Promise<ExecutionResult>((resolve, reject) => {
       const onAbort = (): void => {
@@ -78,7 +84,9 @@ export class RemoteModuleHandle {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       // Settled once: after an abort, the node's late answer is dropped here.
-      request.then((result) => resolve(result as ExecutionResult), reject).finally(() => signal.removeEventListener('abort', onAbort));
+      request
+        .then((result) => resolve(result as ExecutionResult), reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 
@@ -134,11 +142,17 @@ export class RemoteModuleHandle {
   }
 
   #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
-    return this.transport.request(this.transport.subjects.module(this.sessionId, this.moduleId, operation), body, timeoutMs);
+    return this.transport.request(
+      this.transport.subjects.module(this.sessionId, this.moduleId, operation),
+      body,
+      timeoutMs,
+    );
   }
 
   #cancel(executionId: string, reason: string): void {
-    this.#call('cancel', { executionId, reason }).catch((error: unknown) => this.transport.report(error, `cancelling execution ${executionId}`));
+    this.#call('cancel', { executionId, reason }).catch((error: unknown) =>
+      this.transport.report(error, `cancelling execution ${executionId}`),
+    );
   }
 
   #subscribe(deliver: (event: ModuleEvent) => void): () => void {

@@ -6,7 +6,13 @@
  */
 import { VariableNotFoundError, VersionConflictError } from '../errors.js';
 import type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from '../session/session.js';
-import type { SessionContext, Unwatch, VariableListener, VariableSnapshot, WatchVariablesOptions } from '../session/session-context.js';
+import type {
+  SessionContext,
+  Unwatch,
+  VariableListener,
+  VariableSnapshot,
+  WatchVariablesOptions,
+} from '../session/session-context.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
 import { decodeValue } from '../variables/codec.js';
@@ -57,7 +63,8 @@ export class RemoteSession implements SessionContext {
       const read = (await this.#call('get', { name })) as TypedRead;
       return read.type === null ? read.value : decodeValue(read.type, read.value);
     } catch (error) {
-      if (error instanceof VariableNotFoundError && options !== undefined && 'default' in options) return options.default;
+      if (error instanceof VariableNotFoundError && options !== undefined && 'default' in options)
+        return options.default;
       throw error;
     }
   }
@@ -80,13 +87,19 @@ export class RemoteSession implements SessionContext {
   /** Values of several variables, with the missing names apart. */
   async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
     const { found, missing } = await this.readVariables(names);
-    return { found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])), missing: [...missing] };
+    return {
+      found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])),
+      missing: [...missing],
+    };
   }
 
   /** Values and versions of several variables, read from one consistent state of the session. */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
     const reply = (await this.#call('getMany', { names })) as { found: Record<string, TypedRead>; missing: string[] };
-    const found = Object.entries(reply.found).map(([name, read]) => [name, { value: read.type === null ? read.value : decodeValue(read.type, read.value), version: read.version }]);
+    const found = Object.entries(reply.found).map(([name, read]) => [
+      name,
+      { value: read.type === null ? read.value : decodeValue(read.type, read.value), version: read.version },
+    ]);
     return { found: Object.fromEntries(found), missing: reply.missing };
   }
 
@@ -100,7 +113,11 @@ export class RemoteSession implements SessionContext {
    * `expectedVersion`, and on a conflict backs off briefly and starts again. This client's updates of one
    * variable take turns, so they only ever race other clients.
    */
-  updateVariable(name: string, fn: (value: unknown) => unknown, options: Omit<SetVariableOptions, 'expectedVersion'> = {}): Promise<VariableRecord> {
+  updateVariable(
+    name: string,
+    fn: (value: unknown) => unknown,
+    options: Omit<SetVariableOptions, 'expectedVersion'> = {},
+  ): Promise<VariableRecord> {
     return this.transport.serialize(`${this.sessionId}\u0000${name}`, async () => {
       for (let attempt = 1; ; attempt++) {
         const current = await this.describeVariable(name);
@@ -122,19 +139,32 @@ export class RemoteSession implements SessionContext {
   }
 
   /** Writes several variables; `atomic`: all or nothing. Otherwise each name gets its own outcome. */
-  async setVariables(values: Readonly<Record<string, unknown>>, options: SetVariablesOptions = {}): Promise<Record<string, SetOutcome>> {
-    const encoded = typeof values === 'object' && values !== null ? Object.fromEntries(Object.entries(values).map(([n, v]) => [n, encodeUntyped(v)])) : values;
+  async setVariables(
+    values: Readonly<Record<string, unknown>>,
+    options: SetVariablesOptions = {},
+  ): Promise<Record<string, SetOutcome>> {
+    const encoded =
+      typeof values === 'object' && values !== null
+        ? Object.fromEntries(Object.entries(values).map(([n, v]) => [n, encodeUntyped(v)]))
+        : values;
     return (await this.#call('setMany', { ...options, values: encoded })) as Record<string, SetOutcome>;
   }
 
   /** Every kept version of the variable, oldest first. */
   async variableHistory(name: string): Promise<VariableHistoryEntry[]> {
-    const { type, entries } = (await this.#call('history', { name })) as { type: VariableType; entries: VariableHistoryEntry[] };
+    const { type, entries } = (await this.#call('history', { name })) as {
+      type: VariableType;
+      entries: VariableHistoryEntry[];
+    };
     return entries.map((entry) => ({ ...entry, value: decodeValue(type, entry.value) }));
   }
 
   /** Writes, as a new version, the value the variable held at `version`. */
-  async rollbackVariable(name: string, version: number, options: { readonly updatedBy?: string } = {}): Promise<VariableRecord> {
+  async rollbackVariable(
+    name: string,
+    version: number,
+    options: { readonly updatedBy?: string } = {},
+  ): Promise<VariableRecord> {
     return decodeRecord(await this.#call('rollback', { ...options, name, version }));
   }
 
@@ -180,7 +210,9 @@ export class RemoteSession implements SessionContext {
 
   /** Every module of this session (created through any node), sorted by id. */
   async modules(): Promise<RemoteModuleHandle[]> {
-    const listed = (await this.transport.request(this.transport.subjects.moduleList(this.sessionId), {})) as { moduleId: string }[];
+    const listed = (await this.transport.request(this.transport.subjects.moduleList(this.sessionId), {})) as {
+      moduleId: string;
+    }[];
     return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport));
   }
 

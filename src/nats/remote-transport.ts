@@ -40,7 +40,11 @@ export class RemoteTransport {
     } catch (error) {
       throw this.#mapNatsError(error, subject, timeoutMs);
     }
-    const decoded = decodeReply(reply.data, reply.headers?.get(ERROR_HEADER) || undefined, reply.headers?.get(ERROR_CODE_HEADER) || undefined);
+    const decoded = decodeReply(
+      reply.data,
+      reply.headers?.get(ERROR_HEADER) || undefined,
+      reply.headers?.get(ERROR_CODE_HEADER) || undefined,
+    );
     this.#revision = Math.max(this.#revision, decoded.revision);
     if (!decoded.ok) throw decoded.error;
     return decoded.result;
@@ -67,9 +71,15 @@ export class RemoteTransport {
     if (code === '503') return new NoProcError(subject, { cause: error });
     if (code === 'TIMEOUT') return new CallTimeoutError(subject, timeoutMs, { cause: error });
     if (code === 'MAX_PAYLOAD_EXCEEDED') {
-      return new ValidationError(`request to '${subject}' exceeds the server's max_payload`, { cause: error, details: { constraint: 'maxPayload' } });
+      return new ValidationError(`request to '${subject}' exceeds the server's max_payload`, {
+        cause: error,
+        details: { constraint: 'maxPayload' },
+      });
     }
     const message = error instanceof Error ? error.message : String(error);
-    return new InternalError(`request to '${subject}' failed: ${message}`, { cause: error, details: { subject, natsCode: code ?? null } });
+    return new InternalError(`request to '${subject}' failed: ${message}`, {
+      cause: error,
+      details: { subject, natsCode: code ?? null },
+    });
   }
 }

@@ -45,7 +45,9 @@ export async function watchRemote(
   const matches = compileGlob(pattern);
   const subjects = transport.subjects;
   // A pattern that is a plain name needs only its own subject; any other one filters the session's events here.
-  const subject = isVariableName(pattern) ? subjects.variableEvent(sessionId, pattern) : subjects.variableEvents(sessionId);
+  const subject = isVariableName(pattern)
+    ? subjects.variableEvent(sessionId, pattern)
+    : subjects.variableEvents(sessionId);
   const lastRevision = new Map<string, number>();
   let held: VariableEvent[] | undefined = options.includeInitial ? [] : undefined;
   let initial = new Map<string, number>();
@@ -96,7 +98,13 @@ export async function watchRemote(
       const records = await list(pattern);
       initial = new Map(records.map((record) => [record.name, record.version]));
       for (const record of records) {
-        deliver({ name: record.name, oldValue: undefined, newValue: record.value, version: record.version, updatedBy: record.updatedBy });
+        deliver({
+          name: record.name,
+          oldValue: undefined,
+          newValue: record.value,
+          version: record.version,
+          updatedBy: record.updatedBy,
+        });
       }
     } catch (error) {
       unwatch();

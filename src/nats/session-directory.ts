@@ -56,7 +56,10 @@ const encoder = new TextEncoder();
  * const directory = await createSessionDirectory(nc);
  * const provider = directory.provider((id) => runtime.session(id));
  */
-export async function createSessionDirectory(connection: NatsConnection, options: SessionDirectoryOptions = {}): Promise<SessionDirectory> {
+export async function createSessionDirectory(
+  connection: NatsConnection,
+  options: SessionDirectoryOptions = {},
+): Promise<SessionDirectory> {
   const bucket = options.bucket ?? 'tether_sessions';
   let kv: KV;
   try {
@@ -122,5 +125,8 @@ export async function createSessionDirectory(connection: NatsConnection, options
 
 function boundary(error: unknown, operation: string, key: string): InternalError {
   const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`session directory ${operation} of '${key}' failed: ${message}`, { cause: error, details: { operation, key } });
+  return new InternalError(`session directory ${operation} of '${key}' failed: ${message}`, {
+    cause: error,
+    details: { operation, key },
+  });
 }

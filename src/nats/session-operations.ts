@@ -35,7 +35,10 @@ function name(body: RequestBody, field = 'name'): string {
 }
 
 /** Only the attribution fields that were sent (`exactOptionalPropertyTypes`: absent, never `undefined`). */
-function attribution(body: RequestBody, fields: readonly ('updatedBy' | 'reason')[]): { updatedBy?: string; reason?: string } {
+function attribution(
+  body: RequestBody,
+  fields: readonly ('updatedBy' | 'reason')[],
+): { updatedBy?: string; reason?: string } {
   const result: { updatedBy?: string; reason?: string } = {};
   for (const field of fields) {
     const value = optionalString(body, field);
@@ -49,7 +52,12 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async define(session, body) {
     assertFields(body, ['name', 'type', 'value', 'options'], 'define');
     const options = body.options === undefined ? {} : requireObject(body, 'options');
-    const record = await session.defineVariable(name(body), requireString(body, 'type'), requirePresent(body, 'value'), options);
+    const record = await session.defineVariable(
+      name(body),
+      requireString(body, 'type'),
+      requirePresent(body, 'value'),
+      options,
+    );
     return encodeRecord(record);
   },
 
@@ -60,7 +68,8 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
       const record = await session.describeVariable(variable);
       return { value: encodeValue(record.type, record.value), type: record.type, version: record.version };
     } catch (error) {
-      if (error instanceof VariableNotFoundError && Object.hasOwn(body, 'default')) return { value: body.default, type: null, version: 0 };
+      if (error instanceof VariableNotFoundError && Object.hasOwn(body, 'default'))
+        return { value: body.default, type: null, version: 0 };
       throw error;
     }
   },
@@ -97,7 +106,10 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async set(session, body) {
     assertFields(body, ['name', 'value', 'expectedVersion', 'updatedBy', 'reason'], 'set');
     const expectedVersion = optionalCount(body, 'expectedVersion');
-    const options = { ...attribution(body, ['updatedBy', 'reason']), ...(expectedVersion === undefined ? {} : { expectedVersion }) };
+    const options = {
+      ...attribution(body, ['updatedBy', 'reason']),
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+    };
     return encodeRecord(await session.setVariable(name(body), requirePresent(body, 'value'), options));
   },
 
@@ -112,20 +124,28 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     const values = requireObject(body, 'values');
     Object.keys(values).forEach((variable) => assertVariableName(variable));
     const atomic = optionalBoolean(body, 'atomic');
-    return session.setVariables(values, { ...attribution(body, ['updatedBy', 'reason']), ...(atomic === undefined ? {} : { atomic }) });
+    return session.setVariables(values, {
+      ...attribution(body, ['updatedBy', 'reason']),
+      ...(atomic === undefined ? {} : { atomic }),
+    });
   },
 
   async history(session, body) {
     assertFields(body, ['name'], 'history');
     const variable = name(body);
     const { type } = await session.describeVariable(variable);
-    const entries = (await session.variableHistory(variable)).map((entry) => ({ ...entry, value: encodeValue(type, entry.value) }));
+    const entries = (await session.variableHistory(variable)).map((entry) => ({
+      ...entry,
+      value: encodeValue(type, entry.value),
+    }));
     return { type, entries };
   },
 
   async rollback(session, body) {
     assertFields(body, ['name', 'version', 'updatedBy'], 'rollback');
-    return encodeRecord(await session.rollbackVariable(name(body), requireCount(body, 'version'), attribution(body, ['updatedBy'])));
+    return encodeRecord(
+      await session.rollbackVariable(name(body), requireCount(body, 'version'), attribution(body, ['updatedBy'])),
+    );
   },
 
   async lock(session, body) {
@@ -146,6 +166,9 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async import(session, body) {
     assertFields(body, ['records', 'replace', 'updatedBy'], 'import');
     const replace = optionalBoolean(body, 'replace');
-    return session.importVariables(requireArray(body, 'records'), { ...attribution(body, ['updatedBy']), ...(replace === undefined ? {} : { replace }) });
+    return session.importVariables(requireArray(body, 'records'), {
+      ...attribution(body, ['updatedBy']),
+      ...(replace === undefined ? {} : { replace }),
+    });
   },
 };

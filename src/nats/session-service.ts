@@ -17,7 +17,15 @@ import { OPERATIONS } from './session-operations.js';
 import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { variableEventOf } from './variable-events.js';
-import { DEFAULT_MAX_PAYLOAD, MIN_REVISION_HEADER, assertFields, decodeRequest, encodeError, encodeJson, encodeReply } from './wire.js';
+import {
+  DEFAULT_MAX_PAYLOAD,
+  MIN_REVISION_HEADER,
+  assertFields,
+  decodeRequest,
+  encodeError,
+  encodeJson,
+  encodeReply,
+} from './wire.js';
 
 /** Options of {@link startSessionService}. */
 export interface SessionServiceOptions {
@@ -60,13 +68,19 @@ const DEFAULT_VERSION = '0.1.0';
  * // later
  * await service.stop();
  */
-export async function startSessionService(connection: NatsConnection, provider: SessionProvider, options: SessionServiceOptions): Promise<SessionService> {
+export async function startSessionService(
+  connection: NatsConnection,
+  provider: SessionProvider,
+  options: SessionServiceOptions,
+): Promise<SessionService> {
   const subjects = createSubjects(options.prefix);
   const { store } = options;
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
   const serverMax = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   if (options.maxPayloadBytes !== undefined && !(options.maxPayloadBytes > 0 && options.maxPayloadBytes <= serverMax)) {
-    throw new ValidationError(`maxPayloadBytes must be between 1 and the server's max_payload (${serverMax})`, { details: { maxPayloadBytes: options.maxPayloadBytes, serverMax } });
+    throw new ValidationError(`maxPayloadBytes must be between 1 and the server's max_payload (${serverMax})`, {
+      details: { maxPayloadBytes: options.maxPayloadBytes, serverMax },
+    });
   }
   const maxBytes = options.maxPayloadBytes ?? Math.min(DEFAULT_MAX_PAYLOAD, serverMax);
   const waitMs = options.revisionWaitMs ?? 2000;
@@ -117,11 +131,15 @@ export async function startSessionService(connection: NatsConnection, provider: 
     if (header === undefined || header === '') return;
     const revision = Number(header);
     if (!Number.isSafeInteger(revision) || revision < 0) {
-      throw new ValidationError(`header ${MIN_REVISION_HEADER} must be a whole number, got '${header.slice(0, 40)}'`, { details: { constraint: MIN_REVISION_HEADER } });
+      throw new ValidationError(`header ${MIN_REVISION_HEADER} must be a whole number, got '${header.slice(0, 40)}'`, {
+        details: { constraint: MIN_REVISION_HEADER },
+      });
     }
     // Refusing rather than answering from an older state: the client asked for this revision because it has seen it.
     if (!(await store.waitForRevision(revision, waitMs))) {
-      throw new CallTimeoutError(`revision ${revision}`, waitMs, { details: { minRevision: revision, appliedRevision: store.appliedRevision } });
+      throw new CallTimeoutError(`revision ${revision}`, waitMs, {
+        details: { minRevision: revision, appliedRevision: store.appliedRevision },
+      });
     }
   }
 
@@ -155,14 +173,26 @@ export async function startSessionService(connection: NatsConnection, provider: 
     }
   }
 
-  service.addEndpoint('open', { subject: subjects.endpoint('open'), handler: handler('open', (msg) => serve(msg, 'open')), metadata: { operation: 'open' } });
+  service.addEndpoint('open', {
+    subject: subjects.endpoint('open'),
+    handler: handler('open', (msg) => serve(msg, 'open')),
+    metadata: { operation: 'open' },
+  });
   for (const operation of VARIABLE_OPERATIONS) {
     const serveOne = (msg: ServiceMsg) => serve(msg, operation);
-    service.addEndpoint(`var-${operation}`, { subject: subjects.endpoint(operation), handler: handler(operation, serveOne), metadata: { operation } });
+    service.addEndpoint(`var-${operation}`, {
+      subject: subjects.endpoint(operation),
+      handler: handler(operation, serveOne),
+      metadata: { operation },
+    });
   }
   for (const endpoint of options.endpoints ?? []) {
     const serveOne = (msg: ServiceMsg) => serveEndpoint(msg, endpoint);
-    service.addEndpoint(endpoint.name, { subject: endpoint.subject, handler: handler(endpoint.name, serveOne), ...(endpoint.metadata ? { metadata: { ...endpoint.metadata } } : {}) });
+    service.addEndpoint(endpoint.name, {
+      subject: endpoint.subject,
+      handler: handler(endpoint.name, serveOne),
+      ...(endpoint.metadata ? { metadata: { ...endpoint.metadata } } : {}),
+    });
   }
 
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.

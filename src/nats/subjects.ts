@@ -52,7 +52,12 @@ export type ModuleControlOperation = 'cancel' | 'stop';
 
 /** What a module request subject names; `undefined` from {@link TetherSubjects.parseModuleRequest} when it is not one. */
 export type ParsedModuleRequest =
-  | { readonly kind: 'module'; readonly sessionId: string; readonly moduleId: string; readonly operation: ModuleOperation }
+  | {
+      readonly kind: 'module';
+      readonly sessionId: string;
+      readonly moduleId: string;
+      readonly operation: ModuleOperation;
+    }
   | { readonly kind: 'list'; readonly sessionId: string };
 
 /** The default subject prefix. */
@@ -108,7 +113,9 @@ export interface TetherSubjects {
   /** Reads a module request subject; tokens are returned unchecked, as by `parseRequest`. */
   parseModuleRequest(subject: string): ParsedModuleRequest | undefined;
   /** Reads a control subject into its session, module and operation. */
-  parseModuleControl(subject: string): { readonly sessionId: string; readonly moduleId: string; readonly operation: ModuleControlOperation } | undefined;
+  parseModuleControl(
+    subject: string,
+  ): { readonly sessionId: string; readonly moduleId: string; readonly operation: ModuleControlOperation } | undefined;
   /** Reads an event subject into its session and variable name. */
   parseVariableEvent(subject: string): { readonly sessionId: string; readonly name: string } | undefined;
 }
@@ -130,9 +137,12 @@ export function isVariableOperation(operation: string): operation is VariableOpe
  */
 export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects {
   if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
-    throw new ValidationError(`invalid subject prefix '${String(prefix).slice(0, 60)}': dot-separated tokens of letters, digits, _ or -`, {
-      details: { constraint: 'prefix' },
-    });
+    throw new ValidationError(
+      `invalid subject prefix '${String(prefix).slice(0, 60)}': dot-separated tokens of letters, digits, _ or -`,
+      {
+        details: { constraint: 'prefix' },
+      },
+    );
   }
   const base = `${prefix}.${VERSION}`;
   const sessionBase = `${base}.session.`;
@@ -141,7 +151,10 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
   // Builders check their tokens: a dot or a space in one would silently address another subject, or break the
   // protocol line of the connection that sends it.
   const token = (value: string, what: string): string => {
-    if (!isSessionId(value)) throw new ValidationError(`invalid ${what} '${String(value).slice(0, 60)}' for a subject token`, { details: { constraint: what } });
+    if (!isSessionId(value))
+      throw new ValidationError(`invalid ${what} '${String(value).slice(0, 60)}' for a subject token`, {
+        details: { constraint: what },
+      });
     return value;
   };
 
@@ -155,10 +168,13 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
     variableEvent: (sessionId, name) => `${eventBase}${token(sessionId, 'sessionId')}.var.${token(name, 'variable')}`,
     variableEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.var.*`,
     moduleList: (sessionId) => `${sessionBase}${token(sessionId, 'sessionId')}.module.list`,
-    moduleEndpoint: (operation) => (operation === 'list' ? `${sessionBase}*.module.list` : `${sessionBase}*.module.*.${operation}`),
-    moduleControl: (sessionId, moduleId, operation) => `${controlBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${operation}`,
+    moduleEndpoint: (operation) =>
+      operation === 'list' ? `${sessionBase}*.module.list` : `${sessionBase}*.module.*.${operation}`,
+    moduleControl: (sessionId, moduleId, operation) =>
+      `${controlBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${operation}`,
     moduleControls: () => `${controlBase}*.module.*.*`,
-    moduleEvent: (sessionId, moduleId) => `${eventBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}`,
+    moduleEvent: (sessionId, moduleId) =>
+      `${eventBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}`,
     moduleEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.module.*`,
     allEvents: () => `${base}.events.>`,
     inspect: () => `${base}.inspect.>`,
@@ -191,7 +207,8 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
       if (!subject.startsWith(controlBase)) return undefined;
       const tokens = subject.slice(controlBase.length).split('.');
       const [sessionId, kind, moduleId, operation] = tokens;
-      if (tokens.length !== 4 || kind !== 'module' || sessionId === undefined || moduleId === undefined) return undefined;
+      if (tokens.length !== 4 || kind !== 'module' || sessionId === undefined || moduleId === undefined)
+        return undefined;
       if (operation !== 'cancel' && operation !== 'stop') return undefined;
       return { sessionId, moduleId, operation };
     },

@@ -94,7 +94,10 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   };
 
   /** The record at `expectedRevision`, from the cache when it has exactly that revision. */
-  const beforeOf = (key: string, expectedRevision: number | undefined): VariableRecord | undefined | Promise<VariableRecord | undefined> => {
+  const beforeOf = (
+    key: string,
+    expectedRevision: number | undefined,
+  ): VariableRecord | undefined | Promise<VariableRecord | undefined> => {
     if (expectedRevision === 0) return undefined;
     const cached = known.get(key);
     if (cached && (expectedRevision === undefined || cached.revision === expectedRevision)) return cached.record;
@@ -112,7 +115,11 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   };
 
   /** Records committed writes and queues their announcement; `befores` were read before the commit was sent. */
-  const committed = (writes: readonly { key: string; value: VariableRecord | undefined }[], befores: readonly ReturnType<typeof beforeOf>[], revisions: readonly number[]): void => {
+  const committed = (
+    writes: readonly { key: string; value: VariableRecord | undefined }[],
+    befores: readonly ReturnType<typeof beforeOf>[],
+    revisions: readonly number[],
+  ): void => {
     writes.forEach((write, i) => {
       const revision = revisions[i] ?? 0;
       written = Math.max(written, revision);
@@ -121,7 +128,12 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     if (listeners.size === 0) return;
     emitting = emitting.then(async () => {
       for (const [i, write] of writes.entries()) {
-        const change: CommittedChange = { key: write.key, revision: revisions[i] ?? 0, before: await befores[i], after: write.value };
+        const change: CommittedChange = {
+          key: write.key,
+          revision: revisions[i] ?? 0,
+          before: await befores[i],
+          after: write.value,
+        };
         for (const listener of listeners) {
           try {
             listener(change);
@@ -133,7 +145,12 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     });
   };
 
-  const single = async (key: string, value: VariableRecord | undefined, expectedRevision: number | undefined, write: () => Promise<number>): Promise<number> => {
+  const single = async (
+    key: string,
+    value: VariableRecord | undefined,
+    expectedRevision: number | undefined,
+    write: () => Promise<number>,
+  ): Promise<number> => {
     const before = beforeOf(key, expectedRevision);
     const revision = await write();
     committed([{ key, value }], [before], [revision]);
@@ -145,13 +162,19 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     history: (key) => inner.history(key),
     close: () => inner.close(),
     create: (key, value) => single(key, value, 0, () => inner.create(key, value)),
-    update: (key, value, expectedRevision) => single(key, value, expectedRevision, () => inner.update(key, value, expectedRevision)),
-    delete: (key, expectedRevision) => single(key, undefined, expectedRevision, () => inner.delete(key, expectedRevision)),
+    update: (key, value, expectedRevision) =>
+      single(key, value, expectedRevision, () => inner.update(key, value, expectedRevision)),
+    delete: (key, expectedRevision) =>
+      single(key, undefined, expectedRevision, () => inner.delete(key, expectedRevision)),
 
     async commit(writes: readonly StoreWrite<VariableRecord>[]) {
       const befores = writes.map((write) => beforeOf(write.key, write.expectedRevision));
       const revisions = await inner.commit(writes);
-      committed(writes.map((write) => ({ key: write.key, value: write.operation === 'put' ? write.value : undefined })), befores, revisions);
+      committed(
+        writes.map((write) => ({ key: write.key, value: write.operation === 'put' ? write.value : undefined })),
+        befores,
+        revisions,
+      );
       return revisions;
     },
 
@@ -203,7 +226,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     get highestRevision() {
       return Math.max(written, applied());
     },
-    waitForRevision: (revision, timeoutMs) => (applied() >= revision ? Promise.resolve(true) : waiters.wait(revision, timeoutMs)),
+    waitForRevision: (revision, timeoutMs) =>
+      applied() >= revision ? Promise.resolve(true) : waiters.wait(revision, timeoutMs),
     onCommitted(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -53,12 +53,26 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
     };
   }
   if (!before) return undefined;
-  return { sessionId, name, type: before.type, oldValue: encodeValue(before.type, before.value), version: before.version + 1, updatedBy: null, revision, deleted: true };
+  return {
+    sessionId,
+    name,
+    type: before.type,
+    oldValue: encodeValue(before.type, before.value),
+    version: before.version + 1,
+    updatedBy: null,
+    revision,
+    deleted: true,
+  };
 }
 
 /** Whether a decoded message looks like a {@link VariableEvent} (the remote client drops anything else). */
 export function isVariableEvent(value: unknown): value is VariableEvent {
   if (typeof value !== 'object' || value === null) return false;
   const event = value as Partial<VariableEvent>;
-  return typeof event.sessionId === 'string' && typeof event.name === 'string' && typeof event.type === 'string' && typeof event.version === 'number';
+  return (
+    typeof event.sessionId === 'string' &&
+    typeof event.name === 'string' &&
+    typeof event.type === 'string' &&
+    typeof event.version === 'number'
+  );
 }

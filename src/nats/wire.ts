@@ -8,7 +8,14 @@
  * field of the wrong type becomes a `ValidationError` before any session is touched.
  * @module
  */
-import { InternalError, ValidationError, errorFromJSON, errorToJSON, type BridgeError, type SerializedError } from '../errors.js';
+import {
+  InternalError,
+  ValidationError,
+  errorFromJSON,
+  errorToJSON,
+  type BridgeError,
+  type SerializedError,
+} from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import type { JsonValue, VariableRecord } from '../variables/types.js';
 
@@ -51,9 +58,12 @@ export function decodeRequest(data: Uint8Array, maxBytes: number): RequestBody {
     parsed = JSON.parse(decoder.decode(data));
   } catch (error) {
     // SyntaxError for bad JSON, TypeError for bad UTF-8, RangeError for absurd nesting: all the sender's fault.
-    throw new ValidationError(`payload is not valid UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`, {
-      details: { constraint: 'json' },
-    });
+    throw new ValidationError(
+      `payload is not valid UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        details: { constraint: 'json' },
+      },
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ValidationError('payload must be a JSON object', { details: { constraint: 'json' } });
@@ -65,9 +75,12 @@ export function decodeRequest(data: Uint8Array, maxBytes: number): RequestBody {
 export function assertFields(body: RequestBody, allowed: readonly string[], operation: string): void {
   const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
-    throw new ValidationError(`${operation} got unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}`, {
-      details: { operation, unknown, allowed },
-    });
+    throw new ValidationError(
+      `${operation} got unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}`,
+      {
+        details: { operation, unknown, allowed },
+      },
+    );
   }
 }
 
@@ -95,7 +108,8 @@ export function optionalString(body: RequestBody, field: string): string | undef
 export function optionalCount(body: RequestBody, field: string): number | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw wrongType(field, 'a whole number ≥ 0', value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw wrongType(field, 'a whole number ≥ 0', value);
   return value;
 }
 
@@ -187,7 +201,11 @@ export function encodeError(error: unknown, revision = 0): EncodedError {
   const serialized = errorToJSON(error);
   // Header values end at a line break; a message with one would corrupt the reply's header block.
   const description = `${serialized.code}: ${serialized.message}`.replace(/[\r\n]+/g, ' ').slice(0, 512);
-  return { status: statusOf(serialized.code), description, body: encoder.encode(JSON.stringify({ error: serialized, revision })) };
+  return {
+    status: statusOf(serialized.code),
+    description,
+    body: encoder.encode(JSON.stringify({ error: serialized, revision })),
+  };
 }
 
 /** A reply as the client reads it: a result, or the typed error to throw; both with the node's revision. */
@@ -211,13 +229,22 @@ export function decodeReply(data: Uint8Array, errorHeader?: string, errorCode?: 
   const error = body?.error;
   if (typeof error === 'object' && error !== null && typeof (error as SerializedError).code === 'string') {
     const { code, message, details } = error as SerializedError;
-    const rebuilt = errorFromJSON({ code, message: String(message ?? code), details: typeof details === 'object' && details !== null ? details : {} });
+    const rebuilt = errorFromJSON({
+      code,
+      message: String(message ?? code),
+      details: typeof details === 'object' && details !== null ? details : {},
+    });
     return { ok: false, error: rebuilt, revision };
   }
   if (errorHeader !== undefined || errorCode !== undefined) {
-    return { ok: false, error: new InternalError(`service error ${errorCode ?? ''}: ${errorHeader ?? ''}`.trim()), revision };
+    return {
+      ok: false,
+      error: new InternalError(`service error ${errorCode ?? ''}: ${errorHeader ?? ''}`.trim()),
+      revision,
+    };
   }
-  if (!body || !('revision' in body)) return { ok: false, error: new InternalError('malformed reply from a tether node'), revision };
+  if (!body || !('revision' in body))
+    return { ok: false, error: new InternalError('malformed reply from a tether node'), revision };
   return { ok: true, result: body.result, revision };
 }
 
@@ -237,7 +264,8 @@ export function decodeRecord(wire: unknown): VariableRecord {
  * the float validator accepts, since `JSON.stringify` would turn them into `null` without a word.
  */
 export function encodeUntyped(value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
   return value;
 }
 

@@ -17,7 +17,11 @@ export function endingOf(process: ProcessRef<SessionLogic>): ReturnType<SessionP
   if (reason === undefined) return undefined;
   if (isCrash(reason)) return 'crashed';
   const state = process.getSnapshot().value;
-  if (reason === 'normal' && (state === 'expired' || state === 'hibernated' || state === 'stopped' || state === 'failed')) return state;
+  if (
+    reason === 'normal' &&
+    (state === 'expired' || state === 'hibernated' || state === 'stopped' || state === 'failed')
+  )
+    return state;
   return 'shutdown';
 }
 

@@ -82,7 +82,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     resolveTools(spec, this.tools);
     if (spec.type !== undefined) defaultModuleRegistry.resolve(spec.type);
     const key = moduleKey(session.sessionId, moduleId);
-    if (this.#entries.has(key) || this.#starting.has(key)) throw new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
+    if (this.#entries.has(key) || this.#starting.has(key))
+      throw new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
     const creating = (async () => {
       const release = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
       try {
@@ -100,7 +101,11 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     }
   }
 
-  async wake(session: SessionContext, moduleId: string, load: () => Promise<ModuleSpec | undefined>): Promise<ModuleHandle> {
+  async wake(
+    session: SessionContext,
+    moduleId: string,
+    load: () => Promise<ModuleSpec | undefined>,
+  ): Promise<ModuleHandle> {
     const key = moduleKey(session.sessionId, moduleId);
     const running = this.#entries.get(key);
     if (running) return running.handle;
@@ -126,16 +131,27 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     }
   }
 
-  async execute(sessionId: string, moduleId: string, inputs: Readonly<Record<string, unknown>>, options: HostExecuteOptions): Promise<ExecutionResult> {
-    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw new ValidationError(`execute of module '${moduleId}' takes an object of input fields`);
+  async execute(
+    sessionId: string,
+    moduleId: string,
+    inputs: Readonly<Record<string, unknown>>,
+    options: HostExecuteOptions,
+  ): Promise<ExecutionResult> {
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs))
+      throw new ValidationError(`execute of module '${moduleId}' takes an object of input fields`);
     const { process } = this.#entry(sessionId, moduleId);
     const { executionId } = options;
     try {
       const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
-      return (await this.deps.processes.call(process, { type: 'execute', executionId, inputs }, { timeout })) as ExecutionResult;
+      return (await this.deps.processes.call(
+        process,
+        { type: 'execute', executionId, inputs },
+        { timeout },
+      )) as ExecutionResult;
     } catch (error) {
       // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
-      if (error instanceof CallTimeoutError) this.deps.processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
+      if (error instanceof CallTimeoutError)
+        this.deps.processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
       throw error;
     }
   }

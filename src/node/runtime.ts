@@ -10,7 +10,13 @@ import { BridgeError, ValidationError, errorFromJSON } from '../errors.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
-import { ProcessRuntime, type CallOptions, type ProcessRuntimeOptions, type SpawnOptions, type Target } from '../runtime/process-runtime.js';
+import {
+  ProcessRuntime,
+  type CallOptions,
+  type ProcessRuntimeOptions,
+  type SpawnOptions,
+  type Target,
+} from '../runtime/process-runtime.js';
 import { Session } from '../session/session.js';
 import type { SessionHost, SessionProcess } from '../session/session-host.js';
 import { SessionActivity, createSessionLogic, type SessionLogic } from '../session/session-logic.js';
@@ -98,7 +104,12 @@ export class Runtime {
       try {
         onError(error, where);
       } catch (reportError) {
-        console.error(`[tether] the onError handler threw while reporting ${where}:`, reportError, 'original error:', error);
+        console.error(
+          `[tether] the onError handler threw while reporting ${where}:`,
+          reportError,
+          'original error:',
+          error,
+        );
       }
     };
     this.#processes = new ProcessRuntime({
@@ -137,7 +148,8 @@ export class Runtime {
 
   /** Starts a node. With no options it is embedded: in-memory store, no server. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
-    if (options.nats && options.store) throw new ValidationError('give either nats or store: a NATS node keeps its variables in JetStream KV');
+    if (options.nats && options.store)
+      throw new ValidationError('give either nats or store: a NATS node keeps its variables in JetStream KV');
     const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
     // Checked before connecting, so that bad tools leave no connection behind.
     toolsByName(options.tools);
@@ -146,7 +158,9 @@ export class Runtime {
     runtime.#nats = nats;
     // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
     const idle = nats ? 'session.hibernate' : 'session.expire';
-    runtime.#activity.startSweeping(runtime.#ttlMs, (sessionId) => runtime.#sessions.get(sessionId)?.process.actor.send({ type: idle }));
+    runtime.#activity.startSweeping(runtime.#ttlMs, (sessionId) =>
+      runtime.#sessions.get(sessionId)?.process.actor.send({ type: idle }),
+    );
     // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
     runtime.#router = runtime.#store.watch('', (change) => runtime.#route(change), { includeCurrent: false });
     await runtime.#router.ready;
@@ -239,16 +253,25 @@ export class Runtime {
   }
 
   #startSession(id: string): SessionEntry {
-    const process = this.#processes.spawn(this.#sessionLogic, { name: SESSION_PREFIX + id, input: { sessionId: id, ttlMs: this.#ttlMs } });
+    const process = this.#processes.spawn(this.#sessionLogic, {
+      name: SESSION_PREFIX + id,
+      input: { sessionId: id, ttlMs: this.#ttlMs },
+    });
     this.#activity.touch(id);
     process.actor.on('variable.changed', (event: VariableChangedEvent) => this.#watchers.publish(id, event.change));
     void process.exited.then(() => this.#cleanUp(id, process));
-    const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), { timeout: Infinity }).then(
-      (snapshot) => {
-        if (snapshot.matches('failed')) throw errorFromJSON((snapshot.context as SessionMachineContext).failure ?? { code: 'internal_error', message: `session '${id}' failed to load` });
-        return new LocalSessionProcess(process, this.#processes);
-      },
-    );
+    const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), {
+      timeout: Infinity,
+    }).then((snapshot) => {
+      if (snapshot.matches('failed'))
+        throw errorFromJSON(
+          (snapshot.context as SessionMachineContext).failure ?? {
+            code: 'internal_error',
+            message: `session '${id}' failed to load`,
+          },
+        );
+      return new LocalSessionProcess(process, this.#processes);
+    });
     const entry = { process, ready };
     this.#sessions.set(id, entry);
     return entry;

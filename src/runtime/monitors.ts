@@ -58,7 +58,11 @@ export class Monitors {
   }
 
   /** Answers a monitor on a target that is not alive: one `'noproc'` notice, asynchronously. */
-  noproc(id: string | undefined, name: string | undefined, deliver: (notice: DownNotice) => void): { id: string; demonitor: Demonitor } {
+  noproc(
+    id: string | undefined,
+    name: string | undefined,
+    deliver: (notice: DownNotice) => void,
+  ): { id: string; demonitor: Demonitor } {
     const watch: Watch = { id: this.#nextId(), deliver, owner: undefined, active: true };
     schedule(watch, { type: 'DOWN', monitor: watch.id, id, name, reason: 'noproc' });
     return { id: watch.id, demonitor: () => void (watch.active = false) };

@@ -36,7 +36,8 @@ export class PendingCalls {
         timeoutMs === Number.POSITIVE_INFINITY
           ? undefined
           : setTimeout(() => {
-              if (this.#remove(callId)) reject(new CallTimeoutError(target, timeoutMs, { details: { processId: process.id } }));
+              if (this.#remove(callId))
+                reject(new CallTimeoutError(target, timeoutMs, { details: { processId: process.id } }));
             }, timeoutMs);
       this.#calls.set(callId, { process, target, resolve, reject, timer });
       let ids = this.#byProcess.get(process);

@@ -3,7 +3,17 @@
  * XState actor logic.
  * @module
  */
-import { createActor, type Actor, type AnyActor, type AnyActorLogic, type AnyEventObject, type EventObject, type InputFrom, type InspectionEvent, type Observer } from 'xstate';
+import {
+  createActor,
+  type Actor,
+  type AnyActor,
+  type AnyActorLogic,
+  type AnyEventObject,
+  type EventObject,
+  type InputFrom,
+  type InspectionEvent,
+  type Observer,
+} from 'xstate';
 import { NoProcError, ValidationError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isAbnormal, isCrash, type ExitReason } from './exit-reason.js';
@@ -71,7 +81,8 @@ export class ProcessRuntime {
   #stopping = 0;
 
   constructor(options: ProcessRuntimeOptions = {}) {
-    this.#onError = options.onError ?? ((error, process) => console.error(`[tether] process ${process} crashed:`, error));
+    this.#onError =
+      options.onError ?? ((error, process) => console.error(`[tether] process ${process} crashed:`, error));
     const { inspect } = options;
     if (inspect) {
       const observer = typeof inspect === 'function' ? { next: inspect } : inspect;
@@ -112,7 +123,9 @@ export class ProcessRuntime {
     if (this.#inspect) this.#bySystem.set(actor.system, process);
     if (name !== undefined) this.#registry.register(name, process);
     this.#live.set(id, process);
-    actor.on(REPLY, (reply: EventObject) => this.#guard(process, () => this.#pending.settle(process, reply as ReplyEvent)));
+    actor.on(REPLY, (reply: EventObject) =>
+      this.#guard(process, () => this.#pending.settle(process, reply as ReplyEvent)),
+    );
     // The error observer is what keeps XState from rethrowing the crash in a setTimeout. The three-function form,
     // not an observer object: measured at ~1.2 KB less per process, which 100,000 sessions notice.
     actor.subscribe(
@@ -149,7 +162,11 @@ export class ProcessRuntime {
    */
   call(target: Target, event: AnyEventObject, { timeout = 5000 }: CallOptions = {}): Promise<unknown> {
     if (!(timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY))) {
-      return Promise.reject(new ValidationError(`call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${timeout}`, { details: { timeout } }));
+      return Promise.reject(
+        new ValidationError(`call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${timeout}`, {
+          details: { timeout },
+        }),
+      );
     }
     const process = this.#resolve(target);
     if (!process) return Promise.reject(new NoProcError(labelOf(target)));
@@ -199,7 +216,9 @@ export class ProcessRuntime {
       if (concerned) this.#guard(concerned, () => watcher(notice));
       else this.#guardUnattributed(() => watcher(notice));
     };
-    if (!process) return this.#monitors.noproc(typeof target === 'string' ? undefined : target.id, nameOf(target), deliver).demonitor;
+    if (!process)
+      return this.#monitors.noproc(typeof target === 'string' ? undefined : target.id, nameOf(target), deliver)
+        .demonitor;
     return this.#monitors.add(process, deliver, owner).demonitor;
   }
 

@@ -70,7 +70,8 @@ export class Supervisor extends SupervisorBase {
   static start(runtime: ProcessRuntime, options: SupervisorOptions): Supervisor {
     const ids = options.children.map((spec) => spec.id);
     const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
-    if (duplicate !== undefined) throw new ValidationError(`two children share the id '${duplicate}'`, { details: { childId: duplicate } });
+    if (duplicate !== undefined)
+      throw new ValidationError(`two children share the id '${duplicate}'`, { details: { childId: duplicate } });
     const supervisor = new Supervisor(runtime, options);
     for (const child of supervisor.#children) {
       try {
@@ -126,7 +127,8 @@ export class Supervisor extends SupervisorBase {
     const group = this.#groupOf(child);
     for (const other of [...group].reverse()) if (other !== child) await this.#terminate(other);
     // As in OTP, temporary children stopped for a sibling's sake are not restarted.
-    for (const other of group) if (other !== child && (other.spec.restart ?? 'permanent') === 'temporary') this.#forget(other);
+    for (const other of group)
+      if (other !== child && (other.spec.restart ?? 'permanent') === 'temporary') this.#forget(other);
     for (const member of group) {
       if (!this.#children.includes(member)) continue;
       if (!this.restartWithRetry(() => this.#start(member))) return;

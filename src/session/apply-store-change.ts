@@ -20,7 +20,11 @@ export interface AppliedChanges extends VariablesView {
 }
 
 /** Applies store changes for the session `sessionId`; the view is copied only when something changes. */
-export function applyStoreChanges(view: VariablesView, sessionId: string, changes: readonly StoreChange<VariableRecord>[]): AppliedChanges {
+export function applyStoreChanges(
+  view: VariablesView,
+  sessionId: string,
+  changes: readonly StoreChange<VariableRecord>[],
+): AppliedChanges {
   let variables = view.variables;
   let revisions = view.revisions;
   let copied = false;
@@ -41,11 +45,24 @@ export function applyStoreChanges(view: VariablesView, sessionId: string, change
       (variables as Map<string, VariableRecord>).set(name, after);
       // A lock changes the record but not the value: watchers hear only of value writes.
       if (!before || before.id !== after.id || before.version !== after.version) {
-        announced.push({ name, oldValue: before?.value, newValue: after.value, version: after.version, updatedBy: after.updatedBy });
+        announced.push({
+          name,
+          oldValue: before?.value,
+          newValue: after.value,
+          version: after.version,
+          updatedBy: after.updatedBy,
+        });
       }
     } else if (before) {
       (variables as Map<string, VariableRecord>).delete(name);
-      announced.push({ name, oldValue: before.value, newValue: undefined, version: before.version + 1, updatedBy: null, deleted: true });
+      announced.push({
+        name,
+        oldValue: before.value,
+        newValue: undefined,
+        version: before.version + 1,
+        updatedBy: null,
+        deleted: true,
+      });
     }
   }
   return { variables, revisions, announced };

@@ -12,8 +12,11 @@ export function assertOptions(options: unknown, allowed: readonly string[], oper
   }
   const unknown = Object.keys(options).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
-    throw new ValidationError(`${operation} got unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}`, {
-      details: { operation, unknown, allowed },
-    });
+    throw new ValidationError(
+      `${operation} got unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}`,
+      {
+        details: { operation, unknown, allowed },
+      },
+    );
   }
 }

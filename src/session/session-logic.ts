@@ -70,7 +70,10 @@ function sendIfAlive(self: Sender, event: SessionMachineEvent): void {
 }
 
 /** After a conflict, the store's current state of each key the write touched, as changes to fold in. */
-async function currentStateOf(store: Store<VariableRecord>, writes: readonly StoreWrite<VariableRecord>[]): Promise<StoreChange<VariableRecord>[]> {
+async function currentStateOf(
+  store: Store<VariableRecord>,
+  writes: readonly StoreWrite<VariableRecord>[],
+): Promise<StoreChange<VariableRecord>[]> {
   return Promise.all(
     writes.map(async (write): Promise<StoreChange<VariableRecord>> => {
       const entry = await store.get(write.key);
@@ -97,7 +100,8 @@ export function createSessionLogic(deps: SessionLogicDeps) {
         store.commit(writes).then(
           (revisions) => sendIfAlive(self, { type: 'store.committed', revisions }),
           async (error: unknown) => {
-            if (!(error instanceof StoreConflictError)) return sendIfAlive(self, { type: 'store.failed', error: errorToJSON(error) });
+            if (!(error instanceof StoreConflictError))
+              return sendIfAlive(self, { type: 'store.failed', error: errorToJSON(error) });
             try {
               sendIfAlive(self, { type: 'store.conflict', changes: await currentStateOf(store, writes) });
             } catch (readError) {
@@ -109,7 +113,11 @@ export function createSessionLogic(deps: SessionLogicDeps) {
       purgeVariables: ({ context }, { keys }) => {
         activity.forget(context.sessionId);
         if (keys.length === 0) return;
-        const writes = keys.map(({ key, revision }) => ({ operation: 'delete' as const, key, expectedRevision: revision }));
+        const writes = keys.map(({ key, revision }) => ({
+          operation: 'delete' as const,
+          key,
+          expectedRevision: revision,
+        }));
         // A conflict means another node wrote meanwhile: that session is in use there, so its data stays.
         store.commit(writes).catch((error: unknown) => {
           if (!(error instanceof StoreConflictError)) deps.report(error, context.sessionId);

@@ -6,13 +6,28 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WriteReply } from '../../machines/session.machine.js';
-import { BridgeError, NoProcError, ProcessExitedError, SessionError, ValidationError, VariableNotFoundError, VersionConflictError } from '../errors.js';
+import {
+  BridgeError,
+  NoProcError,
+  ProcessExitedError,
+  SessionError,
+  ValidationError,
+  VariableNotFoundError,
+  VersionConflictError,
+} from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
 import { assertOptions } from './options.js';
-import type { SessionContext, Unwatch, VariableChange, VariableListener, VariableSnapshot, WatchVariablesOptions } from './session-context.js';
+import type {
+  SessionContext,
+  Unwatch,
+  VariableChange,
+  VariableListener,
+  VariableSnapshot,
+  WatchVariablesOptions,
+} from './session-context.js';
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
 import { historyOf, type VariableHistoryEntry } from './variable-history.js';
@@ -68,7 +83,15 @@ export class Session implements SessionContext {
 
   /** Defines a new variable; a name that exists already gives `AlreadyExistsError` and keeps the original. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
-    return (await this.#write({ kind: 'define', id: randomUUID(), name, varType: type, value, options, at: now() })) as VariableRecord;
+    return (await this.#write({
+      kind: 'define',
+      id: randomUUID(),
+      name,
+      varType: type,
+      value,
+      options,
+      at: now(),
+    })) as VariableRecord;
   }
 
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
@@ -101,7 +124,10 @@ export class Session implements SessionContext {
   /** Values of several variables, with the names that do not exist listed apart. */
   async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
     const { found, missing } = await this.readVariables(names);
-    return { found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])), missing: [...missing] };
+    return {
+      found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])),
+      missing: [...missing],
+    };
   }
 
   /** Values and versions of several variables, read from one consistent state of the session. */
@@ -130,7 +156,11 @@ export class Session implements SessionContext {
    * Atomic read-modify-write: applies `fn` to the current value and writes the result with compare-and-set,
    * re-reading and retrying when another writer got in first.
    */
-  async updateVariable(name: string, fn: (value: unknown) => unknown, options: Omit<SetVariableOptions, 'expectedVersion'> = {}): Promise<VariableRecord> {
+  async updateVariable(
+    name: string,
+    fn: (value: unknown) => unknown,
+    options: Omit<SetVariableOptions, 'expectedVersion'> = {},
+  ): Promise<VariableRecord> {
     assertOptions(options, ['updatedBy', 'reason'], 'updateVariable');
     for (let attempt = 1; ; attempt++) {
       const current = await this.describeVariable(name);
@@ -153,13 +183,22 @@ export class Session implements SessionContext {
    * Writes several variables. `atomic`: all or nothing, rejecting with the first refusal. Otherwise every
    * valid value is written and each name gets its own outcome.
    */
-  async setVariables(values: Readonly<Record<string, unknown>>, options: SetVariablesOptions = {}): Promise<Record<string, SetOutcome>> {
+  async setVariables(
+    values: Readonly<Record<string, unknown>>,
+    options: SetVariablesOptions = {},
+  ): Promise<Record<string, SetOutcome>> {
     assertOptions(options, ['atomic', 'updatedBy', 'reason'], 'setVariables');
     if (typeof values !== 'object' || values === null || Array.isArray(values)) {
       throw new ValidationError('setVariables takes an object of name → value');
     }
     const { atomic = false, ...attribution } = options;
-    return (await this.#write({ kind: 'setMany', values: Object.entries(values), atomic, ...attribution, at: now() })) as Record<string, SetOutcome>;
+    return (await this.#write({
+      kind: 'setMany',
+      values: Object.entries(values),
+      atomic,
+      ...attribution,
+      at: now(),
+    })) as Record<string, SetOutcome>;
   }
 
   /** Every kept version of the variable, oldest first (bounded by the store's history depth). */
@@ -169,11 +208,18 @@ export class Session implements SessionContext {
   }
 
   /** Writes, as a new version, the value the variable held at `version`. */
-  async rollbackVariable(name: string, version: number, options: { readonly updatedBy?: string } = {}): Promise<VariableRecord> {
+  async rollbackVariable(
+    name: string,
+    version: number,
+    options: { readonly updatedBy?: string } = {},
+  ): Promise<VariableRecord> {
     assertOptions(options, ['updatedBy'], 'rollbackVariable');
     const entry = (await this.variableHistory(name)).find((candidate) => candidate.version === version);
     if (!entry) {
-      throw new ValidationError(`variable '${name}' has no version ${String(version)} in its history`, { variable: name, details: { version } });
+      throw new ValidationError(`variable '${name}' has no version ${String(version)} in its history`, {
+        variable: name,
+        details: { version },
+      });
     }
     return this.setVariable(name, entry.value, { ...options, reason: `rollback to version ${version}` });
   }
@@ -197,7 +243,14 @@ export class Session implements SessionContext {
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
     assertOptions(options, ['replace', 'updatedBy'], 'importVariables');
     if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
-    const request: WriteRequest = { kind: 'import', records, ids: records.map(() => randomUUID()), replace: options.replace ?? false, updatedBy: options.updatedBy, at: now() };
+    const request: WriteRequest = {
+      kind: 'import',
+      records,
+      ids: records.map(() => randomUUID()),
+      replace: options.replace ?? false,
+      updatedBy: options.updatedBy,
+      at: now(),
+    };
     return (await this.#write(request)) as number;
   }
 
@@ -205,12 +258,22 @@ export class Session implements SessionContext {
    * Calls `listener` for every accepted write to a variable whose name matches `pattern`, in version order;
    * with `includeInitial`, each matching variable's current value comes first.
    */
-  async watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
+  async watchVariables(
+    pattern: string,
+    listener: VariableListener,
+    options: WatchVariablesOptions = {},
+  ): Promise<Unwatch> {
     assertOptions(options, ['includeInitial'], 'watchVariables');
     if (typeof listener !== 'function') throw new ValidationError('watchVariables needs a listener function');
     const variables = await this.#variables();
     const initial: VariableChange[] = options.includeInitial
-      ? [...variables.values()].map((r) => ({ name: r.name, oldValue: undefined, newValue: r.value, version: r.version, updatedBy: r.updatedBy }))
+      ? [...variables.values()].map((r) => ({
+          name: r.name,
+          oldValue: undefined,
+          newValue: r.value,
+          version: r.version,
+          updatedBy: r.updatedBy,
+        }))
       : [];
     return this.host.watchers.add(this.sessionId, pattern, listener, initial);
   }
@@ -226,7 +289,10 @@ export class Session implements SessionContext {
     if (spec === undefined) return this.host.modules.get(this.sessionId, id);
     const handle = await this.host.modules.create(this, id, spec);
     // The session may have ended while the module was being built: a module must not outlive its session.
-    if (!process.alive && (process.ending() === 'stopped' || process.ending() === 'expired' || process.ending() === 'shutdown')) {
+    if (
+      !process.alive &&
+      (process.ending() === 'stopped' || process.ending() === 'expired' || process.ending() === 'shutdown')
+    ) {
       await handle.stop();
       throw this.#ended(process.ending());
     }
@@ -262,7 +328,11 @@ export class Session implements SessionContext {
   }
 
   #ended(ending: ReturnType<SessionProcess['ending']>, cause?: unknown): SessionError {
-    return new SessionError(ending === 'expired' ? 'session_expired' : 'session_stopped', this.sessionId, cause === undefined ? {} : { cause });
+    return new SessionError(
+      ending === 'expired' ? 'session_expired' : 'session_stopped',
+      this.sessionId,
+      cause === undefined ? {} : { cause },
+    );
   }
 
   /** The committed variables; no extra await on the hot path, where the process is alive. */

@@ -19,13 +19,22 @@ export interface VariableHistoryEntry {
  * name (deleted, then defined again) carry another id and are left out, and a lock write, which keeps the
  * version, does not make a second entry.
  */
-export function historyOf(current: VariableRecord, changes: readonly StoreChange<VariableRecord>[]): VariableHistoryEntry[] {
+export function historyOf(
+  current: VariableRecord,
+  changes: readonly StoreChange<VariableRecord>[],
+): VariableHistoryEntry[] {
   const entries: VariableHistoryEntry[] = [];
   for (const change of changes) {
     if (change.operation !== 'put' || change.value.id !== current.id) continue;
     const record = change.value;
     if (entries.at(-1)?.version === record.version) continue;
-    entries.push({ version: record.version, value: record.value, updatedAt: record.updatedAt, updatedBy: record.updatedBy, reason: record.reason });
+    entries.push({
+      version: record.version,
+      value: record.value,
+      updatedAt: record.updatedAt,
+      updatedBy: record.updatedBy,
+      reason: record.reason,
+    });
   }
   return entries;
 }

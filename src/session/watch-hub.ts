@@ -59,7 +59,12 @@ export class WatchHub {
    * Registers a listener for the variables of `sessionId` whose names match the glob `pattern`; `initial`
    * changes are queued first, so they reach the listener before any later change.
    */
-  add(sessionId: string, pattern: string, listener: VariableListener, initial: readonly VariableChange[] = []): Unwatch {
+  add(
+    sessionId: string,
+    pattern: string,
+    listener: VariableListener,
+    initial: readonly VariableChange[] = [],
+  ): Unwatch {
     const watcher = new Watcher(sessionId, compileGlob(pattern), listener, this.report);
     for (const change of initial) if (watcher.matches(change.name)) watcher.push(change);
     let watchers = this.#bySession.get(sessionId);

@@ -4,25 +4,65 @@
  * variables, commits the plan with compare-and-set, and re-plans if the store moved on.
  * @module
  */
-import { AlreadyExistsError, BridgeError, ValidationError, VariableNotFoundError, VersionConflictError } from '../errors.js';
+import {
+  AlreadyExistsError,
+  BridgeError,
+  ValidationError,
+  VariableNotFoundError,
+  VersionConflictError,
+} from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
 import { assertWritableBy, createVariableRecord, importRecord, withLock, withValue } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
 
 /** A write the session process carries out, one at a time, in arrival order. */
 export type WriteRequest =
-  | { readonly kind: 'define'; readonly id: string; readonly name: string; readonly varType: unknown; readonly value: unknown; readonly options: unknown; readonly at: string; readonly updatedBy?: string | undefined }
-  | { readonly kind: 'set'; readonly name: string; readonly value: unknown; readonly expectedVersion?: number | undefined; readonly updatedBy?: string | undefined; readonly reason?: string | undefined; readonly at: string }
-  | { readonly kind: 'setMany'; readonly values: readonly (readonly [string, unknown])[]; readonly atomic: boolean; readonly updatedBy?: string | undefined; readonly reason?: string | undefined; readonly at: string }
+  | {
+      readonly kind: 'define';
+      readonly id: string;
+      readonly name: string;
+      readonly varType: unknown;
+      readonly value: unknown;
+      readonly options: unknown;
+      readonly at: string;
+      readonly updatedBy?: string | undefined;
+    }
+  | {
+      readonly kind: 'set';
+      readonly name: string;
+      readonly value: unknown;
+      readonly expectedVersion?: number | undefined;
+      readonly updatedBy?: string | undefined;
+      readonly reason?: string | undefined;
+      readonly at: string;
+    }
+  | {
+      readonly kind: 'setMany';
+      readonly values: readonly (readonly [string, unknown])[];
+      readonly atomic: boolean;
+      readonly updatedBy?: string | undefined;
+      readonly reason?: string | undefined;
+      readonly at: string;
+    }
   | { readonly kind: 'delete'; readonly name: string; readonly updatedBy?: string | undefined; readonly at: string }
   | { readonly kind: 'lock'; readonly name: string; readonly owner: string; readonly at: string }
   | { readonly kind: 'unlock'; readonly name: string; readonly owner: string; readonly at: string }
-  | { readonly kind: 'import'; readonly records: readonly unknown[]; readonly ids: readonly string[]; readonly replace: boolean; readonly updatedBy?: string | undefined; readonly at: string };
+  | {
+      readonly kind: 'import';
+      readonly records: readonly unknown[];
+      readonly ids: readonly string[];
+      readonly replace: boolean;
+      readonly updatedBy?: string | undefined;
+      readonly at: string;
+    };
 
 /** One name's outcome in a non-atomic `setVariables`. */
 export type SetOutcome =
   | { readonly ok: true; readonly version: number }
-  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly details?: Record<string, unknown> } };
+  | {
+      readonly ok: false;
+      readonly error: { readonly code: string; readonly message: string; readonly details?: Record<string, unknown> };
+    };
 
 /**
  * What a request turns into: the writes to commit and the caller's answer. Watchers are told by the session
@@ -73,13 +113,14 @@ function existing(view: SessionView, name: string): VariableRecord {
 /** A put that is compare-and-set against the last revision this session saw (0: the key must be absent). */
 function put(view: SessionView, record: VariableRecord): StoreWrite<VariableRecord> {
   const key = variableKey(view.sessionId, record.name);
-  const expectedRevision = view.variables.has(record.name) ? view.revisions.get(record.name) ?? 0 : 0;
+  const expectedRevision = view.variables.has(record.name) ? (view.revisions.get(record.name) ?? 0) : 0;
   return { operation: 'put', key, value: record, expectedRevision };
 }
 
 function planDefine(view: SessionView, request: Extract<WriteRequest, { kind: 'define' }>): WritePlan {
   const record = createVariableRecord({ ...request, type: request.varType });
-  if (view.variables.has(record.name)) throw new AlreadyExistsError('variable', record.name, { details: { sessionId: view.sessionId } });
+  if (view.variables.has(record.name))
+    throw new AlreadyExistsError('variable', record.name, { details: { sessionId: view.sessionId } });
   return { writes: [put(view, record)], reply: record };
 }
 
@@ -112,7 +153,7 @@ function planSetEach(view: SessionView, request: Extract<WriteRequest, { kind: '
       const before = existing(view, name);
       const after = withValue(before, value, request);
       writes.push(put(view, after));
-        outcomes.push([name, { ok: true, version: after.version }]);
+      outcomes.push([name, { ok: true, version: after.version }]);
     } catch (error) {
       if (!(error instanceof BridgeError)) throw error;
       outcomes.push([name, { ok: false, error: error.toJSON() }]);
@@ -133,7 +174,10 @@ function planDelete(view: SessionView, request: Extract<WriteRequest, { kind: 'd
 
 function planLock(view: SessionView, request: Extract<WriteRequest, { kind: 'lock' | 'unlock' }>): WritePlan {
   const before = existing(view, request.name);
-  if (request.owner === '') throw new ValidationError(`a lock owner for '${request.name}' must be a non-empty string`, { variable: request.name });
+  if (request.owner === '')
+    throw new ValidationError(`a lock owner for '${request.name}' must be a non-empty string`, {
+      variable: request.name,
+    });
   const owner = request.kind === 'lock' ? request.owner : null;
   if (before.lockedBy === owner) return { writes: [], reply: before };
   const after = withLock(before, owner, request.owner);
@@ -145,13 +189,17 @@ function planImport(view: SessionView, request: Extract<WriteRequest, { kind: 'i
   const writes: StoreWrite<VariableRecord>[] = [];
   request.records.forEach((raw, index) => {
     const record = importRecord(raw, request.ids[index] ?? `${index}`, request);
-    if (seen.has(record.name)) throw new ValidationError(`import names variable '${record.name}' twice`, { variable: record.name });
+    if (seen.has(record.name))
+      throw new ValidationError(`import names variable '${record.name}' twice`, { variable: record.name });
     seen.add(record.name);
     const before = view.variables.get(record.name);
-    if (before && !request.replace) throw new AlreadyExistsError('variable', record.name, { details: { sessionId: view.sessionId } });
+    if (before && !request.replace)
+      throw new AlreadyExistsError('variable', record.name, { details: { sessionId: view.sessionId } });
     if (before) assertWritableBy(before, request.updatedBy);
     // A replaced variable keeps counting versions, so watchers still see versions rise.
-    const next = before ? Object.freeze({ ...record, id: before.id, version: before.version + 1, createdAt: before.createdAt }) : record;
+    const next = before
+      ? Object.freeze({ ...record, id: before.id, version: before.version + 1, createdAt: before.createdAt })
+      : record;
     writes.push(put(view, next));
   });
   return { writes, reply: writes.length };

@@ -47,7 +47,9 @@ interface Watcher<V> {
 }
 
 /** A queued delivery: a change for one watcher, or the signal that a watcher's current values are out. */
-type Delivery<V> = { readonly watcher: Watcher<V>; readonly change: StoreChange<V> } | { readonly watcher: Watcher<V>; readonly ready: () => void };
+type Delivery<V> =
+  | { readonly watcher: Watcher<V>; readonly change: StoreChange<V> }
+  | { readonly watcher: Watcher<V>; readonly ready: () => void };
 
 const DEFAULT_HISTORY_DEPTH = 64;
 
@@ -247,7 +249,10 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       if (watchOptions.includeCurrent ?? true) {
         const current = liveEntries(prefix).sort((a, b) => a.revision - b.revision);
         for (const entry of current) {
-          queue.push({ watcher, change: { operation: 'put', key: entry.key, value: entry.value, revision: entry.revision } });
+          queue.push({
+            watcher,
+            change: { operation: 'put', key: entry.key, value: entry.value, revision: entry.revision },
+          });
         }
       }
       queue.push({ watcher, ready: resolveReady });

@@ -49,7 +49,9 @@ export function assertDistinctKeys(writes: readonly { readonly key: string }[]):
   for (const write of writes) {
     assertStoreKey(write.key);
     if (seen.has(write.key)) {
-      throw new ValidationError(`commit writes store key '${write.key}' more than once`, { details: { key: write.key } });
+      throw new ValidationError(`commit writes store key '${write.key}' more than once`, {
+        details: { key: write.key },
+      });
     }
     seen.add(write.key);
   }

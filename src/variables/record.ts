@@ -118,7 +118,18 @@ export function exportRecord(record: VariableRecord): ExportedVariable {
   };
 }
 
-const EXPORT_KEYS = new Set(['name', 'type', 'value', 'constraints', 'description', 'metadata', 'version', 'createdAt', 'updatedAt', 'updatedBy']);
+const EXPORT_KEYS = new Set([
+  'name',
+  'type',
+  'value',
+  'constraints',
+  'description',
+  'metadata',
+  'version',
+  'createdAt',
+  'updatedAt',
+  'updatedBy',
+]);
 
 /**
  * Rebuilds a fresh version-1 record from an exported one, checking it as strictly as a definition: the

@@ -74,7 +74,11 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     const setTemperature: ModuleTool = {
       name: 'setTemperature',
       description: 'Sets the sampling temperature for the next steps',
-      parameters: { type: 'object', properties: { value: { type: 'number', description: 'new temperature' } }, required: ['value'] },
+      parameters: {
+        type: 'object',
+        properties: { value: { type: 'number', description: 'new temperature' } },
+        required: ['value'],
+      },
       func: async (args) => {
         await session.setVariable('llm_temperature', args.value);
         return 'done';
@@ -125,7 +129,12 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
   });
 
   it('sends the instructions attribute as the system prompt, per execution', async () => {
-    const module = new VariableAwarePredict(SIGNATURE, { session, llm, maxRetries: 0, instructions: 'Answer in French.' });
+    const module = new VariableAwarePredict(SIGNATURE, {
+      session,
+      llm,
+      maxRetries: 0,
+      instructions: 'Answer in French.',
+    });
     await session.setVariable('style', 'Answer in German.');
     stub.reply(text('Answer: Paris'), text('Answer: Berlin'));
     await module.forward({ question: 'q' });
@@ -141,6 +150,8 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     const module = await boundPredict();
     const controller = new AbortController();
     controller.abort(new Error('caller gave up'));
-    await expect(module.forward({ question: 'q' }, { abortSignal: controller.signal })).rejects.toThrow(/caller gave up/);
+    await expect(module.forward({ question: 'q' }, { abortSignal: controller.signal })).rejects.toThrow(
+      /caller gave up/,
+    );
   });
 });

@@ -20,9 +20,17 @@ const SIGNATURE = 'question:string -> answer:string';
 
 describe('programs', () => {
   it('sends constructor parameters with every call', async () => {
-    const module = new Predict(SIGNATURE, { llm, temperature: 0.2, maxTokens: 64, model: 'small', thinkingTokenBudget: 'low' });
+    const module = new Predict(SIGNATURE, {
+      llm,
+      temperature: 0.2,
+      maxTokens: 64,
+      model: 'small',
+      thinkingTokenBudget: 'low',
+    });
     const { output, provenance } = await module.forward({ question: 'q' });
-    expect(output.answer).toBe('[tether-echo] Question: q | model=small temperature=0.2 maxTokens=64 thinkingTokenBudget=low');
+    expect(output.answer).toBe(
+      '[tether-echo] Question: q | model=small temperature=0.2 maxTokens=64 thinkingTokenBudget=low',
+    );
     expect(provenance).toEqual({});
   });
 
@@ -44,7 +52,10 @@ describe('programs', () => {
   });
 
   it('passes the hint of ChainOfThoughtWithHint to the model', async () => {
-    const { output } = await new ChainOfThoughtWithHint(SIGNATURE, { llm }).forward({ question: 'q', hint: 'use units' });
+    const { output } = await new ChainOfThoughtWithHint(SIGNATURE, { llm }).forward({
+      question: 'q',
+      hint: 'use units',
+    });
     expect(output.answer).toContain('Hint: use units');
   });
 
@@ -64,8 +75,12 @@ describe('programs', () => {
       scored++;
       return 1;
     };
-    expect((await new BestOfN(SIGNATURE, { llm, n: 2, reward }).forward({ question: 'q' })).output.answer).toContain('q');
-    expect((await new Refine(SIGNATURE, { llm, rounds: 2, reward, threshold: 1 }).forward({ question: 'q' })).output.answer).toContain('q');
+    expect((await new BestOfN(SIGNATURE, { llm, n: 2, reward }).forward({ question: 'q' })).output.answer).toContain(
+      'q',
+    );
+    expect(
+      (await new Refine(SIGNATURE, { llm, rounds: 2, reward, threshold: 1 }).forward({ question: 'q' })).output.answer,
+    ).toContain('q');
     expect(scored).toBeGreaterThan(0);
   });
 

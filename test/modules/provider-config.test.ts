@@ -57,7 +57,9 @@ describe('provider-config', () => {
   });
 
   it('rejects a malformed URL and settings without a provider', () => {
-    expect(configError(() => readProviderConfig({ TETHER_AI: 'ollama', TETHER_AI_URL: 'not a url' })).variable).toBe('TETHER_AI_URL');
+    expect(configError(() => readProviderConfig({ TETHER_AI: 'ollama', TETHER_AI_URL: 'not a url' })).variable).toBe(
+      'TETHER_AI_URL',
+    );
     expect(configError(() => readProviderConfig({ TETHER_AI_KEY: 'sk-x' })).variable).toBe('TETHER_AI');
   });
 

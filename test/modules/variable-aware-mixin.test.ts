@@ -228,9 +228,7 @@ describe('VariableAwareMixin', () => {
   it('runs concurrent forwards on one module with their own values', async () => {
     const { session, module } = setup();
     await module.bindToVariable('temperature', 'llm_temperature');
-    const results = await Promise.all(
-      ['one', 'two', 'three', 'four'].map((question) => module.forward({ question })),
-    );
+    const results = await Promise.all(['one', 'two', 'three', 'four'].map((question) => module.forward({ question })));
     expect(results.map((r) => String(r.output.answer).split(' |')[0])).toEqual([
       '[tether-echo] Question: one',
       '[tether-echo] Question: two',

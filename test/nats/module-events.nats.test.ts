@@ -26,7 +26,12 @@ afterAll(async () => {
 });
 
 const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
-const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' }, maxRetries: 0 };
+const spec = {
+  type: 'Predict',
+  signature: 'question:string -> answer:string',
+  bindings: { temperature: 't' },
+  maxRetries: 0,
+};
 
 describe('module events', () => {
   it('reach a plain nats subscriber: state changes, syncs, deltas and results with provenance', async () => {
@@ -39,22 +44,42 @@ describe('module events', () => {
     await session.defineVariable('t', 'float', 0.4);
     const qa = await session.module('qa', spec);
     const events: { subject: string; event: ModuleEvent }[] = [];
-    const subscription = nc.subscribe('tether.v1.events.ev.module.>', { callback: (_e, msg) => events.push({ subject: msg.subject, event: msg.json() }) });
+    const subscription = nc.subscribe('tether.v1.events.ev.module.>', {
+      callback: (_e, msg) => events.push({ subject: msg.subject, event: msg.json() }),
+    });
     await nc.flush();
 
     const results = await Promise.all([qa.execute({ question: 'why?' }), qa.execute({ question: 'why not?' })]);
-    await waitFor(() => events.filter((e) => e.event.type === 'module.result').length === 2, { message: 'two results' });
+    await waitFor(() => events.filter((e) => e.event.type === 'module.result').length === 2, {
+      message: 'two results',
+    });
     // Each node publishes its result before its own return to idle; the last state heard settles on idle.
-    const lastState = () => events.map((e) => e.event).filter((e) => e.type === 'module.state').at(-1);
-    await waitFor(() => lastState()?.type === 'module.state' && (lastState() as { state: string }).state === 'idle', { message: 'back to idle' });
+    const lastState = () =>
+      events
+        .map((e) => e.event)
+        .filter((e) => e.type === 'module.state')
+        .at(-1);
+    await waitFor(() => lastState()?.type === 'module.state' && (lastState() as { state: string }).state === 'idle', {
+      message: 'back to idle',
+    });
     subscription.unsubscribe();
 
     expect(new Set(events.map((e) => e.subject))).toEqual(new Set(['tether.v1.events.ev.module.qa']));
     for (const result of results) {
       const mine = events.map((e) => e.event).filter((e) => 'executionId' in e && e.executionId === result.executionId);
-      expect(mine.map((e) => e.type)).toEqual(['module.synced', ...mine.filter((e) => e.type === 'module.delta').map(() => 'module.delta')]);
-      const resultEvent = events.map((e) => e.event).find((e) => e.type === 'module.result' && e.result.executionId === result.executionId);
-      expect(resultEvent).toEqual({ type: 'module.result', sessionId: 'ev', moduleId: 'qa', result: { ...result, provenance: { t: 1 } } });
+      expect(mine.map((e) => e.type)).toEqual([
+        'module.synced',
+        ...mine.filter((e) => e.type === 'module.delta').map(() => 'module.delta'),
+      ]);
+      const resultEvent = events
+        .map((e) => e.event)
+        .find((e) => e.type === 'module.result' && e.result.executionId === result.executionId);
+      expect(resultEvent).toEqual({
+        type: 'module.result',
+        sessionId: 'ev',
+        moduleId: 'qa',
+        result: { ...result, provenance: { t: 1 } },
+      });
       const deltas = mine.flatMap((e) => (e.type === 'module.delta' ? [e.delta] : []));
       expect(deltas.join('')).toBe('The sky is blue.');
     }
@@ -108,8 +133,15 @@ describe('module events', () => {
     expect(error).toBeInstanceOf(ExecutionAbortedError);
     await waitFor(() => failed.length === 1, { message: 'the node reports the cancelled execution' });
     off();
-    expect(failed[0]).toMatchObject({ type: 'module.failed', moduleId: 'qa', executionId: (error as ExecutionAbortedError).executionId, error: { code: 'execution_aborted' } });
-    await expect(qa.execute({ question: 'aborted before sending' }, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(ExecutionAbortedError);
+    expect(failed[0]).toMatchObject({
+      type: 'module.failed',
+      moduleId: 'qa',
+      executionId: (error as ExecutionAbortedError).executionId,
+      error: { code: 'execution_aborted' },
+    });
+    await expect(
+      qa.execute({ question: 'aborted before sending' }, { signal: AbortSignal.abort() }),
+    ).rejects.toBeInstanceOf(ExecutionAbortedError);
     stub.delayMs = 0;
     expect((await qa.execute({ question: 'still serving' })).output.answer).toBe('slow');
   });
@@ -128,7 +160,9 @@ describe('module events', () => {
     await expect(qa.execute({ question: 'slow' }, { timeoutMs: 150 })).rejects.toBeInstanceOf(CallTimeoutError);
     await waitFor(() => failed.length === 1, { message: 'the timed-out execution is cancelled' });
     off();
-    expect(failed[0]).toMatchObject({ error: { code: 'execution_aborted', message: expect.stringContaining('timed out') } });
+    expect(failed[0]).toMatchObject({
+      error: { code: 'execution_aborted', message: expect.stringContaining('timed out') },
+    });
     stub.delayMs = 0;
     expect((await qa.execute({ question: 'fast' })).output.answer).toBe('late');
   });

@@ -42,11 +42,25 @@ describe('module failover', () => {
     const session = await client.session('failover');
     await session.defineVariable('llm_temperature', 'float', 0, { constraints: { min: 0, max: 2 } });
     await session.defineVariable('count', 'integer', 0);
-    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' }, maxRetries: 0 });
+    const qa = await session.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: 'llm_temperature' },
+      maxRetries: 0,
+    });
     // Both nodes run the module before the load starts, so each one's results can be counted on its own process.
-    for (let i = 0; i < 200 && (!(await localModule(a, 'failover', 'qa')) || !(await localModule(b, 'failover', 'qa'))); i++) await qa.execute({ question: 'warm' });
-    const served = new Map<Runtime, number>([[a, 0], [b, 0]]);
-    for (const node of [a, b]) (await localModule(node, 'failover', 'qa'))!.on('module.result', () => served.set(node, served.get(node)! + 1));
+    for (
+      let i = 0;
+      i < 200 && (!(await localModule(a, 'failover', 'qa')) || !(await localModule(b, 'failover', 'qa')));
+      i++
+    )
+      await qa.execute({ question: 'warm' });
+    const served = new Map<Runtime, number>([
+      [a, 0],
+      [b, 0],
+    ]);
+    for (const node of [a, b])
+      (await localModule(node, 'failover', 'qa'))!.on('module.result', () => served.set(node, served.get(node)! + 1));
 
     // Each step writes (through whichever node), then executes: the execution must use at least that write.
     let updates = 0;
@@ -67,7 +81,10 @@ describe('module failover', () => {
       }
     };
     const workers = Array.from({ length: 6 }, worker);
-    await waitFor(() => served.get(a)! > 10 && served.get(b)! > 10, { timeout: 20_000, message: 'both nodes executing' });
+    await waitFor(() => served.get(a)! > 10 && served.get(b)! > 10, {
+      timeout: 20_000,
+      message: 'both nodes executing',
+    });
     await a.stop();
     const byA = served.get(a)!;
     const byB = served.get(b)!;

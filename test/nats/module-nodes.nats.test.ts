@@ -20,7 +20,12 @@ afterAll(async () => {
 });
 
 const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
-const qaSpec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 'llm_temperature' }, maxRetries: 0 } as const;
+const qaSpec = {
+  type: 'Predict',
+  signature: 'question:string -> answer:string',
+  bindings: { temperature: 'llm_temperature' },
+  maxRetries: 0,
+} as const;
 
 /** How many executions the node's own process of the module has completed (0 when it never ran one). */
 async function completedOn(runtime: Runtime, sessionId: string, moduleId: string): Promise<number> {

@@ -24,7 +24,11 @@ async function raw(subject: string, payload: string, header?: [string, string]) 
   const h = headers();
   if (header) h.set(header[0], header[1]);
   const reply: Msg = await nc.request(subject, enc.encode(payload), { timeout: 5000, headers: h });
-  return { body: reply.json<Record<string, any>>(), errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '', error: reply.headers?.get('Nats-Service-Error') ?? '' };
+  return {
+    body: reply.json<Record<string, any>>(),
+    errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '',
+    error: reply.headers?.get('Nats-Service-Error') ?? '',
+  };
 }
 
 const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
@@ -33,7 +37,9 @@ describe('module service', () => {
   it('lists the module endpoints in $SRV.INFO, in the tether queue group', async () => {
     const node = await fx.runtime(fx.buckets());
     expect(node).toBeDefined();
-    const info = (await nc.request('$SRV.INFO.tether')).json<{ endpoints: { name: string; subject: string; queue_group: string }[] }>();
+    const info = (await nc.request('$SRV.INFO.tether')).json<{
+      endpoints: { name: string; subject: string; queue_group: string }[];
+    }>();
     const modules = info.endpoints.filter((e) => e.name.startsWith('module-'));
     expect(modules.map((e) => [e.name, e.subject])).toEqual([
       ['module-create', 'tether.v1.session.*.module.*.create'],
@@ -51,13 +57,31 @@ describe('module service', () => {
     await raw('tether.v1.session.raw.open', '');
     await raw('tether.v1.session.raw.var.define', '{"name":"t","type":"float","value":0.25}');
     const created = await raw('tether.v1.session.raw.module.qa.create', JSON.stringify({ spec }));
-    expect(created.body.result).toMatchObject({ moduleId: 'qa', sessionId: 'raw', moduleType: 'Predict', state: 'idle' });
-    const executed = await raw('tether.v1.session.raw.module.qa.execute', '{"inputs":{"question":"hi"},"executionId":"e-1"}');
-    expect(executed.body.result).toMatchObject({ executionId: 'e-1', moduleId: 'qa', moduleType: 'Predict', provenance: { t: 1 } });
+    expect(created.body.result).toMatchObject({
+      moduleId: 'qa',
+      sessionId: 'raw',
+      moduleType: 'Predict',
+      state: 'idle',
+    });
+    const executed = await raw(
+      'tether.v1.session.raw.module.qa.execute',
+      '{"inputs":{"question":"hi"},"executionId":"e-1"}',
+    );
+    expect(executed.body.result).toMatchObject({
+      executionId: 'e-1',
+      moduleId: 'qa',
+      moduleType: 'Predict',
+      provenance: { t: 1 },
+    });
     expect(executed.body.result.output.answer).toContain('temperature=0.25');
-    expect((await raw('tether.v1.session.raw.module.qa.describe', '')).body.result).toMatchObject({ completed: 1, failed: 0 });
+    expect((await raw('tether.v1.session.raw.module.qa.describe', '')).body.result).toMatchObject({
+      completed: 1,
+      failed: 0,
+    });
     expect((await raw('tether.v1.session.raw.module.list', '')).body.result).toEqual([{ moduleId: 'qa', spec }]);
-    expect((await raw('tether.v1.session.raw.module.qa.cancel', '{"executionId":"e-1"}')).body.result).toEqual({ cancelled: false });
+    expect((await raw('tether.v1.session.raw.module.qa.cancel', '{"executionId":"e-1"}')).body.result).toEqual({
+      cancelled: false,
+    });
     expect((await raw('tether.v1.session.raw.module.qa.stop', '')).body.result).toEqual({ stopped: true });
     const gone = await raw('tether.v1.session.raw.module.qa.execute', '{"inputs":{"question":"hi"}}');
     expect(gone.errorCode).toBe('404');
@@ -70,12 +94,27 @@ describe('module service', () => {
     await fx.runtime(buckets);
     await fx.runtime(buckets);
     await raw('tether.v1.session.early.open', '');
-    await raw('tether.v1.session.early.module.qa.create', JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }));
+    await raw(
+      'tether.v1.session.early.module.qa.create',
+      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
+    );
     // Nobody runs it yet, so no node can cancel it now: every node remembers the id instead.
-    expect((await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body.result).toEqual({ cancelled: false });
-    const refused = await raw('tether.v1.session.early.module.qa.execute', '{"inputs":{"question":"x"},"executionId":"early-1"}');
-    expect(refused.body.error).toMatchObject({ code: 'execution_aborted', details: { moduleId: 'qa', executionId: 'early-1' } });
-    const other = await raw('tether.v1.session.early.module.qa.execute', '{"inputs":{"question":"x"},"executionId":"early-2"}');
+    expect(
+      (await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body
+        .result,
+    ).toEqual({ cancelled: false });
+    const refused = await raw(
+      'tether.v1.session.early.module.qa.execute',
+      '{"inputs":{"question":"x"},"executionId":"early-1"}',
+    );
+    expect(refused.body.error).toMatchObject({
+      code: 'execution_aborted',
+      details: { moduleId: 'qa', executionId: 'early-1' },
+    });
+    const other = await raw(
+      'tether.v1.session.early.module.qa.execute',
+      '{"inputs":{"question":"x"},"executionId":"early-2"}',
+    );
     expect(other.body.result).toMatchObject({ executionId: 'early-2' });
   });
 
@@ -88,7 +127,11 @@ describe('module service', () => {
     await session.defineVariable('t', 'float', 0.5);
     const qa = await session.module('qa', spec);
     // Twenty attempts: with two nodes in the queue group, both get to refuse it.
-    const refusals = await Promise.all(Array.from({ length: 20 }, () => session.module('qa', { ...spec, type: 'ChainOfThought' }).catch((e: unknown) => e)));
+    const refusals = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        session.module('qa', { ...spec, type: 'ChainOfThought' }).catch((e: unknown) => e),
+      ),
+    );
     for (const refusal of refusals) expect(refusal).toBeInstanceOf(AlreadyExistsError);
     expect((await qa.describe()).moduleType).toBe('Predict');
     await qa.stop();

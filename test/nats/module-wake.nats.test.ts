@@ -39,7 +39,11 @@ describe('waking modules from their specs', () => {
     const session = await client.session('wake');
     await session.defineVariable('reasoning_module', 'module', 'ChainOfThought');
     // Node A is the only node: it takes the creation, and with it the only process so far.
-    const qa = await session.module('qa', { typeVariable: 'reasoning_module', signature: 'question:string -> answer:string', maxRetries: 0 });
+    const qa = await session.module('qa', {
+      typeVariable: 'reasoning_module',
+      signature: 'question:string -> answer:string',
+      maxRetries: 0,
+    });
     expect(await localModule(a, 'wake', 'qa')).toBeDefined();
     expect((await qa.execute({ question: 'first' })).moduleType).toBe('ChainOfThought');
 
@@ -53,8 +57,10 @@ describe('waking modules from their specs', () => {
 
     await session.setVariable('reasoning_module', 'Predict');
     const after = await Promise.all(Array.from({ length: 20 }, (_, i) => qa.execute({ question: `after ${i}` })));
-    for (const result of after) expect(result).toMatchObject({ moduleId: 'qa', moduleType: 'Predict', provenance: { reasoning_module: 2 } });
-    for (const node of [a, b]) expect(await (await localModule(node, 'wake', 'qa'))!.describe()).toMatchObject({ moduleType: 'Predict' });
+    for (const result of after)
+      expect(result).toMatchObject({ moduleId: 'qa', moduleType: 'Predict', provenance: { reasoning_module: 2 } });
+    for (const node of [a, b])
+      expect(await (await localModule(node, 'wake', 'qa'))!.describe()).toMatchObject({ moduleType: 'Predict' });
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
   }, 60_000);
 
@@ -63,20 +69,37 @@ describe('waking modules from their specs', () => {
     const lookup = (node: string): ModuleTool => ({
       name: 'lookup',
       description: 'Looks a word up',
-      parameters: { type: 'object', properties: { word: { type: 'string', description: 'the word' } }, required: ['word'] },
+      parameters: {
+        type: 'object',
+        properties: { word: { type: 'string', description: 'the word' } },
+        required: ['word'],
+      },
       func: (args) => {
         calls.push(node);
         return `${String(args.word)} means hello`;
       },
     });
     // A tool call first, then the answer once the tool's result is in the conversation.
-    stub.fallback = (request) => (request.body.messages?.some((m: { role: string }) => m.role === 'tool') ? text('Answer: hello') : toolCall('lookup', { word: 'hola' }));
+    stub.fallback = (request) =>
+      request.body.messages?.some((m: { role: string }) => m.role === 'tool')
+        ? text('Answer: hello')
+        : toolCall('lookup', { word: 'hola' });
     const buckets = fx.buckets();
-    const nodes = [await fx.runtime(buckets, { llm: llm(), tools: [lookup('a')] }), await fx.runtime(buckets, { llm: llm(), tools: [lookup('b')] })];
+    const nodes = [
+      await fx.runtime(buckets, { llm: llm(), tools: [lookup('a')] }),
+      await fx.runtime(buckets, { llm: llm(), tools: [lookup('b')] }),
+    ];
     const client = await fx.client();
     const session = await client.session('tools');
-    const agent = await session.module('agent', { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['lookup'], maxRetries: 0, maxSteps: 3 });
-    for (let i = 0; i < 40 && new Set(calls).size < 2; i++) expect((await agent.execute({ question: 'what is hola?' })).output.answer).toBe('hello');
+    const agent = await session.module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: ['lookup'],
+      maxRetries: 0,
+      maxSteps: 3,
+    });
+    for (let i = 0; i < 40 && new Set(calls).size < 2; i++)
+      expect((await agent.execute({ question: 'what is hola?' })).output.answer).toBe('hello');
     expect(new Set(calls)).toEqual(new Set(['a', 'b']));
     for (const node of nodes) expect(await localModule(node, 'tools', 'agent')).toBeDefined();
   }, 60_000);

@@ -1,24 +1,48 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runtime, ValidationError, createSubjects, parseWireSpec, toWireSpec, type ModuleTool, type Session } from '../../src/index.js';
+import {
+  Runtime,
+  ValidationError,
+  createSubjects,
+  parseWireSpec,
+  toWireSpec,
+  type ModuleTool,
+  type Session,
+} from '../../src/index.js';
 
 const spec = { type: 'Predict', signature: 'question:string -> answer:string' };
 const echo: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
 
 describe('module wire spec', () => {
   it('turns a spec into JSON with variable names for bindings and keeps the parameters', () => {
-    const wire = toWireSpec({ ...spec, bindings: { temperature: 'llm_temperature', maxTokens: { variable: 'max_tokens' } }, tools: ['echo'], temperature: 0.2, n: 3 });
-    expect(wire).toEqual({ ...spec, bindings: { temperature: 'llm_temperature', maxTokens: 'max_tokens' }, tools: ['echo'], temperature: 0.2, n: 3 });
+    const wire = toWireSpec({
+      ...spec,
+      bindings: { temperature: 'llm_temperature', maxTokens: { variable: 'max_tokens' } },
+      tools: ['echo'],
+      temperature: 0.2,
+      n: 3,
+    });
+    expect(wire).toEqual({
+      ...spec,
+      bindings: { temperature: 'llm_temperature', maxTokens: 'max_tokens' },
+      tools: ['echo'],
+      temperature: 0.2,
+      n: 3,
+    });
     expect(parseWireSpec(JSON.parse(JSON.stringify(wire)))).toEqual(wire);
   });
 
   it('refuses what only an embedded spec can hold, saying so', () => {
     expect(() => toWireSpec({ ...spec, reward: () => 1 })).toThrow(/reward.*embedded/);
     expect(() => toWireSpec({ ...spec, pick: () => 0 })).toThrow(/pick.*embedded/);
-    expect(() => toWireSpec({ ...spec, bindings: { temperature: { variable: 't', onChange: () => {} } } })).toThrow(/onChange/);
+    expect(() => toWireSpec({ ...spec, bindings: { temperature: { variable: 't', onChange: () => {} } } })).toThrow(
+      /onChange/,
+    );
     expect(() => toWireSpec({ ...spec, tools: [echo] })).toThrow(/by name/);
     expect(() => parseWireSpec({ ...spec, reward: 'anything' })).toThrow(ValidationError);
     expect(() => parseWireSpec({ ...spec, tools: [{ name: 'echo' }] })).toThrow(/tool names/);
-    expect(() => parseWireSpec({ ...spec, bindings: { temperature: { variable: 't' } } })).toThrow(/variable name over the wire/);
+    expect(() => parseWireSpec({ ...spec, bindings: { temperature: { variable: 't' } } })).toThrow(
+      /variable name over the wire/,
+    );
     expect(() => parseWireSpec('Predict')).toThrow(ValidationError);
   });
 });
@@ -33,12 +57,26 @@ describe('module subjects', () => {
     expect(s.moduleControl('s1', 'qa', 'cancel')).toBe('tether.v1.control.s1.module.qa.cancel');
     expect(s.moduleControls()).toBe('tether.v1.control.*.module.*.*');
     expect(s.moduleEvents('s1')).toBe('tether.v1.events.s1.module.*');
-    expect(s.parseModuleRequest('tether.v1.session.s1.module.qa.stop')).toEqual({ kind: 'module', sessionId: 's1', moduleId: 'qa', operation: 'stop' });
+    expect(s.parseModuleRequest('tether.v1.session.s1.module.qa.stop')).toEqual({
+      kind: 'module',
+      sessionId: 's1',
+      moduleId: 'qa',
+      operation: 'stop',
+    });
     expect(s.parseModuleRequest('tether.v1.session.s1.module.list')).toEqual({ kind: 'list', sessionId: 's1' });
-    expect(s.parseModuleRequest('tether.v1.session.s1.module.list.execute')).toEqual({ kind: 'module', sessionId: 's1', moduleId: 'list', operation: 'execute' });
+    expect(s.parseModuleRequest('tether.v1.session.s1.module.list.execute')).toEqual({
+      kind: 'module',
+      sessionId: 's1',
+      moduleId: 'list',
+      operation: 'execute',
+    });
     expect(s.parseModuleRequest('tether.v1.session.s1.module.qa.update')).toBeUndefined();
     expect(s.parseModuleRequest('tether.v1.session.s1.var.set')).toBeUndefined();
-    expect(s.parseModuleControl('tether.v1.control.s1.module.qa.stop')).toEqual({ sessionId: 's1', moduleId: 'qa', operation: 'stop' });
+    expect(s.parseModuleControl('tether.v1.control.s1.module.qa.stop')).toEqual({
+      sessionId: 's1',
+      moduleId: 'qa',
+      operation: 'stop',
+    });
     expect(s.parseModuleControl('tether.v1.control.s1.module.qa.execute')).toBeUndefined();
     expect(() => s.module('s1', 'a.b', 'execute')).toThrow(ValidationError);
   });
@@ -55,9 +93,15 @@ describe('tool names in embedded specs', () => {
   afterEach(() => runtime.stop());
 
   it('resolves a tool name against the runtime tools, and refuses an unknown one at creation', async () => {
-    const agent = await session.module('agent', { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['echo'] });
+    const agent = await session.module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: ['echo'],
+    });
     expect((await agent.describe()).moduleType).toBe('ReAct');
-    const error = await session.module('other', { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['search'] }).catch((e: unknown) => e);
+    const error = await session
+      .module('other', { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['search'] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toMatch(/unknown tool 'search'.*echo/);
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['agent']);
@@ -65,6 +109,8 @@ describe('tool names in embedded specs', () => {
 
   it('refuses runtime tools without a func or with one name twice', async () => {
     await expect(Runtime.start({ tools: [echo, { ...echo }] })).rejects.toThrow(/two runtime tools/);
-    await expect(Runtime.start({ tools: [{ name: 'x', description: 'no func' } as unknown as ModuleTool] })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      Runtime.start({ tools: [{ name: 'x', description: 'no func' } as unknown as ModuleTool] }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 });

@@ -41,7 +41,10 @@ describe('node failover', () => {
       }
     };
     const workers = Array.from({ length: 8 }, worker);
-    await waitFor(() => a.service.requestCount > 50 && b.service.requestCount > 50, { timeout: 10_000, message: 'both nodes busy' });
+    await waitFor(() => a.service.requestCount > 50 && b.service.requestCount > 50, {
+      timeout: 10_000,
+      message: 'both nodes busy',
+    });
     await a.stop();
     const servedByA = a.service.requestCount;
     const servedByB = b.service.requestCount;

@@ -24,10 +24,15 @@ afterAll(async () => {
 /** A node store whose watches hand every change on `delayMs` late (in order), as a slow or distant router would. */
 function slowRouterStore(bucket: string, delayMs: number) {
   return async (connection: NatsConnection): Promise<TrackingStore> => {
-    const kv = await createKvStore<VariableRecord>(connection, { bucket, codec: variableRecordCodec(), onListenerError: () => {} });
+    const kv = await createKvStore<VariableRecord>(connection, {
+      bucket,
+      codec: variableRecordCodec(),
+      onListenerError: () => {},
+    });
     const slow: Store<VariableRecord> = {
       ...kv,
-      watch: (prefix, listener, options) => kv.watch(prefix, (change) => void setTimeout(() => listener(change), delayMs), options),
+      watch: (prefix, listener, options) =>
+        kv.watch(prefix, (change) => void setTimeout(() => listener(change), delayMs), options),
     };
     return createTrackingStore(slow, { lastRevision: () => bucketLastRevision(connection, bucket) });
   };
@@ -104,7 +109,11 @@ describe('read-your-writes across nodes', () => {
     const clients = [await fx.client({ timeoutMs: 20_000 }), await fx.client({ timeoutMs: 20_000 })];
     const sessions = await Promise.all(clients.map((client) => client.session('counter')));
     await sessions[0]!.defineVariable('count', 'integer', 0);
-    await Promise.all(sessions.flatMap((session) => Array.from({ length: 500 }, () => session.updateVariable('count', (v) => (v as number) + 1))));
+    await Promise.all(
+      sessions.flatMap((session) =>
+        Array.from({ length: 500 }, () => session.updateVariable('count', (v) => (v as number) + 1)),
+      ),
+    );
     expect(await sessions[1]!.getVariable('count')).toBe(1000);
     expect((await sessions[0]!.describeVariable('count')).version).toBe(1001);
     for (const node of nodes) expect(node.service.requestCount).toBeGreaterThan(0);

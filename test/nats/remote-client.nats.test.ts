@@ -1,5 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, NoProcError, SessionError, ValidationError, VariableLockedError, VariableNotFoundError, VersionConflictError } from '../../src/errors.js';
+import {
+  AlreadyExistsError,
+  NoProcError,
+  SessionError,
+  ValidationError,
+  VariableLockedError,
+  VariableNotFoundError,
+  VersionConflictError,
+} from '../../src/errors.js';
 import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
 
 let fx: NatsFixture;
@@ -20,7 +28,10 @@ describe('remote client', () => {
     await fx.node(buckets);
     const client = await fx.client();
     const session = await client.session('s1');
-    const record = await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'T' });
+    const record = await session.defineVariable('temperature', 'float', 0.7, {
+      constraints: { min: 0, max: 2 },
+      description: 'T',
+    });
     expect(record).toMatchObject({ name: 'temperature', type: 'float', value: 0.7, version: 1, description: 'T' });
     expect(await session.getVariable('temperature')).toBe(0.7);
     await session.setVariable('temperature', 0.9, { updatedBy: 'me', reason: 'warmer' });
@@ -31,20 +42,35 @@ describe('remote client', () => {
     await expect(session.getVariable('nope')).rejects.toBeInstanceOf(VariableNotFoundError);
     await expect(session.defineVariable('temperature', 'float', 1)).rejects.toBeInstanceOf(AlreadyExistsError);
     await expect(session.setVariable('temperature', 5)).rejects.toBeInstanceOf(ValidationError);
-    await expect(session.setVariable('temperature', 1, { expectedVersion: 1 })).rejects.toBeInstanceOf(VersionConflictError);
+    await expect(session.setVariable('temperature', 1, { expectedVersion: 1 })).rejects.toBeInstanceOf(
+      VersionConflictError,
+    );
     await session.defineVariable('ratio', 'float', Number.NaN);
     expect(await session.getVariable('ratio')).toBeNaN();
     await session.setVariable('ratio', Number.NEGATIVE_INFINITY);
     expect((await session.describeVariable('ratio')).value).toBe(Number.NEGATIVE_INFINITY);
-    expect(await session.getVariables(['temperature', 'ratio', 'gone'])).toEqual({ found: { temperature: 0.9, ratio: Number.NEGATIVE_INFINITY }, missing: ['gone'] });
+    expect(await session.getVariables(['temperature', 'ratio', 'gone'])).toEqual({
+      found: { temperature: 0.9, ratio: Number.NEGATIVE_INFINITY },
+      missing: ['gone'],
+    });
     expect((await session.listVariables('t*')).map((r) => r.name)).toEqual(['temperature']);
-    expect(await session.setVariables({ temperature: 1, ratio: 2 }, { atomic: true })).toEqual({ temperature: { ok: true, version: 3 }, ratio: { ok: true, version: 3 } });
+    expect(await session.setVariables({ temperature: 1, ratio: 2 }, { atomic: true })).toEqual({
+      temperature: { ok: true, version: 3 },
+      ratio: { ok: true, version: 3 },
+    });
     const outcomes = await session.setVariables({ temperature: 9, ratio: 3 });
     expect(outcomes.temperature).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
-    expect((await session.variableHistory('ratio')).map((e) => e.value)).toEqual([Number.NaN, Number.NEGATIVE_INFINITY, 2, 3]);
+    expect((await session.variableHistory('ratio')).map((e) => e.value)).toEqual([
+      Number.NaN,
+      Number.NEGATIVE_INFINITY,
+      2,
+      3,
+    ]);
     expect(await session.rollbackVariable('temperature', 1)).toMatchObject({ value: 0.7, version: 4 });
     await session.lockVariable('temperature', 'alice');
-    await expect(session.setVariable('temperature', 1, { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
+    await expect(session.setVariable('temperature', 1, { updatedBy: 'bob' })).rejects.toBeInstanceOf(
+      VariableLockedError,
+    );
     await session.unlockVariable('temperature', 'alice');
     const exported = await session.exportVariables();
     expect(exported.map((e) => e.name)).toEqual(['ratio', 'temperature']);

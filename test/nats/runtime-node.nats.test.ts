@@ -61,7 +61,9 @@ describe('Runtime.start({ nats })', () => {
 
   it('refuses a store together with nats, and an unreachable server with a clear error', async () => {
     const { createMemoryStore } = await import('../../src/index.js');
-    await expect(Runtime.start({ nats: natsOptions(), store: createMemoryStore() })).rejects.toBeInstanceOf(ValidationError);
+    await expect(Runtime.start({ nats: natsOptions(), store: createMemoryStore() })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     await expect(Runtime.start({ nats: { servers: 'nats://127.0.0.1:1' } })).rejects.toMatchObject({
       code: 'internal_error',
       message: expect.stringContaining('cannot connect to NATS'),

@@ -22,8 +22,15 @@ afterAll(async () => {
 async function raw(subject: string, payload: Uint8Array | string, header?: [string, string]) {
   const h = headers();
   if (header) h.set(header[0], header[1]);
-  const reply: Msg = await nc.request(subject, typeof payload === 'string' ? enc.encode(payload) : payload, { timeout: 5000, headers: h });
-  return { body: reply.json<Record<string, any>>(), errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '', error: reply.headers?.get('Nats-Service-Error') ?? '' };
+  const reply: Msg = await nc.request(subject, typeof payload === 'string' ? enc.encode(payload) : payload, {
+    timeout: 5000,
+    headers: h,
+  });
+  return {
+    body: reply.json<Record<string, any>>(),
+    errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '',
+    error: reply.headers?.get('Nats-Service-Error') ?? '',
+  };
 }
 
 describe('session service', () => {
@@ -31,12 +38,23 @@ describe('session service', () => {
     const buckets = fx.buckets();
     const a = await fx.node(buckets);
     const b = await fx.node(buckets);
-    const pings = await nc.requestMany('$SRV.PING.tether', undefined, { strategy: RequestStrategy.Count, maxMessages: 2, maxWait: 5000 });
+    const pings = await nc.requestMany('$SRV.PING.tether', undefined, {
+      strategy: RequestStrategy.Count,
+      maxMessages: 2,
+      maxWait: 5000,
+    });
     const ids: string[] = [];
     for await (const msg of pings) ids.push(msg.json<{ id: string; name: string }>().id);
     expect(ids.sort()).toEqual([a.service.id, b.service.id].sort());
-    const info = (await nc.request(`$SRV.INFO.tether.${a.service.id}`)).json<{ endpoints: { name: string; subject: string; queue_group: string }[] }>();
-    expect(info.endpoints).toContainEqual({ name: 'var-set', subject: 'tether.v1.session.*.var.set', queue_group: 'tether', metadata: { operation: 'set' } });
+    const info = (await nc.request(`$SRV.INFO.tether.${a.service.id}`)).json<{
+      endpoints: { name: string; subject: string; queue_group: string }[];
+    }>();
+    expect(info.endpoints).toContainEqual({
+      name: 'var-set',
+      subject: 'tether.v1.session.*.var.set',
+      queue_group: 'tether',
+      metadata: { operation: 'set' },
+    });
     expect(info.endpoints.map((e) => e.name)).toContain('open');
     expect(info.endpoints.length).toBe(16);
   });
@@ -52,7 +70,9 @@ describe('session service', () => {
     expect(a.service.requestCount + b.service.requestCount).toBe(202);
     expect(a.service.requestCount).toBeGreaterThan(0);
     expect(b.service.requestCount).toBeGreaterThan(0);
-    const stats = (await nc.request(`$SRV.STATS.tether.${a.service.id}`)).json<{ endpoints: { name: string; num_requests: number }[] }>();
+    const stats = (await nc.request(`$SRV.STATS.tether.${a.service.id}`)).json<{
+      endpoints: { name: string; num_requests: number }[];
+    }>();
     const served = stats.endpoints.reduce((sum, e) => sum + e.num_requests, 0);
     expect(served).toBe(a.service.requestCount);
   });

@@ -20,7 +20,11 @@ describe('subjects', () => {
   it('uses a configured prefix of several tokens', () => {
     const s = createSubjects('acme.prod');
     expect(s.variable('s1', 'set')).toBe('acme.prod.v1.session.s1.var.set');
-    expect(s.parseRequest('acme.prod.v1.session.s1.var.set')).toEqual({ kind: 'var', sessionId: 's1', operation: 'set' });
+    expect(s.parseRequest('acme.prod.v1.session.s1.var.set')).toEqual({
+      kind: 'var',
+      sessionId: 's1',
+      operation: 'set',
+    });
     expect(s.parseRequest('tether.v1.session.s1.var.set')).toBeUndefined();
   });
 
@@ -43,6 +47,7 @@ describe('subjects', () => {
       expect(() => s.variable(bad, 'get')).toThrow(ValidationError);
       expect(() => s.variableEvent('s1', bad)).toThrow(ValidationError);
     }
-    for (const bad of ['', 'a.', '.a', 'a..b', 'a.*', 'a.>', 'a b']) expect(() => createSubjects(bad)).toThrow(ValidationError);
+    for (const bad of ['', 'a.', '.a', 'a..b', 'a.*', 'a.>', 'a b'])
+      expect(() => createSubjects(bad)).toThrow(ValidationError);
   });
 });

@@ -34,7 +34,9 @@ describe('variable events', () => {
     const session = await client.session('ev');
     await Promise.all(nodes.map((node) => node.runtime.session('ev')));
     const events: { subject: string; event: Record<string, unknown> }[] = [];
-    const subscription = nc.subscribe('tether.v1.events.>', { callback: (_e, msg) => events.push({ subject: msg.subject, event: msg.json() }) });
+    const subscription = nc.subscribe('tether.v1.events.>', {
+      callback: (_e, msg) => events.push({ subject: msg.subject, event: msg.json() }),
+    });
     await nc.flush();
 
     await session.defineVariable('t', 'float', 0);
@@ -51,8 +53,17 @@ describe('variable events', () => {
     expect(new Set(events.map((e) => e.subject))).toEqual(new Set(['tether.v1.events.ev.var.t']));
     const byVersion = events.map((e) => e.event).sort((a, b) => (a.version as number) - (b.version as number));
     expect(byVersion.map((e) => e.version)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
-    expect(byVersion[0]).toEqual({ sessionId: 'ev', name: 't', type: 'float', newValue: 0, version: 1, updatedBy: null, revision: expect.any(Number) });
-    for (let i = 1; i <= 20; i++) expect(byVersion[i]).toMatchObject({ oldValue: (i - 1) / 10, newValue: i / 10, updatedBy: `w${i}` });
+    expect(byVersion[0]).toEqual({
+      sessionId: 'ev',
+      name: 't',
+      type: 'float',
+      newValue: 0,
+      version: 1,
+      updatedBy: null,
+      revision: expect.any(Number),
+    });
+    for (let i = 1; i <= 20; i++)
+      expect(byVersion[i]).toMatchObject({ oldValue: (i - 1) / 10, newValue: i / 10, updatedBy: `w${i}` });
     expect(byVersion[21]).toMatchObject({ oldValue: 2, newValue: 'Infinity' });
     expect(byVersion[22]).toMatchObject({ oldValue: 'Infinity', deleted: true, version: 23 });
     expect(byVersion[22]).not.toHaveProperty('newValue');
@@ -69,9 +80,15 @@ describe('variable events', () => {
     await session.defineVariable('b', 'float', Number.NaN);
     await session.defineVariable('other', 'integer', 0);
     const seen: VariableChange[] = [];
-    const unwatch = await (await watcher.session('watch')).watchVariables('*', (change) => {
-      if (change.name !== 'other') seen.push(change);
-    }, { includeInitial: true });
+    const unwatch = await (
+      await watcher.session('watch')
+    ).watchVariables(
+      '*',
+      (change) => {
+        if (change.name !== 'other') seen.push(change);
+      },
+      { includeInitial: true },
+    );
     expect(seen.map((c) => [c.name, c.version])).toEqual([
       ['a', 1],
       ['b', 1],
@@ -83,7 +100,9 @@ describe('variable events', () => {
     await settle();
     unwatch();
     expect(seen).toHaveLength(12);
-    expect(seen.slice(2, 11).map((c) => [c.oldValue, c.newValue, c.version])).toEqual(Array.from({ length: 9 }, (_, i) => [i + 1, i + 2, i + 2]));
+    expect(seen.slice(2, 11).map((c) => [c.oldValue, c.newValue, c.version])).toEqual(
+      Array.from({ length: 9 }, (_, i) => [i + 1, i + 2, i + 2]),
+    );
     expect(seen[11]).toMatchObject({ name: 'b', deleted: true, newValue: undefined });
     expect(seen[11]?.oldValue).toBeNaN();
   });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { SessionError, ValidationError, VersionConflictError } from '../../src/errors.js';
-import { decodeRecord, decodeReply, decodeRequest, encodeError, encodeRecord, encodeReply, encodeUntyped, statusOf } from '../../src/nats/wire.js';
+import {
+  decodeRecord,
+  decodeReply,
+  decodeRequest,
+  encodeError,
+  encodeRecord,
+  encodeReply,
+  encodeUntyped,
+  statusOf,
+} from '../../src/nats/wire.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 
 const enc = new TextEncoder();
@@ -9,9 +18,12 @@ describe('wire', () => {
   it('parses a JSON object and refuses everything else as validation_failed', () => {
     expect(decodeRequest(enc.encode('{"name":"t"}'), 100)).toEqual({ name: 't' });
     expect(decodeRequest(new Uint8Array(0), 100)).toEqual({});
-    for (const bad of ['{', '[]', '1', 'null', '"x"']) expect(() => decodeRequest(enc.encode(bad), 100)).toThrow(ValidationError);
+    for (const bad of ['{', '[]', '1', 'null', '"x"'])
+      expect(() => decodeRequest(enc.encode(bad), 100)).toThrow(ValidationError);
     expect(() => decodeRequest(new Uint8Array([0xff]), 100)).toThrow(ValidationError);
-    expect(() => decodeRequest(enc.encode(`{"v":"${'x'.repeat(200)}"}`), 100)).toThrow(/exceeds the limit of 100 bytes/);
+    expect(() => decodeRequest(enc.encode(`{"v":"${'x'.repeat(200)}"}`), 100)).toThrow(
+      /exceeds the limit of 100 bytes/,
+    );
   });
 
   it('round-trips a reply and rebuilds typed errors with the revision', () => {
@@ -25,7 +37,10 @@ describe('wire', () => {
     if (!decoded.ok) expect(decoded.error).toBeInstanceOf(VersionConflictError);
     const missing = decodeReply(encodeError(new SessionError('session_not_found', 's')).body);
     if (!missing.ok) expect(missing.error).toMatchObject({ code: 'session_not_found', sessionId: 's' });
-    expect(decodeReply(new Uint8Array(0), 'boom', '500')).toMatchObject({ ok: false, error: { code: 'internal_error' } });
+    expect(decodeReply(new Uint8Array(0), 'boom', '500')).toMatchObject({
+      ok: false,
+      error: { code: 'internal_error' },
+    });
   });
 
   it('keeps error descriptions on one header line', () => {

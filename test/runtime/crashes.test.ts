@@ -60,7 +60,9 @@ describe('ProcessRuntime', () => {
     it('records a crash when an invoked child fails and the machine does not handle it', async () => {
       const onError = vi.fn();
       const runtime = createRuntime({ onError });
-      const parent = runtime.spawn(createMachine({ invoke: { src: fromPromise(async () => Promise.reject(new Error('child failed'))) } }));
+      const parent = runtime.spawn(
+        createMachine({ invoke: { src: fromPromise(async () => Promise.reject(new Error('child failed'))) } }),
+      );
       await expect(parent.exited).resolves.toEqual({ error: new Error('child failed') });
       expect(onError).toHaveBeenCalledWith(new Error('child failed'), parent);
     });

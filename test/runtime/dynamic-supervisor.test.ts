@@ -125,7 +125,11 @@ describe('DynamicSupervisor', () => {
   it('stops its children newest first before it exits', async () => {
     const runtime = createRuntime();
     const sup = DynamicSupervisor.start(runtime);
-    const children: ProcessRef[] = [sup.startChild(counter('a')), sup.startChild(counter('b')), sup.startChild(counter('c'))];
+    const children: ProcessRef[] = [
+      sup.startChild(counter('a')),
+      sup.startChild(counter('b')),
+      sup.startChild(counter('c')),
+    ];
     const order: string[] = [];
     for (const ref of [...children, sup.ref]) void ref.exited.then(() => order.push(ref.name ?? 'sup'));
     await sup.stop();

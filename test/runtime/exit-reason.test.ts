@@ -31,6 +31,8 @@ describe('exit-reason', () => {
     expect(formatExitReason({ error: boom })).toBe('crash: boom');
     expect(formatExitReason({ error: 'thrown string' })).toBe('crash: thrown string');
     expect(formatExitReason({ linked: '<0.1>', reason: { error: boom } })).toBe('linked <0.1> exited: crash: boom');
-    expect(formatExitReason({ shutdown: 'reached_max_restart_intensity' })).toBe('shutdown: reached_max_restart_intensity');
+    expect(formatExitReason({ shutdown: 'reached_max_restart_intensity' })).toBe(
+      'shutdown: reached_max_restart_intensity',
+    );
   });
 });

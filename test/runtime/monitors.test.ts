@@ -18,7 +18,9 @@ describe('monitors', () => {
     runtime.monitor(ref, (notice) => notices.push(notice));
     await runtime.stop(ref, 'bye');
     await flush();
-    expect(notices).toEqual([{ type: 'DOWN', monitor: expect.any(String), id: ref.id, name: 'counter', reason: 'bye' }]);
+    expect(notices).toEqual([
+      { type: 'DOWN', monitor: expect.any(String), id: ref.id, name: 'counter', reason: 'bye' },
+    ]);
   });
 
   it('reports normal when the target finishes and { error } when it crashes', async () => {
@@ -58,7 +60,9 @@ describe('monitors', () => {
     runtime.monitor(ref, (notice) => notices.push(notice));
     expect(notices).toEqual([]);
     await flush();
-    expect(notices).toEqual([{ type: 'DOWN', monitor: expect.any(String), id: ref.id, name: 'gone', reason: 'noproc' }]);
+    expect(notices).toEqual([
+      { type: 'DOWN', monitor: expect.any(String), id: ref.id, name: 'gone', reason: 'noproc' },
+    ]);
   });
 
   it('delivers noproc when the name is unknown', async () => {
@@ -66,7 +70,13 @@ describe('monitors', () => {
     const listener = vi.fn();
     runtime.monitor('nobody', listener);
     await flush();
-    expect(listener).toHaveBeenCalledWith({ type: 'DOWN', monitor: expect.any(String), id: undefined, name: 'nobody', reason: 'noproc' });
+    expect(listener).toHaveBeenCalledWith({
+      type: 'DOWN',
+      monitor: expect.any(String),
+      id: undefined,
+      name: 'nobody',
+      reason: 'noproc',
+    });
   });
 
   it('delivers nothing after demonitor, even when the exit already happened', async () => {

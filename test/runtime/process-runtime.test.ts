@@ -61,7 +61,11 @@ describe('ProcessRuntime', () => {
       void runtime.stop(stopped);
       runtime.cast(finished, { type: 'finish' });
       runtime.cast(crashed, { type: 'crash' });
-      expect([runtime.whereis('a'), runtime.whereis('b'), runtime.whereis('c')]).toEqual([undefined, undefined, undefined]);
+      expect([runtime.whereis('a'), runtime.whereis('b'), runtime.whereis('c')]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
       expect(runtime.spawn(counterMachine, { name: 'a' }).alive).toBe(true);
     });
 
@@ -196,7 +200,10 @@ describe('ProcessRuntime', () => {
     it('rejects with ProcessExitedError when the target finishes without replying', async () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);
-      await expect(runtime.call(ref, { type: 'finish' })).rejects.toMatchObject({ code: 'process_exited', reason: 'normal' });
+      await expect(runtime.call(ref, { type: 'finish' })).rejects.toMatchObject({
+        code: 'process_exited',
+        reason: 'normal',
+      });
       expect(ref.exitReason).toBe('normal');
     });
   });

@@ -23,7 +23,10 @@ const lockMachine = setup({
     write: [
       {
         guard: ({ context, event }) => event.by === context.owner,
-        actions: [assign({ value: ({ event }) => event.value }), { type: 'answerWith', params: ({ event }) => ({ extra: event.value * 10 }) }],
+        actions: [
+          assign({ value: ({ event }) => event.value }),
+          { type: 'answerWith', params: ({ event }) => ({ extra: event.value * 10 }) },
+        ],
       },
       { actions: replyError(({ context, event }) => new VariableLockedError('value', context.owner, event.by)) },
     ],

@@ -29,10 +29,13 @@ function startAbc(runtime: ProcessRuntime, options: Partial<SupervisorOptions> =
 
 /** Resolves once `name` is registered to a process other than `previous`: the child was restarted. */
 function restarted(runtime: ProcessRuntime, name: string, previous: ProcessRef | undefined): Promise<ProcessRef> {
-  return waitFor(() => {
-    const current = runtime.whereis(name);
-    return current !== previous ? current : undefined;
-  }, { message: `${name} restarted` });
+  return waitFor(
+    () => {
+      const current = runtime.whereis(name);
+      return current !== previous ? current : undefined;
+    },
+    { message: `${name} restarted` },
+  );
 }
 
 /** Records the order in which processes exit. */
@@ -128,7 +131,9 @@ describe('Supervisor', () => {
 
   it('restarts a transient child after a crash but not after normal or shutdown exits', async () => {
     const runtime = createRuntime();
-    const sup = Supervisor.start(runtime, { children: [counter('t1', 'transient'), counter('t2', 'transient'), counter('t3', 'transient')] });
+    const sup = Supervisor.start(runtime, {
+      children: [counter('t1', 'transient'), counter('t2', 'transient'), counter('t3', 'transient')],
+    });
     const t1 = runtime.whereis('t1');
     runtime.cast('t1', { type: 'crash' });
     await restarted(runtime, 't1', t1);

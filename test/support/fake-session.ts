@@ -70,11 +70,16 @@ export class FakeSession implements SessionContext {
     return { found, missing };
   }
 
-  async watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
+  async watchVariables(
+    pattern: string,
+    listener: VariableListener,
+    options: WatchVariablesOptions = {},
+  ): Promise<Unwatch> {
     const watch: Watch = { matches: compileGlob(pattern), listener };
     if (options.includeInitial) {
       for (const [name, entry] of this.values) {
-        if (watch.matches(name)) listener({ name, oldValue: undefined, newValue: entry.value, version: entry.version, updatedBy: null });
+        if (watch.matches(name))
+          listener({ name, oldValue: undefined, newValue: entry.value, version: entry.version, updatedBy: null });
       }
     }
     this.#watches.add(watch);

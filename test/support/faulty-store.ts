@@ -22,7 +22,13 @@ export interface Faults {
 /** A store with injectable faults, and the faults to set. */
 export function createFaultyStore(): { store: Store<VariableRecord>; faults: Faults } {
   const inner = createMemoryStore<VariableRecord>();
-  const faults: Faults = { commitDelayMs: 0, commitError: undefined, alwaysConflict: false, listError: undefined, commitThrows: undefined };
+  const faults: Faults = {
+    commitDelayMs: 0,
+    commitError: undefined,
+    alwaysConflict: false,
+    listError: undefined,
+    commitThrows: undefined,
+  };
   const store: Store<VariableRecord> = {
     ...inner,
     get: (key) => inner.get(key),
@@ -42,13 +48,13 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
     },
   };
   async function commitAsync(writes: readonly StoreWrite<VariableRecord>[]): Promise<number[]> {
-      if (faults.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.commitDelayMs));
-      if (faults.commitError) throw faults.commitError;
-      if (faults.alwaysConflict) {
-        const first = writes[0];
-        throw new StoreConflictError(first?.key ?? '', first?.expectedRevision ?? 0, (first?.expectedRevision ?? 0) + 1);
-      }
-      return inner.commit(writes);
+    if (faults.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.commitDelayMs));
+    if (faults.commitError) throw faults.commitError;
+    if (faults.alwaysConflict) {
+      const first = writes[0];
+      throw new StoreConflictError(first?.key ?? '', first?.expectedRevision ?? 0, (first?.expectedRevision ?? 0) + 1);
+    }
+    return inner.commit(writes);
   }
   return { store, faults };
 }

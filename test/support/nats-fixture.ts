@@ -18,7 +18,10 @@ export interface NatsFixture {
   /** Fresh bucket names for one test's nodes (all nodes of a test share them). */
   buckets(): TestBuckets;
   /** Starts a node that `cleanup` stops. */
-  node(buckets: Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'>, options?: Omit<TestNodeOptions, 'bucket' | 'sessionsBucket'>): Promise<TestNode>;
+  node(
+    buckets: Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'>,
+    options?: Omit<TestNodeOptions, 'bucket' | 'sessionsBucket'>,
+  ): Promise<TestNode>;
   /**
    * Starts a real `Runtime.start({ nats })` node on the buckets (modules included) that `cleanup` stops; errors
    * are swallowed unless `onError` is given.
@@ -43,7 +46,11 @@ export async function startNatsFixture(): Promise<NatsFixture> {
       return { bucket: `vars_${id}`, sessionsBucket: `sessions_${id}`, modulesBucket: `modules_${id}` };
     },
     async node(buckets, options = {}) {
-      const node = await startTestNode(server.url, { bucket: buckets.bucket, sessionsBucket: buckets.sessionsBucket, ...options });
+      const node = await startTestNode(server.url, {
+        bucket: buckets.bucket,
+        sessionsBucket: buckets.sessionsBucket,
+        ...options,
+      });
       nodes.push(node);
       return node;
     },
@@ -51,7 +58,12 @@ export async function startNatsFixture(): Promise<NatsFixture> {
       const runtime = await Runtime.start({
         onError: () => {},
         ...options,
-        nats: { servers: server.url, variablesBucket: buckets.bucket, sessionsBucket: buckets.sessionsBucket, modulesBucket: buckets.modulesBucket },
+        nats: {
+          servers: server.url,
+          variablesBucket: buckets.bucket,
+          sessionsBucket: buckets.sessionsBucket,
+          modulesBucket: buckets.modulesBucket,
+        },
       });
       nodes.push(runtime);
       return runtime;

@@ -83,7 +83,11 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   };
 
   try {
-    const url = await readClientUrl(dir, timeoutMs, () => failure ?? (exited ? new Error(`nats-server exited during start:\n${stderr}`) : undefined));
+    const url = await readClientUrl(
+      dir,
+      timeoutMs,
+      () => failure ?? (exited ? new Error(`nats-server exited during start:\n${stderr}`) : undefined),
+    );
     return { url, stop };
   } catch (error) {
     await stop();

@@ -10,7 +10,13 @@ import type { AddressInfo } from 'node:net';
 export type StubReply =
   | { readonly kind: 'text'; readonly content: string }
   | { readonly kind: 'tool_calls'; readonly calls: readonly { readonly name: string; readonly arguments: unknown }[] }
-  | { readonly kind: 'error'; readonly status: number; readonly message: string; readonly type?: string; readonly code?: string };
+  | {
+      readonly kind: 'error';
+      readonly status: number;
+      readonly message: string;
+      readonly type?: string;
+      readonly code?: string;
+    };
 
 /** A request as the stub received it. */
 export interface RecordedRequest {
@@ -24,9 +30,16 @@ export interface RecordedRequest {
 /** Text reply helper: `text('Answer: Paris')`. */
 export const text = (content: string): StubReply => ({ kind: 'text', content });
 /** Tool-call reply helper: `toolCall('lookup', { q: 'x' })`. */
-export const toolCall = (name: string, args: unknown): StubReply => ({ kind: 'tool_calls', calls: [{ name, arguments: args }] });
+export const toolCall = (name: string, args: unknown): StubReply => ({
+  kind: 'tool_calls',
+  calls: [{ name, arguments: args }],
+});
 /** Error reply helper: `httpError(500, 'The server had an error')`. */
-export const httpError = (status: number, message: string, type = status === 401 ? 'invalid_request_error' : 'server_error'): StubReply => ({
+export const httpError = (
+  status: number,
+  message: string,
+  type = status === 401 ? 'invalid_request_error' : 'server_error',
+): StubReply => ({
   kind: 'error',
   status,
   message,
@@ -101,7 +114,11 @@ export class OpenAIStub {
     const reply = this.#queue.shift() ?? this.fallback(request);
     if (reply.kind === 'error') {
       res.writeHead(reply.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: reply.message, type: reply.type ?? 'server_error', param: null, code: reply.code ?? null } }));
+      res.end(
+        JSON.stringify({
+          error: { message: reply.message, type: reply.type ?? 'server_error', param: null, code: reply.code ?? null },
+        }),
+      );
       return;
     }
     const model = String(body.model ?? 'stub-model');
@@ -122,7 +139,14 @@ export class OpenAIStub {
     const base = { id: `chatcmpl-${this.requests.length}`, created: 1_700_000_000, model };
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finish }], usage }));
+      res.end(
+        JSON.stringify({
+          ...base,
+          object: 'chat.completion',
+          choices: [{ index: 0, message, finish_reason: finish }],
+          usage,
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -131,11 +155,19 @@ export class OpenAIStub {
     if (reply.kind === 'text') {
       // Two content pieces, to exercise Ax's delta assembly rather than a single-chunk shortcut.
       const cut = Math.ceil(reply.content.length / 2);
-      send({ ...chunk, choices: [{ index: 0, delta: { role: 'assistant', content: reply.content.slice(0, cut) }, finish_reason: null }] });
+      send({
+        ...chunk,
+        choices: [
+          { index: 0, delta: { role: 'assistant', content: reply.content.slice(0, cut) }, finish_reason: null },
+        ],
+      });
       send({ ...chunk, choices: [{ index: 0, delta: { content: reply.content.slice(cut) }, finish_reason: null }] });
     } else {
       const calls = (message.tool_calls ?? []).map((call, index) => ({ index, ...call }));
-      send({ ...chunk, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: null }] });
+      send({
+        ...chunk,
+        choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: null }],
+      });
     }
     send({ ...chunk, choices: [{ index: 0, delta: {}, finish_reason: finish }], usage });
     res.write('data: [DONE]\n\n');

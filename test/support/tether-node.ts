@@ -6,7 +6,11 @@ import { connect, type NatsConnection } from 'nats';
 import { Runtime } from '../../src/node/runtime.js';
 import { createNodeStore } from '../../src/nats/node-store.js';
 import { createSessionDirectory } from '../../src/nats/session-directory.js';
-import { startSessionService, type SessionService, type SessionServiceOptions } from '../../src/nats/session-service.js';
+import {
+  startSessionService,
+  type SessionService,
+  type SessionServiceOptions,
+} from '../../src/nats/session-service.js';
 import type { TrackingStore } from '../../src/nats/tracking-store.js';
 
 /** A running test node. */
@@ -33,14 +37,20 @@ export interface TestNodeOptions {
 /** Starts a node on the server at `url`. */
 export async function startTestNode(url: string, options: TestNodeOptions): Promise<TestNode> {
   const connection = await connect({ servers: url });
-  const store = options.store ? await options.store(connection) : await createNodeStore(connection, { bucket: options.bucket, onListenerError: () => {} });
+  const store = options.store
+    ? await options.store(connection)
+    : await createNodeStore(connection, { bucket: options.bucket, onListenerError: () => {} });
   const runtime = await Runtime.start({ store, onError: () => {} });
   const directory = await createSessionDirectory(connection, { bucket: options.sessionsBucket });
-  const service = await startSessionService(connection, directory.provider((id) => runtime.session(id)), {
-    store,
-    onError: () => {},
-    ...options.service,
-  });
+  const service = await startSessionService(
+    connection,
+    directory.provider((id) => runtime.session(id)),
+    {
+      store,
+      onError: () => {},
+      ...options.service,
+    },
+  );
   let stopped: Promise<void> | undefined;
   return {
     connection,

@@ -33,7 +33,10 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      throw new Error(`waitFor: ${message} not met within ${timeout} ms`, lastError === undefined ? undefined : { cause: lastError });
+      throw new Error(
+        `waitFor: ${message} not met within ${timeout} ms`,
+        lastError === undefined ? undefined : { cause: lastError },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, interval));
   }

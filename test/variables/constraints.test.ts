@@ -47,7 +47,10 @@ describe('constraints', () => {
       "name: unknown constraint 'maxLen' for type string; accepted: minLength, maxLength, pattern, enum",
       'name',
     );
-    expect(error.details).toMatchObject({ constraint: 'maxLen', accepted: ['minLength', 'maxLength', 'pattern', 'enum'] });
+    expect(error.details).toMatchObject({
+      constraint: 'maxLen',
+      accepted: ['minLength', 'maxLength', 'pattern', 'enum'],
+    });
   });
 
   it('refuses a key of another type (min on a string)', () => {
@@ -73,7 +76,8 @@ describe('constraints', () => {
 
   it('refuses constraints that are not an object', () => {
     expectValidation(
-      () => validateConstraints('float', [1], 'f'), 'f: constraints must be an object, got an array',
+      () => validateConstraints('float', [1], 'f'),
+      'f: constraints must be an object, got an array',
       'f',
     );
     expectValidation(() => validateConstraints('float', 'min=1', 'f'), 'f: constraints must be an object, got "min=1"');
@@ -89,7 +93,8 @@ describe('constraints', () => {
 
   it('requires choices for a choice variable', () => {
     expectValidation(
-      () => validateConstraints('choice', {}, 'color'), 'color: constraint choices is required for type choice',
+      () => validateConstraints('choice', {}, 'color'),
+      'color: constraint choices is required for type choice',
       'color',
     );
   });
@@ -120,18 +125,34 @@ describe('constraints', () => {
     ['choice', { choices: 'red' }, 'v: constraint choices must be a non-empty list of strings, got "red"'],
     ['choice', { choices: ['red', 1] }, 'v: constraint choices must hold only strings, got 1'],
     ['choice', { choices: ['red', 'red'] }, "v: constraint choices lists 'red' twice"],
-    ['module', { allowedModules: [] }, 'v: constraint allowedModules must be a non-empty list of strings, got an array'],
+    [
+      'module',
+      { allowedModules: [] },
+      'v: constraint allowedModules must be a non-empty list of strings, got an array',
+    ],
     ['module', { allowedModules: ['Predict', ''] }, 'v: constraint allowedModules must not hold an empty module name'],
     ['embedding', { dimensions: 0 }, 'v: constraint dimensions must be a positive integer, got 0'],
     ['embedding', { dimensions: 1.5 }, 'v: constraint dimensions must be a positive integer, got 1.5'],
     ['embedding', { dimensions: '768' }, 'v: constraint dimensions must be a positive integer, got "768"'],
     ['tensor', { shape: 3 }, 'v: constraint shape must be a list of sizes (non-negative integers or null), got 3'],
-    ['tensor', { shape: [2, -1] }, 'v: constraint shape must be a list of sizes (non-negative integers or null), got -1 at index 1'],
-    ['tensor', { shape: [2, 'any'] }, 'v: constraint shape must be a list of sizes (non-negative integers or null), got "any" at index 1'],
+    [
+      'tensor',
+      { shape: [2, -1] },
+      'v: constraint shape must be a list of sizes (non-negative integers or null), got -1 at index 1',
+    ],
+    [
+      'tensor',
+      { shape: [2, 'any'] },
+      'v: constraint shape must be a list of sizes (non-negative integers or null), got "any" at index 1',
+    ],
     ['json', { shape: null }, 'v: constraint shape must be an object'],
     ['list', { minItems: -1 }, 'v: constraint minItems must be a non-negative integer, got -1'],
     ['list', { minItems: 2, maxItems: 1 }, 'v: constraint minItems 2 is greater than maxItems 1'],
-    ['list', { itemType: 'json' }, 'v: constraint itemType must be one of: float, integer, string, boolean, got "json"'],
+    [
+      'list',
+      { itemType: 'json' },
+      'v: constraint itemType must be one of: float, integer, string, boolean, got "json"',
+    ],
   ])('refuses %s constraints %j', (type, constraints, message) => {
     expectValidation(() => validateConstraints(type, constraints, 'v'), message, 'v');
   });

@@ -4,7 +4,11 @@ import { expectValidation } from './expect-validation.js';
 
 describe('define-options', () => {
   it('accepts constraints, description and metadata and returns a frozen copy', () => {
-    const input = { constraints: { min: 0 }, description: 'sampling temperature', metadata: { owner: 'ml', tags: ['a'] } };
+    const input = {
+      constraints: { min: 0 },
+      description: 'sampling temperature',
+      metadata: { owner: 'ml', tags: ['a'] },
+    };
     const options = validateDefineOptions(input, 't');
     expect(options).toEqual(input);
     expect(Object.isFrozen(options)).toBe(true);
@@ -42,14 +46,16 @@ describe('define-options', () => {
 
   it('refuses a non-string description', () => {
     expectValidation(
-      () => validateDefineOptions({ description: 42 }, 't'), 't: option description must be a string, got 42',
+      () => validateDefineOptions({ description: 42 }, 't'),
+      't: option description must be a string, got 42',
       't',
     );
   });
 
   it('refuses metadata that is not a JSON object', () => {
     expectValidation(
-      () => validateDefineOptions({ metadata: ['a'] }, 't'), 't: option metadata must be a JSON object, got an array',
+      () => validateDefineOptions({ metadata: ['a'] }, 't'),
+      't: option metadata must be a JSON object, got an array',
       't',
     );
     expectValidation(
@@ -64,7 +70,8 @@ describe('define-options', () => {
 
   it('refuses constraints that are not an object, leaving their content to validateConstraints', () => {
     expectValidation(
-      () => validateDefineOptions({ constraints: [1] }, 't'), 't: option constraints must be an object, got an array',
+      () => validateDefineOptions({ constraints: [1] }, 't'),
+      't: option constraints must be an object, got an array',
       't',
     );
     expect(validateDefineOptions({ constraints: { anything: 1 } }).constraints).toEqual({ anything: 1 });

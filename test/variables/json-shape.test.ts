@@ -19,7 +19,8 @@ describe('json-shape', () => {
     ] as const)('accepts a %s for type %s and refuses it for another type', (type, value, otherType) => {
       expect(check({ type }, value)).toEqual(value);
       expectValidation(
-        () => check({ type: otherType }, value), `cfg: $ must be of type ${otherType}, got ${type}`,
+        () => check({ type: otherType }, value),
+        `cfg: $ must be of type ${otherType}, got ${type}`,
         'cfg',
       );
     });
@@ -71,7 +72,11 @@ describe('json-shape', () => {
         type: 'object',
         required: ['model'],
         additionalProperties: false,
-        properties: { model: { type: 'string' }, 'max tokens': { type: 'integer' }, nested: { properties: { deep: { enum: [1] } } } },
+        properties: {
+          model: { type: 'string' },
+          'max tokens': { type: 'integer' },
+          nested: { properties: { deep: { enum: [1] } } },
+        },
       };
       expect(check(shape, { model: 'm', 'max tokens': 10 })).toEqual({ model: 'm', 'max tokens': 10 });
       expectValidation(() => check(shape, { 'max tokens': 1 }), "cfg: $ is missing required property 'model'");
@@ -106,19 +111,55 @@ describe('json-shape', () => {
 
     it.each([
       ['not an object', 'string', 'cfg: constraint shape must be an object'],
-      ['an unknown key', { typ: 'string' }, "cfg: constraint shape has unknown key 'typ'; accepted: type, properties, required, additionalProperties, items, enum, minItems, maxItems"],
-      ['an unknown type name', { type: 'float' }, 'cfg: constraint shape type must be one of null, boolean, number, integer, string, array, object, or a non-empty list of them'],
+      [
+        'an unknown key',
+        { typ: 'string' },
+        "cfg: constraint shape has unknown key 'typ'; accepted: type, properties, required, additionalProperties, items, enum, minItems, maxItems",
+      ],
+      [
+        'an unknown type name',
+        { type: 'float' },
+        'cfg: constraint shape type must be one of null, boolean, number, integer, string, array, object, or a non-empty list of them',
+      ],
       ['an empty type list', { type: [] }, /^cfg: constraint shape type must be one of/],
-      ['a bad nested property shape', { properties: { a: { type: 'str' } } }, /^cfg: constraint shape\.properties\.a type must be one of/],
-      ['an odd property name with a bad shape', { properties: { 'a b': 1 } }, 'cfg: constraint shape.properties["a b"] must be an object'],
+      [
+        'a bad nested property shape',
+        { properties: { a: { type: 'str' } } },
+        /^cfg: constraint shape\.properties\.a type must be one of/,
+      ],
+      [
+        'an odd property name with a bad shape',
+        { properties: { 'a b': 1 } },
+        'cfg: constraint shape.properties["a b"] must be an object',
+      ],
       ['properties not an object', { properties: [] }, 'cfg: constraint shape properties must be an object of shapes'],
-      ['required not a list of strings', { required: ['a', 1] }, 'cfg: constraint shape required must be a list of property names'],
-      ['additionalProperties not a boolean', { additionalProperties: 'no' }, 'cfg: constraint shape additionalProperties must be true or false'],
-      ['a bad items shape', { items: { minItems: -1 } }, 'cfg: constraint shape.items minItems must be a non-negative integer'],
+      [
+        'required not a list of strings',
+        { required: ['a', 1] },
+        'cfg: constraint shape required must be a list of property names',
+      ],
+      [
+        'additionalProperties not a boolean',
+        { additionalProperties: 'no' },
+        'cfg: constraint shape additionalProperties must be true or false',
+      ],
+      [
+        'a bad items shape',
+        { items: { minItems: -1 } },
+        'cfg: constraint shape.items minItems must be a non-negative integer',
+      ],
       ['an empty enum', { enum: [] }, 'cfg: constraint shape enum must be a non-empty list of JSON values'],
-      ['a non-JSON enum member', { enum: [undefined] }, 'cfg: constraint shape enum must hold JSON values; $[0] is undefined'],
+      [
+        'a non-JSON enum member',
+        { enum: [undefined] },
+        'cfg: constraint shape enum must hold JSON values; $[0] is undefined',
+      ],
       ['a fractional maxItems', { maxItems: 1.5 }, 'cfg: constraint shape maxItems must be a non-negative integer'],
-      ['minItems above maxItems', { minItems: 3, maxItems: 2 }, 'cfg: constraint shape minItems 3 is greater than maxItems 2'],
+      [
+        'minItems above maxItems',
+        { minItems: 3, maxItems: 2 },
+        'cfg: constraint shape minItems 3 is greater than maxItems 2',
+      ],
     ])('refuses %s', (_label, shape, message) => {
       expectValidation(() => validateConstraints('json', { shape }, 'cfg'), message, 'cfg');
     });

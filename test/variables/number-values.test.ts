@@ -37,7 +37,8 @@ describe('number-values', () => {
 
     it('refuses a value just above max with DSPex wording', () => {
       expectValidation(
-        () => validateValue('float', 1.5, { max: 1 }, 'temperature'), 'temperature: value 1.5 is above maximum 1',
+        () => validateValue('float', 1.5, { max: 1 }, 'temperature'),
+        'temperature: value 1.5 is above maximum 1',
         'temperature',
       );
       expectValidation(
@@ -48,7 +49,8 @@ describe('number-values', () => {
 
     it('refuses a value just below min with DSPex wording', () => {
       expectValidation(
-        () => validateValue('float', -1, { min: 0 }, 'temperature'), 'temperature: value -1 is below minimum 0',
+        () => validateValue('float', -1, { min: 0 }, 'temperature'),
+        'temperature: value -1 is below minimum 0',
         'temperature',
       );
       expectValidation(
@@ -90,14 +92,16 @@ describe('number-values', () => {
 
     it('refuses 3.14 as not a whole number', () => {
       expectValidation(
-        () => validateValue('integer', 3.14, {}, 'maxTokens'), 'maxTokens: must be a whole number, got 3.14',
+        () => validateValue('integer', 3.14, {}, 'maxTokens'),
+        'maxTokens: must be a whole number, got 3.14',
         'maxTokens',
       );
     });
 
     it('refuses the string "42" as not an integer', () => {
       expectValidation(
-        () => validateValue('integer', '42', {}, 'maxTokens'), 'maxTokens: must be an integer, got "42"',
+        () => validateValue('integer', '42', {}, 'maxTokens'),
+        'maxTokens: must be an integer, got "42"',
         'maxTokens',
       );
     });

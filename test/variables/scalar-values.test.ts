@@ -36,7 +36,8 @@ describe('scalar-values', () => {
 
     it('refuses an unlisted choice with DSPex wording', () => {
       expectValidation(
-        () => validateValue('choice', 'purple', colors, 'color'), 'color: must be one of: red, green, blue',
+        () => validateValue('choice', 'purple', colors, 'color'),
+        'color: must be one of: red, green, blue',
         'color',
       );
       expectValidation(
@@ -64,7 +65,8 @@ describe('scalar-values', () => {
 
     it('refuses a non-string or empty name', () => {
       expectValidation(
-        () => validateValue('module', 42, {}, 'strategy'), 'strategy: must be a module name, got 42',
+        () => validateValue('module', 42, {}, 'strategy'),
+        'strategy: must be a module name, got 42',
         'strategy',
       );
       expectValidation(() => validateValue('module', '', {}, 'strategy'), 'strategy: must be a module name, got ""');

@@ -37,7 +37,8 @@ describe('string-value', () => {
     it('accepts exactly minLength characters and refuses one fewer', () => {
       expect(validateValue('string', 'abc', { minLength: 3 }, 'name')).toBe('abc');
       expectValidation(
-        () => validateValue('string', 'ab', { minLength: 3 }, 'name'), 'name: must be at least 3 characters, got 2',
+        () => validateValue('string', 'ab', { minLength: 3 }, 'name'),
+        'name: must be at least 3 characters, got 2',
         'name',
       );
     });
@@ -45,7 +46,8 @@ describe('string-value', () => {
     it('accepts exactly maxLength characters and refuses one more', () => {
       expect(validateValue('string', 'abcde', { maxLength: 5 }, 'name')).toBe('abcde');
       expectValidation(
-        () => validateValue('string', 'abcdef', { maxLength: 5 }, 'name'), 'name: must be at most 5 characters, got 6',
+        () => validateValue('string', 'abcdef', { maxLength: 5 }, 'name'),
+        'name: must be at most 5 characters, got 6',
         'name',
       );
     });
@@ -65,7 +67,8 @@ describe('string-value', () => {
     it('tests pattern unanchored, like DSPex', () => {
       expect(validateValue('string', 'xx42yy', { pattern: '\\d+' }, 'code')).toBe('xx42yy');
       expectValidation(
-        () => validateValue('string', 'abc', { pattern: '\\d+' }, 'code'), 'code: must match pattern: \\d+',
+        () => validateValue('string', 'abc', { pattern: '\\d+' }, 'code'),
+        'code: must match pattern: \\d+',
         'code',
       );
     });
@@ -85,7 +88,8 @@ describe('string-value', () => {
     it('checks enum exactly, case-sensitively', () => {
       expect(validateValue('string', 'red', { enum: ['red', 'green'] }, 'c')).toBe('red');
       expectValidation(
-        () => validateValue('string', 'Red', { enum: ['red', 'green'] }, 'c'), 'c: must be one of: red, green',
+        () => validateValue('string', 'Red', { enum: ['red', 'green'] }, 'c'),
+        'c: must be one of: red, green',
         'c',
       );
     });

@@ -55,7 +55,11 @@ describe('structured-values', () => {
       ['a cycle', cyclic, 'cfg: must be a JSON value; $.self is a circular reference'],
       ['a Date', { when: new Date(0) }, 'cfg: must be a JSON value; $.when is a Date, not a plain object'],
       ['a Map', new Map(), 'cfg: must be a JSON value; $ is a Map, not a plain object'],
-      ['a class instance', { 'odd key': new (class Point {})() }, 'cfg: must be a JSON value; $["odd key"] is a Point, not a plain object'],
+      [
+        'a class instance',
+        { 'odd key': new (class Point {})() },
+        'cfg: must be a JSON value; $["odd key"] is a Point, not a plain object',
+      ],
       ['a sparse array', [1, , 3], 'cfg: must be a JSON value; $[1] is a hole in a sparse array'],
       ['a symbol key', { [Symbol('k')]: 1 }, 'cfg: must be a JSON value; $ is an object with symbol keys'],
     ])('refuses %s, naming its path', (_label, value, message) => {
@@ -78,7 +82,8 @@ describe('structured-values', () => {
       const shape = { type: 'object', required: ['model'] } as const;
       expect(validateValue('json', { model: 'gpt' }, { shape }, 'cfg')).toEqual({ model: 'gpt' });
       expectValidation(
-        () => validateValue('json', {}, { shape }, 'cfg'), "cfg: $ is missing required property 'model'",
+        () => validateValue('json', {}, { shape }, 'cfg'),
+        "cfg: $ is missing required property 'model'",
         'cfg',
       );
       expectValidation(
@@ -117,7 +122,8 @@ describe('structured-values', () => {
       expect(validateValue('list', ['a', 'b'], bounds, 'xs')).toEqual(['a', 'b']);
       expectValidation(() => validateValue('list', [], bounds, 'xs'), 'xs: must have at least 1 items, got 0', 'xs');
       expectValidation(
-        () => validateValue('list', ['a', 'b', 'c'], bounds, 'xs'), 'xs: must have at most 2 items, got 3',
+        () => validateValue('list', ['a', 'b', 'c'], bounds, 'xs'),
+        'xs: must have at most 2 items, got 3',
         'xs',
       );
     });

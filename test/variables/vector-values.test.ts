@@ -32,7 +32,8 @@ describe('vector-values', () => {
 
     it('refuses a non-number or non-finite item, naming its index', () => {
       expectValidation(
-        () => validateValue('embedding', [1, '2'], {}, 'vec'), 'vec: must be a list of numbers, got "2" at index 1',
+        () => validateValue('embedding', [1, '2'], {}, 'vec'),
+        'vec: must be a list of numbers, got "2" at index 1',
         'vec',
       );
       expectValidation(
@@ -48,7 +49,8 @@ describe('vector-values', () => {
     it('accepts exactly dimensions items and refuses one fewer or one more', () => {
       expect(validateValue('embedding', [1, 2, 3], { dimensions: 3 }, 'vec')).toEqual([1, 2, 3]);
       expectValidation(
-        () => validateValue('embedding', [1, 2], { dimensions: 3 }, 'vec'), 'vec: must have exactly 3 dimensions, got 2',
+        () => validateValue('embedding', [1, 2], { dimensions: 3 }, 'vec'),
+        'vec: must have exactly 3 dimensions, got 2',
         'vec',
       );
       expectValidation(
@@ -67,7 +69,24 @@ describe('vector-values', () => {
     });
 
     it('flattens nested data in row-major order', () => {
-      const value = validateValue('tensor', { shape: [2, 2, 2], data: [[[1, 2], [3, 4]], [[5, 6], [7, 8]]] }, {}, 'w');
+      const value = validateValue(
+        'tensor',
+        {
+          shape: [2, 2, 2],
+          data: [
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            [
+              [5, 6],
+              [7, 8],
+            ],
+          ],
+        },
+        {},
+        'w',
+      );
       expect(value.data).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(Object.isFrozen(value)).toBe(true);
       expect(Object.isFrozen(value.data)).toBe(true);
@@ -86,7 +105,19 @@ describe('vector-values', () => {
         'w',
       );
       expectValidation(
-        () => validateValue('tensor', { shape: [2, 2], data: [[1, 2], [3, 4, 5]] }, {}, 'w'),
+        () =>
+          validateValue(
+            'tensor',
+            {
+              shape: [2, 2],
+              data: [
+                [1, 2],
+                [3, 4, 5],
+              ],
+            },
+            {},
+            'w',
+          ),
         "w: data size doesn't match shape: shape [2, 2] needs 4 values, got 5",
       );
     });
@@ -95,13 +126,37 @@ describe('vector-values', () => {
       ['a list', [1, 2], 'w: must be a tensor with shape and data, got an array'],
       ['an object without data', { shape: [1] }, 'w: must be a tensor with shape and data, got an object'],
       ['null', null, 'w: must be a tensor with shape and data, got null'],
-      ['an extra key', { shape: [1], data: [1], dtype: 'f32' }, "w: must be a tensor with shape and data; unexpected key 'dtype'"],
-      ['a negative size', { shape: [2, -1], data: [] }, 'w: must be a tensor with shape and data; shape must be a list of non-negative integers, got -1 at index 1'],
-      ['a fractional size', { shape: [1.5], data: [1] }, 'w: must be a tensor with shape and data; shape must be a list of non-negative integers, got 1.5 at index 0'],
-      ['a string shape', { shape: '2x2', data: [] }, 'w: must be a tensor with shape and data; shape must be a list of non-negative integers, got "2x2"'],
+      [
+        'an extra key',
+        { shape: [1], data: [1], dtype: 'f32' },
+        "w: must be a tensor with shape and data; unexpected key 'dtype'",
+      ],
+      [
+        'a negative size',
+        { shape: [2, -1], data: [] },
+        'w: must be a tensor with shape and data; shape must be a list of non-negative integers, got -1 at index 1',
+      ],
+      [
+        'a fractional size',
+        { shape: [1.5], data: [1] },
+        'w: must be a tensor with shape and data; shape must be a list of non-negative integers, got 1.5 at index 0',
+      ],
+      [
+        'a string shape',
+        { shape: '2x2', data: [] },
+        'w: must be a tensor with shape and data; shape must be a list of non-negative integers, got "2x2"',
+      ],
       ['scalar data', { shape: [], data: 5 }, 'w: must be a tensor with shape and data; data must be a list, got 5'],
-      ['a string in data', { shape: [2], data: [1, 'x'] }, 'w: must be a tensor with shape and data; data must hold only finite numbers, got "x"'],
-      ['NaN in data', { shape: [1], data: [[Number.NaN]] }, 'w: must be a tensor with shape and data; data must hold only finite numbers, got NaN'],
+      [
+        'a string in data',
+        { shape: [2], data: [1, 'x'] },
+        'w: must be a tensor with shape and data; data must hold only finite numbers, got "x"',
+      ],
+      [
+        'NaN in data',
+        { shape: [1], data: [[Number.NaN]] },
+        'w: must be a tensor with shape and data; data must hold only finite numbers, got NaN',
+      ],
     ])('refuses %s', (_label, value, message) => {
       expectValidation(() => validateValue('tensor', value, {}, 'w'), message, 'w');
     });
@@ -117,7 +172,9 @@ describe('vector-values', () => {
 
     it('matches a shape constraint dimension by dimension, null accepting any size', () => {
       const constraints = { shape: [null, 2] };
-      expect(validateValue('tensor', { shape: [3, 2], data: [1, 2, 3, 4, 5, 6] }, constraints, 'w').shape).toEqual([3, 2]);
+      expect(validateValue('tensor', { shape: [3, 2], data: [1, 2, 3, 4, 5, 6] }, constraints, 'w').shape).toEqual([
+        3, 2,
+      ]);
       expect(validateValue('tensor', { shape: [1, 2], data: [1, 2] }, constraints, 'w').shape).toEqual([1, 2]);
       expectValidation(
         () => validateValue('tensor', { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, constraints, 'w'),
