@@ -16,14 +16,27 @@ export interface HostExecuteOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * A module's spec in the shared modules bucket, as this node read or wrote it. A process started from it must
+ * check afterwards that it is still there: a stop removes the spec first, and may do so while the process starts.
+ */
+export interface SharedSpec {
+  /** Resolves `false` once the spec was removed (or removed and written again) since this node saw it. */
+  stillShared(): Promise<boolean>;
+}
+
 /** A node's module processes, as the module endpoints reach them. */
 export interface ModuleHost {
   /**
    * The module's process on this node; when there is none, `load` gives its spec and a process is started from
    * it without claiming the id again (it is claimed already). Concurrent wakes of one module share one start.
-   * @throws {ModuleNotFoundError} when `load` finds no spec
+   * @throws {ModuleNotFoundError} when `load` finds no spec, or the spec is gone once the process has started
    */
-  wake(session: Session, moduleId: string, load: () => Promise<ModuleSpec | undefined>): Promise<ModuleHandle>;
+  wake(
+    session: Session,
+    moduleId: string,
+    load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
+  ): Promise<ModuleHandle>;
   /** Queues one execution in the module's mailbox on this node (`NoProcError` without a process here). */
   execute(
     sessionId: string,
@@ -33,6 +46,9 @@ export interface ModuleHost {
   ): Promise<ExecutionResult>;
   /** Cancels an execution queued or running on this node; resolves `true` when there was one to cancel. */
   cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean>;
-  /** Stops the module's process on this node, if it has one; resolves `true` when it had. */
+  /**
+   * Stops the module's process on this node, if it has one, after any wake or creation of it under way here has
+   * settled; resolves `true` when it had one.
+   */
   stopLocal(sessionId: string, moduleId: string): Promise<boolean>;
 }

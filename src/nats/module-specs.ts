@@ -27,6 +27,12 @@ export interface ListedModule {
   readonly spec: WireModuleSpec;
 }
 
+/** A spec as the bucket holds it, with the revision it was written at. */
+export interface StoredModuleSpec {
+  readonly spec: ModuleSpec;
+  readonly revision: number;
+}
+
 /** The shared module specs. */
 export interface ModuleSpecs {
   /**
@@ -36,8 +42,10 @@ export interface ModuleSpecs {
   claim(sessionId: string, moduleId: string, spec: WireModuleSpec): Promise<number>;
   /** Removes a claim made at `revision`, unless the key has changed since (then it is someone else's). */
   release(sessionId: string, moduleId: string, revision: number): Promise<void>;
-  /** The spec of a module, or `undefined` when there is none (never created, or removed). */
-  load(sessionId: string, moduleId: string): Promise<ModuleSpec | undefined>;
+  /** The spec of a module and its revision, or `undefined` when there is none (never created, or removed). */
+  load(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
+  /** Whether the module's spec is still the one written at `revision` (not removed, not removed and re-created). */
+  holds(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
   /** The modules of a session, sorted by id. */
   list(sessionId: string): Promise<ListedModule[]>;
   /** Removes a module's spec; resolves `true` when there was one. */
@@ -103,7 +111,11 @@ export async function openModuleSpecs(
     async load(sessionId, moduleId) {
       const found = await read(keyOf(sessionId, moduleId));
       // Checked again on the way out: the bucket is shared, and anything with access to it can write there.
-      return found ? parseWireSpec(found.spec) : undefined;
+      return found ? { spec: parseWireSpec(found.spec), revision: found.revision } : undefined;
+    },
+
+    async holds(sessionId, moduleId, revision) {
+      return (await read(keyOf(sessionId, moduleId)))?.revision === revision;
     },
 
     async list(sessionId) {

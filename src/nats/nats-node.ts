@@ -10,7 +10,7 @@ import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { publishModuleEvents } from './module-events.js';
-import type { ModuleHost } from './module-host.js';
+import type { ModuleHost, SharedSpec } from './module-host.js';
 import { moduleEndpoints } from './module-service.js';
 import { openModuleSpecs } from './module-specs.js';
 import { toWireSpec, wireProblem } from './module-wire-spec.js';
@@ -50,10 +50,14 @@ export interface NatsNode {
   readonly store: TrackingStore;
   /**
    * Records a new module's spec in the modules bucket (create-if-absent; `AlreadyExistsError` when the id is
-   * taken) and resolves to the function that removes it again; `undefined` for a spec that holds functions,
-   * which stays on this node.
+   * taken) and resolves to the claim: `release` removes it again, `stillShared` tells whether a stop removed it
+   * meanwhile; `undefined` for a spec that holds functions, which stays on this node.
    */
-  claimModule(sessionId: string, moduleId: string, spec: ModuleSpec): Promise<(() => Promise<void>) | undefined>;
+  claimModule(
+    sessionId: string,
+    moduleId: string,
+    spec: ModuleSpec,
+  ): Promise<(SharedSpec & { release(): Promise<void> }) | undefined>;
   /** Publishes the events of a module process on its events subject; returns the function that stops it. */
   publishModuleEvents(handle: ModuleHandle): () => void;
   /** Starts the service; `start` hands out the node's sessions, `modules` its module processes. */
@@ -113,7 +117,10 @@ export async function openNatsNode(
         // A spec with callbacks or tool objects cannot be rebuilt elsewhere: that module stays on this node.
         if (wireProblem(spec) !== undefined) return undefined;
         const revision = await specs.claim(sessionId, moduleId, toWireSpec(spec));
-        return () => specs.release(sessionId, moduleId, revision);
+        return {
+          release: () => specs.release(sessionId, moduleId, revision),
+          stillShared: () => specs.holds(sessionId, moduleId, revision),
+        };
       },
       publishModuleEvents: (handle) => publishModuleEvents(connection, subjects, handle, report),
       async serve(start, modules) {

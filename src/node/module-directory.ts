@@ -13,7 +13,7 @@ import { createModuleLogic, moduleKey, type ModuleLogic } from '../modules/modul
 import { defaultModuleRegistry } from '../modules/module-registry.js';
 import { assertModuleId, assertModuleSpec, resolveTools, type ModuleSpec } from '../modules/module-spec.js';
 import type { ModuleTool } from '../modules/module-types.js';
-import type { HostExecuteOptions, ModuleHost } from '../nats/module-host.js';
+import type { HostExecuteOptions, ModuleHost, SharedSpec } from '../nats/module-host.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { SessionContext } from '../session/session-context.js';
@@ -26,8 +26,8 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
 
 /**
  * How a NATS node shares the modules of this one: `claimModule` records a new module's spec so other nodes can
- * wake it (resolving to the function that takes the claim back when the build fails, or `undefined` for a module
- * that stays on this node because its spec holds functions; `AlreadyExistsError` when the id is taken), and
+ * wake it (resolving to the claim, taken back when the build fails, or `undefined` for a module that stays on
+ * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), and
  * `publishModuleEvents` announces a process's events.
  */
 export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'publishModuleEvents'>;
@@ -85,11 +85,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     if (this.#entries.has(key) || this.#starting.has(key))
       throw new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
     const creating = (async () => {
-      const release = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
+      const claim = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
       try {
-        return await this.#start(session, moduleId, spec);
+        const handle = await this.#start(session, moduleId, spec);
+        return claim ? await this.#keepIfShared(handle, claim) : handle;
       } catch (error) {
-        await release?.();
+        await claim?.release();
         throw error;
       }
     })();
@@ -104,7 +105,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   async wake(
     session: SessionContext,
     moduleId: string,
-    load: () => Promise<ModuleSpec | undefined>,
+    load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
   ): Promise<ModuleHandle> {
     const key = moduleKey(session.sessionId, moduleId);
     const running = this.#entries.get(key);
@@ -116,12 +117,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       await this.#starting.get(key)?.catch(() => undefined);
       const created = this.#entries.get(key);
       if (created) return created.handle;
-      const spec = await load();
-      if (spec === undefined) throw new ModuleNotFoundError(session.sessionId, moduleId);
+      const stored = await load();
+      if (stored === undefined) throw new ModuleNotFoundError(session.sessionId, moduleId);
       // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.
       const existing = this.#entries.get(key);
       if (existing) return existing.handle;
-      return this.#start(session, moduleId, spec);
+      return this.#keepIfShared(await this.#start(session, moduleId, stored.spec), stored);
     })();
     this.#waking.set(key, waking);
     try {
@@ -170,7 +171,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   async stopLocal(sessionId: string, moduleId: string): Promise<boolean> {
-    const entry = this.#entries.get(moduleKey(sessionId, moduleId));
+    const key = moduleKey(sessionId, moduleId);
+    // A wake or creation under way would register its process after this stop looked: wait for it (failed or not).
+    await Promise.allSettled([this.#starting.get(key), this.#waking.get(key)]);
+    const entry = this.#entries.get(key);
     if (!entry) return false;
     await entry.handle.stop();
     return true;
@@ -193,6 +197,21 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const entry = this.#entries.get(moduleKey(sessionId, moduleId));
     if (!entry) throw new NoProcError(moduleProcessName(sessionId, moduleId));
     return entry;
+  }
+
+  /**
+   * Keeps a process started from a shared spec only while the bucket still holds that spec: a stop removes the
+   * spec first, and when it did so while the process was starting, its stop may have looked here too early.
+   */
+  async #keepIfShared(handle: ModuleHandle, shared: SharedSpec): Promise<ModuleHandle> {
+    let kept = false;
+    try {
+      kept = await shared.stillShared();
+    } finally {
+      if (!kept) await handle.stop();
+    }
+    if (!kept) throw new ModuleNotFoundError(handle.sessionId, handle.moduleId);
+    return handle;
   }
 
   async #start(session: SessionContext, moduleId: string, spec: ModuleSpec): Promise<ModuleHandle> {

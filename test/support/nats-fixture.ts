@@ -2,6 +2,7 @@
  * Per-file NATS fixture for the node tests: one server for the file, fresh bucket names per test, and a
  * registry of everything a test starts so `cleanup()` stops it even when the test failed halfway.
  */
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Runtime, type RuntimeOptions } from '../../src/node/runtime.js';
 import { startNatsServer, type NatsTestServer } from './nats-server.js';
 import { startTestNode, type TestNode, type TestNodeOptions } from './tether-node.js';
@@ -77,5 +78,29 @@ export async function startNatsFixture(): Promise<NatsFixture> {
       await Promise.allSettled(clients.splice(0).map((client) => client.close()));
       await Promise.allSettled(nodes.splice(0).map((node) => node.stop()));
     },
+  };
+}
+
+/**
+ * Registers a file's fixture hooks: the server starts before its first test, everything a test started stops
+ * after it, the server stops after the last. Returns the getter of the fixture (valid once `beforeAll` ran).
+ * @example
+ * const nats = useNatsFixture();
+ * it('...', async () => { const node = await nats().node(nats().buckets()); });
+ */
+export function useNatsFixture(): () => NatsFixture {
+  let fixture: NatsFixture | undefined;
+  beforeAll(async () => {
+    fixture = await startNatsFixture();
+  });
+  afterEach(async () => {
+    await fixture?.cleanup();
+  });
+  afterAll(async () => {
+    await fixture?.server.stop();
+  });
+  return () => {
+    if (!fixture) throw new Error('the NATS fixture is used before its beforeAll hook ran');
+    return fixture;
   };
 }
