@@ -39,13 +39,18 @@ export interface TrackingStore extends Store<VariableRecord> {
   onCommitted(listener: CommittedListener): () => void;
   /** Resolves once every committed write so far has been handed to the listeners. */
   settled(): Promise<void>;
+  /**
+   * Drops what this node keeps of a session whose process ended here, so the cache holds only live sessions;
+   * the session's next load fills it again.
+   */
+  forgetSession(sessionId: string): void;
 }
 
 /** Options of {@link createTrackingStore}. */
 export interface TrackingStoreOptions {
   /**
-   * The store's last revision right now (for KV: the bucket stream's last sequence). Read when the router starts,
-   * because a router that only sees new changes would otherwise never reach a revision written before it began.
+   * The store's last revision right now (for KV: the bucket stream's last sequence). Read once the router's watch
+   * is live, because a router that only sees new changes would otherwise never reach a revision written before.
    */
   readonly lastRevision?: () => Promise<number>;
   /** Told when a listener or a history lookup fails; tracking carries on. */
@@ -68,8 +73,8 @@ const sessionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf(
 export function createTrackingStore(inner: Store<VariableRecord>, options: TrackingStoreOptions = {}): TrackingStore {
   const report = options.onError ?? ((error: unknown) => console.error('[tether] tracking store:', error));
   const waiters = new RevisionWaiters();
-  const loaded = new Set<string>();
-  const known = new Map<string, Known>();
+  /** Per session loaded on this node (and not forgotten since), its records by key. */
+  const known = new Map<string, Map<string, Known>>();
   const listeners = new Set<CommittedListener>();
   /** Per router watch, the last revision it delivered. */
   const routers = new Set<{ revision: number }>();
@@ -86,11 +91,12 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   };
 
   const remember = (key: string, revision: number, record: VariableRecord | undefined): void => {
-    if (!loaded.has(sessionOf(key))) return;
-    const current = known.get(key);
+    const records = known.get(sessionOf(key));
+    if (!records) return;
+    const current = records.get(key);
     if (current && current.revision >= revision) return;
-    if (record === undefined) known.delete(key);
-    else known.set(key, { revision, record });
+    if (record === undefined) records.delete(key);
+    else records.set(key, { revision, record });
   };
 
   /** The record at `expectedRevision`, from the cache when it has exactly that revision. */
@@ -99,7 +105,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     expectedRevision: number | undefined,
   ): VariableRecord | undefined | Promise<VariableRecord | undefined> => {
     if (expectedRevision === 0) return undefined;
-    const cached = known.get(key);
+    const cached = known.get(sessionOf(key))?.get(key);
     if (cached && (expectedRevision === undefined || cached.revision === expectedRevision)) return cached.record;
     if (expectedRevision === undefined) return undefined;
     return inner.history(key).then(
@@ -180,7 +186,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
 
     async list(prefix) {
       // A session loading its variables: from now on this node keeps its records' revisions.
-      if (prefix !== '') loaded.add(prefix.slice(0, -1));
+      const sessionId = prefix.slice(0, -1);
+      if (prefix !== '' && !known.has(sessionId)) known.set(sessionId, new Map());
       const entries = await inner.list(prefix);
       for (const entry of entries) remember(entry.key, entry.revision, entry.value);
       return entries;
@@ -190,7 +197,6 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       if (prefix !== '') return inner.watch(prefix, listener, watchOptions);
       const router = { revision: 0 };
       let stopped = false;
-      let watch: StoreWatch | undefined;
       const deliver = (change: StoreChange<VariableRecord>): void => {
         remember(change.key, change.revision, change.operation === 'put' ? change.value : undefined);
         try {
@@ -201,13 +207,15 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
           waiters.advance(applied());
         }
       };
+      routers.add(router);
+      const watch = inner.watch('', deliver, watchOptions);
       const ready = (async () => {
-        const start = options.lastRevision ? await options.lastRevision() : 0;
-        if (stopped) return;
-        router.revision = start;
-        routers.add(router);
-        watch = inner.watch('', deliver, watchOptions);
         await watch.ready;
+        // Read once the watch is live: a write that landed before it is counted here, any later one is delivered.
+        // Read first, a write between the read and the watch would be neither. No session exists yet to miss it.
+        const last = options.lastRevision ? await options.lastRevision() : 0;
+        if (stopped) return;
+        router.revision = Math.max(router.revision, last);
         waiters.advance(applied());
       })();
       return {
@@ -215,7 +223,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
         stop() {
           stopped = true;
           routers.delete(router);
-          watch?.stop();
+          watch.stop();
         },
       };
     },
@@ -233,5 +241,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       return () => listeners.delete(listener);
     },
     settled: () => emitting,
+    forgetSession(sessionId) {
+      known.delete(sessionId);
+    },
   };
 }

@@ -30,6 +30,7 @@ import { createMemoryStore } from '../store/memory-store.js';
 import type { Store, StoreChange, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
+import type { TrackingStore } from '../nats/tracking-store.js';
 import type { VariableRecord } from '../variables/types.js';
 
 /** Options of {@link Runtime.start}. */
@@ -291,6 +292,8 @@ export class Runtime {
     if (ending === 'expired' && !replaced) this.#watchers.clear(id);
     // A crashed or hibernated session comes back on next use and its modules keep going; other endings end them.
     if (ending !== 'crashed' && ending !== 'hibernated') void this.#modules.stopSession(id);
+    // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
+    if (!this.#sessions.has(id)) (this.#store as Partial<Pick<TrackingStore, 'forgetSession'>>).forgetSession?.(id);
   }
 
   #route(change: StoreChange<VariableRecord>): void {

@@ -3,7 +3,25 @@ import { Runtime } from '../../src/node/runtime.js';
 import { createTrackingStore, type CommittedChange } from '../../src/nats/tracking-store.js';
 import { variableEventOf } from '../../src/nats/variable-events.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
+import type { Store } from '../../src/store/store.js';
 import type { VariableRecord } from '../../src/variables/types.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** A memory store that counts history reads: the tracking store reads history only on a cache miss. */
+function countingStore(): { store: Store<VariableRecord>; historyReads: () => number } {
+  const inner = createMemoryStore<VariableRecord>();
+  let reads = 0;
+  return {
+    store: {
+      ...inner,
+      history: (key) => {
+        reads += 1;
+        return inner.history(key);
+      },
+    },
+    historyReads: () => reads,
+  };
+}
 
 describe('tracking store', () => {
   it('reports each committed write once with the record it replaced, and no event for a lock', async () => {
@@ -56,5 +74,32 @@ describe('tracking store', () => {
     expect(handed).toEqual([1]);
     expect(store.appliedRevision).toBe(1);
     watch.stop();
+  });
+
+  it('forgets the records of a session whose process ended on the node, and caches them again on its next load', async () => {
+    const counting = countingStore();
+    const store = createTrackingStore(counting.store);
+    const befores: unknown[] = [];
+    store.onCommitted((change) => befores.push(change.before?.value));
+    const runtime = await Runtime.start({ store, onError: () => {} });
+    await (await runtime.session('s')).defineVariable('t', 'integer', 1);
+    await (await runtime.session('s')).setVariable('t', 2);
+    await store.settled();
+    expect(counting.historyReads()).toBe(0);
+
+    await runtime.stopProcess('tether.session.s');
+    await waitFor(() => !runtime.sessionIds().includes('s'));
+    // Forgotten: a write to the key now finds its replaced record in history, not in the cache.
+    const [entry] = await counting.store.list('s.');
+    await store.update('s.t', { ...entry!.value, value: 3, version: 3 }, entry!.revision);
+    await store.settled();
+    expect(counting.historyReads()).toBe(1);
+
+    // Loaded again: the cache has the session's records, and writes find what they replace there.
+    await (await runtime.session('s')).setVariable('t', 4);
+    await store.settled();
+    expect(counting.historyReads()).toBe(1);
+    expect(befores).toEqual([undefined, 1, 2, 3]);
+    await runtime.stop();
   });
 });
