@@ -22,9 +22,17 @@ export class RemoteTransport {
     readonly report: (error: unknown, where: string) => void,
   ) {}
 
-  /** The highest store revision any reply has reported. */
+  /** The highest store revision any reply (or an event passed to {@link observeRevision}) has reported. */
   get revision(): number {
     return this.#revision;
+  }
+
+  /**
+   * Raises the revision later requests carry to one this client saw outside a reply (a watch event), so that a
+   * value it was shown reads back at least as new through any node.
+   */
+  observeRevision(revision: number): void {
+    if (revision > this.#revision) this.#revision = revision;
   }
 
   /**

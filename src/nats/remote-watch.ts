@@ -64,6 +64,8 @@ export async function watchRemote(
     // Reflected by the initial read already (same or older version of the variable it listed).
     if (!event.deleted && event.version <= (initial.get(event.name) ?? 0) && !lastRevision.has(event.name)) return;
     lastRevision.set(event.name, event.revision);
+    // The listener may read the variable next, through any node: that read must not be older than this event.
+    transport.observeRevision(event.revision);
     deliver(changeOf(event));
   };
 

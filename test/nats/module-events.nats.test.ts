@@ -1,28 +1,25 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CallTimeoutError, ExecutionAbortedError, createLanguageModel, type ModuleEvent } from '../../src/index.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
 
-let fx: NatsFixture;
+const fx = useNatsFixture();
 let stub: OpenAIStub;
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  fx = await startNatsFixture();
   stub = await OpenAIStub.start();
-  nc = await connect({ servers: fx.server.url });
+  nc = await connect({ servers: fx().server.url });
 });
 afterEach(async () => {
-  await fx.cleanup();
   stub.requests.length = 0;
   stub.delayMs = 0;
 });
 afterAll(async () => {
   await nc?.close();
   await stub?.close();
-  await fx?.server.stop();
 });
 
 const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
@@ -36,10 +33,10 @@ const spec = {
 describe('module events', () => {
   it('reach a plain nats subscriber: state changes, syncs, deltas and results with provenance', async () => {
     stub.fallback = () => text('Answer: The sky is blue.');
-    const buckets = fx.buckets();
-    await fx.runtime(buckets, { llm: llm() });
-    await fx.runtime(buckets, { llm: llm() });
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: llm() });
+    await fx().runtime(buckets, { llm: llm() });
+    const client = await fx().client();
     const session = await client.session('ev');
     await session.defineVariable('t', 'float', 0.4);
     const qa = await session.module('qa', spec);
@@ -91,10 +88,10 @@ describe('module events', () => {
 
   it('feed a remote handle: on(type) and onState, from whichever node runs the execution', async () => {
     stub.fallback = () => text('Answer: ok');
-    const buckets = fx.buckets();
-    await fx.runtime(buckets, { llm: llm() });
-    await fx.runtime(buckets, { llm: llm() });
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: llm() });
+    await fx().runtime(buckets, { llm: llm() });
+    const client = await fx().client();
     const session = await client.session('remote-ev');
     await session.defineVariable('t', 'float', 0.4);
     const qa = await session.module('qa', spec);
@@ -115,10 +112,10 @@ describe('module events', () => {
   it('cancels a running remote execution with its AbortSignal and reports it as failed', async () => {
     stub.fallback = () => text('Answer: slow');
     stub.delayMs = 400;
-    const buckets = fx.buckets();
-    await fx.runtime(buckets, { llm: llm() });
-    await fx.runtime(buckets, { llm: llm() });
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: llm() });
+    await fx().runtime(buckets, { llm: llm() });
+    const client = await fx().client();
     const session = await client.session('cancel');
     await session.defineVariable('t', 'float', 0.4);
     const qa = await session.module('qa', spec);
@@ -149,9 +146,9 @@ describe('module events', () => {
   it('times an execution out on the node, which cancels it and keeps serving', async () => {
     stub.fallback = () => text('Answer: late');
     stub.delayMs = 2_000;
-    const buckets = fx.buckets();
-    await fx.runtime(buckets, { llm: llm() });
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: llm() });
+    const client = await fx().client();
     const session = await client.session('timeout');
     await session.defineVariable('t', 'float', 0.4);
     const qa = await session.module('qa', spec);

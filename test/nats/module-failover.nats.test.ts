@@ -1,24 +1,21 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLanguageModel, type ModuleHandle, type Runtime } from '../../src/index.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
 
-let fx: NatsFixture;
+const fx = useNatsFixture();
 let stub: OpenAIStub;
 
 beforeAll(async () => {
-  fx = await startNatsFixture();
   stub = await OpenAIStub.start();
 });
 afterEach(async () => {
-  await fx.cleanup();
   stub.requests.length = 0;
   stub.delayMs = 0;
 });
 afterAll(async () => {
   await stub?.close();
-  await fx?.server.stop();
 });
 
 const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
@@ -35,10 +32,10 @@ describe('module failover', () => {
   it('serves later executions from node B after node A stops mid-load, losing none of the writes A accepted', async () => {
     stub.fallback = () => text('Answer: ok');
     stub.delayMs = 5;
-    const buckets = fx.buckets();
-    const a = await fx.runtime(buckets, { llm: llm() });
-    const b = await fx.runtime(buckets, { llm: llm() });
-    const client = await fx.client({ timeoutMs: 10_000 });
+    const buckets = fx().buckets();
+    const a = await fx().runtime(buckets, { llm: llm() });
+    const b = await fx().runtime(buckets, { llm: llm() });
+    const client = await fx().client({ timeoutMs: 10_000 });
     const session = await client.session('failover');
     await session.defineVariable('llm_temperature', 'float', 0, { constraints: { min: 0, max: 2 } });
     await session.defineVariable('count', 'integer', 0);

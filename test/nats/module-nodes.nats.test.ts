@@ -1,22 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLanguageModel, type Runtime } from '../../src/index.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 
-let fx: NatsFixture;
+const fx = useNatsFixture();
 let stub: OpenAIStub;
 
 beforeAll(async () => {
-  fx = await startNatsFixture();
   stub = await OpenAIStub.start();
 });
 afterEach(async () => {
-  await fx.cleanup();
   stub.requests.length = 0;
 });
 afterAll(async () => {
   await stub?.close();
-  await fx?.server.stop();
 });
 
 const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
@@ -39,9 +36,9 @@ async function completedOn(runtime: Runtime, sessionId: string, moduleId: string
 describe('modules over NATS, two nodes', () => {
   it('uses a variable set through the client in the next execution on either node, spreading executions over both', async () => {
     stub.fallback = () => text('Answer: ok');
-    const buckets = fx.buckets();
-    const nodes = [await fx.runtime(buckets, { llm: llm() }), await fx.runtime(buckets, { llm: llm() })];
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    const nodes = [await fx().runtime(buckets, { llm: llm() }), await fx().runtime(buckets, { llm: llm() })];
+    const client = await fx().client();
     const session = await client.session('two');
     await session.defineVariable('llm_temperature', 'float', 0.05, { constraints: { min: 0, max: 2 } });
     const qa = await session.module('qa', qaSpec);

@@ -1,22 +1,17 @@
 import { connect, headers, type Msg, type NatsConnection } from 'nats';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError } from '../../src/index.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 
-let fx: NatsFixture;
+const fx = useNatsFixture();
 let nc: NatsConnection;
 const enc = new TextEncoder();
 
 beforeAll(async () => {
-  fx = await startNatsFixture();
-  nc = await connect({ servers: fx.server.url });
-});
-afterEach(async () => {
-  await fx.cleanup();
+  nc = await connect({ servers: fx().server.url });
 });
 afterAll(async () => {
   await nc?.close();
-  await fx?.server.stop();
 });
 
 /** A raw request, as any NATS client would send it; the reply's body and error headers. */
@@ -35,7 +30,7 @@ const spec = { type: 'Predict', signature: 'question:string -> answer:string', b
 
 describe('module service', () => {
   it('lists the module endpoints in $SRV.INFO, in the tether queue group', async () => {
-    const node = await fx.runtime(fx.buckets());
+    const node = await fx().runtime(fx().buckets());
     expect(node).toBeDefined();
     const info = (await nc.request('$SRV.INFO.tether')).json<{
       endpoints: { name: string; subject: string; queue_group: string }[];
@@ -53,7 +48,7 @@ describe('module service', () => {
   });
 
   it('serves a raw JSON client: create, execute on the offline model, describe, list, stop', async () => {
-    await fx.runtime(fx.buckets());
+    await fx().runtime(fx().buckets());
     await raw('tether.v1.session.raw.open', '');
     await raw('tether.v1.session.raw.var.define', '{"name":"t","type":"float","value":0.25}');
     const created = await raw('tether.v1.session.raw.module.qa.create', JSON.stringify({ spec }));
@@ -90,9 +85,9 @@ describe('module service', () => {
   });
 
   it('refuses an execution whose cancel overtook it, on whichever node it lands', async () => {
-    const buckets = fx.buckets();
-    await fx.runtime(buckets);
-    await fx.runtime(buckets);
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await fx().runtime(buckets);
     await raw('tether.v1.session.early.open', '');
     await raw(
       'tether.v1.session.early.module.qa.create',
@@ -119,10 +114,10 @@ describe('module service', () => {
   });
 
   it('refuses a taken id from any node, and frees it once the module is stopped', async () => {
-    const buckets = fx.buckets();
-    await fx.runtime(buckets);
-    await fx.runtime(buckets);
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await fx().runtime(buckets);
+    const client = await fx().client();
     const session = await client.session('taken');
     await session.defineVariable('t', 'float', 0.5);
     const qa = await session.module('qa', spec);
@@ -142,8 +137,8 @@ describe('module service', () => {
   });
 
   it('answers session_not_found and module_not_found, typed on the client', async () => {
-    await fx.runtime(fx.buckets());
-    const client = await fx.client();
+    await fx().runtime(fx().buckets());
+    const client = await fx().client();
     const ghost = await client.session('ghost', { create: false });
     await expect(ghost.module('qa', spec)).rejects.toBeInstanceOf(SessionError);
     await expect(ghost.modules()).rejects.toMatchObject({ code: 'session_not_found' });
@@ -158,10 +153,10 @@ describe('module service', () => {
   });
 
   it('refuses bad module input with validation_failed, creates nothing and keeps serving', async () => {
-    const buckets = fx.buckets();
-    await fx.runtime(buckets);
-    await fx.runtime(buckets);
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await fx().runtime(buckets);
+    const client = await fx().client();
     const session = await client.session('fuzz');
     await session.defineVariable('t', 'float', 0.5);
     const qa = await session.module('qa', spec);

@@ -6,7 +6,7 @@ import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
-const nats = useNatsFixture();
+const fx = useNatsFixture();
 
 /**
  * The build of a `GatedPredict` module stops at its first binding until the test opens the gate: the window in
@@ -36,8 +36,8 @@ const running = (runtime: Runtime, sessionId: string) => runtime.whereis(moduleP
 
 describe('module stop racing a start', () => {
   it('leaves no process when the stop comes while a wake is building the module', async () => {
-    const runtime = await nats().runtime(nats().buckets());
-    const client = await nats().client();
+    const runtime = await fx().runtime(fx().buckets());
+    const client = await fx().client();
     const session = await client.session('wake-race');
     await session.defineVariable('t', 'float', 0.5);
     const qa = await session.module('qa', spec);
@@ -64,8 +64,8 @@ describe('module stop racing a start', () => {
   });
 
   it('leaves nothing running when the stop comes while the module is being created', async () => {
-    const runtime = await nats().runtime(nats().buckets());
-    const client = await nats().client();
+    const runtime = await fx().runtime(fx().buckets());
+    const client = await fx().client();
     const session = await client.session('create-race');
     await session.defineVariable('t', 'float', 0.5);
 

@@ -1,22 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLanguageModel, type ModuleTool, type Runtime } from '../../src/index.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 import { OpenAIStub, text, toolCall } from '../support/openai-stub.js';
 
-let fx: NatsFixture;
+const fx = useNatsFixture();
 let stub: OpenAIStub;
 
 beforeAll(async () => {
-  fx = await startNatsFixture();
   stub = await OpenAIStub.start();
 });
 afterEach(async () => {
-  await fx.cleanup();
   stub.requests.length = 0;
 });
 afterAll(async () => {
   await stub?.close();
-  await fx?.server.stop();
 });
 
 const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
@@ -33,9 +30,9 @@ async function localModule(runtime: Runtime, sessionId: string, moduleId: string
 describe('waking modules from their specs', () => {
   it('runs a module created through node A on node B, woken from its spec, and swaps its type there too', async () => {
     stub.fallback = () => text('Reasoning: because\nAnswer: ok');
-    const buckets = fx.buckets();
-    const a = await fx.runtime(buckets, { llm: llm() });
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    const a = await fx().runtime(buckets, { llm: llm() });
+    const client = await fx().client();
     const session = await client.session('wake');
     await session.defineVariable('reasoning_module', 'module', 'ChainOfThought');
     // Node A is the only node: it takes the creation, and with it the only process so far.
@@ -47,7 +44,7 @@ describe('waking modules from their specs', () => {
     expect(await localModule(a, 'wake', 'qa')).toBeDefined();
     expect((await qa.execute({ question: 'first' })).moduleType).toBe('ChainOfThought');
 
-    const b = await fx.runtime(buckets, { llm: llm() });
+    const b = await fx().runtime(buckets, { llm: llm() });
     expect(await localModule(b, 'wake', 'qa')).toBeUndefined();
     // Until node B has taken one: it has no process, so it must wake the module from the spec A wrote.
     for (let i = 0; i < 200 && (await localModule(b, 'wake', 'qa')) === undefined; i++) {
@@ -84,12 +81,12 @@ describe('waking modules from their specs', () => {
       request.body.messages?.some((m: { role: string }) => m.role === 'tool')
         ? text('Answer: hello')
         : toolCall('lookup', { word: 'hola' });
-    const buckets = fx.buckets();
+    const buckets = fx().buckets();
     const nodes = [
-      await fx.runtime(buckets, { llm: llm(), tools: [lookup('a')] }),
-      await fx.runtime(buckets, { llm: llm(), tools: [lookup('b')] }),
+      await fx().runtime(buckets, { llm: llm(), tools: [lookup('a')] }),
+      await fx().runtime(buckets, { llm: llm(), tools: [lookup('b')] }),
     ];
-    const client = await fx.client();
+    const client = await fx().client();
     const session = await client.session('tools');
     const agent = await session.module('agent', {
       type: 'ReAct',

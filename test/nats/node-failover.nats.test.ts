@@ -1,26 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { VariableRecord } from '../../src/variables/types.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
-let fx: NatsFixture;
-
-beforeAll(async () => {
-  fx = await startNatsFixture();
-});
-afterEach(async () => {
-  await fx.cleanup();
-});
-afterAll(async () => {
-  await fx?.server.stop();
-});
+const fx = useNatsFixture();
 
 describe('node failover', () => {
   it('serves later requests from node B after node A stops mid-load, and loses none of the writes A accepted', async () => {
-    const buckets = fx.buckets();
-    const a = await fx.node(buckets);
-    const b = await fx.node(buckets);
-    const client = await fx.client({ timeoutMs: 10_000 });
+    const buckets = fx().buckets();
+    const a = await fx().node(buckets);
+    const b = await fx().node(buckets);
+    const client = await fx().client({ timeoutMs: 10_000 });
     const session = await client.session('failover');
     await Promise.all(Array.from({ length: 40 }, (_, i) => session.defineVariable(`v${i}`, 'integer', 0)));
 

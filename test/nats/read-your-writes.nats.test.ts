@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { bucketLastRevision } from '../../src/nats/node-store.js';
 import { variableRecordCodec } from '../../src/nats/record-codec.js';
@@ -7,19 +7,10 @@ import { createTrackingStore, type TrackingStore } from '../../src/nats/tracking
 import type { Store } from '../../src/store/store.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 import type { TestNode } from '../support/tether-node.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { waitFor } from '../support/wait-for.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 
-let fx: NatsFixture;
-
-beforeAll(async () => {
-  fx = await startNatsFixture();
-});
-afterEach(async () => {
-  await fx.cleanup();
-});
-afterAll(async () => {
-  await fx?.server.stop();
-});
+const fx = useNatsFixture();
 
 /** A node store whose watches hand every change on `delayMs` late (in order), as a slow or distant router would. */
 function slowRouterStore(bucket: string, delayMs: number) {
@@ -49,9 +40,9 @@ async function servedBy<T>(nodes: readonly TestNode[], task: () => Promise<T>): 
 
 describe('read-your-writes across nodes', () => {
   it('reads back every write through the client, also when the other node answers the read', async () => {
-    const buckets = fx.buckets();
-    const nodes = [await fx.node(buckets), await fx.node(buckets)];
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    const nodes = [await fx().node(buckets), await fx().node(buckets)];
+    const client = await fx().client();
     const session = await client.session('ryw');
     await session.defineVariable('x', 'integer', 0);
     let crossNode = 0;
@@ -66,12 +57,12 @@ describe('read-your-writes across nodes', () => {
   });
 
   it('waits for a lagging router before answering, where the lagging node alone would read a stale value', async () => {
-    const buckets = fx.buckets();
+    const buckets = fx().buckets();
     const nodes = [
-      await fx.node(buckets, { store: slowRouterStore(buckets.bucket, 100) }),
-      await fx.node(buckets, { store: slowRouterStore(buckets.bucket, 100) }),
+      await fx().node(buckets, { store: slowRouterStore(buckets.bucket, 100) }),
+      await fx().node(buckets, { store: slowRouterStore(buckets.bucket, 100) }),
     ];
-    const client = await fx.client();
+    const client = await fx().client();
     const session = await client.session('lag');
     await session.defineVariable('x', 'integer', 0);
     await Promise.all(nodes.map((node) => node.runtime.session('lag')));
@@ -91,9 +82,9 @@ describe('read-your-writes across nodes', () => {
   });
 
   it('lets the other node read a client write once it has applied the revision the client was given', async () => {
-    const buckets = fx.buckets();
-    const nodes = [await fx.node(buckets), await fx.node(buckets)];
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    const nodes = [await fx().node(buckets), await fx().node(buckets)];
+    const client = await fx().client();
     const session = await client.session('other');
     await Promise.all(nodes.map((node) => node.runtime.session('other')));
     await session.defineVariable('t', 'float', 0.1);
@@ -103,17 +94,49 @@ describe('read-your-writes across nodes', () => {
     expect(await (await other.runtime.session('other')).getVariable('t')).toBe(0.9);
   });
 
-  it('counts exactly 1000 after 2 clients × 500 concurrent updateVariable increments over two nodes', async () => {
-    const buckets = fx.buckets();
-    const nodes = [await fx.node(buckets), await fx.node(buckets)];
-    const clients = [await fx.client({ timeoutMs: 20_000 }), await fx.client({ timeoutMs: 20_000 })];
+  it('reads at least the value of a watch event right after it, also through a node whose router lags', async () => {
+    const buckets = fx().buckets();
+    const nodes = [await fx().node(buckets), await fx().node(buckets, { store: slowRouterStore(buckets.bucket, 100) })];
+    const writer = await (await fx().client()).session('seen');
+    // Another client: only the events tell it about the writes, no reply of its own raises its revision.
+    const watcher = await (await fx().client()).session('seen');
+    await writer.defineVariable('x', 'integer', 0);
+    await Promise.all(nodes.map((node) => node.runtime.session('seen')));
+    const reads: { seen: number; read: unknown; node: TestNode }[] = [];
+    let reading = Promise.resolve();
+    const unwatch = await watcher.watchVariables('x', (change) => {
+      reading = reading.then(async () => {
+        const [read, node] = await servedBy(nodes, () => watcher.getVariable('x'));
+        reads.push({ seen: change.newValue as number, read, node });
+      });
+    });
+    for (let i = 1; i <= 20; i++) {
+      await writer.setVariable('x', i);
+      // One write at a time: a later write must not hide a stale read of this one.
+      await waitFor(() => reads.length === i, { message: `the read after event ${i}` });
+    }
+    unwatch();
+    for (const { seen, read } of reads) expect(read).toBeGreaterThanOrEqual(seen);
+    expect(reads.some((r) => r.node === nodes[1])).toBe(true);
+  });
+
+  it('counts exactly 1000 after 20 clients × 50 concurrent updateVariable increments over two nodes', async () => {
+    const buckets = fx().buckets();
+    const nodes = [await fx().node(buckets), await fx().node(buckets)];
+    // One client's updates of a variable take turns, so the writers that really compete are the clients: twenty.
+    const clients = await Promise.all(Array.from({ length: 20 }, () => fx().client({ timeoutMs: 20_000 })));
     const sessions = await Promise.all(clients.map((client) => client.session('counter')));
     await sessions[0]!.defineVariable('count', 'integer', 0);
+    let attempts = 0;
+    const increment = (v: unknown): number => {
+      attempts += 1;
+      return (v as number) + 1;
+    };
     await Promise.all(
-      sessions.flatMap((session) =>
-        Array.from({ length: 500 }, () => session.updateVariable('count', (v) => (v as number) + 1)),
-      ),
+      sessions.flatMap((session) => Array.from({ length: 50 }, () => session.updateVariable('count', increment))),
     );
+    // Writers really competed: some compare-and-sets lost and were retried on the fresher value.
+    expect(attempts).toBeGreaterThan(1000);
     expect(await sessions[1]!.getVariable('count')).toBe(1000);
     expect((await sessions[0]!.describeVariable('count')).version).toBe(1001);
     for (const node of nodes) expect(node.service.requestCount).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
   NoProcError,
@@ -8,25 +8,15 @@ import {
   VariableNotFoundError,
   VersionConflictError,
 } from '../../src/errors.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 
-let fx: NatsFixture;
-
-beforeAll(async () => {
-  fx = await startNatsFixture();
-});
-afterEach(async () => {
-  await fx.cleanup();
-});
-afterAll(async () => {
-  await fx?.server.stop();
-});
+const fx = useNatsFixture();
 
 describe('remote client', () => {
   it('round-trips the session API through a node', async () => {
-    const buckets = fx.buckets();
-    await fx.node(buckets);
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    await fx().node(buckets);
+    const client = await fx().client();
     const session = await client.session('s1');
     const record = await session.defineVariable('temperature', 'float', 0.7, {
       constraints: { min: 0, max: 2 },
@@ -83,8 +73,8 @@ describe('remote client', () => {
   });
 
   it('answers session_not_found for a session that was never opened', async () => {
-    await fx.node(fx.buckets());
-    const client = await fx.client();
+    await fx().node(fx().buckets());
+    const client = await fx().client();
     const ghost = await client.session('ghost', { create: false });
     const error = await ghost.getVariable('x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SessionError);
@@ -92,14 +82,14 @@ describe('remote client', () => {
   });
 
   it('fails with NoProcError at once when no node is running', async () => {
-    const client = await fx.client({ timeoutMs: 10_000 });
+    const client = await fx().client({ timeoutMs: 10_000 });
     const error = await client.session('s1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoProcError);
   });
 
   it('refuses a request larger than the server max_payload with ValidationError, and the node keeps serving', async () => {
-    await fx.node(fx.buckets());
-    const client = await fx.client();
+    await fx().node(fx().buckets());
+    const client = await fx().client();
     const session = await client.session('big');
     await session.defineVariable('s', 'string', '');
     await expect(session.setVariable('s', 'x'.repeat(2 * 1024 * 1024))).rejects.toBeInstanceOf(ValidationError);
@@ -107,7 +97,7 @@ describe('remote client', () => {
   });
 
   it('refuses a session id that cannot be a subject token before sending anything', async () => {
-    const client = await fx.client();
+    const client = await fx().client();
     for (const id of ['a.b', 'a*', '>', 'a b', '']) {
       await expect(client.session(id)).rejects.toBeInstanceOf(ValidationError);
     }

@@ -1,21 +1,16 @@
 import { RequestStrategy, connect, headers, type Msg, type NatsConnection } from 'nats';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useNatsFixture } from '../support/nats-fixture.js';
 
-let fx: NatsFixture;
+const fx = useNatsFixture();
 let nc: NatsConnection;
 const enc = new TextEncoder();
 
 beforeAll(async () => {
-  fx = await startNatsFixture();
-  nc = await connect({ servers: fx.server.url });
-});
-afterEach(async () => {
-  await fx.cleanup();
+  nc = await connect({ servers: fx().server.url });
 });
 afterAll(async () => {
   await nc?.close();
-  await fx?.server.stop();
 });
 
 /** A raw request, as any NATS client would send it; the reply's body and error headers. */
@@ -35,9 +30,9 @@ async function raw(subject: string, payload: Uint8Array | string, header?: [stri
 
 describe('session service', () => {
   it('answers $SRV.PING, INFO and STATS from every node', async () => {
-    const buckets = fx.buckets();
-    const a = await fx.node(buckets);
-    const b = await fx.node(buckets);
+    const buckets = fx().buckets();
+    const a = await fx().node(buckets);
+    const b = await fx().node(buckets);
     const pings = await nc.requestMany('$SRV.PING.tether', undefined, {
       strategy: RequestStrategy.Count,
       maxMessages: 2,
@@ -60,10 +55,10 @@ describe('session service', () => {
   });
 
   it('spreads requests over the nodes of the queue group', async () => {
-    const buckets = fx.buckets();
-    const a = await fx.node(buckets);
-    const b = await fx.node(buckets);
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    const a = await fx().node(buckets);
+    const b = await fx().node(buckets);
+    const client = await fx().client();
     const session = await client.session('spread');
     await session.defineVariable('x', 'integer', 0);
     await Promise.all(Array.from({ length: 200 }, () => session.getVariable('x')));
@@ -78,7 +73,7 @@ describe('session service', () => {
   });
 
   it('answers session_not_found for a session that was never opened, and opens one on request', async () => {
-    await fx.node(fx.buckets());
+    await fx().node(fx().buckets());
     const missing = await raw('tether.v1.session.nobody.var.get', '{"name":"x"}');
     expect(missing.errorCode).toBe('404');
     expect(missing.body.error).toMatchObject({ code: 'session_not_found', details: { sessionId: 'nobody' } });
@@ -90,9 +85,9 @@ describe('session service', () => {
   });
 
   it('refuses bad input with validation_failed, changes nothing and keeps serving', async () => {
-    const buckets = fx.buckets();
-    const node = await fx.node(buckets, { service: { maxPayloadBytes: 64 * 1024 } });
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    const node = await fx().node(buckets, { service: { maxPayloadBytes: 64 * 1024 } });
+    const client = await fx().client();
     const session = await client.session('fuzz');
     await session.defineVariable('t', 'float', 0.5, { constraints: { min: 0, max: 1 } });
     await session.defineVariable('n', 'integer', 1);

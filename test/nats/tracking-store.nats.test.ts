@@ -9,12 +9,12 @@ import { createVariableRecord } from '../../src/variables/record.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 
-const nats = useNatsFixture();
+const fx = useNatsFixture();
 
 describe('tracking store on a KV bucket', () => {
   it('counts a write that lands while the router watch opens as applied', async () => {
-    const connection = await connect({ servers: nats().server.url });
-    const { bucket } = nats().buckets();
+    const connection = await connect({ servers: fx().server.url });
+    const { bucket } = fx().buckets();
     const kv = await createKvStore<VariableRecord>(connection, { bucket, codec: variableRecordCodec() });
     const record = createVariableRecord({
       id: 'i',

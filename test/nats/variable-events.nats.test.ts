@@ -1,22 +1,17 @@
 import { connect, type NatsConnection } from 'nats';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VariableChange } from '../../src/session/session-context.js';
-import { startNatsFixture, type NatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
-let fx: NatsFixture;
+const fx = useNatsFixture();
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  fx = await startNatsFixture();
-  nc = await connect({ servers: fx.server.url });
-});
-afterEach(async () => {
-  await fx.cleanup();
+  nc = await connect({ servers: fx().server.url });
 });
 afterAll(async () => {
   await nc?.close();
-  await fx?.server.stop();
 });
 
 /** Lets anything still on its way arrive: a round trip through the server after the last publish. */
@@ -28,9 +23,9 @@ async function settle(): Promise<void> {
 
 describe('variable events', () => {
   it('reach a plain subscriber once per change, with old and new values, though both nodes have the session open', async () => {
-    const buckets = fx.buckets();
-    const nodes = [await fx.node(buckets), await fx.node(buckets)];
-    const client = await fx.client();
+    const buckets = fx().buckets();
+    const nodes = [await fx().node(buckets), await fx().node(buckets)];
+    const client = await fx().client();
     const session = await client.session('ev');
     await Promise.all(nodes.map((node) => node.runtime.session('ev')));
     const events: { subject: string; event: Record<string, unknown> }[] = [];
@@ -70,11 +65,11 @@ describe('variable events', () => {
   });
 
   it('feed a remote watchVariables: initial values first, then each change once, in version order', async () => {
-    const buckets = fx.buckets();
-    await fx.node(buckets);
-    await fx.node(buckets);
-    const writer = await fx.client();
-    const watcher = await fx.client();
+    const buckets = fx().buckets();
+    await fx().node(buckets);
+    await fx().node(buckets);
+    const writer = await fx().client();
+    const watcher = await fx().client();
     const session = await writer.session('watch');
     await session.defineVariable('a', 'integer', 1);
     await session.defineVariable('b', 'float', Number.NaN);

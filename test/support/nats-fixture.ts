@@ -85,8 +85,8 @@ export async function startNatsFixture(): Promise<NatsFixture> {
  * Registers a file's fixture hooks: the server starts before its first test, everything a test started stops
  * after it, the server stops after the last. Returns the getter of the fixture (valid once `beforeAll` ran).
  * @example
- * const nats = useNatsFixture();
- * it('...', async () => { const node = await nats().node(nats().buckets()); });
+ * const fx = useNatsFixture();
+ * it('...', async () => { const node = await fx().node(fx().buckets()); });
  */
 export function useNatsFixture(): () => NatsFixture {
   let fixture: NatsFixture | undefined;
