@@ -94,13 +94,14 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     const names = requireArray(body, 'names');
     names.forEach((entry) => assertVariableName(entry));
     const snapshot = await session.readVariables(names as string[]);
-    const found: Record<string, { value: unknown; version: number; type: string }> = {};
+    const found: [string, { value: unknown; version: number; type: string }][] = [];
     for (const [variable, read] of Object.entries(snapshot.found)) {
       // A variable's type is fixed at definition, so a later describe names the type of the value read above.
       const { type } = await session.describeVariable(variable).catch(() => ({ type: 'json' as const }));
-      found[variable] = { value: encodeValue(type, read.value), version: read.version, type };
+      found.push([variable, { value: encodeValue(type, read.value), version: read.version, type }]);
     }
-    return { found, missing: snapshot.missing };
+    // Built from entries: assigning `found['__proto__']` would set the prototype and lose that variable.
+    return { found: Object.fromEntries(found), missing: snapshot.missing };
   },
 
   async set(session, body) {

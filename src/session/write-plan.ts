@@ -135,14 +135,15 @@ function planSet(view: SessionView, request: Extract<WriteRequest, { kind: 'set'
 
 function planSetAtomic(view: SessionView, request: Extract<WriteRequest, { kind: 'setMany' }>): WritePlan {
   const writes: StoreWrite<VariableRecord>[] = [];
-  const versions: Record<string, number> = {};
+  const outcomes: [string, SetOutcome][] = [];
   for (const [name, value] of request.values) {
     const before = existing(view, name);
     const after = withValue(before, value, request);
     writes.push(put(view, after));
-    versions[name] = after.version;
+    outcomes.push([name, { ok: true, version: after.version }]);
   }
-  return { writes, reply: Object.fromEntries(Object.entries(versions).map(([n, v]) => [n, { ok: true, version: v }])) };
+  // Built from entries: assigning `reply['__proto__']` would set the prototype and lose that variable.
+  return { writes, reply: Object.fromEntries(outcomes) };
 }
 
 function planSetEach(view: SessionView, request: Extract<WriteRequest, { kind: 'setMany' }>): WritePlan {
