@@ -302,6 +302,30 @@ export class InternalError extends BridgeError {
   override readonly code = 'internal_error';
 }
 
+/** What happened to a NATS connection: `disconnected` (retrying), `reconnected`, or `closed` (gave up). */
+export type NatsConnectionStatus = 'disconnected' | 'reconnected' | 'closed';
+
+/**
+ * A node's or client's NATS connection dropped, came back or closed; told to `onError`, never sent on the wire.
+ * `reconnected` ends an outage rather than being a failure, and comes the same way so one handler sees both.
+ */
+export class NatsConnectionError extends BridgeError {
+  override readonly code = 'nats_connection';
+  constructor(
+    readonly status: NatsConnectionStatus,
+    readonly server: string,
+    /** What follows, e.g. `reconnecting every 2000 ms`. */
+    note?: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    const what = { disconnected: 'connection lost', reconnected: 'reconnected', closed: 'connection closed' }[status];
+    super(`${what} (${server})${note ? `; ${note}` : ''}`, {
+      ...options,
+      details: { status, server, ...options.details },
+    });
+  }
+}
+
 /** Puts the sender's message on an error rebuilt on the receiving side. */
 function withMessage<E extends BridgeError>(error: E, message: string): E {
   error.message = message;

@@ -62,6 +62,7 @@ export {
 
 // Across processes and machines: a node on NATS (`Runtime.start({ nats })`) and the remote client.
 export type { NatsNodeOptions } from './nats/nats-node.js';
+export type { ReconnectPolicy } from './nats/connection-options.js';
 export { connect, type ConnectOptions, type RemoteSessionOptions, type TetherClient } from './nats/remote-client.js';
 export { RemoteSession } from './nats/remote-session.js';
 export { RemoteModuleHandle, type RemoteExecuteOptions, type RemoteModuleEventListener } from './nats/remote-module.js';

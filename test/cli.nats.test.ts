@@ -1,76 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { connect as connectNats } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/cli.js';
 import { Runtime, createEchoModel } from '../src/index.js';
+import { runCliProcess, startCli, type CliRun as Run, type RunningCli } from './support/cli-process.js';
 import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** One run of the CLI as a child process: what a script would see. */
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** A CLI process that keeps running (serve, var watch, events) until the test signals it. */
-interface Running {
-  readonly child: ChildProcess;
-  /** Resolves with the first stderr line matching `pattern` (the "listening"/"serving" notices). */
-  until(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void>;
-  readonly output: { stdout: string; stderr: string };
-  /** Sends `signal` and resolves with the exit. */
-  stop(signal?: NodeJS.Signals): Promise<Run>;
-}
 
 let server: NatsTestServer;
 let node: Runtime;
 const id = `${process.pid}_${Date.now()}`;
 
-function start(args: readonly string[], env: Record<string, string> = {}): Running {
-  // Node with tsx's loader, as `npm run tether` does, without npm in between (its wrapper swallows signals).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NATS_URL: server.url, TETHER_SESSION: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  const waiters: { stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: () => void }[] = [];
-  const check = (): void => {
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(output[waiter.stream])) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  };
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => ((output.stdout += chunk), check()));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => ((output.stderr += chunk), check()));
-  const exited = new Promise<Run>((resolve) => child.once('close', (code) => resolve({ code, ...output })));
-  return {
-    child,
-    output,
-    until: (stream, pattern) =>
-      new Promise((resolve, reject) => {
-        waiters.push({ stream, pattern, resolve });
-        check();
-        void exited.then((run) =>
-          reject(new Error(`exited (${run.code}) before ${stream} matched ${pattern}: ${run.stderr}`)),
-        );
-      }),
-    stop(signal = 'SIGINT') {
-      child.kill(signal);
-      return exited;
-    },
-  };
-}
-
-/** Runs the CLI to completion. */
-function tether(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const running = start(args, env);
-  return new Promise((resolve) => running.child.once('close', (code) => resolve({ code, ...running.output })));
-}
+const start = (args: readonly string[]): RunningCli => startCli(args, { NATS_URL: server.url });
+const tether = (args: readonly string[]): Promise<Run> => runCliProcess(args, { NATS_URL: server.url });
 
 /** Runs the CLI in this process (no spawn): for the error variants, which need no process of their own. */
 async function inProcess(args: readonly string[]): Promise<Run> {
@@ -245,15 +185,31 @@ describe('cli', () => {
     expect(seen.some((e) => e.kind === 'module' && e.name === 'qa' && e.data.type === 'module.result')).toBe(true);
   });
 
+  it('var watch on a session nobody opened exits 1 (session_not_found), and 3 (noproc) with no node', async () => {
+    const [unknown, noNode] = await Promise.all([
+      inProcess(['var', 'watch', '--session', 'nosuch']),
+      inProcess(['var', 'watch', '--session', 'nosuch', '--prefix', 'nobody']),
+    ]);
+    expect([unknown.code, unknown.stderr]).toEqual([1, "tether: session_not_found: session 'nosuch' not found\n"]);
+    expect(noNode.code).toBe(3);
+    expect(noNode.stderr).toMatch(/^tether: noproc: /);
+    expect(unknown.stdout + noNode.stdout).toBe('');
+  });
+
   it('serve runs a node that the other commands reach, and stops on SIGTERM with one line', async () => {
     const serve = start([
       'serve',
       '--prefix',
       `cli${process.pid}`,
       '--buckets',
-      `cli_serve_vars_${id},cli_serve_sessions_${id}`,
+      `cli_serve_vars_${id},cli_serve_sessions_${id},cli_serve_modules_${id}`,
     ]);
     await serve.until('stdout', /node serving on/);
+    // The third name is the modules bucket: this node shares no module specs with a default deployment.
+    const nc = await connectNats({ servers: server.url });
+    const modulesStream = await (await nc.jetstreamManager()).streams.info(`KV_cli_serve_modules_${id}`);
+    await nc.close();
+    expect(modulesStream.config.name).toBe(`KV_cli_serve_modules_${id}`);
     const define = await tether([
       'var',
       'define',

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
 import { parseValue } from '../src/cli/values.js';
+import { reconnectPolicy } from '../src/cli/connection.js';
+import { parseBuckets } from '../src/cli/serve-command.js';
+import { settlesWithin } from '../src/cli/until-signal.js';
 
 /** Runs the CLI in this process with captured output; nothing here reaches NATS. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -68,6 +71,10 @@ describe('cli', () => {
         "tether: usage: --input takes key=value, got 'novalue'",
       ],
       [['module', 'call', 'qa', '-s', 'a'], 'tether: usage: no inputs: give --input <field=value> or --json <inputs>'],
+      [['serve', '--buckets', 'v'], "tether: usage: --buckets takes vars,sessions or vars,sessions,modules, got 'v'"],
+      [['serve', '--buckets', 'v,s,m,x'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],
+      [['serve', '--buckets', 'v,,m'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],
+      [['serve', '--drain-timeout', '0'], 'tether: usage: --drain-timeout must be a whole number of at least 1'],
     ];
     for (const [args, line] of cases) {
       const { code, stdout, stderr } = await cli(...args);
@@ -79,6 +86,38 @@ describe('cli', () => {
         expect(stderr.trim().startsWith(line), `${stderr} vs ${line}`).toBe(true);
       }
     }
+  });
+
+  it('reads serve --buckets as vars,sessions (modules stays tether_modules) or vars,sessions,modules', async () => {
+    const serve = command('serve');
+    const buckets = (...argv: string[]) => {
+      const parsed = parseCommand(serve, argv);
+      return parseBuckets(String(parsed.values.buckets), serve.path);
+    };
+    // Two names: no modules bucket is given, so the node keeps its documented default.
+    expect(buckets('--buckets', 'v, s')).toEqual({ variablesBucket: 'v', sessionsBucket: 's' });
+    expect(buckets('--buckets', 'v,s,m')).toEqual({ variablesBucket: 'v', sessionsBucket: 's', modulesBucket: 'm' });
+    expect((await cli('serve', '--help')).stdout).toContain(
+      'with two names the modules bucket is still tether_modules',
+    );
+  });
+
+  it('retries a lost connection for ever unless TETHER_MAX_RECONNECTS bounds it', () => {
+    const io = (env: Record<string, string>) => ({ out: () => {}, err: () => {}, env });
+    expect(reconnectPolicy(io({}), ['events'])).toEqual({});
+    expect(reconnectPolicy(io({ TETHER_MAX_RECONNECTS: '-1' }), ['events'])).toEqual({});
+    expect(reconnectPolicy(io({ TETHER_MAX_RECONNECTS: '3', TETHER_RECONNECT_WAIT_MS: '250' }), ['events'])).toEqual({
+      maxAttempts: 3,
+      waitMs: 250,
+    });
+    expect(() => reconnectPolicy(io({ TETHER_RECONNECT_WAIT_MS: 'soon' }), ['events'])).toThrow(
+      /TETHER_RECONNECT_WAIT_MS must be a whole number/,
+    );
+  });
+
+  it('bounds a stop by the drain timeout: a stop that hangs is let go, one that ends is awaited', async () => {
+    expect(await settlesWithin(new Promise(() => {}), 20)).toBe(false);
+    expect(await settlesWithin(Promise.resolve(), 1000)).toBe(true);
   });
 
   it('takes negative numbers as values, positional or after an option', () => {

@@ -49,6 +49,11 @@ export function natsUnreachable(servers: readonly string[], cause: unknown): Unr
   return new UnreachableError(`cannot reach NATS at ${servers.join(',')}${why}`, { cause });
 }
 
+/** A long-running command's connection closed for good (NATS stayed away past the reconnect policy). */
+export function natsLost(): UnreachableError {
+  return new UnreachableError('connection to NATS lost');
+}
+
 /** The exit code of an error a command threw. */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT.usage;

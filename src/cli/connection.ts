@@ -7,6 +7,7 @@
 // The units themselves, not the src/index.ts barrel: the barrel loads Ax too, which only `serve` needs and which
 // would add some 0.4 s to every command a script runs.
 import { ValidationError } from '../errors.js';
+import type { ReconnectPolicy } from '../nats/connection-options.js';
 import { connect, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 import { UsageError, natsUnreachable } from './cli-errors.js';
@@ -69,6 +70,27 @@ export function sessionIdOf(values: { readonly session?: string }, io: CliIo, co
   return id;
 }
 
+/**
+ * How a connection that was up retries: `TETHER_MAX_RECONNECTS` attempts per server (default -1, for ever, so
+ * `serve`, `var watch` and `events` carry on across a NATS restart) every `TETHER_RECONNECT_WAIT_MS` (default
+ * 2000). A first connection is never retried: one-shot commands fail at once.
+ */
+export function reconnectPolicy(io: CliIo, command: readonly string[]): ReconnectPolicy {
+  const attempts = io.env.TETHER_MAX_RECONNECTS;
+  const wait = io.env.TETHER_RECONNECT_WAIT_MS;
+  return {
+    ...(attempts === undefined || attempts.trim() === '-1'
+      ? {}
+      : { maxAttempts: parseCount(attempts, 'TETHER_MAX_RECONNECTS', command) }),
+    ...(wait === undefined ? {} : { waitMs: parseCount(wait, 'TETHER_RECONNECT_WAIT_MS', command, 1) }),
+  };
+}
+
+/** What commands print for connection news and failures no call waits for: one stderr line each. */
+export function reportTo(io: CliIo): (error: unknown, where: string) => void {
+  return (error, where) => io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 /** Connects a client; a server that cannot be reached is an `UnreachableError`. */
 export async function openClient(
   values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string },
@@ -78,13 +100,15 @@ export async function openClient(
   const servers = natsServers(values, io);
   const prefix = natsPrefix(values, io);
   const timeoutMs = values.timeout === undefined ? undefined : parseCount(values.timeout, '--timeout', command, 1);
+  const reconnect = reconnectPolicy(io, command);
   try {
     return await connect({
       servers,
       name: `tether-cli ${command.join(' ')}`,
       ...(prefix === undefined ? {} : { prefix }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      onError: (error, where) => io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+      reconnect,
+      onError: reportTo(io),
     });
   } catch (error) {
     // A bad prefix is refused before any connection: that is the user's input, not the network.

@@ -5,9 +5,9 @@
  */
 import { InternalError } from '../errors.js';
 import { subscribeEvents } from '../nats/event-subscriber.js';
-import { natsUnreachable } from './cli-errors.js';
+import { natsLost, natsUnreachable } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { NATS_OPTIONS, SESSION_OPTION, natsPrefix, natsServers } from './connection.js';
+import { NATS_OPTIONS, SESSION_OPTION, natsPrefix, natsServers, reconnectPolicy, reportTo } from './connection.js';
 import { jsonLine } from './output.js';
 import { untilSignal } from './until-signal.js';
 
@@ -17,6 +17,8 @@ const events = defineCommand({
   details: [
     'Each line is {"subject","sessionId","kind","name","data"}; kind is var or module, name the variable or module.',
     'Subscribes to <prefix>.v1.events.> (with --session: <prefix>.v1.events.<id>.>).',
+    'When NATS goes away it says so on stderr and carries on once NATS is back (events meanwhile are missed);',
+    'TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3.',
   ],
   args: [],
   options: {
@@ -31,6 +33,7 @@ const events = defineCommand({
     // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
     const servers = natsServers(values, io);
     const prefix = natsPrefix(values, io);
+    const reconnect = reconnectPolicy(io, this.path);
     let subscription;
     try {
       subscription = await subscribeEvents(
@@ -39,8 +42,8 @@ const events = defineCommand({
           name: 'tether-cli events',
           ...(prefix === undefined ? {} : { prefix }),
           ...(values.session === undefined ? {} : { sessionId: values.session }),
-          onError: (error, where) =>
-            io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+          reconnect,
+          onError: reportTo(io),
         },
         (event) => io.out(jsonLine(event)),
       );
@@ -50,8 +53,9 @@ const events = defineCommand({
     }
     // On stderr, so stdout stays one JSON document per line; it also tells a script the subscription is in place.
     io.err(`tether: listening on ${subscription.subject}; Ctrl-C stops`);
-    await untilSignal();
+    const outcome = await untilSignal(subscription.closed);
     await subscription.stop();
+    if (outcome === 'lost') throw natsLost();
   },
 });
 

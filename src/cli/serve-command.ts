@@ -7,11 +7,14 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BridgeError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
-import { UnreachableError, UsageError } from './cli-errors.js';
+import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { NATS_OPTIONS, natsPrefix, natsServers } from './connection.js';
-import { untilSignal } from './until-signal.js';
+import { NATS_OPTIONS, natsPrefix, natsServers, reconnectPolicy, reportTo } from './connection.js';
+import { settlesWithin, untilSignal } from './until-signal.js';
 import { parseCount } from './values.js';
+
+/** How long a stopping node waits for requests in flight: under the 30 s stop_grace_period of docker-compose.yml. */
+const DEFAULT_DRAIN_MS = 25_000;
 
 const serve = defineCommand({
   path: ['serve'],
@@ -19,15 +22,25 @@ const serve = defineCommand({
   details: [
     'The node keeps variables in the JetStream KV bucket --buckets names (created if missing) and answers on',
     "the 'tether' service in a queue group: start more nodes with the same options to share the load. The LLM",
-    'comes from TETHER_AI* (the offline tether-echo model when unset).',
+    'comes from TETHER_AI* (the offline tether-echo model when unset). When NATS goes away the node says so on',
+    'stderr and reconnects (TETHER_MAX_RECONNECTS attempts, default -1: for ever); if it gives up, exit 3.',
   ],
   args: [],
   options: {
     ...NATS_OPTIONS,
     buckets: {
       type: 'string',
-      placeholder: '<vars,sessions>',
-      description: 'the KV buckets of variables and sessions (default tether_vars,tether_sessions)',
+      placeholder: '<vars,sessions[,modules]>',
+      description:
+        'the KV buckets of variables, sessions and module specs (default tether_vars,tether_sessions,tether_modules;' +
+        ' with two names the modules bucket is still tether_modules)',
+    },
+    'drain-timeout': {
+      type: 'string',
+      placeholder: '<ms>',
+      description:
+        'how long a stop waits for requests in flight (executions too) before it ends them; keep it under the' +
+        ' grace period of docker stop (default 25000)',
     },
     replicas: {
       type: 'string',
@@ -57,10 +70,15 @@ const serve = defineCommand({
   async run({ values }, io) {
     const servers = natsServers(values, io);
     const prefix = natsPrefix(values, io);
-    const [variablesBucket, sessionsBucket] =
-      values.buckets === undefined ? [] : values.buckets.split(',').map((b) => b.trim());
+    const { variablesBucket, sessionsBucket, modulesBucket } =
+      values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path);
     const replicas =
       values.replicas === undefined ? undefined : parseCount(values.replicas, '--replicas', this.path, 1);
+    const drainMs =
+      values['drain-timeout'] === undefined
+        ? DEFAULT_DRAIN_MS
+        : parseCount(values['drain-timeout'], '--drain-timeout', this.path, 1);
+    const reconnect = reconnectPolicy(io, this.path);
     // Loaded here, not at the top: the runtime brings Ax, which no other command needs (see connection.ts).
     const { Runtime, languageModelFromEnv } = await import('../index.js');
     // Read once, before connecting: a misconfigured provider stops the node here with a validation error.
@@ -74,14 +92,15 @@ const serve = defineCommand({
         nats: {
           servers,
           ...(prefix === undefined ? {} : { prefix }),
-          ...(variablesBucket ? { variablesBucket } : {}),
-          ...(sessionsBucket ? { sessionsBucket } : {}),
+          ...(variablesBucket === undefined ? {} : { variablesBucket }),
+          ...(sessionsBucket === undefined ? {} : { sessionsBucket }),
+          ...(modulesBucket === undefined ? {} : { modulesBucket }),
           ...(replicas === undefined ? {} : { replicas }),
           ...(values.queue === undefined ? {} : { queue: values.queue }),
           ...(values.name === undefined ? {} : { name: values.name }),
+          reconnect,
         },
-        onError: (error, where) =>
-          io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+        onError: reportTo(io),
       });
     } catch (error) {
       // Bad options are the user's; anything else at start (refused, no JetStream, a bucket it cannot create)
@@ -97,11 +116,38 @@ const serve = defineCommand({
     io.out(
       `tether: node serving on ${servers.join(',')} (prefix ${prefix ?? 'tether'}, model ${model}); Ctrl-C stops it`,
     );
-    const signal = await untilSignal();
-    await runtime.stop();
+    const signal = await untilSignal(runtime.connectionLost);
+    if (signal === 'lost') {
+      // Nothing can reach this node any more; stop what runs here (bounded) and say so with exit code 3.
+      await settlesWithin(
+        runtime.stop().catch(() => {}),
+        drainMs,
+      );
+      throw natsLost();
+    }
+    if (!(await settlesWithin(runtime.stop(), drainMs))) {
+      io.err(`tether: node stopped (${signal}) after --drain-timeout ${drainMs} ms, ending requests still in flight`);
+      return EXIT.error;
+    }
     io.out(`tether: node stopped (${signal})`);
+    return EXIT.ok;
   },
 });
+
+/**
+ * `--buckets vars,sessions[,modules]`. The modules bucket is the third name; with two it stays the default
+ * `tether_modules` (nothing is derived from the other names), which the option's help says.
+ */
+export function parseBuckets(
+  text: string,
+  command: readonly string[],
+): { variablesBucket: string; sessionsBucket: string; modulesBucket?: string } {
+  const names = text.split(',').map((name) => name.trim());
+  const [variablesBucket, sessionsBucket, modulesBucket] = names;
+  if (names.length < 2 || names.length > 3 || names.some((name) => name === '') || !variablesBucket || !sessionsBucket)
+    throw new UsageError(`--buckets takes vars,sessions or vars,sessions,modules, got '${text}'`, command);
+  return { variablesBucket, sessionsBucket, ...(modulesBucket === undefined ? {} : { modulesBucket }) };
+}
 
 /**
  * The tools a module file exports as `tools` (or as its default export). Tools are functions, so they cannot

@@ -2,6 +2,7 @@
  * `tether var define|get|set|list|watch`: a session's variables from the command line, through any node.
  * @module
  */
+import { natsLost } from './cli-errors.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { jsonLine, recordLine, recordTable } from './output.js';
@@ -123,20 +124,28 @@ const list = defineCommand({
 const watch = defineCommand({
   path: ['var', 'watch'],
   summary: 'print one JSON line per accepted change until Ctrl-C',
-  details: ['Each line is {"name","oldValue","newValue","version","updatedBy"}, in version order per variable.'],
+  details: [
+    'Each line is {"name","oldValue","newValue","version","updatedBy"}, in version order per variable.',
+    'When NATS goes away it says so on stderr and carries on once NATS is back (changes meanwhile are missed);',
+    'TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3.',
+  ],
   args: [{ name: 'pattern', optional: true, description: 'a glob of variable names (default *)' }],
   options: { ...COMMON, initial: { type: 'boolean', description: 'print the current values first' } },
   examples: ["tether var watch 'llm_*' -s chat-1 --initial"],
   async run({ values, args }, io) {
-    await withSession(values, io, this.path, { create: false }, async (session) => {
+    await withSession(values, io, this.path, { create: false }, async (session, client) => {
       const pattern = args.pattern ?? '*';
+      // A watch alone sends no request, so it would wait for ever on a session nobody opened or a NATS with no
+      // node. One request first makes those `session_not_found` (exit 1) and `noproc` (exit 3); --initial lists.
+      if (!values.initial) await session.listVariables(pattern);
       const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), {
         includeInitial: values.initial ?? false,
       });
       // On stderr, so stdout stays one JSON document per line; it also tells a script the watch is in place.
       io.err(`tether: watching '${pattern}' in session ${session.sessionId}; Ctrl-C stops`);
-      await untilSignal();
+      const outcome = await untilSignal(client.closed);
       stop();
+      if (outcome === 'lost') throw natsLost();
     });
   },
 });

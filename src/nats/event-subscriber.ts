@@ -4,9 +4,8 @@
  * that wants the changes of one session's variables uses `session.watchVariables` instead.
  * @module
  */
-import { connect as natsConnect } from 'nats';
-import { InternalError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
+import { connectNats, reportReconnects } from './connection-options.js';
 import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
 
@@ -37,6 +36,8 @@ export interface EventSubscription {
   readonly subject: string;
   /** Ends the subscription and closes its connection. */
   stop(): Promise<void>;
+  /** Resolves once the connection has closed: after `stop`, or when it gave up reconnecting. */
+  readonly closed: Promise<void>;
 }
 
 /**
@@ -55,20 +56,10 @@ export async function subscribeEvents(
   const base = all.slice(0, -1); // `<prefix>.v1.events.`
   if (options.sessionId !== undefined) assertSessionId(options.sessionId);
   const subject = options.sessionId === undefined ? all : `${base}${options.sessionId}.>`;
-  let connection;
-  try {
-    connection = await natsConnect({
-      servers: typeof options.servers === 'string' ? options.servers : [...options.servers],
-      ...(options.user === undefined ? {} : { user: options.user }),
-      ...(options.pass === undefined ? {} : { pass: options.pass }),
-      ...(options.token === undefined ? {} : { token: options.token }),
-      ...(options.name === undefined ? {} : { name: options.name }),
-    });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InternalError(`cannot connect to NATS at ${String(options.servers)}: ${message}`, { cause: error });
-  }
+  const connection = await connectNats(options);
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+  // A core subscription: nats.js subscribes again after a reconnect, so events flow on once NATS is back.
+  reportReconnects(connection, options, report);
   const subscription = connection.subscribe(subject, {
     callback: (error, message) => {
       if (error) return report(error, `events subscription ${subject}`);
@@ -91,6 +82,7 @@ export async function subscribeEvents(
   await connection.flush();
   return {
     subject,
+    closed: connection.closed().then(() => undefined),
     async stop() {
       subscription.unsubscribe();
       if (!connection.isClosed()) await connection.close();

@@ -3,11 +3,12 @@
  * the session directory, and the `tether` service, started once the runtime that serves it exists.
  * @module
  */
-import { connect, type NatsConnection } from 'nats';
-import { InternalError } from '../errors.js';
+import type { NatsConnection } from 'nats';
+import { NatsConnectionError } from '../errors.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
+import { connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
@@ -43,6 +44,8 @@ export interface NatsNodeOptions {
   readonly replicas?: number;
   /** Writes kept per variable for history and rollback (at most 64). @default 64 */
   readonly historyDepth?: number;
+  /** How the node retries when NATS goes away; a node should outlive a NATS restart. @default for ever, every 2 s */
+  readonly reconnect?: ReconnectPolicy;
 }
 
 /** A node's NATS parts, started in two steps: the store first (the runtime needs it), the service last. */
@@ -66,6 +69,11 @@ export interface NatsNode {
   stopServing(): Promise<void>;
   /** Closes the store and the connection. */
   close(): Promise<void>;
+  /**
+   * Resolves if the connection closes before {@link NatsNode.close}: NATS gave up reconnecting (or refused the
+   * node), so the node serves nothing any more. `report` has been told by then.
+   */
+  readonly lost: Promise<void>;
 }
 
 /** Connects and opens the buckets; `report` is told of failures no request waits for. */
@@ -73,24 +81,18 @@ export async function openNatsNode(
   options: NatsNodeOptions,
   report: (error: unknown, where: string) => void,
 ): Promise<NatsNode> {
-  let connection: NatsConnection;
-  try {
-    connection = await connect({
-      servers: typeof options.servers === 'string' ? options.servers : [...options.servers],
-      name: options.name ?? 'tether-node',
-      // Async stack traces cost nats.js an Error per request (~50 µs); Tether's errors name the operation anyway.
-      noAsyncTraces: true,
-      ...(options.user !== undefined ? { user: options.user } : {}),
-      ...(options.pass !== undefined ? { pass: options.pass } : {}),
-      ...(options.token !== undefined ? { token: options.token } : {}),
+  const connection: NatsConnection = await connectNats({ name: 'tether-node', ...options });
+  reportReconnects(connection, options, report);
+  let closing = false;
+  // Pending for ever after our own close: only a close nobody asked for means the node is lost.
+  const lost = new Promise<void>((resolve) => {
+    void connection.closed().then((error) => {
+      if (closing) return;
+      const note = 'gave up reconnecting; this node serves no more requests';
+      report(new NatsConnectionError('closed', String(options.servers), note, { cause: error }), 'nats');
+      resolve();
     });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InternalError(`cannot connect to NATS at ${String(options.servers)}: ${message}`, {
-      cause: error,
-      details: { servers: options.servers },
-    });
-  }
+  });
   try {
     const store = await createNodeStore(connection, {
       bucket: options.variablesBucket ?? 'tether_vars',
@@ -113,6 +115,7 @@ export async function openNatsNode(
     let control: ModuleControl | undefined;
     return {
       store,
+      lost,
       async claimModule(sessionId, moduleId, spec) {
         // A spec with callbacks or tool objects cannot be rebuilt elsewhere: that module stays on this node.
         if (wireProblem(spec) !== undefined) return undefined;
@@ -140,11 +143,13 @@ export async function openNatsNode(
         control?.close();
       },
       async close() {
+        closing = true;
         await store.close();
         await connection.close();
       },
     };
   } catch (error) {
+    closing = true;
     await connection.close();
     throw error;
   }

@@ -4,9 +4,8 @@
  * the client sends the highest store revision it has seen, so reads always reflect its own writes.
  * @module
  */
-import { connect as natsConnect, type ConnectionOptions } from 'nats';
-import { InternalError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
+import { connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteTransport } from './remote-transport.js';
 import { createSubjects } from './subjects.js';
@@ -26,8 +25,13 @@ export interface ConnectOptions {
   readonly token?: string;
   /** The connection's name, as the server's monitoring shows it. */
   readonly name?: string;
-  /** Told about failures no call is waiting for (a watch listener that threw). @default `console.error` */
+  /**
+   * Told about failures no call is waiting for (a watch listener that threw), and once each when the connection
+   * drops and comes back (`NatsConnectionError`). @default `console.error`
+   */
   readonly onError?: (error: unknown, where: string) => void;
+  /** How the connection retries when NATS goes away; calls made meanwhile time out. @default for ever, every 2 s */
+  readonly reconnect?: ReconnectPolicy;
 }
 
 /** Options of {@link TetherClient.session}. */
@@ -48,6 +52,11 @@ export interface TetherClient {
   readonly revision: number;
   /** Closes the connection; watches end with it. */
   close(): Promise<void>;
+  /**
+   * Resolves once the connection has closed: after {@link TetherClient.close}, or when it gave up reconnecting
+   * (see `reconnect`), which a long-running watcher should treat as the end of its watches.
+   */
+  readonly closed: Promise<void>;
 }
 
 /**
@@ -60,23 +69,10 @@ export interface TetherClient {
  */
 export async function connect(options: ConnectOptions): Promise<TetherClient> {
   const subjects = createSubjects(options.prefix);
-  const natsOptions: ConnectionOptions = {
-    servers: typeof options.servers === 'string' ? options.servers : [...options.servers],
-    ...(options.user === undefined ? {} : { user: options.user }),
-    ...(options.pass === undefined ? {} : { pass: options.pass }),
-    ...(options.token === undefined ? {} : { token: options.token }),
-    ...(options.name === undefined ? {} : { name: options.name }),
-    // Async stack traces cost nats.js an Error per request (~50 µs); Tether's errors name the operation anyway.
-    noAsyncTraces: true,
-  };
-  let connection;
-  try {
-    connection = await natsConnect(natsOptions);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InternalError(`cannot connect to NATS at ${String(options.servers)}: ${message}`, { cause: error });
-  }
+  const connection = await connectNats(options);
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+  reportReconnects(connection, options, report);
+  const closed = connection.closed().then(() => undefined);
   const transport = new RemoteTransport(connection, subjects, options.timeoutMs ?? 5000, report);
 
   return {
@@ -90,6 +86,7 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
     get revision() {
       return transport.revision;
     },
+    closed,
     async close() {
       if (!connection.isClosed()) await connection.close();
     },

@@ -173,6 +173,17 @@ export class Runtime {
     return runtime;
   }
 
+  /**
+   * Resolves if this node's NATS connection closes without {@link Runtime.stop}: NATS stayed away longer than
+   * `nats.reconnect` allows (by default it retries for ever), or refused the node. The node serves nothing
+   * from then on; `onError` has been told. Never resolves for an embedded runtime.
+   * @example
+   * await Promise.race([runtime.connectionLost.then(() => process.exit(3)), shutdownRequested]);
+   */
+  get connectionLost(): Promise<void> {
+    return this.#nats?.lost ?? new Promise<void>(() => {});
+  }
+
   /** The session `id`, starting its process (and loading its variables) when it is not running. */
   async session(id: string): Promise<Session> {
     assertSessionId(id);

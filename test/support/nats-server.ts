@@ -29,6 +29,10 @@ export interface StartNatsServerOptions {
    * @default 10000
    */
   readonly timeoutMs?: number;
+  /** A fixed port, e.g. to restart a server where its clients reconnect. @default a random one */
+  readonly port?: number;
+  /** JetStream storage that outlives the server (not removed by `stop`). @default a fresh temp dir, removed */
+  readonly storeDir?: string;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,9 +53,12 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   const binary = options.binary ?? 'nats-server';
   const timeoutMs = options.timeoutMs ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'tether-nats-'));
-  const child = spawn(binary, ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', dir, '--ports_file_dir', dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const port = String(options.port ?? -1);
+  const child = spawn(
+    binary,
+    ['-a', '127.0.0.1', '-p', port, '-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     // Keep only the tail: enough to explain a failed start without growing for the server's lifetime.

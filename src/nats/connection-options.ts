@@ -1,0 +1,80 @@
+/**
+ * How every Tether connection to NATS is made (node, remote client, events subscriber): one set of options,
+ * one reconnect policy, one way of telling that a connection dropped and came back.
+ * @module
+ */
+import { connect, Events, type ConnectionOptions, type NatsConnection } from 'nats';
+import { InternalError, NatsConnectionError } from '../errors.js';
+
+/** How a connection that was up retries after losing its server. */
+export interface ReconnectPolicy {
+  /**
+   * Attempts per server before the connection gives up and closes; `-1` retries for ever. nats.js alone gives
+   * up after 10 (some 20 s), which left nodes and long-running commands dead after a short NATS restart.
+   * @default -1
+   */
+  readonly maxAttempts?: number;
+  /** The wait between two attempts on one server. @default 2000 */
+  readonly waitMs?: number;
+}
+
+/** Where and as whom to connect. */
+export interface NatsConnectionSettings {
+  /** One or more NATS URLs, e.g. `nats://127.0.0.1:4222`. */
+  readonly servers: string | readonly string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  /** The connection's name, as the server's monitoring shows it. */
+  readonly name?: string;
+  /** @default retry every 2 s for ever */
+  readonly reconnect?: ReconnectPolicy;
+}
+
+/** The nats.js options for `settings`: credentials only when given, no async traces, the reconnect policy. */
+export function connectionOptions(settings: NatsConnectionSettings): ConnectionOptions {
+  return {
+    servers: typeof settings.servers === 'string' ? settings.servers : [...settings.servers],
+    ...(settings.user === undefined ? {} : { user: settings.user }),
+    ...(settings.pass === undefined ? {} : { pass: settings.pass }),
+    ...(settings.token === undefined ? {} : { token: settings.token }),
+    ...(settings.name === undefined ? {} : { name: settings.name }),
+    // Async stack traces cost nats.js an Error per request (~50 µs); Tether's errors name the operation anyway.
+    noAsyncTraces: true,
+    maxReconnectAttempts: settings.reconnect?.maxAttempts ?? -1,
+    reconnectTimeWait: settings.reconnect?.waitMs ?? 2000,
+  };
+}
+
+/** Connects; a server that cannot be reached at all is an `InternalError` naming the servers (no retry). */
+export async function connectNats(settings: NatsConnectionSettings): Promise<NatsConnection> {
+  try {
+    return await connect(connectionOptions(settings));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InternalError(`cannot connect to NATS at ${String(settings.servers)}: ${message}`, {
+      cause: error,
+      details: { servers: settings.servers },
+    });
+  }
+}
+
+/**
+ * Tells `report` once when the connection drops and once when it is back: nats.js's per-attempt events are left
+ * out, so an outage of any length is two lines, not one per retry.
+ */
+export function reportReconnects(
+  connection: NatsConnection,
+  settings: NatsConnectionSettings,
+  report: (error: unknown, where: string) => void,
+): void {
+  const waitMs = settings.reconnect?.waitMs ?? 2000;
+  void (async () => {
+    for await (const status of connection.status()) {
+      const server = String(status.data);
+      if (status.type === Events.Disconnect)
+        report(new NatsConnectionError('disconnected', server, `reconnecting every ${waitMs} ms`), 'nats');
+      else if (status.type === Events.Reconnect) report(new NatsConnectionError('reconnected', server), 'nats');
+    }
+  })();
+}

@@ -1,0 +1,71 @@
+/**
+ * The `tether` CLI as a child process, as a script would run it: node with tsx's loader on src/cli/main.ts
+ * (without npm in between, whose wrapper swallows signals), its output collected as it comes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** One run of the CLI: what a script would see. */
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A CLI process that keeps running (serve, var watch, events) until the test signals it or it exits. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  /** Resolves once `stream` matches `pattern` (the "listening"/"serving" notices); rejects if the CLI exits first. */
+  until(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void>;
+  readonly output: { stdout: string; stderr: string };
+  /** Resolves with the exit, however it comes. */
+  readonly exited: Promise<CliRun>;
+  /** Sends `signal` and resolves with the exit. */
+  stop(signal?: NodeJS.Signals): Promise<CliRun>;
+}
+
+/** Starts `tether <args>`; `env` is added to this process's (TETHER_SESSION cleared, so tests name sessions). */
+export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TETHER_SESSION: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  const waiters: { stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: () => void }[] = [];
+  const check = (): void => {
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(output[waiter.stream])) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => ((output.stdout += chunk), check()));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => ((output.stderr += chunk), check()));
+  const exited = new Promise<CliRun>((resolve) => child.once('close', (code) => resolve({ code, ...output })));
+  return {
+    child,
+    output,
+    exited,
+    until: (stream, pattern) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ stream, pattern, resolve });
+        check();
+        void exited.then((run) =>
+          reject(new Error(`exited (${run.code}) before ${stream} matched ${pattern}: ${run.stderr}`)),
+        );
+      }),
+    stop(signal = 'SIGINT') {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs `tether <args>` to completion. */
+export function runCliProcess(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return startCli(args, env).exited;
+}
