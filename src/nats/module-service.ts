@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ModuleNotFoundError, ValidationError } from '../errors.js';
 import { assertModuleId } from '../modules/module-spec.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
 import type { ModuleControl } from './module-control.js';
@@ -87,6 +88,9 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
         );
       const timeoutMs = optionalCount(body, 'timeoutMs');
       if (timeoutMs === 0) throw new ValidationError('timeoutMs must be above 0', { details: { field: 'timeoutMs' } });
+      // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting.
+      if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS)
+        throw new ValidationError(`timeoutMs must be at most ${MAX_TIMEOUT_MS}`, { details: { field: 'timeoutMs' } });
       return async () => {
         await wake(sessionId, moduleId);
         // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.

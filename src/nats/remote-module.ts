@@ -10,6 +10,7 @@ import type { Subscription } from 'nats';
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
 import { CallTimeoutError, ExecutionAbortedError, ModuleNotFoundError, ValidationError } from '../errors.js';
 import type { ModuleEventType } from '../modules/module-handle.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { isModuleEvent, type ModuleEvent } from './module-events.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './subjects.js';
@@ -17,7 +18,8 @@ import type { ModuleOperation } from './subjects.js';
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {
   /**
-   * How long the node may take, queue time included; the client waits a little longer for its answer.
+   * How long the node may take, queue time included, at most 2^31-1 ms; the client waits a little longer for its
+   * answer.
    * @default 120_000
    */
   readonly timeoutMs?: number;
@@ -67,15 +69,17 @@ export class RemoteModuleHandle {
     const { signal } = options;
     if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
     const timeoutMs = options.timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS;
-    if (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs))
-      throw new ValidationError(`timeoutMs must be a whole number of milliseconds > 0, got ${timeoutMs}`);
-    const request = this.#call('execute', { inputs, executionId, timeoutMs }, timeoutMs + REPLY_GRACE_MS).catch(
-      (error: unknown) => {
-        // The client gave up (or the node did): cancel it, so it neither blocks a mailbox nor costs a provider call.
-        if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
-        throw error;
-      },
-    );
+    // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting.
+    if (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS)
+      throw new ValidationError(
+        `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
+      );
+    const replyWaitMs = Math.min(timeoutMs + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
+    const request = this.#call('execute', { inputs, executionId, timeoutMs }, replyWaitMs).catch((error: unknown) => {
+      // The client gave up (or the node did): cancel it, so it neither blocks a mailbox nor costs a provider call.
+      if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
+      throw error;
+    });
     if (!signal) return (await request) as ExecutionResult;
     return new Promise<ExecutionResult>((resolve, reject) => {
       const onAbort = (): void => {

@@ -1,6 +1,7 @@
 import { connect, headers, type Msg, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError } from '../../src/index.js';
+import { MAX_TIMEOUT_MS } from '../../src/runtime/process-runtime.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
@@ -194,6 +195,7 @@ describe('module service', () => {
       [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":-5}'],
       [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":0}'],
       [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":"soon"}'],
+      [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":2147483648}'],
       [`${base}.qa.execute`, '{"inputs":{},"executionId":7}'],
       [`${base}.qa.execute`, '{"inputs":{},"executionId":"a.b"}'],
       [`${base}.qa.execute`, '{"inputs":{},"executionId":""}'],
@@ -219,5 +221,20 @@ describe('module service', () => {
     const refused = await session.module('x', { ...spec, reward: () => 1 }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ValidationError);
     expect((refused as Error).message).toMatch(/reward.*embedded/);
+  });
+
+  it('waits up to 2^31-1 ms for an execution and refuses a longer timeout with validation_failed', async () => {
+    await fx().runtime(fx().buckets());
+    const session = await (await fx().client()).session('long');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', spec);
+    // Unfixed, the client's reply timer overflowed past 2^31-1 ms and fired at once.
+    expect((await qa.execute({ question: 'patient' }, { timeoutMs: MAX_TIMEOUT_MS })).output.answer).toContain(
+      'patient',
+    );
+    const refused = await qa.execute({ question: 'too long' }, { timeoutMs: MAX_TIMEOUT_MS + 1 }).catch((e) => e);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).code).toBe('validation_failed');
+    expect(await qa.describe()).toMatchObject({ completed: 1, failed: 0 });
   });
 });
