@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreClosedError, StoreConflictError, ValidationError } from '../../src/errors.js';
 import type { Store, StoreChange } from '../../src/store/store.js';
+import { describeSingleWriteCommits } from './store-commit-contract.js';
 
 /** What a contract test may ask of the store under test. */
 export interface StoreContractOptions {
@@ -192,6 +193,8 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       expect(await store.history('s.a')).toHaveLength(1);
       expect(await store.history('s.new')).toEqual([]);
     });
+
+    describeSingleWriteCommits(open);
 
     it('refuses a commit that writes one key twice', async () => {
       const store = await open();
