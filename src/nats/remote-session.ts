@@ -4,7 +4,7 @@
  * variable codec (non-finite floats travel as strings); `updateVariable` is compare-and-set from here.
  * @module
  */
-import { VariableNotFoundError, VersionConflictError } from '../errors.js';
+import { VariableNotFoundError } from '../errors.js';
 import type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from '../session/session.js';
 import type {
   SessionContext,
@@ -15,6 +15,7 @@ import type {
 } from '../session/session-context.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
+import { updateWithRetry } from '../session/update-with-retry.js';
 import { decodeValue } from '../variables/codec.js';
 import type { ExportedVariable } from '../variables/record.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
@@ -118,19 +119,16 @@ export class RemoteSession implements SessionContext {
     fn: (value: unknown) => unknown,
     options: Omit<SetVariableOptions, 'expectedVersion'> = {},
   ): Promise<VariableRecord> {
-    return this.transport.serialize(`${this.sessionId}\u0000${name}`, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const current = await this.describeVariable(name);
-        const next = await fn(current.value);
-        try {
-          return await this.setVariable(name, next, { ...options, expectedVersion: current.version });
-        } catch (error) {
-          if (!(error instanceof VersionConflictError) || attempt >= UPDATE_ATTEMPTS) throw error;
-          // Full jitter: racing clients spread out instead of colliding again on the next version.
-          await delay(Math.random() * Math.min(50, 2 ** attempt));
-        }
-      }
-    });
+    return this.transport.serialize(`${this.sessionId}\u0000${name}`, () =>
+      updateWithRetry(
+        () => this.describeVariable(name),
+        (next, expectedVersion) => this.setVariable(name, next, { ...options, expectedVersion }),
+        fn,
+        UPDATE_ATTEMPTS,
+        // Full jitter: racing clients spread out instead of colliding again on the next version.
+        (attempt) => delay(Math.random() * Math.min(50, 2 ** attempt)),
+      ),
+    );
   }
 
   /** Deletes a variable. */

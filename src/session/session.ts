@@ -13,7 +13,6 @@ import {
   SessionError,
   ValidationError,
   VariableNotFoundError,
-  VersionConflictError,
 } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
@@ -31,6 +30,7 @@ import type {
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
 import { historyOf, type VariableHistoryEntry } from './variable-history.js';
+import { updateWithRetry } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 
@@ -162,15 +162,12 @@ export class Session implements SessionContext {
     options: Omit<SetVariableOptions, 'expectedVersion'> = {},
   ): Promise<VariableRecord> {
     assertOptions(options, ['updatedBy', 'reason'], 'updateVariable');
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.describeVariable(name);
-      const next = await fn(current.value);
-      try {
-        return await this.setVariable(name, next, { ...options, expectedVersion: current.version });
-      } catch (error) {
-        if (!(error instanceof VersionConflictError) || attempt >= UPDATE_ATTEMPTS) throw error;
-      }
-    }
+    return updateWithRetry(
+      () => this.describeVariable(name),
+      (next, expectedVersion) => this.setVariable(name, next, { ...options, expectedVersion }),
+      fn,
+      UPDATE_ATTEMPTS,
+    );
   }
 
   /** Deletes a variable (its history stays in the store until the key is purged). */

@@ -1,0 +1,39 @@
+/**
+ * The read-modify-write loop behind `updateVariable`, shared by the embedded and the remote session: read the
+ * record, apply the function, write with the version read as `expectedVersion`, and start again when another
+ * writer got in first.
+ * @module
+ */
+import { VersionConflictError } from '../errors.js';
+import type { VariableRecord } from '../variables/types.js';
+
+/**
+ * Applies `fn` to the value `read` returns and `write`s the result at the version read; on a
+ * `VersionConflictError` it waits for `backoff` (if given) and tries again, `attempts` times in all. Any other
+ * error, and the last conflict, is thrown.
+ * @example
+ * const record = await updateWithRetry(
+ *   () => session.describeVariable('count'),
+ *   (value, expectedVersion) => session.setVariable('count', value, { expectedVersion }),
+ *   (count) => (count as number) + 1,
+ *   1000,
+ * );
+ */
+export async function updateWithRetry(
+  read: () => Promise<VariableRecord>,
+  write: (value: unknown, expectedVersion: number) => Promise<VariableRecord>,
+  fn: (value: unknown) => unknown,
+  attempts: number,
+  backoff?: (attempt: number) => Promise<void>,
+): Promise<VariableRecord> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await read();
+    const next = await fn(current.value);
+    try {
+      return await write(next, current.version);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= attempts) throw error;
+      await backoff?.(attempt);
+    }
+  }
+}
