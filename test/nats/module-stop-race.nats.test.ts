@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ModuleNotFoundError, type Runtime } from '../../src/index.js';
 import { VariableAwarePredict, defaultModuleRegistry } from '../../src/modules/index.js';
 import { Predict } from '../../src/modules/programs.js';
@@ -35,9 +35,12 @@ const spec = { type: 'GatedPredict', signature: 'question:string -> answer:strin
 const running = (runtime: Runtime, sessionId: string) => runtime.whereis(moduleProcessName(sessionId, 'qa'));
 
 describe('module stop racing a start', () => {
+  // A gate left closed by a failing test would hang the node's stop in the fixture's cleanup.
+  afterEach(() => gate.release());
+
   it('leaves no process when the stop comes while a wake is building the module', async () => {
     const runtime = await fx().runtime(fx().buckets());
-    const client = await fx().client();
+    const client = await fx().client({ timeoutMs: 30_000 });
     const session = await client.session('wake-race');
     await session.defineVariable('t', 'float', 0.5);
     const qa = await session.module('qa', spec);
@@ -51,11 +54,15 @@ describe('module stop racing a start', () => {
       () => 'ran',
       (error: unknown) => error,
     );
-    await waitFor(() => gate.entered > entered, { message: 'the wake reached the build' });
+    await waitFor(() => gate.entered > entered, { timeout: 15_000, message: 'the wake reached the build' });
     const stopping = qa.stop();
-    // Before the gate opens, the stop has removed the spec (and, unfixed, already looked for a process and left).
-    await Promise.race([stopping, waitFor(async () => (await session.modules()).length === 0)]);
-    gate.release();
+    try {
+      // Before the gate opens, the stop has removed the spec (and, unfixed, already looked for a process and left).
+      await Promise.race([stopping, waitFor(async () => (await session.modules()).length === 0, { timeout: 15_000 })]);
+    } finally {
+      // Whatever happened above, an unreleased gate would hang the node's stop in cleanup.
+      gate.release();
+    }
     await stopping;
 
     expect(await executing).toBeInstanceOf(ModuleNotFoundError);
@@ -65,7 +72,7 @@ describe('module stop racing a start', () => {
 
   it('leaves nothing running when the stop comes while the module is being created', async () => {
     const runtime = await fx().runtime(fx().buckets());
-    const client = await fx().client();
+    const client = await fx().client({ timeoutMs: 30_000 });
     const session = await client.session('create-race');
     await session.defineVariable('t', 'float', 0.5);
 
@@ -75,13 +82,16 @@ describe('module stop racing a start', () => {
       () => 'created',
       (error: unknown) => error,
     );
-    await waitFor(() => gate.entered > entered, { message: 'the creation reached the build' });
+    await waitFor(() => gate.entered > entered, { timeout: 15_000, message: 'the creation reached the build' });
     // The spec is claimed; the handle of a module by id sends the stop as any client would.
     const listed = await session.modules();
     expect(listed.map((m) => m.moduleId)).toEqual(['qa']);
     const stopping = listed[0]!.stop();
-    await Promise.race([stopping, waitFor(async () => (await session.modules()).length === 0)]);
-    gate.release();
+    try {
+      await Promise.race([stopping, waitFor(async () => (await session.modules()).length === 0, { timeout: 15_000 })]);
+    } finally {
+      gate.release();
+    }
     await stopping;
 
     expect(await creating).toBeInstanceOf(ModuleNotFoundError);
