@@ -1,24 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLanguageModel, type ModuleHandle, type Runtime } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type ModuleHandle, type Runtime } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
-import { OpenAIStub, text } from '../support/openai-stub.js';
+import { useOpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
-let stub: OpenAIStub;
-
-beforeAll(async () => {
-  stub = await OpenAIStub.start();
-});
-afterEach(async () => {
-  stub.requests.length = 0;
-  stub.delayMs = 0;
-});
-afterAll(async () => {
-  await stub?.close();
-});
-
-const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+const stubbed = useOpenAIStub();
+const llm = stubbed.llm;
 
 async function localModule(runtime: Runtime, sessionId: string, moduleId: string): Promise<ModuleHandle | undefined> {
   try {
@@ -30,8 +18,8 @@ async function localModule(runtime: Runtime, sessionId: string, moduleId: string
 
 describe('module failover', () => {
   it('serves later executions from node B after node A stops mid-load, losing none of the writes A accepted', async () => {
-    stub.fallback = () => text('Answer: ok');
-    stub.delayMs = 5;
+    stubbed.stub().fallback = () => text('Answer: ok');
+    stubbed.stub().delayMs = 5;
     const buckets = fx().buckets();
     const a = await fx().runtime(buckets, { llm: llm() });
     const b = await fx().runtime(buckets, { llm: llm() });

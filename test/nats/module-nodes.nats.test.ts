@@ -1,22 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLanguageModel, type Runtime } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type Runtime } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
-import { OpenAIStub, text } from '../support/openai-stub.js';
+import { useOpenAIStub, text } from '../support/openai-stub.js';
 
 const fx = useNatsFixture();
-let stub: OpenAIStub;
-
-beforeAll(async () => {
-  stub = await OpenAIStub.start();
-});
-afterEach(async () => {
-  stub.requests.length = 0;
-});
-afterAll(async () => {
-  await stub?.close();
-});
-
-const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+const stubbed = useOpenAIStub();
+const llm = stubbed.llm;
 const qaSpec = {
   type: 'Predict',
   signature: 'question:string -> answer:string',
@@ -35,7 +24,7 @@ async function completedOn(runtime: Runtime, sessionId: string, moduleId: string
 
 describe('modules over NATS, two nodes', () => {
   it('uses a variable set through the client in the next execution on either node, spreading executions over both', async () => {
-    stub.fallback = () => text('Answer: ok');
+    stubbed.stub().fallback = () => text('Answer: ok');
     const buckets = fx().buckets();
     const nodes = [await fx().runtime(buckets, { llm: llm() }), await fx().runtime(buckets, { llm: llm() })];
     const client = await fx().client();
@@ -49,11 +38,16 @@ describe('modules over NATS, two nodes', () => {
       expect(result.provenance).toEqual({ llm_temperature: i + 1 });
       expect(result.output.answer).toBe('ok');
       // One request per execution, in order: the last one recorded is this execution's.
-      expect(stub.chatRequests.at(-1)?.body.temperature).toBe(temperature);
+      expect(stubbed.stub().chatRequests.at(-1)?.body.temperature).toBe(temperature);
     }
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => qa.execute({ question: `c${i}` })));
     expect(results.every((r) => r.provenance.llm_temperature === 21)).toBe(true);
-    expect(stub.chatRequests.slice(-30).every((r) => r.body.temperature === 1)).toBe(true);
+    expect(
+      stubbed
+        .stub()
+        .chatRequests.slice(-30)
+        .every((r) => r.body.temperature === 1),
+    ).toBe(true);
     const counts = await Promise.all(nodes.map((node) => completedOn(node, 'two', 'qa')));
     expect(counts[0]! + counts[1]!).toBe(50);
     expect(counts[0]).toBeGreaterThan(0);

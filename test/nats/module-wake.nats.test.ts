@@ -1,22 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLanguageModel, type ModuleTool, type Runtime } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type ModuleTool, type Runtime } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
-import { OpenAIStub, text, toolCall } from '../support/openai-stub.js';
+import { useOpenAIStub, text, toolCall } from '../support/openai-stub.js';
 
 const fx = useNatsFixture();
-let stub: OpenAIStub;
-
-beforeAll(async () => {
-  stub = await OpenAIStub.start();
-});
-afterEach(async () => {
-  stub.requests.length = 0;
-});
-afterAll(async () => {
-  await stub?.close();
-});
-
-const llm = () => createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+const stubbed = useOpenAIStub();
+const llm = stubbed.llm;
 
 /** The node's own process of the module, when it has one. */
 async function localModule(runtime: Runtime, sessionId: string, moduleId: string) {
@@ -29,7 +18,7 @@ async function localModule(runtime: Runtime, sessionId: string, moduleId: string
 
 describe('waking modules from their specs', () => {
   it('runs a module created through node A on node B, woken from its spec, and swaps its type there too', async () => {
-    stub.fallback = () => text('Reasoning: because\nAnswer: ok');
+    stubbed.stub().fallback = () => text('Reasoning: because\nAnswer: ok');
     const buckets = fx().buckets();
     const a = await fx().runtime(buckets, { llm: llm() });
     const client = await fx().client();
@@ -77,7 +66,7 @@ describe('waking modules from their specs', () => {
       },
     });
     // A tool call first, then the answer once the tool's result is in the conversation.
-    stub.fallback = (request) =>
+    stubbed.stub().fallback = (request) =>
       request.body.messages?.some((m: { role: string }) => m.role === 'tool')
         ? text('Answer: hello')
         : toolCall('lookup', { word: 'hola' });

@@ -5,6 +5,8 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createLanguageModel, type LanguageModel } from '../../src/modules/index.js';
 
 /** One scripted answer. */
 export type StubReply =
@@ -173,4 +175,31 @@ export class OpenAIStub {
     res.write('data: [DONE]\n\n');
     res.end();
   }
+}
+
+/**
+ * One stub for a test file: started before its tests, emptied (requests, delay) after each, closed after all.
+ * Returns the stub and a language model that talks to it through the real Ax OpenAI provider.
+ */
+export function useOpenAIStub(): { stub: () => OpenAIStub; llm: () => LanguageModel } {
+  let stub: OpenAIStub | undefined;
+  beforeAll(async () => {
+    stub = await OpenAIStub.start();
+  });
+  afterEach(() => {
+    if (!stub) return;
+    stub.requests.length = 0;
+    stub.delayMs = 0;
+  });
+  afterAll(async () => {
+    await stub?.close();
+  });
+  const current = (): OpenAIStub => {
+    if (!stub) throw new Error('useOpenAIStub(): the stub starts in beforeAll');
+    return stub;
+  };
+  return {
+    stub: current,
+    llm: () => createLanguageModel({ provider: 'openai', url: current().url, key: 'sk-test', model: 'gpt-4o-mini' }),
+  };
 }
