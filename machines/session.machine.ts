@@ -239,6 +239,8 @@ export const sessionMachine = setup({
       },
       states: {
         idle: {
+          // A write arriving at an idle session starts at once (no eventless step in between).
+          on: { write: { target: 'writing', actions: 'enqueueWrite' } },
           // A stop deferred by a write goes first: the writes queued behind it were never started.
           always: [
             { guard: 'stopPending', target: '#session.stopped' },
