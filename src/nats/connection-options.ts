@@ -78,3 +78,13 @@ export function reportReconnects(
     }
   })();
 }
+
+/**
+ * Calls `onBack` each time the connection is back after dropping (nats.js's `reconnect` status), until it closes:
+ * the moment to renew what the server may have forgotten, such as the consumers of KV watches.
+ */
+export function onReconnect(connection: NatsConnection, onBack: () => void): void {
+  void (async () => {
+    for await (const status of connection.status()) if (status.type === Events.Reconnect) onBack();
+  })();
+}

@@ -9,7 +9,7 @@
  * Watches are ordered push consumers filtered on `<prefix>>`; listeners run one change at a time, in revision
  * order, asynchronously (after the write's promise resolves, usually within a millisecond on loopback).
  * A watch with `includeCurrent` does not report delete markers of keys it never reported as live (the initial
- * snapshot holds markers of long-deleted keys).
+ * snapshot holds markers of long-deleted keys). `resumeWatches` reopens them where they were after an outage.
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -60,6 +60,16 @@ export interface KvStoreOptions<V> {
   readonly onCommitChecked?: CommitCheckedHook;
 }
 
+/** The KV store: a {@link Store} whose watches can be resumed when the connection is back. */
+export interface KvStore<V> extends Store<V> {
+  /**
+   * Reopens every running watch right after the last change it delivered. Call it when the connection is back
+   * after an outage: a restarted server has lost the watches' consumers, and nats.js would notice only after two
+   * missed heartbeats (some 13 s without changes). Listeners see no gap and no change twice.
+   */
+  resumeWatches(): void;
+}
+
 /**
  * Opens (creating if needed) a KV bucket on `connection` and returns a store over it. Closing the store stops
  * its watches; the connection stays open and belongs to the caller.
@@ -67,7 +77,10 @@ export interface KvStoreOptions<V> {
  * const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
  * const store = await createKvStore<VariableRecord>(nc, { bucket: 'tether_vars' });
  */
-export async function createKvStore<V>(connection: NatsConnection, options: KvStoreOptions<V> = {}): Promise<Store<V>> {
+export async function createKvStore<V>(
+  connection: NatsConnection,
+  options: KvStoreOptions<V> = {},
+): Promise<KvStore<V>> {
   const name = options.bucket ?? 'tether_vars';
   const js = connection.jetstream();
   let kv;
@@ -79,7 +92,7 @@ export async function createKvStore<V>(connection: NatsConnection, options: KvSt
   return kvStore(kvBucket(js, kv, name), options);
 }
 
-function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
+function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
   const codec = options.codec ?? jsonStoreCodec<V>();
   const reportError =
     options.onListenerError ?? ((error: unknown) => console.error('tether: a store watch listener threw', error));
@@ -236,6 +249,10 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): Store<V> {
           handle.stop();
         },
       };
+    },
+
+    resumeWatches() {
+      for (const handle of watches) handle.resume();
     },
 
     async close() {

@@ -8,7 +8,7 @@ import { NatsConnectionError } from '../errors.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
-import { connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
+import { connectNats, onReconnect, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
@@ -102,6 +102,9 @@ export async function openNatsNode(
       onWatchError: (error) => report(error, 'store watch'),
       onTrackingError: (error) => report(error, 'store tracking'),
     });
+    // A restarted server has lost the router's consumer; without this the node would see no other node's writes
+    // (and time out read-your-writes requests) until nats.js misses two heartbeats, some 13 s later.
+    onReconnect(connection, () => store.resumeWatches());
     const directory = await createSessionDirectory(connection, {
       bucket: options.sessionsBucket ?? 'tether_sessions',
       ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),

@@ -7,9 +7,15 @@
 import type { NatsConnection } from 'nats';
 import { InternalError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
-import { createKvStore, type KvStoreOptions } from './kv-store.js';
+import { createKvStore, type KvStore, type KvStoreOptions } from './kv-store.js';
 import { variableRecordCodec } from './record-codec.js';
 import { createTrackingStore, type TrackingStore } from './tracking-store.js';
+
+/** A node's store: the tracking store, plus the resumption of its router's watch after an outage. */
+export interface NodeStore extends TrackingStore {
+  /** Reopens the router's watch right after the last change it delivered; see {@link KvStore.resumeWatches}. */
+  resumeWatches(): void;
+}
 
 /** Options of {@link createNodeStore}: those of the KV store (the codec is fixed), plus where tracking failures go. */
 export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, 'codec'> {
@@ -38,15 +44,14 @@ export async function bucketLastRevision(connection: NatsConnection, bucket: str
  * const runtime = await Runtime.start({ store });
  * const service = await startSessionService(nc, provider, { store });
  */
-export async function createNodeStore(
-  connection: NatsConnection,
-  options: NodeStoreOptions = {},
-): Promise<TrackingStore> {
+export async function createNodeStore(connection: NatsConnection, options: NodeStoreOptions = {}): Promise<NodeStore> {
   const bucket = options.bucket ?? 'tether_vars';
   const { onTrackingError, ...kvOptions } = options;
   const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec: variableRecordCodec() });
-  return createTrackingStore(kv, {
+  const tracking = createTrackingStore(kv, {
     lastRevision: () => bucketLastRevision(connection, bucket),
     ...(onTrackingError ? { onError: onTrackingError } : {}),
   });
+  // Assigned onto the tracking store rather than spread into a copy: its revisions are getters.
+  return Object.assign(tracking, { resumeWatches: () => kv.resumeWatches() });
 }
