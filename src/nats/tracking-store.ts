@@ -132,7 +132,10 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       remember(write.key, revision, write.value);
     });
     if (listeners.size === 0) return;
-    emitting = emitting.then(async () => {
+    // After the writer's reply, not before it: publishing costs the reply path a socket write (~50 µs measured)
+    // and nobody waits for the event. The chain keeps events in commit order and `settled()` still covers them.
+    const afterReply = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    emitting = emitting.then(afterReply).then(async () => {
       for (const [i, write] of writes.entries()) {
         const change: CommittedChange = {
           key: write.key,
