@@ -120,9 +120,14 @@ export async function openModuleSpecs(
 
     async list(sessionId) {
       const prefix = `${sessionId}.`;
-      const keys: string[] = [];
+      // The subjects of the bucket's stream, from stream info: no consumer. `kv.keys()` runs one, and on server
+      // 2.9 that listing can block after deletes (nats-server#3481) — it did under load when a stop raced a list.
+      const subjectPrefix = `$KV.${bucket}.`;
+      let keys: string[];
       try {
-        for await (const key of await kv.keys(`${prefix}*`)) keys.push(key);
+        const manager = await connection.jetstreamManager();
+        const info = await manager.streams.info(`KV_${bucket}`, { subjects_filter: `${subjectPrefix}${prefix}>` });
+        keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
       } catch (error) {
         throw boundary(error, 'keys', prefix);
       }
