@@ -171,25 +171,22 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
     async list(prefix) {
       assertOpen('list');
       assertStorePrefix(prefix);
-      const entries: StoreEntry<V>[] = [];
-      const snapshot = watchKv(
-        bucket.kv,
-        prefix,
-        true,
-        (entry, initialized) => {
-          if (initialized) return false;
-          if (entry.operation === 'PUT')
-            entries.push({ key: entry.key, value: codec.decode(entry.value), revision: entry.revision });
-          return true;
-        },
-        () => {},
-      );
+      // The keys come from the stream's subjects (stream info, no consumer), then each key's last message: a
+      // last-per-subject consumer can block after deletes on server 2.9 (nats-server#3481), and this is every
+      // session's load. Each key is read consistently; sessions fold later changes per key by revision.
+      const subjectPrefix = `$KV.${bucket.name}.`;
+      let keys: string[];
       try {
-        await snapshot.initialized;
+        const manager = await bucket.js.jetstreamManager(false);
+        const info = await manager.streams.info(`KV_${bucket.name}`, { subjects_filter: `${subjectPrefix}${prefix}>` });
+        keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
       } catch (error) {
         throw wrap(error, 'list', prefix);
-      } finally {
-        snapshot.stop();
+      }
+      const read = await Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key) })));
+      const entries: StoreEntry<V>[] = [];
+      for (const { key, last } of read) {
+        if (last?.live) entries.push({ key, value: codec.decode(last.data), revision: last.revision });
       }
       return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     },
