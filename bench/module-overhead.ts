@@ -9,7 +9,7 @@ import { VariableAwarePredict } from '../src/modules/index.js';
 import { createFixedAnswerModel, createRawAxForward } from '../src/modules/raw-baseline.js';
 import type { ModuleParameters } from '../src/modules/module-types.js';
 import { Runtime } from '../src/index.js';
-import { fmt, summarize } from './stats.js';
+import { fmt, samplePair, summarize } from './stats.js';
 
 const SIGNATURE = 'question:string -> answer:string';
 const VARIABLES: Record<string, unknown> = {
@@ -71,14 +71,7 @@ export async function benchModuleOverhead(iterations = 4000, warmup = 1000): Pro
   const awareSamples = new Float64Array(iterations);
   const added = new Float64Array(iterations);
   for (let i = 0; i < iterations; i++) {
-    // Alternate the order so neither side always runs on a warmer cache.
-    if (i % 2 === 0) {
-      rawSamples[i] = await runRaw();
-      awareSamples[i] = await runAware();
-    } else {
-      awareSamples[i] = await runAware();
-      rawSamples[i] = await runRaw();
-    }
+    [rawSamples[i], awareSamples[i]] = await samplePair(i, runRaw, runAware);
     added[i] = awareSamples[i]! - rawSamples[i]!;
   }
   await runtime.stop();

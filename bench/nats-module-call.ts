@@ -9,7 +9,7 @@
 import { connect as natsConnect } from 'nats';
 import { Runtime, connect, createEchoModel } from '../src/index.js';
 import type { NatsBenchTarget } from './nats-propagation.js';
-import { compareLine, fmt, summarize } from './stats.js';
+import { compareLine, fmt, samplePair, summarize } from './stats.js';
 
 const GOAL = 1.5;
 const SPEC = {
@@ -71,14 +71,7 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
   const ourSamples = new Float64Array(count);
   const embeddedSamples = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    // Alternate the order so neither side always runs right after the other's garbage.
-    if (i % 2 === 0) {
-      rawSamples[i] = await raw();
-      ourSamples[i] = await ours();
-    } else {
-      ourSamples[i] = await ours();
-      rawSamples[i] = await raw();
-    }
+    [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
     embeddedSamples[i] = await embedded();
   }
 

@@ -8,7 +8,7 @@
  */
 import { connect, KvWatchInclude } from 'nats';
 import { Runtime } from '../src/index.js';
-import { compareLine, fmt, summarize } from './stats.js';
+import { compareLine, fmt, samplePair, summarize } from './stats.js';
 
 /** What the propagation bench needs: a server and bucket names nobody else uses. */
 export interface NatsBenchTarget {
@@ -110,14 +110,7 @@ export async function benchPropagation(target: NatsBenchTarget, count = 3000, wa
   const ackSamples = new Float64Array(count);
   const casPutSamples = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    // Alternate the order so neither side always runs right after the other's garbage.
-    if (i % 2 === 0) {
-      rawSamples[i] = await raw();
-      ourSamples[i] = await ours();
-    } else {
-      ourSamples[i] = await ours();
-      rawSamples[i] = await raw();
-    }
+    [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
     ackSamples[i] = acked;
     casPutSamples[i] = await rawCasPut();
   }

@@ -45,3 +45,20 @@ export function compareLine(label: string, ours: Percentiles, raw: Percentiles, 
     `  | ${rawLabel} p50 ${fmt(raw.p50, 3)} µs, ${fmt(raw.opsPerSecond, 0)} ops/s  | ratio ${fmt(ours.p50 / raw.p50, 1)}x (p50), ${fmt(raw.opsPerSecond / ours.opsPerSecond, 1)}x (throughput)`
   );
 }
+
+/**
+ * Times one run of each side, alternating which goes first (by `i`) so neither side always runs right after the
+ * other's garbage or on a warmer cache. Each function returns its own µs figure.
+ */
+export async function samplePair(
+  i: number,
+  raw: () => Promise<number>,
+  ours: () => Promise<number>,
+): Promise<[number, number]> {
+  if (i % 2 === 0) {
+    const r = await raw();
+    return [r, await ours()];
+  }
+  const o = await ours();
+  return [await raw(), o];
+}

@@ -20,7 +20,6 @@ import {
   type ModuleParameters,
   type ModuleResult,
   type SyncErrorHandler,
-  type ThinkingBudget,
   checkParameterValue,
   snapshotParameters,
 } from './module-types.js';
@@ -35,26 +34,16 @@ export interface ModuleOptions extends ProgramSettings, ModuleParameters {
   readonly onSyncError?: SyncErrorHandler;
 }
 
+/** The parameter attributes of a module, merged into the class below: one list of them, in `ModuleParameters`. */
+export interface ProgramModule extends ModuleParameters {}
+
 /**
  * A module: call {@link ProgramModule.forward} with the signature's input fields, get its output fields.
  * Its {@link ModuleParameters} (temperature, maxTokens, model, …) are plain attributes sent with every call.
  */
-export abstract class ProgramModule implements ModuleParameters {
+export abstract class ProgramModule {
   /** The registry name of the module type; each concrete class overrides it. */
   static readonly moduleType: string = 'Module';
-
-  temperature?: number;
-  maxTokens?: number;
-  topP?: number;
-  topK?: number;
-  presencePenalty?: number;
-  frequencyPenalty?: number;
-  stopSequences?: readonly string[];
-  model?: string;
-  thinkingTokenBudget?: ThinkingBudget;
-  maxRetries?: number;
-  maxSteps?: number;
-  instructions?: string;
 
   /** The Ax signature string, for example `question:string -> answer:string`. */
   readonly signature: string;
