@@ -20,22 +20,37 @@ type Schema = {
  * Ax's mock service, told that structured output is required. That makes Ax send every signature's output
  * fields as a JSON schema (`responseFormat`), which is what lets the echo fill any signature, whatever its
  * field names and types, instead of guessing them from the prompt text.
+ *
+ * `chat` answers directly instead of going through the mock's: the mock records every call's latency in an
+ * array it never trims and sorts a copy of on each call, so a node serving the offline model for a day would
+ * grow without bound and slow down with every execution.
  */
 class EchoService extends AxMockAIService<string> {
-  override getFeatures(model?: string): AxAIFeatures {
-    return { ...super.getFeatures(model), structuredOutputs: true, requiresStructuredOutput: true };
+  readonly #name: string;
+  readonly #features: AxAIFeatures;
+
+  constructor(name: string) {
+    super({ name, modelInfo: { name }, features: { functions: true, streaming: false } });
+    this.#name = name;
+    // Asked several times per forward; the answer never changes.
+    this.#features = { ...super.getFeatures(), structuredOutputs: true, requiresStructuredOutput: true };
+  }
+
+  override getFeatures(): AxAIFeatures {
+    return this.#features;
+  }
+
+  override async chat(
+    req: Readonly<AxChatRequest<unknown>>,
+    options?: Readonly<AxAIServiceOptions>,
+  ): Promise<AxChatResponse> {
+    return echoResponse(this.#name, req, options);
   }
 }
 
 /** Builds the Ax service behind the offline model, answering as `name` (`tether-echo`). */
 export function createEchoService(name: string): EchoService {
-  return new EchoService({
-    name,
-    modelInfo: { name },
-    features: { functions: true, streaming: false },
-    chatResponse: async (req: Readonly<AxChatRequest<unknown>>, options?: Readonly<AxAIServiceOptions>) =>
-      echoResponse(name, req, options),
-  });
+  return new EchoService(name);
 }
 
 function echoResponse(

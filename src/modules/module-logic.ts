@@ -49,8 +49,11 @@ export function createModuleLogic(instances: ModuleInstances) {
               (result) => settle({ type: 'execution.done', result }),
               (error: unknown) => settle({ type: 'execution.failed', error: errorToJSON(error) }),
             );
-          // Stopping this actor (a cancel, or the process stopping) aborts the request in flight.
-          return () => controller.abort(new Error('execution cancelled'));
+          // Stopping this actor (a cancel, or the process stopping) aborts the request in flight. A settled
+          // execution has nothing in flight: leaving `executing` after it skips the abort (and its Error's stack).
+          return () => {
+            if (!settled) controller.abort(new Error('execution cancelled'));
+          };
         },
       ),
     },

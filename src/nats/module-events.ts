@@ -8,12 +8,11 @@
  * subscriber can follow one execution. Core NATS, so at most once: a subscriber that is late misses them.
  * @module
  */
-import type { NatsConnection } from 'nats';
 import type { ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
 import type { ReplyEvent } from '../../machines/protocol.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
+import type { EventOutbox } from './event-outbox.js';
 import type { TetherSubjects } from './subjects.js';
-import { encodeJson } from './wire.js';
 
 /** A module process's state changed: `idle`, `syncing` or `executing`. */
 export interface ModuleStateEvent {
@@ -53,25 +52,14 @@ export function isModuleEvent(value: unknown): value is ModuleEvent {
 }
 
 /**
- * Publishes every event of the module process behind `handle` on its events subject, until the returned
- * function is called (or the process exits: a stopped actor emits nothing more). `report` is told of a publish
- * that failed (a closed connection); the process is never disturbed by it.
+ * Publishes every event of the module process behind `handle` on its events subject, through the node's
+ * `outbox` (so they leave after the execution's reply), until the returned function is called or the process
+ * exits (a stopped actor emits nothing more). The process is never disturbed by a publish that fails.
  */
-export function publishModuleEvents(
-  connection: NatsConnection,
-  subjects: TetherSubjects,
-  handle: ModuleHandle,
-  report: (error: unknown, where: string) => void,
-): () => void {
+export function publishModuleEvents(outbox: EventOutbox, subjects: TetherSubjects, handle: ModuleHandle): () => void {
   const subject = subjects.moduleEvent(handle.sessionId, handle.moduleId);
-  const publish = (event: object): void => {
-    if (connection.isClosed()) return;
-    try {
-      connection.publish(subject, encodeJson({ ...event, sessionId: handle.sessionId, moduleId: handle.moduleId }));
-    } catch (error) {
-      report(error, `publishing a module event on ${subject}`);
-    }
-  };
+  const publish = (event: object): void =>
+    outbox.publish(subject, { ...event, sessionId: handle.sessionId, moduleId: handle.moduleId });
   let initial = true;
   const stops = [
     handle.onState((state) => {

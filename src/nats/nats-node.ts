@@ -10,6 +10,7 @@ import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
 import { connectNats, onReconnect, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
+import { createEventOutbox } from './event-outbox.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
 import { moduleEndpoints } from './module-service.js';
@@ -114,6 +115,7 @@ export async function openNatsNode(
       ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     });
     const subjects = createSubjects(options.prefix);
+    const outbox = createEventOutbox(connection, report);
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
     return {
@@ -128,7 +130,7 @@ export async function openNatsNode(
           stillShared: () => specs.holds(sessionId, moduleId, revision),
         };
       },
-      publishModuleEvents: (handle) => publishModuleEvents(connection, subjects, handle, report),
+      publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
       async serve(start, modules) {
         const sessions = directory.provider(start);
         control = await startModuleControl(connection, subjects, modules, { report });
@@ -137,6 +139,7 @@ export async function openNatsNode(
           ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
           ...(options.queue !== undefined ? { queue: options.queue } : {}),
           onError: report,
+          outbox,
           endpoints: moduleEndpoints({ subjects, sessions, host: modules, specs, control }),
         });
       },
@@ -147,6 +150,8 @@ export async function openNatsNode(
       },
       async close() {
         closing = true;
+        // Events of the last executions are still queued for the end of the macrotask.
+        await outbox.flushed();
         await store.close();
         await connection.close();
       },

@@ -17,13 +17,13 @@ import { OPERATIONS } from './session-operations.js';
 import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { variableEventOf } from './variable-events.js';
+import { createEventOutbox, type EventOutbox } from './event-outbox.js';
 import {
   DEFAULT_MAX_PAYLOAD,
   MIN_REVISION_HEADER,
   assertFields,
   decodeRequest,
   encodeError,
-  encodeJson,
   encodeReply,
 } from './wire.js';
 
@@ -43,6 +43,8 @@ export interface SessionServiceOptions {
   readonly revisionWaitMs?: number;
   /** Told about failures no request is waiting for (an event that could not be published). */
   readonly onError?: (error: unknown, where: string) => void;
+  /** Where variable events go; a node shares one with its module events. @default one on `connection` */
+  readonly outbox?: EventOutbox;
   /** More endpoints on the same service and queue group (the module endpoints of a node). */
   readonly endpoints?: readonly ServiceEndpoint[];
 }
@@ -87,14 +89,10 @@ export async function startSessionService(
   const inFlight = new Set<Promise<void>>();
   let requestCount = 0;
 
+  const outbox = options.outbox ?? createEventOutbox(connection, report);
   const unsubscribeEvents = store.onCommitted((change) => {
     const event = variableEventOf(change);
-    if (!event) return;
-    try {
-      connection.publish(subjects.variableEvent(event.sessionId, event.name), encodeJson(event));
-    } catch (error) {
-      report(error, `publishing the event of ${change.key}@${change.revision}`);
-    }
+    if (event) outbox.publish(subjects.variableEvent(event.sessionId, event.name), event);
   });
 
   const service: Service = await connection.services.add({
@@ -160,6 +158,8 @@ export async function startSessionService(
   }
 
   function respond(msg: ServiceMsg, send: () => boolean): void {
+    // The events this request caused go first and in the same socket write, so its caller has them on reply.
+    outbox.sendNow();
     try {
       send();
     } catch (error) {
@@ -212,6 +212,7 @@ export async function startSessionService(
         // Writes accepted before the stop still get their events out.
         await store.settled();
         unsubscribeEvents();
+        await outbox.flushed();
       })();
       return stopping;
     },

@@ -109,6 +109,24 @@ describe('module events', () => {
     expect(states).toContain('executing');
   });
 
+  it('reach a remote handle before the reply of the execution that caused them', async () => {
+    stub.fallback = () => text('Answer: ok');
+    await fx().runtime(fx().buckets(), { llm: llm() });
+    const client = await fx().client();
+    const session = await client.session('ordered-ev');
+    await session.defineVariable('t', 'float', 0.4);
+    const qa = await session.module('qa', spec);
+    const seen: string[] = [];
+    const off = qa.on('module.synced', (event) => seen.push(`synced ${event.executionId}`));
+    const offResult = qa.on('module.result', (event) => seen.push(`result ${event.result.executionId}`));
+    for (let i = 0; i < 3; i++) {
+      const { executionId } = await qa.execute({ question: `q${i}` });
+      // No wait: the node sent the events in the same write as the reply, ahead of it.
+      expect(seen.slice(-2)).toEqual([`synced ${executionId}`, `result ${executionId}`]);
+    }
+    off();
+    offResult();
+  });
   it('cancels a running remote execution with its AbortSignal and reports it as failed', async () => {
     stub.fallback = () => text('Answer: slow');
     stub.delayMs = 400;

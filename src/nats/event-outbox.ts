@@ -1,0 +1,63 @@
+/**
+ * The node's outgoing events, sent together: with the reply of the request that caused them, or else once the
+ * current macrotask is over.
+ *
+ * nats.js writes its outbound buffer to the socket at the end of each microtask turn, so events published one
+ * by one as a module execution moves `syncing → executing → idle` cost one socket write each (measured ~25 µs
+ * apiece, five per execution), all of it on the path of the execution's reply. Queued here, they leave in one
+ * write: the service sends them right before a reply ({@link EventOutbox.sendNow}), so a client that subscribed
+ * to a module's events has received them by the time its `execute` resolves, as when they were published one by
+ * one. Events nobody replies after (an embedded execution's) go from one `setImmediate`. Either way the order of
+ * publishing is kept: first queued, first published.
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { encodeJson } from './wire.js';
+
+/** Events waiting to be published. */
+export interface EventOutbox {
+  /** Queues `event` (encoded as JSON when sent) for `subject`; dropped if the connection is closed by then. */
+  publish(subject: string, event: object): void;
+  /** Publishes everything queued, now; nats.js sends it with whatever is published next in this microtask. */
+  sendNow(): void;
+  /** Resolves once everything queued so far has been handed to the connection. */
+  flushed(): Promise<void>;
+}
+
+/** An outbox on `connection`; `report` is told of an event that could not be published, with its subject. */
+export function createEventOutbox(
+  connection: NatsConnection,
+  report: (error: unknown, where: string) => void,
+): EventOutbox {
+  let queue: { subject: string; event: object }[] = [];
+  let scheduled: Promise<void> | undefined;
+
+  const sendNow = (): void => {
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    if (connection.isClosed()) return;
+    for (const { subject, event } of batch) {
+      try {
+        connection.publish(subject, encodeJson(event));
+      } catch (error) {
+        report(error, `publishing an event on ${subject}`);
+      }
+    }
+  };
+
+  return {
+    publish(subject, event) {
+      queue.push({ subject, event });
+      scheduled ??= new Promise<void>((resolve) =>
+        setImmediate(() => {
+          scheduled = undefined;
+          sendNow();
+          resolve();
+        }),
+      );
+    },
+    sendNow,
+    flushed: () => scheduled ?? Promise.resolve(),
+  };
+}
