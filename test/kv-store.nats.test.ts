@@ -78,6 +78,58 @@ describe('kv store', () => {
     await racer.close();
   });
 
+  it('reads a history after other keys were deleted and purged, and the stream purged below it', async () => {
+    const bucket = bucketName();
+    const store = await createKvStore<number>(nc, { bucket });
+    const kv = await nc.jetstream().views.kv(bucket);
+    const kept: number[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      await store.create(`s.k${i}`, i);
+      if (i % 10 === 0) kept.push(await store.update('s.kept', i, kept.at(-1) ?? 0));
+    }
+    for (let i = 0; i < 40; i += 2) await store.delete(`s.k${i}`);
+    for (let i = 1; i < 40; i += 4) await kv.purge(`s.k${i}`);
+    // The stream's first sequence moves past the history's first message.
+    const jsm = await nc.jetstream().jetstreamManager();
+    await jsm.streams.purge(`KV_${bucket}`, { seq: kept[1]! });
+    kept.push(await store.update('s.kept', 99, kept.at(-1)!));
+    await store.delete('s.k23');
+    const history = await store.history('s.kept');
+    expect(history).toEqual([
+      { operation: 'put', key: 's.kept', value: 10, revision: kept[1] },
+      { operation: 'put', key: 's.kept', value: 20, revision: kept[2] },
+      { operation: 'put', key: 's.kept', value: 30, revision: kept[3] },
+      { operation: 'put', key: 's.kept', value: 99, revision: kept[4] },
+    ]);
+    const purged = await store.history('s.k5');
+    expect(purged).toEqual([{ operation: 'delete', key: 's.k5', revision: expect.any(Number) }]);
+    expect((await store.history('s.k23')).map((c) => c.operation)).toEqual(['put', 'delete']);
+    // Its put went with the stream purge; its delete marker came after.
+    expect((await store.history('s.k0')).map((c) => c.operation)).toEqual(['delete']);
+    expect(await store.history('s.never')).toEqual([]);
+    await store.close();
+  });
+
+  it('keeps a delete marker in the middle of a history, between writes to other keys', async () => {
+    const store = await createKvStore<string>(nc, { bucket: bucketName() });
+    const r1 = await store.create('s.a', 'one');
+    await store.create('s.b', 'other');
+    const r2 = await store.update('s.a', 'two', r1);
+    const r3 = await store.delete('s.a', r2);
+    await store.delete('s.b');
+    const r4 = await store.create('s.a', 'three');
+    await store.create('s.c', 'other');
+    const r5 = await store.update('s.a', 'four', r4);
+    expect(await store.history('s.a')).toEqual([
+      { operation: 'put', key: 's.a', value: 'one', revision: r1 },
+      { operation: 'put', key: 's.a', value: 'two', revision: r2 },
+      { operation: 'delete', key: 's.a', revision: r3 },
+      { operation: 'put', key: 's.a', value: 'three', revision: r4 },
+      { operation: 'put', key: 's.a', value: 'four', revision: r5 },
+    ]);
+    await store.close();
+  });
+
   it('delivers every current value of a large prefix before ready, then live changes', async () => {
     const store = await createKvStore<number>(nc, { bucket: bucketName() });
     const writes = Array.from({ length: 300 }, (_, i) => store.create(`big.k${i}`, i));

@@ -18,6 +18,7 @@ import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
+import { readKvHistory } from './kv-history.js';
 import { watchKv, type KvWatchHandle } from './kv-watch.js';
 
 /** Turns values into bytes and back. */
@@ -194,15 +195,14 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
     async history(key) {
       assertOpen('history');
       assertStoreKey(key);
-      const changes: StoreChange<V>[] = [];
+      // Stream message gets, no consumer (nats-server#3481): see kv-history.ts. Decoding stays inside the try,
+      // so a value the codec cannot read fails as a wrapped history error.
       try {
-        for await (const entry of await bucket.kv.history({ key })) {
-          changes.push(toChange(key, entry.operation, entry.revision, entry.value));
-        }
+        const entries = await readKvHistory(bucket, key);
+        return entries.map((entry) => toChange(key, entry.operation, entry.revision, entry.data));
       } catch (error) {
         throw wrap(error, 'history', key);
       }
-      return changes;
     },
 
     watch(prefix, listener, watchOptions = {}): StoreWatch {

@@ -1,0 +1,55 @@
+/**
+ * A key's history in a KV bucket, read with stream message gets instead of a consumer: on server 2.9 a consumer
+ * filtered on one key can block after deletes (nats-server#3481), like the listing consumers `list()` dropped.
+ * The get `{ seq, next_by_subj }` answers the key's first message at or after `seq` (sequences below the stream's
+ * first are fine), so the walk is one get per kept message (at most the bucket's `history`, 64) plus the final
+ * "no message found"; a key never written costs that one get.
+ * @module
+ */
+import type { NatsError } from 'nats';
+import { InternalError } from '../errors.js';
+import type { KvBucket } from './kv-bucket.js';
+
+/** One kept message of a key, oldest first: a put or a delete/purge marker. */
+export interface KvHistoryEntry {
+  /** The stream sequence. */
+  readonly revision: number;
+  /** The `KV-Operation` header, `'PUT'` when absent (as nats.js reads it): `'PUT'`, `'DEL'` or `'PURGE'`. */
+  readonly operation: string;
+  /** The stored bytes; empty for a marker. */
+  readonly data: Uint8Array;
+}
+
+/** JetStream's "no message found" API error code (a message GET past the key's last message). */
+const NO_MESSAGE_FOUND = 10037;
+
+/**
+ * Reads every kept message of `key` in the bucket's stream, oldest first; `[]` when there is none. Rejects with
+ * the library's error (the caller wraps it) when a get fails for any other reason, e.g. the bucket is gone.
+ */
+export async function readKvHistory(bucket: KvBucket, key: string): Promise<KvHistoryEntry[]> {
+  const manager = await bucket.js.jetstreamManager(false);
+  const stream = `KV_${bucket.name}`;
+  const subject = `$KV.${bucket.name}.${key}`;
+  const entries: KvHistoryEntry[] = [];
+  // Not an object literal at the call: nats.js types this request only for direct gets, but the stream's message
+  // GET takes it too, and that one is answered by the stream leader whether or not the bucket allows direct gets.
+  const request = { seq: 1, next_by_subj: subject };
+  for (;;) {
+    let message;
+    try {
+      message = await manager.streams.getMessage(stream, request);
+    } catch (error) {
+      if ((error as Partial<NatsError> | undefined)?.api_error?.err_code === NO_MESSAGE_FOUND) return entries;
+      throw error;
+    }
+    // A server that ignores `next_by_subj` (before 2.9) answers the message at `seq`, whatever its key.
+    if (message.subject !== subject) {
+      throw new InternalError(`the server answered '${message.subject}' for a get of '${subject}' by subject`, {
+        details: { stream, subject, seq: request.seq },
+      });
+    }
+    entries.push({ revision: message.seq, operation: message.header.get('KV-Operation') || 'PUT', data: message.data });
+    request.seq = message.seq + 1;
+  }
+}
