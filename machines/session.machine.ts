@@ -42,6 +42,7 @@ export interface QueuedWrite {
 export interface SessionMachineContext {
   readonly sessionId: string;
   readonly ttlMs: number;
+  /** Owned by this process and updated in place by the store changes it folds in (never replaced). */
   readonly variables: ReadonlyMap<string, VariableRecord>;
   readonly revisions: ReadonlyMap<string, number>;
   readonly queue: readonly QueuedWrite[];
@@ -118,24 +119,20 @@ export const sessionMachine = setup({
     commitWrites: (_, _params: { writes: readonly StoreWrite<VariableRecord>[] }) => {},
     /** Deletes the session's variables from the store once it has expired. */
     purgeVariables: (_, _params: { keys: readonly { key: string; revision: number }[] }) => {},
+    // The variables and revisions maps are folded in place (see apply-store-change.ts): no assign, no copy.
     applyChanges: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'store.changed' && event.type !== 'store.conflict') return;
-      const applied = applyStoreChanges(context, context.sessionId, event.changes);
-      enqueue.assign({ variables: applied.variables, revisions: applied.revisions });
-      for (const change of applied.announced)
+      for (const change of applyStoreChanges(context, context.sessionId, event.changes))
         enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
     }),
-    applyChangesSilently: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'store.changed') return;
-      const applied = applyStoreChanges(context, context.sessionId, event.changes);
-      enqueue.assign({ variables: applied.variables, revisions: applied.revisions });
-    }),
-    applyLoaded: enqueueActions(({ context, event, enqueue }) => {
+    applyChangesSilently: ({ context, event }) => {
+      if (event.type === 'store.changed') applyStoreChanges(context, context.sessionId, event.changes);
+    },
+    applyLoaded: ({ context, event }) => {
       if (event.type !== 'store.loaded') return;
       const changes = event.entries.map((entry) => ({ operation: 'put' as const, ...entry }));
-      const applied = applyStoreChanges(context, context.sessionId, changes);
-      enqueue.assign({ variables: applied.variables, revisions: applied.revisions });
-    }),
+      applyStoreChanges(context, context.sessionId, changes);
+    },
     enqueueWrite: assign({
       queue: ({ context, event }) =>
         event.type === 'write' ? [...context.queue, { callId: event.callId, request: event.request }] : context.queue,
@@ -150,16 +147,9 @@ export const sessionMachine = setup({
           ? { operation: 'put', key: write.key, value: write.value, revision }
           : { operation: 'delete', key: write.key, revision };
       });
-      const applied = applyStoreChanges(context, context.sessionId, changes);
-      enqueue.assign({
-        variables: applied.variables,
-        revisions: applied.revisions,
-        queue: context.queue.slice(1),
-        inFlight: null,
-        attempts: 0,
-      });
-      for (const change of applied.announced)
-        enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
+      const announced = applyStoreChanges(context, context.sessionId, changes);
+      enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+      for (const change of announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
       if (head.callId !== undefined) {
         enqueue.emit(
           okReply(head.callId, { value: plan.reply, revision: Math.max(0, ...event.revisions) } satisfies WriteReply),

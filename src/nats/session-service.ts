@@ -92,7 +92,11 @@ export async function startSessionService(
   const outbox = options.outbox ?? createEventOutbox(connection, report);
   const unsubscribeEvents = store.onCommitted((change) => {
     const event = variableEventOf(change);
-    if (event) outbox.publish(subjects.variableEvent(event.sessionId, event.name), event);
+    if (!event) return;
+    outbox.publish(subjects.variableEvent(event.sessionId, event.name), event);
+    // Already after the writer's reply (the tracking store calls this from a setImmediate): out now, not one
+    // macrotask later, so a client that subscribes after its write resolved is not sent that write's event.
+    outbox.sendNow();
   });
 
   const service: Service = await connection.services.add({

@@ -14,35 +14,31 @@ export interface VariablesView {
   readonly revisions: ReadonlyMap<string, number>;
 }
 
-/** The view after a batch of changes and what watchers must be told, in order. */
-export interface AppliedChanges extends VariablesView {
-  readonly announced: readonly VariableChange[];
-}
-
-/** Applies store changes for the session `sessionId`; the view is copied only when something changes. */
+/**
+ * Applies store changes for the session `sessionId` to its view, in place, and returns what watchers must be
+ * told, in order.
+ *
+ * In place because the view belongs to one session process and every read of it is synchronous (reads never
+ * hold it across an await): copying both maps per change made each routed update cost O(variables), about a
+ * tenth of a node's routing time at 64 variables, and more with every variable a session holds.
+ */
 export function applyStoreChanges(
   view: VariablesView,
   sessionId: string,
   changes: readonly StoreChange<VariableRecord>[],
-): AppliedChanges {
-  let variables = view.variables;
-  let revisions = view.revisions;
-  let copied = false;
+): VariableChange[] {
+  const variables = view.variables as Map<string, VariableRecord>;
+  const revisions = view.revisions as Map<string, number>;
   const announced: VariableChange[] = [];
   const prefixLength = sessionId.length + 1;
   for (const storeChange of changes) {
     const name = storeChange.key.slice(prefixLength);
     if (storeChange.revision <= (revisions.get(name) ?? 0)) continue;
-    if (!copied) {
-      variables = new Map(variables);
-      revisions = new Map(revisions);
-      copied = true;
-    }
     const before = variables.get(name);
-    (revisions as Map<string, number>).set(name, storeChange.revision);
+    revisions.set(name, storeChange.revision);
     if (storeChange.operation === 'put') {
       const after = storeChange.value;
-      (variables as Map<string, VariableRecord>).set(name, after);
+      variables.set(name, after);
       // A lock changes the record but not the value: watchers hear only of value writes.
       if (!before || before.id !== after.id || before.version !== after.version) {
         announced.push({
@@ -54,7 +50,7 @@ export function applyStoreChanges(
         });
       }
     } else if (before) {
-      (variables as Map<string, VariableRecord>).delete(name);
+      variables.delete(name);
       announced.push({
         name,
         oldValue: before.value,
@@ -65,5 +61,5 @@ export function applyStoreChanges(
       });
     }
   }
-  return { variables, revisions, announced };
+  return announced;
 }
