@@ -1,15 +1,17 @@
 /**
  * (b) Remote module execute round trip (client → node → module process → reply) on the offline model, against a
- * raw NATS request/reply to a responder that echoes a body of the same size. The same module's embedded
- * `execute` (no NATS) is timed too, so the report shows how much of the remote figure is the module itself.
- * All three run interleaved, so machine noise hits them alike.
+ * raw NATS request/reply to a responder that echoes a body of the same size. The node and the raw responder
+ * share a process of their own (as deployed), the client and the raw requester run here, interleaved so that
+ * machine noise hits both alike. Then the same with the node in this process. The module's embedded `execute`
+ * (no NATS) is timed in the node's process, so the report shows how much of the remote figure is the module.
  * Goal (issue 4): p50 ≤ 1.5× raw.
  * @module
  */
 import { connect as natsConnect } from 'nats';
-import { Runtime, connect, createEchoModel } from '../src/index.js';
+import { connect } from '../src/index.js';
 import type { NatsBenchTarget } from './nats-propagation.js';
-import { compareLine, fmt, samplePair, summarize } from './stats.js';
+import { startPeer, type PeerPlacement } from './peer.js';
+import { compareLine, fmt, samplePair, summarize, type Percentiles } from './stats.js';
 
 const GOAL = 1.5;
 const SPEC = {
@@ -26,71 +28,82 @@ async function timed(op: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1000;
 }
 
-/** Runs the comparison and returns its report lines. */
-export async function benchModuleCall(target: NatsBenchTarget, count = 2000, warmup = 300): Promise<string[]> {
-  const node = await Runtime.start({
-    onError: () => {},
-    // The offline model whatever the environment says: the bench measures Tether, not a provider.
-    llm: createEchoModel(),
-    nats: {
-      servers: target.url,
-      variablesBucket: `bench_call_vars_${target.id}`,
-      sessionsBucket: `bench_call_sessions_${target.id}`,
-      name: 'bench-node',
+const rate = (samples: Float64Array) => (samples.length * 1e6) / samples.reduce((a, b) => a + b, 0);
+
+interface CallRun {
+  readonly ours: Percentiles;
+  readonly raw: Percentiles;
+  readonly embedded: Percentiles;
+}
+
+/** One interleaved run with the node placed as `placement` says. */
+async function moduleCall(
+  target: NatsBenchTarget,
+  placement: PeerPlacement,
+  count: number,
+  warmup: number,
+): Promise<CallRun> {
+  const id = `${target.id}_${placement}`;
+  const rawSubject = `bench.echo.${placement}`;
+  const node = await startPeer(
+    'module-node',
+    {
+      url: target.url,
+      variablesBucket: `bench_call_vars_${id}`,
+      sessionsBucket: `bench_call_sessions_${id}`,
+      modulesBucket: `bench_call_modules_${id}`,
+      rawSubject,
     },
-  });
+    placement,
+  );
   const client = await connect({ servers: target.url, name: 'bench-client', onError: () => {} });
   const remote = await client.session('bench');
   await remote.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
   const remoteModule = await remote.module('qa', SPEC);
-  // The same process the node runs for remote calls, called in-process.
-  const localModule = await (await node.session('bench')).module('qa');
-
-  // The raw side: a responder echoing the request, on its own connection, with a body the size of ours.
-  const responderConnection = await natsConnect({
-    servers: target.url,
-    name: 'bench-raw-responder',
-    noAsyncTraces: true,
-  });
   const requester = await natsConnect({ servers: target.url, name: 'bench-raw-requester', noAsyncTraces: true });
-  const responder = responderConnection.subscribe('bench.echo', { callback: (_error, msg) => msg.respond(msg.data) });
-  await responderConnection.flush();
   const body = new TextEncoder().encode(
     JSON.stringify({ inputs: INPUTS, executionId: crypto.randomUUID(), timeoutMs: 120_000, revision: 1 }),
   );
 
   const ours = () => timed(() => remoteModule.execute(INPUTS));
-  const raw = () => timed(() => requester.request('bench.echo', body, { timeout: 5000 }));
-  const embedded = () => timed(() => localModule.execute(INPUTS));
+  const raw = () => timed(() => requester.request(rawSubject, body, { timeout: 5000 }));
   for (let i = 0; i < warmup; i++) {
     await raw();
     await ours();
-    await embedded();
   }
   const rawSamples = new Float64Array(count);
   const ourSamples = new Float64Array(count);
-  const embeddedSamples = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
-    embeddedSamples[i] = await embedded();
-  }
+  for (let i = 0; i < count; i++) [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
 
-  responder.unsubscribe();
-  await Promise.all([responderConnection.close(), requester.close(), client.close()]);
+  const embeddedReply = node.next('embedded');
+  node.send({ kind: 'embedded', sessionId: 'bench', moduleId: 'qa', inputs: INPUTS, count, warmup });
+  const embeddedSamples = (await embeddedReply).samples as Float64Array;
+
+  await Promise.all([requester.close(), client.close()]);
   await node.stop();
+  return {
+    ours: summarize(ourSamples, rate(ourSamples)),
+    raw: summarize(rawSamples, rate(rawSamples)),
+    embedded: summarize(embeddedSamples, rate(embeddedSamples)),
+  };
+}
 
-  const rate = (samples: Float64Array) => (samples.length * 1e6) / samples.reduce((a, b) => a + b, 0);
-  const rawP = summarize(rawSamples, rate(rawSamples));
-  const ourP = summarize(ourSamples, rate(ourSamples));
-  const embeddedP = summarize(embeddedSamples, rate(embeddedSamples));
-  const ratio = ourP.p50 / rawP.p50;
+/** Runs the comparison, the node in its own process and then in this one, and returns the report lines. */
+export async function benchModuleCall(target: NatsBenchTarget, count = 2000, warmup = 300): Promise<string[]> {
+  const apart = await moduleCall(target, 'process', count, warmup);
+  const together = await moduleCall(target, 'inline', count, warmup);
+  const ratio = apart.ours.p50 / apart.raw.p50;
+  const { ours, raw, embedded } = apart;
   return [
     `(b) remote module execute on the offline model (${count.toLocaleString('en-US')} sequential calls, interleaved with raw)`,
-    compareLine('remote execute round trip', ourP, rawP, 'request/reply echo'),
-    `  goal p50 ≤ ${GOAL}× raw: ${ratio <= GOAL ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×; p99 ${(ourP.p99 / rawP.p99).toFixed(2)}×)`,
-    `  where it goes: the same module's embedded execute (no NATS) p50 ${fmt(embeddedP.p50)} µs, p99 ${fmt(embeddedP.p99)} µs;` +
-      ` remote − embedded − raw p50 ≈ ${fmt(ourP.p50 - embeddedP.p50 - rawP.p50)} µs of NATS service path`,
-    `  transport alone: (remote − embedded) / raw = ${((ourP.p50 - embeddedP.p50) / rawP.p50).toFixed(2)}× (the offline model's own execute is` +
-      ` ${(embeddedP.p50 / rawP.p50).toFixed(1)}× a raw round trip, so the headline goal cannot be met by the transport)`,
+    `  the node and the raw responder in a process of their own (as deployed):`,
+    compareLine('remote execute round trip', ours, raw, 'request/reply echo'),
+    `  goal p50 ≤ ${GOAL}× raw: ${ratio <= GOAL ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×; p99 ${(ours.p99 / raw.p99).toFixed(2)}×)`,
+    `  where it goes: the module's embedded execute in the node's process (no NATS) p50 ${fmt(embedded.p50)} µs,` +
+      ` p99 ${fmt(embedded.p99)} µs; remote − embedded − raw p50 ≈ ${fmt(ours.p50 - embedded.p50 - raw.p50)} µs of NATS service path`,
+    `  transport alone: (remote − embedded) / raw = ${((ours.p50 - embedded.p50) / raw.p50).toFixed(2)}× (the offline model's own execute is` +
+      ` ${(embedded.p50 / raw.p50).toFixed(1)}× a raw round trip)`,
+    `  the node, the client and both raw connections in this one process (one thread for all of it):`,
+    compareLine('remote execute round trip', together.ours, together.raw, 'request/reply echo'),
   ];
 }

@@ -20,7 +20,7 @@ export async function benchNats(): Promise<string[]> {
   }
   // Unique bucket names: on an external server (NATS_URL) an earlier run's keys must not leak into this one.
   const target = { url: server.url, id: `${process.pid}_${Date.now()}` };
-  const lines = [`NATS (nats-server at ${server.url}, loopback, all clients and nodes in this process)`];
+  const lines = [`NATS (nats-server at ${server.url}, loopback; nodes and peers as each benchmark says)`];
   try {
     lines.push(...(await benchPropagation(target)));
     lines.push(...(await benchModuleCall(target)));

@@ -1,0 +1,88 @@
+/**
+ * The far side of a NATS benchmark: a node B, or a node serving a client's requests, together with the raw
+ * baseline's counterpart (the raw watcher, the raw responder). It runs in a process of its own, as it would in a
+ * deployment, or in the bench's own process; either way ours and the raw baseline share one topology.
+ *
+ * A peer is a module under `bench/peers/` exporting `run(config, send)`. It reports by `send` (times stamped with
+ * `process.hrtime.bigint()`, a monotonic clock every process on the machine shares) and is told by `receive`.
+ * @module
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** A message between the bench and a peer: `kind` says which. */
+export interface PeerMessage {
+  readonly kind: string;
+  readonly [field: string]: unknown;
+}
+
+/** What a peer module exports. `send` reports to the bench; the returned function handles the bench's messages. */
+export type PeerMain = (
+  config: Readonly<Record<string, unknown>>,
+  send: (message: PeerMessage) => void,
+) => Promise<(message: PeerMessage) => Promise<void> | void>;
+
+/** Where the peer runs: `process` (a child process, as deployed) or `inline` (this process, one thread for all). */
+export type PeerPlacement = 'process' | 'inline';
+
+/** A started peer. */
+export interface Peer {
+  /** Resolves with the next message of `kind` that `accept` takes (earlier ones of that kind are dropped). */
+  next(kind: string, accept?: (message: PeerMessage) => boolean): Promise<PeerMessage>;
+  send(message: PeerMessage): void;
+  /** Tells the peer to stop and waits until it has. */
+  stop(): Promise<void>;
+}
+
+/** Starts the peer module `name` (a file in `bench/peers/`) with `config`; resolves once it sent `ready`. */
+export async function startPeer(
+  name: string,
+  config: Readonly<Record<string, unknown>>,
+  placement: PeerPlacement,
+): Promise<Peer> {
+  let waiting: { kind: string; accept: (m: PeerMessage) => boolean; resolve: (m: PeerMessage) => void } | undefined;
+  const deliver = (message: PeerMessage): void => {
+    if (waiting && waiting.kind === message.kind && waiting.accept(message)) {
+      const { resolve } = waiting;
+      waiting = undefined;
+      resolve(message);
+    }
+  };
+  const next = (kind: string, accept: (m: PeerMessage) => boolean = () => true): Promise<PeerMessage> =>
+    new Promise((resolve) => (waiting = { kind, accept, resolve }));
+
+  if (placement === 'inline') {
+    const { run } = (await import(`./peers/${name}.js`)) as { run: PeerMain };
+    const ready = next('ready');
+    const receive = await run(config, deliver);
+    await ready;
+    return {
+      next,
+      send: (message) => void receive(message),
+      stop: async () => void (await receive({ kind: 'stop' })),
+    };
+  }
+
+  const entry = fileURLToPath(new URL('./peers/entry.ts', import.meta.url));
+  // `advanced` serialization carries the bigint timestamps as they are.
+  const child = fork(entry, [name], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, TETHER_BENCH_PEER: JSON.stringify(config) },
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.on('message', (message) => deliver(message as PeerMessage));
+  const ready = next('ready');
+  const failed = exited.then((code) => Promise.reject(new Error(`bench peer '${name}' exited (code ${code})`)));
+  await Promise.race([ready, failed]);
+  failed.catch(() => {});
+  return {
+    next,
+    send: (message) => void child.send(message),
+    async stop() {
+      child.send({ kind: 'stop' });
+      await exited;
+    },
+  };
+}
