@@ -5,11 +5,15 @@
  * per-call options built from that snapshot. Executions that arrive while busy wait in the mailbox, in order;
  * XState would drop events a state does not handle, so every state accepts them.
  *
- * No I/O here: `syncModule` and `runExecution` are actors that `src/modules` provides.
+ * No I/O here: the work is done by `moduleRunner`, an actor that `src/modules` provides. It is invoked once for
+ * the life of the process and told what to do (`sync`, `execute`, `abort`), rather than one actor invoked per
+ * sync and per execution: creating, starting and stopping two child actors was a fifth of an execution's own
+ * cost. Its answers name their execution, and only the current execution's answers are taken: a late answer of
+ * a cancelled one is dropped. Stopping the process stops the runner, which aborts the request in flight.
  * @module
  */
-import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import { errorToJSON, type SerializedError } from '../src/errors.js';
+import { assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import type { SerializedError } from '../src/errors.js';
 import { errorReply, okReply, type ReplyEvent } from './protocol.js';
 
 /** What a module process starts from. */
@@ -55,11 +59,29 @@ export interface ModuleMachineContext {
   readonly failed: number;
 }
 
-/** Events from the running execution. */
-export type ExecutionEvent =
-  | { readonly type: 'execution.delta'; readonly field: string; readonly delta: string }
-  | { readonly type: 'execution.done'; readonly result: Omit<ExecutionResult, 'executionId' | 'moduleId'> }
-  | { readonly type: 'execution.failed'; readonly error: SerializedError };
+/** The runner's answers, each naming the execution it is about. */
+export type RunnerEvent =
+  | { readonly type: 'sync.done'; readonly executionId: string; readonly outcome: SyncOutcome }
+  | { readonly type: 'sync.failed'; readonly executionId: string; readonly error: SerializedError }
+  | { readonly type: 'execution.delta'; readonly executionId: string; readonly field: string; readonly delta: string }
+  | {
+      readonly type: 'execution.done';
+      readonly executionId: string;
+      readonly result: Omit<ExecutionResult, 'executionId' | 'moduleId'>;
+    }
+  | { readonly type: 'execution.failed'; readonly executionId: string; readonly error: SerializedError };
+
+/** What the process tells its runner. At most one sync or execution is in flight at a time. */
+export type RunnerCommand =
+  | { readonly type: 'sync'; readonly executionId: string }
+  | { readonly type: 'execute'; readonly execution: Execution }
+  | { readonly type: 'abort'; readonly executionId: string; readonly reason: string };
+
+/** What the runner is started with. */
+export interface RunnerInput {
+  readonly sessionId: string;
+  readonly moduleId: string;
+}
 
 /** Events a module process accepts. */
 export type ModuleMachineEvent =
@@ -71,7 +93,7 @@ export type ModuleMachineEvent =
     }
   | { readonly type: 'cancel'; readonly callId?: string; readonly executionId: string; readonly reason?: string }
   | { readonly type: 'describe'; readonly callId?: string }
-  | ExecutionEvent;
+  | RunnerEvent;
 
 /** Announced to the outside: results, failures, deltas and syncs. */
 export type ModuleEmittedEvent =
@@ -131,19 +153,15 @@ export const moduleMachine = setup({
     emitted: {} as ModuleEmittedEvent,
   },
   actors: {
-    /** Re-reads the bound variables (and the module-type variable) in one snapshot. */
-    syncModule: fromPromise<SyncOutcome, { sessionId: string; moduleId: string }>(async () => {
-      throw new Error('syncModule is provided by src/modules');
+    /** Syncs and runs the executions it is told to; answers with {@link RunnerEvent}s. Stopping it aborts. */
+    moduleRunner: fromCallback<RunnerCommand, RunnerInput>(({ sendBack, receive }) => {
+      receive((command) => {
+        if (command.type === 'abort') return;
+        const error = { code: 'internal_error', message: 'moduleRunner is provided by src/modules' };
+        const executionId = command.type === 'sync' ? command.executionId : command.execution.executionId;
+        sendBack({ type: command.type === 'sync' ? 'sync.failed' : 'execution.failed', executionId, error });
+      });
     }),
-    /** Runs one execution; sends back deltas, then `execution.done` or `execution.failed`. Stopping it aborts. */
-    runExecution: fromCallback<ExecutionEvent, { sessionId: string; moduleId: string; execution: Execution }>(
-      ({ sendBack }) => {
-        sendBack({
-          type: 'execution.failed',
-          error: { code: 'internal_error', message: 'runExecution is provided by src/modules' },
-        });
-      },
-    ),
   },
   actions: {
     enqueue: assign({
@@ -170,6 +188,11 @@ export const moduleMachine = setup({
       const current = context.current;
       if (event.type !== 'cancel' || !current) return;
       const error = aborted(context, current.executionId, event.reason);
+      enqueue.sendTo('runner', {
+        type: 'abort',
+        executionId: current.executionId,
+        reason: error.message,
+      } satisfies RunnerCommand);
       if (current.callId !== undefined) enqueue.emit(errorReply(current.callId, error));
       enqueue.emit({ type: 'module.failed', moduleId: context.moduleId, executionId: current.executionId, error });
       if (event.callId !== undefined) enqueue.emit(okReply(event.callId, true));
@@ -210,6 +233,9 @@ export const moduleMachine = setup({
     hasQueued: ({ context }) => context.mailbox.length > 0,
     cancelsCurrent: ({ context, event }) =>
       event.type === 'cancel' && context.current?.executionId === event.executionId,
+    /** A runner answer about the current execution (not a late one about a cancelled execution). */
+    isCurrent: ({ context, event }) =>
+      'executionId' in event && event.type !== 'cancel' && context.current?.executionId === event.executionId,
   },
 }).createMachine({
   id: 'module',
@@ -223,6 +249,11 @@ export const moduleMachine = setup({
     failed: 0,
   }),
   initial: 'idle',
+  invoke: {
+    id: 'runner',
+    src: 'moduleRunner',
+    input: ({ context }) => ({ sessionId: context.sessionId, moduleId: context.moduleId }),
+  },
   on: {
     execute: { actions: 'enqueue' },
     cancel: { actions: 'cancelQueued' },
@@ -249,50 +280,44 @@ export const moduleMachine = setup({
       always: { guard: 'hasQueued', target: 'syncing', actions: 'takeNext' },
     },
     syncing: {
+      entry: sendTo('runner', ({ context }) => ({
+        type: 'sync' as const,
+        executionId: (context.current as Execution).executionId,
+      })),
       on: {
         cancel: [{ guard: 'cancelsCurrent', target: 'idle', actions: 'abortCurrent' }, { actions: 'cancelQueued' }],
-      },
-      invoke: {
-        src: 'syncModule',
-        input: ({ context }) => ({ sessionId: context.sessionId, moduleId: context.moduleId }),
-        onDone: {
+        'sync.done': {
+          guard: 'isCurrent',
           target: 'executing',
           actions: enqueueActions(({ context, event, enqueue }) => {
-            enqueue.assign({ moduleType: event.output.moduleType });
-            const executionId = context.current?.executionId ?? '';
-            enqueue.emit({ type: 'module.synced', moduleId: context.moduleId, executionId, outcome: event.output });
+            enqueue.assign({ moduleType: event.outcome.moduleType });
+            const executionId = event.executionId;
+            enqueue.emit({ type: 'module.synced', moduleId: context.moduleId, executionId, outcome: event.outcome });
           }),
         },
         // A failed sync is reported and the execution still runs, with the last good values.
-        onError: {
+        'sync.failed': {
+          guard: 'isCurrent',
           target: 'executing',
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const executionId = context.current?.executionId ?? '';
             enqueue.emit({
               type: 'module.syncFailed',
               moduleId: context.moduleId,
-              executionId,
-              error: errorToJSON(event.error),
+              executionId: event.executionId,
+              error: event.error,
             });
           }),
         },
       },
     },
     executing: {
+      entry: sendTo('runner', ({ context }) => ({ type: 'execute' as const, execution: context.current as Execution })),
       on: {
-        'execution.delta': { actions: 'forwardDelta' },
-        'execution.done': { target: 'idle', actions: 'finish' },
-        'execution.failed': { target: 'idle', actions: 'fail' },
-        // Leaving the state stops the invoked execution, which aborts its request in flight.
+        'execution.delta': { guard: 'isCurrent', actions: 'forwardDelta' },
+        'execution.done': { guard: 'isCurrent', target: 'idle', actions: 'finish' },
+        'execution.failed': { guard: 'isCurrent', target: 'idle', actions: 'fail' },
+        // The runner is told to abort the request in flight.
         cancel: [{ guard: 'cancelsCurrent', target: 'idle', actions: 'abortCurrent' }, { actions: 'cancelQueued' }],
-      },
-      invoke: {
-        src: 'runExecution',
-        input: ({ context }) => ({
-          sessionId: context.sessionId,
-          moduleId: context.moduleId,
-          execution: context.current as Execution,
-        }),
       },
     },
   },

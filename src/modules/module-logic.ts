@@ -1,10 +1,15 @@
 /**
- * The module machine with its effects supplied: sync and execution run on the {@link ModuleInstance} of the
+ * The module machine with its runner supplied: syncs and executions run on the {@link ModuleInstance} of the
  * process, looked up by module id (the program is not plain data, so it lives beside the machine, not in it).
  * @module
  */
-import { fromCallback, fromPromise } from 'xstate';
-import { moduleMachine, type Execution, type ExecutionEvent, type SyncOutcome } from '../../machines/module.machine.js';
+import { fromCallback } from 'xstate';
+import {
+  moduleMachine,
+  type RunnerCommand,
+  type RunnerEvent,
+  type RunnerInput,
+} from '../../machines/module.machine.js';
 import { errorToJSON, NoProcError } from '../errors.js';
 import type { ModuleInstance } from './module-instance.js';
 
@@ -16,48 +21,71 @@ export function moduleKey(sessionId: string, moduleId: string): string {
   return `${sessionId}.${moduleId}`;
 }
 
-function instanceOf(instances: ModuleInstances, input: { sessionId: string; moduleId: string }): ModuleInstance {
+function instanceOf(instances: ModuleInstances, input: RunnerInput): ModuleInstance {
   const instance = instances.get(moduleKey(input.sessionId, input.moduleId));
   if (!instance) throw new NoProcError(`module ${input.moduleId} of session ${input.sessionId}`);
   return instance;
 }
 
+/**
+ * One process's runner: runs each command on the process's program and answers with events naming the
+ * execution. It keeps the execution in flight, so that `abort` (a cancel) and the runner's own stop (the process
+ * stopping) abort its request; an aborted execution's late answer is not sent.
+ */
+function moduleRunner(instances: ModuleInstances) {
+  return fromCallback<RunnerCommand, RunnerInput>(({ input, sendBack, receive }) => {
+    let inFlight: { executionId: string; controller: AbortController } | undefined;
+
+    const sync = (executionId: string): void => {
+      Promise.resolve()
+        .then(() => instanceOf(instances, input).sync())
+        .then(
+          (outcome) => sendBack({ type: 'sync.done', executionId, outcome }),
+          (error: unknown) => sendBack({ type: 'sync.failed', executionId, error: errorToJSON(error) }),
+        );
+    };
+
+    const execute = (executionId: string, inputs: Readonly<Record<string, unknown>>): void => {
+      const controller = new AbortController();
+      const mine = { executionId, controller };
+      inFlight = mine;
+      const answer = (event: RunnerEvent): void => {
+        // After an abort the machine has moved on; a late answer from the aborted request is dropped.
+        if (controller.signal.aborted) return;
+        if (event.type !== 'execution.delta' && inFlight === mine) inFlight = undefined;
+        sendBack(event);
+      };
+      Promise.resolve()
+        .then(() =>
+          instanceOf(instances, input).execute(inputs, controller.signal, (field, delta) =>
+            answer({ type: 'execution.delta', executionId, field, delta }),
+          ),
+        )
+        .then(
+          (result) => answer({ type: 'execution.done', executionId, result }),
+          (error: unknown) => answer({ type: 'execution.failed', executionId, error: errorToJSON(error) }),
+        );
+    };
+
+    const abort = (reason: string): void => {
+      const current = inFlight;
+      inFlight = undefined;
+      current?.controller.abort(new Error(reason));
+    };
+
+    receive((command) => {
+      if (command.type === 'sync') sync(command.executionId);
+      else if (command.type === 'execute') execute(command.execution.executionId, command.execution.inputs);
+      else if (inFlight?.executionId === command.executionId) abort(command.reason);
+    });
+    // The process stopped: nobody waits for the execution in flight any more.
+    return () => abort('module process stopped');
+  });
+}
+
 /** The module machine wired to the programs in `instances`. Build once per runtime: `provide` rebuilds the machine. */
 export function createModuleLogic(instances: ModuleInstances) {
-  return moduleMachine.provide({
-    actors: {
-      syncModule: fromPromise<SyncOutcome, { sessionId: string; moduleId: string }>(({ input }) =>
-        instanceOf(instances, input).sync(),
-      ),
-      runExecution: fromCallback<ExecutionEvent, { sessionId: string; moduleId: string; execution: Execution }>(
-        ({ input, sendBack }) => {
-          const controller = new AbortController();
-          let settled = false;
-          const settle = (event: ExecutionEvent) => {
-            // After a cancel the machine has moved on; a late answer from the aborted request is dropped.
-            if (settled || controller.signal.aborted) return;
-            settled = true;
-            sendBack(event);
-          };
-          Promise.resolve()
-            .then(() =>
-              instanceOf(instances, input).execute(input.execution.inputs, controller.signal, (field, delta) => {
-                if (!settled && !controller.signal.aborted) sendBack({ type: 'execution.delta', field, delta });
-              }),
-            )
-            .then(
-              (result) => settle({ type: 'execution.done', result }),
-              (error: unknown) => settle({ type: 'execution.failed', error: errorToJSON(error) }),
-            );
-          // Stopping this actor (a cancel, or the process stopping) aborts the request in flight. A settled
-          // execution has nothing in flight: leaving `executing` after it skips the abort (and its Error's stack).
-          return () => {
-            if (!settled) controller.abort(new Error('execution cancelled'));
-          };
-        },
-      ),
-    },
-  });
+  return moduleMachine.provide({ actors: { moduleRunner: moduleRunner(instances) } });
 }
 
 /** The provided module machine's type. */

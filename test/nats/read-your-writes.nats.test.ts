@@ -105,6 +105,9 @@ describe('read-your-writes across nodes', () => {
     const reads: { seen: number; read: unknown; node: TestNode }[] = [];
     let reading = Promise.resolve();
     const unwatch = await watcher.watchVariables('x', (change) => {
+      // The definition's own event may still be on its way when this watch starts (events are published after
+      // the reply, and the subscription can overtake them): only the loop's writes are counted.
+      if (change.version === 1) return;
       reading = reading.then(async () => {
         const [read, node] = await servedBy(nodes, () => watcher.getVariable('x'));
         reads.push({ seen: change.newValue as number, read, node });
@@ -127,6 +130,12 @@ describe('read-your-writes across nodes', () => {
     const clients = await Promise.all(Array.from({ length: 20 }, () => fx().client({ timeoutMs: 20_000 })));
     const sessions = await Promise.all(clients.map((client) => client.session('counter')));
     await sessions[0]!.defineVariable('count', 'integer', 0);
+    // The other clients have not seen the definition's revision, so nothing makes a node wait for it on their
+    // behalf: they start once both nodes have routed it.
+    for (const node of nodes) {
+      const local = await node.runtime.session('counter');
+      await waitFor(() => local.hasVariable('count'), { message: 'the definition routed to every node' });
+    }
     let attempts = 0;
     const increment = (v: unknown): number => {
       attempts += 1;
