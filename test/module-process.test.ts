@@ -210,6 +210,34 @@ describe('module process', () => {
     }
   });
 
+  it('aborts the provider request in flight when the module process stops mid-execution', async () => {
+    const stub = await OpenAIStub.start();
+    stub.delayMs = 300;
+    const llmRuntime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+    });
+    try {
+      const s = await llmRuntime.session('stop-mid');
+      const qa = await s.module('qa', {
+        type: 'Predict',
+        signature: 'question:string -> answer:string',
+        maxRetries: 0,
+      });
+      const running = qa.execute({ question: 'slow' });
+      const outcome = running.then(
+        () => 'resolved',
+        (error: { code?: string }) => error.code,
+      );
+      await waitFor(() => stub.chatRequests.length === 1, { message: 'the request sent' });
+      await qa.stop();
+      expect(await outcome).toBe('process_exited');
+      await waitFor(() => stub.abandoned === 1, { message: 'the request aborted' });
+    } finally {
+      await llmRuntime.stop();
+      await stub.close();
+    }
+  });
+
   it('refuses a taken id, a bad spec, an unknown type and ReAct without tools, and finds running modules', async () => {
     const spec = { type: 'Predict', signature: 'question:string -> answer:string' };
     const qa = await session.module('qa', spec);

@@ -57,6 +57,8 @@ export class OpenAIStub {
   readonly #queue: StubReply[] = [];
   /** Milliseconds to wait before answering each request (for cancellation tests); a closed connection ends it. */
   delayMs = 0;
+  /** Requests whose client hung up (aborted them) before they were answered. */
+  abandoned = 0;
   /** Answers when the script is empty. */
   fallback: (request: RecordedRequest) => StubReply = () => text('Answer: stub answer');
 
@@ -112,7 +114,10 @@ export class OpenAIStub {
     const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
     this.requests.push(request);
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    if (res.destroyed) return;
+    if (res.destroyed) {
+      this.abandoned += 1;
+      return;
+    }
     const reply = this.#queue.shift() ?? this.fallback(request);
     if (reply.kind === 'error') {
       res.writeHead(reply.status, { 'content-type': 'application/json' });
