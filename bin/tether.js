@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// The `tether` executable of package.json "bin". It runs the TypeScript CLI (src/cli/main.ts) through tsx's
-// loader: a checkout and the Docker image run the sources as they are, with no build step that could leave a
-// stale dist/ behind. tsx is a dev dependency, so this needs `npm ci` (not `npm ci --omit=dev`).
-import { register } from 'tsx/esm/api';
+// The `tether` executable of package.json "bin". From a checkout (src/ beside bin/) it runs the TypeScript CLI
+// through tsx's loader, so a checkout and the Docker image run the sources as they are, with no build step that
+// could leave a stale dist/ behind (tsx is a dev dependency there). An installed package ships no sources, only
+// the compiled dist/ (`npm run build` before `npm pack`), and runs that with plain Node.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(sources.href);
+} else {
+  await import('../dist/src/cli/main.js');
+}

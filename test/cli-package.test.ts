@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+let installed: string;
+
+/**
+ * The layout of an installed package: package.json, bin/ and the compiled dist/ (what "files" ships), no
+ * sources, and the dependencies beside it.
+ */
+beforeAll(async () => {
+  installed = await mkdtemp(join(tmpdir(), 'tether-package-'));
+  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { files: string[] };
+  expect(manifest.files.sort()).toEqual(['bin', 'dist']);
+  await cp(join(root, 'package.json'), join(installed, 'package.json'));
+  await cp(join(root, 'bin'), join(installed, 'bin'), { recursive: true });
+  await run(process.execPath, [
+    join(root, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    join(root, 'tsconfig.build.json'),
+    '--outDir',
+    join(installed, 'dist'),
+  ]);
+  await symlink(join(root, 'node_modules'), join(installed, 'node_modules'), 'dir');
+}, 120_000);
+
+afterAll(async () => {
+  if (installed) await rm(installed, { recursive: true, force: true });
+});
+
+describe('the tether executable of an installed package', () => {
+  it('runs the compiled CLI with plain Node, without the sources', async () => {
+    const { stdout } = await run(process.execPath, [join(installed, 'bin/tether.js'), 'var', '--help']);
+    expect(stdout).toContain('Usage: tether var <command>');
+  });
+
+  it('exits non-zero with one line on a bad command, as from a checkout', async () => {
+    const failure = await run(process.execPath, [join(installed, 'bin/tether.js'), 'no-such-command']).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
