@@ -8,10 +8,30 @@ import {
   UnknownModuleError,
   ValidationError,
   createLanguageModel,
+  type ModuleHandle,
   type Session,
 } from '../src/index.js';
 import { OpenAIStub, httpError, text } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
+
+/** Runs `test` with a Predict module `qa` on the OpenAI stub, which answers only after 300 ms. */
+async function withSlowProvider(test: (qa: ModuleHandle, stub: OpenAIStub) => Promise<void>): Promise<void> {
+  const stub = await OpenAIStub.start();
+  stub.delayMs = 300;
+  const llmRuntime = await Runtime.start({
+    llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+  });
+  try {
+    const s = await llmRuntime.session('slow');
+    await test(
+      await s.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 }),
+      stub,
+    );
+  } finally {
+    await llmRuntime.stop();
+    await stub.close();
+  }
+}
 
 describe('module process', () => {
   let runtime: Runtime;
@@ -172,19 +192,8 @@ describe('module process', () => {
     }
   });
 
-  it('cancels a running execution and a queued one with their AbortSignals', async () => {
-    const stub = await OpenAIStub.start();
-    stub.delayMs = 300;
-    const llmRuntime = await Runtime.start({
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
-    });
-    try {
-      const s = await llmRuntime.session('cancel');
-      const qa = await s.module('qa', {
-        type: 'Predict',
-        signature: 'question:string -> answer:string',
-        maxRetries: 0,
-      });
+  it('cancels a running execution and a queued one with their AbortSignals', () =>
+    withSlowProvider(async (qa, stub) => {
       const running = new AbortController();
       const queued = new AbortController();
       const first = expect(qa.execute({ question: 'slow' }, { signal: running.signal })).rejects.toBeInstanceOf(
@@ -204,27 +213,11 @@ describe('module process', () => {
       const sent = stub.chatRequests.map((r) => JSON.stringify(r.body));
       expect(sent.some((body) => body.includes('kept'))).toBe(true);
       expect(sent.some((body) => body.includes('queued'))).toBe(false);
-    } finally {
-      await llmRuntime.stop();
-      await stub.close();
-    }
-  });
+    }));
 
-  it('aborts the provider request in flight when the module process stops mid-execution', async () => {
-    const stub = await OpenAIStub.start();
-    stub.delayMs = 300;
-    const llmRuntime = await Runtime.start({
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
-    });
-    try {
-      const s = await llmRuntime.session('stop-mid');
-      const qa = await s.module('qa', {
-        type: 'Predict',
-        signature: 'question:string -> answer:string',
-        maxRetries: 0,
-      });
-      const running = qa.execute({ question: 'slow' });
-      const outcome = running.then(
+  it('aborts the provider request in flight when the module process stops mid-execution', () =>
+    withSlowProvider(async (qa, stub) => {
+      const outcome = qa.execute({ question: 'slow' }).then(
         () => 'resolved',
         (error: { code?: string }) => error.code,
       );
@@ -232,11 +225,7 @@ describe('module process', () => {
       await qa.stop();
       expect(await outcome).toBe('process_exited');
       await waitFor(() => stub.abandoned === 1, { message: 'the request aborted' });
-    } finally {
-      await llmRuntime.stop();
-      await stub.close();
-    }
-  });
+    }));
 
   it('refuses a taken id, a bad spec, an unknown type and ReAct without tools, and finds running modules', async () => {
     const spec = { type: 'Predict', signature: 'question:string -> answer:string' };
