@@ -16,7 +16,10 @@ import { encodeJson } from './wire.js';
 
 /** Events waiting to be published. */
 export interface EventOutbox {
-  /** Queues `event` (encoded as JSON when sent) for `subject`; dropped if the connection is closed by then. */
+  /**
+   * Encodes `event` as JSON now (a listener or caller changing the object afterwards changes nothing on the
+   * wire) and queues it for `subject`; dropped if the connection is closed by the time it is sent.
+   */
   publish(subject: string, event: object): void;
   /** Publishes everything queued, now; nats.js sends it with whatever is published next in this microtask. */
   sendNow(): void;
@@ -29,26 +32,40 @@ export function createEventOutbox(
   connection: NatsConnection,
   report: (error: unknown, where: string) => void,
 ): EventOutbox {
-  let queue: { subject: string; event: object }[] = [];
+  let queue: { subject: string; data: Uint8Array }[] = [];
   let scheduled: Promise<void> | undefined;
+
+  const tell = (error: unknown, where: string): void => {
+    try {
+      report(error, where);
+    } catch {
+      // A failing reporter must not lose the other events nor leave `flushed()` pending.
+    }
+  };
 
   const sendNow = (): void => {
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
     if (connection.isClosed()) return;
-    for (const { subject, event } of batch) {
+    for (const { subject, data } of batch) {
       try {
-        connection.publish(subject, encodeJson(event));
+        connection.publish(subject, data);
       } catch (error) {
-        report(error, `publishing an event on ${subject}`);
+        tell(error, `publishing an event on ${subject}`);
       }
     }
   };
 
   return {
     publish(subject, event) {
-      queue.push({ subject, event });
+      let data: Uint8Array;
+      try {
+        data = encodeJson(event);
+      } catch (error) {
+        return tell(error, `encoding an event for ${subject}`);
+      }
+      queue.push({ subject, data });
       scheduled ??= new Promise<void>((resolve) =>
         setImmediate(() => {
           scheduled = undefined;

@@ -12,6 +12,7 @@
 import { RequestStrategy, type NatsConnection, type Subscription } from 'nats';
 import type { ModuleHost } from './module-host.js';
 import type { TetherSubjects } from './subjects.js';
+import type { EventOutbox } from './event-outbox.js';
 import { encodeJson } from './wire.js';
 
 /** Options of {@link startModuleControl}. */
@@ -22,6 +23,8 @@ export interface ModuleControlOptions {
   readonly rememberMs?: number;
   /** Told about control messages that failed (never thrown at the sender). */
   readonly report: (error: unknown, where: string) => void;
+  /** The node's events: the `module.failed` of a cancel leaves ahead of the cancel's answer, in the same write. */
+  readonly outbox?: EventOutbox;
 }
 
 /** A node's side of module control. */
@@ -85,8 +88,9 @@ export async function startModuleControl(
       host.cancel(target.sessionId, target.moduleId, executionId, reason).then(
         (cancelled) => {
           // Only the node that had it answers: silence from the others is what lets the first answer count.
-          if (cancelled) msg.respond(encodeJson({ cancelled: true }));
-          else remember(executionId);
+          if (!cancelled) return remember(executionId);
+          options.outbox?.sendNow();
+          msg.respond(encodeJson({ cancelled: true }));
         },
         (failure: unknown) => {
           remember(executionId);

@@ -133,7 +133,7 @@ export async function openNatsNode(
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
       async serve(start, modules) {
         const sessions = directory.provider(start);
-        control = await startModuleControl(connection, subjects, modules, { report });
+        control = await startModuleControl(connection, subjects, modules, { report, outbox });
         service = await startSessionService(connection, sessions, {
           store,
           ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),

@@ -162,9 +162,9 @@ export async function startSessionService(
   }
 
   function respond(msg: ServiceMsg, send: () => boolean): void {
-    // The events this request caused go first and in the same socket write, so its caller has them on reply.
-    outbox.sendNow();
     try {
+      // The events this request caused go first and in the same socket write, so its caller has them on reply.
+      outbox.sendNow();
       send();
     } catch (error) {
       // A reply over max_payload, or a closed connection. Tell the caller when the connection still can.

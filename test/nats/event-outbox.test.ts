@@ -47,6 +47,27 @@ describe('event outbox', () => {
     expect(published.map((p) => p.subject)).toEqual(['a', 'b']);
   });
 
+  it('sends an event as it was when published, whatever happens to the object afterwards', async () => {
+    const { connection, published } = fakeConnection();
+    const outbox = createEventOutbox(connection, () => {});
+    const event = { answer: 'as emitted' };
+    outbox.publish('a', event);
+    event.answer = 'changed by a caller after the reply';
+    await outbox.flushed();
+    expect(published).toEqual([{ subject: 'a', body: { answer: 'as emitted' } }]);
+  });
+
+  it('keeps publishing and settles when the reporter itself throws', async () => {
+    const { connection, published } = fakeConnection({ failOn: 'bad' });
+    const outbox = createEventOutbox(connection, () => {
+      throw new Error('reporter down');
+    });
+    outbox.publish('bad', { n: 1 });
+    outbox.publish('good', { n: 2 });
+    await outbox.flushed();
+    expect(published.map((p) => p.subject)).toEqual(['good']);
+  });
+
   it('drops what is queued when the connection has closed meanwhile', async () => {
     const { connection, published, close } = fakeConnection();
     const outbox = createEventOutbox(connection, () => {});
