@@ -42,9 +42,17 @@ export interface QueuedWrite {
 export interface SessionMachineContext {
   readonly sessionId: string;
   readonly ttlMs: number;
-  /** Owned by this process and updated in place by the store changes it folds in (never replaced). */
+  /**
+   * The variables as last seen from the store. Owned by this process and updated in place by every store
+   * change it folds in, never replaced: copying both maps per change made each routed update cost
+   * O(variables). So every snapshot of a process shares these two maps, and they always hold the current
+   * variables; a tool that keeps snapshots and needs the values of the time copies them when it takes them.
+   * {@link SessionMachineContext.appliedRevision} changes with each change folded in, and with it the snapshot.
+   */
   readonly variables: ReadonlyMap<string, VariableRecord>;
   readonly revisions: ReadonlyMap<string, number>;
+  /** The highest store revision this process has folded in (its own commits, the load, other writers). */
+  readonly appliedRevision: number;
   readonly queue: readonly QueuedWrite[];
   readonly inFlight: WritePlan | null;
   readonly attempts: number;
@@ -104,6 +112,13 @@ function contentionError(context: SessionMachineContext): SerializedError {
   };
 }
 
+/** `current`, or the highest revision among `changes` when that is higher. */
+function highestRevision(current: number, changes: readonly { readonly revision: number }[]): number {
+  let highest = current;
+  for (const change of changes) if (change.revision > highest) highest = change.revision;
+  return highest;
+}
+
 /** The session process machine. */
 export const sessionMachine = setup({
   types: {
@@ -119,20 +134,24 @@ export const sessionMachine = setup({
     commitWrites: (_, _params: { writes: readonly StoreWrite<VariableRecord>[] }) => {},
     /** Deletes the session's variables from the store once it has expired. */
     purgeVariables: (_, _params: { keys: readonly { key: string; revision: number }[] }) => {},
-    // The variables and revisions maps are folded in place (see apply-store-change.ts): no assign, no copy.
+    // The variables and revisions maps are folded in place (see the context); `appliedRevision` moves the snapshot.
     applyChanges: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'store.changed' && event.type !== 'store.conflict') return;
-      for (const change of applyStoreChanges(context, context.sessionId, event.changes))
-        enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
+      const announced = applyStoreChanges(context, context.sessionId, event.changes);
+      enqueue.assign({ appliedRevision: highestRevision(context.appliedRevision, event.changes) });
+      for (const change of announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
     }),
-    applyChangesSilently: ({ context, event }) => {
-      if (event.type === 'store.changed') applyStoreChanges(context, context.sessionId, event.changes);
-    },
-    applyLoaded: ({ context, event }) => {
+    applyChangesSilently: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'store.changed') return;
+      applyStoreChanges(context, context.sessionId, event.changes);
+      enqueue.assign({ appliedRevision: highestRevision(context.appliedRevision, event.changes) });
+    }),
+    applyLoaded: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'store.loaded') return;
       const changes = event.entries.map((entry) => ({ operation: 'put' as const, ...entry }));
       applyStoreChanges(context, context.sessionId, changes);
-    },
+      enqueue.assign({ appliedRevision: highestRevision(context.appliedRevision, changes) });
+    }),
     enqueueWrite: assign({
       queue: ({ context, event }) =>
         event.type === 'write' ? [...context.queue, { callId: event.callId, request: event.request }] : context.queue,
@@ -148,7 +167,12 @@ export const sessionMachine = setup({
           : { operation: 'delete', key: write.key, revision };
       });
       const announced = applyStoreChanges(context, context.sessionId, changes);
-      enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+      enqueue.assign({
+        appliedRevision: highestRevision(context.appliedRevision, changes),
+        queue: context.queue.slice(1),
+        inFlight: null,
+        attempts: 0,
+      });
       for (const change of announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
       if (head.callId !== undefined) {
         enqueue.emit(
@@ -199,6 +223,7 @@ export const sessionMachine = setup({
     ttlMs: input.ttlMs,
     variables: new Map(),
     revisions: new Map(),
+    appliedRevision: 0,
     queue: [],
     inFlight: null,
     attempts: 0,
