@@ -57,25 +57,33 @@ export interface ModuleMachineContext {
   readonly current: Execution | null;
   readonly completed: number;
   readonly failed: number;
+  /** How many executions this process has taken from its mailbox: the current one's number for the runner. */
+  readonly run: number;
 }
 
-/** The runner's answers, each naming the execution it is about. */
+/**
+ * The runner's answers, each naming the run it is about: the process numbers its executions as it takes them
+ * from the mailbox (execution ids come from callers and could repeat).
+ */
 export type RunnerEvent =
-  | { readonly type: 'sync.done'; readonly executionId: string; readonly outcome: SyncOutcome }
-  | { readonly type: 'sync.failed'; readonly executionId: string; readonly error: SerializedError }
-  | { readonly type: 'execution.delta'; readonly executionId: string; readonly field: string; readonly delta: string }
+  | { readonly type: 'sync.done'; readonly run: number; readonly outcome: SyncOutcome }
+  | { readonly type: 'sync.failed'; readonly run: number; readonly error: SerializedError }
+  | { readonly type: 'execution.delta'; readonly run: number; readonly field: string; readonly delta: string }
   | {
       readonly type: 'execution.done';
-      readonly executionId: string;
+      readonly run: number;
       readonly result: Omit<ExecutionResult, 'executionId' | 'moduleId'>;
     }
-  | { readonly type: 'execution.failed'; readonly executionId: string; readonly error: SerializedError };
+  | { readonly type: 'execution.failed'; readonly run: number; readonly error: SerializedError };
 
-/** What the process tells its runner. At most one sync or execution is in flight at a time. */
+/**
+ * What the process tells its runner. One execution runs at a time; a sync left behind by a cancel may still be
+ * finishing when the next one starts (a sync only reads the session).
+ */
 export type RunnerCommand =
-  | { readonly type: 'sync'; readonly executionId: string }
-  | { readonly type: 'execute'; readonly execution: Execution }
-  | { readonly type: 'abort'; readonly executionId: string; readonly reason: string };
+  | { readonly type: 'sync'; readonly run: number }
+  | { readonly type: 'execute'; readonly run: number; readonly execution: Execution }
+  | { readonly type: 'abort'; readonly run: number; readonly reason: string };
 
 /** What the runner is started with. */
 export interface RunnerInput {
@@ -158,8 +166,7 @@ export const moduleMachine = setup({
       receive((command) => {
         if (command.type === 'abort') return;
         const error = { code: 'internal_error', message: 'moduleRunner is provided by src/modules' };
-        const executionId = command.type === 'sync' ? command.executionId : command.execution.executionId;
-        sendBack({ type: command.type === 'sync' ? 'sync.failed' : 'execution.failed', executionId, error });
+        sendBack({ type: command.type === 'sync' ? 'sync.failed' : 'execution.failed', run: command.run, error });
       });
     }),
   },
@@ -173,6 +180,7 @@ export const moduleMachine = setup({
     takeNext: assign({
       current: ({ context }) => context.mailbox[0] ?? null,
       mailbox: ({ context }) => context.mailbox.slice(1),
+      run: ({ context }) => context.run + 1,
     }),
     cancelQueued: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'cancel') return;
@@ -188,11 +196,7 @@ export const moduleMachine = setup({
       const current = context.current;
       if (event.type !== 'cancel' || !current) return;
       const error = aborted(context, current.executionId, event.reason);
-      enqueue.sendTo('runner', {
-        type: 'abort',
-        executionId: current.executionId,
-        reason: error.message,
-      } satisfies RunnerCommand);
+      enqueue.sendTo('runner', { type: 'abort', run: context.run, reason: error.message } satisfies RunnerCommand);
       if (current.callId !== undefined) enqueue.emit(errorReply(current.callId, error));
       enqueue.emit({ type: 'module.failed', moduleId: context.moduleId, executionId: current.executionId, error });
       if (event.callId !== undefined) enqueue.emit(okReply(event.callId, true));
@@ -234,8 +238,7 @@ export const moduleMachine = setup({
     cancelsCurrent: ({ context, event }) =>
       event.type === 'cancel' && context.current?.executionId === event.executionId,
     /** A runner answer about the current execution (not a late one about a cancelled execution). */
-    isCurrent: ({ context, event }) =>
-      'executionId' in event && event.type !== 'cancel' && context.current?.executionId === event.executionId,
+    isCurrent: ({ context, event }) => 'run' in event && context.current !== null && event.run === context.run,
   },
 }).createMachine({
   id: 'module',
@@ -247,6 +250,7 @@ export const moduleMachine = setup({
     current: null,
     completed: 0,
     failed: 0,
+    run: 0,
   }),
   initial: 'idle',
   invoke: {
@@ -280,10 +284,7 @@ export const moduleMachine = setup({
       always: { guard: 'hasQueued', target: 'syncing', actions: 'takeNext' },
     },
     syncing: {
-      entry: sendTo('runner', ({ context }) => ({
-        type: 'sync' as const,
-        executionId: (context.current as Execution).executionId,
-      })),
+      entry: sendTo('runner', ({ context }) => ({ type: 'sync' as const, run: context.run })),
       on: {
         cancel: [{ guard: 'cancelsCurrent', target: 'idle', actions: 'abortCurrent' }, { actions: 'cancelQueued' }],
         'sync.done': {
@@ -291,7 +292,7 @@ export const moduleMachine = setup({
           target: 'executing',
           actions: enqueueActions(({ context, event, enqueue }) => {
             enqueue.assign({ moduleType: event.outcome.moduleType });
-            const executionId = event.executionId;
+            const executionId = (context.current as Execution).executionId;
             enqueue.emit({ type: 'module.synced', moduleId: context.moduleId, executionId, outcome: event.outcome });
           }),
         },
@@ -303,7 +304,7 @@ export const moduleMachine = setup({
             enqueue.emit({
               type: 'module.syncFailed',
               moduleId: context.moduleId,
-              executionId: event.executionId,
+              executionId: (context.current as Execution).executionId,
               error: event.error,
             });
           }),
@@ -311,7 +312,11 @@ export const moduleMachine = setup({
       },
     },
     executing: {
-      entry: sendTo('runner', ({ context }) => ({ type: 'execute' as const, execution: context.current as Execution })),
+      entry: sendTo('runner', ({ context }) => ({
+        type: 'execute' as const,
+        run: context.run,
+        execution: context.current as Execution,
+      })),
       on: {
         'execution.delta': { guard: 'isCurrent', actions: 'forwardDelta' },
         'execution.done': { guard: 'isCurrent', target: 'idle', actions: 'finish' },

@@ -27,44 +27,38 @@ function instanceOf(instances: ModuleInstances, input: RunnerInput): ModuleInsta
   return instance;
 }
 
+/** Runs `work` and answers with `done` or `failed`; a synchronous throw is a failure like a rejection. */
+function answer<T>(work: () => Promise<T>, done: (value: T) => void, failed: (error: unknown) => void): void {
+  Promise.resolve().then(work).then(done, failed);
+}
+
 /**
- * One process's runner: runs each command on the process's program and answers with events naming the
- * execution. It keeps the execution in flight, so that `abort` (a cancel) and the runner's own stop (the process
- * stopping) abort its request; an aborted execution's late answer is not sent.
+ * One process's runner: runs each command on the process's program and answers with events naming the run.
+ * It keeps the execution in flight, so that `abort` (a cancel) and the runner's own stop (the process stopping)
+ * abort its request; an aborted execution's late answer is not sent.
  */
 function moduleRunner(instances: ModuleInstances) {
   return fromCallback<RunnerCommand, RunnerInput>(({ input, sendBack, receive }) => {
-    let inFlight: { executionId: string; controller: AbortController } | undefined;
+    let inFlight: { run: number; controller: AbortController } | undefined;
 
-    const sync = (executionId: string): void => {
-      Promise.resolve()
-        .then(() => instanceOf(instances, input).sync())
-        .then(
-          (outcome) => sendBack({ type: 'sync.done', executionId, outcome }),
-          (error: unknown) => sendBack({ type: 'sync.failed', executionId, error: errorToJSON(error) }),
-        );
-    };
-
-    const execute = (executionId: string, inputs: Readonly<Record<string, unknown>>): void => {
+    const execute = (run: number, inputs: Readonly<Record<string, unknown>>): void => {
       const controller = new AbortController();
-      const mine = { executionId, controller };
+      const mine = { run, controller };
       inFlight = mine;
-      const answer = (event: RunnerEvent): void => {
+      const send = (event: RunnerEvent): void => {
         // After an abort the machine has moved on; a late answer from the aborted request is dropped.
         if (controller.signal.aborted) return;
         if (event.type !== 'execution.delta' && inFlight === mine) inFlight = undefined;
         sendBack(event);
       };
-      Promise.resolve()
-        .then(() =>
+      answer(
+        () =>
           instanceOf(instances, input).execute(inputs, controller.signal, (field, delta) =>
-            answer({ type: 'execution.delta', executionId, field, delta }),
+            send({ type: 'execution.delta', run, field, delta }),
           ),
-        )
-        .then(
-          (result) => answer({ type: 'execution.done', executionId, result }),
-          (error: unknown) => answer({ type: 'execution.failed', executionId, error: errorToJSON(error) }),
-        );
+        (result) => send({ type: 'execution.done', run, result }),
+        (error) => send({ type: 'execution.failed', run, error: errorToJSON(error) }),
+      );
     };
 
     const abort = (reason: string): void => {
@@ -74,9 +68,15 @@ function moduleRunner(instances: ModuleInstances) {
     };
 
     receive((command) => {
-      if (command.type === 'sync') sync(command.executionId);
-      else if (command.type === 'execute') execute(command.execution.executionId, command.execution.inputs);
-      else if (inFlight?.executionId === command.executionId) abort(command.reason);
+      const { run } = command;
+      if (command.type === 'sync')
+        answer(
+          () => instanceOf(instances, input).sync(),
+          (outcome) => sendBack({ type: 'sync.done', run, outcome }),
+          (error) => sendBack({ type: 'sync.failed', run, error: errorToJSON(error) }),
+        );
+      else if (command.type === 'execute') execute(run, command.execution.inputs);
+      else if (inFlight?.run === run) abort(command.reason);
     });
     // The process stopped: nobody waits for the execution in flight any more.
     return () => abort('module process stopped');

@@ -1,0 +1,58 @@
+import { createActor, fromCallback } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { moduleMachine, type RunnerCommand, type RunnerEvent, type RunnerInput } from '../machines/module.machine.js';
+
+/** The module machine with a runner the test answers for: it records each command and hands out sendBack. */
+function scriptedModule() {
+  const commands: RunnerCommand[] = [];
+  let answer: (event: RunnerEvent) => void = () => {};
+  const actor = createActor(
+    moduleMachine.provide({
+      actors: {
+        moduleRunner: fromCallback<RunnerCommand, RunnerInput>(({ sendBack, receive }) => {
+          answer = sendBack;
+          receive((command) => commands.push(command));
+        }),
+      },
+    }),
+    { input: { moduleId: 'qa', sessionId: 's', moduleType: 'Predict' } },
+  );
+  const replies: unknown[] = [];
+  actor.on('tether.reply', (reply) => replies.push(reply));
+  actor.start();
+  return { actor, commands, answer: (event: RunnerEvent) => answer(event), replies };
+}
+
+const outcome = { moduleType: 'Predict', changes: {} };
+const result = { moduleType: 'Predict', output: { answer: 'ok' }, provenance: {} };
+
+describe('module machine', () => {
+  it('takes only the current run’s answers: a cancelled run’s late sync does not start a resubmitted execution', () => {
+    const { actor, commands, answer } = scriptedModule();
+    actor.send({ type: 'execute', executionId: 'x', inputs: {} });
+    expect(commands).toEqual([{ type: 'sync', run: 1 }]);
+    actor.send({ type: 'cancel', executionId: 'x' });
+    expect(actor.getSnapshot().value).toBe('idle');
+    // The caller sends the same execution id again (ids come from callers); the old sync answers late.
+    actor.send({ type: 'execute', executionId: 'x', inputs: {} });
+    answer({ type: 'sync.done', run: 1, outcome });
+    expect(actor.getSnapshot().value).toBe('syncing');
+    answer({ type: 'sync.done', run: 2, outcome });
+    expect(actor.getSnapshot().value).toBe('executing');
+    expect(commands.at(-1)).toMatchObject({ type: 'execute', run: 2, execution: { executionId: 'x' } });
+    answer({ type: 'execution.done', run: 1, result });
+    expect(actor.getSnapshot().value).toBe('executing');
+    answer({ type: 'execution.done', run: 2, result });
+    expect(actor.getSnapshot()).toMatchObject({ value: 'idle', context: { completed: 1, failed: 1 } });
+  });
+
+  it('tells the runner to abort the running execution on its cancel, and drops its late answer', () => {
+    const { actor, commands, answer } = scriptedModule();
+    actor.send({ type: 'execute', executionId: 'a', inputs: {} });
+    answer({ type: 'sync.done', run: 1, outcome });
+    actor.send({ type: 'cancel', executionId: 'a', reason: 'user' });
+    expect(commands.at(-1)).toMatchObject({ type: 'abort', run: 1 });
+    answer({ type: 'execution.done', run: 1, result });
+    expect(actor.getSnapshot()).toMatchObject({ value: 'idle', context: { completed: 0, failed: 1 } });
+  });
+});
