@@ -11,7 +11,7 @@ import { connect as natsConnect } from 'nats';
 import { connect } from '../src/index.js';
 import type { NatsBenchTarget } from './nats-propagation.js';
 import { startPeer, type PeerPlacement } from './peer.js';
-import { compareLine, fmt, samplePair, summarize, type Percentiles } from './stats.js';
+import { compareLine, fmt, samplePair, sequentialRate, summarize, type Percentiles } from './stats.js';
 
 const GOAL = 1.5;
 const SPEC = {
@@ -28,8 +28,6 @@ async function timed(op: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1000;
 }
 
-const rate = (samples: Float64Array) => (samples.length * 1e6) / samples.reduce((a, b) => a + b, 0);
-
 interface CallRun {
   readonly ours: Percentiles;
   readonly raw: Percentiles;
@@ -45,47 +43,53 @@ async function moduleCall(
 ): Promise<CallRun> {
   const id = `${target.id}_${placement}`;
   const rawSubject = `bench.echo.${placement}`;
-  const node = await startPeer(
-    'module-node',
-    {
-      url: target.url,
-      variablesBucket: `bench_call_vars_${id}`,
-      sessionsBucket: `bench_call_sessions_${id}`,
-      modulesBucket: `bench_call_modules_${id}`,
-      rawSubject,
-    },
-    placement,
-  );
-  const client = await connect({ servers: target.url, name: 'bench-client', onError: () => {} });
-  const remote = await client.session('bench');
-  await remote.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
-  const remoteModule = await remote.module('qa', SPEC);
-  const requester = await natsConnect({ servers: target.url, name: 'bench-raw-requester', noAsyncTraces: true });
-  const body = new TextEncoder().encode(
-    JSON.stringify({ inputs: INPUTS, executionId: crypto.randomUUID(), timeoutMs: 120_000, revision: 1 }),
-  );
+  // Whatever started is stopped again, also when the run fails (a peer process left running would hang the bench).
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const node = await startPeer(
+      'module-node',
+      {
+        url: target.url,
+        variablesBucket: `bench_call_vars_${id}`,
+        sessionsBucket: `bench_call_sessions_${id}`,
+        modulesBucket: `bench_call_modules_${id}`,
+        rawSubject,
+      },
+      placement,
+    );
+    cleanups.unshift(() => node.stop());
+    const client = await connect({ servers: target.url, name: 'bench-client', onError: () => {} });
+    cleanups.unshift(() => client.close());
+    const remote = await client.session('bench');
+    await remote.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+    const remoteModule = await remote.module('qa', SPEC);
+    const requester = await natsConnect({ servers: target.url, name: 'bench-raw-requester', noAsyncTraces: true });
+    cleanups.unshift(() => requester.close());
+    const body = new TextEncoder().encode(
+      JSON.stringify({ inputs: INPUTS, executionId: crypto.randomUUID(), timeoutMs: 120_000, revision: 1 }),
+    );
 
-  const ours = () => timed(() => remoteModule.execute(INPUTS));
-  const raw = () => timed(() => requester.request(rawSubject, body, { timeout: 5000 }));
-  for (let i = 0; i < warmup; i++) {
-    await raw();
-    await ours();
+    const ours = () => timed(() => remoteModule.execute(INPUTS));
+    const raw = () => timed(() => requester.request(rawSubject, body, { timeout: 5000 }));
+    for (let i = 0; i < warmup; i++) {
+      await raw();
+      await ours();
+    }
+    const rawSamples = new Float64Array(count);
+    const ourSamples = new Float64Array(count);
+    for (let i = 0; i < count; i++) [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
+
+    const embeddedReply = node.next('embedded');
+    node.send({ kind: 'embedded', sessionId: 'bench', moduleId: 'qa', inputs: INPUTS, count, warmup });
+    const embedded = (await embeddedReply).figures as Percentiles;
+    return {
+      ours: summarize(ourSamples, sequentialRate(ourSamples)),
+      raw: summarize(rawSamples, sequentialRate(rawSamples)),
+      embedded,
+    };
+  } finally {
+    for (const cleanup of cleanups) await cleanup();
   }
-  const rawSamples = new Float64Array(count);
-  const ourSamples = new Float64Array(count);
-  for (let i = 0; i < count; i++) [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
-
-  const embeddedReply = node.next('embedded');
-  node.send({ kind: 'embedded', sessionId: 'bench', moduleId: 'qa', inputs: INPUTS, count, warmup });
-  const embeddedSamples = (await embeddedReply).samples as Float64Array;
-
-  await Promise.all([requester.close(), client.close()]);
-  await node.stop();
-  return {
-    ours: summarize(ourSamples, rate(ourSamples)),
-    raw: summarize(rawSamples, rate(rawSamples)),
-    embedded: summarize(embeddedSamples, rate(embeddedSamples)),
-  };
 }
 
 /** Runs the comparison, the node in its own process and then in this one, and returns the report lines. */

@@ -14,7 +14,7 @@
 import { connect } from 'nats';
 import { Runtime } from '../src/index.js';
 import { startPeer, type PeerPlacement } from './peer.js';
-import { compareLine, fmt, samplePair, summarize, type Percentiles } from './stats.js';
+import { compareLine, fmt, samplePair, sequentialRate, summarize, type Percentiles } from './stats.js';
 
 /** What the NATS benches need: a server and bucket names nobody else uses. */
 export interface NatsBenchTarget {
@@ -26,13 +26,6 @@ export interface NatsBenchTarget {
 const GOAL = 1.3;
 const now = (): bigint => process.hrtime.bigint();
 const micros = (from: bigint, to: bigint): number => Number(to - from) / 1000;
-
-/** Updates per second of a side that runs one at a time, from its µs samples. */
-function sequentialRate(samples: Float64Array): number {
-  let total = 0;
-  for (const sample of samples) total += sample;
-  return (samples.length * 1e6) / total;
-}
 
 interface PropagationRun {
   readonly ours: Percentiles;
@@ -52,83 +45,89 @@ async function propagation(
   const id = `${target.id}_${placement}`;
   const buckets = { variablesBucket: `bench_vars_${id}`, sessionsBucket: `bench_sessions_${id}` };
   const rawBucket = `bench_raw_${id}`;
-  const nodeA = await Runtime.start({
-    onError: () => {},
-    nats: { servers: target.url, ...buckets, name: 'bench-node-a' },
-  });
-  const writer = await nodeA.session('bench');
-  await writer.defineVariable('temperature', 'float', 0, { constraints: { min: 0, max: 1_000_000 } });
-  const putter = await connect({ servers: target.url, name: 'bench-raw-put', noAsyncTraces: true });
-  const putKv = await putter.jetstream().views.kv(rawBucket, { history: 64 });
-  const nodeB = await startPeer(
-    'propagation-reader',
-    {
-      url: target.url,
-      ...buckets,
-      rawBucket,
-      rawKey: 'bench.temperature',
-      sessionId: 'bench',
-      variable: 'temperature',
-    },
-    placement,
-  );
+  // Whatever started is stopped again, also when the run fails (a peer process left running would hang the bench).
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const nodeA = await Runtime.start({
+      onError: () => {},
+      nats: { servers: target.url, ...buckets, name: 'bench-node-a' },
+    });
+    cleanups.unshift(() => nodeA.stop());
+    const writer = await nodeA.session('bench');
+    await writer.defineVariable('temperature', 'float', 0, { constraints: { min: 0, max: 1_000_000 } });
+    const putter = await connect({ servers: target.url, name: 'bench-raw-put', noAsyncTraces: true });
+    cleanups.unshift(() => putter.close());
+    const putKv = await putter.jetstream().views.kv(rawBucket, { history: 64 });
+    const nodeB = await startPeer(
+      'propagation-reader',
+      {
+        url: target.url,
+        ...buckets,
+        rawBucket,
+        rawKey: 'bench.temperature',
+        sessionId: 'bench',
+        variable: 'temperature',
+      },
+      placement,
+    );
+    cleanups.unshift(() => nodeB.stop());
 
-  let version = (await writer.describeVariable('temperature')).version;
-  let acked = 0;
-  const ours = async (): Promise<number> => {
-    const expected = ++version;
-    const seen = nodeB.next('ours', (m) => m.version === expected);
-    const t0 = now();
-    await writer.setVariable('temperature', expected);
-    acked = micros(t0, now());
-    return micros(t0, (await seen).at as bigint);
-  };
+    let version = (await writer.describeVariable('temperature')).version;
+    let acked = 0;
+    const ours = async (): Promise<number> => {
+      const expected = ++version;
+      const seen = nodeB.next('ours', (m) => m.version === expected);
+      const t0 = now();
+      await writer.setVariable('temperature', expected);
+      acked = micros(t0, now());
+      return micros(t0, (await seen).at as bigint);
+    };
 
-  // The raw side: the same record bytes, put on one connection and watched on another (in node B's process).
-  const payload = new TextEncoder().encode(JSON.stringify(await writer.describeVariable('temperature')));
-  let lastRevision = 0;
-  let rawAcked = 0;
-  const put = async (options: { previousSeq?: number }): Promise<number> => {
-    // The only writer of the key, one put at a time: the next delivery past the last put is this one's.
-    const previous = lastRevision;
-    const seen = nodeB.next('raw', (m) => (m.revision as number) > previous);
-    const t0 = now();
-    lastRevision = await putKv.put('bench.temperature', payload, options);
-    rawAcked = micros(t0, now());
-    return micros(t0, (await seen).at as bigint);
-  };
-  const raw = () => put({});
-  // Not a baseline, an explanation: what a session's write does on the wire, one put conditioned on the
-  // revision it last saw.
-  const rawCasPut = () => put(lastRevision > 0 ? { previousSeq: lastRevision } : {});
+    // The raw side: the same record bytes, put on one connection and watched on another (in node B's process).
+    const payload = new TextEncoder().encode(JSON.stringify(await writer.describeVariable('temperature')));
+    let lastRevision = 0;
+    let rawAcked = 0;
+    const put = async (options: { previousSeq?: number }): Promise<number> => {
+      // The only writer of the key, one put at a time: the next delivery past the last put is this one's.
+      const previous = lastRevision;
+      const seen = nodeB.next('raw', (m) => (m.revision as number) > previous);
+      const t0 = now();
+      lastRevision = await putKv.put('bench.temperature', payload, options);
+      rawAcked = micros(t0, now());
+      return micros(t0, (await seen).at as bigint);
+    };
+    const raw = () => put({});
+    // Not a baseline, an explanation: what a session's write does on the wire, one put conditioned on the
+    // revision it last saw.
+    const rawCasPut = () => put(lastRevision > 0 ? { previousSeq: lastRevision } : {});
 
-  for (let i = 0; i < warmup; i++) {
-    await raw();
-    await ours();
+    for (let i = 0; i < warmup; i++) {
+      await raw();
+      await ours();
+    }
+    const rawSamples = new Float64Array(count);
+    const ourSamples = new Float64Array(count);
+    const ackSamples = new Float64Array(count);
+    const rawAckSamples = new Float64Array(count);
+    const casPutSamples = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
+      ackSamples[i] = acked;
+      rawAckSamples[i] = rawAcked;
+      casPutSamples[i] = await rawCasPut();
+    }
+
+    // The sides share one loop, so each one's rate is its own sequential rate: one update per mean latency.
+    return {
+      ours: summarize(ourSamples, sequentialRate(ourSamples)),
+      raw: summarize(rawSamples, sequentialRate(rawSamples)),
+      acked: summarize(ackSamples, 0),
+      rawAcked: summarize(rawAckSamples, 0),
+      casPut: summarize(casPutSamples, 0),
+    };
+  } finally {
+    for (const cleanup of cleanups) await cleanup();
   }
-  const rawSamples = new Float64Array(count);
-  const ourSamples = new Float64Array(count);
-  const ackSamples = new Float64Array(count);
-  const rawAckSamples = new Float64Array(count);
-  const casPutSamples = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
-    ackSamples[i] = acked;
-    rawAckSamples[i] = rawAcked;
-    casPutSamples[i] = await rawCasPut();
-  }
-
-  await nodeB.stop();
-  await putter.close();
-  await nodeA.stop();
-  // The sides share one loop, so each one's rate is its own sequential rate: one update per mean latency.
-  return {
-    ours: summarize(ourSamples, sequentialRate(ourSamples)),
-    raw: summarize(rawSamples, sequentialRate(rawSamples)),
-    acked: summarize(ackSamples, 0),
-    rawAcked: summarize(rawAckSamples, 0),
-    casPut: summarize(casPutSamples, 0),
-  };
 }
 
 /** Runs the comparison, node B in its own process and then in this one, and returns the report lines. */

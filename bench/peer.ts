@@ -27,12 +27,19 @@ export type PeerPlacement = 'process' | 'inline';
 
 /** A started peer. */
 export interface Peer {
-  /** Resolves with the next message of `kind` that `accept` takes (earlier ones of that kind are dropped). */
+  /**
+   * Resolves with the next message of `kind` that `accept` takes; messages nobody waits for are dropped, so
+   * call it before whatever makes the peer answer. Rejects if none comes within {@link ANSWER_TIMEOUT_MS} or
+   * the peer's process ends first.
+   */
   next(kind: string, accept?: (message: PeerMessage) => boolean): Promise<PeerMessage>;
   send(message: PeerMessage): void;
-  /** Tells the peer to stop and waits until it has. */
+  /** Tells the peer to stop and waits until it has (a peer process that does not exit in time is killed). */
   stop(): Promise<void>;
 }
+
+/** How long a bench waits for one answer of its peer before it fails instead of hanging. */
+const ANSWER_TIMEOUT_MS = 30_000;
 
 /** Starts the peer module `name` (a file in `bench/peers/`) with `config`; resolves once it sent `ready`. */
 export async function startPeer(
@@ -40,16 +47,36 @@ export async function startPeer(
   config: Readonly<Record<string, unknown>>,
   placement: PeerPlacement,
 ): Promise<Peer> {
-  let waiting: { kind: string; accept: (m: PeerMessage) => boolean; resolve: (m: PeerMessage) => void } | undefined;
+  let waiting:
+    | { kind: string; accept: (m: PeerMessage) => boolean; resolve: (m: PeerMessage) => void; fail: (e: Error) => void }
+    | undefined;
+  let ended: Error | undefined;
   const deliver = (message: PeerMessage): void => {
-    if (waiting && waiting.kind === message.kind && waiting.accept(message)) {
-      const { resolve } = waiting;
-      waiting = undefined;
-      resolve(message);
-    }
+    if (!waiting || waiting.kind !== message.kind || !waiting.accept(message)) return;
+    const { resolve } = waiting;
+    waiting = undefined;
+    resolve(message);
+  };
+  const end = (error: Error): void => {
+    ended = error;
+    waiting?.fail(error);
+    waiting = undefined;
   };
   const next = (kind: string, accept: (m: PeerMessage) => boolean = () => true): Promise<PeerMessage> =>
-    new Promise((resolve) => (waiting = { kind, accept, resolve }));
+    new Promise((resolve, reject) => {
+      if (ended) return reject(ended);
+      const timer = setTimeout(
+        () => end(new Error(`bench peer '${name}' sent no '${kind}' within ${ANSWER_TIMEOUT_MS} ms`)),
+        ANSWER_TIMEOUT_MS,
+      );
+      const settle = (): void => clearTimeout(timer);
+      waiting = {
+        kind,
+        accept,
+        resolve: (message) => (settle(), resolve(message)),
+        fail: (error) => (settle(), reject(error)),
+      };
+    });
 
   if (placement === 'inline') {
     const { run } = (await import(`./peers/${name}.js`)) as { run: PeerMain };
@@ -71,18 +98,27 @@ export async function startPeer(
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      end(new Error(`bench peer '${name}' exited (code ${code})`));
+      resolve();
+    }),
+  );
   child.on('message', (message) => deliver(message as PeerMessage));
-  const ready = next('ready');
-  const failed = exited.then((code) => Promise.reject(new Error(`bench peer '${name}' exited (code ${code})`)));
-  await Promise.race([ready, failed]);
-  failed.catch(() => {});
+  try {
+    await next('ready');
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
   return {
     next,
     send: (message) => void child.send(message),
     async stop() {
-      child.send({ kind: 'stop' });
+      if (child.connected) child.send({ kind: 'stop' });
+      const timer = setTimeout(() => child.kill(), ANSWER_TIMEOUT_MS);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -31,6 +31,13 @@ export function summarize(samples: Float64Array | number[], opsPerSecond: number
   return { p50: at(0.5), p99: at(0.99), opsPerSecond };
 }
 
+/** Operations per second of a side that runs one at a time, from its µs samples: one per mean latency. */
+export function sequentialRate(samples: Float64Array): number {
+  let total = 0;
+  for (const sample of samples) total += sample;
+  return (samples.length * 1e6) / total;
+}
+
 /** Formats a number of microseconds (or any figure) with sensible precision. */
 export function fmt(value: number, digits = 2): string {
   if (!Number.isFinite(value)) return String(value);

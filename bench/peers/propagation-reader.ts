@@ -6,19 +6,12 @@
 import { connect, KvWatchInclude } from 'nats';
 import { Runtime } from '../../src/index.js';
 import type { PeerMain } from '../peer.js';
+import { nodeOptions, text } from './config.js';
 
 /** Config: `url`, `variablesBucket`, `sessionsBucket`, `rawBucket`, `rawKey`, `sessionId`, `variable`. */
 export const run: PeerMain = async (config, send) => {
-  const str = (key: string): string => String(config[key]);
-  const node = await Runtime.start({
-    onError: () => {},
-    nats: {
-      servers: str('url'),
-      variablesBucket: str('variablesBucket'),
-      sessionsBucket: str('sessionsBucket'),
-      name: 'bench-node-b',
-    },
-  });
+  const str = (key: string): string => text(config, key);
+  const node = await Runtime.start({ onError: () => {}, nats: nodeOptions(config, 'bench-node-b') });
   const session = await node.session(str('sessionId'));
   // A's definition may not have been routed here yet; the watcher must start from a known version.
   while (!(await session.hasVariable(str('variable')))) await new Promise((r) => setTimeout(r, 1));
