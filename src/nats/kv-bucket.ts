@@ -31,6 +31,17 @@ export interface RawWrite {
 const WRONG_LAST_SEQUENCE = 10071;
 const EMPTY = new Uint8Array(0);
 
+/** The stream behind the KV bucket `bucket` (as nats.js names it). */
+export const kvStream = (bucket: string): string => `KV_${bucket}`;
+
+/** The subject of `key` in the KV bucket `bucket` (or, with a key ending in `>`, the subjects under it). */
+export const kvSubject = (bucket: string, key: string): string => `$KV.${bucket}.${key}`;
+
+/** The JetStream API error code a library error carries, if any (e.g. 10071 wrong last sequence). */
+export function apiErrorCode(error: unknown): number | undefined {
+  return (error as Partial<NatsError> | undefined)?.api_error?.err_code;
+}
+
 /** The bucket's stream, its subjects, and a JetStream client to publish with. */
 export interface KvBucket {
   readonly kv: KV;
@@ -67,7 +78,7 @@ export function kvBucket(js: JetStreamClient, kv: KV, name: string): KvBucket {
       if (write.operation === 'delete') h.set('KV-Operation', 'DEL');
       for (const [name, value] of Object.entries(write.headers ?? {})) h.set(name, value);
       try {
-        const ack = await js.publish(`$KV.${name}.${write.key}`, write.operation === 'delete' ? EMPTY : write.data, {
+        const ack = await js.publish(kvSubject(name, write.key), write.operation === 'delete' ? EMPTY : write.data, {
           headers: h,
           ...(write.expectLast === undefined ? {} : { expect: { lastSubjectSequence: write.expectLast } }),
         });
@@ -83,7 +94,7 @@ export function kvBucket(js: JetStreamClient, kv: KV, name: string): KvBucket {
 
 /** Whether a publish failed its compare-and-set expectation. */
 export function isWrongLastSequence(error: unknown): boolean {
-  return (error as Partial<NatsError> | undefined)?.api_error?.err_code === WRONG_LAST_SEQUENCE;
+  return apiErrorCode(error) === WRONG_LAST_SEQUENCE;
 }
 
 /** The server names the key's actual last sequence ("wrong last sequence: 7"); NaN when it does not. */

@@ -6,9 +6,8 @@
  * "no message found"; a key never written costs that one get.
  * @module
  */
-import type { NatsError } from 'nats';
 import { InternalError } from '../errors.js';
-import type { KvBucket } from './kv-bucket.js';
+import { apiErrorCode, kvStream, kvSubject, type KvBucket } from './kv-bucket.js';
 
 /** One kept message of a key, oldest first: a put or a delete/purge marker. */
 export interface KvHistoryEntry {
@@ -29,8 +28,8 @@ const NO_MESSAGE_FOUND = 10037;
  */
 export async function readKvHistory(bucket: KvBucket, key: string): Promise<KvHistoryEntry[]> {
   const manager = await bucket.js.jetstreamManager(false);
-  const stream = `KV_${bucket.name}`;
-  const subject = `$KV.${bucket.name}.${key}`;
+  const stream = kvStream(bucket.name);
+  const subject = kvSubject(bucket.name, key);
   const entries: KvHistoryEntry[] = [];
   // Not an object literal at the call: nats.js types this request only for direct gets, but the stream's message
   // GET takes it too, and that one is answered by the stream leader whether or not the bucket allows direct gets.
@@ -40,7 +39,7 @@ export async function readKvHistory(bucket: KvBucket, key: string): Promise<KvHi
     try {
       message = await manager.streams.getMessage(stream, request);
     } catch (error) {
-      if ((error as Partial<NatsError> | undefined)?.api_error?.err_code === NO_MESSAGE_FOUND) return entries;
+      if (apiErrorCode(error) === NO_MESSAGE_FOUND) return entries;
       throw error;
     }
     // A server that ignores `next_by_subj` (before 2.9) answers the message at `seq`, whatever its key.

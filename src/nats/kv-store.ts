@@ -16,7 +16,7 @@ import type { NatsConnection } from 'nats';
 import { StoreClosedError, StoreConflictError } from '../errors.js';
 import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
-import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
+import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
 import { watchKv, type KvWatchHandle } from './kv-watch.js';
@@ -175,11 +175,13 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
       // The keys come from the stream's subjects (stream info, no consumer), then each key's last message: a
       // last-per-subject consumer can block after deletes on server 2.9 (nats-server#3481), and this is every
       // session's load. Each key is read consistently; sessions fold later changes per key by revision.
-      const subjectPrefix = `$KV.${bucket.name}.`;
+      const subjectPrefix = kvSubject(bucket.name, '');
       let keys: string[];
       try {
         const manager = await bucket.js.jetstreamManager(false);
-        const info = await manager.streams.info(`KV_${bucket.name}`, { subjects_filter: `${subjectPrefix}${prefix}>` });
+        const info = await manager.streams.info(kvStream(bucket.name), {
+          subjects_filter: `${subjectPrefix}${prefix}>`,
+        });
         keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
       } catch (error) {
         throw wrap(error, 'list', prefix);

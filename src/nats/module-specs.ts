@@ -10,7 +10,7 @@
 import type { KV, NatsConnection } from 'nats';
 import { AlreadyExistsError, InternalError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
-import { isWrongLastSequence } from './kv-bucket.js';
+import { isWrongLastSequence, kvStream, kvSubject } from './kv-bucket.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 
 /** Options of {@link openModuleSpecs}. */
@@ -122,11 +122,11 @@ export async function openModuleSpecs(
       const prefix = `${sessionId}.`;
       // The subjects of the bucket's stream, from stream info: no consumer. `kv.keys()` runs one, and on server
       // 2.9 that listing can block after deletes (nats-server#3481) — it did under load when a stop raced a list.
-      const subjectPrefix = `$KV.${bucket}.`;
+      const subjectPrefix = kvSubject(bucket, '');
       let keys: string[];
       try {
         const manager = await connection.jetstreamManager();
-        const info = await manager.streams.info(`KV_${bucket}`, { subjects_filter: `${subjectPrefix}${prefix}>` });
+        const info = await manager.streams.info(kvStream(bucket), { subjects_filter: `${subjectPrefix}${prefix}>` });
         keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
       } catch (error) {
         throw boundary(error, 'keys', prefix);

@@ -10,6 +10,7 @@ import type { VariableRecord } from '../variables/types.js';
 import { createKvStore, type KvStore, type KvStoreOptions } from './kv-store.js';
 import { variableRecordCodec } from './record-codec.js';
 import { createTrackingStore, type TrackingStore } from './tracking-store.js';
+import { kvStream } from './kv-bucket.js';
 
 /** A node's store: the tracking store, plus the resumption of its router's watch after an outage. */
 export interface NodeStore extends TrackingStore {
@@ -26,7 +27,7 @@ export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, '
 export async function bucketLastRevision(connection: NatsConnection, bucket: string): Promise<number> {
   try {
     const manager = await connection.jetstreamManager();
-    const info = await manager.streams.info(`KV_${bucket}`);
+    const info = await manager.streams.info(kvStream(bucket));
     return info.state.last_seq;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
