@@ -92,11 +92,8 @@ export async function startSessionService(
   const outbox = options.outbox ?? createEventOutbox(connection, report);
   const unsubscribeEvents = store.onCommitted((change) => {
     const event = variableEventOf(change);
-    if (!event) return;
-    outbox.publish(subjects.variableEvent(event.sessionId, event.name), event);
-    // Already after the writer's reply (the tracking store calls this from a setImmediate): out now, not one
-    // macrotask later, so a client that subscribes after its write resolved is not sent that write's event.
-    outbox.sendNow();
+    // Queued with the commit: the reply to the write (when it came over NATS) carries it ahead of itself.
+    if (event) outbox.publish(subjects.variableEvent(event.sessionId, event.name), event);
   });
 
   const service: Service = await connection.services.add({

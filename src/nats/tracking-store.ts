@@ -81,6 +81,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   let written = 0;
   // Events are emitted strictly in commit order, even when one needs an asynchronous history lookup.
   let emitting: Promise<void> = Promise.resolve();
+  /** Announcements queued behind a history lookup; while any is, later ones queue too. */
+  let waitingLookups = 0;
 
   const applied = (): number => {
     // Without a router nothing is routed, so only this node's own writes are known to be in its sessions.
@@ -132,26 +134,35 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       remember(write.key, revision, write.value);
     });
     if (listeners.size === 0) return;
-    // After the writer's reply, not before it: publishing costs the reply path a socket write (~50 µs measured)
-    // and nobody waits for the event. The chain keeps events in commit order and `settled()` still covers them.
-    const afterReply = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-    emitting = emitting.then(afterReply).then(async () => {
-      for (const [i, write] of writes.entries()) {
-        const change: CommittedChange = {
-          key: write.key,
-          revision: revisions[i] ?? 0,
-          before: await befores[i],
-          after: write.value,
-        };
-        for (const listener of listeners) {
-          try {
-            listener(change);
-          } catch (error) {
-            report(error);
-          }
+    const announce = (change: CommittedChange): void => {
+      for (const listener of listeners) {
+        try {
+          listener(change);
+        } catch (error) {
+          report(error);
         }
       }
+    };
+    const changeOf = (i: number, before: VariableRecord | undefined): CommittedChange => ({
+      key: writes[i]!.key,
+      revision: revisions[i] ?? 0,
+      before,
+      after: writes[i]!.value,
     });
+    // Announced now, with the commit, when every old value is at hand: the node's listener only queues the event
+    // (see event-outbox.ts), so a service reply that follows carries it ahead of itself in the same socket write.
+    // A write whose old value needs a history lookup waits for it, and every later write's events wait their turn
+    // behind it, so events stay in commit order; `settled()` covers those.
+    if (waitingLookups === 0 && befores.every((before) => !(before instanceof Promise))) {
+      befores.forEach((before, i) => announce(changeOf(i, before as VariableRecord | undefined)));
+      return;
+    }
+    waitingLookups += 1;
+    emitting = emitting
+      .then(async () => {
+        for (const [i, before] of befores.entries()) announce(changeOf(i, await before));
+      })
+      .finally(() => (waitingLookups -= 1));
   };
 
   const single = async (

@@ -101,4 +101,26 @@ describe('variable events', () => {
     expect(seen[11]).toMatchObject({ name: 'b', deleted: true, newValue: undefined });
     expect(seen[11]?.oldValue).toBeNaN();
   });
+
+  it('reach the writing client before its write resolves, and a watch opened after it never', async () => {
+    await fx().node(fx().buckets());
+    const client = await fx().client();
+    const session = await client.session('ordered');
+    await session.defineVariable('t', 'integer', 0);
+    const seen: number[] = [];
+    const unwatch = await session.watchVariables('t', (change) => seen.push(change.newValue as number));
+    for (let i = 1; i <= 5; i++) {
+      await session.setVariable('t', i);
+      // No wait: the node sent the event in the same write as the reply, ahead of it.
+      expect(seen.at(-1)).toBe(i);
+    }
+    unwatch();
+    // A watch opened once the write resolved: the write's event had left before the reply.
+    await session.setVariable('t', 6);
+    const late: number[] = [];
+    const unwatchLate = await session.watchVariables('t', (change) => late.push(change.newValue as number));
+    await settle();
+    unwatchLate();
+    expect(late).toEqual([]);
+  });
 });
