@@ -253,6 +253,22 @@ describe('session', () => {
     expect(await other.hasVariable('z')).toBe(false);
   });
 
+  it('reads several variables at once while its process lives, and not once it has stopped', async () => {
+    await session.defineVariable('a', 'integer', 1);
+    await session.setVariable('a', 2);
+    expect(session.readVariablesNow(['a', 'nope'])).toEqual({
+      found: { a: { value: 2, version: 2 } },
+      missing: ['nope'],
+    });
+    await expect(session.readVariables(['a'])).resolves.toEqual({
+      found: { a: { value: 2, version: 2 } },
+      missing: [],
+    });
+    await session.stop();
+    expect(session.readVariablesNow(['a'])).toBeUndefined();
+    await expect(session.readVariables(['a'])).rejects.toMatchObject({ code: 'session_stopped' });
+  });
+
   it('keeps sessions isolated from each other', async () => {
     const other = await runtime.session('s2');
     await session.defineVariable('shared_name', 'integer', 1);

@@ -149,7 +149,7 @@ export class AxProgramRunner {
     hooks: RunHooks = {},
   ): Promise<RunOutcome> {
     const service = axServiceOf(llm);
-    const options: AxProgramForwardOptions<string> = { ...toForwardOptions(params) };
+    const options = toForwardOptions(params);
     if (hooks.abortSignal) options.abortSignal = hooks.abortSignal;
     if (hooks.beforeStep && this.multiStep) {
       const next = hooks.beforeStep;

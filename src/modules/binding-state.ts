@@ -5,7 +5,7 @@
  * @module
  */
 import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
-import type { SessionContext } from '../session/session-context.js';
+import type { SessionContext, VariableSnapshot } from '../session/session-context.js';
 import { type SyncErrorHandler, checkParameterValue, isBindableAttribute } from './module-types.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
@@ -31,7 +31,9 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 /** The binding state of one module. */
 export class BindingState {
-  readonly bindings = new Map<string, Binding>();
+  readonly #bindings = new Map<string, Binding>();
+  /** The distinct bound variable names, in binding order; rebuilt after a bind or unbind, read by every sync. */
+  #names: readonly string[] = [];
   readonly lastValues = new Map<string, unknown>();
   /** Version each attribute's value was read at: stale concurrent reads never overwrite newer ones. */
   readonly versions = new Map<string, number>();
@@ -42,6 +44,28 @@ export class BindingState {
   constructor(session: SessionContext | undefined, onSyncError: SyncErrorHandler | undefined) {
     if (session) this.attach(session);
     this.onSyncError = onSyncError;
+  }
+
+  /** The bindings by attribute. Change them with {@link BindingState.bind} and {@link BindingState.unbind}. */
+  get bindings(): ReadonlyMap<string, Binding> {
+    return this.#bindings;
+  }
+
+  /** Binds `attribute` to the variable read at `version` with `value` (already applied to the module). */
+  bind(attribute: string, binding: Binding, value: unknown, version: number): void {
+    this.#bindings.set(attribute, binding);
+    this.lastValues.set(attribute, value);
+    this.versions.set(attribute, version);
+    this.#names = [...new Set([...this.#bindings.values()].map((b) => b.variableName))];
+  }
+
+  /** Removes the binding of `attribute`; whether there was one. */
+  unbind(attribute: string): boolean {
+    this.lastValues.delete(attribute);
+    this.versions.delete(attribute);
+    const removed = this.#bindings.delete(attribute);
+    this.#names = [...new Set([...this.#bindings.values()].map((b) => b.variableName))];
+    return removed;
   }
 
   /** Holds the session weakly, as the original did: a module must not keep a closed session alive. */
@@ -117,23 +141,46 @@ export class BindingState {
    * writing any, so a sync either applies the whole snapshot or nothing. Callback errors are reported afterwards.
    */
   async sync(target: object, moduleType: string): Promise<SyncChanges> {
-    if (this.bindings.size === 0) return {};
+    return this.syncNow(target, moduleType);
+  }
+
+  /**
+   * {@link BindingState.sync}, without a promise when none is needed: modules sync before every execution, and
+   * an embedded session whose process is alive answers the read at once (`readVariablesNow`). A promise comes
+   * back when the session has to be asked asynchronously or a callback is to be called; failures are thrown
+   * (or rejected) either way.
+   */
+  syncNow(target: object, moduleType: string): SyncChanges | Promise<SyncChanges> {
+    if (this.#bindings.size === 0) return {};
     const session = this.requireSession();
-    const names = [...new Set([...this.bindings.values()].map((b) => b.variableName))];
-    const snapshot = await session.readVariables(names);
+    const now = session.readVariablesNow?.(this.#names);
+    if (now) return this.#apply(target, moduleType, session, now);
+    return session.readVariables(this.#names).then((snapshot) => this.#apply(target, moduleType, session, snapshot));
+  }
+
+  #apply(
+    target: object,
+    moduleType: string,
+    session: SessionContext,
+    snapshot: VariableSnapshot,
+  ): SyncChanges | Promise<SyncChanges> {
     const missing = snapshot.missing[0];
     if (missing !== undefined) throw new VariableNotFoundError(session.sessionId, missing);
-    for (const [attribute, binding] of this.bindings) {
+    for (const [attribute, binding] of this.#bindings) {
       const entry = snapshot.found[binding.variableName];
       if (!entry) throw new VariableNotFoundError(session.sessionId, binding.variableName);
-      if (isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
+      // The value this module already has was checked when it was applied: only another one needs a check.
+      const unchanged =
+        entry.version === this.versions.get(attribute) && sameValue(this.lastValues.get(attribute), entry.value);
+      if (!unchanged && isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
     }
     const changes: SyncChanges = {};
     const calls: Array<() => unknown> = [];
-    for (const [attribute, binding] of this.bindings) {
+    for (const [attribute, binding] of this.#bindings) {
       const entry = snapshot.found[binding.variableName]!;
-      if (entry.version < (this.versions.get(attribute) ?? 0)) continue;
-      this.versions.set(attribute, entry.version);
+      const known = this.versions.get(attribute) ?? 0;
+      if (entry.version < known) continue;
+      if (entry.version !== known) this.versions.set(attribute, entry.version);
       const old = this.lastValues.get(attribute);
       if (sameValue(old, entry.value)) continue;
       (target as Record<string, unknown>)[attribute] = entry.value;
@@ -142,6 +189,10 @@ export class BindingState {
       const callback = binding.callback;
       if (callback) calls.push(() => callback(attribute, old, entry.value));
     }
+    return calls.length === 0 ? changes : this.#call(calls, moduleType).then(() => changes);
+  }
+
+  async #call(calls: readonly (() => unknown)[], moduleType: string): Promise<void> {
     for (const call of calls) {
       try {
         await call();
@@ -149,7 +200,6 @@ export class BindingState {
         this.report(error, moduleType);
       }
     }
-    return changes;
   }
 }
 

@@ -68,23 +68,30 @@ const INTEGER_ATTRIBUTES = new Set<BindableAttribute>(['maxTokens', 'topK', 'max
  * time instead of being sent to (and rejected by) the provider, or silently ignored. `undefined` clears it.
  */
 export function checkParameterValue(attribute: BindableAttribute, value: unknown): void {
-  if (value === undefined) return;
-  const fail = (expected: string): never => {
+  const expected = parameterProblem(attribute, value);
+  if (expected !== undefined) {
     throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${JSON.stringify(value)}`, {
       variable: attribute,
     });
-  };
-  if (NUMBER_ATTRIBUTES.has(attribute)) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) fail('a finite number');
-  } else if (INTEGER_ATTRIBUTES.has(attribute)) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail('a non-negative integer');
-  } else if (attribute === 'stopSequences') {
-    if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) fail('a list of strings');
-  } else if (attribute === 'thinkingTokenBudget') {
-    if (!THINKING_BUDGETS.includes(value as ThinkingBudget)) fail(`one of ${THINKING_BUDGETS.join(', ')}`);
-  } else if (typeof value !== 'string') {
-    fail('a string');
   }
+}
+
+/** What `value` should have been for `attribute`, or `undefined` when it is fine (no closure: runs per sync). */
+function parameterProblem(attribute: BindableAttribute, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (NUMBER_ATTRIBUTES.has(attribute)) {
+    return typeof value === 'number' && Number.isFinite(value) ? undefined : 'a finite number';
+  }
+  if (INTEGER_ATTRIBUTES.has(attribute)) {
+    return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? undefined : 'a non-negative integer';
+  }
+  if (attribute === 'stopSequences') {
+    return Array.isArray(value) && value.every((s) => typeof s === 'string') ? undefined : 'a list of strings';
+  }
+  if (attribute === 'thinkingTokenBudget') {
+    return THINKING_BUDGETS.includes(value as ThinkingBudget) ? undefined : `one of ${THINKING_BUDGETS.join(', ')}`;
+  }
+  return typeof value === 'string' ? undefined : 'a string';
 }
 
 /** Copies the set parameters of `source` into a fresh object: the frozen view one execution runs with. */

@@ -91,6 +91,11 @@ export abstract class ProgramModule {
 // Outside the class: a protected member would make every mixin class expression undeclarable (TS4094).
 const runners = new WeakMap<ProgramModule, AxProgramRunner>();
 
+/** @internal Whether `module` runs several LLM steps (ReAct), so its parameters are re-read between them. */
+export function isMultiStep(module: ProgramModule): boolean {
+  return runners.get(module)?.multiStep ?? false;
+}
+
 /**
  * @internal One execution of `module` with exactly `params`; the variable-aware layer adds its between-steps
  * hook. Not part of the public surface.

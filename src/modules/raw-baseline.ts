@@ -5,22 +5,34 @@
  * @module
  */
 import { AxGen, AxMockAIService, AxSignature } from '@ax-llm/ax';
-import type { AxGenIn, AxGenOut } from '@ax-llm/ax';
+import type { AxChatResponse, AxGenIn, AxGenOut } from '@ax-llm/ax';
 import { axServiceOf, registerService, toForwardOptions } from './ax-bridge.js';
 import { LanguageModel } from './language-model.js';
 import type { FieldValues, ModuleParameters } from './module-types.js';
 
+/**
+ * Ax's mock service answering one fixed response. `chat` answers directly: the mock's own records every call's
+ * latency in an array it never trims and sorts a copy of on each call, which would put a growing cost into
+ * both sides of the comparison (see echo-model.ts).
+ */
+class FixedAnswerService extends AxMockAIService<string> {
+  constructor(private readonly response: AxChatResponse) {
+    super({ name: 'bench-mock' });
+  }
+
+  override async chat(): Promise<AxChatResponse> {
+    return this.response;
+  }
+}
+
 /** A language model answering `Answer: ok` at once: the bench's "same mock AI" for both sides. */
 export function createFixedAnswerModel(answer = 'ok'): LanguageModel {
-  const service = new AxMockAIService<string>({
-    name: 'bench-mock',
-    chatResponse: {
-      results: [{ index: 0, content: `Answer: ${answer}`, finishReason: 'stop' }],
-      modelUsage: {
-        ai: 'bench-mock',
-        model: 'bench-mock',
-        tokens: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
-      },
+  const service = new FixedAnswerService({
+    results: [{ index: 0, content: `Answer: ${answer}`, finishReason: 'stop' }],
+    modelUsage: {
+      ai: 'bench-mock',
+      model: 'bench-mock',
+      tokens: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
     },
   });
   const model = new LanguageModel('bench-mock', undefined);

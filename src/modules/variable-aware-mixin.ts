@@ -6,7 +6,13 @@
  */
 import type { SessionContext } from '../session/session-context.js';
 import { VariableNotFoundError } from '../errors.js';
-import { type SyncCallback, type SyncChanges, bindingStateOf, initBindingState } from './binding-state.js';
+import {
+  type BindingState,
+  type SyncCallback,
+  type SyncChanges,
+  bindingStateOf,
+  initBindingState,
+} from './binding-state.js';
 import {
   type FieldValues,
   type ForwardOptions,
@@ -16,7 +22,8 @@ import {
   isBindableAttribute,
   snapshotParameters,
 } from './module-types.js';
-import { type ModuleOptions, type ProgramModule, executeModule } from './program-module.js';
+import type { RunHooks } from './ax-program-runner.js';
+import { type ModuleOptions, type ProgramModule, executeModule, isMultiStep } from './program-module.js';
 import {
   BestOfN,
   ChainOfThought,
@@ -99,9 +106,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       if (!entry) throw new VariableNotFoundError(session.sessionId, variableName);
       if (isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
       (this as unknown as Record<string, unknown>)[attribute] = entry.value;
-      state.bindings.set(attribute, { variableName, callback: syncCallback });
-      state.lastValues.set(attribute, entry.value);
-      state.versions.set(attribute, entry.version);
+      state.bind(attribute, { variableName, callback: syncCallback }, entry.value, entry.version);
     }
 
     syncVariables(): Promise<SyncChanges> {
@@ -123,36 +128,50 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
     }
 
     unbindVariable(attribute: string): boolean {
-      const state = bindingStateOf(this);
-      state.lastValues.delete(attribute);
-      state.versions.delete(attribute);
-      return state.bindings.delete(attribute);
+      return bindingStateOf(this).unbind(attribute);
     }
 
     override async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
       const state = bindingStateOf(this);
-      const moduleType = this.moduleType;
-      // The execution goes on with the last good values; a failed sync is reported, not swallowed. A plain
-      // promise chain rather than an async wrapper: one microtask less on every execution.
-      const resync = (): Promise<unknown> =>
-        state.sync(this, moduleType).catch((error: unknown) => state.report(error, moduleType));
-      if (options.autoSync !== false && state.bindings.size > 0) await resync();
+      if (options.autoSync !== false) {
+        const pending = syncReported(this, state);
+        if (pending) await pending;
+      }
       // Parameters and provenance are captured together, right after the sync, so they describe the same values.
       let provenance = state.provenance();
-      const params = snapshotParameters(this);
-      const syncBetweenSteps = options.syncBetweenSteps ?? options.autoSync !== false;
-      const outcome = await executeModule(this, values, params, {
-        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-        ...(options.onDelta ? { onDelta: options.onDelta } : {}),
-        beforeStep: async () => {
-          if (syncBetweenSteps && state.bindings.size > 0) await resync();
+      const hooks: { -readonly [K in keyof RunHooks]: RunHooks[K] } = {};
+      if (options.abortSignal) hooks.abortSignal = options.abortSignal;
+      if (options.onDelta) hooks.onDelta = options.onDelta;
+      if (isMultiStep(this)) {
+        const syncBetweenSteps = options.syncBetweenSteps ?? options.autoSync !== false;
+        hooks.beforeStep = async () => {
+          if (syncBetweenSteps) await syncReported(this, state);
           provenance = state.provenance();
           return snapshotParameters(this);
-        },
-      });
-      return { ...outcome, provenance };
+        };
+      }
+      const outcome = await executeModule(this, values, snapshotParameters(this), hooks);
+      return outcome.reasoning === undefined
+        ? { output: outcome.output, provenance }
+        : { output: outcome.output, reasoning: outcome.reasoning, provenance };
     }
   };
+}
+
+/**
+ * Syncs `module`'s bindings before an execution, which goes on with the last good values if the sync fails: the
+ * failure is reported, not swallowed. A promise only when the sync could not finish at once (an await, even of
+ * a settled promise, costs every execution its microtasks).
+ */
+function syncReported(module: ProgramModule, state: BindingState): Promise<unknown> | undefined {
+  if (state.bindings.size === 0) return undefined;
+  try {
+    const synced = state.syncNow(module, module.moduleType);
+    if (synced instanceof Promise) return synced.catch((error: unknown) => state.report(error, module.moduleType));
+  } catch (error) {
+    state.report(error, module.moduleType);
+  }
+  return undefined;
 }
 
 /**

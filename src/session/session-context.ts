@@ -51,6 +51,11 @@ export interface SessionContext {
   setVariable(name: string, value: unknown): Promise<unknown>;
   /** Reads several variables from one consistent state of the session, each with its version. */
   readVariables(names: readonly string[]): Promise<VariableSnapshot>;
+  /**
+   * The same read, synchronously, when the session has its state at hand (an embedded session whose process is
+   * alive); `undefined` when it would have to wait. Optional: modules fall back to `readVariables`.
+   */
+  readVariablesNow?(names: readonly string[]): VariableSnapshot | undefined;
   /** Delivers every accepted write to a variable whose name matches the glob `pattern`. */
   watchVariables(pattern: string, listener: VariableListener, options?: WatchVariablesOptions): Promise<Unwatch>;
 }

@@ -133,17 +133,14 @@ export class Session implements SessionContext {
   /** Values and versions of several variables, read from one consistent state of the session. */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
     if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
-    // Modules call this before every execution: skip the await (a microtask) when the state is at hand.
-    const current = this.#variables();
-    const variables = current instanceof Promise ? await current : current;
-    const found: [string, { value: unknown; version: number }][] = [];
-    const missing: string[] = [];
-    for (const name of names) {
-      const record = variables.get(name);
-      if (record) found.push([name, { value: record.value, version: record.version }]);
-      else missing.push(name);
-    }
-    return { found: Object.fromEntries(found), missing };
+    return this.readVariablesNow(names) ?? snapshotOf(await this.#variables(), names);
+  }
+
+  /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
+  readVariablesNow(names: readonly string[]): VariableSnapshot | undefined {
+    if (!this.#process.alive) return undefined;
+    this.host.touch(this.sessionId);
+    return snapshotOf(this.#process.context().variables, names);
   }
 
   /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */
@@ -360,6 +357,24 @@ export class Session implements SessionContext {
     assertVariableName(name);
     return new VariableNotFoundError(this.sessionId, name);
   }
+}
+
+/** The values and versions of `names` in `variables`, with the names that are not there. */
+function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names: readonly string[]): VariableSnapshot {
+  const found: Record<string, { value: unknown; version: number }> = {};
+  const missing: string[] = [];
+  for (const name of names) {
+    const record = variables.get(name);
+    if (!record) {
+      missing.push(name);
+      continue;
+    }
+    const read = { value: record.value, version: record.version };
+    // Assigning `__proto__` would set the object's prototype instead of adding a variable of that name.
+    if (name === '__proto__') Object.defineProperty(found, name, { value: read, enumerable: true, writable: true });
+    else found[name] = read;
+  }
+  return { found, missing };
 }
 
 function now(): string {

@@ -135,6 +135,19 @@ describe('VariableAwareMixin', () => {
     await expect(module.syncVariables()).rejects.toThrow(/maxTokens/);
   });
 
+  it('checks a variable that came back at the version it had, with another value', async () => {
+    const errors: Error[] = [];
+    const { session, module } = setup((error) => errors.push(error));
+    await module.bindToVariable('temperature', 'llm_temperature');
+    // Deleted and defined again: a new variable whose first version is the version the module last synced.
+    session.values.set('llm_temperature', { value: 'hot', version: 1 });
+    const result = await module.forward({ question: 'why?' });
+    expect(errors[0]).toBeInstanceOf(ValidationError);
+    expect(result.output.answer).toContain('temperature=0.7');
+    session.values.set('llm_temperature', { value: 0.4, version: 1 });
+    expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.4] });
+  });
+
   it('reports a deleted variable as not found and keeps the last value', async () => {
     const errors: Error[] = [];
     const { session, module } = setup((error) => errors.push(error));
