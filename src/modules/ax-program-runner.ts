@@ -142,41 +142,45 @@ export class AxProgramRunner {
   }
 
   /** Runs once on `llm` with exactly `params`; errors come back as Tether errors. */
-  async run(
-    llm: LanguageModel,
-    values: FieldValues,
-    params: ModuleParameters,
-    hooks: RunHooks = {},
-  ): Promise<RunOutcome> {
-    const service = axServiceOf(llm);
-    const options = toForwardOptions(params);
-    if (hooks.abortSignal) options.abortSignal = hooks.abortSignal;
-    if (hooks.beforeStep && this.multiStep) {
-      const next = hooks.beforeStep;
-      options.stepHooks = {
-        beforeStep: async (ctx) => {
-          if (!ctx.isFirstStep) applyToStep(ctx, await next());
-        },
-      };
-    }
+  // Not async, for the same reason as #forwardKind: the runner's own layer costs each execution no microtask.
+  run(llm: LanguageModel, values: FieldValues, params: ModuleParameters, hooks: RunHooks = {}): Promise<RunOutcome> {
+    let pooled: Pooled | undefined;
+    let forwarded: Promise<FieldValues>;
     try {
+      const service = axServiceOf(llm);
+      const options = toForwardOptions(params);
+      if (hooks.abortSignal) options.abortSignal = hooks.abortSignal;
+      if (hooks.beforeStep && this.multiStep) {
+        const next = hooks.beforeStep;
+        options.stepHooks = {
+          beforeStep: async (ctx) => {
+            if (!ctx.isFirstStep) applyToStep(ctx, await next());
+          },
+        };
+      }
       if (this.#kind === 'program_of_thought') {
         const program = agent(this.#signature, { runtime: new AxJSRuntime() });
         if (params.instructions !== undefined) program.addActorInstruction(params.instructions);
-        return this.#outcome(await program.forward(service, values as AxGenIn, options));
-      }
-      const pooled = this.#acquire(params.instructions, hooks.onDelta !== undefined);
-      pooled.onDelta = hooks.onDelta;
-      try {
-        return this.#outcome(await this.#forwardKind(pooled.gen, service, values as AxGenIn, options));
-      } finally {
-        pooled.onDelta = undefined;
-        pooled.streamed.clear();
-        this.#release(pooled);
+        forwarded = program.forward(service, values as AxGenIn, options);
+      } else {
+        pooled = this.#acquire(params.instructions, hooks.onDelta !== undefined);
+        pooled.onDelta = hooks.onDelta;
+        forwarded = this.#forwardKind(pooled.gen, service, values as AxGenIn, options);
       }
     } catch (error) {
-      throw toTetherError(error, llm.provider, hooks.abortSignal);
+      if (pooled) this.#release(pooled);
+      return Promise.reject(toTetherError(error, llm.provider, hooks.abortSignal));
     }
+    return forwarded.then(
+      (result) => {
+        if (pooled) this.#release(pooled);
+        return this.#outcome(result);
+      },
+      (error: unknown) => {
+        if (pooled) this.#release(pooled);
+        throw toTetherError(error, llm.provider, hooks.abortSignal);
+      },
+    );
   }
 
   // Not async: it only picks which promise to return, and every async layer costs each execution a microtask.
@@ -277,6 +281,8 @@ export class AxProgramRunner {
   }
 
   #release(pooled: Pooled): void {
+    pooled.onDelta = undefined;
+    pooled.streamed.clear();
     pooled.gen.resetUsage();
     const idle = pooled.streams ? this.#idleStreaming : this.#idle;
     if (idle.length < POOL_LIMIT) idle.push(pooled);
