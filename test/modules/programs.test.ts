@@ -11,6 +11,7 @@ import {
   Refine,
   VariableAwareMultiChainComparison,
   VariableAwareReAct,
+  LanguageModel,
   createEchoModel,
 } from '../../src/modules/index.js';
 import { FakeSession } from '../support/fake-session.js';
@@ -112,6 +113,13 @@ describe('programs', () => {
     const module = new ProgramOfThought(SIGNATURE, { llm, temperature: 0.3, model: 'coder' });
     const { output } = await module.forward({ question: 'what is 2 + 3?' });
     expect(output.answer).toContain('model=coder temperature=0.3');
+  });
+
+  it('refuses, as a rejected execution, a language model that was not built by createLanguageModel', async () => {
+    const module = new Predict(SIGNATURE, { llm: new LanguageModel('handmade', undefined) });
+    const execution = module.forward({ question: 'why?' });
+    await expect(execution).rejects.toBeInstanceOf(ValidationError);
+    await expect(execution).rejects.toThrow(/not built by createLanguageModel/);
   });
 
   it('rejects an invalid signature or parameter at construction', () => {
