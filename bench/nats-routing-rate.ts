@@ -18,7 +18,8 @@ const WINDOW = 256;
 /**
  * Variables written round-robin. A KV bucket keeps only `history` (64) messages per key, so a consumer more than
  * 64 writes of one key behind loses the older ones (KV semantics: a watch promises the latest value, not every
- * value). Spread over this many keys, every update stays deliverable and both sides count the same updates.
+ * value). Spread over this many keys, updates stay deliverable unless a consumer falls more than 4,096 puts
+ * behind the writer (seen once: 9,185 of 10,000 routed); rates count the updates a consumer saw.
  */
 const KEYS = 64;
 /** A pass that has not seen its last update by then is reported as stuck, not waited on forever. */
@@ -82,7 +83,9 @@ async function pipelined(
   const last = await delivery.done;
   return {
     putsPerSecond: (count * 1e9) / Number(putsDone - t0),
-    deliveredPerSecond: (count * 1e9) / Number(last - t0),
+    // What the consumer saw: one that falls more than a key's history behind skips to its latest value (KV
+    // semantics), and a skipped update was not routed, so it does not count.
+    deliveredPerSecond: (delivery.count * 1e9) / Number(last - t0),
     delivered: delivery.count,
   };
 }
