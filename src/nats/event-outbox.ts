@@ -5,10 +5,10 @@
  * nats.js writes its outbound buffer to the socket at the end of each microtask turn, so events published one
  * by one as a module execution moves `syncing → executing → idle` cost one socket write each (measured ~25 µs
  * apiece, five per execution), all of it on the path of the execution's reply. Queued here, they leave in one
- * write: the service sends them right before a reply ({@link EventOutbox.sendNow}), so a client that subscribed
- * to a module's events has received them by the time its `execute` resolves, as when they were published one by
- * one. Events nobody replies after (an embedded execution's) go from one `setImmediate`. Either way the order of
- * publishing is kept: first queued, first published.
+ * write: the service sends them right before a reply ({@link EventOutbox.sendNow}), so a client subscribed to a
+ * module's or a variable's events has received those its request caused by the time the reply arrives. Events
+ * nobody replies after (an embedded caller's) go from one `setImmediate`, after the call returned. Either way
+ * the order of publishing is kept: first queued, first published.
  * @module
  */
 import type { NatsConnection } from 'nats';

@@ -35,7 +35,11 @@ export interface TrackingStore extends Store<VariableRecord> {
   readonly highestRevision: number;
   /** Resolves `true` once `appliedRevision >= revision`, `false` when `timeoutMs` passes first. */
   waitForRevision(revision: number, timeoutMs: number): Promise<boolean>;
-  /** Registers a listener for this node's committed writes; returns the function that removes it. */
+  /**
+   * Registers a listener for this node's committed writes, called as each commit is acknowledged (before the
+   * writer hears back) or, when the old value needs a history lookup, once it has it; in commit order either way.
+   * Returns the function that removes it. A listener must be quick: it runs on the write's path.
+   */
   onCommitted(listener: CommittedListener): () => void;
   /** Resolves once every committed write so far has been handed to the listeners. */
   settled(): Promise<void>;
