@@ -132,12 +132,12 @@ export class Session implements SessionContext {
 
   /** Values and versions of several variables, read from one consistent state of the session. */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
-    if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
     return this.readVariablesNow(names) ?? snapshotOf(await this.#variables(), names);
   }
 
   /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
   readVariablesNow(names: readonly string[]): VariableSnapshot | undefined {
+    if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
     if (!this.#process.alive) return undefined;
     this.host.touch(this.sessionId);
     return snapshotOf(this.#process.context().variables, names);
