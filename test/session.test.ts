@@ -264,6 +264,8 @@ describe('session', () => {
       found: { a: { value: 2, version: 2 } },
       missing: [],
     });
+    expect(() => session.readVariablesNow('a' as never)).toThrow(ValidationError);
+    await expect(session.readVariables('a' as never)).rejects.toBeInstanceOf(ValidationError);
     await session.stop();
     expect(session.readVariablesNow(['a'])).toBeUndefined();
     await expect(session.readVariables(['a'])).rejects.toMatchObject({ code: 'session_stopped' });
