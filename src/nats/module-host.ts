@@ -37,6 +37,11 @@ export interface ModuleHost {
     moduleId: string,
     load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
   ): Promise<ModuleHandle>;
+  /**
+   * Whether the module has a live process on this node: its session is then live here too (a session's modules
+   * stop with it), so a request for it needs neither the session nor a wake.
+   */
+  running(sessionId: string, moduleId: string): boolean;
   /** Queues one execution in the module's mailbox on this node (`NoProcError` without a process here). */
   execute(
     sessionId: string,

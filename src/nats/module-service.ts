@@ -92,7 +92,7 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
       if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS)
         throw new ValidationError(`timeoutMs must be at most ${MAX_TIMEOUT_MS}`, { details: { field: 'timeoutMs' } });
       return async () => {
-        await wake(sessionId, moduleId);
+        if (!host.running(sessionId, moduleId)) await wake(sessionId, moduleId);
         // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
         if (control.cancelledEarly(executionId))
           throw new ExecutionAbortedError(moduleId, executionId, {

@@ -107,7 +107,8 @@ export async function startSessionService(
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
   async function serveEndpoint(msg: ServiceMsg, endpoint: ServiceEndpoint): Promise<Uint8Array> {
     const work = endpoint.prepare(msg.subject, decodeRequest(msg.data, maxBytes));
-    await awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
+    const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
+    if (waiting) await waiting;
     const result = await work();
     return encodeReply(result, store.highestRevision);
   }
@@ -119,27 +120,33 @@ export async function startSessionService(
     const parsed = subjects.parseRequest(msg.subject);
     if (!parsed) throw new ValidationError(`subject '${msg.subject.slice(0, 200)}' names no operation`);
     assertSessionId(parsed.sessionId);
-    await awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
+    const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
+    if (waiting) await waiting;
     const session = await provider.session(parsed.sessionId, { create: operation === 'open' });
     const result = operation === 'open' ? { sessionId: session.sessionId } : await OPERATIONS[operation](session, body);
     // The highest revision this node knows: at least the write just made, and every change its reads reflect.
     return encodeReply(result, store.highestRevision);
   }
 
-  async function awaitRevision(header: string | undefined): Promise<void> {
-    if (header === undefined || header === '') return;
+  /** Rejects the header, or waits until this node has applied the revision; `undefined` when it already has. */
+  function awaitRevision(header: string | undefined): Promise<void> | undefined {
+    if (header === undefined || header === '') return undefined;
     const revision = Number(header);
     if (!Number.isSafeInteger(revision) || revision < 0) {
       throw new ValidationError(`header ${MIN_REVISION_HEADER} must be a whole number, got '${header.slice(0, 40)}'`, {
         details: { constraint: MIN_REVISION_HEADER },
       });
     }
+    // No await when nothing is to wait for: most requests carry a revision this node has applied long ago.
+    if (store.appliedRevision >= revision) return undefined;
     // Refusing rather than answering from an older state: the client asked for this revision because it has seen it.
-    if (!(await store.waitForRevision(revision, waitMs))) {
-      throw new CallTimeoutError(`revision ${revision}`, waitMs, {
-        details: { minRevision: revision, appliedRevision: store.appliedRevision },
-      });
-    }
+    return store.waitForRevision(revision, waitMs).then((applied) => {
+      if (!applied) {
+        throw new CallTimeoutError(`revision ${revision}`, waitMs, {
+          details: { minRevision: revision, appliedRevision: store.appliedRevision },
+        });
+      }
+    });
   }
 
   function handler(name: string, serveOne: (msg: ServiceMsg) => Promise<Uint8Array>) {

@@ -180,6 +180,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     return true;
   }
 
+  running(sessionId: string, moduleId: string): boolean {
+    return this.#entries.get(moduleKey(sessionId, moduleId))?.process.alive === true;
+  }
+
   get(sessionId: string, moduleId: string): ModuleHandle {
     return this.#entry(sessionId, moduleId).handle;
   }
