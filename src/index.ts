@@ -76,6 +76,7 @@ export {
   type TetherEvent,
 } from './nats/event-subscriber.js';
 export type { VariableEvent } from './nats/variable-events.js';
+export type { InspectedSnapshot } from './nats/inspection.js';
 export { createSubjects, VARIABLE_OPERATIONS, type TetherSubjects, type VariableOperation } from './nats/subjects.js';
 
 // Variable-aware LLM modules on Ax.

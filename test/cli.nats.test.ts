@@ -4,6 +4,7 @@ import { runCli } from '../src/cli/cli.js';
 import { Runtime, createEchoModel } from '../src/index.js';
 import { runCliProcess, startCli, type CliRun as Run, type RunningCli } from './support/cli-process.js';
 import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
+import { waitFor } from './support/wait-for.js';
 
 let server: NatsTestServer;
 let node: Runtime;
@@ -203,13 +204,19 @@ describe('cli', () => {
       `cli${process.pid}`,
       '--buckets',
       `cli_serve_vars_${id},cli_serve_sessions_${id},cli_serve_modules_${id}`,
+      '--inspect',
     ]);
     await serve.until('stdout', /node serving on/);
     // The third name is the modules bucket: this node shares no module specs with a default deployment.
     const nc = await connectNats({ servers: server.url });
     const modulesStream = await (await nc.jetstreamManager()).streams.info(`KV_cli_serve_modules_${id}`);
-    await nc.close();
     expect(modulesStream.config.name).toBe(`KV_cli_serve_modules_${id}`);
+    // --inspect: the session process's snapshots on the inspection subjects.
+    const inspected: { machine: string; value: unknown }[] = [];
+    nc.subscribe(`cli${process.pid}.v1.inspect.served.session`, {
+      callback: (_error, msg) => inspected.push(msg.json()),
+    });
+    await nc.flush();
     const define = await tether([
       'var',
       'define',
@@ -222,6 +229,8 @@ describe('cli', () => {
       `cli${process.pid}`,
     ]);
     expect([define.code, define.stdout, define.stderr]).toEqual([0, 'n = -3  (integer, v1)\n', '']);
+    await waitFor(() => inspected.some((s) => s.machine === 'session'), { message: 'an inspected snapshot' });
+    await nc.close();
     const stopped = await serve.stop('SIGTERM');
     expect(stopped.code).toBe(0);
     expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');

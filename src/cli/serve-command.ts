@@ -62,10 +62,17 @@ const serve = defineCommand({
       placeholder: '<file>',
       description: 'a .js/.ts module exporting `tools` (an array of tools) that ReAct modules name',
     },
+    inspect: {
+      type: 'boolean',
+      description:
+        "publish every snapshot of this node's session and module processes on <prefix>.v1.inspect.> for live" +
+        ' inspection (costs an encoding of the context per transition)',
+    },
   },
   examples: [
     'tether serve --nats nats://127.0.0.1:4222',
     'NATS_URL=nats://nats-1:4222,nats://nats-2:4222 tether serve --replicas 3',
+    "tether serve --inspect   # then: nats sub 'tether.v1.inspect.>'",
   ],
   async run({ values }, io) {
     const servers = natsServers(values, io);
@@ -98,6 +105,7 @@ const serve = defineCommand({
           ...(replicas === undefined ? {} : { replicas }),
           ...(values.queue === undefined ? {} : { queue: values.queue }),
           ...(values.name === undefined ? {} : { name: values.name }),
+          ...(values.inspect === true ? { inspect: true } : {}),
           reconnect,
         },
         onError: reportTo(io),

@@ -4,6 +4,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
+import type { InspectionEvent } from 'xstate';
 import { NatsConnectionError } from '../errors.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
@@ -11,6 +12,7 @@ import type { Session } from '../session/session.js';
 import { connectNats, onReconnect, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { createEventOutbox } from './event-outbox.js';
+import { natsInspector } from './inspection.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
 import { moduleEndpoints } from './module-service.js';
@@ -47,6 +49,11 @@ export interface NatsNodeOptions {
   readonly historyDepth?: number;
   /** How the node retries when NATS goes away; a node should outlive a NATS restart. @default for ever, every 2 s */
   readonly reconnect?: ReconnectPolicy;
+  /**
+   * Publishes every snapshot of this node's session and module processes on `<prefix>.v1.inspect.>`, for
+   * inspection tools (see inspection.ts). Each transition then costs a JSON encoding of its context. @default false
+   */
+  readonly inspect?: boolean;
 }
 
 /** A node's NATS parts, started in two steps: the store first (the runtime needs it), the service last. */
@@ -64,6 +71,8 @@ export interface NatsNode {
   ): Promise<(SharedSpec & { release(): Promise<void> }) | undefined>;
   /** Publishes the events of a module process on its events subject; returns the function that stops it. */
   publishModuleEvents(handle: ModuleHandle): () => void;
+  /** The inspector publishing the processes' snapshots, when the node was started with `inspect: true`. */
+  readonly inspector: ((event: InspectionEvent) => void) | undefined;
   /** Starts the service; `start` hands out the node's sessions, `modules` its module processes. */
   serve(start: (sessionId: string) => Promise<Session>, modules: ModuleHost): Promise<void>;
   /** Stops taking requests; requests in progress finish. */
@@ -131,6 +140,7 @@ export async function openNatsNode(
         };
       },
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
+      inspector: options.inspect ? natsInspector(outbox, subjects, options.name ?? 'tether-node') : undefined,
       async serve(start, modules) {
         const sessions = directory.provider(start);
         control = await startModuleControl(connection, subjects, modules, { report, outbox });

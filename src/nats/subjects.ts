@@ -10,7 +10,8 @@
  * - `<prefix>.v1.events.<sid>.module.<mid>` — module state changes, results, failures, syncs and deltas;
  * - `<prefix>.v1.control.<sid>.module.<mid>.<op>` — node to node, no queue group: every node hears a module's
  *   `cancel` and `stop`, since any of them may be running it (see module-control.ts);
- * - `<prefix>.v1.inspect.>` — reserved for state-machine inspection.
+ * - `<prefix>.v1.inspect.<sid>.session` and `<prefix>.v1.inspect.<sid>.module.<mid>` — the processes' snapshots,
+ *   from nodes started with `inspect: true`.
  *
  * Session ids, variable names and module ids become single subject tokens, which is why their rules forbid
  * dots, wildcards and white space (src/variables/names.ts). The version token lets a v2 run beside v1.
@@ -103,8 +104,12 @@ export interface TetherSubjects {
   moduleEvents(sessionId: string): string;
   /** `<prefix>.v1.events.>` — every event. */
   allEvents(): string;
-  /** `<prefix>.v1.inspect.>` (reserved). */
+  /** `<prefix>.v1.inspect.>`: every inspected snapshot. */
   inspect(): string;
+  /** `<prefix>.v1.inspect.<sid>.session`: the snapshots of a session's process. */
+  inspectSession(sessionId: string): string;
+  /** `<prefix>.v1.inspect.<sid>.module.<mid>`: the snapshots of a module's process. */
+  inspectModule(sessionId: string, moduleId: string): string;
   /**
    * Reads a request subject. The session token is returned as sent, unchecked: the service answers a bad one
    * with `validation_failed` rather than silence.
@@ -178,6 +183,9 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
     moduleEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.module.*`,
     allEvents: () => `${base}.events.>`,
     inspect: () => `${base}.inspect.>`,
+    inspectSession: (sessionId) => `${base}.inspect.${token(sessionId, 'sessionId')}.session`,
+    inspectModule: (sessionId, moduleId) =>
+      `${base}.inspect.${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}`,
 
     parseRequest(subject) {
       if (!subject.startsWith(sessionBase)) return undefined;

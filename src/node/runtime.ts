@@ -4,7 +4,7 @@
  * in-memory store and no server.
  * @module
  */
-import { waitFor, type AnyActorLogic, type EventObject } from 'xstate';
+import { waitFor, type AnyActorLogic, type EventObject, type InspectionEvent } from 'xstate';
 import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
 import { BridgeError, ValidationError, errorFromJSON } from '../errors.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
@@ -155,7 +155,12 @@ export class Runtime {
     // Checked before connecting, so that bad tools leave no connection behind.
     toolsByName(options.tools);
     const nats = options.nats ? await openNatsNode(options.nats, report) : undefined;
-    const runtime = new Runtime(nats ? { ...options, store: nats.store } : options);
+    const inspect = bothInspectors(options.inspect, nats?.inspector);
+    const runtime = new Runtime({
+      ...options,
+      ...(nats ? { store: nats.store } : {}),
+      ...(inspect ? { inspect } : {}),
+    });
     runtime.#nats = nats;
     // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
     const idle = nats ? 'session.hibernate' : 'session.expire';
@@ -313,4 +318,17 @@ export class Runtime {
     const entry = this.#sessions.get(change.key.slice(0, dot));
     if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: [change] });
   }
+}
+
+/** The user's inspector and the NATS node's, as one (either may be absent). */
+function bothInspectors(
+  user: RuntimeOptions['inspect'],
+  node: ((event: InspectionEvent) => void) | undefined,
+): RuntimeOptions['inspect'] {
+  if (!user || !node) return user ?? node;
+  const next = typeof user === 'function' ? user : (event: InspectionEvent) => user.next?.(event);
+  return (event: InspectionEvent) => {
+    node(event);
+    next(event);
+  };
 }

@@ -15,6 +15,8 @@ describe('subjects', () => {
     expect(s.moduleEvent('s1', 'm1')).toBe('tether.v1.events.s1.module.m1');
     expect(s.allEvents()).toBe('tether.v1.events.>');
     expect(s.inspect()).toBe('tether.v1.inspect.>');
+    expect(s.inspectSession('s1')).toBe('tether.v1.inspect.s1.session');
+    expect(s.inspectModule('s1', 'm1')).toBe('tether.v1.inspect.s1.module.m1');
   });
 
   it('uses a configured prefix of several tokens', () => {
