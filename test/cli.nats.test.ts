@@ -1,5 +1,5 @@
 import { connect as connectNats } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../src/cli/cli.js';
 import { Runtime, createEchoModel } from '../src/index.js';
 import { runCliProcess, startCli, type CliRun as Run, type RunningCli } from './support/cli-process.js';
@@ -209,6 +209,7 @@ describe('cli', () => {
     await serve.until('stdout', /node serving on/);
     // The third name is the modules bucket: this node shares no module specs with a default deployment.
     const nc = await connectNats({ servers: server.url });
+    onTestFinished(() => nc.close());
     const modulesStream = await (await nc.jetstreamManager()).streams.info(`KV_cli_serve_modules_${id}`);
     expect(modulesStream.config.name).toBe(`KV_cli_serve_modules_${id}`);
     // --inspect: the session process's snapshots on the inspection subjects.
@@ -230,7 +231,6 @@ describe('cli', () => {
     ]);
     expect([define.code, define.stdout, define.stderr]).toEqual([0, 'n = -3  (integer, v1)\n', '']);
     await waitFor(() => inspected.some((s) => s.machine === 'session'), { message: 'an inspected snapshot' });
-    await nc.close();
     const stopped = await serve.stop('SIGTERM');
     expect(stopped.code).toBe(0);
     expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');

@@ -215,6 +215,34 @@ describe('module process', () => {
       expect(sent.some((body) => body.includes('queued'))).toBe(false);
     }));
 
+  it('follows a bound variable deleted and defined again, whose versions start over', async () => {
+    await session.setVariable('llm_temperature', 0.5);
+    await session.setVariable('llm_temperature', 0.6);
+    const qa = await session.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: 'llm_temperature' },
+    });
+    expect((await qa.execute({ question: 'q' })).provenance).toEqual({ llm_temperature: 3 });
+    await session.deleteVariable('llm_temperature');
+    await session.defineVariable('llm_temperature', 'float', 0.1);
+    const again = await qa.execute({ question: 'q' });
+    expect(again.output.answer).toContain('temperature=0.1');
+    expect(again.provenance).toEqual({ llm_temperature: 1 });
+  });
+
+  it('names a variable called __proto__ in its provenance', async () => {
+    await session.defineVariable('__proto__', 'float', 0.4);
+    const qa = await session.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { topP: '__proto__' },
+    });
+    const { provenance } = await qa.execute({ question: 'q' });
+    expect(Object.keys(provenance)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(provenance, '__proto__')?.value).toBe(1);
+  });
+
   it('aborts the provider request in flight when the module process stops mid-execution', () =>
     withSlowProvider(async (qa, stub) => {
       const outcome = qa.execute({ question: 'slow' }).then(

@@ -256,12 +256,13 @@ describe('session', () => {
   it('reads several variables at once while its process lives, and not once it has stopped', async () => {
     await session.defineVariable('a', 'integer', 1);
     await session.setVariable('a', 2);
+    const { id } = await session.describeVariable('a');
     expect(session.readVariablesNow(['a', 'nope'])).toEqual({
-      found: { a: { value: 2, version: 2 } },
+      found: { a: { value: 2, version: 2, id } },
       missing: ['nope'],
     });
     await expect(session.readVariables(['a'])).resolves.toEqual({
-      found: { a: { value: 2, version: 2 } },
+      found: { a: { value: 2, version: 2, id } },
       missing: [],
     });
     expect(() => session.readVariablesNow('a' as never)).toThrow(ValidationError);

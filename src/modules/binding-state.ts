@@ -5,7 +5,7 @@
  * @module
  */
 import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
-import type { SessionContext, VariableSnapshot } from '../session/session-context.js';
+import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
 import { type SyncErrorHandler, checkParameterValue, isBindableAttribute } from './module-types.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
@@ -37,6 +37,8 @@ export class BindingState {
   readonly lastValues = new Map<string, unknown>();
   /** Version each attribute's value was read at: stale concurrent reads never overwrite newer ones. */
   readonly versions = new Map<string, number>();
+  /** Identity of the variable each attribute's value came from, when the session says (see VersionedValue.id). */
+  readonly #ids = new Map<string, string>();
   onSyncError: SyncErrorHandler | undefined;
   #session: WeakRef<SessionContext> | undefined;
   #sessionId = '';
@@ -51,11 +53,13 @@ export class BindingState {
     return this.#bindings;
   }
 
-  /** Binds `attribute` to the variable read at `version` with `value` (already applied to the module). */
-  bind(attribute: string, binding: Binding, value: unknown, version: number): void {
+  /** Binds `attribute` to the variable as `read` (its value already applied to the module). */
+  bind(attribute: string, binding: Binding, read: VersionedValue): void {
     this.#bindings.set(attribute, binding);
-    this.lastValues.set(attribute, value);
-    this.versions.set(attribute, version);
+    this.lastValues.set(attribute, read.value);
+    this.versions.set(attribute, read.version);
+    if (read.id === undefined) this.#ids.delete(attribute);
+    else this.#ids.set(attribute, read.id);
     this.#names = [...new Set([...this.#bindings.values()].map((b) => b.variableName))];
   }
 
@@ -63,6 +67,7 @@ export class BindingState {
   unbind(attribute: string): boolean {
     this.lastValues.delete(attribute);
     this.versions.delete(attribute);
+    this.#ids.delete(attribute);
     const removed = this.#bindings.delete(attribute);
     this.#names = [...new Set([...this.#bindings.values()].map((b) => b.variableName))];
     return removed;
@@ -113,7 +118,11 @@ export class BindingState {
     const out: Record<string, number> = {};
     for (const [attribute, binding] of this.bindings) {
       const version = this.versions.get(attribute);
-      if (version !== undefined) out[binding.variableName] = version;
+      if (version === undefined) continue;
+      // Assigning `__proto__` would set the object's prototype instead of naming that variable.
+      if (binding.variableName === '__proto__')
+        Object.defineProperty(out, '__proto__', { value: version, enumerable: true, writable: true });
+      else out[binding.variableName] = version;
     }
     return out;
   }
@@ -155,7 +164,10 @@ export class BindingState {
     const session = this.requireSession();
     const now = session.readVariablesNow?.(this.#names);
     if (now) return this.#apply(target, moduleType, session, now);
-    return session.readVariables(this.#names).then((snapshot) => this.#apply(target, moduleType, session, snapshot));
+    // Promise.resolve: a session of the user's may answer with another realm's promise or a thenable.
+    return Promise.resolve(session.readVariables(this.#names)).then((snapshot) =>
+      this.#apply(target, moduleType, session, snapshot),
+    );
   }
 
   #apply(
@@ -171,16 +183,21 @@ export class BindingState {
       if (!entry) throw new VariableNotFoundError(session.sessionId, binding.variableName);
       // The value this module already has was checked when it was applied: only another one needs a check.
       const unchanged =
-        entry.version === this.versions.get(attribute) && sameValue(this.lastValues.get(attribute), entry.value);
+        !this.#renewed(attribute, entry) &&
+        entry.version === this.versions.get(attribute) &&
+        sameValue(this.lastValues.get(attribute), entry.value);
       if (!unchanged && isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
     }
     const changes: SyncChanges = {};
     const calls: Array<() => unknown> = [];
     for (const [attribute, binding] of this.#bindings) {
       const entry = snapshot.found[binding.variableName]!;
-      const known = this.versions.get(attribute) ?? 0;
+      // A variable defined again starts at version 1 again: its values are newer whatever their version.
+      const renewed = this.#renewed(attribute, entry);
+      const known = renewed ? 0 : (this.versions.get(attribute) ?? 0);
       if (entry.version < known) continue;
       if (entry.version !== known) this.versions.set(attribute, entry.version);
+      if (renewed) this.#ids.set(attribute, entry.id!);
       const old = this.lastValues.get(attribute);
       if (sameValue(old, entry.value)) continue;
       (target as Record<string, unknown>)[attribute] = entry.value;
@@ -190,6 +207,13 @@ export class BindingState {
       if (callback) calls.push(() => callback(attribute, old, entry.value));
     }
     return calls.length === 0 ? changes : this.#call(calls, moduleType).then(() => changes);
+  }
+
+  /** Whether `entry` comes from another variable than the attribute's value did (deleted and defined again). */
+  #renewed(attribute: string, entry: VersionedValue): boolean {
+    if (entry.id === undefined) return false;
+    const known = this.#ids.get(attribute);
+    return known !== undefined && known !== entry.id;
   }
 
   async #call(calls: readonly (() => unknown)[], moduleType: string): Promise<void> {

@@ -106,7 +106,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       if (!entry) throw new VariableNotFoundError(session.sessionId, variableName);
       if (isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
       (this as unknown as Record<string, unknown>)[attribute] = entry.value;
-      state.bind(attribute, { variableName, callback: syncCallback }, entry.value, entry.version);
+      state.bind(attribute, { variableName, callback: syncCallback }, entry);
     }
 
     syncVariables(): Promise<SyncChanges> {

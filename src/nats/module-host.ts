@@ -38,8 +38,9 @@ export interface ModuleHost {
     load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
   ): Promise<ModuleHandle>;
   /**
-   * Whether the module has a live process on this node: its session is then live here too (a session's modules
-   * stop with it), so a request for it needs neither the session nor a wake.
+   * Whether the module has a live process on this node, so that a request for it needs no wake. Its session
+   * exists (a stopped or expired session stops its modules); if the session's process crashed or hibernated
+   * here, the module's own sync wakes it.
    */
   running(sessionId: string, moduleId: string): boolean;
   /** Queues one execution in the module's mailbox on this node (`NoProcError` without a process here). */

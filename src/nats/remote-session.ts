@@ -35,6 +35,8 @@ interface TypedRead {
   readonly value: unknown;
   readonly version: number;
   readonly type: VariableType | null;
+  /** The variable's identity (getMany only; see VersionedValue.id). */
+  readonly id?: unknown;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,10 +99,13 @@ export class RemoteSession implements SessionContext {
   /** Values and versions of several variables, read from one consistent state of the session. */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
     const reply = (await this.#call('getMany', { names })) as { found: Record<string, TypedRead>; missing: string[] };
-    const found = Object.entries(reply.found).map(([name, read]) => [
-      name,
-      { value: read.type === null ? read.value : decodeValue(read.type, read.value), version: read.version },
-    ]);
+    const found = Object.entries(reply.found).map(([name, read]) => {
+      const value = read.type === null ? read.value : decodeValue(read.type, read.value);
+      return [
+        name,
+        typeof read.id === 'string' ? { value, version: read.version, id: read.id } : { value, version: read.version },
+      ];
+    });
     return { found: Object.fromEntries(found), missing: reply.missing };
   }
 

@@ -94,11 +94,12 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     const names = requireArray(body, 'names');
     names.forEach((entry) => assertVariableName(entry));
     const snapshot = await session.readVariables(names as string[]);
-    const found: [string, { value: unknown; version: number; type: string }][] = [];
+    const found: [string, { value: unknown; version: number; type: string; id?: string }][] = [];
     for (const [variable, read] of Object.entries(snapshot.found)) {
       // A variable's type is fixed at definition, so a later describe names the type of the value read above.
       const { type } = await session.describeVariable(variable).catch(() => ({ type: 'json' as const }));
-      found.push([variable, { value: encodeValue(type, read.value), version: read.version, type }]);
+      const encoded = { value: encodeValue(type, read.value), version: read.version, type };
+      found.push([variable, read.id === undefined ? encoded : { ...encoded, id: read.id }]);
     }
     // Built from entries: assigning `found['__proto__']` would set the prototype and lose that variable.
     return { found: Object.fromEntries(found), missing: snapshot.missing };

@@ -328,7 +328,11 @@ function bothInspectors(
   if (!user || !node) return user ?? node;
   const next = typeof user === 'function' ? user : (event: InspectionEvent) => user.next?.(event);
   return (event: InspectionEvent) => {
-    node(event);
-    next(event);
+    // The user's inspector sees every event even if publishing one failed (the process runtime reports it).
+    try {
+      node(event);
+    } finally {
+      next(event);
+    }
   };
 }

@@ -34,6 +34,11 @@ export interface WatchVariablesOptions {
 export interface VersionedValue {
   readonly value: unknown;
   readonly version: number;
+  /**
+   * The variable's identity, when the session knows it: a variable deleted and defined again is another
+   * variable, whose versions start again at 1. Modules use it to tell that from an older read of the same one.
+   */
+  readonly id?: string;
 }
 
 /** What {@link SessionContext.readVariables} returns. */

@@ -25,6 +25,7 @@ import type {
   VariableChange,
   VariableListener,
   VariableSnapshot,
+  VersionedValue,
   WatchVariablesOptions,
 } from './session-context.js';
 import type { SessionHost, SessionProcess } from './session-host.js';
@@ -361,7 +362,7 @@ export class Session implements SessionContext {
 
 /** The values and versions of `names` in `variables`, with the names that are not there. */
 function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names: readonly string[]): VariableSnapshot {
-  const found: Record<string, { value: unknown; version: number }> = {};
+  const found: Record<string, VersionedValue> = {};
   const missing: string[] = [];
   for (const name of names) {
     const record = variables.get(name);
@@ -369,7 +370,7 @@ function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names: reado
       missing.push(name);
       continue;
     }
-    const read = { value: record.value, version: record.version };
+    const read = { value: record.value, version: record.version, id: record.id };
     // Assigning `__proto__` would set the object's prototype instead of adding a variable of that name.
     if (name === '__proto__') Object.defineProperty(found, name, { value: read, enumerable: true, writable: true });
     else found[name] = read;

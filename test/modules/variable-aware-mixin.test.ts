@@ -7,6 +7,7 @@ import {
   createEchoModel,
   type SyncErrorHandler,
 } from '../../src/modules/index.js';
+import type { SessionContext } from '../../src/session/session-context.js';
 import { FakeSession } from '../support/fake-session.js';
 
 const SIGNATURE = 'question:string -> answer:string';
@@ -146,6 +147,37 @@ describe('VariableAwareMixin', () => {
     expect(result.output.answer).toContain('temperature=0.7');
     session.values.set('llm_temperature', { value: 0.4, version: 1 });
     expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.4] });
+  });
+
+  it('waits for a session that answers with a thenable rather than a native promise, and reports its failure', async () => {
+    const values: Record<string, { value: unknown; version: number }> = { t: { value: 0.5, version: 1 } };
+    let failWith: Error | undefined;
+    const thenable = <T>(produce: () => T) => ({
+      then: (resolve: (value: T) => void, reject: (error: unknown) => void) =>
+        setTimeout(() => (failWith ? reject(failWith) : resolve(produce())), 1),
+    });
+    const session = {
+      sessionId: 'realm',
+      getVariable: async (name: string) => values[name]?.value,
+      setVariable: async () => undefined,
+      watchVariables: async () => () => {},
+      readVariables: (names: readonly string[]) =>
+        thenable(() => ({ found: Object.fromEntries(names.map((n) => [n, values[n]!])), missing: [] })),
+    } as unknown as SessionContext;
+    const errors: Error[] = [];
+    const module = new VariableAwarePredict(SIGNATURE, {
+      session,
+      llm: createEchoModel(),
+      onSyncError: (e) => errors.push(e),
+    });
+    await module.bindToVariable('temperature', 't');
+    values.t = { value: 0.9, version: 2 };
+    const result = await module.forward({ question: 'why?' });
+    expect(result.output.answer).toContain('temperature=0.9');
+    expect(result.provenance).toEqual({ t: 2 });
+    failWith = new Error('read failed');
+    await module.forward({ question: 'why?' });
+    expect(errors.map((e) => e.message)).toEqual(['read failed']);
   });
 
   it('reports a deleted variable as not found and keeps the last value', async () => {

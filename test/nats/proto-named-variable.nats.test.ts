@@ -44,7 +44,7 @@ describe.each(sessions)('a variable named __proto__ (%s)', (_, open) => {
     await session.defineVariable('x', 'integer', 2);
     const read = await session.readVariables(['__proto__', 'x', 'nope']);
     expect(Object.keys(read.found).sort()).toEqual(['__proto__', 'x']);
-    expect(own(read.found, '__proto__')).toEqual({ value: 1, version: 1 });
+    expect(own(read.found, '__proto__')).toMatchObject({ value: 1, version: 1, id: expect.any(String) });
     expect(read.missing).toEqual(['nope']);
     const values = await session.getVariables(['__proto__']);
     expect(Object.keys(values.found)).toEqual(['__proto__']);
