@@ -178,26 +178,28 @@ export class BindingState {
   ): SyncChanges | Promise<SyncChanges> {
     const missing = snapshot.missing[0];
     if (missing !== undefined) throw new VariableNotFoundError(session.sessionId, missing);
+    // First every read is checked, so that the sync applies all of them or none. What this module already has
+    // (same variable, version and value) was checked when it was applied; when that is all, the sync is done.
+    let anyNew = false;
     for (const [attribute, binding] of this.#bindings) {
       const entry = snapshot.found[binding.variableName];
       if (!entry) throw new VariableNotFoundError(session.sessionId, binding.variableName);
-      // The value this module already has was checked when it was applied: only another one needs a check.
-      const unchanged =
-        !this.#renewed(attribute, entry) &&
-        entry.version === this.versions.get(attribute) &&
-        sameValue(this.lastValues.get(attribute), entry.value);
-      if (!unchanged && isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
+      if (this.#holds(attribute, entry)) continue;
+      anyNew = true;
+      if (isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
     }
+    if (!anyNew) return {};
     const changes: SyncChanges = {};
     const calls: Array<() => unknown> = [];
     for (const [attribute, binding] of this.#bindings) {
       const entry = snapshot.found[binding.variableName]!;
+      if (this.#holds(attribute, entry)) continue;
       // A variable defined again starts at version 1 again: its values are newer whatever their version.
-      const renewed = this.#renewed(attribute, entry);
-      const known = renewed ? 0 : (this.versions.get(attribute) ?? 0);
-      if (entry.version < known) continue;
-      if (entry.version !== known) this.versions.set(attribute, entry.version);
-      if (renewed) this.#ids.set(attribute, entry.id!);
+      const knownId = this.#ids.get(attribute);
+      const renewed = entry.id !== undefined && knownId !== undefined && entry.id !== knownId;
+      if (!renewed && entry.version < (this.versions.get(attribute) ?? 0)) continue;
+      this.versions.set(attribute, entry.version);
+      if (entry.id !== undefined) this.#ids.set(attribute, entry.id);
       const old = this.lastValues.get(attribute);
       if (sameValue(old, entry.value)) continue;
       (target as Record<string, unknown>)[attribute] = entry.value;
@@ -209,11 +211,13 @@ export class BindingState {
     return calls.length === 0 ? changes : this.#call(calls, moduleType).then(() => changes);
   }
 
-  /** Whether `entry` comes from another variable than the attribute's value did (deleted and defined again). */
-  #renewed(attribute: string, entry: VersionedValue): boolean {
-    if (entry.id === undefined) return false;
-    const known = this.#ids.get(attribute);
-    return known !== undefined && known !== entry.id;
+  /** Whether the attribute holds exactly what `entry` reads: the same variable, at the same version, same value. */
+  #holds(attribute: string, entry: VersionedValue): boolean {
+    return (
+      entry.version === this.versions.get(attribute) &&
+      entry.id === this.#ids.get(attribute) &&
+      sameValue(this.lastValues.get(attribute), entry.value)
+    );
   }
 
   async #call(calls: readonly (() => unknown)[], moduleType: string): Promise<void> {
