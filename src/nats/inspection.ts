@@ -17,7 +17,7 @@ export interface InspectedSnapshot {
   readonly type: 'snapshot';
   /** The machine: `session` or `module`. */
   readonly machine: 'session' | 'module';
-  /** The connection name of the node whose process it is. */
+  /** The node whose process it is: its connection name, or `tether-node@<host>:<pid>` for an unnamed node. */
   readonly node: string;
   readonly sessionId: string;
   readonly moduleId?: string;

@@ -3,6 +3,7 @@
  * the session directory, and the `tether` service, started once the runtime that serves it exists.
  * @module
  */
+import { hostname } from 'node:os';
 import type { NatsConnection } from 'nats';
 import type { InspectionEvent } from 'xstate';
 import { NatsConnectionError } from '../errors.js';
@@ -140,7 +141,10 @@ export async function openNatsNode(
         };
       },
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
-      inspector: options.inspect ? natsInspector(outbox, subjects, options.name ?? 'tether-node') : undefined,
+      // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
+      inspector: options.inspect
+        ? natsInspector(outbox, subjects, options.name ?? `tether-node@${hostname()}:${process.pid}`)
+        : undefined,
       async serve(start, modules) {
         const sessions = directory.provider(start);
         control = await startModuleControl(connection, subjects, modules, { report, outbox });
