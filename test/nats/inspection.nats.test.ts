@@ -1,19 +1,11 @@
-import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { Runtime, createEchoModel, type InspectedSnapshot } from '../../src/index.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  nc = await connect({ servers: fx().server.url });
-});
-afterAll(async () => {
-  await nc?.close();
-});
+const nc = usePlainConnection(fx);
 
 /** A node on fresh buckets, publishing its snapshots when `inspect`; `local` is an embedded inspector beside. */
 function startNode(inspect: boolean, name: string, local?: (event: InspectionEvent) => void): Promise<Runtime> {
@@ -36,10 +28,10 @@ function startNode(inspect: boolean, name: string, local?: (event: InspectionEve
 /** Collects what is published on the inspection subjects until `stop`. */
 async function listen(): Promise<{ seen: { subject: string; snapshot: InspectedSnapshot }[]; stop: () => void }> {
   const seen: { subject: string; snapshot: InspectedSnapshot }[] = [];
-  const subscription = nc.subscribe('tether.v1.inspect.>', {
+  const subscription = nc().subscribe('tether.v1.inspect.>', {
     callback: (_error, msg) => seen.push({ subject: msg.subject, snapshot: msg.json() }),
   });
-  await nc.flush();
+  await nc().flush();
   return { seen, stop: () => subscription.unsubscribe() };
 }
 
@@ -103,7 +95,7 @@ describe('inspection over NATS', () => {
       const session = await node.session('quiet');
       await session.defineVariable('t', 'float', 0.5);
       await session.setVariable('t', 0.7);
-      await nc.flush();
+      await nc().flush();
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(seen).toEqual([]);
     } finally {

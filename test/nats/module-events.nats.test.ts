@@ -1,24 +1,21 @@
-import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CallTimeoutError, ExecutionAbortedError, createLanguageModel, type ModuleEvent } from '../../src/index.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 let stub: OpenAIStub;
-let nc: NatsConnection;
 
 beforeAll(async () => {
   stub = await OpenAIStub.start();
-  nc = await connect({ servers: fx().server.url });
 });
 afterEach(async () => {
   stub.requests.length = 0;
   stub.delayMs = 0;
 });
 afterAll(async () => {
-  await nc?.close();
   await stub?.close();
 });
 
@@ -41,10 +38,10 @@ describe('module events', () => {
     await session.defineVariable('t', 'float', 0.4);
     const qa = await session.module('qa', spec);
     const events: { subject: string; event: ModuleEvent }[] = [];
-    const subscription = nc.subscribe('tether.v1.events.ev.module.>', {
+    const subscription = nc().subscribe('tether.v1.events.ev.module.>', {
       callback: (_e, msg) => events.push({ subject: msg.subject, event: msg.json() }),
     });
-    await nc.flush();
+    await nc().flush();
 
     const results = await Promise.all([qa.execute({ question: 'why?' }), qa.execute({ question: 'why not?' })]);
     await waitFor(() => events.filter((e) => e.event.type === 'module.result').length === 2, {

@@ -1,25 +1,18 @@
-import { connect, headers, type Msg, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headers, type Msg } from 'nats';
+import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError } from '../../src/index.js';
 import { MAX_TIMEOUT_MS } from '../../src/runtime/process-runtime.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
-let nc: NatsConnection;
+const nc = usePlainConnection(fx);
 const enc = new TextEncoder();
-
-beforeAll(async () => {
-  nc = await connect({ servers: fx().server.url });
-});
-afterAll(async () => {
-  await nc?.close();
-});
 
 /** A raw request, as any NATS client would send it; the reply's body and error headers. */
 async function raw(subject: string, payload: string, header?: [string, string]) {
   const h = headers();
   if (header) h.set(header[0], header[1]);
-  const reply: Msg = await nc.request(subject, enc.encode(payload), { timeout: 5000, headers: h });
+  const reply: Msg = await nc().request(subject, enc.encode(payload), { timeout: 5000, headers: h });
   return {
     body: reply.json<Record<string, any>>(),
     errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '',
@@ -33,7 +26,7 @@ describe('module service', () => {
   it('lists the module endpoints in $SRV.INFO, in the tether queue group', async () => {
     const node = await fx().runtime(fx().buckets());
     expect(node).toBeDefined();
-    const info = (await nc.request('$SRV.INFO.tether')).json<{
+    const info = (await nc().request('$SRV.INFO.tether')).json<{
       endpoints: { name: string; subject: string; queue_group: string }[];
     }>();
     const modules = info.endpoints.filter((e) => e.name.startsWith('module-'));

@@ -1,23 +1,16 @@
-import { RequestStrategy, connect, headers, type Msg, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { RequestStrategy, headers, type Msg } from 'nats';
+import { describe, expect, it } from 'vitest';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
-let nc: NatsConnection;
+const nc = usePlainConnection(fx);
 const enc = new TextEncoder();
-
-beforeAll(async () => {
-  nc = await connect({ servers: fx().server.url });
-});
-afterAll(async () => {
-  await nc?.close();
-});
 
 /** A raw request, as any NATS client would send it; the reply's body and error headers. */
 async function raw(subject: string, payload: Uint8Array | string, header?: [string, string]) {
   const h = headers();
   if (header) h.set(header[0], header[1]);
-  const reply: Msg = await nc.request(subject, typeof payload === 'string' ? enc.encode(payload) : payload, {
+  const reply: Msg = await nc().request(subject, typeof payload === 'string' ? enc.encode(payload) : payload, {
     timeout: 5000,
     headers: h,
   });
@@ -33,7 +26,7 @@ describe('session service', () => {
     const buckets = fx().buckets();
     const a = await fx().node(buckets);
     const b = await fx().node(buckets);
-    const pings = await nc.requestMany('$SRV.PING.tether', undefined, {
+    const pings = await nc().requestMany('$SRV.PING.tether', undefined, {
       strategy: RequestStrategy.Count,
       maxMessages: 2,
       maxWait: 5000,
@@ -41,7 +34,7 @@ describe('session service', () => {
     const ids: string[] = [];
     for await (const msg of pings) ids.push(msg.json<{ id: string; name: string }>().id);
     expect(ids.sort()).toEqual([a.service.id, b.service.id].sort());
-    const info = (await nc.request(`$SRV.INFO.tether.${a.service.id}`)).json<{
+    const info = (await nc().request(`$SRV.INFO.tether.${a.service.id}`)).json<{
       endpoints: { name: string; subject: string; queue_group: string }[];
     }>();
     expect(info.endpoints).toContainEqual({
@@ -65,7 +58,7 @@ describe('session service', () => {
     expect(a.service.requestCount + b.service.requestCount).toBe(202);
     expect(a.service.requestCount).toBeGreaterThan(0);
     expect(b.service.requestCount).toBeGreaterThan(0);
-    const stats = (await nc.request(`$SRV.STATS.tether.${a.service.id}`)).json<{
+    const stats = (await nc().request(`$SRV.STATS.tether.${a.service.id}`)).json<{
       endpoints: { name: string; num_requests: number }[];
     }>();
     const served = stats.endpoints.reduce((sum, e) => sum + e.num_requests, 0);

@@ -1,24 +1,16 @@
-import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { VariableChange } from '../../src/session/session-context.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  nc = await connect({ servers: fx().server.url });
-});
-afterAll(async () => {
-  await nc?.close();
-});
+const nc = usePlainConnection(fx);
 
 /** Lets anything still on its way arrive: a round trip through the server after the last publish. */
 async function settle(): Promise<void> {
-  await nc.flush();
+  await nc().flush();
   await new Promise((resolve) => setTimeout(resolve, 200));
-  await nc.flush();
+  await nc().flush();
 }
 
 describe('variable events', () => {
@@ -29,10 +21,10 @@ describe('variable events', () => {
     const session = await client.session('ev');
     await Promise.all(nodes.map((node) => node.runtime.session('ev')));
     const events: { subject: string; event: Record<string, unknown> }[] = [];
-    const subscription = nc.subscribe('tether.v1.events.>', {
+    const subscription = nc().subscribe('tether.v1.events.>', {
       callback: (_e, msg) => events.push({ subject: msg.subject, event: msg.json() }),
     });
-    await nc.flush();
+    await nc().flush();
 
     await session.defineVariable('t', 'float', 0);
     for (let i = 1; i <= 20; i++) await session.setVariable('t', i / 10, { updatedBy: `w${i}` });

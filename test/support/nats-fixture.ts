@@ -2,6 +2,7 @@
  * Per-file NATS fixture for the node tests: one server for the file, fresh bucket names per test, and a
  * registry of everything a test starts so `cleanup()` stops it even when the test failed halfway.
  */
+import { connect as connectNats, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Runtime, type RuntimeOptions } from '../../src/node/runtime.js';
 import { startNatsServer, type NatsTestServer } from './nats-server.js';
@@ -102,5 +103,23 @@ export function useNatsFixture(): () => NatsFixture {
   return () => {
     if (!fixture) throw new Error('the NATS fixture is used before its beforeAll hook ran');
     return fixture;
+  };
+}
+
+/**
+ * A plain `nats` connection to the fixture's server for a test file (as any client in any language would have),
+ * opened before its tests and closed after them. Call after {@link useNatsFixture}, at the top of the file.
+ */
+export function usePlainConnection(fx: () => NatsFixture): () => NatsConnection {
+  let connection: NatsConnection | undefined;
+  beforeAll(async () => {
+    connection = await connectNats({ servers: fx().server.url });
+  });
+  afterAll(async () => {
+    await connection?.close();
+  });
+  return () => {
+    if (!connection) throw new Error('the plain connection is used before its beforeAll hook ran');
+    return connection;
   };
 }
