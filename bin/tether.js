@@ -6,10 +6,17 @@
 import { existsSync } from 'node:fs';
 
 const sources = new URL('../src/cli/main.ts', import.meta.url);
+const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
 if (existsSync(sources)) {
   const { register } = await import('tsx/esm/api');
   register();
   await import(sources.href);
+} else if (existsSync(compiled)) {
+  await import(compiled.href);
 } else {
-  await import('../dist/src/cli/main.js');
+  // A package packed without `npm run build` first: say so in one line rather than with a module-loader trace.
+  process.stderr.write(
+    'tether: this installation has neither src/ nor a compiled dist/ (run `npm run build` before `npm pack`)\n',
+  );
+  process.exit(1);
 }

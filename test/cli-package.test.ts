@@ -47,4 +47,22 @@ describe('the tether executable of an installed package', () => {
     expect(failure?.code).toBe(2);
     expect(failure?.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('says in one line that a package packed without its build has nothing to run', async () => {
+    const unbuilt = await mkdtemp(join(tmpdir(), 'tether-unbuilt-'));
+    try {
+      await cp(join(root, 'bin'), join(unbuilt, 'bin'), { recursive: true });
+      await cp(join(root, 'package.json'), join(unbuilt, 'package.json'));
+      const failure = await run(process.execPath, [join(unbuilt, 'bin/tether.js'), '--help']).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr.trim().split('\n')).toEqual([
+        'tether: this installation has neither src/ nor a compiled dist/ (run `npm run build` before `npm pack`)',
+      ]);
+    } finally {
+      await rm(unbuilt, { recursive: true, force: true });
+    }
+  });
 });
