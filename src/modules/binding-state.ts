@@ -6,6 +6,7 @@
  */
 import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
 import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
+import { setByName } from '../variables/names.js';
 import { type SyncErrorHandler, checkParameterValue, isBindableAttribute } from './module-types.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
@@ -27,6 +28,11 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The distinct variable names `bindings` read, in binding order. */
+function boundNames(bindings: ReadonlyMap<string, Binding>): string[] {
+  return [...new Set([...bindings.values()].map((binding) => binding.variableName))];
 }
 
 /** The binding state of one module. */
@@ -60,7 +66,7 @@ export class BindingState {
     this.versions.set(attribute, read.version);
     if (read.id === undefined) this.#ids.delete(attribute);
     else this.#ids.set(attribute, read.id);
-    this.#names = [...new Set([...this.#bindings.values()].map((b) => b.variableName))];
+    this.#names = boundNames(this.#bindings);
   }
 
   /** Removes the binding of `attribute`; whether there was one. */
@@ -69,7 +75,7 @@ export class BindingState {
     this.versions.delete(attribute);
     this.#ids.delete(attribute);
     const removed = this.#bindings.delete(attribute);
-    this.#names = [...new Set([...this.#bindings.values()].map((b) => b.variableName))];
+    this.#names = boundNames(this.#bindings);
     return removed;
   }
 
@@ -118,11 +124,7 @@ export class BindingState {
     const out: Record<string, number> = {};
     for (const [attribute, binding] of this.bindings) {
       const version = this.versions.get(attribute);
-      if (version === undefined) continue;
-      // Assigning `__proto__` would set the object's prototype instead of naming that variable.
-      if (binding.variableName === '__proto__')
-        Object.defineProperty(out, '__proto__', { value: version, enumerable: true, writable: true });
-      else out[binding.variableName] = version;
+      if (version !== undefined) setByName(out, binding.variableName, version);
     }
     return out;
   }

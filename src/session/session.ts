@@ -14,7 +14,7 @@ import {
   ValidationError,
   VariableNotFoundError,
 } from '../errors.js';
-import { assertVariableName } from '../variables/names.js';
+import { assertVariableName, setByName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -370,10 +370,7 @@ function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names: reado
       missing.push(name);
       continue;
     }
-    const read = { value: record.value, version: record.version, id: record.id };
-    // Assigning `__proto__` would set the object's prototype instead of adding a variable of that name.
-    if (name === '__proto__') Object.defineProperty(found, name, { value: read, enumerable: true, writable: true });
-    else found[name] = read;
+    setByName(found, name, { value: record.value, version: record.version, id: record.id });
   }
   return { found, missing };
 }

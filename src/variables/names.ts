@@ -61,3 +61,12 @@ export function assertSessionId(id: unknown): asserts id is string {
     details: { constraint: 'sessionId', sessionId: typeof id === 'string' ? id.slice(0, 200) : typeof id },
   });
 }
+
+/**
+ * Sets `record[name] = value` as an own property whatever the name: assigning `__proto__` would set the
+ * object's prototype instead, and a variable may be named `__proto__`.
+ */
+export function setByName<T>(record: Record<string, T>, name: string, value: T): void {
+  if (name === '__proto__') Object.defineProperty(record, name, { value, enumerable: true, writable: true });
+  else record[name] = value;
+}
