@@ -18,6 +18,8 @@ section(await benchSessionOps());
 section(await benchModuleOverhead());
 section(await benchNats());
 
-// The scale run gets a process of its own, so its heap figure is not mixed with the other benchmarks'.
-const scale = fileURLToPath(new URL('./session-scale.ts', import.meta.url));
-section([execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', scale], { encoding: 'utf8' }).trimEnd()]);
+// The heap benchmarks get a process each, so their figures are not mixed with the other benchmarks'.
+for (const file of ['./session-scale.ts', './process-hibernation.ts']) {
+  const script = fileURLToPath(new URL(file, import.meta.url));
+  section([execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], { encoding: 'utf8' }).trimEnd()]);
+}

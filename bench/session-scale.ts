@@ -5,15 +5,10 @@
  * @module
  */
 import { Runtime } from '../src/index.js';
-import { fmt } from './stats.js';
+import { fmt, heapUsed } from './stats.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function heapMb(): number {
-  gc?.();
-  gc?.();
-  return process.memoryUsage().heapUsed / 2 ** 20;
-}
+const heapMb = (): number => heapUsed() / 2 ** 20;
 
 /** Starts `count` sessions with two variables each; returns report lines. */
 export async function benchSessionScale(count = 100_000): Promise<string[]> {

@@ -38,6 +38,14 @@ export function sequentialRate(samples: Float64Array): number {
   return (samples.length * 1e6) / total;
 }
 
+/** Heap in use after two full collections, in bytes; run with `--expose-gc`, or the figure includes garbage. */
+export function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
 /** Formats a number of microseconds (or any figure) with sensible precision. */
 export function fmt(value: number, digits = 2): string {
   if (!Number.isFinite(value)) return String(value);

@@ -8,6 +8,7 @@ import { waitFor, type AnyActorLogic, type EventObject, type InspectionEvent } f
 import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
 import { BridgeError, ValidationError, errorFromJSON } from '../errors.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
+import { IdleClock } from '../runtime/idle-clock.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
 import {
@@ -19,7 +20,7 @@ import {
 } from '../runtime/process-runtime.js';
 import { Session } from '../session/session.js';
 import type { SessionHost, SessionProcess } from '../session/session-host.js';
-import { SessionActivity, createSessionLogic, type SessionLogic } from '../session/session-logic.js';
+import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
 import { WatchHub } from '../session/watch-hub.js';
 import { languageModelFromEnv, type LanguageModel } from '../modules/language-model.js';
 import { toolsByName } from '../modules/module-spec.js';
@@ -87,7 +88,7 @@ export class Runtime {
   readonly #ownsStore: boolean;
   readonly #sessions = new Map<string, SessionEntry>();
   readonly #watchers: WatchHub;
-  readonly #activity = new SessionActivity();
+  readonly #activity: IdleClock<string>;
   readonly #modules: ModuleDirectory;
   readonly #sessionLogic: SessionLogic;
   readonly #host: SessionHost;
@@ -120,6 +121,9 @@ export class Runtime {
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? createMemoryStore<VariableRecord>();
     this.#ttlMs = options.sessionTtlMs ?? 3_600_000;
+    // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
+    const idle = options.nats ? 'session.hibernate' : 'session.expire';
+    this.#activity = new IdleClock((sessionId) => this.#sessions.get(sessionId)?.process.actor.send({ type: idle }));
     this.#watchers = new WatchHub((error, sessionId) => this.#report(error, `watcher of session ${sessionId}`));
     this.#sessionLogic = createSessionLogic({
       store: this.#store,
@@ -143,7 +147,7 @@ export class Runtime {
       modules: this.#modules,
       callTimeoutMs,
       restart: (sessionId) => this.#running(sessionId).ready,
-      touch: (sessionId) => this.#activity.touch(sessionId),
+      touch: (sessionId) => this.#activity.touch(sessionId, this.#ttlMs),
     };
   }
 
@@ -162,11 +166,6 @@ export class Runtime {
       ...(inspect ? { inspect } : {}),
     });
     runtime.#nats = nats;
-    // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
-    const idle = nats ? 'session.hibernate' : 'session.expire';
-    runtime.#activity.startSweeping(runtime.#ttlMs, (sessionId) =>
-      runtime.#sessions.get(sessionId)?.process.actor.send({ type: idle }),
-    );
     // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
     runtime.#router = runtime.#store.watch('', (change) => runtime.#route(change), { includeCurrent: false });
     await runtime.#router.ready;
@@ -247,7 +246,7 @@ export class Runtime {
     await this.#nats?.stopServing();
     this.#stopped = true;
     this.#router?.stop();
-    this.#activity.stopSweeping();
+    this.#activity.stop();
     // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before
     // the process exits. Then every other process, in reverse start order.
     const sessions = [...this.#sessions.values()].map((entry) => entry.process);
@@ -274,7 +273,7 @@ export class Runtime {
       name: SESSION_PREFIX + id,
       input: { sessionId: id, ttlMs: this.#ttlMs },
     });
-    this.#activity.touch(id);
+    this.#activity.touch(id, this.#ttlMs);
     process.actor.on('variable.changed', (event: VariableChangedEvent) => this.#watchers.publish(id, event.change));
     void process.exited.then(() => this.#cleanUp(id, process));
     const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), {

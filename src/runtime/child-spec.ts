@@ -4,7 +4,7 @@
  */
 import type { AnyActorLogic, InputFrom } from 'xstate';
 import { isFailure, type ExitReason } from './exit-reason.js';
-import type { ProcessRuntime } from './process-runtime.js';
+import type { ProcessRuntime, SpawnOptions } from './process-runtime.js';
 import type { ProcessRef } from './process.js';
 
 /**
@@ -20,6 +20,8 @@ export interface ChildStart<TLogic extends AnyActorLogic = AnyActorLogic> {
   /** Registered on every (re)start, so `whereis(name)` keeps finding the current incarnation. */
   readonly name?: string;
   readonly systemId?: string;
+  /** See {@link SpawnOptions.hibernateAfter}: a hibernating child is alive, so its supervisor leaves it be. */
+  readonly hibernateAfter?: number;
 }
 
 /** How a supervisor starts and restarts one child. */
@@ -43,11 +45,12 @@ export function shouldRestart(restart: RestartType, reason: ExitReason): boolean
  * logic crashed while starting, so a supervisor treats all three as a failed start.
  */
 export function spawnChild(runtime: ProcessRuntime, start: () => ChildStart): ProcessRef {
-  const { logic, input, name, systemId } = start();
+  const { logic, input, name, systemId, hibernateAfter } = start();
   const ref = runtime.spawn(logic, {
     ...(input !== undefined ? { input } : {}),
     ...(name !== undefined ? { name } : {}),
     ...(systemId !== undefined ? { systemId } : {}),
+    ...(hibernateAfter !== undefined ? { hibernateAfter } : {}),
   });
   const reason = ref.exitReason;
   if (reason !== undefined && typeof reason === 'object' && 'error' in reason) throw reason.error;

@@ -73,6 +73,11 @@ export class PendingCalls {
     }
   }
 
+  /** Whether any caller waits for a reply from `process`. */
+  awaiting(process: Process): boolean {
+    return this.#byProcess.has(process);
+  }
+
   /** How many calls are waiting; for tests and introspection. */
   get size(): number {
     return this.#calls.size;

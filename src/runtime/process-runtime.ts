@@ -1,9 +1,10 @@
 /**
- * The process runtime: Elixir process semantics (registry, call/cast, monitors, links, exit reasons) for any
- * XState actor logic.
+ * The process runtime: Elixir process semantics (registry, call/cast, monitors, links, exit reasons, idle
+ * hibernation) for any XState actor logic.
  * @module
  */
 import {
+  StateMachine,
   createActor,
   type Actor,
   type AnyActor,
@@ -13,12 +14,14 @@ import {
   type InputFrom,
   type InspectionEvent,
   type Observer,
+  type Subscription,
 } from 'xstate';
 import { NoProcError, ValidationError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isAbnormal, isCrash, type ExitReason } from './exit-reason.js';
 import { Links } from './links.js';
 import { Monitors, type Demonitor, type DownNotice, type MonitorTarget } from './monitors.js';
+import { IdleClock } from './idle-clock.js';
 import { PendingCalls } from './pending-calls.js';
 import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
@@ -42,6 +45,15 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly input?: InputFrom<TLogic>;
   /** XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. */
   readonly systemId?: string;
+  /**
+   * Milliseconds without a `call` or `cast` after which the process hibernates (Erlang's `hibernate_after`):
+   * its actor is stopped and dropped, only its last snapshot is kept, until the next `call` or `cast` (or a read
+   * of `ref.actor`) restores it into a new actor. It stays alive and registered meanwhile, and its monitors and links hold. A process with
+   * work in progress (a caller waiting for its reply, a child actor, a delayed event) is not idle; the check is
+   * repeated until it is. State machines only (other logic cannot be restored without re-running its work);
+   * up to {@link MAX_TIMEOUT_MS}. The moment it hibernates may come up to a quarter of this (at most 1 s) late.
+   */
+  readonly hibernateAfter?: number;
 }
 
 /** The longest finite call timeout: Node's timers cannot count further (2^31 - 1 ms, about 24.8 days). */
@@ -55,6 +67,15 @@ export interface CallOptions {
 
 /** A process handle, or the name it is registered under. */
 export type Target = ProcessRef | string;
+
+/** How a process spawned with `hibernateAfter` is put to sleep and woken. */
+interface Sleeper {
+  readonly logic: AnyActorLogic;
+  readonly systemId: string | undefined;
+  readonly afterMs: number;
+  /** The runtime's own observer of the current actor, removed before the actor is stopped to hibernate. */
+  subscription: Subscription | undefined;
+}
 
 /**
  * Runs XState actors as Elixir-style processes. Each process is a root actor (never a child of one XState
@@ -76,6 +97,9 @@ export class ProcessRuntime {
   readonly #bySystem = new WeakMap<object, Process>();
   readonly #inspect: Observer<InspectionEvent> | undefined;
   readonly #onError: (error: unknown, process: ProcessRef) => void;
+  /** The processes spawned with `hibernateAfter`, and their idle time. */
+  readonly #sleepers = new Map<Process, Sleeper>();
+  readonly #idle = new IdleClock<Process>((process) => this.#hibernate(process));
   #seq = 0;
   #callSeq = 0;
   #stopping = 0;
@@ -106,34 +130,24 @@ export class ProcessRuntime {
    * Starts `logic` as a new root actor. A process whose logic fails or finishes while starting is returned
    * already exited (check `alive`), as `spawn` in Elixir does not fail for what the process does.
    * @throws {AlreadyExistsError} when `name` is held by a live process
+   * @throws {ValidationError} when `hibernateAfter` is not a duration in range, or `logic` is not a state machine
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
-    const { name, input, systemId } = options;
+    const { name, input, systemId, hibernateAfter } = options;
+    if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
     if (name !== undefined) this.#registry.assertFree(name);
     const seq = ++this.#seq;
     const id = `<0.${seq}>`;
-    const actor: AnyActor = createActor(logic as AnyActorLogic, {
-      id,
-      ...(input !== undefined ? { input } : {}),
-      ...(systemId !== undefined ? { systemId } : {}),
-      ...(this.#inspect ? { inspect: this.#inspect } : {}),
-    });
-    const process = new Process<TLogic>(id, name, actor as Actor<TLogic>, seq);
-    // Only an inspector's errors need attributing; 100,000 processes should not pay for it otherwise.
-    if (this.#inspect) this.#bySystem.set(actor.system, process);
+    const actor = this.#createActor(logic, id, systemId, input !== undefined ? { input } : {});
+    const wakeUp = hibernateAfter === undefined ? undefined : () => this.#wake(process);
+    const process: Process<TLogic> = new Process<TLogic>(id, name, actor as Actor<TLogic>, seq, wakeUp);
     if (name !== undefined) this.#registry.register(name, process);
     this.#live.set(id, process);
-    actor.on(REPLY, (reply: EventObject) =>
-      this.#guard(process, () => this.#pending.settle(process, reply as ReplyEvent)),
-    );
-    // The error observer is what keeps XState from rethrowing the crash in a setTimeout. The three-function form,
-    // not an observer object: measured at ~1.2 KB less per process, which 100,000 sessions notice.
-    actor.subscribe(
-      undefined as never,
-      (error: unknown) => this.#exit(process, { error }),
-      () => this.#exit(process, actor.getSnapshot().status === 'done' ? 'normal' : (process.stopReason ?? 'shutdown')),
-    );
-    actor.start();
+    if (hibernateAfter !== undefined) {
+      this.#sleepers.set(process, { logic, systemId, afterMs: hibernateAfter, subscription: undefined });
+      this.#idle.touch(process, hibernateAfter);
+    }
+    this.#run(process);
     return process;
   }
 
@@ -171,14 +185,22 @@ export class ProcessRuntime {
     const process = this.#resolve(target);
     if (!process) return Promise.reject(new NoProcError(labelOf(target)));
     const callId = `${process.id}#${++this.#callSeq}`;
+    // Waiting before the wake: a process that fails to wake exits, and that fails this call like any exit.
     const reply = this.#pending.add(process, callId, labelOf(target), timeout);
-    process.actor.send({ ...event, callId });
+    this.#touch(process);
+    // Reading `actor` wakes a hibernating process; one that fails to wake has exited by then.
+    const { actor } = process;
+    if (process.alive) actor.send({ ...event, callId });
     return reply;
   }
 
   /** Fire and forget. To a target that is not alive the event is dropped, as in Elixir. */
   cast(target: Target, event: AnyEventObject): void {
-    this.#resolve(target)?.actor.send(event);
+    const process = this.#resolve(target);
+    if (!process) return;
+    this.#touch(process);
+    const { actor } = process;
+    if (process.alive) actor.send(event);
   }
 
   /**
@@ -246,13 +268,89 @@ export class ProcessRuntime {
   /** Asks a process to exit; the first reason asked for wins, as with racing exit signals in Erlang. */
   #signal(process: Process, reason: ExitReason): void {
     process.stopReason ??= reason;
+    // A hibernating process is woken to be stopped, so that every exit goes one way (and its actor is readable).
     process.actor.stop();
+  }
+
+  #createActor(logic: AnyActorLogic, id: string, systemId: string | undefined, start: object): AnyActor {
+    return createActor(logic, {
+      id,
+      ...start,
+      ...(systemId !== undefined ? { systemId } : {}),
+      ...(this.#inspect ? { inspect: this.#inspect } : {}),
+    });
+  }
+
+  /** Observes the process's current actor (its replies, its crash, its end) and starts it. */
+  #run(process: Process): void {
+    const { actor } = process;
+    // Only an inspector's errors need attributing; 100,000 processes should not pay for it otherwise.
+    if (this.#inspect) this.#bySystem.set(actor.system, process);
+    actor.on(REPLY, (reply: EventObject) =>
+      this.#guard(process, () => this.#pending.settle(process, reply as ReplyEvent)),
+    );
+    // The error observer is what keeps XState from rethrowing the crash in a setTimeout. The three-function form,
+    // not an observer object: measured at ~1.2 KB less per process, which 100,000 sessions notice.
+    const subscription = actor.subscribe(
+      undefined as never,
+      (error: unknown) => this.#exit(process, { error }),
+      () => this.#exit(process, actor.getSnapshot().status === 'done' ? 'normal' : (process.stopReason ?? 'shutdown')),
+    );
+    const sleeper = this.#sleepers.get(process);
+    if (sleeper) sleeper.subscription = subscription;
+    actor.start();
+  }
+
+  /** A message is about to reach `process`: for one that may hibernate, that is activity. */
+  #touch(process: Process): void {
+    const sleeper = this.#sleepers.get(process);
+    if (sleeper) this.#idle.touch(process, sleeper.afterMs);
+  }
+
+  /** Restores a hibernating process into a new actor, from the snapshot it went to sleep with. */
+  #wake(process: Process): void {
+    const sleeper = this.#sleepers.get(process);
+    const last = process.asleepWith;
+    if (!sleeper || last === undefined) return;
+    this.#idle.touch(process, sleeper.afterMs);
+    let actor: AnyActor;
+    try {
+      const snapshot = sleeper.logic.getPersistedSnapshot(last);
+      // A snapshot XState cannot restore makes an actor in error, which crashes the process once started.
+      actor = this.#createActor(sleeper.logic, process.id, sleeper.systemId, { snapshot });
+    } catch (error) {
+      actor = createActor(failingLogic(error), { id: process.id });
+    }
+    process.wake(actor);
+    this.#run(process);
+  }
+
+  /** Puts an idle process to sleep, unless it has work in progress (then the idle clock asks again later). */
+  #hibernate(process: Process): void {
+    this.#guard(process, () => {
+      const sleeper = this.#sleepers.get(process);
+      if (!sleeper || !process.alive || process.hibernating || this.#pending.awaiting(process)) return;
+      const { actor } = process;
+      const snapshot = actor.getSnapshot() as { status: string; children?: Record<string, unknown> };
+      const busy =
+        Object.keys(snapshot.children ?? {}).length > 0 ||
+        Object.keys(actor.system.getSnapshot()._scheduledEvents).length > 0;
+      if (snapshot.status !== 'active' || busy) return;
+      // Unobserved first: the stop below is a hibernation, not an exit.
+      sleeper.subscription?.unsubscribe();
+      sleeper.subscription = undefined;
+      process.hibernate(snapshot as never);
+      this.#idle.forget(process);
+      actor.stop();
+    });
   }
 
   /** Runs inside XState's observer callbacks, so nothing may escape from here. */
   #exit(process: Process, reason: ExitReason): void {
     this.#guard(process, () => {
       if (!process.markExited(reason)) return;
+      this.#sleepers.delete(process);
+      this.#idle.forget(process);
       this.#registry.unregister(process);
       this.#live.delete(process.id);
       this.#pending.failAll(process, reason);
@@ -288,6 +386,32 @@ export class ProcessRuntime {
       // The reporter itself failed; logging is all that is left that cannot throw into XState.
       console.error('[tether] onError threw while reporting', error, reportError);
     }
+  }
+}
+
+/** Logic whose actor is in error from the start, with `error`: how a wake that failed outside XState crashes. */
+function failingLogic(error: unknown): AnyActorLogic {
+  return {
+    transition: (snapshot) => snapshot,
+    getInitialSnapshot: () => {
+      throw error;
+    },
+    getPersistedSnapshot: (snapshot) => snapshot,
+  };
+}
+
+function assertHibernateAfter(logic: AnyActorLogic, afterMs: number): void {
+  if (!(typeof afterMs === 'number' && afterMs > 0 && afterMs <= MAX_TIMEOUT_MS)) {
+    throw new ValidationError(`hibernateAfter must be between 1 and ${MAX_TIMEOUT_MS} ms, got ${String(afterMs)}`, {
+      details: { hibernateAfter: typeof afterMs === 'number' ? afterMs : String(afterMs) },
+    });
+  }
+  if (!(logic instanceof StateMachine)) {
+    throw new ValidationError(
+      'hibernateAfter needs a state machine (createMachine or setup().createMachine): other logic cannot be ' +
+        'restored from a snapshot without running its work again',
+      { details: { hibernateAfter: afterMs } },
+    );
   }
 }
 

@@ -19,15 +19,23 @@ export interface ProcessRef<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly id: string;
   /** The registered name, if it was spawned with one; kept after exit for messages. */
   readonly name: string | undefined;
-  /** False from the moment the process exits (done, stopped or crashed). */
+  /** False from the moment the process exits (done, stopped or crashed). A hibernating process is alive. */
   readonly alive: boolean;
+  /**
+   * True while the process hibernates (spawned with `hibernateAfter` and idle that long): its actor is stopped
+   * and its state kept as a persisted snapshot; the next `call` or `cast` wakes it into a new actor.
+   */
+  readonly hibernating: boolean;
   /** Why it exited; `undefined` while alive. */
   readonly exitReason: ExitReason | undefined;
   /** Settles (never rejects) with the exit reason once the process has exited. */
   readonly exited: Promise<ExitReason>;
-  /** The underlying root actor, for advanced use (subscribing, persisting). Send through the runtime instead. */
+  /**
+   * The underlying root actor, for advanced use (subscribing, persisting). Send through the runtime instead.
+   * A process that hibernated runs in a new actor once woken; reading this wakes a hibernating process.
+   */
   readonly actor: Actor<TLogic>;
-  /** The actor's current snapshot; after exit, its last one. */
+  /** The actor's current snapshot; while hibernating, the one it went to sleep with; after exit, its last one. */
   getSnapshot(): SnapshotFrom<TLogic>;
 }
 
@@ -41,14 +49,21 @@ export class Process<TLogic extends AnyActorLogic = AnyActorLogic> implements Pr
   stopReason: ExitReason | undefined;
   #exitReason: ExitReason | undefined;
   #resolveExited!: (reason: ExitReason) => void;
+  /** Absent while the process hibernates: dropping the actor is what hibernation saves. */
+  #actor: Actor<TLogic> | undefined;
+  /** While hibernating, the snapshot it went to sleep with, restored from on wake. */
+  #asleep: SnapshotFrom<TLogic> | undefined;
 
   constructor(
     readonly id: string,
     readonly name: string | undefined,
-    readonly actor: Actor<TLogic>,
+    actor: Actor<TLogic>,
     /** Position in spawn order, so `stopAll` can go backwards. */
     readonly seq: number,
+    /** Restores a hibernating process into a new actor (and calls {@link wake}); given for those that may hibernate. */
+    private readonly wakeUp?: () => void,
   ) {
+    this.#actor = actor;
     this.exited = new Promise((resolve) => {
       this.#resolveExited = resolve;
     });
@@ -62,8 +77,34 @@ export class Process<TLogic extends AnyActorLogic = AnyActorLogic> implements Pr
     return this.#exitReason;
   }
 
+  get actor(): Actor<TLogic> {
+    if (this.#actor === undefined) this.wakeUp?.();
+    return this.#actor as Actor<TLogic>;
+  }
+
+  get hibernating(): boolean {
+    return this.#actor === undefined;
+  }
+
   getSnapshot(): SnapshotFrom<TLogic> {
-    return this.actor.getSnapshot() as SnapshotFrom<TLogic>;
+    return this.#asleep ?? (this.#actor as Actor<TLogic>).getSnapshot();
+  }
+
+  /** Records that the actor, whose last snapshot is `last`, was let go to hibernate. */
+  hibernate(last: SnapshotFrom<TLogic>): void {
+    this.#asleep = last;
+    this.#actor = undefined;
+  }
+
+  /** The snapshot a hibernating process went to sleep with; `undefined` when it is not hibernating. */
+  get asleepWith(): SnapshotFrom<TLogic> | undefined {
+    return this.#asleep;
+  }
+
+  /** Ends the hibernation: `actor`, restored from {@link asleepWith}, runs the process from now on. */
+  wake(actor: Actor<TLogic>): void {
+    this.#asleep = undefined;
+    this.#actor = actor;
   }
 
   /** Records the exit once; later calls are ignored so that racing signals (stop vs. crash) cannot rewrite it. */

@@ -1,60 +1,19 @@
 /**
  * The session machine with its effects supplied: loading from, committing to and purging the store, and the
- * idle clock that counts reads as activity.
+ * idle check against the runtime's clock of session activity (which counts reads).
  * @module
  */
 import { sessionMachine, type SessionMachineEvent } from '../../machines/session.machine.js';
 import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange, StoreWrite } from '../store/store.js';
+import type { IdleClock } from '../runtime/idle-clock.js';
 import type { VariableRecord } from '../variables/types.js';
-
-/**
- * Last activity per session, and one sweeper that tells idle sessions to expire. Reads count as activity, and
- * they never pass through the process, so the process cannot keep this clock itself.
- */
-export class SessionActivity {
-  readonly #lastActive = new Map<string, number>();
-  #sweeper: ReturnType<typeof setInterval> | undefined;
-
-  constructor(private readonly clock: () => number = Date.now) {}
-
-  touch(sessionId: string): void {
-    this.#lastActive.set(sessionId, this.clock());
-  }
-
-  /** Milliseconds since the session's last activity. */
-  idleFor(sessionId: string): number {
-    const last = this.#lastActive.get(sessionId);
-    return last === undefined ? 0 : this.clock() - last;
-  }
-
-  forget(sessionId: string): void {
-    this.#lastActive.delete(sessionId);
-  }
-
-  /**
-   * Every `ttlMs / 4` (between 5 ms and 1 s), calls `expire` for each session idle for `ttlMs` or more. A
-   * session may so live up to a quarter of its TTL (at most a second) past it.
-   */
-  startSweeping(ttlMs: number, expire: (sessionId: string) => void): void {
-    const every = Math.min(1000, Math.max(5, Math.floor(ttlMs / 4)));
-    this.#sweeper = setInterval(() => {
-      const deadline = this.clock() - ttlMs;
-      for (const [sessionId, last] of this.#lastActive) if (last <= deadline) expire(sessionId);
-    }, every);
-    // The sweeper alone must not keep a Node process alive.
-    this.#sweeper.unref();
-  }
-
-  stopSweeping(): void {
-    clearInterval(this.#sweeper);
-  }
-}
 
 /** What the session machine's effects need. */
 export interface SessionLogicDeps {
   readonly store: Store<VariableRecord>;
-  readonly activity: SessionActivity;
+  /** Last activity by session id; reads count, and they never pass through the process. */
+  readonly activity: IdleClock<string>;
   /** Told about store failures that no caller waits for (a purge after expiry). */
   readonly report: (error: unknown, sessionId: string) => void;
 }

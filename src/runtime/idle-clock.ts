@@ -1,0 +1,93 @@
+/**
+ * Idle time by key, with one sweeper for all keys: 100,000 sessions or processes going idle must not cost
+ * 100,000 timers, each re-armed on every message.
+ * @module
+ */
+
+interface Activity {
+  last: number;
+  readonly afterMs: number;
+}
+
+/** The sweep period for a key idle after `afterMs`: a quarter of it, between 5 ms and 1 s. */
+function sweepPeriod(afterMs: number): number {
+  return Math.min(1000, Math.max(5, Math.floor(afterMs / 4)));
+}
+
+/**
+ * Last activity per key. Every tracked key idle for its `afterMs` or more is passed to `onIdle` at each sweep
+ * until it is touched or forgotten; sweeps run every quarter of the shortest `afterMs` (5 ms to 1 s), so a key
+ * is reported up to that much past its time. The sweeper runs only while keys are tracked, and never keeps a
+ * Node process alive.
+ * @example
+ * const clock = new IdleClock<string>((id) => hibernate(id));
+ * clock.touch('worker-1', 30_000); // on every message to worker-1
+ */
+export class IdleClock<K> {
+  readonly #activity = new Map<K, Activity>();
+  #period = Number.POSITIVE_INFINITY;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly onIdle: (key: K) => void,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Counts `key` as active now. `afterMs` applies when the key is not tracked yet; a tracked key keeps its own. */
+  touch(key: K, afterMs: number): void {
+    const activity = this.#activity.get(key);
+    if (activity) {
+      activity.last = this.clock();
+      return;
+    }
+    this.#activity.set(key, { last: this.clock(), afterMs });
+    this.#armFor(afterMs);
+  }
+
+  /** Milliseconds since the key's last activity; 0 for a key not tracked. */
+  idleFor(key: K): number {
+    const activity = this.#activity.get(key);
+    return activity === undefined ? 0 : this.clock() - activity.last;
+  }
+
+  forget(key: K): void {
+    this.#activity.delete(key);
+  }
+
+  /** Stops sweeping for good; later touches are still counted but never reported. */
+  stop(): void {
+    this.#stopped = true;
+    this.#disarm();
+  }
+
+  #armFor(afterMs: number): void {
+    const period = sweepPeriod(afterMs);
+    if (this.#stopped || period >= this.#period) return;
+    this.#disarm();
+    this.#period = period;
+    this.#sweeper = setInterval(() => this.#sweep(), period);
+    this.#sweeper.unref();
+  }
+
+  #disarm(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.#period = Number.POSITIVE_INFINITY;
+  }
+
+  #sweep(): void {
+    // Nothing left to watch: the next touch arms the sweeper again, at that key's period.
+    if (this.#activity.size === 0) return this.#disarm();
+    const now = this.clock();
+    for (const [key, activity] of this.#activity) {
+      if (now - activity.last < activity.afterMs) continue;
+      try {
+        this.onIdle(key);
+      } catch (error) {
+        // A timer callback that throws would take the Node process down; one key's failure must not.
+        console.error('[tether] idle handler threw for', key, error);
+      }
+    }
+  }
+}

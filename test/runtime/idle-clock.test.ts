@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { IdleClock } from '../../src/runtime/idle-clock.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('IdleClock', () => {
+  it('reports each key idle for its own time, at every sweep until touched or forgotten', () => {
+    vi.useFakeTimers();
+    const idle: string[] = [];
+    const clock = new IdleClock<string>((key) => idle.push(key));
+    clock.touch('short', 100);
+    clock.touch('long', 1000);
+
+    vi.advanceTimersByTime(125);
+    expect(new Set(idle)).toEqual(new Set(['short']));
+    expect(clock.idleFor('short')).toBe(125);
+
+    clock.touch('short', 100);
+    idle.length = 0;
+    vi.advanceTimersByTime(75);
+    expect(idle).toEqual([]);
+
+    clock.forget('short');
+    vi.advanceTimersByTime(1000);
+    expect(idle.every((key) => key === 'long')).toBe(true);
+    expect(idle.length).toBeGreaterThan(0);
+    expect(clock.idleFor('short')).toBe(0);
+  });
+
+  it('goes on with the other keys when the handler throws for one', () => {
+    vi.useFakeTimers();
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const idle: string[] = [];
+    const clock = new IdleClock<string>((key) => {
+      if (key === 'bad') throw new Error('handler failed');
+      idle.push(key);
+    });
+    clock.touch('bad', 20);
+    clock.touch('good', 20);
+
+    vi.advanceTimersByTime(25);
+    expect(new Set(idle)).toEqual(new Set(['good']));
+    expect(errors).toHaveBeenCalled();
+    errors.mockRestore();
+  });
+
+  it('reports nothing once stopped', () => {
+    vi.useFakeTimers();
+    const idle: string[] = [];
+    const clock = new IdleClock<string>((key) => idle.push(key));
+    clock.touch('a', 20);
+    clock.stop();
+    clock.touch('b', 20);
+    vi.advanceTimersByTime(1000);
+    expect(idle).toEqual([]);
+  });
+});
