@@ -212,12 +212,15 @@ describe('cli', () => {
     onTestFinished(() => nc.close());
     const modulesStream = await (await nc.jetstreamManager()).streams.info(`KV_cli_serve_modules_${id}`);
     expect(modulesStream.config.name).toBe(`KV_cli_serve_modules_${id}`);
-    // --inspect: the session process's snapshots on the inspection subjects.
+    // --inspect: the session process's snapshots on the inspection subjects, as a plain subscriber and
+    // `tether inspect` see them.
     const inspected: { machine: string; value: unknown }[] = [];
     nc.subscribe(`cli${process.pid}.v1.inspect.served.session`, {
       callback: (_error, msg) => inspected.push(msg.json()),
     });
     await nc.flush();
+    const inspect = start(['inspect', '--session', 'served', '--prefix', `cli${process.pid}`]);
+    await inspect.until('stderr', /listening on/);
     const define = await tether([
       'var',
       'define',
@@ -231,6 +234,14 @@ describe('cli', () => {
     ]);
     expect([define.code, define.stdout, define.stderr]).toEqual([0, 'n = -3  (integer, v1)\n', '']);
     await waitFor(() => inspected.some((s) => s.machine === 'session'), { message: 'an inspected snapshot' });
+    // The define reached the session process as a write, and came back to idle.
+    await inspect.until('stdout', /served {2}session {2}write → /);
+    const watched = await inspect.stop('SIGINT');
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split('\n');
+    expect(lines.every((line) => /^\d\d:\d\d:\d\d\.\d{3} {2}\S+ {2}served {2}session {2}\S+ → \S/.test(line))).toBe(
+      true,
+    );
     const stopped = await serve.stop('SIGTERM');
     expect(stopped.code).toBe(0);
     expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');

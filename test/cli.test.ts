@@ -4,6 +4,7 @@ import { parseCommand } from '../src/cli/command.js';
 import { parseValue } from '../src/cli/values.js';
 import { reconnectPolicy } from '../src/cli/connection.js';
 import { parseBuckets } from '../src/cli/serve-command.js';
+import { transitionLine } from '../src/cli/follow-commands.js';
 import { settlesWithin } from '../src/cli/until-signal.js';
 
 /** Runs the CLI in this process with captured output; nothing here reaches NATS. */
@@ -148,5 +149,31 @@ describe('cli', () => {
       '42',
       '{oops',
     ]);
+  });
+});
+
+describe('tether inspect lines', () => {
+  const at = new Date('2026-11-21T12:00:01.234Z');
+  const snapshot = { type: 'snapshot', node: 'node-a', sessionId: 'chat-1', status: 'active', context: {} } as const;
+
+  it('name the process, the event and the state path', () => {
+    expect(
+      transitionLine(
+        { ...snapshot, machine: 'module', moduleId: 'qa', event: { type: 'execute' }, value: 'syncing' },
+        at,
+      ),
+    ).toBe('12:00:01.234  node-a  chat-1  module qa  execute → syncing');
+    expect(
+      transitionLine({ ...snapshot, machine: 'session', event: { type: 'write' }, value: { active: 'writing' } }, at),
+    ).toBe('12:00:01.234  node-a  chat-1  session  write → active.writing');
+  });
+
+  it('show a status other than active, parallel regions, and a snapshot without an event', () => {
+    expect(
+      transitionLine(
+        { ...snapshot, machine: 'session', status: 'done', event: undefined, value: { a: 'x', b: { c: 'y' } } },
+        at,
+      ),
+    ).toBe('12:00:01.234  node-a  chat-1  session  ? → a.x, b.c.y [done]');
   });
 });

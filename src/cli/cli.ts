@@ -5,7 +5,7 @@
  */
 import { EXIT, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
 import { parseCommand, type CliIo, type CommandSpec } from './command.js';
-import { EVENTS_COMMANDS } from './events-command.js';
+import { FOLLOW_COMMANDS } from './follow-commands.js';
 import { commandHelp, listHelp } from './help.js';
 import { MODULE_COMMANDS } from './module-commands.js';
 import { SERVE_COMMANDS } from './serve-command.js';
@@ -16,7 +16,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...SERVE_COMMANDS,
   ...VAR_COMMANDS,
   ...MODULE_COMMANDS,
-  ...EVENTS_COMMANDS,
+  ...FOLLOW_COMMANDS,
 ];
 
 const GROUPS = new Set(COMMANDS.filter((spec) => spec.path.length > 1).map((spec) => spec.path[0]));

@@ -1,7 +1,8 @@
 /**
- * A plain subscriber of Tether's events: every event of every session (`<prefix>.v1.events.>`), or of one
- * session (`<prefix>.v1.events.<sid>.>`), as the nodes publish them. For tools such as `tether events`; code
- * that wants the changes of one session's variables uses `session.watchVariables` instead.
+ * A plain subscriber of what the nodes publish per session: their events (`<prefix>.v1.events.>`, or one
+ * session's `<prefix>.v1.events.<sid>.>`), or the snapshots of their inspected processes (`<prefix>.v1.inspect.>`).
+ * For tools such as `tether events` and `tether inspect`; code that wants the changes of one session's variables
+ * uses `session.watchVariables` instead.
  * @module
  */
 import { assertSessionId } from '../variables/names.js';
@@ -16,9 +17,9 @@ export interface TetherEvent {
   /** The full subject, e.g. `tether.v1.events.chat-1.var.temperature`. */
   readonly subject: string;
   readonly sessionId: string;
-  /** The kind token after the session: `var`, `module`, ... */
+  /** The kind token after the session: `var` or `module` for events, `session` or `module` for snapshots. */
   readonly kind: string;
-  /** The variable name or module id the event is about. */
+  /** The variable name or module id the event is about (empty for a session's snapshot). */
   readonly name: string;
   /** The decoded JSON payload (the raw text when it is not JSON). */
   readonly data: unknown;
@@ -28,6 +29,11 @@ export interface TetherEvent {
 export interface SubscribeEventsOptions extends Omit<ConnectOptions, 'timeoutMs'> {
   /** Only this session's events. @default every session */
   readonly sessionId?: string;
+  /**
+   * `events`, or `inspect` for the process snapshots of nodes started with `inspect: true`
+   * (each message's `data` is an `InspectedSnapshot`). @default 'events'
+   */
+  readonly feed?: 'events' | 'inspect';
 }
 
 /** A running subscription. */
@@ -52,8 +58,9 @@ export async function subscribeEvents(
   options: SubscribeEventsOptions,
   listener: (event: TetherEvent) => void,
 ): Promise<EventSubscription> {
-  const all = createSubjects(options.prefix).allEvents();
-  const base = all.slice(0, -1); // `<prefix>.v1.events.`
+  const subjects = createSubjects(options.prefix);
+  const all = options.feed === 'inspect' ? subjects.inspect() : subjects.allEvents();
+  const base = all.slice(0, -1); // `<prefix>.v1.events.` or `<prefix>.v1.inspect.`
   if (options.sessionId !== undefined) assertSessionId(options.sessionId);
   const subject = options.sessionId === undefined ? all : `${base}${options.sessionId}.>`;
   const connection = await connectNats(options);

@@ -1,0 +1,130 @@
+/**
+ * The commands that follow what the nodes publish, until Ctrl-C: `tether events` (variable changes, module
+ * states and results) and `tether inspect` (the snapshots of the session and module processes of nodes started
+ * with `--inspect`). Plain NATS subscribers, so they see every node.
+ * @module
+ */
+import { InternalError } from '../errors.js';
+import type { InspectedSnapshot } from '../nats/inspection.js';
+import { subscribeEvents, type TetherEvent } from '../nats/event-subscriber.js';
+import { natsLost, natsUnreachable } from './cli-errors.js';
+import { defineCommand, type CliIo, type CommandSpec } from './command.js';
+import { NATS_OPTIONS, SESSION_OPTION, natsPrefix, natsServers, reconnectPolicy, reportTo } from './connection.js';
+import { jsonLine } from './output.js';
+import { untilSignal } from './until-signal.js';
+
+const RECONNECT_DETAILS = [
+  'When NATS goes away it says so on stderr and carries on once NATS is back (messages meanwhile are missed);',
+  'TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3.',
+];
+
+const SESSION_FILTER = {
+  session: {
+    ...SESSION_OPTION.session,
+    description: "only this session's messages (TETHER_SESSION does not narrow it)",
+  },
+} as const;
+
+/** Subscribes to `feed`, hands each message to `print`, and returns once Ctrl-C (or a lost NATS) ends it. */
+async function follow(
+  feed: 'events' | 'inspect',
+  values: { readonly nats?: string; readonly prefix?: string; readonly session?: string },
+  io: CliIo,
+  path: readonly string[],
+  print: (event: TetherEvent) => void,
+): Promise<void> {
+  // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
+  const servers = natsServers(values, io);
+  const prefix = natsPrefix(values, io);
+  let subscription;
+  try {
+    subscription = await subscribeEvents(
+      {
+        servers,
+        name: `tether-cli ${feed}`,
+        feed,
+        ...(prefix === undefined ? {} : { prefix }),
+        ...(values.session === undefined ? {} : { sessionId: values.session }),
+        reconnect: reconnectPolicy(io, path),
+        onError: reportTo(io),
+      },
+      print,
+    );
+  } catch (error) {
+    if (error instanceof InternalError) throw natsUnreachable(servers, error);
+    throw error;
+  }
+  // On stderr, so stdout stays one line per message; it also tells a script the subscription is in place.
+  io.err(`tether: listening on ${subscription.subject}; Ctrl-C stops`);
+  const outcome = await untilSignal(subscription.closed);
+  await subscription.stop();
+  if (outcome === 'lost') throw natsLost();
+}
+
+const events = defineCommand({
+  path: ['events'],
+  summary: "print every event (or one session's) as one JSON line until Ctrl-C",
+  details: [
+    'Each line is {"subject","sessionId","kind","name","data"}; kind is var or module, name the variable or module.',
+    'Subscribes to <prefix>.v1.events.> (with --session: <prefix>.v1.events.<id>.>).',
+    ...RECONNECT_DETAILS,
+  ],
+  args: [],
+  options: { ...NATS_OPTIONS, ...SESSION_FILTER },
+  examples: ['tether events', 'tether events --session chat-1 | jq .data'],
+  async run({ values }, io) {
+    await follow('events', values, io, this.path, (event) => io.out(jsonLine(event)));
+  },
+});
+
+const inspect = defineCommand({
+  path: ['inspect'],
+  summary: 'print each transition of the session and module processes of nodes served with --inspect',
+  details: [
+    'One line per snapshot: time, node, session, process (session, or module <id>), event → state.',
+    'With --json, the whole snapshot instead (machine, node, event, value, status, context), one JSON line each.',
+    'Subscribes to <prefix>.v1.inspect.> (with --session: <prefix>.v1.inspect.<id>.>); only nodes started with',
+    "'tether serve --inspect' (or nats.inspect) publish there.",
+    ...RECONNECT_DETAILS,
+  ],
+  args: [],
+  options: {
+    ...NATS_OPTIONS,
+    ...SESSION_FILTER,
+    json: { type: 'boolean', description: 'print each snapshot whole, as one JSON line' },
+  },
+  examples: ['tether inspect --session chat-1', 'tether inspect --json | jq \'select(.machine == "module")\''],
+  async run({ values }, io) {
+    await follow('inspect', values, io, this.path, (event) =>
+      io.out(values.json === true ? jsonLine(event.data) : transitionLine(event.data as InspectedSnapshot)),
+    );
+  },
+});
+
+/**
+ * One inspected snapshot for people: `12:00:01.234  node-a  chat-1  module qa  execute → executing`. The time
+ * (UTC) is when it arrived here; a status other than active follows the state in brackets.
+ */
+export function transitionLine(snapshot: InspectedSnapshot, at: Date = new Date()): string {
+  const process = snapshot.machine === 'module' ? `module ${snapshot.moduleId ?? '?'}` : 'session';
+  const event = (snapshot.event as { type?: unknown } | undefined)?.type;
+  const status = snapshot.status === 'active' ? '' : ` [${snapshot.status}]`;
+  const time = at.toISOString().slice(11, 23);
+  return `${time}  ${snapshot.node}  ${snapshot.sessionId}  ${process}  ${String(event ?? '?')} → ${stateLabel(snapshot.value)}${status}`;
+}
+
+/** A state value as a path: `'idle'`, `{ active: 'idle' }` → `active.idle`; parallel regions joined by `, `. */
+function stateLabel(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return jsonLine(value);
+  return Object.entries(value)
+    .map(([key, child]) =>
+      child !== null && typeof child === 'object' && Object.keys(child).length === 0
+        ? key
+        : `${key}.${stateLabel(child)}`,
+    )
+    .join(', ');
+}
+
+/** The `events` and `inspect` commands. */
+export const FOLLOW_COMMANDS: readonly CommandSpec[] = [events, inspect];
