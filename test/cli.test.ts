@@ -176,4 +176,17 @@ describe('tether inspect lines', () => {
       ),
     ).toBe('12:00:01.234  node-a  chat-1  session  ? → a.x, b.c.y [done]');
   });
+
+  it('refuse a bad session id (exit 1) and an unreachable NATS (exit 3) with one line', async () => {
+    const [badSession, unreachable] = await Promise.all([
+      cli('inspect', '--session', 'a b'),
+      cli('inspect', '--nats', 'nats://127.0.0.1:1'),
+    ]);
+    expect([badSession.code, badSession.stdout]).toEqual([1, '']);
+    expect(badSession.stderr).toMatch(/^tether: validation_failed: .*'a b'.*\n$/);
+    expect([unreachable.code, unreachable.stdout]).toEqual([3, '']);
+    expect(unreachable.stderr).toBe(
+      'tether: nats_unreachable: cannot reach NATS at nats://127.0.0.1:1 (CONNECTION_REFUSED)\n',
+    );
+  });
 });
