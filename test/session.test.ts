@@ -7,6 +7,8 @@ import {
   VariableLockedError,
   VariableNotFoundError,
   VersionConflictError,
+  VariableAwarePredict,
+  createEchoModel,
 } from '../src/index.js';
 
 describe('session', () => {
@@ -270,6 +272,30 @@ describe('session', () => {
     await session.stop();
     expect(session.readVariablesNow(['a'])).toBeUndefined();
     await expect(session.readVariables(['a'])).rejects.toMatchObject({ code: 'session_stopped' });
+  });
+
+  it('moves its variables stamp with each change and never shares one with another session', async () => {
+    await session.defineVariable('temperature', 'float', 0.7);
+    const other = await runtime.session('s2');
+    const first = session.variablesStamp();
+    await session.getVariable('temperature');
+    expect(session.variablesStamp()).toBe(first);
+    expect(other.variablesStamp()).not.toBe(first);
+
+    // A module that syncs from inside a watcher (the change is being announced) reads the announced value.
+    const module = new VariableAwarePredict('question -> answer', { session, llm: createEchoModel() });
+    await module.bindToVariable('temperature', 'temperature');
+    await module.syncVariables();
+    const seen: unknown[] = [];
+    await session.watchVariables('temperature', () => {
+      seen.push(module.syncVariables());
+    });
+    await session.setVariable('temperature', 0.9);
+    await expect(Promise.all(seen)).resolves.toEqual([{ temperature: [0.7, 0.9] }]);
+    expect(session.variablesStamp()).not.toBe(first);
+
+    await session.stop();
+    expect(session.variablesStamp()).toBeUndefined();
   });
 
   it('keeps sessions isolated from each other', async () => {

@@ -69,6 +69,8 @@ export interface RunOutcome {
 
 const REASONING = 'reasoning';
 const POOL_LIMIT = 8;
+/** Ax keeps a usage record per call; clearing them every few calls bounds the memory at a fraction of the cost. */
+const USAGE_RESET_EVERY = 32;
 
 interface Pooled {
   readonly gen: AxGen<AxGenIn, AxGenOut>;
@@ -79,6 +81,8 @@ interface Pooled {
   readonly streamed: Map<string, number>;
   /** Whether its text fields have streaming processors (which cost ~10 µs per forward even unused). */
   readonly streams: boolean;
+  /** Executions since Ax's usage records (one per call, never read here) were last cleared. */
+  uses: number;
 }
 
 /** Parses a signature once, turning Ax's exception into a Tether validation error. */
@@ -252,7 +256,7 @@ export class AxProgramRunner {
     // An instance whose instruction was overridden cannot be reset to "none" through Ax's API: build anew.
     const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
     if (instruction !== undefined) gen.setInstruction(instruction);
-    const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams };
+    const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams, uses: 0 };
     if (streams) this.#streamTextFields(fresh);
     return fresh;
   }
@@ -283,7 +287,7 @@ export class AxProgramRunner {
   #release(pooled: Pooled): void {
     pooled.onDelta = undefined;
     pooled.streamed.clear();
-    pooled.gen.resetUsage();
+    if (++pooled.uses % USAGE_RESET_EVERY === 0) pooled.gen.resetUsage();
     const idle = pooled.streams ? this.#idleStreaming : this.#idle;
     if (idle.length < POOL_LIMIT) idle.push(pooled);
   }

@@ -46,6 +46,8 @@ export class BindingState {
   /** Identity of the variable each attribute's value came from, when the session says (see VersionedValue.id). */
   readonly #ids = new Map<string, string>();
   onSyncError: SyncErrorHandler | undefined;
+  /** The session's variables stamp when this module last read them all (see SessionContext.variablesStamp). */
+  #syncedStamp: number | undefined;
   #session: WeakRef<SessionContext> | undefined;
   #sessionId = '';
 
@@ -67,6 +69,7 @@ export class BindingState {
     if (read.id === undefined) this.#ids.delete(attribute);
     else this.#ids.set(attribute, read.id);
     this.#names = boundNames(this.#bindings);
+    this.#syncedStamp = undefined;
   }
 
   /** Removes the binding of `attribute`; whether there was one. */
@@ -76,6 +79,7 @@ export class BindingState {
     this.#ids.delete(attribute);
     const removed = this.#bindings.delete(attribute);
     this.#names = boundNames(this.#bindings);
+    this.#syncedStamp = undefined;
     return removed;
   }
 
@@ -83,6 +87,7 @@ export class BindingState {
   attach(session: SessionContext): void {
     this.#session = new WeakRef(session);
     this.#sessionId = session.sessionId;
+    this.#syncedStamp = undefined;
   }
 
   /** The session id last attached, kept even after the session is gone (for messages). */
@@ -164,8 +169,16 @@ export class BindingState {
   syncNow(target: object, moduleType: string): SyncChanges | Promise<SyncChanges> {
     if (this.#bindings.size === 0) return {};
     const session = this.requireSession();
+    // Nothing in the session changed since every bound variable was last read: there is nothing to apply.
+    const stamp = session.variablesStamp?.();
+    if (stamp !== undefined && stamp === this.#syncedStamp) return {};
     const now = session.readVariablesNow?.(this.#names);
-    if (now) return this.#apply(target, moduleType, session, now);
+    if (now) {
+      const applied = this.#apply(target, moduleType, session, now);
+      // Only once applied: a read that failed (a missing variable, a bad value) must fail again next time.
+      this.#syncedStamp = stamp;
+      return applied;
+    }
     // Promise.resolve: a session of the user's may answer with another realm's promise or a thenable.
     return Promise.resolve(session.readVariables(this.#names)).then((snapshot) =>
       this.#apply(target, moduleType, session, snapshot),

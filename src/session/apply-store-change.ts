@@ -14,6 +14,23 @@ export interface VariablesView {
   readonly revisions: ReadonlyMap<string, number>;
 }
 
+/** One sequence for every view, so that no two states of any views share a stamp. */
+let lastStamp = 0;
+const stamps = new WeakMap<ReadonlyMap<string, VariableRecord>, number>();
+
+/**
+ * A number that changes whenever `variables` changes, at the moment it changes, and that no other state of any
+ * view ever has: whoever read the view at stamp S has read it as it still is while the stamp is S.
+ */
+export function stampOf(variables: ReadonlyMap<string, VariableRecord>): number {
+  let stamp = stamps.get(variables);
+  if (stamp === undefined) {
+    stamp = ++lastStamp;
+    stamps.set(variables, stamp);
+  }
+  return stamp;
+}
+
 /**
  * Applies store changes for the session `sessionId` to its view, in place, and returns what watchers must be
  * told, in order.
@@ -36,6 +53,7 @@ export function applyStoreChanges(
     if (storeChange.revision <= (revisions.get(name) ?? 0)) continue;
     const before = variables.get(name);
     revisions.set(name, storeChange.revision);
+    stamps.set(variables, ++lastStamp);
     if (storeChange.operation === 'put') {
       const after = storeChange.value;
       variables.set(name, after);

@@ -61,6 +61,12 @@ export interface SessionContext {
    * alive); `undefined` when it would have to wait. Optional: modules fall back to `readVariables`.
    */
   readVariablesNow?(names: readonly string[]): VariableSnapshot | undefined;
+  /**
+   * A number that changes whenever any variable of the session changes (at that moment), unique to that state of
+   * the session across sessions and restarts; `undefined` when it cannot be known at once. A module that read its
+   * variables at stamp S need not read them again while the stamp is still S. Optional: modules then always read.
+   */
+  variablesStamp?(): number | undefined;
   /** Delivers every accepted write to a variable whose name matches the glob `pattern`. */
   watchVariables(pattern: string, listener: VariableListener, options?: WatchVariablesOptions): Promise<Unwatch>;
 }

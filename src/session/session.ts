@@ -18,6 +18,7 @@ import { assertVariableName, setByName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
+import { stampOf } from './apply-store-change.js';
 import { assertOptions } from './options.js';
 import type {
   SessionContext,
@@ -142,6 +143,13 @@ export class Session implements SessionContext {
     if (!this.#process.alive) return undefined;
     this.host.touch(this.sessionId);
     return snapshotOf(this.#process.context().variables, names);
+  }
+
+  /** See {@link SessionContext.variablesStamp}; `undefined` while the session's process is not alive. */
+  variablesStamp(): number | undefined {
+    if (!this.#process.alive) return undefined;
+    this.host.touch(this.sessionId);
+    return stampOf(this.#process.context().variables);
   }
 
   /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */

@@ -282,4 +282,47 @@ describe('VariableAwareMixin', () => {
     ]);
     expect(session.reads).toBe(5);
   });
+
+  it('trusts a session whose variables stamp has not moved: no read, no changes; a new stamp, binding or failure reads again', async () => {
+    /** A session answering reads at once, with a stamp the test moves by hand. */
+    class StampedSession extends FakeSession {
+      stamp = 1;
+      readsNow = 0;
+      variablesStamp(): number {
+        return this.stamp;
+      }
+      readVariablesNow(names: readonly string[]) {
+        this.readsNow++;
+        const found: Record<string, { value: unknown; version: number }> = {};
+        const missing = names.filter((name) => !this.values.has(name));
+        for (const name of names) if (this.values.has(name)) found[name] = this.values.get(name)!;
+        return { found, missing };
+      }
+    }
+    const session = new StampedSession('stamped', { llm_temperature: 0.7, max_tokens: 256 });
+    const module = new VariableAwarePredict(SIGNATURE, { session, llm: createEchoModel() });
+    await module.bindToVariable('temperature', 'llm_temperature');
+
+    expect(await module.syncVariables()).toEqual({});
+    expect(await module.syncVariables()).toEqual({});
+    expect(session.readsNow).toBe(1);
+
+    session.values.set('llm_temperature', { value: 0.9, version: 2 });
+    session.stamp = 2;
+    expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.9] });
+    expect(session.readsNow).toBe(2);
+
+    // A new binding is read whatever the stamp says.
+    await module.bindToVariable('maxTokens', 'max_tokens');
+    session.values.set('max_tokens', { value: 512, version: 2 });
+    expect(await module.syncVariables()).toEqual({ maxTokens: [256, 512] });
+    expect(session.readsNow).toBe(3);
+
+    // A failed sync is not remembered as done: it fails again at the same stamp.
+    session.values.delete('max_tokens');
+    session.stamp = 3;
+    await expect(module.syncVariables()).rejects.toBeInstanceOf(VariableNotFoundError);
+    await expect(module.syncVariables()).rejects.toBeInstanceOf(VariableNotFoundError);
+    expect(session.readsNow).toBe(5);
+  });
 });
