@@ -16,9 +16,9 @@ function sweepPeriod(afterMs: number): number {
 
 /**
  * Last activity per key. Every tracked key idle for its `afterMs` or more is passed to `onIdle` at each sweep
- * until it is touched or forgotten; sweeps run every quarter of the shortest `afterMs` (5 ms to 1 s), so a key
- * is reported up to that much past its time. The sweeper runs only while keys are tracked, and never keeps a
- * Node process alive.
+ * until it is touched or forgotten; sweeps run every quarter of the shortest `afterMs` tracked (5 ms to 1 s), so
+ * a key is reported up to that much past its time. The sweeper runs only while keys are tracked, slows down
+ * again when the keys with short times are gone, and never keeps a Node process alive.
  * @example
  * const clock = new IdleClock<string>((id) => hibernate(id));
  * clock.touch('worker-1', 30_000); // on every message to worker-1
@@ -62,9 +62,12 @@ export class IdleClock<K> {
   }
 
   #armFor(afterMs: number): void {
-    const period = sweepPeriod(afterMs);
-    if (this.#stopped || period >= this.#period) return;
+    if (sweepPeriod(afterMs) < this.#period) this.#arm(sweepPeriod(afterMs));
+  }
+
+  #arm(period: number): void {
     this.#disarm();
+    if (this.#stopped) return;
     this.#period = period;
     this.#sweeper = setInterval(() => this.#sweep(), period);
     this.#sweeper.unref();
@@ -80,7 +83,9 @@ export class IdleClock<K> {
     // Nothing left to watch: the next touch arms the sweeper again, at that key's period.
     if (this.#activity.size === 0) return this.#disarm();
     const now = this.clock();
+    let shortest = Number.POSITIVE_INFINITY;
     for (const [key, activity] of this.#activity) {
+      shortest = Math.min(shortest, activity.afterMs);
       if (now - activity.last < activity.afterMs) continue;
       try {
         this.onIdle(key);
@@ -89,5 +94,7 @@ export class IdleClock<K> {
         console.error('[tether] idle handler threw for', key, error);
       }
     }
+    // The keys with the shortest times may all be gone: sweep no more often than those left need.
+    if (sweepPeriod(shortest) > this.#period) this.#arm(sweepPeriod(shortest));
   }
 }

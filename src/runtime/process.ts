@@ -32,7 +32,8 @@ export interface ProcessRef<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly exited: Promise<ExitReason>;
   /**
    * The underlying root actor, for advanced use (subscribing, persisting). Send through the runtime instead.
-   * A process that hibernated runs in a new actor once woken; reading this wakes a hibernating process.
+   * A process that hibernated runs in a new actor once woken; reading this wakes a hibernating process. A
+   * process that exited while hibernating shows an actor restored from its last snapshot, never started.
    */
   readonly actor: Actor<TLogic>;
   /** The actor's current snapshot; while hibernating, the one it went to sleep with; after exit, its last one. */
@@ -83,7 +84,7 @@ export class Process<TLogic extends AnyActorLogic = AnyActorLogic> implements Pr
   }
 
   get hibernating(): boolean {
-    return this.#actor === undefined;
+    return this.alive && this.#actor === undefined;
   }
 
   getSnapshot(): SnapshotFrom<TLogic> {
@@ -104,6 +105,11 @@ export class Process<TLogic extends AnyActorLogic = AnyActorLogic> implements Pr
   /** Ends the hibernation: `actor`, restored from {@link asleepWith}, runs the process from now on. */
   wake(actor: Actor<TLogic>): void {
     this.#asleep = undefined;
+    this.#actor = actor;
+  }
+
+  /** For a process that exited while hibernating: an actor to show, never started; its snapshot stays the last. */
+  keepForReading(actor: Actor<TLogic>): void {
     this.#actor = actor;
   }
 

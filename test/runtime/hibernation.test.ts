@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMachine, fromCallback, fromPromise, setup, type InspectionEvent } from 'xstate';
+import { assign, createMachine, fromCallback, fromPromise, setup, spawnChild, type InspectionEvent } from 'xstate';
+import { reply } from '../../machines/protocol.js';
 import { ProcessExitedError, ValidationError } from '../../src/errors.js';
 import { Supervisor, type DownNotice } from '../../src/runtime/index.js';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
@@ -38,6 +39,20 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
     expect(ref.actor).not.toBe(sleepingActor);
     expect(ref.actor.getSnapshot().status).toBe('active');
     expect(ref.getSnapshot().context.count).toBe(3);
+  });
+
+  it('stays awake while messages keep coming, each one sooner than hibernateAfter', async () => {
+    fakeTime();
+    const runtime = createRuntime();
+    const ref = runtime.spawn(counterMachine, { hibernateAfter: 100 });
+    for (let i = 0; i < 10; i++) {
+      vi.advanceTimersByTime(70);
+      expect(ref.hibernating).toBe(false);
+      if (i % 2 === 0) runtime.cast(ref, { type: 'increment' });
+      else await runtime.call(ref, { type: 'get' });
+    }
+    vi.advanceTimersByTime(150);
+    expect(ref.hibernating).toBe(true);
   });
 
   it('counts every call and cast as activity, and hibernates again after waking', async () => {
@@ -172,31 +187,124 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
     expect(runtime.whereis('worker')).toBe(worker);
   });
 
-  it.each(['getPersistedSnapshot', 'restoreSnapshot'] as const)(
-    'crashes a process whose snapshot cannot be restored (%s throws): the waking call fails, the crash is reported',
-    async (method) => {
-      fakeTime();
-      const crashes: unknown[] = [];
-      const runtime = createRuntime({ onError: (error) => crashes.push(error) });
-      const machine = setup({}).createMachine({ context: { n: 1 } });
-      machine[method] = () => {
-        throw new Error('snapshot from an older version');
-      };
-      const ref = runtime.spawn(machine, { name: 'stale', hibernateAfter: 100 });
-      vi.advanceTimersByTime(200);
-      expect(ref.hibernating).toBe(true);
+  it('crashes a process whose snapshot cannot be restored: the waking call fails, and the crash is reported', async () => {
+    fakeTime();
+    const crashes: unknown[] = [];
+    const runtime = createRuntime({ onError: (error) => crashes.push(error) });
+    const machine = setup({}).createMachine({ context: { n: 1 } });
+    machine.restoreSnapshot = () => {
+      throw new Error('snapshot from an older version');
+    };
+    const ref = runtime.spawn(machine, { name: 'stale', hibernateAfter: 100 });
+    vi.advanceTimersByTime(200);
+    expect(ref.hibernating).toBe(true);
 
-      const woken = runtime.call('stale', { type: 'anything' });
-      await expect(woken).rejects.toBeInstanceOf(ProcessExitedError);
-      await expect(woken).rejects.toMatchObject({
-        code: 'process_exited',
-        cause: { message: 'snapshot from an older version' },
-      });
-      expect(ref.alive).toBe(false);
-      expect(runtime.whereis('stale')).toBeUndefined();
-      expect(crashes).toEqual([expect.objectContaining({ message: 'snapshot from an older version' })]);
-    },
-  );
+    const woken = runtime.call('stale', { type: 'anything' });
+    await expect(woken).rejects.toBeInstanceOf(ProcessExitedError);
+    await expect(woken).rejects.toMatchObject({
+      code: 'process_exited',
+      cause: { message: 'snapshot from an older version' },
+    });
+    expect(ref.alive).toBe(false);
+    expect(runtime.whereis('stale')).toBeUndefined();
+    expect(crashes).toEqual([expect.objectContaining({ message: 'snapshot from an older version' })]);
+  });
+
+  it('stops a hibernating process without waking it: the reason asked for, no crash, its last state readable', async () => {
+    fakeTime();
+    const crashes: unknown[] = [];
+    const runtime = createRuntime({ onError: (error) => crashes.push(error) });
+    const machine = setup({}).createMachine({ context: { n: 1 } });
+    // A restore would fail: stopping must not need one.
+    machine.restoreSnapshot = () => {
+      throw new Error('no restore expected');
+    };
+    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
+    vi.advanceTimersByTime(200);
+    expect(ref.hibernating).toBe(true);
+
+    await runtime.stop(ref, 'normal');
+    expect(ref.exitReason).toBe('normal');
+    expect(crashes).toEqual([]);
+    expect(ref.getSnapshot().context).toEqual({ n: 1 });
+    // Its actor is still there to read; it shows the last snapshot and never started.
+    expect(ref.actor.getSnapshot().status).toBe('error');
+  });
+
+  it('keeps the context as it is across a hibernation: cycles, and references to other actors', async () => {
+    fakeTime();
+    const runtime = createRuntime();
+    const other = runtime.spawn(counterMachine);
+    const node: { name: string; self?: unknown } = { name: 'loop' };
+    node.self = node;
+    const machine = setup({ types: { context: {} as { node: typeof node; peer: unknown } } }).createMachine({
+      context: { node, peer: other.actor },
+      on: { ping: { actions: reply(() => 'pong') } },
+    });
+    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
+    vi.advanceTimersByTime(200);
+    expect(ref.hibernating).toBe(true);
+
+    await expect(runtime.call(ref, { type: 'ping' })).resolves.toBe('pong');
+    expect(ref.getSnapshot().context.node.self).toBe(ref.getSnapshot().context.node);
+    expect(ref.getSnapshot().context.peer).toBe(other.actor);
+  });
+
+  it('passes an event sent to the old actor after the hibernation on to the process', () => {
+    fakeTime();
+    const runtime = createRuntime();
+    let saver: { send(event: { type: string }): void } | undefined;
+    const machine = setup({ types: { context: {} as { saved: number } } }).createMachine({
+      context: { saved: 0 },
+      initial: 'idle',
+      states: {
+        // The action starts work outside XState (as a store write does) and answers through `self` later.
+        idle: { on: { save: { target: 'saving', actions: ({ self }) => void (saver = self) } } },
+        saving: { on: { saved: { target: 'idle', actions: assign({ saved: ({ context }) => context.saved + 1 }) } } },
+      },
+    });
+    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
+    runtime.cast(ref, { type: 'save' });
+    vi.advanceTimersByTime(200);
+    expect(ref.hibernating).toBe(true);
+
+    saver?.send({ type: 'saved' });
+    expect(ref.hibernating).toBe(false);
+    expect(ref.getSnapshot().value).toBe('idle');
+    expect(ref.getSnapshot().context.saved).toBe(1);
+  });
+
+  it('does not hibernate a process observed through its actor, until the observer leaves', () => {
+    fakeTime();
+    const runtime = createRuntime();
+    const subscribed = runtime.spawn(counterMachine, { hibernateAfter: 100 });
+    const listened = runtime.spawn(counterMachine, { hibernateAfter: 100 });
+    const subscription = subscribed.actor.subscribe(() => {});
+    const listener = listened.actor.on('*', () => {});
+
+    vi.advanceTimersByTime(500);
+    expect([subscribed.hibernating, listened.hibernating]).toEqual([false, false]);
+
+    subscription.unsubscribe();
+    listener.unsubscribe();
+    vi.advanceTimersByTime(250);
+    expect([subscribed.hibernating, listened.hibernating]).toEqual([true, true]);
+  });
+
+  it('hibernates once a spawned child has finished', async () => {
+    fakeTime();
+    const runtime = createRuntime();
+    let finish!: () => void;
+    const job = fromPromise(() => new Promise<void>((resolve) => (finish = resolve)));
+    const machine = setup({ actors: { job } }).createMachine({ entry: spawnChild('job', { id: 'job1' }) });
+    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
+
+    vi.advanceTimersByTime(500);
+    expect(ref.hibernating).toBe(false);
+    finish();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(ref.hibernating).toBe(true);
+  });
 
   it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100' as unknown as number])(
     'refuses hibernateAfter %s with a ValidationError and spawns nothing',
