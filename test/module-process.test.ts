@@ -207,6 +207,8 @@ describe('module process', () => {
       await waitFor(async () => (await qa.describe()).state === 'executing');
       running.abort();
       await first;
+      // The cancel reached the wire: the provider saw its client hang up.
+      await waitFor(() => stub.abandoned === 1, { message: 'the running request aborted' });
       await second;
       stub.delayMs = 0;
       expect((await third).output.answer).toBeDefined();

@@ -148,12 +148,18 @@ export class AxProgramRunner {
   /** Runs once on `llm` with exactly `params`; errors come back as Tether errors. */
   // Not async, for the same reason as #forwardKind: the runner's own layer costs each execution no microtask.
   run(llm: LanguageModel, values: FieldValues, params: ModuleParameters, hooks: RunHooks = {}): Promise<RunOutcome> {
+    const signal = hooks.abortSignal;
+    if (signal?.aborted) {
+      return Promise.reject(toTetherError(new Error('aborted before it started'), llm.provider, signal));
+    }
     let pooled: Pooled | undefined;
     let forwarded: Promise<FieldValues>;
+    // The signal stops the program rather than going to Ax: Ax would merge it with its own per-forward signal
+    // through AbortSignal.any, which costs every execution several microseconds (weak refs, listeners).
+    let stop: (() => void) | undefined;
     try {
       const service = axServiceOf(llm);
       const options = toForwardOptions(params);
-      if (hooks.abortSignal) options.abortSignal = hooks.abortSignal;
       if (hooks.beforeStep && this.multiStep) {
         const next = hooks.beforeStep;
         options.stepHooks = {
@@ -166,23 +172,32 @@ export class AxProgramRunner {
         const program = agent(this.#signature, { runtime: new AxJSRuntime() });
         if (params.instructions !== undefined) program.addActorInstruction(params.instructions);
         forwarded = program.forward(service, values as AxGenIn, options);
+        stop = () => program.stop();
       } else {
-        pooled = this.#acquire(params.instructions, hooks.onDelta !== undefined);
-        pooled.onDelta = hooks.onDelta;
-        forwarded = this.#forwardKind(pooled.gen, service, values as AxGenIn, options);
+        const taken = this.#acquire(params.instructions, hooks.onDelta !== undefined);
+        pooled = taken;
+        taken.onDelta = hooks.onDelta;
+        forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options);
+        // Ax's stop aborts the generator's requests in flight (and every later forward of it: see #release).
+        stop = () => taken.gen.stop();
       }
+      signal?.addEventListener('abort', stop, { once: true });
     } catch (error) {
-      if (pooled) this.#release(pooled);
-      return Promise.reject(toTetherError(error, llm.provider, hooks.abortSignal));
+      if (pooled) this.#release(pooled, signal);
+      return Promise.reject(toTetherError(error, llm.provider, signal));
     }
+    const settle = (): void => {
+      if (signal && stop) signal.removeEventListener('abort', stop);
+      if (pooled) this.#release(pooled, signal);
+    };
     return forwarded.then(
       (result) => {
-        if (pooled) this.#release(pooled);
+        settle();
         return this.#outcome(result);
       },
       (error: unknown) => {
-        if (pooled) this.#release(pooled);
-        throw toTetherError(error, llm.provider, hooks.abortSignal);
+        settle();
+        throw toTetherError(error, llm.provider, signal);
       },
     );
   }
@@ -284,7 +299,9 @@ export class AxProgramRunner {
     }
   }
 
-  #release(pooled: Pooled): void {
+  /** Returns a generator to the pool, unless its execution was aborted: a stopped generator stays stopped. */
+  #release(pooled: Pooled, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) return;
     pooled.onDelta = undefined;
     pooled.streamed.clear();
     if (++pooled.uses % USAGE_RESET_EVERY === 0) pooled.gen.resetUsage();
