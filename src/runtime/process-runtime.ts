@@ -75,7 +75,8 @@ export type Target = ProcessRef | string;
 
 /** How a process spawned with `hibernateAfter` is put to sleep and woken. */
 interface Sleeper {
-  readonly logic: AnyActorLogic;
+  /** The process's machine, restoring a snapshot as it is (see {@link resumingFrom}). */
+  readonly resume: AnyActorLogic;
   readonly systemId: string | undefined;
   readonly afterMs: number;
   /** The runtime's own observer of the current actor, removed before the actor is stopped to hibernate. */
@@ -151,7 +152,8 @@ export class ProcessRuntime {
     if (name !== undefined) this.#registry.register(name, process);
     this.#live.set(id, process);
     if (hibernateAfter !== undefined) {
-      this.#sleepers.set(process, { logic, systemId, afterMs: hibernateAfter, subscription: undefined });
+      const resume = resumingFrom(logic);
+      this.#sleepers.set(process, { resume, systemId, afterMs: hibernateAfter, subscription: undefined });
       this.#idle.touch(process, hibernateAfter);
     }
     this.#run(process);
@@ -317,27 +319,19 @@ export class ProcessRuntime {
 
   /**
    * Restores a hibernating process into a new actor, from the snapshot it went to sleep with. For a process that
-   * exited while hibernating, only makes an actor to read (see {@link ProcessRef.actor}).
+   * exited while hibernating, only makes an actor to read, stopped (see {@link ProcessRef.actor}).
    */
   #wake(process: Process): void {
     const last = process.asleepWith;
     const sleeper = this.#sleepers.get(process) ?? this.#retired.get(process);
     if (last === undefined || !sleeper) return;
-    // The snapshot as it is, not XState's persisted form: that deep-copies the context (a cycle overflows the
-    // stack) and turns actor refs that are not children into undefined. Only finished children were left.
-    const snapshot = { ...last, children: {} };
-    let actor: AnyActor;
-    try {
-      // A snapshot XState cannot restore makes an actor in error, which crashes the process once started.
-      actor = process.alive
-        ? this.#createActor(sleeper.logic, process.id, sleeper.systemId, { snapshot })
-        : createActor(sleeper.logic, { id: process.id, snapshot });
-    } catch (error) {
-      actor = createActor(failingLogic(error), { id: process.id });
+    if (!process.alive) {
+      const shown = createActor(sleeper.resume, { id: process.id, snapshot: last });
+      shown.stop();
+      return process.keepForReading(shown as never);
     }
-    if (!process.alive) return process.keepForReading(actor as never);
     this.#idle.touch(process, sleeper.afterMs);
-    process.wake(actor as never);
+    process.wake(this.#createActor(sleeper.resume, process.id, sleeper.systemId, { snapshot: last }) as never);
     this.#run(process);
   }
 
@@ -356,11 +350,13 @@ export class ProcessRuntime {
       // Unobserved first: the stop below is a hibernation, not an exit.
       sleeper.subscription?.unsubscribe();
       sleeper.subscription = undefined;
-      process.hibernate(snapshot as never);
+      // Without its children, all finished: they would keep the old actor (their parent) and its system alive.
+      process.hibernate({ ...snapshot, children: {} } as never);
       this.#idle.forget(process);
       actor.stop();
-      // Whoever still holds the old actor (an action's promise via `self`, a caller's `ref.actor`) reaches the process.
-      actor.send = (event: AnyEventObject) => this.cast(process, event);
+      // Whoever still holds the old actor (an action's promise via `self`, a caller's `ref.actor`, another actor's
+      // `sendTo`) reaches the process: `send` and XState's relay between actors both end in `_send`.
+      (actor as unknown as { _send(event: AnyEventObject): void })._send = (event) => this.cast(process, event);
     });
   }
 
@@ -427,15 +423,13 @@ function hasWorkOrWatchers(actor: AnyActor, snapshot: { children?: Record<string
   return false;
 }
 
-/** Logic whose actor is in error from the start, with `error`: how a wake that failed outside XState crashes. */
-function failingLogic(error: unknown): AnyActorLogic {
-  return {
-    transition: (snapshot) => snapshot,
-    getInitialSnapshot: () => {
-      throw error;
-    },
-    getPersistedSnapshot: (snapshot) => snapshot,
-  };
+/**
+ * `machine`, resuming from a snapshot it made itself exactly as it is. XState's own restore expects its
+ * persisted form, which deep-copies the context (a cycle overflows the stack) and walks all of it again to
+ * revive actor refs, rewriting in place whatever looks like one; a live snapshot needs none of that.
+ */
+function resumingFrom(machine: AnyActorLogic): AnyActorLogic {
+  return Object.create(machine, { restoreSnapshot: { value: (snapshot: unknown) => snapshot } }) as AnyActorLogic;
 }
 
 function assertHibernateAfter(logic: AnyActorLogic, afterMs: number): void {

@@ -23,7 +23,7 @@ export interface ProcessRef<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly alive: boolean;
   /**
    * True while the process hibernates (spawned with `hibernateAfter` and idle that long): its actor is stopped
-   * and its state kept as a persisted snapshot; the next `call` or `cast` wakes it into a new actor.
+   * and its last snapshot kept; the next `call` or `cast` wakes it into a new actor, from that snapshot.
    */
   readonly hibernating: boolean;
   /** Why it exited; `undefined` while alive. */
@@ -108,7 +108,7 @@ export class Process<TLogic extends AnyActorLogic = AnyActorLogic> implements Pr
     this.#actor = actor;
   }
 
-  /** For a process that exited while hibernating: an actor to show, never started; its snapshot stays the last. */
+  /** For a process that exited while hibernating: an actor to show, stopped, with the snapshot it slept with. */
   keepForReading(actor: Actor<TLogic>): void {
     this.#actor = actor;
   }
@@ -117,6 +117,8 @@ export class Process<TLogic extends AnyActorLogic = AnyActorLogic> implements Pr
   markExited(reason: ExitReason): boolean {
     if (this.#exitReason !== undefined) return false;
     this.#exitReason = reason;
+    // Exited while hibernating: its last snapshot says stopped, as an awake process's would.
+    if (this.#asleep !== undefined) this.#asleep = { ...(this.#asleep as object), status: 'stopped' } as never;
     this.#resolveExited(reason);
     return true;
   }
