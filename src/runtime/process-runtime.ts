@@ -429,8 +429,16 @@ function hasWorkOrWatchers(actor: AnyActor, snapshot: { children?: Record<string
  * revive actor refs, rewriting in place whatever looks like one; a live snapshot needs none of that.
  */
 function resumingFrom(machine: AnyActorLogic): AnyActorLogic {
-  return Object.create(machine, { restoreSnapshot: { value: (snapshot: unknown) => snapshot } }) as AnyActorLogic;
+  let resuming = resumingLogic.get(machine);
+  if (!resuming) {
+    resuming = Object.create(machine, { restoreSnapshot: { value: (snapshot: unknown) => snapshot } }) as AnyActorLogic;
+    resumingLogic.set(machine, resuming);
+  }
+  return resuming;
 }
+
+/** One resuming machine per machine, shared by all its processes. */
+const resumingLogic = new WeakMap<AnyActorLogic, AnyActorLogic>();
 
 function assertHibernateAfter(logic: AnyActorLogic, afterMs: number): void {
   if (!(typeof afterMs === 'number' && afterMs > 0 && afterMs <= MAX_TIMEOUT_MS)) {
