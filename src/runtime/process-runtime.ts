@@ -194,10 +194,10 @@ export class ProcessRuntime {
     const process = this.#resolve(target);
     if (!process) return Promise.reject(new NoProcError(labelOf(target)));
     const callId = `${process.id}#${++this.#callSeq}`;
-    // Waiting before the wake: a process that fails to wake exits, and that fails this call like any exit.
+    // Waiting before the wake: a woken actor that fails as it starts exits the process, failing this call.
     const reply = this.#pending.add(process, callId, labelOf(target), timeout);
     this.#touch(process);
-    // Reading `actor` wakes a hibernating process; one that fails to wake has exited by then.
+    // Reading `actor` wakes a hibernating process.
     const { actor } = process;
     if (process.alive) actor.send({ ...event, callId });
     return reply;
@@ -277,7 +277,7 @@ export class ProcessRuntime {
   /** Asks a process to exit; the first reason asked for wins, as with racing exit signals in Erlang. */
   #signal(process: Process, reason: ExitReason): void {
     process.stopReason ??= reason;
-    // A hibernating process has no actor running: it exits as it is, without a restore that could fail.
+    // A hibernating process has no actor running: it exits as it is, without being woken for it.
     if (process.hibernating) this.#exit(process, process.stopReason);
     else process.actor.stop();
   }

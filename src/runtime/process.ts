@@ -33,7 +33,7 @@ export interface ProcessRef<TLogic extends AnyActorLogic = AnyActorLogic> {
   /**
    * The underlying root actor, for advanced use (subscribing, persisting). Send through the runtime instead.
    * A process that hibernated runs in a new actor once woken; reading this wakes a hibernating process. A
-   * process that exited while hibernating shows an actor restored from its last snapshot, never started.
+   * process that exited while hibernating shows a stopped actor holding its last snapshot.
    */
   readonly actor: Actor<TLogic>;
   /** The actor's current snapshot; while hibernating, the one it went to sleep with; after exit, its last one. */
