@@ -145,9 +145,19 @@ export class AxProgramRunner {
     return this.#kind === 'react';
   }
 
-  /** Runs once on `llm` with exactly `params`; errors come back as Tether errors. */
+  /**
+   * Runs once on `llm` with exactly `params`, which are read before this returns (a module may pass itself);
+   * errors come back as Tether errors. `finish` shapes the outcome in the same continuation that returns the
+   * generator to its pool, so a caller adds no promise of its own.
+   */
   // Not async, for the same reason as #forwardKind: the runner's own layer costs each execution no microtask.
-  run(llm: LanguageModel, values: FieldValues, params: ModuleParameters, hooks: RunHooks = {}): Promise<RunOutcome> {
+  run<R = RunOutcome>(
+    llm: LanguageModel,
+    values: FieldValues,
+    params: ModuleParameters,
+    hooks: RunHooks = {},
+    finish: (outcome: RunOutcome) => R = (outcome) => outcome as R,
+  ): Promise<R> {
     const signal = hooks.abortSignal;
     if (signal?.aborted) {
       return Promise.reject(toTetherError(new Error('aborted before it started'), llm.provider, signal));
@@ -193,7 +203,7 @@ export class AxProgramRunner {
     return forwarded.then(
       (result) => {
         settle();
-        return this.#outcome(result);
+        return finish(this.#outcome(result));
       },
       (error: unknown) => {
         settle();
@@ -210,25 +220,11 @@ export class AxProgramRunner {
     options: AxProgramForwardOptions<string>,
   ): Promise<AxGenOut> {
     const settings = this.#settings;
-    const reward = settings.reward;
-    const rewardFn = reward
-      ? (args: { input: unknown; prediction: unknown; attempt: number }) =>
-          reward({
-            input: args.input as FieldValues,
-            prediction: args.prediction as FieldValues,
-            attempt: args.attempt,
-          })
-      : undefined;
-    const threshold = settings.threshold !== undefined ? { threshold: settings.threshold } : {};
     switch (this.#kind) {
       case 'best_of_n':
-        return bestOfN(gen, { n: settings.n ?? 3, rewardFn: rewardFn!, ...threshold }).forward(
-          service,
-          values,
-          options,
-        );
+        return bestOfN(gen, { n: settings.n ?? 3, ...this.#rewardOptions() }).forward(service, values, options);
       case 'refine':
-        return refine(gen, { rounds: settings.rounds ?? 3, rewardFn: rewardFn!, ...threshold }).forward(
+        return refine(gen, { rounds: settings.rounds ?? 3, ...this.#rewardOptions() }).forward(
           service,
           values,
           options,
@@ -251,6 +247,14 @@ export class AxProgramRunner {
       default:
         return gen.forward(service, values, options);
     }
+  }
+
+  /** BestOfN's and Refine's reward and threshold (both refuse to be built without a reward). */
+  #rewardOptions() {
+    const { reward, threshold } = this.#settings;
+    const rewardFn = (args: { input: unknown; prediction: unknown; attempt: number }) =>
+      reward!({ input: args.input as FieldValues, prediction: args.prediction as FieldValues, attempt: args.attempt });
+    return threshold === undefined ? { rewardFn } : { rewardFn, threshold };
   }
 
   #outcome(result: FieldValues): RunOutcome {

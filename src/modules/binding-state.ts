@@ -46,6 +46,8 @@ export class BindingState {
   /** Identity of the variable each attribute's value came from, when the session says (see VersionedValue.id). */
   readonly #ids = new Map<string, string>();
   onSyncError: SyncErrorHandler | undefined;
+  /** The last provenance handed out, frozen and shared until a version changes. */
+  #provenance: Readonly<Record<string, number>> | undefined;
   /** The session's variables stamp when this module last read them all (see SessionContext.variablesStamp). */
   #syncedStamp: number | undefined;
   #session: WeakRef<SessionContext> | undefined;
@@ -70,6 +72,7 @@ export class BindingState {
     else this.#ids.set(attribute, read.id);
     this.#names = boundNames(this.#bindings);
     this.#syncedStamp = undefined;
+    this.#provenance = undefined;
   }
 
   /** Removes the binding of `attribute`; whether there was one. */
@@ -80,6 +83,7 @@ export class BindingState {
     const removed = this.#bindings.delete(attribute);
     this.#names = boundNames(this.#bindings);
     this.#syncedStamp = undefined;
+    this.#provenance = undefined;
     return removed;
   }
 
@@ -124,14 +128,16 @@ export class BindingState {
     }
   }
 
-  /** `{ variableName: version }` of the values currently applied. */
-  provenance(): Record<string, number> {
+  /** `{ variableName: version }` of the values currently applied; frozen, and the same object until one changes. */
+  provenance(): Readonly<Record<string, number>> {
+    if (this.#provenance) return this.#provenance;
     const out: Record<string, number> = {};
     for (const [attribute, binding] of this.bindings) {
       const version = this.versions.get(attribute);
       if (version !== undefined) setByName(out, binding.variableName, version);
     }
-    return out;
+    this.#provenance = Object.freeze(out);
+    return this.#provenance;
   }
 
   /** Reports a failed sync: to the handler if there is one, else as a process warning; never silently. */
@@ -214,6 +220,7 @@ export class BindingState {
       const renewed = entry.id !== undefined && knownId !== undefined && entry.id !== knownId;
       if (!renewed && entry.version < (this.versions.get(attribute) ?? 0)) continue;
       this.versions.set(attribute, entry.version);
+      this.#provenance = undefined;
       if (entry.id !== undefined) this.#ids.set(attribute, entry.id);
       const old = this.lastValues.get(attribute);
       if (sameValue(old, entry.value)) continue;

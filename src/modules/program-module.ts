@@ -78,13 +78,13 @@ export abstract class ProgramModule {
    * @example
    * const { output } = await new Predict('question -> answer').forward({ question: 'Why?' })
    */
-  async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
+  forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
     const hooks = {
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
       ...(options.onDelta ? { onDelta: options.onDelta } : {}),
     };
-    const outcome = await executeModule(this, values, this.parameters(), hooks);
-    return { ...outcome, provenance: {} };
+    // Itself as the parameters: they are read before executeModule returns, so no copy is needed.
+    return executeModule(this, values, this, hooks, (outcome) => ({ ...outcome, provenance: {} }));
   }
 }
 
@@ -97,19 +97,20 @@ export function isMultiStep(module: ProgramModule): boolean {
 }
 
 /**
- * @internal One execution of `module` with exactly `params`; the variable-aware layer adds its between-steps
- * hook. Not part of the public surface.
+ * @internal One execution of `module` with exactly `params` (read before this returns); the variable-aware
+ * layer adds its between-steps hook. Not part of the public surface.
  */
-export function executeModule(
+export function executeModule<R = RunOutcome>(
   module: ProgramModule,
   values: FieldValues,
   params: ModuleParameters,
   hooks: RunHooks = {},
-): Promise<RunOutcome> {
+  finish?: (outcome: RunOutcome) => R,
+): Promise<R> {
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     return Promise.reject(new ValidationError('forward() takes an object of input fields'));
   }
   const runner = runners.get(module);
   if (!runner) return Promise.reject(new ValidationError('module was not constructed through ProgramModule'));
-  return runner.run(module.llm, values, params, hooks);
+  return runner.run(module.llm, values, params, hooks, finish);
 }

@@ -131,31 +131,46 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       return bindingStateOf(this).unbind(attribute);
     }
 
-    override async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
+    // Not async: an embedded session syncs at once, and each async layer would cost every execution a microtask.
+    override forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
       const state = bindingStateOf(this);
-      if (options.autoSync !== false) {
-        const pending = syncReported(this, state);
-        if (pending) await pending;
+      const pending = options.autoSync === false ? undefined : syncReported(this, state);
+      if (pending) return pending.then(() => forwardSynced(this, state, values, options));
+      try {
+        return forwardSynced(this, state, values, options);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      // Parameters and provenance are captured together, right after the sync, so they describe the same values.
-      let provenance = state.provenance();
-      const hooks: { -readonly [K in keyof RunHooks]: RunHooks[K] } = {};
-      if (options.abortSignal) hooks.abortSignal = options.abortSignal;
-      if (options.onDelta) hooks.onDelta = options.onDelta;
-      if (isMultiStep(this)) {
-        const syncBetweenSteps = options.syncBetweenSteps ?? options.autoSync !== false;
-        hooks.beforeStep = async () => {
-          if (syncBetweenSteps) await syncReported(this, state);
-          provenance = state.provenance();
-          return snapshotParameters(this);
-        };
-      }
-      const outcome = await executeModule(this, values, snapshotParameters(this), hooks);
-      return outcome.reasoning === undefined
-        ? { output: outcome.output, provenance }
-        : { output: outcome.output, reasoning: outcome.reasoning, provenance };
     }
   };
+}
+
+/** One execution with the values the module holds after its sync. */
+function forwardSynced(
+  module: ProgramModule,
+  state: BindingState,
+  values: FieldValues,
+  options: ForwardOptions,
+): Promise<ModuleResult> {
+  // Parameters and provenance are captured together, right after the sync, so they describe the same values.
+  let provenance = state.provenance();
+  const hooks: { -readonly [K in keyof RunHooks]: RunHooks[K] } = {};
+  if (options.abortSignal) hooks.abortSignal = options.abortSignal;
+  if (options.onDelta) hooks.onDelta = options.onDelta;
+  if (isMultiStep(module)) {
+    const syncBetweenSteps = options.syncBetweenSteps ?? options.autoSync !== false;
+    hooks.beforeStep = async () => {
+      if (syncBetweenSteps) await syncReported(module, state);
+      provenance = state.provenance();
+      return snapshotParameters(module);
+    };
+  }
+  // The module itself as the parameters: they are read before executeModule returns, so no copy is needed.
+  return executeModule(module, values, module, hooks, (outcome) =>
+    outcome.reasoning === undefined
+      ? { output: outcome.output, provenance }
+      : { output: outcome.output, reasoning: outcome.reasoning, provenance },
+  );
 }
 
 /**

@@ -101,6 +101,21 @@ describe('VariableAwareMixin', () => {
     expect(result.provenance).toEqual({ llm_temperature: 2 });
   });
 
+  it('hands out a frozen provenance, which follows every change of version', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature');
+    const first = (await module.forward({ question: 'a' })).provenance;
+    expect(Object.isFrozen(first)).toBe(true);
+    expect((await module.forward({ question: 'b' })).provenance).toEqual({ llm_temperature: 1 });
+    await session.setVariable('llm_temperature', 0.9);
+    expect((await module.forward({ question: 'c' })).provenance).toEqual({ llm_temperature: 2 });
+    await module.bindToVariable('maxTokens', 'max_tokens');
+    expect((await module.forward({ question: 'd' })).provenance).toEqual({ llm_temperature: 2, max_tokens: 1 });
+    module.unbindVariable('temperature');
+    expect((await module.forward({ question: 'e' })).provenance).toEqual({ max_tokens: 1 });
+    expect(first).toEqual({ llm_temperature: 1 });
+  });
+
   it('forward with autoSync: false keeps the current values', async () => {
     const { session, module } = setup();
     await module.bindToVariable('temperature', 'llm_temperature');
