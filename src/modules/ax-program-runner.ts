@@ -170,6 +170,9 @@ export class AxProgramRunner {
     try {
       const service = axServiceOf(llm);
       const options = toForwardOptions(params);
+      // Refine runs one forward per round, and Ax clears a stop when a forward ends (a failed round is just a
+      // round): only the signal itself, checked by every round, ends the whole refinement.
+      if (signal && this.#kind === 'refine') options.abortSignal = signal;
       if (hooks.beforeStep && this.multiStep) {
         const next = hooks.beforeStep;
         options.stepHooks = {
@@ -188,7 +191,7 @@ export class AxProgramRunner {
         pooled = taken;
         taken.onDelta = hooks.onDelta;
         forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options);
-        // Ax's stop aborts the generator's requests in flight (and every later forward of it: see #release).
+        // Ax's stop aborts the generator's requests in flight, and the next forward if none is (see #release).
         stop = () => taken.gen.stop();
       }
       signal?.addEventListener('abort', stop, { once: true });
@@ -303,7 +306,10 @@ export class AxProgramRunner {
     }
   }
 
-  /** Returns a generator to the pool, unless its execution was aborted: a stopped generator stays stopped. */
+  /**
+   * Returns a generator to the pool, unless its execution was aborted: a stop that landed after the forward
+   * ended would abort the generator's next forward before it starts.
+   */
   #release(pooled: Pooled, signal: AbortSignal | undefined): void {
     if (signal?.aborted) return;
     pooled.onDelta = undefined;

@@ -78,13 +78,12 @@ export abstract class ProgramModule {
    * @example
    * const { output } = await new Predict('question -> answer').forward({ question: 'Why?' })
    */
-  forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
+  async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
     const hooks = {
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
       ...(options.onDelta ? { onDelta: options.onDelta } : {}),
     };
-    // Itself as the parameters: they are read before executeModule returns, so no copy is needed.
-    return executeModule(this, values, this, hooks, (outcome) => ({ ...outcome, provenance: {} }));
+    return executeModule(this, values, this.parameters(), hooks, (outcome) => ({ ...outcome, provenance: {} }));
   }
 }
 

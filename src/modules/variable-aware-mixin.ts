@@ -133,12 +133,13 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
 
     // Not async: an embedded session syncs at once, and each async layer would cost every execution a microtask.
     override forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
-      const state = bindingStateOf(this);
-      const pending = options.autoSync === false ? undefined : syncReported(this, state);
-      if (pending) return pending.then(() => forwardSynced(this, state, values, options));
       try {
+        const state = bindingStateOf(this);
+        const pending = options.autoSync === false ? undefined : syncReported(this, state);
+        if (pending) return pending.then(() => forwardSynced(this, state, values, options));
         return forwardSynced(this, state, values, options);
       } catch (error) {
+        // Whatever is wrong (options that are not an object), the caller hears of it as a rejection.
         return Promise.reject(error);
       }
     }
@@ -157,10 +158,10 @@ function forwardSynced(
   const hooks: { -readonly [K in keyof RunHooks]: RunHooks[K] } = {};
   if (options.abortSignal) hooks.abortSignal = options.abortSignal;
   if (options.onDelta) hooks.onDelta = options.onDelta;
-  if (isMultiStep(module)) {
-    const syncBetweenSteps = options.syncBetweenSteps ?? options.autoSync !== false;
+  // Without syncs between steps, every step runs with the parameters the execution started with.
+  if (isMultiStep(module) && (options.syncBetweenSteps ?? options.autoSync !== false)) {
     hooks.beforeStep = async () => {
-      if (syncBetweenSteps) await syncReported(module, state);
+      await syncReported(module, state);
       provenance = state.provenance();
       return snapshotParameters(module);
     };

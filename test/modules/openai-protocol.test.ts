@@ -6,8 +6,10 @@ import {
   VariableAwareChainOfThought,
   VariableAwarePredict,
   VariableAwareReAct,
+  Refine,
   createLanguageModel,
 } from '../../src/modules/index.js';
+import { waitFor } from '../support/wait-for.js';
 import { FakeSession } from '../support/fake-session.js';
 import { OpenAIStub, httpError, text, toolCall } from '../support/openai-stub.js';
 
@@ -98,6 +100,26 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(result.provenance).toEqual({ llm_temperature: 2 });
   });
 
+  it('keeps the starting parameters for every ReAct step when syncBetweenSteps is off', async () => {
+    const setTemperature: ModuleTool = {
+      name: 'setTemperature',
+      description: 'Sets the sampling temperature for the next steps',
+      parameters: { type: 'object', properties: { value: { type: 'number' } }, required: ['value'] },
+      func: async (args) => {
+        await session.setVariable('llm_temperature', args.value);
+        // A direct change of the attribute mid-execution must not reach the next step either.
+        module.temperature = 1.9;
+        return 'done';
+      },
+    };
+    const module = new VariableAwareReAct(SIGNATURE, { session, llm, maxRetries: 0, tools: [setTemperature] });
+    await module.bindToVariable('temperature', 'llm_temperature');
+    stub.reply(toolCall('setTemperature', { value: 0.2 }), text('Answer: unchanged'));
+    const result = await module.forward({ question: 'q' }, { syncBetweenSteps: false });
+    expect(stub.chatRequests.map((r) => r.body.temperature)).toEqual([0.7, 0.7]);
+    expect(result.provenance).toEqual({ llm_temperature: 1 });
+  });
+
   it('surfaces HTTP 500 as a ProviderError with the provider message, in one request', async () => {
     const module = await boundPredict();
     stub.reply(httpError(500, 'The server had an error while processing your request.'));
@@ -144,6 +166,37 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(systems[0]).toContain('Answer in French.');
     expect(systems[1]).toContain('Answer in German.');
     expect(systems[1]).not.toContain('Answer in French.');
+  });
+
+  it('cancels a request in flight: the provider sees the client hang up, and the next forward runs', async () => {
+    const module = await boundPredict();
+    stub.delayMs = 300;
+    const controller = new AbortController();
+    const cancelled = module.forward({ question: 'slow' }, { abortSignal: controller.signal });
+    setTimeout(() => controller.abort(new Error('caller gave up')), 100);
+    await expect(cancelled).rejects.toThrow(/caller gave up/);
+    await waitFor(() => stub.abandoned === 1, { message: 'the request aborted' });
+    stub.delayMs = 0;
+    stub.reply(text('Answer: fine'));
+    expect((await module.forward({ question: 'again' })).output).toEqual({ answer: 'fine' });
+  });
+
+  it('cancels every round of a Refine, not only the one in flight', async () => {
+    stub.delayMs = 300;
+    const refine = new Refine(SIGNATURE, { llm, maxRetries: 0, rounds: 3, reward: () => 0 });
+    const controller = new AbortController();
+    const cancelled = refine.forward({ question: 'q' }, { abortSignal: controller.signal });
+    setTimeout(() => controller.abort(new Error('caller gave up')), 100);
+    await expect(cancelled).rejects.toThrow(/caller gave up/);
+    // Long enough for a second round (300 ms each) to have been sent had the refinement gone on.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stub.chatRequests).toHaveLength(1);
+  });
+
+  it('answers options that are not an object with a rejection, not a throw', async () => {
+    const module = await boundPredict();
+    const outcome = module.forward({ question: 'q' }, null as never);
+    await expect(outcome).rejects.toBeInstanceOf(TypeError);
   });
 
   it('cancels a request with an AbortSignal', async () => {
