@@ -330,7 +330,8 @@ function toAxFunction(tool: ModuleTool): AxFunction {
     name: tool.name,
     description: tool.description,
     parameters: (tool.parameters ?? { type: 'object', properties: {} }) as unknown as AxFunctionJSONSchema,
-    func: async (args?: unknown) => tool.func((args ?? {}) as Record<string, unknown>),
+    func: async (args?: unknown, extra?: { readonly abortSignal?: AbortSignal }) =>
+      tool.func((args ?? {}) as Record<string, unknown>, extra?.abortSignal ? { signal: extra.abortSignal } : {}),
   };
 }
 

@@ -20,6 +20,7 @@ export type {
   RewardInput,
   SamplePicker,
   SyncErrorHandler,
+  ToolCallContext,
   ToolParameters,
 } from './module-types.js';
 export type { ProgramKind, ProgramSettings } from './ax-program-runner.js';

@@ -151,7 +151,14 @@ export interface ModuleTool {
   readonly name: string;
   readonly description: string;
   readonly parameters?: ToolParameters;
-  readonly func: (args: Record<string, unknown>) => unknown;
+  /** `signal` aborts when the execution is cancelled: a tool doing slow work should stop then. */
+  readonly func: (args: Record<string, unknown>, context: ToolCallContext) => unknown;
+}
+
+/** What a tool is told besides its arguments. */
+export interface ToolCallContext {
+  /** Aborted when the execution calling the tool is cancelled (or its process stops). */
+  readonly signal?: AbortSignal;
 }
 
 /** What a BestOfN or Refine reward function sees of one candidate. */

@@ -100,6 +100,35 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(result.provenance).toEqual({ llm_temperature: 2 });
   });
 
+  it('tells a ReAct tool that its execution was cancelled, through the signal it is given', async () => {
+    let started!: () => void;
+    const toolStarted = new Promise<void>((resolve) => (started = resolve));
+    let sawAbort = false;
+    const slow: ModuleTool = {
+      name: 'slowLookup',
+      description: 'Looks something up, slowly',
+      func: (_args, { signal }) =>
+        new Promise((resolve, reject) => {
+          started();
+          const timer = setTimeout(() => resolve('late'), 2000);
+          signal?.addEventListener('abort', () => {
+            sawAbort = true;
+            clearTimeout(timer);
+            reject(new Error('lookup stopped'));
+          });
+        }),
+    };
+    const module = new VariableAwareReAct(SIGNATURE, { session, llm, maxRetries: 0, tools: [slow] });
+    stub.reply(toolCall('slowLookup', {}), text('Answer: never'));
+    const controller = new AbortController();
+    const cancelled = module.forward({ question: 'q' }, { abortSignal: controller.signal });
+    await toolStarted;
+    controller.abort(new Error('caller gave up'));
+    await expect(cancelled).rejects.toThrow(/caller gave up/);
+    expect(sawAbort).toBe(true);
+    expect(stub.chatRequests).toHaveLength(1);
+  });
+
   it('keeps the starting parameters for every ReAct step when syncBetweenSteps is off', async () => {
     const setTemperature: ModuleTool = {
       name: 'setTemperature',
