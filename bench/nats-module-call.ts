@@ -103,9 +103,11 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
     `  the node and the raw responder in a process of their own (as deployed):`,
     compareLine('remote execute round trip', ours, raw, 'request/reply echo'),
     `  goal p50 ≤ ${GOAL}× raw: ${ratio <= GOAL ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×; p99 ${(ours.p99 / raw.p99).toFixed(2)}×)`,
-    `  where it goes: the module's embedded execute in the node's process (no NATS) p50 ${fmt(embedded.p50)} µs,` +
-      ` p99 ${fmt(embedded.p99)} µs; remote − embedded − raw p50 ≈ ${fmt(ours.p50 - embedded.p50 - raw.p50)} µs of NATS service path`,
-    `  transport alone: (remote − embedded) / raw = ${((ours.p50 - embedded.p50) / raw.p50).toFixed(2)}× (the offline model's own execute is` +
+    `  where it goes: the module's embedded execute in the node's process, back to back (no NATS, warm caches)` +
+      ` p50 ${fmt(embedded.p50)} µs, p99 ${fmt(embedded.p99)} µs; remote − embedded − raw p50 ≈` +
+      ` ${fmt(ours.p50 - embedded.p50 - raw.p50)} µs: the NATS service path, and the same execute run cold after each` +
+      ` network wake-up`,
+    `  (remote − embedded) / raw = ${((ours.p50 - embedded.p50) / raw.p50).toFixed(2)}× (the warm execute is` +
       ` ${(embedded.p50 / raw.p50).toFixed(1)}× a raw round trip)`,
     `  the node, the client and both raw connections in this one process (one thread for all of it):`,
     compareLine('remote execute round trip', together.ours, together.raw, 'request/reply echo'),
