@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runtime, createMemoryStore, type VariableChange, type VariableRecord } from '../src/index.js';
+import { Runtime, createMemoryStore, type Store, type VariableChange, type VariableRecord } from '../src/index.js';
 import { waitFor } from './support/wait-for.js';
 
 describe('two runtimes on one store', () => {
@@ -53,5 +53,39 @@ describe('two runtimes on one store', () => {
       async () => (await a.describeVariable('n')).version === 3 && (await b.describeVariable('n')).version === 3,
     );
     expect(await a.getVariable('n')).toBe(await b.getVariable('n'));
+  });
+
+  // A store without lastChange (one a user wrote, say) is refreshed from get and history instead.
+  const withoutLastChange = (): Store<VariableRecord> => {
+    const { lastChange: _unused, ...rest } = createMemoryStore<VariableRecord>();
+    return rest;
+  };
+  it.each([
+    ['a store that reads the last change', () => createMemoryStore<VariableRecord>()],
+    ['a store without lastChange', withoutLastChange],
+  ])('lets a stale write that lost to a delete fail as not found, on %s', async (_label, makeStore) => {
+    const shared = makeStore();
+    // Runtime b's watch can be held back, so that its session still has the variable when it writes.
+    let held: (() => void)[] | undefined;
+    const late: Store<VariableRecord> = {
+      ...shared,
+      watch: (prefix, listener, options) =>
+        shared.watch(prefix, (change) => (held ? held.push(() => listener(change)) : listener(change)), options),
+    };
+    const a = await Runtime.start({ store: shared });
+    const b = await Runtime.start({ store: late });
+    runtimes.push(a, b);
+    const [sa, sb] = [await a.session('shared'), await b.session('shared')];
+    await sa.defineVariable('n', 'integer', 0);
+    await waitFor(async () => sb.hasVariable('n'));
+
+    held = [];
+    await sa.deleteVariable('n');
+    // b plans against its stale record; the store refuses it, and the refresh must show b the delete marker.
+    await expect(sb.setVariable('n', 2)).rejects.toMatchObject({ code: 'variable_not_found' });
+    expect(await sb.hasVariable('n')).toBe(false);
+    for (const deliver of held.splice(0)) deliver();
+    held = undefined;
+    expect(await sa.hasVariable('n')).toBe(false);
   });
 });

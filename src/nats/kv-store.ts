@@ -137,6 +137,14 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
       return last?.live ? { key, value: codec.decode(last.data), revision: last.revision } : undefined;
     },
 
+    async lastChange(key) {
+      assertOpen('lastChange');
+      assertStoreKey(key);
+      // One get of the key's last message: a delete marker's revision without walking the history.
+      const last = await bucket.readLast(key);
+      return last && toChange(key, last.live ? 'PUT' : 'DEL', last.revision, last.data);
+    },
+
     async create(key, value) {
       assertOpen('create');
       assertStoreKey(key);

@@ -184,6 +184,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   return {
     get: (key) => inner.get(key),
     history: (key) => inner.history(key),
+    ...(inner.lastChange ? { lastChange: (key: string) => inner.lastChange!(key) } : {}),
     close: () => inner.close(),
     create: (key, value) => single(key, value, 0, () => inner.create(key, value)),
     update: (key, value, expectedRevision) =>

@@ -35,6 +35,10 @@ async function currentStateOf(
 ): Promise<StoreChange<VariableRecord>[]> {
   return Promise.all(
     writes.map(async (write): Promise<StoreChange<VariableRecord>> => {
+      if (store.lastChange) {
+        // One read, whether the key holds a value or a delete marker (whose revision drops a stale record).
+        return (await store.lastChange(write.key)) ?? { operation: 'delete', key: write.key, revision: 0 };
+      }
       const entry = await store.get(write.key);
       if (entry) return { operation: 'put', ...entry };
       // Deleted (or never written): the delete marker's revision makes the session drop its stale record.

@@ -236,6 +236,12 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       return [...(slots.get(key)?.history ?? [])];
     },
 
+    async lastChange(key) {
+      assertOpen('lastChange');
+      assertStoreKey(key);
+      return slots.get(key)?.last;
+    },
+
     watch(prefix, listener, watchOptions: WatchOptions = {}): StoreWatch {
       assertOpen('watch');
       assertStorePrefix(prefix);

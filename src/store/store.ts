@@ -77,6 +77,11 @@ export interface Store<V> {
   list(prefix: string): Promise<StoreEntry<V>[]>;
   /** Every kept write of a key, oldest first (bounded by the store's history depth). */
   history(key: string): Promise<StoreChange<V>[]>;
+  /**
+   * The key's last write, a delete marker included; `undefined` when it was never written. What `history(key)`
+   * ends with, without reading the rest. Optional: callers fall back to `history`.
+   */
+  lastChange?(key: string): Promise<StoreChange<V> | undefined>;
   /** Calls `listener` for every change under `prefix`, in revision order. */
   watch(prefix: string, listener: (change: StoreChange<V>) => void, options?: WatchOptions): StoreWatch;
   /** Releases the store's resources; pending watches stop. */

@@ -329,6 +329,21 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       expect(a?.value).not.toBe(0);
     });
 
+    it("reads a key's last write, delete marker included, as history would end", async () => {
+      const store = await open();
+      expect(store.lastChange).toBeTypeOf('function');
+      const last = (key: string) => store.lastChange!(key);
+      expect(await last('s.never')).toBeUndefined();
+      const created = await store.create('s.a', { n: 1 });
+      expect(await last('s.a')).toEqual({ operation: 'put', key: 's.a', value: { n: 1 }, revision: created });
+      const deleted = await store.delete('s.a');
+      expect(await last('s.a')).toEqual({ operation: 'delete', key: 's.a', revision: deleted });
+      expect(await last('s.a')).toEqual((await store.history('s.a')).at(-1));
+      await expect(last('bad key')).rejects.toBeInstanceOf(ValidationError);
+      await store.close();
+      await expect(last('s.a')).rejects.toBeInstanceOf(StoreClosedError);
+    });
+
     it('rejects invalid keys and prefixes', async () => {
       const store = await open();
       await expect(store.create('bad key', 1)).rejects.toBeInstanceOf(ValidationError);
