@@ -166,6 +166,7 @@ export class AxProgramRunner {
     let forwarded: Promise<FieldValues>;
     // The signal stops the program rather than going to Ax: Ax would merge it with its own per-forward signal
     // through AbortSignal.any, measured at ~40 µs per execution on Node 20 (mostly collecting its weak refs).
+    // Ax's stop aborts the program's requests in flight, and its next forward if none is (see #release).
     let stop: (() => void) | undefined;
     try {
       const service = axServiceOf(llm);
@@ -185,16 +186,15 @@ export class AxProgramRunner {
         const program = agent(this.#signature, { runtime: new AxJSRuntime() });
         if (params.instructions !== undefined) program.addActorInstruction(params.instructions);
         forwarded = program.forward(service, values as AxGenIn, options);
-        stop = () => program.stop();
+        if (signal) stop = () => program.stop();
       } else {
         const taken = this.#acquire(params.instructions, hooks.onDelta !== undefined);
         pooled = taken;
         taken.onDelta = hooks.onDelta;
         forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options);
-        // Ax's stop aborts the generator's requests in flight, and the next forward if none is (see #release).
-        stop = () => taken.gen.stop();
+        if (signal) stop = () => taken.gen.stop();
       }
-      signal?.addEventListener('abort', stop, { once: true });
+      if (signal && stop) signal.addEventListener('abort', stop, { once: true });
     } catch (error) {
       if (pooled) this.#release(pooled, signal);
       return Promise.reject(toTetherError(error, llm.provider, signal));

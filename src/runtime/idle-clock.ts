@@ -62,7 +62,8 @@ export class IdleClock<K> {
   }
 
   #armFor(afterMs: number): void {
-    if (sweepPeriod(afterMs) < this.#period) this.#arm(sweepPeriod(afterMs));
+    const period = sweepPeriod(afterMs);
+    if (period < this.#period) this.#arm(period);
   }
 
   #arm(period: number): void {

@@ -140,16 +140,14 @@ export class Session implements SessionContext {
   /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
   readVariablesNow(names: readonly string[]): VariableSnapshot | undefined {
     if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
-    if (!this.#process.alive) return undefined;
-    this.host.touch(this.sessionId);
-    return snapshotOf(this.#process.context().variables, names);
+    const variables = this.#variablesNow();
+    return variables && snapshotOf(variables, names);
   }
 
   /** See {@link SessionContext.variablesStamp}; `undefined` while the session's process is not alive. */
   variablesStamp(): number | undefined {
-    if (!this.#process.alive) return undefined;
-    this.host.touch(this.sessionId);
-    return stampOf(this.#process.context().variables);
+    const variables = this.#variablesNow();
+    return variables && stampOf(variables);
   }
 
   /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */
@@ -340,11 +338,14 @@ export class Session implements SessionContext {
 
   /** The committed variables; no extra await on the hot path, where the process is alive. */
   #variables(): ReadonlyMap<string, VariableRecord> | Promise<ReadonlyMap<string, VariableRecord>> {
-    if (this.#process.alive) {
-      this.host.touch(this.sessionId);
-      return this.#process.context().variables;
-    }
-    return this.#live().then((process) => process.context().variables);
+    return this.#variablesNow() ?? this.#live().then((process) => process.context().variables);
+  }
+
+  /** The committed variables while the process is alive (a use that counts as activity); else `undefined`. */
+  #variablesNow(): ReadonlyMap<string, VariableRecord> | undefined {
+    if (!this.#process.alive) return undefined;
+    this.host.touch(this.sessionId);
+    return this.#process.context().variables;
   }
 
   async #write(request: WriteRequest): Promise<unknown> {
