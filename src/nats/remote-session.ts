@@ -15,7 +15,7 @@ import type {
 } from '../session/session-context.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
-import { updateWithRetry } from '../session/update-with-retry.js';
+import { UPDATE_ATTEMPTS, jitteredBackoff, updateWithRetry } from '../session/update-with-retry.js';
 import { decodeValue } from '../variables/codec.js';
 import type { ExportedVariable } from '../variables/record.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
@@ -27,9 +27,6 @@ import { watchRemote } from './remote-watch.js';
 import type { VariableOperation } from './subjects.js';
 import { decodeRecord, encodeUntyped } from './wire.js';
 
-/** How many times `updateVariable` re-reads and retries after another writer got in first (as the embedded one). */
-const UPDATE_ATTEMPTS = 1000;
-
 /** A read as `get` and `getMany` answer it. */
 interface TypedRead {
   readonly value: unknown;
@@ -38,8 +35,6 @@ interface TypedRead {
   /** The variable's identity (getMany only; see VersionedValue.id). */
   readonly id?: unknown;
 }
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A remote session handle; obtained from `client.session(id)`.
@@ -124,14 +119,13 @@ export class RemoteSession implements SessionContext {
     fn: (value: unknown) => unknown,
     options: Omit<SetVariableOptions, 'expectedVersion'> = {},
   ): Promise<VariableRecord> {
-    return this.transport.serialize(`${this.sessionId}\u0000${name}`, () =>
+    return this.transport.updates.run(`${this.sessionId}\u0000${name}`, () =>
       updateWithRetry(
         () => this.describeVariable(name),
         (next, expectedVersion) => this.setVariable(name, next, { ...options, expectedVersion }),
         fn,
         UPDATE_ATTEMPTS,
-        // Full jitter: racing clients spread out instead of colliding again on the next version.
-        (attempt) => delay(Math.random() * Math.min(50, 2 ** attempt)),
+        jitteredBackoff,
       ),
     );
   }

@@ -7,13 +7,15 @@
  */
 import { headers, type NatsConnection, type NatsError } from 'nats';
 import { CallTimeoutError, InternalError, NoProcError, ValidationError } from '../errors.js';
+import { SerialTasks } from '../session/serial-tasks.js';
 import type { TetherSubjects } from './subjects.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER, MIN_REVISION_HEADER, decodeReply, encodeJson } from './wire.js';
 
 /** What remote sessions and watches use to reach the nodes. */
 export class RemoteTransport {
   #revision = 0;
-  readonly #chains = new Map<string, Promise<unknown>>();
+  /** This client's `updateVariable`s, one at a time per variable (see {@link SerialTasks}). */
+  readonly updates = new SerialTasks();
 
   constructor(
     readonly connection: NatsConnection,
@@ -56,21 +58,6 @@ export class RemoteTransport {
     this.#revision = Math.max(this.#revision, decoded.revision);
     if (!decoded.ok) throw decoded.error;
     return decoded.result;
-  }
-
-  /**
-   * Runs `task` after every earlier task queued under `key` has settled. `updateVariable` uses it so that one
-   * client's concurrent updates of one variable take turns instead of defeating each other's compare-and-set.
-   */
-  serialize<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#chains.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    const tail = next.catch(() => {});
-    this.#chains.set(key, tail);
-    void tail.then(() => {
-      if (this.#chains.get(key) === tail) this.#chains.delete(key);
-    });
-    return next;
   }
 
   #mapNatsError(error: unknown, subject: string, timeoutMs: number): Error {

@@ -21,6 +21,7 @@ import {
 import { Session } from '../session/session.js';
 import type { SessionHost, SessionProcess } from '../session/session-host.js';
 import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
+import { SerialTasks } from '../session/serial-tasks.js';
 import { WatchHub } from '../session/watch-hub.js';
 import { languageModelFromEnv, type LanguageModel } from '../modules/language-model.js';
 import { toolsByName } from '../modules/module-spec.js';
@@ -146,6 +147,7 @@ export class Runtime {
       watchers: this.#watchers,
       modules: this.#modules,
       callTimeoutMs,
+      updates: new SerialTasks(),
       restart: (sessionId) => this.#running(sessionId).ready,
       touch: (sessionId) => this.#activity.touch(sessionId, this.#ttlMs),
     };

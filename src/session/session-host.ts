@@ -6,6 +6,7 @@
 import type { SessionMachineContext } from '../../machines/session.machine.js';
 import type { Store } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
+import type { SerialTasks } from './serial-tasks.js';
 import type { SessionModules } from './session-modules.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -27,6 +28,8 @@ export interface SessionHost {
   readonly watchers: WatchHub;
   readonly modules: SessionModules;
   readonly callTimeoutMs: number;
+  /** The runtime's `updateVariable`s, one at a time per variable. */
+  readonly updates: SerialTasks;
   /** Starts a new process for a session whose previous one crashed or hibernated; resolves once it has loaded. */
   restart(sessionId: string): Promise<SessionProcess>;
   /** Records activity, which postpones idle expiry. */

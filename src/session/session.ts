@@ -32,7 +32,7 @@ import type {
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
 import { historyOf, type VariableHistoryEntry } from './variable-history.js';
-import { updateWithRetry } from './update-with-retry.js';
+import { UPDATE_ATTEMPTS, jitteredBackoff, updateWithRetry } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 
@@ -60,9 +60,6 @@ export interface ImportVariablesOptions {
   readonly replace?: boolean;
   readonly updatedBy?: string;
 }
-
-/** How many times `updateVariable` re-reads and retries after another writer got in first. */
-const UPDATE_ATTEMPTS = 1000;
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.
@@ -158,7 +155,8 @@ export class Session implements SessionContext {
 
   /**
    * Atomic read-modify-write: applies `fn` to the current value and writes the result with compare-and-set,
-   * re-reading and retrying when another writer got in first.
+   * re-reading and retrying (after a short random pause) when another writer got in first. This runtime's
+   * updates of one variable take turns, so they only ever race writers elsewhere (other nodes, `setVariable`).
    */
   async updateVariable(
     name: string,
@@ -166,11 +164,14 @@ export class Session implements SessionContext {
     options: Omit<SetVariableOptions, 'expectedVersion'> = {},
   ): Promise<VariableRecord> {
     assertOptions(options, ['updatedBy', 'reason'], 'updateVariable');
-    return updateWithRetry(
-      () => this.describeVariable(name),
-      (next, expectedVersion) => this.setVariable(name, next, { ...options, expectedVersion }),
-      fn,
-      UPDATE_ATTEMPTS,
+    return this.host.updates.run(`${this.sessionId}\u0000${name}`, () =>
+      updateWithRetry(
+        () => this.describeVariable(name),
+        (next, expectedVersion) => this.setVariable(name, next, { ...options, expectedVersion }),
+        fn,
+        UPDATE_ATTEMPTS,
+        jitteredBackoff,
+      ),
     );
   }
 

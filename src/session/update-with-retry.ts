@@ -7,6 +7,17 @@
 import { VersionConflictError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
 
+/** How many times `updateVariable` re-reads and retries after another writer got in first. */
+export const UPDATE_ATTEMPTS = 1000;
+
+/**
+ * The pause before retry `attempt`: full jitter up to 2^attempt ms, at most 50 ms, so that writers racing from
+ * different nodes or clients spread out instead of colliding again on the next version.
+ */
+export function jitteredBackoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+}
+
 /**
  * Applies `fn` to the value `read` returns and `write`s the result at the version read; on a
  * `VersionConflictError` it waits for `backoff` (if given) and tries again, `attempts` times in all. Any other
