@@ -45,6 +45,8 @@ describe('cli', () => {
       [[], ''],
       [['nope'], "tether: usage: unknown command 'nope' (see: tether --help)"],
       [['var', 'nope'], "tether: usage: unknown command 'var nope' (see: tether var --help)"],
+      [['var'], "tether: usage: 'var' needs a command: define, get, set, list, watch (see: tether var --help)"],
+      [['module'], "tether: usage: 'module' needs a command: create, call, list (see: tether module --help)"],
       [
         ['var', 'get', 't', '--bogus', '-s', 'a'],
         "tether: usage: Unknown option '--bogus' (see: tether var get --help)",

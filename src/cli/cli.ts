@@ -43,11 +43,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     (first === undefined ? io.err : io.out)(listHelp(COMMANDS));
     return first === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (GROUPS.has(first) && (second === undefined || isHelp(second))) {
-    (second === undefined ? io.err : io.out)(listHelp(COMMANDS, first));
-    return second === undefined ? EXIT.usage : EXIT.ok;
+  if (GROUPS.has(first) && isHelp(second)) {
+    io.out(listHelp(COMMANDS, first));
+    return EXIT.ok;
   }
   try {
+    if (GROUPS.has(first) && second === undefined) {
+      const names = COMMANDS.filter((spec) => spec.path[0] === first).map((spec) => spec.path[1]);
+      throw new UsageError(`'${first}' needs a command: ${names.join(', ')}`, [first]);
+    }
     const found = findCommand(argv);
     if (!found) {
       const words = GROUPS.has(first) ? `${first} ${second}` : first;
