@@ -297,6 +297,29 @@ export class ExecutionAbortedError extends BridgeError {
   }
 }
 
+/**
+ * A reply or an event is larger than the NATS server's `max_payload`, so it cannot be sent as one message. The
+ * operation itself ran (a read changed nothing; an execution's result is lost); `what` names what was too
+ * large and the message says how to ask for less.
+ */
+export class PayloadTooLargeError extends BridgeError {
+  override readonly code = 'payload_too_large';
+  constructor(
+    /** What could not be sent, e.g. `reply to var.list of session 's1'`. */
+    readonly what: string,
+    readonly size: number,
+    readonly limit: number,
+    /** How to ask for less, e.g. `list fewer variables with a narrower pattern`. */
+    hint?: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`${what} is ${size} bytes, over the NATS max_payload of ${limit} bytes${hint ? `; ${hint}` : ''}`, {
+      ...options,
+      details: { what, size, limit, ...options.details },
+    });
+  }
+}
+
 /** Something failed that is not the caller's fault (a store or provider error); the message names it. */
 export class InternalError extends BridgeError {
   override readonly code = 'internal_error';
@@ -374,6 +397,8 @@ const factories: Record<string, ErrorFactory> = {
   internal_error: (m, d) => new InternalError(m, { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
+  payload_too_large: (_m, d) =>
+    new PayloadTooLargeError(str(d.what), num(d.size), num(d.limit), undefined, { details: d }),
 };
 
 /**

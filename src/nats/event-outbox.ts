@@ -9,18 +9,31 @@
  * module's or a variable's events has received those its request caused by the time the reply arrives. Events
  * nobody replies after (an embedded caller's) go from one `setImmediate`, after the call returned. Either way
  * the order of publishing is kept: first queued, first published.
+ *
+ * An event larger than the server's `max_payload` cannot be published; nats.js would throw on the publish, and
+ * the event would be gone with a library error in the log. It is caught when it is queued instead: the publisher
+ * may give a smaller event that stands for it ({@link OversizeEvent}), otherwise the node is told of a typed
+ * {@link PayloadTooLargeError} naming the subject and both sizes.
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { encodeJson } from './wire.js';
+import { PayloadTooLargeError } from '../errors.js';
+import { DEFAULT_MAX_PAYLOAD, encodeJson } from './wire.js';
+
+/**
+ * Builds the event sent instead of one of `size` bytes that is over the server's `limit`, or `undefined` when
+ * nothing can stand for it. The substitute must itself fit, or it is dropped and reported too.
+ */
+export type OversizeEvent = (size: number, limit: number) => object | undefined;
 
 /** Events waiting to be published. */
 export interface EventOutbox {
   /**
    * Encodes `event` as JSON now (a listener or caller changing the object afterwards changes nothing on the
-   * wire) and queues it for `subject`; dropped if the connection is closed by the time it is sent.
+   * wire) and queues it for `subject`; dropped if the connection is closed by the time it is sent. An event over
+   * the server's `max_payload` is replaced by what `oversize` builds, or else reported and dropped.
    */
-  publish(subject: string, event: object): void;
+  publish(subject: string, event: object, oversize?: OversizeEvent): void;
   /** Publishes everything queued, now; nats.js sends it with whatever is published next in this microtask. */
   sendNow(): void;
   /** Resolves once everything queued so far has been handed to the connection. */
@@ -58,10 +71,20 @@ export function createEventOutbox(
   };
 
   return {
-    publish(subject, event) {
+    publish(subject, event, oversize) {
       let data: Uint8Array;
       try {
         data = encodeJson(event);
+        // Read on every event: after a reconnect the server, and its max_payload, may be another one.
+        const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+        if (data.length > limit) {
+          const substitute = oversize?.(data.length, limit);
+          const smaller = substitute === undefined ? undefined : encodeJson(substitute);
+          if (smaller === undefined || smaller.length > limit) {
+            return tell(new PayloadTooLargeError(`event on ${subject}`, data.length, limit), 'publishing an event');
+          }
+          data = smaller;
+        }
       } catch (error) {
         return tell(error, `encoding an event for ${subject}`);
       }

@@ -29,6 +29,8 @@ import { InternalError, StoreConflictError } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
 import type { KvBucket, LastWrite } from './kv-bucket.js';
 
+const EMPTY = new Uint8Array(0);
+
 /** A hook between the check and the writes, so tests can race a commit deterministically. */
 export type CommitCheckedHook = (keys: readonly string[]) => void | Promise<void>;
 
@@ -40,6 +42,9 @@ export async function commitToKv<V>(
   onChecked?: CommitCheckedHook,
 ): Promise<number[]> {
   if (writes.length === 0) return [];
+  // Every value is encoded before anything is read or written: a value the codec refuses (too large, say) must
+  // fail the whole commit while nothing of it has been published, not after the writes ahead of it landed.
+  const data = writes.map((write) => (write.operation === 'put' ? encode(write.value) : EMPTY));
   const only = writes[0];
   // One write to a key that exists: the server's own compare-and-set on the publish is already atomic, so the
   // check round trip is not needed (the hot path of setVariable). Expecting absence (0) still reads first: a
@@ -49,7 +54,7 @@ export async function commitToKv<V>(
       await bucket.publish({
         key: only.key,
         operation: only.operation,
-        data: only.operation === 'put' ? encode(only.value) : new Uint8Array(0),
+        data: data[0]!,
         expectLast: only.expectedRevision,
       }),
     ];
@@ -69,7 +74,7 @@ export async function commitToKv<V>(
       bucket.publish({
         key: write.key,
         operation: write.operation,
-        data: write.operation === 'put' ? encode(write.value) : new Uint8Array(0),
+        data: data[i]!,
         expectLast: before[i]?.revision ?? 0,
         headers: { 'Tether-Commit': id },
       }),

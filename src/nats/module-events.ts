@@ -8,10 +8,11 @@
  * subscriber can follow one execution. Core NATS, so at most once: a subscriber that is late misses them.
  * @module
  */
-import type { ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
+import type { ExecutionResult, ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
 import type { ReplyEvent } from '../../machines/protocol.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
-import type { EventOutbox } from './event-outbox.js';
+import { PayloadTooLargeError } from '../errors.js';
+import type { EventOutbox, OversizeEvent } from './event-outbox.js';
 import type { TetherSubjects } from './subjects.js';
 
 /** A module process's state changed: `idle`, `syncing` or `executing`. */
@@ -52,14 +53,29 @@ export function isModuleEvent(value: unknown): value is ModuleEvent {
 }
 
 /**
+ * What subscribers hear of a result too large for one NATS message: the execution's failure, with the error its
+ * remote caller gets too (the execute reply is as large), so a follower of the module is not left waiting.
+ */
+function resultTooLarge(sessionId: string, result: ExecutionResult, size: number, limit: number): ModuleEvent {
+  const { executionId, moduleId } = result;
+  const error = new PayloadTooLargeError(
+    `result of execution '${executionId}' of module '${moduleId}'`,
+    size,
+    limit,
+    'the execution ran, but its output is too large to be published over NATS',
+  );
+  return { type: 'module.failed', sessionId, moduleId, executionId, error: error.toJSON() };
+}
+
+/**
  * Publishes every event of the module process behind `handle` on its events subject, through the node's
  * `outbox` (so they leave after the execution's reply), until the returned function is called or the process
  * exits (a stopped actor emits nothing more). The process is never disturbed by a publish that fails.
  */
 export function publishModuleEvents(outbox: EventOutbox, subjects: TetherSubjects, handle: ModuleHandle): () => void {
   const subject = subjects.moduleEvent(handle.sessionId, handle.moduleId);
-  const publish = (event: object): void =>
-    outbox.publish(subject, { ...event, sessionId: handle.sessionId, moduleId: handle.moduleId });
+  const publish = (event: object, oversize?: OversizeEvent): void =>
+    outbox.publish(subject, { ...event, sessionId: handle.sessionId, moduleId: handle.moduleId }, oversize);
   let initial = true;
   const stops = [
     handle.onState((state) => {
@@ -67,7 +83,9 @@ export function publishModuleEvents(outbox: EventOutbox, subjects: TetherSubject
       if (initial) return;
       publish({ type: 'module.state', state });
     }),
-    handle.on('module.result', publish),
+    handle.on('module.result', (event) =>
+      publish(event, (size, limit) => resultTooLarge(handle.sessionId, event.result, size, limit)),
+    ),
     handle.on('module.failed', publish),
     handle.on('module.delta', publish),
     handle.on('module.synced', publish),

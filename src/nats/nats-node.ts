@@ -48,6 +48,13 @@ export interface NatsNodeOptions {
   readonly replicas?: number;
   /** Writes kept per variable for history and rollback (at most 64). @default 64 */
   readonly historyDepth?: number;
+  /**
+   * Largest encoded variable record a write may store on this node; only lower than the default is accepted.
+   * A bigger write is refused with `validation_failed`, so that every accepted change's event (old and new value
+   * in one message) fits in the server's `max_payload`. Give every node of a bucket the same value.
+   * @default (server max_payload − 4 KiB) / 2
+   */
+  readonly maxRecordBytes?: number;
   /** How the node retries when NATS goes away; a node should outlive a NATS restart. @default for ever, every 2 s */
   readonly reconnect?: ReconnectPolicy;
   /**
@@ -109,6 +116,7 @@ export async function openNatsNode(
       bucket: options.variablesBucket ?? 'tether_vars',
       ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
       ...(options.historyDepth !== undefined ? { historyDepth: options.historyDepth } : {}),
+      ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
       onListenerError: (error) => report(error, 'store listener'),
       onWatchError: (error) => report(error, 'store watch'),
       onTrackingError: (error) => report(error, 'store tracking'),

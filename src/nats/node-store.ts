@@ -5,12 +5,13 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { InternalError } from '../errors.js';
+import { InternalError, ValidationError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
 import { createKvStore, type KvStore, type KvStoreOptions } from './kv-store.js';
-import { variableRecordCodec } from './record-codec.js';
+import { recordLimitFor, variableRecordCodec } from './record-codec.js';
 import { createTrackingStore, type TrackingStore } from './tracking-store.js';
 import { kvStream } from './kv-bucket.js';
+import { DEFAULT_MAX_PAYLOAD } from './wire.js';
 
 /** A node's store: the tracking store, plus the resumption of its router's watch after an outage. */
 export interface NodeStore extends TrackingStore {
@@ -21,6 +22,33 @@ export interface NodeStore extends TrackingStore {
 /** Options of {@link createNodeStore}: those of the KV store (the codec is fixed), plus where tracking failures go. */
 export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, 'codec'> {
   readonly onTrackingError?: (error: unknown) => void;
+  /**
+   * Largest encoded variable record (value, constraints, description, metadata) a write may store; a bigger one
+   * is refused with `ValidationError` and nothing is written. It can only be lowered: above the default, a
+   * change's event (old and new value) could exceed the server's `max_payload` and never be published.
+   * @default (server max_payload − 4 KiB) / 2, e.g. 522240 bytes for the default 1 MiB
+   */
+  readonly maxRecordBytes?: number;
+}
+
+/** The record limit of a node on `connection`: the option when given and valid, else the most events allow. */
+export function nodeRecordLimit(connection: NatsConnection, maxRecordBytes?: number): number {
+  const maxPayload = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+  const most = recordLimitFor(maxPayload);
+  if (most < 1) {
+    throw new ValidationError(`the NATS server's max_payload of ${maxPayload} bytes is too small for a tether node`, {
+      details: { constraint: 'maxPayload', maxPayload },
+    });
+  }
+  if (maxRecordBytes === undefined) return most;
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1 || maxRecordBytes > most) {
+    throw new ValidationError(
+      `maxRecordBytes must be a whole number from 1 to ${most} (half the server's max_payload of ${maxPayload} ` +
+        `bytes, less room for the event's other fields), got ${maxRecordBytes}`,
+      { details: { constraint: 'maxRecordBytes', maxRecordBytes, most, maxPayload } },
+    );
+  }
+  return maxRecordBytes;
 }
 
 /** The last sequence of the KV bucket's stream: the store's latest revision. */
@@ -47,8 +75,9 @@ export async function bucketLastRevision(connection: NatsConnection, bucket: str
  */
 export async function createNodeStore(connection: NatsConnection, options: NodeStoreOptions = {}): Promise<NodeStore> {
   const bucket = options.bucket ?? 'tether_vars';
-  const { onTrackingError, ...kvOptions } = options;
-  const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec: variableRecordCodec() });
+  const { onTrackingError, maxRecordBytes, ...kvOptions } = options;
+  const codec = variableRecordCodec({ maxBytes: nodeRecordLimit(connection, maxRecordBytes) });
+  const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec });
   const tracking = createTrackingStore(kv, {
     lastRevision: () => bucketLastRevision(connection, bucket),
     ...(onTrackingError ? { onError: onTrackingError } : {}),

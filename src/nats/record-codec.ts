@@ -3,19 +3,55 @@
  * `JSON.stringify` turns a float variable's `NaN` or `Infinity` into `null` without a word, and every node that
  * loads the record (or the writing node itself, when the watch echo overtakes the commit's ack) would then hold
  * `null`. Records come back frozen, as the session code expects.
+ *
+ * Records also have a size limit on a NATS node. The change event of a write carries the old and the new value
+ * in one core NATS message, and the server refuses any message over its `max_payload`: a write the store accepted
+ * but whose event could not be published would be missed by every watcher. So a record may take at most half of
+ * `max_payload`, less an allowance for the event's other fields ({@link recordLimitFor}); a bigger one is refused
+ * as it is encoded, before anything is written.
  * @module
  */
+import { ValidationError } from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { StoreCodec } from './kv-store.js';
+
+/**
+ * What a change event needs besides its two values' bytes: its field names, session id (at most 128 characters),
+ * version and revision come to some 400 bytes; the rest is margin (the variable's name, type and `updatedBy` are
+ * counted in the new record already).
+ */
+export const EVENT_HEADROOM_BYTES = 4096;
+
+/** The largest encoded record whose change event, old and new value together, fits in `maxPayload` bytes. */
+export function recordLimitFor(maxPayload: number): number {
+  return Math.floor((maxPayload - EVENT_HEADROOM_BYTES) / 2);
+}
+
+/** Options of {@link variableRecordCodec}. */
+export interface RecordCodecOptions {
+  /** Largest encoded record accepted; a bigger one is a `ValidationError`. @default no limit */
+  readonly maxBytes?: number;
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The KV codec for variable records. */
-export function variableRecordCodec(): StoreCodec<VariableRecord> {
+export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCodec<VariableRecord> {
+  const { maxBytes } = options;
   return {
-    encode: (record) => encoder.encode(JSON.stringify({ ...record, value: encodeValue(record.type, record.value) })),
+    encode(record) {
+      const data = encoder.encode(JSON.stringify({ ...record, value: encodeValue(record.type, record.value) }));
+      if (maxBytes !== undefined && data.length > maxBytes) {
+        throw new ValidationError(
+          `variable '${record.name}' is ${data.length} bytes encoded, over this node's limit of ${maxBytes} bytes ` +
+            'per variable (its change event carries the old and the new value in one NATS message)',
+          { variable: record.name, details: { constraint: 'maxRecordBytes', size: data.length, limit: maxBytes } },
+        );
+      }
+      return data;
+    },
     decode(data) {
       const record = JSON.parse(decoder.decode(data)) as VariableRecord;
       return Object.freeze({ ...record, value: decodeValue(record.type, record.value) });

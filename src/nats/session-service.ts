@@ -16,8 +16,9 @@ import type { SessionProvider } from './session-directory.js';
 import { OPERATIONS } from './session-operations.js';
 import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
-import { variableEventOf } from './variable-events.js';
+import { variableEventOf, withoutOldValue } from './variable-events.js';
 import { createEventOutbox, type EventOutbox } from './event-outbox.js';
+import { replyTooLarge } from './reply-limit.js';
 import {
   DEFAULT_MAX_PAYLOAD,
   MIN_REVISION_HEADER,
@@ -93,7 +94,8 @@ export async function startSessionService(
   const unsubscribeEvents = store.onCommitted((change) => {
     const event = variableEventOf(change);
     // Queued with the commit: the reply to the write (when it came over NATS) carries it ahead of itself.
-    if (event) outbox.publish(subjects.variableEvent(event.sessionId, event.name), event);
+    // Only an old value stored before the record limit applied can make it too large; the change still goes out.
+    if (event) outbox.publish(subjects.variableEvent(event.sessionId, event.name), event, () => withoutOldValue(event));
   });
 
   const service: Service = await connection.services.add({
@@ -154,15 +156,23 @@ export async function startSessionService(
       if (error) return report(error, `endpoint ${name}`);
       requestCount += 1;
       const done = serveOne(msg).then(
-        (reply) => respond(msg, () => msg.respond(reply)),
-        (failure: unknown) => {
-          const encoded = encodeError(failure, store.highestRevision);
-          respond(msg, () => msg.respondError(encoded.status, encoded.description, encoded.body));
+        (reply) => {
+          // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
+          const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+          if (reply.length > limit)
+            return respondFailure(msg, replyTooLarge(subjects, msg.subject, reply.length, limit));
+          respond(msg, () => msg.respond(reply));
         },
+        (failure: unknown) => respondFailure(msg, failure),
       );
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
     };
+  }
+
+  function respondFailure(msg: ServiceMsg, failure: unknown): void {
+    const encoded = encodeError(failure, store.highestRevision);
+    respond(msg, () => msg.respondError(encoded.status, encoded.description, encoded.body));
   }
 
   function respond(msg: ServiceMsg, send: () => boolean): void {
@@ -171,7 +181,7 @@ export async function startSessionService(
       outbox.sendNow();
       send();
     } catch (error) {
-      // A reply over max_payload, or a closed connection. Tell the caller when the connection still can.
+      // A closed connection (or a reply over max_payload despite the check above). Tell the caller when the connection still can.
       const encoded = encodeError(error);
       try {
         msg.respondError(encoded.status, encoded.description, encoded.body);

@@ -27,6 +27,12 @@ export interface VariableEvent {
   /** The store revision of the write. */
   readonly revision: number;
   readonly deleted?: true;
+  /**
+   * Set when `oldValue` was left out because the event would not fit in the server's `max_payload`. Only a value
+   * stored before the node's record limit applied (or by a node with a higher one) can be that large: the new
+   * value of an accepted write always fits.
+   */
+  readonly oldValueOmitted?: true;
 }
 
 /**
@@ -63,6 +69,16 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
     revision,
     deleted: true,
   };
+}
+
+/**
+ * The event that stands for one too large for a NATS message: the same change without its old value (see
+ * {@link VariableEvent.oldValueOmitted}); `undefined` when it has none to leave out.
+ */
+export function withoutOldValue(event: VariableEvent): VariableEvent | undefined {
+  if (!('oldValue' in event)) return undefined;
+  const { oldValue: _omitted, ...rest } = event;
+  return { ...rest, oldValueOmitted: true };
 }
 
 /** Whether a decoded message looks like a {@link VariableEvent} (the remote client drops anything else). */

@@ -177,6 +177,8 @@ export function statusOf(code: string): number {
     case 'session_expired':
     case 'session_stopped':
       return 410;
+    case 'payload_too_large':
+      return 413;
     case 'noproc':
       return 503;
     case 'call_timeout':

@@ -1,12 +1,14 @@
 import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
+import { PayloadTooLargeError } from '../../src/errors.js';
 import { createEventOutbox } from '../../src/nats/event-outbox.js';
 
 /** The two members of a connection the outbox uses, recording what was published. */
-function fakeConnection(options: { failOn?: string } = {}) {
+function fakeConnection(options: { failOn?: string; maxPayload?: number } = {}) {
   const published: { subject: string; body: unknown }[] = [];
   let closed = false;
   const connection = {
+    info: options.maxPayload === undefined ? undefined : { max_payload: options.maxPayload },
     isClosed: () => closed,
     publish(subject: string, data: Uint8Array) {
       if (subject === options.failOn) throw new Error(`cannot publish on ${subject}`);
@@ -86,6 +88,43 @@ describe('event outbox', () => {
     await outbox.flushed();
     expect(published.map((p) => p.subject)).toEqual(['good']);
     expect(reports).toEqual(['publishing an event on bad: Error: cannot publish on bad']);
+  });
+
+  it('sends what stands for an event over the server max_payload, keeping its place in the order', async () => {
+    const { connection, published } = fakeConnection({ maxPayload: 100 });
+    const sizes: [number, number][] = [];
+    const outbox = createEventOutbox(connection, () => {});
+    outbox.publish('a', { n: 1 });
+    outbox.publish('big', { text: 'x'.repeat(200) }, (size, limit) => {
+      sizes.push([size, limit]);
+      return { omitted: true };
+    });
+    outbox.publish('c', { n: 3 }, () => ({ unused: true }));
+    await outbox.flushed();
+    expect(published).toEqual([
+      { subject: 'a', body: { n: 1 } },
+      { subject: 'big', body: { omitted: true } },
+      { subject: 'c', body: { n: 3 } },
+    ]);
+    expect(sizes).toEqual([[211, 100]]);
+  });
+
+  it('reports a typed payload_too_large for an event over max_payload that nothing stands for', async () => {
+    const { connection, published } = fakeConnection({ maxPayload: 100 });
+    const reports: unknown[] = [];
+    const outbox = createEventOutbox(connection, (error) => reports.push(error));
+    outbox.publish('big', { text: 'x'.repeat(200) });
+    outbox.publish('still-big', { text: 'x'.repeat(200) }, () => ({ text: 'y'.repeat(200) }));
+    outbox.publish('small', { n: 1 });
+    await outbox.flushed();
+    expect(published.map((p) => p.subject)).toEqual(['small']);
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toBeInstanceOf(PayloadTooLargeError);
+    expect(reports[0]).toMatchObject({ code: 'payload_too_large', what: 'event on big', size: 211, limit: 100 });
+    expect(String((reports[0] as Error).message)).toBe(
+      'event on big is 211 bytes, over the NATS max_payload of 100 bytes',
+    );
+    expect(reports[1]).toMatchObject({ what: 'event on still-big', size: 211 });
   });
 
   it('is flushed at once when nothing is queued', async () => {

@@ -5,7 +5,7 @@
 import { connect as connectNats, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Runtime, type RuntimeOptions } from '../../src/node/runtime.js';
-import { startNatsServer, type NatsTestServer } from './nats-server.js';
+import { startNatsServer, type NatsTestServer, type StartNatsServerOptions } from './nats-server.js';
 import { startTestNode, type TestNode, type TestNodeOptions } from './tether-node.js';
 import { connect as connectClient, type ConnectOptions, type TetherClient } from '../../src/nats/remote-client.js';
 
@@ -35,9 +35,9 @@ export interface NatsFixture {
   cleanup(): Promise<void>;
 }
 
-/** Starts the server; call `stop` on the returned server in `afterAll`. */
-export async function startNatsFixture(): Promise<NatsFixture> {
-  const server = await startNatsServer();
+/** Starts the server (with `options`, e.g. a smaller `maxPayload`); call `stop` on it in `afterAll`. */
+export async function startNatsFixture(options: StartNatsServerOptions = {}): Promise<NatsFixture> {
+  const server = await startNatsServer(options);
   const nodes: { stop(): Promise<void> }[] = [];
   const clients: TetherClient[] = [];
   return {
@@ -84,15 +84,15 @@ export async function startNatsFixture(): Promise<NatsFixture> {
 
 /**
  * Registers a file's fixture hooks: the server starts before its first test, everything a test started stops
- * after it, the server stops after the last. Returns the getter of the fixture (valid once `beforeAll` ran).
+ * after it, the server stops after the last; `options` configure the server. Returns the getter of the fixture (valid once `beforeAll` ran).
  * @example
  * const fx = useNatsFixture();
  * it('...', async () => { const node = await fx().node(fx().buckets()); });
  */
-export function useNatsFixture(): () => NatsFixture {
+export function useNatsFixture(options: StartNatsServerOptions = {}): () => NatsFixture {
   let fixture: NatsFixture | undefined;
   beforeAll(async () => {
-    fixture = await startNatsFixture();
+    fixture = await startNatsFixture(options);
   });
   afterEach(async () => {
     await fixture?.cleanup();

@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +33,12 @@ export interface StartNatsServerOptions {
   readonly port?: number;
   /** JetStream storage that outlives the server (not removed by `stop`). @default a fresh temp dir, removed */
   readonly storeDir?: string;
+  /**
+   * The server's `max_payload` in bytes (set through a config file: it has no command-line flag). Ignored for a
+   * server given by `NATS_URL`: tests read the limit from the connection's `info.max_payload`.
+   * @default the server's own, 1 MiB
+   */
+  readonly maxPayload?: number;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,11 +60,13 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   const timeoutMs = options.timeoutMs ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'tether-nats-'));
   const port = String(options.port ?? -1);
-  const child = spawn(
-    binary,
-    ['-a', '127.0.0.1', '-p', port, '-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const args = ['-a', '127.0.0.1', '-p', port, '-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir];
+  if (options.maxPayload !== undefined) {
+    const config = join(dir, 'limits.conf');
+    await writeFile(config, `max_payload: ${options.maxPayload}\n`);
+    args.push('-c', config);
+  }
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     // Keep only the tail: enough to explain a failed start without growing for the server's lifetime.

@@ -1,0 +1,52 @@
+/**
+ * Replies that do not fit in one NATS message. The server refuses any message over its `max_payload`, and the
+ * remote client speaks no paging protocol, so a read whose answer is too large (the list of many large
+ * variables, an export, a long history of a large value, an execution's huge output) is answered with a typed
+ * {@link PayloadTooLargeError} naming the operation, the session, both sizes and how to ask for less, instead of
+ * the library's `MAX_PAYLOAD_EXCEEDED` passed on as an internal error. The node carries on serving.
+ * @module
+ */
+import { PayloadTooLargeError } from '../errors.js';
+import type { TetherSubjects } from './subjects.js';
+
+/** How to ask for less, per operation; an operation not listed gets no hint. */
+const HINTS: Readonly<Record<string, string>> = {
+  'var.list': 'list fewer variables at a time with a narrower pattern',
+  'var.getMany': 'ask for fewer names at a time',
+  'var.export': 'read the variables with var.list and narrower patterns instead',
+  'var.history': "this variable's kept versions are too large together for one reply; var.get reads its value",
+  'module.execute': 'the execution ran, but its output is too large to be returned over NATS',
+};
+
+/** The operation and session a request subject names, e.g. `var.list` and `s1`. */
+function describeRequest(subjects: TetherSubjects, subject: string): { operation: string; sessionId?: string } {
+  const variable = subjects.parseRequest(subject);
+  if (variable) {
+    return {
+      operation: variable.kind === 'open' ? 'open' : `var.${variable.operation}`,
+      sessionId: variable.sessionId,
+    };
+  }
+  const module = subjects.parseModuleRequest(subject);
+  if (module) {
+    return {
+      operation: module.kind === 'list' ? 'module.list' : `module.${module.operation}`,
+      sessionId: module.sessionId,
+    };
+  }
+  return { operation: subject };
+}
+
+/** The error answering a request on `subject` whose reply is `size` bytes, over the server's `limit`. */
+export function replyTooLarge(
+  subjects: TetherSubjects,
+  subject: string,
+  size: number,
+  limit: number,
+): PayloadTooLargeError {
+  const { operation, sessionId } = describeRequest(subjects, subject);
+  const what = `reply to ${operation}${sessionId === undefined ? '' : ` of session '${sessionId}'`}`;
+  return new PayloadTooLargeError(what, size, limit, HINTS[operation], {
+    details: { operation, ...(sessionId === undefined ? {} : { sessionId }) },
+  });
+}

@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli.js';
+import {
+  PayloadTooLargeError,
+  Runtime,
+  ValidationError,
+  createLanguageModel,
+  type ModuleEvent,
+} from '../../src/index.js';
+import { createKvStore } from '../../src/nats/kv-store.js';
+import { recordLimitFor, variableRecordCodec } from '../../src/nats/record-codec.js';
+import type { RemoteSession } from '../../src/nats/remote-session.js';
+import type { VariableEvent } from '../../src/nats/variable-events.js';
+import type { VariableRecord } from '../../src/variables/types.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { OpenAIStub, text } from '../support/openai-stub.js';
+import { waitFor } from '../support/wait-for.js';
+
+// A small max_payload keeps the values small; the sizes below are read from the server, so NATS_URL works too.
+const fx = useNatsFixture({ maxPayload: 64 * 1024 });
+const nc = usePlainConnection(fx);
+
+const maxPayload = (): number => nc().info!.max_payload;
+const limit = (): number => recordLimitFor(maxPayload());
+const codec = variableRecordCodec();
+
+/**
+ * The length of a string value that makes `record`, at its next version, exactly `bytes` long encoded (a write
+ * changes the version and the timestamp, whose ISO form has a fixed length).
+ */
+function valueLengthFor(record: VariableRecord, bytes: number): number {
+  return bytes - codec.encode({ ...record, value: '', version: record.version + 1 }).length;
+}
+
+/** Events of the session `sid`, as a plain NATS subscriber receives them. */
+async function collectVariableEvents(sid: string): Promise<{ events: VariableEvent[]; stop(): void }> {
+  const events: VariableEvent[] = [];
+  const subscription = nc().subscribe(`tether.v1.events.${sid}.var.>`, {
+    callback: (_e, msg) => events.push(msg.json<VariableEvent>()),
+  });
+  await nc().flush();
+  return { events, stop: () => subscription.unsubscribe() };
+}
+
+/** Defines `count` string variables `v0...` whose records are each just under the node's record limit. */
+async function defineLargeVariables(session: RemoteSession, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const record = await session.defineVariable(`v${i}`, 'string', '');
+    await session.setVariable(`v${i}`, 'x'.repeat(valueLengthFor(record, limit())));
+  }
+}
+
+describe('payload limits', () => {
+  it('accepts a value at the limit and publishes its change, old and new value both that large', async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('edge');
+    const events = await collectVariableEvents('edge');
+    const defined = await session.defineVariable('doc', 'string', '');
+    const length = valueLengthFor(defined, limit());
+    const first = 'a'.repeat(length);
+    const second = 'b'.repeat(length);
+
+    await session.setVariable('doc', first);
+    const stored = await session.setVariable('doc', second);
+    expect(codec.encode(stored).length).toBe(limit());
+    await waitFor(() => events.events.length >= 3, { message: 'three events' });
+    events.stop();
+
+    const { oldValue, newValue, ...rest } = events.events[2]!;
+    // Compared apart: a failing comparison of a long string prints all of it.
+    expect([oldValue === first, newValue === second]).toEqual([true, true]);
+    expect(rest).toEqual({
+      sessionId: 'edge',
+      name: 'doc',
+      type: 'string',
+      version: 3,
+      updatedBy: null,
+      revision: expect.any(Number),
+    });
+  });
+
+  it('refuses a value one byte over the limit with validation_failed, over the wire, and changes nothing', async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('over');
+    const events = await collectVariableEvents('over');
+    const defined = await session.defineVariable('doc', 'string', 'kept');
+    const tooLong = 'c'.repeat(valueLengthFor(defined, limit()) + 1);
+
+    const refusal = await session.setVariable('doc', tooLong).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect(refusal).toMatchObject({
+      code: 'validation_failed',
+      variable: 'doc',
+      details: { constraint: 'maxRecordBytes', size: limit() + 1, limit: limit() },
+    });
+    expect((refusal as Error).message).toContain(`variable 'doc' is ${limit() + 1} bytes encoded`);
+    expect((refusal as Error).message).toContain(`limit of ${limit()} bytes`);
+    expect(await session.describeVariable('doc')).toMatchObject({ value: 'kept', version: 1 });
+
+    // A new variable that large is not created; an atomic batch holding it writes none of its values.
+    await expect(session.defineVariable('big', 'string', tooLong)).rejects.toMatchObject({ code: 'validation_failed' });
+    expect(await session.hasVariable('big')).toBe(false);
+    await session.defineVariable('small', 'integer', 1);
+    await expect(session.setVariables({ small: 2, doc: tooLong }, { atomic: true })).rejects.toMatchObject({
+      code: 'validation_failed',
+      variable: 'doc',
+    });
+    expect(await session.getVariables(['small', 'doc'])).toEqual({ found: { small: 1, doc: 'kept' }, missing: [] });
+
+    await nc().flush();
+    events.stop();
+    expect(events.events.map((event) => event.name)).toEqual(['doc', 'small']);
+  });
+
+  it('refuses a value over the limit on an embedded node the same way', async () => {
+    const node = await fx().runtime(fx().buckets());
+    const session = await node.session('embedded');
+    await session.defineVariable('doc', 'string', 'kept');
+    const refusal = await session.setVariable('doc', 'd'.repeat(limit())).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect(refusal).toMatchObject({ code: 'validation_failed', variable: 'doc', details: { limit: limit() } });
+    expect(await session.getVariable('doc')).toBe('kept');
+  });
+
+  it('takes a lower maxRecordBytes, and refuses one the events could not carry', async () => {
+    const buckets = fx().buckets();
+    const nats = { servers: fx().server.url, variablesBucket: buckets.bucket, sessionsBucket: buckets.sessionsBucket };
+    await expect(
+      Runtime.start({ onError: () => {}, nats: { ...nats, maxRecordBytes: limit() + 1 } }),
+    ).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining(`from 1 to ${limit()}`) });
+    const node = await Runtime.start({ onError: () => {}, nats: { ...nats, maxRecordBytes: 2048 } });
+    try {
+      const session = await node.session('lower');
+      await session.defineVariable('doc', 'string', 'kept');
+      await expect(session.setVariable('doc', 'd'.repeat(2048))).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: { limit: 2048 },
+      });
+      await session.setVariable('doc', 'd'.repeat(1024));
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('answers a list or export too large for one message with payload_too_large, and keeps serving', async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('big');
+    await defineLargeVariables(session, 3);
+
+    const refusal = await session.listVariables().catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(PayloadTooLargeError);
+    expect(refusal).toMatchObject({ code: 'payload_too_large', limit: maxPayload() });
+    expect((refusal as PayloadTooLargeError).size).toBeGreaterThan(maxPayload());
+    expect((refusal as Error).message).toMatch(
+      new RegExp(`^reply to var\\.list of session 'big' is \\d+ bytes, over the NATS max_payload of ${maxPayload()}`),
+    );
+    expect((refusal as Error).message).toContain('narrower pattern');
+    await expect(session.exportVariables()).rejects.toMatchObject({ code: 'payload_too_large' });
+    await expect(session.variableHistory('v0')).resolves.toHaveLength(2);
+
+    // The node carries on: a narrower list, a read and a write all work.
+    expect((await session.listVariables('v1')).map((record) => record.name)).toEqual(['v1']);
+    await session.setVariable('v2', 'short');
+    expect((await session.listVariables()).map((record) => record.name)).toEqual(['v0', 'v1', 'v2']);
+  });
+
+  it('shows a list too large as one clear line from the CLI, exit code 1', async () => {
+    await fx().node(fx().buckets());
+    await defineLargeVariables(await (await fx().client()).session('cli-big'), 3);
+    let stderr = '';
+    const code = await runCli(['var', 'list', '--session', 'cli-big'], {
+      out: () => {},
+      err: (line) => void (stderr += `${line}\n`),
+      env: { NATS_URL: fx().server.url },
+    });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^tether: payload_too_large: reply to var\.list of session 'cli-big' is \d+ bytes, over the NATS max_payload of \d+ bytes; list fewer variables at a time with a narrower pattern$/,
+      ),
+    ]);
+  });
+
+  it('still publishes the change of a value stored before the limit applied, without its old value', async () => {
+    const buckets = fx().buckets();
+    await fx().node(buckets);
+    const session = await (await fx().client()).session('legacy');
+    await session.defineVariable('doc', 'string', '');
+    // Written straight to the bucket, as a node without the limit did: bigger than the limit, under max_payload.
+    const raw = await createKvStore<VariableRecord>(nc(), { bucket: buckets.bucket, codec });
+    const entry = (await raw.get('legacy.doc'))!;
+    const legacy = 'L'.repeat(maxPayload() - 2048);
+    await raw.update('legacy.doc', { ...entry.value, value: legacy, version: 2 }, entry.revision);
+    await raw.close();
+    await waitFor(async () => (await session.getVariable('doc')) === legacy, { message: 'the legacy value' });
+    const events = await collectVariableEvents('legacy');
+
+    const next = 'n'.repeat(valueLengthFor(await session.describeVariable('doc'), limit()));
+    await session.setVariable('doc', next);
+    await waitFor(() => events.events.length === 1, { message: 'the event' });
+    events.stop();
+    const { newValue, ...rest } = events.events[0]!;
+    // Compared apart: a failing comparison of a long string prints all of it.
+    expect(newValue === next).toBe(true);
+    expect(rest).toEqual({
+      sessionId: 'legacy',
+      name: 'doc',
+      type: 'string',
+      version: 3,
+      updatedBy: null,
+      revision: expect.any(Number),
+      oldValueOmitted: true,
+    });
+  });
+
+  it('answers an execution whose output is too large with payload_too_large, and tells subscribers it failed', async () => {
+    const stub = await OpenAIStub.start();
+    try {
+      const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+      await fx().runtime(fx().buckets(), { llm });
+      const session = await (await fx().client()).session('mod');
+      const qa = await session.module('qa', {
+        type: 'Predict',
+        signature: 'question:string -> answer:string',
+        maxRetries: 0,
+      });
+      const events: ModuleEvent[] = [];
+      const subscription = nc().subscribe('tether.v1.events.mod.module.qa', {
+        callback: (_e, msg) => events.push(msg.json<ModuleEvent>()),
+      });
+      await nc().flush();
+      stub.fallback = () => text(`Answer: ${'y'.repeat(maxPayload())}`);
+
+      const refusal = await qa.execute({ question: 'everything?' }).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(PayloadTooLargeError);
+      expect((refusal as Error).message).toMatch(/^reply to module\.execute of session 'mod' is \d+ bytes/);
+      await waitFor(() => events.some((event) => event.type === 'module.failed'), { message: 'module.failed' });
+      expect(events.filter((event) => event.type === 'module.result')).toEqual([]);
+      expect(events.find((event) => event.type === 'module.failed')).toMatchObject({
+        sessionId: 'mod',
+        moduleId: 'qa',
+        error: { code: 'payload_too_large', details: { limit: maxPayload() } },
+      });
+
+      stub.fallback = () => text('Answer: short');
+      await expect(qa.execute({ question: 'and now?' })).resolves.toMatchObject({ output: { answer: 'short' } });
+      subscription.unsubscribe();
+    } finally {
+      await stub.close();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import type { NatsConnection } from 'nats';
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import { nodeRecordLimit } from '../../src/nats/node-store.js';
+import { EVENT_HEADROOM_BYTES, recordLimitFor, variableRecordCodec } from '../../src/nats/record-codec.js';
+import { createVariableRecord } from '../../src/variables/record.js';
+
+const connectionWith = (maxPayload: number) => ({ info: { max_payload: maxPayload } }) as unknown as NatsConnection;
+
+describe('record codec', () => {
+  const record = createVariableRecord({
+    id: 'id-1',
+    name: 'ratio',
+    type: 'float',
+    value: Number.NaN,
+    options: {},
+    at: '2024-01-01T00:00:00.000Z',
+  });
+
+  it('round-trips a record, non-finite floats included, and freezes what it decodes', () => {
+    const codec = variableRecordCodec();
+    const decoded = codec.decode(codec.encode(record));
+    expect(decoded).toEqual(record);
+    expect(Object.isFrozen(decoded)).toBe(true);
+  });
+
+  it('accepts a record of exactly its limit and refuses one byte more, naming the variable and both sizes', () => {
+    const size = variableRecordCodec().encode(record).length;
+    expect(variableRecordCodec({ maxBytes: size }).encode(record)).toHaveLength(size);
+    let refusal: unknown;
+    try {
+      variableRecordCodec({ maxBytes: size - 1 }).encode(record);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect(refusal).toMatchObject({
+      code: 'validation_failed',
+      variable: 'ratio',
+      details: { constraint: 'maxRecordBytes', size, limit: size - 1 },
+    });
+    expect((refusal as Error).message).toContain(`variable 'ratio' is ${size} bytes encoded`);
+  });
+});
+
+describe('node record limit', () => {
+  it('is half of max_payload less the event headroom, so two records and an event envelope fit', () => {
+    expect(recordLimitFor(1024 * 1024)).toBe((1024 * 1024 - EVENT_HEADROOM_BYTES) / 2);
+    expect(nodeRecordLimit(connectionWith(1024 * 1024))).toBe(522240);
+  });
+
+  it('takes a lower maxRecordBytes and refuses a higher one, or one that is not a whole number', () => {
+    const connection = connectionWith(65536);
+    expect(nodeRecordLimit(connection, 1000)).toBe(1000);
+    for (const bad of [recordLimitFor(65536) + 1, 0, 1.5]) {
+      expect(() => nodeRecordLimit(connection, bad)).toThrow(ValidationError);
+    }
+    expect(() => nodeRecordLimit(connection, 40_000)).toThrow(
+      `maxRecordBytes must be a whole number from 1 to ${recordLimitFor(65536)}`,
+    );
+  });
+
+  it('refuses a server whose max_payload leaves no room for a record', () => {
+    expect(() => nodeRecordLimit(connectionWith(4096))).toThrow("the NATS server's max_payload of 4096 bytes");
+  });
+});
