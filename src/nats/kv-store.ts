@@ -9,13 +9,16 @@
  * Watches are ordered push consumers filtered on `<prefix>>`; listeners run one change at a time, in revision
  * order, asynchronously (after the write's promise resolves, usually within a millisecond on loopback).
  * A watch with `includeCurrent` does not report delete markers of keys it never reported as live (the initial
- * snapshot holds markers of long-deleted keys). `resumeWatches` reopens them where they were after an outage.
+ * snapshot holds markers of long-deleted keys); one `fromRevision` N is a consumer starting at stream sequence N,
+ * which delivers every message still in the stream from there (the bucket keeps `history` per key), markers too.
+ * `resumeWatches` reopens them where they were after an outage.
  * @module
  */
 import type { NatsConnection } from 'nats';
 import { StoreClosedError, StoreConflictError } from '../errors.js';
 import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
+import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
@@ -218,13 +221,14 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
     watch(prefix, listener, watchOptions = {}): StoreWatch {
       assertOpen('watch');
       assertStorePrefix(prefix);
-      const includeCurrent = watchOptions.includeCurrent ?? true;
+      const start = watchStartOf(watchOptions);
       // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
-      const reported = includeCurrent ? new Set<string>() : undefined;
+      // A watch from a revision replays history, where every marker is news.
+      const reported = start.kind === 'current' ? new Set<string>() : undefined;
       const handle = watchKv(
         bucket.kv,
         prefix,
-        includeCurrent,
+        start,
         (entry) => {
           if (reported) {
             if (entry.operation === 'PUT') reported.add(entry.key);
