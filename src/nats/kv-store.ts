@@ -20,6 +20,7 @@ import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
+import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
 import { watchKv, type KvWatchHandle } from './kv-watch.js';
@@ -43,16 +44,18 @@ export function jsonStoreCodec<V>(): StoreCodec<V> {
 /** Options of {@link createKvStore}. */
 export interface KvStoreOptions<V> {
   /**
-   * The bucket; created when missing, bound when it exists (its configuration is then left as it is).
+   * The bucket; created when missing, bound when it exists. An existing bucket is never changed: one whose
+   * history or replicas differ from an explicitly given `historyDepth` or `replicas` is refused with
+   * `BucketConfigMismatchError`, and a setting left out accepts the bucket's.
    * @default 'tether_vars'
    */
   readonly bucket?: string;
   /**
-   * Writes kept per key (the bucket's `history`, at most 64).
-   * @default 64
+   * Writes kept per key (the bucket's `history`, 1 to 64).
+   * @default 64 for a new bucket
    */
   readonly historyDepth?: number;
-  /** @default 1 */
+  /** Copies of the bucket on a clustered JetStream (1 to 5). @default 1 for a new bucket */
   readonly replicas?: number;
   /** @default JSON */
   readonly codec?: StoreCodec<V>;
@@ -87,12 +90,8 @@ export async function createKvStore<V>(
 ): Promise<KvStore<V>> {
   const name = options.bucket ?? 'tether_vars';
   const js = connection.jetstream();
-  let kv;
-  try {
-    kv = await js.views.kv(name, { history: options.historyDepth ?? 64, replicas: options.replicas ?? 1 });
-  } catch (error) {
-    throw wrap(error, 'open', name);
-  }
+  const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
+  const kv = await openKvBucket(js, name, settings, { historyDepth: 64 }, (error) => wrap(error, 'open', name));
   return kvStore(kvBucket(js, kv, name), options);
 }
 

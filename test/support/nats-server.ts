@@ -13,6 +13,8 @@ import { join } from 'node:path';
 export interface NatsTestServer {
   /** Client URL, e.g. `nats://127.0.0.1:40123`. */
   readonly url: string;
+  /** The HTTP monitoring URL (`/connz`, `/jsz`), for a server started with `monitor: true`. */
+  readonly monitorUrl?: string;
   /** Stops the server and removes its storage; a no-op for a server given by `NATS_URL`. */
   stop(): Promise<void>;
 }
@@ -33,6 +35,8 @@ export interface StartNatsServerOptions {
   readonly port?: number;
   /** JetStream storage that outlives the server (not removed by `stop`). @default a fresh temp dir, removed */
   readonly storeDir?: string;
+  /** Also serve HTTP monitoring on a random port (see {@link NatsTestServer.monitorUrl}). @default false */
+  readonly monitor?: boolean;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,7 +60,10 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   const port = String(options.port ?? -1);
   const child = spawn(
     binary,
-    ['-a', '127.0.0.1', '-p', port, '-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir],
+    [
+      ...['-a', '127.0.0.1', '-p', port, '-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir],
+      ...(options.monitor ? ['-m', '-1'] : []),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -90,20 +97,24 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   };
 
   try {
-    const url = await readClientUrl(
+    const { url, monitorUrl } = await readPorts(
       dir,
       timeoutMs,
       () => failure ?? (exited ? new Error(`nats-server exited during start:\n${stderr}`) : undefined),
     );
-    return { url, stop };
+    return { url, ...(options.monitor && monitorUrl ? { monitorUrl } : {}), stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** Waits for `<dir>/*.ports` and returns its first client URL. */
-async function readClientUrl(dir: string, timeoutMs: number, failed: () => Error | undefined): Promise<string> {
+/** Waits for `<dir>/*.ports` and returns its first client URL and monitoring URL. */
+async function readPorts(
+  dir: string,
+  timeoutMs: number,
+  failed: () => Error | undefined,
+): Promise<{ url: string; monitorUrl: string | undefined }> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const error = failed();
@@ -111,9 +122,12 @@ async function readClientUrl(dir: string, timeoutMs: number, failed: () => Error
     const portsFile = (await readdir(dir)).find((name) => name.endsWith('.ports'));
     if (portsFile) {
       try {
-        const ports = JSON.parse(await readFile(join(dir, portsFile), 'utf8')) as { nats?: string[] };
+        const ports = JSON.parse(await readFile(join(dir, portsFile), 'utf8')) as {
+          nats?: string[];
+          monitoring?: string[];
+        };
         const url = ports.nats?.[0];
-        if (url) return url;
+        if (url) return { url, monitorUrl: ports.monitoring?.[0] };
       } catch {
         // The server may still be writing the file; read it again on the next round.
       }
