@@ -232,6 +232,28 @@ export class StoreClosedError extends BridgeError {
   }
 }
 
+/**
+ * A KV bucket exists with another setting (its history depth or replicas) than the one a node or store was
+ * configured with. The bucket is left as it is: configure its value, or change the bucket, and start again.
+ */
+export class BucketConfigMismatchError extends BridgeError {
+  override readonly code = 'bucket_config_mismatch';
+  constructor(
+    readonly bucket: string,
+    /** The option that differs: `historyDepth` or `replicas`. */
+    readonly setting: string,
+    readonly configured: number,
+    readonly actual: number,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `KV bucket '${bucket}' exists with ${setting} ${actual}, not the configured ${configured}; the bucket was ` +
+        `left unchanged (configure ${setting} ${actual}, or change the bucket)`,
+      { ...options, details: { bucket, setting, configured, actual, ...options.details } },
+    );
+  }
+}
+
 /** The LLM provider refused or failed a request (HTTP error, authentication); the message carries its words. */
 export class ProviderError extends BridgeError {
   override readonly code = 'provider_error';
@@ -391,6 +413,8 @@ const factories: Record<string, ErrorFactory> = {
   store_conflict: (_m, d) =>
     new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
   store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
+  bucket_config_mismatch: (_m, d) =>
+    new BucketConfigMismatchError(str(d.bucket), str(d.setting), num(d.configured), num(d.actual), { details: d }),
   max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),
   child_start_failed: (_m, d) => new ChildStartError(str(d.supervisor), str(d.childId), { details: d }),
   execution_aborted: (_m, d) => new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }),

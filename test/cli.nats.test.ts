@@ -197,6 +197,17 @@ describe('cli', () => {
     expect(unknown.stdout + noNode.stdout).toBe('');
   });
 
+  it('serve --replicas on buckets kept with other replicas exits 1 (bucket_config_mismatch), not 3', async () => {
+    const buckets = `cli_vars_${id},cli_sessions_${id},cli_replicas_modules_${id}`;
+    const refused = await inProcess(['serve', '--replicas', '3', '--buckets', buckets]);
+    expect([refused.code, refused.stderr]).toEqual([
+      1,
+      `tether: bucket_config_mismatch: KV bucket 'cli_vars_${id}' exists with replicas 1, not the configured 3; ` +
+        'the bucket was left unchanged (configure replicas 1, or change the bucket)\n',
+    ]);
+    expect(refused.stdout).toBe('');
+  });
+
   it('serve runs a node that the other commands reach, and stops on SIGTERM with one line', async () => {
     const serve = start([
       'serve',

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BridgeError, ValidationError } from '../errors.js';
+import { BridgeError, BucketConfigMismatchError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
@@ -45,7 +45,9 @@ const serve = defineCommand({
     replicas: {
       type: 'string',
       placeholder: '<n>',
-      description: 'replicas of the buckets when they are created; 3 on a clustered JetStream (default 1)',
+      description:
+        'replicas of the buckets; 3 on a clustered JetStream (default 1 for new buckets; given, an existing bucket' +
+        ' with other replicas is refused)',
     },
     queue: {
       type: 'string',
@@ -111,9 +113,10 @@ const serve = defineCommand({
         onError: reportTo(io),
       });
     } catch (error) {
-      // Bad options are the user's; anything else at start (refused, no JetStream, a bucket it cannot create)
-      // means this NATS cannot host a node.
-      if (error instanceof ValidationError || !(error instanceof BridgeError)) throw error;
+      // Bad options are the user's, and so is an option an existing bucket contradicts; anything else at start
+      // (refused, no JetStream, a bucket it cannot create) means this NATS cannot host a node.
+      if (error instanceof ValidationError || error instanceof BucketConfigMismatchError) throw error;
+      if (!(error instanceof BridgeError)) throw error;
       throw new UnreachableError(`cannot start a node on NATS at ${servers.join(',')}: ${error.message}`, {
         cause: error,
       });

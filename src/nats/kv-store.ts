@@ -9,14 +9,18 @@
  * Watches are ordered push consumers filtered on `<prefix>>`; listeners run one change at a time, in revision
  * order, asynchronously (after the write's promise resolves, usually within a millisecond on loopback).
  * A watch with `includeCurrent` does not report delete markers of keys it never reported as live (the initial
- * snapshot holds markers of long-deleted keys). `resumeWatches` reopens them where they were after an outage.
+ * snapshot holds markers of long-deleted keys); one `fromRevision` N is a consumer starting at stream sequence N,
+ * which delivers every message still in the stream from there (the bucket keeps `history` per key), markers too.
+ * `resumeWatches` reopens them where they were after an outage.
  * @module
  */
 import type { NatsConnection } from 'nats';
 import { StoreClosedError, StoreConflictError } from '../errors.js';
 import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
+import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
+import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
 import { watchKv, type KvWatchHandle } from './kv-watch.js';
@@ -40,16 +44,18 @@ export function jsonStoreCodec<V>(): StoreCodec<V> {
 /** Options of {@link createKvStore}. */
 export interface KvStoreOptions<V> {
   /**
-   * The bucket; created when missing, bound when it exists (its configuration is then left as it is).
+   * The bucket; created when missing, bound when it exists. An existing bucket is never changed: one whose
+   * history or replicas differ from an explicitly given `historyDepth` or `replicas` is refused with
+   * `BucketConfigMismatchError`, and a setting left out accepts the bucket's.
    * @default 'tether_vars'
    */
   readonly bucket?: string;
   /**
-   * Writes kept per key (the bucket's `history`, at most 64).
-   * @default 64
+   * Writes kept per key (the bucket's `history`, 1 to 64).
+   * @default 64 for a new bucket
    */
   readonly historyDepth?: number;
-  /** @default 1 */
+  /** Copies of the bucket on a clustered JetStream (1 to 5). @default 1 for a new bucket */
   readonly replicas?: number;
   /** @default JSON */
   readonly codec?: StoreCodec<V>;
@@ -84,12 +90,8 @@ export async function createKvStore<V>(
 ): Promise<KvStore<V>> {
   const name = options.bucket ?? 'tether_vars';
   const js = connection.jetstream();
-  let kv;
-  try {
-    kv = await js.views.kv(name, { history: options.historyDepth ?? 64, replicas: options.replicas ?? 1 });
-  } catch (error) {
-    throw wrap(error, 'open', name);
-  }
+  const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
+  const kv = await openKvBucket(js, name, settings, { historyDepth: 64 }, (error) => wrap(error, 'open', name));
   return kvStore(kvBucket(js, kv, name), options);
 }
 
@@ -218,13 +220,14 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
     watch(prefix, listener, watchOptions = {}): StoreWatch {
       assertOpen('watch');
       assertStorePrefix(prefix);
-      const includeCurrent = watchOptions.includeCurrent ?? true;
+      const start = watchStartOf(watchOptions);
       // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
-      const reported = includeCurrent ? new Set<string>() : undefined;
+      // A watch from a revision replays history, where every marker is news.
+      const reported = start.kind === 'current' ? new Set<string>() : undefined;
       const handle = watchKv(
         bucket.kv,
         prefix,
-        includeCurrent,
+        start,
         (entry) => {
           if (reported) {
             if (entry.operation === 'PUT') reported.add(entry.key);

@@ -13,6 +13,7 @@
  * @module
  */
 import { ErrorCode, KvWatchInclude, type KV, type KvEntry, type QueuedIterator } from 'nats';
+import type { WatchStart } from '../store/watch-start.js';
 
 /** A running bucket watch. */
 export interface KvWatchHandle {
@@ -49,15 +50,30 @@ function startSequenceOf(iterator: QueuedIterator<KvEntry>): number {
 const closedConnection = (error: unknown): boolean =>
   (error as { code?: unknown } | null)?.code === ErrorCode.ConnectionClosed;
 
+/** The consumer options of a first open: where `start` says. */
+function firstOpen(start: WatchStart): { include: KvWatchInclude; resumeFromRevision?: number } {
+  switch (start.kind) {
+    case 'current':
+      return { include: KvWatchInclude.LastValue };
+    case 'live':
+      return { include: KvWatchInclude.UpdatesOnly };
+    case 'from':
+      // The server starts at the stream's first message when this one is gone; when it is ahead, at the next
+      // message, which `run` skips up to this one.
+      return { include: KvWatchInclude.AllHistory, resumeFromRevision: start.revision };
+  }
+}
+
 /**
- * Watches keys under `prefix`. With `includeCurrent` the last message of every key comes first (delete markers
- * too: the caller decides), in stream order, then live messages. `onEntry` returning `false` stops the watch.
- * `onEnd` hears why a watch ended on its own (connection closed, consumer deleted); not called after `stop()`.
+ * Watches keys under `prefix`. Starting at `current`, the last message of every key comes first (delete markers
+ * too: the caller decides), in stream order, then live messages; at `from`, every kept message from that
+ * revision on. `onEntry` returning `false` stops the watch. `onEnd` hears why a watch ended on its own
+ * (connection closed, consumer deleted); not called after `stop()`.
  */
 export function watchKv(
   kv: KV,
   prefix: string,
-  includeCurrent: boolean,
+  start: WatchStart,
   onEntry: (entry: KvEntry, initialized: boolean) => boolean | void,
   onEnd: (error: unknown) => void,
 ): KvWatchHandle {
@@ -113,7 +129,7 @@ export function watchKv(
           key: keyFilter(prefix),
           // A start sequence replaces the deliver policy: every message from there on, whatever `include` says.
           ...(resumeAfter === undefined
-            ? { include: includeCurrent ? KvWatchInclude.LastValue : KvWatchInclude.UpdatesOnly }
+            ? firstOpen(start)
             : { include: KvWatchInclude.AllHistory, resumeFromRevision: resumeAfter + 1 }),
           // Still owed after a resume that came before the initial entries were all through.
           ...(initializedNow
@@ -143,12 +159,15 @@ export function watchKv(
       return;
     }
     iterator = it;
-    position = Math.max(position ?? 0, startSequenceOf(it));
+    // A watch from a revision has seen nothing below it, even when the consumer info cannot be read.
+    position = Math.max(position ?? (start.kind === 'from' ? start.revision - 1 : 0), startSequenceOf(it));
     // The iterator runs queued functions in order; nats.js queues its own signal the same way.
     if (firedEarly) (it as unknown as { push(item: () => void): void }).push(signal);
     try {
       for await (const entry of it) {
         if (!current()) break;
+        // The server starts a consumer asked for a sequence past the stream's last at the next one instead.
+        if (start.kind === 'from' && entry.revision < start.revision) continue;
         const more = onEntry(entry, initializedNow);
         position = Math.max(position, entry.revision);
         if (more === false) {
@@ -164,7 +183,7 @@ export function watchKv(
     }
   }
 
-  const start = (): void => {
+  const open = (): void => {
     generation += 1;
     cancelDelay?.();
     iterator?.stop();
@@ -172,12 +191,12 @@ export function watchKv(
     void run(generation);
   };
 
-  start();
+  open();
   return {
     initialized,
     stop,
     resume() {
-      if (!stopped) start();
+      if (!stopped) open();
     },
   };
 }

@@ -7,17 +7,22 @@
  * still its own revision) when the build fails, so a failed creation leaves nothing behind.
  * @module
  */
-import type { KV, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { AlreadyExistsError, InternalError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import { isWrongLastSequence, kvStream, kvSubject } from './kv-bucket.js';
+import { openKvBucket } from './kv-bucket-settings.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 
 /** Options of {@link openModuleSpecs}. */
 export interface ModuleSpecsOptions {
   /** @default 'tether_modules' */
   readonly bucket?: string;
-  /** @default 1 */
+  /**
+   * Copies of the bucket on a clustered JetStream (1 to 5); when given, an existing bucket with other replicas is
+   * refused with `BucketConfigMismatchError`.
+   * @default 1 for a new bucket
+   */
   readonly replicas?: number;
 }
 
@@ -66,12 +71,14 @@ export async function openModuleSpecs(
   options: ModuleSpecsOptions = {},
 ): Promise<ModuleSpecs> {
   const bucket = options.bucket ?? 'tether_modules';
-  let kv: KV;
-  try {
-    kv = await connection.jetstream().views.kv(bucket, { history: 1, replicas: options.replicas ?? 1 });
-  } catch (error) {
-    throw boundary(error, 'open', bucket);
-  }
+  // One write per key is all this bucket needs, so only replicas are checked against an existing bucket.
+  const kv = await openKvBucket(
+    connection.jetstream(),
+    bucket,
+    { replicas: options.replicas },
+    { historyDepth: 1 },
+    (error) => boundary(error, 'open', bucket),
+  );
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
 
   const read = async (key: string): Promise<{ revision: number; spec: WireModuleSpec } | undefined> => {

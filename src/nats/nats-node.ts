@@ -44,9 +44,19 @@ export interface NatsNodeOptions {
   readonly sessionsBucket?: string;
   /** Module specs, so any node can wake any module. @default 'tether_modules' */
   readonly modulesBucket?: string;
-  /** Replicas of the buckets (a clustered JetStream can keep 3). @default 1 */
+  /**
+   * Replicas of the buckets (a clustered JetStream can keep 3; 1 to 5). Given, it is also required of buckets
+   * that exist already: one with other replicas fails the start with `BucketConfigMismatchError` and is left
+   * unchanged. Left out, existing buckets are taken as they are.
+   * @default 1 for new buckets
+   */
   readonly replicas?: number;
-  /** Writes kept per variable for history and rollback (at most 64). @default 64 */
+  /**
+   * Writes kept per variable for history and rollback (1 to 64). Given, an existing variables bucket that keeps
+   * another number fails the start with `BucketConfigMismatchError` and is left unchanged; left out, it is taken
+   * as it is.
+   * @default 64 for a new bucket
+   */
   readonly historyDepth?: number;
   /**
    * Largest encoded variable record a write may store on this node; only lower than the default is accepted.

@@ -8,10 +8,11 @@
  * read. Records are never removed by expiry (the runtime does not tell this layer); `remove` exists for that.
  * @module
  */
-import type { KV, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { InternalError, SessionError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
+import { openKvBucket } from './kv-bucket-settings.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -29,7 +30,11 @@ export interface SessionRecord {
 export interface SessionDirectoryOptions {
   /** @default 'tether_sessions' */
   readonly bucket?: string;
-  /** @default 1 */
+  /**
+   * Copies of the bucket on a clustered JetStream (1 to 5); when given, an existing bucket with other replicas is
+   * refused with `BucketConfigMismatchError`.
+   * @default 1 for a new bucket
+   */
   readonly replicas?: number;
 }
 
@@ -61,12 +66,14 @@ export async function createSessionDirectory(
   options: SessionDirectoryOptions = {},
 ): Promise<SessionDirectory> {
   const bucket = options.bucket ?? 'tether_sessions';
-  let kv: KV;
-  try {
-    kv = await connection.jetstream().views.kv(bucket, { history: 1, replicas: options.replicas ?? 1 });
-  } catch (error) {
-    throw boundary(error, 'open', bucket);
-  }
+  // One write per key is all this bucket needs, so only replicas are checked against an existing bucket.
+  const kv = await openKvBucket(
+    connection.jetstream(),
+    bucket,
+    { replicas: options.replicas },
+    { historyDepth: 1 },
+    (error) => boundary(error, 'open', bucket),
+  );
   const seen = new Set<string>();
 
   const directory: SessionDirectory = {

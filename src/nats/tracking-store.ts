@@ -226,8 +226,9 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
           waiters.advance(applied());
         }
       };
-      routers.add(router);
+      // Watch first: options the inner store refuses must not leave a router behind that never advances.
       const watch = inner.watch('', deliver, watchOptions);
+      routers.add(router);
       const ready = (async () => {
         await watch.ready;
         // Read once the watch is live: a write that landed before it is counted here, any later one is delivered.

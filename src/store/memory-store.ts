@@ -10,9 +10,10 @@
  *
  * Delivery to watchers is synchronous: a write's listeners have all run before its promise is returned.
  * One store-wide FIFO queue keeps revision order even when a listener writes to the store (that write is
- * delivered after the current one reached every watcher). The current values of a new watch are queued when
- * `watch()` is called and delivered in a microtask (so the caller holds the handle first), or earlier by the
- * next write's drain; either way before any later change.
+ * delivered after the current one reached every watcher). What a new watch gets first (the current values, or
+ * with `fromRevision` the kept writes from there on, read from each key's history as KV keeps the last
+ * `historyDepth` messages per key) is queued when `watch()` is called and delivered in a microtask (so the
+ * caller holds the handle first), or earlier by the next write's drain; either way before any later change.
  *
  * Values are kept as given, never cloned: callers treat them as immutable.
  * @module
@@ -20,6 +21,7 @@
 import { StoreClosedError, StoreConflictError } from '../errors.js';
 import type { Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptions } from './store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix, prefixesOf } from './store-keys.js';
+import { watchStartOf } from './watch-start.js';
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -43,6 +45,8 @@ interface Slot<V> {
 interface Watcher<V> {
   readonly prefix: string;
   readonly listener: (change: StoreChange<V>) => void;
+  /** Changes below this revision are not this watcher's (its `fromRevision`; 0 without one). */
+  readonly fromRevision: number;
   stopped: boolean;
 }
 
@@ -154,7 +158,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     for (const prefix of prefixesOf(write.key)) {
       const watchers = watchersByPrefix.get(prefix);
       if (watchers === undefined) continue;
-      for (const watcher of watchers) queue.push({ watcher, change });
+      for (const watcher of watchers) if (revision >= watcher.fromRevision) queue.push({ watcher, change });
     }
     return revision;
   }
@@ -167,6 +171,16 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       if (last?.operation === 'put') entries.push({ key, value: last.value, revision: last.revision });
     }
     return entries;
+  }
+
+  /** Every kept write (delete markers too) of the keys under `prefix` at or above `fromRevision`, in revision order. */
+  function keptChanges(prefix: string, fromRevision: number): StoreChange<V>[] {
+    const keys = prefix === '' ? slots.keys() : (keysByPrefix.get(prefix) ?? []);
+    const changes: StoreChange<V>[] = [];
+    for (const key of keys) {
+      for (const change of slots.get(key)?.history ?? []) if (change.revision >= fromRevision) changes.push(change);
+    }
+    return changes.sort((a, b) => a.revision - b.revision);
   }
 
   function removeWatcher(watcher: Watcher<V>): void {
@@ -245,14 +259,16 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     watch(prefix, listener, watchOptions: WatchOptions = {}): StoreWatch {
       assertOpen('watch');
       assertStorePrefix(prefix);
-      const watcher: Watcher<V> = { prefix, listener, stopped: false };
+      const start = watchStartOf(watchOptions);
+      const fromRevision = start.kind === 'from' ? start.revision : 0;
+      const watcher: Watcher<V> = { prefix, listener, fromRevision, stopped: false };
       let watchers = watchersByPrefix.get(prefix);
       if (watchers === undefined) watchersByPrefix.set(prefix, (watchers = new Set()));
       watchers.add(watcher);
 
       let resolveReady!: () => void;
       const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-      if (watchOptions.includeCurrent ?? true) {
+      if (start.kind === 'current') {
         const current = liveEntries(prefix).sort((a, b) => a.revision - b.revision);
         for (const entry of current) {
           queue.push({
@@ -260,6 +276,8 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
             change: { operation: 'put', key: entry.key, value: entry.value, revision: entry.revision },
           });
         }
+      } else if (start.kind === 'from') {
+        for (const change of keptChanges(prefix, fromRevision)) queue.push({ watcher, change });
       }
       queue.push({ watcher, ready: resolveReady });
       queueMicrotask(drain);

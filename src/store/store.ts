@@ -23,19 +23,34 @@ export type StoreWrite<V> =
   | { readonly operation: 'put'; readonly key: string; readonly value: V; readonly expectedRevision: number }
   | { readonly operation: 'delete'; readonly key: string; readonly expectedRevision: number };
 
-/** Options of {@link Store.watch}. */
+/**
+ * Options of {@link Store.watch}: where the watch starts. Give `includeCurrent` or `fromRevision`, not both
+ * (`ValidationError`); with neither, the current values come first.
+ */
 export interface WatchOptions {
   /**
-   * Deliver the current value of every matching key first (in revision order), then live changes.
-   * @default true
+   * Deliver the current value of every matching key first (in revision order), then live changes; `false`:
+   * live changes only.
+   * @default true (when `fromRevision` is not given)
    */
   readonly includeCurrent?: boolean;
+  /**
+   * Deliver every change (puts and delete markers) with a revision at or above this one, in revision order and
+   * each once, then live changes: to resume a watch after the last revision it handled, pass that revision + 1.
+   * Only what the store still keeps can come: a key keeps its last `historyDepth` writes, so older changes of
+   * a busy key are gone and the watch starts with the oldest one kept. A revision past the store's last one
+   * delivers nothing until the store reaches it. A positive integer, else `ValidationError`.
+   */
+  readonly fromRevision?: number;
 }
 
 /** A running watch; `stop()` ends delivery and is idempotent. */
 export interface StoreWatch {
   stop(): void;
-  /** Resolves once the current values have been delivered and live changes follow. */
+  /**
+   * Resolves once what the watch delivers before live changes (the current values, or the kept changes from
+   * `fromRevision` on) has been delivered and live changes follow.
+   */
   readonly ready: Promise<void>;
 }
 
@@ -82,7 +97,10 @@ export interface Store<V> {
    * ends with, without reading the rest. Optional: callers fall back to `history`.
    */
   lastChange?(key: string): Promise<StoreChange<V> | undefined>;
-  /** Calls `listener` for every change under `prefix`, in revision order. */
+  /**
+   * Calls `listener` for every change under `prefix`, in revision order, starting where `options` say; a bad
+   * option or prefix throws `ValidationError` at once.
+   */
   watch(prefix: string, listener: (change: StoreChange<V>) => void, options?: WatchOptions): StoreWatch;
   /** Releases the store's resources; pending watches stop. */
   close(): Promise<void>;

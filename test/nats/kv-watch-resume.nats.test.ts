@@ -70,6 +70,35 @@ describe.skipIf(process.env.NATS_URL !== undefined)('kv store resumeWatches', ()
     }
   });
 
+  it('resumes a watch started at a revision after its last change, never below that revision', async () => {
+    const env = await restartable();
+    try {
+      const ended: unknown[] = [];
+      const store = await createKvStore<number>(env.nc, { bucket: env.bucket, onWatchError: (e) => ended.push(e) });
+      const a = await store.create('s.a', 1);
+      const b = await store.create('s.b', 2);
+      const seen: number[] = [];
+      // Past the last revision: 's.c' (a + 2) is below it, 's.d' is the first change this watch is to see.
+      const watch = store.watch('', (change) => seen.push(change.revision), { fromRevision: b + 2 });
+      await watch.ready;
+
+      await env.stopServer();
+      await env.startServer();
+      const c = await store.create('s.c', 3);
+      store.resumeWatches();
+      const d = await store.create('s.d', 4);
+      const e = await store.create('s.e', 5);
+
+      await waitFor(() => seen.includes(e), { timeout: 5000, message: 'the resumed watch sees s.e' });
+      expect([a, b, c]).toEqual([a, a + 1, a + 2]);
+      expect(seen).toEqual([d, e]);
+      expect(ended).toEqual([]);
+      await store.close();
+    } finally {
+      await env.close();
+    }
+  });
+
   it('keeps trying until JetStream answers when resumed while the server is still away', async () => {
     const env = await restartable();
     try {

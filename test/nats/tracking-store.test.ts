@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
 import { Runtime } from '../../src/node/runtime.js';
 import { createTrackingStore, type CommittedChange } from '../../src/nats/tracking-store.js';
 import { variableEventOf } from '../../src/nats/variable-events.js';
@@ -74,6 +75,34 @@ describe('tracking store', () => {
     expect(handed).toEqual([1]);
     expect(store.appliedRevision).toBe(1);
     watch.stop();
+  });
+
+  it('passes fromRevision through to the inner store, and counts the replayed revisions as applied', async () => {
+    const inner = createMemoryStore<VariableRecord>();
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    await inner.create('s.a', record);
+    const r2 = await inner.create('s.b', record);
+    const r3 = await inner.create('t.a', record);
+    const store = createTrackingStore(inner, { lastRevision: async () => r3 });
+    const routed: number[] = [];
+    const router = store.watch('', (change) => routed.push(change.revision), { fromRevision: r2 });
+    await router.ready;
+    expect(routed).toEqual([r2, r3]);
+    expect(store.appliedRevision).toBe(r3);
+    const session: number[] = [];
+    await store.watch('t.', (change) => session.push(change.revision), { fromRevision: r2 }).ready;
+    expect(session).toEqual([r3]);
+    router.stop();
+  });
+
+  it('refuses bad watch options like its inner store, leaving no router behind that holds waits', async () => {
+    const store = createTrackingStore(createMemoryStore<VariableRecord>(), { lastRevision: async () => 0 });
+    expect(() => store.watch('', () => {}, { fromRevision: 0 })).toThrow(ValidationError);
+    expect(() => store.watch('s.', () => {}, { fromRevision: 1, includeCurrent: true })).toThrow(ValidationError);
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    // Without a router, this node's own writes count as applied; a refused router would hold them at 0.
+    const revision = await store.create('s.t', record);
+    expect(store.appliedRevision).toBe(revision);
   });
 
   it('forgets the records of a session whose process ended on the node, and caches them again on its next load', async () => {

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 export interface NatsTestServer {
   /** Client URL, e.g. `nats://127.0.0.1:40123`. */
   readonly url: string;
+  /** The HTTP monitoring URL (`/connz`, `/jsz`), for a server started with `monitor: true`. */
+  readonly monitorUrl?: string;
   /** Stops the server and removes its storage; a no-op for a server given by `NATS_URL`. */
   stop(): Promise<void>;
 }
@@ -39,6 +41,8 @@ export interface StartNatsServerOptions {
    * @default the server's own, 1 MiB
    */
   readonly maxPayload?: number;
+  /** Also serve HTTP monitoring on a random port (see {@link NatsTestServer.monitorUrl}). @default false */
+  readonly monitor?: boolean;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,6 +65,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   const dir = await mkdtemp(join(tmpdir(), 'tether-nats-'));
   const port = String(options.port ?? -1);
   const args = ['-a', '127.0.0.1', '-p', port, '-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir];
+  if (options.monitor) args.push('-m', '-1');
   if (options.maxPayload !== undefined) {
     const config = join(dir, 'limits.conf');
     await writeFile(config, `max_payload: ${options.maxPayload}\n`);
@@ -98,20 +103,24 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   };
 
   try {
-    const url = await readClientUrl(
+    const { url, monitorUrl } = await readPorts(
       dir,
       timeoutMs,
       () => failure ?? (exited ? new Error(`nats-server exited during start:\n${stderr}`) : undefined),
     );
-    return { url, stop };
+    return { url, ...(options.monitor && monitorUrl ? { monitorUrl } : {}), stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** Waits for `<dir>/*.ports` and returns its first client URL. */
-async function readClientUrl(dir: string, timeoutMs: number, failed: () => Error | undefined): Promise<string> {
+/** Waits for `<dir>/*.ports` and returns its first client URL and monitoring URL. */
+async function readPorts(
+  dir: string,
+  timeoutMs: number,
+  failed: () => Error | undefined,
+): Promise<{ url: string; monitorUrl: string | undefined }> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const error = failed();
@@ -119,9 +128,12 @@ async function readClientUrl(dir: string, timeoutMs: number, failed: () => Error
     const portsFile = (await readdir(dir)).find((name) => name.endsWith('.ports'));
     if (portsFile) {
       try {
-        const ports = JSON.parse(await readFile(join(dir, portsFile), 'utf8')) as { nats?: string[] };
+        const ports = JSON.parse(await readFile(join(dir, portsFile), 'utf8')) as {
+          nats?: string[];
+          monitoring?: string[];
+        };
         const url = ports.nats?.[0];
-        if (url) return url;
+        if (url) return { url, monitorUrl: ports.monitoring?.[0] };
       } catch {
         // The server may still be writing the file; read it again on the next round.
       }

@@ -6,8 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreClosedError, StoreConflictError, ValidationError } from '../../src/errors.js';
-import type { Store, StoreChange } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { describeSingleWriteCommits } from './store-commit-contract.js';
+import { collect, settle, summary } from './store-changes.js';
+import { describeWatchFromRevision } from './store-watch-from-contract.js';
 
 /** What a contract test may ask of the store under test. */
 export interface StoreContractOptions {
@@ -17,41 +19,6 @@ export interface StoreContractOptions {
 
 /** Builds a fresh, empty store for one test. */
 export type MakeStore = (options: StoreContractOptions) => Promise<Store<unknown>> | Store<unknown>;
-
-/** Collects a watch's changes and lets a test wait until enough have arrived. */
-function collect(): {
-  readonly changes: StoreChange<unknown>[];
-  readonly listener: (change: StoreChange<unknown>) => void;
-  until(count: number, timeoutMs?: number): Promise<StoreChange<unknown>[]>;
-} {
-  const changes: StoreChange<unknown>[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
-  return {
-    changes,
-    listener(change) {
-      changes.push(change);
-      for (const waiter of waiters.filter((w) => changes.length >= w.count)) waiter.resolve();
-    },
-    async until(count, timeoutMs = 5_000) {
-      if (changes.length < count) {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(
-            () => reject(new Error(`expected ${count} changes, got ${changes.length}: ${JSON.stringify(changes)}`)),
-            timeoutMs,
-          );
-          waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
-        });
-      }
-      return changes;
-    },
-  };
-}
-
-/** Lets in-flight deliveries land, so a test can assert that nothing more arrives. */
-const settle = (ms = 150): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-const summary = (changes: readonly StoreChange<unknown>[]): string[] =>
-  changes.map((c) => (c.operation === 'put' ? `${c.key}=${JSON.stringify(c.value)}` : `-${c.key}`));
 
 /**
  * Registers the Store contract suite under `describe(name)`.
@@ -195,6 +162,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     });
 
     describeSingleWriteCommits(open);
+    describeWatchFromRevision(open);
 
     it('refuses a commit that writes one key twice', async () => {
       const store = await open();

@@ -1,0 +1,80 @@
+/**
+ * Opening a KV bucket with the settings a caller asked for. nats.js creates a missing bucket with them but binds
+ * an existing one as it is, so a bucket made earlier with `history: 1` would quietly serve a node configured to
+ * keep 64 writes per key (its history and rollback would then find one). A setting given explicitly is checked
+ * against the bound bucket and a difference refused with {@link BucketConfigMismatchError}; the bucket is never
+ * edited (other nodes may rely on it). A setting left out takes the bucket as it is.
+ * @module
+ */
+import type { JetStreamClient, KV } from 'nats';
+import { BucketConfigMismatchError, type BridgeError, ValidationError } from '../errors.js';
+
+/** The settings a caller gave explicitly; each one left out is accepted as the existing bucket has it. */
+export interface BucketSettings {
+  /** Writes kept per key: the bucket's `history` (1 to 64, as KV allows). */
+  readonly historyDepth?: number | undefined;
+  /** Copies of the bucket on a clustered JetStream (1 to 5). */
+  readonly replicas?: number | undefined;
+}
+
+/** What a bucket is created with when a setting is left out. */
+export interface BucketDefaults {
+  readonly historyDepth: number;
+}
+
+/** JetStream KV's bounds: a key keeps at most 64 writes, a stream at most 5 replicas. */
+const LIMITS = { historyDepth: 64, replicas: 5 } as const;
+
+/** Throws a {@link ValidationError} naming the bucket unless each given setting is an integer within its bounds. */
+export function assertBucketSettings(bucket: string, settings: BucketSettings): void {
+  for (const setting of ['historyDepth', 'replicas'] as const) {
+    const value = settings[setting];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < 1 || value > LIMITS[setting]) {
+      throw new ValidationError(
+        `${setting} of KV bucket '${bucket}' must be an integer from 1 to ${LIMITS[setting]}, got ${String(value)}`,
+        { details: { bucket, setting, value } },
+      );
+    }
+  }
+}
+
+/**
+ * Opens the KV bucket `bucket`, creating it with `settings` (or `defaults`, and one replica) when it is missing,
+ * and checks the settings given explicitly against the bucket it bound. A library failure (opening, or reading
+ * the bucket's configuration) goes through `failed`, so each caller names its own operation.
+ * @throws {ValidationError} for a setting out of bounds, before anything is opened
+ * @throws {BucketConfigMismatchError} when the existing bucket has another value for a setting given explicitly
+ */
+export async function openKvBucket(
+  js: JetStreamClient,
+  bucket: string,
+  settings: BucketSettings,
+  defaults: BucketDefaults,
+  failed: (error: unknown) => BridgeError,
+): Promise<KV> {
+  assertBucketSettings(bucket, settings);
+  let kv: KV;
+  let actual: { historyDepth: number; replicas: number } | undefined;
+  try {
+    kv = await js.views.kv(bucket, {
+      history: settings.historyDepth ?? defaults.historyDepth,
+      replicas: settings.replicas ?? 1,
+    });
+    // Only asked when there is something to compare: one more request at start, not for every bucket.
+    if (settings.historyDepth !== undefined || settings.replicas !== undefined) {
+      const status = await kv.status();
+      // A stream config without replicas runs one.
+      actual = { historyDepth: status.history, replicas: status.replicas || 1 };
+    }
+  } catch (error) {
+    throw failed(error);
+  }
+  for (const setting of ['historyDepth', 'replicas'] as const) {
+    const configured = settings[setting];
+    if (actual && configured !== undefined && actual[setting] !== configured) {
+      throw new BucketConfigMismatchError(bucket, setting, configured, actual[setting]);
+    }
+  }
+  return kv;
+}

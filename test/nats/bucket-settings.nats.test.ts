@@ -1,0 +1,202 @@
+import { connect, type NatsConnection, type StreamConfig } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BucketConfigMismatchError, Runtime, ValidationError, errorFromJSON } from '../../src/index.js';
+import { createKvStore } from '../../src/nats/kv-store.js';
+import { openModuleSpecs } from '../../src/nats/module-specs.js';
+import { createSessionDirectory } from '../../src/nats/session-directory.js';
+import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+import { waitFor } from '../support/wait-for.js';
+
+let server: NatsTestServer;
+let nc: NatsConnection;
+let counter = 0;
+
+beforeAll(async () => {
+  server = await startNatsServer({ monitor: true });
+  nc = await connect({ servers: server.url });
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+/** A fresh bucket name (and a node's three) per test. */
+function names() {
+  counter += 1;
+  const id = `${process.pid}_${Date.now()}_${counter}`;
+  return { bucket: `settings_${id}`, sessionsBucket: `settings_sessions_${id}`, modulesBucket: `settings_mods_${id}` };
+}
+
+/** The bucket's stream configuration as the server holds it. */
+async function streamConfig(bucket: string): Promise<StreamConfig> {
+  return (await (await nc.jetstreamManager()).streams.info(`KV_${bucket}`)).config;
+}
+
+async function bucketExists(bucket: string): Promise<boolean> {
+  return streamConfig(bucket).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A bucket made beforehand, as an operator or an older node would have, holding one key. */
+async function existingBucket(bucket: string, settings: { history: number }): Promise<void> {
+  const kv = await nc.jetstream().views.kv(bucket, settings);
+  await kv.put('kept', new TextEncoder().encode('"as it was"'));
+}
+
+describe('kv bucket settings', () => {
+  it('creates the variables bucket with the history depth and replicas given', async () => {
+    const { bucket } = names();
+    const store = await createKvStore<number>(nc, { bucket, historyDepth: 5, replicas: 1 });
+    const config = await streamConfig(bucket);
+    expect([config.max_msgs_per_subject, config.num_replicas]).toEqual([5, 1]);
+    let revision = await store.create('s.a', 0);
+    for (let i = 1; i <= 6; i += 1) revision = await store.update('s.a', i, revision);
+    expect(await store.history('s.a')).toHaveLength(5);
+    await store.close();
+  });
+
+  it('refuses an existing bucket whose history is not the historyDepth given, and leaves it unchanged', async () => {
+    const { bucket } = names();
+    await existingBucket(bucket, { history: 1 });
+    const error = await createKvStore(nc, { bucket, historyDepth: 64 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BucketConfigMismatchError);
+    expect(error).toMatchObject({
+      code: 'bucket_config_mismatch',
+      bucket,
+      setting: 'historyDepth',
+      configured: 64,
+      actual: 1,
+    });
+    expect((error as Error).message).toContain(
+      `KV bucket '${bucket}' exists with historyDepth 1, not the configured 64`,
+    );
+    expect((await streamConfig(bucket)).max_msgs_per_subject).toBe(1);
+    const kv = await nc.jetstream().views.kv(bucket);
+    expect(new TextDecoder().decode((await kv.get('kept'))?.value)).toBe('"as it was"');
+  });
+
+  it('refuses existing variables, sessions and modules buckets with other replicas than given', async () => {
+    const { bucket, sessionsBucket, modulesBucket } = names();
+    for (const name of [bucket, sessionsBucket, modulesBucket]) await existingBucket(name, { history: 1 });
+    const opens: [string, () => Promise<unknown>][] = [
+      [bucket, () => createKvStore(nc, { bucket, replicas: 3 })],
+      [sessionsBucket, () => createSessionDirectory(nc, { bucket: sessionsBucket, replicas: 3 })],
+      [modulesBucket, () => openModuleSpecs(nc, { bucket: modulesBucket, replicas: 3 })],
+    ];
+    for (const [name, open] of opens) {
+      const error = await open().catch((e: unknown) => e);
+      expect(error, name).toBeInstanceOf(BucketConfigMismatchError);
+      expect(error, name).toMatchObject({ bucket: name, setting: 'replicas', configured: 3, actual: 1 });
+      expect((await streamConfig(name)).num_replicas, name).toBe(1);
+    }
+  });
+
+  it('takes an existing bucket as it is when no setting is given, or the same one', async () => {
+    const { bucket, sessionsBucket, modulesBucket } = names();
+    for (const name of [bucket, sessionsBucket, modulesBucket]) await existingBucket(name, { history: 1 });
+    const store = await createKvStore<number>(nc, { bucket });
+    const r1 = await store.create('s.a', 1);
+    await store.update('s.a', 2, r1);
+    // The bucket's history, not the default 64, decides what is kept.
+    expect(await store.history('s.a')).toHaveLength(1);
+    await store.close();
+    await (await createKvStore(nc, { bucket, historyDepth: 1, replicas: 1 })).close();
+    await createSessionDirectory(nc, { bucket: sessionsBucket, replicas: 1 });
+    await openModuleSpecs(nc, { bucket: modulesBucket });
+    expect((await streamConfig(bucket)).max_msgs_per_subject).toBe(1);
+  });
+
+  it('refuses a history depth or replicas out of bounds before creating anything', async () => {
+    for (const settings of [
+      { historyDepth: 0 },
+      { historyDepth: 65 },
+      { historyDepth: 2.5 },
+      { replicas: 0 },
+      { replicas: 6 },
+    ]) {
+      const { bucket } = names();
+      const error = await createKvStore(nc, { bucket, ...settings }).catch((e: unknown) => e);
+      expect(error, JSON.stringify(settings)).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).toContain(`${Object.keys(settings)[0]} of KV bucket '${bucket}'`);
+      expect(await bucketExists(bucket)).toBe(false);
+    }
+    const { sessionsBucket } = names();
+    await expect(createSessionDirectory(nc, { bucket: sessionsBucket, replicas: 0 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+
+  it('keeps its class and context over the wire', () => {
+    const error = new BucketConfigMismatchError('vars', 'historyDepth', 64, 1);
+    const rebuilt = errorFromJSON(JSON.parse(JSON.stringify(error)) as ReturnType<typeof error.toJSON>);
+    expect(rebuilt).toBeInstanceOf(BucketConfigMismatchError);
+    expect(rebuilt).toMatchObject({ bucket: 'vars', setting: 'historyDepth', configured: 64, actual: 1 });
+    expect(rebuilt.message).toBe(error.message);
+  });
+});
+
+describe('Runtime.start({ nats }) on existing buckets', () => {
+  const nodeOptions = (ids: ReturnType<typeof names>) => ({
+    servers: server.url,
+    variablesBucket: ids.bucket,
+    sessionsBucket: ids.sessionsBucket,
+    modulesBucket: ids.modulesBucket,
+  });
+
+  /** The connections the server holds open (`state`: `open`) or has seen close, under a connection name. */
+  async function connections(state: 'open' | 'closed', name: string): Promise<number> {
+    const response = await fetch(`${server.monitorUrl}/connz?state=${state}&limit=1000`);
+    const connz = (await response.json()) as { connections?: { name?: string }[] };
+    return (connz.connections ?? []).filter((connection) => connection.name === name).length;
+  }
+
+  it.skipIf(process.env.NATS_URL !== undefined)(
+    'fails with the mismatch, leaving the bucket unchanged and no connection open',
+    async () => {
+      const ids = names();
+      await existingBucket(ids.bucket, { history: 1 });
+      const name = `mismatch-${ids.bucket}`;
+      const error = await Runtime.start({ nats: { ...nodeOptions(ids), name, historyDepth: 64 }, onError: () => {} })
+        .then(async (runtime) => {
+          await runtime.stop();
+          return undefined;
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BucketConfigMismatchError);
+      expect(error).toMatchObject({ bucket: ids.bucket, setting: 'historyDepth', configured: 64, actual: 1 });
+      expect((await streamConfig(ids.bucket)).max_msgs_per_subject).toBe(1);
+      // The node did connect (the server saw it), and closed that connection on the way out.
+      await waitFor(async () => (await connections('closed', name)) === 1, { message: 'the node connection closed' });
+      expect(await connections('open', name)).toBe(0);
+    },
+  );
+
+  it('takes the existing bucket as it is without historyDepth, and keeps 64 writes with it on a new one', async () => {
+    const existing = names();
+    await existingBucket(existing.bucket, { history: 1 });
+    const asItIs = await Runtime.start({ nats: nodeOptions(existing), onError: () => {} });
+    try {
+      const session = await asItIs.session('s');
+      await session.defineVariable('x', 'integer', 1);
+      await session.setVariable('x', 2);
+      expect(await session.variableHistory('x')).toHaveLength(1);
+    } finally {
+      await asItIs.stop();
+    }
+
+    const fresh = names();
+    const configured = await Runtime.start({ nats: { ...nodeOptions(fresh), historyDepth: 64 }, onError: () => {} });
+    try {
+      expect((await streamConfig(fresh.bucket)).max_msgs_per_subject).toBe(64);
+      const session = await configured.session('s');
+      await session.defineVariable('x', 'integer', 1);
+      await session.setVariable('x', 2);
+      await session.rollbackVariable('x', 1);
+      expect(await session.getVariable('x')).toBe(1);
+    } finally {
+      await configured.stop();
+    }
+  });
+});
