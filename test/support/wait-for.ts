@@ -5,7 +5,7 @@
 
 /** Options for {@link waitFor}. */
 export interface WaitForOptions {
-  /** Give up after this many milliseconds. @default 2000 */
+  /** Give up after this many milliseconds (generous: a loaded 2-core CI machine is slow, and only a failure waits it out). @default 5000 */
   readonly timeout?: number;
   /** Milliseconds between polls. @default 5 */
   readonly interval?: number;
@@ -21,7 +21,7 @@ export interface WaitForOptions {
  */
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
-  { timeout = 2000, interval = 5, message = 'condition' }: WaitForOptions = {},
+  { timeout = 5000, interval = 5, message = 'condition' }: WaitForOptions = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeout;
   let lastError: unknown;
