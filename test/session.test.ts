@@ -141,6 +141,29 @@ describe('session', () => {
     expect(await session.hasVariable('x')).toBe(false);
   });
 
+  it('refuses a pattern that needs backtracking at definition, naming variable and pattern, and stores nothing', async () => {
+    const refused = session.defineVariable('password', 'string', 'abcdefg1', {
+      constraints: { pattern: '^(?=.*\\d).{8,}$' },
+    });
+    await expect(refused).rejects.toBeInstanceOf(ValidationError);
+    await expect(refused).rejects.toMatchObject({
+      variable: 'password',
+      message:
+        'password: constraint pattern /^(?=.*\\d).{8,}$/ is not supported by the linear-time matcher: lookahead (?=',
+    });
+    expect(await session.hasVariable('password')).toBe(false);
+  });
+
+  it('refuses a value that would backtrack catastrophically and keeps the stored one', async () => {
+    await session.defineVariable('as', 'string', 'aaa', { constraints: { pattern: '^(a+)+$' } });
+    const refused = session.setVariable('as', `${'a'.repeat(40)}!`);
+    await expect(refused).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'as: must match pattern: ^(a+)+$',
+    });
+    expect(await session.describeVariable('as')).toMatchObject({ value: 'aaa', version: 1 });
+  });
+
   it('counts exactly 1000 after 20 concurrent callers each make 50 increments', async () => {
     await session.defineVariable('counter', 'integer', 0);
     const caller = async () => {

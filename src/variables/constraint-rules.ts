@@ -6,7 +6,7 @@
  */
 import { show } from './failure.js';
 import { normalizeJsonShape } from './json-shape.js';
-import { compilePattern } from './string-value.js';
+import { compilePattern } from './string-pattern.js';
 
 /** Reports why a constraint value is wrong; always throws. */
 export type Bad = (phrase: string, cause?: unknown) => never;
@@ -54,18 +54,14 @@ export const moduleNames: ConstraintRule = (value, bad, variable) => {
 };
 
 /**
- * `pattern`: a RegExp source that compiles. DSPex turned an invalid pattern into a literal match, which hid the
- * typo until values were mysteriously refused; here the definition fails with the engine's reason.
+ * `pattern`: a RegExp source that compiles and that the linear-time matcher can run. DSPex turned an invalid
+ * pattern into a literal match, which hid the typo until values were mysteriously refused; here the definition
+ * fails with the engine's reason, or with the construct the matcher does not support.
  */
 export const regexSource: ConstraintRule = (value, bad) => {
   if (typeof value !== 'string') return bad(`must be a RegExp source string, got ${show(value)}`);
-  try {
-    compilePattern(value);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return bad(`is not a valid regular expression: ${reason}`, error);
-  }
-  return value;
+  const compiled = compilePattern(value);
+  return 'test' in compiled ? value : bad(compiled.refused, compiled.cause);
 };
 
 /** A tensor `shape` constraint: a list of non-negative integers or `null` (any size in that dimension). */

@@ -51,6 +51,11 @@ export function show(value: unknown): string {
   else if (typeof value === 'symbol') text = 'a symbol';
   else if (Array.isArray(value)) text = 'an array';
   else text = describeObject(value);
+  return shorten(text);
+}
+
+/** Cuts text for a message to {@link MAX_SHOWN} characters, marking the cut with `…`. */
+export function shorten(text: string): string {
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
 }
 

@@ -3,6 +3,7 @@
  * @module
  */
 import { fail, joinList, show } from './failure.js';
+import { compilePattern } from './string-pattern.js';
 import type { StringConstraints } from './types.js';
 
 // One segmenter for the process: building one costs far more than segmenting a short string. The locale does
@@ -23,28 +24,10 @@ export function graphemeLength(text: string): number {
   return count;
 }
 
-// Patterns are checked on every write; compiling once per source keeps that cheap. Bounded so that a stream of
-// distinct patterns (sessions come and go) cannot grow memory without end.
-const patternCache = new Map<string, RegExp>();
-const PATTERN_CACHE_LIMIT = 512;
-
-/**
- * Compiles a `pattern` constraint. No flags: a pattern means what `new RegExp(source)` means to a JS developer,
- * and tests stay stateless (no `g`). Throws the engine's `SyntaxError` for an invalid source; definition-time
- * checking turns that into a `ValidationError`, so a stored pattern always compiles.
- */
-export function compilePattern(source: string): RegExp {
-  const cached = patternCache.get(source);
-  if (cached) return cached;
-  const regex = new RegExp(source);
-  if (patternCache.size >= PATTERN_CACHE_LIMIT) patternCache.clear();
-  patternCache.set(source, regex);
-  return regex;
-}
-
 /**
  * Validates a `string`: `minLength`, `maxLength`, `pattern` (unanchored, like DSPex's `Regex.match?`), then
- * `enum`, reporting the first that fails in DSPex's words.
+ * `enum`, reporting the first that fails in DSPex's words. A value longer than the pattern can test in bounded
+ * time (see `PATTERN_TEST_BUDGET`) is refused rather than tested.
  * @example
  * validateString('ab', { minLength: 3 }, 'name') // throws "name: must be at least 3 characters, got 2"
  */
@@ -62,11 +45,25 @@ export function validateString(value: unknown, constraints: StringConstraints, v
       fail(variable, `must be at most ${maxLength} characters, got ${length}`, { constraint: 'maxLength', maxLength });
     }
   }
-  if (pattern !== undefined && !compilePattern(pattern).test(value)) {
-    fail(variable, `must match pattern: ${pattern}`, { constraint: 'pattern', pattern });
-  }
+  if (pattern !== undefined) checkPattern(value, pattern, variable);
   checkMembership(value, constraints.enum, variable, 'enum');
   return value;
+}
+
+function checkPattern(value: string, pattern: string, variable: string): void {
+  const compiled = compilePattern(pattern);
+  // Definition refuses such patterns; a record stored before they were refused still gets a clear error.
+  if (!('test' in compiled)) {
+    return fail(variable, `constraint pattern ${compiled.refused}`, { constraint: 'pattern', pattern }, compiled.cause);
+  }
+  if (value.length > compiled.maxInputLength) {
+    fail(
+      variable,
+      `value is too long to test against pattern ${pattern}: ${value.length} code units, at most ${compiled.maxInputLength} for this pattern`,
+      { constraint: 'pattern', pattern, limit: compiled.maxInputLength },
+    );
+  }
+  if (!compiled.test(value)) fail(variable, `must match pattern: ${pattern}`, { constraint: 'pattern', pattern });
 }
 
 /**

@@ -84,6 +84,7 @@ describe('session service', () => {
     const session = await client.session('fuzz');
     await session.defineVariable('t', 'float', 0.5, { constraints: { min: 0, max: 1 } });
     await session.defineVariable('n', 'integer', 1);
+    await session.defineVariable('as', 'string', 'aaa', { constraints: { pattern: '^(a+)+$' } });
     const before = await session.exportVariables();
     const set = 'tether.v1.session.fuzz.var.set';
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
@@ -138,6 +139,15 @@ describe('session service', () => {
       expect(reply.error, label).toMatch(/^validation_failed: /);
       expect(reply.body.error?.code, label).toBe('validation_failed');
     }
+    // This value used to freeze every node of the queue group: V8 backtracks exponentially on it.
+    const evil = await raw(set, JSON.stringify({ name: 'as', value: `${'a'.repeat(40)}!` }));
+    expect(evil.body.error).toMatchObject({ code: 'validation_failed', message: 'as: must match pattern: ^(a+)+$' });
+    const lookahead = { name: 'new', type: 'string', value: 'ab', options: { constraints: { pattern: 'a(?=b)' } } };
+    const define = await raw('tether.v1.session.fuzz.var.define', JSON.stringify(lookahead));
+    expect(define.body.error).toMatchObject({
+      code: 'validation_failed',
+      message: 'new: constraint pattern /a(?=b)/ is not supported by the linear-time matcher: lookahead (?=',
+    });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await session.exportVariables()).toEqual(before);
     expect((await raw(set, '{"name":"t","value":0.7}')).body.result).toMatchObject({ value: 0.7, version: 2 });
