@@ -16,9 +16,7 @@ function startNode(inspect: boolean, name: string, local?: (event: InspectionEve
     ...(local ? { inspect: local } : {}),
     nats: {
       servers: fx().server.url,
-      variablesBucket: buckets.bucket,
-      sessionsBucket: buckets.sessionsBucket,
-      modulesBucket: buckets.modulesBucket,
+      ...buckets,
       name,
       inspect,
     },

@@ -31,18 +31,18 @@ describe('node failover', () => {
       }
     };
     const workers = Array.from({ length: 8 }, worker);
-    await waitFor(() => a.service.requestCount > 50 && b.service.requestCount > 50, {
+    await waitFor(async () => (await a.requestsServed()) > 50 && (await b.requestsServed()) > 50, {
       timeout: 10_000,
       message: 'both nodes busy',
     });
     await a.stop();
-    const servedByA = a.service.requestCount;
-    const servedByB = b.service.requestCount;
+    const servedByA = await a.requestsServed();
+    const servedByB = await b.requestsServed();
     await Promise.all(workers);
 
     expect(failures).toEqual([]);
-    expect(a.service.requestCount).toBe(servedByA);
-    expect(b.service.requestCount).toBeGreaterThan(servedByB);
+    expect(await a.requestsServed()).toBe(servedByA);
+    expect(await b.requestsServed()).toBeGreaterThan(servedByB);
     // Every increment was acknowledged exactly once, by A or B: the counters add up to all 400.
     const values = await session.getVariables(Array.from({ length: 40 }, (_, i) => `v${i}`));
     expect(Object.values(values.found).reduce((sum: number, v) => sum + (v as number), 0)).toBe(400);

@@ -124,7 +124,11 @@ describe('payload limits', () => {
 
   it('takes a lower maxRecordBytes, and refuses one the events could not carry', async () => {
     const buckets = fx().buckets();
-    const nats = { servers: fx().server.url, variablesBucket: buckets.bucket, sessionsBucket: buckets.sessionsBucket };
+    const nats = {
+      servers: fx().server.url,
+      variablesBucket: buckets.variablesBucket,
+      sessionsBucket: buckets.sessionsBucket,
+    };
     await expect(
       Runtime.start({ onError: () => {}, nats: { ...nats, maxRecordBytes: limit() + 1 } }),
     ).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining(`from 1 to ${limit()}`) });
@@ -187,7 +191,7 @@ describe('payload limits', () => {
     const session = await (await fx().client()).session('legacy');
     await session.defineVariable('doc', 'string', '');
     // Written straight to the bucket, as a node without the limit did: bigger than the limit, under max_payload.
-    const raw = await createKvStore<VariableRecord>(nc(), { bucket: buckets.bucket, codec });
+    const raw = await createKvStore<VariableRecord>(nc(), { bucket: buckets.variablesBucket, codec });
     const entry = (await raw.get('legacy.doc'))!;
     const legacy = 'L'.repeat(maxPayload() - 2048);
     await raw.update('legacy.doc', { ...entry.value, value: legacy, version: 2 }, entry.revision);

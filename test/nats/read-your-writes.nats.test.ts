@@ -6,7 +6,7 @@ import { variableRecordCodec } from '../../src/nats/record-codec.js';
 import { createTrackingStore, type TrackingStore } from '../../src/nats/tracking-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { VariableRecord } from '../../src/variables/types.js';
-import type { TestNode } from '../support/tether-node.js';
+import { servedBy, type TestNode } from '../support/tether-node.js';
 import { waitFor } from '../support/wait-for.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 
@@ -27,15 +27,6 @@ function slowRouterStore(bucket: string, delayMs: number) {
     };
     return createTrackingStore(slow, { lastRevision: () => bucketLastRevision(connection, bucket) });
   };
-}
-
-/** Which of the nodes answered the requests made by `task` (it must make exactly one). */
-async function servedBy<T>(nodes: readonly TestNode[], task: () => Promise<T>): Promise<[T, TestNode]> {
-  const before = nodes.map((node) => node.service.requestCount);
-  const result = await task();
-  const node = nodes.find((candidate, i) => candidate.service.requestCount > (before[i] ?? 0));
-  if (!node) throw new Error('no node served the request');
-  return [result, node];
 }
 
 describe('read-your-writes across nodes', () => {
@@ -59,8 +50,8 @@ describe('read-your-writes across nodes', () => {
   it('waits for a lagging router before answering, where the lagging node alone would read a stale value', async () => {
     const buckets = fx().buckets();
     const nodes = [
-      await fx().node(buckets, { store: slowRouterStore(buckets.bucket, 100) }),
-      await fx().node(buckets, { store: slowRouterStore(buckets.bucket, 100) }),
+      await fx().assembledNode(buckets, { store: slowRouterStore(buckets.variablesBucket, 100) }),
+      await fx().assembledNode(buckets, { store: slowRouterStore(buckets.variablesBucket, 100) }),
     ];
     const client = await fx().client();
     const session = await client.session('lag');
@@ -83,7 +74,8 @@ describe('read-your-writes across nodes', () => {
 
   it('lets the other node read a client write once it has applied the revision the client was given', async () => {
     const buckets = fx().buckets();
-    const nodes = [await fx().node(buckets), await fx().node(buckets)];
+    // Hand-assembled: the test asks the other node's store which revision it has applied.
+    const nodes = [await fx().assembledNode(buckets), await fx().assembledNode(buckets)];
     const client = await fx().client();
     const session = await client.session('other');
     await Promise.all(nodes.map((node) => node.runtime.session('other')));
@@ -96,7 +88,10 @@ describe('read-your-writes across nodes', () => {
 
   it('reads at least the value of a watch event right after it, also through a node whose router lags', async () => {
     const buckets = fx().buckets();
-    const nodes = [await fx().node(buckets), await fx().node(buckets, { store: slowRouterStore(buckets.bucket, 100) })];
+    const nodes = [
+      await fx().node(buckets),
+      await fx().assembledNode(buckets, { store: slowRouterStore(buckets.variablesBucket, 100) }),
+    ];
     const writer = await (await fx().client()).session('seen');
     // Another client: only the events tell it about the writes, no reply of its own raises its revision.
     const watcher = await (await fx().client()).session('seen');
@@ -145,6 +140,6 @@ describe('read-your-writes across nodes', () => {
     expect(attempts).toBeGreaterThan(1000);
     expect(await sessions[1]!.getVariable('count')).toBe(1000);
     expect((await sessions[0]!.describeVariable('count')).version).toBe(1001);
-    for (const node of nodes) expect(node.service.requestCount).toBeGreaterThan(0);
+    for (const node of nodes) expect(await node.requestsServed()).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -14,7 +14,7 @@ const fx = useNatsFixture();
 describe('tracking store on a KV bucket', () => {
   it('counts a write that lands while the router watch opens as applied', async () => {
     const connection = await connect({ servers: fx().server.url });
-    const { bucket } = fx().buckets();
+    const { variablesBucket: bucket } = fx().buckets();
     const kv = await createKvStore<VariableRecord>(connection, { bucket, codec: variableRecordCodec() });
     const record = createVariableRecord({
       id: 'i',

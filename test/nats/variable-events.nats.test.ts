@@ -34,7 +34,7 @@ describe('variable events', () => {
     await waitFor(() => events.length >= 23, { message: '23 events' });
     await settle();
     subscription.unsubscribe();
-    for (const node of nodes) expect(node.service.requestCount).toBeGreaterThan(0);
+    for (const node of nodes) expect(await node.requestsServed()).toBeGreaterThan(0);
 
     expect(events).toHaveLength(23);
     expect(new Set(events.map((e) => e.subject))).toEqual(new Set(['tether.v1.events.ev.var.t']));

@@ -1,74 +1,80 @@
 /**
- * Per-file NATS fixture for the node tests: one server for the file, fresh bucket names per test, and a
- * registry of everything a test starts so `cleanup()` stops it even when the test failed halfway.
+ * Per-file NATS fixture for the node tests: one server for the file, fresh bucket names per test, real
+ * `Runtime.start({ nats })` nodes, and a registry of everything a test starts so `cleanup()` stops it even when
+ * the test failed halfway.
  */
 import { connect as connectNats, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { Runtime, type RuntimeOptions } from '../../src/node/runtime.js';
-import { startNatsServer, type NatsTestServer, type StartNatsServerOptions } from './nats-server.js';
-import { startTestNode, type TestNode, type TestNodeOptions } from './tether-node.js';
+import type { Runtime } from '../../src/node/runtime.js';
 import { connect as connectClient, type ConnectOptions, type TetherClient } from '../../src/nats/remote-client.js';
+import { startAssembledNode, type AssembledNode, type AssembledNodeOptions } from './assembled-node.js';
+import { startNatsServer, type NatsTestServer, type StartNatsServerOptions } from './nats-server.js';
+import { startTestNode, type TestBuckets, type TestNode, type TestNodeOptions } from './tether-node.js';
+
+export type { TestBuckets } from './tether-node.js';
 
 let counter = 0;
-
-/** The bucket names one test's nodes share. */
-export type TestBuckets = Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'> & { readonly modulesBucket: string };
 
 /** What one test file uses. */
 export interface NatsFixture {
   readonly server: NatsTestServer;
   /** Fresh bucket names for one test's nodes (all nodes of a test share them). */
   buckets(): TestBuckets;
-  /** Starts a node that `cleanup` stops. */
-  node(
-    buckets: Pick<TestNodeOptions, 'bucket' | 'sessionsBucket'>,
-    options?: Omit<TestNodeOptions, 'bucket' | 'sessionsBucket'>,
-  ): Promise<TestNode>;
   /**
-   * Starts a real `Runtime.start({ nats })` node on the buckets (modules included) that `cleanup` stops; errors
-   * are swallowed unless `onError` is given.
+   * Starts a real `Runtime.start({ nats })` node on the buckets that `cleanup` stops; errors are swallowed
+   * unless `onError` is given. Nodes start one at a time, even when asked for together.
    */
-  runtime(buckets: TestBuckets, options?: Omit<RuntimeOptions, 'nats' | 'store'>): Promise<Runtime>;
+  node(buckets: TestBuckets, options?: TestNodeOptions): Promise<TestNode>;
+  /** {@link NatsFixture.node}, for a test that needs only its runtime. */
+  runtime(buckets: TestBuckets, options?: TestNodeOptions): Promise<Runtime>;
+  /**
+   * Special purpose, for the read-your-writes tests only: a node assembled by hand, whose store a test can
+   * replace or ask (see assembled-node.ts). `cleanup` stops it.
+   */
+  assembledNode(buckets: TestBuckets, options?: AssembledNodeOptions): Promise<AssembledNode>;
   /** Connects a remote client that `cleanup` closes. */
   client(options?: Omit<ConnectOptions, 'servers'>): Promise<TetherClient>;
   /** Stops every node and client started since the last cleanup. */
   cleanup(): Promise<void>;
+  /** Closes the fixture's own connection and stops the server. */
+  close(): Promise<void>;
 }
 
-/** Starts the server (with `options`, e.g. a smaller `maxPayload`); call `stop` on it in `afterAll`. */
+/** Starts the server (with `options`, e.g. a smaller `maxPayload`); call `close` on the returned fixture in `afterAll`. */
 export async function startNatsFixture(options: StartNatsServerOptions = {}): Promise<NatsFixture> {
   const server = await startNatsServer(options);
+  // The fixture's own connection: it finds each node's service instance and reads its $SRV.STATS.
+  const connection = await connectNats({ servers: server.url });
+  const knownServiceIds = new Set<string>();
   const nodes: { stop(): Promise<void> }[] = [];
   const clients: TetherClient[] = [];
+  // A node is told apart from the others by being the one new service instance: starts must not overlap.
+  let starting: Promise<unknown> = Promise.resolve();
+  const node = (buckets: TestBuckets, options?: TestNodeOptions): Promise<TestNode> => {
+    const next = starting.then(() => startTestNode({ url: server.url, connection, knownServiceIds }, buckets, options));
+    starting = next.catch(() => {});
+    return next.then((started) => {
+      nodes.push(started);
+      return started;
+    });
+  };
   return {
     server,
     buckets() {
       counter += 1;
       const id = `${process.pid}_${Date.now()}_${counter}`;
-      return { bucket: `vars_${id}`, sessionsBucket: `sessions_${id}`, modulesBucket: `modules_${id}` };
+      return { variablesBucket: `vars_${id}`, sessionsBucket: `sessions_${id}`, modulesBucket: `modules_${id}` };
     },
-    async node(buckets, options = {}) {
-      const node = await startTestNode(server.url, {
-        bucket: buckets.bucket,
-        sessionsBucket: buckets.sessionsBucket,
-        ...options,
-      });
-      nodes.push(node);
-      return node;
+    node,
+    async runtime(buckets, options) {
+      return (await node(buckets, options)).runtime;
     },
-    async runtime(buckets, options = {}) {
-      const runtime = await Runtime.start({
-        onError: () => {},
-        ...options,
-        nats: {
-          servers: server.url,
-          variablesBucket: buckets.bucket,
-          sessionsBucket: buckets.sessionsBucket,
-          modulesBucket: buckets.modulesBucket,
-        },
-      });
-      nodes.push(runtime);
-      return runtime;
+    async assembledNode(buckets, options) {
+      const assembled = await startAssembledNode(server.url, buckets, options);
+      // Its service answers $SRV.PING too: a real node started after it must not take its id for its own.
+      knownServiceIds.add(assembled.serviceId);
+      nodes.push(assembled);
+      return assembled;
     },
     async client(options = {}) {
       const client = await connectClient({ servers: server.url, onError: () => {}, ...options });
@@ -77,14 +83,19 @@ export async function startNatsFixture(options: StartNatsServerOptions = {}): Pr
     },
     async cleanup() {
       await Promise.allSettled(clients.splice(0).map((client) => client.close()));
-      await Promise.allSettled(nodes.splice(0).map((node) => node.stop()));
+      await Promise.allSettled(nodes.splice(0).map((started) => started.stop()));
+    },
+    async close() {
+      await connection.close();
+      await server.stop();
     },
   };
 }
 
 /**
  * Registers a file's fixture hooks: the server starts before its first test, everything a test started stops
- * after it, the server stops after the last; `options` configure the server. Returns the getter of the fixture (valid once `beforeAll` ran).
+ * after it, the server stops after the last; `options` configure the server. Returns the getter of the fixture
+ * (valid once `beforeAll` ran).
  * @example
  * const fx = useNatsFixture();
  * it('...', async () => { const node = await fx().node(fx().buckets()); });
@@ -98,7 +109,7 @@ export function useNatsFixture(options: StartNatsServerOptions = {}): () => Nats
     await fixture?.cleanup();
   });
   afterAll(async () => {
-    await fixture?.server.stop();
+    await fixture?.close();
   });
   return () => {
     if (!fixture) throw new Error('the NATS fixture is used before its beforeAll hook ran');

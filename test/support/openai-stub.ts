@@ -184,9 +184,10 @@ export class OpenAIStub {
 
 /**
  * One stub for a test file: started before its tests, emptied (requests, delay) after each, closed after all.
- * Returns the stub and a language model that talks to it through the real Ax OpenAI provider.
+ * Returns the stub and a language model that talks to it through the real Ax OpenAI provider; give each node its
+ * own API `key` to tell from a request's `authorization` header which node sent it.
  */
-export function useOpenAIStub(): { stub: () => OpenAIStub; llm: () => LanguageModel } {
+export function useOpenAIStub(): { stub: () => OpenAIStub; llm: (key?: string) => LanguageModel } {
   let stub: OpenAIStub | undefined;
   beforeAll(async () => {
     stub = await OpenAIStub.start();
@@ -205,6 +206,7 @@ export function useOpenAIStub(): { stub: () => OpenAIStub; llm: () => LanguageMo
   };
   return {
     stub: current,
-    llm: () => createLanguageModel({ provider: 'openai', url: current().url, key: 'sk-test', model: 'gpt-4o-mini' }),
+    llm: (key = 'sk-test') =>
+      createLanguageModel({ provider: 'openai', url: current().url, key, model: 'gpt-4o-mini' }),
   };
 }
