@@ -204,7 +204,8 @@ describe('module process', () => {
       });
       const third = qa.execute({ question: 'kept' });
       queued.abort();
-      await waitFor(async () => (await qa.describe()).state === 'executing');
+      // Cancelled once its request is at the provider: 'executing' alone can come before Ax has sent it.
+      await waitFor(() => stub.chatRequests.length === 1, { message: 'the running request at the provider' });
       running.abort();
       await first;
       // The cancel reached the wire: the provider saw its client hang up.
