@@ -204,7 +204,8 @@ describe('module process', () => {
       });
       const third = qa.execute({ question: 'kept' });
       queued.abort();
-      await waitFor(async () => (await qa.describe()).state === 'executing');
+      // The request itself, not just the state: Ax does some work between 'executing' and sending it.
+      await waitFor(() => stub.chatRequests.length === 1, { message: 'the running request reached the provider' });
       running.abort();
       await first;
       // The cancel reached the wire: the provider saw its client hang up.
