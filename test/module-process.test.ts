@@ -278,6 +278,32 @@ describe('module process', () => {
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
   });
 
+  it('refuses a spec with a number out of its range, naming field, value and range, and creates nothing', async () => {
+    const signature = 'question:string -> answer:string';
+    const cases: [Record<string, unknown>, string, number][] = [
+      [{ type: 'MultiChainComparison', samples: 1_000_000_000 }, 'samples', 1_000_000_000],
+      [{ type: 'MultiChainComparison', samples: -3 }, 'samples', -3],
+      [{ type: 'Predict', maxSteps: 1_000_000 }, 'maxSteps', 1_000_000],
+      [{ type: 'Predict', maxRetries: 1000 }, 'maxRetries', 1000],
+      [{ type: 'Predict', temperature: 3 }, 'temperature', 3],
+      [{ type: 'Predict', maxTokens: 0.5 }, 'maxTokens', 0.5],
+      // BestOfN and Refine also need a reward; the count is refused first, whatever else is missing.
+      [{ type: 'BestOfN', n: 100 }, 'n', 100],
+      [{ type: 'Refine', rounds: 0 }, 'rounds', 0],
+    ];
+    for (const [fields, field, value] of cases) {
+      const error = await session.module('x', { signature, ...fields } as never).catch((e: unknown) => e);
+      expect(error, field).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message, field).toMatch(
+        new RegExp(`^module setting '${field}' must be an? (integer|number) from -?\\d+ to \\d+, got ${value}$`),
+      );
+      expect((error as ValidationError).details, field).toMatchObject({ field, value });
+    }
+    expect(await session.modules()).toEqual([]);
+    const mcc = await session.module('x', { type: 'MultiChainComparison', signature, samples: 32 });
+    expect((await mcc.execute({ question: 'fine' })).output.answer).toContain('fine');
+  });
+
   it('stops its modules when the session stops', async () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     await session.stop();

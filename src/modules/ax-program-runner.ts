@@ -19,6 +19,7 @@ import { applyToStep, axServiceOf, toForwardOptions } from './ax-bridge.js';
 import type { LanguageModel } from './language-model.js';
 import type { FieldValues, ModuleParameters, ModuleTool, RewardFunction, SamplePicker } from './module-types.js';
 import { toTetherError } from './provider-errors.js';
+import { checkProgramSettings } from './setting-limits.js';
 
 /** The program shapes Tether can run; a module class names one. */
 export type ProgramKind =
@@ -35,15 +36,15 @@ export type ProgramKind =
 export interface ProgramSettings {
   /** ReAct's functions; ReAct refuses to be built without at least one. */
   readonly tools?: readonly ModuleTool[];
-  /** BestOfN: how many candidates. @default 3 */
+  /** BestOfN: how many candidates, an integer from 1 to 32. @default 3 */
   readonly n?: number;
-  /** Refine: how many rounds. @default 3 */
+  /** Refine: how many rounds, an integer from 1 to 32. @default 3 */
   readonly rounds?: number;
   /** BestOfN and Refine: the score of a candidate. Required for both. */
   readonly reward?: RewardFunction;
-  /** BestOfN and Refine: stop early once a candidate scores at least this. */
+  /** BestOfN and Refine: stop early once a candidate scores at least this (any finite number). */
   readonly threshold?: number;
-  /** MultiChainComparison: how many samples to compare. @default 3 */
+  /** MultiChainComparison: how many samples to compare, an integer from 1 to 32. @default 3 */
   readonly samples?: number;
   /** MultiChainComparison: which sample wins; the most frequent answer by default. */
   readonly pick?: SamplePicker;
@@ -110,6 +111,8 @@ export class AxProgramRunner {
   readonly #idleStreaming: Pooled[] = [];
 
   constructor(kind: ProgramKind, signature: string, settings: ProgramSettings = {}) {
+    // Before anything is built: Ax allocates per sample, so an unchecked count is a way to exhaust memory.
+    checkProgramSettings(settings as Readonly<Record<string, unknown>>);
     this.#kind = kind;
     this.#settings = settings;
     let sig = parseSignature(signature);

@@ -178,6 +178,10 @@ describe('module service', () => {
       [`${base}.new.create`, good({ spec: { ...spec, bindings: { temperature: 't.x' } } })],
       [`${base}.new.create`, good({ spec: { ...spec, bindings: [] } })],
       [`${base}.new.create`, good({ spec: { ...spec, temperature: 'hot' } })],
+      [`${base}.new.create`, good({ spec: { ...spec, type: 'MultiChainComparison', samples: 1e9 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, type: 'MultiChainComparison', samples: -3 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, maxSteps: 1e6 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, temperature: 9 } })],
       [`${base}.new.create`, good({ spec: { type: 'ReAct', signature: 'question:string -> answer:string' } })],
       ['tether.v1.session.fuzz.module.a*.create', good({ spec })],
       ['tether.v1.session.fuzz.module.>.create', good({ spec })],
@@ -214,6 +218,52 @@ describe('module service', () => {
     const refused = await session.module('x', { ...spec, reward: () => 1 }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ValidationError);
     expect((refused as Error).message).toMatch(/reward.*embedded/);
+  });
+
+  it('refuses a spec of a billion samples with a validation error, stores nothing and keeps serving', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await raw('tether.v1.session.huge.open', '');
+    const huge = { type: 'MultiChainComparison', signature: 'question:string -> answer:string', samples: 1e9 };
+    const refused = await raw('tether.v1.session.huge.module.mcc.create', JSON.stringify({ spec: huge }));
+    expect(refused.errorCode).toBe('400');
+    expect(refused.body.error).toEqual({
+      code: 'validation_failed',
+      message: "module setting 'samples' must be an integer from 1 to 32, got 1000000000",
+      details: { variable: 'samples', field: 'samples', value: 1e9, min: 1, max: 32, integer: true },
+    });
+    // Nothing in the modules bucket, so no node can ever wake it.
+    const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
+    expect(await kv.get('huge.mcc')).toBeNull();
+    expect((await raw('tether.v1.session.huge.module.list', '')).body.result).toEqual([]);
+    const gone = await raw('tether.v1.session.huge.module.mcc.execute', '{"inputs":{"question":"q"}}');
+    expect(gone.body.error).toMatchObject({ code: 'module_not_found' });
+    // The node still serves, a bounded MultiChainComparison included.
+    const bounded = await raw(
+      'tether.v1.session.huge.module.mcc.create',
+      JSON.stringify({ spec: { ...huge, samples: 32 } }),
+    );
+    expect(bounded.body.result).toMatchObject({ moduleId: 'mcc', moduleType: 'MultiChainComparison' });
+    const executed = await raw('tether.v1.session.huge.module.mcc.execute', '{"inputs":{"question":"q"}}');
+    expect(executed.body.result.output.answer).toContain('Question: q');
+  });
+
+  it('refuses to wake a module whose stored spec is out of range, and keeps serving the others', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await raw('tether.v1.session.old.open', '');
+    await raw(
+      'tether.v1.session.old.module.qa.create',
+      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
+    );
+    // As a node without these checks (or anything else with access to the bucket) could have written it.
+    const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
+    const stored = { type: 'MultiChainComparison', signature: spec.signature, samples: 1e9 };
+    await kv.put('old.mcc', enc.encode(JSON.stringify(stored)));
+    const refused = await raw('tether.v1.session.old.module.mcc.execute', '{"inputs":{"question":"q"}}');
+    expect(refused.body.error).toMatchObject({ code: 'validation_failed', details: { field: 'samples' } });
+    const served = await raw('tether.v1.session.old.module.qa.execute', '{"inputs":{"question":"still"}}');
+    expect(served.body.result.output.answer).toContain('still');
   });
 
   it('waits up to 2^31-1 ms for an execution and refuses a longer timeout with validation_failed', async () => {
