@@ -304,6 +304,26 @@ describe('module process', () => {
     expect((await mcc.execute({ question: 'fine' })).output.answer).toContain('fine');
   });
 
+  it('refuses inputs its signature does not take before queueing them, and executes the next good ones', async () => {
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const failed: unknown[] = [];
+    qa.on('module.failed', (event) => failed.push(event));
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{}, /^input field 'question' \(a string\) is required and was not given$/],
+      [{ question: 5 }, /^input field 'question' must be a string, got a number \(5\)$/],
+      [{ question: 'q', extra: 1 }, /^unknown input field 'extra'; this program takes: question \(a string\)$/],
+    ];
+    for (const [inputs, message] of cases) {
+      const error = await qa.execute(inputs).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toMatch(message);
+    }
+    // A caller's mistake: not a failed execution of the module, and no provider was asked.
+    expect(await qa.describe()).toMatchObject({ state: 'idle', queued: 0, completed: 0, failed: 0 });
+    expect(failed).toEqual([]);
+    expect((await qa.execute({ question: 'good' })).output.answer).toContain('good');
+  });
+
   it('stops its modules when the session stops', async () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     await session.stop();

@@ -16,6 +16,7 @@ import type {
 } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import { applyToStep, axServiceOf, toForwardOptions } from './ax-bridge.js';
+import { InputFields } from './input-fields.js';
 import type { LanguageModel } from './language-model.js';
 import type { FieldValues, ModuleParameters, ModuleTool, RewardFunction, SamplePicker } from './module-types.js';
 import { toTetherError } from './provider-errors.js';
@@ -105,6 +106,7 @@ export class AxProgramRunner {
   readonly #settings: ProgramSettings;
   readonly #addsReasoning: boolean;
   readonly #functions: AxFunction[];
+  readonly #inputs: InputFields;
   // Executions never share a generator (Ax keeps one chat log and usage per instance); idle ones are reused
   // because building one costs about as much as Tether's whole sync.
   readonly #idle: Pooled[] = [];
@@ -131,6 +133,7 @@ export class AxProgramRunner {
       throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${String(cause)}`, { cause });
     }
     this.#signature = sig;
+    this.#inputs = new InputFields(sig.getInputFields());
     this.#functions = (settings.tools ?? []).map(toAxFunction);
     if (kind === 'react' && this.#functions.length === 0) {
       throw new ValidationError(
@@ -141,6 +144,11 @@ export class AxProgramRunner {
       const name = kind === 'best_of_n' ? 'BestOfN' : 'Refine';
       throw new ValidationError(`${name} needs a reward function (options.reward)`);
     }
+  }
+
+  /** What is wrong with an execution's inputs for this program's signature, or `undefined` (see InputFields). */
+  inputProblem(values: FieldValues): ValidationError | undefined {
+    return this.#inputs.problem(values);
   }
 
   /** Whether this program loops over several LLM steps, so parameters are re-applied between steps. */
@@ -165,6 +173,8 @@ export class AxProgramRunner {
     if (signal?.aborted) {
       return Promise.reject(toTetherError(new Error('aborted before it started'), llm.provider, signal));
     }
+    const invalid = this.#inputs.problem(values);
+    if (invalid) return Promise.reject(invalid);
     let pooled: Pooled | undefined;
     let forwarded: Promise<FieldValues>;
     // The signal stops the program rather than going to Ax: Ax would merge it with its own per-forward signal

@@ -197,6 +197,9 @@ describe('module service', () => {
       [`${base}.qa.execute`, '{"inputs":{},"executionId":"a.b"}'],
       [`${base}.qa.execute`, '{"inputs":{},"executionId":""}'],
       [`${base}.qa.execute`, '{"inputs":{},"bogus":true}'],
+      [`${base}.qa.execute`, '{"inputs":{}}'],
+      [`${base}.qa.execute`, '{"inputs":{"question":5}}'],
+      [`${base}.qa.execute`, '{"inputs":{"question":"x","extra":1}}'],
       [`${base}.qa.execute`, '{"inputs":{}}', ['Tether-Min-Revision', 'later']],
       [`${base}.qa.describe`, '{"verbose":true}'],
       [`${base}.qa.cancel`, '{}'],
@@ -264,6 +267,40 @@ describe('module service', () => {
     expect(refused.body.error).toMatchObject({ code: 'validation_failed', details: { field: 'samples' } });
     const served = await raw('tether.v1.session.old.module.qa.execute', '{"inputs":{"question":"still"}}');
     expect(served.body.result.output.answer).toContain('still');
+  });
+
+  it('answers execute inputs its signature refuses with validation_failed naming the field, and no failure', async () => {
+    await fx().runtime(fx().buckets());
+    await raw('tether.v1.session.inputs.open', '');
+    await raw(
+      'tether.v1.session.inputs.module.qa.create',
+      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
+    );
+    const subject = 'tether.v1.session.inputs.module.qa.execute';
+    const missing = await raw(subject, '{"inputs":{}}');
+    expect(missing.errorCode).toBe('400');
+    expect(missing.body.error).toEqual({
+      code: 'validation_failed',
+      message: "input field 'question' (a string) is required and was not given",
+      details: { field: 'question', expected: 'a string' },
+    });
+    const wrong = await raw(subject, '{"inputs":{"question":5}}');
+    expect(wrong.body.error).toMatchObject({
+      code: 'validation_failed',
+      message: "input field 'question' must be a string, got a number (5)",
+      details: { field: 'question' },
+    });
+    const unknown = await raw(subject, '{"inputs":{"question":"q","questoin":"typo"}}');
+    expect(unknown.body.error).toMatchObject({ code: 'validation_failed', details: { field: 'questoin' } });
+    // The client rebuilds the typed error.
+    const client = await fx().client();
+    const qa = await (await client.session('inputs')).module('qa');
+    await expect(qa.execute({ question: [] })).rejects.toBeInstanceOf(ValidationError);
+    expect((await raw('tether.v1.session.inputs.module.qa.describe', '')).body.result).toMatchObject({
+      completed: 0,
+      failed: 0,
+    });
+    expect((await raw(subject, '{"inputs":{"question":"good"}}')).body.result.output.answer).toContain('good');
   });
 
   it('waits up to 2^31-1 ms for an execution and refuses a longer timeout with validation_failed', async () => {
