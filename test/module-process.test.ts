@@ -278,6 +278,52 @@ describe('module process', () => {
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
   });
 
+  it('refuses a spec with a number out of its range, naming field, value and range, and creates nothing', async () => {
+    const signature = 'question:string -> answer:string';
+    const cases: [Record<string, unknown>, string, number][] = [
+      [{ type: 'MultiChainComparison', samples: 1_000_000_000 }, 'samples', 1_000_000_000],
+      [{ type: 'MultiChainComparison', samples: -3 }, 'samples', -3],
+      [{ type: 'Predict', maxSteps: 1_000_000 }, 'maxSteps', 1_000_000],
+      [{ type: 'Predict', maxRetries: 1000 }, 'maxRetries', 1000],
+      [{ type: 'Predict', temperature: 3 }, 'temperature', 3],
+      [{ type: 'Predict', maxTokens: 0.5 }, 'maxTokens', 0.5],
+      // BestOfN and Refine also need a reward; the count is refused first, whatever else is missing.
+      [{ type: 'BestOfN', n: 100 }, 'n', 100],
+      [{ type: 'Refine', rounds: 0 }, 'rounds', 0],
+    ];
+    for (const [fields, field, value] of cases) {
+      const error = await session.module('x', { signature, ...fields } as never).catch((e: unknown) => e);
+      expect(error, field).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message, field).toMatch(
+        new RegExp(`^module setting '${field}' must be an? (integer|number) from -?\\d+ to \\d+, got ${value}$`),
+      );
+      expect((error as ValidationError).details, field).toMatchObject({ field, value });
+    }
+    expect(await session.modules()).toEqual([]);
+    const mcc = await session.module('x', { type: 'MultiChainComparison', signature, samples: 32 });
+    expect((await mcc.execute({ question: 'fine' })).output.answer).toContain('fine');
+  });
+
+  it('refuses inputs its signature does not take before queueing them, and executes the next good ones', async () => {
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const failed: unknown[] = [];
+    qa.on('module.failed', (event) => failed.push(event));
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{}, /^input field 'question' \(a string\) is required and was not given$/],
+      [{ question: 5 }, /^input field 'question' must be a string, got a number \(5\)$/],
+      [{ question: 'q', extra: 1 }, /^unknown input field 'extra'; this program takes: question \(a string\)$/],
+    ];
+    for (const [inputs, message] of cases) {
+      const error = await qa.execute(inputs).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toMatch(message);
+    }
+    // A caller's mistake: not a failed execution of the module, and no provider was asked.
+    expect(await qa.describe()).toMatchObject({ state: 'idle', queued: 0, completed: 0, failed: 0 });
+    expect(failed).toEqual([]);
+    expect((await qa.execute({ question: 'good' })).output.answer).toContain('good');
+  });
+
   it('stops its modules when the session stops', async () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     await session.stop();

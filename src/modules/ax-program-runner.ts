@@ -16,9 +16,11 @@ import type {
 } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import { applyToStep, axServiceOf, toForwardOptions } from './ax-bridge.js';
+import { InputFields } from './input-fields.js';
 import type { LanguageModel } from './language-model.js';
 import type { FieldValues, ModuleParameters, ModuleTool, RewardFunction, SamplePicker } from './module-types.js';
 import { toTetherError } from './provider-errors.js';
+import { checkProgramSettings } from './setting-limits.js';
 
 /** The program shapes Tether can run; a module class names one. */
 export type ProgramKind =
@@ -35,15 +37,15 @@ export type ProgramKind =
 export interface ProgramSettings {
   /** ReAct's functions; ReAct refuses to be built without at least one. */
   readonly tools?: readonly ModuleTool[];
-  /** BestOfN: how many candidates. @default 3 */
+  /** BestOfN: how many candidates, an integer from 1 to 32. @default 3 */
   readonly n?: number;
-  /** Refine: how many rounds. @default 3 */
+  /** Refine: how many rounds, an integer from 1 to 32. @default 3 */
   readonly rounds?: number;
   /** BestOfN and Refine: the score of a candidate. Required for both. */
   readonly reward?: RewardFunction;
-  /** BestOfN and Refine: stop early once a candidate scores at least this. */
+  /** BestOfN and Refine: stop early once a candidate scores at least this (any finite number). */
   readonly threshold?: number;
-  /** MultiChainComparison: how many samples to compare. @default 3 */
+  /** MultiChainComparison: how many samples to compare, an integer from 1 to 32. @default 3 */
   readonly samples?: number;
   /** MultiChainComparison: which sample wins; the most frequent answer by default. */
   readonly pick?: SamplePicker;
@@ -104,12 +106,15 @@ export class AxProgramRunner {
   readonly #settings: ProgramSettings;
   readonly #addsReasoning: boolean;
   readonly #functions: AxFunction[];
+  readonly #inputs: InputFields;
   // Executions never share a generator (Ax keeps one chat log and usage per instance); idle ones are reused
   // because building one costs about as much as Tether's whole sync.
   readonly #idle: Pooled[] = [];
   readonly #idleStreaming: Pooled[] = [];
 
   constructor(kind: ProgramKind, signature: string, settings: ProgramSettings = {}) {
+    // Before anything is built: Ax allocates per sample, so an unchecked count is a way to exhaust memory.
+    checkProgramSettings(settings as Readonly<Record<string, unknown>>);
     this.#kind = kind;
     this.#settings = settings;
     let sig = parseSignature(signature);
@@ -128,6 +133,7 @@ export class AxProgramRunner {
       throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${String(cause)}`, { cause });
     }
     this.#signature = sig;
+    this.#inputs = new InputFields(sig.getInputFields());
     this.#functions = (settings.tools ?? []).map(toAxFunction);
     if (kind === 'react' && this.#functions.length === 0) {
       throw new ValidationError(
@@ -138,6 +144,11 @@ export class AxProgramRunner {
       const name = kind === 'best_of_n' ? 'BestOfN' : 'Refine';
       throw new ValidationError(`${name} needs a reward function (options.reward)`);
     }
+  }
+
+  /** What is wrong with an execution's inputs for this program's signature, or `undefined` (see InputFields). */
+  inputProblem(values: FieldValues): ValidationError | undefined {
+    return this.#inputs.problem(values);
   }
 
   /** Whether this program loops over several LLM steps, so parameters are re-applied between steps. */
@@ -162,6 +173,8 @@ export class AxProgramRunner {
     if (signal?.aborted) {
       return Promise.reject(toTetherError(new Error('aborted before it started'), llm.provider, signal));
     }
+    const invalid = this.#inputs.problem(values);
+    if (invalid) return Promise.reject(invalid);
     let pooled: Pooled | undefined;
     let forwarded: Promise<FieldValues>;
     // The signal stops the program rather than going to Ax: Ax would merge it with its own per-forward signal

@@ -6,6 +6,7 @@
  */
 import { AxMockAIService } from '@ax-llm/ax';
 import type { AxAIFeatures, AxAIServiceOptions, AxChatRequest, AxChatResponse } from '@ax-llm/ax';
+import { MAX_SAMPLES } from './setting-limits.js';
 
 type Schema = {
   readonly type?: string | readonly string[];
@@ -62,8 +63,7 @@ function echoResponse(
   const format = req.responseFormat;
   const schema = format && 'schema' in format ? (format.schema?.schema as Schema | undefined) : undefined;
   const content = JSON.stringify(schema ? fill(schema, line) : { answer: line });
-  // Ax asks for `n` samples when a program sets sampleCount (MultiChainComparison); answer each identically.
-  const samples = Math.max(1, Number((req.modelConfig as { n?: number } | undefined)?.n ?? 1));
+  const samples = sampleCount((req.modelConfig as { n?: unknown } | undefined)?.n);
   return {
     results: Array.from({ length: samples }, (_, index) => ({ index, content, finishReason: 'stop' as const })),
     modelUsage: {
@@ -72,6 +72,17 @@ function echoResponse(
       tokens: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
     },
   };
+}
+
+/**
+ * How many identical answers to give. Ax asks for `n` samples when a program sets sampleCount
+ * (MultiChainComparison). Specs are range-checked, but this service takes whatever request reaches it, so it
+ * never allocates in proportion to a count it was handed: anything that is not a whole number from 1 up is 1,
+ * and no answer holds more than {@link MAX_SAMPLES}.
+ */
+function sampleCount(requested: unknown): number {
+  if (typeof requested !== 'number' || !(requested >= 1)) return 1;
+  return Math.min(Math.floor(requested), MAX_SAMPLES);
 }
 
 /** `[tether-echo] <last user message> | model=… temperature=… maxTokens=…`: deterministic for equal requests. */

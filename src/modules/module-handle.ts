@@ -32,6 +32,9 @@ export interface ModuleHandleDeps {
   readonly report: (error: unknown) => void;
 }
 
+/** Tells what is wrong with an execution's inputs for the module's program, or `undefined` when nothing is. */
+export type InputCheck = (inputs: Readonly<Record<string, unknown>>) => Error | undefined;
+
 /**
  * A module process of a session.
  * @example
@@ -45,6 +48,7 @@ export class ModuleHandle {
     readonly sessionId: string,
     private readonly process: ProcessRef<ModuleLogic>,
     private readonly deps: ModuleHandleDeps,
+    private readonly checkInputs?: InputCheck,
   ) {}
 
   /** Whether the module process is running. */
@@ -55,11 +59,17 @@ export class ModuleHandle {
   /**
    * Queues one execution; resolves with its output and the provenance `{ variable: version }` of the values
    * it used. Executions of one module run one at a time, in the order they were sent.
+   * @throws {ValidationError} before queueing, for inputs the program's signature refuses (a required field
+   * missing, a value of the wrong type, a field it does not have), naming the field
    */
   async execute(inputs: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
       throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
     }
+    // Refused here, not in the mailbox: a caller's mistake neither waits behind other executions nor counts as a
+    // failed execution of the module.
+    const invalid = this.checkInputs?.(inputs);
+    if (invalid) throw invalid;
     const executionId = randomUUID();
     const { signal } = options;
     if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });

@@ -15,7 +15,7 @@ import {
   type VariableAwareModule,
 } from './module-registry.js';
 import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
-import type { ModuleOptions } from './program-module.js';
+import { inputProblem, type ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
 import type { ModuleTool } from './module-types.js';
 
@@ -89,6 +89,14 @@ export class ModuleInstance {
       this.#typeVersion = version;
     }
     return { moduleType: this.#entry.name, changes, ...(before !== this.#entry ? { swappedFrom: before.name } : {}) };
+  }
+
+  /**
+   * What is wrong with `inputs` for the current program's signature, or `undefined`. A later sync may swap the
+   * program for a type with other inputs (ChainOfThoughtWithHint's `hint`); the execution checks them again.
+   */
+  inputProblem(inputs: Readonly<Record<string, unknown>>): ValidationError | undefined {
+    return inputProblem(this.#module, inputs);
   }
 
   /** Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read. */

@@ -6,8 +6,10 @@
 import { ValidationError } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
+import { checkProgramSettings } from './setting-limits.js';
 import {
   BINDABLE_ATTRIBUTES,
+  checkParameterValue,
   type ModuleParameters,
   type ModuleTool,
   type RewardFunction,
@@ -32,10 +34,13 @@ export interface ModuleSpec extends ModuleParameters {
    * form that travels over NATS, or (embedded only) the tool objects themselves.
    */
   readonly tools?: readonly (ModuleTool | string)[];
-  /** BestOfN: candidates. Refine: see `rounds`. */
+  /** BestOfN: how many candidates, an integer from 1 to 32. @default 3 */
   readonly n?: number;
+  /** Refine: how many rounds, an integer from 1 to 32. @default 3 */
   readonly rounds?: number;
+  /** MultiChainComparison: how many samples, an integer from 1 to 32. @default 3 */
   readonly samples?: number;
+  /** BestOfN and Refine: stop once a candidate scores at least this (any finite number). */
   readonly threshold?: number;
   readonly reward?: RewardFunction;
   readonly pick?: SamplePicker;
@@ -71,7 +76,12 @@ export function assertModuleId(id: unknown): asserts id is string {
   }
 }
 
-/** Checks the shape of a spec (unknown keys, missing type, bindings naming valid variables); values are checked by the module. */
+/**
+ * Checks a spec before anything is built or stored: its shape (unknown keys, missing type, bindings naming valid
+ * variables) and the values of its settings (every number within its range, see `SETTING_RANGES`). What needs the
+ * session or the runtime (the type variable's value, tool names, the signature's syntax) is checked by the module.
+ * @throws {ValidationError} naming the key, the value and what it needs
+ */
 export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new ValidationError('a module spec must be an object');
@@ -91,6 +101,8 @@ export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
   if (hasType && typeof fields.type !== 'string') throw new ValidationError('module spec type must be a string');
   if (hasVariable) assertVariableName(fields.typeVariable);
   assertTools(fields.tools);
+  for (const attribute of BINDABLE_ATTRIBUTES) checkParameterValue(attribute, fields[attribute]);
+  checkProgramSettings(fields);
   const bindings = fields.bindings;
   if (bindings === undefined) return;
   if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings))

@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { checkSetting, isNumericSetting } from './setting-limits.js';
 
 /** How much hidden reasoning a thinking model may spend; the levels Ax understands. */
 export type ThinkingBudget = 'minimal' | 'low' | 'medium' | 'high' | 'highest' | 'none';
@@ -13,22 +14,32 @@ export const THINKING_BUDGETS: readonly ThinkingBudget[] = ['minimal', 'low', 'm
 
 /**
  * The parameters that reach the LLM on every `forward()`. Each is optional: unset means the provider's default.
- * Ax drops these when given to a program's constructor, so Tether sends them with every call.
+ * Ax drops these when given to a program's constructor, so Tether sends them with every call. Numbers outside
+ * their range (`SETTING_RANGES`) are refused with a `ValidationError`, given directly or through a binding.
  */
 export interface ModuleParameters {
+  /** 0 to 2. */
   temperature?: number;
+  /** An integer from 1 to 1,000,000. */
   maxTokens?: number;
+  /** 0 to 1. */
   topP?: number;
+  /** An integer from 0 to 1000. */
   topK?: number;
+  /** −2 to 2. */
   presencePenalty?: number;
+  /** −2 to 2. */
   frequencyPenalty?: number;
   stopSequences?: readonly string[];
   /** The provider's model name (for example `gpt-4o-mini`); not the module type. */
   model?: string;
   thinkingTokenBudget?: ThinkingBudget;
-  /** Extra attempts after a malformed answer or a 5xx; also bounds provider retries (see `createLanguageModel`). */
+  /**
+   * Extra attempts after a malformed answer or a 5xx; also bounds provider retries (see `createLanguageModel`).
+   * An integer from 0 to 10.
+   */
   maxRetries?: number;
-  /** Upper bound of LLM round trips of a multi-step program (ReAct). */
+  /** Upper bound of LLM round trips of a multi-step program (ReAct): an integer from 1 to 100. */
   maxSteps?: number;
   /** Replaces the program's instruction (the signature description) for the next executions. */
   instructions?: string;
@@ -60,14 +71,14 @@ export function isBindableAttribute(attribute: string): attribute is BindableAtt
   return bindable.has(attribute);
 }
 
-const NUMBER_ATTRIBUTES = new Set<BindableAttribute>(['temperature', 'topP', 'presencePenalty', 'frequencyPenalty']);
-const INTEGER_ATTRIBUTES = new Set<BindableAttribute>(['maxTokens', 'topK', 'maxRetries', 'maxSteps']);
-
 /**
  * Checks a value bound to an LLM parameter before it is applied, so a wrongly typed variable is reported at sync
- * time instead of being sent to (and rejected by) the provider, or silently ignored. `undefined` clears it.
+ * time instead of being sent to (and rejected by) the provider, or silently ignored. Numbers must lie in their
+ * documented range (see `SETTING_RANGES`). `undefined` clears it.
+ * @throws {ValidationError} naming the attribute, the value and what it needs
  */
 export function checkParameterValue(attribute: BindableAttribute, value: unknown): void {
+  if (isNumericSetting(attribute)) return checkSetting(attribute, value);
   const expected = parameterProblem(attribute, value);
   if (expected !== undefined) {
     throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${JSON.stringify(value)}`, {
@@ -76,15 +87,9 @@ export function checkParameterValue(attribute: BindableAttribute, value: unknown
   }
 }
 
-/** What `value` should have been for `attribute`, or `undefined` when it is fine (no closure: runs per sync). */
+/** What a non-numeric `value` should have been for `attribute`, or `undefined` when it is fine (runs per sync). */
 function parameterProblem(attribute: BindableAttribute, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (NUMBER_ATTRIBUTES.has(attribute)) {
-    return typeof value === 'number' && Number.isFinite(value) ? undefined : 'a finite number';
-  }
-  if (INTEGER_ATTRIBUTES.has(attribute)) {
-    return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? undefined : 'a non-negative integer';
-  }
   if (attribute === 'stopSequences') {
     return Array.isArray(value) && value.every((s) => typeof s === 'string') ? undefined : 'a list of strings';
   }

@@ -96,6 +96,14 @@ export function isMultiStep(module: ProgramModule): boolean {
 }
 
 /**
+ * @internal What is wrong with `values` as inputs of `module`'s signature, or `undefined`: lets a module process
+ * refuse a malformed execution before it waits in the mailbox. `executeModule` checks again.
+ */
+export function inputProblem(module: ProgramModule, values: FieldValues): ValidationError | undefined {
+  return runners.get(module)?.inputProblem(values);
+}
+
+/**
  * @internal One execution of `module` with exactly `params` (read before this returns); the variable-aware
  * layer adds its between-steps hook. Not part of the public surface.
  */

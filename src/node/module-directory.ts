@@ -141,6 +141,9 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs))
       throw new ValidationError(`execute of module '${moduleId}' takes an object of input fields`);
     const { process } = this.#entry(sessionId, moduleId);
+    // Before the mailbox, as for an embedded execute (see ModuleHandle.execute).
+    const invalid = this.#instances.get(moduleKey(sessionId, moduleId))?.inputProblem(inputs);
+    if (invalid) throw invalid;
     const { executionId } = options;
     try {
       const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
@@ -226,7 +229,9 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       name: moduleProcessName(session.sessionId, moduleId),
       input: { moduleId, sessionId: session.sessionId, moduleType: instance.moduleType },
     });
-    const handle = new ModuleHandle(moduleId, session.sessionId, process, this.deps);
+    const handle = new ModuleHandle(moduleId, session.sessionId, process, this.deps, (inputs) =>
+      instance.inputProblem(inputs),
+    );
     this.#entries.set(key, { handle, process });
     const cleanups = [...this.#observers].map((observer) => observer(handle));
     void process.exited.then(() => {

@@ -13,6 +13,22 @@ describe('tether-echo service', () => {
     expect(output.confidence).toBe(0);
   });
 
+  it('answers a request for a billion samples with at most 32, and a nonsense count with one', async () => {
+    const service = createEchoService('tether-echo');
+    const ask = async (n: unknown) =>
+      (
+        await service.chat({
+          chatPrompt: [{ role: 'user', content: 'Question: q' }],
+          modelConfig: { n } as never,
+        })
+      ).results as unknown[];
+    // Unbounded, this built a billion-entry array and the node ran out of memory.
+    expect(await ask(1e9)).toHaveLength(32);
+    expect(await ask(Number.POSITIVE_INFINITY)).toHaveLength(32);
+    expect(await ask(3)).toHaveLength(3);
+    for (const n of [-3, 0, Number.NaN, '5', undefined]) expect(await ask(n)).toHaveLength(1);
+  });
+
   it('keeps nothing per call, so a long-running node neither grows nor slows down with its executions', async () => {
     const service = createEchoService('tether-echo');
     const program = ax('question:string -> answer:string');

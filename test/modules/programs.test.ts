@@ -126,4 +126,18 @@ describe('programs', () => {
     expect(() => new Predict('question ->', { llm })).toThrow(ValidationError);
     expect(() => new Predict(SIGNATURE, { llm, temperature: Number.NaN })).toThrow(/temperature/);
   });
+
+  it('rejects a count out of its range at construction, before Ax allocates anything for it', () => {
+    const reward = () => 1;
+    expect(() => new MultiChainComparison(SIGNATURE, { llm, samples: 1e9 })).toThrow(
+      "module setting 'samples' must be an integer from 1 to 32, got 1000000000",
+    );
+    expect(() => new MultiChainComparison(SIGNATURE, { llm, samples: -3 })).toThrow(ValidationError);
+    expect(() => new BestOfN(SIGNATURE, { llm, reward, n: 0 })).toThrow(/'n' must be an integer from 1 to 32/);
+    expect(() => new Refine(SIGNATURE, { llm, reward, rounds: 1.5 })).toThrow(/'rounds'/);
+    expect(() => new Refine(SIGNATURE, { llm, reward, threshold: Number.NaN })).toThrow(/'threshold'/);
+    expect(() => new Predict(SIGNATURE, { llm, maxSteps: 1e6 })).toThrow(/'maxSteps' must be an integer from 1 to 100/);
+    expect(() => new Predict(SIGNATURE, { llm, maxTokens: 0 })).toThrow(/'maxTokens'/);
+    expect(new MultiChainComparison(SIGNATURE, { llm, samples: 32 })).toBeInstanceOf(MultiChainComparison);
+  });
 });

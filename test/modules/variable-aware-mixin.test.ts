@@ -245,7 +245,25 @@ describe('VariableAwareMixin', () => {
 
   it('refuses a value of the wrong type for an LLM parameter at bind time', async () => {
     const { module } = setup();
-    await expect(module.bindToVariable('temperature', 'llm_model')).rejects.toThrow(/finite number/);
+    await expect(module.bindToVariable('temperature', 'llm_model')).rejects.toThrow(
+      /'temperature' must be a number from 0 to 2, got "/,
+    );
+  });
+
+  it('refuses a bound parameter out of its range at bind time, and keeps its last good value at a sync', async () => {
+    const errors: Error[] = [];
+    const { session, module } = setup((error) => errors.push(error));
+    session.values.set('big_steps', { value: 1_000_000, version: 1 });
+    await expect(module.bindToVariable('maxSteps', 'big_steps')).rejects.toThrow(
+      "module setting 'maxSteps' must be an integer from 1 to 100, got 1000000",
+    );
+    expect(module.getBindings()).toEqual({});
+    await module.bindToVariable('temperature', 'llm_temperature');
+    await session.setVariable('llm_temperature', 7);
+    const result = await module.forward({ question: 'why?' });
+    expect(errors[0]).toBeInstanceOf(ValidationError);
+    expect(errors[0]?.message).toMatch(/'temperature' must be a number from 0 to 2, got 7/);
+    expect(result.output.answer).toContain('temperature=0.7');
   });
 
   it('holds the session weakly: without a session a sync says so', async () => {

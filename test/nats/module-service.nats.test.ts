@@ -178,6 +178,10 @@ describe('module service', () => {
       [`${base}.new.create`, good({ spec: { ...spec, bindings: { temperature: 't.x' } } })],
       [`${base}.new.create`, good({ spec: { ...spec, bindings: [] } })],
       [`${base}.new.create`, good({ spec: { ...spec, temperature: 'hot' } })],
+      [`${base}.new.create`, good({ spec: { ...spec, type: 'MultiChainComparison', samples: 1e9 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, type: 'MultiChainComparison', samples: -3 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, maxSteps: 1e6 } })],
+      [`${base}.new.create`, good({ spec: { ...spec, temperature: 9 } })],
       [`${base}.new.create`, good({ spec: { type: 'ReAct', signature: 'question:string -> answer:string' } })],
       ['tether.v1.session.fuzz.module.a*.create', good({ spec })],
       ['tether.v1.session.fuzz.module.>.create', good({ spec })],
@@ -193,6 +197,9 @@ describe('module service', () => {
       [`${base}.qa.execute`, '{"inputs":{},"executionId":"a.b"}'],
       [`${base}.qa.execute`, '{"inputs":{},"executionId":""}'],
       [`${base}.qa.execute`, '{"inputs":{},"bogus":true}'],
+      [`${base}.qa.execute`, '{"inputs":{}}'],
+      [`${base}.qa.execute`, '{"inputs":{"question":5}}'],
+      [`${base}.qa.execute`, '{"inputs":{"question":"x","extra":1}}'],
       [`${base}.qa.execute`, '{"inputs":{}}', ['Tether-Min-Revision', 'later']],
       [`${base}.qa.describe`, '{"verbose":true}'],
       [`${base}.qa.cancel`, '{}'],
@@ -214,6 +221,86 @@ describe('module service', () => {
     const refused = await session.module('x', { ...spec, reward: () => 1 }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ValidationError);
     expect((refused as Error).message).toMatch(/reward.*embedded/);
+  });
+
+  it('refuses a spec of a billion samples with a validation error, stores nothing and keeps serving', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await raw('tether.v1.session.huge.open', '');
+    const huge = { type: 'MultiChainComparison', signature: 'question:string -> answer:string', samples: 1e9 };
+    const refused = await raw('tether.v1.session.huge.module.mcc.create', JSON.stringify({ spec: huge }));
+    expect(refused.errorCode).toBe('400');
+    expect(refused.body.error).toEqual({
+      code: 'validation_failed',
+      message: "module setting 'samples' must be an integer from 1 to 32, got 1000000000",
+      details: { variable: 'samples', field: 'samples', value: 1e9, min: 1, max: 32, integer: true },
+    });
+    // Nothing in the modules bucket, so no node can ever wake it.
+    const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
+    expect(await kv.get('huge.mcc')).toBeNull();
+    expect((await raw('tether.v1.session.huge.module.list', '')).body.result).toEqual([]);
+    const gone = await raw('tether.v1.session.huge.module.mcc.execute', '{"inputs":{"question":"q"}}');
+    expect(gone.body.error).toMatchObject({ code: 'module_not_found' });
+    // The node still serves, a bounded MultiChainComparison included.
+    const bounded = await raw(
+      'tether.v1.session.huge.module.mcc.create',
+      JSON.stringify({ spec: { ...huge, samples: 32 } }),
+    );
+    expect(bounded.body.result).toMatchObject({ moduleId: 'mcc', moduleType: 'MultiChainComparison' });
+    const executed = await raw('tether.v1.session.huge.module.mcc.execute', '{"inputs":{"question":"q"}}');
+    expect(executed.body.result.output.answer).toContain('Question: q');
+  });
+
+  it('refuses to wake a module whose stored spec is out of range, and keeps serving the others', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await raw('tether.v1.session.old.open', '');
+    await raw(
+      'tether.v1.session.old.module.qa.create',
+      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
+    );
+    // As a node without these checks (or anything else with access to the bucket) could have written it.
+    const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
+    const stored = { type: 'MultiChainComparison', signature: spec.signature, samples: 1e9 };
+    await kv.put('old.mcc', enc.encode(JSON.stringify(stored)));
+    const refused = await raw('tether.v1.session.old.module.mcc.execute', '{"inputs":{"question":"q"}}');
+    expect(refused.body.error).toMatchObject({ code: 'validation_failed', details: { field: 'samples' } });
+    const served = await raw('tether.v1.session.old.module.qa.execute', '{"inputs":{"question":"still"}}');
+    expect(served.body.result.output.answer).toContain('still');
+  });
+
+  it('answers execute inputs its signature refuses with validation_failed naming the field, and no failure', async () => {
+    await fx().runtime(fx().buckets());
+    await raw('tether.v1.session.inputs.open', '');
+    await raw(
+      'tether.v1.session.inputs.module.qa.create',
+      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
+    );
+    const subject = 'tether.v1.session.inputs.module.qa.execute';
+    const missing = await raw(subject, '{"inputs":{}}');
+    expect(missing.errorCode).toBe('400');
+    expect(missing.body.error).toEqual({
+      code: 'validation_failed',
+      message: "input field 'question' (a string) is required and was not given",
+      details: { field: 'question', expected: 'a string' },
+    });
+    const wrong = await raw(subject, '{"inputs":{"question":5}}');
+    expect(wrong.body.error).toMatchObject({
+      code: 'validation_failed',
+      message: "input field 'question' must be a string, got a number (5)",
+      details: { field: 'question' },
+    });
+    const unknown = await raw(subject, '{"inputs":{"question":"q","questoin":"typo"}}');
+    expect(unknown.body.error).toMatchObject({ code: 'validation_failed', details: { field: 'questoin' } });
+    // The client rebuilds the typed error.
+    const client = await fx().client();
+    const qa = await (await client.session('inputs')).module('qa');
+    await expect(qa.execute({ question: [] })).rejects.toBeInstanceOf(ValidationError);
+    expect((await raw('tether.v1.session.inputs.module.qa.describe', '')).body.result).toMatchObject({
+      completed: 0,
+      failed: 0,
+    });
+    expect((await raw(subject, '{"inputs":{"question":"good"}}')).body.result.output.answer).toContain('good');
   });
 
   it('waits up to 2^31-1 ms for an execution and refuses a longer timeout with validation_failed', async () => {

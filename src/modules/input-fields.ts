@@ -1,0 +1,194 @@
+/**
+ * The input fields of a program's signature, checked before Ax sees an execution's inputs. A missing field, a
+ * number where a string is due or a field the signature lacks is the caller's mistake: it becomes a
+ * `ValidationError` naming the field, costs no provider request, and is not confused with a provider failure
+ * (Ax throws plain errors for these, deep inside `forward`, with messages that are not an API).
+ *
+ * The rules are Ax 24's own (its input validation in `dsp/util.ts`), read from the signature once per program:
+ * a required field must be present and not `null`, `''` or `[]`; an optional one may be absent or empty; a
+ * present one must have its field's type. Tether adds two: numbers must be finite, and a field the signature
+ * does not have is refused rather than silently dropped.
+ * @module
+ */
+import type { AxIField } from '@ax-llm/ax';
+import { ValidationError } from '../errors.js';
+import type { FieldValues } from './module-types.js';
+
+/** How one input field is checked. */
+interface FieldRule {
+  readonly name: string;
+  readonly required: boolean;
+  /** The field is a list: every item must pass `accepts`. */
+  readonly list: boolean;
+  /** Ax's media and date types take a single value or a list of them, whatever the signature says. */
+  readonly listOptional: boolean;
+  readonly accepts: (value: unknown) => boolean;
+  /** What the field takes, for messages: `a string`, `a list of numbers`. */
+  readonly expected: string;
+}
+
+interface TypeRule {
+  readonly accepts: (value: unknown) => boolean;
+  readonly one: string;
+  readonly many: string;
+  readonly listOptional?: boolean;
+}
+
+const isString = (value: unknown): boolean => typeof value === 'string';
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** Ax's type names and what each takes (a type Ax adds later is left to Ax: accepted here). */
+const TYPES: Readonly<Record<string, TypeRule>> = {
+  string: { accepts: isString, one: 'a string', many: 'strings' },
+  code: { accepts: isString, one: 'a string of code', many: 'strings of code' },
+  class: { accepts: isString, one: 'a class name (string)', many: 'class names (strings)' },
+  number: { accepts: Number.isFinite, one: 'a finite number', many: 'finite numbers' },
+  boolean: { accepts: (value) => typeof value === 'boolean', one: 'a boolean', many: 'booleans' },
+  json: {
+    accepts: (value) => typeof value === 'object' || typeof value === 'string',
+    one: 'a JSON object, list or string',
+    many: 'JSON objects, lists or strings',
+  },
+  object: { accepts: isObject, one: 'an object', many: 'objects' },
+  date: { accepts: isDateLike, one: 'a date (string or Date)', many: 'dates', listOptional: true },
+  datetime: { accepts: isDateLike, one: 'a date-time (string or Date)', many: 'date-times', listOptional: true },
+  dateRange: { accepts: isRangeLike, one: 'a date range ({ start, end })', many: 'date ranges', listOptional: true },
+  datetimeRange: {
+    accepts: isRangeLike,
+    one: 'a date-time range ({ start, end })',
+    many: 'date-time ranges',
+    listOptional: true,
+  },
+  image: {
+    accepts: (value) => isObject(value) && 'mimeType' in value && 'data' in value,
+    one: 'an image ({ mimeType, data })',
+    many: 'images',
+    listOptional: true,
+  },
+  audio: {
+    accepts: (value) => isString(value) || (isObject(value) && ('data' in value || 'id' in value)),
+    one: 'audio (a string or { data, format? })',
+    many: 'audio items',
+    listOptional: true,
+  },
+  file: {
+    accepts: (value) => isObject(value) && 'mimeType' in value && 'data' in value !== 'fileUri' in value,
+    one: 'a file ({ mimeType, data } or { mimeType, fileUri })',
+    many: 'files',
+    listOptional: true,
+  },
+  url: {
+    accepts: (value) => isString(value) || (isObject(value) && 'url' in value),
+    one: 'a URL (a string or { url })',
+    many: 'URLs',
+    listOptional: true,
+  },
+};
+
+const ANYTHING: TypeRule = { accepts: () => true, one: 'a value', many: 'values' };
+
+function isDateLike(value: unknown): boolean {
+  return value instanceof Date || typeof value === 'string';
+}
+
+function isRangeLike(value: unknown): boolean {
+  return typeof value === 'string' || (isObject(value) && 'start' in value && 'end' in value);
+}
+
+/** Ax's notion of a value that was not given: `undefined`, `null`, an empty string or an empty list. */
+function isAbsent(value: unknown): boolean {
+  return (
+    value === undefined || value === null || ((typeof value === 'string' || Array.isArray(value)) && value.length === 0)
+  );
+}
+
+function ruleOf(field: AxIField): FieldRule {
+  const type = TYPES[field.type?.name ?? 'string'] ?? ANYTHING;
+  const list = field.type?.isArray === true;
+  return {
+    name: field.name,
+    required: field.isOptional !== true,
+    list,
+    listOptional: type.listOptional === true,
+    accepts: type.accepts,
+    expected: list ? `a list of ${type.many}` : type.one,
+  };
+}
+
+function passes(rule: FieldRule, value: unknown): boolean {
+  if (rule.list || (rule.listOptional && Array.isArray(value))) {
+    if (!Array.isArray(value)) return false;
+    for (const item of value) if (!rule.accepts(item)) return false;
+    return true;
+  }
+  return rule.accepts(value);
+}
+
+/** What `value` is, for messages: `a number (5)`, `a list`, `an object`. */
+function described(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value instanceof Date ? 'a Date' : 'an object';
+  if (typeof value === 'string') {
+    const text = JSON.stringify(value);
+    return `a string (${text.length > 40 ? `${text.slice(0, 37)}..."` : text})`;
+  }
+  if (typeof value === 'function') return 'a function';
+  return `a ${typeof value} (${String(value)})`;
+}
+
+/** The input fields of one program, ready to check executions against. */
+export class InputFields {
+  readonly #rules: readonly FieldRule[];
+  readonly #names: ReadonlySet<string>;
+  /** `question (a string), hint (a string, optional)`: the accepted inputs, for messages. */
+  readonly #summary: string;
+
+  constructor(fields: readonly AxIField[]) {
+    // Ax leaves internal fields out of the prompt and never asks for them.
+    this.#rules = fields.filter((field) => field.isInternal !== true).map(ruleOf);
+    this.#names = new Set(this.#rules.map((rule) => rule.name));
+    this.#summary = this.#rules
+      .map((rule) => `${rule.name} (${rule.expected}${rule.required ? '' : ', optional'})`)
+      .join(', ');
+  }
+
+  /**
+   * What is wrong with `values`, or `undefined` when nothing is. Runs on every execution: it allocates nothing
+   * when the inputs are fine.
+   */
+  problem(values: FieldValues): ValidationError | undefined {
+    for (const rule of this.#rules) {
+      const value = values[rule.name];
+      if (isAbsent(value)) {
+        if (rule.required) return this.#missing(rule, value);
+      } else if (!passes(rule, value)) {
+        return new ValidationError(`input field '${rule.name}' must be ${rule.expected}, got ${described(value)}`, {
+          details: { field: rule.name, expected: rule.expected },
+        });
+      }
+    }
+    // Own and inherited enumerable keys alike: Ax reads fields by name, so either would have been dropped.
+    for (const key in values) {
+      if (!this.#names.has(key) && values[key] !== undefined) return this.#unknown(key);
+    }
+    return undefined;
+  }
+
+  #missing(rule: FieldRule, value: unknown): ValidationError {
+    const given =
+      value === undefined
+        ? 'was not given'
+        : `was ${value === null ? 'null' : typeof value === 'string' ? 'an empty string' : 'an empty list'}`;
+    return new ValidationError(`input field '${rule.name}' (${rule.expected}) is required and ${given}`, {
+      details: { field: rule.name, expected: rule.expected },
+    });
+  }
+
+  #unknown(key: string): ValidationError {
+    const name = key.length > 60 ? `${key.slice(0, 57)}...` : key;
+    return new ValidationError(`unknown input field '${name}'; this program takes: ${this.#summary}`, {
+      details: { field: name, accepted: [...this.#names] },
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import { ChainOfThoughtWithHint, Predict, createEchoModel } from '../../src/modules/index.js';
+
+const llm = createEchoModel();
+const SIGNATURE =
+  'question:string, count?:number, tags:string[], settings:json, urgent?:boolean, due?:date, photo?:image -> answer:string';
+const valid = { question: 'q', tags: ['a'], settings: { depth: 1 } };
+
+/** The error `forward` rejects with for `inputs`. */
+async function refusal(inputs: Record<string, unknown>, module = new Predict(SIGNATURE, { llm })) {
+  return (await module.forward(inputs).catch((error: unknown) => error)) as ValidationError;
+}
+
+describe('input fields', () => {
+  it('runs inputs that match the signature, optional fields absent, null or given', async () => {
+    const module = new Predict(SIGNATURE, { llm });
+    expect((await module.forward(valid)).output.answer).toContain('Question: q');
+    const full = {
+      ...valid,
+      count: 2,
+      urgent: false,
+      due: '2024-01-01',
+      photo: { mimeType: 'image/png', data: 'AA==' },
+    };
+    expect((await module.forward(full)).output.answer).toContain('Count: 2');
+    expect((await module.forward({ ...valid, count: null, settings: '{"depth":1}' })).output.answer).toContain(
+      'Question: q',
+    );
+  });
+
+  it.each([
+    [{ tags: ['a'], settings: {} }, 'question', "input field 'question' (a string) is required and was not given"],
+    [{ ...valid, question: '' }, 'question', "input field 'question' (a string) is required and was an empty string"],
+    [{ ...valid, question: null }, 'question', "input field 'question' (a string) is required and was null"],
+    [{ ...valid, tags: [] }, 'tags', "input field 'tags' (a list of strings) is required and was an empty list"],
+    [{ ...valid, question: 5 }, 'question', "input field 'question' must be a string, got a number (5)"],
+    [{ ...valid, tags: 'a' }, 'tags', 'input field \'tags\' must be a list of strings, got a string ("a")'],
+    [{ ...valid, tags: ['a', 2] }, 'tags', "input field 'tags' must be a list of strings, got a list"],
+    [
+      { ...valid, settings: 5 },
+      'settings',
+      "input field 'settings' must be a JSON object, list or string, got a number (5)",
+    ],
+    [{ ...valid, count: '2' }, 'count', 'input field \'count\' must be a finite number, got a string ("2")'],
+    [{ ...valid, urgent: 'yes' }, 'urgent', 'input field \'urgent\' must be a boolean, got a string ("yes")'],
+    [
+      { ...valid, photo: 'cat.png' },
+      'photo',
+      'input field \'photo\' must be an image ({ mimeType, data }), got a string ("cat.png")',
+    ],
+  ])('refuses %j with a ValidationError naming %s', async (inputs, field, message) => {
+    const error = await refusal(inputs);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.code).toBe('validation_failed');
+    expect(error.message).toBe(message);
+    expect(error.details).toMatchObject({ field });
+  });
+
+  it('refuses a number that is not finite, which no provider could be sent', async () => {
+    expect((await refusal({ ...valid, count: Number.NaN })).details).toMatchObject({ field: 'count' });
+  });
+
+  it('refuses a field the signature does not have, listing the ones it has, and ignores one left undefined', async () => {
+    const error = await refusal({ ...valid, qestion: 'typo' });
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/^unknown input field 'qestion'; this program takes: question \(a string\), count/);
+    expect(error.details).toMatchObject({ field: 'qestion', accepted: expect.arrayContaining(['question', 'tags']) });
+    expect((await new Predict(SIGNATURE, { llm }).forward({ ...valid, extra: undefined })).output).toBeDefined();
+  });
+
+  it("takes ChainOfThoughtWithHint's optional hint, which Predict refuses", async () => {
+    const signature = 'question:string -> answer:string';
+    const hinted = await new ChainOfThoughtWithHint(signature, { llm }).forward({ question: 'q', hint: 'h' });
+    expect(hinted.output.answer).toContain('Hint: h');
+    expect((await refusal({ question: 'q', hint: 'h' }, new Predict(signature, { llm }))).details).toMatchObject({
+      field: 'hint',
+    });
+  });
+
+  it('stays usable after a refusal', async () => {
+    const module = new Predict(SIGNATURE, { llm });
+    await expect(module.forward({})).rejects.toBeInstanceOf(ValidationError);
+    expect((await module.forward(valid)).output.answer).toContain('Question: q');
+  });
+});
