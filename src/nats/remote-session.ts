@@ -15,7 +15,7 @@ import type {
 } from '../session/session-context.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
-import { UPDATE_ATTEMPTS, jitteredBackoff, updateWithRetry } from '../session/update-with-retry.js';
+import { updateVariableInTurn } from '../session/update-with-retry.js';
 import { decodeValue } from '../variables/codec.js';
 import type { ExportedVariable } from '../variables/record.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
@@ -119,15 +119,7 @@ export class RemoteSession implements SessionContext {
     fn: (value: unknown) => unknown,
     options: Omit<SetVariableOptions, 'expectedVersion'> = {},
   ): Promise<VariableRecord> {
-    return this.transport.updates.run(`${this.sessionId}\u0000${name}`, () =>
-      updateWithRetry(
-        () => this.describeVariable(name),
-        (next, expectedVersion) => this.setVariable(name, next, { ...options, expectedVersion }),
-        fn,
-        UPDATE_ATTEMPTS,
-        jitteredBackoff,
-      ),
-    );
+    return updateVariableInTurn(this.transport.updates, this, name, fn, options);
   }
 
   /** Deletes a variable. */

@@ -32,7 +32,7 @@ import type {
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
 import { historyOf, type VariableHistoryEntry } from './variable-history.js';
-import { UPDATE_ATTEMPTS, jitteredBackoff, updateWithRetry } from './update-with-retry.js';
+import { updateVariableInTurn } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 
@@ -164,15 +164,7 @@ export class Session implements SessionContext {
     options: Omit<SetVariableOptions, 'expectedVersion'> = {},
   ): Promise<VariableRecord> {
     assertOptions(options, ['updatedBy', 'reason'], 'updateVariable');
-    return this.host.updates.run(`${this.sessionId}\u0000${name}`, () =>
-      updateWithRetry(
-        () => this.describeVariable(name),
-        (next, expectedVersion) => this.setVariable(name, next, { ...options, expectedVersion }),
-        fn,
-        UPDATE_ATTEMPTS,
-        jitteredBackoff,
-      ),
-    );
+    return updateVariableInTurn(this.host.updates, this, name, fn, options);
   }
 
   /** Deletes a variable (its history stays in the store until the key is purged). */

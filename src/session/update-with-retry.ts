@@ -6,6 +6,7 @@
  */
 import { VersionConflictError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
+import type { SerialTasks } from './serial-tasks.js';
 
 /** How many times `updateVariable` re-reads and retries after another writer got in first. */
 export const UPDATE_ATTEMPTS = 1000;
@@ -47,4 +48,37 @@ export async function updateWithRetry(
       await backoff?.(attempt);
     }
   }
+}
+
+/** What `updateVariable` needs of a session handle, embedded or remote. */
+export interface UpdatableSession {
+  readonly sessionId: string;
+  describeVariable(name: string): Promise<VariableRecord>;
+  setVariable(
+    name: string,
+    value: unknown,
+    options: { readonly expectedVersion: number; readonly updatedBy?: string; readonly reason?: string },
+  ): Promise<VariableRecord>;
+}
+
+/**
+ * `updateVariable` of either handle: the read-modify-write loop, in turn with the other updates of the same
+ * variable queued on `turns`, backing off with jitter when a writer elsewhere got in first.
+ */
+export function updateVariableInTurn(
+  turns: SerialTasks,
+  session: UpdatableSession,
+  name: string,
+  fn: (value: unknown) => unknown,
+  options: { readonly updatedBy?: string; readonly reason?: string },
+): Promise<VariableRecord> {
+  return turns.run(`${session.sessionId}\u0000${name}`, () =>
+    updateWithRetry(
+      () => session.describeVariable(name),
+      (next, expectedVersion) => session.setVariable(name, next, { ...options, expectedVersion }),
+      fn,
+      UPDATE_ATTEMPTS,
+      jitteredBackoff,
+    ),
+  );
 }
