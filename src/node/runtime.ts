@@ -161,22 +161,31 @@ export class Runtime {
     // Checked before connecting, so that bad tools leave no connection behind.
     toolsByName(options.tools);
     const nats = options.nats ? await openNatsNode(options.nats, report) : undefined;
-    const inspect = bothInspectors(options.inspect, nats?.inspector);
-    const runtime = new Runtime({
-      ...options,
-      ...(nats ? { store: nats.store } : {}),
-      ...(inspect ? { inspect } : {}),
-    });
-    runtime.#nats = nats;
-    // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
-    runtime.#router = runtime.#store.watch('', (change) => runtime.#route(change), { includeCurrent: false });
-    await runtime.#router.ready;
-    if (nats) {
-      // Modules created here go to the modules bucket (any node can wake them) and publish their events.
-      runtime.#modules.share(nats);
-      await nats.serve((id) => runtime.session(id), runtime.#modules);
+    let runtime: Runtime | undefined;
+    try {
+      const inspect = bothInspectors(options.inspect, nats?.inspector);
+      runtime = new Runtime({
+        ...options,
+        ...(nats ? { store: nats.store } : {}),
+        ...(inspect ? { inspect } : {}),
+      });
+      const started = runtime;
+      started.#nats = nats;
+      // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
+      started.#router = started.#store.watch('', (change) => started.#route(change), { includeCurrent: false });
+      await started.#router.ready;
+      if (nats) {
+        // Modules created here go to the modules bucket (any node can wake them) and publish their events.
+        started.#modules.share(nats);
+        await nats.serve((id) => started.session(id), started.#modules);
+      }
+      return started;
+    } catch (error) {
+      // Whatever failed after connecting (a bad provider setting, the router's watch, the service), the caller
+      // gets no runtime to stop: the connection must not stay open and keep the process alive.
+      await (runtime ? runtime.stop() : nats?.close())?.catch(() => {});
+      throw error;
     }
-    return runtime;
   }
 
   /**

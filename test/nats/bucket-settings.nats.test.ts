@@ -137,7 +137,7 @@ describe('kv bucket settings', () => {
   });
 });
 
-describe('Runtime.start({ nats }) on existing buckets', () => {
+describe('Runtime.start({ nats }) on existing buckets, and failing at start', () => {
   const nodeOptions = (ids: ReturnType<typeof names>) => ({
     servers: server.url,
     variablesBucket: ids.bucket,
@@ -168,6 +168,29 @@ describe('Runtime.start({ nats }) on existing buckets', () => {
       expect(error).toMatchObject({ bucket: ids.bucket, setting: 'historyDepth', configured: 64, actual: 1 });
       expect((await streamConfig(ids.bucket)).max_msgs_per_subject).toBe(1);
       // The node did connect (the server saw it), and closed that connection on the way out.
+      await waitFor(async () => (await connections('closed', name)) === 1, { message: 'the node connection closed' });
+      expect(await connections('open', name)).toBe(0);
+    },
+  );
+
+  it.skipIf(process.env.NATS_URL !== undefined)(
+    'closes its connection when what comes after connecting fails (here the provider the environment names)',
+    async () => {
+      const ids = names();
+      const name = `bad-provider-${ids.bucket}`;
+      const saved = process.env.TETHER_AI;
+      process.env.TETHER_AI = 'no-such-provider';
+      let error: unknown;
+      try {
+        error = await Runtime.start({ nats: { ...nodeOptions(ids), name }, onError: () => {} }).then(
+          async (runtime) => runtime.stop(),
+          (e: unknown) => e,
+        );
+      } finally {
+        if (saved === undefined) delete process.env.TETHER_AI;
+        else process.env.TETHER_AI = saved;
+      }
+      expect(error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('no-such-provider') });
       await waitFor(async () => (await connections('closed', name)) === 1, { message: 'the node connection closed' });
       expect(await connections('open', name)).toBe(0);
     },
