@@ -20,8 +20,6 @@ interface FieldRule {
   readonly required: boolean;
   /** The field is a list: every item must pass `accepts`. */
   readonly list: boolean;
-  /** Ax's media and date types take a single value or a list of them, whatever the signature says. */
-  readonly listOptional: boolean;
   readonly accepts: (value: unknown) => boolean;
   /** What the field takes, for messages: `a string`, `a list of numbers`. */
   readonly expected: string;
@@ -31,7 +29,6 @@ interface TypeRule {
   readonly accepts: (value: unknown) => boolean;
   readonly one: string;
   readonly many: string;
-  readonly listOptional?: boolean;
 }
 
 const isString = (value: unknown): boolean => typeof value === 'string';
@@ -50,38 +47,33 @@ const TYPES: Readonly<Record<string, TypeRule>> = {
     many: 'JSON objects, lists or strings',
   },
   object: { accepts: isObject, one: 'an object', many: 'objects' },
-  date: { accepts: isDateLike, one: 'a date (string or Date)', many: 'dates', listOptional: true },
-  datetime: { accepts: isDateLike, one: 'a date-time (string or Date)', many: 'date-times', listOptional: true },
-  dateRange: { accepts: isRangeLike, one: 'a date range ({ start, end })', many: 'date ranges', listOptional: true },
+  date: { accepts: isDateLike, one: 'a date (string or Date)', many: 'dates' },
+  datetime: { accepts: isDateLike, one: 'a date-time (string or Date)', many: 'date-times' },
+  dateRange: { accepts: isRangeLike, one: 'a date range ({ start, end })', many: 'date ranges' },
   datetimeRange: {
     accepts: isRangeLike,
     one: 'a date-time range ({ start, end })',
     many: 'date-time ranges',
-    listOptional: true,
   },
   image: {
     accepts: (value) => isObject(value) && 'mimeType' in value && 'data' in value,
     one: 'an image ({ mimeType, data })',
     many: 'images',
-    listOptional: true,
   },
   audio: {
     accepts: (value) => isString(value) || (isObject(value) && ('data' in value || 'id' in value)),
     one: 'audio (a string or { data, format? })',
     many: 'audio items',
-    listOptional: true,
   },
   file: {
     accepts: (value) => isObject(value) && 'mimeType' in value && 'data' in value !== 'fileUri' in value,
     one: 'a file ({ mimeType, data } or { mimeType, fileUri })',
     many: 'files',
-    listOptional: true,
   },
   url: {
     accepts: (value) => isString(value) || (isObject(value) && 'url' in value),
     one: 'a URL (a string or { url })',
     many: 'URLs',
-    listOptional: true,
   },
 };
 
@@ -109,14 +101,14 @@ function ruleOf(field: AxIField): FieldRule {
     name: field.name,
     required: field.isOptional !== true,
     list,
-    listOptional: type.listOptional === true,
     accepts: type.accepts,
     expected: list ? `a list of ${type.many}` : type.one,
   };
 }
 
 function passes(rule: FieldRule, value: unknown): boolean {
-  if (rule.list || (rule.listOptional && Array.isArray(value))) {
+  // A list only where the signature declares one: Ax refuses a list given to a date or media field.
+  if (rule.list) {
     if (!Array.isArray(value)) return false;
     for (const item of value) if (!rule.accepts(item)) return false;
     return true;

@@ -49,6 +49,13 @@ describe('input fields', () => {
       'photo',
       'input field \'photo\' must be an image ({ mimeType, data }), got a string ("cat.png")',
     ],
+    // A list where the signature declares one value: Ax itself refuses it (a plain error, once internal_error).
+    [{ ...valid, due: ['2024-01-01'] }, 'due', "input field 'due' must be a date (string or Date), got a list"],
+    [
+      { ...valid, photo: [{ mimeType: 'image/png', data: 'AA==' }] },
+      'photo',
+      "input field 'photo' must be an image ({ mimeType, data }), got a list",
+    ],
   ])('refuses %j with a ValidationError naming %s', async (inputs, field, message) => {
     const error = await refusal(inputs);
     expect(error).toBeInstanceOf(ValidationError);
