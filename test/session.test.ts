@@ -10,6 +10,7 @@ import {
   VariableAwarePredict,
   createEchoModel,
 } from '../src/index.js';
+import { PATTERN_TEST_BUDGET, compilePattern, type CompiledPattern } from '../src/variables/string-pattern.js';
 
 describe('session', () => {
   let runtime: Runtime;
@@ -206,6 +207,28 @@ describe('session', () => {
     expect(await slow).toMatchObject({ value: 1 });
     await expect(failing).rejects.toThrow('no');
     expect(await after).toMatchObject({ value: 11, version: 3 });
+  });
+
+  it('holds a whole batch to one budget of pattern checks, so many values cannot add up to a stall', async () => {
+    // 40 variables whose pattern each value may use up an eighth of a write's budget: 8 fit in one write.
+    const pattern = '^[a-z]{0,1000}$';
+    const size = (compilePattern(pattern) as CompiledPattern).size;
+    const value = 'a'.repeat(Math.floor(PATTERN_TEST_BUDGET / size / 8));
+    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    for (const name of names) await session.defineVariable(name, 'string', '', { constraints: { pattern } });
+    const values = Object.fromEntries(names.map((name) => [name, value]));
+
+    await expect(session.setVariables(values, { atomic: true })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('exceed its budget'),
+    });
+    expect(await session.getVariable('p0')).toBe('');
+    const outcomes = await session.setVariables(values);
+    expect(Object.values(outcomes).filter((outcome) => outcome.ok)).toHaveLength(8);
+    expect(outcomes.p8).toMatchObject({ ok: false, error: { message: expect.stringContaining('exceed its budget') } });
+    // Each write has a budget of its own: the values refused in that batch go through one by one.
+    for (const name of names.slice(8)) await session.setVariable(name, value);
+    expect(await session.getVariable('p39')).toBe(value);
   });
 
   it('refuses a compare-and-set write at a stale version', async () => {

@@ -13,6 +13,7 @@ import {
 } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
 import { assertWritableBy, createVariableRecord, importRecord, withLock, withValue } from '../variables/record.js';
+import { withPatternBudget } from '../variables/string-pattern.js';
 import type { VariableRecord } from '../variables/types.js';
 
 /** A write the session process carries out, one at a time, in arrival order. */
@@ -87,6 +88,11 @@ export function variableKey(sessionId: string, name: string): string {
 
 /** Plans a write; throws a `BridgeError` when the request must be refused. */
 export function planWrite(view: SessionView, request: WriteRequest): WritePlan {
+  // One pattern budget for the whole request: a batch of many values must not take longer than one value may.
+  return withPatternBudget(() => planRequest(view, request));
+}
+
+function planRequest(view: SessionView, request: WriteRequest): WritePlan {
   switch (request.kind) {
     case 'define':
       return planDefine(view, request);

@@ -16,11 +16,38 @@ export const MAX_PATTERN_LENGTH = 4096;
 export const MAX_PATTERN_SIZE = 2048;
 
 /**
- * Most work one test may take: value length (code units) times pattern size. Matching costs up to ~100 ns per
- * unit of this on a slow machine, so one test stays within a few hundred milliseconds, and any pattern can test
- * values of at least `PATTERN_TEST_BUDGET / MAX_PATTERN_SIZE` (1024) code units.
+ * Most work one write may spend on pattern checks, all its values together (a batch, an import): value length
+ * (code units) times pattern size, summed. Matching costs up to ~100 ns per unit of this on a slow machine, so a
+ * write's checks stay within about 50 ms however many values it carries, and any pattern can test a value of at
+ * least `PATTERN_TEST_BUDGET / MAX_PATTERN_SIZE` (256) code units. A check outside a write (no budget running)
+ * is held to the same amount on its own.
  */
-export const PATTERN_TEST_BUDGET = 2 ** 21;
+export const PATTERN_TEST_BUDGET = 2 ** 19;
+
+/** What is left of the running write's budget; `undefined` outside {@link withPatternBudget}. */
+let budgetLeft: number | undefined;
+
+/**
+ * Runs `plan` (one write's validation, synchronous) with one {@link PATTERN_TEST_BUDGET} shared by every pattern
+ * check inside it: per value alone, a batch of many values could still keep the process busy for seconds.
+ */
+export function withPatternBudget<T>(plan: () => T): T {
+  const outer = budgetLeft;
+  budgetLeft = PATTERN_TEST_BUDGET;
+  try {
+    return plan();
+  } finally {
+    budgetLeft = outer;
+  }
+}
+
+/** Takes `cost` from the running write's budget; `false` (nothing taken) when that much is not left. */
+export function spendPatternBudget(cost: number): boolean {
+  const left = budgetLeft ?? PATTERN_TEST_BUDGET;
+  if (cost > left) return false;
+  if (budgetLeft !== undefined) budgetLeft = left - cost;
+  return true;
+}
 
 /** A pattern ready to test values. */
 export interface CompiledPattern {

@@ -3,7 +3,7 @@
  * @module
  */
 import { fail, joinList, show } from './failure.js';
-import { compilePattern } from './string-pattern.js';
+import { PATTERN_TEST_BUDGET, compilePattern, spendPatternBudget } from './string-pattern.js';
 import type { StringConstraints } from './types.js';
 
 // One segmenter for the process: building one costs far more than segmenting a short string. The locale does
@@ -61,6 +61,13 @@ function checkPattern(value: string, pattern: string, variable: string): void {
       variable,
       `value is too long to test against pattern ${pattern}: ${value.length} code units, at most ${compiled.maxInputLength} for this pattern`,
       { constraint: 'pattern', pattern, limit: compiled.maxInputLength },
+    );
+  }
+  if (!spendPatternBudget(value.length * compiled.size)) {
+    fail(
+      variable,
+      `the pattern checks of this write exceed its budget (${PATTERN_TEST_BUDGET} code units × instructions); write fewer or shorter values at a time`,
+      { constraint: 'pattern', pattern, budget: PATTERN_TEST_BUDGET },
     );
   }
   if (!compiled.test(value)) fail(variable, `must match pattern: ${pattern}`, { constraint: 'pattern', pattern });

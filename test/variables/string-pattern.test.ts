@@ -7,6 +7,7 @@ import {
   PATTERN_TEST_BUDGET,
   type CompiledPattern,
 } from '../../src/variables/string-pattern.js';
+import { MAX_REPEAT_TOTAL } from '../../src/variables/linear-pattern.js';
 import { expectValidation } from './expect-validation.js';
 
 function compiled(source: string): CompiledPattern {
@@ -81,6 +82,15 @@ describe('string-pattern', () => {
       's: constraint pattern /(a{100}){100}/ is not supported by the linear-time matcher: invalid repeat count: `{100}` (nested counts multiply; the most is 1000)',
     );
     expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it('refuses counts adding up to more than MAX_REPEAT_TOTAL before compiling them', () => {
+    const pattern = '.{1000}'.repeat(3);
+    expectValidation(
+      () => validateConstraints('string', { pattern }, 's'),
+      `s: constraint pattern /${pattern}/ is not supported by the linear-time matcher: repeat counts adding up to more than ${MAX_REPEAT_TOTAL}`,
+    );
+    expect(validateConstraints('string', { pattern: 'a{1000}b{1000}' }, 's')).toEqual({ pattern: 'a{1000}b{1000}' });
   });
 
   it('refuses a pattern source longer than MAX_PATTERN_LENGTH', () => {
