@@ -209,6 +209,24 @@ describe('session', () => {
     expect(await after).toMatchObject({ value: 11, version: 3 });
   });
 
+  it('refuses an updateVariable from inside an update of the same variable, which would wait for itself', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    await session.defineVariable('m', 'integer', 0);
+    let inner: unknown;
+    const outer = await session.updateVariable('n', async (v) => {
+      inner = await session.updateVariable('n', (w) => (w as number) + 100).catch((error: unknown) => error);
+      // Another variable is fine from here.
+      await session.updateVariable('m', (w) => (w as number) + 1);
+      return (v as number) + 1;
+    });
+    expect(inner).toBeInstanceOf(ValidationError);
+    expect(inner).toMatchObject({ variable: 'n', message: expect.stringContaining('would wait for itself') });
+    expect(outer).toMatchObject({ value: 1 });
+    expect(await session.getVariable('m')).toBe(1);
+    // Nothing is left queued: later updates of 'n' go through.
+    expect(await session.updateVariable('n', (v) => (v as number) + 1)).toMatchObject({ value: 2 });
+  });
+
   it('holds a whole batch to one budget of pattern checks, so many values cannot add up to a stall', async () => {
     // 40 variables whose pattern each value may use up an eighth of a write's budget: 8 fit in one write.
     const pattern = '^[a-z]{0,1000}$';

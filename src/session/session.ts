@@ -156,7 +156,8 @@ export class Session implements SessionContext {
   /**
    * Atomic read-modify-write: applies `fn` to the current value and writes the result with compare-and-set,
    * re-reading and retrying (after a short random pause) when another writer got in first. This runtime's
-   * updates of one variable take turns, so they only ever race writers elsewhere (other nodes, `setVariable`).
+   * updates of one variable take turns, so they only ever race writers elsewhere (other nodes, `setVariable`);
+   * a slow `fn` holds up the updates queued behind it, and an `fn` that updates its own variable is refused.
    */
   async updateVariable(
     name: string,

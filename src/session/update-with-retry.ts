@@ -4,7 +4,7 @@
  * writer got in first.
  * @module
  */
-import { VersionConflictError } from '../errors.js';
+import { ValidationError, VersionConflictError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { SerialTasks } from './serial-tasks.js';
 
@@ -63,7 +63,9 @@ export interface UpdatableSession {
 
 /**
  * `updateVariable` of either handle: the read-modify-write loop, in turn with the other updates of the same
- * variable queued on `turns`, backing off with jitter when a writer elsewhere got in first.
+ * variable queued on `turns`, backing off with jitter when a writer elsewhere got in first. So a slow `fn` holds
+ * up the updates of that variable queued behind it, and an `fn` that updates its own variable is refused with a
+ * `ValidationError` (it would wait for itself).
  */
 export function updateVariableInTurn(
   turns: SerialTasks,
@@ -72,13 +74,20 @@ export function updateVariableInTurn(
   fn: (value: unknown) => unknown,
   options: { readonly updatedBy?: string; readonly reason?: string },
 ): Promise<VariableRecord> {
-  return turns.run(`${session.sessionId}\u0000${name}`, () =>
-    updateWithRetry(
-      () => session.describeVariable(name),
-      (next, expectedVersion) => session.setVariable(name, next, { ...options, expectedVersion }),
-      fn,
-      UPDATE_ATTEMPTS,
-      jitteredBackoff,
-    ),
+  return turns.run(
+    `${session.sessionId}\u0000${name}`,
+    () =>
+      updateWithRetry(
+        () => session.describeVariable(name),
+        (next, expectedVersion) => session.setVariable(name, next, { ...options, expectedVersion }),
+        fn,
+        UPDATE_ATTEMPTS,
+        jitteredBackoff,
+      ),
+    () =>
+      new ValidationError(
+        `updateVariable of '${name}' was called from inside an update function of '${name}', which would wait for itself`,
+        { variable: name, details: { sessionId: session.sessionId } },
+      ),
   );
 }
