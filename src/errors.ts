@@ -320,6 +320,31 @@ export class ExecutionAbortedError extends BridgeError {
 }
 
 /**
+ * The node that took a remote execution stopped answering while its caller waited for the reply: its process was
+ * killed, or its machine or network went away (or this client's own connection was down as long, which looks the
+ * same from here). Raised by the remote client, like Elixir's `:noconnection`, a few seconds after the node's
+ * last answer instead of at the end of the execution's timeout. The execution's outcome is unknown: it may or
+ * may not have run, its LLM call included, so retry only what is safe to run twice.
+ */
+export class NodeLostError extends BridgeError {
+  override readonly code = 'node_lost';
+  constructor(
+    readonly sessionId: string,
+    readonly moduleId: string,
+    readonly executionId: string,
+    /** The node's instance id of the `tether` micro service (it answered on `$SRV.PING.tether.<nodeId>`). */
+    readonly nodeId: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `node '${nodeId}' running execution '${executionId}' of module '${moduleId}' in session '${sessionId}' ` +
+        "stopped answering; the execution's outcome is unknown: it may or may not have run, its LLM call included",
+      { ...options, details: { sessionId, moduleId, executionId, nodeId, ...options.details } },
+    );
+  }
+}
+
+/**
  * A reply or an event is larger than the NATS server's `max_payload`, so it cannot be sent as one message. The
  * operation itself ran (a read changed nothing; an execution's result is lost); `what` names what was too
  * large and the message says how to ask for less.
@@ -418,6 +443,8 @@ const factories: Record<string, ErrorFactory> = {
   max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),
   child_start_failed: (_m, d) => new ChildStartError(str(d.supervisor), str(d.childId), { details: d }),
   execution_aborted: (_m, d) => new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }),
+  node_lost: (_m, d) =>
+    new NodeLostError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
   internal_error: (m, d) => new InternalError(m, { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),

@@ -13,7 +13,9 @@
  * A request reaching a node with no process for the module wakes it there from its spec in the modules bucket, so
  * several nodes may run one module at once: each node's mailbox is ordered, but two nodes' executions of one
  * module run side by side. `describe` answers for the process of the node that takes it. The client's
- * `Tether-Min-Revision` is honoured before anything runs, so the module syncs values at least that new.
+ * `Tether-Min-Revision` is honoured before anything runs, so the module syncs values at least that new. An
+ * `execute` carrying `Tether-Accept-Notice` is first answered with an acceptance notice naming this node, once it
+ * passed its checks, so that its caller can watch the node while it waits (see `ACCEPT_NOTICE_HEADER`).
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -142,6 +144,8 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     name: `module-${operation}`,
     subject: subjects.moduleEndpoint(operation),
     metadata: { operation: `module.${operation}` },
+    // Executions are the only long requests: their callers watch the node that took them.
+    announcesAcceptance: operation === 'execute',
     prepare(subject: string, body: RequestBody) {
       const parsed = subjects.parseModuleRequest(subject);
       if (!parsed || parsed.kind !== 'module')

@@ -8,7 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from 'nats';
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import { CallTimeoutError, ExecutionAbortedError, ModuleNotFoundError, ValidationError } from '../errors.js';
+import {
+  CallTimeoutError,
+  ExecutionAbortedError,
+  ModuleNotFoundError,
+  NodeLostError,
+  ValidationError,
+} from '../errors.js';
 import type { ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { isModuleEvent, type ModuleEvent } from './module-events.js';
@@ -57,6 +63,15 @@ export class RemoteModuleHandle {
    * Runs one execution on whichever node takes the request; resolves with its output and the provenance
    * `{ variable: version }` of the values it used. One node runs a module's executions one at a time, in
    * arrival order; executions sent at once may be spread over several nodes and then run side by side.
+   *
+   * The node that takes the execution says so at once, and the client pings it every 2 s while it waits: if that
+   * node stops answering (its process killed, its machine or network gone), `execute` rejects a few seconds
+   * later with `NodeLostError` rather than after `timeoutMs`, and asks the nodes to cancel the execution in case
+   * it still runs. Its outcome is then unknown: it may or may not have run, its LLM call included.
+   * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
+   * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
+   * @throws {ExecutionAbortedError} at once when `signal` fires
+   * @throws {NoProcError} when no node serves the subject
    */
   async execute(
     inputs: Readonly<Record<string, unknown>>,
@@ -75,23 +90,21 @@ export class RemoteModuleHandle {
         `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
       );
     const replyWaitMs = Math.min(timeoutMs + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
-    const request = this.#call('execute', { inputs, executionId, timeoutMs }, replyWaitMs).catch((error: unknown) => {
-      // The client gave up (or the node did): cancel it, so it neither blocks a mailbox nor costs a provider call.
-      if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
+    const subject = this.transport.subjects.module(this.sessionId, this.moduleId, 'execute');
+    try {
+      return (await this.transport.requestWatchingNode(subject, { inputs, executionId, timeoutMs }, replyWaitMs, {
+        signal,
+        lost: (nodeId) => new NodeLostError(this.sessionId, this.moduleId, executionId, nodeId),
+        aborted: () => new ExecutionAbortedError(this.moduleId, executionId, { cause: signal?.reason }),
+      })) as ExecutionResult;
+    } catch (error) {
+      // The client gave up (or the node did, or it looks gone): cancel the execution wherever it still runs, so
+      // it neither blocks a mailbox nor costs a provider call for an answer nobody receives.
+      if (signal?.aborted) this.#cancel(executionId, String(signal.reason ?? 'aborted'));
+      else if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
+      else if (error instanceof NodeLostError) this.#cancel(executionId, `node ${error.nodeId} lost`);
       throw error;
-    });
-    if (!signal) return (await request) as ExecutionResult;
-    return new Promise<ExecutionResult>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#cancel(executionId, String(signal.reason ?? 'aborted'));
-        reject(new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason }));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      // Settled once: after an abort, the node's late answer is dropped here.
-      request
-        .then((result) => resolve(result as ExecutionResult), reject)
-        .finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    }
   }
 
   /** The module's type, state, queue length and counts, as the process on the answering node has them. */

@@ -5,15 +5,19 @@
  * nodes: whichever node answers next has first applied everything this client has seen.
  * @module
  */
-import { headers, type NatsConnection, type NatsError } from 'nats';
+import { headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
 import { CallTimeoutError, InternalError, NoProcError, ValidationError } from '../errors.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import type { TetherSubjects } from './subjects.js';
+import { ReplyInbox } from './reply-inbox.js';
+import { watchedRequest } from './watched-request.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER, MIN_REVISION_HEADER, decodeReply, encodeJson } from './wire.js';
 
 /** What remote sessions and watches use to reach the nodes. */
 export class RemoteTransport {
   #revision = 0;
+  /** The reply subjects of watched requests; it subscribes at the first of them. */
+  readonly #inbox: ReplyInbox;
   /** This client's `updateVariable`s, one at a time per variable (see {@link SerialTasks}). */
   readonly updates = new SerialTasks();
 
@@ -22,7 +26,9 @@ export class RemoteTransport {
     readonly subjects: TetherSubjects,
     readonly timeoutMs: number,
     readonly report: (error: unknown, where: string) => void,
-  ) {}
+  ) {
+    this.#inbox = new ReplyInbox(connection);
+  }
 
   /** The highest store revision any reply (or an event passed to {@link observeRevision}) has reported. */
   get revision(): number {
@@ -42,14 +48,56 @@ export class RemoteTransport {
    * `timeoutMs` overrides the client's request timeout for this request (module executions wait far longer).
    */
   async request(subject: string, body: object, timeoutMs: number = this.timeoutMs): Promise<unknown> {
-    const h = headers();
-    if (this.#revision > 0) h.set(MIN_REVISION_HEADER, String(this.#revision));
     let reply;
     try {
-      reply = await this.connection.request(subject, encodeJson(body), { timeout: timeoutMs, headers: h });
+      reply = await this.connection.request(subject, encodeJson(body), {
+        timeout: timeoutMs,
+        headers: this.#headers(),
+      });
     } catch (error) {
       throw this.#mapNatsError(error, subject, timeoutMs);
     }
+    return this.#result(reply);
+  }
+
+  /**
+   * {@link request} for a long request (a module execution): the node that takes it announces itself, and this
+   * client pings that node while it waits (see watched-request.ts). Rejects with `lost(nodeId)` when the node
+   * stops answering, and with `aborted()` at once when `signal` fires; the caller tells the node.
+   */
+  async requestWatchingNode(
+    subject: string,
+    body: object,
+    timeoutMs: number,
+    options: {
+      readonly signal?: AbortSignal | undefined;
+      readonly lost: (nodeId: string) => Error;
+      readonly aborted: () => Error;
+    },
+  ): Promise<unknown> {
+    let outcome;
+    try {
+      outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
+        headers: this.#headers(),
+        timeoutMs,
+        signal: options.signal,
+      });
+    } catch (error) {
+      throw this.#mapNatsError(error, subject, timeoutMs);
+    }
+    if (outcome.kind === 'lost') throw options.lost(outcome.nodeId);
+    if (outcome.kind === 'aborted') throw options.aborted();
+    return this.#result(outcome.reply);
+  }
+
+  #headers(): MsgHdrs {
+    const h = headers();
+    if (this.#revision > 0) h.set(MIN_REVISION_HEADER, String(this.#revision));
+    return h;
+  }
+
+  /** The reply's result; or its typed error, thrown. Either way its revision raises this client's. */
+  #result(reply: Msg): unknown {
     const decoded = decodeReply(
       reply.data,
       reply.headers?.get(ERROR_HEADER) || undefined,

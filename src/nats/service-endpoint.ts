@@ -15,6 +15,12 @@ export interface ServiceEndpoint {
   readonly subject: string;
   readonly metadata?: Readonly<Record<string, string>>;
   /**
+   * Whether a request with the `Tether-Accept-Notice` header gets an acceptance notice once `prepare` passed it
+   * (see `ACCEPT_NOTICE_HEADER`): for long requests, whose callers watch the node meanwhile.
+   * @default false
+   */
+  readonly announcesAcceptance?: boolean;
+  /**
    * Checks one request and returns its work. Runs before the read-your-writes wait and must throw
    * `ValidationError` for bad input, so a malformed request is refused at once and changes nothing; the work runs
    * once the node has applied the store revision the client has seen, and resolves to the JSON-ready result.

@@ -8,7 +8,7 @@
  * `{ result, revision }`. Any failure is an error reply; nothing a request carries can throw past the handler.
  * @module
  */
-import type { NatsConnection, Service, ServiceMsg } from 'nats';
+import { headers, type NatsConnection, type Service, type ServiceMsg, type Subscription } from 'nats';
 import { CallTimeoutError, ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
@@ -20,10 +20,14 @@ import { variableEventOf, withoutOldValue } from './variable-events.js';
 import { createEventOutbox, type EventOutbox } from './event-outbox.js';
 import { replyTooLarge } from './reply-limit.js';
 import {
+  ACCEPTED_BY_HEADER,
+  ACCEPT_NOTICE_HEADER,
   DEFAULT_MAX_PAYLOAD,
   MIN_REVISION_HEADER,
+  SERVICE_NAME,
   assertFields,
   decodeRequest,
+  encodeAcceptance,
   encodeError,
   encodeReply,
 } from './wire.js';
@@ -99,16 +103,24 @@ export async function startSessionService(
   });
 
   const service: Service = await connection.services.add({
-    name: 'tether',
+    name: SERVICE_NAME,
     version: options.version ?? DEFAULT_VERSION,
     queue: options.queue ?? 'tether',
     description: 'Tether sessions, variables and modules',
     metadata: { prefix: subjects.prefix },
   });
 
+  const serviceId = service.info().id;
+  // Built once: every acceptance notice of this node is the same message.
+  const acceptance = { body: encodeAcceptance(serviceId), headers: headers() };
+  acceptance.headers.set(ACCEPTED_BY_HEADER, serviceId);
+
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
   async function serveEndpoint(msg: ServiceMsg, endpoint: ServiceEndpoint): Promise<Uint8Array> {
     const work = endpoint.prepare(msg.subject, decodeRequest(msg.data, maxBytes));
+    // Only when asked (one header lookup otherwise): the caller then watches this node until the reply comes.
+    if (endpoint.announcesAcceptance && msg.reply && msg.headers?.has(ACCEPT_NOTICE_HEADER))
+      connection.publish(msg.reply, acceptance.body, { headers: acceptance.headers });
     const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
     if (waiting) await waiting;
     const result = await work();
@@ -213,20 +225,41 @@ export async function startSessionService(
     });
   }
 
+  /**
+   * Stopping the service also ends its `$SRV` subscriptions, yet the requests in flight still get their replies:
+   * until they have, this instance answers its pings, so a caller watching it (it asked for an acceptance notice)
+   * does not take a draining node for a lost one. Subscribed before the service unsubscribes: no gap.
+   */
+  function answerPingsWhileDraining(): Subscription | undefined {
+    if (inFlight.size === 0 || connection.isClosed()) return undefined;
+    const identity = new TextEncoder().encode(JSON.stringify(service.ping()));
+    try {
+      return connection.subscribe(`$SRV.PING.${SERVICE_NAME}.${serviceId}`, {
+        callback: (_error, msg) => msg.respond(identity),
+      });
+    } catch (error) {
+      // A draining connection takes no subscription; its node is going anyway.
+      report(error, 'answering pings while draining');
+      return undefined;
+    }
+  }
+
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.
   await connection.flush();
 
   let stopping: Promise<void> | undefined;
   return {
-    id: service.info().id,
+    id: serviceId,
     subjects,
     get requestCount() {
       return requestCount;
     },
     stop() {
       stopping ??= (async () => {
+        const pings = answerPingsWhileDraining();
         await service.stop();
         await Promise.allSettled([...inFlight]);
+        pings?.unsubscribe();
         // Writes accepted before the stop still get their events out.
         await store.settled();
         unsubscribeEvents();

@@ -22,6 +22,24 @@ import type { JsonValue, VariableRecord } from '../variables/types.js';
 /** The request header carrying the highest store revision the client has seen (read-your-writes). */
 export const MIN_REVISION_HEADER = 'Tether-Min-Revision';
 
+/**
+ * The request header asking for an acceptance notice (any value; the remote client sends `1`). Only module
+ * `execute` honours it: the node that takes the request first publishes to the request's reply subject a notice
+ * with the {@link ACCEPTED_BY_HEADER} header, then the reply as usual, so the caller can watch that node while the
+ * execution runs. Without the header the protocol stays one request, one reply.
+ */
+export const ACCEPT_NOTICE_HEADER = 'Tether-Accept-Notice';
+
+/**
+ * The header that makes a message an acceptance notice rather than a reply: the micro service instance id of the
+ * node that took the request, which answers `$SRV.PING.tether.<id>` while it lives. The body says it again:
+ * `{ "acceptedBy": "<id>" }`.
+ */
+export const ACCEPTED_BY_HEADER = 'Tether-Accepted-By';
+
+/** The micro service every node registers (`$SRV.PING.tether`, `nats micro ls`). */
+export const SERVICE_NAME = 'tether';
+
 /** The micro protocol's error description header: `<code>: <message>` on one line. */
 export const ERROR_HEADER = 'Nats-Service-Error';
 /** The micro protocol's error status header: an HTTP-like number ({@link statusOf}). */
@@ -152,6 +170,11 @@ export function requirePresent(body: RequestBody, field: string): unknown {
 
 function missing(field: string): ValidationError {
   return new ValidationError(`missing field '${field}'`, { details: { field, constraint: 'required' } });
+}
+
+/** The body of an acceptance notice (see {@link ACCEPTED_BY_HEADER}). */
+export function encodeAcceptance(nodeId: string): Uint8Array {
+  return encoder.encode(JSON.stringify({ acceptedBy: nodeId }));
 }
 
 /** The JSON bytes of a success reply. */

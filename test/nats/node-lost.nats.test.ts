@@ -1,0 +1,273 @@
+import { Empty, ErrorCode, connect, createInbox, headers, type Msg } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { ExecutionAbortedError, InternalError, NodeLostError, errorFromJSON } from '../../src/index.js';
+import { ReplyInbox } from '../../src/nats/reply-inbox.js';
+import { watchedRequest } from '../../src/nats/watched-request.js';
+import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, encodeAcceptance } from '../../src/nats/wire.js';
+import { startCli, type RunningCli } from '../support/cli-process.js';
+import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
+import { useOpenAIStub } from '../support/openai-stub.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const stubbed = useOpenAIStub();
+const enc = new TextEncoder();
+
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
+
+/** Sends one raw request from its own inbox and collects every message answering it until `done` says so. */
+async function rawExchange(subject: string, body: object, withNotice: boolean, done: (msgs: Msg[]) => boolean) {
+  const inbox = createInbox();
+  const received: Msg[] = [];
+  const subscription = nc().subscribe(inbox, { callback: (_error, msg) => received.push(msg) });
+  onTestFinished(() => subscription.unsubscribe());
+  const h = headers();
+  // The header names as documented for clients in any language, spelled out.
+  if (withNotice) h.set('Tether-Accept-Notice', '1');
+  nc().publish(subject, enc.encode(JSON.stringify(body)), { reply: inbox, headers: h });
+  await waitFor(() => done(received), { message: `the answers on ${subject}` });
+  // Anything the node sent after the reply would have reached the server before this round trip's answer.
+  await nc().request(`$SRV.PING.tether`, Empty, { timeout: 5000 });
+  await nc().flush();
+  return received;
+}
+
+const isReply = (msg: Msg): boolean => !(msg.headers?.has('Tether-Accepted-By') ?? false);
+
+/** `tether serve` in a process of its own on `buckets`, its LLM the stub (through the environment, as deployed). */
+async function servedNode(buckets: TestBuckets): Promise<{ cli: RunningCli; nodeId: string }> {
+  const cli = startCli(
+    ['serve', '--buckets', `${buckets.variablesBucket},${buckets.sessionsBucket},${buckets.modulesBucket}`],
+    {
+      NATS_URL: fx().server.url,
+      TETHER_AI: 'openai',
+      TETHER_AI_URL: stubbed.stub().url,
+      TETHER_AI_KEY: 'sk-served',
+      TETHER_AI_MODEL: 'gpt-4o-mini',
+    },
+  );
+  onTestFinished(async () => {
+    // SIGKILL also ends a stopped (SIGSTOP) process.
+    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+    await cli.exited;
+  });
+  await cli.until('stdout', /node serving on/);
+  // The only node of this test at this point, so the first (only) answer is its instance.
+  const nodeId = (await nc().request('$SRV.PING.tether', Empty, { timeout: 5000 })).json<{ id: string }>().id;
+  return { cli, nodeId };
+}
+
+describe('node lost', () => {
+  it('answers a plain execute request without the header with one message, the result', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: stubbed.llm() });
+    const session = await (await fx().client()).session('plain');
+    await session.module('qa', spec);
+    const received = await rawExchange(
+      'tether.v1.session.plain.module.qa.execute',
+      { inputs: { question: 'one reply?' } },
+      false,
+      (msgs) => msgs.length > 0,
+    );
+    expect(received).toHaveLength(1);
+    expect(received[0]!.headers?.has('Tether-Accepted-By') ?? false).toBe(false);
+    expect(received[0]!.json<{ result: { output: unknown } }>().result.output).toEqual({ answer: 'stub answer' });
+  });
+
+  it('sends a plain client that asks for it the acceptance notice naming the node, then the result', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().node(buckets, { llm: stubbed.llm() });
+    const session = await (await fx().client()).session('noticed');
+    await session.module('qa', spec);
+    const received = await rawExchange(
+      'tether.v1.session.noticed.module.qa.execute',
+      { inputs: { question: 'who took it?' } },
+      true,
+      (msgs) => msgs.some(isReply),
+    );
+    expect(received).toHaveLength(2);
+    const [notice, reply] = received as [Msg, Msg];
+    expect(notice.headers?.get('Tether-Accepted-By')).toBe(node.serviceId);
+    expect(notice.json()).toEqual({ acceptedBy: node.serviceId });
+    expect(reply.json<{ result: { output: unknown } }>().result.output).toEqual({ answer: 'stub answer' });
+    // The id is the one to watch: the node's micro instance answers pings on it.
+    const pong = await nc().request(`$SRV.PING.tether.${node.serviceId}`, Empty, { timeout: 5000 });
+    expect(pong.json<{ id: string }>().id).toBe(node.serviceId);
+
+    // Short requests get no notice, header or not.
+    const described = await rawExchange(
+      'tether.v1.session.noticed.module.qa.describe',
+      {},
+      true,
+      (msgs) => msgs.length > 0,
+    );
+    expect(described).toHaveLength(1);
+    expect(described[0]!.json<{ result: { state: string } }>().result.state).toBe('idle');
+  });
+
+  it('resolves a remote execute with its result, the notice unseen by the caller', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: stubbed.llm() });
+    const qa = await (await (await fx().client()).session('invisible')).module('qa', spec);
+    const result = await qa.execute({ question: 'plain sailing?' });
+    expect(result).toMatchObject({ moduleId: 'qa', output: { answer: 'stub answer' } });
+    expect(result).not.toHaveProperty('acceptedBy');
+  });
+
+  it('rejects a remote execute at once when its signal aborts', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: stubbed.llm() });
+    stubbed.stub().delayMs = 10_000;
+    const qa = await (await (await fx().client()).session('aborting')).module('qa', spec);
+    const controller = new AbortController();
+    const running = qa.execute({ question: 'never mind' }, { signal: controller.signal, timeoutMs: 60_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    controller.abort('changed my mind');
+    await expect(running).rejects.toBeInstanceOf(ExecutionAbortedError);
+  });
+
+  it('rejects an execution in flight when the client closes, instead of waiting out its timeout', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: stubbed.llm() });
+    stubbed.stub().delayMs = 2_000;
+    const client = await fx().client();
+    const qa = await (await client.session('closing')).module('qa', spec);
+    const running = qa.execute({ question: 'still there?' }, { timeoutMs: 60_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    await client.close();
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InternalError);
+    expect((error as InternalError).message).toMatch(/execute' failed: .*closed/i);
+  });
+
+  it('keeps waiting for a node that stops gracefully, whose pings go on until its executions have replied', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().runtime(buckets, { llm: stubbed.llm() });
+    // Longer than two missed pings (2 s apart): a draining node that stopped answering would be taken for lost.
+    stubbed.stub().delayMs = 6_000;
+    const qa = await (await (await fx().client()).session('draining')).module('qa', spec);
+    const running = qa.execute({ question: 'finish first' }, { timeoutMs: 60_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    const stopped = node.stop();
+    expect((await running).output).toEqual({ answer: 'stub answer' });
+    await stopped;
+  }, 30_000);
+
+  it('rejects with NodeLostError naming the killed node, and the next execution runs on a live node', async () => {
+    const buckets = fx().buckets();
+    const { cli, nodeId } = await servedNode(buckets);
+    stubbed.stub().delayMs = 30_000;
+    const client = await fx().client();
+    const qa = await (await client.session('lost')).module('qa', spec);
+    const running = qa.execute({ question: 'anyone there?' }, { timeoutMs: 60_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    cli.child.kill('SIGKILL');
+
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeLostError);
+    const lost = error as NodeLostError;
+    expect(lost).toMatchObject({ code: 'node_lost', nodeId, sessionId: 'lost', moduleId: 'qa' });
+    expect(lost.message).toContain(`node '${nodeId}'`);
+    expect(lost.message).toContain("module 'qa' in session 'lost'");
+    expect(lost.message).toContain('outcome is unknown');
+    // Rebuilt by code, like every error that crosses a wire.
+    expect(errorFromJSON(JSON.parse(JSON.stringify(lost)))).toMatchObject({ code: 'node_lost', nodeId });
+
+    stubbed.stub().delayMs = 0;
+    const live = await fx().node(buckets, { llm: stubbed.llm() });
+    expect(live.serviceId).not.toBe(nodeId);
+    expect((await qa.execute({ question: 'and now?' })).output).toEqual({ answer: 'stub answer' });
+  }, 30_000);
+
+  it('rejects with NodeLostError when the node goes silent without its connection ending (a frozen machine)', async () => {
+    const buckets = fx().buckets();
+    const { cli, nodeId } = await servedNode(buckets);
+    stubbed.stub().delayMs = 30_000;
+    const qa = await (await (await fx().client()).session('frozen')).module('qa', spec);
+    const running = qa.execute({ question: 'hello?' }, { timeoutMs: 60_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    // Its socket stays open, so the server keeps its subscriptions: only the pings' timeouts can tell.
+    cli.child.kill('SIGSTOP');
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeLostError);
+    expect(error).toMatchObject({ code: 'node_lost', nodeId });
+  }, 30_000);
+});
+
+describe('watchedRequest', () => {
+  const subject = (name: string): string => `watched.${process.pid}.${name}`;
+
+  /** A raw responder on `name`: `answer` gets each request and the plain connection to publish on. */
+  function respond(name: string, answer: (msg: Msg) => void): void {
+    const subscription = nc().subscribe(subject(name), { callback: (_error, msg) => answer(msg) });
+    onTestFinished(() => subscription.unsubscribe());
+  }
+
+  /** Publishes an acceptance notice naming `nodeId` to the request's reply subject. */
+  function notice(msg: Msg, nodeId: string): void {
+    const h = headers();
+    h.set(ACCEPTED_BY_HEADER, nodeId);
+    nc().publish(msg.reply!, encodeAcceptance(nodeId), { headers: h });
+  }
+
+  const request = (inbox: ReplyInbox, name: string, timeoutMs: number, signal?: AbortSignal) =>
+    watchedRequest(nc(), inbox, subject(name), enc.encode('{}'), { headers: headers(), timeoutMs, signal });
+
+  it('asks for the notice, skips it, and resolves with the reply; the inbox keeps no waiter', async () => {
+    const asked: string[] = [];
+    respond('ok', (msg) => {
+      asked.push(msg.headers?.get(ACCEPT_NOTICE_HEADER) ?? '');
+      notice(msg, 'node1');
+      msg.respond(enc.encode('{"result":1,"revision":1}'));
+    });
+    const inbox = new ReplyInbox(nc());
+    const outcome = await request(inbox, 'ok', 5000);
+    expect(outcome.kind).toBe('reply');
+    expect(outcome.kind === 'reply' && outcome.reply.json()).toEqual({ result: 1, revision: 1 });
+    expect(asked).toEqual(['1']);
+    expect(inbox.size).toBe(0);
+  });
+
+  it('ends as lost when the node named in the notice misses two pings in a row (no responders)', async () => {
+    // The notice names an instance nothing answers for, and no reply ever comes.
+    respond('lost', (msg) => notice(msg, 'gone_node'));
+    const inbox = new ReplyInbox(nc());
+    expect(await request(inbox, 'lost', 60_000)).toEqual({ kind: 'lost', nodeId: 'gone_node' });
+    expect(inbox.size).toBe(0);
+  });
+
+  it('rejects with TIMEOUT without a reply, with 503 without a responder; the inbox keeps no waiter', async () => {
+    respond('silent', () => {});
+    const inbox = new ReplyInbox(nc());
+    await expect(request(inbox, 'silent', 200)).rejects.toMatchObject({ code: ErrorCode.Timeout });
+    await expect(request(inbox, 'nobody', 5000)).rejects.toMatchObject({ code: ErrorCode.NoResponders });
+    expect(inbox.size).toBe(0);
+  });
+
+  it('ends as aborted when the signal fires, and at once when it already had', async () => {
+    respond('aborted', (msg) => notice(msg, 'node2'));
+    const inbox = new ReplyInbox(nc());
+    const controller = new AbortController();
+    const running = request(inbox, 'aborted', 60_000, controller.signal);
+    await waitFor(() => inbox.size === 1, { message: 'the request waiting' });
+    controller.abort();
+    expect(await running).toEqual({ kind: 'aborted' });
+    expect(await request(inbox, 'aborted', 60_000, AbortSignal.abort())).toEqual({ kind: 'aborted' });
+    expect(inbox.size).toBe(0);
+  });
+
+  it('rejects with CONNECTION_CLOSED when the connection closes meanwhile', async () => {
+    respond('closing', (msg) => notice(msg, 'node3'));
+    const connection = await connect({ servers: fx().server.url });
+    const inbox = new ReplyInbox(connection);
+    const running = watchedRequest(connection, inbox, subject('closing'), Empty, {
+      headers: headers(),
+      timeoutMs: 60_000,
+    });
+    await connection.flush();
+    await connection.close();
+    await expect(running).rejects.toMatchObject({ code: ErrorCode.ConnectionClosed });
+    expect(inbox.size).toBe(0);
+  });
+});
