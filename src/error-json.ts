@@ -1,0 +1,107 @@
+/**
+ * Errors on the wire: the JSON form every error travels in (`{ code, message, details }`) and the rebuild of
+ * each code into its class on the receiving side, so `instanceof` and `code` work across NATS and processes.
+ * @module
+ */
+import {
+  AlreadyExistsError,
+  BridgeError,
+  BucketConfigMismatchError,
+  CallTimeoutError,
+  ChildStartError,
+  ExecutionAbortedError,
+  InternalError,
+  MaxChildrenError,
+  ModuleNotFoundError,
+  NoProcError,
+  NodeLostError,
+  PayloadTooLargeError,
+  ProcessExitedError,
+  ProviderError,
+  SessionError,
+  StoreClosedError,
+  StoreConflictError,
+  UnknownModuleError,
+  ValidationError,
+  VariableLockedError,
+  VariableNotFoundError,
+  VersionConflictError,
+  type SerializedError,
+} from './errors.js';
+
+/** Puts the sender's message on an error rebuilt on the receiving side. */
+function withMessage<E extends BridgeError>(error: E, message: string): E {
+  error.message = message;
+  return error;
+}
+
+type ErrorFactory = (message: string, details: Record<string, unknown>) => BridgeError;
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : String(v ?? ''));
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+
+/** How each code is rebuilt into its class on the receiving side of a reply. */
+const factories: Record<string, ErrorFactory> = {
+  validation_failed: (m, d) =>
+    new ValidationError(m, { details: d, ...(typeof d.variable === 'string' ? { variable: d.variable } : {}) }),
+  variable_not_found: (_m, d) => new VariableNotFoundError(str(d.sessionId), str(d.variable), { details: d }),
+  session_not_found: (_m, d) => new SessionError('session_not_found', str(d.sessionId), { details: d }),
+  session_expired: (_m, d) => new SessionError('session_expired', str(d.sessionId), { details: d }),
+  session_stopped: (_m, d) => new SessionError('session_stopped', str(d.sessionId), { details: d }),
+  already_exists: (_m, d) => new AlreadyExistsError(str(d.kind), str(d.id), { details: d }),
+  version_conflict: (_m, d) =>
+    new VersionConflictError(
+      str(d.variable),
+      num(d.expectedVersion),
+      typeof d.actualVersion === 'number' ? d.actualVersion : undefined,
+      { details: d },
+    ),
+  variable_locked: (_m, d) =>
+    new VariableLockedError(
+      str(d.variable),
+      str(d.lockedBy),
+      typeof d.requestedBy === 'string' ? d.requestedBy : undefined,
+      { details: d },
+    ),
+  module_not_found: (_m, d) => new ModuleNotFoundError(str(d.sessionId), str(d.moduleId), { details: d }),
+  unknown_module: (_m, d) =>
+    new UnknownModuleError(str(d.moduleType), Array.isArray(d.available) ? d.available.map(str) : [], { details: d }),
+  call_timeout: (_m, d) => new CallTimeoutError(str(d.target), num(d.timeoutMs), { details: d }),
+  noproc: (_m, d) => new NoProcError(str(d.target), { details: d }),
+  store_conflict: (_m, d) =>
+    new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
+  store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
+  bucket_config_mismatch: (_m, d) =>
+    new BucketConfigMismatchError(str(d.bucket), str(d.setting), num(d.configured), num(d.actual), { details: d }),
+  max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),
+  child_start_failed: (_m, d) => new ChildStartError(str(d.supervisor), str(d.childId), { details: d }),
+  execution_aborted: (_m, d) => new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }),
+  node_lost: (_m, d) =>
+    new NodeLostError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
+  internal_error: (m, d) => new InternalError(m, { details: d }),
+  process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
+  provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
+  payload_too_large: (_m, d) =>
+    new PayloadTooLargeError(str(d.what), num(d.size), num(d.limit), undefined, { details: d }),
+};
+
+/**
+ * Rebuilds a typed error from its wire form, so `instanceof` and `code` work on the receiving side.
+ * Unknown codes become a plain {@link BridgeError} that keeps the code and message.
+ */
+export function errorFromJSON(serialized: SerializedError): BridgeError {
+  const details = serialized.details ?? {};
+  const factory = factories[serialized.code];
+  // The class comes from the code; the message is the sender's, which may say more than details can rebuild.
+  if (factory) return withMessage(factory(serialized.message, details), serialized.message);
+  const error = new BridgeError(serialized.message, { details });
+  Object.defineProperty(error, 'code', { value: serialized.code });
+  return error;
+}
+
+/** The wire form of any thrown value; non-Tether errors become `internal_error`. */
+export function errorToJSON(error: unknown): SerializedError {
+  if (error instanceof BridgeError) return error.toJSON();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal_error', message, details: {} };
+}
