@@ -78,3 +78,16 @@ export async function openKvBucket(
   }
   return kv;
 }
+
+/**
+ * Opens a bucket that keeps one write per key (the session directory, the module specs): created with history 1,
+ * and only `replicas`, when given, is checked against an existing bucket. See {@link openKvBucket}.
+ */
+export function openSingleWriteBucket(
+  js: JetStreamClient,
+  bucket: string,
+  replicas: number | undefined,
+  failed: (error: unknown) => BridgeError,
+): Promise<KV> {
+  return openKvBucket(js, bucket, { replicas }, { historyDepth: 1 }, failed);
+}

@@ -11,7 +11,7 @@ import type { NatsConnection } from 'nats';
 import { AlreadyExistsError, InternalError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import { isWrongLastSequence, kvStream, kvSubject } from './kv-bucket.js';
-import { openKvBucket } from './kv-bucket-settings.js';
+import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 
 /** Options of {@link openModuleSpecs}. */
@@ -71,13 +71,8 @@ export async function openModuleSpecs(
   options: ModuleSpecsOptions = {},
 ): Promise<ModuleSpecs> {
   const bucket = options.bucket ?? 'tether_modules';
-  // One write per key is all this bucket needs, so only replicas are checked against an existing bucket.
-  const kv = await openKvBucket(
-    connection.jetstream(),
-    bucket,
-    { replicas: options.replicas },
-    { historyDepth: 1 },
-    (error) => boundary(error, 'open', bucket),
+  const kv = await openSingleWriteBucket(connection.jetstream(), bucket, options.replicas, (error) =>
+    boundary(error, 'open', bucket),
   );
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
 

@@ -12,7 +12,7 @@ import type { NatsConnection } from 'nats';
 import { InternalError, SessionError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
-import { openKvBucket } from './kv-bucket-settings.js';
+import { openSingleWriteBucket } from './kv-bucket-settings.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -66,13 +66,8 @@ export async function createSessionDirectory(
   options: SessionDirectoryOptions = {},
 ): Promise<SessionDirectory> {
   const bucket = options.bucket ?? 'tether_sessions';
-  // One write per key is all this bucket needs, so only replicas are checked against an existing bucket.
-  const kv = await openKvBucket(
-    connection.jetstream(),
-    bucket,
-    { replicas: options.replicas },
-    { historyDepth: 1 },
-    (error) => boundary(error, 'open', bucket),
+  const kv = await openSingleWriteBucket(connection.jetstream(), bucket, options.replicas, (error) =>
+    boundary(error, 'open', bucket),
   );
   const seen = new Set<string>();
 

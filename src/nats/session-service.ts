@@ -29,6 +29,7 @@ import {
   decodeRequest,
   encodeAcceptance,
   encodeError,
+  encodeJson,
   encodeReply,
 } from './wire.js';
 
@@ -193,7 +194,8 @@ export async function startSessionService(
       outbox.sendNow();
       send();
     } catch (error) {
-      // A closed connection (or a reply over max_payload despite the check above). Tell the caller when the connection still can.
+      // A closed connection, or a reply over max_payload despite the check above (its headers count too). Tell
+      // the caller when the connection still can.
       const encoded = encodeError(error);
       try {
         msg.respondError(encoded.status, encoded.description, encoded.body);
@@ -232,7 +234,7 @@ export async function startSessionService(
    */
   function answerPingsWhileDraining(): Subscription | undefined {
     if (inFlight.size === 0 || connection.isClosed()) return undefined;
-    const identity = new TextEncoder().encode(JSON.stringify(service.ping()));
+    const identity = encodeJson(service.ping());
     try {
       return connection.subscribe(`$SRV.PING.${SERVICE_NAME}.${serviceId}`, {
         callback: (_error, msg) => msg.respond(identity),
