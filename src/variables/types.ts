@@ -62,10 +62,11 @@ export interface StringConstraints {
    * `^...$`); a value passes exactly when `new RegExp(pattern).test(value)` would. It runs on a linear-time
    * engine (RE2JS), so no value can make it backtrack for ever. Refused at definition, with the reason: an invalid
    * source; backreferences (`\1`, `\k<name>`) and octal escapes; lookahead and lookbehind; group modifiers
-   * (`(?i:`); repeat counts over 1000 (nested counts multiplied); a source over 4096 characters or one that
-   * compiles to over 2048 instructions. A value is tested only if its length in UTF-16 code units times the
-   * pattern's instruction count is at most 2^21 (over 1000 code units for any pattern, about 350,000 for
-   * `^[a-z]+$`); a longer one is refused with that limit in the message.
+   * (`(?i:`); repeat counts over 1000 (nested counts multiplied) or adding up to over 2048; a source over 4096
+   * characters or one that compiles to over 2048 instructions. A write's pattern checks together may cost at most
+   * 2^19 (value length in UTF-16 code units times the pattern's instruction count, summed over its values): a
+   * single value of at least 256 code units for any pattern, about 87,000 for `^[a-z]+$`; more is refused with
+   * that limit in the message.
    * @example
    * { pattern: '^[a-z][a-z0-9_]*$' } // accepts "llm_1", refuses "1llm"
    */
