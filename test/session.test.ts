@@ -313,6 +313,14 @@ describe('session', () => {
       lockedBy: 'alice',
     });
     await expect(session.lockVariable('model', '')).rejects.toBeInstanceOf(ValidationError);
+    // An owner is stored with the record; one too long to be a name is refused and the lock stays as it was.
+    await expect(session.lockVariable('model', 'o'.repeat(257))).rejects.toMatchObject({
+      code: 'validation_failed',
+      variable: 'model',
+      message: expect.stringContaining('at most 256 characters, got 257 characters'),
+    });
+    await expect(session.unlockVariable('model', 'o'.repeat(257))).rejects.toBeInstanceOf(ValidationError);
+    expect((await session.describeVariable('model')).lockedBy).toBe('alice');
     expect(await session.setVariable('model', 'c', { updatedBy: 'alice' })).toMatchObject({
       value: 'c',
       lockedBy: 'alice',

@@ -8,7 +8,9 @@
  * in one core NATS message, and the server refuses any message over its `max_payload`: a write the store accepted
  * but whose event could not be published would be missed by every watcher. So a record may take at most half of
  * `max_payload`, less an allowance for the event's other fields ({@link recordLimitFor}); a bigger one is refused
- * as it is encoded, before anything is written.
+ * as it is encoded, before anything is written. A lock's owner does not count against it: events do not carry it,
+ * and a variable whose value was accepted must stay lockable and unlockable. (Owners are at most 256 characters,
+ * so the stored record still fits in one message.)
  * @module
  */
 import { ValidationError } from '../errors.js';
@@ -30,12 +32,17 @@ export function recordLimitFor(maxPayload: number): number {
 
 /** Options of {@link variableRecordCodec}. */
 export interface RecordCodecOptions {
-  /** Largest encoded record accepted; a bigger one is a `ValidationError`. @default no limit */
+  /** Largest encoded record accepted, its lock owner not counted; a bigger one is a `ValidationError`. @default no limit */
   readonly maxBytes?: number;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** The bytes a lock owner adds to an encoded record, over the `null` of an unlocked one. */
+function lockOwnerBytes(owner: string | null): number {
+  return owner === null ? 0 : encoder.encode(JSON.stringify(owner)).length - 'null'.length;
+}
 
 /** The KV codec for variable records. */
 export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCodec<VariableRecord> {
@@ -43,11 +50,13 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
   return {
     encode(record) {
       const data = encoder.encode(JSON.stringify({ ...record, value: encodeValue(record.type, record.value) }));
-      if (maxBytes !== undefined && data.length > maxBytes) {
+      if (maxBytes === undefined) return data;
+      const size = data.length - lockOwnerBytes(record.lockedBy);
+      if (size > maxBytes) {
         throw new ValidationError(
-          `variable '${record.name}' is ${data.length} bytes encoded, over this node's limit of ${maxBytes} bytes ` +
+          `variable '${record.name}' is ${size} bytes encoded, over this node's limit of ${maxBytes} bytes ` +
             'per variable (its change event carries the old and the new value in one NATS message)',
-          { variable: record.name, details: { constraint: 'maxRecordBytes', size: data.length, limit: maxBytes } },
+          { variable: record.name, details: { constraint: 'maxRecordBytes', size, limit: maxBytes } },
         );
       }
       return data;

@@ -16,7 +16,7 @@ import {
 } from '../errors.js';
 import { assertVariableName, setByName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
-import { exportRecord, type ExportedVariable } from '../variables/record.js';
+import { assertLockOwner, exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
 import { stampOf } from './apply-store-change.js';
 import { assertOptions } from './options.js';
@@ -221,12 +221,22 @@ export class Session implements SessionContext {
 
   /** Locks a variable for `owner`: writes from anyone else (batches included) get `VariableLockedError`. */
   async lockVariable(name: string, owner: string): Promise<VariableRecord> {
-    return (await this.#write({ kind: 'lock', name, owner: requireOwner(name, owner), at: now() })) as VariableRecord;
+    return (await this.#write({
+      kind: 'lock',
+      name,
+      owner: assertLockOwner(name, owner),
+      at: now(),
+    })) as VariableRecord;
   }
 
   /** Releases `owner`'s lock; releasing someone else's lock gives `VariableLockedError`. */
   async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
-    return (await this.#write({ kind: 'unlock', name, owner: requireOwner(name, owner), at: now() })) as VariableRecord;
+    return (await this.#write({
+      kind: 'unlock',
+      name,
+      owner: assertLockOwner(name, owner),
+      at: now(),
+    })) as VariableRecord;
   }
 
   /** Every variable in a JSON-safe form that `importVariables` accepts, here or in another session. */
@@ -380,11 +390,4 @@ function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names: reado
 
 function now(): string {
   return new Date().toISOString();
-}
-
-function requireOwner(name: string, owner: unknown): string {
-  if (typeof owner !== 'string' || owner === '') {
-    throw new ValidationError(`a lock owner for '${name}' must be a non-empty string`, { variable: name });
-  }
-  return owner;
 }

@@ -12,7 +12,14 @@ import {
   VersionConflictError,
 } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
-import { assertWritableBy, createVariableRecord, importRecord, withLock, withValue } from '../variables/record.js';
+import {
+  assertLockOwner,
+  assertWritableBy,
+  createVariableRecord,
+  importRecord,
+  withLock,
+  withValue,
+} from '../variables/record.js';
 import { withPatternBudget } from '../variables/string-pattern.js';
 import type { VariableRecord } from '../variables/types.js';
 
@@ -181,10 +188,7 @@ function planDelete(view: SessionView, request: Extract<WriteRequest, { kind: 'd
 
 function planLock(view: SessionView, request: Extract<WriteRequest, { kind: 'lock' | 'unlock' }>): WritePlan {
   const before = existing(view, request.name);
-  if (request.owner === '')
-    throw new ValidationError(`a lock owner for '${request.name}' must be a non-empty string`, {
-      variable: request.name,
-    });
+  assertLockOwner(request.name, request.owner);
   const owner = request.kind === 'lock' ? request.owner : null;
   if (before.lockedBy === owner) return { writes: [], reply: before };
   const after = withLock(before, owner, request.owner);

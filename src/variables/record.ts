@@ -77,6 +77,25 @@ export function withValue(record: VariableRecord, value: unknown, write: WriteAt
   });
 }
 
+/** The longest lock owner, in characters: an owner names a client or a process, and is stored with the record. */
+export const MAX_LOCK_OWNER_LENGTH = 256;
+
+/**
+ * Checks a lock owner given for variable `name`: a non-empty string of at most {@link MAX_LOCK_OWNER_LENGTH}
+ * characters. Returns it.
+ * @throws {ValidationError} naming the variable
+ */
+export function assertLockOwner(name: string, owner: unknown): string {
+  if (typeof owner !== 'string' || owner === '' || owner.length > MAX_LOCK_OWNER_LENGTH) {
+    const got = typeof owner === 'string' ? `${owner.length} characters` : typeof owner;
+    throw new ValidationError(
+      `a lock owner for '${name}' must be a non-empty string of at most ${MAX_LOCK_OWNER_LENGTH} characters, got ${got}`,
+      { variable: name, details: { constraint: 'lockOwner', maxLength: MAX_LOCK_OWNER_LENGTH } },
+    );
+  }
+  return owner;
+}
+
 /**
  * The record with its lock set (`owner`) or released (`null`). A lock is not a value write: `version` stays,
  * so watchers and history see only value changes.

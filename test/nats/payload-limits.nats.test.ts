@@ -79,6 +79,20 @@ describe('payload limits', () => {
     });
   });
 
+  it('keeps a variable at the limit lockable and unlockable, whatever the owner (events do not carry it)', async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('locked');
+    const defined = await session.defineVariable('doc', 'string', '');
+    await session.setVariable('doc', 'a'.repeat(valueLengthFor(defined, limit())));
+    const owner = 'owner-'.padEnd(256, 'ö');
+
+    expect(await session.lockVariable('doc', owner)).toMatchObject({ lockedBy: owner, version: 2 });
+    await expect(session.setVariable('doc', 'b', { updatedBy: 'someone' })).rejects.toMatchObject({
+      code: 'variable_locked',
+    });
+    expect(await session.unlockVariable('doc', owner)).toMatchObject({ lockedBy: null, version: 2 });
+  });
+
   it('refuses a value one byte over the limit with validation_failed, over the wire, and changes nothing', async () => {
     await fx().node(fx().buckets());
     const session = await (await fx().client()).session('over');

@@ -41,6 +41,14 @@ describe('record codec', () => {
     });
     expect((refusal as Error).message).toContain(`variable 'ratio' is ${size} bytes encoded`);
   });
+
+  it('does not count a lock owner, so a record at its limit can still be locked', () => {
+    const size = variableRecordCodec().encode(record).length;
+    const limited = variableRecordCodec({ maxBytes: size });
+    const locked = Object.freeze({ ...record, lockedBy: 'ö'.repeat(256) });
+    expect(limited.decode(limited.encode(locked))).toEqual(locked);
+    expect(() => variableRecordCodec({ maxBytes: size - 1 }).encode(locked)).toThrow(`is ${size} bytes encoded`);
+  });
 });
 
 describe('node record limit', () => {
