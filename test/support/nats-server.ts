@@ -43,6 +43,11 @@ export interface StartNatsServerOptions {
   readonly maxPayload?: number;
   /** Also serve HTTP monitoring on a random port (see {@link NatsTestServer.monitorUrl}). @default false */
   readonly monitor?: boolean;
+  /**
+   * Lines for the server's config file, e.g. an `authorization` block. A server with a config is always started
+   * here, `NATS_URL` or not: its settings are what the test is about.
+   */
+  readonly config?: string;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,7 +63,7 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function startNatsServer(options: StartNatsServerOptions = {}): Promise<NatsTestServer> {
   const external = process.env.NATS_URL;
-  if (external) return { url: external, stop: async () => {} };
+  if (external && options.config === undefined) return { url: external, stop: async () => {} };
 
   const binary = options.binary ?? 'nats-server';
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -66,9 +71,10 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   const port = String(options.port ?? -1);
   const args = ['-a', '127.0.0.1', '-p', port, '-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir];
   if (options.monitor) args.push('-m', '-1');
-  if (options.maxPayload !== undefined) {
-    const config = join(dir, 'limits.conf');
-    await writeFile(config, `max_payload: ${options.maxPayload}\n`);
+  if (options.maxPayload !== undefined || options.config !== undefined) {
+    const config = join(dir, 'server.conf');
+    const lines = [options.maxPayload === undefined ? '' : `max_payload: ${options.maxPayload}`, options.config ?? ''];
+    await writeFile(config, `${lines.join('\n')}\n`);
     args.push('-c', config);
   }
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
