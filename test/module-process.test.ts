@@ -304,6 +304,43 @@ describe('module process', () => {
     expect((await mcc.execute({ question: 'fine' })).output.answer).toContain('fine');
   });
 
+  it('asks for the samples its spec binds to a variable, per execution, and refuses a count out of range', async () => {
+    const stub = await OpenAIStub.start();
+    const llmRuntime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+    });
+    try {
+      const s = await llmRuntime.session('votes');
+      await s.defineVariable('vote_samples', 'integer', 33);
+      const spec = {
+        type: 'MultiChainComparison',
+        signature: 'question:string -> answer:string',
+        samples: 5,
+        maxRetries: 0,
+        bindings: { samples: 'vote_samples' },
+      };
+      await expect(s.module('vote', spec)).rejects.toThrow(
+        "module setting 'samples' must be an integer from 1 to 32, got 33",
+      );
+      expect(await s.modules()).toEqual([]);
+      await s.setVariable('vote_samples', 2);
+      const vote = await s.module('vote', spec);
+      expect((await vote.execute({ question: 'one' })).provenance).toEqual({ vote_samples: 2 });
+      await s.setVariable('vote_samples', 6);
+      await vote.execute({ question: 'two' });
+      const failures: string[] = [];
+      vote.on('module.syncFailed', (event) => failures.push(event.error.code));
+      await s.setVariable('vote_samples', 0);
+      await vote.execute({ question: 'three' });
+      expect(failures).toEqual(['validation_failed']);
+      // Each request asks for the count bound when its execution synced; the refused 0 is never sent.
+      expect(stub.chatRequests.map((request) => request.body.n)).toEqual([2, 6, 6]);
+    } finally {
+      await llmRuntime.stop();
+      await stub.close();
+    }
+  });
+
   it('refuses inputs its signature does not take before queueing them, and executes the next good ones', async () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     const failed: unknown[] = [];

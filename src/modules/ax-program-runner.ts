@@ -18,9 +18,17 @@ import { ValidationError } from '../errors.js';
 import { applyToStep, axServiceOf, toForwardOptions } from './ax-bridge.js';
 import { InputFields } from './input-fields.js';
 import type { LanguageModel } from './language-model.js';
-import type { FieldValues, ModuleParameters, ModuleTool, RewardFunction, SamplePicker } from './module-types.js';
+import type {
+  ExecutionParameters,
+  FieldValues,
+  ModuleParameters,
+  ModuleTool,
+  ProgramParameters,
+  RewardFunction,
+  SamplePicker,
+} from './module-types.js';
 import { toTetherError } from './provider-errors.js';
-import { checkProgramSettings } from './setting-limits.js';
+import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
 
 /** The program shapes Tether can run; a module class names one. */
 export type ProgramKind =
@@ -33,20 +41,16 @@ export type ProgramKind =
   | 'refine'
   | 'multi_chain_comparison';
 
-/** The kind-specific options a program takes at construction. */
-export interface ProgramSettings {
+/**
+ * The kind-specific options a program takes at construction. Its {@link ProgramParameters} (`n`, `rounds`,
+ * `samples`, `threshold`) are the fallback of each execution's own, which a module's attributes (or bindings)
+ * supply.
+ */
+export interface ProgramSettings extends Readonly<ProgramParameters> {
   /** ReAct's functions; ReAct refuses to be built without at least one. */
   readonly tools?: readonly ModuleTool[];
-  /** BestOfN: how many candidates, an integer from 1 to 32. @default 3 */
-  readonly n?: number;
-  /** Refine: how many rounds, an integer from 1 to 32. @default 3 */
-  readonly rounds?: number;
   /** BestOfN and Refine: the score of a candidate. Required for both. */
   readonly reward?: RewardFunction;
-  /** BestOfN and Refine: stop early once a candidate scores at least this (any finite number). */
-  readonly threshold?: number;
-  /** MultiChainComparison: how many samples to compare, an integer from 1 to 32. @default 3 */
-  readonly samples?: number;
   /** MultiChainComparison: which sample wins; the most frequent answer by default. */
   readonly pick?: SamplePicker;
 }
@@ -70,6 +74,8 @@ export interface RunOutcome {
 }
 
 const REASONING = 'reasoning';
+/** Candidates, rounds and samples when neither the execution nor the constructor says. */
+const DEFAULT_COUNT = 3;
 const POOL_LIMIT = 8;
 /** Ax keeps a usage record per call; clearing them every few calls bounds the memory at a fraction of the cost. */
 const USAGE_RESET_EVERY = 32;
@@ -158,14 +164,16 @@ export class AxProgramRunner {
 
   /**
    * Runs once on `llm` with exactly `params`, which are read before this returns (a module may pass itself);
-   * errors come back as Tether errors. `finish` shapes the outcome in the same continuation that returns the
-   * generator to its pool, so a caller adds no promise of its own.
+   * its program parameters (`n`, `rounds`, `samples`, `threshold`) override the constructor's for this execution,
+   * and one out of its range is refused with a `ValidationError` before anything is sent. Errors come back as
+   * Tether errors. `finish` shapes the outcome in the same continuation that returns the generator to its pool,
+   * so a caller adds no promise of its own.
    */
   // Not async, for the same reason as #forwardKind: the runner's own layer costs each execution no microtask.
   run<R = RunOutcome>(
     llm: LanguageModel,
     values: FieldValues,
-    params: ModuleParameters,
+    params: ExecutionParameters,
     hooks: RunHooks = {},
     finish: (outcome: RunOutcome) => R = (outcome) => outcome as R,
   ): Promise<R> {
@@ -204,7 +212,7 @@ export class AxProgramRunner {
         const taken = this.#acquire(params.instructions, hooks.onDelta !== undefined);
         pooled = taken;
         taken.onDelta = hooks.onDelta;
-        forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options);
+        forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options, params);
         if (signal) stop = () => taken.gen.stop();
       }
       if (signal && stop) signal.addEventListener('abort', stop, { once: true });
@@ -234,22 +242,23 @@ export class AxProgramRunner {
     service: ReturnType<typeof axServiceOf>,
     values: AxGenIn,
     options: AxProgramForwardOptions<string>,
+    params: ProgramParameters,
   ): Promise<AxGenOut> {
-    const settings = this.#settings;
     switch (this.#kind) {
-      case 'best_of_n':
-        return bestOfN(gen, { n: settings.n ?? 3, ...this.#rewardOptions() }).forward(service, values, options);
-      case 'refine':
-        return refine(gen, { rounds: settings.rounds ?? 3, ...this.#rewardOptions() }).forward(
-          service,
-          values,
-          options,
-        );
+      case 'best_of_n': {
+        const n = this.#parameter(params, 'n') ?? DEFAULT_COUNT;
+        return bestOfN(gen, { n, ...this.#rewardOptions(params) }).forward(service, values, options);
+      }
+      case 'refine': {
+        const rounds = this.#parameter(params, 'rounds') ?? DEFAULT_COUNT;
+        return refine(gen, { rounds, ...this.#rewardOptions(params) }).forward(service, values, options);
+      }
       case 'multi_chain_comparison': {
-        const pick = settings.pick;
+        const sampleCount = this.#parameter(params, 'samples') ?? DEFAULT_COUNT;
+        const pick = this.#settings.pick;
         return gen.forward(service, values, {
           ...options,
-          sampleCount: settings.samples ?? 3,
+          sampleCount,
           resultPicker: async (data) => {
             if (data.type !== 'fields') return 0;
             const samples = data.results.map((r) => r.sample as FieldValues);
@@ -265,11 +274,23 @@ export class AxProgramRunner {
     }
   }
 
-  /** BestOfN's and Refine's reward and threshold (both refuse to be built without a reward). */
-  #rewardOptions() {
-    const { reward, threshold } = this.#settings;
+  /**
+   * One program parameter of this execution: the module's (set or bound), else the constructor's. Checked here
+   * too, because an attribute set directly on a module was not, and Ax allocates per sample.
+   * @throws {ValidationError} when it is out of its range
+   */
+  #parameter(params: ProgramParameters, name: ProgramParameter): number | undefined {
+    const value = params[name] ?? this.#settings[name];
+    checkSetting(name, value);
+    return value;
+  }
+
+  /** BestOfN's and Refine's reward and this execution's threshold (both refuse to be built without a reward). */
+  #rewardOptions(params: ProgramParameters) {
+    const reward = this.#settings.reward!;
+    const threshold = this.#parameter(params, 'threshold');
     const rewardFn = (args: { input: unknown; prediction: unknown; attempt: number }) =>
-      reward!({ input: args.input as FieldValues, prediction: args.prediction as FieldValues, attempt: args.attempt });
+      reward({ input: args.input as FieldValues, prediction: args.prediction as FieldValues, attempt: args.attempt });
     return threshold === undefined ? { rewardFn } : { rewardFn, threshold };
   }
 

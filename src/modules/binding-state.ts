@@ -7,7 +7,7 @@
 import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
 import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
 import { setByName } from '../variables/names.js';
-import { type SyncErrorHandler, checkParameterValue, isBindableAttribute } from './module-types.js';
+import { type SyncErrorHandler, checkAttributeValue } from './module-types.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
 export type SyncCallback = (attribute: string, oldValue: unknown, newValue: unknown) => unknown;
@@ -207,7 +207,7 @@ export class BindingState {
       if (!entry) throw new VariableNotFoundError(session.sessionId, binding.variableName);
       if (this.#holds(attribute, entry)) continue;
       anyNew = true;
-      if (isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
+      checkAttributeValue(attribute, entry.value);
     }
     if (!anyNew) return {};
     const changes: SyncChanges = {};

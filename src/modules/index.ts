@@ -5,10 +5,15 @@
  */
 export {
   BINDABLE_ATTRIBUTES,
+  PROGRAM_PARAMETERS,
   THINKING_BUDGETS,
   isBindableAttribute,
+  isProgramParameter,
   type BindableAttribute,
+  type ExecutionParameters,
   type ModuleParameters,
+  type ProgramParameter,
+  type ProgramParameters,
   type ThinkingBudget,
 } from './module-types.js';
 export type {

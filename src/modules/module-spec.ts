@@ -6,12 +6,13 @@
 import { ValidationError } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
-import { checkProgramSettings } from './setting-limits.js';
+import { PROGRAM_PARAMETERS, checkProgramSettings } from './setting-limits.js';
 import {
   BINDABLE_ATTRIBUTES,
   checkParameterValue,
   type ModuleParameters,
   type ModuleTool,
+  type ProgramParameters,
   type RewardFunction,
   type SamplePicker,
 } from './module-types.js';
@@ -19,29 +20,27 @@ import {
 /** One binding: a variable name, or (embedded only) a variable with a callback told of every change. */
 export type ModuleBinding = string | { readonly variable: string; readonly onChange?: SyncCallback };
 
-/** The definition of a module process. */
-export interface ModuleSpec extends ModuleParameters {
+/**
+ * The definition of a module process: its LLM parameters and program parameters (`n`, `rounds`, `samples`,
+ * `threshold`) are the starting values, which `bindings` may replace with session variables re-read per execution.
+ */
+export interface ModuleSpec extends ModuleParameters, ProgramParameters {
   /** The module type (`Predict`, `ChainOfThought`, `COT`, `ReAct`, …). Give this or `typeVariable`. */
   readonly type?: string;
   /** A `module` variable whose value names the type; a change swaps the program at the next sync. */
   readonly typeVariable?: string;
   /** The Ax signature, for example `question:string -> answer:string`. */
   readonly signature: string;
-  /** `{ attribute: variable }`: the attributes re-read from the session before every execution. */
+  /**
+   * `{ attribute: variable }`: the attributes re-read from the session before every execution. An LLM parameter
+   * (`temperature`, …) or a program parameter (`samples`, …) is checked at creation and at every sync.
+   */
   readonly bindings?: Readonly<Record<string, ModuleBinding>>;
   /**
    * ReAct's tools: names of the tools the runtime was started with (`Runtime.start({ tools })`), which is the only
    * form that travels over NATS, or (embedded only) the tool objects themselves.
    */
   readonly tools?: readonly (ModuleTool | string)[];
-  /** BestOfN: how many candidates, an integer from 1 to 32. @default 3 */
-  readonly n?: number;
-  /** Refine: how many rounds, an integer from 1 to 32. @default 3 */
-  readonly rounds?: number;
-  /** MultiChainComparison: how many samples, an integer from 1 to 32. @default 3 */
-  readonly samples?: number;
-  /** BestOfN and Refine: stop once a candidate scores at least this (any finite number). */
-  readonly threshold?: number;
   readonly reward?: RewardFunction;
   readonly pick?: SamplePicker;
 }
@@ -52,10 +51,7 @@ const SPEC_KEYS = new Set<string>([
   'signature',
   'bindings',
   'tools',
-  'n',
-  'rounds',
-  'samples',
-  'threshold',
+  ...PROGRAM_PARAMETERS,
   'reward',
   'pick',
   ...BINDABLE_ATTRIBUTES,

@@ -1,10 +1,19 @@
 /**
  * The shapes modules take and return, free of Ax types: the parameters a module hands to its LLM on every
- * execution (which `ax-bridge.ts` translates into Ax per-call options), results with provenance, tools.
+ * execution (which `ax-bridge.ts` translates into Ax per-call options), the program parameters read at every
+ * execution (BestOfN's `n`, …), results with provenance, tools.
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { checkSetting, isNumericSetting } from './setting-limits.js';
+import {
+  PROGRAM_PARAMETERS,
+  type ProgramParameter,
+  checkSetting,
+  isNumericSetting,
+  isProgramParameter,
+} from './setting-limits.js';
+
+export { PROGRAM_PARAMETERS, isProgramParameter, type ProgramParameter } from './setting-limits.js';
 
 /** How much hidden reasoning a thinking model may spend; the levels Ax understands. */
 export type ThinkingBudget = 'minimal' | 'low' | 'medium' | 'high' | 'highest' | 'none';
@@ -45,6 +54,30 @@ export interface ModuleParameters {
   instructions?: string;
 }
 
+/**
+ * The parameters of the program shape itself, read at every execution like {@link ModuleParameters} (so they can be
+ * bound to variables) but never sent to the LLM as model options. A kind ignores the ones it does not use. Unset
+ * means the value given to the constructor, else the default.
+ */
+export interface ProgramParameters {
+  /** BestOfN: how many candidates (one request for that many samples), an integer from 1 to 32. @default 3 */
+  n?: number;
+  /** Refine: how many rounds at most (one request each, plus one for advice between rounds), 1 to 32. @default 3 */
+  rounds?: number;
+  /** MultiChainComparison: how many samples to compare (one request for that many), 1 to 32. @default 3 */
+  samples?: number;
+  /** BestOfN and Refine: stop early once a candidate scores at least this (any finite number). @default none */
+  threshold?: number;
+}
+
+// Every program parameter has a documented field above, and every field is in the list.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _programParametersListed: Same<keyof ProgramParameters, ProgramParameter> = true;
+void _programParametersListed;
+
+/** What one execution runs with: the LLM parameters and the program parameters, frozen at its sync. */
+export type ExecutionParameters = ModuleParameters & ProgramParameters;
+
 /** A name of {@link ModuleParameters}: an attribute that maps onto an Ax per-call option. */
 export type BindableAttribute = keyof ModuleParameters;
 
@@ -66,7 +99,10 @@ export const BINDABLE_ATTRIBUTES: readonly BindableAttribute[] = [
 
 const bindable = new Set<string>(BINDABLE_ATTRIBUTES);
 
-/** Whether `attribute` reaches the LLM as a per-call option (otherwise it is a plain instance attribute). */
+/**
+ * Whether `attribute` reaches the LLM as a per-call option. The {@link PROGRAM_PARAMETERS} are read per execution
+ * too, though not sent to the LLM (see `isProgramParameter`); any other attribute is a plain instance attribute.
+ */
 export function isBindableAttribute(attribute: string): attribute is BindableAttribute {
   return bindable.has(attribute);
 }
@@ -99,14 +135,29 @@ function parameterProblem(attribute: BindableAttribute, value: unknown): string 
   return typeof value === 'string' ? undefined : 'a string';
 }
 
+/**
+ * Checks a value about to be applied to `attribute` of a module (by a binding, at bind time and at every sync):
+ * an LLM parameter as {@link checkParameterValue} does, a program parameter against its range. Other attributes
+ * are the user's own and take any value.
+ * @throws {ValidationError} naming the attribute, the value and what it needs
+ */
+export function checkAttributeValue(attribute: string, value: unknown): void {
+  if (isBindableAttribute(attribute)) checkParameterValue(attribute, value);
+  else if (isProgramParameter(attribute)) checkSetting(attribute, value);
+}
+
 /** Copies the set parameters of `source` into a fresh object: the frozen view one execution runs with. */
-export function snapshotParameters(source: ModuleParameters): ModuleParameters {
+export function snapshotParameters(source: ExecutionParameters): ExecutionParameters {
   const out: Record<string, unknown> = {};
   for (const attribute of BINDABLE_ATTRIBUTES) {
     const value = source[attribute];
     if (value !== undefined) out[attribute] = value;
   }
-  return out as ModuleParameters;
+  for (const attribute of PROGRAM_PARAMETERS) {
+    const value = source[attribute];
+    if (value !== undefined) out[attribute] = value;
+  }
+  return out as ExecutionParameters;
 }
 
 /** The input or output fields of one execution, by field name. */

@@ -1,6 +1,7 @@
 /**
- * The base of every module: a signature, an LLM, the parameters sent with each call, and one Ax program shape.
- * Not variable-aware by itself; `VariableAwareMixin` adds the bindings.
+ * The base of every module: a signature, an LLM, the parameters sent with each call, and one Ax program shape
+ * whose own parameters (BestOfN's `n`, …) are also read at each call. Not variable-aware by itself;
+ * `VariableAwareMixin` adds the bindings.
  * @module
  */
 import { ValidationError } from '../errors.js';
@@ -15,10 +16,13 @@ import {
 import { type LanguageModel, languageModelFromEnv } from './language-model.js';
 import {
   BINDABLE_ATTRIBUTES,
+  PROGRAM_PARAMETERS,
+  type ExecutionParameters,
   type FieldValues,
   type ForwardOptions,
   type ModuleParameters,
   type ModuleResult,
+  type ProgramParameters,
   type SyncErrorHandler,
   checkParameterValue,
   snapshotParameters,
@@ -34,12 +38,16 @@ export interface ModuleOptions extends ProgramSettings, ModuleParameters {
   readonly onSyncError?: SyncErrorHandler;
 }
 
-/** The parameter attributes of a module, merged into the class below: one list of them, in `ModuleParameters`. */
-export interface ProgramModule extends ModuleParameters {}
+/**
+ * The parameter attributes of a module, merged into the class below: one list of them, in `ModuleParameters` and
+ * `ProgramParameters`.
+ */
+export interface ProgramModule extends ModuleParameters, ProgramParameters {}
 
 /**
  * A module: call {@link ProgramModule.forward} with the signature's input fields, get its output fields.
- * Its {@link ModuleParameters} (temperature, maxTokens, model, …) are plain attributes sent with every call.
+ * Its {@link ModuleParameters} (temperature, maxTokens, model, …) are plain attributes sent with every call; its
+ * {@link ProgramParameters} (`n`, `rounds`, `samples`, `threshold`) are plain attributes read at every call.
  */
 export abstract class ProgramModule {
   /** The registry name of the module type; each concrete class overrides it. */
@@ -61,6 +69,11 @@ export abstract class ProgramModule {
       checkParameterValue(attribute, value);
       (this as unknown as Record<string, unknown>)[attribute] = value;
     }
+    // Already checked by the runner; as attributes they can be changed (or bound) per execution like the others.
+    for (const attribute of PROGRAM_PARAMETERS) {
+      const value = options[attribute];
+      if (value !== undefined) this[attribute] = value;
+    }
   }
 
   /** This instance's registry name (`Predict`, `ChainOfThought`, …). */
@@ -68,8 +81,8 @@ export abstract class ProgramModule {
     return (this.constructor as typeof ProgramModule).moduleType;
   }
 
-  /** The parameters the next execution would send, as a detached copy. */
-  parameters(): ModuleParameters {
+  /** The parameters the next execution would run with, as a detached copy. */
+  parameters(): ExecutionParameters {
     return snapshotParameters(this);
   }
 
@@ -110,7 +123,7 @@ export function inputProblem(module: ProgramModule, values: FieldValues): Valida
 export function executeModule<R = RunOutcome>(
   module: ProgramModule,
   values: FieldValues,
-  params: ModuleParameters,
+  params: ExecutionParameters,
   hooks: RunHooks = {},
   finish?: (outcome: RunOutcome) => R,
 ): Promise<R> {

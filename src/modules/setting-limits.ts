@@ -81,8 +81,21 @@ export function checkSetting(setting: NumericSetting, value: unknown): void {
   });
 }
 
-/** The settings of a program kind (not sent to the LLM): BestOfN's `n` and `threshold`, Refine's `rounds`, … */
-const PROGRAM_SETTINGS = ['n', 'rounds', 'samples', 'threshold'] as const satisfies readonly NumericSetting[];
+/**
+ * The settings of a program kind, which shape the program rather than reach the LLM as model options: BestOfN's
+ * `n`, Refine's `rounds`, MultiChainComparison's `samples`, BestOfN's and Refine's `threshold`.
+ */
+export const PROGRAM_PARAMETERS = ['n', 'rounds', 'samples', 'threshold'] as const satisfies readonly NumericSetting[];
+
+/** A name of {@link PROGRAM_PARAMETERS}. */
+export type ProgramParameter = (typeof PROGRAM_PARAMETERS)[number];
+
+const programParameters = new Set<string>(PROGRAM_PARAMETERS);
+
+/** Whether `name` is one of the {@link PROGRAM_PARAMETERS} (runs on every sync of a bound attribute). */
+export function isProgramParameter(name: string): name is ProgramParameter {
+  return programParameters.has(name);
+}
 
 /**
  * Checks the program settings `fields` holds (a spec, or a module's options): `n`, `rounds`, `samples`,
@@ -90,7 +103,7 @@ const PROGRAM_SETTINGS = ['n', 'rounds', 'samples', 'threshold'] as const satisf
  * @throws {ValidationError} for the first one out of its range
  */
 export function checkProgramSettings(fields: Readonly<Record<string, unknown>>): void {
-  for (const setting of PROGRAM_SETTINGS) checkSetting(setting, fields[setting]);
+  for (const setting of PROGRAM_PARAMETERS) checkSetting(setting, fields[setting]);
 }
 
 function preview(value: unknown): string {

@@ -18,8 +18,7 @@ import {
   type ForwardOptions,
   type ModuleResult,
   type SyncErrorHandler,
-  checkParameterValue,
-  isBindableAttribute,
+  checkAttributeValue,
   snapshotParameters,
 } from './module-types.js';
 import type { RunHooks } from './ax-program-runner.js';
@@ -47,7 +46,10 @@ export interface VariableAware {
   setSyncErrorHandler(handler: SyncErrorHandler | undefined): this;
   /**
    * Binds `attribute` to `variableName`: reads the variable now (a missing one rejects with
-   * `VariableNotFoundError`, "not found"), sets the attribute, and re-reads it at every sync.
+   * `VariableNotFoundError`, "not found"), sets the attribute, and re-reads it at every sync. An LLM parameter
+   * (`BINDABLE_ATTRIBUTES`) or a program parameter (`PROGRAM_PARAMETERS`: BestOfN's `n`, Refine's `rounds`,
+   * MultiChainComparison's `samples`, `threshold`) takes effect from the next execution; a value it cannot take
+   * is refused with a `ValidationError`, now and at every sync (which then keeps the last good value).
    */
   bindToVariable(attribute: string, variableName: string, syncCallback?: SyncCallback): Promise<void>;
   /** Re-reads every bound variable in one snapshot; returns `{ attribute: [old, new] }` for what changed. */
@@ -104,7 +106,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       const snapshot = await session.readVariables([variableName]);
       const entry = snapshot.found[variableName];
       if (!entry) throw new VariableNotFoundError(session.sessionId, variableName);
-      if (isBindableAttribute(attribute)) checkParameterValue(attribute, entry.value);
+      checkAttributeValue(attribute, entry.value);
       (this as unknown as Record<string, unknown>)[attribute] = entry.value;
       state.bind(attribute, { variableName, callback: syncCallback }, entry);
     }
@@ -210,11 +212,16 @@ export class VariableAwareReAct extends VariableAwareMixin(ReAct) {}
 /** ProgramOfThought whose attributes follow session variables. */
 export class VariableAwareProgramOfThought extends VariableAwareMixin(ProgramOfThought) {}
 
-/** BestOfN whose attributes follow session variables. */
+/** BestOfN whose attributes follow session variables, `n` and `threshold` among them. */
 export class VariableAwareBestOfN extends VariableAwareMixin(BestOfN) {}
 
-/** Refine whose attributes follow session variables. */
+/** Refine whose attributes follow session variables, `rounds` and `threshold` among them. */
 export class VariableAwareRefine extends VariableAwareMixin(Refine) {}
 
-/** MultiChainComparison whose attributes follow session variables. */
+/**
+ * MultiChainComparison whose attributes follow session variables, `samples` among them.
+ * @example
+ * const vote = new VariableAwareMultiChainComparison('question -> answer', { session })
+ * await vote.bindToVariable('samples', 'vote_samples') // each execution asks for as many samples as it holds
+ */
 export class VariableAwareMultiChainComparison extends VariableAwareMixin(MultiChainComparison) {}

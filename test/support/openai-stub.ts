@@ -142,6 +142,8 @@ export class OpenAIStub {
             })),
           };
     const finish = reply.kind === 'text' ? 'stop' : 'tool_calls';
+    // A request for `n` samples (MultiChainComparison, BestOfN) gets `n` choices, each the scripted reply.
+    const indexes = Array.from({ length: choiceCount(body.n) }, (_, index) => index);
     const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
     const base = { id: `chatcmpl-${this.requests.length}`, created: 1_700_000_000, model };
     if (!body.stream) {
@@ -150,7 +152,7 @@ export class OpenAIStub {
         JSON.stringify({
           ...base,
           object: 'chat.completion',
-          choices: [{ index: 0, message, finish_reason: finish }],
+          choices: indexes.map((index) => ({ index, message, finish_reason: finish })),
           usage,
         }),
       );
@@ -159,27 +161,32 @@ export class OpenAIStub {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
     const chunk = { ...base, object: 'chat.completion.chunk' };
-    if (reply.kind === 'text') {
-      // Two content pieces, to exercise Ax's delta assembly rather than a single-chunk shortcut.
-      const cut = Math.ceil(reply.content.length / 2);
-      send({
-        ...chunk,
-        choices: [
-          { index: 0, delta: { role: 'assistant', content: reply.content.slice(0, cut) }, finish_reason: null },
-        ],
-      });
-      send({ ...chunk, choices: [{ index: 0, delta: { content: reply.content.slice(cut) }, finish_reason: null }] });
-    } else {
-      const calls = (message.tool_calls ?? []).map((call, index) => ({ index, ...call }));
-      send({
-        ...chunk,
-        choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: null }],
-      });
+    for (const index of indexes) {
+      if (reply.kind === 'text') {
+        // Two content pieces, to exercise Ax's delta assembly rather than a single-chunk shortcut.
+        const cut = Math.ceil(reply.content.length / 2);
+        send({
+          ...chunk,
+          choices: [{ index, delta: { role: 'assistant', content: reply.content.slice(0, cut) }, finish_reason: null }],
+        });
+        send({ ...chunk, choices: [{ index, delta: { content: reply.content.slice(cut) }, finish_reason: null }] });
+      } else {
+        const calls = (message.tool_calls ?? []).map((call, at) => ({ index: at, ...call }));
+        send({
+          ...chunk,
+          choices: [{ index, delta: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: null }],
+        });
+      }
+      send({ ...chunk, choices: [{ index, delta: {}, finish_reason: finish }], ...(index === 0 ? { usage } : {}) });
     }
-    send({ ...chunk, choices: [{ index: 0, delta: {}, finish_reason: finish }], usage });
     res.write('data: [DONE]\n\n');
     res.end();
   }
+}
+
+/** How many choices a request's `n` asks for: one unless it is a whole number above one (capped, as a guard). */
+function choiceCount(n: unknown): number {
+  return typeof n === 'number' && Number.isInteger(n) && n > 1 ? Math.min(n, 128) : 1;
 }
 
 /**
