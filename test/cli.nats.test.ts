@@ -186,6 +186,28 @@ describe('cli', () => {
     expect(seen.some((e) => e.kind === 'module' && e.name === 'qa' && e.data.type === 'module.result')).toBe(true);
   });
 
+  it('refuses a JSON typo for a json variable (exit 2, value unchanged) and stores brace text in a string', async () => {
+    const s = ['--session', 'cli-typo'];
+    await inProcess(['var', 'define', 'cfg', 'json', '{"retries":3}', ...s]);
+    await inProcess(['var', 'define', 'greeting', 'string', 'hi', ...s]);
+    const [typo, brokenDefine, template] = await Promise.all([
+      inProcess(['var', 'set', 'cfg', '{"retries":4,}', ...s]),
+      inProcess(['var', 'define', 'dims', 'list', '[1, 2', ...s]),
+      inProcess(['var', 'set', 'greeting', '{name} says hi', ...s]),
+    ]);
+    expect(typo.code).toBe(2);
+    expect(errorLines(typo)).toHaveLength(1);
+    expect(typo.stderr).toMatch(/^tether: usage: the value for a json variable is not valid JSON: .*var set --help/);
+    expect(brokenDefine.code).toBe(2);
+    expect([template.code, template.stderr]).toEqual([0, '']);
+    const [cfg, greeting, dims] = await Promise.all([
+      inProcess(['var', 'get', 'cfg', ...s]),
+      inProcess(['var', 'get', 'greeting', ...s]),
+      inProcess(['var', 'get', 'dims', ...s]),
+    ]);
+    expect([cfg.stdout, greeting.stdout, dims.code]).toEqual(['{"retries":3}\n', '"{name} says hi"\n', 1]);
+  });
+
   it('var watch on a session nobody opened exits 1 (session_not_found), and 3 (noproc) with no node', async () => {
     const [unknown, noNode] = await Promise.all([
       inProcess(['var', 'watch', '--session', 'nosuch']),
@@ -206,6 +228,16 @@ describe('cli', () => {
         'the bucket was left unchanged (configure replicas 1, or change the bucket)\n',
     ]);
     expect(refused.stdout).toBe('');
+  });
+
+  it('serve --replicas more than a single server keeps exits 1 (validation_failed), not 3', async () => {
+    const buckets = `cli_new_vars_${id},cli_new_sessions_${id},cli_new_modules_${id}`;
+    const refused = await inProcess(['serve', '--replicas', '3', '--buckets', buckets]);
+    expect(refused.code).toBe(1);
+    expect(errorLines(refused)).toEqual([
+      `tether: validation_failed: KV bucket 'cli_new_vars_${id}' cannot be created with replicas 3: this NATS ` +
+        'server is not part of a JetStream cluster and keeps one copy (configure replicas 1, or run a cluster)',
+    ]);
   });
 
   it('serve runs a node that the other commands reach, and stops on SIGTERM with one line', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
-import { parseValue } from '../src/cli/values.js';
+import { looksLikeBrokenJson, parseValue } from '../src/cli/values.js';
+import { UsageError } from '../src/cli/cli-errors.js';
 import { reconnectPolicy } from '../src/cli/connection.js';
 import { parseBuckets } from '../src/cli/serve-command.js';
 import { transitionLine } from '../src/cli/follow-commands.js';
@@ -138,18 +139,35 @@ describe('cli', () => {
   });
 
   it('reads a value as JSON when it parses and as the text otherwise', () => {
-    expect([
-      parseValue('0.7'),
-      parseValue('true'),
-      parseValue('[1,2]'),
-      parseValue('{"a":1}'),
-      parseValue('null'),
-    ]).toEqual([0.7, true, [1, 2], { a: 1 }, null]);
-    expect([parseValue('terse'), parseValue('hello world'), parseValue('"42"'), parseValue('{oops')]).toEqual([
+    const parse = (text: string, type = 'json') => parseValue(text, type, ['var', 'set']);
+    expect([parse('0.7'), parse('true'), parse('[1,2]'), parse('{"a":1}'), parse('null')]).toEqual([
+      0.7,
+      true,
+      [1, 2],
+      { a: 1 },
+      null,
+    ]);
+    expect([parse('terse'), parse('hello world'), parse('"42"'), parse('{name} says hi', 'string')]).toEqual([
       'terse',
       'hello world',
       '42',
-      '{oops',
+      '{name} says hi',
+    ]);
+  });
+
+  it('refuses text that opens like JSON and does not parse, unless the variable holds text', () => {
+    for (const type of ['json', 'list', 'tensor', 'embedding', 'integer']) {
+      expect(() => parseValue('{"retries":4,}', type, ['var', 'set'])).toThrow(UsageError);
+    }
+    expect(() => parseValue(' [1, 2', 'list', ['var', 'set'])).toThrow(
+      /the value for a list variable is not valid JSON/,
+    );
+    for (const type of ['string', 'choice', 'module'])
+      expect(parseValue('[draft', type, ['var', 'set'])).toBe('[draft');
+    expect([looksLikeBrokenJson('{"a":1,}'), looksLikeBrokenJson('{"a":1}'), looksLikeBrokenJson('terse')]).toEqual([
+      true,
+      false,
+      false,
     ]);
   });
 });

@@ -5,15 +5,42 @@
  */
 import { UsageError } from './cli-errors.js';
 
+/** The variable types whose values are text, where `{name} says hi` is a value like any other. */
+const TEXT_TYPES: ReadonlySet<string> = new Set(['string', 'choice', 'module']);
+
+/** Whether `text` opens like a JSON object or list (so a failed parse is more likely a typo than a string). */
+function opensLikeJson(text: string): boolean {
+  return /^\s*[[{]/.test(text);
+}
+
+/** Whether `text` opens like a JSON object or list and does not parse: what {@link parseValue} needs a type for. */
+export function looksLikeBrokenJson(text: string): boolean {
+  if (!opensLikeJson(text)) return false;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * A variable value as typed: `0.7`, `true`, `[1,2]` and `{"a":1}` are JSON; anything that does not parse
- * (`terse`, `hello world`) is the string itself. Quote a string that looks like JSON: `'"42"'`.
+ * (`terse`, `hello world`) is the string itself. Quote a string that looks like JSON: `'"42"'`. Text that opens
+ * like a JSON object or list but does not parse is taken as text only for a variable of a text type (`type`);
+ * for any other type it is a typo, refused rather than stored as a string (`{"retries":4,}`).
+ * @throws {UsageError} for broken JSON given to a variable that does not hold text
  */
-export function parseValue(text: string): unknown {
+export function parseValue(text: string, type: string, command: readonly string[]): unknown {
   try {
     return JSON.parse(text) as unknown;
-  } catch {
-    return text;
+  } catch (error) {
+    if (TEXT_TYPES.has(type) || !opensLikeJson(text)) return text;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `the value for a ${type} variable is not valid JSON: ${why} (quote it to store it as a string: '"..."')`,
+      command,
+    );
   }
 }
 

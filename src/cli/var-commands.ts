@@ -7,11 +7,13 @@ import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { jsonLine, recordLine, recordTable } from './output.js';
 import { untilSignal } from './until-signal.js';
-import { parseCount, parseJsonObject, parseValue } from './values.js';
+import { looksLikeBrokenJson, parseCount, parseJsonObject, parseValue } from './values.js';
 
 const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 const JSON_RECORD = { json: { type: 'boolean', description: 'print the whole variable record as JSON' } } as const;
-const VALUE_HELP = 'the value: JSON when it parses (0.7, true, [1,2], {"a":1}), else the text as a string';
+const VALUE_HELP =
+  'the value: JSON when it parses (0.7, true, [1,2], {"a":1}), else the text as a string; text opening with { or [ ' +
+  'that does not parse is refused unless the variable holds text (string, choice, module)';
 
 const define = defineCommand({
   path: ['var', 'define'],
@@ -39,7 +41,12 @@ const define = defineCommand({
       ...(values.description === undefined ? {} : { description: values.description }),
     };
     const record = await withSession(values, io, this.path, { create: true }, (session) =>
-      session.defineVariable(String(args.name), String(args.type), parseValue(String(args.value)), options),
+      session.defineVariable(
+        String(args.name),
+        String(args.type),
+        parseValue(String(args.value), String(args.type), this.path),
+        options,
+      ),
     );
     io.out(values.json ? jsonLine(record) : recordLine(record));
   },
@@ -93,9 +100,13 @@ const set = defineCommand({
       ...(values['updated-by'] === undefined ? {} : { updatedBy: values['updated-by'] }),
       ...(values.reason === undefined ? {} : { reason: values.reason }),
     };
-    const record = await withSession(values, io, this.path, { create: false }, (session) =>
-      session.setVariable(String(args.name), parseValue(String(args.value)), options),
-    );
+    const name = String(args.name);
+    const text = String(args.value);
+    const record = await withSession(values, io, this.path, { create: false }, async (session) => {
+      // Only text that opens like JSON and fails to parse needs the variable's type to be read.
+      const type = looksLikeBrokenJson(text) ? (await session.describeVariable(name)).type : 'string';
+      return session.setVariable(name, parseValue(text, type, this.path), options);
+    });
     io.out(values.json ? jsonLine(record) : recordLine(record));
   },
 });

@@ -8,6 +8,7 @@
  */
 import type { JetStreamClient, KV } from 'nats';
 import { BucketConfigMismatchError, type BridgeError, ValidationError } from '../errors.js';
+import { apiErrorCode } from './kv-bucket.js';
 
 /** The settings a caller gave explicitly; each one left out is accepted as the existing bucket has it. */
 export interface BucketSettings {
@@ -21,6 +22,9 @@ export interface BucketSettings {
 export interface BucketDefaults {
   readonly historyDepth: number;
 }
+
+/** JetStream's "replicas > 1 not supported in non-clustered mode": a setting this server cannot honour. */
+const REPLICAS_NEED_CLUSTER = 10074;
 
 /** JetStream KV's bounds: a key keeps at most 64 writes, a stream at most 5 replicas. */
 const LIMITS = { historyDepth: 64, replicas: 5 } as const;
@@ -45,6 +49,8 @@ export function assertBucketSettings(bucket: string, settings: BucketSettings): 
  * the bucket's configuration) goes through `failed`, so each caller names its own operation.
  * @throws {ValidationError} for a setting out of bounds, before anything is opened
  * @throws {BucketConfigMismatchError} when the existing bucket has another value for a setting given explicitly
+ * @throws {ValidationError} when the server refuses to create the bucket with more than one replica (a server
+ *   that is not part of a JetStream cluster keeps one copy)
  */
 export async function openKvBucket(
   js: JetStreamClient,
@@ -68,6 +74,14 @@ export async function openKvBucket(
       actual = { historyDepth: status.history, replicas: status.replicas || 1 };
     }
   } catch (error) {
+    // The server answered, and what it refuses is the configuration: the user's to change, not an outage.
+    if (apiErrorCode(error) === REPLICAS_NEED_CLUSTER) {
+      throw new ValidationError(
+        `KV bucket '${bucket}' cannot be created with replicas ${String(settings.replicas)}: this NATS server is ` +
+          'not part of a JetStream cluster and keeps one copy (configure replicas 1, or run a cluster)',
+        { cause: error, details: { bucket, setting: 'replicas', value: settings.replicas } },
+      );
+    }
     throw failed(error);
   }
   for (const setting of ['historyDepth', 'replicas'] as const) {

@@ -128,6 +128,20 @@ describe('kv bucket settings', () => {
     );
   });
 
+  it('refuses replicas a single server cannot keep as a configuration error, creating nothing', async () => {
+    const { bucket, modulesBucket } = names();
+    for (const open of [
+      () => createKvStore(nc, { bucket, replicas: 3 }),
+      () => openModuleSpecs(nc, { bucket: modulesBucket, replicas: 2 }),
+    ]) {
+      const error = await open().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'validation_failed', details: { setting: 'replicas' } });
+      expect((error as Error).message).toMatch(/cannot be created with replicas \d: this NATS server is not part of/);
+    }
+    expect([await bucketExists(bucket), await bucketExists(modulesBucket)]).toEqual([false, false]);
+  });
+
   it('keeps its class and context over the wire', () => {
     const error = new BucketConfigMismatchError('vars', 'historyDepth', 64, 1);
     const rebuilt = errorFromJSON(JSON.parse(JSON.stringify(error)) as ReturnType<typeof error.toJSON>);
