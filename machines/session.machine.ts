@@ -10,7 +10,8 @@
  * Idle expiry arrives as a `session.expire` event from the runtime's sweeper rather than from a timer per
  * session: 100,000 sessions would otherwise hold 100,000 timers, each re-armed on every write. A node whose
  * sessions are shared with other nodes sends `session.hibernate` instead: the process stops, its variables stay
- * (another node may be using them), and the next request wakes it.
+ * (another node may be using them), and the next request wakes it; it never sends it to a session with watchers
+ * there, which only its process can feed.
  * @module
  */
 import { assign, enqueueActions, setup } from 'xstate';

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { ProcessExitedError, Runtime, SessionError, ValidationError } from '../src/index.js';
+import { waitFor } from './support/wait-for.js';
 
 describe('session lifecycle', () => {
   let runtime: Runtime | undefined;
@@ -17,6 +18,27 @@ describe('session lifecycle', () => {
     // The id can be used again; an expired session's variables are gone.
     const fresh = await runtime.session('ttl');
     expect(await fresh.hasVariable('x')).toBe(false);
+  });
+
+  it('expires a watched session too, and its watch ends with it', async () => {
+    runtime = await Runtime.start({ sessionTtlMs: 60 });
+    const session = await runtime.session('watched');
+    await session.defineVariable('x', 'integer', 1);
+    const heard: unknown[] = [];
+    await session.watchVariables('*', (change) => heard.push(change.newValue));
+    await waitFor(() => !runtime?.sessionIds().includes('watched'), { message: 'watched expired' });
+    await expect(session.getVariable('x')).rejects.toMatchObject({ code: 'session_expired' });
+    const fresh = await runtime.session('watched');
+    expect(await fresh.hasVariable('x')).toBe(false);
+    await fresh.defineVariable('x', 'integer', 2);
+    await fresh.setVariable('x', 3);
+    // A watch of the fresh session, registered after those writes, hears only what follows; the old one nothing.
+    const after: unknown[] = [];
+    await fresh.watchVariables('*', (change) => after.push(change.newValue));
+    await fresh.setVariable('x', 4);
+    await waitFor(() => after.length === 1);
+    expect(after).toEqual([4]);
+    expect(heard).toEqual([]);
   });
 
   it('counts reads as activity that postpones expiry', async () => {

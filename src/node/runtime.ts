@@ -39,7 +39,12 @@ import type { VariableRecord } from '../variables/types.js';
 export interface RuntimeOptions {
   /** Where variables live. @default a new in-memory store, closed with the runtime */
   readonly store?: Store<VariableRecord>;
-  /** A session expires after this long without a read or a write. @default 3_600_000 (one hour) */
+  /**
+   * A session expires after this long without a read or a write: an embedded one ends with its variables deleted
+   * (and its watchers dropped), watched or not. On a NATS node an idle session hibernates instead (its variables
+   * stay; the next use wakes it), and not while it has a `watchVariables` listener on this node: that listener
+   * hears other nodes' writes through the session's process. @default 3_600_000 (one hour)
+   */
   readonly sessionTtlMs?: number;
   /** How long a session operation waits for its process. @default 5000 */
   readonly callTimeoutMs?: number;
@@ -124,7 +129,14 @@ export class Runtime {
     this.#ttlMs = options.sessionTtlMs ?? 3_600_000;
     // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
     const idle = options.nats ? 'session.hibernate' : 'session.expire';
-    this.#activity = new IdleClock((sessionId) => this.#sessions.get(sessionId)?.process.actor.send({ type: idle }));
+    this.#activity = new IdleClock((sessionId) => {
+      // A watched session stays up on a NATS node: other nodes' writes reach its watchers only through its
+      // process (the router drops changes of sessions not running here), and a woken process reloads the
+      // current values without the changes in between. Once unwatched, it hibernates at the next idle sweep.
+      // An embedded session still expires when idle, watched or not: its variables go, and its watchers with them.
+      if (idle === 'session.hibernate' && this.#watchers.watches(sessionId)) return;
+      this.#sessions.get(sessionId)?.process.actor.send({ type: idle });
+    });
     this.#watchers = new WatchHub((error, sessionId) => this.#report(error, `watcher of session ${sessionId}`));
     this.#sessionLogic = createSessionLogic({
       store: this.#store,

@@ -261,7 +261,11 @@ export class Session implements SessionContext {
 
   /**
    * Calls `listener` for every accepted write to a variable whose name matches `pattern`, in version order;
-   * with `includeInitial`, each matching variable's current value comes first.
+   * with `includeInitial`, each matching variable's current value comes first. Writes made through other
+   * runtimes are included: on a NATS node a watched session does not hibernate (watching a hibernated one wakes
+   * it), so it keeps hearing other nodes' writes, new variables that match included, and it hibernates once idle
+   * again after its last watch here is removed. An embedded session still expires after its idle TTL (watches do
+   * not count as use), and its watches end with it.
    */
   async watchVariables(
     pattern: string,

@@ -87,6 +87,11 @@ export class WatchHub {
     for (const watcher of watchers) if (watcher.matches(change.name)) watcher.push(change);
   }
 
+  /** Whether the session has at least one watcher. */
+  watches(sessionId: string): boolean {
+    return this.#bySession.has(sessionId);
+  }
+
   /** Drops every watcher of a session (it expired or was stopped for good). */
   clear(sessionId: string): void {
     const watchers = this.#bySession.get(sessionId);
