@@ -35,6 +35,14 @@ export interface ModuleHandleDeps {
 /** Tells what is wrong with an execution's inputs for the module's program, or `undefined` when nothing is. */
 export type InputCheck = (inputs: Readonly<Record<string, unknown>>) => Error | undefined;
 
+/** What the runtime that made a handle adds to it. */
+export interface ModuleHandleHooks {
+  /** Checks inputs before they are queued. */
+  readonly checkInputs?: InputCheck;
+  /** What `stop()` does, when stopping the module is more than stopping this process (a module shared by nodes). */
+  readonly stop?: () => Promise<void>;
+}
+
 /**
  * A module process of a session.
  * @example
@@ -48,7 +56,7 @@ export class ModuleHandle {
     readonly sessionId: string,
     private readonly process: ProcessRef<ModuleLogic>,
     private readonly deps: ModuleHandleDeps,
-    private readonly checkInputs?: InputCheck,
+    private readonly hooks: ModuleHandleHooks = {},
   ) {}
 
   /** Whether the module process is running. */
@@ -68,7 +76,7 @@ export class ModuleHandle {
     }
     // Refused here, not in the mailbox: a caller's mistake neither waits behind other executions nor counts as a
     // failed execution of the module.
-    const invalid = this.checkInputs?.(inputs);
+    const invalid = this.hooks.checkInputs?.(inputs);
     if (invalid) throw invalid;
     const executionId = randomUUID();
     const { signal } = options;
@@ -128,8 +136,14 @@ export class ModuleHandle {
     }
   }
 
-  /** Stops the module process; queued executions are rejected. */
+  /**
+   * Stops the module; queued executions are rejected. On a NATS node a module created with a shareable spec is
+   * stopped everywhere, as the wire `stop` does: its spec leaves the modules bucket (unless the id was re-created
+   * since), every node's process of it stops, and its id is free for a new module. (A node stopping, or a session
+   * stopping on one node, stops only that node's processes: other nodes go on serving the specs.)
+   * @throws {InternalError} when the modules bucket cannot be reached; the module then keeps running
+   */
   stop(): Promise<void> {
-    return this.deps.processes.stop(this.process);
+    return this.hooks.stop ? this.hooks.stop() : this.deps.processes.stop(this.process);
   }
 }

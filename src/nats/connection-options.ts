@@ -88,3 +88,14 @@ export function onReconnect(connection: NatsConnection, onBack: () => void): voi
     for await (const status of connection.status()) if (status.type === Events.Reconnect) onBack();
   })();
 }
+
+/**
+ * Calls `onDrop` each time the connection drops (nats.js's `disconnect` status), until it closes: messages sent
+ * meanwhile on core NATS are lost to this connection. It runs before the connection can be back: the status
+ * comes as the socket closes, a reconnect only after a new one is open.
+ */
+export function onDisconnect(connection: NatsConnection, onDrop: () => void): void {
+  void (async () => {
+    for await (const status of connection.status()) if (status.type === Events.Disconnect) onDrop();
+  })();
+}

@@ -2,6 +2,9 @@
  * Node-to-node control of module processes. Any node may be running a process for a module (requests are spread
  * by the queue group), so a `cancel` or a `stop` that reaches one node is passed on to all of them on
  * `<prefix>.v1.control.<sid>.module.<mid>.<op>`, a subject every node subscribes to without a queue group.
+ * A node offline when a stop is sent never gets it: for a shared spec, the watch of the modules bucket is what
+ * makes sure every node stops (see `ModuleHost.specWritten`); the message only stops them sooner. It is all there
+ * is for a module whose spec stays on one node.
  *
  * Cancel is best effort: the node that finds the execution in its mailbox (queued or running) cancels it and
  * answers; the asking node waits for the first answer, or `cancelWaitMs`, and reports whether one came. A cancel

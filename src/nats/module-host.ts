@@ -21,6 +21,8 @@ export interface HostExecuteOptions {
  * check afterwards that it is still there: a stop removes the spec first, and may do so while the process starts.
  */
 export interface SharedSpec {
+  /** The bucket revision the spec was written at: a later write of the key removed or replaced it. */
+  readonly revision: number;
   /** Resolves `false` once the spec was removed (or removed and written again) since this node saw it. */
   stillShared(): Promise<boolean>;
 }
@@ -57,4 +59,15 @@ export interface ModuleHost {
    * settled; resolves `true` when it had one.
    */
   stopLocal(sessionId: string, moduleId: string): Promise<boolean>;
+  /**
+   * The module's key in the modules bucket was written (a new spec, or a removal) at `revision`, as the node's
+   * watch of the bucket saw it: a process here running a spec written before that is stale and stops, so that
+   * even a node that missed the stop's control message (it was offline) stops running a removed spec.
+   */
+  specWritten(sessionId: string, moduleId: string, revision: number): void;
+  /**
+   * The node lost its connection and may have missed writes to the modules bucket until its watch catches up:
+   * each process started from a shared spec checks the bucket once before it is used again.
+   */
+  recheckSpecs(): void;
 }

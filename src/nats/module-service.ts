@@ -69,7 +69,8 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     host.wake(await session(sessionId), moduleId, async () => {
       const stored = await specs.load(sessionId, moduleId);
       if (stored === undefined) return undefined;
-      return { spec: stored.spec, stillShared: () => specs.holds(sessionId, moduleId, stored.revision) };
+      const { spec, revision } = stored;
+      return { spec, revision, stillShared: () => specs.holds(sessionId, moduleId, revision) };
     });
 
   const operations: Readonly<Record<ModuleOperation, Work>> = {

@@ -5,6 +5,10 @@
  * Creation is create-if-absent: the first creator of an id wins on every node, and a later one gets
  * `AlreadyExistsError`. A node claims the key before it builds the module and gives it back (only while it is
  * still its own revision) when the build fails, so a failed creation leaves nothing behind.
+ *
+ * Every node watches the bucket ({@link ModuleSpecs.watch}): a delete marker or a new revision of a key it runs a
+ * process for means that process runs a removed spec, and it stops. The watch resumes after an outage where it
+ * left off, so a node offline during a stop still learns of it.
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -12,6 +16,7 @@ import { AlreadyExistsError, InternalError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import { isWrongLastSequence, kvStream, kvSubject } from './kv-bucket.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
+import { watchKv, type KvWatchHandle } from './kv-watch.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 
 /** Options of {@link openModuleSpecs}. */
@@ -45,8 +50,11 @@ export interface ModuleSpecs {
    * @throws {AlreadyExistsError} when the id is taken in the session
    */
   claim(sessionId: string, moduleId: string, spec: WireModuleSpec): Promise<number>;
-  /** Removes a claim made at `revision`, unless the key has changed since (then it is someone else's). */
-  release(sessionId: string, moduleId: string, revision: number): Promise<void>;
+  /**
+   * Removes a claim made at `revision`, unless the key has changed since (then it is someone else's); resolves
+   * `true` when this call removed it.
+   */
+  release(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
   /** The spec of a module and its revision, or `undefined` when there is none (never created, or removed). */
   load(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
   /** Whether the module's spec is still the one written at `revision` (not removed, not removed and re-created). */
@@ -55,6 +63,14 @@ export interface ModuleSpecs {
   list(sessionId: string): Promise<ListedModule[]>;
   /** Removes a module's spec; resolves `true` when there was one. */
   remove(sessionId: string, moduleId: string): Promise<boolean>;
+  /**
+   * Calls `onWrite` for every write to the bucket from now on (a new spec, or a removal's delete marker) with the
+   * revision it was written at; see {@link watchKv} for resuming after an outage and for `onEnd`.
+   */
+  watch(
+    onWrite: (sessionId: string, moduleId: string, revision: number) => void,
+    onEnd: (error: unknown) => void,
+  ): KvWatchHandle;
 }
 
 const encoder = new TextEncoder();
@@ -104,9 +120,11 @@ export async function openModuleSpecs(
       const key = keyOf(sessionId, moduleId);
       try {
         await kv.delete(key, { previousSeq: revision });
+        return true;
       } catch (error) {
         // Changed since the claim: another creation owns the key now, and it is not ours to remove.
         if (!isWrongLastSequence(error)) throw boundary(error, 'delete', key);
+        return false;
       }
     },
 
@@ -152,6 +170,20 @@ export async function openModuleSpecs(
         if (isWrongLastSequence(error)) return false;
         throw boundary(error, 'delete', key);
       }
+    },
+
+    watch(onWrite, onEnd) {
+      return watchKv(
+        kv,
+        '',
+        { kind: 'live' },
+        (entry) => {
+          // Ids have no dots (both follow the id rule): the first dot splits every key this bucket holds.
+          const dot = entry.key.indexOf('.');
+          if (dot > 0) onWrite(entry.key.slice(0, dot), entry.key.slice(dot + 1), entry.revision);
+        },
+        onEnd,
+      );
     },
   };
 }

@@ -10,7 +10,14 @@ import { NatsConnectionError } from '../errors.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
-import { connectNats, onReconnect, reportReconnects, type ReconnectPolicy } from './connection-options.js';
+import {
+  connectNats,
+  onDisconnect,
+  onReconnect,
+  reportReconnects,
+  type ReconnectPolicy,
+} from './connection-options.js';
+import type { KvWatchHandle } from './kv-watch.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { createEventOutbox } from './event-outbox.js';
 import { natsInspector } from './inspection.js';
@@ -86,7 +93,13 @@ export interface NatsNode {
     sessionId: string,
     moduleId: string,
     spec: ModuleSpec,
-  ): Promise<(SharedSpec & { release(): Promise<void> }) | undefined>;
+  ): Promise<(SharedSpec & { release(): Promise<boolean> }) | undefined>;
+  /**
+   * Stops a module everywhere, as the wire `stop` does: removes its spec from the modules bucket, if it is still
+   * the one written at `revision` (a re-created module is not this one's to remove), and then tells every node to
+   * stop its process. Resolves `true` when this call removed the spec.
+   */
+  removeModule(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
   /** Publishes the events of a module process on its events subject; returns the function that stops it. */
   publishModuleEvents(handle: ModuleHandle): () => void;
   /** The inspector publishing the processes' snapshots, when the node was started with `inspect: true`. */
@@ -146,6 +159,7 @@ export async function openNatsNode(
     const outbox = createEventOutbox(connection, report);
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
+    let specWatch: KvWatchHandle | undefined;
     return {
       store,
       lost,
@@ -154,9 +168,16 @@ export async function openNatsNode(
         if (wireProblem(spec) !== undefined) return undefined;
         const revision = await specs.claim(sessionId, moduleId, toWireSpec(spec));
         return {
+          revision,
           release: () => specs.release(sessionId, moduleId, revision),
           stillShared: () => specs.holds(sessionId, moduleId, revision),
         };
+      },
+      async removeModule(sessionId, moduleId, revision) {
+        const removed = await specs.release(sessionId, moduleId, revision);
+        // Only after a removal: the message stops every process of the id, a re-created module's included.
+        if (removed) await control?.stop(sessionId, moduleId);
+        return removed;
       },
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
@@ -165,6 +186,15 @@ export async function openNatsNode(
         : undefined,
       async serve(start, modules) {
         const sessions = directory.provider(start);
+        // Every write to the bucket, through outages (the control message of a stop is lost to a node offline
+        // then): a removed or replaced spec stops this node's process of it. Open before any request can start one.
+        specWatch = specs.watch(
+          (sessionId, moduleId, revision) => modules.specWritten(sessionId, moduleId, revision),
+          (error) => report(error, 'modules bucket watch'),
+        );
+        await specWatch.initialized;
+        onDisconnect(connection, () => modules.recheckSpecs());
+        onReconnect(connection, () => specWatch?.resume());
         control = await startModuleControl(connection, subjects, modules, { report, outbox });
         service = await startSessionService(connection, sessions, {
           store,
@@ -179,6 +209,7 @@ export async function openNatsNode(
         await service?.stop();
         // After the requests in progress: an execution still running here can be cancelled until it ends.
         control?.close();
+        specWatch?.stop();
       },
       async close() {
         closing = true;

@@ -27,10 +27,10 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
 /**
  * How a NATS node shares the modules of this one: `claimModule` records a new module's spec so other nodes can
  * wake it (resolving to the claim, taken back when the build fails, or `undefined` for a module that stays on
- * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), and
- * `publishModuleEvents` announces a process's events.
+ * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `removeModule` stops a
+ * shared module everywhere (a handle's `stop()`), and `publishModuleEvents` announces a process's events.
  */
-export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'publishModuleEvents'>;
+export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'publishModuleEvents'>;
 
 /** Told about each module process that starts on this node; may return what to do when it exits. */
 export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
@@ -38,6 +38,10 @@ export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
 interface Entry {
   readonly handle: ModuleHandle;
   readonly process: ProcessRef<ModuleLogic>;
+  /** The spec in the modules bucket the process was started from; none for a module that stays on this node. */
+  readonly shared: SharedSpec | undefined;
+  /** Set when the node's connection dropped: the spec may have been removed meanwhile, unseen. */
+  recheck: boolean;
 }
 
 /** Starts, finds and stops a node's module processes. */
@@ -82,13 +86,20 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     resolveTools(spec, this.tools);
     if (spec.type !== undefined) defaultModuleRegistry.resolve(spec.type);
     const key = moduleKey(session.sessionId, moduleId);
-    if (this.#entries.has(key) || this.#starting.has(key))
-      throw new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
+    const taken = () => new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
+    const existing = this.#entries.get(key);
+    // A process here from a shared spec is not proof that the id is taken: the bucket's claim decides, below.
+    if ((existing && !existing.shared) || this.#starting.has(key)) throw taken();
     const creating = (async () => {
       const claim = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
       try {
-        const handle = await this.#start(session, moduleId, spec);
-        return claim ? await this.#keepIfShared(handle, claim) : handle;
+        if (existing?.process.alive) {
+          // The claim succeeded, so the spec that process runs was removed (its stop has not reached it yet).
+          if (!claim) throw taken();
+          await this.#stopProcess(existing);
+        }
+        const entry = await this.#start(session, moduleId, spec, claim);
+        return claim ? await this.#keepIfShared(entry, claim) : entry.handle;
       } catch (error) {
         await claim?.release();
         throw error;
@@ -109,20 +120,20 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   ): Promise<ModuleHandle> {
     const key = moduleKey(session.sessionId, moduleId);
     const running = this.#entries.get(key);
-    if (running) return running.handle;
+    if (running && !running.recheck) return running.handle;
     const pending = this.#waking.get(key);
     if (pending) return pending;
     const waking = (async () => {
       // A creation of this id on this node is under way: its process (if it gets one) is the one to use.
       await this.#starting.get(key)?.catch(() => undefined);
       const created = this.#entries.get(key);
-      if (created) return created.handle;
+      if (created && (await this.#stillCurrent(created))) return created.handle;
       const stored = await load();
       if (stored === undefined) throw new ModuleNotFoundError(session.sessionId, moduleId);
       // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.
       const existing = this.#entries.get(key);
       if (existing) return existing.handle;
-      return this.#keepIfShared(await this.#start(session, moduleId, stored.spec), stored);
+      return this.#keepIfShared(await this.#start(session, moduleId, stored.spec, stored), stored);
     })();
     this.#waking.set(key, waking);
     try {
@@ -179,12 +190,24 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     await Promise.allSettled([this.#starting.get(key), this.#waking.get(key)]);
     const entry = this.#entries.get(key);
     if (!entry) return false;
-    await entry.handle.stop();
+    await this.#stopProcess(entry);
     return true;
   }
 
   running(sessionId: string, moduleId: string): boolean {
-    return this.#entries.get(moduleKey(sessionId, moduleId))?.process.alive === true;
+    const entry = this.#entries.get(moduleKey(sessionId, moduleId));
+    return entry?.process.alive === true && !entry.recheck;
+  }
+
+  specWritten(sessionId: string, moduleId: string, revision: number): void {
+    const entry = this.#entries.get(moduleKey(sessionId, moduleId));
+    // A write at or before the process's own revision is old news (the watch may lag behind a wake's own read).
+    if (!entry?.shared || revision <= entry.shared.revision) return;
+    void this.#stopProcess(entry);
+  }
+
+  recheckSpecs(): void {
+    for (const entry of this.#entries.values()) if (entry.shared) entry.recheck = true;
   }
 
   get(sessionId: string, moduleId: string): ModuleHandle {
@@ -195,9 +218,13 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     return [...this.#entries.values()].map((entry) => entry.handle).filter((handle) => handle.sessionId === sessionId);
   }
 
-  /** Stops every module of a session (it expired or was stopped). */
+  /**
+   * Stops this node's processes of a session's modules (the session expired or was stopped here). Their specs
+   * stay in a NATS node's modules bucket: the session lives on there, and other nodes serve its modules.
+   */
   async stopSession(sessionId: string): Promise<void> {
-    await Promise.all(this.list(sessionId).map((handle) => handle.stop()));
+    const entries = [...this.#entries.values()].filter((entry) => entry.handle.sessionId === sessionId);
+    await Promise.all(entries.map((entry) => this.#stopProcess(entry)));
   }
 
   #entry(sessionId: string, moduleId: string): Entry {
@@ -210,18 +237,53 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    * Keeps a process started from a shared spec only while the bucket still holds that spec: a stop removes the
    * spec first, and when it did so while the process was starting, its stop may have looked here too early.
    */
-  async #keepIfShared(handle: ModuleHandle, shared: SharedSpec): Promise<ModuleHandle> {
+  async #keepIfShared(entry: Entry, shared: SharedSpec): Promise<ModuleHandle> {
+    const { handle } = entry;
     let kept = false;
     try {
       kept = await shared.stillShared();
     } finally {
-      if (!kept) await handle.stop();
+      if (!kept) await this.#stopProcess(entry);
     }
     if (!kept) throw new ModuleNotFoundError(handle.sessionId, handle.moduleId);
     return handle;
   }
 
-  async #start(session: SessionContext, moduleId: string, spec: ModuleSpec): Promise<ModuleHandle> {
+  /**
+   * Whether a running process may serve: yes, unless the connection dropped since it started and the bucket no
+   * longer holds its spec (then it is stopped here).
+   */
+  async #stillCurrent(entry: Entry): Promise<boolean> {
+    if (!entry.recheck || !entry.shared) return true;
+    if (await entry.shared.stillShared()) {
+      entry.recheck = false;
+      return true;
+    }
+    await this.#stopProcess(entry);
+    return false;
+  }
+
+  /** Stops this node's process of a module, and nothing else: its spec in the modules bucket stays. */
+  #stopProcess(entry: Entry): Promise<void> {
+    return this.deps.processes.stop(entry.process);
+  }
+
+  /**
+   * An explicit stop of a module through its handle: a shared module is stopped everywhere (its spec removed,
+   * every node told), as the wire `stop` does; a module that stays on this node just stops.
+   */
+  async #stopModule(entry: Entry): Promise<void> {
+    if (entry.shared && this.#sharing)
+      await this.#sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, entry.shared.revision);
+    await this.#stopProcess(entry);
+  }
+
+  async #start(
+    session: SessionContext,
+    moduleId: string,
+    spec: ModuleSpec,
+    shared: SharedSpec | undefined,
+  ): Promise<Entry> {
     const key = moduleKey(session.sessionId, moduleId);
     const instance = await ModuleInstance.create(moduleId, session, spec, { llm: this.llm, tools: this.tools });
     this.#instances.set(key, instance);
@@ -229,10 +291,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       name: moduleProcessName(session.sessionId, moduleId),
       input: { moduleId, sessionId: session.sessionId, moduleType: instance.moduleType },
     });
-    const handle = new ModuleHandle(moduleId, session.sessionId, process, this.deps, (inputs) =>
-      instance.inputProblem(inputs),
-    );
-    this.#entries.set(key, { handle, process });
+    const handle = new ModuleHandle(moduleId, session.sessionId, process, this.deps, {
+      checkInputs: (inputs) => instance.inputProblem(inputs),
+      stop: () => this.#stopModule(entry),
+    });
+    const entry: Entry = { handle, process, shared, recheck: false };
+    this.#entries.set(key, entry);
     const cleanups = [...this.#observers].map((observer) => observer(handle));
     void process.exited.then(() => {
       for (const cleanup of cleanups) cleanup?.();
@@ -241,6 +305,6 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
         this.#instances.delete(key);
       }
     });
-    return handle;
+    return entry;
   }
 }

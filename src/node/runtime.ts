@@ -257,7 +257,11 @@ export class Runtime {
     return this.#processes.stop(target, reason);
   }
 
-  /** Stops every process (in reverse start order) and the store router; the in-memory store is closed. */
+  /**
+   * Stops every process (in reverse start order) and the store router; the in-memory store is closed. A NATS node
+   * leaves what it shares: sessions, variables and module specs stay in their buckets for the other nodes (stop a
+   * module through its handle to remove it everywhere).
+   */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;

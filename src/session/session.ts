@@ -314,7 +314,11 @@ export class Session implements SessionContext {
     return this.host.modules.list(this.sessionId);
   }
 
-  /** Stops the session process; its variables stay in the store. Later calls on this handle get `SessionError`. */
+  /**
+   * Stops the session process and its modules' processes; its variables stay in the store. On a NATS node only
+   * this node's processes stop: the session, its variables and its module specs stay shared, and a request for
+   * the session on any node (this one included) wakes them again. Later calls on this handle get `SessionError`.
+   */
   async stop(): Promise<void> {
     if (!this.#process.alive) return;
     try {

@@ -45,7 +45,7 @@ describe('module stop racing a start', () => {
     await session.defineVariable('t', 'float', 0.5);
     const qa = await session.module('qa', spec);
     // The spec stays in the bucket, the process goes: the next request must wake the module from the spec.
-    await (await (await runtime.session('wake-race')).module('qa')).stop();
+    await runtime.stopProcess(moduleProcessName('wake-race', 'qa'));
     await waitFor(() => running(runtime, 'wake-race') === undefined);
 
     gate.close();
