@@ -137,8 +137,9 @@ const watch = defineCommand({
   summary: 'print one JSON line per accepted change until Ctrl-C',
   details: [
     'Each line is {"name","oldValue","newValue","version","updatedBy"}, in version order per variable.',
-    'When NATS goes away it says so on stderr and carries on once NATS is back (changes meanwhile are missed);',
-    'TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3.',
+    'When NATS goes away it says so on stderr and, once NATS is back, prints the changes made meanwhile, still in',
+    'order; a change it can no longer tell in full (history past its depth, a variable deleted meanwhile) has',
+    '"gap":true. TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3.',
   ],
   args: [{ name: 'pattern', optional: true, description: 'a glob of variable names (default *)' }],
   options: { ...COMMON, initial: { type: 'boolean', description: 'print the current values first' } },
@@ -146,9 +147,8 @@ const watch = defineCommand({
   async run({ values, args }, io) {
     await withSession(values, io, this.path, { create: false }, async (session, client) => {
       const pattern = args.pattern ?? '*';
-      // A watch alone sends no request, so it would wait for ever on a session nobody opened or a NATS with no
-      // node. One request first makes those `session_not_found` (exit 1) and `noproc` (exit 3); --initial lists.
-      if (!values.initial) await session.listVariables(pattern);
+      // The watch reads the variables as it starts: a session nobody opened is `session_not_found` (exit 1), a
+      // NATS with no node `noproc` (exit 3), rather than a watch waiting for ever.
       const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), {
         includeInitial: values.initial ?? false,
       });

@@ -177,9 +177,21 @@ export class RemoteSession implements SessionContext {
     return (await this.#call('import', { ...options, records })) as number;
   }
 
-  /** Delivers every accepted write to a matching variable, published by the node that accepted it. */
+  /**
+   * Delivers every accepted write to a matching variable, published by the node that accepted it. The watch reads
+   * the matching variables when it starts (so it rejects as `listVariables` would) and again each time this
+   * client's connection is back after dropping, to deliver in order the writes made meanwhile; those it can no
+   * longer tell come with `gap: true` (see `VariableChange.gap`).
+   */
   watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
-    return watchRemote(this.transport, this.sessionId, pattern, listener, options, (p) => this.listVariables(p));
+    return watchRemote(this.transport, this.sessionId, pattern, listener, options, {
+      list: async (glob) => {
+        const subject = this.transport.subjects.variable(this.sessionId, 'list');
+        const { result, revision } = await this.transport.requestWithRevision(subject, { pattern: glob });
+        return { records: (result as unknown[]).map(decodeRecord), revision };
+      },
+      history: (name) => this.variableHistory(name),
+    });
   }
 
   /**

@@ -5,13 +5,16 @@
  * nodes: whichever node answers next has first applied everything this client has seen.
  * @module
  */
-import { headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
+import { Events, headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
 import { CallTimeoutError, InternalError, NoProcError, ValidationError } from '../errors.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import type { TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { watchedRequest } from './watched-request.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER, MIN_REVISION_HEADER, decodeReply, encodeJson } from './wire.js';
+
+/** What {@link RemoteTransport.onConnectionChange} reports. */
+export type ConnectionChange = 'disconnected' | 'reconnected';
 
 /** What remote sessions and watches use to reach the nodes. */
 export class RemoteTransport {
@@ -20,6 +23,9 @@ export class RemoteTransport {
   readonly #inbox: ReplyInbox;
   /** This client's `updateVariable`s, one at a time per variable (see {@link SerialTasks}). */
   readonly updates = new SerialTasks();
+  /** Told when the connection drops and when it is back; the status loop starts with the first of them. */
+  readonly #connectionListeners = new Set<(change: ConnectionChange) => void>();
+  #watchingStatus = false;
 
   constructor(
     readonly connection: NatsConnection,
@@ -48,6 +54,15 @@ export class RemoteTransport {
    * `timeoutMs` overrides the client's request timeout for this request (module executions wait far longer).
    */
   async request(subject: string, body: object, timeoutMs: number = this.timeoutMs): Promise<unknown> {
+    return (await this.requestWithRevision(subject, body, timeoutMs)).result;
+  }
+
+  /** {@link request}, with the store revision the reply reported (at least that of every write it reflects). */
+  async requestWithRevision(
+    subject: string,
+    body: object,
+    timeoutMs: number = this.timeoutMs,
+  ): Promise<{ readonly result: unknown; readonly revision: number }> {
     let reply;
     try {
       reply = await this.connection.request(subject, encodeJson(body), {
@@ -57,7 +72,39 @@ export class RemoteTransport {
     } catch (error) {
       throw this.#mapNatsError(error, subject, timeoutMs);
     }
-    return this.#result(reply);
+    const decoded = this.#decode(reply);
+    return { result: decoded.result, revision: decoded.revision };
+  }
+
+  /**
+   * Calls `listener` when the connection drops (`disconnected`) and when it is back (`reconnected`, once nats.js
+   * has subscribed again: what is published from then on reaches the subscriptions). Returns its remover.
+   */
+  onConnectionChange(listener: (change: ConnectionChange) => void): () => void {
+    this.#connectionListeners.add(listener);
+    if (!this.#watchingStatus) {
+      this.#watchingStatus = true;
+      void (async () => {
+        // Ends when the connection closes.
+        for await (const status of this.connection.status()) {
+          const change =
+            status.type === Events.Disconnect
+              ? 'disconnected'
+              : status.type === Events.Reconnect
+                ? 'reconnected'
+                : null;
+          if (!change) continue;
+          for (const each of [...this.#connectionListeners]) {
+            try {
+              each(change);
+            } catch (error) {
+              this.report(error, `connection ${change} listener`);
+            }
+          }
+        }
+      })();
+    }
+    return () => this.#connectionListeners.delete(listener);
   }
 
   /**
@@ -87,7 +134,7 @@ export class RemoteTransport {
     }
     if (outcome.kind === 'lost') throw options.lost(outcome.nodeId);
     if (outcome.kind === 'aborted') throw options.aborted();
-    return this.#result(outcome.reply);
+    return this.#decode(outcome.reply).result;
   }
 
   #headers(): MsgHdrs {
@@ -96,8 +143,8 @@ export class RemoteTransport {
     return h;
   }
 
-  /** The reply's result; or its typed error, thrown. Either way its revision raises this client's. */
-  #result(reply: Msg): unknown {
+  /** The reply's result and revision; or its typed error, thrown. Either way its revision raises this client's. */
+  #decode(reply: Msg): { readonly result: unknown; readonly revision: number } {
     const decoded = decodeReply(
       reply.data,
       reply.headers?.get(ERROR_HEADER) || undefined,
@@ -105,7 +152,7 @@ export class RemoteTransport {
     );
     this.#revision = Math.max(this.#revision, decoded.revision);
     if (!decoded.ok) throw decoded.error;
-    return decoded.result;
+    return decoded;
   }
 
   #mapNatsError(error: unknown, subject: string, timeoutMs: number): Error {

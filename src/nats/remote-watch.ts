@@ -1,10 +1,17 @@
 /**
  * `watchVariables` for a remote session, built on the events subjects. The subscription is registered with the
- * server first (flush), then the current values are read, so no change falls between the two: changes that
- * arrive during the read are held back and those the read already reflects are dropped.
+ * server first (flush), then the watched variables are read (the watch's starting point, delivered first with
+ * `includeInitial`), so no change falls between the two: changes that arrive during the read are held back and
+ * those the read already reflects are dropped.
  *
- * Events of one variable can come from different nodes and cross on the wire; a change older (by store
- * revision) than one already delivered for that variable is skipped, so a listener never goes backwards.
+ * Events are core NATS: those published while this client's connection is down never reach it. So from the
+ * moment the connection drops, events are held back again; once it is back (nats.js has subscribed again), the
+ * watch reads the watched variables and delivers, in version order, the versions its listener missed (see
+ * watch-catch-up.ts), then the held events it has not delivered that way. Reads that fail because no node
+ * answers yet are retried; one that fails otherwise is reported (`onError`) and the watch carries on with events.
+ *
+ * Events of one variable can come from different nodes and cross on the wire; a change older than one already
+ * delivered for that variable is skipped, so a listener never goes backwards.
  * @module
  */
 import type { Subscription } from 'nats';
@@ -15,8 +22,29 @@ import { isVariableName } from '../variables/names.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { isVariableEvent, type VariableEvent } from './variable-events.js';
+import {
+  catchUpChanges,
+  isNewer,
+  knownFromEvent,
+  knownFromRecord,
+  type KnownVariable,
+  type ReadHistory,
+} from './watch-catch-up.js';
 
 const decoder = new TextDecoder();
+
+/** Failures of a catch-up read worth another try: no node answers yet, or the connection dropped again. */
+const RETRIED = new Set(['noproc', 'call_timeout', 'internal_error', 'store_closed', 'session_stopped']);
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2000;
+
+/** What a remote watch reads through the nodes. */
+export interface WatchReads {
+  /** The records of the variables matching the glob, with the store revision the reply reported. */
+  list(pattern: string): Promise<{ readonly records: readonly VariableRecord[]; readonly revision: number }>;
+  /** The kept versions of one variable, oldest first. */
+  readonly history: ReadHistory;
+}
 
 /** The listener's view of an event. */
 function changeOf(event: VariableEvent): VariableChange {
@@ -30,17 +58,14 @@ function changeOf(event: VariableEvent): VariableChange {
   };
 }
 
-/**
- * Watches the variables of `sessionId` matching `pattern` through `transport`; `list` reads the current records
- * for `includeInitial`.
- */
+/** Watches the variables of `sessionId` matching `pattern` through `transport`. */
 export async function watchRemote(
   transport: RemoteTransport,
   sessionId: string,
   pattern: string,
   listener: VariableListener,
   options: WatchVariablesOptions,
-  list: (pattern: string) => Promise<VariableRecord[]>,
+  reads: WatchReads,
 ): Promise<Unwatch> {
   const matches = compileGlob(pattern);
   const subjects = transport.subjects;
@@ -48,9 +73,14 @@ export async function watchRemote(
   const subject = isVariableName(pattern)
     ? subjects.variableEvent(sessionId, pattern)
     : subjects.variableEvents(sessionId);
-  const lastRevision = new Map<string, number>();
-  let held: VariableEvent[] | undefined = options.includeInitial ? [] : undefined;
-  let initial = new Map<string, number>();
+  const known = new Map<string, KnownVariable>();
+  /** Events held back while the watch reads: at its start, and from a drop until it has caught up. */
+  let held: VariableEvent[] | undefined = [];
+  let active = true;
+  /** Drops of the connection so far: a catch-up that saw one more during its read reads again. */
+  let drops = 0;
+  let reading = true;
+  let wake: (() => void) | undefined;
 
   const deliver = (change: VariableChange): void => {
     try {
@@ -60,13 +90,16 @@ export async function watchRemote(
     }
   };
   const accept = (event: VariableEvent): void => {
-    if ((lastRevision.get(event.name) ?? 0) >= event.revision) return;
-    // Reflected by the initial read already (same or older version of the variable it listed).
-    if (!event.deleted && event.version <= (initial.get(event.name) ?? 0) && !lastRevision.has(event.name)) return;
-    lastRevision.set(event.name, event.revision);
+    if (!isNewer(event, known.get(event.name))) return;
+    known.set(event.name, knownFromEvent(event));
     // The listener may read the variable next, through any node: that read must not be older than this event.
     transport.observeRevision(event.revision);
     deliver(changeOf(event));
+  };
+  const release = (): void => {
+    const waiting = held ?? [];
+    held = undefined;
+    for (const event of waiting) accept(event);
   };
 
   let subscription: Subscription | undefined = transport.connection.subscribe(subject, {
@@ -83,23 +116,64 @@ export async function watchRemote(
       else accept(event);
     },
   });
+  const stopListening = transport.onConnectionChange((change) => {
+    // Held from the drop on: an event published once nats.js has subscribed again may come before the
+    // reconnect news, and must not overtake the versions the catch-up is to deliver before it.
+    held ??= [];
+    if (change === 'disconnected') drops += 1;
+    else if (reading) wake?.();
+    else void catchUp();
+  });
   const unwatch: Unwatch = () => {
+    active = false;
     subscription?.unsubscribe();
     subscription = undefined;
+    stopListening();
+    held = undefined;
+    wake?.();
   };
+
+  /** Reads until one read saw no drop, delivering what the listener missed; then the held events. */
+  async function catchUp(): Promise<void> {
+    reading = true;
+    let waitMs = RETRY_FIRST_MS;
+    while (active && !transport.connection.isClosed()) {
+      const dropsBefore = drops;
+      try {
+        const { records, revision } = await reads.list(pattern);
+        const changes = await catchUpChanges(known, records, revision, reads.history);
+        if (!active) break;
+        for (const change of changes) deliver(change);
+      } catch (error) {
+        if (!RETRIED.has((error as { code?: unknown } | undefined)?.code as string)) {
+          transport.report(error, `watcher of session ${sessionId}: catching up on '${pattern}'`);
+          break;
+        }
+        // Woken early when the connection is back: the next read is then likely to get through.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, waitMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
+        continue;
+      }
+      if (drops === dropsBefore) break;
+    }
+    reading = false;
+    if (active) release();
+  }
 
   try {
     // Once the server has the subscription, every later change reaches it: the watch is live when this resolves.
     await transport.connection.flush();
-  } catch (error) {
-    unwatch();
-    throw error;
-  }
-  if (held) {
-    try {
-      const records = await list(pattern);
-      initial = new Map(records.map((record) => [record.name, record.version]));
-      for (const record of records) {
+    const { records, revision } = await reads.list(pattern);
+    for (const record of records) {
+      known.set(record.name, knownFromRecord(record, revision));
+      if (options.includeInitial) {
         deliver({
           name: record.name,
           oldValue: undefined,
@@ -108,13 +182,16 @@ export async function watchRemote(
           updatedBy: record.updatedBy,
         });
       }
-    } catch (error) {
-      unwatch();
-      throw error;
     }
-    const waiting = held;
-    held = undefined;
-    for (const event of waiting) accept(event);
+    // Dropped while starting: the read may predate what was lost meanwhile.
+    if (drops > 0) void catchUp();
+    else {
+      reading = false;
+      release();
+    }
+  } catch (error) {
+    unwatch();
+    throw error;
   }
   return unwatch;
 }

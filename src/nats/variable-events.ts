@@ -6,6 +6,7 @@
  * `nc.subscribe('tether.v1.events.>')` sees each change once. Core NATS, so at most once: a node that dies
  * between its commit and its publish loses that event, never the write. Events of one node come in commit
  * order; events of one variable from two nodes can cross on the wire, so `version` and `revision` are given.
+ * A remote watch (remote-watch.ts) makes up for lost events after its own connection drops by reading the store.
  * @module
  */
 import { encodeValue } from '../variables/codec.js';
@@ -19,6 +20,11 @@ import type { CommittedChange } from './tracking-store.js';
 export interface VariableEvent {
   readonly sessionId: string;
   readonly name: string;
+  /**
+   * The variable's identity: a variable deleted and defined again is another one, whose versions start again at
+   * 1. Optional for events of nodes that did not send it yet.
+   */
+  readonly id?: string;
   readonly type: VariableType;
   readonly oldValue?: JsonValue;
   readonly newValue?: JsonValue;
@@ -50,6 +56,7 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
     return {
       sessionId,
       name,
+      id: after.id,
       type: after.type,
       ...(before ? { oldValue: encodeValue(before.type, before.value) } : {}),
       newValue: encodeValue(after.type, after.value),
@@ -62,6 +69,7 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
   return {
     sessionId,
     name,
+    id: before.id,
     type: before.type,
     oldValue: encodeValue(before.type, before.value),
     version: before.version + 1,
@@ -89,6 +97,8 @@ export function isVariableEvent(value: unknown): value is VariableEvent {
     typeof event.sessionId === 'string' &&
     typeof event.name === 'string' &&
     typeof event.type === 'string' &&
-    typeof event.version === 'number'
+    typeof event.version === 'number' &&
+    typeof event.revision === 'number' &&
+    (event.id === undefined || typeof event.id === 'string')
   );
 }

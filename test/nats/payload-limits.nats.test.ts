@@ -72,6 +72,7 @@ describe('payload limits', () => {
     expect(rest).toEqual({
       sessionId: 'edge',
       name: 'doc',
+      id: expect.any(String),
       type: 'string',
       version: 3,
       updatedBy: null,
@@ -223,6 +224,7 @@ describe('payload limits', () => {
     expect(rest).toEqual({
       sessionId: 'legacy',
       name: 'doc',
+      id: expect.any(String),
       type: 'string',
       version: 3,
       updatedBy: null,

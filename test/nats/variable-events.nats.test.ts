@@ -43,6 +43,7 @@ describe('variable events', () => {
     expect(byVersion[0]).toEqual({
       sessionId: 'ev',
       name: 't',
+      id: expect.any(String),
       type: 'float',
       newValue: 0,
       version: 1,

@@ -32,8 +32,8 @@ export interface NatsFixture {
    * replace or ask (see assembled-node.ts). `cleanup` stops it.
    */
   assembledNode(buckets: TestBuckets, options?: AssembledNodeOptions): Promise<AssembledNode>;
-  /** Connects a remote client that `cleanup` closes. */
-  client(options?: Omit<ConnectOptions, 'servers'>): Promise<TetherClient>;
+  /** Connects a remote client that `cleanup` closes; to the fixture's server unless `servers` says otherwise. */
+  client(options?: Partial<ConnectOptions>): Promise<TetherClient>;
   /** Stops every node and client started since the last cleanup. */
   cleanup(): Promise<void>;
   /** Closes the fixture's own connection and stops the server. */

@@ -1,0 +1,159 @@
+/**
+ * What a remote watch knows of each watched variable, and the changes that bring its listener up to date after
+ * the watch's connection dropped (events are core NATS: those published meanwhile are gone).
+ *
+ * The watch reads the watched variables, and for each one that moved past what it knows it reads the kept
+ * history, so the listener gets every missed version in order while the bucket still keeps it. What can no longer
+ * be told is marked `gap: true` (see {@link VariableChange.gap}): a variable deleted meanwhile becomes a deleted
+ * change one version past the last one delivered; versions no longer kept are skipped to the first one kept.
+ *
+ * A variable deleted and defined again is another variable (another `id`) whose versions start again at 1, so
+ * versions are compared within one identity only; events carry the identity (`id`) for that.
+ * @module
+ */
+import type { VariableChange } from '../session/session-context.js';
+import type { VariableHistoryEntry } from '../session/variable-history.js';
+import type { VariableRecord } from '../variables/types.js';
+import type { VariableEvent } from './variable-events.js';
+
+/** What a watch has accounted for of one variable: delivered to its listener, or read as its starting point. */
+export interface KnownVariable {
+  /** The variable's identity; `undefined` when an event did not carry it (one from an older node). */
+  readonly id: string | undefined;
+  /** The last version accounted for (for a deleted variable, the delete's). */
+  readonly version: number;
+  readonly deleted: boolean;
+  /**
+   * The store revision of the last event delivered; or, when `fromRead`, the revision the read's reply reported,
+   * at least that of every write the read reflects.
+   */
+  readonly revision: number;
+  /** Set when a read, not an event, was the last word on this variable. */
+  readonly fromRead: boolean;
+}
+
+/** The kept versions of a variable, oldest first; rejects when they cannot be read. */
+export type ReadHistory = (name: string) => Promise<readonly VariableHistoryEntry[]>;
+
+/** What the watch knows after delivering `event`. */
+export function knownFromEvent(event: VariableEvent): KnownVariable {
+  return {
+    id: event.id,
+    version: event.version,
+    deleted: event.deleted === true,
+    revision: event.revision,
+    fromRead: false,
+  };
+}
+
+/** What the watch knows after a read (at reply revision `revision`) that found `record`. */
+export function knownFromRecord(record: VariableRecord, revision: number): KnownVariable {
+  return { id: record.id, version: record.version, deleted: false, revision, fromRead: true };
+}
+
+/**
+ * Whether `event` is news to a watch that knows `known`: events of one variable can cross on the wire (they
+ * come from different nodes), and those a read already reflected must not be delivered again.
+ */
+export function isNewer(event: VariableEvent, known: KnownVariable | undefined): boolean {
+  if (known === undefined) return true;
+  if (!known.fromRead) return event.revision > known.revision;
+  // Past the read's revision, the read cannot reflect it.
+  if (event.revision > known.revision) return true;
+  // At or before it, only a write the answering node had not applied yet is news: one of the variable it read.
+  if (event.id !== undefined && known.id !== undefined && event.id !== known.id) return false;
+  return !known.deleted && event.version > known.version;
+}
+
+/** The stand-in for a delete the watch missed: its own version and old value are no longer known. */
+function missedDelete(name: string, last: KnownVariable): VariableChange {
+  return {
+    name,
+    oldValue: undefined,
+    newValue: undefined,
+    version: last.version + 1,
+    updatedBy: null,
+    deleted: true,
+    gap: true,
+  };
+}
+
+/** The versions of `record` after `after`: from the kept history, or `record` alone when it cannot be read. */
+async function missedVersions(record: VariableRecord, after: number, history: ReadHistory): Promise<VariableChange[]> {
+  const { name } = record;
+  const alone: VariableChange = {
+    name,
+    oldValue: undefined,
+    newValue: record.value,
+    version: record.version,
+    updatedBy: record.updatedBy,
+    ...(record.version > after + 1 ? { gap: true as const } : {}),
+  };
+  // A variable defined (once) since: its record says it all.
+  if (record.version === 1) return [alone];
+  const entries = await history(name).catch(() => undefined);
+  // The history is read after the record: it must still be this variable's (not one deleted and defined again).
+  const same = entries?.some((entry) => entry.version === record.version && entry.updatedAt === record.updatedAt);
+  if (!entries || !same) return [alone];
+  const byVersion = new Map(entries.map((entry) => [entry.version, entry]));
+  const changes: VariableChange[] = [];
+  let next = after + 1;
+  // Up to the version read: later ones come as events (written after the read, so published to this watch).
+  for (const entry of entries) {
+    if (entry.version <= after || entry.version > record.version) continue;
+    changes.push({
+      name,
+      oldValue: byVersion.get(entry.version - 1)?.value,
+      newValue: entry.value,
+      version: entry.version,
+      updatedBy: entry.updatedBy,
+      ...(entry.version > next ? { gap: true as const } : {}),
+    });
+    next = entry.version + 1;
+  }
+  return changes;
+}
+
+/** The changes of one variable between what the watch knows (`last`) and what it read (`record`). */
+async function changesOf(
+  name: string,
+  last: KnownVariable | undefined,
+  record: VariableRecord | undefined,
+  history: ReadHistory,
+): Promise<VariableChange[]> {
+  const live = last !== undefined && !last.deleted ? last : undefined;
+  if (record === undefined) return live ? [missedDelete(name, live)] : [];
+  // Without the identity (an event of an older node), a lower version than known can only be another variable.
+  const same = live !== undefined && (live.id !== undefined ? live.id === record.id : record.version >= live.version);
+  const changes = live && !same ? [missedDelete(name, live)] : [];
+  const after = same ? live.version : 0;
+  if (record.version > after) changes.push(...(await missedVersions(record, after, history)));
+  return changes;
+}
+
+/**
+ * The changes that bring a listener that knows `known` to `records` (every watched variable, as a read answered
+ * at reply revision `revision`): per variable in version order, variables by name. Updates `known` to match.
+ */
+export async function catchUpChanges(
+  known: Map<string, KnownVariable>,
+  records: readonly VariableRecord[],
+  revision: number,
+  history: ReadHistory,
+): Promise<VariableChange[]> {
+  const read = new Map(records.map((record) => [record.name, record]));
+  const names = [...new Set([...known.keys(), ...read.keys()])].sort();
+  const changes: VariableChange[] = [];
+  for (const name of names) {
+    const record = read.get(name);
+    const last = known.get(name);
+    // One history read at a time: after an outage, every watch of every client catches up at once.
+    changes.push(...(await changesOf(name, last, record, history)));
+    // A read never goes back on what was delivered (it carries the client's revision): kept as a safeguard.
+    if (record && !(last?.id === record.id && last.version > record.version))
+      known.set(name, knownFromRecord(record, revision));
+    else if (!record && last && !last.deleted)
+      known.set(name, { id: last.id, version: last.version + 1, deleted: true, revision, fromRead: true });
+  }
+  return changes;
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { VariableHistoryEntry } from '../../src/session/variable-history.js';
+import type { VariableRecord } from '../../src/variables/types.js';
+import type { VariableEvent } from '../../src/nats/variable-events.js';
+import { catchUpChanges, isNewer, type KnownVariable } from '../../src/nats/watch-catch-up.js';
+
+const at = (version: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, version)).toISOString();
+
+function record(name: string, version: number, value: unknown, id = `${name}-1`): VariableRecord {
+  return {
+    id,
+    name,
+    type: 'integer',
+    value,
+    constraints: {},
+    description: '',
+    metadata: {},
+    version,
+    createdAt: at(1),
+    updatedAt: at(version),
+    updatedBy: null,
+    reason: null,
+    lockedBy: null,
+  };
+}
+
+/** Versions `from`..`to` of a variable whose value at version v is v * 10. */
+const entries = (from: number, to: number): VariableHistoryEntry[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({
+    version: from + i,
+    value: (from + i) * 10,
+    updatedAt: at(from + i),
+    updatedBy: null,
+    reason: null,
+  }));
+
+const event = (version: number, revision: number, id = 'x-1'): VariableEvent => ({
+  sessionId: 's',
+  name: 'x',
+  id,
+  type: 'integer',
+  newValue: version * 10,
+  version,
+  updatedBy: null,
+  revision,
+});
+
+const read = (version: number, revision: number, deleted = false): KnownVariable => ({
+  id: 'x-1',
+  version,
+  deleted,
+  revision,
+  fromRead: true,
+});
+
+describe('watch catch-up', () => {
+  it('passes an event after a read only when the read cannot reflect it', () => {
+    // The read answered at revision 50 with version 5.
+    expect(isNewer(event(5, 40), read(5, 50))).toBe(false);
+    expect(isNewer(event(6, 60), read(5, 50))).toBe(true);
+    // Written before the reply's revision but not yet applied by the node that answered: still news.
+    expect(isNewer(event(6, 49), read(5, 50))).toBe(true);
+    // Another variable of that name, written before the read: the read already shows what came after it.
+    expect(isNewer(event(9, 45, 'x-0'), read(5, 50))).toBe(false);
+    expect(isNewer(event(6, 45), read(5, 50, true))).toBe(false);
+    // After an event, by revision alone.
+    expect(isNewer(event(7, 70), { id: 'x-1', version: 6, deleted: false, revision: 71, fromRead: false })).toBe(false);
+  });
+
+  it('delivers the versions past the known one from the history, up to the version read', async () => {
+    const known = new Map([['x', read(2, 20)]]);
+    const changes = await catchUpChanges(known, [record('x', 5, 50)], 60, async () => entries(1, 6));
+    expect(changes.map((c) => [c.version, c.oldValue, c.newValue, c.gap])).toEqual([
+      [3, 20, 30, undefined],
+      [4, 30, 40, undefined],
+      [5, 40, 50, undefined],
+    ]);
+    expect(known.get('x')).toEqual({ id: 'x-1', version: 5, deleted: false, revision: 60, fromRead: true });
+  });
+
+  it('delivers the record alone, marked, when the history cannot be read or is of another variable', async () => {
+    const unreadable = await catchUpChanges(new Map([['x', read(2, 20)]]), [record('x', 5, 50)], 60, () =>
+      Promise.reject(new Error('payload_too_large')),
+    );
+    // Deleted and defined again between the read and the history: versions 1..5 of another variable.
+    const another = await catchUpChanges(new Map([['x', read(2, 20)]]), [record('x', 5, 50)], 60, async () =>
+      entries(1, 5).map((entry) => ({ ...entry, updatedAt: at(entry.version + 30) })),
+    );
+    for (const changes of [unreadable, another]) {
+      expect(changes).toEqual([
+        { name: 'x', oldValue: undefined, newValue: 50, version: 5, updatedBy: null, gap: true },
+      ]);
+    }
+  });
+
+  it('reads no history for a variable defined once since, and none for one that did not change', async () => {
+    const asked: string[] = [];
+    const history = async (name: string) => (asked.push(name), entries(1, 1));
+    const known = new Map([['same', { ...read(3, 30), id: 'same-1' }]]);
+    const changes = await catchUpChanges(known, [record('fresh', 1, 7), record('same', 3, 30)], 40, history);
+    expect(changes).toEqual([{ name: 'fresh', oldValue: undefined, newValue: 7, version: 1, updatedBy: null }]);
+    expect(asked).toEqual([]);
+  });
+});
