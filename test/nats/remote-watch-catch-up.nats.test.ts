@@ -2,12 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NatsConnectionError, Runtime, type NatsConnectionStatus } from '../../src/index.js';
 import type { VariableChange } from '../../src/session/session-context.js';
 import { startCli } from '../support/cli-process.js';
-import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
-const proxies: CuttableProxy[] = [];
+const proxies: TcpProxy[] = [];
 
 afterEach(async () => {
   await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 /** A proxy the test cuts, and `cut`/`restore` that resolve once whoever reports `statuses` has seen it happen. */
 async function cuttable(statuses: readonly NatsConnectionStatus[]) {
-  const proxy = await startCuttableProxy(fx().server.url);
+  const proxy = await startTcpProxy(fx().server.url);
   proxies.push(proxy);
   const count = (status: NatsConnectionStatus): number => statuses.filter((s) => s === status).length;
   return {
