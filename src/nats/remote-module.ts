@@ -64,10 +64,11 @@ export class RemoteModuleHandle {
    * `{ variable: version }` of the values it used. One node runs a module's executions one at a time, in
    * arrival order; executions sent at once may be spread over several nodes and then run side by side.
    *
-   * The node that takes the execution says so at once, and the client pings it every 2 s while it waits: if that
-   * node stops answering (its process killed, its machine or network gone), `execute` rejects a few seconds
-   * later with `NodeLostError` rather than after `timeoutMs`, and asks the nodes to cancel the execution in case
-   * it still runs. Its outcome is then unknown: it may or may not have run, its LLM call included.
+   * The node that takes the execution says so before it waits for anything (a provider, the mailbox; an execution
+   * that needs no wait just replies), and the client pings it every 2 s while it waits: if that node stops
+   * answering (its process killed, its machine or network gone), `execute` rejects a few seconds later with
+   * `NodeLostError` rather than after `timeoutMs`, and asks the nodes to cancel the execution in case it still
+   * runs. Its outcome is then unknown: it may or may not have run, its LLM call included.
    * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
    * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
    * @throws {ExecutionAbortedError} at once when `signal` fires
