@@ -52,6 +52,9 @@ const decoder = new TextDecoder();
  * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
  */
 export class RemoteModuleHandle {
+  /** The execute subject, built (and its tokens checked) at the first execution rather than at every one. */
+  #executeSubject: string | undefined;
+
   /** @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. */
   constructor(
     readonly moduleId: string,
@@ -91,7 +94,7 @@ export class RemoteModuleHandle {
         `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
       );
     const replyWaitMs = Math.min(timeoutMs + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
-    const subject = this.transport.subjects.module(this.sessionId, this.moduleId, 'execute');
+    const subject = (this.#executeSubject ??= this.transport.subjects.module(this.sessionId, this.moduleId, 'execute'));
     try {
       return (await this.transport.requestWatchingNode(subject, { inputs, executionId, timeoutMs }, replyWaitMs, {
         signal,
