@@ -7,7 +7,8 @@
  * itself before it waits. An execution that completes in that same turn (the offline model) needs no watching: its
  * reply is the next thing the caller hears. Sent at once instead, the notice cost every such execution a socket
  * write of its own in mid-execution, and the wake-ups of the server and of the caller while the node was still
- * busy: measured at 100–170 µs of a ~950 µs remote execute on two cores, ten times the publish itself.
+ * busy: 120–160 µs of a ~1,000 µs remote execute on two cores (bench (b), interleaved with the code before),
+ * some eight times what the publish itself costs.
  *
  * What the caller can miss is unchanged in kind: a node that dies before its notice has left is not watched, as
  * before; the notice leaves at the end of the turn rather than at the first microtask checkpoint of it.
