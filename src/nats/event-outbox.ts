@@ -34,6 +34,12 @@ export interface EventOutbox {
    * the server's `max_payload` is replaced by what `oversize` builds, or else reported and dropped.
    */
   publish(subject: string, event: object, oversize?: OversizeEvent): void;
+  /**
+   * Queues an event already encoded as JSON, for one that goes out alike many times (a module's state changes):
+   * encoding it once spares every execution the work. `data` must not change afterwards. One over the server's
+   * `max_payload` is reported and dropped.
+   */
+  publishEncoded(subject: string, data: Uint8Array): void;
   /** Publishes everything queued, now; nats.js sends it with whatever is published next in this microtask. */
   sendNow(): void;
   /** Resolves once everything queued so far has been handed to the connection. */
@@ -70,32 +76,44 @@ export function createEventOutbox(
     }
   };
 
+  // Read on every event: after a reconnect the server, and its max_payload, may be another one.
+  const limit = (): number => connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+
+  const enqueue = (subject: string, data: Uint8Array): void => {
+    queue.push({ subject, data });
+    scheduled ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        scheduled = undefined;
+        sendNow();
+        resolve();
+      }),
+    );
+  };
+
   return {
     publish(subject, event, oversize) {
       let data: Uint8Array;
       try {
         data = encodeJson(event);
-        // Read on every event: after a reconnect the server, and its max_payload, may be another one.
-        const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-        if (data.length > limit) {
-          const substitute = oversize?.(data.length, limit);
+        const max = limit();
+        if (data.length > max) {
+          const substitute = oversize?.(data.length, max);
           const smaller = substitute === undefined ? undefined : encodeJson(substitute);
-          if (smaller === undefined || smaller.length > limit) {
-            return tell(new PayloadTooLargeError(`event on ${subject}`, data.length, limit), 'publishing an event');
+          if (smaller === undefined || smaller.length > max) {
+            return tell(new PayloadTooLargeError(`event on ${subject}`, data.length, max), 'publishing an event');
           }
           data = smaller;
         }
       } catch (error) {
         return tell(error, `encoding an event for ${subject}`);
       }
-      queue.push({ subject, data });
-      scheduled ??= new Promise<void>((resolve) =>
-        setImmediate(() => {
-          scheduled = undefined;
-          sendNow();
-          resolve();
-        }),
-      );
+      enqueue(subject, data);
+    },
+    publishEncoded(subject, data) {
+      const max = limit();
+      if (data.length > max)
+        return tell(new PayloadTooLargeError(`event on ${subject}`, data.length, max), 'publishing an event');
+      enqueue(subject, data);
     },
     sendNow,
     flushed: () => scheduled ?? Promise.resolve(),

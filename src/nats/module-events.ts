@@ -14,6 +14,7 @@ import type { ModuleHandle } from '../modules/module-handle.js';
 import { PayloadTooLargeError } from '../errors.js';
 import type { EventOutbox, OversizeEvent } from './event-outbox.js';
 import type { TetherSubjects } from './subjects.js';
+import { encodeJson } from './wire.js';
 
 /** A module process's state changed: `idle`, `syncing` or `executing`. */
 export interface ModuleStateEvent {
@@ -73,15 +74,23 @@ function resultTooLarge(sessionId: string, result: ExecutionResult, size: number
  * exits (a stopped actor emits nothing more). The process is never disturbed by a publish that fails.
  */
 export function publishModuleEvents(outbox: EventOutbox, subjects: TetherSubjects, handle: ModuleHandle): () => void {
-  const subject = subjects.moduleEvent(handle.sessionId, handle.moduleId);
+  const { sessionId, moduleId } = handle;
+  const subject = subjects.moduleEvent(sessionId, moduleId);
   const publish = (event: object, oversize?: OversizeEvent): void =>
-    outbox.publish(subject, { ...event, sessionId: handle.sessionId, moduleId: handle.moduleId }, oversize);
+    outbox.publish(subject, { ...event, sessionId, moduleId }, oversize);
+  // Three of an execution's five events are state changes, the same bytes every time: encoded once per state.
+  const stateEvents = new Map<ModuleDescription['state'], Uint8Array>();
   let initial = true;
   const stops = [
     handle.onState((state) => {
       // The first call is the state the process is in now, not a change: subscribers only hear changes.
       if (initial) return;
-      publish({ type: 'module.state', state });
+      let data = stateEvents.get(state);
+      if (!data) {
+        const event: ModuleEvent = { type: 'module.state', state, sessionId, moduleId };
+        stateEvents.set(state, (data = encodeJson(event)));
+      }
+      outbox.publishEncoded(subject, data);
     }),
     handle.on('module.result', (event) =>
       publish(event, (size, limit) => resultTooLarge(handle.sessionId, event.result, size, limit)),

@@ -15,7 +15,8 @@
  * module run side by side. `describe` answers for the process of the node that takes it. The client's
  * `Tether-Min-Revision` is honoured before anything runs, so the module syncs values at least that new. An
  * `execute` carrying `Tether-Accept-Notice` is first answered with an acceptance notice naming this node, once it
- * passed its checks, so that its caller can watch the node while it waits (see `ACCEPT_NOTICE_HEADER`).
+ * passed its checks and unless its reply is ready within the event-loop turn that took it, so that its caller can
+ * watch the node while it waits (see `ACCEPT_NOTICE_HEADER`).
  * @module
  */
 import { randomUUID } from 'node:crypto';

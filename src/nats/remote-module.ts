@@ -52,6 +52,9 @@ const decoder = new TextDecoder();
  * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
  */
 export class RemoteModuleHandle {
+  /** The execute subject, built (and its tokens checked) at the first execution rather than at every one. */
+  #executeSubject: string | undefined;
+
   /** @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. */
   constructor(
     readonly moduleId: string,
@@ -64,10 +67,11 @@ export class RemoteModuleHandle {
    * `{ variable: version }` of the values it used. One node runs a module's executions one at a time, in
    * arrival order; executions sent at once may be spread over several nodes and then run side by side.
    *
-   * The node that takes the execution says so at once, and the client pings it every 2 s while it waits: if that
-   * node stops answering (its process killed, its machine or network gone), `execute` rejects a few seconds
-   * later with `NodeLostError` rather than after `timeoutMs`, and asks the nodes to cancel the execution in case
-   * it still runs. Its outcome is then unknown: it may or may not have run, its LLM call included.
+   * The node that takes the execution says so before it waits for anything (a provider, the mailbox; an execution
+   * that needs no wait just replies), and the client pings it every 2 s while it waits: if that node stops
+   * answering (its process killed, its machine or network gone), `execute` rejects a few seconds later with
+   * `NodeLostError` rather than after `timeoutMs`, and asks the nodes to cancel the execution in case it still
+   * runs. Its outcome is then unknown: it may or may not have run, its LLM call included.
    * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
    * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
    * @throws {ExecutionAbortedError} at once when `signal` fires
@@ -90,7 +94,7 @@ export class RemoteModuleHandle {
         `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
       );
     const replyWaitMs = Math.min(timeoutMs + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
-    const subject = this.transport.subjects.module(this.sessionId, this.moduleId, 'execute');
+    const subject = (this.#executeSubject ??= this.transport.subjects.module(this.sessionId, this.moduleId, 'execute'));
     try {
       return (await this.transport.requestWatchingNode(subject, { inputs, executionId, timeoutMs }, replyWaitMs, {
         signal,

@@ -15,8 +15,9 @@ export interface ServiceEndpoint {
   readonly subject: string;
   readonly metadata?: Readonly<Record<string, string>>;
   /**
-   * Whether a request with the `Tether-Accept-Notice` header gets an acceptance notice once `prepare` passed it
-   * (see `ACCEPT_NOTICE_HEADER`): for long requests, whose callers watch the node meanwhile.
+   * Whether a request with the `Tether-Accept-Notice` header gets an acceptance notice once `prepare` passed it,
+   * at the end of the turn, unless its reply went first (see acceptance-notices.ts): for long requests, whose
+   * callers watch the node meanwhile.
    * @default false
    */
   readonly announcesAcceptance?: boolean;

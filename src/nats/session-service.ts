@@ -8,7 +8,7 @@
  * `{ result, revision }`. Any failure is an error reply; nothing a request carries can throw past the handler.
  * @module
  */
-import { headers, type NatsConnection, type Service, type ServiceMsg, type Subscription } from 'nats';
+import { type NatsConnection, type Service, type ServiceMsg, type Subscription } from 'nats';
 import { CallTimeoutError, ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
@@ -19,15 +19,14 @@ import type { TrackingStore } from './tracking-store.js';
 import { variableEventOf, withoutOldValue } from './variable-events.js';
 import { createEventOutbox, type EventOutbox } from './event-outbox.js';
 import { replyTooLarge } from './reply-limit.js';
+import { createAcceptanceNotices } from './acceptance-notices.js';
 import {
-  ACCEPTED_BY_HEADER,
   ACCEPT_NOTICE_HEADER,
   DEFAULT_MAX_PAYLOAD,
   MIN_REVISION_HEADER,
   SERVICE_NAME,
   assertFields,
   decodeRequest,
-  encodeAcceptance,
   encodeError,
   encodeJson,
   encodeReply,
@@ -112,16 +111,13 @@ export async function startSessionService(
   });
 
   const serviceId = service.info().id;
-  // Built once: every acceptance notice of this node is the same message.
-  const acceptance = { body: encodeAcceptance(serviceId), headers: headers() };
-  acceptance.headers.set(ACCEPTED_BY_HEADER, serviceId);
+  const notices = createAcceptanceNotices(connection, serviceId, report);
 
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
   async function serveEndpoint(msg: ServiceMsg, endpoint: ServiceEndpoint): Promise<Uint8Array> {
     const work = endpoint.prepare(msg.subject, decodeRequest(msg.data, maxBytes));
     // Only when asked (one header lookup otherwise): the caller then watches this node until the reply comes.
-    if (endpoint.announcesAcceptance && msg.reply && msg.headers?.has(ACCEPT_NOTICE_HEADER))
-      connection.publish(msg.reply, acceptance.body, { headers: acceptance.headers });
+    if (endpoint.announcesAcceptance && msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.accepted(msg);
     const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
     if (waiting) await waiting;
     const result = await work();
@@ -189,6 +185,8 @@ export async function startSessionService(
   }
 
   function respond(msg: ServiceMsg, send: () => boolean): void {
+    // A notice not sent yet would arrive after the reply: the caller has no use for it any more.
+    notices.replied(msg);
     try {
       // The events this request caused go first and in the same socket write, so its caller has them on reply.
       outbox.sendNow();

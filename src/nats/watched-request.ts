@@ -1,7 +1,8 @@
 /**
  * A request whose taker is watched while the caller waits. The request asks for an acceptance notice
  * (`Tether-Accept-Notice`); the node that takes it publishes one to the reply subject, naming its instance of the
- * `tether` micro service, and from then on the caller pings that instance. A node that stops answering ends the
+ * `tether` micro service, before the execution waits for anything (one that needs no wait gets its reply instead),
+ * and from then on the caller pings that instance. A node that stops answering ends the
  * wait within seconds, as a monitor on a process of a node that goes down fires `:noconnection` in Elixir,
  * instead of at the end of the request's timeout. Without a notice (a node that predates it) the wait is a plain
  * request's.

@@ -24,9 +24,11 @@ export const MIN_REVISION_HEADER = 'Tether-Min-Revision';
 
 /**
  * The request header asking for an acceptance notice (any value; the remote client sends `1`). Only module
- * `execute` honours it: the node that takes the request first publishes to the request's reply subject a notice
- * with the {@link ACCEPTED_BY_HEADER} header, then the reply as usual, so the caller can watch that node while the
- * execution runs. Without the header the protocol stays one request, one reply.
+ * `execute` honours it: the node that takes the request publishes to the request's reply subject a notice with
+ * the {@link ACCEPTED_BY_HEADER} header at the end of the event-loop turn that took it, before the execution waits
+ * for anything, then the reply as usual, so the caller can watch that node while the execution runs. An execution
+ * whose reply is ready within that turn (the offline model) gets the reply alone: there was nothing to watch.
+ * Without the header the protocol stays one request, one reply.
  */
 export const ACCEPT_NOTICE_HEADER = 'Tether-Accept-Notice';
 

@@ -127,6 +127,25 @@ describe('event outbox', () => {
     expect(reports[1]).toMatchObject({ what: 'event on still-big', size: 211 });
   });
 
+  it('queues events encoded beforehand in order with the others, and reports one over max_payload', async () => {
+    const { connection, published } = fakeConnection({ maxPayload: 100 });
+    const reports: unknown[] = [];
+    const outbox = createEventOutbox(connection, (error) => reports.push(error));
+    const state = new TextEncoder().encode('{"state":"idle"}');
+    outbox.publishEncoded('s', state);
+    outbox.publish('a', { n: 1 });
+    outbox.publishEncoded('big', new TextEncoder().encode(JSON.stringify({ text: 'x'.repeat(200) })));
+    outbox.publishEncoded('s', state);
+    await outbox.flushed();
+    expect(published).toEqual([
+      { subject: 's', body: { state: 'idle' } },
+      { subject: 'a', body: { n: 1 } },
+      { subject: 's', body: { state: 'idle' } },
+    ]);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ code: 'payload_too_large', what: 'event on big', size: 211, limit: 100 });
+  });
+
   it('is flushed at once when nothing is queued', async () => {
     const { connection } = fakeConnection();
     await expect(createEventOutbox(connection, () => {}).flushed()).resolves.toBeUndefined();

@@ -78,6 +78,13 @@ describe('module events', () => {
       expect(deltas.join('')).toBe('The sky is blue.');
     }
     const states = events.flatMap((e) => (e.event.type === 'module.state' ? [e.event.state] : []));
+    // A state change on the wire, as any subscriber reads it (nodes encode each state's message once).
+    expect(events.find((e) => e.event.type === 'module.state')?.event).toEqual({
+      type: 'module.state',
+      state: 'syncing',
+      sessionId: 'ev',
+      moduleId: 'qa',
+    });
     expect(states).toContain('syncing');
     expect(states).toContain('executing');
     expect(states.at(-1)).toBe('idle');

@@ -1,6 +1,12 @@
 import { Empty, ErrorCode, connect, createInbox, headers, type Msg } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { ExecutionAbortedError, InternalError, NodeLostError, errorFromJSON } from '../../src/index.js';
+import {
+  ExecutionAbortedError,
+  InternalError,
+  NodeLostError,
+  createEchoModel,
+  errorFromJSON,
+} from '../../src/index.js';
 import { ReplyInbox } from '../../src/nats/reply-inbox.js';
 import { watchedRequest } from '../../src/nats/watched-request.js';
 import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, encodeAcceptance } from '../../src/nats/wire.js';
@@ -77,6 +83,7 @@ describe('node lost', () => {
 
   it('sends a plain client that asks for it the acceptance notice naming the node, then the result', async () => {
     const buckets = fx().buckets();
+    // The stub answers over HTTP, in a later turn of the node's event loop: the execution waits, so it is announced.
     const node = await fx().node(buckets, { llm: stubbed.llm() });
     const session = await (await fx().client()).session('noticed');
     await session.module('qa', spec);
@@ -104,6 +111,24 @@ describe('node lost', () => {
     );
     expect(described).toHaveLength(1);
     expect(described[0]!.json<{ result: { state: string } }>().result.state).toBe('idle');
+  });
+
+  it('sends no notice for an execution whose reply is ready in the event-loop turn that took it', async () => {
+    // The offline model answers without waiting for anything: the whole execution runs in the node's turn.
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: createEchoModel() });
+    await (await (await fx().client()).session('at-once')).module('qa', spec);
+    const received = await rawExchange(
+      'tether.v1.session.at-once.module.qa.execute',
+      { inputs: { question: 'just the reply?' } },
+      true,
+      (msgs) => msgs.some(isReply),
+    );
+    expect(received).toHaveLength(1);
+    expect(isReply(received[0]!)).toBe(true);
+    expect(received[0]!.json<{ result: { output: { answer: string } } }>().result.output.answer).toContain(
+      'just the reply?',
+    );
   });
 
   it('resolves a remote execute with its result, the notice unseen by the caller', async () => {
