@@ -273,9 +273,13 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    * every node told), as the wire `stop` does; a module that stays on this node just stops.
    */
   async #stopModule(entry: Entry): Promise<void> {
-    if (entry.shared && this.#sharing)
-      await this.#sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, entry.shared.revision);
-    await this.#stopProcess(entry);
+    try {
+      if (entry.shared && this.#sharing)
+        await this.#sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, entry.shared.revision);
+    } finally {
+      // Stopped here even when the bucket cannot be reached: a stop must never leave this process running.
+      await this.#stopProcess(entry);
+    }
   }
 
   async #start(

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ModuleNotFoundError, createEchoModel, type Runtime } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 const predict = { type: 'Predict', signature: 'question:string -> answer:string' } as const;
 const chain = { type: 'ChainOfThought', signature: 'question:string -> reply:string' } as const;
 
@@ -67,5 +68,17 @@ describe('embedded module stop on a NATS node', () => {
     expect((await remote.modules()).map((listed) => listed.moduleId)).toEqual(['qa', 'qb']);
     expect((await (await remote.module('qb')).execute({ question: 'x' })).moduleType).toBe('Predict');
     expect(runs(b, 'qb')).toBe(true);
+  });
+
+  it('stops the process here even when the modules bucket cannot be reached, and says why', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().runtime(buckets, { llm: createEchoModel() });
+    const qa = await (await node.session('s1')).module('qa', predict);
+    // The bucket gone under the node, as an operator's mistake or a lost JetStream would leave it.
+    await (await nc().jetstreamManager()).streams.delete(`KV_${buckets.modulesBucket}`);
+
+    await expect(qa.stop()).rejects.toMatchObject({ code: 'internal_error' });
+    expect(qa.alive).toBe(false);
+    expect(runs(node, 'qa')).toBe(false);
   });
 });
