@@ -79,23 +79,21 @@ export function reportReconnects(
   })();
 }
 
-/**
- * Calls `onBack` each time the connection is back after dropping (nats.js's `reconnect` status), until it closes:
- * the moment to renew what the server may have forgotten, such as the consumers of KV watches.
- */
-export function onReconnect(connection: NatsConnection, onBack: () => void): void {
-  void (async () => {
-    for await (const status of connection.status()) if (status.type === Events.Reconnect) onBack();
-  })();
-}
+/** What {@link onConnectionChange} reports: the connection dropped, or is back after dropping. */
+export type ConnectionChange = 'disconnected' | 'reconnected';
 
 /**
- * Calls `onDrop` each time the connection drops (nats.js's `disconnect` status), until it closes: messages sent
- * meanwhile on core NATS are lost to this connection. It runs before the connection can be back: the status
+ * Calls `listener` each time the connection drops (nats.js's `disconnect` status: messages sent meanwhile on core
+ * NATS are lost to it) and each time it is back (`reconnect`, once nats.js has subscribed again: what is
+ * published from then on reaches the subscriptions; the moment to renew what the server may have forgotten, such
+ * as the consumers of KV watches), until it closes. A drop is told before the connection can be back: the status
  * comes as the socket closes, a reconnect only after a new one is open.
  */
-export function onDisconnect(connection: NatsConnection, onDrop: () => void): void {
+export function onConnectionChange(connection: NatsConnection, listener: (change: ConnectionChange) => void): void {
   void (async () => {
-    for await (const status of connection.status()) if (status.type === Events.Disconnect) onDrop();
+    for await (const status of connection.status()) {
+      if (status.type === Events.Disconnect) listener('disconnected');
+      else if (status.type === Events.Reconnect) listener('reconnected');
+    }
   })();
 }

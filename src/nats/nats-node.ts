@@ -10,13 +10,7 @@ import { NatsConnectionError } from '../errors.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
-import {
-  connectNats,
-  onDisconnect,
-  onReconnect,
-  reportReconnects,
-  type ReconnectPolicy,
-} from './connection-options.js';
+import { connectNats, onConnectionChange, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import type { KvWatchHandle } from './kv-watch.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { createEventOutbox } from './event-outbox.js';
@@ -146,7 +140,9 @@ export async function openNatsNode(
     });
     // A restarted server has lost the router's consumer; without this the node would see no other node's writes
     // (and time out read-your-writes requests) until nats.js misses two heartbeats, some 13 s later.
-    onReconnect(connection, () => store.resumeWatches());
+    onConnectionChange(connection, (change) => {
+      if (change === 'reconnected') store.resumeWatches();
+    });
     const directory = await createSessionDirectory(connection, {
       bucket: options.sessionsBucket ?? 'tether_sessions',
       ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
@@ -193,8 +189,10 @@ export async function openNatsNode(
           (error) => report(error, 'modules bucket watch'),
         );
         await specWatch.initialized;
-        onDisconnect(connection, () => modules.recheckSpecs());
-        onReconnect(connection, () => specWatch?.resume());
+        onConnectionChange(connection, (change) => {
+          if (change === 'disconnected') modules.recheckSpecs();
+          else specWatch?.resume();
+        });
         control = await startModuleControl(connection, subjects, modules, { report, outbox });
         service = await startSessionService(connection, sessions, {
           store,

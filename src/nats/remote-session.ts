@@ -79,7 +79,7 @@ export class RemoteSession implements SessionContext {
 
   /** Records of the variables whose names match the glob, sorted by name. */
   async listVariables(pattern = '*'): Promise<VariableRecord[]> {
-    return ((await this.#call('list', { pattern })) as unknown[]).map(decodeRecord);
+    return (await this.#list(pattern)).records;
   }
 
   /** Values of several variables, with the missing names apart. */
@@ -185,11 +185,7 @@ export class RemoteSession implements SessionContext {
    */
   watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
     return watchRemote(this.transport, this.sessionId, pattern, listener, options, {
-      list: async (glob) => {
-        const subject = this.transport.subjects.variable(this.sessionId, 'list');
-        const { result, revision } = await this.transport.requestWithRevision(subject, { pattern: glob });
-        return { records: (result as unknown[]).map(decodeRecord), revision };
-      },
+      list: (glob) => this.#list(glob),
       history: (name) => this.variableHistory(name),
     });
   }
@@ -215,6 +211,13 @@ export class RemoteSession implements SessionContext {
       moduleId: string;
     }[];
     return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport));
+  }
+
+  /** The records matching `pattern`, with the store revision the reply reported (a watch's starting point). */
+  async #list(pattern: string): Promise<{ records: VariableRecord[]; revision: number }> {
+    const subject = this.transport.subjects.variable(this.sessionId, 'list');
+    const { result, revision } = await this.transport.requestWithRevision(subject, { pattern });
+    return { records: (result as unknown[]).map(decodeRecord), revision };
   }
 
   #call(operation: VariableOperation, body: object): Promise<unknown> {

@@ -5,16 +5,14 @@
  * nodes: whichever node answers next has first applied everything this client has seen.
  * @module
  */
-import { Events, headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
+import { headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
 import { CallTimeoutError, InternalError, NoProcError, ValidationError } from '../errors.js';
 import { SerialTasks } from '../session/serial-tasks.js';
+import { onConnectionChange, type ConnectionChange } from './connection-options.js';
 import type { TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { watchedRequest } from './watched-request.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER, MIN_REVISION_HEADER, decodeReply, encodeJson } from './wire.js';
-
-/** What {@link RemoteTransport.onConnectionChange} reports. */
-export type ConnectionChange = 'disconnected' | 'reconnected';
 
 /** What remote sessions and watches use to reach the nodes. */
 export class RemoteTransport {
@@ -84,25 +82,15 @@ export class RemoteTransport {
     this.#connectionListeners.add(listener);
     if (!this.#watchingStatus) {
       this.#watchingStatus = true;
-      void (async () => {
-        // Ends when the connection closes.
-        for await (const status of this.connection.status()) {
-          const change =
-            status.type === Events.Disconnect
-              ? 'disconnected'
-              : status.type === Events.Reconnect
-                ? 'reconnected'
-                : null;
-          if (!change) continue;
-          for (const each of [...this.#connectionListeners]) {
-            try {
-              each(change);
-            } catch (error) {
-              this.report(error, `connection ${change} listener`);
-            }
+      onConnectionChange(this.connection, (change) => {
+        for (const each of [...this.#connectionListeners]) {
+          try {
+            each(change);
+          } catch (error) {
+            this.report(error, `connection ${change} listener`);
           }
         }
-      })();
+      });
     }
     return () => this.#connectionListeners.delete(listener);
   }

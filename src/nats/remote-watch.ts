@@ -7,8 +7,12 @@
  * Events are core NATS: those published while this client's connection is down never reach it. So from the
  * moment the connection drops, events are held back again; once it is back (nats.js has subscribed again), the
  * watch reads the watched variables and delivers, in version order, the versions its listener missed (see
- * watch-catch-up.ts), then the held events it has not delivered that way. Reads that fail because no node
- * answers yet are retried; one that fails otherwise is reported (`onError`) and the watch carries on with events.
+ * watch-catch-up.ts), then the held events it has not delivered that way. A read (of the variables or of a
+ * history) that fails because no node answers yet or the connection dropped again (`noproc`, `call_timeout`,
+ * `internal_error`, `store_closed`, `session_stopped`) is retried, for ever, with a back-off of up to 2 s; the
+ * listener hears nothing meanwhile. A read of the variables that fails otherwise is reported (`onError`) and the
+ * watch carries on with events; a history that cannot be read otherwise becomes a gap (see watch-catch-up.ts).
+ * At most {@link HELD_MAX} events are held: past that they are dropped, and another pass reads what they told.
  *
  * Events of one variable can come from different nodes and cross on the wire; a change older than one already
  * delivered for that variable is skipped, so a listener never goes backwards.
@@ -25,6 +29,7 @@ import { isVariableEvent, type VariableEvent } from './variable-events.js';
 import {
   catchUpChanges,
   isNewer,
+  isRetried,
   knownFromEvent,
   knownFromRecord,
   type KnownVariable,
@@ -33,8 +38,11 @@ import {
 
 const decoder = new TextDecoder();
 
-/** Failures of a catch-up read worth another try: no node answers yet, or the connection dropped again. */
-const RETRIED = new Set(['noproc', 'call_timeout', 'internal_error', 'store_closed', 'session_stopped']);
+/**
+ * The most events a watch holds back while it reads: past that (a long outage of the nodes while NATS carries
+ * writes on) it drops them and reads again, as after a drop of its connection, rather than grow without bound.
+ */
+export const HELD_MAX = 10_000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2000;
 
@@ -77,7 +85,7 @@ export async function watchRemote(
   /** Events held back while the watch reads: at its start, and from a drop until it has caught up. */
   let held: VariableEvent[] | undefined = [];
   let active = true;
-  /** Drops of the connection so far: a catch-up that saw one more during its read reads again. */
+  /** Drops of the connection (or of held events) so far: a catch-up that saw one more during its read reads again. */
   let drops = 0;
   let reading = true;
   let wake: (() => void) | undefined;
@@ -112,8 +120,15 @@ export async function watchRemote(
         return;
       }
       if (!isVariableEvent(event) || event.sessionId !== sessionId || !matches(event.name)) return;
-      if (held) held.push(event);
-      else accept(event);
+      if (!held) return accept(event);
+      if (held.length < HELD_MAX) return void held.push(event);
+      // The next read must reflect what the dropped events told, whichever node answers it.
+      for (const each of held) transport.observeRevision(each.revision);
+      transport.observeRevision(event.revision);
+      held = [];
+      // Counted as a drop: a catch-up under way reads again; otherwise one is to come (at the start's end, or
+      // when the connection is back).
+      drops += 1;
     },
   });
   const stopListening = transport.onConnectionChange((change) => {
@@ -145,7 +160,7 @@ export async function watchRemote(
         if (!active) break;
         for (const change of changes) deliver(change);
       } catch (error) {
-        if (!RETRIED.has((error as { code?: unknown } | undefined)?.code as string)) {
+        if (!isRetried(error)) {
           transport.report(error, `watcher of session ${sessionId}: catching up on '${pattern}'`);
           break;
         }
@@ -183,7 +198,7 @@ export async function watchRemote(
         });
       }
     }
-    // Dropped while starting: the read may predate what was lost meanwhile.
+    // Dropped (or held events dropped) while starting: the read may predate what was lost meanwhile.
     if (drops > 0) void catchUp();
     else {
       reading = false;

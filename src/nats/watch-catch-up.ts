@@ -5,7 +5,10 @@
  * The watch reads the watched variables, and for each one that moved past what it knows it reads the kept
  * history, so the listener gets every missed version in order while the bucket still keeps it. What can no longer
  * be told is marked `gap: true` (see {@link VariableChange.gap}): a variable deleted meanwhile becomes a deleted
- * change one version past the last one delivered; versions no longer kept are skipped to the first one kept.
+ * change one version past the last one delivered; versions no longer kept are skipped to the first one kept; a
+ * history that cannot be read at all (too large, or the variable gone since) leaves the version read alone. A
+ * history read that fails for a reason another try may cure ({@link isRetried}) fails the whole pass instead, and
+ * the pass changes nothing the watch knows, so the next one still delivers those versions.
  *
  * A variable deleted and defined again is another variable (another `id`) whose versions start again at 1, so
  * versions are compared within one identity only; events carry the identity (`id`) for that.
@@ -15,6 +18,15 @@ import type { VariableChange } from '../session/session-context.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { VariableEvent } from './variable-events.js';
+
+/** Failures of a catch-up read worth another try: no node answers yet, or the connection dropped again. */
+const RETRIED = new Set(['noproc', 'call_timeout', 'internal_error', 'store_closed', 'session_stopped']);
+
+/** Whether a catch-up read that failed with `error` is worth another try (see the module comment). */
+export function isRetried(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && RETRIED.has(code);
+}
 
 /** What a watch has accounted for of one variable: delivered to its listener, or read as its starting point. */
 export interface KnownVariable {
@@ -78,7 +90,10 @@ function missedDelete(name: string, last: KnownVariable): VariableChange {
   };
 }
 
-/** The versions of `record` after `after`: from the kept history, or `record` alone when it cannot be read. */
+/**
+ * The versions of `record` after `after`: from the kept history, or `record` alone when it cannot be read for
+ * good. Rejects when the history read failed for a reason another try may cure.
+ */
 async function missedVersions(record: VariableRecord, after: number, history: ReadHistory): Promise<VariableChange[]> {
   const { name } = record;
   const alone: VariableChange = {
@@ -91,7 +106,10 @@ async function missedVersions(record: VariableRecord, after: number, history: Re
   };
   // A variable defined (once) since: its record says it all.
   if (record.version === 1) return [alone];
-  const entries = await history(name).catch(() => undefined);
+  const entries = await history(name).catch((error: unknown) => {
+    if (isRetried(error)) throw error;
+    return undefined;
+  });
   // The history is read after the record: it must still be this variable's (not one deleted and defined again).
   const same = entries?.some((entry) => entry.version === record.version && entry.updatedAt === record.updatedAt);
   if (!entries || !same) return [alone];
@@ -133,7 +151,8 @@ async function changesOf(
 
 /**
  * The changes that bring a listener that knows `known` to `records` (every watched variable, as a read answered
- * at reply revision `revision`): per variable in version order, variables by name. Updates `known` to match.
+ * at reply revision `revision`): per variable in version order, variables by name. Updates `known` to match once
+ * every variable is done: a pass that rejects (a history read to be tried again) leaves `known` as it was.
  */
 export async function catchUpChanges(
   known: Map<string, KnownVariable>,
@@ -144,6 +163,7 @@ export async function catchUpChanges(
   const read = new Map(records.map((record) => [record.name, record]));
   const names = [...new Set([...known.keys(), ...read.keys()])].sort();
   const changes: VariableChange[] = [];
+  const next = new Map<string, KnownVariable>();
   for (const name of names) {
     const record = read.get(name);
     const last = known.get(name);
@@ -151,9 +171,10 @@ export async function catchUpChanges(
     changes.push(...(await changesOf(name, last, record, history)));
     // A read never goes back on what was delivered (it carries the client's revision): kept as a safeguard.
     if (record && !(last?.id === record.id && last.version > record.version))
-      known.set(name, knownFromRecord(record, revision));
+      next.set(name, knownFromRecord(record, revision));
     else if (!record && last && !last.deleted)
-      known.set(name, { id: last.id, version: last.version + 1, deleted: true, revision, fromRead: true });
+      next.set(name, { id: last.id, version: last.version + 1, deleted: true, revision, fromRead: true });
   }
+  for (const [name, position] of next) known.set(name, position);
   return changes;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VariableHistoryEntry } from '../../src/session/variable-history.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 import type { VariableEvent } from '../../src/nats/variable-events.js';
+import { CallTimeoutError, NoProcError } from '../../src/errors.js';
 import { catchUpChanges, isNewer, type KnownVariable } from '../../src/nats/watch-catch-up.js';
 
 const at = (version: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, version)).toISOString();
@@ -91,6 +92,31 @@ describe('watch catch-up', () => {
         { name: 'x', oldValue: undefined, newValue: 50, version: 5, updatedBy: null, gap: true },
       ]);
     }
+  });
+
+  it('fails the pass, knowing nothing more, when a history read is to be tried again; the next pass delivers', async () => {
+    const known = new Map([
+      ['a', { ...read(2, 20), id: 'a-1' }],
+      ['x', read(2, 20)],
+    ]);
+    const before = new Map(known);
+    for (const failure of [new CallTimeoutError('history', 5000), new NoProcError('history')]) {
+      const failing = (name: string) => (name === 'x' ? Promise.reject(failure) : Promise.resolve(entries(1, 4)));
+      await expect(catchUpChanges(known, [record('a', 4, 40), record('x', 5, 50)], 60, failing)).rejects.toBe(failure);
+      // Not even 'a', whose history was read: its changes were not delivered either.
+      expect(known).toEqual(before);
+    }
+    const changes = await catchUpChanges(known, [record('a', 4, 40), record('x', 5, 50)], 70, async (name) =>
+      name === 'x' ? entries(1, 5) : entries(1, 4),
+    );
+    expect(changes.map((c) => [c.name, c.version, c.gap])).toEqual([
+      ['a', 3, undefined],
+      ['a', 4, undefined],
+      ['x', 3, undefined],
+      ['x', 4, undefined],
+      ['x', 5, undefined],
+    ]);
+    expect(known.get('x')).toEqual({ id: 'x-1', version: 5, deleted: false, revision: 70, fromRead: true });
   });
 
   it('reads no history for a variable defined once since, and none for one that did not change', async () => {

@@ -1,0 +1,120 @@
+import { describe, expect, it, vi } from 'vitest';
+import { HELD_MAX, watchRemote, type WatchReads } from '../../src/nats/remote-watch.js';
+import type { ConnectionChange } from '../../src/nats/connection-options.js';
+import type { RemoteTransport } from '../../src/nats/remote-transport.js';
+import type { VariableEvent } from '../../src/nats/variable-events.js';
+import type { VariableChange } from '../../src/session/session-context.js';
+import type { VariableHistoryEntry } from '../../src/session/variable-history.js';
+import type { VariableRecord } from '../../src/variables/types.js';
+
+const at = (version: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, version)).toISOString();
+
+const record = (version: number): VariableRecord => ({
+  id: 'x-1',
+  name: 'x',
+  type: 'integer',
+  value: version * 10,
+  constraints: {},
+  description: '',
+  metadata: {},
+  version,
+  createdAt: at(1),
+  updatedAt: at(version),
+  updatedBy: null,
+  reason: null,
+  lockedBy: null,
+});
+
+/** Version v of x is written at store revision 10 + v. */
+const event = (version: number): VariableEvent => ({
+  sessionId: 's',
+  name: 'x',
+  id: 'x-1',
+  type: 'integer',
+  oldValue: (version - 1) * 10,
+  newValue: version * 10,
+  version,
+  updatedBy: null,
+  revision: 10 + version,
+});
+
+/** A transport with no NATS behind it: the test delivers events and connection changes itself. */
+function fakeTransport() {
+  let callback: ((error: Error | null, msg: { data: Uint8Array }) => void) | undefined;
+  let onChange: ((change: ConnectionChange) => void) | undefined;
+  const fake = {
+    revision: 0,
+    reported: [] as unknown[],
+    subjects: { variableEvent: () => 'events.s.x', variableEvents: () => 'events.s' },
+    connection: {
+      subscribe: (_subject: string, options: { callback: typeof callback }) => {
+        callback = options.callback;
+        return { unsubscribe: () => undefined };
+      },
+      flush: async () => undefined,
+      isClosed: () => false,
+    },
+    onConnectionChange: (listener: (change: ConnectionChange) => void) => {
+      onChange = listener;
+      return () => undefined;
+    },
+    observeRevision: (revision: number) => {
+      fake.revision = Math.max(fake.revision, revision);
+    },
+    report: (error: unknown) => fake.reported.push(error),
+  };
+  const encoder = new TextEncoder();
+  return {
+    fake,
+    transport: fake as unknown as RemoteTransport,
+    emit: (each: VariableEvent) => callback?.(null, { data: encoder.encode(JSON.stringify(each)) }),
+    change: (change: ConnectionChange) => onChange?.(change),
+  };
+}
+
+describe('remote watch, held events', () => {
+  it(`drops the held events past ${HELD_MAX} and reads again, delivering each missed version once`, async () => {
+    const { fake, transport, emit, change } = fakeTransport();
+    const last = HELD_MAX + 2;
+    /** The client's revision at each read of the variables. */
+    const listedAt: number[] = [];
+    let releaseCatchUpRead!: () => void;
+    const historyReads: string[] = [];
+    const reads: WatchReads = {
+      list: async () => {
+        listedAt.push(fake.revision);
+        // The first catch-up read waits while the events pour in; it answers as of before them.
+        if (listedAt.length === 2) await new Promise<void>((resolve) => (releaseCatchUpRead = resolve));
+        const version = listedAt.length <= 2 ? 1 : last;
+        return { records: [record(version)], revision: 10 + version };
+      },
+      history: async (name) => {
+        historyReads.push(name);
+        return Array.from({ length: last }, (_, i): VariableHistoryEntry => ({
+          version: i + 1,
+          value: (i + 1) * 10,
+          updatedAt: at(i + 1),
+          updatedBy: null,
+          reason: null,
+        }));
+      },
+    };
+    const changes: VariableChange[] = [];
+    await watchRemote(transport, 's', 'x', (each) => changes.push(each), {}, reads);
+
+    change('disconnected');
+    change('reconnected');
+    await vi.waitFor(() => expect(listedAt).toHaveLength(2));
+    for (let version = 2; version <= last; version += 1) emit(event(version));
+    releaseCatchUpRead();
+
+    await vi.waitFor(() => expect(changes.at(-1)?.version).toBe(last));
+    expect(changes.map((each) => each.version)).toEqual(Array.from({ length: last - 1 }, (_, i) => i + 2));
+    expect(changes.every((each) => each.newValue === each.version * 10 && each.gap === undefined)).toBe(true);
+    // The dropped events were read again from the history, by a read that reflects the last of them.
+    expect(historyReads).toEqual(['x']);
+    expect(listedAt).toHaveLength(3);
+    expect(listedAt[2]).toBeGreaterThanOrEqual(10 + HELD_MAX + 1);
+    expect(fake.reported).toEqual([]);
+  });
+});
