@@ -6,24 +6,9 @@ import type { VariableEvent } from '../../src/nats/variable-events.js';
 import type { VariableChange } from '../../src/session/session-context.js';
 import type { VariableHistoryEntry } from '../../src/session/variable-history.js';
 import type { VariableRecord } from '../../src/variables/types.js';
+import { integerRecord, versionTime } from '../support/integer-records.js';
 
-const at = (version: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, version)).toISOString();
-
-const record = (version: number): VariableRecord => ({
-  id: 'x-1',
-  name: 'x',
-  type: 'integer',
-  value: version * 10,
-  constraints: {},
-  description: '',
-  metadata: {},
-  version,
-  createdAt: at(1),
-  updatedAt: at(version),
-  updatedBy: null,
-  reason: null,
-  lockedBy: null,
-});
+const record = (version: number): VariableRecord => integerRecord('x', version, version * 10, 'x-1');
 
 /** Version v of x is written at store revision 10 + v. */
 const event = (version: number): VariableEvent => ({
@@ -93,7 +78,7 @@ describe('remote watch, held events', () => {
         return Array.from({ length: last }, (_, i): VariableHistoryEntry => ({
           version: i + 1,
           value: (i + 1) * 10,
-          updatedAt: at(i + 1),
+          updatedAt: versionTime(i + 1),
           updatedBy: null,
           reason: null,
         }));

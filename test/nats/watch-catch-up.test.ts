@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { VariableHistoryEntry } from '../../src/session/variable-history.js';
-import type { VariableRecord } from '../../src/variables/types.js';
 import type { VariableEvent } from '../../src/nats/variable-events.js';
 import { CallTimeoutError, NoProcError } from '../../src/errors.js';
+import { integerRecord, versionTime } from '../support/integer-records.js';
 import { catchUpChanges, isNewer, type KnownVariable } from '../../src/nats/watch-catch-up.js';
 
-const at = (version: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, version)).toISOString();
-
-function record(name: string, version: number, value: unknown, id = `${name}-1`): VariableRecord {
-  return {
-    id,
-    name,
-    type: 'integer',
-    value,
-    constraints: {},
-    description: '',
-    metadata: {},
-    version,
-    createdAt: at(1),
-    updatedAt: at(version),
-    updatedBy: null,
-    reason: null,
-    lockedBy: null,
-  };
-}
+const at = versionTime;
+const record = integerRecord;
 
 /** Versions `from`..`to` of a variable whose value at version v is v * 10. */
 const entries = (from: number, to: number): VariableHistoryEntry[] =>
