@@ -141,7 +141,8 @@ export class ModuleHandle {
    * stopped everywhere, as the wire `stop` does: its spec leaves the modules bucket (unless the id was re-created
    * since), every node's process of it stops, and its id is free for a new module. (A node stopping, or a session
    * stopping on one node, stops only that node's processes: other nodes go on serving the specs.)
-   * @throws {InternalError} when the modules bucket cannot be reached; the module then keeps running
+   * @throws {InternalError} when the modules bucket cannot be reached: this node's process is stopped all the same,
+   *   but the spec stays and other nodes may go on serving the module
    */
   stop(): Promise<void> {
     return this.hooks.stop ? this.hooks.stop() : this.deps.processes.stop(this.process);
