@@ -274,6 +274,7 @@ describe('module process', () => {
       code: 'variable_not_found',
     });
     await expect(session.module('ghost')).rejects.toBeInstanceOf(NoProcError);
+    await expect(session.module('bad id')).rejects.toBeInstanceOf(ValidationError);
     expect(await session.module('qa')).toBe(qa);
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
   });

@@ -67,12 +67,7 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
   const { subjects, host, specs, control } = deps;
   const session = (sessionId: string): Promise<Session> => deps.sessions.session(sessionId, { create: false });
   const wake = async (sessionId: string, moduleId: string) =>
-    host.wake(await session(sessionId), moduleId, async () => {
-      const stored = await specs.load(sessionId, moduleId);
-      if (stored === undefined) return undefined;
-      const { spec, revision } = stored;
-      return { spec, revision, stillShared: () => specs.holds(sessionId, moduleId, revision) };
-    });
+    host.wake(await session(sessionId), moduleId, () => specs.load(sessionId, moduleId));
 
   const operations: Readonly<Record<ModuleOperation, Work>> = {
     create(sessionId, moduleId, body) {

@@ -15,6 +15,7 @@ import type { NatsConnection } from 'nats';
 import { AlreadyExistsError, InternalError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import { isWrongLastSequence, kvStream, kvSubject } from './kv-bucket.js';
+import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { watchKv, type KvWatchHandle } from './kv-watch.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
@@ -37,10 +38,9 @@ export interface ListedModule {
   readonly spec: WireModuleSpec;
 }
 
-/** A spec as the bucket holds it, with the revision it was written at. */
-export interface StoredModuleSpec {
+/** A spec as the bucket holds it, with the revision it was written at (and the check that it still holds it). */
+export interface StoredModuleSpec extends SharedSpec {
   readonly spec: ModuleSpec;
-  readonly revision: number;
 }
 
 /** The shared module specs. */
@@ -103,6 +103,9 @@ export async function openModuleSpecs(
     return { revision: entry.revision, spec: JSON.parse(decoder.decode(entry.value)) as WireModuleSpec };
   };
 
+  const holds = async (sessionId: string, moduleId: string, revision: number): Promise<boolean> =>
+    (await read(keyOf(sessionId, moduleId)))?.revision === revision;
+
   return {
     async claim(sessionId, moduleId, spec) {
       const key = keyOf(sessionId, moduleId);
@@ -130,13 +133,13 @@ export async function openModuleSpecs(
 
     async load(sessionId, moduleId) {
       const found = await read(keyOf(sessionId, moduleId));
+      if (!found) return undefined;
+      const { revision } = found;
       // Checked again on the way out: the bucket is shared, and anything with access to it can write there.
-      return found ? { spec: parseWireSpec(found.spec), revision: found.revision } : undefined;
+      return { spec: parseWireSpec(found.spec), revision, stillShared: () => holds(sessionId, moduleId, revision) };
     },
 
-    async holds(sessionId, moduleId, revision) {
-      return (await read(keyOf(sessionId, moduleId)))?.revision === revision;
-    },
+    holds,
 
     async list(sessionId) {
       const prefix = `${sessionId}.`;

@@ -18,7 +18,7 @@ import { natsInspector } from './inspection.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
 import { moduleEndpoints } from './module-service.js';
-import { openModuleSpecs } from './module-specs.js';
+import { openModuleSpecs, type StoredModuleSpec } from './module-specs.js';
 import { toWireSpec, wireProblem } from './module-wire-spec.js';
 import { createNodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
@@ -94,6 +94,10 @@ export interface NatsNode {
    * stop its process. Resolves `true` when this call removed the spec.
    */
   removeModule(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
+  /** A module's spec in the modules bucket, as a node waking it reads it; `undefined` when there is none. */
+  loadModule(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
+  /** The ids of a session's modules in the modules bucket (created through any node), sorted. */
+  listModules(sessionId: string): Promise<string[]>;
   /** Publishes the events of a module process on its events subject; returns the function that stops it. */
   publishModuleEvents(handle: ModuleHandle): () => void;
   /** The inspector publishing the processes' snapshots, when the node was started with `inspect: true`. */
@@ -175,6 +179,8 @@ export async function openNatsNode(
         if (removed) await control?.stop(sessionId, moduleId);
         return removed;
       },
+      loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
+      listModules: async (sessionId) => (await specs.list(sessionId)).map((listed) => listed.moduleId),
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
       inspector: options.inspect

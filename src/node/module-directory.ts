@@ -30,7 +30,10 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
  * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `removeModule` stops a
  * shared module everywhere (a handle's `stop()`), and `publishModuleEvents` announces a process's events.
  */
-export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'publishModuleEvents'>;
+export type ModuleSharing = Pick<
+  NatsNode,
+  'claimModule' | 'removeModule' | 'loadModule' | 'listModules' | 'publishModuleEvents'
+>;
 
 /** Told about each module process that starts on this node; may return what to do when it exits. */
 export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
@@ -210,11 +213,34 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     for (const entry of this.#entries.values()) if (entry.shared) entry.recheck = true;
   }
 
-  get(sessionId: string, moduleId: string): ModuleHandle {
-    return this.#entry(sessionId, moduleId).handle;
+  async find(session: SessionContext, moduleId: string): Promise<ModuleHandle> {
+    // Before any lookup: on a NATS node the id becomes part of a bucket key.
+    assertModuleId(moduleId);
+    const sharing = this.#sharing;
+    if (!sharing) return this.#entry(session.sessionId, moduleId).handle;
+    try {
+      return await this.wake(session, moduleId, () => sharing.loadModule(session.sessionId, moduleId));
+    } catch (error) {
+      // As on a node without NATS: no process of that name is alive anywhere, nor can one be woken.
+      if (error instanceof ModuleNotFoundError)
+        throw new NoProcError(moduleProcessName(session.sessionId, moduleId), { cause: error });
+      throw error;
+    }
   }
 
-  list(sessionId: string): ModuleHandle[] {
+  async list(session: SessionContext): Promise<ModuleHandle[]> {
+    const { sessionId } = session;
+    if (this.#sharing) {
+      const shared = await this.#sharing.listModules(sessionId);
+      await Promise.all(
+        shared.map((moduleId) =>
+          // One removed since the listing is not the session's any more: it is left out, not an error.
+          this.find(session, moduleId).catch((error: unknown) => {
+            if (!(error instanceof NoProcError)) throw error;
+          }),
+        ),
+      );
+    }
     return [...this.#entries.values()].map((entry) => entry.handle).filter((handle) => handle.sessionId === sessionId);
   }
 

@@ -10,8 +10,14 @@ import type { SessionContext } from './session-context.js';
 export interface SessionModules {
   /** Starts module `moduleId` of the session; `AlreadyExistsError` when that id is taken in the session. */
   create(session: SessionContext, moduleId: string, spec: unknown): Promise<ModuleHandle>;
-  /** The running module `moduleId` of the session; `NoProcError` when there is none. */
-  get(sessionId: string, moduleId: string): ModuleHandle;
-  /** The running modules of the session, in start order. */
-  list(sessionId: string): ModuleHandle[];
+  /**
+   * The module `moduleId` of the session: its process here, or on a NATS node one woken here from its spec in the
+   * modules bucket (a module created through another node); `NoProcError` when there is none.
+   */
+  find(session: SessionContext, moduleId: string): Promise<ModuleHandle>;
+  /**
+   * The modules of the session, in start order on this node. On a NATS node, the modules other nodes created are
+   * woken here first, so the list is the session's and not just this node's.
+   */
+  list(session: SessionContext): Promise<ModuleHandle[]>;
 }

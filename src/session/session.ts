@@ -279,13 +279,14 @@ export class Session implements SessionContext {
 
   /**
    * With a spec, starts module `id` of this session as a process (`AlreadyExistsError` when the id is taken);
-   * without one, the running module `id` (`NoProcError` when there is none).
+   * without one, the running module `id` (`NoProcError` when there is none). On a NATS node that includes a module
+   * created through another node: its process is woken here from the modules bucket.
    * @example
    * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
    */
   async module(id: string, spec?: ModuleSpec): Promise<ModuleHandle> {
     const process = await this.#live();
-    if (spec === undefined) return this.host.modules.get(this.sessionId, id);
+    if (spec === undefined) return this.host.modules.find(this, id);
     const handle = await this.host.modules.create(this, id, spec);
     // The session may have ended while the module was being built: a module must not outlive its session.
     const ending = process.alive ? undefined : process.ending();
@@ -298,10 +299,14 @@ export class Session implements SessionContext {
     return handle;
   }
 
-  /** The running modules of this session, in start order. */
+  /**
+   * The running modules of this session, in start order. On a NATS node, modules created through other nodes are
+   * woken here first, so the list holds every module of the session (those whose spec holds functions stay on
+   * the node that created them, and only that node lists them).
+   */
   async modules(): Promise<ModuleHandle[]> {
     await this.#live();
-    return this.host.modules.list(this.sessionId);
+    return this.host.modules.list(this);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ModuleTool, type Runtime } from '../../src/index.js';
+import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 import { useOpenAIStub, text, toolCall } from '../support/openai-stub.js';
 
@@ -7,13 +8,14 @@ const fx = useNatsFixture();
 const stubbed = useOpenAIStub();
 const llm = stubbed.llm;
 
-/** The node's own process of the module, when it has one. */
+/** Whether the node runs a process of the module (looked up, not woken as `session.module(id)` would). */
+const runsHere = (runtime: Runtime, sessionId: string, moduleId: string) =>
+  runtime.whereis(moduleProcessName(sessionId, moduleId)) !== undefined;
+
+/** The node's own process of the module, which the test has seen running there. */
 async function localModule(runtime: Runtime, sessionId: string, moduleId: string) {
-  try {
-    return await (await runtime.session(sessionId)).module(moduleId);
-  } catch {
-    return undefined;
-  }
+  expect(runsHere(runtime, sessionId, moduleId)).toBe(true);
+  return (await runtime.session(sessionId)).module(moduleId);
 }
 
 describe('waking modules from their specs', () => {
@@ -30,23 +32,23 @@ describe('waking modules from their specs', () => {
       signature: 'question:string -> answer:string',
       maxRetries: 0,
     });
-    expect(await localModule(a, 'wake', 'qa')).toBeDefined();
+    expect(runsHere(a, 'wake', 'qa')).toBe(true);
     expect((await qa.execute({ question: 'first' })).moduleType).toBe('ChainOfThought');
 
     const b = await fx().runtime(buckets, { llm: llm() });
-    expect(await localModule(b, 'wake', 'qa')).toBeUndefined();
+    expect(runsHere(b, 'wake', 'qa')).toBe(false);
     // Until node B has taken one: it has no process, so it must wake the module from the spec A wrote.
-    for (let i = 0; i < 200 && (await localModule(b, 'wake', 'qa')) === undefined; i++) {
+    for (let i = 0; i < 200 && !runsHere(b, 'wake', 'qa'); i++) {
       expect((await qa.execute({ question: `before ${i}` })).moduleType).toBe('ChainOfThought');
     }
-    expect((await (await localModule(b, 'wake', 'qa'))!.describe()).moduleType).toBe('ChainOfThought');
+    expect((await (await localModule(b, 'wake', 'qa')).describe()).moduleType).toBe('ChainOfThought');
 
     await session.setVariable('reasoning_module', 'Predict');
     const after = await Promise.all(Array.from({ length: 20 }, (_, i) => qa.execute({ question: `after ${i}` })));
     for (const result of after)
       expect(result).toMatchObject({ moduleId: 'qa', moduleType: 'Predict', provenance: { reasoning_module: 2 } });
     for (const node of [a, b])
-      expect(await (await localModule(node, 'wake', 'qa'))!.describe()).toMatchObject({ moduleType: 'Predict' });
+      expect(await (await localModule(node, 'wake', 'qa')).describe()).toMatchObject({ moduleType: 'Predict' });
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
   }, 60_000);
 
@@ -87,6 +89,6 @@ describe('waking modules from their specs', () => {
     for (let i = 0; i < 40 && new Set(calls).size < 2; i++)
       expect((await agent.execute({ question: 'what is hola?' })).output.answer).toBe('hello');
     expect(new Set(calls)).toEqual(new Set(['a', 'b']));
-    for (const node of nodes) expect(await localModule(node, 'tools', 'agent')).toBeDefined();
+    for (const node of nodes) expect(runsHere(node, 'tools', 'agent')).toBe(true);
   }, 60_000);
 });

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { NoProcError, createEchoModel, type ModuleTool, type Runtime } from '../../src/index.js';
+import { moduleProcessName } from '../../src/node/module-directory.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
+
+const fx = useNatsFixture();
+const predict = { type: 'Predict', signature: 'question:string -> answer:string' } as const;
+const chain = { type: 'ChainOfThought', signature: 'question:string -> reply:string' } as const;
+const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
+
+/** Two nodes on fresh buckets, with the offline model. */
+async function twoNodes() {
+  const buckets = fx().buckets();
+  return {
+    a: await fx().runtime(buckets, { llm: createEchoModel() }),
+    b: await fx().runtime(buckets, { llm: createEchoModel() }),
+  };
+}
+
+const runs = (runtime: Runtime, moduleId: string) => runtime.whereis(moduleProcessName('s1', moduleId)) !== undefined;
+
+describe('embedded module lookup on a NATS node', () => {
+  it('finds a module created through another node, and runs it here', async () => {
+    const { a, b } = await twoNodes();
+    await (await a.session('s1')).module('qa', chain);
+    expect(runs(b, 'qa')).toBe(false);
+
+    const qa = await (await b.session('s1')).module('qa');
+
+    expect(runs(b, 'qa')).toBe(true);
+    const result = await qa.execute({ question: 'x' });
+    expect(result.moduleType).toBe('ChainOfThought');
+    expect(Object.keys(result.output)).toContain('reply');
+  });
+
+  it('lists every module of the session, wherever it was created', async () => {
+    const { a, b } = await twoNodes();
+    await (await a.session('s1')).module('qa', predict);
+    const onB = await b.session('s1');
+    await onB.module('qb', chain);
+
+    const listed = await onB.modules();
+
+    expect(listed.map((handle) => handle.moduleId).sort()).toEqual(['qa', 'qb']);
+    expect(listed.every((handle) => handle.alive)).toBe(true);
+    expect((await (await a.session('s1')).modules()).map((handle) => handle.moduleId).sort()).toEqual(['qa', 'qb']);
+  });
+
+  it('says noproc for a module no node created, one stopped everywhere, and one that stays on its node', async () => {
+    const { a, b } = await twoNodes();
+    const onA = await a.session('s1');
+    await (await onA.module('gone', predict)).stop();
+    // A spec holding a function cannot be rebuilt elsewhere: only node A has that module.
+    await onA.module('local', { ...predict, tools: [echoTool] });
+    const onB = await b.session('s1');
+
+    for (const moduleId of ['never', 'gone', 'local']) {
+      await expect(onB.module(moduleId)).rejects.toBeInstanceOf(NoProcError);
+      expect(runs(b, moduleId)).toBe(false);
+    }
+    await expect(onB.module('not.an.id')).rejects.toMatchObject({ code: 'validation_failed' });
+    expect((await onB.modules()).map((handle) => handle.moduleId)).toEqual([]);
+    expect((await onA.modules()).map((handle) => handle.moduleId)).toEqual(['local']);
+  });
+});
