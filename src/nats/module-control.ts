@@ -3,8 +3,10 @@
  * by the queue group), so a `cancel` or a `stop` that reaches one node is passed on to all of them on
  * `<prefix>.v1.control.<sid>.module.<mid>.<op>`, a subject every node subscribes to without a queue group.
  * A node offline when a stop is sent never gets it: for a shared spec, the watch of the modules bucket is what
- * makes sure every node stops (see `ModuleHost.specWritten`); the message only stops them sooner. It is all there
- * is for a module whose spec stays on one node.
+ * makes sure every node stops (see `ModuleHost.specWritten`); the message only stops them sooner. Such a stop names
+ * the revision of the spec it removed, so that a node where the module was created again meanwhile keeps the new
+ * process. A stop that removed no spec is for a module whose spec stays on the node that created it (it holds
+ * functions): the message is all there is then, and that node answers it.
  *
  * Cancel is best effort: the node that finds the execution in its mailbox (queued or running) cancels it and
  * answers; the asking node waits for the first answer, or `cancelWaitMs`, and reports whether one came. A cancel
@@ -34,8 +36,13 @@ export interface ModuleControlOptions {
 export interface ModuleControl {
   /** Asks every node to cancel `executionId`; resolves `true` when one of them did. */
   cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean>;
-  /** Tells every other node to stop its process of the module (this node stops its own through its host). */
-  stop(sessionId: string, moduleId: string): Promise<void>;
+  /**
+   * Tells every other node to stop its process of the module (this node stops its own through its host). With
+   * `removedRevision`, the revision of the spec the stop removed from the modules bucket, nodes stop processes of
+   * that spec (or older) and nothing answers: resolves `false`. Without it, a node that stopped a process answers
+   * within the cancel wait: resolves `true` when one did.
+   */
+  stop(sessionId: string, moduleId: string, removedRevision?: number): Promise<boolean>;
   /** Whether a cancel of `executionId` arrived before the execution did: then it must not run. */
   cancelledEarly(executionId: string): boolean;
   /** Unsubscribes. */
@@ -73,16 +80,21 @@ export async function startModuleControl(
       if (error) return options.report(error, 'module control subscription');
       const target = subjects.parseModuleControl(msg.subject);
       if (!target) return;
-      let body: { executionId?: unknown; reason?: unknown } = {};
+      let body: { executionId?: unknown; reason?: unknown; revision?: unknown } = {};
       try {
         body = msg.data.length > 0 ? (JSON.parse(decoder.decode(msg.data)) as typeof body) : {};
       } catch {
         return;
       }
       if (target.operation === 'stop') {
-        host
-          .stopLocal(target.sessionId, target.moduleId)
-          .catch((failure: unknown) => options.report(failure, `stopping module ${target.moduleId}`));
+        const revision = typeof body.revision === 'number' ? body.revision : undefined;
+        host.stopLocal(target.sessionId, target.moduleId, revision).then(
+          // Only a stop that removed no spec waits for an answer, and only from a node that had a process.
+          (stopped) => {
+            if (stopped && revision === undefined) msg.respond(encodeJson({ stopped }));
+          },
+          (failure: unknown) => options.report(failure, `stopping module ${target.moduleId}`),
+        );
         return;
       }
       if (typeof body.executionId !== 'string') return;
@@ -104,24 +116,30 @@ export async function startModuleControl(
   });
   await connection.flush();
 
+  /** Asks every node; resolves `true` when one answers within the cancel wait (only a node that acted answers). */
+  const firstAnswer = async (subject: string, body: Uint8Array): Promise<boolean> => {
+    const replies = await connection.requestMany(subject, body, {
+      strategy: RequestStrategy.Count,
+      maxMessages: 1,
+      maxWait: cancelWaitMs,
+    });
+    for await (const _reply of replies) return true;
+    return false;
+  };
+
   return {
-    async cancel(sessionId, moduleId, executionId, reason) {
+    cancel(sessionId, moduleId, executionId, reason) {
       const subject = subjects.moduleControl(sessionId, moduleId, 'cancel');
-      const replies = await connection.requestMany(
-        subject,
-        encodeJson({ executionId, ...(reason === undefined ? {} : { reason }) }),
-        {
-          strategy: RequestStrategy.Count,
-          maxMessages: 1,
-          maxWait: cancelWaitMs,
-        },
-      );
-      for await (const _reply of replies) return true;
-      return false;
+      return firstAnswer(subject, encodeJson({ executionId, ...(reason === undefined ? {} : { reason }) }));
     },
-    async stop(sessionId, moduleId) {
-      connection.publish(subjects.moduleControl(sessionId, moduleId, 'stop'));
-      await connection.flush();
+    async stop(sessionId, moduleId, removedRevision) {
+      const subject = subjects.moduleControl(sessionId, moduleId, 'stop');
+      if (removedRevision !== undefined) {
+        connection.publish(subject, encodeJson({ revision: removedRevision }));
+        await connection.flush();
+        return false;
+      }
+      return firstAnswer(subject, encodeJson({}));
     },
     cancelledEarly(executionId) {
       const until = early.get(executionId);

@@ -56,9 +56,11 @@ export interface ModuleHost {
   cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean>;
   /**
    * Stops the module's process on this node, if it has one, after any wake or creation of it under way here has
-   * settled; resolves `true` when it had one.
+   * settled; resolves `true` when it stopped one. With `removedRevision` (a stop that removed the spec written
+   * then), only a process started from that spec or an older one stops: the module may have been created again
+   * since, and a process of the new spec is not this stop's. Without it, any process of the module stops.
    */
-  stopLocal(sessionId: string, moduleId: string): Promise<boolean>;
+  stopLocal(sessionId: string, moduleId: string, removedRevision?: number): Promise<boolean>;
   /**
    * The module's key in the modules bucket was written (a new spec, or a removal) at `revision`, as the node's
    * watch of the bucket saw it: a process here running a spec written before that is stale and stops, so that

@@ -129,9 +129,10 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
         await session(sessionId);
         // The spec goes first, so no node can wake the module again once the processes are told to stop.
         const removed = await specs.remove(sessionId, moduleId);
-        const stoppedHere = await host.stopLocal(sessionId, moduleId);
-        await control.stop(sessionId, moduleId);
-        if (!removed && !stoppedHere) throw new ModuleNotFoundError(sessionId, moduleId);
+        const stoppedHere = await host.stopLocal(sessionId, moduleId, removed);
+        // No spec: the module (if any) stays on the node that created it, which answers the stop if it is not this one.
+        const stoppedThere = await control.stop(sessionId, moduleId, removed);
+        if (removed === undefined && !stoppedHere && !stoppedThere) throw new ModuleNotFoundError(sessionId, moduleId);
         return { stopped: true };
       };
     },

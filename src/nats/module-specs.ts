@@ -61,8 +61,8 @@ export interface ModuleSpecs {
   holds(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
   /** The modules of a session, sorted by id. */
   list(sessionId: string): Promise<ListedModule[]>;
-  /** Removes a module's spec; resolves `true` when there was one. */
-  remove(sessionId: string, moduleId: string): Promise<boolean>;
+  /** Removes a module's spec; resolves to the revision the removed spec was written at, `undefined` if none. */
+  remove(sessionId: string, moduleId: string): Promise<number | undefined>;
   /**
    * Calls `onWrite` for every write to the bucket from now on (a new spec, or a removal's delete marker) with the
    * revision it was written at; see {@link watchKv} for resuming after an outage and for `onEnd`.
@@ -164,13 +164,13 @@ export async function openModuleSpecs(
     async remove(sessionId, moduleId) {
       const key = keyOf(sessionId, moduleId);
       const found = await read(key);
-      if (!found) return false;
+      if (!found) return undefined;
       try {
         await kv.delete(key, { previousSeq: found.revision });
-        return true;
+        return found.revision;
       } catch (error) {
         // Removed or re-created in between: someone else's write stands; report what this call did.
-        if (isWrongLastSequence(error)) return false;
+        if (isWrongLastSequence(error)) return undefined;
         throw boundary(error, 'delete', key);
       }
     },

@@ -94,6 +94,11 @@ export interface NatsNode {
    * stop its process. Resolves `true` when this call removed the spec.
    */
   removeModule(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
+  /**
+   * Records the session in the sessions bucket (idempotent; a KV write only the first time on this node), so that
+   * a session opened through the embedded API is one every client and node sees, as one opened over the wire is.
+   */
+  openSession(sessionId: string): Promise<void>;
   /** A module's spec in the modules bucket, as a node waking it reads it; `undefined` when there is none. */
   loadModule(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
   /** The ids of a session's modules in the modules bucket (created through any node), sorted. */
@@ -176,9 +181,10 @@ export async function openNatsNode(
       async removeModule(sessionId, moduleId, revision) {
         const removed = await specs.release(sessionId, moduleId, revision);
         // Only after a removal: the message stops every process of the id, a re-created module's included.
-        if (removed) await control?.stop(sessionId, moduleId);
+        if (removed) await control?.stop(sessionId, moduleId, revision);
         return removed;
       },
+      openSession: async (sessionId) => void (await directory.open(sessionId)),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
       listModules: async (sessionId) => (await specs.list(sessionId)).map((listed) => listed.moduleId),
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),

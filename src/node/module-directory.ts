@@ -187,12 +187,13 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     }
   }
 
-  async stopLocal(sessionId: string, moduleId: string): Promise<boolean> {
+  async stopLocal(sessionId: string, moduleId: string, removedRevision?: number): Promise<boolean> {
     const key = moduleKey(sessionId, moduleId);
     // A wake or creation under way would register its process after this stop looked: wait for it (failed or not).
     await Promise.allSettled([this.#starting.get(key), this.#waking.get(key)]);
     const entry = this.#entries.get(key);
     if (!entry) return false;
+    if (removedRevision !== undefined && !(entry.shared && entry.shared.revision <= removedRevision)) return false;
     await this.#stopProcess(entry);
     return true;
   }

@@ -211,9 +211,13 @@ export class Runtime {
     return this.#nats?.lost ?? new Promise<void>(() => {});
   }
 
-  /** The session `id`, starting its process (and loading its variables) when it is not running. */
+  /**
+   * The session `id`, starting its process (and loading its variables) when it is not running. On a NATS node the
+   * session is also recorded as existing, so clients and other nodes reach it as one opened over the wire.
+   */
   async session(id: string): Promise<Session> {
     assertSessionId(id);
+    await this.#nats?.openSession(id);
     return new Session(id, await this.#running(id).ready, this.#host);
   }
 

@@ -45,6 +45,25 @@ describe('Runtime.start({ nats })', () => {
     }
   });
 
+  it('makes a session opened through its embedded API one that clients and other nodes reach', async () => {
+    const nats = natsOptions();
+    const a = await Runtime.start({ nats, onError: () => {} });
+    const b = await Runtime.start({ nats, onError: () => {} });
+    const client = await connect({ servers: server.url });
+    try {
+      await (await a.session('embedded')).defineVariable('retries', 'integer', 3);
+
+      // Not opened by the client: the session must already exist, whichever node the request reaches.
+      const remote = await client.session('embedded', { create: false });
+      for (let i = 0; i < 6; i++) expect(await remote.getVariable('retries')).toBe(3);
+      expect((await remote.listVariables()).map((record) => record.name)).toEqual(['retries']);
+    } finally {
+      await client.close();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   it('hibernates an idle session instead of deleting what other nodes share, and wakes it on the next call', async () => {
     const nats = natsOptions();
     const node = await Runtime.start({ nats, sessionTtlMs: 40, onError: () => {} });
