@@ -135,6 +135,10 @@ export async function startSessionService(
     if (waiting) await waiting;
     const session = await provider.session(parsed.sessionId, { create: operation === 'open' });
     const result = operation === 'open' ? { sessionId: session.sessionId } : await OPERATIONS[operation](session, body);
+    // A write whose old value the node had to look up in the history has its event queued only once the lookup is
+    // done: the reply waits for it, so no acknowledged write's event can be lost with the node (or come after it).
+    const announcing = store.settled();
+    if (announcing) await announcing;
     // The highest revision this node knows: at least the write just made, and every change its reads reflect.
     return encodeReply(result, store.highestRevision);
   }

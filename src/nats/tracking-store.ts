@@ -41,8 +41,11 @@ export interface TrackingStore extends Store<VariableRecord> {
    * Returns the function that removes it. A listener must be quick: it runs on the write's path.
    */
   onCommitted(listener: CommittedListener): () => void;
-  /** Resolves once every committed write so far has been handed to the listeners. */
-  settled(): Promise<void>;
+  /**
+   * Resolves once every committed write so far has been handed to the listeners; `undefined` when every one has
+   * been already (no history lookup is pending), so a caller need not wait a tick for nothing.
+   */
+  settled(): Promise<void> | undefined;
   /**
    * Drops what this node keeps of a session whose process ended here, so the cache holds only live sessions;
    * the session's next load fills it again.
@@ -260,7 +263,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    settled: () => emitting,
+    settled: () => (waitingLookups === 0 ? undefined : emitting),
     forgetSession(sessionId) {
       known.delete(sessionId);
     },

@@ -1,33 +1,10 @@
-import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { createKvStore } from '../../src/nats/kv-store.js';
-import { bucketLastRevision } from '../../src/nats/node-store.js';
-import { variableRecordCodec } from '../../src/nats/record-codec.js';
-import { createTrackingStore, type TrackingStore } from '../../src/nats/tracking-store.js';
-import type { Store } from '../../src/store/store.js';
-import type { VariableRecord } from '../../src/variables/types.js';
+import { slowRouterStore } from '../support/slow-router-store.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
 import { waitFor } from '../support/wait-for.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
-
-/** A node store whose watches hand every change on `delayMs` late (in order), as a slow or distant router would. */
-function slowRouterStore(bucket: string, delayMs: number) {
-  return async (connection: NatsConnection): Promise<TrackingStore> => {
-    const kv = await createKvStore<VariableRecord>(connection, {
-      bucket,
-      codec: variableRecordCodec(),
-      onListenerError: () => {},
-    });
-    const slow: Store<VariableRecord> = {
-      ...kv,
-      watch: (prefix, listener, options) =>
-        kv.watch(prefix, (change) => void setTimeout(() => listener(change), delayMs), options),
-    };
-    return createTrackingStore(slow, { lastRevision: () => bucketLastRevision(connection, bucket) });
-  };
-}
 
 describe('read-your-writes across nodes', () => {
   it('reads back every write through the client, also when the other node answers the read', async () => {
