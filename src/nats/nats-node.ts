@@ -101,8 +101,6 @@ export interface NatsNode {
   openSession(sessionId: string): Promise<void>;
   /** A module's spec in the modules bucket, as a node waking it reads it; `undefined` when there is none. */
   loadModule(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
-  /** The ids of a session's modules in the modules bucket (created through any node), sorted. */
-  listModules(sessionId: string): Promise<string[]>;
   /** Publishes the events of a module process on its events subject; returns the function that stops it. */
   publishModuleEvents(handle: ModuleHandle): () => void;
   /** The inspector publishing the processes' snapshots, when the node was started with `inspect: true`. */
@@ -186,7 +184,6 @@ export async function openNatsNode(
       },
       openSession: async (sessionId) => void (await directory.open(sessionId)),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
-      listModules: async (sessionId) => (await specs.list(sessionId)).map((listed) => listed.moduleId),
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
       inspector: options.inspect

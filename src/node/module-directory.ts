@@ -30,10 +30,7 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
  * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `removeModule` stops a
  * shared module everywhere (a handle's `stop()`), and `publishModuleEvents` announces a process's events.
  */
-export type ModuleSharing = Pick<
-  NatsNode,
-  'claimModule' | 'removeModule' | 'loadModule' | 'listModules' | 'publishModuleEvents'
->;
+export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
 
 /** Told about each module process that starts on this node; may return what to do when it exits. */
 export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
@@ -229,19 +226,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     }
   }
 
-  async list(session: SessionContext): Promise<ModuleHandle[]> {
-    const { sessionId } = session;
-    if (this.#sharing) {
-      const shared = await this.#sharing.listModules(sessionId);
-      await Promise.all(
-        shared.map((moduleId) =>
-          // One removed since the listing is not the session's any more: it is left out, not an error.
-          this.find(session, moduleId).catch((error: unknown) => {
-            if (!(error instanceof NoProcError)) throw error;
-          }),
-        ),
-      );
-    }
+  list(sessionId: string): ModuleHandle[] {
     return [...this.#entries.values()].map((entry) => entry.handle).filter((handle) => handle.sessionId === sessionId);
   }
 

@@ -15,9 +15,6 @@ export interface SessionModules {
    * modules bucket (a module created through another node); `NoProcError` when there is none.
    */
   find(session: SessionContext, moduleId: string): Promise<ModuleHandle>;
-  /**
-   * The modules of the session, in start order on this node. On a NATS node, the modules other nodes created are
-   * woken here first, so the list is the session's and not just this node's.
-   */
-  list(session: SessionContext): Promise<ModuleHandle[]>;
+  /** The modules of the session running on this node, in start order. */
+  list(sessionId: string): ModuleHandle[];
 }

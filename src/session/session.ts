@@ -300,13 +300,14 @@ export class Session implements SessionContext {
   }
 
   /**
-   * The running modules of this session, in start order. On a NATS node, modules created through other nodes are
-   * woken here first, so the list holds every module of the session (those whose spec holds functions stay on
-   * the node that created them, and only that node lists them).
+   * The modules of this session running on this node, in start order. On a NATS node that leaves out the modules
+   * running only elsewhere: `module(id)` reaches them (waking them here), and a remote client's `modules()` lists
+   * every module of the session. Listing does not wake them: a module that cannot start on this node (a tool it
+   * lacks) must not hide the others, nor should a listing start a process for each.
    */
   async modules(): Promise<ModuleHandle[]> {
     await this.#live();
-    return this.host.modules.list(this);
+    return this.host.modules.list(this.sessionId);
   }
 
   /**
