@@ -267,6 +267,37 @@ describe('session', () => {
     expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
   });
 
+  it('refuses option values of the wrong type, writing nothing', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    const refused: [string, Promise<unknown>][] = [
+      ['updatedBy', session.setVariable('n', 1, { updatedBy: { evil: true } } as never)],
+      ['reason', session.setVariable('n', 1, { reason: 42 } as never)],
+      ['expectedVersion', session.setVariable('n', 1, { expectedVersion: -1 })],
+      ['expectedVersion', session.setVariable('n', 1, { expectedVersion: 1.5 })],
+      ['expectedVersion', session.setVariable('n', 1, { expectedVersion: '1' } as never)],
+      ['atomic', session.setVariables({ n: 1 }, { atomic: 'yes' } as never)],
+      ['updatedBy', session.updateVariable('n', () => 1, { updatedBy: 5 } as never)],
+      ['updatedBy', session.deleteVariable('n', { updatedBy: null } as never)],
+      ['replace', session.importVariables([], { replace: 1 } as never)],
+      ['includeInitial', session.watchVariables('*', () => {}, { includeInitial: 'yes' } as never)],
+    ];
+    for (const [option, attempt] of refused)
+      await expect(attempt).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining(`option '${option}' must be`),
+      });
+    expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1, updatedBy: null });
+  });
+
+  it('refuses a name no variable can have on reads, a default notwithstanding', async () => {
+    await expect(session.getVariable('bad.name', { default: 5 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(session.hasVariable('a b')).rejects.toBeInstanceOf(ValidationError);
+    await expect(session.getVariables(['a.b'])).rejects.toBeInstanceOf(ValidationError);
+    expect(await session.getVariable('missing', { default: 5 })).toBe(5);
+    expect(await session.hasVariable('missing')).toBe(false);
+    expect(await session.getVariables(['missing'])).toEqual({ found: {}, missing: ['missing'] });
+  });
+
   it('lists three versions after three writes and rolls back as a new version', async () => {
     await session.defineVariable('temperature', 'float', 0.1);
     await session.setVariable('temperature', 0.2);

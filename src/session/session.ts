@@ -97,8 +97,10 @@ export class Session implements SessionContext {
   async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
     const record = (await this.#variables()).get(name);
     if (record) return record.value;
+    // A name no variable can have is a mistake to report, not a miss to cover with the default.
+    const notFound = this.#notFound(name);
     if (options !== undefined && 'default' in options) return options.default;
-    throw this.#notFound(name);
+    throw notFound;
   }
 
   /** The whole variable record: type, value, constraints, description, metadata, version, times, lock. */
@@ -110,7 +112,10 @@ export class Session implements SessionContext {
 
   /** Whether the variable exists. */
   async hasVariable(name: string): Promise<boolean> {
-    return (await this.#variables()).has(name);
+    if ((await this.#variables()).has(name)) return true;
+    // Only a miss pays for the check: a stored name is valid.
+    assertVariableName(name);
+    return false;
   }
 
   /** Records of the variables whose names match the glob (`*` only; anchored), sorted by name. */
@@ -123,6 +128,7 @@ export class Session implements SessionContext {
   /** Values of several variables, with the names that do not exist listed apart. */
   async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
     const { found, missing } = await this.readVariables(names);
+    for (const name of missing) assertVariableName(name);
     return {
       found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])),
       missing: [...missing],
@@ -149,7 +155,7 @@ export class Session implements SessionContext {
 
   /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */
   async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
-    assertOptions(options, ['expectedVersion', 'updatedBy', 'reason'], 'setVariable');
+    assertOptions(options, { expectedVersion: 'version', updatedBy: 'string', reason: 'string' }, 'setVariable');
     return (await this.#write({ kind: 'set', name, value, ...options, at: now() })) as VariableRecord;
   }
 
@@ -164,13 +170,16 @@ export class Session implements SessionContext {
     fn: (value: unknown) => unknown,
     options: Omit<SetVariableOptions, 'expectedVersion'> = {},
   ): Promise<VariableRecord> {
-    assertOptions(options, ['updatedBy', 'reason'], 'updateVariable');
     return updateVariableInTurn(this.host.updates, this, name, fn, options);
   }
 
-  /** Deletes a variable (its history stays in the store until the key is purged). */
+  /**
+   * Deletes a variable (its history stays in the store until the key is purged). `updatedBy` names who deletes, for
+   * the lock check (a locked variable is deleted only by its owner); a deletion leaves no record to keep it in, so
+   * its event and its watchers report `updatedBy: null`.
+   */
   async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
-    assertOptions(options, ['updatedBy'], 'deleteVariable');
+    assertOptions(options, { updatedBy: 'string' }, 'deleteVariable');
     await this.#write({ kind: 'delete', name, ...options, at: now() });
   }
 
@@ -182,7 +191,7 @@ export class Session implements SessionContext {
     values: Readonly<Record<string, unknown>>,
     options: SetVariablesOptions = {},
   ): Promise<Record<string, SetOutcome>> {
-    assertOptions(options, ['atomic', 'updatedBy', 'reason'], 'setVariables');
+    assertOptions(options, { atomic: 'boolean', updatedBy: 'string', reason: 'string' }, 'setVariables');
     if (typeof values !== 'object' || values === null || Array.isArray(values)) {
       throw new ValidationError('setVariables takes an object of name → value');
     }
@@ -208,7 +217,7 @@ export class Session implements SessionContext {
     version: number,
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
-    assertOptions(options, ['updatedBy'], 'rollbackVariable');
+    assertOptions(options, { updatedBy: 'string' }, 'rollbackVariable');
     const entry = (await this.variableHistory(name)).find((candidate) => candidate.version === version);
     if (!entry) {
       throw new ValidationError(`variable '${name}' has no version ${String(version)} in its history`, {
@@ -236,7 +245,7 @@ export class Session implements SessionContext {
 
   /** Defines the exported variables, all or nothing, each checked as strictly as `defineVariable`. */
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
-    assertOptions(options, ['replace', 'updatedBy'], 'importVariables');
+    assertOptions(options, { replace: 'boolean', updatedBy: 'string' }, 'importVariables');
     if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
     const request: WriteRequest = {
       kind: 'import',
@@ -262,7 +271,7 @@ export class Session implements SessionContext {
     listener: VariableListener,
     options: WatchVariablesOptions = {},
   ): Promise<Unwatch> {
-    assertOptions(options, ['includeInitial'], 'watchVariables');
+    assertOptions(options, { includeInitial: 'boolean' }, 'watchVariables');
     if (typeof listener !== 'function') throw new ValidationError('watchVariables needs a listener function');
     const variables = await this.#variables();
     const initial: VariableChange[] = options.includeInitial

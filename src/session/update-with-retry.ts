@@ -6,6 +6,7 @@
  */
 import { ValidationError, VersionConflictError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
+import { assertOptions } from './options.js';
 import type { SerialTasks } from './serial-tasks.js';
 
 /** How many times `updateVariable` re-reads and retries after another writer got in first. */
@@ -67,13 +68,15 @@ export interface UpdatableSession {
  * up the updates of that variable queued behind it, and an `fn` that updates its own variable is refused with a
  * `ValidationError` (it would wait for itself).
  */
-export function updateVariableInTurn(
+export async function updateVariableInTurn(
   turns: SerialTasks,
   session: UpdatableSession,
   name: string,
   fn: (value: unknown) => unknown,
   options: { readonly updatedBy?: string; readonly reason?: string },
 ): Promise<VariableRecord> {
+  // Here, for the embedded and the remote session alike: the version is the update's own to choose.
+  assertOptions(options, { updatedBy: 'string', reason: 'string' }, 'updateVariable');
   return turns.run(
     `${session.sessionId}\u0000${name}`,
     () =>

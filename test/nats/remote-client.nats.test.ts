@@ -70,6 +70,11 @@ describe('remote client', () => {
     await session.deleteVariable('ratio');
     expect(await session.hasVariable('ratio')).toBe(false);
     expect(await session.updateVariable('temperature', (v) => (v as number) + 0.5)).toMatchObject({ value: 1.2 });
+    // The update picks its own version: one given is refused, as the embedded session refuses it.
+    await expect(session.updateVariable('temperature', () => 0, { expectedVersion: 1 } as never)).rejects.toMatchObject(
+      { code: 'validation_failed', message: expect.stringContaining('expectedVersion') },
+    );
+    expect(await session.getVariable('temperature')).toBe(1.2);
   });
 
   it('answers session_not_found for a session that was never opened', async () => {
