@@ -18,6 +18,7 @@ import {
   PayloadTooLargeError,
   ProcessExitedError,
   ProviderError,
+  RevisionUnknownError,
   SessionError,
   StoreClosedError,
   StoreConflictError,
@@ -68,6 +69,8 @@ const factories: Record<string, ErrorFactory> = {
     new UnknownModuleError(str(d.moduleType), Array.isArray(d.available) ? d.available.map(str) : [], { details: d }),
   call_timeout: (_m, d) => new CallTimeoutError(str(d.target), num(d.timeoutMs), { details: d }),
   noproc: (_m, d) => new NoProcError(str(d.target), { details: d }),
+  revision_unknown: (_m, d) =>
+    new RevisionUnknownError(str(d.bucket), num(d.minRevision), num(d.currentRevision), { details: d }),
   store_conflict: (_m, d) =>
     new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
   store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),

@@ -179,6 +179,33 @@ export class CallTimeoutError extends BridgeError {
   }
 }
 
+/**
+ * A request asked a node to wait for a variables-store revision above the last revision of the store's bucket.
+ * Revisions only rise within one bucket, and every revision a client was shown is in it, so that revision came
+ * from an earlier bucket of the same name: the bucket was deleted and created again, or the server's JetStream
+ * storage was reset. No wait can bring it; `currentRevision` is where the bucket is now. The remote client takes it
+ * as its highest revision and sends the request again, once. Nothing was changed.
+ */
+export class RevisionUnknownError extends BridgeError {
+  override readonly code = 'revision_unknown';
+  constructor(
+    /** The bucket, e.g. `tether_vars`. */
+    readonly bucket: string,
+    /** The revision the request asked for (its `Tether-Min-Revision` header). */
+    readonly minRevision: number,
+    /** The bucket's last revision when the node read it. */
+    readonly currentRevision: number,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `revision ${minRevision} is above the last revision ${currentRevision} of bucket '${bucket}': the bucket ` +
+        `was re-created or its JetStream storage reset since that revision was seen; carry on from revision ` +
+        `${currentRevision}`,
+      { ...options, details: { bucket, minRevision, currentRevision, ...options.details } },
+    );
+  }
+}
+
 /** The target process is not alive (never was, or exited). */
 export class NoProcError extends BridgeError {
   override readonly code = 'noproc';

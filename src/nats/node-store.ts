@@ -54,7 +54,9 @@ export function nodeRecordLimit(connection: NatsConnection, maxRecordBytes?: num
 /** The last sequence of the KV bucket's stream: the store's latest revision. */
 export async function bucketLastRevision(connection: NatsConnection, bucket: string): Promise<number> {
   try {
-    const manager = await connection.jetstreamManager();
+    // No account info check first: the stream info request alone tells whether JetStream answers, in one round
+    // trip (this also runs on a request's read-your-writes wait, see tracking-store.ts).
+    const manager = await connection.jetstreamManager({ checkAPI: false });
     const info = await manager.streams.info(kvStream(bucket));
     return info.state.last_seq;
   } catch (error) {
@@ -80,6 +82,7 @@ export async function createNodeStore(connection: NatsConnection, options: NodeS
   const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec });
   const tracking = createTrackingStore(kv, {
     lastRevision: () => bucketLastRevision(connection, bucket),
+    bucket,
     ...(onTrackingError ? { onError: onTrackingError } : {}),
   });
   // Assigned onto the tracking store rather than spread into a copy: its revisions are getters.

@@ -2,11 +2,14 @@
  * The request side of the remote client: one NATS connection, the subjects, the highest store revision seen,
  * and the mapping of NATS failures to Tether errors. Every request carries that revision in the
  * `Tether-Min-Revision` header and every reply (errors included) raises it, which gives read-your-writes across
- * nodes: whichever node answers next has first applied everything this client has seen.
+ * nodes: whichever node answers next has first applied everything this client has seen. When the variables
+ * bucket was re-created or reset under a long-lived client, its revision is one the bucket no longer reaches:
+ * the node says so (`revision_unknown`, with the bucket's revision), and the client takes that revision instead
+ * and sends the request again, once.
  * @module
  */
 import { headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
-import { CallTimeoutError, InternalError, NoProcError, ValidationError } from '../errors.js';
+import { CallTimeoutError, InternalError, NoProcError, RevisionUnknownError, ValidationError } from '../errors.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import { onConnectionChange, type ConnectionChange } from './connection-options.js';
 import type { TetherSubjects } from './subjects.js';
@@ -61,6 +64,14 @@ export class RemoteTransport {
     body: object,
     timeoutMs: number = this.timeoutMs,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
+    return this.#againIfRevisionUnknown(() => this.#requestOnce(subject, body, timeoutMs));
+  }
+
+  async #requestOnce(
+    subject: string,
+    body: object,
+    timeoutMs: number,
+  ): Promise<{ readonly result: unknown; readonly revision: number }> {
     let reply;
     try {
       reply = await this.connection.request(subject, encodeJson(body), {
@@ -110,6 +121,15 @@ export class RemoteTransport {
       readonly aborted: () => Error;
     },
   ): Promise<unknown> {
+    return this.#againIfRevisionUnknown(() => this.#requestWatchingNodeOnce(subject, body, timeoutMs, options));
+  }
+
+  async #requestWatchingNodeOnce(
+    subject: string,
+    body: object,
+    timeoutMs: number,
+    options: Parameters<RemoteTransport['requestWatchingNode']>[3],
+  ): Promise<unknown> {
     let outcome;
     try {
       outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
@@ -125,6 +145,20 @@ export class RemoteTransport {
     return this.#decode(outcome.reply).result;
   }
 
+  /**
+   * Runs `send` again, once, when a node answered `revision_unknown` (by then {@link #decode} has taken the
+   * bucket's revision): the node refused before doing anything, so the request is safe to send twice. A second
+   * refusal goes to the caller.
+   */
+  async #againIfRevisionUnknown<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (!(error instanceof RevisionUnknownError)) throw error;
+      return send();
+    }
+  }
+
   #headers(): MsgHdrs {
     const h = headers();
     if (this.#revision > 0) h.set(MIN_REVISION_HEADER, String(this.#revision));
@@ -138,6 +172,12 @@ export class RemoteTransport {
       reply.headers?.get(ERROR_HEADER) || undefined,
       reply.headers?.get(ERROR_CODE_HEADER) || undefined,
     );
+    if (!decoded.ok && decoded.error instanceof RevisionUnknownError) {
+      // The bucket was re-created or reset: the revision kept so far belongs to the old one, and raising it only
+      // would leave every later request asking for it. Start again from where the new bucket is.
+      if (Number.isSafeInteger(decoded.error.currentRevision)) this.#revision = decoded.error.currentRevision;
+      throw decoded.error;
+    }
     this.#revision = Math.max(this.#revision, decoded.revision);
     if (!decoded.ok) throw decoded.error;
     return decoded;

@@ -155,6 +155,8 @@ export async function startSessionService(
     // No await when nothing is to wait for: most requests carry a revision this node has applied long ago.
     if (store.appliedRevision >= revision) return undefined;
     // Refusing rather than answering from an older state: the client asked for this revision because it has seen it.
+    // A revision above the bucket's last one is refused instead of waited out (`revision_unknown`, see
+    // tracking-store.ts).
     return store.waitForRevision(revision, waitMs).then((applied) => {
       if (!applied) {
         throw new CallTimeoutError(`revision ${revision}`, waitMs, {

@@ -12,6 +12,7 @@
  *    session processes hold — or, when the cache does not have that exact revision, in the key's history.
  * @module
  */
+import { RevisionUnknownError } from '../errors.js';
 import type { Store, StoreChange, StoreWatch, StoreWrite } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
 import { RevisionWaiters } from './revision-waiters.js';
@@ -33,7 +34,11 @@ export interface TrackingStore extends Store<VariableRecord> {
   readonly appliedRevision: number;
   /** The highest revision this node knows exists: applied by its router or written by itself. */
   readonly highestRevision: number;
-  /** Resolves `true` once `appliedRevision >= revision`, `false` when `timeoutMs` passes first. */
+  /**
+   * Resolves `true` once `appliedRevision >= revision`, `false` when `timeoutMs` passes first. Rejects with
+   * `RevisionUnknownError` when, still waiting after a short grace, the store's last revision (the `lastRevision`
+   * option; never checked without it) is below `revision`: the bucket was re-created or reset, no wait can help.
+   */
   waitForRevision(revision: number, timeoutMs: number): Promise<boolean>;
   /**
    * Registers a listener for this node's committed writes, called as each commit is acknowledged (before the
@@ -60,6 +65,14 @@ export interface TrackingStoreOptions {
    * is live, because a router that only sees new changes would otherwise never reach a revision written before.
    */
   readonly lastRevision?: () => Promise<number>;
+  /** The store's KV bucket, named by `RevisionUnknownError`. @default 'tether_vars' */
+  readonly bucket?: string;
+  /**
+   * How long a wait for a revision goes on before the store's last revision is read to tell whether the revision
+   * exists at all: a router normally applies a change within a millisecond, and a read for every request that
+   * catches it a little behind would load the JetStream API for nothing. @default 50
+   */
+  readonly unknownRevisionGraceMs?: number;
   /** Told when a listener or a history lookup fails; tracking carries on. */
   readonly onError?: (error: unknown) => void;
 }
@@ -184,6 +197,45 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     return revision;
   };
 
+  const bucket = options.bucket ?? 'tether_vars';
+  const graceMs = options.unknownRevisionGraceMs ?? 50;
+
+  /**
+   * `reached`, unless the store's last revision, read once the grace has passed with the wait still on, is below
+   * `revision`: then a `RevisionUnknownError`. The read starts after the request arrived, and the client saw
+   * `revision` in a reply (or an event) before it sent the request, so the write that made it was acknowledged
+   * before the read: a last revision below it means another bucket. In a cluster the stream info comes from the
+   * stream's leader, which holds every acknowledged write, so a lagging replica cannot make a revision look unknown.
+   * A failed read proves nothing: the wait goes on to its timeout.
+   */
+  const unlessUnknown = (
+    revision: number,
+    reached: Promise<boolean>,
+    lastRevision: () => Promise<number>,
+    timeoutMs: number,
+  ): Promise<boolean> =>
+    new Promise<boolean>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(
+        () => {
+          if (settled) return;
+          lastRevision().then(
+            (last) => {
+              if (last < revision && applied() < revision) reject(new RevisionUnknownError(bucket, revision, last));
+              else resolve(reached);
+            },
+            () => resolve(reached),
+          );
+        },
+        Math.min(graceMs, timeoutMs / 2),
+      );
+      void reached.then(() => {
+        settled = true;
+        clearTimeout(timer);
+        resolve(reached);
+      });
+    });
+
   return {
     get: (key) => inner.get(key),
     history: (key) => inner.history(key),
@@ -257,8 +309,12 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     get highestRevision() {
       return Math.max(written, applied());
     },
-    waitForRevision: (revision, timeoutMs) =>
-      applied() >= revision ? Promise.resolve(true) : waiters.wait(revision, timeoutMs),
+    waitForRevision(revision, timeoutMs) {
+      if (applied() >= revision) return Promise.resolve(true);
+      const reached = waiters.wait(revision, timeoutMs);
+      if (!options.lastRevision) return reached;
+      return Promise.race([reached, unlessUnknown(revision, reached, options.lastRevision, timeoutMs)]);
+    },
     onCommitted(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

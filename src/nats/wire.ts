@@ -202,6 +202,9 @@ export function statusOf(code: string): number {
     case 'session_expired':
     case 'session_stopped':
       return 410;
+    case 'revision_unknown':
+      // The request's Tether-Min-Revision header is a precondition this bucket can never meet.
+      return 412;
     case 'payload_too_large':
       return 413;
     case 'noproc':

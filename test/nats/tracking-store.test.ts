@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
+import { RevisionUnknownError, ValidationError } from '../../src/errors.js';
 import { Runtime } from '../../src/node/runtime.js';
 import { createTrackingStore, type CommittedChange } from '../../src/nats/tracking-store.js';
 import { variableEventOf } from '../../src/nats/variable-events.js';
@@ -63,10 +63,13 @@ describe('tracking store', () => {
   });
 
   it('counts a revision as applied only once the router has handed it on, and times waits out', async () => {
-    const store = createTrackingStore(createMemoryStore<VariableRecord>(), { lastRevision: async () => 0 });
+    let last = 0;
+    const store = createTrackingStore(createMemoryStore<VariableRecord>(), { lastRevision: async () => last });
     const handed: number[] = [];
     const watch = store.watch('', (change) => handed.push(change.revision), { includeCurrent: false });
     await watch.ready;
+    // The store has revision 5 (written by another node, say) that the router has not handed on.
+    last = 5;
     const waiting = store.waitForRevision(1, 5000);
     expect(await store.waitForRevision(5, 10)).toBe(false);
     const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
@@ -74,6 +77,24 @@ describe('tracking store', () => {
     expect(await waiting).toBe(true);
     expect(handed).toEqual([1]);
     expect(store.appliedRevision).toBe(1);
+    watch.stop();
+  });
+
+  it('refuses a wait for a revision above the store last one, and waits on for one the store has', async () => {
+    let last = 3;
+    const store = createTrackingStore(createMemoryStore<VariableRecord>(), {
+      lastRevision: async () => last,
+      bucket: 'vars_b',
+      unknownRevisionGraceMs: 0,
+    });
+    const watch = store.watch('', () => {}, { includeCurrent: false });
+    await watch.ready;
+    const refused = await store.waitForRevision(10, 5000).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RevisionUnknownError);
+    expect(refused).toMatchObject({ bucket: 'vars_b', minRevision: 10, currentRevision: 3 });
+    // The store has it, the router has not handed it on yet: wait, as before.
+    last = 10;
+    expect(await store.waitForRevision(10, 20)).toBe(false);
     watch.stop();
   });
 

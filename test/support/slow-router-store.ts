@@ -29,6 +29,6 @@ export function slowRouterStore(bucket: string, delayMs: number, historyDelayMs 
         return kv.history(key);
       },
     };
-    return createTrackingStore(slow, { lastRevision: () => bucketLastRevision(connection, bucket) });
+    return createTrackingStore(slow, { lastRevision: () => bucketLastRevision(connection, bucket), bucket });
   };
 }
