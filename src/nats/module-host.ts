@@ -40,9 +40,10 @@ export interface ModuleHost {
     load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
   ): Promise<ModuleHandle>;
   /**
-   * Whether the module has a live process on this node, so that a request for it needs no wake. Its session
-   * exists (a stopped or expired session stops its modules); if the session's process crashed or hibernated
-   * here, the module's own sync wakes it.
+   * Whether the module has a live process on this node that may serve, so that a request for it needs no wake:
+   * not one whose spec {@link ModuleHost.specWritten} was told is removed or replaced, nor one a wake under way is
+   * still checking. Its session exists (a stopped or expired session stops its modules); if the session's process
+   * crashed or hibernated here, the module's own sync wakes it.
    */
   running(sessionId: string, moduleId: string): boolean;
   /** Queues one execution in the module's mailbox on this node (`NoProcError` without a process here). */
@@ -64,7 +65,10 @@ export interface ModuleHost {
   /**
    * The module's key in the modules bucket was written (a new spec, or a removal) at `revision`, as the node's
    * watch of the bucket saw it: a process here running a spec written before that is stale and stops, so that
-   * even a node that missed the stop's control message (it was offline) stops running a removed spec.
+   * even a node that missed the stop's control message (it was offline) stops running a removed spec. From this
+   * call on it serves nothing: {@link ModuleHost.running} is `false` and {@link ModuleHost.wake} starts a process
+   * of the current spec (once the stale one has stopped) or finds none; the node's wait for a client's modules
+   * revision relies on that.
    */
   specWritten(sessionId: string, moduleId: string, revision: number): void;
   /**

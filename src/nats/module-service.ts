@@ -13,7 +13,17 @@
  * A request reaching a node with no process for the module wakes it there from its spec in the modules bucket, so
  * several nodes may run one module at once: each node's mailbox is ordered, but two nodes' executions of one
  * module run side by side. `describe` answers for the process of the node that takes it. The client's
- * `Tether-Min-Revision` is honoured before anything runs, so the module syncs values at least that new. An
+ * `Tether-Min-Revision` is honoured before anything runs, so the module syncs values at least that new.
+ *
+ * Module specs have read-your-writes too. Every reply (errors included) carries, beside `revision`, the field
+ * `modulesRevision`: the highest modules-bucket revision the node knows, at least that of the spec its `create`
+ * wrote or the removal its `stop` wrote. A request with the `Tether-Min-Modules-Revision` header (a whole number;
+ * anything else is `validation_failed` and nothing runs) waits until the node's watch of the modules bucket has
+ * applied that revision, at most as long as for `Tether-Min-Revision` (2 s), then fails with `call_timeout`
+ * naming `modules revision <n>`. A node's process of a spec its watch saw removed or replaced serves nothing from
+ * then on, so a client that sends the highest `modulesRevision` it has seen never has a module it saw stopped run
+ * (`module_not_found`), nor one it saw created again run its old spec, on whichever node answers. Without the
+ * header there is no wait (clients that predate it work as before, with no such ordering across nodes). An
  * `execute` carrying `Tether-Accept-Notice` is first answered with an acceptance notice naming this node, once it
  * passed its checks and unless its reply is ready within the event-loop turn that took it, so that its caller can
  * watch the node while it waits (see `ACCEPT_NOTICE_HEADER`).

@@ -8,17 +8,20 @@
  *
  * Every node watches the bucket ({@link ModuleSpecs.watch}): a delete marker or a new revision of a key it runs a
  * process for means that process runs a removed spec, and it stops. The watch resumes after an outage where it
- * left off, so a node offline during a stop still learns of it.
+ * left off, so a node offline during a stop still learns of it. How far the watch has got is the bucket's applied
+ * revision, which a module request waits for (read-your-writes for module specs, as for variables).
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { AlreadyExistsError, InternalError } from '../errors.js';
+import { AlreadyExistsError, InternalError, StoreConflictError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
-import { isWrongLastSequence, kvStream, kvSubject } from './kv-bucket.js';
+import { isWrongLastSequence, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { watchKv, type KvWatchHandle } from './kv-watch.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
+import { bucketLastRevision } from './node-store.js';
+import { RevisionWaiters, type AppliedRevisions } from './revision-waiters.js';
 
 /** Options of {@link openModuleSpecs}. */
 export interface ModuleSpecsOptions {
@@ -43,8 +46,11 @@ export interface StoredModuleSpec extends SharedSpec {
   readonly spec: ModuleSpec;
 }
 
-/** The shared module specs. */
-export interface ModuleSpecs {
+/**
+ * The shared module specs. As {@link AppliedRevisions}: applied is how far {@link ModuleSpecs.watch} has got (each
+ * write counts once its `onWrite` returned; 0 until a watch is live), highest also counts this node's own writes.
+ */
+export interface ModuleSpecs extends AppliedRevisions {
   /**
    * Writes the spec of a new module; resolves to its revision.
    * @throws {AlreadyExistsError} when the id is taken in the session
@@ -65,7 +71,9 @@ export interface ModuleSpecs {
   remove(sessionId: string, moduleId: string): Promise<number | undefined>;
   /**
    * Calls `onWrite` for every write to the bucket from now on (a new spec, or a removal's delete marker) with the
-   * revision it was written at; see {@link watchKv} for resuming after an outage and for `onEnd`.
+   * revision it was written at; see {@link watchKv} for resuming after an outage and for `onEnd`. Its
+   * `initialized` also covers reading the bucket's last revision, the applied revision it starts from. One watch
+   * per node: it is what the applied revision measures.
    */
   watch(
     onWrite: (sessionId: string, moduleId: string, revision: number) => void,
@@ -87,10 +95,35 @@ export async function openModuleSpecs(
   options: ModuleSpecsOptions = {},
 ): Promise<ModuleSpecs> {
   const bucket = options.bucket ?? 'tether_modules';
-  const kv = await openSingleWriteBucket(connection.jetstream(), bucket, options.replicas, (error) =>
-    boundary(error, 'open', bucket),
-  );
+  const js = connection.jetstream();
+  const kv = await openSingleWriteBucket(js, bucket, options.replicas, (error) => boundary(error, 'open', bucket));
+  const raw = kvBucket(js, kv, bucket);
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
+  const waiters = new RevisionWaiters();
+  let applied = 0;
+  let written = 0;
+  const wrote = (revision: number): number => {
+    written = Math.max(written, revision);
+    return revision;
+  };
+  const reached = (revision: number): void => {
+    if (revision <= applied) return;
+    applied = revision;
+    waiters.advance(applied);
+  };
+
+  /** Deletes the key if its last write is still `revision`; resolves `false` when it is not (someone else's now). */
+  const deleteIfLast = async (key: string, revision: number): Promise<boolean> => {
+    try {
+      // Published directly: `kv.delete` discards the ack, and the delete marker's revision goes in the reply.
+      wrote(await raw.publish({ key, operation: 'delete', data: new Uint8Array(0), expectLast: revision }));
+      return true;
+    } catch (error) {
+      if (error instanceof StoreConflictError) return false;
+      // `publish` names it a store failure; named here as the bucket's other failures are, around the same cause.
+      throw boundary(error instanceof InternalError ? (error.cause ?? error) : error, 'delete', key);
+    }
+  };
 
   const read = async (key: string): Promise<{ revision: number; spec: WireModuleSpec } | undefined> => {
     let entry;
@@ -111,7 +144,7 @@ export async function openModuleSpecs(
       const key = keyOf(sessionId, moduleId);
       try {
         // nats.js `create` also takes over a key whose last write is a delete marker: a removed id is free again.
-        return await kv.create(key, encoder.encode(JSON.stringify(spec)));
+        return wrote(await kv.create(key, encoder.encode(JSON.stringify(spec))));
       } catch (error) {
         if (isWrongLastSequence(error))
           throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
@@ -119,17 +152,8 @@ export async function openModuleSpecs(
       }
     },
 
-    async release(sessionId, moduleId, revision) {
-      const key = keyOf(sessionId, moduleId);
-      try {
-        await kv.delete(key, { previousSeq: revision });
-        return true;
-      } catch (error) {
-        // Changed since the claim: another creation owns the key now, and it is not ours to remove.
-        if (!isWrongLastSequence(error)) throw boundary(error, 'delete', key);
-        return false;
-      }
-    },
+    // Changed since the claim: another creation owns the key now, and it is not ours to remove.
+    release: (sessionId, moduleId, revision) => deleteIfLast(keyOf(sessionId, moduleId), revision),
 
     async load(sessionId, moduleId) {
       const found = await read(keyOf(sessionId, moduleId));
@@ -165,29 +189,45 @@ export async function openModuleSpecs(
       const key = keyOf(sessionId, moduleId);
       const found = await read(key);
       if (!found) return undefined;
-      try {
-        await kv.delete(key, { previousSeq: found.revision });
-        return found.revision;
-      } catch (error) {
-        // Removed or re-created in between: someone else's write stands; report what this call did.
-        if (isWrongLastSequence(error)) return undefined;
-        throw boundary(error, 'delete', key);
-      }
+      // Removed or re-created in between: someone else's write stands; report what this call did.
+      return (await deleteIfLast(key, found.revision)) ? found.revision : undefined;
     },
 
     watch(onWrite, onEnd) {
-      return watchKv(
+      const handle = watchKv(
         kv,
         '',
         { kind: 'live' },
         (entry) => {
-          // Ids have no dots (both follow the id rule): the first dot splits every key this bucket holds.
-          const dot = entry.key.indexOf('.');
-          if (dot > 0) onWrite(entry.key.slice(0, dot), entry.key.slice(dot + 1), entry.revision);
+          try {
+            // Ids have no dots (both follow the id rule): the first dot splits every key this bucket holds.
+            const dot = entry.key.indexOf('.');
+            if (dot > 0) onWrite(entry.key.slice(0, dot), entry.key.slice(dot + 1), entry.revision);
+          } finally {
+            // Only once `onWrite` has seen it (a replaced spec's process is out of service) does it count as applied.
+            reached(entry.revision);
+          }
         },
         onEnd,
       );
+      const initialized = (async () => {
+        await handle.initialized;
+        // Read once the watch is live, as the variables router does: a write before it is counted here, a later
+        // one is delivered. Nothing on the node runs a spec yet that such a write could have replaced.
+        reached(await bucketLastRevision(connection, bucket));
+      })();
+      initialized.catch(() => {});
+      return { ...handle, initialized };
     },
+
+    get appliedRevision() {
+      return applied;
+    },
+    get highestRevision() {
+      return Math.max(applied, written);
+    },
+    waitForRevision: (revision, timeoutMs) =>
+      applied >= revision ? Promise.resolve(true) : waiters.wait(revision, timeoutMs),
   };
 }
 

@@ -193,6 +193,7 @@ export async function openNatsNode(
         const sessions = directory.provider(start);
         // Every write to the bucket, through outages (the control message of a stop is lost to a node offline
         // then): a removed or replaced spec stops this node's process of it. Open before any request can start one.
+        // How far it got is what module requests wait for (`Tether-Min-Modules-Revision`).
         specWatch = specs.watch(
           (sessionId, moduleId, revision) => modules.specWritten(sessionId, moduleId, revision),
           (error) => report(error, 'modules bucket watch'),
@@ -210,6 +211,8 @@ export async function openNatsNode(
           onError: report,
           outbox,
           endpoints: moduleEndpoints({ subjects, sessions, host: modules, specs, control }),
+          // A client that saw a module stopped or created again is served by no node whose watch has not seen it.
+          modulesRevisions: specs,
         });
       },
       async stopServing() {

@@ -2,7 +2,8 @@
  * A module served by Tether nodes over NATS, with the embedded `ModuleHandle`'s names: `execute`, `describe`,
  * `on`, `onState`, `stop`. Any node may serve any request (it wakes the module from its spec in KV when it has
  * no process for it), and the client's highest seen store revision goes with every request, so an execution
- * syncs values at least as new as the client's own writes, whichever node runs it.
+ * syncs values at least as new as the client's own writes, whichever node runs it. Its highest seen modules-bucket
+ * revision goes too, so a module it saw stopped (or created again) is stopped (or new) on whichever node answers.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -152,7 +153,8 @@ export class RemoteModuleHandle {
 
   /**
    * Removes the module: its spec leaves the modules bucket (no node can wake it again) and every node stops its
-   * process; executions queued there are rejected. Stopping a module that is already gone does nothing.
+   * process; executions queued there are rejected. Stopping a module that is already gone does nothing. Once it
+   * resolves, this client's requests for the module get `ModuleNotFoundError` from every node.
    */
   async stop(): Promise<void> {
     try {
@@ -163,7 +165,7 @@ export class RemoteModuleHandle {
   }
 
   #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
-    return this.transport.request(
+    return this.transport.moduleRequest(
       this.transport.subjects.module(this.sessionId, this.moduleId, operation),
       body,
       timeoutMs,

@@ -200,14 +200,14 @@ export class RemoteSession implements SessionContext {
   async module(id: string, spec?: ModuleSpec | WireModuleSpec): Promise<RemoteModuleHandle> {
     assertModuleId(id);
     const subjects = this.transport.subjects;
-    if (spec === undefined) await this.transport.request(subjects.module(this.sessionId, id, 'describe'), {});
-    else await this.transport.request(subjects.module(this.sessionId, id, 'create'), { spec: toWireSpec(spec) });
+    if (spec === undefined) await this.transport.moduleRequest(subjects.module(this.sessionId, id, 'describe'), {});
+    else await this.transport.moduleRequest(subjects.module(this.sessionId, id, 'create'), { spec: toWireSpec(spec) });
     return new RemoteModuleHandle(id, this.sessionId, this.transport);
   }
 
   /** Every module of this session (created through any node), sorted by id. */
   async modules(): Promise<RemoteModuleHandle[]> {
-    const listed = (await this.transport.request(this.transport.subjects.moduleList(this.sessionId), {})) as {
+    const listed = (await this.transport.moduleRequest(this.transport.subjects.moduleList(this.sessionId), {})) as {
       moduleId: string;
     }[];
     return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport));

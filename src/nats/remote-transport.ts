@@ -2,10 +2,12 @@
  * The request side of the remote client: one NATS connection, the subjects, the highest store revision seen,
  * and the mapping of NATS failures to Tether errors. Every request carries that revision in the
  * `Tether-Min-Revision` header and every reply (errors included) raises it, which gives read-your-writes across
- * nodes: whichever node answers next has first applied everything this client has seen. When the variables
- * bucket was re-created or reset under a long-lived client, its revision is one the bucket no longer reaches:
- * the node says so (`revision_unknown`, with the bucket's revision), and the client takes that revision instead
- * and sends the request again, once.
+ * nodes: whichever node answers next has first applied everything this client has seen. Module requests do the
+ * same for the modules bucket with `Tether-Min-Modules-Revision`, so a module this client saw stopped or created
+ * again is not served from its old spec by a node that has not heard yet. When the variables bucket was
+ * re-created or reset under a long-lived client, its revision is one the bucket no longer reaches: the node says so
+ * (`revision_unknown`, with the bucket's revision), and the client takes that revision instead and sends the
+ * request again, once.
  * @module
  */
 import { headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
@@ -15,11 +17,20 @@ import { onConnectionChange, type ConnectionChange } from './connection-options.
 import type { TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { watchedRequest } from './watched-request.js';
-import { ERROR_CODE_HEADER, ERROR_HEADER, MIN_REVISION_HEADER, decodeReply, encodeJson } from './wire.js';
+import {
+  ERROR_CODE_HEADER,
+  ERROR_HEADER,
+  MIN_MODULES_REVISION_HEADER,
+  MIN_REVISION_HEADER,
+  decodeReply,
+  encodeJson,
+} from './wire.js';
 
 /** What remote sessions and watches use to reach the nodes. */
 export class RemoteTransport {
   #revision = 0;
+  /** The highest modules-bucket revision a reply has reported: module requests carry it. */
+  #modulesRevision = 0;
   /** The reply subjects of watched requests; it subscribes at the first of them. */
   readonly #inbox: ReplyInbox;
   /** This client's `updateVariable`s, one at a time per variable (see {@link SerialTasks}). */
@@ -42,6 +53,11 @@ export class RemoteTransport {
     return this.#revision;
   }
 
+  /** The highest modules-bucket revision any reply (of a module request) has reported. */
+  get modulesRevision(): number {
+    return this.#modulesRevision;
+  }
+
   /**
    * Raises the revision later requests carry to one this client saw outside a reply (a watch event), so that a
    * value it was shown reads back at least as new through any node.
@@ -58,25 +74,38 @@ export class RemoteTransport {
     return (await this.requestWithRevision(subject, body, timeoutMs)).result;
   }
 
-  /** {@link request}, with the store revision the reply reported (at least that of every write it reflects). */
+  /**
+   * {@link request} to a module endpoint: it also carries the highest modules-bucket revision seen, so the node
+   * that answers has applied every module creation and stop this client was told of.
+   */
+  async moduleRequest(subject: string, body: object, timeoutMs: number = this.timeoutMs): Promise<unknown> {
+    return (await this.requestWithRevision(subject, body, timeoutMs, true)).result;
+  }
+
+  /**
+   * {@link request}, with the store revision the reply reported (at least that of every write it reflects);
+   * `module`: a module endpoint's request (see {@link moduleRequest}).
+   */
   async requestWithRevision(
     subject: string,
     body: object,
     timeoutMs: number = this.timeoutMs,
+    module = false,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
-    return this.#againIfRevisionUnknown(() => this.#requestOnce(subject, body, timeoutMs));
+    return this.#againIfRevisionUnknown(() => this.#requestOnce(subject, body, timeoutMs, module));
   }
 
   async #requestOnce(
     subject: string,
     body: object,
     timeoutMs: number,
+    module: boolean,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
     let reply;
     try {
       reply = await this.connection.request(subject, encodeJson(body), {
         timeout: timeoutMs,
-        headers: this.#headers(),
+        headers: this.#headers(module),
       });
     } catch (error) {
       throw this.#mapNatsError(error, subject, timeoutMs);
@@ -107,7 +136,7 @@ export class RemoteTransport {
   }
 
   /**
-   * {@link request} for a long request (a module execution): the node that takes it announces itself, and this
+   * {@link moduleRequest} for a long request (a module execution): the node that takes it announces itself, and this
    * client pings that node while it waits (see watched-request.ts). Rejects with `lost(nodeId)` when the node
    * stops answering, and with `aborted()` at once when `signal` fires; the caller tells the node.
    */
@@ -133,7 +162,7 @@ export class RemoteTransport {
     let outcome;
     try {
       outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
-        headers: this.#headers(),
+        headers: this.#headers(true),
         timeoutMs,
         signal: options.signal,
       });
@@ -159,13 +188,14 @@ export class RemoteTransport {
     }
   }
 
-  #headers(): MsgHdrs {
+  #headers(module: boolean): MsgHdrs {
     const h = headers();
     if (this.#revision > 0) h.set(MIN_REVISION_HEADER, String(this.#revision));
+    if (module && this.#modulesRevision > 0) h.set(MIN_MODULES_REVISION_HEADER, String(this.#modulesRevision));
     return h;
   }
 
-  /** The reply's result and revision; or its typed error, thrown. Either way its revision raises this client's. */
+  /** The reply's result and revision; or its typed error, thrown. Either way its revisions raise this client's. */
   #decode(reply: Msg): { readonly result: unknown; readonly revision: number } {
     const decoded = decodeReply(
       reply.data,
@@ -179,6 +209,8 @@ export class RemoteTransport {
       throw decoded.error;
     }
     this.#revision = Math.max(this.#revision, decoded.revision);
+    if (decoded.modulesRevision !== undefined)
+      this.#modulesRevision = Math.max(this.#modulesRevision, decoded.modulesRevision);
     if (!decoded.ok) throw decoded.error;
     return decoded;
   }

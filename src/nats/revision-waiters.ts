@@ -1,8 +1,22 @@
 /**
- * Requests waiting until a node's router has applied a store revision. Kept in a list ordered by revision, so
- * each applied change releases a prefix of it and looks at nothing else.
+ * Requests waiting until a node has applied a bucket revision (its router, the variables store's; its watch, the
+ * modules bucket's). Kept in a list ordered by revision, so each applied change releases a prefix of it and looks
+ * at nothing else.
  * @module
  */
+
+/**
+ * How far a node has got in one bucket, as read-your-writes needs it: the service holds a request until the
+ * revision its client has seen is applied, and tells the client in each reply the highest revision it knows.
+ */
+export interface AppliedRevisions {
+  /** Every write up to this revision has been applied on this node (0 before the first). */
+  readonly appliedRevision: number;
+  /** The highest revision this node knows exists: applied, or written by this node itself. */
+  readonly highestRevision: number;
+  /** Resolves `true` once `appliedRevision >= revision`, `false` when `timeoutMs` passes first. */
+  waitForRevision(revision: number, timeoutMs: number): Promise<boolean>;
+}
 
 interface Waiter {
   readonly revision: number;

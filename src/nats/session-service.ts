@@ -5,7 +5,8 @@
  *
  * A request goes: payload checks → session id check → wait until this node's router has applied the revision
  * the client has seen (read-your-writes) → the session (`session_not_found` unless opened) → the operation →
- * `{ result, revision }`. Any failure is an error reply; nothing a request carries can throw past the handler.
+ * `{ result, revision }`. A module request also waits for the modules-bucket revision the client has seen, and its
+ * reply adds `modulesRevision`. Any failure is an error reply; nothing a request carries can throw past the handler.
  * @module
  */
 import { type NatsConnection, type Service, type ServiceMsg, type Subscription } from 'nats';
@@ -16,6 +17,7 @@ import type { SessionProvider } from './session-directory.js';
 import { OPERATIONS } from './session-operations.js';
 import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
+import type { AppliedRevisions } from './revision-waiters.js';
 import { variableEventOf, withoutOldValue } from './variable-events.js';
 import { createEventOutbox, type EventOutbox } from './event-outbox.js';
 import { replyTooLarge } from './reply-limit.js';
@@ -23,6 +25,7 @@ import { createAcceptanceNotices } from './acceptance-notices.js';
 import {
   ACCEPT_NOTICE_HEADER,
   DEFAULT_MAX_PAYLOAD,
+  MIN_MODULES_REVISION_HEADER,
   MIN_REVISION_HEADER,
   SERVICE_NAME,
   assertFields,
@@ -52,6 +55,12 @@ export interface SessionServiceOptions {
   readonly outbox?: EventOutbox;
   /** More endpoints on the same service and queue group (the module endpoints of a node). */
   readonly endpoints?: readonly ServiceEndpoint[];
+  /**
+   * The modules bucket's revisions on this node (its watch's): a request to one of `endpoints` waits (as long as
+   * for the store's) until the one in its `Tether-Min-Modules-Revision` header is applied, and its reply carries
+   * `modulesRevision`. Left out, the endpoints neither wait for it nor report it.
+   */
+  readonly modulesRevisions?: AppliedRevisions;
 }
 
 /** A running service. */
@@ -91,6 +100,7 @@ export async function startSessionService(
   }
   const maxBytes = options.maxPayloadBytes ?? Math.min(DEFAULT_MAX_PAYLOAD, serverMax);
   const waitMs = options.revisionWaitMs ?? 2000;
+  const modules = options.modulesRevisions;
   const inFlight = new Set<Promise<void>>();
   let requestCount = 0;
 
@@ -118,10 +128,15 @@ export async function startSessionService(
     const work = endpoint.prepare(msg.subject, decodeRequest(msg.data, maxBytes));
     // Only when asked (one header lookup otherwise): the caller then watches this node until the reply comes.
     if (endpoint.announcesAcceptance && msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.accepted(msg);
+    // Both headers are checked before either wait starts: a bad one is refused without leaving a wait behind.
+    const header = msg.headers?.get(MIN_MODULES_REVISION_HEADER);
+    const minModules = modules ? revisionIn(header, MIN_MODULES_REVISION_HEADER) : undefined;
     const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
-    if (waiting) await waiting;
+    const waitingModules =
+      modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision') : undefined;
+    if (waiting || waitingModules) await Promise.all([waiting, waitingModules]);
     const result = await work();
-    return encodeReply(result, store.highestRevision);
+    return encodeReply(result, store.highestRevision, modules?.highestRevision);
   }
 
   /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
@@ -145,28 +160,42 @@ export async function startSessionService(
 
   /** Rejects the header, or waits until this node has applied the revision; `undefined` when it already has. */
   function awaitRevision(header: string | undefined): Promise<void> | undefined {
+    const revision = revisionIn(header, MIN_REVISION_HEADER);
+    return revision === undefined ? undefined : awaitApplied(revision, store, 'revision');
+  }
+
+  /** The revision a header (`name`) asks for, `undefined` without one; `ValidationError` unless a whole number. */
+  function revisionIn(header: string | undefined, name: string): number | undefined {
     if (header === undefined || header === '') return undefined;
     const revision = Number(header);
     if (!Number.isSafeInteger(revision) || revision < 0) {
-      throw new ValidationError(`header ${MIN_REVISION_HEADER} must be a whole number, got '${header.slice(0, 40)}'`, {
-        details: { constraint: MIN_REVISION_HEADER },
+      throw new ValidationError(`header ${name} must be a whole number, got '${header.slice(0, 40)}'`, {
+        details: { constraint: name },
       });
     }
+    return revision;
+  }
+
+  /** Waits until `revisions` has applied `revision`, else `call_timeout` naming it; `undefined` when it has. */
+  function awaitApplied(revision: number, revisions: AppliedRevisions, what: string): Promise<void> | undefined {
     // No await when nothing is to wait for: most requests carry a revision this node has applied long ago.
-    if (store.appliedRevision >= revision) return undefined;
+    if (revisions.appliedRevision >= revision) return undefined;
     // Refusing rather than answering from an older state: the client asked for this revision because it has seen it.
     // A revision above the bucket's last one is refused instead of waited out (`revision_unknown`, see
     // tracking-store.ts).
-    return store.waitForRevision(revision, waitMs).then((applied) => {
+    return revisions.waitForRevision(revision, waitMs).then((applied) => {
       if (!applied) {
-        throw new CallTimeoutError(`revision ${revision}`, waitMs, {
-          details: { minRevision: revision, appliedRevision: store.appliedRevision },
+        throw new CallTimeoutError(`${what} ${revision}`, waitMs, {
+          details: { minRevision: revision, appliedRevision: revisions.appliedRevision },
         });
       }
     });
   }
 
-  function handler(name: string, serveOne: (msg: ServiceMsg) => Promise<Uint8Array>) {
+  /** `reportsModules`: an error reply carries the modules revision too (a module endpoint's). */
+  function handler(name: string, serveOne: (msg: ServiceMsg) => Promise<Uint8Array>, reportsModules = false) {
+    const fail = (msg: ServiceMsg, failure: unknown): void =>
+      respondFailure(msg, failure, reportsModules ? modules?.highestRevision : undefined);
     return (error: Error | null, msg: ServiceMsg): void => {
       if (error) return report(error, `endpoint ${name}`);
       requestCount += 1;
@@ -174,19 +203,18 @@ export async function startSessionService(
         (reply) => {
           // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
           const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-          if (reply.length > limit)
-            return respondFailure(msg, replyTooLarge(subjects, msg.subject, reply.length, limit));
+          if (reply.length > limit) return fail(msg, replyTooLarge(subjects, msg.subject, reply.length, limit));
           respond(msg, () => msg.respond(reply));
         },
-        (failure: unknown) => respondFailure(msg, failure),
+        (failure: unknown) => fail(msg, failure),
       );
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
     };
   }
 
-  function respondFailure(msg: ServiceMsg, failure: unknown): void {
-    const encoded = encodeError(failure, store.highestRevision);
+  function respondFailure(msg: ServiceMsg, failure: unknown, modulesRevision?: number): void {
+    const encoded = encodeError(failure, store.highestRevision, modulesRevision);
     respond(msg, () => msg.respondError(encoded.status, encoded.description, encoded.body));
   }
 
@@ -226,7 +254,7 @@ export async function startSessionService(
     const serveOne = (msg: ServiceMsg) => serveEndpoint(msg, endpoint);
     service.addEndpoint(endpoint.name, {
       subject: endpoint.subject,
-      handler: handler(endpoint.name, serveOne),
+      handler: handler(endpoint.name, serveOne, true),
       ...(endpoint.metadata ? { metadata: { ...endpoint.metadata } } : {}),
     });
   }

@@ -1,8 +1,9 @@
 /**
  * The wire format of the NATS service, both directions. Requests are UTF-8 JSON objects; every success reply is
- * `{ result, revision }` where `revision` is the store revision the answer reflects; every error reply carries the
- * micro error headers (`Nats-Service-Error`, `Nats-Service-Error-Code`) and the body `{ error: { code, message,
- * details } }`, the same `SerializedError` the embedded runtime uses, so `errorFromJSON` rebuilds the typed class.
+ * `{ result, revision }` where `revision` is the store revision the answer reflects (a module request's reply adds
+ * `modulesRevision`, the same for the modules bucket); every error reply carries the micro error headers
+ * (`Nats-Service-Error`, `Nats-Service-Error-Code`) and the body `{ error: { code, message, details } }` (with the
+ * same revisions), the same `SerializedError` the embedded runtime uses, so `errorFromJSON` rebuilds the typed class.
  *
  * Everything that arrives is hostile until checked: a payload that is too big, not JSON, not an object, or has a
  * field of the wrong type becomes a `ValidationError` before any session is touched.
@@ -21,6 +22,14 @@ import type { JsonValue, VariableRecord } from '../variables/types.js';
 
 /** The request header carrying the highest store revision the client has seen (read-your-writes). */
 export const MIN_REVISION_HEADER = 'Tether-Min-Revision';
+
+/**
+ * The request header carrying the highest modules-bucket revision the client has seen (a reply's
+ * `modulesRevision`): a module request waits until the node's watch of the modules bucket has applied it, so a
+ * module the client saw stopped, or created again with another spec, is not served from the old spec. Absent: no
+ * wait. Only the module endpoints read it.
+ */
+export const MIN_MODULES_REVISION_HEADER = 'Tether-Min-Modules-Revision';
 
 /**
  * The request header asking for an acceptance notice (any value; the remote client sends `1`). Only module
@@ -57,6 +66,8 @@ export type RequestBody = Readonly<Record<string, unknown>>;
 export interface WireReply {
   readonly result: unknown;
   readonly revision: number;
+  /** The modules-bucket revision the answer reflects: module requests only. */
+  readonly modulesRevision?: number;
 }
 
 /** A variable record as it travels: the value through the variable codec (non-finite floats as strings). */
@@ -179,9 +190,10 @@ export function encodeAcceptance(nodeId: string): Uint8Array {
   return encoder.encode(JSON.stringify({ acceptedBy: nodeId }));
 }
 
-/** The JSON bytes of a success reply. */
-export function encodeReply(result: unknown, revision: number): Uint8Array {
-  return encoder.encode(JSON.stringify({ result, revision } satisfies WireReply));
+/** The JSON bytes of a success reply; `modulesRevision` only for a module request. */
+export function encodeReply(result: unknown, revision: number, modulesRevision?: number): Uint8Array {
+  const reply: WireReply = modulesRevision === undefined ? { result, revision } : { result, revision, modulesRevision };
+  return encoder.encode(JSON.stringify(reply));
 }
 
 /** The micro error status for an error code: 4xx for the caller's mistakes, 5xx for ours. */
@@ -225,23 +237,33 @@ export interface EncodedError {
 
 /**
  * The error reply for any thrown value; non-Tether errors become `internal_error`. The body carries the node's
- * revision too: a conflict or a refusal also tells the client how far the store had got.
+ * revisions too: a conflict or a refusal also tells the client how far the store (and, for a module request, the
+ * modules bucket: a failed creation may have claimed and released its id) had got.
  */
-export function encodeError(error: unknown, revision = 0): EncodedError {
+export function encodeError(error: unknown, revision = 0, modulesRevision?: number): EncodedError {
   const serialized = errorToJSON(error);
   // Header values end at a line break; a message with one would corrupt the reply's header block.
   const description = `${serialized.code}: ${serialized.message}`.replace(/[\r\n]+/g, ' ').slice(0, 512);
   return {
     status: statusOf(serialized.code),
     description,
-    body: encoder.encode(JSON.stringify({ error: serialized, revision })),
+    body: encoder.encode(
+      JSON.stringify(
+        modulesRevision === undefined
+          ? { error: serialized, revision }
+          : { error: serialized, revision, modulesRevision },
+      ),
+    ),
   };
 }
 
-/** A reply as the client reads it: a result, or the typed error to throw; both with the node's revision. */
-export type DecodedReply =
-  | { readonly ok: true; readonly result: unknown; readonly revision: number }
-  | { readonly ok: false; readonly error: BridgeError; readonly revision: number };
+/**
+ * A reply as the client reads it: a result, or the typed error to throw; both with the node's revision, and its
+ * modules-bucket revision when the reply has one.
+ */
+export type DecodedReply = (
+  { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: BridgeError }
+) & { readonly revision: number; readonly modulesRevision?: number };
 
 /**
  * Reads a reply body. `errorHeader` and `errorCode` are the micro error headers, used when an error reply has
@@ -255,7 +277,10 @@ export function decodeReply(data: Uint8Array, errorHeader?: string, errorCode?: 
     parsed = undefined;
   }
   const body = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
-  const revision = typeof body?.revision === 'number' ? body.revision : 0;
+  const revisions = {
+    revision: typeof body?.revision === 'number' ? body.revision : 0,
+    ...(typeof body?.modulesRevision === 'number' ? { modulesRevision: body.modulesRevision } : {}),
+  };
   const error = body?.error;
   if (typeof error === 'object' && error !== null && typeof (error as SerializedError).code === 'string') {
     const { code, message, details } = error as SerializedError;
@@ -264,18 +289,18 @@ export function decodeReply(data: Uint8Array, errorHeader?: string, errorCode?: 
       message: String(message ?? code),
       details: typeof details === 'object' && details !== null ? details : {},
     });
-    return { ok: false, error: rebuilt, revision };
+    return { ok: false, error: rebuilt, ...revisions };
   }
   if (errorHeader !== undefined || errorCode !== undefined) {
     return {
       ok: false,
       error: new InternalError(`service error ${errorCode ?? ''}: ${errorHeader ?? ''}`.trim()),
-      revision,
+      ...revisions,
     };
   }
   if (!body || !('revision' in body))
-    return { ok: false, error: new InternalError('malformed reply from a tether node'), revision };
-  return { ok: true, result: body.result, revision };
+    return { ok: false, error: new InternalError('malformed reply from a tether node'), ...revisions };
+  return { ok: true, result: body.result, ...revisions };
 }
 
 /** A record for the wire: its value through the variable codec. */

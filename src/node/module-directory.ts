@@ -42,6 +42,11 @@ interface Entry {
   readonly shared: SharedSpec | undefined;
   /** Set when the node's connection dropped: the spec may have been removed meanwhile, unseen. */
   recheck: boolean;
+  /**
+   * Set when the watch of the modules bucket saw the spec removed or replaced: the process is stopping and serves
+   * no request from then on, though it holds its name until it has stopped.
+   */
+  stale: boolean;
 }
 
 /** Starts, finds and stops a node's module processes. */
@@ -119,20 +124,24 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
   ): Promise<ModuleHandle> {
     const key = moduleKey(session.sessionId, moduleId);
-    const running = this.#entries.get(key);
-    if (running && !running.recheck) return running.handle;
+    // First: a wake under way may have registered its process before it knows that the spec still holds.
     const pending = this.#waking.get(key);
     if (pending) return pending;
+    const running = this.#entries.get(key);
+    if (running && !running.recheck && !running.stale) return running.handle;
     const waking = (async () => {
       // A creation of this id on this node is under way: its process (if it gets one) is the one to use.
       await this.#starting.get(key)?.catch(() => undefined);
       const created = this.#entries.get(key);
-      if (created && (await this.#stillCurrent(created))) return created.handle;
+      if (created && !created.stale && (await this.#stillCurrent(created))) return created.handle;
       const stored = await load();
       if (stored === undefined) throw new ModuleNotFoundError(session.sessionId, moduleId);
+      // A process of the replaced spec holds the name until it has stopped (its entry goes with it).
+      const replaced = this.#entries.get(key);
+      if (replaced?.stale) await this.#stopProcess(replaced);
       // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.
       const existing = this.#entries.get(key);
-      if (existing) return existing.handle;
+      if (existing && !existing.stale) return existing.handle;
       return this.#keepIfShared(await this.#start(session, moduleId, stored.spec, stored), stored);
     })();
     this.#waking.set(key, waking);
@@ -196,14 +205,17 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   running(sessionId: string, moduleId: string): boolean {
-    const entry = this.#entries.get(moduleKey(sessionId, moduleId));
-    return entry?.process.alive === true && !entry.recheck;
+    const key = moduleKey(sessionId, moduleId);
+    const entry = this.#entries.get(key);
+    return entry?.process.alive === true && !entry.recheck && !entry.stale && !this.#waking.has(key);
   }
 
   specWritten(sessionId: string, moduleId: string, revision: number): void {
     const entry = this.#entries.get(moduleKey(sessionId, moduleId));
     // A write at or before the process's own revision is old news (the watch may lag behind a wake's own read).
     if (!entry?.shared || revision <= entry.shared.revision) return;
+    // At once, not when the stop is through: a request that waited for this revision must not reach the process.
+    entry.stale = true;
     void this.#stopProcess(entry);
   }
 
@@ -227,7 +239,9 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   list(sessionId: string): ModuleHandle[] {
-    return [...this.#entries.values()].map((entry) => entry.handle).filter((handle) => handle.sessionId === sessionId);
+    return [...this.#entries.values()]
+      .filter((entry) => !entry.stale && entry.handle.sessionId === sessionId)
+      .map((entry) => entry.handle);
   }
 
   /**
@@ -311,7 +325,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       checkInputs: (inputs) => instance.inputProblem(inputs),
       stop: () => this.#stopModule(entry),
     });
-    const entry: Entry = { handle, process, shared, recheck: false };
+    const entry: Entry = { handle, process, shared, recheck: false, stale: false };
     this.#entries.set(key, entry);
     const cleanups = [...this.#observers].map((observer) => observer(handle));
     void process.exited.then(() => {

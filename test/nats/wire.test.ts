@@ -43,6 +43,24 @@ describe('wire', () => {
     });
   });
 
+  it('carries a modules revision in replies and error replies that have one, and leaves it out otherwise', () => {
+    expect(JSON.parse(new TextDecoder().decode(encodeReply(null, 7)))).toEqual({ result: null, revision: 7 });
+    expect(decodeReply(encodeReply({ a: 1 }, 7, 3))).toEqual({
+      ok: true,
+      result: { a: 1 },
+      revision: 7,
+      modulesRevision: 3,
+    });
+    expect(decodeReply(encodeError(new SessionError('session_not_found', 's'), 7, 3).body)).toMatchObject({
+      ok: false,
+      revision: 7,
+      modulesRevision: 3,
+    });
+    expect(decodeReply(encodeError(new SessionError('session_not_found', 's'), 7).body)).not.toHaveProperty(
+      'modulesRevision',
+    );
+  });
+
   it('keeps error descriptions on one header line', () => {
     expect(encodeError(new Error('two\r\nlines')).description).toBe('internal_error: two lines');
     expect(statusOf('validation_failed')).toBe(400);

@@ -25,7 +25,10 @@ export interface TestNode {
 }
 
 /** Options of {@link startTestNode}: those of `Runtime.start` but `nats` and `store`, which the node sets. */
-export type TestNodeOptions = Omit<RuntimeOptions, 'nats' | 'store'>;
+export type TestNodeOptions = Omit<RuntimeOptions, 'nats' | 'store'> & {
+  /** The URL the node connects to instead of the server's: a proxy in front of it. */
+  readonly servers?: string;
+};
 
 /** What a node needs from the fixture: the server, a connection for `$SRV` requests, the ids seen so far. */
 export interface TestNodeContext {
@@ -48,10 +51,11 @@ export async function startTestNode(
   options: TestNodeOptions = {},
 ): Promise<TestNode> {
   started += 1;
+  const { servers, ...runtimeOptions } = options;
   const runtime = await Runtime.start({
     onError: () => {},
-    ...options,
-    nats: { servers: context.url, name: `test-node-${started}`, ...buckets },
+    ...runtimeOptions,
+    nats: { servers: servers ?? context.url, name: `test-node-${started}`, ...buckets },
   });
   let serviceId: string;
   try {
