@@ -19,6 +19,7 @@ import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type Variable
 import type { TrackingStore } from './tracking-store.js';
 import type { AppliedRevisions } from './revision-waiters.js';
 import { variableEventOf, withoutOldValue } from './variable-events.js';
+import { EndpointStats } from './endpoint-stats.js';
 import { createEventOutbox, type EventOutbox } from './event-outbox.js';
 import { replyTooLarge } from './reply-limit.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
@@ -112,8 +113,10 @@ export async function startSessionService(
     if (event) outbox.publish(subjects.variableEvent(event.sessionId, event.name), event, () => withoutOldValue(event));
   });
 
+  const stats = new EndpointStats();
   const service: Service = await connection.services.add({
     name: SERVICE_NAME,
+    statsHandler: async (endpoint) => stats.data(endpoint.subject),
     version: options.version ?? DEFAULT_VERSION,
     queue: options.queue ?? 'tether',
     description: 'Tether sessions, variables and modules',
@@ -192,22 +195,31 @@ export async function startSessionService(
     });
   }
 
-  /** `reportsModules`: an error reply carries the modules revision too (a module endpoint's). */
-  function handler(name: string, serveOne: (msg: ServiceMsg) => Promise<Uint8Array>, reportsModules = false) {
-    const fail = (msg: ServiceMsg, failure: unknown): void =>
-      respondFailure(msg, failure, reportsModules ? modules?.highestRevision : undefined);
+  /**
+   * The handler of the endpoint `name` on `subject`. `reportsModules`: an error reply carries the modules revision
+   * too (a module endpoint's).
+   */
+  function handler(
+    name: string,
+    subject: string,
+    serveOne: (msg: ServiceMsg) => Promise<Uint8Array>,
+    reportsModules = false,
+  ) {
     return (error: Error | null, msg: ServiceMsg): void => {
       if (error) return report(error, `endpoint ${name}`);
       requestCount += 1;
-      const done = serveOne(msg).then(
-        (reply) => {
-          // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
-          const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-          if (reply.length > limit) return fail(msg, replyTooLarge(subjects, msg.subject, reply.length, limit));
-          respond(msg, () => msg.respond(reply));
-        },
-        (failure: unknown) => fail(msg, failure),
-      );
+      const taken = stats.taken();
+      const fail = (failure: unknown): void => {
+        respondFailure(msg, failure, reportsModules ? modules?.highestRevision : undefined);
+        stats.answered(subject, taken, true);
+      };
+      const done = serveOne(msg).then((reply) => {
+        // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
+        const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+        if (reply.length > limit) return fail(replyTooLarge(subjects, msg.subject, reply.length, limit));
+        respond(msg, () => msg.respond(reply));
+        stats.answered(subject, taken, false);
+      }, fail);
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
     };
@@ -239,14 +251,14 @@ export async function startSessionService(
 
   service.addEndpoint('open', {
     subject: subjects.endpoint('open'),
-    handler: handler('open', (msg) => serve(msg, 'open')),
+    handler: handler('open', subjects.endpoint('open'), (msg) => serve(msg, 'open')),
     metadata: { operation: 'open' },
   });
   for (const operation of VARIABLE_OPERATIONS) {
     const serveOne = (msg: ServiceMsg) => serve(msg, operation);
     service.addEndpoint(`var-${operation}`, {
       subject: subjects.endpoint(operation),
-      handler: handler(operation, serveOne),
+      handler: handler(operation, subjects.endpoint(operation), serveOne),
       metadata: { operation },
     });
   }
@@ -254,7 +266,7 @@ export async function startSessionService(
     const serveOne = (msg: ServiceMsg) => serveEndpoint(msg, endpoint);
     service.addEndpoint(endpoint.name, {
       subject: endpoint.subject,
-      handler: handler(endpoint.name, serveOne, true),
+      handler: handler(endpoint.name, endpoint.subject, serveOne, true),
       ...(endpoint.metadata ? { metadata: { ...endpoint.metadata } } : {}),
     });
   }

@@ -68,6 +68,27 @@ describe('session service', () => {
     expect(served).toBe(servedByA);
   });
 
+  it("counts each endpoint's replies, error replies and processing time in its STATS data", async () => {
+    const node = await fx().node(fx().buckets());
+    await raw('tether.v1.session.counted.open', '');
+    await raw('tether.v1.session.counted.var.define', '{"name":"x","type":"integer","value":1}');
+    for (let i = 0; i < 3; i++)
+      expect((await raw('tether.v1.session.counted.var.get', '{"name":"x"}')).errorCode).toBe('');
+    for (let i = 0; i < 2; i++)
+      expect((await raw('tether.v1.session.counted.var.get', '{"name":"y"}')).errorCode).toBe('404');
+
+    const stats = (await nc().request(`$SRV.STATS.tether.${node.serviceId}`)).json<{
+      endpoints: { name: string; num_requests: number; data: Record<string, number> }[];
+    }>();
+
+    const get = stats.endpoints.find((endpoint) => endpoint.name === 'var-get')!;
+    expect(get.num_requests).toBe(5);
+    expect(get.data).toMatchObject({ replies: 5, errors: 2 });
+    expect(get.data.processing_time).toBeGreaterThan(0);
+    expect(get.data.average_processing_time).toBe(Math.round(get.data.processing_time! / 5));
+    expect(stats.endpoints.find((endpoint) => endpoint.name === 'var-set')!.data).toMatchObject({ replies: 0 });
+  });
+
   it('answers session_not_found for a session that was never opened, and opens one on request', async () => {
     await fx().node(fx().buckets());
     const missing = await raw('tether.v1.session.nobody.var.get', '{"name":"x"}');
