@@ -399,12 +399,17 @@ export class InternalError extends BridgeError {
   override readonly code = 'internal_error';
 }
 
-/** What happened to a NATS connection: `disconnected` (retrying), `reconnected`, or `closed` (gave up). */
-export type NatsConnectionStatus = 'disconnected' | 'reconnected' | 'closed';
+/**
+ * What happened to a NATS connection: `unreachable` (it could not be made), `disconnected` (retrying),
+ * `reconnected`, or `closed` (given up, or closed while a request waited).
+ */
+export type NatsConnectionStatus = 'unreachable' | 'disconnected' | 'reconnected' | 'closed';
 
 /**
- * A node's or client's NATS connection dropped, came back or closed; told to `onError`, never sent on the wire.
- * `reconnected` ends an outage rather than being a failure, and comes the same way so one handler sees both.
+ * A node's or client's NATS connection could not be made, dropped, came back or closed: thrown by
+ * `Runtime.start({ nats })` and `connect()` when no server answers and by a request whose connection closed under
+ * it, told to `onError` otherwise; never sent on the wire. `reconnected` ends an outage rather than being a
+ * failure, and comes the same way so one handler sees both.
  */
 export class NatsConnectionError extends BridgeError {
   override readonly code = 'nats_connection';
@@ -415,7 +420,12 @@ export class NatsConnectionError extends BridgeError {
     note?: string,
     options: BridgeErrorOptions = {},
   ) {
-    const what = { disconnected: 'connection lost', reconnected: 'reconnected', closed: 'connection closed' }[status];
+    const what = {
+      unreachable: 'cannot connect to NATS',
+      disconnected: 'connection lost',
+      reconnected: 'reconnected',
+      closed: 'connection closed',
+    }[status];
     super(`${what} (${server})${note ? `; ${note}` : ''}`, {
       ...options,
       details: { status, server, ...options.details },

@@ -4,7 +4,7 @@
  * with `--inspect`). Plain NATS subscribers, so they see every node.
  * @module
  */
-import { InternalError } from '../errors.js';
+import { InternalError, NatsConnectionError } from '../errors.js';
 import type { InspectedSnapshot } from '../nats/inspection.js';
 import { subscribeEvents, type TetherEvent } from '../nats/event-subscriber.js';
 import { natsLost, natsUnreachable } from './cli-errors.js';
@@ -51,7 +51,7 @@ async function follow(
       print,
     );
   } catch (error) {
-    if (error instanceof InternalError) throw natsUnreachable(servers, error);
+    if (error instanceof NatsConnectionError || error instanceof InternalError) throw natsUnreachable(servers, error);
     throw error;
   }
   // On stderr, so stdout stays one line per message; it also tells a script the subscription is in place.

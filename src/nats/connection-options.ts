@@ -4,7 +4,7 @@
  * @module
  */
 import { connect, Events, type ConnectionOptions, type NatsConnection } from 'nats';
-import { InternalError, NatsConnectionError } from '../errors.js';
+import { NatsConnectionError } from '../errors.js';
 
 /** How a connection that was up retries after losing its server. */
 export interface ReconnectPolicy {
@@ -46,16 +46,13 @@ export function connectionOptions(settings: NatsConnectionSettings): ConnectionO
   };
 }
 
-/** Connects; a server that cannot be reached at all is an `InternalError` naming the servers (no retry). */
+/** Connects; a server that cannot be reached at all is a `NatsConnectionError` (`unreachable`) naming the servers (no retry). */
 export async function connectNats(settings: NatsConnectionSettings): Promise<NatsConnection> {
   try {
     return await connect(connectionOptions(settings));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new InternalError(`cannot connect to NATS at ${String(settings.servers)}: ${message}`, {
-      cause: error,
-      details: { servers: settings.servers },
-    });
+    throw new NatsConnectionError('unreachable', String(settings.servers), message, { cause: error });
   }
 }
 

@@ -11,7 +11,14 @@
  * @module
  */
 import { headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
-import { CallTimeoutError, InternalError, NoProcError, RevisionUnknownError, ValidationError } from '../errors.js';
+import {
+  CallTimeoutError,
+  InternalError,
+  NatsConnectionError,
+  NoProcError,
+  RevisionUnknownError,
+  ValidationError,
+} from '../errors.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import { onConnectionChange, type ConnectionChange } from './connection-options.js';
 import type { TetherSubjects } from './subjects.js';
@@ -219,6 +226,12 @@ export class RemoteTransport {
     const code = (error as Partial<NatsError> | undefined)?.code;
     // No node subscribes: nobody could take the request, so report it at once as a dead target.
     if (code === '503') return new NoProcError(subject, { cause: error });
+    // Closed under the request (`client.close()`, or NATS given up on): nats.js rejects it as a TIMEOUT, or
+    // CONNECTION_CLOSED, but nothing timed out and the request's fate is unknown.
+    if (this.connection.isClosed() || code === 'CONNECTION_CLOSED')
+      return new NatsConnectionError('closed', this.connection.getServer(), `request to '${subject}' got no reply`, {
+        cause: error,
+      });
     if (code === 'TIMEOUT') return new CallTimeoutError(subject, timeoutMs, { cause: error });
     if (code === 'MAX_PAYLOAD_EXCEEDED') {
       return new ValidationError(`request to '${subject}' exceeds the server's max_payload`, {

@@ -2,7 +2,7 @@ import { Empty, ErrorCode, connect, createInbox, headers, type Msg } from 'nats'
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   ExecutionAbortedError,
-  InternalError,
+  NatsConnectionError,
   NodeLostError,
   createEchoModel,
   errorFromJSON,
@@ -162,8 +162,8 @@ describe('node lost', () => {
     await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
     await client.close();
     const error = await running.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InternalError);
-    expect((error as InternalError).message).toMatch(/execute' failed: .*closed/i);
+    expect(error).toBeInstanceOf(NatsConnectionError);
+    expect(error).toMatchObject({ status: 'closed', message: expect.stringMatching(/execute' got no reply/) });
   });
 
   it('keeps waiting for a node that stops gracefully, whose pings go on until its executions have replied', async () => {

@@ -8,9 +8,10 @@ import {
   VariableNotFoundError,
   VersionConflictError,
 } from '../../src/errors.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 
 describe('remote client', () => {
   it('round-trips the session API through a node', async () => {
@@ -90,6 +91,20 @@ describe('remote client', () => {
     const client = await fx().client({ timeoutMs: 10_000 });
     const error = await client.session('s1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoProcError);
+  });
+
+  it('rejects a request in flight with NatsConnectionError when the client closes', async () => {
+    // A responder that never answers: the request is taken, then the connection goes.
+    const silent = nc().subscribe('tether.v1.session.*.open', { callback: () => {} });
+    await nc().flush();
+    const client = await fx().client({ timeoutMs: 30_000 });
+    try {
+      const opening = client.session('s1').catch((e: unknown) => e);
+      await client.close();
+      expect(await opening).toMatchObject({ code: 'nats_connection', status: 'closed' });
+    } finally {
+      silent.unsubscribe();
+    }
   });
 
   it('refuses a request larger than the server max_payload with ValidationError, and the node keeps serving', async () => {

@@ -84,8 +84,9 @@ describe('Runtime.start({ nats })', () => {
       ValidationError,
     );
     await expect(Runtime.start({ nats: { servers: 'nats://127.0.0.1:1' } })).rejects.toMatchObject({
-      code: 'internal_error',
-      message: expect.stringContaining('cannot connect to NATS'),
+      code: 'nats_connection',
+      status: 'unreachable',
+      message: expect.stringContaining('cannot connect to NATS (nats://127.0.0.1:1)'),
     });
   });
 });
