@@ -293,6 +293,10 @@ describe('session', () => {
     await expect(session.getVariable('bad.name', { default: 5 })).rejects.toBeInstanceOf(ValidationError);
     await expect(session.hasVariable('a b')).rejects.toBeInstanceOf(ValidationError);
     await expect(session.getVariables(['a.b'])).rejects.toBeInstanceOf(ValidationError);
+    await expect(session.getVariable('missing', { defualt: 3 } as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('defualt'),
+    });
     expect(await session.getVariable('missing', { default: 5 })).toBe(5);
     expect(await session.hasVariable('missing')).toBe(false);
     expect(await session.getVariables(['missing'])).toEqual({ found: {}, missing: ['missing'] });

@@ -140,8 +140,10 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
         // The spec goes first, so no node can wake the module again once the processes are told to stop.
         const removed = await specs.remove(sessionId, moduleId);
         const stoppedHere = await host.stopLocal(sessionId, moduleId, removed);
-        // No spec: the module (if any) stays on the node that created it, which answers the stop if it is not this one.
-        const stoppedThere = await control.stop(sessionId, moduleId, removed);
+        // No spec: the module (if any) stays on the node that created it, which answers the stop if it is not this one
+        // (asked only when this node had no process of it: a module whose spec stays on a node runs on that one).
+        const stoppedThere =
+          removed === undefined && stoppedHere ? false : await control.stop(sessionId, moduleId, removed);
         if (removed === undefined && !stoppedHere && !stoppedThere) throw new ModuleNotFoundError(sessionId, moduleId);
         return { stopped: true };
       };

@@ -178,7 +178,7 @@ export async function openNatsNode(
       },
       async removeModule(sessionId, moduleId, revision) {
         const removed = await specs.release(sessionId, moduleId, revision);
-        // Only after a removal: the message stops every process of the id, a re-created module's included.
+        // Only after a removal: the message stops every node's process of the removed spec (not of one created since).
         if (removed) await control?.stop(sessionId, moduleId, revision);
         return removed;
       },

@@ -28,7 +28,8 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
  * How a NATS node shares the modules of this one: `claimModule` records a new module's spec so other nodes can
  * wake it (resolving to the claim, taken back when the build fails, or `undefined` for a module that stays on
  * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `removeModule` stops a
- * shared module everywhere (a handle's `stop()`), and `publishModuleEvents` announces a process's events.
+ * shared module everywhere (a handle's `stop()`), `loadModule` reads a spec to wake a module created through
+ * another node (an embedded `session.module(id)`), and `publishModuleEvents` announces a process's events.
  */
 export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
 

@@ -1,21 +1,24 @@
 /**
- * Option bags are checked for unknown keys and for the type of each value: DSPex silently dropped a misspelled
- * option, and an option of the wrong type would be stored in the record and published in its event (an
- * `updatedBy` object, say) where every reader expects a string. Tether refuses both, as the wire does.
+ * The option bags of the Session API: their types, and their check. Bags are checked for unknown keys and for
+ * the type of each value: DSPex silently dropped a misspelled option, and an option of the wrong type would be
+ * stored in the record and published in its event (an `updatedBy` object, say) where every reader expects a
+ * string. Tether refuses both, as the wire does.
  * @module
  */
 import { ValidationError } from '../errors.js';
 
-/** What an option's value must be: text, a flag, or a variable version (a whole number ≥ 0). */
-export type OptionKind = 'string' | 'boolean' | 'version';
+/** What an option's value must be: text, a flag, a variable version (a whole number ≥ 0), or anything at all. */
+export type OptionKind = 'string' | 'boolean' | 'version' | 'any';
 
 const EXPECTED: Readonly<Record<OptionKind, string>> = {
   string: 'a string',
   boolean: 'a boolean',
   version: 'a whole number ≥ 0',
+  any: 'anything',
 };
 
 function fits(value: unknown, kind: OptionKind): boolean {
+  if (kind === 'any') return true;
   if (kind === 'version') return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
   return typeof value === kind;
 }
@@ -49,4 +52,29 @@ export function assertOptions(
       details: { operation, option, expected: EXPECTED[kind], got },
     });
   }
+}
+
+/** Options of `setVariable`. */
+export interface SetVariableOptions {
+  /** Compare-and-set: the write happens only if the variable is at this version (else `VersionConflictError`). */
+  readonly expectedVersion?: number;
+  /** Who writes: kept on the record, and checked against the variable's lock. */
+  readonly updatedBy?: string;
+  /** Why: kept in the variable's history. */
+  readonly reason?: string;
+}
+
+/** Options of `setVariables`. */
+export interface SetVariablesOptions {
+  /** All or nothing: the first refused value rejects the whole batch and nothing is written. @default false */
+  readonly atomic?: boolean;
+  readonly updatedBy?: string;
+  readonly reason?: string;
+}
+
+/** Options of `importVariables`. */
+export interface ImportVariablesOptions {
+  /** Overwrite variables that exist already (else `AlreadyExistsError`, nothing imported). @default false */
+  readonly replace?: boolean;
+  readonly updatedBy?: string;
 }

@@ -19,7 +19,14 @@ import { compileGlob } from '../variables/glob.js';
 import { exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
 import { stampOf } from './apply-store-change.js';
-import { assertOptions } from './options.js';
+import {
+  assertOptions,
+  type ImportVariablesOptions,
+  type SetVariableOptions,
+  type SetVariablesOptions,
+} from './options.js';
+
+export type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from './options.js';
 import type {
   SessionContext,
   Unwatch,
@@ -35,31 +42,6 @@ import { historyOf, type VariableHistoryEntry } from './variable-history.js';
 import { updateVariableInTurn } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
-
-/** Options of `setVariable`. */
-export interface SetVariableOptions {
-  /** Compare-and-set: the write happens only if the variable is at this version (else `VersionConflictError`). */
-  readonly expectedVersion?: number;
-  /** Who writes: kept on the record, and checked against the variable's lock. */
-  readonly updatedBy?: string;
-  /** Why: kept in the variable's history. */
-  readonly reason?: string;
-}
-
-/** Options of `setVariables`. */
-export interface SetVariablesOptions {
-  /** All or nothing: the first refused value rejects the whole batch and nothing is written. @default false */
-  readonly atomic?: boolean;
-  readonly updatedBy?: string;
-  readonly reason?: string;
-}
-
-/** Options of `importVariables`. */
-export interface ImportVariablesOptions {
-  /** Overwrite variables that exist already (else `AlreadyExistsError`, nothing imported). @default false */
-  readonly replace?: boolean;
-  readonly updatedBy?: string;
-}
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.
@@ -95,6 +77,7 @@ export class Session implements SessionContext {
 
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
   async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
+    assertOptions(options, { default: 'any' }, 'getVariable');
     const record = (await this.#variables()).get(name);
     if (record) return record.value;
     // A name no variable can have is a mistake to report, not a miss to cover with the default.

@@ -37,7 +37,7 @@ describe('module stop reaching the right processes', () => {
     expect(servedByB).toBe(true);
   });
 
-  it('answers module_not_found, after asking the other nodes, when no node has the module', async () => {
+  it('answers module_not_found when no node has the module', async () => {
     const buckets = fx().buckets();
     await fx().node(buckets, { llm: createEchoModel() });
     await fx().node(buckets, { llm: createEchoModel() });
