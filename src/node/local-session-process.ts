@@ -5,6 +5,7 @@
  */
 import type { EventObject } from 'xstate';
 import type { SessionMachineContext } from '../../machines/session.machine.js';
+import { NoProcError } from '../errors.js';
 import { isCrash, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
@@ -25,26 +26,47 @@ export function endingOf(process: ProcessRef<SessionLogic>): ReturnType<SessionP
   return 'shutdown';
 }
 
-/** A session process on this node, as its handles see it. */
+/**
+ * A session process on this node, as its handles see it. Once the process has exited only how it ended is kept:
+ * a Session handle held on to after that (by a module of a session that hibernated, say, or by user code) must
+ * not keep the exited process, and with it every variable of its last state, in memory.
+ */
 export class LocalSessionProcess implements SessionProcess {
+  #process: ProcessRef<SessionLogic> | undefined;
+  readonly #label: string;
+  #ending: ReturnType<SessionProcess['ending']>;
+
   constructor(
-    private readonly process: ProcessRef<SessionLogic>,
+    process: ProcessRef<SessionLogic>,
     private readonly processes: ProcessRuntime,
-  ) {}
+  ) {
+    this.#process = process;
+    this.#label = process.name ?? process.id;
+    void process.exited.then(() => {
+      this.#ending = endingOf(process);
+      this.#process = undefined;
+    });
+  }
 
   get alive(): boolean {
-    return this.process.alive;
+    return this.#process?.alive ?? false;
   }
 
   context(): SessionMachineContext {
-    return this.process.getSnapshot().context;
+    return this.#current().getSnapshot().context;
   }
 
   ending(): ReturnType<SessionProcess['ending']> {
-    return endingOf(this.process);
+    return this.#process ? endingOf(this.#process) : this.#ending;
   }
 
   call(event: EventObject, timeoutMs: number): Promise<unknown> {
-    return this.processes.call(this.process, event, { timeout: timeoutMs });
+    if (!this.#process) return Promise.reject(new NoProcError(this.#label));
+    return this.processes.call(this.#process, event, { timeout: timeoutMs });
+  }
+
+  #current(): ProcessRef<SessionLogic> {
+    if (!this.#process) throw new NoProcError(this.#label);
+    return this.#process;
   }
 }
