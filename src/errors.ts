@@ -180,18 +180,22 @@ export class CallTimeoutError extends BridgeError {
 }
 
 /**
- * A request asked a node to wait for a variables-store revision above the last revision of the store's bucket.
- * Revisions only rise within one bucket, and every revision a client was shown is in it, so that revision came
- * from an earlier bucket of the same name: the bucket was deleted and created again, or the server's JetStream
- * storage was reset. No wait can bring it; `currentRevision` is where the bucket is now. The remote client takes it
- * as its highest revision and sends the request again, once. Nothing was changed.
+ * A request asked a node to wait for a bucket revision (the variables bucket's, or the modules bucket's) above the
+ * bucket's last revision. Revisions only rise within one bucket, and every revision a client was shown is in it, so
+ * that revision came from an earlier bucket of the same name: the bucket was deleted and created again, or the
+ * server's JetStream storage was reset. No wait can bring it; `currentRevision` is where the bucket is now, and
+ * `header` the request header that asked for it (`Tether-Min-Revision` or `Tether-Min-Modules-Revision`, in
+ * `details.header`). The remote client takes it as its revision of that bucket and sends the request again, once
+ * per header. Nothing was changed.
  */
 export class RevisionUnknownError extends BridgeError {
   override readonly code = 'revision_unknown';
+  /** The request header whose revision was refused (`details.header`); `Tether-Min-Revision` when not told. */
+  readonly header: string;
   constructor(
     /** The bucket, e.g. `tether_vars`. */
     readonly bucket: string,
-    /** The revision the request asked for (its `Tether-Min-Revision` header). */
+    /** The revision the request asked for (in its {@link header}). */
     readonly minRevision: number,
     /** The bucket's last revision when the node read it. */
     readonly currentRevision: number,
@@ -203,6 +207,8 @@ export class RevisionUnknownError extends BridgeError {
         `${currentRevision}`,
       { ...options, details: { bucket, minRevision, currentRevision, ...options.details } },
     );
+    const header = options.details?.['header'];
+    this.header = typeof header === 'string' ? header : 'Tether-Min-Revision';
   }
 }
 

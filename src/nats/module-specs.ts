@@ -21,7 +21,8 @@ import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { watchKv, type KvWatchHandle } from './kv-watch.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { bucketLastRevision } from './node-store.js';
-import { RevisionWaiters, type AppliedRevisions } from './revision-waiters.js';
+import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
+import { MIN_MODULES_REVISION_HEADER } from './wire.js';
 
 /** Options of {@link openModuleSpecs}. */
 export interface ModuleSpecsOptions {
@@ -33,6 +34,11 @@ export interface ModuleSpecsOptions {
    * @default 1 for a new bucket
    */
   readonly replicas?: number;
+  /**
+   * How long a wait for a modules revision goes on before the bucket's last revision is read to tell whether the
+   * revision exists at all (see {@link waitUnlessUnknown}). @default 50
+   */
+  readonly unknownRevisionGraceMs?: number;
 }
 
 /** One module of a session as the bucket lists it. */
@@ -106,6 +112,13 @@ export async function openModuleSpecs(
     written = Math.max(written, revision);
     return revision;
   };
+  const unknownCheck = {
+    bucket,
+    header: MIN_MODULES_REVISION_HEADER,
+    lastRevision: () => bucketLastRevision(connection, bucket),
+    applied: () => applied,
+    graceMs: options.unknownRevisionGraceMs ?? 50,
+  };
   const reached = (revision: number): void => {
     if (revision <= applied) return;
     applied = revision;
@@ -125,19 +138,41 @@ export async function openModuleSpecs(
     }
   };
 
-  const read = async (key: string): Promise<{ revision: number; spec: WireModuleSpec } | undefined> => {
+  /**
+   * The key's last write: a spec, or a removal (`spec` undefined) with its delete marker's revision; `undefined`
+   * when the key was never written.
+   */
+  const read = async (key: string): Promise<{ revision: number; spec: WireModuleSpec | undefined } | undefined> => {
     let entry;
     try {
       entry = await kv.get(key);
     } catch (error) {
       throw boundary(error, 'get', key);
     }
-    if (entry === null || entry.operation !== 'PUT') return undefined;
+    if (entry === null) return undefined;
+    if (entry.operation !== 'PUT') return { revision: entry.revision, spec: undefined };
     return { revision: entry.revision, spec: JSON.parse(decoder.decode(entry.value)) as WireModuleSpec };
   };
 
-  const holds = async (sessionId: string, moduleId: string, revision: number): Promise<boolean> =>
-    (await read(keyOf(sessionId, moduleId)))?.revision === revision;
+  /**
+   * The spec `read` found, or `undefined` for a removal; a removal's marker counts as known to this node, as its own
+   * writes do: a reply that says the module is gone then carries a modules revision at least the marker's, so the
+   * client's next request is not served by a node whose watch has not seen the removal yet (it would still run it).
+   */
+  const readSpec = async (key: string): Promise<{ revision: number; spec: WireModuleSpec } | undefined> => {
+    const found = await read(key);
+    if (found === undefined) return undefined;
+    if (found.spec === undefined) {
+      wrote(found.revision);
+      return undefined;
+    }
+    return { revision: found.revision, spec: found.spec };
+  };
+
+  const holds = async (sessionId: string, moduleId: string, revision: number): Promise<boolean> => {
+    const found = await read(keyOf(sessionId, moduleId));
+    return found?.spec !== undefined && found.revision === revision;
+  };
 
   return {
     async claim(sessionId, moduleId, spec) {
@@ -156,7 +191,7 @@ export async function openModuleSpecs(
     release: (sessionId, moduleId, revision) => deleteIfLast(keyOf(sessionId, moduleId), revision),
 
     async load(sessionId, moduleId) {
-      const found = await read(keyOf(sessionId, moduleId));
+      const found = await readSpec(keyOf(sessionId, moduleId));
       if (!found) return undefined;
       const { revision } = found;
       // Checked again on the way out: the bucket is shared, and anything with access to it can write there.
@@ -178,16 +213,16 @@ export async function openModuleSpecs(
       } catch (error) {
         throw boundary(error, 'keys', prefix);
       }
-      const listed = await Promise.all(keys.map(async (key) => ({ key, found: await read(key) })));
+      const listed = await Promise.all(keys.map(async (key) => ({ key, spec: (await read(key))?.spec })));
       return listed
-        .filter((entry) => entry.found !== undefined)
-        .map((entry) => ({ moduleId: entry.key.slice(prefix.length), spec: entry.found!.spec }))
+        .filter((entry) => entry.spec !== undefined)
+        .map((entry) => ({ moduleId: entry.key.slice(prefix.length), spec: entry.spec! }))
         .sort((a, b) => (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0));
     },
 
     async remove(sessionId, moduleId) {
       const key = keyOf(sessionId, moduleId);
-      const found = await read(key);
+      const found = await readSpec(key);
       if (!found) return undefined;
       // Removed or re-created in between: someone else's write stands; report what this call did.
       return (await deleteIfLast(key, found.revision)) ? found.revision : undefined;
@@ -226,8 +261,11 @@ export async function openModuleSpecs(
     get highestRevision() {
       return Math.max(applied, written);
     },
-    waitForRevision: (revision, timeoutMs) =>
-      applied >= revision ? Promise.resolve(true) : waiters.wait(revision, timeoutMs),
+    waitForRevision(revision, timeoutMs) {
+      if (applied >= revision) return Promise.resolve(true);
+      // A revision of a modules bucket since re-created or reset is refused, as the variables bucket's is.
+      return waitUnlessUnknown(revision, waiters.wait(revision, timeoutMs), timeoutMs, unknownCheck);
+    },
   };
 }
 

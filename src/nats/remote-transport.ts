@@ -4,10 +4,10 @@
  * `Tether-Min-Revision` header and every reply (errors included) raises it, which gives read-your-writes across
  * nodes: whichever node answers next has first applied everything this client has seen. Module requests do the
  * same for the modules bucket with `Tether-Min-Modules-Revision`, so a module this client saw stopped or created
- * again is not served from its old spec by a node that has not heard yet. When the variables bucket was
- * re-created or reset under a long-lived client, its revision is one the bucket no longer reaches: the node says so
- * (`revision_unknown`, with the bucket's revision), and the client takes that revision instead and sends the
- * request again, once.
+ * again is not served from its old spec by a node that has not heard yet. When a bucket was re-created or reset
+ * under a long-lived client, its revision is one the bucket no longer reaches: the node says so (`revision_unknown`,
+ * naming the header, with the bucket's revision), and the client takes that revision for that bucket instead and
+ * sends the request again, once per header.
  * @module
  */
 import { headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
@@ -33,6 +33,12 @@ import {
   encodeJson,
 } from './wire.js';
 
+/** The revisions one request carried, to tell whether a refusal of them still concerns this client's. */
+interface Sent {
+  readonly revision: number;
+  readonly modulesRevision: number;
+}
+
 /** What remote sessions and watches use to reach the nodes. */
 export class RemoteTransport {
   #revision = 0;
@@ -45,6 +51,8 @@ export class RemoteTransport {
   /** Told when the connection drops and when it is back; the status loop starts with the first of them. */
   readonly #connectionListeners = new Set<(change: ConnectionChange) => void>();
   #watchingStatus = false;
+  /** Told when this client took a new variables bucket's revision (see {@link onVariablesReset}). */
+  readonly #resetListeners = new Set<() => void>();
 
   constructor(
     readonly connection: NatsConnection,
@@ -109,15 +117,16 @@ export class RemoteTransport {
     module: boolean,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
     let reply;
+    const sent = this.#sent();
     try {
       reply = await this.connection.request(subject, encodeJson(body), {
         timeout: timeoutMs,
-        headers: this.#headers(module),
+        headers: this.#headers(module, sent),
       });
     } catch (error) {
       throw this.#mapNatsError(error, subject, timeoutMs);
     }
-    const decoded = this.#decode(reply);
+    const decoded = this.#decode(reply, sent);
     return { result: decoded.result, revision: decoded.revision };
   }
 
@@ -140,6 +149,16 @@ export class RemoteTransport {
       });
     }
     return () => this.#connectionListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` when this client took the revision of a variables bucket that was re-created or reset (a
+   * `revision_unknown` reply): the revisions it knew belong to the old bucket, and the new one's start again from
+   * 1, so what a watch compares them with is void. Returns its remover.
+   */
+  onVariablesReset(listener: () => void): () => void {
+    this.#resetListeners.add(listener);
+    return () => this.#resetListeners.delete(listener);
   }
 
   /**
@@ -167,9 +186,10 @@ export class RemoteTransport {
     options: Parameters<RemoteTransport['requestWatchingNode']>[3],
   ): Promise<unknown> {
     let outcome;
+    const sent = this.#sent();
     try {
       outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
-        headers: this.#headers(true),
+        headers: this.#headers(true, sent),
         timeoutMs,
         signal: options.signal,
       });
@@ -178,32 +198,45 @@ export class RemoteTransport {
     }
     if (outcome.kind === 'lost') throw options.lost(outcome.nodeId);
     if (outcome.kind === 'aborted') throw options.aborted();
-    return this.#decode(outcome.reply).result;
+    return this.#decode(outcome.reply, sent).result;
   }
 
   /**
-   * Runs `send` again, once, when a node answered `revision_unknown` (by then {@link #decode} has taken the
-   * bucket's revision): the node refused before doing anything, so the request is safe to send twice. A second
-   * refusal goes to the caller.
+   * Runs `send` again when a node answered `revision_unknown` (by then {@link #decode} has taken the bucket's
+   * revision): the node refused before doing anything, so the request is safe to send again. Once per header: a
+   * module request after a reset of both buckets is refused for each in turn. A second refusal of the same header
+   * goes to the caller.
    */
   async #againIfRevisionUnknown<T>(send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      if (!(error instanceof RevisionUnknownError)) throw error;
-      return send();
+    const refused = new Set<string>();
+    for (;;) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof RevisionUnknownError) || refused.has(error.header)) throw error;
+        refused.add(error.header);
+      }
     }
   }
 
-  #headers(module: boolean): MsgHdrs {
+  #sent(): Sent {
+    return { revision: this.#revision, modulesRevision: this.#modulesRevision };
+  }
+
+  #headers(module: boolean, sent: Sent): MsgHdrs {
     const h = headers();
-    if (this.#revision > 0) h.set(MIN_REVISION_HEADER, String(this.#revision));
-    if (module && this.#modulesRevision > 0) h.set(MIN_MODULES_REVISION_HEADER, String(this.#modulesRevision));
+    if (sent.revision > 0) h.set(MIN_REVISION_HEADER, String(sent.revision));
+    if (module && sent.modulesRevision > 0) h.set(MIN_MODULES_REVISION_HEADER, String(sent.modulesRevision));
     return h;
   }
 
-  /** The reply's result and revision; or its typed error, thrown. Either way its revisions raise this client's. */
-  #decode(reply: Msg): { readonly result: unknown; readonly revision: number } {
+  /**
+   * The reply's result and revision; or its typed error, thrown. Either way its revisions raise this client's. A
+   * `revision_unknown` lowers the refused header's revision to the bucket's, but only while this client's is still
+   * the one the request sent: a reply that came meanwhile (another request's, in the new bucket) raised it past what
+   * the node refused, and lowering it then would lose a write this client has already seen.
+   */
+  #decode(reply: Msg, sent: Sent): { readonly result: unknown; readonly revision: number } {
     const decoded = decodeReply(
       reply.data,
       reply.headers?.get(ERROR_HEADER) || undefined,
@@ -212,7 +245,15 @@ export class RemoteTransport {
     if (!decoded.ok && decoded.error instanceof RevisionUnknownError) {
       // The bucket was re-created or reset: the revision kept so far belongs to the old one, and raising it only
       // would leave every later request asking for it. Start again from where the new bucket is.
-      if (Number.isSafeInteger(decoded.error.currentRevision)) this.#revision = decoded.error.currentRevision;
+      const { header, currentRevision } = decoded.error;
+      if (Number.isSafeInteger(currentRevision) && currentRevision >= 0) {
+        if (header === MIN_MODULES_REVISION_HEADER) {
+          if (this.#modulesRevision === sent.modulesRevision) this.#modulesRevision = currentRevision;
+        } else if (header === MIN_REVISION_HEADER && this.#revision === sent.revision) {
+          this.#revision = currentRevision;
+          this.#variablesReset();
+        }
+      }
       throw decoded.error;
     }
     this.#revision = Math.max(this.#revision, decoded.revision);
@@ -220,6 +261,16 @@ export class RemoteTransport {
       this.#modulesRevision = Math.max(this.#modulesRevision, decoded.modulesRevision);
     if (!decoded.ok) throw decoded.error;
     return decoded;
+  }
+
+  #variablesReset(): void {
+    for (const listener of [...this.#resetListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.report(error, 'variables reset listener');
+      }
+    }
   }
 
   #mapNatsError(error: unknown, subject: string, timeoutMs: number): Error {

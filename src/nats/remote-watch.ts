@@ -16,6 +16,14 @@
  *
  * Events of one variable can come from different nodes and cross on the wire; a change older than one already
  * delivered for that variable is skipped, so a listener never goes backwards.
+ *
+ * Revisions order events within one bucket only. When the client learns that the variables bucket was re-created
+ * or reset (a `revision_unknown` reply, see remote-transport.ts), the revisions the watch knows belong to the old
+ * bucket and would make every event of the new one (whose revisions start again at 1) look old: the watch forgets
+ * them and catches up as after a drop (the listener hears the old variables' end as gaps, then the new ones), and
+ * events held meanwhile are dropped, since nothing tells which bucket they came from; the catch-up's read covers
+ * them. Comparing identities (`id`) instead would not do: within one bucket a late event of a variable deleted and
+ * defined again also has another id, and it must not be delivered after the new variable's.
  * @module
  */
 import type { Subscription } from 'nats';
@@ -139,11 +147,19 @@ export async function watchRemote(
     else if (reading) wake?.();
     else void catchUp();
   });
+  const stopResetting = transport.onVariablesReset(() => {
+    for (const [name, position] of known) known.set(name, { ...position, revision: 0 });
+    held = [];
+    drops += 1;
+    if (reading) wake?.();
+    else void catchUp();
+  });
   const unwatch: Unwatch = () => {
     active = false;
     subscription?.unsubscribe();
     subscription = undefined;
     stopListening();
+    stopResetting();
     held = undefined;
     wake?.();
   };

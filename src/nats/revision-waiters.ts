@@ -1,9 +1,11 @@
 /**
  * Requests waiting until a node has applied a bucket revision (its router, the variables store's; its watch, the
  * modules bucket's). Kept in a list ordered by revision, so each applied change releases a prefix of it and looks
- * at nothing else.
+ * at nothing else. A revision above the bucket's last one is refused instead ({@link waitUnlessUnknown}), the same
+ * way for both buckets.
  * @module
  */
+import { RevisionUnknownError } from '../errors.js';
 
 /**
  * How far a node has got in one bucket, as read-your-writes needs it: the service holds a request until the
@@ -65,4 +67,57 @@ export class RevisionWaiters {
   get size(): number {
     return this.#waiting.length;
   }
+}
+
+/** What {@link waitUnlessUnknown} needs to know of one bucket. */
+export interface UnknownRevisionCheck {
+  /** The bucket, named by the error. */
+  readonly bucket: string;
+  /** The request header that carries the bucket's revision, named by the error (`details.header`). */
+  readonly header: string;
+  /** The bucket's last revision right now (for KV: the bucket stream's last sequence). */
+  readonly lastRevision: () => Promise<number>;
+  /** How far the node has applied the bucket, read again when the last revision is in. */
+  readonly applied: () => number;
+  /** How long a wait goes on before the last revision is read (at most half the wait's timeout). */
+  readonly graceMs: number;
+}
+
+/**
+ * `reached` (a wait for `revision`), unless the bucket's last revision, read once the grace has passed with the
+ * wait still on, is below `revision`: then a `RevisionUnknownError`. The read starts after the request arrived, and
+ * the client saw `revision` in a reply (or an event) before it sent the request, so the write that made it was
+ * acknowledged before the read: a last revision below it means another bucket. In a cluster the stream info comes
+ * from the stream's leader, which holds every acknowledged write, so a lagging replica cannot make a revision look
+ * unknown. A failed read proves nothing: the wait goes on to its timeout. The grace spares the JetStream API a read
+ * for every request that catches the node a little behind.
+ */
+export function waitUnlessUnknown(
+  revision: number,
+  reached: Promise<boolean>,
+  timeoutMs: number,
+  check: UnknownRevisionCheck,
+): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(
+      () => {
+        if (settled) return;
+        check.lastRevision().then(
+          (last) => {
+            if (last < revision && check.applied() < revision) {
+              reject(new RevisionUnknownError(check.bucket, revision, last, { details: { header: check.header } }));
+            } else resolve(reached);
+          },
+          () => resolve(reached),
+        );
+      },
+      Math.min(check.graceMs, timeoutMs / 2),
+    );
+    void reached.then(() => {
+      settled = true;
+      clearTimeout(timer);
+      resolve(reached);
+    });
+  });
 }

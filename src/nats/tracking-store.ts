@@ -12,10 +12,10 @@
  *    session processes hold — or, when the cache does not have that exact revision, in the key's history.
  * @module
  */
-import { RevisionUnknownError } from '../errors.js';
 import type { Store, StoreChange, StoreWatch, StoreWrite } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
-import { RevisionWaiters } from './revision-waiters.js';
+import { RevisionWaiters, waitUnlessUnknown } from './revision-waiters.js';
+import { MIN_REVISION_HEADER } from './wire.js';
 
 /** One write this node committed: the record it replaced and the record it wrote (`undefined` for a delete). */
 export interface CommittedChange {
@@ -200,42 +200,6 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   const bucket = options.bucket ?? 'tether_vars';
   const graceMs = options.unknownRevisionGraceMs ?? 50;
 
-  /**
-   * `reached`, unless the store's last revision, read once the grace has passed with the wait still on, is below
-   * `revision`: then a `RevisionUnknownError`. The read starts after the request arrived, and the client saw
-   * `revision` in a reply (or an event) before it sent the request, so the write that made it was acknowledged
-   * before the read: a last revision below it means another bucket. In a cluster the stream info comes from the
-   * stream's leader, which holds every acknowledged write, so a lagging replica cannot make a revision look unknown.
-   * A failed read proves nothing: the wait goes on to its timeout.
-   */
-  const unlessUnknown = (
-    revision: number,
-    reached: Promise<boolean>,
-    lastRevision: () => Promise<number>,
-    timeoutMs: number,
-  ): Promise<boolean> =>
-    new Promise<boolean>((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(
-        () => {
-          if (settled) return;
-          lastRevision().then(
-            (last) => {
-              if (last < revision && applied() < revision) reject(new RevisionUnknownError(bucket, revision, last));
-              else resolve(reached);
-            },
-            () => resolve(reached),
-          );
-        },
-        Math.min(graceMs, timeoutMs / 2),
-      );
-      void reached.then(() => {
-        settled = true;
-        clearTimeout(timer);
-        resolve(reached);
-      });
-    });
-
   return {
     get: (key) => inner.get(key),
     history: (key) => inner.history(key),
@@ -313,7 +277,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       if (applied() >= revision) return Promise.resolve(true);
       const reached = waiters.wait(revision, timeoutMs);
       if (!options.lastRevision) return reached;
-      return Promise.race([reached, unlessUnknown(revision, reached, options.lastRevision, timeoutMs)]);
+      const check = { bucket, header: MIN_REVISION_HEADER, lastRevision: options.lastRevision, applied, graceMs };
+      return waitUnlessUnknown(revision, reached, timeoutMs, check);
     },
     onCommitted(listener) {
       listeners.add(listener);

@@ -148,6 +148,51 @@ describe('read-your-writes for module specs', () => {
     });
   }, 60_000);
 
+  it("never runs a module after the client's stop resolved, when another node had removed it and the stop's node lags", async () => {
+    const buckets = fx().buckets();
+    const proxy = await startLaggingProxy(
+      fx().server.url,
+      (subject) => subject.startsWith(`$KV.${buckets.modulesBucket}.`) || subject.startsWith('tether.v1.control.'),
+    );
+    const live: TestNode[] = [];
+    try {
+      const client = await fx().client();
+      for (let trial = 0; ; trial += 1) {
+        expect(trial, "trials until node C takes the client's stop").toBeLessThan(40);
+        for (const node of live.splice(0)) await node.stop();
+        proxy.release();
+        // Node A hears at once; B (which runs the process) and C (which takes the client's stop) hear late.
+        const a = await fx().node(buckets);
+        const b = await fx().node(buckets, { servers: proxy.url });
+        const c = await fx().node(buckets, { servers: proxy.url });
+        live.push(b, c);
+        const module = await (await client.session('s1')).module(`m${trial}`, predict);
+        const name = moduleProcessName('s1', module.moduleId);
+        const old = await processOnB(b, module, { question: 'warm up' });
+        proxy.hold();
+        // Someone else removes it, through node A, which then leaves: B keeps its process, C has not heard either.
+        await (await (await a.runtime.session('s1')).module(module.moduleId)).stop();
+        await a.stop();
+        const [, stoppedBy] = await servedBy([b, c], () => module.stop());
+        if (stoppedBy !== c || b.runtime.whereis(name) !== old) continue;
+        // The stop resolved: whichever node answers, the module must not run again (B must wait for the removal).
+        for (let tries = 1; ; tries += 1) {
+          expect(tries, 'requests until one lands on node B').toBeLessThan(40);
+          const [outcome, node] = await servedBy([b, c], () =>
+            module.execute({ question: 'after my stop' }).then(() => 'ran', codeOf),
+          );
+          expect(outcome).toMatch(/^(module_not_found|call_timeout)$/);
+          if (node === b) break;
+        }
+        return;
+      }
+    } finally {
+      proxy.release();
+      await fx().cleanup();
+      await proxy.close();
+    }
+  }, 120_000);
+
   it('tells the client in replies to create and stop the modules-bucket revision they wrote', async () => {
     const buckets = fx().buckets();
     await fx().node(buckets);

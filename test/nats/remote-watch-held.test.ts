@@ -43,6 +43,7 @@ function fakeTransport() {
       onChange = listener;
       return () => undefined;
     },
+    onVariablesReset: () => () => undefined,
     observeRevision: (revision: number) => {
       fake.revision = Math.max(fake.revision, revision);
     },

@@ -1,4 +1,4 @@
-import { headers, type NatsConnection } from 'nats';
+import { headers, type Msg, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import {
   NatsConnectionError,
@@ -15,6 +15,7 @@ import { waitFor } from '../support/wait-for.js';
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 const enc = new TextEncoder();
+const predict = { type: 'Predict', signature: 'question:string -> answer:string' } as const;
 
 /** A raw request carrying `Tether-Min-Revision: minRevision`, as any NATS client would send it. */
 async function rawWithMinRevision(subject: string, body: object, minRevision: number) {
@@ -63,6 +64,8 @@ describe('revision reset', () => {
     for (let i = 1; i <= 20; i++) await session.setVariable('x', i);
     const seen = client.revision;
     expect(seen).toBeGreaterThanOrEqual(21);
+    // The modules bucket too: the client now sends a modules revision the new bucket will not reach for a while.
+    for (let i = 0; i < 10; i++) await (await session.module(`m${i}`, predict)).stop();
 
     await first.stop();
     await deleteBuckets(nc(), buckets);
@@ -74,6 +77,106 @@ describe('revision reset', () => {
     expect(await again.getVariable('x')).toBe(7);
     expect(client.revision).toBeLessThan(seen);
     expect(client.revision).toBe(await bucketLastRevision(nc(), buckets.variablesBucket));
+    // A module request is refused for each bucket in turn (the modules one naming its header), then served.
+    const fresh = await again.module('fresh', predict);
+    expect(await fresh.describe()).toMatchObject({ moduleId: 'fresh' });
+    expect((await again.modules()).map((module) => module.moduleId)).toEqual(['fresh']);
+  });
+
+  it('refuses a Tether-Min-Modules-Revision above the modules bucket, naming the header', async () => {
+    const buckets = fx().buckets();
+    await fx().node(buckets);
+    await (await fx().client()).session('ahead');
+    const last = await bucketLastRevision(nc(), buckets.modulesBucket);
+    const h = headers();
+    h.set('Tether-Min-Modules-Revision', String(last + 1000));
+    const reply = await nc().request('tether.v1.session.ahead.module.list', enc.encode('{}'), {
+      timeout: 5000,
+      headers: h,
+    });
+    expect(reply.json<Record<string, any>>().error).toMatchObject({
+      code: 'revision_unknown',
+      details: {
+        bucket: buckets.modulesBucket,
+        header: 'Tether-Min-Modules-Revision',
+        minRevision: last + 1000,
+        currentRevision: last,
+      },
+    });
+  });
+
+  it('keeps a revision a reply raised when an older request is refused later', async () => {
+    // A stand-in for nodes after a reset: the first request is refused at once, the second one (sent before that
+    // refusal, with the same old revision) slowly, after the first one's retry was written at revision 30.
+    const prefix = `lower_${process.pid}_${Date.now()}`;
+    const refuse = (msg: Msg, current: number) => {
+      const refusal = new RevisionUnknownError('tether_vars', 1000, current);
+      const h = headers();
+      h.set('Nats-Service-Error-Code', '412');
+      h.set('Nats-Service-Error', `revision_unknown: ${refusal.message}`);
+      msg.respond(enc.encode(JSON.stringify({ error: refusal.toJSON(), revision: current })), { headers: h });
+    };
+    const asked: (string | undefined)[] = [];
+    let slowRefused = false;
+    const responder = nc().subscribe(`${prefix}.v1.session.>`, {
+      callback: (_error, msg) => {
+        if (msg.subject.endsWith('.open')) {
+          msg.respond(enc.encode(JSON.stringify({ result: { sessionId: 's' }, revision: 1000 })));
+          return;
+        }
+        asked.push(msg.headers?.get('Tether-Min-Revision'));
+        if (asked.length === 1) return refuse(msg, 25);
+        if (asked.length === 2) {
+          setTimeout(() => {
+            refuse(msg, 20);
+            slowRefused = true;
+          }, 200);
+          return;
+        }
+        const result = asked.length === 3 ? { name: 'x', value: 1, version: 2 } : { value: 1 };
+        msg.respond(enc.encode(JSON.stringify({ result, revision: 30 })));
+      },
+    });
+    await nc().flush();
+    try {
+      const client = await fx().client({ prefix });
+      const session = await client.session('s');
+      const write = session.setVariable('x', 1);
+      const read = session.getVariable('x').catch(() => undefined);
+      await write;
+      expect(client.revision).toBe(30);
+      await read;
+      expect(slowRefused).toBe(true);
+      // The refusal of the read (bucket at 20 when that node looked) must not undo the write seen at 30.
+      expect(client.revision).toBe(30);
+      expect(asked.slice(0, 3)).toEqual(['1000', '1000', '25']);
+      expect(asked[3]).toBe('30');
+    } finally {
+      responder.unsubscribe();
+    }
+  });
+
+  it("keeps delivering a watch's events after the variables bucket is deleted and created again", async () => {
+    const buckets = fx().buckets();
+    const first = await fx().node(buckets);
+    const client = await fx().client();
+    const session = await client.session('w');
+    await session.defineVariable('x', 'integer', 0);
+    for (let i = 1; i <= 30; i++) await session.setVariable('x', i);
+    const got: unknown[] = [];
+    await session.watchVariables('x', (change) => got.push(change.newValue));
+    await session.setVariable('x', 31);
+    await waitFor(() => got.includes(31), { message: 'the watch hears 31' });
+
+    await first.stop();
+    await deleteBuckets(nc(), buckets);
+    await fx().node(buckets);
+    const again = await client.session('w');
+    await again.defineVariable('x', 'integer', 100);
+    for (let i = 101; i <= 103; i++) await again.setVariable('x', i);
+    await waitFor(() => got.at(-1) === 103, { message: `the watch hears 103 (got ${JSON.stringify(got)})` });
+    // No value of the new bucket goes missing, in order.
+    expect(got.slice(got.indexOf(101) - 1)).toEqual([100, 101, 102, 103]);
   });
 
   it('throws a second revision_unknown in a row to the caller, having sent the revision the first one gave', async () => {
