@@ -6,6 +6,7 @@
  * @module
  */
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { tieSockets } from './tcp-proxy.js';
 
 /** A running proxy. */
 export interface LaggingProxy {
@@ -96,19 +97,13 @@ export async function startLaggingProxy(
   const server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
     const relayed = relay(client, picked, () => delay);
-    sockets.add(client).add(upstream);
     relays.add(relayed);
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => relayed.data(chunk));
-    const end = (): void => {
+    tieSockets(client, upstream, sockets, () => {
       relayed.stop();
       relays.delete(relayed);
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    for (const socket of [client, upstream]) socket.on('error', end).on('close', end);
+    });
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => relayed.data(chunk));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

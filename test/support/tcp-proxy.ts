@@ -32,16 +32,9 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const server = createServer((client) => {
     if (cut) return void client.destroy();
     const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
+    tieSockets(client, upstream, sockets);
     client.pipe(upstream);
     upstream.pipe(client);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    for (const socket of [client, upstream]) socket.on('error', end).on('close', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -64,4 +57,20 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Ties a proxied client socket to its upstream socket: either one closing or failing ends both (after `onEnd`),
+ * and both leave `sockets`, the set a proxy destroys when it cuts or closes.
+ */
+export function tieSockets(client: Socket, upstream: Socket, sockets: Set<Socket>, onEnd?: () => void): void {
+  sockets.add(client).add(upstream);
+  const end = (): void => {
+    onEnd?.();
+    client.destroy();
+    upstream.destroy();
+    sockets.delete(client);
+    sockets.delete(upstream);
+  };
+  for (const socket of [client, upstream]) socket.on('error', end).on('close', end);
 }
