@@ -16,7 +16,10 @@ export interface AppliedRevisions {
   readonly appliedRevision: number;
   /** The highest revision this node knows exists: applied, or written by this node itself. */
   readonly highestRevision: number;
-  /** Resolves `true` once `appliedRevision >= revision`, `false` when `timeoutMs` passes first. */
+  /**
+   * Resolves `true` once `appliedRevision >= revision`, `false` when `timeoutMs` passes first; rejects with
+   * `RevisionUnknownError` when the bucket's last revision is below `revision` (see {@link waitUnlessUnknown}).
+   */
   waitForRevision(revision: number, timeoutMs: number): Promise<boolean>;
 }
 

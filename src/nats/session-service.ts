@@ -185,7 +185,7 @@ export async function startSessionService(
     if (revisions.appliedRevision >= revision) return undefined;
     // Refusing rather than answering from an older state: the client asked for this revision because it has seen it.
     // A revision above the bucket's last one is refused instead of waited out (`revision_unknown`, see
-    // tracking-store.ts).
+    // revision-waiters.ts).
     return revisions.waitForRevision(revision, waitMs).then((applied) => {
       if (!applied) {
         throw new CallTimeoutError(`${what} ${revision}`, waitMs, {

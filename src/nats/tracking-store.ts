@@ -197,8 +197,15 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     return revision;
   };
 
-  const bucket = options.bucket ?? 'tether_vars';
-  const graceMs = options.unknownRevisionGraceMs ?? 50;
+  const { lastRevision } = options;
+  // Without a way to read the bucket's last revision, a wait cannot tell an unknown revision from a late one.
+  const unknownCheck = lastRevision && {
+    bucket: options.bucket ?? 'tether_vars',
+    header: MIN_REVISION_HEADER,
+    lastRevision,
+    applied,
+    graceMs: options.unknownRevisionGraceMs ?? 50,
+  };
 
   return {
     get: (key) => inner.get(key),
@@ -276,9 +283,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     waitForRevision(revision, timeoutMs) {
       if (applied() >= revision) return Promise.resolve(true);
       const reached = waiters.wait(revision, timeoutMs);
-      if (!options.lastRevision) return reached;
-      const check = { bucket, header: MIN_REVISION_HEADER, lastRevision: options.lastRevision, applied, graceMs };
-      return waitUnlessUnknown(revision, reached, timeoutMs, check);
+      return unknownCheck ? waitUnlessUnknown(revision, reached, timeoutMs, unknownCheck) : reached;
     },
     onCommitted(listener) {
       listeners.add(listener);

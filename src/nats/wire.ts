@@ -192,8 +192,8 @@ export function encodeAcceptance(nodeId: string): Uint8Array {
 
 /** The JSON bytes of a success reply; `modulesRevision` only for a module request. */
 export function encodeReply(result: unknown, revision: number, modulesRevision?: number): Uint8Array {
-  const reply: WireReply = modulesRevision === undefined ? { result, revision } : { result, revision, modulesRevision };
-  return encoder.encode(JSON.stringify(reply));
+  // JSON leaves an undefined `modulesRevision` out.
+  return encoder.encode(JSON.stringify({ result, revision, modulesRevision }));
 }
 
 /** The micro error status for an error code: 4xx for the caller's mistakes, 5xx for ours. */
@@ -247,13 +247,7 @@ export function encodeError(error: unknown, revision = 0, modulesRevision?: numb
   return {
     status: statusOf(serialized.code),
     description,
-    body: encoder.encode(
-      JSON.stringify(
-        modulesRevision === undefined
-          ? { error: serialized, revision }
-          : { error: serialized, revision, modulesRevision },
-      ),
-    ),
+    body: encoder.encode(JSON.stringify({ error: serialized, revision, modulesRevision })),
   };
 }
 

@@ -23,22 +23,34 @@ function fits(value: unknown, kind: OptionKind): boolean {
   return typeof value === kind;
 }
 
+/** The options each operation takes, and the kind of each: built once, as the checks run on every call. */
+const ACCEPTED = {
+  getVariable: { default: 'any' },
+  setVariable: { expectedVersion: 'version', updatedBy: 'string', reason: 'string' },
+  updateVariable: { updatedBy: 'string', reason: 'string' },
+  deleteVariable: { updatedBy: 'string' },
+  setVariables: { atomic: 'boolean', updatedBy: 'string', reason: 'string' },
+  rollbackVariable: { updatedBy: 'string' },
+  importVariables: { replace: 'boolean', updatedBy: 'string' },
+  watchVariables: { includeInitial: 'boolean' },
+} as const satisfies Readonly<Record<string, Readonly<Record<string, OptionKind>>>>;
+
+/** An operation that takes an option bag. */
+export type OptionsOperation = keyof typeof ACCEPTED;
+
 /**
- * Throws `ValidationError` naming the operation and the option when `options` has keys outside `allowed`, or a
- * value (other than `undefined`, which counts as absent) of another kind than `allowed` gives it.
+ * Throws `ValidationError` naming the operation and the option when `options` has keys the operation does not
+ * take, or a value (other than `undefined`, which counts as absent) of another kind than it takes there.
  */
-export function assertOptions(
-  options: unknown,
-  allowed: Readonly<Record<string, OptionKind>>,
-  operation: string,
-): void {
+export function assertOptions(options: unknown, operation: OptionsOperation): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(`${operation} options must be an object`);
   }
-  const names = Object.keys(allowed);
+  const allowed: Readonly<Record<string, OptionKind>> = ACCEPTED[operation];
   const unknown = Object.keys(options).filter((key) => !Object.hasOwn(allowed, key));
   if (unknown.length > 0) {
+    const names = Object.keys(allowed);
     throw new ValidationError(
       `${operation} got unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${names.join(', ')}`,
       { details: { operation, unknown, allowed: names } },

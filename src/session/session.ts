@@ -77,7 +77,7 @@ export class Session implements SessionContext {
 
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
   async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
-    assertOptions(options, { default: 'any' }, 'getVariable');
+    assertOptions(options, 'getVariable');
     const record = (await this.#variables()).get(name);
     if (record) return record.value;
     // A name no variable can have is a mistake to report, not a miss to cover with the default.
@@ -138,7 +138,7 @@ export class Session implements SessionContext {
 
   /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */
   async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
-    assertOptions(options, { expectedVersion: 'version', updatedBy: 'string', reason: 'string' }, 'setVariable');
+    assertOptions(options, 'setVariable');
     return (await this.#write({ kind: 'set', name, value, ...options, at: now() })) as VariableRecord;
   }
 
@@ -162,7 +162,7 @@ export class Session implements SessionContext {
    * its event and its watchers report `updatedBy: null`.
    */
   async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
-    assertOptions(options, { updatedBy: 'string' }, 'deleteVariable');
+    assertOptions(options, 'deleteVariable');
     await this.#write({ kind: 'delete', name, ...options, at: now() });
   }
 
@@ -174,7 +174,7 @@ export class Session implements SessionContext {
     values: Readonly<Record<string, unknown>>,
     options: SetVariablesOptions = {},
   ): Promise<Record<string, SetOutcome>> {
-    assertOptions(options, { atomic: 'boolean', updatedBy: 'string', reason: 'string' }, 'setVariables');
+    assertOptions(options, 'setVariables');
     if (typeof values !== 'object' || values === null || Array.isArray(values)) {
       throw new ValidationError('setVariables takes an object of name → value');
     }
@@ -200,7 +200,7 @@ export class Session implements SessionContext {
     version: number,
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
-    assertOptions(options, { updatedBy: 'string' }, 'rollbackVariable');
+    assertOptions(options, 'rollbackVariable');
     const entry = (await this.variableHistory(name)).find((candidate) => candidate.version === version);
     if (!entry) {
       throw new ValidationError(`variable '${name}' has no version ${String(version)} in its history`, {
@@ -228,7 +228,7 @@ export class Session implements SessionContext {
 
   /** Defines the exported variables, all or nothing, each checked as strictly as `defineVariable`. */
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
-    assertOptions(options, { replace: 'boolean', updatedBy: 'string' }, 'importVariables');
+    assertOptions(options, 'importVariables');
     if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
     const request: WriteRequest = {
       kind: 'import',
@@ -254,7 +254,7 @@ export class Session implements SessionContext {
     listener: VariableListener,
     options: WatchVariablesOptions = {},
   ): Promise<Unwatch> {
-    assertOptions(options, { includeInitial: 'boolean' }, 'watchVariables');
+    assertOptions(options, 'watchVariables');
     if (typeof listener !== 'function') throw new ValidationError('watchVariables needs a listener function');
     const variables = await this.#variables();
     const initial: VariableChange[] = options.includeInitial

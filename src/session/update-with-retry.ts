@@ -76,7 +76,7 @@ export async function updateVariableInTurn(
   options: { readonly updatedBy?: string; readonly reason?: string },
 ): Promise<VariableRecord> {
   // Here, for the embedded and the remote session alike: the version is the update's own to choose.
-  assertOptions(options, { updatedBy: 'string', reason: 'string' }, 'updateVariable');
+  assertOptions(options, 'updateVariable');
   return turns.run(
     `${session.sessionId}\u0000${name}`,
     () =>
