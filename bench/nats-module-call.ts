@@ -5,6 +5,10 @@
  * machine noise hits both alike. Then the same with the node in this process. The module's embedded `execute`
  * (no NATS) is timed in the node's process, so the report shows how much of the remote figure is the module.
  * Goal (issue 4): p50 ≤ 1.5× raw.
+ *
+ * A second baseline is what a user would write without Tether: a raw NATS request to a responder (in the node's
+ * process too) that runs the same signature's Ax program on the same model and answers its output. Ours against
+ * it is everything Tether adds to a remote execution: actors, variable sync, events, the service and the client.
  * @module
  */
 import { connect as natsConnect } from 'nats';
@@ -31,6 +35,8 @@ async function timed(op: () => Promise<unknown>): Promise<number> {
 interface CallRun {
   readonly ours: Percentiles;
   readonly raw: Percentiles;
+  /** A raw NATS request to a responder running the raw Ax program (no Tether). */
+  readonly rawAx: Percentiles;
   readonly embedded: Percentiles;
 }
 
@@ -43,6 +49,7 @@ async function moduleCall(
 ): Promise<CallRun> {
   const id = `${target.id}_${placement}`;
   const rawSubject = `bench.echo.${placement}`;
+  const rawAxSubject = `bench.ax.${placement}`;
   // Whatever started is stopped again, also when the run fails (a peer process left running would hang the bench).
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
@@ -54,6 +61,8 @@ async function moduleCall(
         sessionsBucket: `bench_call_sessions_${id}`,
         modulesBucket: `bench_call_modules_${id}`,
         rawSubject,
+        rawAxSubject,
+        signature: SPEC.signature,
       },
       placement,
     );
@@ -71,13 +80,20 @@ async function moduleCall(
 
     const ours = () => timed(() => remoteModule.execute(INPUTS));
     const raw = () => timed(() => requester.request(rawSubject, body, { timeout: 5000 }));
+    const axBody = new TextEncoder().encode(JSON.stringify({ inputs: INPUTS, temperature: 0.7 }));
+    const rawAx = () => timed(() => requester.request(rawAxSubject, axBody, { timeout: 5000 }));
     for (let i = 0; i < warmup; i++) {
       await raw();
       await ours();
+      await rawAx();
     }
     const rawSamples = new Float64Array(count);
     const ourSamples = new Float64Array(count);
-    for (let i = 0; i < count; i++) [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
+    const rawAxSamples = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
+      rawAxSamples[i] = await rawAx();
+    }
 
     const embeddedReply = node.next('embedded');
     node.send({ kind: 'embedded', sessionId: 'bench', moduleId: 'qa', inputs: INPUTS, count, warmup });
@@ -85,6 +101,7 @@ async function moduleCall(
     return {
       ours: summarize(ourSamples, sequentialRate(ourSamples)),
       raw: summarize(rawSamples, sequentialRate(rawSamples)),
+      rawAx: summarize(rawAxSamples, sequentialRate(rawAxSamples)),
       embedded,
     };
   } finally {
@@ -97,7 +114,7 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
   const apart = await moduleCall(target, 'process', count, warmup);
   const together = await moduleCall(target, 'inline', count, warmup);
   const ratio = apart.ours.p50 / apart.raw.p50;
-  const { ours, raw, embedded } = apart;
+  const { ours, raw, rawAx, embedded } = apart;
   return [
     `(b) remote module execute on the offline model (${count.toLocaleString('en-US')} sequential calls, interleaved with raw)`,
     `  the node and the raw responder in a process of their own (as deployed):`,
@@ -109,6 +126,9 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
       ` network wake-up`,
     `  (remote − embedded) / raw = ${((ours.p50 - embedded.p50) / raw.p50).toFixed(2)}× (the warm execute is` +
       ` ${(embedded.p50 / raw.p50).toFixed(1)}× a raw round trip)`,
+    compareLine('remote execute round trip', ours, rawAx, 'raw NATS + raw Ax service'),
+    `  everything Tether adds to a remote execution (actors, sync, events, service, client): p50` +
+      ` ${fmt(ours.p50 - rawAx.p50)} µs over a hand-written service running the same Ax program`,
     `  the node, the client and both raw connections in this one process (one thread for all of it):`,
     compareLine('remote execute round trip', together.ours, together.raw, 'request/reply echo'),
   ];
