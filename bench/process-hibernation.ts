@@ -1,11 +1,15 @@
 /**
  * Idle hibernation of generic processes: heap per process while awake and while hibernating, against plain
  * XState actors of the same machine, and what a message to a hibernating process costs (the wake) against one
- * to a plain actor. Run in its own process (with --expose-gc), so the heap figures are this benchmark's alone:
+ * to a plain actor. Then the same for module processes, which a runtime hibernates after its idle time: heap per
+ * module awake and hibernating, and an execution that wakes one against one on an awake module. Run in its own
+ * process (with --expose-gc), so the heap figures are this benchmark's alone:
  * `node --expose-gc --import tsx bench/process-hibernation.ts`.
  * @module
  */
 import { assign, createActor, setup, type AnyActor } from 'xstate';
+import { Runtime, createEchoModel, type ModuleHandle } from '../src/index.js';
+import { moduleProcessName } from '../src/node/module-directory.js';
 import { ProcessRuntime, type ProcessRef } from '../src/runtime/index.js';
 import { fmt, heapUsed } from './stats.js';
 
@@ -63,6 +67,57 @@ export async function benchProcessHibernation(count = 20_000): Promise<string[]>
   ];
 }
 
+/** µs per `run` over every item, one at a time. */
+async function microsEachAsync<T>(items: readonly T[], run: (item: T) => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  for (const item of items) await run(item);
+  return Number(process.hrtime.bigint() - started) / 1000 / items.length;
+}
+
+const MODULE_IDLE_MS = 200;
+
+/**
+ * `count` modules (Predict, one bound variable, on the offline model) of one embedded session, each executed
+ * once: heap per module awake, then hibernating; an execution that wakes each, against one more on each, awake.
+ * The session is kept busy meanwhile, as an embedded session idle as long as its modules would expire with them.
+ */
+export async function benchModuleHibernation(count = 2000): Promise<string[]> {
+  const runtime = await Runtime.start({ llm: createEchoModel(), sessionTtlMs: MODULE_IDLE_MS });
+  const session = await runtime.session('bench');
+  await session.defineVariable('t', 'float', 0.5);
+  const keepBusy = setInterval(() => void session.hasVariable('t'), MODULE_IDLE_MS / 4);
+  const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
+  const question = { question: 'why?' };
+  try {
+    // Once first: Ax's code and caches are not the modules' own.
+    await (await session.module('warm', spec)).execute(question);
+    const base = heapUsed();
+    const modules: ModuleHandle[] = [];
+    for (let i = 0; i < count; i++) {
+      const module = await session.module(`m${i}`, spec);
+      await module.execute(question);
+      modules.push(module);
+    }
+    const awake = (heapUsed() - base) / count;
+    const asleep = (module: ModuleHandle) => runtime.whereis(moduleProcessName('bench', module.moduleId)) === undefined;
+    while (!modules.every(asleep)) await new Promise((resolve) => setTimeout(resolve, MODULE_IDLE_MS / 4));
+    const hibernating = (heapUsed() - base) / count;
+    const wake = await microsEachAsync(modules, (module) => module.execute(question));
+    const executeAwake = await microsEachAsync(modules, (module) => module.execute(question));
+    const kb = (bytes: number) => `${fmt(bytes / 1024, 2)} KB`;
+    return [
+      `Module hibernation: ${count.toLocaleString('en-US')} modules of one session, idle time ${MODULE_IDLE_MS} ms`,
+      `  heap per module: awake ${kb(awake)}, hibernating ${kb(hibernating)}  | ratio ${fmt(hibernating / awake, 2)}x`,
+      `  an execute that wakes a hibernating module ${fmt(wake, 0)} µs  | on an awake module ${fmt(executeAwake, 0)} µs` +
+        `  | ratio ${fmt(wake / executeAwake, 1)}x`,
+    ];
+  } finally {
+    clearInterval(keepBusy);
+    await runtime.stop();
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const line of await benchProcessHibernation(Number(process.env.PROCESSES ?? 20_000))) console.log(line);
+  for (const line of await benchModuleHibernation(Number(process.env.MODULES ?? 2000))) console.log(line);
 }

@@ -21,6 +21,14 @@ export interface ModuleMachineInput {
   readonly moduleId: string;
   readonly sessionId: string;
   readonly moduleType: string;
+  /**
+   * Executions completed and failed before this process started, by the processes the module ran in before (a
+   * module that hibernated when idle runs in a new process once woken): `describe` counts the module's, not the
+   * process's. @default 0
+   */
+  readonly completed?: number;
+  /** See `completed`. @default 0 */
+  readonly failed?: number;
 }
 
 /** One execution request. */
@@ -248,8 +256,8 @@ export const moduleMachine = setup({
     moduleType: input.moduleType,
     mailbox: [],
     current: null,
-    completed: 0,
-    failed: 0,
+    completed: input.completed ?? 0,
+    failed: input.failed ?? 0,
     run: 0,
   }),
   initial: 'idle',

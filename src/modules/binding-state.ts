@@ -75,6 +75,23 @@ export class BindingState {
     this.#provenance = undefined;
   }
 
+  /**
+   * What each bound attribute holds, as it was read (value, version, variable id): a hibernating module keeps
+   * this to rebuild its program later with {@link BindingState.bind}, without reading the session, so that its
+   * next sync reports (and calls back for) every change made meanwhile.
+   */
+  reads(): Record<string, VersionedValue> {
+    // A plain object, not a Map: a hibernating module keeps it, and a module binds a few attributes.
+    const out: Record<string, VersionedValue> = {};
+    for (const attribute of this.#bindings.keys()) {
+      const version = this.versions.get(attribute) ?? 0;
+      const id = this.#ids.get(attribute);
+      const value = this.lastValues.get(attribute);
+      out[attribute] = id === undefined ? { value, version } : { value, version, id };
+    }
+    return out;
+  }
+
   /** Removes the binding of `attribute`; whether there was one. */
   unbind(attribute: string): boolean {
     this.lastValues.delete(attribute);

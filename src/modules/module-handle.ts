@@ -37,31 +37,63 @@ export type InputCheck = (inputs: Readonly<Record<string, unknown>>) => Error | 
 
 /** What the runtime that made a handle adds to it. */
 export interface ModuleHandleHooks {
+  /**
+   * The module's process, woken first when the module hibernates (it was idle: its process was let go, see
+   * `ModuleDirectory`); the handle is told of the new process ({@link ModuleHandle.attach}) before this returns.
+   * @throws {NoProcError} once the module has stopped for good
+   */
+  readonly wake: () => ProcessRef<ModuleLogic>;
+  /** Counts as activity of the module, which postpones its hibernation (called as an execution ends). */
+  readonly touch?: () => void;
   /** Checks inputs before they are queued. */
   readonly checkInputs?: InputCheck;
   /** What `stop()` does, when stopping the module is more than stopping this process (a module shared by nodes). */
   readonly stop?: () => Promise<void>;
 }
 
+type StateListener = (state: ModuleDescription['state']) => void;
+
+/** One listener of `on`. */
+interface EventListener {
+  readonly type: string;
+  readonly listener: (event: never) => void;
+}
+
 /**
- * A module process of a session.
+ * A module process of a session. The handle outlives the process: a module idle for the runtime's idle time
+ * hibernates (its process stops, its spec stays) and the next `execute` or `describe` wakes it in a new process,
+ * with the same bindings and counts; the listeners attached with `on` and `onState` follow it there.
  * @example
  * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
  * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
  */
 export class ModuleHandle {
+  /** The module's process while it runs; none while it hibernates, nor once the module has stopped for good. */
+  #process: ProcessRef<ModuleLogic> | undefined;
+  #ended = false;
+  /**
+   * The listeners of `on` and `onState`: kept here, not on the actor, so that they follow the module to a new
+   * process. Arrays replaced on every change (a listener may unsubscribe while events are delivered): a handle
+   * has a few, and a hibernating module keeps nothing else.
+   */
+  #listeners: readonly EventListener[] = [];
+  #stateListeners: readonly StateListener[] = [];
+  /** The state the listeners of `onState` last heard of (a woken process starts `idle`, as it went to sleep). */
+  #state: ModuleDescription['state'] = 'idle';
+  /** Ends this handle's subscriptions to the current process's actor, when it has any. */
+  #detach: (() => void) | undefined;
+
   /** @internal Handles come from `session.module()`. */
   constructor(
     readonly moduleId: string,
     readonly sessionId: string,
-    private readonly process: ProcessRef<ModuleLogic>,
     private readonly deps: ModuleHandleDeps,
-    private readonly hooks: ModuleHandleHooks = {},
+    private readonly hooks: ModuleHandleHooks,
   ) {}
 
-  /** Whether the module process is running. */
+  /** Whether the module is running: true while it hibernates (the next use wakes it), false once it has stopped. */
   get alive(): boolean {
-    return this.process.alive;
+    return this.#process ? this.#process.alive : !this.#ended;
   }
 
   /**
@@ -74,6 +106,8 @@ export class ModuleHandle {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
       throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
     }
+    // The program checks the inputs: a hibernating module is woken first.
+    const process = this.hooks.wake();
     // Refused here, not in the mailbox: a caller's mistake neither waits behind other executions nor counts as a
     // failed execution of the module.
     const invalid = this.hooks.checkInputs?.(inputs);
@@ -81,13 +115,13 @@ export class ModuleHandle {
     const executionId = randomUUID();
     const { signal } = options;
     if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
-    const cancel = (reason: string) => this.deps.processes.cast(this.process, { type: 'cancel', executionId, reason });
+    const cancel = (reason: string) => this.deps.processes.cast(process, { type: 'cancel', executionId, reason });
     const onAbort = () => cancel(String(signal?.reason ?? 'aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
       return (await this.deps.processes.call(
-        this.process,
+        process,
         { type: 'execute', executionId, inputs },
         { timeout },
       )) as ExecutionResult;
@@ -97,40 +131,90 @@ export class ModuleHandle {
       throw error;
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      // The module's idle time counts from the end of its last execution, however long that took.
+      this.hooks.touch?.();
     }
   }
 
   /** The module's type, state, queue length and counts. */
   async describe(): Promise<ModuleDescription> {
-    return (await this.deps.processes.call(this.process, { type: 'describe' })) as ModuleDescription;
+    return (await this.deps.processes.call(this.hooks.wake(), { type: 'describe' })) as ModuleDescription;
   }
 
   /** Calls `listener` for every event of `type` this module announces; returns the unsubscribe function. */
   on<T extends ModuleEventType>(type: T, listener: ModuleEventListener<T>): () => void {
-    const guarded = (event: Extract<ModuleEmittedEvent, { type: T }>) => this.#guard(() => listener(event));
-    const subscription = this.process.actor.on(type, guarded as never);
-    return () => subscription.unsubscribe();
+    const added: EventListener = { type, listener };
+    this.#listeners = [...this.#listeners, added];
+    this.#listen();
+    return () => {
+      this.#listeners = this.#listeners.filter((one) => one !== added);
+    };
   }
 
   /** Calls `listener` with the current state (`idle`, `syncing`, `executing`), then after every change of it. */
   onState(listener: (state: ModuleDescription['state']) => void): () => void {
-    let last: unknown = this.process.getSnapshot().value;
-    this.#guard(() => listener(last as ModuleDescription['state']));
-    const subscription = this.process.actor.subscribe({
+    if (this.#process?.alive) this.#state = this.#process.getSnapshot().value as ModuleDescription['state'];
+    // Wrapped: the same function given twice is two listeners, as it was with one subscription each.
+    const added: StateListener = (state) => listener(state);
+    this.#stateListeners = [...this.#stateListeners, added];
+    this.#listen();
+    this.#guard(added, this.#state);
+    return () => {
+      this.#stateListeners = this.#stateListeners.filter((one) => one !== added);
+    };
+  }
+
+  /** @internal The module runs in `process` from now on (it started, or woke from hibernation): listeners follow. */
+  attach(process: ProcessRef<ModuleLogic>): void {
+    this.#release();
+    this.#process = process;
+    this.#state = process.getSnapshot().value as ModuleDescription['state'];
+    this.#listen();
+  }
+
+  /**
+   * @internal The module's process is let go: it hibernates, or (`ended`) the module stopped for good. The
+   * handle keeps its listeners, but no reference to the process (whose actor hibernation is there to free).
+   */
+  release(ended: boolean): void {
+    this.#release();
+    this.#process = undefined;
+    if (ended) this.#ended = true;
+  }
+
+  #release(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+  }
+
+  /** Subscribes to the current process's actor, once, when someone listens: one subscription for all listeners. */
+  #listen(): void {
+    const process = this.#process;
+    if (this.#detach || !process?.alive || (this.#listeners.length === 0 && this.#stateListeners.length === 0)) return;
+    const { actor } = process;
+    const events = actor.on('*', (event) => {
+      for (const { type, listener } of this.#listeners) if (type === event.type) this.#guard(listener, event as never);
+    });
+    const states = actor.subscribe({
       next: (snapshot) => {
-        if (snapshot.value === last) return;
-        last = snapshot.value;
-        this.#guard(() => listener(snapshot.value as ModuleDescription['state']));
+        const state = snapshot.value as ModuleDescription['state'];
+        if (state === this.#state) return;
+        this.#state = state;
+        for (const listener of this.#stateListeners) this.#guard(listener, state);
       },
       // XState rethrows a crash (in a setTimeout) when any observer lacks an error handler; the runtime reports it.
       error: () => {},
     });
-    return () => subscription.unsubscribe();
+    this.#detach = () => {
+      events.unsubscribe();
+      states.unsubscribe();
+    };
   }
 
-  #guard(fn: () => void): void {
+  /** Calls a listener of the user's: one that throws is reported, and must not reach XState (which rethrows). */
+  #guard<A>(listener: (arg: A) => void, arg: A): void {
     try {
-      fn();
+      listener(arg);
     } catch (error) {
       this.deps.report(error);
     }
@@ -140,11 +224,13 @@ export class ModuleHandle {
    * Stops the module; queued executions are rejected. On a NATS node a module created with a shareable spec is
    * stopped everywhere, as the wire `stop` does: its spec leaves the modules bucket (unless the id was re-created
    * since), every node's process of it stops, and its id is free for a new module. (A node stopping, or a session
-   * stopping on one node, stops only that node's processes: other nodes go on serving the specs.)
+   * stopping on one node, stops only that node's processes: other nodes go on serving the specs.) A hibernating
+   * module is not woken for it.
    * @throws {InternalError} when the modules bucket cannot be reached: this node's process is stopped all the same,
    *   but the spec stays and other nodes may go on serving the module
    */
   stop(): Promise<void> {
-    return this.hooks.stop ? this.hooks.stop() : this.deps.processes.stop(this.process);
+    if (this.hooks.stop) return this.hooks.stop();
+    return this.#process ? this.deps.processes.stop(this.#process) : Promise.resolve();
   }
 }

@@ -5,7 +5,7 @@
  * module keeps its identity.
  * @module
  */
-import type { SessionContext } from '../session/session-context.js';
+import type { SessionContext, VersionedValue } from '../session/session-context.js';
 import type { ExecutionResult, SyncOutcome } from '../../machines/module.machine.js';
 import { ValidationError } from '../errors.js';
 import {
@@ -14,6 +14,7 @@ import {
   type RegisteredModule,
   type VariableAwareModule,
 } from './module-registry.js';
+import { bindingStateOf } from './binding-state.js';
 import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import { inputProblem, type ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
@@ -28,10 +29,16 @@ export interface ModuleInstanceOptions {
   readonly tools?: ReadonlyMap<string, ModuleTool>;
 }
 
-/** One module of a session, with its current program. */
+/**
+ * One module of a session, with its current program. An idle module's program can be let go
+ * ({@link ModuleInstance.hibernate}) and rebuilt on next use, the same as it was: same type, same bound values.
+ */
 export class ModuleInstance {
   #entry: RegisteredModule;
-  #module: VariableAwareModule;
+  /** Absent while hibernating: the program (its Ax programs and their prompts) is what hibernation frees. */
+  #module: VariableAwareModule | undefined;
+  /** While hibernating, what each bound attribute held, to rebuild the program with. */
+  #asleep: Readonly<Record<string, VersionedValue>> | undefined;
   /** The type variable's version at the last sync, for provenance. */
   #typeVersion: number | undefined;
 
@@ -77,7 +84,7 @@ export class ModuleInstance {
   async sync(): Promise<SyncOutcome> {
     // The current program syncs first, so callbacks see each change from the value this module last used,
     // even when the program is then replaced by one of another type.
-    const changes = await this.#module.syncVariables();
+    const changes = await this.#program().syncVariables();
     const before = this.#entry;
     if (this.spec.typeVariable !== undefined) {
       const { entry, version } = await resolveType(this.session, this.spec, this.registry);
@@ -96,7 +103,49 @@ export class ModuleInstance {
    * program for a type with other inputs (ChainOfThoughtWithHint's `hint`); the execution checks them again.
    */
   inputProblem(inputs: Readonly<Record<string, unknown>>): ValidationError | undefined {
-    return inputProblem(this.#module, inputs);
+    return inputProblem(this.#program(), inputs);
+  }
+
+  /**
+   * Lets the program go, keeping what rebuilds it: the spec, the current type and what each bound attribute
+   * holds. For an idle module (nothing may be running on it).
+   */
+  hibernate(): void {
+    if (!this.#module) return;
+    this.#asleep = bindingStateOf(this.#module).reads();
+    this.#module = undefined;
+  }
+
+  /**
+   * Rebuilds a hibernating module's program as it was, without reading the session: the next sync reads the
+   * variables, so a change made meanwhile (a bound value, the type variable) is reported by that sync and its
+   * callbacks are called, as if the program had been there all along.
+   */
+  resume(): void {
+    this.#program();
+  }
+
+  #program(): VariableAwareModule {
+    if (this.#module) return this.#module;
+    const module = construct(this.#entry, this.session, this.spec, this.llm);
+    const state = bindingStateOf(module);
+    for (const [attribute, binding] of Object.entries(this.spec.bindings ?? {})) {
+      const read = this.#asleep?.[attribute];
+      if (read === undefined) continue;
+      // Checked when it was first read; set as `bindToVariable` sets it.
+      (module as unknown as Record<string, unknown>)[attribute] = read.value;
+      state.bind(
+        attribute,
+        {
+          variableName: bindingVariable(binding),
+          callback: typeof binding === 'string' ? undefined : binding.onChange,
+        },
+        read,
+      );
+    }
+    this.#module = module;
+    this.#asleep = undefined;
+    return module;
   }
 
   /** Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read. */
@@ -105,7 +154,7 @@ export class ModuleInstance {
     signal: AbortSignal,
     onDelta?: (field: string, delta: string) => void,
   ): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
-    const outcome = await this.#module.forward(
+    const outcome = await this.#program().forward(
       { ...inputs },
       { autoSync: false, syncBetweenSteps: true, abortSignal: signal, ...(onDelta ? { onDelta } : {}) },
     );
@@ -148,9 +197,8 @@ async function build(
   spec: ResolvedModuleSpec,
   llm: LanguageModel | undefined,
 ): Promise<VariableAwareModule> {
-  const { type: _type, typeVariable: _typeVariable, signature, bindings = {}, ...rest } = spec;
-  const options: ModuleOptions = { ...rest, session, ...(llm ? { llm } : {}) };
-  const module = new entry.variableAwareClass(signature, options);
+  const module = construct(entry, session, spec, llm);
+  const { bindings = {} } = spec;
   for (const [attribute, binding] of Object.entries(bindings)) {
     await module.bindToVariable(
       attribute,
@@ -159,4 +207,16 @@ async function build(
     );
   }
   return module;
+}
+
+/** The program of `entry`'s type for `spec`, before any binding. */
+function construct(
+  entry: RegisteredModule,
+  session: SessionContext,
+  spec: ResolvedModuleSpec,
+  llm: LanguageModel | undefined,
+): VariableAwareModule {
+  const { type: _type, typeVariable: _typeVariable, signature, bindings: _bindings, ...rest } = spec;
+  const options: ModuleOptions = { ...rest, session, ...(llm ? { llm } : {}) };
+  return new entry.variableAwareClass(signature, options);
 }

@@ -42,18 +42,25 @@ export interface ModuleHost {
   /**
    * Whether the module has a live process on this node that may serve, so that a request for it needs no wake:
    * not one whose spec {@link ModuleHost.specWritten} was told is removed or replaced, nor one a wake under way is
-   * still checking. Its session exists (a stopped or expired session stops its modules); if the session's process
-   * crashed or hibernated here, the module's own sync wakes it.
+   * still checking. A module hibernating here counts: {@link ModuleHost.execute} wakes it from the spec it ran.
+   * Its session exists (a stopped or expired session stops its modules); if the session's process crashed or
+   * hibernated here, the module's own sync wakes it.
    */
   running(sessionId: string, moduleId: string): boolean;
-  /** Queues one execution in the module's mailbox on this node (`NoProcError` without a process here). */
+  /**
+   * Queues one execution in the module's mailbox on this node, waking it if it hibernates (`NoProcError` without
+   * a process here).
+   */
   execute(
     sessionId: string,
     moduleId: string,
     inputs: Readonly<Record<string, unknown>>,
     options: HostExecuteOptions,
   ): Promise<ExecutionResult>;
-  /** Cancels an execution queued or running on this node; resolves `true` when there was one to cancel. */
+  /**
+   * Cancels an execution queued or running on this node; resolves `true` when there was one to cancel (never for a
+   * module hibernating here, which is not woken for it).
+   */
   cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean>;
   /**
    * Stops the module's process on this node, if it has one, after any wake or creation of it under way here has

@@ -2,27 +2,31 @@
  * The module processes of a node: their programs by key, their processes in the registry as
  * `tether.module.<session>.<module>`, and their handles. On a NATS node it also claims each new module's id in
  * the shared modules bucket (so any node can wake it) and starts processes for modules created elsewhere.
+ *
+ * A module idle for `hibernateAfterMs` (the runtime's session idle time), or idle when its session hibernates
+ * here, hibernates (see module-entry.ts); its spec's validity is kept by the same rules as a running process's
+ * (`stale`, `recheck`), so a hibernating module wakes from the spec it ran, without a store read. Embedded
+ * runtimes do the same: their sessions expire when idle, but a session kept busy must not keep modules nobody
+ * uses in memory either.
  * @module
  */
 import type { ExecutionResult } from '../../machines/module.machine.js';
 import { AlreadyExistsError, CallTimeoutError, ModuleNotFoundError, NoProcError, ValidationError } from '../errors.js';
 import type { LanguageModel } from '../modules/language-model.js';
-import { ModuleHandle, type ModuleHandleDeps } from '../modules/module-handle.js';
+import { IdleClock } from '../runtime/idle-clock.js';
+import type { ModuleHandle } from '../modules/module-handle.js';
 import { ModuleInstance } from '../modules/module-instance.js';
-import { createModuleLogic, moduleKey, type ModuleLogic } from '../modules/module-logic.js';
+import { createModuleLogic, moduleKey } from '../modules/module-logic.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
 import { assertModuleId, assertModuleSpec, resolveTools, type ModuleSpec } from '../modules/module-spec.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import type { HostExecuteOptions, ModuleHost, SharedSpec } from '../nats/module-host.js';
 import type { NatsNode } from '../nats/nats-node.js';
-import type { ProcessRef } from '../runtime/process.js';
 import type { SessionContext } from '../session/session-context.js';
 import type { SessionModules } from '../session/session-modules.js';
+import { ModuleEntry, moduleProcessName, type ModuleEntryDeps, type ModuleEntryHost } from './module-entry.js';
 
-/** The registry name of a module process. */
-export function moduleProcessName(sessionId: string, moduleId: string): string {
-  return `tether.module.${sessionId}.${moduleId}`;
-}
+export { moduleProcessName } from './module-entry.js';
 
 /**
  * How a NATS node shares the modules of this one: `claimModule` records a new module's spec so other nodes can
@@ -33,41 +37,42 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
  */
 export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
 
-/** Told about each module process that starts on this node; may return what to do when it exits. */
+/**
+ * Told about each module that starts on this node; may return what to do when it stops. Listeners it attaches to
+ * the handle follow the module from process to process (it hibernates when idle, see {@link ModuleDirectory}).
+ */
 export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
-
-interface Entry {
-  readonly handle: ModuleHandle;
-  readonly process: ProcessRef<ModuleLogic>;
-  /** The spec in the modules bucket the process was started from; none for a module that stays on this node. */
-  readonly shared: SharedSpec | undefined;
-  /** Set when the node's connection dropped: the spec may have been removed meanwhile, unseen. */
-  recheck: boolean;
-  /**
-   * Set when the watch of the modules bucket saw the spec removed or replaced: the process is stopping and serves
-   * no request from then on, though it holds its name until it has stopped.
-   */
-  stale: boolean;
-}
 
 /** Starts, finds and stops a node's module processes. */
 export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #instances = new Map<string, ModuleInstance>();
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, ModuleEntry>();
   /** Creations in progress by key, so two creations of one id cannot both succeed and a wake waits for one. */
   readonly #starting = new Map<string, Promise<ModuleHandle>>();
   /** Wakes in progress, shared by the requests that arrive meanwhile. */
   readonly #waking = new Map<string, Promise<ModuleHandle>>();
   readonly #observers = new Set<ModuleObserver>();
-  readonly #logic: ModuleLogic;
+  readonly #host: ModuleEntryHost;
+  readonly #idle = new IdleClock<ModuleEntry>((entry) => entry.hibernate());
   #sharing: ModuleSharing | undefined;
+  #closed = false;
 
   constructor(
-    private readonly deps: ModuleHandleDeps,
+    private readonly deps: ModuleEntryDeps,
     private readonly llm: LanguageModel,
     private readonly tools: ReadonlyMap<string, ModuleTool> = new Map(),
   ) {
-    this.#logic = createModuleLogic(this.#instances);
+    this.#host = {
+      deps,
+      logic: createModuleLogic(this.#instances),
+      idle: this.#idle,
+      forget: (entry) => {
+        if (this.#entries.get(entry.key) !== entry) return;
+        this.#entries.delete(entry.key);
+        this.#instances.delete(entry.key);
+      },
+      stopModule: (entry) => this.#stopModule(entry),
+    };
   }
 
   /**
@@ -79,7 +84,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     this.observe((handle) => node.publishModuleEvents(handle));
   }
 
-  /** Calls `observer` for every module process started from now on; returns the function that stops that. */
+  /**
+   * Calls `observer` for every module started from now on (once, however often it hibernates and wakes); returns
+   * the function that stops that.
+   */
   observe(observer: ModuleObserver): () => void {
     this.#observers.add(observer);
     return () => this.#observers.delete(observer);
@@ -99,10 +107,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const creating = (async () => {
       const claim = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
       try {
-        if (existing?.process.alive) {
+        if (existing && !existing.ended) {
           // The claim succeeded, so the spec that process runs was removed (its stop has not reached it yet).
           if (!claim) throw taken();
-          await this.#stopProcess(existing);
+          await existing.stopProcess();
         }
         const entry = await this.#start(session, moduleId, spec, claim);
         return claim ? await this.#keepIfShared(entry, claim) : entry.handle;
@@ -139,7 +147,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       if (stored === undefined) throw new ModuleNotFoundError(session.sessionId, moduleId);
       // A process of the replaced spec holds the name until it has stopped (its entry goes with it).
       const replaced = this.#entries.get(key);
-      if (replaced?.stale) await this.#stopProcess(replaced);
+      if (replaced?.stale) await replaced.stopProcess();
       // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.
       const existing = this.#entries.get(key);
       if (existing && !existing.stale) return existing.handle;
@@ -161,9 +169,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   ): Promise<ExecutionResult> {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs))
       throw new ValidationError(`execute of module '${moduleId}' takes an object of input fields`);
-    const { process } = this.#entry(sessionId, moduleId);
+    const entry = this.#entry(sessionId, moduleId);
+    const process = entry.wake();
     // Before the mailbox, as for an embedded execute (see ModuleHandle.execute).
-    const invalid = this.#instances.get(moduleKey(sessionId, moduleId))?.inputProblem(inputs);
+    const invalid = entry.instance.inputProblem(inputs);
     if (invalid) throw invalid;
     const { executionId } = options;
     try {
@@ -178,12 +187,15 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       if (error instanceof CallTimeoutError)
         this.deps.processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
       throw error;
+    } finally {
+      entry.touch();
     }
   }
 
   async cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean> {
     const entry = this.#entries.get(moduleKey(sessionId, moduleId));
-    if (!entry?.process.alive) return false;
+    // A hibernating module has nothing queued nor running: it is not woken for it.
+    if (!entry?.process?.alive) return false;
     const event = { type: 'cancel', executionId, ...(reason === undefined ? {} : { reason }) };
     try {
       return (await this.deps.processes.call(entry.process, event)) === true;
@@ -201,14 +213,15 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const entry = this.#entries.get(key);
     if (!entry) return false;
     if (removedRevision !== undefined && !(entry.shared && entry.shared.revision <= removedRevision)) return false;
-    await this.#stopProcess(entry);
+    await entry.stopProcess();
     return true;
   }
 
   running(sessionId: string, moduleId: string): boolean {
     const key = moduleKey(sessionId, moduleId);
     const entry = this.#entries.get(key);
-    return entry?.process.alive === true && !entry.recheck && !entry.stale && !this.#waking.has(key);
+    // A hibernating module serves too: it wakes here from the spec it ran, which the same flags keep current.
+    return entry?.live === true && !entry.recheck && !entry.stale && !this.#waking.has(key);
   }
 
   specWritten(sessionId: string, moduleId: string, revision: number): void {
@@ -217,7 +230,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     if (!entry?.shared || revision <= entry.shared.revision) return;
     // At once, not when the stop is through: a request that waited for this revision must not reach the process.
     entry.stale = true;
-    void this.#stopProcess(entry);
+    void entry.stopProcess();
   }
 
   recheckSpecs(): void {
@@ -246,15 +259,34 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   /**
+   * Hibernates this node's idle modules of a session whose process hibernated here (as a session does when idle):
+   * nothing uses them unless the session is used again. Those busy hibernate when their own idle time is up.
+   */
+  hibernateSession(sessionId: string): void {
+    for (const entry of [...this.#entries.values()])
+      if (entry.handle.sessionId === sessionId && !this.#closed) entry.hibernate(true);
+  }
+
+  /**
+   * The node is stopping: no module hibernates or wakes from now on, and those hibernating stop for good (the
+   * running ones stop with every other process).
+   */
+  close(): void {
+    this.#closed = true;
+    this.#idle.stop();
+    for (const entry of [...this.#entries.values()]) if (!entry.process) entry.end();
+  }
+
+  /**
    * Stops this node's processes of a session's modules (the session expired or was stopped here). Their specs
    * stay in a NATS node's modules bucket: the session lives on there, and other nodes serve its modules.
    */
   async stopSession(sessionId: string): Promise<void> {
     const entries = [...this.#entries.values()].filter((entry) => entry.handle.sessionId === sessionId);
-    await Promise.all(entries.map((entry) => this.#stopProcess(entry)));
+    await Promise.all(entries.map((entry) => entry.stopProcess()));
   }
 
-  #entry(sessionId: string, moduleId: string): Entry {
+  #entry(sessionId: string, moduleId: string): ModuleEntry {
     const entry = this.#entries.get(moduleKey(sessionId, moduleId));
     if (!entry) throw new NoProcError(moduleProcessName(sessionId, moduleId));
     return entry;
@@ -264,13 +296,13 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    * Keeps a process started from a shared spec only while the bucket still holds that spec: a stop removes the
    * spec first, and when it did so while the process was starting, its stop may have looked here too early.
    */
-  async #keepIfShared(entry: Entry, shared: SharedSpec): Promise<ModuleHandle> {
+  async #keepIfShared(entry: ModuleEntry, shared: SharedSpec): Promise<ModuleHandle> {
     const { handle } = entry;
     let kept = false;
     try {
       kept = await shared.stillShared();
     } finally {
-      if (!kept) await this.#stopProcess(entry);
+      if (!kept) await entry.stopProcess();
     }
     if (!kept) throw new ModuleNotFoundError(handle.sessionId, handle.moduleId);
     return handle;
@@ -280,32 +312,27 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    * Whether a running process may serve: yes, unless the connection dropped since it started and the bucket no
    * longer holds its spec (then it is stopped here).
    */
-  async #stillCurrent(entry: Entry): Promise<boolean> {
+  async #stillCurrent(entry: ModuleEntry): Promise<boolean> {
     if (!entry.recheck || !entry.shared) return true;
     if (await entry.shared.stillShared()) {
       entry.recheck = false;
       return true;
     }
-    await this.#stopProcess(entry);
+    await entry.stopProcess();
     return false;
-  }
-
-  /** Stops this node's process of a module, and nothing else: its spec in the modules bucket stays. */
-  #stopProcess(entry: Entry): Promise<void> {
-    return this.deps.processes.stop(entry.process);
   }
 
   /**
    * An explicit stop of a module through its handle: a shared module is stopped everywhere (its spec removed,
    * every node told), as the wire `stop` does; a module that stays on this node just stops.
    */
-  async #stopModule(entry: Entry): Promise<void> {
+  async #stopModule(entry: ModuleEntry): Promise<void> {
     try {
       if (entry.shared && this.#sharing)
         await this.#sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, entry.shared.revision);
     } finally {
       // Stopped here even when the bucket cannot be reached: a stop must never leave this process running.
-      await this.#stopProcess(entry);
+      await entry.stopProcess();
     }
   }
 
@@ -314,28 +341,13 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     moduleId: string,
     spec: ModuleSpec,
     shared: SharedSpec | undefined,
-  ): Promise<Entry> {
-    const key = moduleKey(session.sessionId, moduleId);
+  ): Promise<ModuleEntry> {
     const instance = await ModuleInstance.create(moduleId, session, spec, { llm: this.llm, tools: this.tools });
-    this.#instances.set(key, instance);
-    const process: ProcessRef<ModuleLogic> = this.deps.processes.spawn(this.#logic, {
-      name: moduleProcessName(session.sessionId, moduleId),
-      input: { moduleId, sessionId: session.sessionId, moduleType: instance.moduleType },
-    });
-    const handle = new ModuleHandle(moduleId, session.sessionId, process, this.deps, {
-      checkInputs: (inputs) => instance.inputProblem(inputs),
-      stop: () => this.#stopModule(entry),
-    });
-    const entry: Entry = { handle, process, shared, recheck: false, stale: false };
-    this.#entries.set(key, entry);
-    const cleanups = [...this.#observers].map((observer) => observer(handle));
-    void process.exited.then(() => {
-      for (const cleanup of cleanups) cleanup?.();
-      if (this.#entries.get(key)?.process === process) {
-        this.#entries.delete(key);
-        this.#instances.delete(key);
-      }
-    });
+    const entry = new ModuleEntry(this.#host, instance, shared);
+    this.#instances.set(entry.key, instance);
+    entry.start();
+    this.#entries.set(entry.key, entry);
+    entry.cleanups = [...this.#observers].map((observer) => observer(entry.handle));
     return entry;
   }
 }

@@ -43,7 +43,9 @@ export interface RuntimeOptions {
    * A session expires after this long without a read or a write: an embedded one ends with its variables deleted
    * (and its watchers dropped), watched or not. On a NATS node an idle session hibernates instead (its variables
    * stay; the next use wakes it), and not while it has a `watchVariables` listener on this node: that listener
-   * hears other nodes' writes through the session's process. @default 3_600_000 (one hour)
+   * hears other nodes' writes through the session's process. A module with nothing to do for this long (or when
+   * its session hibernates here) hibernates too, on any runtime: its process stops, its handle and listeners stay,
+   * and the next use wakes it as it was. @default 3_600_000 (one hour)
    */
   readonly sessionTtlMs?: number;
   /** How long a session operation waits for its process. @default 5000 */
@@ -148,6 +150,7 @@ export class Runtime {
       {
         processes: this.#processes,
         executionTimeoutMs: options.executionTimeoutMs ?? 120_000,
+        hibernateAfterMs: this.#ttlMs,
         report: (error) => this.#report(error, 'module listener'),
       },
       // Read now: a misconfigured provider is an error at start, not at the first execution.
@@ -278,6 +281,7 @@ export class Runtime {
     this.#stopped = true;
     this.#router?.stop();
     this.#activity.stop();
+    this.#modules.close();
     // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before
     // the process exits. Then every other process, in reverse start order.
     const sessions = [...this.#sessions.values()].map((entry) => entry.process);
@@ -336,8 +340,10 @@ export class Runtime {
     }
     const ending = endingOf(process);
     if (ending === 'expired' && !replaced) this.#watchers.clear(id);
-    // A crashed or hibernated session comes back on next use and its modules keep going; other endings end them.
-    if (ending !== 'crashed' && ending !== 'hibernated') void this.#modules.stopSession(id);
+    // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
+    // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
+    if (ending === 'hibernated' && !this.#sessions.has(id)) this.#modules.hibernateSession(id);
+    else if (ending !== 'crashed' && ending !== 'hibernated') void this.#modules.stopSession(id);
     // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
     if (!this.#sessions.has(id)) (this.#store as Partial<Pick<TrackingStore, 'forgetSession'>>).forgetSession?.(id);
   }

@@ -1,0 +1,182 @@
+/**
+ * One module of a node, running or hibernating. A module with nothing to do (empty mailbox, nothing running) for
+ * the runtime's idle time hibernates: its process stops and its program is let go, and what is left is this entry
+ * (spec, bindings' last values, counts), its handle and the handle's listeners. The next use wakes it in a new
+ * process under the same registry name (for inspection, a new actor of the same module), rebuilt as it was
+ * without a store read; the handle's listeners follow it there. A stop ends it for good, hibernating or not.
+ * @module
+ */
+import type { ModuleDescription } from '../../machines/module.machine.js';
+import { NoProcError } from '../errors.js';
+import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../modules/module-handle.js';
+import type { ModuleInstance } from '../modules/module-instance.js';
+import { moduleKey, type ModuleLogic } from '../modules/module-logic.js';
+import type { SharedSpec } from '../nats/module-host.js';
+import type { IdleClock } from '../runtime/idle-clock.js';
+import type { ProcessRef } from '../runtime/process.js';
+
+/** The registry name of a module process. */
+export function moduleProcessName(sessionId: string, moduleId: string): string {
+  return `tether.module.${sessionId}.${moduleId}`;
+}
+
+/** What a node's modules run on. */
+export interface ModuleEntryDeps extends ModuleHandleDeps {
+  /** How long a module may have nothing to do before it hibernates (the runtime's `sessionTtlMs`). */
+  readonly hibernateAfterMs: number;
+}
+
+/** What an entry needs from its directory: one object for all of a node's entries. */
+export interface ModuleEntryHost {
+  readonly deps: ModuleEntryDeps;
+  readonly logic: ModuleLogic;
+  /** When each running module last had something to do; one sweeper for the node. */
+  readonly idle: IdleClock<ModuleEntry>;
+  /** The module stopped for good: the directory forgets it. */
+  forget(entry: ModuleEntry): void;
+  /** An explicit stop through the handle (on a NATS node, of the module everywhere). */
+  stopModule(entry: ModuleEntry): Promise<void>;
+}
+
+/** A module of this node. Its methods of {@link ModuleHandleHooks} are what its handle calls. */
+export class ModuleEntry implements ModuleHandleHooks {
+  readonly handle: ModuleHandle;
+  /** What to do when the module stops for good: the observers' cleanups. */
+  cleanups: readonly ((() => void) | void)[] = [];
+  /** Set when the node's connection dropped: the spec may have been removed meanwhile, unseen. */
+  recheck = false;
+  /**
+   * Set when the watch of the modules bucket saw the spec removed or replaced: the process is stopping and serves
+   * no request from then on, though it holds its name until it has stopped.
+   */
+  stale = false;
+  /** Its process; `undefined` while the module hibernates, and once it has stopped for good. */
+  #process: ProcessRef<ModuleLogic> | undefined;
+  /** The counts of its earlier processes, carried into the next one (`describe` counts the module's executions). */
+  #counts: Pick<ModuleDescription, 'completed' | 'failed'> | undefined;
+  #ended = false;
+
+  constructor(
+    private readonly host: ModuleEntryHost,
+    readonly instance: ModuleInstance,
+    /** The spec in the modules bucket the module was started from; none for a module that stays on this node. */
+    readonly shared: SharedSpec | undefined,
+  ) {
+    this.handle = new ModuleHandle(instance.moduleId, instance.session.sessionId, host.deps, this);
+  }
+
+  /** `<session>.<module>`, the module's key in its directory. */
+  get key(): string {
+    return moduleKey(this.handle.sessionId, this.handle.moduleId);
+  }
+
+  /** Its running process, if it has one (none while hibernating). */
+  get process(): ProcessRef<ModuleLogic> | undefined {
+    return this.#process;
+  }
+
+  /** Whether it stopped for good here (stopped, its process crashed or stopped, its session ended). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Whether it can serve here: not stopped, and running or hibernating (then {@link wake} starts a process). */
+  get live(): boolean {
+    return !this.#ended && (this.#process?.alive ?? true);
+  }
+
+  /** Starts the module's first process. */
+  start(): void {
+    this.#run();
+  }
+
+  /** The module's process, woken when it hibernates (its program rebuilt as it was, no store read). */
+  wake(): ProcessRef<ModuleLogic> {
+    if (this.#process) {
+      this.touch();
+      return this.#process;
+    }
+    if (this.#ended) throw new NoProcError(moduleProcessName(this.handle.sessionId, this.handle.moduleId));
+    this.instance.resume();
+    return this.#run();
+  }
+
+  /** Counts as activity: the module hibernates one idle time after the last. */
+  touch(): void {
+    if (this.#process) this.host.idle.touch(this, this.host.deps.hibernateAfterMs);
+  }
+
+  checkInputs(inputs: Readonly<Record<string, unknown>>): Error | undefined {
+    return this.instance.inputProblem(inputs);
+  }
+
+  stop(): Promise<void> {
+    return this.host.stopModule(this);
+  }
+
+  /**
+   * Lets the process go if the module is idle: asked by the idle clock, or (`now`) as its session hibernates. One
+   * with anything in its mailbox or running stays (the clock asks again one idle time later), so a hibernation
+   * never loses an execution.
+   */
+  hibernate(now = false): void {
+    const process = this.#process;
+    if (!process?.alive) return this.host.idle.forget(this);
+    const { value, context } = process.getSnapshot();
+    if (value !== 'idle' || context.mailbox.length > 0 || context.current !== null) {
+      if (!now) this.touch();
+      return;
+    }
+    this.host.idle.forget(this);
+    this.#counts = { completed: context.completed, failed: context.failed };
+    // Unnamed first: the process's exit below is a hibernation, not the module's end.
+    this.#process = undefined;
+    this.handle.release(false);
+    this.instance.hibernate();
+    // Called from a timer or a promise, so no actor is processing an event: it stops, and frees its name, at once.
+    void this.host.deps.processes.stop(process, 'normal');
+  }
+
+  /**
+   * Stops this node's process of the module, which ends it here for good; a hibernating module has none and ends
+   * at once, without being woken.
+   */
+  stopProcess(): Promise<void> {
+    if (this.#process) return this.host.deps.processes.stop(this.#process);
+    this.end();
+    return Promise.resolve();
+  }
+
+  /** The module stopped for good here: its handle dead, its observers told, its directory forgets it. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#process = undefined;
+    this.host.idle.forget(this);
+    this.handle.release(true);
+    for (const cleanup of this.cleanups) cleanup?.();
+    this.host.forget(this);
+  }
+
+  /** Starts a process for the module: when it is created, and when it wakes from hibernation. */
+  #run(): ProcessRef<ModuleLogic> {
+    const { handle, instance } = this;
+    const process: ProcessRef<ModuleLogic> = this.host.deps.processes.spawn(this.host.logic, {
+      name: moduleProcessName(handle.sessionId, handle.moduleId),
+      input: {
+        moduleId: handle.moduleId,
+        sessionId: handle.sessionId,
+        moduleType: instance.moduleType,
+        ...this.#counts,
+      },
+    });
+    this.#process = process;
+    handle.attach(process);
+    this.touch();
+    void process.exited.then(() => {
+      // A hibernation let this process go on purpose (it is no longer the entry's): the module lives on.
+      if (this.#process === process) this.end();
+    });
+    return process;
+  }
+}

@@ -1,0 +1,139 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
+import { NoProcError, Runtime, type ModuleHandle, type Session } from '../src/index.js';
+import { moduleProcessName } from '../src/node/module-directory.js';
+import { text, useOpenAIStub } from './support/openai-stub.js';
+import { waitFor } from './support/wait-for.js';
+
+const { stub, llm } = useOpenAIStub();
+/** The runtime's idle time, for sessions and modules alike. */
+const IDLE_MS = 150;
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
+
+/** A full collection, asked of V8 directly (vitest's workers run without `--expose-gc`). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
+ * Waits until module `qa` of `session` has hibernated (its process is gone, its handle alive). An embedded
+ * session expires when idle, and stops its modules: it is kept busy meanwhile, so that only the module is idle.
+ */
+async function untilHibernated(runtime: Runtime, session: Session, qa: ModuleHandle): Promise<void> {
+  const name = moduleProcessName(session.sessionId, qa.moduleId);
+  await waitFor(
+    async () => {
+      await session.hasVariable('t');
+      return runtime.whereis(name) === undefined;
+    },
+    { interval: 20, message: 'the module hibernates' },
+  );
+  expect(qa.alive).toBe(true);
+}
+
+describe('module hibernation (embedded)', () => {
+  let runtime: Runtime | undefined;
+  afterEach(() => runtime?.stop());
+
+  it('lets an idle module’s process go, and wakes it with the values bound meanwhile, callbacks called', async () => {
+    const actors = new Set<string>();
+    runtime = await Runtime.start({
+      llm: llm(),
+      sessionTtlMs: IDLE_MS,
+      inspect: (event: InspectionEvent) => {
+        const context = (event.type === '@xstate.snapshot' ? event.snapshot : undefined) as
+          { context?: { moduleId?: unknown } } | undefined;
+        if (context?.context?.moduleId === 'qa') actors.add((event.actorRef as { sessionId: string }).sessionId);
+      },
+    });
+    stub().fallback = () => text('Answer: fine');
+    const session = await runtime.session('h1');
+    await session.defineVariable('t', 'float', 0.5);
+    const changes: unknown[] = [];
+    const qa = await session.module('qa', {
+      ...spec,
+      bindings: { temperature: { variable: 't', onChange: (...change) => void changes.push(change) } },
+    });
+    await qa.execute({ question: 'first?' });
+    // The process's actor, watched without keeping it alive.
+    const held = new WeakRef(runtime.whereis(moduleProcessName('h1', 'qa'))!.actor);
+
+    await untilHibernated(runtime, session, qa);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(held.deref()).toBeUndefined();
+
+    await session.setVariable('t', 0.9);
+    const syncs: unknown[] = [];
+    qa.on('module.synced', (event) => syncs.push(event.outcome.changes));
+    const result = await qa.execute({ question: 'second?' });
+    // The woken program starts from what it held: the change made while it slept is synced, reported and sent.
+    expect(result.provenance).toEqual({ t: 2 });
+    expect(syncs).toEqual([{ temperature: [0.5, 0.9] }]);
+    expect(changes).toEqual([['temperature', 0.5, 0.9]]);
+    expect(stub().chatRequests.map((request) => request.body.temperature)).toEqual([0.5, 0.9]);
+    // The module's counts, not the new process's; inspection saw it as a second actor of the same module.
+    expect(await qa.describe()).toMatchObject({ state: 'idle', completed: 2, failed: 0 });
+    expect(actors.size).toBe(2);
+  });
+
+  it('delivers the woken process’s events to listeners attached before, once each', async () => {
+    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: IDLE_MS });
+    stub().fallback = () => text('Answer: fine');
+    const session = await runtime.session('h2');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', spec);
+    const states: string[] = [];
+    const results: string[] = [];
+    qa.onState((state) => states.push(state));
+    qa.on('module.result', (event) => results.push(event.result.executionId));
+    const first = await qa.execute({ question: 'first?' });
+
+    await untilHibernated(runtime, session, qa);
+    const second = await qa.execute({ question: 'second?' });
+
+    expect(results).toEqual([first.executionId, second.executionId]);
+    expect(states).toEqual(['idle', 'syncing', 'executing', 'idle', 'syncing', 'executing', 'idle']);
+  });
+
+  it('hibernates a module busy past its idle time only once its execution is done, with nothing failed', async () => {
+    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: IDLE_MS });
+    stub().fallback = () => text('Answer: slow');
+    stub().delayMs = IDLE_MS * 3;
+    const session = await runtime.session('h3');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', spec);
+    const failed: unknown[] = [];
+    qa.on('module.failed', (event) => failed.push(event));
+    const running = qa.execute({ question: 'slow?' });
+
+    await untilHibernated(runtime, session, qa);
+    expect((await running).output).toEqual({ answer: 'slow' });
+    expect(failed).toEqual([]);
+  });
+
+  it('stays stopped once stopped while hibernating: no wake, and the id is free again', async () => {
+    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: IDLE_MS });
+    stub().fallback = () => text('Answer: fine');
+    const session = await runtime.session('h4');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', spec);
+    await qa.execute({ question: 'first?' });
+    await untilHibernated(runtime, session, qa);
+
+    await qa.stop();
+    expect(qa.alive).toBe(false);
+    await expect(qa.execute({ question: 'again?' })).rejects.toBeInstanceOf(NoProcError);
+    await expect(qa.describe()).rejects.toBeInstanceOf(NoProcError);
+    await expect(session.module('qa')).rejects.toBeInstanceOf(NoProcError);
+    expect(await session.modules()).toEqual([]);
+    expect(runtime.whereis(moduleProcessName('h4', 'qa'))).toBeUndefined();
+
+    const again = await session.module('qa', spec);
+    expect((await again.execute({ question: 'new?' })).moduleId).toBe('qa');
+    await expect(qa.execute({ question: 'old?' })).rejects.toBeInstanceOf(NoProcError);
+  });
+});
