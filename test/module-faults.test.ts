@@ -5,12 +5,13 @@ import {
   ProcessExitedError,
   Runtime,
   SessionError,
+  ToolFailedError,
   ValidationError,
   createLanguageModel,
   type ModuleEmittedEvent,
 } from '../src/index.js';
 import type { ModuleHandle } from '../src/modules/module-handle.js';
-import { OpenAIStub } from './support/openai-stub.js';
+import { OpenAIStub, toolCall } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
 
 const SPEC = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
@@ -157,5 +158,36 @@ describe('module faults', () => {
     await qa.execute({ question: 'done before the stop' });
     await qa.stop();
     expect(failed).toEqual([]);
+  });
+  it('fails an execution whose ReAct tool throws with tool_failed, for its caller and its listeners', async () => {
+    stub = await OpenAIStub.start();
+    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const lookupPlanet = {
+      name: 'lookupPlanet',
+      description: 'Looks up a planet by name',
+      func: () => {
+        throw new Error('planet database offline');
+      },
+    };
+    runtime = await Runtime.start({ llm, tools: [lookupPlanet] });
+    const spec = { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['lookupPlanet'] };
+    const planets = await (await runtime.session('s')).module('planets', spec);
+    const failed: FailedEvent[] = [];
+    planets.on('module.failed', (event) => failed.push(event));
+    stub.reply(toolCall('lookupPlanet', { name: 'Mars' }));
+    const error = await planets.execute({ question: 'how far is Mars?' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolFailedError);
+    expect(error).toMatchObject({ code: 'tool_failed', tool: 'lookupPlanet', toolMessage: 'planet database offline' });
+    expect(failed).toEqual([
+      {
+        type: 'module.failed',
+        moduleId: 'planets',
+        executionId: failed[0]?.executionId,
+        error: (error as ToolFailedError).toJSON(),
+      },
+    ]);
+    expect(stub.chatRequests).toHaveLength(1);
+    // The module goes on serving.
+    expect((await planets.execute({ question: 'and now?' })).output).toEqual({ answer: 'stub answer' });
   });
 });
