@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
-import { CallTimeoutError, ExecutionAbortedError, ValidationError } from '../errors.js';
+import { CallTimeoutError, ExecutionAbortedError, ProcessExitedError, ValidationError } from '../errors.js';
+import { formatExitReason, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
@@ -23,6 +24,8 @@ export type ModuleEventType = Exclude<ModuleEmittedEvent['type'], 'tether.reply'
 
 /** A listener of one module event type. */
 export type ModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEmittedEvent, { type: T }>) => void;
+
+type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
 
 /** What a handle needs from the runtime that runs its process. */
 export interface ModuleHandleDeps {
@@ -50,6 +53,9 @@ export interface ModuleHandleHooks {
  * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
  */
 export class ModuleHandle {
+  /** The `module.failed` listeners, also told of the executions the process held when it exited. */
+  readonly #failedListeners = new Set<(event: FailedEvent) => void>();
+
   /** @internal Handles come from `session.module()`. */
   constructor(
     readonly moduleId: string,
@@ -57,7 +63,11 @@ export class ModuleHandle {
     private readonly process: ProcessRef<ModuleLogic>,
     private readonly deps: ModuleHandleDeps,
     private readonly hooks: ModuleHandleHooks = {},
-  ) {}
+  ) {
+    // Registered before anyone can subscribe through this handle, so it runs ahead of the cleanups that
+    // observers (the NATS node's event publisher) run when the process exits: they still hear these failures.
+    void process.exited.then((reason) => this.#failLost(reason));
+  }
 
   /** Whether the module process is running. */
   get alive(): boolean {
@@ -105,11 +115,22 @@ export class ModuleHandle {
     return (await this.deps.processes.call(this.process, { type: 'describe' })) as ModuleDescription;
   }
 
-  /** Calls `listener` for every event of `type` this module announces; returns the unsubscribe function. */
+  /**
+   * Calls `listener` for every event of `type` this module announces; returns the unsubscribe function.
+   * `module.failed` also comes once for every execution the process held (running or queued) when it exited,
+   * crashed, killed or stopped (a `stop()` included): its `error` is the {@link ProcessExitedError}
+   * (`process_exited`, the exit reason in `details.reason`) that the execution's caller got.
+   */
   on<T extends ModuleEventType>(type: T, listener: ModuleEventListener<T>): () => void {
     const guarded = (event: Extract<ModuleEmittedEvent, { type: T }>) => this.#guard(() => listener(event));
     const subscription = this.process.actor.on(type, guarded as never);
-    return () => subscription.unsubscribe();
+    if (type !== 'module.failed') return () => subscription.unsubscribe();
+    const failed = guarded as (event: FailedEvent) => void;
+    this.#failedListeners.add(failed);
+    return () => {
+      subscription.unsubscribe();
+      this.#failedListeners.delete(failed);
+    };
   }
 
   /** Calls `listener` with the current state (`idle`, `syncing`, `executing`), then after every change of it. */
@@ -128,6 +149,27 @@ export class ModuleHandle {
     return () => subscription.unsubscribe();
   }
 
+  /**
+   * Announces the executions the process held when it exited. Its actor is stopped by then and a stopped actor
+   * emits nothing, so they are read from its last snapshot and told to the listeners from here. An execution
+   * whose arrival crashed the process is not in that snapshot: it was never accepted, and only its caller hears.
+   */
+  #failLost(reason: ExitReason): void {
+    if (this.#failedListeners.size === 0) return;
+    const { current, mailbox } = this.process.getSnapshot().context;
+    const lost = current ? [current, ...mailbox] : mailbox;
+    // The error each caller got (see PendingCalls.failAll), naming the execution too.
+    const target = this.process.name ?? this.process.id;
+    const why = formatExitReason(reason);
+    for (const { executionId } of lost) {
+      const error = new ProcessExitedError(target, why, {
+        details: { processId: this.process.id, sessionId: this.sessionId, moduleId: this.moduleId, executionId },
+      }).toJSON();
+      const event: FailedEvent = { type: 'module.failed', moduleId: this.moduleId, executionId, error };
+      for (const listener of [...this.#failedListeners]) listener(event);
+    }
+  }
+
   #guard(fn: () => void): void {
     try {
       fn();
@@ -137,7 +179,9 @@ export class ModuleHandle {
   }
 
   /**
-   * Stops the module; queued executions are rejected. On a NATS node a module created with a shareable spec is
+   * Stops the module. Executions it holds, running or queued, are dropped: each caller's promise rejects with
+   * {@link ProcessExitedError} (`process_exited`, reason `shutdown`) and each is announced as `module.failed`
+   * with that error (see {@link ModuleHandle.on}), as for a process that crashed. On a NATS node a module created with a shareable spec is
    * stopped everywhere, as the wire `stop` does: its spec leaves the modules bucket (unless the id was re-created
    * since), every node's process of it stops, and its id is free for a new module. (A node stopping, or a session
    * stopping on one node, stops only that node's processes: other nodes go on serving the specs.)

@@ -329,6 +329,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const entry: Entry = { handle, process, shared, recheck: false, stale: false };
     this.#entries.set(key, entry);
     const cleanups = [...this.#observers].map((observer) => observer(handle));
+    // After the handle's own reaction to the exit (registered when it was built), which announces the executions
+    // the process held to these observers' listeners: only then are they removed.
     void process.exited.then(() => {
       for (const cleanup of cleanups) cleanup?.();
       if (this.#entries.get(key)?.process === process) {
