@@ -27,11 +27,15 @@ export function moduleProcessName(sessionId: string, moduleId: string): string {
 /**
  * How a NATS node shares the modules of this one: `claimModule` records a new module's spec so other nodes can
  * wake it (resolving to the claim, taken back when the build fails, or `undefined` for a module that stays on
- * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `removeModule` stops a
- * shared module everywhere (a handle's `stop()`), `loadModule` reads a spec to wake a module created through
- * another node (an embedded `session.module(id)`), and `publishModuleEvents` announces a process's events.
+ * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `serveLocalModule` lets
+ * the other nodes pass on requests for a module that stays here, `removeModule` stops a shared module everywhere
+ * (a handle's `stop()`), `loadModule` reads a spec to wake a module created through another node (an embedded
+ * `session.module(id)`), and `publishModuleEvents` announces a process's events.
  */
-export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
+export type ModuleSharing = Pick<
+  NatsNode,
+  'claimModule' | 'serveLocalModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'
+>;
 
 /** Told about each module process that starts on this node; may return what to do when it exits. */
 export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
@@ -70,6 +74,11 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     this.#logic = createModuleLogic(this.#instances);
   }
 
+  /** The default execution timeout of this node's module processes. */
+  get executionTimeoutMs(): number {
+    return this.deps.executionTimeoutMs;
+  }
+
   /**
    * From now on, claims each new module in the NATS node's modules bucket (so any node can wake it) and
    * publishes the events of every module process started here.
@@ -105,7 +114,9 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
           await this.#stopProcess(existing);
         }
         const entry = await this.#start(session, moduleId, spec, claim);
-        return claim ? await this.#keepIfShared(entry, claim) : entry.handle;
+        if (claim) return await this.#keepIfShared(entry, claim);
+        await this.#reachableFromOtherNodes(entry);
+        return entry.handle;
       } catch (error) {
         await claim?.release();
         throw error;
@@ -274,6 +285,24 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     }
     if (!kept) throw new ModuleNotFoundError(handle.sessionId, handle.moduleId);
     return handle;
+  }
+
+  /**
+   * A module that stays on this node (no bucket has its spec) is still reached through every node: they pass its
+   * requests on to this one for as long as its process lives. Ready before its creation resolves, so that a client
+   * told of it finds it through any node at once.
+   */
+  async #reachableFromOtherNodes(entry: Entry): Promise<void> {
+    if (!this.#sharing) return;
+    const { sessionId, moduleId } = entry.handle;
+    let unserve: () => Promise<void>;
+    try {
+      unserve = await this.#sharing.serveLocalModule(sessionId, moduleId);
+    } catch (error) {
+      await this.#stopProcess(entry);
+      throw error;
+    }
+    void entry.process.exited.then(unserve);
   }
 
   /**
