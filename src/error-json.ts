@@ -22,6 +22,7 @@ import {
   SessionError,
   StoreClosedError,
   StoreConflictError,
+  ToolFailedError,
   UnknownModuleError,
   ValidationError,
   VariableLockedError,
@@ -84,6 +85,7 @@ const factories: Record<string, ErrorFactory> = {
   internal_error: (m, d) => new InternalError(m, { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
+  tool_failed: (_m, d) => new ToolFailedError(str(d.tool), str(d.toolMessage), { details: d }),
   payload_too_large: (_m, d) =>
     new PayloadTooLargeError(str(d.what), num(d.size), num(d.limit), undefined, { details: d }),
 };

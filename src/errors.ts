@@ -303,6 +303,23 @@ export class ProviderError extends BridgeError {
   }
 }
 
+/**
+ * A tool of a ReAct module threw while an execution was running it, so the execution failed. Ax does not hand a
+ * tool's error back to the model (only its own argument-validation errors), it ends the program; `toolMessage` is
+ * what the tool threw, and `details.toolErrorCode` the code of a Tether error it threw (say a variable write the
+ * tool made was refused). A tool that wants the model to see a failure and carry on returns it as its result.
+ */
+export class ToolFailedError extends BridgeError {
+  override readonly code = 'tool_failed';
+  constructor(
+    readonly tool: string,
+    readonly toolMessage: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`tool '${tool}' failed: ${toolMessage}`, { ...options, details: { tool, toolMessage, ...options.details } });
+  }
+}
+
 /** A `DynamicSupervisor` already supervises `maxChildren` children and refuses another one. */
 export class MaxChildrenError extends BridgeError {
   override readonly code = 'max_children';

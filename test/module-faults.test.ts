@@ -2,15 +2,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   CallTimeoutError,
   ExecutionAbortedError,
+  ProcessExitedError,
   Runtime,
   SessionError,
+  ToolFailedError,
   ValidationError,
   createLanguageModel,
+  type ModuleEmittedEvent,
 } from '../src/index.js';
-import { OpenAIStub } from './support/openai-stub.js';
+import type { ModuleHandle } from '../src/modules/module-handle.js';
+import { OpenAIStub, toolCall } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
 
 const SPEC = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
+
+type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
 
 describe('module faults', () => {
   let runtime: Runtime | undefined;
@@ -77,5 +83,111 @@ describe('module faults', () => {
     await waitFor(() => !old.alive);
     expect(await reopened.modules()).toEqual([]);
     await expect(reopened.module('qa', SPEC)).resolves.toMatchObject({ moduleId: 'qa' });
+  });
+  /**
+   * Starts one execution that runs (the stub holds its request) and one queued behind it, and listens to the
+   * module's failures; `runningId` is the running one's id, from its sync.
+   */
+  async function busyModule(qa: ModuleHandle) {
+    const failed: FailedEvent[] = [];
+    const synced: string[] = [];
+    qa.on('module.failed', (event) => failed.push(event));
+    qa.on('module.synced', (event) => synced.push(event.executionId));
+    const callers = [qa.execute({ question: 'running' }), qa.execute({ question: 'queued' })].map((call) =>
+      call.catch((error: unknown) => error),
+    );
+    await waitFor(async () => {
+      const { state, queued } = await qa.describe();
+      return state === 'executing' && queued === 1;
+    });
+    return { failed, callers, runningId: () => synced[0] };
+  }
+
+  it("announces module.failed for each execution a killed module process held, with its caller's error", async () => {
+    runtime = await slowRuntime(30_000);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    const { failed, callers, runningId } = await busyModule(qa);
+    await runtime.stopProcess('tether.module.s.qa', 'kill');
+    const errors = await Promise.all(callers);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(ProcessExitedError);
+      expect(error).toMatchObject({ code: 'process_exited', reason: 'kill' });
+    }
+    await waitFor(() => failed.length === 2, { message: 'one module.failed per execution held' });
+    expect(failed[0]?.executionId).toBe(runningId());
+    expect(new Set(failed.map((event) => event.executionId)).size).toBe(2);
+    for (const event of failed) {
+      expect(event).toEqual({
+        type: 'module.failed',
+        moduleId: 'qa',
+        executionId: event.executionId,
+        error: {
+          code: 'process_exited',
+          message: (errors[0] as ProcessExitedError).message,
+          details: expect.objectContaining({
+            target: 'tether.module.s.qa',
+            reason: 'kill',
+            sessionId: 's',
+            moduleId: 'qa',
+            executionId: event.executionId,
+          }),
+        },
+      });
+    }
+  });
+
+  it('announces the running and the queued execution a stop() dropped as failed (reason shutdown)', async () => {
+    runtime = await slowRuntime(30_000);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    const { failed, callers, runningId } = await busyModule(qa);
+    await qa.stop();
+    for (const error of await Promise.all(callers)) expect(error).toMatchObject({ code: 'process_exited' });
+    await waitFor(() => failed.length === 2, { message: 'one module.failed per execution dropped' });
+    expect(failed.map((event) => event.executionId)).toContain(runningId());
+    expect(failed.map((event) => event.error.details)).toEqual([
+      expect.objectContaining({ reason: 'shutdown' }),
+      expect.objectContaining({ reason: 'shutdown' }),
+    ]);
+  });
+
+  it('announces nothing at exit for a module that held no execution', async () => {
+    runtime = await slowRuntime(0);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    const failed: FailedEvent[] = [];
+    qa.on('module.failed', (event) => failed.push(event));
+    await qa.execute({ question: 'done before the stop' });
+    await qa.stop();
+    expect(failed).toEqual([]);
+  });
+  it('fails an execution whose ReAct tool throws with tool_failed, for its caller and its listeners', async () => {
+    stub = await OpenAIStub.start();
+    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const lookupPlanet = {
+      name: 'lookupPlanet',
+      description: 'Looks up a planet by name',
+      func: () => {
+        throw new Error('planet database offline');
+      },
+    };
+    runtime = await Runtime.start({ llm, tools: [lookupPlanet] });
+    const spec = { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['lookupPlanet'] };
+    const planets = await (await runtime.session('s')).module('planets', spec);
+    const failed: FailedEvent[] = [];
+    planets.on('module.failed', (event) => failed.push(event));
+    stub.reply(toolCall('lookupPlanet', { name: 'Mars' }));
+    const error = await planets.execute({ question: 'how far is Mars?' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolFailedError);
+    expect(error).toMatchObject({ code: 'tool_failed', tool: 'lookupPlanet', toolMessage: 'planet database offline' });
+    expect(failed).toEqual([
+      {
+        type: 'module.failed',
+        moduleId: 'planets',
+        executionId: failed[0]?.executionId,
+        error: (error as ToolFailedError).toJSON(),
+      },
+    ]);
+    expect(stub.chatRequests).toHaveLength(1);
+    // The module goes on serving.
+    expect((await planets.execute({ question: 'and now?' })).output).toEqual({ answer: 'stub answer' });
   });
 });

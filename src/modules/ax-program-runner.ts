@@ -27,7 +27,7 @@ import type {
   RewardFunction,
   SamplePicker,
 } from './module-types.js';
-import { toTetherError } from './provider-errors.js';
+import { toTetherError, toolFailure } from './provider-errors.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
 
 /** The program shapes Tether can run; a module class names one. */
@@ -364,8 +364,15 @@ function toAxFunction(tool: ModuleTool): AxFunction {
     name: tool.name,
     description: tool.description,
     parameters: (tool.parameters ?? { type: 'object', properties: {} }) as unknown as AxFunctionJSONSchema,
-    func: async (args?: unknown, extra?: { readonly abortSignal?: AbortSignal }) =>
-      tool.func((args ?? {}) as Record<string, unknown>, extra?.abortSignal ? { signal: extra.abortSignal } : {}),
+    func: async (args?: unknown, extra?: { readonly abortSignal?: AbortSignal }) => {
+      const signal = extra?.abortSignal;
+      try {
+        return await tool.func((args ?? {}) as Record<string, unknown>, signal ? { signal } : {});
+      } catch (error) {
+        // Named here, where the tool is known: by the time Ax rethrows it, it only says "Generate failed".
+        throw toolFailure(tool.name, error, signal);
+      }
+    },
   };
 }
 

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
-import { CallTimeoutError, ExecutionAbortedError, ValidationError } from '../errors.js';
+import { CallTimeoutError, ExecutionAbortedError, ProcessExitedError, ValidationError } from '../errors.js';
+import { formatExitReason, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
@@ -23,6 +24,8 @@ export type ModuleEventType = Exclude<ModuleEmittedEvent['type'], 'tether.reply'
 
 /** A listener of one module event type. */
 export type ModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEmittedEvent, { type: T }>) => void;
+
+type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
 
 /** What a handle needs from the runtime that runs its process. */
 export interface ModuleHandleDeps {
@@ -141,7 +144,13 @@ export class ModuleHandle {
     return (await this.deps.processes.call(this.hooks.wake(), { type: 'describe' })) as ModuleDescription;
   }
 
-  /** Calls `listener` for every event of `type` this module announces; returns the unsubscribe function. */
+  /**
+   * Calls `listener` for every event of `type` this module announces; returns the unsubscribe function.
+   * `module.failed` also comes once for every execution the process held (running or queued) when it exited,
+   * crashed, killed or stopped (a `stop()` included): its `error` is the {@link ProcessExitedError}
+   * (`process_exited`, the exit reason in `details.reason`) that the execution's caller got. A hibernation is no
+   * such exit: a module hibernates only with nothing queued or running.
+   */
   on<T extends ModuleEventType>(type: T, listener: ModuleEventListener<T>): () => void {
     const added: EventListener = { type, listener };
     this.#listeners = [...this.#listeners, added];
@@ -192,9 +201,7 @@ export class ModuleHandle {
     const process = this.#process;
     if (this.#detach || !process?.alive || (this.#listeners.length === 0 && this.#stateListeners.length === 0)) return;
     const { actor } = process;
-    const events = actor.on('*', (event) => {
-      for (const { type, listener } of this.#listeners) if (type === event.type) this.#guard(listener, event as never);
-    });
+    const events = actor.on('*', (event) => this.#deliver(event));
     const states = actor.subscribe({
       next: (snapshot) => {
         const state = snapshot.value as ModuleDescription['state'];
@@ -211,6 +218,33 @@ export class ModuleHandle {
     };
   }
 
+  /**
+   * @internal The module's process exited for real (crashed, killed or stopped; not a hibernation, which lets an
+   * idle process go): each execution it held, running or queued, is announced to the `module.failed` listeners.
+   * Its actor is stopped by then and a stopped actor emits nothing, so they are read from its last snapshot. An
+   * execution whose arrival crashed the process is not in that snapshot: it was never accepted, and only its
+   * caller hears. Called before the module's observers are told it ended, so that they hear these too.
+   */
+  exited(process: ProcessRef<ModuleLogic>, reason: ExitReason): void {
+    const { current, mailbox } = process.getSnapshot().context;
+    const lost = current ? [current, ...mailbox] : mailbox;
+    // The error each caller got (see PendingCalls.failAll), naming the execution too.
+    const target = process.name ?? process.id;
+    const why = formatExitReason(reason);
+    for (const { executionId } of lost) {
+      const error = new ProcessExitedError(target, why, {
+        details: { processId: process.id, sessionId: this.sessionId, moduleId: this.moduleId, executionId },
+      }).toJSON();
+      const event: FailedEvent = { type: 'module.failed', moduleId: this.moduleId, executionId, error };
+      this.#deliver(event);
+    }
+  }
+
+  /** Tells `event` to the listeners of its type. */
+  #deliver(event: { readonly type: string }): void {
+    for (const { type, listener } of this.#listeners) if (type === event.type) this.#guard(listener, event as never);
+  }
+
   /** Calls a listener of the user's: one that throws is reported, and must not reach XState (which rethrows). */
   #guard<A>(listener: (arg: A) => void, arg: A): void {
     try {
@@ -221,11 +255,13 @@ export class ModuleHandle {
   }
 
   /**
-   * Stops the module; queued executions are rejected. On a NATS node a module created with a shareable spec is
-   * stopped everywhere, as the wire `stop` does: its spec leaves the modules bucket (unless the id was re-created
-   * since), every node's process of it stops, and its id is free for a new module. (A node stopping, or a session
-   * stopping on one node, stops only that node's processes: other nodes go on serving the specs.) A hibernating
-   * module is not woken for it.
+   * Stops the module. Executions it holds, running or queued, are dropped: each caller's promise rejects with
+   * {@link ProcessExitedError} (`process_exited`, reason `shutdown`) and each is announced as `module.failed`
+   * with that error (see {@link ModuleHandle.on}), as for a process that crashed. On a NATS node a module created
+   * with a shareable spec is stopped everywhere, as the wire `stop` does: its spec leaves the modules bucket
+   * (unless the id was re-created since), every node's process of it stops, and its id is free for a new module.
+   * (A node stopping, or a session stopping on one node, stops only that node's processes: other nodes go on
+   * serving the specs.) A hibernating module is not woken for it (it holds no execution).
    * @throws {InternalError} when the modules bucket cannot be reached: this node's process is stopped all the same,
    *   but the spec stays and other nodes may go on serving the module
    */

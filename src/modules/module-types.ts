@@ -207,7 +207,11 @@ export interface ModuleTool {
   readonly name: string;
   readonly description: string;
   readonly parameters?: ToolParameters;
-  /** `signal` aborts when the execution is cancelled: a tool doing slow work should stop then. */
+  /**
+   * `signal` aborts when the execution is cancelled: a tool doing slow work should stop then. A throw ends the
+   * execution with `ToolFailedError` (`tool_failed`) naming the tool; to let the model see a failure and carry
+   * on, return it as the result instead.
+   */
   readonly func: (args: Record<string, unknown>, context: ToolCallContext) => unknown;
 }
 

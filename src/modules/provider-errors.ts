@@ -1,10 +1,11 @@
 /**
  * The boundary where Ax's errors become Tether's: provider HTTP failures turn into `ProviderError` carrying the
- * provider's own message; everything else an execution throws becomes an `InternalError` that keeps its cause.
+ * provider's own message, a ReAct tool's failure into the `ToolFailedError` its wrapper threw; everything else an
+ * execution throws becomes an `InternalError` that keeps its cause.
  * @module
  */
-import { AxAIServiceAuthenticationError, AxAIServiceStatusError } from '@ax-llm/ax';
-import { BridgeError, InternalError, ProviderError } from '../errors.js';
+import { AxAIServiceAuthenticationError, AxAIServiceStatusError, AxFunctionError } from '@ax-llm/ax';
+import { BridgeError, InternalError, ProviderError, ToolFailedError } from '../errors.js';
 
 /** Ax wraps the transport error in AxGenerateError (sometimes twice); the HTTP failure is down the cause chain. */
 function findInChain<T>(error: unknown, match: (e: unknown) => e is T): T | undefined {
@@ -44,6 +45,9 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
     if (reason instanceof Error) return reason;
     return new InternalError(`execution aborted: ${String(reason)}`, { cause: error });
   }
+  // Before the provider errors: a tool that itself called a provider and failed is the tool's failure.
+  const tool = findInChain(error, (e): e is ToolFailedError => e instanceof ToolFailedError);
+  if (tool) return tool;
   const status = findInChain(error, (e): e is AxAIServiceStatusError => e instanceof AxAIServiceStatusError);
   if (status) {
     return new ProviderError(provider, status.status, providerMessageOf(status.responseBody, status.statusText), {
@@ -60,8 +64,21 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
       cause: error,
     });
   }
-  const tool = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
-  if (tool) return tool;
+  const tether = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
+  if (tether) return tether;
   const message = error instanceof Error ? error.message : String(error);
   return new InternalError(`LLM program failed: ${message.split('\n')[0] ?? message}`, { cause: error });
+}
+
+/**
+ * What a ReAct tool's throw becomes on its way into Ax: a {@link ToolFailedError} naming the tool, which
+ * {@link toTetherError} finds again under Ax's wrapping. Two throws pass as they are: Ax's own `AxFunctionError`
+ * (bad arguments), which Ax hands back to the model to correct, and any throw once the execution's `signal`
+ * aborted, which is the cancel's doing, not the tool's.
+ */
+export function toolFailure(tool: string, error: unknown, signal: AbortSignal | undefined): unknown {
+  if (error instanceof AxFunctionError || signal?.aborted) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const details = error instanceof BridgeError ? { toolErrorCode: error.code } : {};
+  return new ToolFailedError(tool, message, { cause: error, details });
 }

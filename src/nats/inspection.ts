@@ -6,6 +6,13 @@
  * plain objects; as plain JSON, a float variable's NaN or Infinity shows as null). Off by default: each transition
  * then costs an encoding of the process's whole context.
  * Core NATS, through the node's event outbox, so at most once and in the order each process made them.
+ *
+ * A snapshot over the server's `max_payload` (a session holding several large values, an event carrying one) is
+ * not dropped: it goes out with `truncated: true`, each field of its context and event whose JSON is over
+ * {@link INSPECTED_FIELD_LIMIT} bytes replaced by `{ omitted: true, bytes }` (a large object one level down, such
+ * as a session's variables, keeps its small entries). The state value, status and every small field stay, so a
+ * watcher still sees each transition. Only a snapshot still too large after that
+ * (thousands of small fields) is dropped and reported to the node's `onError`.
  * @module
  */
 import type { InspectionEvent } from 'xstate';
@@ -27,6 +34,38 @@ export interface InspectedSnapshot {
   readonly value: unknown;
   readonly status: string;
   readonly context: unknown;
+  /** Present (`true`) when large fields of `context` and `event` were replaced to fit the server's max_payload. */
+  readonly truncated?: true;
+}
+
+/** What replaces a field too large to inspect: how large its JSON was. */
+export interface OmittedField {
+  readonly omitted: true;
+  readonly bytes: number;
+}
+
+/** Largest JSON of one context or event field kept in a snapshot that had to be truncated. */
+export const INSPECTED_FIELD_LIMIT = 4096;
+
+const encoder = new TextEncoder();
+
+/**
+ * `value` with each field whose JSON exceeds the limit replaced by an {@link OmittedField}. A large object field
+ * one level down (a session's `variables`) is shrunk the same way rather than omitted whole, so the watcher still
+ * sees every variable but the large ones.
+ */
+function withoutLargeFields(value: unknown, levels = 2): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    const json = JSON.stringify(field);
+    const bytes = json === undefined ? 0 : encoder.encode(json).length;
+    if (bytes <= INSPECTED_FIELD_LIMIT) out[key] = field;
+    else if (levels > 1 && typeof field === 'object' && field !== null && !Array.isArray(field))
+      out[key] = withoutLargeFields(field, levels - 1);
+    else out[key] = { omitted: true, bytes } satisfies OmittedField;
+  }
+  return out;
 }
 
 /** The context with its maps (a session's variables and revisions) as plain objects, which JSON can carry. */
@@ -76,6 +115,11 @@ export function natsInspector(
       status: snapshot.status ?? 'active',
       context: plainContext(context),
     };
-    outbox.publish(subject, message);
+    outbox.publish(subject, message, () => ({
+      ...message,
+      truncated: true,
+      event: withoutLargeFields(message.event),
+      context: withoutLargeFields(message.context),
+    }));
   };
 }

@@ -6,7 +6,9 @@
  * makes sure every node stops (see `ModuleHost.specWritten`); the message only stops them sooner. Such a stop names
  * the revision of the spec it removed, so that a node where the module was created again meanwhile keeps the new
  * process. A stop that removed no spec is for a module whose spec stays on the node that created it (it holds
- * functions): the message is all there is then, and that node answers it.
+ * functions): the message is all there is then, and that node answers it. Such a module's `execute` and
+ * `describe` do not come this way (every node would hear them, and an execution must run once): they go to that
+ * node alone, on the module's forward subjects (see module-forward.ts).
  *
  * Cancel is best effort: the node that finds the execution in its mailbox (queued or running) cancels it and
  * answers; the asking node waits for the first answer, or `cancelWaitMs`, and reports whether one came. A cancel

@@ -69,9 +69,12 @@ function resultTooLarge(sessionId: string, result: ExecutionResult, size: number
 }
 
 /**
- * Publishes every event of the module process behind `handle` on its events subject, through the node's
- * `outbox` (so they leave after the execution's reply), until the returned function is called or the process
- * exits (a stopped actor emits nothing more). The process is never disturbed by a publish that fails.
+ * Publishes every event of the module behind `handle` on its events subject, through the node's `outbox` (so
+ * they leave after the execution's reply), until the returned function is called: when the module stops for good
+ * (its listeners follow it from process to process across hibernation). When its process exits (crashed, killed
+ * or stopped), each execution it held, running or queued, is published as `module.failed` with the
+ * `process_exited` error its caller got, before the node calls the returned function. The process is never
+ * disturbed by a publish that fails.
  */
 export function publishModuleEvents(outbox: EventOutbox, subjects: TetherSubjects, handle: ModuleHandle): () => void {
   const { sessionId, moduleId } = handle;

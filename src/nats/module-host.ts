@@ -30,6 +30,11 @@ export interface SharedSpec {
 /** A node's module processes, as the module endpoints reach them. */
 export interface ModuleHost {
   /**
+   * The node's default execution timeout: an execution passed on to another node carries it when its caller gave
+   * none, so it is this node's default that applies, whichever node runs it.
+   */
+  readonly executionTimeoutMs: number;
+  /**
    * The module's process on this node; when there is none, `load` gives its spec and a process is started from
    * it without claiming the id again (it is claimed already). Concurrent wakes of one module share one start.
    * @throws {ModuleNotFoundError} when `load` finds no spec, or the spec is gone once the process has started

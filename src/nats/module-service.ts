@@ -27,6 +27,18 @@
  * `execute` carrying `Tether-Accept-Notice` is first answered with an acceptance notice naming this node, once it
  * passed its checks and unless its reply is ready within the event-loop turn that took it, so that its caller can
  * watch the node while it waits (see `ACCEPT_NOTICE_HEADER`).
+ *
+ * A module whose spec holds functions is in no bucket: it stays on the node that created it. A node that gets an
+ * `execute` or `describe` for a module it has no process of and no spec for passes the request on to that node
+ * and relays its answer as it came (result or typed error, with that node's `revision` and `modulesRevision`),
+ * `module_not_found` when no node has the module (see module-forward.ts); a `stop` is passed on through the control
+ * subjects (see module-control.ts), and a `cancel` reaches every node anyway. An execution passed on keeps the
+ * caller's `executionId` and its timeout (this node's default when the caller gave none). The caller watches the
+ * node it reached, which watches the owner in turn. Modules with a spec in the bucket never take that path.
+ *
+ * `module list` lists the modules bucket: the modules any node can wake. Modules that stay on their node are not
+ * in it (nor in `RemoteSession.modules()`): a listing would have to ask every node and wait for the slowest, on
+ * every call, and their specs have no wire form. They are reached by id.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -35,7 +47,10 @@ import { assertModuleId } from '../modules/module-spec.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
+import type { MsgHdrs } from 'nats';
+import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleControl } from './module-control.js';
+import type { ModuleForward } from './module-forward.js';
 import type { ModuleHost } from './module-host.js';
 import type { ModuleSpecs } from './module-specs.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
@@ -60,33 +75,50 @@ export interface ModuleServiceDeps {
   readonly host: ModuleHost;
   readonly specs: ModuleSpecs;
   readonly control: ModuleControl;
+  /** Passes requests for a module that stays on another node on to that node. */
+  readonly forward: ModuleForward;
 }
 
 /** Execution ids become event fields and control message bodies: the id rule keeps them plain tokens. */
 const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-type Work = (sessionId: string, moduleId: string, body: RequestBody) => () => Promise<unknown>;
+type Work = (
+  sessionId: string,
+  moduleId: string,
+  body: RequestBody,
+  headers: MsgHdrs | undefined,
+) => () => Promise<unknown>;
 
 /**
- * The module endpoints, for `startSessionService(..., { endpoints })`.
- * @example
- * const endpoints = moduleEndpoints({ subjects, sessions, host, specs, control });
- * await startSessionService(nc, sessions, { store, endpoints });
+ * The module operations. With `forward`, an `execute` or `describe` for a module this node cannot wake is passed on
+ * to the node that has it; without it (a request passed on already), that is `module_not_found`.
  */
-export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
-  const { subjects, host, specs, control } = deps;
+function moduleOperations(
+  deps: ModuleServiceDeps,
+  forward: ModuleForward | undefined,
+): Readonly<Record<ModuleOperation, Work>> {
+  const { host, specs, control } = deps;
   const session = (sessionId: string): Promise<Session> => deps.sessions.session(sessionId, { create: false });
   const wake = async (sessionId: string, moduleId: string) =>
     host.wake(await session(sessionId), moduleId, () => specs.load(sessionId, moduleId));
+  /** {@link wake}, or `undefined` when the module has no spec to wake it from and `forward` may pass it on. */
+  const wakeOrNone = async (sessionId: string, moduleId: string): Promise<ModuleHandle | undefined> => {
+    try {
+      return await wake(sessionId, moduleId);
+    } catch (error) {
+      if (forward && error instanceof ModuleNotFoundError) return undefined;
+      throw error;
+    }
+  };
 
-  const operations: Readonly<Record<ModuleOperation, Work>> = {
+  return {
     create(sessionId, moduleId, body) {
       assertFields(body, ['spec'], 'module create');
       const spec = parseWireSpec(requirePresent(body, 'spec'));
       return async () => (await (await session(sessionId)).module(moduleId, spec)).describe();
     },
 
-    execute(sessionId, moduleId, body) {
+    execute(sessionId, moduleId, body, headers) {
       assertFields(body, ['inputs', 'executionId', 'timeoutMs'], 'module execute');
       const inputs = requireObject(body, 'inputs');
       const executionId = optionalString(body, 'executionId') ?? randomUUID();
@@ -101,7 +133,11 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
       if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS)
         throw new ValidationError(`timeoutMs must be at most ${MAX_TIMEOUT_MS}`, { details: { field: 'timeoutMs' } });
       return async () => {
-        if (!host.running(sessionId, moduleId)) await wake(sessionId, moduleId);
+        // Only a module this node cannot run is passed on: the usual path costs nothing more.
+        if (!host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId))) {
+          const passed = { inputs, executionId, timeoutMs: timeoutMs ?? host.executionTimeoutMs };
+          return forward!.execute(sessionId, moduleId, passed, headers);
+        }
         // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
         if (control.cancelledEarly(executionId))
           throw new ExecutionAbortedError(moduleId, executionId, {
@@ -114,9 +150,12 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
       };
     },
 
-    describe(sessionId, moduleId, body) {
+    describe(sessionId, moduleId, body, headers) {
       assertFields(body, [], 'module describe');
-      return async () => (await wake(sessionId, moduleId)).describe();
+      return async () => {
+        const handle = await wakeOrNone(sessionId, moduleId);
+        return handle ? handle.describe() : forward!.describe(sessionId, moduleId, headers);
+      };
     },
 
     cancel(sessionId, moduleId, body) {
@@ -149,6 +188,18 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
       };
     },
   };
+}
+
+/**
+ * The module endpoints, for `startSessionService(..., { endpoints })`.
+ * @example
+ * const endpoints = moduleEndpoints({ subjects, sessions, host, specs, control, forward });
+ * await startSessionService(nc, sessions, { store, endpoints });
+ */
+export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
+  const { subjects, specs } = deps;
+  const operations = moduleOperations(deps, deps.forward);
+  const session = (sessionId: string): Promise<Session> => deps.sessions.session(sessionId, { create: false });
 
   const endpoints: ServiceEndpoint[] = MODULE_OPERATIONS.map((operation) => ({
     name: `module-${operation}`,
@@ -156,13 +207,13 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     metadata: { operation: `module.${operation}` },
     // Executions are the only long requests: their callers watch the node that took them.
     announcesAcceptance: operation === 'execute',
-    prepare(subject: string, body: RequestBody) {
+    prepare(subject: string, body: RequestBody, headers: MsgHdrs | undefined) {
       const parsed = subjects.parseModuleRequest(subject);
       if (!parsed || parsed.kind !== 'module')
         throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module operation`);
       assertSessionId(parsed.sessionId);
       assertModuleId(parsed.moduleId);
-      return operations[operation](parsed.sessionId, parsed.moduleId, body);
+      return operations[operation](parsed.sessionId, parsed.moduleId, body, headers);
     },
   }));
   endpoints.push({
@@ -182,4 +233,27 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     },
   });
   return endpoints;
+}
+
+/**
+ * What the node that has a module staying on it serves on the module's forward subjects (see module-forward.ts
+ * and `SessionService.serveOn`): the `execute` and `describe` another node passed on, as the module endpoints
+ * serve them, but never passed on again.
+ */
+export function forwardedModuleEndpoint(deps: ModuleServiceDeps): ServiceEndpoint {
+  const { subjects } = deps;
+  const operations = moduleOperations(deps, undefined);
+  return {
+    name: 'module-forwarded',
+    subject: subjects.allModuleForwards(),
+    // The relaying node watches this one while an execution runs here.
+    announcesAcceptance: true,
+    prepare(subject, body, headers) {
+      const parsed = subjects.parseModuleForward(subject);
+      if (!parsed) throw new ValidationError(`subject '${subject.slice(0, 200)}' names no passed-on module request`);
+      assertSessionId(parsed.sessionId);
+      assertModuleId(parsed.moduleId);
+      return operations[parsed.operation](parsed.sessionId, parsed.moduleId, body, headers);
+    },
+  };
 }

@@ -17,7 +17,9 @@ import { createEventOutbox } from './event-outbox.js';
 import { natsInspector } from './inspection.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
-import { moduleEndpoints } from './module-service.js';
+import { createModuleForward } from './module-forward.js';
+import { forwardedModuleEndpoint, moduleEndpoints } from './module-service.js';
+import type { ServiceEndpoint } from './service-endpoint.js';
 import { openModuleSpecs, type StoredModuleSpec } from './module-specs.js';
 import { toWireSpec, wireProblem } from './module-wire-spec.js';
 import { createNodeStore } from './node-store.js';
@@ -99,6 +101,14 @@ export interface NatsNode {
    * a session opened through the embedded API is one every client and node sees, as one opened over the wire is.
    */
   openSession(sessionId: string): Promise<void>;
+  /**
+   * Makes this node's process of a module that stays here (its spec holds functions: no bucket has it) reachable
+   * from the other nodes, which pass its `execute` and `describe` on to this one (see module-forward.ts). Resolves
+   * once the server knows, to the function that ends it (called when the module stops for good here, not when it
+   * hibernates: a request passed on wakes it); does nothing before
+   * {@link NatsNode.serve} and after {@link NatsNode.stopServing}.
+   */
+  serveLocalModule(sessionId: string, moduleId: string): Promise<() => Promise<void>>;
   /** A module's spec in the modules bucket, as a node waking it reads it; `undefined` when there is none. */
   loadModule(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
   /** Publishes the events of a module process on its events subject; returns the function that stops it. */
@@ -163,6 +173,7 @@ export async function openNatsNode(
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
     let specWatch: KvWatchHandle | undefined;
+    let forwarded: ServiceEndpoint | undefined;
     return {
       store,
       lost,
@@ -181,6 +192,10 @@ export async function openNatsNode(
         // Only after a removal: the message stops every node's process of the removed spec (not of one created since).
         if (removed) await control?.stop(sessionId, moduleId, revision);
         return removed;
+      },
+      async serveLocalModule(sessionId, moduleId) {
+        if (!service || !forwarded) return async () => {};
+        return service.serveOn(subjects.moduleForwards(sessionId, moduleId), forwarded);
       },
       openSession: async (sessionId) => void (await directory.open(sessionId)),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
@@ -204,13 +219,22 @@ export async function openNatsNode(
           else specWatch?.resume();
         });
         control = await startModuleControl(connection, subjects, modules, { report, outbox });
+        const deps = {
+          subjects,
+          sessions,
+          host: modules,
+          specs,
+          control,
+          forward: createModuleForward(connection, subjects),
+        };
+        forwarded = forwardedModuleEndpoint(deps);
         service = await startSessionService(connection, sessions, {
           store,
           ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
           ...(options.queue !== undefined ? { queue: options.queue } : {}),
           onError: report,
           outbox,
-          endpoints: moduleEndpoints({ subjects, sessions, host: modules, specs, control }),
+          endpoints: moduleEndpoints(deps),
           // A client that saw a module stopped or created again is served by no node whose watch has not seen it.
           modulesRevisions: specs,
         });

@@ -112,7 +112,10 @@ export class RemoteModuleHandle {
     }
   }
 
-  /** The module's type, state, queue length and counts, as the process on the answering node has them. */
+  /**
+   * The module's type, state, queue length and counts, as the process on the answering node has them (for a module
+   * that stays on the node that created it, that node's: the others pass the request on).
+   */
   async describe(): Promise<ModuleDescription> {
     return (await this.#call('describe', {})) as ModuleDescription;
   }

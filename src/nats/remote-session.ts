@@ -205,7 +205,10 @@ export class RemoteSession implements SessionContext {
     return new RemoteModuleHandle(id, this.sessionId, this.transport);
   }
 
-  /** Every module of this session (created through any node), sorted by id. */
+  /**
+   * Every module of this session (created through any node) whose spec is in the modules bucket, sorted by id. A
+   * module whose spec holds functions stays on the node that created it and is not listed: reach it by id.
+   */
   async modules(): Promise<RemoteModuleHandle[]> {
     const listed = (await this.transport.moduleRequest(this.transport.subjects.moduleList(this.sessionId), {})) as {
       moduleId: string;

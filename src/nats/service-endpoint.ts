@@ -5,7 +5,8 @@
  * the `tether` service behaves alike on the wire.
  * @module
  */
-import type { RequestBody } from './wire.js';
+import { headers, type Msg, type MsgHdrs, type ServiceMsg } from 'nats';
+import { ERROR_CODE_HEADER, ERROR_HEADER, type RequestBody } from './wire.js';
 
 /** One extra endpoint of the `tether` service. */
 export interface ServiceEndpoint {
@@ -24,7 +25,44 @@ export interface ServiceEndpoint {
   /**
    * Checks one request and returns its work. Runs before the read-your-writes wait and must throw
    * `ValidationError` for bad input, so a malformed request is refused at once and changes nothing; the work runs
-   * once the node has applied the store revision the client has seen, and resolves to the JSON-ready result.
+   * once the node has applied the store revision the client has seen, and resolves to the JSON-ready result, or
+   * to a {@link RelayedReply}: another node's answer, sent on as it came. `headers` are the request's, for work
+   * that passes the request on.
    */
-  prepare(subject: string, body: RequestBody): () => Promise<unknown>;
+  prepare(subject: string, body: RequestBody, headers: MsgHdrs | undefined): () => Promise<unknown>;
+}
+
+/**
+ * The reply another node gave to a request this one passed on to it (see module-forward.ts): its bytes and, for
+ * an error reply, its micro error status and description, so that the caller gets exactly what that node answered
+ * (its result or typed error, with its `revision` and `modulesRevision`).
+ */
+export class RelayedReply {
+  constructor(
+    readonly data: Uint8Array,
+    readonly error?: { readonly status: number; readonly description: string },
+  ) {}
+}
+
+/** What the service's handlers use of a request: a micro service message's, or a plain subscription's. */
+export type ServiceRequest = Pick<ServiceMsg, 'subject' | 'data' | 'headers' | 'reply' | 'respond' | 'respondError'>;
+
+/**
+ * A plain subscription's message as a {@link ServiceRequest}: its error reply sets the micro protocol's headers,
+ * as `ServiceMsg.respondError` does, so callers read it alike.
+ */
+export function asServiceRequest(msg: Msg): ServiceRequest {
+  return {
+    subject: msg.subject,
+    data: msg.data,
+    ...(msg.headers === undefined ? {} : { headers: msg.headers }),
+    ...(msg.reply === undefined ? {} : { reply: msg.reply }),
+    respond: (data, opts) => msg.respond(data, opts),
+    respondError(code, description, data) {
+      const h = headers();
+      h.set(ERROR_CODE_HEADER, String(code));
+      h.set(ERROR_HEADER, description);
+      return msg.respond(data, { headers: h });
+    },
+  };
 }

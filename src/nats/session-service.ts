@@ -7,12 +7,14 @@
  * the client has seen (read-your-writes) → the session (`session_not_found` unless opened) → the operation →
  * `{ result, revision }`. A module request also waits for the modules-bucket revision the client has seen, and its
  * reply adds `modulesRevision`. Any failure is an error reply; nothing a request carries can throw past the handler.
+ * An endpoint may also be served on subscriptions of its own that come and go (`serveOn`), outside the micro
+ * service but in its queue group, with the same pipeline: a module's forward subjects (see module-forward.ts).
  * @module
  */
-import { type NatsConnection, type Service, type ServiceMsg, type Subscription } from 'nats';
+import { type NatsConnection, type Service, type Subscription } from 'nats';
 import { CallTimeoutError, ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
-import type { ServiceEndpoint } from './service-endpoint.js';
+import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
 import { OPERATIONS } from './session-operations.js';
 import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
@@ -71,11 +73,26 @@ export interface SessionService {
   readonly subjects: TetherSubjects;
   /** Requests this node has answered, errors included. */
   readonly requestCount: number;
+  /**
+   * Serves `endpoint` on `subject` as well, through a subscription of its own in the service's queue group, outside
+   * the micro service (`$SRV` does not list it), with everything the service's own endpoints get: the
+   * read-your-writes waits, acceptance notices, replies with the revisions, draining on stop. For subjects that come
+   * and go (a module's forward subjects live as long as its process). Resolves once the server has the
+   * subscription, to the function that drains it again; after {@link SessionService.stop} it subscribes nothing.
+   */
+  serveOn(subject: string, endpoint: ServiceEndpoint): Promise<() => Promise<void>>;
   /** Stops taking requests (the subscriptions drain), waits for the ones in progress, stops publishing events. */
   stop(): Promise<void>;
 }
 
 const DEFAULT_VERSION = '0.1.0';
+
+/**
+ * How long {@link SessionService.serveOn} waits for the server to confirm a subscription. Bounded: during an outage
+ * the subscription goes out once the connection is back, and what it serves (a module that runs on this node) must
+ * not wait for NATS to be created.
+ */
+const SUBSCRIBE_WAIT_MS = 2_000;
 
 /**
  * Starts the service on `connection`. `provider` hands out sessions; it is the only way in to the node, so
@@ -127,8 +144,8 @@ export async function startSessionService(
   const notices = createAcceptanceNotices(connection, serviceId, report);
 
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
-  async function serveEndpoint(msg: ServiceMsg, endpoint: ServiceEndpoint): Promise<Uint8Array> {
-    const work = endpoint.prepare(msg.subject, decodeRequest(msg.data, maxBytes));
+  async function serveEndpoint(msg: ServiceRequest, endpoint: ServiceEndpoint): Promise<Uint8Array | RelayedReply> {
+    const work = endpoint.prepare(msg.subject, decodeRequest(msg.data, maxBytes), msg.headers);
     // Only when asked (one header lookup otherwise): the caller then watches this node until the reply comes.
     if (endpoint.announcesAcceptance && msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.accepted(msg);
     // Both headers are checked before either wait starts: a bad one is refused without leaving a wait behind.
@@ -139,11 +156,13 @@ export async function startSessionService(
       modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision') : undefined;
     if (waiting || waitingModules) await Promise.all([waiting, waitingModules]);
     const result = await work();
+    // Another node's answer goes on as it came: its revisions are those of what it did.
+    if (result instanceof RelayedReply) return result;
     return encodeReply(result, store.highestRevision, modules?.highestRevision);
   }
 
   /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
-  async function serve(msg: ServiceMsg, operation: VariableOperation | 'open'): Promise<Uint8Array> {
+  async function serve(msg: ServiceRequest, operation: VariableOperation | 'open'): Promise<Uint8Array> {
     const body = decodeRequest(msg.data, maxBytes);
     if (operation === 'open') assertFields(body, [], 'open');
     const parsed = subjects.parseRequest(msg.subject);
@@ -202,10 +221,10 @@ export async function startSessionService(
   function handler(
     name: string,
     subject: string,
-    serveOne: (msg: ServiceMsg) => Promise<Uint8Array>,
+    serveOne: (msg: ServiceRequest) => Promise<Uint8Array | RelayedReply>,
     reportsModules = false,
   ) {
-    return (error: Error | null, msg: ServiceMsg): void => {
+    return (error: Error | null, msg: ServiceRequest): void => {
       if (error) return report(error, `endpoint ${name}`);
       requestCount += 1;
       const taken = stats.taken();
@@ -214,6 +233,14 @@ export async function startSessionService(
         stats.answered(subject, taken, true);
       };
       const done = serveOne(msg).then((reply) => {
+        if (reply instanceof RelayedReply) {
+          // It fitted in a message from the node that sent it.
+          const { data, error: relayedError } = reply;
+          respond(msg, () =>
+            relayedError ? msg.respondError(relayedError.status, relayedError.description, data) : msg.respond(data),
+          );
+          return stats.answered(subject, taken, relayedError !== undefined);
+        }
         // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
         const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
         if (reply.length > limit) return fail(replyTooLarge(subjects, msg.subject, reply.length, limit));
@@ -225,12 +252,12 @@ export async function startSessionService(
     };
   }
 
-  function respondFailure(msg: ServiceMsg, failure: unknown, modulesRevision?: number): void {
+  function respondFailure(msg: ServiceRequest, failure: unknown, modulesRevision?: number): void {
     const encoded = encodeError(failure, store.highestRevision, modulesRevision);
     respond(msg, () => msg.respondError(encoded.status, encoded.description, encoded.body));
   }
 
-  function respond(msg: ServiceMsg, send: () => boolean): void {
+  function respond(msg: ServiceRequest, send: () => boolean): void {
     // A notice not sent yet would arrive after the reply: the caller has no use for it any more.
     notices.replied(msg);
     try {
@@ -255,7 +282,7 @@ export async function startSessionService(
     metadata: { operation: 'open' },
   });
   for (const operation of VARIABLE_OPERATIONS) {
-    const serveOne = (msg: ServiceMsg) => serve(msg, operation);
+    const serveOne = (msg: ServiceRequest) => serve(msg, operation);
     service.addEndpoint(`var-${operation}`, {
       subject: subjects.endpoint(operation),
       handler: handler(operation, subjects.endpoint(operation), serveOne),
@@ -263,13 +290,16 @@ export async function startSessionService(
     });
   }
   for (const endpoint of options.endpoints ?? []) {
-    const serveOne = (msg: ServiceMsg) => serveEndpoint(msg, endpoint);
+    const serveOne = (msg: ServiceRequest) => serveEndpoint(msg, endpoint);
     service.addEndpoint(endpoint.name, {
       subject: endpoint.subject,
       handler: handler(endpoint.name, endpoint.subject, serveOne, true),
       ...(endpoint.metadata ? { metadata: { ...endpoint.metadata } } : {}),
     });
   }
+
+  /** The subscriptions of {@link SessionService.serveOn}, drained with the service. */
+  const extraSubscriptions = new Set<Subscription>();
 
   /**
    * Stopping the service also ends its `$SRV` subscriptions, yet the requests in flight still get their replies:
@@ -290,6 +320,17 @@ export async function startSessionService(
     }
   }
 
+  /** Drains one of {@link extraSubscriptions}: a request the server routed to it before it went still gets served. */
+  async function drain(subscription: Subscription): Promise<void> {
+    if (!extraSubscriptions.delete(subscription) || subscription.isClosed()) return;
+    try {
+      await subscription.drain();
+    } catch (error) {
+      // A closed connection has ended the subscription already.
+      if (!connection.isClosed()) report(error, `draining ${subscription.getSubject()}`);
+    }
+  }
+
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.
   await connection.flush();
 
@@ -300,10 +341,29 @@ export async function startSessionService(
     get requestCount() {
       return requestCount;
     },
+    async serveOn(subject, endpoint) {
+      if (stopping || connection.isClosed()) return async () => {};
+      const serveOne = (msg: ServiceRequest) => serveEndpoint(msg, endpoint);
+      // Counted under the endpoint's own (wildcard) subject: one count for all the subscriptions serving it.
+      const handle = handler(endpoint.name, endpoint.subject, serveOne, true);
+      const subscription = connection.subscribe(subject, {
+        queue: options.queue ?? 'tether',
+        callback: (error, msg) =>
+          error ? report(error, `subscription ${subject}`) : handle(null, asServiceRequest(msg)),
+      });
+      extraSubscriptions.add(subscription);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        connection.flush().catch(() => {}),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      return () => drain(subscription);
+    },
     stop() {
       stopping ??= (async () => {
         const pings = answerPingsWhileDraining();
-        await service.stop();
+        await Promise.all([service.stop(), ...[...extraSubscriptions].map(drain)]);
         await Promise.allSettled([...inFlight]);
         pings?.unsubscribe();
         // Writes accepted before the stop still get their events out.

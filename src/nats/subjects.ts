@@ -10,6 +10,9 @@
  * - `<prefix>.v1.events.<sid>.module.<mid>` — module state changes, results, failures, syncs and deltas;
  * - `<prefix>.v1.control.<sid>.module.<mid>.<op>` — node to node, no queue group: every node hears a module's
  *   `cancel` and `stop`, since any of them may be running it (see module-control.ts);
+ * - `<prefix>.v1.forward.<sid>.module.<mid>.<op>` — node to node: the `execute` and `describe` of a module whose
+ *   spec stays on the node that created it, passed on by the node a client's request reached; only that node
+ *   subscribes (see module-forward.ts);
  * - `<prefix>.v1.inspect.<sid>.session` and `<prefix>.v1.inspect.<sid>.module.<mid>` — the processes' snapshots,
  *   from nodes started with `inspect: true`.
  *
@@ -50,6 +53,12 @@ export type ModuleOperation = (typeof MODULE_OPERATIONS)[number];
 
 /** What node-to-node control messages ask of every node running a module. */
 export type ModuleControlOperation = 'cancel' | 'stop';
+
+/** The module operations a node passes on to the node that has a module whose spec is in no bucket. */
+export const FORWARDED_OPERATIONS = ['execute', 'describe'] as const;
+
+/** One of {@link FORWARDED_OPERATIONS}. */
+export type ForwardedOperation = (typeof FORWARDED_OPERATIONS)[number];
 
 /** What a module request subject names; `undefined` from {@link TetherSubjects.parseModuleRequest} when it is not one. */
 export type ParsedModuleRequest =
@@ -94,6 +103,12 @@ export interface TetherSubjects {
   moduleControl(sessionId: string, moduleId: string, operation: ModuleControlOperation): string;
   /** What every node subscribes to for control messages: `<prefix>.v1.control.*.module.*.*` */
   moduleControls(): string;
+  /** `<prefix>.v1.forward.<sid>.module.<mid>.<op>`: heard by the node that has the module (see module-forward.ts). */
+  moduleForward(sessionId: string, moduleId: string, operation: ForwardedOperation): string;
+  /** What the node that has a module subscribes to for its passed-on requests: `….forward.<sid>.module.<mid>.*` */
+  moduleForwards(sessionId: string, moduleId: string): string;
+  /** Every module's forward subjects: `<prefix>.v1.forward.*.module.*.*` */
+  allModuleForwards(): string;
   /** `<prefix>.v1.events.<sid>.var.<name>` */
   variableEvent(sessionId: string, name: string): string;
   /** Every variable event of a session: `<prefix>.v1.events.<sid>.var.*` */
@@ -121,12 +136,17 @@ export interface TetherSubjects {
   parseModuleControl(
     subject: string,
   ): { readonly sessionId: string; readonly moduleId: string; readonly operation: ModuleControlOperation } | undefined;
+  /** Reads a forward subject into its session, module and operation; tokens are returned unchecked. */
+  parseModuleForward(
+    subject: string,
+  ): { readonly sessionId: string; readonly moduleId: string; readonly operation: ForwardedOperation } | undefined;
   /** Reads an event subject into its session and variable name. */
   parseVariableEvent(subject: string): { readonly sessionId: string; readonly name: string } | undefined;
 }
 
 const OPERATIONS = new Set<string>(VARIABLE_OPERATIONS);
 const MODULE_OPS = new Set<string>(MODULE_OPERATIONS);
+const FORWARDED_OPS = new Set<string>(FORWARDED_OPERATIONS);
 
 /** True when `operation` names a variable endpoint. */
 export function isVariableOperation(operation: string): operation is VariableOperation {
@@ -153,6 +173,7 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
   const sessionBase = `${base}.session.`;
   const eventBase = `${base}.events.`;
   const controlBase = `${base}.control.`;
+  const forwardBase = `${base}.forward.`;
   // Builders check their tokens: a dot or a space in one would silently address another subject, or break the
   // protocol line of the connection that sends it.
   const token = (value: string, what: string): string => {
@@ -178,6 +199,11 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
     moduleControl: (sessionId, moduleId, operation) =>
       `${controlBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${operation}`,
     moduleControls: () => `${controlBase}*.module.*.*`,
+    moduleForward: (sessionId, moduleId, operation) =>
+      `${forwardBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${operation}`,
+    moduleForwards: (sessionId, moduleId) =>
+      `${forwardBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.*`,
+    allModuleForwards: () => `${forwardBase}*.module.*.*`,
     moduleEvent: (sessionId, moduleId) =>
       `${eventBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}`,
     moduleEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.module.*`,
@@ -219,6 +245,16 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
         return undefined;
       if (operation !== 'cancel' && operation !== 'stop') return undefined;
       return { sessionId, moduleId, operation };
+    },
+
+    parseModuleForward(subject) {
+      if (!subject.startsWith(forwardBase)) return undefined;
+      const tokens = subject.slice(forwardBase.length).split('.');
+      const [sessionId, kind, moduleId, operation] = tokens;
+      if (tokens.length !== 4 || kind !== 'module' || sessionId === undefined || moduleId === undefined)
+        return undefined;
+      if (operation === undefined || !FORWARDED_OPS.has(operation)) return undefined;
+      return { sessionId, moduleId, operation: operation as ForwardedOperation };
     },
 
     parseVariableEvent(subject) {

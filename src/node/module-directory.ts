@@ -31,11 +31,15 @@ export { moduleProcessName } from './module-entry.js';
 /**
  * How a NATS node shares the modules of this one: `claimModule` records a new module's spec so other nodes can
  * wake it (resolving to the claim, taken back when the build fails, or `undefined` for a module that stays on
- * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `removeModule` stops a
- * shared module everywhere (a handle's `stop()`), `loadModule` reads a spec to wake a module created through
- * another node (an embedded `session.module(id)`), and `publishModuleEvents` announces a process's events.
+ * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `serveLocalModule` lets
+ * the other nodes pass on requests for a module that stays here, `removeModule` stops a shared module everywhere
+ * (a handle's `stop()`), `loadModule` reads a spec to wake a module created through another node (an embedded
+ * `session.module(id)`), and `publishModuleEvents` announces a process's events.
  */
-export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
+export type ModuleSharing = Pick<
+  NatsNode,
+  'claimModule' | 'serveLocalModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'
+>;
 
 /**
  * Told about each module that starts on this node; may return what to do when it stops. Listeners it attaches to
@@ -73,6 +77,11 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       },
       stopModule: (entry) => this.#stopModule(entry),
     };
+  }
+
+  /** The default execution timeout of this node's module processes. */
+  get executionTimeoutMs(): number {
+    return this.deps.executionTimeoutMs;
   }
 
   /**
@@ -113,7 +122,9 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
           await existing.stopProcess();
         }
         const entry = await this.#start(session, moduleId, spec, claim);
-        return claim ? await this.#keepIfShared(entry, claim) : entry.handle;
+        if (claim) return await this.#keepIfShared(entry, claim);
+        await this.#reachableFromOtherNodes(entry);
+        return entry.handle;
       } catch (error) {
         await claim?.release();
         throw error;
@@ -309,6 +320,25 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   /**
+   * A module that stays on this node (no bucket has its spec) is still reached through every node: they pass its
+   * requests on to this one for as long as the module lives, hibernating included (a request passed on wakes it).
+   * Ready before its creation resolves, so that a client told of it finds it through any node at once.
+   */
+  async #reachableFromOtherNodes(entry: ModuleEntry): Promise<void> {
+    if (!this.#sharing) return;
+    const { sessionId, moduleId } = entry.handle;
+    let unserve: () => Promise<void>;
+    try {
+      unserve = await this.#sharing.serveLocalModule(sessionId, moduleId);
+    } catch (error) {
+      await entry.stopProcess();
+      throw error;
+    }
+    // At once when it stopped meanwhile.
+    entry.atEnd(() => void unserve());
+  }
+
+  /**
    * Whether a running process may serve: yes, unless the connection dropped since it started and the bucket no
    * longer holds its spec (then it is stopped here).
    */
@@ -347,7 +377,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     this.#instances.set(entry.key, instance);
     entry.start();
     this.#entries.set(entry.key, entry);
-    entry.cleanups = [...this.#observers].map((observer) => observer(entry.handle));
+    for (const observer of this.#observers) {
+      const cleanup = observer(entry.handle);
+      if (cleanup) entry.atEnd(cleanup);
+    }
     return entry;
   }
 }

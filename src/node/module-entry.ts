@@ -41,8 +41,6 @@ export interface ModuleEntryHost {
 /** A module of this node. Its methods of {@link ModuleHandleHooks} are what its handle calls. */
 export class ModuleEntry implements ModuleHandleHooks {
   readonly handle: ModuleHandle;
-  /** What to do when the module stops for good: the observers' cleanups. */
-  cleanups: readonly ((() => void) | void)[] = [];
   /** Set when the node's connection dropped: the spec may have been removed meanwhile, unseen. */
   recheck = false;
   /**
@@ -55,6 +53,8 @@ export class ModuleEntry implements ModuleHandleHooks {
   /** The counts of its earlier processes, carried into the next one (`describe` counts the module's executions). */
   #counts: Pick<ModuleDescription, 'completed' | 'failed'> | undefined;
   #ended = false;
+  /** What to do when the module stops for good (see {@link atEnd}). */
+  #atEnd: (() => void)[] = [];
 
   constructor(
     private readonly host: ModuleEntryHost,
@@ -147,6 +147,16 @@ export class ModuleEntry implements ModuleHandleHooks {
     return Promise.resolve();
   }
 
+  /**
+   * Calls `cleanup` when the module stops for good here (at once if it has): not when it hibernates, so what lives
+   * as long as the module (an observer's listeners, a node-local module's forward subscription) outlives its
+   * processes.
+   */
+  atEnd(cleanup: () => void): void {
+    if (this.#ended) cleanup();
+    else this.#atEnd.push(cleanup);
+  }
+
   /** The module stopped for good here: its handle dead, its observers told, its directory forgets it. */
   end(): void {
     if (this.#ended) return;
@@ -154,7 +164,7 @@ export class ModuleEntry implements ModuleHandleHooks {
     this.#process = undefined;
     this.host.idle.forget(this);
     this.handle.release(true);
-    for (const cleanup of this.cleanups) cleanup?.();
+    for (const cleanup of this.#atEnd.splice(0)) cleanup();
     this.host.forget(this);
   }
 
@@ -173,9 +183,12 @@ export class ModuleEntry implements ModuleHandleHooks {
     this.#process = process;
     handle.attach(process);
     this.touch();
-    void process.exited.then(() => {
-      // A hibernation let this process go on purpose (it is no longer the entry's): the module lives on.
-      if (this.#process === process) this.end();
+    void process.exited.then((reason) => {
+      // A hibernation let this process go on purpose (it is no longer the entry's, and held nothing): the module
+      // lives on. Any other exit ends it, and first announces what it held, while observers still listen.
+      if (this.#process !== process) return;
+      handle.exited(process, reason);
+      this.end();
     });
     return process;
   }

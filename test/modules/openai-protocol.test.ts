@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProviderError, errorFromJSON } from '../../src/errors.js';
+import { ProviderError, ToolFailedError, VariableLockedError, errorFromJSON } from '../../src/errors.js';
 import {
   type LanguageModel,
   type ModuleTool,
@@ -127,6 +127,52 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     await expect(cancelled).rejects.toThrow(/caller gave up/);
     expect(sawAbort).toBe(true);
     expect(stub.chatRequests).toHaveLength(1);
+  });
+
+  it('fails a ReAct execution whose tool throws with ToolFailedError naming the tool, without asking again', async () => {
+    const lookup: ModuleTool = {
+      name: 'lookupPlanet',
+      description: 'Looks up a planet by name',
+      parameters: { type: 'object', properties: { name: { type: 'string', description: 'planet' } } },
+      func: () => {
+        throw new Error('planet database offline');
+      },
+    };
+    // Ax's default retries stay on: a tool's failure is not the model's to correct, so nothing is sent again.
+    const module = new VariableAwareReAct(SIGNATURE, { session, llm, tools: [lookup] });
+    stub.reply(toolCall('lookupPlanet', { name: 'Mars' }), text('Answer: never asked'));
+    const error = await module.forward({ question: 'how far is Mars?' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolFailedError);
+    expect(error).toMatchObject({
+      code: 'tool_failed',
+      tool: 'lookupPlanet',
+      toolMessage: 'planet database offline',
+      message: "tool 'lookupPlanet' failed: planet database offline",
+    });
+    expect(stub.chatRequests).toHaveLength(1);
+    expect(stub.chatRequests[0]?.body.tools?.[0]?.function?.name).toBe('lookupPlanet');
+    const rebuilt = errorFromJSON(JSON.parse(JSON.stringify(error)) as ReturnType<ToolFailedError['toJSON']>);
+    expect(rebuilt).toBeInstanceOf(ToolFailedError);
+    expect(rebuilt).toMatchObject({ tool: 'lookupPlanet', toolMessage: 'planet database offline' });
+  });
+
+  it("names the Tether error a ReAct tool threw (its code in details), not as the execution's own", async () => {
+    const write: ModuleTool = {
+      name: 'setTemperature',
+      description: 'Sets the sampling temperature',
+      func: () => {
+        throw new VariableLockedError('llm_temperature', 'ops', 'tool');
+      },
+    };
+    const module = new VariableAwareReAct(SIGNATURE, { session, llm, maxRetries: 0, tools: [write] });
+    stub.reply(toolCall('setTemperature', {}), text('Answer: never asked'));
+    const error = await module.forward({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolFailedError);
+    expect((error as ToolFailedError).details).toMatchObject({
+      tool: 'setTemperature',
+      toolErrorCode: 'variable_locked',
+    });
+    expect((error as ToolFailedError).cause).toBeInstanceOf(VariableLockedError);
   });
 
   it('keeps the starting parameters for every ReAct step when syncBetweenSteps is off', async () => {

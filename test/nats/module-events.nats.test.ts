@@ -4,6 +4,8 @@ import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
 
+const enc = new TextEncoder();
+
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 let stub: OpenAIStub;
@@ -184,5 +186,85 @@ describe('module events', () => {
     });
     stub.delayMs = 0;
     expect((await qa.execute({ question: 'fast' })).output.answer).toBe('late');
+  });
+  /**
+   * Sends two executions as any NATS client would, with their own ids, and waits until one runs (the stub holds
+   * its request) and the other is queued behind it; collects the module.failed a plain subscriber hears.
+   */
+  async function busyModule(sid: string) {
+    stub.fallback = () => text('Answer: never');
+    stub.delayMs = 30_000;
+    const runtime = await fx().runtime(fx().buckets(), { llm: llm() });
+    const client = await fx().client();
+    const session = await client.session(sid);
+    await session.defineVariable('t', 'float', 0.4);
+    const qa = await session.module('qa', spec);
+    const failed: ModuleEvent[] = [];
+    const subscription = nc().subscribe(`tether.v1.events.${sid}.module.qa`, {
+      callback: (_e, msg) => {
+        const event = msg.json<ModuleEvent>();
+        if (event.type === 'module.failed') failed.push(event);
+      },
+    });
+    await nc().flush();
+    const execute = (executionId: string) =>
+      nc()
+        .request(
+          `tether.v1.session.${sid}.module.qa.execute`,
+          enc.encode(JSON.stringify({ inputs: { question: executionId }, executionId })),
+          { timeout: 10_000 },
+        )
+        .then((reply) => reply.json<{ error?: { code: string; details: Record<string, unknown> } }>());
+    const replies = Promise.all([execute('running-1'), execute('queued-1')]);
+    await waitFor(
+      async () => {
+        const { state, queued } = await qa.describe();
+        return state === 'executing' && queued === 1;
+      },
+      { message: 'one execution running, one queued' },
+    );
+    return { runtime, failed, replies, subscription };
+  }
+
+  it('publish module.failed for each execution a crashed module process held, by executionId', async () => {
+    const { runtime, failed, replies, subscription } = await busyModule('crashed');
+    await runtime.stopProcess('tether.module.crashed.qa', { error: new Error('boom') });
+    for (const reply of await replies) expect(reply.error).toMatchObject({ code: 'process_exited' });
+    await waitFor(() => failed.length === 2, { message: 'two module.failed on the events subject' });
+    subscription.unsubscribe();
+    expect(failed.map((event) => event.type === 'module.failed' && event.executionId).sort()).toEqual([
+      'queued-1',
+      'running-1',
+    ]);
+    for (const event of failed) {
+      expect(event).toMatchObject({
+        type: 'module.failed',
+        sessionId: 'crashed',
+        moduleId: 'qa',
+        error: {
+          code: 'process_exited',
+          details: {
+            reason: 'crash: boom',
+            moduleId: 'qa',
+            executionId: (event as { executionId: string }).executionId,
+          },
+        },
+      });
+    }
+  });
+
+  it('publish module.failed for the running and the queued execution a wire stop dropped', async () => {
+    const { failed, replies, subscription } = await busyModule('stopped');
+    const stop = await nc().request('tether.v1.session.stopped.module.qa.stop', enc.encode('{}'), { timeout: 5000 });
+    expect(stop.json()).toMatchObject({ result: { stopped: true } });
+    for (const reply of await replies) expect(reply.error).toMatchObject({ code: 'process_exited' });
+    await waitFor(() => failed.length === 2, { message: 'two module.failed on the events subject' });
+    subscription.unsubscribe();
+    expect(failed.map((event) => event.type === 'module.failed' && event.executionId).sort()).toEqual([
+      'queued-1',
+      'running-1',
+    ]);
+    for (const event of failed)
+      expect(event).toMatchObject({ error: { code: 'process_exited', details: { reason: 'shutdown' } } });
   });
 });

@@ -1,0 +1,138 @@
+/**
+ * Requests for a module that lives on one node only. A module whose spec holds functions (tools given as
+ * functions) cannot be written to the modules bucket, so no other node can wake it: it stays on the node that
+ * created it. That node subscribes, in the service's queue group, to the module's own
+ * `<prefix>.v1.forward.<sid>.module.<mid>.<op>` for as long as the module lives there (hibernating included: a
+ * request passed on wakes it), and serves there the `execute` and `describe` that reached another node, with
+ * everything the service gives its own requests: the read-your-writes waits (the client's revision headers travel
+ * along), acceptance notices, replies carrying its revisions, draining on stop. The node a request reached passes it on there and relays the answer unchanged.
+ *
+ * A subject per module rather than the control subjects every node hears: the request goes to that one node (a
+ * passed-on execution must run once), other nodes never see its inputs, and when no node has the module the
+ * server says so at once (no responders), so `module_not_found` costs one round trip rather than a wait.
+ *
+ * The caller watches the node its request reached (its acceptance notice), and that node watches the one that has
+ * the module (the same watched request, see watched-request.ts): a lost owner is answered with `NodeLostError`
+ * naming it within seconds, and a lost relaying node is noticed by the caller itself. The execution keeps the
+ * caller's id, so a `cancel` sent to any node finds it through the control subjects.
+ * @module
+ */
+import { ErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
+import { CallTimeoutError, ModuleNotFoundError, NodeLostError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { ReplyInbox } from './reply-inbox.js';
+import { RelayedReply } from './service-endpoint.js';
+import type { ForwardedOperation, TetherSubjects } from './subjects.js';
+import { watchedRequest } from './watched-request.js';
+import {
+  ERROR_CODE_HEADER,
+  ERROR_HEADER,
+  MIN_MODULES_REVISION_HEADER,
+  MIN_REVISION_HEADER,
+  encodeJson,
+} from './wire.js';
+
+/**
+ * How much longer than the execution's own timeout the relaying node waits: the owner's `call_timeout` comes back
+ * first, and the relayed answer still reaches the caller within the grace its client allows (2 s).
+ */
+export const FORWARD_GRACE_MS = 1_000;
+
+/**
+ * How long a passed-on `describe` may take: a describe answers at once, after the owner's read-your-writes wait
+ * (at most 2 s); below the remote client's default request timeout (5 s), so its caller gets this node's answer.
+ */
+export const FORWARDED_DESCRIBE_WAIT_MS = 4_000;
+
+/** The body of a passed-on execution: the timeout is always given, the relaying node's default if the caller gave none. */
+export interface ForwardedExecution {
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly executionId: string;
+  readonly timeoutMs: number;
+}
+
+/** The relaying side: passes a request on to the node that has the module and resolves to that node's answer. */
+export interface ModuleForward {
+  /**
+   * Passes an execution on; `headers` are the caller's request headers (its revisions are passed along).
+   * @throws {ModuleNotFoundError} when no node has the module
+   * @throws {NodeLostError} when the node running it stops answering
+   * @throws {CallTimeoutError} when no answer came within the execution's timeout and {@link FORWARD_GRACE_MS}
+   */
+  execute(
+    sessionId: string,
+    moduleId: string,
+    body: ForwardedExecution,
+    headers: MsgHdrs | undefined,
+  ): Promise<RelayedReply>;
+  /**
+   * Passes a describe on.
+   * @throws {ModuleNotFoundError} when no node has the module, or the one that had it stopped answering
+   * @throws {CallTimeoutError} after {@link FORWARDED_DESCRIBE_WAIT_MS}
+   */
+  describe(sessionId: string, moduleId: string, headers: MsgHdrs | undefined): Promise<RelayedReply>;
+}
+
+/** The relaying side of a node, on its connection. */
+export function createModuleForward(connection: NatsConnection, subjects: TetherSubjects): ModuleForward {
+  const inbox = new ReplyInbox(connection);
+
+  const pass = async (
+    sessionId: string,
+    moduleId: string,
+    operation: ForwardedOperation,
+    body: object,
+    caller: MsgHdrs | undefined,
+    waitMs: number,
+    lost: (nodeId: string) => Error,
+  ): Promise<RelayedReply> => {
+    const subject = subjects.moduleForward(sessionId, moduleId, operation);
+    // The caller's revisions only: the owner waits for what the caller has seen, as this node did.
+    const h = natsHeaders();
+    for (const name of [MIN_REVISION_HEADER, MIN_MODULES_REVISION_HEADER]) {
+      const value = caller?.get(name);
+      if (value) h.set(name, value);
+    }
+    let outcome;
+    try {
+      outcome = await watchedRequest(connection, inbox, subject, encodeJson(body), { headers: h, timeoutMs: waitMs });
+    } catch (error) {
+      const code = (error as Partial<NatsError> | undefined)?.code;
+      // Nothing subscribes: no node has the module (never created, stopped, or its node is gone).
+      if (code === ErrorCode.NoResponders) throw new ModuleNotFoundError(sessionId, moduleId, { cause: error });
+      if (code === ErrorCode.Timeout) throw new CallTimeoutError(subject, waitMs, { cause: error });
+      throw error;
+    }
+    if (outcome.kind === 'lost') throw lost(outcome.nodeId);
+    // Not `aborted`: no signal was given.
+    if (outcome.kind !== 'reply') throw new ModuleNotFoundError(sessionId, moduleId);
+    const { reply } = outcome;
+    const status = reply.headers?.get(ERROR_CODE_HEADER);
+    if (!status) return new RelayedReply(reply.data);
+    return new RelayedReply(reply.data, {
+      status: Number(status) || 500,
+      description: reply.headers?.get(ERROR_HEADER) ?? '',
+    });
+  };
+
+  return {
+    execute(sessionId, moduleId, body, caller) {
+      const waitMs = Math.min(body.timeoutMs + FORWARD_GRACE_MS, MAX_TIMEOUT_MS);
+      return pass(
+        sessionId,
+        moduleId,
+        'execute',
+        body,
+        caller,
+        waitMs,
+        (nodeId) => new NodeLostError(sessionId, moduleId, body.executionId, nodeId),
+      );
+    },
+    describe(sessionId, moduleId, caller) {
+      // A module whose node is gone is gone: its spec was nowhere else.
+      return pass(sessionId, moduleId, 'describe', {}, caller, FORWARDED_DESCRIBE_WAIT_MS, (nodeId) => {
+        return new ModuleNotFoundError(sessionId, moduleId, { details: { lostNodeId: nodeId } });
+      });
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime, type InspectedSnapshot } from '../../src/index.js';
+import { INSPECTED_FIELD_LIMIT } from '../../src/nats/inspection.js';
+import { recordLimitFor } from '../../src/nats/record-codec.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { waitFor } from '../support/wait-for.js';
+
+// A small max_payload: three values the store accepts make a session whose snapshot does not fit one message.
+const fx = useNatsFixture({ maxPayload: 64 * 1024 });
+const nc = usePlainConnection(fx);
+
+describe('inspection of a snapshot over max_payload', () => {
+  it('publishes it with its large fields replaced, small ones kept, and reports nothing', async () => {
+    const errors: unknown[] = [];
+    const node = await Runtime.start({
+      onError: (error) => errors.push(error),
+      nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
+    });
+    const seen: InspectedSnapshot[] = [];
+    const subscription = nc().subscribe('tether.v1.inspect.big.session', {
+      callback: (_error, msg) => seen.push(msg.json<InspectedSnapshot>()),
+    });
+    await nc().flush();
+    try {
+      const large = 'x'.repeat(Math.floor(recordLimitFor(nc().info!.max_payload) * 0.9));
+      const session = await node.session('big');
+      await session.defineVariable('small', 'integer', 1);
+      await session.defineVariable('first', 'string', large);
+      await session.defineVariable('second', 'string', large);
+      await session.defineVariable('third', 'string', large);
+      await session.setVariable('small', 2);
+
+      const done = (s: InspectedSnapshot) =>
+        (s.context as { variables?: { small?: { value?: unknown } } }).variables?.small?.value === 2 &&
+        (s.value as { active?: string }).active === 'idle';
+      await waitFor(() => seen.some(done), { message: 'the snapshot after the last write' });
+      const last = seen.find(done)!;
+      expect(last.truncated).toBe(true);
+      expect(last.status).toBe('active');
+      const variables = (last.context as { variables: Record<string, unknown> }).variables;
+      expect(variables.small).toMatchObject({ value: 2, version: 2 });
+      for (const name of ['first', 'second', 'third']) {
+        expect(variables[name]).toEqual({ omitted: true, bytes: expect.any(Number) });
+        expect((variables[name] as { bytes: number }).bytes).toBeGreaterThan(INSPECTED_FIELD_LIMIT);
+      }
+      // Snapshots that fit are untouched.
+      expect(seen[0]!.truncated).toBeUndefined();
+      expect(errors).toEqual([]);
+    } finally {
+      subscription.unsubscribe();
+      await node.stop();
+    }
+  });
+});

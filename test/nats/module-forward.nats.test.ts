@@ -1,0 +1,215 @@
+import { createInbox, headers, type Msg } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createEchoModel, type ModuleTool } from '../../src/index.js';
+import { moduleProcessName } from '../../src/node/module-directory.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { useOpenAIStub } from '../support/openai-stub.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { servedBy, type TestNode } from '../support/tether-node.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const stubbed = useOpenAIStub();
+const enc = new TextEncoder();
+const predict = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
+const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
+/** A spec holding a function cannot be written to the modules bucket: the module stays on the node creating it. */
+const localSpec = { ...predict, tools: [echoTool] };
+
+/** Two nodes on fresh buckets, and module `local` of session `s1` created through node A's embedded API. */
+async function ownerAndOther(options: Parameters<ReturnType<typeof fx>['node']>[1], servers?: string) {
+  const buckets = fx().buckets();
+  const a = await fx().node(buckets, { ...options, ...(servers ? { servers } : {}) });
+  const b = await fx().node(buckets, options);
+  const onA = await a.runtime.session('s1');
+  await onA.defineVariable('temperature', 'float', 0.5);
+  await onA.module('local', { ...localSpec, bindings: { temperature: 'temperature' } });
+  return { a, b, onA };
+}
+
+/** A raw request (as any NATS client sends it) whose messages, acceptance notice included, are collected. */
+function rawRequest(subject: string, body: object, withNotice = false): Msg[] {
+  const inbox = createInbox();
+  const received: Msg[] = [];
+  const subscription = nc().subscribe(inbox, { callback: (_error, msg) => received.push(msg) });
+  onTestFinished(() => subscription.unsubscribe());
+  const h = headers();
+  if (withNotice) h.set('Tether-Accept-Notice', '1');
+  nc().publish(subject, enc.encode(JSON.stringify(body)), { reply: inbox, headers: h });
+  return received;
+}
+
+const isNotice = (msg: Msg): boolean => msg.headers?.has('Tether-Accepted-By') ?? false;
+
+/** The reply among `received`, once it came. */
+async function replyOf(received: Msg[]): Promise<Msg> {
+  return waitFor(() => received.find((msg) => !isNotice(msg)), { message: 'the reply' });
+}
+
+const errorCode = (reply: Msg): string | undefined => reply.json<{ error?: { code: string } }>().error?.code;
+
+/**
+ * Sends executions of `local` (the stub holding each at the provider) until one reached node `b`, which passed it on
+ * to the owner; the others are cancelled. Resolves to that execution's id and its messages so far.
+ */
+async function forwardedExecution(b: TestNode, timeoutMs = 60_000): Promise<{ executionId: string; received: Msg[] }> {
+  for (let i = 0; i < 30; i++) {
+    const executionId = `run${i}`;
+    const received = rawRequest(
+      'tether.v1.session.s1.module.local.execute',
+      { inputs: { question: `try ${i}` }, executionId, timeoutMs },
+      true,
+    );
+    // Held at the provider, so every execution is announced by the node its request reached.
+    await waitFor(() => received.some(isNotice), { message: `the acceptance notice of ${executionId}` });
+    await waitFor(() => stubbed.stub().chatRequests.length === i + 1, { message: `${executionId} at the provider` });
+    if (received.find(isNotice)!.headers!.get('Tether-Accepted-By') === b.serviceId) return { executionId, received };
+    await nc().request('tether.v1.session.s1.module.local.cancel', enc.encode(JSON.stringify({ executionId })), {
+      timeout: 5000,
+    });
+    await replyOf(received);
+  }
+  throw new Error('no execution reached node B in 30 tries');
+}
+
+describe('requests for a module that stays on its node', () => {
+  it('runs it for a client whichever node its executions reach, with the values the client wrote', async () => {
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() });
+    const session = await (await fx().client()).session('s1');
+    const local = await session.module('local');
+    const served = new Set<TestNode>();
+
+    for (let i = 0; i < 20; i++) {
+      const { version } = await session.setVariable('temperature', i / 20);
+      const [result, node] = await servedBy([a, b], () => local.execute({ question: `call ${i}` }));
+      served.add(node);
+      expect(result.moduleId).toBe('local');
+      expect(result.output.answer).toContain(`call ${i}`);
+      expect(result.provenance).toEqual({ temperature: version });
+    }
+
+    // Both nodes took executions: each one succeeded, passed on to node A or not.
+    expect(served).toEqual(new Set([a, b]));
+  });
+
+  it("describes it through either node with its node's reply; module_not_found once no node has it", async () => {
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() });
+    const session = await (await fx().client()).session('s1');
+    const local = await session.module('local');
+    const served = new Set<TestNode>();
+    for (let i = 0; i < 20; i++) {
+      const [description, node] = await servedBy([a, b], () => local.describe());
+      served.add(node);
+      expect(description).toMatchObject({ moduleId: 'local', sessionId: 's1', state: 'idle' });
+    }
+    expect(served).toEqual(new Set([a, b]));
+
+    // On the wire, node B's answer is the owner's reply: the result, and both revisions.
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      const [reply, node] = await servedBy([a, b], async () =>
+        replyOf(rawRequest('tether.v1.session.s1.module.local.describe', {})),
+      );
+      reachedB = node === b;
+      expect(reply.headers?.get('Nats-Service-Error-Code') ?? '').toBe('');
+      const body = reply.json<{ result: { moduleId: string }; revision: number; modulesRevision: number }>();
+      expect(body.result.moduleId).toBe('local');
+      expect(body.revision).toBeGreaterThan(0);
+      expect(body.modulesRevision).toEqual(expect.any(Number));
+    }
+
+    for (let i = 0; i < 10; i++) {
+      await expect(session.module('ghost')).rejects.toMatchObject({ code: 'module_not_found' });
+      const reply = await replyOf(
+        rawRequest('tether.v1.session.s1.module.ghost.execute', { inputs: { question: 'anyone?' } }),
+      );
+      expect(reply.headers?.get('Nats-Service-Error-Code')).toBe('404');
+      expect(errorCode(reply)).toBe('module_not_found');
+    }
+
+    // The owner stops: its module is gone with it, through the node left too.
+    await a.stop();
+    for (let i = 0; i < 5; i++) {
+      await expect(local.describe()).rejects.toMatchObject({ code: 'module_not_found' });
+      await expect(local.execute({ question: 'still there?' }, { timeoutMs: 60_000 })).rejects.toMatchObject({
+        code: 'module_not_found',
+      });
+    }
+  });
+
+  it('wakes it, hibernated on its node, for an execution that reached another node', async () => {
+    // Idle for 40 ms, the module hibernates on node A: its process goes, the module stays there.
+    const { a, b } = await ownerAndOther({ llm: createEchoModel(), sessionTtlMs: 40 });
+    const session = await (await fx().client()).session('s1');
+    const local = await session.module('local');
+    const name = moduleProcessName('s1', 'local');
+
+    // An execution that reached node A itself would wake it there: tried again until one reached node B.
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      await waitFor(() => a.runtime.whereis(name) === undefined, { message: 'the module hibernates on node A' });
+      const [result, node] = await servedBy([b, a], () => local.execute({ question: `call ${i}` }));
+      reachedB = node === b;
+      expect(result.output.answer).toContain(`call ${i}`);
+    }
+  });
+
+  it('cancels an execution passed on to the owner, by the id its caller gave', async () => {
+    const { b, onA } = await ownerAndOther({ llm: stubbed.llm() });
+    stubbed.stub().delayMs = 30_000;
+    const { executionId, received } = await forwardedExecution(b);
+    const onOwner = await onA.module('local');
+    expect((await onOwner.describe()).state).toBe('executing');
+
+    const cancel = await nc().request(
+      'tether.v1.session.s1.module.local.cancel',
+      enc.encode(JSON.stringify({ executionId, reason: 'changed my mind' })),
+      { timeout: 5000 },
+    );
+
+    expect(cancel.json<{ result: unknown }>().result).toEqual({ cancelled: true });
+    const reply = await replyOf(received);
+    expect(errorCode(reply)).toBe('execution_aborted');
+    expect(reply.json<{ error: { details: { executionId: string } } }>().error.details.executionId).toBe(executionId);
+    // It ran on the owner, which is free again: nothing runs on for nobody.
+    expect(await onOwner.describe()).toMatchObject({ state: 'idle', queued: 0 });
+  }, 30_000);
+
+  it('times an execution passed on to the owner out at the timeout its caller gave, with call_timeout', async () => {
+    const { b } = await ownerAndOther({ llm: stubbed.llm() });
+    stubbed.stub().delayMs = 30_000;
+    const { received } = await forwardedExecution(b, 1_500);
+
+    const reply = await replyOf(received);
+
+    expect(reply.headers?.get('Nats-Service-Error-Code')).toBe('504');
+    expect(errorCode(reply)).toBe('call_timeout');
+    expect(reply.json<{ error: { details: { timeoutMs: number } } }>().error.details.timeoutMs).toBe(1_500);
+  }, 30_000);
+
+  it('fails an execution passed on to an owner that is lost with node_lost naming it, long before its timeout', async () => {
+    const proxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => proxy.close());
+    // Node A, the owner, reaches NATS through a proxy the test cuts: to the others it is as gone as a killed node.
+    const { a, b } = await ownerAndOther({ llm: stubbed.llm() }, proxy.url);
+    stubbed.stub().delayMs = 10_000;
+    const { executionId, received } = await forwardedExecution(b);
+
+    proxy.cut();
+
+    // The execution's timeout is 60 s, the test's 30 s.
+    const reply = await replyOf(received);
+    expect(errorCode(reply)).toBe('node_lost');
+    expect(reply.json<{ error: { details: unknown } }>().error.details).toMatchObject({
+      nodeId: a.serviceId,
+      executionId,
+      moduleId: 'local',
+    });
+    // No node has the module now: the next request says so at once.
+    const session = await (await fx().client()).session('s1');
+    await expect(session.module('local')).rejects.toMatchObject({ code: 'module_not_found' });
+    // Node A back, so that it can stop (its execution ends with the provider's delay).
+    proxy.restore();
+  }, 30_000);
+});
