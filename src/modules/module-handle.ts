@@ -207,7 +207,11 @@ export class ModuleHandle {
         const state = snapshot.value as ModuleDescription['state'];
         if (state === this.#state) return;
         this.#state = state;
-        for (const listener of this.#stateListeners) this.#guard(listener, state);
+        // Over the array of this moment, skipping any a listener before it removed: removed means not called again.
+        const listeners = this.#stateListeners;
+        for (const listener of listeners)
+          if (listeners === this.#stateListeners || this.#stateListeners.includes(listener))
+            this.#guard(listener, state);
       },
       // XState rethrows a crash (in a setTimeout) when any observer lacks an error handler; the runtime reports it.
       error: () => {},
@@ -242,7 +246,12 @@ export class ModuleHandle {
 
   /** Tells `event` to the listeners of its type. */
   #deliver(event: { readonly type: string }): void {
-    for (const { type, listener } of this.#listeners) if (type === event.type) this.#guard(listener, event as never);
+    const listeners = this.#listeners;
+    for (const added of listeners) {
+      // One removed by a listener before it (the array was replaced) is not called again.
+      if (added.type !== event.type || (listeners !== this.#listeners && !this.#listeners.includes(added))) continue;
+      this.#guard(added.listener, event as never);
+    }
   }
 
   /** Calls a listener of the user's: one that throws is reported, and must not reach XState (which rethrows). */

@@ -51,6 +51,11 @@ export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
 export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #instances = new Map<string, ModuleInstance>();
   readonly #entries = new Map<string, ModuleEntry>();
+  /**
+   * The same entries by session id: a session's hibernation, stop and listing touch only its own modules, not every
+   * module of the node (an idle sweep hibernates thousands of sessions at once).
+   */
+  readonly #bySession = new Map<string, Set<ModuleEntry>>();
   /** Creations in progress by key, so two creations of one id cannot both succeed and a wake waits for one. */
   readonly #starting = new Map<string, Promise<ModuleHandle>>();
   /** Wakes in progress, shared by the requests that arrive meanwhile. */
@@ -74,6 +79,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
         if (this.#entries.get(entry.key) !== entry) return;
         this.#entries.delete(entry.key);
         this.#instances.delete(entry.key);
+        const sessionId = entry.handle.sessionId;
+        const ofSession = this.#bySession.get(sessionId);
+        ofSession?.delete(entry);
+        if (ofSession?.size === 0) this.#bySession.delete(sessionId);
       },
       stopModule: (entry) => this.#stopModule(entry),
     };
@@ -264,8 +273,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   list(sessionId: string): ModuleHandle[] {
-    return [...this.#entries.values()]
-      .filter((entry) => !entry.stale && entry.handle.sessionId === sessionId)
+    return this.#ofSession(sessionId)
+      .filter((entry) => !entry.stale)
       .map((entry) => entry.handle);
   }
 
@@ -274,8 +283,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    * nothing uses them unless the session is used again. Those busy hibernate when their own idle time is up.
    */
   hibernateSession(sessionId: string): void {
-    for (const entry of [...this.#entries.values()])
-      if (entry.handle.sessionId === sessionId && !this.#closed) entry.hibernate(true);
+    if (this.#closed) return;
+    for (const entry of this.#ofSession(sessionId)) entry.hibernate(true);
   }
 
   /**
@@ -293,8 +302,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    * stay in a NATS node's modules bucket: the session lives on there, and other nodes serve its modules.
    */
   async stopSession(sessionId: string): Promise<void> {
-    const entries = [...this.#entries.values()].filter((entry) => entry.handle.sessionId === sessionId);
-    await Promise.all(entries.map((entry) => entry.stopProcess()));
+    await Promise.all(this.#ofSession(sessionId).map((entry) => entry.stopProcess()));
+  }
+
+  /** The session's entries, copied: hibernating or stopping one changes the index. */
+  #ofSession(sessionId: string): ModuleEntry[] {
+    return [...(this.#bySession.get(sessionId) ?? [])];
   }
 
   #entry(sessionId: string, moduleId: string): ModuleEntry {
@@ -377,6 +390,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     this.#instances.set(entry.key, instance);
     entry.start();
     this.#entries.set(entry.key, entry);
+    const { sessionId } = entry.handle;
+    let ofSession = this.#bySession.get(sessionId);
+    if (!ofSession) this.#bySession.set(sessionId, (ofSession = new Set()));
+    ofSession.add(entry);
     for (const observer of this.#observers) {
       const cleanup = observer(entry.handle);
       if (cleanup) entry.atEnd(cleanup);
