@@ -1,22 +1,15 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { NoProcError, Runtime, type ModuleHandle, type Session } from '../src/index.js';
 import { moduleProcessName } from '../src/node/module-directory.js';
 import { text, useOpenAIStub } from './support/openai-stub.js';
+import { collectGarbage } from './support/collect-garbage.js';
 import { waitFor } from './support/wait-for.js';
 
 const { stub, llm } = useOpenAIStub();
 /** The runtime's idle time, for sessions and modules alike. */
 const IDLE_MS = 150;
 const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
-
-/** A full collection, asked of V8 directly (vitest's workers run without `--expose-gc`). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 /**
  * Waits until module `qa` of `session` has hibernated (its process is gone, its handle alive). An embedded

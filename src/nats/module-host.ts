@@ -45,9 +45,9 @@ export interface ModuleHost {
     load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
   ): Promise<ModuleHandle>;
   /**
-   * Whether the module has a live process on this node that may serve, so that a request for it needs no wake:
-   * not one whose spec {@link ModuleHost.specWritten} was told is removed or replaced, nor one a wake under way is
-   * still checking. A module hibernating here counts: {@link ModuleHost.execute} wakes it from the spec it ran.
+   * Whether the module is on this node, running or hibernating, and may serve, so that a request for it needs no
+   * wake from the bucket: not one whose spec {@link ModuleHost.specWritten} was told is removed or replaced, nor one
+   * a wake under way is still checking. A hibernating one is woken by {@link ModuleHost.execute} from the spec it ran.
    * Its session exists (a stopped or expired session stops its modules); if the session's process crashed or
    * hibernated here, the module's own sync wakes it.
    */

@@ -89,6 +89,11 @@ type Work = (
   headers: MsgHdrs | undefined,
 ) => () => Promise<unknown>;
 
+/** A module request's session: module requests never create one (`session_not_found`). */
+function existingSession(deps: ModuleServiceDeps, sessionId: string): Promise<Session> {
+  return deps.sessions.session(sessionId, { create: false });
+}
+
 /**
  * The module operations. With `forward`, an `execute` or `describe` for a module this node cannot wake is passed on
  * to the node that has it; without it (a request passed on already), that is `module_not_found`.
@@ -98,7 +103,7 @@ function moduleOperations(
   forward: ModuleForward | undefined,
 ): Readonly<Record<ModuleOperation, Work>> {
   const { host, specs, control } = deps;
-  const session = (sessionId: string): Promise<Session> => deps.sessions.session(sessionId, { create: false });
+  const session = (sessionId: string): Promise<Session> => existingSession(deps, sessionId);
   const wake = async (sessionId: string, moduleId: string) =>
     host.wake(await session(sessionId), moduleId, () => specs.load(sessionId, moduleId));
   /** {@link wake}, or `undefined` when the module has no spec to wake it from and `forward` may pass it on. */
@@ -199,7 +204,7 @@ function moduleOperations(
 export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
   const { subjects, specs } = deps;
   const operations = moduleOperations(deps, deps.forward);
-  const session = (sessionId: string): Promise<Session> => deps.sessions.session(sessionId, { create: false });
+  const session = (sessionId: string): Promise<Session> => existingSession(deps, sessionId);
 
   const endpoints: ServiceEndpoint[] = MODULE_OPERATIONS.map((operation) => ({
     name: `module-${operation}`,

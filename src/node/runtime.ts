@@ -44,8 +44,9 @@ export interface RuntimeOptions {
    * (and its watchers dropped), watched or not. On a NATS node an idle session hibernates instead (its variables
    * stay; the next use wakes it), and not while it has a `watchVariables` listener on this node: that listener
    * hears other nodes' writes through the session's process. A module with nothing to do for this long (or when
-   * its session hibernates here) hibernates too, on any runtime: its process stops, its handle and listeners stay,
-   * and the next use wakes it as it was. @default 3_600_000 (one hour)
+   * its session hibernates here) hibernates too: its process stops, its handle and listeners stay, and the next
+   * use wakes it as it was. (On an embedded runtime that is a module idle in a session still in use: a session
+   * idle this long expires, and its modules end with it.) @default 3_600_000 (one hour)
    */
   readonly sessionTtlMs?: number;
   /** How long a session operation waits for its process. @default 5000 */

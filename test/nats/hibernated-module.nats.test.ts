@@ -1,20 +1,13 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ModuleNotFoundError, NoProcError, createEchoModel, type ModuleEvent, type Runtime } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { collectGarbage } from '../support/collect-garbage.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
-
-/** A full collection, asked of V8 directly (vitest's workers run without `--expose-gc`). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 /** A node whose sessions and modules hibernate after 40 ms of nothing to do. */
 function sleepyNode(buckets = fx().buckets()): Promise<Runtime> {

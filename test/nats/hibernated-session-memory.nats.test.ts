@@ -1,17 +1,10 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
+import { collectGarbage } from '../support/collect-garbage.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
-
-/** A full collection, asked of V8 directly (vitest's workers run without `--expose-gc`). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 describe('a hibernated session on a node', () => {
   it('lets its variables go even while one of its modules keeps a handle to the session', async () => {
