@@ -129,4 +129,28 @@ describe('module hibernation (embedded)', () => {
     expect((await again.execute({ question: 'new?' })).moduleId).toBe('qa');
     await expect(qa.execute({ question: 'old?' })).rejects.toBeInstanceOf(NoProcError);
   });
+
+  it('answers describe while hibernating without waking the module', async () => {
+    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: IDLE_MS });
+    stub().fallback = () => text('Answer: fine');
+    const session = await runtime.session('h5');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', spec);
+    await qa.execute({ question: 'first?' });
+    await untilHibernated(runtime, session, qa);
+
+    expect(await qa.describe()).toEqual({
+      moduleId: 'qa',
+      sessionId: 'h5',
+      moduleType: 'Predict',
+      state: 'idle',
+      queued: 0,
+      completed: 1,
+      failed: 0,
+    });
+    expect(runtime.whereis(moduleProcessName('h5', 'qa'))).toBeUndefined();
+    // The next execution wakes it, and its counts go on.
+    await qa.execute({ question: 'second?' });
+    expect(await qa.describe()).toMatchObject({ state: 'idle', completed: 2 });
+  });
 });

@@ -46,6 +46,11 @@ export interface ModuleHandleHooks {
    * @throws {NoProcError} once the module has stopped for good
    */
   readonly wake: () => ProcessRef<ModuleLogic>;
+  /**
+   * The description of a hibernating module, which `describe` answers without waking it (a monitor polling
+   * `describe` must not keep every module awake); `undefined` when the module has a process, or has stopped.
+   */
+  readonly asleep?: () => ModuleDescription | undefined;
   /** Counts as activity of the module, which postpones its hibernation (called as an execution ends). */
   readonly touch?: () => void;
   /** Checks inputs before they are queued. */
@@ -64,7 +69,8 @@ interface EventListener {
 
 /**
  * A module process of a session. The handle outlives the process: a module idle for the runtime's idle time
- * hibernates (its process stops, its spec stays) and the next `execute` or `describe` wakes it in a new process,
+ * hibernates (its process stops, its spec stays) and the next `execute` wakes it in a new process (`describe`
+ * answers for it asleep, state `idle`),
  * with the same bindings and counts; the listeners attached with `on` and `onState` follow it there.
  * @example
  * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
@@ -141,6 +147,8 @@ export class ModuleHandle {
 
   /** The module's type, state, queue length and counts. */
   async describe(): Promise<ModuleDescription> {
+    const asleep = this.hooks.asleep?.();
+    if (asleep) return asleep;
     return (await this.deps.processes.call(this.hooks.wake(), { type: 'describe' })) as ModuleDescription;
   }
 

@@ -101,6 +101,12 @@ export class ModuleEntry implements ModuleHandleHooks {
     return this.#run();
   }
 
+  asleep(): ModuleDescription | undefined {
+    if (this.#process || this.#ended || !this.#counts) return undefined;
+    const { sessionId, moduleId } = this.handle;
+    return { moduleId, sessionId, moduleType: this.instance.moduleType, state: 'idle', queued: 0, ...this.#counts };
+  }
+
   /** Counts as activity: the module hibernates one idle time after the last. */
   touch(): void {
     if (this.#process) this.host.idle.touch(this, this.host.deps.hibernateAfterMs);
