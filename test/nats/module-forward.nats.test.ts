@@ -1,4 +1,4 @@
-import { createInbox, headers, type Msg } from 'nats';
+import type { Msg } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createEchoModel, type ModuleTool } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
@@ -6,6 +6,7 @@ import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
+import { isNotice, rawRequest as sendRaw } from '../support/raw-request.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -29,18 +30,8 @@ async function ownerAndOther(options: Parameters<ReturnType<typeof fx>['node']>[
 }
 
 /** A raw request (as any NATS client sends it) whose messages, acceptance notice included, are collected. */
-function rawRequest(subject: string, body: object, withNotice = false): Msg[] {
-  const inbox = createInbox();
-  const received: Msg[] = [];
-  const subscription = nc().subscribe(inbox, { callback: (_error, msg) => received.push(msg) });
-  onTestFinished(() => subscription.unsubscribe());
-  const h = headers();
-  if (withNotice) h.set('Tether-Accept-Notice', '1');
-  nc().publish(subject, enc.encode(JSON.stringify(body)), { reply: inbox, headers: h });
-  return received;
-}
-
-const isNotice = (msg: Msg): boolean => msg.headers?.has('Tether-Accepted-By') ?? false;
+const rawRequest = (subject: string, body: object, withNotice = false): Msg[] =>
+  sendRaw(nc(), subject, body, withNotice);
 
 /** The reply among `received`, once it came. */
 async function replyOf(received: Msg[]): Promise<Msg> {

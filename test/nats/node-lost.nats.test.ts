@@ -1,4 +1,4 @@
-import { Empty, ErrorCode, connect, createInbox, headers, type Msg } from 'nats';
+import { Empty, ErrorCode, connect, headers, type Msg } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   ExecutionAbortedError,
@@ -13,6 +13,7 @@ import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, encodeAcceptance } from '../.
 import { startCli, type RunningCli } from '../support/cli-process.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
+import { isNotice, rawRequest } from '../support/raw-request.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -24,14 +25,7 @@ const spec = { type: 'Predict', signature: 'question:string -> answer:string', m
 
 /** Sends one raw request from its own inbox and collects every message answering it until `done` says so. */
 async function rawExchange(subject: string, body: object, withNotice: boolean, done: (msgs: Msg[]) => boolean) {
-  const inbox = createInbox();
-  const received: Msg[] = [];
-  const subscription = nc().subscribe(inbox, { callback: (_error, msg) => received.push(msg) });
-  onTestFinished(() => subscription.unsubscribe());
-  const h = headers();
-  // The header names as documented for clients in any language, spelled out.
-  if (withNotice) h.set('Tether-Accept-Notice', '1');
-  nc().publish(subject, enc.encode(JSON.stringify(body)), { reply: inbox, headers: h });
+  const received = rawRequest(nc(), subject, body, withNotice);
   await waitFor(() => done(received), { message: `the answers on ${subject}` });
   // Anything the node sent after the reply would have reached the server before this round trip's answer.
   await nc().request(`$SRV.PING.tether`, Empty, { timeout: 5000 });
@@ -39,7 +33,7 @@ async function rawExchange(subject: string, body: object, withNotice: boolean, d
   return received;
 }
 
-const isReply = (msg: Msg): boolean => !(msg.headers?.has('Tether-Accepted-By') ?? false);
+const isReply = (msg: Msg): boolean => !isNotice(msg);
 
 /** `tether serve` in a process of its own on `buckets`, its LLM the stub (through the environment, as deployed). */
 async function servedNode(buckets: TestBuckets): Promise<{ cli: RunningCli; nodeId: string }> {
