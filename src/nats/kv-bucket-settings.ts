@@ -44,6 +44,15 @@ export function assertBucketSettings(bucket: string, settings: BucketSettings): 
 }
 
 /**
+ * A bound bucket and the replicas its stream runs (which decide how its compare-and-set writes go out); a
+ * replicated one is read from its stream's leader.
+ */
+export interface OpenedKvBucket {
+  readonly kv: KV;
+  readonly replicas: number;
+}
+
+/**
  * Opens the KV bucket `bucket`, creating it with `settings` (or `defaults`, and one replica) when it is missing,
  * and checks the settings given explicitly against the bucket it bound. A library failure (opening, or reading
  * the bucket's configuration) goes through `failed`, so each caller names its own operation.
@@ -58,21 +67,19 @@ export async function openKvBucket(
   settings: BucketSettings,
   defaults: BucketDefaults,
   failed: (error: unknown) => BridgeError,
-): Promise<KV> {
+): Promise<OpenedKvBucket> {
   assertBucketSettings(bucket, settings);
   let kv: KV;
-  let actual: { historyDepth: number; replicas: number } | undefined;
+  let actual: { historyDepth: number; replicas: number };
   try {
     kv = await js.views.kv(bucket, {
       history: settings.historyDepth ?? defaults.historyDepth,
       replicas: settings.replicas ?? 1,
     });
-    // Only asked when there is something to compare: one more request at start, not for every bucket.
-    if (settings.historyDepth !== undefined || settings.replicas !== undefined) {
-      const status = await kv.status();
-      // A stream config without replicas runs one.
-      actual = { historyDepth: status.history, replicas: status.replicas || 1 };
-    }
+    // Asked of every bucket, not only when there is something to compare: the writes need its replicas.
+    const status = await kv.status();
+    // A stream config without replicas runs one.
+    actual = { historyDepth: status.history, replicas: status.replicas || 1 };
   } catch (error) {
     // The server answered, and what it refuses is the configuration: the user's to change, not an outage.
     if (apiErrorCode(error) === REPLICAS_NEED_CLUSTER) {
@@ -86,11 +93,21 @@ export async function openKvBucket(
   }
   for (const setting of ['historyDepth', 'replicas'] as const) {
     const configured = settings[setting];
-    if (actual && configured !== undefined && actual[setting] !== configured) {
+    if (configured !== undefined && actual[setting] !== configured) {
       throw new BucketConfigMismatchError(bucket, setting, configured, actual[setting]);
     }
   }
-  return kv;
+  if (actual.replicas > 1) {
+    // A KV bucket allows direct gets, which any replica answers, one that has not applied the latest writes too:
+    // a node read back a module spec it had just written and found none. Bound again without them, its reads go
+    // to the stream's leader, which has every acknowledged write. The bucket itself is left as it is.
+    try {
+      kv = await js.views.kv(bucket, { bindOnly: true, allow_direct: false });
+    } catch (error) {
+      throw failed(error);
+    }
+  }
+  return { kv, replicas: actual.replicas };
 }
 
 /**
@@ -102,6 +119,6 @@ export function openSingleWriteBucket(
   bucket: string,
   replicas: number | undefined,
   failed: (error: unknown) => BridgeError,
-): Promise<KV> {
+): Promise<OpenedKvBucket> {
   return openKvBucket(js, bucket, { replicas }, { historyDepth: 1 }, failed);
 }

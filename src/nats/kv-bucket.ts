@@ -3,6 +3,15 @@
  * publishing a put or a delete marker with a compare-and-set expectation, getting the stream sequence back.
  * `kv.delete` in nats.js discards the publish ack, and the store must return a delete's revision, so writes go
  * straight to the bucket's stream with the same subject and headers nats.js uses.
+ *
+ * On a replicated bucket (a stream of more than one replica), nats-server before 2.9.21 checks a publish's
+ * expected last sequence only before proposing it to its peers (nats-server#4320): concurrent writes expecting the
+ * same revision of a key, from two nodes say, are all accepted, and compare-and-set loses updates. The server's
+ * duplicate detection does count writes in flight, so there each compare-and-set write also carries the message
+ * id `<key>@<expected revision>`: of the writes expecting one revision, one is stored and the others are told
+ * `duplicate`, a conflict. A later write with that id could only expect a revision the key has left behind, a
+ * conflict anyway. A bucket of one replica is checked in order and gets no id (ids cost the server memory for its
+ * duplicate window, two minutes).
  * @module
  */
 import { headers, type JetStreamClient, type KV, type NatsError } from 'nats';
@@ -51,11 +60,19 @@ export interface KvBucket {
   readLast(key: string): Promise<LastWrite | undefined>;
   /** Publishes one write; resolves to its revision, rejects with a conflict or an {@link InternalError}. */
   publish(write: RawWrite): Promise<number>;
+  /**
+   * Publishes a write that expects the key absent: never written, or deleted (its last message a marker, whose
+   * revision the expectation must name). Rejects with a `StoreConflictError` when the key holds a value.
+   */
+  writeIfAbsent(key: string, operation: RawWrite['operation'], data: Uint8Array): Promise<number>;
 }
 
-/** Binds raw operations to a bucket named `name` opened as `kv` on `js`. */
-export function kvBucket(js: JetStreamClient, kv: KV, name: string): KvBucket {
-  return {
+/**
+ * Binds raw operations to a bucket named `name` opened as `kv` on `js`, whose stream runs `replicas` replicas
+ * (more than one: compare-and-set writes carry a message id, see the module comment).
+ */
+export function kvBucket(js: JetStreamClient, kv: KV, name: string, replicas: number): KvBucket {
+  const bucket: KvBucket = {
     kv,
     js,
     name,
@@ -77,19 +94,40 @@ export function kvBucket(js: JetStreamClient, kv: KV, name: string): KvBucket {
       const h = headers();
       if (write.operation === 'delete') h.set('KV-Operation', 'DEL');
       for (const [name, value] of Object.entries(write.headers ?? {})) h.set(name, value);
+      const expectLast = write.expectLast;
+      let ack;
       try {
-        const ack = await js.publish(kvSubject(name, write.key), write.operation === 'delete' ? EMPTY : write.data, {
+        ack = await js.publish(kvSubject(name, write.key), write.operation === 'delete' ? EMPTY : write.data, {
           headers: h,
-          ...(write.expectLast === undefined ? {} : { expect: { lastSubjectSequence: write.expectLast } }),
+          ...(expectLast === undefined ? {} : { expect: { lastSubjectSequence: expectLast } }),
+          ...(expectLast !== undefined && replicas > 1 ? { msgID: `${write.key}@${expectLast}` } : {}),
         });
-        return ack.seq;
       } catch (error) {
-        throw write.expectLast !== undefined && isWrongLastSequence(error)
-          ? new StoreConflictError(write.key, write.expectLast, actualFrom(error), { cause: error })
+        throw expectLast !== undefined && isWrongLastSequence(error)
+          ? new StoreConflictError(write.key, expectLast, actualFrom(error), { cause: error })
           : wrap(error, write.operation, write.key);
       }
+      // Another write expecting the same revision was stored (at `ack.seq`); this one was not.
+      if (ack.duplicate && expectLast !== undefined) throw new StoreConflictError(write.key, expectLast, ack.seq);
+      return ack.seq;
+    },
+    async writeIfAbsent(key, operation, data) {
+      let expectLast = 0;
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        try {
+          return await bucket.publish({ key, operation, data, expectLast });
+        } catch (error) {
+          if (!(error instanceof StoreConflictError)) throw error;
+          const last = await bucket.readLast(key);
+          if (last === undefined || last.live)
+            throw new StoreConflictError(key, 0, last?.revision ?? 0, { cause: error });
+          expectLast = last.revision;
+        }
+      }
+      throw new StoreConflictError(key, 0, expectLast);
     },
   };
+  return bucket;
 }
 
 /** Whether a publish failed its compare-and-set expectation. */

@@ -15,7 +15,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { StoreClosedError, StoreConflictError } from '../errors.js';
+import { StoreClosedError } from '../errors.js';
 import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
@@ -23,7 +23,7 @@ import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.
 import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
-import { watchKv, type KvWatchHandle } from './kv-watch.js';
+import { watchKv, watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
 
 /** Turns values into bytes and back. */
 export interface StoreCodec<V> {
@@ -91,11 +91,13 @@ export async function createKvStore<V>(
   const name = options.bucket ?? 'tether_vars';
   const js = connection.jetstream();
   const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
-  const kv = await openKvBucket(js, name, settings, { historyDepth: 64 }, (error) => wrap(error, 'open', name));
-  return kvStore(kvBucket(js, kv, name), options);
+  const { kv, replicas } = await openKvBucket(js, name, settings, { historyDepth: 64 }, (error) =>
+    wrap(error, 'open', name),
+  );
+  return kvStore(kvBucket(js, kv, name, replicas), options, watchOptionsFor(connection));
 }
 
-function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
+function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOptions: WatchKvOptions): KvStore<V> {
   const codec = options.codec ?? jsonStoreCodec<V>();
   const reportError =
     options.onListenerError ?? ((error: unknown) => console.error('tether: a store watch listener threw', error));
@@ -107,23 +109,6 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
 
   function assertOpen(operation: string): void {
     if (closed) throw new StoreClosedError(operation);
-  }
-
-  /** Compare-and-set against "absent or deleted": try "never written", then the marker the server names. */
-  async function writeIfAbsent(key: string, operation: 'put' | 'delete', data: Uint8Array): Promise<number> {
-    let expectLast = 0;
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      try {
-        return await bucket.publish({ key, operation, data, expectLast });
-      } catch (error) {
-        if (!(error instanceof StoreConflictError)) throw error;
-        const last = await bucket.readLast(key);
-        if (last === undefined || last.live)
-          throw new StoreConflictError(key, 0, last?.revision ?? 0, { cause: error });
-        expectLast = last.revision;
-      }
-    }
-    throw new StoreConflictError(key, 0, expectLast);
   }
 
   const toChange = (key: string, operation: string, revision: number, value: Uint8Array): StoreChange<V> =>
@@ -150,13 +135,13 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
     async create(key, value) {
       assertOpen('create');
       assertStoreKey(key);
-      return writeIfAbsent(key, 'put', codec.encode(value));
+      return bucket.writeIfAbsent(key, 'put', codec.encode(value));
     },
 
     async update(key, value, expectedRevision) {
       assertOpen('update');
       assertStoreKey(key);
-      if (expectedRevision === 0) return writeIfAbsent(key, 'put', codec.encode(value));
+      if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'put', codec.encode(value));
       return bucket.publish({ key, operation: 'put', data: codec.encode(value), expectLast: expectedRevision });
     },
 
@@ -164,7 +149,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
       assertOpen('delete');
       assertStoreKey(key);
       const empty = new Uint8Array(0);
-      if (expectedRevision === 0) return writeIfAbsent(key, 'delete', empty);
+      if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'delete', empty);
       return bucket.publish({
         key,
         operation: 'delete',
@@ -250,6 +235,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>): KvStore<V> {
           watches.delete(handle);
           reportEnd(error, prefix);
         },
+        consumerOptions,
       );
       watches.add(handle);
       return {

@@ -15,10 +15,10 @@
 import type { NatsConnection } from 'nats';
 import { AlreadyExistsError, InternalError, StoreConflictError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
-import { isWrongLastSequence, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
+import { kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
-import { watchKv, type KvWatchHandle } from './kv-watch.js';
+import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { bucketLastRevision } from './node-store.js';
 import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
@@ -102,8 +102,10 @@ export async function openModuleSpecs(
 ): Promise<ModuleSpecs> {
   const bucket = options.bucket ?? 'tether_modules';
   const js = connection.jetstream();
-  const kv = await openSingleWriteBucket(js, bucket, options.replicas, (error) => boundary(error, 'open', bucket));
-  const raw = kvBucket(js, kv, bucket);
+  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) =>
+    boundary(error, 'open', bucket),
+  );
+  const raw = kvBucket(js, kv, bucket, replicas);
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
   const waiters = new RevisionWaiters();
   let applied = 0;
@@ -178,12 +180,13 @@ export async function openModuleSpecs(
     async claim(sessionId, moduleId, spec) {
       const key = keyOf(sessionId, moduleId);
       try {
-        // nats.js `create` also takes over a key whose last write is a delete marker: a removed id is free again.
-        return wrote(await kv.create(key, encoder.encode(JSON.stringify(spec))));
+        // Also takes over a key whose last write is a delete marker: a removed id is free again. Not nats.js
+        // `create`: on a replicated bucket, two claims of one id racing from two nodes would both win there.
+        return wrote(await raw.writeIfAbsent(key, 'put', encoder.encode(JSON.stringify(spec))));
       } catch (error) {
-        if (isWrongLastSequence(error))
+        if (error instanceof StoreConflictError)
           throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
-        throw boundary(error, 'create', key);
+        throw boundary(error instanceof InternalError ? (error.cause ?? error) : error, 'create', key);
       }
     },
 
@@ -244,6 +247,7 @@ export async function openModuleSpecs(
           }
         },
         onEnd,
+        watchOptionsFor(connection),
       );
       const initialized = (async () => {
         await handle.initialized;

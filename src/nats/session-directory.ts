@@ -66,7 +66,7 @@ export async function createSessionDirectory(
   options: SessionDirectoryOptions = {},
 ): Promise<SessionDirectory> {
   const bucket = options.bucket ?? 'tether_sessions';
-  const kv = await openSingleWriteBucket(connection.jetstream(), bucket, options.replicas, (error) =>
+  const { kv } = await openSingleWriteBucket(connection.jetstream(), bucket, options.replicas, (error) =>
     boundary(error, 'open', bucket),
   );
   const seen = new Set<string>();

@@ -23,13 +23,17 @@ export interface AssembledNodeOptions {
   readonly store?: (connection: NatsConnection) => Promise<TrackingStore>;
 }
 
+let assembled = 0;
+
 /** Starts a hand-assembled node on the server at `url`. */
 export async function startAssembledNode(
   url: string,
   buckets: Pick<TestBuckets, 'variablesBucket' | 'sessionsBucket'>,
   options: AssembledNodeOptions = {},
 ): Promise<AssembledNode> {
-  const connection = await connect({ servers: url });
+  assembled += 1;
+  const connectionName = `assembled-node-${process.pid}-${assembled}`;
+  const connection = await connect({ servers: url, name: connectionName });
   const store = options.store
     ? await options.store(connection)
     : await createNodeStore(connection, { bucket: buckets.variablesBucket, onListenerError: () => {} });
@@ -45,6 +49,7 @@ export async function startAssembledNode(
     runtime,
     store,
     serviceId: service.id,
+    connectionName,
     requestsServed: () => Promise.resolve(service.requestCount),
     stop() {
       stopped ??= (async () => {

@@ -40,9 +40,15 @@ export interface NatsFixture {
   close(): Promise<void>;
 }
 
-/** Starts the server (with `options`, e.g. a smaller `maxPayload`); call `close` on the returned fixture in `afterAll`. */
-export async function startNatsFixture(options: StartNatsServerOptions = {}): Promise<NatsFixture> {
-  const server = await startNatsServer(options);
+/**
+ * What a fixture runs on: a server started with these options (e.g. a smaller `maxPayload`), or one that `start`
+ * provides (a cluster member's URL, say; the fixture's `close` calls its `stop`).
+ */
+export type NatsFixtureServer = StartNatsServerOptions | (() => Promise<NatsTestServer>);
+
+/** Starts the server (see {@link NatsFixtureServer}); call `close` on the returned fixture in `afterAll`. */
+export async function startNatsFixture(options: NatsFixtureServer = {}): Promise<NatsFixture> {
+  const server = typeof options === 'function' ? await options() : await startNatsServer(options);
   // The fixture's own connection: it finds each node's service instance and reads its $SRV.STATS.
   const connection = await connectNats({ servers: server.url });
   const knownServiceIds = new Set<string>();
@@ -94,13 +100,13 @@ export async function startNatsFixture(options: StartNatsServerOptions = {}): Pr
 
 /**
  * Registers a file's fixture hooks: the server starts before its first test, everything a test started stops
- * after it, the server stops after the last; `options` configure the server. Returns the getter of the fixture
+ * after it, the server stops after the last; `options` configure the server or start it. Returns the getter of the fixture
  * (valid once `beforeAll` ran).
  * @example
  * const fx = useNatsFixture();
  * it('...', async () => { const node = await fx().node(fx().buckets()); });
  */
-export function useNatsFixture(options: StartNatsServerOptions = {}): () => NatsFixture {
+export function useNatsFixture(options: NatsFixtureServer = {}): () => NatsFixture {
   let fixture: NatsFixture | undefined;
   beforeAll(async () => {
     fixture = await startNatsFixture(options);

@@ -77,6 +77,47 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     await writeFile(config, `${lines.join('\n')}\n`);
     args.push('-c', config);
   }
+  let running: NatsProcess;
+  try {
+    running = await spawnNatsServer(binary, args, dir, timeoutMs);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: running.url,
+    ...(options.monitor && running.monitorUrl ? { monitorUrl: running.monitorUrl } : {}),
+    async stop() {
+      await running.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One `nats-server` process, as {@link spawnNatsServer} started it. */
+export interface NatsProcess {
+  /** Its first client URL, from the ports file. */
+  readonly url: string;
+  /** Its HTTP monitoring URL, when it was started with monitoring. */
+  readonly monitorUrl: string | undefined;
+  /** SIGTERM (a clean shutdown), then SIGKILL after two seconds; resolves once it exited. */
+  stop(): Promise<void>;
+  /** SIGKILL: the server dies as in a crash, without telling its clients or its cluster; resolves once it exited. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Spawns `binary` with `args`, which must write its ports file into `portsDir` (`--ports_file_dir`), and resolves
+ * once that file names a client URL. Fails with an install hint when the binary is missing, and with the server's
+ * stderr when it exits during start (a port taken, a bad config); the process is gone then. For the launchers in
+ * this folder: tests use {@link startNatsServer} or `startNatsCluster`.
+ */
+export async function spawnNatsServer(
+  binary: string,
+  args: readonly string[],
+  portsDir: string,
+  timeoutMs: number,
+): Promise<NatsProcess> {
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -102,19 +143,25 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     exited = true;
     process.removeListener('exit', killOnExit);
   });
-
-  const stop = async (): Promise<void> => {
-    await terminate(child, () => exited);
-    await rm(dir, { recursive: true, force: true });
-  };
+  const stop = (): Promise<void> => terminate(child, () => exited);
 
   try {
     const { url, monitorUrl } = await readPorts(
-      dir,
+      portsDir,
       timeoutMs,
       () => failure ?? (exited ? new Error(`nats-server exited during start:\n${stderr}`) : undefined),
     );
-    return { url, ...(options.monitor && monitorUrl ? { monitorUrl } : {}), stop };
+    return {
+      url,
+      monitorUrl,
+      stop,
+      async kill() {
+        if (exited || child.pid === undefined) return;
+        const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await done;
+      },
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -15,6 +15,8 @@ export interface TestNode {
   readonly runtime: Runtime;
   /** The node's instance id of the `tether` micro service (what `$SRV.PING` answers with). */
   readonly serviceId: string;
+  /** The name of the node's NATS connection, as the server's `/connz` lists it. */
+  readonly connectionName: string;
   /**
    * Requests the node's service has received, errors included (summed over its endpoints in `$SRV.STATS`).
    * Once the service is gone (the node stopped), the last count read.
@@ -26,8 +28,10 @@ export interface TestNode {
 
 /** Options of {@link startTestNode}: those of `Runtime.start` but `nats` and `store`, which the node sets. */
 export type TestNodeOptions = Omit<RuntimeOptions, 'nats' | 'store'> & {
-  /** The URL the node connects to instead of the server's: a proxy in front of it. */
-  readonly servers?: string;
+  /** The URL(s) the node connects to instead of the server's: a proxy in front of it, a cluster's members. */
+  readonly servers?: string | readonly string[];
+  /** The node's NATS options beyond where it connects, its name and its buckets (which the fixture sets). */
+  readonly nats?: Pick<NatsNodeOptions, 'replicas' | 'reconnect'>;
 };
 
 /** What a node needs from the fixture: the server, a connection for `$SRV` requests, the ids seen so far. */
@@ -51,11 +55,12 @@ export async function startTestNode(
   options: TestNodeOptions = {},
 ): Promise<TestNode> {
   started += 1;
-  const { servers, ...runtimeOptions } = options;
+  const { servers, nats, ...runtimeOptions } = options;
+  const connectionName = `test-node-${process.pid}-${started}`;
   const runtime = await Runtime.start({
     onError: () => {},
     ...runtimeOptions,
-    nats: { servers: servers ?? context.url, name: `test-node-${started}`, ...buckets },
+    nats: { ...nats, servers: servers ?? context.url, name: connectionName, ...buckets },
   });
   let serviceId: string;
   try {
@@ -69,6 +74,7 @@ export async function startTestNode(
   return {
     runtime,
     serviceId,
+    connectionName,
     async requestsServed() {
       const count = await requestCount(context.connection, serviceId);
       if (count !== undefined) lastCount = count;
@@ -98,16 +104,22 @@ export async function servedBy<T, N extends Pick<TestNode, 'requestsServed'>>(
 async function newServiceId(connection: NatsConnection, known: ReadonlySet<string>): Promise<string> {
   const inbox = createInbox();
   const subscription = connection.subscribe(inbox);
-  // The node's service flushed its subscriptions before `Runtime.start` resolved: it answers this ping.
+  // The node's service flushed its subscriptions before `Runtime.start` resolved: on its own server it answers
+  // this ping. Through a cluster its interest reaches this connection's server a moment later (meanwhile the ping
+  // may get a no-responders status, with no body), so the ping is repeated until the new node answers.
   const timer = setTimeout(() => subscription.unsubscribe(), 5000);
-  connection.publish('$SRV.PING.tether', Empty, { reply: inbox });
+  const ping = (): void => connection.publish('$SRV.PING.tether', Empty, { reply: inbox });
+  const again = setInterval(ping, 100);
+  ping();
   try {
     for await (const msg of subscription) {
+      if (msg.data.length === 0) continue;
       const { id } = msg.json<{ id: string }>();
       if (!known.has(id)) return id;
     }
   } finally {
     clearTimeout(timer);
+    clearInterval(again);
     subscription.unsubscribe();
   }
   throw new Error('the new node did not answer $SRV.PING.tether within 5000 ms');
