@@ -136,6 +136,25 @@ describe('module faults', () => {
     }
   });
 
+  it('names the lost execution in the error its caller gets, as its module.failed event does', async () => {
+    runtime = await slowRuntime(30_000);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    const { failed, callers, runningId } = await busyModule(qa);
+    await runtime.stopProcess('tether.module.s.qa', 'kill');
+    const [running, queued] = (await Promise.all(callers)) as ProcessExitedError[];
+    await waitFor(() => failed.length === 2, { message: 'one module.failed per execution held' });
+
+    // The caller of the running execution can tell it from the queued one, and find its event.
+    expect(running!.details.executionId).toBe(runningId());
+    expect(queued!.details.executionId).toEqual(expect.any(String));
+    expect(queued!.details.executionId).not.toBe(runningId());
+    for (const error of [running!, queued!]) {
+      expect(error).toBeInstanceOf(ProcessExitedError);
+      const event = failed.find((one) => one.executionId === error.details.executionId);
+      expect(error.toJSON()).toEqual(event?.error);
+    }
+  });
+
   it('announces the running and the queued execution a stop() dropped as failed (reason shutdown)', async () => {
     runtime = await slowRuntime(30_000);
     const qa = await (await runtime.session('s')).module('qa', SPEC);

@@ -27,6 +27,19 @@ export type ModuleEventListener<T extends ModuleEventType> = (event: Extract<Mod
 
 type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
 
+/**
+ * @internal The error an execution's caller gets: a `ProcessExitedError` (the module's process exited with the
+ * execution in it) names the execution, the session and the module, as the `module.failed` event of it does, so
+ * that a caller can tell which of its executions was lost. Any other error is returned as it is.
+ */
+export function namingExecution(error: unknown, sessionId: string, moduleId: string, executionId: string): unknown {
+  if (!(error instanceof ProcessExitedError)) return error;
+  return new ProcessExitedError(error.target, error.reason, {
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+    details: { ...error.details, sessionId, moduleId, executionId },
+  });
+}
+
 /** What a handle needs from the runtime that runs its process. */
 export interface ModuleHandleDeps {
   readonly processes: ProcessRuntime;
@@ -110,6 +123,8 @@ export class ModuleHandle {
    * it used. Executions of one module run one at a time, in the order they were sent.
    * @throws {ValidationError} before queueing, for inputs the program's signature refuses (a required field
    * missing, a value of the wrong type, a field it does not have), naming the field
+   * @throws {ProcessExitedError} when the module's process exits (crashed, killed, stopped) with the execution in
+   * it: `details.executionId` names it, as the `module.failed` event announcing it does
    */
   async execute(inputs: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
@@ -137,7 +152,7 @@ export class ModuleHandle {
     } catch (error) {
       // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
       if (error instanceof CallTimeoutError) cancel('timed out');
-      throw error;
+      throw namingExecution(error, this.sessionId, this.moduleId, executionId);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       // The module's idle time counts from the end of its last execution, however long that took.

@@ -5,8 +5,9 @@
  * A node offline when a stop is sent never gets it: for a shared spec, the watch of the modules bucket is what
  * makes sure every node stops (see `ModuleHost.specWritten`); the message only stops them sooner. Such a stop names
  * the revision of the spec it removed, so that a node where the module was created again meanwhile keeps the new
- * process. A stop that removed no spec is for a module whose spec stays on the node that created it (it holds
- * functions): the message is all there is then, and that node answers it. Such a module's `execute` and
+ * process. A stop that names no revision is for a module whose spec stays on the node that created it (it holds
+ * functions; the bucket has that node's claim, not its spec): that node stops it, gives its id back, and answers.
+ * Such a module's `execute` and
  * `describe` do not come this way (every node would hear them, and an execution must run once): they go to that
  * node alone, on the module's forward subjects (see module-forward.ts).
  *

@@ -1,7 +1,7 @@
 /**
  * Requests for a module that lives on one node only. A module whose spec holds functions (tools given as
  * functions) cannot be written to the modules bucket, so no other node can wake it: it stays on the node that
- * created it. That node subscribes, in the service's queue group, to the module's own
+ * created it (the bucket holds that node's claim of the id, see module-claims.ts). That node subscribes, in the service's queue group, to the module's own
  * `<prefix>.v1.forward.<sid>.module.<mid>.<op>` for as long as the module lives there (hibernating included: a
  * request passed on wakes it), and serves there the `execute` and `describe` that reached another node, with
  * everything the service gives its own requests: the read-your-writes waits (the client's revision headers travel
@@ -71,6 +71,13 @@ export interface ModuleForward {
    * @throws {CallTimeoutError} after {@link FORWARDED_DESCRIBE_WAIT_MS}
    */
   describe(sessionId: string, moduleId: string, headers: MsgHdrs | undefined): Promise<RelayedReply>;
+  /**
+   * Whether a node answers for the module on its forward subjects, asked with a `describe` (which wakes nothing):
+   * `false` when none subscribes (no responders), the one that took the question was lost while it answered, or
+   * it answered `module_not_found` (its module ended, and it is letting the subject go). Any other answer, a
+   * timeout included, is `true`: a node that may still have the module keeps it.
+   */
+  answers(sessionId: string, moduleId: string): Promise<boolean>;
 }
 
 /** The relaying side of a node, on its connection. */
@@ -115,7 +122,7 @@ export function createModuleForward(connection: NatsConnection, subjects: Tether
     });
   };
 
-  return {
+  const forward: ModuleForward = {
     execute(sessionId, moduleId, body, caller) {
       const waitMs = Math.min(body.timeoutMs + FORWARD_GRACE_MS, MAX_TIMEOUT_MS);
       return pass(
@@ -134,5 +141,29 @@ export function createModuleForward(connection: NatsConnection, subjects: Tether
         return new ModuleNotFoundError(sessionId, moduleId, { details: { lostNodeId: nodeId } });
       });
     },
+    async answers(sessionId, moduleId) {
+      let reply: RelayedReply;
+      try {
+        reply = await forward.describe(sessionId, moduleId, undefined);
+      } catch (error) {
+        if (error instanceof ModuleNotFoundError) return false;
+        if (error instanceof CallTimeoutError) return true;
+        throw error;
+      }
+      if (reply.error === undefined) return true;
+      try {
+        return (JSON.parse(decoder.decode(reply.data)) as ErrorBody).error?.code !== 'module_not_found';
+      } catch {
+        return true;
+      }
+    },
   };
+  return forward;
 }
+
+/** The body of an error reply, as far as {@link ModuleForward.answers} reads it. */
+interface ErrorBody {
+  readonly error?: { readonly code?: unknown };
+}
+
+const decoder = new TextDecoder();

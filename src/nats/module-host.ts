@@ -25,6 +25,12 @@ export interface SharedSpec {
   readonly revision: number;
   /** Resolves `false` once the spec was removed (or removed and written again) since this node saw it. */
   stillShared(): Promise<boolean>;
+  /**
+   * Set for a module that stays on the node that created it (its spec holds functions): the bucket holds that
+   * node's claim of the id, not the spec. `release` gives the id back once the module ends there (see
+   * module-claims.ts); later calls share the first, and it never rejects.
+   */
+  readonly local?: { release(): Promise<void> };
 }
 
 /** A node's module processes, as the module endpoints reach them. */

@@ -8,7 +8,9 @@
  * | `tether.v1.session.<sid>.module.<mid>.describe` | `{}`                                   | `ModuleDescription`         |
  * | `tether.v1.session.<sid>.module.<mid>.cancel`   | `{ executionId, reason? }`             | `{ cancelled: boolean }`    |
  * | `tether.v1.session.<sid>.module.<mid>.stop`     | `{}`                                   | `{ stopped: true }`         |
- * | `tether.v1.session.<sid>.module.list`           | `{}`                                   | `[{ moduleId, spec }]`      |
+ * | `tether.v1.session.<sid>.module.list`           | `{}`                                   | `[{ moduleId, spec }]` (1)  |
+ *
+ * (1) or `{ moduleId, node }` for a module that stays on the node `node` (see below).
  *
  * A request reaching a node with no process for the module wakes it there from its spec in the modules bucket, so
  * several nodes may run one module at once: each node's mailbox is ordered, but two nodes' executions of one
@@ -28,17 +30,21 @@
  * passed its checks and unless its reply is ready within the event-loop turn that took it, so that its caller can
  * watch the node while it waits (see `ACCEPT_NOTICE_HEADER`).
  *
- * A module whose spec holds functions is in no bucket: it stays on the node that created it. A node that gets an
- * `execute` or `describe` for a module it has no process of and no spec for passes the request on to that node
- * and relays its answer as it came (result or typed error, with that node's `revision` and `modulesRevision`),
- * `module_not_found` when no node has the module (see module-forward.ts); a `stop` is passed on through the control
- * subjects (see module-control.ts), and a `cancel` reaches every node anyway. An execution passed on keeps the
- * caller's `executionId` and its timeout (this node's default when the caller gave none). The caller watches the
- * node it reached, which watches the owner in turn. Modules with a spec in the bucket never take that path.
+ * A module whose spec holds functions cannot be in the bucket: it stays on the node that created it, and the
+ * bucket holds that node's claim of its id instead (see module-claims.ts), so ids are one namespace for both kinds.
+ * A node that gets an `execute` or `describe` for a module it has no process of and no spec for (a claim is never
+ * woken as a spec) passes the request on to that node and relays its answer as it came (result or typed error,
+ * with that node's `revision` and `modulesRevision`), `module_not_found` when no node has the module (see
+ * module-forward.ts). A `stop` is passed on through the control subjects (see module-control.ts): that node stops
+ * the module and gives its id back before it answers, and the claim is removed then even if no node answered (its
+ * node is gone). A `cancel` reaches every node anyway. An execution passed on keeps the caller's `executionId` and
+ * its timeout (this node's default when the caller gave none). The caller watches the node it reached, which
+ * watches the owner in turn. Modules with a spec in the bucket never take that path.
  *
- * `module list` lists the modules bucket: the modules any node can wake. Modules that stay on their node are not
- * in it (nor in `RemoteSession.modules()`): a listing would have to ask every node and wait for the slowest, on
- * every call, and their specs have no wire form. They are reached by id.
+ * `module list` lists the modules bucket: the modules any node can wake, `{ moduleId, spec }`, and the modules
+ * that stay on a node which answers for them, `{ moduleId, node }` (its instance id of the service) with no spec
+ * (theirs has no wire form). A claim no node answers for (its node died) is left out, and taken over by the next
+ * creation of its id.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -181,11 +187,21 @@ function moduleOperations(
       assertFields(body, [], 'module stop');
       return async () => {
         await session(sessionId);
-        // The spec goes first, so no node can wake the module again once the processes are told to stop.
-        const removed = await specs.remove(sessionId, moduleId);
+        const found = await specs.current(sessionId, moduleId);
+        if (found?.local) {
+          // The node that has it stops it and gives its id back before it answers; the claim is removed here too, in
+          // case that node is gone (a compare-and-set: once given back or taken over, the key is not this stop's).
+          if (!(await host.stopLocal(sessionId, moduleId, found.revision))) await control.stop(sessionId, moduleId);
+          await specs.release(sessionId, moduleId, found.revision);
+          return { stopped: true };
+        }
+        // The spec goes first, so no node can wake the module again once the processes are told to stop. Removed or
+        // re-created in between: someone else's write stands, and this stop removed nothing.
+        const removed =
+          found && (await specs.release(sessionId, moduleId, found.revision)) ? found.revision : undefined;
         const stoppedHere = await host.stopLocal(sessionId, moduleId, removed);
-        // No spec: the module (if any) stays on the node that created it, which answers the stop if it is not this one
-        // (asked only when this node had no process of it: a module whose spec stays on a node runs on that one).
+        // Neither spec nor claim: a module (if any) that stays on a node without a claim (created before its node served
+        // requests), which answers the stop if it is not this one (asked only when this node had no process of it).
         const stoppedThere =
           removed === undefined && stoppedHere ? false : await control.stop(sessionId, moduleId, removed);
         if (removed === undefined && !stoppedHere && !stoppedThere) throw new ModuleNotFoundError(sessionId, moduleId);
@@ -231,9 +247,22 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
         throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module list`);
       assertSessionId(parsed.sessionId);
       assertFields(body, [], 'module list');
-      return async (): Promise<{ moduleId: string; spec: WireModuleSpec }[]> => {
-        await session(parsed.sessionId);
-        return specs.list(parsed.sessionId);
+      return async (): Promise<({ moduleId: string; spec: WireModuleSpec } | { moduleId: string; node: string })[]> => {
+        const { sessionId } = parsed;
+        await session(sessionId);
+        const listed = await specs.list(sessionId);
+        // Asked together: one round trip for all the claims (a node gone answers at once, with no responders).
+        const answered = await Promise.all(
+          listed.map((entry) => (entry.local ? deps.forward.answers(sessionId, entry.moduleId) : true)),
+        );
+        return listed.flatMap((entry, i) => {
+          if (!answered[i]) return [];
+          return [
+            entry.local
+              ? { moduleId: entry.moduleId, node: entry.local.node }
+              : { moduleId: entry.moduleId, spec: entry.spec },
+          ];
+        });
       };
     },
   });

@@ -4,7 +4,9 @@
  *
  * Creation is create-if-absent: the first creator of an id wins on every node, and a later one gets
  * `AlreadyExistsError`. A node claims the key before it builds the module and gives it back (only while it is
- * still its own revision) when the build fails, so a failed creation leaves nothing behind.
+ * still its own revision) when the build fails, so a failed creation leaves nothing behind. A module whose spec
+ * holds functions cannot be kept here; its key holds a {@link LocalClaim} instead (which node has it), so that the
+ * two kinds share one namespace of ids (see module-claims.ts for how such a claim is written and taken over).
  *
  * Every node watches the bucket ({@link ModuleSpecs.watch}): a delete marker or a new revision of a key it runs a
  * process for means that process runs a removed spec, and it stops. The watch resumes after an outage where it
@@ -41,11 +43,31 @@ export interface ModuleSpecsOptions {
   readonly unknownRevisionGraceMs?: number;
 }
 
-/** One module of a session as the bucket lists it. */
-export interface ListedModule {
-  readonly moduleId: string;
-  readonly spec: WireModuleSpec;
+/**
+ * What the bucket holds for a module that stays on the node that created it (its spec holds functions): not the
+ * spec, which has no JSON form, but who has the module.
+ * @example
+ * { "nodeLocal": true, "node": "Hq3cAFZ6r9Cv2tV0rPaN7A", "claimedAt": "2025-01-01T12:00:00.000Z" }
+ */
+export interface LocalClaim {
+  /** Tells a claim from a spec (no spec has this field). */
+  readonly nodeLocal: true;
+  /** The node's instance id of the `tether` micro service (`$SRV.PING.tether.<id>` answers while it lives). */
+  readonly node: string;
+  /** When the node claimed the id (ISO); for people reading the bucket. */
+  readonly claimedAt: string;
 }
+
+/** What a module's key holds: its spec, or the claim of the node it stays on; with the revision it was written at. */
+export type ModuleEntryRecord =
+  | { readonly revision: number; readonly spec: WireModuleSpec; readonly local?: undefined }
+  | { readonly revision: number; readonly local: LocalClaim; readonly spec?: undefined };
+
+/** One module of a session as the bucket lists it: its spec, or the claim of the node it stays on. */
+export type ListedModule = { readonly moduleId: string } & (
+  | { readonly spec: WireModuleSpec; readonly local?: undefined }
+  | { readonly local: LocalClaim; readonly spec?: undefined }
+);
 
 /** A spec as the bucket holds it, with the revision it was written at (and the check that it still holds it). */
 export interface StoredModuleSpec extends SharedSpec {
@@ -58,23 +80,28 @@ export interface StoredModuleSpec extends SharedSpec {
  */
 export interface ModuleSpecs extends AppliedRevisions {
   /**
-   * Writes the spec of a new module; resolves to its revision.
-   * @throws {AlreadyExistsError} when the id is taken in the session
+   * Writes the spec of a new module, or the claim of a module that stays on its node; resolves to its revision.
+   * Without `replacing` the key must be free (never written, or removed); with it, the key's last write must be
+   * that revision (taking over a claim whose node is gone, or a claim's second write).
+   * @throws {AlreadyExistsError} when the key holds something else: the id is taken in the session
    */
-  claim(sessionId: string, moduleId: string, spec: WireModuleSpec): Promise<number>;
+  claim(sessionId: string, moduleId: string, value: WireModuleSpec | LocalClaim, replacing?: number): Promise<number>;
   /**
    * Removes a claim made at `revision`, unless the key has changed since (then it is someone else's); resolves
    * `true` when this call removed it.
    */
   release(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
-  /** The spec of a module and its revision, or `undefined` when there is none (never created, or removed). */
+  /**
+   * The spec of a module and its revision, or `undefined` when there is none (never created, removed, or the key
+   * holds the claim of a module that stays on its node: that one is never woken elsewhere).
+   */
   load(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
+  /** What the module's key holds now (spec or claim), or `undefined` when it is free. */
+  current(sessionId: string, moduleId: string): Promise<ModuleEntryRecord | undefined>;
   /** Whether the module's spec is still the one written at `revision` (not removed, not removed and re-created). */
   holds(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
-  /** The modules of a session, sorted by id. */
+  /** The modules of a session, sorted by id: specs and claims. */
   list(sessionId: string): Promise<ListedModule[]>;
-  /** Removes a module's spec; resolves to the revision the removed spec was written at, `undefined` if none. */
-  remove(sessionId: string, moduleId: string): Promise<number | undefined>;
   /**
    * Calls `onWrite` for every write to the bucket from now on (a new spec, or a removal's delete marker) with the
    * revision it was written at; see {@link watchKv} for resuming after an outage and for `onEnd`. Its
@@ -141,10 +168,10 @@ export async function openModuleSpecs(
   };
 
   /**
-   * The key's last write: a spec, or a removal (`spec` undefined) with its delete marker's revision; `undefined`
-   * when the key was never written.
+   * The key's last write: a spec or a claim, or a removal (`removed`) with its delete marker's revision;
+   * `undefined` when the key was never written.
    */
-  const read = async (key: string): Promise<{ revision: number; spec: WireModuleSpec | undefined } | undefined> => {
+  const read = async (key: string): Promise<(ModuleEntryRecord | { revision: number; removed: true }) | undefined> => {
     let entry;
     try {
       entry = await kv.get(key);
@@ -152,37 +179,43 @@ export async function openModuleSpecs(
       throw boundary(error, 'get', key);
     }
     if (entry === null) return undefined;
-    if (entry.operation !== 'PUT') return { revision: entry.revision, spec: undefined };
-    return { revision: entry.revision, spec: JSON.parse(decoder.decode(entry.value)) as WireModuleSpec };
+    if (entry.operation !== 'PUT') return { revision: entry.revision, removed: true };
+    const value = JSON.parse(decoder.decode(entry.value)) as WireModuleSpec | LocalClaim;
+    return isLocalClaim(value) ? { revision: entry.revision, local: value } : { revision: entry.revision, spec: value };
   };
 
   /**
-   * The spec `read` found, or `undefined` for a removal; a removal's marker counts as known to this node, as its own
+   * What `read` found, or `undefined` for a removal; a removal's marker counts as known to this node, as its own
    * writes do: a reply that says the module is gone then carries a modules revision at least the marker's, so the
    * client's next request is not served by a node whose watch has not seen the removal yet (it would still run it).
    */
-  const readSpec = async (key: string): Promise<{ revision: number; spec: WireModuleSpec } | undefined> => {
-    const found = await read(key);
+  const current = async (sessionId: string, moduleId: string): Promise<ModuleEntryRecord | undefined> => {
+    const found = await read(keyOf(sessionId, moduleId));
     if (found === undefined) return undefined;
-    if (found.spec === undefined) {
+    if ('removed' in found) {
       wrote(found.revision);
       return undefined;
     }
-    return { revision: found.revision, spec: found.spec };
+    return found;
   };
 
   const holds = async (sessionId: string, moduleId: string, revision: number): Promise<boolean> => {
     const found = await read(keyOf(sessionId, moduleId));
-    return found?.spec !== undefined && found.revision === revision;
+    return found !== undefined && !('removed' in found) && found.revision === revision;
   };
 
   return {
-    async claim(sessionId, moduleId, spec) {
+    async claim(sessionId, moduleId, value, replacing) {
       const key = keyOf(sessionId, moduleId);
+      const data = encoder.encode(JSON.stringify(value));
       try {
         // Also takes over a key whose last write is a delete marker: a removed id is free again. Not nats.js
         // `create`: on a replicated bucket, two claims of one id racing from two nodes would both win there.
-        return wrote(await raw.writeIfAbsent(key, 'put', encoder.encode(JSON.stringify(spec))));
+        const revision =
+          replacing === undefined
+            ? await raw.writeIfAbsent(key, 'put', data)
+            : await raw.publish({ key, operation: 'put', data, expectLast: replacing });
+        return wrote(revision);
       } catch (error) {
         if (error instanceof StoreConflictError)
           throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
@@ -194,13 +227,14 @@ export async function openModuleSpecs(
     release: (sessionId, moduleId, revision) => deleteIfLast(keyOf(sessionId, moduleId), revision),
 
     async load(sessionId, moduleId) {
-      const found = await readSpec(keyOf(sessionId, moduleId));
-      if (!found) return undefined;
+      const found = await current(sessionId, moduleId);
+      if (found?.spec === undefined) return undefined;
       const { revision } = found;
       // Checked again on the way out: the bucket is shared, and anything with access to it can write there.
       return { spec: parseWireSpec(found.spec), revision, stillShared: () => holds(sessionId, moduleId, revision) };
     },
 
+    current,
     holds,
 
     async list(sessionId) {
@@ -216,19 +250,13 @@ export async function openModuleSpecs(
       } catch (error) {
         throw boundary(error, 'keys', prefix);
       }
-      const listed = await Promise.all(keys.map(async (key) => ({ key, spec: (await read(key))?.spec })));
-      return listed
-        .filter((entry) => entry.spec !== undefined)
-        .map((entry) => ({ moduleId: entry.key.slice(prefix.length), spec: entry.spec! }))
-        .sort((a, b) => (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0));
-    },
-
-    async remove(sessionId, moduleId) {
-      const key = keyOf(sessionId, moduleId);
-      const found = await readSpec(key);
-      if (!found) return undefined;
-      // Removed or re-created in between: someone else's write stands; report what this call did.
-      return (await deleteIfLast(key, found.revision)) ? found.revision : undefined;
+      const listed: ListedModule[] = [];
+      for (const [key, found] of await Promise.all(keys.map(async (key) => [key, await read(key)] as const))) {
+        if (found === undefined || 'removed' in found) continue;
+        const moduleId = key.slice(prefix.length);
+        listed.push(found.local ? { moduleId, local: found.local } : { moduleId, spec: found.spec });
+      }
+      return listed.sort((a, b) => (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0));
     },
 
     watch(onWrite, onEnd) {
@@ -271,6 +299,11 @@ export async function openModuleSpecs(
       return waitUnlessUnknown(revision, waiters.wait(revision, timeoutMs), timeoutMs, unknownCheck);
     },
   };
+}
+
+/** Whether a value read from the bucket is a {@link LocalClaim} rather than a spec. */
+function isLocalClaim(value: unknown): value is LocalClaim {
+  return typeof value === 'object' && value !== null && (value as Partial<LocalClaim>).nodeLocal === true;
 }
 
 function boundary(error: unknown, operation: string, key: string): InternalError {

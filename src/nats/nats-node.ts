@@ -21,6 +21,7 @@ import { createModuleForward } from './module-forward.js';
 import { forwardedModuleEndpoint, moduleEndpoints } from './module-service.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
 import { openModuleSpecs, type StoredModuleSpec } from './module-specs.js';
+import { createModuleClaims } from './module-claims.js';
 import { toWireSpec, wireProblem } from './module-wire-spec.js';
 import { createNodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
@@ -81,15 +82,17 @@ export interface NatsNodeOptions {
 export interface NatsNode {
   readonly store: TrackingStore;
   /**
-   * Records a new module's spec in the modules bucket (create-if-absent; `AlreadyExistsError` when the id is
-   * taken) and resolves to the claim: `release` removes it again, `stillShared` tells whether a stop removed it
-   * meanwhile; `undefined` for a spec that holds functions, which stays on this node.
+   * Claims a new module's id in the modules bucket (create-if-absent, taking over a claim no node answers for;
+   * `AlreadyExistsError` when the id is taken) and resolves to the claim: `release` removes it again, `stillShared`
+   * tells whether a stop removed it meanwhile. A spec that can travel is written there, so any node can wake the
+   * module; one that holds functions stays on this node, and the bucket gets this node's claim instead (`local`),
+   * while the other nodes pass the module's `execute` and `describe` on to this one (see module-claims.ts).
    */
   claimModule(
     sessionId: string,
     moduleId: string,
     spec: ModuleSpec,
-  ): Promise<(SharedSpec & { release(): Promise<boolean> }) | undefined>;
+  ): Promise<SharedSpec & { release(): Promise<unknown> }>;
   /**
    * Stops a module everywhere, as the wire `stop` does: removes its spec from the modules bucket, if it is still
    * the one written at `revision` (a re-created module is not this one's to remove), and then tells every node to
@@ -101,14 +104,6 @@ export interface NatsNode {
    * a session opened through the embedded API is one every client and node sees, as one opened over the wire is.
    */
   openSession(sessionId: string): Promise<void>;
-  /**
-   * Makes this node's process of a module that stays here (its spec holds functions: no bucket has it) reachable
-   * from the other nodes, which pass its `execute` and `describe` on to this one (see module-forward.ts). Resolves
-   * once the server knows, to the function that ends it (called when the module stops for good here, not when it
-   * hibernates: a request passed on wakes it); does nothing before
-   * {@link NatsNode.serve} and after {@link NatsNode.stopServing}.
-   */
-  serveLocalModule(sessionId: string, moduleId: string): Promise<() => Promise<void>>;
   /** A module's spec in the modules bucket, as a node waking it reads it; `undefined` when there is none. */
   loadModule(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
   /** Publishes the events of a module process on its events subject; returns the function that stops it. */
@@ -170,17 +165,32 @@ export async function openNatsNode(
     });
     const subjects = createSubjects(options.prefix);
     const outbox = createEventOutbox(connection, report);
+    const forward = createModuleForward(connection, subjects);
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
     let specWatch: KvWatchHandle | undefined;
     let forwarded: ServiceEndpoint | undefined;
+    const claims = createModuleClaims({
+      specs,
+      forward,
+      // Before `serve` and after `stopServing` nothing is served: a claim made then is one no node answers for.
+      serve: async (sessionId, moduleId) =>
+        service && forwarded
+          ? service.serveOn(subjects.moduleForwards(sessionId, moduleId), forwarded)
+          : async () => {},
+      node: () => service?.id ?? '',
+      report,
+    });
     return {
       store,
       lost,
       async claimModule(sessionId, moduleId, spec) {
         // A spec with callbacks or tool objects cannot be rebuilt elsewhere: that module stays on this node.
-        if (wireProblem(spec) !== undefined) return undefined;
-        const revision = await specs.claim(sessionId, moduleId, toWireSpec(spec));
+        if (wireProblem(spec) !== undefined) {
+          const claim = await claims.local(sessionId, moduleId);
+          return { ...claim, release: claim.local.release };
+        }
+        const revision = await claims.shared(sessionId, moduleId, toWireSpec(spec));
         return {
           revision,
           release: () => specs.release(sessionId, moduleId, revision),
@@ -192,10 +202,6 @@ export async function openNatsNode(
         // Only after a removal: the message stops every node's process of the removed spec (not of one created since).
         if (removed) await control?.stop(sessionId, moduleId, revision);
         return removed;
-      },
-      async serveLocalModule(sessionId, moduleId) {
-        if (!service || !forwarded) return async () => {};
-        return service.serveOn(subjects.moduleForwards(sessionId, moduleId), forwarded);
       },
       openSession: async (sessionId) => void (await directory.open(sessionId)),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
@@ -225,7 +231,7 @@ export async function openNatsNode(
           host: modules,
           specs,
           control,
-          forward: createModuleForward(connection, subjects),
+          forward,
         };
         forwarded = forwardedModuleEndpoint(deps);
         service = await startSessionService(connection, sessions, {
@@ -247,6 +253,8 @@ export async function openNatsNode(
       },
       async close() {
         closing = true;
+        // The modules that stayed here have ended with the node: their ids go back before the connection closes.
+        await claims.settled();
         // Events of the last executions are still queued for the end of the macrotask.
         await outbox.flushed();
         await store.close();

@@ -206,8 +206,9 @@ export class RemoteSession implements SessionContext {
   }
 
   /**
-   * Every module of this session (created through any node) whose spec is in the modules bucket, sorted by id. A
-   * module whose spec holds functions stays on the node that created it and is not listed: reach it by id.
+   * Every module of this session (created through any node), sorted by id: those whose spec is in the modules
+   * bucket, and those that stay on the node that created them (their spec holds functions) while that node answers
+   * for them.
    */
   async modules(): Promise<RemoteModuleHandle[]> {
     const listed = (await this.transport.moduleRequest(this.transport.subjects.moduleList(this.sessionId), {})) as {

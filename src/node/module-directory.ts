@@ -14,7 +14,7 @@ import type { ExecutionResult } from '../../machines/module.machine.js';
 import { AlreadyExistsError, CallTimeoutError, ModuleNotFoundError, NoProcError, ValidationError } from '../errors.js';
 import type { LanguageModel } from '../modules/language-model.js';
 import { IdleClock } from '../runtime/idle-clock.js';
-import type { ModuleHandle } from '../modules/module-handle.js';
+import { namingExecution, type ModuleHandle } from '../modules/module-handle.js';
 import { ModuleInstance } from '../modules/module-instance.js';
 import { createModuleLogic, moduleKey } from '../modules/module-logic.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
@@ -29,17 +29,14 @@ import { ModuleEntry, moduleProcessName, type ModuleEntryDeps, type ModuleEntryH
 export { moduleProcessName } from './module-entry.js';
 
 /**
- * How a NATS node shares the modules of this one: `claimModule` records a new module's spec so other nodes can
- * wake it (resolving to the claim, taken back when the build fails, or `undefined` for a module that stays on
- * this node because its spec holds functions; `AlreadyExistsError` when the id is taken), `serveLocalModule` lets
- * the other nodes pass on requests for a module that stays here, `removeModule` stops a shared module everywhere
- * (a handle's `stop()`), `loadModule` reads a spec to wake a module created through another node (an embedded
- * `session.module(id)`), and `publishModuleEvents` announces a process's events.
+ * How a NATS node shares the modules of this one: `claimModule` claims a new module's id in the modules bucket
+ * (resolving to the claim, taken back when the build fails; `AlreadyExistsError` when the id is taken): its spec,
+ * so other nodes can wake it, or for a module that stays on this node because its spec holds functions, this
+ * node's claim (`local`), while the other nodes pass its requests on to this one. `removeModule` stops a shared
+ * module everywhere (a handle's `stop()`), `loadModule` reads a spec to wake a module created through another node
+ * (an embedded `session.module(id)`), and `publishModuleEvents` announces a process's events.
  */
-export type ModuleSharing = Pick<
-  NatsNode,
-  'claimModule' | 'serveLocalModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'
->;
+export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
 
 /**
  * Told about each module that starts on this node; may return what to do when it stops. Listeners it attaches to
@@ -120,9 +117,13 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const key = moduleKey(session.sessionId, moduleId);
     const taken = () => new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
     const existing = this.#entries.get(key);
-    // A process here from a shared spec is not proof that the id is taken: the bucket's claim decides, below.
-    if ((existing && !existing.shared) || this.#starting.has(key)) throw taken();
+    // A process here from a shared spec is not proof that the id is taken: the bucket's claim decides, below. A
+    // module that stays here is, until its claim is seen removed or taken over (it is stale then).
+    if ((existing && (!existing.shared || (existing.shared.local && !existing.stale))) || this.#starting.has(key))
+      throw taken();
     const creating = (async () => {
+      // Its forward subscription goes first: the claim's check must not find this node answering for a module gone.
+      if (existing?.stale) await this.#stopHere(existing);
       const claim = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
       try {
         if (existing && !existing.ended) {
@@ -131,9 +132,11 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
           await existing.stopProcess();
         }
         const entry = await this.#start(session, moduleId, spec, claim);
-        if (claim) return await this.#keepIfShared(entry, claim);
-        await this.#reachableFromOtherNodes(entry);
-        return entry.handle;
+        if (!claim) return entry.handle;
+        // Its id goes back when it ends here, however it ends (a stop, a crash, its session's end, the node's).
+        const { local } = claim;
+        if (local) entry.atEnd(() => void local.release());
+        return await this.#keepIfShared(entry, claim);
       } catch (error) {
         await claim?.release();
         throw error;
@@ -206,7 +209,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
       if (error instanceof CallTimeoutError)
         this.deps.processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
-      throw error;
+      // Over the wire too, the caller's error names the execution it lost.
+      throw namingExecution(error, sessionId, moduleId, executionId);
     } finally {
       entry.touch();
     }
@@ -233,7 +237,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const entry = this.#entries.get(key);
     if (!entry) return false;
     if (removedRevision !== undefined && !(entry.shared && entry.shared.revision <= removedRevision)) return false;
-    await entry.stopProcess();
+    await this.#stopHere(entry);
     return true;
   }
 
@@ -299,10 +303,11 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
 
   /**
    * Stops this node's processes of a session's modules (the session expired or was stopped here). Their specs
-   * stay in a NATS node's modules bucket: the session lives on there, and other nodes serve its modules.
+   * stay in a NATS node's modules bucket: the session lives on there, and other nodes serve its modules. Those that
+   * stayed on this node end for good, and give their ids back.
    */
   async stopSession(sessionId: string): Promise<void> {
-    await Promise.all(this.#ofSession(sessionId).map((entry) => entry.stopProcess()));
+    await Promise.all(this.#ofSession(sessionId).map((entry) => this.#stopHere(entry)));
   }
 
   /** The session's entries, copied: hibernating or stopping one changes the index. */
@@ -333,25 +338,6 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   /**
-   * A module that stays on this node (no bucket has its spec) is still reached through every node: they pass its
-   * requests on to this one for as long as the module lives, hibernating included (a request passed on wakes it).
-   * Ready before its creation resolves, so that a client told of it finds it through any node at once.
-   */
-  async #reachableFromOtherNodes(entry: ModuleEntry): Promise<void> {
-    if (!this.#sharing) return;
-    const { sessionId, moduleId } = entry.handle;
-    let unserve: () => Promise<void>;
-    try {
-      unserve = await this.#sharing.serveLocalModule(sessionId, moduleId);
-    } catch (error) {
-      await entry.stopProcess();
-      throw error;
-    }
-    // At once when it stopped meanwhile.
-    entry.atEnd(() => void unserve());
-  }
-
-  /**
    * Whether a running process may serve: yes, unless the connection dropped since it started and the bucket no
    * longer holds its spec (then it is stopped here).
    */
@@ -367,16 +353,27 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
 
   /**
    * An explicit stop of a module through its handle: a shared module is stopped everywhere (its spec removed,
-   * every node told), as the wire `stop` does; a module that stays on this node just stops.
+   * every node told), as the wire `stop` does; a module that stays on this node stops, then gives its id back.
    */
   async #stopModule(entry: ModuleEntry): Promise<void> {
+    const { shared } = entry;
+    if (shared?.local || !shared || !this.#sharing) return this.#stopHere(entry);
     try {
-      if (entry.shared && this.#sharing)
-        await this.#sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, entry.shared.revision);
+      await this.#sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, shared.revision);
     } finally {
       // Stopped here even when the bucket cannot be reached: a stop must never leave this process running.
       await entry.stopProcess();
     }
+  }
+
+  /**
+   * Stops this node's process of a module; one that stays here then gives its id back before this resolves (its
+   * release is under way from the module's end): whoever stopped it may create the id again, on any node, at once.
+   * Stopped first, released after: the id is never free while the module still runs here.
+   */
+  async #stopHere(entry: ModuleEntry): Promise<void> {
+    await entry.stopProcess();
+    await entry.shared?.local?.release();
   }
 
   async #start(

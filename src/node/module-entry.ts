@@ -59,7 +59,10 @@ export class ModuleEntry implements ModuleHandleHooks {
   constructor(
     private readonly host: ModuleEntryHost,
     readonly instance: ModuleInstance,
-    /** The spec in the modules bucket the module was started from; none for a module that stays on this node. */
+    /**
+     * The spec in the modules bucket the module was started from, or for a module that stays on this node (its
+     * spec holds functions) its claim there (`local`); none on a runtime without NATS.
+     */
     readonly shared: SharedSpec | undefined,
   ) {
     this.handle = new ModuleHandle(instance.moduleId, instance.session.sessionId, host.deps, this);
@@ -155,7 +158,7 @@ export class ModuleEntry implements ModuleHandleHooks {
 
   /**
    * Calls `cleanup` when the module stops for good here (at once if it has): not when it hibernates, so what lives
-   * as long as the module (an observer's listeners, a node-local module's forward subscription) outlives its
+   * as long as the module (an observer's listeners, a node-local module's claim of its id) outlives its
    * processes.
    */
   atEnd(cleanup: () => void): void {

@@ -229,7 +229,10 @@ describe('module events', () => {
   it('publish module.failed for each execution a crashed module process held, by executionId', async () => {
     const { runtime, failed, replies, subscription } = await busyModule('crashed');
     await runtime.stopProcess('tether.module.crashed.qa', { error: new Error('boom') });
-    for (const reply of await replies) expect(reply.error).toMatchObject({ code: 'process_exited' });
+    // Each caller's error names its own execution (the one it sent), as the module.failed event of it does.
+    const [running, queued] = await replies;
+    expect(running!.error).toMatchObject({ code: 'process_exited', details: { executionId: 'running-1' } });
+    expect(queued!.error).toMatchObject({ code: 'process_exited', details: { executionId: 'queued-1' } });
     await waitFor(() => failed.length === 2, { message: 'two module.failed on the events subject' });
     subscription.unsubscribe();
     expect(failed.map((event) => event.type === 'module.failed' && event.executionId).sort()).toEqual([

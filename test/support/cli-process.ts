@@ -14,7 +14,7 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** A CLI process that keeps running (serve, var watch, events) until the test signals it or it exits. */
+/** A CLI (or script) process that keeps running (serve, var watch, events) until the test signals it or it exits. */
 export interface RunningCli {
   readonly child: ChildProcess;
   /** Resolves once `stream` matches `pattern` (the "listening"/"serving" notices); rejects if the CLI exits first. */
@@ -28,7 +28,15 @@ export interface RunningCli {
 
 /** Starts `tether <args>`; `env` is added to this process's (TETHER_SESSION cleared, so tests name sessions). */
 export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  return startScript('src/cli/main.ts', args, env);
+}
+
+/**
+ * Starts a TypeScript entry of this repository (`script`, from its root) in a process of its own, as
+ * {@link startCli} runs the CLI (a test support script, say).
+ */
+export function startScript(script: string, args: readonly string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, TETHER_SESSION: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,195 @@
+import { Empty, ErrorCode, NatsError } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { AlreadyExistsError, createEchoModel, type ModuleTool, type Session } from '../../src/index.js';
+import { moduleProcessName } from '../../src/node/module-directory.js';
+import { startScript } from '../support/cli-process.js';
+import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
+import type { TestNode } from '../support/tether-node.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const enc = new TextEncoder();
+const predict = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
+const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
+/** A spec holding a function cannot be written to the modules bucket: the module stays on the node creating it. */
+const localSpec = { ...predict, tools: [echoTool] };
+
+type Listed = { moduleId: string; spec?: unknown; node?: string };
+
+/** Two nodes on fresh buckets, each with session `s1` open through its embedded API. */
+async function twoNodes(): Promise<{ a: TestNode; b: TestNode; onA: Session; onB: Session; buckets: TestBuckets }> {
+  const buckets = fx().buckets();
+  const a = await fx().node(buckets, { llm: createEchoModel() });
+  const b = await fx().node(buckets, { llm: createEchoModel() });
+  return { a, b, onA: await a.runtime.session('s1'), onB: await b.runtime.session('s1'), buckets };
+}
+
+/** `module list` of session `s1` as any NATS client reads it. */
+async function listed(): Promise<Listed[]> {
+  const reply = await nc().request('tether.v1.session.s1.module.list', enc.encode('{}'), { timeout: 10_000 });
+  return reply.json<{ result: Listed[] }>().result;
+}
+
+/** The code a rejected creation failed with. */
+const refusal = (created: Promise<unknown>): Promise<unknown> =>
+  created.then(
+    () => 'created',
+    (error: { code?: string }) => error.code,
+  );
+
+describe('module ids claimed across nodes', () => {
+  it('refuses an id a module staying on another node holds, with already_exists, and runs every request there', async () => {
+    const { a, b, onA, onB } = await twoNodes();
+    const owned = await onA.module('local', localSpec);
+
+    await expect(onB.module('local', localSpec)).rejects.toMatchObject({
+      code: 'already_exists',
+      details: { sessionId: 's1', id: 'local', node: a.serviceId },
+    });
+    // A spec any node could wake is refused alike: one namespace for both kinds.
+    await expect(onB.module('local', predict)).rejects.toBeInstanceOf(AlreadyExistsError);
+    const session = await (await fx().client()).session('s1');
+    // Ten tries: with two nodes in the queue group, both get to refuse it.
+    for (let i = 0; i < 10; i++)
+      await expect(session.module('local', predict)).rejects.toBeInstanceOf(AlreadyExistsError);
+
+    // Nothing changed: no module on node B, the claim still node A's, and every execution runs on node A's module.
+    expect(b.runtime.whereis(moduleProcessName('s1', 'local'))).toBeUndefined();
+    expect(await onB.modules()).toEqual([]);
+    expect(await listed()).toEqual([{ moduleId: 'local', node: a.serviceId }]);
+    const local = await session.module('local');
+    for (let i = 0; i < 12; i++) await local.execute({ question: `call ${i}` });
+    expect(await owned.describe()).toMatchObject({ completed: 12, failed: 0 });
+    expect((await session.modules()).map((handle) => handle.moduleId)).toEqual(['local']);
+  });
+
+  it('refuses a module staying on its node an id whose spec is in the bucket, leaving that module as it was', async () => {
+    const { onA, onB } = await twoNodes();
+    // Created through node B, so node A has no process of it: only the bucket can tell node A the id is taken.
+    await onB.module('qa', { ...predict, type: 'ChainOfThought' });
+
+    await expect(onA.module('qa', localSpec)).rejects.toMatchObject({ code: 'already_exists' });
+
+    expect(await listed()).toEqual([{ moduleId: 'qa', spec: { ...predict, type: 'ChainOfThought' } }]);
+    const qa = await (await (await fx().client()).session('s1')).module('qa');
+    for (let i = 0; i < 6; i++)
+      expect((await qa.execute({ question: 'still you?' })).moduleType).toBe('ChainOfThought');
+  });
+
+  it('gives an id to exactly one of two nodes creating it at once', async () => {
+    const { a, b, onA, onB } = await twoNodes();
+    const ids = Array.from({ length: 8 }, (_, i) => `m${i}`);
+
+    const outcomes = await Promise.all(
+      ids.map((id) => Promise.all([refusal(onA.module(id, localSpec)), refusal(onB.module(id, localSpec))])),
+    );
+
+    for (const pair of outcomes) expect([...pair].sort()).toEqual(['already_exists', 'created']);
+    const owners = outcomes.map(([onNodeA]) => (onNodeA === 'created' ? a : b));
+    expect(await listed()).toEqual(ids.map((moduleId, i) => ({ moduleId, node: owners[i]!.serviceId })));
+    // Each id's requests reach the one module that has it, whichever node they arrive at.
+    const session = await (await fx().client()).session('s1');
+    for (const [i, id] of ids.entries()) {
+      for (let n = 0; n < 4; n++) await (await session.module(id)).execute({ question: `call ${n}` });
+      const owner = owners[i] === a ? onA : onB;
+      expect(await (await owner.module(id)).describe()).toMatchObject({ completed: 4 });
+    }
+  });
+
+  it('frees the id on a stop (a handle, the wire, its session, its node), for a module on another node', async () => {
+    const { a, onA, onB } = await twoNodes();
+    const session = await (await fx().client()).session('s1');
+
+    const first = await onA.module('local', localSpec);
+    await expect(onB.module('local', localSpec)).rejects.toMatchObject({ code: 'already_exists' });
+    await first.stop();
+    const second = await onB.module('local', localSpec);
+    expect(second.alive).toBe(true);
+    await expect(onA.module('local', localSpec)).rejects.toMatchObject({ code: 'already_exists' });
+
+    // Through the wire, from whichever node the stop reaches: the owner stops it and gives the id back first.
+    let last = second;
+    for (let i = 0; i < 4; i++) {
+      await (await session.module('local')).stop();
+      await waitFor(() => !last.alive, { message: 'the module stopped on its node' });
+      const [onOwner, onOther] = i % 2 === 0 ? [onA, onB] : [onB, onA];
+      last = await onOwner.module('local', localSpec);
+      await expect(onOther.module('local', localSpec)).rejects.toMatchObject({ code: 'already_exists' });
+    }
+    // Now on node B: its session there stops, and the module with it (a session's stop does not wait for its
+    // modules to end).
+    await onB.stop();
+    await waitFor(() => !last.alive, { message: 'the module stopped with its session' });
+    await onA.module('local', localSpec);
+    expect(await listed()).toEqual([{ moduleId: 'local', node: a.serviceId }]);
+
+    // Node A stops, and the module with it: the id is free before its stop resolves.
+    await a.stop();
+    expect(await listed()).toEqual([]);
+  });
+
+  it('takes over the id of a node killed without giving it back, and runs every request on the new module', async () => {
+    const buckets = fx().buckets();
+    // Started first: the fixture tells a new node by the one service instance it has not seen, and the owner's is not
+    // one it sees start.
+    const b = await fx().node(buckets, { llm: createEchoModel() });
+    const owner = startScript('test/support/local-module-node.ts', [
+      fx().server.url,
+      `${buckets.variablesBucket},${buckets.sessionsBucket},${buckets.modulesBucket}`,
+      's1',
+      'local',
+    ]);
+    onTestFinished(async () => {
+      if (owner.child.exitCode === null && owner.child.signalCode === null) owner.child.kill('SIGKILL');
+      await owner.exited;
+    });
+    await owner.until('stdout', /module ready/);
+    const onB = await b.runtime.session('s1');
+    const [{ node: ownerId }] = (await listed()) as [Listed];
+    expect(ownerId).toEqual(expect.any(String));
+    // Alive, its node answers for the module: the id is taken.
+    await expect(onB.module('local', localSpec)).rejects.toMatchObject({ code: 'already_exists' });
+
+    owner.child.kill('SIGKILL');
+    await owner.exited;
+    // Once the server has dropped the killed node's connection (its service instance answers no more), nothing
+    // answers for the module: the claim it left is stale.
+    await waitFor(() => noResponders(`$SRV.PING.tether.${ownerId}`), { message: 'the killed node is gone' });
+    expect(await listed()).toEqual([]);
+
+    const taken = await onB.module('local', localSpec);
+
+    expect(await listed()).toEqual([{ moduleId: 'local', node: b.serviceId }]);
+    const session = await (await fx().client()).session('s1');
+    for (let i = 0; i < 6; i++) await (await session.module('local')).execute({ question: `call ${i}` });
+    expect(await taken.describe()).toMatchObject({ completed: 6 });
+  }, 30_000);
+
+  it('changes nothing for a refused creation, and gives the id back when the build fails after the claim', async () => {
+    const { a, onA, onB } = await twoNodes();
+    await onA.module('local', localSpec);
+    // Refused before any claim: an unknown type.
+    await expect(onB.module('local', { ...localSpec, type: 'NoSuchType' })).rejects.toMatchObject({
+      code: 'unknown_module',
+    });
+    // Refused by the build, after the claim: the type variable does not exist. The id is given back.
+    await expect(
+      onB.module('other', { signature: predict.signature, typeVariable: 'missing', tools: [echoTool] }),
+    ).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining("'missing'") });
+
+    expect(await listed()).toEqual([{ moduleId: 'local', node: a.serviceId }]);
+    await onA.module('other', localSpec);
+    await expect(onB.module('other', localSpec)).rejects.toMatchObject({ code: 'already_exists' });
+  });
+});
+
+/** Whether a request to `subject` finds no subscriber at all. */
+async function noResponders(subject: string): Promise<boolean> {
+  try {
+    await nc().request(subject, Empty, { timeout: 2000 });
+    return false;
+  } catch (error) {
+    return error instanceof NatsError && error.code === ErrorCode.NoResponders;
+  }
+}
