@@ -265,6 +265,40 @@ export class StoreClosedError extends BridgeError {
   }
 }
 
+/** What a write that gave up did: `not_applied` (nothing of it reached the bucket) or `unknown` (see below). */
+export type StoreUnavailableOutcome = 'not_applied' | 'unknown';
+
+/**
+ * JetStream did not serve a KV bucket within the node's `unavailableRetryMs` (15 s by default): no leader of the
+ * bucket's stream answered, as while a NATS cluster elects one (or with the connection down), and the operation was
+ * retried until then. A read changed nothing. A write's `outcome` is `not_applied` when no attempt of it reached a
+ * stream leader, so nothing was written, or `unknown` when a publish of it got no answer, so it may have been
+ * stored: read the key to find out. `bucket` and `key` name what was asked for.
+ */
+export class StoreUnavailableError extends BridgeError {
+  override readonly code = 'store_unavailable';
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    /** The store operation, e.g. `get`, `put`, `delete`, `list`, `history`. */
+    readonly operation: string,
+    /** How long the operation waited for the bucket, in ms. */
+    readonly waitedMs: number,
+    readonly outcome: StoreUnavailableOutcome,
+    options: BridgeErrorOptions = {},
+  ) {
+    const what =
+      outcome === 'unknown'
+        ? 'a publish of it got no answer and may have been stored (read the key to find out)'
+        : 'nothing was written';
+    super(
+      `KV bucket '${bucket}' had no JetStream leader answering for ${waitedMs} ms: ${operation} of '${key}' gave ` +
+        `up; ${what}`,
+      { ...options, details: { bucket, key, operation, waitedMs, outcome, ...options.details } },
+    );
+  }
+}
+
 /**
  * A KV bucket exists with another setting (its history depth or replicas) than the one a node or store was
  * configured with. The bucket is left as it is: configure its value, or change the bucket, and start again.

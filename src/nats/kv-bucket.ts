@@ -12,10 +12,30 @@
  * `duplicate`, a conflict. A later write with that id could only expect a revision the key has left behind, a
  * conflict anyway. A bucket of one replica is checked in order and gets no id (ids cost the server memory for its
  * duplicate window, two minutes).
+ *
+ * Every operation rides through an election of the stream's leader (retry-unavailable.ts): reads run again, and
+ * writes are published again only where that cannot apply them twice (kv-write-fate.ts).
  * @module
  */
-import { headers, type JetStreamClient, type KV, type NatsError } from 'nats';
+import {
+  headers,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+  type NatsError,
+} from 'nats';
 import { InternalError, StoreConflictError } from '../errors.js';
+import { writeFate, newWriteId, WRITE_ID_HEADER } from './kv-write-fate.js';
+import {
+  deadlineOf,
+  PROBE_TIMEOUT_MS,
+  retryRead,
+  unavailability,
+  unavailableError,
+  waitForStream,
+  type RetryScope,
+} from './retry-unavailable.js';
 
 /** The last message of a key: a put (live) or a delete/purge marker. */
 export interface LastWrite {
@@ -51,80 +71,184 @@ export function apiErrorCode(error: unknown): number | undefined {
   return (error as Partial<NatsError> | undefined)?.api_error?.err_code;
 }
 
-/** The bucket's stream, its subjects, and a JetStream client to publish with. */
+/**
+ * The bucket's stream, its subjects, and a JetStream client to publish with. Every operation rides through an
+ * election of the stream's leader (see retry-unavailable.ts): it waits until `until` (by default
+ * `unavailableRetryMs` from its start; a commit passes one deadline to all its parts) and then rejects with
+ * `StoreUnavailableError`.
+ */
 export interface KvBucket {
   readonly kv: KV;
   readonly js: JetStreamClient;
   readonly name: string;
+  /** The bucket's side of the retries: its stream, the probe, the bound. */
+  readonly retry: RetryScope;
   /** Reads the key's last message, markers included; `undefined` when the key was never written. */
-  readLast(key: string): Promise<LastWrite | undefined>;
-  /** Publishes one write; resolves to its revision, rejects with a conflict or an {@link InternalError}. */
-  publish(write: RawWrite): Promise<number>;
+  readLast(key: string, until?: number): Promise<LastWrite | undefined>;
+  /**
+   * Publishes one write; resolves to its revision, rejects with a conflict, an {@link InternalError} or a
+   * `StoreUnavailableError`. A compare-and-set write is applied at most once, also when a publish of it got no
+   * answer (see kv-write-fate.ts); a write without an expected revision is not published again after that.
+   */
+  publish(write: RawWrite, until?: number): Promise<number>;
   /**
    * Publishes a write that expects the key absent: never written, or deleted (its last message a marker, whose
    * revision the expectation must name). Rejects with a `StoreConflictError` when the key holds a value.
    */
-  writeIfAbsent(key: string, operation: RawWrite['operation'], data: Uint8Array): Promise<number>;
+  writeIfAbsent(key: string, operation: RawWrite['operation'], data: Uint8Array, until?: number): Promise<number>;
+  /**
+   * Runs `read`, a read of the bucket's stream that changes nothing (stream info, message gets), again through an
+   * election; its other failures reject with `failed(error)`.
+   */
+  read<T>(
+    operation: string,
+    key: string,
+    read: () => Promise<T>,
+    failed: (error: unknown) => Error,
+    until?: number,
+  ): Promise<T>;
 }
 
-/**
- * Binds raw operations to a bucket named `name` opened as `kv` on `js`, whose stream runs `replicas` replicas
- * (more than one: compare-and-set writes carry a message id, see the module comment).
- */
-export function kvBucket(js: JetStreamClient, kv: KV, name: string, replicas: number): KvBucket {
+/** How a bucket opened as `kv` on `js` is bound: see {@link kvBucket}. */
+export interface KvBucketBinding {
+  readonly js: JetStreamClient;
+  readonly kv: KV;
+  readonly name: string;
+  /** The replicas of its stream; more than one: compare-and-set writes carry a message id (module comment). */
+  readonly replicas: number;
+  /** How long one operation waits for the stream through an election, in ms. */
+  readonly retryMs: number;
+}
+
+/** Binds raw operations to a bucket; `connection` is the one `js` came from (its probes go there too). */
+export async function kvBucket(connection: NatsConnection, binding: KvBucketBinding): Promise<KvBucket> {
+  const { js, kv, name, replicas } = binding;
+  const stream = kvStream(name);
+  // No requests here: a manager without the API check is only a client object.
+  const retry: RetryScope = {
+    bucket: name,
+    stream,
+    probe: await connection.jetstreamManager({ checkAPI: false, timeout: PROBE_TIMEOUT_MS }),
+    retryMs: binding.retryMs,
+  };
+  let reader: JetStreamManager | undefined;
+
+  const readLast = async (key: string): Promise<LastWrite | undefined> => {
+    const entry = await kv.get(key);
+    if (entry === null) return undefined;
+    return {
+      revision: entry.revision,
+      live: entry.operation === 'PUT',
+      data: entry.operation === 'PUT' ? entry.value : EMPTY,
+    };
+  };
+
+  /** The fate of an unanswered write that was then refused; a read, retried. */
+  const fateOf = async (write: RawWrite, expectLast: number, id: string, until: number): Promise<number> => {
+    const subject = kvSubject(name, write.key);
+    reader ??= await js.jetstreamManager(false);
+    const jsm = reader;
+    const fate = await retryRead(
+      retry,
+      { operation: write.operation, key: write.key },
+      until,
+      () => writeFate(jsm, stream, subject, expectLast, id),
+      (error) => wrap(error, write.operation, write.key),
+      'unknown',
+    );
+    if (fate.kind === 'ours') return fate.revision;
+    if (fate.kind === 'theirs') throw new StoreConflictError(write.key, expectLast, fate.revision);
+    throw new InternalError(
+      `the outcome of ${write.operation} of '${write.key}' is unknown: a publish of it got no answer, and the ` +
+        `writes after revision ${expectLast} are no longer all kept`,
+      { details: { operation: write.operation, key: write.key, expectedRevision: expectLast, outcome: 'unknown' } },
+    );
+  };
+
   const bucket: KvBucket = {
     kv,
     js,
     name,
-    async readLast(key) {
-      let entry;
+    retry,
+    async readLast(key, until) {
+      const started = Date.now();
+      // The first attempt outside the retry loop: the hot path pays nothing for it.
       try {
-        entry = await kv.get(key);
+        return await readLast(key);
       } catch (error) {
-        throw wrap(error, 'get', key);
+        const failed = (failure: unknown): Error => wrap(failure, 'get', key);
+        if (unavailability(error) === undefined) throw failed(error);
+        const op = { operation: 'get', key };
+        const deadline = until ?? started + retry.retryMs;
+        await waitForStream(retry, op, deadline, error, failed, 'not_applied');
+        return retryRead(retry, op, deadline, () => readLast(key), failed);
       }
-      if (entry === null) return undefined;
-      return {
-        revision: entry.revision,
-        live: entry.operation === 'PUT',
-        data: entry.operation === 'PUT' ? entry.value : EMPTY,
-      };
     },
-    async publish(write) {
+    async publish(write, until) {
       const h = headers();
       if (write.operation === 'delete') h.set('KV-Operation', 'DEL');
       for (const [name, value] of Object.entries(write.headers ?? {})) h.set(name, value);
       const expectLast = write.expectLast;
-      let ack;
-      try {
-        ack = await js.publish(kvSubject(name, write.key), write.operation === 'delete' ? EMPTY : write.data, {
-          headers: h,
-          ...(expectLast === undefined ? {} : { expect: { lastSubjectSequence: expectLast } }),
-          ...(expectLast !== undefined && replicas > 1 ? { msgID: `${write.key}@${expectLast}` } : {}),
-        });
-      } catch (error) {
-        throw expectLast !== undefined && isWrongLastSequence(error)
-          ? new StoreConflictError(write.key, expectLast, actualFrom(error), { cause: error })
-          : wrap(error, write.operation, write.key);
+      const id = expectLast === undefined ? undefined : newWriteId();
+      if (id !== undefined) h.set(WRITE_ID_HEADER, id);
+      const options = {
+        headers: h,
+        ...(expectLast === undefined ? {} : { expect: { lastSubjectSequence: expectLast } }),
+        ...(expectLast !== undefined && replicas > 1 ? { msgID: `${write.key}@${expectLast}` } : {}),
+      };
+      const subject = kvSubject(name, write.key);
+      const data = write.operation === 'delete' ? EMPTY : write.data;
+      const started = Date.now();
+      let deadline = until;
+      // Whether an attempt got no answer: it may have been stored, so a refusal must look at whose write won.
+      let unanswered = false;
+      for (;;) {
+        let ack;
+        try {
+          ack = await js.publish(subject, data, options);
+        } catch (error) {
+          if (expectLast !== undefined && id !== undefined && isWrongLastSequence(error)) {
+            if (unanswered) return fateOf(write, expectLast, id, (deadline ??= started + retry.retryMs));
+            throw new StoreConflictError(write.key, expectLast, actualFrom(error), { cause: error });
+          }
+          const kind = unavailability(error);
+          if (kind === undefined) throw wrap(error, write.operation, write.key);
+          deadline ??= started + retry.retryMs;
+          const op = { operation: write.operation, key: write.key };
+          // Without an expected revision nothing tells a second copy from the first: not published again.
+          if (kind === 'unanswered' && id === undefined) throw unavailableError(retry, op, deadline, 'unknown', error);
+          unanswered ||= kind === 'unanswered';
+          const failed = (failure: unknown): Error => wrap(failure, write.operation, write.key);
+          await waitForStream(retry, op, deadline, error, failed, unanswered ? 'unknown' : 'not_applied');
+          continue;
+        }
+        // Another write expecting the same revision was stored (at `ack.seq`); this one was not, unless an
+        // unanswered attempt of it was that write.
+        if (ack.duplicate && expectLast !== undefined && id !== undefined) {
+          if (unanswered) return fateOf(write, expectLast, id, (deadline ??= started + retry.retryMs));
+          throw new StoreConflictError(write.key, expectLast, ack.seq);
+        }
+        return ack.seq;
       }
-      // Another write expecting the same revision was stored (at `ack.seq`); this one was not.
-      if (ack.duplicate && expectLast !== undefined) throw new StoreConflictError(write.key, expectLast, ack.seq);
-      return ack.seq;
     },
-    async writeIfAbsent(key, operation, data) {
+    async writeIfAbsent(key, operation, data, until) {
       let expectLast = 0;
+      const deadline = until ?? deadlineOf(retry);
       for (let attempt = 0; attempt < 5; attempt += 1) {
         try {
-          return await bucket.publish({ key, operation, data, expectLast });
+          return await bucket.publish({ key, operation, data, expectLast }, deadline);
         } catch (error) {
           if (!(error instanceof StoreConflictError)) throw error;
-          const last = await bucket.readLast(key);
+          const last = await bucket.readLast(key, deadline);
           if (last === undefined || last.live)
             throw new StoreConflictError(key, 0, last?.revision ?? 0, { cause: error });
           expectLast = last.revision;
         }
       }
       throw new StoreConflictError(key, 0, expectLast);
+    },
+    read(operation, key, read, failed, until) {
+      return retryRead(retry, { operation, key }, until ?? deadlineOf(retry), read, failed);
     },
   };
   return bucket;

@@ -17,6 +17,11 @@
  *    with compare-and-set at the revision it got (the previous value re-put, or a delete marker where the key
  *    was absent), tagged `Tether-Commit-Undo`, then the commit rejects with `StoreConflictError`.
  *
+ * Through an election of the stream's leader every read and write of a commit is retried (kv-bucket.ts), within
+ * one deadline for the whole commit; past it the commit rejects with `StoreUnavailableError`. One that gives up
+ * in step 1 wrote nothing; in step 2 the writes go out back to back, so an election stops them alike, and any
+ * that landed are undone as after a lost race (each undo with a deadline of its own).
+ *
  * Guarantees: a commit that resolves applied every write; a commit that rejects with `StoreConflictError` left
  * every key's value as it was (its revision may have moved on through the undo). Not guaranteed: during a
  * raced commit, readers and watchers can briefly see some of its writes and then their undo. If an undo itself
@@ -45,21 +50,26 @@ export async function commitToKv<V>(
   // Every value is encoded before anything is read or written: a value the codec refuses (too large, say) must
   // fail the whole commit while nothing of it has been published, not after the writes ahead of it landed.
   const data = writes.map((write) => (write.operation === 'put' ? encode(write.value) : EMPTY));
+  // One deadline for every part: the commit as a whole waits at most the bucket's bound through an election.
+  const until = Date.now() + bucket.retry.retryMs;
   const only = writes[0];
   // One write to a key that exists: the server's own compare-and-set on the publish is already atomic, so the
   // check round trip is not needed (the hot path of setVariable). Expecting absence (0) still reads first: a
   // deleted key's last message is its delete marker, whose revision the publish has to name.
   if (writes.length === 1 && only !== undefined && only.expectedRevision > 0 && onChecked === undefined) {
     return [
-      await bucket.publish({
-        key: only.key,
-        operation: only.operation,
-        data: data[0]!,
-        expectLast: only.expectedRevision,
-      }),
+      await bucket.publish(
+        {
+          key: only.key,
+          operation: only.operation,
+          data: data[0]!,
+          expectLast: only.expectedRevision,
+        },
+        until,
+      ),
     ];
   }
-  const before = await Promise.all(writes.map((write) => bucket.readLast(write.key)));
+  const before = await Promise.all(writes.map((write) => bucket.readLast(write.key, until)));
   writes.forEach((write, i) => {
     const last = before[i];
     const ok = write.expectedRevision === 0 ? !last?.live : last?.revision === write.expectedRevision;
@@ -71,13 +81,16 @@ export async function commitToKv<V>(
   // Issued without awaiting in between, so this commit's messages reach the server back to back.
   const outcomes = await Promise.allSettled(
     writes.map((write, i) =>
-      bucket.publish({
-        key: write.key,
-        operation: write.operation,
-        data: data[i]!,
-        expectLast: before[i]?.revision ?? 0,
-        headers: { 'Tether-Commit': id },
-      }),
+      bucket.publish(
+        {
+          key: write.key,
+          operation: write.operation,
+          data: data[i]!,
+          expectLast: before[i]?.revision ?? 0,
+          headers: { 'Tether-Commit': id },
+        },
+        until,
+      ),
     ),
   );
   const failedAt = outcomes.findIndex((outcome) => outcome.status === 'rejected');

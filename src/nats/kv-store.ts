@@ -12,6 +12,8 @@
  * snapshot holds markers of long-deleted keys); one `fromRevision` N is a consumer starting at stream sequence N,
  * which delivers every message still in the stream from there (the bucket keeps `history` per key), markers too.
  * `resumeWatches` reopens them where they were after an outage.
+ *
+ * Reads and writes ride through an election of the stream's leader, up to `unavailableRetryMs` (kv-bucket.ts).
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -23,6 +25,7 @@ import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.
 import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
+import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
 
 /** Turns values into bytes and back. */
@@ -63,6 +66,15 @@ export interface KvStoreOptions<V> {
   readonly onListenerError?: (error: unknown, change: StoreChange<unknown>) => void;
   /** Told when a watch ends by itself (connection closed, consumer lost); it delivers nothing more. */
   readonly onWatchError?: (error: unknown, prefix: string) => void;
+  /**
+   * How long an operation waits for the bucket while no leader of its stream answers (a NATS cluster electing one,
+   * or the connection down), retrying, before it fails with `StoreUnavailableError`; 0 fails at once. Elections took
+   * 4 to 8 s on nats-server 2.9.10 here, and up to 15 s are reported. A request in flight is not cut short, so an
+   * operation can take up to one request timeout (5 s) longer. Callers that wait for a write (a session's
+   * `callTimeoutMs`, a client's `timeoutMs`) need as long to hear how it ended.
+   * @default 15000
+   */
+  readonly unavailableRetryMs?: number;
   /** Runs between a commit's check and its writes. For tests that race a commit; leave unset otherwise. */
   readonly onCommitChecked?: CommitCheckedHook;
 }
@@ -89,12 +101,15 @@ export async function createKvStore<V>(
   options: KvStoreOptions<V> = {},
 ): Promise<KvStore<V>> {
   const name = options.bucket ?? 'tether_vars';
+  assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
   const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
   const { kv, replicas } = await openKvBucket(js, name, settings, { historyDepth: 64 }, (error) =>
     wrap(error, 'open', name),
   );
-  return kvStore(kvBucket(js, kv, name, replicas), options, watchOptionsFor(connection));
+  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
+  return kvStore(bucket, options, watchOptionsFor(connection));
 }
 
 function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOptions: WatchKvOptions): KvStore<V> {
@@ -171,17 +186,21 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       // last-per-subject consumer can block after deletes on server 2.9 (nats-server#3481), and this is every
       // session's load. Each key is read consistently; sessions fold later changes per key by revision.
       const subjectPrefix = kvSubject(bucket.name, '');
-      let keys: string[];
-      try {
-        const manager = await bucket.js.jetstreamManager(false);
-        const info = await manager.streams.info(kvStream(bucket.name), {
-          subjects_filter: `${subjectPrefix}${prefix}>`,
-        });
-        keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
-      } catch (error) {
-        throw wrap(error, 'list', prefix);
-      }
-      const read = await Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key) })));
+      const until = Date.now() + bucket.retry.retryMs;
+      const keys = await bucket.read(
+        'list',
+        prefix,
+        async () => {
+          const manager = await bucket.js.jetstreamManager(false);
+          const info = await manager.streams.info(kvStream(bucket.name), {
+            subjects_filter: `${subjectPrefix}${prefix}>`,
+          });
+          return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
+        },
+        (error) => wrap(error, 'list', prefix),
+        until,
+      );
+      const read = await Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key, until) })));
       const entries: StoreEntry<V>[] = [];
       for (const { key, last } of read) {
         if (last?.live) entries.push({ key, value: codec.decode(last.data), revision: last.revision });
@@ -192,10 +211,15 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     async history(key) {
       assertOpen('history');
       assertStoreKey(key);
-      // Stream message gets, no consumer (nats-server#3481): see kv-history.ts. Decoding stays inside the try,
-      // so a value the codec cannot read fails as a wrapped history error.
+      // Stream message gets, no consumer (nats-server#3481): see kv-history.ts; read again whole through an
+      // election. Decoding stays outside the retries, so a value the codec cannot read fails as a wrapped error.
+      const entries = await bucket.read(
+        'history',
+        key,
+        () => readKvHistory(bucket, key),
+        (error) => wrap(error, 'history', key),
+      );
       try {
-        const entries = await readKvHistory(bucket, key);
         return entries.map((entry) => toChange(key, entry.operation, entry.revision, entry.data));
       } catch (error) {
         throw wrap(error, 'history', key);

@@ -15,7 +15,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { AlreadyExistsError, InternalError, StoreConflictError } from '../errors.js';
+import { AlreadyExistsError, BridgeError, InternalError, StoreConflictError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import { kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import type { SharedSpec } from './module-host.js';
@@ -24,6 +24,7 @@ import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { bucketLastRevision } from './node-store.js';
 import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
+import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { MIN_MODULES_REVISION_HEADER } from './wire.js';
 
 /** Options of {@link openModuleSpecs}. */
@@ -41,6 +42,11 @@ export interface ModuleSpecsOptions {
    * revision exists at all (see {@link waitUnlessUnknown}). @default 50
    */
   readonly unknownRevisionGraceMs?: number;
+  /**
+   * How long an operation waits for the bucket while no leader of its stream answers, retrying, before it fails
+   * with `StoreUnavailableError` (see `unavailableRetryMs` of the KV store). @default 15000
+   */
+  readonly unavailableRetryMs?: number;
 }
 
 /**
@@ -128,11 +134,13 @@ export async function openModuleSpecs(
   options: ModuleSpecsOptions = {},
 ): Promise<ModuleSpecs> {
   const bucket = options.bucket ?? 'tether_modules';
+  assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
   const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) =>
     boundary(error, 'open', bucket),
   );
-  const raw = kvBucket(js, kv, bucket, replicas);
+  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
   const waiters = new RevisionWaiters();
   let applied = 0;
@@ -162,8 +170,7 @@ export async function openModuleSpecs(
       return true;
     } catch (error) {
       if (error instanceof StoreConflictError) return false;
-      // `publish` names it a store failure; named here as the bucket's other failures are, around the same cause.
-      throw boundary(error instanceof InternalError ? (error.cause ?? error) : error, 'delete', key);
+      throw renamed(error, 'delete', key);
     }
   };
 
@@ -172,16 +179,16 @@ export async function openModuleSpecs(
    * `undefined` when the key was never written.
    */
   const read = async (key: string): Promise<(ModuleEntryRecord | { revision: number; removed: true }) | undefined> => {
-    let entry;
+    let last;
     try {
-      entry = await kv.get(key);
+      last = await raw.readLast(key);
     } catch (error) {
-      throw boundary(error, 'get', key);
+      throw renamed(error, 'get', key);
     }
-    if (entry === null) return undefined;
-    if (entry.operation !== 'PUT') return { revision: entry.revision, removed: true };
-    const value = JSON.parse(decoder.decode(entry.value)) as WireModuleSpec | LocalClaim;
-    return isLocalClaim(value) ? { revision: entry.revision, local: value } : { revision: entry.revision, spec: value };
+    if (last === undefined) return undefined;
+    if (!last.live) return { revision: last.revision, removed: true };
+    const value = JSON.parse(decoder.decode(last.data)) as WireModuleSpec | LocalClaim;
+    return isLocalClaim(value) ? { revision: last.revision, local: value } : { revision: last.revision, spec: value };
   };
 
   /**
@@ -219,7 +226,7 @@ export async function openModuleSpecs(
       } catch (error) {
         if (error instanceof StoreConflictError)
           throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
-        throw boundary(error instanceof InternalError ? (error.cause ?? error) : error, 'create', key);
+        throw renamed(error, 'create', key);
       }
     },
 
@@ -242,14 +249,16 @@ export async function openModuleSpecs(
       // The subjects of the bucket's stream, from stream info: no consumer. `kv.keys()` runs one, and on server
       // 2.9 that listing can block after deletes (nats-server#3481) — it did under load when a stop raced a list.
       const subjectPrefix = kvSubject(bucket, '');
-      let keys: string[];
-      try {
-        const manager = await connection.jetstreamManager();
-        const info = await manager.streams.info(kvStream(bucket), { subjects_filter: `${subjectPrefix}${prefix}>` });
-        keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
-      } catch (error) {
-        throw boundary(error, 'keys', prefix);
-      }
+      const keys = await raw.read(
+        'keys',
+        prefix,
+        async () => {
+          const manager = await connection.jetstreamManager({ checkAPI: false });
+          const info = await manager.streams.info(kvStream(bucket), { subjects_filter: `${subjectPrefix}${prefix}>` });
+          return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
+        },
+        (error) => boundary(error, 'keys', prefix),
+      );
       const listed: ListedModule[] = [];
       for (const [key, found] of await Promise.all(keys.map(async (key) => [key, await read(key)] as const))) {
         if (found === undefined || 'removed' in found) continue;
@@ -304,6 +313,15 @@ export async function openModuleSpecs(
 /** Whether a value read from the bucket is a {@link LocalClaim} rather than a spec. */
 function isLocalClaim(value: unknown): value is LocalClaim {
   return typeof value === 'object' && value !== null && (value as Partial<LocalClaim>).nodeLocal === true;
+}
+
+/**
+ * A failure of the raw bucket named as the bucket's other failures are: an `InternalError` of `publish` again
+ * around its cause; a `StoreUnavailableError` (the bucket had no leader past the bound) as it is.
+ */
+function renamed(error: unknown, operation: string, key: string): Error {
+  if (error instanceof InternalError) return boundary(error.cause ?? error, operation, key);
+  return error instanceof BridgeError ? error : boundary(error, operation, key);
 }
 
 function boundary(error: unknown, operation: string, key: string): InternalError {

@@ -6,13 +6,16 @@
  *
  * A node remembers the ids it has seen exist, so only the first request for a session on each node pays a KV
  * read. Records are never removed by expiry (the runtime does not tell this layer); `remove` exists for that.
+ * Like the variables bucket, each operation rides through an election of the stream's leader (kv-bucket.ts).
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { InternalError, SessionError } from '../errors.js';
+import { BridgeError, InternalError, SessionError, StoreConflictError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
+import { kvBucket } from './kv-bucket.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
+import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -36,6 +39,11 @@ export interface SessionDirectoryOptions {
    * @default 1 for a new bucket
    */
   readonly replicas?: number;
+  /**
+   * How long an operation waits for the bucket while no leader of its stream answers, retrying, before it fails
+   * with `StoreUnavailableError` (see `unavailableRetryMs` of the KV store). @default 15000
+   */
+  readonly unavailableRetryMs?: number;
 }
 
 /** The shared list of opened sessions. */
@@ -66,9 +74,13 @@ export async function createSessionDirectory(
   options: SessionDirectoryOptions = {},
 ): Promise<SessionDirectory> {
   const bucket = options.bucket ?? 'tether_sessions';
-  const { kv } = await openSingleWriteBucket(connection.jetstream(), bucket, options.replicas, (error) =>
+  assertUnavailableRetryMs(options.unavailableRetryMs);
+  const js = connection.jetstream();
+  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) =>
     boundary(error, 'open', bucket),
   );
+  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const seen = new Set<string>();
 
   const directory: SessionDirectory = {
@@ -77,11 +89,13 @@ export async function createSessionDirectory(
       if (seen.has(sessionId)) return false;
       const record: SessionRecord = { sessionId, createdAt: new Date().toISOString() };
       try {
-        await kv.create(sessionId, encoder.encode(JSON.stringify(record)));
+        // Create-if-absent, also over a removed record (its delete marker), through an election of the leader.
+        await raw.writeIfAbsent(sessionId, 'put', encoder.encode(JSON.stringify(record)));
         seen.add(sessionId);
         return true;
       } catch (error) {
         // Another node (or an earlier open) got there first: the session exists, which is all `open` promises.
+        if (!(error instanceof StoreConflictError)) throw renamed(error, 'create', sessionId);
         if (await directory.exists(sessionId)) return false;
         throw boundary(error, 'create', sessionId);
       }
@@ -90,13 +104,13 @@ export async function createSessionDirectory(
     async exists(sessionId) {
       assertSessionId(sessionId);
       if (seen.has(sessionId)) return true;
-      let entry;
+      let last;
       try {
-        entry = await kv.get(sessionId);
+        last = await raw.readLast(sessionId);
       } catch (error) {
-        throw boundary(error, 'get', sessionId);
+        throw renamed(error, 'get', sessionId);
       }
-      const live = entry !== null && entry.operation === 'PUT';
+      const live = last?.live === true;
       if (live) seen.add(sessionId);
       return live;
     },
@@ -105,9 +119,9 @@ export async function createSessionDirectory(
       assertSessionId(sessionId);
       seen.delete(sessionId);
       try {
-        await kv.delete(sessionId);
+        await raw.publish({ key: sessionId, operation: 'delete', data: new Uint8Array(0) });
       } catch (error) {
-        throw boundary(error, 'delete', sessionId);
+        throw renamed(error, 'delete', sessionId);
       }
     },
 
@@ -123,6 +137,12 @@ export async function createSessionDirectory(
     },
   };
   return directory;
+}
+
+/** A failure of the raw bucket: an `InternalError` named again around its cause, a `StoreUnavailableError` as it is. */
+function renamed(error: unknown, operation: string, key: string): Error {
+  if (error instanceof InternalError) return boundary(error.cause ?? error, operation, key);
+  return error instanceof BridgeError ? error : boundary(error, operation, key);
 }
 
 function boundary(error: unknown, operation: string, key: string): InternalError {

@@ -32,6 +32,7 @@ import { createMemoryStore } from '../store/memory-store.js';
 import type { Store, StoreChange, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
+import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import type { TrackingStore } from '../nats/tracking-store.js';
 import type { VariableRecord } from '../variables/types.js';
 
@@ -49,7 +50,10 @@ export interface RuntimeOptions {
    * idle this long expires, and its modules end with it.) @default 3_600_000 (one hour)
    */
   readonly sessionTtlMs?: number;
-  /** How long a session operation waits for its process. @default 5000 */
+  /**
+   * How long a session operation waits for its process. On a NATS node a write waits `nats.unavailableRetryMs`
+   * longer: its commit may be riding through a leader election of the variables bucket. @default 5000
+   */
   readonly callTimeoutMs?: number;
   /** How long `module.execute()` waits, queue time included. @default 120_000 */
   readonly executionTimeoutMs?: number;
@@ -163,6 +167,8 @@ export class Runtime {
       watchers: this.#watchers,
       modules: this.#modules,
       callTimeoutMs,
+      writeTimeoutMs:
+        callTimeoutMs + (options.nats ? (options.nats.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS) : 0),
       updates: new SerialTasks(),
       restart: (sessionId) => this.#running(sessionId).ready,
       touch: (sessionId) => this.#activity.touch(sessionId, this.#ttlMs),

@@ -28,6 +28,8 @@ export interface SessionHost {
   readonly watchers: WatchHub;
   readonly modules: SessionModules;
   readonly callTimeoutMs: number;
+  /** How long a write waits for its process: `callTimeoutMs`, plus the time a commit may wait out an election. */
+  readonly writeTimeoutMs: number;
   /** The runtime's `updateVariable`s, one at a time per variable. */
   readonly updates: SerialTasks;
   /** Starts a new process for a session whose previous one crashed or hibernated; resolves once it has loaded. */

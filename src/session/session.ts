@@ -351,7 +351,7 @@ export class Session implements SessionContext {
   async #write(request: WriteRequest): Promise<unknown> {
     const process = await this.#live();
     try {
-      const reply = (await process.call({ type: 'write', request }, this.host.callTimeoutMs)) as WriteReply;
+      const reply = (await process.call({ type: 'write', request }, this.host.writeTimeoutMs)) as WriteReply;
       return reply.value;
     } catch (error) {
       // The process ended while the write waited: report why the session ended, not the process mechanics.

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createEchoModel, type Runtime } from '../../src/index.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
-import { startNatsCluster, type ClusterMember, type NatsTestCluster } from '../support/nats-cluster.js';
-import { servedBy, type TestNode, type TestNodeOptions } from '../support/tether-node.js';
+import type { Runtime } from '../../src/index.js';
+import { clusterSkipped, useClusterFixture } from '../support/cluster-fixture.js';
+import type { ClusterMember } from '../support/nats-cluster.js';
+import { servedBy, type TestNode } from '../support/tether-node.js';
 import { waitFor } from '../support/wait-for.js';
 
-// Every bucket is kept on all three servers: what a deployment past one machine runs.
-const replicated = { replicas: 3, reconnect: { waitMs: 250 } } as const;
 const predictSpec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
 const qaSpec = { ...predictSpec, bindings: { temperature: 'llm_temperature' } } as const;
 
@@ -19,30 +17,12 @@ async function completedOn(runtime: Runtime, sessionId: string, moduleId: string
   }
 }
 
-const external = process.env.NATS_URL;
-if (external !== undefined) {
-  console.warn(
-    `[cluster.nats.test] skipped: NATS_URL (${external}) points the suite at one existing server, and these tests ` +
-      'start, kill and restart a three-server JetStream cluster of their own',
-  );
-}
-
-describe.skipIf(external !== undefined)('a deployment on a three-server NATS cluster', () => {
-  let cluster: NatsTestCluster | undefined;
-  // The fixture's own connection (for $SRV requests) and its default client go to the third server.
-  const fx = useNatsFixture(async () => {
-    cluster = await startNatsCluster(3);
-    return { url: cluster.urls[2]!, stop: () => cluster!.stop() };
-  });
+describe.skipIf(clusterSkipped('cluster.nats.test'))('a deployment on a three-server NATS cluster', () => {
+  const { fx, cluster, members, newBuckets, node, memberOf } = useClusterFixture();
   let buckets = { variablesBucket: '', sessionsBucket: '', modulesBucket: '' };
-  const members = (): readonly ClusterMember[] => cluster!.members;
-  const node = (servers: string | readonly string[], options: TestNodeOptions = {}): Promise<TestNode> =>
-    fx().node(buckets, { llm: createEchoModel(), ...options, servers, nats: replicated });
-  /** The running member holding the NATS connection of `n`. */
-  const memberOf = (n: TestNode): Promise<ClusterMember | undefined> => cluster!.memberOf(n.connectionName);
 
   it('serves a variable set through a client on the third server from nodes on the other two, executions on both', async () => {
-    buckets = fx().buckets();
+    buckets = newBuckets();
     const nodes = [await node(members()[0]!.url), await node(members()[1]!.url)];
     const client = await fx().client({ servers: members()[2]!.url });
     const session = await client.session('c1');
@@ -73,7 +53,7 @@ describe.skipIf(external !== undefined)('a deployment on a three-server NATS clu
   }, 30_000);
 
   it('counts exactly 400 after two nodes on different servers × 200 concurrent increments', async () => {
-    buckets = fx().buckets();
+    buckets = newBuckets();
     const nodes = [await node(members()[0]!.url), await node(members()[1]!.url)];
     const sessions = await Promise.all(nodes.map((n) => n.runtime.session('counter')));
     const defined = await sessions[0]!.defineVariable('n', 'integer', 0);
@@ -100,7 +80,7 @@ describe.skipIf(external !== undefined)('a deployment on a three-server NATS clu
   }, 30_000);
 
   it('lets one of two nodes on different servers take back a deleted variable or a stopped module’s id', async () => {
-    buckets = fx().buckets();
+    buckets = newBuckets();
     const nodes = [await node(members()[0]!.url), await node(members()[1]!.url)];
     const sessions = await Promise.all(nodes.map((n) => n.runtime.session('race')));
     const names = Array.from({ length: 40 }, (_, i) => `v${i}`);
@@ -132,10 +112,10 @@ describe.skipIf(external !== undefined)('a deployment on a three-server NATS clu
   }, 30_000);
 
   it('finds a module just created through a node on a server that follows the modules stream’s leader', async () => {
-    buckets = fx().buckets();
+    buckets = newBuckets();
     const first = await node(members()[0]!.url);
     const stream = `KV_${buckets.modulesBucket}`;
-    const leader = await cluster!.leader(stream);
+    const leader = await cluster().leader(stream);
     // A follower that answers direct gets of the stream: one may answer before it has applied the latest write.
     const follower = await waitFor(async () => {
       for (const m of members()) {
@@ -158,9 +138,9 @@ describe.skipIf(external !== undefined)('a deployment on a three-server NATS clu
   }, 30_000);
 
   it('keeps every acknowledged write and both nodes serving when the server under a node is killed', async () => {
-    buckets = fx().buckets();
-    const nodes = [await node(cluster!.urls), await node(cluster!.urls)];
-    const client = await fx().client({ servers: cluster!.urls, reconnect: { waitMs: 250 }, timeoutMs: 3000 });
+    buckets = newBuckets();
+    const nodes = [await node(cluster().urls), await node(cluster().urls)];
+    const client = await fx().client({ servers: cluster().urls, reconnect: { waitMs: 250 }, timeoutMs: 3000 });
     const session = await client.session('o1');
     const victim = await waitFor(() => memberOf(nodes[0]!), { message: "node A's server" });
 
@@ -217,7 +197,7 @@ describe.skipIf(external !== undefined)('a deployment on a three-server NATS clu
 
     // The killed server comes back on its ports and store, and the cluster heals around it.
     await victim.restart();
-    await cluster!.waitHealthy();
+    await cluster().waitHealthy();
     const late = await node(victim.url);
     const onLate = await late.runtime.session('o1');
     await waitFor(async () => (await onLate.getVariables(acknowledged)).missing.length === 0, {
@@ -228,23 +208,23 @@ describe.skipIf(external !== undefined)('a deployment on a three-server NATS clu
   }, 50_000);
 
   it('goes on routing other nodes’ writes when the server holding its watch dies and its own server stays up', async () => {
-    buckets = fx().buckets();
-    const writer = await node(cluster!.urls);
+    buckets = newBuckets();
+    const writer = await node(cluster().urls);
     const onWriter = await writer.runtime.session('r1');
     await onWriter.defineVariable('x', 'integer', 0);
     // Node B on the server leading the variables stream (writes go on while another dies), its router's
     // consumer on another that is not the meta leader either (a consumer opened again needs one). JetStream picks
     // the consumer's server, so B starts again until it has one there.
     const stream = `KV_${buckets.variablesBucket}`;
-    const home = (await cluster!.leader(stream))!;
+    const home = (await cluster().leader(stream))!;
     let b: TestNode | undefined;
     let victim: ClusterMember | undefined;
     for (let attempt = 0; attempt < 20 && !victim; attempt++) {
       b = await node(home.url);
-      const meta = await cluster!.leader();
+      const meta = await cluster().leader();
       const hosts = await waitFor(
         async () => {
-          const found = await cluster!.consumerHostsOf(stream, b!.connectionName);
+          const found = await cluster().consumerHostsOf(stream, b!.connectionName);
           return found.length > 0 ? found : undefined;
         },
         { interval: 50, message: "the server of node B's router consumer" },
@@ -274,6 +254,6 @@ describe.skipIf(external !== undefined)('a deployment on a three-server NATS clu
     });
 
     await victim!.restart();
-    await cluster!.waitHealthy();
+    await cluster().waitHealthy();
   }, 45_000);
 });

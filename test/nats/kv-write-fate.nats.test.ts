@@ -1,0 +1,57 @@
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/errors.js';
+import { createKvStore } from '../../src/nats/kv-store.js';
+import { startLaggingProxy, type LaggingProxy } from '../support/lagging-proxy.js';
+import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+
+let server: NatsTestServer;
+let proxy: LaggingProxy;
+let nc: NatsConnection;
+/** How many of the next request replies the proxy swallows: what a stream leader dying after storing a write does. */
+let swallow = 0;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  // Replies to requests come on the connection's muxed inbox, `_INBOX.<id>.<token>` (watches use `_INBOX.<id>`).
+  proxy = await startLaggingProxy(server.url, (subject) => {
+    if (swallow === 0 || !/^_INBOX\.[^.]+\.[^.]+$/.test(subject)) return false;
+    swallow -= 1;
+    return true;
+  });
+  proxy.hold();
+  nc = await connect({ servers: proxy.url });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await proxy?.close();
+  await server?.stop();
+});
+
+describe('kv-write-fate', () => {
+  it('applies a compare-and-set write once when it was stored but its answer never came, and says so', async () => {
+    const store = await createKvStore<number>(nc, { bucket: `fate_${process.pid}_${Date.now()}` });
+    const first = await store.create('s.x', 1);
+    await store.create('s.y', 1);
+
+    swallow = 2;
+    // Both stored; neither hears back. The update is published again and refused (the key is at its own write),
+    // which its id tells apart from a competitor's: it resolves to that write. The unconditional delete cannot be
+    // told apart from a second copy, so it is not published again.
+    const [updated, deleted] = await Promise.all([
+      store.update('s.x', 2, first),
+      store.delete('s.y').then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    ]);
+
+    const history = await store.history('s.x');
+    expect(history.map((change) => (change.operation === 'put' ? change.value : 'deleted'))).toEqual([1, 2]);
+    expect(updated).toBe(history.at(-1)!.revision);
+    expect(deleted).toBeInstanceOf(StoreUnavailableError);
+    expect(deleted).toMatchObject({ code: 'store_unavailable', key: 's.y', operation: 'delete', outcome: 'unknown' });
+    expect((await store.history('s.y')).map((change) => change.operation)).toEqual(['put', 'delete']);
+  }, 20_000);
+});
