@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,7 +18,12 @@ beforeAll(async () => {
   installed = await mkdtemp(join(tmpdir(), 'tether-package-'));
   const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { files: string[] };
   expect(manifest.files.sort()).toEqual(['bin', 'dist']);
-  await cp(join(root, 'package.json'), join(installed, 'package.json'));
+  // A version of its own, to tell the installed package.json from the checkout's.
+  const installedManifest = {
+    ...JSON.parse(await readFile(join(root, 'package.json'), 'utf8')),
+    version: '9.8.7-installed',
+  };
+  await writeFile(join(installed, 'package.json'), JSON.stringify(installedManifest));
   await cp(join(root, 'bin'), join(installed, 'bin'), { recursive: true });
   await run(process.execPath, [
     join(root, 'node_modules/typescript/bin/tsc'),
@@ -37,6 +43,14 @@ describe('the tether executable of an installed package', () => {
   it('runs the compiled CLI with plain Node, without the sources', async () => {
     const { stdout } = await run(process.execPath, [join(installed, 'bin/tether.js'), 'var', '--help']);
     expect(stdout).toContain('Usage: tether var <command>');
+  });
+
+  it("reads the installed package.json's version, which its nodes announce as their $SRV version", async () => {
+    // The compiled module sits deeper (dist/src/) than the source (src/): the same lookup finds the package's own.
+    const compiled = (await import(pathToFileURL(join(installed, 'dist/src/package-version.js')).href)) as {
+      packageVersion(): string;
+    };
+    expect(compiled.packageVersion()).toBe('9.8.7-installed');
   });
 
   it('exits non-zero with one line on a bad command, as from a checkout', async () => {

@@ -1,9 +1,13 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as connectNats } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../src/cli/cli.js';
 import { Runtime, createEchoModel } from '../src/index.js';
+import { packageVersion } from '../src/package-version.js';
 import { runCliProcess, startCli, type CliRun as Run, type RunningCli } from './support/cli-process.js';
-import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
+import { spawnNatsServer, startNatsServer, type NatsTestServer } from './support/nats-server.js';
 import { waitFor } from './support/wait-for.js';
 
 let server: NatsTestServer;
@@ -25,6 +29,7 @@ async function inProcess(args: readonly string[]): Promise<Run> {
 }
 
 const errorLines = (run: Run): string[] => run.stderr.trim().split('\n');
+const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 beforeAll(async () => {
   server = await startNatsServer();
@@ -250,9 +255,19 @@ describe('cli', () => {
       '--inspect',
     ]);
     await serve.until('stdout', /node serving on/);
-    // The third name is the modules bucket: this node shares no module specs with a default deployment.
     const nc = await connectNats({ servers: server.url });
     onTestFinished(() => nc.close());
+    // The startup line names the node as `$SRV` (and a client's node_lost) does, and $SRV.INFO names its connection
+    // and Tether's version.
+    const nodeId = /\(node (\w+), name tether-node, prefix /.exec(serve.output.stdout)?.[1];
+    expect(nodeId).toBeDefined();
+    const info = (await nc.request(`$SRV.INFO.tether.${nodeId}`)).json<{ version: string; metadata: unknown }>();
+    expect(info).toMatchObject({
+      version: packageVersion(),
+      metadata: { prefix: `cli${process.pid}`, name: 'tether-node' },
+    });
+    expect(packageVersion()).toBe(manifest.version);
+    // The third name is the modules bucket: this node shares no module specs with a default deployment.
     const modulesStream = await (await nc.jetstreamManager()).streams.info(`KV_cli_serve_modules_${id}`);
     expect(modulesStream.config.name).toBe(`KV_cli_serve_modules_${id}`);
     // --inspect: the session process's snapshots on the inspection subjects, as a plain subscriber and
@@ -288,5 +303,59 @@ describe('cli', () => {
     const stopped = await serve.stop('SIGTERM');
     expect(stopped.code).toBe(0);
     expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');
+  });
+
+  it('ends var watch and events quietly (exit 0) once nobody reads their output, as `| head -1` does', async () => {
+    const s = ['--session', 'cli-pipe'];
+    await inProcess(['var', 'define', 'p', 'integer', '0', ...s]);
+    const watch = start(['var', 'watch', 'p', ...s]);
+    const events = start(['events', ...s]);
+    await Promise.all([watch.until('stderr', /watching/), events.until('stderr', /listening on/)]);
+    // The reader goes away; the next line either command writes finds the pipe closed.
+    watch.child.stdout?.destroy();
+    events.child.stdout?.destroy();
+    expect((await inProcess(['var', 'set', 'p', '1', ...s])).code).toBe(0);
+    const [watched, heard] = await Promise.all([watch.exited, events.exited]);
+    expect([watched.code, watched.stderr]).toEqual([0, "tether: watching 'p' in session cli-pipe; Ctrl-C stops\n"]);
+    expect([heard.code, heard.stderr]).toEqual([0, 'tether: listening on tether.v1.events.cli-pipe.>; Ctrl-C stops\n']);
+  });
+
+  it('reads .5 as a number and names a refused value as it was typed', async () => {
+    const s = ['--session', 'cli-typed'];
+    const [defined, text] = await Promise.all([
+      inProcess(['var', 'define', 'neg', 'float', '-.5', ...s]),
+      inProcess(['var', 'define', 'ver', 'string', '.5', ...s]),
+    ]);
+    expect([defined.code, defined.stdout, defined.stderr]).toEqual([0, 'neg = -0.5  (float, v1)\n', '']);
+    expect([text.code, text.stdout]).toEqual([0, 'ver = ".5"  (string, v1)\n']);
+    const [set, refused] = await Promise.all([
+      inProcess(['var', 'set', 'neg', '.25', ...s]),
+      inProcess(['var', 'set', 'ver', '2.0', ...s]),
+    ]);
+    expect([set.code, set.stdout]).toEqual([0, 'neg = 0.25  (float, v2)\n']);
+    expect([refused.code, refused.stderr]).toEqual([
+      1,
+      `tether: validation_failed: ver: must be a string, got 2 (typed '2.0', read as JSON; to store it as text, quote it: '"2.0"')\n`,
+    ]);
+  });
+
+  it('serve on a NATS server without JetStream says JetStream is not enabled there (exit 3)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tether-nojs-'));
+    const plain = await spawnNatsServer(
+      'nats-server',
+      ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir],
+      dir,
+      10_000,
+    );
+    onTestFinished(async () => {
+      await plain.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const refused = await inProcess(['serve', '--nats', plain.url]);
+    expect(refused.code).toBe(3);
+    expect(errorLines(refused)).toEqual([
+      `tether: nats_unreachable: cannot start a node on NATS at ${plain.url}: store open of 'tether_vars' failed: ` +
+        'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)',
+    ]);
   });
 });

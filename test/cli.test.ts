@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
-import { looksLikeBrokenJson, parseValue } from '../src/cli/values.js';
+import { looksLikeBrokenJson, needsVariableType, parseValue, withTypedValue } from '../src/cli/values.js';
 import { UsageError } from '../src/cli/cli-errors.js';
-import { reconnectPolicy } from '../src/cli/connection.js';
+import { natsServers, reconnectPolicy } from '../src/cli/connection.js';
+import { ValidationError, VariableNotFoundError } from '../src/errors.js';
 import { parseBuckets } from '../src/cli/serve-command.js';
 import { transitionLine } from '../src/cli/follow-commands.js';
 import { settlesWithin } from '../src/cli/until-signal.js';
@@ -43,7 +44,9 @@ describe('cli', () => {
 
   it('exits 2 with one line naming the command for a usage error', async () => {
     const cases: [string[], string][] = [
-      [[], ''],
+      [[], 'tether: usage: missing <command> (see: tether --help)'],
+      [['help', 'nope'], "tether: usage: unknown command 'nope' (see: tether --help)"],
+      [['help', 'var', 'set', 'x'], "tether: usage: unexpected argument 'x' (see: tether var set --help)"],
       [['nope'], "tether: usage: unknown command 'nope' (see: tether --help)"],
       [['var', 'nope'], "tether: usage: unknown command 'var nope' (see: tether var --help)"],
       [['var'], "tether: usage: 'var' needs a command: define, get, set, list, watch (see: tether var --help)"],
@@ -78,18 +81,60 @@ describe('cli', () => {
       [['serve', '--buckets', 'v'], "tether: usage: --buckets takes vars,sessions or vars,sessions,modules, got 'v'"],
       [['serve', '--buckets', 'v,s,m,x'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],
       [['serve', '--buckets', 'v,,m'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],
-      [['serve', '--drain-timeout', '0'], 'tether: usage: --drain-timeout must be a whole number of at least 1'],
+      [['serve', '--drain-timeout', '0'], 'tether: usage: --drain-timeout must be a whole number from 1 to 2147483647'],
+      // Past what a Node timer can wait: refused, rather than a TimeoutOverflowWarning and a timeout at once.
+      [
+        ['var', 'get', 't', '-s', 'a', '--timeout', '3000000000'],
+        "tether: usage: --timeout must be a whole number from 1 to 2147483647, got '3000000000' (see: tether var get --help)",
+      ],
+      [['module', 'call', 'qa', '-s', 'a', '--input', 'q=x', '--timeout', '2147483648'], 'tether: usage: --timeout'],
+      [['serve', '--drain-timeout', '2147483648'], 'tether: usage: --drain-timeout must be a whole number from 1 to'],
+      // Not a server that is down (exit 3): a URL that is no URL is the command line's fault.
+      [
+        ['var', 'get', 't', '-s', 'a', '--nats', 'not a url'],
+        "tether: usage: --nats holds no valid URL: 'not a url' (see: tether var get --help)",
+      ],
+      [
+        ['events', '--nats', 'nats://127.0.0.1:4222,not a url'],
+        "tether: usage: --nats holds no valid URL: 'not a url'",
+      ],
+      [['serve', '--nats', 'nats://a b'], "tether: usage: --nats holds no valid URL: 'nats://a b'"],
+      // Node's advice for a value starting with a dash is the fix, so it stays, with the value given.
+      [
+        ['var', 'set', 't', '1', '-s', 'a', '--reason', '-x'],
+        "tether: usage: Option '--reason' argument is ambiguous: to give it a value starting with a dash, write " +
+          "'--reason=-x' (see: tether var set --help)",
+      ],
     ];
     for (const [args, line] of cases) {
       const { code, stdout, stderr } = await cli(...args);
       expect(code, args.join(' ')).toBe(2);
       expect(stdout).toBe('');
-      if (args.length === 0) expect(stderr).toContain('Usage: tether <command>');
-      else {
-        expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
-        expect(stderr.trim().startsWith(line), `${stderr} vs ${line}`).toBe(true);
-      }
+      expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(stderr.trim().startsWith(line), `${stderr} vs ${line}`).toBe(true);
     }
+  });
+
+  it('prints the help of a group or a command after `help`, as after --help', async () => {
+    for (const words of [['var'], ['module'], ['var', 'set'], ['serve']]) {
+      const asked = await cli('help', ...words);
+      const flag = await cli(...words, '--help');
+      expect(asked.code).toBe(0);
+      expect(asked.stdout, words.join(' ')).toBe(flag.stdout);
+    }
+    expect((await cli('help', 'var')).stdout).toMatch(/^Usage: tether var <command>/);
+    expect((await cli('help')).stdout).toBe((await cli('--help')).stdout);
+  });
+
+  it('takes a URL nats.js reads as a server: with or without a scheme, several, IPv6', () => {
+    const io = (env: Record<string, string>) => ({ out: () => {}, err: () => {}, env });
+    expect(natsServers({ nats: 'nats://127.0.0.1:4222, demo.nats.io,tls://[::1]:4222' }, io({}))).toEqual([
+      'nats://127.0.0.1:4222',
+      'demo.nats.io',
+      'tls://[::1]:4222',
+    ]);
+    expect(natsServers({}, io({ NATS_URL: '127.0.0.1:4222' }))).toEqual(['127.0.0.1:4222']);
+    expect(() => natsServers({}, io({ NATS_URL: 'nats://' }))).toThrow(/NATS_URL holds no valid URL: 'nats:\/\/'/);
   });
 
   it('reads serve --buckets as vars,sessions (modules stays tether_modules) or vars,sessions,modules', async () => {
@@ -122,6 +167,45 @@ describe('cli', () => {
   it('bounds a stop by the drain timeout: a stop that hangs is let go, one that ends is awaited', async () => {
     expect(await settlesWithin(new Promise(() => {}), 20)).toBe(false);
     expect(await settlesWithin(Promise.resolve(), 1000)).toBe(true);
+  });
+
+  it('reads a number written .5 or -.5 as that number, unless the variable holds text', () => {
+    const parse = (text: string, type: string) => parseValue(text, type, ['var', 'define']);
+    expect([parse('-.5', 'float'), parse('.5', 'float'), parse('.25e1', 'json'), parse(' -.5', 'integer')]).toEqual([
+      -0.5, 0.5, 2.5, -0.5,
+    ]);
+    expect([parse('.5', 'string'), parse('-.5', 'choice'), parse('.x', 'float')]).toEqual(['.5', '-.5', '.x']);
+    // `var set` knows no type until it asks: it asks for exactly these values and for broken JSON.
+    expect(['.5', '-.5', '{"a":', '0.5', 'terse', '"x"'].map(needsVariableType)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(parseCommand(command('var define'), ['neg', 'float', '-.5', '-s', 'a']).args.value).toBe('-.5');
+  });
+
+  it('names a refused value as typed when its JSON form shows it otherwise', () => {
+    const refusal = new ValidationError('ver: must be a string, got 2', {
+      variable: 'ver',
+      details: { constraint: 'type' },
+    });
+    const named = withTypedValue(refusal, '2.0', 2) as ValidationError;
+    expect(named).toBeInstanceOf(ValidationError);
+    expect(named.message).toBe(
+      `ver: must be a string, got 2 (typed '2.0', read as JSON; to store it as text, quote it: '"2.0"')`,
+    );
+    expect([named.variable, named.details, named.cause]).toEqual(['ver', refusal.details, refusal]);
+    const range = new ValidationError('t: value 2.5 is above maximum 2', { details: { constraint: 'max' } });
+    expect((withTypedValue(range, '2.50', 2.5) as Error).message).toBe(
+      "t: value 2.5 is above maximum 2 (typed '2.50', read as JSON)",
+    );
+    // Shown as typed already, or not a refusal of the value: left as it is.
+    expect(withTypedValue(range, '2.5', 2.5)).toBe(range);
+    const missing = new VariableNotFoundError('s', 'ver');
+    expect(withTypedValue(missing, '2.0', 2)).toBe(missing);
   });
 
   it('takes negative numbers as values, positional or after an option', () => {

@@ -38,30 +38,20 @@ function findCommand(argv: readonly string[]): { spec: CommandSpec; rest: readon
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [first, second] = argv;
   const isHelp = (word: string | undefined): boolean => word === '--help' || word === '-h' || word === 'help';
-  if (first === undefined || isHelp(first)) {
-    // Asked for: stdout and success. Nothing given at all: a usage error a script should notice.
-    (first === undefined ? io.err : io.out)(listHelp(COMMANDS));
-    return first === undefined ? EXIT.usage : EXIT.ok;
-  }
-  if (GROUPS.has(first) && isHelp(second)) {
-    io.out(listHelp(COMMANDS, first));
-    return EXIT.ok;
-  }
   try {
+    // Nothing given: a usage error a script should notice, in one line as every failure is.
+    if (first === undefined) throw new UsageError('missing <command>');
+    if (first === 'help') return help(argv.slice(1), io);
+    if (isHelp(first)) return help([], io);
+    if (GROUPS.has(first) && isHelp(second)) return help([first], io);
     if (GROUPS.has(first) && second === undefined) {
       const names = COMMANDS.filter((spec) => spec.path[0] === first).map((spec) => spec.path[1]);
       throw new UsageError(`'${first}' needs a command: ${names.join(', ')}`, [first]);
     }
     const found = findCommand(argv);
-    if (!found) {
-      const words = GROUPS.has(first) ? `${first} ${second}` : first;
-      throw new UsageError(`unknown command '${words}'`, GROUPS.has(first) ? [first] : []);
-    }
+    if (!found) throw unknownCommand(argv);
     const parsed = parseCommand(found.spec, found.rest);
-    if (parsed.help) {
-      io.out(commandHelp(found.spec));
-      return EXIT.ok;
-    }
+    if (parsed.help) return help(found.spec.path, io);
     return (await found.spec.run(parsed, io)) ?? EXIT.ok;
   } catch (error) {
     io.err(errorLine(error));
@@ -69,11 +59,46 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   }
 }
 
-/** The real process's streams and environment. */
+/** `tether help [group] [command]`: the help of the root, of a group (`var`) or of one command, on stdout. */
+function help(words: readonly string[], io: CliIo): number {
+  const [first] = words;
+  if (first === undefined) io.out(listHelp(COMMANDS));
+  else if (GROUPS.has(first) && words.length === 1) io.out(listHelp(COMMANDS, first));
+  else {
+    const found = findCommand(words);
+    if (!found) throw unknownCommand(words);
+    if (found.rest.length > 0) throw new UsageError(`unexpected argument '${found.rest[0]}'`, found.spec.path);
+    io.out(commandHelp(found.spec));
+  }
+  return EXIT.ok;
+}
+
+/** `unknown command 'var nope'`, pointing at the help of the group the words start. */
+function unknownCommand(words: readonly string[]): UsageError {
+  const [first, second] = words;
+  const inGroup = first !== undefined && GROUPS.has(first);
+  return new UsageError(`unknown command '${inGroup ? `${first} ${second}` : first}'`, inGroup ? [first] : []);
+}
+
+/**
+ * The real process's streams and environment. A closed stdout (`tether events | head -1`) is not an error: as
+ * with `yes | head -1`, nothing more is written and {@link CliIo.outputClosed} lets the command end, exit code 0.
+ */
 export function processIo(): CliIo {
+  let closed = false;
+  let reportClosed = (): void => {};
+  const outputClosed = new Promise<void>((resolve) => (reportClosed = resolve));
+  // Without a listener, the EPIPE of a write to a pipe nobody reads was an uncaught exception: a stack trace, exit 1.
+  process.stdout.on('error', () => {
+    closed = true;
+    reportClosed();
+  });
+  // Nowhere is left to say anything.
+  process.stderr.on('error', () => {});
   return {
-    out: (line) => void process.stdout.write(`${line}\n`),
+    out: (line) => void (closed || process.stdout.write(`${line}\n`)),
     err: (line) => void process.stderr.write(`${line}\n`),
     env: process.env,
+    outputClosed,
   };
 }

@@ -42,6 +42,11 @@ export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Resolves once nobody reads `out` any more (its pipe closed: `tether events | head -1`); the commands that print
+   * until Ctrl-C then end, with exit code 0. Absent: never.
+   */
+  readonly outputClosed?: Promise<void>;
 }
 
 /** A command: `tether <path...> <args> [options]`. */
@@ -98,6 +103,22 @@ function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record
   return moved.length > 0 ? [...out, '--', ...moved] : out;
 }
 
+/**
+ * Node's parseArgs message on one line. Its first sentence names the option; the advice after it is about `--`
+ * positionals and dropped, except for a value starting with a dash (`--reason -x`), where the advice is the fix.
+ */
+function parseErrorMessage(error: unknown, argv: readonly string[]): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const first = text.split(/\n|\. To specify/)[0] ?? text;
+  const hint = /^To specify an option argument starting with a dash use '(--[^=']+)=-XYZ'/m.exec(text);
+  if (!hint?.[1]) return first;
+  // Written with the value given, where it can be found: the word after the option as typed (`--reason`, `-r`).
+  const at = argv.indexOf(/^Option '([^']+)'/.exec(first)?.[1] ?? hint[1]);
+  const value = at >= 0 ? argv[at + 1] : undefined;
+  const written = `${hint[1]}=${value?.startsWith('-') ? value : '-XYZ'}`;
+  return `${first.replace(/\.$/, '')}: to give it a value starting with a dash, write '${written}'`;
+}
+
 /** Parses `argv` (the words after the command path) against `spec`; `UsageError` on anything it does not declare. */
 export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
   spec: CommandSpec<O>,
@@ -121,10 +142,7 @@ export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
       strict: true,
     });
   } catch (error) {
-    // Node's messages name the option; keep their first sentence (the rest is advice about '--' positionals).
-    const text = error instanceof Error ? error.message : String(error);
-    const message = text.split(/\n|\. To specify/)[0] ?? text;
-    throw new UsageError(message, spec.path);
+    throw new UsageError(parseErrorMessage(error, argv), spec.path);
   }
   const values = parsed.values as Record<string, unknown>;
   if (values.help === true) return { values: {} as ParsedCommand<O>['values'], args: {}, help: true };

@@ -12,7 +12,7 @@ import { connect, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 import { UsageError, natsUnreachable } from './cli-errors.js';
 import type { CliIo, OptionSpec } from './command.js';
-import { parseCount } from './values.js';
+import { parseCount, parseMs } from './values.js';
 
 /** The default server: a local one, as `nats` tools assume. */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -47,14 +47,25 @@ export const SESSION_OPTION = {
 } as const satisfies Record<string, OptionSpec>;
 
 /** The NATS URLs from `--nats`, else `NATS_URL`, else the local default. */
-export function natsServers(values: { readonly nats?: string }, io: CliIo): string[] {
+export function natsServers(values: { readonly nats?: string }, io: CliIo, command: readonly string[] = []): string[] {
   const text = values.nats ?? io.env.NATS_URL ?? DEFAULT_NATS_URL;
   const servers = text
     .split(',')
     .map((url) => url.trim())
     .filter((url) => url !== '');
-  if (servers.length === 0) throw new UsageError('--nats names no server');
+  if (servers.length === 0) throw new UsageError('--nats names no server', command);
+  // A URL nats.js cannot parse failed the connection with ERR_INVALID_URL, which read as a server that is down.
+  const bad = servers.find((url) => !isServerUrl(url));
+  if (bad !== undefined)
+    throw new UsageError(`${values.nats === undefined ? 'NATS_URL' : '--nats'} holds no valid URL: '${bad}'`, command);
   return servers;
+}
+
+/** Whether nats.js can read `url` as a server: `[scheme://]host[:port]`, a bare IPv6 address too. */
+function isServerUrl(url: string): boolean {
+  const hostPort = url.replace(/^[^:/]*:\/\//, '');
+  const bareIpv6 = (hostPort.match(/:/g)?.length ?? 0) > 1 && !hostPort.includes('[');
+  return hostPort !== '' && URL.canParse(`http://${bareIpv6 ? `[${hostPort}]` : hostPort}`);
 }
 
 /** The subject prefix from `--prefix`, else `TETHER_PREFIX`; undefined means the default. */
@@ -82,7 +93,7 @@ export function reconnectPolicy(io: CliIo, command: readonly string[]): Reconnec
     ...(attempts === undefined || attempts.trim() === '-1'
       ? {}
       : { maxAttempts: parseCount(attempts, 'TETHER_MAX_RECONNECTS', command) }),
-    ...(wait === undefined ? {} : { waitMs: parseCount(wait, 'TETHER_RECONNECT_WAIT_MS', command, 1) }),
+    ...(wait === undefined ? {} : { waitMs: parseMs(wait, 'TETHER_RECONNECT_WAIT_MS', command) }),
   };
 }
 
@@ -97,9 +108,9 @@ export async function openClient(
   io: CliIo,
   command: readonly string[],
 ): Promise<TetherClient> {
-  const servers = natsServers(values, io);
+  const servers = natsServers(values, io, command);
   const prefix = natsPrefix(values, io);
-  const timeoutMs = values.timeout === undefined ? undefined : parseCount(values.timeout, '--timeout', command, 1);
+  const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', command);
   const reconnect = reconnectPolicy(io, command);
   try {
     return await connect({

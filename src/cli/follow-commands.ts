@@ -25,7 +25,10 @@ const SESSION_FILTER = {
   },
 } as const;
 
-/** Subscribes to `feed`, hands each message to `print`, and returns once Ctrl-C (or a lost NATS) ends it. */
+/**
+ * Subscribes to `feed`, hands each message to `print`, and returns once Ctrl-C, a lost NATS or a closed stdout ends
+ * it.
+ */
 async function follow(
   feed: 'events' | 'inspect',
   values: { readonly nats?: string; readonly prefix?: string; readonly session?: string },
@@ -34,7 +37,7 @@ async function follow(
   print: (event: TetherEvent) => void,
 ): Promise<void> {
   // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
-  const servers = natsServers(values, io);
+  const servers = natsServers(values, io, path);
   const prefix = natsPrefix(values, io);
   let subscription;
   try {
@@ -56,7 +59,8 @@ async function follow(
   }
   // On stderr, so stdout stays one line per message; it also tells a script the subscription is in place.
   io.err(`tether: listening on ${subscription.subject}; Ctrl-C stops`);
-  const outcome = await untilSignal(subscription.closed);
+  // Ended by Ctrl-C, a lost NATS, or a reader that went away (`| head -1`): the subscription stops cleanly either way.
+  const outcome = await untilSignal(subscription.closed, io.outputClosed);
   await subscription.stop();
   if (outcome === 'lost') throw natsLost();
 }

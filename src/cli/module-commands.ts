@@ -3,11 +3,12 @@
  * Specs are JSON, so tools are named (the node must know them) and sync callbacks are not available here.
  * @module
  */
-import { UsageError } from './cli-errors.js';
+import { EXIT, UsageError, errorLine } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { jsonLine } from './output.js';
-import { parseAssignments, parseCount, parseJsonObject } from './values.js';
+import { abortOnSignal, signalExitCode } from './until-signal.js';
+import { parseAssignments, parseJsonObject, parseMs } from './values.js';
 
 const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 
@@ -110,11 +111,27 @@ const call = defineCommand({
     if (Object.keys(inputs).length === 0)
       throw new UsageError('no inputs: give --input <field=value> or --json <inputs>', this.path);
     // --timeout bounds the execution itself too (an LLM call takes longer than a variable read).
-    const timeoutMs = values.timeout === undefined ? undefined : parseCount(values.timeout, '--timeout', this.path, 1);
-    const result = await withSession(values, io, this.path, { create: false }, async (session) =>
-      (await session.module(String(args.id))).execute(inputs, timeoutMs === undefined ? {} : { timeoutMs }),
-    );
-    io.out(jsonLine(result));
+    const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', this.path);
+    // Ctrl-C (or SIGTERM) cancels the execution on the node, so it does not run on and pay for an LLM call nobody
+    // waits for; the client's close waits for the cancel to get out. Then the exit code of the signal.
+    const interrupt = abortOnSignal();
+    try {
+      const result = await withSession(values, io, this.path, { create: false }, async (session) =>
+        (await session.module(String(args.id))).execute(inputs, {
+          signal: interrupt.signal,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        }),
+      );
+      io.out(jsonLine(result));
+      return EXIT.ok;
+    } catch (error) {
+      const signal = interrupt.received();
+      if (signal === undefined) throw error;
+      io.err(errorLine(error));
+      return signalExitCode(signal);
+    } finally {
+      interrupt.dispose();
+    }
   },
 });
 

@@ -11,7 +11,7 @@ import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { NATS_OPTIONS, natsPrefix, natsServers, reconnectPolicy, reportTo } from './connection.js';
 import { settlesWithin, untilSignal } from './until-signal.js';
-import { parseCount } from './values.js';
+import { parseCount, parseMs } from './values.js';
 
 /** How long a stopping node waits for requests in flight: under the 30 s stop_grace_period of docker-compose.yml. */
 const DEFAULT_DRAIN_MS = 25_000;
@@ -77,7 +77,7 @@ const serve = defineCommand({
     "tether serve --inspect   # then: nats sub 'tether.v1.inspect.>'",
   ],
   async run({ values }, io) {
-    const servers = natsServers(values, io);
+    const servers = natsServers(values, io, this.path);
     const prefix = natsPrefix(values, io);
     const { variablesBucket, sessionsBucket, modulesBucket } =
       values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path);
@@ -86,7 +86,7 @@ const serve = defineCommand({
     const drainMs =
       values['drain-timeout'] === undefined
         ? DEFAULT_DRAIN_MS
-        : parseCount(values['drain-timeout'], '--drain-timeout', this.path, 1);
+        : parseMs(values['drain-timeout'], '--drain-timeout', this.path);
     const reconnect = reconnectPolicy(io, this.path);
     // Loaded here, not at the top: the runtime brings Ax, which no other command needs (see connection.ts).
     const { Runtime, languageModelFromEnv } = await import('../index.js');
@@ -124,8 +124,12 @@ const serve = defineCommand({
     const model = llm.offline
       ? `${llm.provider} (offline)`
       : `${llm.provider}${llm.defaultModel ? `/${llm.defaultModel}` : ''}`;
+    // The node's service id is what `$SRV.PING.tether` answers and what a client's node_lost names: printed here,
+    // it is how an operator finds the node an error is about.
+    const node = `node ${runtime.nodeId ?? '?'}, name ${values.name ?? 'tether-node'}`;
     io.out(
-      `tether: node serving on ${servers.join(',')} (prefix ${prefix ?? 'tether'}, model ${model}); Ctrl-C stops it`,
+      `tether: node serving on ${servers.join(',')} (${node}, prefix ${prefix ?? 'tether'}, model ${model}); ` +
+        'Ctrl-C stops it',
     );
     const signal = await untilSignal(runtime.connectionLost);
     if (signal === 'lost') {

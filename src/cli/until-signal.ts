@@ -1,20 +1,33 @@
 /**
  * Long-running commands (`serve`, `var watch`, `events`) run until Ctrl-C or a `docker stop`, or until their
- * connection to NATS is gone for good.
+ * connection to NATS is gone for good (or, for those that print, until nobody reads their output). A one-shot
+ * command that can be cancelled turns the signal into an abort instead.
  * @module
  */
+import { constants } from 'node:os';
 
 /**
- * Resolves with the first SIGINT or SIGTERM, or with `'lost'` when `lost` resolves first (a connection that
- * closed: a signal listener alone does not keep Node running, so without it a dead connection ended the
- * command with exit code 13 and no message). A second signal while the command is still stopping ends the
- * process at once (exit code 130), so a stop that hangs can always be interrupted.
+ * The exit code of a command a signal ended: 128 + the signal's number, as a shell reports a process it killed
+ * (130 for SIGINT, 143 for SIGTERM).
  */
-export function untilSignal(lost?: Promise<unknown>): Promise<NodeJS.Signals | 'lost'> {
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+/**
+ * Resolves with the first SIGINT or SIGTERM; with `'lost'` when `lost` resolves first (a connection that closed:
+ * a signal listener alone does not keep Node running, so without it a dead connection ended the command with exit
+ * code 13 and no message); with `'output_closed'` when `outputClosed` does (nobody reads stdout any more:
+ * `tether events | head -1`). A second signal while the command is still stopping ends the process at once
+ * ({@link signalExitCode}), so a stop that hangs can always be interrupted.
+ */
+export function untilSignal(
+  lost?: Promise<unknown>,
+  outputClosed?: Promise<unknown>,
+): Promise<NodeJS.Signals | 'lost' | 'output_closed'> {
   return new Promise((resolve) => {
-    const force = (): never => process.exit(130);
     let settled = false;
-    const settle = (outcome: NodeJS.Signals | 'lost'): void => {
+    const settle = (outcome: NodeJS.Signals | 'lost' | 'output_closed'): void => {
       if (settled) return;
       settled = true;
       process.removeListener('SIGINT', onSignal);
@@ -27,7 +40,46 @@ export function untilSignal(lost?: Promise<unknown>): Promise<NodeJS.Signals | '
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     void lost?.then(() => settle('lost'));
+    void outputClosed?.then(() => settle('output_closed'));
   });
+}
+
+/** Ends the process at once, as the signal would have without a listener. */
+const force = (signal: NodeJS.Signals): never => process.exit(signalExitCode(signal));
+
+/** What {@link abortOnSignal} returns. */
+export interface SignalAbort {
+  /** Aborted by the first SIGINT or SIGTERM, with the signal's name as its reason. */
+  readonly signal: AbortSignal;
+  /** The signal that aborted it, if one did. */
+  received(): NodeJS.Signals | undefined;
+  /** Removes the listeners: Node's defaults apply again. */
+  dispose(): void;
+}
+
+/**
+ * For a one-shot command whose work can be cancelled (`module call`): the first SIGINT or SIGTERM aborts
+ * `signal` instead of killing the process, so the command can tell the node before it exits; a second one ends
+ * the process at once.
+ */
+export function abortOnSignal(): SignalAbort {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) return force(signal);
+    received = signal;
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    received: () => received,
+    dispose() {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
 }
 
 /**

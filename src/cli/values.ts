@@ -3,7 +3,10 @@
  * `key=value` pairs and JSON options.
  * @module
  */
+import { ValidationError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { UsageError } from './cli-errors.js';
+import { jsonLine } from './output.js';
 
 /** The variable types whose values are text, where `{name} says hi` is a value like any other. */
 const TEXT_TYPES: ReadonlySet<string> = new Set(['string', 'choice', 'module']);
@@ -25,23 +28,56 @@ export function looksLikeBrokenJson(text: string): boolean {
 }
 
 /**
+ * A number with no digit before its point (`.5`, `-.5`): not JSON, but a number to whoever typed it, and one the
+ * command line's rule for negative numbers already takes as a value.
+ */
+const LEADING_DOT_NUMBER = /^\s*-?\.\d+(?:[eE][+-]?\d+)?\s*$/;
+
+/**
+ * Whether reading `text` as a value depends on the variable's type (see {@link parseValue}): broken JSON, or a
+ * number written `.5`. `var set` looks the type up only then.
+ */
+export function needsVariableType(text: string): boolean {
+  return looksLikeBrokenJson(text) || LEADING_DOT_NUMBER.test(text);
+}
+
+/**
  * A variable value as typed: `0.7`, `true`, `[1,2]` and `{"a":1}` are JSON; anything that does not parse
- * (`terse`, `hello world`) is the string itself. Quote a string that looks like JSON: `'"42"'`. Text that opens
- * like a JSON object or list but does not parse is taken as text only for a variable of a text type (`type`);
- * for any other type it is a typo, refused rather than stored as a string (`{"retries":4,}`).
+ * (`terse`, `hello world`) is the string itself. Quote a string that looks like JSON: `'"42"'`. Two kinds of text
+ * are read by the variable's type (`type`): a number written `.5` or `-.5` is that number unless the variable holds
+ * text; text that opens like a JSON object or list but does not parse is taken as text only for a variable of a
+ * text type, and for any other type it is a typo, refused rather than stored as a string (`{"retries":4,}`).
  * @throws {UsageError} for broken JSON given to a variable that does not hold text
  */
 export function parseValue(text: string, type: string, command: readonly string[]): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    if (TEXT_TYPES.has(type) || !opensLikeJson(text)) return text;
+    if (TEXT_TYPES.has(type)) return text;
+    if (LEADING_DOT_NUMBER.test(text)) return Number(text);
+    if (!opensLikeJson(text)) return text;
     const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(
       `the value for a ${type} variable is not valid JSON: ${why} (quote it to store it as a string: '"..."')`,
       command,
     );
   }
+}
+
+/**
+ * A node's refusal of a value read as JSON, naming the value as typed when its JSON form shows it otherwise
+ * (`2.0` is read as 2, so `got 2` alone loses what was typed); refused as not a string, with how to store the text.
+ * Any other error is returned as it is.
+ */
+export function withTypedValue(error: unknown, text: string, value: unknown): unknown {
+  if (!(error instanceof ValidationError) || typeof value === 'string' || jsonLine(value) === text.trim()) return error;
+  const notString = error.details.constraint === 'type' && /must be a string/.test(error.message);
+  const hint = notString ? `; to store it as text, quote it: '"${text}"'` : '';
+  return new ValidationError(`${error.message} (typed '${text}', read as JSON${hint})`, {
+    cause: error,
+    details: error.details,
+    ...(error.variable === undefined ? {} : { variable: error.variable }),
+  });
 }
 
 /** A JSON option (`--constraints`, `--json`, `--spec`), which must parse; `what` names it in the error. */
@@ -79,14 +115,31 @@ export function parseAssignments(
   return out;
 }
 
-/** A whole number option, such as `--expected-version` or `--timeout`. */
-export function parseCount(text: string, what: string, command: readonly string[], minimum = 0): number {
+/** A whole number option, such as `--expected-version` or `--replicas`, from `minimum` to `maximum`. */
+export function parseCount(
+  text: string,
+  what: string,
+  command: readonly string[],
+  minimum = 0,
+  maximum = Number.MAX_SAFE_INTEGER,
+): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < minimum) {
-    throw new UsageError(
-      `${what} must be a whole number${minimum > 0 ? ` of at least ${minimum}` : ''}, got '${text}'`,
-      command,
-    );
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    const range =
+      maximum < Number.MAX_SAFE_INTEGER
+        ? ` from ${minimum} to ${maximum}`
+        : minimum > 0
+          ? ` of at least ${minimum}`
+          : '';
+    throw new UsageError(`${what} must be a whole number${range}, got '${text}'`, command);
   }
   return value;
+}
+
+/**
+ * A duration in milliseconds (`--timeout`, `--drain-timeout`): 1 to 2^31-1, the longest a Node timer waits (a
+ * longer one fires at once, after a TimeoutOverflowWarning).
+ */
+export function parseMs(text: string, what: string, command: readonly string[]): number {
+  return parseCount(text, what, command, 1, MAX_TIMEOUT_MS);
 }

@@ -7,13 +7,13 @@ import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { jsonLine, recordLine, recordTable } from './output.js';
 import { untilSignal } from './until-signal.js';
-import { looksLikeBrokenJson, parseCount, parseJsonObject, parseValue } from './values.js';
+import { needsVariableType, parseCount, parseJsonObject, parseValue, withTypedValue } from './values.js';
 
 const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 const JSON_RECORD = { json: { type: 'boolean', description: 'print the whole variable record as JSON' } } as const;
 const VALUE_HELP =
-  'the value: JSON when it parses (0.7, true, [1,2], {"a":1}), else the text as a string; text opening with { or [ ' +
-  'that does not parse is refused unless the variable holds text (string, choice, module)';
+  'the value: JSON when it parses (0.7, true, [1,2], {"a":1}; .5 is a number too), else the text as a string; text ' +
+  'opening with { or [ that does not parse is refused unless the variable holds text (string, choice, module)';
 
 const define = defineCommand({
   path: ['var', 'define'],
@@ -40,14 +40,13 @@ const define = defineCommand({
       ...(constraints === undefined ? {} : { constraints }),
       ...(values.description === undefined ? {} : { description: values.description }),
     };
+    const text = String(args.value);
+    const value = parseValue(text, String(args.type), this.path);
     const record = await withSession(values, io, this.path, { create: true }, (session) =>
-      session.defineVariable(
-        String(args.name),
-        String(args.type),
-        parseValue(String(args.value), String(args.type), this.path),
-        options,
-      ),
-    );
+      session.defineVariable(String(args.name), String(args.type), value, options),
+    ).catch((error: unknown) => {
+      throw withTypedValue(error, text, value);
+    });
     io.out(values.json ? jsonLine(record) : recordLine(record));
   },
 });
@@ -103,9 +102,14 @@ const set = defineCommand({
     const name = String(args.name);
     const text = String(args.value);
     const record = await withSession(values, io, this.path, { create: false }, async (session) => {
-      // Only text that opens like JSON and fails to parse needs the variable's type to be read.
-      const type = looksLikeBrokenJson(text) ? (await session.describeVariable(name)).type : 'string';
-      return session.setVariable(name, parseValue(text, type, this.path), options);
+      // Only text that opens like JSON and fails to parse, or a number written `.5`, needs the variable's type.
+      const type = needsVariableType(text) ? (await session.describeVariable(name)).type : 'string';
+      const value = parseValue(text, type, this.path);
+      try {
+        return await session.setVariable(name, value, options);
+      } catch (error) {
+        throw withTypedValue(error, text, value);
+      }
     });
     io.out(values.json ? jsonLine(record) : recordLine(record));
   },
@@ -154,7 +158,8 @@ const watch = defineCommand({
       });
       // On stderr, so stdout stays one JSON document per line; it also tells a script the watch is in place.
       io.err(`tether: watching '${pattern}' in session ${session.sessionId}; Ctrl-C stops`);
-      const outcome = await untilSignal(client.closed);
+      // A reader that went away (`| head -1`) ends the watch as Ctrl-C does.
+      const outcome = await untilSignal(client.closed, io.outputClosed);
       stop();
       if (outcome === 'lost') throw natsLost();
     });

@@ -266,9 +266,17 @@ function actualFrom(error: unknown): number {
   return match ? Number(match[1]) : Number.NaN;
 }
 
-/** Wraps a library error at the boundary, keeping it as `cause`. */
+/**
+ * Wraps a library error at the boundary, keeping it as `cause`. Opening a bucket is a JetStream API request: when
+ * nobody answers it (`503`, no responders, which nats.js reports as a bare "503") the server runs without JetStream.
+ */
 export function wrap(error: unknown, operation: string, key: string): InternalError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message =
+    operation === 'open' && (error as Partial<NatsError> | undefined)?.code === '503'
+      ? 'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)'
+      : error instanceof Error
+        ? error.message
+        : String(error);
   return new InternalError(`store ${operation} of '${key}' failed: ${message}`, {
     cause: error,
     details: { operation, key },

@@ -121,6 +121,11 @@ export interface NatsNode {
   publishModuleEvents(handle: ModuleHandle): () => void;
   /** The inspector publishing the processes' snapshots, when the node was started with `inspect: true`. */
   readonly inspector: ((event: InspectionEvent) => void) | undefined;
+  /**
+   * The instance id of this node's `tether` service once it serves: what `$SRV.PING` answers with and what a
+   * client's `node_lost` names. `undefined` before {@link NatsNode.serve}.
+   */
+  readonly serviceId: string | undefined;
   /** Starts the service; `start` hands out the node's sessions, `modules` its module processes. */
   serve(start: (sessionId: string) => Promise<Session>, modules: ModuleHost): Promise<void>;
   /** Stops taking requests; requests in progress finish. */
@@ -134,13 +139,16 @@ export interface NatsNode {
   readonly lost: Promise<void>;
 }
 
+/** The connection name of a node given none. */
+const DEFAULT_NAME = 'tether-node';
+
 /** Connects and opens the buckets; `report` is told of failures no request waits for. */
 export async function openNatsNode(
   options: NatsNodeOptions,
   report: (error: unknown, where: string) => void,
 ): Promise<NatsNode> {
   assertUnavailableRetryMs(options.unavailableRetryMs);
-  const connection: NatsConnection = await connectNats({ name: 'tether-node', ...options });
+  const connection: NatsConnection = await connectNats({ name: DEFAULT_NAME, ...options });
   reportReconnects(connection, options, report);
   let closing = false;
   // Pending for ever after our own close: only a close nobody asked for means the node is lost.
@@ -200,6 +208,9 @@ export async function openNatsNode(
     return {
       store,
       lost,
+      get serviceId() {
+        return service?.id;
+      },
       async claimModule(sessionId, moduleId, spec) {
         // A spec with callbacks or tool objects cannot be rebuilt elsewhere: that module stays on this node.
         if (wireProblem(spec) !== undefined) {
@@ -254,6 +265,7 @@ export async function openNatsNode(
           store,
           ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
           ...(options.queue !== undefined ? { queue: options.queue } : {}),
+          name: options.name ?? DEFAULT_NAME,
           onError: report,
           outbox,
           endpoints: moduleEndpoints(deps),

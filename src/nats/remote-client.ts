@@ -4,11 +4,16 @@
  * the client sends the highest store revision it has seen, so reads always reflect its own writes.
  * @module
  */
+import { ValidationError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { assertSessionId } from '../variables/names.js';
 import { connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteTransport } from './remote-transport.js';
 import { createSubjects } from './subjects.js';
+
+/** How long {@link TetherClient.close} waits for the cancels still on their way. */
+const CANCEL_WAIT_MS = 2_000;
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -16,7 +21,7 @@ export interface ConnectOptions {
   readonly servers: string | readonly string[];
   /** The subject prefix the nodes use. @default 'tether' */
   readonly prefix?: string;
-  /** How long a request waits for its reply before `CallTimeoutError`. @default 5000 */
+  /** How long a request waits for its reply before `CallTimeoutError`, at most 2^31-1 ms. @default 5000 */
   readonly timeoutMs?: number;
   /** User and password authentication. */
   readonly user?: string;
@@ -50,7 +55,10 @@ export interface TetherClient {
   session(id: string, options?: RemoteSessionOptions): Promise<RemoteSession>;
   /** The highest store revision a reply has reported to this client. */
   readonly revision: number;
-  /** Closes the connection; watches end with it. */
+  /**
+   * Closes the connection; watches end with it. The cancels this client sent for executions it gave up on (a
+   * timeout, an abort, a lost node) are waited for first, up to 2 s, so that they reach the nodes.
+   */
   close(): Promise<void>;
   /**
    * Resolves once the connection has closed: after {@link TetherClient.close}, or when it gave up reconnecting
@@ -69,11 +77,18 @@ export interface TetherClient {
  */
 export async function connect(options: ConnectOptions): Promise<TetherClient> {
   const subjects = createSubjects(options.prefix);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting. Checked before connecting.
+  if (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS)
+    throw new ValidationError(
+      `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
+      { details: { field: 'timeoutMs' } },
+    );
   const connection = await connectNats(options);
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
   reportReconnects(connection, options, report);
   const closed = connection.closed().then(() => undefined);
-  const transport = new RemoteTransport(connection, subjects, options.timeoutMs ?? 5000, report);
+  const transport = new RemoteTransport(connection, subjects, timeoutMs, report);
 
   return {
     async session(id, sessionOptions = {}) {
@@ -88,6 +103,9 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
     },
     closed,
     async close() {
+      // A cancel is sent as its execute fails, and a caller closes right after: without this wait the cancel died
+      // with the connection and the execution ran on, its LLM call paid (a node answers a cancel within 0.5 s).
+      await transport.settled(CANCEL_WAIT_MS);
       if (!connection.isClosed()) await connection.close();
     },
   };

@@ -176,8 +176,11 @@ export class RemoteModuleHandle {
   }
 
   #cancel(executionId: string, reason: string): void {
-    this.#call('cancel', { executionId, reason }).catch((error: unknown) =>
-      this.transport.report(error, `cancelling execution ${executionId}`),
+    // Kept: a client closed right after the failed execute waits for the cancel to get out (see TetherClient.close).
+    this.transport.keep(
+      this.#call('cancel', { executionId, reason }).catch((error: unknown) =>
+        this.transport.report(error, `cancelling execution ${executionId}`),
+      ),
     );
   }
 

@@ -53,6 +53,8 @@ export class RemoteTransport {
   #watchingStatus = false;
   /** Told when this client took a new variables bucket's revision (see {@link onVariablesReset}). */
   readonly #resetListeners = new Set<() => void>();
+  /** Requests no caller awaits that a close should let finish (see {@link keep}). */
+  readonly #kept = new Set<Promise<unknown>>();
 
   constructor(
     readonly connection: NatsConnection,
@@ -128,6 +130,28 @@ export class RemoteTransport {
     }
     const decoded = this.#decode(reply, sent);
     return { result: decoded.result, revision: decoded.revision };
+  }
+
+  /**
+   * Keeps `request`, one sent on the caller's behalf that nobody awaits (the cancel of an execution its caller
+   * gave up on), until it settles, so that {@link settled} can wait for it before the connection closes.
+   */
+  keep(request: Promise<unknown>): void {
+    this.#kept.add(request);
+    const done = (): void => void this.#kept.delete(request);
+    request.then(done, done);
+  }
+
+  /** Resolves once every kept request has settled, or after `ms`: `true` when they all did. */
+  async settled(ms: number): Promise<boolean> {
+    if (this.#kept.size === 0) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    try {
+      return await Promise.race([Promise.allSettled([...this.#kept]).then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

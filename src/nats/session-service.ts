@@ -13,6 +13,7 @@
  */
 import { type NatsConnection, type Service, type Subscription } from 'nats';
 import { CallTimeoutError, ValidationError } from '../errors.js';
+import { packageVersion } from '../package-version.js';
 import { assertSessionId } from '../variables/names.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
@@ -44,8 +45,10 @@ export interface SessionServiceOptions {
   readonly store: TrackingStore;
   /** @default 'tether' */
   readonly prefix?: string;
-  /** The micro service version (semver). @default '0.1.0' */
+  /** The micro service version (semver). @default the version in Tether's package.json */
   readonly version?: string;
+  /** The node's connection name, put in the `$SRV.INFO` metadata so an operator can match an instance id to a node. */
+  readonly name?: string;
   /** The queue group every endpoint joins; nodes sharing it share the load. @default 'tether' */
   readonly queue?: string;
   /** Largest request body; must not exceed the server's `max_payload`. @default 1 MiB (capped at the server's) */
@@ -84,8 +87,6 @@ export interface SessionService {
   /** Stops taking requests (the subscriptions drain), waits for the ones in progress, stops publishing events. */
   stop(): Promise<void>;
 }
-
-const DEFAULT_VERSION = '0.1.0';
 
 /**
  * How long {@link SessionService.serveOn} waits for the server to confirm a subscription. Bounded: during an outage
@@ -134,10 +135,10 @@ export async function startSessionService(
   const service: Service = await connection.services.add({
     name: SERVICE_NAME,
     statsHandler: async (endpoint) => stats.data(endpoint.subject),
-    version: options.version ?? DEFAULT_VERSION,
+    version: options.version ?? packageVersion(),
     queue: options.queue ?? 'tether',
     description: 'Tether sessions, variables and modules',
-    metadata: { prefix: subjects.prefix },
+    metadata: { prefix: subjects.prefix, ...(options.name === undefined ? {} : { name: options.name }) },
   });
 
   const serviceId = service.info().id;

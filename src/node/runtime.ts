@@ -222,6 +222,14 @@ export class Runtime {
   }
 
   /**
+   * The id of this node's `tether` service instance on NATS: what `$SRV.PING.tether` answers with, and what a
+   * client's `NodeLostError` (`node_lost`) names. `undefined` for an embedded runtime.
+   */
+  get nodeId(): string | undefined {
+    return this.#nats?.serviceId;
+  }
+
+  /**
    * The session `id`, starting its process (and loading its variables) when it is not running. On a NATS node the
    * session is also recorded as existing, so clients and other nodes reach it as one opened over the wire.
    */

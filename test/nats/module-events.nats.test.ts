@@ -167,6 +167,37 @@ describe('module events', () => {
     expect((await qa.execute({ question: 'still serving' })).output.answer).toBe('slow');
   });
 
+  it('cancels an aborted execution on the node even when its client closes right after', async () => {
+    stub.fallback = () => text('Answer: slow');
+    stub.delayMs = 30_000;
+    const buckets = fx().buckets();
+    await fx().runtime(buckets, { llm: llm() });
+    const observer = await (await fx().client()).session('closing');
+    await observer.defineVariable('t', 'float', 0.4);
+    const failed: ModuleEvent[] = [];
+    const observed = await observer.module('qa', spec);
+    const off = observed.on('module.failed', (event) => failed.push(event));
+    const reports: string[] = [];
+    const client = await fx().client({ onError: (_error, where) => reports.push(where) });
+    const qa = await (await client.session('closing', { create: false })).module('qa');
+    const controller = new AbortController();
+    const running = qa.execute({ question: 'never mind' }, { signal: controller.signal });
+    await waitFor(() => stub.requests.length === 1, { message: 'the execution reached the model' });
+    controller.abort('leaving');
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExecutionAbortedError);
+    // As a script does once its call failed: the cancel sent on the way must not die with the connection.
+    await client.close();
+    await waitFor(() => failed.length === 1, { message: 'the node cancelled the execution' });
+    off();
+    expect(failed[0]).toMatchObject({
+      executionId: (error as ExecutionAbortedError).executionId,
+      error: { code: 'execution_aborted' },
+    });
+    // Answered before the connection closed: no "cancelling execution ...: connection closed" for onError.
+    expect(reports).toEqual([]);
+  });
+
   it('times an execution out on the node, which cancels it and keeps serving', async () => {
     stub.fallback = () => text('Answer: late');
     stub.delayMs = 2_000;

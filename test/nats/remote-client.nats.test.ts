@@ -116,6 +116,14 @@ describe('remote client', () => {
     expect(await session.setVariable('s', 'ok')).toMatchObject({ value: 'ok', version: 2 });
   });
 
+  it('refuses a request timeout longer than a timer can wait (2^31-1 ms) with ValidationError, before connecting', async () => {
+    // Node would fire such a timer at once: every request would time out as it was sent.
+    for (const timeoutMs of [2 ** 31, 3_000_000_000, 0, 1.5]) {
+      await expect(fx().client({ timeoutMs })).rejects.toBeInstanceOf(ValidationError);
+    }
+    await expect(fx().client({ timeoutMs: 2 ** 31 - 1 })).resolves.toBeDefined();
+  });
+
   it('refuses a session id that cannot be a subject token before sending anything', async () => {
     const client = await fx().client();
     for (const id of ['a.b', 'a*', '>', 'a b', '']) {

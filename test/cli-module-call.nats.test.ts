@@ -1,0 +1,109 @@
+/**
+ * `tether module call` against a node whose model is slow (the OpenAI-protocol stub holding its answer): a call
+ * that fails or is interrupted prints one line and leaves no execution running on the node.
+ */
+import { connect as connectNats } from 'nats';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { runCli } from '../src/cli/cli.js';
+import { Runtime } from '../src/index.js';
+import { runCliProcess, startCli, type CliRun as Run, type RunningCli } from './support/cli-process.js';
+import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
+import { useOpenAIStub } from './support/openai-stub.js';
+import { waitFor } from './support/wait-for.js';
+
+const { stub, llm } = useOpenAIStub();
+let server: NatsTestServer;
+const id = `${process.pid}_${Date.now()}`;
+
+const start = (args: readonly string[]): RunningCli => startCli(args, { NATS_URL: server.url });
+const tether = (args: readonly string[]): Promise<Run> => runCliProcess(args, { NATS_URL: server.url });
+const errorLines = (run: Run): string[] => run.stderr.trim().split('\n');
+
+async function inProcess(args: readonly string[]): Promise<Run> {
+  const output = { stdout: '', stderr: '' };
+  const code = await runCli(args, {
+    out: (line) => void (output.stdout += `${line}\n`),
+    err: (line) => void (output.stderr += `${line}\n`),
+    env: { NATS_URL: server.url },
+  });
+  return { code, ...output };
+}
+
+describe('cli module call', () => {
+  const prefix = `slow${process.pid}`;
+  let slow: Runtime;
+  const s = ['--session', 'slow-1', '--prefix', prefix];
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    slow = await Runtime.start({
+      llm: llm(),
+      onError: () => {},
+      nats: {
+        servers: server.url,
+        prefix,
+        variablesBucket: `cli_call_vars_${id}`,
+        sessionsBucket: `cli_call_sessions_${id}`,
+        modulesBucket: `cli_call_modules_${id}`,
+      },
+    });
+    const created = await inProcess([
+      'module',
+      'create',
+      'qa',
+      '--type',
+      'Predict',
+      '--signature',
+      'question:string -> answer:string',
+      '--spec',
+      '{"maxRetries":0}',
+      ...s,
+    ]);
+    expect(created.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await slow?.stop();
+    await server?.stop();
+  });
+
+  /** The events the node publishes for qa from now on, as a plain subscriber hears them. */
+  async function moduleEvents(): Promise<{ type: string; executionId?: string; error?: { code: string } }[]> {
+    const nc = await connectNats({ servers: server.url });
+    onTestFinished(() => nc.close());
+    const events: { type: string; executionId?: string; error?: { code: string } }[] = [];
+    nc.subscribe(`${prefix}.v1.events.slow-1.module.qa`, { callback: (_error, msg) => events.push(msg.json()) });
+    await nc.flush();
+    return events;
+  }
+
+  it('fails a call past --timeout with one stderr line, its own error', async () => {
+    stub().delayMs = 30_000;
+    const call = await tether(['module', 'call', 'qa', '--input', 'question=slow?', '--timeout', '1000', ...s]);
+    expect(call.code).toBe(1);
+    expect(errorLines(call)).toHaveLength(1);
+    expect(call.stderr).toMatch(/^tether: call_timeout: /);
+    expect(call.stdout).toBe('');
+  });
+
+  it('cancels the execution on the node on Ctrl-C, then exits 130 with one line', async () => {
+    stub().delayMs = 30_000;
+    const events = await moduleEvents();
+    const call = start(['module', 'call', 'qa', '--input', 'question=never mind', ...s]);
+    // The node runs it: the model has the request.
+    await waitFor(() => stub().requests.length === 1, { message: 'the execution reached the model' });
+    const interrupted = await call.stop('SIGINT');
+    expect(interrupted.code).toBe(130);
+    expect(errorLines(interrupted)).toHaveLength(1);
+    expect(interrupted.stderr).toMatch(/^tether: execution_aborted: execution '[\w-]+' of module 'qa' was aborted\n$/);
+    // The node heard the cancel: it ended the execution rather than letting it run on.
+    const executionId = /execution '([\w-]+)'/.exec(interrupted.stderr)?.[1];
+    await waitFor(
+      () =>
+        events.some(
+          (e) => e.type === 'module.failed' && e.executionId === executionId && e.error?.code === 'execution_aborted',
+        ),
+      { message: 'the node cancelled the execution' },
+    );
+  });
+});
