@@ -405,8 +405,8 @@ export class ExecutionAbortedError extends BridgeError {
 
 /**
  * The node that took a remote execution stopped answering while its caller waited for the reply: its process was
- * killed, or its machine or network went away (or this client's own connection was down as long, which looks the
- * same from here). Raised by the remote client, like Elixir's `:noconnection`, a few seconds after the node's
+ * killed, or its machine or network went away (or this client's own connection stopped carrying anything without
+ * dropping, which looks the same from here: a connection that drops is told apart, see `NatsConnectionError`). Raised by the remote client, like Elixir's `:noconnection`, a few seconds after the node's
  * last answer instead of at the end of the execution's timeout. The execution's outcome is unknown: it may or
  * may not have run, its LLM call included, so retry only what is safe to run twice.
  */
@@ -457,15 +457,17 @@ export class InternalError extends BridgeError {
 }
 
 /**
- * What happened to a NATS connection: `unreachable` (it could not be made), `disconnected` (retrying),
- * `reconnected`, or `closed` (given up, or closed while a request waited).
+ * What happened to a NATS connection: `unreachable` (it could not be made), `disconnected` (retrying; or, thrown by
+ * a remote `execute`, dropped while it waited, which got no reply), `reconnected`, or `closed` (given up, or closed
+ * while a request waited).
  */
 export type NatsConnectionStatus = 'unreachable' | 'disconnected' | 'reconnected' | 'closed';
 
 /**
  * A node's or client's NATS connection could not be made, dropped, came back or closed: thrown by
- * `Runtime.start({ nats })` and `connect()` when no server answers and by a request whose connection closed under
- * it, told to `onError` otherwise; never sent on the wire. `reconnected` ends an outage rather than being a
+ * `Runtime.start({ nats })` and `connect()` when no server answers, by a request whose connection closed under
+ * it, and by a remote `execute` whose connection dropped while it waited and that got no reply by its timeout
+ * (`disconnected`: a reply sent while it was down is lost); told to `onError` otherwise; never sent on the wire. `reconnected` ends an outage rather than being a
  * failure, and comes the same way so one handler sees both.
  */
 export class NatsConnectionError extends BridgeError {

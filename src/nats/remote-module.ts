@@ -13,6 +13,7 @@ import {
   CallTimeoutError,
   ExecutionAbortedError,
   ModuleNotFoundError,
+  NatsConnectionError,
   NodeLostError,
   ValidationError,
 } from '../errors.js';
@@ -72,8 +73,13 @@ export class RemoteModuleHandle {
    * that needs no wait just replies), and the client pings it every 2 s while it waits: if that node stops
    * answering (its process killed, its machine or network gone), `execute` rejects a few seconds later with
    * `NodeLostError` rather than after `timeoutMs`, and asks the nodes to cancel the execution in case it still
-   * runs. Its outcome is then unknown: it may or may not have run, its LLM call included.
+   * runs. Its outcome is then unknown: it may or may not have run, its LLM call included. While this client's own
+   * NATS connection is down, the node's silence does not count: the wait goes on, and the reply still comes if the
+   * node sends it once the connection is back; a reply sent while it was down is lost, and the wait ends at
+   * `timeoutMs` with `NatsConnectionError`.
    * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
+   * @throws {NatsConnectionError} (`nats_connection`, status `disconnected`) when no reply came within `timeoutMs`
+   * and this client's connection dropped during the wait (status `closed` when the client closed under it)
    * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
    * @throws {ExecutionAbortedError} at once when `signal` fires
    * @throws {NoProcError} when no node serves the subject
@@ -108,6 +114,8 @@ export class RemoteModuleHandle {
       if (signal?.aborted) this.#cancel(executionId, String(signal.reason ?? 'aborted'));
       else if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
       else if (error instanceof NodeLostError) this.#cancel(executionId, `node ${error.nodeId} lost`);
+      else if (error instanceof NatsConnectionError && error.status === 'disconnected')
+        this.#cancel(executionId, 'the client lost its NATS connection');
       throw error;
     }
   }

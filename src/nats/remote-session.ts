@@ -179,9 +179,10 @@ export class RemoteSession implements SessionContext {
 
   /**
    * Delivers every accepted write to a matching variable, published by the node that accepted it. The watch reads
-   * the matching variables when it starts (so it rejects as `listVariables` would) and again each time this
-   * client's connection is back after dropping, to deliver in order the writes made meanwhile; those it can no
-   * longer tell come with `gap: true` (see `VariableChange.gap`).
+   * the matching variables when it starts (so it rejects as `listVariables` would), again each time this
+   * client's connection is back after dropping, to deliver in order the writes made meanwhile, and reads one
+   * variable when its event skips versions (their node died before publishing them), to deliver those first; what
+   * it can no longer tell comes with `gap: true` (see `VariableChange.gap`).
    */
   watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
     return watchRemote(this.transport, this.sessionId, pattern, listener, options, {

@@ -48,9 +48,10 @@ export class RemoteTransport {
   readonly #inbox: ReplyInbox;
   /** This client's `updateVariable`s, one at a time per variable (see {@link SerialTasks}). */
   readonly updates = new SerialTasks();
-  /** Told when the connection drops and when it is back; the status loop starts with the first of them. */
+  /** Told when the connection drops and when it is back. */
   readonly #connectionListeners = new Set<(change: ConnectionChange) => void>();
-  #watchingStatus = false;
+  /** The connection's state, for watched requests: pings missed while it is down do not count against a node. */
+  readonly #link = { down: false, drops: 0 };
   /** Told when this client took a new variables bucket's revision (see {@link onVariablesReset}). */
   readonly #resetListeners = new Set<() => void>();
   /** Requests no caller awaits that a close should let finish (see {@link keep}). */
@@ -63,6 +64,19 @@ export class RemoteTransport {
     readonly report: (error: unknown, where: string) => void,
   ) {
     this.#inbox = new ReplyInbox(connection);
+    onConnectionChange(connection, (change) => {
+      if (change === 'disconnected') {
+        this.#link.down = true;
+        this.#link.drops += 1;
+      } else this.#link.down = false;
+      for (const each of [...this.#connectionListeners]) {
+        try {
+          each(change);
+        } catch (error) {
+          this.report(error, `connection ${change} listener`);
+        }
+      }
+    });
   }
 
   /** The highest store revision any reply (or an event passed to {@link observeRevision}) has reported. */
@@ -160,18 +174,6 @@ export class RemoteTransport {
    */
   onConnectionChange(listener: (change: ConnectionChange) => void): () => void {
     this.#connectionListeners.add(listener);
-    if (!this.#watchingStatus) {
-      this.#watchingStatus = true;
-      onConnectionChange(this.connection, (change) => {
-        for (const each of [...this.#connectionListeners]) {
-          try {
-            each(change);
-          } catch (error) {
-            this.report(error, `connection ${change} listener`);
-          }
-        }
-      });
-    }
     return () => this.#connectionListeners.delete(listener);
   }
 
@@ -188,7 +190,9 @@ export class RemoteTransport {
   /**
    * {@link moduleRequest} for a long request (a module execution): the node that takes it announces itself, and this
    * client pings that node while it waits (see watched-request.ts). Rejects with `lost(nodeId)` when the node
-   * stops answering, and with `aborted()` at once when `signal` fires; the caller tells the node.
+   * stops answering, and with `aborted()` at once when `signal` fires; the caller tells the node. Pings missed while
+   * this client's own connection is down do not count: a wait that saw it drop and got no reply by its deadline
+   * rejects with `NatsConnectionError` (`disconnected`), since a reply sent meanwhile is lost.
    */
   async requestWatchingNode(
     subject: string,
@@ -216,12 +220,23 @@ export class RemoteTransport {
         headers: this.#headers(true, sent),
         timeoutMs,
         signal: options.signal,
+        link: this.#link,
       });
     } catch (error) {
       throw this.#mapNatsError(error, subject, timeoutMs);
     }
     if (outcome.kind === 'lost') throw options.lost(outcome.nodeId);
     if (outcome.kind === 'aborted') throw options.aborted();
+    if (outcome.kind === 'unanswered') {
+      const why = outcome.down
+        ? "this client's NATS connection dropped while it waited and is still down"
+        : "this client's NATS connection dropped while it waited, and a reply sent before it was back is lost";
+      throw new NatsConnectionError(
+        'disconnected',
+        this.connection.getServer(),
+        `request to '${subject}' got no reply within ${timeoutMs} ms: ${why}; whether it ran is unknown`,
+      );
+    }
     return this.#decode(outcome.reply, sent).result;
   }
 

@@ -15,7 +15,13 @@
  * At most {@link HELD_MAX} events are held: past that they are dropped, and another pass reads what they told.
  *
  * Events of one variable can come from different nodes and cross on the wire; a change older than one already
- * delivered for that variable is skipped, so a listener never goes backwards.
+ * delivered for that variable is skipped, so a listener never goes backwards. An event that skips versions (its
+ * predecessor crossed it, or the node that committed the versions in between died before publishing their
+ * events: a node publishes only its own commits) is held, with every event after it, while the watch reads that
+ * variable and its history at a revision at least the event's (see {@link skipsVersions}); the versions in between
+ * come first, from the history, or the next one kept comes marked `gap: true`. A delete that skips versions comes
+ * marked at once (a deleted variable's history cannot be read), and so does the event whose variable cannot be read
+ * for a reason another try would not cure. Consecutive versions cost no read.
  *
  * Revisions order events within one bucket only. When the client learns that the variables bucket was re-created
  * or reset (a `revision_unknown` reply, see remote-transport.ts), the revisions the watch knows belong to the old
@@ -39,6 +45,7 @@ import {
   isNewer,
   isRetried,
   knownFromEvent,
+  skipsVersions,
   knownFromRecord,
   type KnownVariable,
   type ReadHistory,
@@ -95,6 +102,12 @@ export async function watchRemote(
   let active = true;
   /** Drops of the connection (or of held events) so far: a catch-up that saw one more during its read reads again. */
   let drops = 0;
+  /** The drops the last full read covered: a full read is due while `drops` is past it. */
+  let covered = 0;
+  /** Variables with an event that skipped versions (held), to read before the held events go on. */
+  const skipped = new Set<string>();
+  /** Variables whose read failed for good: their next skipping event is delivered, marked, without a read. */
+  const unreadable = new Set<string>();
   let reading = true;
   let wake: (() => void) | undefined;
 
@@ -106,16 +119,36 @@ export async function watchRemote(
     }
   };
   const accept = (event: VariableEvent): void => {
-    if (!isNewer(event, known.get(event.name))) return;
+    const last = known.get(event.name);
+    if (!isNewer(event, last)) return;
+    let gap = false;
+    if (skipsVersions(event, last)) {
+      gap = event.deleted === true || unreadable.delete(event.name);
+      if (!gap) return repair(event);
+    }
     known.set(event.name, knownFromEvent(event));
     // The listener may read the variable next, through any node: that read must not be older than this event.
     transport.observeRevision(event.revision);
-    deliver(changeOf(event));
+    deliver(gap ? { ...changeOf(event), oldValue: undefined, gap: true } : changeOf(event));
+  };
+  /** Holds `event` and those after it while its variable is read (see the module comment). */
+  const repair = (event: VariableEvent): void => {
+    held = [event];
+    skipped.add(event.name);
+    // The read must reflect at least this event, so that it and the ones before it are not news afterwards.
+    transport.observeRevision(event.revision);
+    void catchUp();
   };
   const release = (): void => {
     const waiting = held ?? [];
     held = undefined;
-    for (const event of waiting) accept(event);
+    for (const [at, event] of waiting.entries()) {
+      accept(event);
+      // A skip holds it again (TypeScript cannot see accept() do so): the events after it wait for its repair.
+      const repairing = held as VariableEvent[] | undefined;
+      if (repairing) return void repairing.push(...waiting.slice(at + 1));
+    }
+    unreadable.clear();
   };
 
   let subscription: Subscription | undefined = transport.connection.subscribe(subject, {
@@ -164,20 +197,48 @@ export async function watchRemote(
     wake?.();
   };
 
-  /** Reads until one read saw no drop, delivering what the listener missed; then the held events. */
+  /** The changes of the variables named (each read apart), delivered as each one's read is done. */
+  async function readSkipped(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      // A name is a glob that matches itself alone.
+      const { records, revision } = await reads.list(name);
+      const position = known.get(name);
+      const one = new Map(position ? [[name, position]] : []);
+      const changes = await catchUpChanges(one, records, revision, reads.history, [name]);
+      if (!active) return;
+      for (const [each, now] of one) known.set(each, now);
+      for (const change of changes) deliver(change);
+      skipped.delete(name);
+    }
+  }
+
+  /**
+   * Reads until one read saw no drop, delivering what the listener missed; then the held events. A read of every
+   * watched variable after a drop, of the skipped ones alone otherwise.
+   */
   async function catchUp(): Promise<void> {
     reading = true;
     let waitMs = RETRY_FIRST_MS;
     while (active && !transport.connection.isClosed()) {
       const dropsBefore = drops;
+      const full = drops !== covered;
+      if (!full && skipped.size === 0) break;
       try {
-        const { records, revision } = await reads.list(pattern);
-        const changes = await catchUpChanges(known, records, revision, reads.history);
-        if (!active) break;
-        for (const change of changes) deliver(change);
+        if (full) {
+          const { records, revision } = await reads.list(pattern);
+          const changes = await catchUpChanges(known, records, revision, reads.history, skipped);
+          if (!active) break;
+          for (const change of changes) deliver(change);
+          covered = dropsBefore;
+          skipped.clear();
+        } else await readSkipped([...skipped]);
       } catch (error) {
         if (!isRetried(error)) {
           transport.report(error, `watcher of session ${sessionId}: catching up on '${pattern}'`);
+          // Given up on: the held events go on, a skipping one marked (see accept).
+          covered = dropsBefore;
+          for (const name of skipped) unreadable.add(name);
+          skipped.clear();
           break;
         }
         // Woken early when the connection is back: the next read is then likely to get through.
@@ -190,9 +251,7 @@ export async function watchRemote(
         });
         wake = undefined;
         waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
-        continue;
       }
-      if (drops === dropsBefore) break;
     }
     reading = false;
     if (active) release();

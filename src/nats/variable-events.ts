@@ -6,7 +6,8 @@
  * `nc.subscribe('tether.v1.events.>')` sees each change once. Core NATS, so at most once: a node that dies
  * between its commit and its publish loses that event, never the write. Events of one node come in commit
  * order; events of one variable from two nodes can cross on the wire, so `version` and `revision` are given.
- * A remote watch (remote-watch.ts) makes up for lost events after its own connection drops by reading the store.
+ * A remote watch (remote-watch.ts) makes up for lost events by reading the store: after its own connection drops,
+ * and when an event skips versions of its variable.
  * @module
  */
 import { encodeValue } from '../variables/codec.js';

@@ -12,6 +12,10 @@
  *
  * A variable deleted and defined again is another variable (another `id`) whose versions start again at 1, so
  * versions are compared within one identity only; events carry the identity (`id`) for that.
+ *
+ * The same reads repair an event that skips versions while the connection stayed up ({@link skipsVersions}): the
+ * node that committed the versions in between died before publishing their events, or events of two nodes
+ * crossed on the wire. The watch then reads that one variable and its history before it goes on.
  * @module
  */
 import type { VariableChange } from '../session/session-context.js';
@@ -75,6 +79,19 @@ export function isNewer(event: VariableEvent, known: KnownVariable | undefined):
   // At or before it, only a write the answering node had not applied yet is news: one of the variable it read.
   if (event.id !== undefined && known.id !== undefined && event.id !== known.id) return false;
   return !known.deleted && event.version > known.version;
+}
+
+/**
+ * Whether `event`, news to a watch that knows `last` (see {@link isNewer}), comes after versions the watch has not
+ * accounted for: a version past the next one of the same variable, a first event of a variable not known (or known
+ * deleted) past its version 1, or an event of another variable than the live one known (whose delete was missed).
+ * Consecutive versions, the normal case, cost no read.
+ */
+export function skipsVersions(event: VariableEvent, last: KnownVariable | undefined): boolean {
+  if (last === undefined || last.deleted) return event.version > 1;
+  // Without the identity (an event of an older node), a version not above the known one can only be another variable.
+  const same = event.id !== undefined && last.id !== undefined ? event.id === last.id : event.version > last.version;
+  return !same || event.version > last.version + 1;
 }
 
 /** The stand-in for a delete the watch missed: its own version and old value are no longer known. */
@@ -153,15 +170,18 @@ async function changesOf(
  * The changes that bring a listener that knows `known` to `records` (every watched variable, as a read answered
  * at reply revision `revision`): per variable in version order, variables by name. Updates `known` to match once
  * every variable is done: a pass that rejects (a history read to be tried again) leaves `known` as it was.
+ * `also` names variables the read covered that may be in neither (an event's, read to repair it): each one the
+ * read did not find is known from then on as absent at `revision`, so the events the read reflects are not news.
  */
 export async function catchUpChanges(
   known: Map<string, KnownVariable>,
   records: readonly VariableRecord[],
   revision: number,
   history: ReadHistory,
+  also: Iterable<string> = [],
 ): Promise<VariableChange[]> {
   const read = new Map(records.map((record) => [record.name, record]));
-  const names = [...new Set([...known.keys(), ...read.keys()])].sort();
+  const names = [...new Set([...known.keys(), ...read.keys(), ...also])].sort();
   const changes: VariableChange[] = [];
   const next = new Map<string, KnownVariable>();
   for (const name of names) {
@@ -174,6 +194,8 @@ export async function catchUpChanges(
       next.set(name, knownFromRecord(record, revision));
     else if (!record && last && !last.deleted)
       next.set(name, { id: last.id, version: last.version + 1, deleted: true, revision, fromRead: true });
+    else if (!record)
+      next.set(name, { id: last?.id, version: last?.version ?? 0, deleted: true, revision, fromRead: true });
   }
   for (const [name, position] of next) known.set(name, position);
   return changes;

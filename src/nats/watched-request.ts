@@ -6,6 +6,13 @@
  * wait within seconds, as a monitor on a process of a node that goes down fires `:noconnection` in Elixir,
  * instead of at the end of the request's timeout. Without a notice (a node that predates it) the wait is a plain
  * request's.
+ *
+ * Pings tell something about the node only while the caller's own connection is up: while it is down they are not
+ * sent, one in flight as it drops does not count, and after it is back the node gets a grace (it may have been cut
+ * off by the same outage, a NATS restart, and reconnect on its own schedule). The request goes on meanwhile: the
+ * node may still reply. But a reply published while the caller was disconnected is lost (core NATS), and nothing
+ * asks a node for an execution's outcome again; so a request whose wait saw its connection drop and that gets no
+ * reply by its deadline ends as `unanswered`, for the caller to blame its own connection, not the node.
  * @module
  */
 import { Empty, ErrorCode, NatsError, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
@@ -32,11 +39,27 @@ export const NODE_PING_TIMEOUT_MS = 2_000;
  */
 export const NODE_MISSED_PINGS = 2;
 
+/**
+ * How long after the caller's connection is back its pings' misses do not count: a node cut off by the same outage
+ * (a NATS restart) reconnects on its own schedule, every 2 s by default, and answers no ping until it has.
+ */
+export const NODE_RECONNECT_GRACE_MS = 6_000;
+
+/** What a watched request knows of its own connection (the remote transport keeps it from the status events). */
+export interface ConnectionLink {
+  /** Whether the connection dropped and is not back yet. */
+  readonly down: boolean;
+  /** How many times it dropped so far: a wait that saw one more may have lost what was published to it meanwhile. */
+  readonly drops: number;
+}
+
 /** How a watched request ended, short of the NATS failures it rejects with. */
 export type WatchedOutcome =
   | { readonly kind: 'reply'; readonly reply: Msg }
   | { readonly kind: 'lost'; readonly nodeId: string }
-  | { readonly kind: 'aborted' };
+  | { readonly kind: 'aborted' }
+  /** No reply by the deadline, and the caller's connection dropped during the wait; `down`: it still is. */
+  | { readonly kind: 'unanswered'; readonly down: boolean };
 
 /** Options of {@link watchedRequest}. */
 export interface WatchedRequestOptions {
@@ -46,6 +69,8 @@ export interface WatchedRequestOptions {
   readonly timeoutMs: number;
   /** Ends the wait at once (outcome `aborted`); the caller tells the node. */
   readonly signal?: AbortSignal | undefined;
+  /** The connection's state; without it, every missed ping counts and a wait's end is always a `TIMEOUT`. */
+  readonly link?: ConnectionLink | undefined;
 }
 
 /** Micro instance ids are NUIDs; anything else in a notice is not used as a subject token. */
@@ -68,6 +93,8 @@ export function watchedRequest(
   options: WatchedRequestOptions,
 ): Promise<WatchedOutcome> {
   const { signal } = options;
+  const link = options.link ?? { down: false, drops: 0 };
+  const dropsBefore = link.drops;
   if (signal?.aborted) return Promise.resolve({ kind: 'aborted' });
   return new Promise<WatchedOutcome>((resolve, reject) => {
     let settled = false;
@@ -89,7 +116,7 @@ export function watchedRequest(
           const acceptedBy = msg.headers?.get(ACCEPTED_BY_HEADER);
           if (acceptedBy) {
             if (!unwatch && NODE_ID.test(acceptedBy))
-              unwatch = watchNode(connection, acceptedBy, () =>
+              unwatch = watchNode(connection, acceptedBy, link, () =>
                 finish(() => resolve({ kind: 'lost', nodeId: acceptedBy })),
               );
             return;
@@ -105,10 +132,10 @@ export function watchedRequest(
       reject(error);
       return;
     }
-    const deadline = setTimeout(
-      () => finish(() => reject(NatsError.errorForCode(ErrorCode.Timeout))),
-      options.timeoutMs,
-    );
+    const deadline = setTimeout(() => {
+      if (link.down || link.drops !== dropsBefore) finish(() => resolve({ kind: 'unanswered', down: link.down }));
+      else finish(() => reject(NatsError.errorForCode(ErrorCode.Timeout)));
+    }, options.timeoutMs);
     const onAbort = (): void => finish(() => resolve({ kind: 'aborted' }));
     signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -123,13 +150,25 @@ export function watchedRequest(
 
 /**
  * Pings the node `nodeId` every {@link NODE_PING_INTERVAL_MS} until the returned function is called; calls
- * `lost` once it missed {@link NODE_MISSED_PINGS} in a row.
+ * `lost` once it missed {@link NODE_MISSED_PINGS} in a row while `link` was up (see the module comment).
  */
-function watchNode(connection: NatsConnection, nodeId: string, lost: () => void): () => void {
+function watchNode(connection: NatsConnection, nodeId: string, link: ConnectionLink, lost: () => void): () => void {
   let missed = 0;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let drops = link.drops;
+  let graceUntil = 0;
   const ping = (): void => {
+    // Down: a ping could only time out, which says nothing of the node.
+    if (link.down) {
+      timer = setTimeout(ping, NODE_PING_INTERVAL_MS);
+      return;
+    }
+    if (link.drops !== drops) {
+      drops = link.drops;
+      missed = 0;
+      graceUntil = performance.now() + NODE_RECONNECT_GRACE_MS;
+    }
     connection
       .request(`$SRV.PING.${SERVICE_NAME}.${nodeId}`, Empty, { timeout: NODE_PING_TIMEOUT_MS })
       .then(
@@ -137,8 +176,12 @@ function watchNode(connection: NatsConnection, nodeId: string, lost: () => void)
           missed = 0;
         },
         (error: unknown) => {
+          // This client's own connection dropped meanwhile: the ping says nothing of the node.
+          if (link.down || link.drops !== drops) return;
           const code = (error as Partial<NatsError> | undefined)?.code;
-          if (code === ErrorCode.Timeout || code === ErrorCode.NoResponders) missed += 1;
+          if (code === ErrorCode.Timeout || code === ErrorCode.NoResponders) {
+            if (performance.now() >= graceUntil) missed += 1;
+          }
           // Anything else says nothing about the node: permissions that refuse this client `$SRV` subjects (it
           // then waits for the reply as a plain request does), or its own connection closing.
           else stopped = true;

@@ -104,3 +104,57 @@ describe('remote watch, held events', () => {
     expect(fake.reported).toEqual([]);
   });
 });
+
+describe('remote watch, an event that skips versions', () => {
+  /** Versions 1..`last` of x, as its history reads. */
+  const history = (last: number): VariableHistoryEntry[] =>
+    Array.from({ length: last }, (_, i) => ({
+      version: i + 1,
+      value: (i + 1) * 10,
+      updatedAt: versionTime(i + 1),
+      updatedBy: null,
+      reason: null,
+    }));
+
+  it('holds the events after a skip while it reads that variable, then delivers each version once, in order', async () => {
+    const { fake, transport, emit } = fakeTransport();
+    const lists: { pattern: string; revision: number }[] = [];
+    let answer!: () => void;
+    const reads: WatchReads = {
+      list: async (pattern) => {
+        lists.push({ pattern, revision: fake.revision });
+        if (lists.length === 1) return { records: [record(1)], revision: 11 };
+        // The repair's read waits while more events arrive; it answers as of version 5.
+        await new Promise<void>((resolve) => (answer = resolve));
+        return { records: [record(5)], revision: 15 };
+      },
+      history: async () => history(5),
+    };
+    const changes: VariableChange[] = [];
+    await watchRemote(transport, 's', '*', (each) => changes.push(each), {}, reads);
+
+    emit(event(2));
+    // The next version: no read.
+    expect(lists).toHaveLength(1);
+    emit(event(4));
+    await vi.waitFor(() => expect(lists).toHaveLength(2));
+    // Version 3's event crossed version 4's on the wire; 5 and 6 come while the read is under way.
+    emit(event(5));
+    emit(event(3));
+    emit(event(6));
+    expect(changes.map((each) => each.version)).toEqual([2]);
+    answer();
+
+    await vi.waitFor(() => expect(changes.at(-1)?.version).toBe(6));
+    expect(changes.map((each) => [each.version, each.oldValue, each.newValue, each.gap])).toEqual([
+      [2, 10, 20, undefined],
+      [3, 20, 30, undefined],
+      [4, 30, 40, undefined],
+      [5, 40, 50, undefined],
+      [6, 50, 60, undefined],
+    ]);
+    // That variable alone, read at least as of the event that skipped.
+    expect(lists[1]).toEqual({ pattern: 'x', revision: 14 });
+    expect(fake.reported).toEqual([]);
+  });
+});

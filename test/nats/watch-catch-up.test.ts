@@ -3,7 +3,7 @@ import type { VariableHistoryEntry } from '../../src/session/variable-history.js
 import type { VariableEvent } from '../../src/nats/variable-events.js';
 import { CallTimeoutError, NoProcError } from '../../src/errors.js';
 import { integerRecord, versionTime } from '../support/integer-records.js';
-import { catchUpChanges, isNewer, type KnownVariable } from '../../src/nats/watch-catch-up.js';
+import { catchUpChanges, isNewer, skipsVersions, type KnownVariable } from '../../src/nats/watch-catch-up.js';
 
 const at = versionTime;
 const record = integerRecord;
@@ -49,6 +49,19 @@ describe('watch catch-up', () => {
     expect(isNewer(event(6, 45), read(5, 50, true))).toBe(false);
     // After an event, by revision alone.
     expect(isNewer(event(7, 70), { id: 'x-1', version: 6, deleted: false, revision: 71, fromRead: false })).toBe(false);
+  });
+
+  it('tells an event that skips versions from the next one, within one identity', () => {
+    const after5 = { id: 'x-1', version: 5, deleted: false, revision: 50, fromRead: false };
+    expect(skipsVersions(event(6, 60), after5)).toBe(false);
+    expect(skipsVersions(event(7, 70), after5)).toBe(true);
+    // Another variable of that name: the delete of the one known was missed.
+    expect(skipsVersions(event(1, 70, 'x-2'), after5)).toBe(true);
+    // A variable not known, or known deleted, starts at version 1.
+    expect(skipsVersions(event(1, 70, 'x-2'), { ...after5, deleted: true })).toBe(false);
+    expect(skipsVersions(event(2, 70, 'x-2'), { ...after5, deleted: true })).toBe(true);
+    expect(skipsVersions(event(1, 70), undefined)).toBe(false);
+    expect(skipsVersions(event(3, 70), undefined)).toBe(true);
   });
 
   it('delivers the versions past the known one from the history, up to the version read', async () => {

@@ -59,6 +59,8 @@ export class OpenAIStub {
   delayMs = 0;
   /** Requests whose client hung up (aborted them) before they were answered. */
   abandoned = 0;
+  /** Set while answers are held (see {@link OpenAIStub.hold}). */
+  #held: { readonly until: Promise<void>; readonly release: () => void } | undefined;
   /** Answers when the script is empty. */
   fallback: (request: RecordedRequest) => StubReply = () => text('Answer: stub answer');
 
@@ -82,6 +84,20 @@ export class OpenAIStub {
   get url(): string {
     const { port } = this.#server.address() as AddressInfo;
     return `http://127.0.0.1:${port}/v1`;
+  }
+
+  /** Holds every answer, as a provider that takes as long as the test needs, until {@link OpenAIStub.release}. */
+  hold(): void {
+    if (this.#held) return;
+    let release!: () => void;
+    const until = new Promise<void>((resolve) => (release = resolve));
+    this.#held = { until, release };
+  }
+
+  /** Lets the held answers go (and those to come). */
+  release(): void {
+    this.#held?.release();
+    this.#held = undefined;
   }
 
   /** Appends replies to the script; each request consumes one. */
@@ -113,6 +129,7 @@ export class OpenAIStub {
     }
     const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
     this.requests.push(request);
+    if (this.#held) await this.#held.until;
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (res.destroyed) {
       this.abandoned += 1;
@@ -190,7 +207,7 @@ function choiceCount(n: unknown): number {
 }
 
 /**
- * One stub for a test file: started before its tests, emptied (requests, delay) after each, closed after all.
+ * One stub for a test file: started before its tests, emptied (requests, delay, hold) after each, closed after all.
  * Returns the stub and a language model that talks to it through the real Ax OpenAI provider; give each node its
  * own API `key` to tell from a request's `authorization` header which node sent it.
  */
@@ -203,6 +220,7 @@ export function useOpenAIStub(): { stub: () => OpenAIStub; llm: (key?: string) =
     if (!stub) return;
     stub.requests.length = 0;
     stub.delayMs = 0;
+    stub.release();
   });
   afterAll(async () => {
     await stub?.close();

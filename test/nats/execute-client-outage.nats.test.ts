@@ -1,0 +1,166 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as connectNats } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { NatsConnectionError, Runtime, connect, type NatsConnectionStatus } from '../../src/index.js';
+import { NODE_MISSED_PINGS, NODE_PING_INTERVAL_MS, NODE_PING_TIMEOUT_MS } from '../../src/nats/watched-request.js';
+import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+import { useOpenAIStub } from '../support/openai-stub.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait-for.js';
+
+const stubbed = useOpenAIStub();
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
+// Short reconnect waits: back within ~100 ms of the server; nothing here times the speed.
+const reconnect = { waitMs: 100 };
+let count = 0;
+
+/** A server whose store outlives it, so the test can stop it and start it again on the same port. */
+async function restartableServer() {
+  const storeDir = await mkdtemp(join(tmpdir(), 'tether-execute-outage-'));
+  let server: NatsTestServer = await startNatsServer({ storeDir });
+  const port = Number(new URL(server.url).port);
+  let running = true;
+  onTestFinished(async () => {
+    await server.stop();
+    await rm(storeDir, { recursive: true, force: true });
+  });
+  return {
+    url: server.url,
+    async stop() {
+      running = false;
+      await server.stop();
+    },
+    async start() {
+      if (running) return;
+      server = await startNatsServer({ storeDir, port });
+      running = true;
+    },
+  };
+}
+
+/** Connection statuses as a node's or a client's `onError` hears them. */
+function statusLog() {
+  const statuses: NatsConnectionStatus[] = [];
+  return {
+    statuses,
+    onError: (error: unknown) => {
+      if (error instanceof NatsConnectionError) statuses.push(error.status);
+    },
+    times: (status: NatsConnectionStatus) => statuses.filter((each) => each === status).length,
+  };
+}
+
+/** A node (its LLM the stub) and a remote client's handle of module `qa` it serves; `clientUrl`: the client's way in. */
+async function nodeAndModule(url: string, clientUrl = url) {
+  count += 1;
+  const id = `${process.pid}_${Date.now()}_${count}`;
+  const node = statusLog();
+  const runtime = await Runtime.start({
+    llm: stubbed.llm(),
+    onError: node.onError,
+    nats: {
+      servers: url,
+      variablesBucket: `vars_${id}`,
+      sessionsBucket: `sessions_${id}`,
+      modulesBucket: `modules_${id}`,
+      reconnect,
+    },
+  });
+  const client = statusLog();
+  const remote = await connect({ servers: clientUrl, reconnect, onError: client.onError });
+  onTestFinished(async () => {
+    await remote.close();
+    await runtime.stop();
+  });
+  const session = await remote.session(`outage_${count}`);
+  const qa = await session.module('qa', spec);
+  return { node, client, qa, session };
+}
+
+/** Longer than a node that misses every ping takes to be declared lost. */
+const LOST_AFTER_MS = (NODE_PING_INTERVAL_MS + NODE_PING_TIMEOUT_MS) * NODE_MISSED_PINGS + NODE_PING_INTERVAL_MS;
+
+// These tests stop and restart their own servers; a suite pointed at a shared NATS_URL cannot do that.
+describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the client is disconnected', () => {
+  it('waits through a NATS restart and resolves with the reply of the node that ran it', async () => {
+    const server = await restartableServer();
+    const { node, client, qa } = await nodeAndModule(server.url);
+    stubbed.stub().hold();
+    const running = qa.execute({ question: 'still there?' }, { timeoutMs: 60_000 });
+    const settled = running.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+
+    await server.stop();
+    await waitFor(() => client.times('disconnected') === 1, { message: 'the client sees the outage' });
+    // Down for longer than a node that stopped answering takes to be declared lost: it is not that node's fault.
+    const early = await Promise.race([
+      settled,
+      new Promise((resolve) => setTimeout(() => resolve('pending'), LOST_AFTER_MS)),
+    ]);
+    expect(early).toBe('pending');
+    await server.start();
+    await waitFor(() => client.times('reconnected') === 1 && node.times('reconnected') === 1, {
+      timeout: 10_000,
+      message: 'the node and the client reconnect',
+    });
+
+    stubbed.stub().release();
+    expect((await running).output).toEqual({ answer: 'stub answer' });
+  }, 40_000);
+
+  it('rejects with nats_connection, naming its own connection, when it is still down at the timeout', async () => {
+    const server = await restartableServer();
+    const { qa } = await nodeAndModule(server.url);
+    stubbed.stub().hold();
+    const running = qa.execute({ question: 'anyone?' }, { timeoutMs: 3_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    await server.stop();
+
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NatsConnectionError);
+    expect(error).toMatchObject({ code: 'nats_connection', status: 'disconnected' });
+    expect((error as Error).message).toMatch(
+      /module\.qa\.execute' got no reply .*dropped while it waited and is still down/,
+    );
+    // Back for the clean stop of the node and the client.
+    await server.start();
+  }, 30_000);
+
+  it('rejects with nats_connection when the reply was sent while the client was away', async () => {
+    const server = await restartableServer();
+    const proxy = await startTcpProxy(server.url);
+    onTestFinished(() => proxy.close());
+    // The client alone goes through the proxy: the node and the server carry on while the client is cut off.
+    const { client, qa, session } = await nodeAndModule(server.url, proxy.url);
+    const results: unknown[] = [];
+    const watcher = await connectNats({ servers: server.url });
+    onTestFinished(() => watcher.close());
+    watcher.subscribe(`tether.v1.events.${session.sessionId}.module.qa`, {
+      callback: (_error, msg) => {
+        const event = msg.json<{ type: string }>();
+        if (event.type === 'module.result') results.push(event);
+      },
+    });
+    await watcher.flush();
+    stubbed.stub().hold();
+    const running = qa.execute({ question: 'did you answer?' }, { timeoutMs: 3_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+
+    proxy.cut();
+    await waitFor(() => client.times('disconnected') === 1, { message: 'the client cut off' });
+    stubbed.stub().release();
+    await waitFor(() => results.length === 1, { message: 'the node replies while the client is away' });
+    proxy.restore();
+    await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
+
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NatsConnectionError);
+    expect(error).toMatchObject({ code: 'nats_connection', status: 'disconnected' });
+    expect((error as Error).message).toMatch(/dropped while it waited, and a reply sent before it was back is lost/);
+  }, 30_000);
+});
