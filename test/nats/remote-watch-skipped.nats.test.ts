@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/index.js';
 import type { VariableChange } from '../../src/session/session-context.js';
 import type { VariableRecord } from '../../src/variables/types.js';
+import { integerRecord } from '../support/integer-records.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -37,22 +38,7 @@ async function storeWithoutEvent(bucket: string, sessionId: string, name: string
 /** Defines a variable `name`, again, straight into the bucket (another identity, version 1), with no event. */
 async function defineWithoutEvent(bucket: string, sessionId: string, name: string, value: number): Promise<void> {
   const kv = await nc().jetstream().views.kv(bucket);
-  const now = new Date().toISOString();
-  const record = {
-    id: `ghost-${Date.now()}`,
-    name,
-    type: 'integer',
-    value,
-    constraints: {},
-    description: '',
-    metadata: {},
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-    updatedBy: 'dead',
-    reason: null,
-    lockedBy: null,
-  };
+  const record = { ...integerRecord(name, 1, value, `ghost-${Date.now()}`), updatedBy: 'dead' };
   await kv.create(`${sessionId}.${name}`, enc.encode(JSON.stringify(record)));
 }
 
