@@ -53,6 +53,8 @@ describe('cli', () => {
         "tether: usage: Unknown option '--bogus' (see: tether var get --help)",
       ],
       [['var', 'get'], 'tether: usage: missing <name> (see: tether var get --help)'],
+      [['session', 'delete'], 'tether: usage: missing <id> (see: tether session delete --help)'],
+      [['session'], "tether: usage: 'session' needs a command: delete (see: tether session --help)"],
       [
         ['var', 'get', 't'],
         'tether: usage: no session: give --session <id> (or set TETHER_SESSION) (see: tether var get --help)',

@@ -28,7 +28,8 @@ export interface LastWrite {
 /** What a write publishes. */
 export interface RawWrite {
   readonly key: string;
-  readonly operation: 'put' | 'delete';
+  /** `purge`: a marker that also removes every earlier message of the key (`Nats-Rollup: sub`), as `kv.purge` does. */
+  readonly operation: 'put' | 'delete' | 'purge';
   readonly data: Uint8Array;
   /** The stream sequence the key's last message must have; 0 = no message at all; undefined = no check. */
   readonly expectLast?: number;
@@ -93,11 +94,15 @@ export function kvBucket(js: JetStreamClient, kv: KV, name: string, replicas: nu
     async publish(write) {
       const h = headers();
       if (write.operation === 'delete') h.set('KV-Operation', 'DEL');
+      if (write.operation === 'purge') {
+        h.set('KV-Operation', 'PURGE');
+        h.set('Nats-Rollup', 'sub');
+      }
       for (const [name, value] of Object.entries(write.headers ?? {})) h.set(name, value);
       const expectLast = write.expectLast;
       let ack;
       try {
-        ack = await js.publish(kvSubject(name, write.key), write.operation === 'delete' ? EMPTY : write.data, {
+        ack = await js.publish(kvSubject(name, write.key), write.operation === 'put' ? write.data : EMPTY, {
           headers: h,
           ...(expectLast === undefined ? {} : { expect: { lastSubjectSequence: expectLast } }),
           ...(expectLast !== undefined && replicas > 1 ? { msgID: `${write.key}@${expectLast}` } : {}),

@@ -11,7 +11,9 @@
  * A watch with `includeCurrent` does not report delete markers of keys it never reported as live (the initial
  * snapshot holds markers of long-deleted keys); one `fromRevision` N is a consumer starting at stream sequence N,
  * which delivers every message still in the stream from there (the bucket keeps `history` per key), markers too.
- * `resumeWatches` reopens them where they were after an outage.
+ * `resumeWatches` reopens them where they were after an outage. `purge` is a rollup: one `PURGE` marker
+ * replaces every message of the key, so the bucket keeps no value of it (the marker goes with a stream purge, see
+ * session-removal.ts).
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -75,6 +77,27 @@ export interface KvStore<V> extends Store<V> {
    * missed heartbeats (some 13 s without changes). Listeners see no gap and no change twice.
    */
   resumeWatches(): void;
+}
+
+const byKey = (a: { readonly key: string }, b: { readonly key: string }): number =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+
+/** Every key under `prefix` with a message in the bucket's stream (from stream info: no consumer), and its last one. */
+async function lastWrites(
+  bucket: KvBucket,
+  prefix: string,
+  operation: string,
+): Promise<{ key: string; last: Awaited<ReturnType<KvBucket['readLast']>> }[]> {
+  const subjectPrefix = kvSubject(bucket.name, '');
+  let keys: string[];
+  try {
+    const manager = await bucket.js.jetstreamManager(false);
+    const info = await manager.streams.info(kvStream(bucket.name), { subjects_filter: `${subjectPrefix}${prefix}>` });
+    keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
+  } catch (error) {
+    throw wrap(error, operation, prefix);
+  }
+  return Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key) })));
 }
 
 /**
@@ -170,23 +193,31 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       // The keys come from the stream's subjects (stream info, no consumer), then each key's last message: a
       // last-per-subject consumer can block after deletes on server 2.9 (nats-server#3481), and this is every
       // session's load. Each key is read consistently; sessions fold later changes per key by revision.
-      const subjectPrefix = kvSubject(bucket.name, '');
-      let keys: string[];
-      try {
-        const manager = await bucket.js.jetstreamManager(false);
-        const info = await manager.streams.info(kvStream(bucket.name), {
-          subjects_filter: `${subjectPrefix}${prefix}>`,
-        });
-        keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
-      } catch (error) {
-        throw wrap(error, 'list', prefix);
-      }
-      const read = await Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key) })));
+      const read = await lastWrites(bucket, prefix, 'list');
       const entries: StoreEntry<V>[] = [];
       for (const { key, last } of read) {
         if (last?.live) entries.push({ key, value: codec.decode(last.data), revision: last.revision });
       }
-      return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return entries.sort(byKey);
+    },
+
+    async keys(prefix) {
+      assertOpen('keys');
+      assertStorePrefix(prefix);
+      const read = await lastWrites(bucket, prefix, 'keys');
+      return read.flatMap(({ key, last }) => (last ? [{ key, revision: last.revision }] : [])).sort(byKey);
+    },
+
+    async purge(key, expectedRevision) {
+      assertOpen('purge');
+      assertStoreKey(key);
+      if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'purge', new Uint8Array(0));
+      return bucket.publish({
+        key,
+        operation: 'purge',
+        data: new Uint8Array(0),
+        ...(expectedRevision === undefined ? {} : { expectLast: expectedRevision }),
+      });
     },
 
     async history(key) {

@@ -4,26 +4,42 @@
  * opening the same id at once both succeed and one record remains. Every other request checks the record
  * and gets `session_not_found` without it — variables alone cannot tell, since a new session has none.
  *
+ * The record is also where a session's life is decided: its `incarnation` tells one life of an id from the next
+ * (deleted and opened again), and removing it, with compare-and-set on the revision read, is the moment a session
+ * is deleted.
+ *
  * A node remembers the ids it has seen exist, so only the first request for a session on each node pays a KV
- * read. Records are never removed by expiry (the runtime does not tell this layer); `remove` exists for that.
+ * read; a deletion makes every node forget it ({@link SessionDirectory.forget}).
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { InternalError, SessionError } from '../errors.js';
+import { InternalError, SessionError, StoreConflictError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
+import { kvBucket } from './kv-bucket.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
   /** Rejects with `SessionError('session_not_found')` when `create` is false and the session was never opened. */
   session(id: string, options: { readonly create: boolean }): Promise<Session>;
+  /** Deletes the session for good (`session_not_found` when it does not exist); a node without it cannot. */
+  delete?(id: string): Promise<void>;
 }
 
 /** The record kept per session. */
 export interface SessionRecord {
   readonly sessionId: string;
   readonly createdAt: string;
+  /** This life of the session id (a random id); records written before it existed go by `createdAt`. */
+  readonly incarnation?: string;
+}
+
+/** A record as read, with the bucket revision of its write. */
+export interface ReadRecord {
+  readonly record: SessionRecord;
+  readonly revision: number;
 }
 
 /** Options of {@link createSessionDirectory}. */
@@ -40,11 +56,25 @@ export interface SessionDirectoryOptions {
 
 /** The shared list of opened sessions. */
 export interface SessionDirectory {
+  /** The bucket's name. */
+  readonly bucket: string;
   /** Records the session as existing (idempotent); resolves `true` when this call created it. */
   open(sessionId: string): Promise<boolean>;
-  /** Whether the session was ever opened (and not removed). */
+  /** Whether the session was ever opened (and not removed); remembered once seen. */
   exists(sessionId: string): Promise<boolean>;
-  /** Forgets a session; later requests get `session_not_found` once each node's memory of it is gone. */
+  /** The record as the bucket holds it now (never from memory); `undefined` when there is none. */
+  read(sessionId: string): Promise<ReadRecord | undefined>;
+  /**
+   * Removes the record (a purge: nothing of it is kept but the marker) if it is still at `revision`; resolves
+   * `false` when it was written since (a removal and a new open).
+   */
+  removeAt(sessionId: string, revision: number): Promise<boolean>;
+  /** Forgets that the session exists (it was deleted): the next request for it reads the bucket. */
+  forget(sessionId: string): void;
+  /**
+   * Forgets a session: removes its record whatever its revision. Requests then get `session_not_found` once each
+   * node's memory of it is gone; a session's deletion does more (see session-removal.ts).
+   */
   remove(sessionId: string): Promise<void>;
   /**
    * A {@link SessionProvider} over the directory: checks or records existence, then asks `start` for the handle
@@ -54,6 +84,11 @@ export interface SessionDirectory {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+/** The life of the session a record stands for. */
+export const incarnationOf = (record: SessionRecord): string => record.incarnation ?? record.createdAt;
 
 /**
  * Opens (creating if needed) the directory bucket on `connection`.
@@ -66,16 +101,31 @@ export async function createSessionDirectory(
   options: SessionDirectoryOptions = {},
 ): Promise<SessionDirectory> {
   const bucket = options.bucket ?? 'tether_sessions';
-  const { kv } = await openSingleWriteBucket(connection.jetstream(), bucket, options.replicas, (error) =>
+  const js = connection.jetstream();
+  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) =>
     boundary(error, 'open', bucket),
   );
+  const raw = kvBucket(js, kv, bucket, replicas);
   const seen = new Set<string>();
+  const parse = (data: Uint8Array): SessionRecord => JSON.parse(decoder.decode(data)) as SessionRecord;
+
+  /** Publishes with compare-and-set; `false` on a conflict, the revision otherwise. */
+  const write = async (sessionId: string, operation: 'purge', data: Uint8Array, expectLast: number) => {
+    try {
+      return await raw.publish({ key: sessionId, operation, data, expectLast });
+    } catch (error) {
+      if (error instanceof StoreConflictError) return false;
+      throw boundary(error instanceof InternalError ? (error.cause ?? error) : error, operation, sessionId);
+    }
+  };
 
   const directory: SessionDirectory = {
+    bucket,
+
     async open(sessionId) {
       assertSessionId(sessionId);
       if (seen.has(sessionId)) return false;
-      const record: SessionRecord = { sessionId, createdAt: new Date().toISOString() };
+      const record: SessionRecord = { sessionId, createdAt: new Date().toISOString(), incarnation: randomUUID() };
       try {
         await kv.create(sessionId, encoder.encode(JSON.stringify(record)));
         seen.add(sessionId);
@@ -89,16 +139,33 @@ export async function createSessionDirectory(
 
     async exists(sessionId) {
       assertSessionId(sessionId);
-      if (seen.has(sessionId)) return true;
+      return seen.has(sessionId) || (await directory.read(sessionId)) !== undefined;
+    },
+
+    async read(sessionId) {
+      assertSessionId(sessionId);
       let entry;
       try {
         entry = await kv.get(sessionId);
       } catch (error) {
         throw boundary(error, 'get', sessionId);
       }
-      const live = entry !== null && entry.operation === 'PUT';
-      if (live) seen.add(sessionId);
-      return live;
+      if (entry === null || entry.operation !== 'PUT') {
+        seen.delete(sessionId);
+        return undefined;
+      }
+      seen.add(sessionId);
+      return { record: parse(entry.value), revision: entry.revision };
+    },
+
+    async removeAt(sessionId, revision) {
+      assertSessionId(sessionId);
+      seen.delete(sessionId);
+      return (await write(sessionId, 'purge', EMPTY, revision)) !== false;
+    },
+
+    forget(sessionId) {
+      seen.delete(sessionId);
     },
 
     async remove(sessionId) {

@@ -1,0 +1,103 @@
+/**
+ * A node's part in the life of sessions shared over NATS, in one place: opening them (the directory's record,
+ * cleaning up after an earlier life of the id), checking that one still exists, deleting them, and, once the node
+ * serves, hearing of deletions from other nodes (session-control.ts). The runtime that serves supplies what only
+ * it knows: its processes.
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { SessionError } from '../errors.js';
+import type { Session } from '../session/session.js';
+import type { Store } from '../store/store.js';
+import { assertSessionId } from '../variables/names.js';
+import { createKvStore } from './kv-store.js';
+import { startSessionControl, type LocalEnd, type SessionControl, type SessionEndReason } from './session-control.js';
+import { incarnationOf, type SessionDirectory, type SessionProvider } from './session-directory.js';
+import { createSessionRemoval } from './session-removal.js';
+import type { TetherSubjects } from './subjects.js';
+
+/** What the serving runtime tells the node about its sessions. */
+export interface NodeSessions {
+  /**
+   * Ends what this node has of the session's life `incarnation` (any life when undefined): its process, a write in
+   * flight first, its modules, its watchers; its handles then get `session_not_found` (deleted) or
+   * `session_expired`. Synchronously says whether it had anything.
+   */
+  endLocal(sessionId: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd;
+}
+
+/** Options of {@link openSessionLife}. */
+export interface SessionLifeOptions {
+  readonly directory: SessionDirectory;
+  /** The node's store of variables. */
+  readonly variables: Store<unknown>;
+  readonly variablesBucket: string;
+  readonly modulesBucket: string;
+  readonly replicas?: number;
+  readonly subjects: TetherSubjects;
+  readonly report: (error: unknown, where: string) => void;
+}
+
+/** A node's side of the life of sessions. */
+export interface SessionLife {
+  /** Records the session as existing; see {@link SessionRemoval.open}. */
+  open(sessionId: string): Promise<void>;
+  /** The incarnation of the session as its record says now (a KV read), `undefined` when it does not exist. */
+  current(sessionId: string): Promise<string | undefined>;
+  /** Deletes the session everywhere (its life `incarnation` only, when given); `session_not_found` without one. */
+  delete(sessionId: string, incarnation?: string): Promise<void>;
+  /** Sessions by id for the service; `start(id, create)` hands out the node's handle. */
+  provider(start: (sessionId: string, create: boolean) => Promise<Session>): SessionProvider;
+  /** Hears ends of sessions from other nodes, until {@link SessionLife.stop}. */
+  serve(sessions: NodeSessions): Promise<void>;
+  stop(): void;
+}
+
+/** Opens a node's side of the life of sessions (the modules bucket must exist already). */
+export async function openSessionLife(connection: NatsConnection, options: SessionLifeOptions): Promise<SessionLife> {
+  const { directory, subjects, report } = options;
+  const specs = await createKvStore<unknown>(connection, {
+    bucket: options.modulesBucket,
+    ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+  });
+  let control: SessionControl | undefined;
+  const removal = createSessionRemoval({
+    connection,
+    directory,
+    variables: options.variables,
+    variablesBucket: options.variablesBucket,
+    specs,
+    modulesBucket: options.modulesBucket,
+    control: () => control,
+  });
+
+  return {
+    open: (sessionId) => removal.open(sessionId),
+    async current(sessionId) {
+      const found = await directory.read(sessionId);
+      return found && incarnationOf(found.record);
+    },
+    delete: (sessionId, incarnation) => removal.delete(sessionId, incarnation),
+    provider(start) {
+      return {
+        async session(id, { create }) {
+          assertSessionId(id);
+          if (!create && !(await directory.exists(id))) throw new SessionError('session_not_found', id);
+          return start(id, create);
+        },
+        delete: (id) => removal.delete(id),
+      };
+    },
+    async serve(sessions) {
+      const endLocal = (sessionId: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd => {
+        directory.forget(sessionId);
+        return sessions.endLocal(sessionId, incarnation, reason);
+      };
+      control = await startSessionControl(connection, subjects, endLocal, { report });
+    },
+    stop() {
+      control?.close();
+      void specs.close();
+    },
+  };
+}
