@@ -126,7 +126,7 @@ export interface NatsNode {
   readonly inspector: ((event: InspectionEvent) => void) | undefined;
   /**
    * Starts the service; `start` hands out the node's sessions (opening them when `create`), `modules` its module
-   * processes, `sessions` what the node's part in deletions needs (see session-life.ts).
+   * processes, `sessions` what the node's part in deletions and expiry needs (see session-life.ts).
    */
   serve(
     start: (sessionId: string, create: boolean) => Promise<Session>,
@@ -243,7 +243,10 @@ export async function openNatsNode(
         await specWatch.initialized;
         onConnectionChange(connection, (change) => {
           if (change === 'disconnected') modules.recheckSpecs();
-          else specWatch?.resume();
+          else {
+            specWatch?.resume();
+            life.reconnected();
+          }
         });
         await life.serve(nodeSessions);
         control = await startModuleControl(connection, subjects, modules, { report, outbox });
@@ -272,7 +275,7 @@ export async function openNatsNode(
         // After the requests in progress: an execution still running here can be cancelled until it ends.
         control?.close();
         specWatch?.stop();
-        life.stop();
+        await life.stop();
       },
       async close() {
         closing = true;

@@ -5,8 +5,11 @@
  * and gets `session_not_found` without it — variables alone cannot tell, since a new session has none.
  *
  * The record is also where a session's life is decided: its `incarnation` tells one life of an id from the next
- * (deleted and opened again), and removing it, with compare-and-set on the revision read, is the moment a session
- * is deleted.
+ * (deleted and opened again), its `activeAt` is when a node last used it (stamped coarsely, see
+ * session-expiry.ts), and removing it is the moment a session is deleted or expires, with compare-and-set on the
+ * revision read, so a concurrent activity stamp cancels an expiry. The bucket keeps one write per key, so its
+ * stream holds each record's last write in the order they were written: the records nobody stamped for longest
+ * come first ({@link SessionDirectory.oldest}).
  *
  * A node remembers the ids it has seen exist, so only the first request for a session on each node pays a KV
  * read; a deletion makes every node forget it ({@link SessionDirectory.forget}).
@@ -18,7 +21,7 @@ import { InternalError, SessionError, StoreConflictError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
-import { kvBucket } from './kv-bucket.js';
+import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -34,6 +37,8 @@ export interface SessionRecord {
   readonly createdAt: string;
   /** This life of the session id (a random id); records written before it existed go by `createdAt`. */
   readonly incarnation?: string;
+  /** When a node last used the session (ISO time), at most a quarter of the session TTL late. */
+  readonly activeAt?: string;
 }
 
 /** A record as read, with the bucket revision of its write. */
@@ -65,10 +70,17 @@ export interface SessionDirectory {
   /** The record as the bucket holds it now (never from memory); `undefined` when there is none. */
   read(sessionId: string): Promise<ReadRecord | undefined>;
   /**
+   * Rewrites the record with `activeAt` if it is still at `known.revision`; resolves to the record written, or to
+   * the one found when another node got there first with a later `activeAt`; `undefined` when the record is gone.
+   */
+  stamp(known: ReadRecord, activeAt: number): Promise<ReadRecord | undefined>;
+  /**
    * Removes the record (a purge: nothing of it is kept but the marker) if it is still at `revision`; resolves
-   * `false` when it was written since (a removal and a new open).
+   * `false` when it was written since (a stamp, or a removal and a new open).
    */
   removeAt(sessionId: string, revision: number): Promise<boolean>;
+  /** The first record written at or after `sequence`, oldest first; `undefined` past the last. */
+  oldest(sequence: number): Promise<(ReadRecord & { readonly sequence: number }) | undefined>;
   /** Forgets that the session exists (it was deleted): the next request for it reads the bucket. */
   forget(sessionId: string): void;
   /**
@@ -87,8 +99,14 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 
+/** JetStream's "no message found" API error code (a message GET past the last one). */
+const NO_MESSAGE_FOUND = 10037;
+
 /** The life of the session a record stands for. */
 export const incarnationOf = (record: SessionRecord): string => record.incarnation ?? record.createdAt;
+
+/** When the session was last used, as the record says (its creation for a record never stamped); ms since epoch. */
+export const activeAtOf = (record: SessionRecord): number => Date.parse(record.activeAt ?? record.createdAt);
 
 /**
  * Opens (creating if needed) the directory bucket on `connection`.
@@ -110,7 +128,12 @@ export async function createSessionDirectory(
   const parse = (data: Uint8Array): SessionRecord => JSON.parse(decoder.decode(data)) as SessionRecord;
 
   /** Publishes with compare-and-set; `false` on a conflict, the revision otherwise. */
-  const write = async (sessionId: string, operation: 'purge', data: Uint8Array, expectLast: number) => {
+  const write = async (
+    sessionId: string,
+    operation: 'put' | 'purge',
+    data: Uint8Array,
+    expectLast: number,
+  ): Promise<number | false> => {
     try {
       return await raw.publish({ key: sessionId, operation, data, expectLast });
     } catch (error) {
@@ -125,7 +148,8 @@ export async function createSessionDirectory(
     async open(sessionId) {
       assertSessionId(sessionId);
       if (seen.has(sessionId)) return false;
-      const record: SessionRecord = { sessionId, createdAt: new Date().toISOString(), incarnation: randomUUID() };
+      const at = new Date().toISOString();
+      const record: SessionRecord = { sessionId, createdAt: at, incarnation: randomUUID(), activeAt: at };
       try {
         await kv.create(sessionId, encoder.encode(JSON.stringify(record)));
         seen.add(sessionId);
@@ -158,10 +182,53 @@ export async function createSessionDirectory(
       return { record: parse(entry.value), revision: entry.revision };
     },
 
+    async stamp(known, activeAt) {
+      let current: ReadRecord | undefined = known;
+      // A few rounds: each lost one means another node stamped (or the record went) in between.
+      for (let attempt = 0; attempt < 3 && current; attempt += 1) {
+        if (activeAtOf(current.record) >= activeAt) return current;
+        const record: SessionRecord = { ...current.record, activeAt: new Date(activeAt).toISOString() };
+        const revision = await write(record.sessionId, 'put', encoder.encode(JSON.stringify(record)), current.revision);
+        if (revision !== false) return { record, revision };
+        const again: ReadRecord | undefined = await directory.read(record.sessionId);
+        // Removed and opened again: another life, which this node's use was not of.
+        if (again && incarnationOf(again.record) !== incarnationOf(current.record)) return undefined;
+        current = again;
+      }
+      return current;
+    },
+
     async removeAt(sessionId, revision) {
       assertSessionId(sessionId);
       seen.delete(sessionId);
       return (await write(sessionId, 'purge', EMPTY, revision)) !== false;
+    },
+
+    async oldest(sequence) {
+      // Message gets by subject, no consumer (nats-server#3481), as a key's history is read (see kv-history.ts).
+      const manager = await js.jetstreamManager(false);
+      const subjects = kvSubject(bucket, '');
+      const request = { seq: sequence, next_by_subj: `${subjects}>` };
+      for (;;) {
+        let message;
+        try {
+          message = await manager.streams.getMessage(kvStream(bucket), request);
+        } catch (error) {
+          if (apiErrorCode(error) === NO_MESSAGE_FOUND) return undefined;
+          throw boundary(error, 'scan', bucket);
+        }
+        const operation = message.header.get('KV-Operation');
+        if (!operation || operation === 'PUT') {
+          try {
+            // The key names the session, whatever the record says.
+            const record = { ...parse(message.data), sessionId: message.subject.slice(subjects.length) };
+            return { record, revision: message.seq, sequence: message.seq };
+          } catch {
+            // Not a record of ours (the bucket is shared, anything with access can write there): pass it by.
+          }
+        }
+        request.seq = message.seq + 1;
+      }
     },
 
     forget(sessionId) {

@@ -1,8 +1,8 @@
 /**
  * A node's part in the life of sessions shared over NATS, in one place: opening them (the directory's record,
  * cleaning up after an earlier life of the id), checking that one still exists, deleting them, and, once the node
- * serves, hearing of deletions from other nodes (session-control.ts). The runtime that serves supplies what only
- * it knows: its processes.
+ * serves, hearing of deletions and expiries from other nodes (session-control.ts) and taking part in idle expiry
+ * (session-expiry.ts). The runtime that serves supplies what only it knows: its processes and their use.
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -13,17 +13,22 @@ import { assertSessionId } from '../variables/names.js';
 import { createKvStore } from './kv-store.js';
 import { startSessionControl, type LocalEnd, type SessionControl, type SessionEndReason } from './session-control.js';
 import { incarnationOf, type SessionDirectory, type SessionProvider } from './session-directory.js';
+import { startSessionExpiry, type SessionExpiry, type SessionUse } from './session-expiry.js';
 import { createSessionRemoval } from './session-removal.js';
 import type { TetherSubjects } from './subjects.js';
 
 /** What the serving runtime tells the node about its sessions. */
 export interface NodeSessions {
+  /** The session TTL: idle that long on every node, a session expires. */
+  readonly ttlMs: number;
   /**
    * Ends what this node has of the session's life `incarnation` (any life when undefined): its process, a write in
    * flight first, its modules, its watchers; its handles then get `session_not_found` (deleted) or
    * `session_expired`. Synchronously says whether it had anything.
    */
   endLocal(sessionId: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd;
+  /** The sessions used on this node since the last call: running ones, and those whose process ended meanwhile. */
+  uses(): Iterable<SessionUse>;
 }
 
 /** Options of {@link openSessionLife}. */
@@ -48,9 +53,12 @@ export interface SessionLife {
   delete(sessionId: string, incarnation?: string): Promise<void>;
   /** Sessions by id for the service; `start(id, create)` hands out the node's handle. */
   provider(start: (sessionId: string, create: boolean) => Promise<Session>): SessionProvider;
-  /** Hears ends of sessions from other nodes, until {@link SessionLife.stop}. */
+  /** Hears ends of sessions from other nodes and takes part in expiry, until {@link SessionLife.stop}. */
   serve(sessions: NodeSessions): Promise<void>;
-  stop(): void;
+  /** The connection is back after dropping: deletions may have been missed, so the records are read again. */
+  reconnected(): void;
+  /** Stops hearing and expiring (noting this node's last uses of sessions first). */
+  stop(): Promise<void>;
 }
 
 /** Opens a node's side of the life of sessions (the modules bucket must exist already). */
@@ -61,6 +69,7 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
   });
   let control: SessionControl | undefined;
+  let expiry: SessionExpiry | undefined;
   const removal = createSessionRemoval({
     connection,
     directory,
@@ -94,10 +103,23 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
         return sessions.endLocal(sessionId, incarnation, reason);
       };
       control = await startSessionControl(connection, subjects, endLocal, { report });
+      expiry = startSessionExpiry({
+        directory,
+        removal,
+        ttlMs: sessions.ttlMs,
+        uses: () => sessions.uses(),
+        lost: (sessionId, incarnation) => void endLocal(sessionId, incarnation, 'deleted').done.catch(() => {}),
+        report,
+      });
     },
-    stop() {
+    reconnected() {
+      expiry?.recheck();
+    },
+    async stop() {
+      // Expiries under way still tell the other nodes, and hear this one.
+      await expiry?.stop();
       control?.close();
-      void specs.close();
+      await specs.close();
     },
   };
 }

@@ -1,10 +1,10 @@
 /**
- * Deleting a session for good on a NATS system: its record, its variables with their whole history, its module
- * specs, and every node's processes of it.
+ * Deleting a session for good on a NATS system, and expiring one, which is the same thing: its record, its
+ * variables with their whole history, its module specs, and every node's processes of it.
  *
  * 1. The record goes first, with compare-and-set on the revision read (a purge of its key). That is the moment the
  *    session stops existing: requests for it get `session_not_found`, an `open` creates a new life of the id (a new
- *    `incarnation`).
+ *    `incarnation`), and an expiry whose record was stamped meanwhile (the session was used) changes nothing.
  * 2. Every node is told (session-control.ts) and ends its processes of it, a write in flight first; the deleting
  *    node waits for the nodes that answer.
  * 3. The variables and the module specs are purged (KV rollups: no history is kept), twice, a moment apart, so a
@@ -15,19 +15,20 @@
  *    the sequence each stream had reached before a last check that the id is still not opened again.
  *
  * A node that missed the control message (cut off at the time) can still write with a process of the old life;
- * it learns the session is gone when it next loads it again (which reads the record). What it wrote meanwhile is removed when the id is next opened: an `open` that creates the record lists
+ * it learns the session is gone when it next stamps the session's activity or loads it again (both read the
+ * record). What it wrote meanwhile is removed when the id is next opened: an `open` that creates the record lists
  * the keys under the id first and purges those afterwards, at the revisions listed (see {@link SessionRemoval.open}).
  * @module
  */
 import type { NatsConnection } from 'nats';
 import { InternalError, SessionError } from '../errors.js';
-import { purgeSessionKeys } from '../session/purge-session.js';
+import { purgeSessionKeys, type PurgeOutcome } from '../session/purge-session.js';
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { kvStream, kvSubject } from './kv-bucket.js';
 import { bucketLastRevision } from './node-store.js';
 import type { SessionControl } from './session-control.js';
-import { incarnationOf, type SessionDirectory } from './session-directory.js';
+import { incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
 
 /** What a removal works on. */
 export interface SessionRemovalDeps {
@@ -45,13 +46,15 @@ export interface SessionRemovalDeps {
   readonly recheckMs?: number;
 }
 
-/** Deletions of sessions, and the opening of sessions that cleans up after them. */
+/** Deletions and expiries of sessions, and the opening of sessions that cleans up after them. */
 export interface SessionRemoval {
   /**
    * Deletes the session (only its life `incarnation`, when given); `SessionError` (`session_not_found`) when there
    * is none, and nothing changes.
    */
   delete(sessionId: string, incarnation?: string): Promise<void>;
+  /** Expires the session whose record was read as `found`; `false` when it was used (stamped) or removed since. */
+  expire(found: ReadRecord): Promise<boolean>;
   /**
    * Records the session as existing (idempotent). When this call creates the record, what an earlier life of the id
    * left under it (a deletion cut short, a write of a node that missed it) is purged.
@@ -68,12 +71,14 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
   const recheckMs = deps.recheckMs ?? 100;
   const gone = async (sessionId: string): Promise<boolean> => (await directory.read(sessionId)) === undefined;
 
-  const pass = async (sessionId: string): Promise<void> => {
+  /** One pass over the variables and the module specs; `before`: what an earlier pass purged, passed by. */
+  const pass = async (sessionId: string, before?: readonly PurgeOutcome[]): Promise<PurgeOutcome[]> => {
     const proceed = () => gone(sessionId);
-    await Promise.all([
-      purgeSessionKeys(variables, sessionId, { proceed }),
-      purgeSessionKeys(specs, sessionId, { proceed }),
-    ]);
+    return Promise.all(
+      [variables, specs].map((store, i) =>
+        purgeSessionKeys(store, sessionId, { proceed, ...(before ? { purged: before[i]!.purged } : {}) }),
+      ),
+    );
   };
 
   /** Removes the purge markers and the record's marker: everything below where each stream had got. */
@@ -104,16 +109,16 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
 
   const finish = async (sessionId: string, incarnation: string, reason: 'deleted' | 'expired'): Promise<void> => {
     await deps.control()?.end(sessionId, incarnation, reason);
-    await pass(sessionId);
+    const first = await pass(sessionId);
     await delay(recheckMs);
-    await pass(sessionId);
+    await pass(sessionId, first);
     await compact(sessionId);
   };
 
   return {
     async delete(sessionId, incarnation) {
       assertSessionId(sessionId);
-      // Retried when the record changed between the read and the removal (removed and opened again).
+      // Retried while nodes stamp the record's activity: a deletion does not lose to use, an expiry does.
       for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
         const found = await directory.read(sessionId);
         if (!found || (incarnation !== undefined && incarnationOf(found.record) !== incarnation))
@@ -124,6 +129,13 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
       throw new InternalError(`session '${sessionId}' kept changing under its deletion`, {
         details: { sessionId, attempts: ATTEMPTS },
       });
+    },
+
+    async expire(found) {
+      const { sessionId } = found.record;
+      if (!(await directory.removeAt(sessionId, found.revision))) return false;
+      await finish(sessionId, incarnationOf(found.record), 'expired');
+      return true;
     },
 
     async open(sessionId) {

@@ -34,15 +34,21 @@ export interface RuntimeOptions {
   /** Where variables live. @default a new in-memory store, closed with the runtime */
   readonly store?: Store<VariableRecord>;
   /**
-   * A session expires after this long without a read or a write: an embedded one ends with its variables purged
-   * (and its watchers dropped), watched or not. On a NATS node an idle session hibernates instead (its variables
-   * stay; the next use wakes it), and not while it has a `watchVariables` listener on this node: that listener
-   * hears other nodes' writes through the session's process. A module with nothing to do for this long (or when
-   * its session hibernates here) hibernates too: its process stops, its handle and listeners stay, and the next
-   * use wakes it as it was. (On an embedded runtime that is a module idle in a session still in use: a session
-   * idle this long expires, and its modules end with it.) @default 3_600_000 (one hour)
+   * A session expires after this long without a read or a write (watches do not count): it is deleted, as by
+   * `session.delete()` (its variables with their history, its modules; its handles get `session_expired`, its
+   * watchers are dropped). On a NATS node that takes this long without use on every node: nodes note each
+   * session's last use in its record (at most once a quarter of this per session and node) and any node expires
+   * it, between 1.25 and 1.75 times this after its last use (see src/nats/session-expiry.ts). @default 3_600_000
    */
   readonly sessionTtlMs?: number;
+  /**
+   * On a NATS node, a session with no read or write here for this long hibernates here: its process stops, its
+   * variables stay, and the next use wakes it (not while it has a `watchVariables` listener on this node: that
+   * listener hears other nodes' writes through the session's process). A module with nothing to do for this long
+   * (or when its session hibernates here) hibernates too, on any runtime: its process stops, its handle and
+   * listeners stay, and the next use wakes it as it was. @default `sessionTtlMs`
+   */
+  readonly hibernateAfterMs?: number;
   /** How long a session operation waits for its process. @default 5000 */
   readonly callTimeoutMs?: number;
   /** How long `module.execute()` waits, queue time included. @default 120_000 */
@@ -112,11 +118,12 @@ export class Runtime {
     this.#store = options.store ?? createMemoryStore<VariableRecord>();
     this.#ttlMs = options.sessionTtlMs ?? 3_600_000;
     this.#callTimeoutMs = options.callTimeoutMs ?? 5000;
+    const hibernateAfterMs = options.hibernateAfterMs ?? this.#ttlMs;
     this.#modules = new ModuleDirectory(
       {
         processes: this.#processes,
         executionTimeoutMs: options.executionTimeoutMs ?? 120_000,
-        hibernateAfterMs: this.#ttlMs,
+        hibernateAfterMs,
         report: (error) => this.#report(error, 'module listener'),
       },
       // Read now: a misconfigured provider is an error at start, not at the first execution.
@@ -131,6 +138,7 @@ export class Runtime {
       callTimeoutMs: this.#callTimeoutMs,
       ttlMs: this.#ttlMs,
       shared: options.nats !== undefined,
+      hibernateAfterMs,
       report: this.#report,
     });
   }
@@ -162,7 +170,9 @@ export class Runtime {
         // Modules created here go to the modules bucket (any node can wake them) and publish their events.
         started.#modules.share(nats);
         await nats.serve((id, create) => sessions.open(id, create), started.#modules, {
+          ttlMs: started.#ttlMs,
           endLocal: (id, incarnation, reason) => sessions.endLocal(id, incarnation, reason),
+          uses: () => sessions.uses(),
         });
       }
       return started;

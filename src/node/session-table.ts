@@ -13,6 +13,7 @@ import type { SessionMachineContext, VariableChangedEvent } from '../../machines
 import { BridgeError, SessionError, errorFromJSON } from '../errors.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { LocalEnd, SessionEndReason } from '../nats/session-control.js';
+import type { SessionUse } from '../nats/session-expiry.js';
 import type { TrackingStore } from '../nats/tracking-store.js';
 import { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -36,10 +37,11 @@ export interface SessionTableDeps {
   readonly watchers: WatchHub;
   readonly modules: ModuleDirectory;
   readonly callTimeoutMs: number;
-  /** A session idle this long expires (embedded) or hibernates (a NATS node). */
+  /** A session idle this long expires (an embedded runtime's own idle clock; on NATS, see session-expiry.ts). */
   readonly ttlMs: number;
-  /** Sessions are shared with other nodes (a NATS node): idle ones hibernate here. */
+  /** Sessions are shared with other nodes (a NATS node): idle ones hibernate here after `hibernateAfterMs`. */
   readonly shared: boolean;
+  readonly hibernateAfterMs: number;
   readonly report: (error: unknown, where: string) => void;
 }
 
@@ -59,16 +61,18 @@ export class SessionTable {
   readonly #sessions = new Map<string, SessionEntry>();
   readonly #activity: IdleClock<string>;
   readonly #logic: SessionLogic;
-  /** How long a session may go unused before its process goes. */
+  /** How long a session may go unused before its process goes: the TTL, or on a NATS node hibernation's. */
   readonly #idleMs: number;
   readonly #ended = new EndedSessions();
+  /** On a NATS node, the last use of the sessions whose process ended since expiry last asked (see {@link uses}). */
+  readonly #endedUses = new Map<string, SessionUse>();
   /** What session handles reach the runtime through. */
   readonly host: SessionHost;
   #nats: NatsNode | undefined;
   #stopped = false;
 
   constructor(private readonly deps: SessionTableDeps) {
-    this.#idleMs = deps.ttlMs;
+    this.#idleMs = deps.shared ? deps.hibernateAfterMs : deps.ttlMs;
     // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
     const idle = deps.shared ? 'session.hibernate' : 'session.expire';
     this.#activity = new IdleClock((sessionId) => {
@@ -145,6 +149,18 @@ export class SessionTable {
       this.deps.watchers.clear(id);
     })();
     return { had, done };
+  }
+
+  /** The sessions used here since the last call, for the stamps of their activity (see session-expiry.ts). */
+  uses(): SessionUse[] {
+    const uses = [...this.#endedUses.values()];
+    this.#endedUses.clear();
+    const now = Date.now();
+    for (const [sessionId, entry] of this.#sessions) {
+      if (entry.incarnation === undefined || !entry.process.alive) continue;
+      uses.push({ sessionId, lastUsed: now - this.#activity.idleFor(sessionId), incarnation: entry.incarnation });
+    }
+    return uses;
   }
 
   /** Hands a store change to its session's process, if it runs here. */
@@ -251,6 +267,11 @@ export class SessionTable {
     const ending = endingOf(process);
     const gone = ending === 'expired' || ending === 'deleted';
     if (!replaced) {
+      // Its last use here still counts on the other nodes (see session-expiry.ts), unless the session is gone.
+      if (entry?.incarnation !== undefined && !gone) {
+        const lastUsed = Date.now() - this.#activity.idleFor(id);
+        this.#endedUses.set(id, { sessionId: id, lastUsed, incarnation: entry.incarnation });
+      }
       this.#sessions.delete(id);
       this.#activity.forget(id);
       if (gone) watchers.clear(id);

@@ -16,16 +16,16 @@ export interface PurgeSessionOptions {
   readonly proceed?: () => Promise<boolean>;
   /** The keys to purge, listed earlier by `store.keys`; listed now when left out. */
   readonly keys?: readonly { readonly key: string; readonly revision: number }[];
+  /** What an earlier pass purged (its {@link PurgeOutcome.purged}): a key still at its purge marker is passed by. */
+  readonly purged?: ReadonlyMap<string, number>;
 }
 
 /** What a purge pass did. */
 export interface PurgeOutcome {
-  /** Keys purged. */
-  readonly purged: number;
+  /** The keys purged, each with its purge's revision. */
+  readonly purged: ReadonlyMap<string, number>;
   /** Keys written since they were listed (or since `expected`): left as they are. */
   readonly changed: readonly string[];
-  /** The highest revision among the purges (0 when none): every purge marker is at or below it. */
-  readonly highestRevision: number;
 }
 
 /**
@@ -38,21 +38,19 @@ export async function purgeSessionKeys(
   sessionId: string,
   options: PurgeSessionOptions = {},
 ): Promise<PurgeOutcome> {
-  const keys = options.keys ?? (await store.keys(`${sessionId}.`));
-  if (keys.length === 0 || (options.proceed && !(await options.proceed())))
-    return { purged: 0, changed: [], highestRevision: 0 };
+  const listed = options.keys ?? (await store.keys(`${sessionId}.`));
+  const keys = listed.filter(({ key, revision }) => options.purged?.get(key) !== revision);
+  const purged = new Map<string, number>();
+  const changed: string[] = [];
+  if (keys.length === 0 || (options.proceed && !(await options.proceed()))) return { purged, changed };
   const outcomes = await Promise.allSettled(
     keys.map(({ key, revision }) => store.purge(key, options.expected?.get(key) ?? revision)),
   );
-  const changed: string[] = [];
-  let purged = 0;
-  let highestRevision = 0;
   outcomes.forEach((outcome, i) => {
-    if (outcome.status === 'fulfilled') {
-      purged += 1;
-      highestRevision = Math.max(highestRevision, outcome.value);
-    } else if (outcome.reason instanceof StoreConflictError) changed.push(keys[i]!.key);
+    const { key } = keys[i]!;
+    if (outcome.status === 'fulfilled') purged.set(key, outcome.value);
+    else if (outcome.reason instanceof StoreConflictError) changed.push(key);
     else throw outcome.reason;
   });
-  return { purged, changed, highestRevision };
+  return { purged, changed };
 }

@@ -3,6 +3,7 @@ import { createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { SessionError, ValidationError } from '../../src/errors.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { storedOfSession } from '../support/session-storage.js';
 import type { TestBuckets } from '../support/tether-node.js';
 
 const fx = useNatsFixture();
@@ -10,19 +11,8 @@ const nc = usePlainConnection(fx);
 const echo = { llm: createEchoModel() };
 const QA = { type: 'Predict', signature: 'question:string -> answer:string' } as const;
 
-/** How many messages each bucket's stream holds for the session's keys (its record's, in the sessions bucket). */
-async function kept(buckets: TestBuckets, sessionId: string): Promise<Record<string, number>> {
-  const manager = await nc().jetstreamManager();
-  const count = async (bucket: string, filter: string): Promise<number> => {
-    const info = await manager.streams.info(`KV_${bucket}`, { subjects_filter: `$KV.${bucket}.${filter}` });
-    return Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
-  };
-  return {
-    variables: await count(buckets.variablesBucket, `${sessionId}.>`),
-    modules: await count(buckets.modulesBucket, `${sessionId}.>`),
-    record: await count(buckets.sessionsBucket, sessionId),
-  };
-}
+/** How many messages each bucket's stream holds for the session (its record's, in the sessions bucket). */
+const kept = (buckets: TestBuckets, sessionId: string) => storedOfSession(nc(), buckets, sessionId);
 
 /** The error code of a raw request's reply, as any NATS client reads it. */
 async function rawErrorCode(subject: string, body: object): Promise<unknown> {
