@@ -3,7 +3,7 @@
  * time with compare-and-set, folds in changes that arrive from the store, tells watchers, and expires after
  * an idle TTL.
  *
- * `loading → active.idle ⇄ active.writing → expired | hibernated | stopped | failed`
+ * `loading → active.idle ⇄ active.writing → expired | hibernated | stopped | deleted | failed`
  *
  * No I/O here: loading, committing and purging are named actions that `src/session` provides. Reads do not
  * pass through the machine; the session handle reads the snapshot's context, which holds only committed state.
@@ -11,7 +11,9 @@
  * session: 100,000 sessions would otherwise hold 100,000 timers, each re-armed on every write. A node whose
  * sessions are shared with other nodes sends `session.hibernate` instead: the process stops, its variables stay
  * (another node may be using them), and the next request wakes it; it never sends it to a session with watchers
- * there, which only its process can feed.
+ * there, which only its process can feed. A session deleted (or expired across the nodes of a NATS system) is ended
+ * by `session.end`, which, like `stop`, lets a write in flight finish first: whoever removes the variables then
+ * knows this process writes no more.
  * @module
  */
 import { assign, enqueueActions, setup } from 'xstate';
@@ -62,8 +64,11 @@ export interface SessionMachineContext {
    * A stop that arrived while a write was in flight. The write finishes first: stopping mid-commit would tell
    * its caller `session_stopped` for a write the store may already hold. `callId` null: a stop without a caller.
    */
-  readonly pendingStop: { readonly callId: string | null } | null;
+  readonly pendingStop: { readonly callId: string | null; readonly ending: PendingEnding } | null;
 }
+
+/** The final state a stop or an end deferred by a write leads to. */
+export type PendingEnding = 'stopped' | 'deleted' | 'expired';
 
 /** The answer to a write: the planner's reply and the highest store revision the write produced. */
 export interface WriteReply {
@@ -75,6 +80,8 @@ export interface WriteReply {
 export type SessionMachineEvent =
   | { readonly type: 'write'; readonly callId?: string; readonly request: WriteRequest }
   | { readonly type: 'stop'; readonly callId?: string }
+  /** The session was deleted, or expired on every node: the process ends as `deleted` or `expired`. */
+  | { readonly type: 'session.end'; readonly reason: 'deleted' | 'expired' }
   | { readonly type: 'store.loaded'; readonly entries: readonly StoreEntry<VariableRecord>[] }
   | { readonly type: 'store.loadFailed'; readonly error: SerializedError }
   | { readonly type: 'store.changed'; readonly changes: readonly StoreChange<VariableRecord>[] }
@@ -188,7 +195,10 @@ export const sessionMachine = setup({
       enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
     }),
     rejectQueued: enqueueActions(
-      ({ context, enqueue }, params: { code: 'session_stopped' | 'session_expired'; why: string }) => {
+      (
+        { context, enqueue },
+        params: { code: 'session_stopped' | 'session_expired' | 'session_not_found'; why: string },
+      ) => {
         const why = {
           code: params.code,
           message: `session '${context.sessionId}' ${params.why}`,
@@ -205,14 +215,24 @@ export const sessionMachine = setup({
       if (context.pendingStop?.callId) enqueue.emit(okReply(context.pendingStop.callId, true));
     }),
     deferStop: assign({
-      pendingStop: ({ event }) => ({
-        callId: event.type === 'stop' && event.callId !== undefined ? event.callId : null,
-      }),
+      pendingStop: ({ context, event }) => {
+        const ending: PendingEnding = event.type === 'session.end' ? event.reason : 'stopped';
+        // A deletion outranks a stop (its callers must not be told the session merely stopped), and an expiry both.
+        const rank = { stopped: 0, expired: 1, deleted: 2 } as const;
+        const kept =
+          context.pendingStop && rank[context.pendingStop.ending] > rank[ending] ? context.pendingStop.ending : ending;
+        const callId =
+          event.type === 'stop' && event.callId !== undefined ? event.callId : (context.pendingStop?.callId ?? null);
+        return { callId, ending: kept };
+      },
     }),
   },
   guards: {
     hasQueuedWrite: ({ context }) => context.queue.length > 0,
-    stopPending: ({ context }) => context.pendingStop !== null,
+    stopPending: ({ context }) => context.pendingStop?.ending === 'stopped',
+    endsDeleted: ({ event }) => event.type === 'session.end' && event.reason === 'deleted',
+    deletePending: ({ context }) => context.pendingStop?.ending === 'deleted',
+    expiryPending: ({ context }) => context.pendingStop?.ending === 'expired',
     mayRetry: ({ context }) => context.attempts < MAX_WRITE_ATTEMPTS,
     /** Whether the session is still idle for its TTL when the expiry arrives (src provides the clock). */
     idleExpired: () => true,
@@ -236,6 +256,7 @@ export const sessionMachine = setup({
     write: { actions: 'enqueueWrite' },
     'store.changed': { actions: 'applyChanges' },
     stop: { target: '.stopped' },
+    'session.end': [{ guard: 'endsDeleted', target: '.deleted' }, { target: '.expired' }],
   },
   states: {
     loading: {
@@ -260,6 +281,8 @@ export const sessionMachine = setup({
           // A stop deferred by a write goes first: the writes queued behind it were never started.
           always: [
             { guard: 'stopPending', target: '#session.stopped' },
+            { guard: 'deletePending', target: '#session.deleted' },
+            { guard: 'expiryPending', target: '#session.expired' },
             { guard: 'hasQueuedWrite', target: 'writing' },
           ],
         },
@@ -289,6 +312,7 @@ export const sessionMachine = setup({
           }),
           on: {
             stop: { actions: 'deferStop' },
+            'session.end': { actions: 'deferStop' },
             // Expiry waits too (the writer has just been active, so the sweeper will ask again if it should).
             'session.expire': {},
             'session.hibernate': {},
@@ -307,6 +331,7 @@ export const sessionMachine = setup({
       type: 'final',
       entry: [
         { type: 'rejectQueued', params: { code: 'session_expired', why: 'expired' } },
+        'replyStopped',
         {
           type: 'purgeVariables',
           params: ({ context }) => ({
@@ -317,6 +342,10 @@ export const sessionMachine = setup({
           }),
         },
       ],
+    },
+    deleted: {
+      type: 'final',
+      entry: [{ type: 'rejectQueued', params: { code: 'session_not_found', why: 'was deleted' } }, 'replyStopped'],
     },
     hibernated: {
       type: 'final',

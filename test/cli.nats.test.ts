@@ -64,6 +64,7 @@ describe('cli', () => {
       'var set',
       'var list',
       'var watch',
+      'session delete',
       'module create',
       'module call',
       'events',
@@ -222,6 +223,27 @@ describe('cli', () => {
     expect(noNode.code).toBe(3);
     expect(noNode.stderr).toMatch(/^tether: noproc: /);
     expect(unknown.stdout + noNode.stdout).toBe('');
+  });
+
+  it('session delete removes a session for good (exit 0), then exits 1 with session_not_found', async () => {
+    const s = ['--session', 'cli-del'];
+    expect((await inProcess(['var', 'define', 'x', 'integer', '1', ...s])).code).toBe(0);
+    const deleted = await tether(['session', 'delete', 'cli-del']);
+    expect([deleted.code, deleted.stdout, deleted.stderr]).toEqual([0, 'session cli-del deleted\n', '']);
+    const [again, read, bad, noNode] = await Promise.all([
+      inProcess(['session', 'delete', 'cli-del']),
+      inProcess(['var', 'get', 'x', ...s]),
+      inProcess(['session', 'delete', 'a.b']),
+      inProcess(['session', 'delete', 'cli-del', '--prefix', 'nobody']),
+    ]);
+    expect([again.code, again.stderr]).toEqual([1, "tether: session_not_found: session 'cli-del' not found\n"]);
+    expect([read.code, read.stderr]).toEqual([1, "tether: session_not_found: session 'cli-del' not found\n"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^tether: validation_failed: .*'a\.b'.*\n$/);
+    expect(noNode.code).toBe(3);
+    // Defined again, the id is a new session, with none of the old variables.
+    expect((await inProcess(['var', 'define', 'y', 'integer', '2', ...s])).code).toBe(0);
+    expect((await inProcess(['var', 'list', ...s])).stdout).not.toContain('x =');
   });
 
   it('serve --replicas on buckets kept with other replicas exits 1 (bucket_config_mismatch), not 3', async () => {

@@ -56,6 +56,10 @@ describe('cli', () => {
         "tether: usage: Unknown option '--bogus' (see: tether var get --help)",
       ],
       [['var', 'get'], 'tether: usage: missing <name> (see: tether var get --help)'],
+      [['session', 'delete'], 'tether: usage: missing <id> (see: tether session delete --help)'],
+      [['session'], "tether: usage: 'session' needs a command: delete (see: tether session --help)"],
+      [['session', 'nope'], "tether: usage: unknown command 'session nope' (see: tether session --help)"],
+      [['session', 'delete', 'a', 'b'], "tether: usage: unexpected argument 'b' (see: tether session delete --help)"],
       [
         ['var', 'get', 't'],
         'tether: usage: no session: give --session <id> (or set TETHER_SESSION) (see: tether var get --help)',
@@ -116,13 +120,14 @@ describe('cli', () => {
   });
 
   it('prints the help of a group or a command after `help`, as after --help', async () => {
-    for (const words of [['var'], ['module'], ['var', 'set'], ['serve']]) {
+    for (const words of [['var'], ['module'], ['session'], ['var', 'set'], ['session', 'delete'], ['serve']]) {
       const asked = await cli('help', ...words);
       const flag = await cli(...words, '--help');
       expect(asked.code).toBe(0);
       expect(asked.stdout, words.join(' ')).toBe(flag.stdout);
     }
     expect((await cli('help', 'var')).stdout).toMatch(/^Usage: tether var <command>/);
+    expect((await cli('help', 'session')).stdout).toMatch(/^Usage: tether session <command>[^]*session delete <id>/);
     expect((await cli('help')).stdout).toBe((await cli('--help')).stdout);
   });
 

@@ -1,6 +1,7 @@
 /**
  * The raw operations the KV store is built from: reading a key's last message (a delete marker included) and
- * publishing a put or a delete marker with a compare-and-set expectation, getting the stream sequence back.
+ * publishing a put, a delete marker or a purge marker (a rollup of the key) with a compare-and-set expectation,
+ * getting the stream sequence back.
  * `kv.delete` in nats.js discards the publish ack, and the store must return a delete's revision, so writes go
  * straight to the bucket's stream with the same subject and headers nats.js uses.
  *
@@ -48,7 +49,8 @@ export interface LastWrite {
 /** What a write publishes. */
 export interface RawWrite {
   readonly key: string;
-  readonly operation: 'put' | 'delete';
+  /** `purge`: a marker that also removes every earlier message of the key (`Nats-Rollup: sub`), as `kv.purge` does. */
+  readonly operation: 'put' | 'delete' | 'purge';
   readonly data: Uint8Array;
   /** The stream sequence the key's last message must have; 0 = no message at all; undefined = no check. */
   readonly expectLast?: number;
@@ -88,7 +90,9 @@ export interface KvBucket {
   /**
    * Publishes one write; resolves to its revision, rejects with a conflict, an {@link InternalError} or a
    * `StoreUnavailableError`. A compare-and-set write is applied at most once, also when a publish of it got no
-   * answer (see kv-write-fate.ts); a write without an expected revision is not published again after that.
+   * answer (see kv-write-fate.ts); a write without an expected revision is not published again after that. A purge
+   * is retried as any write: its rollup removes only the key's messages before its own, so its marker is still the
+   * first after the expected revision when kv-write-fate.ts looks.
    */
   publish(write: RawWrite, until?: number): Promise<number>;
   /**
@@ -120,17 +124,25 @@ export interface KvBucketBinding {
   readonly retryMs: number;
 }
 
+/**
+ * The retry scope of the KV bucket `bucket`: its stream, a probe on `connection`, the bound `retryMs`. For stream
+ * operations of a bucket outside {@link KvBucket} (listing and purging a session's subjects, say).
+ */
+export async function kvRetryScope(connection: NatsConnection, bucket: string, retryMs: number): Promise<RetryScope> {
+  return {
+    bucket,
+    stream: kvStream(bucket),
+    // No requests here: a manager without the API check is only a client object.
+    probe: await connection.jetstreamManager({ checkAPI: false, timeout: PROBE_TIMEOUT_MS }),
+    retryMs,
+  };
+}
+
 /** Binds raw operations to a bucket; `connection` is the one `js` came from (its probes go there too). */
 export async function kvBucket(connection: NatsConnection, binding: KvBucketBinding): Promise<KvBucket> {
   const { js, kv, name, replicas } = binding;
-  const stream = kvStream(name);
-  // No requests here: a manager without the API check is only a client object.
-  const retry: RetryScope = {
-    bucket: name,
-    stream,
-    probe: await connection.jetstreamManager({ checkAPI: false, timeout: PROBE_TIMEOUT_MS }),
-    retryMs: binding.retryMs,
-  };
+  const retry = await kvRetryScope(connection, name, binding.retryMs);
+  const stream = retry.stream;
   let reader: JetStreamManager | undefined;
 
   const readLast = async (key: string): Promise<LastWrite | undefined> => {
@@ -187,6 +199,10 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     async publish(write, until) {
       const h = headers();
       if (write.operation === 'delete') h.set('KV-Operation', 'DEL');
+      if (write.operation === 'purge') {
+        h.set('KV-Operation', 'PURGE');
+        h.set('Nats-Rollup', 'sub');
+      }
       for (const [name, value] of Object.entries(write.headers ?? {})) h.set(name, value);
       const expectLast = write.expectLast;
       const id = expectLast === undefined ? undefined : newWriteId();
@@ -197,7 +213,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
         ...(expectLast !== undefined && replicas > 1 ? { msgID: `${write.key}@${expectLast}` } : {}),
       };
       const subject = kvSubject(name, write.key);
-      const data = write.operation === 'delete' ? EMPTY : write.data;
+      const data = write.operation === 'put' ? write.data : EMPTY;
       const started = Date.now();
       let deadline = until;
       // Whether an attempt got no answer: it may have been stored, so a refusal must look at whose write won.

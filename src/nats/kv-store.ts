@@ -11,7 +11,9 @@
  * A watch with `includeCurrent` does not report delete markers of keys it never reported as live (the initial
  * snapshot holds markers of long-deleted keys); one `fromRevision` N is a consumer starting at stream sequence N,
  * which delivers every message still in the stream from there (the bucket keeps `history` per key), markers too.
- * `resumeWatches` reopens them where they were after an outage.
+ * `resumeWatches` reopens them where they were after an outage. `purge` is a rollup: one `PURGE` marker
+ * replaces every message of the key, so the bucket keeps no value of it (the marker goes with a stream purge, see
+ * session-removal.ts).
  *
  * Reads and writes ride through an election of the stream's leader, up to `unavailableRetryMs` (kv-bucket.ts).
  * @module
@@ -25,7 +27,7 @@ import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.
 import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
-import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
+import { assertUnavailableRetryMs, deadlineOf, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
 
 /** Turns values into bytes and back. */
@@ -87,6 +89,34 @@ export interface KvStore<V> extends Store<V> {
    * missed heartbeats (some 13 s without changes). Listeners see no gap and no change twice.
    */
   resumeWatches(): void;
+}
+
+const byKey = (a: { readonly key: string }, b: { readonly key: string }): number =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+
+/**
+ * Every key under `prefix` with a message in the bucket's stream (from stream info: no consumer), and its last one.
+ * The listing and the reads share one deadline through an election (`operation` names them in its error).
+ */
+async function lastWrites(
+  bucket: KvBucket,
+  prefix: string,
+  operation: string,
+): Promise<{ key: string; last: Awaited<ReturnType<KvBucket['readLast']>> }[]> {
+  const subjectPrefix = kvSubject(bucket.name, '');
+  const until = deadlineOf(bucket.retry);
+  const keys = await bucket.read(
+    operation,
+    prefix,
+    async () => {
+      const manager = await bucket.js.jetstreamManager(false);
+      const info = await manager.streams.info(kvStream(bucket.name), { subjects_filter: `${subjectPrefix}${prefix}>` });
+      return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
+    },
+    (error) => wrap(error, operation, prefix),
+    until,
+  );
+  return Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key, until) })));
 }
 
 /**
@@ -185,27 +215,31 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       // The keys come from the stream's subjects (stream info, no consumer), then each key's last message: a
       // last-per-subject consumer can block after deletes on server 2.9 (nats-server#3481), and this is every
       // session's load. Each key is read consistently; sessions fold later changes per key by revision.
-      const subjectPrefix = kvSubject(bucket.name, '');
-      const until = Date.now() + bucket.retry.retryMs;
-      const keys = await bucket.read(
-        'list',
-        prefix,
-        async () => {
-          const manager = await bucket.js.jetstreamManager(false);
-          const info = await manager.streams.info(kvStream(bucket.name), {
-            subjects_filter: `${subjectPrefix}${prefix}>`,
-          });
-          return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
-        },
-        (error) => wrap(error, 'list', prefix),
-        until,
-      );
-      const read = await Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key, until) })));
+      const read = await lastWrites(bucket, prefix, 'list');
       const entries: StoreEntry<V>[] = [];
       for (const { key, last } of read) {
         if (last?.live) entries.push({ key, value: codec.decode(last.data), revision: last.revision });
       }
-      return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return entries.sort(byKey);
+    },
+
+    async keys(prefix) {
+      assertOpen('keys');
+      assertStorePrefix(prefix);
+      const read = await lastWrites(bucket, prefix, 'keys');
+      return read.flatMap(({ key, last }) => (last ? [{ key, revision: last.revision }] : [])).sort(byKey);
+    },
+
+    async purge(key, expectedRevision) {
+      assertOpen('purge');
+      assertStoreKey(key);
+      if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'purge', new Uint8Array(0));
+      return bucket.publish({
+        key,
+        operation: 'purge',
+        data: new Uint8Array(0),
+        ...(expectedRevision === undefined ? {} : { expectLast: expectedRevision }),
+      });
     },
 
     async history(key) {

@@ -26,6 +26,7 @@ import { toWireSpec, wireProblem } from './module-wire-spec.js';
 import { createNodeStore } from './node-store.js';
 import { assertUnavailableRetryMs } from './retry-unavailable.js';
 import { createSessionDirectory } from './session-directory.js';
+import { openSessionLife, type NodeSessions } from './session-life.js';
 import { startSessionService, type SessionService } from './session-service.js';
 import { createSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
@@ -113,8 +114,16 @@ export interface NatsNode {
   /**
    * Records the session in the sessions bucket (idempotent; a KV write only the first time on this node), so that
    * a session opened through the embedded API is one every client and node sees, as one opened over the wire is.
+   * Creating the record purges whatever an earlier life of the id left (see session-removal.ts).
    */
   openSession(sessionId: string): Promise<void>;
+  /** The incarnation of the session as its record says now (a KV read), `undefined` when it does not exist. */
+  currentSession(sessionId: string): Promise<string | undefined>;
+  /**
+   * Deletes the session on every node (only its life `incarnation`, when given): record, variables with their
+   * history, module specs, processes. `SessionError` (`session_not_found`) when it does not exist.
+   */
+  deleteSession(sessionId: string, incarnation?: string): Promise<void>;
   /** A module's spec in the modules bucket, as a node waking it reads it; `undefined` when there is none. */
   loadModule(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
   /** Publishes the events of a module process on its events subject; returns the function that stops it. */
@@ -126,8 +135,15 @@ export interface NatsNode {
    * client's `node_lost` names. `undefined` before {@link NatsNode.serve}.
    */
   readonly serviceId: string | undefined;
-  /** Starts the service; `start` hands out the node's sessions, `modules` its module processes. */
-  serve(start: (sessionId: string) => Promise<Session>, modules: ModuleHost): Promise<void>;
+  /**
+   * Starts the service; `start` hands out the node's sessions (opening them when `create`), `modules` its module
+   * processes, `sessions` what the node's part in deletions and expiry needs (see session-life.ts).
+   */
+  serve(
+    start: (sessionId: string, create: boolean) => Promise<Session>,
+    modules: ModuleHost,
+    sessions: NodeSessions,
+  ): Promise<void>;
   /** Stops taking requests; requests in progress finish. */
   stopServing(): Promise<void>;
   /** Closes the store and the connection. */
@@ -188,6 +204,16 @@ export async function openNatsNode(
       ...retrying,
     });
     const subjects = createSubjects(options.prefix);
+    const life = await openSessionLife(connection, {
+      directory,
+      variables: store,
+      variablesBucket: options.variablesBucket ?? 'tether_vars',
+      modulesBucket: options.modulesBucket ?? 'tether_modules',
+      ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+      ...retrying,
+      subjects,
+      report,
+    });
     const outbox = createEventOutbox(connection, report);
     const forward = createModuleForward(connection, subjects);
     let service: SessionService | undefined;
@@ -230,15 +256,17 @@ export async function openNatsNode(
         if (removed) await control?.stop(sessionId, moduleId, revision);
         return removed;
       },
-      openSession: async (sessionId) => void (await directory.open(sessionId)),
+      openSession: (sessionId) => life.open(sessionId),
+      currentSession: (sessionId) => life.current(sessionId),
+      deleteSession: (sessionId, incarnation) => life.delete(sessionId, incarnation),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
       inspector: options.inspect
         ? natsInspector(outbox, subjects, options.name ?? `tether-node@${hostname()}:${process.pid}`)
         : undefined,
-      async serve(start, modules) {
-        const sessions = directory.provider(start);
+      async serve(start, modules, nodeSessions) {
+        const sessions = life.provider(start);
         // Every write to the bucket, through outages (the control message of a stop is lost to a node offline
         // then): a removed or replaced spec stops this node's process of it. Open before any request can start one.
         // How far it got is what module requests wait for (`Tether-Min-Modules-Revision`).
@@ -249,8 +277,12 @@ export async function openNatsNode(
         await specWatch.initialized;
         onConnectionChange(connection, (change) => {
           if (change === 'disconnected') modules.recheckSpecs();
-          else specWatch?.resume();
+          else {
+            specWatch?.resume();
+            life.reconnected();
+          }
         });
+        await life.serve(nodeSessions);
         control = await startModuleControl(connection, subjects, modules, { report, outbox });
         const deps = {
           subjects,
@@ -278,6 +310,7 @@ export async function openNatsNode(
         // After the requests in progress: an execution still running here can be cancelled until it ends.
         control?.close();
         specWatch?.stop();
+        await life.stop();
       },
       async close() {
         closing = true;

@@ -218,6 +218,17 @@ export class RemoteSession implements SessionContext {
     return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport));
   }
 
+  /**
+   * Deletes the session for good, on every node: its variables with their whole history, its modules, its record.
+   * Requests on it then get `SessionError` (`session_not_found`), from this handle or any other; opening the id
+   * again starts a new, empty session. A session that does not exist is `session_not_found`, and nothing changes.
+   * @example
+   * await (await client.session('chat-1')).delete();
+   */
+  async delete(): Promise<void> {
+    await this.transport.request(this.transport.subjects.deleteSession(this.sessionId), {});
+  }
+
   /** The records matching `pattern`, with the store revision the reply reported (a watch's starting point). */
   async #list(pattern: string): Promise<{ records: VariableRecord[]; revision: number }> {
     const subject = this.transport.subjects.variable(this.sessionId, 'list');

@@ -23,7 +23,7 @@ function describeRequest(subjects: TetherSubjects, subject: string): { operation
   const variable = subjects.parseRequest(subject);
   if (variable) {
     return {
-      operation: variable.kind === 'open' ? 'open' : `var.${variable.operation}`,
+      operation: variable.kind === 'var' ? `var.${variable.operation}` : variable.kind,
       sessionId: variable.sessionId,
     };
   }

@@ -4,29 +4,50 @@
  * opening the same id at once both succeed and one record remains. Every other request checks the record
  * and gets `session_not_found` without it — variables alone cannot tell, since a new session has none.
  *
+ * The record is also where a session's life is decided: its `incarnation` tells one life of an id from the next
+ * (deleted and opened again), its `activeAt` is when a node last used it (stamped coarsely, see
+ * session-expiry.ts), and removing it is the moment a session is deleted or expires, with compare-and-set on the
+ * revision read, so a concurrent activity stamp cancels an expiry. The bucket keeps one write per key, so its
+ * stream holds each record's last write in the order they were written: the records nobody stamped for longest
+ * come first ({@link SessionDirectory.oldest}).
+ *
  * A node remembers the ids it has seen exist, so only the first request for a session on each node pays a KV
- * read. Records are never removed by expiry (the runtime does not tell this layer); `remove` exists for that.
- * Like the variables bucket, each operation rides through an election of the stream's leader (kv-bucket.ts).
+ * read; a deletion makes every node forget it ({@link SessionDirectory.forget}). Like the variables bucket, each
+ * operation (reads, the records' compare-and-set writes and purges, the scan) rides through an election of the
+ * stream's leader (kv-bucket.ts).
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { BridgeError, InternalError, SessionError, StoreConflictError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
-import { kvBucket } from './kv-bucket.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
+import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
   /** Rejects with `SessionError('session_not_found')` when `create` is false and the session was never opened. */
   session(id: string, options: { readonly create: boolean }): Promise<Session>;
+  /** Deletes the session for good (`session_not_found` when it does not exist); a node without it cannot. */
+  delete?(id: string): Promise<void>;
 }
 
 /** The record kept per session. */
 export interface SessionRecord {
   readonly sessionId: string;
   readonly createdAt: string;
+  /** This life of the session id (a random id); records written before it existed go by `createdAt`. */
+  readonly incarnation?: string;
+  /** When a node last used the session (ISO time), at most a quarter of the session TTL late. */
+  readonly activeAt?: string;
+}
+
+/** A record as read, with the bucket revision of its write. */
+export interface ReadRecord {
+  readonly record: SessionRecord;
+  readonly revision: number;
 }
 
 /** Options of {@link createSessionDirectory}. */
@@ -48,11 +69,32 @@ export interface SessionDirectoryOptions {
 
 /** The shared list of opened sessions. */
 export interface SessionDirectory {
+  /** The bucket's name. */
+  readonly bucket: string;
   /** Records the session as existing (idempotent); resolves `true` when this call created it. */
   open(sessionId: string): Promise<boolean>;
-  /** Whether the session was ever opened (and not removed). */
+  /** Whether the session was ever opened (and not removed); remembered once seen. */
   exists(sessionId: string): Promise<boolean>;
-  /** Forgets a session; later requests get `session_not_found` once each node's memory of it is gone. */
+  /** The record as the bucket holds it now (never from memory); `undefined` when there is none. */
+  read(sessionId: string): Promise<ReadRecord | undefined>;
+  /**
+   * Rewrites the record with `activeAt` if it is still at `known.revision`; resolves to the record written, or to
+   * the one found when another node got there first with a later `activeAt`; `undefined` when the record is gone.
+   */
+  stamp(known: ReadRecord, activeAt: number): Promise<ReadRecord | undefined>;
+  /**
+   * Removes the record (a purge: nothing of it is kept but the marker) if it is still at `revision`; resolves
+   * `false` when it was written since (a stamp, or a removal and a new open).
+   */
+  removeAt(sessionId: string, revision: number): Promise<boolean>;
+  /** The first record written at or after `sequence`, oldest first; `undefined` past the last. */
+  oldest(sequence: number): Promise<(ReadRecord & { readonly sequence: number }) | undefined>;
+  /** Forgets that the session exists (it was deleted): the next request for it reads the bucket. */
+  forget(sessionId: string): void;
+  /**
+   * Forgets a session: removes its record whatever its revision. Requests then get `session_not_found` once each
+   * node's memory of it is gone; a session's deletion does more (see session-removal.ts).
+   */
   remove(sessionId: string): Promise<void>;
   /**
    * A {@link SessionProvider} over the directory: checks or records existence, then asks `start` for the handle
@@ -62,6 +104,17 @@ export interface SessionDirectory {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+/** JetStream's "no message found" API error code (a message GET past the last one). */
+const NO_MESSAGE_FOUND = 10037;
+
+/** The life of the session a record stands for. */
+export const incarnationOf = (record: SessionRecord): string => record.incarnation ?? record.createdAt;
+
+/** When the session was last used, as the record says (its creation for a record never stamped); ms since epoch. */
+export const activeAtOf = (record: SessionRecord): number => Date.parse(record.activeAt ?? record.createdAt);
 
 /**
  * Opens (creating if needed) the directory bucket on `connection`.
@@ -82,12 +135,34 @@ export async function createSessionDirectory(
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const seen = new Set<string>();
+  const parse = (data: Uint8Array): SessionRecord => JSON.parse(decoder.decode(data)) as SessionRecord;
+
+  /**
+   * Publishes with compare-and-set, through an election of the leader (a purge too: see kv-bucket.ts); `false` on a
+   * conflict, the revision otherwise.
+   */
+  const write = async (
+    sessionId: string,
+    operation: 'put' | 'purge',
+    data: Uint8Array,
+    expectLast: number,
+  ): Promise<number | false> => {
+    try {
+      return await raw.publish({ key: sessionId, operation, data, expectLast });
+    } catch (error) {
+      if (error instanceof StoreConflictError) return false;
+      throw renamed(error, operation, sessionId);
+    }
+  };
 
   const directory: SessionDirectory = {
+    bucket,
+
     async open(sessionId) {
       assertSessionId(sessionId);
       if (seen.has(sessionId)) return false;
-      const record: SessionRecord = { sessionId, createdAt: new Date().toISOString() };
+      const at = new Date().toISOString();
+      const record: SessionRecord = { sessionId, createdAt: at, incarnation: randomUUID(), activeAt: at };
       try {
         // Create-if-absent, also over a removed record (its delete marker), through an election of the leader.
         await raw.writeIfAbsent(sessionId, 'put', encoder.encode(JSON.stringify(record)));
@@ -103,16 +178,84 @@ export async function createSessionDirectory(
 
     async exists(sessionId) {
       assertSessionId(sessionId);
-      if (seen.has(sessionId)) return true;
+      return seen.has(sessionId) || (await directory.read(sessionId)) !== undefined;
+    },
+
+    async read(sessionId) {
+      assertSessionId(sessionId);
       let last;
       try {
         last = await raw.readLast(sessionId);
       } catch (error) {
         throw renamed(error, 'get', sessionId);
       }
-      const live = last?.live === true;
-      if (live) seen.add(sessionId);
-      return live;
+      if (!last?.live) {
+        seen.delete(sessionId);
+        return undefined;
+      }
+      seen.add(sessionId);
+      return { record: parse(last.data), revision: last.revision };
+    },
+
+    async stamp(known, activeAt) {
+      let current: ReadRecord | undefined = known;
+      // A few rounds: each lost one means another node stamped (or the record went) in between.
+      for (let attempt = 0; attempt < 3 && current; attempt += 1) {
+        if (activeAtOf(current.record) >= activeAt) return current;
+        const record: SessionRecord = { ...current.record, activeAt: new Date(activeAt).toISOString() };
+        const revision = await write(record.sessionId, 'put', encoder.encode(JSON.stringify(record)), current.revision);
+        if (revision !== false) return { record, revision };
+        const again: ReadRecord | undefined = await directory.read(record.sessionId);
+        // Removed and opened again: another life, which this node's use was not of.
+        if (again && incarnationOf(again.record) !== incarnationOf(current.record)) return undefined;
+        current = again;
+      }
+      return current;
+    },
+
+    async removeAt(sessionId, revision) {
+      assertSessionId(sessionId);
+      seen.delete(sessionId);
+      return (await write(sessionId, 'purge', EMPTY, revision)) !== false;
+    },
+
+    async oldest(sequence) {
+      // Message gets by subject, no consumer (nats-server#3481), as a key's history is read (see kv-history.ts).
+      const manager = await js.jetstreamManager(false);
+      const subjects = kvSubject(bucket, '');
+      const request = { seq: sequence, next_by_subj: `${subjects}>` };
+      for (;;) {
+        // Each get is read again through an election; past the last message there is nothing to wait for.
+        const message = await raw.read(
+          'scan',
+          bucket,
+          async () => {
+            try {
+              return await manager.streams.getMessage(kvStream(bucket), request);
+            } catch (error) {
+              if (apiErrorCode(error) === NO_MESSAGE_FOUND) return undefined;
+              throw error;
+            }
+          },
+          (error) => boundary(error, 'scan', bucket),
+        );
+        if (!message) return undefined;
+        const operation = message.header.get('KV-Operation');
+        if (!operation || operation === 'PUT') {
+          try {
+            // The key names the session, whatever the record says.
+            const record = { ...parse(message.data), sessionId: message.subject.slice(subjects.length) };
+            return { record, revision: message.seq, sequence: message.seq };
+          } catch {
+            // Not a record of ours (the bucket is shared, anything with access can write there): pass it by.
+          }
+        }
+        request.seq = message.seq + 1;
+      }
+    },
+
+    forget(sessionId) {
+      seen.delete(sessionId);
     },
 
     async remove(sessionId) {

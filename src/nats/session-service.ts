@@ -5,14 +5,15 @@
  *
  * A request goes: payload checks → session id check → wait until this node's router has applied the revision
  * the client has seen (read-your-writes) → the session (`session_not_found` unless opened) → the operation →
- * `{ result, revision }`. A module request also waits for the modules-bucket revision the client has seen, and its
+ * `{ result, revision }`. A session's `delete` (body `{}`, result `{ deleted: true }`) loads no session: the provider
+ * deletes it on every node (see session-removal.ts). A module request also waits for the modules-bucket revision the client has seen, and its
  * reply adds `modulesRevision`. Any failure is an error reply; nothing a request carries can throw past the handler.
  * An endpoint may also be served on subscriptions of its own that come and go (`serveOn`), outside the micro
  * service but in its queue group, with the same pipeline: a module's forward subjects (see module-forward.ts).
  * @module
  */
 import { type NatsConnection, type Service, type Subscription } from 'nats';
-import { CallTimeoutError, ValidationError } from '../errors.js';
+import { BridgeError, CallTimeoutError, ValidationError } from '../errors.js';
 import { packageVersion } from '../package-version.js';
 import { assertSessionId } from '../variables/names.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
@@ -163,14 +164,23 @@ export async function startSessionService(
   }
 
   /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
-  async function serve(msg: ServiceRequest, operation: VariableOperation | 'open'): Promise<Uint8Array> {
+  async function serve(
+    msg: ServiceRequest,
+    operation: VariableOperation | 'open' | 'session.delete',
+  ): Promise<Uint8Array> {
     const body = decodeRequest(msg.data, maxBytes);
-    if (operation === 'open') assertFields(body, [], 'open');
+    if (operation === 'open' || operation === 'session.delete')
+      assertFields(body, [], operation === 'open' ? 'open' : 'delete');
     const parsed = subjects.parseRequest(msg.subject);
     if (!parsed) throw new ValidationError(`subject '${msg.subject.slice(0, 200)}' names no operation`);
     assertSessionId(parsed.sessionId);
     const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
     if (waiting) await waiting;
+    if (operation === 'session.delete') {
+      if (!provider.delete) throw new BridgeError('this node cannot delete sessions');
+      await provider.delete(parsed.sessionId);
+      return encodeReply({ deleted: true }, store.highestRevision);
+    }
     const session = await provider.session(parsed.sessionId, { create: operation === 'open' });
     const result = operation === 'open' ? { sessionId: session.sessionId } : await OPERATIONS[operation](session, body);
     // A write whose old value the node had to look up in the history has its event queued only once the lookup is
@@ -281,6 +291,11 @@ export async function startSessionService(
     subject: subjects.endpoint('open'),
     handler: handler('open', subjects.endpoint('open'), (msg) => serve(msg, 'open')),
     metadata: { operation: 'open' },
+  });
+  service.addEndpoint('delete', {
+    subject: subjects.deleteEndpoint(),
+    handler: handler('delete', subjects.deleteEndpoint(), (msg) => serve(msg, 'session.delete')),
+    metadata: { operation: 'session.delete' },
   });
   for (const operation of VARIABLE_OPERATIONS) {
     const serveOne = (msg: ServiceRequest) => serve(msg, operation);

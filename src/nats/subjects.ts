@@ -10,6 +10,8 @@
  * - `<prefix>.v1.events.<sid>.module.<mid>` — module state changes, results, failures, syncs and deltas;
  * - `<prefix>.v1.control.<sid>.module.<mid>.<op>` — node to node, no queue group: every node hears a module's
  *   `cancel` and `stop`, since any of them may be running it (see module-control.ts);
+ * - `<prefix>.v1.control.<sid>.session.end` — node to node, no queue group: a session was deleted or expired, and
+ *   every node ends its processes of it (see session-control.ts);
  * - `<prefix>.v1.forward.<sid>.module.<mid>.<op>` — node to node: the `execute` and `describe` of a module whose
  *   spec stays on the node that created it, passed on by the node a client's request reached; only that node
  *   subscribes (see module-forward.ts);
@@ -82,6 +84,7 @@ const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 /** What a request subject names; `undefined` from {@link TetherSubjects.parseRequest} when it is not ours. */
 export type ParsedRequest =
   | { readonly kind: 'open'; readonly sessionId: string }
+  | { readonly kind: 'delete'; readonly sessionId: string }
   | { readonly kind: 'var'; readonly sessionId: string; readonly operation: VariableOperation };
 
 /** Subject builders and parsers for one prefix. */
@@ -89,10 +92,14 @@ export interface TetherSubjects {
   readonly prefix: string;
   /** `<prefix>.v1.session.<sid>.open` */
   open(sessionId: string): string;
+  /** `<prefix>.v1.session.<sid>.delete` */
+  deleteSession(sessionId: string): string;
   /** `<prefix>.v1.session.<sid>.var.<op>` */
   variable(sessionId: string, operation: VariableOperation): string;
   /** The subscription of one endpoint: `<prefix>.v1.session.*.var.<op>` (or `.open` without an operation). */
   endpoint(operation: VariableOperation | 'open'): string;
+  /** The subscription of the session delete endpoint: `<prefix>.v1.session.*.delete`. */
+  deleteEndpoint(): string;
   /** `<prefix>.v1.session.<sid>.module.<mid>.<op>` */
   module(sessionId: string, moduleId: string, operation: string): string;
   /** `<prefix>.v1.session.<sid>.module.list` */
@@ -103,6 +110,12 @@ export interface TetherSubjects {
   moduleControl(sessionId: string, moduleId: string, operation: ModuleControlOperation): string;
   /** What every node subscribes to for control messages: `<prefix>.v1.control.*.module.*.*` */
   moduleControls(): string;
+  /** `<prefix>.v1.control.<sid>.session.end`: heard by every node (see session-control.ts). */
+  sessionControl(sessionId: string): string;
+  /** What every node subscribes to for the ends of sessions: `<prefix>.v1.control.*.session.end` */
+  sessionControls(): string;
+  /** Reads a session control subject into its session id (unchecked, as by `parseRequest`). */
+  parseSessionControl(subject: string): string | undefined;
   /** `<prefix>.v1.forward.<sid>.module.<mid>.<op>`: heard by the node that has the module (see module-forward.ts). */
   moduleForward(sessionId: string, moduleId: string, operation: ForwardedOperation): string;
   /** What the node that has a module subscribes to for its passed-on requests: `….forward.<sid>.module.<mid>.*` */
@@ -187,8 +200,10 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
   return {
     prefix,
     open: (sessionId) => `${sessionBase}${token(sessionId, 'sessionId')}.open`,
+    deleteSession: (sessionId) => `${sessionBase}${token(sessionId, 'sessionId')}.delete`,
     variable: (sessionId, operation) => `${sessionBase}${token(sessionId, 'sessionId')}.var.${operation}`,
     endpoint: (operation) => (operation === 'open' ? `${sessionBase}*.open` : `${sessionBase}*.var.${operation}`),
+    deleteEndpoint: () => `${sessionBase}*.delete`,
     module: (sessionId, moduleId, operation) =>
       `${sessionBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${token(operation, 'operation')}`,
     variableEvent: (sessionId, name) => `${eventBase}${token(sessionId, 'sessionId')}.var.${token(name, 'variable')}`,
@@ -199,6 +214,14 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
     moduleControl: (sessionId, moduleId, operation) =>
       `${controlBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${operation}`,
     moduleControls: () => `${controlBase}*.module.*.*`,
+    sessionControl: (sessionId) => `${controlBase}${token(sessionId, 'sessionId')}.session.end`,
+    sessionControls: () => `${controlBase}*.session.end`,
+    parseSessionControl(subject) {
+      if (!subject.startsWith(controlBase)) return undefined;
+      const tokens = subject.slice(controlBase.length).split('.');
+      const [sessionId, kind, operation] = tokens;
+      return tokens.length === 3 && kind === 'session' && operation === 'end' ? sessionId : undefined;
+    },
     moduleForward: (sessionId, moduleId, operation) =>
       `${forwardBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${operation}`,
     moduleForwards: (sessionId, moduleId) =>
@@ -219,6 +242,7 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
       const [sessionId, kind, operation] = tokens;
       if (sessionId === undefined) return undefined;
       if (tokens.length === 2 && kind === 'open') return { kind: 'open', sessionId };
+      if (tokens.length === 2 && kind === 'delete') return { kind: 'delete', sessionId };
       if (tokens.length === 3 && kind === 'var' && operation !== undefined && isVariableOperation(operation)) {
         return { kind: 'var', sessionId, operation };
       }

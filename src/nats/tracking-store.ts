@@ -229,6 +229,16 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       return revisions;
     },
 
+    keys: (prefix) => inner.keys(prefix),
+
+    async purge(key, expectedRevision) {
+      // No event: a purge removes what a session's deletion leaves, not a variable its users delete.
+      const revision = await inner.purge(key, expectedRevision);
+      written = Math.max(written, revision);
+      remember(key, revision, undefined);
+      return revision;
+    },
+
     async list(prefix) {
       // A session loading its variables: from now on this node keeps its records' revisions.
       const sessionId = prefix.slice(0, -1);

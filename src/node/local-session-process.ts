@@ -9,18 +9,18 @@ import { NoProcError } from '../errors.js';
 import { isCrash, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
-import type { SessionProcess } from '../session/session-host.js';
+import type { SessionEnding, SessionProcess } from '../session/session-host.js';
 import type { SessionLogic } from '../session/session-logic.js';
 
 /** The committed ending of a session process, as the handle reports it. */
-export function endingOf(process: ProcessRef<SessionLogic>): ReturnType<SessionProcess['ending']> {
+export function endingOf(process: ProcessRef<SessionLogic>): SessionEnding | undefined {
   const reason: ExitReason | undefined = process.exitReason;
   if (reason === undefined) return undefined;
   if (isCrash(reason)) return 'crashed';
   const state = process.getSnapshot().value;
   if (
     reason === 'normal' &&
-    (state === 'expired' || state === 'hibernated' || state === 'stopped' || state === 'failed')
+    (state === 'expired' || state === 'hibernated' || state === 'stopped' || state === 'deleted' || state === 'failed')
   )
     return state;
   return 'shutdown';
@@ -34,11 +34,12 @@ export function endingOf(process: ProcessRef<SessionLogic>): ReturnType<SessionP
 export class LocalSessionProcess implements SessionProcess {
   #process: ProcessRef<SessionLogic> | undefined;
   readonly #label: string;
-  #ending: ReturnType<SessionProcess['ending']>;
+  #ending: SessionEnding | undefined;
 
   constructor(
     process: ProcessRef<SessionLogic>,
     private readonly processes: ProcessRuntime,
+    readonly incarnation?: string,
   ) {
     this.#process = process;
     this.#label = process.name ?? process.id;
@@ -56,7 +57,7 @@ export class LocalSessionProcess implements SessionProcess {
     return this.#current().getSnapshot().context;
   }
 
-  ending(): ReturnType<SessionProcess['ending']> {
+  ending(): SessionEnding | undefined {
     return this.#process ? endingOf(this.#process) : this.#ending;
   }
 

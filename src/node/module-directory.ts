@@ -310,6 +310,11 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     await Promise.all(this.#ofSession(sessionId).map((entry) => this.#stopHere(entry)));
   }
 
+  /** Whether this node has modules of the session, running or hibernating. */
+  hasSession(sessionId: string): boolean {
+    return this.#bySession.has(sessionId);
+  }
+
   /** The session's entries, copied: hibernating or stopping one changes the index. */
   #ofSession(sessionId: string): ModuleEntry[] {
     return [...(this.#bySession.get(sessionId) ?? [])];

@@ -4,11 +4,9 @@
  * in-memory store and no server.
  * @module
  */
-import { waitFor, type AnyActorLogic, type EventObject, type InspectionEvent } from 'xstate';
-import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
-import { BridgeError, ValidationError, errorFromJSON } from '../errors.js';
+import type { AnyActorLogic, EventObject, InspectionEvent } from 'xstate';
+import { ValidationError } from '../errors.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
-import { IdleClock } from '../runtime/idle-clock.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
 import {
@@ -18,22 +16,18 @@ import {
   type SpawnOptions,
   type Target,
 } from '../runtime/process-runtime.js';
-import { Session } from '../session/session.js';
-import type { SessionHost, SessionProcess } from '../session/session-host.js';
-import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
-import { SerialTasks } from '../session/serial-tasks.js';
+import type { Session } from '../session/session.js';
 import { WatchHub } from '../session/watch-hub.js';
 import { languageModelFromEnv, type LanguageModel } from '../modules/language-model.js';
 import { toolsByName } from '../modules/module-spec.js';
 import type { ModuleTool } from '../modules/module-types.js';
-import { LocalSessionProcess, endingOf } from './local-session-process.js';
 import { ModuleDirectory } from './module-directory.js';
+import { SessionTable } from './session-table.js';
 import { createMemoryStore } from '../store/memory-store.js';
-import type { Store, StoreChange, StoreWatch } from '../store/store.js';
+import type { Store, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
-import type { TrackingStore } from '../nats/tracking-store.js';
 import type { VariableRecord } from '../variables/types.js';
 
 /** Options of {@link Runtime.start}. */
@@ -41,15 +35,21 @@ export interface RuntimeOptions {
   /** Where variables live. @default a new in-memory store, closed with the runtime */
   readonly store?: Store<VariableRecord>;
   /**
-   * A session expires after this long without a read or a write: an embedded one ends with its variables deleted
-   * (and its watchers dropped), watched or not. On a NATS node an idle session hibernates instead (its variables
-   * stay; the next use wakes it), and not while it has a `watchVariables` listener on this node: that listener
-   * hears other nodes' writes through the session's process. A module with nothing to do for this long (or when
-   * its session hibernates here) hibernates too: its process stops, its handle and listeners stay, and the next
-   * use wakes it as it was. (On an embedded runtime that is a module idle in a session still in use: a session
-   * idle this long expires, and its modules end with it.) @default 3_600_000 (one hour)
+   * A session expires after this long without a read or a write (watches do not count): it is deleted, as by
+   * `session.delete()` (its variables with their history, its modules; its handles get `session_expired`, its
+   * watchers are dropped). On a NATS node that takes this long without use on every node: nodes note each
+   * session's last use in its record (at most once a quarter of this per session and node) and any node expires
+   * it, between 1.25 and 1.75 times this after its last use (see src/nats/session-expiry.ts). @default 3_600_000
    */
   readonly sessionTtlMs?: number;
+  /**
+   * On a NATS node, a session with no read or write here for this long hibernates here: its process stops, its
+   * variables stay, and the next use wakes it (not while it has a `watchVariables` listener on this node: that
+   * listener hears other nodes' writes through the session's process). A module with nothing to do for this long
+   * (or when its session hibernates here) hibernates too, on any runtime: its process stops, its handle and
+   * listeners stay, and the next use wakes it as it was. @default `sessionTtlMs`
+   */
+  readonly hibernateAfterMs?: number;
   /**
    * How long a session operation waits for its process. On a NATS node a write waits `nats.unavailableRetryMs`
    * longer: its commit may be riding through a leader election of the variables bucket. @default 5000
@@ -78,15 +78,6 @@ export interface RuntimeOptions {
   readonly onError?: (error: unknown, where: string) => void;
 }
 
-/** A live session process and its handle. */
-interface SessionEntry {
-  readonly process: ProcessRef<SessionLogic>;
-  /** Resolves once the process has loaded its variables. */
-  readonly ready: Promise<SessionProcess>;
-}
-
-const SESSION_PREFIX = 'tether.session.';
-
 /**
  * A Tether node.
  * @example
@@ -99,17 +90,13 @@ export class Runtime {
   readonly #processes: ProcessRuntime;
   readonly #store: Store<VariableRecord>;
   readonly #ownsStore: boolean;
-  readonly #sessions = new Map<string, SessionEntry>();
-  readonly #watchers: WatchHub;
-  readonly #activity: IdleClock<string>;
+  readonly #sessions: SessionTable;
   readonly #modules: ModuleDirectory;
-  readonly #sessionLogic: SessionLogic;
-  readonly #host: SessionHost;
   readonly #ttlMs: number;
+  readonly #callTimeoutMs: number;
   readonly #report: (error: unknown, where: string) => void;
   #router: StoreWatch | undefined;
   #nats: NatsNode | undefined;
-  #stopped = false;
   #stopping: Promise<void> | undefined;
 
   private constructor(options: RuntimeOptions) {
@@ -134,45 +121,32 @@ export class Runtime {
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? createMemoryStore<VariableRecord>();
     this.#ttlMs = options.sessionTtlMs ?? 3_600_000;
-    // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
-    const idle = options.nats ? 'session.hibernate' : 'session.expire';
-    this.#activity = new IdleClock((sessionId) => {
-      // A watched session stays up on a NATS node: other nodes' writes reach its watchers only through its
-      // process (the router drops changes of sessions not running here), and a woken process reloads the
-      // current values without the changes in between. Once unwatched, it hibernates at the next idle sweep.
-      // An embedded session still expires when idle, watched or not: its variables go, and its watchers with them.
-      if (idle === 'session.hibernate' && this.#watchers.watches(sessionId)) return;
-      this.#sessions.get(sessionId)?.process.actor.send({ type: idle });
-    });
-    this.#watchers = new WatchHub((error, sessionId) => this.#report(error, `watcher of session ${sessionId}`));
-    this.#sessionLogic = createSessionLogic({
-      store: this.#store,
-      activity: this.#activity,
-      report: (error, sessionId) => this.#report(error, `session ${sessionId}`),
-    });
-    const callTimeoutMs = options.callTimeoutMs ?? 5000;
+    this.#callTimeoutMs = options.callTimeoutMs ?? 5000;
+    const hibernateAfterMs = options.hibernateAfterMs ?? this.#ttlMs;
     this.#modules = new ModuleDirectory(
       {
         processes: this.#processes,
         executionTimeoutMs: options.executionTimeoutMs ?? 120_000,
-        hibernateAfterMs: this.#ttlMs,
+        hibernateAfterMs,
         report: (error) => this.#report(error, 'module listener'),
       },
       // Read now: a misconfigured provider is an error at start, not at the first execution.
       options.llm ?? languageModelFromEnv(),
       toolsByName(options.tools),
     );
-    this.#host = {
+    this.#sessions = new SessionTable({
+      processes: this.#processes,
       store: this.#store,
-      watchers: this.#watchers,
+      watchers: new WatchHub((error, sessionId) => this.#report(error, `watcher of session ${sessionId}`)),
       modules: this.#modules,
-      callTimeoutMs,
+      callTimeoutMs: this.#callTimeoutMs,
       writeTimeoutMs:
-        callTimeoutMs + (options.nats ? (options.nats.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS) : 0),
-      updates: new SerialTasks(),
-      restart: (sessionId) => this.#running(sessionId).ready,
-      touch: (sessionId) => this.#activity.touch(sessionId, this.#ttlMs),
-    };
+        this.#callTimeoutMs + (options.nats ? (options.nats.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS) : 0),
+      ttlMs: this.#ttlMs,
+      shared: options.nats !== undefined,
+      hibernateAfterMs,
+      report: this.#report,
+    });
   }
 
   /** Starts a node. With no options it is embedded: in-memory store, no server. */
@@ -193,13 +167,19 @@ export class Runtime {
       });
       const started = runtime;
       started.#nats = nats;
+      if (nats) started.#sessions.attach(nats);
       // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
-      started.#router = started.#store.watch('', (change) => started.#route(change), { includeCurrent: false });
+      const sessions = started.#sessions;
+      started.#router = started.#store.watch('', (change) => sessions.route(change), { includeCurrent: false });
       await started.#router.ready;
       if (nats) {
         // Modules created here go to the modules bucket (any node can wake them) and publish their events.
         started.#modules.share(nats);
-        await nats.serve((id) => started.session(id), started.#modules);
+        await nats.serve((id, create) => sessions.open(id, create), started.#modules, {
+          ttlMs: started.#ttlMs,
+          endLocal: (id, incarnation, reason) => sessions.endLocal(id, incarnation, reason),
+          uses: () => sessions.uses(),
+        });
       }
       return started;
     } catch (error) {
@@ -235,13 +215,12 @@ export class Runtime {
    */
   async session(id: string): Promise<Session> {
     assertSessionId(id);
-    await this.#nats?.openSession(id);
-    return new Session(id, await this.#running(id).ready, this.#host);
+    return this.#sessions.open(id, true);
   }
 
   /** Ids of the sessions whose processes are running on this node. */
   sessionIds(): string[] {
-    return [...this.#sessions.keys()];
+    return this.#sessions.ids();
   }
 
   /** Spawns any XState logic as a process (a root actor in this node's registry). */
@@ -293,81 +272,15 @@ export class Runtime {
     // Requests in progress finish, those already delivered included (they may still open a session or wake a
     // module); no new ones arrive. Only then does the node refuse new sessions.
     await this.#nats?.stopServing();
-    this.#stopped = true;
     this.#router?.stop();
-    this.#activity.stop();
     this.#modules.close();
     // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before
     // the process exits. Then every other process, in reverse start order.
-    const sessions = [...this.#sessions.values()].map((entry) => entry.process);
-    for (const process of sessions) this.#processes.cast(process, { type: 'stop' });
-    // Bounded: a store that never answers must not keep the node from stopping (stopAll then ends them hard).
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, this.#host.callTimeoutMs)));
-    await Promise.race([Promise.all(sessions.map((process) => process.exited)), deadline]);
-    clearTimeout(timer);
+    await this.#sessions.stop(this.#callTimeoutMs);
     await this.#processes.stopAll();
     this.#sessions.clear();
     if (this.#nats) await this.#nats.close();
     else if (this.#ownsStore) await this.#store.close();
-  }
-
-  #running(id: string): SessionEntry {
-    if (this.#stopped) throw new BridgeError('the runtime is stopped');
-    const running = this.#sessions.get(id);
-    return running && running.process.alive ? running : this.#startSession(id);
-  }
-
-  #startSession(id: string): SessionEntry {
-    const process = this.#processes.spawn(this.#sessionLogic, {
-      name: SESSION_PREFIX + id,
-      input: { sessionId: id, ttlMs: this.#ttlMs },
-    });
-    this.#activity.touch(id, this.#ttlMs);
-    process.actor.on('variable.changed', (event: VariableChangedEvent) => this.#watchers.publish(id, event.change));
-    void process.exited.then(() => this.#cleanUp(id, process));
-    const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), {
-      timeout: Infinity,
-    }).then((snapshot) => {
-      if (snapshot.matches('failed'))
-        throw errorFromJSON(
-          (snapshot.context as SessionMachineContext).failure ?? {
-            code: 'internal_error',
-            message: `session '${id}' failed to load`,
-          },
-        );
-      return new LocalSessionProcess(process, this.#processes);
-    });
-    const entry = { process, ready };
-    this.#sessions.set(id, entry);
-    return entry;
-  }
-
-  /**
-   * What an ended session process leaves to do. It runs even when the id already has a new process (stopped and
-   * reopened in one tick): the old process's modules still belong to a session that ended.
-   */
-  #cleanUp(id: string, process: ProcessRef<SessionLogic>): void {
-    const replaced = this.#sessions.get(id)?.process !== process;
-    if (!replaced) {
-      this.#sessions.delete(id);
-      this.#activity.forget(id);
-    }
-    const ending = endingOf(process);
-    if (ending === 'expired' && !replaced) this.#watchers.clear(id);
-    // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
-    // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
-    if (ending === 'hibernated' && !this.#sessions.has(id)) this.#modules.hibernateSession(id);
-    else if (ending !== 'crashed' && ending !== 'hibernated') void this.#modules.stopSession(id);
-    // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
-    if (!this.#sessions.has(id)) (this.#store as Partial<Pick<TrackingStore, 'forgetSession'>>).forgetSession?.(id);
-  }
-
-  #route(change: StoreChange<VariableRecord>): void {
-    const dot = change.key.indexOf('.');
-    if (dot <= 0) return;
-    const entry = this.#sessions.get(change.key.slice(0, dot));
-    if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: [change] });
   }
 }
 

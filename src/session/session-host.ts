@@ -17,10 +17,18 @@ export interface SessionProcess {
   /** The committed state: variables and the store revisions they were read at. */
   context(): SessionMachineContext;
   /** How the process ended, once it has: a final state name, or `crashed` / `shutdown`. */
-  ending(): 'expired' | 'hibernated' | 'stopped' | 'failed' | 'crashed' | 'shutdown' | undefined;
+  ending(): SessionEnding | undefined;
+  /**
+   * Which life of the session id the process serves: on a NATS node the session record's incarnation (an id
+   * deleted and opened again is another session), `undefined` on an embedded runtime.
+   */
+  readonly incarnation?: string | undefined;
   /** Sends an event and waits for the reply (GenServer.call). */
   call(event: { readonly type: string } & Record<string, unknown>, timeoutMs: number): Promise<unknown>;
 }
+
+/** How a session process ended: a final state of the session machine, or `crashed` / `shutdown`. */
+export type SessionEnding = 'expired' | 'hibernated' | 'stopped' | 'deleted' | 'failed' | 'crashed' | 'shutdown';
 
 /** The runtime side of a session. */
 export interface SessionHost {
@@ -32,8 +40,17 @@ export interface SessionHost {
   readonly writeTimeoutMs: number;
   /** The runtime's `updateVariable`s, one at a time per variable. */
   readonly updates: SerialTasks;
-  /** Starts a new process for a session whose previous one crashed or hibernated; resolves once it has loaded. */
-  restart(sessionId: string): Promise<SessionProcess>;
+  /**
+   * Starts a new process for a session whose previous one crashed or hibernated; resolves once it has loaded.
+   * Rejects with `SessionError` when the session of `incarnation` is gone meanwhile (deleted, or expired on every
+   * node): a handle of it must not wake a session opened again under the same id.
+   */
+  restart(sessionId: string, incarnation: string | undefined): Promise<SessionProcess>;
+  /**
+   * Deletes the session for good: its processes (here and, on NATS, on every node), its variables with their
+   * history, its modules. `incarnation`: only that life of the session id (else `session_not_found`).
+   */
+  deleteSession(sessionId: string, incarnation: string | undefined): Promise<void>;
   /** Records activity, which postpones idle expiry. */
   touch(sessionId: string): void;
 }

@@ -7,6 +7,7 @@ import { sessionMachine, type SessionMachineEvent } from '../../machines/session
 import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange, StoreWrite } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
+import { purgeSessionKeys } from './purge-session.js';
 import type { VariableRecord } from '../variables/types.js';
 
 /** What the session machine's effects need. */
@@ -16,6 +17,11 @@ export interface SessionLogicDeps {
   readonly activity: IdleClock<string>;
   /** Told about store failures that no caller waits for (a purge after expiry). */
   readonly report: (error: unknown, sessionId: string) => void;
+  /**
+   * Whether an expired process purges its session's variables itself (an embedded runtime). On a NATS node the
+   * node that expires a session removes them, once every node's process of it has ended. @default true
+   */
+  readonly purgeOnExpiry?: boolean;
 }
 
 interface Sender {
@@ -75,16 +81,14 @@ export function createSessionLogic(deps: SessionLogicDeps) {
       },
       purgeVariables: ({ context }, { keys }) => {
         activity.forget(context.sessionId);
-        if (keys.length === 0) return;
-        const writes = keys.map(({ key, revision }) => ({
-          operation: 'delete' as const,
-          key,
-          expectedRevision: revision,
-        }));
-        // A conflict means another node wrote meanwhile: that session is in use there, so its data stays.
-        store.commit(writes).catch((error: unknown) => {
-          if (!(error instanceof StoreConflictError)) deps.report(error, context.sessionId);
-        });
+        if (deps.purgeOnExpiry === false) return;
+        // Purged, history and deleted variables included, so an expired session leaves nothing in the store. Each
+        // live variable only at the revision the process last saw: a key another runtime sharing the store wrote
+        // meanwhile is in use there, and stays.
+        const expected = new Map(keys.map(({ key, revision }) => [key, revision]));
+        purgeSessionKeys(store, context.sessionId, { expected }).catch((error: unknown) =>
+          deps.report(error, context.sessionId),
+        );
       },
     },
     guards: {

@@ -36,7 +36,7 @@ import type {
   VersionedValue,
   WatchVariablesOptions,
 } from './session-context.js';
-import type { SessionHost, SessionProcess } from './session-host.js';
+import type { SessionEnding, SessionHost, SessionProcess } from './session-host.js';
 import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
 import { historyOf, type VariableHistoryEntry } from './variable-history.js';
 import { updateVariableInTurn } from './update-with-retry.js';
@@ -303,9 +303,9 @@ export class Session implements SessionContext {
   }
 
   /**
-   * Stops the session process and its modules' processes; its variables stay in the store. On a NATS node only
-   * this node's processes stop: the session, its variables and its module specs stay shared, and a request for
-   * the session on any node (this one included) wakes them again. Later calls on this handle get `SessionError`.
+   * Stops the session process and its modules' processes; its variables stay in the store (`delete` removes them).
+   * On a NATS node only this node's processes stop: the session stays shared, and a request for it on any node
+   * (this one included) wakes them again. Later calls on this handle get `SessionError`.
    */
   async stop(): Promise<void> {
     if (!this.#process.alive) return;
@@ -316,21 +316,32 @@ export class Session implements SessionContext {
     }
   }
 
+  /**
+   * Deletes the session for good: its processes end (on NATS on every node, a write in flight first), its variables
+   * go with their whole history, and its modules. Its handles then get `SessionError` (`session_not_found`), its
+   * watchers are dropped, `runtime.session(id)` starts an empty session. One already gone rejects, changing nothing.
+   */
+  async delete(): Promise<void> {
+    const ending = this.#process.alive ? undefined : this.#process.ending();
+    if (ending === 'expired' || ending === 'deleted') throw this.#ended(ending);
+    await this.host.deleteSession(this.sessionId, this.#process.incarnation);
+  }
+
   async #live(): Promise<SessionProcess> {
     if (!this.#process.alive) {
       const ending = this.#process.ending();
       // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
       if (ending !== 'crashed' && ending !== 'hibernated') throw this.#ended(ending);
-      this.#process = await this.host.restart(this.sessionId);
+      this.#process = await this.host.restart(this.sessionId, this.#process.incarnation);
     }
     // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
     this.host.touch(this.sessionId);
     return this.#process;
   }
 
-  #ended(ending: ReturnType<SessionProcess['ending']>, cause?: unknown): SessionError {
+  #ended(ending: SessionEnding | undefined, cause?: unknown): SessionError {
     return new SessionError(
-      ending === 'expired' ? 'session_expired' : 'session_stopped',
+      ending === 'expired' ? 'session_expired' : ending === 'deleted' ? 'session_not_found' : 'session_stopped',
       this.sessionId,
       cause === undefined ? {} : { cause },
     );

@@ -6,7 +6,9 @@
  *   the subject's last sequence); `create`, `update(key, value, 0)` and a commit write at `expectedRevision: 0`
  *   succeed when the key is absent or deleted;
  * - a conflict reports `actualRevision` = the last write's revision, 0 when the key was never written;
- * - `delete` always writes a marker (even for an absent key), which history and watchers see.
+ * - `delete` always writes a marker (even for an absent key), which history and watchers see;
+ * - `purge` forgets the key and its history (watchers see a delete at the next revision): where KV keeps one purge
+ *   marker, nothing is left here, so a runtime with many short-lived sessions does not grow.
  *
  * Delivery to watchers is synchronous: a write's listeners have all run before its promise is returned.
  * One store-wide FIFO queue keeps revision order even when a listener writes to the store (that write is
@@ -155,11 +157,30 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     slot.last = change;
     slot.history.push(change);
     if (slot.history.length > historyDepth) slot.history.shift();
-    for (const prefix of prefixesOf(write.key)) {
+    announce(change);
+    return revision;
+  }
+
+  /** Queues `change` for every watcher of its key. */
+  function announce(change: StoreChange<V>): void {
+    for (const prefix of prefixesOf(change.key)) {
       const watchers = watchersByPrefix.get(prefix);
       if (watchers === undefined) continue;
-      for (const watcher of watchers) if (revision >= watcher.fromRevision) queue.push({ watcher, change });
+      for (const watcher of watchers) if (change.revision >= watcher.fromRevision) queue.push({ watcher, change });
     }
+  }
+
+  /** Forgets a key and its history; watchers are told of a delete at the next revision, as KV tells of a purge. */
+  function forget(key: string): number {
+    revision += 1;
+    if (slots.delete(key)) {
+      for (const prefix of prefixesOf(key)) {
+        const keys = keysByPrefix.get(prefix);
+        keys?.delete(key);
+        if (keys?.size === 0) keysByPrefix.delete(prefix);
+      }
+    }
+    announce({ operation: 'delete', key, revision });
     return revision;
   }
 
@@ -248,6 +269,22 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       assertOpen('history');
       assertStoreKey(key);
       return [...(slots.get(key)?.history ?? [])];
+    },
+
+    async keys(prefix) {
+      assertOpen('keys');
+      assertStorePrefix(prefix);
+      const keys = prefix === '' ? [...slots.keys()] : [...(keysByPrefix.get(prefix) ?? [])];
+      return keys.sort().map((key) => ({ key, revision: lastRevision(key) }));
+    },
+
+    async purge(key, expectedRevision) {
+      assertOpen('purge');
+      assertStoreKey(key);
+      if (expectedRevision !== undefined && !matches(key, expectedRevision)) throw conflict(key, expectedRevision);
+      const written = forget(key);
+      drain();
+      return written;
     },
 
     async lastChange(key) {

@@ -98,6 +98,19 @@ export interface Store<V> {
    */
   lastChange?(key: string): Promise<StoreChange<V> | undefined>;
   /**
+   * Every key under `prefix` that the store keeps anything of, deleted ones included, with the revision of its last
+   * write (a delete marker's for a deleted key), in key order: what a {@link Store.purge} of everything under the
+   * prefix has to cover. A purged key may still be listed, as deleted, where the store keeps a purge marker (KV).
+   */
+  keys(prefix: string): Promise<{ readonly key: string; readonly revision: number }[]>;
+  /**
+   * Removes a key with its whole history (a delete marker would keep it); with `expectedRevision`, only if the key's
+   * last write is still at that revision (`StoreConflictError` otherwise, nothing removed). Watchers see one delete
+   * at the returned revision. Afterwards `get` finds nothing and `history` holds no put: the memory store forgets
+   * the key; a KV bucket keeps one purge marker (a rollup), which the store reports as a delete.
+   */
+  purge(key: string, expectedRevision?: number): Promise<number>;
+  /**
    * Calls `listener` for every change under `prefix`, in revision order, starting where `options` say; a bad
    * option or prefix throws `ValidationError` at once.
    */

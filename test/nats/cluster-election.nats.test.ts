@@ -17,7 +17,8 @@ describe.skipIf(skipped)('a deployment on a three-server NATS cluster whose stre
 
     // Each loop issues one operation after another through the public API until told to stop; an operation that
     // rejects is a failure (nothing retries it here). Writes: increments, definitions; reads that reach the
-    // store: a variable's history, a session opened anew (the sessions bucket, then its variables listed).
+    // store: a variable's history, a session opened anew (the sessions bucket, then its variables listed), and a
+    // session's deletion (its record's compare-and-set purge, its keys listed and purged, the markers compacted).
     const failures: unknown[] = [];
     const increments = new Map(counters.map((name) => [name, 0]));
     let killedAt: number | undefined;
@@ -48,6 +49,11 @@ describe.skipIf(skipped)('a deployment on a three-server NATS cluster whose stre
       loop((i) => session.defineVariable(`d${i}`, 'integer', i)),
       loop(() => session.variableHistory('c0')),
       loop(async (i) => void (await writer.runtime.session(`e1_${i}`))),
+      loop(async (i) => {
+        const doomed = await writer.runtime.session(`gone_${i}`);
+        await doomed.defineVariable('v', 'integer', i);
+        await doomed.delete();
+      }),
     ];
     await waitFor(() => [...increments.values()].every((n) => n >= 5), { message: 'increments before the kill' });
     killedAt = Date.now();

@@ -11,7 +11,7 @@ const predict = { type: 'Predict', signature: 'question:string -> answer:string'
 
 /** A node whose sessions and modules hibernate after 40 ms of nothing to do. */
 function sleepyNode(buckets = fx().buckets()): Promise<Runtime> {
-  return fx().runtime(buckets, { llm: createEchoModel(), sessionTtlMs: 40 });
+  return fx().runtime(buckets, { llm: createEchoModel(), hibernateAfterMs: 40 });
 }
 
 /** Waits until `node` has no process for module `qa` of `sessionId` any more. */

@@ -8,7 +8,7 @@ const fx = useNatsFixture();
 
 describe('a hibernated session on a node', () => {
   it('lets its variables go even while one of its modules keeps a handle to the session', async () => {
-    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel(), sessionTtlMs: 40 });
+    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel(), hibernateAfterMs: 40 });
     const session = await node.session('sleepy');
     await session.defineVariable('big', 'string', 'x'.repeat(100_000));
     await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });

@@ -54,4 +54,28 @@ describe('kv-write-fate', () => {
     expect(deleted).toMatchObject({ code: 'store_unavailable', key: 's.y', operation: 'delete', outcome: 'unknown' });
     expect((await store.history('s.y')).map((change) => change.operation)).toEqual(['put', 'delete']);
   }, 20_000);
+
+  it('sends a compare-and-set purge again as a compare-and-set write, and an unconditional one not', async () => {
+    const store = await createKvStore<number>(nc, { bucket: `fate_purge_${process.pid}_${Date.now()}` });
+    const first = await store.create('s.x', 1);
+    await store.create('s.y', 1);
+
+    swallow = 2;
+    // Both stored (each key's history rolled up into its marker); neither hears back. The purge at a revision is
+    // published again, refused, and its own id on the marker tells it was stored; the one without is not sent again.
+    const [purged, unconditional] = await Promise.all([
+      store.purge('s.x', first),
+      store.purge('s.y').then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    ]);
+
+    const history = await store.history('s.x');
+    expect(history.map((change) => change.operation)).toEqual(['delete']);
+    expect(purged).toBe(history[0]!.revision);
+    expect(unconditional).toBeInstanceOf(StoreUnavailableError);
+    expect(unconditional).toMatchObject({ key: 's.y', operation: 'purge', outcome: 'unknown' });
+    expect((await store.history('s.y')).map((change) => change.operation)).toEqual(['delete']);
+  }, 20_000);
 });

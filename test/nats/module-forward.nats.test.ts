@@ -131,7 +131,7 @@ describe('requests for a module that stays on its node', () => {
 
   it('wakes it, hibernated on its node, for an execution that reached another node', async () => {
     // Idle for 40 ms, the module hibernates on node A: its process goes, the module stays there.
-    const { a, b } = await ownerAndOther({ llm: createEchoModel(), sessionTtlMs: 40 });
+    const { a, b } = await ownerAndOther({ llm: createEchoModel(), hibernateAfterMs: 40 });
     const session = await (await fx().client()).session('s1');
     const local = await session.module('local');
     const name = moduleProcessName('s1', 'local');

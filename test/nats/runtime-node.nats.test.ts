@@ -66,7 +66,7 @@ describe('Runtime.start({ nats })', () => {
 
   it('hibernates an idle session instead of deleting what other nodes share, and wakes it on the next call', async () => {
     const nats = natsOptions();
-    const node = await Runtime.start({ nats, sessionTtlMs: 40, onError: () => {} });
+    const node = await Runtime.start({ nats, hibernateAfterMs: 40, onError: () => {} });
     try {
       const session = await node.session('sleepy');
       await session.defineVariable('kept', 'string', 'yes');

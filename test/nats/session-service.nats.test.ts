@@ -44,9 +44,10 @@ describe('session service', () => {
       metadata: { operation: 'set' },
     });
     expect(info.endpoints.map((e) => e.name)).toContain('open');
-    // The sixteen session endpoints, and beside them the six module endpoints of a node (module-service test).
-    expect(info.endpoints.filter((e) => !e.name.startsWith('module-')).length).toBe(16);
-    expect(info.endpoints.length).toBe(22);
+    // The seventeen session endpoints (open, delete and the variable operations), and beside them the six module
+    // endpoints of a node (module-service test).
+    expect(info.endpoints.filter((e) => !e.name.startsWith('module-')).length).toBe(17);
+    expect(info.endpoints.length).toBe(23);
   });
 
   it('spreads requests over the nodes of the queue group', async () => {

@@ -9,6 +9,11 @@ describe('subjects', () => {
     expect(s.variable('s1', 'getMany')).toBe('tether.v1.session.s1.var.getMany');
     expect(s.endpoint('set')).toBe('tether.v1.session.*.var.set');
     expect(s.endpoint('open')).toBe('tether.v1.session.*.open');
+    expect(s.deleteSession('s1')).toBe('tether.v1.session.s1.delete');
+    expect(s.deleteEndpoint()).toBe('tether.v1.session.*.delete');
+    expect(s.endpoint('delete')).toBe('tether.v1.session.*.var.delete');
+    expect(s.sessionControl('s1')).toBe('tether.v1.control.s1.session.end');
+    expect(s.sessionControls()).toBe('tether.v1.control.*.session.end');
     expect(s.module('s1', 'm1', 'execute')).toBe('tether.v1.session.s1.module.m1.execute');
     expect(s.variableEvent('s1', 'temperature')).toBe('tether.v1.events.s1.var.temperature');
     expect(s.variableEvents('s1')).toBe('tether.v1.events.s1.var.*');
@@ -36,6 +41,10 @@ describe('subjects', () => {
       expect(s.parseRequest(s.variable('abc', operation))).toEqual({ kind: 'var', sessionId: 'abc', operation });
     }
     expect(s.parseRequest('tether.v1.session.abc.open')).toEqual({ kind: 'open', sessionId: 'abc' });
+    expect(s.parseRequest(s.deleteSession('abc'))).toEqual({ kind: 'delete', sessionId: 'abc' });
+    expect(s.parseSessionControl(s.sessionControl('abc'))).toBe('abc');
+    expect(s.parseSessionControl(s.moduleControl('abc', 'm', 'stop'))).toBeUndefined();
+    expect(s.parseModuleControl(s.sessionControl('abc'))).toBeUndefined();
     expect(s.parseRequest('tether.v1.session.abc.var.update')).toBeUndefined();
     expect(s.parseRequest('tether.v1.session.a.b.var.get')).toBeUndefined();
     expect(s.parseRequest('tether.v1.session.abc.var')).toBeUndefined();

@@ -19,9 +19,9 @@ async function idleSweepHasPassed(node: Runtime, witness: string): Promise<void>
 }
 
 describe('a session watched on a NATS node', () => {
-  it('keeps hearing other nodes’ writes past its idle TTL, new variables included, in version order', async () => {
+  it('keeps hearing other nodes’ writes past its idle time, new variables included, in version order', async () => {
     const buckets = fx().buckets();
-    const a = await fx().runtime(buckets, { sessionTtlMs: 200 });
+    const a = await fx().runtime(buckets, { hibernateAfterMs: 200 });
     const b = await fx().runtime(buckets);
     const watched = await a.session('config');
     await watched.defineVariable('x', 'integer', 0);
@@ -52,7 +52,7 @@ describe('a session watched on a NATS node', () => {
 
   it('wakes a hibernated session when a watch starts, and feeds a glob watch of a variable defined later', async () => {
     const buckets = fx().buckets();
-    const a = await fx().runtime(buckets, { sessionTtlMs: 200 });
+    const a = await fx().runtime(buckets, { hibernateAfterMs: 200 });
     const b = await fx().runtime(buckets);
     const session = await a.session('late');
     await session.defineVariable('conf_a', 'integer', 0);

@@ -9,6 +9,7 @@ import { StoreClosedError, StoreConflictError, ValidationError } from '../../src
 import type { Store } from '../../src/store/store.js';
 import { describeSingleWriteCommits } from './store-commit-contract.js';
 import { collect, settle, summary } from './store-changes.js';
+import { describePurge } from './store-purge-contract.js';
 import { describeWatchFromRevision } from './store-watch-from-contract.js';
 
 /** What a contract test may ask of the store under test. */
@@ -163,6 +164,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
 
     describeSingleWriteCommits(open);
     describeWatchFromRevision(open);
+    describePurge(open);
 
     it('refuses a commit that writes one key twice', async () => {
       const store = await open();

@@ -1,0 +1,129 @@
+/**
+ * A node's part in the life of sessions shared over NATS, in one place: opening them (the directory's record,
+ * cleaning up after an earlier life of the id), checking that one still exists, deleting them, and, once the node
+ * serves, hearing of deletions and expiries from other nodes (session-control.ts) and taking part in idle expiry
+ * (session-expiry.ts). The runtime that serves supplies what only it knows: its processes and their use.
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { SessionError } from '../errors.js';
+import type { Session } from '../session/session.js';
+import type { Store } from '../store/store.js';
+import { assertSessionId } from '../variables/names.js';
+import { createKvStore } from './kv-store.js';
+import { startSessionControl, type LocalEnd, type SessionControl, type SessionEndReason } from './session-control.js';
+import { incarnationOf, type SessionDirectory, type SessionProvider } from './session-directory.js';
+import { startSessionExpiry, type SessionExpiry, type SessionUse } from './session-expiry.js';
+import { createSessionRemoval } from './session-removal.js';
+import type { TetherSubjects } from './subjects.js';
+
+/** What the serving runtime tells the node about its sessions. */
+export interface NodeSessions {
+  /** The session TTL: idle that long on every node, a session expires. */
+  readonly ttlMs: number;
+  /**
+   * Ends what this node has of the session's life `incarnation` (any life when undefined): its process, a write in
+   * flight first, its modules, its watchers; its handles then get `session_not_found` (deleted) or
+   * `session_expired`. Synchronously says whether it had anything.
+   */
+  endLocal(sessionId: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd;
+  /** The sessions used on this node since the last call: running ones, and those whose process ended meanwhile. */
+  uses(): Iterable<SessionUse>;
+}
+
+/** Options of {@link openSessionLife}. */
+export interface SessionLifeOptions {
+  readonly directory: SessionDirectory;
+  /** The node's store of variables. */
+  readonly variables: Store<unknown>;
+  readonly variablesBucket: string;
+  readonly modulesBucket: string;
+  readonly replicas?: number;
+  /** How long a bucket operation waits through an election of its stream's leader (see retry-unavailable.ts). */
+  readonly unavailableRetryMs?: number;
+  readonly subjects: TetherSubjects;
+  readonly report: (error: unknown, where: string) => void;
+}
+
+/** A node's side of the life of sessions. */
+export interface SessionLife {
+  /** Records the session as existing; see {@link SessionRemoval.open}. */
+  open(sessionId: string): Promise<void>;
+  /** The incarnation of the session as its record says now (a KV read), `undefined` when it does not exist. */
+  current(sessionId: string): Promise<string | undefined>;
+  /** Deletes the session everywhere (its life `incarnation` only, when given); `session_not_found` without one. */
+  delete(sessionId: string, incarnation?: string): Promise<void>;
+  /** Sessions by id for the service; `start(id, create)` hands out the node's handle. */
+  provider(start: (sessionId: string, create: boolean) => Promise<Session>): SessionProvider;
+  /** Hears ends of sessions from other nodes and takes part in expiry, until {@link SessionLife.stop}. */
+  serve(sessions: NodeSessions): Promise<void>;
+  /** The connection is back after dropping: deletions may have been missed, so the records are read again. */
+  reconnected(): void;
+  /** Stops hearing and expiring (noting this node's last uses of sessions first). */
+  stop(): Promise<void>;
+}
+
+/** Opens a node's side of the life of sessions (the modules bucket must exist already). */
+export async function openSessionLife(connection: NatsConnection, options: SessionLifeOptions): Promise<SessionLife> {
+  const { directory, subjects, report } = options;
+  const specs = await createKvStore<unknown>(connection, {
+    bucket: options.modulesBucket,
+    ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    ...(options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {}),
+  });
+  let control: SessionControl | undefined;
+  let expiry: SessionExpiry | undefined;
+  const removal = createSessionRemoval({
+    connection,
+    directory,
+    variables: options.variables,
+    variablesBucket: options.variablesBucket,
+    specs,
+    modulesBucket: options.modulesBucket,
+    control: () => control,
+    ...(options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {}),
+  });
+
+  return {
+    open: (sessionId) => removal.open(sessionId),
+    async current(sessionId) {
+      const found = await directory.read(sessionId);
+      return found && incarnationOf(found.record);
+    },
+    delete: (sessionId, incarnation) => removal.delete(sessionId, incarnation),
+    provider(start) {
+      return {
+        async session(id, { create }) {
+          assertSessionId(id);
+          if (!create && !(await directory.exists(id))) throw new SessionError('session_not_found', id);
+          return start(id, create);
+        },
+        delete: (id) => removal.delete(id),
+      };
+    },
+    async serve(sessions) {
+      const endLocal = (sessionId: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd => {
+        directory.forget(sessionId);
+        return sessions.endLocal(sessionId, incarnation, reason);
+      };
+      control = await startSessionControl(connection, subjects, endLocal, { report });
+      expiry = startSessionExpiry({
+        directory,
+        removal,
+        ttlMs: sessions.ttlMs,
+        uses: () => sessions.uses(),
+        lost: (sessionId, incarnation) => void endLocal(sessionId, incarnation, 'deleted').done.catch(() => {}),
+        report,
+      });
+    },
+    reconnected() {
+      expiry?.recheck();
+    },
+    async stop() {
+      // Expiries under way still tell the other nodes, and hear this one.
+      await expiry?.stop();
+      control?.close();
+      await specs.close();
+    },
+  };
+}

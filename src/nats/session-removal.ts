@@ -1,0 +1,183 @@
+/**
+ * Deleting a session for good on a NATS system, and expiring one, which is the same thing: its record, its
+ * variables with their whole history, its module specs, and every node's processes of it.
+ *
+ * 1. The record goes first, with compare-and-set on the revision read (a purge of its key). That is the moment the
+ *    session stops existing: requests for it get `session_not_found`, an `open` creates a new life of the id (a new
+ *    `incarnation`), and an expiry whose record was stamped meanwhile (the session was used) changes nothing.
+ * 2. Every node is told (session-control.ts) and ends its processes of it, a write in flight first; the deleting
+ *    node waits for the nodes that answer.
+ * 3. The variables and the module specs are purged (KV rollups: no history is kept), twice, a moment apart, so a
+ *    write still under way on a node that answered late is caught too. Each pass lists the keys, checks that the id
+ *    has not been opened again since, then purges each key at the revision it listed: a new life's writes are
+ *    never taken, whichever way the race goes.
+ * 4. What the purges leave (one marker per key, the record's marker) is removed from the three streams, only below
+ *    the sequence each stream had reached before a last check that the id is still not opened again.
+ *
+ * Every step rides through an election of a bucket's stream leader, as the stores' own operations do: the record's
+ * reads and compare-and-set purge (session-directory.ts), the listings and purges of keys (kv-store.ts), and here
+ * the streams' last sequences and the removal of the markers, each read or sent again until `unavailableRetryMs`
+ * (a stream purge below a sequence is the same whether it ran once or twice).
+ *
+ * A node that missed the control message (cut off at the time) can still write with a process of the old life;
+ * it learns the session is gone when it next stamps the session's activity or loads it again (both read the
+ * record). What it wrote meanwhile is removed when the id is next opened: an `open` that creates the record lists
+ * the keys under the id first and purges those afterwards, at the revisions listed (see {@link SessionRemoval.open}).
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { InternalError, SessionError } from '../errors.js';
+import { purgeSessionKeys, type PurgeOutcome } from '../session/purge-session.js';
+import type { Store } from '../store/store.js';
+import { assertSessionId } from '../variables/names.js';
+import { kvRetryScope, kvStream, kvSubject } from './kv-bucket.js';
+import { DEFAULT_UNAVAILABLE_RETRY_MS, retryRead, type RetryScope } from './retry-unavailable.js';
+import type { SessionControl } from './session-control.js';
+import { incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
+
+/** What a removal works on. */
+export interface SessionRemovalDeps {
+  readonly connection: NatsConnection;
+  readonly directory: SessionDirectory;
+  /** The variables bucket, as the node's store. */
+  readonly variables: Store<unknown>;
+  readonly variablesBucket: string;
+  /** The modules bucket, as a store (its keys and purges). */
+  readonly specs: Store<unknown>;
+  readonly modulesBucket: string;
+  /** The node's session control, once it serves; a node that does not serve yet tells no other node. */
+  readonly control: () => SessionControl | undefined;
+  /** How long after the first purge the second one looks again. @default 100 */
+  readonly recheckMs?: number;
+  /** How long a step waits for a bucket while no leader of its stream answers (see retry-unavailable.ts). @default 15000 */
+  readonly unavailableRetryMs?: number;
+}
+
+/** Deletions and expiries of sessions, and the opening of sessions that cleans up after them. */
+export interface SessionRemoval {
+  /**
+   * Deletes the session (only its life `incarnation`, when given); `SessionError` (`session_not_found`) when there
+   * is none, and nothing changes.
+   */
+  delete(sessionId: string, incarnation?: string): Promise<void>;
+  /** Expires the session whose record was read as `found`; `false` when it was used (stamped) or removed since. */
+  expire(found: ReadRecord): Promise<boolean>;
+  /**
+   * Records the session as existing (idempotent). When this call creates the record, what an earlier life of the id
+   * left under it (a deletion cut short, a write of a node that missed it) is purged.
+   */
+  open(sessionId: string): Promise<void>;
+}
+
+const ATTEMPTS = 5;
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Builds the removal of a node. */
+export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
+  const { directory, variables, specs } = deps;
+  const recheckMs = deps.recheckMs ?? 100;
+  const retryMs = deps.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const buckets = [deps.variablesBucket, deps.modulesBucket, directory.bucket];
+  let scopes: Promise<RetryScope[]> | undefined;
+  const gone = async (sessionId: string): Promise<boolean> => (await directory.read(sessionId)) === undefined;
+
+  /** One pass over the variables and the module specs; `before`: what an earlier pass purged, passed by. */
+  const pass = async (sessionId: string, before?: readonly PurgeOutcome[]): Promise<PurgeOutcome[]> => {
+    const proceed = () => gone(sessionId);
+    return Promise.all(
+      [variables, specs].map((store, i) =>
+        purgeSessionKeys(store, sessionId, { proceed, ...(before ? { purged: before[i]!.purged } : {}) }),
+      ),
+    );
+  };
+
+  /** Removes the purge markers and the record's marker: everything below where each stream had got. */
+  const compact = async (sessionId: string): Promise<void> => {
+    const filters = [`${sessionId}.>`, `${sessionId}.>`, sessionId];
+    scopes ??= Promise.all(buckets.map((bucket) => kvRetryScope(deps.connection, bucket, retryMs)));
+    const scoped = await scopes;
+    const manager = await deps.connection.jetstreamManager({ checkAPI: false });
+    const until = Date.now() + retryMs;
+    const failed = (bucket: string) => (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      return new InternalError(`compacting session '${sessionId}' in bucket '${bucket}' failed: ${message}`, {
+        cause: error,
+        details: { sessionId, bucket },
+      });
+    };
+    const reached = await Promise.all(
+      buckets.map((bucket, i) =>
+        retryRead(
+          scoped[i]!,
+          { operation: 'compact', key: filters[i]! },
+          until,
+          async () => (await manager.streams.info(kvStream(bucket))).state.last_seq,
+          failed(bucket),
+        ),
+      ),
+    );
+    // Opened again since: its writes may be below those sequences. Its own `open` purged what it found.
+    if (!(await gone(sessionId))) return;
+    await Promise.all(
+      buckets.map((bucket, i) =>
+        retryRead(
+          scoped[i]!,
+          { operation: 'compact', key: filters[i]! },
+          until,
+          () =>
+            manager.streams.purge(kvStream(bucket), { filter: kvSubject(bucket, filters[i]!), seq: reached[i]! + 1 }),
+          failed(bucket),
+          'unknown',
+        ),
+      ),
+    );
+  };
+
+  const finish = async (sessionId: string, incarnation: string, reason: 'deleted' | 'expired'): Promise<void> => {
+    await deps.control()?.end(sessionId, incarnation, reason);
+    const first = await pass(sessionId);
+    await delay(recheckMs);
+    await pass(sessionId, first);
+    await compact(sessionId);
+  };
+
+  return {
+    async delete(sessionId, incarnation) {
+      assertSessionId(sessionId);
+      // Retried while nodes stamp the record's activity: a deletion does not lose to use, an expiry does.
+      for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+        const found = await directory.read(sessionId);
+        if (!found || (incarnation !== undefined && incarnationOf(found.record) !== incarnation))
+          throw new SessionError('session_not_found', sessionId);
+        if (await directory.removeAt(sessionId, found.revision))
+          return finish(sessionId, incarnationOf(found.record), 'deleted');
+      }
+      throw new InternalError(`session '${sessionId}' kept changing under its deletion`, {
+        details: { sessionId, attempts: ATTEMPTS },
+      });
+    },
+
+    async expire(found) {
+      const { sessionId } = found.record;
+      if (!(await directory.removeAt(sessionId, found.revision))) return false;
+      await finish(sessionId, incarnationOf(found.record), 'expired');
+      return true;
+    },
+
+    async open(sessionId) {
+      assertSessionId(sessionId);
+      if (await directory.exists(sessionId)) return;
+      // Listed before the record exists, so everything listed is an earlier life's: the new one writes after it.
+      const [leftVariables, leftSpecs] = await Promise.all([
+        variables.keys(`${sessionId}.`),
+        specs.keys(`${sessionId}.`),
+      ]);
+      if (!(await directory.open(sessionId))) return;
+      // At the listed revisions: a key the new life wrote since keeps its write.
+      await Promise.all([
+        purgeSessionKeys(variables, sessionId, { keys: leftVariables }),
+        purgeSessionKeys(specs, sessionId, { keys: leftSpecs }),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * The session processes of a node by id: starting them (loading their variables), routing store changes to
+ * them, letting them go when idle (expiry on an embedded runtime, hibernation on a NATS node), ending them when
+ * their session is deleted or expires, and what an ended process leaves to do. The Runtime is the API over it.
+ *
+ * On a NATS node a session has lives: deleted (or expired) and opened again, an id is another session, told apart
+ * by its record's incarnation. A process learns its life from the record, read alongside its load, and a handle
+ * keeps the life of the process it was given, so it never wakes a later life of its id.
+ * @module
+ */
+import { waitFor } from 'xstate';
+import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
+import { BridgeError, SessionError, errorFromJSON } from '../errors.js';
+import type { NatsNode } from '../nats/nats-node.js';
+import type { LocalEnd, SessionEndReason } from '../nats/session-control.js';
+import type { SessionUse } from '../nats/session-expiry.js';
+import type { TrackingStore } from '../nats/tracking-store.js';
+import { IdleClock } from '../runtime/idle-clock.js';
+import type { ProcessRef } from '../runtime/process.js';
+import type { ProcessRuntime } from '../runtime/process-runtime.js';
+import { purgeSessionKeys } from '../session/purge-session.js';
+import { Session } from '../session/session.js';
+import type { SessionHost, SessionProcess } from '../session/session-host.js';
+import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
+import { SerialTasks } from '../session/serial-tasks.js';
+import type { WatchHub } from '../session/watch-hub.js';
+import type { Store, StoreChange } from '../store/store.js';
+import type { VariableRecord } from '../variables/types.js';
+import { EndedSessions } from './ended-sessions.js';
+import { LocalSessionProcess, endingOf } from './local-session-process.js';
+import type { ModuleDirectory } from './module-directory.js';
+
+/** What the table runs on. */
+export interface SessionTableDeps {
+  readonly processes: ProcessRuntime;
+  readonly store: Store<VariableRecord>;
+  readonly watchers: WatchHub;
+  readonly modules: ModuleDirectory;
+  readonly callTimeoutMs: number;
+  /** How long a write waits for its process: `callTimeoutMs`, plus the time a commit may wait out an election. */
+  readonly writeTimeoutMs: number;
+  /** A session idle this long expires (an embedded runtime's own idle clock; on NATS, see session-expiry.ts). */
+  readonly ttlMs: number;
+  /** Sessions are shared with other nodes (a NATS node): idle ones hibernate here after `hibernateAfterMs`. */
+  readonly shared: boolean;
+  readonly hibernateAfterMs: number;
+  readonly report: (error: unknown, where: string) => void;
+}
+
+/** A live session process and its handle. */
+interface SessionEntry {
+  readonly process: ProcessRef<SessionLogic>;
+  /** Resolves once the process has loaded its variables. */
+  readonly ready: Promise<SessionProcess>;
+  /** On a NATS node, the life of the session (its record's incarnation) the process loaded, once known. */
+  incarnation?: string | undefined;
+}
+
+const SESSION_PREFIX = 'tether.session.';
+
+/** A node's session processes. */
+export class SessionTable {
+  readonly #sessions = new Map<string, SessionEntry>();
+  readonly #activity: IdleClock<string>;
+  readonly #logic: SessionLogic;
+  /** How long a session may go unused before its process goes: the TTL, or on a NATS node hibernation's. */
+  readonly #idleMs: number;
+  readonly #ended = new EndedSessions();
+  /** On a NATS node, the last use of the sessions whose process ended since expiry last asked (see {@link uses}). */
+  readonly #endedUses = new Map<string, SessionUse>();
+  /** What session handles reach the runtime through. */
+  readonly host: SessionHost;
+  #nats: NatsNode | undefined;
+  #stopped = false;
+
+  constructor(private readonly deps: SessionTableDeps) {
+    this.#idleMs = deps.shared ? deps.hibernateAfterMs : deps.ttlMs;
+    // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
+    const idle = deps.shared ? 'session.hibernate' : 'session.expire';
+    this.#activity = new IdleClock((sessionId) => {
+      // A watched session stays up on a NATS node: other nodes' writes reach its watchers only through its
+      // process (the router drops changes of sessions not running here), and a woken process reloads the
+      // current values without the changes in between. Once unwatched, it hibernates at the next idle sweep.
+      // An embedded session still expires when idle, watched or not: its variables go, and its watchers with them.
+      if (idle === 'session.hibernate' && deps.watchers.watches(sessionId)) return;
+      this.#sessions.get(sessionId)?.process.actor.send({ type: idle });
+    });
+    this.#logic = createSessionLogic({
+      store: deps.store,
+      activity: this.#activity,
+      report: (error, sessionId) => deps.report(error, `session ${sessionId}`),
+      // On a node, the node that expires a session removes its variables once every node's process has ended.
+      purgeOnExpiry: !deps.shared,
+    });
+    this.host = {
+      store: deps.store,
+      watchers: deps.watchers,
+      modules: deps.modules,
+      callTimeoutMs: deps.callTimeoutMs,
+      writeTimeoutMs: deps.writeTimeoutMs,
+      updates: new SerialTasks(),
+      restart: (sessionId, incarnation) => this.#restart(sessionId, incarnation),
+      deleteSession: (sessionId, incarnation) => this.#delete(sessionId, incarnation),
+      touch: (sessionId) => this.#activity.touch(sessionId, this.#idleMs),
+    };
+  }
+
+  /** From now on sessions are opened, checked and deleted through the NATS node. */
+  attach(nats: NatsNode): void {
+    this.#nats = nats;
+  }
+
+  /** The session `id`, opened first when `create` (otherwise the caller made sure that it exists). */
+  async open(id: string, create: boolean): Promise<Session> {
+    for (let attempt = 0; ; attempt += 1) {
+      if (create) await this.#nats?.openSession(id);
+      try {
+        return new Session(id, await this.#running(id).ready, this.host);
+      } catch (error) {
+        // This node still took the session for existing, but its load found no record (deleted while this node
+        // was not told): the open above knows better now, and creates a new one.
+        const stale = error instanceof SessionError && error.code === 'session_not_found';
+        if (!create || attempt > 0 || !stale) throw error;
+      }
+    }
+  }
+
+  /** Ids of the sessions whose processes are running here. */
+  ids(): string[] {
+    return [...this.#sessions.keys()];
+  }
+
+  /**
+   * Ends what this node has of a session that was deleted or expired (only of its life `incarnation`, when
+   * given): its process, once a write in flight is through, its modules, its watchers.
+   */
+  endLocal(id: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd {
+    if (incarnation !== undefined) this.#ended.remember(id, incarnation, reason);
+    const entry = this.#sessions.get(id);
+    // A process of a newer life (the id was opened again before this news arrived) is not this end's.
+    if (incarnation !== undefined && entry?.incarnation !== undefined && entry.incarnation !== incarnation)
+      return { had: false, done: Promise.resolve() };
+    const process = entry?.process.alive ? entry.process : undefined;
+    const had = process !== undefined || this.deps.modules.hasSession(id) || this.deps.watchers.watches(id);
+    const done = (async () => {
+      if (process) {
+        process.actor.send({ type: 'session.end', reason });
+        await process.exited;
+      }
+      // What a hibernated session leaves here: its modules and its watchers.
+      await this.deps.modules.stopSession(id);
+      this.deps.watchers.clear(id);
+    })();
+    return { had, done };
+  }
+
+  /** The sessions used here since the last call, for the stamps of their activity (see session-expiry.ts). */
+  uses(): SessionUse[] {
+    const uses = [...this.#endedUses.values()];
+    this.#endedUses.clear();
+    const now = Date.now();
+    for (const [sessionId, entry] of this.#sessions) {
+      if (entry.incarnation === undefined || !entry.process.alive) continue;
+      uses.push({ sessionId, lastUsed: now - this.#activity.idleFor(sessionId), incarnation: entry.incarnation });
+    }
+    return uses;
+  }
+
+  /** Hands a store change to its session's process, if it runs here. */
+  route(change: StoreChange<VariableRecord>): void {
+    const dot = change.key.indexOf('.');
+    if (dot <= 0) return;
+    const entry = this.#sessions.get(change.key.slice(0, dot));
+    if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: [change] });
+  }
+
+  /**
+   * Stops every session process, each through its own `stop`, so a write in flight finishes (and its caller hears
+   * so); waits at most `waitMs` (a store that never answers must not keep the node from stopping). No session
+   * starts from then on.
+   */
+  async stop(waitMs: number): Promise<void> {
+    this.#stopped = true;
+    this.#activity.stop();
+    const processes = [...this.#sessions.values()].map((entry) => entry.process);
+    for (const process of processes) this.deps.processes.cast(process, { type: 'stop' });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, waitMs)));
+    await Promise.race([Promise.all(processes.map((process) => process.exited)), deadline]);
+    clearTimeout(timer);
+  }
+
+  /** Forgets every entry (their processes were stopped). */
+  clear(): void {
+    this.#sessions.clear();
+  }
+
+  /** A new process for a handle whose process crashed or hibernated, if its session's life `incarnation` is on. */
+  async #restart(id: string, incarnation: string | undefined): Promise<SessionProcess> {
+    const ended = this.#ended.errorFor(id, incarnation);
+    if (ended) throw ended;
+    const process = await this.#running(id).ready;
+    // Deleted and opened again meanwhile: the handle's session is gone, whatever now goes by its id.
+    if (process.incarnation !== incarnation) throw new SessionError('session_not_found', id);
+    return process;
+  }
+
+  /** Deletes a session (see `Session.delete`): on NATS through the node, everywhere; embedded, here. */
+  async #delete(id: string, incarnation: string | undefined): Promise<void> {
+    if (this.#nats) return this.#nats.deleteSession(id, incarnation);
+    // Nothing else writes here: once the process has ended (a write in flight first), the store can be purged.
+    await this.endLocal(id, undefined, 'deleted').done;
+    await purgeSessionKeys(this.deps.store, id);
+  }
+
+  #running(id: string): SessionEntry {
+    if (this.#stopped) throw new BridgeError('the runtime is stopped');
+    const running = this.#sessions.get(id);
+    return running && running.process.alive ? running : this.#start(id);
+  }
+
+  #start(id: string): SessionEntry {
+    const { processes, watchers } = this.deps;
+    const process = processes.spawn(this.#logic, {
+      name: SESSION_PREFIX + id,
+      input: { sessionId: id, ttlMs: this.#idleMs },
+    });
+    this.#activity.touch(id, this.#idleMs);
+    // On a NATS node, read alongside the load: the record may be gone though this node was not told (it missed the
+    // deletion's message), and which life of the id the process serves is the record's.
+    const current = this.#nats?.currentSession(id);
+    current?.catch(() => {});
+    process.actor.on('variable.changed', (event: VariableChangedEvent) => watchers.publish(id, event.change));
+    void process.exited.then(() => this.#cleanUp(id, process));
+    const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), {
+      timeout: Infinity,
+    }).then(async (snapshot) => {
+      if (snapshot.matches('failed'))
+        throw errorFromJSON(
+          (snapshot.context as SessionMachineContext).failure ?? {
+            code: 'internal_error',
+            message: `session '${id}' failed to load`,
+          },
+        );
+      const incarnation = await current?.catch((error: unknown) => {
+        processes.cast(process, { type: 'stop' });
+        throw error;
+      });
+      if (current && incarnation === undefined) {
+        // Nothing of it is left: the process ends as deleted, and takes what this node had of it along.
+        process.actor.send({ type: 'session.end', reason: 'deleted' });
+        throw new SessionError('session_not_found', id);
+      }
+      entry.incarnation = incarnation;
+      return new LocalSessionProcess(process, processes, incarnation);
+    });
+    const entry: SessionEntry = { process, ready };
+    this.#sessions.set(id, entry);
+    return entry;
+  }
+
+  /**
+   * What an ended session process leaves to do. It runs even when the id already has a new process (stopped and
+   * reopened in one tick): the old process's modules still belong to a session that ended.
+   */
+  #cleanUp(id: string, process: ProcessRef<SessionLogic>): void {
+    const { modules, watchers } = this.deps;
+    const entry = this.#sessions.get(id);
+    const replaced = entry?.process !== process;
+    const ending = endingOf(process);
+    const gone = ending === 'expired' || ending === 'deleted';
+    if (!replaced) {
+      // Its last use here still counts on the other nodes (see session-expiry.ts), unless the session is gone.
+      if (entry?.incarnation !== undefined && !gone) {
+        const lastUsed = Date.now() - this.#activity.idleFor(id);
+        this.#endedUses.set(id, { sessionId: id, lastUsed, incarnation: entry.incarnation });
+      }
+      this.#sessions.delete(id);
+      this.#activity.forget(id);
+      if (gone) watchers.clear(id);
+    }
+    // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
+    // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
+    if (ending === 'hibernated' && !this.#sessions.has(id)) modules.hibernateSession(id);
+    else if (ending !== 'crashed' && ending !== 'hibernated') void modules.stopSession(id);
+    // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
+    if (!this.#sessions.has(id)) (this.deps.store as Partial<Pick<TrackingStore, 'forgetSession'>>).forgetSession?.(id);
+  }
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { createEchoModel } from '../../src/index.js';
+import { moduleProcessName } from '../../src/node/module-directory.js';
+import { SessionError, ValidationError } from '../../src/errors.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { storedOfSession } from '../support/session-storage.js';
+import type { TestBuckets } from '../support/tether-node.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const echo = { llm: createEchoModel() };
+const QA = { type: 'Predict', signature: 'question:string -> answer:string' } as const;
+
+/** How many messages each bucket's stream holds for the session (its record's, in the sessions bucket). */
+const kept = (buckets: TestBuckets, sessionId: string) => storedOfSession(nc(), buckets, sessionId);
+
+/** The error code of a raw request's reply, as any NATS client reads it. */
+async function rawErrorCode(subject: string, body: object): Promise<unknown> {
+  const reply = await nc().request(subject, new TextEncoder().encode(JSON.stringify(body)), { timeout: 5000 });
+  return reply.json<{ error?: { code?: unknown } }>().error?.code;
+}
+
+const codeOf = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => 'resolved',
+    (error: unknown) => (error as { code?: unknown }).code,
+  );
+
+describe('deleting a session on NATS nodes', () => {
+  it('removes its variables with their history, its specs, its record and its processes on every node', async () => {
+    const buckets = fx().buckets();
+    const a = await fx().runtime(buckets, echo);
+    const b = await fx().runtime(buckets, echo);
+    const client = await fx().client();
+    const remote = await client.session('doomed');
+    await remote.defineVariable('temperature', 'float', 0.1);
+    for (const value of [0.2, 0.3, 0.4]) await remote.setVariable('temperature', value);
+    await remote.defineVariable('gone', 'string', 'x');
+    await remote.deleteVariable('gone');
+    await remote.module('qa', QA);
+    await client.session('bystander').then((other) => other.defineVariable('kept', 'integer', 1));
+    // Both nodes run the session and its module, with embedded handles held on each.
+    const onA = await a.session('doomed');
+    const onB = await b.session('doomed');
+    const modules = await Promise.all([onA.module('qa'), onB.module('qa')]);
+    await Promise.all(modules.map((module) => module.execute({ question: 'warm?' })));
+    const watched: unknown[] = [];
+    await onB.watchVariables('*', (change) => watched.push(change));
+    expect(await kept(buckets, 'doomed')).toEqual({ variables: 6, modules: 1, record: 1 });
+
+    await remote.delete();
+
+    // Nothing of it is kept: no value, no history, no marker, no spec, no record.
+    expect(await kept(buckets, 'doomed')).toEqual({ variables: 0, modules: 0, record: 0 });
+    for (const node of [a, b]) {
+      expect(node.sessionIds()).not.toContain('doomed');
+      expect(node.whereis(moduleProcessName('doomed', 'qa'))).toBeUndefined();
+    }
+    for (const handle of [onA, onB]) {
+      const error = await handle.getVariable('temperature').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SessionError);
+      expect(error).toMatchObject({ code: 'session_not_found', sessionId: 'doomed' });
+    }
+    expect(await codeOf(modules[1]!.execute({ question: 'still?' }))).toBe('noproc');
+    expect(await codeOf(remote.getVariable('temperature'))).toBe('session_not_found');
+    expect(await codeOf(remote.delete())).toBe('session_not_found');
+    // Another session is untouched.
+    expect(await (await client.session('bystander', { create: false })).getVariable('kept')).toBe(1);
+
+    // Opened again, it is a new, empty session; writes to it do not reach the old handles' watchers.
+    const reopened = await client.session('doomed');
+    expect(await reopened.listVariables()).toEqual([]);
+    expect(await reopened.modules()).toEqual([]);
+    expect(await reopened.defineVariable('temperature', 'float', 0.9)).toMatchObject({ version: 1 });
+    expect((await reopened.variableHistory('temperature')).map((entry) => entry.value)).toEqual([0.9]);
+    expect(await codeOf(onA.getVariable('temperature'))).toBe('session_not_found');
+    expect(watched).toEqual([]);
+  });
+
+  it('refuses to delete a session that does not exist, and bad ids, changing nothing', async () => {
+    const buckets = fx().buckets();
+    await fx().node(buckets);
+    const client = await fx().client();
+    await (await client.session('here')).defineVariable('x', 'integer', 1);
+
+    const error = await (await client.session('never', { create: false })).delete().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionError);
+    expect(error).toMatchObject({ code: 'session_not_found', message: "session 'never' not found" });
+    await expect(client.session('a b', { create: false })).rejects.toBeInstanceOf(ValidationError);
+    expect(await rawErrorCode('tether.v1.session.*.delete', {})).toBe('validation_failed');
+    expect(await rawErrorCode('tether.v1.session.here.delete', { force: true })).toBe('validation_failed');
+
+    expect(await (await client.session('here', { create: false })).getVariable('x')).toBe(1);
+    expect(await kept(buckets, 'never')).toEqual({ variables: 0, modules: 0, record: 0 });
+  });
+
+  it('leaves no write that raced the deletion for the id opened again to see', async () => {
+    const buckets = fx().buckets();
+    const a = await fx().runtime(buckets);
+    const b = await fx().runtime(buckets);
+    const client = await fx().client();
+    await client.session('raced');
+    // Writers on both nodes keep defining new variables until the session is gone under them.
+    const writers = [a, b].map(async (node, n) => {
+      const session = await node.session('raced');
+      for (let i = 0; ; i += 1) {
+        try {
+          await session.defineVariable(`v${n}_${i}`, 'integer', i);
+        } catch (error) {
+          return (error as { code?: unknown }).code;
+        }
+      }
+    });
+    await (await client.session('raced', { create: false })).getVariable('v0_3', { default: 0 });
+    while ((await (await client.session('raced', { create: false })).listVariables()).length < 20) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    await (await client.session('raced', { create: false })).delete();
+
+    expect(await Promise.all(writers)).toEqual(['session_not_found', 'session_not_found']);
+    expect(await kept(buckets, 'raced')).toEqual({ variables: 0, modules: 0, record: 0 });
+    expect(await (await client.session('raced')).listVariables()).toEqual([]);
+  });
+
+  it('checks the record when a node wakes a session it was not told is gone, and opening again sweeps', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().runtime(buckets);
+    const client = await fx().client();
+    const remote = await client.session('ghost');
+    await remote.defineVariable('x', 'integer', 1);
+    await (await node.session('ghost')).stop();
+    // What a node cut off during a deletion is left with: it still takes the session for existing, while its
+    // record is gone (here removed behind its back) and a variable of the old life is still in the bucket.
+    const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+    await kv.purge('ghost');
+
+    expect(await codeOf(remote.getVariable('x'))).toBe('session_not_found');
+    expect(node.sessionIds()).not.toContain('ghost');
+    // Opening the id again purges what the old life left: the new session is empty.
+    const again = await client.session('ghost');
+    expect(await again.listVariables()).toEqual([]);
+    expect(await again.hasVariable('x')).toBe(false);
+  });
+});

@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runtime, SessionError, createEchoModel, createMemoryStore, type VariableRecord } from '../src/index.js';
+import { moduleProcessName } from '../src/node/module-directory.js';
+
+describe('session.delete() on an embedded runtime', () => {
+  let runtime: Runtime | undefined;
+  afterEach(() => runtime?.stop());
+
+  it('removes the variables with their history, ends the process, its modules and its watches', async () => {
+    const store = createMemoryStore<VariableRecord>();
+    runtime = await Runtime.start({ store, llm: createEchoModel() });
+    const session = await runtime.session('doomed');
+    await session.defineVariable('temperature', 'float', 0.1);
+    await session.setVariable('temperature', 0.2);
+    await session.defineVariable('gone', 'string', 'x');
+    await session.deleteVariable('gone');
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const heard: unknown[] = [];
+    await session.watchVariables('*', (change) => heard.push(change));
+    const other = await runtime.session('bystander');
+    await other.defineVariable('kept', 'integer', 1);
+    // A write in flight when the deletion comes finishes first, and goes with the rest.
+    const racing = session.setVariable('temperature', 0.3).catch((error: unknown) => error);
+
+    await session.delete();
+
+    await racing;
+    expect(await store.keys('doomed.')).toEqual([]);
+    expect(await store.history('doomed.temperature')).toEqual([]);
+    expect(await store.history('doomed.gone')).toEqual([]);
+    expect(runtime.sessionIds()).not.toContain('doomed');
+    expect(runtime.whereis(moduleProcessName('doomed', 'qa'))).toBeUndefined();
+    const error = await session.getVariable('temperature').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionError);
+    expect(error).toMatchObject({ code: 'session_not_found', sessionId: 'doomed' });
+    await expect(qa.execute({ question: 'still?' })).rejects.toMatchObject({ code: 'noproc' });
+    await expect(session.delete()).rejects.toMatchObject({ code: 'session_not_found' });
+    expect(await other.getVariable('kept')).toBe(1);
+
+    // The id opened again is a new, empty session; the old watch hears nothing of it.
+    const fresh = await runtime.session('doomed');
+    expect(await fresh.listVariables()).toEqual([]);
+    expect(await fresh.defineVariable('temperature', 'float', 1)).toMatchObject({ version: 1 });
+    expect((await fresh.variableHistory('temperature')).map((entry) => entry.value)).toEqual([1]);
+    expect(heard.filter((change) => (change as { newValue?: unknown }).newValue === 1)).toEqual([]);
+    await expect(session.getVariable('temperature')).rejects.toMatchObject({ code: 'session_not_found' });
+  });
+
+  it('deletes a stopped session, whose variables stayed', async () => {
+    const store = createMemoryStore<VariableRecord>();
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('stopped');
+    await session.defineVariable('x', 'integer', 1);
+    await session.stop();
+    await session.delete();
+    expect(await store.keys('stopped.')).toEqual([]);
+    expect(await (await runtime.session('stopped')).hasVariable('x')).toBe(false);
+  });
+
+  it('leaves no history behind when a session expires', async () => {
+    const store = createMemoryStore<VariableRecord>();
+    runtime = await Runtime.start({ store, sessionTtlMs: 40 });
+    const session = await runtime.session('idle');
+    await session.defineVariable('x', 'integer', 1);
+    await session.setVariable('x', 2);
+    await expect.poll(() => store.keys('idle.'), { timeout: 3000 }).toEqual([]);
+    expect(await store.history('idle.x')).toEqual([]);
+    await expect(session.getVariable('x')).rejects.toMatchObject({ code: 'session_expired' });
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The Store contract for `keys` and `purge`: what a session's deletion relies on to leave nothing of its variables
+ * behind, whatever the store.
+ * @module
+ */
+import { describe, expect, it } from 'vitest';
+import { StoreConflictError, ValidationError } from '../../src/errors.js';
+import type { Store } from '../../src/store/store.js';
+import { collect, summary } from './store-changes.js';
+
+/** Registers the cases inside the caller's `describe`; `open` gives a fresh, empty store that the caller closes. */
+export function describePurge(open: () => Promise<Store<unknown>>): void {
+  describe('keys and purge', () => {
+    it('lists every key under a prefix with its last revision, deleted ones included', async () => {
+      const store = await open();
+      const a = await store.create('s.a', 1);
+      await store.create('s.b', 1);
+      const b = await store.delete('s.b');
+      await store.create('st.c', 1);
+      expect(await store.keys('s.')).toEqual([
+        { key: 's.a', revision: a },
+        { key: 's.b', revision: b },
+      ]);
+      expect(await store.keys('nothing.')).toEqual([]);
+      await expect(store.keys('s')).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('removes a key with its whole history, tells watchers, and lets the key be created afresh', async () => {
+      const store = await open();
+      const seen = collect();
+      await store.watch('s.', seen.listener, { includeCurrent: false }).ready;
+      const r1 = await store.create('s.a', 1);
+      const r2 = await store.update('s.a', 2, r1);
+      const purged = await store.purge('s.a', r2);
+      expect(purged).toBeGreaterThan(r2);
+      expect(await store.get('s.a')).toBeUndefined();
+      expect(await store.list('s.')).toEqual([]);
+      // No value of it is kept: at most the purge's own marker.
+      const history = await store.history('s.a');
+      expect(history.every((change) => change.operation === 'delete')).toBe(true);
+      expect(history.length).toBeLessThanOrEqual(1);
+      expect(summary(await seen.until(3))).toEqual(['s.a=1', 's.a=2', '-s.a']);
+      expect(seen.changes[2]?.revision).toBe(purged);
+      const again = await store.create('s.a', 3);
+      expect(await store.history('s.a')).toEqual(
+        expect.arrayContaining([{ operation: 'put', key: 's.a', value: 3, revision: again }]),
+      );
+      expect((await store.history('s.a')).filter((change) => change.operation === 'put')).toHaveLength(1);
+    });
+
+    it('purges only at the expected revision, and a deleted key with its history', async () => {
+      const store = await open();
+      const r1 = await store.create('s.a', 1);
+      const r2 = await store.update('s.a', 2, r1);
+      await expect(store.purge('s.a', r1)).rejects.toBeInstanceOf(StoreConflictError);
+      expect(await store.get('s.a')).toMatchObject({ value: 2 });
+      const d = await store.delete('s.a');
+      await store.purge('s.a', d);
+      expect((await store.history('s.a')).filter((change) => change.operation === 'put')).toEqual([]);
+      expect(r2).toBeGreaterThan(r1);
+      await expect(store.purge('bad key')).rejects.toBeInstanceOf(ValidationError);
+    });
+  });
+}
