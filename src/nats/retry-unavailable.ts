@@ -8,7 +8,8 @@
  *   same in words and is taken alike; it was not seen here.)
  * - `TIMEOUT` on every request of the stream's API (message gets, stream info: every server listens there, only
  *   the leader answers) and on a publish that was in flight when the leader died. A read is safe to ask again; a
- *   write may have been stored (see `kv-publish.ts` for how it is retried without applying twice).
+ *   write may have been stored (see `kv-bucket.ts` and `kv-write-fate.ts` for how it is retried without applying
+ *   twice).
  *
  * After such a failure the operation waits until the stream answers a stream info request (a probe with a 1 s
  * timeout, so the new leader is noticed within a second, not at the end of another 5 s request) and runs again,
