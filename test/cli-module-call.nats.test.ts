@@ -4,9 +4,8 @@
  */
 import { connect as connectNats } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { runCli } from '../src/cli/cli.js';
 import { Runtime } from '../src/index.js';
-import { runCliProcess, startCli, type CliRun as Run, type RunningCli } from './support/cli-process.js';
+import { cliRunners, errorLines } from './support/cli-runners.js';
 import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
 import { useOpenAIStub } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
@@ -15,19 +14,7 @@ const { stub, llm } = useOpenAIStub();
 let server: NatsTestServer;
 const id = `${process.pid}_${Date.now()}`;
 
-const start = (args: readonly string[]): RunningCli => startCli(args, { NATS_URL: server.url });
-const tether = (args: readonly string[]): Promise<Run> => runCliProcess(args, { NATS_URL: server.url });
-const errorLines = (run: Run): string[] => run.stderr.trim().split('\n');
-
-async function inProcess(args: readonly string[]): Promise<Run> {
-  const output = { stdout: '', stderr: '' };
-  const code = await runCli(args, {
-    out: (line) => void (output.stdout += `${line}\n`),
-    err: (line) => void (output.stderr += `${line}\n`),
-    env: { NATS_URL: server.url },
-  });
-  return { code, ...output };
-}
+const { start, tether, inProcess } = cliRunners(() => server.url);
 
 describe('cli module call', () => {
   const prefix = `slow${process.pid}`;

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectNats } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { runCli } from '../src/cli/cli.js';
 import { Runtime, createEchoModel } from '../src/index.js';
 import { packageVersion } from '../src/package-version.js';
-import { runCliProcess, startCli, type CliRun as Run, type RunningCli } from './support/cli-process.js';
+import { cliRunners, errorLines } from './support/cli-runners.js';
 import { spawnNatsServer, startNatsServer, type NatsTestServer } from './support/nats-server.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -14,21 +13,8 @@ let server: NatsTestServer;
 let node: Runtime;
 const id = `${process.pid}_${Date.now()}`;
 
-const start = (args: readonly string[]): RunningCli => startCli(args, { NATS_URL: server.url });
-const tether = (args: readonly string[]): Promise<Run> => runCliProcess(args, { NATS_URL: server.url });
+const { start, tether, inProcess } = cliRunners(() => server.url);
 
-/** Runs the CLI in this process (no spawn): for the error variants, which need no process of their own. */
-async function inProcess(args: readonly string[]): Promise<Run> {
-  const output = { stdout: '', stderr: '' };
-  const code = await runCli(args, {
-    out: (line) => void (output.stdout += `${line}\n`),
-    err: (line) => void (output.stderr += `${line}\n`),
-    env: { NATS_URL: server.url },
-  });
-  return { code, ...output };
-}
-
-const errorLines = (run: Run): string[] => run.stderr.trim().split('\n');
 const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 beforeAll(async () => {

@@ -1,0 +1,35 @@
+/**
+ * The `tether` CLI pointed at one NATS server (through `NATS_URL`), run the ways the CLI tests need.
+ */
+import { runCli } from '../../src/cli/cli.js';
+import { runCliProcess, startCli, type CliRun, type RunningCli } from './cli-process.js';
+
+/** Ways to run the CLI against the server at `url()` (read at each run: servers start in `beforeAll`). */
+export interface CliRunners {
+  /** A CLI process that keeps running (serve, var watch, events). */
+  start(args: readonly string[]): RunningCli;
+  /** A CLI process run to completion. */
+  tether(args: readonly string[]): Promise<CliRun>;
+  /** The CLI run in this process (no spawn): for the error variants, which need no process of their own. */
+  inProcess(args: readonly string[]): Promise<CliRun>;
+}
+
+/** The runners for the server at `url()`. */
+export function cliRunners(url: () => string): CliRunners {
+  return {
+    start: (args) => startCli(args, { NATS_URL: url() }),
+    tether: (args) => runCliProcess(args, { NATS_URL: url() }),
+    async inProcess(args) {
+      const output = { stdout: '', stderr: '' };
+      const code = await runCli(args, {
+        out: (line) => void (output.stdout += `${line}\n`),
+        err: (line) => void (output.stderr += `${line}\n`),
+        env: { NATS_URL: url() },
+      });
+      return { code, ...output };
+    },
+  };
+}
+
+/** The lines a run printed on stderr. */
+export const errorLines = (run: CliRun): string[] => run.stderr.trim().split('\n');
