@@ -5,6 +5,7 @@ import { SessionError, ValidationError } from '../../src/errors.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import type { TestBuckets } from '../support/tether-node.js';
+import { settledCode } from '../support/settled-code.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -19,12 +20,6 @@ async function rawErrorCode(subject: string, body: object): Promise<unknown> {
   const reply = await nc().request(subject, new TextEncoder().encode(JSON.stringify(body)), { timeout: 5000 });
   return reply.json<{ error?: { code?: unknown } }>().error?.code;
 }
-
-const codeOf = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => 'resolved',
-    (error: unknown) => (error as { code?: unknown }).code,
-  );
 
 describe('deleting a session on NATS nodes', () => {
   it('removes its variables with their history, its specs, its record and its processes on every node', async () => {
@@ -61,9 +56,9 @@ describe('deleting a session on NATS nodes', () => {
       expect(error).toBeInstanceOf(SessionError);
       expect(error).toMatchObject({ code: 'session_not_found', sessionId: 'doomed' });
     }
-    expect(await codeOf(modules[1]!.execute({ question: 'still?' }))).toBe('noproc');
-    expect(await codeOf(remote.getVariable('temperature'))).toBe('session_not_found');
-    expect(await codeOf(remote.delete())).toBe('session_not_found');
+    expect(await settledCode(modules[1]!.execute({ question: 'still?' }))).toBe('noproc');
+    expect(await settledCode(remote.getVariable('temperature'))).toBe('session_not_found');
+    expect(await settledCode(remote.delete())).toBe('session_not_found');
     // Another session is untouched.
     expect(await (await client.session('bystander', { create: false })).getVariable('kept')).toBe(1);
 
@@ -73,7 +68,7 @@ describe('deleting a session on NATS nodes', () => {
     expect(await reopened.modules()).toEqual([]);
     expect(await reopened.defineVariable('temperature', 'float', 0.9)).toMatchObject({ version: 1 });
     expect((await reopened.variableHistory('temperature')).map((entry) => entry.value)).toEqual([0.9]);
-    expect(await codeOf(onA.getVariable('temperature'))).toBe('session_not_found');
+    expect(await settledCode(onA.getVariable('temperature'))).toBe('session_not_found');
     expect(watched).toEqual([]);
   });
 
@@ -135,7 +130,7 @@ describe('deleting a session on NATS nodes', () => {
     const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
     await kv.purge('ghost');
 
-    expect(await codeOf(remote.getVariable('x'))).toBe('session_not_found');
+    expect(await settledCode(remote.getVariable('x'))).toBe('session_not_found');
     expect(node.sessionIds()).not.toContain('ghost');
     // Opening the id again purges what the old life left: the new session is empty.
     const again = await client.session('ghost');

@@ -4,18 +4,13 @@ import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import { waitFor } from '../support/wait-for.js';
+import { settledCode } from '../support/settled-code.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 /** Small enough to watch sessions expire; nodes stamp each session's use every 100 ms. */
 const TTL = { sessionTtlMs: 400, llm: createEchoModel() };
 const GONE = { variables: 0, modules: 0, record: 0 };
-
-const codeOf = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => 'resolved',
-    (error: unknown) => (error as { code?: unknown }).code,
-  );
 
 describe('idle expiry across NATS nodes', () => {
   it('keeps a session used on one node alive, and expires it everywhere once nobody uses it', async () => {
@@ -56,14 +51,16 @@ describe('idle expiry across NATS nodes', () => {
     });
     await waitFor(async () => (await storedOfSession(nc(), buckets, 'used')).variables === 0);
     expect(await storedOfSession(nc(), buckets, 'used')).toEqual(GONE);
-    expect(await codeOf(used.getVariable('x'))).toBe('session_expired');
-    expect(await codeOf(onB.getVariable('x'))).toBe('session_expired');
-    expect(await codeOf(module.execute({ question: 'still?' }))).toBe('noproc');
+    expect(await settledCode(used.getVariable('x'))).toBe('session_expired');
+    expect(await settledCode(onB.getVariable('x'))).toBe('session_expired');
+    expect(await settledCode(module.execute({ question: 'still?' }))).toBe('noproc');
     for (const node of [a, b]) {
       expect(node.sessionIds()).not.toContain('used');
       expect(node.whereis(moduleProcessName('used', 'qa'))).toBeUndefined();
     }
-    expect(await codeOf((await client.session('used', { create: false })).getVariable('x'))).toBe('session_not_found');
+    expect(await settledCode((await client.session('used', { create: false })).getVariable('x'))).toBe(
+      'session_not_found',
+    );
     // Opened again it is empty, and the old watch hears nothing of it.
     const again = await client.session('used');
     expect(await again.listVariables()).toEqual([]);
