@@ -22,6 +22,7 @@ import {
   SessionError,
   StoreClosedError,
   StoreConflictError,
+  StoreUnavailableError,
   ToolFailedError,
   UnknownModuleError,
   ValidationError,
@@ -75,6 +76,7 @@ const factories: Record<string, ErrorFactory> = {
   store_conflict: (_m, d) =>
     new StoreConflictError(str(d.key), num(d.expectedRevision), num(d.actualRevision), { details: d }),
   store_closed: (_m, d) => new StoreClosedError(str(d.operation), { details: d }),
+  store_unavailable: (_m, d) => new StoreUnavailableError(str(d.bucket), str(d.what), str(d.reason), { details: d }),
   bucket_config_mismatch: (_m, d) =>
     new BucketConfigMismatchError(str(d.bucket), str(d.setting), num(d.configured), num(d.actual), { details: d }),
   max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),

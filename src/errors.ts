@@ -266,6 +266,27 @@ export class StoreClosedError extends BridgeError {
 }
 
 /**
+ * A KV bucket could not be reached: the node's NATS connection is down (it is reconnecting), or JetStream did not
+ * answer (no responders, a timeout). `what` names what failed, e.g. `create of module 'qa' in session 's1'`.
+ * Nothing was written: try again once NATS is back.
+ */
+export class StoreUnavailableError extends BridgeError {
+  override readonly code = 'store_unavailable';
+  constructor(
+    readonly bucket: string,
+    readonly what: string,
+    /** Why, e.g. `NATS connection lost` or nats.js's `TIMEOUT`. */
+    readonly reason: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`${what} failed: KV bucket '${bucket}' is unavailable (${reason}); nothing was written`, {
+      ...options,
+      details: { bucket, what, reason, ...options.details },
+    });
+  }
+}
+
+/**
  * A KV bucket exists with another setting (its history depth or replicas) than the one a node or store was
  * configured with. The bucket is left as it is: configure its value, or change the bucket, and start again.
  */

@@ -5,7 +5,7 @@
  * Creation is create-if-absent: the first creator of an id wins on every node, and a later one gets
  * `AlreadyExistsError`. A node claims the key before it builds the module and gives it back (only while it is
  * still its own revision) when the build fails, so a failed creation leaves nothing behind. A module whose spec
- * holds functions cannot be kept here; its key holds a {@link LocalClaim} instead (which node has it), so that the
+ * holds functions cannot be kept here; its key holds a `LocalClaim` instead (which node has it), so that the
  * two kinds share one namespace of ids (see module-claims.ts for how such a claim is written and taken over).
  *
  * Every node watches the bucket ({@link ModuleSpecs.watch}): a delete marker or a new revision of a key it runs a
@@ -21,6 +21,8 @@ import { kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
+import { specsFailure } from './module-specs-failure.js';
+import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { bucketLastRevision } from './node-store.js';
 import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
@@ -43,32 +45,6 @@ export interface ModuleSpecsOptions {
   readonly unknownRevisionGraceMs?: number;
 }
 
-/**
- * What the bucket holds for a module that stays on the node that created it (its spec holds functions): not the
- * spec, which has no JSON form, but who has the module.
- * @example
- * { "nodeLocal": true, "node": "Hq3cAFZ6r9Cv2tV0rPaN7A", "claimedAt": "2025-01-01T12:00:00.000Z" }
- */
-export interface LocalClaim {
-  /** Tells a claim from a spec (no spec has this field). */
-  readonly nodeLocal: true;
-  /** The node's instance id of the `tether` micro service (`$SRV.PING.tether.<id>` answers while it lives). */
-  readonly node: string;
-  /** When the node claimed the id (ISO); for people reading the bucket. */
-  readonly claimedAt: string;
-}
-
-/** What a module's key holds: its spec, or the claim of the node it stays on; with the revision it was written at. */
-export type ModuleEntryRecord =
-  | { readonly revision: number; readonly spec: WireModuleSpec; readonly local?: undefined }
-  | { readonly revision: number; readonly local: LocalClaim; readonly spec?: undefined };
-
-/** One module of a session as the bucket lists it: its spec, or the claim of the node it stays on. */
-export type ListedModule = { readonly moduleId: string } & (
-  | { readonly spec: WireModuleSpec; readonly local?: undefined }
-  | { readonly local: LocalClaim; readonly spec?: undefined }
-);
-
 /** A spec as the bucket holds it, with the revision it was written at (and the check that it still holds it). */
 export interface StoredModuleSpec extends SharedSpec {
   readonly spec: ModuleSpec;
@@ -79,6 +55,8 @@ export interface StoredModuleSpec extends SharedSpec {
  * write counts once its `onWrite` returned; 0 until a watch is live), highest also counts this node's own writes.
  */
 export interface ModuleSpecs extends AppliedRevisions {
+  /** The bucket's name. */
+  readonly bucket: string;
   /**
    * Writes the spec of a new module, or the claim of a module that stays on its node; resolves to its revision.
    * Without `replacing` the key must be free (never written, or removed); with it, the key's last write must be
@@ -98,7 +76,10 @@ export interface ModuleSpecs extends AppliedRevisions {
   load(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
   /** What the module's key holds now (spec or claim), or `undefined` when it is free. */
   current(sessionId: string, moduleId: string): Promise<ModuleEntryRecord | undefined>;
-  /** Whether the module's spec is still the one written at `revision` (not removed, not removed and re-created). */
+  /**
+   * Whether the module's key still holds what was written at `revision`, spec or claim (not removed, not removed and
+   * written again, not taken over).
+   */
   holds(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
   /** The modules of a session, sorted by id: specs and claims. */
   list(sessionId: string): Promise<ListedModule[]>;
@@ -115,7 +96,6 @@ export interface ModuleSpecs extends AppliedRevisions {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * Opens (creating if needed) the modules bucket on `connection`.
@@ -129,9 +109,13 @@ export async function openModuleSpecs(
 ): Promise<ModuleSpecs> {
   const bucket = options.bucket ?? 'tether_modules';
   const js = connection.jetstream();
-  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) =>
-    boundary(error, 'open', bucket),
-  );
+  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    return new InternalError(`module specs open of '${bucket}' failed: ${message}`, {
+      cause: error,
+      details: { operation: 'open', key: bucket },
+    });
+  });
   const raw = kvBucket(js, kv, bucket, replicas);
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
   const waiters = new RevisionWaiters();
@@ -162,8 +146,7 @@ export async function openModuleSpecs(
       return true;
     } catch (error) {
       if (error instanceof StoreConflictError) return false;
-      // `publish` names it a store failure; named here as the bucket's other failures are, around the same cause.
-      throw boundary(error instanceof InternalError ? (error.cause ?? error) : error, 'delete', key);
+      throw specsFailure(error, bucket, 'release', key);
     }
   };
 
@@ -176,12 +159,11 @@ export async function openModuleSpecs(
     try {
       entry = await kv.get(key);
     } catch (error) {
-      throw boundary(error, 'get', key);
+      throw specsFailure(error, bucket, 'read', key);
     }
     if (entry === null) return undefined;
     if (entry.operation !== 'PUT') return { revision: entry.revision, removed: true };
-    const value = JSON.parse(decoder.decode(entry.value)) as WireModuleSpec | LocalClaim;
-    return isLocalClaim(value) ? { revision: entry.revision, local: value } : { revision: entry.revision, spec: value };
+    return { revision: entry.revision, ...decodeModuleValue(entry.value) };
   };
 
   /**
@@ -205,6 +187,8 @@ export async function openModuleSpecs(
   };
 
   return {
+    bucket,
+
     async claim(sessionId, moduleId, value, replacing) {
       const key = keyOf(sessionId, moduleId);
       const data = encoder.encode(JSON.stringify(value));
@@ -219,7 +203,7 @@ export async function openModuleSpecs(
       } catch (error) {
         if (error instanceof StoreConflictError)
           throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
-        throw boundary(error instanceof InternalError ? (error.cause ?? error) : error, 'create', key);
+        throw specsFailure(error, bucket, 'create', key);
       }
     },
 
@@ -248,7 +232,7 @@ export async function openModuleSpecs(
         const info = await manager.streams.info(kvStream(bucket), { subjects_filter: `${subjectPrefix}${prefix}>` });
         keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
       } catch (error) {
-        throw boundary(error, 'keys', prefix);
+        throw specsFailure(error, bucket, 'list', prefix);
       }
       const listed: ListedModule[] = [];
       for (const [key, found] of await Promise.all(keys.map(async (key) => [key, await read(key)] as const))) {
@@ -299,17 +283,4 @@ export async function openModuleSpecs(
       return waitUnlessUnknown(revision, waiters.wait(revision, timeoutMs), timeoutMs, unknownCheck);
     },
   };
-}
-
-/** Whether a value read from the bucket is a {@link LocalClaim} rather than a spec. */
-function isLocalClaim(value: unknown): value is LocalClaim {
-  return typeof value === 'object' && value !== null && (value as Partial<LocalClaim>).nodeLocal === true;
-}
-
-function boundary(error: unknown, operation: string, key: string): InternalError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`module specs ${operation} of '${key}' failed: ${message}`, {
-    cause: error,
-    details: { operation, key },
-  });
 }
