@@ -268,34 +268,59 @@ export class StoreClosedError extends BridgeError {
 /** What a write that gave up did: `not_applied` (nothing of it reached the bucket) or `unknown` (see below). */
 export type StoreUnavailableOutcome = 'not_applied' | 'unknown';
 
+/** Options of {@link StoreUnavailableError}: besides cause and details, how its message names what gave up and why. */
+export interface StoreUnavailableOptions extends BridgeErrorOptions {
+  /** What gave up, for its caller, e.g. `create of module 'qa' in session 's1'`. @default `<operation> of '<key>'` */
+  readonly what?: string;
+  /**
+   * Why the bucket was not served, when it was not for want of a stream leader, e.g. `NATS connection lost;
+   * reconnecting` (the operation then failed at once, `waitedMs` 0). @default no leader answering for `waitedMs`
+   */
+  readonly reason?: string;
+}
+
 /**
- * JetStream did not serve a KV bucket within the node's `unavailableRetryMs` (15 s by default): no leader of the
- * bucket's stream answered, as while a NATS cluster elects one (or with the connection down), and the operation was
- * retried until then. A read changed nothing. A write's `outcome` is `not_applied` when no attempt of it reached a
+ * A KV bucket was not served. Either JetStream did not serve it within the node's `unavailableRetryMs` (15 s by
+ * default): no leader of the bucket's stream answered, as while a NATS cluster elects one (or with the connection
+ * down), and the operation was retried until then; or, for the modules bucket, the node's NATS connection is down
+ * (a module's creation fails at once while it reconnects) or closed under the operation (`reason` says which,
+ * `waitedMs` is 0). A read changed nothing. A write's `outcome` is `not_applied` when no attempt of it reached a
  * stream leader, so nothing was written, or `unknown` when a publish of it got no answer, so it may have been
- * stored: read the key to find out. `bucket` and `key` name what was asked for.
+ * stored: read the key to find out. `bucket` and `key` name what was asked for; a module's failure also names the
+ * module and its session (`details.sessionId`, `details.moduleId`).
  */
 export class StoreUnavailableError extends BridgeError {
   override readonly code = 'store_unavailable';
   constructor(
     readonly bucket: string,
     readonly key: string,
-    /** The store operation, e.g. `get`, `put`, `delete`, `list`, `history`. */
+    /** The store operation, e.g. `get`, `put`, `delete`, `list`, `history`; a module's `create`, `release`, `read`. */
     readonly operation: string,
     /** How long the operation waited for the bucket, in ms. */
     readonly waitedMs: number,
     readonly outcome: StoreUnavailableOutcome,
-    options: BridgeErrorOptions = {},
+    options: StoreUnavailableOptions = {},
   ) {
-    const what =
+    const { what = `${operation} of '${key}'`, reason, ...rest } = options;
+    const outcomeText =
       outcome === 'unknown'
         ? 'a publish of it got no answer and may have been stored (read the key to find out)'
         : 'nothing was written';
-    super(
-      `KV bucket '${bucket}' had no JetStream leader answering for ${waitedMs} ms: ${operation} of '${key}' gave ` +
-        `up; ${what}`,
-      { ...options, details: { bucket, key, operation, waitedMs, outcome, ...options.details } },
-    );
+    const why =
+      reason === undefined ? `had no JetStream leader answering for ${waitedMs} ms` : `was unavailable (${reason})`;
+    super(`KV bucket '${bucket}' ${why}: ${what} gave up; ${outcomeText}`, {
+      ...rest,
+      details: {
+        bucket,
+        key,
+        operation,
+        waitedMs,
+        outcome,
+        ...(options.what === undefined ? {} : { what }),
+        ...(reason === undefined ? {} : { reason }),
+        ...rest.details,
+      },
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import {
   createLanguageModel,
   type ModuleEmittedEvent,
 } from '../src/index.js';
-import type { ModuleHandle } from '../src/modules/module-handle.js';
+import { namingExecution, type ModuleHandle } from '../src/modules/module-handle.js';
 import { OpenAIStub, toolCall } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -153,6 +153,17 @@ describe('module faults', () => {
       const event = failed.find((one) => one.executionId === error.details.executionId);
       expect(error.toJSON()).toEqual(event?.error);
     }
+  });
+
+  it('keeps the stack of the exit it names the execution in, and its cause', () => {
+    const cause = new Error('the process crashed');
+    const exited = new ProcessExitedError('tether.module.s.qa', 'kill', { cause });
+
+    const named = namingExecution(exited, 's', 'qa', 'e1') as ProcessExitedError;
+
+    expect(named.details).toMatchObject({ sessionId: 's', moduleId: 'qa', executionId: 'e1', reason: 'kill' });
+    expect(named.stack).toBe(exited.stack);
+    expect(named.cause).toBe(cause);
   });
 
   it('announces the running and the queued execution a stop() dropped as failed (reason shutdown)', async () => {

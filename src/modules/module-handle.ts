@@ -34,10 +34,13 @@ type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
  */
 export function namingExecution(error: unknown, sessionId: string, moduleId: string, executionId: string): unknown {
   if (!(error instanceof ProcessExitedError)) return error;
-  return new ProcessExitedError(error.target, error.reason, {
+  const named = new ProcessExitedError(error.target, error.reason, {
     ...(error.cause === undefined ? {} : { cause: error.cause }),
     details: { ...error.details, sessionId, moduleId, executionId },
   });
+  // Where the exit was seen, not this copy: the message is the same, so the original stack reads true.
+  if (error.stack !== undefined) named.stack = error.stack;
+  return named;
 }
 
 /** What a handle needs from the runtime that runs its process. */

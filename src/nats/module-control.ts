@@ -2,14 +2,18 @@
  * Node-to-node control of module processes. Any node may be running a process for a module (requests are spread
  * by the queue group), so a `cancel` or a `stop` that reaches one node is passed on to all of them on
  * `<prefix>.v1.control.<sid>.module.<mid>.<op>`, a subject every node subscribes to without a queue group.
- * A node offline when a stop is sent never gets it: for a shared spec, the watch of the modules bucket is what
- * makes sure every node stops (see `ModuleHost.specWritten`); the message only stops them sooner. Such a stop names
- * the revision of the spec it removed, so that a node where the module was created again meanwhile keeps the new
- * process. A stop that names no revision is for a module whose spec stays on the node that created it (it holds
- * functions; the bucket has that node's claim, not its spec): that node stops it, gives its id back, and answers.
- * Such a module's `execute` and
- * `describe` do not come this way (every node would hear them, and an execution must run once): they go to that
- * node alone, on the module's forward subjects (see module-forward.ts).
+ *
+ * A stop names what it is for (see `StopScope`), so that a module created again meanwhile keeps running:
+ * - `{ revision }`: the spec it removed from the modules bucket. Nodes stop their processes of that spec (or an
+ *   older one) and nothing answers. A node offline then never gets the message: the watch of the modules bucket is
+ *   what makes sure every node stops (see `ModuleHost.specWritten`); the message only stops them sooner.
+ * - `{ claim, node }`: the claim of a module that stays on the node `node` (its spec holds functions; the bucket
+ *   has that node's claim, not its spec). That node stops the module it holds under that claim, gives the id back,
+ *   and answers `{ stopped: true }`, or `{ stopped: false }` when it has no such module; no other node answers.
+ * - `{}`: a stop that found neither; a node with a process of the module that has no claim stops it and answers.
+ *
+ * Such a module's `execute` and `describe` do not come this way (every node would hear them, and an execution must
+ * run once): they go to its node alone, on the module's forward subjects (see module-forward.ts).
  *
  * Cancel is best effort: the node that finds the execution in its mailbox (queued or running) cancels it and
  * answers; the asking node waits for the first answer, or `cancelWaitMs`, and reports whether one came. A cancel
@@ -17,8 +21,8 @@
  * find for `rememberMs`, and an execution that arrives with one of them is refused as aborted instead of run.
  * @module
  */
-import { RequestStrategy, type NatsConnection, type Subscription } from 'nats';
-import type { ModuleHost } from './module-host.js';
+import { RequestStrategy, type Msg, type NatsConnection, type Subscription } from 'nats';
+import type { ModuleHost, StopScope } from './module-host.js';
 import type { TetherSubjects } from './subjects.js';
 import type { EventOutbox } from './event-outbox.js';
 import { encodeJson } from './wire.js';
@@ -33,6 +37,13 @@ export interface ModuleControlOptions {
   readonly report: (error: unknown, where: string) => void;
   /** The node's events: the `module.failed` of a cancel leaves ahead of the cancel's answer, in the same write. */
   readonly outbox?: EventOutbox;
+  /**
+   * How long a stop of a claimed module waits for its node's answer: the node stops the module and gives its id
+   * back (a KV write) first. Below the remote client's default request timeout (5 s). @default 2_000
+   */
+  readonly stopWaitMs?: number;
+  /** This node's instance id of the `tether` service (a stop of a claim names the node that answers). */
+  readonly node?: () => string | undefined;
 }
 
 /** A node's side of module control. */
@@ -42,10 +53,22 @@ export interface ModuleControl {
   /**
    * Tells every other node to stop its process of the module (this node stops its own through its host). With
    * `removedRevision`, the revision of the spec the stop removed from the modules bucket, nodes stop processes of
-   * that spec (or older) and nothing answers: resolves `false`. Without it, a node that stopped a process answers
-   * within the cancel wait: resolves `true` when one did.
+   * that spec (or older) and nothing answers: resolves `false`. Without it, a node that stopped a process with no
+   * claim answers within the cancel wait: resolves `true` when one did.
    */
   stop(sessionId: string, moduleId: string, removedRevision?: number): Promise<boolean>;
+  /**
+   * Tells the node `claim.node` to stop the module it holds under the claim written at `claim.revision` and to give
+   * the id back. Resolves `true` once it has, `false` when it has no module under that claim, `undefined` when it
+   * did not answer within `stopWaitMs` (gone, cut off, or still stopping).
+   */
+  stopClaimed(
+    sessionId: string,
+    moduleId: string,
+    claim: { readonly revision: number; readonly node: string },
+  ): Promise<boolean | undefined>;
+  /** How long {@link ModuleControl.stopClaimed} waits. */
+  readonly stopWaitMs: number;
   /** Whether a cancel of `executionId` arrived before the execution did: then it must not run. */
   cancelledEarly(executionId: string): boolean;
   /** Unsubscribes. */
@@ -65,6 +88,7 @@ export async function startModuleControl(
   options: ModuleControlOptions,
 ): Promise<ModuleControl> {
   const cancelWaitMs = options.cancelWaitMs ?? 500;
+  const stopWaitMs = options.stopWaitMs ?? 2_000;
   const rememberMs = options.rememberMs ?? 60_000;
   /** Execution id → when the memory of its cancel lapses. Insertion order is expiry order. */
   const early = new Map<string, number>();
@@ -83,18 +107,24 @@ export async function startModuleControl(
       if (error) return options.report(error, 'module control subscription');
       const target = subjects.parseModuleControl(msg.subject);
       if (!target) return;
-      let body: { executionId?: unknown; reason?: unknown; revision?: unknown } = {};
+      let body: { executionId?: unknown; reason?: unknown; revision?: unknown; claim?: unknown; node?: unknown } = {};
       try {
         body = msg.data.length > 0 ? (JSON.parse(decoder.decode(msg.data)) as typeof body) : {};
       } catch {
         return;
       }
       if (target.operation === 'stop') {
-        const revision = typeof body.revision === 'number' ? body.revision : undefined;
-        host.stopLocal(target.sessionId, target.moduleId, revision).then(
-          // Only a stop that removed no spec waits for an answer, and only from a node that had a process.
+        const scope: StopScope | undefined =
+          typeof body.revision === 'number'
+            ? { spec: body.revision }
+            : typeof body.claim === 'number'
+              ? { claim: body.claim }
+              : undefined;
+        const named = scope?.claim !== undefined && typeof body.node === 'string' && body.node === options.node?.();
+        host.stopLocal(target.sessionId, target.moduleId, scope).then(
+          // A stop that removed a spec waits for no answer; a stop of a claim hears from the node it names.
           (stopped) => {
-            if (stopped && revision === undefined) msg.respond(encodeJson({ stopped }));
+            if (scope?.spec === undefined && (stopped || named)) msg.respond(encodeJson({ stopped }));
           },
           (failure: unknown) => options.report(failure, `stopping module ${target.moduleId}`),
         );
@@ -119,21 +149,22 @@ export async function startModuleControl(
   });
   await connection.flush();
 
-  /** Asks every node; resolves `true` when one answers within the cancel wait (only a node that acted answers). */
-  const firstAnswer = async (subject: string, body: Uint8Array): Promise<boolean> => {
+  /** Asks every node; resolves to the first answer within `waitMs` (only a node that acted, or was named, answers). */
+  const firstAnswer = async (subject: string, body: Uint8Array, waitMs = cancelWaitMs): Promise<Msg | undefined> => {
     const replies = await connection.requestMany(subject, body, {
       strategy: RequestStrategy.Count,
       maxMessages: 1,
-      maxWait: cancelWaitMs,
+      maxWait: waitMs,
     });
-    for await (const _reply of replies) return true;
-    return false;
+    for await (const reply of replies) return reply;
+    return undefined;
   };
 
   return {
-    cancel(sessionId, moduleId, executionId, reason) {
+    async cancel(sessionId, moduleId, executionId, reason) {
       const subject = subjects.moduleControl(sessionId, moduleId, 'cancel');
-      return firstAnswer(subject, encodeJson({ executionId, ...(reason === undefined ? {} : { reason }) }));
+      const body = encodeJson({ executionId, ...(reason === undefined ? {} : { reason }) });
+      return (await firstAnswer(subject, body)) !== undefined;
     },
     async stop(sessionId, moduleId, removedRevision) {
       const subject = subjects.moduleControl(sessionId, moduleId, 'stop');
@@ -142,8 +173,19 @@ export async function startModuleControl(
         await connection.flush();
         return false;
       }
-      return firstAnswer(subject, encodeJson({}));
+      return (await firstAnswer(subject, encodeJson({}))) !== undefined;
     },
+    async stopClaimed(sessionId, moduleId, claim) {
+      const subject = subjects.moduleControl(sessionId, moduleId, 'stop');
+      const reply = await firstAnswer(subject, encodeJson({ claim: claim.revision, node: claim.node }), stopWaitMs);
+      if (reply === undefined) return undefined;
+      try {
+        return (JSON.parse(decoder.decode(reply.data)) as { stopped?: unknown }).stopped === true;
+      } catch {
+        return false;
+      }
+    },
+    stopWaitMs,
     cancelledEarly(executionId) {
       const until = early.get(executionId);
       if (until === undefined) return false;

@@ -1,11 +1,12 @@
 /**
  * Requests for a module that lives on one node only. A module whose spec holds functions (tools given as
  * functions) cannot be written to the modules bucket, so no other node can wake it: it stays on the node that
- * created it (the bucket holds that node's claim of the id, see module-claims.ts). That node subscribes, in the service's queue group, to the module's own
- * `<prefix>.v1.forward.<sid>.module.<mid>.<op>` for as long as the module lives there (hibernating included: a
- * request passed on wakes it), and serves there the `execute` and `describe` that reached another node, with
- * everything the service gives its own requests: the read-your-writes waits (the client's revision headers travel
- * along), acceptance notices, replies carrying its revisions, draining on stop. The node a request reached passes it on there and relays the answer unchanged.
+ * created it (the bucket holds that node's claim of the id, see module-claims.ts). That node subscribes, in the
+ * service's queue group, to the module's own `<prefix>.v1.forward.<sid>.module.<mid>.<op>` for as long as the
+ * module lives there (hibernating included: a request passed on wakes it), and serves there the `execute` and
+ * `describe` that reached another node, with everything the service gives its own requests: the read-your-writes
+ * waits (the client's revision headers travel along), acceptance notices, replies carrying its revisions, draining
+ * on stop. The node a request reached passes it on there and relays the answer unchanged.
  *
  * A subject per module rather than the control subjects every node hears: the request goes to that one node (a
  * passed-on execution must run once), other nodes never see its inputs, and when no node has the module the
@@ -18,7 +19,7 @@
  * @module
  */
 import { ErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
-import { CallTimeoutError, ModuleNotFoundError, NodeLostError } from '../errors.js';
+import { CallTimeoutError, InternalError, ModuleNotFoundError, NodeLostError, ValidationError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { RelayedReply } from './service-endpoint.js';
@@ -44,7 +45,10 @@ export const FORWARD_GRACE_MS = 1_000;
  */
 export const FORWARDED_DESCRIBE_WAIT_MS = 4_000;
 
-/** The body of a passed-on execution: the timeout is always given, the relaying node's default if the caller gave none. */
+/**
+ * The body of a passed-on execution: the timeout is always given, the relaying node's default if the caller gave
+ * none.
+ */
 export interface ForwardedExecution {
   readonly inputs: Readonly<Record<string, unknown>>;
   readonly executionId: string;
@@ -58,6 +62,8 @@ export interface ModuleForward {
    * @throws {ModuleNotFoundError} when no node has the module
    * @throws {NodeLostError} when the node running it stops answering
    * @throws {CallTimeoutError} when no answer came within the execution's timeout and {@link FORWARD_GRACE_MS}
+   * @throws {ValidationError} when the request is over the server's `max_payload`
+   * @throws {InternalError} when NATS refused it otherwise (the connection closed, say), naming the module
    */
   execute(
     sessionId: string,
@@ -76,6 +82,7 @@ export interface ModuleForward {
    * `false` when none subscribes (no responders), the one that took the question was lost while it answered, or
    * it answered `module_not_found` (its module ended, and it is letting the subject go). Any other answer, a
    * timeout included, is `true`: a node that may still have the module keeps it.
+   * @throws {InternalError} when NATS refused the question (the connection closed, say), naming the module
    */
   answers(sessionId: string, moduleId: string): Promise<boolean>;
 }
@@ -108,7 +115,12 @@ export function createModuleForward(connection: NatsConnection, subjects: Tether
       // Nothing subscribes: no node has the module (never created, stopped, or its node is gone).
       if (code === ErrorCode.NoResponders) throw new ModuleNotFoundError(sessionId, moduleId, { cause: error });
       if (code === ErrorCode.Timeout) throw new CallTimeoutError(subject, waitMs, { cause: error });
-      throw error;
+      const details = { sessionId, moduleId, subject, natsCode: code ?? null };
+      const what = `passing ${operation} of module '${moduleId}' in session '${sessionId}' on to its node`;
+      if (code === ErrorCode.MaxPayloadExceeded)
+        throw new ValidationError(`${what}: the request exceeds the server's max_payload`, { cause: error, details });
+      const message = error instanceof Error ? error.message : String(error);
+      throw new InternalError(`${what} failed: ${message}`, { cause: error, details });
     }
     if (outcome.kind === 'lost') throw lost(outcome.nodeId);
     // Not `aborted`: no signal was given.

@@ -33,6 +33,15 @@ export interface SharedSpec {
   readonly local?: { release(): Promise<void> };
 }
 
+/**
+ * Which process of a module a stop is for, by what the stop found in the modules bucket:
+ * - `{ spec }`: it removed the spec written at that revision, so a process started from that spec or an older one;
+ * - `{ claim }`: the module that stays on its node under the claim written at that revision, and no other;
+ * - none: it found neither, so a process with no claim (one with a claim was created after the stop looked).
+ */
+export type StopScope =
+  { readonly spec: number; readonly claim?: undefined } | { readonly claim: number; readonly spec?: undefined };
+
 /** A node's module processes, as the module endpoints reach them. */
 export interface ModuleHost {
   /**
@@ -74,12 +83,12 @@ export interface ModuleHost {
    */
   cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean>;
   /**
-   * Stops the module's process on this node, if it has one, after any wake or creation of it under way here has
-   * settled; resolves `true` when it stopped one. With `removedRevision` (a stop that removed the spec written
-   * then), only a process started from that spec or an older one stops: the module may have been created again
-   * since, and a process of the new spec is not this stop's. Without it, any process of the module stops.
+   * Stops the module's process on this node, if it has one that `scope` names, after any wake or creation of it
+   * under way here has settled; resolves `true` when it stopped one (a module that stays here has given its id back
+   * by then). The module may have been created again since the stop looked, and a process of the new one is not
+   * the stop's: see {@link StopScope}.
    */
-  stopLocal(sessionId: string, moduleId: string, removedRevision?: number): Promise<boolean>;
+  stopLocal(sessionId: string, moduleId: string, scope?: StopScope): Promise<boolean>;
   /**
    * The module's key in the modules bucket was written (a new spec, or a removal) at `revision`, as the node's
    * watch of the bucket saw it: a process here running a spec written before that is stale and stops, so that

@@ -35,16 +35,16 @@
  * A node that gets an `execute` or `describe` for a module it has no process of and no spec for (a claim is never
  * woken as a spec) passes the request on to that node and relays its answer as it came (result or typed error,
  * with that node's `revision` and `modulesRevision`), `module_not_found` when no node has the module (see
- * module-forward.ts). A `stop` is passed on through the control subjects (see module-control.ts): that node stops
- * the module and gives its id back before it answers, and the claim is removed then even if no node answered (its
- * node is gone). A `cancel` reaches every node anyway. An execution passed on keeps the caller's `executionId` and
- * its timeout (this node's default when the caller gave none). The caller watches the node it reached, which
- * watches the owner in turn. Modules with a spec in the bucket never take that path.
+ * module-forward.ts). A `stop` is passed on through the control subjects, naming the claim: that node stops the
+ * module and gives its id back before it answers (see module-stop.ts). A `cancel` reaches every node anyway. An
+ * execution passed on keeps the caller's `executionId` and its timeout (this node's default when the caller gave
+ * none). The caller watches the node it reached, which watches the owner in turn. Modules with a spec in the bucket
+ * never take that path.
  *
  * `module list` lists the modules bucket: the modules any node can wake, `{ moduleId, spec }`, and the modules
- * that stay on a node which answers for them, `{ moduleId, node }` (its instance id of the service) with no spec
- * (theirs has no wire form). A claim no node answers for (its node died) is left out, and taken over by the next
- * creation of its id.
+ * that stay on a node, `{ moduleId, node }` (its instance id of the service) with no spec (theirs has no wire
+ * form), while that node answers its ping (each node once, see node-pings.ts). A claim of a node gone (it died) is
+ * left out, and taken over by the next creation of its id.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -58,6 +58,8 @@ import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleControl } from './module-control.js';
 import type { ModuleForward } from './module-forward.js';
 import type { ModuleHost } from './module-host.js';
+import { stopModule } from './module-stop.js';
+import type { NodePings } from './node-pings.js';
 import type { ModuleSpecs } from './module-specs.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
@@ -83,7 +85,12 @@ export interface ModuleServiceDeps {
   readonly control: ModuleControl;
   /** Passes requests for a module that stays on another node on to that node. */
   readonly forward: ModuleForward;
+  /** Whether the nodes that claims name are alive (a `module list` lists the claims of those that are). */
+  readonly nodes: NodePings;
 }
+
+/** One module of a `module list`: its spec, or the node it stays on. */
+type ListedEntry = { moduleId: string; spec: WireModuleSpec } | { moduleId: string; node: string };
 
 /** Execution ids become event fields and control message bodies: the id rule keeps them plain tokens. */
 const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -187,24 +194,7 @@ function moduleOperations(
       assertFields(body, [], 'module stop');
       return async () => {
         await session(sessionId);
-        const found = await specs.current(sessionId, moduleId);
-        if (found?.local) {
-          // The node that has it stops it and gives its id back before it answers; the claim is removed here too, in
-          // case that node is gone (a compare-and-set: once given back or taken over, the key is not this stop's).
-          if (!(await host.stopLocal(sessionId, moduleId, found.revision))) await control.stop(sessionId, moduleId);
-          await specs.release(sessionId, moduleId, found.revision);
-          return { stopped: true };
-        }
-        // The spec goes first, so no node can wake the module again once the processes are told to stop. Removed or
-        // re-created in between: someone else's write stands, and this stop removed nothing.
-        const removed =
-          found && (await specs.release(sessionId, moduleId, found.revision)) ? found.revision : undefined;
-        const stoppedHere = await host.stopLocal(sessionId, moduleId, removed);
-        // Neither spec nor claim: a module (if any) that stays on a node without a claim (created before its node served
-        // requests), which answers the stop if it is not this one (asked only when this node had no process of it).
-        const stoppedThere =
-          removed === undefined && stoppedHere ? false : await control.stop(sessionId, moduleId, removed);
-        if (removed === undefined && !stoppedHere && !stoppedThere) throw new ModuleNotFoundError(sessionId, moduleId);
+        await stopModule(deps, sessionId, moduleId);
         return { stopped: true };
       };
     },
@@ -247,21 +237,15 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
         throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module list`);
       assertSessionId(parsed.sessionId);
       assertFields(body, [], 'module list');
-      return async (): Promise<({ moduleId: string; spec: WireModuleSpec } | { moduleId: string; node: string })[]> => {
+      return async (): Promise<ListedEntry[]> => {
         const { sessionId } = parsed;
         await session(sessionId);
         const listed = await specs.list(sessionId);
-        // Asked together: one round trip for all the claims (a node gone answers at once, with no responders).
-        const answered = await Promise.all(
-          listed.map((entry) => (entry.local ? deps.forward.answers(sessionId, entry.moduleId) : true)),
-        );
-        return listed.flatMap((entry, i) => {
-          if (!answered[i]) return [];
-          return [
-            entry.local
-              ? { moduleId: entry.moduleId, node: entry.local.node }
-              : { moduleId: entry.moduleId, spec: entry.spec },
-          ];
+        // Each node named by a claim is asked once, all together (a node gone answers at once, with no responders).
+        const nodes = await deps.nodes.ping(listed.flatMap((entry) => (entry.local ? [entry.local.node] : [])));
+        return listed.flatMap(({ moduleId, spec, local }): ListedEntry[] => {
+          if (!local) return [{ moduleId, spec }];
+          return nodes.get(local.node) === 'answered' ? [{ moduleId, node: local.node }] : [];
         });
       };
     },

@@ -5,7 +5,7 @@
  * Creation is create-if-absent: the first creator of an id wins on every node, and a later one gets
  * `AlreadyExistsError`. A node claims the key before it builds the module and gives it back (only while it is
  * still its own revision) when the build fails, so a failed creation leaves nothing behind. A module whose spec
- * holds functions cannot be kept here; its key holds a {@link LocalClaim} instead (which node has it), so that the
+ * holds functions cannot be kept here; its key holds a `LocalClaim` instead (which node has it), so that the
  * two kinds share one namespace of ids (see module-claims.ts for how such a claim is written and taken over).
  *
  * Every node watches the bucket ({@link ModuleSpecs.watch}): a delete marker or a new revision of a key it runs a
@@ -15,12 +15,14 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { AlreadyExistsError, BridgeError, InternalError, StoreConflictError } from '../errors.js';
+import { AlreadyExistsError, InternalError, StoreConflictError } from '../errors.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
-import { kvBucket, kvStream, kvSubject } from './kv-bucket.js';
+import { kvBucket, kvStream, kvSubject, wrap } from './kv-bucket.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
+import { specsFailure } from './module-specs-failure.js';
+import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { bucketLastRevision } from './node-store.js';
 import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
@@ -49,32 +51,6 @@ export interface ModuleSpecsOptions {
   readonly unavailableRetryMs?: number;
 }
 
-/**
- * What the bucket holds for a module that stays on the node that created it (its spec holds functions): not the
- * spec, which has no JSON form, but who has the module.
- * @example
- * { "nodeLocal": true, "node": "Hq3cAFZ6r9Cv2tV0rPaN7A", "claimedAt": "2025-01-01T12:00:00.000Z" }
- */
-export interface LocalClaim {
-  /** Tells a claim from a spec (no spec has this field). */
-  readonly nodeLocal: true;
-  /** The node's instance id of the `tether` micro service (`$SRV.PING.tether.<id>` answers while it lives). */
-  readonly node: string;
-  /** When the node claimed the id (ISO); for people reading the bucket. */
-  readonly claimedAt: string;
-}
-
-/** What a module's key holds: its spec, or the claim of the node it stays on; with the revision it was written at. */
-export type ModuleEntryRecord =
-  | { readonly revision: number; readonly spec: WireModuleSpec; readonly local?: undefined }
-  | { readonly revision: number; readonly local: LocalClaim; readonly spec?: undefined };
-
-/** One module of a session as the bucket lists it: its spec, or the claim of the node it stays on. */
-export type ListedModule = { readonly moduleId: string } & (
-  | { readonly spec: WireModuleSpec; readonly local?: undefined }
-  | { readonly local: LocalClaim; readonly spec?: undefined }
-);
-
 /** A spec as the bucket holds it, with the revision it was written at (and the check that it still holds it). */
 export interface StoredModuleSpec extends SharedSpec {
   readonly spec: ModuleSpec;
@@ -85,6 +61,8 @@ export interface StoredModuleSpec extends SharedSpec {
  * write counts once its `onWrite` returned; 0 until a watch is live), highest also counts this node's own writes.
  */
 export interface ModuleSpecs extends AppliedRevisions {
+  /** The bucket's name. */
+  readonly bucket: string;
   /**
    * Writes the spec of a new module, or the claim of a module that stays on its node; resolves to its revision.
    * Without `replacing` the key must be free (never written, or removed); with it, the key's last write must be
@@ -104,7 +82,10 @@ export interface ModuleSpecs extends AppliedRevisions {
   load(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
   /** What the module's key holds now (spec or claim), or `undefined` when it is free. */
   current(sessionId: string, moduleId: string): Promise<ModuleEntryRecord | undefined>;
-  /** Whether the module's spec is still the one written at `revision` (not removed, not removed and re-created). */
+  /**
+   * Whether the module's key still holds what was written at `revision`, spec or claim (not removed, not removed and
+   * written again, not taken over).
+   */
   holds(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
   /** The modules of a session, sorted by id: specs and claims. */
   list(sessionId: string): Promise<ListedModule[]>;
@@ -121,7 +102,6 @@ export interface ModuleSpecs extends AppliedRevisions {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * Opens (creating if needed) the modules bucket on `connection`.
@@ -136,9 +116,13 @@ export async function openModuleSpecs(
   const bucket = options.bucket ?? 'tether_modules';
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
-  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) =>
-    boundary(error, 'open', bucket),
-  );
+  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    return new InternalError(`module specs open of '${bucket}' failed: ${message}`, {
+      cause: error,
+      details: { operation: 'open', key: bucket },
+    });
+  });
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
@@ -170,7 +154,7 @@ export async function openModuleSpecs(
       return true;
     } catch (error) {
       if (error instanceof StoreConflictError) return false;
-      throw renamed(error, 'delete', key);
+      throw specsFailure(error, bucket, 'release', key);
     }
   };
 
@@ -183,12 +167,11 @@ export async function openModuleSpecs(
     try {
       last = await raw.readLast(key);
     } catch (error) {
-      throw renamed(error, 'get', key);
+      throw specsFailure(error, bucket, 'read', key);
     }
     if (last === undefined) return undefined;
     if (!last.live) return { revision: last.revision, removed: true };
-    const value = JSON.parse(decoder.decode(last.data)) as WireModuleSpec | LocalClaim;
-    return isLocalClaim(value) ? { revision: last.revision, local: value } : { revision: last.revision, spec: value };
+    return { revision: last.revision, ...decodeModuleValue(last.data) };
   };
 
   /**
@@ -212,6 +195,8 @@ export async function openModuleSpecs(
   };
 
   return {
+    bucket,
+
     async claim(sessionId, moduleId, value, replacing) {
       const key = keyOf(sessionId, moduleId);
       const data = encoder.encode(JSON.stringify(value));
@@ -226,7 +211,7 @@ export async function openModuleSpecs(
       } catch (error) {
         if (error instanceof StoreConflictError)
           throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
-        throw renamed(error, 'create', key);
+        throw specsFailure(error, bucket, 'create', key);
       }
     },
 
@@ -249,16 +234,22 @@ export async function openModuleSpecs(
       // The subjects of the bucket's stream, from stream info: no consumer. `kv.keys()` runs one, and on server
       // 2.9 that listing can block after deletes (nats-server#3481) — it did under load when a stop raced a list.
       const subjectPrefix = kvSubject(bucket, '');
-      const keys = await raw.read(
-        'keys',
-        prefix,
-        async () => {
-          const manager = await connection.jetstreamManager({ checkAPI: false });
-          const info = await manager.streams.info(kvStream(bucket), { subjects_filter: `${subjectPrefix}${prefix}>` });
-          return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
-        },
-        (error) => boundary(error, 'keys', prefix),
-      );
+      let keys: string[];
+      try {
+        keys = await raw.read(
+          'list',
+          prefix,
+          async () => {
+            const manager = await connection.jetstreamManager({ checkAPI: false });
+            const filter = { subjects_filter: `${subjectPrefix}${prefix}>` };
+            const info = await manager.streams.info(kvStream(bucket), filter);
+            return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
+          },
+          (error) => wrap(error, 'list', prefix),
+        );
+      } catch (error) {
+        throw specsFailure(error, bucket, 'list', prefix);
+      }
       const listed: ListedModule[] = [];
       for (const [key, found] of await Promise.all(keys.map(async (key) => [key, await read(key)] as const))) {
         if (found === undefined || 'removed' in found) continue;
@@ -308,26 +299,4 @@ export async function openModuleSpecs(
       return waitUnlessUnknown(revision, waiters.wait(revision, timeoutMs), timeoutMs, unknownCheck);
     },
   };
-}
-
-/** Whether a value read from the bucket is a {@link LocalClaim} rather than a spec. */
-function isLocalClaim(value: unknown): value is LocalClaim {
-  return typeof value === 'object' && value !== null && (value as Partial<LocalClaim>).nodeLocal === true;
-}
-
-/**
- * A failure of the raw bucket named as the bucket's other failures are: an `InternalError` of `publish` again
- * around its cause; a `StoreUnavailableError` (the bucket had no leader past the bound) as it is.
- */
-function renamed(error: unknown, operation: string, key: string): Error {
-  if (error instanceof InternalError) return boundary(error.cause ?? error, operation, key);
-  return error instanceof BridgeError ? error : boundary(error, operation, key);
-}
-
-function boundary(error: unknown, operation: string, key: string): InternalError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`module specs ${operation} of '${key}' failed: ${message}`, {
-    cause: error,
-    details: { operation, key },
-  });
 }

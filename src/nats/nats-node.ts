@@ -22,6 +22,7 @@ import { forwardedModuleEndpoint, moduleEndpoints } from './module-service.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
 import { openModuleSpecs, type StoredModuleSpec } from './module-specs.js';
 import { createModuleClaims } from './module-claims.js';
+import { createNodePings } from './node-pings.js';
 import { toWireSpec, wireProblem } from './module-wire-spec.js';
 import { createNodeStore } from './node-store.js';
 import { assertUnavailableRetryMs } from './retry-unavailable.js';
@@ -220,6 +221,8 @@ export async function openNatsNode(
     let control: ModuleControl | undefined;
     let specWatch: KvWatchHandle | undefined;
     let forwarded: ServiceEndpoint | undefined;
+    const nodes = createNodePings(connection);
+    let connected = true;
     const claims = createModuleClaims({
       specs,
       forward,
@@ -229,7 +232,13 @@ export async function openNatsNode(
           ? service.serveOn(subjects.moduleForwards(sessionId, moduleId), forwarded)
           : async () => {},
       node: () => service?.id ?? '',
+      connected: () => connected,
       report,
+    });
+    onConnectionChange(connection, (change) => {
+      connected = change === 'reconnected';
+      // The ids of modules that ended meanwhile go back now.
+      if (connected) claims.retryReleases();
     });
     return {
       store,
@@ -283,15 +292,8 @@ export async function openNatsNode(
           }
         });
         await life.serve(nodeSessions);
-        control = await startModuleControl(connection, subjects, modules, { report, outbox });
-        const deps = {
-          subjects,
-          sessions,
-          host: modules,
-          specs,
-          control,
-          forward,
-        };
+        control = await startModuleControl(connection, subjects, modules, { report, outbox, node: () => service?.id });
+        const deps = { subjects, sessions, host: modules, specs, control, forward, nodes };
         forwarded = forwardedModuleEndpoint(deps);
         service = await startSessionService(connection, sessions, {
           store,
@@ -314,7 +316,8 @@ export async function openNatsNode(
       },
       async close() {
         closing = true;
-        // The modules that stayed here have ended with the node: their ids go back before the connection closes.
+        // The modules that stayed here have ended with the node: their ids go back before the connection closes
+        // (not while it is down: a claim left behind is taken over later, since no node answers for it).
         await claims.settled();
         // Events of the last executions are still queued for the end of the macrotask.
         await outbox.flushed();

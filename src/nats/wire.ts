@@ -220,6 +220,7 @@ export function statusOf(code: string): number {
     case 'payload_too_large':
       return 413;
     case 'noproc':
+    case 'store_unavailable':
       return 503;
     case 'call_timeout':
       return 504;

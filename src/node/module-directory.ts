@@ -11,19 +11,21 @@
  * @module
  */
 import type { ExecutionResult } from '../../machines/module.machine.js';
-import { AlreadyExistsError, CallTimeoutError, ModuleNotFoundError, NoProcError, ValidationError } from '../errors.js';
+import { AlreadyExistsError, ModuleNotFoundError, NoProcError, ValidationError } from '../errors.js';
 import type { LanguageModel } from '../modules/language-model.js';
 import { IdleClock } from '../runtime/idle-clock.js';
-import { namingExecution, type ModuleHandle } from '../modules/module-handle.js';
+import type { ModuleHandle } from '../modules/module-handle.js';
 import { ModuleInstance } from '../modules/module-instance.js';
 import { createModuleLogic, moduleKey } from '../modules/module-logic.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
 import { assertModuleId, assertModuleSpec, resolveTools, type ModuleSpec } from '../modules/module-spec.js';
 import type { ModuleTool } from '../modules/module-types.js';
-import type { HostExecuteOptions, ModuleHost, SharedSpec } from '../nats/module-host.js';
+import type { HostExecuteOptions, ModuleHost, SharedSpec, StopScope } from '../nats/module-host.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { SessionContext } from '../session/session-context.js';
 import type { SessionModules } from '../session/session-modules.js';
+import { ModuleEntries } from './module-entries.js';
+import { inScope, keepIfShared, stillCurrent, stopHere } from './shared-module.js';
 import { ModuleEntry, moduleProcessName, type ModuleEntryDeps, type ModuleEntryHost } from './module-entry.js';
 
 export { moduleProcessName } from './module-entry.js';
@@ -46,13 +48,7 @@ export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
 
 /** Starts, finds and stops a node's module processes. */
 export class ModuleDirectory implements SessionModules, ModuleHost {
-  readonly #instances = new Map<string, ModuleInstance>();
-  readonly #entries = new Map<string, ModuleEntry>();
-  /**
-   * The same entries by session id: a session's hibernation, stop and listing touch only its own modules, not every
-   * module of the node (an idle sweep hibernates thousands of sessions at once).
-   */
-  readonly #bySession = new Map<string, Set<ModuleEntry>>();
+  readonly #entries = new ModuleEntries();
   /** Creations in progress by key, so two creations of one id cannot both succeed and a wake waits for one. */
   readonly #starting = new Map<string, Promise<ModuleHandle>>();
   /** Wakes in progress, shared by the requests that arrive meanwhile. */
@@ -70,17 +66,9 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   ) {
     this.#host = {
       deps,
-      logic: createModuleLogic(this.#instances),
+      logic: createModuleLogic(this.#entries.instances),
       idle: this.#idle,
-      forget: (entry) => {
-        if (this.#entries.get(entry.key) !== entry) return;
-        this.#entries.delete(entry.key);
-        this.#instances.delete(entry.key);
-        const sessionId = entry.handle.sessionId;
-        const ofSession = this.#bySession.get(sessionId);
-        ofSession?.delete(entry);
-        if (ofSession?.size === 0) this.#bySession.delete(sessionId);
-      },
+      forget: (entry) => this.#entries.forget(entry),
       stopModule: (entry) => this.#stopModule(entry),
     };
   }
@@ -123,7 +111,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       throw taken();
     const creating = (async () => {
       // Its forward subscription goes first: the claim's check must not find this node answering for a module gone.
-      if (existing?.stale) await this.#stopHere(existing);
+      if (existing?.stale) await stopHere(existing);
       const claim = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
       try {
         if (existing && !existing.ended) {
@@ -136,7 +124,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
         // Its id goes back when it ends here, however it ends (a stop, a crash, its session's end, the node's).
         const { local } = claim;
         if (local) entry.atEnd(() => void local.release());
-        return await this.#keepIfShared(entry, claim);
+        return await keepIfShared(entry, claim);
       } catch (error) {
         await claim?.release();
         throw error;
@@ -165,7 +153,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       // A creation of this id on this node is under way: its process (if it gets one) is the one to use.
       await this.#starting.get(key)?.catch(() => undefined);
       const created = this.#entries.get(key);
-      if (created && !created.stale && (await this.#stillCurrent(created))) return created.handle;
+      if (created && !created.stale && (await stillCurrent(created))) return created.handle;
       const stored = await load();
       if (stored === undefined) throw new ModuleNotFoundError(session.sessionId, moduleId);
       // A process of the replaced spec holds the name until it has stopped (its entry goes with it).
@@ -174,7 +162,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.
       const existing = this.#entries.get(key);
       if (existing && !existing.stale) return existing.handle;
-      return this.#keepIfShared(await this.#start(session, moduleId, stored.spec, stored), stored);
+      return keepIfShared(await this.#start(session, moduleId, stored.spec, stored), stored);
     })();
     this.#waking.set(key, waking);
     try {
@@ -192,52 +180,20 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   ): Promise<ExecutionResult> {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs))
       throw new ValidationError(`execute of module '${moduleId}' takes an object of input fields`);
-    const entry = this.#entry(sessionId, moduleId);
-    const process = entry.wake();
-    // Before the mailbox, as for an embedded execute (see ModuleHandle.execute).
-    const invalid = entry.instance.inputProblem(inputs);
-    if (invalid) throw invalid;
-    const { executionId } = options;
-    try {
-      const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
-      return (await this.deps.processes.call(
-        process,
-        { type: 'execute', executionId, inputs },
-        { timeout },
-      )) as ExecutionResult;
-    } catch (error) {
-      // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
-      if (error instanceof CallTimeoutError)
-        this.deps.processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
-      // Over the wire too, the caller's error names the execution it lost.
-      throw namingExecution(error, sessionId, moduleId, executionId);
-    } finally {
-      entry.touch();
-    }
+    return this.#entry(sessionId, moduleId).execute(inputs, options);
   }
 
   async cancel(sessionId: string, moduleId: string, executionId: string, reason?: string): Promise<boolean> {
-    const entry = this.#entries.get(moduleKey(sessionId, moduleId));
-    // A hibernating module has nothing queued nor running: it is not woken for it.
-    if (!entry?.process?.alive) return false;
-    const event = { type: 'cancel', executionId, ...(reason === undefined ? {} : { reason }) };
-    try {
-      return (await this.deps.processes.call(entry.process, event)) === true;
-    } catch (error) {
-      // Stopped meanwhile: whatever it was running was rejected with it.
-      if (error instanceof NoProcError) return false;
-      throw error;
-    }
+    return (await this.#entries.get(moduleKey(sessionId, moduleId))?.cancel(executionId, reason)) ?? false;
   }
 
-  async stopLocal(sessionId: string, moduleId: string, removedRevision?: number): Promise<boolean> {
+  async stopLocal(sessionId: string, moduleId: string, scope?: StopScope): Promise<boolean> {
     const key = moduleKey(sessionId, moduleId);
     // A wake or creation under way would register its process after this stop looked: wait for it (failed or not).
     await Promise.allSettled([this.#starting.get(key), this.#waking.get(key)]);
     const entry = this.#entries.get(key);
-    if (!entry) return false;
-    if (removedRevision !== undefined && !(entry.shared && entry.shared.revision <= removedRevision)) return false;
-    await this.#stopHere(entry);
+    if (!entry || !inScope(entry.shared, scope)) return false;
+    await stopHere(entry);
     return true;
   }
 
@@ -258,7 +214,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   recheckSpecs(): void {
-    for (const entry of this.#entries.values()) if (entry.shared) entry.recheck = true;
+    for (const entry of this.#entries.all()) if (entry.shared) entry.recheck = true;
   }
 
   async find(session: SessionContext, moduleId: string): Promise<ModuleHandle> {
@@ -277,7 +233,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   list(sessionId: string): ModuleHandle[] {
-    return this.#ofSession(sessionId)
+    return this.#entries
+      .ofSession(sessionId)
       .filter((entry) => !entry.stale)
       .map((entry) => entry.handle);
   }
@@ -288,7 +245,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    */
   hibernateSession(sessionId: string): void {
     if (this.#closed) return;
-    for (const entry of this.#ofSession(sessionId)) entry.hibernate(true);
+    for (const entry of this.#entries.ofSession(sessionId)) entry.hibernate(true);
   }
 
   /**
@@ -298,7 +255,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   close(): void {
     this.#closed = true;
     this.#idle.stop();
-    for (const entry of [...this.#entries.values()]) if (!entry.process) entry.end();
+    for (const entry of this.#entries.all()) if (!entry.process) entry.end();
   }
 
   /**
@@ -307,17 +264,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    * stayed on this node end for good, and give their ids back.
    */
   async stopSession(sessionId: string): Promise<void> {
-    await Promise.all(this.#ofSession(sessionId).map((entry) => this.#stopHere(entry)));
+    await Promise.all(this.#entries.ofSession(sessionId).map((entry) => stopHere(entry)));
   }
 
   /** Whether this node has modules of the session, running or hibernating. */
   hasSession(sessionId: string): boolean {
-    return this.#bySession.has(sessionId);
-  }
-
-  /** The session's entries, copied: hibernating or stopping one changes the index. */
-  #ofSession(sessionId: string): ModuleEntry[] {
-    return [...(this.#bySession.get(sessionId) ?? [])];
+    return this.#entries.ofSession(sessionId).length > 0;
   }
 
   #entry(sessionId: string, moduleId: string): ModuleEntry {
@@ -327,58 +279,18 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   /**
-   * Keeps a process started from a shared spec only while the bucket still holds that spec: a stop removes the
-   * spec first, and when it did so while the process was starting, its stop may have looked here too early.
-   */
-  async #keepIfShared(entry: ModuleEntry, shared: SharedSpec): Promise<ModuleHandle> {
-    const { handle } = entry;
-    let kept = false;
-    try {
-      kept = await shared.stillShared();
-    } finally {
-      if (!kept) await entry.stopProcess();
-    }
-    if (!kept) throw new ModuleNotFoundError(handle.sessionId, handle.moduleId);
-    return handle;
-  }
-
-  /**
-   * Whether a running process may serve: yes, unless the connection dropped since it started and the bucket no
-   * longer holds its spec (then it is stopped here).
-   */
-  async #stillCurrent(entry: ModuleEntry): Promise<boolean> {
-    if (!entry.recheck || !entry.shared) return true;
-    if (await entry.shared.stillShared()) {
-      entry.recheck = false;
-      return true;
-    }
-    await entry.stopProcess();
-    return false;
-  }
-
-  /**
    * An explicit stop of a module through its handle: a shared module is stopped everywhere (its spec removed,
    * every node told), as the wire `stop` does; a module that stays on this node stops, then gives its id back.
    */
   async #stopModule(entry: ModuleEntry): Promise<void> {
     const { shared } = entry;
-    if (shared?.local || !shared || !this.#sharing) return this.#stopHere(entry);
+    if (shared?.local || !shared || !this.#sharing) return stopHere(entry);
     try {
       await this.#sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, shared.revision);
     } finally {
       // Stopped here even when the bucket cannot be reached: a stop must never leave this process running.
       await entry.stopProcess();
     }
-  }
-
-  /**
-   * Stops this node's process of a module; one that stays here then gives its id back before this resolves (its
-   * release is under way from the module's end): whoever stopped it may create the id again, on any node, at once.
-   * Stopped first, released after: the id is never free while the module still runs here.
-   */
-  async #stopHere(entry: ModuleEntry): Promise<void> {
-    await entry.stopProcess();
-    await entry.shared?.local?.release();
   }
 
   async #start(
@@ -389,13 +301,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   ): Promise<ModuleEntry> {
     const instance = await ModuleInstance.create(moduleId, session, spec, { llm: this.llm, tools: this.tools });
     const entry = new ModuleEntry(this.#host, instance, shared);
-    this.#instances.set(entry.key, instance);
+    // Its program first: the process reads it as it starts.
+    this.#entries.instances.set(entry.key, instance);
     entry.start();
-    this.#entries.set(entry.key, entry);
-    const { sessionId } = entry.handle;
-    let ofSession = this.#bySession.get(sessionId);
-    if (!ofSession) this.#bySession.set(sessionId, (ofSession = new Set()));
-    ofSession.add(entry);
+    this.#entries.add(entry);
     for (const observer of this.#observers) {
       const cleanup = observer(entry.handle);
       if (cleanup) entry.atEnd(cleanup);

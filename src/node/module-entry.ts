@@ -6,12 +6,17 @@
  * without a store read; the handle's listeners follow it there. A stop ends it for good, hibernating or not.
  * @module
  */
-import type { ModuleDescription } from '../../machines/module.machine.js';
-import { NoProcError } from '../errors.js';
-import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../modules/module-handle.js';
+import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
+import { CallTimeoutError, NoProcError } from '../errors.js';
+import {
+  ModuleHandle,
+  namingExecution,
+  type ModuleHandleDeps,
+  type ModuleHandleHooks,
+} from '../modules/module-handle.js';
 import type { ModuleInstance } from '../modules/module-instance.js';
 import { moduleKey, type ModuleLogic } from '../modules/module-logic.js';
-import type { SharedSpec } from '../nats/module-host.js';
+import type { HostExecuteOptions, SharedSpec } from '../nats/module-host.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
 
@@ -108,6 +113,46 @@ export class ModuleEntry implements ModuleHandleHooks {
     if (this.#process || this.#ended || !this.#counts) return undefined;
     const { sessionId, moduleId } = this.handle;
     return { moduleId, sessionId, moduleType: this.instance.moduleType, state: 'idle', queued: 0, ...this.#counts };
+  }
+
+  /**
+   * Queues one execution in the module's mailbox, waking it if it hibernates; as the module endpoints run it (the
+   * embedded handle has its own, see `ModuleHandle.execute`).
+   */
+  async execute(inputs: Readonly<Record<string, unknown>>, options: HostExecuteOptions): Promise<ExecutionResult> {
+    const process = this.wake();
+    // Before the mailbox, as for an embedded execute (see ModuleHandle.execute).
+    const invalid = this.instance.inputProblem(inputs);
+    if (invalid) throw invalid;
+    const { executionId } = options;
+    const { processes, executionTimeoutMs } = this.host.deps;
+    try {
+      const timeout = options.timeoutMs ?? executionTimeoutMs;
+      return (await processes.call(process, { type: 'execute', executionId, inputs }, { timeout })) as ExecutionResult;
+    } catch (error) {
+      // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
+      if (error instanceof CallTimeoutError)
+        processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
+      // Over the wire too, the caller's error names the execution it lost.
+      throw namingExecution(error, this.handle.sessionId, this.handle.moduleId, executionId);
+    } finally {
+      this.touch();
+    }
+  }
+
+  /** Cancels an execution queued or running here; `true` when there was one. A hibernating module is not woken. */
+  async cancel(executionId: string, reason?: string): Promise<boolean> {
+    const process = this.#process;
+    // A hibernating module has nothing queued nor running.
+    if (!process?.alive) return false;
+    const event = { type: 'cancel', executionId, ...(reason === undefined ? {} : { reason }) };
+    try {
+      return (await this.host.deps.processes.call(process, event)) === true;
+    } catch (error) {
+      // Stopped meanwhile: whatever it was running was rejected with it.
+      if (error instanceof NoProcError) return false;
+      throw error;
+    }
   }
 
   /** Counts as activity: the module hibernates one idle time after the last. */

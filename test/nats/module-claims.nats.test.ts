@@ -1,8 +1,19 @@
-import { Empty, ErrorCode, NatsError } from 'nats';
+import { Empty, ErrorCode, NatsError, connect, headers } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { AlreadyExistsError, createEchoModel, type ModuleTool, type Session } from '../../src/index.js';
+import {
+  AlreadyExistsError,
+  BridgeError,
+  InternalError,
+  createEchoModel,
+  type ModuleTool,
+  type Session,
+} from '../../src/index.js';
+import { createModuleForward } from '../../src/nats/module-forward.js';
+import { openModuleSpecs } from '../../src/nats/module-specs.js';
+import { createSubjects } from '../../src/nats/subjects.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { startScript } from '../support/cli-process.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import type { TestNode } from '../support/tether-node.js';
 import { waitFor } from '../support/wait-for.js';
@@ -166,6 +177,34 @@ describe('module ids claimed across nodes', () => {
     expect(await taken.describe()).toMatchObject({ completed: 6 });
   }, 30_000);
 
+  it('counts an owner cut off from NATS as gone: both copies run meanwhile, and the owner stops its own once back', async () => {
+    const buckets = fx().buckets();
+    const proxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => proxy.close());
+    const a = await fx().node(buckets, {
+      llm: createEchoModel(),
+      servers: proxy.url,
+      nats: { reconnect: { waitMs: 100 } },
+    });
+    const b = await fx().node(buckets, { llm: createEchoModel() });
+    const first = await (await a.runtime.session('s1')).module('local', localSpec);
+
+    proxy.cut();
+    await waitFor(() => noResponders(`$SRV.PING.tether.${a.serviceId}`), { message: 'the server dropped node A' });
+    const second = await (await b.runtime.session('s1')).module('local', localSpec);
+
+    // Node A's copy still runs for the handles held there; clients see node B's alone.
+    expect((await first.execute({ question: 'still here?' })).moduleType).toBe('Predict');
+    expect(await listed()).toEqual([{ moduleId: 'local', node: b.serviceId }]);
+    proxy.restore();
+    await waitFor(() => !first.alive, { timeout: 10_000, message: 'node A stops its copy once it is back' });
+    expect(second.alive).toBe(true);
+    expect(await listed()).toEqual([{ moduleId: 'local', node: b.serviceId }]);
+    const session = await (await fx().client()).session('s1');
+    for (let i = 0; i < 4; i++) await (await session.module('local')).execute({ question: `call ${i}` });
+    expect(await second.describe()).toMatchObject({ completed: 4 });
+  }, 30_000);
+
   it('changes nothing for a refused creation, and gives the id back when the build fails after the claim', async () => {
     const { a, onA, onB } = await twoNodes();
     await onA.module('local', localSpec);
@@ -181,6 +220,96 @@ describe('module ids claimed across nodes', () => {
     expect(await listed()).toEqual([{ moduleId: 'local', node: a.serviceId }]);
     await onA.module('other', localSpec);
     await expect(onB.module('other', localSpec)).rejects.toMatchObject({ code: 'already_exists' });
+  });
+});
+
+describe('what a claim check and a listing rely on', () => {
+  /** A claim as a node writes it, naming `node`. */
+  const claimOf = (node: unknown): string =>
+    JSON.stringify({ nodeLocal: true, node, claimedAt: new Date().toISOString() });
+
+  /** Answers the pings of a node `id` (as its service instance would), counting them. */
+  function pingAnswerer(id: string): { pings: number } {
+    const counted = { pings: 0 };
+    const sub = nc().subscribe(`$SRV.PING.tether.${id}`, {
+      callback: (_error, msg) => {
+        counted.pings += 1;
+        msg.respond(enc.encode(JSON.stringify({ type: 'io.nats.micro.v1.ping_response', name: 'tether', id })));
+      },
+    });
+    onTestFinished(() => sub.unsubscribe());
+    return counted;
+  }
+
+  it('lists the claims of each node that answers its ping, asking each node once, and leaves the others out', async () => {
+    const buckets = fx().buckets();
+    const a = await fx().node(buckets, { llm: createEchoModel() });
+    await (await a.runtime.session('s1')).module('spec', predict);
+    await nc().flush();
+    const alive = pingAnswerer('AliveNode1');
+    const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
+    for (const id of ['x1', 'x2', 'x3']) await kv.put(`s1.${id}`, claimOf('AliveNode1'));
+    await kv.put('s1.gone', claimOf('GoneNode1'));
+    // Whatever was written there: a claim naming no node a subject can reach, or no string at all.
+    await kv.put('s1.bad1', claimOf('not a node'));
+    await kv.put('s1.bad2', claimOf({ id: 5 }));
+
+    expect(await listed()).toEqual([
+      { moduleId: 'spec', spec: predict },
+      { moduleId: 'x1', node: 'AliveNode1' },
+      { moduleId: 'x2', node: 'AliveNode1' },
+      { moduleId: 'x3', node: 'AliveNode1' },
+    ]);
+    expect(alive.pings).toBe(1);
+  });
+
+  it('finds nobody answering for a module whose node answers module_not_found (it is letting the id go)', async () => {
+    const forward = createModuleForward(nc(), createSubjects());
+    const answer = (code: string) =>
+      nc().subscribe(`tether.v1.forward.s1.module.${code}.describe`, {
+        callback: (_error, msg) => {
+          const h = headers();
+          h.set('Nats-Service-Error-Code', code === 'module_not_found' ? '404' : '500');
+          h.set('Nats-Service-Error', code);
+          msg.respond(enc.encode(JSON.stringify({ error: { code, message: code, details: {} } })), { headers: h });
+        },
+      });
+    const subs = [answer('module_not_found'), answer('internal_error')];
+    onTestFinished(() => subs.forEach((sub) => sub.unsubscribe()));
+    await nc().flush();
+
+    expect(await forward.answers('s1', 'module_not_found')).toBe(false);
+    // Any other answer comes from a node that may still have the module: it keeps the id.
+    expect(await forward.answers('s1', 'internal_error')).toBe(true);
+    expect(await forward.answers('s1', 'nobody')).toBe(false);
+  });
+
+  it('fails a claim check NATS refuses with a typed error naming the module', async () => {
+    const closed = await connect({ servers: fx().server.url });
+    await closed.close();
+
+    const checked = createModuleForward(closed, createSubjects()).answers('s1', 'qa');
+
+    await expect(checked).rejects.toBeInstanceOf(InternalError);
+    await expect(checked).rejects.toMatchObject({
+      message: expect.stringContaining("module 'qa' in session 's1'"),
+      details: { sessionId: 's1', moduleId: 'qa', natsCode: 'CONNECTION_CLOSED' },
+    });
+    await expect(checked).rejects.toBeInstanceOf(BridgeError);
+  });
+
+  it('gives back only its own claim: one taken over since is left as it is', async () => {
+    const buckets = fx().buckets();
+    const specs = await openModuleSpecs(nc(), { bucket: buckets.modulesBucket });
+    const claim = { nodeLocal: true, node: 'OwnerNode1', claimedAt: new Date().toISOString() } as const;
+    const owned = await specs.claim('s1', 'm', claim);
+    const taken = await specs.claim('s1', 'm', { ...claim, node: 'TakerNode1' }, owned);
+
+    expect(await specs.release('s1', 'm', owned)).toBe(false);
+
+    expect(await specs.current('s1', 'm')).toEqual({ revision: taken, local: { ...claim, node: 'TakerNode1' } });
+    expect(await specs.release('s1', 'm', taken)).toBe(true);
+    expect(await specs.current('s1', 'm')).toBeUndefined();
   });
 });
 

@@ -1,0 +1,59 @@
+/**
+ * A module process on a NATS node stays true to the modules bucket it was started from: to a spec any node can
+ * wake, or to this node's claim of the id for a module that stays here (see `SharedSpec`). A stop removes the spec
+ * first (or names the claim), so a process serves only while the bucket still holds what it was started from, and
+ * a module that stays here gives its id back once it has stopped, never before.
+ * @module
+ */
+import { ModuleNotFoundError } from '../errors.js';
+import type { ModuleHandle } from '../modules/module-handle.js';
+import type { SharedSpec, StopScope } from '../nats/module-host.js';
+import type { ModuleEntry } from './module-entry.js';
+
+/**
+ * Keeps a process started from a shared spec only while the bucket still holds that spec: a stop removes the spec
+ * first, and when it did so while the process was starting, its stop may have looked here too early.
+ * @throws {ModuleNotFoundError} when the spec is gone (the process is stopped then)
+ */
+export async function keepIfShared(entry: ModuleEntry, shared: SharedSpec): Promise<ModuleHandle> {
+  const { handle } = entry;
+  let kept = false;
+  try {
+    kept = await shared.stillShared();
+  } finally {
+    if (!kept) await entry.stopProcess();
+  }
+  if (!kept) throw new ModuleNotFoundError(handle.sessionId, handle.moduleId);
+  return handle;
+}
+
+/**
+ * Whether a running process may serve: yes, unless the connection dropped since it started and the bucket no
+ * longer holds its spec (then it is stopped here).
+ */
+export async function stillCurrent(entry: ModuleEntry): Promise<boolean> {
+  if (!entry.recheck || !entry.shared) return true;
+  if (await entry.shared.stillShared()) {
+    entry.recheck = false;
+    return true;
+  }
+  await entry.stopProcess();
+  return false;
+}
+
+/**
+ * Stops this node's process of a module; one that stays here then gives its id back before this resolves (its
+ * release is under way from the module's end): whoever stopped it may create the id again, on any node, at once.
+ * Stopped first, released after: the id is never free while the module still runs here.
+ */
+export async function stopHere(entry: ModuleEntry): Promise<void> {
+  await entry.stopProcess();
+  await entry.shared?.local?.release();
+}
+
+/** Whether a stop of `scope` is for a process started from `shared` (see {@link StopScope}). */
+export function inScope(shared: SharedSpec | undefined, scope: StopScope | undefined): boolean {
+  if (scope === undefined) return !shared?.local;
+  if (scope.claim !== undefined) return shared?.local !== undefined && shared.revision === scope.claim;
+  return shared !== undefined && shared.revision <= scope.spec;
+}
