@@ -154,6 +154,11 @@ export class SessionTable {
     return { had, done };
   }
 
+  /** The error a handle of the life `incarnation` gets, when this node heard that life end. */
+  endedError(id: string, incarnation: string): SessionError | undefined {
+    return this.#ended.errorFor(id, incarnation);
+  }
+
   /** The sessions used here since the last call, for the stamps of their activity (see session-expiry.ts). */
   uses(): SessionUse[] {
     const uses = [...this.#endedUses.values()];

@@ -62,6 +62,14 @@ export class Session implements SessionContext {
     this.#process = process;
   }
 
+  /**
+   * On a NATS node, the life of the session this handle serves (its record's `incarnation`: deleted or expired and
+   * opened again, an id is another session); `undefined` on an embedded runtime.
+   */
+  get incarnation(): string | undefined {
+    return this.#process.incarnation;
+  }
+
   /** Defines a new variable; a name that exists already gives `AlreadyExistsError` and keeps the original. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
     return (await this.#write({
