@@ -328,6 +328,7 @@ export class Session implements SessionContext {
    * Deletes the session for good: its processes end (on NATS on every node, a write in flight first), its variables
    * go with their whole history, and its modules. Its handles then get `SessionError` (`session_not_found`), its
    * watchers are dropped, `runtime.session(id)` starts an empty session. One already gone rejects, changing nothing.
+   * Embedded runtimes sharing one store all end it (they hear a delete marker under the session's `=ended` key).
    */
   async delete(): Promise<void> {
     const ending = this.#process.alive ? undefined : this.#process.ending();
