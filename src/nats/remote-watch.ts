@@ -26,7 +26,9 @@
  * A watch lives as long as the life of the session it watches: when the session is deleted or expires, the node that
  * removed it publishes `<prefix>.v1.events.<sid>.session`, and the watch stops there (as an embedded session's
  * watchers are dropped), telling the client's `onError` with the `SessionError` a request would get; a catch-up
- * read that finds the session gone stops it too. So the listener never hears the id's next life. Events are not
+ * read that finds the session's life gone stops it too. So the listener never hears the id's next life. A watch of a
+ * handle bound to no life (`create: false`) stops on the event alone: a catch-up read that finds no session is
+ * reported and the watch carries on, as before sessions had lives. Events are not
  * tagged with a life: a write of the next life that overtook the end event on the wire (published by another node)
  * could in principle reach the listener first; a single NATS server forwards them in the order it got them.
  *
@@ -273,7 +275,8 @@ export async function watchRemote(
           skipped.clear();
         } else await readSkipped([...skipped]);
       } catch (error) {
-        if (isSessionGone(error)) {
+        // A handle bound to a life reads it no more: that life is over. An unbound one follows the id (see above).
+        if (incarnation !== undefined && isSessionGone(error)) {
           ended(error);
           break;
         }
