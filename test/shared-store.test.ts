@@ -88,4 +88,23 @@ describe('two runtimes on one store', () => {
     held = undefined;
     expect(await sa.hasVariable('n')).toBe(false);
   });
+
+  it('ends a session deleted on one runtime on every runtime sharing the store', async () => {
+    const { a, b } = await pair();
+    await b.defineVariable('x', 'integer', 1);
+    const heardOnB: unknown[] = [];
+    await b.watchVariables('*', (change) => heardOnB.push(change.newValue));
+
+    await a.delete();
+
+    // B's handle of the deleted session writes nothing any more, and its watcher is dropped.
+    await expect(b.defineVariable('y', 'integer', 1)).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(b.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+    const [onA, onB] = [await runtimes[0]!.session('shared'), await runtimes[1]!.session('shared')];
+    expect(await onA.listVariables()).toEqual([]);
+    await onA.defineVariable('z', 'integer', 2);
+    await waitFor(async () => onB.hasVariable('z'));
+    expect((await onB.listVariables()).map((record) => record.name)).toEqual(['z']);
+    expect(heardOnB).toEqual([]);
+  });
 });

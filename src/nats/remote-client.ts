@@ -51,7 +51,10 @@ export interface RemoteSessionOptions {
 
 /** A connection to the Tether nodes on one NATS system. */
 export interface TetherClient {
-  /** The session `id`: opened (get-or-create) on a node unless `create: false`. */
+  /**
+   * The session `id`: opened (get-or-create) on a node unless `create: false`. An opened handle is bound to the life
+   * of the session it opened (see `RemoteSession.delete`); one got with `create: false` to whichever is current.
+   */
   session(id: string, options?: RemoteSessionOptions): Promise<RemoteSession>;
   /** The highest store revision a reply has reported to this client. */
   readonly revision: number;
@@ -95,8 +98,11 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
       // Checked here, before the id becomes a subject token: a dot would address another subject, a space
       // would break the connection's protocol line.
       assertSessionId(id);
-      if (sessionOptions.create ?? true) await transport.request(subjects.open(id), {});
-      return new RemoteSession(id, transport);
+      if (!(sessionOptions.create ?? true)) return new RemoteSession(id, transport);
+      // The life opened: the handle's requests carry it, so they never reach a later life of the id.
+      const opened = (await transport.request(subjects.open(id), {})) as { incarnation?: unknown };
+      const incarnation = typeof opened?.incarnation === 'string' ? opened.incarnation : undefined;
+      return new RemoteSession(id, transport, incarnation);
     },
     get revision() {
       return transport.revision;

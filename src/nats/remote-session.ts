@@ -44,10 +44,16 @@ interface TypedRead {
  * const stop = await session.watchVariables('*', (change) => console.log(change.name, change.newValue));
  */
 export class RemoteSession implements SessionContext {
-  /** @internal */
+  /**
+   * @internal `incarnation`: the life of the session `open` replied with. Every request of this handle carries it
+   * (`Tether-Incarnation`), so once that life ends (deleted, or expired) the handle gets `session_not_found` or
+   * `session_expired`, even after the id has been opened again: it never reads or writes the next life's variables.
+   * A handle got with `create: false` knows no life and addresses whichever is current.
+   */
   constructor(
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
+    readonly incarnation?: string,
   ) {}
 
   /** Defines a new variable; an existing name gives `AlreadyExistsError`. */
@@ -185,7 +191,7 @@ export class RemoteSession implements SessionContext {
    * it can no longer tell comes with `gap: true` (see `VariableChange.gap`).
    */
   watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
-    return watchRemote(this.transport, this.sessionId, pattern, listener, options, {
+    return watchRemote(this.transport, this.sessionId, this.incarnation, pattern, listener, options, {
       list: (glob) => this.#list(glob),
       history: (name) => this.variableHistory(name),
     });
@@ -220,23 +226,36 @@ export class RemoteSession implements SessionContext {
 
   /**
    * Deletes the session for good, on every node: its variables with their whole history, its modules, its record.
-   * Requests on it then get `SessionError` (`session_not_found`), from this handle or any other; opening the id
-   * again starts a new, empty session. A session that does not exist is `session_not_found`, and nothing changes.
+   * Requests on it then get `SessionError` (`session_not_found`), from this handle or any other of its life, and
+   * its watches end; opening the id again starts a new, empty session. A session that does not exist (or, for a
+   * handle of an earlier life, whose life has ended) is `session_not_found`, and nothing changes.
    * @example
    * await (await client.session('chat-1')).delete();
    */
   async delete(): Promise<void> {
-    await this.transport.request(this.transport.subjects.deleteSession(this.sessionId), {});
+    await this.transport.request(
+      this.transport.subjects.deleteSession(this.sessionId),
+      {},
+      undefined,
+      this.incarnation,
+    );
   }
 
   /** The records matching `pattern`, with the store revision the reply reported (a watch's starting point). */
   async #list(pattern: string): Promise<{ records: VariableRecord[]; revision: number }> {
     const subject = this.transport.subjects.variable(this.sessionId, 'list');
-    const { result, revision } = await this.transport.requestWithRevision(subject, { pattern });
+    const { result, revision } = await this.transport.requestWithRevision(
+      subject,
+      { pattern },
+      undefined,
+      false,
+      this.incarnation,
+    );
     return { records: (result as unknown[]).map(decodeRecord), revision };
   }
 
   #call(operation: VariableOperation, body: object): Promise<unknown> {
-    return this.transport.request(this.transport.subjects.variable(this.sessionId, operation), body);
+    const subject = this.transport.subjects.variable(this.sessionId, operation);
+    return this.transport.request(subject, body, undefined, this.incarnation);
   }
 }

@@ -29,6 +29,7 @@ import {
   ERROR_HEADER,
   MIN_MODULES_REVISION_HEADER,
   MIN_REVISION_HEADER,
+  INCARNATION_HEADER,
   decodeReply,
   encodeJson,
 } from './wire.js';
@@ -101,8 +102,13 @@ export class RemoteTransport {
    * Sends `body` to `subject` and resolves to the reply's result, or rejects with the typed error it carries.
    * `timeoutMs` overrides the client's request timeout for this request (module executions wait far longer).
    */
-  async request(subject: string, body: object, timeoutMs: number = this.timeoutMs): Promise<unknown> {
-    return (await this.requestWithRevision(subject, body, timeoutMs)).result;
+  async request(
+    subject: string,
+    body: object,
+    timeoutMs: number = this.timeoutMs,
+    incarnation?: string,
+  ): Promise<unknown> {
+    return (await this.requestWithRevision(subject, body, timeoutMs, false, incarnation)).result;
   }
 
   /**
@@ -115,15 +121,17 @@ export class RemoteTransport {
 
   /**
    * {@link request}, with the store revision the reply reported (at least that of every write it reflects);
-   * `module`: a module endpoint's request (see {@link moduleRequest}).
+   * `module`: a module endpoint's request (see {@link moduleRequest}); `incarnation`: the life of the session the
+   * request is for (the `Tether-Incarnation` header), when the handle knows it.
    */
   async requestWithRevision(
     subject: string,
     body: object,
     timeoutMs: number = this.timeoutMs,
     module = false,
+    incarnation?: string,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
-    return this.#againIfRevisionUnknown(() => this.#requestOnce(subject, body, timeoutMs, module));
+    return this.#againIfRevisionUnknown(() => this.#requestOnce(subject, body, timeoutMs, module, incarnation));
   }
 
   async #requestOnce(
@@ -131,13 +139,14 @@ export class RemoteTransport {
     body: object,
     timeoutMs: number,
     module: boolean,
+    incarnation: string | undefined,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
     let reply;
     const sent = this.#sent();
     try {
       reply = await this.connection.request(subject, encodeJson(body), {
         timeout: timeoutMs,
-        headers: this.#headers(module, sent),
+        headers: this.#headers(module, sent, incarnation),
       });
     } catch (error) {
       throw this.#mapNatsError(error, subject, timeoutMs);
@@ -262,9 +271,10 @@ export class RemoteTransport {
     return { revision: this.#revision, modulesRevision: this.#modulesRevision };
   }
 
-  #headers(module: boolean, sent: Sent): MsgHdrs {
+  #headers(module: boolean, sent: Sent, incarnation?: string): MsgHdrs {
     const h = headers();
     if (sent.revision > 0) h.set(MIN_REVISION_HEADER, String(sent.revision));
+    if (incarnation !== undefined) h.set(INCARNATION_HEADER, incarnation);
     if (module && sent.modulesRevision > 0) h.set(MIN_MODULES_REVISION_HEADER, String(sent.modulesRevision));
     return h;
   }

@@ -23,6 +23,15 @@
  * marked at once (a deleted variable's history cannot be read), and so does the event whose variable cannot be read
  * for a reason another try would not cure. Consecutive versions cost no read.
  *
+ * A watch lives as long as the life of the session it watches: when the session is deleted or expires, the node that
+ * removed it publishes `<prefix>.v1.events.<sid>.session`, and the watch stops there (as an embedded session's
+ * watchers are dropped), telling the client's `onError` with the `SessionError` a request would get; a catch-up
+ * read that finds the session's life gone stops it too. So the listener never hears the id's next life. A watch of a
+ * handle bound to no life (`create: false`) stops on the event alone: a catch-up read that finds no session is
+ * reported and the watch carries on, as before sessions had lives. Events are not
+ * tagged with a life: a write of the next life that overtook the end event on the wire (published by another node)
+ * could in principle reach the listener first; a single NATS server forwards them in the order it got them.
+ *
  * Revisions order events within one bucket only. When the client learns that the variables bucket was re-created
  * or reset (a `revision_unknown` reply, see remote-transport.ts), the revisions the watch knows belong to the old
  * bucket and would make every event of the new one (whose revisions start again at 1) look old: the watch forgets
@@ -33,6 +42,7 @@
  * @module
  */
 import type { Subscription } from 'nats';
+import { SessionError } from '../errors.js';
 import type { Unwatch, VariableChange, VariableListener, WatchVariablesOptions } from '../session/session-context.js';
 import { decodeValue } from '../variables/codec.js';
 import { compileGlob } from '../variables/glob.js';
@@ -52,6 +62,10 @@ import {
 } from './watch-catch-up.js';
 
 const decoder = new TextDecoder();
+
+/** The session's life is over (deleted, or expired): a watch of it has nothing more to deliver. */
+const isSessionGone = (error: unknown): error is SessionError =>
+  error instanceof SessionError && (error.code === 'session_not_found' || error.code === 'session_expired');
 
 /**
  * The most events a watch holds back while it reads: past that (a long outage of the nodes while NATS carries
@@ -81,10 +95,14 @@ function changeOf(event: VariableEvent): VariableChange {
   };
 }
 
-/** Watches the variables of `sessionId` matching `pattern` through `transport`. */
+/**
+ * Watches the variables of `sessionId` (its life `incarnation`, when the handle knows it) matching `pattern` through
+ * `transport`.
+ */
 export async function watchRemote(
   transport: RemoteTransport,
   sessionId: string,
+  incarnation: string | undefined,
   pattern: string,
   listener: VariableListener,
   options: WatchVariablesOptions,
@@ -187,10 +205,34 @@ export async function watchRemote(
     if (reading) wake?.();
     else void catchUp();
   });
+  /** The session's end (its event, or a read that finds it gone): the watch stops, and the client is told. */
+  const ended = (error: SessionError): void => {
+    if (!active) return;
+    unwatch();
+    transport.report(error, `watcher of session ${sessionId}: the session ended, the watch stopped`);
+  };
+  // The session's end ends the watch: nothing of the id's next life reaches this listener.
+  let endSubscription: Subscription | undefined = transport.connection.subscribe(subjects.sessionEvent(sessionId), {
+    callback: (error, msg) => {
+      if (error) return transport.report(error, `session event subscription of ${sessionId}`);
+      let event: { sessionId?: unknown; incarnation?: unknown; reason?: unknown };
+      try {
+        event = JSON.parse(decoder.decode(msg.data)) as typeof event;
+      } catch {
+        return;
+      }
+      if (event?.sessionId !== sessionId) return;
+      // A handle bound to a life ends with that life only (an end of an earlier one may arrive late).
+      if (incarnation !== undefined && event.incarnation !== incarnation) return;
+      ended(new SessionError(event.reason === 'expired' ? 'session_expired' : 'session_not_found', sessionId));
+    },
+  });
   const unwatch: Unwatch = () => {
     active = false;
     subscription?.unsubscribe();
     subscription = undefined;
+    endSubscription?.unsubscribe();
+    endSubscription = undefined;
     stopListening();
     stopResetting();
     held = undefined;
@@ -233,6 +275,11 @@ export async function watchRemote(
           skipped.clear();
         } else await readSkipped([...skipped]);
       } catch (error) {
+        // A handle bound to a life reads it no more: that life is over. An unbound one follows the id (see above).
+        if (incarnation !== undefined && isSessionGone(error)) {
+          ended(error);
+          break;
+        }
         if (!isRetried(error)) {
           transport.report(error, `watcher of session ${sessionId}: catching up on '${pattern}'`);
           // Given up on: the held events go on, a skipping one marked (see accept).

@@ -30,8 +30,16 @@ import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-
 export interface SessionProvider {
   /** Rejects with `SessionError('session_not_found')` when `create` is false and the session was never opened. */
   session(id: string, options: { readonly create: boolean }): Promise<Session>;
-  /** Deletes the session for good (`session_not_found` when it does not exist); a node without it cannot. */
-  delete?(id: string): Promise<void>;
+  /**
+   * Deletes the session for good (only its life `incarnation`, when given; `session_not_found` when it does not
+   * exist); a node without it cannot.
+   */
+  delete?(id: string, incarnation?: string): Promise<void>;
+  /**
+   * Why the life `incarnation` of the session is over, when this node knows (it heard the session end): the error a
+   * request bound to that life gets (`session_expired`, or `session_not_found` for a deletion).
+   */
+  ended?(id: string, incarnation: string): SessionError | undefined;
 }
 
 /** The record kept per session. */

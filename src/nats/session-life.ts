@@ -16,6 +16,7 @@ import { incarnationOf, type SessionDirectory, type SessionProvider } from './se
 import { startSessionExpiry, type SessionExpiry, type SessionUse } from './session-expiry.js';
 import { createSessionRemoval } from './session-removal.js';
 import type { TetherSubjects } from './subjects.js';
+import { encodeJson } from './wire.js';
 
 /** What the serving runtime tells the node about its sessions. */
 export interface NodeSessions {
@@ -29,6 +30,8 @@ export interface NodeSessions {
   endLocal(sessionId: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd;
   /** The sessions used on this node since the last call: running ones, and those whose process ended meanwhile. */
   uses(): Iterable<SessionUse>;
+  /** The error of a handle of the life `incarnation` when this node heard that life end (see ended-sessions.ts). */
+  ended?(sessionId: string, incarnation: string): SessionError | undefined;
 }
 
 /** Options of {@link openSessionLife}. */
@@ -72,6 +75,7 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
     ...(options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {}),
   });
   let control: SessionControl | undefined;
+  let ended: NodeSessions['ended'];
   let expiry: SessionExpiry | undefined;
   const removal = createSessionRemoval({
     connection,
@@ -81,6 +85,14 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
     specs,
     modulesBucket: options.modulesBucket,
     control: () => control,
+    announce: (sessionId, incarnation, reason) => {
+      // Core NATS, as variable events: remote watches of the session end on it (see remote-watch.ts).
+      try {
+        connection.publish(subjects.sessionEvent(sessionId), encodeJson({ sessionId, incarnation, reason }));
+      } catch (error) {
+        report(error, `announcing the end of session ${sessionId}`);
+      }
+    },
     ...(options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {}),
   });
 
@@ -98,10 +110,12 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
           if (!create && !(await directory.exists(id))) throw new SessionError('session_not_found', id);
           return start(id, create);
         },
-        delete: (id) => removal.delete(id),
+        delete: (id, incarnation) => removal.delete(id, incarnation),
+        ended: (id, incarnation) => ended?.(id, incarnation),
       };
     },
     async serve(sessions) {
+      ended = sessions.ended?.bind(sessions);
       const endLocal = (sessionId: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd => {
         directory.forget(sessionId);
         return sessions.endLocal(sessionId, incarnation, reason);

@@ -47,6 +47,8 @@ export interface SessionRemovalDeps {
   readonly modulesBucket: string;
   /** The node's session control, once it serves; a node that does not serve yet tells no other node. */
   readonly control: () => SessionControl | undefined;
+  /** Announces the end to clients (the session event), once, by the node whose removal of the record won. */
+  readonly announce?: (sessionId: string, incarnation: string, reason: 'deleted' | 'expired') => void;
   /** How long after the first purge the second one looks again. @default 100 */
   readonly recheckMs?: number;
   /** How long a step waits for a bucket while no leader of its stream answers (see retry-unavailable.ts). @default 15000 */
@@ -134,6 +136,7 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
   };
 
   const finish = async (sessionId: string, incarnation: string, reason: 'deleted' | 'expired'): Promise<void> => {
+    deps.announce?.(sessionId, incarnation, reason);
     await deps.control()?.end(sessionId, incarnation, reason);
     const first = await pass(sessionId);
     await delay(recheckMs);

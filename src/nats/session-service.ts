@@ -5,7 +5,9 @@
  *
  * A request goes: payload checks → session id check → wait until this node's router has applied the revision
  * the client has seen (read-your-writes) → the session (`session_not_found` unless opened) → the operation →
- * `{ result, revision }`. A session's `delete` (body `{}`, result `{ deleted: true }`) loads no session: the provider
+ * `{ result, revision }`. `open` answers `{ sessionId, incarnation }`; a request with the `Tether-Incarnation` header
+ * is refused (`session_not_found`, or `session_expired` when this node knows that life expired) unless that life is
+ * the session's current one. A session's `delete` (body `{}`, result `{ deleted: true }`) loads no session: the provider
  * deletes it on every node (see session-removal.ts). A module request also waits for the modules-bucket revision the client has seen, and its
  * reply adds `modulesRevision`. Any failure is an error reply; nothing a request carries can throw past the handler.
  * An endpoint may also be served on subscriptions of its own that come and go (`serveOn`), outside the micro
@@ -13,7 +15,7 @@
  * @module
  */
 import { type NatsConnection, type Service, type Subscription } from 'nats';
-import { BridgeError, CallTimeoutError, ValidationError } from '../errors.js';
+import { BridgeError, CallTimeoutError, SessionError, ValidationError } from '../errors.js';
 import { packageVersion } from '../package-version.js';
 import { assertSessionId } from '../variables/names.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
@@ -30,6 +32,7 @@ import { createAcceptanceNotices } from './acceptance-notices.js';
 import {
   ACCEPT_NOTICE_HEADER,
   DEFAULT_MAX_PAYLOAD,
+  INCARNATION_HEADER,
   MIN_MODULES_REVISION_HEADER,
   MIN_REVISION_HEADER,
   SERVICE_NAME,
@@ -176,19 +179,44 @@ export async function startSessionService(
     assertSessionId(parsed.sessionId);
     const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
     if (waiting) await waiting;
+    // The life of the session the caller's handle was opened on, when it says: another life is not its session.
+    const life = operation === 'open' ? undefined : msg.headers?.get(INCARNATION_HEADER) || undefined;
     if (operation === 'session.delete') {
       if (!provider.delete) throw new BridgeError('this node cannot delete sessions');
-      await provider.delete(parsed.sessionId);
+      await provider.delete(parsed.sessionId, life).catch((error: unknown) => {
+        throw endedLife(parsed.sessionId, life, error);
+      });
       return encodeReply({ deleted: true }, store.highestRevision);
     }
-    const session = await provider.session(parsed.sessionId, { create: operation === 'open' });
-    const result = operation === 'open' ? { sessionId: session.sessionId } : await OPERATIONS[operation](session, body);
+    const session = await provider
+      .session(parsed.sessionId, { create: operation === 'open' })
+      .catch((error: unknown) => {
+        throw endedLife(parsed.sessionId, life, error);
+      });
+    if (life !== undefined && session.incarnation !== undefined && session.incarnation !== life)
+      throw endedLife(parsed.sessionId, life, new SessionError('session_not_found', parsed.sessionId));
+    const result =
+      operation === 'open'
+        ? {
+            sessionId: session.sessionId,
+            ...(session.incarnation === undefined ? {} : { incarnation: session.incarnation }),
+          }
+        : await OPERATIONS[operation](session, body);
     // A write whose old value the node had to look up in the history has its event queued only once the lookup is
     // done: the reply waits for it, so no acknowledged write's event can be lost with the node (or come after it).
     const announcing = store.settled();
     if (announcing) await announcing;
     // The highest revision this node knows: at least the write just made, and every change its reads reflect.
     return encodeReply(result, store.highestRevision);
+  }
+
+  /**
+   * What a request bound to the life `life` gets when its session is not found: `session_expired` when this node
+   * knows that life expired, the error as it is otherwise (a deletion, or an end this node did not hear of).
+   */
+  function endedLife(sessionId: string, life: string | undefined, error: unknown): unknown {
+    if (life === undefined || !(error instanceof SessionError) || error.code !== 'session_not_found') return error;
+    return provider.ended?.(sessionId, life) ?? error;
   }
 
   /** Rejects the header, or waits until this node has applied the revision; `undefined` when it already has. */

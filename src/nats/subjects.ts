@@ -8,6 +8,8 @@
  *   module may itself be called `list`);
  * - `<prefix>.v1.events.<sid>.var.<name>` — one event per accepted variable change;
  * - `<prefix>.v1.events.<sid>.module.<mid>` — module state changes, results, failures, syncs and deltas;
+ * - `<prefix>.v1.events.<sid>.session` — the session ended: `{ sessionId, incarnation, reason }`, `reason` being
+ *   `deleted` or `expired`, published once by the node that removed it (see session-removal.ts);
  * - `<prefix>.v1.control.<sid>.module.<mid>.<op>` — node to node, no queue group: every node hears a module's
  *   `cancel` and `stop`, since any of them may be running it (see module-control.ts);
  * - `<prefix>.v1.control.<sid>.session.end` — node to node, no queue group: a session was deleted or expired, and
@@ -126,6 +128,8 @@ export interface TetherSubjects {
   variableEvent(sessionId: string, name: string): string;
   /** Every variable event of a session: `<prefix>.v1.events.<sid>.var.*` */
   variableEvents(sessionId: string): string;
+  /** `<prefix>.v1.events.<sid>.session`: the session's end (deleted or expired). */
+  sessionEvent(sessionId: string): string;
   /** `<prefix>.v1.events.<sid>.module.<mid>` */
   moduleEvent(sessionId: string, moduleId: string): string;
   /** Every module event of a session: `<prefix>.v1.events.<sid>.module.*` */
@@ -208,6 +212,7 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
       `${sessionBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${token(operation, 'operation')}`,
     variableEvent: (sessionId, name) => `${eventBase}${token(sessionId, 'sessionId')}.var.${token(name, 'variable')}`,
     variableEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.var.*`,
+    sessionEvent: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.session`,
     moduleList: (sessionId) => `${sessionBase}${token(sessionId, 'sessionId')}.module.list`,
     moduleEndpoint: (operation) =>
       operation === 'list' ? `${sessionBase}*.module.list` : `${sessionBase}*.module.*.${operation}`,

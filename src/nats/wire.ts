@@ -24,6 +24,14 @@ import type { JsonValue, VariableRecord } from '../variables/types.js';
 export const MIN_REVISION_HEADER = 'Tether-Min-Revision';
 
 /**
+ * The request header binding a variable or session request to one life of its session: the `incarnation` that
+ * `open` replied with. A node answers `session_not_found` (deleted) or `session_expired` when the session's current
+ * life is another one, so a handle of a deleted session never reaches the id's next life. Absent: the current life,
+ * whichever it is (clients that never sent it, the CLI).
+ */
+export const INCARNATION_HEADER = 'Tether-Incarnation';
+
+/**
  * The request header carrying the highest modules-bucket revision the client has seen (a reply's
  * `modulesRevision`): a module request waits until the node's watch of the modules bucket has applied it, so a
  * module the client saw stopped, or created again with another spec, is not served from the old spec. Absent: no

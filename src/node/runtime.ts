@@ -179,6 +179,7 @@ export class Runtime {
           ttlMs: started.#ttlMs,
           endLocal: (id, incarnation, reason) => sessions.endLocal(id, incarnation, reason),
           uses: () => sessions.uses(),
+          ended: (id, incarnation) => sessions.endedError(id, incarnation),
         });
       }
       return started;

@@ -58,6 +58,12 @@ interface SessionEntry {
 
 const SESSION_PREFIX = 'tether.session.';
 
+/**
+ * Under a session's keys, the key whose delete marker an embedded runtime writes when it deletes the session: every
+ * runtime sharing the store hears it and ends its processes of the session. Not a variable name: no session lists it.
+ */
+const ENDED_KEY = '=ended';
+
 /** A node's session processes. */
 export class SessionTable {
   readonly #sessions = new Map<string, SessionEntry>();
@@ -154,6 +160,11 @@ export class SessionTable {
     return { had, done };
   }
 
+  /** The error a handle of the life `incarnation` gets, when this node heard that life end. */
+  endedError(id: string, incarnation: string): SessionError | undefined {
+    return this.#ended.errorFor(id, incarnation);
+  }
+
   /** The sessions used here since the last call, for the stamps of their activity (see session-expiry.ts). */
   uses(): SessionUse[] {
     const uses = [...this.#endedUses.values()];
@@ -170,7 +181,13 @@ export class SessionTable {
   route(change: StoreChange<VariableRecord>): void {
     const dot = change.key.indexOf('.');
     if (dot <= 0) return;
-    const entry = this.#sessions.get(change.key.slice(0, dot));
+    const id = change.key.slice(0, dot);
+    // Another runtime on this store deleted the session (an embedded runtime's delete): it ends here too.
+    if (change.key.slice(dot + 1) === ENDED_KEY) {
+      if (!this.#nats && change.operation === 'delete') this.endLocal(id, undefined, 'deleted');
+      return;
+    }
+    const entry = this.#sessions.get(id);
     if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: [change] });
   }
 
@@ -208,7 +225,10 @@ export class SessionTable {
   /** Deletes a session (see `Session.delete`): on NATS through the node, everywhere; embedded, here. */
   async #delete(id: string, incarnation: string | undefined): Promise<void> {
     if (this.#nats) return this.#nats.deleteSession(id, incarnation);
-    // Nothing else writes here: once the process has ended (a write in flight first), the store can be purged.
+    // Other runtimes may share this store: the marker ends their processes of the session too (see route). It is
+    // purged with the rest (every runtime hears that once more, still within this deletion).
+    await this.deps.store.delete(`${id}.${ENDED_KEY}`);
+    // Once the process has ended (a write in flight first), the store can be purged.
     await this.endLocal(id, undefined, 'deleted').done;
     await purgeSessionKeys(this.deps.store, id);
   }

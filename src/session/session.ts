@@ -62,6 +62,14 @@ export class Session implements SessionContext {
     this.#process = process;
   }
 
+  /**
+   * On a NATS node, the life of the session this handle serves (its record's `incarnation`: deleted or expired and
+   * opened again, an id is another session); `undefined` on an embedded runtime.
+   */
+  get incarnation(): string | undefined {
+    return this.#process.incarnation;
+  }
+
   /** Defines a new variable; a name that exists already gives `AlreadyExistsError` and keeps the original. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
     return (await this.#write({
@@ -320,6 +328,7 @@ export class Session implements SessionContext {
    * Deletes the session for good: its processes end (on NATS on every node, a write in flight first), its variables
    * go with their whole history, and its modules. Its handles then get `SessionError` (`session_not_found`), its
    * watchers are dropped, `runtime.session(id)` starts an empty session. One already gone rejects, changing nothing.
+   * Embedded runtimes sharing one store all end it (they hear a delete marker under the session's `=ended` key).
    */
   async delete(): Promise<void> {
     const ending = this.#process.alive ? undefined : this.#process.ending();

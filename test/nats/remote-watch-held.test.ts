@@ -30,10 +30,11 @@ function fakeTransport() {
   const fake = {
     revision: 0,
     reported: [] as unknown[],
-    subjects: { variableEvent: () => 'events.s.x', variableEvents: () => 'events.s' },
+    subjects: { variableEvent: () => 'events.s.x', variableEvents: () => 'events.s', sessionEvent: () => 'session.s' },
     connection: {
-      subscribe: (_subject: string, options: { callback: typeof callback }) => {
-        callback = options.callback;
+      subscribe: (subject: string, options: { callback: typeof callback }) => {
+        // The variable events' subscription (the session's end is never published here).
+        if (subject !== 'session.s') callback = options.callback;
         return { unsubscribe: () => undefined };
       },
       flush: async () => undefined,
@@ -86,7 +87,7 @@ describe('remote watch, held events', () => {
       },
     };
     const changes: VariableChange[] = [];
-    await watchRemote(transport, 's', 'x', (each) => changes.push(each), {}, reads);
+    await watchRemote(transport, 's', undefined, 'x', (each) => changes.push(each), {}, reads);
 
     change('disconnected');
     change('reconnected');
@@ -131,7 +132,7 @@ describe('remote watch, an event that skips versions', () => {
       history: async () => history(5),
     };
     const changes: VariableChange[] = [];
-    await watchRemote(transport, 's', '*', (each) => changes.push(each), {}, reads);
+    await watchRemote(transport, 's', undefined, '*', (each) => changes.push(each), {}, reads);
 
     emit(event(2));
     // The next version: no read.

@@ -164,7 +164,10 @@ describe('revision reset', () => {
     await session.defineVariable('x', 'integer', 0);
     for (let i = 1; i <= 30; i++) await session.setVariable('x', i);
     const got: unknown[] = [];
-    await session.watchVariables('x', (change) => got.push(change.newValue));
+    // Watched through a handle bound to no life of the session: wiping the buckets ends every session, and a watch
+    // of the life it opened would end with it. This one follows the id into the new bucket.
+    const unbound = await client.session('w', { create: false });
+    await unbound.watchVariables('x', (change) => got.push(change.newValue));
     await session.setVariable('x', 31);
     await waitFor(() => got.includes(31), { message: 'the watch hears 31' });
 

@@ -6,6 +6,7 @@ import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import type { TestBuckets } from '../support/tether-node.js';
 import { settledCode } from '../support/settled-code.js';
+import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -70,6 +71,43 @@ describe('deleting a session on NATS nodes', () => {
     expect((await reopened.variableHistory('temperature')).map((entry) => entry.value)).toEqual([0.9]);
     expect(await settledCode(onA.getVariable('temperature'))).toBe('session_not_found');
     expect(watched).toEqual([]);
+  });
+
+  it("never lets a remote handle or watch of a deleted session reach the id's next life", async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await fx().runtime(buckets);
+    const told: unknown[] = [];
+    const alice = await fx().client({ onError: (error) => told.push(error) });
+    const bob = await fx().client();
+    const old = await alice.session('s');
+    await old.defineVariable('x', 'integer', 1);
+    const heard: unknown[][] = [];
+    await old.watchVariables('*', (change) => heard.push([change.oldValue, change.newValue]));
+
+    await old.delete();
+    // The watch ends with the session, as an embedded session's watchers are dropped, and the client is told.
+    await waitFor(() => told.some((error) => (error as { code?: unknown }).code === 'session_not_found'), {
+      message: 'the watch heard the session end',
+    });
+    const mine = await bob.session('s');
+    await mine.defineVariable('secret', 'string', 'bob-private');
+    await mine.setVariable('secret', 'still-private');
+
+    // Alice's handle of the old life reads, writes and deletes nothing of Bob's session, whichever node answers.
+    for (let i = 0; i < 4; i += 1) {
+      expect(await settledCode(old.getVariable('secret'))).toBe('session_not_found');
+      expect(await settledCode(old.listVariables())).toBe('session_not_found');
+      expect(await settledCode(old.defineVariable('y', 'integer', 1))).toBe('session_not_found');
+      expect(await settledCode(old.delete())).toBe('session_not_found');
+    }
+    expect(await settledCode(old.watchVariables('*', () => {}))).toBe('session_not_found');
+    expect((await mine.listVariables()).map((record) => record.name)).toEqual(['secret']);
+    // A write of Bob's after Alice's last request has had its event delivered to every subscriber by now.
+    await (await alice.session('s', { create: false })).getVariable('secret');
+    expect(heard).toEqual([]);
+    // A handle opened now is of the new life.
+    expect(await (await alice.session('s')).getVariable('secret')).toBe('still-private');
   });
 
   it('refuses to delete a session that does not exist, and bad ids, changing nothing', async () => {

@@ -41,6 +41,7 @@ describe('idle expiry across NATS nodes', () => {
     expect(await storedOfSession(nc(), buckets, 'witness')).toEqual(GONE);
     expect(reads).toBeGreaterThan(5);
     expect(await (await client.session('used', { create: false })).getVariable('x')).toBe(1);
+    const remoteUsed = await client.session('used');
 
     // Now nobody uses it: it expires on every node (node B's process kept up by its watch, node A's hibernated), its
     // watch and module with it, and its storage is reclaimed.
@@ -54,6 +55,8 @@ describe('idle expiry across NATS nodes', () => {
     expect(await settledCode(used.getVariable('x'))).toBe('session_expired');
     expect(await settledCode(onB.getVariable('x'))).toBe('session_expired');
     expect(await settledCode(module.execute({ question: 'still?' }))).toBe('noproc');
+    // A remote handle of the expired life hears the same as the embedded ones.
+    expect(await settledCode(remoteUsed.getVariable('x'))).toBe('session_expired');
     for (const node of [a, b]) {
       expect(node.sessionIds()).not.toContain('used');
       expect(node.whereis(moduleProcessName('used', 'qa'))).toBeUndefined();
