@@ -50,6 +50,14 @@ export interface ReadRecord {
   readonly revision: number;
 }
 
+/**
+ * What a scan of the bucket finds: a record (`found`), or the marker a removal left under a session id, with the
+ * time the bucket took it (`removedAt`, ms since epoch).
+ */
+export type Scanned =
+  | { readonly sequence: number; readonly sessionId: string; readonly found: ReadRecord; readonly removedAt?: never }
+  | { readonly sequence: number; readonly sessionId: string; readonly found?: never; readonly removedAt: number };
+
 /** Options of {@link createSessionDirectory}. */
 export interface SessionDirectoryOptions {
   /** @default 'tether_sessions' */
@@ -87,15 +95,15 @@ export interface SessionDirectory {
    * `false` when it was written since (a stamp, or a removal and a new open).
    */
   removeAt(sessionId: string, revision: number): Promise<boolean>;
-  /** The first record written at or after `sequence`, oldest first; `undefined` past the last. */
-  oldest(sequence: number): Promise<(ReadRecord & { readonly sequence: number }) | undefined>;
+  /**
+   * The first record written at or after `sequence`, oldest first, or the first removal marker (a tombstone: see
+   * session-removal.ts); `undefined` past the last.
+   */
+  oldest(sequence: number): Promise<Scanned | undefined>;
+  /** Whether the session's key holds a removal marker (a tombstone) rather than a record or nothing. */
+  tombstoned(sessionId: string): Promise<boolean>;
   /** Forgets that the session exists (it was deleted): the next request for it reads the bucket. */
   forget(sessionId: string): void;
-  /**
-   * Forgets a session: removes its record whatever its revision. Requests then get `session_not_found` once each
-   * node's memory of it is gone; a session's deletion does more (see session-removal.ts).
-   */
-  remove(sessionId: string): Promise<void>;
   /**
    * A {@link SessionProvider} over the directory: checks or records existence, then asks `start` for the handle
    * (for a node: `(id) => runtime.session(id)`).
@@ -241,11 +249,14 @@ export async function createSessionDirectory(
         );
         if (!message) return undefined;
         const operation = message.header.get('KV-Operation');
+        // The key names the session, whatever the record says.
+        const sessionId = message.subject.slice(subjects.length);
+        if (operation === 'PURGE' || operation === 'DEL')
+          return { sequence: message.seq, sessionId, removedAt: message.time.getTime() };
         if (!operation || operation === 'PUT') {
           try {
-            // The key names the session, whatever the record says.
-            const record = { ...parse(message.data), sessionId: message.subject.slice(subjects.length) };
-            return { record, revision: message.seq, sequence: message.seq };
+            const record = { ...parse(message.data), sessionId };
+            return { sequence: message.seq, sessionId, found: { record, revision: message.seq } };
           } catch {
             // Not a record of ours (the bucket is shared, anything with access can write there): pass it by.
           }
@@ -254,18 +265,18 @@ export async function createSessionDirectory(
       }
     },
 
-    forget(sessionId) {
-      seen.delete(sessionId);
+    async tombstoned(sessionId) {
+      assertSessionId(sessionId);
+      try {
+        const last = await raw.readLast(sessionId);
+        return last !== undefined && !last.live;
+      } catch (error) {
+        throw renamed(error, 'get', sessionId);
+      }
     },
 
-    async remove(sessionId) {
-      assertSessionId(sessionId);
+    forget(sessionId) {
       seen.delete(sessionId);
-      try {
-        await raw.publish({ key: sessionId, operation: 'delete', data: new Uint8Array(0) });
-      } catch (error) {
-        throw renamed(error, 'delete', sessionId);
-      }
     },
 
     provider(start) {
@@ -289,9 +300,11 @@ function renamed(error: unknown, operation: string, key: string): Error {
 }
 
 function boundary(error: unknown, operation: string, key: string): InternalError {
+  return failedAt(`session directory ${operation} of '${key}'`, error, { operation, key });
+}
+
+/** An `InternalError` saying what failed (`what`), around its cause. */
+export function failedAt(what: string, error: unknown, details: Record<string, unknown>): InternalError {
   const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`session directory ${operation} of '${key}' failed: ${message}`, {
-    cause: error,
-    details: { operation, key },
-  });
+  return new InternalError(`${what} failed: ${message}`, { cause: error, details });
 }

@@ -33,7 +33,7 @@ import { assertSessionId } from '../variables/names.js';
 import { kvRetryScope, kvStream, kvSubject } from './kv-bucket.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS, retryRead, type RetryScope } from './retry-unavailable.js';
 import type { SessionControl } from './session-control.js';
-import { incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
+import { failedAt, incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
 
 /** What a removal works on. */
 export interface SessionRemovalDeps {
@@ -63,6 +63,12 @@ export interface SessionRemoval {
   /** Expires the session whose record was read as `found`; `false` when it was used (stamped) or removed since. */
   expire(found: ReadRecord): Promise<boolean>;
   /**
+   * Finishes a removal whose tombstone a scan found past its grace: purges what is left under the id (a write of a
+   * node that heard of the removal late, what a removal cut short left) unless the id was opened again, then
+   * removes the purge markers and the tombstone.
+   */
+  sweep(sessionId: string): Promise<void>;
+  /**
    * Records the session as existing (idempotent). When this call creates the record, what an earlier life of the id
    * left under it (a deletion cut short, a write of a node that missed it) is purged.
    */
@@ -91,54 +97,67 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
     );
   };
 
-  /** Removes the purge markers and the record's marker: everything below where each stream had got. */
-  const compact = async (sessionId: string): Promise<void> => {
-    const filters = [`${sessionId}.>`, `${sessionId}.>`, sessionId];
+  /**
+   * Removes the purge markers from the variables and modules streams and then, with `tombstone`, the record's marker
+   * from the sessions stream: everything below where each stream had got before a last check that the id is still
+   * not opened again (opened again, its writes may be below those sequences; its own `open` purged what it found).
+   */
+  const compact = async (sessionId: string, tombstone: boolean): Promise<void> => {
     scopes ??= Promise.all(buckets.map((bucket) => kvRetryScope(deps.connection, bucket, retryMs)));
     const scoped = await scopes;
     const manager = await deps.connection.jetstreamManager({ checkAPI: false });
     const until = Date.now() + retryMs;
-    const failed = (bucket: string) => (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      return new InternalError(`compacting session '${sessionId}' in bucket '${bucket}' failed: ${message}`, {
-        cause: error,
-        details: { sessionId, bucket },
-      });
-    };
+    const streams = buckets.map((bucket, i) => ({
+      bucket,
+      scope: scoped[i]!,
+      filter: i === 2 ? sessionId : `${sessionId}.>`,
+    }));
+    const step = <T>(stream: (typeof streams)[number], run: () => Promise<T>, fate?: 'unknown') =>
+      retryRead(
+        stream.scope,
+        { operation: 'compact', key: stream.filter },
+        until,
+        run,
+        (error) =>
+          failedAt(`compacting session '${sessionId}' in bucket '${stream.bucket}'`, error, {
+            sessionId,
+            bucket: stream.bucket,
+          }),
+        fate,
+      );
+    const chosen = tombstone ? streams : streams.slice(0, 2);
     const reached = await Promise.all(
-      buckets.map((bucket, i) =>
-        retryRead(
-          scoped[i]!,
-          { operation: 'compact', key: filters[i]! },
-          until,
-          async () => (await manager.streams.info(kvStream(bucket))).state.last_seq,
-          failed(bucket),
-        ),
+      chosen.map((stream) =>
+        step(stream, async () => (await manager.streams.info(kvStream(stream.bucket))).state.last_seq),
       ),
     );
-    // Opened again since: its writes may be below those sequences. Its own `open` purged what it found.
     if (!(await gone(sessionId))) return;
-    await Promise.all(
-      buckets.map((bucket, i) =>
-        retryRead(
-          scoped[i]!,
-          { operation: 'compact', key: filters[i]! },
-          until,
-          () =>
-            manager.streams.purge(kvStream(bucket), { filter: kvSubject(bucket, filters[i]!), seq: reached[i]! + 1 }),
-          failed(bucket),
-          'unknown',
-        ),
-      ),
-    );
+    const purge = (i: number) =>
+      step(
+        chosen[i]!,
+        () =>
+          manager.streams.purge(kvStream(chosen[i]!.bucket), {
+            filter: kvSubject(chosen[i]!.bucket, chosen[i]!.filter),
+            seq: reached[i]! + 1,
+          }),
+        'unknown',
+      );
+    await Promise.all([purge(0), purge(1)]);
+    // The tombstone goes last: while it stays, a scan finishes this removal (see session-expiry.ts).
+    if (tombstone) await purge(2);
+  };
+
+  /** Purges the variables and the specs twice, a moment apart, and their markers; the tombstone stays. */
+  const settle = async (sessionId: string): Promise<void> => {
+    const first = await pass(sessionId);
+    await delay(recheckMs);
+    await pass(sessionId, first);
+    await compact(sessionId, false);
   };
 
   const finish = async (sessionId: string, incarnation: string, reason: 'deleted' | 'expired'): Promise<void> => {
     await deps.control()?.end(sessionId, incarnation, reason);
-    const first = await pass(sessionId);
-    await delay(recheckMs);
-    await pass(sessionId, first);
-    await compact(sessionId);
+    await settle(sessionId);
   };
 
   return {
@@ -147,6 +166,12 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
       // Retried while nodes stamp the record's activity: a deletion does not lose to use, an expiry does.
       for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
         const found = await directory.read(sessionId);
+        // Removed, but not finished (cut short, or not yet swept): this call does the work again, and still says
+        // the session is not found (it was gone before this call).
+        if (!found && (await directory.tombstoned(sessionId))) {
+          await settle(sessionId);
+          throw new SessionError('session_not_found', sessionId);
+        }
         if (!found || (incarnation !== undefined && incarnationOf(found.record) !== incarnation))
           throw new SessionError('session_not_found', sessionId);
         if (await directory.removeAt(sessionId, found.revision))
@@ -162,6 +187,12 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
       if (!(await directory.removeAt(sessionId, found.revision))) return false;
       await finish(sessionId, incarnationOf(found.record), 'expired');
       return true;
+    },
+
+    async sweep(sessionId) {
+      assertSessionId(sessionId);
+      await pass(sessionId);
+      await compact(sessionId, true);
     },
 
     async open(sessionId) {

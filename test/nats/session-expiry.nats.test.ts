@@ -68,6 +68,37 @@ describe('idle expiry across NATS nodes', () => {
     expect(heardOnB).toEqual([]);
   });
 
+  it('never loses an acknowledged write to expiry, even one made just before the session would have expired', async () => {
+    const buckets = fx().buckets();
+    // Three nodes scan; node A serves every write.
+    const [a] = await Promise.all([0, 1, 2].map(() => fx().runtime(buckets, TTL)));
+    const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+    const activeAt = async (id: string) => Date.parse((await kv.get(id))!.json<{ activeAt: string }>().activeAt);
+    const trials = Array.from({ length: 12 }, (_, i) => `late-${i}`);
+    const written = await Promise.all(
+      trials.map(async (id, i) => {
+        // Started 17 ms apart: the trials meet the nodes' stamps and scans (every 100 ms) at different moments.
+        await new Promise((resolve) => setTimeout(resolve, 17 * i));
+        const handle = await a!.session(id);
+        await handle.defineVariable('x', 'integer', 0);
+        // Idle until its record is 475 to 490 ms old (a scan expires it at 500 ms), then written once on node A.
+        const since = await waitFor(() => activeAt(id).then((at) => (Date.now() - at < 400 ? at : undefined)), {
+          interval: 2,
+        });
+        await new Promise((resolve) => setTimeout(resolve, since + 475 + (i % 4) * 5 - Date.now()));
+        const acknowledged = await handle.setVariable('x', 1).then(
+          () => true,
+          (error: unknown) => (expect(error).toMatchObject({ code: 'session_expired' }), false),
+        );
+        return { id, handle, acknowledged };
+      }),
+    );
+    // Long enough for every node to scan and every stamp to land.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    for (const { handle, acknowledged } of written) if (acknowledged) expect(await handle.getVariable('x')).toBe(1);
+    expect(written.some((trial) => trial.acknowledged)).toBe(true);
+  });
+
   it('expires a session that no node has loaded since it started', async () => {
     const buckets = fx().buckets();
     const first = await fx().node(buckets);
