@@ -212,4 +212,57 @@ describe('deleting a session on NATS nodes', () => {
       await proxy.close();
     }
   });
+
+  it('resolves once the nodes that answer have ended their processes, however late they heard', async () => {
+    const buckets = fx().buckets();
+    // The only node hears of the end (its own message) 300 ms late: the deletion waits for its answer.
+    const proxy = await startLaggingProxy(fx().server.url, (subject) => subject.endsWith('.session.end'));
+    try {
+      const node = await fx().runtime(buckets, { servers: proxy.url });
+      proxy.lag(300);
+      const session = await node.session('awaited');
+      await session.defineVariable('x', 'integer', 1);
+
+      await session.delete();
+
+      expect(node.sessionIds()).not.toContain('awaited');
+      expect(await settledCode(session.getVariable('x'))).toBe('session_not_found');
+    } finally {
+      proxy.release();
+      await fx().cleanup();
+      await proxy.close();
+    }
+  });
+
+  it('purges, before it resolves, the writes of a node that heard a moment late', async () => {
+    const buckets = fx().buckets();
+    // Node B hears of the end 80 ms late, and the deleting node does not wait for it: B's last writes land after
+    // the first purge has listed the keys.
+    const proxy = await startLaggingProxy(fx().server.url, (subject) => subject.endsWith('.session.end'));
+    try {
+      const a = await fx().runtime(buckets);
+      const b = await fx().runtime(buckets, { servers: proxy.url });
+      proxy.lag(80);
+      const onB = await b.session('moment');
+      const writer = (async () => {
+        for (let i = 0; ; i += 1) {
+          try {
+            await onB.defineVariable(`v${i}`, 'integer', i);
+          } catch (error) {
+            return (error as { code?: unknown }).code;
+          }
+        }
+      })();
+      while ((await kept(buckets, 'moment')).variables < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+
+      await (await a.session('moment')).delete();
+
+      expect(await kept(buckets, 'moment')).toEqual({ variables: 0, modules: 0, record: 1 });
+      expect(await writer).toBe('session_not_found');
+    } finally {
+      proxy.release();
+      await fx().cleanup();
+      await proxy.close();
+    }
+  });
 });
