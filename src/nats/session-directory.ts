@@ -9,7 +9,7 @@
  * session-expiry.ts), and removing it is the moment a session is deleted or expires, with compare-and-set on the
  * revision read, so a concurrent activity stamp cancels an expiry. The bucket keeps one write per key, so its
  * stream holds each record's last write in the order they were written: the records nobody stamped for longest
- * come first ({@link SessionDirectory.oldest}).
+ * come first ({@link SessionDirectory.oldest}), with the markers of removals not yet finished (tombstones).
  *
  * A node remembers the ids it has seen exist, so only the first request for a session on each node pays a KV
  * read; a deletion makes every node forget it ({@link SessionDirectory.forget}). Like the variables bucket, each

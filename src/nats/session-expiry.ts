@@ -8,11 +8,16 @@
  *   the record's revision. So a session in use costs each node using it one KV write per `P`, not one per request,
  *   and the record is at most `P` behind its last use. A stamp that finds the record gone (or another life of the
  *   id) tells the node, which ends its processes of it: how a node that missed the deletion's message learns of it.
+ * - **Stamping before a use.** A write (or a wake) on a node whose last sight of the record is older than
+ *   `TTL - 2P` waits for a stamp of it first ({@link SessionExpiry.fresh}, which argues why no use is then lost).
  * - **Scanning.** Every `P`, a node reads the records oldest-written first (the bucket keeps one write per key, so
  *   its stream is in that order) and expires each one whose `activeAt` is at least `TTL + P` old (the `P` covers
- *   a use not stamped yet), stopping at the first that is not. Its removal is compare-and-set on the revision
- *   read: a stamp in between (the session was used) cancels it. A scan reads one record more than it expires, so
- *   it costs nothing per idle-but-alive session, and sessions never loaded on any node since a restart expire too.
+ *   a use not stamped yet), stopping at the first that is not; a record stamped in the future (a clock ahead) is
+ *   passed by. Its removal is compare-and-set on the revision read: a stamp in between (the session was used)
+ *   cancels it. A scan reads one record more than it expires, so it costs nothing per idle-but-alive session, and
+ *   sessions never loaded on any node since a restart expire too. It also sweeps the tombstones of removals at
+ *   least `2P` old (see session-removal.ts). A scan that fills its batch goes on at once: a backlog drains at
+ *   {@link PARALLEL} removals at a time (some 50 a second per node at 150 ms each), not one batch per `P`.
  *
  * A session therefore expires between `TTL + P` and `TTL + 3P` after its last use (1.25 to 1.75 × the TTL), given
  * node clocks that agree to well within `P`. Expiring is the deletion of session-removal.ts, with reason
@@ -66,7 +71,7 @@ export interface SessionExpiry {
   stop(): Promise<void>;
 }
 
-/** Records expired per scan at most; a longer backlog goes on at the next scan. */
+/** Removals per round of a scan at most; a full round is followed by the next at once. */
 const SCAN_BATCH = 256;
 /** Expiries (and stamps) run at once at most. */
 const PARALLEL = 8;

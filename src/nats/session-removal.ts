@@ -11,8 +11,14 @@
  *    write still under way on a node that answered late is caught too. Each pass lists the keys, checks that the id
  *    has not been opened again since, then purges each key at the revision it listed: a new life's writes are
  *    never taken, whichever way the race goes.
- * 4. What the purges leave (one marker per key, the record's marker) is removed from the three streams, only below
- *    the sequence each stream had reached before a last check that the id is still not opened again.
+ * 4. What the purges leave (one marker per key) is removed from the variables and modules streams, only below the
+ *    sequence each stream had reached before a last check that the id is still not opened again.
+ * 5. The record's marker stays, as a tombstone: the removal is not verified complete yet. A node that heard late
+ *    (or was cut off) may still write with a process of the old life until it hears or notices (its next stamp,
+ *    within `P`, finds the record gone). A scan that finds the tombstone at least `2P` old ({@link SessionRemoval.sweep},
+ *    from session-expiry.ts) purges what is under the id once more, if it was not opened again, compacts, and only
+ *    then removes the tombstone. A removal cut short (a purge failed, the deleting node died) is finished the same
+ *    way, or at once by a `delete` of the id, which does steps 3 and 4 again and still says `session_not_found`.
  *
  * Every step rides through an election of a bucket's stream leader, as the stores' own operations do: the record's
  * reads and compare-and-set purge (session-directory.ts), the listings and purges of keys (kv-store.ts), and here
@@ -21,8 +27,9 @@
  *
  * A node that missed the control message (cut off at the time) can still write with a process of the old life;
  * it learns the session is gone when it next stamps the session's activity or loads it again (both read the
- * record). What it wrote meanwhile is removed when the id is next opened: an `open` that creates the record lists
- * the keys under the id first and purges those afterwards, at the revisions listed (see {@link SessionRemoval.open}).
+ * record). What it wrote meanwhile is removed by the sweep of the tombstone if it landed within its grace, and
+ * otherwise when the id is next opened: an `open` that creates the record lists the keys under the id first and
+ * purges those afterwards, at the revisions listed (see {@link SessionRemoval.open}).
  * @module
  */
 import type { NatsConnection } from 'nats';
