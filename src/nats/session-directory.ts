@@ -24,7 +24,7 @@ import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
-import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
+import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS, failedAt } from './retry-unavailable.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -50,13 +50,13 @@ export interface ReadRecord {
   readonly revision: number;
 }
 
-/**
- * What a scan of the bucket finds: a record (`found`), or the marker a removal left under a session id, with the
- * time the bucket took it (`removedAt`, ms since epoch).
- */
-export type Scanned =
-  | { readonly sequence: number; readonly sessionId: string; readonly found: ReadRecord; readonly removedAt?: never }
-  | { readonly sequence: number; readonly sessionId: string; readonly found?: never; readonly removedAt: number };
+/** What a scan finds: a record (`found`), or a removal's marker (a tombstone); when the bucket took it (ms). */
+export interface Scanned {
+  readonly sequence: number;
+  readonly sessionId: string;
+  readonly found?: ReadRecord;
+  readonly writtenAt: number;
+}
 
 /** Options of {@link createSessionDirectory}. */
 export interface SessionDirectoryOptions {
@@ -95,10 +95,7 @@ export interface SessionDirectory {
    * `false` when it was written since (a stamp, or a removal and a new open).
    */
   removeAt(sessionId: string, revision: number): Promise<boolean>;
-  /**
-   * The first record written at or after `sequence`, oldest first, or the first removal marker (a tombstone: see
-   * session-removal.ts); `undefined` past the last.
-   */
+  /** The first record or tombstone (see session-removal.ts) written at or after `sequence`; `undefined` past the last. */
   oldest(sequence: number): Promise<Scanned | undefined>;
   /** Whether the session's key holds a removal marker (a tombstone) rather than a record or nothing. */
   tombstoned(sessionId: string): Promise<boolean>;
@@ -250,13 +247,13 @@ export async function createSessionDirectory(
         if (!message) return undefined;
         const operation = message.header.get('KV-Operation');
         // The key names the session, whatever the record says.
-        const sessionId = message.subject.slice(subjects.length);
-        if (operation === 'PURGE' || operation === 'DEL')
-          return { sequence: message.seq, sessionId, removedAt: message.time.getTime() };
+        const scanned = { sequence: message.seq, sessionId: message.subject.slice(subjects.length) };
+        const writtenAt = message.time.getTime();
+        if (operation === 'PURGE' || operation === 'DEL') return { ...scanned, writtenAt };
         if (!operation || operation === 'PUT') {
           try {
-            const record = { ...parse(message.data), sessionId };
-            return { sequence: message.seq, sessionId, found: { record, revision: message.seq } };
+            const record = { ...parse(message.data), sessionId: scanned.sessionId };
+            return { ...scanned, writtenAt, found: { record, revision: message.seq } };
           } catch {
             // Not a record of ours (the bucket is shared, anything with access can write there): pass it by.
           }
@@ -267,12 +264,10 @@ export async function createSessionDirectory(
 
     async tombstoned(sessionId) {
       assertSessionId(sessionId);
-      try {
-        const last = await raw.readLast(sessionId);
-        return last !== undefined && !last.live;
-      } catch (error) {
-        throw renamed(error, 'get', sessionId);
-      }
+      const last = await raw
+        .readLast(sessionId)
+        .catch((error: unknown) => Promise.reject(renamed(error, 'get', sessionId)));
+      return last !== undefined && !last.live;
     },
 
     forget(sessionId) {
@@ -301,10 +296,4 @@ function renamed(error: unknown, operation: string, key: string): Error {
 
 function boundary(error: unknown, operation: string, key: string): InternalError {
   return failedAt(`session directory ${operation} of '${key}'`, error, { operation, key });
-}
-
-/** An `InternalError` saying what failed (`what`), around its cause. */
-export function failedAt(what: string, error: unknown, details: Record<string, unknown>): InternalError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`${what} failed: ${message}`, { cause: error, details });
 }

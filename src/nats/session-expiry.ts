@@ -95,7 +95,6 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   const period = Math.max(5, Math.floor(deps.ttlMs / 4));
   /** Per session used here, its record as this node last read or wrote it. */
   const stamped = new Map<string, ReadRecord>();
-  let running: Promise<void> | undefined;
   let stopped = false;
   /** Tombstones younger than this are left to the removal under way (see {@link SessionRemoval.sweep}). */
   const grace = 2 * period;
@@ -110,7 +109,7 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
    * gone and the use is refused: it never landed.
    */
   const freshFor = deps.ttlMs - 2 * period;
-  const stamping = new Map<string, Promise<void>>();
+  const stampsBeforeUse = new Map<string, Promise<void>>();
 
   /** Stamps the record now, before a use is served (see `freshFor`). */
   const stampBeforeUse = async (sessionId: string, incarnation: string): Promise<void> => {
@@ -174,7 +173,7 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       if (!found) {
         // A tombstone: a removal not finished yet. Once nodes that heard of it late have had time to notice, at
         // their stamp or by the control message, what is left under the id is purged again and the tombstone goes.
-        if (now - next.removedAt >= grace)
+        if (now - next.writtenAt >= grace)
           work.push(() =>
             deps.removal
               .sweep(sessionId)
@@ -202,22 +201,26 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     for (let from: number | undefined = 1; from !== undefined && !stopped;) from = await scanFrom(from);
   };
 
-  const tick = (): Promise<void> => {
-    if (running || stopped) return running ?? Promise.resolve();
-    running = (async () => {
-      try {
-        await stampAll();
-        if (!stopped) await scan();
-      } catch (error) {
-        deps.report(error, 'session expiry');
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
+  /** `work`, one run at a time: called while a run is under way (or once stopped), the run under way. */
+  const single = (work: () => Promise<void>): (() => Promise<void>) => {
+    let running: Promise<void> | undefined;
+    return () => {
+      if (running || stopped) return running ?? Promise.resolve();
+      running = work()
+        .catch((error: unknown) => deps.report(error, 'session expiry'))
+        .finally(() => (running = undefined));
+      return running;
+    };
+  };
+  // Apart: a scan draining a backlog must not hold back the stamps, which `freshFor` counts on within `period`.
+  const stampTick = single(stampAll);
+  const scanTick = single(scan);
+  const tick = (): void => {
+    void stampTick();
+    void scanTick();
   };
 
-  const timer = setInterval(() => void tick(), period);
+  const timer = setInterval(tick, period);
   timer.unref();
   return {
     note(found) {
@@ -229,22 +232,22 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       const recent =
         known && incarnationOf(known.record) === incarnation && Date.now() - activeAtOf(known.record) < freshFor;
       if (recent) return undefined;
-      let pending = stamping.get(sessionId);
+      let pending = stampsBeforeUse.get(sessionId);
       if (!pending) {
-        pending = stampBeforeUse(sessionId, incarnation).finally(() => stamping.delete(sessionId));
-        stamping.set(sessionId, pending);
+        pending = stampBeforeUse(sessionId, incarnation).finally(() => stampsBeforeUse.delete(sessionId));
+        stampsBeforeUse.set(sessionId, pending);
       }
       return pending;
     },
     recheck() {
       stamped.clear();
-      void tick();
+      tick();
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      await running;
+      await Promise.all([stampTick(), scanTick()]);
       await stampAll().catch((error: unknown) => deps.report(error, 'session expiry'));
     },
   };

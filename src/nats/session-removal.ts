@@ -38,9 +38,9 @@ import { purgeSessionKeys, type PurgeOutcome } from '../session/purge-session.js
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { kvRetryScope, kvStream, kvSubject } from './kv-bucket.js';
-import { DEFAULT_UNAVAILABLE_RETRY_MS, retryRead, type RetryScope } from './retry-unavailable.js';
+import { DEFAULT_UNAVAILABLE_RETRY_MS, failedAt, retryRead, type RetryScope } from './retry-unavailable.js';
 import type { SessionControl } from './session-control.js';
-import { failedAt, incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
+import { incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
 
 /** What a removal works on. */
 export interface SessionRemovalDeps {

@@ -159,15 +159,13 @@ describe('deleting a session on NATS nodes', () => {
     expect(await kept(buckets, 'cut')).toEqual({ variables: 0, modules: 0, record: 1 });
 
     // Without a retry, a node's scan finishes it once past its grace, and then the tombstone goes too.
-    await remote.delete().catch(() => {});
-    const scanning = await fx().runtime(buckets, { sessionTtlMs: 400 });
+    await fx().runtime(buckets, { sessionTtlMs: 400 });
     const left = await client.session('left');
     await left.defineVariable('y', 'integer', 1);
     await kv.purge('left');
     await waitFor(async () => (await kept(buckets, 'left')).record === 0, { timeout: 10_000, message: 'swept' });
     expect(await kept(buckets, 'left')).toEqual({ variables: 0, modules: 0, record: 0 });
     expect(await kept(buckets, 'cut')).toEqual({ variables: 0, modules: 0, record: 0 });
-    expect(scanning.sessionIds()).not.toContain('left');
   });
 
   it('purges the writes of a node that heard of the deletion late, once every node can have heard', async () => {
