@@ -101,7 +101,7 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   /**
    * A use is served without a stamp first only while the record this node knows is younger than this. Why no use
    * is then lost to expiry: the record's `activeAt` only grows within a life, so at a use at time `u` served
-   * unstamped, it is at least `u - fresh`. A scan removes it only once its clock says `activeAt + TTL + period`,
+   * unstamped, it is at least `u - freshFor`. A scan removes it only once its clock says `activeAt + TTL + period`,
    * at least `u + 2 × period` on that clock: the use is stamped at this node's next stamping, within `period`,
    * which leaves `period` for the clocks' disagreement and the stamping's own time. The stamp moves the revision,
    * so a removal at the revision the scan read fails (compare-and-set), and the session lives on. A use served
