@@ -7,7 +7,25 @@ describe('session.delete() on an embedded runtime', () => {
   afterEach(() => runtime?.stop());
 
   it('removes the variables with their history, ends the process, its modules and its watches', async () => {
-    const store = createMemoryStore<VariableRecord>();
+    // A store that can hold one write once it started: a write in flight, for as long as the test wants.
+    const memory = createMemoryStore<VariableRecord>();
+    let hold = false;
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const store: typeof memory = Object.create(memory, {
+      commit: {
+        value: async (writes: Parameters<typeof memory.commit>[0]) => {
+          if (hold) {
+            hold = false;
+            started();
+            await gate;
+          }
+          return memory.commit(writes);
+        },
+      },
+    });
     runtime = await Runtime.start({ store, llm: createEchoModel() });
     const session = await runtime.session('doomed');
     await session.defineVariable('temperature', 'float', 0.1);
@@ -20,11 +38,17 @@ describe('session.delete() on an embedded runtime', () => {
     const other = await runtime.session('bystander');
     await other.defineVariable('kept', 'integer', 1);
     // A write in flight when the deletion comes finishes first, and goes with the rest.
+    hold = true;
     const racing = session.setVariable('temperature', 0.3).catch((error: unknown) => error);
+    await inFlight;
 
-    await session.delete();
+    const deleting = session.delete();
+    release();
+    await deleting;
 
-    await racing;
+    // It finished before the deletion (acknowledged, not refused), and its value went with the rest.
+    expect(await racing).not.toBeInstanceOf(Error);
+    expect(await racing).toMatchObject({ version: 3 });
     expect(await store.keys('doomed.')).toEqual([]);
     expect(await store.history('doomed.temperature')).toEqual([]);
     expect(await store.history('doomed.gone')).toEqual([]);

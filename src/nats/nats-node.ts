@@ -121,6 +121,11 @@ export interface NatsNode {
   /** The incarnation of the session as its record says now (a KV read), `undefined` when it does not exist. */
   currentSession(sessionId: string): Promise<string | undefined>;
   /**
+   * Before a use of the session's life `incarnation` is served: `undefined`, or a stamp of its record to wait for
+   * first (see session-expiry.ts); rejects when the session is gone.
+   */
+  freshSession(sessionId: string, incarnation: string): Promise<void> | undefined;
+  /**
    * Deletes the session on every node (only its life `incarnation`, when given): record, variables with their
    * history, module specs, processes. `SessionError` (`session_not_found`) when it does not exist.
    */
@@ -267,6 +272,7 @@ export async function openNatsNode(
       },
       openSession: (sessionId) => life.open(sessionId),
       currentSession: (sessionId) => life.current(sessionId),
+      freshSession: (sessionId, incarnation) => life.fresh(sessionId, incarnation),
       deleteSession: (sessionId, incarnation) => life.delete(sessionId, incarnation),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
       publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),

@@ -19,7 +19,7 @@
  * @module
  */
 import { NatsError, type JetStreamManager } from 'nats';
-import { StoreUnavailableError, ValidationError, type StoreUnavailableOutcome } from '../errors.js';
+import { InternalError, StoreUnavailableError, ValidationError, type StoreUnavailableOutcome } from '../errors.js';
 
 /** How long a store operation waits for its bucket's stream to answer again, by default. */
 export const DEFAULT_UNAVAILABLE_RETRY_MS = 15_000;
@@ -150,4 +150,10 @@ export async function retryRead<T>(
       await waitForStream(scope, op, until, error, failed, outcome);
     }
   }
+}
+
+/** An `InternalError` saying what failed (`what`, e.g. "compacting session 's1' in bucket 'b'"), around its cause. */
+export function failedAt(what: string, error: unknown, details: Record<string, unknown>): InternalError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`${what} failed: ${message}`, { cause: error, details });
 }

@@ -9,7 +9,7 @@
  * session-expiry.ts), and removing it is the moment a session is deleted or expires, with compare-and-set on the
  * revision read, so a concurrent activity stamp cancels an expiry. The bucket keeps one write per key, so its
  * stream holds each record's last write in the order they were written: the records nobody stamped for longest
- * come first ({@link SessionDirectory.oldest}).
+ * come first ({@link SessionDirectory.oldest}), with the markers of removals not yet finished (tombstones).
  *
  * A node remembers the ids it has seen exist, so only the first request for a session on each node pays a KV
  * read; a deletion makes every node forget it ({@link SessionDirectory.forget}). Like the variables bucket, each
@@ -24,7 +24,7 @@ import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
-import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
+import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS, failedAt } from './retry-unavailable.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -56,6 +56,14 @@ export interface SessionRecord {
 export interface ReadRecord {
   readonly record: SessionRecord;
   readonly revision: number;
+}
+
+/** What a scan finds: a record (`found`), or a removal's marker (a tombstone); when the bucket took it (ms). */
+export interface Scanned {
+  readonly sequence: number;
+  readonly sessionId: string;
+  readonly found?: ReadRecord;
+  readonly writtenAt: number;
 }
 
 /** Options of {@link createSessionDirectory}. */
@@ -95,15 +103,12 @@ export interface SessionDirectory {
    * `false` when it was written since (a stamp, or a removal and a new open).
    */
   removeAt(sessionId: string, revision: number): Promise<boolean>;
-  /** The first record written at or after `sequence`, oldest first; `undefined` past the last. */
-  oldest(sequence: number): Promise<(ReadRecord & { readonly sequence: number }) | undefined>;
+  /** The first record or tombstone (see session-removal.ts) written at or after `sequence`; `undefined` past the last. */
+  oldest(sequence: number): Promise<Scanned | undefined>;
+  /** Whether the session's key holds a removal marker (a tombstone) rather than a record or nothing. */
+  tombstoned(sessionId: string): Promise<boolean>;
   /** Forgets that the session exists (it was deleted): the next request for it reads the bucket. */
   forget(sessionId: string): void;
-  /**
-   * Forgets a session: removes its record whatever its revision. Requests then get `session_not_found` once each
-   * node's memory of it is gone; a session's deletion does more (see session-removal.ts).
-   */
-  remove(sessionId: string): Promise<void>;
   /**
    * A {@link SessionProvider} over the directory: checks or records existence, then asks `start` for the handle
    * (for a node: `(id) => runtime.session(id)`).
@@ -249,11 +254,14 @@ export async function createSessionDirectory(
         );
         if (!message) return undefined;
         const operation = message.header.get('KV-Operation');
+        // The key names the session, whatever the record says.
+        const scanned = { sequence: message.seq, sessionId: message.subject.slice(subjects.length) };
+        const writtenAt = message.time.getTime();
+        if (operation === 'PURGE' || operation === 'DEL') return { ...scanned, writtenAt };
         if (!operation || operation === 'PUT') {
           try {
-            // The key names the session, whatever the record says.
-            const record = { ...parse(message.data), sessionId: message.subject.slice(subjects.length) };
-            return { record, revision: message.seq, sequence: message.seq };
+            const record = { ...parse(message.data), sessionId: scanned.sessionId };
+            return { ...scanned, writtenAt, found: { record, revision: message.seq } };
           } catch {
             // Not a record of ours (the bucket is shared, anything with access can write there): pass it by.
           }
@@ -262,18 +270,16 @@ export async function createSessionDirectory(
       }
     },
 
-    forget(sessionId) {
-      seen.delete(sessionId);
+    async tombstoned(sessionId) {
+      assertSessionId(sessionId);
+      const last = await raw
+        .readLast(sessionId)
+        .catch((error: unknown) => Promise.reject(renamed(error, 'get', sessionId)));
+      return last !== undefined && !last.live;
     },
 
-    async remove(sessionId) {
-      assertSessionId(sessionId);
+    forget(sessionId) {
       seen.delete(sessionId);
-      try {
-        await raw.publish({ key: sessionId, operation: 'delete', data: new Uint8Array(0) });
-      } catch (error) {
-        throw renamed(error, 'delete', sessionId);
-      }
     },
 
     provider(start) {
@@ -297,9 +303,5 @@ function renamed(error: unknown, operation: string, key: string): Error {
 }
 
 function boundary(error: unknown, operation: string, key: string): InternalError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`session directory ${operation} of '${key}' failed: ${message}`, {
-    cause: error,
-    details: { operation, key },
-  });
+  return failedAt(`session directory ${operation} of '${key}'`, error, { operation, key });
 }

@@ -8,17 +8,24 @@
  *   the record's revision. So a session in use costs each node using it one KV write per `P`, not one per request,
  *   and the record is at most `P` behind its last use. A stamp that finds the record gone (or another life of the
  *   id) tells the node, which ends its processes of it: how a node that missed the deletion's message learns of it.
+ * - **Stamping before a use.** A write (or a wake) on a node whose last sight of the record is older than
+ *   `TTL - 2P` waits for a stamp of it first ({@link SessionExpiry.fresh}, which argues why no use is then lost).
  * - **Scanning.** Every `P`, a node reads the records oldest-written first (the bucket keeps one write per key, so
  *   its stream is in that order) and expires each one whose `activeAt` is at least `TTL + P` old (the `P` covers
- *   a use not stamped yet), stopping at the first that is not. Its removal is compare-and-set on the revision
- *   read: a stamp in between (the session was used) cancels it. A scan reads one record more than it expires, so
- *   it costs nothing per idle-but-alive session, and sessions never loaded on any node since a restart expire too.
+ *   a use not stamped yet), stopping at the first that is not; a record stamped in the future (a clock ahead) is
+ *   passed by. Its removal is compare-and-set on the revision read: a stamp in between (the session was used)
+ *   cancels it. A scan reads one record more than it expires, so it costs nothing per idle-but-alive session, and
+ *   sessions never loaded on any node since a restart expire too. It also sweeps the tombstones of removals at
+ *   least `2P` old (see session-removal.ts). A scan that fills its batch goes on at once: a backlog drains at
+ *   {@link PARALLEL} removals at a time (some 50 a second per node at 150 ms each), not one batch per `P`.
  *
  * A session therefore expires between `TTL + P` and `TTL + 3P` after its last use (1.25 to 1.75 × the TTL), given
  * node clocks that agree to well within `P`. Expiring is the deletion of session-removal.ts, with reason
  * `expired`: handles learn `session_expired`, watchers are dropped, the storage is reclaimed.
  * @module
  */
+import { InternalError, SessionError } from '../errors.js';
+import type { SessionEndReason } from './session-control.js';
 import type { SessionRemoval } from './session-removal.js';
 import { activeAtOf, incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
 
@@ -40,12 +47,21 @@ export interface SessionExpiryDeps {
   /** The sessions used on this node since the last call (those still running, and those that ended meanwhile). */
   uses(): Iterable<SessionUse>;
   /** The session's life `incarnation` is gone (deleted or expired, this node was not told): end it here. */
-  lost(sessionId: string, incarnation: string): void;
+  lost(sessionId: string, incarnation: string, reason: SessionEndReason): void;
   readonly report: (error: unknown, where: string) => void;
 }
 
 /** Running expiry. */
 export interface SessionExpiry {
+  /** The record of a session this node loaded, as the load read it: what {@link SessionExpiry.fresh} knows. */
+  note(found: ReadRecord): void;
+  /**
+   * Before a use of the session's life `incarnation` is served here: `undefined` when this node knows its record
+   * was stamped recently enough (no I/O, the usual case); otherwise a stamp of the record now, compare-and-set,
+   * which the use must wait for. Rejects with `SessionError` (`session_expired` or `session_not_found`) when the
+   * record is gone: the use must not be served.
+   */
+  fresh(sessionId: string, incarnation: string): Promise<void> | undefined;
   /**
    * Reads the record of every session used here at once (the node was cut off and may have missed a deletion's
    * message): one found gone ends here.
@@ -55,7 +71,7 @@ export interface SessionExpiry {
   stop(): Promise<void>;
 }
 
-/** Records expired per scan at most; a longer backlog goes on at the next scan. */
+/** Removals per round of a scan at most; a full round is followed by the next at once. */
 const SCAN_BATCH = 256;
 /** Expiries (and stamps) run at once at most. */
 const PARALLEL = 8;
@@ -79,8 +95,42 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   const period = Math.max(5, Math.floor(deps.ttlMs / 4));
   /** Per session used here, its record as this node last read or wrote it. */
   const stamped = new Map<string, ReadRecord>();
-  let running: Promise<void> | undefined;
   let stopped = false;
+  /** Tombstones younger than this are left to the removal under way (see {@link SessionRemoval.sweep}). */
+  const grace = 2 * period;
+  /**
+   * A use is served without a stamp first only while the record this node knows is younger than this. Why no use
+   * is then lost to expiry: the record's `activeAt` only grows within a life, so at a use at time `u` served
+   * unstamped, it is at least `u - freshFor`. A scan removes it only once its clock says `activeAt + TTL + period`,
+   * at least `u + 2 × period` on that clock: the use is stamped at this node's next stamping, within `period`,
+   * which leaves `period` for the clocks' disagreement and the stamping's own time. The stamp moves the revision,
+   * so a removal at the revision the scan read fails (compare-and-set), and the session lives on. A use served
+   * after a stamp first is the same case with `activeAt = u`. And if the removal won, the stamp finds the record
+   * gone and the use is refused: it never landed.
+   */
+  const freshFor = deps.ttlMs - 2 * period;
+  const stampsBeforeUse = new Map<string, Promise<void>>();
+
+  /** Stamps the record now, before a use is served (see `freshFor`). */
+  const stampBeforeUse = async (sessionId: string, incarnation: string): Promise<void> => {
+    const now = Date.now();
+    const known = stamped.get(sessionId);
+    const current = known && incarnationOf(known.record) === incarnation ? known : await directory.read(sessionId);
+    const written =
+      current && incarnationOf(current.record) === incarnation ? await directory.stamp(current, now) : undefined;
+    if (!written) {
+      stamped.delete(sessionId);
+      // Idle past the TTL by the last record this node saw: most likely expired, else deleted.
+      const reason = current && now - activeAtOf(current.record) < deps.ttlMs ? 'deleted' : 'expired';
+      deps.lost(sessionId, incarnation, reason);
+      throw new SessionError(reason === 'expired' ? 'session_expired' : 'session_not_found', sessionId);
+    }
+    stamped.set(sessionId, written);
+    if (activeAtOf(written.record) < now)
+      throw new InternalError(`session '${sessionId}' kept changing under the stamp of its use`, {
+        details: { sessionId },
+      });
+  };
 
   const stamp = async (use: SessionUse): Promise<void> => {
     const known = stamped.get(use.sessionId);
@@ -92,7 +142,7 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
         : undefined;
     if (written) return void stamped.set(use.sessionId, written);
     stamped.delete(use.sessionId);
-    deps.lost(use.sessionId, use.incarnation);
+    deps.lost(use.sessionId, use.incarnation, 'deleted');
   };
 
   const stampAll = async (): Promise<void> => {
@@ -110,55 +160,94 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     );
   };
 
-  const scan = async (): Promise<void> => {
+  /** One round of a scan from `sequence`: at most {@link SCAN_BATCH} removals; where it got, when it filled up. */
+  const scanFrom = async (sequence: number): Promise<number | undefined> => {
     const now = Date.now();
-    const expired: ReadRecord[] = [];
-    let sequence = 1;
-    while (expired.length < SCAN_BATCH) {
+    const work: Array<() => Promise<unknown>> = [];
+    for (;;) {
+      if (work.length >= SCAN_BATCH) break;
       const next = await directory.oldest(sequence);
       if (!next) break;
       sequence = next.sequence + 1;
-      const age = now - activeAtOf(next.record);
-      // Not a time: a record this version did not write. Passed by, not expired, and no reason to stop.
-      if (Number.isNaN(age)) continue;
-      // Later records were written later: none of them is older than this one by more than `period`.
-      if (age < deps.ttlMs + period) break;
-      expired.push(next);
-    }
-    await eachLimited(expired, (found) =>
-      deps.removal.expire(found).catch((error: unknown) => {
-        deps.report(error, `expiring session ${found.record.sessionId}`);
-      }),
-    );
-  };
-
-  const tick = (): Promise<void> => {
-    if (running || stopped) return running ?? Promise.resolve();
-    running = (async () => {
-      try {
-        await stampAll();
-        if (!stopped) await scan();
-      } catch (error) {
-        deps.report(error, 'session expiry');
-      } finally {
-        running = undefined;
+      const { found, sessionId } = next;
+      if (!found) {
+        // A tombstone: a removal not finished yet. Once nodes that heard of it late have had time to notice, at
+        // their stamp or by the control message, what is left under the id is purged again and the tombstone goes.
+        if (now - next.writtenAt >= grace)
+          work.push(() =>
+            deps.removal
+              .sweep(sessionId)
+              .catch((error: unknown) => deps.report(error, `sweeping session ${sessionId}`)),
+          );
+        continue;
       }
-    })();
-    return running;
+      const age = now - activeAtOf(found.record);
+      // Not a time: a record this version did not write. Passed by, not expired, and no reason to stop. Nor is a
+      // record stamped by a node whose clock is ahead (a time still to come) a reason to stop: records after it may
+      // be old. The scan stops only at a record whose time is past and younger than the threshold: records written
+      // after it were stamped after it, with uses at most `period` older than its own.
+      if (Number.isNaN(age) || age < 0) continue;
+      if (age < deps.ttlMs + period) break;
+      work.push(() =>
+        deps.removal.expire(found).catch((error: unknown) => deps.report(error, `expiring session ${sessionId}`)),
+      );
+    }
+    await eachLimited(work, (run) => run());
+    return work.length >= SCAN_BATCH ? sequence : undefined;
   };
 
-  const timer = setInterval(() => void tick(), period);
+  /** Scans, round after round while rounds fill up: a backlog drains at {@link PARALLEL} removals at a time. */
+  const scan = async (): Promise<void> => {
+    for (let from: number | undefined = 1; from !== undefined && !stopped;) from = await scanFrom(from);
+  };
+
+  /** `work`, one run at a time: called while a run is under way (or once stopped), the run under way. */
+  const single = (work: () => Promise<void>): (() => Promise<void>) => {
+    let running: Promise<void> | undefined;
+    return () => {
+      if (running || stopped) return running ?? Promise.resolve();
+      running = work()
+        .catch((error: unknown) => deps.report(error, 'session expiry'))
+        .finally(() => (running = undefined));
+      return running;
+    };
+  };
+  // Apart: a scan draining a backlog must not hold back the stamps, which `freshFor` counts on within `period`.
+  const stampTick = single(stampAll);
+  const scanTick = single(scan);
+  const tick = (): void => {
+    void stampTick();
+    void scanTick();
+  };
+
+  const timer = setInterval(tick, period);
   timer.unref();
   return {
+    note(found) {
+      const known = stamped.get(found.record.sessionId);
+      if (!known || known.revision < found.revision) stamped.set(found.record.sessionId, found);
+    },
+    fresh(sessionId, incarnation) {
+      const known = stamped.get(sessionId);
+      const recent =
+        known && incarnationOf(known.record) === incarnation && Date.now() - activeAtOf(known.record) < freshFor;
+      if (recent) return undefined;
+      let pending = stampsBeforeUse.get(sessionId);
+      if (!pending) {
+        pending = stampBeforeUse(sessionId, incarnation).finally(() => stampsBeforeUse.delete(sessionId));
+        stampsBeforeUse.set(sessionId, pending);
+      }
+      return pending;
+    },
     recheck() {
       stamped.clear();
-      void tick();
+      tick();
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      await running;
+      await Promise.all([stampTick(), scanTick()]);
       await stampAll().catch((error: unknown) => deps.report(error, 'session expiry'));
     },
   };

@@ -54,6 +54,8 @@ export interface SessionLife {
   open(sessionId: string): Promise<void>;
   /** The incarnation of the session as its record says now (a KV read), `undefined` when it does not exist. */
   current(sessionId: string): Promise<string | undefined>;
+  /** Before a use is served here: see {@link SessionExpiry.fresh} (`undefined` while the node does not serve). */
+  fresh(sessionId: string, incarnation: string): Promise<void> | undefined;
   /** Deletes the session everywhere (its life `incarnation` only, when given); `session_not_found` without one. */
   delete(sessionId: string, incarnation?: string): Promise<void>;
   /** Sessions by id for the service; `start(id, create)` hands out the node's handle. */
@@ -100,8 +102,10 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
     open: (sessionId) => removal.open(sessionId),
     async current(sessionId) {
       const found = await directory.read(sessionId);
+      if (found) expiry?.note(found);
       return found && incarnationOf(found.record);
     },
+    fresh: (sessionId, incarnation) => expiry?.fresh(sessionId, incarnation),
     delete: (sessionId, incarnation) => removal.delete(sessionId, incarnation),
     provider(start) {
       return {
@@ -126,7 +130,7 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
         removal,
         ttlMs: sessions.ttlMs,
         uses: () => sessions.uses(),
-        lost: (sessionId, incarnation) => void endLocal(sessionId, incarnation, 'deleted').done.catch(() => {}),
+        lost: (sessionId, incarnation, reason) => void endLocal(sessionId, incarnation, reason).done.catch(() => {}),
         report,
       });
     },

@@ -11,8 +11,14 @@
  *    write still under way on a node that answered late is caught too. Each pass lists the keys, checks that the id
  *    has not been opened again since, then purges each key at the revision it listed: a new life's writes are
  *    never taken, whichever way the race goes.
- * 4. What the purges leave (one marker per key, the record's marker) is removed from the three streams, only below
- *    the sequence each stream had reached before a last check that the id is still not opened again.
+ * 4. What the purges leave (one marker per key) is removed from the variables and modules streams, only below the
+ *    sequence each stream had reached before a last check that the id is still not opened again.
+ * 5. The record's marker stays, as a tombstone: the removal is not verified complete yet. A node that heard late
+ *    (or was cut off) may still write with a process of the old life until it hears or notices (its next stamp,
+ *    within `P`, finds the record gone). A scan that finds the tombstone at least `2P` old ({@link SessionRemoval.sweep},
+ *    from session-expiry.ts) purges what is under the id once more, if it was not opened again, compacts, and only
+ *    then removes the tombstone. A removal cut short (a purge failed, the deleting node died) is finished the same
+ *    way, or at once by a `delete` of the id, which does steps 3 and 4 again and still says `session_not_found`.
  *
  * Every step rides through an election of a bucket's stream leader, as the stores' own operations do: the record's
  * reads and compare-and-set purge (session-directory.ts), the listings and purges of keys (kv-store.ts), and here
@@ -21,8 +27,9 @@
  *
  * A node that missed the control message (cut off at the time) can still write with a process of the old life;
  * it learns the session is gone when it next stamps the session's activity or loads it again (both read the
- * record). What it wrote meanwhile is removed when the id is next opened: an `open` that creates the record lists
- * the keys under the id first and purges those afterwards, at the revisions listed (see {@link SessionRemoval.open}).
+ * record). What it wrote meanwhile is removed by the sweep of the tombstone if it landed within its grace, and
+ * otherwise when the id is next opened: an `open` that creates the record lists the keys under the id first and
+ * purges those afterwards, at the revisions listed (see {@link SessionRemoval.open}).
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -31,7 +38,7 @@ import { purgeSessionKeys, type PurgeOutcome } from '../session/purge-session.js
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { kvRetryScope, kvStream, kvSubject } from './kv-bucket.js';
-import { DEFAULT_UNAVAILABLE_RETRY_MS, retryRead, type RetryScope } from './retry-unavailable.js';
+import { DEFAULT_UNAVAILABLE_RETRY_MS, failedAt, retryRead, type RetryScope } from './retry-unavailable.js';
 import type { SessionControl } from './session-control.js';
 import { incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
 
@@ -65,6 +72,12 @@ export interface SessionRemoval {
   /** Expires the session whose record was read as `found`; `false` when it was used (stamped) or removed since. */
   expire(found: ReadRecord): Promise<boolean>;
   /**
+   * Finishes a removal whose tombstone a scan found past its grace: purges what is left under the id (a write of a
+   * node that heard of the removal late, what a removal cut short left) unless the id was opened again, then
+   * removes the purge markers and the tombstone.
+   */
+  sweep(sessionId: string): Promise<void>;
+  /**
    * Records the session as existing (idempotent). When this call creates the record, what an earlier life of the id
    * left under it (a deletion cut short, a write of a node that missed it) is purged.
    */
@@ -93,55 +106,68 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
     );
   };
 
-  /** Removes the purge markers and the record's marker: everything below where each stream had got. */
-  const compact = async (sessionId: string): Promise<void> => {
-    const filters = [`${sessionId}.>`, `${sessionId}.>`, sessionId];
+  /**
+   * Removes the purge markers from the variables and modules streams and then, with `tombstone`, the record's marker
+   * from the sessions stream: everything below where each stream had got before a last check that the id is still
+   * not opened again (opened again, its writes may be below those sequences; its own `open` purged what it found).
+   */
+  const compact = async (sessionId: string, tombstone: boolean): Promise<void> => {
     scopes ??= Promise.all(buckets.map((bucket) => kvRetryScope(deps.connection, bucket, retryMs)));
     const scoped = await scopes;
     const manager = await deps.connection.jetstreamManager({ checkAPI: false });
     const until = Date.now() + retryMs;
-    const failed = (bucket: string) => (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      return new InternalError(`compacting session '${sessionId}' in bucket '${bucket}' failed: ${message}`, {
-        cause: error,
-        details: { sessionId, bucket },
-      });
-    };
+    const streams = buckets.map((bucket, i) => ({
+      bucket,
+      scope: scoped[i]!,
+      filter: i === 2 ? sessionId : `${sessionId}.>`,
+    }));
+    const step = <T>(stream: (typeof streams)[number], run: () => Promise<T>, fate?: 'unknown') =>
+      retryRead(
+        stream.scope,
+        { operation: 'compact', key: stream.filter },
+        until,
+        run,
+        (error) =>
+          failedAt(`compacting session '${sessionId}' in bucket '${stream.bucket}'`, error, {
+            sessionId,
+            bucket: stream.bucket,
+          }),
+        fate,
+      );
+    const chosen = tombstone ? streams : streams.slice(0, 2);
     const reached = await Promise.all(
-      buckets.map((bucket, i) =>
-        retryRead(
-          scoped[i]!,
-          { operation: 'compact', key: filters[i]! },
-          until,
-          async () => (await manager.streams.info(kvStream(bucket))).state.last_seq,
-          failed(bucket),
-        ),
+      chosen.map((stream) =>
+        step(stream, async () => (await manager.streams.info(kvStream(stream.bucket))).state.last_seq),
       ),
     );
-    // Opened again since: its writes may be below those sequences. Its own `open` purged what it found.
     if (!(await gone(sessionId))) return;
-    await Promise.all(
-      buckets.map((bucket, i) =>
-        retryRead(
-          scoped[i]!,
-          { operation: 'compact', key: filters[i]! },
-          until,
-          () =>
-            manager.streams.purge(kvStream(bucket), { filter: kvSubject(bucket, filters[i]!), seq: reached[i]! + 1 }),
-          failed(bucket),
-          'unknown',
-        ),
-      ),
-    );
+    const purge = (i: number) =>
+      step(
+        chosen[i]!,
+        () =>
+          manager.streams.purge(kvStream(chosen[i]!.bucket), {
+            filter: kvSubject(chosen[i]!.bucket, chosen[i]!.filter),
+            seq: reached[i]! + 1,
+          }),
+        'unknown',
+      );
+    await Promise.all([purge(0), purge(1)]);
+    // The tombstone goes last: while it stays, a scan finishes this removal (see session-expiry.ts).
+    if (tombstone) await purge(2);
+  };
+
+  /** Purges the variables and the specs twice, a moment apart, and their markers; the tombstone stays. */
+  const settle = async (sessionId: string): Promise<void> => {
+    const first = await pass(sessionId);
+    await delay(recheckMs);
+    await pass(sessionId, first);
+    await compact(sessionId, false);
   };
 
   const finish = async (sessionId: string, incarnation: string, reason: 'deleted' | 'expired'): Promise<void> => {
     deps.announce?.(sessionId, incarnation, reason);
     await deps.control()?.end(sessionId, incarnation, reason);
-    const first = await pass(sessionId);
-    await delay(recheckMs);
-    await pass(sessionId, first);
-    await compact(sessionId);
+    await settle(sessionId);
   };
 
   return {
@@ -150,6 +176,12 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
       // Retried while nodes stamp the record's activity: a deletion does not lose to use, an expiry does.
       for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
         const found = await directory.read(sessionId);
+        // Removed, but not finished (cut short, or not yet swept): this call does the work again, and still says
+        // the session is not found (it was gone before this call).
+        if (!found && (await directory.tombstoned(sessionId))) {
+          await settle(sessionId);
+          throw new SessionError('session_not_found', sessionId);
+        }
         if (!found || (incarnation !== undefined && incarnationOf(found.record) !== incarnation))
           throw new SessionError('session_not_found', sessionId);
         if (await directory.removeAt(sessionId, found.revision))
@@ -165,6 +197,12 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
       if (!(await directory.removeAt(sessionId, found.revision))) return false;
       await finish(sessionId, incarnationOf(found.record), 'expired');
       return true;
+    },
+
+    async sweep(sessionId) {
+      assertSessionId(sessionId);
+      await pass(sessionId);
+      await compact(sessionId, true);
     },
 
     async open(sessionId) {

@@ -108,6 +108,8 @@ export class SessionTable {
       restart: (sessionId, incarnation) => this.#restart(sessionId, incarnation),
       deleteSession: (sessionId, incarnation) => this.#delete(sessionId, incarnation),
       touch: (sessionId) => this.#activity.touch(sessionId, this.#idleMs),
+      fresh: (sessionId, incarnation) =>
+        incarnation === undefined ? undefined : this.#nats?.freshSession(sessionId, incarnation),
     };
   }
 

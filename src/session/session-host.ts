@@ -53,4 +53,10 @@ export interface SessionHost {
   deleteSession(sessionId: string, incarnation: string | undefined): Promise<void>;
   /** Records activity, which postpones idle expiry. */
   touch(sessionId: string): void;
+  /**
+   * Before a use that waits anyway (a write, a wake) is served: on a NATS node, a stamp of the session's record to
+   * wait for when the node's last sight of it is old, so that expiry cannot take the use (see session-expiry.ts);
+   * `undefined` otherwise. Rejects with `SessionError` when the session is gone.
+   */
+  fresh?(sessionId: string, incarnation: string | undefined): Promise<void> | undefined;
 }

@@ -345,6 +345,7 @@ export class Session implements SessionContext {
     }
     // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
     this.host.touch(this.sessionId);
+    await this.host.fresh?.(this.sessionId, this.#process.incarnation);
     return this.#process;
   }
 

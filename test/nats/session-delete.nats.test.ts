@@ -6,6 +6,7 @@ import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import type { TestBuckets } from '../support/tether-node.js';
 import { settledCode } from '../support/settled-code.js';
+import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -46,8 +47,9 @@ describe('deleting a session on NATS nodes', () => {
 
     await remote.delete();
 
-    // Nothing of it is kept: no value, no history, no marker, no spec, no record.
-    expect(await kept(buckets, 'doomed')).toEqual({ variables: 0, modules: 0, record: 0 });
+    // Nothing of it is kept: no value, no history, no marker, no spec, no record. Only the record's tombstone (an
+    // empty marker) stays until a scan sweeps after the nodes that heard late (see the tests below).
+    expect(await kept(buckets, 'doomed')).toEqual({ variables: 0, modules: 0, record: 1 });
     for (const node of [a, b]) {
       expect(node.sessionIds()).not.toContain('doomed');
       expect(node.whereis(moduleProcessName('doomed', 'qa'))).toBeUndefined();
@@ -152,7 +154,7 @@ describe('deleting a session on NATS nodes', () => {
     await (await client.session('raced', { create: false })).delete();
 
     expect(await Promise.all(writers)).toEqual(['session_not_found', 'session_not_found']);
-    expect(await kept(buckets, 'raced')).toEqual({ variables: 0, modules: 0, record: 0 });
+    expect(await kept(buckets, 'raced')).toEqual({ variables: 0, modules: 0, record: 1 });
     expect(await (await client.session('raced')).listVariables()).toEqual([]);
   });
 
@@ -174,5 +176,128 @@ describe('deleting a session on NATS nodes', () => {
     const again = await client.session('ghost');
     expect(await again.listVariables()).toEqual([]);
     expect(await again.hasVariable('x')).toBe(false);
+  });
+
+  it('finishes a deletion cut short: a retried delete purges what is left, and a scan removes the tombstone', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    const client = await fx().client();
+    const remote = await client.session('cut');
+    await remote.defineVariable('x', 'integer', 1);
+    await remote.setVariable('x', 2);
+    // What a deletion cut short after its first step leaves (its node died, or a purge failed): the record's
+    // removal marker, and the variables with their history.
+    const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+    await kv.purge('cut');
+    expect(await kept(buckets, 'cut')).toEqual({ variables: 2, modules: 0, record: 1 });
+
+    // Deleting again says it is not found (it was gone before), and finishes the removal all the same.
+    expect(await rawErrorCode('tether.v1.session.cut.delete', {})).toBe('session_not_found');
+    expect(await kept(buckets, 'cut')).toEqual({ variables: 0, modules: 0, record: 1 });
+
+    // Without a retry, a node's scan finishes it once past its grace, and then the tombstone goes too.
+    await fx().runtime(buckets, { sessionTtlMs: 400 });
+    const left = await client.session('left');
+    await left.defineVariable('y', 'integer', 1);
+    await kv.purge('left');
+    await waitFor(async () => (await kept(buckets, 'left')).record === 0, { timeout: 10_000, message: 'swept' });
+    expect(await kept(buckets, 'left')).toEqual({ variables: 0, modules: 0, record: 0 });
+    expect(await kept(buckets, 'cut')).toEqual({ variables: 0, modules: 0, record: 0 });
+  });
+
+  it('purges the writes of a node that heard of the deletion late, once every node can have heard', async () => {
+    const buckets = fx().buckets();
+    // Node B hears of the session's end 300 ms late; with a TTL of 2 s, a scan sweeps 1 s after the deletion.
+    const proxy = await startLaggingProxy(fx().server.url, (subject) => subject.endsWith('.session.end'));
+    try {
+      const ttl = { sessionTtlMs: 2000 };
+      const a = await fx().runtime(buckets, ttl);
+      const b = await fx().runtime(buckets, { ...ttl, servers: proxy.url });
+      const client = await fx().client();
+      await client.session('late');
+      proxy.lag(300);
+      let deleted = false;
+      let afterDelete = 0;
+      const writer = (async () => {
+        const session = await b.session('late');
+        for (let i = 0; ; i += 1) {
+          try {
+            await session.defineVariable(`v${i}`, 'integer', i);
+            if (deleted) afterDelete += 1;
+          } catch (error) {
+            return (error as { code?: unknown }).code;
+          }
+        }
+      })();
+      while ((await kept(buckets, 'late')).variables < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+
+      // Deleted on node A, which waits only for the nodes that answer in time.
+      await (await a.session('late')).delete();
+      deleted = true;
+
+      expect(await writer).toBe('session_not_found');
+      // B went on writing after the deletion resolved (it had not heard yet): those writes are acknowledged, and
+      // still purged.
+      expect(afterDelete).toBeGreaterThan(0);
+      await waitFor(async () => (await kept(buckets, 'late')).record === 0, { timeout: 10_000, message: 'swept' });
+      expect(await kept(buckets, 'late')).toEqual({ variables: 0, modules: 0, record: 0 });
+    } finally {
+      proxy.release();
+      await fx().cleanup();
+      await proxy.close();
+    }
+  });
+
+  it('resolves once the nodes that answer have ended their processes, however late they heard', async () => {
+    const buckets = fx().buckets();
+    // The only node hears of the end (its own message) 300 ms late: the deletion waits for its answer.
+    const proxy = await startLaggingProxy(fx().server.url, (subject) => subject.endsWith('.session.end'));
+    try {
+      const node = await fx().runtime(buckets, { servers: proxy.url });
+      proxy.lag(300);
+      const session = await node.session('awaited');
+      await session.defineVariable('x', 'integer', 1);
+
+      await session.delete();
+
+      expect(node.sessionIds()).not.toContain('awaited');
+      expect(await settledCode(session.getVariable('x'))).toBe('session_not_found');
+    } finally {
+      proxy.release();
+      await fx().cleanup();
+      await proxy.close();
+    }
+  });
+
+  it('purges, before it resolves, the writes of a node that heard a moment late', async () => {
+    const buckets = fx().buckets();
+    // Node B hears of the end 80 ms late, and the deleting node does not wait for it: B's last writes land after
+    // the first purge has listed the keys.
+    const proxy = await startLaggingProxy(fx().server.url, (subject) => subject.endsWith('.session.end'));
+    try {
+      const a = await fx().runtime(buckets);
+      const b = await fx().runtime(buckets, { servers: proxy.url });
+      proxy.lag(80);
+      const onB = await b.session('moment');
+      const writer = (async () => {
+        for (let i = 0; ; i += 1) {
+          try {
+            await onB.defineVariable(`v${i}`, 'integer', i);
+          } catch (error) {
+            return (error as { code?: unknown }).code;
+          }
+        }
+      })();
+      while ((await kept(buckets, 'moment')).variables < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+
+      await (await a.session('moment')).delete();
+
+      expect(await kept(buckets, 'moment')).toEqual({ variables: 0, modules: 0, record: 1 });
+      expect(await writer).toBe('session_not_found');
+    } finally {
+      proxy.release();
+      await fx().cleanup();
+      await proxy.close();
+    }
   });
 });

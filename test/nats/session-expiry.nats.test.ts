@@ -5,6 +5,9 @@ import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import { waitFor } from '../support/wait-for.js';
 import { settledCode } from '../support/settled-code.js';
+import { createKvStore } from '../../src/nats/kv-store.js';
+import { createSessionDirectory } from '../../src/nats/session-directory.js';
+import { createSessionRemoval } from '../../src/nats/session-removal.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -71,6 +74,37 @@ describe('idle expiry across NATS nodes', () => {
     expect(heardOnB).toEqual([]);
   });
 
+  it('never loses an acknowledged write to expiry, even one made just before the session would have expired', async () => {
+    const buckets = fx().buckets();
+    // Three nodes scan; node A serves every write.
+    const [a] = await Promise.all([0, 1, 2].map(() => fx().runtime(buckets, TTL)));
+    const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+    const activeAt = async (id: string) => Date.parse((await kv.get(id))!.json<{ activeAt: string }>().activeAt);
+    const trials = Array.from({ length: 12 }, (_, i) => `late-${i}`);
+    const written = await Promise.all(
+      trials.map(async (id, i) => {
+        // Started 17 ms apart: the trials meet the nodes' stamps and scans (every 100 ms) at different moments.
+        await new Promise((resolve) => setTimeout(resolve, 17 * i));
+        const handle = await a!.session(id);
+        await handle.defineVariable('x', 'integer', 0);
+        // Idle until its record is 475 to 490 ms old (a scan expires it at 500 ms), then written once on node A.
+        const since = await waitFor(() => activeAt(id).then((at) => (Date.now() - at < 400 ? at : undefined)), {
+          interval: 2,
+        });
+        await new Promise((resolve) => setTimeout(resolve, since + 475 + (i % 4) * 5 - Date.now()));
+        const acknowledged = await handle.setVariable('x', 1).then(
+          () => true,
+          (error: unknown) => (expect(error).toMatchObject({ code: 'session_expired' }), false),
+        );
+        return { id, handle, acknowledged };
+      }),
+    );
+    // Long enough for every node to scan and every stamp to land.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    for (const { handle, acknowledged } of written) if (acknowledged) expect(await handle.getVariable('x')).toBe(1);
+    expect(written.some((trial) => trial.acknowledged)).toBe(true);
+  });
+
   it('expires a session that no node has loaded since it started', async () => {
     const buckets = fx().buckets();
     const first = await fx().node(buckets);
@@ -83,5 +117,62 @@ describe('idle expiry across NATS nodes', () => {
       message: 'the session expired',
     });
     await waitFor(async () => (await storedOfSession(nc(), buckets, 'left')).variables === 0);
+  });
+
+  it('passes by a record stamped by a clock ahead, and expires the idle sessions after it', async () => {
+    const buckets = fx().buckets();
+    // Written first, so scanned first: a record whose node's clock is an hour ahead.
+    const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+    const ahead = new Date(Date.now() + 3_600_000).toISOString();
+    await kv.put('ahead', JSON.stringify({ sessionId: 'ahead', createdAt: ahead, incarnation: 'i', activeAt: ahead }));
+    await fx().runtime(buckets, TTL);
+    await (await (await fx().client()).session('idle')).defineVariable('x', 'integer', 1);
+
+    await waitFor(async () => (await storedOfSession(nc(), buckets, 'idle')).record === 0, {
+      timeout: 10_000,
+      message: 'the idle session expired',
+    });
+    expect((await storedOfSession(nc(), buckets, 'ahead')).record).toBe(1);
+  });
+
+  it('does not expire a session stamped between the scan that read its record and the removal', async () => {
+    const buckets = fx().buckets();
+    const directory = await createSessionDirectory(nc(), { bucket: buckets.sessionsBucket });
+    const [variables, specs] = await Promise.all(
+      [buckets.variablesBucket, buckets.modulesBucket].map((bucket) => createKvStore<unknown>(nc(), { bucket })),
+    );
+    const removal = createSessionRemoval({
+      connection: nc(),
+      directory,
+      variables: variables!,
+      variablesBucket: buckets.variablesBucket,
+      specs: specs!,
+      modulesBucket: buckets.modulesBucket,
+      control: () => undefined,
+    });
+    await removal.open('used');
+    const scanned = (await directory.read('used'))!;
+    // A node notes a use of it after the scan read the record.
+    await directory.stamp(scanned, Date.now() + 1);
+
+    expect(await removal.expire(scanned)).toBe(false);
+    expect(await directory.exists('used')).toBe(true);
+    await Promise.all([variables!.close(), specs!.close()]);
+  });
+
+  it('ends the processes of a session whose record a node finds gone when it stamps its use', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().runtime(buckets, TTL);
+    const session = await node.session('vanished');
+    await session.defineVariable('x', 'integer', 1);
+    // Removed behind the node's back (its deleting node died before telling anyone): no control message comes.
+    await (await nc().jetstream().views.kv(buckets.sessionsBucket)).purge('vanished');
+
+    // Only reads from here on (they count as use, and never read the record): the node's stamp finds it gone.
+    await waitFor(async () => (await settledCode(session.getVariable('x'))) === 'session_not_found', {
+      timeout: 10_000,
+      message: 'the handle learned the session is gone',
+    });
+    expect(node.sessionIds()).not.toContain('vanished');
   });
 });
