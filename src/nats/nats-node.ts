@@ -1,6 +1,7 @@
 /**
  * The NATS side of a node: one connection, the variables bucket (tracked, for events and read-your-writes),
- * the session directory, and the `tether` service, started once the runtime that serves it exists.
+ * the session directory, and the `tether` service, started once the runtime that serves it exists. The buckets are
+ * opened by node-buckets.ts.
  * @module
  */
 import { hostname } from 'node:os';
@@ -20,16 +21,14 @@ import type { ModuleHost, SharedSpec } from './module-host.js';
 import { createModuleForward } from './module-forward.js';
 import { forwardedModuleEndpoint, moduleEndpoints } from './module-service.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
-import { openModuleSpecs, type StoredModuleSpec } from './module-specs.js';
+import type { StoredModuleSpec } from './module-specs.js';
 import { createModuleClaims } from './module-claims.js';
 import { createNodePings } from './node-pings.js';
 import { toWireSpec, wireProblem } from './module-wire-spec.js';
-import { createNodeStore } from './node-store.js';
+import { openNodeBuckets } from './node-buckets.js';
 import { assertUnavailableRetryMs } from './retry-unavailable.js';
-import { createSessionDirectory } from './session-directory.js';
-import { openSessionLife, type NodeSessions } from './session-life.js';
+import type { NodeSessions } from './session-life.js';
 import { startSessionService, type SessionService } from './session-service.js';
-import { createSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 
 /** How a node reaches NATS and names what it creates there. */
@@ -182,44 +181,8 @@ export async function openNatsNode(
       resolve();
     });
   });
-  const retrying = options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {};
   try {
-    const store = await createNodeStore(connection, {
-      bucket: options.variablesBucket ?? 'tether_vars',
-      ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
-      ...(options.historyDepth !== undefined ? { historyDepth: options.historyDepth } : {}),
-      ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
-      ...retrying,
-      onListenerError: (error) => report(error, 'store listener'),
-      onWatchError: (error) => report(error, 'store watch'),
-      onTrackingError: (error) => report(error, 'store tracking'),
-    });
-    // A restarted server has lost the router's consumer; without this the node would see no other node's writes
-    // (and time out read-your-writes requests) until nats.js misses two heartbeats, some 13 s later.
-    onConnectionChange(connection, (change) => {
-      if (change === 'reconnected') store.resumeWatches();
-    });
-    const directory = await createSessionDirectory(connection, {
-      bucket: options.sessionsBucket ?? 'tether_sessions',
-      ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
-      ...retrying,
-    });
-    const specs = await openModuleSpecs(connection, {
-      bucket: options.modulesBucket ?? 'tether_modules',
-      ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
-      ...retrying,
-    });
-    const subjects = createSubjects(options.prefix);
-    const life = await openSessionLife(connection, {
-      directory,
-      variables: store,
-      variablesBucket: options.variablesBucket ?? 'tether_vars',
-      modulesBucket: options.modulesBucket ?? 'tether_modules',
-      ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
-      ...retrying,
-      subjects,
-      report,
-    });
+    const { store, specs, life, subjects } = await openNodeBuckets(connection, options, report);
     const outbox = createEventOutbox(connection, report);
     const forward = createModuleForward(connection, subjects);
     let service: SessionService | undefined;

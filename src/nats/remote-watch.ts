@@ -28,9 +28,10 @@
  * watchers are dropped), telling the client's `onError` with the `SessionError` a request would get; a catch-up
  * read that finds the session's life gone stops it too. So the listener never hears the id's next life. A watch of a
  * handle bound to no life (`create: false`) stops on the event alone: a catch-up read that finds no session is
- * reported and the watch carries on, as before sessions had lives. Events are not
- * tagged with a life: a write of the next life that overtook the end event on the wire (published by another node)
- * could in principle reach the listener first; a single NATS server forwards them in the order it got them.
+ * reported and the watch carries on, as before sessions had lives (the subscriptions: watch-subscriptions.ts).
+ * Events are not tagged with a life: a write of the next life that overtook the end event on the wire (published by
+ * another node) could in principle reach the listener first; a single NATS server forwards them in the order it got
+ * them.
  *
  * Revisions order events within one bucket only. When the client learns that the variables bucket was re-created
  * or reset (a `revision_unknown` reply, see remote-transport.ts), the revisions the watch knows belong to the old
@@ -42,14 +43,13 @@
  * @module
  */
 import type { Subscription } from 'nats';
-import { SessionError } from '../errors.js';
+import type { SessionError } from '../errors.js';
 import type { Unwatch, VariableChange, VariableListener, WatchVariablesOptions } from '../session/session-context.js';
-import { decodeValue } from '../variables/codec.js';
 import { compileGlob } from '../variables/glob.js';
 import { isVariableName } from '../variables/names.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
-import { isVariableEvent, type VariableEvent } from './variable-events.js';
+import type { VariableEvent } from './variable-events.js';
 import {
   catchUpChanges,
   isNewer,
@@ -60,12 +60,7 @@ import {
   type KnownVariable,
   type ReadHistory,
 } from './watch-catch-up.js';
-
-const decoder = new TextDecoder();
-
-/** The session's life is over (deleted, or expired): a watch of it has nothing more to deliver. */
-const isSessionGone = (error: unknown): error is SessionError =>
-  error instanceof SessionError && (error.code === 'session_not_found' || error.code === 'session_expired');
+import { changeOf, isSessionGone, subscribeSessionEnd, subscribeVariableEvents } from './watch-subscriptions.js';
 
 /**
  * The most events a watch holds back while it reads: past that (a long outage of the nodes while NATS carries
@@ -81,18 +76,6 @@ export interface WatchReads {
   list(pattern: string): Promise<{ readonly records: readonly VariableRecord[]; readonly revision: number }>;
   /** The kept versions of one variable, oldest first. */
   readonly history: ReadHistory;
-}
-
-/** The listener's view of an event. */
-function changeOf(event: VariableEvent): VariableChange {
-  return {
-    name: event.name,
-    oldValue: 'oldValue' in event ? decodeValue(event.type, event.oldValue) : undefined,
-    newValue: 'newValue' in event ? decodeValue(event.type, event.newValue) : undefined,
-    version: event.version,
-    updatedBy: event.updatedBy ?? null,
-    ...(event.deleted ? { deleted: true as const } : {}),
-  };
 }
 
 /**
@@ -169,16 +152,12 @@ export async function watchRemote(
     unreadable.clear();
   };
 
-  let subscription: Subscription | undefined = transport.connection.subscribe(subject, {
-    callback: (error, msg) => {
-      if (error) return transport.report(error, `event subscription ${subject}`);
-      let event: unknown;
-      try {
-        event = JSON.parse(decoder.decode(msg.data));
-      } catch {
-        return;
-      }
-      if (!isVariableEvent(event) || event.sessionId !== sessionId || !matches(event.name)) return;
+  let subscription: Subscription | undefined = subscribeVariableEvents(
+    transport,
+    subject,
+    sessionId,
+    matches,
+    (event) => {
       if (!held) return accept(event);
       if (held.length < HELD_MAX) return void held.push(event);
       // The next read must reflect what the dropped events told, whichever node answers it.
@@ -189,7 +168,7 @@ export async function watchRemote(
       // when the connection is back).
       drops += 1;
     },
-  });
+  );
   const stopListening = transport.onConnectionChange((change) => {
     // Held from the drop on: an event published once nats.js has subscribed again may come before the
     // reconnect news, and must not overtake the versions the catch-up is to deliver before it.
@@ -212,21 +191,7 @@ export async function watchRemote(
     transport.report(error, `watcher of session ${sessionId}: the session ended, the watch stopped`);
   };
   // The session's end ends the watch: nothing of the id's next life reaches this listener.
-  let endSubscription: Subscription | undefined = transport.connection.subscribe(subjects.sessionEvent(sessionId), {
-    callback: (error, msg) => {
-      if (error) return transport.report(error, `session event subscription of ${sessionId}`);
-      let event: { sessionId?: unknown; incarnation?: unknown; reason?: unknown };
-      try {
-        event = JSON.parse(decoder.decode(msg.data)) as typeof event;
-      } catch {
-        return;
-      }
-      if (event?.sessionId !== sessionId) return;
-      // A handle bound to a life ends with that life only (an end of an earlier one may arrive late).
-      if (incarnation !== undefined && event.incarnation !== incarnation) return;
-      ended(new SessionError(event.reason === 'expired' ? 'session_expired' : 'session_not_found', sessionId));
-    },
-  });
+  let endSubscription: Subscription | undefined = subscribeSessionEnd(transport, sessionId, incarnation, ended);
   const unwatch: Unwatch = () => {
     active = false;
     subscription?.unsubscribe();

@@ -12,33 +12,32 @@
  * reply adds `modulesRevision`. Any failure is an error reply; nothing a request carries can throw past the handler.
  * An endpoint may also be served on subscriptions of its own that come and go (`serveOn`), outside the micro
  * service but in its queue group, with the same pipeline: a module's forward subjects (see module-forward.ts).
+ * The parts: session-request.ts (what a session request does), revision-headers.ts (the read-your-writes waits),
+ * endpoint-handler.ts (answering each request once, events first).
  * @module
  */
 import { type NatsConnection, type Service, type Subscription } from 'nats';
-import { BridgeError, CallTimeoutError, SessionError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { packageVersion } from '../package-version.js';
-import { assertSessionId } from '../variables/names.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
-import { OPERATIONS } from './session-operations.js';
-import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects, type VariableOperation } from './subjects.js';
+import { createSessionRequests } from './session-request.js';
+import { VARIABLE_OPERATIONS, createSubjects, type TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import type { AppliedRevisions } from './revision-waiters.js';
 import { variableEventOf, withoutOldValue } from './variable-events.js';
 import { EndpointStats } from './endpoint-stats.js';
 import { createEventOutbox, type EventOutbox } from './event-outbox.js';
-import { replyTooLarge } from './reply-limit.js';
+import { createEndpointHandlers } from './endpoint-handler.js';
+import { awaitApplied, revisionIn } from './revision-headers.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
 import {
   ACCEPT_NOTICE_HEADER,
   DEFAULT_MAX_PAYLOAD,
-  INCARNATION_HEADER,
   MIN_MODULES_REVISION_HEADER,
   MIN_REVISION_HEADER,
   SERVICE_NAME,
-  assertFields,
   decodeRequest,
-  encodeError,
   encodeJson,
   encodeReply,
 } from './wire.js';
@@ -124,8 +123,6 @@ export async function startSessionService(
   const maxBytes = options.maxPayloadBytes ?? Math.min(DEFAULT_MAX_PAYLOAD, serverMax);
   const waitMs = options.revisionWaitMs ?? 2000;
   const modules = options.modulesRevisions;
-  const inFlight = new Set<Promise<void>>();
-  let requestCount = 0;
 
   const outbox = options.outbox ?? createEventOutbox(connection, report);
   const unsubscribeEvents = store.onCommitted((change) => {
@@ -147,6 +144,17 @@ export async function startSessionService(
 
   const serviceId = service.info().id;
   const notices = createAcceptanceNotices(connection, serviceId, report);
+  const handlers = createEndpointHandlers({
+    connection,
+    subjects,
+    store,
+    modules,
+    stats,
+    notices,
+    outbox,
+    report,
+  });
+  const { handler, inFlight } = handlers;
 
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
   async function serveEndpoint(msg: ServiceRequest, endpoint: ServiceEndpoint): Promise<Uint8Array | RelayedReply> {
@@ -158,7 +166,7 @@ export async function startSessionService(
     const minModules = modules ? revisionIn(header, MIN_MODULES_REVISION_HEADER) : undefined;
     const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
     const waitingModules =
-      modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision') : undefined;
+      modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision', waitMs) : undefined;
     if (waiting || waitingModules) await Promise.all([waiting, waitingModules]);
     const result = await work();
     // Another node's answer goes on as it came: its revisions are those of what it did.
@@ -166,153 +174,12 @@ export async function startSessionService(
     return encodeReply(result, store.highestRevision, modules?.highestRevision);
   }
 
-  /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
-  async function serve(
-    msg: ServiceRequest,
-    operation: VariableOperation | 'open' | 'session.delete',
-  ): Promise<Uint8Array> {
-    const body = decodeRequest(msg.data, maxBytes);
-    if (operation === 'open' || operation === 'session.delete')
-      assertFields(body, [], operation === 'open' ? 'open' : 'delete');
-    const parsed = subjects.parseRequest(msg.subject);
-    if (!parsed) throw new ValidationError(`subject '${msg.subject.slice(0, 200)}' names no operation`);
-    assertSessionId(parsed.sessionId);
-    const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
-    if (waiting) await waiting;
-    // The life of the session the caller's handle was opened on, when it says: another life is not its session.
-    const life = operation === 'open' ? undefined : msg.headers?.get(INCARNATION_HEADER) || undefined;
-    if (operation === 'session.delete') {
-      if (!provider.delete) throw new BridgeError('this node cannot delete sessions');
-      await provider.delete(parsed.sessionId, life).catch((error: unknown) => {
-        throw endedLife(parsed.sessionId, life, error);
-      });
-      return encodeReply({ deleted: true }, store.highestRevision);
-    }
-    const session = await provider
-      .session(parsed.sessionId, { create: operation === 'open' })
-      .catch((error: unknown) => {
-        throw endedLife(parsed.sessionId, life, error);
-      });
-    if (life !== undefined && session.incarnation !== undefined && session.incarnation !== life)
-      throw endedLife(parsed.sessionId, life, new SessionError('session_not_found', parsed.sessionId));
-    const result =
-      operation === 'open'
-        ? {
-            sessionId: session.sessionId,
-            ...(session.incarnation === undefined ? {} : { incarnation: session.incarnation }),
-          }
-        : await OPERATIONS[operation](session, body);
-    // A write whose old value the node had to look up in the history has its event queued only once the lookup is
-    // done: the reply waits for it, so no acknowledged write's event can be lost with the node (or come after it).
-    const announcing = store.settled();
-    if (announcing) await announcing;
-    // The highest revision this node knows: at least the write just made, and every change its reads reflect.
-    return encodeReply(result, store.highestRevision);
-  }
-
-  /**
-   * What a request bound to the life `life` gets when its session is not found: `session_expired` when this node
-   * knows that life expired, the error as it is otherwise (a deletion, or an end this node did not hear of).
-   */
-  function endedLife(sessionId: string, life: string | undefined, error: unknown): unknown {
-    if (life === undefined || !(error instanceof SessionError) || error.code !== 'session_not_found') return error;
-    return provider.ended?.(sessionId, life) ?? error;
-  }
+  const serve = createSessionRequests({ provider, store, subjects, maxBytes, awaitRevision });
 
   /** Rejects the header, or waits until this node has applied the revision; `undefined` when it already has. */
   function awaitRevision(header: string | undefined): Promise<void> | undefined {
     const revision = revisionIn(header, MIN_REVISION_HEADER);
-    return revision === undefined ? undefined : awaitApplied(revision, store, 'revision');
-  }
-
-  /** The revision a header (`name`) asks for, `undefined` without one; `ValidationError` unless a whole number. */
-  function revisionIn(header: string | undefined, name: string): number | undefined {
-    if (header === undefined || header === '') return undefined;
-    const revision = Number(header);
-    if (!Number.isSafeInteger(revision) || revision < 0) {
-      throw new ValidationError(`header ${name} must be a whole number, got '${header.slice(0, 40)}'`, {
-        details: { constraint: name },
-      });
-    }
-    return revision;
-  }
-
-  /** Waits until `revisions` has applied `revision`, else `call_timeout` naming it; `undefined` when it has. */
-  function awaitApplied(revision: number, revisions: AppliedRevisions, what: string): Promise<void> | undefined {
-    // No await when nothing is to wait for: most requests carry a revision this node has applied long ago.
-    if (revisions.appliedRevision >= revision) return undefined;
-    // Refusing rather than answering from an older state: the client asked for this revision because it has seen it.
-    // A revision above the bucket's last one is refused instead of waited out (`revision_unknown`, see
-    // revision-waiters.ts).
-    return revisions.waitForRevision(revision, waitMs).then((applied) => {
-      if (!applied) {
-        throw new CallTimeoutError(`${what} ${revision}`, waitMs, {
-          details: { minRevision: revision, appliedRevision: revisions.appliedRevision },
-        });
-      }
-    });
-  }
-
-  /**
-   * The handler of the endpoint `name` on `subject`. `reportsModules`: an error reply carries the modules revision
-   * too (a module endpoint's).
-   */
-  function handler(
-    name: string,
-    subject: string,
-    serveOne: (msg: ServiceRequest) => Promise<Uint8Array | RelayedReply>,
-    reportsModules = false,
-  ) {
-    return (error: Error | null, msg: ServiceRequest): void => {
-      if (error) return report(error, `endpoint ${name}`);
-      requestCount += 1;
-      const taken = stats.taken();
-      const fail = (failure: unknown): void => {
-        respondFailure(msg, failure, reportsModules ? modules?.highestRevision : undefined);
-        stats.answered(subject, taken, true);
-      };
-      const done = serveOne(msg).then((reply) => {
-        if (reply instanceof RelayedReply) {
-          // It fitted in a message from the node that sent it.
-          const { data, error: relayedError } = reply;
-          respond(msg, () =>
-            relayedError ? msg.respondError(relayedError.status, relayedError.description, data) : msg.respond(data),
-          );
-          return stats.answered(subject, taken, relayedError !== undefined);
-        }
-        // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
-        const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-        if (reply.length > limit) return fail(replyTooLarge(subjects, msg.subject, reply.length, limit));
-        respond(msg, () => msg.respond(reply));
-        stats.answered(subject, taken, false);
-      }, fail);
-      inFlight.add(done);
-      void done.finally(() => inFlight.delete(done));
-    };
-  }
-
-  function respondFailure(msg: ServiceRequest, failure: unknown, modulesRevision?: number): void {
-    const encoded = encodeError(failure, store.highestRevision, modulesRevision);
-    respond(msg, () => msg.respondError(encoded.status, encoded.description, encoded.body));
-  }
-
-  function respond(msg: ServiceRequest, send: () => boolean): void {
-    // A notice not sent yet would arrive after the reply: the caller has no use for it any more.
-    notices.replied(msg);
-    try {
-      // The events this request caused go first and in the same socket write, so its caller has them on reply.
-      outbox.sendNow();
-      send();
-    } catch (error) {
-      // A closed connection, or a reply over max_payload despite the check above (its headers count too). Tell
-      // the caller when the connection still can.
-      const encoded = encodeError(error);
-      try {
-        msg.respondError(encoded.status, encoded.description, encoded.body);
-      } catch {
-        report(error, `replying on ${msg.subject}`);
-      }
-    }
+    return revision === undefined ? undefined : awaitApplied(revision, store, 'revision', waitMs);
   }
 
   service.addEndpoint('open', {
@@ -383,7 +250,7 @@ export async function startSessionService(
     id: serviceId,
     subjects,
     get requestCount() {
-      return requestCount;
+      return handlers.requestCount;
     },
     async serveOn(subject, endpoint) {
       if (stopping || connection.isClosed()) return async () => {};

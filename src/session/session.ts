@@ -5,15 +5,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import type { WriteReply } from '../../machines/session.machine.js';
-import {
-  BridgeError,
-  NoProcError,
-  ProcessExitedError,
-  SessionError,
-  ValidationError,
-  VariableNotFoundError,
-} from '../errors.js';
+import { BridgeError, NoProcError, ProcessExitedError, ValidationError, VariableNotFoundError } from '../errors.js';
 import { assertVariableName, setByName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { exportRecord, type ExportedVariable } from '../variables/record.js';
@@ -36,7 +28,8 @@ import type {
   VersionedValue,
   WatchVariablesOptions,
 } from './session-context.js';
-import type { SessionEnding, SessionHost, SessionProcess } from './session-host.js';
+import type { SessionHost, SessionProcess } from './session-host.js';
+import { SessionProcessLink } from './session-process-link.js';
 import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
 import { historyOf, type VariableHistoryEntry } from './variable-history.js';
 import { updateVariableInTurn } from './update-with-retry.js';
@@ -51,7 +44,7 @@ import type { ModuleSpec } from '../modules/module-spec.js';
  * await session.setVariable('temperature', 0.9);
  */
 export class Session implements SessionContext {
-  #process: SessionProcess;
+  readonly #link: SessionProcessLink;
 
   /** @internal Sessions are obtained from `runtime.session(id)`. */
   constructor(
@@ -59,7 +52,7 @@ export class Session implements SessionContext {
     process: SessionProcess,
     private readonly host: SessionHost,
   ) {
-    this.#process = process;
+    this.#link = new SessionProcessLink(sessionId, process, host);
   }
 
   /**
@@ -67,12 +60,12 @@ export class Session implements SessionContext {
    * opened again, an id is another session); `undefined` on an embedded runtime.
    */
   get incarnation(): string | undefined {
-    return this.#process.incarnation;
+    return this.#link.process.incarnation;
   }
 
   /** Defines a new variable; a name that exists already gives `AlreadyExistsError` and keeps the original. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
-    return (await this.#write({
+    return (await this.#link.write({
       kind: 'define',
       id: randomUUID(),
       name,
@@ -86,7 +79,7 @@ export class Session implements SessionContext {
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
   async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
     assertOptions(options, 'getVariable');
-    const record = (await this.#variables()).get(name);
+    const record = (await this.#link.variables()).get(name);
     if (record) return record.value;
     // A name no variable can have is a mistake to report, not a miss to cover with the default.
     const notFound = this.#notFound(name);
@@ -96,14 +89,14 @@ export class Session implements SessionContext {
 
   /** The whole variable record: type, value, constraints, description, metadata, version, times, lock. */
   async describeVariable(name: string): Promise<VariableRecord> {
-    const record = (await this.#variables()).get(name);
+    const record = (await this.#link.variables()).get(name);
     if (!record) throw this.#notFound(name);
     return record;
   }
 
   /** Whether the variable exists. */
   async hasVariable(name: string): Promise<boolean> {
-    if ((await this.#variables()).has(name)) return true;
+    if ((await this.#link.variables()).has(name)) return true;
     // Only a miss pays for the check: a stored name is valid.
     assertVariableName(name);
     return false;
@@ -112,7 +105,7 @@ export class Session implements SessionContext {
   /** Records of the variables whose names match the glob (`*` only; anchored), sorted by name. */
   async listVariables(pattern = '*'): Promise<VariableRecord[]> {
     const matches = compileGlob(pattern);
-    const records = [...(await this.#variables()).values()].filter((record) => matches(record.name));
+    const records = [...(await this.#link.variables()).values()].filter((record) => matches(record.name));
     return records.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -128,26 +121,26 @@ export class Session implements SessionContext {
 
   /** Values and versions of several variables, read from one consistent state of the session. */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
-    return this.readVariablesNow(names) ?? snapshotOf(await this.#variables(), names);
+    return this.readVariablesNow(names) ?? snapshotOf(await this.#link.variables(), names);
   }
 
   /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
   readVariablesNow(names: readonly string[]): VariableSnapshot | undefined {
     if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
-    const variables = this.#variablesNow();
+    const variables = this.#link.variablesNow();
     return variables && snapshotOf(variables, names);
   }
 
   /** See {@link SessionContext.variablesStamp}; `undefined` while the session's process is not alive. */
   variablesStamp(): number | undefined {
-    const variables = this.#variablesNow();
+    const variables = this.#link.variablesNow();
     return variables && stampOf(variables);
   }
 
   /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */
   async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
     assertOptions(options, 'setVariable');
-    return (await this.#write({ kind: 'set', name, value, ...options, at: now() })) as VariableRecord;
+    return (await this.#link.write({ kind: 'set', name, value, ...options, at: now() })) as VariableRecord;
   }
 
   /**
@@ -171,7 +164,7 @@ export class Session implements SessionContext {
    */
   async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
     assertOptions(options, 'deleteVariable');
-    await this.#write({ kind: 'delete', name, ...options, at: now() });
+    await this.#link.write({ kind: 'delete', name, ...options, at: now() });
   }
 
   /**
@@ -187,7 +180,7 @@ export class Session implements SessionContext {
       throw new ValidationError('setVariables takes an object of name → value');
     }
     const { atomic = false, ...attribution } = options;
-    return (await this.#write({
+    return (await this.#link.write({
       kind: 'setMany',
       values: Object.entries(values),
       atomic,
@@ -221,12 +214,12 @@ export class Session implements SessionContext {
 
   /** Locks a variable for `owner`: writes from anyone else (batches included) get `VariableLockedError`. */
   async lockVariable(name: string, owner: string): Promise<VariableRecord> {
-    return (await this.#write({ kind: 'lock', name, owner, at: now() })) as VariableRecord;
+    return (await this.#link.write({ kind: 'lock', name, owner, at: now() })) as VariableRecord;
   }
 
   /** Releases `owner`'s lock; releasing someone else's lock gives `VariableLockedError`. */
   async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
-    return (await this.#write({ kind: 'unlock', name, owner, at: now() })) as VariableRecord;
+    return (await this.#link.write({ kind: 'unlock', name, owner, at: now() })) as VariableRecord;
   }
 
   /** Every variable in a JSON-safe form that `importVariables` accepts, here or in another session. */
@@ -246,7 +239,7 @@ export class Session implements SessionContext {
       updatedBy: options.updatedBy,
       at: now(),
     };
-    return (await this.#write(request)) as number;
+    return (await this.#link.write(request)) as number;
   }
 
   /**
@@ -264,7 +257,7 @@ export class Session implements SessionContext {
   ): Promise<Unwatch> {
     assertOptions(options, 'watchVariables');
     if (typeof listener !== 'function') throw new ValidationError('watchVariables needs a listener function');
-    const variables = await this.#variables();
+    const variables = await this.#link.variables();
     const initial: VariableChange[] = options.includeInitial
       ? [...variables.values()].map((r) => ({
           name: r.name,
@@ -285,7 +278,7 @@ export class Session implements SessionContext {
    * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
    */
   async module(id: string, spec?: ModuleSpec): Promise<ModuleHandle> {
-    const process = await this.#live();
+    const process = await this.#link.live();
     if (spec === undefined) return this.host.modules.find(this, id);
     const handle = await this.host.modules.create(this, id, spec);
     // The session may have ended while the module was being built: a module must not outlive its session.
@@ -294,7 +287,7 @@ export class Session implements SessionContext {
       // The session's end is what the caller must hear; a spec left behind if the stop cannot reach the bucket is
       // one other nodes serve, as after a session stop.
       await handle.stop().catch(() => undefined);
-      throw this.#ended(ending);
+      throw this.#link.ended(ending);
     }
     return handle;
   }
@@ -306,7 +299,7 @@ export class Session implements SessionContext {
    * lacks) must not hide the others, nor should a listing start a process for each.
    */
   async modules(): Promise<ModuleHandle[]> {
-    await this.#live();
+    await this.#link.live();
     return this.host.modules.list(this.sessionId);
   }
 
@@ -316,9 +309,9 @@ export class Session implements SessionContext {
    * (this one included) wakes them again. Later calls on this handle get `SessionError`.
    */
   async stop(): Promise<void> {
-    if (!this.#process.alive) return;
+    if (!this.#link.process.alive) return;
     try {
-      await this.#process.call({ type: 'stop' }, this.host.callTimeoutMs);
+      await this.#link.process.call({ type: 'stop' }, this.host.callTimeoutMs);
     } catch (error) {
       if (!(error instanceof NoProcError || error instanceof ProcessExitedError)) throw error;
     }
@@ -331,57 +324,9 @@ export class Session implements SessionContext {
    * Embedded runtimes sharing one store all end it (they hear a delete marker under the session's `=ended` key).
    */
   async delete(): Promise<void> {
-    const ending = this.#process.alive ? undefined : this.#process.ending();
-    if (ending === 'expired' || ending === 'deleted') throw this.#ended(ending);
-    await this.host.deleteSession(this.sessionId, this.#process.incarnation);
-  }
-
-  async #live(): Promise<SessionProcess> {
-    if (!this.#process.alive) {
-      const ending = this.#process.ending();
-      // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
-      if (ending !== 'crashed' && ending !== 'hibernated') throw this.#ended(ending);
-      this.#process = await this.host.restart(this.sessionId, this.#process.incarnation);
-    }
-    // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
-    this.host.touch(this.sessionId);
-    await this.host.fresh?.(this.sessionId, this.#process.incarnation);
-    return this.#process;
-  }
-
-  #ended(ending: SessionEnding | undefined, cause?: unknown): SessionError {
-    return new SessionError(
-      ending === 'expired' ? 'session_expired' : ending === 'deleted' ? 'session_not_found' : 'session_stopped',
-      this.sessionId,
-      cause === undefined ? {} : { cause },
-    );
-  }
-
-  /** The committed variables; no extra await on the hot path, where the process is alive. */
-  #variables(): ReadonlyMap<string, VariableRecord> | Promise<ReadonlyMap<string, VariableRecord>> {
-    return this.#variablesNow() ?? this.#live().then((process) => process.context().variables);
-  }
-
-  /** The committed variables while the process is alive (a use that counts as activity); else `undefined`. */
-  #variablesNow(): ReadonlyMap<string, VariableRecord> | undefined {
-    if (!this.#process.alive) return undefined;
-    this.host.touch(this.sessionId);
-    return this.#process.context().variables;
-  }
-
-  async #write(request: WriteRequest): Promise<unknown> {
-    const process = await this.#live();
-    try {
-      const reply = (await process.call({ type: 'write', request }, this.host.writeTimeoutMs)) as WriteReply;
-      return reply.value;
-    } catch (error) {
-      // The process ended while the write waited: report why the session ended, not the process mechanics.
-      if ((error instanceof NoProcError || error instanceof ProcessExitedError) && !process.alive) {
-        const ending = process.ending();
-        if (ending !== 'crashed' && ending !== 'hibernated') throw this.#ended(ending, error);
-      }
-      throw error;
-    }
+    const ending = this.#link.process.alive ? undefined : this.#link.process.ending();
+    if (ending === 'expired' || ending === 'deleted') throw this.#link.ended(ending);
+    await this.host.deleteSession(this.sessionId, this.#link.process.incarnation);
   }
 
   #notFound(name: string): BridgeError {

@@ -1,0 +1,86 @@
+/**
+ * The buckets a node opens on start, with the settings its options give them: the variables bucket (as the node's
+ * tracking store, its watches resumed after a reconnect), the sessions bucket (the session directory), the modules
+ * bucket (the shared module specs), and the session life on top of them (deletions and expiry).
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { onConnectionChange } from './connection-options.js';
+import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
+import type { NatsNodeOptions } from './nats-node.js';
+import { createNodeStore, type NodeStore } from './node-store.js';
+import { createSessionDirectory } from './session-directory.js';
+import { openSessionLife, type SessionLife } from './session-life.js';
+import { createSubjects, type TetherSubjects } from './subjects.js';
+
+/** The options of a node that say how its buckets are made. */
+export type NodeBucketOptions = Pick<
+  NatsNodeOptions,
+  | 'variablesBucket'
+  | 'sessionsBucket'
+  | 'modulesBucket'
+  | 'replicas'
+  | 'historyDepth'
+  | 'maxRecordBytes'
+  | 'unavailableRetryMs'
+  | 'prefix'
+>;
+
+/** What {@link openNodeBuckets} opened. */
+export interface NodeBuckets {
+  readonly store: NodeStore;
+  readonly specs: ModuleSpecs;
+  readonly life: SessionLife;
+  /** The node's subjects (its `prefix`), made once the buckets are open, as the session life needs them. */
+  readonly subjects: TetherSubjects;
+}
+
+/**
+ * Opens the node's buckets on `connection`, in order (a bucket whose settings do not match rejects, and what was
+ * opened before is the caller's to close with the connection). `report` is told of failures no request waits for.
+ */
+export async function openNodeBuckets(
+  connection: NatsConnection,
+  options: NodeBucketOptions,
+  report: (error: unknown, where: string) => void,
+): Promise<NodeBuckets> {
+  const retrying = options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {};
+  const store = await createNodeStore(connection, {
+    bucket: options.variablesBucket ?? 'tether_vars',
+    ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    ...(options.historyDepth !== undefined ? { historyDepth: options.historyDepth } : {}),
+    ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
+    ...retrying,
+    onListenerError: (error) => report(error, 'store listener'),
+    onWatchError: (error) => report(error, 'store watch'),
+    onTrackingError: (error) => report(error, 'store tracking'),
+  });
+  // A restarted server has lost the router's consumer; without this the node would see no other node's writes
+  // (and time out read-your-writes requests) until nats.js misses two heartbeats, some 13 s later.
+  onConnectionChange(connection, (change) => {
+    if (change === 'reconnected') store.resumeWatches();
+  });
+  const directory = await createSessionDirectory(connection, {
+    bucket: options.sessionsBucket ?? 'tether_sessions',
+    ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    ...retrying,
+  });
+  const specs = await openModuleSpecs(connection, {
+    bucket: options.modulesBucket ?? 'tether_modules',
+    ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    ...retrying,
+  });
+  // The session life publishes on them; a bad prefix fails here, once the buckets are open.
+  const subjects = createSubjects(options.prefix);
+  const life = await openSessionLife(connection, {
+    directory,
+    variables: store,
+    variablesBucket: options.variablesBucket ?? 'tether_vars',
+    modulesBucket: options.modulesBucket ?? 'tether_modules',
+    ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    ...retrying,
+    subjects,
+    report,
+  });
+  return { store, specs, life, subjects };
+}

@@ -1,0 +1,93 @@
+/**
+ * What a session request does on a node, from its body to its reply: `open`, `session.delete` and the variable
+ * operations. Checks the payload and the session id, waits for the revision the client has seen, finds the session
+ * (or deletes it) through the provider, holds a request bound to another life of the session as not found
+ * (`session_expired` when the node knows that life expired), runs the operation, and replies with
+ * `{ result, revision }` once the events of its writes are queued.
+ * @module
+ */
+import { BridgeError, SessionError, ValidationError } from '../errors.js';
+import { assertSessionId } from '../variables/names.js';
+import type { ServiceRequest } from './service-endpoint.js';
+import type { SessionProvider } from './session-directory.js';
+import { OPERATIONS } from './session-operations.js';
+import type { TetherSubjects, VariableOperation } from './subjects.js';
+import type { TrackingStore } from './tracking-store.js';
+import { INCARNATION_HEADER, MIN_REVISION_HEADER, assertFields, decodeRequest, encodeReply } from './wire.js';
+
+/** The requests of a session endpoint. */
+export type SessionRequestOperation = VariableOperation | 'open' | 'session.delete';
+
+/** What {@link createSessionRequests} serves with. */
+export interface SessionRequestDeps {
+  /** The only way in to the node's sessions. */
+  readonly provider: SessionProvider;
+  readonly store: TrackingStore;
+  readonly subjects: TetherSubjects;
+  /** Largest request body. */
+  readonly maxBytes: number;
+  /** Rejects a bad `Tether-Min-Revision` header, or waits for its revision; `undefined` when it is applied. */
+  readonly awaitRevision: (header: string | undefined) => Promise<void> | undefined;
+}
+
+/**
+ * Creates the function serving one session request; it resolves to the reply bytes and rejects with what becomes
+ * the error reply.
+ */
+export function createSessionRequests(
+  deps: SessionRequestDeps,
+): (msg: ServiceRequest, operation: SessionRequestOperation) => Promise<Uint8Array> {
+  const { provider, store, subjects, maxBytes, awaitRevision } = deps;
+
+  /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
+  async function serve(msg: ServiceRequest, operation: SessionRequestOperation): Promise<Uint8Array> {
+    const body = decodeRequest(msg.data, maxBytes);
+    if (operation === 'open' || operation === 'session.delete')
+      assertFields(body, [], operation === 'open' ? 'open' : 'delete');
+    const parsed = subjects.parseRequest(msg.subject);
+    if (!parsed) throw new ValidationError(`subject '${msg.subject.slice(0, 200)}' names no operation`);
+    assertSessionId(parsed.sessionId);
+    const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
+    if (waiting) await waiting;
+    // The life of the session the caller's handle was opened on, when it says: another life is not its session.
+    const life = operation === 'open' ? undefined : msg.headers?.get(INCARNATION_HEADER) || undefined;
+    if (operation === 'session.delete') {
+      if (!provider.delete) throw new BridgeError('this node cannot delete sessions');
+      await provider.delete(parsed.sessionId, life).catch((error: unknown) => {
+        throw endedLife(parsed.sessionId, life, error);
+      });
+      return encodeReply({ deleted: true }, store.highestRevision);
+    }
+    const session = await provider
+      .session(parsed.sessionId, { create: operation === 'open' })
+      .catch((error: unknown) => {
+        throw endedLife(parsed.sessionId, life, error);
+      });
+    if (life !== undefined && session.incarnation !== undefined && session.incarnation !== life)
+      throw endedLife(parsed.sessionId, life, new SessionError('session_not_found', parsed.sessionId));
+    const result =
+      operation === 'open'
+        ? {
+            sessionId: session.sessionId,
+            ...(session.incarnation === undefined ? {} : { incarnation: session.incarnation }),
+          }
+        : await OPERATIONS[operation](session, body);
+    // A write whose old value the node had to look up in the history has its event queued only once the lookup is
+    // done: the reply waits for it, so no acknowledged write's event can be lost with the node (or come after it).
+    const announcing = store.settled();
+    if (announcing) await announcing;
+    // The highest revision this node knows: at least the write just made, and every change its reads reflect.
+    return encodeReply(result, store.highestRevision);
+  }
+
+  /**
+   * What a request bound to the life `life` gets when its session is not found: `session_expired` when this node
+   * knows that life expired, the error as it is otherwise (a deletion, or an end this node did not hear of).
+   */
+  function endedLife(sessionId: string, life: string | undefined, error: unknown): unknown {
+    if (life === undefined || !(error instanceof SessionError) || error.code !== 'session_not_found') return error;
+    return provider.ended?.(sessionId, life) ?? error;
+  }
+
+  return serve;
+}

@@ -1,0 +1,85 @@
+/**
+ * The two event streams a remote watch listens to, decoded: the variable events of a session (as the listener's
+ * `VariableChange`s), and the session's end event. A watch lives as long as the life of the session it watches:
+ * when the session is deleted or expires, the node that removed it publishes `<prefix>.v1.events.<sid>.session`,
+ * and the watch stops there, telling the client's `onError` with the `SessionError` a request would get. A handle
+ * bound to a life ends with that life only; one bound to no life (`create: false`) ends on any end event.
+ * @module
+ */
+import type { Subscription } from 'nats';
+import { SessionError } from '../errors.js';
+import type { VariableChange } from '../session/session-context.js';
+import { decodeValue } from '../variables/codec.js';
+import type { RemoteTransport } from './remote-transport.js';
+import { isVariableEvent, type VariableEvent } from './variable-events.js';
+
+const decoder = new TextDecoder();
+
+/** The session's life is over (deleted, or expired): a watch of it has nothing more to deliver. */
+export const isSessionGone = (error: unknown): error is SessionError =>
+  error instanceof SessionError && (error.code === 'session_not_found' || error.code === 'session_expired');
+
+/** The listener's view of an event. */
+export function changeOf(event: VariableEvent): VariableChange {
+  return {
+    name: event.name,
+    oldValue: 'oldValue' in event ? decodeValue(event.type, event.oldValue) : undefined,
+    newValue: 'newValue' in event ? decodeValue(event.type, event.newValue) : undefined,
+    version: event.version,
+    updatedBy: event.updatedBy ?? null,
+    ...(event.deleted ? { deleted: true as const } : {}),
+  };
+}
+
+/**
+ * Subscribes to the variable events on `subject`; `onEvent` gets those of `sessionId` whose name `matches`.
+ * A message that is no such event is dropped.
+ */
+export function subscribeVariableEvents(
+  transport: RemoteTransport,
+  subject: string,
+  sessionId: string,
+  matches: (name: string) => boolean,
+  onEvent: (event: VariableEvent) => void,
+): Subscription {
+  return transport.connection.subscribe(subject, {
+    callback: (error, msg) => {
+      if (error) return transport.report(error, `event subscription ${subject}`);
+      let event: unknown;
+      try {
+        event = JSON.parse(decoder.decode(msg.data));
+      } catch {
+        return;
+      }
+      if (!isVariableEvent(event) || event.sessionId !== sessionId || !matches(event.name)) return;
+      onEvent(event);
+    },
+  });
+}
+
+/**
+ * Subscribes to the end event of `sessionId`; `onEnd` gets the `SessionError` a request would get, once the life
+ * `incarnation` ended (any life, when `undefined`).
+ */
+export function subscribeSessionEnd(
+  transport: RemoteTransport,
+  sessionId: string,
+  incarnation: string | undefined,
+  onEnd: (error: SessionError) => void,
+): Subscription {
+  return transport.connection.subscribe(transport.subjects.sessionEvent(sessionId), {
+    callback: (error, msg) => {
+      if (error) return transport.report(error, `session event subscription of ${sessionId}`);
+      let event: { sessionId?: unknown; incarnation?: unknown; reason?: unknown };
+      try {
+        event = JSON.parse(decoder.decode(msg.data)) as typeof event;
+      } catch {
+        return;
+      }
+      if (event?.sessionId !== sessionId) return;
+      // A handle bound to a life ends with that life only (an end of an earlier one may arrive late).
+      if (incarnation !== undefined && event.incarnation !== incarnation) return;
+      onEnd(new SessionError(event.reason === 'expired' ? 'session_expired' : 'session_not_found', sessionId));
+    },
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * The tie between a Session handle and its session process: the committed variables read straight from a live
+ * process, writes as calls to it, a crashed or hibernated process woken again on use (the store has every accepted
+ * write), and the `SessionError` that says why a session ended (stopped, expired, deleted).
+ * @module
+ */
+import type { WriteReply } from '../../machines/session.machine.js';
+import { NoProcError, ProcessExitedError, SessionError } from '../errors.js';
+import type { VariableRecord } from '../variables/types.js';
+import type { SessionEnding, SessionHost, SessionProcess } from './session-host.js';
+import type { WriteRequest } from './write-plan.js';
+
+/** The process one Session handle serves, and the uses of it that must know whether it is alive. */
+export class SessionProcessLink {
+  #process: SessionProcess;
+
+  constructor(
+    readonly sessionId: string,
+    process: SessionProcess,
+    private readonly host: SessionHost,
+  ) {
+    this.#process = process;
+  }
+
+  /** The process as it is now, alive or not. */
+  get process(): SessionProcess {
+    return this.#process;
+  }
+
+  /** The process, woken again when it crashed or hibernated; `SessionError` when the session ended. */
+  async live(): Promise<SessionProcess> {
+    if (!this.#process.alive) {
+      const ending = this.#process.ending();
+      // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
+      if (ending !== 'crashed' && ending !== 'hibernated') throw this.ended(ending);
+      this.#process = await this.host.restart(this.sessionId, this.#process.incarnation);
+    }
+    // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
+    this.host.touch(this.sessionId);
+    await this.host.fresh?.(this.sessionId, this.#process.incarnation);
+    return this.#process;
+  }
+
+  /** The `SessionError` that says why the session ended. */
+  ended(ending: SessionEnding | undefined, cause?: unknown): SessionError {
+    return new SessionError(
+      ending === 'expired' ? 'session_expired' : ending === 'deleted' ? 'session_not_found' : 'session_stopped',
+      this.sessionId,
+      cause === undefined ? {} : { cause },
+    );
+  }
+
+  /** The committed variables; no extra await on the hot path, where the process is alive. */
+  variables(): ReadonlyMap<string, VariableRecord> | Promise<ReadonlyMap<string, VariableRecord>> {
+    return this.variablesNow() ?? this.live().then((process) => process.context().variables);
+  }
+
+  /** The committed variables while the process is alive (a use that counts as activity); else `undefined`. */
+  variablesNow(): ReadonlyMap<string, VariableRecord> | undefined {
+    if (!this.#process.alive) return undefined;
+    this.host.touch(this.sessionId);
+    return this.#process.context().variables;
+  }
+
+  /** Has the process carry out a write; a session that ended meanwhile rejects with why it ended. */
+  async write(request: WriteRequest): Promise<unknown> {
+    const process = await this.live();
+    try {
+      const reply = (await process.call({ type: 'write', request }, this.host.writeTimeoutMs)) as WriteReply;
+      return reply.value;
+    } catch (error) {
+      // The process ended while the write waited: report why the session ended, not the process mechanics.
+      if ((error instanceof NoProcError || error instanceof ProcessExitedError) && !process.alive) {
+        const ending = process.ending();
+        if (ending !== 'crashed' && ending !== 'hibernated') throw this.ended(ending, error);
+      }
+      throw error;
+    }
+  }
+}
