@@ -4,7 +4,7 @@
  */
 import { assertSessionId } from '../variables/names.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { CLIENT_OPTIONS, openClient } from './connection.js';
+import { CLIENT_OPTIONS, withSession } from './connection.js';
 
 const remove = defineCommand({
   path: ['session', 'delete'],
@@ -21,12 +21,7 @@ const remove = defineCommand({
     const id = String(args.id);
     // Before connecting: a bad id is the user's mistake whether or not NATS can be reached.
     assertSessionId(id);
-    const client = await openClient(values, io, this.path);
-    try {
-      await (await client.session(id, { create: false })).delete();
-    } finally {
-      await client.close();
-    }
+    await withSession({ ...values, session: id }, io, this.path, { create: false }, (session) => session.delete());
     io.out(`session ${id} deleted`);
   },
 });
