@@ -86,8 +86,9 @@ describe('read-your-writes across nodes', () => {
     });
     for (let i = 1; i <= 20; i++) {
       await writer.setVariable('x', i);
-      // One write at a time: a later write must not hide a stale read of this one.
-      await waitFor(() => reads.length === i, { message: `the read after event ${i}` });
+      // One write at a time: a later write must not hide a stale read of this one. Waits for this write's event,
+      // not a count of events: the definition's event can also reach a watch opened just after it.
+      await waitFor(() => reads.some((r) => r.seen === i), { message: `the read after event ${i}` });
     }
     unwatch();
     for (const { seen, read } of reads) expect(read).toBeGreaterThanOrEqual(seen);
