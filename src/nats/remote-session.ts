@@ -45,9 +45,10 @@ interface TypedRead {
  */
 export class RemoteSession implements SessionContext {
   /**
-   * @internal `incarnation`: the life of the session `open` replied with. Every request of this handle carries it
-   * (`Tether-Incarnation`), so once that life ends (deleted, or expired) the handle gets `session_not_found` or
-   * `session_expired`, even after the id has been opened again: it never reads or writes the next life's variables.
+   * @internal `incarnation`: the life of the session `open` replied with. Every request of this handle (and of the
+   * module handles got from it) carries it (`Tether-Incarnation`), so once that life ends (deleted, or expired) the
+   * handle gets `session_not_found` or `session_expired`, even after the id has been opened again: it never reads or
+   * writes the next life's variables, nor runs its modules.
    * A handle got with `create: false` knows no life and addresses whichever is current.
    */
   constructor(
@@ -207,9 +208,16 @@ export class RemoteSession implements SessionContext {
   async module(id: string, spec?: ModuleSpec | WireModuleSpec): Promise<RemoteModuleHandle> {
     assertModuleId(id);
     const subjects = this.transport.subjects;
-    if (spec === undefined) await this.transport.moduleRequest(subjects.module(this.sessionId, id, 'describe'), {});
-    else await this.transport.moduleRequest(subjects.module(this.sessionId, id, 'create'), { spec: toWireSpec(spec) });
-    return new RemoteModuleHandle(id, this.sessionId, this.transport);
+    const [operation, body] =
+      spec === undefined ? (['describe', {}] as const) : (['create', { spec: toWireSpec(spec) }] as const);
+    await this.transport.moduleRequest(
+      subjects.module(this.sessionId, id, operation),
+      body,
+      undefined,
+      this.incarnation,
+    );
+    // Bound to this handle's life, as its own requests are.
+    return new RemoteModuleHandle(id, this.sessionId, this.transport, this.incarnation);
   }
 
   /**
@@ -218,10 +226,13 @@ export class RemoteSession implements SessionContext {
    * for them.
    */
   async modules(): Promise<RemoteModuleHandle[]> {
-    const listed = (await this.transport.moduleRequest(this.transport.subjects.moduleList(this.sessionId), {})) as {
+    const subject = this.transport.subjects.moduleList(this.sessionId);
+    const listed = (await this.transport.moduleRequest(subject, {}, undefined, this.incarnation)) as {
       moduleId: string;
     }[];
-    return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport));
+    return listed.map(
+      (entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport, this.incarnation),
+    );
   }
 
   /**
