@@ -189,7 +189,9 @@ export class RemoteSession implements SessionContext {
    * the matching variables when it starts (so it rejects as `listVariables` would), again each time this
    * client's connection is back after dropping, to deliver in order the writes made meanwhile, and reads one
    * variable when its event skips versions (their node died before publishing them), to deliver those first; what
-   * it can no longer tell comes with `gap: true` (see `VariableChange.gap`).
+   * it can no longer tell comes with `gap: true` (see `VariableChange.gap`). The watch starts from its read, which
+   * reflects this client's writes and what it has seen, not necessarily another client's write acknowledged just
+   * before: a node that has not applied that write yet reads without it, and the watch then delivers it as a change.
    */
   watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
     return watchRemote(this.transport, this.sessionId, this.incarnation, pattern, listener, options, {
