@@ -5,7 +5,7 @@
  * service's queue group, to the module's own `<prefix>.v1.forward.<sid>.module.<mid>.<op>` for as long as the
  * module lives there (hibernating included: a request passed on wakes it), and serves there the `execute` and
  * `describe` that reached another node, with everything the service gives its own requests: the read-your-writes
- * waits (the client's revision headers travel along), acceptance notices, replies carrying its revisions, draining
+ * waits (the client's revision headers travel along, and the life it is bound to), acceptance notices, replies carrying its revisions, draining
  * on stop. The node a request reached passes it on there and relays the answer unchanged.
  *
  * A subject per module rather than the control subjects every node hears: the request goes to that one node (a
@@ -28,6 +28,7 @@ import { watchedRequest } from './watched-request.js';
 import {
   ERROR_CODE_HEADER,
   ERROR_HEADER,
+  INCARNATION_HEADER,
   MIN_MODULES_REVISION_HEADER,
   MIN_REVISION_HEADER,
   encodeJson,
@@ -101,9 +102,10 @@ export function createModuleForward(connection: NatsConnection, subjects: Tether
     lost: (nodeId: string) => Error,
   ): Promise<RelayedReply> => {
     const subject = subjects.moduleForward(sessionId, moduleId, operation);
-    // The caller's revisions only: the owner waits for what the caller has seen, as this node did.
+    // The caller's revisions and the life it is bound to: the owner waits for what the caller has seen, and checks the
+    // session's life, as this node did (the life may have ended in between).
     const h = natsHeaders();
-    for (const name of [MIN_REVISION_HEADER, MIN_MODULES_REVISION_HEADER]) {
+    for (const name of [MIN_REVISION_HEADER, MIN_MODULES_REVISION_HEADER, INCARNATION_HEADER]) {
       const value = caller?.get(name);
       if (value) h.set(name, value);
     }

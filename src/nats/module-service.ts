@@ -28,7 +28,10 @@
  * header there is no wait (clients that predate it work as before, with no such ordering across nodes). An
  * `execute` carrying `Tether-Accept-Notice` is first answered with an acceptance notice naming this node, once it
  * passed its checks and unless its reply is ready within the event-loop turn that took it, so that its caller can
- * watch the node while it waits (see `ACCEPT_NOTICE_HEADER`).
+ * watch the node while it waits (see `ACCEPT_NOTICE_HEADER`). A request with the `Tether-Incarnation` header (every
+ * request of a module handle got from a session handle that knows its life) is refused as the session requests are
+ * (`session_not_found`, or `session_expired` when this node heard that life expire) unless that life is the session's
+ * current one, before any module is woken or run (see session-of-life.ts).
  *
  * A module whose spec holds functions cannot be in the bucket: it stays on the node that created it, and the
  * bucket holds that node's claim of its id instead (see module-claims.ts), so ids are one namespace for both kinds.
@@ -64,6 +67,7 @@ import type { ModuleSpecs } from './module-specs.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
+import { lifeOf, sessionOfLife } from './session-of-life.js';
 import { MODULE_OPERATIONS, type ModuleOperation, type TetherSubjects } from './subjects.js';
 import {
   assertFields,
@@ -102,9 +106,13 @@ type Work = (
   headers: MsgHdrs | undefined,
 ) => () => Promise<unknown>;
 
-/** A module request's session: module requests never create one (`session_not_found`). */
-function existingSession(deps: ModuleServiceDeps, sessionId: string): Promise<Session> {
-  return deps.sessions.session(sessionId, { create: false });
+/**
+ * A module request's session: module requests never create one (`session_not_found`). A request bound to a life
+ * (`Tether-Incarnation`) reaches only that life, as the session requests do: a module handle of an ended life
+ * neither runs nor reads the modules of the id's next life.
+ */
+function existingSession(deps: ModuleServiceDeps, sessionId: string, headers: MsgHdrs | undefined): Promise<Session> {
+  return sessionOfLife(deps.sessions, sessionId, lifeOf(headers), { create: false });
 }
 
 /**
@@ -116,13 +124,18 @@ function moduleOperations(
   forward: ModuleForward | undefined,
 ): Readonly<Record<ModuleOperation, Work>> {
   const { host, specs, control } = deps;
-  const session = (sessionId: string): Promise<Session> => existingSession(deps, sessionId);
-  const wake = async (sessionId: string, moduleId: string) =>
-    host.wake(await session(sessionId), moduleId, () => specs.load(sessionId, moduleId));
+  const session = (sessionId: string, headers: MsgHdrs | undefined): Promise<Session> =>
+    existingSession(deps, sessionId, headers);
+  const wake = async (sessionId: string, moduleId: string, headers: MsgHdrs | undefined) =>
+    host.wake(await session(sessionId, headers), moduleId, () => specs.load(sessionId, moduleId));
   /** {@link wake}, or `undefined` when the module has no spec to wake it from and `forward` may pass it on. */
-  const wakeOrNone = async (sessionId: string, moduleId: string): Promise<ModuleHandle | undefined> => {
+  const wakeOrNone = async (
+    sessionId: string,
+    moduleId: string,
+    headers: MsgHdrs | undefined,
+  ): Promise<ModuleHandle | undefined> => {
     try {
-      return await wake(sessionId, moduleId);
+      return await wake(sessionId, moduleId, headers);
     } catch (error) {
       if (forward && error instanceof ModuleNotFoundError) return undefined;
       throw error;
@@ -130,10 +143,10 @@ function moduleOperations(
   };
 
   return {
-    create(sessionId, moduleId, body) {
+    create(sessionId, moduleId, body, headers) {
       assertFields(body, ['spec'], 'module create');
       const spec = parseWireSpec(requirePresent(body, 'spec'));
-      return async () => (await (await session(sessionId)).module(moduleId, spec)).describe();
+      return async () => (await (await session(sessionId, headers)).module(moduleId, spec)).describe();
     },
 
     execute(sessionId, moduleId, body, headers) {
@@ -151,8 +164,11 @@ function moduleOperations(
       if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS)
         throw new ValidationError(`timeoutMs must be at most ${MAX_TIMEOUT_MS}`, { details: { field: 'timeoutMs' } });
       return async () => {
+        // A running module is not woken, so its session is not looked up on that path: a request bound to a life
+        // has it checked first (another life's module of the same id must not run for it).
+        if (lifeOf(headers) !== undefined) await session(sessionId, headers);
         // Only a module this node cannot run is passed on: the usual path costs nothing more.
-        if (!host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId))) {
+        if (!host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId, headers))) {
           const passed = { inputs, executionId, timeoutMs: timeoutMs ?? host.executionTimeoutMs };
           return forward!.execute(sessionId, moduleId, passed, headers);
         }
@@ -171,12 +187,12 @@ function moduleOperations(
     describe(sessionId, moduleId, body, headers) {
       assertFields(body, [], 'module describe');
       return async () => {
-        const handle = await wakeOrNone(sessionId, moduleId);
+        const handle = await wakeOrNone(sessionId, moduleId, headers);
         return handle ? handle.describe() : forward!.describe(sessionId, moduleId, headers);
       };
     },
 
-    cancel(sessionId, moduleId, body) {
+    cancel(sessionId, moduleId, body, headers) {
       assertFields(body, ['executionId', 'reason'], 'module cancel');
       const executionId = requireString(body, 'executionId');
       if (!EXECUTION_ID.test(executionId))
@@ -185,15 +201,15 @@ function moduleOperations(
         });
       const reason = optionalString(body, 'reason');
       return async () => {
-        await session(sessionId);
+        await session(sessionId, headers);
         return { cancelled: await control.cancel(sessionId, moduleId, executionId, reason) };
       };
     },
 
-    stop(sessionId, moduleId, body) {
+    stop(sessionId, moduleId, body, headers) {
       assertFields(body, [], 'module stop');
       return async () => {
-        await session(sessionId);
+        await session(sessionId, headers);
         await stopModule(deps, sessionId, moduleId);
         return { stopped: true };
       };
@@ -210,7 +226,6 @@ function moduleOperations(
 export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
   const { subjects, specs } = deps;
   const operations = moduleOperations(deps, deps.forward);
-  const session = (sessionId: string): Promise<Session> => existingSession(deps, sessionId);
 
   const endpoints: ServiceEndpoint[] = MODULE_OPERATIONS.map((operation) => ({
     name: `module-${operation}`,
@@ -231,7 +246,7 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     name: 'module-list',
     subject: subjects.moduleEndpoint('list'),
     metadata: { operation: 'module.list' },
-    prepare(subject, body) {
+    prepare(subject, body, headers) {
       const parsed = subjects.parseModuleRequest(subject);
       if (!parsed || parsed.kind !== 'list')
         throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module list`);
@@ -239,7 +254,7 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
       assertFields(body, [], 'module list');
       return async (): Promise<ListedEntry[]> => {
         const { sessionId } = parsed;
-        await session(sessionId);
+        await existingSession(deps, sessionId, headers);
         const listed = await specs.list(sessionId);
         // Each node named by a claim is asked once, all together (a node gone answers at once, with no responders).
         const nodes = await deps.nodes.ping(listed.flatMap((entry) => (entry.local ? [entry.local.node] : [])));

@@ -57,11 +57,17 @@ export class RemoteModuleHandle {
   /** The execute subject, built (and its tokens checked) at the first execution rather than at every one. */
   #executeSubject: string | undefined;
 
-  /** @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. */
+  /**
+   * @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `incarnation`: the life of
+   * the session the session handle was opened on. Every request of this handle carries it (`Tether-Incarnation`), so
+   * once that life ends the handle gets `session_not_found` or `session_expired`, even after the id was opened
+   * again: it never runs or describes the next life's module of the same id.
+   */
   constructor(
     readonly moduleId: string,
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
+    readonly incarnation?: string,
   ) {}
 
   /**
@@ -107,6 +113,7 @@ export class RemoteModuleHandle {
         signal,
         lost: (nodeId) => new NodeLostError(this.sessionId, this.moduleId, executionId, nodeId),
         aborted: () => new ExecutionAbortedError(this.moduleId, executionId, { cause: signal?.reason }),
+        incarnation: this.incarnation,
       })) as ExecutionResult;
     } catch (error) {
       // The client gave up (or the node did, or it looks gone): cancel the execution wherever it still runs, so
@@ -180,6 +187,7 @@ export class RemoteModuleHandle {
       this.transport.subjects.module(this.sessionId, this.moduleId, operation),
       body,
       timeoutMs,
+      this.incarnation,
     );
   }
 

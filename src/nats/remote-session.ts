@@ -45,9 +45,10 @@ interface TypedRead {
  */
 export class RemoteSession implements SessionContext {
   /**
-   * @internal `incarnation`: the life of the session `open` replied with. Every request of this handle carries it
-   * (`Tether-Incarnation`), so once that life ends (deleted, or expired) the handle gets `session_not_found` or
-   * `session_expired`, even after the id has been opened again: it never reads or writes the next life's variables.
+   * @internal `incarnation`: the life of the session `open` replied with. Every request of this handle (and of the
+   * module handles got from it) carries it (`Tether-Incarnation`), so once that life ends (deleted, or expired) the
+   * handle gets `session_not_found` or `session_expired`, even after the id has been opened again: it never reads or
+   * writes the next life's variables, nor runs its modules.
    * A handle got with `create: false` knows no life and addresses whichever is current.
    */
   constructor(
@@ -188,7 +189,9 @@ export class RemoteSession implements SessionContext {
    * the matching variables when it starts (so it rejects as `listVariables` would), again each time this
    * client's connection is back after dropping, to deliver in order the writes made meanwhile, and reads one
    * variable when its event skips versions (their node died before publishing them), to deliver those first; what
-   * it can no longer tell comes with `gap: true` (see `VariableChange.gap`).
+   * it can no longer tell comes with `gap: true` (see `VariableChange.gap`). The watch starts from its read, which
+   * reflects this client's writes and what it has seen, not necessarily another client's write acknowledged just
+   * before: a node that has not applied that write yet reads without it, and the watch then delivers it as a change.
    */
   watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
     return watchRemote(this.transport, this.sessionId, this.incarnation, pattern, listener, options, {
@@ -207,9 +210,16 @@ export class RemoteSession implements SessionContext {
   async module(id: string, spec?: ModuleSpec | WireModuleSpec): Promise<RemoteModuleHandle> {
     assertModuleId(id);
     const subjects = this.transport.subjects;
-    if (spec === undefined) await this.transport.moduleRequest(subjects.module(this.sessionId, id, 'describe'), {});
-    else await this.transport.moduleRequest(subjects.module(this.sessionId, id, 'create'), { spec: toWireSpec(spec) });
-    return new RemoteModuleHandle(id, this.sessionId, this.transport);
+    const [operation, body] =
+      spec === undefined ? (['describe', {}] as const) : (['create', { spec: toWireSpec(spec) }] as const);
+    await this.transport.moduleRequest(
+      subjects.module(this.sessionId, id, operation),
+      body,
+      undefined,
+      this.incarnation,
+    );
+    // Bound to this handle's life, as its own requests are.
+    return new RemoteModuleHandle(id, this.sessionId, this.transport, this.incarnation);
   }
 
   /**
@@ -218,10 +228,13 @@ export class RemoteSession implements SessionContext {
    * for them.
    */
   async modules(): Promise<RemoteModuleHandle[]> {
-    const listed = (await this.transport.moduleRequest(this.transport.subjects.moduleList(this.sessionId), {})) as {
+    const subject = this.transport.subjects.moduleList(this.sessionId);
+    const listed = (await this.transport.moduleRequest(subject, {}, undefined, this.incarnation)) as {
       moduleId: string;
     }[];
-    return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport));
+    return listed.map(
+      (entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport, this.incarnation),
+    );
   }
 
   /**

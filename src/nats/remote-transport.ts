@@ -100,7 +100,9 @@ export class RemoteTransport {
 
   /**
    * Sends `body` to `subject` and resolves to the reply's result, or rejects with the typed error it carries.
-   * `timeoutMs` overrides the client's request timeout for this request (module executions wait far longer).
+   * `timeoutMs` overrides the client's request timeout for this request (module executions wait far longer);
+   * `incarnation`: the life of the session the request is for (the `Tether-Incarnation` header), when the handle
+   * knows it, so that the node refuses it once that life has ended rather than serve the id's next life.
    */
   async request(
     subject: string,
@@ -113,10 +115,16 @@ export class RemoteTransport {
 
   /**
    * {@link request} to a module endpoint: it also carries the highest modules-bucket revision seen, so the node
-   * that answers has applied every module creation and stop this client was told of.
+   * that answers has applied every module creation and stop this client was told of; `incarnation` as for
+   * {@link request}.
    */
-  async moduleRequest(subject: string, body: object, timeoutMs: number = this.timeoutMs): Promise<unknown> {
-    return (await this.requestWithRevision(subject, body, timeoutMs, true)).result;
+  async moduleRequest(
+    subject: string,
+    body: object,
+    timeoutMs: number = this.timeoutMs,
+    incarnation?: string,
+  ): Promise<unknown> {
+    return (await this.requestWithRevision(subject, body, timeoutMs, true, incarnation)).result;
   }
 
   /**
@@ -201,7 +209,8 @@ export class RemoteTransport {
    * client pings that node while it waits (see watched-request.ts). Rejects with `lost(nodeId)` when the node
    * stops answering, and with `aborted()` at once when `signal` fires; the caller tells the node. Pings missed while
    * this client's own connection is down do not count: a wait that saw it drop and got no reply by its deadline
-   * rejects with `NatsConnectionError` (`disconnected`), since a reply sent meanwhile is lost.
+   * rejects with `NatsConnectionError` (`disconnected`), since a reply sent meanwhile is lost. `incarnation` as for
+   * {@link request}.
    */
   async requestWatchingNode(
     subject: string,
@@ -211,6 +220,7 @@ export class RemoteTransport {
       readonly signal?: AbortSignal | undefined;
       readonly lost: (nodeId: string) => Error;
       readonly aborted: () => Error;
+      readonly incarnation?: string | undefined;
     },
   ): Promise<unknown> {
     return this.#againIfRevisionUnknown(() => this.#requestWatchingNodeOnce(subject, body, timeoutMs, options));
@@ -226,7 +236,7 @@ export class RemoteTransport {
     const sent = this.#sent();
     try {
       outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
-        headers: this.#headers(true, sent),
+        headers: this.#headers(true, sent, options.incarnation),
         timeoutMs,
         signal: options.signal,
         link: this.#link,

@@ -6,14 +6,15 @@
  * `{ result, revision }` once the events of its writes are queued.
  * @module
  */
-import { BridgeError, SessionError, ValidationError } from '../errors.js';
+import { BridgeError, ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import type { ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
 import { OPERATIONS } from './session-operations.js';
 import type { TetherSubjects, VariableOperation } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
-import { INCARNATION_HEADER, MIN_REVISION_HEADER, assertFields, decodeRequest, encodeReply } from './wire.js';
+import { endedLife, lifeOf, sessionOfLife } from './session-of-life.js';
+import { MIN_REVISION_HEADER, assertFields, decodeRequest, encodeReply } from './wire.js';
 
 /** The requests of a session endpoint. */
 export type SessionRequestOperation = VariableOperation | 'open' | 'session.delete';
@@ -50,21 +51,15 @@ export function createSessionRequests(
     const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
     if (waiting) await waiting;
     // The life of the session the caller's handle was opened on, when it says: another life is not its session.
-    const life = operation === 'open' ? undefined : msg.headers?.get(INCARNATION_HEADER) || undefined;
+    const life = operation === 'open' ? undefined : lifeOf(msg.headers);
     if (operation === 'session.delete') {
       if (!provider.delete) throw new BridgeError('this node cannot delete sessions');
       await provider.delete(parsed.sessionId, life).catch((error: unknown) => {
-        throw endedLife(parsed.sessionId, life, error);
+        throw endedLife(provider, parsed.sessionId, life, error);
       });
       return encodeReply({ deleted: true }, store.highestRevision);
     }
-    const session = await provider
-      .session(parsed.sessionId, { create: operation === 'open' })
-      .catch((error: unknown) => {
-        throw endedLife(parsed.sessionId, life, error);
-      });
-    if (life !== undefined && session.incarnation !== undefined && session.incarnation !== life)
-      throw endedLife(parsed.sessionId, life, new SessionError('session_not_found', parsed.sessionId));
+    const session = await sessionOfLife(provider, parsed.sessionId, life, { create: operation === 'open' });
     const result =
       operation === 'open'
         ? {
@@ -78,15 +73,6 @@ export function createSessionRequests(
     if (announcing) await announcing;
     // The highest revision this node knows: at least the write just made, and every change its reads reflect.
     return encodeReply(result, store.highestRevision);
-  }
-
-  /**
-   * What a request bound to the life `life` gets when its session is not found: `session_expired` when this node
-   * knows that life expired, the error as it is otherwise (a deletion, or an end this node did not hear of).
-   */
-  function endedLife(sessionId: string, life: string | undefined, error: unknown): unknown {
-    if (life === undefined || !(error instanceof SessionError) || error.code !== 'session_not_found') return error;
-    return provider.ended?.(sessionId, life) ?? error;
   }
 
   return serve;

@@ -24,7 +24,7 @@ import type { JsonValue, VariableRecord } from '../variables/types.js';
 export const MIN_REVISION_HEADER = 'Tether-Min-Revision';
 
 /**
- * The request header binding a variable or session request to one life of its session: the `incarnation` that
+ * The request header binding a variable, session or module request to one life of its session: the `incarnation` that
  * `open` replied with. A node answers `session_not_found` (deleted) or `session_expired` when the session's current
  * life is another one, so a handle of a deleted session never reaches the id's next life. Absent: the current life,
  * whichever it is (clients that never sent it, the CLI).

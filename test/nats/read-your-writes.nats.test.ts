@@ -87,7 +87,9 @@ describe('read-your-writes across nodes', () => {
     for (let i = 1; i <= 20; i++) {
       await writer.setVariable('x', i);
       // One write at a time: a later write must not hide a stale read of this one. Waits for this write's event,
-      // not a count of events: the definition's event can also reach a watch opened just after it.
+      // not a count of events: the watch may also deliver the definition, from the history once this write's event
+      // skips it, when its starting read came from the lagging node before its router applied the definition (the
+      // watcher's client never saw that write, so nothing made the node wait for it).
       await waitFor(() => reads.some((r) => r.seen === i), { message: `the read after event ${i}` });
     }
     unwatch();
