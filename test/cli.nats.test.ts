@@ -313,6 +313,38 @@ describe('cli', () => {
     expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');
   });
 
+  it('serve --unavailable-retry bounds how long a write waits for a bucket no JetStream leader serves', async () => {
+    const prefix = `cliretry${process.pid}`;
+    const vars = `cli_retry_vars_${id}`;
+    const serve = start([
+      'serve',
+      '--prefix',
+      prefix,
+      '--buckets',
+      `${vars},cli_retry_sessions_${id},cli_retry_modules_${id}`,
+      '--unavailable-retry',
+      '300',
+    ]);
+    onTestFinished(async () => void (await serve.stop('SIGTERM')));
+    await serve.until('stdout', /node serving on/);
+    // The variables stream stops taking the bucket's subjects: a publish there finds no responders, as while a
+    // cluster elects the stream's leader, and the stream still answers the node's probes.
+    const nc = await connectNats({ servers: server.url });
+    onTestFinished(() => nc.close());
+    const manager = await nc.jetstreamManager();
+    const stream = await manager.streams.info(`KV_${vars}`);
+    await manager.streams.update(`KV_${vars}`, { ...stream.config, subjects: [`elsewhere.${vars}.>`] });
+
+    // The node gives up after its 300 ms, well within the client's 5 s: by default it would still be retrying
+    // (15 s), and the client would get call_timeout instead.
+    const refused = await tether(['var', 'define', 'n', 'integer', '1', '--session', 'retried', '--prefix', prefix]);
+    expect(refused.code).toBe(1);
+    expect(errorLines(refused)).toHaveLength(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(`^tether: store_unavailable: KV bucket '${vars}' had no JetStream leader answering for \\d+ ms: `),
+    );
+  });
+
   it('ends var watch and events quietly (exit 0) once nobody reads their output, as `| head -1` does', async () => {
     const s = ['--session', 'cli-pipe'];
     await inProcess(['var', 'define', 'p', 'integer', '0', ...s]);

@@ -93,6 +93,13 @@ describe('cli', () => {
       ],
       [['module', 'call', 'qa', '-s', 'a', '--input', 'q=x', '--timeout', '2147483648'], 'tether: usage: --timeout'],
       [['serve', '--drain-timeout', '2147483648'], 'tether: usage: --drain-timeout must be a whole number from 1 to'],
+      // 0 is allowed (fail at once); below, past a timer's reach or not a number, nothing starts.
+      [['serve', '--unavailable-retry', '-1'], 'tether: usage: --unavailable-retry must be a whole number from 0 to'],
+      [
+        ['serve', '--unavailable-retry', '2147483648'],
+        "tether: usage: --unavailable-retry must be a whole number from 0 to 2147483647, got '2147483648' (see: tether serve --help)",
+      ],
+      [['serve', '--unavailable-retry', '15s'], 'tether: usage: --unavailable-retry must be a whole number from 0 to'],
       // Not a server that is down (exit 3): a URL that is no URL is the command line's fault.
       [
         ['var', 'get', 't', '-s', 'a', '--nats', 'not a url'],

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { NATS_OPTIONS, natsPrefix, natsServers, reconnectPolicy, reportTo } from './connection.js';
@@ -41,6 +42,13 @@ const serve = defineCommand({
       description:
         'how long a stop waits for requests in flight (executions too) before it ends them; keep it under the' +
         ' grace period of docker stop (default 25000)',
+    },
+    'unavailable-retry': {
+      type: 'string',
+      placeholder: '<ms>',
+      description:
+        'how long a read or write of a bucket retries while its stream has no JetStream leader (a cluster electing' +
+        ' one) before it fails with store_unavailable; 0 fails at once (default 15000)',
     },
     replicas: {
       type: 'string',
@@ -87,6 +95,11 @@ const serve = defineCommand({
       values['drain-timeout'] === undefined
         ? DEFAULT_DRAIN_MS
         : parseMs(values['drain-timeout'], '--drain-timeout', this.path);
+    // 0 is meaningful here (fail at once, no retry), unlike a timeout; the top is what a timer can wait.
+    const unavailableRetryMs =
+      values['unavailable-retry'] === undefined
+        ? undefined
+        : parseCount(values['unavailable-retry'], '--unavailable-retry', this.path, 0, MAX_TIMEOUT_MS);
     const reconnect = reconnectPolicy(io, this.path);
     // Loaded here, not at the top: the runtime brings Ax, which no other command needs (see connection.ts).
     const { Runtime, languageModelFromEnv } = await import('../index.js');
@@ -105,6 +118,7 @@ const serve = defineCommand({
           ...(sessionsBucket === undefined ? {} : { sessionsBucket }),
           ...(modulesBucket === undefined ? {} : { modulesBucket }),
           ...(replicas === undefined ? {} : { replicas }),
+          ...(unavailableRetryMs === undefined ? {} : { unavailableRetryMs }),
           ...(values.queue === undefined ? {} : { queue: values.queue }),
           ...(values.name === undefined ? {} : { name: values.name }),
           ...(values.inspect === true ? { inspect: true } : {}),

@@ -20,8 +20,8 @@ import type { StoreCodec } from './kv-store.js';
 
 /**
  * What a change event needs besides its two values' bytes: its field names, session id (at most 128 characters),
- * version and revision come to some 400 bytes; the rest is margin (the variable's name, type and `updatedBy` are
- * counted in the new record already).
+ * the session's incarnation (a UUID), version and revision come to some 450 bytes; the rest is margin (the
+ * variable's name, type and `updatedBy` are counted in the new record already).
  */
 export const EVENT_HEADROOM_BYTES = 4096;
 

@@ -23,6 +23,8 @@ export interface CommittedChange {
   readonly revision: number;
   readonly before: VariableRecord | undefined;
   readonly after: VariableRecord | undefined;
+  /** The life of the session the write was made in, as noted with {@link TrackingStore.noteLife} when committed. */
+  readonly incarnation?: string;
 }
 
 /** Told about this node's committed writes, in commit order. */
@@ -56,6 +58,11 @@ export interface TrackingStore extends Store<VariableRecord> {
    * the session's next load fills it again.
    */
   forgetSession(sessionId: string): void;
+  /**
+   * The session's process here serves its life `incarnation` (until {@link TrackingStore.forgetSession}): the
+   * changes it commits name that life, so their events tell an old life's writes from a new one's.
+   */
+  noteLife(sessionId: string, incarnation: string): void;
 }
 
 /** Options of {@link createTrackingStore}. */
@@ -95,6 +102,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   const waiters = new RevisionWaiters();
   /** Per session loaded on this node (and not forgotten since), its records by key. */
   const known = new Map<string, Map<string, Known>>();
+  /** Per session whose process here knows its life, that life (see {@link TrackingStore.noteLife}). */
+  const lives = new Map<string, string>();
   const listeners = new Set<CommittedListener>();
   /** Per router watch, the last revision it delivered. */
   const routers = new Set<{ revision: number }>();
@@ -154,6 +163,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       remember(write.key, revision, write.value);
     });
     if (listeners.size === 0) return;
+    // Read now, at the commit: by the time a history lookup is done the id may serve another life here.
+    const incarnations = writes.map((write) => lives.get(sessionOf(write.key)));
     const announce = (change: CommittedChange): void => {
       for (const listener of listeners) {
         try {
@@ -168,6 +179,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       revision: revisions[i] ?? 0,
       before,
       after: writes[i]!.value,
+      ...(incarnations[i] === undefined ? {} : { incarnation: incarnations[i] }),
     });
     // Announced now, with the commit, when every old value is at hand: the node's listener only queues the event
     // (see event-outbox.ts), so a service reply that follows carries it ahead of itself in the same socket write.
@@ -302,6 +314,10 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     settled: () => (waitingLookups === 0 ? undefined : emitting),
     forgetSession(sessionId) {
       known.delete(sessionId);
+      lives.delete(sessionId);
+    },
+    noteLife(sessionId, incarnation) {
+      lives.set(sessionId, incarnation);
     },
   };
 }

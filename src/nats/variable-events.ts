@@ -26,6 +26,11 @@ export interface VariableEvent {
    * 1. Optional for events of nodes that did not send it yet.
    */
   readonly id?: string;
+  /**
+   * The life of the session the change was made in (its record's `incarnation`, as the session's end event names
+   * it): a session deleted or expired and opened again is another life. Absent when the node did not know it.
+   */
+  readonly incarnation?: string;
   readonly type: VariableType;
   readonly oldValue?: JsonValue;
   readonly newValue?: JsonValue;
@@ -52,12 +57,14 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
   const sessionId = change.key.slice(0, dot);
   const name = change.key.slice(dot + 1);
   const { before, after, revision } = change;
+  const life = change.incarnation === undefined ? {} : { incarnation: change.incarnation };
   if (after) {
     if (before && before.id === after.id && before.version === after.version) return undefined;
     return {
       sessionId,
       name,
       id: after.id,
+      ...life,
       type: after.type,
       ...(before ? { oldValue: encodeValue(before.type, before.value) } : {}),
       newValue: encodeValue(after.type, after.value),
@@ -71,6 +78,7 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
     sessionId,
     name,
     id: before.id,
+    ...life,
     type: before.type,
     oldValue: encodeValue(before.type, before.value),
     version: before.version + 1,
@@ -100,6 +108,7 @@ export function isVariableEvent(value: unknown): value is VariableEvent {
     typeof event.type === 'string' &&
     typeof event.version === 'number' &&
     typeof event.revision === 'number' &&
-    (event.id === undefined || typeof event.id === 'string')
+    (event.id === undefined || typeof event.id === 'string') &&
+    (event.incarnation === undefined || typeof event.incarnation === 'string')
   );
 }

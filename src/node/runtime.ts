@@ -10,6 +10,7 @@ import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
 import {
+  MAX_TIMEOUT_MS,
   ProcessRuntime,
   type CallOptions,
   type ProcessRuntimeOptions,
@@ -123,6 +124,9 @@ export class Runtime {
     this.#ttlMs = options.sessionTtlMs ?? 3_600_000;
     this.#callTimeoutMs = options.callTimeoutMs ?? 5000;
     const hibernateAfterMs = options.hibernateAfterMs ?? this.#ttlMs;
+    const retryMs = options.nats ? (options.nats.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS) : 0;
+    // Capped at what a timer can wait: a longer call timeout is refused, which would fail every write.
+    const writeTimeoutMs = Math.min(this.#callTimeoutMs + retryMs, Math.max(this.#callTimeoutMs, MAX_TIMEOUT_MS));
     this.#modules = new ModuleDirectory(
       {
         processes: this.#processes,
@@ -140,8 +144,7 @@ export class Runtime {
       watchers: new WatchHub((error, sessionId) => this.#report(error, `watcher of session ${sessionId}`)),
       modules: this.#modules,
       callTimeoutMs: this.#callTimeoutMs,
-      writeTimeoutMs:
-        this.#callTimeoutMs + (options.nats ? (options.nats.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS) : 0),
+      writeTimeoutMs,
       ttlMs: this.#ttlMs,
       shared: options.nats !== undefined,
       hibernateAfterMs,

@@ -78,9 +78,12 @@ export class SessionTable {
   readonly host: SessionHost;
   #nats: NatsNode | undefined;
   #stopped = false;
+  /** A NATS node's store also keeps per session what its events need; any other store does without. */
+  readonly #tracking: Partial<Pick<TrackingStore, 'forgetSession' | 'noteLife'>>;
 
   constructor(private readonly deps: SessionTableDeps) {
     this.#idleMs = deps.shared ? deps.hibernateAfterMs : deps.ttlMs;
+    this.#tracking = deps.store as Partial<TrackingStore>;
     // Sessions shared with other nodes hibernate when idle here: their variables may be in use elsewhere.
     const idle = deps.shared ? 'session.hibernate' : 'session.expire';
     this.#activity = new IdleClock((sessionId) => {
@@ -274,6 +277,8 @@ export class SessionTable {
         throw new SessionError('session_not_found', id);
       }
       entry.incarnation = incarnation;
+      // Only for the id's current process: a stale load must not name its life for a later one's writes.
+      if (incarnation !== undefined && this.#sessions.get(id) === entry) this.#tracking.noteLife?.(id, incarnation);
       return new LocalSessionProcess(process, processes, incarnation);
     });
     const entry: SessionEntry = { process, ready };
@@ -306,6 +311,6 @@ export class SessionTable {
     if (ending === 'hibernated' && !this.#sessions.has(id)) modules.hibernateSession(id);
     else if (ending !== 'crashed' && ending !== 'hibernated') void modules.stopSession(id);
     // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
-    if (!this.#sessions.has(id)) (this.deps.store as Partial<Pick<TrackingStore, 'forgetSession'>>).forgetSession?.(id);
+    if (!this.#sessions.has(id)) this.#tracking.forgetSession?.(id);
   }
 }

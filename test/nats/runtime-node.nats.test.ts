@@ -78,6 +78,22 @@ describe('Runtime.start({ nats })', () => {
     }
   });
 
+  it('serves writes with unavailableRetryMs as long as a timer can wait', async () => {
+    // A write waits callTimeoutMs plus this for its process: the sum must not pass what a timer can wait.
+    const node = await Runtime.start({
+      nats: { ...natsOptions(), unavailableRetryMs: 2 ** 31 - 1 },
+      onError: () => {},
+    });
+    try {
+      const session = await node.session('patient');
+      await session.defineVariable('n', 'integer', 1);
+      await session.setVariable('n', 2);
+      expect(await session.getVariable('n')).toBe(2);
+    } finally {
+      await node.stop();
+    }
+  });
+
   it('refuses a store together with nats, and an unreachable server with a clear error', async () => {
     const { createMemoryStore } = await import('../../src/index.js');
     await expect(Runtime.start({ nats: natsOptions(), store: createMemoryStore() })).rejects.toBeInstanceOf(

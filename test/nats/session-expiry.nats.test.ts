@@ -8,6 +8,7 @@ import { settledCode } from '../support/settled-code.js';
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { createSessionDirectory } from '../../src/nats/session-directory.js';
 import { createSessionRemoval } from '../../src/nats/session-removal.js';
+import { startSessionExpiry } from '../../src/nats/session-expiry.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -133,6 +134,54 @@ describe('idle expiry across NATS nodes', () => {
       message: 'the idle session expired',
     });
     expect((await storedOfSession(nc(), buckets, 'ahead')).record).toBe(1);
+  });
+
+  it('expires a backlog of more idle sessions than one scan round takes, in one scan', async () => {
+    const buckets = fx().buckets();
+    const directory = await createSessionDirectory(nc(), { bucket: buckets.sessionsBucket });
+    const [variables, specs] = await Promise.all(
+      [buckets.variablesBucket, buckets.modulesBucket].map((bucket) => createKvStore<unknown>(nc(), { bucket })),
+    );
+    const expired: string[] = [];
+    const removal = createSessionRemoval({
+      connection: nc(),
+      directory,
+      variables: variables!,
+      variablesBucket: buckets.variablesBucket,
+      specs: specs!,
+      modulesBucket: buckets.modulesBucket,
+      control: () => undefined,
+      announce: (sessionId, _incarnation, reason) => void (reason === 'expired' && expired.push(sessionId)),
+      recheckMs: 1,
+    });
+    // 300 sessions last used two hours ago: more than a round of a scan removes (256).
+    const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+    const at = new Date(Date.now() - 7_200_000).toISOString();
+    const ids = Array.from({ length: 300 }, (_, i) => `idle-${i}`);
+    await Promise.all(
+      ids.map((id) => kv.put(id, JSON.stringify({ sessionId: id, createdAt: at, incarnation: id, activeAt: at }))),
+    );
+    const errors: unknown[] = [];
+    // A TTL of an hour: the next scan would come 15 minutes after the one `recheck` starts now, so the whole
+    // backlog going within this test is the work of that one scan, going on past its first round.
+    const expiry = startSessionExpiry({
+      directory,
+      removal,
+      ttlMs: 3_600_000,
+      uses: () => [],
+      lost: () => {},
+      report: (error) => errors.push(error),
+    });
+    try {
+      expiry.recheck();
+      await waitFor(() => expired.length === ids.length, { timeout: 10_000, message: 'every idle session expired' });
+      expect(new Set(expired)).toEqual(new Set(ids));
+      expect((await Promise.all(ids.map((id) => directory.read(id)))).filter(Boolean)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await expiry.stop();
+      await Promise.all([variables!.close(), specs!.close()]);
+    }
   });
 
   it('does not expire a session stamped between the scan that read its record and the removal', async () => {

@@ -62,6 +62,31 @@ describe('tracking store', () => {
     expect(changes[0]?.before?.value).toBe(1);
   });
 
+  it('names the life noted when a write committed, though its event waits for a history lookup', async () => {
+    const inner = createMemoryStore<VariableRecord>();
+    const store = createTrackingStore(inner);
+    const changes: CommittedChange[] = [];
+    store.onCommitted((change) => changes.push(change));
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    // Unnoted (an embedded runtime's store, or a process whose life is not known yet): no life is named.
+    await store.create('u.t', record);
+    // Written behind the tracker's back, so the update's old value comes from history, after the commit.
+    const r = await inner.create('s.t', record);
+    store.noteLife('s', 'life-1');
+    await store.update('s.t', { ...record, value: 2, version: 2 }, r);
+    // Before the lookup is done the id serves another life here: the change is still the first life's.
+    store.forgetSession('s');
+    store.noteLife('s', 'life-2');
+    await store.settled();
+    expect(changes.map((c) => [c.key, c.incarnation])).toEqual([
+      ['u.t', undefined],
+      ['s.t', 'life-1'],
+    ]);
+    expect(changes[1]?.before?.value).toBe(1);
+    expect(variableEventOf(changes[1]!)).toMatchObject({ sessionId: 's', incarnation: 'life-1', newValue: 2 });
+    expect(variableEventOf(changes[0]!)).not.toHaveProperty('incarnation');
+  });
+
   it('counts a revision as applied only once the router has handed it on, and times waits out', async () => {
     let last = 0;
     const store = createTrackingStore(createMemoryStore<VariableRecord>(), { lastRevision: async () => last });

@@ -44,6 +44,7 @@ describe('variable events', () => {
       sessionId: 'ev',
       name: 't',
       id: expect.any(String),
+      incarnation: session.incarnation,
       type: 'float',
       newValue: 0,
       version: 1,
@@ -55,6 +56,42 @@ describe('variable events', () => {
     expect(byVersion[21]).toMatchObject({ oldValue: 2, newValue: 'Infinity' });
     expect(byVersion[22]).toMatchObject({ oldValue: 'Infinity', deleted: true, version: 23 });
     expect(byVersion[22]).not.toHaveProperty('newValue');
+  });
+
+  it('name the life of the session they belong to, as its end event does: a new life has another', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().runtime(buckets);
+    const client = await fx().client();
+    const heard: { subject: string; event: { incarnation?: string; newValue?: unknown } }[] = [];
+    const subscription = nc().subscribe('tether.v1.events.lives.>', {
+      callback: (_e, msg) => heard.push({ subject: msg.subject, event: msg.json() }),
+    });
+    await nc().flush();
+
+    const first = await client.session('lives');
+    await first.defineVariable('x', 'integer', 1);
+    await first.setVariable('x', 2);
+    await first.delete();
+    // The same id again, on the same node: a new process, a new life, whose writes come over the wire and in process.
+    const second = await client.session('lives');
+    await second.defineVariable('x', 'integer', 10);
+    await (await node.session('lives')).setVariable('x', 11);
+    await waitFor(() => heard.length >= 5, { message: 'four variable events and the end of the first life' });
+    await settle();
+    subscription.unsubscribe();
+
+    const ended = heard.filter((h) => h.subject === 'tether.v1.events.lives.session').map((h) => h.event);
+    const changes = heard.filter((h) => h.subject === 'tether.v1.events.lives.var.x').map((h) => h.event);
+    expect(ended).toEqual([{ sessionId: 'lives', incarnation: first.incarnation, reason: 'deleted' }]);
+    expect(first.incarnation).toEqual(expect.any(String));
+    expect(second.incarnation).toEqual(expect.any(String));
+    expect(second.incarnation).not.toBe(first.incarnation);
+    expect(changes.map((e) => [e.newValue, e.incarnation])).toEqual([
+      [1, first.incarnation],
+      [2, first.incarnation],
+      [10, second.incarnation],
+      [11, second.incarnation],
+    ]);
   });
 
   it('feed a remote watchVariables: initial values first, then each change once, in version order', async () => {
