@@ -10,6 +10,7 @@ import {
   CallTimeoutError,
   ChildStartError,
   ExecutionAbortedError,
+  ExecutionUnknownError,
   InternalError,
   MaxChildrenError,
   ModuleNotFoundError,
@@ -92,6 +93,8 @@ const factories: Record<string, ErrorFactory> = {
   execution_aborted: (_m, d) => new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }),
   node_lost: (_m, d) =>
     new NodeLostError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
+  execution_unknown: (_m, d) =>
+    new ExecutionUnknownError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
   internal_error: (m, d) => new InternalError(m, { details: d }),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),

@@ -454,6 +454,33 @@ export class NodeLostError extends BridgeError {
 }
 
 /**
+ * This client's NATS connection dropped while it waited for a remote execution's reply, and once it was back the
+ * node that had taken the execution (`nodeId`) said it has no record of it: it keeps the replies of finished
+ * executions for a while only (the last few thousand, for two minutes by default), so the reply sent while this
+ * client was away is gone for good. Raised by the remote client at once, rather than at the end of the execution's
+ * timeout. The execution's outcome is unknown: it most likely ran, its LLM call included, so retry only what is
+ * safe to run twice.
+ */
+export class ExecutionUnknownError extends BridgeError {
+  override readonly code = 'execution_unknown';
+  constructor(
+    readonly sessionId: string,
+    readonly moduleId: string,
+    readonly executionId: string,
+    /** The node's instance id of the `tether` micro service, which took the execution. */
+    readonly nodeId: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `node '${nodeId}' has no record of execution '${executionId}' of module '${moduleId}' in session ` +
+        `'${sessionId}', whose reply this client's NATS connection lost; the execution's outcome is unknown: it may ` +
+        'or may not have run, its LLM call included',
+      { ...options, details: { sessionId, moduleId, executionId, nodeId, ...options.details } },
+    );
+  }
+}
+
+/**
  * A reply or an event is larger than the NATS server's `max_payload`, so it cannot be sent as one message. The
  * operation itself ran (a read changed nothing; an execution's result is lost); `what` names what was too
  * large and the message says how to ask for less.
@@ -483,7 +510,7 @@ export class InternalError extends BridgeError {
 
 /**
  * What happened to a NATS connection: `unreachable` (it could not be made), `disconnected` (retrying; or, thrown by
- * a remote `execute`, dropped while it waited, which got no reply), `reconnected`, or `closed` (given up, or closed
+ * a remote request, dropped while it waited, which got no reply), `reconnected`, or `closed` (given up, or closed
  * while a request waited).
  */
 export type NatsConnectionStatus = 'unreachable' | 'disconnected' | 'reconnected' | 'closed';
@@ -491,8 +518,9 @@ export type NatsConnectionStatus = 'unreachable' | 'disconnected' | 'reconnected
 /**
  * A node's or client's NATS connection could not be made, dropped, came back or closed: thrown by
  * `Runtime.start({ nats })` and `connect()` when no server answers, by a request whose connection closed under
- * it, and by a remote `execute` whose connection dropped while it waited and that got no reply by its timeout
- * (`disconnected`: a reply sent while it was down is lost); told to `onError` otherwise; never sent on the wire. `reconnected` ends an outage rather than being a
+ * it, and by a remote request (`execute` or any other) whose connection dropped while it waited and that got no
+ * reply by its timeout (`disconnected`: a reply sent while it was down is lost, and so is a request sent then;
+ * `details.outcome` is `unknown` for all but reads, which may or may not have been applied); told to `onError` otherwise; never sent on the wire. `reconnected` ends an outage rather than being a
  * failure, and comes the same way so one handler sees both.
  */
 export class NatsConnectionError extends BridgeError {

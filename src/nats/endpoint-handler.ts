@@ -9,6 +9,7 @@ import type { NatsConnection } from 'nats';
 import type { AcceptanceNotices } from './acceptance-notices.js';
 import type { EndpointStats } from './endpoint-stats.js';
 import type { EventOutbox } from './event-outbox.js';
+import type { ExecutionReplies, ReplyError } from './execution-replies.js';
 import { replyTooLarge } from './reply-limit.js';
 import type { AppliedRevisions } from './revision-waiters.js';
 import { RelayedReply, type ServiceRequest } from './service-endpoint.js';
@@ -28,6 +29,8 @@ export interface EndpointHandlerDeps {
   readonly notices: AcceptanceNotices;
   /** Sent before each reply, so its caller has the events of its request on reply. */
   readonly outbox: EventOutbox;
+  /** Told of every reply, to keep those of executions (see execution-replies.ts). */
+  readonly replies: ExecutionReplies;
   readonly report: (error: unknown, where: string) => void;
 }
 
@@ -51,7 +54,7 @@ export interface EndpointHandlers {
 
 /** Creates the handlers of one service; see the module comment. */
 export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandlers {
-  const { connection, subjects, store, modules, stats, notices, outbox, report } = deps;
+  const { connection, subjects, store, modules, stats, notices, outbox, replies, report } = deps;
   const inFlight = new Set<Promise<void>>();
   let requestCount = 0;
 
@@ -72,16 +75,13 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
       const done = serveOne(msg).then((reply) => {
         if (reply instanceof RelayedReply) {
           // It fitted in a message from the node that sent it.
-          const { data, error: relayedError } = reply;
-          respond(msg, () =>
-            relayedError ? msg.respondError(relayedError.status, relayedError.description, data) : msg.respond(data),
-          );
-          return stats.answered(subject, taken, relayedError !== undefined);
+          respond(msg, reply.data, reply.error);
+          return stats.answered(subject, taken, reply.error !== undefined);
         }
         // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
         const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
         if (reply.length > limit) return fail(replyTooLarge(subjects, msg.subject, reply.length, limit));
-        respond(msg, () => msg.respond(reply));
+        respond(msg, reply);
         stats.answered(subject, taken, false);
       }, fail);
       inFlight.add(done);
@@ -91,26 +91,35 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
 
   function respondFailure(msg: ServiceRequest, failure: unknown, modulesRevision?: number): void {
     const encoded = encodeError(failure, store.highestRevision, modulesRevision);
-    respond(msg, () => msg.respondError(encoded.status, encoded.description, encoded.body));
+    respond(msg, encoded.body, encoded);
   }
 
-  function respond(msg: ServiceRequest, send: () => boolean): void {
+  function respond(msg: ServiceRequest, data: Uint8Array, error?: ReplyError): void {
     // A notice not sent yet would arrive after the reply: the caller has no use for it any more.
     notices.replied(msg);
+    let sent = { body: data, failed: error };
     try {
       // The events this request caused go first and in the same socket write, so its caller has them on reply.
       outbox.sendNow();
-      send();
-    } catch (error) {
+      transmit(msg, data, error);
+    } catch (failure) {
       // A closed connection, or a reply over max_payload despite the check above (its headers count too). Tell
       // the caller when the connection still can.
-      const encoded = encodeError(error);
+      const encoded = encodeError(failure);
+      sent = { body: encoded.body, failed: encoded };
       try {
-        msg.respondError(encoded.status, encoded.description, encoded.body);
+        transmit(msg, encoded.body, encoded);
       } catch {
-        report(error, `replying on ${msg.subject}`);
+        report(failure, `replying on ${msg.subject}`);
       }
     }
+    // Kept as what the caller was sent, in the same turn: a question about it cannot come in between.
+    replies.replied(msg, sent.body, sent.failed);
+  }
+
+  function transmit(msg: ServiceRequest, data: Uint8Array, error: ReplyError | undefined): void {
+    if (error) msg.respondError(error.status, error.description, data);
+    else msg.respond(data);
   }
 
   return {

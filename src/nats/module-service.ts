@@ -28,10 +28,12 @@
  * header there is no wait (clients that predate it work as before, with no such ordering across nodes). An
  * `execute` carrying `Tether-Accept-Notice` is first answered with an acceptance notice naming this node, once it
  * passed its checks and unless its reply is ready within the event-loop turn that took it, so that its caller can
- * watch the node while it waits (see `ACCEPT_NOTICE_HEADER`). A request with the `Tether-Incarnation` header (every
- * request of a module handle got from a session handle that knows its life) is refused as the session requests are
- * (`session_not_found`, or `session_expired` when this node heard that life expire) unless that life is the session's
- * current one, before any module is woken or run (see session-of-life.ts).
+ * watch the node while it waits (see `ACCEPT_NOTICE_HEADER`). The node keeps the reply of an `execute` that named its
+ * `executionId` for a while (a few thousand, two minutes), so that a caller whose connection dropped as it went out
+ * can ask this node for it again on its own subject (see execution-replies.ts). A request with the
+ * `Tether-Incarnation` header (every request of a module handle got from a session handle that knows its life) is
+ * refused as the session requests are (`session_not_found`, or `session_expired` when this node heard that life
+ * expire) unless that life is the session's current one, before any module is woken or run (see session-of-life.ts).
  *
  * A module whose spec holds functions cannot be in the bucket: it stays on the node that created it, and the
  * bucket holds that node's claim of its id instead (see module-claims.ts), so ids are one namespace for both kinds.
@@ -59,6 +61,7 @@ import { assertSessionId } from '../variables/names.js';
 import type { MsgHdrs } from 'nats';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleControl } from './module-control.js';
+import { executionReplyKey } from './execution-replies.js';
 import type { ModuleForward } from './module-forward.js';
 import type { ModuleHost } from './module-host.js';
 import { stopModule } from './module-stop.js';
@@ -217,6 +220,14 @@ function moduleOperations(
   };
 }
 
+/** The key under which a node keeps the reply of an execute request (one `prepare` passed), if it named its id. */
+function executionKey(subjects: TetherSubjects, subject: string, body: RequestBody): string | undefined {
+  const parsed = subjects.parseModuleRequest(subject);
+  const { executionId } = body;
+  if (parsed?.kind !== 'module' || typeof executionId !== 'string') return undefined;
+  return executionReplyKey(parsed.sessionId, parsed.moduleId, executionId);
+}
+
 /**
  * The module endpoints, for `startSessionService(..., { endpoints })`.
  * @example
@@ -231,8 +242,12 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     name: `module-${operation}`,
     subject: subjects.moduleEndpoint(operation),
     metadata: { operation: `module.${operation}` },
-    // Executions are the only long requests: their callers watch the node that took them.
+    // Executions are the only long requests: their callers watch the node that took them, and ask it for a reply
+    // they lost (see execution-replies.ts).
     announcesAcceptance: operation === 'execute',
+    ...(operation === 'execute'
+      ? { replyKey: (subject: string, body: RequestBody) => executionKey(subjects, subject, body) }
+      : {}),
     prepare(subject: string, body: RequestBody, headers: MsgHdrs | undefined) {
       const parsed = subjects.parseModuleRequest(subject);
       if (!parsed || parsed.kind !== 'module')

@@ -21,7 +21,10 @@ export interface ConnectOptions {
   readonly servers: string | readonly string[];
   /** The subject prefix the nodes use. @default 'tether' */
   readonly prefix?: string;
-  /** How long a request waits for its reply before `CallTimeoutError`, at most 2^31-1 ms. @default 5000 */
+  /**
+   * How long a request waits for its reply before `CallTimeoutError` (`NatsConnectionError` when the connection
+   * dropped meanwhile), at most 2^31-1 ms. @default 5000
+   */
   readonly timeoutMs?: number;
   /** User and password authentication. */
   readonly user?: string;
@@ -35,7 +38,10 @@ export interface ConnectOptions {
    * drops and comes back (`NatsConnectionError`). @default `console.error`
    */
   readonly onError?: (error: unknown, where: string) => void;
-  /** How the connection retries when NATS goes away; calls made meanwhile time out. @default for ever, every 2 s */
+  /**
+   * How the connection retries when NATS goes away; calls whose reply it cost fail at their timeout with
+   * `NatsConnectionError` (`disconnected`). @default for ever, every 2 s
+   */
   readonly reconnect?: ReconnectPolicy;
 }
 

@@ -12,6 +12,7 @@ import type { ExecutionResult, ModuleDescription } from '../../machines/module.m
 import {
   CallTimeoutError,
   ExecutionAbortedError,
+  ExecutionUnknownError,
   ModuleNotFoundError,
   NatsConnectionError,
   NodeLostError,
@@ -81,11 +82,16 @@ export class RemoteModuleHandle {
    * `NodeLostError` rather than after `timeoutMs`, and asks the nodes to cancel the execution in case it still
    * runs. Its outcome is then unknown: it may or may not have run, its LLM call included. While this client's own
    * NATS connection is down, the node's silence does not count: the wait goes on, and the reply still comes if the
-   * node sends it once the connection is back; a reply sent while it was down is lost, and the wait ends at
-   * `timeoutMs` with `NatsConnectionError`.
+   * node sends it once the connection is back. A reply the node sent while it was down is lost to NATS, but the node
+   * keeps it for a while (the last few thousand, two minutes): once the connection is back, `execute` asks that node
+   * and settles with the kept reply as it would have with the lost one, keeps waiting if the execution still runs,
+   * or rejects at once with `ExecutionUnknownError` if the node has no record of it.
    * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
+   * @throws {ExecutionUnknownError} (`execution_unknown`) when this client's connection dropped during the wait and
+   * the node that took the execution, asked once it was back, has no record of it (its reply is gone for good)
    * @throws {NatsConnectionError} (`nats_connection`, status `disconnected`) when no reply came within `timeoutMs`
-   * and this client's connection dropped during the wait (status `closed` when the client closed under it)
+   * and this client's connection dropped during the wait (the node that took it was not known, or did not answer
+   * the question; status `closed` when the client closed under it)
    * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
    * @throws {ExecutionAbortedError} at once when `signal` fires
    * @throws {NoProcError} when no node serves the subject
@@ -114,6 +120,12 @@ export class RemoteModuleHandle {
         lost: (nodeId) => new NodeLostError(this.sessionId, this.moduleId, executionId, nodeId),
         aborted: () => new ExecutionAbortedError(this.moduleId, executionId, { cause: signal?.reason }),
         incarnation: this.incarnation,
+        recovery: {
+          sessionId: this.sessionId,
+          moduleId: this.moduleId,
+          executionId,
+          unknown: (nodeId) => new ExecutionUnknownError(this.sessionId, this.moduleId, executionId, nodeId),
+        },
       })) as ExecutionResult;
     } catch (error) {
       // The client gave up (or the node did, or it looks gone): cancel the execution wherever it still runs, so

@@ -23,6 +23,11 @@ export interface ServiceEndpoint {
    */
   readonly announcesAcceptance?: boolean;
   /**
+   * For an endpoint whose replies the node keeps for a while (module `execute`, see execution-replies.ts): the key
+   * of one request's reply, read once `prepare` passed it; `undefined` for a request that cannot be asked about.
+   */
+  readonly replyKey?: (subject: string, body: RequestBody) => string | undefined;
+  /**
    * Checks one request and returns its work. Runs before the read-your-writes wait and must throw
    * `ValidationError` for bad input, so a malformed request is refused at once and changes nothing; the work runs
    * once the node has applied the store revision the client has seen, and resolves to the JSON-ready result, or

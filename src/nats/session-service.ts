@@ -31,6 +31,7 @@ import { createEventOutbox, type EventOutbox } from './event-outbox.js';
 import { createEndpointHandlers } from './endpoint-handler.js';
 import { awaitApplied, revisionIn } from './revision-headers.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
+import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
 import {
   ACCEPT_NOTICE_HEADER,
   DEFAULT_MAX_PAYLOAD,
@@ -70,6 +71,8 @@ export interface SessionServiceOptions {
    * `modulesRevision`. Left out, the endpoints neither wait for it nor report it.
    */
   readonly modulesRevisions?: AppliedRevisions;
+  /** How many replies of finished executions this node keeps for clients that lost them, and how long. */
+  readonly executionReplies?: ExecutionReplyLimits;
 }
 
 /** A running service. */
@@ -123,6 +126,8 @@ export async function startSessionService(
   const maxBytes = options.maxPayloadBytes ?? Math.min(DEFAULT_MAX_PAYLOAD, serverMax);
   const waitMs = options.revisionWaitMs ?? 2000;
   const modules = options.modulesRevisions;
+  // Checked before anything starts: a bad limit fails the start and leaves nothing behind.
+  const replies = createExecutionReplies(options.executionReplies);
 
   const outbox = options.outbox ?? createEventOutbox(connection, report);
   const unsubscribeEvents = store.onCommitted((change) => {
@@ -152,13 +157,18 @@ export async function startSessionService(
     stats,
     notices,
     outbox,
+    replies,
     report,
   });
   const { handler, inFlight } = handlers;
+  const outcomes = serveExecutionOutcomes(connection, subjects, serviceId, replies, report);
 
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
   async function serveEndpoint(msg: ServiceRequest, endpoint: ServiceEndpoint): Promise<Uint8Array | RelayedReply> {
-    const work = endpoint.prepare(msg.subject, decodeRequest(msg.data, maxBytes), msg.headers);
+    const body = decodeRequest(msg.data, maxBytes);
+    const work = endpoint.prepare(msg.subject, body, msg.headers);
+    const replyKey = endpoint.replyKey?.(msg.subject, body);
+    if (replyKey !== undefined) replies.started(msg, replyKey);
     // Only when asked (one header lookup otherwise): the caller then watches this node until the reply comes.
     if (endpoint.announcesAcceptance && msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.accepted(msg);
     // Both headers are checked before either wait starts: a bad one is refused without leaving a wait behind.
@@ -277,6 +287,8 @@ export async function startSessionService(
         await Promise.all([service.stop(), ...[...extraSubscriptions].map(drain)]);
         await Promise.allSettled([...inFlight]);
         pings?.unsubscribe();
+        // Answered until every reply has gone: a client that lost one of the last can still ask.
+        outcomes.unsubscribe();
         // Writes accepted before the stop still get their events out.
         await store.settled();
         unsubscribeEvents();

@@ -17,6 +17,9 @@
  * - `<prefix>.v1.forward.<sid>.module.<mid>.<op>` — node to node: the `execute` and `describe` of a module whose
  *   spec stays on the node that created it, passed on by the node a client's request reached; only that node
  *   subscribes (see module-forward.ts);
+ * - `<prefix>.v1.node.<nodeId>.<sid>.module.<mid>.outcome` — client to one node, `nodeId` its instance id of the
+ *   `tether` service: what became of an execution that node accepted, asked by a client that may have lost its
+ *   reply (see execution-replies.ts);
  * - `<prefix>.v1.inspect.<sid>.session` and `<prefix>.v1.inspect.<sid>.module.<mid>` — the processes' snapshots,
  *   from nodes started with `inspect: true`.
  *
@@ -27,42 +30,27 @@
 import { ValidationError } from '../errors.js';
 import { isSessionId } from '../variables/names.js';
 
-/** Every variable operation with an endpoint. `updateVariable` is client-side compare-and-set over get + set. */
-export const VARIABLE_OPERATIONS = [
-  'define',
-  'get',
-  'describe',
-  'has',
-  'list',
-  'getMany',
-  'set',
-  'delete',
-  'setMany',
-  'history',
-  'rollback',
-  'lock',
-  'unlock',
-  'export',
-  'import',
-] as const;
+import {
+  FORWARDED_OPERATIONS,
+  MODULE_OPERATIONS,
+  isVariableOperation,
+  type ForwardedOperation,
+  type ModuleControlOperation,
+  type ModuleOperation,
+  type VariableOperation,
+} from './operations.js';
 
-/** One of {@link VARIABLE_OPERATIONS}. */
-export type VariableOperation = (typeof VARIABLE_OPERATIONS)[number];
-
-/** Every module operation with an endpoint (`list` has its own subject: it names no module). */
-export const MODULE_OPERATIONS = ['create', 'execute', 'describe', 'cancel', 'stop'] as const;
-
-/** One of {@link MODULE_OPERATIONS}. */
-export type ModuleOperation = (typeof MODULE_OPERATIONS)[number];
-
-/** What node-to-node control messages ask of every node running a module. */
-export type ModuleControlOperation = 'cancel' | 'stop';
-
-/** The module operations a node passes on to the node that has a module whose spec is in no bucket. */
-export const FORWARDED_OPERATIONS = ['execute', 'describe'] as const;
-
-/** One of {@link FORWARDED_OPERATIONS}. */
-export type ForwardedOperation = (typeof FORWARDED_OPERATIONS)[number];
+// The operation names moved to operations.ts; they stay importable from here, where they were first.
+export {
+  FORWARDED_OPERATIONS,
+  MODULE_OPERATIONS,
+  VARIABLE_OPERATIONS,
+  isVariableOperation,
+  type ForwardedOperation,
+  type ModuleControlOperation,
+  type ModuleOperation,
+  type VariableOperation,
+} from './operations.js';
 
 /** What a module request subject names; `undefined` from {@link TetherSubjects.parseModuleRequest} when it is not one. */
 export type ParsedModuleRequest =
@@ -124,6 +112,12 @@ export interface TetherSubjects {
   moduleForwards(sessionId: string, moduleId: string): string;
   /** Every module's forward subjects: `<prefix>.v1.forward.*.module.*.*` */
   allModuleForwards(): string;
+  /** `<prefix>.v1.node.<nodeId>.<sid>.module.<mid>.outcome`: heard by the node `nodeId` (see execution-replies.ts). */
+  executionOutcome(nodeId: string, sessionId: string, moduleId: string): string;
+  /** What the node `nodeId` subscribes to for the outcomes it is asked for: `<prefix>.v1.node.<nodeId>.*.module.*.outcome` */
+  executionOutcomes(nodeId: string): string;
+  /** Reads an outcome subject into its session and module (tokens unchecked, as by `parseRequest`). */
+  parseExecutionOutcome(subject: string): { readonly sessionId: string; readonly moduleId: string } | undefined;
   /** `<prefix>.v1.events.<sid>.var.<name>` */
   variableEvent(sessionId: string, name: string): string;
   /** Every variable event of a session: `<prefix>.v1.events.<sid>.var.*` */
@@ -161,14 +155,8 @@ export interface TetherSubjects {
   parseVariableEvent(subject: string): { readonly sessionId: string; readonly name: string } | undefined;
 }
 
-const OPERATIONS = new Set<string>(VARIABLE_OPERATIONS);
 const MODULE_OPS = new Set<string>(MODULE_OPERATIONS);
 const FORWARDED_OPS = new Set<string>(FORWARDED_OPERATIONS);
-
-/** True when `operation` names a variable endpoint. */
-export function isVariableOperation(operation: string): operation is VariableOperation {
-  return OPERATIONS.has(operation);
-}
 
 /**
  * Builds the subjects for `prefix`.
@@ -191,6 +179,7 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
   const eventBase = `${base}.events.`;
   const controlBase = `${base}.control.`;
   const forwardBase = `${base}.forward.`;
+  const nodeBase = `${base}.node.`;
   // Builders check their tokens: a dot or a space in one would silently address another subject, or break the
   // protocol line of the connection that sends it.
   const token = (value: string, what: string): string => {
@@ -232,6 +221,15 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
     moduleForwards: (sessionId, moduleId) =>
       `${forwardBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.*`,
     allModuleForwards: () => `${forwardBase}*.module.*.*`,
+    executionOutcome: (nodeId, sessionId, moduleId) =>
+      `${nodeBase}${token(nodeId, 'nodeId')}.${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.outcome`,
+    executionOutcomes: (nodeId) => `${nodeBase}${token(nodeId, 'nodeId')}.*.module.*.outcome`,
+    parseExecutionOutcome(subject) {
+      if (!subject.startsWith(nodeBase)) return undefined;
+      const [, sessionId, kind, moduleId, operation, ...rest] = subject.slice(nodeBase.length).split('.');
+      if (kind !== 'module' || operation !== 'outcome' || rest.length > 0) return undefined;
+      return sessionId === undefined || moduleId === undefined ? undefined : { sessionId, moduleId };
+    },
     moduleEvent: (sessionId, moduleId) =>
       `${eventBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}`,
     moduleEvents: (sessionId) => `${eventBase}${token(sessionId, 'sessionId')}.module.*`,

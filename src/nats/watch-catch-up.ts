@@ -28,7 +28,9 @@ const RETRIED = new Set(['noproc', 'call_timeout', 'internal_error', 'store_clos
 
 /** Whether a catch-up read that failed with `error` is worth another try (see the module comment). */
 export function isRetried(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
+  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+  // A read whose reply the connection lost as it dropped again (a closed connection is not worth another try).
+  if (code === 'nats_connection') return status === 'disconnected';
   return typeof code === 'string' && RETRIED.has(code);
 }
 

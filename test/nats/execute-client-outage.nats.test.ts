@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectNats } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { NatsConnectionError, Runtime, connect, type NatsConnectionStatus } from '../../src/index.js';
+import {
+  ExecutionUnknownError,
+  NatsConnectionError,
+  Runtime,
+  connect,
+  type NatsConnectionStatus,
+  type NatsNodeOptions,
+} from '../../src/index.js';
 import { NODE_MISSED_PINGS, NODE_PING_INTERVAL_MS, NODE_PING_TIMEOUT_MS } from '../../src/nats/watched-request.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
@@ -52,8 +59,11 @@ function statusLog() {
   };
 }
 
-/** A node (its LLM the stub) and a remote client's handle of module `qa` it serves; `clientUrl`: the client's way in. */
-async function nodeAndModule(url: string, clientUrl = url) {
+/**
+ * A node (its LLM the stub) and a remote client's handle of module `qa` it serves; `clientUrl`: the client's way in;
+ * `nats`: more of the node's options.
+ */
+async function nodeAndModule(url: string, clientUrl = url, nats: Partial<NatsNodeOptions> = {}) {
   count += 1;
   const id = `${process.pid}_${Date.now()}_${count}`;
   const node = statusLog();
@@ -66,6 +76,7 @@ async function nodeAndModule(url: string, clientUrl = url) {
       sessionsBucket: `sessions_${id}`,
       modulesBucket: `modules_${id}`,
       reconnect,
+      ...nats,
     },
   });
   const client = statusLog();
@@ -76,7 +87,7 @@ async function nodeAndModule(url: string, clientUrl = url) {
   });
   const session = await remote.session(`outage_${count}`);
   const qa = await session.module('qa', spec);
-  return { node, client, qa, session };
+  return { node, client, qa, session, runtime };
 }
 
 /** Longer than a node that misses every ping takes to be declared lost. */
@@ -131,36 +142,94 @@ describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the cl
     await server.start();
   }, 30_000);
 
-  it('rejects with nats_connection when the reply was sent while the client was away', async () => {
+  it('resolves with the reply the node sent while the client was away, once the client is back', async () => {
     const server = await restartableServer();
-    const proxy = await startTcpProxy(server.url);
-    onTestFinished(() => proxy.close());
-    // The client alone goes through the proxy: the node and the server carry on while the client is cut off.
-    const { client, qa, session } = await nodeAndModule(server.url, proxy.url);
-    const results: unknown[] = [];
-    const watcher = await connectNats({ servers: server.url });
-    onTestFinished(() => watcher.close());
-    watcher.subscribe(`tether.v1.events.${session.sessionId}.module.qa`, {
-      callback: (_error, msg) => {
-        const event = msg.json<{ type: string }>();
-        if (event.type === 'module.result') results.push(event);
-      },
-    });
-    await watcher.flush();
+    const cut = await clientCutOff(server.url);
+    const { qa, results, client } = cut;
     stubbed.stub().hold();
-    const running = qa.execute({ question: 'did you answer?' }, { timeoutMs: 3_000 });
-    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    // Far longer than the test: only the reply the node kept can settle it in time.
+    const running = qa.execute({ question: 'did you answer?' }, { timeoutMs: 600_000 });
+    await cut.accepted();
 
-    proxy.cut();
-    await waitFor(() => client.times('disconnected') === 1, { message: 'the client cut off' });
-    stubbed.stub().release();
-    await waitFor(() => results.length === 1, { message: 'the node replies while the client is away' });
-    proxy.restore();
+    await cut.replyWhileAway();
+    expect(results).toHaveLength(1);
+    cut.proxy.restore();
+    await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
+
+    const result = await running;
+    expect(result.output).toEqual({ answer: 'stub answer' });
+    // The very execution that ran while the client was away, not another run of it.
+    expect(stubbed.stub().chatRequests).toHaveLength(1);
+    expect(result.executionId).toBe((results[0] as { result: { executionId: string } }).result.executionId);
+  }, 30_000);
+
+  it('rejects with ExecutionUnknownError, at once, when the node no longer has the reply sent while it was away', async () => {
+    const server = await restartableServer();
+    // The node keeps one reply: the next execution's pushes the lost one out.
+    const cut = await clientCutOff(server.url, { executionReplies: { maxCount: 1 } });
+    const { qa, results, client, runtime, session } = cut;
+    stubbed.stub().hold();
+    const running = qa.execute({ question: 'did you answer?' }, { timeoutMs: 600_000 });
+    await cut.accepted();
+    await cut.replyWhileAway();
+
+    const other = await connect({ servers: server.url, reconnect });
+    onTestFinished(() => other.close());
+    const next = await (await other.session(session.sessionId, { create: false })).module('qa');
+    await next.execute({ question: 'and you?' });
+    cut.proxy.restore();
     await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
 
     const error = await running.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NatsConnectionError);
-    expect(error).toMatchObject({ code: 'nats_connection', status: 'disconnected' });
-    expect((error as Error).message).toMatch(/dropped while it waited, and a reply sent before it was back is lost/);
+    expect(error).toBeInstanceOf(ExecutionUnknownError);
+    expect(error).toMatchObject({
+      code: 'execution_unknown',
+      nodeId: runtime.nodeId,
+      sessionId: session.sessionId,
+      moduleId: 'qa',
+      executionId: (results[0] as { result: { executionId: string } }).result.executionId,
+    });
   }, 30_000);
 });
+
+/**
+ * A node and a client of its module `qa` that goes through a proxy, so the client alone can be cut off while the
+ * node and the server carry on; `results`: the module's `module.result` events, as a subscriber on the server sees
+ * them.
+ */
+async function clientCutOff(url: string, nats: Partial<NatsNodeOptions> = {}) {
+  const proxy = await startTcpProxy(url);
+  onTestFinished(() => proxy.close());
+  const setup = await nodeAndModule(url, proxy.url, nats);
+  const { client, session, runtime } = setup;
+  const results: unknown[] = [];
+  let pinged = false;
+  const watcher = await connectNats({ servers: url });
+  onTestFinished(() => watcher.close());
+  watcher.subscribe(`tether.v1.events.${session.sessionId}.module.qa`, {
+    callback: (_error, msg) => {
+      const event = msg.json<{ type: string }>();
+      if (event.type === 'module.result') results.push(event);
+    },
+  });
+  // The client pings the node that took its execution only once it has that node's acceptance notice.
+  watcher.subscribe(`$SRV.PING.tether.${runtime.nodeId}`, { callback: () => (pinged = true) });
+  await watcher.flush();
+  return {
+    ...setup,
+    proxy,
+    results,
+    /** Resolves once the execution is at the provider and the client knows the node that took it. */
+    async accepted() {
+      await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+      await waitFor(() => pinged, { message: 'the client watches the node', timeout: 10_000 });
+    },
+    /** Cuts the client off, lets the held execution answer, and resolves once the node has replied. */
+    async replyWhileAway() {
+      proxy.cut();
+      await waitFor(() => client.times('disconnected') === 1, { message: 'the client cut off' });
+      stubbed.stub().release();
+      await waitFor(() => results.length === 1, { message: 'the node replies while the client is away' });
+    },
+  };
+}

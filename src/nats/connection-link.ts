@@ -1,0 +1,61 @@
+/**
+ * What a remote client knows of its own NATS connection while requests wait on it: whether it is down, how many
+ * times it dropped, and who to tell when it drops and when it is back. A request compares the drops before and
+ * after its wait: one that saw a drop may have lost its reply (core NATS drops what is published to a
+ * disconnected subscriber), so its silence blames this client's connection rather than the node.
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { onConnectionChange, type ConnectionChange } from './connection-options.js';
+
+/** A connection's state, as requests read it. */
+export interface ConnectionLink {
+  /** Whether the connection dropped and is not back yet. */
+  readonly down: boolean;
+  /** How many times it dropped so far: a wait that saw one more may have lost what was published to it meanwhile. */
+  readonly drops: number;
+  /**
+   * Calls `listener` when the connection drops (`disconnected`) and when it is back (`reconnected`, once nats.js
+   * has subscribed again: what is published from then on reaches the subscriptions). Returns its remover.
+   */
+  onChange(listener: (change: ConnectionChange) => void): () => void;
+}
+
+/** Where a request waits on a connection it knows nothing of: never down, never back. */
+export const STEADY_LINK: ConnectionLink = { down: false, drops: 0, onChange: () => () => {} };
+
+/** Follows `connection` from now on; `report` hears of a listener that threw. */
+export function createConnectionLink(
+  connection: NatsConnection,
+  report: (error: unknown, where: string) => void,
+): ConnectionLink {
+  const listeners = new Set<(change: ConnectionChange) => void>();
+  let down = false;
+  let drops = 0;
+  onConnectionChange(connection, (change) => {
+    // Counted before anyone is told: a listener that reads the link sees the change it is told of.
+    if (change === 'disconnected') {
+      down = true;
+      drops += 1;
+    } else down = false;
+    for (const listener of [...listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        report(error, `connection ${change} listener`);
+      }
+    }
+  });
+  return {
+    get down() {
+      return down;
+    },
+    get drops() {
+      return drops;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * The replies of a node's recent executions, kept for a while so that a caller who lost one can ask for it again.
+ * Core NATS drops a message whose subscriber is disconnected: a remote `execute` that finished while its client's
+ * connection was down would otherwise wait out its timeout (120 s by default) and fail, though it ran. The client
+ * knows the node that took it (its acceptance notice), so once its connection is back it asks that node, on
+ * `<prefix>.v1.node.<nodeId>.<sid>.module.<mid>.outcome` with the body `{ executionId }` (no queue group: only
+ * that node subscribes). The answer's {@link EXECUTION_OUTCOME_HEADER} says what became of it:
+ * - `finished`: the rest of the message is the execution's reply exactly as it was sent (its body and, for an error,
+ *   the `Nats-Service-Error` headers), to be read as that reply;
+ * - `running`: this node has it in hand and its reply is still to come (body `{ "outcome": "running" }`);
+ * - `unknown`: this node has no record of it (body `{ "outcome": "unknown" }`): it never took it, or finished
+ *   longer ago than replies are kept.
+ * A malformed question gets a `validation_failed` error reply, without the header.
+ *
+ * What is kept: the reply to every request on the `execute` subject that named its `executionId` (the remote client
+ * always does), keyed by session, module and that id, so only a question naming all three gets it. The id is the
+ * client's random UUID, which another client cannot guess. An execution passed on to the node that has its module
+ * (module-forward.ts) is kept by the node the client reached, which relayed the reply: that is the node the client
+ * knows. Kept in memory only: a node that restarts is another service instance, which no client asks.
+ * @module
+ */
+import { headers, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { ValidationError } from '../errors.js';
+import { assertModuleId } from '../modules/module-spec.js';
+import { assertSessionId } from '../variables/names.js';
+import { asServiceRequest } from './service-endpoint.js';
+import type { TetherSubjects } from './subjects.js';
+import {
+  ERROR_CODE_HEADER,
+  ERROR_HEADER,
+  assertFields,
+  decodeRequest,
+  encodeError,
+  encodeJson,
+  requireString,
+} from './wire.js';
+
+/** The header of an answer to an outcome question: `finished`, `running` or `unknown` (see the module comment). */
+export const EXECUTION_OUTCOME_HEADER = 'Tether-Execution-Outcome';
+
+/** What a node answers about one execution. */
+export type ExecutionOutcomeKind = 'finished' | 'running' | 'unknown';
+
+/** How many finished executions' replies a node keeps, and for how long; the oldest go first. */
+export interface ExecutionReplyLimits {
+  /**
+   * Replies kept at most: a few thousand cover the executions that finish during a reconnect on a busy node.
+   * 0 keeps none (a client that lost a reply is then told `execution_unknown` at once).
+   * @default 4096
+   */
+  readonly maxCount?: number;
+  /**
+   * How long a reply is kept. A client retries its connection every 2 s by default, so one that can still use a
+   * reply is back well within this; one away longer is told `execution_unknown` rather than given a stale result.
+   * @default 120_000
+   */
+  readonly maxAgeMs?: number;
+  /** Bytes of replies kept at most: a reply may be as large as `max_payload` (1 MiB), and 4096 of those would be 4 GiB. @default 32 MiB */
+  readonly maxBytes?: number;
+}
+
+/** The limits a node keeps replies within unless told otherwise. */
+export const DEFAULT_EXECUTION_REPLY_LIMITS: Required<ExecutionReplyLimits> = {
+  maxCount: 4096,
+  maxAgeMs: 120_000,
+  maxBytes: 32 * 1024 * 1024,
+};
+
+/** A micro error reply's status and description (its headers), as sent. */
+export interface ReplyError {
+  readonly status: number;
+  readonly description: string;
+}
+
+/** One finished execution's reply as it was sent. */
+export interface KeptReply {
+  readonly data: Uint8Array;
+  readonly error: ReplyError | undefined;
+}
+
+/** The executions of one node: those in hand, and the replies of those finished lately. */
+export interface ExecutionReplies {
+  /** This node took `request` (the execution `key`, see {@link executionReplyKey}); its reply is to be kept. */
+  started(request: object, key: string): void;
+  /** The reply to `request` is being sent (a request never {@link started} is no concern of this). */
+  replied(request: object, data: Uint8Array, error?: ReplyError): void;
+  /** What became of the execution `key`. */
+  outcome(key: string): KeptReply | 'running' | 'unknown';
+}
+
+/** The key of one execution: its tokens hold no dots, so session and module are read unambiguously from the left. */
+export function executionReplyKey(sessionId: string, moduleId: string, executionId: string): string {
+  return `${sessionId}.${moduleId}.${executionId}`;
+}
+
+/**
+ * `limits` with the defaults filled in.
+ * @throws {ValidationError} for a limit that is not a whole number from 0, or a key that is not a limit
+ */
+export function executionReplyLimits(limits: ExecutionReplyLimits = {}): Required<ExecutionReplyLimits> {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Object.hasOwn(DEFAULT_EXECUTION_REPLY_LIMITS, name))
+      throw new ValidationError(`unknown option executionReplies.${name}: use maxCount, maxAgeMs or maxBytes`);
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
+      throw new ValidationError(`executionReplies.${name} must be a whole number from 0, got ${String(value)}`);
+  }
+  return {
+    maxCount: limits.maxCount ?? DEFAULT_EXECUTION_REPLY_LIMITS.maxCount,
+    maxAgeMs: limits.maxAgeMs ?? DEFAULT_EXECUTION_REPLY_LIMITS.maxAgeMs,
+    maxBytes: limits.maxBytes ?? DEFAULT_EXECUTION_REPLY_LIMITS.maxBytes,
+  };
+}
+
+/** Keeps replies within `limits` (each one defaulting to {@link DEFAULT_EXECUTION_REPLY_LIMITS}). */
+export function createExecutionReplies(limits: ExecutionReplyLimits = {}): ExecutionReplies {
+  const { maxCount, maxAgeMs, maxBytes } = executionReplyLimits(limits);
+  const inHand = new Map<object, string>();
+  /** How many requests in hand carry each key: a careless client may send one id twice. */
+  const running = new Map<string, number>();
+  /** In the order they finished, which is also their age order: the oldest go first. */
+  const kept = new Map<string, KeptReply & { readonly at: number }>();
+  let bytes = 0;
+
+  const evict = (now: number): void => {
+    for (const [key, reply] of kept) {
+      if (kept.size <= maxCount && bytes <= maxBytes && now - reply.at < maxAgeMs) return;
+      kept.delete(key);
+      bytes -= reply.data.byteLength;
+    }
+  };
+
+  return {
+    started(request, key) {
+      inHand.set(request, key);
+      running.set(key, (running.get(key) ?? 0) + 1);
+    },
+    replied(request, data, error) {
+      const key = inHand.get(request);
+      if (key === undefined) return;
+      inHand.delete(request);
+      const count = running.get(key) ?? 1;
+      if (count > 1) running.set(key, count - 1);
+      else running.delete(key);
+      if (maxCount === 0 || data.byteLength > maxBytes) return;
+      const previous = kept.get(key);
+      if (previous) {
+        kept.delete(key);
+        bytes -= previous.data.byteLength;
+      }
+      // A relayed reply is a view into the chunk nats.js read it from: keeping it would keep the whole chunk.
+      const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
+      kept.set(key, { data: own, error, at: performance.now() });
+      bytes += own.byteLength;
+      evict(performance.now());
+    },
+    outcome(key) {
+      // Expired replies leave as questions come too, not only as others finish.
+      evict(performance.now());
+      return kept.get(key) ?? (running.has(key) ? 'running' : 'unknown');
+    },
+  };
+}
+
+/**
+ * Answers the outcome questions addressed to the node `nodeId` (see the module comment) from `replies`; returns the
+ * subscription, to unsubscribe when the node stops.
+ */
+export function serveExecutionOutcomes(
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  nodeId: string,
+  replies: ExecutionReplies,
+  report: (error: unknown, where: string) => void,
+): Subscription {
+  return connection.subscribe(subjects.executionOutcomes(nodeId), {
+    callback: (error, msg) => {
+      if (error) return report(error, 'execution outcome questions');
+      if (!msg.reply) return;
+      try {
+        answer(msg);
+      } catch (failure) {
+        // The connection closed meanwhile, or a kept reply at max_payload has no room for the header: the client
+        // asks again after its next reconnect, or waits for its timeout.
+        report(failure, `answering ${msg.subject}`);
+      }
+    },
+  });
+
+  function answer(msg: Msg): void {
+    let key: string;
+    try {
+      key = keyOf(msg);
+    } catch (failure) {
+      const encoded = encodeError(failure);
+      asServiceRequest(msg).respondError(encoded.status, encoded.description, encoded.body);
+      return;
+    }
+    const found = replies.outcome(key);
+    const h = headers();
+    if (typeof found === 'string') {
+      h.set(EXECUTION_OUTCOME_HEADER, found);
+      msg.respond(encodeJson({ outcome: found }), { headers: h });
+      return;
+    }
+    h.set(EXECUTION_OUTCOME_HEADER, 'finished');
+    if (found.error) {
+      h.set(ERROR_CODE_HEADER, String(found.error.status));
+      h.set(ERROR_HEADER, found.error.description);
+    }
+    msg.respond(found.data, { headers: h });
+  }
+
+  function keyOf(msg: Msg): string {
+    const parsed = subjects.parseExecutionOutcome(msg.subject);
+    if (!parsed) throw new ValidationError(`subject '${msg.subject.slice(0, 200)}' names no execution outcome`);
+    assertSessionId(parsed.sessionId);
+    assertModuleId(parsed.moduleId);
+    // A question is tiny: anything bigger is not one.
+    const body = decodeRequest(msg.data, 1024);
+    assertFields(body, ['executionId'], 'execution outcome');
+    return executionReplyKey(parsed.sessionId, parsed.moduleId, requireString(body, 'executionId'));
+  }
+}

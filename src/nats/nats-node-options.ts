@@ -1,0 +1,72 @@
+/**
+ * The options of a node's NATS side (`Runtime.start({ nats })`, `tether serve`): where it connects, the names of
+ * what it creates there, and the limits it keeps.
+ * @module
+ */
+import type { ReconnectPolicy } from './connection-options.js';
+import type { ExecutionReplyLimits } from './execution-replies.js';
+
+/** How a node reaches NATS and names what it creates there. */
+export interface NatsNodeOptions {
+  /** One or more NATS URLs, e.g. `nats://127.0.0.1:4222`. */
+  readonly servers: string | readonly string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  /** The connection's name, as the server's monitoring shows it. @default 'tether-node' */
+  readonly name?: string;
+  /** Subject prefix. @default 'tether' */
+  readonly prefix?: string;
+  /** The queue group the service's endpoints join; nodes sharing it share the load. @default 'tether' */
+  readonly queue?: string;
+  /** @default 'tether_vars' */
+  readonly variablesBucket?: string;
+  /** @default 'tether_sessions' */
+  readonly sessionsBucket?: string;
+  /** Module specs, so any node can wake any module. @default 'tether_modules' */
+  readonly modulesBucket?: string;
+  /**
+   * Replicas of the buckets (a clustered JetStream can keep 3; 1 to 5). Given, it is also required of buckets
+   * that exist already: one with other replicas fails the start with `BucketConfigMismatchError` and is left
+   * unchanged. Left out, existing buckets are taken as they are.
+   * @default 1 for new buckets
+   */
+  readonly replicas?: number;
+  /**
+   * Writes kept per variable for history and rollback (1 to 64). Given, an existing variables bucket that keeps
+   * another number fails the start with `BucketConfigMismatchError` and is left unchanged; left out, it is taken
+   * as it is.
+   * @default 64 for a new bucket
+   */
+  readonly historyDepth?: number;
+  /**
+   * Largest encoded variable record a write may store on this node; only lower than the default is accepted.
+   * A bigger write is refused with `validation_failed`, so that every accepted change's event (old and new value
+   * in one message) fits in the server's `max_payload`. Give every node of a bucket the same value.
+   * @default (server max_payload − 4 KiB) / 2
+   */
+  readonly maxRecordBytes?: number;
+  /**
+   * How long a read or write of a bucket waits while no leader of the bucket's stream answers (a NATS cluster
+   * electing one, or the connection down), retrying, before it fails with `StoreUnavailableError` naming the bucket
+   * and key. A write is retried only where it cannot be applied twice. Elections took 4 to 8 s on nats-server 2.9.10
+   * here and up to 15 s are reported; 0 fails at once. A session write on this node waits this much longer than
+   * `callTimeoutMs` for its reply; a remote client that should ride through an election too needs a `timeoutMs`
+   * as long.
+   * @default 15000
+   */
+  readonly unavailableRetryMs?: number;
+  /** How the node retries when NATS goes away; a node should outlive a NATS restart. @default for ever, every 2 s */
+  readonly reconnect?: ReconnectPolicy;
+  /**
+   * Publishes every snapshot of this node's session and module processes on `<prefix>.v1.inspect.>`, for
+   * inspection tools (see inspection.ts). Each transition then costs a JSON encoding of its context. @default false
+   */
+  readonly inspect?: boolean;
+  /**
+   * How many replies of finished executions the node keeps, and how long, for remote clients whose connection
+   * dropped as their reply went out: they ask the node for it once they are back (see execution-replies.ts).
+   * @default the last 4096, for 2 minutes, at most 32 MiB
+   */
+  readonly executionReplies?: ExecutionReplyLimits;
+}

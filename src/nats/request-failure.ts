@@ -1,0 +1,113 @@
+/**
+ * The remote client's NATS failures as Tether errors. A request that got no reply while this client's own connection
+ * dropped during its wait fails with `NatsConnectionError` (`disconnected`), not `CallTimeoutError`: the silence
+ * is the client's connection's doing, not the node's. nats.js keeps such a request waiting through the outage
+ * (its reply subscription is sent again on reconnect, so a reply published after that still arrives), but loses
+ * both ways what passes meanwhile: a reply published while the client is away is dropped by the server, and a
+ * request published while it is away is dropped with the rest of its unsent output when it dials again. A request
+ * in flight as the connection dropped may thus have been applied or not: the error's `details.outcome` is
+ * `unknown` for any request that may write (everything but the reads), and its message says so.
+ * @module
+ */
+import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
+import { CallTimeoutError, InternalError, NatsConnectionError, NoProcError, ValidationError } from '../errors.js';
+import type { ConnectionLink } from './connection-link.js';
+import { MODULE_READS, VARIABLE_READS } from './operations.js';
+import type { TetherSubjects } from './subjects.js';
+
+/** The connection's state as a request started waiting, to tell whether it dropped during the wait. */
+export interface WaitStart {
+  readonly drops: number;
+  readonly down: boolean;
+}
+
+/** The state of `link` now, for {@link droppedDuring} later. */
+export function waitStart(link: ConnectionLink): WaitStart {
+  return { drops: link.drops, down: link.down };
+}
+
+/** Whether the connection was down at some point since `start`: down then, down now, or dropped in between. */
+export function droppedDuring(link: ConnectionLink, start: WaitStart): boolean {
+  return start.down || link.down || link.drops !== start.drops;
+}
+
+/** What a request to `subject` may have done: `read` (nothing), `execute` (a module execution) or `write`. */
+export function requestKind(subjects: TetherSubjects, subject: string): 'read' | 'execute' | 'write' {
+  const variable = subjects.parseRequest(subject);
+  if (variable) return variable.kind === 'var' && VARIABLE_READS.has(variable.operation) ? 'read' : 'write';
+  const module = subjects.parseModuleRequest(subject);
+  if (module?.kind === 'list') return 'read';
+  if (module?.operation === 'execute') return 'execute';
+  return module && MODULE_READS.has(module.operation) ? 'read' : 'write';
+}
+
+/**
+ * The error of a request to `subject` that got no reply within `timeoutMs` because this client's connection
+ * dropped during its wait; `down`: it still is.
+ */
+export function droppedWhileWaiting(
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  subject: string,
+  timeoutMs: number,
+  down: boolean,
+  cause?: unknown,
+): NatsConnectionError {
+  const why = down
+    ? "this client's NATS connection dropped while it waited and is still down"
+    : "this client's NATS connection dropped while it waited, and a reply sent before it was back is lost";
+  const kind = requestKind(subjects, subject);
+  const fate = {
+    read: 'a read, it changed nothing',
+    execute: 'whether it ran is unknown',
+    write: 'whether it was applied is unknown',
+  }[kind];
+  return new NatsConnectionError(
+    'disconnected',
+    connection.getServer(),
+    `request to '${subject}' got no reply within ${timeoutMs} ms: ${why}; ${fate}`,
+    {
+      ...(cause === undefined ? {} : { cause }),
+      details: { subject, timeoutMs, ...(kind === 'read' ? {} : { outcome: 'unknown' }) },
+    },
+  );
+}
+
+/**
+ * Maps what nats.js rejected a request to `subject` with; `link` and `start` tell whether this client's connection
+ * dropped during the wait.
+ */
+export function requestFailure(
+  error: unknown,
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  subject: string,
+  timeoutMs: number,
+  link: ConnectionLink,
+  start: WaitStart,
+): Error {
+  const code = (error as Partial<NatsError> | undefined)?.code;
+  // No node subscribes: nobody could take the request, so report it at once as a dead target.
+  if (code === ErrorCode.NoResponders) return new NoProcError(subject, { cause: error });
+  // Closed under the request (`client.close()`, or NATS given up on): nats.js rejects it as a TIMEOUT, or
+  // CONNECTION_CLOSED, but nothing timed out and the request's fate is unknown.
+  if (connection.isClosed() || code === ErrorCode.ConnectionClosed)
+    return new NatsConnectionError('closed', connection.getServer(), `request to '${subject}' got no reply`, {
+      cause: error,
+    });
+  if (code === ErrorCode.Timeout)
+    return droppedDuring(link, start)
+      ? droppedWhileWaiting(connection, subjects, subject, timeoutMs, link.down, error)
+      : new CallTimeoutError(subject, timeoutMs, { cause: error });
+  if (code === ErrorCode.MaxPayloadExceeded) {
+    return new ValidationError(`request to '${subject}' exceeds the server's max_payload`, {
+      cause: error,
+      details: { constraint: 'maxPayload' },
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`request to '${subject}' failed: ${message}`, {
+    cause: error,
+    details: { subject, natsCode: code ?? null },
+  });
+}

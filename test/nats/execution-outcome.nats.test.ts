@@ -1,0 +1,87 @@
+import type { Msg } from 'nats';
+import { describe, expect, it } from 'vitest';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { useOpenAIStub } from '../support/openai-stub.js';
+import { isNotice, rawRequest } from '../support/raw-request.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const stubbed = useOpenAIStub();
+const enc = new TextEncoder();
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
+
+/** A node serving module `qa` of session `s1`, its LLM the stub. */
+async function nodeWithModule() {
+  const node = await fx().node(fx().buckets(), { llm: stubbed.llm() });
+  const session = await node.runtime.session('s1');
+  await session.module('qa', spec);
+  return node;
+}
+
+/** Asks the node `nodeId` about `executionId` of `moduleId`, as any NATS client would. */
+async function ask(nodeId: string, body: object, moduleId = 'qa'): Promise<Msg> {
+  const subject = `tether.v1.node.${nodeId}.s1.module.${moduleId}.outcome`;
+  return nc().request(subject, enc.encode(JSON.stringify(body)), { timeout: 5_000 });
+}
+
+/** Starts a held execution of `qa` and resolves once the node announced it; returns what answers it, as it comes. */
+async function heldExecution(executionId: string): Promise<Msg[]> {
+  stubbed.stub().hold();
+  const received = rawRequest(
+    nc(),
+    'tether.v1.session.s1.module.qa.execute',
+    { inputs: { question: 'q' }, executionId },
+    true,
+  );
+  await waitFor(() => received.some(isNotice), { message: 'the acceptance notice' });
+  return received;
+}
+
+describe('execution outcome subject', () => {
+  it('answers running while an execution runs, then its reply as sent, and unknown for any other id', async () => {
+    const node = await nodeWithModule();
+    const received = await heldExecution('wire-1');
+
+    const running = await ask(node.serviceId, { executionId: 'wire-1' });
+    expect(running.headers?.get('Tether-Execution-Outcome')).toBe('running');
+    expect(running.json()).toEqual({ outcome: 'running' });
+
+    stubbed.stub().release();
+    const reply = await waitFor(() => received.find((msg) => !isNotice(msg)), { message: 'the reply' });
+    const finished = await ask(node.serviceId, { executionId: 'wire-1' });
+    expect(finished.headers?.get('Tether-Execution-Outcome')).toBe('finished');
+    expect(finished.string()).toBe(reply.string());
+    expect(finished.json<{ result: { executionId: string } }>().result.executionId).toBe('wire-1');
+
+    for (const [body, moduleId] of [
+      [{ executionId: 'wire-2' }, 'qa'],
+      [{ executionId: 'wire-1' }, 'other'],
+    ] as const) {
+      const unknown = await ask(node.serviceId, body, moduleId);
+      expect(unknown.headers?.get('Tether-Execution-Outcome')).toBe('unknown');
+      expect(unknown.json()).toEqual({ outcome: 'unknown' });
+    }
+  });
+
+  it('keeps an error reply with its error headers, and refuses a malformed question', async () => {
+    const node = await nodeWithModule();
+    const received = await heldExecution('wire-3');
+    await nc().request('tether.v1.session.s1.module.qa.cancel', enc.encode(JSON.stringify({ executionId: 'wire-3' })), {
+      timeout: 5_000,
+    });
+    const reply = await waitFor(() => received.find((msg) => !isNotice(msg)), { message: 'the reply' });
+    expect(reply.headers?.get('Nats-Service-Error-Code')).toBeTruthy();
+
+    const finished = await ask(node.serviceId, { executionId: 'wire-3' });
+    expect(finished.headers?.get('Tether-Execution-Outcome')).toBe('finished');
+    expect(finished.headers?.get('Nats-Service-Error-Code')).toBe(reply.headers?.get('Nats-Service-Error-Code'));
+    expect(finished.headers?.get('Nats-Service-Error')).toBe(reply.headers?.get('Nats-Service-Error'));
+    expect(finished.json()).toEqual(reply.json());
+    expect(finished.json<{ error: { code: string } }>().error.code).toBe('execution_aborted');
+
+    const refused = await ask(node.serviceId, { executionID: 'wire-3' });
+    expect(refused.headers?.has('Tether-Execution-Outcome')).toBe(false);
+    expect(refused.json<{ error: { code: string } }>().error.code).toBe('validation_failed');
+  });
+});

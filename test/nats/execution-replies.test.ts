@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
+import { createExecutionReplies, executionReplyKey } from '../../src/nats/execution-replies.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const key = (executionId: string) => executionReplyKey('s1', 'qa', executionId);
+
+describe('execution-replies', () => {
+  it('says running while the request is in hand, then gives its reply as sent', () => {
+    const replies = createExecutionReplies();
+    const request = {};
+    expect(replies.outcome(key('e1'))).toBe('unknown');
+    replies.started(request, key('e1'));
+    expect(replies.outcome(key('e1'))).toBe('running');
+    const error = { status: 504, description: 'call_timeout: timed out' };
+    replies.replied(request, bytes('{"error":{}}'), error);
+    expect(replies.outcome(key('e1'))).toEqual({ data: bytes('{"error":{}}'), error, at: expect.any(Number) });
+  });
+
+  it('gives a reply only to the session, module and execution it was kept under', () => {
+    const replies = createExecutionReplies();
+    const request = {};
+    replies.started(request, key('e1'));
+    replies.replied(request, bytes('{"result":1}'));
+    expect(replies.outcome(executionReplyKey('s2', 'qa', 'e1'))).toBe('unknown');
+    expect(replies.outcome(executionReplyKey('s1', 'other', 'e1'))).toBe('unknown');
+    expect(replies.outcome(key('e2'))).toBe('unknown');
+  });
+
+  it('keeps nothing of a request it was never told had started', () => {
+    const replies = createExecutionReplies();
+    replies.replied({}, bytes('{"result":1}'));
+    expect(replies.outcome(key('e1'))).toBe('unknown');
+  });
+
+  it('lets the oldest replies go past maxCount and past maxBytes', () => {
+    const replies = createExecutionReplies({ maxCount: 2, maxBytes: 10 });
+    const finish = (id: string, body: string) => {
+      const request = {};
+      replies.started(request, key(id));
+      replies.replied(request, bytes(body));
+    };
+    finish('a', '1');
+    finish('b', '2');
+    finish('c', '3');
+    expect(replies.outcome(key('a'))).toBe('unknown');
+    expect(replies.outcome(key('b'))).not.toBe('unknown');
+    finish('d', '12345678');
+    // 1 + 8 bytes fit in 10; 'b' went as the count was passed, 'c' stays.
+    expect(replies.outcome(key('b'))).toBe('unknown');
+    expect(replies.outcome(key('c'))).not.toBe('unknown');
+    finish('e', '1234567890');
+    expect(replies.outcome(key('c'))).toBe('unknown');
+    expect(replies.outcome(key('d'))).toBe('unknown');
+    expect(replies.outcome(key('e'))).not.toBe('unknown');
+  });
+
+  it('keeps none with maxCount 0, and refuses a limit that is not a whole number from 0', () => {
+    const replies = createExecutionReplies({ maxCount: 0 });
+    const request = {};
+    replies.started(request, key('e1'));
+    replies.replied(request, bytes('{}'));
+    expect(replies.outcome(key('e1'))).toBe('unknown');
+    expect(() => createExecutionReplies({ maxAgeMs: -1 })).toThrow(ValidationError);
+    expect(() => createExecutionReplies({ maxCount: 1.5 })).toThrow(ValidationError);
+    expect(() => createExecutionReplies({ maxCuont: 1 } as never)).toThrow(/unknown option executionReplies.maxCuont/);
+  });
+});
