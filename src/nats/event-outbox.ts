@@ -13,7 +13,9 @@
  * An event larger than the server's `max_payload` cannot be published; nats.js would throw on the publish, and
  * the event would be gone with a library error in the log. It is caught when it is queued instead: the publisher
  * may give a smaller event that stands for it ({@link OversizeEvent}), otherwise the node is told of a typed
- * {@link PayloadTooLargeError} naming the subject and both sizes.
+ * {@link PayloadTooLargeError} naming the subject and both sizes. A publisher whose events are often large (the
+ * inspector's snapshots) also says how to measure one without encoding it ({@link EventSize}): an event over the
+ * limit is then never encoded whole only to be thrown away.
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -26,14 +28,21 @@ import { DEFAULT_MAX_PAYLOAD, encodeJson } from './wire.js';
  */
 export type OversizeEvent = (size: number, limit: number) => object | undefined;
 
+/**
+ * The size in bytes of an event's JSON, computed more cheaply than by encoding it (see `jsonBytes`). The outbox
+ * trusts it only to skip encoding what is over the limit: what it does encode is still checked.
+ */
+export type EventSize = (event: object) => number;
+
 /** Events waiting to be published. */
 export interface EventOutbox {
   /**
    * Encodes `event` as JSON now (a listener or caller changing the object afterwards changes nothing on the
    * wire) and queues it for `subject`; dropped if the connection is closed by the time it is sent. An event over
-   * the server's `max_payload` is replaced by what `oversize` builds, or else reported and dropped.
+   * the server's `max_payload` is replaced by what `oversize` builds, or else reported and dropped. With `size`,
+   * the event and its substitute are measured first, and encoded only if they fit.
    */
-  publish(subject: string, event: object, oversize?: OversizeEvent): void;
+  publish(subject: string, event: object, oversize?: OversizeEvent, size?: EventSize): void;
   /**
    * Queues an event already encoded as JSON, for one that goes out alike many times (a module's state changes):
    * encoding it once spares every execution the work. `data` must not change afterwards. One over the server's
@@ -91,16 +100,21 @@ export function createEventOutbox(
   };
 
   return {
-    publish(subject, event, oversize) {
+    publish(subject, event, oversize, size) {
       let data: Uint8Array;
       try {
-        data = encodeJson(event);
         const max = limit();
-        if (data.length > max) {
-          const substitute = oversize?.(data.length, max);
-          const smaller = substitute === undefined ? undefined : encodeJson(substitute);
+        // Measured over the limit, the event goes straight to its substitute without being encoded.
+        const measured = size?.(event);
+        const full = measured !== undefined && measured > max ? undefined : encodeJson(event);
+        if (full !== undefined && full.length <= max) data = full;
+        else {
+          const bytes = full?.length ?? measured ?? 0;
+          const substitute = oversize?.(bytes, max);
+          const fits = substitute !== undefined && (size === undefined || size(substitute) <= max);
+          const smaller = fits ? encodeJson(substitute) : undefined;
           if (smaller === undefined || smaller.length > max) {
-            return tell(new PayloadTooLargeError(`event on ${subject}`, data.length, max), 'publishing an event');
+            return tell(new PayloadTooLargeError(`event on ${subject}`, bytes, max), 'publishing an event');
           }
           data = smaller;
         }

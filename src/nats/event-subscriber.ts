@@ -5,6 +5,7 @@
  * uses `session.watchVariables` instead.
  * @module
  */
+import { ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import { connectNats, reportReconnects } from './connection-options.js';
 import type { ConnectOptions } from './remote-client.js';
@@ -31,7 +32,7 @@ export interface SubscribeEventsOptions extends Omit<ConnectOptions, 'timeoutMs'
   readonly sessionId?: string;
   /**
    * `events`, or `inspect` for the process snapshots of nodes started with `inspect: true`
-   * (each message's `data` is an `InspectedSnapshot`). @default 'events'
+   * (each message's `data` is an `InspectedSnapshot`); any other is a `ValidationError`. @default 'events'
    */
   readonly feed?: 'events' | 'inspect';
 }
@@ -49,6 +50,7 @@ export interface EventSubscription {
 /**
  * Subscribes to the events subjects on its own connection; `listener` gets every event, in arrival order.
  * Core NATS: events published while nobody listens are not replayed.
+ * @throws {ValidationError} for an unknown `feed` or an invalid `sessionId`, before connecting
  * @example
  * const events = await subscribeEvents({ servers: 'nats://127.0.0.1:4222', sessionId: 'chat-1' }, (e) => console.log(e.subject, e.data));
  * // ...
@@ -58,8 +60,14 @@ export async function subscribeEvents(
   options: SubscribeEventsOptions,
   listener: (event: TetherEvent) => void,
 ): Promise<EventSubscription> {
+  const { feed = 'events' } = options;
+  // A misspelt feed would otherwise subscribe to the events and wait, silently, for what never comes there.
+  if (feed !== 'events' && feed !== 'inspect')
+    throw new ValidationError(`unknown feed '${String(feed).slice(0, 200)}': must be 'events' or 'inspect'`, {
+      details: { field: 'feed', feed: String(feed).slice(0, 200) },
+    });
   const subjects = createSubjects(options.prefix);
-  const all = options.feed === 'inspect' ? subjects.inspect() : subjects.allEvents();
+  const all = feed === 'inspect' ? subjects.inspect() : subjects.allEvents();
   const base = all.slice(0, -1); // `<prefix>.v1.events.` or `<prefix>.v1.inspect.`
   if (options.sessionId !== undefined) assertSessionId(options.sessionId);
   const subject = options.sessionId === undefined ? all : `${base}${options.sessionId}.>`;

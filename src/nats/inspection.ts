@@ -4,7 +4,8 @@
  * One JSON message per snapshot, on `<prefix>.v1.inspect.<sid>.session` or `<prefix>.v1.inspect.<sid>.module.<mid>`:
  * the machine, the node, the event that led to it, and the snapshot's state value, status and context (maps as
  * plain objects; as plain JSON, a float variable's NaN or Infinity shows as null). Off by default: each transition
- * then costs an encoding of the process's whole context.
+ * then costs a walk over the process's context to measure it (each value measured once, see json-size.ts), and
+ * the encoding of what is published.
  * Core NATS, through the node's event outbox, so at most once and in the order each process made them.
  *
  * A snapshot over the server's `max_payload` (a session holding several large values, an event carrying one) is
@@ -13,10 +14,14 @@
  * as a session's variables, keeps its small entries). The state value, status and every small field stay, so a
  * watcher still sees each transition. Only a snapshot still too large after that
  * (thousands of small fields) is dropped and reported to the node's `onError`.
+ *
+ * Only Tether's own processes are published, known by the logic object they were spawned from
+ * ({@link inspectAs}): a user's process whose machine happens to be called `session` is none of them.
  * @module
  */
 import type { InspectionEvent } from 'xstate';
 import type { EventOutbox } from './event-outbox.js';
+import { jsonBytes } from './json-size.js';
 import type { TetherSubjects } from './subjects.js';
 
 /** One inspected snapshot as it travels. */
@@ -47,7 +52,16 @@ export interface OmittedField {
 /** Largest JSON of one context or event field kept in a snapshot that had to be truncated. */
 export const INSPECTED_FIELD_LIMIT = 4096;
 
-const encoder = new TextEncoder();
+/** The logic of Tether's session and module processes, by the machine each is published as. */
+const inspected = new WeakMap<object, 'session' | 'module'>();
+
+/**
+ * Marks `logic` as that of Tether's session or module processes, so that a node started with `inspect` publishes
+ * the snapshots of the processes spawned from it. By identity: a machine's id is the user's to choose.
+ */
+export function inspectAs(logic: object, machine: 'session' | 'module'): void {
+  inspected.set(logic, machine);
+}
 
 /**
  * `value` with each field whose JSON exceeds the limit replaced by an {@link OmittedField}. A large object field
@@ -58,8 +72,7 @@ function withoutLargeFields(value: unknown, levels = 2): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    const json = JSON.stringify(field);
-    const bytes = json === undefined ? 0 : encoder.encode(json).length;
+    const bytes = jsonBytes(field);
     if (bytes <= INSPECTED_FIELD_LIMIT) out[key] = field;
     else if (levels > 1 && typeof field === 'object' && field !== null && !Array.isArray(field))
       out[key] = withoutLargeFields(field, levels - 1);
@@ -78,14 +91,14 @@ function plainContext(context: object): Record<string, unknown> {
 
 /** What an inspection event's actor and snapshot look like at run time (XState types them narrowly). */
 interface Inspected {
-  readonly actorRef: { readonly logic?: { readonly id?: unknown } };
+  readonly actorRef: { readonly logic?: object };
   readonly snapshot: { readonly value?: unknown; readonly status?: string; readonly context?: unknown };
   readonly event: unknown;
 }
 
 /**
  * An XState inspector publishing the snapshots of the session and module machines through `outbox`; the
- * snapshots of any other actor (a module's runner, a supervisor) are not published.
+ * snapshots of any other actor (a module's runner, a supervisor, any process of the user's) are not published.
  */
 export function natsInspector(
   outbox: EventOutbox,
@@ -95,8 +108,8 @@ export function natsInspector(
   return (event) => {
     if (event.type !== '@xstate.snapshot') return;
     const { actorRef, snapshot, event: cause } = event as unknown as Inspected;
-    const machine = actorRef.logic?.id;
-    if (machine !== 'session' && machine !== 'module') return;
+    const machine = actorRef.logic && inspected.get(actorRef.logic);
+    if (machine === undefined) return;
     const context = snapshot.context as { sessionId?: unknown; moduleId?: unknown } | undefined;
     if (typeof context?.sessionId !== 'string') return;
     const sessionId = context.sessionId;
@@ -115,11 +128,17 @@ export function natsInspector(
       status: snapshot.status ?? 'active',
       context: plainContext(context),
     };
-    outbox.publish(subject, message, () => ({
-      ...message,
-      truncated: true,
-      event: withoutLargeFields(message.event),
-      context: withoutLargeFields(message.context),
-    }));
+    // Measured first (see json-size.ts): a session holding large values is never encoded whole per transition.
+    outbox.publish(
+      subject,
+      message,
+      () => ({
+        ...message,
+        truncated: true,
+        event: withoutLargeFields(message.event),
+        context: withoutLargeFields(message.context),
+      }),
+      jsonBytes,
+    );
   };
 }

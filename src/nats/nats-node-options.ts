@@ -60,7 +60,8 @@ export interface NatsNodeOptions {
   readonly reconnect?: ReconnectPolicy;
   /**
    * Publishes every snapshot of this node's session and module processes on `<prefix>.v1.inspect.>`, for
-   * inspection tools (see inspection.ts). Each transition then costs a JSON encoding of its context. @default false
+   * inspection tools (see inspection.ts). Each transition then costs the JSON encoding of the snapshot published
+   * (a context over max_payload is measured, not encoded, and goes out truncated). @default false
    */
   readonly inspect?: boolean;
   /**

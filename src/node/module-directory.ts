@@ -21,6 +21,7 @@ import { defaultModuleRegistry } from '../modules/module-registry.js';
 import { assertModuleId, assertModuleSpec, resolveTools, type ModuleSpec } from '../modules/module-spec.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import type { HostExecuteOptions, ModuleHost, SharedSpec, StopScope } from '../nats/module-host.js';
+import { inspectAs } from '../nats/inspection.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { SessionContext } from '../session/session-context.js';
 import type { SessionModules } from '../session/session-modules.js';
@@ -64,9 +65,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     private readonly llm: LanguageModel,
     private readonly tools: ReadonlyMap<string, ModuleTool> = new Map(),
   ) {
+    const logic = createModuleLogic(this.#entries.instances);
+    // Its processes are the ones an inspecting node publishes as modules: by this object, not a machine id.
+    inspectAs(logic, 'module');
     this.#host = {
       deps,
-      logic: createModuleLogic(this.#entries.instances),
+      logic,
       idle: this.#idle,
       forget: (entry) => this.#entries.forget(entry),
       stopModule: (entry) => this.#stopModule(entry),

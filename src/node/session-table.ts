@@ -11,6 +11,7 @@
 import { waitFor } from 'xstate';
 import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
 import { BridgeError, SessionError, errorFromJSON } from '../errors.js';
+import { inspectAs } from '../nats/inspection.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { LocalEnd, SessionEndReason } from '../nats/session-control.js';
 import type { SessionUse } from '../nats/session-expiry.js';
@@ -101,6 +102,8 @@ export class SessionTable {
       // On a node, the node that expires a session removes its variables once every node's process has ended.
       purgeOnExpiry: !deps.shared,
     });
+    // Its processes are the ones an inspecting node publishes as sessions: by this object, not a machine id.
+    inspectAs(this.#logic, 'session');
     this.host = {
       store: deps.store,
       watchers: deps.watchers,

@@ -127,6 +127,51 @@ describe('event outbox', () => {
     expect(reports[1]).toMatchObject({ what: 'event on still-big', size: 211 });
   });
 
+  it('never encodes an event measured over max_payload, only what stands for it', async () => {
+    const { connection, published } = fakeConnection({ maxPayload: 100 });
+    const reports: unknown[] = [];
+    const outbox = createEventOutbox(connection, (error) => reports.push(error));
+    let encodings = 0;
+    // JSON.stringify calls toJSON: each call is one encoding of the event.
+    const big = {
+      toJSON() {
+        encodings += 1;
+        return { text: 'x'.repeat(200) };
+      },
+    };
+    const sizes: [number, number][] = [];
+    outbox.publish(
+      'big',
+      big,
+      (size, limit) => {
+        sizes.push([size, limit]);
+        return { omitted: true };
+      },
+      (event) => (event === big ? 211 : JSON.stringify(event).length),
+    );
+    // A substitute measured over the limit is not encoded either: reported, with the event's measured size.
+    let substituteEncodings = 0;
+    const stillBig = {
+      toJSON() {
+        substituteEncodings += 1;
+        return { text: 'y'.repeat(200) };
+      },
+    };
+    outbox.publish(
+      'still-big',
+      { n: 1 },
+      () => stillBig,
+      (event) => (event === stillBig ? 211 : 150),
+    );
+    await outbox.flushed();
+    expect(published).toEqual([{ subject: 'big', body: { omitted: true } }]);
+    expect(sizes).toEqual([[211, 100]]);
+    expect(encodings).toBe(0);
+    expect(substituteEncodings).toBe(0);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ code: 'payload_too_large', what: 'event on still-big', size: 150 });
+  });
+
   it('queues events encoded beforehand in order with the others, and reports one over max_payload', async () => {
     const { connection, published } = fakeConnection({ maxPayload: 100 });
     const reports: unknown[] = [];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Runtime, type InspectedSnapshot } from '../../src/index.js';
 import { INSPECTED_FIELD_LIMIT } from '../../src/nats/inspection.js';
 import { recordLimitFor } from '../../src/nats/record-codec.js';
@@ -28,7 +28,22 @@ describe('inspection of a snapshot over max_payload', () => {
       await session.defineVariable('first', 'string', large);
       await session.defineVariable('second', 'string', large);
       await session.defineVariable('third', 'string', large);
-      await session.setVariable('small', 2);
+      // From here on the session's snapshots are over max_payload: none of them may be encoded whole (on a node
+      // with large values, that made every transition cost the whole context), only what is published.
+      const max = nc().info!.max_payload;
+      const stringify = JSON.stringify;
+      let overMax = 0;
+      const spy = vi.spyOn(JSON, 'stringify').mockImplementation((...args: Parameters<typeof stringify>) => {
+        const json = stringify(...args);
+        if (json !== undefined && json.length > max) overMax += 1;
+        return json;
+      });
+      try {
+        await session.setVariable('small', 2);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(overMax).toBe(0);
 
       const done = (s: InspectedSnapshot) =>
         (s.context as { variables?: { small?: { value?: unknown } } }).variables?.small?.value === 2 &&

@@ -1,17 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import type { InspectionEvent } from 'xstate';
-import { Runtime, createEchoModel, type InspectedSnapshot } from '../../src/index.js';
+import { assign, setup, type InspectionEvent } from 'xstate';
+import { Runtime, ValidationError, createEchoModel, subscribeEvents, type InspectedSnapshot } from '../../src/index.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 
-/** A node on fresh buckets, publishing its snapshots when `inspect`; `local` is an embedded inspector beside. */
-function startNode(inspect: boolean, name: string, local?: (event: InspectionEvent) => void): Promise<Runtime> {
+/**
+ * A node on fresh buckets, publishing its snapshots when `inspect`; `local` is an embedded inspector beside, and
+ * `errors` collects what the node reports.
+ */
+function startNode(
+  inspect: boolean,
+  name: string,
+  local?: (event: InspectionEvent) => void,
+  errors: unknown[] = [],
+): Promise<Runtime> {
   const buckets = fx().buckets();
   return Runtime.start({
-    onError: () => {},
+    onError: (error) => errors.push(error),
     llm: createEchoModel(),
     ...(local ? { inspect: local } : {}),
     nats: {
@@ -86,6 +94,41 @@ describe('inspection over NATS', () => {
     }
   });
 
+  it('publishes none of the user’s processes, even one whose machine is called session or module', async () => {
+    const errors: unknown[] = [];
+    const node = await startNode(true, 'inspected-node', undefined, errors);
+    const { seen, stop } = await listen();
+    try {
+      // A user's own machines named like Tether's, with the context fields Tether's carry.
+      const userMachine = (id: string) =>
+        setup({}).createMachine({
+          id,
+          context: ({ input }: { input: { sessionId: string } }) => ({ ...input, moduleId: 'qa', user: 'bob' }),
+          on: { touch: { actions: assign({ user: 'alice' }) } },
+        });
+      const impostors = [
+        node.spawn(userMachine('session'), { input: { sessionId: 'real' } }),
+        node.spawn(userMachine('session'), { input: { sessionId: 'bob@example.com' } }),
+        node.spawn(userMachine('module'), { input: { sessionId: 'real' } }),
+      ];
+      for (const impostor of impostors) node.cast(impostor, { type: 'touch' });
+      // Tether's own session, after the impostors: its last snapshot arriving means theirs would have too.
+      const session = await node.session('real');
+      await session.defineVariable('t', 'float', 0.5);
+      await waitFor(() => seen.some((s) => (s.snapshot.event as { type: string }).type === 'store.committed'), {
+        message: 'the real session’s commit',
+      });
+
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((s) => s.subject === 'tether.v1.inspect.real.session')).toBe(true);
+      expect(seen.every((s) => (s.snapshot.context as { user?: string }).user === undefined)).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      stop();
+      await node.stop();
+    }
+  });
+
   it('publishes nothing from a node started without it', async () => {
     const node = await startNode(false, 'quiet-node');
     const { seen, stop } = await listen();
@@ -100,5 +143,11 @@ describe('inspection over NATS', () => {
       stop();
       await node.stop();
     }
+  });
+
+  it('refuses an unknown feed to subscribe to, naming it, instead of subscribing to the events', async () => {
+    const subscribing = subscribeEvents({ servers: fx().server.url, feed: 'inspekt' as 'inspect' }, () => {});
+    await expect(subscribing).rejects.toThrow(ValidationError);
+    await expect(subscribing).rejects.toThrow(/unknown feed 'inspekt'/);
   });
 });
