@@ -10,10 +10,8 @@ import {
   type AnyActorLogic,
   type AnyEventObject,
   type EventObject,
-  type InputFrom,
   type InspectionEvent,
   type Observer,
-  type Subscription,
 } from 'xstate';
 import { NoProcError, ValidationError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
@@ -24,64 +22,26 @@ import { IdleClock } from './idle-clock.js';
 import { PendingCalls } from './pending-calls.js';
 import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
+import { FaultReporter } from './fault-reporter.js';
+import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
+import {
+  MAX_TIMEOUT_MS,
+  labelOf,
+  nameOf,
+  type CallOptions,
+  type ProcessRuntimeOptions,
+  type SpawnOptions,
+  type Target,
+} from './process-runtime-options.js';
 
-/** Options for {@link ProcessRuntime}. */
-export interface ProcessRuntimeOptions {
-  /** Passed to every `createActor`, so a tool sees every transition of every process live. */
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /**
-   * Told about every crash, after the process is gone. Also receives errors thrown by your own monitor
-   * listeners and inspector, attributed to the process they concerned, since those must not escape either.
-   * @default logs with `console.error`
-   */
-  readonly onError?: (error: unknown, process: ProcessRef) => void;
-}
-
-/** Options for {@link ProcessRuntime.spawn}. */
-export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
-  /** A name to register; `whereis(name)` finds the process while it lives. */
-  readonly name?: string;
-  readonly input?: InputFrom<TLogic>;
-  /** XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. */
-  readonly systemId?: string;
-  /**
-   * Milliseconds without a `call` or `cast` after which the process hibernates (Erlang's `hibernate_after`):
-   * its actor is stopped and dropped, only its last snapshot is kept (context and all, as it is), until the next
-   * `call` or `cast` (or a read of `ref.actor`) restores it into a new actor, without entry actions. It stays
-   * alive and registered meanwhile; its monitors, links and supervisor see nothing, and an event sent later to
-   * the old actor (say by a promise an action started) is passed on to the process, waking it.
-   *
-   * Not idle, so asked again one `hibernateAfter` later: a process a caller waits on, one with a running child
-   * actor or a pending delayed event, and one observed through `ref.actor` (`subscribe`, `on`, `waitFor`), whose
-   * observers a stop would complete. An inspector sees a hibernation as the actor stopping, and the wake as a new
-   * actor starting. Finished child actors are not carried over. State machines only (other logic cannot be
-   * restored without running its work again); up to {@link MAX_TIMEOUT_MS}. The moment it hibernates may come up
-   * to a quarter of this (at most 1 s) late.
-   */
-  readonly hibernateAfter?: number;
-}
-
-/** The longest finite call timeout: Node's timers cannot count further (2^31 - 1 ms, about 24.8 days). */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** Options for {@link ProcessRuntime.call}. */
-export interface CallOptions {
-  /** Milliseconds, up to {@link MAX_TIMEOUT_MS}, or `Infinity` to wait for ever. @default 5000 */
-  readonly timeout?: number;
-}
-
-/** A process handle, or the name it is registered under. */
-export type Target = ProcessRef | string;
-
-/** How a process spawned with `hibernateAfter` is put to sleep and woken. */
-interface Sleeper {
-  /** The process's machine, restoring a snapshot as it is (see {@link resumingFrom}). */
-  readonly resume: AnyActorLogic;
-  readonly systemId: string | undefined;
-  readonly afterMs: number;
-  /** The runtime's own observer of the current actor, removed before the actor is stopped to hibernate. */
-  subscription: Subscription | undefined;
-}
+// The options live apart so the helpers can read them; re-exported so `process-runtime.js` stays their path.
+export {
+  MAX_TIMEOUT_MS,
+  type CallOptions,
+  type ProcessRuntimeOptions,
+  type SpawnOptions,
+  type Target,
+} from './process-runtime-options.js';
 
 /**
  * Runs XState actors as Elixir-style processes. Each process is a root actor (never a child of one XState
@@ -99,10 +59,9 @@ export class ProcessRuntime {
   readonly #links = new Links();
   /** Live processes by id; a Map keeps spawn order, which `stopAll` walks backwards. */
   readonly #live = new Map<string, Process>();
-  /** Which process an XState system belongs to, so inspector errors can be attributed. */
-  readonly #bySystem = new WeakMap<object, Process>();
   readonly #inspect: Observer<InspectionEvent> | undefined;
-  readonly #onError: (error: unknown, process: ProcessRef) => void;
+  /** Where crashes and errors thrown by listeners and the inspector go. */
+  readonly #faults: FaultReporter;
   /** The processes spawned with `hibernateAfter`, and their idle time. */
   readonly #sleepers = new Map<Process, Sleeper>();
   /** Processes that exited while hibernating, for the actor `ref.actor` still shows. */
@@ -113,25 +72,8 @@ export class ProcessRuntime {
   #stopping = 0;
 
   constructor(options: ProcessRuntimeOptions = {}) {
-    this.#onError =
-      options.onError ?? ((error, process) => console.error(`[tether] process ${process} crashed:`, error));
-    const { inspect } = options;
-    if (inspect) {
-      const observer = typeof inspect === 'function' ? { next: inspect } : inspect;
-      // XState calls inspectors without a guard, inside the actor's own processing; a throwing tool must not
-      // crash the process it watches.
-      this.#inspect = {
-        next: (event) => {
-          try {
-            observer.next?.(event);
-          } catch (error) {
-            // Inspection types actorRef narrowly; at runtime it is the actor, which knows its system.
-            const { system } = event.actorRef as { system?: object };
-            this.#report(error, system ? this.#bySystem.get(system) : undefined);
-          }
-        },
-      };
-    }
+    this.#faults = new FaultReporter(options);
+    this.#inspect = this.#faults.inspect;
   }
 
   /**
@@ -244,8 +186,8 @@ export class ProcessRuntime {
     const deliver = (notice: DownNotice): void => {
       if (typeof watcher !== 'function') return this.cast(watcher.notify, notice);
       const concerned = process ?? (typeof target === 'string' ? undefined : target);
-      if (concerned) this.#guard(concerned, () => watcher(notice));
-      else this.#guardUnattributed(() => watcher(notice));
+      if (concerned) this.#faults.guard(concerned, () => watcher(notice));
+      else this.#faults.guardUnattributed(() => watcher(notice));
     };
     if (!process)
       return this.#monitors.noproc(typeof target === 'string' ? undefined : target.id, nameOf(target), deliver)
@@ -295,9 +237,9 @@ export class ProcessRuntime {
   #run(process: Process): void {
     const { actor } = process;
     // Only an inspector's errors need attributing; 100,000 processes should not pay for it otherwise.
-    if (this.#inspect) this.#bySystem.set(actor.system, process);
+    if (this.#inspect) this.#faults.attribute(actor.system, process);
     actor.on(REPLY, (reply: EventObject) =>
-      this.#guard(process, () => this.#pending.settle(process, reply as ReplyEvent)),
+      this.#faults.guard(process, () => this.#pending.settle(process, reply as ReplyEvent)),
     );
     // The error observer is what keeps XState from rethrowing the crash in a setTimeout. The three-function form,
     // not an observer object: measured at ~1.2 KB less per process, which 100,000 sessions notice.
@@ -337,7 +279,7 @@ export class ProcessRuntime {
 
   /** Puts an idle process to sleep, unless it is not idle after all (then the idle clock asks again later). */
   #hibernate(process: Process): void {
-    this.#guard(process, () => {
+    this.#faults.guard(process, () => {
       const sleeper = this.#sleepers.get(process);
       if (!sleeper || !process.alive || process.hibernating) return;
       const { actor } = process;
@@ -362,7 +304,7 @@ export class ProcessRuntime {
 
   /** Runs inside XState's observer callbacks, so nothing may escape from here. */
   #exit(process: Process, reason: ExitReason): void {
-    this.#guard(process, () => {
+    this.#faults.guard(process, () => {
       if (!process.markExited(reason)) return;
       const sleeper = this.#sleepers.get(process);
       // Kept while it may still have to show an actor restored from its last snapshot (weakly: it goes with the ref).
@@ -372,97 +314,13 @@ export class ProcessRuntime {
       this.#registry.unregister(process);
       this.#live.delete(process.id);
       this.#pending.failAll(process, reason);
-      if (isCrash(reason)) this.#report(reason.error, process);
+      if (isCrash(reason)) this.#faults.report(reason.error, process);
       for (const peer of this.#links.takeAll(process)) {
-        if (isAbnormal(reason)) this.#guard(peer, () => this.#signal(peer, { linked: process.id, reason }));
+        if (isAbnormal(reason)) this.#faults.guard(peer, () => this.#signal(peer, { linked: process.id, reason }));
       }
       this.#monitors.down(process, reason);
     });
   }
-
-  #guard(process: Process | ProcessRef, fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.#report(error, process);
-    }
-  }
-
-  #guardUnattributed(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      console.error('[tether] a monitor listener threw:', error);
-    }
-  }
-
-  #report(error: unknown, process: ProcessRef | undefined): void {
-    if (!process) return console.error('[tether] an inspector threw:', error);
-    try {
-      this.#onError(error, process);
-    } catch (reportError) {
-      // The reporter itself failed; logging is all that is left that cannot throw into XState.
-      console.error('[tether] onError threw while reporting', error, reportError);
-    }
-  }
-}
-
-/**
- * Whether the process is doing something a stop would cut short, or is watched through its actor: a running
- * child, a pending delayed event, or an observer other than the runtime's own one subscription and reply
- * listener. The observers are XState's internal fields; a test pins them, so an XState upgrade that renames
- * them fails there rather than hibernating watched processes.
- */
-function hasWorkOrWatchers(actor: AnyActor, snapshot: { children?: Record<string, AnyActor> }): boolean {
-  for (const child of Object.values(snapshot.children ?? {})) if (child.getSnapshot().status === 'active') return true;
-  if (Object.keys(actor.system.getSnapshot()._scheduledEvents).length > 0) return true;
-  const internals = actor as unknown as { observers?: Set<unknown>; eventListeners?: Map<string, Set<unknown>> };
-  if ((internals.observers?.size ?? 0) > 1) return true;
-  for (const [type, handlers] of internals.eventListeners ?? [])
-    if (handlers.size > (type === REPLY ? 1 : 0)) return true;
-  return false;
-}
-
-/**
- * `machine`, resuming from a snapshot it made itself exactly as it is. XState's own restore expects its
- * persisted form, which deep-copies the context (a cycle overflows the stack) and walks all of it again to
- * revive actor refs, rewriting in place whatever looks like one; a live snapshot needs none of that.
- */
-function resumingFrom(machine: AnyActorLogic): AnyActorLogic {
-  let resuming = resumingLogic.get(machine);
-  if (!resuming) {
-    resuming = Object.create(machine, { restoreSnapshot: { value: (snapshot: unknown) => snapshot } }) as AnyActorLogic;
-    resumingLogic.set(machine, resuming);
-  }
-  return resuming;
-}
-
-/** One resuming machine per machine, shared by all its processes. */
-const resumingLogic = new WeakMap<AnyActorLogic, AnyActorLogic>();
-
-function assertHibernateAfter(logic: AnyActorLogic, afterMs: number): void {
-  if (!(typeof afterMs === 'number' && afterMs > 0 && afterMs <= MAX_TIMEOUT_MS)) {
-    throw new ValidationError(`hibernateAfter must be between 1 and ${MAX_TIMEOUT_MS} ms, got ${String(afterMs)}`, {
-      details: { hibernateAfter: typeof afterMs === 'number' ? afterMs : String(afterMs) },
-    });
-  }
-  // By shape rather than instanceof: a machine built with another copy of xstate is a machine too.
-  const machine = logic as { root?: unknown; resolveState?: unknown; restoreSnapshot?: unknown };
-  if (!(machine.root && typeof machine.resolveState === 'function' && typeof machine.restoreSnapshot === 'function')) {
-    throw new ValidationError(
-      'hibernateAfter needs a state machine (createMachine or setup().createMachine): other logic cannot be ' +
-        'restored from a snapshot without running its work again',
-      { details: { hibernateAfter: afterMs } },
-    );
-  }
-}
-
-function labelOf(target: Target): string {
-  return typeof target === 'string' ? target : (target.name ?? target.id);
-}
-
-function nameOf(target: Target): string | undefined {
-  return typeof target === 'string' ? target : target.name;
 }
 
 function lastOf<V>(map: Map<string, V>): V | undefined {

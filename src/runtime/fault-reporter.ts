@@ -1,0 +1,74 @@
+/**
+ * Where a process runtime's faults go: a process's crash, and an error thrown by the user's own code that runs
+ * inside XState (a monitor listener, the inspector, `onError` itself), which must never escape into XState or
+ * Node's uncaught-exception path. Each is told to `onError` with the process it concerned, when one is known.
+ * @module
+ */
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Process, ProcessRef } from './process.js';
+import type { ProcessRuntimeOptions } from './process-runtime-options.js';
+
+/** Guards and reports the faults of one process runtime's processes. */
+export class FaultReporter {
+  /** Which process an XState system belongs to, so inspector errors can be attributed. */
+  readonly #bySystem = new WeakMap<object, Process>();
+  readonly #onError: (error: unknown, process: ProcessRef) => void;
+  /** The runtime's inspector, wrapped so that one that throws is reported; given to every `createActor`. */
+  readonly inspect: Observer<InspectionEvent> | undefined;
+
+  constructor(options: ProcessRuntimeOptions) {
+    this.#onError =
+      options.onError ?? ((error, process) => console.error(`[tether] process ${process} crashed:`, error));
+    const { inspect } = options;
+    if (inspect) {
+      const observer = typeof inspect === 'function' ? { next: inspect } : inspect;
+      // XState calls inspectors without a guard, inside the actor's own processing; a throwing tool must not
+      // crash the process it watches.
+      this.inspect = {
+        next: (event) => {
+          try {
+            observer.next?.(event);
+          } catch (error) {
+            // Inspection types actorRef narrowly; at runtime it is the actor, which knows its system.
+            const { system } = event.actorRef as { system?: object };
+            this.report(error, system ? this.#bySystem.get(system) : undefined);
+          }
+        },
+      };
+    }
+  }
+
+  /** Attributes the errors of the inspector on `system` to `process`. */
+  attribute(system: object, process: Process): void {
+    this.#bySystem.set(system, process);
+  }
+
+  /** Runs `fn`, reporting what it throws as a fault of `process`. */
+  guard(process: Process | ProcessRef, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.report(error, process);
+    }
+  }
+
+  /** Runs `fn`, logging what it throws: there is no process to attribute it to. */
+  guardUnattributed(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      console.error('[tether] a monitor listener threw:', error);
+    }
+  }
+
+  /** Tells `onError` about `error`; an inspector's error of no known process is only logged. */
+  report(error: unknown, process: ProcessRef | undefined): void {
+    if (!process) return console.error('[tether] an inspector threw:', error);
+    try {
+      this.#onError(error, process);
+    } catch (reportError) {
+      // The reporter itself failed; logging is all that is left that cannot throw into XState.
+      console.error('[tether] onError threw while reporting', error, reportError);
+    }
+  }
+}

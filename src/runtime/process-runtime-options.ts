@@ -1,0 +1,66 @@
+/**
+ * What the process runtime's methods take: the runtime's own options, a spawn's and a call's, the longest timeout
+ * Node can count, and a target (a process or its registered name) with how it is named in errors and notices.
+ * Apart from {@link ProcessRuntime} so its helpers (hibernation, fault reporting) can read them without importing it.
+ * @module
+ */
+import type { AnyActorLogic, InputFrom, InspectionEvent, Observer } from 'xstate';
+import type { ProcessRef } from './process.js';
+
+/** Options for {@link ProcessRuntime}. */
+export interface ProcessRuntimeOptions {
+  /** Passed to every `createActor`, so a tool sees every transition of every process live. */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Told about every crash, after the process is gone. Also receives errors thrown by your own monitor
+   * listeners and inspector, attributed to the process they concerned, since those must not escape either.
+   * @default logs with `console.error`
+   */
+  readonly onError?: (error: unknown, process: ProcessRef) => void;
+}
+
+/** Options for {@link ProcessRuntime.spawn}. */
+export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
+  /** A name to register; `whereis(name)` finds the process while it lives. */
+  readonly name?: string;
+  readonly input?: InputFrom<TLogic>;
+  /** XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. */
+  readonly systemId?: string;
+  /**
+   * Milliseconds without a `call` or `cast` after which the process hibernates (Erlang's `hibernate_after`):
+   * its actor is stopped and dropped, only its last snapshot is kept (context and all, as it is), until the next
+   * `call` or `cast` (or a read of `ref.actor`) restores it into a new actor, without entry actions. It stays
+   * alive and registered meanwhile; its monitors, links and supervisor see nothing, and an event sent later to
+   * the old actor (say by a promise an action started) is passed on to the process, waking it.
+   *
+   * Not idle, so asked again one `hibernateAfter` later: a process a caller waits on, one with a running child
+   * actor or a pending delayed event, and one observed through `ref.actor` (`subscribe`, `on`, `waitFor`), whose
+   * observers a stop would complete. An inspector sees a hibernation as the actor stopping, and the wake as a new
+   * actor starting. Finished child actors are not carried over. State machines only (other logic cannot be
+   * restored without running its work again); up to {@link MAX_TIMEOUT_MS}. The moment it hibernates may come up
+   * to a quarter of this (at most 1 s) late.
+   */
+  readonly hibernateAfter?: number;
+}
+
+/** The longest finite call timeout: Node's timers cannot count further (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Options for {@link ProcessRuntime.call}. */
+export interface CallOptions {
+  /** Milliseconds, up to {@link MAX_TIMEOUT_MS}, or `Infinity` to wait for ever. @default 5000 */
+  readonly timeout?: number;
+}
+
+/** A process handle, or the name it is registered under. */
+export type Target = ProcessRef | string;
+
+/** How a target is named in an error: its registered name, else its id. */
+export function labelOf(target: Target): string {
+  return typeof target === 'string' ? target : (target.name ?? target.id);
+}
+
+/** The registered name of a target, if it has one. */
+export function nameOf(target: Target): string | undefined {
+  return typeof target === 'string' ? target : target.name;
+}
