@@ -2,13 +2,22 @@
  * The seam between Tether's module types and Ax. It records which Ax service stands behind each LanguageModel
  * (kept out of `language-model.ts`, whose declarations are public) and translates ModuleParameters into Ax's
  * per-call options: Ax silently drops `model` and `modelConfig` given to a program's constructor, so these
- * travel with every `forward()` and, for multi-step programs, are re-applied between steps.
+ * travel with every `forward()` and, for multi-step programs, are re-applied between steps. A ReAct module's
+ * tools become Ax functions here too.
  * @module
  */
-import type { AxAIService, AxModelConfig, AxProgramForwardOptions, AxStepContext } from '@ax-llm/ax';
+import type {
+  AxAIService,
+  AxFunction,
+  AxFunctionJSONSchema,
+  AxModelConfig,
+  AxProgramForwardOptions,
+  AxStepContext,
+} from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import type { LanguageModel } from './language-model.js';
-import type { ModuleParameters } from './module-types.js';
+import type { ModuleParameters, ModuleTool } from './module-types.js';
+import { toolFailure } from './provider-errors.js';
 
 /** The sampling part of the parameters, as Ax's `modelConfig`. */
 export function toModelConfig(params: ModuleParameters): AxModelConfig {
@@ -42,6 +51,24 @@ export function applyToStep(ctx: AxStepContext, params: ModuleParameters): void 
   if (params.model !== undefined) ctx.setModel(params.model);
   if (params.thinkingTokenBudget !== undefined) ctx.setThinkingBudget(params.thinkingTokenBudget);
   ctx.setOptions({ modelConfig: toModelConfig(params) });
+}
+
+/** A module tool as an Ax function, whose failures name the tool (see `toolFailure`). */
+export function toAxFunction(tool: ModuleTool): AxFunction {
+  return {
+    name: tool.name,
+    description: tool.description,
+    parameters: (tool.parameters ?? { type: 'object', properties: {} }) as unknown as AxFunctionJSONSchema,
+    func: async (args?: unknown, extra?: { readonly abortSignal?: AbortSignal }) => {
+      const signal = extra?.abortSignal;
+      try {
+        return await tool.func((args ?? {}) as Record<string, unknown>, signal ? { signal } : {});
+      } catch (error) {
+        // Named here, where the tool is known: by the time Ax rethrows it, it only says "Generate failed".
+        throw toolFailure(tool.name, error, signal);
+      }
+    },
+  };
 }
 
 const services = new WeakMap<LanguageModel, AxAIService>();

@@ -4,18 +4,19 @@
  * sampled several times, or an agent with a JS runtime.
  * @module
  */
-import { AxGen, AxJSRuntime, AxSignature, agent, bestOfN, f, refine } from '@ax-llm/ax';
+import { AxJSRuntime, AxSignature, agent, bestOfN, f, refine } from '@ax-llm/ax';
 import type {
   AxFieldType,
   AxFunction,
-  AxFunctionJSONSchema,
+  AxGen,
   AxGenIn,
   AxGenOut,
   AxProgramForwardOptions,
   AxSignature as Sig,
 } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
-import { applyToStep, axServiceOf, toForwardOptions } from './ax-bridge.js';
+import { applyToStep, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
+import { GeneratorPool, type Pooled } from './generator-pool.js';
 import { InputFields } from './input-fields.js';
 import type { LanguageModel } from './language-model.js';
 import type {
@@ -27,8 +28,12 @@ import type {
   RewardFunction,
   SamplePicker,
 } from './module-types.js';
-import { toTetherError, toolFailure } from './provider-errors.js';
+import { toTetherError } from './provider-errors.js';
+import { pickByMajority } from './pick-by-majority.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
+
+// In its own file now; re-exported so this module's exports stay as they were.
+export { pickByMajority } from './pick-by-majority.js';
 
 /** The program shapes Tether can run; a module class names one. */
 export type ProgramKind =
@@ -76,22 +81,6 @@ export interface RunOutcome {
 const REASONING = 'reasoning';
 /** Candidates, rounds and samples when neither the execution nor the constructor says. */
 const DEFAULT_COUNT = 3;
-const POOL_LIMIT = 8;
-/** Ax keeps a usage record per call; clearing them every few calls bounds the memory at a fraction of the cost. */
-const USAGE_RESET_EVERY = 32;
-
-interface Pooled {
-  readonly gen: AxGen<AxGenIn, AxGenOut>;
-  instruction: string | undefined;
-  /** The listener of the execution holding this generator, if it wants deltas. */
-  onDelta: DeltaListener | undefined;
-  /** Characters of each field already passed on, so only the new ones go out. */
-  readonly streamed: Map<string, number>;
-  /** Whether its text fields have streaming processors (which cost ~10 µs per forward even unused). */
-  readonly streams: boolean;
-  /** Executions since Ax's usage records (one per call, never read here) were last cleared. */
-  uses: number;
-}
 
 /** Parses a signature once, turning Ax's exception into a Tether validation error. */
 function parseSignature(signature: string): Sig {
@@ -113,10 +102,8 @@ export class AxProgramRunner {
   readonly #addsReasoning: boolean;
   readonly #functions: AxFunction[];
   readonly #inputs: InputFields;
-  // Executions never share a generator (Ax keeps one chat log and usage per instance); idle ones are reused
-  // because building one costs about as much as Tether's whole sync.
-  readonly #idle: Pooled[] = [];
-  readonly #idleStreaming: Pooled[] = [];
+  /** This program's idle generators, reused by its executions one at a time. */
+  readonly #pool: GeneratorPool;
 
   constructor(kind: ProgramKind, signature: string, settings: ProgramSettings = {}) {
     // Before anything is built: Ax allocates per sample, so an unchecked count is a way to exhaust memory.
@@ -139,6 +126,7 @@ export class AxProgramRunner {
       throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${String(cause)}`, { cause });
     }
     this.#signature = sig;
+    this.#pool = new GeneratorPool(sig);
     this.#inputs = new InputFields(sig.getInputFields());
     this.#functions = (settings.tools ?? []).map(toAxFunction);
     if (kind === 'react' && this.#functions.length === 0) {
@@ -187,7 +175,8 @@ export class AxProgramRunner {
     let forwarded: Promise<FieldValues>;
     // The signal stops the program rather than going to Ax: Ax would merge it with its own per-forward signal
     // through AbortSignal.any, measured at ~40 µs per execution on Node 20 (mostly collecting its weak refs).
-    // Ax's stop aborts the program's requests in flight, and its next forward if none is (see #release).
+    // Ax's stop aborts the program's requests in flight, and its next forward if none is (see
+    // GeneratorPool.release).
     let stop: (() => void) | undefined;
     try {
       const service = axServiceOf(llm);
@@ -209,7 +198,7 @@ export class AxProgramRunner {
         forwarded = program.forward(service, values as AxGenIn, options);
         if (signal) stop = () => program.stop();
       } else {
-        const taken = this.#acquire(params.instructions, hooks.onDelta !== undefined);
+        const taken = this.#pool.acquire(params.instructions, hooks.onDelta !== undefined);
         pooled = taken;
         taken.onDelta = hooks.onDelta;
         forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options, params);
@@ -217,12 +206,12 @@ export class AxProgramRunner {
       }
       if (signal && stop) signal.addEventListener('abort', stop, { once: true });
     } catch (error) {
-      if (pooled) this.#release(pooled, signal);
+      if (pooled) this.#pool.release(pooled, signal);
       return Promise.reject(toTetherError(error, llm.provider, signal));
     }
     const settle = (): void => {
       if (signal && stop) signal.removeEventListener('abort', stop);
-      if (pooled) this.#release(pooled, signal);
+      if (pooled) this.#pool.release(pooled, signal);
     };
     return forwarded.then(
       (result) => {
@@ -299,108 +288,9 @@ export class AxProgramRunner {
     const { [REASONING]: reasoning, ...output } = result;
     return typeof reasoning === 'string' ? { output, reasoning } : { output };
   }
-
-  #acquire(instruction: string | undefined, streams: boolean): Pooled {
-    const pooled = (streams ? this.#idleStreaming : this.#idle).pop();
-    if (pooled && (instruction !== undefined || pooled.instruction === undefined)) {
-      if (instruction !== undefined && instruction !== pooled.instruction) {
-        pooled.gen.setInstruction(instruction);
-        pooled.instruction = instruction;
-      }
-      return pooled;
-    }
-    // An instance whose instruction was overridden cannot be reset to "none" through Ax's API: build anew.
-    const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
-    if (instruction !== undefined) gen.setInstruction(instruction);
-    const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams, uses: 0 };
-    if (streams) this.#streamTextFields(fresh);
-    return fresh;
-  }
-
-  /**
-   * Registers, once per generator, a streaming processor on each text output field that passes new characters
-   * to the current execution's listener. Ax hands the processor the field's whole text so far; returning
-   * nothing keeps it out of the chat log.
-   */
-  #streamTextFields(pooled: Pooled): void {
-    for (const field of this.#signature.getOutputFields()) {
-      if (field.type !== undefined && field.type.name !== 'string') continue;
-      pooled.gen.addStreamingFieldProcessor(field.name, (raw: string) => {
-        const listener = pooled.onDelta;
-        if (!listener) return undefined;
-        // Ax trims the final value; trimming the start here makes the deltas add up to it.
-        const text = raw.trimStart();
-        // A shorter text means Ax started the field again (a retry): pass it on from its start.
-        const sent = pooled.streamed.get(field.name) ?? 0;
-        const from = text.length < sent ? 0 : sent;
-        if (text.length > from) listener(field.name, text.slice(from));
-        pooled.streamed.set(field.name, text.length);
-        return undefined;
-      });
-    }
-  }
-
-  /**
-   * Returns a generator to the pool, unless its execution was aborted: a stop that landed after the forward
-   * ended would abort the generator's next forward before it starts.
-   */
-  #release(pooled: Pooled, signal: AbortSignal | undefined): void {
-    if (signal?.aborted) return;
-    pooled.onDelta = undefined;
-    pooled.streamed.clear();
-    if (++pooled.uses % USAGE_RESET_EVERY === 0) pooled.gen.resetUsage();
-    const idle = pooled.streams ? this.#idleStreaming : this.#idle;
-    if (idle.length < POOL_LIMIT) idle.push(pooled);
-  }
 }
 
 /** Ax's fluent field builder and its field-type parameter disagree under exactOptionalPropertyTypes. */
 function asField(field: unknown): AxFieldType {
   return field as AxFieldType;
-}
-
-function toAxFunction(tool: ModuleTool): AxFunction {
-  return {
-    name: tool.name,
-    description: tool.description,
-    parameters: (tool.parameters ?? { type: 'object', properties: {} }) as unknown as AxFunctionJSONSchema,
-    func: async (args?: unknown, extra?: { readonly abortSignal?: AbortSignal }) => {
-      const signal = extra?.abortSignal;
-      try {
-        return await tool.func((args ?? {}) as Record<string, unknown>, signal ? { signal } : {});
-      } catch (error) {
-        // Named here, where the tool is known: by the time Ax rethrows it, it only says "Generate failed".
-        throw toolFailure(tool.name, error, signal);
-      }
-    },
-  };
-}
-
-/** Stable text of a value: key order must not make equal answers look different. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'undefined';
-}
-
-/**
- * The index of the most frequent sample; ties go to the earliest, so the choice is deterministic.
- * Returns 0 for an empty list.
- */
-export function pickByMajority(samples: readonly FieldValues[]): number {
-  const counts = new Map<string, { first: number; count: number }>();
-  samples.forEach((sample, index) => {
-    const key = canonical(sample);
-    const entry = counts.get(key);
-    if (entry) entry.count++;
-    else counts.set(key, { first: index, count: 1 });
-  });
-  let best = { first: 0, count: 0 };
-  for (const entry of counts.values()) {
-    if (entry.count > best.count) best = entry;
-  }
-  return best.first;
 }

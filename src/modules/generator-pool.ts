@@ -1,0 +1,94 @@
+/**
+ * The idle Ax generators of one program, reused across its executions. Executions never share a generator (Ax
+ * keeps one chat log and usage per instance), but building one costs about as much as Tether's whole sync, so a
+ * finished execution's generator goes back here, with its streaming processors if it has them.
+ * @module
+ */
+import { AxGen } from '@ax-llm/ax';
+import type { AxGenIn, AxGenOut, AxSignature as Sig } from '@ax-llm/ax';
+import type { DeltaListener } from './ax-program-runner.js';
+
+const POOL_LIMIT = 8;
+/** Ax keeps a usage record per call; clearing them every few calls bounds the memory at a fraction of the cost. */
+const USAGE_RESET_EVERY = 32;
+
+/** A generator of the pool, with the execution that holds it. */
+export interface Pooled {
+  readonly gen: AxGen<AxGenIn, AxGenOut>;
+  instruction: string | undefined;
+  /** The listener of the execution holding this generator, if it wants deltas. */
+  onDelta: DeltaListener | undefined;
+  /** Characters of each field already passed on, so only the new ones go out. */
+  readonly streamed: Map<string, number>;
+  /** Whether its text fields have streaming processors (which cost ~10 µs per forward even unused). */
+  readonly streams: boolean;
+  /** Executions since Ax's usage records (one per call, never read here) were last cleared. */
+  uses: number;
+}
+
+/** A small pool of idle generators for one signature, kept apart by whether they stream. */
+export class GeneratorPool {
+  readonly #signature: Sig;
+  // Executions never share a generator (Ax keeps one chat log and usage per instance); idle ones are reused
+  // because building one costs about as much as Tether's whole sync.
+  readonly #idle: Pooled[] = [];
+  readonly #idleStreaming: Pooled[] = [];
+
+  constructor(signature: Sig) {
+    this.#signature = signature;
+  }
+
+  /** An idle generator with `instruction` that streams if `streams`, or a new one. */
+  acquire(instruction: string | undefined, streams: boolean): Pooled {
+    const pooled = (streams ? this.#idleStreaming : this.#idle).pop();
+    if (pooled && (instruction !== undefined || pooled.instruction === undefined)) {
+      if (instruction !== undefined && instruction !== pooled.instruction) {
+        pooled.gen.setInstruction(instruction);
+        pooled.instruction = instruction;
+      }
+      return pooled;
+    }
+    // An instance whose instruction was overridden cannot be reset to "none" through Ax's API: build anew.
+    const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
+    if (instruction !== undefined) gen.setInstruction(instruction);
+    const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams, uses: 0 };
+    if (streams) this.#streamTextFields(fresh);
+    return fresh;
+  }
+
+  /**
+   * Registers, once per generator, a streaming processor on each text output field that passes new characters
+   * to the current execution's listener. Ax hands the processor the field's whole text so far; returning
+   * nothing keeps it out of the chat log.
+   */
+  #streamTextFields(pooled: Pooled): void {
+    for (const field of this.#signature.getOutputFields()) {
+      if (field.type !== undefined && field.type.name !== 'string') continue;
+      pooled.gen.addStreamingFieldProcessor(field.name, (raw: string) => {
+        const listener = pooled.onDelta;
+        if (!listener) return undefined;
+        // Ax trims the final value; trimming the start here makes the deltas add up to it.
+        const text = raw.trimStart();
+        // A shorter text means Ax started the field again (a retry): pass it on from its start.
+        const sent = pooled.streamed.get(field.name) ?? 0;
+        const from = text.length < sent ? 0 : sent;
+        if (text.length > from) listener(field.name, text.slice(from));
+        pooled.streamed.set(field.name, text.length);
+        return undefined;
+      });
+    }
+  }
+
+  /**
+   * Returns a generator to the pool, unless its execution was aborted: a stop that landed after the forward
+   * ended would abort the generator's next forward before it starts.
+   */
+  release(pooled: Pooled, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) return;
+    pooled.onDelta = undefined;
+    pooled.streamed.clear();
+    if (++pooled.uses % USAGE_RESET_EVERY === 0) pooled.gen.resetUsage();
+    const idle = pooled.streams ? this.#idleStreaming : this.#idle;
+    if (idle.length < POOL_LIMIT) idle.push(pooled);
+  }
+}
