@@ -79,8 +79,8 @@ import {
   requireObject,
   requirePresent,
   requireString,
-  type RequestBody,
-} from './wire.js';
+} from './request-fields.js';
+import type { RequestBody } from './wire.js';
 
 /** What the module endpoints are built on. */
 export interface ModuleServiceDeps {

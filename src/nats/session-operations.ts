@@ -13,7 +13,6 @@ import { assertVariableName } from '../variables/names.js';
 import type { VariableOperation } from './subjects.js';
 import {
   assertFields,
-  encodeRecord,
   optionalBoolean,
   optionalCount,
   optionalString,
@@ -22,8 +21,8 @@ import {
   requireObject,
   requirePresent,
   requireString,
-  type RequestBody,
-} from './wire.js';
+} from './request-fields.js';
+import { encodeRecord, type RequestBody } from './wire.js';
 
 /** Runs one operation on a session; resolves to the JSON-ready result. */
 export type OperationHandler = (session: Session, body: RequestBody) => Promise<unknown>;

@@ -14,7 +14,8 @@ import { OPERATIONS } from './session-operations.js';
 import type { TetherSubjects, VariableOperation } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { endedLife, lifeOf, sessionOfLife } from './session-of-life.js';
-import { MIN_REVISION_HEADER, assertFields, decodeRequest, encodeReply } from './wire.js';
+import { assertFields } from './request-fields.js';
+import { MIN_REVISION_HEADER, decodeRequest, encodeReply } from './wire.js';
 
 /** The requests of a session endpoint. */
 export type SessionRequestOperation = VariableOperation | 'open' | 'session.delete';

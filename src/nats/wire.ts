@@ -20,6 +20,9 @@ import {
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import type { JsonValue, VariableRecord } from '../variables/types.js';
 
+// Reading a request's fields lives apart; re-exported so code that reads them from `wire.js` keeps working.
+export * from './request-fields.js';
+
 /** The request header carrying the highest store revision the client has seen (read-your-writes). */
 export const MIN_REVISION_HEADER = 'Tether-Min-Revision';
 
@@ -108,89 +111,6 @@ export function decodeRequest(data: Uint8Array, maxBytes: number): RequestBody {
     throw new ValidationError('payload must be a JSON object', { details: { constraint: 'json' } });
   }
   return parsed as RequestBody;
-}
-
-/** Refuses fields the operation does not know, as the embedded API refuses unknown options. */
-export function assertFields(body: RequestBody, allowed: readonly string[], operation: string): void {
-  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
-  if (unknown.length > 0) {
-    throw new ValidationError(
-      `${operation} got unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}`,
-      {
-        details: { operation, unknown, allowed },
-      },
-    );
-  }
-}
-
-function wrongType(field: string, expected: string, value: unknown): ValidationError {
-  const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  return new ValidationError(`field '${field}' must be ${expected}, got ${got}`, { details: { field, expected, got } });
-}
-
-/** A required string field. */
-export function requireString(body: RequestBody, field: string): string {
-  const value = body[field];
-  if (typeof value !== 'string') throw value === undefined ? missing(field) : wrongType(field, 'a string', value);
-  return value;
-}
-
-/** An optional string field (`undefined` when absent). */
-export function optionalString(body: RequestBody, field: string): string | undefined {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw wrongType(field, 'a string', value);
-  return value;
-}
-
-/** An optional positive whole number (`undefined` when absent). */
-export function optionalCount(body: RequestBody, field: string): number | undefined {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
-    throw wrongType(field, 'a whole number ≥ 0', value);
-  return value;
-}
-
-/** A required positive whole number. */
-export function requireCount(body: RequestBody, field: string): number {
-  const value = optionalCount(body, field);
-  if (value === undefined) throw missing(field);
-  return value;
-}
-
-/** An optional boolean field. */
-export function optionalBoolean(body: RequestBody, field: string): boolean | undefined {
-  const value = body[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw wrongType(field, 'a boolean', value);
-  return value;
-}
-
-/** A required array field. */
-export function requireArray(body: RequestBody, field: string): readonly unknown[] {
-  const value = body[field];
-  if (!Array.isArray(value)) throw value === undefined ? missing(field) : wrongType(field, 'an array', value);
-  return value;
-}
-
-/** A required JSON object field. */
-export function requireObject(body: RequestBody, field: string): RequestBody {
-  const value = body[field];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw value === undefined ? missing(field) : wrongType(field, 'an object', value);
-  }
-  return value as RequestBody;
-}
-
-/** A field that must be present; its value is checked by the session (`value` may be any JSON, even `null`). */
-export function requirePresent(body: RequestBody, field: string): unknown {
-  if (!Object.hasOwn(body, field)) throw missing(field);
-  return body[field];
-}
-
-function missing(field: string): ValidationError {
-  return new ValidationError(`missing field '${field}'`, { details: { field, constraint: 'required' } });
 }
 
 /** The body of an acceptance notice (see {@link ACCEPTED_BY_HEADER}). */
