@@ -7,13 +7,18 @@ import { collectGarbage } from './support/collect-garbage.js';
 import { waitFor } from './support/wait-for.js';
 
 const { stub, llm } = useOpenAIStub();
-/** The runtime's idle time, for sessions and modules alike. */
+/** How long a module stays idle before it hibernates. */
 const IDLE_MS = 150;
+/**
+ * The sessions' idle time: long, so that a loaded machine that holds up the keep-alive reads of
+ * {@link untilHibernated} cannot expire the session (and stop its module) before the module hibernates.
+ */
+const SESSION_TTL_MS = 60_000;
 const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
 
 /**
  * Waits until module `qa` of `session` has hibernated (its process is gone, its handle alive). An embedded
- * session expires when idle, and stops its modules: it is kept busy meanwhile, so that only the module is idle.
+ * session expires when idle, and stops its modules: it is kept busy meanwhile too, so that only the module is idle.
  */
 async function untilHibernated(runtime: Runtime, session: Session, qa: ModuleHandle): Promise<void> {
   const name = moduleProcessName(session.sessionId, qa.moduleId);
@@ -35,7 +40,8 @@ describe('module hibernation (embedded)', () => {
     const actors = new Set<string>();
     runtime = await Runtime.start({
       llm: llm(),
-      sessionTtlMs: IDLE_MS,
+      sessionTtlMs: SESSION_TTL_MS,
+      hibernateAfterMs: IDLE_MS,
       inspect: (event: InspectionEvent) => {
         const context = (event.type === '@xstate.snapshot' ? event.snapshot : undefined) as
           { context?: { moduleId?: unknown } } | undefined;
@@ -74,7 +80,7 @@ describe('module hibernation (embedded)', () => {
   });
 
   it('delivers the woken process’s events to listeners attached before, once each', async () => {
-    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: IDLE_MS });
+    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: SESSION_TTL_MS, hibernateAfterMs: IDLE_MS });
     stub().fallback = () => text('Answer: fine');
     const session = await runtime.session('h2');
     await session.defineVariable('t', 'float', 0.5);
@@ -93,7 +99,7 @@ describe('module hibernation (embedded)', () => {
   });
 
   it('hibernates a module busy past its idle time only once its execution is done, with nothing failed', async () => {
-    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: IDLE_MS });
+    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: SESSION_TTL_MS, hibernateAfterMs: IDLE_MS });
     stub().fallback = () => text('Answer: slow');
     stub().delayMs = IDLE_MS * 3;
     const session = await runtime.session('h3');
@@ -109,7 +115,7 @@ describe('module hibernation (embedded)', () => {
   });
 
   it('stays stopped once stopped while hibernating: no wake, and the id is free again', async () => {
-    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: IDLE_MS });
+    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: SESSION_TTL_MS, hibernateAfterMs: IDLE_MS });
     stub().fallback = () => text('Answer: fine');
     const session = await runtime.session('h4');
     await session.defineVariable('t', 'float', 0.5);
@@ -131,7 +137,7 @@ describe('module hibernation (embedded)', () => {
   });
 
   it('answers describe while hibernating without waking the module', async () => {
-    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: IDLE_MS });
+    runtime = await Runtime.start({ llm: llm(), sessionTtlMs: SESSION_TTL_MS, hibernateAfterMs: IDLE_MS });
     stub().fallback = () => text('Answer: fine');
     const session = await runtime.session('h5');
     await session.defineVariable('t', 'float', 0.5);
