@@ -23,10 +23,16 @@ export interface ModuleStateEvent {
   readonly state: ModuleDescription['state'];
 }
 
-/** One module event as it travels: the process's own event (or a state change) with the session and module. */
+/**
+ * One module event as it travels: the process's own event (or a state change) with the session and module, and
+ * the life of the session (its record's `incarnation`, as its variable events and end event name it): a session
+ * deleted or expired and opened again is another life, whose module of the same id is another module. Absent when
+ * the node did not know it.
+ */
 export type ModuleEvent = (Exclude<ModuleEmittedEvent, ReplyEvent> | ModuleStateEvent) & {
   readonly sessionId: string;
   readonly moduleId: string;
+  readonly incarnation?: string;
 };
 
 /** Every `type` a {@link ModuleEvent} can have. */
@@ -49,7 +55,8 @@ export function isModuleEvent(value: unknown): value is ModuleEvent {
     typeof event.type === 'string' &&
     EVENT_TYPES.has(event.type) &&
     typeof event.sessionId === 'string' &&
-    typeof event.moduleId === 'string'
+    typeof event.moduleId === 'string' &&
+    (event.incarnation === undefined || typeof event.incarnation === 'string')
   );
 }
 
@@ -57,7 +64,13 @@ export function isModuleEvent(value: unknown): value is ModuleEvent {
  * What subscribers hear of a result too large for one NATS message: the execution's failure, with the error its
  * remote caller gets too (the execute reply is as large), so a follower of the module is not left waiting.
  */
-function resultTooLarge(sessionId: string, result: ExecutionResult, size: number, limit: number): ModuleEvent {
+function resultTooLarge(
+  sessionId: string,
+  life: { readonly incarnation?: string },
+  result: ExecutionResult,
+  size: number,
+  limit: number,
+): ModuleEvent {
   const { executionId, moduleId } = result;
   const error = new PayloadTooLargeError(
     `result of execution '${executionId}' of module '${moduleId}'`,
@@ -65,7 +78,7 @@ function resultTooLarge(sessionId: string, result: ExecutionResult, size: number
     limit,
     'the execution ran, but its output is too large to be published over NATS',
   );
-  return { type: 'module.failed', sessionId, moduleId, executionId, error: error.toJSON() };
+  return { type: 'module.failed', sessionId, moduleId, ...life, executionId, error: error.toJSON() };
 }
 
 /**
@@ -74,13 +87,20 @@ function resultTooLarge(sessionId: string, result: ExecutionResult, size: number
  * (its listeners follow it from process to process across hibernation). When its process exits (crashed, killed
  * or stopped), each execution it held, running or queued, is published as `module.failed` with the
  * `process_exited` error its caller got, before the node calls the returned function. The process is never
- * disturbed by a publish that fails.
+ * disturbed by a publish that fails. Each event names `incarnation`, the life of the module's session, when given
+ * (a module ends with its session's life, so one life serves all its events).
  */
-export function publishModuleEvents(outbox: EventOutbox, subjects: TetherSubjects, handle: ModuleHandle): () => void {
+export function publishModuleEvents(
+  outbox: EventOutbox,
+  subjects: TetherSubjects,
+  handle: ModuleHandle,
+  incarnation?: string,
+): () => void {
   const { sessionId, moduleId } = handle;
   const subject = subjects.moduleEvent(sessionId, moduleId);
+  const life = incarnation === undefined ? {} : { incarnation };
   const publish = (event: object, oversize?: OversizeEvent): void =>
-    outbox.publish(subject, { ...event, sessionId, moduleId }, oversize);
+    outbox.publish(subject, { ...event, sessionId, moduleId, ...life }, oversize);
   // Three of an execution's five events are state changes, the same bytes every time: encoded once per state.
   const stateEvents = new Map<ModuleDescription['state'], Uint8Array>();
   let initial = true;
@@ -90,13 +110,13 @@ export function publishModuleEvents(outbox: EventOutbox, subjects: TetherSubject
       if (initial) return;
       let data = stateEvents.get(state);
       if (!data) {
-        const event: ModuleEvent = { type: 'module.state', state, sessionId, moduleId };
+        const event: ModuleEvent = { type: 'module.state', state, sessionId, moduleId, ...life };
         stateEvents.set(state, (data = encodeJson(event)));
       }
       outbox.publishEncoded(subject, data);
     }),
     handle.on('module.result', (event) =>
-      publish(event, (size, limit) => resultTooLarge(handle.sessionId, event.result, size, limit)),
+      publish(event, (size, limit) => resultTooLarge(sessionId, life, event.result, size, limit)),
     ),
     handle.on('module.failed', publish),
     handle.on('module.delta', publish),

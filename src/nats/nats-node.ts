@@ -77,8 +77,8 @@ export interface NatsNode {
   deleteSession(sessionId: string, incarnation?: string): Promise<void>;
   /** A module's spec in the modules bucket, as a node waking it reads it; `undefined` when there is none. */
   loadModule(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
-  /** Publishes the events of a module process on its events subject; returns the function that stops it. */
-  publishModuleEvents(handle: ModuleHandle): () => void;
+  /** Publishes a module process's events (of its session's life `incarnation`); returns what stops it. */
+  publishModuleEvents(handle: ModuleHandle, incarnation: string | undefined): () => void;
   /** The inspector publishing the processes' snapshots, when the node was started with `inspect: true`. */
   readonly inspector: ((event: InspectionEvent) => void) | undefined;
   /**
@@ -186,7 +186,7 @@ export async function openNatsNode(
       freshSession: (sessionId, incarnation) => life.fresh(sessionId, incarnation),
       deleteSession: (sessionId, incarnation) => life.delete(sessionId, incarnation),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
-      publishModuleEvents: (handle) => publishModuleEvents(outbox, subjects, handle),
+      publishModuleEvents: (handle, incarnation) => publishModuleEvents(outbox, subjects, handle, incarnation),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
       inspector: options.inspect
         ? natsInspector(outbox, subjects, options.name ?? `tether-node@${hostname()}:${process.pid}`)

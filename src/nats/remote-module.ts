@@ -17,12 +17,14 @@ import {
   NatsConnectionError,
   NodeLostError,
   ValidationError,
+  type SessionError,
 } from '../errors.js';
 import type { ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { isModuleEvent, type ModuleEvent } from './module-events.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './subjects.js';
+import { isSessionGone, subscribeSessionEnd } from './watch-subscriptions.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {
@@ -150,35 +152,40 @@ export class RemoteModuleHandle {
   /**
    * Calls `listener` for every event of `type` any node running this module publishes; returns the unsubscribe
    * function. The subscription is sent before any later request of this client, so it sees their events.
+   *
+   * A handle bound to a life hears that life's events only, and its listeners stop when that life ends (the session
+   * deleted or expired): the client's `onError` is told, with the `SessionError` its requests get, as a watch's is.
+   * So a listener never hears the module of the same id in the session's next life.
    */
   on<T extends ModuleEventType>(type: T, listener: RemoteModuleEventListener<T>): () => void {
     return this.#subscribe((event) => {
       if (event.type === type) listener(event as Extract<ModuleEvent, { type: T }>);
-    });
+    }).unsubscribe;
   }
 
   /**
    * Calls `listener` with the module's state (read with `describe`, unless a change arrives first), then after
-   * every change any node reports. With several nodes running the module, their changes interleave.
+   * every change any node reports. With several nodes running the module, their changes interleave. Of a handle
+   * bound to a life, it stops as {@link on}'s listeners do, and also when that read finds the life gone.
    */
   onState(listener: (state: ModuleDescription['state']) => void): () => void {
     let heard = false;
-    let active = true;
-    const unsubscribe = this.#subscribe((event) => {
+    const subscription = this.#subscribe((event) => {
       if (event.type !== 'module.state') return;
       heard = true;
       listener(event.state);
     });
     this.describe().then(
       (description) => {
-        if (active && !heard) this.#guard(() => listener(description.state));
+        if (subscription.active() && !heard) this.#guard(() => listener(description.state));
       },
-      (error: unknown) => this.transport.report(error, `reading the state of module ${this.moduleId}`),
+      (error: unknown) => {
+        // Subscribed after its life ended (the end event gone by): the read is what tells.
+        if (this.incarnation !== undefined && isSessionGone(error)) subscription.ended(error);
+        else this.transport.report(error, `reading the state of module ${this.moduleId}`);
+      },
     );
-    return () => {
-      active = false;
-      unsubscribe();
-    };
+    return subscription.unsubscribe;
   }
 
   /**
@@ -212,8 +219,18 @@ export class RemoteModuleHandle {
     );
   }
 
-  #subscribe(deliver: (event: ModuleEvent) => void): () => void {
+  /**
+   * The events of this module for `deliver`; for a handle bound to a life, that life's only, until it ends. `ended`
+   * stops them and tells the client (once), `active` says whether they still come.
+   */
+  #subscribe(deliver: (event: ModuleEvent) => void): {
+    readonly unsubscribe: () => void;
+    readonly ended: (error: SessionError) => void;
+    readonly active: () => boolean;
+  } {
     const subject = this.transport.subjects.moduleEvent(this.sessionId, this.moduleId);
+    const { incarnation, sessionId, moduleId } = this;
+    let end: Subscription | undefined;
     let subscription: Subscription | undefined = this.transport.connection.subscribe(subject, {
       callback: (error, msg) => {
         if (error) return this.transport.report(error, `event subscription ${subject}`);
@@ -223,14 +240,30 @@ export class RemoteModuleHandle {
         } catch {
           return;
         }
-        if (!isModuleEvent(event) || event.sessionId !== this.sessionId || event.moduleId !== this.moduleId) return;
+        if (!isModuleEvent(event) || event.sessionId !== sessionId || event.moduleId !== moduleId) return;
+        // Another life's module of the same id is another module (another user's, maybe): not this handle's. An
+        // event naming no life comes from a node that did not know it (an older node): kept, as before lives.
+        if (incarnation !== undefined && event.incarnation !== undefined && event.incarnation !== incarnation) return;
         this.#guard(() => deliver(event));
       },
     });
-    return () => {
+    const unsubscribe = (): void => {
       subscription?.unsubscribe();
       subscription = undefined;
+      end?.unsubscribe();
+      end = undefined;
     };
+    const ended = (error: SessionError): void => {
+      if (!subscription) return;
+      unsubscribe();
+      this.transport.report(
+        error,
+        `listener of module ${moduleId} of session ${sessionId}: the session ended, it stopped`,
+      );
+    };
+    // Its life's end ends it, as it ends a watch: the module went with it, and nothing of the next life is for it.
+    if (incarnation !== undefined) end = subscribeSessionEnd(this.transport, sessionId, incarnation, ended);
+    return { unsubscribe, ended, active: () => subscription !== undefined };
   }
 
   #guard(fn: () => void): void {

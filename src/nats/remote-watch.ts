@@ -29,9 +29,8 @@
  * read that finds the session's life gone stops it too. So the listener never hears the id's next life. A watch of a
  * handle bound to no life (`create: false`) stops on the event alone: a catch-up read that finds no session is
  * reported and the watch carries on, as before sessions had lives (the subscriptions: watch-subscriptions.ts).
- * Events are not tagged with a life: a write of the next life that overtook the end event on the wire (published by
- * another node) could in principle reach the listener first; a single NATS server forwards them in the order it got
- * them.
+ * Events name their life (`incarnation`): a watch bound to a life drops another one's, so a write of the next life
+ * that overtook the end event on the wire (published by another node) does not reach its listener either.
  *
  * Revisions order events within one bucket only. When the client learns that the variables bucket was re-created
  * or reset (a `revision_unknown` reply, see remote-transport.ts), the revisions the watch knows belong to the old
@@ -156,6 +155,7 @@ export async function watchRemote(
     transport,
     subject,
     sessionId,
+    incarnation,
     matches,
     (event) => {
       if (!held) return accept(event);

@@ -32,13 +32,15 @@ export function changeOf(event: VariableEvent): VariableChange {
 }
 
 /**
- * Subscribes to the variable events on `subject`; `onEvent` gets those of `sessionId` whose name `matches`.
- * A message that is no such event is dropped.
+ * Subscribes to the variable events on `subject`; `onEvent` gets those of `sessionId` whose name `matches`, and of
+ * its life `incarnation` when given (an event naming no life, from a node that did not know it, too). A message
+ * that is no such event is dropped.
  */
 export function subscribeVariableEvents(
   transport: RemoteTransport,
   subject: string,
   sessionId: string,
+  incarnation: string | undefined,
   matches: (name: string) => boolean,
   onEvent: (event: VariableEvent) => void,
 ): Subscription {
@@ -52,6 +54,9 @@ export function subscribeVariableEvents(
         return;
       }
       if (!isVariableEvent(event) || event.sessionId !== sessionId || !matches(event.name)) return;
+      // A change of another life of the id (the next one's, published before this watch heard its life end) is
+      // another session's: dropped, whatever the order the end event and it arrive in.
+      if (incarnation !== undefined && event.incarnation !== undefined && event.incarnation !== incarnation) return;
       onEvent(event);
     },
   });

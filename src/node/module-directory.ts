@@ -42,10 +42,11 @@ export { moduleProcessName } from './module-entry.js';
 export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
 
 /**
- * Told about each module that starts on this node; may return what to do when it stops. Listeners it attaches to
- * the handle follow the module from process to process (it hibernates when idle, see {@link ModuleDirectory}).
+ * Told about each module that starts on this node, with the session it belongs to (of one life: a module ends with
+ * it); may return what to do when it stops. Listeners it attaches to the handle follow the module from process to
+ * process (it hibernates when idle, see {@link ModuleDirectory}).
  */
-export type ModuleObserver = (handle: ModuleHandle) => (() => void) | void;
+export type ModuleObserver = (handle: ModuleHandle, session: SessionContext) => (() => void) | void;
 
 /** Starts, finds and stops a node's module processes. */
 export class ModuleDirectory implements SessionModules, ModuleHost {
@@ -88,7 +89,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    */
   share(node: ModuleSharing): void {
     this.#sharing = node;
-    this.observe((handle) => node.publishModuleEvents(handle));
+    this.observe((handle, session) => node.publishModuleEvents(handle, session.incarnation));
   }
 
   /**
@@ -310,7 +311,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     entry.start();
     this.#entries.add(entry);
     for (const observer of this.#observers) {
-      const cleanup = observer(entry.handle);
+      const cleanup = observer(entry.handle, session);
       if (cleanup) entry.atEnd(cleanup);
     }
     return entry;

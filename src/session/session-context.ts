@@ -59,6 +59,11 @@ export interface VariableSnapshot {
 /** The part of a session that variable-aware modules depend on. */
 export interface SessionContext {
   readonly sessionId: string;
+  /**
+   * On a NATS node, the life of the session (its record's `incarnation`: deleted or expired and opened again, an id
+   * is another session); `undefined` where sessions have no lives (an embedded runtime) or the handle knows none.
+   */
+  readonly incarnation?: string | undefined;
   /** The variable's current value; rejects with `VariableNotFoundError` when it does not exist. */
   getVariable(name: string): Promise<unknown>;
   /** Validates and writes a value; rejects with `ValidationError` (or a lock or conflict error), changing nothing. */

@@ -74,6 +74,7 @@ describe('module events', () => {
         type: 'module.result',
         sessionId: 'ev',
         moduleId: 'qa',
+        incarnation: session.incarnation,
         result: { ...result, provenance: { t: 1 } },
       });
       const deltas = mine.flatMap((e) => (e.type === 'module.delta' ? [e.delta] : []));
@@ -86,6 +87,7 @@ describe('module events', () => {
       state: 'syncing',
       sessionId: 'ev',
       moduleId: 'qa',
+      incarnation: session.incarnation,
     });
     expect(states).toContain('syncing');
     expect(states).toContain('executing');
