@@ -169,7 +169,8 @@ describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the cl
     const cut = await clientCutOff(server.url, { executionReplies: { maxCount: 1 } });
     const { qa, results, client, runtime, session } = cut;
     stubbed.stub().hold();
-    const running = qa.execute({ question: 'did you answer?' }, { timeoutMs: 600_000 });
+    // Caught at once: it rejects as soon as the client is back, which may be before the test awaits it.
+    const failure = qa.execute({ question: 'did you answer?' }, { timeoutMs: 600_000 }).catch((e: unknown) => e);
     await cut.accepted();
     await cut.replyWhileAway();
 
@@ -180,7 +181,7 @@ describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the cl
     cut.proxy.restore();
     await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
 
-    const error = await running.catch((e: unknown) => e);
+    const error = await failure;
     expect(error).toBeInstanceOf(ExecutionUnknownError);
     expect(error).toMatchObject({
       code: 'execution_unknown',
