@@ -116,7 +116,7 @@ export class DynamicSupervisor extends SupervisorBase {
     return ref ? this.runtime.stop(ref, 'shutdown') : Promise.resolve();
   }
 
-  #onExit(child: DynamicChild, ref: ProcessRef, reason: ExitReason): void {
+  async #onExit(child: DynamicChild, ref: ProcessRef, reason: ExitReason): Promise<void> {
     if (child.ref !== ref) return;
     child.ref = undefined;
     child.demonitor = undefined;
@@ -125,6 +125,6 @@ export class DynamicSupervisor extends SupervisorBase {
       return;
     }
     if (!this.allowRestart()) return;
-    if (!this.restartWithRetry(() => this.#start(child))) this.#children.delete(child);
+    if (!(await this.restartWithRetry(() => this.#start(child)))) this.#children.delete(child);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { ChildStartError, MaxChildrenError, NoProcError } from '../../src/errors.js';
+import { ChildStartError, MaxChildrenError, NoProcError, ValidationError } from '../../src/errors.js';
 import {
   DynamicSupervisor,
   MAX_INTENSITY_REASON,
@@ -103,6 +103,13 @@ describe('DynamicSupervisor', () => {
     }
     await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
     expect(bystander.exitReason).toBe('shutdown');
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses intensity limits that could never be reached, and starts nothing', () => {
+    const runtime = createRuntime();
+    expect(() => DynamicSupervisor.start(runtime, { name: 'dyn', maxSeconds: Number.NaN })).toThrow(ValidationError);
+    expect(() => DynamicSupervisor.start(runtime, { maxRestarts: Number.POSITIVE_INFINITY })).toThrow(ValidationError);
     expect(runtime.processes()).toEqual([]);
   });
 
