@@ -13,7 +13,7 @@ import {
   type InspectionEvent,
   type Observer,
 } from 'xstate';
-import { NoProcError, ValidationError } from '../errors.js';
+import { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isAbnormal, isCrash, type ExitReason } from './exit-reason.js';
 import { Links } from './links.js';
@@ -24,15 +24,8 @@ import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
 import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
-import {
-  MAX_TIMEOUT_MS,
-  labelOf,
-  nameOf,
-  type CallOptions,
-  type ProcessRuntimeOptions,
-  type SpawnOptions,
-  type Target,
-} from './process-runtime-options.js';
+import type { CallOptions, ProcessRuntimeOptions, SpawnOptions, Target } from './process-runtime-options.js';
+import { eventProblem, labelOf, nameOf, timeoutProblem } from './process-arguments.js';
 
 // The options live apart so the helpers can read them; re-exported so `process-runtime.js` stays their path.
 export {
@@ -120,19 +113,18 @@ export class ProcessRuntime {
   /**
    * GenServer.call: delivers `event` with a fresh `callId` and waits for the `tether.reply` the process emits.
    * Declare `callId?` in the machine's events (e.g. with `CallEnvelope`) to read it there.
+   * @throws {ValidationError} (rejects at once) when `event` is not an object with a string `type`, or `timeout`
+   * is out of range; the target is not touched
    * @throws {NoProcError} (rejects at once) when the target is not alive
    * @throws {CallTimeoutError} when no reply comes within `timeout`; a later reply is dropped
    * @throws {ProcessExitedError} when the target exits first; `cause` is the crash error, if it crashed
    * @throws the typed error rebuilt from an `ok: false` reply
    */
   call(target: Target, event: AnyEventObject, { timeout = 5000 }: CallOptions = {}): Promise<unknown> {
-    if (!(timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY))) {
-      return Promise.reject(
-        new ValidationError(`call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${timeout}`, {
-          details: { timeout },
-        }),
-      );
-    }
+    const badTimeout = timeoutProblem(timeout);
+    if (badTimeout) return Promise.reject(badTimeout);
+    const badEvent = eventProblem(event, 'call');
+    if (badEvent) return Promise.reject(badEvent);
     const process = this.#resolve(target);
     if (!process) return Promise.reject(new NoProcError(labelOf(target)));
     const callId = `${process.id}#${++this.#callSeq}`;
@@ -145,8 +137,14 @@ export class ProcessRuntime {
     return reply;
   }
 
-  /** Fire and forget. To a target that is not alive the event is dropped, as in Elixir. */
+  /**
+   * Fire and forget. To a target that is not alive the event is dropped, as in Elixir.
+   * @throws {ValidationError} when `event` is not an object with a string `type`, whatever the target: a mistake
+   * of the sender's, not a message that can be lost, and one that would crash the receiving process
+   */
   cast(target: Target, event: AnyEventObject): void {
+    const badEvent = eventProblem(event, 'cast');
+    if (badEvent) throw badEvent;
     const process = this.#resolve(target);
     if (!process) return;
     this.#touch(process);

@@ -1,0 +1,51 @@
+/**
+ * What the process runtime checks of its arguments before it touches any process, and how it names a target in
+ * errors and notices. A bad argument is the caller's mistake: it is refused with a typed error naming it, rather
+ * than reaching an actor, where XState would crash the receiving process (and fail everyone waiting on it).
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { MAX_TIMEOUT_MS, type Target } from './process-runtime-options.js';
+
+/** How a target is named in an error: its registered name, else its id. */
+export function labelOf(target: Target): string {
+  return typeof target === 'string' ? target : (target.name ?? target.id);
+}
+
+/** The registered name of a target, if it has one. */
+export function nameOf(target: Target): string | undefined {
+  return typeof target === 'string' ? target : target.name;
+}
+
+/**
+ * Why `event` cannot be sent by `operation`, or `undefined` when it can. XState reads `event.type` as a string
+ * while processing, so anything else would crash the receiving process for the sender's mistake.
+ */
+export function eventProblem(event: unknown, operation: 'call' | 'cast'): ValidationError | undefined {
+  const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+  if (typeof type === 'string') return undefined;
+  const got =
+    event === null || typeof event !== 'object'
+      ? shown(event)
+      : type === undefined
+        ? 'an object without a type'
+        : `an object with type ${shown(type)}`;
+  return new ValidationError(`${operation} needs an event object with a string 'type', got ${got}`, {
+    details: { operation, got },
+  });
+}
+
+/** Why `timeout` cannot be a call's timeout, or `undefined` when it can. */
+export function timeoutProblem(timeout: number): ValidationError | undefined {
+  if (timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY)) return undefined;
+  return new ValidationError(`call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${timeout}`, {
+    details: { timeout },
+  });
+}
+
+/** A value as a message shows it: strings quoted, so `'42'` and `42` read apart. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
