@@ -5,16 +5,46 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { MAX_TIMEOUT_MS, type Target } from './process-runtime-options.js';
+import { MAX_TIMEOUT_MS } from './process-runtime-options.js';
+import type { ProcessRef } from './process.js';
 
-/** How a target is named in an error: its registered name, else its id. */
-export function labelOf(target: Target): string {
-  return typeof target === 'string' ? target : (target.name ?? target.id);
+/**
+ * Whether `value` is a process handle. By shape, as `#resolve` then checks it against the live processes: anything
+ * else (`undefined` from a `whereis` that found nothing, a number) is a target no process answers to.
+ */
+export function isRef(value: unknown): value is ProcessRef {
+  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
+}
+
+/** How a target is named in an error: its registered name, else its id; a value that is neither, as it prints. */
+export function labelOf(target: unknown): string {
+  if (typeof target === 'string') return target;
+  return isRef(target) ? (target.name ?? target.id) : String(target);
 }
 
 /** The registered name of a target, if it has one. */
-export function nameOf(target: Target): string | undefined {
-  return typeof target === 'string' ? target : target.name;
+export function nameOf(target: unknown): string | undefined {
+  if (typeof target === 'string') return target;
+  return isRef(target) ? target.name : undefined;
+}
+
+/** The process id of a target given as a handle. */
+export function idOf(target: unknown): string | undefined {
+  return isRef(target) ? target.id : undefined;
+}
+
+/**
+ * Throws unless `watcher` is what a monitor can tell: a function, or `{ notify }` naming a process (a handle or a
+ * registered name). Checked first, so a bad one leaves no monitor behind.
+ */
+export function assertWatcher(watcher: unknown): void {
+  if (typeof watcher === 'function') return;
+  const notify = typeof watcher === 'object' && watcher !== null ? (watcher as { notify?: unknown }).notify : undefined;
+  if (typeof notify === 'string' || isRef(notify)) return;
+  const got = typeof watcher === 'object' && watcher !== null ? `{ notify: ${shown(notify)} }` : shown(watcher);
+  throw new ValidationError(`monitor needs a function or { notify: process } to tell, got ${got}`, {
+    details: { got },
+  });
 }
 
 /**

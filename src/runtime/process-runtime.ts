@@ -25,7 +25,7 @@ import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
 import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
 import type { CallOptions, ProcessRuntimeOptions, SpawnOptions, Target } from './process-runtime-options.js';
-import { eventProblem, labelOf, nameOf, timeoutProblem } from './process-arguments.js';
+import { assertWatcher, eventProblem, idOf, isRef, labelOf, nameOf, timeoutProblem } from './process-arguments.js';
 
 // The options live apart so the helpers can read them; re-exported so `process-runtime.js` stays their path.
 export {
@@ -39,6 +39,10 @@ export {
 /**
  * Runs XState actors as Elixir-style processes. Each process is a root actor (never a child of one XState
  * parent, where spawning is quadratic), observed so that no crash ever reaches Node's uncaught-exception path.
+ *
+ * A target that is no process at all (`undefined` from a `whereis` that found nothing, a number) is taken as a
+ * process that is not alive, each method answering as it does for one; a {@link NoProcError} names it as it
+ * prints (`'undefined'`).
  * @example
  * const runtime = new ProcessRuntime({ onError: (e, p) => log(p.id, e) });
  * runtime.spawn(counterMachine, { name: 'counter' });
@@ -50,8 +54,6 @@ export class ProcessRuntime {
   readonly #pending = new PendingCalls();
   readonly #monitors = new Monitors();
   readonly #links = new Links();
-  /** Live processes by id; a Map keeps spawn order, which `stopAll` walks backwards. */
-  readonly #live = new Map<string, Process>();
   readonly #inspect: Observer<InspectionEvent> | undefined;
   /** Where crashes and errors thrown by listeners and the inspector go. */
   readonly #faults: FaultReporter;
@@ -84,8 +86,7 @@ export class ProcessRuntime {
     const actor = this.#createActor(logic, id, systemId, input !== undefined ? { input } : {});
     const wakeUp = hibernateAfter === undefined ? undefined : () => this.#wake(process);
     const process: Process<TLogic> = new Process<TLogic>(id, name, actor as Actor<TLogic>, seq, wakeUp);
-    if (name !== undefined) this.#registry.register(name, process);
-    this.#live.set(id, process);
+    this.#registry.add(process);
     if (hibernateAfter !== undefined) {
       const resume = resumingFrom(logic);
       this.#sleepers.set(process, { resume, systemId, afterMs: hibernateAfter, subscription: undefined });
@@ -102,7 +103,7 @@ export class ProcessRuntime {
 
   /** Every live process, in spawn order. */
   processes(): ProcessRef[] {
-    return [...this.#live.values()];
+    return this.#registry.all();
   }
 
   /** True while {@link ProcessRuntime.stopAll} runs; supervisors do not restart children meanwhile. */
@@ -125,7 +126,7 @@ export class ProcessRuntime {
     if (badTimeout) return Promise.reject(badTimeout);
     const badEvent = eventProblem(event, 'call');
     if (badEvent) return Promise.reject(badEvent);
-    const process = this.#resolve(target);
+    const process = this.#registry.resolve(target);
     if (!process) return Promise.reject(new NoProcError(labelOf(target)));
     const callId = `${process.id}#${++this.#callSeq}`;
     // Waiting before the wake: a woken actor that fails as it starts exits the process, failing this call.
@@ -145,7 +146,7 @@ export class ProcessRuntime {
   cast(target: Target, event: AnyEventObject): void {
     const badEvent = eventProblem(event, 'cast');
     if (badEvent) throw badEvent;
-    const process = this.#resolve(target);
+    const process = this.#registry.resolve(target);
     if (!process) return;
     this.#touch(process);
     const { actor } = process;
@@ -157,7 +158,7 @@ export class ProcessRuntime {
    * does nothing, so cleanup code can stop unconditionally.
    */
   stop(target: Target, reason: ExitReason = 'shutdown'): Promise<void> {
-    const process = this.#resolve(target);
+    const process = this.#registry.resolve(target);
     if (!process) return Promise.resolve();
     this.#signal(process, reason);
     return process.exited.then(() => undefined);
@@ -167,7 +168,7 @@ export class ProcessRuntime {
   async stopAll(reason: ExitReason = 'shutdown'): Promise<void> {
     this.#stopping++;
     try {
-      for (let last = lastOf(this.#live); last; last = lastOf(this.#live)) await this.stop(last, reason);
+      for (let last = this.#registry.newest(); last; last = this.#registry.newest()) await this.stop(last, reason);
     } finally {
       this.#stopping--;
     }
@@ -176,20 +177,20 @@ export class ProcessRuntime {
   /**
    * Monitors `target`: one {@link DownNotice} when it exits, or a `'noproc'` notice (asynchronously) when it
    * is not alive. With `{ notify: process }` the notice is sent to that process as an event instead.
+   * @throws {ValidationError} when `watcher` is neither a function nor `{ notify: process }`
    * @returns a function that cancels the monitor, discarding a notice not yet delivered
    */
   monitor(target: Target, watcher: MonitorTarget): Demonitor {
-    const process = this.#resolve(target);
-    const owner = typeof watcher === 'function' ? undefined : this.#resolve(watcher.notify);
+    assertWatcher(watcher);
+    const process = this.#registry.resolve(target);
+    const owner = typeof watcher === 'function' ? undefined : this.#registry.resolve(watcher.notify);
     const deliver = (notice: DownNotice): void => {
       if (typeof watcher !== 'function') return this.cast(watcher.notify, notice);
-      const concerned = process ?? (typeof target === 'string' ? undefined : target);
+      const concerned = process ?? (isRef(target) ? target : undefined);
       if (concerned) this.#faults.guard(concerned, () => watcher(notice));
       else this.#faults.guardUnattributed(() => watcher(notice));
     };
-    if (!process)
-      return this.#monitors.noproc(typeof target === 'string' ? undefined : target.id, nameOf(target), deliver)
-        .demonitor;
+    if (!process) return this.#monitors.noproc(idOf(target), nameOf(target), deliver).demonitor;
     return this.#monitors.add(process, deliver, owner).demonitor;
   }
 
@@ -200,18 +201,12 @@ export class ProcessRuntime {
    * @returns a function that removes the link
    */
   link(a: Target, b: Target): () => void {
-    const pa = this.#resolve(a);
-    const pb = this.#resolve(b);
+    const pa = this.#registry.resolve(a);
+    const pb = this.#registry.resolve(b);
     if (!pa) throw new NoProcError(labelOf(a));
     if (!pb) throw new NoProcError(labelOf(b));
     this.#links.link(pa, pb);
     return () => this.#links.unlink(pa, pb);
-  }
-
-  #resolve(target: Target): Process | undefined {
-    if (typeof target === 'string') return this.#registry.get(target);
-    const process = this.#live.get(target.id);
-    return process === target ? process : undefined;
   }
 
   /** Asks a process to exit; the first reason asked for wins, as with racing exit signals in Erlang. */
@@ -309,8 +304,7 @@ export class ProcessRuntime {
       if (sleeper && process.asleepWith !== undefined) this.#retired.set(process, sleeper);
       this.#sleepers.delete(process);
       this.#idle.forget(process);
-      this.#registry.unregister(process);
-      this.#live.delete(process.id);
+      this.#registry.remove(process);
       this.#pending.failAll(process, reason);
       if (isCrash(reason)) this.#faults.report(reason.error, process);
       for (const peer of this.#links.takeAll(process)) {
@@ -319,10 +313,4 @@ export class ProcessRuntime {
       this.#monitors.down(process, reason);
     });
   }
-}
-
-function lastOf<V>(map: Map<string, V>): V | undefined {
-  let last: V | undefined;
-  for (const value of map.values()) last = value;
-  return last;
 }

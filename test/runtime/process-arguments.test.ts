@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyEventObject } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { ValidationError } from '../../src/errors.js';
+import { NoProcError, ValidationError } from '../../src/errors.js';
+import type { DownNotice, MonitorTarget, ProcessRef } from '../../src/runtime/index.js';
+import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
 
 const createRuntime = useProcessRuntimes();
@@ -39,6 +41,50 @@ describe('process-arguments', () => {
       expect(ref.getSnapshot().context.count).toBe(0);
       runtime.cast(ref, { type: 'release' });
       await expect(other).resolves.toBe('held #0');
+    });
+  });
+
+  describe('a target that is no process', () => {
+    /** What `whereis` returns for a name nobody holds, and values passed by mistake. */
+    const notTargets: unknown[] = [undefined, null, 42];
+
+    it('makes call reject (never throw) with NoProcError naming the target as it prints', async () => {
+      const runtime = createRuntime();
+      for (const target of notTargets) {
+        let outcome: Promise<unknown> | undefined;
+        expect(() => (outcome = runtime.call(target as ProcessRef, { type: 'get' }))).not.toThrow();
+        const error = await outcome?.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(NoProcError);
+        expect(error).toMatchObject({ target: String(target) });
+      }
+    });
+
+    it('is answered by cast, stop, monitor and link as a process that is not alive', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      for (const target of notTargets) {
+        const other = target as ProcessRef;
+        expect(() => runtime.cast(other, { type: 'increment' })).not.toThrow();
+        await expect(runtime.stop(other)).resolves.toBeUndefined();
+        const notices: DownNotice[] = [];
+        runtime.monitor(other, (notice) => notices.push(notice));
+        await waitFor(() => notices.length === 1);
+        expect(notices[0]).toMatchObject({ reason: 'noproc', id: undefined, name: undefined });
+        expect(() => runtime.link(other, ref)).toThrow(NoProcError);
+        expect(() => runtime.link(ref, other)).toThrow(`no process '${String(target)}' is alive`);
+      }
+      expect(ref.alive).toBe(true);
+    });
+
+    it('is refused with ValidationError as the watcher of a monitor', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      for (const watcher of [undefined, null, 42, {}, { notify: undefined }, { notify: 42 }]) {
+        expect(() => runtime.monitor(ref, watcher as MonitorTarget)).toThrow(ValidationError);
+        expect(() => runtime.monitor('nobody', watcher as MonitorTarget)).toThrow(/monitor needs a function/);
+      }
+      await runtime.stop(ref);
+      expect(ref.exitReason).toBe('shutdown');
     });
   });
 });
