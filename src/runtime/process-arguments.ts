@@ -65,11 +65,21 @@ export function eventProblem(event: unknown, operation: 'call' | 'cast'): Valida
   });
 }
 
-/** Why `timeout` cannot be a call's timeout, or `undefined` when it can. */
-export function timeoutProblem(timeout: number): ValidationError | undefined {
-  if (timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY)) return undefined;
-  return new ValidationError(`call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${timeout}`, {
-    details: { timeout },
+/** Why `timeout` cannot be a call's timeout, or `undefined` when it can. A string is refused, not coerced. */
+export function timeoutProblem(timeout: unknown): ValidationError | undefined {
+  if (typeof timeout === 'number' && timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY))
+    return undefined;
+  return new ValidationError(
+    `call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${shown(timeout)}`,
+    { details: { timeout: typeof timeout === 'number' ? timeout : shown(timeout) } },
+  );
+}
+
+/** Throws unless `name`, given to `spawn`, is a non-empty string: a name `whereis` and a `call` can find. */
+export function assertProcessName(name: unknown): void {
+  if (typeof name === 'string' && name !== '') return;
+  throw new ValidationError(`spawn option 'name' must be a non-empty string, got ${shown(name)}`, {
+    details: { option: 'name', got: shown(name) },
   });
 }
 

@@ -21,7 +21,7 @@ export interface ProcessRuntimeOptions {
 
 /** Options for {@link ProcessRuntime.spawn}. */
 export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
-  /** A name to register; `whereis(name)` finds the process while it lives. */
+  /** A name to register, a non-empty string; `whereis(name)` finds the process while it lives. */
   readonly name?: string;
   readonly input?: InputFrom<TLogic>;
   /** XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. */

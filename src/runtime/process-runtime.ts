@@ -75,12 +75,13 @@ export class ProcessRuntime {
    * Starts `logic` as a new root actor. A process whose logic fails or finishes while starting is returned
    * already exited (check `alive`), as `spawn` in Elixir does not fail for what the process does.
    * @throws {AlreadyExistsError} when `name` is held by a live process
-   * @throws {ValidationError} when `hibernateAfter` is not a duration in range, or `logic` is not a state machine
+   * @throws {ValidationError} when `name` is not a non-empty string, or `hibernateAfter` is not a duration in range,
+   * or `logic` is not a state machine
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
     const { name, input, systemId, hibernateAfter } = options;
     if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
-    if (name !== undefined) this.#registry.assertFree(name);
+    if (name !== undefined) this.#registry.assertClaimable(name);
     const seq = ++this.#seq;
     const id = `<0.${seq}>`;
     const actor = this.#createActor(logic, id, systemId, input !== undefined ? { input } : {});
@@ -115,13 +116,15 @@ export class ProcessRuntime {
    * GenServer.call: delivers `event` with a fresh `callId` and waits for the `tether.reply` the process emits.
    * Declare `callId?` in the machine's events (e.g. with `CallEnvelope`) to read it there.
    * @throws {ValidationError} (rejects at once) when `event` is not an object with a string `type`, or `timeout`
-   * is out of range; the target is not touched
+   * is not a number in range; the target is not touched
    * @throws {NoProcError} (rejects at once) when the target is not alive
    * @throws {CallTimeoutError} when no reply comes within `timeout`; a later reply is dropped
    * @throws {ProcessExitedError} when the target exits first; `cause` is the crash error, if it crashed
    * @throws the typed error rebuilt from an `ok: false` reply
    */
-  call(target: Target, event: AnyEventObject, { timeout = 5000 }: CallOptions = {}): Promise<unknown> {
+  call(target: Target, event: AnyEventObject, options: CallOptions = {}): Promise<unknown> {
+    // Read here rather than destructured in the signature, where `null` options would throw instead of rejecting.
+    const { timeout = 5000 } = options ?? {};
     const badTimeout = timeoutProblem(timeout);
     if (badTimeout) return Promise.reject(badTimeout);
     const badEvent = eventProblem(event, 'call');

@@ -4,7 +4,7 @@
  * @module
  */
 import { AlreadyExistsError } from '../errors.js';
-import { isRef } from './process-arguments.js';
+import { assertProcessName, isRef } from './process-arguments.js';
 import type { Process } from './process.js';
 
 /**
@@ -17,15 +17,20 @@ export class Registry {
   /** A Map keeps spawn order, which `stopAll` walks backwards. */
   readonly #byId = new Map<string, Process>();
 
-  /** Throws {@link AlreadyExistsError} if a live process holds `name`; checked before an actor is created. */
-  assertFree(name: string): void {
+  /**
+   * Throws unless a new process can be registered under `name`; checked before an actor is created.
+   * @throws {ValidationError} when `name` is not a non-empty string
+   * @throws {AlreadyExistsError} when a live process holds it
+   */
+  assertClaimable(name: string): void {
+    assertProcessName(name);
     if (this.#byName.has(name)) throw new AlreadyExistsError('process', name);
   }
 
   /** Adds a new live process, claiming its name; throws {@link AlreadyExistsError} if a live process holds it. */
   add(process: Process): void {
     if (process.name !== undefined) {
-      this.assertFree(process.name);
+      this.assertClaimable(process.name);
       this.#byName.set(process.name, process);
     }
     this.#byId.set(process.id, process);

@@ -87,4 +87,30 @@ describe('process-arguments', () => {
       expect(ref.exitReason).toBe('shutdown');
     });
   });
+
+  describe('spawn and call options', () => {
+    it('refuses a spawn name that is not a non-empty string with ValidationError, spawning nothing', () => {
+      const runtime = createRuntime();
+      for (const name of [42, '', null, {}]) {
+        expect(() => runtime.spawn(counterMachine, { name: name as string })).toThrow(ValidationError);
+        expect(() => runtime.spawn(counterMachine, { name: name as string })).toThrow(/spawn option 'name'/);
+      }
+      expect(runtime.processes()).toEqual([]);
+    });
+
+    it('refuses a call timeout that is not a number with ValidationError, sending nothing', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      for (const timeout of ['30', null, true]) {
+        const error = await runtime
+          .call(ref, { type: 'increment' }, { timeout: timeout as unknown as number })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        expect(error).toMatchObject({ message: expect.stringContaining('call timeout must be between 1 and') });
+      }
+      expect(ref.getSnapshot().context.count).toBe(0);
+      // No options at all, even null ones, means the default timeout rather than a synchronous TypeError.
+      await expect(runtime.call(ref, { type: 'get' }, null as never)).resolves.toBe(0);
+    });
+  });
 });
