@@ -2,7 +2,7 @@
  * OTP's restart intensity: how many restarts a supervisor may make in a sliding window before it gives up.
  * @module
  */
-import { ValidationError } from '../errors.js';
+import { invalidOption } from './supervisor-options.js';
 
 /** The intensity limits shared by `Supervisor` and `DynamicSupervisor`. */
 export interface RestartIntensityOptions {
@@ -27,9 +27,9 @@ export class RestartIntensity {
    */
   constructor({ maxRestarts = 3, maxSeconds = 5 }: RestartIntensityOptions = {}) {
     if (!(typeof maxRestarts === 'number' && Number.isSafeInteger(maxRestarts) && maxRestarts >= 0))
-      throw invalid('maxRestarts', 'a whole number ≥ 0', maxRestarts);
+      throw invalidOption('supervisor', 'maxRestarts', 'a whole number ≥ 0', maxRestarts);
     if (!(typeof maxSeconds === 'number' && Number.isFinite(maxSeconds) && maxSeconds > 0))
-      throw invalid('maxSeconds', 'a finite number > 0', maxSeconds);
+      throw invalidOption('supervisor', 'maxSeconds', 'a finite number > 0', maxSeconds);
     this.maxRestarts = maxRestarts;
     this.maxSeconds = maxSeconds;
   }
@@ -44,11 +44,4 @@ export class RestartIntensity {
     this.#restarts.push(now);
     return this.#restarts.length <= this.maxRestarts;
   }
-}
-
-function invalid(option: string, expected: string, value: unknown): ValidationError {
-  const got = typeof value === 'string' ? `'${value}'` : String(value);
-  return new ValidationError(`supervisor option '${option}' must be ${expected}, got ${got}`, {
-    details: { option, expected, got },
-  });
 }

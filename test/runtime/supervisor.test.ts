@@ -210,6 +210,23 @@ describe('Supervisor', () => {
     expect(runtime.processes()).toEqual([]);
   });
 
+  it('refuses an unknown strategy, restart type or key with ValidationError naming it, and starts nothing', () => {
+    const runtime = createRuntime();
+    const attempts: [unknown, RegExp][] = [
+      [{ strategy: 'one_for_al' }, /option 'strategy' must be one of 'one_for_one', .*got 'one_for_al'/],
+      [{ maxRestart: 0 }, /unknown option maxRestart; accepted: /],
+      [{ children: [{ ...counter('a'), restart: 'permanant' }] }, /child spec 'a' option 'restart' .*got 'permanant'/],
+      [{ children: [{ ...counter('a'), restar: 'temporary' }] }, /child spec 'a' got unknown key restar/],
+      [{ children: [{ id: 'a' }] }, /child spec 'a' option 'start' must be a function/],
+    ];
+    for (const [options, message] of attempts) {
+      const start = (): Supervisor => startAbc(runtime, { name: 'sup', ...(options as Partial<SupervisorOptions>) });
+      expect(start).toThrow(ValidationError);
+      expect(start).toThrow(message);
+    }
+    expect(runtime.processes()).toEqual([]);
+  });
+
   it('lets the event loop run between the restarts of a child that keeps failing to start', async () => {
     const runtime = createRuntime();
     // A ticker on the macrotask queue: the tick each start attempt sees tells whether the loop ran in between.
