@@ -106,15 +106,37 @@ const factories: Record<string, ErrorFactory> = {
 /**
  * Rebuilds a typed error from its wire form, so `instanceof` and `code` work on the receiving side.
  * Unknown codes become a plain {@link BridgeError} that keeps the code and message.
+ * @throws {InternalError} when `serialized` is not an object with a string `code`: there is nothing to rebuild
  */
 export function errorFromJSON(serialized: SerializedError): BridgeError {
-  const details = serialized.details ?? {};
-  const factory = factories[serialized.code];
+  // The sender may be any machine or any language; nothing about the shape can be taken for granted.
+  const { code, message, details } = (typeof serialized === 'object' && serialized !== null ? serialized : {}) as {
+    code?: unknown;
+    message?: unknown;
+    details?: unknown;
+  };
+  if (typeof code !== 'string') {
+    throw new InternalError(`not a serialized error (no string code): ${describe(serialized)}`, {
+      details: { got: describe(serialized) },
+    });
+  }
+  const text = typeof message === 'string' ? message : code;
+  const fields = typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : {};
+  // Own properties only: a code such as 'constructor' or 'toString' names no factory, only Object's prototype.
+  const factory = Object.hasOwn(factories, code) ? factories[code] : undefined;
   // The class comes from the code; the message is the sender's, which may say more than details can rebuild.
-  if (factory) return withMessage(factory(serialized.message, details), serialized.message);
-  const error = new BridgeError(serialized.message, { details });
-  Object.defineProperty(error, 'code', { value: serialized.code });
+  if (factory) return withMessage(factory(text, fields), text);
+  const error = new BridgeError(text, { details: fields });
+  Object.defineProperty(error, 'code', { value: code });
   return error;
+}
+
+/** A short account of a value that is not what it should be, for a message. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Error) return `${value.name} without a code`;
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object without a string code';
+  return typeof value;
 }
 
 /** The wire form of any thrown value; non-Tether errors become `internal_error`. */

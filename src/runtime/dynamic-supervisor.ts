@@ -2,18 +2,21 @@
  * `DynamicSupervisor`: OTP's supervisor for children started on demand, one_for_one, with a ceiling.
  * @module
  */
-import { NoProcError } from '../errors.js';
+import { ChildStartError, MaxChildrenError, NoProcError } from '../errors.js';
 import { shouldRestart, spawnChild, type ChildStart, type RestartType } from './child-spec.js';
-import { ChildStartError, MaxChildrenError } from '../errors.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessRuntime } from './process-runtime.js';
 import type { ProcessRef } from './process.js';
 import { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
+import { assertDynamicChildSpec, assertDynamicSupervisorOptions } from './supervisor-options.js';
 
 /** Options for {@link DynamicSupervisor.start}. */
 export interface DynamicSupervisorOptions extends SupervisorBaseOptions {
-  /** Children beyond this are refused with {@link MaxChildrenError}. @default Infinity */
+  /**
+   * Children beyond this are refused with {@link MaxChildrenError}: a whole number ≥ 0 (0 refuses every child, as
+   * OTP's `max_children: 0` does), or `Infinity`. @default Infinity
+   */
   readonly maxChildren?: number;
 }
 
@@ -51,19 +54,23 @@ export class DynamicSupervisor extends SupervisorBase {
 
   /**
    * Starts a dynamic supervisor with no children.
+   * @throws {ValidationError} when an option is unknown or out of range; nothing is started
    * @throws {AlreadyExistsError} when the name is taken
    */
   static start(runtime: ProcessRuntime, options: DynamicSupervisorOptions = {}): DynamicSupervisor {
+    assertDynamicSupervisorOptions(options);
     return new DynamicSupervisor(runtime, options);
   }
 
   /**
    * Starts and supervises one more child.
+   * @throws {ValidationError} when `spec` has an unknown key or restart type, or no `start` function
    * @throws {NoProcError} when the supervisor has exited
    * @throws {MaxChildrenError} when it already has `maxChildren` children
    * @throws {ChildStartError} when the child fails to start (nothing is kept)
    */
   startChild(spec: DynamicChildSpec): ProcessRef {
+    assertDynamicChildSpec(spec);
     if (!this.alive) throw new NoProcError(this.label);
     if (this.#children.size >= this.maxChildren) throw new MaxChildrenError(this.label, this.maxChildren);
     const child: DynamicChild = { spec, ref: undefined, demonitor: undefined };
@@ -116,7 +123,7 @@ export class DynamicSupervisor extends SupervisorBase {
     return ref ? this.runtime.stop(ref, 'shutdown') : Promise.resolve();
   }
 
-  #onExit(child: DynamicChild, ref: ProcessRef, reason: ExitReason): void {
+  async #onExit(child: DynamicChild, ref: ProcessRef, reason: ExitReason): Promise<void> {
     if (child.ref !== ref) return;
     child.ref = undefined;
     child.demonitor = undefined;
@@ -125,6 +132,6 @@ export class DynamicSupervisor extends SupervisorBase {
       return;
     }
     if (!this.allowRestart()) return;
-    if (!this.restartWithRetry(() => this.#start(child))) this.#children.delete(child);
+    if (!(await this.restartWithRetry(() => this.#start(child)))) this.#children.delete(child);
   }
 }

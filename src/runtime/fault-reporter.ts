@@ -12,6 +12,11 @@ import type { ProcessRuntimeOptions } from './process-runtime-options.js';
 export class FaultReporter {
   /** Which process an XState system belongs to, so inspector errors can be attributed. */
   readonly #bySystem = new WeakMap<object, Process>();
+  /**
+   * Inspector errors raised before their system was attributed: `createActor` itself sends the first inspection
+   * event, before the process it makes exists. Held until {@link attribute} names the process.
+   */
+  readonly #early = new WeakMap<object, unknown[]>();
   readonly #onError: (error: unknown, process: ProcessRef) => void;
   /** The runtime's inspector, wrapped so that one that throws is reported; given to every `createActor`. */
   readonly inspect: Observer<InspectionEvent> | undefined;
@@ -31,16 +36,23 @@ export class FaultReporter {
           } catch (error) {
             // Inspection types actorRef narrowly; at runtime it is the actor, which knows its system.
             const { system } = event.actorRef as { system?: object };
-            this.report(error, system ? this.#bySystem.get(system) : undefined);
+            const process = system ? this.#bySystem.get(system) : undefined;
+            if (process || !system) return this.report(error, process);
+            const early = this.#early.get(system);
+            if (early) early.push(error);
+            else this.#early.set(system, [error]);
           }
         },
       };
     }
   }
 
-  /** Attributes the errors of the inspector on `system` to `process`. */
+  /** Attributes the errors of the inspector on `system` to `process`, reporting those it raised meanwhile. */
   attribute(system: object, process: Process): void {
     this.#bySystem.set(system, process);
+    const early = this.#early.get(system);
+    this.#early.delete(system);
+    for (const error of early ?? []) this.report(error, process);
   }
 
   /** Runs `fn`, reporting what it throws as a fault of `process`. */

@@ -46,15 +46,30 @@ export class PendingCalls {
     });
   }
 
-  /** Settles the call a reply answers. Replies from another process, or for no waiting call, are dropped. */
+  /**
+   * Settles the call a reply answers. Replies from another process, or for no waiting call, are dropped; a reply
+   * that is not a well-formed `{ ok: true, value }` or `{ ok: false, error }` rejects the call with
+   * {@link InternalError}.
+   */
   settle(process: Process, reply: ReplyEvent): void {
     const call = this.#calls.get(reply.callId);
     if (!call || call.process !== process) return;
     this.#remove(reply.callId);
-    const { result } = reply as Partial<ReplyEvent>;
-    if (result?.ok === true) call.resolve(result.value);
-    else if (result?.ok === false && typeof result.error === 'object') call.reject(errorFromJSON(result.error));
-    else call.reject(new InternalError(`process '${call.target}' sent a malformed reply`, { details: { reply } }));
+    // The call and its timer are gone from here on, so nothing below may throw past this: it would never settle.
+    try {
+      const { result } = reply as Partial<ReplyEvent>;
+      if (result?.ok === true) return call.resolve(result.value);
+      if (result?.ok === false) return call.reject(errorFromJSON(result.error));
+      throw new Error("a reply's result is { ok: true, value } or { ok: false, error }");
+    } catch (cause) {
+      const why = cause instanceof Error ? `: ${cause.message}` : '';
+      call.reject(
+        new InternalError(`process '${call.target}' sent a malformed reply${why}`, {
+          cause,
+          details: { target: call.target, processId: process.id, callId: reply.callId },
+        }),
+      );
+    }
   }
 
   /** Fails every call waiting on `process`, which has exited; the crash error, if any, becomes the cause. */

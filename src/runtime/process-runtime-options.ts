@@ -1,7 +1,7 @@
 /**
  * What the process runtime's methods take: the runtime's own options, a spawn's and a call's, the longest timeout
- * Node can count, and a target (a process or its registered name) with how it is named in errors and notices.
- * Apart from {@link ProcessRuntime} so its helpers (hibernation, fault reporting) can read them without importing it.
+ * Node can count, and a target (a process or its registered name). Apart from {@link ProcessRuntime} so its helpers
+ * (hibernation, fault reporting, argument checks) can read them without importing it.
  * @module
  */
 import type { AnyActorLogic, InputFrom, InspectionEvent, Observer } from 'xstate';
@@ -21,7 +21,7 @@ export interface ProcessRuntimeOptions {
 
 /** Options for {@link ProcessRuntime.spawn}. */
 export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
-  /** A name to register; `whereis(name)` finds the process while it lives. */
+  /** A name to register, a non-empty string; `whereis(name)` finds the process while it lives. */
   readonly name?: string;
   readonly input?: InputFrom<TLogic>;
   /** XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. */
@@ -54,13 +54,3 @@ export interface CallOptions {
 
 /** A process handle, or the name it is registered under. */
 export type Target = ProcessRef | string;
-
-/** How a target is named in an error: its registered name, else its id. */
-export function labelOf(target: Target): string {
-  return typeof target === 'string' ? target : (target.name ?? target.id);
-}
-
-/** The registered name of a target, if it has one. */
-export function nameOf(target: Target): string | undefined {
-  return typeof target === 'string' ? target : target.name;
-}

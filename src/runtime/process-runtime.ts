@@ -13,7 +13,7 @@ import {
   type InspectionEvent,
   type Observer,
 } from 'xstate';
-import { NoProcError, ValidationError } from '../errors.js';
+import { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isAbnormal, isCrash, type ExitReason } from './exit-reason.js';
 import { Links } from './links.js';
@@ -24,15 +24,8 @@ import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
 import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
-import {
-  MAX_TIMEOUT_MS,
-  labelOf,
-  nameOf,
-  type CallOptions,
-  type ProcessRuntimeOptions,
-  type SpawnOptions,
-  type Target,
-} from './process-runtime-options.js';
+import type { CallOptions, ProcessRuntimeOptions, SpawnOptions, Target } from './process-runtime-options.js';
+import { assertWatcher, eventProblem, idOf, isRef, labelOf, nameOf, timeoutProblem } from './process-arguments.js';
 
 // The options live apart so the helpers can read them; re-exported so `process-runtime.js` stays their path.
 export {
@@ -46,6 +39,10 @@ export {
 /**
  * Runs XState actors as Elixir-style processes. Each process is a root actor (never a child of one XState
  * parent, where spawning is quadratic), observed so that no crash ever reaches Node's uncaught-exception path.
+ *
+ * A target that is no process at all (`undefined` from a `whereis` that found nothing, a number) is taken as a
+ * process that is not alive, each method answering as it does for one; a {@link NoProcError} names it as it
+ * prints (`'undefined'`).
  * @example
  * const runtime = new ProcessRuntime({ onError: (e, p) => log(p.id, e) });
  * runtime.spawn(counterMachine, { name: 'counter' });
@@ -57,8 +54,6 @@ export class ProcessRuntime {
   readonly #pending = new PendingCalls();
   readonly #monitors = new Monitors();
   readonly #links = new Links();
-  /** Live processes by id; a Map keeps spawn order, which `stopAll` walks backwards. */
-  readonly #live = new Map<string, Process>();
   readonly #inspect: Observer<InspectionEvent> | undefined;
   /** Where crashes and errors thrown by listeners and the inspector go. */
   readonly #faults: FaultReporter;
@@ -80,19 +75,19 @@ export class ProcessRuntime {
    * Starts `logic` as a new root actor. A process whose logic fails or finishes while starting is returned
    * already exited (check `alive`), as `spawn` in Elixir does not fail for what the process does.
    * @throws {AlreadyExistsError} when `name` is held by a live process
-   * @throws {ValidationError} when `hibernateAfter` is not a duration in range, or `logic` is not a state machine
+   * @throws {ValidationError} when `name` is not a non-empty string, or `hibernateAfter` is not a duration in range,
+   * or `logic` is not a state machine
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
     const { name, input, systemId, hibernateAfter } = options;
     if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
-    if (name !== undefined) this.#registry.assertFree(name);
+    if (name !== undefined) this.#registry.assertClaimable(name);
     const seq = ++this.#seq;
     const id = `<0.${seq}>`;
     const actor = this.#createActor(logic, id, systemId, input !== undefined ? { input } : {});
     const wakeUp = hibernateAfter === undefined ? undefined : () => this.#wake(process);
     const process: Process<TLogic> = new Process<TLogic>(id, name, actor as Actor<TLogic>, seq, wakeUp);
-    if (name !== undefined) this.#registry.register(name, process);
-    this.#live.set(id, process);
+    this.#registry.add(process);
     if (hibernateAfter !== undefined) {
       const resume = resumingFrom(logic);
       this.#sleepers.set(process, { resume, systemId, afterMs: hibernateAfter, subscription: undefined });
@@ -109,7 +104,7 @@ export class ProcessRuntime {
 
   /** Every live process, in spawn order. */
   processes(): ProcessRef[] {
-    return [...this.#live.values()];
+    return this.#registry.all();
   }
 
   /** True while {@link ProcessRuntime.stopAll} runs; supervisors do not restart children meanwhile. */
@@ -120,20 +115,21 @@ export class ProcessRuntime {
   /**
    * GenServer.call: delivers `event` with a fresh `callId` and waits for the `tether.reply` the process emits.
    * Declare `callId?` in the machine's events (e.g. with `CallEnvelope`) to read it there.
+   * @throws {ValidationError} (rejects at once) when `event` is not an object with a string `type`, or `timeout`
+   * is not a number in range; the target is not touched
    * @throws {NoProcError} (rejects at once) when the target is not alive
    * @throws {CallTimeoutError} when no reply comes within `timeout`; a later reply is dropped
    * @throws {ProcessExitedError} when the target exits first; `cause` is the crash error, if it crashed
    * @throws the typed error rebuilt from an `ok: false` reply
    */
-  call(target: Target, event: AnyEventObject, { timeout = 5000 }: CallOptions = {}): Promise<unknown> {
-    if (!(timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY))) {
-      return Promise.reject(
-        new ValidationError(`call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${timeout}`, {
-          details: { timeout },
-        }),
-      );
-    }
-    const process = this.#resolve(target);
+  call(target: Target, event: AnyEventObject, options: CallOptions = {}): Promise<unknown> {
+    // Read here rather than destructured in the signature, where `null` options would throw instead of rejecting.
+    const { timeout = 5000 } = options ?? {};
+    const badTimeout = timeoutProblem(timeout);
+    if (badTimeout) return Promise.reject(badTimeout);
+    const badEvent = eventProblem(event, 'call');
+    if (badEvent) return Promise.reject(badEvent);
+    const process = this.#registry.resolve(target);
     if (!process) return Promise.reject(new NoProcError(labelOf(target)));
     const callId = `${process.id}#${++this.#callSeq}`;
     // Waiting before the wake: a woken actor that fails as it starts exits the process, failing this call.
@@ -145,9 +141,15 @@ export class ProcessRuntime {
     return reply;
   }
 
-  /** Fire and forget. To a target that is not alive the event is dropped, as in Elixir. */
+  /**
+   * Fire and forget. To a target that is not alive the event is dropped, as in Elixir.
+   * @throws {ValidationError} when `event` is not an object with a string `type`, whatever the target: a mistake
+   * of the sender's, not a message that can be lost, and one that would crash the receiving process
+   */
   cast(target: Target, event: AnyEventObject): void {
-    const process = this.#resolve(target);
+    const badEvent = eventProblem(event, 'cast');
+    if (badEvent) throw badEvent;
+    const process = this.#registry.resolve(target);
     if (!process) return;
     this.#touch(process);
     const { actor } = process;
@@ -159,7 +161,7 @@ export class ProcessRuntime {
    * does nothing, so cleanup code can stop unconditionally.
    */
   stop(target: Target, reason: ExitReason = 'shutdown'): Promise<void> {
-    const process = this.#resolve(target);
+    const process = this.#registry.resolve(target);
     if (!process) return Promise.resolve();
     this.#signal(process, reason);
     return process.exited.then(() => undefined);
@@ -169,7 +171,7 @@ export class ProcessRuntime {
   async stopAll(reason: ExitReason = 'shutdown'): Promise<void> {
     this.#stopping++;
     try {
-      for (let last = lastOf(this.#live); last; last = lastOf(this.#live)) await this.stop(last, reason);
+      for (let last = this.#registry.newest(); last; last = this.#registry.newest()) await this.stop(last, reason);
     } finally {
       this.#stopping--;
     }
@@ -178,20 +180,20 @@ export class ProcessRuntime {
   /**
    * Monitors `target`: one {@link DownNotice} when it exits, or a `'noproc'` notice (asynchronously) when it
    * is not alive. With `{ notify: process }` the notice is sent to that process as an event instead.
+   * @throws {ValidationError} when `watcher` is neither a function nor `{ notify: process }`
    * @returns a function that cancels the monitor, discarding a notice not yet delivered
    */
   monitor(target: Target, watcher: MonitorTarget): Demonitor {
-    const process = this.#resolve(target);
-    const owner = typeof watcher === 'function' ? undefined : this.#resolve(watcher.notify);
+    assertWatcher(watcher);
+    const process = this.#registry.resolve(target);
+    const owner = typeof watcher === 'function' ? undefined : this.#registry.resolve(watcher.notify);
     const deliver = (notice: DownNotice): void => {
       if (typeof watcher !== 'function') return this.cast(watcher.notify, notice);
-      const concerned = process ?? (typeof target === 'string' ? undefined : target);
+      const concerned = process ?? (isRef(target) ? target : undefined);
       if (concerned) this.#faults.guard(concerned, () => watcher(notice));
       else this.#faults.guardUnattributed(() => watcher(notice));
     };
-    if (!process)
-      return this.#monitors.noproc(typeof target === 'string' ? undefined : target.id, nameOf(target), deliver)
-        .demonitor;
+    if (!process) return this.#monitors.noproc(idOf(target), nameOf(target), deliver).demonitor;
     return this.#monitors.add(process, deliver, owner).demonitor;
   }
 
@@ -202,18 +204,12 @@ export class ProcessRuntime {
    * @returns a function that removes the link
    */
   link(a: Target, b: Target): () => void {
-    const pa = this.#resolve(a);
-    const pb = this.#resolve(b);
+    const pa = this.#registry.resolve(a);
+    const pb = this.#registry.resolve(b);
     if (!pa) throw new NoProcError(labelOf(a));
     if (!pb) throw new NoProcError(labelOf(b));
     this.#links.link(pa, pb);
     return () => this.#links.unlink(pa, pb);
-  }
-
-  #resolve(target: Target): Process | undefined {
-    if (typeof target === 'string') return this.#registry.get(target);
-    const process = this.#live.get(target.id);
-    return process === target ? process : undefined;
   }
 
   /** Asks a process to exit; the first reason asked for wins, as with racing exit signals in Erlang. */
@@ -311,8 +307,7 @@ export class ProcessRuntime {
       if (sleeper && process.asleepWith !== undefined) this.#retired.set(process, sleeper);
       this.#sleepers.delete(process);
       this.#idle.forget(process);
-      this.#registry.unregister(process);
-      this.#live.delete(process.id);
+      this.#registry.remove(process);
       this.#pending.failAll(process, reason);
       if (isCrash(reason)) this.#faults.report(reason.error, process);
       for (const peer of this.#links.takeAll(process)) {
@@ -321,10 +316,4 @@ export class ProcessRuntime {
       this.#monitors.down(process, reason);
     });
   }
-}
-
-function lastOf<V>(map: Map<string, V>): V | undefined {
-  let last: V | undefined;
-  for (const value of map.values()) last = value;
-  return last;
 }

@@ -2,12 +2,13 @@
  * OTP's restart intensity: how many restarts a supervisor may make in a sliding window before it gives up.
  * @module
  */
+import { invalidOption } from './supervisor-options.js';
 
 /** The intensity limits shared by `Supervisor` and `DynamicSupervisor`. */
 export interface RestartIntensityOptions {
-  /** Restarts allowed within `maxSeconds`; one more makes the supervisor exit. @default 3 */
+  /** Restarts allowed within `maxSeconds`, a whole number ≥ 0; one more makes the supervisor exit. @default 3 */
   readonly maxRestarts?: number;
-  /** The length of the sliding window, in seconds. @default 5 */
+  /** The length of the sliding window, in seconds: a finite number > 0. @default 5 */
   readonly maxSeconds?: number;
 }
 
@@ -20,7 +21,15 @@ export class RestartIntensity {
   readonly maxSeconds: number;
   #restarts: number[] = [];
 
+  /**
+   * @throws {ValidationError} when `maxRestarts` is not a whole number ≥ 0 or `maxSeconds` not a finite number
+   * > 0: an infinite or NaN limit would never be reached, and a supervisor would restart a failing child for ever
+   */
   constructor({ maxRestarts = 3, maxSeconds = 5 }: RestartIntensityOptions = {}) {
+    if (!(typeof maxRestarts === 'number' && Number.isSafeInteger(maxRestarts) && maxRestarts >= 0))
+      throw invalidOption('supervisor', 'maxRestarts', 'a whole number ≥ 0', maxRestarts);
+    if (!(typeof maxSeconds === 'number' && Number.isFinite(maxSeconds) && maxSeconds > 0))
+      throw invalidOption('supervisor', 'maxSeconds', 'a finite number > 0', maxSeconds);
     this.maxRestarts = maxRestarts;
     this.maxSeconds = maxSeconds;
   }

@@ -104,10 +104,15 @@ export abstract class SupervisorBase {
 
   /**
    * Restarts a child with `start`, retrying failed starts, which count against the intensity like exits do.
+   * Every attempt waits for a macrotask first, so restart work never keeps the event loop to itself: however the
+   * intensity is set (a window so short it forgets restarts as fast as they come, say), a child that keeps failing
+   * to start, or crashes as soon as it is up, lets timers and I/O run between its restarts. Fake timers that fake
+   * `setImmediate` therefore hold restarts until they are advanced.
    * @returns false when the supervisor gave up (or is terminating)
    */
-  protected restartWithRetry(start: () => void): boolean {
+  protected async restartWithRetry(start: () => void): Promise<boolean> {
     for (;;) {
+      await nextMacrotask();
       if (!this.supervising) return false;
       try {
         start();
@@ -117,4 +122,8 @@ export abstract class SupervisorBase {
       }
     }
   }
+}
+
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -2,14 +2,14 @@
  * `Supervisor`: OTP's static supervisor over a fixed list of children.
  * @module
  */
-import { ValidationError } from '../errors.js';
+import { ChildStartError, ValidationError } from '../errors.js';
 import { shouldRestart, spawnChild, type ChildSpec, type RestartType } from './child-spec.js';
-import { ChildStartError } from '../errors.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessRuntime } from './process-runtime.js';
 import type { ProcessRef } from './process.js';
 import { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
+import { assertSupervisorOptions } from './supervisor-options.js';
 
 /**
  * Which children restart when one must: `one_for_one` only that child; `one_for_all` all of them;
@@ -63,11 +63,13 @@ export class Supervisor extends SupervisorBase {
 
   /**
    * Starts the supervisor and its children, in order.
-   * @throws {ValidationError} when two children share an id
+   * @throws {ValidationError} when an option or a child spec has an unknown key, an unknown strategy or restart
+   * type, or a value out of range, or when two children share an id; nothing is started
    * @throws {AlreadyExistsError} when the supervisor's name is taken
    * @throws {ChildStartError} when a child fails to start; the children already started are stopped first
    */
   static start(runtime: ProcessRuntime, options: SupervisorOptions): Supervisor {
+    assertSupervisorOptions(options);
     const ids = options.children.map((spec) => spec.id);
     const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
     if (duplicate !== undefined)
@@ -131,7 +133,7 @@ export class Supervisor extends SupervisorBase {
       if (other !== child && (other.spec.restart ?? 'permanent') === 'temporary') this.#forget(other);
     for (const member of group) {
       if (!this.#children.includes(member)) continue;
-      if (!this.restartWithRetry(() => this.#start(member))) return;
+      if (!(await this.restartWithRetry(() => this.#start(member)))) return;
     }
   }
 

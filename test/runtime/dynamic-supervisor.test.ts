@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { ChildStartError, MaxChildrenError, NoProcError } from '../../src/errors.js';
+import { ChildStartError, MaxChildrenError, NoProcError, ValidationError } from '../../src/errors.js';
 import {
   DynamicSupervisor,
   MAX_INTENSITY_REASON,
   type DynamicChildSpec,
+  type DynamicSupervisorOptions,
   type ProcessRef,
   type RestartType,
 } from '../../src/runtime/index.js';
@@ -104,6 +105,33 @@ describe('DynamicSupervisor', () => {
     await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
     expect(bystander.exitReason).toBe('shutdown');
     expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses intensity limits that could never be reached, and starts nothing', () => {
+    const runtime = createRuntime();
+    expect(() => DynamicSupervisor.start(runtime, { name: 'dyn', maxSeconds: Number.NaN })).toThrow(ValidationError);
+    expect(() => DynamicSupervisor.start(runtime, { maxRestarts: Number.POSITIVE_INFINITY })).toThrow(ValidationError);
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses an unknown option and a maxChildren that is not a whole number ≥ 0, starting nothing', () => {
+    const runtime = createRuntime();
+    for (const maxChildren of [Number.NaN, -5, 1.5])
+      expect(() => DynamicSupervisor.start(runtime, { maxChildren })).toThrow(/option 'maxChildren' must be/);
+    const typo = { maxChildrens: 2 } as DynamicSupervisorOptions;
+    expect(() => DynamicSupervisor.start(runtime, typo)).toThrow(/unknown option maxChildrens/);
+    expect(runtime.processes()).toEqual([]);
+    expect(DynamicSupervisor.start(runtime, { maxChildren: 0 }).maxChildren).toBe(0);
+  });
+
+  it('refuses a child spec with an unknown restart type or key, starting nothing', () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime);
+    const misspelt = { ...counter('a'), restart: 'permanant' } as unknown as DynamicChildSpec;
+    expect(() => sup.startChild(misspelt)).toThrow(ValidationError);
+    expect(() => sup.startChild({ ...counter('a'), name: 'a' } as DynamicChildSpec)).toThrow(/unknown key name/);
+    expect(sup.count).toBe(0);
+    expect(runtime.whereis('a')).toBeUndefined();
   });
 
   it('throws NoProcError from startChild once it has exited', async () => {

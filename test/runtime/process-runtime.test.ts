@@ -110,6 +110,21 @@ describe('ProcessRuntime', () => {
       expect(ref.getSnapshot().context.count).toBe(1);
       expect(onError).toHaveBeenCalledWith(new Error('bad tool'), ref);
     });
+    it('reports through onError an inspector that throws on the first event, raised while the actor is made', () => {
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const onError = vi.fn();
+      const runtime = createRuntime({
+        onError,
+        inspect: (event) => {
+          if (event.type === '@xstate.actor') throw new Error('bad tool');
+        },
+      });
+      const ref = runtime.spawn(counterMachine, { name: 'watched' });
+      expect(onError).toHaveBeenCalledWith(new Error('bad tool'), ref);
+      expect(logged).not.toHaveBeenCalled();
+      logged.mockRestore();
+      expect(ref.alive).toBe(true);
+    });
   });
 
   describe('call', () => {

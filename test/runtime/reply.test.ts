@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { assign, setup } from 'xstate';
-import { BridgeError, VariableLockedError } from '../../src/errors.js';
+import { assign, emit, setup } from 'xstate';
+import { BridgeError, InternalError, VariableLockedError } from '../../src/errors.js';
 import { REPLY, reply, replyError, type CallEnvelope, type ReplyEvent } from '../../machines/protocol.js';
 
 const createRuntime = useProcessRuntimes();
@@ -79,5 +79,42 @@ describe('replyError', () => {
     // errorFromJSON has no factory for internal_error, so it comes back as a BridgeError keeping the code.
     expect(error).toBeInstanceOf(BridgeError);
     expect(error).toMatchObject({ code: 'internal_error', message: 'plain failure' });
+  });
+});
+
+describe('a reply built by hand', () => {
+  /** A machine answering `ask` with `{ ok: false, error }`, emitted directly rather than through `replyError`. */
+  function replyingWith(error: unknown) {
+    return setup({ types: { events: {} as CallEnvelope & { type: 'ask' } } }).createMachine({
+      on: {
+        ask: {
+          actions: emit(
+            ({ event }) => ({ type: REPLY, callId: event.callId ?? '', result: { ok: false, error } }) as never,
+          ),
+        },
+      },
+    });
+  }
+
+  it('rejects the call with InternalError naming the process when its error is not a serialized error', async () => {
+    const runtime = createRuntime();
+    for (const error of [null, new Error('plain'), 'failed', { message: 'no code' }]) {
+      const ref = runtime.spawn(replyingWith(error), { name: 'server' });
+      const outcome = await runtime.call(ref, { type: 'ask' }).catch((e: unknown) => e);
+      expect(outcome).toBeInstanceOf(InternalError);
+      expect(outcome).toMatchObject({ message: expect.stringContaining("process 'server' sent a malformed reply") });
+      expect(ref.alive).toBe(true);
+      await runtime.stop(ref);
+    }
+  });
+
+  it('keeps a code that is also the name of an Object method as an unknown code', async () => {
+    const runtime = createRuntime();
+    for (const code of ['toString', 'constructor', '__proto__']) {
+      const ref = runtime.spawn(replyingWith({ code, message: 'odd' }));
+      const outcome = await runtime.call(ref, { type: 'ask' }).catch((e: unknown) => e);
+      expect(outcome).toBeInstanceOf(BridgeError);
+      expect(outcome).toMatchObject({ code, message: 'odd' });
+    }
   });
 });

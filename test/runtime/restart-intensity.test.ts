@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
 import { RestartIntensity } from '../../src/runtime/restart-intensity.js';
 
 describe('RestartIntensity', () => {
@@ -19,5 +20,15 @@ describe('RestartIntensity', () => {
     const defaults = new RestartIntensity();
     expect([defaults.maxRestarts, defaults.maxSeconds]).toEqual([3, 5]);
     expect(new RestartIntensity({ maxRestarts: 0 }).record(0)).toBe(false);
+  });
+
+  it('refuses limits that could never be reached, naming the option', () => {
+    for (const maxRestarts of [Number.NaN, Number.POSITIVE_INFINITY, -1, 1.5, '3' as unknown as number]) {
+      expect(() => new RestartIntensity({ maxRestarts })).toThrow(ValidationError);
+      expect(() => new RestartIntensity({ maxRestarts })).toThrow(/'maxRestarts' must be a whole number ≥ 0/);
+    }
+    for (const maxSeconds of [Number.NaN, Number.POSITIVE_INFINITY, 0, -5]) {
+      expect(() => new RestartIntensity({ maxSeconds })).toThrow(/'maxSeconds' must be a finite number > 0/);
+    }
   });
 });

@@ -203,6 +203,58 @@ describe('Supervisor', () => {
     expect(starts).toBe(4);
   });
 
+  it('refuses intensity limits that could never be reached, and starts nothing', () => {
+    const runtime = createRuntime();
+    for (const limits of [{ maxSeconds: Number.NaN }, { maxRestarts: Number.POSITIVE_INFINITY }, { maxRestarts: -1 }])
+      expect(() => startAbc(runtime, { name: 'sup', ...limits })).toThrow(ValidationError);
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses an unknown strategy, restart type or key with ValidationError naming it, and starts nothing', () => {
+    const runtime = createRuntime();
+    const attempts: [unknown, RegExp][] = [
+      [{ strategy: 'one_for_al' }, /option 'strategy' must be one of 'one_for_one', .*got 'one_for_al'/],
+      [{ maxRestart: 0 }, /unknown option maxRestart; accepted: /],
+      [{ children: [{ ...counter('a'), restart: 'permanant' }] }, /child spec 'a' option 'restart' .*got 'permanant'/],
+      [{ children: [{ ...counter('a'), restar: 'temporary' }] }, /child spec 'a' got unknown key restar/],
+      [{ children: [{ id: 'a' }] }, /child spec 'a' option 'start' must be a function/],
+    ];
+    for (const [options, message] of attempts) {
+      const start = (): Supervisor => startAbc(runtime, { name: 'sup', ...(options as Partial<SupervisorOptions>) });
+      expect(start).toThrow(ValidationError);
+      expect(start).toThrow(message);
+    }
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('lets the event loop run between the restarts of a child that keeps failing to start', async () => {
+    const runtime = createRuntime();
+    // A ticker on the macrotask queue: the tick each start attempt sees tells whether the loop ran in between.
+    let ticks = 0;
+    let ticking = true;
+    const tick = (): void => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const seen: number[] = [];
+    const failing: ChildSpec = {
+      id: 'failing',
+      start: () => {
+        seen.push(ticks);
+        if (seen.length > 1) throw new Error('cannot start');
+        return { logic: counterMachine, name: 'failing' };
+      },
+    };
+    const sup = Supervisor.start(runtime, { children: [failing], maxRestarts: 20, maxSeconds: 60 });
+    runtime.cast('failing', { type: 'crash' });
+    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    ticking = false;
+    const restarts = seen.slice(1);
+    expect(restarts).toHaveLength(20);
+    expect(new Set(restarts).size).toBe(restarts.length);
+  });
+
   it('stops its children newest first before it exits', async () => {
     const runtime = createRuntime();
     const sup = startAbc(runtime);

@@ -1,0 +1,91 @@
+/**
+ * What the process runtime checks of its arguments before it touches any process, and how it names a target in
+ * errors and notices. A bad argument is the caller's mistake: it is refused with a typed error naming it, rather
+ * than reaching an actor, where XState would crash the receiving process (and fail everyone waiting on it).
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from './process-runtime-options.js';
+import type { ProcessRef } from './process.js';
+
+/**
+ * Whether `value` is a process handle. By shape, as `#resolve` then checks it against the live processes: anything
+ * else (`undefined` from a `whereis` that found nothing, a number) is a target no process answers to.
+ */
+export function isRef(value: unknown): value is ProcessRef {
+  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
+}
+
+/** How a target is named in an error: its registered name, else its id; a value that is neither, as it prints. */
+export function labelOf(target: unknown): string {
+  if (typeof target === 'string') return target;
+  return isRef(target) ? (target.name ?? target.id) : String(target);
+}
+
+/** The registered name of a target, if it has one. */
+export function nameOf(target: unknown): string | undefined {
+  if (typeof target === 'string') return target;
+  return isRef(target) ? target.name : undefined;
+}
+
+/** The process id of a target given as a handle. */
+export function idOf(target: unknown): string | undefined {
+  return isRef(target) ? target.id : undefined;
+}
+
+/**
+ * Throws unless `watcher` is what a monitor can tell: a function, or `{ notify }` naming a process (a handle or a
+ * registered name). Checked first, so a bad one leaves no monitor behind.
+ */
+export function assertWatcher(watcher: unknown): void {
+  if (typeof watcher === 'function') return;
+  const notify = typeof watcher === 'object' && watcher !== null ? (watcher as { notify?: unknown }).notify : undefined;
+  if (typeof notify === 'string' || isRef(notify)) return;
+  const got = typeof watcher === 'object' && watcher !== null ? `{ notify: ${shown(notify)} }` : shown(watcher);
+  throw new ValidationError(`monitor needs a function or { notify: process } to tell, got ${got}`, {
+    details: { got },
+  });
+}
+
+/**
+ * Why `event` cannot be sent by `operation`, or `undefined` when it can. XState reads `event.type` as a string
+ * while processing, so anything else would crash the receiving process for the sender's mistake.
+ */
+export function eventProblem(event: unknown, operation: 'call' | 'cast'): ValidationError | undefined {
+  const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+  if (typeof type === 'string') return undefined;
+  const got =
+    event === null || typeof event !== 'object'
+      ? shown(event)
+      : type === undefined
+        ? 'an object without a type'
+        : `an object with type ${shown(type)}`;
+  return new ValidationError(`${operation} needs an event object with a string 'type', got ${got}`, {
+    details: { operation, got },
+  });
+}
+
+/** Why `timeout` cannot be a call's timeout, or `undefined` when it can. A string is refused, not coerced. */
+export function timeoutProblem(timeout: unknown): ValidationError | undefined {
+  if (typeof timeout === 'number' && timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY))
+    return undefined;
+  return new ValidationError(
+    `call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${shown(timeout)}`,
+    { details: { timeout: typeof timeout === 'number' ? timeout : shown(timeout) } },
+  );
+}
+
+/** Throws unless `name`, given to `spawn`, is a non-empty string: a name `whereis` and a `call` can find. */
+export function assertProcessName(name: unknown): void {
+  if (typeof name === 'string' && name !== '') return;
+  throw new ValidationError(`spawn option 'name' must be a non-empty string, got ${shown(name)}`, {
+    details: { option: 'name', got: shown(name) },
+  });
+}
+
+/** A value as a message shows it: strings quoted, so `'42'` and `42` read apart. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BridgeError,
+  InternalError,
+  NoProcError,
+  errorFromJSON,
+  errorToJSON,
+  type SerializedError,
+} from '../src/errors.js';
+
+describe('errorFromJSON', () => {
+  it('rebuilds a known code into its class, with the sender message', () => {
+    const rebuilt = errorFromJSON(errorToJSON(new NoProcError('worker')));
+    expect(rebuilt).toBeInstanceOf(NoProcError);
+    expect(rebuilt).toMatchObject({ code: 'noproc', target: 'worker', message: "no process 'worker' is alive" });
+  });
+
+  it('throws InternalError for anything but an object with a string code', () => {
+    for (const serialized of [null, undefined, 'noproc', 42, {}, { code: 7 }, new Error('plain')])
+      expect(() => errorFromJSON(serialized as unknown as SerializedError)).toThrow(InternalError);
+  });
+
+  it('looks codes up among its own factories only, not Object.prototype', () => {
+    for (const code of ['toString', 'constructor', 'hasOwnProperty', '__proto__']) {
+      const rebuilt = errorFromJSON({ code, message: 'm' });
+      expect(rebuilt).toBeInstanceOf(BridgeError);
+      expect(rebuilt).toMatchObject({ code, message: 'm', details: {} });
+    }
+  });
+
+  it('takes the code as the message, and no details, when those are malformed', () => {
+    const rebuilt = errorFromJSON({ code: 'odd', message: 5, details: 'x' } as unknown as SerializedError);
+    expect(rebuilt).toMatchObject({ code: 'odd', message: 'odd', details: {} });
+  });
+});

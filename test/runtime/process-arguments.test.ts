@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { AnyEventObject } from 'xstate';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
+import { NoProcError, ValidationError } from '../../src/errors.js';
+import type { DownNotice, MonitorTarget, ProcessRef } from '../../src/runtime/index.js';
+import { waitFor } from '../support/wait-for.js';
+import { counterMachine } from './fixtures.js';
+
+const createRuntime = useProcessRuntimes();
+
+/** Events that are not an object with a string `type`, as a caller might pass them by mistake. */
+const badEvents: unknown[] = [{}, { type: 42 }, 'get', null, undefined, []];
+
+describe('process-arguments', () => {
+  describe('an event without a string type', () => {
+    it('is refused by call with ValidationError; the target and its other callers are untouched', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine, { name: 'server' });
+      const other = runtime.call(ref, { type: 'hold' }, { timeout: 60_000 });
+      for (const event of badEvents) {
+        const error = await runtime.call(ref, event as AnyEventObject).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        expect(error).toMatchObject({
+          message: expect.stringContaining("call needs an event object with a string 'type'"),
+        });
+      }
+      expect(ref.alive).toBe(true);
+      runtime.cast(ref, { type: 'release' });
+      await expect(other).resolves.toBe('held #0');
+    });
+
+    it('is refused by cast with ValidationError thrown, whether the target is alive or not', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine, { name: 'server' });
+      const other = runtime.call(ref, { type: 'hold' }, { timeout: 60_000 });
+      for (const event of badEvents) {
+        expect(() => runtime.cast(ref, event as AnyEventObject)).toThrow(ValidationError);
+        expect(() => runtime.cast('nobody', event as AnyEventObject)).toThrow(/cast needs an event object/);
+      }
+      expect(ref.alive).toBe(true);
+      expect(ref.getSnapshot().context.count).toBe(0);
+      runtime.cast(ref, { type: 'release' });
+      await expect(other).resolves.toBe('held #0');
+    });
+  });
+
+  describe('a target that is no process', () => {
+    /** What `whereis` returns for a name nobody holds, and values passed by mistake. */
+    const notTargets: unknown[] = [undefined, null, 42];
+
+    it('makes call reject (never throw) with NoProcError naming the target as it prints', async () => {
+      const runtime = createRuntime();
+      for (const target of notTargets) {
+        let outcome: Promise<unknown> | undefined;
+        expect(() => (outcome = runtime.call(target as ProcessRef, { type: 'get' }))).not.toThrow();
+        const error = await outcome?.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(NoProcError);
+        expect(error).toMatchObject({ target: String(target) });
+      }
+    });
+
+    it('is answered by cast, stop, monitor and link as a process that is not alive', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      for (const target of notTargets) {
+        const other = target as ProcessRef;
+        expect(() => runtime.cast(other, { type: 'increment' })).not.toThrow();
+        await expect(runtime.stop(other)).resolves.toBeUndefined();
+        const notices: DownNotice[] = [];
+        runtime.monitor(other, (notice) => notices.push(notice));
+        await waitFor(() => notices.length === 1);
+        expect(notices[0]).toMatchObject({ reason: 'noproc', id: undefined, name: undefined });
+        expect(() => runtime.link(other, ref)).toThrow(NoProcError);
+        expect(() => runtime.link(ref, other)).toThrow(`no process '${String(target)}' is alive`);
+      }
+      expect(ref.alive).toBe(true);
+    });
+
+    it('is refused with ValidationError as the watcher of a monitor', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      for (const watcher of [undefined, null, 42, {}, { notify: undefined }, { notify: 42 }]) {
+        expect(() => runtime.monitor(ref, watcher as MonitorTarget)).toThrow(ValidationError);
+        expect(() => runtime.monitor('nobody', watcher as MonitorTarget)).toThrow(/monitor needs a function/);
+      }
+      await runtime.stop(ref);
+      expect(ref.exitReason).toBe('shutdown');
+    });
+  });
+
+  describe('spawn and call options', () => {
+    it('refuses a spawn name that is not a non-empty string with ValidationError, spawning nothing', () => {
+      const runtime = createRuntime();
+      for (const name of [42, '', null, {}]) {
+        expect(() => runtime.spawn(counterMachine, { name: name as string })).toThrow(ValidationError);
+        expect(() => runtime.spawn(counterMachine, { name: name as string })).toThrow(/spawn option 'name'/);
+      }
+      expect(runtime.processes()).toEqual([]);
+    });
+
+    it('refuses a call timeout that is not a number with ValidationError, sending nothing', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      for (const timeout of ['30', null, true]) {
+        const error = await runtime
+          .call(ref, { type: 'increment' }, { timeout: timeout as unknown as number })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        expect(error).toMatchObject({ message: expect.stringContaining('call timeout must be between 1 and') });
+      }
+      expect(ref.getSnapshot().context.count).toBe(0);
+      // No options at all, even null ones, means the default timeout rather than a synchronous TypeError.
+      await expect(runtime.call(ref, { type: 'get' }, null as never)).resolves.toBe(0);
+    });
+  });
+});
