@@ -10,7 +10,8 @@ import {
   createLanguageModel,
   type ModuleEmittedEvent,
 } from '../src/index.js';
-import { namingExecution, type ModuleHandle } from '../src/modules/module-handle.js';
+import type { ModuleHandle } from '../src/modules/module-handle.js';
+import { namingExecution } from '../src/modules/naming-execution.js';
 import { OpenAIStub, toolCall } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
 

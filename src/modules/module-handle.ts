@@ -10,6 +10,7 @@ import { formatExitReason, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
+import { namingExecution } from './naming-execution.js';
 
 /** Options of {@link ModuleHandle.execute}. */
 export interface ExecuteOptions {
@@ -26,22 +27,6 @@ export type ModuleEventType = Exclude<ModuleEmittedEvent['type'], 'tether.reply'
 export type ModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEmittedEvent, { type: T }>) => void;
 
 type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
-
-/**
- * @internal The error an execution's caller gets: a `ProcessExitedError` (the module's process exited with the
- * execution in it) names the execution, the session and the module, as the `module.failed` event of it does, so
- * that a caller can tell which of its executions was lost. Any other error is returned as it is.
- */
-export function namingExecution(error: unknown, sessionId: string, moduleId: string, executionId: string): unknown {
-  if (!(error instanceof ProcessExitedError)) return error;
-  const named = new ProcessExitedError(error.target, error.reason, {
-    ...(error.cause === undefined ? {} : { cause: error.cause }),
-    details: { ...error.details, sessionId, moduleId, executionId },
-  });
-  // Where the exit was seen, not this copy: the message is the same, so the original stack reads true.
-  if (error.stack !== undefined) named.stack = error.stack;
-  return named;
-}
 
 /** What a handle needs from the runtime that runs its process. */
 export interface ModuleHandleDeps {

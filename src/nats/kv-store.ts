@@ -23,28 +23,14 @@ import { StoreClosedError } from '../errors.js';
 import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
-import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
+import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
 import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
-import { assertUnavailableRetryMs, deadlineOf, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
+import { lastWrites } from './kv-last-writes.js';
+import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
+import { jsonStoreCodec, type StoreCodec } from './store-codec.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
-
-/** Turns values into bytes and back. */
-export interface StoreCodec<V> {
-  encode(value: V): Uint8Array;
-  decode(data: Uint8Array): V;
-}
-
-/** UTF-8 JSON: `JSON.stringify` / `JSON.parse`. */
-export function jsonStoreCodec<V>(): StoreCodec<V> {
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  return {
-    encode: (value) => encoder.encode(JSON.stringify(value)),
-    decode: (data) => JSON.parse(decoder.decode(data)) as V,
-  };
-}
 
 /** Options of {@link createKvStore}. */
 export interface KvStoreOptions<V> {
@@ -93,31 +79,6 @@ export interface KvStore<V> extends Store<V> {
 
 const byKey = (a: { readonly key: string }, b: { readonly key: string }): number =>
   a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-
-/**
- * Every key under `prefix` with a message in the bucket's stream (from stream info: no consumer), and its last one.
- * The listing and the reads share one deadline through an election (`operation` names them in its error).
- */
-async function lastWrites(
-  bucket: KvBucket,
-  prefix: string,
-  operation: string,
-): Promise<{ key: string; last: Awaited<ReturnType<KvBucket['readLast']>> }[]> {
-  const subjectPrefix = kvSubject(bucket.name, '');
-  const until = deadlineOf(bucket.retry);
-  const keys = await bucket.read(
-    operation,
-    prefix,
-    async () => {
-      const manager = await bucket.js.jetstreamManager(false);
-      const info = await manager.streams.info(kvStream(bucket.name), { subjects_filter: `${subjectPrefix}${prefix}>` });
-      return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
-    },
-    (error) => wrap(error, operation, prefix),
-    until,
-  );
-  return Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key, until) })));
-}
 
 /**
  * Opens (creating if needed) a KV bucket on `connection` and returns a store over it. Closing the store stops

@@ -52,173 +52,20 @@
  * left out, and taken over by the next creation of its id.
  * @module
  */
-import { randomUUID } from 'node:crypto';
-import { ExecutionAbortedError, ModuleNotFoundError, ValidationError } from '../errors.js';
-import { assertModuleId } from '../modules/module-spec.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
-import type { Session } from '../session/session.js';
-import { assertSessionId } from '../variables/names.js';
 import type { MsgHdrs } from 'nats';
-import type { ModuleHandle } from '../modules/module-handle.js';
-import type { ModuleControl } from './module-control.js';
+import { ValidationError } from '../errors.js';
+import { assertModuleId } from '../modules/module-spec.js';
+import { assertSessionId } from '../variables/names.js';
 import { executionReplyKey } from './execution-replies.js';
-import type { ModuleForward } from './module-forward.js';
-import type { ModuleHost } from './module-host.js';
-import { stopModule } from './module-stop.js';
-import type { NodePings } from './node-pings.js';
-import type { ModuleSpecs } from './module-specs.js';
-import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
+import { existingSession, moduleOperations, type ModuleServiceDeps } from './module-operations.js';
+import type { WireModuleSpec } from './module-wire-spec.js';
+import { assertFields } from './request-fields.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
-import type { SessionProvider } from './session-directory.js';
-import { lifeOf, sessionOfLife } from './session-of-life.js';
-import { MODULE_OPERATIONS, type ModuleOperation, type TetherSubjects } from './subjects.js';
-import {
-  assertFields,
-  optionalCount,
-  optionalString,
-  requireObject,
-  requirePresent,
-  requireString,
-} from './request-fields.js';
+import { MODULE_OPERATIONS, type TetherSubjects } from './subjects.js';
 import type { RequestBody } from './wire.js';
-
-/** What the module endpoints are built on. */
-export interface ModuleServiceDeps {
-  readonly subjects: TetherSubjects;
-  /** Sessions by id; module requests never create one (`session_not_found`). */
-  readonly sessions: SessionProvider;
-  readonly host: ModuleHost;
-  readonly specs: ModuleSpecs;
-  readonly control: ModuleControl;
-  /** Passes requests for a module that stays on another node on to that node. */
-  readonly forward: ModuleForward;
-  /** Whether the nodes that claims name are alive (a `module list` lists the claims of those that are). */
-  readonly nodes: NodePings;
-}
 
 /** One module of a `module list`: its spec, or the node it stays on. */
 type ListedEntry = { moduleId: string; spec: WireModuleSpec } | { moduleId: string; node: string };
-
-/** Execution ids become event fields and control message bodies: the id rule keeps them plain tokens. */
-const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-type Work = (
-  sessionId: string,
-  moduleId: string,
-  body: RequestBody,
-  headers: MsgHdrs | undefined,
-) => () => Promise<unknown>;
-
-/**
- * A module request's session: module requests never create one (`session_not_found`). A request bound to a life
- * (`Tether-Incarnation`) reaches only that life, as the session requests do: a module handle of an ended life
- * neither runs nor reads the modules of the id's next life.
- */
-function existingSession(deps: ModuleServiceDeps, sessionId: string, headers: MsgHdrs | undefined): Promise<Session> {
-  return sessionOfLife(deps.sessions, sessionId, lifeOf(headers), { create: false });
-}
-
-/**
- * The module operations. With `forward`, an `execute` or `describe` for a module this node cannot wake is passed on
- * to the node that has it; without it (a request passed on already), that is `module_not_found`.
- */
-function moduleOperations(
-  deps: ModuleServiceDeps,
-  forward: ModuleForward | undefined,
-): Readonly<Record<ModuleOperation, Work>> {
-  const { host, specs, control } = deps;
-  const session = (sessionId: string, headers: MsgHdrs | undefined): Promise<Session> =>
-    existingSession(deps, sessionId, headers);
-  const wake = async (sessionId: string, moduleId: string, headers: MsgHdrs | undefined) =>
-    host.wake(await session(sessionId, headers), moduleId, () => specs.load(sessionId, moduleId));
-  /** {@link wake}, or `undefined` when the module has no spec to wake it from and `forward` may pass it on. */
-  const wakeOrNone = async (
-    sessionId: string,
-    moduleId: string,
-    headers: MsgHdrs | undefined,
-  ): Promise<ModuleHandle | undefined> => {
-    try {
-      return await wake(sessionId, moduleId, headers);
-    } catch (error) {
-      if (forward && error instanceof ModuleNotFoundError) return undefined;
-      throw error;
-    }
-  };
-
-  return {
-    create(sessionId, moduleId, body, headers) {
-      assertFields(body, ['spec'], 'module create');
-      const spec = parseWireSpec(requirePresent(body, 'spec'));
-      return async () => (await (await session(sessionId, headers)).module(moduleId, spec)).describe();
-    },
-
-    execute(sessionId, moduleId, body, headers) {
-      assertFields(body, ['inputs', 'executionId', 'timeoutMs'], 'module execute');
-      const inputs = requireObject(body, 'inputs');
-      const executionId = optionalString(body, 'executionId') ?? randomUUID();
-      if (!EXECUTION_ID.test(executionId))
-        throw new ValidationError(
-          `invalid executionId '${executionId.slice(0, 60)}': use 1-128 letters, digits, '_' or '-'`,
-          { details: { field: 'executionId' } },
-        );
-      const timeoutMs = optionalCount(body, 'timeoutMs');
-      if (timeoutMs === 0) throw new ValidationError('timeoutMs must be above 0', { details: { field: 'timeoutMs' } });
-      // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting.
-      if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS)
-        throw new ValidationError(`timeoutMs must be at most ${MAX_TIMEOUT_MS}`, { details: { field: 'timeoutMs' } });
-      return async () => {
-        // A running module is not woken, so its session is not looked up on that path: a request bound to a life
-        // has it checked first (another life's module of the same id must not run for it).
-        if (lifeOf(headers) !== undefined) await session(sessionId, headers);
-        // Only a module this node cannot run is passed on: the usual path costs nothing more.
-        if (!host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId, headers))) {
-          const passed = { inputs, executionId, timeoutMs: timeoutMs ?? host.executionTimeoutMs };
-          return forward!.execute(sessionId, moduleId, passed, headers);
-        }
-        // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
-        if (control.cancelledEarly(executionId))
-          throw new ExecutionAbortedError(moduleId, executionId, {
-            details: { reason: 'cancelled before it started' },
-          });
-        return host.execute(sessionId, moduleId, inputs, {
-          executionId,
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        });
-      };
-    },
-
-    describe(sessionId, moduleId, body, headers) {
-      assertFields(body, [], 'module describe');
-      return async () => {
-        const handle = await wakeOrNone(sessionId, moduleId, headers);
-        return handle ? handle.describe() : forward!.describe(sessionId, moduleId, headers);
-      };
-    },
-
-    cancel(sessionId, moduleId, body, headers) {
-      assertFields(body, ['executionId', 'reason'], 'module cancel');
-      const executionId = requireString(body, 'executionId');
-      if (!EXECUTION_ID.test(executionId))
-        throw new ValidationError(`invalid executionId '${executionId.slice(0, 60)}'`, {
-          details: { field: 'executionId' },
-        });
-      const reason = optionalString(body, 'reason');
-      return async () => {
-        await session(sessionId, headers);
-        return { cancelled: await control.cancel(sessionId, moduleId, executionId, reason) };
-      };
-    },
-
-    stop(sessionId, moduleId, body, headers) {
-      assertFields(body, [], 'module stop');
-      return async () => {
-        await session(sessionId, headers);
-        await stopModule(deps, sessionId, moduleId);
-        return { stopped: true };
-      };
-    },
-  };
-}
 
 /** The key under which a node keeps the reply of an execute request (one `prepare` passed), if it named its id. */
 function executionKey(subjects: TetherSubjects, subject: string, body: RequestBody): string | undefined {

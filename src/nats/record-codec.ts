@@ -16,7 +16,7 @@
 import { ValidationError } from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import type { VariableRecord } from '../variables/types.js';
-import type { StoreCodec } from './kv-store.js';
+import type { StoreCodec } from './store-codec.js';
 
 /**
  * What a change event needs besides its two values' bytes: its field names, session id (at most 128 characters),

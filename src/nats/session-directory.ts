@@ -25,6 +25,7 @@ import { assertSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS, failedAt } from './retry-unavailable.js';
+import { activeAtOf, incarnationOf, type ReadRecord, type SessionRecord } from './session-record.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -40,22 +41,6 @@ export interface SessionProvider {
    * request bound to that life gets (`session_expired`, or `session_not_found` for a deletion).
    */
   ended?(id: string, incarnation: string): SessionError | undefined;
-}
-
-/** The record kept per session. */
-export interface SessionRecord {
-  readonly sessionId: string;
-  readonly createdAt: string;
-  /** This life of the session id (a random id); records written before it existed go by `createdAt`. */
-  readonly incarnation?: string;
-  /** When a node last used the session (ISO time), at most a quarter of the session TTL late. */
-  readonly activeAt?: string;
-}
-
-/** A record as read, with the bucket revision of its write. */
-export interface ReadRecord {
-  readonly record: SessionRecord;
-  readonly revision: number;
 }
 
 /** What a scan finds: a record (`found`), or a removal's marker (a tombstone); when the bucket took it (ms). */
@@ -122,12 +107,6 @@ const EMPTY = new Uint8Array(0);
 
 /** JetStream's "no message found" API error code (a message GET past the last one). */
 const NO_MESSAGE_FOUND = 10037;
-
-/** The life of the session a record stands for. */
-export const incarnationOf = (record: SessionRecord): string => record.incarnation ?? record.createdAt;
-
-/** When the session was last used, as the record says (its creation for a record never stamped); ms since epoch. */
-export const activeAtOf = (record: SessionRecord): number => Date.parse(record.activeAt ?? record.createdAt);
 
 /**
  * Opens (creating if needed) the directory bucket on `connection`.

@@ -27,7 +27,8 @@
 import { InternalError, SessionError } from '../errors.js';
 import type { SessionEndReason } from './session-control.js';
 import type { SessionRemoval } from './session-removal.js';
-import { activeAtOf, incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
+import type { SessionDirectory } from './session-directory.js';
+import { activeAtOf, incarnationOf, type ReadRecord } from './session-record.js';
 
 /** A session used on this node, as the runtime reports it at each stamping. */
 export interface SessionUse {

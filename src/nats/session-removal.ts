@@ -40,7 +40,8 @@ import { assertSessionId } from '../variables/names.js';
 import { kvRetryScope, kvStream, kvSubject } from './kv-bucket.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS, failedAt, retryRead, type RetryScope } from './retry-unavailable.js';
 import type { SessionControl } from './session-control.js';
-import { incarnationOf, type ReadRecord, type SessionDirectory } from './session-directory.js';
+import type { SessionDirectory } from './session-directory.js';
+import { incarnationOf, type ReadRecord } from './session-record.js';
 
 /** What a removal works on. */
 export interface SessionRemovalDeps {

@@ -6,7 +6,8 @@
  *    service can hold a request until the changes a client has already seen are in the session processes
  *    (read-your-writes across nodes), and the highest revision this node knows to exist, for replies.
  * 2. **The writes this node committed, with the value they replaced.** Only the node that commits a write
- *    knows it was its own, so that node, and no other, announces it: each event is published exactly once.
+ *    knows it was its own, so that node, and no other, announces it: each event is published exactly once, in
+ *    commit order (see commit-announcer.ts).
  *    The replaced value is the one at the write's `expectedRevision` (compare-and-set proves the key was there),
  *    looked up in a cache of the records of the sessions this node has loaded — the same frozen objects the
  *    session processes hold — or, when the cache does not have that exact revision, in the key's history.
@@ -14,21 +15,9 @@
  */
 import type { Store, StoreChange, StoreWatch, StoreWrite } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
+import { CommitAnnouncer, type CommittedListener } from './commit-announcer.js';
 import { RevisionWaiters, waitUnlessUnknown } from './revision-waiters.js';
 import { MIN_REVISION_HEADER } from './wire.js';
-
-/** One write this node committed: the record it replaced and the record it wrote (`undefined` for a delete). */
-export interface CommittedChange {
-  readonly key: string;
-  readonly revision: number;
-  readonly before: VariableRecord | undefined;
-  readonly after: VariableRecord | undefined;
-  /** The life of the session the write was made in, as noted with {@link TrackingStore.noteLife} when committed. */
-  readonly incarnation?: string;
-}
-
-/** Told about this node's committed writes, in commit order. */
-export type CommittedListener = (change: CommittedChange) => void;
 
 /** The wrapped store and what it tracks. */
 export interface TrackingStore extends Store<VariableRecord> {
@@ -104,14 +93,10 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   const known = new Map<string, Map<string, Known>>();
   /** Per session whose process here knows its life, that life (see {@link TrackingStore.noteLife}). */
   const lives = new Map<string, string>();
-  const listeners = new Set<CommittedListener>();
   /** Per router watch, the last revision it delivered. */
   const routers = new Set<{ revision: number }>();
   let written = 0;
-  // Events are emitted strictly in commit order, even when one needs an asynchronous history lookup.
-  let emitting: Promise<void> = Promise.resolve();
-  /** Announcements queued behind a history lookup; while any is, later ones queue too. */
-  let waitingLookups = 0;
+  const announcer = new CommitAnnouncer(report);
 
   const applied = (): number => {
     // Without a router nothing is routed, so only this node's own writes are known to be in its sessions.
@@ -162,39 +147,10 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       written = Math.max(written, revision);
       remember(write.key, revision, write.value);
     });
-    if (listeners.size === 0) return;
+    if (!announcer.listening) return;
     // Read now, at the commit: by the time a history lookup is done the id may serve another life here.
     const incarnations = writes.map((write) => lives.get(sessionOf(write.key)));
-    const announce = (change: CommittedChange): void => {
-      for (const listener of listeners) {
-        try {
-          listener(change);
-        } catch (error) {
-          report(error);
-        }
-      }
-    };
-    const changeOf = (i: number, before: VariableRecord | undefined): CommittedChange => ({
-      key: writes[i]!.key,
-      revision: revisions[i] ?? 0,
-      before,
-      after: writes[i]!.value,
-      ...(incarnations[i] === undefined ? {} : { incarnation: incarnations[i] }),
-    });
-    // Announced now, with the commit, when every old value is at hand: the node's listener only queues the event
-    // (see event-outbox.ts), so a service reply that follows carries it ahead of itself in the same socket write.
-    // A write whose old value needs a history lookup waits for it, and every later write's events wait their turn
-    // behind it, so events stay in commit order; `settled()` covers those.
-    if (waitingLookups === 0 && befores.every((before) => !(before instanceof Promise))) {
-      befores.forEach((before, i) => announce(changeOf(i, before as VariableRecord | undefined)));
-      return;
-    }
-    waitingLookups += 1;
-    emitting = emitting
-      .then(async () => {
-        for (const [i, before] of befores.entries()) announce(changeOf(i, await before));
-      })
-      .finally(() => (waitingLookups -= 1));
+    announcer.announce(writes, befores, revisions, incarnations);
   };
 
   const single = async (
@@ -307,11 +263,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       const reached = waiters.wait(revision, timeoutMs);
       return unknownCheck ? waitUnlessUnknown(revision, reached, timeoutMs, unknownCheck) : reached;
     },
-    onCommitted(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    settled: () => (waitingLookups === 0 ? undefined : emitting),
+    onCommitted: (listener) => announcer.add(listener),
+    settled: () => announcer.settled(),
     forgetSession(sessionId) {
       known.delete(sessionId);
       lives.delete(sessionId);

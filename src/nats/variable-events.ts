@@ -12,7 +12,7 @@
  */
 import { encodeValue } from '../variables/codec.js';
 import type { JsonValue, VariableType } from '../variables/types.js';
-import type { CommittedChange } from './tracking-store.js';
+import type { CommittedChange } from './commit-announcer.js';
 
 /**
  * One event as it travels. `oldValue` is absent for a new variable, `newValue` for a deleted one (JSON has no

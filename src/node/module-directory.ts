@@ -26,7 +26,8 @@ import type { NatsNode } from '../nats/nats-node.js';
 import type { SessionContext } from '../session/session-context.js';
 import type { SessionModules } from '../session/session-modules.js';
 import { ModuleEntries } from './module-entries.js';
-import { inScope, keepIfShared, stillCurrent, stopHere } from './shared-module.js';
+import { ModuleObservers, type ModuleObserver } from './module-observers.js';
+import { inScope, keepIfShared, stillCurrent, stopByHandle, stopHere } from './shared-module.js';
 import { ModuleEntry, moduleProcessName, type ModuleEntryDeps, type ModuleEntryHost } from './module-entry.js';
 
 export { moduleProcessName } from './module-entry.js';
@@ -41,13 +42,6 @@ export { moduleProcessName } from './module-entry.js';
  */
 export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
 
-/**
- * Told about each module that starts on this node, with the session it belongs to (of one life: a module ends with
- * it); may return what to do when it stops. Listeners it attaches to the handle follow the module from process to
- * process (it hibernates when idle, see {@link ModuleDirectory}).
- */
-export type ModuleObserver = (handle: ModuleHandle, session: SessionContext) => (() => void) | void;
-
 /** Starts, finds and stops a node's module processes. */
 export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #entries = new ModuleEntries();
@@ -55,7 +49,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #starting = new Map<string, Promise<ModuleHandle>>();
   /** Wakes in progress, shared by the requests that arrive meanwhile. */
   readonly #waking = new Map<string, Promise<ModuleHandle>>();
-  readonly #observers = new Set<ModuleObserver>();
+  readonly #observers = new ModuleObservers();
   readonly #host: ModuleEntryHost;
   readonly #idle = new IdleClock<ModuleEntry>((entry) => entry.hibernate());
   #sharing: ModuleSharing | undefined;
@@ -74,7 +68,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       logic,
       idle: this.#idle,
       forget: (entry) => this.#entries.forget(entry),
-      stopModule: (entry) => this.#stopModule(entry),
+      stopModule: (entry) => stopByHandle(entry, this.#sharing),
     };
   }
 
@@ -97,8 +91,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
    * the function that stops that.
    */
   observe(observer: ModuleObserver): () => void {
-    this.#observers.add(observer);
-    return () => this.#observers.delete(observer);
+    return this.#observers.add(observer);
   }
 
   async create(session: SessionContext, moduleId: string, spec: unknown): Promise<ModuleHandle> {
@@ -283,21 +276,6 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     return entry;
   }
 
-  /**
-   * An explicit stop of a module through its handle: a shared module is stopped everywhere (its spec removed,
-   * every node told), as the wire `stop` does; a module that stays on this node stops, then gives its id back.
-   */
-  async #stopModule(entry: ModuleEntry): Promise<void> {
-    const { shared } = entry;
-    if (shared?.local || !shared || !this.#sharing) return stopHere(entry);
-    try {
-      await this.#sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, shared.revision);
-    } finally {
-      // Stopped here even when the bucket cannot be reached: a stop must never leave this process running.
-      await entry.stopProcess();
-    }
-  }
-
   async #start(
     session: SessionContext,
     moduleId: string,
@@ -310,10 +288,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     this.#entries.instances.set(entry.key, instance);
     entry.start();
     this.#entries.add(entry);
-    for (const observer of this.#observers) {
-      const cleanup = observer(entry.handle, session);
-      if (cleanup) entry.atEnd(cleanup);
-    }
+    this.#observers.started(entry, session);
     return entry;
   }
 }

@@ -8,14 +8,10 @@
  */
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
 import { CallTimeoutError, NoProcError } from '../errors.js';
-import {
-  ModuleHandle,
-  namingExecution,
-  type ModuleHandleDeps,
-  type ModuleHandleHooks,
-} from '../modules/module-handle.js';
+import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../modules/module-handle.js';
 import type { ModuleInstance } from '../modules/module-instance.js';
 import { moduleKey, type ModuleLogic } from '../modules/module-logic.js';
+import { namingExecution } from '../modules/naming-execution.js';
 import type { HostExecuteOptions, SharedSpec } from '../nats/module-host.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';

@@ -8,9 +8,8 @@
  * keeps the life of the process it was given, so it never wakes a later life of its id.
  * @module
  */
-import { waitFor } from 'xstate';
-import type { SessionMachineContext, VariableChangedEvent } from '../../machines/session.machine.js';
-import { BridgeError, SessionError, errorFromJSON } from '../errors.js';
+import type { VariableChangedEvent } from '../../machines/session.machine.js';
+import { BridgeError, SessionError } from '../errors.js';
 import { inspectAs } from '../nats/inspection.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { LocalEnd, SessionEndReason } from '../nats/session-control.js';
@@ -19,7 +18,6 @@ import type { TrackingStore } from '../nats/tracking-store.js';
 import { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
-import { purgeSessionKeys } from '../session/purge-session.js';
 import { Session } from '../session/session.js';
 import type { SessionHost, SessionProcess } from '../session/session-host.js';
 import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
@@ -27,9 +25,11 @@ import { SerialTasks } from '../session/serial-tasks.js';
 import type { WatchHub } from '../session/watch-hub.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
+import { ENDED_KEY, deleteEmbedded } from './embedded-deletion.js';
 import { EndedSessions } from './ended-sessions.js';
 import { LocalSessionProcess, endingOf } from './local-session-process.js';
 import type { ModuleDirectory } from './module-directory.js';
+import { whenLoaded } from './session-load.js';
 
 /** What the table runs on. */
 export interface SessionTableDeps {
@@ -58,12 +58,6 @@ interface SessionEntry {
 }
 
 const SESSION_PREFIX = 'tether.session.';
-
-/**
- * Under a session's keys, the key whose delete marker an embedded runtime writes when it deletes the session: every
- * runtime sharing the store hears it and ends its processes of the session. Not a variable name: no session lists it.
- */
-const ENDED_KEY = '=ended';
 
 /** A node's session processes. */
 export class SessionTable {
@@ -233,12 +227,7 @@ export class SessionTable {
   /** Deletes a session (see `Session.delete`): on NATS through the node, everywhere; embedded, here. */
   async #delete(id: string, incarnation: string | undefined): Promise<void> {
     if (this.#nats) return this.#nats.deleteSession(id, incarnation);
-    // Other runtimes may share this store: the marker ends their processes of the session too (see route). It is
-    // purged with the rest (every runtime hears that once more, still within this deletion).
-    await this.deps.store.delete(`${id}.${ENDED_KEY}`);
-    // Once the process has ended (a write in flight first), the store can be purged.
-    await this.endLocal(id, undefined, 'deleted').done;
-    await purgeSessionKeys(this.deps.store, id);
+    await deleteEmbedded(this.deps.store, id, () => this.endLocal(id, undefined, 'deleted').done);
   }
 
   #running(id: string): SessionEntry {
@@ -260,25 +249,7 @@ export class SessionTable {
     current?.catch(() => {});
     process.actor.on('variable.changed', (event: VariableChangedEvent) => watchers.publish(id, event.change));
     void process.exited.then(() => this.#cleanUp(id, process));
-    const ready = waitFor(process.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.matches('loading'), {
-      timeout: Infinity,
-    }).then(async (snapshot) => {
-      if (snapshot.matches('failed'))
-        throw errorFromJSON(
-          (snapshot.context as SessionMachineContext).failure ?? {
-            code: 'internal_error',
-            message: `session '${id}' failed to load`,
-          },
-        );
-      const incarnation = await current?.catch((error: unknown) => {
-        processes.cast(process, { type: 'stop' });
-        throw error;
-      });
-      if (current && incarnation === undefined) {
-        // Nothing of it is left: the process ends as deleted, and takes what this node had of it along.
-        process.actor.send({ type: 'session.end', reason: 'deleted' });
-        throw new SessionError('session_not_found', id);
-      }
+    const ready = whenLoaded(id, process, processes, current, (incarnation) => {
       entry.incarnation = incarnation;
       // Only for the id's current process: a stale load must not name its life for a later one's writes.
       if (incarnation !== undefined && this.#sessions.get(id) === entry) this.#tracking.noteLife?.(id, incarnation);

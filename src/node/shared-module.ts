@@ -8,6 +8,7 @@
 import { ModuleNotFoundError } from '../errors.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { SharedSpec, StopScope } from '../nats/module-host.js';
+import type { NatsNode } from '../nats/nats-node.js';
 import type { ModuleEntry } from './module-entry.js';
 
 /**
@@ -49,6 +50,25 @@ export async function stillCurrent(entry: ModuleEntry): Promise<boolean> {
 export async function stopHere(entry: ModuleEntry): Promise<void> {
   await entry.stopProcess();
   await entry.shared?.local?.release();
+}
+
+/**
+ * An explicit stop of a module through its handle: a shared module is stopped everywhere (its spec removed,
+ * every node told), as the wire `stop` does; a module that stays on this node stops, then gives its id back.
+ * `sharing` is the node's NATS side, if it has one (see `ModuleDirectory.share`).
+ */
+export async function stopByHandle(
+  entry: ModuleEntry,
+  sharing: Pick<NatsNode, 'removeModule'> | undefined,
+): Promise<void> {
+  const { shared } = entry;
+  if (shared?.local || !shared || !sharing) return stopHere(entry);
+  try {
+    await sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, shared.revision);
+  } finally {
+    // Stopped here even when the bucket cannot be reached: a stop must never leave this process running.
+    await entry.stopProcess();
+  }
 }
 
 /** Whether a stop of `scope` is for a process started from `shared` (see {@link StopScope}). */

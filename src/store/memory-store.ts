@@ -23,6 +23,7 @@
 import { StoreClosedError, StoreConflictError } from '../errors.js';
 import type { Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptions } from './store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix, prefixesOf } from './store-keys.js';
+import { MemoryWatchers } from './memory-watchers.js';
 import { watchStartOf } from './watch-start.js';
 
 /** Options of {@link createMemoryStore}. */
@@ -44,19 +45,6 @@ interface Slot<V> {
   readonly history: StoreChange<V>[];
 }
 
-interface Watcher<V> {
-  readonly prefix: string;
-  readonly listener: (change: StoreChange<V>) => void;
-  /** Changes below this revision are not this watcher's (its `fromRevision`; 0 without one). */
-  readonly fromRevision: number;
-  stopped: boolean;
-}
-
-/** A queued delivery: a change for one watcher, or the signal that a watcher's current values are out. */
-type Delivery<V> =
-  | { readonly watcher: Watcher<V>; readonly change: StoreChange<V> }
-  | { readonly watcher: Watcher<V>; readonly ready: () => void };
-
 const DEFAULT_HISTORY_DEPTH = 64;
 
 /**
@@ -77,45 +65,12 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
   const slots = new Map<string, Slot<V>>();
   /** Keys (deleted ones too) under each dot-ended prefix; `''` is served by `slots` itself. */
   const keysByPrefix = new Map<string, Set<string>>();
-  const watchersByPrefix = new Map<string, Set<Watcher<V>>>();
   let revision = 0;
   let closed = false;
-
-  const queue: Delivery<V>[] = [];
-  let head = 0;
-  let draining = false;
+  const watchers = new MemoryWatchers<V>(reportError);
 
   function assertOpen(operation: string): void {
     if (closed) throw new StoreClosedError(operation);
-  }
-
-  function drain(): void {
-    if (draining) return;
-    draining = true;
-    try {
-      while (head < queue.length) {
-        const delivery = queue[head]!;
-        head += 1;
-        if (delivery.watcher.stopped) continue;
-        if ('ready' in delivery) {
-          delivery.ready();
-          continue;
-        }
-        try {
-          delivery.watcher.listener(delivery.change);
-        } catch (error) {
-          try {
-            reportError(error, delivery.change);
-          } catch {
-            // A failing error reporter must not break delivery either.
-          }
-        }
-      }
-    } finally {
-      queue.length = 0;
-      head = 0;
-      draining = false;
-    }
   }
 
   /** Current revision of the key for compare-and-set: its last write, 0 when never written. */
@@ -157,17 +112,8 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     slot.last = change;
     slot.history.push(change);
     if (slot.history.length > historyDepth) slot.history.shift();
-    announce(change);
+    watchers.announce(change);
     return revision;
-  }
-
-  /** Queues `change` for every watcher of its key. */
-  function announce(change: StoreChange<V>): void {
-    for (const prefix of prefixesOf(change.key)) {
-      const watchers = watchersByPrefix.get(prefix);
-      if (watchers === undefined) continue;
-      for (const watcher of watchers) if (change.revision >= watcher.fromRevision) queue.push({ watcher, change });
-    }
   }
 
   /** Forgets a key and its history; watchers are told of a delete at the next revision, as KV tells of a purge. */
@@ -180,7 +126,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
         if (keys?.size === 0) keysByPrefix.delete(prefix);
       }
     }
-    announce({ operation: 'delete', key, revision });
+    watchers.announce({ operation: 'delete', key, revision });
     return revision;
   }
 
@@ -204,14 +150,6 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     return changes.sort((a, b) => a.revision - b.revision);
   }
 
-  function removeWatcher(watcher: Watcher<V>): void {
-    watcher.stopped = true;
-    const watchers = watchersByPrefix.get(watcher.prefix);
-    if (watchers === undefined) return;
-    watchers.delete(watcher);
-    if (watchers.size === 0) watchersByPrefix.delete(watcher.prefix);
-  }
-
   return {
     async get(key) {
       assertOpen('get');
@@ -225,7 +163,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       assertStoreKey(key);
       if (isLive(key)) throw conflict(key, 0);
       const written = apply({ operation: 'put', key, value });
-      drain();
+      watchers.drain();
       return written;
     },
 
@@ -234,7 +172,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       assertStoreKey(key);
       if (!matches(key, expectedRevision)) throw conflict(key, expectedRevision);
       const written = apply({ operation: 'put', key, value });
-      drain();
+      watchers.drain();
       return written;
     },
 
@@ -243,7 +181,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       assertStoreKey(key);
       if (expectedRevision !== undefined && !matches(key, expectedRevision)) throw conflict(key, expectedRevision);
       const written = apply({ operation: 'delete', key });
-      drain();
+      watchers.drain();
       return written;
     },
 
@@ -255,7 +193,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
         if (!matches(write.key, write.expectedRevision)) throw conflict(write.key, write.expectedRevision);
       }
       const revisions = writes.map((write) => apply(write));
-      drain();
+      watchers.drain();
       return revisions;
     },
 
@@ -283,7 +221,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       assertStoreKey(key);
       if (expectedRevision !== undefined && !matches(key, expectedRevision)) throw conflict(key, expectedRevision);
       const written = forget(key);
-      drain();
+      watchers.drain();
       return written;
     },
 
@@ -298,32 +236,26 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       assertStorePrefix(prefix);
       const start = watchStartOf(watchOptions);
       const fromRevision = start.kind === 'from' ? start.revision : 0;
-      const watcher: Watcher<V> = { prefix, listener, fromRevision, stopped: false };
-      let watchers = watchersByPrefix.get(prefix);
-      if (watchers === undefined) watchersByPrefix.set(prefix, (watchers = new Set()));
-      watchers.add(watcher);
+      const watcher = watchers.add(prefix, listener, fromRevision);
 
       let resolveReady!: () => void;
       const ready = new Promise<void>((resolve) => (resolveReady = resolve));
       if (start.kind === 'current') {
         const current = liveEntries(prefix).sort((a, b) => a.revision - b.revision);
         for (const entry of current) {
-          queue.push({
-            watcher,
-            change: { operation: 'put', key: entry.key, value: entry.value, revision: entry.revision },
-          });
+          watchers.queue(watcher, { operation: 'put', key: entry.key, value: entry.value, revision: entry.revision });
         }
       } else if (start.kind === 'from') {
-        for (const change of keptChanges(prefix, fromRevision)) queue.push({ watcher, change });
+        for (const change of keptChanges(prefix, fromRevision)) watchers.queue(watcher, change);
       }
-      queue.push({ watcher, ready: resolveReady });
-      queueMicrotask(drain);
+      watchers.queueReady(watcher, resolveReady);
+      queueMicrotask(() => watchers.drain());
 
       return {
         ready,
         stop() {
           // A stopped watch never resolves `ready` through the queue; resolve it so nobody waits forever.
-          removeWatcher(watcher);
+          watchers.remove(watcher);
           resolveReady();
         },
       };
@@ -332,15 +264,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     async close() {
       if (closed) return;
       closed = true;
-      for (const watchers of watchersByPrefix.values()) {
-        for (const watcher of watchers) watcher.stopped = true;
-      }
-      watchersByPrefix.clear();
-      // Stopped watchers' `ready` would otherwise hang: let their queued ready signals through.
-      for (let i = head; i < queue.length; i += 1) {
-        const delivery = queue[i]!;
-        if ('ready' in delivery) delivery.ready();
-      }
+      watchers.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RevisionUnknownError, ValidationError } from '../../src/errors.js';
 import { Runtime } from '../../src/node/runtime.js';
-import { createTrackingStore, type CommittedChange } from '../../src/nats/tracking-store.js';
+import type { CommittedChange } from '../../src/nats/commit-announcer.js';
+import { createTrackingStore } from '../../src/nats/tracking-store.js';
 import { variableEventOf } from '../../src/nats/variable-events.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { Store } from '../../src/store/store.js';

@@ -1,0 +1,33 @@
+/**
+ * A KV bucket's keys under a prefix, each with its last message, read without a consumer: the keys from the
+ * stream's subjects, then a get per key (why no consumer: see `list` in kv-store.ts). Both `list` and `keys` of
+ * the KV store read this way.
+ * @module
+ */
+import { kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
+import { deadlineOf } from './retry-unavailable.js';
+
+/**
+ * Every key under `prefix` with a message in the bucket's stream (from stream info: no consumer), and its last one.
+ * The listing and the reads share one deadline through an election (`operation` names them in its error).
+ */
+export async function lastWrites(
+  bucket: KvBucket,
+  prefix: string,
+  operation: string,
+): Promise<{ key: string; last: Awaited<ReturnType<KvBucket['readLast']>> }[]> {
+  const subjectPrefix = kvSubject(bucket.name, '');
+  const until = deadlineOf(bucket.retry);
+  const keys = await bucket.read(
+    operation,
+    prefix,
+    async () => {
+      const manager = await bucket.js.jetstreamManager(false);
+      const info = await manager.streams.info(kvStream(bucket.name), { subjects_filter: `${subjectPrefix}${prefix}>` });
+      return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
+    },
+    (error) => wrap(error, operation, prefix),
+    until,
+  );
+  return Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key, until) })));
+}

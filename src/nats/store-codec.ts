@@ -1,0 +1,22 @@
+/**
+ * How a KV store turns its values into the bytes a bucket holds, and back: the seam between the store and what it
+ * stores. JSON is the default; variable records have their own codec (record-codec.ts), which keeps float values
+ * JSON cannot carry and bounds a record's size.
+ * @module
+ */
+
+/** Turns values into bytes and back. */
+export interface StoreCodec<V> {
+  encode(value: V): Uint8Array;
+  decode(data: Uint8Array): V;
+}
+
+/** UTF-8 JSON: `JSON.stringify` / `JSON.parse`. */
+export function jsonStoreCodec<V>(): StoreCodec<V> {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  return {
+    encode: (value) => encoder.encode(JSON.stringify(value)),
+    decode: (data) => JSON.parse(decoder.decode(data)) as V,
+  };
+}

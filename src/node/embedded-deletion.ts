@@ -1,0 +1,30 @@
+/**
+ * How an embedded runtime deletes a session when other runtimes may share its store: it writes a delete marker
+ * under the session's `=ended` key, which every runtime's router hears (and ends its processes of the session
+ * on), ends its own process, then purges the session's keys. A NATS node deletes through its session directory
+ * instead, and ignores the marker.
+ * @module
+ */
+import { purgeSessionKeys } from '../session/purge-session.js';
+import type { Store } from '../store/store.js';
+import type { VariableRecord } from '../variables/types.js';
+
+/**
+ * Under a session's keys, the key whose delete marker an embedded runtime writes when it deletes the session: every
+ * runtime sharing the store hears it and ends its processes of the session. Not a variable name: no session lists it.
+ */
+export const ENDED_KEY = '=ended';
+
+/** Deletes session `id` from `store`, once `end` (this runtime's end of the session) has resolved. */
+export async function deleteEmbedded(
+  store: Store<VariableRecord>,
+  id: string,
+  end: () => Promise<void>,
+): Promise<void> {
+  // Other runtimes may share this store: the marker ends their processes of the session too (see
+  // `SessionTable.route`). It is purged with the rest (every runtime hears that once more, still within this deletion).
+  await store.delete(`${id}.${ENDED_KEY}`);
+  // Once the process has ended (a write in flight first), the store can be purged.
+  await end();
+  await purgeSessionKeys(store, id);
+}
