@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
-import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import { waitFor } from '../support/wait-for.js';
 import { settledCode } from '../support/settled-code.js';
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { createSessionDirectory } from '../../src/nats/session-directory.js';
-import { createSessionRemoval } from '../../src/nats/session-removal.js';
+import { createSessionRemoval, type SessionRemovalDeps } from '../../src/nats/session-removal.js';
 import { startSessionExpiry } from '../../src/nats/session-expiry.js';
 
 const fx = useNatsFixture();
@@ -15,6 +15,31 @@ const nc = usePlainConnection(fx);
 /** Small enough to watch sessions expire; nodes stamp each session's use every 100 ms. */
 const TTL = { sessionTtlMs: 400, llm: createEchoModel() };
 const GONE = { variables: 0, modules: 0, record: 0 };
+
+/**
+ * A session directory and a removal over the fixture's `buckets`, as a node builds them, without a node: a test
+ * drives the scan or the removal itself. `close` closes the stores it opened.
+ */
+async function directoryAndRemoval(
+  buckets: TestBuckets,
+  options: Pick<SessionRemovalDeps, 'announce' | 'recheckMs'> = {},
+) {
+  const directory = await createSessionDirectory(nc(), { bucket: buckets.sessionsBucket });
+  const [variables, specs] = await Promise.all(
+    [buckets.variablesBucket, buckets.modulesBucket].map((bucket) => createKvStore<unknown>(nc(), { bucket })),
+  );
+  const removal = createSessionRemoval({
+    connection: nc(),
+    directory,
+    variables: variables!,
+    variablesBucket: buckets.variablesBucket,
+    specs: specs!,
+    modulesBucket: buckets.modulesBucket,
+    control: () => undefined,
+    ...options,
+  });
+  return { directory, removal, close: () => Promise.all([variables!.close(), specs!.close()]) };
+}
 
 describe('idle expiry across NATS nodes', () => {
   it('keeps a session used on one node alive, and expires it everywhere once nobody uses it', async () => {
@@ -138,19 +163,8 @@ describe('idle expiry across NATS nodes', () => {
 
   it('expires a backlog of more idle sessions than one scan round takes, in one scan', async () => {
     const buckets = fx().buckets();
-    const directory = await createSessionDirectory(nc(), { bucket: buckets.sessionsBucket });
-    const [variables, specs] = await Promise.all(
-      [buckets.variablesBucket, buckets.modulesBucket].map((bucket) => createKvStore<unknown>(nc(), { bucket })),
-    );
     const expired: string[] = [];
-    const removal = createSessionRemoval({
-      connection: nc(),
-      directory,
-      variables: variables!,
-      variablesBucket: buckets.variablesBucket,
-      specs: specs!,
-      modulesBucket: buckets.modulesBucket,
-      control: () => undefined,
+    const { directory, removal, close } = await directoryAndRemoval(buckets, {
       announce: (sessionId, _incarnation, reason) => void (reason === 'expired' && expired.push(sessionId)),
       recheckMs: 1,
     });
@@ -180,25 +194,12 @@ describe('idle expiry across NATS nodes', () => {
       expect(errors).toEqual([]);
     } finally {
       await expiry.stop();
-      await Promise.all([variables!.close(), specs!.close()]);
+      await close();
     }
   });
 
   it('does not expire a session stamped between the scan that read its record and the removal', async () => {
-    const buckets = fx().buckets();
-    const directory = await createSessionDirectory(nc(), { bucket: buckets.sessionsBucket });
-    const [variables, specs] = await Promise.all(
-      [buckets.variablesBucket, buckets.modulesBucket].map((bucket) => createKvStore<unknown>(nc(), { bucket })),
-    );
-    const removal = createSessionRemoval({
-      connection: nc(),
-      directory,
-      variables: variables!,
-      variablesBucket: buckets.variablesBucket,
-      specs: specs!,
-      modulesBucket: buckets.modulesBucket,
-      control: () => undefined,
-    });
+    const { directory, removal, close } = await directoryAndRemoval(fx().buckets());
     await removal.open('used');
     const scanned = (await directory.read('used'))!;
     // A node notes a use of it after the scan read the record.
@@ -206,7 +207,7 @@ describe('idle expiry across NATS nodes', () => {
 
     expect(await removal.expire(scanned)).toBe(false);
     expect(await directory.exists('used')).toBe(true);
-    await Promise.all([variables!.close(), specs!.close()]);
+    await close();
   });
 
   it('ends the processes of a session whose record a node finds gone when it stamps its use', async () => {
