@@ -80,7 +80,10 @@ export interface KeptReply {
 
 /** The executions of one node: those in hand, and the replies of those finished lately. */
 export interface ExecutionReplies {
-  /** This node took `request` (the execution `key`, see {@link executionReplyKey}); its reply is to be kept. */
+  /**
+   * This node took `request` (the execution `key`, see {@link executionReplyKey}); its reply is to be kept. A reply
+   * kept under `key` is dropped: this request's is the one its caller waits for.
+   */
   started(request: object, key: string): void;
   /** The reply to `request` is being sent (a request never {@link started} is no concern of this). */
   replied(request: object, data: Uint8Array, error?: ReplyError): void;
@@ -133,6 +136,13 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
     started(request, key) {
       inHand.set(request, key);
       running.set(key, (running.get(key) ?? 0) + 1);
+      // A new start of the id supersedes what its last one replied: a client resends an execute under the same id
+      // (after a `revision_unknown` refusal), and if it loses the new reply, the old refusal is not its answer.
+      const previous = kept.get(key);
+      if (previous) {
+        kept.delete(key);
+        bytes -= previous.data.byteLength;
+      }
     },
     replied(request, data, error) {
       const key = inHand.get(request);
@@ -156,7 +166,9 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
     outcome(key) {
       // Expired replies leave as questions come too, not only as others finish.
       evict(performance.now());
-      return kept.get(key) ?? (running.has(key) ? 'running' : 'unknown');
+      // Running first: an id sent twice at once (a careless client) has its latest start's reply still to come.
+      if (running.has(key)) return 'running';
+      return kept.get(key) ?? 'unknown';
     },
   };
 }
