@@ -16,7 +16,9 @@
  * always does), keyed by session, module and that id, so only a question naming all three gets it. The id is the
  * client's random UUID, which another client cannot guess. An execution passed on to the node that has its module
  * (module-forward.ts) is kept by the node the client reached, which relayed the reply: that is the node the client
- * knows. Kept in memory only: a node that restarts is another service instance, which no client asks.
+ * knows. The node that ran it keeps it too, under the same key: the relaying node asks it in turn when its own
+ * connection dropped while it waited. Kept in memory only: a node that restarts is another service instance, which
+ * no client asks.
  * @module
  */
 import { headers, type Msg, type NatsConnection, type Subscription } from 'nats';
