@@ -12,6 +12,7 @@ import {
   ExecutionAbortedError,
   ExecutionUnknownError,
   InternalError,
+  NatsConnectionError,
   MaxChildrenError,
   ModuleNotFoundError,
   NoProcError,
@@ -30,6 +31,7 @@ import {
   VariableLockedError,
   VariableNotFoundError,
   VersionConflictError,
+  type NatsConnectionStatus,
   type SerializedError,
 } from './errors.js';
 
@@ -38,6 +40,8 @@ function withMessage<E extends BridgeError>(error: E, message: string): E {
   error.message = message;
   return error;
 }
+
+const CONNECTION_STATUSES = new Set<string>(['unreachable', 'disconnected', 'reconnected', 'closed']);
 
 type ErrorFactory = (message: string, details: Record<string, unknown>) => BridgeError;
 
@@ -96,6 +100,16 @@ const factories: Record<string, ErrorFactory> = {
   execution_unknown: (_m, d) =>
     new ExecutionUnknownError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
   internal_error: (m, d) => new InternalError(m, { details: d }),
+  // A node's own connection (one that relayed an execution, see module-forward.ts).
+  nats_connection: (_m, d) =>
+    new NatsConnectionError(
+      CONNECTION_STATUSES.has(str(d.status)) ? (str(d.status) as NatsConnectionStatus) : 'closed',
+      str(d.server),
+      undefined,
+      {
+        details: d,
+      },
+    ),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
   tool_failed: (_m, d) => new ToolFailedError(str(d.tool), str(d.toolMessage), { details: d }),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BridgeError,
   InternalError,
+  NatsConnectionError,
   NoProcError,
   errorFromJSON,
   errorToJSON,
@@ -13,6 +14,14 @@ describe('errorFromJSON', () => {
     const rebuilt = errorFromJSON(errorToJSON(new NoProcError('worker')));
     expect(rebuilt).toBeInstanceOf(NoProcError);
     expect(rebuilt).toMatchObject({ code: 'noproc', target: 'worker', message: "no process 'worker' is alive" });
+  });
+
+  it("rebuilds a node's connection error (a relayed execution's) with its status", () => {
+    const sent = new NatsConnectionError('disconnected', 'nats://n:4222', 'whether it ran is unknown');
+    const rebuilt = errorFromJSON(errorToJSON(sent));
+    expect(rebuilt).toBeInstanceOf(NatsConnectionError);
+    expect(rebuilt).toMatchObject({ code: 'nats_connection', status: 'disconnected', server: 'nats://n:4222' });
+    expect(rebuilt.message).toBe(sent.message);
   });
 
   it('throws InternalError for anything but an object with a string code', () => {

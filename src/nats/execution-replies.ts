@@ -16,7 +16,9 @@
  * always does), keyed by session, module and that id, so only a question naming all three gets it. The id is the
  * client's random UUID, which another client cannot guess. An execution passed on to the node that has its module
  * (module-forward.ts) is kept by the node the client reached, which relayed the reply: that is the node the client
- * knows. Kept in memory only: a node that restarts is another service instance, which no client asks.
+ * knows. The node that ran it keeps it too, under the same key: the relaying node asks it in turn when its own
+ * connection dropped while it waited. Kept in memory only: a node that restarts is another service instance, which
+ * no client asks.
  * @module
  */
 import { headers, type Msg, type NatsConnection, type Subscription } from 'nats';
@@ -80,7 +82,10 @@ export interface KeptReply {
 
 /** The executions of one node: those in hand, and the replies of those finished lately. */
 export interface ExecutionReplies {
-  /** This node took `request` (the execution `key`, see {@link executionReplyKey}); its reply is to be kept. */
+  /**
+   * This node took `request` (the execution `key`, see {@link executionReplyKey}); its reply is to be kept. A reply
+   * kept under `key` is dropped: this request's is the one its caller waits for.
+   */
   started(request: object, key: string): void;
   /** The reply to `request` is being sent (a request never {@link started} is no concern of this). */
   replied(request: object, data: Uint8Array, error?: ReplyError): void;
@@ -133,6 +138,13 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
     started(request, key) {
       inHand.set(request, key);
       running.set(key, (running.get(key) ?? 0) + 1);
+      // A new start of the id supersedes what its last one replied: a client resends an execute under the same id
+      // (after a `revision_unknown` refusal), and if it loses the new reply, the old refusal is not its answer.
+      const previous = kept.get(key);
+      if (previous) {
+        kept.delete(key);
+        bytes -= previous.data.byteLength;
+      }
     },
     replied(request, data, error) {
       const key = inHand.get(request);
@@ -156,7 +168,9 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
     outcome(key) {
       // Expired replies leave as questions come too, not only as others finish.
       evict(performance.now());
-      return kept.get(key) ?? (running.has(key) ? 'running' : 'unknown');
+      // Running first: an id sent twice at once (a careless client) has its latest start's reply still to come.
+      if (running.has(key)) return 'running';
+      return kept.get(key) ?? 'unknown';
     },
   };
 }

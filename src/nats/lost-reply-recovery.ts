@@ -5,11 +5,13 @@
  * just arrived), `running` (the reply is still to come, over the connection as it is now: keep waiting), or
  * `unknown` (the node has no record of it: there is nothing left to wait for). A question that gets no answer (the
  * node may be reconnecting after the same outage) is asked again every {@link NODE_PING_INTERVAL_MS} for
- * {@link NODE_RECONNECT_GRACE_MS}; past that, a node gone is the pings' business (`node_lost`), and one that
- * predates these questions leaves the request waiting as before.
+ * {@link NODE_RECONNECT_GRACE_MS}; past that, at each ping the node answers until it answers the question too (a
+ * node away longer than the grace still has the reply when it is back), while a node gone is the pings' business
+ * (`node_lost`), and one that predates these questions (it answers pings, and nothing subscribes to its outcome
+ * subject) leaves the request waiting as before.
  * @module
  */
-import type { Msg, NatsConnection } from 'nats';
+import { ErrorCode, type Msg, type NatsConnection, type NatsError } from 'nats';
 import { InternalError } from '../errors.js';
 import type { ConnectionLink } from './connection-link.js';
 import { EXECUTION_OUTCOME_HEADER } from './execution-replies.js';
@@ -44,44 +46,79 @@ export async function askExecutionOutcome(
   });
 }
 
+/** A recovery under way (see {@link recoverLostReply}). */
+export interface LostReplyRecovery {
+  /** The node answered a ping: a question still unanswered since the last reconnect is asked now. */
+  nodeAnswered(): void;
+  /** Ends it: nothing more is asked or settled. */
+  stop(): void;
+}
+
 /**
- * From now until the returned function is called, asks `ask()` each time `link` is back after dropping, and calls
- * `settle` once with the first answer that ends the wait (`finished` or `unknown`).
+ * From now until {@link LostReplyRecovery.stop}, asks `ask()` each time `link` is back after dropping, and calls
+ * `settle` once with the first answer that ends the wait (`finished` or `unknown`). A question left unanswered past
+ * the grace is asked again at the node's next answered ping ({@link LostReplyRecovery.nodeAnswered}), until one is
+ * answered: the node was away longer than the grace, and is back now. A node that answers pings but whose outcome
+ * subject has no responders predates these questions, and is asked no more.
  */
 export function recoverLostReply(
   link: ConnectionLink,
   ask: () => Promise<OutcomeAnswer>,
   settle: (answer: Exclude<OutcomeAnswer, { kind: 'running' }>) => void,
-): () => void {
+): LostReplyRecovery {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let backAt = 0;
-  const attempt = (): void => {
+  /** A reconnect happened whose question the node has not answered yet. */
+  let unanswered = false;
+  /** Questions in flight: a ping answered meanwhile asks nothing more. */
+  let asking = 0;
+  const attempt = (afterPing: boolean): void => {
     if (stopped || link.down) return;
     const drops = link.drops;
+    asking += 1;
     ask().then(
       (answer) => {
+        asking -= 1;
+        if (stopped) return;
+        // A drop meanwhile has a question of its own to be answered.
+        if (link.drops === drops) unanswered = false;
         // `running`: the reply is still to come, and the connection is up to take it (a new drop asks again).
-        if (stopped || answer.kind === 'running') return;
+        if (answer.kind === 'running') return;
         stopped = true;
         settle(answer);
       },
-      () => {
+      (error: unknown) => {
+        asking -= 1;
         // Dropped again meanwhile: its return asks afresh.
         if (stopped || link.down || link.drops !== drops) return;
-        if (performance.now() - backAt < NODE_RECONNECT_GRACE_MS) timer = setTimeout(attempt, NODE_PING_INTERVAL_MS);
+        // No responders right after the node answered a ping: it has no outcome subject, nor ever will.
+        if (afterPing && (error as Partial<NatsError> | undefined)?.code === ErrorCode.NoResponders) unanswered = false;
+        else if (!afterPing && performance.now() - backAt < NODE_RECONNECT_GRACE_MS)
+          timer = setTimeout(() => {
+            timer = undefined;
+            attempt(false);
+          }, NODE_PING_INTERVAL_MS);
       },
     );
   };
   const unlisten = link.onChange((change) => {
     clearTimeout(timer);
+    timer = undefined;
     if (change !== 'reconnected') return;
     backAt = performance.now();
-    attempt();
+    unanswered = true;
+    attempt(false);
   });
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    unlisten();
+  return {
+    nodeAnswered() {
+      // Not while the grace's own questions go on: they ask as often as that already.
+      if (unanswered && asking === 0 && timer === undefined) attempt(true);
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      unlisten();
+    },
   };
 }

@@ -16,11 +16,28 @@
  * the module (the same watched request, see watched-request.ts): a lost owner is answered with `NodeLostError`
  * naming it within seconds, and a lost relaying node is noticed by the caller itself. The execution keeps the
  * caller's id, so a `cancel` sent to any node finds it through the control subjects.
+ *
+ * The relaying node's own connection may drop while the owner runs the execution: the owner's reply, published to
+ * it meanwhile, is lost. The owner keeps it as it keeps the replies of the executions it was asked for directly
+ * (execution-replies.ts), and the relaying node, once its connection is back, asks the owner for it as a remote
+ * client asks (lost-reply-recovery.ts), then relays it as if it had just come. An owner with no record of it is
+ * answered with `ExecutionUnknownError`, and silence until the wait's end with `NatsConnectionError`
+ * (`disconnected`): either way the execution's outcome is unknown, not that the module is not found.
  * @module
  */
 import { ErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
-import { CallTimeoutError, InternalError, ModuleNotFoundError, NodeLostError, ValidationError } from '../errors.js';
+import {
+  CallTimeoutError,
+  ExecutionUnknownError,
+  InternalError,
+  ModuleNotFoundError,
+  NatsConnectionError,
+  NodeLostError,
+  ValidationError,
+} from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { STEADY_LINK, type ConnectionLink } from './connection-link.js';
+import { askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { RelayedReply } from './service-endpoint.js';
 import type { ForwardedOperation, TetherSubjects } from './subjects.js';
@@ -62,6 +79,10 @@ export interface ModuleForward {
    * Passes an execution on; `headers` are the caller's request headers (its revisions are passed along).
    * @throws {ModuleNotFoundError} when no node has the module
    * @throws {NodeLostError} when the node running it stops answering
+   * @throws {ExecutionUnknownError} when this node's connection dropped while it waited and the node running it,
+   * asked once it was back, has no record of it
+   * @throws {NatsConnectionError} (`disconnected`) when no answer came within the execution's timeout and
+   * {@link FORWARD_GRACE_MS} and this node's connection dropped while it waited
    * @throws {CallTimeoutError} when no answer came within the execution's timeout and {@link FORWARD_GRACE_MS}
    * @throws {ValidationError} when the request is over the server's `max_payload`
    * @throws {InternalError} when NATS refused it otherwise (the connection closed, say), naming the module
@@ -88,8 +109,25 @@ export interface ModuleForward {
   answers(sessionId: string, moduleId: string): Promise<boolean>;
 }
 
-/** The relaying side of a node, on its connection. */
-export function createModuleForward(connection: NatsConnection, subjects: TetherSubjects): ModuleForward {
+/**
+ * What a passed-on request's end other than a reply becomes: `lost`, the node running it stopped answering; with
+ * `execution`, a reply lost while this node's connection was down is asked of that node (see the module comment).
+ */
+interface PassFailures {
+  readonly lost: (nodeId: string) => Error;
+  readonly execution?: { readonly ask: AskOutcome; readonly unknown: (nodeId: string) => Error };
+}
+
+/**
+ * The relaying side of a node, on its connection; `link` follows that connection, so that the wait for a passed-on
+ * execution knows when its reply may have been lost (and a ping missed while it was down does not count). Without
+ * it, nothing is asked again and every missed ping counts.
+ */
+export function createModuleForward(
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  link: ConnectionLink = STEADY_LINK,
+): ModuleForward {
   const inbox = new ReplyInbox(connection);
 
   const pass = async (
@@ -99,7 +137,7 @@ export function createModuleForward(connection: NatsConnection, subjects: Tether
     body: object,
     caller: MsgHdrs | undefined,
     waitMs: number,
-    lost: (nodeId: string) => Error,
+    failures: PassFailures,
   ): Promise<RelayedReply> => {
     const subject = subjects.moduleForward(sessionId, moduleId, operation);
     // The caller's revisions and the life it is bound to: the owner waits for what the caller has seen, and checks the
@@ -109,9 +147,15 @@ export function createModuleForward(connection: NatsConnection, subjects: Tether
       const value = caller?.get(name);
       if (value) h.set(name, value);
     }
+    const { execution } = failures;
     let outcome;
     try {
-      outcome = await watchedRequest(connection, inbox, subject, encodeJson(body), { headers: h, timeoutMs: waitMs });
+      // Only executions run long enough for a drop to matter, and only they have a kept reply to ask for.
+      outcome = await watchedRequest(connection, inbox, subject, encodeJson(body), {
+        headers: h,
+        timeoutMs: waitMs,
+        ...(execution ? { link, askOutcome: execution.ask } : {}),
+      });
     } catch (error) {
       const code = (error as Partial<NatsError> | undefined)?.code;
       // Nothing subscribes: no node has the module (never created, stopped, or its node is gone).
@@ -124,7 +168,19 @@ export function createModuleForward(connection: NatsConnection, subjects: Tether
       const message = error instanceof Error ? error.message : String(error);
       throw new InternalError(`${what} failed: ${message}`, { cause: error, details });
     }
-    if (outcome.kind === 'lost') throw lost(outcome.nodeId);
+    if (outcome.kind === 'lost') throw failures.lost(outcome.nodeId);
+    // Asked only with `execution`.
+    if (outcome.kind === 'unknown') throw execution!.unknown(outcome.nodeId);
+    if (outcome.kind === 'unanswered') {
+      const why = outcome.down ? 'and is still down' : 'and the answer sent meanwhile is lost';
+      throw new NatsConnectionError(
+        'disconnected',
+        connection.getServer(),
+        `passing execute of module '${moduleId}' in session '${sessionId}' on to its node: no answer within ` +
+          `${waitMs} ms; this node's NATS connection dropped while it waited ${why}; whether it ran is unknown`,
+        { details: { sessionId, moduleId, subject, timeoutMs: waitMs, outcome: 'unknown' } },
+      );
+    }
     // Not `aborted`: no signal was given.
     if (outcome.kind !== 'reply') throw new ModuleNotFoundError(sessionId, moduleId);
     const { reply } = outcome;
@@ -139,20 +195,20 @@ export function createModuleForward(connection: NatsConnection, subjects: Tether
   const forward: ModuleForward = {
     execute(sessionId, moduleId, body, caller) {
       const waitMs = Math.min(body.timeoutMs + FORWARD_GRACE_MS, MAX_TIMEOUT_MS);
-      return pass(
-        sessionId,
-        moduleId,
-        'execute',
-        body,
-        caller,
-        waitMs,
-        (nodeId) => new NodeLostError(sessionId, moduleId, body.executionId, nodeId),
-      );
+      const { executionId } = body;
+      return pass(sessionId, moduleId, 'execute', body, caller, waitMs, {
+        lost: (nodeId) => new NodeLostError(sessionId, moduleId, executionId, nodeId),
+        execution: {
+          ask: (nodeId) =>
+            askExecutionOutcome(connection, subjects.executionOutcome(nodeId, sessionId, moduleId), executionId),
+          unknown: (nodeId) => new ExecutionUnknownError(sessionId, moduleId, executionId, nodeId),
+        },
+      });
     },
     describe(sessionId, moduleId, caller) {
       // A module whose node is gone is gone: its spec was nowhere else.
-      return pass(sessionId, moduleId, 'describe', {}, caller, FORWARDED_DESCRIBE_WAIT_MS, (nodeId) => {
-        return new ModuleNotFoundError(sessionId, moduleId, { details: { lostNodeId: nodeId } });
+      return pass(sessionId, moduleId, 'describe', {}, caller, FORWARDED_DESCRIBE_WAIT_MS, {
+        lost: (nodeId) => new ModuleNotFoundError(sessionId, moduleId, { details: { lostNodeId: nodeId } }),
       });
     },
     async answers(sessionId, moduleId) {

@@ -143,6 +143,13 @@ export function forwardedModuleEndpoint(deps: ModuleServiceDeps): ServiceEndpoin
     subject: subjects.allModuleForwards(),
     // The relaying node watches this one while an execution runs here.
     announcesAcceptance: true,
+    // And asks this one for an execution's reply it lost while its own connection was down (see module-forward.ts).
+    replyKey(subject, body) {
+      const parsed = subjects.parseModuleForward(subject);
+      const { executionId } = body;
+      if (parsed?.operation !== 'execute' || typeof executionId !== 'string') return undefined;
+      return executionReplyKey(parsed.sessionId, parsed.moduleId, executionId);
+    },
     prepare(subject, body, headers) {
       const parsed = subjects.parseModuleForward(subject);
       if (!parsed) throw new ValidationError(`subject '${subject.slice(0, 200)}' names no passed-on module request`);

@@ -19,6 +19,7 @@ import { createEventOutbox } from './event-outbox.js';
 import { natsInspector } from './inspection.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
+import { createConnectionLink } from './connection-link.js';
 import { createModuleForward } from './module-forward.js';
 import { forwardedModuleEndpoint, moduleEndpoints } from './module-service.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
@@ -132,7 +133,7 @@ export async function openNatsNode(
   try {
     const { store, specs, life, subjects } = await openNodeBuckets(connection, options, report);
     const outbox = createEventOutbox(connection, report);
-    const forward = createModuleForward(connection, subjects);
+    const forward = createModuleForward(connection, subjects, createConnectionLink(connection, report));
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
     let specWatch: KvWatchHandle | undefined;

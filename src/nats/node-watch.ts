@@ -39,13 +39,15 @@ export const NODE_RECONNECT_GRACE_MS = 6_000;
 
 /**
  * Pings the node `nodeId` every {@link NODE_PING_INTERVAL_MS} until the returned function is called; calls
- * `lost` once it missed {@link NODE_MISSED_PINGS} in a row while `link` was up (see the module comment).
+ * `lost` once it missed {@link NODE_MISSED_PINGS} in a row while `link` was up (see the module comment), and
+ * `answered` after each ping the node answered.
  */
 export function watchNode(
   connection: NatsConnection,
   nodeId: string,
   link: ConnectionLink,
   lost: () => void,
+  answered?: () => void,
 ): () => void {
   let missed = 0;
   let stopped = false;
@@ -68,6 +70,7 @@ export function watchNode(
       .then(
         () => {
           missed = 0;
+          if (!stopped) answered?.();
         },
         (error: unknown) => {
           // This client's own connection dropped meanwhile: the ping says nothing of the node.

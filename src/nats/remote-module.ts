@@ -155,12 +155,21 @@ export class RemoteModuleHandle {
    *
    * A handle bound to a life hears that life's events only, and its listeners stop when that life ends (the session
    * deleted or expired): the client's `onError` is told, with the `SessionError` its requests get, as a watch's is.
-   * So a listener never hears the module of the same id in the session's next life.
+   * So a listener never hears the module of the same id in the session's next life. A listener added after that life
+   * ended (its end event gone by) is stopped, and `onError` told, once a first read (a `describe`) finds it gone.
    */
   on<T extends ModuleEventType>(type: T, listener: RemoteModuleEventListener<T>): () => void {
-    return this.#subscribe((event) => {
+    const subscription = this.#subscribe((event) => {
       if (event.type === type) listener(event as Extract<ModuleEvent, { type: T }>);
-    }).unsubscribe;
+    });
+    // The end event tells of an end only after the subscription: one read tells of an end before it, which would
+    // otherwise leave the listener silent and its subscriptions held for ever. Whatever else the read says is no
+    // listener's business (onState's read is its first state; this one is only asked about the life).
+    if (this.incarnation !== undefined)
+      this.describe().catch((error: unknown) => {
+        if (isSessionGone(error)) subscription.ended(error);
+      });
+    return subscription.unsubscribe;
   }
 
   /**

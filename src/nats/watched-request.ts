@@ -94,9 +94,9 @@ export function watchedRequest(
       settle();
     };
     const accepted = (nodeId: string): void => {
-      unwatch = watchNode(connection, nodeId, link, () => finish(() => resolve({ kind: 'lost', nodeId })));
-      if (askOutcome)
-        unrecover = recoverLostReply(
+      const recovery =
+        askOutcome &&
+        recoverLostReply(
           link,
           () => askOutcome(nodeId),
           (answer) =>
@@ -106,6 +106,15 @@ export function watchedRequest(
               ),
             ),
         );
+      unrecover = recovery?.stop;
+      // A node that answers a ping again after an outage longer than the recovery's grace is asked then.
+      unwatch = watchNode(
+        connection,
+        nodeId,
+        link,
+        () => finish(() => resolve({ kind: 'lost', nodeId })),
+        recovery?.nodeAnswered,
+      );
     };
 
     let slot: InboxSlot;

@@ -5,7 +5,8 @@ import type { VariableChange } from '../../src/session/session-context.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
-const fx = useNatsFixture();
+// Monitoring: a test counts the subscriptions of a client's connection as the server holds them.
+const fx = useNatsFixture({ monitor: true });
 const nc = usePlainConnection(fx);
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 const encoder = new TextEncoder();
@@ -33,6 +34,18 @@ const endsTold = (told: Told): unknown[] =>
     .filter((each) => each.where.includes('listener of module qa'))
     .map((each) => (each.error as { code?: unknown }).code);
 
+/** The name of Alice's connection, as the server's monitoring lists it. */
+const ALICE = `alice-${process.pid}`;
+
+/** How many subscriptions the server holds for Alice's connection. */
+async function subscriptionsOfAlice(): Promise<number> {
+  const response = await fetch(`${fx().server.monitorUrl}/connz?limit=1000`);
+  const connz = (await response.json()) as { connections?: { name?: string; subscriptions?: number }[] };
+  const found = (connz.connections ?? []).filter((connection) => connection.name === ALICE);
+  expect(found).toHaveLength(1);
+  return found[0]!.subscriptions ?? 0;
+}
+
 /**
  * Two nodes, and Alice's handle of module `qa` of session `m` in its first life, with a result and a state
  * listener, after one execution whose events they heard.
@@ -42,7 +55,7 @@ async function oldLifeModule() {
   await fx().runtime(buckets, { llm: createEchoModel() });
   await fx().runtime(buckets, { llm: createEchoModel() });
   const told: Told = [];
-  const alice = await fx().client({ onError: (error, where) => told.push({ error, where }) });
+  const alice = await fx().client({ name: ALICE, onError: (error, where) => told.push({ error, where }) });
   const old = await alice.session('m');
   await old.defineVariable('t', 'float', 0.1);
   const qa = await old.module('qa', predict);
@@ -100,6 +113,24 @@ describe('events and the life of their session', () => {
       [old.incarnation, first.executionId],
       [mine.incarnation, second.executionId],
     ]);
+  });
+
+  it('stop a module listener added after its life ended, and tell the client, rather than hold it for ever', async () => {
+    const { old, qa, told } = await oldLifeModule();
+    await old.delete();
+    await waitFor(() => endsTold(told).length === 2, { message: 'the listeners told of the end' });
+    await roundTrip(old);
+    const before = await subscriptionsOfAlice();
+
+    // Added once the end event has gone by: only a read tells them that their life is over.
+    const heard: unknown[] = [];
+    for (let i = 0; i < 3; i++) qa.on('module.result', (event) => heard.push(event));
+    await waitFor(() => endsTold(told).length === 5, { message: 'the late listeners told of the end' });
+    expect(endsTold(told).slice(2)).toEqual(['session_not_found', 'session_not_found', 'session_not_found']);
+    // Their subscriptions are gone from the server (the unsubscribes go out before the round trip's request).
+    await roundTrip(old);
+    expect(await subscriptionsOfAlice()).toBe(before);
+    expect(heard).toEqual([]);
   });
 
   it('keep an event of another life from a module listener that it reaches before its own life ended', async () => {

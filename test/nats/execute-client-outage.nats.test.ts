@@ -11,7 +11,13 @@ import {
   type NatsConnectionStatus,
   type NatsNodeOptions,
 } from '../../src/index.js';
-import { NODE_MISSED_PINGS, NODE_PING_INTERVAL_MS, NODE_PING_TIMEOUT_MS } from '../../src/nats/watched-request.js';
+import {
+  NODE_MISSED_PINGS,
+  NODE_PING_INTERVAL_MS,
+  NODE_PING_TIMEOUT_MS,
+  NODE_RECONNECT_GRACE_MS,
+} from '../../src/nats/watched-request.js';
+import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
@@ -163,6 +169,31 @@ describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the cl
     expect(result.executionId).toBe((results[0] as { result: { executionId: string } }).result.executionId);
   }, 30_000);
 
+  it('asks the node again once it answers, when it left the questions unanswered past the grace', async () => {
+    const server = await restartableServer();
+    // The node hears the questions addressed to it only when the test lets it; its pings pass at once.
+    const questions = await startLaggingProxy(server.url, (subject) => subject.startsWith('tether.v1.node.'));
+    onTestFinished(() => questions.close());
+    const cut = await clientCutOff(server.url, {}, questions.url);
+    const { qa, client } = cut;
+    stubbed.stub().hold();
+    // Far longer than the test: only the reply the node kept can settle it in time.
+    const running = qa.execute({ question: 'did you answer?' }, { timeoutMs: 600_000 });
+    await cut.accepted();
+    await cut.replyWhileAway();
+    questions.hold();
+    cut.proxy.restore();
+    await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
+
+    // Past the grace in which the client asks after its reconnect (not a timed assertion: the wait only lets the
+    // questions of the grace go unanswered first).
+    await new Promise((resolve) => setTimeout(resolve, NODE_RECONNECT_GRACE_MS + NODE_PING_TIMEOUT_MS));
+    questions.release();
+
+    expect((await running).output).toEqual({ answer: 'stub answer' });
+    expect(stubbed.stub().chatRequests).toHaveLength(1);
+  }, 30_000);
+
   it('rejects with ExecutionUnknownError, at once, when the node no longer has the reply sent while it was away', async () => {
     const server = await restartableServer();
     // The node keeps one reply: the next execution's pushes the lost one out.
@@ -195,13 +226,13 @@ describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the cl
 
 /**
  * A node and a client of its module `qa` that goes through a proxy, so the client alone can be cut off while the
- * node and the server carry on; `results`: the module's `module.result` events, as a subscriber on the server sees
+ * node and the server carry on (the node reaches the server through `nodeUrl`, when given); `results`: the module's `module.result` events, as a subscriber on the server sees
  * them.
  */
-async function clientCutOff(url: string, nats: Partial<NatsNodeOptions> = {}) {
+async function clientCutOff(url: string, nats: Partial<NatsNodeOptions> = {}, nodeUrl = url) {
   const proxy = await startTcpProxy(url);
   onTestFinished(() => proxy.close());
-  const setup = await nodeAndModule(url, proxy.url, nats);
+  const setup = await nodeAndModule(nodeUrl, proxy.url, nats);
   const { client, session, runtime } = setup;
   const results: unknown[] = [];
   let pinged = false;

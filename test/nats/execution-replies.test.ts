@@ -27,6 +27,29 @@ describe('execution-replies', () => {
     expect(replies.outcome(key('e2'))).toBe('unknown');
   });
 
+  it('says running, not the old reply, while a request resent under the same id runs, then gives the new reply', () => {
+    const replies = createExecutionReplies();
+    const refused = {};
+    replies.started(refused, key('e1'));
+    replies.replied(refused, bytes('{"error":{"code":"revision_unknown"}}'), { status: 409, description: 'refused' });
+    // The client's resend of the same execution, as after a revision_unknown refusal.
+    const resent = {};
+    replies.started(resent, key('e1'));
+    expect(replies.outcome(key('e1'))).toBe('running');
+    replies.replied(resent, bytes('{"result":1}'));
+    expect(replies.outcome(key('e1'))).toMatchObject({ data: bytes('{"result":1}'), error: undefined });
+  });
+
+  it('says running while one of two requests sent at once under the same id still runs', () => {
+    const replies = createExecutionReplies();
+    const first = {};
+    const second = {};
+    replies.started(first, key('e1'));
+    replies.started(second, key('e1'));
+    replies.replied(first, bytes('{"result":1}'));
+    expect(replies.outcome(key('e1'))).toBe('running');
+  });
+
   it('keeps nothing of a request it was never told had started', () => {
     const replies = createExecutionReplies();
     replies.replied({}, bytes('{"result":1}'));

@@ -1,11 +1,11 @@
 import type { Msg } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createEchoModel, type ModuleTool } from '../../src/index.js';
+import { NatsConnectionError, createEchoModel, type ModuleTool } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { servedBy, type TestNode } from '../support/tether-node.js';
+import { servedBy, type TestNode, type TestNodeOptions } from '../support/tether-node.js';
 import { isNotice, rawRequest as sendRaw } from '../support/raw-request.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -62,6 +62,44 @@ async function forwardedExecution(b: TestNode, timeoutMs = 60_000): Promise<{ ex
     await replyOf(received);
   }
   throw new Error('no execution reached node B in 30 tries');
+}
+
+/**
+ * Owner A (its NATS options `ownerNats`) of module `local`, and node B behind a proxy; an execution passed on by B,
+ * which the owner answered while B was cut off, then B back. `results`: the ids of the module's results heard.
+ */
+async function ownerRepliedWhileRelayAway(ownerNats: NonNullable<TestNodeOptions['nats']>) {
+  const proxy = await startTcpProxy(fx().server.url);
+  onTestFinished(() => proxy.close());
+  const buckets = fx().buckets();
+  const a = await fx().node(buckets, { llm: stubbed.llm(), nats: ownerNats });
+  await (await a.runtime.session('s1')).module('local', localSpec);
+  const statuses: string[] = [];
+  const b = await fx().node(buckets, {
+    llm: stubbed.llm(),
+    servers: proxy.url,
+    nats: { reconnect: { waitMs: 100 } },
+    onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+  });
+  stubbed.stub().hold();
+  const { executionId, received } = await forwardedExecution(b);
+  const results: string[] = [];
+  const events = nc().subscribe('tether.v1.events.s1.module.local', {
+    callback: (_error, msg) => {
+      const event = msg.json<{ type: string; result?: { executionId: string } }>();
+      if (event.type === 'module.result') results.push(event.result!.executionId);
+    },
+  });
+  onTestFinished(() => events.unsubscribe());
+  await nc().flush();
+
+  proxy.cut();
+  await waitFor(() => statuses.includes('disconnected'), { message: 'node B cut off' });
+  stubbed.stub().release();
+  // The owner has replied to node B, which was away: that reply is lost to it.
+  await waitFor(() => results.includes(executionId), { message: "the owner's result" });
+  proxy.restore();
+  return { a, executionId, received, results };
 }
 
 describe('requests for a module that stays on its node', () => {
@@ -177,6 +215,31 @@ describe('requests for a module that stays on its node', () => {
     expect(reply.headers?.get('Nats-Service-Error-Code')).toBe('504');
     expect(errorCode(reply)).toBe('call_timeout');
     expect(reply.json<{ error: { details: { timeoutMs: number } } }>().error.details.timeoutMs).toBe(1_500);
+  }, 30_000);
+
+  it("relays the owner's result that was lost while the relaying node was cut off, once that node is back", async () => {
+    const { executionId, received, results } = await ownerRepliedWhileRelayAway({});
+
+    // The execution's timeout is 60 s, the test's 30 s: only the owner's kept reply can answer in time.
+    const reply = await replyOf(received);
+    expect(reply.json<{ result: { executionId: string; output: unknown } }>().result).toMatchObject({
+      executionId,
+      output: { answer: 'stub answer' },
+    });
+    // That very run: the owner ran it once.
+    expect(results.filter((id) => id === executionId)).toHaveLength(1);
+  }, 30_000);
+
+  it('answers execution_unknown, not module_not_found, when the owner no longer has the reply the relay lost', async () => {
+    const { executionId, received, a } = await ownerRepliedWhileRelayAway({ executionReplies: { maxCount: 0 } });
+
+    const reply = await replyOf(received);
+    expect(errorCode(reply)).toBe('execution_unknown');
+    expect(reply.json<{ error: { details: unknown } }>().error.details).toMatchObject({
+      executionId,
+      moduleId: 'local',
+      nodeId: a.serviceId,
+    });
   }, 30_000);
 
   it('fails an execution passed on to an owner that is lost with node_lost naming it, long before its timeout', async () => {
