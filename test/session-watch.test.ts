@@ -14,6 +14,15 @@ describe('session watchVariables', () => {
   });
   afterEach(() => runtime.stop());
 
+  it('delivers the initial values in name order, whatever order the variables were defined in', async () => {
+    for (const name of ['zeta', 'alpha', 'mu']) await session.defineVariable(name, 'integer', 1);
+    const seen: string[] = [];
+    const unwatch = await session.watchVariables('*', (change) => seen.push(change.name), { includeInitial: true });
+    // The same order a session loaded from the store (another runtime, a woken process) gives, and listVariables.
+    expect(seen).toEqual(['alpha', 'mu', 'zeta']);
+    unwatch();
+  });
+
   it('delivers initial values, then every accepted change in version order, and nothing for refused writes', async () => {
     await session.defineVariable('llm_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
     await session.defineVariable('llm_model', 'string', 'small');

@@ -88,6 +88,17 @@ describe('session', () => {
     expect(await session.getVariables(['a', 'constrained'])).toEqual({ found: { a: 1, constrained: 5 }, missing: [] });
   });
 
+  it('refuses a write to a name no variable can have as invalid, not as a missing variable', async () => {
+    await session.defineVariable('a', 'integer', 1);
+    const invalid = { code: 'validation_failed', message: expect.stringContaining("invalid variable name 'a.b'") };
+    await expect(session.setVariable('a.b', 1)).rejects.toMatchObject(invalid);
+    await expect(session.deleteVariable('a.b')).rejects.toMatchObject(invalid);
+    await expect(session.lockVariable('a.b', 'me')).rejects.toMatchObject(invalid);
+    expect((await session.setVariables({ 'a.b': 1, a: 2 }))['a.b']).toMatchObject({ ok: false, error: invalid });
+    // A valid name that is not defined is still not found.
+    await expect(session.setVariable('ghost', 1)).rejects.toBeInstanceOf(VariableNotFoundError);
+  });
+
   it('applies the valid values of a non-atomic batch and reports each refusal', async () => {
     await session.defineVariable('a', 'integer', 1);
     await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });

@@ -106,7 +106,7 @@ export class Session implements SessionContext {
   async listVariables(pattern = '*'): Promise<VariableRecord[]> {
     const matches = compileGlob(pattern);
     const records = [...(await this.#link.variables()).values()].filter((record) => matches(record.name));
-    return records.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return records.sort(byName);
   }
 
   /** Values of several variables, with the names that do not exist listed apart. */
@@ -244,7 +244,7 @@ export class Session implements SessionContext {
 
   /**
    * Calls `listener` for every accepted write to a variable whose name matches `pattern`, in version order;
-   * with `includeInitial`, each matching variable's current value comes first. Writes made through other
+   * with `includeInitial`, each matching variable's current value comes first, in name order. Writes made through other
    * runtimes are included: on a NATS node a watched session does not hibernate (watching a hibernated one wakes
    * it), so it keeps hearing other nodes' writes, new variables that match included, and it hibernates once idle
    * again after its last watch here is removed. An embedded session still expires after its idle TTL (watches do
@@ -259,7 +259,8 @@ export class Session implements SessionContext {
     if (typeof listener !== 'function') throw new ValidationError('watchVariables needs a listener function');
     const variables = await this.#link.variables();
     const initial: VariableChange[] = options.includeInitial
-      ? [...variables.values()].map((r) => ({
+      ? // In name order, as listVariables answers: the map's own order depends on how this process was loaded.
+        [...variables.values()].sort(byName).map((r) => ({
           name: r.name,
           oldValue: undefined,
           newValue: r.value,
@@ -333,6 +334,11 @@ export class Session implements SessionContext {
     assertVariableName(name);
     return new VariableNotFoundError(this.sessionId, name);
   }
+}
+
+/** Orders records by name (code units, as `listVariables` has always answered). */
+function byName(a: VariableRecord, b: VariableRecord): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** The values and versions of `names` in `variables`, with the names that are not there. */

@@ -20,6 +20,7 @@ import {
   withLock,
   withValue,
 } from '../variables/record.js';
+import { assertVariableName } from '../variables/names.js';
 import { withPatternBudget } from '../variables/string-pattern.js';
 import type { VariableRecord } from '../variables/types.js';
 
@@ -119,8 +120,10 @@ function planRequest(view: SessionView, request: WriteRequest): WritePlan {
 
 function existing(view: SessionView, name: string): VariableRecord {
   const record = view.variables.get(name);
-  if (!record) throw new VariableNotFoundError(view.sessionId, name);
-  return record;
+  if (record) return record;
+  // A name no variable can have is the caller's mistake, not a missing definition: say so, as reads do.
+  assertVariableName(name);
+  throw new VariableNotFoundError(view.sessionId, name);
 }
 
 /** A put that is compare-and-set against the last revision this session saw (0: the key must be absent). */
