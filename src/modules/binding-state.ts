@@ -7,7 +7,14 @@
 import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
 import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
 import { setByName } from '../variables/names.js';
-import { type SyncErrorHandler, checkAttributeValue } from './module-types.js';
+import {
+  BINDABLE_ATTRIBUTES,
+  PROGRAM_PARAMETERS,
+  type SyncErrorHandler,
+  checkAttributeValue,
+  isBindableAttribute,
+  isProgramParameter,
+} from './module-types.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
 export type SyncCallback = (attribute: string, oldValue: unknown, newValue: unknown) => unknown;
@@ -133,7 +140,11 @@ export class BindingState {
     });
   }
 
-  /** Rejects attribute names that would clobber the module's methods or identity. */
+  /**
+   * Rejects attribute names that would clobber the module's methods or identity, and names the module does not
+   * have: an LLM or program parameter, or an attribute a subclass declared (`VariableAwareMixin(Summarize)`), is
+   * bound; a misspelt `temprature` would be set on the instance and read by nothing, so it is refused.
+   */
   checkAttribute(target: object, attribute: string): void {
     if (!/^[A-Za-z_$][\w$]*$/.test(attribute) || RESERVED.has(attribute)) {
       throw new ValidationError(`'${attribute}' cannot be bound`, { variable: attribute });
@@ -142,6 +153,13 @@ export class BindingState {
       throw new ValidationError(`'${attribute}' is a method of the module and cannot be bound`, {
         variable: attribute,
       });
+    }
+    if (!isBindableAttribute(attribute) && !isProgramParameter(attribute) && !(attribute in target)) {
+      const accepted = [...BINDABLE_ATTRIBUTES, ...PROGRAM_PARAMETERS];
+      throw new ValidationError(
+        `the module has no attribute '${attribute}' to bind; bindable: ${accepted.join(', ')} (or an attribute its class declares)`,
+        { variable: attribute, details: { attribute, accepted } },
+      );
     }
   }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { SessionContext } from '../session/session-context.js';
-import { VariableNotFoundError } from '../errors.js';
+import { ValidationError, VariableNotFoundError } from '../errors.js';
 import {
   type BindingState,
   type SyncCallback,
@@ -102,6 +102,15 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
     async bindToVariable(attribute: string, variableName: string, syncCallback?: SyncCallback): Promise<void> {
       const state = bindingStateOf(this);
       state.checkAttribute(this, attribute);
+      if (syncCallback !== undefined && typeof syncCallback !== 'function') {
+        // Checked now: a callback that is not one would fail, and be reported, at every change.
+        throw new ValidationError(
+          `the sync callback of '${attribute}' must be a function, got ${typeof syncCallback}`,
+          {
+            variable: attribute,
+          },
+        );
+      }
       const session = state.requireSession();
       const snapshot = await session.readVariables([variableName]);
       const entry = snapshot.found[variableName];
