@@ -19,6 +19,7 @@ import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec
 import { inputProblem, type ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
 import type { ModuleTool } from './module-types.js';
+import { namingModule } from './provider-errors.js';
 
 /** What a module instance is built with besides its spec. */
 export interface ModuleInstanceOptions {
@@ -154,10 +155,15 @@ export class ModuleInstance {
     signal: AbortSignal,
     onDelta?: (field: string, delta: string) => void,
   ): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
-    const outcome = await this.#program().forward(
-      { ...inputs },
-      { autoSync: false, syncBetweenSteps: true, abortSignal: signal, ...(onDelta ? { onDelta } : {}) },
-    );
+    let outcome: Awaited<ReturnType<VariableAwareModule['forward']>>;
+    try {
+      outcome = await this.#program().forward(
+        { ...inputs },
+        { autoSync: false, syncBetweenSteps: true, abortSignal: signal, ...(onDelta ? { onDelta } : {}) },
+      );
+    } catch (error) {
+      throw namingModule(error, this.moduleId);
+    }
     const provenance =
       this.spec.typeVariable !== undefined && this.#typeVersion !== undefined
         ? { ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion }
