@@ -166,13 +166,26 @@ export class BindingState {
   /** `{ variableName: version }` of the values currently applied; frozen, and the same object until one changes. */
   provenance(): Readonly<Record<string, number>> {
     if (this.#provenance) return this.#provenance;
+    this.#provenance = this.provenanceSince(undefined, undefined);
+    return this.#provenance;
+  }
+
+  /**
+   * The provenance of a step of a run that started with `started` (a copy of {@link BindingState.versions} taken
+   * then): an attribute of `changing` is reported at the version applied now, any other at the version the run
+   * started with, since the program keeps that value for the whole run (ReAct's instructions, say).
+   */
+  provenanceSince(
+    started: ReadonlyMap<string, number> | undefined,
+    changing: ReadonlySet<string> | undefined,
+  ): Readonly<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const [attribute, binding] of this.bindings) {
-      const version = this.versions.get(attribute);
+      const fixed = started !== undefined && !changing?.has(attribute);
+      const version = fixed ? started.get(attribute) : this.versions.get(attribute);
       if (version !== undefined) setByName(out, binding.variableName, version);
     }
-    this.#provenance = Object.freeze(out);
-    return this.#provenance;
+    return Object.freeze(out);
   }
 
   /** Reports a failed sync: to the handler if there is one, else as a process warning; never silently. */

@@ -22,6 +22,7 @@ import {
   snapshotParameters,
 } from './module-types.js';
 import type { RunHooks } from './ax-program-runner.js';
+import { STEP_ATTRIBUTES } from './ax-bridge.js';
 import { type ModuleOptions, type ProgramModule, executeModule, isMultiStep } from './program-module.js';
 import {
   BestOfN,
@@ -171,9 +172,11 @@ function forwardSynced(
   if (options.onDelta) hooks.onDelta = options.onDelta;
   // Without syncs between steps, every step runs with the parameters the execution started with.
   if (isMultiStep(module) && (options.syncBetweenSteps ?? options.autoSync !== false)) {
+    // What a later step can change is reported as of that step; the rest as the run started (see STEP_ATTRIBUTES).
+    const started = new Map(state.versions);
     hooks.beforeStep = async () => {
       await syncReported(module, state);
-      provenance = state.provenance();
+      provenance = state.provenanceSince(started, STEP_ATTRIBUTES);
       return snapshotParameters(module);
     };
   }
