@@ -42,6 +42,12 @@ export class ModuleInstance {
   #asleep: Readonly<Record<string, VersionedValue>> | undefined;
   /** The type variable's version at the last sync, for provenance. */
   #typeVersion: number | undefined;
+  /**
+   * Whether an execution's deltas have a listener (set by the module's entry from its handle's listeners); without
+   * one the program does not stream. Streaming is not free of effects: Ax's streamed parsing can take a label the
+   * model put first into the answer ("Reasoning: r\nAnswer: ok" gives "Reasoning: rok"), which a whole reply avoids.
+   */
+  wantsDeltas: () => boolean = () => true;
 
   private constructor(
     readonly moduleId: string,
@@ -159,7 +165,12 @@ export class ModuleInstance {
     try {
       outcome = await this.#program().forward(
         { ...inputs },
-        { autoSync: false, syncBetweenSteps: true, abortSignal: signal, ...(onDelta ? { onDelta } : {}) },
+        {
+          autoSync: false,
+          syncBetweenSteps: true,
+          abortSignal: signal,
+          ...(onDelta && this.wantsDeltas() ? { onDelta } : {}),
+        },
       );
     } catch (error) {
       throw namingModule(error, this.moduleId);
