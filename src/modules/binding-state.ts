@@ -7,14 +7,7 @@
 import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
 import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
 import { setByName } from '../variables/names.js';
-import {
-  BINDABLE_ATTRIBUTES,
-  PROGRAM_PARAMETERS,
-  type SyncErrorHandler,
-  checkAttributeValue,
-  isBindableAttribute,
-  isProgramParameter,
-} from './module-types.js';
+import { type SyncErrorHandler, checkAttributeValue } from './module-types.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
 export type SyncCallback = (attribute: string, oldValue: unknown, newValue: unknown) => unknown;
@@ -26,9 +19,6 @@ interface Binding {
   readonly variableName: string;
   readonly callback: SyncCallback | undefined;
 }
-
-/** Attributes a binding may never overwrite: the module's identity and wiring. */
-const RESERVED = new Set(['signature', 'llm', 'moduleType', 'constructor', '__proto__', 'prototype', 'session']);
 
 /** Same value for sync purposes: identical primitives, or equal JSON for lists and objects. */
 function sameValue(a: unknown, b: unknown): boolean {
@@ -138,29 +128,6 @@ export class BindingState {
     throw new SessionError('session_stopped', this.#sessionId, {
       details: { reason: 'session was garbage-collected' },
     });
-  }
-
-  /**
-   * Rejects attribute names that would clobber the module's methods or identity, and names the module does not
-   * have: an LLM or program parameter, or an attribute a subclass declared (`VariableAwareMixin(Summarize)`), is
-   * bound; a misspelt `temprature` would be set on the instance and read by nothing, so it is refused.
-   */
-  checkAttribute(target: object, attribute: string): void {
-    if (!/^[A-Za-z_$][\w$]*$/.test(attribute) || RESERVED.has(attribute)) {
-      throw new ValidationError(`'${attribute}' cannot be bound`, { variable: attribute });
-    }
-    if (typeof (target as Record<string, unknown>)[attribute] === 'function') {
-      throw new ValidationError(`'${attribute}' is a method of the module and cannot be bound`, {
-        variable: attribute,
-      });
-    }
-    if (!isBindableAttribute(attribute) && !isProgramParameter(attribute) && !(attribute in target)) {
-      const accepted = [...BINDABLE_ATTRIBUTES, ...PROGRAM_PARAMETERS];
-      throw new ValidationError(
-        `the module has no attribute '${attribute}' to bind; bindable: ${accepted.join(', ')} (or an attribute its class declares)`,
-        { variable: attribute, details: { attribute, accepted } },
-      );
-    }
   }
 
   /** `{ variableName: version }` of the values currently applied; frozen, and the same object until one changes. */

@@ -19,6 +19,7 @@ import {
   type ModuleResult,
   type SyncErrorHandler,
   checkAttributeValue,
+  checkBindableAttribute,
   snapshotParameters,
 } from './module-types.js';
 import type { RunHooks } from './ax-program-runner.js';
@@ -102,7 +103,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
 
     async bindToVariable(attribute: string, variableName: string, syncCallback?: SyncCallback): Promise<void> {
       const state = bindingStateOf(this);
-      state.checkAttribute(this, attribute);
+      checkBindableAttribute(this, attribute);
       if (syncCallback !== undefined && typeof syncCallback !== 'function') {
         // Checked now: a callback that is not one would fail, and be reported, at every change.
         throw new ValidationError(
