@@ -355,7 +355,10 @@ export class ProviderError extends BridgeError {
     readonly providerMessage: string,
     options: BridgeErrorOptions = {},
   ) {
-    super(`provider '${provider}' answered HTTP ${status}: ${providerMessage}`, {
+    // A module process's failure names the module (details.moduleId), here and when rebuilt from the wire.
+    const moduleId = options.details?.moduleId;
+    const to = typeof moduleId === 'string' ? ` to module '${moduleId}'` : '';
+    super(`provider '${provider}' answered HTTP ${status}${to}: ${providerMessage}`, {
       ...options,
       details: { provider, status, providerMessage, ...options.details },
     });

@@ -43,6 +43,22 @@ export function toForwardOptions(params: ModuleParameters): AxProgramForwardOpti
 }
 
 /**
+ * The attributes {@link applyToStep} changes between steps; every other one (`instructions`, `maxSteps`,
+ * `maxRetries`, the program parameters) keeps, for the whole run, the value the execution started with.
+ */
+export const STEP_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'temperature',
+  'maxTokens',
+  'topP',
+  'topK',
+  'presencePenalty',
+  'frequencyPenalty',
+  'stopSequences',
+  'model',
+  'thinkingTokenBudget',
+]);
+
+/**
  * Queues fresh parameters on a step context; Ax applies them to the request of the step about to start
  * (`applyStepContextMutations` in dsp/generate.ts runs right after `beforeStep`). `maxSteps` and `instructions`
  * cannot change mid-run: Ax fixes them when the execution starts.

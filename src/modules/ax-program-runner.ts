@@ -14,7 +14,7 @@ import type {
   AxProgramForwardOptions,
   AxSignature as Sig,
 } from '@ax-llm/ax';
-import { ValidationError } from '../errors.js';
+import { InternalError, ValidationError } from '../errors.js';
 import { applyToStep, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
 import { GeneratorPool, type Pooled } from './generator-pool.js';
 import { InputFields } from './input-fields.js';
@@ -100,6 +100,8 @@ export class AxProgramRunner {
   readonly #signature: Sig;
   readonly #settings: ProgramSettings;
   readonly #addsReasoning: boolean;
+  /** The output fields an answer must have (neither optional nor internal). */
+  readonly #required: readonly string[];
   readonly #functions: AxFunction[];
   readonly #inputs: InputFields;
   /** This program's idle generators, reused by its executions one at a time. */
@@ -126,6 +128,10 @@ export class AxProgramRunner {
       throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${String(cause)}`, { cause });
     }
     this.#signature = sig;
+    this.#required = sig
+      .getOutputFields()
+      .filter((field) => !field.isOptional && !field.isInternal)
+      .map((field) => field.name);
     this.#pool = new GeneratorPool(sig);
     this.#inputs = new InputFields(sig.getInputFields());
     this.#functions = (settings.tools ?? []).map(toAxFunction);
@@ -181,6 +187,8 @@ export class AxProgramRunner {
     try {
       const service = axServiceOf(llm);
       const options = toForwardOptions(params);
+      // Streamed only for a listener: Ax streams by default, and its streamed parsing is the less robust one.
+      options.stream = hooks.onDelta !== undefined;
       // Refine runs one forward per round, and Ax clears a stop when a forward ends (a failed round is just a
       // round): only the signal itself, checked by every round, ends the whole refinement.
       if (signal && this.#kind === 'refine') options.abortSignal = signal;
@@ -216,7 +224,7 @@ export class AxProgramRunner {
     return forwarded.then(
       (result) => {
         settle();
-        return finish(this.#outcome(result));
+        return finish(this.#outcome(result, llm.provider));
       },
       (error: unknown) => {
         settle();
@@ -283,7 +291,15 @@ export class AxProgramRunner {
     return threshold === undefined ? { rewardFn } : { rewardFn, threshold };
   }
 
-  #outcome(result: FieldValues): RunOutcome {
+  #outcome(result: FieldValues, provider: string): RunOutcome {
+    // Ax validates a reply's fields, except a whole (unstreamed) reply with empty text, which it returns as {}: a
+    // missing field fails here as Ax fails it for a streamed one, not as a success without an answer.
+    const missing = this.#required.filter((name) => result[name] === undefined);
+    if (missing.length > 0) {
+      throw new InternalError(`LLM program failed: the model's answer has no ${missing.join(', ')}`, {
+        details: { provider, missing },
+      });
+    }
     if (!this.#addsReasoning) return { output: result };
     const { [REASONING]: reasoning, ...output } = result;
     return typeof reasoning === 'string' ? { output, reasoning } : { output };

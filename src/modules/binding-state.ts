@@ -20,9 +20,6 @@ interface Binding {
   readonly callback: SyncCallback | undefined;
 }
 
-/** Attributes a binding may never overwrite: the module's identity and wiring. */
-const RESERVED = new Set(['signature', 'llm', 'moduleType', 'constructor', '__proto__', 'prototype', 'session']);
-
 /** Same value for sync purposes: identical primitives, or equal JSON for lists and objects. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
@@ -133,28 +130,29 @@ export class BindingState {
     });
   }
 
-  /** Rejects attribute names that would clobber the module's methods or identity. */
-  checkAttribute(target: object, attribute: string): void {
-    if (!/^[A-Za-z_$][\w$]*$/.test(attribute) || RESERVED.has(attribute)) {
-      throw new ValidationError(`'${attribute}' cannot be bound`, { variable: attribute });
-    }
-    if (typeof (target as Record<string, unknown>)[attribute] === 'function') {
-      throw new ValidationError(`'${attribute}' is a method of the module and cannot be bound`, {
-        variable: attribute,
-      });
-    }
-  }
-
   /** `{ variableName: version }` of the values currently applied; frozen, and the same object until one changes. */
   provenance(): Readonly<Record<string, number>> {
     if (this.#provenance) return this.#provenance;
+    this.#provenance = this.provenanceSince(undefined, undefined);
+    return this.#provenance;
+  }
+
+  /**
+   * The provenance of a step of a run that started with `started` (a copy of {@link BindingState.versions} taken
+   * then): an attribute of `changing` is reported at the version applied now, any other at the version the run
+   * started with, since the program keeps that value for the whole run (ReAct's instructions, say).
+   */
+  provenanceSince(
+    started: ReadonlyMap<string, number> | undefined,
+    changing: ReadonlySet<string> | undefined,
+  ): Readonly<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const [attribute, binding] of this.bindings) {
-      const version = this.versions.get(attribute);
+      const fixed = started !== undefined && !changing?.has(attribute);
+      const version = fixed ? started.get(attribute) : this.versions.get(attribute);
       if (version !== undefined) setByName(out, binding.variableName, version);
     }
-    this.#provenance = Object.freeze(out);
-    return this.#provenance;
+    return Object.freeze(out);
   }
 
   /** Reports a failed sync: to the handler if there is one, else as a process warning; never silently. */

@@ -171,6 +171,14 @@ export class ModuleHandle {
     };
   }
 
+  /**
+   * @internal Whether anyone listens for `module.delta`: only then is the provider asked to stream (a NATS node
+   * always is, since it publishes every module's deltas for listeners it cannot see).
+   */
+  get wantsDeltas(): boolean {
+    return this.#listeners.some((one) => one.type === 'module.delta');
+  }
+
   /** Calls `listener` with the current state (`idle`, `syncing`, `executing`), then after every change of it. */
   onState(listener: (state: ModuleDescription['state']) => void): () => void {
     if (this.#process?.alive) this.#state = this.#process.getSnapshot().value as ModuleDescription['state'];

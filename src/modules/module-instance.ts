@@ -19,6 +19,7 @@ import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec
 import { inputProblem, type ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
 import type { ModuleTool } from './module-types.js';
+import { namingModule } from './provider-errors.js';
 
 /** What a module instance is built with besides its spec. */
 export interface ModuleInstanceOptions {
@@ -41,6 +42,12 @@ export class ModuleInstance {
   #asleep: Readonly<Record<string, VersionedValue>> | undefined;
   /** The type variable's version at the last sync, for provenance. */
   #typeVersion: number | undefined;
+  /**
+   * Whether an execution's deltas have a listener (set by the module's entry from its handle's listeners); without
+   * one the program does not stream. Streaming is not free of effects: Ax's streamed parsing can take a label the
+   * model put first into the answer ("Reasoning: r\nAnswer: ok" gives "Reasoning: rok"), which a whole reply avoids.
+   */
+  wantsDeltas: () => boolean = () => true;
 
   private constructor(
     readonly moduleId: string,
@@ -154,10 +161,20 @@ export class ModuleInstance {
     signal: AbortSignal,
     onDelta?: (field: string, delta: string) => void,
   ): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
-    const outcome = await this.#program().forward(
-      { ...inputs },
-      { autoSync: false, syncBetweenSteps: true, abortSignal: signal, ...(onDelta ? { onDelta } : {}) },
-    );
+    let outcome: Awaited<ReturnType<VariableAwareModule['forward']>>;
+    try {
+      outcome = await this.#program().forward(
+        { ...inputs },
+        {
+          autoSync: false,
+          syncBetweenSteps: true,
+          abortSignal: signal,
+          ...(onDelta && this.wantsDeltas() ? { onDelta } : {}),
+        },
+      );
+    } catch (error) {
+      throw namingModule(error, this.moduleId);
+    }
     const provenance =
       this.spec.typeVariable !== undefined && this.#typeVersion !== undefined
         ? { ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion }

@@ -99,11 +99,46 @@ export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
   assertTools(fields.tools);
   for (const attribute of BINDABLE_ATTRIBUTES) checkParameterValue(attribute, fields[attribute]);
   checkProgramSettings(fields);
-  const bindings = fields.bindings;
+  assertBindings(fields.bindings);
+}
+
+/**
+ * The attributes a spec may bind: those a module reads per execution. A built-in program has no other attribute a
+ * binding could usefully set, so any other name (a misspelt `temprature`) is refused rather than bound to nothing.
+ */
+export const SPEC_BINDING_ATTRIBUTES: readonly string[] = [...BINDABLE_ATTRIBUTES, ...PROGRAM_PARAMETERS];
+
+const bindingAttributes = new Set(SPEC_BINDING_ATTRIBUTES);
+const BINDING_KEYS = new Set(['variable', 'onChange']);
+
+/** Checks `bindings` of a spec: known attributes, each bound to a variable name or `{ variable, onChange? }`. */
+function assertBindings(bindings: unknown): void {
   if (bindings === undefined) return;
   if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings))
     throw new ValidationError('module spec bindings must be an object of attribute → variable');
   for (const [attribute, binding] of Object.entries(bindings)) {
+    if (!bindingAttributes.has(attribute)) {
+      throw new ValidationError(
+        `module spec binds unknown attribute '${attribute}'; bindable: ${SPEC_BINDING_ATTRIBUTES.join(', ')}`,
+        { details: { attribute, accepted: SPEC_BINDING_ATTRIBUTES } },
+      );
+    }
+    if (typeof binding === 'object' && binding !== null && !Array.isArray(binding)) {
+      // An extra key is a mistake of the caller's (a misspelt onChange would never be called), not something to drop.
+      const extra = Object.keys(binding).filter((key) => !BINDING_KEYS.has(key));
+      if (extra.length > 0) {
+        throw new ValidationError(
+          `binding of '${attribute}' has unknown keys: ${extra.join(', ')}; accepted: variable, onChange`,
+          { details: { attribute, unknown: extra } },
+        );
+      }
+      const onChange = (binding as { onChange?: unknown }).onChange;
+      if (onChange !== undefined && typeof onChange !== 'function') {
+        throw new ValidationError(`binding of '${attribute}': onChange must be a function, got ${typeof onChange}`, {
+          details: { attribute, field: 'onChange' },
+        });
+      }
+    }
     const variable = typeof binding === 'string' ? binding : (binding as { variable?: unknown } | null)?.variable;
     try {
       assertVariableName(variable);

@@ -146,6 +146,32 @@ export function checkAttributeValue(attribute: string, value: unknown): void {
   else if (isProgramParameter(attribute)) checkSetting(attribute, value);
 }
 
+/** Attributes a binding may never overwrite: the module's identity and wiring. */
+const RESERVED = new Set(['signature', 'llm', 'moduleType', 'constructor', '__proto__', 'prototype', 'session']);
+
+/**
+ * Rejects attribute names that would clobber the module's methods or identity, and names the module does not
+ * have: an LLM or program parameter, or an attribute a subclass declared (`VariableAwareMixin(Summarize)`), is
+ * bound; a misspelt `temprature` would be set on the instance and read by nothing, so it is refused.
+ */
+export function checkBindableAttribute(target: object, attribute: string): void {
+  if (!/^[A-Za-z_$][\w$]*$/.test(attribute) || RESERVED.has(attribute)) {
+    throw new ValidationError(`'${attribute}' cannot be bound`, { variable: attribute });
+  }
+  if (typeof (target as Record<string, unknown>)[attribute] === 'function') {
+    throw new ValidationError(`'${attribute}' is a method of the module and cannot be bound`, {
+      variable: attribute,
+    });
+  }
+  if (!isBindableAttribute(attribute) && !isProgramParameter(attribute) && !(attribute in target)) {
+    const accepted = [...BINDABLE_ATTRIBUTES, ...PROGRAM_PARAMETERS];
+    throw new ValidationError(
+      `the module has no attribute '${attribute}' to bind; bindable: ${accepted.join(', ')} (or an attribute its class declares)`,
+      { variable: attribute, details: { attribute, accepted } },
+    );
+  }
+}
+
 /** Copies the set parameters of `source` into a fresh object: the frozen view one execution runs with. */
 export function snapshotParameters(source: ExecutionParameters): ExecutionParameters {
   const out: Record<string, unknown> = {};

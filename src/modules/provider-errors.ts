@@ -67,7 +67,41 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   const tether = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
   if (tether) return tether;
   const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`LLM program failed: ${message.split('\n')[0] ?? message}`, { cause: error });
+  // `provider` in details tells namingModule that this failure is the program's, which it then names.
+  return new InternalError(`LLM program failed: ${message.split('\n')[0] ?? message}`, {
+    cause: error,
+    details: { provider },
+  });
+}
+
+/**
+ * The error of a module process's execution, naming the module: a `ProviderError` or a failed LLM program (as
+ * {@link toTetherError} made them) gets `moduleId` in its details and message, so that a node serving many
+ * modules on one provider says which of them was refused (a 429, a bad key). Code and other fields stay.
+ *
+ * A response the provider sent malformed (a body that is not JSON, an SSE event that is not, `choices: []`) is
+ * not told apart: Ax skips what it cannot parse and goes on with an empty answer, which fails exactly as a model
+ * answer that lacks the output field does ("Required field is missing"), so calling it a provider fault could
+ * blame the provider for the model's answer.
+ */
+export function namingModule(error: unknown, moduleId: string): unknown {
+  if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;
+  const cause = error.cause === undefined ? {} : { cause: error.cause };
+  let named: BridgeError;
+  if (error instanceof ProviderError) {
+    named = new ProviderError(error.provider, error.status, error.providerMessage, {
+      ...cause,
+      details: { ...error.details, moduleId },
+    });
+  } else if (error instanceof InternalError && typeof error.details.provider === 'string') {
+    named = new InternalError(`module '${moduleId}': ${error.message}`, {
+      ...cause,
+      details: { ...error.details, moduleId },
+    });
+  } else return error;
+  // Where the failure was seen, not this copy.
+  if (error.stack !== undefined) named.stack = error.stack;
+  return named;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import type { SessionContext } from '../session/session-context.js';
-import { VariableNotFoundError } from '../errors.js';
+import { ValidationError, VariableNotFoundError } from '../errors.js';
 import {
   type BindingState,
   type SyncCallback,
@@ -19,9 +19,11 @@ import {
   type ModuleResult,
   type SyncErrorHandler,
   checkAttributeValue,
+  checkBindableAttribute,
   snapshotParameters,
 } from './module-types.js';
 import type { RunHooks } from './ax-program-runner.js';
+import { STEP_ATTRIBUTES } from './ax-bridge.js';
 import { type ModuleOptions, type ProgramModule, executeModule, isMultiStep } from './program-module.js';
 import {
   BestOfN,
@@ -101,7 +103,16 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
 
     async bindToVariable(attribute: string, variableName: string, syncCallback?: SyncCallback): Promise<void> {
       const state = bindingStateOf(this);
-      state.checkAttribute(this, attribute);
+      checkBindableAttribute(this, attribute);
+      if (syncCallback !== undefined && typeof syncCallback !== 'function') {
+        // Checked now: a callback that is not one would fail, and be reported, at every change.
+        throw new ValidationError(
+          `the sync callback of '${attribute}' must be a function, got ${typeof syncCallback}`,
+          {
+            variable: attribute,
+          },
+        );
+      }
       const session = state.requireSession();
       const snapshot = await session.readVariables([variableName]);
       const entry = snapshot.found[variableName];
@@ -162,9 +173,11 @@ function forwardSynced(
   if (options.onDelta) hooks.onDelta = options.onDelta;
   // Without syncs between steps, every step runs with the parameters the execution started with.
   if (isMultiStep(module) && (options.syncBetweenSteps ?? options.autoSync !== false)) {
+    // What a later step can change is reported as of that step; the rest as the run started (see STEP_ATTRIBUTES).
+    const started = new Map(state.versions);
     hooks.beforeStep = async () => {
       await syncReported(module, state);
-      provenance = state.provenance();
+      provenance = state.provenanceSince(started, STEP_ATTRIBUTES);
       return snapshotParameters(module);
     };
   }

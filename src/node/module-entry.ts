@@ -67,6 +67,7 @@ export class ModuleEntry implements ModuleHandleHooks {
     readonly shared: SharedSpec | undefined,
   ) {
     this.handle = new ModuleHandle(instance.moduleId, instance.session.sessionId, host.deps, this);
+    instance.wantsDeltas = () => this.handle.wantsDeltas;
   }
 
   /** `<session>.<module>`, the module's key in its directory. */

@@ -49,7 +49,7 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(result.provenance).toEqual({ llm_temperature: 2, max_tokens: 1, llm_model: 1 });
     const [first, second] = stub.chatRequests.map((r) => r.body);
     expect(first).toMatchObject({ temperature: 0.7, max_completion_tokens: 256, model: 'gpt-4.1-mini' });
-    expect(second).toMatchObject({ temperature: 0.9, max_completion_tokens: 256, model: 'gpt-4.1-mini', stream: true });
+    expect(second).toMatchObject({ temperature: 0.9, max_completion_tokens: 256, model: 'gpt-4.1-mini' });
   });
 
   it('sends a changed model and max tokens on the next request', async () => {

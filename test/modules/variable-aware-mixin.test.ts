@@ -230,11 +230,22 @@ describe('VariableAwareMixin', () => {
     expect(errors.map((e) => e.message)).toEqual(['callback broke']);
   });
 
-  it('sets a non-LLM attribute on the instance', async () => {
-    const { session, module } = setup();
-    await session.setVariable('style', 'terse');
+  it('sets an attribute its class declares, and refuses one the module does not have, naming what it binds', async () => {
+    const session = new FakeSession('styled', { style: 'terse', llm_temperature: 0.7 });
+    class Styled extends VariableAwarePredict {
+      answerStyle = 'plain';
+    }
+    const module = new Styled(SIGNATURE, { session, llm: createEchoModel() });
     await module.bindToVariable('answerStyle', 'style');
-    expect((module as unknown as Record<string, unknown>).answerStyle).toBe('terse');
+    expect(module.answerStyle).toBe('terse');
+    // A misspelt parameter would be set on the instance and read by nothing.
+    const error = await module.bindToVariable('temprature', 'llm_temperature').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toMatch(/no attribute 'temprature'.*temperature, maxTokens/);
+    await expect(module.bindToVariable('temperature', 'llm_temperature', 5 as never)).rejects.toThrow(
+      /sync callback of 'temperature' must be a function/,
+    );
+    expect(module.getBindings()).toEqual({ answerStyle: 'style' });
   });
 
   it('refuses to bind over a method or the module identity', async () => {

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runtime, createLanguageModel, type ModuleTool, type Session } from '../../src/index.js';
+import { OpenAIStub, text, toolCall } from '../support/openai-stub.js';
+
+describe('the provenance of a ReAct execution whose tool changes bound variables', () => {
+  let stub: OpenAIStub;
+  let runtime: Runtime;
+  afterEach(async () => {
+    await runtime.stop();
+    await stub.close();
+  });
+
+  it('reports the instructions the run was sent and the temperature of the last step', async () => {
+    let session!: Session;
+    const lookup: ModuleTool = {
+      name: 'lookup',
+      description: 'Look up a fact',
+      parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] },
+      func: async () => {
+        await session.setVariable('t', 1.5);
+        await session.setVariable('ins', 'GAMMA rules.');
+        return 'fact: 42';
+      },
+    };
+    stub = await OpenAIStub.start();
+    runtime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      tools: [lookup],
+    });
+    session = await runtime.session('react');
+    await session.defineVariable('t', 'float', 0.2);
+    await session.defineVariable('ins', 'string', 'ALPHA rules.');
+    const agent = await session.module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: ['lookup'],
+      maxRetries: 0,
+      bindings: { temperature: 't', instructions: 'ins' },
+    });
+    stub.reply(toolCall('lookup', { q: 'x' }), text('Answer: 42'));
+    const result = await agent.execute({ question: 'q' });
+    const sent = stub.chatRequests.map((request) => ({
+      temperature: request.body.temperature,
+      instructions: JSON.stringify(request.body.messages).match(/ALPHA|GAMMA/g),
+    }));
+    // Ax fixes the instructions for the whole run; the temperature follows the variable from step 2.
+    expect(sent).toEqual([
+      { temperature: 0.2, instructions: ['ALPHA'] },
+      { temperature: 1.5, instructions: ['ALPHA'] },
+    ]);
+    expect(result.output).toEqual({ answer: '42' });
+    expect(result.provenance).toEqual({ t: 2, ins: 1 });
+  });
+});

@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Runtime, ValidationError, createLanguageModel, parseWireSpec, type Session } from '../../src/index.js';
+import { OpenAIStub } from '../support/openai-stub.js';
+
+const base = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
+
+describe('a module spec binding', () => {
+  let stub: OpenAIStub;
+  let runtime: Runtime;
+  let session: Session;
+
+  beforeEach(async () => {
+    stub = await OpenAIStub.start();
+    runtime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+    });
+    session = await runtime.session('bindings');
+    await session.defineVariable('t', 'float', 0.5);
+  });
+  afterEach(async () => {
+    await runtime.stop();
+    await stub.close();
+  });
+
+  it('refuses an attribute no module reads, listing the bindable ones, and creates nothing', async () => {
+    const error = await session.module('m', { ...base, bindings: { temprature: 't' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toMatch(/unknown attribute 'temprature'; bindable: temperature, /);
+    expect((error as ValidationError).details).toMatchObject({
+      attribute: 'temprature',
+      accepted: expect.arrayContaining(['temperature', 'instructions', 'samples']),
+    });
+    expect(await session.modules()).toEqual([]);
+    expect(stub.chatRequests).toEqual([]);
+    // The JSON form, which the NATS create endpoint reads, is refused the same way.
+    expect(() => parseWireSpec({ ...base, bindings: { temprature: 't' } })).toThrow(/unknown attribute 'temprature'/);
+  });
+
+  it('refuses a binding object with a key other than variable and onChange, or an onChange that is no function', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ variable: 't', foo: 1 }, /^binding of 'temperature' has unknown keys: foo; accepted: variable, onChange$/],
+      [{ variable: 't', onChange: 5 }, /^binding of 'temperature': onChange must be a function, got number$/],
+    ];
+    for (const [binding, message] of cases) {
+      const error = await session
+        .module('m', { ...base, bindings: { temperature: binding } } as never)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toMatch(message);
+    }
+    expect(await session.modules()).toEqual([]);
+  });
+
+  it('sends the temperature a correct binding reads', async () => {
+    const m = await session.module('m', { ...base, bindings: { temperature: { variable: 't' } } });
+    const result = await m.execute({ question: 'q' });
+    expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.5]);
+    expect(result.provenance).toEqual({ t: 1 });
+  });
+});
