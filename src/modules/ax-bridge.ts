@@ -16,7 +16,7 @@ import type {
 } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import type { LanguageModel } from './language-model.js';
-import type { ModuleParameters, ModuleTool } from './module-types.js';
+import { BINDABLE_ATTRIBUTES, type ModuleParameters, type ModuleTool } from './module-types.js';
 import { toolFailure } from './provider-errors.js';
 
 /** The sampling part of the parameters, as Ax's `modelConfig`. */
@@ -42,21 +42,16 @@ export function toForwardOptions(params: ModuleParameters): AxProgramForwardOpti
   return options;
 }
 
+/** What Ax fixes for a whole run when it starts: no step can change them (see {@link applyToStep}). */
+const RUN_ATTRIBUTES: ReadonlySet<string> = new Set(['maxRetries', 'maxSteps', 'instructions']);
+
 /**
  * The attributes {@link applyToStep} changes between steps; every other one (`instructions`, `maxSteps`,
  * `maxRetries`, the program parameters) keeps, for the whole run, the value the execution started with.
  */
-export const STEP_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'temperature',
-  'maxTokens',
-  'topP',
-  'topK',
-  'presencePenalty',
-  'frequencyPenalty',
-  'stopSequences',
-  'model',
-  'thinkingTokenBudget',
-]);
+export const STEP_ATTRIBUTES: ReadonlySet<string> = new Set(
+  BINDABLE_ATTRIBUTES.filter((attribute) => !RUN_ATTRIBUTES.has(attribute)),
+);
 
 /**
  * Queues fresh parameters on a step context; Ax applies them to the request of the step about to start
