@@ -1,25 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runtime, ValidationError, createLanguageModel, parseWireSpec, type Session } from '../../src/index.js';
-import { OpenAIStub } from '../support/openai-stub.js';
+import { Runtime, ValidationError, parseWireSpec, type Session } from '../../src/index.js';
+import { useOpenAIStub } from '../support/openai-stub.js';
+
+const { stub, llm } = useOpenAIStub();
 
 const base = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
 
 describe('a module spec binding', () => {
-  let stub: OpenAIStub;
   let runtime: Runtime;
   let session: Session;
 
   beforeEach(async () => {
-    stub = await OpenAIStub.start();
     runtime = await Runtime.start({
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      llm: llm(),
     });
     session = await runtime.session('bindings');
     await session.defineVariable('t', 'float', 0.5);
   });
   afterEach(async () => {
     await runtime.stop();
-    await stub.close();
   });
 
   it('refuses an attribute no module reads, listing the bindable ones, and creates nothing', async () => {
@@ -31,7 +30,7 @@ describe('a module spec binding', () => {
       accepted: expect.arrayContaining(['temperature', 'instructions', 'samples']),
     });
     expect(await session.modules()).toEqual([]);
-    expect(stub.chatRequests).toEqual([]);
+    expect(stub().chatRequests).toEqual([]);
     // The JSON form, which the NATS create endpoint reads, is refused the same way.
     expect(() => parseWireSpec({ ...base, bindings: { temprature: 't' } })).toThrow(/unknown attribute 'temprature'/);
   });
@@ -54,7 +53,7 @@ describe('a module spec binding', () => {
   it('sends the temperature a correct binding reads', async () => {
     const m = await session.module('m', { ...base, bindings: { temperature: { variable: 't' } } });
     const result = await m.execute({ question: 'q' });
-    expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.5]);
+    expect(stub().chatRequests.map((request) => request.body.temperature)).toEqual([0.5]);
     expect(result.provenance).toEqual({ t: 1 });
   });
 });

@@ -1,32 +1,31 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runtime, createLanguageModel, type Session } from '../../src/index.js';
-import { OpenAIStub, text } from '../support/openai-stub.js';
+import { Runtime, type Session } from '../../src/index.js';
+import { useOpenAIStub, text } from '../support/openai-stub.js';
+
+const { stub, llm } = useOpenAIStub();
 
 const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
 
 describe('streaming a module execution', () => {
-  let stub: OpenAIStub;
   let runtime: Runtime;
   let session: Session;
 
   beforeEach(async () => {
-    stub = await OpenAIStub.start();
     runtime = await Runtime.start({
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      llm: llm(),
     });
     session = await runtime.session('streaming');
   });
   afterEach(async () => {
     await runtime.stop();
-    await stub.close();
   });
 
   // Ax leaves `stream` out of a request it does not stream, which the OpenAI protocol reads as false.
   it('asks for a whole reply when nobody listens for deltas, which keeps a label the model put first out of the answer', async () => {
     const qa = await session.module('qa', spec);
-    stub.reply(text('Reasoning: r\nAnswer: ok'));
+    stub().reply(text('Reasoning: r\nAnswer: ok'));
     const { output } = await qa.execute({ question: 'q' });
-    expect(stub.chatRequests.map((request) => request.body.stream === true)).toEqual([false]);
+    expect(stub().chatRequests.map((request) => request.body.stream === true)).toEqual([false]);
     expect(output).toEqual({ answer: 'ok' });
   });
 
@@ -34,11 +33,11 @@ describe('streaming a module execution', () => {
     const qa = await session.module('qa', spec);
     const deltas: string[] = [];
     const off = qa.on('module.delta', (event) => deltas.push(event.delta));
-    stub.reply(text('Answer: streamed'), text('Answer: whole'));
+    stub().reply(text('Answer: streamed'), text('Answer: whole'));
     expect((await qa.execute({ question: 'one' })).output).toEqual({ answer: 'streamed' });
     expect(deltas.join('')).toBe('streamed');
     off();
     expect((await qa.execute({ question: 'two' })).output).toEqual({ answer: 'whole' });
-    expect(stub.chatRequests.map((request) => request.body.stream === true)).toEqual([true, false]);
+    expect(stub().chatRequests.map((request) => request.body.stream === true)).toEqual([true, false]);
   });
 });
