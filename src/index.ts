@@ -68,7 +68,7 @@ export { RemoteSession } from './nats/remote-session.js';
 export { RemoteModuleHandle, type RemoteExecuteOptions, type RemoteModuleEventListener } from './nats/remote-module.js';
 export { MODULE_EVENT_TYPES, type ModuleEvent, type ModuleStateEvent } from './nats/module-events.js';
 export { parseWireSpec, toWireSpec, type WireModuleSpec } from './nats/module-wire-spec.js';
-export { MODULE_OPERATIONS, type ModuleOperation } from './nats/subjects.js';
+export { MODULE_OPERATIONS, type ModuleOperation } from './nats/operations.js';
 export {
   subscribeEvents,
   type EventSubscription,
@@ -77,7 +77,8 @@ export {
 } from './nats/event-subscriber.js';
 export type { VariableEvent } from './nats/variable-events.js';
 export type { InspectedSnapshot } from './nats/inspection.js';
-export { createSubjects, VARIABLE_OPERATIONS, type TetherSubjects, type VariableOperation } from './nats/subjects.js';
+export { createSubjects, type TetherSubjects } from './nats/subjects.js';
+export { VARIABLE_OPERATIONS, type VariableOperation } from './nats/operations.js';
 
 // Variable-aware LLM modules on Ax.
 export * from './modules/index.js';

@@ -40,7 +40,8 @@ import { STEADY_LINK, type ConnectionLink } from './connection-link.js';
 import { askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { RelayedReply } from './service-endpoint.js';
-import type { ForwardedOperation, TetherSubjects } from './subjects.js';
+import type { ForwardedOperation } from './operations.js';
+import type { TetherSubjects } from './subjects.js';
 import { watchedRequest } from './watched-request.js';
 import {
   ERROR_CODE_HEADER,

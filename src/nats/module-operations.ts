@@ -28,7 +28,8 @@ import {
 } from './request-fields.js';
 import type { SessionProvider } from './session-directory.js';
 import { lifeOf, sessionOfLife } from './session-of-life.js';
-import type { ModuleOperation, TetherSubjects } from './subjects.js';
+import type { ModuleOperation } from './operations.js';
+import type { TetherSubjects } from './subjects.js';
 import type { RequestBody } from './wire.js';
 
 /** What the module endpoints are built on. */

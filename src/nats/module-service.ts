@@ -61,7 +61,8 @@ import { existingSession, moduleOperations, type ModuleServiceDeps } from './mod
 import type { WireModuleSpec } from './module-wire-spec.js';
 import { assertFields } from './request-fields.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
-import { MODULE_OPERATIONS, type TetherSubjects } from './subjects.js';
+import { MODULE_OPERATIONS } from './operations.js';
+import type { TetherSubjects } from './subjects.js';
 import type { RequestBody } from './wire.js';
 
 /** One module of a `module list`: its spec, or the node it stays on. */

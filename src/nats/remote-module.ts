@@ -23,7 +23,7 @@ import type { ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { isModuleEvent, type ModuleEvent } from './module-events.js';
 import type { RemoteTransport } from './remote-transport.js';
-import type { ModuleOperation } from './subjects.js';
+import type { ModuleOperation } from './operations.js';
 import { isSessionGone, subscribeSessionEnd } from './watch-subscriptions.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */

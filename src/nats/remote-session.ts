@@ -24,7 +24,7 @@ import { RemoteModuleHandle } from './remote-module.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
-import type { VariableOperation } from './subjects.js';
+import type { VariableOperation } from './operations.js';
 import { decodeRecord, encodeUntyped } from './wire.js';
 
 /** A read as `get` and `getMany` answer it. */

@@ -10,7 +10,7 @@ import { VariableNotFoundError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { encodeValue } from '../variables/codec.js';
 import { assertVariableName } from '../variables/names.js';
-import type { VariableOperation } from './subjects.js';
+import type { VariableOperation } from './operations.js';
 import {
   assertFields,
   optionalBoolean,

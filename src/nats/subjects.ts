@@ -40,18 +40,6 @@ import {
   type VariableOperation,
 } from './operations.js';
 
-// The operation names moved to operations.ts; they stay importable from here, where they were first.
-export {
-  FORWARDED_OPERATIONS,
-  MODULE_OPERATIONS,
-  VARIABLE_OPERATIONS,
-  isVariableOperation,
-  type ForwardedOperation,
-  type ModuleControlOperation,
-  type ModuleOperation,
-  type VariableOperation,
-} from './operations.js';
-
 /** What a module request subject names; `undefined` from {@link TetherSubjects.parseModuleRequest} when it is not one. */
 export type ParsedModuleRequest =
   | {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { VARIABLE_OPERATIONS, createSubjects } from '../../src/nats/subjects.js';
+import { VARIABLE_OPERATIONS } from '../../src/nats/operations.js';
+import { createSubjects } from '../../src/nats/subjects.js';
 
 describe('subjects', () => {
   it('builds every subject under the default prefix', () => {
