@@ -67,7 +67,11 @@ export function eventProblem(event: unknown, operation: 'call' | 'cast'): Valida
 
 /** Why `timeout` cannot be a call's timeout, or `undefined` when it can. A string is refused, not coerced. */
 export function timeoutProblem(timeout: unknown): ValidationError | undefined {
-  if (typeof timeout === 'number' && timeout > 0 && (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY))
+  if (
+    typeof timeout === 'number' &&
+    timeout >= 1 &&
+    (timeout <= MAX_TIMEOUT_MS || timeout === Number.POSITIVE_INFINITY)
+  )
     return undefined;
   return new ValidationError(
     `call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${shown(timeout)}`,
@@ -83,9 +87,31 @@ export function assertProcessName(name: unknown): void {
   });
 }
 
+/**
+ * Throws unless `logic` is XState actor logic (a machine, or `fromPromise`/`fromCallback`/... logic): anything else
+ * would be started and crash on its first step, returning a process that never ran.
+ */
+export function assertLogic(logic: unknown): void {
+  const candidate = logic as { transition?: unknown; getInitialSnapshot?: unknown } | null | undefined;
+  const callable = (key: 'transition' | 'getInitialSnapshot'): boolean => typeof candidate?.[key] === 'function';
+  if (
+    (typeof logic === 'object' || typeof logic === 'function') &&
+    callable('transition') &&
+    callable('getInitialSnapshot')
+  )
+    return;
+  throw new ValidationError(
+    `spawn needs XState actor logic (a machine, or fromPromise/fromCallback logic), got ${shown(logic)}`,
+    {
+      details: { got: shown(logic) },
+    },
+  );
+}
+
 /** A value as a message shows it: strings quoted, so `'42'` and `42` read apart. */
 function shown(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'function') return 'a function';
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
   return String(value);
 }

@@ -25,7 +25,16 @@ import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
 import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
 import type { CallOptions, ProcessRuntimeOptions, SpawnOptions, Target } from './process-runtime-options.js';
-import { assertWatcher, eventProblem, idOf, isRef, labelOf, nameOf, timeoutProblem } from './process-arguments.js';
+import {
+  assertLogic,
+  assertWatcher,
+  eventProblem,
+  idOf,
+  isRef,
+  labelOf,
+  nameOf,
+  timeoutProblem,
+} from './process-arguments.js';
 
 // The options live apart so the helpers can read them; re-exported so `process-runtime.js` stays their path.
 export {
@@ -76,10 +85,11 @@ export class ProcessRuntime {
    * already exited (check `alive`), as `spawn` in Elixir does not fail for what the process does.
    * @throws {AlreadyExistsError} when `name` is held by a live process
    * @throws {ValidationError} when `name` is not a non-empty string, or `hibernateAfter` is not a duration in range,
-   * or `logic` is not a state machine
+   * or `logic` is not XState actor logic
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
     const { name, input, systemId, hibernateAfter } = options;
+    assertLogic(logic);
     if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
     if (name !== undefined) this.#registry.assertClaimable(name);
     const seq = ++this.#seq;

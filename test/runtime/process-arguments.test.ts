@@ -98,10 +98,21 @@ describe('process-arguments', () => {
       expect(runtime.processes()).toEqual([]);
     });
 
-    it('refuses a call timeout that is not a number with ValidationError, sending nothing', async () => {
+    it('refuses what is not actor logic with ValidationError naming it, spawning nothing', () => {
+      const runtime = createRuntime();
+      for (const logic of [42, {}, null, undefined, () => 1, { transition: 1 }]) {
+        expect(() => runtime.spawn(logic as never)).toThrow(ValidationError);
+        expect(() => runtime.spawn(logic as never, { name: 'server' })).toThrow(/spawn needs XState actor logic/);
+      }
+      expect(runtime.processes()).toEqual([]);
+      expect(runtime.whereis('server')).toBeUndefined();
+    });
+
+    it('refuses a call timeout that is not a number of at least 1 ms with ValidationError, sending nothing', async () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);
-      for (const timeout of ['30', null, true]) {
+      // 0.5 would round to a timer of 1 ms while the message promised at least 1; NaN and 0 could never wait.
+      for (const timeout of ['30', null, true, 0.5, 0, -1, Number.NaN]) {
         const error = await runtime
           .call(ref, { type: 'increment' }, { timeout: timeout as unknown as number })
           .catch((e: unknown) => e);
