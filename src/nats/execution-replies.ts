@@ -10,7 +10,14 @@
  * - `running`: this node has it in hand and its reply is still to come (body `{ "outcome": "running" }`);
  * - `unknown`: this node has no record of it (body `{ "outcome": "unknown" }`): it never took it, or finished
  *   longer ago than replies are kept.
- * A malformed question gets a `validation_failed` error reply, without the header.
+ * A malformed question gets a `validation_failed` error reply, without the header. Every other answer names the node
+ * in `Tether-Accepted-By`.
+ *
+ * A client that lost its reply before it learnt the node (its acceptance notice was lost with it, or the execution
+ * finished in the turn that took it, which sends none) asks every node at once, on the same subject with the node
+ * token `all` ({@link ALL_NODES}). There only a node that has the execution answers (`finished` or `running`, the
+ * latter naming the node for the client to watch from then on); the others stay silent, so the question simply
+ * times out when no node has it.
  *
  * What is kept: the reply to every request on the `execute` subject that named its `executionId` (the remote client
  * always does), keyed by session, module and that id, so only a question naming all three gets it. The id is the
@@ -26,8 +33,9 @@ import { ValidationError } from '../errors.js';
 import { assertModuleId } from '../modules/module-spec.js';
 import { assertSessionId } from '../variables/names.js';
 import { asServiceRequest } from './service-endpoint.js';
-import type { TetherSubjects } from './subjects.js';
+import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import {
+  ACCEPTED_BY_HEADER,
   ERROR_CODE_HEADER,
   ERROR_HEADER,
   assertFields,
@@ -176,8 +184,8 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
 }
 
 /**
- * Answers the outcome questions addressed to the node `nodeId` (see the module comment) from `replies`; returns the
- * subscription, to unsubscribe when the node stops.
+ * Answers the outcome questions addressed to the node `nodeId`, and those addressed to every node (see the module
+ * comment), from `replies`; returns what stops answering them, for when the node stops.
  */
 export function serveExecutionOutcomes(
   connection: NatsConnection,
@@ -185,22 +193,30 @@ export function serveExecutionOutcomes(
   nodeId: string,
   replies: ExecutionReplies,
   report: (error: unknown, where: string) => void,
-): Subscription {
-  return connection.subscribe(subjects.executionOutcomes(nodeId), {
-    callback: (error, msg) => {
-      if (error) return report(error, 'execution outcome questions');
-      if (!msg.reply) return;
-      try {
-        answer(msg);
-      } catch (failure) {
-        // The connection closed meanwhile, or a kept reply at max_payload has no room for the header: the client
-        // asks again after its next reconnect, or waits for its timeout.
-        report(failure, `answering ${msg.subject}`);
-      }
+): { unsubscribe(): void } {
+  const serve = (addressee: string): Subscription =>
+    connection.subscribe(subjects.executionOutcomes(addressee), {
+      callback: (error, msg) => {
+        if (error) return report(error, 'execution outcome questions');
+        if (!msg.reply) return;
+        try {
+          answer(msg, addressee === ALL_NODES);
+        } catch (failure) {
+          // The connection closed meanwhile, or a kept reply at max_payload has no room for the header: the client
+          // asks again after its next reconnect, or waits for its timeout.
+          report(failure, `answering ${msg.subject}`);
+        }
+      },
+    });
+  const subscriptions = [serve(nodeId), serve(ALL_NODES)];
+  return {
+    unsubscribe() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
     },
-  });
+  };
 
-  function answer(msg: Msg): void {
+  /** `toAll`: a question every node heard, which only the node that has the execution answers. */
+  function answer(msg: Msg, toAll: boolean): void {
     let key: string;
     try {
       key = keyOf(msg);
@@ -210,7 +226,9 @@ export function serveExecutionOutcomes(
       return;
     }
     const found = replies.outcome(key);
+    if (toAll && found === 'unknown') return;
     const h = headers();
+    h.set(ACCEPTED_BY_HEADER, nodeId);
     if (typeof found === 'string') {
       h.set(EXECUTION_OUTCOME_HEADER, found);
       msg.respond(encodeJson({ outcome: found }), { headers: h });

@@ -16,15 +16,21 @@ import { InternalError } from '../errors.js';
 import type { ConnectionLink } from './connection-link.js';
 import { EXECUTION_OUTCOME_HEADER } from './execution-replies.js';
 import { NODE_PING_INTERVAL_MS, NODE_PING_TIMEOUT_MS, NODE_RECONNECT_GRACE_MS } from './node-watch.js';
-import { encodeJson } from './wire.js';
+import { ACCEPTED_BY_HEADER, encodeJson } from './wire.js';
 
 /** What the node that accepted an execution says of it. */
 export type OutcomeAnswer =
   /** Its reply, as the node sent it: the message's body and error headers are the reply's. */
-  { readonly kind: 'finished'; readonly reply: Msg } | { readonly kind: 'running' } | { readonly kind: 'unknown' };
+  | { readonly kind: 'finished'; readonly reply: Msg }
+  /** `nodeId`: the node that has it in hand, as it names itself. */
+  | { readonly kind: 'running'; readonly nodeId?: string | undefined }
+  | { readonly kind: 'unknown' };
 
-/** Asks the node that accepted a request about it; rejects when the node gave no answer. */
-export type AskOutcome = (nodeId: string) => Promise<OutcomeAnswer>;
+/**
+ * Asks the node `nodeId` that accepted a request about it, or every node when the caller never learnt which one
+ * took it (`undefined`: only a node that has it answers); rejects when no node gave an answer.
+ */
+export type AskOutcome = (nodeId: string | undefined) => Promise<OutcomeAnswer>;
 
 /**
  * Asks on `subject` (the node's outcome subject for the execution's session and module, see subjects.ts) what became
@@ -40,7 +46,8 @@ export async function askExecutionOutcome(
   const reply = await connection.request(subject, encodeJson({ executionId }), { timeout: NODE_PING_TIMEOUT_MS });
   const outcome = reply.headers?.get(EXECUTION_OUTCOME_HEADER);
   if (outcome === 'finished') return { kind: 'finished', reply };
-  if (outcome === 'running' || outcome === 'unknown') return { kind: outcome };
+  if (outcome === 'running') return { kind: outcome, nodeId: reply.headers?.get(ACCEPTED_BY_HEADER) || undefined };
+  if (outcome === 'unknown') return { kind: outcome };
   throw new InternalError(`'${subject}' gave no outcome of execution '${executionId}'`, {
     details: { subject, executionId, answer: new TextDecoder().decode(reply.data).slice(0, 200) },
   });

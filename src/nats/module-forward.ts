@@ -41,7 +41,7 @@ import { askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { RelayedReply } from './service-endpoint.js';
 import type { ForwardedOperation } from './operations.js';
-import type { TetherSubjects } from './subjects.js';
+import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import { watchedRequest } from './watched-request.js';
 import {
   ERROR_CODE_HEADER,
@@ -201,7 +201,11 @@ export function createModuleForward(
         lost: (nodeId) => new NodeLostError(sessionId, moduleId, executionId, nodeId),
         execution: {
           ask: (nodeId) =>
-            askExecutionOutcome(connection, subjects.executionOutcome(nodeId, sessionId, moduleId), executionId),
+            askExecutionOutcome(
+              connection,
+              subjects.executionOutcome(nodeId ?? ALL_NODES, sessionId, moduleId),
+              executionId,
+            ),
           unknown: (nodeId) => new ExecutionUnknownError(sessionId, moduleId, executionId, nodeId),
         },
       });

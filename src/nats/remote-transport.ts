@@ -12,7 +12,7 @@ import { ClientRevisions } from './client-revisions.js';
 import { createConnectionLink, type ConnectionLink } from './connection-link.js';
 import type { ConnectionChange } from './connection-options.js';
 import { askExecutionOutcome } from './lost-reply-recovery.js';
-import type { TetherSubjects } from './subjects.js';
+import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { droppedWhileWaiting, requestFailure, waitStart } from './request-failure.js';
 import { watchedRequest } from './watched-request.js';
@@ -227,7 +227,7 @@ export class RemoteTransport {
           ((nodeId) =>
             askExecutionOutcome(
               this.connection,
-              this.subjects.executionOutcome(nodeId, recovery.sessionId, recovery.moduleId),
+              this.subjects.executionOutcome(nodeId ?? ALL_NODES, recovery.sessionId, recovery.moduleId),
               recovery.executionId,
             )),
       });

@@ -19,7 +19,8 @@
  *   subscribes (see module-forward.ts);
  * - `<prefix>.v1.node.<nodeId>.<sid>.module.<mid>.outcome` — client to one node, `nodeId` its instance id of the
  *   `tether` service: what became of an execution that node accepted, asked by a client that may have lost its
- *   reply (see execution-replies.ts);
+ *   reply (see execution-replies.ts); with `nodeId` {@link ALL_NODES}, heard by every node, for a client that never
+ *   learnt which node took it;
  * - `<prefix>.v1.inspect.<sid>.session` and `<prefix>.v1.inspect.<sid>.module.<mid>` — the processes' snapshots,
  *   from nodes started with `inspect: true`.
  *
@@ -52,6 +53,13 @@ export type ParsedModuleRequest =
 
 /** The default subject prefix. */
 export const DEFAULT_PREFIX = 'tether';
+
+/**
+ * The node token of an outcome question every node hears: a client whose wait dropped before it learnt the node
+ * that took its execution asks them all, and only a node that has the execution in hand or its reply kept answers.
+ * No node is called so: node ids are 22-character NUIDs.
+ */
+export const ALL_NODES = 'all';
 
 /** The protocol version token. */
 const VERSION = 'v1';
@@ -100,7 +108,10 @@ export interface TetherSubjects {
   moduleForwards(sessionId: string, moduleId: string): string;
   /** Every module's forward subjects: `<prefix>.v1.forward.*.module.*.*` */
   allModuleForwards(): string;
-  /** `<prefix>.v1.node.<nodeId>.<sid>.module.<mid>.outcome`: heard by the node `nodeId` (see execution-replies.ts). */
+  /**
+   * `<prefix>.v1.node.<nodeId>.<sid>.module.<mid>.outcome`: heard by the node `nodeId`, or by every node for
+   * {@link ALL_NODES} (see execution-replies.ts).
+   */
   executionOutcome(nodeId: string, sessionId: string, moduleId: string): string;
   /** What the node `nodeId` subscribes to for the outcomes it is asked for: `<prefix>.v1.node.<nodeId>.*.module.*.outcome` */
   executionOutcomes(nodeId: string): string;

@@ -10,7 +10,10 @@
  * while the caller was disconnected is lost (core NATS), so when the caller can ask (`askOutcome`), it asks the node
  * that accepted the request for it each time its connection is back (see lost-reply-recovery.ts): the node's kept
  * reply settles the request as the lost one would have, and a node that has no record of it ends the wait at once
- * (`unknown`). A request whose wait saw its connection drop and that still got no reply by its deadline (its node
+ * (`unknown`). Until a node has announced itself (its notice may be lost in the same outage, and an execution done
+ * in the turn that took it sends none), the caller asks every node instead: only one that has the execution
+ * answers, with its reply, or with `running` and its name, and is watched from then on as if its notice had come.
+ * A request whose wait saw its connection drop and that still got no reply by its deadline (its node
  * not known, or not answering the question) ends as `unanswered`, for the caller to blame its own connection.
  * @module
  */
@@ -51,7 +54,10 @@ export interface WatchedRequestOptions {
   readonly signal?: AbortSignal | undefined;
   /** The connection's state; without it, every missed ping counts and a wait's end is always a `TIMEOUT`. */
   readonly link?: ConnectionLink | undefined;
-  /** Asks the node that accepted the request what became of it, after a reconnect; without it, nobody asks. */
+  /**
+   * Asks the node that accepted the request (every node, before one did) what became of it, after a reconnect;
+   * without it, nobody asks.
+   */
   readonly askOutcome?: AskOutcome | undefined;
 }
 
@@ -94,6 +100,8 @@ export function watchedRequest(
       settle();
     };
     const accepted = (nodeId: string): void => {
+      // The questions to every node end: this node is the one to ask.
+      unrecover?.();
       const recovery =
         askOutcome &&
         recoverLostReply(
@@ -141,6 +149,23 @@ export function watchedRequest(
       if (droppedDuring(link, start)) finish(() => resolve({ kind: 'unanswered', down: link.down }));
       else finish(() => reject(NatsError.errorForCode(ErrorCode.Timeout)));
     }, options.timeoutMs);
+    if (askOutcome) {
+      const everyNode = recoverLostReply(
+        link,
+        async () => {
+          const answer = await askOutcome(undefined);
+          // The node that has it in hand names itself: it is watched from now on, as after its notice.
+          if (answer.kind === 'running' && answer.nodeId && !unwatch && NODE_ID.test(answer.nodeId))
+            accepted(answer.nodeId);
+          return answer;
+        },
+        // Only a node that has it answers every node's question: `unknown` is no answer to wait on.
+        (answer) => {
+          if (answer.kind === 'finished') finish(() => resolve({ kind: 'reply', reply: answer.reply }));
+        },
+      );
+      unrecover = everyNode.stop;
+    }
     const onAbort = (): void => finish(() => resolve({ kind: 'aborted' }));
     signal?.addEventListener('abort', onAbort, { once: true });
 

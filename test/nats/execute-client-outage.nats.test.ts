@@ -169,6 +169,51 @@ describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the cl
     expect(result.executionId).toBe((results[0] as { result: { executionId: string } }).result.executionId);
   }, 30_000);
 
+  it('recovers the reply sent while the client was away when the acceptance notice was lost with it', async () => {
+    const server = await restartableServer();
+    // Messages to the client's inboxes wait here while the test holds them, and are lost with its connection.
+    const inboxes = await startLaggingProxy(server.url, (subject) => subject.startsWith('_INBOX.'));
+    onTestFinished(() => inboxes.close());
+    const cut = await clientCutOff(inboxes.url, {}, server.url);
+    const { qa, results, client } = cut;
+    stubbed.stub().hold();
+    inboxes.hold();
+    // Shorter than the test: without a node to ask, it would end with nats_connection.
+    const running = qa.execute({ question: 'who took it?' }, { timeoutMs: 20_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    await cut.replyWhileAway();
+    inboxes.release();
+    cut.proxy.restore();
+    await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
+
+    const result = await running;
+    expect(result.output).toEqual({ answer: 'stub answer' });
+    expect(stubbed.stub().chatRequests).toHaveLength(1);
+    expect(result.executionId).toBe((results[0] as { result: { executionId: string } }).result.executionId);
+  }, 40_000);
+
+  it('watches the node that answers it still runs the execution whose acceptance notice was lost', async () => {
+    const server = await restartableServer();
+    const inboxes = await startLaggingProxy(server.url, (subject) => subject.startsWith('_INBOX.'));
+    onTestFinished(() => inboxes.close());
+    const cut = await clientCutOff(inboxes.url, {}, server.url);
+    const { qa, client } = cut;
+    stubbed.stub().hold();
+    inboxes.hold();
+    const running = qa.execute({ question: 'who has it?' }, { timeoutMs: 600_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    cut.proxy.cut();
+    await waitFor(() => client.times('disconnected') === 1, { message: 'the client cut off' });
+    inboxes.release();
+    cut.proxy.restore();
+    await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
+
+    // The client pings only a node it knows: the one that answered the question to every node.
+    await cut.accepted();
+    stubbed.stub().release();
+    expect((await running).output).toEqual({ answer: 'stub answer' });
+  }, 40_000);
+
   it('asks the node again once it answers, when it left the questions unanswered past the grace', async () => {
     const server = await restartableServer();
     // The node hears the questions addressed to it only when the test lets it; its pings pass at once.

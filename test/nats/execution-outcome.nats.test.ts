@@ -84,4 +84,58 @@ describe('execution outcome subject', () => {
     expect(refused.headers?.has('Tether-Execution-Outcome')).toBe(false);
     expect(refused.json<{ error: { code: string } }>().error.code).toBe('validation_failed');
   });
+
+  describe('asked of every node (node token all)', () => {
+    /** Asks every node about `executionId` of `qa`, as a client that never learnt the node; returns what answers. */
+    const askAll = (executionId: string): Msg[] =>
+      rawRequest(nc(), 'tether.v1.node.all.s1.module.qa.outcome', { executionId });
+
+    it('is answered by the node that has it, naming itself: running, then the reply as sent', async () => {
+      const node = await nodeWithModule();
+      const received = await heldExecution('all-1');
+
+      const running = askAll('all-1');
+      const answer = await waitFor(() => running[0], { message: 'the running answer' });
+      expect(answer.headers?.get('Tether-Execution-Outcome')).toBe('running');
+      expect(answer.headers?.get('Tether-Accepted-By')).toBe(node.serviceId);
+
+      stubbed.stub().release();
+      const reply = await waitFor(() => received.find((msg) => !isNotice(msg)), { message: 'the reply' });
+      const finished = askAll('all-1');
+      const kept = await waitFor(() => finished[0], { message: 'the finished answer' });
+      expect(kept.headers?.get('Tether-Execution-Outcome')).toBe('finished');
+      expect(kept.headers?.get('Tether-Accepted-By')).toBe(node.serviceId);
+      expect(kept.string()).toBe(reply.string());
+    });
+
+    it('is left unanswered by every node that does not have the execution', async () => {
+      const buckets = fx().buckets();
+      const nodes = [
+        await fx().node(buckets, { llm: stubbed.llm() }),
+        await fx().node(buckets, { llm: stubbed.llm() }),
+      ];
+      await (await nodes[0]!.runtime.session('s1')).module('qa', spec);
+      const received = await heldExecution('all-2');
+      const taker = received.find(isNotice)?.headers?.get('Tether-Accepted-By');
+
+      const known = askAll('all-2');
+      const unknown = askAll('nobody');
+      // Each node answers its questions in the order they came: once it answered the one addressed to it alone,
+      // it has dealt with both questions to every node.
+      const direct = nodes.map((node) => {
+        const answers = rawRequest(nc(), `tether.v1.node.${node.serviceId}.s1.module.qa.outcome`, {
+          executionId: 'nobody',
+        });
+        return waitFor(() => answers[0], { message: `node ${node.serviceId} answers` });
+      });
+      for (const answer of await Promise.all(direct))
+        expect(answer.headers?.get('Tether-Execution-Outcome')).toBe('unknown');
+
+      expect(unknown).toEqual([]);
+      expect(known).toHaveLength(1);
+      expect(known[0]!.headers?.get('Tether-Accepted-By')).toBe(taker);
+      expect(known[0]!.headers?.get('Tether-Execution-Outcome')).toBe('running');
+      stubbed.stub().release();
+    });
+  });
 });
