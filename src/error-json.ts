@@ -20,6 +20,8 @@ import {
   PayloadTooLargeError,
   ProcessExitedError,
   ProviderError,
+  ProviderUnavailableError,
+  PROVIDER_UNAVAILABLE_REASONS,
   RevisionUnknownError,
   SessionError,
   StoreClosedError,
@@ -32,6 +34,7 @@ import {
   VariableNotFoundError,
   VersionConflictError,
   type NatsConnectionStatus,
+  type ProviderUnavailableReason,
   type SerializedError,
 } from './errors.js';
 
@@ -112,6 +115,15 @@ const factories: Record<string, ErrorFactory> = {
     ),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),
+  provider_unavailable: (_m, d) =>
+    new ProviderUnavailableError(
+      str(d.provider),
+      (PROVIDER_UNAVAILABLE_REASONS as readonly string[]).includes(str(d.reason))
+        ? (str(d.reason) as ProviderUnavailableReason)
+        : 'unreachable',
+      str(d.providerMessage),
+      { details: d },
+    ),
   tool_failed: (_m, d) => new ToolFailedError(str(d.tool), str(d.toolMessage), { details: d }),
   payload_too_large: (_m, d) =>
     new PayloadTooLargeError(str(d.what), num(d.size), num(d.limit), undefined, { details: d }),

@@ -365,6 +365,42 @@ export class ProviderError extends BridgeError {
   }
 }
 
+/** Why a provider gave no usable answer though it sent no HTTP error (see {@link ProviderUnavailableError}). */
+export const PROVIDER_UNAVAILABLE_REASONS = ['unreachable', 'timeout', 'malformed_response'] as const;
+
+/** One of {@link PROVIDER_UNAVAILABLE_REASONS}. */
+export type ProviderUnavailableReason = (typeof PROVIDER_UNAVAILABLE_REASONS)[number];
+
+const UNAVAILABLE_PHRASES: Record<ProviderUnavailableReason, string> = {
+  unreachable: 'could not be reached',
+  timeout: 'did not answer in time',
+  malformed_response: 'answered with a body that is not a chat completion',
+};
+
+/**
+ * The provider gave no answer an execution could read, without an HTTP error to say why: its address could not be
+ * reached or its connection dropped before the answer was complete (`unreachable`), it did not answer within Ax's timeout (`timeout`), or it answered
+ * with a body that is not JSON, as a proxy's error page is (`malformed_response`). Unlike an `internal_error`, it is
+ * the provider's or the network's state, not Tether's, and worth retrying as a 503 from the provider is.
+ */
+export class ProviderUnavailableError extends BridgeError {
+  override readonly code = 'provider_unavailable';
+  constructor(
+    readonly provider: string,
+    readonly reason: ProviderUnavailableReason,
+    readonly providerMessage: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    // A module process's failure names the module (details.moduleId), here and when rebuilt from the wire.
+    const moduleId = options.details?.moduleId;
+    const to = typeof moduleId === 'string' ? ` for module '${moduleId}'` : '';
+    super(`provider '${provider}' ${UNAVAILABLE_PHRASES[reason]}${to}: ${providerMessage}`, {
+      ...options,
+      details: { provider, reason, providerMessage, ...options.details },
+    });
+  }
+}
+
 /**
  * A tool of a ReAct module threw while an execution was running it, so the execution failed. Ax does not hand a
  * tool's error back to the model (only its own argument-validation errors), it ends the program; `toolMessage` is

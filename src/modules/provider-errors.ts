@@ -1,11 +1,28 @@
 /**
  * The boundary where Ax's errors become Tether's: provider HTTP failures turn into `ProviderError` carrying the
- * provider's own message, a ReAct tool's failure into the `ToolFailedError` its wrapper threw; everything else an
+ * provider's own message, a provider that could not be reached, timed out or answered a body that is not JSON into
+ * `ProviderUnavailableError`, a ReAct tool's failure into the `ToolFailedError` its wrapper threw; everything else an
  * execution throws becomes an `InternalError` that keeps its cause.
  * @module
  */
-import { AxAIServiceAuthenticationError, AxAIServiceStatusError, AxFunctionError } from '@ax-llm/ax';
-import { BridgeError, InternalError, ProviderError, ToolFailedError } from '../errors.js';
+import {
+  AxAIServiceAuthenticationError,
+  AxAIServiceError,
+  AxAIServiceNetworkError,
+  AxAIServiceResponseError,
+  AxAIServiceStreamTerminatedError,
+  AxAIServiceTimeoutError,
+  AxFunctionError,
+  AxAIServiceStatusError,
+} from '@ax-llm/ax';
+import {
+  BridgeError,
+  InternalError,
+  ProviderError,
+  ProviderUnavailableError,
+  ToolFailedError,
+  type ProviderUnavailableReason,
+} from '../errors.js';
 
 /** Ax wraps the transport error in AxGenerateError (sometimes twice); the HTTP failure is down the cause chain. */
 function findInChain<T>(error: unknown, match: (e: unknown) => e is T): T | undefined {
@@ -33,6 +50,28 @@ export function providerMessageOf(body: unknown, fallback: string): string {
     if (typeof record.message === 'string') return record.message;
   }
   return fallback;
+}
+
+/**
+ * Why Ax's transport failure `error` left no answer, with what it said: a fetch that failed (refused, reset, DNS),
+ * a timeout, or a body that is not JSON (Ax reports
+ * the parse as a network error, with the `SyntaxError` as its original). Other service errors (an HTTP status)
+ * are not this.
+ */
+function unavailableReason(
+  error: AxAIServiceError,
+): { readonly reason: ProviderUnavailableReason; readonly message: string } | undefined {
+  if (error instanceof AxAIServiceTimeoutError) return { reason: 'timeout', message: error.message };
+  // A stream that ends before its answer does is a connection that dropped.
+  if (error instanceof AxAIServiceStreamTerminatedError) return { reason: 'unreachable', message: error.message };
+  if (error instanceof AxAIServiceResponseError) return { reason: 'malformed_response', message: error.message };
+  if (!(error instanceof AxAIServiceNetworkError)) return undefined;
+  const original = error.originalError;
+  if (original instanceof SyntaxError) return { reason: 'malformed_response', message: original.message };
+  // `fetch failed` alone says nothing: its cause tells refused, reset, not found (`connect ECONNREFUSED 10.0.0.5:443`).
+  const why = (original as { cause?: { message?: unknown } } | undefined)?.cause?.message;
+  const text = original?.message ?? error.message;
+  return { reason: 'unreachable', message: typeof why === 'string' && why !== '' ? `${text}: ${why}` : text };
 }
 
 /**
@@ -64,6 +103,10 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
       cause: error,
     });
   }
+  const service = findInChain(error, (e): e is AxAIServiceError => e instanceof AxAIServiceError);
+  const unavailable = service && unavailableReason(service);
+  if (unavailable)
+    return new ProviderUnavailableError(provider, unavailable.reason, unavailable.message, { cause: error });
   const tether = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
   if (tether) return tether;
   const message = error instanceof Error ? error.message : String(error);
@@ -79,10 +122,11 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
  * {@link toTetherError} made them) gets `moduleId` in its details and message, so that a node serving many
  * modules on one provider says which of them was refused (a 429, a bad key). Code and other fields stay.
  *
- * A response the provider sent malformed (a body that is not JSON, an SSE event that is not, `choices: []`) is
- * not told apart: Ax skips what it cannot parse and goes on with an empty answer, which fails exactly as a model
- * answer that lacks the output field does ("Required field is missing"), so calling it a provider fault could
- * blame the provider for the model's answer.
+ * A response body that is not JSON is `ProviderUnavailableError` (`malformed_response`). A JSON body that is not a
+ * chat completion (`choices: []`, a choice without its message) and an SSE event that is not JSON are not told
+ * apart: Ax fails on the former with plain errors only their text tells apart, and skips the latter and goes on
+ * with an empty answer, which fails exactly as a model answer that lacks the output field does ("Required field is
+ * missing"), so calling it a provider fault could blame the provider for the model's answer.
  */
 export function namingModule(error: unknown, moduleId: string): unknown {
   if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;
@@ -90,6 +134,11 @@ export function namingModule(error: unknown, moduleId: string): unknown {
   let named: BridgeError;
   if (error instanceof ProviderError) {
     named = new ProviderError(error.provider, error.status, error.providerMessage, {
+      ...cause,
+      details: { ...error.details, moduleId },
+    });
+  } else if (error instanceof ProviderUnavailableError) {
+    named = new ProviderUnavailableError(error.provider, error.reason, error.providerMessage, {
       ...cause,
       details: { ...error.details, moduleId },
     });

@@ -150,6 +150,9 @@ export function statusOf(code: string): number {
     case 'noproc':
     case 'store_unavailable':
       return 503;
+    case 'provider_unavailable':
+      // The module's provider, upstream of the node, gave nothing usable: a bad gateway, not the node's fault.
+      return 502;
     case 'call_timeout':
       return 504;
     default:

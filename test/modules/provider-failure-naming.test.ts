@@ -1,5 +1,14 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InternalError, ProviderError, Runtime, type ModuleHandle } from '../../src/index.js';
+import {
+  createLanguageModel,
+  InternalError,
+  ProviderError,
+  ProviderUnavailableError,
+  Runtime,
+  type ModuleHandle,
+} from '../../src/index.js';
 import { errorFromJSON, errorToJSON } from '../../src/error-json.js';
 import { useOpenAIStub, httpError, text } from '../support/openai-stub.js';
 
@@ -44,5 +53,51 @@ describe('a module execution the provider fails', () => {
     expect(error).toBeInstanceOf(InternalError);
     expect((error as InternalError).message).toMatch(/^module 'qa': LLM program failed: /);
     expect((error as InternalError).details).toMatchObject({ provider: 'openai', moduleId: 'qa' });
+  });
+
+  it('tells a body that is not JSON (a proxy page) as provider_unavailable, not internal_error', async () => {
+    stub().reply({ kind: 'raw', body: '<html><body>502 Bad Gateway</body></html>' });
+    const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error).toMatchObject({
+      code: 'provider_unavailable',
+      reason: 'malformed_response',
+      details: { provider: 'openai', reason: 'malformed_response', moduleId: 'qa' },
+    });
+    expect((error as Error).message).toMatch(
+      /^provider 'openai' answered with a body that is not a chat completion for module 'qa': .*JSON/,
+    );
+    const rebuilt = errorFromJSON(errorToJSON(error));
+    expect(rebuilt).toBeInstanceOf(ProviderUnavailableError);
+    expect(rebuilt).toMatchObject({ reason: 'malformed_response', message: (error as Error).message });
+  });
+});
+
+describe('a module execution whose provider cannot be reached', () => {
+  it('fails with provider_unavailable (unreachable) saying why, not internal_error', async () => {
+    // A port that was just free: nothing listens there any more.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const runtime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: `http://127.0.0.1:${port}/v1`, key: 'k', model: 'm' }),
+    });
+    try {
+      const session = await runtime.session('unreachable');
+      const qa = await session.module('qa', {
+        type: 'Predict',
+        signature: 'question:string -> answer:string',
+        maxRetries: 0,
+      });
+      const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderUnavailableError);
+      expect(error).toMatchObject({ reason: 'unreachable', details: { provider: 'openai', moduleId: 'qa' } });
+      expect((error as Error).message).toMatch(
+        new RegExp(`^provider 'openai' could not be reached for module 'qa': fetch failed: .*ECONNREFUSED`),
+      );
+    } finally {
+      await runtime.stop();
+    }
   });
 });

@@ -18,7 +18,9 @@ export type StubReply =
       readonly message: string;
       readonly type?: string;
       readonly code?: string;
-    };
+    }
+  /** A body sent as it is, with status 200 unless given: what a proxy in front of the provider may answer. */
+  | { readonly kind: 'raw'; readonly body: string; readonly status?: number; readonly contentType?: string };
 
 /** A request as the stub received it. */
 export interface RecordedRequest {
@@ -136,6 +138,11 @@ export class OpenAIStub {
       return;
     }
     const reply = this.#queue.shift() ?? this.fallback(request);
+    if (reply.kind === 'raw') {
+      res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'text/html' });
+      res.end(reply.body);
+      return;
+    }
     if (reply.kind === 'error') {
       res.writeHead(reply.status, { 'content-type': 'application/json' });
       res.end(
