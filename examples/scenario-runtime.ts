@@ -44,6 +44,7 @@ export interface NatsTarget {
   readonly prefix: string;
   readonly variablesBucket: string;
   readonly sessionsBucket: string;
+  readonly modulesBucket: string;
   /** Suffix of every session id of this run. */
   readonly runId: string;
 }
@@ -59,6 +60,7 @@ export function natsTargetFromEnv(
     prefix: 'tether-demo',
     variablesBucket: 'tether_demo_vars',
     sessionsBucket: 'tether_demo_sessions',
+    modulesBucket: 'tether_demo_modules',
     runId: randomBytes(3).toString('hex'),
   };
 }
@@ -88,6 +90,7 @@ export async function startScenarioRuntime(
       prefix: nats.prefix,
       variablesBucket: nats.variablesBucket,
       sessionsBucket: nats.sessionsBucket,
+      modulesBucket: nats.modulesBucket,
       name: 'tether-demo-node',
     },
   });

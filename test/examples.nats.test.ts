@@ -1,3 +1,4 @@
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEchoModel } from '../src/index.js';
 import { runBasicBinding } from '../examples/basic-binding.js';
@@ -20,6 +21,7 @@ beforeAll(async () => {
     prefix: `demo${process.pid}`,
     variablesBucket: `demo_vars_${id}`,
     sessionsBucket: `demo_sessions_${id}`,
+    modulesBucket: `demo_modules_${id}`,
     runId: 'test',
   };
 });
@@ -68,5 +70,16 @@ describe('examples over NATS', () => {
     expect(pipeline.find((l) => l.startsWith('provenance:'))).toBe(
       'provenance: understand {"understand_temperature":2}; reason {"reason_temperature":2,"reasoning_module":2}; summarize {"summary_max_tokens":2}',
     );
+
+    // Its own buckets only: a deployment's nodes on the same server never see the demo's sessions or modules.
+    const nc = await connect({ servers: server.url });
+    try {
+      const streams = (await (await nc.jetstreamManager()).streams.list().next()).map((info) => info.config.name);
+      expect(streams.sort()).toEqual(
+        [`KV_${target.modulesBucket}`, `KV_${target.sessionsBucket}`, `KV_${target.variablesBucket}`].sort(),
+      );
+    } finally {
+      await nc.close();
+    }
   });
 });
