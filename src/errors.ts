@@ -346,6 +346,15 @@ export class BucketConfigMismatchError extends BridgeError {
   }
 }
 
+/**
+ * ` <preposition> module '<id>'` when `options` name a module (details.moduleId): a module process's provider
+ * failure names its module, here and when rebuilt from the wire.
+ */
+function forModule(options: BridgeErrorOptions, preposition: 'to' | 'for'): string {
+  const moduleId = options.details?.moduleId;
+  return typeof moduleId === 'string' ? ` ${preposition} module '${moduleId}'` : '';
+}
+
 /** The LLM provider refused or failed a request (HTTP error, authentication); the message carries its words. */
 export class ProviderError extends BridgeError {
   override readonly code = 'provider_error';
@@ -355,10 +364,7 @@ export class ProviderError extends BridgeError {
     readonly providerMessage: string,
     options: BridgeErrorOptions = {},
   ) {
-    // A module process's failure names the module (details.moduleId), here and when rebuilt from the wire.
-    const moduleId = options.details?.moduleId;
-    const to = typeof moduleId === 'string' ? ` to module '${moduleId}'` : '';
-    super(`provider '${provider}' answered HTTP ${status}${to}: ${providerMessage}`, {
+    super(`provider '${provider}' answered HTTP ${status}${forModule(options, 'to')}: ${providerMessage}`, {
       ...options,
       details: { provider, status, providerMessage, ...options.details },
     });
@@ -391,10 +397,7 @@ export class ProviderUnavailableError extends BridgeError {
     readonly providerMessage: string,
     options: BridgeErrorOptions = {},
   ) {
-    // A module process's failure names the module (details.moduleId), here and when rebuilt from the wire.
-    const moduleId = options.details?.moduleId;
-    const to = typeof moduleId === 'string' ? ` for module '${moduleId}'` : '';
-    super(`provider '${provider}' ${UNAVAILABLE_PHRASES[reason]}${to}: ${providerMessage}`, {
+    super(`provider '${provider}' ${UNAVAILABLE_PHRASES[reason]}${forModule(options, 'for')}: ${providerMessage}`, {
       ...options,
       details: { provider, reason, providerMessage, ...options.details },
     });

@@ -8,6 +8,7 @@ import {
   NatsConnectionError,
   Runtime,
   connect,
+  type ExecutionResult,
   type NatsConnectionStatus,
   type NatsNodeOptions,
 } from '../../src/index.js';
@@ -162,20 +163,12 @@ describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the cl
     cut.proxy.restore();
     await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
 
-    const result = await running;
-    expect(result.output).toEqual({ answer: 'stub answer' });
-    // The very execution that ran while the client was away, not another run of it.
-    expect(stubbed.stub().chatRequests).toHaveLength(1);
-    expect(result.executionId).toBe((results[0] as { result: { executionId: string } }).result.executionId);
+    expectTheRunWhileAway(await running, results);
   }, 30_000);
 
   it('recovers the reply sent while the client was away when the acceptance notice was lost with it', async () => {
-    const server = await restartableServer();
-    // Messages to the client's inboxes wait here while the test holds them, and are lost with its connection.
-    const inboxes = await startLaggingProxy(server.url, (subject) => subject.startsWith('_INBOX.'));
-    onTestFinished(() => inboxes.close());
-    const cut = await clientCutOff(inboxes.url, {}, server.url);
-    const { qa, results, client } = cut;
+    const cut = await inboxesHeldCutOff((await restartableServer()).url);
+    const { qa, results, client, inboxes } = cut;
     stubbed.stub().hold();
     inboxes.hold();
     // Shorter than the test: without a node to ask, it would end with nats_connection.
@@ -186,18 +179,12 @@ describe.skipIf(process.env.NATS_URL !== undefined)('remote execute while the cl
     cut.proxy.restore();
     await waitFor(() => client.times('reconnected') === 1, { message: 'the client is back' });
 
-    const result = await running;
-    expect(result.output).toEqual({ answer: 'stub answer' });
-    expect(stubbed.stub().chatRequests).toHaveLength(1);
-    expect(result.executionId).toBe((results[0] as { result: { executionId: string } }).result.executionId);
+    expectTheRunWhileAway(await running, results);
   }, 40_000);
 
   it('watches the node that answers it still runs the execution whose acceptance notice was lost', async () => {
-    const server = await restartableServer();
-    const inboxes = await startLaggingProxy(server.url, (subject) => subject.startsWith('_INBOX.'));
-    onTestFinished(() => inboxes.close());
-    const cut = await clientCutOff(inboxes.url, {}, server.url);
-    const { qa, client } = cut;
+    const cut = await inboxesHeldCutOff((await restartableServer()).url);
+    const { qa, client, inboxes } = cut;
     stubbed.stub().hold();
     inboxes.hold();
     const running = qa.execute({ question: 'who has it?' }, { timeoutMs: 600_000 });
@@ -309,4 +296,21 @@ async function clientCutOff(url: string, nats: Partial<NatsNodeOptions> = {}, no
       await waitFor(() => results.length === 1, { message: 'the node replies while the client is away' });
     },
   };
+}
+
+/**
+ * {@link clientCutOff} whose client gets the messages to its inboxes through a proxy that can hold them (`inboxes`):
+ * held while the test cuts the client off, an acceptance notice and a reply are lost with its connection.
+ */
+async function inboxesHeldCutOff(url: string) {
+  const inboxes = await startLaggingProxy(url, (subject) => subject.startsWith('_INBOX.'));
+  onTestFinished(() => inboxes.close());
+  return { ...(await clientCutOff(inboxes.url, {}, url)), inboxes };
+}
+
+/** `result` is the very execution that ran while the client was away (its event among `results`), not another run. */
+function expectTheRunWhileAway(result: ExecutionResult, results: unknown[]): void {
+  expect(result.output).toEqual({ answer: 'stub answer' });
+  expect(stubbed.stub().chatRequests).toHaveLength(1);
+  expect(result.executionId).toBe((results[0] as { result: { executionId: string } }).result.executionId);
 }
