@@ -16,6 +16,13 @@ import type {
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
 import { updateVariableInTurn } from '../session/update-with-retry.js';
+import {
+  assertListener,
+  assertNamesArray,
+  assertRecordsArray,
+  assertValuesObject,
+} from '../session/argument-checks.js';
+import { assertOptions } from '../session/options.js';
 import { decodeValue } from '../variables/codec.js';
 import type { ExportedVariable } from '../variables/record.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
@@ -64,6 +71,7 @@ export class RemoteSession implements SessionContext {
 
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
   async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
+    assertOptions(options, 'getVariable');
     try {
       const read = (await this.#call('get', { name })) as TypedRead;
       return read.type === null ? read.value : decodeValue(read.type, read.value);
@@ -100,6 +108,7 @@ export class RemoteSession implements SessionContext {
 
   /** Values and versions of several variables, read from one consistent state of the session. */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
+    assertNamesArray(names);
     const reply = (await this.#call('getMany', { names })) as { found: Record<string, TypedRead>; missing: string[] };
     const found = Object.entries(reply.found).map(([name, read]) => {
       const value = read.type === null ? read.value : decodeValue(read.type, read.value);
@@ -113,6 +122,7 @@ export class RemoteSession implements SessionContext {
 
   /** Validates and writes a value on a node; a refused write changes nothing and rejects with a typed error. */
   async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
+    assertOptions(options, 'setVariable');
     return decodeRecord(await this.#call('set', { ...options, name, value: encodeUntyped(value) }));
   }
 
@@ -131,6 +141,7 @@ export class RemoteSession implements SessionContext {
 
   /** Deletes a variable. */
   async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
+    assertOptions(options, 'deleteVariable');
     await this.#call('delete', { ...options, name });
   }
 
@@ -139,6 +150,8 @@ export class RemoteSession implements SessionContext {
     values: Readonly<Record<string, unknown>>,
     options: SetVariablesOptions = {},
   ): Promise<Record<string, SetOutcome>> {
+    assertOptions(options, 'setVariables');
+    assertValuesObject(values);
     const encoded =
       typeof values === 'object' && values !== null
         ? Object.fromEntries(Object.entries(values).map(([n, v]) => [n, encodeUntyped(v)]))
@@ -161,6 +174,7 @@ export class RemoteSession implements SessionContext {
     version: number,
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
+    assertOptions(options, 'rollbackVariable');
     return decodeRecord(await this.#call('rollback', { ...options, name, version }));
   }
 
@@ -181,6 +195,8 @@ export class RemoteSession implements SessionContext {
 
   /** Defines the exported variables, all or nothing. */
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
+    assertOptions(options, 'importVariables');
+    assertRecordsArray(records);
     return (await this.#call('import', { ...options, records })) as number;
   }
 
@@ -193,7 +209,13 @@ export class RemoteSession implements SessionContext {
    * reflects this client's writes and what it has seen, not necessarily another client's write acknowledged just
    * before: a node that has not applied that write yet reads without it, and the watch then delivers it as a change.
    */
-  watchVariables(pattern: string, listener: VariableListener, options: WatchVariablesOptions = {}): Promise<Unwatch> {
+  async watchVariables(
+    pattern: string,
+    listener: VariableListener,
+    options: WatchVariablesOptions = {},
+  ): Promise<Unwatch> {
+    assertOptions(options, 'watchVariables');
+    assertListener(listener);
     return watchRemote(this.transport, this.sessionId, this.incarnation, pattern, listener, options, {
       list: (glob) => this.#list(glob),
       history: (name) => this.variableHistory(name),

@@ -3,7 +3,8 @@
  * result for JSON. One entry per operation, so a new endpoint is one new entry (and one subject token).
  *
  * Names are checked here, before the session sees them: an unknown name with a dot or a space would otherwise
- * come back as `variable_not_found` when the caller's real mistake is an invalid name.
+ * come back as `variable_not_found` when the caller's real mistake is an invalid name. `setMany` is the exception:
+ * the session checks each name of a batch itself, so that a non-atomic batch gives an invalid name its own outcome.
  * @module
  */
 import { VariableNotFoundError } from '../errors.js';
@@ -122,8 +123,9 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
 
   async setMany(session, body) {
     assertFields(body, ['values', 'atomic', 'updatedBy', 'reason'], 'setMany');
+    // Names are left to the session: a non-atomic batch answers an invalid one in its own outcome and writes the
+    // rest, as the embedded API does; an atomic batch refuses the whole batch for it.
     const values = requireObject(body, 'values');
-    Object.keys(values).forEach((variable) => assertVariableName(variable));
     const atomic = optionalBoolean(body, 'atomic');
     return session.setVariables(values, {
       ...attribution(body, ['updatedBy', 'reason']),

@@ -11,6 +11,7 @@ import { compileGlob } from '../variables/glob.js';
 import { exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
 import { stampOf } from './apply-store-change.js';
+import { assertListener, assertNamesArray, assertRecordsArray, assertValuesObject } from './argument-checks.js';
 import {
   assertOptions,
   type ImportVariablesOptions,
@@ -126,7 +127,7 @@ export class Session implements SessionContext {
 
   /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
   readVariablesNow(names: readonly string[]): VariableSnapshot | undefined {
-    if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
+    assertNamesArray(names);
     const variables = this.#link.variablesNow();
     return variables && snapshotOf(variables, names);
   }
@@ -176,9 +177,7 @@ export class Session implements SessionContext {
     options: SetVariablesOptions = {},
   ): Promise<Record<string, SetOutcome>> {
     assertOptions(options, 'setVariables');
-    if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-      throw new ValidationError('setVariables takes an object of name → value');
-    }
+    assertValuesObject(values);
     const { atomic = false, ...attribution } = options;
     return (await this.#link.write({
       kind: 'setMany',
@@ -222,15 +221,22 @@ export class Session implements SessionContext {
     return (await this.#link.write({ kind: 'unlock', name, owner, at: now() })) as VariableRecord;
   }
 
-  /** Every variable in a JSON-safe form that `importVariables` accepts, here or in another session. */
+  /**
+   * Every variable in a JSON-safe form that `importVariables` accepts, here or in another session. Locks are not
+   * exported: a lock names a holder of this session (a client, a process), and an import starts its own history.
+   */
   async exportVariables(): Promise<ExportedVariable[]> {
     return (await this.listVariables()).map(exportRecord);
   }
 
-  /** Defines the exported variables, all or nothing, each checked as strictly as `defineVariable`. */
+  /**
+   * Defines the exported variables, all or nothing, each checked as strictly as `defineVariable`. With `replace`, a
+   * locked variable is replaced only when `updatedBy` is its lock's owner, and stays locked, as after the owner's
+   * `setVariable`.
+   */
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
     assertOptions(options, 'importVariables');
-    if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
+    assertRecordsArray(records);
     const request: WriteRequest = {
       kind: 'import',
       records,
@@ -256,7 +262,7 @@ export class Session implements SessionContext {
     options: WatchVariablesOptions = {},
   ): Promise<Unwatch> {
     assertOptions(options, 'watchVariables');
-    if (typeof listener !== 'function') throw new ValidationError('watchVariables needs a listener function');
+    assertListener(listener);
     const variables = await this.#link.variables();
     const initial: VariableChange[] = options.includeInitial
       ? // In name order, as listVariables answers: the map's own order depends on how this process was loaded.

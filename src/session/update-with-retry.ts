@@ -6,6 +6,7 @@
  */
 import { ValidationError, VersionConflictError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
+import { assertUpdateFunction } from './argument-checks.js';
 import { assertOptions } from './options.js';
 import type { SerialTasks } from './serial-tasks.js';
 
@@ -66,7 +67,7 @@ export interface UpdatableSession {
  * `updateVariable` of either handle: the read-modify-write loop, in turn with the other updates of the same
  * variable queued on `turns`, backing off with jitter when a writer elsewhere got in first. So a slow `fn` holds
  * up the updates of that variable queued behind it, and an `fn` that updates its own variable is refused with a
- * `ValidationError` (it would wait for itself).
+ * `ValidationError` (it would wait for itself), as is an `fn` that is no function (before anything is read).
  */
 export async function updateVariableInTurn(
   turns: SerialTasks,
@@ -77,6 +78,7 @@ export async function updateVariableInTurn(
 ): Promise<VariableRecord> {
   // Here, for the embedded and the remote session alike: the version is the update's own to choose.
   assertOptions(options, 'updateVariable');
+  assertUpdateFunction(name, fn);
   return turns.run(
     `${session.sessionId}\u0000${name}`,
     () =>

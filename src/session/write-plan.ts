@@ -210,9 +210,16 @@ function planImport(view: SessionView, request: Extract<WriteRequest, { kind: 'i
     if (before && !request.replace)
       throw new AlreadyExistsError('variable', record.name, { details: { sessionId: view.sessionId } });
     if (before) assertWritableBy(before, request.updatedBy);
-    // A replaced variable keeps counting versions, so watchers still see versions rise.
+    // A replaced variable keeps counting versions, so watchers still see versions rise, and keeps its lock: only its
+    // owner gets this far, and a write by the owner (as `setVariable`) leaves the lock in place.
     const next = before
-      ? Object.freeze({ ...record, id: before.id, version: before.version + 1, createdAt: before.createdAt })
+      ? Object.freeze({
+          ...record,
+          id: before.id,
+          version: before.version + 1,
+          createdAt: before.createdAt,
+          lockedBy: before.lockedBy,
+        })
       : record;
     writes.push(put(view, next));
   });

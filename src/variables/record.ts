@@ -121,7 +121,11 @@ export interface ExportedVariable {
   readonly updatedBy: string | null;
 }
 
-/** The export form of a record; it survives `JSON.stringify` unchanged. */
+/**
+ * The export form of a record; it survives `JSON.stringify` unchanged. It has no `lockedBy`: a lock names a holder
+ * in the exporting session, not part of the variable's definition, and an import must not lock a variable for
+ * someone else.
+ */
 export function exportRecord(record: VariableRecord): ExportedVariable {
   return {
     name: record.name,

@@ -143,7 +143,8 @@ describe('session service', () => {
       ['tether.v1.session.>.var.set', '{"name":"t","value":0.7}'],
       ['tether.v1.session.fuzz.var.setMany', '{"values":[0.7]}'],
       ['tether.v1.session.fuzz.var.setMany', '{"values":{"t":0.7},"atomic":"yes"}'],
-      ['tether.v1.session.fuzz.var.setMany', '{"values":{"t.x":0.7}}'],
+      // A non-atomic batch answers an invalid name in its own outcome (session-arguments.nats.test.ts).
+      ['tether.v1.session.fuzz.var.setMany', '{"values":{"t":0.3,"t.x":0.7},"atomic":true}'],
       ['tether.v1.session.fuzz.var.getMany', '{"names":"t"}'],
       ['tether.v1.session.fuzz.var.getMany', '{"names":["t",7]}'],
       ['tether.v1.session.fuzz.var.define', '{"name":"new","type":"float"}'],

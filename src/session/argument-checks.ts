@@ -1,0 +1,45 @@
+/**
+ * The checks of the Session API's arguments other than option bags (those are in options.ts), shared by the
+ * embedded and the remote handle so that both refuse the same mistakes with the same `ValidationError`, before
+ * anything is written or sent. A remote handle that let them through would send a request the node refuses with
+ * another message, or (a listener that is no function) start a watch whose first change throws.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import type { VariableListener } from './session-context.js';
+
+/** Throws unless `listener` is a function: a watch must have someone to tell. */
+export function assertListener(listener: unknown): asserts listener is VariableListener {
+  if (typeof listener !== 'function') throw new ValidationError('watchVariables needs a listener function');
+}
+
+/**
+ * Throws, naming the variable, unless `fn` is a function: `updateVariable` would otherwise fail inside its loop
+ * with a bare `TypeError` once it had read the variable.
+ */
+export function assertUpdateFunction(name: string, fn: unknown): asserts fn is (value: unknown) => unknown {
+  if (typeof fn !== 'function') {
+    const got = fn === null ? 'null' : typeof fn;
+    throw new ValidationError(`updateVariable of '${name}' needs a function of the current value, got ${got}`, {
+      variable: name,
+      details: { got },
+    });
+  }
+}
+
+/** Throws unless `values` is a plain object of name → value (not an array, not null). */
+export function assertValuesObject(values: unknown): asserts values is Readonly<Record<string, unknown>> {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new ValidationError('setVariables takes an object of name → value');
+  }
+}
+
+/** Throws unless `names` is an array (each name is checked where it is read). */
+export function assertNamesArray(names: unknown): asserts names is readonly string[] {
+  if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
+}
+
+/** Throws unless `records` is an array (each record is checked as strictly as a definition where it is planned). */
+export function assertRecordsArray(records: unknown): asserts records is readonly unknown[] {
+  if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
+}

@@ -1,0 +1,167 @@
+import type { Msg } from 'nats';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runtime, ValidationError } from '../../src/index.js';
+import type { Session } from '../../src/session/session.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const embedded: Runtime[] = [];
+afterEach(async () => {
+  await Promise.all(embedded.splice(0).map((runtime) => runtime.stop()));
+});
+
+/** What every session handle offers and these tests use; called with arguments its types would not allow. */
+type AnySession = Pick<
+  Session,
+  | 'defineVariable'
+  | 'describeVariable'
+  | 'getVariable'
+  | 'setVariable'
+  | 'updateVariable'
+  | 'deleteVariable'
+  | 'setVariables'
+  | 'lockVariable'
+  | 'exportVariables'
+  | 'importVariables'
+  | 'watchVariables'
+>;
+
+/** The same session API on an embedded runtime, on a NATS node (its own handle), and from a remote client. */
+const setups: [string, (id: string) => Promise<AnySession>][] = [
+  [
+    'embedded',
+    async (id) => {
+      const runtime = await Runtime.start({ onError: () => {} });
+      embedded.push(runtime);
+      return runtime.session(id);
+    },
+  ],
+  ['NATS node', async (id) => (await fx().runtime(fx().buckets())).session(id)],
+  [
+    'remote client',
+    async (id) => {
+      await fx().node(fx().buckets());
+      return (await fx().client()).session(id);
+    },
+  ],
+];
+
+/** Untyped access, to pass what a JavaScript caller could. */
+const loose = (session: AnySession): any => session;
+
+describe.each(setups)('session arguments (%s)', (_, open) => {
+  it('refuses a bad option bag or listener with the embedded ValidationError, changing nothing', async () => {
+    const session = await open('bags');
+    await session.defineVariable('x', 'integer', 1);
+    const heard: unknown[] = [];
+    const listener = (change: unknown) => heard.push(change);
+    const refusals: [() => Promise<unknown>, string][] = [
+      [() => loose(session).setVariable('x', 3, null), 'setVariable options must be an object'],
+      [() => loose(session).deleteVariable('x', null), 'deleteVariable options must be an object'],
+      [() => loose(session).getVariable('x', { dflt: 1 }), 'getVariable got unknown option dflt; accepted: default'],
+      [() => loose(session).watchVariables('*', 'nope'), 'watchVariables needs a listener function'],
+      [
+        () => loose(session).watchVariables('*', listener, { includeInital: true }),
+        'watchVariables got unknown option includeInital; accepted: includeInitial',
+      ],
+      [
+        () => loose(session).watchVariables('*', listener, { includeInitial: 'yes' }),
+        "watchVariables option 'includeInitial' must be a boolean, got string",
+      ],
+    ];
+    for (const [call, message] of refusals) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'validation_failed', message });
+    }
+    await session.setVariable('x', 2);
+    expect(await session.describeVariable('x')).toMatchObject({ value: 2, version: 2 });
+    expect(heard).toEqual([]);
+  });
+
+  it('refuses updateVariable with no function, naming the variable, changing nothing', async () => {
+    const session = await open('update');
+    await session.defineVariable('x', 'integer', 1);
+    const error = await loose(session)
+      .updateVariable('x', 5)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ code: 'validation_failed', variable: 'x' });
+    expect((error as Error).message).toContain("updateVariable of 'x'");
+    expect(await session.describeVariable('x')).toMatchObject({ value: 1, version: 1 });
+  });
+
+  it('answers an invalid name in a non-atomic batch on its own, and refuses an atomic batch for it', async () => {
+    const session = await open('batch');
+    await session.defineVariable('x', 'integer', 1);
+    const outcomes = await session.setVariables({ x: 5, 'a.b': 1 });
+    expect(outcomes.x).toEqual({ ok: true, version: 2 });
+    expect(outcomes['a.b']).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    const atomic = await session.setVariables({ x: 6, 'a.b': 1 }, { atomic: true }).catch((e: unknown) => e);
+    expect(atomic).toBeInstanceOf(ValidationError);
+    expect(await session.describeVariable('x')).toMatchObject({ value: 5, version: 2 });
+  });
+
+  it("keeps a variable's lock when its owner imports over it, and refuses anyone else", async () => {
+    const session = await open('locked');
+    await session.defineVariable('a', 'float', 1);
+    await session.lockVariable('a', 'A');
+    const exported = await session.exportVariables();
+    expect(exported[0]).not.toHaveProperty('lockedBy');
+    expect(
+      await session.importVariables([{ name: 'a', type: 'float', value: 2 }], { replace: true, updatedBy: 'A' }),
+    ).toBe(1);
+    expect(await session.describeVariable('a')).toMatchObject({ value: 2, version: 2, lockedBy: 'A' });
+    await expect(session.setVariable('a', 3, { updatedBy: 'B' })).rejects.toMatchObject({ code: 'variable_locked' });
+    await expect(
+      session.importVariables([{ name: 'a', type: 'float', value: 4 }], { replace: true, updatedBy: 'B' }),
+    ).rejects.toMatchObject({ code: 'variable_locked' });
+    expect(await session.describeVariable('a')).toMatchObject({ value: 2, version: 2, lockedBy: 'A' });
+  });
+});
+
+describe('session arguments over the wire', () => {
+  it('sends nothing for arguments the remote client refuses', async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('unsent');
+    const seen: string[] = [];
+    const subscription = nc().subscribe('tether.v1.session.unsent.var.>', {
+      callback: (_error, msg: Msg) => seen.push(msg.subject.split('.').pop() ?? ''),
+    });
+    await nc().flush();
+    const s = loose(session);
+    const calls = [
+      () => s.setVariable('x', 3, null),
+      () => s.deleteVariable('x', null),
+      () => s.getVariable('x', { dflt: 1 }),
+      () => s.setVariables({ x: 1 }, { atomc: true }),
+      () => s.rollbackVariable('x', 1, 'me'),
+      () => s.importVariables([], { replace: 'yes' }),
+      () => s.watchVariables('*', 'nope'),
+      () => s.updateVariable('x', 5),
+    ];
+    for (const call of calls) await expect(call()).rejects.toBeInstanceOf(ValidationError);
+    // A request that goes out after them, and is answered: anything sent before it has been seen by then.
+    expect(await session.getVariable('x', { default: 0 })).toBe(0);
+    await nc().flush();
+    subscription.unsubscribe();
+    expect(seen).toEqual(['get']);
+  });
+
+  it('answers a raw non-atomic setMany with an invalid name per name, and refuses it atomic', async () => {
+    await fx().node(fx().buckets());
+    const request = async (operation: string, body: object) =>
+      (await nc().request(`tether.v1.session.raw.var.${operation}`, JSON.stringify(body), { timeout: 5000 })).json<
+        Record<string, any>
+      >();
+    await nc().request('tether.v1.session.raw.open', '', { timeout: 5000 });
+    await request('define', { name: 'x', type: 'integer', value: 1 });
+    const each = await request('setMany', { values: { x: 5, 'a.b': 1 } });
+    expect(each.result.x).toEqual({ ok: true, version: 2 });
+    expect(each.result['a.b']).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    const atomic = await request('setMany', { values: { x: 6, 'a.b': 1 }, atomic: true });
+    expect(atomic.error).toMatchObject({ code: 'validation_failed' });
+    expect((await request('get', { name: 'x' })).result).toMatchObject({ value: 5, version: 2 });
+  });
+});
