@@ -1,0 +1,84 @@
+/**
+ * docs/protocol.md is what a client in another language reads instead of the source: every operation, header,
+ * module event type and error code the code has must be in it, each error code with the status the wire gives it.
+ * Read from the code, so adding one without documenting it fails here.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EXECUTION_OUTCOME_HEADER } from '../../src/nats/execution-replies.js';
+import { MODULE_EVENT_TYPES } from '../../src/nats/module-events.js';
+import { MODULE_OPERATIONS, VARIABLE_OPERATIONS } from '../../src/nats/operations.js';
+import {
+  ACCEPTED_BY_HEADER,
+  ACCEPT_NOTICE_HEADER,
+  ERROR_CODE_HEADER,
+  ERROR_HEADER,
+  INCARNATION_HEADER,
+  MIN_MODULES_REVISION_HEADER,
+  MIN_REVISION_HEADER,
+  statusOf,
+} from '../../src/nats/wire.js';
+
+const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+const errorsSource = readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8');
+
+/** Every code an error class of src/errors.ts can carry: its `code = '...'`, and the codes of a code union type. */
+function errorCodes(): string[] {
+  const codes = new Set<string>();
+  for (const match of errorsSource.matchAll(/\bcode(?::\s*\w+)?\s*=\s*'([a-z_]+)'/g)) codes.add(match[1]!);
+  for (const union of errorsSource.matchAll(/type \w*Code\s*=\s*([^;]+);/g)) {
+    for (const member of union[1]!.matchAll(/'([a-z_]+)'/g)) codes.add(member[1]!);
+  }
+  return [...codes].sort();
+}
+
+/** The `### ...` headings of the doc, as written. */
+const headings = [...doc.matchAll(/^#{2,4} (.+)$/gm)].map((match) => match[1]!.trim());
+
+describe('docs/protocol.md', () => {
+  it('has a section for every variable and module operation, and none for an operation the node lacks', () => {
+    const expected = [
+      ...VARIABLE_OPERATIONS.map((operation) => `var.${operation}`),
+      ...MODULE_OPERATIONS.map((operation) => `module.${operation}`),
+      'module.list',
+    ];
+    const documented = headings.flatMap((heading) =>
+      [...heading.matchAll(/`((?:var|module)\.\w+)`/g)].map((m) => m[1]!),
+    );
+    expect(new Set(documented)).toEqual(new Set(expected));
+    expect(headings).toContain('`open`');
+    expect(headings).toContain('`delete`');
+  });
+
+  it('names every request and reply header, spelt as the node reads it', () => {
+    for (const header of [
+      MIN_REVISION_HEADER,
+      MIN_MODULES_REVISION_HEADER,
+      INCARNATION_HEADER,
+      ACCEPT_NOTICE_HEADER,
+      ACCEPTED_BY_HEADER,
+      EXECUTION_OUTCOME_HEADER,
+      ERROR_HEADER,
+      ERROR_CODE_HEADER,
+    ]) {
+      expect(doc).toContain(`| \`${header}\``);
+    }
+  });
+
+  it('describes every module event type', () => {
+    for (const type of MODULE_EVENT_TYPES) expect(doc).toContain(`| \`${type}\``);
+  });
+
+  it('lists every error code with the status the wire gives it', () => {
+    const codes = errorCodes();
+    // The parse found the classes (a change of how errors.ts spells codes must not empty this test).
+    expect(codes).toEqual(expect.arrayContaining(['validation_failed', 'session_expired', 'internal_error']));
+    const rows = new Map(
+      [...doc.matchAll(/^\| `([a-z_]+)` +\| (\d{3}) +\|/gm)].map((match) => [match[1]!, Number(match[2])]),
+    );
+    const documented = Object.fromEntries(codes.map((code) => [code, rows.get(code)]));
+    expect(documented).toEqual(Object.fromEntries(codes.map((code) => [code, statusOf(code)])));
+    // And no row for a code the code does not have.
+    expect([...rows.keys()].sort()).toEqual(codes);
+  });
+});
