@@ -25,6 +25,7 @@ import { RequestStrategy, type Msg, type NatsConnection, type Subscription } fro
 import type { ModuleHost, StopScope } from './module-host.js';
 import type { TetherSubjects } from './subjects.js';
 import type { EventOutbox } from './event-outbox.js';
+import { executionReplyKey } from './execution-replies.js';
 import { encodeJson } from './wire.js';
 
 /** Options of {@link startModuleControl}. */
@@ -69,8 +70,12 @@ export interface ModuleControl {
   ): Promise<boolean | undefined>;
   /** How long {@link ModuleControl.stopClaimed} waits. */
   readonly stopWaitMs: number;
-  /** Whether a cancel of `executionId` arrived before the execution did: then it must not run. */
-  cancelledEarly(executionId: string): boolean;
+  /**
+   * Whether a cancel of `executionId` of this session's module arrived before the execution did: then it must not
+   * run. Keyed by all three: a cancel sent elsewhere (another session, another module) under the same id is not this
+   * execution's.
+   */
+  cancelledEarly(sessionId: string, moduleId: string, executionId: string): boolean;
   /** Unsubscribes. */
   close(): void;
 }
@@ -90,16 +95,16 @@ export async function startModuleControl(
   const cancelWaitMs = options.cancelWaitMs ?? 500;
   const stopWaitMs = options.stopWaitMs ?? 2_000;
   const rememberMs = options.rememberMs ?? 60_000;
-  /** Execution id → when the memory of its cancel lapses. Insertion order is expiry order. */
+  /** Execution key (see `executionReplyKey`) → when the memory of its cancel lapses. Insertion order is expiry order. */
   const early = new Map<string, number>();
 
-  const remember = (executionId: string): void => {
+  const remember = (key: string): void => {
     const now = Date.now();
     for (const [id, until] of early) {
       if (until > now && early.size < MAX_REMEMBERED) break;
       early.delete(id);
     }
-    early.set(executionId, now + rememberMs);
+    early.set(key, now + rememberMs);
   };
 
   const subscription: Subscription = connection.subscribe(subjects.moduleControls(), {
@@ -133,15 +138,16 @@ export async function startModuleControl(
       if (typeof body.executionId !== 'string') return;
       const executionId = body.executionId;
       const reason = typeof body.reason === 'string' ? body.reason : undefined;
+      const key = executionReplyKey(target.sessionId, target.moduleId, executionId);
       host.cancel(target.sessionId, target.moduleId, executionId, reason).then(
         (cancelled) => {
           // Only the node that had it answers: silence from the others is what lets the first answer count.
-          if (!cancelled) return remember(executionId);
+          if (!cancelled) return remember(key);
           options.outbox?.sendNow();
           msg.respond(encodeJson({ cancelled: true }));
         },
         (failure: unknown) => {
-          remember(executionId);
+          remember(key);
           options.report(failure, `cancelling execution ${executionId}`);
         },
       );
@@ -186,10 +192,11 @@ export async function startModuleControl(
       }
     },
     stopWaitMs,
-    cancelledEarly(executionId) {
-      const until = early.get(executionId);
+    cancelledEarly(sessionId, moduleId, executionId) {
+      const key = executionReplyKey(sessionId, moduleId, executionId);
+      const until = early.get(key);
       if (until === undefined) return false;
-      early.delete(executionId);
+      early.delete(key);
       return until > Date.now();
     },
     close() {

@@ -128,7 +128,7 @@ export function moduleOperations(
           return forward!.execute(sessionId, moduleId, passed, headers);
         }
         // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
-        if (control.cancelledEarly(executionId))
+        if (control.cancelledEarly(sessionId, moduleId, executionId))
           throw new ExecutionAbortedError(moduleId, executionId, {
             details: { reason: 'cancelled before it started' },
           });

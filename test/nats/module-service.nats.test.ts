@@ -107,6 +107,24 @@ describe('module service', () => {
     expect(other.body.result).toMatchObject({ executionId: 'early-2' });
   });
 
+  it("runs an execution whose id was cancelled early in another session's or module's name", async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    const create = JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } });
+    for (const sessionId of ['mine', 'theirs']) {
+      await raw(`tether.v1.session.${sessionId}.open`, '');
+      await raw(`tether.v1.session.${sessionId}.module.qa.create`, create);
+    }
+    // Cancels of the same id that found nothing: in another session, and for a module that does not exist.
+    for (const subject of ['tether.v1.session.theirs.module.qa.cancel', 'tether.v1.session.mine.module.other.cancel'])
+      expect((await raw(subject, '{"executionId":"shared-1"}')).body.result).toEqual({ cancelled: false });
+    const executed = await raw(
+      'tether.v1.session.mine.module.qa.execute',
+      '{"inputs":{"question":"x"},"executionId":"shared-1"}',
+    );
+    expect(executed.body.result).toMatchObject({ executionId: 'shared-1', moduleId: 'qa' });
+  });
+
   it('refuses a taken id from any node, and frees it once the module is stopped', async () => {
     const buckets = fx().buckets();
     await fx().runtime(buckets);
