@@ -46,6 +46,14 @@ export interface ExecutionResult {
   readonly output: Readonly<Record<string, unknown>>;
   readonly reasoning?: string;
   readonly provenance: Readonly<Record<string, number>>;
+  /**
+   * Present only when the sync before this execution was refused (a bound variable missing or holding a value its
+   * attribute cannot take, a `module` variable naming no registered type): the error, as the `module.syncFailed`
+   * event carries it. The execution ran all the same with the values of the last good sync: a sync applies the
+   * whole snapshot or nothing, so every bound attribute, and the module type, kept what it held (`provenance` says
+   * which versions those are).
+   */
+  readonly syncFailed?: SerializedError;
 }
 
 /** What a sync reports: the (possibly new) module type and `{ attribute: [old, new] }` of what changed. */
@@ -67,6 +75,11 @@ export interface ModuleMachineContext {
   readonly failed: number;
   /** How many executions this process has taken from its mailbox: the current one's number for the runner. */
   readonly run: number;
+  /**
+   * Why the sync of run `run` was refused, for that run's result; a record of an earlier run is stale (tied to its
+   * run rather than cleared, so that an execution whose sync succeeds costs nothing more).
+   */
+  readonly syncFailed: { readonly run: number; readonly error: SerializedError } | null;
 }
 
 /**
@@ -213,7 +226,11 @@ export const moduleMachine = setup({
     finish: enqueueActions(({ context, event, enqueue }) => {
       const current = context.current;
       if (event.type !== 'execution.done' || !current) return;
-      const result: ExecutionResult = { ...event.result, executionId: current.executionId, moduleId: context.moduleId };
+      const refused = context.syncFailed?.run === context.run ? context.syncFailed.error : undefined;
+      const result: ExecutionResult =
+        refused === undefined
+          ? { ...event.result, executionId: current.executionId, moduleId: context.moduleId }
+          : { ...event.result, executionId: current.executionId, moduleId: context.moduleId, syncFailed: refused };
       enqueue.emit({ type: 'module.result', result });
       if (current.callId !== undefined) enqueue.emit(okReply(current.callId, result));
       enqueue.assign({ current: null, completed: context.completed + 1 });
@@ -259,6 +276,7 @@ export const moduleMachine = setup({
     completed: input.completed ?? 0,
     failed: input.failed ?? 0,
     run: 0,
+    syncFailed: null,
   }),
   initial: 'idle',
   invoke: {
@@ -304,11 +322,13 @@ export const moduleMachine = setup({
             enqueue.emit({ type: 'module.synced', moduleId: context.moduleId, executionId, outcome: event.outcome });
           }),
         },
-        // A failed sync is reported and the execution still runs, with the last good values.
+        // A failed sync is reported, as an event and in the execution's result, and the execution still runs, with
+        // the last good values.
         'sync.failed': {
           guard: 'isCurrent',
           target: 'executing',
           actions: enqueueActions(({ context, event, enqueue }) => {
+            enqueue.assign({ syncFailed: { run: context.run, error: event.error } });
             enqueue.emit({
               type: 'module.syncFailed',
               moduleId: context.moduleId,

@@ -133,10 +133,46 @@ describe('module process', () => {
     });
     const failures: string[] = [];
     qa.on('module.syncFailed', (event) => failures.push(event.error.code));
+    const fine = await qa.execute({ question: 'fine' });
+    // Nothing refused: the result has no such field at all.
+    expect(fine).not.toHaveProperty('syncFailed');
     await session.deleteVariable('llm_temperature');
     const result = await qa.execute({ question: 'still' });
     expect(failures).toEqual(['variable_not_found']);
     expect(result.output.answer).toContain('temperature=0.3');
+    // The caller sees it in the result too, not only in the event.
+    expect(result.syncFailed).toMatchObject({
+      code: 'variable_not_found',
+      message: expect.stringContaining('llm_temperature'),
+    });
+    expect(result.provenance).toEqual(fine.provenance);
+  });
+
+  it('says in the result which sync was refused, a bad value or a module type not registered, and only for that execution', async () => {
+    await session.defineVariable('knob', 'json', 0.5);
+    await session.defineVariable('kind', 'module', 'Predict');
+    const qa = await session.module('qa', {
+      typeVariable: 'kind',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: 'knob' },
+    });
+    await session.setVariable('knob', 'hot');
+    const hot = await qa.execute({ question: 'one' });
+    expect(hot.syncFailed).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('temperature'),
+    });
+    expect(hot.output.answer).toContain('temperature=0.5');
+    await session.setVariable('knob', 0.7);
+    await session.setVariable('kind', 'Nope');
+    const nope = await qa.execute({ question: 'two' });
+    expect(nope.syncFailed).toMatchObject({ code: 'unknown_module', message: expect.stringContaining('Nope') });
+    expect(nope.moduleType).toBe('Predict');
+    await session.setVariable('kind', 'ChainOfThought');
+    const good = await qa.execute({ question: 'three' });
+    expect(good).not.toHaveProperty('syncFailed');
+    expect(good).toMatchObject({ moduleType: 'ChainOfThought' });
+    expect(good.output.answer).toContain('temperature=0.7');
   });
 
   it('emits a failed execution as an event and returns to idle', async () => {

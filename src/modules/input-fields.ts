@@ -12,6 +12,7 @@
  */
 import type { AxIField } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
+import { MAX_JSON_DEPTH } from '../variables/json-value.js';
 import type { FieldValues } from './module-types.js';
 
 /** How one input field is checked. */
@@ -129,6 +130,20 @@ function described(value: unknown): string {
   return `a ${typeof value} (${String(value)})`;
 }
 
+/**
+ * Whether `value` nests deeper than a variable's value may: Ax walks an input recursively (to render it in the
+ * prompt), and one nested thousands of levels overflowed the stack there, failing as the LLM program's error.
+ * The walk stops at the limit, so it cannot overflow itself.
+ */
+function nestedTooDeep(value: object, depth: number): boolean {
+  if (depth >= MAX_JSON_DEPTH) return true;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null && nestedTooDeep(item, depth + 1)) return true;
+  }
+  return false;
+}
+
 /** The input fields of one program, ready to check executions against. */
 export class InputFields {
   readonly #rules: readonly FieldRule[];
@@ -157,6 +172,10 @@ export class InputFields {
       } else if (!passes(rule, value)) {
         return new ValidationError(`input field '${rule.name}' must be ${rule.expected}, got ${described(value)}`, {
           details: { field: rule.name, expected: rule.expected },
+        });
+      } else if (typeof value === 'object' && value !== null && nestedTooDeep(value, 0)) {
+        return new ValidationError(`input field '${rule.name}' is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+          details: { field: rule.name, constraint: 'depth' },
         });
       }
     }

@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { show } from '../variables/failure.js';
 import { assertVariableName } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
 import { PROGRAM_PARAMETERS, checkProgramSettings } from './setting-limits.js';
@@ -66,7 +67,7 @@ const MODULE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** Throws `ValidationError` unless `id` is a valid module id. */
 export function assertModuleId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || !MODULE_ID.test(id)) {
-    throw new ValidationError(`invalid module id ${JSON.stringify(id)}: use 1-128 letters, digits, '_' or '-'`, {
+    throw new ValidationError(`invalid module id ${show(id)}: use 1-128 letters, digits, '_' or '-'`, {
       details: { moduleId: id },
     });
   }
@@ -143,7 +144,7 @@ function assertBindings(bindings: unknown): void {
     try {
       assertVariableName(variable);
     } catch (error) {
-      throw new ValidationError(`binding of '${attribute}' must name a variable, got ${JSON.stringify(binding)}`, {
+      throw new ValidationError(`binding of '${attribute}' must name a variable, got ${show(binding)}`, {
         cause: error,
         details: { attribute },
       });
@@ -171,7 +172,7 @@ function assertTools(tools: unknown): void {
     )
       continue;
     throw new ValidationError(
-      `module spec tools: ${JSON.stringify(tool)} is neither a tool name nor a tool with a name and a func`,
+      `module spec tools: ${show(tool)} is neither a tool name nor a tool with a name and a func`,
     );
   }
 }
@@ -208,7 +209,7 @@ export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<stri
   const byName = new Map<string, ModuleTool>();
   for (const tool of tools) {
     if (typeof tool?.name !== 'string' || tool.name === '' || typeof tool.func !== 'function') {
-      throw new ValidationError(`runtime tools need a name and a func, got ${JSON.stringify(tool)}`);
+      throw new ValidationError(`runtime tools need a name and a func, got ${show(tool)}`);
     }
     if (byName.has(tool.name))
       throw new ValidationError(`two runtime tools are named '${tool.name}'`, { details: { tool: tool.name } });

@@ -5,6 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { show } from '../variables/failure.js';
 import {
   PROGRAM_PARAMETERS,
   type ProgramParameter,
@@ -117,7 +118,7 @@ export function checkParameterValue(attribute: BindableAttribute, value: unknown
   if (isNumericSetting(attribute)) return checkSetting(attribute, value);
   const expected = parameterProblem(attribute, value);
   if (expected !== undefined) {
-    throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${JSON.stringify(value)}`, {
+    throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${show(value)}`, {
       variable: attribute,
     });
   }

@@ -3,10 +3,11 @@
  * any module: a node that gets a request for a module it has no process for reads the spec here and starts one.
  *
  * Creation is create-if-absent: the first creator of an id wins on every node, and a later one gets
- * `AlreadyExistsError`. A node claims the key before it builds the module and gives it back (only while it is
- * still its own revision) when the build fails, so a failed creation leaves nothing behind. A module whose spec
- * holds functions cannot be kept here; its key holds a `LocalClaim` instead (which node has it), so that the
- * two kinds share one namespace of ids (see module-claims.ts for how such a claim is written and taken over).
+ * `AlreadyExistsError`. A node builds the module (every check against its session) before it claims the key, so
+ * a refused creation writes nothing, not even a delete marker; a claim whose process then cannot start is given
+ * back (only while it is still its own revision). A module whose spec holds functions cannot be kept here; its
+ * key holds a `LocalClaim` instead (which node has it), so that the two kinds share one namespace of ids (see
+ * module-claims.ts for how such a claim is written and taken over).
  *
  * Every node watches the bucket ({@link ModuleSpecs.watch}): a delete marker or a new revision of a key it runs a
  * process for means that process runs a removed spec, and it stops. The watch resumes after an outage where it

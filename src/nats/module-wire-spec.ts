@@ -6,6 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { show } from '../variables/failure.js';
 import { assertModuleSpec, bindingVariable, type ModuleSpec } from '../modules/module-spec.js';
 import type { ModuleParameters } from '../modules/module-types.js';
 
@@ -106,7 +107,7 @@ export function parseWireSpec(value: unknown): ModuleSpec {
     for (const [attribute, binding] of Object.entries(bindings)) {
       if (typeof binding !== 'string') {
         throw new ValidationError(
-          `binding of '${attribute}' must be a variable name over the wire, got ${JSON.stringify(binding)}`,
+          `binding of '${attribute}' must be a variable name over the wire, got ${show(binding)}`,
           { details: { attribute } },
         );
       }

@@ -5,6 +5,8 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { freezeJson } from '../variables/json-value.js';
+import type { JsonValue } from '../variables/types.js';
 import type { RequestBody } from './wire.js';
 
 /** Refuses fields the operation does not know, as the embedded API refuses unknown options. */
@@ -78,6 +80,25 @@ export function requireObject(body: RequestBody, field: string): RequestBody {
     throw value === undefined ? missing(field) : wrongType(field, 'an object', value);
   }
   return value as RequestBody;
+}
+
+/**
+ * An optional field that may hold any JSON value, checked as a variable's value is (`freezeJson`): a decoded body
+ * holds nothing JSON cannot, but it may nest deeper than `MAX_JSON_DEPTH` levels, which a value may not (and
+ * which would overflow the stack once the value is echoed in the reply).
+ */
+export function optionalJsonValue(body: RequestBody, field: string): JsonValue | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  return freezeJson(
+    value,
+    (path, problem) => {
+      throw new ValidationError(`field '${field}' must be a JSON value; ${path} is ${problem}`, {
+        details: { field, path },
+      });
+    },
+    field,
+  );
 }
 
 /** A field that must be present; its value is checked by the session (`value` may be any JSON, even `null`). */

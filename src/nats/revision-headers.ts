@@ -7,14 +7,27 @@
 import { CallTimeoutError, ValidationError } from '../errors.js';
 import type { AppliedRevisions } from './revision-waiters.js';
 
-/** The revision a header (`name`) asks for, `undefined` without one; `ValidationError` unless a whole number. */
+/**
+ * What a revision header may hold: decimal digits only, as a revision is written (a reply's `revision`). Leading
+ * zeros are allowed (`007` is 7: still a whole number in decimal). `Number()` would also take a sign, spaces, a
+ * fraction part, an exponent, and hex, octal or binary (`0x10`, `0o7`, `0b11`), each a client mistake to refuse
+ * rather than read as some other revision.
+ */
+const DECIMAL = /^[0-9]+$/;
+
+/**
+ * The revision a header (`name`) asks for, `undefined` without one (or with an empty one).
+ * @throws {ValidationError} naming the header unless it is a whole number in decimal digits, at most
+ *   `Number.MAX_SAFE_INTEGER`
+ */
 export function revisionIn(header: string | undefined, name: string): number | undefined {
   if (header === undefined || header === '') return undefined;
-  const revision = Number(header);
-  if (!Number.isSafeInteger(revision) || revision < 0) {
-    throw new ValidationError(`header ${name} must be a whole number, got '${header.slice(0, 40)}'`, {
-      details: { constraint: name },
-    });
+  const revision = DECIMAL.test(header) ? Number(header) : Number.NaN;
+  if (!Number.isSafeInteger(revision)) {
+    throw new ValidationError(
+      `header ${name} must be a whole number in decimal digits (0 to ${Number.MAX_SAFE_INTEGER}), got '${header.slice(0, 40)}'`,
+      { details: { constraint: name } },
+    );
   }
   return revision;
 }

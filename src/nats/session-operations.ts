@@ -16,6 +16,7 @@ import {
   assertFields,
   optionalBoolean,
   optionalCount,
+  optionalJsonValue,
   optionalString,
   requireArray,
   requireCount,
@@ -64,6 +65,8 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async get(session, body) {
     assertFields(body, ['name', 'default'], 'get');
     const variable = name(body);
+    // Checked as any value a variable could hold, whether or not it is used: it is echoed back in the reply.
+    if (Object.hasOwn(body, 'default')) optionalJsonValue(body, 'default');
     try {
       const record = await session.describeVariable(variable);
       return { value: encodeValue(record.type, record.value), type: record.type, version: record.version };

@@ -168,14 +168,16 @@ export async function startSessionService(
   async function serveEndpoint(msg: ServiceRequest, endpoint: ServiceEndpoint): Promise<Uint8Array | RelayedReply> {
     const body = decodeRequest(msg.data, maxBytes);
     const work = endpoint.prepare(msg.subject, body, msg.headers);
+    // Both headers are checked before anything else happens: a bad one is refused without a notice sent, a wait left
+    // behind, or the kept reply of an execution of the same id superseded (see `started`).
+    const header = msg.headers?.get(MIN_MODULES_REVISION_HEADER);
+    const minModules = modules ? revisionIn(header, MIN_MODULES_REVISION_HEADER) : undefined;
+    const minRevision = revisionIn(msg.headers?.get(MIN_REVISION_HEADER), MIN_REVISION_HEADER);
     const replyKey = endpoint.replyKey?.(msg.subject, body);
     if (replyKey !== undefined) replies.started(msg, replyKey);
     // Only when asked (one header lookup otherwise): the caller then watches this node until the reply comes.
     if (endpoint.announcesAcceptance && msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.accepted(msg);
-    // Both headers are checked before either wait starts: a bad one is refused without leaving a wait behind.
-    const header = msg.headers?.get(MIN_MODULES_REVISION_HEADER);
-    const minModules = modules ? revisionIn(header, MIN_MODULES_REVISION_HEADER) : undefined;
-    const waiting = awaitRevision(msg.headers?.get(MIN_REVISION_HEADER));
+    const waiting = minRevision === undefined ? undefined : awaitApplied(minRevision, store, 'revision', waitMs);
     const waitingModules =
       modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision', waitMs) : undefined;
     if (waiting || waitingModules) await Promise.all([waiting, waitingModules]);

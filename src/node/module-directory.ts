@@ -34,9 +34,10 @@ export { moduleProcessName } from './module-entry.js';
 
 /**
  * How a NATS node shares the modules of this one: `claimModule` claims a new module's id in the modules bucket
- * (resolving to the claim, taken back when the build fails; `AlreadyExistsError` when the id is taken): its spec,
- * so other nodes can wake it, or for a module that stays on this node because its spec holds functions, this
- * node's claim (`local`), while the other nodes pass its requests on to this one. `removeModule` stops a shared
+ * (resolving to the claim, made once the module is built so that a refused creation writes nothing;
+ * `AlreadyExistsError` when the id is taken): its spec, so other nodes can wake it, or for a module that stays on
+ * this node because its spec holds functions, this node's claim (`local`), while the other nodes pass its requests
+ * on to this one. `removeModule` stops a shared
  * module everywhere (a handle's `stop()`), `loadModule` reads a spec to wake a module created through another node
  * (an embedded `session.module(id)`), and `publishModuleEvents` announces a process's events.
  */
@@ -108,6 +109,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     if ((existing && (!existing.shared || (existing.shared.local && !existing.stale))) || this.#starting.has(key))
       throw taken();
     const creating = (async () => {
+      // Built before the id is claimed: what only the session can tell (a bound variable missing or holding a value
+      // the attribute cannot take, a signature Ax refuses) refuses the creation with nothing written to the bucket.
+      // Claiming first and releasing after left a delete marker for every refused id.
+      const instance = await this.#build(session, moduleId, spec);
       // Its forward subscription goes first: the claim's check must not find this node answering for a module gone.
       if (existing?.stale) await stopHere(existing);
       const claim = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);
@@ -117,7 +122,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
           if (!claim) throw taken();
           await existing.stopProcess();
         }
-        const entry = await this.#start(session, moduleId, spec, claim);
+        const entry = this.#run(session, instance, claim);
         if (!claim) return entry.handle;
         // Its id goes back when it ends here, however it ends (a stop, a crash, its session's end, the node's).
         const { local } = claim;
@@ -160,7 +165,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.
       const existing = this.#entries.get(key);
       if (existing && !existing.stale) return existing.handle;
-      return keepIfShared(await this.#start(session, moduleId, stored.spec, stored), stored);
+      const instance = await this.#build(session, moduleId, stored.spec);
+      return keepIfShared(this.#run(session, instance, stored), stored);
     })();
     this.#waking.set(key, waking);
     try {
@@ -276,13 +282,13 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     return entry;
   }
 
-  async #start(
-    session: SessionContext,
-    moduleId: string,
-    spec: ModuleSpec,
-    shared: SharedSpec | undefined,
-  ): Promise<ModuleEntry> {
-    const instance = await ModuleInstance.create(moduleId, session, spec, { llm: this.llm, tools: this.tools });
+  /** The module's program, built and bound: every check of the spec against the session runs here. */
+  #build(session: SessionContext, moduleId: string, spec: ModuleSpec): Promise<ModuleInstance> {
+    return ModuleInstance.create(moduleId, session, spec, { llm: this.llm, tools: this.tools });
+  }
+
+  /** Starts the process of a built module. */
+  #run(session: SessionContext, instance: ModuleInstance, shared: SharedSpec | undefined): ModuleEntry {
     const entry = new ModuleEntry(this.#host, instance, shared);
     // Its program first: the process reads it as it starts.
     this.#entries.instances.set(entry.key, instance);

@@ -1,4 +1,4 @@
-import type { Msg } from 'nats';
+import { createInbox, headers, type Msg } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
@@ -137,5 +137,39 @@ describe('execution outcome subject', () => {
       expect(known[0]!.headers?.get('Tether-Execution-Outcome')).toBe('running');
       stubbed.stub().release();
     });
+  });
+
+  it('keeps the reply of an execution when a resend of its id is refused for a bad revision header, announcing nothing', async () => {
+    const node = await nodeWithModule();
+    const subject = 'tether.v1.session.s1.module.qa.execute';
+    const first = await nc().request(subject, enc.encode('{"inputs":{"question":"q"},"executionId":"kept-1"}'), {
+      timeout: 5_000,
+    });
+    const cases = ['Tether-Min-Revision', 'Tether-Min-Modules-Revision'].flatMap((header) =>
+      ['soon', '0x10'].map((value) => [header, value] as const),
+    );
+    for (const [header, value] of cases) {
+      const h = headers();
+      h.set(header, value);
+      h.set('Tether-Accept-Notice', '1');
+      const inbox = createInbox();
+      const received: Msg[] = [];
+      const subscription = nc().subscribe(inbox, { callback: (_error, msg) => received.push(msg) });
+      nc().publish(subject, enc.encode('{"inputs":{"question":"other"},"executionId":"kept-1"}'), {
+        reply: inbox,
+        headers: h,
+      });
+      const refused = await waitFor(() => received[0], { message: 'the refusal' });
+      subscription.unsubscribe();
+      expect(refused.json<{ error: { code: string; message: string } }>().error, value).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining(`header ${header} must be a whole number`),
+      });
+      // No acceptance notice went first: the request was refused before the node took it.
+      expect(received.some(isNotice), value).toBe(false);
+    }
+    const kept = await ask(node.serviceId, { executionId: 'kept-1' });
+    expect(kept.headers?.get('Tether-Execution-Outcome')).toBe('finished');
+    expect(kept.string()).toBe(first.string());
   });
 });

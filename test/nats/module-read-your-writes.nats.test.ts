@@ -222,7 +222,9 @@ describe('read-your-writes for module specs', () => {
       ['list', {}],
     ];
     for (const [operation, body] of cases) {
-      for (const value of ['later', '-1', '1.5']) {
+      // What `Number()` would take is refused too: hex, binary, a fraction part, a sign, an exponent (spaces around a
+      // value do not reach the node: NATS trims header values).
+      for (const value of ['later', '-1', '1.5', '0x7fffffff', '0b11', '5.0', '-0', '+5', '1e9', '9007199254740992']) {
         const h = headers();
         h.set('Tether-Min-Modules-Revision', value);
         const subject = `tether.v1.session.s1.module.${operation}`;
@@ -231,7 +233,7 @@ describe('read-your-writes for module specs', () => {
         expect(reply.headers?.get('Nats-Service-Error-Code'), label).toBe('400');
         expect(reply.json<{ error: { code: string; message: string } }>().error, label).toEqual({
           code: 'validation_failed',
-          message: `header Tether-Min-Modules-Revision must be a whole number, got '${value}'`,
+          message: `header Tether-Min-Modules-Revision must be a whole number in decimal digits (0 to 9007199254740991), got '${value}'`,
           details: { constraint: 'Tether-Min-Modules-Revision' },
         });
       }

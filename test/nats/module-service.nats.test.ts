@@ -321,6 +321,79 @@ describe('module service', () => {
     expect((await raw(subject, '{"inputs":{"question":"good"}}')).body.result.output.answer).toContain('good');
   });
 
+  it('refuses a value nested deeper than any value may be, in a spec or the inputs, naming it', async () => {
+    await fx().runtime(fx().buckets());
+    await raw('tether.v1.session.deep.open', '');
+    const json = { type: 'Predict', signature: 'question:json -> answer:string' };
+    await raw('tether.v1.session.deep.module.qa.create', JSON.stringify({ spec: json }));
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const base = 'tether.v1.session.deep.module';
+    const cases: [string, string, string][] = [
+      [
+        `${base}.b.create`,
+        `{"spec":{"type":"Predict","signature":"${json.signature}","bindings":{"temperature":${deep}}}}`,
+        "binding of 'temperature' must be a variable name over the wire, got an array",
+      ],
+      [
+        `${base}.s.create`,
+        `{"spec":{"type":"Predict","signature":"${json.signature}","stopSequences":${deep}}}`,
+        "attribute 'stopSequences' needs a list of strings, got an array",
+      ],
+      [
+        `${base}.i.create`,
+        `{"spec":{"type":"Predict","signature":"${json.signature}","instructions":${deep}}}`,
+        "attribute 'instructions' needs a string, got an array",
+      ],
+      [
+        `${base}.qa.execute`,
+        `{"inputs":{"question":${deep}}}`,
+        "input field 'question' is nested deeper than 256 levels",
+      ],
+    ];
+    for (const [subject, payload, message] of cases) {
+      const reply = await raw(subject, payload);
+      expect(reply.errorCode, message).toBe('400');
+      expect(reply.body.error, message).toMatchObject({ code: 'validation_failed', message });
+    }
+    expect((await raw(`${base}.list`, '')).body.result).toEqual([{ moduleId: 'qa', spec: json }]);
+    expect((await raw(`${base}.qa.describe`, '')).body.result).toMatchObject({ completed: 0, failed: 0 });
+    // As deep as a value may be, an input is run.
+    const nested = `${'['.repeat(255)}"q"${']'.repeat(255)}`;
+    expect((await raw(`${base}.qa.execute`, `{"inputs":{"question":${nested}}}`)).body.result).toMatchObject({
+      moduleId: 'qa',
+    });
+  });
+
+  it('says in the execute reply which sync was refused, while the execution runs with the last good values', async () => {
+    await fx().runtime(fx().buckets());
+    await raw('tether.v1.session.stale.open', '');
+    await raw('tether.v1.session.stale.var.define', '{"name":"knob","type":"json","value":0.5}');
+    await raw('tether.v1.session.stale.var.define', '{"name":"kind","type":"module","value":"Predict"}');
+    const stale = { typeVariable: 'kind', signature: spec.signature, bindings: { temperature: 'knob' } };
+    await raw('tether.v1.session.stale.module.qa.create', JSON.stringify({ spec: stale }));
+    const subject = 'tether.v1.session.stale.module.qa.execute';
+    const fine = await raw(subject, '{"inputs":{"question":"q"}}');
+    expect(fine.body.result).not.toHaveProperty('syncFailed');
+
+    await raw('tether.v1.session.stale.var.set', '{"name":"knob","value":"hot"}');
+    const hot = await raw(subject, '{"inputs":{"question":"q"}}');
+    expect(hot.errorCode).toBe('');
+    expect(hot.body.result.syncFailed).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('temperature'),
+    });
+    expect(hot.body.result.output.answer).toContain('temperature=0.5');
+    expect(hot.body.result.provenance).toEqual(fine.body.result.provenance);
+
+    await raw('tether.v1.session.stale.var.set', '{"name":"knob","value":0.5}');
+    await raw('tether.v1.session.stale.var.set', '{"name":"kind","value":"Nope"}');
+    const client = await fx().client();
+    const qa = await (await client.session('stale')).module('qa');
+    const nope = await qa.execute({ question: 'q' });
+    expect(nope.syncFailed).toMatchObject({ code: 'unknown_module' });
+    expect(nope.moduleType).toBe('Predict');
+  });
+
   it('waits up to 2^31-1 ms for an execution and refuses a longer timeout with validation_failed', async () => {
     await fx().runtime(fx().buckets());
     const session = await (await fx().client()).session('long');

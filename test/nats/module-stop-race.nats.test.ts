@@ -3,10 +3,12 @@ import { ModuleNotFoundError, type Runtime } from '../../src/index.js';
 import { VariableAwarePredict, defaultModuleRegistry } from '../../src/modules/index.js';
 import { Predict } from '../../src/modules/programs.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { startLaggingProxy } from '../support/lagging-proxy.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 
 /**
  * The build of a `GatedPredict` module stops at its first binding until the test opens the gate: the window in
@@ -30,6 +32,7 @@ class GatedPredict extends VariableAwarePredict {
 defaultModuleRegistry.register('GatedPredict', Predict, GatedPredict);
 
 const spec = { type: 'GatedPredict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
+const plain = { type: 'Predict', signature: 'question:string -> answer:string' };
 
 /** Every process of the module on `runtime` (there should be none once a stop has settled). */
 const running = (runtime: Runtime, sessionId: string) => runtime.whereis(moduleProcessName(sessionId, 'qa'));
@@ -71,31 +74,44 @@ describe('module stop racing a start', () => {
   });
 
   it('leaves nothing running when the stop comes while the module is being created', async () => {
-    const runtime = await fx().runtime(fx().buckets());
-    const client = await fx().client({ timeoutMs: 30_000 });
-    const session = await client.session('create-race');
-    await session.defineVariable('t', 'float', 0.5);
-
-    gate.close();
-    const entered = gate.entered;
-    const creating = session.module('qa', spec).then(
-      () => 'created',
-      (error: unknown) => error,
-    );
-    await waitFor(() => gate.entered > entered, { timeout: 15_000, message: 'the creation reached the build' });
-    // The spec is claimed; the handle of a module by id sends the stop as any client would.
-    const listed = await session.modules();
-    expect(listed.map((m) => m.moduleId)).toEqual(['qa']);
-    const stopping = listed[0]!.stop();
+    // A module is built before its id is claimed (a refused creation writes nothing), so the window in which a stop
+    // finds it claimed but not yet running is the claim's own write: node A waits for its acknowledgement, held
+    // back by the proxy, while node B stops the module.
+    const buckets = fx().buckets();
+    const proxy = await startLaggingProxy(fx().server.url, (subject) => subject.startsWith('_INBOX.'));
     try {
-      await Promise.race([stopping, waitFor(async () => (await session.modules()).length === 0, { timeout: 15_000 })]);
-    } finally {
-      gate.release();
-    }
-    await stopping;
+      const a = await fx().runtime(buckets, { servers: proxy.url });
+      const b = await fx().runtime(buckets);
+      const onA = await a.session('create-race');
+      const onB = await b.session('create-race');
+      const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
 
-    expect(await creating).toBeInstanceOf(ModuleNotFoundError);
-    expect(running(runtime, 'create-race')).toBeUndefined();
-    expect(await session.modules()).toEqual([]);
+      proxy.hold();
+      const creating = onA.module('qa', plain).then(
+        () => 'created',
+        (error: unknown) => error,
+      );
+      await waitFor(async () => (await kv.get('create-race.qa'))?.operation === 'PUT', {
+        timeout: 15_000,
+        message: 'the claim written',
+      });
+      // Node B has no process of it: it wakes one from the claimed spec, and its handle's stop stops it everywhere.
+      const stopping = (await onB.module('qa')).stop();
+      await waitFor(async () => (await kv.get('create-race.qa'))?.operation === 'DEL', {
+        timeout: 15_000,
+        message: 'the spec removed',
+      });
+      proxy.release();
+      await stopping;
+
+      expect(await creating).toBeInstanceOf(ModuleNotFoundError);
+      expect(running(a, 'create-race')).toBeUndefined();
+      expect(running(b, 'create-race')).toBeUndefined();
+      expect(await onA.modules()).toEqual([]);
+    } finally {
+      proxy.release();
+      await fx().cleanup();
+      await proxy.close();
+    }
   });
 });

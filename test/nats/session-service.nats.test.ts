@@ -139,6 +139,11 @@ describe('session service', () => {
       [set, '{"name":"t\\tx","value":0.7}'],
       [set, JSON.stringify({ name: 't', value: 'x'.repeat(100 * 1024) })],
       [set, '{"name":"t","value":0.7}', ['Tether-Min-Revision', 'soon']],
+      // Only decimal digits: `Number()` would read each of these as some revision.
+      ...['0x7fffffff', '0b11', '5.0', '-0', '+5', '1e9', '9007199254740992'].map(
+        (revision) =>
+          [set, '{"name":"t","value":0.7}', ['Tether-Min-Revision', revision]] as [string, string, [string, string]],
+      ),
       ['tether.v1.session.*.var.set', '{"name":"t","value":0.7}'],
       ['tether.v1.session.>.var.set', '{"name":"t","value":0.7}'],
       ['tether.v1.session.fuzz.var.setMany', '{"values":[0.7]}'],
@@ -178,5 +183,26 @@ describe('session service', () => {
     expect(await session.exportVariables()).toEqual(before);
     expect((await raw(set, '{"name":"t","value":0.7}')).body.result).toMatchObject({ value: 0.7, version: 2 });
     expect(await node.requestsServed()).toBeGreaterThan(cases.length);
+  });
+
+  it('refuses a get default nested deeper than any value may be, naming the field, as define refuses that value', async () => {
+    await fx().node(fx().buckets());
+    await raw('tether.v1.session.deep.open', '');
+    await raw('tether.v1.session.deep.var.define', '{"name":"x","type":"integer","value":1}');
+    const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    // Whether or not the variable exists: the field is checked as it arrives, as every field is.
+    for (const name of ['missing', 'x']) {
+      const reply = await raw('tether.v1.session.deep.var.get', `{"name":"${name}","default":${nested(100_000)}}`);
+      expect(reply.errorCode, name).toBe('400');
+      expect(reply.body.error, name).toMatchObject({ code: 'validation_failed', details: { field: 'default' } });
+      expect(reply.body.error.message, name).toMatch(
+        /^field 'default' must be a JSON value; default(\[0\]){256} is nested deeper than 256 levels$/,
+      );
+    }
+    const defined = await raw('tether.v1.session.deep.var.define', `{"name":"j","type":"json","value":${nested(300)}}`);
+    expect(defined.body.error).toMatchObject({ code: 'validation_failed' });
+    // As deep as a value may be, it is echoed back as given.
+    const fine = await raw('tether.v1.session.deep.var.get', `{"name":"missing","default":${nested(256)}}`);
+    expect(JSON.stringify(fine.body.result)).toBe(`{"value":${nested(256)},"type":null,"version":0}`);
   });
 });
