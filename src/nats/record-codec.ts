@@ -2,7 +2,9 @@
  * How variable records are stored in the KV bucket: JSON with each value through the variable codec. Plain
  * `JSON.stringify` turns a float variable's `NaN` or `Infinity` into `null` without a word, and every node that
  * loads the record (or the writing node itself, when the watch echo overtakes the commit's ack) would then hold
- * `null`. Records come back frozen, as the session code expects.
+ * `null`. Records come back deep-frozen, as embedded sessions hand them out: value, constraints and metadata
+ * included, since the node keeps the decoded record as its state and writes it back to the bucket; a caller who
+ * changed what it was handed would otherwise change the stored variable, or its constraints, behind every check.
  *
  * Records also have a size limit on a NATS node. The change event of a write carries the old and the new value
  * in one core NATS message, and the server refuses any message over its `max_payload`: a write the store accepted
@@ -14,9 +16,10 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { decodeValue, encodeValue } from '../variables/codec.js';
+import { encodeValue } from '../variables/codec.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { StoreCodec } from './store-codec.js';
+import { decodeRecord } from './wire.js';
 
 /**
  * What a change event needs besides its two values' bytes: its field names, session id (at most 128 characters),
@@ -62,8 +65,7 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
       return data;
     },
     decode(data) {
-      const record = JSON.parse(decoder.decode(data)) as VariableRecord;
-      return Object.freeze({ ...record, value: decodeValue(record.type, record.value) });
+      return decodeRecord(JSON.parse(decoder.decode(data)));
     },
   };
 }

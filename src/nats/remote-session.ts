@@ -1,7 +1,9 @@
 /**
  * A session served by Tether nodes over NATS, with the embedded `Session`'s method names, options, return
  * shapes and typed errors, so code written against one runs against the other. Values are decoded with the
- * variable codec (non-finite floats travel as strings); `updateVariable` is compare-and-set from here.
+ * variable codec (non-finite floats travel as strings); a value JSON would change travels tagged (see
+ * tagged-values.ts), so a node accepts or refuses it as the embedded runtime does; `updateVariable` is
+ * compare-and-set from here.
  * @module
  */
 import { VariableNotFoundError } from '../errors.js';
@@ -32,7 +34,8 @@ import type { VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
 import type { VariableOperation } from './operations.js';
-import { decodeRecord, encodeUntyped } from './wire.js';
+import { tagRequest } from './tagged-values.js';
+import { decodeRecord } from './wire.js';
 
 /** A read as `get` and `getMany` answer it. */
 interface TypedRead {
@@ -66,7 +69,7 @@ export class RemoteSession implements SessionContext {
 
   /** Defines a new variable; an existing name gives `AlreadyExistsError`. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
-    return decodeRecord(await this.#call('define', { name, type, value: encodeUntyped(value), options }));
+    return decodeRecord(await this.#call('define', tagRequest({ name, type, value, options }, ['value', 'options'])));
   }
 
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
@@ -123,7 +126,7 @@ export class RemoteSession implements SessionContext {
   /** Validates and writes a value on a node; a refused write changes nothing and rejects with a typed error. */
   async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
     assertOptions(options, 'setVariable');
-    return decodeRecord(await this.#call('set', { ...options, name, value: encodeUntyped(value) }));
+    return decodeRecord(await this.#call('set', tagRequest({ ...options, name, value }, ['value'])));
   }
 
   /**
@@ -152,11 +155,7 @@ export class RemoteSession implements SessionContext {
   ): Promise<Record<string, SetOutcome>> {
     assertOptions(options, 'setVariables');
     assertValuesObject(values);
-    const encoded =
-      typeof values === 'object' && values !== null
-        ? Object.fromEntries(Object.entries(values).map(([n, v]) => [n, encodeUntyped(v)]))
-        : values;
-    return (await this.#call('setMany', { ...options, values: encoded })) as Record<string, SetOutcome>;
+    return (await this.#call('setMany', tagRequest({ ...options, values }, ['values']))) as Record<string, SetOutcome>;
   }
 
   /** Every kept version of the variable, oldest first. */
@@ -165,7 +164,12 @@ export class RemoteSession implements SessionContext {
       type: VariableType;
       entries: VariableHistoryEntry[];
     };
-    return entries.map((entry) => ({ ...entry, value: decodeValue(type, entry.value) }));
+    // Each entry with its own type: an import with `replace` may have changed the type since (a node that sends
+    // no entry type sends values of the current type).
+    return entries.map((entry) => {
+      const entryType = entry.type ?? type;
+      return { ...entry, type: entryType, value: decodeValue(entryType, entry.value) };
+    });
   }
 
   /** Writes, as a new version, the value the variable held at `version`. */
@@ -197,7 +201,7 @@ export class RemoteSession implements SessionContext {
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
     assertOptions(options, 'importVariables');
     assertRecordsArray(records);
-    return (await this.#call('import', { ...options, records })) as number;
+    return (await this.#call('import', tagRequest({ ...options, records }, ['records']))) as number;
   }
 
   /**

@@ -140,9 +140,10 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     assertFields(body, ['name'], 'history');
     const variable = name(body);
     const { type } = await session.describeVariable(variable);
+    // Each entry through the codec of its own type, which it carries: an import may have changed the type since.
     const entries = (await session.variableHistory(variable)).map((entry) => ({
       ...entry,
-      value: encodeValue(type, entry.value),
+      value: encodeValue(entry.type, entry.value),
     }));
     return { type, entries };
   },

@@ -16,6 +16,7 @@ import type { TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { endedLife, lifeOf, sessionOfLife } from './session-of-life.js';
 import { assertFields } from './request-fields.js';
+import { untagRequest } from './tagged-values.js';
 import { MIN_REVISION_HEADER, decodeRequest, encodeReply } from './wire.js';
 
 /** The requests of a session endpoint. */
@@ -68,7 +69,7 @@ export function createSessionRequests(
             sessionId: session.sessionId,
             ...(session.incarnation === undefined ? {} : { incarnation: session.incarnation }),
           }
-        : await OPERATIONS[operation](session, body);
+        : await OPERATIONS[operation](session, untagRequest(body));
     // A write whose old value the node had to look up in the history has its event queued only once the lookup is
     // done: the reply waits for it, so no acknowledged write's event can be lost with the node (or come after it).
     const announcing = store.settled();

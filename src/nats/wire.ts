@@ -18,6 +18,7 @@ import {
   type SerializedError,
 } from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
+import { freezeJson } from '../variables/json-value.js';
 import type { JsonValue, VariableRecord } from '../variables/types.js';
 
 // Reading a request's fields lives apart; re-exported so code that reads them from `wire.js` keeps working.
@@ -234,20 +235,30 @@ export function encodeRecord(record: VariableRecord): WireRecord {
   return { ...record, value: encodeValue(record.type, record.value) };
 }
 
-/** A record from the wire, its value decoded and the record frozen like the embedded one. */
+/**
+ * A record parsed from JSON (a reply, or the KV bucket), its value decoded and the record deep-frozen like the
+ * embedded one: value, constraints and metadata are frozen copies, so whoever is handed the record cannot change
+ * what a node holds (and would write back) through it. The other fields are strings, numbers and `null`.
+ */
 export function decodeRecord(wire: unknown): VariableRecord {
   const record = wire as WireRecord;
-  return Object.freeze({ ...record, value: decodeValue(record.type, record.value) }) as VariableRecord;
+  // One copy of the three parts together: each call of freezeJson has a fixed cost, and decoding is a hot path.
+  const [value, constraints, metadata] = freezeJson(
+    [record.value, record.constraints ?? null, record.metadata ?? null],
+    notJson,
+  ) as [JsonValue, VariableRecord['constraints'], VariableRecord['metadata']];
+  return Object.freeze({
+    ...record,
+    value: decodeValue(record.type, value),
+    // A hand-made record may lack these; they stay absent.
+    ...(record.constraints === undefined ? {} : { constraints }),
+    ...(record.metadata === undefined ? {} : { metadata }),
+  }) as VariableRecord;
 }
 
-/**
- * A value from a client whose variable type the client does not know: non-finite numbers become the strings
- * the float validator accepts, since `JSON.stringify` would turn them into `null` without a word.
- */
-export function encodeUntyped(value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value))
-    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-  return value;
+/** Reached only for a record no node produces: what JSON.parse makes is JSON, unless nested absurdly deep. */
+function notJson(path: string, problem: string): never {
+  throw new InternalError(`malformed variable record: ${path} is ${problem}`);
 }
 
 /** JSON bytes of any request body. */

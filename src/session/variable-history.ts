@@ -3,11 +3,16 @@
  * @module
  */
 import type { StoreChange } from '../store/store.js';
-import type { VariableRecord } from '../variables/types.js';
+import type { VariableRecord, VariableType } from '../variables/types.js';
 
 /** One version of a variable's value. */
 export interface VariableHistoryEntry {
   readonly version: number;
+  /**
+   * The variable's type when it held `value`: an import with `replace` may change a variable's type and keep its
+   * history, so older entries can have another type than the variable has now.
+   */
+  readonly type: VariableType;
   readonly value: unknown;
   readonly updatedAt: string;
   readonly updatedBy: string | null;
@@ -30,6 +35,7 @@ export function historyOf(
     if (entries.at(-1)?.version === record.version) continue;
     entries.push({
       version: record.version,
+      type: record.type,
       value: record.value,
       updatedAt: record.updatedAt,
       updatedBy: record.updatedBy,

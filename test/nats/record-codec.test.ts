@@ -24,6 +24,23 @@ describe('record codec', () => {
     expect(Object.isFrozen(decoded)).toBe(true);
   });
 
+  it('decodes value, constraints and metadata deep-frozen, as embedded sessions hand them out', () => {
+    const codec = variableRecordCodec();
+    const json = createVariableRecord({
+      id: 'id-2',
+      name: 'cfg',
+      type: 'json',
+      value: { a: [1] },
+      options: { constraints: { shape: { type: 'object' } }, metadata: { tags: ['x'] } },
+      at: '2024-01-01T00:00:00.000Z',
+    });
+    const decoded = codec.decode(codec.encode(json));
+    expect(decoded).toEqual(json);
+    expect(Object.isFrozen((decoded.value as { a: number[] }).a)).toBe(true);
+    expect(Object.isFrozen((decoded.constraints as { shape: object }).shape)).toBe(true);
+    expect(Object.isFrozen((decoded.metadata as { tags: string[] }).tags)).toBe(true);
+  });
+
   it('accepts a record of exactly its limit and refuses one byte more, naming the variable and both sizes', () => {
     const size = variableRecordCodec().encode(record).length;
     expect(variableRecordCodec({ maxBytes: size }).encode(record)).toHaveLength(size);

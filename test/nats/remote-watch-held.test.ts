@@ -79,6 +79,7 @@ describe('remote watch, held events', () => {
         historyReads.push(name);
         return Array.from({ length: last }, (_, i): VariableHistoryEntry => ({
           version: i + 1,
+          type: 'integer',
           value: (i + 1) * 10,
           updatedAt: versionTime(i + 1),
           updatedBy: null,
@@ -111,6 +112,7 @@ describe('remote watch, an event that skips versions', () => {
   const history = (last: number): VariableHistoryEntry[] =>
     Array.from({ length: last }, (_, i) => ({
       version: i + 1,
+      type: 'integer',
       value: (i + 1) * 10,
       updatedAt: versionTime(i + 1),
       updatedBy: null,

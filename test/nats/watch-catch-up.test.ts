@@ -12,6 +12,7 @@ const record = integerRecord;
 const entries = (from: number, to: number): VariableHistoryEntry[] =>
   Array.from({ length: to - from + 1 }, (_, i) => ({
     version: from + i,
+    type: 'integer',
     value: (from + i) * 10,
     updatedAt: at(from + i),
     updatedBy: null,

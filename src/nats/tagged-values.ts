@@ -1,0 +1,259 @@
+/**
+ * How a client sends a value JSON cannot carry, so that a node judges it as the embedded runtime would. `JSON.stringify`
+ * changes such values without a word (`{ a: undefined }` loses `a`, a `Date` becomes its text, `NaN` in a list
+ * becomes `null`, a `Float32Array` becomes an object of indices) and throws on others (a bigint, a cycle), so a node
+ * would store what the embedded validation refuses, or refuse what it accepts. The client does not know the
+ * variable's type (nor, for a cycle, can it send the value at all), so it cannot decide; it sends instead a stand-in
+ * the node turns back into a value that the same validation reads the same way: the same accepted value, or the
+ * same `ValidationError` naming the same path.
+ *
+ * The tagged form, used only when a request says `"tagged": true`, for its fields `value`, `options`, `values` and
+ * `records` (a request without it is read as plain JSON, so values that JSON carries exactly travel as before):
+ * - strings, booleans, `null` and finite numbers are themselves, and arrays are arrays of tagged items;
+ * - every JSON object is a tag `{ "$": kind, ... }`: `object` (`entries`: `[key, tagged]` pairs; `symbolKeys: true`
+ *   when it had symbol keys), `number` (`value`: `"NaN"`, `"Infinity"` or `"-Infinity"`), `undefined`, `hole` (of a
+ *   sparse array), `function`, `symbol`, `bigint` (`value`: its decimal digits), `typedArray` (`class`, `items`),
+ *   `instance` (any other object: `class`, its constructor's name or `""`, is all that validation reads of it),
+ *   `cycle` (`up`: how many containers up the repeated one is), and `deep` (beyond the depth validation looks at).
+ *
+ * Non-finite numbers are refused inside json, list, embedding, tensor and metadata by the embedded validation, so
+ * they are refused there remotely too; a top-level one is a `float` value. (Stored records and replies keep the
+ * variable codec's form: `"NaN"`, `"Infinity"`, `"-Infinity"` for float values, the only place one is kept.)
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { freezeJson, isPlainObject, MAX_JSON_DEPTH } from '../variables/json-value.js';
+
+/** The request fields that hold user data and are tagged when the request says `"tagged": true`. */
+export const TAGGED_FIELDS: readonly string[] = Object.freeze(['value', 'options', 'values', 'records']);
+
+/**
+ * Containers deeper than this are not sent: json validation refuses a container at depth {@link MAX_JSON_DEPTH}
+ * without opening it, and tensor data one level further down.
+ */
+const KEPT_DEPTH = MAX_JSON_DEPTH + 1;
+
+/** The typed arrays a node rebuilds as such: those a vector may be given as (BigInt ones are only named). */
+const TYPED_ARRAYS: Readonly<Record<string, new (items: readonly number[]) => ArrayLike<number>>> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+};
+
+const NOT_JSON = Symbol('not JSON');
+
+/** True when JSON carries `value` unchanged: exactly what the embedded json validation accepts. */
+function isExactJson(value: unknown): boolean {
+  try {
+    freezeJson(value, () => {
+      throw NOT_JSON;
+    });
+    return true;
+  } catch (error) {
+    if (error === NOT_JSON) return false;
+    throw error;
+  }
+}
+
+/**
+ * The request body to send: `body` itself when its user-data `fields` are exact JSON, otherwise a copy with those
+ * fields tagged and `tagged: true`.
+ * @example
+ * tagRequest({ name: 'x', value: [1, Number.NaN] }, ['value'])
+ * // { name: 'x', value: [1, { $: 'number', value: 'NaN' }], tagged: true }
+ */
+export function tagRequest(body: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const present = fields.filter((field) => Object.hasOwn(body, field));
+  if (present.every((field) => isExactJson(body[field]))) return body;
+  const tagged: Record<string, unknown> = { ...body, tagged: true };
+  for (const field of present) tagged[field] = tagValue(body[field]);
+  return tagged;
+}
+
+/** The tagged form of one value (see the module comment). */
+export function tagValue(value: unknown): unknown {
+  const ancestors: unknown[] = [];
+
+  const tag = (item: unknown): unknown => {
+    switch (typeof item) {
+      case 'string':
+      case 'boolean':
+        return item;
+      case 'number':
+        return Number.isFinite(item) ? item : { $: 'number', value: String(item) };
+      case 'undefined':
+        return { $: 'undefined' };
+      case 'function':
+        return { $: 'function' };
+      case 'symbol':
+        return { $: 'symbol' };
+      case 'bigint':
+        return { $: 'bigint', value: item.toString() };
+      default:
+        return item === null ? null : tagContainer(item as object);
+    }
+  };
+
+  const tagContainer = (item: object): unknown => {
+    const repeated = ancestors.lastIndexOf(item);
+    if (repeated !== -1) return { $: 'cycle', up: ancestors.length - repeated };
+    if (ancestors.length > KEPT_DEPTH) return { $: 'deep' };
+    ancestors.push(item);
+    try {
+      return tagObject(item);
+    } finally {
+      ancestors.pop();
+    }
+  };
+
+  const tagObject = (item: object): unknown => {
+    if (Array.isArray(item)) {
+      const items = item as readonly unknown[];
+      return Array.from({ length: items.length }, (_, i) => (i in items ? tag(items[i]) : { $: 'hole' }));
+    }
+    if (isPlainObject(item)) {
+      const entries = Object.keys(item).map((key) => [key, tag(item[key])]);
+      return Object.getOwnPropertySymbols(item).length > 0
+        ? { $: 'object', entries, symbolKeys: true }
+        : { $: 'object', entries };
+    }
+    const base = Object.keys(TYPED_ARRAYS).find((typed) => item instanceof TYPED_ARRAYS[typed]!);
+    if (base !== undefined) return { $: 'typedArray', class: base, items: Array.from(item as ArrayLike<number>, tag) };
+    const name = (item as { constructor?: { name?: unknown } }).constructor?.name;
+    return { $: 'instance', class: typeof name === 'string' ? name : '' };
+  };
+
+  return tag(value);
+}
+
+/**
+ * The body an operation reads: `body` itself unless it says `"tagged": true`, then a copy with its tagged fields
+ * turned back into values (see the module comment). A malformed tag is a `ValidationError` naming where it is.
+ */
+export function untagRequest(body: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (!Object.hasOwn(body, 'tagged')) return body;
+  if (body.tagged !== true) {
+    throw new ValidationError(`field 'tagged' must be true when present`, {
+      details: { field: 'tagged', constraint: 'type' },
+    });
+  }
+  const untagged: Record<string, unknown> = { ...body };
+  delete untagged.tagged;
+  for (const field of TAGGED_FIELDS) {
+    if (Object.hasOwn(untagged, field)) untagged[field] = untagValue(untagged[field], field);
+  }
+  return untagged;
+}
+
+/** The value a tagged form stands for; `field` names it in a refusal. */
+export function untagValue(tagged: unknown, field = 'value'): unknown {
+  const containers: object[] = [];
+  const path: (string | number)[] = [];
+  const bad = (what: string): never => {
+    const at = path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
+    throw new ValidationError(`field '${field}' has a malformed tagged value at ${field}${at}: ${what}`, {
+      details: { field, constraint: 'tagged' },
+    });
+  };
+
+  const untag = (item: unknown): unknown => {
+    if (typeof item !== 'object' || item === null) return item;
+    if (containers.length > KEPT_DEPTH + 1) return bad('nested too deep');
+    if (Array.isArray(item)) return untagArray(item);
+    const tag = item as Record<string, unknown>;
+    switch (tag.$) {
+      case 'object':
+        return untagObject(tag);
+      case 'number':
+        return tag.value === 'NaN'
+          ? Number.NaN
+          : tag.value === 'Infinity'
+            ? Infinity
+            : tag.value === '-Infinity'
+              ? -Infinity
+              : bad('not a non-finite number');
+      case 'undefined':
+      case 'hole':
+        return undefined;
+      case 'function':
+        return () => undefined;
+      case 'symbol':
+        return Symbol('tagged');
+      case 'bigint':
+        return typeof tag.value === 'string' && /^-?\d{1,4096}$/.test(tag.value)
+          ? BigInt(tag.value)
+          : bad('not a bigint');
+      case 'typedArray':
+        return untagTypedArray(tag);
+      case 'instance':
+        // An object of that class name for the messages, and of no class validation accepts.
+        return typeof tag.class === 'string'
+          ? (Object.create(Object.freeze({ constructor: Object.freeze({ name: tag.class }) })) as object)
+          : bad('an instance without a class name');
+      case 'cycle': {
+        const up = tag.up;
+        if (typeof up !== 'number' || !Number.isSafeInteger(up) || up < 1 || up > containers.length)
+          return bad('a cycle to no enclosing container');
+        return containers[containers.length - up];
+      }
+      case 'deep':
+        return null;
+      default:
+        return bad('an unknown tag');
+    }
+  };
+
+  const inside = <T extends object>(container: T, fill: (container: T) => void): T => {
+    containers.push(container);
+    fill(container);
+    containers.pop();
+    return container;
+  };
+
+  const untagArray = (items: readonly unknown[]): unknown[] =>
+    inside(new Array<unknown>(items.length), (out) => {
+      items.forEach((item, i) => {
+        path.push(i);
+        // A hole stays a hole: validation tells it from an `undefined` item.
+        if (!isHole(item)) out[i] = untag(item);
+        path.pop();
+      });
+    });
+
+  const untagObject = (tag: Record<string, unknown>): object => {
+    const entries = tag.entries;
+    if (!Array.isArray(entries)) return bad('an object without entries');
+    return inside({} as Record<string | symbol, unknown>, (out) => {
+      for (const entry of entries) {
+        if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') bad('a malformed entry');
+        const [key, item] = entry as [string, unknown];
+        path.push(key);
+        // Defined, not assigned: a "__proto__" key stays data.
+        Object.defineProperty(out, key, { value: untag(item), enumerable: true, writable: true, configurable: true });
+        path.pop();
+      }
+      if (tag.symbolKeys === true) out[Symbol('tagged')] = null;
+    });
+  };
+
+  const untagTypedArray = (tag: Record<string, unknown>): unknown => {
+    const { class: className, items } = tag;
+    if (typeof className !== 'string' || !Object.hasOwn(TYPED_ARRAYS, className) || !Array.isArray(items))
+      return bad('a malformed typed array');
+    const numbers = items.map((item) => untag(item));
+    if (!numbers.every((item) => typeof item === 'number')) return bad('a typed array of something else than numbers');
+    return new TYPED_ARRAYS[className]!(numbers as number[]);
+  };
+
+  return untag(tagged);
+}
+
+function isHole(item: unknown): boolean {
+  return typeof item === 'object' && item !== null && (item as { $?: unknown }).$ === 'hole';
+}
