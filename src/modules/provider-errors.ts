@@ -9,7 +9,6 @@ import {
   AxAIServiceAuthenticationError,
   AxAIServiceError,
   AxAIServiceNetworkError,
-  AxAIServiceResponseError,
   AxAIServiceStreamTerminatedError,
   AxAIServiceTimeoutError,
   AxFunctionError,
@@ -55,8 +54,8 @@ export function providerMessageOf(body: unknown, fallback: string): string {
 /**
  * Why Ax's transport failure `error` left no answer, with what it said: a fetch that failed (refused, reset, DNS),
  * a timeout, or a body that is not JSON (Ax reports
- * the parse as a network error, with the `SyntaxError` as its original). Other service errors (an HTTP status)
- * are not this.
+ * the parse as a network error, with the `SyntaxError` as its original). Other service errors (an HTTP status; Ax's
+ * response error, which it also raises for a request it finds invalid) are not this.
  */
 function unavailableReason(
   error: AxAIServiceError,
@@ -64,7 +63,6 @@ function unavailableReason(
   if (error instanceof AxAIServiceTimeoutError) return { reason: 'timeout', message: error.message };
   // A stream that ends before its answer does is a connection that dropped.
   if (error instanceof AxAIServiceStreamTerminatedError) return { reason: 'unreachable', message: error.message };
-  if (error instanceof AxAIServiceResponseError) return { reason: 'malformed_response', message: error.message };
   if (!(error instanceof AxAIServiceNetworkError)) return undefined;
   const original = error.originalError;
   if (original instanceof SyntaxError) return { reason: 'malformed_response', message: original.message };

@@ -41,7 +41,7 @@ import { askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { RelayedReply } from './service-endpoint.js';
 import type { ForwardedOperation } from './operations.js';
-import { ALL_NODES, type TetherSubjects } from './subjects.js';
+import type { TetherSubjects } from './subjects.js';
 import { watchedRequest } from './watched-request.js';
 import {
   ERROR_CODE_HEADER,
@@ -200,12 +200,12 @@ export function createModuleForward(
       return pass(sessionId, moduleId, 'execute', body, caller, waitMs, {
         lost: (nodeId) => new NodeLostError(sessionId, moduleId, executionId, nodeId),
         execution: {
+          // Only the node that announced itself is asked: this node holds the execution too (it relays it), so a
+          // question to every node would be answered by itself. `unknown` ends the asking of every node at once.
           ask: (nodeId) =>
-            askExecutionOutcome(
-              connection,
-              subjects.executionOutcome(nodeId ?? ALL_NODES, sessionId, moduleId),
-              executionId,
-            ),
+            nodeId === undefined
+              ? Promise.resolve({ kind: 'unknown' } as const)
+              : askExecutionOutcome(connection, subjects.executionOutcome(nodeId, sessionId, moduleId), executionId),
           unknown: (nodeId) => new ExecutionUnknownError(sessionId, moduleId, executionId, nodeId),
         },
       });

@@ -100,6 +100,8 @@ export function watchedRequest(
       settle();
     };
     const accepted = (nodeId: string): void => {
+      // Ended meanwhile (an every-node question answered after the wait was over): nothing is left to watch.
+      if (settled) return;
       // The questions to every node end: this node is the one to ask.
       unrecover?.();
       const recovery =

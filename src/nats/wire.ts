@@ -242,11 +242,11 @@ export function encodeRecord(record: VariableRecord): WireRecord {
  */
 export function decodeRecord(wire: unknown): VariableRecord {
   const record = wire as WireRecord;
-  // One copy of the three parts together: each call of freezeJson has a fixed cost, and decoding is a hot path.
-  const [value, constraints, metadata] = freezeJson(
-    [record.value, record.constraints ?? null, record.metadata ?? null],
-    notJson,
-  ) as [JsonValue, VariableRecord['constraints'], VariableRecord['metadata']];
+  // Each part on its own: frozen together in one array, a value at the deepest nesting a write accepts would be one
+  // level too deep to decode, and its key unreadable from then on.
+  const value = freezeJson(record.value, notJson) as JsonValue;
+  const constraints = freezeJson(record.constraints ?? null, notJson) as VariableRecord['constraints'];
+  const metadata = freezeJson(record.metadata ?? null, notJson) as VariableRecord['metadata'];
   return Object.freeze({
     ...record,
     value: decodeValue(record.type, value),

@@ -4,6 +4,7 @@ import { ValidationError } from '../../src/errors.js';
 import { nodeRecordLimit } from '../../src/nats/node-store.js';
 import { EVENT_HEADROOM_BYTES, recordLimitFor, variableRecordCodec } from '../../src/nats/record-codec.js';
 import { createVariableRecord } from '../../src/variables/record.js';
+import { MAX_JSON_DEPTH, Runtime, type VariableRecord } from '../../src/index.js';
 
 const connectionWith = (maxPayload: number) => ({ info: { max_payload: maxPayload } }) as unknown as NatsConnection;
 
@@ -39,6 +40,27 @@ describe('record codec', () => {
     expect(Object.isFrozen((decoded.value as { a: number[] }).a)).toBe(true);
     expect(Object.isFrozen((decoded.constraints as { shape: object }).shape)).toBe(true);
     expect(Object.isFrozen((decoded.metadata as { tags: string[] }).tags)).toBe(true);
+  });
+
+  it('decodes a json value at the deepest nesting a write accepts', async () => {
+    // The deepest value an embedded define takes, found by trying: the codec must read back whatever was stored.
+    const runtime = await Runtime.start();
+    try {
+      const session = await runtime.session('deep');
+      let value: unknown = 1;
+      let deepest: VariableRecord | undefined;
+      for (let depth = 0; depth <= MAX_JSON_DEPTH + 1; depth++) {
+        const defined = await session.defineVariable(`v${depth}`, 'json', value).catch(() => undefined);
+        if (!defined) break;
+        deepest = defined;
+        value = [value];
+      }
+      expect(deepest).toBeDefined();
+      const codec = variableRecordCodec();
+      expect(codec.decode(codec.encode(deepest!))).toEqual(deepest);
+    } finally {
+      await runtime.stop();
+    }
   });
 
   it('accepts a record of exactly its limit and refuses one byte more, naming the variable and both sizes', () => {
