@@ -1,24 +1,15 @@
-import { headers, type Msg } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError } from '../../src/index.js';
 import { MAX_TIMEOUT_MS } from '../../src/runtime/process-runtime.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { rawReply } from '../support/raw-request.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 const enc = new TextEncoder();
 
 /** A raw request, as any NATS client would send it; the reply's body and error headers. */
-async function raw(subject: string, payload: string, header?: [string, string]) {
-  const h = headers();
-  if (header) h.set(header[0], header[1]);
-  const reply: Msg = await nc().request(subject, enc.encode(payload), { timeout: 5000, headers: h });
-  return {
-    body: reply.json<Record<string, any>>(),
-    errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '',
-    error: reply.headers?.get('Nats-Service-Error') ?? '',
-  };
-}
+const raw = (subject: string, payload: string, header?: [string, string]) => rawReply(nc(), subject, payload, header);
 
 const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 
@@ -76,53 +67,6 @@ describe('module service', () => {
     expect(gone.errorCode).toBe('404');
     expect(gone.body.error).toMatchObject({ code: 'module_not_found', details: { sessionId: 'raw', moduleId: 'qa' } });
     expect((await raw('tether.v1.session.raw.module.list', '')).body.result).toEqual([]);
-  });
-
-  it('refuses an execution whose cancel overtook it, on whichever node it lands', async () => {
-    const buckets = fx().buckets();
-    await fx().runtime(buckets);
-    await fx().runtime(buckets);
-    await raw('tether.v1.session.early.open', '');
-    await raw(
-      'tether.v1.session.early.module.qa.create',
-      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
-    );
-    // Nobody runs it yet, so no node can cancel it now: every node remembers the id instead.
-    expect(
-      (await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body
-        .result,
-    ).toEqual({ cancelled: false });
-    const refused = await raw(
-      'tether.v1.session.early.module.qa.execute',
-      '{"inputs":{"question":"x"},"executionId":"early-1"}',
-    );
-    expect(refused.body.error).toMatchObject({
-      code: 'execution_aborted',
-      details: { moduleId: 'qa', executionId: 'early-1' },
-    });
-    const other = await raw(
-      'tether.v1.session.early.module.qa.execute',
-      '{"inputs":{"question":"x"},"executionId":"early-2"}',
-    );
-    expect(other.body.result).toMatchObject({ executionId: 'early-2' });
-  });
-
-  it("runs an execution whose id was cancelled early in another session's or module's name", async () => {
-    const buckets = fx().buckets();
-    await fx().runtime(buckets);
-    const create = JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } });
-    for (const sessionId of ['mine', 'theirs']) {
-      await raw(`tether.v1.session.${sessionId}.open`, '');
-      await raw(`tether.v1.session.${sessionId}.module.qa.create`, create);
-    }
-    // Cancels of the same id that found nothing: in another session, and for a module that does not exist.
-    for (const subject of ['tether.v1.session.theirs.module.qa.cancel', 'tether.v1.session.mine.module.other.cancel'])
-      expect((await raw(subject, '{"executionId":"shared-1"}')).body.result).toEqual({ cancelled: false });
-    const executed = await raw(
-      'tether.v1.session.mine.module.qa.execute',
-      '{"inputs":{"question":"x"},"executionId":"shared-1"}',
-    );
-    expect(executed.body.result).toMatchObject({ executionId: 'shared-1', moduleId: 'qa' });
   });
 
   it('refuses a taken id from any node, and frees it once the module is stopped', async () => {

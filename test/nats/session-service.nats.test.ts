@@ -1,25 +1,14 @@
-import { RequestStrategy, headers, type Msg } from 'nats';
+import { RequestStrategy } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { rawReply } from '../support/raw-request.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
-const enc = new TextEncoder();
 
 /** A raw request, as any NATS client would send it; the reply's body and error headers. */
-async function raw(subject: string, payload: Uint8Array | string, header?: [string, string]) {
-  const h = headers();
-  if (header) h.set(header[0], header[1]);
-  const reply: Msg = await nc().request(subject, typeof payload === 'string' ? enc.encode(payload) : payload, {
-    timeout: 5000,
-    headers: h,
-  });
-  return {
-    body: reply.json<Record<string, any>>(),
-    errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '',
-    error: reply.headers?.get('Nats-Service-Error') ?? '',
-  };
-}
+const raw = (subject: string, payload: Uint8Array | string, header?: [string, string]) =>
+  rawReply(nc(), subject, payload, header);
 
 describe('session service', () => {
   it('answers $SRV.PING, INFO and STATS from every node', async () => {

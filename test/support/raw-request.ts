@@ -23,3 +23,24 @@ export function rawRequest(nc: NatsConnection, subject: string, body: object, wi
 
 /** Whether `msg` is an acceptance notice rather than a reply. */
 export const isNotice = (msg: Msg): boolean => msg.headers?.has('Tether-Accepted-By') ?? false;
+
+/**
+ * A plain request/reply as any NATS client sends it, the payload as given (a string is sent as its UTF-8 bytes):
+ * the reply's JSON body and its micro error headers (`''` when it is no error).
+ */
+export async function rawReply(
+  nc: NatsConnection,
+  subject: string,
+  payload: Uint8Array | string,
+  header?: [string, string],
+): Promise<{ body: Record<string, any>; errorCode: string; error: string }> {
+  const h = headers();
+  if (header) h.set(header[0], header[1]);
+  const data = typeof payload === 'string' ? encoder.encode(payload) : payload;
+  const reply = await nc.request(subject, data, { timeout: 5000, headers: h });
+  return {
+    body: reply.json<Record<string, any>>(),
+    errorCode: reply.headers?.get('Nats-Service-Error-Code') ?? '',
+    error: reply.headers?.get('Nats-Service-Error') ?? '',
+  };
+}

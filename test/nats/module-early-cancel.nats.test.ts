@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { rawReply } from '../support/raw-request.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+
+/** A raw request, as any NATS client would send it; the reply's body and error headers. */
+const raw = (subject: string, payload: string) => rawReply(nc(), subject, payload);
+
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
+
+describe('a cancel that comes before its execution', () => {
+  it('refuses an execution whose cancel overtook it, on whichever node it lands', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    await fx().runtime(buckets);
+    await raw('tether.v1.session.early.open', '');
+    await raw(
+      'tether.v1.session.early.module.qa.create',
+      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
+    );
+    // Nobody runs it yet, so no node can cancel it now: every node remembers the id instead.
+    expect(
+      (await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body
+        .result,
+    ).toEqual({ cancelled: false });
+    const refused = await raw(
+      'tether.v1.session.early.module.qa.execute',
+      '{"inputs":{"question":"x"},"executionId":"early-1"}',
+    );
+    expect(refused.body.error).toMatchObject({
+      code: 'execution_aborted',
+      details: { moduleId: 'qa', executionId: 'early-1' },
+    });
+    const other = await raw(
+      'tether.v1.session.early.module.qa.execute',
+      '{"inputs":{"question":"x"},"executionId":"early-2"}',
+    );
+    expect(other.body.result).toMatchObject({ executionId: 'early-2' });
+  });
+
+  it("runs an execution whose id was cancelled early in another session's or module's name", async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    const create = JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } });
+    for (const sessionId of ['mine', 'theirs']) {
+      await raw(`tether.v1.session.${sessionId}.open`, '');
+      await raw(`tether.v1.session.${sessionId}.module.qa.create`, create);
+    }
+    // Cancels of the same id that found nothing: in another session, and for a module that does not exist.
+    for (const subject of ['tether.v1.session.theirs.module.qa.cancel', 'tether.v1.session.mine.module.other.cancel'])
+      expect((await raw(subject, '{"executionId":"shared-1"}')).body.result).toEqual({ cancelled: false });
+    const executed = await raw(
+      'tether.v1.session.mine.module.qa.execute',
+      '{"inputs":{"question":"x"},"executionId":"shared-1"}',
+    );
+    expect(executed.body.result).toMatchObject({ executionId: 'shared-1', moduleId: 'qa' });
+  });
+});
