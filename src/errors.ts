@@ -385,9 +385,10 @@ const UNAVAILABLE_PHRASES: Record<ProviderUnavailableReason, string> = {
 
 /**
  * The provider gave no answer an execution could read, without an HTTP error to say why: its address could not be
- * reached or its connection dropped before the answer was complete (`unreachable`), it did not answer within Ax's timeout (`timeout`), or it answered
- * with a body that is not JSON, as a proxy's error page is (`malformed_response`). Unlike an `internal_error`, it is
- * the provider's or the network's state, not Tether's, and worth retrying as a 503 from the provider is.
+ * reached or its connection dropped before the answer was complete (`unreachable`), it did not answer within Ax's
+ * timeout (`timeout`), or it answered with a body that is not JSON, as a proxy's error page is
+ * (`malformed_response`). Unlike an `internal_error`, it is the provider's or the network's state, not Tether's, and
+ * worth retrying as a 503 from the provider is; on the wire its status is 502 (a bad gateway: the node is fine).
  */
 export class ProviderUnavailableError extends BridgeError {
   override readonly code = 'provider_unavailable';

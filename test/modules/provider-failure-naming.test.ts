@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   createLanguageModel,
   InternalError,
@@ -10,23 +10,20 @@ import {
   type ModuleHandle,
 } from '../../src/index.js';
 import { errorFromJSON, errorToJSON } from '../../src/error-json.js';
-import { useOpenAIStub, httpError, text } from '../support/openai-stub.js';
+import { httpError, text } from '../support/openai-stub.js';
+import { useStubbedSession } from '../support/stubbed-session.js';
 
-const { stub, llm } = useOpenAIStub();
+const { stub, session } = useStubbedSession('naming');
 
 describe('a module execution the provider fails', () => {
-  let runtime: Runtime;
   let qa: ModuleHandle;
 
   beforeEach(async () => {
-    runtime = await Runtime.start({
-      llm: llm(),
+    qa = await session().module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      maxRetries: 0,
     });
-    const session = await runtime.session('naming');
-    qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
-  });
-  afterEach(async () => {
-    await runtime.stop();
   });
 
   it('names the module a provider refused, in the message and the details, also once over the wire', async () => {

@@ -1,35 +1,27 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runtime, ValidationError, parseWireSpec, type Session } from '../../src/index.js';
-import { useOpenAIStub } from '../support/openai-stub.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ValidationError, parseWireSpec } from '../../src/index.js';
+import { useStubbedSession } from '../support/stubbed-session.js';
 
-const { stub, llm } = useOpenAIStub();
+const { stub, session } = useStubbedSession('bindings');
 
 const base = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
 
 describe('a module spec binding', () => {
-  let runtime: Runtime;
-  let session: Session;
-
   beforeEach(async () => {
-    runtime = await Runtime.start({
-      llm: llm(),
-    });
-    session = await runtime.session('bindings');
-    await session.defineVariable('t', 'float', 0.5);
-  });
-  afterEach(async () => {
-    await runtime.stop();
+    await session().defineVariable('t', 'float', 0.5);
   });
 
   it('refuses an attribute no module reads, listing the bindable ones, and creates nothing', async () => {
-    const error = await session.module('m', { ...base, bindings: { temprature: 't' } }).catch((e: unknown) => e);
+    const error = await session()
+      .module('m', { ...base, bindings: { temprature: 't' } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).message).toMatch(/unknown attribute 'temprature'; bindable: temperature, /);
     expect((error as ValidationError).details).toMatchObject({
       attribute: 'temprature',
       accepted: expect.arrayContaining(['temperature', 'instructions', 'samples']),
     });
-    expect(await session.modules()).toEqual([]);
+    expect(await session().modules()).toEqual([]);
     expect(stub().chatRequests).toEqual([]);
     // The JSON form, which the NATS create endpoint reads, is refused the same way.
     expect(() => parseWireSpec({ ...base, bindings: { temprature: 't' } })).toThrow(/unknown attribute 'temprature'/);
@@ -41,17 +33,17 @@ describe('a module spec binding', () => {
       [{ variable: 't', onChange: 5 }, /^binding of 'temperature': onChange must be a function, got number$/],
     ];
     for (const [binding, message] of cases) {
-      const error = await session
+      const error = await session()
         .module('m', { ...base, bindings: { temperature: binding } } as never)
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).message).toMatch(message);
     }
-    expect(await session.modules()).toEqual([]);
+    expect(await session().modules()).toEqual([]);
   });
 
   it('sends the temperature a correct binding reads', async () => {
-    const m = await session.module('m', { ...base, bindings: { temperature: { variable: 't' } } });
+    const m = await session().module('m', { ...base, bindings: { temperature: { variable: 't' } } });
     const result = await m.execute({ question: 'q' });
     expect(stub().chatRequests.map((request) => request.body.temperature)).toEqual([0.5]);
     expect(result.provenance).toEqual({ t: 1 });

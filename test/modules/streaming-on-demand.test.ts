@@ -1,28 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runtime, type Session } from '../../src/index.js';
-import { useOpenAIStub, text } from '../support/openai-stub.js';
+import { describe, expect, it } from 'vitest';
+import { text } from '../support/openai-stub.js';
+import { useStubbedSession } from '../support/stubbed-session.js';
 
-const { stub, llm } = useOpenAIStub();
+const { stub, session } = useStubbedSession('streaming');
 
 const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
 
 describe('streaming a module execution', () => {
-  let runtime: Runtime;
-  let session: Session;
-
-  beforeEach(async () => {
-    runtime = await Runtime.start({
-      llm: llm(),
-    });
-    session = await runtime.session('streaming');
-  });
-  afterEach(async () => {
-    await runtime.stop();
-  });
-
   // Ax leaves `stream` out of a request it does not stream, which the OpenAI protocol reads as false.
   it('asks for a whole reply when nobody listens for deltas, which keeps a label the model put first out of the answer', async () => {
-    const qa = await session.module('qa', spec);
+    const qa = await session().module('qa', spec);
     stub().reply(text('Reasoning: r\nAnswer: ok'));
     const { output } = await qa.execute({ question: 'q' });
     expect(stub().chatRequests.map((request) => request.body.stream === true)).toEqual([false]);
@@ -30,7 +17,7 @@ describe('streaming a module execution', () => {
   });
 
   it('streams once a module.delta listener is attached, and stops when it is removed', async () => {
-    const qa = await session.module('qa', spec);
+    const qa = await session().module('qa', spec);
     const deltas: string[] = [];
     const off = qa.on('module.delta', (event) => deltas.push(event.delta));
     stub().reply(text('Answer: streamed'), text('Answer: whole'));
