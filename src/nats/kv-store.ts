@@ -233,14 +233,18 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
         prefix,
         start,
         (entry) => {
+          const { key, value, revision } = entry;
+          // Only markers are empty: every record is JSON. Asked only of those, nats.js parses no headers for a put,
+          // which cost a routed update about a tenth of its time on the receiving node.
+          const operation = value.length > 0 ? 'PUT' : entry.operation;
           if (reported) {
-            if (entry.operation === 'PUT') reported.add(entry.key);
-            else if (!reported.has(entry.key)) return;
+            if (operation === 'PUT') reported.add(key);
+            else if (!reported.has(key)) return;
           }
-          let change: StoreChange<V> = { operation: 'delete', key: entry.key, revision: entry.revision };
+          let change: StoreChange<V> = { operation: 'delete', key, revision };
           try {
             // Inside the try: a value the codec cannot read is reported like a listener error, not fatal.
-            change = toChange(entry.key, entry.operation, entry.revision, entry.value);
+            change = toChange(key, operation, revision, value);
             listener(change);
           } catch (error) {
             try {

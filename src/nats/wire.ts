@@ -18,7 +18,7 @@ import {
   type SerializedError,
 } from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
-import { freezeJson } from '../variables/json-value.js';
+import { freezeParsedJson } from '../variables/json-value.js';
 import type { JsonValue, VariableRecord } from '../variables/types.js';
 
 // Reading a request's fields lives apart; re-exported so code that reads them from `wire.js` keeps working.
@@ -237,28 +237,21 @@ export function encodeRecord(record: VariableRecord): WireRecord {
 
 /**
  * A record parsed from JSON (a reply, or the KV bucket), its value decoded and the record deep-frozen like the
- * embedded one: value, constraints and metadata are frozen copies, so whoever is handed the record cannot change
- * what a node holds (and would write back) through it. The other fields are strings, numbers and `null`.
+ * embedded one, so whoever is handed the record cannot change what a node holds (and would write back) through it.
+ *
+ * Frozen in place: `wire` is what `JSON.parse` has just returned, so nobody else holds it, and it can only be JSON.
+ * A copy that checks every part (`freezeJson`) cost each routed update about 8 µs of the 1 µs its parse takes.
  */
 export function decodeRecord(wire: unknown): VariableRecord {
-  const record = wire as WireRecord;
-  // Each part on its own: frozen together in one array, a value at the deepest nesting a write accepts would be one
-  // level too deep to decode, and its key unreadable from then on.
-  const value = freezeJson(record.value, notJson) as JsonValue;
-  const constraints = freezeJson(record.constraints ?? null, notJson) as VariableRecord['constraints'];
-  const metadata = freezeJson(record.metadata ?? null, notJson) as VariableRecord['metadata'];
-  return Object.freeze({
-    ...record,
-    value: decodeValue(record.type, value),
-    // A hand-made record may lack these; they stay absent.
-    ...(record.constraints === undefined ? {} : { constraints }),
-    ...(record.metadata === undefined ? {} : { metadata }),
-  }) as VariableRecord;
+  const record = wire as { type: VariableRecord['type']; value: unknown };
+  const value = decodeValue(record.type, record.value);
+  if (value !== record.value) record.value = value;
+  return freezeParsedJson(record, notJson) as unknown as VariableRecord;
 }
 
 /** Reached only for a record no node produces: what JSON.parse makes is JSON, unless nested absurdly deep. */
-function notJson(path: string, problem: string): never {
-  throw new InternalError(`malformed variable record: ${path} is ${problem}`);
+function notJson(problem: string): never {
+  throw new InternalError(`malformed variable record: ${problem}`);
 }
 
 /** JSON bytes of any request body. */

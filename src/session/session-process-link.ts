@@ -29,6 +29,20 @@ export class SessionProcessLink {
 
   /** The process, woken again when it crashed or hibernated; `SessionError` when the session ended. */
   async live(): Promise<SessionProcess> {
+    return this.#liveNow() ?? this.#wake();
+  }
+
+  /**
+   * The process when it is alive and its life needs no check first (the usual case), counted as activity;
+   * `undefined` when it takes {@link live}. A write on the hot path then awaits nothing before its call.
+   */
+  #liveNow(): SessionProcess | undefined {
+    if (!this.#process.alive) return undefined;
+    this.host.touch(this.sessionId);
+    return this.host.fresh?.(this.sessionId, this.#process.incarnation) === undefined ? this.#process : undefined;
+  }
+
+  async #wake(): Promise<SessionProcess> {
     if (!this.#process.alive) {
       const ending = this.#process.ending();
       // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
@@ -64,7 +78,7 @@ export class SessionProcessLink {
 
   /** Has the process carry out a write; a session that ended meanwhile rejects with why it ended. */
   async write(request: WriteRequest): Promise<unknown> {
-    const process = await this.live();
+    const process = this.#liveNow() ?? (await this.#wake());
     try {
       const reply = (await process.call({ type: 'write', request }, this.host.writeTimeoutMs)) as WriteReply;
       return reply.value;

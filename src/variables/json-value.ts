@@ -105,6 +105,28 @@ export function freezeJson(value: unknown, report: JsonProblemReporter, root = '
   return copy(value);
 }
 
+/**
+ * Deep-freezes, in place, a value `JSON.parse` has just returned (so it is JSON, and nobody else holds it): the
+ * cheap counterpart of {@link freezeJson} for what comes off the wire. Stops at `maxDepth` levels with `report`
+ * (which must throw) rather than overflow the stack; the default leaves room above {@link MAX_JSON_DEPTH} for
+ * the envelope a value travels in (a record, a change event).
+ */
+export function freezeParsedJson(
+  value: unknown,
+  report: (problem: string) => never,
+  maxDepth = 2 * MAX_JSON_DEPTH,
+): unknown {
+  const freeze = (item: unknown, depth: number): void => {
+    if (typeof item !== 'object' || item === null) return;
+    if (depth > maxDepth) report(`nested deeper than ${maxDepth} levels`);
+    if (Array.isArray(item)) for (const element of item) freeze(element, depth + 1);
+    else for (const key in item) freeze((item as Record<string, unknown>)[key], depth + 1);
+    Object.freeze(item);
+  };
+  freeze(value, 0);
+  return value;
+}
+
 /** `a Date`, `a Map`: naming the class is what tells the user why it is not JSON. */
 function describeInstance(item: object): string {
   const name = (item as { constructor?: { name?: unknown } }).constructor?.name;

@@ -1,6 +1,6 @@
 import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
+import { InternalError, ValidationError } from '../../src/errors.js';
 import { nodeRecordLimit } from '../../src/nats/node-store.js';
 import { EVENT_HEADROOM_BYTES, recordLimitFor, variableRecordCodec } from '../../src/nats/record-codec.js';
 import { createVariableRecord } from '../../src/variables/record.js';
@@ -61,6 +61,14 @@ describe('record codec', () => {
     } finally {
       await runtime.stop();
     }
+  });
+
+  it('refuses a stored record nested absurdly deep with a typed error, not a stack overflow', () => {
+    // No node writes one (writes stop at MAX_JSON_DEPTH); a raw writer to the bucket could.
+    const deep = `{"name":"x","type":"json","value":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const decode = () => variableRecordCodec().decode(new TextEncoder().encode(deep));
+    expect(decode).toThrow(InternalError);
+    expect(decode).toThrow(/malformed variable record: nested deeper than \d+ levels/);
   });
 
   it('accepts a record of exactly its limit and refuses one byte more, naming the variable and both sizes', () => {
