@@ -20,7 +20,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { StoreClosedError } from '../errors.js';
-import type { Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.js';
+import type { Store, StoreChange, StoreEntry, StoreWatch, WatchOptions } from '../store/store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
@@ -69,6 +69,8 @@ export interface KvStoreOptions<V> {
 
 /** The KV store: a {@link Store} whose watches can be resumed when the connection is back. */
 export interface KvStore<V> extends Store<V> {
+  /** Always there: what one read from the socket brought comes as one batch (see kv-watch.ts). */
+  watchBatches: NonNullable<Store<V>['watchBatches']>;
   /**
    * Reopens every running watch right after the last change it delivered. Call it when the connection is back
    * after an outage: a restarted server has lost the watches' consumers, and nats.js would notice only after two
@@ -121,6 +123,75 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     operation === 'PUT'
       ? { operation: 'put', key, value: codec.decode(value), revision }
       : { operation: 'delete', key, revision };
+
+  /** Runs a listener; what it throws is reported (with `change`), and delivery carries on. */
+  const deliver = (run: () => void, change: StoreChange<V>): void => {
+    try {
+      run();
+    } catch (error) {
+      report(error, change);
+    }
+  };
+
+  const report = (error: unknown, change: StoreChange<V>): void => {
+    try {
+      reportError(error, change);
+    } catch {
+      // A failing error reporter must not end the watch.
+    }
+  };
+
+  /** A watch under `prefix` handing each batch of decoded changes to `onChanges` (see kv-watch.ts for batches). */
+  const openWatch = (
+    prefix: string,
+    watchOptions: WatchOptions,
+    onChanges: (changes: StoreChange<V>[]) => void,
+  ): StoreWatch => {
+    assertOpen('watch');
+    assertStorePrefix(prefix);
+    const start = watchStartOf(watchOptions);
+    // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
+    // A watch from a revision replays history, where every marker is news.
+    const reported = start.kind === 'current' ? new Set<string>() : undefined;
+    const handle = watchKv(
+      bucket.kv,
+      prefix,
+      start,
+      (entries) => {
+        const changes: StoreChange<V>[] = [];
+        for (const entry of entries) {
+          const { key, value, revision } = entry;
+          // Only markers are empty: every record is JSON. Asked only of those, nats.js parses no headers for a put,
+          // which cost a routed update about a tenth of its time on the receiving node.
+          const operation = value.length > 0 ? 'PUT' : entry.operation;
+          if (reported) {
+            if (operation === 'PUT') reported.add(key);
+            else if (!reported.has(key)) continue;
+          }
+          try {
+            changes.push(toChange(key, operation, revision, value));
+          } catch (error) {
+            // A value the codec cannot read is reported like a listener error, not fatal.
+            report(error, { operation: 'delete', key, revision });
+          }
+        }
+        if (changes.length > 0) onChanges(changes);
+      },
+      (error) => {
+        watches.delete(handle);
+        reportEnd(error, prefix);
+      },
+      consumerOptions,
+    );
+    watches.add(handle);
+    return {
+      ready: handle.initialized,
+      stop() {
+        watches.delete(handle);
+        handle.stop();
+      },
+    };
+  };
 
   return {
     async get(key) {
@@ -222,52 +293,13 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     },
 
     watch(prefix, listener, watchOptions = {}): StoreWatch {
-      assertOpen('watch');
-      assertStorePrefix(prefix);
-      const start = watchStartOf(watchOptions);
-      // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
-      // A watch from a revision replays history, where every marker is news.
-      const reported = start.kind === 'current' ? new Set<string>() : undefined;
-      const handle = watchKv(
-        bucket.kv,
-        prefix,
-        start,
-        (entry) => {
-          const { key, value, revision } = entry;
-          // Only markers are empty: every record is JSON. Asked only of those, nats.js parses no headers for a put,
-          // which cost a routed update about a tenth of its time on the receiving node.
-          const operation = value.length > 0 ? 'PUT' : entry.operation;
-          if (reported) {
-            if (operation === 'PUT') reported.add(key);
-            else if (!reported.has(key)) return;
-          }
-          let change: StoreChange<V> = { operation: 'delete', key, revision };
-          try {
-            // Inside the try: a value the codec cannot read is reported like a listener error, not fatal.
-            change = toChange(key, operation, revision, value);
-            listener(change);
-          } catch (error) {
-            try {
-              reportError(error, change);
-            } catch {
-              // A failing error reporter must not end the watch.
-            }
-          }
-        },
-        (error) => {
-          watches.delete(handle);
-          reportEnd(error, prefix);
-        },
-        consumerOptions,
-      );
-      watches.add(handle);
-      return {
-        ready: handle.initialized,
-        stop() {
-          watches.delete(handle);
-          handle.stop();
-        },
-      };
+      return openWatch(prefix, watchOptions, (changes) => {
+        for (const change of changes) deliver(() => listener(change), change);
+      });
+    },
+
+    watchBatches(prefix, listener, watchOptions = {}): StoreWatch {
+      return openWatch(prefix, watchOptions, (changes) => deliver(() => listener(changes), changes.at(-1)!));
     },
 
     resumeWatches() {

@@ -175,6 +175,51 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     graceMs: options.unknownRevisionGraceMs ?? 50,
   };
 
+  /**
+   * A router's watch over every key, opened by `open`: each batch is remembered, handed to `listener`, and only then
+   * counts as applied (its sessions' processes have it).
+   */
+  const routerWatch = (
+    open: (handOver: (changes: readonly StoreChange<VariableRecord>[]) => void) => StoreWatch,
+    listener: (changes: readonly StoreChange<VariableRecord>[]) => void,
+  ): StoreWatch => {
+    const router = { revision: 0 };
+    let stopped = false;
+    const deliver = (changes: readonly StoreChange<VariableRecord>[]): void => {
+      let highest = router.revision;
+      for (const change of changes) {
+        remember(change.key, change.revision, change.operation === 'put' ? change.value : undefined);
+        highest = Math.max(highest, change.revision);
+      }
+      try {
+        listener(changes);
+      } finally {
+        router.revision = highest;
+        waiters.advance(applied());
+      }
+    };
+    // Watch first: options the inner store refuses must not leave a router behind that never advances.
+    const watch = open(deliver);
+    routers.add(router);
+    const ready = (async () => {
+      await watch.ready;
+      // Read once the watch is live: a write that landed before it is counted here, any later one is delivered.
+      // Read first, a write between the read and the watch would be neither. No session exists yet to miss it.
+      const last = options.lastRevision ? await options.lastRevision() : 0;
+      if (stopped) return;
+      router.revision = Math.max(router.revision, last);
+      waiters.advance(applied());
+    })();
+    return {
+      ready,
+      stop() {
+        stopped = true;
+        routers.delete(router);
+        watch.stop();
+      },
+    };
+  };
+
   return {
     get: (key) => inner.get(key),
     history: (key) => inner.history(key),
@@ -218,38 +263,20 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
 
     watch(prefix, listener, watchOptions): StoreWatch {
       if (prefix !== '') return inner.watch(prefix, listener, watchOptions);
-      const router = { revision: 0 };
-      let stopped = false;
-      const deliver = (change: StoreChange<VariableRecord>): void => {
-        remember(change.key, change.revision, change.operation === 'put' ? change.value : undefined);
-        try {
-          listener(change);
-        } finally {
-          // Only after the router handed the change to its session process does it count as applied.
-          router.revision = Math.max(router.revision, change.revision);
-          waiters.advance(applied());
-        }
-      };
-      // Watch first: options the inner store refuses must not leave a router behind that never advances.
-      const watch = inner.watch('', deliver, watchOptions);
-      routers.add(router);
-      const ready = (async () => {
-        await watch.ready;
-        // Read once the watch is live: a write that landed before it is counted here, any later one is delivered.
-        // Read first, a write between the read and the watch would be neither. No session exists yet to miss it.
-        const last = options.lastRevision ? await options.lastRevision() : 0;
-        if (stopped) return;
-        router.revision = Math.max(router.revision, last);
-        waiters.advance(applied());
-      })();
-      return {
-        ready,
-        stop() {
-          stopped = true;
-          routers.delete(router);
-          watch.stop();
+      return routerWatch(
+        (handOver) => inner.watch('', (change) => handOver([change]), watchOptions),
+        (changes) => {
+          for (const change of changes) listener(change);
         },
-      };
+      );
+    },
+
+    watchBatches(prefix, listener, watchOptions): StoreWatch {
+      const open = (handOver: (changes: readonly StoreChange<VariableRecord>[]) => void): StoreWatch =>
+        inner.watchBatches
+          ? inner.watchBatches(prefix, handOver, watchOptions)
+          : inner.watch(prefix, (change) => handOver([change]), watchOptions);
+      return prefix === '' ? routerWatch(open, listener) : open(listener);
     },
 
     get appliedRevision() {

@@ -59,6 +59,12 @@ interface SessionEntry {
 
 const SESSION_PREFIX = 'tether.session.';
 
+/** The session a store key belongs to (the part before its first dot); `''` for a key of none. */
+function sessionOfKey(key: string): string {
+  const dot = key.indexOf('.');
+  return dot <= 0 ? '' : key.slice(0, dot);
+}
+
 /** A node's session processes. */
 export class SessionTable {
   readonly #sessions = new Map<string, SessionEntry>();
@@ -179,18 +185,36 @@ export class SessionTable {
     return uses;
   }
 
-  /** Hands a store change to its session's process, if it runs here. */
-  route(change: StoreChange<VariableRecord>): void {
-    const dot = change.key.indexOf('.');
-    if (dot <= 0) return;
-    const id = change.key.slice(0, dot);
-    // Another runtime on this store deleted the session (an embedded runtime's delete): it ends here too.
-    if (change.key.slice(dot + 1) === ENDED_KEY) {
-      if (!this.#nats && change.operation === 'delete') this.endLocal(id, undefined, 'deleted');
-      return;
+  /**
+   * Hands store changes to their sessions' processes, those running here: each process gets the changes of its
+   * session in one event, in the order given.
+   */
+  route(changes: readonly StoreChange<VariableRecord>[]): void {
+    // One change (the usual case off a quiet watch) needs no grouping.
+    if (changes.length === 1) return this.#routeTo(sessionOfKey(changes[0]!.key), changes);
+    const bySession = new Map<string, StoreChange<VariableRecord>[]>();
+    for (const change of changes) {
+      const id = sessionOfKey(change.key);
+      const group = bySession.get(id);
+      if (group) group.push(change);
+      else bySession.set(id, [change]);
+    }
+    for (const [id, group] of bySession) this.#routeTo(id, group);
+  }
+
+  #routeTo(id: string, changes: readonly StoreChange<VariableRecord>[]): void {
+    if (id === '') return;
+    const endedKey = `${id}.${ENDED_KEY}`;
+    let variables = changes;
+    if (changes.some((change) => change.key === endedKey)) {
+      // Another runtime on this store deleted the session (an embedded runtime's delete): it ends here too.
+      const deleted = changes.some((change) => change.key === endedKey && change.operation === 'delete');
+      if (deleted && !this.#nats) this.endLocal(id, undefined, 'deleted');
+      variables = changes.filter((change) => change.key !== endedKey);
+      if (variables.length === 0) return;
     }
     const entry = this.#sessions.get(id);
-    if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: [change] });
+    if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: variables });
   }
 
   /**
