@@ -170,9 +170,11 @@ export const sessionMachine = setup({
       if (event.type !== 'store.committed' || !plan || !head) return;
       const changes = plan.writes.map((write, index): StoreChange<VariableRecord> => {
         const revision = event.revisions[index] ?? 0;
-        return write.operation === 'put'
-          ? { operation: 'put', key: write.key, value: write.value, revision }
-          : { operation: 'delete', key: write.key, revision };
+        if (write.operation === 'put') return { operation: 'put', key: write.key, value: write.value, revision };
+        // Who deleted goes to watchers as it goes with the marker (a delete names nobody without it).
+        return write.updatedBy === undefined
+          ? { operation: 'delete', key: write.key, revision }
+          : { operation: 'delete', key: write.key, revision, updatedBy: write.updatedBy };
       });
       const announced = applyStoreChanges(context, context.sessionId, changes);
       enqueue.assign({

@@ -30,7 +30,15 @@ export * from './variables/index.js';
 
 // Stores.
 export { createMemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
-export type { Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptions } from './store/store.js';
+export type {
+  DeleteOptions,
+  Store,
+  StoreChange,
+  StoreEntry,
+  StoreWatch,
+  StoreWrite,
+  WatchOptions,
+} from './store/store.js';
 
 // Processes: spawn, call/cast, monitors, links, supervisors.
 export * from './runtime/index.js';

@@ -86,4 +86,20 @@ describe('session watchVariables', () => {
     await waitFor(() => seen.length === 1);
     expect(seen[0]).toMatchObject({ name: 'gone', oldValue: 'x', newValue: undefined, deleted: true });
   });
+
+  it('tells watchers who deleted, exactly as given, and null for a deletion that names nobody', async () => {
+    const deleter = 'ops\r\nZoë 🚀';
+    await session.defineVariable('a', 'string', 'x');
+    await session.defineVariable('b', 'string', 'y');
+    await session.lockVariable('a', deleter);
+    const seen: VariableChange[] = [];
+    await session.watchVariables('*', (change) => seen.push(change));
+    await session.deleteVariable('a', { updatedBy: deleter });
+    await session.deleteVariable('b');
+    await waitFor(() => seen.length === 2);
+    expect(seen).toEqual([
+      { name: 'a', oldValue: 'x', newValue: undefined, version: 2, updatedBy: deleter, deleted: true },
+      { name: 'b', oldValue: 'y', newValue: undefined, version: 2, updatedBy: null, deleted: true },
+    ]);
+  });
 });

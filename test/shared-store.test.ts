@@ -28,6 +28,22 @@ describe('two runtimes on one store', () => {
     expect(await b.getVariable('temperature')).toBe(0.9);
   });
 
+  it('tells the other runtime’s watchers who deleted a variable, and null when nobody was named', async () => {
+    const { a, b } = await pair();
+    await a.defineVariable('x', 'integer', 1);
+    await a.defineVariable('y', 'integer', 2);
+    await waitFor(async () => b.hasVariable('y'));
+    const seen: VariableChange[] = [];
+    await b.watchVariables('*', (change) => seen.push(change));
+    await a.deleteVariable('x', { updatedBy: 'Zoë\nops' });
+    await a.deleteVariable('y');
+    await waitFor(() => seen.length === 2);
+    expect(seen.map((c) => [c.name, c.deleted, c.updatedBy])).toEqual([
+      ['x', true, 'Zoë\nops'],
+      ['y', true, null],
+    ]);
+  });
+
   it('counts exactly when both runtimes increment one variable concurrently', async () => {
     const { a, b } = await pair();
     await a.defineVariable('counter', 'integer', 0);

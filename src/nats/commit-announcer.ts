@@ -15,6 +15,8 @@ export interface CommittedChange {
   readonly after: VariableRecord | undefined;
   /** The life of the session the write was made in, as noted with `TrackingStore.noteLife` when committed. */
   readonly incarnation?: string;
+  /** Who deleted, for a delete that named someone (a put's writer is in its record). */
+  readonly updatedBy?: string;
 }
 
 /** Told about this node's committed writes, in commit order. */
@@ -50,7 +52,7 @@ export class CommitAnnouncer {
    * their revisions and the lives of their sessions (`incarnations`, read at the commit).
    */
   announce(
-    writes: readonly { key: string; value: VariableRecord | undefined }[],
+    writes: readonly { key: string; value: VariableRecord | undefined; updatedBy?: string | undefined }[],
     befores: readonly CommittedBefore[],
     revisions: readonly number[],
     incarnations: readonly (string | undefined)[],
@@ -70,6 +72,7 @@ export class CommitAnnouncer {
       before,
       after: writes[i]!.value,
       ...(incarnations[i] === undefined ? {} : { incarnation: incarnations[i] }),
+      ...(writes[i]!.updatedBy === undefined ? {} : { updatedBy: writes[i]!.updatedBy }),
     });
     // Announced now, with the commit, when every old value is at hand: the node's listener only queues the event
     // (see event-outbox.ts), so a service reply that follows carries it ahead of itself in the same socket write.

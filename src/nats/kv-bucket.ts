@@ -27,6 +27,7 @@ import {
   type NatsError,
 } from 'nats';
 import { InternalError, StoreConflictError } from '../errors.js';
+import { deletedBy } from './kv-updated-by.js';
 import { writeFate, newWriteId, WRITE_ID_HEADER } from './kv-write-fate.js';
 import {
   deadlineOf,
@@ -44,6 +45,8 @@ export interface LastWrite {
   readonly live: boolean;
   /** The stored bytes of a put; empty for a marker. */
   readonly data: Uint8Array;
+  /** Who deleted, for a delete marker that names someone (its `Tether-Updated-By` header, kv-updated-by.ts). */
+  readonly updatedBy?: string;
 }
 
 /** What a write publishes. */
@@ -54,7 +57,7 @@ export interface RawWrite {
   readonly data: Uint8Array;
   /** The stream sequence the key's last message must have; 0 = no message at all; undefined = no check. */
   readonly expectLast?: number;
-  /** Extra headers, e.g. the commit a write belongs to. */
+  /** Extra headers, e.g. the commit a write belongs to, or who deletes (kv-updated-by.ts). */
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -97,9 +100,16 @@ export interface KvBucket {
   publish(write: RawWrite, until?: number): Promise<number>;
   /**
    * Publishes a write that expects the key absent: never written, or deleted (its last message a marker, whose
-   * revision the expectation must name). Rejects with a `StoreConflictError` when the key holds a value.
+   * revision the expectation must name), with `headers` as {@link RawWrite.headers}. Rejects with a
+   * `StoreConflictError` when the key holds a value.
    */
-  writeIfAbsent(key: string, operation: RawWrite['operation'], data: Uint8Array, until?: number): Promise<number>;
+  writeIfAbsent(
+    key: string,
+    operation: RawWrite['operation'],
+    data: Uint8Array,
+    until?: number,
+    headers?: RawWrite['headers'],
+  ): Promise<number>;
   /**
    * Runs `read`, a read of the bucket's stream that changes nothing (stream info, message gets), again through an
    * election; its other failures reject with `failed(error)`.
@@ -148,11 +158,9 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
   const readLast = async (key: string): Promise<LastWrite | undefined> => {
     const entry = await kv.get(key);
     if (entry === null) return undefined;
-    return {
-      revision: entry.revision,
-      live: entry.operation === 'PUT',
-      data: entry.operation === 'PUT' ? entry.value : EMPTY,
-    };
+    if (entry.operation === 'PUT') return { revision: entry.revision, live: true, data: entry.value };
+    const updatedBy = deletedBy(entry);
+    return { revision: entry.revision, live: false, data: EMPTY, ...(updatedBy === undefined ? {} : { updatedBy }) };
   };
 
   /** The fate of an unanswered write that was then refused; a read, retried. */
@@ -247,12 +255,15 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
         return ack.seq;
       }
     },
-    async writeIfAbsent(key, operation, data, until) {
+    async writeIfAbsent(key, operation, data, until, extra) {
       let expectLast = 0;
       const deadline = until ?? deadlineOf(retry);
       for (let attempt = 0; attempt < 5; attempt += 1) {
         try {
-          return await bucket.publish({ key, operation, data, expectLast }, deadline);
+          return await bucket.publish(
+            { key, operation, data, expectLast, ...(extra === undefined ? {} : { headers: extra }) },
+            deadline,
+          );
         } catch (error) {
           if (!(error instanceof StoreConflictError)) throw error;
           const last = await bucket.readLast(key, deadline);

@@ -11,7 +11,7 @@
  * 1. Check: read every key's last message and check each expected revision. A mismatch rejects with
  *    `StoreConflictError` and nothing is written — this is the common conflict, and it is fully atomic.
  * 2. Write: publish all writes back to back on one connection, each with its own server-side compare-and-set
- *    on the revision seen in step 1 and a `Tether-Commit` header. The server applies them in order, so they get
+ *    on the revision seen in step 1 and a `Tether-Commit` header (a delete also names who deletes, as `delete` does). The server applies them in order, so they get
  *    increasing revisions (consecutive unless another client's write lands in between).
  * 3. Undo: if a write lost a race that began after step 1, every write of this commit that did land is reverted
  *    with compare-and-set at the revision it got (the previous value re-put, or a delete marker where the key
@@ -33,6 +33,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError, StoreConflictError } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
 import type { KvBucket, LastWrite } from './kv-bucket.js';
+import { updatedByHeaders } from './kv-updated-by.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -64,6 +65,7 @@ export async function commitToKv<V>(
           operation: only.operation,
           data: data[0]!,
           expectLast: only.expectedRevision,
+          headers: deleteHeaders(only),
         },
         until,
       ),
@@ -87,7 +89,7 @@ export async function commitToKv<V>(
           operation: write.operation,
           data: data[i]!,
           expectLast: before[i]?.revision ?? 0,
-          headers: { 'Tether-Commit': id },
+          headers: { 'Tether-Commit': id, ...deleteHeaders(write) },
         },
         until,
       ),
@@ -114,6 +116,11 @@ export async function commitToKv<V>(
   throw failure;
 }
 
+/** The headers a write carries of its own: who deletes, for a delete that names someone. */
+function deleteHeaders<V>(write: StoreWrite<V>): Readonly<Record<string, string>> {
+  return write.operation === 'delete' ? updatedByHeaders(write.updatedBy) : {};
+}
+
 /** Reverts the writes that landed; resolves to the keys that could not be reverted. */
 async function undo<V>(
   bucket: KvBucket,
@@ -131,7 +138,8 @@ async function undo<V>(
         operation: previous?.live ? 'put' : 'delete',
         data: previous?.live ? previous.data : new Uint8Array(0),
         expectLast: outcome.value,
-        headers: { 'Tether-Commit-Undo': id },
+        // A marker put back names who deleted, as the one it stands for did.
+        headers: { 'Tether-Commit-Undo': id, ...updatedByHeaders(previous?.live ? undefined : previous?.updatedBy) },
       });
     }),
   );

@@ -8,6 +8,7 @@
  */
 import { InternalError } from '../errors.js';
 import { apiErrorCode, kvStream, kvSubject, type KvBucket } from './kv-bucket.js';
+import { updatedByIn } from './kv-updated-by.js';
 
 /** One kept message of a key, oldest first: a put or a delete/purge marker. */
 export interface KvHistoryEntry {
@@ -17,6 +18,8 @@ export interface KvHistoryEntry {
   readonly operation: string;
   /** The stored bytes; empty for a marker. */
   readonly data: Uint8Array;
+  /** Who deleted, for a marker that names someone (kv-updated-by.ts). */
+  readonly updatedBy?: string;
 }
 
 /** JetStream's "no message found" API error code (a message GET past the key's last message). */
@@ -48,7 +51,14 @@ export async function readKvHistory(bucket: KvBucket, key: string): Promise<KvHi
         details: { stream, subject, seq: request.seq },
       });
     }
-    entries.push({ revision: message.seq, operation: message.header.get('KV-Operation') || 'PUT', data: message.data });
+    const operation = message.header.get('KV-Operation') || 'PUT';
+    const updatedBy = operation === 'PUT' ? undefined : updatedByIn(message.header);
+    entries.push({
+      revision: message.seq,
+      operation,
+      data: message.data,
+      ...(updatedBy === undefined ? {} : { updatedBy }),
+    });
     request.seq = message.seq + 1;
   }
 }

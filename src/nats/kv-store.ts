@@ -11,7 +11,8 @@
  * A watch with `includeCurrent` does not report delete markers of keys it never reported as live (the initial
  * snapshot holds markers of long-deleted keys); one `fromRevision` N is a consumer starting at stream sequence N,
  * which delivers every message still in the stream from there (the bucket keeps `history` per key), markers too.
- * `resumeWatches` reopens them where they were after an outage. `purge` is a rollup: one `PURGE` marker
+ * `resumeWatches` reopens them where they were after an outage. A delete's `updatedBy` travels on its marker as a
+ * header (kv-updated-by.ts), so every watch and every node reads it back. `purge` is a rollup: one `PURGE` marker
  * replaces every message of the key, so the bucket keeps no value of it (the marker goes with a stream purge, see
  * session-removal.ts).
  *
@@ -20,14 +21,15 @@
  */
 import type { NatsConnection } from 'nats';
 import { StoreClosedError } from '../errors.js';
-import type { Store, StoreChange, StoreEntry, StoreWatch, WatchOptions } from '../store/store.js';
-import { assertDistinctKeys, assertStoreKey, assertStorePrefix } from '../store/store-keys.js';
+import type { DeleteOptions, Store, StoreChange, StoreEntry, StoreWatch, WatchOptions } from '../store/store.js';
+import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
 import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
 import { lastWrites } from './kv-last-writes.js';
+import { deletedBy, updatedByHeaders } from './kv-updated-by.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec, type StoreCodec } from './store-codec.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
@@ -119,10 +121,18 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     if (closed) throw new StoreClosedError(operation);
   }
 
-  const toChange = (key: string, operation: string, revision: number, value: Uint8Array): StoreChange<V> =>
+  const toChange = (
+    key: string,
+    operation: string,
+    revision: number,
+    value: Uint8Array,
+    updatedBy?: string,
+  ): StoreChange<V> =>
     operation === 'PUT'
       ? { operation: 'put', key, value: codec.decode(value), revision }
-      : { operation: 'delete', key, revision };
+      : updatedBy === undefined
+        ? { operation: 'delete', key, revision }
+        : { operation: 'delete', key, revision, updatedBy };
 
   /** Runs a listener; what it throws is reported (with `change`), and delivery carries on. */
   const deliver = (run: () => void, change: StoreChange<V>): void => {
@@ -169,7 +179,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
             else if (!reported.has(key)) continue;
           }
           try {
-            changes.push(toChange(key, operation, revision, value));
+            changes.push(toChange(key, operation, revision, value, operation === 'PUT' ? undefined : deletedBy(entry)));
           } catch (error) {
             // A value the codec cannot read is reported like a listener error, not fatal.
             report(error, { operation: 'delete', key, revision });
@@ -206,7 +216,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       assertStoreKey(key);
       // One get of the key's last message: a delete marker's revision without walking the history.
       const last = await bucket.readLast(key);
-      return last && toChange(key, last.live ? 'PUT' : 'DEL', last.revision, last.data);
+      return last && toChange(key, last.live ? 'PUT' : 'DEL', last.revision, last.data, last.updatedBy);
     },
 
     async create(key, value) {
@@ -222,15 +232,18 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       return bucket.publish({ key, operation: 'put', data: codec.encode(value), expectLast: expectedRevision });
     },
 
-    async delete(key, expectedRevision) {
+    async delete(key, expectedRevision, deleteOptions: DeleteOptions = {}) {
       assertOpen('delete');
       assertStoreKey(key);
+      assertUpdatedBy(key, deleteOptions.updatedBy);
       const empty = new Uint8Array(0);
-      if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'delete', empty);
+      const headers = updatedByHeaders(deleteOptions.updatedBy);
+      if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'delete', empty, undefined, headers);
       return bucket.publish({
         key,
         operation: 'delete',
         data: empty,
+        headers,
         ...(expectedRevision === undefined ? {} : { expectLast: expectedRevision }),
       });
     },
@@ -286,7 +299,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
         (error) => wrap(error, 'history', key),
       );
       try {
-        return entries.map((entry) => toChange(key, entry.operation, entry.revision, entry.data));
+        return entries.map((entry) => toChange(key, entry.operation, entry.revision, entry.data, entry.updatedBy));
       } catch (error) {
         throw wrap(error, 'history', key);
       }

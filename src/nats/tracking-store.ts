@@ -138,7 +138,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
 
   /** Records committed writes and queues their announcement; `befores` were read before the commit was sent. */
   const committed = (
-    writes: readonly { key: string; value: VariableRecord | undefined }[],
+    writes: readonly { key: string; value: VariableRecord | undefined; updatedBy?: string | undefined }[],
     befores: readonly ReturnType<typeof beforeOf>[],
     revisions: readonly number[],
   ): void => {
@@ -158,10 +158,11 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     value: VariableRecord | undefined,
     expectedRevision: number | undefined,
     write: () => Promise<number>,
+    updatedBy?: string,
   ): Promise<number> => {
     const before = beforeOf(key, expectedRevision);
     const revision = await write();
-    committed([{ key, value }], [before], [revision]);
+    committed([{ key, value, updatedBy }], [before], [revision]);
     return revision;
   };
 
@@ -228,14 +229,24 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     create: (key, value) => single(key, value, 0, () => inner.create(key, value)),
     update: (key, value, expectedRevision) =>
       single(key, value, expectedRevision, () => inner.update(key, value, expectedRevision)),
-    delete: (key, expectedRevision) =>
-      single(key, undefined, expectedRevision, () => inner.delete(key, expectedRevision)),
+    delete: (key, expectedRevision, deleteOptions) =>
+      single(
+        key,
+        undefined,
+        expectedRevision,
+        () => inner.delete(key, expectedRevision, deleteOptions),
+        deleteOptions?.updatedBy,
+      ),
 
     async commit(writes: readonly StoreWrite<VariableRecord>[]) {
       const befores = writes.map((write) => beforeOf(write.key, write.expectedRevision));
       const revisions = await inner.commit(writes);
       committed(
-        writes.map((write) => ({ key: write.key, value: write.operation === 'put' ? write.value : undefined })),
+        writes.map((write) =>
+          write.operation === 'put'
+            ? { key: write.key, value: write.value }
+            : { key: write.key, value: undefined, updatedBy: write.updatedBy },
+        ),
         befores,
         revisions,
       );

@@ -82,7 +82,7 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
     type: before.type,
     oldValue: encodeValue(before.type, before.value),
     version: before.version + 1,
-    updatedBy: null,
+    updatedBy: change.updatedBy ?? null,
     revision,
     deleted: true,
   };

@@ -74,7 +74,7 @@ export function applyStoreChanges(
         oldValue: before.value,
         newValue: undefined,
         version: before.version + 1,
-        updatedBy: null,
+        updatedBy: storeChange.updatedBy ?? null,
         deleted: true,
       });
     }

@@ -49,6 +49,7 @@ async function currentStateOf(
       if (entry) return { operation: 'put', ...entry };
       // Deleted (or never written): the delete marker's revision makes the session drop its stale record.
       const last = (await store.history(write.key)).at(-1);
+      if (last?.operation === 'delete') return last;
       return { operation: 'delete', key: write.key, revision: last?.revision ?? 0 };
     }),
   );

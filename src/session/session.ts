@@ -159,9 +159,10 @@ export class Session implements SessionContext {
   }
 
   /**
-   * Deletes a variable (its history stays in the store until the key is purged). `updatedBy` names who deletes, for
-   * the lock check (a locked variable is deleted only by its owner); a deletion leaves no record to keep it in, so
-   * its event and its watchers report `updatedBy: null`.
+   * Deletes a variable (its history stays in the store until the key is purged). `updatedBy` names who deletes: it
+   * is checked against the lock (a locked variable is deleted only by its owner) and kept with the delete marker, so
+   * every watcher of the deletion, on this node and on others, and its event report it; without it they report
+   * `updatedBy: null`.
    */
   async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
     assertOptions(options, 'deleteVariable');

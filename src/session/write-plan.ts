@@ -183,10 +183,10 @@ function planDelete(view: SessionView, request: Extract<WriteRequest, { kind: 'd
   const before = existing(view, request.name);
   assertWritableBy(before, request.updatedBy);
   const key = variableKey(view.sessionId, request.name);
-  return {
-    writes: [{ operation: 'delete', key, expectedRevision: view.revisions.get(request.name) ?? 0 }],
-    reply: true,
-  };
+  const expectedRevision = view.revisions.get(request.name) ?? 0;
+  // Who deletes goes with the marker: no record is left to keep it, and every watcher is told it from there.
+  const by = request.updatedBy === undefined ? {} : { updatedBy: request.updatedBy };
+  return { writes: [{ operation: 'delete', key, expectedRevision, ...by }], reply: true };
 }
 
 function planLock(view: SessionView, request: Extract<WriteRequest, { kind: 'lock' | 'unlock' }>): WritePlan {

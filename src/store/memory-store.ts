@@ -6,7 +6,7 @@
  *   the subject's last sequence); `create`, `update(key, value, 0)` and a commit write at `expectedRevision: 0`
  *   succeed when the key is absent or deleted;
  * - a conflict reports `actualRevision` = the last write's revision, 0 when the key was never written;
- * - `delete` always writes a marker (even for an absent key), which history and watchers see;
+ * - `delete` always writes a marker (even for an absent key), which history and watchers see, with its `updatedBy`;
  * - `purge` forgets the key and its history (watchers see a delete at the next revision): where KV keeps one purge
  *   marker, nothing is left here, so a runtime with many short-lived sessions does not grow.
  *
@@ -21,8 +21,8 @@
  * @module
  */
 import { StoreClosedError, StoreConflictError } from '../errors.js';
-import type { Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptions } from './store.js';
-import { assertDistinctKeys, assertStoreKey, assertStorePrefix, prefixesOf } from './store-keys.js';
+import type { DeleteOptions, Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptions } from './store.js';
+import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy, prefixesOf } from './store-keys.js';
 import { MemoryWatchers } from './memory-watchers.js';
 import { watchStartOf } from './watch-start.js';
 
@@ -92,12 +92,18 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
   }
 
   /** Applies one write and queues it for watchers; the caller drains once the whole operation is applied. */
-  function apply(write: { readonly operation: 'put' | 'delete'; readonly key: string; readonly value?: V }): number {
+  function apply(
+    write:
+      | { readonly operation: 'put'; readonly key: string; readonly value: V }
+      | { readonly operation: 'delete'; readonly key: string; readonly updatedBy?: string | undefined },
+  ): number {
     revision += 1;
     const change: StoreChange<V> =
       write.operation === 'put'
-        ? { operation: 'put', key: write.key, value: write.value as V, revision }
-        : { operation: 'delete', key: write.key, revision };
+        ? { operation: 'put', key: write.key, value: write.value, revision }
+        : write.updatedBy === undefined
+          ? { operation: 'delete', key: write.key, revision }
+          : { operation: 'delete', key: write.key, revision, updatedBy: write.updatedBy };
     let slot = slots.get(write.key);
     if (slot === undefined) {
       slot = { last: change, history: [] };
@@ -176,11 +182,12 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       return written;
     },
 
-    async delete(key, expectedRevision) {
+    async delete(key, expectedRevision, deleteOptions: DeleteOptions = {}) {
       assertOpen('delete');
       assertStoreKey(key);
+      assertUpdatedBy(key, deleteOptions.updatedBy);
       if (expectedRevision !== undefined && !matches(key, expectedRevision)) throw conflict(key, expectedRevision);
-      const written = apply({ operation: 'delete', key });
+      const written = apply({ operation: 'delete', key, updatedBy: deleteOptions.updatedBy });
       watchers.drain();
       return written;
     },

@@ -1,9 +1,11 @@
 /**
  * Key and prefix rules shared by every store, so the memory store refuses exactly what a JetStream KV bucket
- * would refuse (a key becomes a NATS subject token sequence; a prefix becomes a `prefix.>` filter).
+ * would refuse (a key becomes a NATS subject token sequence; a prefix becomes a `prefix.>` filter), and the check
+ * of what else a write carries (a delete's `updatedBy`).
  * @module
  */
 import { ValidationError } from '../errors.js';
+import type { StoreWrite } from './store.js';
 
 const KEY = /^[A-Za-z0-9_=/-]+(?:\.[A-Za-z0-9_=/-]+)*$/;
 
@@ -41,13 +43,27 @@ export function prefixesOf(key: string): string[] {
 }
 
 /**
- * Throws a {@link ValidationError} when a commit writes one key twice: each write's expected revision is
- * checked against the state before the commit, so a second write of the same key could never match.
+ * Throws a {@link ValidationError} unless a delete's `updatedBy` is absent or a string: every store reports it
+ * back as given, and a reader of a change expects a string there (the KV store could not encode anything else).
  */
-export function assertDistinctKeys(writes: readonly { readonly key: string }[]): void {
+export function assertUpdatedBy(key: string, updatedBy: unknown): void {
+  if (updatedBy === undefined || typeof updatedBy === 'string') return;
+  const got = updatedBy === null ? 'null' : Array.isArray(updatedBy) ? 'array' : typeof updatedBy;
+  throw new ValidationError(`the updatedBy of a delete of store key '${key}' must be a string, got ${got}`, {
+    details: { key, got },
+  });
+}
+
+/**
+ * Throws a {@link ValidationError} when a commit writes one key twice: each write's expected revision is
+ * checked against the state before the commit, so a second write of the same key could never match. Checks each
+ * write's key and a delete's `updatedBy` too.
+ */
+export function assertDistinctKeys(writes: readonly StoreWrite<unknown>[]): void {
   const seen = new Set<string>();
   for (const write of writes) {
     assertStoreKey(write.key);
+    if (write.operation === 'delete') assertUpdatedBy(write.key, write.updatedBy);
     if (seen.has(write.key)) {
       throw new ValidationError(`commit writes store key '${write.key}' more than once`, {
         details: { key: write.key },

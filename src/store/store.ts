@@ -13,15 +13,36 @@ export interface StoreEntry<V> {
   readonly revision: number;
 }
 
-/** One write as history and watches report it. A delete has no value. */
+/**
+ * One write as history and watches report it. A delete has no value; it names who deleted (`updatedBy`) when the
+ * delete did, exactly as given, and has no `updatedBy` otherwise (a purge never has one).
+ */
 export type StoreChange<V> =
   | { readonly operation: 'put'; readonly key: string; readonly value: V; readonly revision: number }
-  | { readonly operation: 'delete'; readonly key: string; readonly revision: number };
+  | { readonly operation: 'delete'; readonly key: string; readonly revision: number; readonly updatedBy?: string };
 
-/** One write of an atomic {@link Store.commit}. `expectedRevision: 0` means the key must not exist. */
+/**
+ * One write of an atomic {@link Store.commit}. `expectedRevision: 0` means the key must not exist. A delete may
+ * name who deletes (`updatedBy`, as {@link DeleteOptions}).
+ */
 export type StoreWrite<V> =
   | { readonly operation: 'put'; readonly key: string; readonly value: V; readonly expectedRevision: number }
-  | { readonly operation: 'delete'; readonly key: string; readonly expectedRevision: number };
+  | {
+      readonly operation: 'delete';
+      readonly key: string;
+      readonly expectedRevision: number;
+      readonly updatedBy?: string;
+    };
+
+/** Options of {@link Store.delete}. */
+export interface DeleteOptions {
+  /**
+   * Who deletes: any string, kept with the delete marker and reported, exactly as given, on the delete's change
+   * (to watchers, in `history`, by `lastChange`). A value that is not a string is refused with `ValidationError`.
+   * A delete carries nothing else: a record's other fields went with its last put.
+   */
+  readonly updatedBy?: string;
+}
 
 /**
  * Options of {@link Store.watch}: where the watch starts. Give `includeCurrent` or `fromRevision`, not both
@@ -77,9 +98,10 @@ export interface Store<V> {
   update(key: string, value: V, expectedRevision: number): Promise<number>;
   /**
    * Writes a delete marker (kept in history, seen by watchers; written even when the key is absent); with
-   * `expectedRevision`, only if the key's last write is still at that revision. Resolves to the marker's revision.
+   * `expectedRevision`, only if the key's last write is still at that revision. The marker carries
+   * `options.updatedBy`, when given, to every report of it. Resolves to the marker's revision.
    */
-  delete(key: string, expectedRevision?: number): Promise<number>;
+  delete(key: string, expectedRevision?: number, options?: DeleteOptions): Promise<number>;
   /**
    * Applies several compare-and-set writes (each key at most once, else `ValidationError`); resolves to each
    * write's revision, increasing in the order given. A rejection with `StoreConflictError` leaves every value as

@@ -34,7 +34,7 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
     get: (key) => inner.get(key),
     create: (key, value) => inner.create(key, value),
     update: (key, value, revision) => inner.update(key, value, revision),
-    delete: (key, revision) => inner.delete(key, revision),
+    delete: (key, revision, options) => inner.delete(key, revision, options),
     history: (key) => inner.history(key),
     watch: (prefix, listener, options) => inner.watch(prefix, listener, options),
     close: () => inner.close(),

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StoreClosedError, StoreConflictError, ValidationError } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
 import { describeSingleWriteCommits } from './store-commit-contract.js';
+import { describeDeleteBy } from './store-delete-by-contract.js';
 import { collect, settle, summary } from './store-changes.js';
 import { describePurge } from './store-purge-contract.js';
 import { describeWatchFromRevision } from './store-watch-from-contract.js';
@@ -165,6 +166,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     describeSingleWriteCommits(open);
     describeWatchFromRevision(open);
     describePurge(open);
+    describeDeleteBy(open);
 
     it('refuses a commit that writes one key twice', async () => {
       const store = await open();

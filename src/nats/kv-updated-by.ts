@@ -1,0 +1,60 @@
+/**
+ * Who deleted a key, on a KV delete marker: the `Tether-Updated-By` header. A marker has no value to hold it, and
+ * every node learns of a delete only from the marker (its bucket watch), so the header is what lets the other
+ * nodes' sessions, and history, name who deleted.
+ *
+ * `updatedBy` is any string, and a NATS header value cannot carry CR or LF (nats.js refuses them), loses leading
+ * and trailing blanks (trimmed on both sides) and is not reliably more than ASCII. So the header holds the value as
+ * a JSON string literal whose every character outside printable ASCII is a `\uXXXX` escape: `"Zo\u00eb\nbot"`.
+ * `JSON.parse` gives the exact string back, lone surrogates included, in any language.
+ *
+ * nats.js 2.29 gives a bucket entry's headers no public getter: {@link entryHeaders} reads them from the message the
+ * entry wraps, and the KV store tests (a delete's `updatedBy` seen by a watch and by `lastChange`) hold it to that.
+ * @module
+ */
+import type { KvEntry, MsgHdrs } from 'nats';
+
+/** The header of a delete marker that names who deleted. */
+export const UPDATED_BY_HEADER = 'Tether-Updated-By';
+
+/** `updatedBy` as the header's value: see the module comment. */
+export function encodeUpdatedBy(updatedBy: string): string {
+  return JSON.stringify(updatedBy).replace(
+    /[^\x20-\x7e]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** The header for a delete's `updatedBy`; none without one. */
+export function updatedByHeaders(updatedBy: string | undefined): Readonly<Record<string, string>> {
+  return updatedBy === undefined ? {} : { [UPDATED_BY_HEADER]: encodeUpdatedBy(updatedBy) };
+}
+
+/**
+ * The `updatedBy` a message's headers carry; `undefined` without the header, or with one that is not a JSON string
+ * (not written by Tether): a delete that names nobody.
+ */
+export function updatedByIn(headers: MsgHdrs | undefined): string | undefined {
+  const raw = headers?.get(UPDATED_BY_HEADER);
+  if (!raw) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The headers of the message behind a bucket entry: `header` of a stored message (`kv.get`), `headers` of a
+ * consumer's message (`kv.watch`); `undefined` when nats.js holds them elsewhere.
+ */
+function entryHeaders(entry: KvEntry): MsgHdrs | undefined {
+  const message = (entry as unknown as { readonly sm?: { readonly header?: MsgHdrs; readonly headers?: MsgHdrs } }).sm;
+  return message?.header ?? message?.headers;
+}
+
+/** Who deleted, for a bucket entry that is a delete marker naming someone; `undefined` otherwise. */
+export function deletedBy(entry: KvEntry): string | undefined {
+  return entry.operation === 'PUT' ? undefined : updatedByIn(entryHeaders(entry));
+}
