@@ -29,10 +29,11 @@ import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
 import { lastWrites } from './kv-last-writes.js';
-import { deletedBy, updatedByHeaders } from './kv-updated-by.js';
+import { updatedByHeaders } from './kv-updated-by.js';
+import { deliverReported, openKvChangeWatch, type KvChangeWatchDeps } from './kv-change-watch.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec, type StoreCodec } from './store-codec.js';
-import { watchKv, watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
+import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
 
 /** Options of {@link createKvStore}. */
 export interface KvStoreOptions<V> {
@@ -126,7 +127,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     operation: string,
     revision: number,
     value: Uint8Array,
-    updatedBy?: string,
+    updatedBy: string | undefined,
   ): StoreChange<V> =>
     operation === 'PUT'
       ? { operation: 'put', key, value: codec.decode(value), revision }
@@ -134,73 +135,24 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
         ? { operation: 'delete', key, revision }
         : { operation: 'delete', key, revision, updatedBy };
 
-  /** Runs a listener; what it throws is reported (with `change`), and delivery carries on. */
-  const deliver = (run: () => void, change: StoreChange<V>): void => {
-    try {
-      run();
-    } catch (error) {
-      report(error, change);
-    }
+  const watchDeps: KvChangeWatchDeps<V> = {
+    kv: bucket.kv,
+    consumerOptions,
+    toChange,
+    report(error, change) {
+      try {
+        reportError(error, change);
+      } catch {
+        // A failing error reporter must not end the watch.
+      }
+    },
+    reportEnd,
+    watches,
   };
-
-  const report = (error: unknown, change: StoreChange<V>): void => {
-    try {
-      reportError(error, change);
-    } catch {
-      // A failing error reporter must not end the watch.
-    }
-  };
-
-  /** A watch under `prefix` handing each batch of decoded changes to `onChanges` (see kv-watch.ts for batches). */
-  const openWatch = (
-    prefix: string,
-    watchOptions: WatchOptions,
-    onChanges: (changes: StoreChange<V>[]) => void,
-  ): StoreWatch => {
+  const openWatch = (prefix: string, watchOptions: WatchOptions, onChanges: (changes: StoreChange<V>[]) => void) => {
     assertOpen('watch');
     assertStorePrefix(prefix);
-    const start = watchStartOf(watchOptions);
-    // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
-    // A watch from a revision replays history, where every marker is news.
-    const reported = start.kind === 'current' ? new Set<string>() : undefined;
-    const handle = watchKv(
-      bucket.kv,
-      prefix,
-      start,
-      (entries) => {
-        const changes: StoreChange<V>[] = [];
-        for (const entry of entries) {
-          const { key, value, revision } = entry;
-          // Only markers are empty: every record is JSON. Asked only of those, nats.js parses no headers for a put,
-          // which cost a routed update about a tenth of its time on the receiving node.
-          const operation = value.length > 0 ? 'PUT' : entry.operation;
-          if (reported) {
-            if (operation === 'PUT') reported.add(key);
-            else if (!reported.has(key)) continue;
-          }
-          try {
-            changes.push(toChange(key, operation, revision, value, operation === 'PUT' ? undefined : deletedBy(entry)));
-          } catch (error) {
-            // A value the codec cannot read is reported like a listener error, not fatal.
-            report(error, { operation: 'delete', key, revision });
-          }
-        }
-        if (changes.length > 0) onChanges(changes);
-      },
-      (error) => {
-        watches.delete(handle);
-        reportEnd(error, prefix);
-      },
-      consumerOptions,
-    );
-    watches.add(handle);
-    return {
-      ready: handle.initialized,
-      stop() {
-        watches.delete(handle);
-        handle.stop();
-      },
-    };
+    return openKvChangeWatch(watchDeps, prefix, watchStartOf(watchOptions), onChanges);
   };
 
   return {
@@ -307,12 +259,14 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
 
     watch(prefix, listener, watchOptions = {}): StoreWatch {
       return openWatch(prefix, watchOptions, (changes) => {
-        for (const change of changes) deliver(() => listener(change), change);
+        for (const change of changes) deliverReported(watchDeps.report, () => listener(change), change);
       });
     },
 
     watchBatches(prefix, listener, watchOptions = {}): StoreWatch {
-      return openWatch(prefix, watchOptions, (changes) => deliver(() => listener(changes), changes.at(-1)!));
+      return openWatch(prefix, watchOptions, (changes) =>
+        deliverReported(watchDeps.report, () => listener(changes), changes.at(-1)!),
+      );
     },
 
     resumeWatches() {

@@ -25,6 +25,7 @@ import { SerialTasks } from '../session/serial-tasks.js';
 import type { WatchHub } from '../session/watch-hub.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
+import { changesBySession } from './changes-by-session.js';
 import { ENDED_KEY, deleteEmbedded } from './embedded-deletion.js';
 import { EndedSessions } from './ended-sessions.js';
 import { LocalSessionProcess, endingOf } from './local-session-process.js';
@@ -58,12 +59,6 @@ interface SessionEntry {
 }
 
 const SESSION_PREFIX = 'tether.session.';
-
-/** The session a store key belongs to (the part before its first dot); `''` for a key of none. */
-function sessionOfKey(key: string): string {
-  const dot = key.indexOf('.');
-  return dot <= 0 ? '' : key.slice(0, dot);
-}
 
 /** A node's session processes. */
 export class SessionTable {
@@ -190,20 +185,10 @@ export class SessionTable {
    * session in one event, in the order given.
    */
   route(changes: readonly StoreChange<VariableRecord>[]): void {
-    // One change (the usual case off a quiet watch) needs no grouping.
-    if (changes.length === 1) return this.#routeTo(sessionOfKey(changes[0]!.key), changes);
-    const bySession = new Map<string, StoreChange<VariableRecord>[]>();
-    for (const change of changes) {
-      const id = sessionOfKey(change.key);
-      const group = bySession.get(id);
-      if (group) group.push(change);
-      else bySession.set(id, [change]);
-    }
-    for (const [id, group] of bySession) this.#routeTo(id, group);
+    for (const [id, group] of changesBySession(changes)) this.#routeTo(id, group);
   }
 
   #routeTo(id: string, changes: readonly StoreChange<VariableRecord>[]): void {
-    if (id === '') return;
     const endedKey = `${id}.${ENDED_KEY}`;
     let variables = changes;
     if (changes.some((change) => change.key === endedKey)) {
