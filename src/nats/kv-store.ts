@@ -21,7 +21,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { StoreClosedError } from '../errors.js';
-import type { DeleteOptions, Store, StoreChange, StoreEntry, StoreWatch } from '../store/store.js';
+import type { DeleteOptions, Store, StoreChange, StoreEntry, StoreWatch, WatchOptions } from '../store/store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
@@ -29,10 +29,11 @@ import { openKvBucket } from './kv-bucket-settings.js';
 import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
 import { lastWrites } from './kv-last-writes.js';
-import { deletedBy, updatedByHeaders } from './kv-updated-by.js';
+import { updatedByHeaders } from './kv-updated-by.js';
+import { deliverReported, openKvChangeWatch, type KvChangeWatchDeps } from './kv-change-watch.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec, type StoreCodec } from './store-codec.js';
-import { watchKv, watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
+import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
 
 /** Options of {@link createKvStore}. */
 export interface KvStoreOptions<V> {
@@ -71,6 +72,8 @@ export interface KvStoreOptions<V> {
 
 /** The KV store: a {@link Store} whose watches can be resumed when the connection is back. */
 export interface KvStore<V> extends Store<V> {
+  /** Always there: what one read from the socket brought comes as one batch (see kv-watch.ts). */
+  watchBatches: NonNullable<Store<V>['watchBatches']>;
   /**
    * Reopens every running watch right after the last change it delivered. Call it when the connection is back
    * after an outage: a restarted server has lost the watches' consumers, and nats.js would notice only after two
@@ -124,13 +127,33 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     operation: string,
     revision: number,
     value: Uint8Array,
-    updatedBy?: string,
+    updatedBy: string | undefined,
   ): StoreChange<V> =>
     operation === 'PUT'
       ? { operation: 'put', key, value: codec.decode(value), revision }
       : updatedBy === undefined
         ? { operation: 'delete', key, revision }
         : { operation: 'delete', key, revision, updatedBy };
+
+  const watchDeps: KvChangeWatchDeps<V> = {
+    kv: bucket.kv,
+    consumerOptions,
+    toChange,
+    report(error, change) {
+      try {
+        reportError(error, change);
+      } catch {
+        // A failing error reporter must not end the watch.
+      }
+    },
+    reportEnd,
+    watches,
+  };
+  const openWatch = (prefix: string, watchOptions: WatchOptions, onChanges: (changes: StoreChange<V>[]) => void) => {
+    assertOpen('watch');
+    assertStorePrefix(prefix);
+    return openKvChangeWatch(watchDeps, prefix, watchStartOf(watchOptions), onChanges);
+  };
 
   return {
     async get(key) {
@@ -235,52 +258,15 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     },
 
     watch(prefix, listener, watchOptions = {}): StoreWatch {
-      assertOpen('watch');
-      assertStorePrefix(prefix);
-      const start = watchStartOf(watchOptions);
-      // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
-      // A watch from a revision replays history, where every marker is news.
-      const reported = start.kind === 'current' ? new Set<string>() : undefined;
-      const handle = watchKv(
-        bucket.kv,
-        prefix,
-        start,
-        (entry) => {
-          const { key, value, revision } = entry;
-          // Only markers are empty: every record is JSON. Asked only of those, nats.js parses no headers for a put,
-          // which cost a routed update about a tenth of its time on the receiving node.
-          const operation = value.length > 0 ? 'PUT' : entry.operation;
-          if (reported) {
-            if (operation === 'PUT') reported.add(key);
-            else if (!reported.has(key)) return;
-          }
-          let change: StoreChange<V> = { operation: 'delete', key, revision };
-          try {
-            // Inside the try: a value the codec cannot read is reported like a listener error, not fatal.
-            change = toChange(key, operation, revision, value, operation === 'PUT' ? undefined : deletedBy(entry));
-            listener(change);
-          } catch (error) {
-            try {
-              reportError(error, change);
-            } catch {
-              // A failing error reporter must not end the watch.
-            }
-          }
-        },
-        (error) => {
-          watches.delete(handle);
-          reportEnd(error, prefix);
-        },
-        consumerOptions,
+      return openWatch(prefix, watchOptions, (changes) => {
+        for (const change of changes) deliverReported(watchDeps.report, () => listener(change), change);
+      });
+    },
+
+    watchBatches(prefix, listener, watchOptions = {}): StoreWatch {
+      return openWatch(prefix, watchOptions, (changes) =>
+        deliverReported(watchDeps.report, () => listener(changes), changes.at(-1)!),
       );
-      watches.add(handle);
-      return {
-        ready: handle.initialized,
-        stop() {
-          watches.delete(handle);
-          handle.stop();
-        },
-      };
     },
 
     resumeWatches() {

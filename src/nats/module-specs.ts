@@ -265,14 +265,16 @@ export async function openModuleSpecs(
         kv,
         '',
         { kind: 'live' },
-        (entry) => {
-          try {
-            // Ids have no dots (both follow the id rule): the first dot splits every key this bucket holds.
-            const dot = entry.key.indexOf('.');
-            if (dot > 0) onWrite(entry.key.slice(0, dot), entry.key.slice(dot + 1), entry.revision);
-          } finally {
-            // Only once `onWrite` has seen it (a replaced spec's process is out of service) does it count as applied.
-            reached(entry.revision);
+        (entries) => {
+          for (const entry of entries) {
+            try {
+              // Ids have no dots (both follow the id rule): the first dot splits every key this bucket holds.
+              const dot = entry.key.indexOf('.');
+              if (dot > 0) onWrite(entry.key.slice(0, dot), entry.key.slice(dot + 1), entry.revision);
+            } finally {
+              // Only once `onWrite` has seen it (a replaced spec's process is out of service) does it count as applied.
+              reached(entry.revision);
+            }
           }
         },
         onEnd,

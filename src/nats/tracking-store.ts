@@ -16,6 +16,7 @@
 import type { Store, StoreChange, StoreWatch, StoreWrite } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
 import { CommitAnnouncer, type CommittedListener } from './commit-announcer.js';
+import { openRouterWatch, type RouterPosition, type RouterWatchDeps } from './router-watch.js';
 import { RevisionWaiters, waitUnlessUnknown } from './revision-waiters.js';
 import { MIN_REVISION_HEADER } from './wire.js';
 
@@ -94,7 +95,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   /** Per session whose process here knows its life, that life (see {@link TrackingStore.noteLife}). */
   const lives = new Map<string, string>();
   /** Per router watch, the last revision it delivered. */
-  const routers = new Set<{ revision: number }>();
+  const routers = new Set<RouterPosition>();
   let written = 0;
   const announcer = new CommitAnnouncer(report);
 
@@ -176,6 +177,13 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     graceMs: options.unknownRevisionGraceMs ?? 50,
   };
 
+  const routerDeps: RouterWatchDeps = {
+    remember: (change) => remember(change.key, change.revision, change.operation === 'put' ? change.value : undefined),
+    routers,
+    advanced: () => waiters.advance(applied()),
+    lastRevision: options.lastRevision,
+  };
+
   return {
     get: (key) => inner.get(key),
     history: (key) => inner.history(key),
@@ -229,38 +237,21 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
 
     watch(prefix, listener, watchOptions): StoreWatch {
       if (prefix !== '') return inner.watch(prefix, listener, watchOptions);
-      const router = { revision: 0 };
-      let stopped = false;
-      const deliver = (change: StoreChange<VariableRecord>): void => {
-        remember(change.key, change.revision, change.operation === 'put' ? change.value : undefined);
-        try {
-          listener(change);
-        } finally {
-          // Only after the router handed the change to its session process does it count as applied.
-          router.revision = Math.max(router.revision, change.revision);
-          waiters.advance(applied());
-        }
-      };
-      // Watch first: options the inner store refuses must not leave a router behind that never advances.
-      const watch = inner.watch('', deliver, watchOptions);
-      routers.add(router);
-      const ready = (async () => {
-        await watch.ready;
-        // Read once the watch is live: a write that landed before it is counted here, any later one is delivered.
-        // Read first, a write between the read and the watch would be neither. No session exists yet to miss it.
-        const last = options.lastRevision ? await options.lastRevision() : 0;
-        if (stopped) return;
-        router.revision = Math.max(router.revision, last);
-        waiters.advance(applied());
-      })();
-      return {
-        ready,
-        stop() {
-          stopped = true;
-          routers.delete(router);
-          watch.stop();
+      return openRouterWatch(
+        routerDeps,
+        (handOver) => inner.watch('', (change) => handOver([change]), watchOptions),
+        (changes) => {
+          for (const change of changes) listener(change);
         },
-      };
+      );
+    },
+
+    watchBatches(prefix, listener, watchOptions): StoreWatch {
+      const open = (handOver: (changes: readonly StoreChange<VariableRecord>[]) => void): StoreWatch =>
+        inner.watchBatches
+          ? inner.watchBatches(prefix, handOver, watchOptions)
+          : inner.watch(prefix, (change) => handOver([change]), watchOptions);
+      return prefix === '' ? openRouterWatch(routerDeps, open, listener) : open(listener);
     },
 
     get appliedRevision() {

@@ -173,7 +173,11 @@ export class Runtime {
       if (nats) started.#sessions.attach(nats);
       // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
       const sessions = started.#sessions;
-      started.#router = started.#store.watch('', (change) => sessions.route(change), { includeCurrent: false });
+      const store = started.#store;
+      // In batches where the store has them: each session then gets one event for the changes that came together.
+      started.#router = store.watchBatches
+        ? store.watchBatches('', (changes) => sessions.route(changes), { includeCurrent: false })
+        : store.watch('', (change) => sessions.route([change]), { includeCurrent: false });
       await started.#router.ready;
       if (nats) {
         // Modules created here go to the modules bucket (any node can wake them) and publish their events.

@@ -25,6 +25,7 @@ import { SerialTasks } from '../session/serial-tasks.js';
 import type { WatchHub } from '../session/watch-hub.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
+import { changesBySession } from './changes-by-session.js';
 import { ENDED_KEY, deleteEmbedded } from './embedded-deletion.js';
 import { EndedSessions } from './ended-sessions.js';
 import { LocalSessionProcess, endingOf } from './local-session-process.js';
@@ -179,18 +180,26 @@ export class SessionTable {
     return uses;
   }
 
-  /** Hands a store change to its session's process, if it runs here. */
-  route(change: StoreChange<VariableRecord>): void {
-    const dot = change.key.indexOf('.');
-    if (dot <= 0) return;
-    const id = change.key.slice(0, dot);
-    // Another runtime on this store deleted the session (an embedded runtime's delete): it ends here too.
-    if (change.key.slice(dot + 1) === ENDED_KEY) {
-      if (!this.#nats && change.operation === 'delete') this.endLocal(id, undefined, 'deleted');
-      return;
+  /**
+   * Hands store changes to their sessions' processes, those running here: each process gets the changes of its
+   * session in one event, in the order given.
+   */
+  route(changes: readonly StoreChange<VariableRecord>[]): void {
+    for (const [id, group] of changesBySession(changes)) this.#routeTo(id, group);
+  }
+
+  #routeTo(id: string, changes: readonly StoreChange<VariableRecord>[]): void {
+    const endedKey = `${id}.${ENDED_KEY}`;
+    let variables = changes;
+    if (changes.some((change) => change.key === endedKey)) {
+      // Another runtime on this store deleted the session (an embedded runtime's delete): it ends here too.
+      const deleted = changes.some((change) => change.key === endedKey && change.operation === 'delete');
+      if (deleted && !this.#nats) this.endLocal(id, undefined, 'deleted');
+      variables = changes.filter((change) => change.key !== endedKey);
+      if (variables.length === 0) return;
     }
     const entry = this.#sessions.get(id);
-    if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: [change] });
+    if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: variables });
   }
 
   /**

@@ -137,6 +137,16 @@ export interface Store<V> {
    * option or prefix throws `ValidationError` at once.
    */
   watch(prefix: string, listener: (change: StoreChange<V>) => void, options?: WatchOptions): StoreWatch;
+  /**
+   * Optional: {@link Store.watch}, handing over in one call the changes the store received together (one read from
+   * the network), in revision order, never an empty batch. A router gives each session one event per batch instead
+   * of one per change. A store without it delivers one change at a time through `watch`.
+   */
+  watchBatches?(
+    prefix: string,
+    listener: (changes: readonly StoreChange<V>[]) => void,
+    options?: WatchOptions,
+  ): StoreWatch;
   /** Releases the store's resources; pending watches stop. */
   close(): Promise<void>;
 }

@@ -24,6 +24,8 @@ export function slowRouterStore(bucket: string, delayMs: number, historyDelayMs 
       ...kv,
       watch: (prefix, listener, options) =>
         kv.watch(prefix, (change) => void setTimeout(() => listener(change), delayMs), options),
+      watchBatches: (prefix, listener, options) =>
+        kv.watchBatches(prefix, (changes) => void setTimeout(() => listener(changes), delayMs), options),
       history: async (key) => {
         await sleep(historyDelayMs);
         return kv.history(key);
