@@ -47,11 +47,12 @@ export interface ExecutionResult {
   readonly reasoning?: string;
   readonly provenance: Readonly<Record<string, number>>;
   /**
-   * Present only when the sync before this execution was refused (a bound variable missing or holding a value its
-   * attribute cannot take, a `module` variable naming no registered type): the error, as the `module.syncFailed`
-   * event carries it. The execution ran all the same with the values of the last good sync: a sync applies the
-   * whole snapshot or nothing, so every bound attribute, and the module type, kept what it held (`provenance` says
-   * which versions those are).
+   * Present only when a sync of this execution was refused (a bound variable missing or holding a value its
+   * attribute cannot take, a `module` variable naming no registered type): the sync before it, or one between the
+   * steps of a multi-step program (ReAct). The error, as the `module.syncFailed` event carries it; when several
+   * syncs of the execution were refused (each has its event), the first one's. The execution ran all the same with
+   * the values of the last good sync: a sync applies the whole snapshot or nothing, so every bound attribute, and
+   * the module type, kept what it held (`provenance` says which versions those are).
    */
   readonly syncFailed?: SerializedError;
 }
@@ -76,8 +77,8 @@ export interface ModuleMachineContext {
   /** How many executions this process has taken from its mailbox: the current one's number for the runner. */
   readonly run: number;
   /**
-   * Why the sync of run `run` was refused, for that run's result; a record of an earlier run is stale (tied to its
-   * run rather than cleared, so that an execution whose sync succeeds costs nothing more).
+   * Why the first refused sync of run `run` was refused, for that run's result; a record of an earlier run is
+   * stale (tied to its run rather than cleared, so that an execution whose syncs succeed costs nothing more).
    */
   readonly syncFailed: { readonly run: number; readonly error: SerializedError } | null;
 }
@@ -88,6 +89,7 @@ export interface ModuleMachineContext {
  */
 export type RunnerEvent =
   | { readonly type: 'sync.done'; readonly run: number; readonly outcome: SyncOutcome }
+  /** The sync before the execution, or one between its steps (then while `executing`), was refused. */
   | { readonly type: 'sync.failed'; readonly run: number; readonly error: SerializedError }
   | { readonly type: 'execution.delta'; readonly run: number; readonly field: string; readonly delta: string }
   | {
@@ -247,6 +249,18 @@ export const moduleMachine = setup({
       if (current.callId !== undefined) enqueue.emit(errorReply(current.callId, event.error));
       enqueue.assign({ current: null, failed: context.failed + 1 });
     }),
+    /** Reports a refused sync as an event; the run's result will carry the first of them. */
+    noteSyncFailed: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'sync.failed' || !context.current) return;
+      if (context.syncFailed?.run !== context.run)
+        enqueue.assign({ syncFailed: { run: context.run, error: event.error } });
+      enqueue.emit({
+        type: 'module.syncFailed',
+        moduleId: context.moduleId,
+        executionId: context.current.executionId,
+        error: event.error,
+      });
+    }),
     forwardDelta: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'execution.delta' || !context.current) return;
       enqueue.emit({
@@ -324,19 +338,7 @@ export const moduleMachine = setup({
         },
         // A failed sync is reported, as an event and in the execution's result, and the execution still runs, with
         // the last good values.
-        'sync.failed': {
-          guard: 'isCurrent',
-          target: 'executing',
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            enqueue.assign({ syncFailed: { run: context.run, error: event.error } });
-            enqueue.emit({
-              type: 'module.syncFailed',
-              moduleId: context.moduleId,
-              executionId: (context.current as Execution).executionId,
-              error: event.error,
-            });
-          }),
-        },
+        'sync.failed': { guard: 'isCurrent', target: 'executing', actions: 'noteSyncFailed' },
       },
     },
     executing: {
@@ -347,6 +349,8 @@ export const moduleMachine = setup({
       })),
       on: {
         'execution.delta': { guard: 'isCurrent', actions: 'forwardDelta' },
+        // A sync between the steps of a multi-step program was refused; the next step runs with the last good values.
+        'sync.failed': { guard: 'isCurrent', actions: 'noteSyncFailed' },
         'execution.done': { guard: 'isCurrent', target: 'idle', actions: 'finish' },
         'execution.failed': { guard: 'isCurrent', target: 'idle', actions: 'fail' },
         // The runner is told to abort the request in flight.

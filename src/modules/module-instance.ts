@@ -155,11 +155,15 @@ export class ModuleInstance {
     return module;
   }
 
-  /** Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read. */
+  /**
+   * Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read, and
+   * `onSyncFailed` is told of each of those syncs that was refused (the step then runs with the last good values).
+   */
   async execute(
     inputs: Readonly<Record<string, unknown>>,
     signal: AbortSignal,
     onDelta?: (field: string, delta: string) => void,
+    onSyncFailed?: (error: Error) => void,
   ): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
     let outcome: Awaited<ReturnType<VariableAwareModule['forward']>>;
     try {
@@ -170,6 +174,7 @@ export class ModuleInstance {
           syncBetweenSteps: true,
           abortSignal: signal,
           ...(onDelta && this.wantsDeltas() ? { onDelta } : {}),
+          ...(onSyncFailed ? { onSyncFailed } : {}),
         },
       );
     } catch (error) {

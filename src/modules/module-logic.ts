@@ -48,13 +48,19 @@ function moduleRunner(instances: ModuleInstances) {
       const send = (event: RunnerEvent): void => {
         // After an abort the machine has moved on; a late answer from the aborted request is dropped.
         if (controller.signal.aborted) return;
-        if (event.type !== 'execution.delta' && inFlight === mine) inFlight = undefined;
+        // Deltas and refused step syncs come while the execution runs; only its end lets it go.
+        const ends = event.type === 'execution.done' || event.type === 'execution.failed';
+        if (ends && inFlight === mine) inFlight = undefined;
         sendBack(event);
       };
       answer(
         () =>
-          instanceOf(instances, input).execute(inputs, controller.signal, (field, delta) =>
-            send({ type: 'execution.delta', run, field, delta }),
+          instanceOf(instances, input).execute(
+            inputs,
+            controller.signal,
+            (field, delta) => send({ type: 'execution.delta', run, field, delta }),
+            // A sync between steps that was refused is reported as the one before the execution is.
+            (error) => send({ type: 'sync.failed', run, error: errorToJSON(error) }),
           ),
         (result) => send({ type: 'execution.done', run, result }),
         (error) => send({ type: 'execution.failed', run, error: errorToJSON(error) }),

@@ -219,6 +219,12 @@ export interface ForwardOptions {
   readonly abortSignal?: AbortSignal;
   /** Told each new piece of a text output field as the provider streams it (`field`, new characters). */
   readonly onDelta?: (field: string, delta: string) => void;
+  /**
+   * Told of each sync of this forward that was refused, the one before it or one between the steps of a
+   * multi-step program, after the module's `onSyncError` handler (which is told as well). The execution goes on
+   * with the last good values. A throw from it is reported as a process warning and changes nothing.
+   */
+  readonly onSyncFailed?: (error: Error) => void;
 }
 
 /** A JSON-Schema object describing a tool's arguments. */

@@ -148,7 +148,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
     override forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
       try {
         const state = bindingStateOf(this);
-        const pending = options.autoSync === false ? undefined : syncReported(this, state);
+        const pending = options.autoSync === false ? undefined : syncReported(this, state, options.onSyncFailed);
         if (pending) return pending.then(() => forwardSynced(this, state, values, options));
         return forwardSynced(this, state, values, options);
       } catch (error) {
@@ -175,8 +175,9 @@ function forwardSynced(
   if (isMultiStep(module) && (options.syncBetweenSteps ?? options.autoSync !== false)) {
     // What a later step can change is reported as of that step; the rest as the run started (see STEP_ATTRIBUTES).
     const started = new Map(state.versions);
+    const refused = options.onSyncFailed;
     hooks.beforeStep = async () => {
-      await syncReported(module, state);
+      await syncReported(module, state, refused);
       provenance = state.provenanceSince(started, STEP_ATTRIBUTES);
       return snapshotParameters(module);
     };
@@ -190,19 +191,40 @@ function forwardSynced(
 }
 
 /**
- * Syncs `module`'s bindings before an execution, which goes on with the last good values if the sync fails: the
- * failure is reported, not swallowed. A promise only when the sync could not finish at once (an await, even of
- * a settled promise, costs every execution its microtasks).
+ * Syncs `module`'s bindings before an execution or one of its steps, which goes on with the last good values if
+ * the sync fails: the failure is reported (to the module's handler, then to the execution's `refused`), not
+ * swallowed. A promise only when the sync could not finish at once (an await, even of a settled promise, costs
+ * every execution its microtasks).
  */
-function syncReported(module: ProgramModule, state: BindingState): Promise<unknown> | undefined {
+function syncReported(
+  module: ProgramModule,
+  state: BindingState,
+  refused: ForwardOptions['onSyncFailed'],
+): Promise<unknown> | undefined {
   if (state.bindings.size === 0) return undefined;
   try {
     const synced = state.syncNow(module, module.moduleType);
-    if (synced instanceof Promise) return synced.catch((error: unknown) => state.report(error, module.moduleType));
+    if (synced instanceof Promise)
+      return synced.catch((error: unknown) => reportRefused(module, state, error, refused));
   } catch (error) {
-    state.report(error, module.moduleType);
+    reportRefused(module, state, error, refused);
   }
   return undefined;
+}
+
+function reportRefused(
+  module: ProgramModule,
+  state: BindingState,
+  error: unknown,
+  refused: ForwardOptions['onSyncFailed'],
+): void {
+  state.report(error, module.moduleType);
+  if (!refused) return;
+  try {
+    refused(error instanceof Error ? error : new Error(String(error)));
+  } catch (listenerError) {
+    process.emitWarning(`onSyncFailed listener threw: ${String(listenerError)}`, { type: 'TetherSyncWarning' });
+  }
 }
 
 /**

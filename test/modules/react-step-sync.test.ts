@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  Runtime,
+  ValidationError,
+  VariableAwareReAct,
+  createLanguageModel,
+  type ModuleTool,
+  type Session,
+} from '../../src/index.js';
+import { OpenAIStub, text, toolCall } from '../support/openai-stub.js';
+
+/** A tool that runs the next of `actions` at each call (each changes the session between two ReAct steps). */
+function steppingTool(actions: (() => Promise<unknown>)[]): ModuleTool {
+  return {
+    name: 'lookup',
+    description: 'Look up a fact',
+    parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] },
+    func: async () => {
+      await actions.shift()?.();
+      return 'fact: 42';
+    },
+  };
+}
+
+describe('a sync between the steps of a ReAct execution that is refused', () => {
+  let stub: OpenAIStub;
+  let runtime: Runtime;
+  afterEach(async () => {
+    await runtime.stop();
+    await stub.close();
+  });
+
+  it("is in the module process's result (the first one) and a module.syncFailed event per refused sync", async () => {
+    let session!: Session;
+    const actions: (() => Promise<unknown>)[] = [];
+    stub = await OpenAIStub.start();
+    runtime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      tools: [steppingTool(actions)],
+    });
+    session = await runtime.session('react-sync');
+    await session.defineVariable('knob', 'json', 0.2);
+    const agent = await session.module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: ['lookup'],
+      maxRetries: 0,
+      bindings: { temperature: 'knob' },
+    });
+    const refused: { executionId: string; code: string }[] = [];
+    agent.on('module.syncFailed', (event) => refused.push({ executionId: event.executionId, code: event.error.code }));
+    // The module process has no onSyncError handler: a refused step sync is also a process warning, as before.
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      // Every sync goes through: no syncFailed field at all.
+      actions.push(() => session.setVariable('knob', 0.9));
+      stub.reply(toolCall('lookup', { q: 'x' }), text('Answer: 42'));
+      const fine = await agent.execute({ question: 'q' });
+      expect(fine).not.toHaveProperty('syncFailed');
+      expect(refused).toEqual([]);
+
+      // Between the steps: first a value temperature cannot take, then no variable at all.
+      actions.push(
+        () => session.setVariable('knob', 'hot'),
+        () => session.deleteVariable('knob'),
+      );
+      stub.reply(toolCall('lookup', { q: 'x' }), toolCall('lookup', { q: 'y' }), text('Answer: 42'));
+      const stale = await agent.execute({ question: 'q' });
+      expect(stale.output).toEqual({ answer: '42' });
+      expect(stale.syncFailed).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining('temperature'),
+      });
+      expect(refused).toEqual([
+        { executionId: stale.executionId, code: 'validation_failed' },
+        { executionId: stale.executionId, code: 'variable_not_found' },
+      ]);
+      expect(stale.provenance).toEqual({ knob: 2 });
+    } finally {
+      warning.mockRestore();
+    }
+    // Each later step was sent the last good value.
+    expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.2, 0.9, 0.9, 0.9, 0.9]);
+  });
+
+  it("goes to the module's onSyncError handler and to the forward's onSyncFailed listener", async () => {
+    stub = await OpenAIStub.start();
+    runtime = await Runtime.start();
+    const session = await runtime.session('react-sync-mixin');
+    await session.defineVariable('knob', 'json', 0.2);
+    const handled: Error[] = [];
+    const told: Error[] = [];
+    const module = new VariableAwareReAct('question:string -> answer:string', {
+      session,
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      maxRetries: 0,
+      tools: [steppingTool([() => session.setVariable('knob', 'hot')])],
+      onSyncError: (error) => handled.push(error),
+    });
+    await module.bindToVariable('temperature', 'knob');
+    stub.reply(toolCall('lookup', { q: 'x' }), text('Answer: 42'));
+    const result = await module.forward({ question: 'q' }, { onSyncFailed: (error) => told.push(error) });
+    expect(result.output).toEqual({ answer: '42' });
+    expect(handled).toHaveLength(1);
+    expect(handled[0]).toBeInstanceOf(ValidationError);
+    expect(told).toEqual(handled);
+    expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.2, 0.2]);
+  });
+});
