@@ -271,22 +271,27 @@ export const sessionMachine = setup({
       },
     },
     active: {
-      initial: 'idle',
+      initial: 'settling',
       on: {
         'session.expire': { guard: 'idleExpired', target: 'expired' },
         'session.hibernate': { guard: 'idleExpired', target: 'hibernated' },
       },
       states: {
-        idle: {
-          // A write arriving at an idle session starts at once (no eventless step in between).
-          on: { write: { target: 'writing', actions: 'enqueueWrite' } },
+        // Passed through, never rested in: where a write ended (or the load), what comes next is decided once. In a
+        // state of its own so that idle has no eventless transitions, whose guards every routed change would check.
+        settling: {
           // A stop deferred by a write goes first: the writes queued behind it were never started.
           always: [
             { guard: 'stopPending', target: '#session.stopped' },
             { guard: 'deletePending', target: '#session.deleted' },
             { guard: 'expiryPending', target: '#session.expired' },
             { guard: 'hasQueuedWrite', target: 'writing' },
+            { target: 'idle' },
           ],
+        },
+        idle: {
+          // A write arriving at an idle session starts at once (no eventless step in between).
+          on: { write: { target: 'writing', actions: 'enqueueWrite' } },
         },
         writing: {
           // Inline so that it can enqueue the named, provided `commitWrites` action with typed params.
@@ -318,13 +323,13 @@ export const sessionMachine = setup({
             // Expiry waits too (the writer has just been active, so the sweeper will ask again if it should).
             'session.expire': {},
             'session.hibernate': {},
-            'write.settled': { target: 'idle' },
-            'store.committed': { target: 'idle', actions: 'finishWrite' },
+            'write.settled': { target: 'settling' },
+            'store.committed': { target: 'settling', actions: 'finishWrite' },
             'store.conflict': [
               { guard: 'mayRetry', target: 'writing', reenter: true, actions: 'applyChanges' },
-              { target: 'idle', actions: ['applyChanges', 'failWrite'] },
+              { target: 'settling', actions: ['applyChanges', 'failWrite'] },
             ],
-            'store.failed': { target: 'idle', actions: 'failWrite' },
+            'store.failed': { target: 'settling', actions: 'failWrite' },
           },
         },
       },
