@@ -37,6 +37,13 @@ import { updatedByHeaders } from './kv-updated-by.js';
 
 const EMPTY = new Uint8Array(0);
 
+/** How a commit's writes become messages: a put's value, a delete marker's own headers (who deletes). */
+export interface CommitEncoding<V> {
+  value(value: V): Uint8Array;
+  /** Throws to refuse the delete (see `markerHeaders` in kv-updated-by.ts). */
+  markerHeaders(key: string, updatedBy: string | undefined): Readonly<Record<string, string>>;
+}
+
 /** A hook between the check and the writes, so tests can race a commit deterministically. */
 export type CommitCheckedHook = (keys: readonly string[]) => void | Promise<void>;
 
@@ -44,13 +51,17 @@ export type CommitCheckedHook = (keys: readonly string[]) => void | Promise<void
 export async function commitToKv<V>(
   bucket: KvBucket,
   writes: readonly StoreWrite<V>[],
-  encode: (value: V) => Uint8Array,
+  encoding: CommitEncoding<V>,
   onChecked?: CommitCheckedHook,
 ): Promise<number[]> {
   if (writes.length === 0) return [];
-  // Every value is encoded before anything is read or written: a value the codec refuses (too large, say) must
-  // fail the whole commit while nothing of it has been published, not after the writes ahead of it landed.
-  const data = writes.map((write) => (write.operation === 'put' ? encode(write.value) : EMPTY));
+  // Every write is encoded before anything is read or written: a value the codec refuses (too large, say), or a
+  // delete's updatedBy over the limit, must fail the whole commit while nothing of it has been published, not after
+  // the writes ahead of it landed.
+  const data = writes.map((write) => (write.operation === 'put' ? encoding.value(write.value) : EMPTY));
+  const own = writes.map((write) =>
+    write.operation === 'delete' ? encoding.markerHeaders(write.key, write.updatedBy) : {},
+  );
   // One deadline for every part: the commit as a whole waits at most the bucket's bound through an election.
   const until = Date.now() + bucket.retry.retryMs;
   const only = writes[0];
@@ -65,7 +76,7 @@ export async function commitToKv<V>(
           operation: only.operation,
           data: data[0]!,
           expectLast: only.expectedRevision,
-          headers: deleteHeaders(only),
+          headers: own[0]!,
         },
         until,
       ),
@@ -89,7 +100,7 @@ export async function commitToKv<V>(
           operation: write.operation,
           data: data[i]!,
           expectLast: before[i]?.revision ?? 0,
-          headers: { 'Tether-Commit': id, ...deleteHeaders(write) },
+          headers: { 'Tether-Commit': id, ...own[i] },
         },
         until,
       ),
@@ -114,11 +125,6 @@ export async function commitToKv<V>(
     });
   }
   throw failure;
-}
-
-/** The headers a write carries of its own: who deletes, for a delete that names someone. */
-function deleteHeaders<V>(write: StoreWrite<V>): Readonly<Record<string, string>> {
-  return write.operation === 'delete' ? updatedByHeaders(write.updatedBy) : {};
 }
 
 /** Reverts the writes that landed; resolves to the keys that could not be reverted. */

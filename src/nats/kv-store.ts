@@ -12,9 +12,9 @@
  * snapshot holds markers of long-deleted keys); one `fromRevision` N is a consumer starting at stream sequence N,
  * which delivers every message still in the stream from there (the bucket keeps `history` per key), markers too.
  * `resumeWatches` reopens them where they were after an outage. A delete's `updatedBy` travels on its marker as a
- * header (kv-updated-by.ts), so every watch and every node reads it back. `purge` is a rollup: one `PURGE` marker
- * replaces every message of the key, so the bucket keeps no value of it (the marker goes with a stream purge, see
- * session-removal.ts).
+ * header (kv-updated-by.ts), so every watch and every node reads it back; `maxUpdatedByBytes` bounds it. `purge` is
+ * a rollup: one `PURGE` marker replaces every message of the key, so the bucket keeps no value of it (the marker goes
+ * with a stream purge, see session-removal.ts).
  *
  * Reads and writes ride through an election of the stream's leader, up to `unavailableRetryMs` (kv-bucket.ts).
  * @module
@@ -26,10 +26,10 @@ import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy 
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
 import { openKvBucket } from './kv-bucket-settings.js';
-import { commitToKv, type CommitCheckedHook } from './kv-commit.js';
+import { commitToKv, type CommitCheckedHook, type CommitEncoding } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
 import { lastWrites } from './kv-last-writes.js';
-import { updatedByHeaders } from './kv-updated-by.js';
+import { markerHeaders } from './kv-updated-by.js';
 import { deliverReported, openKvChangeWatch, type KvChangeWatchDeps } from './kv-change-watch.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec, type StoreCodec } from './store-codec.js';
@@ -66,6 +66,12 @@ export interface KvStoreOptions<V> {
    * @default 15000
    */
   readonly unavailableRetryMs?: number;
+  /**
+   * Largest `updatedBy` a delete (or a commit's delete) may carry, as its marker's header holds it (kv-updated-by.ts);
+   * a bigger one is refused with `ValidationError` and nothing is written. A node gives its record limit.
+   * @default no limit
+   */
+  readonly maxUpdatedByBytes?: number;
   /** Runs between a commit's check and its writes. For tests that race a commit; leave unset otherwise. */
   readonly onCommitChecked?: CommitCheckedHook;
 }
@@ -110,6 +116,10 @@ export async function createKvStore<V>(
 
 function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOptions: WatchKvOptions): KvStore<V> {
   const codec = options.codec ?? jsonStoreCodec<V>();
+  const encoding: CommitEncoding<V> = {
+    value: (value) => codec.encode(value),
+    markerHeaders: (key, updatedBy) => markerHeaders(key, updatedBy, options.maxUpdatedByBytes),
+  };
   const reportError =
     options.onListenerError ?? ((error: unknown) => console.error('tether: a store watch listener threw', error));
   const reportEnd =
@@ -189,7 +199,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       assertStoreKey(key);
       assertUpdatedBy(key, deleteOptions.updatedBy);
       const empty = new Uint8Array(0);
-      const headers = updatedByHeaders(deleteOptions.updatedBy);
+      const headers = encoding.markerHeaders(key, deleteOptions.updatedBy);
       if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'delete', empty, undefined, headers);
       return bucket.publish({
         key,
@@ -203,7 +213,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     async commit(writes) {
       assertOpen('commit');
       assertDistinctKeys(writes);
-      return commitToKv(bucket, writes, (value) => codec.encode(value), options.onCommitChecked);
+      return commitToKv(bucket, writes, encoding, options.onCommitChecked);
     },
 
     async list(prefix) {

@@ -8,11 +8,18 @@
  * a JSON string literal whose every character outside printable ASCII is a `\uXXXX` escape: `"Zo\u00eb\nbot"`.
  * `JSON.parse` gives the exact string back, lone surrogates included, in any language.
  *
+ * On a NATS node the header has a size limit, the node's record limit (record-codec.ts): the delete's change event
+ * carries `updatedBy` and the old value in one message, which must fit in the server's `max_payload` as a write's
+ * old and new record do. The header's value is at least as long as the event's JSON of `updatedBy` (an escape where
+ * the event has UTF-8), so a header within the limit keeps the event within it. A bigger one is refused before
+ * anything is written ({@link markerHeaders}): written, its event might not be publishable, or the marker itself not.
+ *
  * nats.js 2.29 gives a bucket entry's headers no public getter: {@link entryHeaders} reads them from the message the
  * entry wraps, and the KV store tests (a delete's `updatedBy` seen by a watch and by `lastChange`) hold it to that.
  * @module
  */
 import type { KvEntry, MsgHdrs } from 'nats';
+import { ValidationError } from '../errors.js';
 
 /** The header of a delete marker that names who deleted. */
 export const UPDATED_BY_HEADER = 'Tether-Updated-By';
@@ -25,9 +32,31 @@ export function encodeUpdatedBy(updatedBy: string): string {
   );
 }
 
-/** The header for a delete's `updatedBy`; none without one. */
+/** The header for a delete's `updatedBy`; none without one. Unchecked: for a marker put back as it was. */
 export function updatedByHeaders(updatedBy: string | undefined): Readonly<Record<string, string>> {
   return updatedBy === undefined ? {} : { [UPDATED_BY_HEADER]: encodeUpdatedBy(updatedBy) };
+}
+
+/**
+ * The header of a new delete marker of `key`: {@link updatedByHeaders}, refused with a `ValidationError` when its
+ * value takes more than `maxBytes` (see the module comment). The value is ASCII, so its length is its size.
+ */
+export function markerHeaders(
+  key: string,
+  updatedBy: string | undefined,
+  maxBytes: number | undefined,
+): Readonly<Record<string, string>> {
+  if (updatedBy === undefined) return {};
+  const value = encodeUpdatedBy(updatedBy);
+  if (maxBytes !== undefined && value.length > maxBytes) {
+    const size = value.length;
+    throw new ValidationError(
+      `the updatedBy of the delete of '${key}' is ${size} bytes encoded, over this node's limit of ${maxBytes} ` +
+        "bytes, a variable record's (the delete's change event carries it and the old value in one NATS message)",
+      { details: { key, constraint: 'maxUpdatedByBytes', size, limit: maxBytes } },
+    );
+  }
+  return { [UPDATED_BY_HEADER]: value };
 }
 
 /**

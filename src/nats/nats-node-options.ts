@@ -42,7 +42,8 @@ export interface NatsNodeOptions {
   /**
    * Largest encoded variable record a write may store on this node; only lower than the default is accepted.
    * A bigger write is refused with `validation_failed`, so that every accepted change's event (old and new value
-   * in one message) fits in the server's `max_payload`. Give every node of a bucket the same value.
+   * in one message) fits in the server's `max_payload`. A delete's `updatedBy` (as its marker's header encodes it)
+   * has the same limit, its event carrying it with the old value. Give every node of a bucket the same value.
    * @default (server max_payload − 4 KiB) / 2
    */
   readonly maxRecordBytes?: number;

@@ -19,13 +19,17 @@ export interface NodeStore extends TrackingStore {
   resumeWatches(): void;
 }
 
-/** Options of {@link createNodeStore}: those of the KV store (the codec is fixed), plus where tracking failures go. */
-export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, 'codec'> {
+/**
+ * Options of {@link createNodeStore}: those of the KV store (the codec and the limit of a delete's `updatedBy` are
+ * fixed), plus where tracking failures go.
+ */
+export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, 'codec' | 'maxUpdatedByBytes'> {
   readonly onTrackingError?: (error: unknown) => void;
   /**
    * Largest encoded variable record (value, constraints, description, metadata) a write may store; a bigger one
    * is refused with `ValidationError` and nothing is written. It can only be lowered: above the default, a
-   * change's event (old and new value) could exceed the server's `max_payload` and never be published.
+   * change's event (old and new value) could exceed the server's `max_payload` and never be published. A delete's
+   * `updatedBy` has the same limit (as its marker's header encodes it): its event carries it with the old value.
    * @default (server max_payload − 4 KiB) / 2, e.g. 522240 bytes for the default 1 MiB
    */
   readonly maxRecordBytes?: number;
@@ -78,8 +82,9 @@ export async function bucketLastRevision(connection: NatsConnection, bucket: str
 export async function createNodeStore(connection: NatsConnection, options: NodeStoreOptions = {}): Promise<NodeStore> {
   const bucket = options.bucket ?? 'tether_vars';
   const { onTrackingError, maxRecordBytes, ...kvOptions } = options;
-  const codec = variableRecordCodec({ maxBytes: nodeRecordLimit(connection, maxRecordBytes) });
-  const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec });
+  const limit = nodeRecordLimit(connection, maxRecordBytes);
+  const codec = variableRecordCodec({ maxBytes: limit });
+  const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec, maxUpdatedByBytes: limit });
   const tracking = createTrackingStore(kv, {
     lastRevision: () => bucketLastRevision(connection, bucket),
     bucket,
