@@ -1,35 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect as connectNats } from 'nats';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { Runtime, createEchoModel } from '../src/index.js';
-import { packageVersion } from '../src/package-version.js';
-import { cliRunners, errorLines } from './support/cli-runners.js';
-import { spawnNatsServer, startNatsServer, type NatsTestServer } from './support/nats-server.js';
-import { waitFor } from './support/wait-for.js';
+import { describe, expect, it } from 'vitest';
+import { errorLines } from './support/cli-runners.js';
+import { useCliNode } from './support/cli-node.js';
 
-let server: NatsTestServer;
-let node: Runtime;
-const id = `${process.pid}_${Date.now()}`;
-
-const { start, tether, inProcess } = cliRunners(() => server.url);
-
-const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  node = await Runtime.start({
-    llm: createEchoModel(),
-    onError: () => {},
-    nats: { servers: server.url, variablesBucket: `cli_vars_${id}`, sessionsBucket: `cli_sessions_${id}` },
-  });
-});
-
-afterAll(async () => {
-  await node?.stop();
-  await server?.stop();
-});
+const { start, tether, inProcess } = useCliNode();
 
 describe('cli', () => {
   it('drives a real node: define, set, get, list, watch, events, module create and call; exit codes 0, 1, 2, 3', async () => {
@@ -232,119 +205,6 @@ describe('cli', () => {
     expect((await inProcess(['var', 'list', ...s])).stdout).not.toContain('x =');
   });
 
-  it('serve --replicas on buckets kept with other replicas exits 1 (bucket_config_mismatch), not 3', async () => {
-    const buckets = `cli_vars_${id},cli_sessions_${id},cli_replicas_modules_${id}`;
-    const refused = await inProcess(['serve', '--replicas', '3', '--buckets', buckets]);
-    expect([refused.code, refused.stderr]).toEqual([
-      1,
-      `tether: bucket_config_mismatch: KV bucket 'cli_vars_${id}' exists with replicas 1, not the configured 3; ` +
-        'the bucket was left unchanged (configure replicas 1, or change the bucket)\n',
-    ]);
-    expect(refused.stdout).toBe('');
-  });
-
-  it('serve --replicas more than a single server keeps exits 1 (validation_failed), not 3', async () => {
-    const buckets = `cli_new_vars_${id},cli_new_sessions_${id},cli_new_modules_${id}`;
-    const refused = await inProcess(['serve', '--replicas', '3', '--buckets', buckets]);
-    expect(refused.code).toBe(1);
-    expect(errorLines(refused)).toEqual([
-      `tether: validation_failed: KV bucket 'cli_new_vars_${id}' cannot be created with replicas 3: this NATS ` +
-        'server is not part of a JetStream cluster and keeps one copy (configure replicas 1, or run a cluster)',
-    ]);
-  });
-
-  it('serve runs a node that the other commands reach, and stops on SIGTERM with one line', async () => {
-    const serve = start([
-      'serve',
-      '--prefix',
-      `cli${process.pid}`,
-      '--buckets',
-      `cli_serve_vars_${id},cli_serve_sessions_${id},cli_serve_modules_${id}`,
-      '--inspect',
-    ]);
-    await serve.until('stdout', /node serving on/);
-    const nc = await connectNats({ servers: server.url });
-    onTestFinished(() => nc.close());
-    // The startup line names the node as `$SRV` (and a client's node_lost) does, and $SRV.INFO names its connection
-    // and Tether's version.
-    const nodeId = /\(node (\w+), name tether-node, prefix /.exec(serve.output.stdout)?.[1];
-    expect(nodeId).toBeDefined();
-    const info = (await nc.request(`$SRV.INFO.tether.${nodeId}`)).json<{ version: string; metadata: unknown }>();
-    expect(info).toMatchObject({
-      version: packageVersion(),
-      metadata: { prefix: `cli${process.pid}`, name: 'tether-node' },
-    });
-    expect(packageVersion()).toBe(manifest.version);
-    // The third name is the modules bucket: this node shares no module specs with a default deployment.
-    const modulesStream = await (await nc.jetstreamManager()).streams.info(`KV_cli_serve_modules_${id}`);
-    expect(modulesStream.config.name).toBe(`KV_cli_serve_modules_${id}`);
-    // --inspect: the session process's snapshots on the inspection subjects, as a plain subscriber and
-    // `tether inspect` see them.
-    const inspected: { machine: string; value: unknown }[] = [];
-    nc.subscribe(`cli${process.pid}.v1.inspect.served.session`, {
-      callback: (_error, msg) => inspected.push(msg.json()),
-    });
-    await nc.flush();
-    const inspect = start(['inspect', '--session', 'served', '--prefix', `cli${process.pid}`]);
-    await inspect.until('stderr', /listening on/);
-    const define = await tether([
-      'var',
-      'define',
-      'n',
-      'integer',
-      '-3',
-      '--session',
-      'served',
-      '--prefix',
-      `cli${process.pid}`,
-    ]);
-    expect([define.code, define.stdout, define.stderr]).toEqual([0, 'n = -3  (integer, v1)\n', '']);
-    await waitFor(() => inspected.some((s) => s.machine === 'session'), { message: 'an inspected snapshot' });
-    // The define reached the session process as a write, and came back to idle.
-    await inspect.until('stdout', /served {2}session {2}write → /);
-    const watched = await inspect.stop('SIGINT');
-    expect(watched.code).toBe(0);
-    const lines = watched.stdout.trim().split('\n');
-    expect(lines.every((line) => /^\d\d:\d\d:\d\d\.\d{3} {2}\S+ {2}served {2}session {2}\S+ → \S/.test(line))).toBe(
-      true,
-    );
-    const stopped = await serve.stop('SIGTERM');
-    expect(stopped.code).toBe(0);
-    expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');
-  });
-
-  it('serve --unavailable-retry bounds how long a write waits for a bucket no JetStream leader serves', async () => {
-    const prefix = `cliretry${process.pid}`;
-    const vars = `cli_retry_vars_${id}`;
-    const serve = start([
-      'serve',
-      '--prefix',
-      prefix,
-      '--buckets',
-      `${vars},cli_retry_sessions_${id},cli_retry_modules_${id}`,
-      '--unavailable-retry',
-      '300',
-    ]);
-    onTestFinished(async () => void (await serve.stop('SIGTERM')));
-    await serve.until('stdout', /node serving on/);
-    // The variables stream stops taking the bucket's subjects: a publish there finds no responders, as while a
-    // cluster elects the stream's leader, and the stream still answers the node's probes.
-    const nc = await connectNats({ servers: server.url });
-    onTestFinished(() => nc.close());
-    const manager = await nc.jetstreamManager();
-    const stream = await manager.streams.info(`KV_${vars}`);
-    await manager.streams.update(`KV_${vars}`, { ...stream.config, subjects: [`elsewhere.${vars}.>`] });
-
-    // The node gives up after its 300 ms, well within the client's 5 s: by default it would still be retrying
-    // (15 s), and the client would get call_timeout instead.
-    const refused = await tether(['var', 'define', 'n', 'integer', '1', '--session', 'retried', '--prefix', prefix]);
-    expect(refused.code).toBe(1);
-    expect(errorLines(refused)).toHaveLength(1);
-    expect(refused.stderr).toMatch(
-      new RegExp(`^tether: store_unavailable: KV bucket '${vars}' had no JetStream leader answering for \\d+ ms: `),
-    );
-  });
-
   it('ends var watch and events quietly (exit 0) once nobody reads their output, as `| head -1` does', async () => {
     const s = ['--session', 'cli-pipe'];
     await inProcess(['var', 'define', 'p', 'integer', '0', ...s]);
@@ -376,26 +236,6 @@ describe('cli', () => {
     expect([refused.code, refused.stderr]).toEqual([
       1,
       `tether: validation_failed: ver: must be a string, got 2 (typed '2.0', read as JSON; to store it as text, quote it: '"2.0"')\n`,
-    ]);
-  });
-
-  it('serve on a NATS server without JetStream says JetStream is not enabled there (exit 3)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tether-nojs-'));
-    const plain = await spawnNatsServer(
-      'nats-server',
-      ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir],
-      dir,
-      10_000,
-    );
-    onTestFinished(async () => {
-      await plain.stop();
-      await rm(dir, { recursive: true, force: true });
-    });
-    const refused = await inProcess(['serve', '--nats', plain.url]);
-    expect(refused.code).toBe(3);
-    expect(errorLines(refused)).toEqual([
-      `tether: nats_unreachable: cannot start a node on NATS at ${plain.url}: store open of 'tether_vars' failed: ` +
-        'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)',
     ]);
   });
 });

@@ -6,11 +6,9 @@ import {
   ValidationError,
   VariableLockedError,
   VariableNotFoundError,
-  VersionConflictError,
   VariableAwarePredict,
   createEchoModel,
 } from '../src/index.js';
-import { PATTERN_TEST_BUDGET, compilePattern, type CompiledPattern } from '../src/variables/string-pattern.js';
 
 describe('session', () => {
   let runtime: Runtime;
@@ -52,13 +50,6 @@ describe('session', () => {
     expect(await session.describeVariable('ratio')).toMatchObject({ value: 0.5, version: 1 });
   });
 
-  it('raises the version by one per accepted write and records who wrote', async () => {
-    await session.defineVariable('n', 'integer', 1);
-    const written = await session.setVariable('n', 2, { updatedBy: 'alice', reason: 'tuning' });
-    expect(written).toMatchObject({ value: 2, version: 2, updatedBy: 'alice', reason: 'tuning' });
-    expect(await session.getVariable('n')).toBe(2);
-  });
-
   it('reports found and missing names from getVariables', async () => {
     for (const name of ['a', 'b', 'c']) await session.defineVariable(name, 'string', name.toUpperCase());
     const { found, missing } = await session.getVariables(['a', 'b', 'nonexistent', 'c']);
@@ -76,18 +67,6 @@ describe('session', () => {
     await expect(session.getVariable('bad name')).rejects.toBeInstanceOf(ValidationError);
   });
 
-  it('applies nothing from an atomic batch with one refused value', async () => {
-    await session.defineVariable('a', 'integer', 1);
-    await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });
-    const refused = session.setVariables({ a: 100, constrained: 20 }, { atomic: true });
-    await expect(refused).rejects.toBeInstanceOf(ValidationError);
-    await expect(refused).rejects.toMatchObject({
-      variable: 'constrained',
-      message: expect.stringContaining('constrained'),
-    });
-    expect(await session.getVariables(['a', 'constrained'])).toEqual({ found: { a: 1, constrained: 5 }, missing: [] });
-  });
-
   it('refuses a write to a name no variable can have as invalid, not as a missing variable', async () => {
     await session.defineVariable('a', 'integer', 1);
     const invalid = { code: 'validation_failed', message: expect.stringContaining("invalid variable name 'a.b'") };
@@ -97,22 +76,6 @@ describe('session', () => {
     expect((await session.setVariables({ 'a.b': 1, a: 2 }))['a.b']).toMatchObject({ ok: false, error: invalid });
     // A valid name that is not defined is still not found.
     await expect(session.setVariable('ghost', 1)).rejects.toBeInstanceOf(VariableNotFoundError);
-  });
-
-  it('applies the valid values of a non-atomic batch and reports each refusal', async () => {
-    await session.defineVariable('a', 'integer', 1);
-    await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });
-    const outcome = await session.setVariables({ a: 100, constrained: 20, ghost: 1 });
-    expect(outcome.a).toEqual({ ok: true, version: 2 });
-    expect(outcome.constrained).toMatchObject({
-      ok: false,
-      error: { code: 'validation_failed', message: expect.stringContaining('above maximum') },
-    });
-    expect(outcome.ghost).toMatchObject({ ok: false, error: { code: 'variable_not_found' } });
-    expect(await session.getVariables(['a', 'constrained'])).toEqual({
-      found: { a: 100, constrained: 5 },
-      missing: [],
-    });
   });
 
   it('lists by anchored glob and matches regex characters literally', async () => {
@@ -176,99 +139,6 @@ describe('session', () => {
     expect(await session.describeVariable('as')).toMatchObject({ value: 'aaa', version: 1 });
   });
 
-  it('counts exactly 1000 after 20 concurrent callers each make 50 increments', async () => {
-    await session.defineVariable('counter', 'integer', 0);
-    const caller = async () => {
-      for (let i = 0; i < 50; i++) await session.updateVariable('counter', (v) => (v as number) + 1);
-    };
-    await Promise.all(Array.from({ length: 20 }, caller));
-    expect(await session.describeVariable('counter')).toMatchObject({ value: 1000, version: 1001 });
-  });
-
-  it('runs concurrent updates of one variable one after another, so none of them has to retry', async () => {
-    await session.defineVariable('counter', 'integer', 0);
-    let calls = 0;
-    const increment = (v: unknown) => {
-      calls += 1;
-      return (v as number) + 1;
-    };
-    await Promise.all(Array.from({ length: 500 }, () => session.updateVariable('counter', increment)));
-    expect(await session.describeVariable('counter')).toMatchObject({ value: 500, version: 501 });
-    // Racing each other, 500 updaters would each have read stale versions and run their function again.
-    expect(calls).toBe(500);
-  });
-
-  it('keeps updates of other variables moving while one update waits, and after one fails', async () => {
-    await session.defineVariable('a', 'integer', 0);
-    await session.defineVariable('b', 'integer', 0);
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const slow = session.updateVariable('a', async (v) => {
-      await gate;
-      return (v as number) + 1;
-    });
-    const failing = session.updateVariable('a', () => {
-      throw new Error('no');
-    });
-    const after = session.updateVariable('a', (v) => (v as number) + 10);
-    // 'b' does not queue behind 'a'.
-    expect(await session.updateVariable('b', (v) => (v as number) + 1)).toMatchObject({ value: 1 });
-    expect(await session.getVariable('a')).toBe(0);
-    open();
-    expect(await slow).toMatchObject({ value: 1 });
-    await expect(failing).rejects.toThrow('no');
-    expect(await after).toMatchObject({ value: 11, version: 3 });
-  });
-
-  it('refuses an updateVariable from inside an update of the same variable, which would wait for itself', async () => {
-    await session.defineVariable('n', 'integer', 0);
-    await session.defineVariable('m', 'integer', 0);
-    let inner: unknown;
-    const outer = await session.updateVariable('n', async (v) => {
-      inner = await session.updateVariable('n', (w) => (w as number) + 100).catch((error: unknown) => error);
-      // Another variable is fine from here.
-      await session.updateVariable('m', (w) => (w as number) + 1);
-      return (v as number) + 1;
-    });
-    expect(inner).toBeInstanceOf(ValidationError);
-    expect(inner).toMatchObject({ variable: 'n', message: expect.stringContaining('would wait for itself') });
-    expect(outer).toMatchObject({ value: 1 });
-    expect(await session.getVariable('m')).toBe(1);
-    // Nothing is left queued: later updates of 'n' go through.
-    expect(await session.updateVariable('n', (v) => (v as number) + 1)).toMatchObject({ value: 2 });
-  });
-
-  it('holds a whole batch to one budget of pattern checks, so many values cannot add up to a stall', async () => {
-    // 40 variables whose pattern each value may use up an eighth of a write's budget: 8 fit in one write.
-    const pattern = '^[a-z]{0,1000}$';
-    const size = (compilePattern(pattern) as CompiledPattern).size;
-    const value = 'a'.repeat(Math.floor(PATTERN_TEST_BUDGET / size / 8));
-    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
-    for (const name of names) await session.defineVariable(name, 'string', '', { constraints: { pattern } });
-    const values = Object.fromEntries(names.map((name) => [name, value]));
-
-    await expect(session.setVariables(values, { atomic: true })).rejects.toMatchObject({
-      code: 'validation_failed',
-      message: expect.stringContaining('exceed its budget'),
-    });
-    expect(await session.getVariable('p0')).toBe('');
-    const outcomes = await session.setVariables(values);
-    expect(Object.values(outcomes).filter((outcome) => outcome.ok)).toHaveLength(8);
-    expect(outcomes.p8).toMatchObject({ ok: false, error: { message: expect.stringContaining('exceed its budget') } });
-    // Each write has a budget of its own: the values refused in that batch go through one by one.
-    for (const name of names.slice(8)) await session.setVariable(name, value);
-    expect(await session.getVariable('p39')).toBe(value);
-  });
-
-  it('refuses a compare-and-set write at a stale version', async () => {
-    await session.defineVariable('n', 'integer', 0);
-    await session.setVariable('n', 1, { expectedVersion: 1 });
-    const stale = session.setVariable('n', 2, { expectedVersion: 1 });
-    await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
-    await expect(stale).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 2 });
-    expect(await session.getVariable('n')).toBe(1);
-  });
-
   it('refuses unknown option keys on writes', async () => {
     await session.defineVariable('n', 'integer', 0);
     await expect(session.setVariable('n', 1, { expectedVerison: 1 } as never)).rejects.toMatchObject({
@@ -313,31 +183,6 @@ describe('session', () => {
     expect(await session.getVariables(['missing'])).toEqual({ found: {}, missing: ['missing'] });
   });
 
-  it('lists three versions after three writes and rolls back as a new version', async () => {
-    await session.defineVariable('temperature', 'float', 0.1);
-    await session.setVariable('temperature', 0.2);
-    await session.setVariable('temperature', 0.3, { reason: 'warmer' });
-    const history = await session.variableHistory('temperature');
-    expect(history.map((h) => [h.version, h.value])).toEqual([
-      [1, 0.1],
-      [2, 0.2],
-      [3, 0.3],
-    ]);
-    expect(history[2]?.reason).toBe('warmer');
-    const rolledBack = await session.rollbackVariable('temperature', 1);
-    expect(rolledBack).toMatchObject({ value: 0.1, version: 4, reason: 'rollback to version 1' });
-    await expect(session.rollbackVariable('temperature', 99)).rejects.toBeInstanceOf(ValidationError);
-  });
-
-  it('keeps history to the current variable after a delete and a new definition', async () => {
-    await session.defineVariable('v', 'integer', 1);
-    await session.setVariable('v', 2);
-    await session.deleteVariable('v');
-    expect(await session.hasVariable('v')).toBe(false);
-    await session.defineVariable('v', 'string', 'fresh');
-    expect((await session.variableHistory('v')).map((h) => h.value)).toEqual(['fresh']);
-  });
-
   it('refuses writes from anyone but the lock owner, batches included', async () => {
     await session.defineVariable('model', 'string', 'a');
     await session.defineVariable('other', 'string', 'x');
@@ -373,39 +218,6 @@ describe('session', () => {
     });
     await session.unlockVariable('model', 'alice');
     expect(await session.setVariable('model', 'd', { updatedBy: 'bob' })).toMatchObject({ value: 'd', lockedBy: null });
-  });
-
-  it('carries names, types, values and constraints from an export into another session', async () => {
-    await session.defineVariable('temperature', 'float', Number.NaN, {
-      constraints: { min: 0, max: 2 },
-      description: 't',
-    });
-    await session.defineVariable('style', 'choice', 'terse', { constraints: { choices: ['terse', 'verbose'] } });
-    await session.defineVariable('dims', 'tensor', {
-      shape: [2, 2],
-      data: [
-        [1, 2],
-        [3, 4],
-      ],
-    });
-    const exported = JSON.parse(JSON.stringify(await session.exportVariables()));
-    const other = await runtime.session('s2');
-    expect(await other.importVariables(exported)).toBe(3);
-    const strip = (records: Awaited<ReturnType<Session['listVariables']>>) =>
-      records.map(({ name, type, value, constraints, description }) => ({
-        name,
-        type,
-        value,
-        constraints,
-        description,
-      }));
-    expect(strip(await other.listVariables())).toEqual(strip(await session.listVariables()));
-    expect(await other.getVariable('temperature')).toBeNaN();
-    await expect(other.importVariables(exported)).rejects.toBeInstanceOf(AlreadyExistsError);
-    await expect(other.importVariables([{ name: 'z', type: 'integer', value: 1.5 }])).rejects.toBeInstanceOf(
-      ValidationError,
-    );
-    expect(await other.hasVariable('z')).toBe(false);
   });
 
   it('reads several variables at once while its process lives, and not once it has stopped', async () => {

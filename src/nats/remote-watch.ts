@@ -44,6 +44,7 @@
 import type { Subscription } from 'nats';
 import type { SessionError } from '../errors.js';
 import type { Unwatch, VariableChange, VariableListener, WatchVariablesOptions } from '../session/session-context.js';
+import { changeFromRecord } from '../session/variable-reads.js';
 import { compileGlob } from '../variables/glob.js';
 import { isVariableName } from '../variables/names.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -276,13 +277,7 @@ export async function watchRemote(
     for (const record of records) {
       known.set(record.name, knownFromRecord(record, revision));
       if (options.includeInitial) {
-        deliver({
-          name: record.name,
-          oldValue: undefined,
-          newValue: record.value,
-          version: record.version,
-          updatedBy: record.updatedBy,
-        });
+        deliver(changeFromRecord(record));
       }
     }
     // Dropped (or held events dropped) while starting: the read may predate what was lost meanwhile.

@@ -20,6 +20,7 @@
  */
 import type { VariableChange } from '../session/session-context.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
+import { changeFromRecord } from '../session/variable-reads.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { VariableEvent } from './variable-events.js';
 
@@ -116,11 +117,7 @@ function missedDelete(name: string, last: KnownVariable): VariableChange {
 async function missedVersions(record: VariableRecord, after: number, history: ReadHistory): Promise<VariableChange[]> {
   const { name } = record;
   const alone: VariableChange = {
-    name,
-    oldValue: undefined,
-    newValue: record.value,
-    version: record.version,
-    updatedBy: record.updatedBy,
+    ...changeFromRecord(record),
     ...(record.version > after + 1 ? { gap: true as const } : {}),
   };
   // A variable defined (once) since: its record says it all.

@@ -76,6 +76,26 @@ export class SessionProcessLink {
     return this.#process.context().variables;
   }
 
+  /** Stops the process, if it is alive; one that exits meanwhile is stopped as asked. */
+  async stop(): Promise<void> {
+    if (!this.#process.alive) return;
+    try {
+      await this.#process.call({ type: 'stop' }, this.host.callTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof NoProcError || error instanceof ProcessExitedError)) throw error;
+    }
+  }
+
+  /**
+   * Deletes the session of this process's life for good; a session that expired or was deleted already rejects with
+   * why it ended, changing nothing.
+   */
+  async delete(): Promise<void> {
+    const ending = this.#process.alive ? undefined : this.#process.ending();
+    if (ending === 'expired' || ending === 'deleted') throw this.ended(ending);
+    await this.host.deleteSession(this.sessionId, this.#process.incarnation);
+  }
+
   /** Has the process carry out a write; a session that ended meanwhile rejects with why it ended. */
   async write(request: WriteRequest): Promise<unknown> {
     const process = this.#liveNow() ?? (await this.#wake());

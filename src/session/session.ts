@@ -5,13 +5,14 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { BridgeError, NoProcError, ProcessExitedError, ValidationError, VariableNotFoundError } from '../errors.js';
-import { assertVariableName, setByName } from '../variables/names.js';
+import { BridgeError, VariableNotFoundError } from '../errors.js';
+import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
 import { stampOf } from './apply-store-change.js';
-import { assertListener, assertNamesArray, assertRecordsArray, assertValuesObject } from './argument-checks.js';
+import { assertListener, assertNamesArray } from './argument-checks.js';
+import { importRequest, setManyRequest } from './batch-requests.js';
 import {
   assertOptions,
   type ImportVariablesOptions,
@@ -19,23 +20,23 @@ import {
   type SetVariablesOptions,
 } from './options.js';
 
-export type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from './options.js';
 import type {
   SessionContext,
   Unwatch,
-  VariableChange,
   VariableListener,
   VariableSnapshot,
-  VersionedValue,
   WatchVariablesOptions,
 } from './session-context.js';
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { SessionProcessLink } from './session-process-link.js';
-import { variableKey, type SetOutcome, type WriteRequest } from './write-plan.js';
-import { historyOf, type VariableHistoryEntry } from './variable-history.js';
+import { variableKey, type SetOutcome } from './write-plan.js';
+import { entryAtVersion, historyOf, type VariableHistoryEntry } from './variable-history.js';
+import { byName, initialChanges, snapshotOf } from './variable-reads.js';
 import { updateVariableInTurn } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
+
+export type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from './options.js';
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.
@@ -177,16 +178,7 @@ export class Session implements SessionContext {
     values: Readonly<Record<string, unknown>>,
     options: SetVariablesOptions = {},
   ): Promise<Record<string, SetOutcome>> {
-    assertOptions(options, 'setVariables');
-    assertValuesObject(values);
-    const { atomic = false, ...attribution } = options;
-    return (await this.#link.write({
-      kind: 'setMany',
-      values: Object.entries(values),
-      atomic,
-      ...attribution,
-      at: now(),
-    })) as Record<string, SetOutcome>;
+    return (await this.#link.write(setManyRequest(values, options, now()))) as Record<string, SetOutcome>;
   }
 
   /** Every kept version of the variable, oldest first (bounded by the store's history depth). */
@@ -202,13 +194,7 @@ export class Session implements SessionContext {
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
     assertOptions(options, 'rollbackVariable');
-    const entry = (await this.variableHistory(name)).find((candidate) => candidate.version === version);
-    if (!entry) {
-      throw new ValidationError(`variable '${name}' has no version ${String(version)} in its history`, {
-        variable: name,
-        details: { version },
-      });
-    }
+    const entry = entryAtVersion(await this.variableHistory(name), name, version);
     return this.setVariable(name, entry.value, { ...options, reason: `rollback to version ${version}` });
   }
 
@@ -236,17 +222,7 @@ export class Session implements SessionContext {
    * `setVariable`.
    */
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
-    assertOptions(options, 'importVariables');
-    assertRecordsArray(records);
-    const request: WriteRequest = {
-      kind: 'import',
-      records,
-      ids: records.map(() => randomUUID()),
-      replace: options.replace ?? false,
-      updatedBy: options.updatedBy,
-      at: now(),
-    };
-    return (await this.#link.write(request)) as number;
+    return (await this.#link.write(importRequest(records, options, now()))) as number;
   }
 
   /**
@@ -265,16 +241,7 @@ export class Session implements SessionContext {
     assertOptions(options, 'watchVariables');
     assertListener(listener);
     const variables = await this.#link.variables();
-    const initial: VariableChange[] = options.includeInitial
-      ? // In name order, as listVariables answers: the map's own order depends on how this process was loaded.
-        [...variables.values()].sort(byName).map((r) => ({
-          name: r.name,
-          oldValue: undefined,
-          newValue: r.value,
-          version: r.version,
-          updatedBy: r.updatedBy,
-        }))
-      : [];
+    const initial = options.includeInitial ? initialChanges(variables) : [];
     return this.host.watchers.add(this.sessionId, pattern, listener, initial);
   }
 
@@ -317,12 +284,7 @@ export class Session implements SessionContext {
    * (this one included) wakes them again. Later calls on this handle get `SessionError`.
    */
   async stop(): Promise<void> {
-    if (!this.#link.process.alive) return;
-    try {
-      await this.#link.process.call({ type: 'stop' }, this.host.callTimeoutMs);
-    } catch (error) {
-      if (!(error instanceof NoProcError || error instanceof ProcessExitedError)) throw error;
-    }
+    await this.#link.stop();
   }
 
   /**
@@ -332,35 +294,13 @@ export class Session implements SessionContext {
    * Embedded runtimes sharing one store all end it (they hear a delete marker under the session's `=ended` key).
    */
   async delete(): Promise<void> {
-    const ending = this.#link.process.alive ? undefined : this.#link.process.ending();
-    if (ending === 'expired' || ending === 'deleted') throw this.#link.ended(ending);
-    await this.host.deleteSession(this.sessionId, this.#link.process.incarnation);
+    await this.#link.delete();
   }
 
   #notFound(name: string): BridgeError {
     assertVariableName(name);
     return new VariableNotFoundError(this.sessionId, name);
   }
-}
-
-/** Orders records by name (code units, as `listVariables` has always answered). */
-function byName(a: VariableRecord, b: VariableRecord): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/** The values and versions of `names` in `variables`, with the names that are not there. */
-function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names: readonly string[]): VariableSnapshot {
-  const found: Record<string, VersionedValue> = {};
-  const missing: string[] = [];
-  for (const name of names) {
-    const record = variables.get(name);
-    if (!record) {
-      missing.push(name);
-      continue;
-    }
-    setByName(found, name, { value: record.value, version: record.version, id: record.id });
-  }
-  return { found, missing };
 }
 
 function now(): string {

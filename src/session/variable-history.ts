@@ -2,6 +2,7 @@
  * A variable's history, read from its store key: one entry per value version of the current incarnation.
  * @module
  */
+import { ValidationError } from '../errors.js';
 import type { StoreChange } from '../store/store.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
 
@@ -43,4 +44,20 @@ export function historyOf(
     });
   }
   return entries;
+}
+
+/** The entry of `version` in variable `name`'s history; `ValidationError` when it is not kept there. */
+export function entryAtVersion(
+  history: readonly VariableHistoryEntry[],
+  name: string,
+  version: number,
+): VariableHistoryEntry {
+  const entry = history.find((candidate) => candidate.version === version);
+  if (!entry) {
+    throw new ValidationError(`variable '${name}' has no version ${String(version)} in its history`, {
+      variable: name,
+      details: { version },
+    });
+  }
+  return entry;
 }

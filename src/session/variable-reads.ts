@@ -1,0 +1,50 @@
+/**
+ * Reads of a session's committed variables, as the Session handle answers them: pure functions of the records
+ * by name, so that a read taken at once from a live process and one that first woke the process agree.
+ * @module
+ */
+import { setByName } from '../variables/names.js';
+import type { VariableRecord } from '../variables/types.js';
+import type { VariableChange, VariableSnapshot, VersionedValue } from './session-context.js';
+
+/** Orders records by name (code units, as `listVariables` has always answered). */
+export function byName(a: VariableRecord, b: VariableRecord): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** The values and versions of `names` in `variables`, with the names that are not there. */
+export function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names: readonly string[]): VariableSnapshot {
+  const found: Record<string, VersionedValue> = {};
+  const missing: string[] = [];
+  for (const name of names) {
+    const record = variables.get(name);
+    if (!record) {
+      missing.push(name);
+      continue;
+    }
+    setByName(found, name, { value: record.value, version: record.version, id: record.id });
+  }
+  return { found, missing };
+}
+
+/**
+ * A record as a change whose old value is not known: the current value a watch with `includeInitial` starts with,
+ * or (remote watches) a version whose predecessor was not heard.
+ */
+export function changeFromRecord(record: VariableRecord): VariableChange {
+  return {
+    name: record.name,
+    oldValue: undefined,
+    newValue: record.value,
+    version: record.version,
+    updatedBy: record.updatedBy,
+  };
+}
+
+/**
+ * The changes a watch with `includeInitial` delivers first: every variable's current value, in name order, as
+ * `listVariables` answers (the map's own order depends on how the process was loaded).
+ */
+export function initialChanges(variables: ReadonlyMap<string, VariableRecord>): VariableChange[] {
+  return [...variables.values()].sort(byName).map(changeFromRecord);
+}

@@ -1,0 +1,97 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlreadyExistsError, Runtime, ValidationError, type Session } from '../src/index.js';
+import { PATTERN_TEST_BUDGET, compilePattern, type CompiledPattern } from '../src/variables/string-pattern.js';
+
+describe('session batch writes', () => {
+  let runtime: Runtime;
+  let session: Session;
+
+  beforeEach(async () => {
+    runtime = await Runtime.start();
+    session = await runtime.session('s1');
+  });
+  afterEach(() => runtime.stop());
+
+  it('applies nothing from an atomic batch with one refused value', async () => {
+    await session.defineVariable('a', 'integer', 1);
+    await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });
+    const refused = session.setVariables({ a: 100, constrained: 20 }, { atomic: true });
+    await expect(refused).rejects.toBeInstanceOf(ValidationError);
+    await expect(refused).rejects.toMatchObject({
+      variable: 'constrained',
+      message: expect.stringContaining('constrained'),
+    });
+    expect(await session.getVariables(['a', 'constrained'])).toEqual({ found: { a: 1, constrained: 5 }, missing: [] });
+  });
+
+  it('applies the valid values of a non-atomic batch and reports each refusal', async () => {
+    await session.defineVariable('a', 'integer', 1);
+    await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });
+    const outcome = await session.setVariables({ a: 100, constrained: 20, ghost: 1 });
+    expect(outcome.a).toEqual({ ok: true, version: 2 });
+    expect(outcome.constrained).toMatchObject({
+      ok: false,
+      error: { code: 'validation_failed', message: expect.stringContaining('above maximum') },
+    });
+    expect(outcome.ghost).toMatchObject({ ok: false, error: { code: 'variable_not_found' } });
+    expect(await session.getVariables(['a', 'constrained'])).toEqual({
+      found: { a: 100, constrained: 5 },
+      missing: [],
+    });
+  });
+
+  it('holds a whole batch to one budget of pattern checks, so many values cannot add up to a stall', async () => {
+    // 40 variables whose pattern each value may use up an eighth of a write's budget: 8 fit in one write.
+    const pattern = '^[a-z]{0,1000}$';
+    const size = (compilePattern(pattern) as CompiledPattern).size;
+    const value = 'a'.repeat(Math.floor(PATTERN_TEST_BUDGET / size / 8));
+    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    for (const name of names) await session.defineVariable(name, 'string', '', { constraints: { pattern } });
+    const values = Object.fromEntries(names.map((name) => [name, value]));
+
+    await expect(session.setVariables(values, { atomic: true })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('exceed its budget'),
+    });
+    expect(await session.getVariable('p0')).toBe('');
+    const outcomes = await session.setVariables(values);
+    expect(Object.values(outcomes).filter((outcome) => outcome.ok)).toHaveLength(8);
+    expect(outcomes.p8).toMatchObject({ ok: false, error: { message: expect.stringContaining('exceed its budget') } });
+    // Each write has a budget of its own: the values refused in that batch go through one by one.
+    for (const name of names.slice(8)) await session.setVariable(name, value);
+    expect(await session.getVariable('p39')).toBe(value);
+  });
+
+  it('carries names, types, values and constraints from an export into another session', async () => {
+    await session.defineVariable('temperature', 'float', Number.NaN, {
+      constraints: { min: 0, max: 2 },
+      description: 't',
+    });
+    await session.defineVariable('style', 'choice', 'terse', { constraints: { choices: ['terse', 'verbose'] } });
+    await session.defineVariable('dims', 'tensor', {
+      shape: [2, 2],
+      data: [
+        [1, 2],
+        [3, 4],
+      ],
+    });
+    const exported = JSON.parse(JSON.stringify(await session.exportVariables()));
+    const other = await runtime.session('s2');
+    expect(await other.importVariables(exported)).toBe(3);
+    const strip = (records: Awaited<ReturnType<Session['listVariables']>>) =>
+      records.map(({ name, type, value, constraints, description }) => ({
+        name,
+        type,
+        value,
+        constraints,
+        description,
+      }));
+    expect(strip(await other.listVariables())).toEqual(strip(await session.listVariables()));
+    expect(await other.getVariable('temperature')).toBeNaN();
+    await expect(other.importVariables(exported)).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(other.importVariables([{ name: 'z', type: 'integer', value: 1.5 }])).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect(await other.hasVariable('z')).toBe(false);
+  });
+});

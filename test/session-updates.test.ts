@@ -1,0 +1,75 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Runtime, ValidationError, type Session } from '../src/index.js';
+
+describe('session updateVariable', () => {
+  let runtime: Runtime;
+  let session: Session;
+
+  beforeEach(async () => {
+    runtime = await Runtime.start();
+    session = await runtime.session('s1');
+  });
+  afterEach(() => runtime.stop());
+
+  it('counts exactly 1000 after 20 concurrent callers each make 50 increments', async () => {
+    await session.defineVariable('counter', 'integer', 0);
+    const caller = async () => {
+      for (let i = 0; i < 50; i++) await session.updateVariable('counter', (v) => (v as number) + 1);
+    };
+    await Promise.all(Array.from({ length: 20 }, caller));
+    expect(await session.describeVariable('counter')).toMatchObject({ value: 1000, version: 1001 });
+  });
+
+  it('runs concurrent updates of one variable one after another, so none of them has to retry', async () => {
+    await session.defineVariable('counter', 'integer', 0);
+    let calls = 0;
+    const increment = (v: unknown) => {
+      calls += 1;
+      return (v as number) + 1;
+    };
+    await Promise.all(Array.from({ length: 500 }, () => session.updateVariable('counter', increment)));
+    expect(await session.describeVariable('counter')).toMatchObject({ value: 500, version: 501 });
+    // Racing each other, 500 updaters would each have read stale versions and run their function again.
+    expect(calls).toBe(500);
+  });
+
+  it('keeps updates of other variables moving while one update waits, and after one fails', async () => {
+    await session.defineVariable('a', 'integer', 0);
+    await session.defineVariable('b', 'integer', 0);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = session.updateVariable('a', async (v) => {
+      await gate;
+      return (v as number) + 1;
+    });
+    const failing = session.updateVariable('a', () => {
+      throw new Error('no');
+    });
+    const after = session.updateVariable('a', (v) => (v as number) + 10);
+    // 'b' does not queue behind 'a'.
+    expect(await session.updateVariable('b', (v) => (v as number) + 1)).toMatchObject({ value: 1 });
+    expect(await session.getVariable('a')).toBe(0);
+    open();
+    expect(await slow).toMatchObject({ value: 1 });
+    await expect(failing).rejects.toThrow('no');
+    expect(await after).toMatchObject({ value: 11, version: 3 });
+  });
+
+  it('refuses an updateVariable from inside an update of the same variable, which would wait for itself', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    await session.defineVariable('m', 'integer', 0);
+    let inner: unknown;
+    const outer = await session.updateVariable('n', async (v) => {
+      inner = await session.updateVariable('n', (w) => (w as number) + 100).catch((error: unknown) => error);
+      // Another variable is fine from here.
+      await session.updateVariable('m', (w) => (w as number) + 1);
+      return (v as number) + 1;
+    });
+    expect(inner).toBeInstanceOf(ValidationError);
+    expect(inner).toMatchObject({ variable: 'n', message: expect.stringContaining('would wait for itself') });
+    expect(outer).toMatchObject({ value: 1 });
+    expect(await session.getVariable('m')).toBe(1);
+    // Nothing is left queued: later updates of 'n' go through.
+    expect(await session.updateVariable('n', (v) => (v as number) + 1)).toMatchObject({ value: 2 });
+  });
+});

@@ -1,0 +1,54 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Runtime, ValidationError, VersionConflictError, type Session } from '../src/index.js';
+
+describe('session versions and history', () => {
+  let runtime: Runtime;
+  let session: Session;
+
+  beforeEach(async () => {
+    runtime = await Runtime.start();
+    session = await runtime.session('s1');
+  });
+  afterEach(() => runtime.stop());
+
+  it('raises the version by one per accepted write and records who wrote', async () => {
+    await session.defineVariable('n', 'integer', 1);
+    const written = await session.setVariable('n', 2, { updatedBy: 'alice', reason: 'tuning' });
+    expect(written).toMatchObject({ value: 2, version: 2, updatedBy: 'alice', reason: 'tuning' });
+    expect(await session.getVariable('n')).toBe(2);
+  });
+
+  it('refuses a compare-and-set write at a stale version', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    await session.setVariable('n', 1, { expectedVersion: 1 });
+    const stale = session.setVariable('n', 2, { expectedVersion: 1 });
+    await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
+    await expect(stale).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+    expect(await session.getVariable('n')).toBe(1);
+  });
+
+  it('lists three versions after three writes and rolls back as a new version', async () => {
+    await session.defineVariable('temperature', 'float', 0.1);
+    await session.setVariable('temperature', 0.2);
+    await session.setVariable('temperature', 0.3, { reason: 'warmer' });
+    const history = await session.variableHistory('temperature');
+    expect(history.map((h) => [h.version, h.value])).toEqual([
+      [1, 0.1],
+      [2, 0.2],
+      [3, 0.3],
+    ]);
+    expect(history[2]?.reason).toBe('warmer');
+    const rolledBack = await session.rollbackVariable('temperature', 1);
+    expect(rolledBack).toMatchObject({ value: 0.1, version: 4, reason: 'rollback to version 1' });
+    await expect(session.rollbackVariable('temperature', 99)).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('keeps history to the current variable after a delete and a new definition', async () => {
+    await session.defineVariable('v', 'integer', 1);
+    await session.setVariable('v', 2);
+    await session.deleteVariable('v');
+    expect(await session.hasVariable('v')).toBe(false);
+    await session.defineVariable('v', 'string', 'fresh');
+    expect((await session.variableHistory('v')).map((h) => h.value)).toEqual(['fresh']);
+  });
+});
