@@ -1,16 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, Runtime, ValidationError, type Session } from '../src/index.js';
 import { PATTERN_TEST_BUDGET, compilePattern, type CompiledPattern } from '../src/variables/string-pattern.js';
+import { useEmbeddedSession } from './support/embedded-session.js';
 
 describe('session batch writes', () => {
   let runtime: Runtime;
   let session: Session;
-
-  beforeEach(async () => {
-    runtime = await Runtime.start();
-    session = await runtime.session('s1');
+  useEmbeddedSession((r, s) => {
+    runtime = r;
+    session = s;
   });
-  afterEach(() => runtime.stop());
 
   it('applies nothing from an atomic batch with one refused value', async () => {
     await session.defineVariable('a', 'integer', 1);

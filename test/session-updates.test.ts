@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runtime, ValidationError, type Session } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { ValidationError, type Session } from '../src/index.js';
+import { useEmbeddedSession } from './support/embedded-session.js';
 
 describe('session updateVariable', () => {
-  let runtime: Runtime;
   let session: Session;
-
-  beforeEach(async () => {
-    runtime = await Runtime.start();
-    session = await runtime.session('s1');
-  });
-  afterEach(() => runtime.stop());
+  useEmbeddedSession((_, s) => (session = s));
 
   it('counts exactly 1000 after 20 concurrent callers each make 50 increments', async () => {
     await session.defineVariable('counter', 'integer', 0);

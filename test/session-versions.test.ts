@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runtime, ValidationError, VersionConflictError, type Session } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { ValidationError, VersionConflictError, type Session } from '../src/index.js';
+import { useEmbeddedSession } from './support/embedded-session.js';
 
 describe('session versions and history', () => {
-  let runtime: Runtime;
   let session: Session;
-
-  beforeEach(async () => {
-    runtime = await Runtime.start();
-    session = await runtime.session('s1');
-  });
-  afterEach(() => runtime.stop());
+  useEmbeddedSession((_, s) => (session = s));
 
   it('raises the version by one per accepted write and records who wrote', async () => {
     await session.defineVariable('n', 'integer', 1);

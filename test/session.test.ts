@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
   Runtime,
@@ -9,16 +9,15 @@ import {
   VariableAwarePredict,
   createEchoModel,
 } from '../src/index.js';
+import { useEmbeddedSession } from './support/embedded-session.js';
 
 describe('session', () => {
   let runtime: Runtime;
   let session: Session;
-
-  beforeEach(async () => {
-    runtime = await Runtime.start();
-    session = await runtime.session('s1');
+  useEmbeddedSession((r, s) => {
+    runtime = r;
+    session = s;
   });
-  afterEach(() => runtime.stop());
 
   it('describes a defined float with type, value, constraints, description and version 1', async () => {
     await session.defineVariable('temperature', 'float', 0.7, {

@@ -10,11 +10,11 @@ import {
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { recordLimitFor, variableRecordCodec } from '../../src/nats/record-codec.js';
 import type { RemoteSession } from '../../src/nats/remote-session.js';
-import type { VariableEvent } from '../../src/nats/variable-events.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
+import { collectVariableEvents } from '../support/variable-event-collector.js';
 
 // A small max_payload keeps the values small; the sizes below are read from the server, so NATS_URL works too.
 const fx = useNatsFixture({ maxPayload: 64 * 1024 });
@@ -32,16 +32,6 @@ function valueLengthFor(record: VariableRecord, bytes: number): number {
   return bytes - codec.encode({ ...record, value: '', version: record.version + 1 }).length;
 }
 
-/** Events of the session `sid`, as a plain NATS subscriber receives them. */
-async function collectVariableEvents(sid: string): Promise<{ events: VariableEvent[]; stop(): void }> {
-  const events: VariableEvent[] = [];
-  const subscription = nc().subscribe(`tether.v1.events.${sid}.var.>`, {
-    callback: (_e, msg) => events.push(msg.json<VariableEvent>()),
-  });
-  await nc().flush();
-  return { events, stop: () => subscription.unsubscribe() };
-}
-
 /** Defines `count` string variables `v0...` whose records are each just under the node's record limit. */
 async function defineLargeVariables(session: RemoteSession, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -54,7 +44,7 @@ describe('payload limits', () => {
   it('accepts a value at the limit and publishes its change, old and new value both that large', async () => {
     await fx().node(fx().buckets());
     const session = await (await fx().client()).session('edge');
-    const events = await collectVariableEvents('edge');
+    const events = await collectVariableEvents(nc(), 'edge');
     const defined = await session.defineVariable('doc', 'string', '');
     const length = valueLengthFor(defined, limit());
     const first = 'a'.repeat(length);
@@ -98,7 +88,7 @@ describe('payload limits', () => {
   it('refuses a value one byte over the limit with validation_failed, over the wire, and changes nothing', async () => {
     await fx().node(fx().buckets());
     const session = await (await fx().client()).session('over');
-    const events = await collectVariableEvents('over');
+    const events = await collectVariableEvents(nc(), 'over');
     const defined = await session.defineVariable('doc', 'string', 'kept');
     const tooLong = 'c'.repeat(valueLengthFor(defined, limit()) + 1);
 
@@ -213,7 +203,7 @@ describe('payload limits', () => {
     await raw.update('legacy.doc', { ...entry.value, value: legacy, version: 2 }, entry.revision);
     await raw.close();
     await waitFor(async () => (await session.getVariable('doc')) === legacy, { message: 'the legacy value' });
-    const events = await collectVariableEvents('legacy');
+    const events = await collectVariableEvents(nc(), 'legacy');
 
     const next = 'n'.repeat(valueLengthFor(await session.describeVariable('doc'), limit()));
     await session.setVariable('doc', next);

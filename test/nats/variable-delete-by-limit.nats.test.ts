@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import { createNodeStore } from '../../src/nats/node-store.js';
 import { recordLimitFor, variableRecordCodec } from '../../src/nats/record-codec.js';
-import type { VariableEvent } from '../../src/nats/variable-events.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { rawReply } from '../support/raw-request.js';
 import { waitFor } from '../support/wait-for.js';
+import { collectVariableEvents } from '../support/variable-event-collector.js';
 
 // A small max_payload keeps the sizes small; they are read from the server, so NATS_URL works too.
 const fx = useNatsFixture({ maxPayload: 64 * 1024 });
@@ -22,22 +22,12 @@ function deleterOfSize(bytes: number): string {
   return `Zoë\n${'u'.repeat(bytes - '"Zo\\u00eb\\n"'.length)}`;
 }
 
-/** Events of the session `sid`, as a plain NATS subscriber receives them. */
-async function collectVariableEvents(sid: string): Promise<{ events: VariableEvent[]; stop(): void }> {
-  const events: VariableEvent[] = [];
-  const subscription = nc().subscribe(`tether.v1.events.${sid}.var.>`, {
-    callback: (_e, msg) => events.push(msg.json<VariableEvent>()),
-  });
-  await nc().flush();
-  return { events, stop: () => subscription.unsubscribe() };
-}
-
 describe("the size of a delete's updatedBy on a NATS node", () => {
   it('refuses one byte over the record limit and accepts exactly the limit, whose event reaches a plain subscriber', async () => {
     const buckets = fx().buckets();
     await fx().node(buckets);
     const session = await (await fx().client()).session('edge');
-    const events = await collectVariableEvents('edge');
+    const events = await collectVariableEvents(nc(), 'edge');
     // The old value at the record limit too: the delete's event carries both, and must still fit.
     const defined = await session.defineVariable('doc', 'string', '');
     const codec = variableRecordCodec();
@@ -79,7 +69,7 @@ describe("the size of a delete's updatedBy on a NATS node", () => {
     const buckets = fx().buckets();
     const node = await fx().node(buckets);
     const local = await node.runtime.session('paths');
-    const events = await collectVariableEvents('paths');
+    const events = await collectVariableEvents(nc(), 'paths');
     await local.defineVariable('doc', 'string', 'kept');
     await local.defineVariable('n', 'integer', 1);
     const over = deleterOfSize(limit() + 1);
