@@ -19,88 +19,24 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import { errorToJSON, type SerializedError } from '../src/errors.js';
 import { applyStoreChanges } from '../src/session/apply-store-change.js';
-import type { VariableChange } from '../src/session/session-context.js';
-import { planWrite, variableKey, type WritePlan, type WriteRequest } from '../src/session/write-plan.js';
-import type { StoreChange, StoreEntry, StoreWrite } from '../src/store/store.js';
+import { planWrite, variableKey, type WritePlan } from '../src/session/write-plan.js';
+import type { StoreChange, StoreWrite } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
-import { errorReply, okReply, type ReplyEvent } from './protocol.js';
+import { errorReply, okReply } from './protocol.js';
+import type {
+  PendingEnding,
+  SessionEmittedEvent,
+  SessionMachineContext,
+  SessionMachineEvent,
+  SessionMachineInput,
+  WriteReply,
+} from './session.types.js';
+
+// The machine's vocabulary stays importable from the machine, where its users have always found it.
+export type * from './session.types.js';
 
 /** How many times a write is re-planned when the store moved on under it before the caller gets a conflict. */
 export const MAX_WRITE_ATTEMPTS = 10;
-
-/** What a session process starts from. */
-export interface SessionMachineInput {
-  readonly sessionId: string;
-  /** Idle time after which the session expires. */
-  readonly ttlMs: number;
-}
-
-/** A write waiting its turn; `callId` is absent on a cast. */
-export interface QueuedWrite {
-  readonly callId?: string | undefined;
-  readonly request: WriteRequest;
-}
-
-/** The session process's state. */
-export interface SessionMachineContext {
-  readonly sessionId: string;
-  readonly ttlMs: number;
-  /**
-   * The variables as last seen from the store. Owned by this process and updated in place by every store
-   * change it folds in, never replaced: copying both maps per change made each routed update cost
-   * O(variables). So every snapshot of a process shares these two maps, and they always hold the current
-   * variables; a tool that keeps snapshots and needs the values of the time copies them when it takes them.
-   * {@link SessionMachineContext.appliedRevision} changes with each change folded in, and with it the snapshot.
-   */
-  readonly variables: ReadonlyMap<string, VariableRecord>;
-  readonly revisions: ReadonlyMap<string, number>;
-  /** The highest store revision this process has folded in (its own commits, the load, other writers). */
-  readonly appliedRevision: number;
-  readonly queue: readonly QueuedWrite[];
-  readonly inFlight: WritePlan | null;
-  readonly attempts: number;
-  readonly failure: SerializedError | null;
-  /**
-   * A stop that arrived while a write was in flight. The write finishes first: stopping mid-commit would tell
-   * its caller `session_stopped` for a write the store may already hold. `callId` null: a stop without a caller.
-   */
-  readonly pendingStop: { readonly callId: string | null; readonly ending: PendingEnding } | null;
-}
-
-/** The final state a stop or an end deferred by a write leads to. */
-export type PendingEnding = 'stopped' | 'deleted' | 'expired';
-
-/** The answer to a write: the planner's reply and the highest store revision the write produced. */
-export interface WriteReply {
-  readonly value: unknown;
-  readonly revision: number;
-}
-
-/** Events a session process accepts. */
-export type SessionMachineEvent =
-  | { readonly type: 'write'; readonly callId?: string; readonly request: WriteRequest }
-  | { readonly type: 'stop'; readonly callId?: string }
-  /** The session was deleted, or expired on every node: the process ends as `deleted` or `expired`. */
-  | { readonly type: 'session.end'; readonly reason: 'deleted' | 'expired' }
-  | { readonly type: 'store.loaded'; readonly entries: readonly StoreEntry<VariableRecord>[] }
-  | { readonly type: 'store.loadFailed'; readonly error: SerializedError }
-  | { readonly type: 'store.changed'; readonly changes: readonly StoreChange<VariableRecord>[] }
-  | { readonly type: 'store.committed'; readonly revisions: readonly number[] }
-  | { readonly type: 'store.conflict'; readonly changes: readonly StoreChange<VariableRecord>[] }
-  | { readonly type: 'store.failed'; readonly error: SerializedError }
-  | { readonly type: 'write.settled' }
-  | { readonly type: 'session.expire' }
-  | { readonly type: 'session.hibernate' };
-
-/** Announced to the outside for every accepted value write, in version order. */
-export interface VariableChangedEvent {
-  readonly type: 'variable.changed';
-  readonly sessionId: string;
-  readonly change: VariableChange;
-}
-
-/** Events a session process emits. */
-export type SessionEmittedEvent = ReplyEvent | VariableChangedEvent;
 
 /** The error of a write that lost the compare-and-set race {@link MAX_WRITE_ATTEMPTS} times in a row. */
 function contentionError(context: SessionMachineContext): SerializedError {

@@ -1,0 +1,159 @@
+/**
+ * The module machine's vocabulary: what a module process starts from, the state it keeps, the events it accepts
+ * and emits, and the commands and answers it exchanges with its runner (the actor `src/modules` provides). Apart
+ * from the machine so that the runner and the handles can name them without reading its transitions.
+ * @module
+ */
+import type { SerializedError } from '../src/errors.js';
+import type { ReplyEvent } from './protocol.js';
+
+/** What a module process starts from. */
+export interface ModuleMachineInput {
+  readonly moduleId: string;
+  readonly sessionId: string;
+  readonly moduleType: string;
+  /**
+   * Executions completed and failed before this process started, by the processes the module ran in before (a
+   * module that hibernated when idle runs in a new process once woken): `describe` counts the module's, not the
+   * process's. @default 0
+   */
+  readonly completed?: number;
+  /** See `completed`. @default 0 */
+  readonly failed?: number;
+}
+
+/** One execution request. */
+export interface Execution {
+  readonly executionId: string;
+  readonly callId?: string | undefined;
+  readonly inputs: Readonly<Record<string, unknown>>;
+}
+
+/** What an execution produced, with the version of every variable value it used. */
+export interface ExecutionResult {
+  readonly executionId: string;
+  readonly moduleId: string;
+  readonly moduleType: string;
+  readonly output: Readonly<Record<string, unknown>>;
+  readonly reasoning?: string;
+  readonly provenance: Readonly<Record<string, number>>;
+  /**
+   * Present only when a sync of this execution was refused (a bound variable missing or holding a value its
+   * attribute cannot take, a `module` variable naming no registered type): the sync before it, or one between the
+   * steps of a multi-step program (ReAct). The error, as the `module.syncFailed` event carries it; when several
+   * syncs of the execution were refused (each has its event), the first one's. The execution ran all the same with
+   * the values of the last good sync: a sync applies the whole snapshot or nothing, so every bound attribute, and
+   * the module type, kept what it held (`provenance` says which versions those are).
+   */
+  readonly syncFailed?: SerializedError;
+}
+
+/** What a sync reports: the (possibly new) module type and `{ attribute: [old, new] }` of what changed. */
+export interface SyncOutcome {
+  readonly moduleType: string;
+  /** The type the program had before this sync swapped it, when it did. */
+  readonly swappedFrom?: string;
+  readonly changes: Readonly<Record<string, readonly [unknown, unknown]>>;
+}
+
+/** The module process's state. */
+export interface ModuleMachineContext {
+  readonly moduleId: string;
+  readonly sessionId: string;
+  readonly moduleType: string;
+  readonly mailbox: readonly Execution[];
+  readonly current: Execution | null;
+  readonly completed: number;
+  readonly failed: number;
+  /** How many executions this process has taken from its mailbox: the current one's number for the runner. */
+  readonly run: number;
+  /**
+   * Why the first refused sync of run `run` was refused, for that run's result; a record of an earlier run is
+   * stale (tied to its run rather than cleared, so that an execution whose syncs succeed costs nothing more).
+   */
+  readonly syncFailed: { readonly run: number; readonly error: SerializedError } | null;
+}
+
+/**
+ * The runner's answers, each naming the run it is about: the process numbers its executions as it takes them
+ * from the mailbox (execution ids come from callers and could repeat).
+ */
+export type RunnerEvent =
+  | { readonly type: 'sync.done'; readonly run: number; readonly outcome: SyncOutcome }
+  /** The sync before the execution, or one between its steps (then while `executing`), was refused. */
+  | { readonly type: 'sync.failed'; readonly run: number; readonly error: SerializedError }
+  | { readonly type: 'execution.delta'; readonly run: number; readonly field: string; readonly delta: string }
+  | {
+      readonly type: 'execution.done';
+      readonly run: number;
+      readonly result: Omit<ExecutionResult, 'executionId' | 'moduleId'>;
+    }
+  | { readonly type: 'execution.failed'; readonly run: number; readonly error: SerializedError };
+
+/**
+ * What the process tells its runner. One execution runs at a time; a sync left behind by a cancel may still be
+ * finishing when the next one starts (a sync only reads the session).
+ */
+export type RunnerCommand =
+  | { readonly type: 'sync'; readonly run: number }
+  | { readonly type: 'execute'; readonly run: number; readonly execution: Execution }
+  | { readonly type: 'abort'; readonly run: number; readonly reason: string };
+
+/** What the runner is started with. */
+export interface RunnerInput {
+  readonly sessionId: string;
+  readonly moduleId: string;
+}
+
+/** Events a module process accepts. */
+export type ModuleMachineEvent =
+  | {
+      readonly type: 'execute';
+      readonly callId?: string;
+      readonly executionId: string;
+      readonly inputs: Readonly<Record<string, unknown>>;
+    }
+  | { readonly type: 'cancel'; readonly callId?: string; readonly executionId: string; readonly reason?: string }
+  | { readonly type: 'describe'; readonly callId?: string }
+  | RunnerEvent;
+
+/** Announced to the outside: results, failures, deltas and syncs. */
+export type ModuleEmittedEvent =
+  | ReplyEvent
+  | { readonly type: 'module.result'; readonly result: ExecutionResult }
+  | {
+      readonly type: 'module.failed';
+      readonly moduleId: string;
+      readonly executionId: string;
+      readonly error: SerializedError;
+    }
+  | {
+      readonly type: 'module.delta';
+      readonly moduleId: string;
+      readonly executionId: string;
+      readonly field: string;
+      readonly delta: string;
+    }
+  | {
+      readonly type: 'module.synced';
+      readonly moduleId: string;
+      readonly executionId: string;
+      readonly outcome: SyncOutcome;
+    }
+  | {
+      readonly type: 'module.syncFailed';
+      readonly moduleId: string;
+      readonly executionId: string;
+      readonly error: SerializedError;
+    };
+
+/** What `describe` answers. */
+export interface ModuleDescription {
+  readonly moduleId: string;
+  readonly sessionId: string;
+  readonly moduleType: string;
+  readonly state: 'idle' | 'syncing' | 'executing';
+  readonly queued: number;
+  readonly completed: number;
+  readonly failed: number;
+}
