@@ -20,7 +20,7 @@ import { assign, enqueueActions, setup } from 'xstate';
 import { errorToJSON, type SerializedError } from '../src/errors.js';
 import { applyStoreChanges } from '../src/session/apply-store-change.js';
 import { planWrite, variableKey, type WritePlan } from '../src/session/write-plan.js';
-import type { StoreChange, StoreWrite } from '../src/store/store.js';
+import { deleteChange, type StoreChange, type StoreWrite } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 import { errorReply, okReply } from './protocol.js';
 import type {
@@ -108,9 +108,7 @@ export const sessionMachine = setup({
         const revision = event.revisions[index] ?? 0;
         if (write.operation === 'put') return { operation: 'put', key: write.key, value: write.value, revision };
         // Who deleted goes to watchers as it goes with the marker (a delete names nobody without it).
-        return write.updatedBy === undefined
-          ? { operation: 'delete', key: write.key, revision }
-          : { operation: 'delete', key: write.key, revision, updatedBy: write.updatedBy };
+        return deleteChange(write.key, revision, write.updatedBy);
       });
       const announced = applyStoreChanges(context, context.sessionId, changes);
       enqueue.assign({

@@ -22,7 +22,7 @@ export interface KvChangeWatchDeps<V> {
     value: Uint8Array,
     updatedBy: string | undefined,
   ) => StoreChange<V>;
-  /** Told what a listener (or the codec) threw, with the change concerned; must not throw. */
+  /** Told what a listener (or the codec) threw, with the change concerned (a batch's last); must not throw. */
   readonly report: (error: unknown, change: StoreChange<V>) => void;
   /** Told when a watch ends by itself. */
   readonly reportEnd: (error: unknown, prefix: string) => void;
@@ -30,14 +30,36 @@ export interface KvChangeWatchDeps<V> {
   readonly watches: Set<KvWatchHandle>;
 }
 
-/** Opens a watch under `prefix` from `start`, handing each batch of decoded changes to `onChanges`. */
+/** Who a watch delivers to: a listener of one change at a time, or of whole batches. */
+export type ChangeListener<V> =
+  | { readonly each: (change: StoreChange<V>) => void }
+  | { readonly batch: (changes: readonly StoreChange<V>[]) => void };
+
+/** Opens a watch under `prefix` from `start`, delivering its decoded changes to `listener`. */
 export function openKvChangeWatch<V>(
   deps: KvChangeWatchDeps<V>,
   prefix: string,
   start: WatchStart,
-  onChanges: (changes: StoreChange<V>[]) => void,
+  listener: ChangeListener<V>,
 ): StoreWatch {
   const { toChange, report, watches } = deps;
+  let stopped = false;
+  /** Runs `run`; what it throws is reported with `change`, and delivery carries on. */
+  const deliver = (run: () => void, change: StoreChange<V>): void => {
+    try {
+      run();
+    } catch (error) {
+      report(error, change);
+    }
+  };
+  const onChanges = (changes: StoreChange<V>[]): void => {
+    if ('batch' in listener) return deliver(() => listener.batch(changes), changes[changes.length - 1]!);
+    for (const change of changes) {
+      // A listener that stops its watch hears nothing more, not even the rest of the batch it is in.
+      if (stopped) return;
+      deliver(() => listener.each(change), change);
+    }
+  };
   // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
   // A watch from a revision replays history, where every marker is news.
   const reported = start.kind === 'current' ? new Set<string>() : undefined;
@@ -75,21 +97,9 @@ export function openKvChangeWatch<V>(
   return {
     ready: handle.initialized,
     stop() {
+      stopped = true;
       watches.delete(handle);
       handle.stop();
     },
   };
-}
-
-/** Runs `run` (a listener given `change` or its batch); what it throws is reported, and delivery carries on. */
-export function deliverReported<V>(
-  report: KvChangeWatchDeps<V>['report'],
-  run: () => void,
-  change: StoreChange<V>,
-): void {
-  try {
-    run();
-  } catch (error) {
-    report(error, change);
-  }
 }

@@ -21,7 +21,15 @@
  */
 import type { NatsConnection } from 'nats';
 import { StoreClosedError } from '../errors.js';
-import type { DeleteOptions, Store, StoreChange, StoreEntry, StoreWatch, WatchOptions } from '../store/store.js';
+import {
+  deleteChange,
+  type DeleteOptions,
+  type Store,
+  type StoreChange,
+  type StoreEntry,
+  type StoreWatch,
+  type WatchOptions,
+} from '../store/store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
@@ -30,7 +38,7 @@ import { commitToKv, type CommitCheckedHook, type CommitEncoding } from './kv-co
 import { readKvHistory } from './kv-history.js';
 import { lastWrites } from './kv-last-writes.js';
 import { markerHeaders } from './kv-updated-by.js';
-import { deliverReported, openKvChangeWatch, type KvChangeWatchDeps } from './kv-change-watch.js';
+import { openKvChangeWatch, type ChangeListener, type KvChangeWatchDeps } from './kv-change-watch.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec, type StoreCodec } from './store-codec.js';
 import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
@@ -141,9 +149,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
   ): StoreChange<V> =>
     operation === 'PUT'
       ? { operation: 'put', key, value: codec.decode(value), revision }
-      : updatedBy === undefined
-        ? { operation: 'delete', key, revision }
-        : { operation: 'delete', key, revision, updatedBy };
+      : deleteChange(key, revision, updatedBy);
 
   const watchDeps: KvChangeWatchDeps<V> = {
     kv: bucket.kv,
@@ -159,10 +165,10 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     reportEnd,
     watches,
   };
-  const openWatch = (prefix: string, watchOptions: WatchOptions, onChanges: (changes: StoreChange<V>[]) => void) => {
+  const openWatch = (prefix: string, watchOptions: WatchOptions, listener: ChangeListener<V>): StoreWatch => {
     assertOpen('watch');
     assertStorePrefix(prefix);
-    return openKvChangeWatch(watchDeps, prefix, watchStartOf(watchOptions), onChanges);
+    return openKvChangeWatch(watchDeps, prefix, watchStartOf(watchOptions), listener);
   };
 
   return {
@@ -267,17 +273,9 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       }
     },
 
-    watch(prefix, listener, watchOptions = {}): StoreWatch {
-      return openWatch(prefix, watchOptions, (changes) => {
-        for (const change of changes) deliverReported(watchDeps.report, () => listener(change), change);
-      });
-    },
+    watch: (prefix, listener, watchOptions = {}) => openWatch(prefix, watchOptions, { each: listener }),
 
-    watchBatches(prefix, listener, watchOptions = {}): StoreWatch {
-      return openWatch(prefix, watchOptions, (changes) =>
-        deliverReported(watchDeps.report, () => listener(changes), changes.at(-1)!),
-      );
-    },
+    watchBatches: (prefix, listener, watchOptions = {}) => openWatch(prefix, watchOptions, { batch: listener }),
 
     resumeWatches() {
       for (const handle of watches) handle.resume();

@@ -15,7 +15,8 @@
  * in the iterator before the loop resumes) go out in one call, so a router gives each session one event for all of
  * them instead of one each. A batch ends where the iterator has nothing more queued, before the initial-entries
  * signal, and before a resume; a later turn (`setImmediate`) delivers anything still held, so nothing waits for the
- * next message.
+ * next message. A batch counts as delivered once `onEntries` returned: when it throws (which ends the watch), a
+ * resume hands that whole batch over again rather than skip any of it.
  *
  * In a cluster the consumer lives on any one server, often not the one the connection is on: when that server
  * dies, the connection stays up (no reconnect to resume on) and the watch falls silent. nats.js took 15 to over 30
@@ -121,6 +122,8 @@ export function watchKv(
     held = [];
     try {
       onEntries(entries, initializedNow);
+      // Delivered only now: a resume after a throwing `onEntries` hands the whole batch over again, none skipped.
+      position = Math.max(position ?? 0, entries[entries.length - 1]!.revision);
     } catch (error) {
       // The current consumer is done for: nothing more is delivered, unless a resume opens another.
       generation += 1;
@@ -221,7 +224,6 @@ export function watchKv(
         // The server starts a consumer asked for a sequence past the stream's last at the next one instead.
         if (start.kind !== 'from' || entry.revision >= start.revision) {
           held.push(entry);
-          position = Math.max(position, entry.revision);
           moved = true;
         }
         // More queued behind this one (the rest of what arrived with it) join the batch; the next turn delivers

@@ -19,6 +19,8 @@ import { CommitAnnouncer, type CommittedListener } from './commit-announcer.js';
 import { openRouterWatch, type RouterPosition, type RouterWatchDeps } from './router-watch.js';
 import { RevisionWaiters, waitUnlessUnknown } from './revision-waiters.js';
 import { MIN_REVISION_HEADER } from './wire.js';
+import { sessionOfKey } from '../store/changes-by-session.js';
+import { watchInBatches } from '../store/watch-in-batches.js';
 
 /** The wrapped store and what it tracks. */
 export interface TrackingStore extends Store<VariableRecord> {
@@ -79,8 +81,6 @@ interface Known {
   readonly record: VariableRecord;
 }
 
-const sessionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('.')));
-
 /**
  * Wraps `inner`. Give the wrapper, not `inner`, to the runtime, so its router watch and its commits pass here.
  * @example
@@ -108,7 +108,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   };
 
   const remember = (key: string, revision: number, record: VariableRecord | undefined): void => {
-    const records = known.get(sessionOf(key));
+    const records = known.get(sessionOfKey(key));
     if (!records) return;
     const current = records.get(key);
     if (current && current.revision >= revision) return;
@@ -122,7 +122,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     expectedRevision: number | undefined,
   ): VariableRecord | undefined | Promise<VariableRecord | undefined> => {
     if (expectedRevision === 0) return undefined;
-    const cached = known.get(sessionOf(key))?.get(key);
+    const cached = known.get(sessionOfKey(key))?.get(key);
     if (cached && (expectedRevision === undefined || cached.revision === expectedRevision)) return cached.record;
     if (expectedRevision === undefined) return undefined;
     return inner.history(key).then(
@@ -150,7 +150,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     });
     if (!announcer.listening) return;
     // Read now, at the commit: by the time a history lookup is done the id may serve another life here.
-    const incarnations = writes.map((write) => lives.get(sessionOf(write.key)));
+    const incarnations = writes.map((write) => lives.get(sessionOfKey(write.key)));
     announcer.announce(writes, befores, revisions, incarnations);
   };
 
@@ -248,9 +248,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
 
     watchBatches(prefix, listener, watchOptions): StoreWatch {
       const open = (handOver: (changes: readonly StoreChange<VariableRecord>[]) => void): StoreWatch =>
-        inner.watchBatches
-          ? inner.watchBatches(prefix, handOver, watchOptions)
-          : inner.watch(prefix, (change) => handOver([change]), watchOptions);
+        watchInBatches(inner, prefix, handOver, watchOptions);
       return prefix === '' ? openRouterWatch(routerDeps, open, listener) : open(listener);
     },
 

@@ -30,6 +30,7 @@ import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import type { VariableRecord } from '../variables/types.js';
+import { watchInBatches } from '../store/watch-in-batches.js';
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -173,11 +174,10 @@ export class Runtime {
       if (nats) started.#sessions.attach(nats);
       // One watcher for the whole store, routing each change to its session's process (as each NATS node will).
       const sessions = started.#sessions;
-      const store = started.#store;
       // In batches where the store has them: each session then gets one event for the changes that came together.
-      started.#router = store.watchBatches
-        ? store.watchBatches('', (changes) => sessions.route(changes), { includeCurrent: false })
-        : store.watch('', (change) => sessions.route([change]), { includeCurrent: false });
+      started.#router = watchInBatches(started.#store, '', (changes) => sessions.route(changes), {
+        includeCurrent: false,
+      });
       await started.#router.ready;
       if (nats) {
         // Modules created here go to the modules bucket (any node can wake them) and publish their events.

@@ -25,7 +25,7 @@ import { SerialTasks } from '../session/serial-tasks.js';
 import type { WatchHub } from '../session/watch-hub.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
-import { changesBySession } from './changes-by-session.js';
+import { changesBySession } from '../store/changes-by-session.js';
 import { ENDED_KEY, deleteEmbedded } from './embedded-deletion.js';
 import { EndedSessions } from './ended-sessions.js';
 import { LocalSessionProcess, endingOf } from './local-session-process.js';
@@ -185,7 +185,14 @@ export class SessionTable {
    * session in one event, in the order given.
    */
   route(changes: readonly StoreChange<VariableRecord>[]): void {
-    for (const [id, group] of changesBySession(changes)) this.#routeTo(id, group);
+    for (const [id, group] of changesBySession(changes)) {
+      // One session's trouble must not cost the sessions after it in the batch their changes.
+      try {
+        this.#routeTo(id, group);
+      } catch (error) {
+        this.deps.report(error, `session ${id}`);
+      }
+    }
   }
 
   #routeTo(id: string, changes: readonly StoreChange<VariableRecord>[]): void {

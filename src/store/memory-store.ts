@@ -21,7 +21,16 @@
  * @module
  */
 import { StoreClosedError, StoreConflictError } from '../errors.js';
-import type { DeleteOptions, Store, StoreChange, StoreEntry, StoreWatch, StoreWrite, WatchOptions } from './store.js';
+import {
+  deleteChange,
+  type DeleteOptions,
+  type Store,
+  type StoreChange,
+  type StoreEntry,
+  type StoreWatch,
+  type StoreWrite,
+  type WatchOptions,
+} from './store.js';
 import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy, prefixesOf } from './store-keys.js';
 import { MemoryWatchers } from './memory-watchers.js';
 import { watchStartOf } from './watch-start.js';
@@ -101,9 +110,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     const change: StoreChange<V> =
       write.operation === 'put'
         ? { operation: 'put', key: write.key, value: write.value, revision }
-        : write.updatedBy === undefined
-          ? { operation: 'delete', key: write.key, revision }
-          : { operation: 'delete', key: write.key, revision, updatedBy: write.updatedBy };
+        : deleteChange(write.key, revision, write.updatedBy);
     let slot = slots.get(write.key);
     if (slot === undefined) {
       slot = { last: change, history: [] };

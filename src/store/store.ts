@@ -21,6 +21,13 @@ export type StoreChange<V> =
   | { readonly operation: 'put'; readonly key: string; readonly value: V; readonly revision: number }
   | { readonly operation: 'delete'; readonly key: string; readonly revision: number; readonly updatedBy?: string };
 
+/** A delete as a change: naming who deleted when `updatedBy` is given, with no `updatedBy` field otherwise. */
+export function deleteChange<V>(key: string, revision: number, updatedBy: string | undefined): StoreChange<V> {
+  return updatedBy === undefined
+    ? { operation: 'delete', key, revision }
+    : { operation: 'delete', key, revision, updatedBy };
+}
+
 /**
  * One write of an atomic {@link Store.commit}. `expectedRevision: 0` means the key must not exist. A delete may
  * name who deletes (`updatedBy`, as {@link DeleteOptions}).

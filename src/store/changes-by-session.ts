@@ -2,7 +2,7 @@
  * Grouping store changes by the session they belong to, for the router that hands each session process its own.
  * @module
  */
-import type { StoreChange } from '../store/store.js';
+import type { StoreChange } from './store.js';
 
 /** The session a store key belongs to: the part before its first dot; `''` for a key of none. */
 export function sessionOfKey(key: string): string {
