@@ -245,25 +245,30 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
 
   it('cancels a request in flight: the provider sees the client hang up, and the next forward runs', async () => {
     const module = await boundPredict();
-    stub.delayMs = 300;
+    stub.hold();
     const controller = new AbortController();
     const cancelled = module.forward({ question: 'slow' }, { abortSignal: controller.signal });
-    setTimeout(() => controller.abort(new Error('caller gave up')), 100);
+    // Aborted once the provider has the request (not after a guess at how long sending it takes).
+    await waitFor(() => stub.chatRequests.length === 1, { message: 'the request at the provider' });
+    controller.abort(new Error('caller gave up'));
     await expect(cancelled).rejects.toThrow(/caller gave up/);
-    await waitFor(() => stub.abandoned === 1, { message: 'the request aborted' });
-    stub.delayMs = 0;
+    await waitFor(() => stub.abandoned === 1, { message: 'the provider saw the client hang up' });
+    stub.release();
     stub.reply(text('Answer: fine'));
     expect((await module.forward({ question: 'again' })).output).toEqual({ answer: 'fine' });
   });
 
   it('cancels every round of a Refine, not only the one in flight', async () => {
-    stub.delayMs = 300;
+    stub.hold();
     const refine = new Refine(SIGNATURE, { llm, maxRetries: 0, rounds: 3, reward: () => 0 });
     const controller = new AbortController();
     const cancelled = refine.forward({ question: 'q' }, { abortSignal: controller.signal });
-    setTimeout(() => controller.abort(new Error('caller gave up')), 100);
+    // Aborted while the first round is at the provider, which holds it: the later rounds are still to come.
+    await waitFor(() => stub.chatRequests.length === 1, { message: 'the first round at the provider' });
+    controller.abort(new Error('caller gave up'));
     await expect(cancelled).rejects.toThrow(/caller gave up/);
-    // Long enough for a second round (300 ms each) to have been sent had the refinement gone on.
+    await waitFor(() => stub.abandoned === 1, { message: 'the provider saw the client hang up' });
+    // Had the refinement gone on, a second round would be sent right after the first failed: time for it to show.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(stub.chatRequests).toHaveLength(1);
   });

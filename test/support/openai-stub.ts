@@ -59,7 +59,7 @@ export class OpenAIStub {
   readonly #queue: StubReply[] = [];
   /** Milliseconds to wait before answering each request (for cancellation tests); a closed connection ends it. */
   delayMs = 0;
-  /** Requests whose client hung up (aborted them) before they were answered. */
+  /** Requests whose client hung up (aborted them) before they were answered, counted as the connection closes. */
   abandoned = 0;
   /** Set while answers are held (see {@link OpenAIStub.hold}). */
   #held: { readonly until: Promise<void>; readonly release: () => void } | undefined;
@@ -120,8 +120,16 @@ export class OpenAIStub {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Counted when the connection closes, not when the answer is due: a test can wait for the hang-up itself.
+    res.once('close', () => {
+      if (!res.writableEnded) this.abandoned += 1;
+    });
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // The client hung up while sending the body.
+    }
     const raw = Buffer.concat(chunks).toString('utf8');
     let body: Record<string, any> = {};
     try {
@@ -133,10 +141,7 @@ export class OpenAIStub {
     this.requests.push(request);
     if (this.#held) await this.#held.until;
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    if (res.destroyed) {
-      this.abandoned += 1;
-      return;
-    }
+    if (res.destroyed) return;
     const reply = this.#queue.shift() ?? this.fallback(request);
     if (reply.kind === 'raw') {
       res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'text/html' });
