@@ -20,6 +20,7 @@
  */
 import type { KvEntry, MsgHdrs } from 'nats';
 import { ValidationError } from '../errors.js';
+import { sessionOfKey } from '../store/changes-by-session.js';
 
 /** The header of a delete marker that names who deleted. */
 export const UPDATED_BY_HEADER = 'Tether-Updated-By';
@@ -53,10 +54,16 @@ export function markerHeaders(
     throw new ValidationError(
       `the updatedBy of the delete of '${key}' is ${size} bytes encoded, over this node's limit of ${maxBytes} ` +
         "bytes, a variable record's (the delete's change event carries it and the old value in one NATS message)",
-      { details: { key, constraint: 'maxUpdatedByBytes', size, limit: maxBytes } },
+      { ...variableOfKey(key), details: { key, constraint: 'maxUpdatedByBytes', size, limit: maxBytes } },
     );
   }
   return { [UPDATED_BY_HEADER]: value };
+}
+
+/** The error option naming the variable of a key of the variables bucket (`<session>.<variable>`); none without. */
+function variableOfKey(key: string): { variable?: string } {
+  const session = sessionOfKey(key);
+  return session === '' ? {} : { variable: key.slice(session.length + 1) };
 }
 
 /**

@@ -40,6 +40,7 @@ describe("the size of a delete's updatedBy on a NATS node", () => {
     expect(refusal).toBeInstanceOf(ValidationError);
     expect(refusal).toMatchObject({
       code: 'validation_failed',
+      variable: 'doc',
       details: { key: 'edge.doc', constraint: 'maxUpdatedByBytes', size: limit() + 1, limit: limit() },
     });
     expect((refusal as Error).message).toContain(
@@ -77,7 +78,8 @@ describe("the size of a delete's updatedBy on a NATS node", () => {
 
     await expect(local.deleteVariable('doc', { updatedBy: over })).rejects.toMatchObject({
       code: 'validation_failed',
-      details: { key: 'paths.doc', ...sizes },
+      variable: 'doc',
+      details: { key: 'paths.doc', variable: 'doc', ...sizes },
     });
     const reply = await rawReply(
       nc(),
