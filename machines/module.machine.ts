@@ -34,7 +34,8 @@ function aborted(context: ModuleMachineContext, executionId: string, reason: str
   return {
     code: 'execution_aborted',
     message: `execution '${executionId}' of module '${context.moduleId}' was aborted${reason ? `: ${reason}` : ''}`,
-    details: { moduleId: context.moduleId, executionId },
+    // The reason in a field of its own too: a subscriber tells a timeout (`timed out`) from a cancel without parsing.
+    details: { moduleId: context.moduleId, executionId, ...(reason ? { reason } : {}) },
   };
 }
 

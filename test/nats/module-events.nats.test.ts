@@ -215,7 +215,11 @@ describe('module events', () => {
     await waitFor(() => failed.length === 1, { message: 'the timed-out execution is cancelled' });
     off();
     expect(failed[0]).toMatchObject({
-      error: { code: 'execution_aborted', message: expect.stringContaining('timed out') },
+      error: {
+        code: 'execution_aborted',
+        message: expect.stringContaining('timed out'),
+        details: { reason: 'timed out' },
+      },
     });
     stub.delayMs = 0;
     expect((await qa.execute({ question: 'fast' })).output.answer).toBe('late');
