@@ -11,8 +11,9 @@
  * 1. Check: read every key's last message and check each expected revision. A mismatch rejects with
  *    `StoreConflictError` and nothing is written — this is the common conflict, and it is fully atomic.
  * 2. Write: publish all writes back to back on one connection, each with its own server-side compare-and-set
- *    on the revision seen in step 1 and a `Tether-Commit` header (a delete also names who deletes, as `delete` does). The server applies them in order, so they get
- *    increasing revisions (consecutive unless another client's write lands in between).
+ *    on the revision seen in step 1 and a `Tether-Commit` header (a delete also names who deletes, as `delete`
+ *    does). The server applies them in order, so they get increasing revisions (consecutive unless another
+ *    client's write lands in between).
  * 3. Undo: if a write lost a race that began after step 1, every write of this commit that did land is reverted
  *    with compare-and-set at the revision it got (the previous value re-put, or a delete marker where the key
  *    was absent), tagged `Tether-Commit-Undo`, then the commit rejects with `StoreConflictError`.
