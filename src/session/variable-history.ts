@@ -23,7 +23,10 @@ export interface VariableHistoryEntry {
 /**
  * Turns a key's store history into value versions of `current`: writes of an earlier variable of the same
  * name (deleted, then defined again) carry another id and are left out, and a lock write, which keeps the
- * version, does not make a second entry.
+ * version, does not make a second entry. A record whose version is below the last one is an undo: a batch on
+ * NATS that lost a race after some of its writes landed puts the previous record back (kv-commit.ts), and the
+ * batch was refused or is written again, so the undone versions are dropped: they were never acknowledged, and
+ * neither a reader of the history nor a rollback may take them for accepted values.
  */
 export function historyOf(
   current: VariableRecord,
@@ -33,6 +36,7 @@ export function historyOf(
   for (const change of changes) {
     if (change.operation !== 'put' || change.value.id !== current.id) continue;
     const record = change.value;
+    while ((entries.at(-1)?.version ?? 0) > record.version) entries.pop();
     if (entries.at(-1)?.version === record.version) continue;
     entries.push({
       version: record.version,
