@@ -43,16 +43,20 @@ export class SessionProcessLink {
   }
 
   async #wake(): Promise<SessionProcess> {
-    if (!this.#process.alive) {
-      const ending = this.#process.ending();
-      // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
-      if (ending !== 'crashed' && ending !== 'hibernated') throw this.ended(ending);
-      this.#process = await this.host.restart(this.sessionId, this.#process.incarnation);
+    for (;;) {
+      if (!this.#process.alive) {
+        const ending = this.#process.ending();
+        // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
+        if (ending !== 'crashed' && ending !== 'hibernated') throw this.ended(ending);
+        this.#process = await this.host.restart(this.sessionId, this.#process.incarnation);
+      }
+      // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
+      this.host.touch(this.sessionId);
+      await this.host.fresh?.(this.sessionId, this.#process.incarnation);
+      // A stamp slower than the hibernation delay (a bucket slow to answer, a loaded node) lets the process hibernate
+      // meanwhile: handing it out would fail the use with `noproc`. Wake it again (or say why the session ended).
+      if (this.#process.alive) return this.#process;
     }
-    // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
-    this.host.touch(this.sessionId);
-    await this.host.fresh?.(this.sessionId, this.#process.incarnation);
-    return this.#process;
   }
 
   /** The `SessionError` that says why the session ended. */
