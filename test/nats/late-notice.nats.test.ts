@@ -86,12 +86,12 @@ describe('a node answering slowly tells a caller that asked (Tether-Accept-Notic
 });
 
 describe('the remote client, told by a late notice that the node is still at it', () => {
-  /** A scripted node on `tether.v1.session.s.>`: open is answered at once, `var.get` as `get` says. */
-  function scriptedNode(get: (msg: Msg) => void): void {
+  /** A scripted node on `tether.v1.session.s.>`: `open` is answered at once, any other request as `serve` says. */
+  function scriptedNode(serve: (msg: Msg) => void): void {
     const subscription = nc().subscribe('tether.v1.session.s.>', {
       callback: (_error, msg) => {
-        if (msg.subject.endsWith('.open')) return msg.respond(enc.encode(JSON.stringify({ result: {}, revision: 0 })));
-        get(msg);
+        if (msg.subject.endsWith('.open')) msg.respond(enc.encode(JSON.stringify({ result: {}, revision: 0 })));
+        else serve(msg);
       },
     });
     onTestFinished(() => subscription.unsubscribe());
