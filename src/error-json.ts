@@ -49,6 +49,7 @@ const CONNECTION_STATUSES = new Set<string>(['unreachable', 'disconnected', 'rec
 type ErrorFactory = (message: string, details: Record<string, unknown>) => BridgeError;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : String(v ?? ''));
+const optStr = (v: unknown): string | undefined => (v === undefined ? undefined : str(v));
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
 /** How each code is rebuilt into its class on the receiving side of a reply. */
@@ -99,7 +100,7 @@ const factories: Record<string, ErrorFactory> = {
   child_start_failed: (_m, d) => new ChildStartError(str(d.supervisor), str(d.childId), { details: d }),
   execution_aborted: (_m, d) => new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }),
   node_lost: (_m, d) =>
-    new NodeLostError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
+    new NodeLostError(str(d.sessionId), optStr(d.moduleId), optStr(d.executionId), str(d.nodeId), { details: d }),
   execution_unknown: (_m, d) =>
     new ExecutionUnknownError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
   internal_error: (m, d) => new InternalError(m, { details: d }),

@@ -474,24 +474,43 @@ export class ExecutionAbortedError extends BridgeError {
 /**
  * The node that took a remote execution stopped answering while its caller waited for the reply: its process was
  * killed, or its machine or network went away (or this client's own connection stopped carrying anything without
- * dropping, which looks the same from here: a connection that drops is told apart, see `NatsConnectionError`). Raised by the remote client, like Elixir's `:noconnection`, a few seconds after the node's
- * last answer instead of at the end of the execution's timeout. The execution's outcome is unknown: it may or
- * may not have run, its LLM call included, so retry only what is safe to run twice.
+ * dropping, which looks the same from here: a connection that drops is told apart, see `NatsConnectionError`).
+ * Raised by the remote client, like Elixir's `:noconnection`, a few seconds after the node's last answer instead
+ * of at the end of the execution's timeout. The execution's outcome is unknown: it may or may not have run, its
+ * LLM call included, so retry only what is safe to run twice.
+ *
+ * Any other request is watched the same way once its node said it is still at it (a write riding through a
+ * leader election, see `Tether-Answer-Within`): then `moduleId` and `executionId` are `undefined`,
+ * `details.subject` names the request, and `details.outcome` is `unknown` unless it was a read.
  */
 export class NodeLostError extends BridgeError {
   override readonly code = 'node_lost';
   constructor(
     readonly sessionId: string,
-    readonly moduleId: string,
-    readonly executionId: string,
+    readonly moduleId: string | undefined,
+    readonly executionId: string | undefined,
     /** The node's instance id of the `tether` micro service (it answered on `$SRV.PING.tether.<nodeId>`). */
     readonly nodeId: string,
     options: BridgeErrorOptions = {},
   ) {
+    const subject = options.details?.subject;
+    const fate =
+      options.details?.outcome === 'unknown' ? 'whether it was applied is unknown' : 'a read, it changed nothing';
     super(
-      `node '${nodeId}' running execution '${executionId}' of module '${moduleId}' in session '${sessionId}' ` +
-        "stopped answering; the execution's outcome is unknown: it may or may not have run, its LLM call included",
-      { ...options, details: { sessionId, moduleId, executionId, nodeId, ...options.details } },
+      executionId === undefined
+        ? `node '${nodeId}' that took request '${String(subject)}' of session '${sessionId}' stopped answering; ${fate}`
+        : `node '${nodeId}' running execution '${executionId}' of module '${moduleId}' in session '${sessionId}' ` +
+            "stopped answering; the execution's outcome is unknown: it may or may not have run, its LLM call included",
+      {
+        ...options,
+        details: {
+          sessionId,
+          ...(moduleId === undefined ? {} : { moduleId }),
+          ...(executionId === undefined ? {} : { executionId }),
+          nodeId,
+          ...options.details,
+        },
+      },
     );
   }
 }

@@ -37,7 +37,7 @@ export const CLIENT_OPTIONS = {
   timeout: {
     type: 'string',
     placeholder: '<ms>',
-    description: 'how long a request waits for its reply (default 5000)',
+    description: 'how long a request waits for its reply (default 5000, or as long as a node says it may take)',
   },
 } as const satisfies Record<string, OptionSpec>;
 

@@ -15,7 +15,7 @@ import type { AppliedRevisions } from './revision-waiters.js';
 import { RelayedReply, type ServiceRequest } from './service-endpoint.js';
 import type { TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
-import { DEFAULT_MAX_PAYLOAD, encodeError } from './wire.js';
+import { ACCEPT_NOTICE_HEADER, DEFAULT_MAX_PAYLOAD, encodeError } from './wire.js';
 
 /** What {@link createEndpointHandlers} replies with and reports to. */
 export interface EndpointHandlerDeps {
@@ -67,6 +67,8 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
     return (error: Error | null, msg: ServiceRequest): void => {
       if (error) return report(error, `endpoint ${name}`);
       requestCount += 1;
+      // Only when asked (one header lookup otherwise): a request still unanswered after a while says so.
+      if (msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.taken(msg);
       const taken = stats.taken();
       const fail = (failure: unknown): void => {
         respondFailure(msg, failure, reportsModules ? modules?.highestRevision : undefined);

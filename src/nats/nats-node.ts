@@ -224,6 +224,7 @@ export async function openNatsNode(
           // A client that saw a module stopped or created again is served by no node whose watch has not seen it.
           modulesRevisions: specs,
           ...(options.executionReplies !== undefined ? { executionReplies: options.executionReplies } : {}),
+          ...(nodeSessions.answerWithinMs !== undefined ? { answerWithinMs: nodeSessions.answerWithinMs } : {}),
         });
       },
       async stopServing() {

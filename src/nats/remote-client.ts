@@ -23,7 +23,11 @@ export interface ConnectOptions {
   readonly prefix?: string;
   /**
    * How long a request waits for its reply before `CallTimeoutError` (`NatsConnectionError` when the connection
-   * dropped meanwhile), at most 2^31-1 ms. @default 5000
+   * dropped meanwhile), at most 2^31-1 ms. @default 5000, and then longer for a request whose node says, after a
+   * second without an answer, that it is still at it (a write riding through a leader election of its bucket): it
+   * waits as long as the node says it may take (a node's write timeout and a few seconds: about 30 s with the defaults),
+   * pinging the node meanwhile, so a node that dies ends the wait with `NodeLostError` (`node_lost`) within seconds.
+   * A timeout given here is kept to the letter: the node's word only brings the pings.
    */
   readonly timeoutMs?: number;
   /** User and password authentication. */
@@ -97,7 +101,8 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
   reportReconnects(connection, options, report);
   const closed = connection.closed().then(() => undefined);
-  const transport = new RemoteTransport(connection, subjects, timeoutMs, report);
+  // With the default timeout, a request whose node says it is still at it (an election) waits as long as it says.
+  const transport = new RemoteTransport(connection, subjects, timeoutMs, report, options.timeoutMs === undefined);
 
   return {
     async session(id, sessionOptions = {}) {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
+import { InternalError } from '../errors.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import { ClientRevisions } from './client-revisions.js';
 import { createConnectionLink, type ConnectionLink } from './connection-link.js';
@@ -14,7 +15,7 @@ import type { ConnectionChange } from './connection-options.js';
 import { askExecutionOutcome } from './lost-reply-recovery.js';
 import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
-import { droppedWhileWaiting, requestFailure, waitStart } from './request-failure.js';
+import { droppedWhileWaiting, nodeLostWhileWaiting, requestFailure, waitStart } from './request-failure.js';
 import { watchedRequest } from './watched-request.js';
 import { encodeJson } from './wire.js';
 
@@ -54,11 +55,17 @@ export class RemoteTransport {
   /** Requests no caller awaits that a close should let finish (see {@link keep}). */
   readonly #kept = new Set<Promise<unknown>>();
 
+  /**
+   * @param timeoutMs How long a request waits for its reply.
+   * @param waitAsNodeSays Whether a request given no timeout of its own waits past `timeoutMs` when its node says
+   *   it is still at it (see `WatchedRequestOptions.waitAsNodeSays`): the client's timeout is the default one.
+   */
   constructor(
     readonly connection: NatsConnection,
     readonly subjects: TetherSubjects,
     readonly timeoutMs: number,
     readonly report: (error: unknown, where: string) => void,
+    private readonly waitAsNodeSays = false,
   ) {
     this.#inbox = new ReplyInbox(connection);
     this.#link = createConnectionLink(connection, report);
@@ -89,12 +96,7 @@ export class RemoteTransport {
    * `incarnation`: the life of the session the request is for (the `Tether-Incarnation` header), when the handle
    * knows it, so that the node refuses it once that life has ended rather than serve the id's next life.
    */
-  async request(
-    subject: string,
-    body: object,
-    timeoutMs: number = this.timeoutMs,
-    incarnation?: string,
-  ): Promise<unknown> {
+  async request(subject: string, body: object, timeoutMs?: number, incarnation?: string): Promise<unknown> {
     return (await this.requestWithRevision(subject, body, timeoutMs, false, incarnation)).result;
   }
 
@@ -103,12 +105,7 @@ export class RemoteTransport {
    * that answers has applied every module creation and stop this client was told of; `incarnation` as for
    * {@link request}.
    */
-  async moduleRequest(
-    subject: string,
-    body: object,
-    timeoutMs: number = this.timeoutMs,
-    incarnation?: string,
-  ): Promise<unknown> {
+  async moduleRequest(subject: string, body: object, timeoutMs?: number, incarnation?: string): Promise<unknown> {
     return (await this.requestWithRevision(subject, body, timeoutMs, true, incarnation)).result;
   }
 
@@ -120,7 +117,7 @@ export class RemoteTransport {
   async requestWithRevision(
     subject: string,
     body: object,
-    timeoutMs: number = this.timeoutMs,
+    timeoutMs?: number,
     module = false,
     incarnation?: string,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
@@ -129,25 +126,37 @@ export class RemoteTransport {
     );
   }
 
+  /**
+   * One request, watched: a node still at it after a while says so (a late notice), and is then pinged, and waited
+   * for as long as it says when the request has no timeout of its own (see `waitAsNodeSays`).
+   */
   async #requestOnce(
     subject: string,
     body: object,
-    timeoutMs: number,
+    ownTimeoutMs: number | undefined,
     module: boolean,
     incarnation: string | undefined,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
-    let reply;
+    const timeoutMs = ownTimeoutMs ?? this.timeoutMs;
+    let outcome;
     const sent = this.#revisions.sent();
     const start = waitStart(this.#link);
     try {
-      reply = await this.connection.request(subject, encodeJson(body), {
-        timeout: timeoutMs,
+      outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
         headers: this.#revisions.headers(module, sent, incarnation),
+        timeoutMs,
+        link: this.#link,
+        waitAsNodeSays: this.waitAsNodeSays && ownTimeoutMs === undefined,
       });
     } catch (error) {
       throw requestFailure(error, this.connection, this.subjects, subject, timeoutMs, this.#link, start);
     }
-    const decoded = this.#revisions.decode(reply, sent);
+    if (outcome.kind === 'lost') throw nodeLostWhileWaiting(this.subjects, subject, outcome.nodeId);
+    if (outcome.kind === 'unanswered')
+      throw droppedWhileWaiting(this.connection, this.subjects, subject, timeoutMs, outcome.down);
+    // Neither a signal nor a question to the node was given: `aborted` and `unknown` cannot come.
+    if (outcome.kind !== 'reply') throw new InternalError(`request to '${subject}' ended as ${outcome.kind}`);
+    const decoded = this.#revisions.decode(outcome.reply, sent);
     return { result: decoded.result, revision: decoded.revision };
   }
 

@@ -10,7 +10,14 @@
  * @module
  */
 import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
-import { CallTimeoutError, InternalError, NatsConnectionError, NoProcError, ValidationError } from '../errors.js';
+import {
+  CallTimeoutError,
+  InternalError,
+  NatsConnectionError,
+  NodeLostError,
+  NoProcError,
+  ValidationError,
+} from '../errors.js';
 import type { ConnectionLink } from './connection-link.js';
 import { MODULE_READS, VARIABLE_READS } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
@@ -71,6 +78,18 @@ export function droppedWhileWaiting(
       details: { subject, timeoutMs, ...(kind === 'read' ? {} : { outcome: 'unknown' }) },
     },
   );
+}
+
+/**
+ * The error of a request to `subject` whose node `nodeId` said it was still at it and then stopped answering
+ * pings (see watched-request.ts): whether it was applied is unknown, unless it was a read.
+ */
+export function nodeLostWhileWaiting(subjects: TetherSubjects, subject: string, nodeId: string): NodeLostError {
+  const sessionId = (subjects.parseRequest(subject) ?? subjects.parseModuleRequest(subject))?.sessionId ?? '';
+  const read = requestKind(subjects, subject) === 'read';
+  return new NodeLostError(sessionId, undefined, undefined, nodeId, {
+    details: { subject, ...(read ? {} : { outcome: 'unknown' }) },
+  });
 }
 
 /**

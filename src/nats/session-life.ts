@@ -33,6 +33,11 @@ export interface NodeSessions {
   uses(): Iterable<SessionUse>;
   /** The error of a handle of the life `incarnation` when this node heard that life end (see ended-sessions.ts). */
   ended?(sessionId: string, incarnation: string): SessionError | undefined;
+  /**
+   * The longest a session request waits here for its answer, once any read-your-writes wait is over (a write's
+   * call timeout, which covers its ride through an election); told to callers that asked for late notices.
+   */
+  readonly answerWithinMs?: number;
 }
 
 /** Options of {@link openSessionLife}. */

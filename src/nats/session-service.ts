@@ -74,6 +74,11 @@ export interface SessionServiceOptions {
   readonly modulesRevisions?: AppliedRevisions;
   /** How many replies of finished executions this node keeps for clients that lost them, and how long. */
   readonly executionReplies?: ExecutionReplyLimits;
+  /**
+   * The longest a request other than `execute` waits here after its read-your-writes wait before it is answered; a
+   * late notice tells the caller how much of that is left (see `ACCEPT_NOTICE_HEADER`). @default 27000
+   */
+  readonly answerWithinMs?: number;
 }
 
 /** A running service. */
@@ -101,6 +106,13 @@ export interface SessionService {
  * not wait for NATS to be created.
  */
 const SUBSCRIBE_WAIT_MS = 2_000;
+
+/**
+ * A request's longest wait after the read-your-writes wait, when the node is not told it: the runtime's default
+ * call timeout (5 s), a write's ride through an election (15 s) and one JetStream request that was in flight (5 s),
+ * with 2 s to spare.
+ */
+const DEFAULT_ANSWER_WITHIN_MS = 27_000;
 
 /**
  * Starts the service on `connection`. `provider` hands out sessions; it is the only way in to the node, so
@@ -149,7 +161,8 @@ export async function startSessionService(
   });
 
   const serviceId = service.info().id;
-  const notices = createAcceptanceNotices(connection, serviceId, report);
+  const answerWithinMs = waitMs + (options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS);
+  const notices = createAcceptanceNotices(connection, serviceId, answerWithinMs, report);
   const handlers = createEndpointHandlers({
     connection,
     subjects,

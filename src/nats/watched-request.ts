@@ -15,6 +15,10 @@
  * answers, with its reply, or with `running` and its name, and is watched from then on as if its notice had come.
  * A request whose wait saw its connection drop and that still got no reply by its deadline (its node
  * not known, or not answering the question) ends as `unanswered`, for the caller to blame its own connection.
+ *
+ * Any other request is sent the same way: a node that has not answered it within `LATE_NOTICE_MS` sends a late
+ * notice, which starts the watch as well and says how long the node may still take (`Tether-Answer-Within`); a
+ * caller that lets it (`waitAsNodeSays`) moves its deadline there.
  * @module
  */
 import { ErrorCode, NatsError, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
@@ -23,7 +27,7 @@ import { recoverLostReply, type AskOutcome } from './lost-reply-recovery.js';
 import { watchNode } from './node-watch.js';
 import type { InboxSlot, ReplyInbox } from './reply-inbox.js';
 import { droppedDuring, waitStart } from './request-failure.js';
-import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER } from './wire.js';
+import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, ANSWER_WITHIN_HEADER } from './wire.js';
 
 // The watch's figures moved to node-watch.ts; they stay importable from here, where they were first.
 export {
@@ -59,7 +63,19 @@ export interface WatchedRequestOptions {
    * without it, nobody asks.
    */
   readonly askOutcome?: AskOutcome | undefined;
+  /**
+   * A late notice (one with `Tether-Answer-Within`: the node is still at it, riding through an election, say) moves
+   * the deadline to when that node will have answered at the latest, plus {@link LATE_ANSWER_MARGIN_MS}, if that is
+   * later. Without it the deadline stays `timeoutMs`.
+   */
+  readonly waitAsNodeSays?: boolean;
 }
+
+/** Added to a late notice's `Tether-Answer-Within`: the answer still has to travel here. */
+export const LATE_ANSWER_MARGIN_MS = 2000;
+
+/** The longest a timer waits. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Micro instance ids are NUIDs; anything else in a notice is not used as a subject token. */
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -134,6 +150,7 @@ export function watchedRequest(
           const acceptedBy = msg.headers?.get(ACCEPTED_BY_HEADER);
           if (acceptedBy) {
             if (!unwatch && NODE_ID.test(acceptedBy)) accepted(acceptedBy);
+            if (options.waitAsNodeSays) waitLonger(msg.headers?.get(ANSWER_WITHIN_HEADER));
             return;
           }
           // The server's own answer when nothing subscribes to the subject: an empty message with status 503.
@@ -147,10 +164,21 @@ export function watchedRequest(
       reject(error);
       return;
     }
-    const deadline = setTimeout(() => {
+    const expire = (): void => {
       if (droppedDuring(link, start)) finish(() => resolve({ kind: 'unanswered', down: link.down }));
       else finish(() => reject(NatsError.errorForCode(ErrorCode.Timeout)));
-    }, options.timeoutMs);
+    };
+    let endsAt = Date.now() + options.timeoutMs;
+    let deadline = setTimeout(expire, options.timeoutMs);
+    const waitLonger = (answerWithin: string | undefined): void => {
+      // Digits only: anything else is no promise to wait on.
+      if (settled || !answerWithin || !/^\d{1,15}$/.test(answerWithin)) return;
+      const ms = Math.min(Number(answerWithin) + LATE_ANSWER_MARGIN_MS, MAX_TIMER_MS);
+      if (Date.now() + ms <= endsAt) return;
+      clearTimeout(deadline);
+      endsAt = Date.now() + ms;
+      deadline = setTimeout(expire, ms);
+    };
     if (askOutcome) {
       const everyNode = recoverLostReply(
         link,

@@ -44,11 +44,15 @@ export const INCARNATION_HEADER = 'Tether-Incarnation';
 export const MIN_MODULES_REVISION_HEADER = 'Tether-Min-Modules-Revision';
 
 /**
- * The request header asking for an acceptance notice (any value; the remote client sends `1`). Only module
- * `execute` honours it: the node that takes the request publishes to the request's reply subject a notice with
- * the {@link ACCEPTED_BY_HEADER} header at the end of the event-loop turn that took it, before the execution waits
- * for anything, then the reply as usual, so the caller can watch that node while the execution runs. An execution
- * whose reply is ready within that turn (the offline model) gets the reply alone: there was nothing to watch.
+ * The request header asking for an acceptance notice (any value; the remote client sends `1`). The node that
+ * takes the request publishes to the request's reply subject a notice with the {@link ACCEPTED_BY_HEADER} header,
+ * then the reply as usual, so the caller can watch that node while it waits:
+ * - a module `execute` gets its notice at the end of the event-loop turn that took it, before the execution waits
+ *   for anything. An execution whose reply is ready within that turn (the offline model) gets the reply alone:
+ *   there was nothing to watch.
+ * - any other request gets one only when it is still unanswered after {@link LATE_NOTICE_MS} (a write riding
+ *   through a leader election of its bucket, say), with {@link ANSWER_WITHIN_HEADER}: the caller may wait that
+ *   long rather than give up at its usual timeout.
  * Without the header the protocol stays one request, one reply.
  */
 export const ACCEPT_NOTICE_HEADER = 'Tether-Accept-Notice';
@@ -59,6 +63,18 @@ export const ACCEPT_NOTICE_HEADER = 'Tether-Accept-Notice';
  * `{ "acceptedBy": "<id>" }`.
  */
 export const ACCEPTED_BY_HEADER = 'Tether-Accepted-By';
+
+/**
+ * How long a request other than `execute` that asked for a notice may go unanswered before the node sends one:
+ * far above any answer that needs no wait (well under a millisecond on loopback), far below a client's timeout.
+ */
+export const LATE_NOTICE_MS = 1000;
+
+/**
+ * The header of a late notice (see {@link ACCEPT_NOTICE_HEADER}): the milliseconds within which the node will
+ * answer at the latest, from the notice on (its longest wait: a write's through an election and its call timeout).
+ */
+export const ANSWER_WITHIN_HEADER = 'Tether-Answer-Within';
 
 /** The micro service every node registers (`$SRV.PING.tether`, `nats micro ls`). */
 export const SERVICE_NAME = 'tether';

@@ -96,6 +96,8 @@ export class Runtime {
   readonly #modules: ModuleDirectory;
   readonly #ttlMs: number;
   readonly #callTimeoutMs: number;
+  /** How long a NATS request waits here for its answer at the longest (see `NodeSessions.answerWithinMs`). */
+  readonly #answerWithinMs: number;
   readonly #report: (error: unknown, where: string) => void;
   #router: StoreWatch | undefined;
   #nats: NatsNode | undefined;
@@ -128,6 +130,8 @@ export class Runtime {
     const retryMs = options.nats ? (options.nats.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS) : 0;
     // Capped at what a timer can wait: a longer call timeout is refused, which would fail every write.
     const writeTimeoutMs = Math.min(this.#callTimeoutMs + retryMs, Math.max(this.#callTimeoutMs, MAX_TIMEOUT_MS));
+    // A write's reply comes by its call timeout; a JetStream request in flight then (5 s) and 2 s to spare on top.
+    this.#answerWithinMs = writeTimeoutMs + 7000;
     this.#modules = new ModuleDirectory(
       {
         processes: this.#processes,
@@ -187,6 +191,7 @@ export class Runtime {
           endLocal: (id, incarnation, reason) => sessions.endLocal(id, incarnation, reason),
           uses: () => sessions.uses(),
           ended: (id, incarnation) => sessions.endedError(id, incarnation),
+          answerWithinMs: started.#answerWithinMs,
         });
       }
       return started;

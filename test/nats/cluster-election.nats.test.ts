@@ -6,7 +6,7 @@ import { waitFor } from '../support/wait-for.js';
 const skipped = clusterSkipped('cluster-election.nats.test');
 
 describe.skipIf(skipped)('a deployment on a three-server NATS cluster whose stream leader is lost', () => {
-  const { cluster, members, newBuckets, nodeBesideLeader } = useClusterFixture();
+  const { fx, cluster, members, newBuckets, nodeBesideLeader } = useClusterFixture();
 
   it('rides through an election of the variables stream’s leader: every write and read issued meanwhile succeeds, counts exact', async () => {
     newBuckets();
@@ -119,4 +119,24 @@ describe.skipIf(skipped)('a deployment on a three-server NATS cluster whose stre
     expect((await session.getVariables(['a', 'b'])).found).toEqual({ a: 1, b: 2 });
     expect((await session.setVariable('a', 3)).value).toBe(3);
   }, 50_000);
+
+  it('a remote client with the default timeout (5 s) rides through an outage longer than that: its write lands and it hears so', async () => {
+    newBuckets();
+    // Long enough for the members to come back and elect, however long that takes on a loaded machine.
+    const { home } = await nodeBesideLeader({ nats: { unavailableRetryMs: 30_000 } });
+    const client = await fx().client({ servers: home.url });
+    const session = await client.session('r1');
+    await session.defineVariable('a', 'integer', 1);
+    const others = members().filter((m) => m !== home);
+    await Promise.all(others.map((m) => m.kill()));
+
+    const writing = session.setVariable('a', 5);
+    // No quorum for longer than the client's timeout: the node says it is still at it, and the client waits on.
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    await Promise.all(others.map((m) => m.restart()));
+    expect(await writing).toMatchObject({ value: 5, version: 2 });
+
+    await cluster().waitHealthy();
+    expect((await session.variableHistory('a')).map((entry) => entry.value)).toEqual([1, 5]);
+  }, 60_000);
 });

@@ -1,0 +1,175 @@
+import { headers, type Msg } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { CallTimeoutError, NodeLostError, connect } from '../../src/index.js';
+import { encodeAcceptance } from '../../src/nats/wire.js';
+import { startLaggingProxy } from '../support/lagging-proxy.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { isNotice, rawRequest } from '../support/raw-request.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const enc = new TextEncoder();
+
+describe('a node answering slowly tells a caller that asked (Tether-Accept-Notice) that it is still at it', () => {
+  /**
+   * A node behind a proxy holding its bucket's messages, and a write it has not heard of: a request that asks for
+   * that write's revision waits for it (at most 2 s), as a request riding through an election waits.
+   */
+  async function laggingNode() {
+    const buckets = fx().buckets();
+    const proxy = await startLaggingProxy(fx().server.url, (subject) =>
+      subject.startsWith(`$KV.${buckets.variablesBucket}.`),
+    );
+    onTestFinished(() => proxy.close());
+    const node = await fx().node(buckets, { servers: proxy.url });
+    const client = await fx().client();
+    const session = await client.session('slow');
+    await session.defineVariable('x', 'integer', 1);
+    proxy.hold();
+    // A copy of the record under another session's key, which has no process on the node.
+    const kv = await nc().jetstream().views.kv(buckets.variablesBucket);
+    const held = await kv.put('elsewhere.x', (await kv.get('slow.x'))!.value);
+    return { node, proxy, held };
+  }
+
+  const revisionHeader = (revision: number): [string, string] => ['Tether-Min-Revision', String(revision)];
+
+  function ask(revision: number, withNotice: boolean): Msg[] {
+    const h = headers();
+    h.set(...revisionHeader(revision));
+    if (withNotice) h.set('Tether-Accept-Notice', '1');
+    const inbox = `_INBOX.late.${Math.random().toString(36).slice(2)}`;
+    const received: Msg[] = [];
+    const subscription = nc().subscribe(inbox, { callback: (_error, msg) => received.push(msg) });
+    onTestFinished(() => subscription.unsubscribe());
+    nc().publish('tether.v1.session.slow.var.get', enc.encode(JSON.stringify({ name: 'x' })), {
+      reply: inbox,
+      headers: h,
+    });
+    return received;
+  }
+
+  it('sends one late notice naming itself and how long it may still take, then the reply', async () => {
+    const { node, proxy, held } = await laggingNode();
+    const received = ask(held, true);
+    await waitFor(() => received.length === 1, { message: 'the late notice' });
+    const [notice] = received;
+    expect(isNotice(notice!)).toBe(true);
+    expect(notice!.headers?.get('Tether-Accepted-By')).toBe(node.serviceId);
+    expect(notice!.json()).toEqual({ acceptedBy: node.serviceId });
+    // The node's bound from the notice on: the revision wait left (under 2 s) and a write's timeout (5 + 15 + 7 s).
+    const answerWithin = Number(notice!.headers?.get('Tether-Answer-Within'));
+    expect(answerWithin).toBeGreaterThan(27_000);
+    expect(answerWithin).toBeLessThanOrEqual(29_000);
+
+    proxy.release();
+    await waitFor(() => received.length === 2, { message: 'the reply' });
+    expect(isNotice(received[1]!)).toBe(false);
+    expect(received[1]!.json()).toMatchObject({ result: { value: 1 } });
+  });
+
+  it('sends no notice to a request that did not ask, nor to one answered at once', async () => {
+    const { proxy, held } = await laggingNode();
+    const unasked = ask(held, false);
+    // Held past the notice's time, then answered.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    proxy.release();
+    await waitFor(() => unasked.length === 1, { message: 'the reply' });
+    const prompt = rawRequest(nc(), 'tether.v1.session.slow.var.get', { name: 'x' }, true);
+    await waitFor(() => prompt.length === 1, { message: 'the prompt reply' });
+    // A notice owed would have gone by now; the round trip makes sure it would have reached us.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    await nc().flush();
+    expect([...unasked, ...prompt].map(isNotice)).toEqual([false, false]);
+  });
+});
+
+describe('the remote client, told by a late notice that the node is still at it', () => {
+  /** A scripted node on `tether.v1.session.s.>`: `open` is answered at once, any other request as `serve` says. */
+  function scriptedNode(serve: (msg: Msg) => void): void {
+    const subscription = nc().subscribe('tether.v1.session.s.>', {
+      callback: (_error, msg) => {
+        if (msg.subject.endsWith('.open')) msg.respond(enc.encode(JSON.stringify({ result: {}, revision: 0 })));
+        else serve(msg);
+      },
+    });
+    onTestFinished(() => subscription.unsubscribe());
+  }
+
+  /**
+   * Publishes a late notice for `msg` from `nodeId`, which will answer within `answerWithinMs`, if `msg` asked for
+   * one (as a node does).
+   */
+  function lateNotice(msg: Msg, nodeId: string, answerWithinMs: number): void {
+    if (!msg.headers?.has('Tether-Accept-Notice')) return;
+    const h = headers();
+    h.set('Tether-Accepted-By', nodeId);
+    h.set('Tether-Answer-Within', String(answerWithinMs));
+    nc().publish(msg.reply!, encodeAcceptance(nodeId), { headers: h });
+  }
+
+  /** Answers `$SRV.PING.tether.<nodeId>` until the returned function is called. */
+  function answerPings(nodeId: string): () => void {
+    const subscription = nc().subscribe(`$SRV.PING.tether.${nodeId}`, {
+      callback: (_error, msg) => msg.respond(enc.encode(JSON.stringify({ id: nodeId }))),
+    });
+    onTestFinished(() => subscription.unsubscribe());
+    return () => subscription.unsubscribe();
+  }
+
+  /** A `get` reply, as a node sends it. */
+  const reply = (value: number) =>
+    enc.encode(JSON.stringify({ result: { type: 'integer', value, version: 1 }, revision: 0 }));
+
+  it('waits past its default timeout (5 s) for as long as the node said, and gets the reply', async () => {
+    answerPings('slow_node');
+    scriptedNode((msg) => {
+      lateNotice(msg, 'slow_node', 10_000);
+      setTimeout(() => msg.respond(reply(42)), 6000);
+    });
+    const client = await connect({ servers: fx().server.url, onError: () => {} });
+    onTestFinished(() => client.close());
+    const session = await client.session('s');
+    expect(await session.getVariable('x')).toBe(42);
+  }, 15_000);
+
+  it('keeps a timeout it was given to the letter', async () => {
+    answerPings('slow_node');
+    scriptedNode((msg) => {
+      lateNotice(msg, 'slow_node', 10_000);
+      setTimeout(() => msg.respond(reply(42)), 3000);
+    });
+    const client = await connect({ servers: fx().server.url, timeoutMs: 1500, onError: () => {} });
+    onTestFinished(() => client.close());
+    const session = await client.session('s');
+    await expect(session.getVariable('x')).rejects.toBeInstanceOf(CallTimeoutError);
+  });
+
+  it('rejects with node_lost, its outcome unknown, when the node stops answering pings after its notice', async () => {
+    const stopPings = answerPings('dying_node');
+    scriptedNode((msg) => {
+      lateNotice(msg, 'dying_node', 60_000);
+      stopPings();
+    });
+    const client = await connect({ servers: fx().server.url, onError: () => {} });
+    onTestFinished(() => client.close());
+    const session = await client.session('s');
+    const error = await session.setVariable('x', 2).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(NodeLostError);
+    expect(error).toMatchObject({
+      code: 'node_lost',
+      nodeId: 'dying_node',
+      sessionId: 's',
+      moduleId: undefined,
+      details: { subject: 'tether.v1.session.s.var.set', outcome: 'unknown' },
+    });
+    expect((error as Error).message).toBe(
+      "node 'dying_node' that took request 'tether.v1.session.s.var.set' of session 's' stopped answering; " +
+        'whether it was applied is unknown',
+    );
+  });
+});
