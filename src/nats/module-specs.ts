@@ -25,7 +25,7 @@ import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
 import { specsFailure } from './module-specs-failure.js';
 import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
-import { bucketLastRevision } from './node-store.js';
+import { bucketLastRevision, bucketNextKept } from './node-store.js';
 import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { MIN_MODULES_REVISION_HEADER } from './wire.js';
@@ -140,6 +140,8 @@ export async function openModuleSpecs(
     lastRevision: () => bucketLastRevision(connection, bucket),
     applied: () => applied,
     graceMs: options.unknownRevisionGraceMs ?? 50,
+    nextKept: (after: number) => bucketNextKept(connection, bucket, after),
+    skipRemoved: (upTo: number) => reached(upTo),
   };
   const reached = (revision: number): void => {
     if (revision <= applied) return;

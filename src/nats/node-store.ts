@@ -13,6 +13,27 @@ import { createTrackingStore, type TrackingStore } from './tracking-store.js';
 import { kvStream } from './kv-bucket.js';
 import { DEFAULT_MAX_PAYLOAD } from './wire.js';
 
+/**
+ * The revision of the first message after `after` that the bucket's stream still holds, `undefined` when it holds
+ * none. Asked of the stream's leader (a message get, not a direct get a lagging replica may answer), which holds
+ * every acknowledged write.
+ */
+export async function bucketNextKept(
+  connection: NatsConnection,
+  bucket: string,
+  after: number,
+): Promise<number | undefined> {
+  const manager = await connection.jetstreamManager({ checkAPI: false });
+  // `next_by_subj` (server 2.9+) is not in nats.js's type of a message get; the request passes it on as given.
+  const query = { seq: after + 1, next_by_subj: `$KV.${bucket}.>` } as unknown as { seq: number };
+  try {
+    return (await manager.streams.getMessage(kvStream(bucket), query)).seq;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '404') return undefined;
+    throw error;
+  }
+}
+
 /** A node's store: the tracking store, plus the resumption of its router's watch after an outage. */
 export interface NodeStore extends TrackingStore {
   /** Reopens the router's watch right after the last change it delivered; see {@link KvStore.resumeWatches}. */
@@ -87,6 +108,7 @@ export async function createNodeStore(connection: NatsConnection, options: NodeS
   const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec, maxUpdatedByBytes: limit });
   const tracking = createTrackingStore(kv, {
     lastRevision: () => bucketLastRevision(connection, bucket),
+    nextKept: (after) => bucketNextKept(connection, bucket, after),
     bucket,
     ...(onTrackingError ? { onError: onTrackingError } : {}),
   });

@@ -84,6 +84,30 @@ export interface UnknownRevisionCheck {
   readonly applied: () => number;
   /** How long a wait goes on before the last revision is read (at most half the wait's timeout). */
   readonly graceMs: number;
+  /**
+   * The revision of the first message after `after` the bucket still holds, `undefined` when none: a revision
+   * whose messages are all gone (removed from the stream after they were written, as a session deletion removes
+   * its purge markers) never reaches a watch that had not delivered them yet, and the wait would end only at its
+   * timeout, or with the next write to the bucket.
+   */
+  readonly nextKept?: (after: number) => Promise<number | undefined>;
+  /** Counts every revision up to `upTo` applied: the bucket holds none of those the node had not applied. */
+  readonly skipRemoved?: (upTo: number) => void;
+}
+
+/**
+ * Once the bucket is known to hold `revision`: if none of the messages between what the node applied and it is kept
+ * any more, counts them applied (which releases the wait). A failed read proves nothing and skips nothing.
+ */
+function skipIfRemoved(revision: number, check: UnknownRevisionCheck): void {
+  const { nextKept, skipRemoved } = check;
+  const from = check.applied();
+  if (!nextKept || !skipRemoved || from >= revision) return;
+  nextKept(from).then(
+    // Sequences only grow: what is not kept between `from` and `revision` now will never be delivered.
+    (next) => (next === undefined || next > revision ? skipRemoved(revision) : undefined),
+    () => {},
+  );
 }
 
 /**
@@ -110,7 +134,10 @@ export function waitUnlessUnknown(
           (last) => {
             if (last < revision && check.applied() < revision) {
               reject(new RevisionUnknownError(check.bucket, revision, last, { details: { header: check.header } }));
-            } else resolve(reached);
+              return;
+            }
+            resolve(reached);
+            skipIfRemoved(revision, check);
           },
           () => resolve(reached),
         );

@@ -64,6 +64,12 @@ export interface TrackingStoreOptions {
    * is live, because a router that only sees new changes would otherwise never reach a revision written before.
    */
   readonly lastRevision?: () => Promise<number>;
+  /**
+   * The revision of the first change after `after` the store still holds (`undefined`: none). With it, a wait for a
+   * revision whose changes were all removed since (a session deletion removes its purge markers from the stream)
+   * ends instead of waiting for a change no router will ever see; see `UnknownRevisionCheck.nextKept`.
+   */
+  readonly nextKept?: (after: number) => Promise<number | undefined>;
   /** The store's KV bucket, named by `RevisionUnknownError`. @default 'tether_vars' */
   readonly bucket?: string;
   /**
@@ -175,6 +181,14 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     lastRevision,
     applied,
     graceMs: options.unknownRevisionGraceMs ?? 50,
+    ...(options.nextKept && {
+      nextKept: options.nextKept,
+      skipRemoved(upTo: number) {
+        // Nothing up to `upTo` is left for a router to deliver: each has seen all there is of it.
+        for (const router of routers) router.revision = Math.max(router.revision, upTo);
+        waiters.advance(applied());
+      },
+    }),
   };
 
   const routerDeps: RouterWatchDeps = {
