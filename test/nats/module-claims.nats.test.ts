@@ -1,4 +1,4 @@
-import { Empty, ErrorCode, NatsError, connect, headers } from 'nats';
+import { connect, headers } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   AlreadyExistsError,
@@ -16,6 +16,7 @@ import { startScript } from '../support/cli-process.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import type { TestNode } from '../support/tether-node.js';
+import { noResponders } from '../support/no-responders.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -166,7 +167,7 @@ describe('module ids claimed across nodes', () => {
     await owner.exited;
     // Once the server has dropped the killed node's connection (its service instance answers no more), nothing
     // answers for the module: the claim it left is stale.
-    await waitFor(() => noResponders(`$SRV.PING.tether.${ownerId}`), { message: 'the killed node is gone' });
+    await waitFor(() => noResponders(nc(), `$SRV.PING.tether.${ownerId}`), { message: 'the killed node is gone' });
     expect(await listed()).toEqual([]);
 
     const taken = await onB.module('local', localSpec);
@@ -190,7 +191,9 @@ describe('module ids claimed across nodes', () => {
     const first = await (await a.runtime.session('s1')).module('local', localSpec);
 
     proxy.cut();
-    await waitFor(() => noResponders(`$SRV.PING.tether.${a.serviceId}`), { message: 'the server dropped node A' });
+    await waitFor(() => noResponders(nc(), `$SRV.PING.tether.${a.serviceId}`), {
+      message: 'the server dropped node A',
+    });
     const second = await (await b.runtime.session('s1')).module('local', localSpec);
 
     // Node A's copy still runs for the handles held there; clients see node B's alone.
@@ -312,13 +315,3 @@ describe('what a claim check and a listing rely on', () => {
     expect(await specs.current('s1', 'm')).toBeUndefined();
   });
 });
-
-/** Whether a request to `subject` finds no subscriber at all. */
-async function noResponders(subject: string): Promise<boolean> {
-  try {
-    await nc().request(subject, Empty, { timeout: 2000 });
-    return false;
-  } catch (error) {
-    return error instanceof NatsError && error.code === ErrorCode.NoResponders;
-  }
-}

@@ -1,23 +1,13 @@
-import { Empty, ErrorCode, NatsError } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { kvStream } from '../../src/nats/kv-bucket.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { rawReply } from '../support/raw-request.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { noResponders } from '../support/no-responders.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
-
-/** Whether nothing answers `subject` any more (the server dropped the node's subscriptions). */
-async function noResponders(subject: string): Promise<boolean> {
-  try {
-    await nc().request(subject, Empty, { timeout: 2000 });
-    return false;
-  } catch (error) {
-    return error instanceof NatsError && error.code === ErrorCode.NoResponders;
-  }
-}
 
 describe('a revision whose messages were removed before a node saw them (a deletion compacts its markers)', () => {
   /**
@@ -33,7 +23,9 @@ describe('a revision whose messages were removed before a node saw them (a delet
     await session.defineVariable('x', 'integer', 7);
 
     proxy.cut();
-    await waitFor(() => noResponders(`$SRV.PING.tether.${node.serviceId}`), { message: 'the server dropped the node' });
+    await waitFor(() => noResponders(nc(), `$SRV.PING.tether.${node.serviceId}`), {
+      message: 'the server dropped the node',
+    });
     const kv = await nc().jetstream().views.kv(buckets[bucket]);
     const removed = await kv.put('elsewhere.key', new TextEncoder().encode('{}'));
     await (await nc().jetstreamManager()).streams.deleteMessage(kvStream(buckets[bucket]), removed);
