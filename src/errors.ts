@@ -481,7 +481,7 @@ export class ExecutionAbortedError extends BridgeError {
  *
  * Any other request is watched the same way once its node said it is still at it (a write riding through a
  * leader election, see `Tether-Answer-Within`): then `moduleId` and `executionId` are `undefined`,
- * `details.subject` names the request, and `details.outcome` is `unknown` unless it was a read.
+ * `details.subject` names the request, and `details.outcome` is `unknown`, unless it was a read (`details.read`).
  */
 export class NodeLostError extends BridgeError {
   override readonly code = 'node_lost';
@@ -494,11 +494,12 @@ export class NodeLostError extends BridgeError {
     options: BridgeErrorOptions = {},
   ) {
     const subject = options.details?.subject;
-    const fate =
-      options.details?.outcome === 'unknown' ? 'whether it was applied is unknown' : 'a read, it changed nothing';
+    const request = typeof subject === 'string' ? `request '${subject}'` : 'a request';
+    // Only a request known to be a read is said to have changed nothing.
+    const fate = options.details?.read === true ? 'a read, it changed nothing' : 'whether it was applied is unknown';
     super(
       executionId === undefined
-        ? `node '${nodeId}' that took request '${String(subject)}' of session '${sessionId}' stopped answering; ${fate}`
+        ? `node '${nodeId}' that took ${request} of session '${sessionId}' stopped answering; ${fate}`
         : `node '${nodeId}' running execution '${executionId}' of module '${moduleId}' in session '${sessionId}' ` +
             "stopped answering; the execution's outcome is unknown: it may or may not have run, its LLM call included",
       {

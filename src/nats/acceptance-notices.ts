@@ -52,7 +52,8 @@ export function createAcceptanceNotices(
   noticeHeaders.set(ACCEPTED_BY_HEADER, nodeId);
   const owed = new Set<NoticeRequest>();
   let scheduled = false;
-  // When each request that may get a late notice was taken. A Map keeps insertion order, so the first entry is
+  // When each request that may get a late notice was taken (`performance.now()`: a wall-clock step must not move
+  // notices). A Map keeps insertion order, so the first entry is
   // always the next one due, and one timer serves them all.
   const late = new Map<NoticeRequest, number>();
   let lateTimer: ReturnType<typeof setTimeout> | undefined;
@@ -75,7 +76,7 @@ export function createAcceptanceNotices(
 
   const sendLate = (): void => {
     lateTimer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     for (const [request, takenAt] of late) {
       const due = takenAt + LATE_NOTICE_MS;
       if (due > now) {
@@ -86,7 +87,7 @@ export function createAcceptanceNotices(
       if (connection.isClosed()) continue;
       const lateHeaders = headers();
       lateHeaders.set(ACCEPTED_BY_HEADER, nodeId);
-      lateHeaders.set(ANSWER_WITHIN_HEADER, String(Math.max(0, takenAt + answerWithinMs - now)));
+      lateHeaders.set(ANSWER_WITHIN_HEADER, String(Math.max(0, Math.round(takenAt + answerWithinMs - now))));
       publish(request.reply as string, lateHeaders);
     }
   };
@@ -102,7 +103,7 @@ export function createAcceptanceNotices(
     },
     taken(request) {
       if (!request.reply) return;
-      late.set(request, Date.now());
+      late.set(request, performance.now());
       // Unreferenced: a process with nothing else left to do has no caller left to tell.
       lateTimer ??= setTimeout(sendLate, LATE_NOTICE_MS).unref();
     },

@@ -137,7 +137,8 @@ export class RemoteTransport {
     module: boolean,
     incarnation: string | undefined,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
-    const timeoutMs = ownTimeoutMs ?? this.timeoutMs;
+    // What the errors name: the timeout, or the longer wait a late notice brought.
+    let timeoutMs = ownTimeoutMs ?? this.timeoutMs;
     let outcome;
     const sent = this.#revisions.sent();
     const start = waitStart(this.#link);
@@ -147,6 +148,7 @@ export class RemoteTransport {
         timeoutMs,
         link: this.#link,
         waitAsNodeSays: this.waitAsNodeSays && ownTimeoutMs === undefined,
+        onDeadlineMoved: (waitMs) => (timeoutMs = waitMs),
       });
     } catch (error) {
       throw requestFailure(error, this.connection, this.subjects, subject, timeoutMs, this.#link, start);

@@ -88,7 +88,7 @@ export function nodeLostWhileWaiting(subjects: TetherSubjects, subject: string, 
   const sessionId = (subjects.parseRequest(subject) ?? subjects.parseModuleRequest(subject))?.sessionId ?? '';
   const read = requestKind(subjects, subject) === 'read';
   return new NodeLostError(sessionId, undefined, undefined, nodeId, {
-    details: { subject, ...(read ? {} : { outcome: 'unknown' }) },
+    details: { subject, ...(read ? { read: true } : { outcome: 'unknown' }) },
   });
 }
 

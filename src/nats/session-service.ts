@@ -32,6 +32,7 @@ import { createEventOutbox, type EventOutbox } from './event-outbox.js';
 import { createEndpointHandlers } from './endpoint-handler.js';
 import { awaitApplied, revisionIn } from './revision-headers.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
+import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
 import {
   ACCEPT_NOTICE_HEADER,
@@ -108,11 +109,16 @@ export interface SessionService {
 const SUBSCRIBE_WAIT_MS = 2_000;
 
 /**
- * A request's longest wait after the read-your-writes wait, when the node is not told it: the runtime's default
- * call timeout (5 s), a write's ride through an election (15 s) and one JetStream request that was in flight (5 s),
- * with 2 s to spare.
+ * A request's longest expected wait on a node after the read-your-writes wait, for a node whose session writes time
+ * out after `writeTimeoutMs` (its call timeout and its ride through an election): that, one JetStream request that
+ * was in flight then (5 s), and 2 s to spare.
  */
-const DEFAULT_ANSWER_WITHIN_MS = 27_000;
+export function answerWithinFor(writeTimeoutMs: number): number {
+  return writeTimeoutMs + 7000;
+}
+
+/** {@link answerWithinFor} the runtime's defaults: a 5 s call timeout and a 15 s ride through an election. */
+const DEFAULT_ANSWER_WITHIN_MS = answerWithinFor(5000 + DEFAULT_UNAVAILABLE_RETRY_MS);
 
 /**
  * Starts the service on `connection`. `provider` hands out sessions; it is the only way in to the node, so

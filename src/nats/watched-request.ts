@@ -69,6 +69,8 @@ export interface WatchedRequestOptions {
    * later. Without it the deadline stays `timeoutMs`.
    */
   readonly waitAsNodeSays?: boolean;
+  /** Told the request's whole timeout, from its sending, each time a late notice moves it (see `waitAsNodeSays`). */
+  readonly onDeadlineMoved?: (timeoutMs: number) => void;
 }
 
 /** Added to a late notice's `Tether-Answer-Within`: the answer still has to travel here. */
@@ -168,16 +170,19 @@ export function watchedRequest(
       if (droppedDuring(link, start)) finish(() => resolve({ kind: 'unanswered', down: link.down }));
       else finish(() => reject(NatsError.errorForCode(ErrorCode.Timeout)));
     };
-    let endsAt = Date.now() + options.timeoutMs;
+    const sentAt = performance.now();
+    let endsAt = sentAt + options.timeoutMs;
     let deadline = setTimeout(expire, options.timeoutMs);
     const waitLonger = (answerWithin: string | undefined): void => {
       // Digits only: anything else is no promise to wait on.
       if (settled || !answerWithin || !/^\d{1,15}$/.test(answerWithin)) return;
       const ms = Math.min(Number(answerWithin) + LATE_ANSWER_MARGIN_MS, MAX_TIMER_MS);
-      if (Date.now() + ms <= endsAt) return;
+      const now = performance.now();
+      if (now + ms <= endsAt) return;
       clearTimeout(deadline);
-      endsAt = Date.now() + ms;
+      endsAt = now + ms;
       deadline = setTimeout(expire, ms);
+      options.onDeadlineMoved?.(Math.round(endsAt - sentAt));
     };
     if (askOutcome) {
       const everyNode = recoverLostReply(

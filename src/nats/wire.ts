@@ -71,8 +71,10 @@ export const ACCEPTED_BY_HEADER = 'Tether-Accepted-By';
 export const LATE_NOTICE_MS = 1000;
 
 /**
- * The header of a late notice (see {@link ACCEPT_NOTICE_HEADER}): the milliseconds within which the node will
- * answer at the latest, from the notice on (its longest wait: a write's through an election and its call timeout).
+ * The header of a late notice (see {@link ACCEPT_NOTICE_HEADER}): the milliseconds within which the node expects
+ * to answer, from the notice on (its longest wait for one store operation: a write's call timeout, which covers its
+ * ride through an election, and a few seconds). A request that runs several in a row through an outage can take
+ * longer.
  */
 export const ANSWER_WITHIN_HEADER = 'Tether-Answer-Within';
 

@@ -29,6 +29,7 @@ import type { Store, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
+import { answerWithinFor } from '../nats/session-service.js';
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
 
@@ -130,8 +131,7 @@ export class Runtime {
     const retryMs = options.nats ? (options.nats.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS) : 0;
     // Capped at what a timer can wait: a longer call timeout is refused, which would fail every write.
     const writeTimeoutMs = Math.min(this.#callTimeoutMs + retryMs, Math.max(this.#callTimeoutMs, MAX_TIMEOUT_MS));
-    // A write's reply comes by its call timeout; a JetStream request in flight then (5 s) and 2 s to spare on top.
-    this.#answerWithinMs = writeTimeoutMs + 7000;
+    this.#answerWithinMs = answerWithinFor(writeTimeoutMs);
     this.#modules = new ModuleDirectory(
       {
         processes: this.#processes,

@@ -10,6 +10,9 @@ import type { VariableRecord } from '../variables/types.js';
 import type { SessionEnding, SessionHost, SessionProcess } from './session-host.js';
 import type { WriteRequest } from './write-plan.js';
 
+/** How many times one use wakes its session's process before it gives up (see `#wake`). */
+const MAX_WAKES = 3;
+
 /** The process one Session handle serves, and the uses of it that must know whether it is alive. */
 export class SessionProcessLink {
   #process: SessionProcess;
@@ -43,7 +46,7 @@ export class SessionProcessLink {
   }
 
   async #wake(): Promise<SessionProcess> {
-    for (;;) {
+    for (let wakes = 1; ; wakes += 1) {
       if (!this.#process.alive) {
         const ending = this.#process.ending();
         // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
@@ -54,8 +57,9 @@ export class SessionProcessLink {
       this.host.touch(this.sessionId);
       await this.host.fresh?.(this.sessionId, this.#process.incarnation);
       // A stamp slower than the hibernation delay (a bucket slow to answer, a loaded node) lets the process hibernate
-      // meanwhile: handing it out would fail the use with `noproc`. Wake it again (or say why the session ended).
-      if (this.#process.alive) return this.#process;
+      // meanwhile: handing it out would fail the use with `noproc`. Wake it again (or say why the session ended), a
+      // few times: a stamp that never beats the delay fails the use with `noproc` rather than keep it for ever.
+      if (this.#process.alive || wakes >= MAX_WAKES) return this.#process;
     }
   }
 

@@ -146,6 +146,50 @@ describe('the remote client, told by a late notice that the node is still at it'
     await expect(session.getVariable('x')).rejects.toBeInstanceOf(CallTimeoutError);
   });
 
+  it('fails with call_timeout naming the longer wait when the node it waited for never answers', async () => {
+    answerPings('slow_node');
+    // Told at once that the answer comes within 4 s: with 2 s to spare, 6 s in all, more than the 5 s timeout.
+    scriptedNode((msg) => lateNotice(msg, 'slow_node', 4000));
+    const client = await connect({ servers: fx().server.url, onError: () => {} });
+    onTestFinished(() => client.close());
+    const session = await client.session('s');
+    const error = await session.getVariable('x').then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(CallTimeoutError);
+    const waited = (error as CallTimeoutError).details.timeoutMs as number;
+    expect(waited).toBeGreaterThanOrEqual(5900);
+    expect(waited).toBeLessThan(7000);
+    expect((error as Error).message).toContain(`${waited} ms`);
+  }, 15_000);
+
+  it('says a read changed nothing when its node stops answering pings after its notice', async () => {
+    const stopPings = answerPings('dying_node');
+    scriptedNode((msg) => {
+      lateNotice(msg, 'dying_node', 60_000);
+      stopPings();
+    });
+    const client = await connect({ servers: fx().server.url, onError: () => {} });
+    onTestFinished(() => client.close());
+    const session = await client.session('s');
+    const error = await session.getVariable('x').then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(NodeLostError);
+    expect((error as NodeLostError).details).toEqual({
+      sessionId: 's',
+      nodeId: 'dying_node',
+      subject: 'tether.v1.session.s.var.get',
+      read: true,
+    });
+    expect((error as Error).message).toBe(
+      "node 'dying_node' that took request 'tether.v1.session.s.var.get' of session 's' stopped answering; " +
+        'a read, it changed nothing',
+    );
+  });
+
   it('rejects with node_lost, its outcome unknown, when the node stops answering pings after its notice', async () => {
     const stopPings = answerPings('dying_node');
     scriptedNode((msg) => {

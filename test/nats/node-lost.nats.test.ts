@@ -107,6 +107,27 @@ describe('node lost', () => {
     expect(described[0]!.json<{ result: { state: string } }>().result.state).toBe('idle');
   });
 
+  it('sends an execution held past a second its acceptance notice alone, not a late notice as well', async () => {
+    await fx().node(fx().buckets(), { llm: stubbed.llm() });
+    const session = await (await fx().client()).session('held');
+    await session.module('qa', spec);
+    stubbed.stub().hold();
+    const received = rawRequest(
+      nc(),
+      'tether.v1.session.held.module.qa.execute',
+      { inputs: { question: 'slow?' } },
+      true,
+    );
+    await waitFor(() => received.length === 1, { message: 'the acceptance notice' });
+    // Past the time of a late notice, then answered.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    stubbed.stub().release();
+    await waitFor(() => received.some(isReply), { message: 'the reply' });
+    await nc().flush();
+    expect(received.map(isNotice)).toEqual([true, false]);
+    expect(received[0]!.headers?.has('Tether-Answer-Within')).toBe(false);
+  });
+
   it('sends no notice for an execution whose reply is ready in the event-loop turn that took it', async () => {
     // The offline model answers without waiting for anything: the whole execution runs in the node's turn.
     const buckets = fx().buckets();
