@@ -31,6 +31,7 @@ export * from './variables/index.js';
 // Stores.
 export { createMemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export type {
+  CommitMark,
   DeleteOptions,
   Store,
   StoreChange,

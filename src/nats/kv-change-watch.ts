@@ -5,10 +5,11 @@
  * @module
  */
 import type { KV } from 'nats';
-import type { StoreChange, StoreWatch } from '../store/store.js';
+import type { CommitMark, StoreChange, StoreWatch } from '../store/store.js';
 import type { WatchStart } from '../store/watch-start.js';
 import { watchKv, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
-import { deletedBy } from './kv-updated-by.js';
+import { markerMark } from './commit-mark.js';
+import { entryHeaders, updatedByIn } from './kv-updated-by.js';
 
 /** What a KV store's watches run on. */
 export interface KvChangeWatchDeps<V> {
@@ -21,6 +22,8 @@ export interface KvChangeWatchDeps<V> {
     revision: number,
     value: Uint8Array,
     updatedBy: string | undefined,
+    /** The commit a delete marker is part of, from its headers (commit-mark.ts). */
+    markerMark?: CommitMark,
   ) => StoreChange<V>;
   /** Told what a listener (or the codec) threw, with the change concerned (a batch's last); must not throw. */
   readonly report: (error: unknown, change: StoreChange<V>) => void;
@@ -79,7 +82,11 @@ export function openKvChangeWatch<V>(
           else if (!reported.has(key)) continue;
         }
         try {
-          changes.push(toChange(key, operation, revision, value, operation === 'PUT' ? undefined : deletedBy(entry)));
+          if (operation === 'PUT') changes.push(toChange(key, operation, revision, value, undefined));
+          else {
+            const headers = entryHeaders(entry);
+            changes.push(toChange(key, operation, revision, value, updatedByIn(headers), markerMark(headers)));
+          }
         } catch (error) {
           // A value the codec cannot read is reported like a listener error, not fatal.
           report(error, { operation: 'delete', key, revision });

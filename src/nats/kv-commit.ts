@@ -12,11 +12,11 @@
  *    `StoreConflictError` and nothing is written — this is the common conflict, and it is fully atomic.
  * 2. Write: publish all writes back to back on one connection, each with its own server-side compare-and-set
  *    on the revision seen in step 1 and a `Tether-Commit` header (a delete also names who deletes, as `delete`
- *    does). The server applies them in order, so they get increasing revisions (consecutive unless another
- *    client's write lands in between).
+ *    does). A commit of several writes also marks each with its id and size (commit-mark.ts). The server applies
+ *    them in order, so they get increasing revisions (consecutive unless another client's write lands in between).
  * 3. Undo: if a write lost a race that began after step 1, every write of this commit that did land is reverted
  *    with compare-and-set at the revision it got (the previous value re-put, or a delete marker where the key
- *    was absent), tagged `Tether-Commit-Undo`, then the commit rejects with `StoreConflictError`.
+ *    was absent), marked as this commit's undo, then the commit rejects with `StoreConflictError`.
  *
  * Through an election of the stream's leader every read and write of a commit is retried (kv-bucket.ts), within
  * one deadline for the whole commit; past it the commit rejects with `StoreUnavailableError`. One that gives up
@@ -24,15 +24,18 @@
  * that landed are undone as after a lost race (each undo with a deadline of its own).
  *
  * Guarantees: a commit that resolves applied every write; a commit that rejects with `StoreConflictError` left
- * every key's value as it was (its revision may have moved on through the undo). Not guaranteed: during a
- * raced commit, readers and watchers can briefly see some of its writes and then their undo. If an undo itself
- * loses a race (a third writer already replaced the partial value), the commit rejects with `InternalError`
- * whose details list the keys left written — the one case where a commit is visibly partial.
+ * every key's value as it was (its revision may have moved on through the undo). A node's router hands a commit's
+ * writes to its sessions together, and never those undone (commit-holdback.ts), unless a writer stopped midway.
+ * Not guaranteed: reading the bucket itself (a `get`, a key's history) during a raced commit can show some of its
+ * writes and then their undo. If an undo itself loses a race (a third writer already replaced the partial value),
+ * the commit rejects with `InternalError` whose details list the keys left written — the one case where a commit
+ * is visibly partial.
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import { InternalError, StoreConflictError } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
+import { COMMIT_HEADER, COMMIT_SIZE_HEADER, COMMIT_UNDO_HEADER, markUndo, markWrite } from './commit-mark.js';
 import type { KvBucket, LastWrite } from './kv-bucket.js';
 import { updatedByHeaders } from './kv-updated-by.js';
 
@@ -48,12 +51,19 @@ export interface CommitEncoding<V> {
 /** A hook between the check and the writes, so tests can race a commit deterministically. */
 export type CommitCheckedHook = (keys: readonly string[]) => void | Promise<void>;
 
+/**
+ * A hook before each write of a commit of several writes, so tests can stop a commit between its writes; given
+ * one, the writes are published one after another, each once its hook resolved.
+ */
+export type CommitWriteHook = (key: string, index: number) => void | Promise<void>;
+
 /** Runs a commit as described in the module comment; resolves to each write's revision. */
 export async function commitToKv<V>(
   bucket: KvBucket,
   writes: readonly StoreWrite<V>[],
   encoding: CommitEncoding<V>,
   onChecked?: CommitCheckedHook,
+  onWrite?: CommitWriteHook,
 ): Promise<number[]> {
   if (writes.length === 0) return [];
   // Every write is encoded before anything is read or written: a value the codec refuses (too large, say), or a
@@ -92,21 +102,26 @@ export async function commitToKv<V>(
   await onChecked?.(writes.map((write) => write.key));
 
   const id = randomUUID();
+  // Several writes are marked with the commit and its size, so routers hand them over together (commit-mark.ts).
+  const size = writes.length;
+  const marked = size > 1;
+  const publish = (write: StoreWrite<V>, i: number): Promise<number> =>
+    bucket.publish(
+      {
+        key: write.key,
+        operation: write.operation,
+        data: marked && write.operation === 'put' ? markWrite(data[i]!, id, size) : data[i]!,
+        expectLast: before[i]?.revision ?? 0,
+        headers: marked
+          ? { [COMMIT_HEADER]: id, [COMMIT_SIZE_HEADER]: String(size), ...own[i] }
+          : { [COMMIT_HEADER]: id, ...own[i] },
+      },
+      until,
+    );
   // Issued without awaiting in between, so this commit's messages reach the server back to back.
-  const outcomes = await Promise.allSettled(
-    writes.map((write, i) =>
-      bucket.publish(
-        {
-          key: write.key,
-          operation: write.operation,
-          data: data[i]!,
-          expectLast: before[i]?.revision ?? 0,
-          headers: { 'Tether-Commit': id, ...own[i] },
-        },
-        until,
-      ),
-    ),
-  );
+  const outcomes = onWrite
+    ? await publishInTurn(writes, publish, onWrite)
+    : await Promise.allSettled(writes.map(publish));
   const failedAt = outcomes.findIndex((outcome) => outcome.status === 'rejected');
   if (failedAt === -1) return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<number>).value);
 
@@ -143,12 +158,31 @@ async function undo<V>(
       await bucket.publish({
         key: writes[i]!.key,
         operation: previous?.live ? 'put' : 'delete',
-        data: previous?.live ? previous.data : new Uint8Array(0),
+        // Marked as this commit's undo: a router holding the commit's writes drops them (commit-holdback.ts).
+        data: previous?.live ? markUndo(previous.data, id) : new Uint8Array(0),
         expectLast: outcome.value,
         // A marker put back names who deleted, as the one it stands for did.
-        headers: { 'Tether-Commit-Undo': id, ...updatedByHeaders(previous?.live ? undefined : previous?.updatedBy) },
+        headers: { [COMMIT_UNDO_HEADER]: id, ...updatedByHeaders(previous?.live ? undefined : previous?.updatedBy) },
       });
     }),
   );
   return results.flatMap((result, i) => (result.status === 'rejected' ? [writes[i]!.key] : []));
+}
+
+/** The writes published one after another, each after `onWrite` (a test hook); settled as `allSettled` would. */
+async function publishInTurn<V>(
+  writes: readonly StoreWrite<V>[],
+  publish: (write: StoreWrite<V>, i: number) => Promise<number>,
+  onWrite: CommitWriteHook,
+): Promise<PromiseSettledResult<number>[]> {
+  const outcomes: PromiseSettledResult<number>[] = [];
+  for (const [i, write] of writes.entries()) {
+    await onWrite(write.key, i);
+    try {
+      outcomes.push({ status: 'fulfilled', value: await publish(write, i) });
+    } catch (reason) {
+      outcomes.push({ status: 'rejected', reason });
+    }
+  }
+  return outcomes;
 }

@@ -25,6 +25,7 @@ import {
   deleteChange,
   type DeleteOptions,
   type Store,
+  type CommitMark,
   type StoreChange,
   type StoreEntry,
   type StoreWatch,
@@ -34,7 +35,8 @@ import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy 
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
 import { openKvBucket } from './kv-bucket-settings.js';
-import { commitToKv, type CommitCheckedHook, type CommitEncoding } from './kv-commit.js';
+import { isMarked, markOf, withoutMark } from './commit-mark.js';
+import { commitToKv, type CommitCheckedHook, type CommitEncoding, type CommitWriteHook } from './kv-commit.js';
 import { readKvHistory } from './kv-history.js';
 import { lastWrites } from './kv-last-writes.js';
 import { markerHeaders } from './kv-updated-by.js';
@@ -82,6 +84,8 @@ export interface KvStoreOptions<V> {
   readonly maxUpdatedByBytes?: number;
   /** Runs between a commit's check and its writes. For tests that race a commit; leave unset otherwise. */
   readonly onCommitChecked?: CommitCheckedHook;
+  /** Runs before each write of a commit of several writes. For tests that stop a commit midway; leave unset otherwise. */
+  readonly onCommitWrite?: CommitWriteHook;
 }
 
 /** The KV store: a {@link Store} whose watches can be resumed when the connection is back. */
@@ -140,16 +144,28 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     if (closed) throw new StoreClosedError(operation);
   }
 
+  /** A stored value; a commit's mark (commit-mark.ts) is not part of it. */
+  const decode = (data: Uint8Array): V => codec.decode(withoutMark(data));
   const toChange = (
     key: string,
     operation: string,
     revision: number,
     value: Uint8Array,
     updatedBy: string | undefined,
-  ): StoreChange<V> =>
-    operation === 'PUT'
-      ? { operation: 'put', key, value: codec.decode(value), revision }
-      : deleteChange(key, revision, updatedBy);
+    markerMark?: CommitMark,
+  ): StoreChange<V> => {
+    if (operation === 'PUT') {
+      // One byte compare for a single write; a commit's write says which commit it is part of.
+      if (!isMarked(value)) return { operation: 'put', key, value: codec.decode(value), revision };
+      const commit = markOf(value);
+      const decoded = codec.decode(withoutMark(value));
+      return commit
+        ? { operation: 'put', key, value: decoded, revision, commit }
+        : { operation: 'put', key, value: decoded, revision };
+    }
+    const change = deleteChange<V>(key, revision, updatedBy);
+    return markerMark ? { ...change, commit: markerMark } : change;
+  };
 
   const watchDeps: KvChangeWatchDeps<V> = {
     kv: bucket.kv,
@@ -176,7 +192,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       assertOpen('get');
       assertStoreKey(key);
       const last = await bucket.readLast(key);
-      return last?.live ? { key, value: codec.decode(last.data), revision: last.revision } : undefined;
+      return last?.live ? { key, value: decode(last.data), revision: last.revision } : undefined;
     },
 
     async lastChange(key) {
@@ -219,7 +235,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     async commit(writes) {
       assertOpen('commit');
       assertDistinctKeys(writes);
-      return commitToKv(bucket, writes, encoding, options.onCommitChecked);
+      return commitToKv(bucket, writes, encoding, options.onCommitChecked, options.onCommitWrite);
     },
 
     async list(prefix) {
@@ -231,7 +247,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       const read = await lastWrites(bucket, prefix, 'list');
       const entries: StoreEntry<V>[] = [];
       for (const { key, last } of read) {
-        if (last?.live) entries.push({ key, value: codec.decode(last.data), revision: last.revision });
+        if (last?.live) entries.push({ key, value: decode(last.data), revision: last.revision });
       }
       return entries.sort(byKey);
     },

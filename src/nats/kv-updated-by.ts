@@ -85,7 +85,7 @@ export function updatedByIn(headers: MsgHdrs | undefined): string | undefined {
  * The headers of the message behind a bucket entry: `header` of a stored message (`kv.get`), `headers` of a
  * consumer's message (`kv.watch`); `undefined` when nats.js holds them elsewhere.
  */
-function entryHeaders(entry: KvEntry): MsgHdrs | undefined {
+export function entryHeaders(entry: KvEntry): MsgHdrs | undefined {
   const message = (entry as unknown as { readonly sm?: { readonly header?: MsgHdrs; readonly headers?: MsgHdrs } }).sm;
   return message?.header ?? message?.headers;
 }

@@ -6,6 +6,7 @@
  */
 import type { StoreChange, StoreWatch } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
+import { CommitHoldback } from './commit-holdback.js';
 
 type Changes = readonly StoreChange<VariableRecord>[];
 
@@ -26,7 +27,11 @@ export interface RouterWatchDeps {
   readonly lastRevision?: (() => Promise<number>) | undefined;
 }
 
-/** Opens a router's watch with `open`, handing every batch to `listener` and counting it applied only after. */
+/**
+ * Opens a router's watch with `open`, handing every batch to `listener` and counting it applied only after. A
+ * commit's writes are held back until they can go on together (commit-holdback.ts); the router's position stays
+ * below the lowest held one, so a wait for a held revision lasts until the commit is released.
+ */
 export function openRouterWatch(
   deps: RouterWatchDeps,
   open: (handOver: (changes: Changes) => void) => StoreWatch,
@@ -34,18 +39,31 @@ export function openRouterWatch(
 ): StoreWatch {
   const router: RouterPosition = { revision: 0 };
   let stopped = false;
-  const handOver = (changes: Changes): void => {
-    let highest = router.revision;
-    for (const change of changes) {
-      deps.remember(change);
-      highest = Math.max(highest, change.revision);
-    }
+  /** The highest revision delivered (held, dropped or handed on) or otherwise known to be passed. */
+  let seen = 0;
+  /** Moves the router to `seen`, or just below the lowest held change. */
+  const advance = (): void => {
+    seen = Math.max(seen, router.revision);
+    const lowest = holdback.lowestHeld();
+    router.revision = lowest === undefined ? seen : Math.min(seen, lowest - 1);
+    deps.advanced();
+  };
+  const pass = (changes: Changes): void => {
     try {
+      if (changes.length === 0) return;
+      for (const change of changes) deps.remember(change);
       listener(changes);
     } finally {
-      router.revision = highest;
-      deps.advanced();
+      advance();
     }
+  };
+  // What the bound releases after the delivery that brought it: handed on alone.
+  const holdback = new CommitHoldback<StoreChange<VariableRecord>>((changes) => {
+    if (!stopped) pass(changes);
+  });
+  const handOver = (changes: Changes): void => {
+    for (const change of changes) seen = Math.max(seen, change.revision);
+    pass(holdback.take(changes));
   };
   // Watch first: options the inner store refuses must not leave a router behind that never advances.
   const watch = open(handOver);
@@ -56,13 +74,14 @@ export function openRouterWatch(
     // Read first, a write between the read and the watch would be neither. No session exists yet to miss it.
     const last = deps.lastRevision ? await deps.lastRevision() : 0;
     if (stopped) return;
-    router.revision = Math.max(router.revision, last);
-    deps.advanced();
+    seen = Math.max(seen, last);
+    advance();
   })();
   return {
     ready,
     stop() {
       stopped = true;
+      holdback.stop();
       deps.routers.delete(router);
       watch.stop();
     },

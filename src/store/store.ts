@@ -18,8 +18,28 @@ export interface StoreEntry<V> {
  * delete did, exactly as given, and has no `updatedBy` otherwise (a purge never has one).
  */
 export type StoreChange<V> =
-  | { readonly operation: 'put'; readonly key: string; readonly value: V; readonly revision: number }
-  | { readonly operation: 'delete'; readonly key: string; readonly revision: number; readonly updatedBy?: string };
+  | {
+      readonly operation: 'put';
+      readonly key: string;
+      readonly value: V;
+      readonly revision: number;
+      readonly commit?: CommitMark;
+    }
+  | {
+      readonly operation: 'delete';
+      readonly key: string;
+      readonly revision: number;
+      readonly updatedBy?: string;
+      readonly commit?: CommitMark;
+    };
+
+/**
+ * On a watched change of a store whose {@link Store.commit} is several messages (KV): the change is one write of
+ * a commit of `size` writes (`id`), or part of the undo of commit `undoes` (the previous value put back after the
+ * commit lost a race). A node's router uses it to hand a commit's writes over together and to leave out undone
+ * ones (src/nats/commit-holdback.ts). Absent on single writes and on every change of an atomic store.
+ */
+export type CommitMark = { readonly id: string; readonly size: number } | { readonly undoes: string };
 
 /** A delete as a change: naming who deleted when `updatedBy` is given, with no `updatedBy` field otherwise. */
 export function deleteChange<V>(key: string, revision: number, updatedBy: string | undefined): StoreChange<V> {
@@ -114,7 +134,8 @@ export interface Store<V> {
    * write's revision, increasing in the order given. A rejection with `StoreConflictError` leaves every value as
    * it was. The memory store is atomic, with consecutive revisions. The KV store is not (server 2.9 has no
    * multi-message atomicity): a conflict found up front writes nothing, a race lost mid-commit is undone, and
-   * watchers may glimpse the partial writes and their undo; see src/nats/kv-commit.ts.
+   * a store watcher may see the partial writes and their undo, marked (`StoreChange.commit`) so that a node's
+   * router can hand on the commit whole or not at all; see src/nats/kv-commit.ts and commit-holdback.ts.
    */
   commit(writes: readonly StoreWrite<V>[]): Promise<number[]>;
   /** Live entries whose key starts with `prefix`, in key order. */
