@@ -1,6 +1,6 @@
 import { headers, type Msg } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { CallTimeoutError, NodeLostError, connect } from '../../src/index.js';
+import { CallTimeoutError, NodeLostError, connect, type RemoteSession } from '../../src/index.js';
 import { encodeAcceptance } from '../../src/nats/wire.js';
 import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
@@ -118,6 +118,30 @@ describe('the remote client, told by a late notice that the node is still at it'
     return () => subscription.unsubscribe();
   }
 
+  /** A session of a new client on the scripted node (`timeoutMs` as given, the default otherwise). */
+  async function clientSession(timeoutMs?: number) {
+    const client = await connect({
+      servers: fx().server.url,
+      onError: () => {},
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+    onTestFinished(() => client.close());
+    return client.session('s');
+  }
+
+  /** What `call` fails with when the node sends its late notice at once and then stops answering pings. */
+  async function failureAfterNotice(call: (session: RemoteSession) => Promise<unknown>): Promise<unknown> {
+    const stopPings = answerPings('dying_node');
+    scriptedNode((msg) => {
+      lateNotice(msg, 'dying_node', 60_000);
+      stopPings();
+    });
+    return call(await clientSession()).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+  }
+
   /** A `get` reply, as a node sends it. */
   const reply = (value: number) =>
     enc.encode(JSON.stringify({ result: { type: 'integer', value, version: 1 }, revision: 0 }));
@@ -128,9 +152,7 @@ describe('the remote client, told by a late notice that the node is still at it'
       lateNotice(msg, 'slow_node', 10_000);
       setTimeout(() => msg.respond(reply(42)), 6000);
     });
-    const client = await connect({ servers: fx().server.url, onError: () => {} });
-    onTestFinished(() => client.close());
-    const session = await client.session('s');
+    const session = await clientSession();
     expect(await session.getVariable('x')).toBe(42);
   }, 15_000);
 
@@ -140,9 +162,7 @@ describe('the remote client, told by a late notice that the node is still at it'
       lateNotice(msg, 'slow_node', 10_000);
       setTimeout(() => msg.respond(reply(42)), 3000);
     });
-    const client = await connect({ servers: fx().server.url, timeoutMs: 1500, onError: () => {} });
-    onTestFinished(() => client.close());
-    const session = await client.session('s');
+    const session = await clientSession(1500);
     await expect(session.getVariable('x')).rejects.toBeInstanceOf(CallTimeoutError);
   });
 
@@ -150,9 +170,7 @@ describe('the remote client, told by a late notice that the node is still at it'
     answerPings('slow_node');
     // Told at once that the answer comes within 4 s: with 2 s to spare, 6 s in all, more than the 5 s timeout.
     scriptedNode((msg) => lateNotice(msg, 'slow_node', 4000));
-    const client = await connect({ servers: fx().server.url, onError: () => {} });
-    onTestFinished(() => client.close());
-    const session = await client.session('s');
+    const session = await clientSession();
     const error = await session.getVariable('x').then(
       () => undefined,
       (failure: unknown) => failure,
@@ -165,18 +183,7 @@ describe('the remote client, told by a late notice that the node is still at it'
   }, 15_000);
 
   it('says a read changed nothing when its node stops answering pings after its notice', async () => {
-    const stopPings = answerPings('dying_node');
-    scriptedNode((msg) => {
-      lateNotice(msg, 'dying_node', 60_000);
-      stopPings();
-    });
-    const client = await connect({ servers: fx().server.url, onError: () => {} });
-    onTestFinished(() => client.close());
-    const session = await client.session('s');
-    const error = await session.getVariable('x').then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
+    const error = await failureAfterNotice((session) => session.getVariable('x'));
     expect(error).toBeInstanceOf(NodeLostError);
     expect((error as NodeLostError).details).toEqual({
       sessionId: 's',
@@ -191,18 +198,7 @@ describe('the remote client, told by a late notice that the node is still at it'
   });
 
   it('rejects with node_lost, its outcome unknown, when the node stops answering pings after its notice', async () => {
-    const stopPings = answerPings('dying_node');
-    scriptedNode((msg) => {
-      lateNotice(msg, 'dying_node', 60_000);
-      stopPings();
-    });
-    const client = await connect({ servers: fx().server.url, onError: () => {} });
-    onTestFinished(() => client.close());
-    const session = await client.session('s');
-    const error = await session.setVariable('x', 2).then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
+    const error = await failureAfterNotice((session) => session.setVariable('x', 2));
     expect(error).toBeInstanceOf(NodeLostError);
     expect(error).toMatchObject({
       code: 'node_lost',
