@@ -8,8 +8,11 @@
  *
  * - a write of a commit is held until all of the commit's writes arrived, then they go on together (in the
  *   hand-over where the last one arrives, so each session gets them in one `store.changed` event);
- * - the undo of a commit drops what is held of it; the undo itself goes on (it puts the old record back at a new
- *   revision, which a session that never saw the write takes silently, see apply-store-change.ts);
+ * - the undo of a key of a commit drops the commit's held write of that key; the undo itself goes on (it puts the
+ *   old record back at a new revision, which a session that never saw the write takes silently, see
+ *   apply-store-change.ts). Each key is undone on its own and an undo can fail (a third writer got there first, an
+ *   outage): a write of the commit whose undo has not come stays held, and goes on as it is, as the bucket has it,
+ *   when the bound or a later change to its key releases it;
  * - a later change to a key with a held write releases that write's commit as it is (the key has moved on: the
  *   commit is left partly applied, or was written over), before that change;
  * - a commit still incomplete {@link COMMIT_HOLD_MS} after its first write arrived is released as it is.
@@ -29,12 +32,18 @@ import type { CommitMark, StoreChange } from '../store/store.js';
  */
 export const COMMIT_HOLD_MS = 1000;
 
-/** Ids of commits released or dropped that are remembered: a write of one arriving after is not held again. */
+/**
+ * Ids of commits released before all their writes arrived, or being undone, that are remembered: a write of one
+ * arriving after is not held again. A commit released whole takes no place: nothing of it can come after.
+ */
 const GONE_KEPT = 1024;
 
 interface Held<C> {
   readonly size: number;
+  /** The writes held, without those an undo dropped. */
   readonly changes: C[];
+  /** How many writes arrived (dropped ones included): the commit is whole when that is its size. */
+  arrived: number;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
@@ -67,8 +76,8 @@ export class CommitHoldback<C extends Change> {
     let released = false;
     for (const change of changes) {
       const mark = change.commit;
-      // An undo first drops the writes it reverts: they were never accepted.
-      if (mark !== undefined && 'undoes' in mark) this.#drop(mark.undoes);
+      // An undo first drops the write it reverts: it was never accepted.
+      if (mark !== undefined && 'undoes' in mark) this.#drop(mark.undoes, change.key);
       const holder = this.#byKey.get(change.key);
       if (holder !== undefined) {
         // The key moved on past a held write: its commit goes on as it is, ahead of this change.
@@ -115,35 +124,48 @@ export class CommitHoldback<C extends Change> {
       }, this.holdMs);
       // A held commit must not keep a process alive that has nothing else to do.
       timer.unref?.();
-      held = { size: mark.size, changes: [], timer };
+      held = { size: mark.size, changes: [], arrived: 0, timer };
       this.#held.set(mark.id, held);
     }
     held.changes.push(change);
+    held.arrived += 1;
     this.#byKey.set(change.key, mark.id);
-    if (held.changes.length < held.size) return false;
+    if (held.arrived < held.size) return false;
     this.#release(mark.id, out);
     return true;
   }
 
   /** Moves commit `id`'s held writes to `out`. */
   #release(id: string, out: C[]): void {
-    const held = this.#forget(id);
-    if (held) out.push(...held.changes);
-  }
-
-  /** Forgets commit `id`'s held writes: its undo is on the way (or here), they were never accepted. */
-  #drop(id: string): void {
-    this.#forget(id);
-  }
-
-  #forget(id: string): Held<C> | undefined {
-    this.#gone.add(id);
-    if (this.#gone.size > GONE_KEPT) this.#gone.delete(this.#gone.values().next().value!);
     const held = this.#held.get(id);
-    if (held === undefined) return undefined;
+    if (held === undefined) return;
+    // Released short of its size, the rest of it may still come: it must then go on, not be held again.
+    this.#forget(id, held, held.arrived < held.size);
+    out.push(...held.changes);
+  }
+
+  /** Drops commit `id`'s held write of `key`: its undo is here, it was never accepted. */
+  #drop(id: string, key: string): void {
+    // Being undone, the commit can never be whole: whatever of it comes later goes on as it is.
+    this.#remember(id);
+    const held = this.#held.get(id);
+    if (held === undefined) return;
+    const index = held.changes.findIndex((change) => change.key === key);
+    if (index < 0) return;
+    held.changes.splice(index, 1);
+    this.#byKey.delete(key);
+    if (held.changes.length === 0) this.#forget(id, held, false);
+  }
+
+  #forget(id: string, held: Held<C>, remember: boolean): void {
+    if (remember) this.#remember(id);
     clearTimeout(held.timer);
     this.#held.delete(id);
     for (const change of held.changes) this.#byKey.delete(change.key);
-    return held;
+  }
+
+  #remember(id: string): void {
+    this.#gone.add(id);
+    if (this.#gone.size > GONE_KEPT) this.#gone.delete(this.#gone.values().next().value!);
   }
 }

@@ -31,15 +31,26 @@ const PREFIX = encoder.encode('{"~tc":"');
 const TILDE = 0x7e;
 const QUOTE = 0x22;
 const OPEN = 0x7b;
+const CLOSE = 0x7d;
 
-/** Whether `data` starts with a mark: the one check every routed put pays. */
+/**
+ * Whether `data` starts with a mark. Every routed put pays the first compare only: no record starts its first
+ * field name with `~` but a marked one (a variable record's first field is `id`).
+ */
 export function isMarked(data: Uint8Array): boolean {
-  return data[2] === TILDE && data[0] === OPEN && data[1] === QUOTE;
+  if (data[2] !== TILDE) return false;
+  for (let i = 0; i < PREFIX.length; i += 1) if (data[i] !== PREFIX[i]) return false;
+  return true;
 }
 
-/** `data` (a JSON object) with `mark` in front; unchanged when it is not an object (nothing to hold it). */
+/** Whether a mark can go in front of `data`: a compact JSON object (`{"…` or `{}`), as the codecs write them. */
+export function canMark(data: Uint8Array): boolean {
+  return data[0] === OPEN && (data[1] === QUOTE || (data.length === 2 && data[1] === CLOSE));
+}
+
+/** `data` with `mark` in front; unchanged when it cannot hold one (see {@link canMark}). */
 function withMark(data: Uint8Array, mark: string): Uint8Array {
-  if (data[0] !== OPEN) return data;
+  if (!canMark(data)) return data;
   const bare = isMarked(data) ? withoutMark(data) : data;
   const head = encoder.encode(`{"~tc":"${mark}"${bare.length > 2 ? ',' : ''}`);
   const out = new Uint8Array(head.length + bare.length - 1);

@@ -35,7 +35,7 @@
 import { randomUUID } from 'node:crypto';
 import { InternalError, StoreConflictError } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
-import { COMMIT_HEADER, COMMIT_SIZE_HEADER, COMMIT_UNDO_HEADER, markUndo, markWrite } from './commit-mark.js';
+import { COMMIT_HEADER, COMMIT_SIZE_HEADER, COMMIT_UNDO_HEADER, canMark, markUndo, markWrite } from './commit-mark.js';
 import type { KvBucket, LastWrite } from './kv-bucket.js';
 import { updatedByHeaders } from './kv-updated-by.js';
 
@@ -103,16 +103,18 @@ export async function commitToKv<V>(
 
   const id = randomUUID();
   // Several writes are marked with the commit and its size, so routers hand them over together (commit-mark.ts).
-  const size = writes.length;
-  const marked = size > 1;
+  // Only writes that can carry a mark count: a router waits for as many as the size says.
+  const markable = writes.map((write, i) => write.operation === 'delete' || canMark(data[i]!));
+  const size = markable.filter(Boolean).length;
+  const marked = (i: number): boolean => size > 1 && markable[i]!;
   const publish = (write: StoreWrite<V>, i: number): Promise<number> =>
     bucket.publish(
       {
         key: write.key,
         operation: write.operation,
-        data: marked && write.operation === 'put' ? markWrite(data[i]!, id, size) : data[i]!,
+        data: marked(i) && write.operation === 'put' ? markWrite(data[i]!, id, size) : data[i]!,
         expectLast: before[i]?.revision ?? 0,
-        headers: marked
+        headers: marked(i)
           ? { [COMMIT_HEADER]: id, [COMMIT_SIZE_HEADER]: String(size), ...own[i] }
           : { [COMMIT_HEADER]: id, ...own[i] },
       },

@@ -46,6 +46,8 @@ export interface NodeStore extends TrackingStore {
  */
 export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, 'codec' | 'maxUpdatedByBytes'> {
   readonly onTrackingError?: (error: unknown) => void;
+  /** See `TrackingStoreOptions.commitHoldMs`. @default 1000 */
+  readonly commitHoldMs?: number;
   /**
    * Largest encoded variable record (value, constraints, description, metadata) a write may store; a bigger one
    * is refused with `ValidationError` and nothing is written. It can only be lowered: above the default, a
@@ -102,7 +104,7 @@ export async function bucketLastRevision(connection: NatsConnection, bucket: str
  */
 export async function createNodeStore(connection: NatsConnection, options: NodeStoreOptions = {}): Promise<NodeStore> {
   const bucket = options.bucket ?? 'tether_vars';
-  const { onTrackingError, maxRecordBytes, ...kvOptions } = options;
+  const { onTrackingError, maxRecordBytes, commitHoldMs, ...kvOptions } = options;
   const limit = nodeRecordLimit(connection, maxRecordBytes);
   const codec = variableRecordCodec({ maxBytes: limit });
   const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec, maxUpdatedByBytes: limit });
@@ -111,6 +113,7 @@ export async function createNodeStore(connection: NatsConnection, options: NodeS
     nextKept: (after) => bucketNextKept(connection, bucket, after),
     bucket,
     ...(onTrackingError ? { onError: onTrackingError } : {}),
+    ...(commitHoldMs !== undefined ? { commitHoldMs } : {}),
   });
   // Assigned onto the tracking store rather than spread into a copy: its revisions are getters.
   return Object.assign(tracking, { resumeWatches: () => kv.resumeWatches() });

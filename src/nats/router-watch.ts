@@ -25,6 +25,10 @@ export interface RouterWatchDeps {
   readonly advanced: () => void;
   /** The store's last revision right now, read once the watch is live; left out, 0. */
   readonly lastRevision?: (() => Promise<number>) | undefined;
+  /** Told what the listener throws when the hold's bound releases a commit (no delivery is there to report it). */
+  readonly report?: ((error: unknown) => void) | undefined;
+  /** How long a commit's writes are held for the rest of them. @default COMMIT_HOLD_MS (commit-holdback.ts) */
+  readonly commitHoldMs?: number | undefined;
 }
 
 /**
@@ -59,8 +63,14 @@ export function openRouterWatch(
   };
   // What the bound releases after the delivery that brought it: handed on alone.
   const holdback = new CommitHoldback<StoreChange<VariableRecord>>((changes) => {
-    if (!stopped) pass(changes);
-  });
+    if (stopped) return;
+    try {
+      pass(changes);
+    } catch (error) {
+      // Outside any delivery, so nothing else would catch it: a timer's throw would end the process.
+      deps.report?.(error);
+    }
+  }, deps.commitHoldMs);
   const handOver = (changes: Changes): void => {
     for (const change of changes) seen = Math.max(seen, change.revision);
     pass(holdback.take(changes));

@@ -70,6 +70,11 @@ export interface TrackingStoreOptions {
    * ends instead of waiting for a change no router will ever see; see `UnknownRevisionCheck.nextKept`.
    */
   readonly nextKept?: (after: number) => Promise<number | undefined>;
+  /**
+   * How long a router holds the writes of a commit of several writes for the rest of them (commit-holdback.ts):
+   * only a writer stopped between its writes, or an election among them, reaches it. @default 1000
+   */
+  readonly commitHoldMs?: number;
   /** The store's KV bucket, named by `RevisionUnknownError`. @default 'tether_vars' */
   readonly bucket?: string;
   /**
@@ -196,6 +201,8 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     routers,
     advanced: () => waiters.advance(applied()),
     lastRevision: options.lastRevision,
+    report,
+    commitHoldMs: options.commitHoldMs,
   };
 
   return {

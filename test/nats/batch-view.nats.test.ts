@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { COMMIT_HOLD_MS } from '../../src/nats/commit-holdback.js';
 import { createNodeStore } from '../../src/nats/node-store.js';
 import type { CommitCheckedHook } from '../../src/nats/kv-commit.js';
 import type { AssembledNode } from '../support/assembled-node.js';
@@ -40,13 +41,24 @@ const gates: Gate[] = [];
 // A batch left waiting must not keep its node from stopping.
 afterEach(() => gates.splice(0).forEach((gate) => gate.open()));
 
+/**
+ * How long the routers of most tests hold a commit: longer than any test, so that what a test sees while a batch is
+ * stopped midway does not depend on how fast the machine is. The bound itself has a test of its own.
+ */
+const HOLD_FOR_EVER_MS = 3_600_000;
+
 async function nodeWith(
   buckets: TestBuckets,
-  hooks: { onCommitWrite?: Gate['hook']; onCommitChecked?: CommitCheckedHook } = {},
+  hooks: { onCommitWrite?: Gate['hook']; onCommitChecked?: CommitCheckedHook; commitHoldMs?: number } = {},
 ): Promise<AssembledNode> {
   return fx().assembledNode(buckets, {
     store: (connection) =>
-      createNodeStore(connection, { bucket: buckets.variablesBucket, onListenerError: () => {}, ...hooks }),
+      createNodeStore(connection, {
+        bucket: buckets.variablesBucket,
+        onListenerError: () => {},
+        commitHoldMs: HOLD_FOR_EVER_MS,
+        ...hooks,
+      }),
   });
 }
 
@@ -70,13 +82,16 @@ async function markerThrough(writer: AssembledNode, watchers: readonly Seen[], v
   return (await writer.store.get('t.m'))!.revision;
 }
 
-/** Nodes A (writing batches through `gate`) and B, with `a`, `b` of `s` and `m` of `t` at 1, watched on both. */
-async function twoNodes() {
+/**
+ * Nodes A (writing batches through `gate`) and B, with `a`, `b` of `s` and `m` of `t` at 1, watched on both; their
+ * routers hold a commit for `commitHoldMs`.
+ */
+async function twoNodes(commitHoldMs = HOLD_FOR_EVER_MS) {
   const buckets = fx().buckets();
   const gate = new Gate();
   gates.push(gate);
-  const a = await nodeWith(buckets, { onCommitWrite: gate.hook });
-  const b = await nodeWith(buckets);
+  const a = await nodeWith(buckets, { onCommitWrite: gate.hook, commitHoldMs });
+  const b = await nodeWith(buckets, { commitHoldMs });
   const writer = await a.runtime.session('s');
   await writer.defineVariable('a', 'integer', 1);
   await writer.defineVariable('b', 'integer', 1);
@@ -154,7 +169,8 @@ describe('an atomic batch as every node sees it', () => {
   });
 
   it('shows the writes of a batch whose writer stopped midway, once the hold has run out', async () => {
-    const { gate, b, writer, seenB } = await twoNodes();
+    // The default bound: what a node does with a writer that died between its writes.
+    const { gate, b, writer, seenB } = await twoNodes(COMMIT_HOLD_MS);
     gate.arm();
     void writer.setVariables({ a: 2, b: 2 }, { atomic: true }).catch(() => {});
     await gate.reached;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMarked, markOf, markUndo, markWrite, withoutMark } from '../../src/nats/commit-mark.js';
+import { canMark, isMarked, markOf, markUndo, markWrite, withoutMark } from '../../src/nats/commit-mark.js';
 import { variableRecordCodec } from '../../src/nats/record-codec.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 
@@ -36,5 +36,21 @@ describe('commit marks on stored records', () => {
     const undo = markUndo(markWrite(plain, 'c-0', 2), 'c-1');
     expect(markOf(undo)).toEqual({ undoes: 'c-1' });
     expect(withoutMark(undo)).toEqual(plain);
+  });
+
+  it('takes a record only by the whole mark, and marks only compact JSON objects', () => {
+    const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+    const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+    // A first field that merely starts with `~` is no mark: nothing is stripped.
+    const tilde = bytes('{"~x":"abc","y":"z"}');
+    expect(isMarked(tilde)).toBe(false);
+    expect(withoutMark(tilde)).toBe(tilde);
+    // The empty object takes a mark and gives it back; a spaced object, an array or a number take none.
+    expect(text(markWrite(bytes('{}'), 'c', 2))).toBe('{"~tc":"w:c:2"}');
+    expect(text(withoutMark(markWrite(bytes('{}'), 'c', 2)))).toBe('{}');
+    for (const other of ['{ }', '[1]', '42']) {
+      expect(canMark(bytes(other))).toBe(false);
+      expect(text(markWrite(bytes(other), 'c', 2))).toBe(other);
+    }
   });
 });
