@@ -37,7 +37,7 @@ export interface AcceptanceNotices {
 }
 
 /**
- * The notices of the node whose `tether` service instance is `nodeId`, which answers every request within
+ * The notices of the node whose `tether` service instance is `nodeId`, which expects to answer every request within
  * `answerWithinMs` of taking it; `report` hears of a notice that could not be published on an open connection.
  */
 export function createAcceptanceNotices(
@@ -53,14 +53,13 @@ export function createAcceptanceNotices(
   const owed = new Set<NoticeRequest>();
   let scheduled = false;
   // When each request that may get a late notice was taken (`performance.now()`: a wall-clock step must not move
-  // notices). A Map keeps insertion order, so the first entry is
-  // always the next one due, and one timer serves them all.
+  // notices). A Map keeps insertion order, so the first entry is always the next one due: one timer serves them all.
   const late = new Map<NoticeRequest, number>();
   let lateTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const publish = (reply: string, noticeHeaders: MsgHdrs): void => {
+  const publish = (reply: string, noticeWith: MsgHdrs): void => {
     try {
-      connection.publish(reply, body, { headers: noticeHeaders });
+      connection.publish(reply, body, { headers: noticeWith });
     } catch (error) {
       report(error, `acceptance notice to ${reply}`);
     }

@@ -25,7 +25,6 @@ import {
   deleteChange,
   type DeleteOptions,
   type Store,
-  type CommitMark,
   type StoreChange,
   type StoreEntry,
   type StoreWatch,
@@ -146,14 +145,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
 
   /** A stored value; a commit's mark (commit-mark.ts) is not part of it. */
   const decode = (data: Uint8Array): V => codec.decode(withoutMark(data));
-  const toChange = (
-    key: string,
-    operation: string,
-    revision: number,
-    value: Uint8Array,
-    updatedBy: string | undefined,
-    markerMark?: CommitMark,
-  ): StoreChange<V> => {
+  const toChange: KvChangeWatchDeps<V>['toChange'] = (key, operation, revision, value, updatedBy, markerMark) => {
     if (operation === 'PUT') {
       // One byte compare for a single write; a commit's write says which commit it is part of.
       if (!isMarked(value)) return { operation: 'put', key, value: codec.decode(value), revision };
