@@ -37,7 +37,8 @@ export const CLIENT_OPTIONS = {
   timeout: {
     type: 'string',
     placeholder: '<ms>',
-    description: 'how long a request waits for its reply (default 5000, or as long as a node says it may take)',
+    description:
+      'how long a request waits for its reply (default 5000, longer when the node says it is still at it; a value given is kept)',
   },
 } as const satisfies Record<string, OptionSpec>;
 
