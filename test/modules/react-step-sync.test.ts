@@ -8,6 +8,7 @@ import {
   type Session,
 } from '../../src/index.js';
 import { OpenAIStub, text, toolCall } from '../support/openai-stub.js';
+import { REACT_AGENT_SPEC } from '../support/react-agent-spec.js';
 
 /** A tool that runs the next of `actions` at each call (each changes the session between two ReAct steps). */
 function steppingTool(actions: (() => Promise<unknown>)[]): ModuleTool {
@@ -40,13 +41,7 @@ describe('a sync between the steps of a ReAct execution that is refused', () => 
     });
     session = await runtime.session('react-sync');
     await session.defineVariable('knob', 'json', 0.2);
-    const agent = await session.module('agent', {
-      type: 'ReAct',
-      signature: 'question:string -> answer:string',
-      tools: ['lookup'],
-      maxRetries: 0,
-      bindings: { temperature: 'knob' },
-    });
+    const agent = await session.module('agent', REACT_AGENT_SPEC);
     const refused: { executionId: string; code: string }[] = [];
     agent.on('module.syncFailed', (event) => refused.push({ executionId: event.executionId, code: event.error.code }));
     // The module process has no onSyncError handler: a refused step sync is also a process warning, as before.

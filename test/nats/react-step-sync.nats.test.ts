@@ -3,6 +3,7 @@ import type { ModuleEvent, ModuleTool, RemoteSession } from '../../src/index.js'
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { text, toolCall, useOpenAIStub } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
+import { REACT_AGENT_SPEC } from '../support/react-agent-spec.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -24,13 +25,7 @@ describe('a sync between the steps of a ReAct execution that is refused, on a NA
     await fx().runtime(fx().buckets(), { llm: openai.llm(), tools: [lookup] });
     session = await (await fx().client()).session('react-sync');
     await session.defineVariable('knob', 'json', 0.2);
-    const agent = await session.module('agent', {
-      type: 'ReAct',
-      signature: 'question:string -> answer:string',
-      tools: ['lookup'],
-      maxRetries: 0,
-      bindings: { temperature: 'knob' },
-    });
+    const agent = await session.module('agent', REACT_AGENT_SPEC);
     const events: ModuleEvent[] = [];
     const subscription = nc().subscribe('tether.v1.events.react-sync.module.agent', {
       callback: (_error, msg) => events.push(msg.json()),
