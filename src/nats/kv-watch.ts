@@ -13,10 +13,10 @@
  *
  * Entries are handed over in batches: those that arrived together (one read from the socket, which nats.js queues
  * in the iterator before the loop resumes) go out in one call, so a router gives each session one event for all of
- * them instead of one each. A batch ends where the iterator has nothing more queued, before the initial-entries
- * signal, and before a resume; a later turn (`setImmediate`) delivers anything still held, so nothing waits for the
- * next message. A batch counts as delivered once `onEntries` returned: when it throws (which ends the watch), a
- * resume hands that whole batch over again rather than skip any of it.
+ * them instead of one each. A batch is handed over in the turn after its first entry (`setImmediate`), or before
+ * the initial-entries signal, or before a resume, so nothing waits for the next message. A batch counts as
+ * delivered once `onEntries` returned: when it throws (which ends the watch), a resume hands that whole batch over
+ * again rather than skip any of it.
  *
  * In a cluster the consumer lives on any one server, often not the one the connection is on: when that server
  * dies, the connection stays up (no reconnect to resume on) and the watch falls silent. nats.js took 15 to over 30
@@ -226,10 +226,12 @@ export function watchKv(
           held.push(entry);
           moved = true;
         }
-        // More queued behind this one (the rest of what arrived with it) join the batch; the next turn delivers
-        // anything still held should they not be entries.
-        if (it.getPending() > 1) flushLater ??= setImmediate(flush);
-        else flush();
+        // Handed over in the next turn, never here: what arrived with this entry joins the batch, and so does
+        // whatever the rest of this socket read brings. A node's own write arrives in the same read as its commit's
+        // acknowledgement, echo first; delivered now, the echo would run the router and its session's transition
+        // before the writer's reply, and then the reply makes it redundant anyway. Next turn, the reply goes first
+        // and the echo finds the write applied (the router skips it).
+        flushLater ??= setImmediate(flush);
       }
     } catch (error) {
       if (current()) {

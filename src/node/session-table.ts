@@ -18,6 +18,7 @@ import type { TrackingStore } from '../nats/tracking-store.js';
 import { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
+import { hasNews } from '../session/apply-store-change.js';
 import { Session } from '../session/session.js';
 import type { SessionHost, SessionProcess } from '../session/session-host.js';
 import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
@@ -206,7 +207,10 @@ export class SessionTable {
       if (variables.length === 0) return;
     }
     const entry = this.#sessions.get(id);
-    if (entry?.process.alive) entry.process.actor.send({ type: 'store.changed', changes: variables });
+    if (!entry?.process.alive) return;
+    const { actor } = entry.process;
+    // Only what the process has not applied (never its own commits' echoes): each event is a transition.
+    if (hasNews(actor.getSnapshot().context, id, variables)) actor.send({ type: 'store.changed', changes: variables });
   }
 
   /**

@@ -50,7 +50,7 @@ export function applyStoreChanges(
   const prefixLength = sessionId.length + 1;
   for (const storeChange of changes) {
     const name = storeChange.key.slice(prefixLength);
-    if (storeChange.revision <= (revisions.get(name) ?? 0)) continue;
+    if (!isNews(revisions, name, storeChange)) continue;
     const before = variables.get(name);
     revisions.set(name, storeChange.revision);
     stamps.set(variables, ++lastStamp);
@@ -80,4 +80,22 @@ export function applyStoreChanges(
     }
   }
   return announced;
+}
+
+/** Whether `view` has not folded in `change` yet (its revision is past the name's). */
+function isNews(revisions: ReadonlyMap<string, number>, name: string, change: StoreChange<VariableRecord>): boolean {
+  return change.revision > (revisions.get(name) ?? 0);
+}
+
+/**
+ * Whether {@link applyStoreChanges} would fold in any of `changes`. None is news when a node's watch brings back
+ * the node's own write, which the commit already applied: the router does not disturb the session with them.
+ */
+export function hasNews(
+  view: VariablesView,
+  sessionId: string,
+  changes: readonly StoreChange<VariableRecord>[],
+): boolean {
+  const prefixLength = sessionId.length + 1;
+  return changes.some((change) => isNews(view.revisions, change.key.slice(prefixLength), change));
 }

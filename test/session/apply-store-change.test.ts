@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { applyStoreChanges, hasNews, type VariablesView } from '../../src/session/apply-store-change.js';
+import type { StoreChange } from '../../src/store/store.js';
+import type { VariableRecord } from '../../src/variables/types.js';
+import { integerRecord } from '../support/integer-records.js';
+
+const put = (name: string, version: number, revision: number): StoreChange<VariableRecord> => ({
+  operation: 'put',
+  key: `s1.${name}`,
+  value: integerRecord(name, version, version * 10),
+  revision,
+});
+
+/** A view that has applied `a` at revision 5 and `b` at revision 7. */
+function view(): VariablesView {
+  const seen: VariablesView = { variables: new Map(), revisions: new Map() };
+  applyStoreChanges(seen, 's1', [put('a', 1, 5), put('b', 1, 7)]);
+  return seen;
+}
+
+// The router hands a session only batches `hasNews` accepts: it must agree with what applyStoreChanges folds in.
+describe('hasNews', () => {
+  it('says no for changes the view already applied (a node hearing its own commit again)', () => {
+    const changes = [put('a', 1, 5), put('b', 1, 7), put('a', 1, 3)];
+    expect(hasNews(view(), 's1', changes)).toBe(false);
+    const unchanged = view();
+    expect(applyStoreChanges(unchanged, 's1', changes)).toEqual([]);
+    expect(unchanged.revisions).toEqual(view().revisions);
+  });
+
+  it('says yes when one change of the batch is past its name, and for a name the view never saw', () => {
+    const later = [put('a', 1, 5), put('b', 2, 8)];
+    expect(hasNews(view(), 's1', later)).toBe(true);
+    expect(applyStoreChanges(view(), 's1', later).map((change) => change.name)).toEqual(['b']);
+    const unknown: StoreChange<VariableRecord> = { operation: 'delete', key: 's1.c', revision: 2 };
+    expect(hasNews(view(), 's1', [unknown])).toBe(true);
+  });
+});
