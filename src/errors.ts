@@ -164,7 +164,18 @@ export class ModuleNotFoundError extends BridgeError {
   }
 }
 
-/** A `call` got no reply within its timeout. A reply arriving later is dropped. */
+/** What a timed-out request that may write did, when known (`details.outcome`), as its message says it. */
+const TIMEOUT_FATES: Readonly<Record<string, string>> = {
+  unknown: '; whether it took effect is unknown',
+  not_applied: '; nothing of it was applied',
+};
+
+/**
+ * A `call` got no reply within its timeout. A reply arriving later is dropped. Over NATS, `details.outcome` says what
+ * a request that may write did: `unknown` when the wait ran out while the request may still be applied (the
+ * client's own timeout, or a node's call to its session process), `not_applied` when a node refused to start it (a
+ * revision it did not reach in time); a read has none.
+ */
 export class CallTimeoutError extends BridgeError {
   override readonly code = 'call_timeout';
   constructor(
@@ -172,7 +183,9 @@ export class CallTimeoutError extends BridgeError {
     readonly timeoutMs: number,
     options: BridgeErrorOptions = {},
   ) {
-    super(`call to '${target}' timed out after ${timeoutMs} ms`, {
+    const outcome = options.details?.outcome;
+    const fate = typeof outcome === 'string' ? (TIMEOUT_FATES[outcome] ?? '') : '';
+    super(`call to '${target}' timed out after ${timeoutMs} ms${fate}`, {
       ...options,
       details: { target, timeoutMs, ...options.details },
     });

@@ -11,6 +11,7 @@ import type { EndpointStats } from './endpoint-stats.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { ExecutionReplies, ReplyError } from './execution-replies.js';
 import { replyTooLarge } from './reply-limit.js';
+import { withTimeoutOutcome } from './request-failure.js';
 import type { AppliedRevisions } from './revision-waiters.js';
 import { RelayedReply, type ServiceRequest } from './service-endpoint.js';
 import type { TetherSubjects } from './subjects.js';
@@ -92,7 +93,11 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
   }
 
   function respondFailure(msg: ServiceRequest, failure: unknown, modulesRevision?: number): void {
-    const encoded = encodeError(failure, store.highestRevision, modulesRevision);
+    const encoded = encodeError(
+      withTimeoutOutcome(failure, subjects, msg.subject),
+      store.highestRevision,
+      modulesRevision,
+    );
     respond(msg, encoded.body, encoded);
   }
 

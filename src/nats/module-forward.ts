@@ -40,7 +40,7 @@ import { STEADY_LINK, type ConnectionLink } from './connection-link.js';
 import { askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { RelayedReply } from './service-endpoint.js';
-import type { ForwardedOperation } from './operations.js';
+import { MODULE_READS, type ForwardedOperation } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
 import { watchedRequest } from './watched-request.js';
 import {
@@ -161,7 +161,11 @@ export function createModuleForward(
       const code = (error as Partial<NatsError> | undefined)?.code;
       // Nothing subscribes: no node has the module (never created, stopped, or its node is gone).
       if (code === ErrorCode.NoResponders) throw new ModuleNotFoundError(sessionId, moduleId, { cause: error });
-      if (code === ErrorCode.Timeout) throw new CallTimeoutError(subject, waitMs, { cause: error });
+      // The owner may still be at it: what a relayed operation that may write did is unknown.
+      if (code === ErrorCode.Timeout) {
+        const details = MODULE_READS.has(operation) ? {} : { outcome: 'unknown' };
+        throw new CallTimeoutError(subject, waitMs, { cause: error, details });
+      }
       const details = { sessionId, moduleId, subject, natsCode: code ?? null };
       const what = `passing ${operation} of module '${moduleId}' in session '${sessionId}' on to its node`;
       if (code === ErrorCode.MaxPayloadExceeded)

@@ -63,7 +63,8 @@ async function stopClaimed(
     if (answer === undefined && !(await gone)) {
       const target = `stop of module '${moduleId}' in session '${sessionId}' on node ${node}`;
       throw new CallTimeoutError(target, control.stopWaitMs, {
-        details: { sessionId, moduleId, node, claimRevision: revision },
+        // Its node goes on with the stop: the module may yet stop.
+        details: { sessionId, moduleId, node, claimRevision: revision, outcome: 'unknown' },
       });
     }
   }

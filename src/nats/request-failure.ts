@@ -6,7 +6,8 @@
  * both ways what passes meanwhile: a reply published while the client is away is dropped by the server, and a
  * request published while it is away is dropped with the rest of its unsent output when it dials again. A request
  * in flight as the connection dropped may thus have been applied or not: the error's `details.outcome` is
- * `unknown` for any request that may write (everything but the reads), and its message says so.
+ * `unknown` for any request that may write (everything but the reads), and its message says so. So is a
+ * `call_timeout` of this client's own timeout: the node may still apply what it got.
  * @module
  */
 import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
@@ -81,6 +82,40 @@ export function droppedWhileWaiting(
 }
 
 /**
+ * The error of a request to `subject` that got no reply within this client's `timeoutMs`, its connection up all along:
+ * the node may still be at it (a late notice lost with a server under it, a timeout given to `connect` shorter than
+ * an election), so a request that may write may yet be applied.
+ */
+export function clientTimeout(
+  subjects: TetherSubjects,
+  subject: string,
+  timeoutMs: number,
+  cause?: unknown,
+): CallTimeoutError {
+  const read = requestKind(subjects, subject) === 'read';
+  return new CallTimeoutError(subject, timeoutMs, {
+    ...(cause === undefined ? {} : { cause }),
+    ...(read ? {} : { details: { outcome: 'unknown' } }),
+  });
+}
+
+/**
+ * What a node answers for `failure` of a request to `subject`: a call timeout of a request that may write, whose
+ * outcome was not told, says it is unknown (the node's call to its session process ran out while the process may
+ * still commit the write); anything else as it is.
+ */
+export function withTimeoutOutcome(failure: unknown, subjects: TetherSubjects, subject: string): unknown {
+  if (!(failure instanceof CallTimeoutError) || failure.details.outcome !== undefined) return failure;
+  // Only requests on the service's own subjects (a relayed execute, say, is no write of this node's).
+  const known = subjects.parseRequest(subject) ?? subjects.parseModuleRequest(subject);
+  if (known === undefined || requestKind(subjects, subject) !== 'write') return failure;
+  return new CallTimeoutError(failure.target, failure.timeoutMs, {
+    cause: failure,
+    details: { ...failure.details, outcome: 'unknown' },
+  });
+}
+
+/**
  * The error of a request to `subject` whose node `nodeId` said it was still at it and then stopped answering
  * pings (see watched-request.ts): whether it was applied is unknown, unless it was a read.
  */
@@ -117,7 +152,7 @@ export function requestFailure(
   if (code === ErrorCode.Timeout)
     return droppedDuring(link, start)
       ? droppedWhileWaiting(connection, subjects, subject, timeoutMs, link.down, error)
-      : new CallTimeoutError(subject, timeoutMs, { cause: error });
+      : clientTimeout(subjects, subject, timeoutMs, error);
   if (code === ErrorCode.MaxPayloadExceeded) {
     return new ValidationError(`request to '${subject}' exceeds the server's max_payload`, {
       cause: error,

@@ -50,7 +50,8 @@ export function awaitApplied(
   return revisions.waitForRevision(revision, waitMs).then((applied) => {
     if (!applied) {
       throw new CallTimeoutError(`${what} ${revision}`, waitMs, {
-        details: { minRevision: revision, appliedRevision: revisions.appliedRevision },
+        // Refused before anything of the request was done.
+        details: { minRevision: revision, appliedRevision: revisions.appliedRevision, outcome: 'not_applied' },
       });
     }
   });
