@@ -73,9 +73,14 @@ export const moduleMachine = setup({
       if (event.type !== 'cancel') return;
       const queued = context.mailbox.find((execution) => execution.executionId === event.executionId);
       if (queued) {
-        enqueue.assign({ mailbox: context.mailbox.filter((execution) => execution !== queued) });
-        if (queued.callId !== undefined)
-          enqueue.emit(errorReply(queued.callId, aborted(context, queued.executionId, event.reason)));
+        // Ended before it started, but ended all the same: counted and announced as a running one's cancel is.
+        const error = aborted(context, queued.executionId, event.reason);
+        enqueue.assign({
+          mailbox: context.mailbox.filter((execution) => execution !== queued),
+          failed: context.failed + 1,
+        });
+        if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, error));
+        enqueue.emit({ type: 'module.failed', moduleId: context.moduleId, executionId: queued.executionId, error });
       }
       if (event.callId !== undefined) enqueue.emit(okReply(event.callId, Boolean(queued)));
     }),

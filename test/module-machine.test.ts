@@ -55,4 +55,25 @@ describe('module machine', () => {
     answer({ type: 'execution.done', run: 1, result });
     expect(actor.getSnapshot()).toMatchObject({ value: 'idle', context: { completed: 0, failed: 1 } });
   });
+
+  it('announces and counts an execution cancelled while it waited in the mailbox, as a running one', () => {
+    const { actor, commands, answer, replies } = scriptedModule();
+    const failures: unknown[] = [];
+    actor.on('module.failed', (event) => failures.push(event));
+    actor.send({ type: 'execute', executionId: 'running', inputs: {} });
+    actor.send({ type: 'execute', executionId: 'waiting', callId: 'c1', inputs: {} });
+    actor.send({ type: 'cancel', executionId: 'waiting', reason: 'timed out' });
+    const error = {
+      code: 'execution_aborted',
+      message: "execution 'waiting' of module 'qa' was aborted: timed out",
+      details: { moduleId: 'qa', executionId: 'waiting', reason: 'timed out' },
+    };
+    expect(failures).toEqual([{ type: 'module.failed', moduleId: 'qa', executionId: 'waiting', error }]);
+    expect(replies).toEqual([{ type: 'tether.reply', callId: 'c1', result: { ok: false, error } }]);
+    // The running execution goes on, and nothing starts for the cancelled one.
+    answer({ type: 'sync.done', run: 1, outcome });
+    answer({ type: 'execution.done', run: 1, result });
+    expect(commands.filter((command) => command.type === 'sync')).toHaveLength(1);
+    expect(actor.getSnapshot()).toMatchObject({ value: 'idle', context: { completed: 1, failed: 1, mailbox: [] } });
+  });
 });

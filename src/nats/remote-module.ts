@@ -137,6 +137,11 @@ export class RemoteModuleHandle {
       else if (error instanceof NodeLostError) this.#cancel(executionId, `node ${error.nodeId} lost`);
       else if (error instanceof NatsConnectionError && error.status === 'disconnected')
         this.#cancel(executionId, 'the client lost its NATS connection');
+      // Named like every other failure of an execution, so the caller can match it to the execution's events.
+      if (error instanceof CallTimeoutError && error.details.executionId === undefined) {
+        const details = { ...error.details, moduleId: this.moduleId, executionId };
+        throw new CallTimeoutError(error.target, error.timeoutMs, { cause: error, details });
+      }
       throw error;
     }
   }

@@ -209,11 +209,17 @@ describe('module events', () => {
     const session = await client.session('timeout');
     await session.defineVariable('t', 'float', 0.4);
     const qa = await session.module('qa', spec);
-    const failed: ModuleEvent[] = [];
+    const failed: Extract<ModuleEvent, { type: 'module.failed' }>[] = [];
     const off = qa.on('module.failed', (event) => failed.push(event));
-    await expect(qa.execute({ question: 'slow' }, { timeoutMs: 150 })).rejects.toBeInstanceOf(CallTimeoutError);
+    const timedOut = await qa.execute({ question: 'slow' }, { timeoutMs: 150 }).catch((error: unknown) => error);
+    expect(timedOut).toBeInstanceOf(CallTimeoutError);
     await waitFor(() => failed.length === 1, { message: 'the timed-out execution is cancelled' });
     off();
+    // The caller's error names the execution its event names.
+    expect((timedOut as CallTimeoutError).details).toMatchObject({
+      moduleId: 'qa',
+      executionId: failed[0]!.executionId,
+    });
     expect(failed[0]).toMatchObject({
       error: {
         code: 'execution_aborted',
@@ -306,5 +312,38 @@ describe('module events', () => {
     ]);
     for (const event of failed)
       expect(event).toMatchObject({ error: { code: 'process_exited', details: { reason: 'shutdown' } } });
+  });
+
+  it('publish module.failed for a queued execution that timed out or was cancelled before it started', async () => {
+    const { runtime, failed, replies, subscription } = await busyModule('queued-end');
+    const timedOut = await nc().request(
+      'tether.v1.session.queued-end.module.qa.execute',
+      enc.encode(JSON.stringify({ inputs: { question: 'q' }, executionId: 'queued-2', timeoutMs: 200 })),
+      { timeout: 10_000 },
+    );
+    expect(timedOut.json()).toMatchObject({ error: { code: 'call_timeout' } });
+    const cancel = await nc().request(
+      'tether.v1.session.queued-end.module.qa.cancel',
+      enc.encode(JSON.stringify({ executionId: 'queued-1' })),
+      { timeout: 5000 },
+    );
+    expect(cancel.json()).toMatchObject({ result: { cancelled: true } });
+    await waitFor(() => failed.length === 2, { message: 'two module.failed on the events subject' });
+    const reasons = Object.fromEntries(
+      failed.map((event) => [
+        (event as { executionId: string }).executionId,
+        event.type === 'module.failed' && event.error,
+      ]),
+    );
+    expect(reasons).toMatchObject({
+      'queued-2': { code: 'execution_aborted', details: { reason: 'timed out' } },
+      'queued-1': { code: 'execution_aborted' },
+    });
+    expect(await (await runtime.session('queued-end')).module('qa').then((qa) => qa.describe())).toMatchObject({
+      failed: 2,
+    });
+    await runtime.stopProcess('tether.module.queued-end.qa');
+    await replies;
+    subscription.unsubscribe();
   });
 });
