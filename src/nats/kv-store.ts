@@ -138,6 +138,8 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     ((error: unknown, prefix: string) => console.error(`tether: store watch on '${prefix}' ended`, error));
   const watches = new Set<KvWatchHandle>();
   let closed = false;
+  /** Commits awaiting their acknowledgement: meanwhile the watches hand their batches over a turn later. */
+  let committing = 0;
 
   function assertOpen(operation: string): void {
     if (closed) throw new StoreClosedError(operation);
@@ -161,7 +163,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
 
   const watchDeps: KvChangeWatchDeps<V> = {
     kv: bucket.kv,
-    consumerOptions,
+    consumerOptions: { ...consumerOptions, deferBatches: () => committing > 0 },
     toChange,
     report(error, change) {
       try {
@@ -227,7 +229,12 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     async commit(writes) {
       assertOpen('commit');
       assertDistinctKeys(writes);
-      return commitToKv(bucket, writes, encoding, options.onCommitChecked, options.onCommitWrite);
+      committing += 1;
+      try {
+        return await commitToKv(bucket, writes, encoding, options.onCommitChecked, options.onCommitWrite);
+      } finally {
+        committing -= 1;
+      }
     },
 
     async list(prefix) {

@@ -13,8 +13,9 @@
  *
  * Entries are handed over in batches: those that arrived together (one read from the socket, which nats.js queues
  * in the iterator before the loop resumes) go out in one call, so a router gives each session one event for all of
- * them instead of one each. A batch is handed over in the turn after its first entry (`setImmediate`), or before
- * the initial-entries signal, or before a resume, so nothing waits for the next message. A batch counts as
+ * them instead of one each. A batch ends where the iterator has nothing more queued (or, with `deferBatches`, at the
+ * end of the turn), before the initial-entries signal, and before a resume; a later turn (`setImmediate`) delivers
+ * anything still held, so nothing waits for the next message. A batch counts as
  * delivered once `onEntries` returned: when it throws (which ends the watch), a resume hands that whole batch over
  * again rather than skip any of it.
  *
@@ -59,6 +60,14 @@ export interface WatchKvOptions {
    * consumer (see the module comment). Left out, no check.
    */
   readonly stallCheckMs?: number;
+  /**
+   * While this says so, a batch is handed over in the next turn rather than at once. A store says so while a write
+   * of its own awaits its acknowledgement: the server sends the write's echo to the watch first and the
+   * acknowledgement right after, often in the same socket read. Handed over at once, the echo would run the router
+   * and its session's transition ahead of the writer's reply, which then finds the write applied; next turn, the
+   * reply goes first and the echo is the no-op.
+   */
+  readonly deferBatches?: () => boolean;
 }
 
 /**
@@ -226,12 +235,10 @@ export function watchKv(
           held.push(entry);
           moved = true;
         }
-        // Handed over in the next turn, never here: what arrived with this entry joins the batch, and so does
-        // whatever the rest of this socket read brings. A node's own write arrives in the same read as its commit's
-        // acknowledgement, echo first; delivered now, the echo would run the router and its session's transition
-        // before the writer's reply, and then the reply makes it redundant anyway. Next turn, the reply goes first
-        // and the echo finds the write applied (the router skips it).
-        flushLater ??= setImmediate(flush);
+        // More queued behind this one (the rest of what arrived with it) join the batch, and so does all this socket
+        // read brings while the store awaits a write's acknowledgement (see `deferBatches`); the next turn delivers.
+        if (it.getPending() > 1 || options.deferBatches?.()) flushLater ??= setImmediate(flush);
+        else flush();
       }
     } catch (error) {
       if (current()) {
