@@ -15,9 +15,19 @@ import type { ConnectionChange } from './connection-options.js';
 import { askExecutionOutcome } from './lost-reply-recovery.js';
 import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
-import { droppedWhileWaiting, nodeLostWhileWaiting, requestFailure, waitStart } from './request-failure.js';
+import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
+import {
+  droppedWhileWaiting,
+  isNoResponders,
+  nodeLostWhileWaiting,
+  requestFailure,
+  waitStart,
+} from './request-failure.js';
 import { watchedRequest } from './watched-request.js';
 import { encodeJson } from './wire.js';
+
+/** How often a request that found no node subscribed is sent again while the nodes may be reconnecting. */
+const NO_RESPONDERS_RETRY_MS = 250;
 
 /** Options of {@link RemoteTransport.requestWatchingNode}. */
 export interface WatchOptions {
@@ -54,6 +64,8 @@ export class RemoteTransport {
   readonly #link: ConnectionLink;
   /** Requests no caller awaits that a close should let finish (see {@link keep}). */
   readonly #kept = new Set<Promise<unknown>>();
+  /** Whether a node has answered this client: from then on, no responders is ridden out (see {@link #ridingOut}). */
+  #served = false;
 
   /**
    * @param timeoutMs How long a request waits for its reply.
@@ -122,8 +134,29 @@ export class RemoteTransport {
     incarnation?: string,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
     return this.#revisions.againIfRevisionUnknown(() =>
-      this.#requestOnce(subject, body, timeoutMs, module, incarnation),
+      this.#ridingOut(timeoutMs ?? this.timeoutMs, () =>
+        this.#requestOnce(subject, body, timeoutMs, module, incarnation),
+      ),
     );
+  }
+
+  /**
+   * Runs `attempt`, and again while it finds no node subscribed (`NoProcError` from NATS's no responders), for at
+   * most {@link NODE_RECONNECT_GRACE_MS} and `waitMs`, once a node has answered this client: the nodes are then
+   * most likely reconnecting (all of them were on a server that died), not gone. Sending again is safe: no node got
+   * the request. A client no node ever answered learns at once that none runs.
+   */
+  async #ridingOut<T>(waitMs: number, attempt: () => Promise<T>): Promise<T> {
+    const until = performance.now() + Math.min(waitMs, NODE_RECONNECT_GRACE_MS);
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const retry = this.#served && isNoResponders(error) && performance.now() + NO_RESPONDERS_RETRY_MS < until;
+        if (!retry) throw error;
+        await new Promise((resolve) => setTimeout(resolve, NO_RESPONDERS_RETRY_MS));
+      }
+    }
   }
 
   /**
@@ -158,6 +191,7 @@ export class RemoteTransport {
       throw droppedWhileWaiting(this.connection, this.subjects, subject, timeoutMs, outcome.down);
     // Neither a signal nor a question to the node was given: `aborted` and `unknown` cannot come.
     if (outcome.kind !== 'reply') throw new InternalError(`request to '${subject}' ended as ${outcome.kind}`);
+    this.#served = true;
     const decoded = this.#revisions.decode(outcome.reply, sent);
     return { result: decoded.result, revision: decoded.revision };
   }
@@ -213,7 +247,7 @@ export class RemoteTransport {
    */
   async requestWatchingNode(subject: string, body: object, timeoutMs: number, options: WatchOptions): Promise<unknown> {
     return this.#revisions.againIfRevisionUnknown(() =>
-      this.#requestWatchingNodeOnce(subject, body, timeoutMs, options),
+      this.#ridingOut(timeoutMs, () => this.#requestWatchingNodeOnce(subject, body, timeoutMs, options)),
     );
   }
 
@@ -251,6 +285,7 @@ export class RemoteTransport {
     if (outcome.kind === 'unknown') throw recovery!.unknown(outcome.nodeId);
     if (outcome.kind === 'unanswered')
       throw droppedWhileWaiting(this.connection, this.subjects, subject, timeoutMs, outcome.down);
+    this.#served = true;
     // A reply kept by the node and sent again is read as the one it replaces: revisions, result or typed error.
     return this.#revisions.decode(outcome.reply, sent).result;
   }

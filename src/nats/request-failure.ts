@@ -127,6 +127,13 @@ export function nodeLostWhileWaiting(subjects: TetherSubjects, subject: string, 
   });
 }
 
+/** Whether `error` is this client's finding that no node subscribes (not a node's `noproc` reply). */
+export function isNoResponders(error: unknown): boolean {
+  return (
+    error instanceof NoProcError && (error.cause as Partial<NatsError> | undefined)?.code === ErrorCode.NoResponders
+  );
+}
+
 /**
  * Maps what nats.js rejected a request to `subject` with; `link` and `start` tell whether this client's connection
  * dropped during the wait.

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   AlreadyExistsError,
   NoProcError,
@@ -9,6 +9,8 @@ import {
   VersionConflictError,
 } from '../../src/errors.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -90,6 +92,42 @@ describe('remote client', () => {
   it('fails with NoProcError at once when no node is running', async () => {
     const client = await fx().client({ timeoutMs: 10_000 });
     const error = await client.session('s1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoProcError);
+  });
+
+  /** A node behind a proxy (reconnecting fast once restored), and a client it has answered, cut off from the node. */
+  async function nodeCutOff(timeoutMs?: number) {
+    const proxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => proxy.close());
+    await fx().node(fx().buckets(), { servers: proxy.url, nats: { reconnect: { waitMs: 100 } } });
+    const session = await (await fx().client(timeoutMs === undefined ? {} : { timeoutMs })).session('ride');
+    await session.defineVariable('x', 'integer', 1);
+    proxy.cut();
+    // The server has dropped the node's subscriptions: a request now finds no responders.
+    await waitFor(
+      () =>
+        nc()
+          .request('tether.v1.session.ride.var.get', new TextEncoder().encode('{"name":"x"}'), { timeout: 1000 })
+          .then(
+            () => false,
+            (error: { code?: string }) => error.code === '503',
+          ),
+      { message: 'no node subscribed' },
+    );
+    return { proxy, session };
+  }
+
+  it('rides out no responders while the nodes that answered it reconnect, and the write lands once', async () => {
+    const { proxy, session } = await nodeCutOff();
+    const write = session.setVariable('x', 2);
+    setTimeout(() => proxy.restore(), 400);
+    expect(await write).toMatchObject({ value: 2, version: 2 });
+    expect(await session.getVariable('x')).toBe(2);
+  });
+
+  it('fails with NoProcError once its timeout passes with the nodes it knew still gone', async () => {
+    const { session } = await nodeCutOff(800);
+    const error = await session.setVariable('x', 2).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoProcError);
   });
 
