@@ -94,9 +94,10 @@ export interface KvStore<V> extends Store<V> {
   /**
    * Reopens every running watch right after the last change it delivered. Call it when the connection is back
    * after an outage: a restarted server has lost the watches' consumers, and nats.js would notice only after two
-   * missed heartbeats (some 13 s without changes). Listeners see no gap and no change twice.
+   * missed heartbeats (some 13 s without changes). Listeners see no gap and no change twice. Resolves once every
+   * one has its new consumer open (or no longer tries: see `KvWatchHandle.resume`).
    */
-  resumeWatches(): void;
+  resumeWatches(): Promise<void>;
 }
 
 const byKey = (a: { readonly key: string }, b: { readonly key: string }): number =>
@@ -292,8 +293,8 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
 
     watchBatches: (prefix, listener, watchOptions = {}) => openWatch(prefix, watchOptions, { batch: listener }),
 
-    resumeWatches() {
-      for (const handle of watches) handle.resume();
+    async resumeWatches() {
+      await Promise.all([...watches].map((handle) => handle.resume()));
     },
 
     async close() {

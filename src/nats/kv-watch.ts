@@ -46,9 +46,10 @@ export interface KvWatchHandle {
   readonly initialized: Promise<void>;
   /**
    * Replaces the consumer with a new one that starts right after the last entry delivered (retrying while
-   * JetStream is not back yet). For when the connection is back after an outage; a no-op once stopped.
+   * JetStream is not back yet). For when the connection is back after an outage; a no-op once stopped. Resolves once
+   * the new consumer is open, or once the watch no longer tries (stopped, replaced by a later resume, or given up).
    */
-  resume(): void;
+  resume(): Promise<void>;
   /** Ends the watch; idempotent. */
   stop(): void;
 }
@@ -162,8 +163,11 @@ export function watchKv(
       };
     });
 
-  /** Opens a consumer (resuming after `position` once one was open) and delivers its entries while it is current. */
-  async function run(gen: number): Promise<void> {
+  /**
+   * Opens a consumer (resuming after `position` once one was open) and delivers its entries while it is current;
+   * `opened` is called once the consumer is open.
+   */
+  async function run(gen: number, opened: () => void): Promise<void> {
     const current = (): boolean => !stopped && gen === generation;
     const resumeAfter = position;
     let it: QueuedIterator<KvEntry> | undefined;
@@ -219,6 +223,7 @@ export function watchKv(
       return;
     }
     iterator = it;
+    opened();
     // A watch from a revision has seen nothing below it, even when the consumer info cannot be read.
     position = Math.max(position ?? (start.kind === 'from' ? start.revision - 1 : 0), startSequenceOf(it));
     // Reopened for a revision the stall check saw, the new consumer has nothing to deliver: that revision is a
@@ -248,14 +253,15 @@ export function watchKv(
     }
   }
 
-  const open = (): void => {
+  /** Resolves once the new consumer is open, or once its run is over without one. */
+  const open = (): Promise<void> => {
     // What the replaced consumer delivered is this watch's: it goes out before anything of the new one.
     flush();
     generation += 1;
     cancelDelay?.();
     iterator?.stop();
     iterator = undefined;
-    void run(generation);
+    return new Promise<void>((resolve) => void run(generation, resolve).finally(resolve));
   };
 
   /** A revision the stream had while this watch delivered nothing; still undelivered a period later: stalled. */
@@ -272,7 +278,7 @@ export function watchKv(
     if (awaited !== undefined && position < awaited) {
       stalledAt = awaited;
       awaited = undefined;
-      open();
+      void open();
       return;
     }
     checking = true;
@@ -292,12 +298,12 @@ export function watchKv(
   // The check must not keep a process alive that has nothing else to do.
   stallTimer?.unref();
 
-  open();
+  void open();
   return {
     initialized,
     stop,
     resume() {
-      if (!stopped) open();
+      return stopped ? Promise.resolve() : open();
     },
   };
 }

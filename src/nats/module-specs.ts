@@ -29,6 +29,7 @@ import { bucketLastRevision, bucketNextKept } from './node-store.js';
 import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { MIN_MODULES_REVISION_HEADER } from './wire.js';
+import { WatchOutage } from './watch-outage.js';
 
 /** Options of {@link openModuleSpecs}. */
 export interface ModuleSpecsOptions {
@@ -94,12 +95,19 @@ export interface ModuleSpecs extends AppliedRevisions {
    * Calls `onWrite` for every write to the bucket from now on (a new spec, or a removal's delete marker) with the
    * revision it was written at; see {@link watchKv} for resuming after an outage and for `onEnd`. Its
    * `initialized` also covers reading the bucket's last revision, the applied revision it starts from. One watch
-   * per node: it is what the applied revision measures.
+   * per node: it is what the applied revision measures. Its `suspend`, for when the connection drops, has the
+   * waits for a modules revision that time out before the next `resume` is done go on (see watch-outage.ts).
    */
   watch(
     onWrite: (sessionId: string, moduleId: string, revision: number) => void,
     onEnd: (error: unknown) => void,
-  ): KvWatchHandle;
+  ): SpecsWatch;
+}
+
+/** The watch of the modules bucket: a bucket watch that its connection's drops suspend. */
+export interface SpecsWatch extends KvWatchHandle {
+  /** The connection dropped: the watch is down until the next `resume` has its consumer open. */
+  suspend(): void;
 }
 
 const encoder = new TextEncoder();
@@ -127,7 +135,8 @@ export async function openModuleSpecs(
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
-  const waiters = new RevisionWaiters();
+  const outage = new WatchOutage();
+  const waiters = new RevisionWaiters(outage);
   let applied = 0;
   let written = 0;
   const wrote = (revision: number): number => {
@@ -289,7 +298,16 @@ export async function openModuleSpecs(
         reached(await bucketLastRevision(connection, bucket));
       })();
       initialized.catch(() => {});
-      return { ...handle, initialized };
+      return {
+        ...handle,
+        initialized,
+        suspend: () => outage.began(),
+        resume() {
+          const resumed = handle.resume();
+          outage.endsWith(resumed);
+          return resumed;
+        },
+      };
     },
 
     get appliedRevision() {

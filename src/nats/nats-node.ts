@@ -13,7 +13,6 @@ import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
 import { connectNats, onConnectionChange, reportReconnects } from './connection-options.js';
 import type { NatsNodeOptions } from './nats-node-options.js';
-import type { KvWatchHandle } from './kv-watch.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { createEventOutbox } from './event-outbox.js';
 import { natsInspector } from './inspection.js';
@@ -23,7 +22,7 @@ import { createConnectionLink } from './connection-link.js';
 import { createModuleForward } from './module-forward.js';
 import { forwardedModuleEndpoint, moduleEndpoints } from './module-service.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
-import type { StoredModuleSpec } from './module-specs.js';
+import type { SpecsWatch, StoredModuleSpec } from './module-specs.js';
 import { createModuleClaims } from './module-claims.js';
 import { createNodePings } from './node-pings.js';
 import { toWireSpec, wireProblem } from './module-wire-spec.js';
@@ -136,7 +135,7 @@ export async function openNatsNode(
     const forward = createModuleForward(connection, subjects, createConnectionLink(connection, report));
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
-    let specWatch: KvWatchHandle | undefined;
+    let specWatch: SpecsWatch | undefined;
     let forwarded: ServiceEndpoint | undefined;
     const nodes = createNodePings(connection);
     let connected = true;
@@ -203,9 +202,11 @@ export async function openNatsNode(
         );
         await specWatch.initialized;
         onConnectionChange(connection, (change) => {
-          if (change === 'disconnected') modules.recheckSpecs();
-          else {
-            specWatch?.resume();
+          if (change === 'disconnected') {
+            specWatch?.suspend();
+            modules.recheckSpecs();
+          } else {
+            void specWatch?.resume();
             life.reconnected();
           }
         });

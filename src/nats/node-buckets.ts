@@ -56,9 +56,11 @@ export async function openNodeBuckets(
     onTrackingError: (error) => report(error, 'store tracking'),
   });
   // A restarted server has lost the router's consumer; without this the node would see no other node's writes
-  // (and time out read-your-writes requests) until nats.js misses two heartbeats, some 13 s later.
+  // (and time out read-your-writes requests) until nats.js misses two heartbeats, some 13 s later. Until the new
+  // consumer is open, the node's revision waits do not run out (the service takes requests again at once).
   onConnectionChange(connection, (change) => {
     if (change === 'reconnected') store.resumeWatches();
+    else store.suspendWatches();
   });
   const directory = await createSessionDirectory(connection, {
     bucket: options.sessionsBucket ?? 'tether_sessions',

@@ -12,6 +12,7 @@ import { recordLimitFor, variableRecordCodec } from './record-codec.js';
 import { createTrackingStore, type TrackingStore } from './tracking-store.js';
 import { kvStream } from './kv-bucket.js';
 import { DEFAULT_MAX_PAYLOAD } from './wire.js';
+import { WatchOutage } from './watch-outage.js';
 
 /**
  * The revision of the first message after `after` that the bucket's stream still holds, `undefined` when it holds
@@ -36,6 +37,11 @@ export async function bucketNextKept(
 
 /** A node's store: the tracking store, plus the resumption of its router's watch after an outage. */
 export interface NodeStore extends TrackingStore {
+  /**
+   * The connection dropped: the router's watch is down until {@link NodeStore.resumeWatches} has it back, and a
+   * wait for a revision that times out meanwhile goes on (see watch-outage.ts).
+   */
+  suspendWatches(): void;
   /** Reopens the router's watch right after the last change it delivered; see {@link KvStore.resumeWatches}. */
   resumeWatches(): void;
 }
@@ -108,7 +114,9 @@ export async function createNodeStore(connection: NatsConnection, options: NodeS
   const limit = nodeRecordLimit(connection, maxRecordBytes);
   const codec = variableRecordCodec({ maxBytes: limit });
   const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec, maxUpdatedByBytes: limit });
+  const outage = new WatchOutage();
   const tracking = createTrackingStore(kv, {
+    outage,
     lastRevision: () => bucketLastRevision(connection, bucket),
     nextKept: (after) => bucketNextKept(connection, bucket, after),
     bucket,
@@ -116,5 +124,8 @@ export async function createNodeStore(connection: NatsConnection, options: NodeS
     ...(commitHoldMs !== undefined ? { commitHoldMs } : {}),
   });
   // Assigned onto the tracking store rather than spread into a copy: its revisions are getters.
-  return Object.assign(tracking, { resumeWatches: () => kv.resumeWatches() });
+  return Object.assign(tracking, {
+    suspendWatches: () => outage.began(),
+    resumeWatches: () => outage.endsWith(kv.resumeWatches()),
+  });
 }

@@ -6,6 +6,15 @@
  * @module
  */
 import { RevisionUnknownError } from '../errors.js';
+import type { WatchOutage } from './watch-outage.js';
+
+/**
+ * How much longer than its bound a wait goes on while the node's watch of the bucket is down (see watch-outage.ts):
+ * once it is back it delivers what it missed within milliseconds, so the wait is not refused for an outage that ends
+ * in a few seconds. Its resume gives up on a consumer that is not created within a second and tries again (a third
+ * of them land on a dead server for a while), so this covers several tries. A node's late notice counts it in.
+ */
+export const OUTAGE_WAIT_MS = 8000;
 
 /**
  * How far a node has got in one bucket, as read-your-writes needs it: the service holds a request until the
@@ -27,22 +36,51 @@ interface Waiter {
   readonly revision: number;
   readonly resolve: (reached: boolean) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set while the wait is held past its bound for an outage to end: takes it off the outage's list. */
+  unhold: (() => void) | undefined;
 }
 
-/** Waiters for revisions, released by {@link RevisionWaiters.advance} or by their timeout. */
+/**
+ * Waiters for revisions, released by {@link RevisionWaiters.advance} or by their timeout. Given the `outage` of the
+ * watch that advances them, a wait whose timeout comes while that watch is down goes on until it is back, and then
+ * for up to its timeout again, at most {@link OUTAGE_WAIT_MS} past its own timeout in all.
+ */
 export class RevisionWaiters {
   /** Sorted by revision, lowest first. */
   readonly #waiting: Waiter[] = [];
+  readonly #outage: WatchOutage | undefined;
 
-  /** Resolves `true` once `advance` reaches `revision`, `false` after `timeoutMs`. */
+  constructor(outage?: WatchOutage) {
+    this.#outage = outage;
+  }
+
+  /** Resolves `true` once `advance` reaches `revision`, `false` after `timeoutMs` (see the class comment). */
   wait(revision: number, timeoutMs: number): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      const waiter: Waiter = { revision, resolve, timer: undefined };
-      waiter.timer = setTimeout(() => {
+      const waiter: Waiter = { revision, resolve, timer: undefined, unhold: undefined };
+      const outage = this.#outage;
+      // Read only for a wait that could be held: one that is not costs nothing more than before.
+      const latest = outage ? performance.now() + timeoutMs + OUTAGE_WAIT_MS : 0;
+      const expire = (): void => {
+        waiter.unhold?.();
+        waiter.unhold = undefined;
+        const left = latest - performance.now();
+        if (outage?.down && left > 0) {
+          // The watch that would advance it is down: held until it is back, or until the outage's bound.
+          waiter.timer = setTimeout(expire, left);
+          waiter.unhold = outage.whenOver(() => {
+            clearTimeout(waiter.timer);
+            waiter.unhold = undefined;
+            // Back: it delivers what it missed, normally at once; the wait's own timeout bounds that catching up.
+            waiter.timer = setTimeout(expire, Math.max(0, Math.min(timeoutMs, latest - performance.now())));
+          });
+          return;
+        }
         const index = this.#waiting.indexOf(waiter);
         if (index >= 0) this.#waiting.splice(index, 1);
         resolve(false);
-      }, timeoutMs);
+      };
+      waiter.timer = setTimeout(expire, timeoutMs);
       // Binary search: many requests may wait at once under load, and most arrive in revision order.
       let low = 0;
       let high = this.#waiting.length;
@@ -62,6 +100,7 @@ export class RevisionWaiters {
     if (count === 0) return;
     for (const waiter of this.#waiting.splice(0, count)) {
       clearTimeout(waiter.timer);
+      waiter.unhold?.();
       waiter.resolve(true);
     }
   }

@@ -25,7 +25,7 @@ import { createSessionRequests } from './session-request.js';
 import { VARIABLE_OPERATIONS } from './operations.js';
 import { createSubjects, type TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
-import type { AppliedRevisions } from './revision-waiters.js';
+import { OUTAGE_WAIT_MS, type AppliedRevisions } from './revision-waiters.js';
 import { variableEventOf, withoutOldValue } from './variable-events.js';
 import { EndpointStats } from './endpoint-stats.js';
 import { createEventOutbox, type EventOutbox } from './event-outbox.js';
@@ -59,7 +59,10 @@ export interface SessionServiceOptions {
   readonly queue?: string;
   /** Largest request body; must not exceed the server's `max_payload`. @default 1 MiB (capped at the server's) */
   readonly maxPayloadBytes?: number;
-  /** How long a request waits for the node to apply the client's revision before `call_timeout`. @default 2000 */
+  /**
+   * How long a request waits for the node to apply the client's revision before `call_timeout`; longer while the
+   * node's watch is down (see `OUTAGE_WAIT_MS`). @default 2000
+   */
   readonly revisionWaitMs?: number;
   /** Told about failures no request is waiting for (an event that could not be published). */
   readonly onError?: (error: unknown, where: string) => void;
@@ -167,7 +170,8 @@ export async function startSessionService(
   });
 
   const serviceId = service.info().id;
-  const answerWithinMs = waitMs + (options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS);
+  // The read-your-writes wait at its longest: its bound, and what an outage of the node's watch adds to it.
+  const answerWithinMs = waitMs + OUTAGE_WAIT_MS + (options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS);
   const notices = createAcceptanceNotices(connection, serviceId, answerWithinMs, report);
   const handlers = createEndpointHandlers({
     connection,

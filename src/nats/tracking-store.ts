@@ -19,6 +19,7 @@ import { CommitAnnouncer, type CommittedListener } from './commit-announcer.js';
 import { openRouterWatch, type RouterPosition, type RouterWatchDeps } from './router-watch.js';
 import { RevisionWaiters, waitUnlessUnknown } from './revision-waiters.js';
 import { MIN_REVISION_HEADER } from './wire.js';
+import type { WatchOutage } from './watch-outage.js';
 import { sessionOfKey } from '../store/changes-by-session.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
 
@@ -85,6 +86,11 @@ export interface TrackingStoreOptions {
   readonly unknownRevisionGraceMs?: number;
   /** Told when a listener or a history lookup fails; tracking carries on. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * The outages of the router's watch (for KV: its connection dropped, its consumer not reopened yet): a wait for a
+   * revision whose timeout comes during one goes on until it is over (see revision-waiters.ts). Left out, none.
+   */
+  readonly outage?: WatchOutage;
 }
 
 interface Known {
@@ -100,7 +106,7 @@ interface Known {
  */
 export function createTrackingStore(inner: Store<VariableRecord>, options: TrackingStoreOptions = {}): TrackingStore {
   const report = options.onError ?? ((error: unknown) => console.error('[tether] tracking store:', error));
-  const waiters = new RevisionWaiters();
+  const waiters = new RevisionWaiters(options.outage);
   /** Per session loaded on this node (and not forgotten since), its records by key. */
   const known = new Map<string, Map<string, Known>>();
   /** Per session whose process here knows its life, that life (see {@link TrackingStore.noteLife}). */
