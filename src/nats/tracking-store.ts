@@ -16,6 +16,7 @@
 import type { Store, StoreChange, StoreWatch, StoreWrite } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
 import { CommitAnnouncer, type CommittedListener } from './commit-announcer.js';
+import { COMMIT_HOLD_MS } from './commit-holdback.js';
 import { openRouterWatch, type RouterPosition, type RouterWatchDeps } from './router-watch.js';
 import { RevisionWaiters, waitUnlessUnknown } from './revision-waiters.js';
 import { MIN_REVISION_HEADER } from './wire.js';
@@ -35,6 +36,13 @@ export interface TrackingStore extends Store<VariableRecord> {
    * option; never checked without it) is below `revision`: the bucket was re-created or reset, no wait can help.
    */
   waitForRevision(revision: number, timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves `true` once the router has handed on every change up to `revision`, `false` when it has not within
+   * {@link ROUTED_WAIT_MARGIN_MS} past its commit hold (or the bucket does not hold `revision`). Never rejects. For
+   * a session whose write lost a compare-and-set race: what it re-read from the bucket may be part of a batch the
+   * router still holds, and reaches the session whole (or not at all) through the router instead.
+   */
+  waitUntilRouted(revision: number): Promise<boolean>;
   /**
    * Registers a listener for this node's committed writes, called as each commit is acknowledged (before the
    * writer hears back) or, when the old value needs a history lookup, once it has it; in commit order either way.
@@ -92,6 +100,13 @@ export interface TrackingStoreOptions {
    */
   readonly outage?: WatchOutage;
 }
+
+/**
+ * How much longer than its commit hold a wait for the router ({@link TrackingStore.waitUntilRouted}) goes on: the
+ * hold's bound runs from when the router got a commit's first write, which may come a little after the bucket
+ * holds it. Past that the router lags for another reason (an outage), and the wait gives up.
+ */
+export const ROUTED_WAIT_MARGIN_MS = 500;
 
 interface Known {
   readonly revision: number;
@@ -184,6 +199,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     return revision;
   };
 
+  const routedWaitMs = (options.commitHoldMs ?? COMMIT_HOLD_MS) + ROUTED_WAIT_MARGIN_MS;
   const { lastRevision } = options;
   // Without a way to read the bucket's last revision, a wait cannot tell an unknown revision from a late one.
   const unknownCheck = lastRevision && {
@@ -209,6 +225,12 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     lastRevision: options.lastRevision,
     report,
     commitHoldMs: options.commitHoldMs,
+  };
+
+  const waitForRevision = (revision: number, timeoutMs: number): Promise<boolean> => {
+    if (applied() >= revision) return Promise.resolve(true);
+    const reached = waiters.wait(revision, timeoutMs);
+    return unknownCheck ? waitUnlessUnknown(revision, reached, timeoutMs, unknownCheck) : reached;
   };
 
   return {
@@ -285,11 +307,9 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     get highestRevision() {
       return Math.max(written, applied());
     },
-    waitForRevision(revision, timeoutMs) {
-      if (applied() >= revision) return Promise.resolve(true);
-      const reached = waiters.wait(revision, timeoutMs);
-      return unknownCheck ? waitUnlessUnknown(revision, reached, timeoutMs, unknownCheck) : reached;
-    },
+    waitForRevision,
+    // An unknown revision (the bucket was reset) is one the router will not reach soon either.
+    waitUntilRouted: (revision) => waitForRevision(revision, routedWaitMs).catch(() => false),
     onCommitted: (listener) => announcer.add(listener),
     settled: () => announcer.settled(),
     forgetSession(sessionId) {

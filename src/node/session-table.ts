@@ -76,7 +76,7 @@ export class SessionTable {
   #nats: NatsNode | undefined;
   #stopped = false;
   /** A NATS node's store also keeps per session what its events need; any other store does without. */
-  readonly #tracking: Partial<Pick<TrackingStore, 'forgetSession' | 'noteLife'>>;
+  readonly #tracking: Partial<Pick<TrackingStore, 'forgetSession' | 'noteLife' | 'waitUntilRouted'>>;
 
   constructor(private readonly deps: SessionTableDeps) {
     this.#idleMs = deps.shared ? deps.hibernateAfterMs : deps.ttlMs;
@@ -97,6 +97,8 @@ export class SessionTable {
       report: (error, sessionId) => deps.report(error, `session ${sessionId}`),
       // On a node, the node that expires a session removes its variables once every node's process has ended.
       purgeOnExpiry: !deps.shared,
+      // A NATS node's: a write that lost a race folds in what it re-read only once its router got that far.
+      ...(this.#tracking.waitUntilRouted && { routed: this.#tracking.waitUntilRouted }),
     });
     // Its processes are the ones an inspecting node publishes as sessions: by this object, not a machine id.
     inspectAs(this.#logic, 'session');

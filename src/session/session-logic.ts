@@ -22,6 +22,13 @@ export interface SessionLogicDeps {
    * node that expires a session removes them, once every node's process of it has ended. @default true
    */
   readonly purgeOnExpiry?: boolean;
+  /**
+   * Resolves once this node's router has handed its session processes every change up to `revision` (`true`), or
+   * has given up waiting (`false`); never rejects. A NATS node's router holds the writes of a batch until the batch
+   * is whole (commit-holdback.ts), and a write that lost a race waits for it before folding in what it re-read.
+   * Left out (an embedded runtime: its store applies a batch at once), nothing is waited for.
+   */
+  readonly routed?: (revision: number) => Promise<boolean>;
 }
 
 interface Sender {
@@ -55,9 +62,16 @@ async function currentStateOf(
   );
 }
 
+/** The highest revision among `changes`; 0 when none was ever written. */
+function highestOf(changes: readonly StoreChange<VariableRecord>[]): number {
+  let highest = 0;
+  for (const change of changes) if (change.revision > highest) highest = change.revision;
+  return highest;
+}
+
 /** The session machine wired to a store. Build once per runtime: `provide` rebuilds the machine. */
 export function createSessionLogic(deps: SessionLogicDeps) {
-  const { store, activity } = deps;
+  const { store, activity, routed } = deps;
   return sessionMachine.provide({
     actions: {
       loadVariables: ({ self }, { sessionId }) => {
@@ -73,7 +87,14 @@ export function createSessionLogic(deps: SessionLogicDeps) {
             if (!(error instanceof StoreConflictError))
               return sendIfAlive(self, { type: 'store.failed', error: errorToJSON(error) });
             try {
-              sendIfAlive(self, { type: 'store.conflict', changes: await currentStateOf(store, writes) });
+              const changes = await currentStateOf(store, writes);
+              // Read from the bucket, not through the router: a write of another node's batch whose other writes
+              // have not landed, or one about to be undone, would show here in part. Once the router is past what
+              // was read, it has handed the session all of it as its hold allows, and the records read are no news.
+              // A wait that gives up (a router lagging past the hold's bound) folds them in as they are: the retry
+              // must plan against the key as it is now, or it loses the race again.
+              if (routed) await routed(highestOf(changes));
+              sendIfAlive(self, { type: 'store.conflict', changes });
             } catch (readError) {
               sendIfAlive(self, { type: 'store.failed', error: errorToJSON(readError) });
             }

@@ -168,6 +168,50 @@ describe('an atomic batch as every node sees it', () => {
     }
   });
 
+  it('keeps a batch whole on a node whose own write to one of its keys lost the race meanwhile', async () => {
+    const { gate, b, writer, seenB } = await twoNodes();
+    const onB = await b.runtime.session('s');
+    const qa = await onB.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { maxTokens: 'a', temperature: 'b' },
+    });
+    // A write that loses a compare-and-set race re-reads its keys from the bucket, not through the router.
+    const store = b.store as { lastChange: NonNullable<typeof b.store.lastChange> };
+    const lastChange = store.lastChange.bind(b.store);
+    let reread!: () => void;
+    const reReadDone = new Promise<void>((resolve) => (reread = resolve));
+    store.lastChange = async (key) => {
+      const change = await lastChange(key);
+      reread();
+      return change;
+    };
+    gate.arm();
+    const batch = writer.setVariables({ a: 2, b: 2 }, { atomic: true });
+    await gate.reached;
+    // B still shows version 1 of `a`, the bucket has A's version 2: B's write loses the race.
+    const refused = onB.setVariable('a', 9, { expectedVersion: 1 }).then(
+      () => 'written',
+      (error: { code?: string }) => error.code,
+    );
+    await reReadDone;
+    // Whatever the session does with what it re-read, it does within this turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await onB.getVariables(['a', 'b'])).toEqual({ found: { a: 1, b: 1 }, missing: [] });
+    expect((await qa.execute({ question: 'q' })).provenance).toEqual({ a: 1, b: 1 });
+    expect(seenB).toEqual([]);
+    gate.open();
+    expect(await batch).toEqual({ a: { ok: true, version: 2 }, b: { ok: true, version: 2 } });
+    expect(await refused).toBe('version_conflict');
+    await waitFor(() => seenB.length === 2);
+    expect(seenB).toEqual([
+      ['a', 2, 2],
+      ['b', 2, 2],
+    ]);
+    expect(await onB.getVariables(['a', 'b'])).toEqual({ found: { a: 2, b: 2 }, missing: [] });
+    expect((await qa.execute({ question: 'q' })).provenance).toEqual({ a: 2, b: 2 });
+  });
+
   it('shows the writes of a batch whose writer stopped midway, once the hold has run out', async () => {
     // The default bound: what a node does with a writer that died between its writes.
     const { gate, b, writer, seenB } = await twoNodes(COMMIT_HOLD_MS);

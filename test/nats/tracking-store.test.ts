@@ -124,6 +124,23 @@ describe('tracking store', () => {
     watch.stop();
   });
 
+  it('waits for the router past its commit hold, and gives up on a revision the store does not hold', async () => {
+    const store = createTrackingStore(createMemoryStore<VariableRecord>(), {
+      lastRevision: async () => 1,
+      commitHoldMs: 0,
+      unknownRevisionGraceMs: 0,
+    });
+    const watch = store.watch('', () => {}, { includeCurrent: false });
+    await watch.ready;
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    const routed = store.waitUntilRouted(1);
+    await store.create('s.t', record);
+    expect(await routed).toBe(true);
+    // A session's conflict handling waits on this and folds in what it re-read either way: it must not reject.
+    expect(await store.waitUntilRouted(10)).toBe(false);
+    watch.stop();
+  });
+
   it('passes fromRevision through to the inner store, and counts the replayed revisions as applied', async () => {
     const inner = createMemoryStore<VariableRecord>();
     const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
