@@ -57,7 +57,7 @@ function contentionError(context: SessionMachineContext): SerializedError {
 }
 
 /** `current`, or the highest revision among `changes` when that is higher. */
-function highestRevision(current: number, changes: readonly { readonly revision: number }[]): number {
+export function highestRevision(current: number, changes: readonly { readonly revision: number }[]): number {
   let highest = current;
   for (const change of changes) if (change.revision > highest) highest = change.revision;
   return highest;

@@ -3,7 +3,7 @@
  * idle check against the runtime's clock of session activity (which counts reads).
  * @module
  */
-import { sessionMachine, type SessionMachineEvent } from '../../machines/session.machine.js';
+import { highestRevision, sessionMachine, type SessionMachineEvent } from '../../machines/session.machine.js';
 import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange, StoreWrite } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
@@ -62,13 +62,6 @@ async function currentStateOf(
   );
 }
 
-/** The highest revision among `changes`; 0 when none was ever written. */
-function highestOf(changes: readonly StoreChange<VariableRecord>[]): number {
-  let highest = 0;
-  for (const change of changes) if (change.revision > highest) highest = change.revision;
-  return highest;
-}
-
 /** The session machine wired to a store. Build once per runtime: `provide` rebuilds the machine. */
 export function createSessionLogic(deps: SessionLogicDeps) {
   const { store, activity, routed } = deps;
@@ -93,7 +86,7 @@ export function createSessionLogic(deps: SessionLogicDeps) {
               // was read, it has handed the session all of it as its hold allows, and the records read are no news.
               // A wait that gives up (a router lagging past the hold's bound) folds them in as they are: the retry
               // must plan against the key as it is now, or it loses the race again.
-              if (routed) await routed(highestOf(changes));
+              if (routed) await routed(highestRevision(0, changes));
               sendIfAlive(self, { type: 'store.conflict', changes });
             } catch (readError) {
               sendIfAlive(self, { type: 'store.failed', error: errorToJSON(readError) });
