@@ -126,6 +126,17 @@ describe('remote watch, versions whose events never came', () => {
     await waitFor(() => seen.length === 1, { message: 'the delete' });
 
     await defineWithoutEvent(buckets.variablesBucket, 'again', 'x', 10);
+    // Written behind the client's back: the node's router hears of it a moment later, and only then knows `x`.
+    await waitFor(
+      () =>
+        writer.getVariable('x').then(
+          (value) => value === 10,
+          () => false,
+        ),
+      {
+        message: 'the node has the variable defined again',
+      },
+    );
     await writer.setVariable('x', 11);
     await waitFor(() => seen.at(-1)?.newValue === 11, { message: 'the write after the lost event' });
 
