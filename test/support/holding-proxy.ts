@@ -7,6 +7,7 @@
  * @module
  */
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { frameSplitter } from './nats-frames.js';
 import { tieSockets } from './tcp-proxy.js';
 
 /** A running proxy. */
@@ -25,34 +26,15 @@ export interface HoldingProxy {
   close(): Promise<void>;
 }
 
-const CRLF = Buffer.from('\r\n');
-
 /** One connection's client-to-server side: frames in, picked ones held while holding, the others written at once. */
 function relay(upstream: Socket, picked: (subject: string) => boolean, holding: () => boolean) {
-  let pending = Buffer.alloc(0);
   const held: Buffer[] = [];
   return {
-    data(chunk: Buffer): void {
-      pending = Buffer.concat([pending, chunk]);
-      for (;;) {
-        const eol = pending.indexOf(CRLF);
-        if (eol < 0) return;
-        const words = pending.subarray(0, eol).toString().split(' ');
-        let size = eol + 2;
-        let subject: string | undefined;
-        if (words[0] === 'PUB' || words[0] === 'HPUB') {
-          // The last word is the payload size (headers included for HPUB), followed by CRLF.
-          size += Number(words[words.length - 1]) + 2;
-          if (pending.length < size) return;
-          subject = words[1];
-        }
-        const frame = Buffer.from(pending.subarray(0, size));
-        pending = pending.subarray(size);
-        // Behind a held frame, a picked one waits its turn.
-        if (subject !== undefined && picked(subject) && (holding() || held.length > 0)) held.push(frame);
-        else if (!upstream.destroyed) upstream.write(frame);
-      }
-    },
+    data: frameSplitter(['PUB', 'HPUB'], (frame, subject) => {
+      // Behind a held frame, a picked one waits its turn.
+      if (subject !== undefined && picked(subject) && (holding() || held.length > 0)) held.push(frame);
+      else if (!upstream.destroyed) upstream.write(frame);
+    }),
     release(): void {
       for (const frame of held.splice(0)) if (!upstream.destroyed) upstream.write(frame);
     },

@@ -6,6 +6,7 @@
  * @module
  */
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { frameSplitter } from './nats-frames.js';
 import { tieSockets } from './tcp-proxy.js';
 
 /** A running proxy. */
@@ -22,11 +23,8 @@ export interface LaggingProxy {
   close(): Promise<void>;
 }
 
-const CRLF = Buffer.from('\r\n');
-
 /** One connection's server-to-client side: frames in, picked ones queued, the others written at once. */
 function relay(client: Socket, picked: (subject: string) => boolean, delayOf: () => number | 'hold') {
-  let pending = Buffer.alloc(0);
   /** Picked frames not yet written, oldest first, each with the time it is due (`undefined` while held). */
   const queue: { frame: Buffer; due: number | undefined }[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -44,30 +42,14 @@ function relay(client: Socket, picked: (subject: string) => boolean, delayOf: ()
   };
 
   return {
-    data(chunk: Buffer): void {
-      pending = Buffer.concat([pending, chunk]);
-      for (;;) {
-        const eol = pending.indexOf(CRLF);
-        if (eol < 0) return;
-        const words = pending.subarray(0, eol).toString().split(' ');
-        let size = eol + 2;
-        let subject: string | undefined;
-        if (words[0] === 'MSG' || words[0] === 'HMSG') {
-          // The last word is the payload size (headers included for HMSG), followed by CRLF.
-          size += Number(words[words.length - 1]) + 2;
-          if (pending.length < size) return;
-          subject = words[1];
-        }
-        const frame = Buffer.from(pending.subarray(0, size));
-        pending = pending.subarray(size);
-        // Behind a held or delayed frame, a picked one waits its turn even when it is due at once.
-        if (subject !== undefined && picked(subject)) {
-          const delay = delayOf();
-          queue.push({ frame, due: delay === 'hold' ? undefined : Date.now() + delay });
-          flush();
-        } else if (!client.destroyed) client.write(frame);
-      }
-    },
+    data: frameSplitter(['MSG', 'HMSG'], (frame, subject) => {
+      // Behind a held or delayed frame, a picked one waits its turn even when it is due at once.
+      if (subject !== undefined && picked(subject)) {
+        const delay = delayOf();
+        queue.push({ frame, due: delay === 'hold' ? undefined : Date.now() + delay });
+        flush();
+      } else if (!client.destroyed) client.write(frame);
+    }),
     release(): void {
       const now = Date.now();
       for (const item of queue) item.due ??= now;
