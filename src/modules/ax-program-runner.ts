@@ -166,7 +166,7 @@ export class AxProgramRunner {
   // Not async, for the same reason as #forwardKind: the runner's own layer costs each execution no microtask.
   run<R = RunOutcome>(
     llm: LanguageModel,
-    values: FieldValues,
+    given: FieldValues,
     params: ExecutionParameters,
     hooks: RunHooks = {},
     finish: (outcome: RunOutcome) => R = (outcome) => outcome as R,
@@ -175,8 +175,9 @@ export class AxProgramRunner {
     if (signal?.aborted) {
       return Promise.reject(toTetherError(new Error('aborted before it started'), llm.provider, signal));
     }
-    const invalid = this.#inputs.problem(values);
+    const invalid = this.#inputs.problem(given);
     if (invalid) return Promise.reject(invalid);
+    const values = this.#inputs.forProgram(given);
     let pooled: Pooled | undefined;
     let forwarded: Promise<FieldValues>;
     // The signal stops the program rather than going to Ax: Ax would merge it with its own per-forward signal

@@ -144,10 +144,21 @@ function nestedTooDeep(value: object, depth: number): boolean {
   return false;
 }
 
+/**
+ * The value `values` gives for the field `name`: its own property, or one it inherits, but never a member of
+ * `Object.prototype` (a field named `toString` or `constructor` that the caller left out is absent, not a function).
+ */
+function given(values: FieldValues, name: string): unknown {
+  if (Object.hasOwn(values, name) || !(name in Object.prototype)) return values[name];
+  return undefined;
+}
+
 /** The input fields of one program, ready to check executions against. */
 export class InputFields {
   readonly #rules: readonly FieldRule[];
   readonly #names: ReadonlySet<string>;
+  /** Fields named like an `Object.prototype` member (`toString`): usually none. */
+  readonly #shadowed: readonly string[];
   /** `question (a string), hint (a string, optional)`: the accepted inputs, for messages. */
   readonly #summary: string;
 
@@ -155,6 +166,7 @@ export class InputFields {
     // Ax leaves internal fields out of the prompt and never asks for them.
     this.#rules = fields.filter((field) => field.isInternal !== true).map(ruleOf);
     this.#names = new Set(this.#rules.map((rule) => rule.name));
+    this.#shadowed = this.#rules.map((rule) => rule.name).filter((name) => name in Object.prototype);
     this.#summary = this.#rules
       .map((rule) => `${rule.name} (${rule.expected}${rule.required ? '' : ', optional'})`)
       .join(', ');
@@ -166,7 +178,7 @@ export class InputFields {
    */
   problem(values: FieldValues): ValidationError | undefined {
     for (const rule of this.#rules) {
-      const value = values[rule.name];
+      const value = given(values, rule.name);
       if (isAbsent(value)) {
         if (rule.required) return this.#missing(rule, value);
       } else if (!passes(rule, value)) {
@@ -184,6 +196,17 @@ export class InputFields {
       if (!this.#names.has(key) && values[key] !== undefined) return this.#unknown(key);
     }
     return undefined;
+  }
+
+  /**
+   * `values` as the program must get them. Ax reads each field by name, so a field named like an `Object.prototype`
+   * member that the caller left out would read as the built-in (and fail the execution as a function): it is given
+   * as absent instead.
+   */
+  forProgram(values: FieldValues): FieldValues {
+    if (this.#shadowed.length === 0) return values;
+    const left = this.#shadowed.filter((name) => !Object.hasOwn(values, name));
+    return left.length === 0 ? values : { ...values, ...Object.fromEntries(left.map((name) => [name, undefined])) };
   }
 
   #missing(rule: FieldRule, value: unknown): ValidationError {

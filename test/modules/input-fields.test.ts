@@ -85,6 +85,18 @@ describe('input fields', () => {
     });
   });
 
+  it('takes fields named like built-ins of every object (toString, constructor) as given only when given', async () => {
+    const module = new Predict('question:string, toString?:string, constructor:string -> answer:string', { llm });
+    // Left out, the optional one is absent, not the function every object inherits: the execution runs.
+    const answer = (await module.forward({ question: 'q', constructor: 'c' })).output.answer as string;
+    expect(answer).toContain('Constructor: c');
+    expect(answer).not.toContain('function');
+    expect((await module.forward({ question: 'q', constructor: 'c', toString: 't' })).output.answer).toContain('t');
+    expect((await refusal({ question: 'q' }, module)).message).toBe(
+      "input field 'constructor' (a string) is required and was not given",
+    );
+  });
+
   it('stays usable after a refusal', async () => {
     const module = new Predict(SIGNATURE, { llm });
     await expect(module.forward({})).rejects.toBeInstanceOf(ValidationError);
