@@ -32,6 +32,7 @@ import { headers, type Msg, type NatsConnection, type Subscription } from 'nats'
 import { ValidationError } from '../errors.js';
 import { assertModuleId } from '../modules/module-spec.js';
 import { assertSessionId } from '../variables/names.js';
+import { assertExecutionId } from './request-fields.js';
 import { asServiceRequest } from './service-endpoint.js';
 import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import {
@@ -250,6 +251,6 @@ export function serveExecutionOutcomes(
     // A question is tiny: anything bigger is not one.
     const body = decodeRequest(msg.data, 1024);
     assertFields(body, ['executionId'], 'execution outcome');
-    return executionReplyKey(parsed.sessionId, parsed.moduleId, requireString(body, 'executionId'));
+    return executionReplyKey(parsed.sessionId, parsed.moduleId, assertExecutionId(requireString(body, 'executionId')));
   }
 }

@@ -19,6 +19,7 @@ import { stopModule } from './module-stop.js';
 import { parseWireSpec } from './module-wire-spec.js';
 import type { NodePings } from './node-pings.js';
 import {
+  assertExecutionId,
   assertFields,
   optionalCount,
   optionalString,
@@ -45,9 +46,6 @@ export interface ModuleServiceDeps {
   /** Whether the nodes that claims name are alive (a `module list` lists the claims of those that are). */
   readonly nodes: NodePings;
 }
-
-/** Execution ids become event fields and control message bodies: the id rule keeps them plain tokens. */
-const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Checks one module request and returns the work that answers it. */
 export type Work = (
@@ -107,12 +105,7 @@ export function moduleOperations(
     execute(sessionId, moduleId, body, headers) {
       assertFields(body, ['inputs', 'executionId', 'timeoutMs'], 'module execute');
       const inputs = requireObject(body, 'inputs');
-      const executionId = optionalString(body, 'executionId') ?? randomUUID();
-      if (!EXECUTION_ID.test(executionId))
-        throw new ValidationError(
-          `invalid executionId '${executionId.slice(0, 60)}': use 1-128 letters, digits, '_' or '-'`,
-          { details: { field: 'executionId' } },
-        );
+      const executionId = assertExecutionId(optionalString(body, 'executionId') ?? randomUUID());
       const timeoutMs = optionalCount(body, 'timeoutMs');
       if (timeoutMs === 0) throw new ValidationError('timeoutMs must be above 0', { details: { field: 'timeoutMs' } });
       // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting.
@@ -149,11 +142,7 @@ export function moduleOperations(
 
     cancel(sessionId, moduleId, body, headers) {
       assertFields(body, ['executionId', 'reason'], 'module cancel');
-      const executionId = requireString(body, 'executionId');
-      if (!EXECUTION_ID.test(executionId))
-        throw new ValidationError(`invalid executionId '${executionId.slice(0, 60)}'`, {
-          details: { field: 'executionId' },
-        });
+      const executionId = assertExecutionId(requireString(body, 'executionId'));
       const reason = optionalString(body, 'reason');
       return async () => {
         await session(sessionId, headers);

@@ -34,6 +34,17 @@ export function requireString(body: RequestBody, field: string): string {
   return value;
 }
 
+/** Execution ids become event fields and control message bodies: the id rule keeps them plain tokens. */
+const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** `id` when it is a valid execution id: 1–128 letters, digits, `_` or `-` (a caller's own ids included). */
+export function assertExecutionId(id: string): string {
+  if (EXECUTION_ID.test(id)) return id;
+  throw new ValidationError(`invalid executionId '${id.slice(0, 60)}': use 1-128 letters, digits, '_' or '-'`, {
+    details: { field: 'executionId' },
+  });
+}
+
 /** An optional string field (`undefined` when absent). */
 export function optionalString(body: RequestBody, field: string): string | undefined {
   const value = body[field];

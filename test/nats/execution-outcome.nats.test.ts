@@ -83,6 +83,12 @@ describe('execution outcome subject', () => {
     const refused = await ask(node.serviceId, { executionID: 'wire-3' });
     expect(refused.headers?.has('Tether-Execution-Outcome')).toBe(false);
     expect(refused.json<{ error: { code: string } }>().error.code).toBe('validation_failed');
+    // An id no execution can have (execute and cancel refuse it) is refused too, not answered `unknown`.
+    for (const executionId of ['wire 3', 'wire.3', 'w'.repeat(129)]) {
+      const bad = await ask(node.serviceId, { executionId });
+      expect(bad.headers?.has('Tether-Execution-Outcome')).toBe(false);
+      expect(bad.json()).toMatchObject({ error: { code: 'validation_failed', details: { field: 'executionId' } } });
+    }
   });
 
   describe('asked of every node (node token all)', () => {
