@@ -77,8 +77,9 @@ export interface KvStoreOptions<V> {
   readonly unavailableRetryMs?: number;
   /**
    * Largest `updatedBy` a delete (or a commit's delete) may carry, as its marker's header holds it (kv-updated-by.ts);
-   * a bigger one is refused with `ValidationError` and nothing is written. A node gives its record limit.
-   * @default no limit
+   * a bigger one is refused with `ValidationError` and nothing is written. A node gives its record limit. It can only
+   * lower the limit of every marker, `MAX_UPDATED_BY_HEADER_BYTES` (60000), which the server's header limit sets.
+   * @default 60000
    */
   readonly maxUpdatedByBytes?: number;
   /** Runs between a commit's check and its writes. For tests that race a commit; leave unset otherwise. */

@@ -8,11 +8,13 @@
  * a JSON string literal whose every character outside printable ASCII is a `\uXXXX` escape: `"Zo\u00eb\nbot"`.
  * `JSON.parse` gives the exact string back, lone surrogates included, in any language.
  *
- * On a NATS node the header has a size limit, the node's record limit (record-codec.ts): the delete's change event
- * carries `updatedBy` and the old value in one message, which must fit in the server's `max_payload` as a write's
- * old and new record do. The header's value is at least as long as the event's JSON of `updatedBy` (an escape where
- * the event has UTF-8), so a header within the limit keeps the event within it. A bigger one is refused before
- * anything is written ({@link markerHeaders}): written, its event might not be publishable, or the marker itself not.
+ * The header's value has a size limit, {@link MAX_UPDATED_BY_HEADER_BYTES}: JetStream refuses a message whose
+ * headers take more than 65,535 bytes, and the marker carries others besides. On a NATS node it is lower still when
+ * the node's record limit (record-codec.ts) is: the delete's change event carries `updatedBy` and the old value in
+ * one message, which must fit in the server's `max_payload` as a write's old and new record do. The header's value
+ * is at least as long as the event's JSON of `updatedBy` (an escape where the event has UTF-8), so a header within
+ * the limit keeps the event within it. A bigger one is refused before anything is written ({@link markerHeaders}):
+ * written, the marker would be refused by the server, or its event might not be publishable.
  *
  * nats.js 2.29 gives a bucket entry's headers no public getter: {@link entryHeaders} reads them from the message the
  * entry wraps, and the KV store tests (a delete's `updatedBy` seen by a watch and by `lastChange`) hold it to that.
@@ -24,6 +26,16 @@ import { sessionOfKey } from '../store/changes-by-session.js';
 
 /** The header of a delete marker that names who deleted. */
 export const UPDATED_BY_HEADER = 'Tether-Updated-By';
+
+/**
+ * The most bytes the `Tether-Updated-By` value of a delete marker may take, on any server. JetStream (2.9 and
+ * later) refuses a message whose encoded headers take more than 65,535 bytes, and a marker carries others besides:
+ * `KV-Operation`, `Tether-Write`, `Nats-Expected-Last-Subject-Sequence`, `Nats-Msg-Id` (the key and a revision, on a
+ * replicated bucket), a commit's `Tether-Commit` and `Tether-Commit-Size` or an undo's `Tether-Commit-Undo`, and
+ * this header's own name. Those take at most about 550 bytes for a variable's key (`<session>.<name>`, up to 257
+ * characters); the 5,535 left also cover any key a subject can hold on a server's default `max_control_line`.
+ */
+export const MAX_UPDATED_BY_HEADER_BYTES = 60_000;
 
 /** `updatedBy` as the header's value: see the module comment. */
 export function encodeUpdatedBy(updatedBy: string): string {
@@ -40,7 +52,8 @@ export function updatedByHeaders(updatedBy: string | undefined): Readonly<Record
 
 /**
  * The header of a new delete marker of `key`: {@link updatedByHeaders}, refused with a `ValidationError` when its
- * value takes more than `maxBytes` (see the module comment). The value is ASCII, so its length is its size.
+ * value takes more than `maxBytes` (a node's record limit) or {@link MAX_UPDATED_BY_HEADER_BYTES}, whichever is
+ * smaller (see the module comment). The value is ASCII, so its length is its size.
  */
 export function markerHeaders(
   key: string,
@@ -49,12 +62,17 @@ export function markerHeaders(
 ): Readonly<Record<string, string>> {
   if (updatedBy === undefined) return {};
   const value = encodeUpdatedBy(updatedBy);
-  if (maxBytes !== undefined && value.length > maxBytes) {
+  const byRecord = maxBytes !== undefined && maxBytes < MAX_UPDATED_BY_HEADER_BYTES;
+  const limit = byRecord ? maxBytes : MAX_UPDATED_BY_HEADER_BYTES;
+  if (value.length > limit) {
     const size = value.length;
+    const why = byRecord
+      ? "a variable record's (the delete's change event carries it and the old value in one NATS message)"
+      : "the most a delete marker's header may hold (JetStream refuses a message whose headers take over 64 KiB)";
     throw new ValidationError(
-      `the updatedBy of the delete of '${key}' is ${size} bytes encoded, over this node's limit of ${maxBytes} ` +
-        "bytes, a variable record's (the delete's change event carries it and the old value in one NATS message)",
-      { ...variableOfKey(key), details: { key, constraint: 'maxUpdatedByBytes', size, limit: maxBytes } },
+      `the updatedBy of the delete of '${key}' is ${size} bytes encoded, over ` +
+        `${maxBytes === undefined ? 'the' : "this node's"} limit of ${limit} bytes, ${why}`,
+      { ...variableOfKey(key), details: { key, constraint: 'maxUpdatedByBytes', size, limit } },
     );
   }
   return { [UPDATED_BY_HEADER]: value };

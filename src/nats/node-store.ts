@@ -58,7 +58,8 @@ export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, '
    * Largest encoded variable record (value, constraints, description, metadata) a write may store; a bigger one
    * is refused with `ValidationError` and nothing is written. It can only be lowered: above the default, a
    * change's event (old and new value) could exceed the server's `max_payload` and never be published. A delete's
-   * `updatedBy` has the same limit (as its marker's header encodes it): its event carries it with the old value.
+   * `updatedBy` has the same limit (as its marker's header encodes it): its event carries it with the old value. It
+   * also has the limit of every marker's header, 60000 bytes (`MAX_UPDATED_BY_HEADER_BYTES` in kv-updated-by.ts).
    * @default (server max_payload − 4 KiB) / 2, e.g. 522240 bytes for the default 1 MiB
    */
   readonly maxRecordBytes?: number;

@@ -12,9 +12,11 @@
  * - strings, booleans, `null` and finite numbers are themselves, and arrays are arrays of tagged items;
  * - every JSON object is a tag `{ "$": kind, ... }`: `object` (`entries`: `[key, tagged]` pairs; `symbolKeys: true`
  *   when it had symbol keys), `number` (`value`: `"NaN"`, `"Infinity"` or `"-Infinity"`), `undefined`, `hole` (of a
- *   sparse array), `function`, `symbol`, `bigint` (`value`: its decimal digits), `typedArray` (`class`, `items`),
- *   `instance` (any other object: `class`, its constructor's name or `""`, is all that validation reads of it),
- *   `cycle` (`up`: how many containers up the repeated one is), and `deep` (beyond the depth validation looks at).
+ *   sparse array), `function`, `symbol`, `bigint` (`value`: its decimal digits), `typedArray` (`class`, one of the
+ *   nine number classes, and `items`, tagged numbers the class holds as they are: see {@link typedItemRefusal}; a
+ *   `BigInt64Array` or `BigUint64Array` travels as an `instance`), `instance` (any other object: `class`, its
+ *   constructor's name or `""`, is all that validation reads of it), `cycle` (`up`: how many containers up the
+ *   repeated one is), and `deep` (beyond the depth validation looks at).
  *
  * Non-finite numbers are refused inside json, list, embedding, tensor and metadata by the embedded validation, so
  * they are refused there remotely too; a top-level one is a `float` value. (Stored records and replies keep the
@@ -45,6 +47,40 @@ const TYPED_ARRAYS: Readonly<Record<string, new (items: readonly number[]) => Ar
   Float32Array,
   Float64Array,
 };
+
+/**
+ * What each integer class holds: whole numbers from the first bound to the second. A typed array built from other
+ * numbers changes them without a word (300 in an `Int8Array` is 44, 2.7 is 2, `NaN` is 0; a `Uint8ClampedArray`
+ * clamps and rounds), so a tagged item outside its class is refused: a real typed array never has one.
+ */
+const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  Int8Array: [-0x80, 0x7f],
+  Uint8Array: [0, 0xff],
+  Uint8ClampedArray: [0, 0xff],
+  Int16Array: [-0x8000, 0x7fff],
+  Uint16Array: [0, 0xffff],
+  Int32Array: [-0x80000000, 0x7fffffff],
+  Uint32Array: [0, 0xffffffff],
+};
+
+/**
+ * Why the typed array class `className` cannot hold `item` as it is; `undefined` when it can. Floats hold `NaN` and
+ * the infinities (validation then judges them as it would the embedded array's). A `Float32Array` rounds to the
+ * nearest float32: accepted, since a client in another language may print a float32 in its shortest form (`0.1`),
+ * which is not the float32 itself; a finite number beyond float32's range is refused, as it would become infinite.
+ */
+function typedItemRefusal(className: string, item: number): string | undefined {
+  const range = INTEGER_RANGES[className];
+  if (range !== undefined) {
+    const [min, max] = range;
+    return Number.isInteger(item) && item >= min && item <= max
+      ? undefined
+      : `${className} cannot hold ${String(item)} (only whole numbers from ${min} to ${max})`;
+  }
+  if (className === 'Float32Array' && Number.isFinite(item) && !Number.isFinite(Math.fround(item)))
+    return `Float32Array cannot hold ${String(item)} (beyond float32's range, it would become infinite)`;
+  return undefined;
+}
 
 const NOT_JSON = Symbol('not JSON');
 
@@ -155,10 +191,10 @@ export function untagRequest(body: Readonly<Record<string, unknown>>): Readonly<
 export function untagValue(tagged: unknown, field = 'value'): unknown {
   const containers: object[] = [];
   const path: (string | number)[] = [];
-  const bad = (what: string): never => {
+  const bad = (what: string, details: Readonly<Record<string, unknown>> = {}): never => {
     const at = path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
     throw new ValidationError(`field '${field}' has a malformed tagged value at ${field}${at}: ${what}`, {
-      details: { field, constraint: 'tagged' },
+      details: { field, constraint: 'tagged', at: `${field}${at}`, ...details },
     });
   };
 
@@ -246,9 +282,16 @@ export function untagValue(tagged: unknown, field = 'value'): unknown {
     const { class: className, items } = tag;
     if (typeof className !== 'string' || !Object.hasOwn(TYPED_ARRAYS, className) || !Array.isArray(items))
       return bad('a malformed typed array');
-    const numbers = items.map((item) => untag(item));
-    if (!numbers.every((item) => typeof item === 'number')) return bad('a typed array of something else than numbers');
-    return new TYPED_ARRAYS[className]!(numbers as number[]);
+    const numbers = items.map((item, i) => {
+      path.push(i);
+      const number = untag(item);
+      if (typeof number !== 'number') bad('a typed array of something else than numbers');
+      const refusal = typedItemRefusal(className, number as number);
+      if (refusal !== undefined) bad(refusal, { class: className, index: i });
+      path.pop();
+      return number as number;
+    });
+    return new TYPED_ARRAYS[className]!(numbers);
   };
 
   return untag(tagged);

@@ -68,6 +68,51 @@ describe('tagged values', () => {
     }
   });
 
+  it('refuses a typed array item its class would change, naming the index and class, and keeps every item it holds', () => {
+    const typed = (cls: string, items: unknown[]): unknown => ({ $: 'typedArray', class: cls, items });
+    const nan = { $: 'number', value: 'NaN' };
+    const inf = { $: 'number', value: 'Infinity' };
+    for (const [cls, item] of [
+      ['Int8Array', 300],
+      ['Int8Array', 2.7],
+      ['Int8Array', nan],
+      ['Int8Array', -129],
+      ['Uint8Array', -1],
+      ['Uint8ClampedArray', 256],
+      ['Uint8ClampedArray', 0.5],
+      ['Int16Array', 32768],
+      ['Uint16Array', inf],
+      ['Int32Array', -(2 ** 31) - 1],
+      ['Uint32Array', 2 ** 32],
+      ['Float32Array', 3.5e38],
+    ] as const) {
+      const request = { tagged: true, name: 'emb', value: typed(cls, [1, item]) };
+      const refusal = (() => {
+        try {
+          untagRequest(request);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(refusal, `${cls} of ${JSON.stringify(item)}`).toBeInstanceOf(ValidationError);
+      expect(refusal).toMatchObject({
+        code: 'validation_failed',
+        details: { field: 'value', constraint: 'tagged', at: 'value[1]', class: cls, index: 1 },
+      });
+      expect((refusal as Error).message).toContain(`field 'value' has a malformed tagged value at value[1]: `);
+      expect((refusal as Error).message).toContain(cls);
+    }
+    const held = (cls: string, items: unknown[]): number[] => [...(untagValue(typed(cls, items)) as Iterable<number>)];
+    expect(held('Int8Array', [-128, 127, -0])).toEqual([-128, 127, 0]);
+    expect(held('Uint8ClampedArray', [0, 255])).toEqual([0, 255]);
+    expect(held('Uint32Array', [2 ** 32 - 1])).toEqual([2 ** 32 - 1]);
+    expect(held('Int32Array', [-(2 ** 31)])).toEqual([-(2 ** 31)]);
+    // A float32 printed in its shortest form (0.1) is taken as the float32 nearest to it.
+    expect(held('Float32Array', [0.1, nan, inf])).toEqual([Math.fround(0.1), Number.NaN, Infinity]);
+    expect(held('Float64Array', [1e308, nan])).toEqual([1e308, Number.NaN]);
+  });
+
   it('refuses a tagged value nested deeper than any value may be', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 300; i++) deep = [deep];
