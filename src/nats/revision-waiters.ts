@@ -54,11 +54,14 @@ export class RevisionWaiters {
     this.#outage = outage;
   }
 
-  /** Resolves `true` once `advance` reaches `revision`, `false` after `timeoutMs` (see the class comment). */
-  wait(revision: number, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves `true` once `advance` reaches `revision`, `false` after `timeoutMs` (see the class comment);
+   * `throughOutage: false` for a wait whose bound an outage must not lengthen.
+   */
+  wait(revision: number, timeoutMs: number, throughOutage = true): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       const waiter: Waiter = { revision, resolve, timer: undefined, unhold: undefined };
-      const outage = this.#outage;
+      const outage = throughOutage ? this.#outage : undefined;
       // Read only for a wait that could be held: one that is not costs nothing more than before.
       const latest = outage ? performance.now() + timeoutMs + OUTAGE_WAIT_MS : 0;
       const expire = (): void => {

@@ -227,9 +227,11 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     commitHoldMs: options.commitHoldMs,
   };
 
-  const waitForRevision = (revision: number, timeoutMs: number): Promise<boolean> => {
+  // A request's read-your-writes wait rides out an outage of the router's watch; a write's wait for the router
+  // (waitUntilRouted) does not: it holds the session's queue, and its caller's timeout is shorter than an outage.
+  const waitForRevision = (revision: number, timeoutMs: number, throughOutage = true): Promise<boolean> => {
     if (applied() >= revision) return Promise.resolve(true);
-    const reached = waiters.wait(revision, timeoutMs);
+    const reached = waiters.wait(revision, timeoutMs, throughOutage);
     return unknownCheck ? waitUnlessUnknown(revision, reached, timeoutMs, unknownCheck) : reached;
   };
 
@@ -307,9 +309,9 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     get highestRevision() {
       return Math.max(written, applied());
     },
-    waitForRevision,
+    waitForRevision: (revision, timeoutMs) => waitForRevision(revision, timeoutMs),
     // An unknown revision (the bucket was reset) is one the router will not reach soon either.
-    waitUntilRouted: (revision) => waitForRevision(revision, routedWaitMs).catch(() => false),
+    waitUntilRouted: (revision) => waitForRevision(revision, routedWaitMs, false).catch(() => false),
     onCommitted: (listener) => announcer.add(listener),
     settled: () => announcer.settled(),
     forgetSession(sessionId) {

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { RevisionUnknownError, ValidationError } from '../../src/errors.js';
 import { Runtime } from '../../src/node/runtime.js';
 import type { CommittedChange } from '../../src/nats/commit-announcer.js';
-import { createTrackingStore } from '../../src/nats/tracking-store.js';
+import { ROUTED_WAIT_MARGIN_MS, createTrackingStore } from '../../src/nats/tracking-store.js';
+import { WatchOutage } from '../../src/nats/watch-outage.js';
 import { variableEventOf } from '../../src/nats/variable-events.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -138,6 +139,29 @@ describe('tracking store', () => {
     expect(await routed).toBe(true);
     // A session's conflict handling waits on this and folds in what it re-read either way: it must not reject.
     expect(await store.waitUntilRouted(10)).toBe(false);
+    watch.stop();
+  });
+
+  it("gives up waiting for the router at its bound while the router's watch is down (a write holds its queue)", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
+    const outage = new WatchOutage();
+    let last = 0;
+    const store = createTrackingStore(createMemoryStore<VariableRecord>(), {
+      lastRevision: async () => last,
+      commitHoldMs: 0,
+      outage,
+    });
+    const watch = store.watch('', () => {}, { includeCurrent: false });
+    await watch.ready;
+    // Written elsewhere while this node's connection is down: the router has not got there.
+    last = 10;
+    outage.began();
+    let settled: boolean | undefined;
+    void store.waitUntilRouted(5).then((routed) => (settled = routed));
+    // Its bound (the hold, 0 here, and the margin), not the read-your-writes wait's ride through the outage.
+    await vi.advanceTimersByTimeAsync(ROUTED_WAIT_MARGIN_MS + 1);
+    expect(settled).toBe(false);
     watch.stop();
   });
 
