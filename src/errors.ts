@@ -174,7 +174,7 @@ const TIMEOUT_FATES: Readonly<Record<string, string>> = {
  * A `call` got no reply within its timeout. A reply arriving later is dropped. Over NATS, `details.outcome` says what
  * a request that may write did: `unknown` when the wait ran out while the request may still be applied (the
  * client's own timeout, or a node's call to its session process), `not_applied` when a node refused to start it (a
- * revision it did not reach in time); a read has none.
+ * revision it did not reach in time, reads too); the client's own timeout of a read has none.
  */
 export class CallTimeoutError extends BridgeError {
   override readonly code = 'call_timeout';

@@ -15,9 +15,9 @@
  * in the iterator before the loop resumes) go out in one call, so a router gives each session one event for all of
  * them instead of one each. A batch ends where the iterator has nothing more queued (or, with `deferBatches`, at the
  * end of the turn), before the initial-entries signal, and before a resume; a later turn (`setImmediate`) delivers
- * anything still held, so nothing waits for the next message. A batch counts as
- * delivered once `onEntries` returned: when it throws (which ends the watch), a resume hands that whole batch over
- * again rather than skip any of it.
+ * anything still held, so nothing waits for the next message. A batch counts as delivered once `onEntries`
+ * returned: when it throws (which ends the watch), a resume hands that whole batch over again rather than skip any
+ * of it.
  *
  * In a cluster the consumer lives on any one server, often not the one the connection is on: when that server
  * dies, the connection stays up (no reconnect to resume on) and the watch falls silent. nats.js took 15 to over 30

@@ -15,19 +15,10 @@ import type { ConnectionChange } from './connection-options.js';
 import { askExecutionOutcome } from './lost-reply-recovery.js';
 import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
-import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
-import {
-  droppedWhileWaiting,
-  isNoResponders,
-  nodeLostWhileWaiting,
-  requestFailure,
-  waitStart,
-} from './request-failure.js';
+import { rideOutNoResponders } from './no-responders-ride.js';
+import { droppedWhileWaiting, nodeLostWhileWaiting, requestFailure, waitStart } from './request-failure.js';
 import { watchedRequest } from './watched-request.js';
 import { encodeJson } from './wire.js';
-
-/** How often a request that found no node subscribed is sent again while the nodes may be reconnecting. */
-const NO_RESPONDERS_RETRY_MS = 250;
 
 /** Options of {@link RemoteTransport.requestWatchingNode}. */
 export interface WatchOptions {
@@ -64,7 +55,7 @@ export class RemoteTransport {
   readonly #link: ConnectionLink;
   /** Requests no caller awaits that a close should let finish (see {@link keep}). */
   readonly #kept = new Set<Promise<unknown>>();
-  /** Whether a node has answered this client: from then on, no responders is ridden out (see {@link #ridingOut}). */
+  /** Whether a node has answered this client: from then on, no responders is ridden out (no-responders-ride.ts). */
   #served = false;
 
   /**
@@ -134,29 +125,12 @@ export class RemoteTransport {
     incarnation?: string,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
     return this.#revisions.againIfRevisionUnknown(() =>
-      this.#ridingOut(timeoutMs ?? this.timeoutMs, () =>
-        this.#requestOnce(subject, body, timeoutMs, module, incarnation),
+      rideOutNoResponders(
+        timeoutMs ?? this.timeoutMs,
+        () => this.#served,
+        (leftMs) => this.#requestOnce(subject, body, timeoutMs, module, incarnation, leftMs),
       ),
     );
-  }
-
-  /**
-   * Runs `attempt`, and again while it finds no node subscribed (`NoProcError` from NATS's no responders), for at
-   * most {@link NODE_RECONNECT_GRACE_MS} and `waitMs`, once a node has answered this client: the nodes are then
-   * most likely reconnecting (all of them were on a server that died), not gone. Sending again is safe: no node got
-   * the request. A client no node ever answered learns at once that none runs.
-   */
-  async #ridingOut<T>(waitMs: number, attempt: () => Promise<T>): Promise<T> {
-    const until = performance.now() + Math.min(waitMs, NODE_RECONNECT_GRACE_MS);
-    for (;;) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const retry = this.#served && isNoResponders(error) && performance.now() + NO_RESPONDERS_RETRY_MS < until;
-        if (!retry) throw error;
-        await new Promise((resolve) => setTimeout(resolve, NO_RESPONDERS_RETRY_MS));
-      }
-    }
   }
 
   /**
@@ -169,6 +143,7 @@ export class RemoteTransport {
     ownTimeoutMs: number | undefined,
     module: boolean,
     incarnation: string | undefined,
+    leftMs: number,
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
     // What the errors name: the timeout, or the longer wait a late notice brought.
     let timeoutMs = ownTimeoutMs ?? this.timeoutMs;
@@ -178,7 +153,8 @@ export class RemoteTransport {
     try {
       outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
         headers: this.#revisions.headers(module, sent, incarnation),
-        timeoutMs,
+        // What is left of it after sends that found no node (see no-responders-ride.ts).
+        timeoutMs: Math.min(timeoutMs, leftMs),
         link: this.#link,
         waitAsNodeSays: this.waitAsNodeSays && ownTimeoutMs === undefined,
         onDeadlineMoved: (waitMs) => (timeoutMs = waitMs),
@@ -247,7 +223,11 @@ export class RemoteTransport {
    */
   async requestWatchingNode(subject: string, body: object, timeoutMs: number, options: WatchOptions): Promise<unknown> {
     return this.#revisions.againIfRevisionUnknown(() =>
-      this.#ridingOut(timeoutMs, () => this.#requestWatchingNodeOnce(subject, body, timeoutMs, options)),
+      rideOutNoResponders(
+        timeoutMs,
+        () => this.#served,
+        (leftMs) => this.#requestWatchingNodeOnce(subject, body, timeoutMs, leftMs, options),
+      ),
     );
   }
 
@@ -255,6 +235,7 @@ export class RemoteTransport {
     subject: string,
     body: object,
     timeoutMs: number,
+    leftMs: number,
     options: WatchOptions,
   ): Promise<unknown> {
     let outcome;
@@ -264,7 +245,7 @@ export class RemoteTransport {
     try {
       outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
         headers: this.#revisions.headers(true, sent, options.incarnation),
-        timeoutMs,
+        timeoutMs: Math.min(timeoutMs, leftMs),
         signal: options.signal,
         link: this.#link,
         askOutcome:

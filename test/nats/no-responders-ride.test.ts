@@ -1,0 +1,56 @@
+import { ErrorCode, NatsError } from 'nats';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NoProcError } from '../../src/errors.js';
+import { NO_RESPONDERS_RETRY_MS, rideOutNoResponders } from '../../src/nats/no-responders-ride.js';
+
+/** What the remote client rejects a request with when NATS found no node subscribed. */
+const noResponders = (): NoProcError =>
+  new NoProcError('tether.v1.session.s.var.set', { cause: NatsError.errorForCode(ErrorCode.NoResponders) });
+
+describe('riding out no responders', () => {
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));
+  afterEach(() => void vi.useRealTimers());
+
+  it('sends again while no node is subscribed, each time with what is left of the timeout', async () => {
+    const given: number[] = [];
+    const ride = rideOutNoResponders(
+      1000,
+      () => true,
+      async (leftMs) => {
+        given.push(leftMs);
+        if (given.length < 3) throw noResponders();
+        return 'answered';
+      },
+    );
+    await vi.advanceTimersByTimeAsync(2 * NO_RESPONDERS_RETRY_MS);
+    expect(await ride).toBe('answered');
+    // The request as a whole keeps its timeout: the third send has 500 ms of the 1000 left.
+    expect(given).toEqual([1000, 1000 - NO_RESPONDERS_RETRY_MS, 1000 - 2 * NO_RESPONDERS_RETRY_MS]);
+  });
+
+  it('fails with noproc at once for a client no node has answered, and on any other error', async () => {
+    const attempt = vi.fn(async () => {
+      throw noResponders();
+    });
+    await expect(rideOutNoResponders(5000, () => false, attempt)).rejects.toBeInstanceOf(NoProcError);
+    expect(attempt).toHaveBeenCalledTimes(1);
+    // A node's own noproc reply (no NATS cause) is an answer: nothing is sent again.
+    const answered = vi.fn(async () => {
+      throw new NoProcError('tether.module.s.qa');
+    });
+    await expect(rideOutNoResponders(5000, () => true, answered)).rejects.toBeInstanceOf(NoProcError);
+    expect(answered).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives up once its timeout has passed with still no node', async () => {
+    const attempt = vi.fn(async () => {
+      throw noResponders();
+    });
+    const ride = rideOutNoResponders(600, () => true, attempt);
+    const failed = expect(ride).rejects.toBeInstanceOf(NoProcError);
+    await vi.advanceTimersByTimeAsync(600);
+    await failed;
+    // Sent at 0, 250 and 500 ms; another at 750 would be past the timeout.
+    expect(attempt).toHaveBeenCalledTimes(3);
+  });
+});
