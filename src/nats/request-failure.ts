@@ -86,7 +86,7 @@ export function droppedWhileWaiting(
  * the node may still be at it (a late notice lost with a server under it, a timeout given to `connect` shorter than
  * an election), so a request that may write may yet be applied.
  */
-export function clientTimeout(
+function clientTimeout(
   subjects: TetherSubjects,
   subject: string,
   timeoutMs: number,
