@@ -82,6 +82,18 @@ export class ModuleInstance {
     return new ModuleInstance(moduleId, session, spec, registry, options.llm, entry, module, version);
   }
 
+  /**
+   * The registered name of the type `spec` would run in `session` now (its type variable read), without building
+   * its program: what a node that has no process of the module says of it.
+   */
+  static async typeOf(
+    session: SessionContext,
+    spec: ModuleSpec,
+    registry: ModuleRegistry = defaultModuleRegistry,
+  ): Promise<string> {
+    return (await resolveType(session, spec, registry)).entry.name;
+  }
+
   /** The registered name of the current program's type. */
   get moduleType(): string {
     return this.#entry.name;
@@ -195,7 +207,7 @@ export class ModuleInstance {
 
 async function resolveType(
   session: SessionContext,
-  spec: ResolvedModuleSpec,
+  spec: Pick<ResolvedModuleSpec, 'type' | 'typeVariable'>,
   registry: ModuleRegistry,
 ): Promise<{ entry: RegisteredModule; version: number | undefined }> {
   if (spec.typeVariable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };

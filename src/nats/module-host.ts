@@ -3,7 +3,7 @@
  * id. The node (src/node) implements it over its module directory, so this layer depends on no runtime internals.
  * @module
  */
-import type { ExecutionResult } from '../../machines/module.machine.js';
+import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
@@ -59,6 +59,17 @@ export interface ModuleHost {
     moduleId: string,
     load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
   ): Promise<ModuleHandle>;
+  /**
+   * The module's description: from its process (or its hibernating handle) on this node; else from the spec `load`
+   * gives, without starting a process (the counts are this node's: none). The type is what the spec names, or its
+   * type variable holds now.
+   * @throws {ModuleNotFoundError} when there is no process here and `load` finds no spec
+   */
+  describe(
+    session: Session,
+    moduleId: string,
+    load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
+  ): Promise<ModuleDescription>;
   /**
    * Whether the module is on this node, running or hibernating, and may serve, so that a request for it needs no
    * wake from the bucket: not one whose spec {@link ModuleHost.specWritten} was told is removed or replaced, nor one

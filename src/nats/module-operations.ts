@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MsgHdrs } from 'nats';
 import { ExecutionAbortedError, ModuleNotFoundError, ValidationError } from '../errors.js';
-import type { ModuleHandle } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { Session } from '../session/session.js';
 import type { ModuleControl } from './module-control.js';
@@ -81,19 +80,18 @@ export function moduleOperations(
     existingSession(deps, sessionId, headers);
   const wake = async (sessionId: string, moduleId: string, headers: MsgHdrs | undefined) =>
     host.wake(await session(sessionId, headers), moduleId, () => specs.load(sessionId, moduleId));
-  /** {@link wake}, or `undefined` when the module has no spec to wake it from and `forward` may pass it on. */
-  const wakeOrNone = async (
-    sessionId: string,
-    moduleId: string,
-    headers: MsgHdrs | undefined,
-  ): Promise<ModuleHandle | undefined> => {
+  /** What `work` gives, or `undefined` when the module has no spec here and `forward` may pass the request on. */
+  const orNone = async <T>(work: Promise<T>): Promise<T | undefined> => {
     try {
-      return await wake(sessionId, moduleId, headers);
+      return await work;
     } catch (error) {
       if (forward && error instanceof ModuleNotFoundError) return undefined;
       throw error;
     }
   };
+  /** {@link wake}, or `undefined` when the module has no spec to wake it from and `forward` may pass it on. */
+  const wakeOrNone = (sessionId: string, moduleId: string, headers: MsgHdrs | undefined) =>
+    orNone(wake(sessionId, moduleId, headers));
 
   return {
     create(sessionId, moduleId, body, headers) {
@@ -135,8 +133,10 @@ export function moduleOperations(
     describe(sessionId, moduleId, body, headers) {
       assertFields(body, [], 'module describe');
       return async () => {
-        const handle = await wakeOrNone(sessionId, moduleId, headers);
-        return handle ? handle.describe() : forward!.describe(sessionId, moduleId, headers);
+        // Not woken for it: a node that has no process of the module answers from its spec.
+        const load = () => specs.load(sessionId, moduleId);
+        const described = await orNone(host.describe(await session(sessionId, headers), moduleId, load));
+        return described ?? forward!.describe(sessionId, moduleId, headers);
       };
     },
 

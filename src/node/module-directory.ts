@@ -10,7 +10,7 @@
  * uses in memory either.
  * @module
  */
-import type { ExecutionResult } from '../../machines/module.machine.js';
+import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
 import { AlreadyExistsError, ModuleNotFoundError, NoProcError, ValidationError } from '../errors.js';
 import type { LanguageModel } from '../modules/language-model.js';
 import { IdleClock } from '../runtime/idle-clock.js';
@@ -174,6 +174,24 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     } finally {
       this.#waking.delete(key);
     }
+  }
+
+  async describe(
+    session: SessionContext,
+    moduleId: string,
+    load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
+  ): Promise<ModuleDescription> {
+    const { sessionId } = session;
+    const key = moduleKey(sessionId, moduleId);
+    const known = this.#entries.get(key);
+    // Here, running or hibernating (its handle answers a hibernating one itself), or being woken or created here.
+    if ((known && !known.stale) || this.#waking.has(key) || this.#starting.has(key))
+      return (await this.wake(session, moduleId, load)).describe();
+    // No process of it here: answered from its spec, not woken (a process here has finished nothing yet).
+    const stored = await load();
+    if (stored === undefined) throw new ModuleNotFoundError(sessionId, moduleId);
+    const moduleType = await ModuleInstance.typeOf(session, stored.spec);
+    return { moduleId, sessionId, moduleType, state: 'idle', queued: 0, completed: 0, failed: 0 };
   }
 
   async execute(

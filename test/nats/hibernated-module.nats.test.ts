@@ -49,6 +49,28 @@ describe('a hibernated module on a node', () => {
     expect(await qa.describe()).toMatchObject({ completed: executions + 1, failed: 0 });
   });
 
+  it('is described without being woken by a node that never ran it, with its type from the spec', async () => {
+    const buckets = fx().buckets();
+    const a = await sleepyNode(buckets);
+    const onA = await a.session('d1');
+    await onA.defineVariable('t', 'float', 0.5);
+    await onA.defineVariable('kind', 'module', 'ChainOfThought');
+    const { signature, bindings } = predict;
+    await (await onA.module('qa', { typeVariable: 'kind', signature, bindings })).execute({ question: 'q' });
+    await untilHibernated(a, 'd1');
+    // A second node, which has no process of the module: a remote handle (its lookup and its listeners describe
+    // the module) and repeated describes reach either node.
+    const b = await sleepyNode(buckets);
+    const remote = await (await (await fx().client()).session('d1')).module('qa');
+    const off = remote.onState(() => {});
+    const described = await Promise.all(Array.from({ length: 8 }, () => remote.describe()));
+    off();
+    expect(b.whereis(moduleProcessName('d1', 'qa'))).toBeUndefined();
+    expect(a.whereis(moduleProcessName('d1', 'qa'))).toBeUndefined();
+    for (const description of described)
+      expect(description).toMatchObject({ moduleId: 'qa', moduleType: 'ChainOfThought', state: 'idle', queued: 0 });
+  });
+
   it('publishes the woken process’s events on the module’s events subject, once each', async () => {
     const node = await sleepyNode();
     const session = await (await fx().client()).session('n2');
