@@ -11,6 +11,9 @@ import { isNoResponders } from './request-failure.js';
 /** How often a request that found no node subscribed is sent again while the nodes may be reconnecting. */
 export const NO_RESPONDERS_RETRY_MS = 250;
 
+/** The least time a send again is worth: enough to hear that no node is subscribed, as the server says at once. */
+const MIN_ATTEMPT_MS = 100;
+
 /**
  * Runs `attempt`, and again while it fails for want of a subscribed node, for at most {@link NODE_RECONNECT_GRACE_MS}
  * and `waitMs`, when `served` says a node has answered this client (a client no node ever answered learns at once
@@ -23,13 +26,16 @@ export async function rideOutNoResponders<T>(
 ): Promise<T> {
   const started = performance.now();
   const until = started + Math.min(waitMs, NODE_RECONNECT_GRACE_MS);
-  for (;;) {
+  const left = (): number => Math.round(started + waitMs - performance.now());
+  for (let first = true; ; first = false) {
     try {
-      return await attempt(Math.max(1, Math.round(started + waitMs - performance.now())));
+      return await attempt(first ? waitMs : left());
     } catch (error) {
       const again = served() && isNoResponders(error) && performance.now() + NO_RESPONDERS_RETRY_MS < until;
       if (!again) throw error;
       await new Promise((resolve) => setTimeout(resolve, NO_RESPONDERS_RETRY_MS));
+      // A send with almost no time left would end as a timeout, as if a node had got it: no node ever did.
+      if (left() < MIN_ATTEMPT_MS) throw error;
     }
   }
 }

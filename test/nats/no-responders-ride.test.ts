@@ -42,6 +42,23 @@ describe('riding out no responders', () => {
     expect(answered).toHaveBeenCalledTimes(1);
   });
 
+  it('says noproc rather than send again with too little time left to hear that no node is there', async () => {
+    const given: number[] = [];
+    const ride = rideOutNoResponders(
+      560,
+      () => true,
+      async (leftMs) => {
+        given.push(leftMs);
+        throw noResponders();
+      },
+    );
+    const failed = expect(ride).rejects.toBeInstanceOf(NoProcError);
+    await vi.advanceTimersByTimeAsync(600);
+    await failed;
+    // A third send at 500 ms would have had 60 ms: it would end as a timeout, as if a node had got the request.
+    expect(given).toEqual([560, 310]);
+  });
+
   it('gives up once its timeout has passed with still no node', async () => {
     const attempt = vi.fn(async () => {
       throw noResponders();
