@@ -63,8 +63,7 @@ async function stopClaimed(
     if (answer === undefined && !(await gone)) {
       const target = `stop of module '${moduleId}' in session '${sessionId}' on node ${node}`;
       throw new CallTimeoutError(target, control.stopWaitMs, {
-        // Its node goes on with the stop: the module may yet stop.
-        details: { sessionId, moduleId, node, claimRevision: revision, outcome: 'unknown' },
+        details: { sessionId, moduleId, node, claimRevision: revision },
       });
     }
   }
