@@ -124,7 +124,7 @@ export async function createKvStore<V>(
   );
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
-  return kvStore(bucket, options, watchOptionsFor(connection));
+  return kvStore(bucket, options, watchOptionsFor(connection, name));
 }
 
 function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOptions: WatchKvOptions): KvStore<V> {

@@ -19,15 +19,28 @@
  * returned: when it throws (which ends the watch), a resume hands that whole batch over again rather than skip any
  * of it.
  *
- * In a cluster the consumer lives on any one server, often not the one the connection is on: when that server
- * dies, the connection stays up (no reconnect to resume on) and the watch falls silent. nats.js took 15 to over 30
- * seconds to notice (measured on 2.9.10). A watch over the whole bucket given `stallCheckMs` therefore checks,
- * each period it delivered nothing, whether the bucket's stream holds a revision past the last entry delivered;
- * if it still does not have that revision a period later, it resumes.
+ * The server can move a consumer past messages it never sent. On nats-server 2.9.10, a purge of a key (a KV
+ * purge, which is a rollup) or of a subject filter (a stream purge, as a session's deletion removes its markers)
+ * moves every consumer of the stream that had not sent all it had yet (its client slow to answer flow control, or
+ * simply busy) to the first message left under the purged subject, or past the stream's end: the messages it
+ * skipped, other keys' writes, are never delivered, and nothing tells (measured; test
+ * kv-watch-moved-consumer.nats.test.ts). Given `nextStored`, a watch therefore checks, when an entry comes more than
+ * one revision after the one before, whether the stream still holds a message of its keys in between; if it does,
+ * the consumer skipped it, and the watch resumes right after the last entry delivered. A consumer moved past the
+ * end delivers nothing more until the next write, which may never come (a client waiting for a revision the node
+ * skipped writes nothing); so a watch also checks, each period it delivered nothing, whether the stream holds a
+ * message of its keys past the last entry delivered, and if it still does not have it a period later, resumes.
+ * The period doubles while the watch is found caught up, to `idleCheck.maxMs`.
+ *
+ * The same idle check finds a consumer lost in a cluster: it lives on any one server, often not the one the
+ * connection is on, and when that server dies the connection stays up (no reconnect to resume on) and the watch
+ * falls silent. nats.js took 15 to over 30 seconds to notice (measured on 2.9.10); a cluster's watches keep the
+ * period at a second.
  * @module
  */
 import { KvWatchInclude, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import type { WatchStart } from '../store/watch-start.js';
+import { bucketNextKept } from './bucket-stream.js';
 import {
   closedConnection,
   ConsumerNotCreated,
@@ -57,10 +70,13 @@ export interface KvWatchHandle {
 /** Options of {@link watchKv}. */
 export interface WatchKvOptions {
   /**
-   * For a watch over the whole bucket (prefix `''`) on a clustered server: the period of the check for a lost
-   * consumer (see the module comment). Left out, no check.
+   * The revision of the first message after `after`, of a key under `prefix`, that the bucket's stream still holds
+   * (`undefined`: none). Given, the watch finds a consumer that the server moved past messages, or that fell silent,
+   * and resumes (see the module comment). Left out, no check.
    */
-  readonly stallCheckMs?: number;
+  readonly nextStored?: (after: number, prefix: string) => Promise<number | undefined>;
+  /** The period of the check of a watch that delivers nothing: from `firstMs`, doubling to `maxMs`. */
+  readonly idleCheck?: { readonly firstMs: number; readonly maxMs: number };
   /**
    * While this says so, a batch is handed over in the next turn rather than at once. A store says so while a write
    * of its own awaits its acknowledgement: the server sends the write's echo to the watch first and the
@@ -72,11 +88,16 @@ export interface WatchKvOptions {
 }
 
 /**
- * The options of a watch on `connection`: the stall check, each second, when its server is part of a cluster (on
- * one server a lost consumer means a restarted server, and the reconnect resumes the watch).
+ * The options of a watch of `bucket` on `connection`: the checks for a consumer moved past messages or silent, each
+ * second while it delivers nothing; on one server the period doubles to half a minute while the watch is caught up
+ * (a consumer falls silent there only when moved past the end, right after the writes it skipped), in a cluster it
+ * stays at a second (a consumer's server can die at any time).
  */
-export function watchOptionsFor(connection: NatsConnection): WatchKvOptions {
-  return connection.info?.cluster ? { stallCheckMs: 1000 } : {};
+export function watchOptionsFor(connection: NatsConnection, bucket: string): WatchKvOptions {
+  return {
+    nextStored: (after, prefix) => bucketNextKept(connection, bucket, after, prefix),
+    idleCheck: { firstMs: 1000, maxMs: connection.info?.cluster ? 1000 : 30_000 },
+  };
 }
 
 /**
@@ -148,7 +169,7 @@ export function watchKv(
     stopped = true;
     held = [];
     if (flushLater !== undefined) clearImmediate(flushLater);
-    clearInterval(stallTimer);
+    clearTimeout(idleTimer);
     cancelDelay?.();
     iterator?.stop();
     markInitialized();
@@ -232,9 +253,19 @@ export function watchKv(
     stalledAt = undefined;
     // The iterator runs queued functions in order; nats.js queues its own signal the same way.
     if (firedEarly) (it as unknown as { push(item: () => void): void }).push(signal);
+    /** The last revision this consumer sent (or, before any, the one it started after). */
+    let lastSent = position;
     try {
       for await (const entry of it) {
         if (!current()) break;
+        // Past the initial entries (the last value of each key, with gaps), a gap may be messages the server moved
+        // this consumer past: then a new one takes over from the last entry delivered (see the module comment).
+        if (initializedNow && entry.revision > lastSent + 1 && (await skippedBefore(lastSent, entry.revision))) {
+          if (current()) void open();
+          break;
+        }
+        if (!current()) break;
+        lastSent = Math.max(lastSent, entry.revision);
         // The server starts a consumer asked for a sequence past the stream's last at the next one instead.
         if (start.kind !== 'from' || entry.revision >= start.revision) {
           held.push(entry);
@@ -264,15 +295,32 @@ export function watchKv(
     return new Promise<void>((resolve) => void run(generation, resolve).finally(resolve));
   };
 
+  /**
+   * Whether the stream holds a message of this watch's keys after `after` and before `revision`, which the consumer
+   * then skipped. Unanswered, it may: a new consumer is safe either way (it starts after the last entry delivered).
+   */
+  async function skippedBefore(after: number, revision: number): Promise<boolean> {
+    if (options.nextStored === undefined) return false;
+    try {
+      const next = await options.nextStored(after, prefix);
+      return next !== undefined && next < revision;
+    } catch {
+      return true;
+    }
+  }
+
   /** A revision the stream had while this watch delivered nothing; still undelivered a period later: stalled. */
   let awaited: number | undefined;
-  let checking = false;
-  const checkStall = async (): Promise<void> => {
+  const idle = options.idleCheck;
+  let idleDelay = idle?.firstMs ?? 0;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const checkIdle = async (): Promise<void> => {
     // Not while a consumer is being opened (a resume in progress), nor while one delivers: it is alive.
-    if (stopped || checking || iterator === undefined || position === undefined) return;
+    if (iterator === undefined || position === undefined) return;
     if (moved) {
       moved = false;
       awaited = undefined;
+      idleDelay = idle!.firstMs;
       return;
     }
     if (awaited !== undefined && position < awaited) {
@@ -281,22 +329,23 @@ export function watchKv(
       void open();
       return;
     }
-    checking = true;
     try {
-      const last = (await kv.status()).streamInfo.state.last_seq;
-      awaited = position !== undefined && last > position ? last : undefined;
+      awaited = await options.nextStored!(position, prefix);
+      // Caught up, it is asked less and less often; a message to wait for is looked at again a period on.
+      idleDelay = awaited === undefined ? Math.min(idleDelay * 2, idle!.maxMs) : idle!.firstMs;
     } catch {
       // JetStream not answering proves nothing about the consumer: the next period asks again.
-    } finally {
-      checking = false;
+      awaited = undefined;
+      idleDelay = idle!.firstMs;
     }
   };
-  const stallTimer =
-    options.stallCheckMs !== undefined && prefix === ''
-      ? setInterval(() => void checkStall(), options.stallCheckMs)
-      : undefined;
-  // The check must not keep a process alive that has nothing else to do.
-  stallTimer?.unref();
+  const scheduleIdleCheck = (): void => {
+    if (stopped || idle === undefined || options.nextStored === undefined) return;
+    idleTimer = setTimeout(() => void checkIdle().finally(scheduleIdleCheck), idleDelay);
+    // The check must not keep a process alive that has nothing else to do.
+    idleTimer.unref();
+  };
+  scheduleIdleCheck();
 
   void open();
   return {

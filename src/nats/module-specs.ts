@@ -25,7 +25,7 @@ import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
 import { specsFailure } from './module-specs-failure.js';
 import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
-import { bucketLastRevision, bucketNextKept } from './node-store.js';
+import { bucketLastRevision, bucketNextKept } from './bucket-stream.js';
 import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { MIN_MODULES_REVISION_HEADER } from './wire.js';
@@ -289,7 +289,7 @@ export async function openModuleSpecs(
           }
         },
         onEnd,
-        watchOptionsFor(connection),
+        watchOptionsFor(connection, bucket),
       );
       const initialized = (async () => {
         await handle.initialized;

@@ -5,35 +5,14 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { InternalError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
 import { createKvStore, type KvStore, type KvStoreOptions } from './kv-store.js';
 import { recordLimitFor, variableRecordCodec } from './record-codec.js';
 import { createTrackingStore, type TrackingStore } from './tracking-store.js';
-import { kvStream } from './kv-bucket.js';
+import { bucketLastRevision, bucketNextKept } from './bucket-stream.js';
 import { DEFAULT_MAX_PAYLOAD } from './wire.js';
 import { WatchOutage } from './watch-outage.js';
-
-/**
- * The revision of the first message after `after` that the bucket's stream still holds, `undefined` when it holds
- * none. Asked of the stream's leader (a message get, not a direct get a lagging replica may answer), which holds
- * every acknowledged write.
- */
-export async function bucketNextKept(
-  connection: NatsConnection,
-  bucket: string,
-  after: number,
-): Promise<number | undefined> {
-  const manager = await connection.jetstreamManager({ checkAPI: false });
-  // `next_by_subj` (server 2.9+) is not in nats.js's type of a message get; the request passes it on as given.
-  const query = { seq: after + 1, next_by_subj: `$KV.${bucket}.>` } as unknown as { seq: number };
-  try {
-    return (await manager.streams.getMessage(kvStream(bucket), query)).seq;
-  } catch (error) {
-    if ((error as { code?: unknown }).code === '404') return undefined;
-    throw error;
-  }
-}
 
 /** A node's store: the tracking store, plus the resumption of its router's watch after an outage. */
 export interface NodeStore extends TrackingStore {
@@ -83,23 +62,6 @@ export function nodeRecordLimit(connection: NatsConnection, maxRecordBytes?: num
     );
   }
   return maxRecordBytes;
-}
-
-/** The last sequence of the KV bucket's stream: the store's latest revision. */
-export async function bucketLastRevision(connection: NatsConnection, bucket: string): Promise<number> {
-  try {
-    // No account info check first: the stream info request alone tells whether JetStream answers, in one round
-    // trip (this also runs on a request's read-your-writes wait, see tracking-store.ts).
-    const manager = await connection.jetstreamManager({ checkAPI: false });
-    const info = await manager.streams.info(kvStream(bucket));
-    return info.state.last_seq;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InternalError(`cannot read the last revision of bucket '${bucket}': ${message}`, {
-      cause: error,
-      details: { bucket },
-    });
-  }
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   connect,
   type NatsConnectionStatus,
 } from '../../src/index.js';
-import { bucketLastRevision } from '../../src/nats/node-store.js';
+import { bucketLastRevision } from '../../src/nats/bucket-stream.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait-for.js';

@@ -1,7 +1,7 @@
 import { connect } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { createKvStore } from '../../src/nats/kv-store.js';
-import { bucketLastRevision } from '../../src/nats/node-store.js';
+import { bucketLastRevision } from '../../src/nats/bucket-stream.js';
 import { variableRecordCodec } from '../../src/nats/record-codec.js';
 import { createTrackingStore } from '../../src/nats/tracking-store.js';
 import type { Store, StoreWatch } from '../../src/store/store.js';

@@ -4,7 +4,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { createKvStore } from '../../src/nats/kv-store.js';
-import { bucketLastRevision } from '../../src/nats/node-store.js';
+import { bucketLastRevision } from '../../src/nats/bucket-stream.js';
 import { variableRecordCodec } from '../../src/nats/record-codec.js';
 import { createTrackingStore, type TrackingStore } from '../../src/nats/tracking-store.js';
 import type { Store } from '../../src/store/store.js';
