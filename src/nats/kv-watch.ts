@@ -270,6 +270,7 @@ export function watchKv(
         if (start.kind !== 'from' || entry.revision >= start.revision) {
           held.push(entry);
           moved = true;
+          if (idleDelay > idleFirstMs) quickenIdleChecks();
         }
         // More queued behind this one (the rest of what arrived with it) join the batch, and so does all this socket
         // read brings while the store awaits a write's acknowledgement (see `deferBatches`); the next turn delivers.
@@ -312,15 +313,18 @@ export function watchKv(
   /** A revision the stream had while this watch delivered nothing; still undelivered a period later: stalled. */
   let awaited: number | undefined;
   const idle = options.idleCheck;
-  let idleDelay = idle?.firstMs ?? 0;
+  const idleFirstMs = idle?.firstMs ?? 0;
+  let idleDelay = idleFirstMs;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether a check is under way: it schedules the next one when done. */
+  let idleChecking = false;
   const checkIdle = async (): Promise<void> => {
     // Not while a consumer is being opened (a resume in progress), nor while one delivers: it is alive.
     if (iterator === undefined || position === undefined) return;
     if (moved) {
       moved = false;
       awaited = undefined;
-      idleDelay = idle!.firstMs;
+      idleDelay = idleFirstMs;
       return;
     }
     if (awaited !== undefined && position < awaited) {
@@ -332,18 +336,33 @@ export function watchKv(
     try {
       awaited = await options.nextStored!(position, prefix);
       // Caught up, it is asked less and less often; a message to wait for is looked at again a period on.
-      idleDelay = awaited === undefined ? Math.min(idleDelay * 2, idle!.maxMs) : idle!.firstMs;
+      idleDelay = awaited === undefined ? Math.min(idleDelay * 2, idle!.maxMs) : idleFirstMs;
     } catch {
       // JetStream not answering proves nothing about the consumer: the next period asks again.
       awaited = undefined;
-      idleDelay = idle!.firstMs;
+      idleDelay = idleFirstMs;
     }
   };
   const scheduleIdleCheck = (): void => {
     if (stopped || idle === undefined || options.nextStored === undefined) return;
-    idleTimer = setTimeout(() => void checkIdle().finally(scheduleIdleCheck), idleDelay);
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      idleChecking = true;
+      void checkIdle().finally(() => {
+        idleChecking = false;
+        scheduleIdleCheck();
+      });
+    }, idleDelay);
     // The check must not keep a process alive that has nothing else to do.
     idleTimer.unref();
+  };
+  /**
+   * Deliveries after a quiet spell: the next check comes a first period on, not at the end of a long one. A consumer
+   * moved past the end falls quiet right after the writes it skipped, and this is when it is found.
+   */
+  const quickenIdleChecks = (): void => {
+    idleDelay = idleFirstMs;
+    if (!idleChecking) scheduleIdleCheck();
   };
   scheduleIdleCheck();
 
