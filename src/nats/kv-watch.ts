@@ -19,18 +19,18 @@
  * returned: when it throws (which ends the watch), a resume hands that whole batch over again rather than skip any
  * of it.
  *
- * The server can move a consumer past messages it never sent. On nats-server 2.9.10, a purge of a key (a KV
- * purge, which is a rollup) or of a subject filter (a stream purge, as a session's deletion removes its markers)
- * moves every consumer of the stream that had not sent all it had yet (its client slow to answer flow control, or
- * simply busy) to the first message left under the purged subject, or past the stream's end: the messages it
- * skipped, other keys' writes, are never delivered, and nothing tells (measured; test
- * kv-watch-moved-consumer.nats.test.ts). Given `nextStored`, a watch therefore checks, when an entry comes more than
- * one revision after the one before, whether the stream still holds a message of its keys in between; if it does,
- * the consumer skipped it, and the watch resumes right after the last entry delivered. A consumer moved past the
- * end delivers nothing more until the next write, which may never come (a client waiting for a revision the node
- * skipped writes nothing); so a watch also checks, each period it delivered nothing, whether the stream holds a
- * message of its keys past the last entry delivered, and if it still does not have it a period later, resumes.
- * The period doubles while the watch is found caught up, to `idleCheck.maxMs`.
+ * The server can move a consumer past messages it never sent. On nats-server 2.9.10, a purge of a key (a KV purge,
+ * which is a rollup) or of a subject filter (a stream purge, as a session's deletion removes its markers) moves every
+ * consumer of the stream that had not sent all it had yet (a write stored a moment before, or its client slow to answer
+ * flow control) to the first message left under the purged subject, or past the stream's end: the messages it skipped,
+ * other keys' writes, are never delivered, and nothing tells (measured; test kv-watch-moved-consumer.nats.test.ts).
+ * Given `nextStored`, a watch therefore checks, when an entry comes more than one revision after the one before,
+ * whether the stream still holds a message of its keys in between; if it does, the consumer skipped it, and the watch
+ * resumes right after the last entry delivered. A consumer moved past the end delivers nothing more until the next
+ * write, which may never come (a client waiting for a revision the node skipped writes nothing); so a watch also
+ * checks, each period it delivered nothing, whether the stream holds a message of its keys past the last entry
+ * delivered, and if it still does not have it a period later, resumes. The period doubles while the watch is found
+ * caught up, to `idleCheck.maxMs`.
  *
  * The same idle check finds a consumer lost in a cluster: it lives on any one server, often not the one the
  * connection is on, and when that server dies the connection stays up (no reconnect to resume on) and the watch
