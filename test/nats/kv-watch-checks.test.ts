@@ -1,0 +1,222 @@
+/**
+ * The checks a bucket watch makes for a consumer the server moved past messages or that fell silent (the module
+ * comment of src/nats/kv-watch.ts), against a fake consumer, on fake timers: what is handed over, when the stream is
+ * asked, and when a new consumer opens. kv-watch-moved-consumer.nats.test.ts shows the server doing it for real.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { watchKv, type KvWatchHandle, type WatchKvOptions } from '../../src/nats/kv-watch.js';
+import type { WatchStart } from '../../src/store/watch-start.js';
+import { FakeKv } from '../support/fake-kv-watch.js';
+
+const PREFIX = 'p.';
+const FIRST_MS = 1000;
+const MAX_MS = 8000;
+
+type NextStored = (after: number, prefix: string) => Promise<number | undefined>;
+
+interface Watched {
+  readonly handle: KvWatchHandle;
+  /** The revisions of each batch handed over, in order. */
+  readonly batches: number[][];
+  /** Why the watch ended on its own, if it did. */
+  readonly ends: unknown[];
+}
+
+let handles: KvWatchHandle[] = [];
+
+/** Watches `kv` under {@link PREFIX} (live changes unless `start` says), recording what is handed over. */
+function watch(kv: FakeKv, options: WatchKvOptions, start: WatchStart = { kind: 'live' }): Watched {
+  const batches: number[][] = [];
+  const ends: unknown[] = [];
+  const handle = watchKv(
+    kv.asKv(),
+    PREFIX,
+    start,
+    (entries) => batches.push(entries.map((entry) => entry.revision)),
+    (error) => ends.push(error),
+    options,
+  );
+  handles.push(handle);
+  return { handle, batches, ends };
+}
+
+/** Runs what is due now: the consumer's open, queued entries, answers of `nextStored`. */
+const settle = (): Promise<unknown> => vi.advanceTimersByTimeAsync(0);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  for (const handle of handles) handle.stop();
+  handles = [];
+  vi.useRealTimers();
+});
+
+describe('kv watch gap check', () => {
+  /** A live watch whose consumer started after revision 10 and sent 11 and 12. */
+  async function watchPast12(nextStored: NextStored): Promise<{ kv: FakeKv; watched: Watched }> {
+    const kv = new FakeKv();
+    kv.streamLast = 10;
+    const watched = watch(kv, { nextStored });
+    await watched.handle.initialized;
+    kv.consumer.send(11, 12);
+    await settle();
+    expect(watched.batches).toEqual([[11, 12]]);
+    return { kv, watched };
+  }
+
+  it('opens a new consumer after the last entry delivered when the stream still holds a skipped message', async () => {
+    const nextStored = vi.fn<NextStored>(async () => 13);
+    const { kv, watched } = await watchPast12(nextStored);
+    // The stream still has 13 and 14: the server moved this consumer past them, to 15.
+    kv.pending = [13, 14, 15];
+    kv.consumer.send(15);
+    await settle();
+
+    expect(nextStored).toHaveBeenCalledWith(12, PREFIX);
+    expect(kv.watches).toHaveLength(2);
+    expect(kv.watches[1]).toMatchObject({ resumeFromRevision: 13 });
+    expect(kv.consumers[0]!.stopped).toBe(true);
+    kv.consumer.send(16);
+    await settle();
+    // 15 of the moved consumer was not handed over: it comes once, from the new one, after 13 and 14.
+    expect(watched.batches.flat()).toEqual([11, 12, 13, 14, 15, 16]);
+    expect(watched.ends).toEqual([]);
+  });
+
+  it('opens a new consumer when the stream cannot be asked about a gap', async () => {
+    const { kv, watched } = await watchPast12(async () => {
+      throw new Error('JetStream not answering');
+    });
+    kv.pending = [13, 14, 15];
+    kv.consumer.send(15);
+    await settle();
+
+    expect(kv.watches).toHaveLength(2);
+    expect(kv.watches[1]).toMatchObject({ resumeFromRevision: 13 });
+    expect(watched.batches.flat()).toEqual([11, 12, 13, 14, 15]);
+  });
+
+  it.each([
+    ['the entry itself', 15],
+    ['a later revision', 17],
+    ['nothing', undefined],
+  ])('hands the entry over when the stream holds nothing in the gap (it answers %s)', async (_, answer) => {
+    const nextStored = vi.fn<NextStored>(async () => answer);
+    const { kv, watched } = await watchPast12(nextStored);
+    // 13 and 14 were other keys' writes, or are purged: nothing was skipped.
+    kv.consumer.send(15);
+    await settle();
+
+    expect(nextStored).toHaveBeenCalledWith(12, PREFIX);
+    expect(kv.watches).toHaveLength(1);
+    expect(watched.batches.flat()).toEqual([11, 12, 15]);
+  });
+
+  it('does not check the gaps between initial entries, which skip the older revisions of each key', async () => {
+    const kv = new FakeKv();
+    kv.pending = [2, 5, 9];
+    // The stream holds every older revision: checked, each gap would look skipped.
+    const nextStored = vi.fn<NextStored>(async (after) => after + 1);
+    const watched = watch(kv, { nextStored }, { kind: 'current' });
+    await watched.handle.initialized;
+    await settle();
+
+    expect(watched.batches).toEqual([[2, 5, 9]]);
+    expect(nextStored).not.toHaveBeenCalled();
+    expect(kv.watches).toHaveLength(1);
+  });
+});
+
+describe('kv watch idle check', () => {
+  const idleCheck = { firstMs: FIRST_MS, maxMs: MAX_MS };
+
+  /** A live watch of a stream whose last revision is 10. */
+  function watchLive(nextStored: NextStored): { kv: FakeKv; watched: Watched } {
+    const kv = new FakeKv();
+    kv.streamLast = 10;
+    return { kv, watched: watch(kv, { nextStored, idleCheck }) };
+  }
+
+  it('asks the stream less and less often while caught up, and at firstMs again after a delivery', async () => {
+    const start = Date.now();
+    const askedAt: number[] = [];
+    const nextStored = vi.fn<NextStored>(async () => {
+      askedAt.push(Date.now() - start);
+      return undefined;
+    });
+    const { kv } = watchLive(nextStored);
+
+    await vi.advanceTimersByTimeAsync(31_000);
+    // Doubling from 1 s, capped at 8 s.
+    expect(askedAt).toEqual([1000, 3000, 7000, 15_000, 23_000, 31_000]);
+    expect(nextStored).toHaveBeenLastCalledWith(10, PREFIX);
+
+    await vi.advanceTimersByTimeAsync(500);
+    kv.consumer.send(11);
+    await vi.advanceTimersByTimeAsync(42_000 - 31_500);
+    // The period under way runs out (39 s) and sees the delivery; from there it is 1 s, then doubles again.
+    expect(askedAt.slice(6)).toEqual([40_000, 42_000]);
+    expect(nextStored).toHaveBeenLastCalledWith(11, PREFIX);
+  });
+
+  it('opens a new consumer after the last entry delivered when a stored message is still not delivered a period on', async () => {
+    const nextStored = vi.fn<NextStored>().mockResolvedValueOnce(13).mockResolvedValue(undefined);
+    const { kv, watched } = watchLive(nextStored);
+
+    await vi.advanceTimersByTimeAsync(FIRST_MS);
+    expect(nextStored).toHaveBeenCalledWith(10, PREFIX);
+    kv.pending = [11, 12, 13];
+    await vi.advanceTimersByTimeAsync(FIRST_MS - 1);
+    expect(kv.watches).toHaveLength(1);
+
+    await vi.advanceTimersByTimeAsync(1);
+    expect(kv.watches).toHaveLength(2);
+    expect(kv.watches[1]).toMatchObject({ resumeFromRevision: 11 });
+    expect(watched.batches.flat()).toEqual([11, 12, 13]);
+  });
+
+  it('keeps its consumer when the stored message it found is delivered within the period', async () => {
+    const nextStored = vi.fn<NextStored>().mockResolvedValueOnce(11).mockResolvedValue(undefined);
+    const { kv, watched } = watchLive(nextStored);
+
+    await vi.advanceTimersByTimeAsync(FIRST_MS);
+    expect(nextStored).toHaveBeenCalledTimes(1);
+    // Merely slow: the consumer sends it before the next check.
+    await vi.advanceTimersByTimeAsync(FIRST_MS / 2);
+    kv.consumer.send(11);
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(kv.watches).toHaveLength(1);
+    expect(watched.batches).toEqual([[11]]);
+  });
+
+  it('makes no more checks and leaves no timer once stopped', async () => {
+    const nextStored = vi.fn<NextStored>(async () => undefined);
+    const { watched } = watchLive(nextStored);
+    await vi.advanceTimersByTimeAsync(FIRST_MS);
+    expect(nextStored).toHaveBeenCalledTimes(1);
+    expect(vi.getTimerCount()).toBe(1);
+
+    watched.handle.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(nextStored).toHaveBeenCalledTimes(1);
+  });
+
+  it('schedules no further check when stopped while a check awaits the stream', async () => {
+    let answer!: (revision: number | undefined) => void;
+    const nextStored = vi.fn<NextStored>(() => new Promise((resolve) => (answer = resolve)));
+    const { watched } = watchLive(nextStored);
+    await vi.advanceTimersByTimeAsync(FIRST_MS);
+    expect(nextStored).toHaveBeenCalledTimes(1);
+
+    watched.handle.stop();
+    answer(undefined);
+    await settle();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(nextStored).toHaveBeenCalledTimes(1);
+  });
+});
