@@ -156,8 +156,9 @@ describe('kv watch idle check', () => {
     await vi.advanceTimersByTimeAsync(500);
     kv.consumer.send(11);
     await vi.advanceTimersByTimeAsync(42_000 - 31_500);
-    // The period under way runs out (39 s) and sees the delivery; from there it is 1 s, then doubles again.
-    expect(askedAt.slice(6)).toEqual([40_000, 42_000]);
+    // The delivery brings the next check, due at 39 s, to a first period away (32.5 s), which sees the delivery;
+    // from there it asks each period, doubling again.
+    expect(askedAt.slice(6)).toEqual([33_500, 35_500, 39_500]);
     expect(nextStored).toHaveBeenLastCalledWith(11, PREFIX);
   });
 
