@@ -99,6 +99,8 @@ export interface KvStore<V> extends Store<V> {
    * one has its new consumer open (or no longer tries: see `KvWatchHandle.resume`).
    */
   resumeWatches(): Promise<void>;
+  /** A reader waits for a revision the bucket holds and the watches have not delivered: see `KvWatchHandle.checkNow`. */
+  checkWatches(): void;
 }
 
 const byKey = (a: { readonly key: string }, b: { readonly key: string }): number =>
@@ -296,6 +298,10 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
 
     async resumeWatches() {
       await Promise.all([...watches].map((handle) => handle.resume()));
+    },
+
+    checkWatches() {
+      for (const handle of watches) handle.checkNow();
     },
 
     async close() {

@@ -63,9 +63,22 @@ export interface KvWatchHandle {
    * the new consumer is open, or once the watch no longer tries (stopped, replaced by a later resume, or given up).
    */
   resume(): Promise<void>;
+  /**
+   * A reader waits for a revision the bucket holds and this watch has not delivered: asks the stream now whether it
+   * holds a message the watch has not had, and resumes if that message is still not delivered, and nothing else
+   * was, {@link NUDGE_CONFIRM_MS} later (a consumer the server moved past the end: see the module comment). Rather
+   * than at the idle check's next period, which leaves a reader waiting seconds. Ignored while one is under way.
+   */
+  checkNow(): void;
   /** Ends the watch; idempotent. */
   stop(): void;
 }
+
+/**
+ * How long {@link KvWatchHandle.checkNow} gives a message it found to be delivered. A message is on its way for well
+ * under a millisecond normally; a needless resume costs a consumer, and misses nothing.
+ */
+export const NUDGE_CONFIRM_MS = 200;
 
 /** Options of {@link watchKv}. */
 export interface WatchKvOptions {
@@ -118,6 +131,8 @@ export function watchKv(
   let stopped = false;
   /** Whether an entry was delivered since the last stall check. */
   let moved = false;
+  /** Entries delivered so far: whether any came in a while. */
+  let deliveries = 0;
   /** Whether a resume's consumer opened after {@link REOPEN_TIMEOUT_MS}: later resumes wait longer. */
   let slowCluster = false;
   /** The revision a reopen by the stall check is for, until its consumer is open. */
@@ -270,6 +285,7 @@ export function watchKv(
         if (start.kind !== 'from' || entry.revision >= start.revision) {
           held.push(entry);
           moved = true;
+          deliveries += 1;
           if (idleDelay > idleFirstMs) quickenIdleChecks();
         }
         // More queued behind this one (the rest of what arrived with it) join the batch, and so does all this socket
@@ -366,9 +382,31 @@ export function watchKv(
   };
   scheduleIdleCheck();
 
+  let nudged = false;
+  const checkNow = async (): Promise<void> => {
+    if (nudged || stopped || options.nextStored === undefined || iterator === undefined || position === undefined)
+      return;
+    nudged = true;
+    try {
+      const found = await options.nextStored(position, prefix).catch(() => undefined);
+      if (found === undefined || found <= position) return;
+      const before = deliveries;
+      await new Promise<void>((resolve) => setTimeout(resolve, NUDGE_CONFIRM_MS).unref());
+      // Not while a consumer is being opened; a watch delivering anything is alive, if slow.
+      if (stopped || iterator === undefined || deliveries !== before || position === undefined || position >= found) {
+        return;
+      }
+      stalledAt = found;
+      void open();
+    } finally {
+      nudged = false;
+    }
+  };
+
   void open();
   return {
     initialized,
+    checkNow: () => void checkNow(),
     stop,
     resume() {
       return stopped ? Promise.resolve() : open();

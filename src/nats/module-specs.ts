@@ -143,6 +143,8 @@ export async function openModuleSpecs(
     written = Math.max(written, revision);
     return revision;
   };
+  /** The running watches of the bucket: told to check when a wait finds the bucket ahead of them. */
+  const watching = new Set<KvWatchHandle>();
   const unknownCheck = {
     bucket,
     header: MIN_MODULES_REVISION_HEADER,
@@ -151,6 +153,7 @@ export async function openModuleSpecs(
     graceMs: options.unknownRevisionGraceMs ?? 50,
     nextKept: (after: number) => bucketNextKept(connection, bucket, after),
     skipRemoved: (upTo: number) => reached(upTo),
+    behind: () => watching.forEach((handle) => handle.checkNow()),
   };
   const reached = (revision: number): void => {
     if (revision <= applied) return;
@@ -298,8 +301,13 @@ export async function openModuleSpecs(
         reached(await bucketLastRevision(connection, bucket));
       })();
       initialized.catch(() => {});
+      watching.add(handle);
       return {
         ...handle,
+        stop() {
+          watching.delete(handle);
+          handle.stop();
+        },
         initialized,
         suspend: () => outage.began(),
         resume() {

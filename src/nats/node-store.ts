@@ -82,6 +82,7 @@ export async function createNodeStore(connection: NatsConnection, options: NodeS
     outage,
     lastRevision: () => bucketLastRevision(connection, bucket),
     nextKept: (after) => bucketNextKept(connection, bucket, after),
+    onBehind: () => kv.checkWatches(),
     bucket,
     ...(onTrackingError ? { onError: onTrackingError } : {}),
     ...(commitHoldMs !== undefined ? { commitHoldMs } : {}),

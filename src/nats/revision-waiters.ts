@@ -135,6 +135,11 @@ export interface UnknownRevisionCheck {
   readonly nextKept?: (after: number) => Promise<number | undefined>;
   /** Counts every revision up to `upTo` applied: the bucket holds none of those the node had not applied. */
   readonly skipRemoved?: (upTo: number) => void;
+  /**
+   * Told when, the grace passed, the bucket holds the revision and the node has not applied it: its watch may have
+   * been moved past it by the server, and should check now (see `KvWatchHandle.checkNow`).
+   */
+  readonly behind?: (() => void) | undefined;
 }
 
 /**
@@ -179,6 +184,8 @@ export function waitUnlessUnknown(
               return;
             }
             resolve(reached);
+            if (check.applied() >= revision) return;
+            check.behind?.();
             skipIfRemoved(revision, check);
           },
           () => resolve(reached),

@@ -92,6 +92,11 @@ export interface TrackingStoreOptions {
    * catches it a little behind would load the JetStream API for nothing. @default 50
    */
   readonly unknownRevisionGraceMs?: number;
+  /**
+   * Told when a wait for a revision finds, its grace passed, that the store holds it and the router has not applied
+   * it: the router's watch may have been moved past it (for KV: `KvStore.checkWatches`).
+   */
+  readonly onBehind?: () => void;
   /** Told when a listener or a history lookup fails; tracking carries on. */
   readonly onError?: (error: unknown) => void;
   /**
@@ -208,6 +213,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     lastRevision,
     applied,
     graceMs: options.unknownRevisionGraceMs ?? 50,
+    behind: options.onBehind,
     ...(options.nextKept && {
       nextKept: options.nextKept,
       skipRemoved(upTo: number) {

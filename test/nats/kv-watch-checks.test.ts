@@ -4,7 +4,7 @@
  * asked, and when a new consumer opens. kv-watch-moved-consumer.nats.test.ts shows the server doing it for real.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { watchKv, type KvWatchHandle, type WatchKvOptions } from '../../src/nats/kv-watch.js';
+import { NUDGE_CONFIRM_MS, watchKv, type KvWatchHandle, type WatchKvOptions } from '../../src/nats/kv-watch.js';
 import type { WatchStart } from '../../src/store/watch-start.js';
 import { FakeKv } from '../support/fake-kv-watch.js';
 
@@ -219,5 +219,56 @@ describe('kv watch idle check', () => {
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(nextStored).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('kv watch check asked for by a waiting reader (checkNow)', () => {
+  /** A live watch whose consumer started after revision 10, with no idle check to get in the way. */
+  async function watchQuiet(nextStored: NextStored): Promise<{ kv: FakeKv; watched: Watched }> {
+    const kv = new FakeKv();
+    kv.streamLast = 10;
+    const watched = watch(kv, { nextStored });
+    await settle();
+    return { kv, watched };
+  }
+
+  it('opens a new consumer after the last entry delivered when what the stream holds is still not delivered', async () => {
+    const nextStored = vi.fn<NextStored>(async () => 12);
+    const { kv, watched } = await watchQuiet(nextStored);
+
+    watched.handle.checkNow();
+    await settle();
+    expect(nextStored).toHaveBeenCalledWith(10, PREFIX);
+    await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS - 1);
+    expect(kv.watches).toHaveLength(1);
+
+    kv.pending = [11, 12];
+    await vi.advanceTimersByTimeAsync(1);
+    expect(kv.watches).toHaveLength(2);
+    expect(kv.watches[1]).toMatchObject({ resumeFromRevision: 11 });
+    expect(watched.batches.flat()).toEqual([11, 12]);
+  });
+
+  it('keeps its consumer when it delivers anything meanwhile: it is alive, if slow', async () => {
+    const nextStored = vi.fn<NextStored>(async () => 12);
+    const { kv, watched } = await watchQuiet(nextStored);
+
+    watched.handle.checkNow();
+    await settle();
+    kv.consumer.send(11);
+    await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS * 10);
+    expect(kv.watches).toHaveLength(1);
+    expect(watched.batches.flat()).toEqual([11]);
+  });
+
+  it('asks once for calls that overlap, and opens nothing when the stream holds nothing new', async () => {
+    const nextStored = vi.fn<NextStored>(async () => undefined);
+    const { kv, watched } = await watchQuiet(nextStored);
+
+    watched.handle.checkNow();
+    watched.handle.checkNow();
+    await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS * 10);
+    expect(nextStored).toHaveBeenCalledTimes(1);
+    expect(kv.watches).toHaveLength(1);
   });
 });
