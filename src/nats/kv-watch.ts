@@ -25,22 +25,22 @@
  * flow control) to the first message left under the purged subject, or past the stream's end: the messages it skipped,
  * other keys' writes, are never delivered, and nothing tells (measured; test kv-watch-moved-consumer.nats.test.ts).
  * Given `nextStored`, a watch therefore checks, when an entry comes more than one revision after the one before,
- * whether the stream still holds a message of its keys in between; if it does, the consumer skipped it, and the watch
- * resumes right after the last entry delivered. A consumer moved past the end delivers nothing more until the next
- * write, which may never come (a client waiting for a revision the node skipped writes nothing); so a watch also
- * checks, each period it delivered nothing, whether the stream holds a message of its keys past the last entry
- * delivered, and if it still does not have it a period later, resumes. The period doubles while the watch is found
- * caught up, to `idleCheck.maxMs`.
+ * whether the stream still holds messages of its keys in between: those the consumer skipped are read and handed over
+ * ahead of it, or, past a few, a new consumer takes over after the last entry delivered (kv-watch-gaps.ts). A consumer
+ * moved past the end delivers nothing more until the next write, which may never come (a client waiting for a
+ * revision the node skipped writes nothing): the checks of a quiet watch find it (kv-watch-quiet.ts), each period it
+ * delivered nothing, or at once when a reader waiting for a revision asks ({@link KvWatchHandle.checkNow}).
  *
- * The same idle check finds a consumer lost in a cluster: it lives on any one server, often not the one the
- * connection is on, and when that server dies the connection stays up (no reconnect to resume on) and the watch
- * falls silent. nats.js took 15 to over 30 seconds to notice (measured on 2.9.10); a cluster's watches keep the
- * period at a second.
+ * The same checks find a consumer lost in a cluster: it lives on any one server, often not the one the connection is
+ * on, and when that server dies the connection stays up (no reconnect to resume on) and the watch falls silent.
+ * nats.js took 15 to over 30 seconds to notice (measured on 2.9.10).
  * @module
  */
 import { KvWatchInclude, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import type { WatchStart } from '../store/watch-start.js';
-import { bucketNextKept } from './bucket-stream.js';
+import { bucketNextEntry } from './bucket-stream.js';
+import { readGap } from './kv-watch-gaps.js';
+import { QuietWatchCheck, type QuietCheckTiming } from './kv-watch-quiet.js';
 import {
   closedConnection,
   ConsumerNotCreated,
@@ -64,32 +64,24 @@ export interface KvWatchHandle {
    */
   resume(): Promise<void>;
   /**
-   * A reader waits for a revision the bucket holds and this watch has not delivered: asks the stream now whether it
-   * holds a message the watch has not had, and resumes if that message is still not delivered, and nothing else
-   * was, {@link NUDGE_CONFIRM_MS} later (a consumer the server moved past the end: see the module comment). Rather
-   * than at the idle check's next period, which leaves a reader waiting seconds. Ignored while one is under way.
+   * A reader waits for a revision the bucket holds and this watch has not delivered: checks at once for a consumer
+   * the server moved past the end (see `QuietWatchCheck.checkNow`). A no-op without `nextStored`.
    */
   checkNow(): void;
   /** Ends the watch; idempotent. */
   stop(): void;
 }
 
-/**
- * How long {@link KvWatchHandle.checkNow} gives a message it found to be delivered. A message is on its way for well
- * under a millisecond normally; a needless resume costs a consumer, and misses nothing.
- */
-export const NUDGE_CONFIRM_MS = 200;
-
 /** Options of {@link watchKv}. */
 export interface WatchKvOptions {
   /**
-   * The revision of the first message after `after`, of a key under `prefix`, that the bucket's stream still holds
-   * (`undefined`: none). Given, the watch finds a consumer that the server moved past messages, or that fell silent,
-   * and resumes (see the module comment). Left out, no check.
+   * The first message after `after`, of a key under `prefix`, that the bucket's stream still holds, as an entry
+   * (`undefined`: none). Given, the watch finds what the server moved its consumer past, or a consumer fallen silent
+   * (see the module comment). Left out, no check.
    */
-  readonly nextStored?: (after: number, prefix: string) => Promise<number | undefined>;
-  /** The period of the check of a watch that delivers nothing: from `firstMs`, doubling to `maxMs`. */
-  readonly idleCheck?: { readonly firstMs: number; readonly maxMs: number };
+  readonly nextStored?: (after: number, prefix: string) => Promise<KvEntry | undefined>;
+  /** The period of the checks of a watch that delivers nothing (kv-watch-quiet.ts); left out, only `checkNow`. */
+  readonly idleCheck?: QuietCheckTiming;
   /**
    * While this says so, a batch is handed over in the next turn rather than at once. A store says so while a write
    * of its own awaits its acknowledgement: the server sends the write's echo to the watch first and the
@@ -102,14 +94,14 @@ export interface WatchKvOptions {
 
 /**
  * The options of a watch of `bucket` on `connection`: the checks for a consumer moved past messages or silent, each
- * second while it delivers nothing; on one server the period doubles to half a minute while the watch is caught up
- * (a consumer falls silent there only when moved past the end, right after the writes it skipped), in a cluster it
- * stays at a second (a consumer's server can die at any time).
+ * second while it delivers nothing; on one server the period doubles to 5 s while the watch is caught up (there a
+ * consumer falls silent only when moved past the end, by a purge), in a cluster it stays at a second (a consumer's
+ * server can die at any time).
  */
 export function watchOptionsFor(connection: NatsConnection, bucket: string): WatchKvOptions {
   return {
-    nextStored: (after, prefix) => bucketNextKept(connection, bucket, after, prefix),
-    idleCheck: { firstMs: 1000, maxMs: connection.info?.cluster ? 1000 : 30_000 },
+    nextStored: (after, prefix) => bucketNextEntry(connection, bucket, after, prefix),
+    idleCheck: { firstMs: 1000, maxMs: connection.info?.cluster ? 1000 : 5000 },
   };
 }
 
@@ -129,13 +121,11 @@ export function watchKv(
   options: WatchKvOptions = {},
 ): KvWatchHandle {
   let stopped = false;
-  /** Whether an entry was delivered since the last stall check. */
-  let moved = false;
-  /** Entries delivered so far: whether any came in a while. */
-  let deliveries = 0;
+  /** Whether the watch ended on its own (see `onEnd`): no consumer delivers, none is checked, until a resume. */
+  let ended = false;
   /** Whether a resume's consumer opened after {@link REOPEN_TIMEOUT_MS}: later resumes wait longer. */
   let slowCluster = false;
-  /** The revision a reopen by the stall check is for, until its consumer is open. */
+  /** The revision a reopen by the quiet checks is for, until its consumer is open. */
   let stalledAt: number | undefined;
   let initializedNow = false;
   /** Bumped by each (re)open: entries of a replaced consumer still queued in its iterator are dropped. */
@@ -174,9 +164,16 @@ export function watchKv(
       // The current consumer is done for: nothing more is delivered, unless a resume opens another.
       generation += 1;
       iterator?.stop();
-      failInitialized(error);
-      onEnd(error);
+      end(error);
     }
+  };
+
+  /** The watch ended on its own: told once, and no check brings it back (a resume may). */
+  const end = (error: unknown): void => {
+    ended = true;
+    quiet?.stop();
+    failInitialized(error);
+    onEnd(error);
   };
 
   const stop = (): void => {
@@ -184,7 +181,7 @@ export function watchKv(
     stopped = true;
     held = [];
     if (flushLater !== undefined) clearImmediate(flushLater);
-    clearTimeout(idleTimer);
+    quiet?.stop();
     cancelDelay?.();
     iterator?.stop();
     markInitialized();
@@ -262,42 +259,45 @@ export function watchKv(
     opened();
     // A watch from a revision has seen nothing below it, even when the consumer info cannot be read.
     position = Math.max(position ?? (start.kind === 'from' ? start.revision - 1 : 0), startSequenceOf(it));
-    // Reopened for a revision the stall check saw, the new consumer has nothing to deliver: that revision is a
+    // Reopened for a revision the quiet checks saw, the new consumer has nothing to deliver: that revision is a
     // message gone from the stream, and waiting for it would reopen the watch again and again.
     if (stalledAt !== undefined && consumerInfoOf(it)?.num_pending === 0) position = Math.max(position, stalledAt);
     stalledAt = undefined;
     // The iterator runs queued functions in order; nats.js queues its own signal the same way.
     if (firedEarly) (it as unknown as { push(item: () => void): void }).push(signal);
-    /** The last revision this consumer sent (or, before any, the one it started after). */
+    /** The last revision this consumer sent, or read in its place (or, before any, the one it started after). */
     let lastSent = position;
+    const take = (entry: KvEntry): void => {
+      lastSent = Math.max(lastSent, entry.revision);
+      // The server starts a consumer asked for a sequence past the stream's last at the next one instead.
+      if (start.kind !== 'from' || entry.revision >= start.revision) {
+        held.push(entry);
+        quiet?.delivered();
+      }
+    };
+    const nextStored = options.nextStored;
     try {
       for await (const entry of it) {
         if (!current()) break;
         // Past the initial entries (the last value of each key, with gaps), a gap may be messages the server moved
-        // this consumer past: then a new one takes over from the last entry delivered (see the module comment).
-        if (initializedNow && entry.revision > lastSent + 1 && (await skippedBefore(lastSent, entry.revision))) {
-          if (current()) void open();
-          break;
+        // this consumer past: they go first (see the module comment).
+        if (nextStored && initializedNow && entry.revision > lastSent + 1) {
+          const skipped = await readGap(lastSent, entry.revision, (after) => nextStored(after, prefix), current);
+          if (!current()) break;
+          if (skipped === undefined) {
+            void open();
+            break;
+          }
+          skipped.forEach(take);
         }
-        if (!current()) break;
-        lastSent = Math.max(lastSent, entry.revision);
-        // The server starts a consumer asked for a sequence past the stream's last at the next one instead.
-        if (start.kind !== 'from' || entry.revision >= start.revision) {
-          held.push(entry);
-          moved = true;
-          deliveries += 1;
-          if (idleDelay > idleFirstMs) quickenIdleChecks();
-        }
+        take(entry);
         // More queued behind this one (the rest of what arrived with it) join the batch, and so does all this socket
         // read brings while the store awaits a write's acknowledgement (see `deferBatches`); the next turn delivers.
         if (it.getPending() > 1 || options.deferBatches?.()) flushLater ??= setImmediate(flush);
         else flush();
       }
     } catch (error) {
-      if (current()) {
-        failInitialized(error);
-        onEnd(error);
-      }
+      if (current()) end(error);
     }
   }
 
@@ -309,104 +309,30 @@ export function watchKv(
     cancelDelay?.();
     iterator?.stop();
     iterator = undefined;
+    ended = false;
+    quiet?.start();
     return new Promise<void>((resolve) => void run(generation, resolve).finally(resolve));
   };
 
-  /**
-   * Whether the stream holds a message of this watch's keys after `after` and before `revision`, which the consumer
-   * then skipped. Unanswered, it may: a new consumer is safe either way (it starts after the last entry delivered).
-   */
-  async function skippedBefore(after: number, revision: number): Promise<boolean> {
-    if (options.nextStored === undefined) return false;
-    try {
-      const next = await options.nextStored(after, prefix);
-      return next !== undefined && next < revision;
-    } catch {
-      return true;
-    }
-  }
-
-  /** A revision the stream had while this watch delivered nothing; still undelivered a period later: stalled. */
-  let awaited: number | undefined;
-  const idle = options.idleCheck;
-  const idleFirstMs = idle?.firstMs ?? 0;
-  let idleDelay = idleFirstMs;
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Whether a check is under way: it schedules the next one when done. */
-  let idleChecking = false;
-  const checkIdle = async (): Promise<void> => {
-    // Not while a consumer is being opened (a resume in progress), nor while one delivers: it is alive.
-    if (iterator === undefined || position === undefined) return;
-    if (moved) {
-      moved = false;
-      awaited = undefined;
-      idleDelay = idleFirstMs;
-      return;
-    }
-    if (awaited !== undefined && position < awaited) {
-      stalledAt = awaited;
-      awaited = undefined;
-      void open();
-      return;
-    }
-    try {
-      awaited = await options.nextStored!(position, prefix);
-      // Caught up, it is asked less and less often; a message to wait for is looked at again a period on.
-      idleDelay = awaited === undefined ? Math.min(idleDelay * 2, idle!.maxMs) : idleFirstMs;
-    } catch {
-      // JetStream not answering proves nothing about the consumer: the next period asks again.
-      awaited = undefined;
-      idleDelay = idleFirstMs;
-    }
-  };
-  const scheduleIdleCheck = (): void => {
-    if (stopped || idle === undefined || options.nextStored === undefined) return;
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => {
-      idleChecking = true;
-      void checkIdle().finally(() => {
-        idleChecking = false;
-        scheduleIdleCheck();
-      });
-    }, idleDelay);
-    // The check must not keep a process alive that has nothing else to do.
-    idleTimer.unref();
-  };
-  /**
-   * Deliveries after a quiet spell: the next check comes a first period on, not at the end of a long one. A consumer
-   * moved past the end falls quiet right after the writes it skipped, and this is when it is found.
-   */
-  const quickenIdleChecks = (): void => {
-    idleDelay = idleFirstMs;
-    if (!idleChecking) scheduleIdleCheck();
-  };
-  scheduleIdleCheck();
-
-  let nudged = false;
-  const checkNow = async (): Promise<void> => {
-    if (nudged || stopped || options.nextStored === undefined || iterator === undefined || position === undefined)
-      return;
-    nudged = true;
-    try {
-      const found = await options.nextStored(position, prefix).catch(() => undefined);
-      if (found === undefined || found <= position) return;
-      const before = deliveries;
-      await new Promise<void>((resolve) => setTimeout(resolve, NUDGE_CONFIRM_MS).unref());
-      // Not while a consumer is being opened; a watch delivering anything is alive, if slow.
-      if (stopped || iterator === undefined || deliveries !== before || position === undefined || position >= found) {
-        return;
-      }
-      stalledAt = found;
-      void open();
-    } finally {
-      nudged = false;
-    }
-  };
+  const quiet =
+    options.nextStored &&
+    new QuietWatchCheck(
+      {
+        nextStored: async (after) => (await options.nextStored!(after, prefix))?.revision,
+        // No consumer open (one opening, or the watch ended on its own): nothing to check.
+        position: () => (iterator === undefined || ended ? undefined : position),
+        reopen(revision) {
+          stalledAt = revision;
+          void open();
+        },
+      },
+      options.idleCheck,
+    );
 
   void open();
   return {
     initialized,
-    checkNow: () => void checkNow(),
+    checkNow: () => void quiet?.checkNow(),
     stop,
     resume() {
       return stopped ? Promise.resolve() : open();

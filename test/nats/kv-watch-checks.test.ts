@@ -4,15 +4,27 @@
  * asked, and when a new consumer opens. kv-watch-moved-consumer.nats.test.ts shows the server doing it for real.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NUDGE_CONFIRM_MS, watchKv, type KvWatchHandle, type WatchKvOptions } from '../../src/nats/kv-watch.js';
+import type { KvEntry } from 'nats';
+import { GAP_READ_MAX } from '../../src/nats/kv-watch-gaps.js';
+import { NUDGE_CONFIRM_MS } from '../../src/nats/kv-watch-quiet.js';
+import { watchKv, type KvWatchHandle, type WatchKvOptions } from '../../src/nats/kv-watch.js';
 import type { WatchStart } from '../../src/store/watch-start.js';
-import { FakeKv } from '../support/fake-kv-watch.js';
+import { FakeKv, kvEntry } from '../support/fake-kv-watch.js';
 
 const PREFIX = 'p.';
 const FIRST_MS = 1000;
 const MAX_MS = 8000;
 
+/** The revision of the stream's next message after `after` under `prefix` (what the tests answer for the stream). */
 type NextStored = (after: number, prefix: string) => Promise<number | undefined>;
+
+/** `nextStored` as the watch takes it: the message itself, as an entry. */
+const entriesOf =
+  (next: NextStored) =>
+  async (after: number, prefix: string): Promise<KvEntry | undefined> => {
+    const revision = await next(after, prefix);
+    return revision === undefined ? undefined : kvEntry(revision);
+  };
 
 interface Watched {
   readonly handle: KvWatchHandle;
@@ -58,7 +70,7 @@ describe('kv watch gap check', () => {
   async function watchPast12(nextStored: NextStored): Promise<{ kv: FakeKv; watched: Watched }> {
     const kv = new FakeKv();
     kv.streamLast = 10;
-    const watched = watch(kv, { nextStored });
+    const watched = watch(kv, { nextStored: entriesOf(nextStored) });
     await watched.handle.initialized;
     kv.consumer.send(11, 12);
     await settle();
@@ -66,36 +78,64 @@ describe('kv watch gap check', () => {
     return { kv, watched };
   }
 
-  it('opens a new consumer after the last entry delivered when the stream still holds a skipped message', async () => {
-    const nextStored = vi.fn<NextStored>(async () => 13);
+  it('reads the messages the server moved its consumer past and hands them over ahead of its entry', async () => {
+    // The stream still holds 13 and 14: the server moved this consumer past them, to 15.
+    const nextStored = vi.fn<NextStored>(async (after) => (after < 14 ? after + 1 : 15));
     const { kv, watched } = await watchPast12(nextStored);
-    // The stream still has 13 and 14: the server moved this consumer past them, to 15.
-    kv.pending = [13, 14, 15];
     kv.consumer.send(15);
     await settle();
 
-    expect(nextStored).toHaveBeenCalledWith(12, PREFIX);
-    expect(kv.watches).toHaveLength(2);
-    expect(kv.watches[1]).toMatchObject({ resumeFromRevision: 13 });
-    expect(kv.consumers[0]!.stopped).toBe(true);
+    expect(nextStored.mock.calls).toEqual([
+      [12, PREFIX],
+      [13, PREFIX],
+      [14, PREFIX],
+    ]);
+    expect(watched.batches.flat()).toEqual([11, 12, 13, 14, 15]);
+    // The consumer goes on from where the server moved it.
+    expect(kv.watches).toHaveLength(1);
     kv.consumer.send(16);
     await settle();
-    // 15 of the moved consumer was not handed over: it comes once, from the new one, after 13 and 14.
     expect(watched.batches.flat()).toEqual([11, 12, 13, 14, 15, 16]);
     expect(watched.ends).toEqual([]);
   });
 
-  it('opens a new consumer when the stream cannot be asked about a gap', async () => {
-    const { kv, watched } = await watchPast12(async () => {
-      throw new Error('JetStream not answering');
-    });
-    kv.pending = [13, 14, 15];
-    kv.consumer.send(15);
+  it(`opens a new consumer after the last entry delivered when the gap holds more than ${GAP_READ_MAX} messages`, async () => {
+    const nextStored = vi.fn<NextStored>(async (after) => after + 1);
+    const { kv, watched } = await watchPast12(nextStored);
+    kv.pending = [13, 14];
+    kv.consumer.send(100);
     await settle();
 
+    expect(nextStored).toHaveBeenCalledTimes(GAP_READ_MAX + 1);
     expect(kv.watches).toHaveLength(2);
     expect(kv.watches[1]).toMatchObject({ resumeFromRevision: 13 });
-    expect(watched.batches.flat()).toEqual([11, 12, 13, 14, 15]);
+    expect(kv.consumers[0]!.stopped).toBe(true);
+    // Nothing read one by one went out: the new consumer sends it all, once, in order.
+    expect(watched.batches.flat()).toEqual([11, 12, 13, 14]);
+  });
+
+  it('asks again, backing off, while the stream does not answer about a gap; the entry waits', async () => {
+    let failures = 2;
+    const nextStored = vi.fn<NextStored>(async (after) => {
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error('JetStream not answering');
+      }
+      return after === 12 ? 13 : 15;
+    });
+    const { kv, watched } = await watchPast12(nextStored);
+    kv.consumer.send(15);
+    await settle();
+    expect(nextStored).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(nextStored).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(nextStored).toHaveBeenCalledTimes(2);
+    expect(watched.batches.flat()).toEqual([11, 12]);
+
+    await vi.advanceTimersByTimeAsync(200);
+    expect(watched.batches.flat()).toEqual([11, 12, 13, 15]);
+    expect(kv.watches).toHaveLength(1);
   });
 
   it.each([
@@ -119,7 +159,7 @@ describe('kv watch gap check', () => {
     kv.pending = [2, 5, 9];
     // The stream holds every older revision: checked, each gap would look skipped.
     const nextStored = vi.fn<NextStored>(async (after) => after + 1);
-    const watched = watch(kv, { nextStored }, { kind: 'current' });
+    const watched = watch(kv, { nextStored: entriesOf(nextStored) }, { kind: 'current' });
     await watched.handle.initialized;
     await settle();
 
@@ -136,7 +176,7 @@ describe('kv watch idle check', () => {
   function watchLive(nextStored: NextStored): { kv: FakeKv; watched: Watched } {
     const kv = new FakeKv();
     kv.streamLast = 10;
-    return { kv, watched: watch(kv, { nextStored, idleCheck }) };
+    return { kv, watched: watch(kv, { nextStored: entriesOf(nextStored), idleCheck }) };
   }
 
   it('asks the stream less and less often while caught up, and at firstMs again after a delivery', async () => {
@@ -193,6 +233,35 @@ describe('kv watch idle check', () => {
     expect(watched.batches).toEqual([[11]]);
   });
 
+  it('does not bring back a watch that ended on its own (its listener threw)', async () => {
+    const kv = new FakeKv();
+    kv.streamLast = 10;
+    const nextStored = vi.fn<NextStored>(async () => 12);
+    const ends: unknown[] = [];
+    const handle = watchKv(
+      kv.asKv(),
+      PREFIX,
+      { kind: 'live' },
+      () => {
+        throw new Error('listener failed');
+      },
+      (error) => ends.push(error),
+      { nextStored: entriesOf(nextStored), idleCheck },
+    );
+    handles.push(handle);
+    await handle.initialized;
+    kv.consumer.send(11);
+    await settle();
+    expect(ends).toHaveLength(1);
+
+    await vi.advanceTimersByTimeAsync(60_000);
+    handle.checkNow();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(kv.watches).toHaveLength(1);
+    expect(nextStored).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('makes no more checks and leaves no timer once stopped', async () => {
     const nextStored = vi.fn<NextStored>(async () => undefined);
     const { watched } = watchLive(nextStored);
@@ -227,7 +296,7 @@ describe('kv watch check asked for by a waiting reader (checkNow)', () => {
   async function watchQuiet(nextStored: NextStored): Promise<{ kv: FakeKv; watched: Watched }> {
     const kv = new FakeKv();
     kv.streamLast = 10;
-    const watched = watch(kv, { nextStored });
+    const watched = watch(kv, { nextStored: entriesOf(nextStored) });
     await settle();
     return { kv, watched };
   }
