@@ -7,6 +7,7 @@
  * @module
  */
 import type { KvEntry } from 'nats';
+import { closedConnection } from './kv-watch-consumer.js';
 
 /** Most messages a gap is filled with by reads; a gap holding more gets a new consumer. */
 export const GAP_READ_MAX = 32;
@@ -22,9 +23,10 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * The messages the stream holds after `after` and before `before`, in order: none when the gap is messages removed
- * since they were written (nothing was skipped). `undefined` when it holds more than {@link GAP_READ_MAX}, or once
- * `wanted()` says the watch no longer waits for them. A read the stream does not answer is sent again, backing off,
- * while wanted: the entries behind the gap wait for it (a new consumer would have the same gap).
+ * since they were written (nothing was skipped). `undefined` when it holds more than {@link GAP_READ_MAX}, once
+ * `wanted()` says the watch no longer waits for them, or once the connection is closed (a new consumer then fails as
+ * it should). A read the stream does not answer is sent again, backing off, while wanted: the entries behind the gap
+ * wait for it (no new consumer could be created meanwhile either).
  */
 export async function readGap(
   after: number,
@@ -39,7 +41,8 @@ export async function readGap(
     let entry: KvEntry | undefined;
     try {
       entry = await next(from);
-    } catch {
+    } catch (error) {
+      if (closedConnection(error)) return undefined;
       await pause(retryMs);
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       continue;

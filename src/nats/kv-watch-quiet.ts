@@ -9,10 +9,17 @@
  */
 
 /**
- * How long {@link QuietWatchCheck.checkNow} gives a message it found to be delivered. A message is on its way for
- * well under a millisecond normally; a needless new consumer costs the server a little, and misses nothing.
+ * How long {@link QuietWatchCheck.checkNow} gives a message it found to be delivered while nothing else is. A message
+ * is on its way for well under a millisecond normally; a needless new consumer costs the server a little, and misses
+ * nothing.
  */
 export const NUDGE_CONFIRM_MS = 200;
+
+/**
+ * How many such spells {@link QuietWatchCheck.checkNow} waits out while the watch delivers other entries (it drains
+ * a backlog, and may have been moved past the message at its end): about the 2 s a reader waits.
+ */
+export const NUDGE_SPELLS = 10;
 
 /** What the checks ask of their watch. */
 export interface QuietCheckDeps {
@@ -83,9 +90,9 @@ export class QuietWatchCheck {
 
   /**
    * A reader waits for a revision the bucket holds and the watch has not delivered: asks the stream now for a
-   * message past the last entry delivered, and opens a new consumer if it is still not delivered, and nothing else
-   * was, {@link NUDGE_CONFIRM_MS} later, rather than leave the reader waiting for the next period. Ignored while one
-   * is under way.
+   * message past the last entry delivered, and opens a new consumer if it is still not delivered after a spell of
+   * {@link NUDGE_CONFIRM_MS} in which nothing else was either (waiting out up to {@link NUDGE_SPELLS} spells in which
+   * other entries came), rather than leave the reader waiting for the next period. Ignored while one is under way.
    */
   async checkNow(): Promise<void> {
     const position = this.#deps.position();
@@ -94,11 +101,15 @@ export class QuietWatchCheck {
     try {
       const found = await this.#deps.nextStored(position).catch(() => undefined);
       if (found === undefined || found <= position) return;
-      const before = this.#deliveries;
-      await new Promise<void>((resolve) => setTimeout(resolve, NUDGE_CONFIRM_MS).unref());
-      const now = this.#deps.position();
-      // A watch that delivered anything is alive, if slow; one without a consumer open has nothing to check.
-      if (this.#deliveries === before && now !== undefined && now < found) this.#deps.reopen(found);
+      for (let spell = 0; spell < NUDGE_SPELLS; spell += 1) {
+        const before = this.#deliveries;
+        await new Promise<void>((resolve) => setTimeout(resolve, NUDGE_CONFIRM_MS).unref());
+        const now = this.#deps.position();
+        // Delivered, or no consumer open (stopped, ended, or one opening): nothing left to check.
+        if (now === undefined || now >= found) return;
+        // Nothing came at all: the consumer is lost. Other entries came: it is alive, and may yet get there.
+        if (this.#deliveries === before) return this.#deps.reopen(found);
+      }
     } finally {
       this.#nudged = false;
     }

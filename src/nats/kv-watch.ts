@@ -77,7 +77,9 @@ export interface WatchKvOptions {
   /**
    * The first message after `after`, of a key under `prefix`, that the bucket's stream still holds, as an entry
    * (`undefined`: none). Given, the watch finds what the server moved its consumer past, or a consumer fallen silent
-   * (see the module comment). Left out, no check.
+   * (see the module comment). Left out, no check. A watch of a prefix asks for each entry that comes after other
+   * keys' writes (a gap in its revisions), one read at a time; a watch of the whole bucket only when messages were
+   * removed before it got them.
    */
   readonly nextStored?: (after: number, prefix: string) => Promise<KvEntry | undefined>;
   /** The period of the checks of a watch that delivers nothing (kv-watch-quiet.ts); left out, only `checkNow`. */
@@ -285,7 +287,7 @@ export function watchKv(
           const skipped = await readGap(lastSent, entry.revision, (after) => nextStored(after, prefix), current);
           if (!current()) break;
           if (skipped === undefined) {
-            void open();
+            void open(false);
             break;
           }
           skipped.forEach(take);
@@ -301,10 +303,14 @@ export function watchKv(
     }
   }
 
-  /** Resolves once the new consumer is open, or once its run is over without one. */
-  const open = (): Promise<void> => {
+  /**
+   * Resolves once the new consumer is open, or once its run is over without one. A new consumer the checks ask for
+   * (`revive` false) is not opened for a watch stopped or ended on its own; a resume's is, for one that ended.
+   */
+  const open = (revive = true): Promise<void> => {
     // What the replaced consumer delivered is this watch's: it goes out before anything of the new one.
     flush();
+    if (stopped || (ended && !revive)) return Promise.resolve();
     generation += 1;
     cancelDelay?.();
     iterator?.stop();
@@ -320,10 +326,10 @@ export function watchKv(
       {
         nextStored: async (after) => (await options.nextStored!(after, prefix))?.revision,
         // No consumer open (one opening, or the watch ended on its own): nothing to check.
-        position: () => (iterator === undefined || ended ? undefined : position),
+        position: () => (stopped || ended || iterator === undefined ? undefined : position),
         reopen(revision) {
           stalledAt = revision;
-          void open();
+          void open(false);
         },
       },
       options.idleCheck,

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KvEntry } from 'nats';
-import { GAP_READ_MAX } from '../../src/nats/kv-watch-gaps.js';
+import { GAP_READ_MAX, readGap } from '../../src/nats/kv-watch-gaps.js';
 import { NUDGE_CONFIRM_MS } from '../../src/nats/kv-watch-quiet.js';
 import { watchKv, type KvWatchHandle, type WatchKvOptions } from '../../src/nats/kv-watch.js';
 import type { WatchStart } from '../../src/store/watch-start.js';
@@ -318,16 +318,18 @@ describe('kv watch check asked for by a waiting reader (checkNow)', () => {
     expect(watched.batches.flat()).toEqual([11, 12]);
   });
 
-  it('keeps its consumer when it delivers anything meanwhile: it is alive, if slow', async () => {
+  it('keeps its consumer when it gets there, slowly: it is alive', async () => {
     const nextStored = vi.fn<NextStored>(async () => 12);
     const { kv, watched } = await watchQuiet(nextStored);
 
     watched.handle.checkNow();
     await settle();
     kv.consumer.send(11);
+    await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS);
+    kv.consumer.send(12);
     await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS * 10);
     expect(kv.watches).toHaveLength(1);
-    expect(watched.batches.flat()).toEqual([11]);
+    expect(watched.batches.flat()).toEqual([11, 12]);
   });
 
   it('asks once for calls that overlap, and opens nothing when the stream holds nothing new', async () => {
@@ -339,5 +341,45 @@ describe('kv watch check asked for by a waiting reader (checkNow)', () => {
     await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS * 10);
     expect(nextStored).toHaveBeenCalledTimes(1);
     expect(kv.watches).toHaveLength(1);
+  });
+
+  it('waits while the watch delivers other entries, and opens a new consumer once it falls quiet short of the message', async () => {
+    const nextStored = vi.fn<NextStored>(async () => 20);
+    const { kv, watched } = await watchQuiet(nextStored);
+
+    watched.handle.checkNow();
+    await settle();
+    // Draining a backlog: each spell brings entries, none reaches 20 (the server moved the consumer past it).
+    for (const revision of [11, 12, 13]) {
+      kv.consumer.send(revision);
+      await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS);
+      expect(kv.watches).toHaveLength(1);
+    }
+    await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS);
+    expect(kv.watches).toHaveLength(2);
+    expect(kv.watches[1]).toMatchObject({ resumeFromRevision: 14 });
+  });
+
+  it('opens nothing, and leaves no timer, when the watch is stopped while it confirms', async () => {
+    const nextStored = vi.fn<NextStored>(async () => 12);
+    const { kv, watched } = await watchQuiet(nextStored);
+
+    watched.handle.checkNow();
+    await settle();
+    watched.handle.stop();
+    await vi.advanceTimersByTimeAsync(NUDGE_CONFIRM_MS * 10);
+    expect(kv.watches).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('readGap', () => {
+  it('gives up on a closed connection rather than ask again for ever', async () => {
+    const next = vi.fn(async (): Promise<KvEntry | undefined> => {
+      throw Object.assign(new Error('connection closed'), { code: 'CONNECTION_CLOSED' });
+    });
+    await expect(readGap(12, 15, next, () => true)).resolves.toBeUndefined();
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
