@@ -11,8 +11,12 @@
  * duplicate detection does count writes in flight, so there each compare-and-set write also carries the message
  * id `<key>@<expected revision>`: of the writes expecting one revision, one is stored and the others are told
  * `duplicate`, a conflict. A later write with that id could only expect a revision the key has left behind, a
- * conflict anyway. A bucket of one replica is checked in order and gets no id (ids cost the server memory for its
- * duplicate window, two minutes).
+ * conflict anyway, except "absent" (0): a key removed with its markers (a deleted session's) is absent again, and
+ * within the duplicate window a write creating it again repeats the id of the write that created it before, which
+ * is gone. Told `duplicate` for a key still absent, such a write tries again with the id chained on that write's
+ * sequence (`<key>@0:<sequence>`), which every writer meeting the same old id shares: one of them is stored.
+ * A bucket of one replica is checked in order and gets no id (ids cost the server memory for its duplicate
+ * window, two minutes).
  *
  * Every operation rides through an election of the stream's leader (retry-unavailable.ts): reads run again, and
  * writes are published again only where that cannot apply them twice (kv-write-fate.ts).
@@ -163,6 +167,13 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     return { revision: entry.revision, live: false, data: EMPTY, ...(updatedBy === undefined ? {} : { updatedBy }) };
   };
 
+  /** Whether `key` has no message at all; `false` when that cannot be read (the caller then takes a conflict). */
+  const stillAbsent = (key: string): Promise<boolean> =>
+    readLast(key).then(
+      (last) => last === undefined,
+      () => false,
+    );
+
   /** The fate of an unanswered write that was then refused; a read, retried. */
   const fateOf = async (write: RawWrite, expectLast: number, id: string, until: number): Promise<number> => {
     const subject = kvSubject(name, write.key);
@@ -215,10 +226,12 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
       const expectLast = write.expectLast;
       const id = expectLast === undefined ? undefined : newWriteId();
       if (id !== undefined) h.set(WRITE_ID_HEADER, id);
-      const options = {
+      let msgID = expectLast !== undefined && replicas > 1 ? `${write.key}@${expectLast}` : undefined;
+      /** Old ids of the key's earlier lives met so far (see the module comment). */
+      let staleIds = 0;
+      const base = {
         headers: h,
         ...(expectLast === undefined ? {} : { expect: { lastSubjectSequence: expectLast } }),
-        ...(expectLast !== undefined && replicas > 1 ? { msgID: `${write.key}@${expectLast}` } : {}),
       };
       const subject = kvSubject(name, write.key);
       const data = write.operation === 'put' ? write.data : EMPTY;
@@ -229,7 +242,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
       for (;;) {
         let ack;
         try {
-          ack = await js.publish(subject, data, options);
+          ack = await js.publish(subject, data, msgID === undefined ? base : { ...base, msgID });
         } catch (error) {
           if (expectLast !== undefined && id !== undefined && isWrongLastSequence(error)) {
             if (unanswered) return fateOf(write, expectLast, id, (deadline ??= started + retry.retryMs));
@@ -249,6 +262,11 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
         // Another write expecting the same revision was stored (at `ack.seq`); this one was not, unless an
         // unanswered attempt of it was that write.
         if (ack.duplicate && expectLast !== undefined && id !== undefined) {
+          if (expectLast === 0 && staleIds < STALE_IDS_MAX && (await stillAbsent(write.key))) {
+            staleIds += 1;
+            msgID = `${write.key}@0:${ack.seq}`;
+            continue;
+          }
           if (unanswered) return fateOf(write, expectLast, id, (deadline ??= started + retry.retryMs));
           throw new StoreConflictError(write.key, expectLast, ack.seq);
         }
@@ -280,6 +298,12 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
   };
   return bucket;
 }
+
+/**
+ * How many old ids of a key's earlier lives a write creating it passes (see the module comment): one per life of
+ * the key created and removed within the server's two-minute duplicate window.
+ */
+const STALE_IDS_MAX = 64;
 
 /** Whether a publish failed its compare-and-set expectation. */
 export function isWrongLastSequence(error: unknown): boolean {

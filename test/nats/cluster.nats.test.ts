@@ -111,6 +111,29 @@ describe.skipIf(clusterSkipped('cluster.nats.test'))('a deployment on a three-se
     }
   }, 30_000);
 
+  it('opens a session again right after its deletion, three lives in a row, and each defines what the last had', async () => {
+    buckets = newBuckets();
+    const nodes = [await node(members()[0]!.url), await node(members()[1]!.url)];
+    const client = await fx().client({ servers: members()[2]!.url });
+    // Deleted, a session's keys are removed with their markers: absent again, each write creating one carries the
+    // same duplicate id as the one that created it in the life before, within the server's two minutes.
+    for (let life = 1; life <= 3; life += 1) {
+      const session = await client.session('again');
+      await session.defineVariable('a', 'integer', life);
+      await session.defineVariable('b', 'string', `life ${life}`);
+      await session.module('m', predictSpec);
+      expect(await session.getVariable('a')).toBe(life);
+      await session.delete();
+    }
+    // Two nodes creating one key in the same life still make one creation.
+    const [first, second] = await Promise.all(nodes.map((n) => n.runtime.session('again')));
+    const defined = await Promise.allSettled([first!, second!].map((s, i) => s.defineVariable('a', 'integer', i)));
+    expect(defined.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    expect(defined.find((outcome) => outcome.status === 'rejected')).toMatchObject({
+      reason: { code: 'already_exists' },
+    });
+  }, 60_000);
+
   it('finds a module just created through a node on a server that follows the modules stream’s leader', async () => {
     buckets = newBuckets();
     const first = await node(members()[0]!.url);
