@@ -59,12 +59,16 @@ export function applyStoreChanges(
       variables.set(name, after);
       // A lock changes the record but not the value: watchers hear only of value writes.
       if (!before || before.id !== after.id || before.version !== after.version) {
+        // Versions skipped: the view missed writes in between (a node whose watch lagged past a conflicting write's
+        // wait folds in what it read from the store). Watchers are told so, as a remote watch tells them.
+        const skipped = before !== undefined && before.id === after.id && after.version > before.version + 1;
         announced.push({
           name,
-          oldValue: before?.value,
+          oldValue: skipped ? undefined : before?.value,
           newValue: after.value,
           version: after.version,
           updatedBy: after.updatedBy,
+          ...(skipped ? { gap: true as const } : {}),
         });
       }
     } else if (before) {

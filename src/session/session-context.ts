@@ -14,12 +14,14 @@ export interface VariableChange {
   /** Set when the write deleted the variable (`newValue` is then `undefined`). */
   readonly deleted?: true;
   /**
-   * Set only by a remote watch, on a change it cannot prove is the next one, as it catches up after its connection
-   * dropped or after an event that skipped versions (their node died before publishing the ones in between):
-   * writes before it may be missing (their versions are past the variable's kept history, or the variable was
-   * deleted, or deleted and defined again, meanwhile). `oldValue` is then `undefined`; a variable deleted meanwhile
-   * comes as `deleted` with the version one past the last one delivered (the delete's own is not known), unless
-   * the delete's own event came. The changes after it are in order again.
+   * Set on a change that cannot be proved the next one: writes before it may be missing. A remote watch sets it as
+   * it catches up after its connection dropped or after an event that skipped versions (their node died before
+   * publishing the ones in between), when their versions are past the variable's kept history, or the variable was
+   * deleted, or deleted and defined again, meanwhile; a variable deleted meanwhile comes as `deleted` with the
+   * version one past the last one delivered (the delete's own is not known), unless the delete's own event came.
+   * An embedded watch sets it when its session skipped versions: on a NATS node whose bucket watch lagged more than
+   * a write's conflict wait (1.5 s), the session folds in what the write re-read from the bucket. `oldValue` is then
+   * `undefined`. The changes after it are in order again.
    */
   readonly gap?: true;
 }

@@ -36,3 +36,16 @@ describe('hasNews', () => {
     expect(hasNews(view(), 's1', [unknown])).toBe(true);
   });
 });
+
+describe('applyStoreChanges', () => {
+  it('tells watchers of the next version with the old value, and of a later one as a gap without it', () => {
+    const seen = view();
+    expect(applyStoreChanges(seen, 's1', [put('a', 2, 9)])).toEqual([
+      { name: 'a', oldValue: 10, newValue: 20, version: 2, updatedBy: null },
+    ]);
+    // Versions 3 and 4 never reached this view (its node's watch lagged past a write's conflict wait).
+    expect(applyStoreChanges(seen, 's1', [put('a', 5, 12)])).toEqual([
+      { name: 'a', oldValue: undefined, newValue: 50, version: 5, updatedBy: null, gap: true },
+    ]);
+  });
+});
