@@ -19,8 +19,8 @@ export interface VariableChange {
    * publishing the ones in between), when their versions are past the variable's kept history, or the variable was
    * deleted, or deleted and defined again, meanwhile; a variable deleted meanwhile comes as `deleted` with the
    * version one past the last one delivered (the delete's own is not known), unless the delete's own event came.
-   * An embedded watch sets it when its session skipped versions: on a NATS node whose bucket watch lagged more than
-   * a write's conflict wait (1.5 s), the session folds in what the write re-read from the bucket. `oldValue` is then
+   * An embedded watch sets it when its session skipped versions, as when, on a NATS node whose bucket watch lagged
+   * more than a write's conflict wait (1.5 s), the session folds in what the write re-read. `oldValue` is then
    * `undefined`. The changes after it are in order again.
    */
   readonly gap?: true;
