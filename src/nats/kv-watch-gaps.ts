@@ -55,3 +55,98 @@ export async function readGap(
   }
   return undefined;
 }
+
+/** Most entries waiting for gap checks at once: past that, the consumer's next entry waits (the checks in flight). */
+const WAITING_MAX = 256;
+
+/** What {@link GapCheckedArrivals} hands its entries to. */
+export interface ArrivalDeps {
+  /** The stream's first message of the watch's keys after a revision. */
+  readonly next: NextStoredEntry;
+  /** Whether the watch still wants this consumer's entries (not stopped, not replaced). */
+  readonly wanted: () => boolean;
+  /** Takes an entry into the batch being gathered, in order. */
+  readonly take: (entry: KvEntry) => void;
+  /** Entries were taken after waiting for a check: the batch goes out a turn later. */
+  readonly tookLater: () => void;
+  /** A gap held more than {@link GAP_READ_MAX} messages: a new consumer takes over after the last entry delivered. */
+  readonly tooWide: () => void;
+}
+
+/**
+ * One consumer's entries, in the order it sent them: one that ends a gap in the revisions waits until the stream has
+ * said what it skipped (which goes first), and every entry after it waits its turn. The checks of consecutive gaps run
+ * together, so a backlog full of gaps (messages removed before the consumer sent them, as after a resume) costs about
+ * a round trip, not one per gap.
+ */
+export class GapCheckedArrivals {
+  readonly #deps: ArrivalDeps;
+  readonly #waiting: { readonly entry: KvEntry; readonly skipped: Promise<KvEntry[] | undefined> | undefined }[] = [];
+  #draining = false;
+  /** The revision of the last entry that arrived (or, before any, the one the consumer started after). */
+  #last: number;
+  #room: (() => void) | undefined;
+
+  constructor(deps: ArrivalDeps, startedAfter: number) {
+    this.#deps = deps;
+    this.#last = startedAfter;
+  }
+
+  /**
+   * An entry the consumer sent. Taken at once, and `true`, when nothing waits ahead of it and it ends no gap (or gaps
+   * are not checked: `checkGaps` false, as among the initial entries, which skip the older revisions of each key).
+   */
+  arrive(entry: KvEntry, checkGaps: boolean): boolean {
+    const after = this.#last;
+    this.#last = Math.max(after, entry.revision);
+    const gap = checkGaps && entry.revision > after + 1;
+    if (!gap && this.#waiting.length === 0) {
+      this.#deps.take(entry);
+      return true;
+    }
+    const skipped = gap ? readGap(after, entry.revision, this.#deps.next, this.#deps.wanted) : undefined;
+    // Nobody may await it before its turn; a rejection must not go unhandled meanwhile (readGap does not reject).
+    this.#waiting.push({ entry, skipped });
+    if (!this.#draining) void this.#drain();
+    return false;
+  }
+
+  /** Resolves once fewer than {@link WAITING_MAX} entries wait; `undefined` when they do already. */
+  room(): Promise<void> | undefined {
+    if (this.#waiting.length < WAITING_MAX) return undefined;
+    return new Promise((resolve) => (this.#room = resolve));
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#waiting.length > 0) {
+        const { entry, skipped } = this.#waiting[0]!;
+        if (skipped !== undefined) {
+          const found = await skipped;
+          if (!this.#deps.wanted()) return;
+          if (found === undefined) {
+            this.#waiting.length = 0;
+            this.#deps.tooWide();
+            return;
+          }
+          found.forEach(this.#deps.take);
+        }
+        this.#waiting.shift();
+        this.#deps.take(entry);
+        this.#deps.tookLater();
+        if (this.#waiting.length < WAITING_MAX) this.#freeRoom();
+      }
+    } finally {
+      this.#draining = false;
+      // A consumer loop waiting for room must not wait for ever once the drain is over, whatever ended it.
+      this.#freeRoom();
+    }
+  }
+
+  #freeRoom(): void {
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
+  }
+}

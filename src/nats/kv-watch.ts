@@ -39,7 +39,7 @@
 import { KvWatchInclude, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import type { WatchStart } from '../store/watch-start.js';
 import { bucketNextEntry } from './bucket-stream.js';
-import { readGap } from './kv-watch-gaps.js';
+import { GapCheckedArrivals } from './kv-watch-gaps.js';
 import { QuietWatchCheck, type QuietCheckTiming } from './kv-watch-quiet.js';
 import {
   closedConnection,
@@ -267,32 +267,32 @@ export function watchKv(
     stalledAt = undefined;
     // The iterator runs queued functions in order; nats.js queues its own signal the same way.
     if (firedEarly) (it as unknown as { push(item: () => void): void }).push(signal);
-    /** The last revision this consumer sent, or read in its place (or, before any, the one it started after). */
-    let lastSent = position;
-    const take = (entry: KvEntry): void => {
-      lastSent = Math.max(lastSent, entry.revision);
-      // The server starts a consumer asked for a sequence past the stream's last at the next one instead.
-      if (start.kind !== 'from' || entry.revision >= start.revision) {
-        held.push(entry);
-        quiet?.delivered();
-      }
-    };
     const nextStored = options.nextStored;
+    const arrivals = new GapCheckedArrivals(
+      {
+        next: (after) => nextStored!(after, prefix),
+        wanted: current,
+        take(entry) {
+          // The server starts a consumer asked for a sequence past the stream's last at the next one instead.
+          if (start.kind !== 'from' || entry.revision >= start.revision) {
+            held.push(entry);
+            quiet?.delivered();
+          }
+        },
+        tookLater: () => void (flushLater ??= setImmediate(flush)),
+        tooWide: () => void open(false),
+      },
+      position,
+    );
     try {
       for await (const entry of it) {
         if (!current()) break;
         // Past the initial entries (the last value of each key, with gaps), a gap may be messages the server moved
-        // this consumer past: they go first (see the module comment).
-        if (nextStored && initializedNow && entry.revision > lastSent + 1) {
-          const skipped = await readGap(lastSent, entry.revision, (after) => nextStored(after, prefix), current);
-          if (!current()) break;
-          if (skipped === undefined) {
-            void open(false);
-            break;
-          }
-          skipped.forEach(take);
+        // this consumer past: they go first, and the entries after it wait their turn (see the module comment).
+        if (!arrivals.arrive(entry, nextStored !== undefined && initializedNow)) {
+          await arrivals.room();
+          continue;
         }
-        take(entry);
         // More queued behind this one (the rest of what arrived with it) join the batch, and so does all this socket
         // read brings while the store awaits a write's acknowledgement (see `deferBatches`); the next turn delivers.
         if (it.getPending() > 1 || options.deferBatches?.()) flushLater ??= setImmediate(flush);

@@ -134,7 +134,29 @@ describe('kv watch gap check', () => {
     expect(watched.batches.flat()).toEqual([11, 12]);
 
     await vi.advanceTimersByTimeAsync(200);
+    expect(nextStored).toHaveBeenCalledTimes(4);
+    // Answered: what waited for the answer goes out a turn later.
+    await vi.runOnlyPendingTimersAsync();
     expect(watched.batches.flat()).toEqual([11, 12, 13, 15]);
+    expect(kv.watches).toHaveLength(1);
+  });
+
+  it('asks about consecutive gaps together, and hands their entries over in order whatever order the answers come in', async () => {
+    const answers = new Map<number, (revision: number | undefined) => void>();
+    const nextStored = vi.fn<NextStored>((after) => new Promise((resolve) => answers.set(after, resolve)));
+    const { kv, watched } = await watchPast12(nextStored);
+    // A backlog whose gaps are messages removed before the consumer sent them (as after a resume).
+    kv.consumer.send(15, 18, 21);
+    await settle();
+    expect(nextStored.mock.calls.map(([after]) => after)).toEqual([12, 15, 18]);
+
+    answers.get(18)!(21);
+    answers.get(15)!(undefined);
+    await vi.runOnlyPendingTimersAsync();
+    expect(watched.batches.flat()).toEqual([11, 12]);
+    answers.get(12)!(15);
+    await vi.runOnlyPendingTimersAsync();
+    expect(watched.batches.flat()).toEqual([11, 12, 15, 18, 21]);
     expect(kv.watches).toHaveLength(1);
   });
 
