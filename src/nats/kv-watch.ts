@@ -173,6 +173,8 @@ export function watchKv(
   /** The watch ended on its own: told once, and no check brings it back (a resume may). */
   const end = (error: unknown): void => {
     ended = true;
+    // What of this consumer still waits for a gap check is not delivered after the end.
+    generation += 1;
     quiet?.stop();
     failInitialized(error);
     onEnd(error);
