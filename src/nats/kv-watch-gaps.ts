@@ -56,8 +56,14 @@ export async function readGap(
   return undefined;
 }
 
-/** Most entries waiting for gap checks at once: past that, the consumer's next entry waits (the checks in flight). */
+/** Most entries waiting for gap checks at once: past that, the consumer's next entry waits. */
 const WAITING_MAX = 256;
+
+/**
+ * Most gap checks under way at once, for one consumer: enough to cover a round trip of a backlog's gaps, few enough
+ * that a stream that does not answer gets a handful of retries, not hundreds.
+ */
+const CHECKS_MAX = 16;
 
 /** What {@link GapCheckedArrivals} hands its entries to. */
 export interface ArrivalDeps {
@@ -73,16 +79,26 @@ export interface ArrivalDeps {
   readonly tooWide: () => void;
 }
 
+/** An entry waiting its turn; one that ends a gap has its check, once started. */
+interface Waiting {
+  readonly entry: KvEntry;
+  /** The revision the gap it ends starts after; `undefined` for an entry that ends no gap. */
+  readonly gapAfter: number | undefined;
+  skipped?: Promise<KvEntry[] | undefined>;
+}
+
 /**
  * One consumer's entries, in the order it sent them: one that ends a gap in the revisions waits until the stream has
  * said what it skipped (which goes first), and every entry after it waits its turn. The checks of consecutive gaps run
- * together, so a backlog full of gaps (messages removed before the consumer sent them, as after a resume) costs about
- * a round trip, not one per gap.
+ * together ({@link CHECKS_MAX} at a time), so a backlog full of gaps (messages removed before the consumer sent them,
+ * as after a resume) costs a round trip per {@link CHECKS_MAX} gaps, not one per gap.
  */
 export class GapCheckedArrivals {
   readonly #deps: ArrivalDeps;
-  readonly #waiting: { readonly entry: KvEntry; readonly skipped: Promise<KvEntry[] | undefined> | undefined }[] = [];
+  readonly #waiting: Waiting[] = [];
   #draining = false;
+  /** Checks started and not answered yet. */
+  #checking = 0;
   /** The revision of the last entry that arrived (or, before any, the one the consumer started after). */
   #last: number;
   #room: (() => void) | undefined;
@@ -104,11 +120,27 @@ export class GapCheckedArrivals {
       this.#deps.take(entry);
       return true;
     }
-    const skipped = gap ? readGap(after, entry.revision, this.#deps.next, this.#deps.wanted) : undefined;
-    // Nobody may await it before its turn; a rejection must not go unhandled meanwhile (readGap does not reject).
-    this.#waiting.push({ entry, skipped });
+    this.#waiting.push({ entry, gapAfter: gap ? after : undefined });
+    this.#startChecks();
     if (!this.#draining) void this.#drain();
     return false;
+  }
+
+  /** Starts the checks of the first waiting gaps, up to {@link CHECKS_MAX} under way. */
+  #startChecks(): void {
+    for (const waiting of this.#waiting) {
+      if (this.#checking >= CHECKS_MAX) return;
+      if (waiting.gapAfter === undefined || waiting.skipped !== undefined) continue;
+      this.#checking += 1;
+      const { next, wanted } = this.#deps;
+      // An unexpected rejection counts as a gap too wide to read: a new consumer is safe either way.
+      waiting.skipped = readGap(waiting.gapAfter, waiting.entry.revision, next, wanted)
+        .catch(() => undefined)
+        .finally(() => {
+          this.#checking -= 1;
+          this.#startChecks();
+        });
+    }
   }
 
   /** Resolves once fewer than {@link WAITING_MAX} entries wait; `undefined` when they do already. */
@@ -121,9 +153,11 @@ export class GapCheckedArrivals {
     this.#draining = true;
     try {
       while (this.#waiting.length > 0) {
-        const { entry, skipped } = this.#waiting[0]!;
-        if (skipped !== undefined) {
-          const found = await skipped;
+        const first = this.#waiting[0]!;
+        const { entry } = first;
+        if (first.gapAfter !== undefined) {
+          this.#startChecks();
+          const found = await first.skipped;
           if (!this.#deps.wanted()) return;
           if (found === undefined) {
             this.#waiting.length = 0;

@@ -15,7 +15,8 @@
  * in the iterator before the loop resumes) go out in one call, so a router gives each session one event for all of
  * them instead of one each. A batch ends where the iterator has nothing more queued (or, with `deferBatches`, at the
  * end of the turn), before the initial-entries signal, and before a resume; a later turn (`setImmediate`) delivers
- * anything still held, so nothing waits for the next message. A batch counts as delivered once `onEntries`
+ * anything still held, so nothing waits for the next message; entries that waited for a gap check (below) go out a
+ * turn after it is answered. A batch counts as delivered once `onEntries`
  * returned: when it throws (which ends the watch), a resume hands that whole batch over again rather than skip any
  * of it.
  *
@@ -78,8 +79,8 @@ export interface WatchKvOptions {
    * The first message after `after`, of a key under `prefix`, that the bucket's stream still holds, as an entry
    * (`undefined`: none). Given, the watch finds what the server moved its consumer past, or a consumer fallen silent
    * (see the module comment). Left out, no check. A watch of a prefix asks for each entry that comes after other
-   * keys' writes (a gap in its revisions), one read at a time; a watch of the whole bucket only when messages were
-   * removed before it got them.
+   * keys' writes (a gap in its revisions); a watch of the whole bucket only when messages were removed before it got
+   * them. Up to 16 such reads run at once (kv-watch-gaps.ts).
    */
   readonly nextStored?: (after: number, prefix: string) => Promise<KvEntry | undefined>;
   /** The period of the checks of a watch that delivers nothing (kv-watch-quiet.ts); left out, only `checkNow`. */
@@ -164,7 +165,6 @@ export function watchKv(
       position = Math.max(position ?? 0, entries[entries.length - 1]!.revision);
     } catch (error) {
       // The current consumer is done for: nothing more is delivered, unless a resume opens another.
-      generation += 1;
       iterator?.stop();
       end(error);
     }
@@ -173,8 +173,12 @@ export function watchKv(
   /** The watch ended on its own: told once, and no check brings it back (a resume may). */
   const end = (error: unknown): void => {
     ended = true;
-    // What of this consumer still waits for a gap check is not delivered after the end.
+    // Nothing of this consumer is delivered after the end: not what waits for a gap check, nor a batch gathered
+    // and not handed over yet (its entries are past the position, and a resume hands them over again).
     generation += 1;
+    held = [];
+    if (flushLater !== undefined) clearImmediate(flushLater);
+    flushLater = undefined;
     quiet?.stop();
     failInitialized(error);
     onEnd(error);

@@ -160,6 +160,37 @@ describe('kv watch gap check', () => {
     expect(kv.watches).toHaveLength(1);
   });
 
+  it('has at most 16 gap checks under way at once, and starts the next as one is answered', async () => {
+    const answers: ((revision: number | undefined) => void)[] = [];
+    const nextStored = vi.fn<NextStored>(() => new Promise((resolve) => answers.push(resolve)));
+    const { kv, watched } = await watchPast12(nextStored);
+    kv.consumer.send(...Array.from({ length: 40 }, (_, i) => 14 + 2 * i));
+    await settle();
+    expect(nextStored).toHaveBeenCalledTimes(16);
+
+    answers[0]!(undefined);
+    await settle();
+    expect(nextStored).toHaveBeenCalledTimes(17);
+    expect(watched.batches.flat()).toEqual([11, 12, 14]);
+  });
+
+  it('hands nothing over after the watch ended, not even what it took after a check', async () => {
+    let answer!: (revision: number | undefined) => void;
+    const nextStored = vi.fn<NextStored>(() => new Promise((resolve) => (answer = resolve)));
+    const { kv, watched } = await watchPast12(nextStored);
+    kv.consumer.send(15);
+    await settle();
+    answer(undefined);
+    // The answer is in and 15 taken, to go out a turn later; in that turn the consumer fails first.
+    for (let i = 0; i < 10; i += 1) await Promise.resolve();
+    kv.consumer.push(() => {
+      throw new Error('consumer deleted');
+    });
+    await vi.runOnlyPendingTimersAsync();
+    expect(watched.ends).toHaveLength(1);
+    expect(watched.batches.flat()).toEqual([11, 12]);
+  });
+
   it.each([
     ['the entry itself', 15],
     ['a later revision', 17],
