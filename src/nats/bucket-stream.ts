@@ -4,7 +4,7 @@
  * lagging replica may answer), which holds every acknowledged write.
  * @module
  */
-import type { KvEntry, NatsConnection, StoredMsg } from 'nats';
+import type { JetStreamManager, KvEntry, NatsConnection, StoredMsg } from 'nats';
 import { InternalError } from '../errors.js';
 import { kvStream } from './kv-bucket.js';
 import { StoredKvEntry } from './stored-kv-entry.js';
@@ -69,4 +69,46 @@ export async function bucketNextEntry(
 ): Promise<KvEntry | undefined> {
   const message = await bucketNextMessage(connection, bucket, after, keyPrefix);
   return message && new StoredKvEntry(bucket, message);
+}
+
+/** Whether a JetStream API error says the message asked for is not there. */
+const missing = (error: unknown): boolean => {
+  const failure = error as { code?: unknown; api_error?: { err_code?: unknown } } | null;
+  return failure?.code === '404' || failure?.api_error?.err_code === 10037 || failure?.api_error?.err_code === 10057;
+};
+
+/**
+ * Removes every message on `subjectFilter` up to sequence `upTo` from `stream`, with a message delete each, and
+ * returns how many it removed; a message already gone is passed by, so running it again is harmless. Not a stream
+ * purge by subject, which does it in one request: on nats-server 2.9.10 such a purge moves every consumer of the
+ * stream that is behind past messages it never sent (kv-watch.ts), and a follower that restarts replays it as a
+ * purge of the whole stream below that sequence (nats-server#4196), losing every other key's messages there.
+ */
+export async function removeMessagesUpTo(
+  manager: JetStreamManager,
+  stream: string,
+  subjectFilter: string,
+  upTo: number,
+): Promise<number> {
+  let removed = 0;
+  for (let from = 1; from <= upTo;) {
+    let message: StoredMsg;
+    try {
+      // `next_by_subj` (server 2.9+) is not in nats.js's type of a message get; the request passes it on as given.
+      message = await manager.streams.getMessage(stream, { seq: from, next_by_subj: subjectFilter } as unknown as {
+        seq: number;
+      });
+    } catch (error) {
+      if (missing(error)) return removed;
+      throw error;
+    }
+    if (message.seq > upTo) return removed;
+    try {
+      if (await manager.streams.deleteMessage(stream, message.seq, false)) removed += 1;
+    } catch (error) {
+      if (!missing(error)) throw error;
+    }
+    from = message.seq + 1;
+  }
+  return removed;
 }

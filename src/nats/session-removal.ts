@@ -11,8 +11,9 @@
  *    write still under way on a node that answered late is caught too. Each pass lists the keys, checks that the id
  *    has not been opened again since, then purges each key at the revision it listed: a new life's writes are
  *    never taken, whichever way the race goes.
- * 4. What the purges leave (one marker per key) is removed from the variables and modules streams, only below the
- *    sequence each stream had reached before a last check that the id is still not opened again.
+ * 4. What the purges leave (one marker per key) is removed from the variables and modules streams, message by
+ *    message (see `removeMessagesUpTo`), only below the sequence each stream had reached before a last check that
+ *    the id is still not opened again.
  * 5. The record's marker stays, as a tombstone: the removal is not verified complete yet. A node that heard late
  *    (or was cut off) may still write with a process of the old life until it hears or notices (its next stamp,
  *    within `P`, finds the record gone). A scan that finds the tombstone at least `2P` old ({@link SessionRemoval.sweep},
@@ -37,6 +38,7 @@ import { InternalError, SessionError } from '../errors.js';
 import { purgeSessionKeys, type PurgeOutcome } from '../session/purge-session.js';
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
+import { removeMessagesUpTo } from './bucket-stream.js';
 import { kvRetryScope, kvStream, kvSubject } from './kv-bucket.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS, failedAt, retryRead, type RetryScope } from './retry-unavailable.js';
 import type { SessionControl } from './session-control.js';
@@ -142,14 +144,17 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
       ),
     );
     if (!(await gone(sessionId))) return;
+    // Message by message, not a stream purge by subject (see removeMessagesUpTo).
     const purge = (i: number) =>
       step(
         chosen[i]!,
         () =>
-          manager.streams.purge(kvStream(chosen[i]!.bucket), {
-            filter: kvSubject(chosen[i]!.bucket, chosen[i]!.filter),
-            seq: reached[i]! + 1,
-          }),
+          removeMessagesUpTo(
+            manager,
+            kvStream(chosen[i]!.bucket),
+            kvSubject(chosen[i]!.bucket, chosen[i]!.filter),
+            reached[i]!,
+          ),
         'unknown',
       );
     await Promise.all([purge(0), purge(1)]);

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { connect } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Runtime } from '../../src/index.js';
 import { clusterSkipped, useClusterFixture } from '../support/cluster-fixture.js';
 import type { ClusterMember } from '../support/nats-cluster.js';
@@ -132,6 +133,55 @@ describe.skipIf(clusterSkipped('cluster.nats.test'))('a deployment on a three-se
     expect(defined.find((outcome) => outcome.status === 'rejected')).toMatchObject({
       reason: { code: 'already_exists' },
     });
+  }, 60_000);
+
+  it('keeps every replica of the variables stream whole when a follower restarts after a session deletion', async () => {
+    buckets = newBuckets();
+    const { runtime } = await node(members()[0]!.url);
+    const kept = await runtime.session('kept');
+    const doomed = await runtime.session('doomed');
+    for (let i = 0; i < 20; i += 1) {
+      await kept.defineVariable(`k${i}`, 'integer', i);
+      await doomed.defineVariable(`d${i}`, 'integer', i);
+    }
+    await doomed.delete();
+    const stream = `KV_${buckets.variablesBucket}`;
+    type Detail = { name: string; state: { messages: number; first_seq: number; last_seq: number } };
+    const replicas = async () =>
+      Promise.all(
+        members().map(async (member) => {
+          const jsz = await member.monitor<{ account_details?: { stream_detail?: Detail[] }[] }>(
+            '/jsz?accounts=true&streams=true',
+          );
+          return jsz.account_details?.flatMap((a) => a.stream_detail ?? []).find((d) => d.name === stream)?.state;
+        }),
+      );
+    // A follower replays what the stream went through when it restarts: nats-server 2.9.10 replays a purge by subject
+    // as a purge of the whole stream below it, which would drop every write of `kept` on that replica.
+    const connection = await connect({ servers: members()[2]!.url });
+    onTestFinished(() => connection.close());
+    const manager = await connection.jetstreamManager();
+    // The deletion removes its markers a moment after it answered.
+    await waitFor(async () => (await manager.streams.info(stream)).state.messages === 20, {
+      timeout: 10_000,
+      message: "the deleted session's markers removed",
+    });
+    for (let i = 0; i < 20; i += 1) await kept.setVariable(`k${i}`, i + 100);
+    const leader = (await manager.streams.info(stream)).cluster?.leader;
+    const follower = members().find((member) => member.name !== leader)!;
+    await follower.kill();
+    await follower.restart();
+    await cluster().waitHealthy();
+    await waitFor(
+      async () => {
+        const states = await replicas();
+        return states.every((state) => state !== undefined && state.last_seq === states[0]!.last_seq);
+      },
+      { timeout: 20_000, interval: 200, message: 'every replica caught up' },
+    );
+    const states = await replicas();
+    expect(states.map((state) => state!.messages)).toEqual(states.map(() => states[0]!.messages));
+    expect(states[0]!.messages).toBeGreaterThanOrEqual(40);
   }, 60_000);
 
   it('finds a module just created through a node on a server that follows the modules stream’s leader', async () => {
