@@ -9,6 +9,12 @@ import { InternalError } from '../errors.js';
 import { kvStream } from './kv-bucket.js';
 import { StoredKvEntry } from './stored-kv-entry.js';
 
+/** Whether a JetStream API error says the message asked for is not there. */
+const missing = (error: unknown): boolean => {
+  const failure = error as { code?: unknown; api_error?: { err_code?: unknown } } | null;
+  return failure?.code === '404' || failure?.api_error?.err_code === 10037 || failure?.api_error?.err_code === 10057;
+};
+
 /** The last sequence of the KV bucket's stream: the store's latest revision. */
 export async function bucketLastRevision(connection: NatsConnection, bucket: string): Promise<number> {
   try {
@@ -37,12 +43,22 @@ async function bucketNextMessage(
   keyPrefix: string,
 ): Promise<StoredMsg | undefined> {
   const manager = await connection.jetstreamManager({ checkAPI: false });
+  return firstMessageFrom(manager, kvStream(bucket), `$KV.${bucket}.${keyPrefix}>`, after + 1);
+}
+
+/** The stream's first message on `subjectFilter` at or after sequence `seq`; `undefined` when it holds none. */
+async function firstMessageFrom(
+  manager: JetStreamManager,
+  stream: string,
+  subjectFilter: string,
+  seq: number,
+): Promise<StoredMsg | undefined> {
   // `next_by_subj` (server 2.9+) is not in nats.js's type of a message get; the request passes it on as given.
-  const query = { seq: after + 1, next_by_subj: `$KV.${bucket}.${keyPrefix}>` } as unknown as { seq: number };
+  const query = { seq, next_by_subj: subjectFilter } as unknown as { seq: number };
   try {
-    return await manager.streams.getMessage(kvStream(bucket), query);
+    return await manager.streams.getMessage(stream, query);
   } catch (error) {
-    if ((error as { code?: unknown }).code === '404') return undefined;
+    if (missing(error)) return undefined;
     throw error;
   }
 }
@@ -71,12 +87,6 @@ export async function bucketNextEntry(
   return message && new StoredKvEntry(bucket, message);
 }
 
-/** Whether a JetStream API error says the message asked for is not there. */
-const missing = (error: unknown): boolean => {
-  const failure = error as { code?: unknown; api_error?: { err_code?: unknown } } | null;
-  return failure?.code === '404' || failure?.api_error?.err_code === 10037 || failure?.api_error?.err_code === 10057;
-};
-
 /**
  * Removes every message on `subjectFilter` up to sequence `upTo` from `stream`, with a message delete each, and
  * returns how many it removed; a message already gone is passed by, so running it again is harmless. Not a stream
@@ -92,17 +102,8 @@ export async function removeMessagesUpTo(
 ): Promise<number> {
   let removed = 0;
   for (let from = 1; from <= upTo;) {
-    let message: StoredMsg;
-    try {
-      // `next_by_subj` (server 2.9+) is not in nats.js's type of a message get; the request passes it on as given.
-      message = await manager.streams.getMessage(stream, { seq: from, next_by_subj: subjectFilter } as unknown as {
-        seq: number;
-      });
-    } catch (error) {
-      if (missing(error)) return removed;
-      throw error;
-    }
-    if (message.seq > upTo) return removed;
+    const message = await firstMessageFrom(manager, stream, subjectFilter, from);
+    if (message === undefined || message.seq > upTo) return removed;
     try {
       if (await manager.streams.deleteMessage(stream, message.seq, false)) removed += 1;
     } catch (error) {
