@@ -275,6 +275,8 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     },
     async writeIfAbsent(key, operation, data, until, extra) {
       let expectLast = 0;
+      // What the last refused attempt expected and found: the conflict reported when every attempt was refused.
+      let refused = { expected: 0, found: 0 };
       const deadline = until ?? deadlineOf(retry);
       for (let attempt = 0; attempt < 5; attempt += 1) {
         try {
@@ -284,13 +286,15 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
           );
         } catch (error) {
           if (!(error instanceof StoreConflictError)) throw error;
+          refused = { expected: expectLast, found: error.actualRevision };
           const last = await bucket.readLast(key, deadline);
-          if (last === undefined || last.live)
-            throw new StoreConflictError(key, 0, last?.revision ?? 0, { cause: error });
-          expectLast = last.revision;
+          if (last?.live) throw new StoreConflictError(key, 0, last.revision, { cause: error });
+          // Deleted, or removed with its markers since the refusal (a session deleted meanwhile): absent either
+          // way, so the write is tried again against what the key holds now.
+          expectLast = last?.revision ?? 0;
         }
       }
-      throw new StoreConflictError(key, 0, expectLast);
+      throw new StoreConflictError(key, refused.expected, refused.found);
     },
     read(operation, key, read, failed, until) {
       return retryRead(retry, { operation, key }, until ?? deadlineOf(retry), read, failed);
