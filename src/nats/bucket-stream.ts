@@ -87,29 +87,50 @@ export async function bucketNextEntry(
   return message && new StoredKvEntry(bucket, message);
 }
 
+/** What {@link removeMessagesUpTo} did. */
+export interface MessagesRemoved {
+  readonly removed: number;
+  /** Messages it passed by because they were written after `writtenBy` (none without it). */
+  readonly kept: number;
+}
+
 /**
- * Removes every message on `subjectFilter` up to sequence `upTo` from `stream`, with a message delete each, and
- * returns how many it removed; a message already gone is passed by, so running it again is harmless. Not a stream
- * purge by subject, which does it in one request: on nats-server 2.9.10 such a purge moves every consumer of the
- * stream that is behind past messages it never sent (kv-watch.ts), and a follower that restarts replays it as a
- * purge of the whole stream below that sequence (nats-server#4196), losing every other key's messages there.
+ * Removes every message on `subjectFilter` up to sequence `upTo` from `stream`, with a message delete each; with
+ * `writtenBy` (ms since the epoch), only those the stream took by then, counting the others as kept. A message
+ * already gone is passed by, so running it again is harmless.
+ *
+ * Not a stream purge by subject, which does it in one request: on nats-server 2.9.10 such a purge moves every
+ * consumer of the stream that is behind past messages it never sent (kv-watch.ts), and a follower that restarts
+ * replays it as a purge of the whole stream below that sequence (nats-server#4196), losing every other key's
+ * messages there. Message deletes are not safe on a replicated stream either while they are recent: a follower
+ * that restarts after deletes of messages still inside the duplicate window, on a stream whose writes carry
+ * message ids (kv-bucket.ts), can come back with other messages than its peers (a server-only reproduction: R3,
+ * compare-and-set writes with ids, each seventh write deleted at once, a follower killed and restarted; the
+ * replicas disagreed in every run, and agreed in every run where only writes at least 3 s old were deleted).
+ * Callers pass `writtenBy` on such streams.
  */
 export async function removeMessagesUpTo(
   manager: JetStreamManager,
   stream: string,
   subjectFilter: string,
   upTo: number,
-): Promise<number> {
+  writtenBy?: number,
+): Promise<MessagesRemoved> {
   let removed = 0;
+  let kept = 0;
   for (let from = 1; from <= upTo;) {
     const message = await firstMessageFrom(manager, stream, subjectFilter, from);
-    if (message === undefined || message.seq > upTo) return removed;
+    if (message === undefined || message.seq > upTo) break;
+    from = message.seq + 1;
+    if (writtenBy !== undefined && message.time.getTime() > writtenBy) {
+      kept += 1;
+      continue;
+    }
     try {
       if (await manager.streams.deleteMessage(stream, message.seq, false)) removed += 1;
     } catch (error) {
       if (!missing(error)) throw error;
     }
-    from = message.seq + 1;
   }
-  return removed;
+  return { removed, kept };
 }

@@ -13,12 +13,13 @@
  *    never taken, whichever way the race goes.
  * 4. What the purges leave (one marker per key) is removed from the variables and modules streams, message by
  *    message (see `removeMessagesUpTo`), only below the sequence each stream had reached before a last check that
- *    the id is still not opened again.
+ *    the id is still not opened again. On a replicated stream the markers stay for now: messages are removed there
+ *    only once older than the stream's duplicate window (two minutes by default), which is the sweep's work.
  * 5. The record's marker stays, as a tombstone: the removal is not verified complete yet. A node that heard late
  *    (or was cut off) may still write with a process of the old life until it hears or notices (its next stamp,
  *    within `P`, finds the record gone). A scan that finds the tombstone at least `2P` old ({@link SessionRemoval.sweep},
  *    from session-expiry.ts) purges what is under the id once more, if it was not opened again, compacts, and only
- *    then removes the tombstone. A removal cut short (a purge failed, the deleting node died) is finished the same
+ *    then, when nothing under the id was too recent to remove, removes the tombstone (else a later scan does). A removal cut short (a purge failed, the deleting node died) is finished the same
  *    way, or at once by a `delete` of the id, which does steps 3 and 4 again and still says `session_not_found`.
  *
  * Every step rides through an election of a bucket's stream leader, as the stores' own operations do: the record's
@@ -88,6 +89,11 @@ export interface SessionRemoval {
 }
 
 const ATTEMPTS = 5;
+/**
+ * How far the servers' clocks may be behind this node's: messages are judged old enough to remove by the time the
+ * stream stamped them, against this node's clock.
+ */
+const CLOCK_SKEW_MS = 60_000;
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Builds the removal of a node. */
@@ -138,28 +144,38 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
         fate,
       );
     const chosen = tombstone ? streams : streams.slice(0, 2);
-    const reached = await Promise.all(
-      chosen.map((stream) =>
-        step(stream, async () => (await manager.streams.info(kvStream(stream.bucket))).state.last_seq),
-      ),
+    const infos = await Promise.all(
+      chosen.map((stream) => step(stream, () => manager.streams.info(kvStream(stream.bucket)))),
     );
     if (!(await gone(sessionId))) return;
-    // Message by message, not a stream purge by subject (see removeMessagesUpTo).
-    const purge = (i: number) =>
-      step(
-        chosen[i]!,
+    const now = Date.now();
+    // Message by message, not a stream purge by subject, and on a replicated stream only messages older than its
+    // duplicate window (see removeMessagesUpTo). Whether every message under the id up to there is gone:
+    const cleared = async (i: number): Promise<boolean> => {
+      const { config, state } = infos[i]!;
+      const replicated = config.num_replicas > 1;
+      // Just written by this removal, the markers on a replicated stream are too recent: a sweep removes them.
+      if (replicated && !tombstone) return false;
+      const writtenBy = replicated ? now - config.duplicate_window / 1e6 - CLOCK_SKEW_MS : undefined;
+      const stream = chosen[i]!;
+      const { kept } = await step(
+        stream,
         () =>
           removeMessagesUpTo(
             manager,
-            kvStream(chosen[i]!.bucket),
-            kvSubject(chosen[i]!.bucket, chosen[i]!.filter),
-            reached[i]!,
+            kvStream(stream.bucket),
+            kvSubject(stream.bucket, stream.filter),
+            state.last_seq,
+            writtenBy,
           ),
         'unknown',
       );
-    await Promise.all([purge(0), purge(1)]);
-    // The tombstone goes last: while it stays, a scan finishes this removal (see session-expiry.ts).
-    if (tombstone) await purge(2);
+      return kept === 0;
+    };
+    const [variablesCleared, specsCleared] = await Promise.all([cleared(0), cleared(1)]);
+    // The tombstone goes last, once nothing else is left: while it stays, a scan finishes this removal (see
+    // session-expiry.ts), again at each scan until the markers are old enough to go.
+    if (tombstone && variablesCleared && specsCleared) await cleared(2);
   };
 
   /** Purges the variables and the specs twice, a moment apart, and their markers; the tombstone stays. */

@@ -116,8 +116,8 @@ describe.skipIf(clusterSkipped('cluster.nats.test'))('a deployment on a three-se
     buckets = newBuckets();
     const nodes = [await node(members()[0]!.url), await node(members()[1]!.url)];
     const client = await fx().client({ servers: members()[2]!.url });
-    // Deleted, a session's keys are removed with their markers: absent again, each write creating one carries the
-    // same duplicate id as the one that created it in the life before, within the server's two minutes.
+    // Deleted, a session's keys keep their purge markers for two minutes on a replicated bucket: each write creating
+    // one again expects its marker, and carries a duplicate id of its own.
     for (let life = 1; life <= 3; life += 1) {
       const session = await client.session('again');
       await session.defineVariable('a', 'integer', life);
@@ -161,11 +161,9 @@ describe.skipIf(clusterSkipped('cluster.nats.test'))('a deployment on a three-se
     const connection = await connect({ servers: members()[2]!.url });
     onTestFinished(() => connection.close());
     const manager = await connection.jetstreamManager();
-    // The deletion removes its markers a moment after it answered.
-    await waitFor(async () => (await manager.streams.info(stream)).state.messages === 20, {
-      timeout: 10_000,
-      message: "the deleted session's markers removed",
-    });
+    // Its markers stay for now: a follower that restarts after recent message deletes on a stream whose writes carry
+    // message ids can come back with other messages than its peers (see removeMessagesUpTo).
+    expect((await manager.streams.info(stream)).state.messages).toBe(40);
     for (let i = 0; i < 20; i += 1) await kept.setVariable(`k${i}`, i + 100);
     const leader = (await manager.streams.info(stream)).cluster?.leader;
     const follower = members().find((member) => member.name !== leader)!;

@@ -1,0 +1,64 @@
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeMessagesUpTo } from '../../src/nats/bucket-stream.js';
+import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+
+let server: NatsTestServer;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('removeMessagesUpTo', () => {
+  it("removes a subject's messages up to a sequence, one by one, and leaves other subjects and later ones", async () => {
+    const stream = `remove_upto_${process.pid}_${Date.now()}`;
+    const manager = await nc.jetstreamManager();
+    await manager.streams.add({ name: stream, subjects: [`${stream}.>`] });
+    const js = nc.jetstream();
+    for (let i = 0; i < 6; i += 1) await js.publish(`${stream}.${i % 2 === 0 ? 'gone' : 'kept'}.${i}`);
+    const upTo = (await js.publish(`${stream}.gone.6`)).seq;
+    await js.publish(`${stream}.gone.after`);
+
+    expect(await removeMessagesUpTo(manager, stream, `${stream}.gone.>`, upTo)).toEqual({ removed: 4, kept: 0 });
+    // Run again, it finds nothing left to remove.
+    expect(await removeMessagesUpTo(manager, stream, `${stream}.gone.>`, upTo)).toEqual({ removed: 0, kept: 0 });
+
+    const left: string[] = [];
+    for (let seq = 1; seq <= upTo + 1; seq += 1) {
+      const message = await manager.streams.getMessage(stream, { seq }).catch(() => undefined);
+      if (message) left.push(message.subject.slice(stream.length + 1));
+    }
+    expect(left).toEqual(['kept.1', 'kept.3', 'kept.5', 'gone.after']);
+  });
+
+  it('keeps the messages the stream took after `writtenBy`, and counts them', async () => {
+    const stream = `remove_aged_${process.pid}_${Date.now()}`;
+    const manager = await nc.jetstreamManager();
+    await manager.streams.add({ name: stream, subjects: [`${stream}.>`] });
+    const js = nc.jetstream();
+    await js.publish(`${stream}.k.old1`);
+    await js.publish(`${stream}.k.old2`);
+    await pause(20);
+    const writtenBy = Date.now();
+    await pause(20);
+    await js.publish(`${stream}.k.new1`);
+    const upTo = (await js.publish(`${stream}.k.new2`)).seq;
+
+    expect(await removeMessagesUpTo(manager, stream, `${stream}.k.>`, upTo, writtenBy)).toEqual({
+      removed: 2,
+      kept: 2,
+    });
+    const info = await manager.streams.info(stream);
+    expect(info.state.messages).toBe(2);
+    expect(info.state.first_seq).toBe(3);
+  });
+});
