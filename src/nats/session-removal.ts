@@ -19,8 +19,9 @@
  *    (or was cut off) may still write with a process of the old life until it hears or notices (its next stamp,
  *    within `P`, finds the record gone). A scan that finds the tombstone at least `2P` old ({@link SessionRemoval.sweep},
  *    from session-expiry.ts) purges what is under the id once more, if it was not opened again, compacts, and only
- *    then, when nothing under the id was too recent to remove, removes the tombstone (else a later scan does). A removal cut short (a purge failed, the deleting node died) is finished the same
- *    way, or at once by a `delete` of the id, which does steps 3 and 4 again and still says `session_not_found`.
+ *    then, when nothing under the id was too recent to remove, removes the tombstone (else a later scan does). A
+ *    removal cut short (a purge failed, the deleting node died) is finished the same way, or at once by a `delete`
+ *    of the id, which does steps 3 and 4 again and still says `session_not_found`.
  *
  * Every step rides through an election of a bucket's stream leader, as the stores' own operations do: the record's
  * reads and compare-and-set purge (session-directory.ts), the listings and purges of keys (kv-store.ts), and here
