@@ -116,8 +116,8 @@ describe.skipIf(clusterSkipped('cluster.nats.test'))('a deployment on a three-se
     buckets = newBuckets();
     const nodes = [await node(members()[0]!.url), await node(members()[1]!.url)];
     const client = await fx().client({ servers: members()[2]!.url });
-    // Deleted, a session's keys keep their purge markers for two minutes on a replicated bucket: each write creating
-    // one again expects its marker, and carries a duplicate id of its own.
+    // Deleted, a session's keys keep their purge markers on a replicated bucket until they are older than the
+    // duplicate window plus a minute: each write creating one again expects its marker, with a duplicate id of its own.
     for (let life = 1; life <= 3; life += 1) {
       const session = await client.session('again');
       await session.defineVariable('a', 'integer', life);
