@@ -36,7 +36,8 @@ export interface ClusterFixture {
   memberOf(n: TestNode): Promise<ClusterMember | undefined>;
   /**
    * A node on a member that does not lead the variables stream (its connection outlives that leader), its member,
-   * and the leader. The buckets exist once a first node has started; that node is the one returned if it qualifies.
+   * and the leader. The buckets exist once a first node has started; that node is the one returned if it qualifies,
+   * and is stopped if it does not: no node is left on the leader's server.
    */
   nodeBesideLeader(options?: TestNodeOptions): Promise<{ node: TestNode; home: ClusterMember; leader: ClusterMember }>;
 }
@@ -66,7 +67,12 @@ export function useClusterFixture(): ClusterFixture {
       const first = await node(members()[0]!.url, options);
       const leader = (await cluster!.leader(`KV_${buckets.variablesBucket}`))!;
       const home = members().find((m) => m !== leader)!;
-      return { node: home === members()[0] ? first : await node(home.url, options), home, leader };
+      if (home === members()[0]) return { node: first, home, leader };
+      // The first node, on the leader's server, goes: a test kills that server, and a request sent right after
+      // the kill could still be routed to the node there and be lost (a server picks among a queue group's
+      // members on every route as well as its own until it has seen the route close), which no test here expects.
+      await first.stop();
+      return { node: await node(home.url, options), home, leader };
     },
   };
 }
