@@ -360,6 +360,32 @@ export class BucketConfigMismatchError extends BridgeError {
 }
 
 /**
+ * The NATS server a node connected to has a known defect that can leave the copies of a replicated bucket
+ * different, which Tether cannot work around: told to the node's `onError` once at start, never thrown and never
+ * sent on the wire. The node runs all the same; upgrade the servers to `fixedIn` or later.
+ */
+export class NatsServerDefectError extends BridgeError {
+  override readonly code = 'nats_server_defect';
+  constructor(
+    /** The version the server reported (its `INFO`). */
+    readonly serverVersion: string,
+    /** The node's buckets that run more than one replica there. */
+    readonly buckets: readonly string[],
+    /** The first release with the fix. */
+    readonly fixedIn: string,
+    /** What goes wrong, and when. */
+    defect: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `nats-server ${serverVersion} (before ${fixedIn}): ${defect}; replicated buckets here: ` +
+        `${buckets.map((bucket) => `'${bucket}'`).join(', ')}. Upgrade the NATS servers to ${fixedIn} or later`,
+      { ...options, details: { serverVersion, buckets: [...buckets], fixedIn, ...options.details } },
+    );
+  }
+}
+
+/**
  * ` <preposition> module '<id>'` when `options` name a module (details.moduleId): a module process's provider
  * failure names its module, here and when rebuilt from the wire.
  */

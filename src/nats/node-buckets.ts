@@ -10,6 +10,7 @@ import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
 import type { NatsNodeOptions } from './nats-node.js';
 import { createNodeStore, type NodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
+import { reportServerDefects } from './server-defects.js';
 import { openSessionLife, type SessionLife } from './session-life.js';
 import { createSubjects, type TetherSubjects } from './subjects.js';
 
@@ -44,9 +45,12 @@ export async function openNodeBuckets(
   options: NodeBucketOptions,
   report: (error: unknown, where: string) => void,
 ): Promise<NodeBuckets> {
+  const variablesBucket = options.variablesBucket ?? 'tether_vars';
+  const sessionsBucket = options.sessionsBucket ?? 'tether_sessions';
+  const modulesBucket = options.modulesBucket ?? 'tether_modules';
   const retrying = options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {};
   const store = await createNodeStore(connection, {
-    bucket: options.variablesBucket ?? 'tether_vars',
+    bucket: variablesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...(options.historyDepth !== undefined ? { historyDepth: options.historyDepth } : {}),
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
@@ -63,12 +67,12 @@ export async function openNodeBuckets(
     else store.suspendWatches();
   });
   const directory = await createSessionDirectory(connection, {
-    bucket: options.sessionsBucket ?? 'tether_sessions',
+    bucket: sessionsBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
   });
   const specs = await openModuleSpecs(connection, {
-    bucket: options.modulesBucket ?? 'tether_modules',
+    bucket: modulesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
   });
@@ -77,12 +81,13 @@ export async function openNodeBuckets(
   const life = await openSessionLife(connection, {
     directory,
     variables: store,
-    variablesBucket: options.variablesBucket ?? 'tether_vars',
-    modulesBucket: options.modulesBucket ?? 'tether_modules',
+    variablesBucket,
+    modulesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
     subjects,
     report,
   });
+  await reportServerDefects(connection, [variablesBucket, sessionsBucket, modulesBucket], report);
   return { store, specs, life, subjects };
 }

@@ -1,6 +1,7 @@
 import { connect } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { Runtime } from '../../src/index.js';
+import { NatsServerDefectError, type Runtime } from '../../src/index.js';
+import { hasReplicaDefect } from '../../src/nats/server-defects.js';
 import { clusterSkipped, useClusterFixture } from '../support/cluster-fixture.js';
 import type { ClusterMember } from '../support/nats-cluster.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
@@ -21,6 +22,20 @@ async function completedOn(runtime: Runtime, sessionId: string, moduleId: string
 describe.skipIf(clusterSkipped('cluster.nats.test'))('a deployment on a three-server NATS cluster', () => {
   const { fx, cluster, members, newBuckets, node, memberOf } = useClusterFixture();
   let buckets = { variablesBucket: '', sessionsBucket: '', modulesBucket: '' };
+
+  it('tells onError once at start when its server has the replica defect (before 2.10.19), naming every bucket', async () => {
+    buckets = newBuckets();
+    const told: Array<{ error: unknown; where: string }> = [];
+    await node(members()[0]!.url, { onError: (error, where) => told.push({ error, where }) });
+    const { version } = await members()[0]!.monitor<{ version: string }>('/varz');
+    const defects = told.filter(({ error }) => error instanceof NatsServerDefectError);
+    if (!hasReplicaDefect(version)) return expect(defects).toEqual([]);
+    expect(defects).toEqual([{ error: expect.any(NatsServerDefectError), where: 'nats server' }]);
+    expect(defects[0]!.error).toMatchObject({
+      serverVersion: version,
+      buckets: [buckets.variablesBucket, buckets.sessionsBucket, buckets.modulesBucket],
+    });
+  });
 
   it('serves a variable set through a client on the third server from nodes on the other two, executions on both', async () => {
     buckets = newBuckets();
