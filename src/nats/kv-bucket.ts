@@ -30,7 +30,7 @@ import {
   type NatsConnection,
   type NatsError,
 } from 'nats';
-import { InternalError, StoreConflictError } from '../errors.js';
+import { InternalError, StoreConflictError, StoreUnavailableError } from '../errors.js';
 import { deletedBy } from './kv-updated-by.js';
 import { writeFate, newWriteId, WRITE_ID_HEADER } from './kv-write-fate.js';
 import {
@@ -97,9 +97,10 @@ export interface KvBucket {
   /**
    * Publishes one write; resolves to its revision, rejects with a conflict, an {@link InternalError} or a
    * `StoreUnavailableError`. A compare-and-set write is applied at most once, also when a publish of it got no
-   * answer (see kv-write-fate.ts); a write without an expected revision is not published again after that. A purge
-   * is retried as any write: its rollup removes only the key's messages before its own, so its marker is still the
-   * first after the expected revision when kv-write-fate.ts looks.
+   * answer (see kv-write-fate.ts; outcome `unknown` when the key was written past its kept history meanwhile, and
+   * what became of it cannot be read); a write without an expected revision is not published again after that. A
+   * purge is retried as any write: its rollup removes only the key's messages before its own, so its marker is
+   * still the first after the expected revision when kv-write-fate.ts looks.
    */
   publish(write: RawWrite, until?: number): Promise<number>;
   /**
@@ -174,8 +175,14 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
       () => false,
     );
 
-  /** The fate of an unanswered write that was then refused; a read, retried. */
-  const fateOf = async (write: RawWrite, expectLast: number, id: string, until: number): Promise<number> => {
+  /** The fate of an unanswered write (first sent at `started`) that was then refused; a read, retried. */
+  const fateOf = async (
+    write: RawWrite,
+    expectLast: number,
+    id: string,
+    started: number,
+    until: number,
+  ): Promise<number> => {
     const subject = kvSubject(name, write.key);
     reader ??= await js.jetstreamManager(false);
     const jsm = reader;
@@ -189,11 +196,13 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     );
     if (fate.kind === 'ours') return fate.revision;
     if (fate.kind === 'theirs') throw new StoreConflictError(write.key, expectLast, fate.revision);
-    throw new InternalError(
-      `the outcome of ${write.operation} of '${write.key}' is unknown: a publish of it got no answer, and the ` +
-        `writes after revision ${expectLast} are no longer all kept`,
-      { details: { operation: write.operation, key: write.key, expectedRevision: expectLast, outcome: 'unknown' } },
-    );
+    // The bucket's outage left it unknown, as for a write that could not be sent again: not a fault of the node's.
+    throw new StoreUnavailableError(name, write.key, write.operation, Math.max(0, Date.now() - started), 'unknown', {
+      reason:
+        `a publish got no answer, and the key's writes after revision ${expectLast}, which would tell whether it ` +
+        'was stored, are no longer all kept',
+      details: { expectedRevision: expectLast },
+    });
   };
 
   const bucket: KvBucket = {
@@ -245,7 +254,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
           ack = await js.publish(subject, data, msgID === undefined ? base : { ...base, msgID });
         } catch (error) {
           if (expectLast !== undefined && id !== undefined && isWrongLastSequence(error)) {
-            if (unanswered) return fateOf(write, expectLast, id, (deadline ??= started + retry.retryMs));
+            if (unanswered) return fateOf(write, expectLast, id, started, (deadline ??= started + retry.retryMs));
             throw new StoreConflictError(write.key, expectLast, actualFrom(error), { cause: error });
           }
           const kind = unavailability(error);
@@ -267,7 +276,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
             msgID = `${write.key}@0:${ack.seq}`;
             continue;
           }
-          if (unanswered) return fateOf(write, expectLast, id, (deadline ??= started + retry.retryMs));
+          if (unanswered) return fateOf(write, expectLast, id, started, (deadline ??= started + retry.retryMs));
           throw new StoreConflictError(write.key, expectLast, ack.seq);
         }
         return ack.seq;

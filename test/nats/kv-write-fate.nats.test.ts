@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { startLaggingProxy, type LaggingProxy } from '../support/lagging-proxy.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 let server: NatsTestServer;
 let proxy: LaggingProxy;
@@ -77,5 +78,41 @@ describe('kv-write-fate', () => {
     expect(unconditional).toBeInstanceOf(StoreUnavailableError);
     expect(unconditional).toMatchObject({ key: 's.y', operation: 'purge', outcome: 'unknown' });
     expect((await store.history('s.y')).map((change) => change.operation)).toEqual(['delete']);
+  }, 20_000);
+
+  it('fails with store_unavailable, outcome unknown, when the key was written past its kept history meanwhile', async () => {
+    const bucket = `fate_past_${process.pid}_${Date.now()}`;
+    const store = await createKvStore<number>(nc, { bucket, historyDepth: 1 });
+    // Another node's connection, which the proxy leaves alone.
+    const direct = await connect({ servers: server.url });
+    try {
+      const other = await createKvStore<number>(direct, { bucket, historyDepth: 1 });
+      const first = await store.create('s.x', 1);
+
+      swallow = 1;
+      const updating = store.update('s.x', 2, first).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // Stored, unheard. Before it is sent again, another writer writes over it, and the bucket (one write kept per
+      // key) no longer holds the write that would say whether the first copy was stored.
+      await waitFor(async () => (await other.get('s.x'))?.value === 2, { message: 'the unheard update stored' });
+      const over = await other.update('s.x', 3, (await other.get('s.x'))!.revision);
+      const failure = await updating;
+
+      expect(failure).toBeInstanceOf(StoreUnavailableError);
+      expect(failure).toMatchObject({
+        code: 'store_unavailable',
+        bucket,
+        key: 's.x',
+        operation: 'put',
+        outcome: 'unknown',
+      });
+      expect((failure as StoreUnavailableError).message).toContain(`writes after revision ${first}`);
+      // Nothing else changed: the other writer's value stands.
+      expect(await store.get('s.x')).toMatchObject({ value: 3, revision: over });
+    } finally {
+      await direct.close();
+    }
   }, 20_000);
 });
