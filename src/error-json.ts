@@ -13,6 +13,7 @@ import {
   ExecutionUnknownError,
   InternalError,
   NatsConnectionError,
+  NatsServerDefectError,
   MaxChildrenError,
   ModuleNotFoundError,
   NoProcError,
@@ -110,6 +111,17 @@ const factories: Record<string, ErrorFactory> = {
       CONNECTION_STATUSES.has(str(d.status)) ? (str(d.status) as NatsConnectionStatus) : 'closed',
       str(d.server),
       undefined,
+      {
+        details: d,
+      },
+    ),
+  // Never on the wire; rebuilt all the same, as every code of errors.ts is (the defect is in the message).
+  nats_server_defect: (_m, d) =>
+    new NatsServerDefectError(
+      str(d.serverVersion),
+      Array.isArray(d.buckets) ? d.buckets.map(str) : [],
+      str(d.fixedIn),
+      '',
       {
         details: d,
       },

@@ -198,9 +198,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     if (fate.kind === 'theirs') throw new StoreConflictError(write.key, expectLast, fate.revision);
     // The bucket's outage left it unknown, as for a write that could not be sent again: not a fault of the node's.
     throw new StoreUnavailableError(name, write.key, write.operation, Math.max(0, Date.now() - started), 'unknown', {
-      reason:
-        `a publish got no answer, and the key's writes after revision ${expectLast}, which would tell whether it ` +
-        'was stored, are no longer all kept',
+      reason: `no answer, and the key's writes after revision ${expectLast}, which would tell, are no longer all kept`,
       details: { expectedRevision: expectLast },
     });
   };

@@ -32,9 +32,11 @@ export function specsFailure(error: unknown, bucket: string, operation: string, 
     : `${operation} of the modules of session '${sessionId}'`;
   if (error instanceof StoreUnavailableError) {
     // Retried until the bound: named again after what it was for, with what the retries found.
+    const reason = error.details.reason;
     return new StoreUnavailableError(error.bucket, key, operation, error.waitedMs, error.outcome, {
       cause: error,
       what,
+      ...(typeof reason === 'string' ? { reason } : {}),
       details: ids,
     });
   }

@@ -17,6 +17,7 @@
 import type { NatsConnection } from 'nats';
 import { NatsServerDefectError } from '../errors.js';
 import { kvStream } from './kv-bucket.js';
+import { failedAt } from './retry-unavailable.js';
 
 /** The first nats-server release with the fix (nats-server#5821). */
 export const REPLICA_DEFECT_FIXED_IN = '2.10.19';
@@ -43,11 +44,14 @@ export function hasReplicaDefect(version: string | undefined): boolean {
   return false;
 }
 
+/** How long the check waits for each bucket's stream info: it must not hold up a node's start for long. */
+const INFO_TIMEOUT_MS = 2000;
+
 /**
  * Tells `report` once, with a {@link NatsServerDefectError}, when the server `connection` reached has the replica
  * defect and any of `buckets` runs more than one replica. Only the server the node reached is asked: the cluster's
- * other members may run other versions. Never rejects: the check is advisory, and a failure of it is told to
- * `report` as well.
+ * other members may run other versions. Rejects only when `report` throws: the check is advisory, and a failure to
+ * read the buckets is told to `report` as well (an `InternalError` naming the check).
  */
 export async function reportServerDefects(
   connection: NatsConnection,
@@ -56,15 +60,15 @@ export async function reportServerDefects(
 ): Promise<void> {
   const version = connection.info?.version;
   if (version === undefined || !hasReplicaDefect(version)) return;
-  const replicated: string[] = [];
+  let replicated: string[];
   try {
-    const manager = await connection.jetstreamManager({ checkAPI: false });
-    for (const bucket of buckets) {
-      const info = await manager.streams.info(kvStream(bucket));
-      if ((info.config.num_replicas ?? 1) > 1) replicated.push(bucket);
-    }
+    const manager = await connection.jetstreamManager({ checkAPI: false, timeout: INFO_TIMEOUT_MS });
+    const replicas = await Promise.all(
+      buckets.map(async (bucket) => (await manager.streams.info(kvStream(bucket))).config.num_replicas ?? 1),
+    );
+    replicated = buckets.filter((_, i) => replicas[i]! > 1);
   } catch (error) {
-    return report(error, 'nats server defect check');
+    return report(failedAt('the nats-server defect check', error, { buckets: [...buckets] }), 'nats server');
   }
   if (replicated.length > 0)
     report(new NatsServerDefectError(version, replicated, REPLICA_DEFECT_FIXED_IN, DEFECT), 'nats server');

@@ -73,9 +73,10 @@ export interface SessionDirectory {
   /** The bucket's name. */
   readonly bucket: string;
   /**
-   * Records the session as existing (idempotent); resolves `true` when this call created it. A record another node
-   * deleted between this call's refused creation and its look at why is created anew; after 3 such races in a row
-   * it rejects with the `StoreConflictError`.
+   * Records the session as existing (idempotent); resolves `true` when this call created it. Rejects with a
+   * `StoreConflictError` when another node's record refused the creation and was deleted before this call could
+   * read it: the id is free again, and that life may have left keys a caller listed before (see
+   * {@link SessionRemoval.open}, which lists them again and opens again).
    */
   open(sessionId: string): Promise<boolean>;
   /** Whether the session was ever opened (and not removed); remembered once seen. */
@@ -104,9 +105,6 @@ export interface SessionDirectory {
    */
   provider(start: (sessionId: string) => Promise<Session>): SessionProvider;
 }
-
-/** Creations an `open` tries while the record it is refused for keeps being deleted before it can read it. */
-const OPEN_ATTEMPTS = 3;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -160,22 +158,19 @@ export async function createSessionDirectory(
     async open(sessionId) {
       assertSessionId(sessionId);
       if (seen.has(sessionId)) return false;
-      for (let attempt = 1; ; attempt += 1) {
-        const at = new Date().toISOString();
-        const record: SessionRecord = { sessionId, createdAt: at, incarnation: randomUUID(), activeAt: at };
-        try {
-          // Create-if-absent, also over a removed record (its delete marker), through an election of the leader.
-          await raw.writeIfAbsent(sessionId, 'put', encoder.encode(JSON.stringify(record)));
-          seen.add(sessionId);
-          return true;
-        } catch (error) {
-          // Another node (or an earlier open) got there first: the session exists, which is all `open` promises.
-          if (!(error instanceof StoreConflictError)) throw renamed(error, 'create', sessionId);
-          if (await directory.exists(sessionId)) return false;
-          // Deleted between the refusal and that read: the id is free again, and this open creates the next life.
-          // Lost that race every time: the conflict itself, a race and not a fault of the node's.
-          if (attempt >= OPEN_ATTEMPTS) throw error;
-        }
+      const at = new Date().toISOString();
+      const record: SessionRecord = { sessionId, createdAt: at, incarnation: randomUUID(), activeAt: at };
+      try {
+        // Create-if-absent, also over a removed record (its delete marker), through an election of the leader.
+        await raw.writeIfAbsent(sessionId, 'put', encoder.encode(JSON.stringify(record)));
+        seen.add(sessionId);
+        return true;
+      } catch (error) {
+        // Another node (or an earlier open) got there first: the session exists, which is all `open` promises.
+        if (!(error instanceof StoreConflictError)) throw renamed(error, 'create', sessionId);
+        if (await directory.exists(sessionId)) return false;
+        // Deleted between the refusal and that read: a race, for the caller to open again (see the interface).
+        throw error;
       }
     },
 

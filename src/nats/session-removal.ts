@@ -36,7 +36,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { InternalError, SessionError } from '../errors.js';
+import { InternalError, SessionError, StoreConflictError } from '../errors.js';
 import { purgeSessionKeys, type PurgeOutcome } from '../session/purge-session.js';
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
@@ -84,12 +84,16 @@ export interface SessionRemoval {
   sweep(sessionId: string): Promise<void>;
   /**
    * Records the session as existing (idempotent). When this call creates the record, what an earlier life of the id
-   * left under it (a deletion cut short, a write of a node that missed it) is purged.
+   * left under it (a deletion cut short, a write of a node that missed it) is purged. Rejects with a
+   * `StoreConflictError` after {@link OPEN_ATTEMPTS} opens in a row each lost to a life another node began and ended
+   * meanwhile.
    */
   open(sessionId: string): Promise<void>;
 }
 
 const ATTEMPTS = 5;
+/** Opens tried while other nodes' lives of the id begin and end between the listing and the creation. */
+const OPEN_ATTEMPTS = 3;
 /**
  * How far the servers' clocks may be behind this node's: messages are judged old enough to remove by the time the
  * stream stamped them, against this node's clock.
@@ -230,18 +234,28 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
 
     async open(sessionId) {
       assertSessionId(sessionId);
-      if (await directory.exists(sessionId)) return;
-      // Listed before the record exists, so everything listed is an earlier life's: the new one writes after it.
-      const [leftVariables, leftSpecs] = await Promise.all([
-        variables.keys(`${sessionId}.`),
-        specs.keys(`${sessionId}.`),
-      ]);
-      if (!(await directory.open(sessionId))) return;
-      // At the listed revisions: a key the new life wrote since keeps its write.
-      await Promise.all([
-        purgeSessionKeys(variables, sessionId, { keys: leftVariables }),
-        purgeSessionKeys(specs, sessionId, { keys: leftSpecs }),
-      ]);
+      for (let attempt = 1; ; attempt += 1) {
+        if (await directory.exists(sessionId)) return;
+        // Listed before the record exists, so everything listed is an earlier life's: the new one writes after it.
+        const [leftVariables, leftSpecs] = await Promise.all([
+          variables.keys(`${sessionId}.`),
+          specs.keys(`${sessionId}.`),
+        ]);
+        try {
+          if (!(await directory.open(sessionId))) return;
+        } catch (error) {
+          // Another node's life began and ended after the listing (its keys are not in it, and its deletion stops
+          // purging once this one exists): listed again, and opened again.
+          if (error instanceof StoreConflictError && attempt < OPEN_ATTEMPTS) continue;
+          throw error;
+        }
+        // At the listed revisions: a key the new life wrote since keeps its write.
+        await Promise.all([
+          purgeSessionKeys(variables, sessionId, { keys: leftVariables }),
+          purgeSessionKeys(specs, sessionId, { keys: leftSpecs }),
+        ]);
+        return;
+      }
     },
   };
 }

@@ -33,6 +33,26 @@ import { answerWithinFor } from '../nats/session-service.js';
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
 
+/**
+ * The reporter of a runtime: `onError`, or a line on stderr without it. Reports come from inside XState emit
+ * handlers, microtasks and a node's start: a handler that throws must not reach them, and is told on stderr.
+ */
+function reporterOf(options: RuntimeOptions): (error: unknown, where: string) => void {
+  const onError = options.onError ?? ((error, where) => console.error(`[tether] ${where}:`, error));
+  return (error, where) => {
+    try {
+      onError(error, where);
+    } catch (reportError) {
+      console.error(
+        `[tether] the onError handler threw while reporting ${where}:`,
+        reportError,
+        'original error:',
+        error,
+      );
+    }
+  };
+}
+
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
   /** Where variables live. @default a new in-memory store, closed with the runtime */
@@ -105,20 +125,7 @@ export class Runtime {
   #stopping: Promise<void> | undefined;
 
   private constructor(options: RuntimeOptions) {
-    const onError = options.onError ?? ((error, where) => console.error(`[tether] ${where}:`, error));
-    // Reports come from inside XState emit handlers and microtasks: a reporter that throws must not reach them.
-    this.#report = (error, where) => {
-      try {
-        onError(error, where);
-      } catch (reportError) {
-        console.error(
-          `[tether] the onError handler threw while reporting ${where}:`,
-          reportError,
-          'original error:',
-          error,
-        );
-      }
-    };
+    this.#report = reporterOf(options);
     this.#processes = new ProcessRuntime({
       ...(options.inspect ? { inspect: options.inspect } : {}),
       onError: (error, process) => this.#report(error, `process ${process.name ?? process.id}`),
@@ -161,7 +168,7 @@ export class Runtime {
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
     if (options.nats && options.store)
       throw new ValidationError('give either nats or store: a NATS node keeps its variables in JetStream KV');
-    const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+    const report = reporterOf(options);
     // Checked before connecting, so that bad tools leave no connection behind.
     toolsByName(options.tools);
     const nats = options.nats ? await openNatsNode(options.nats, report) : undefined;

@@ -23,6 +23,17 @@ describe('module-specs-failure', () => {
     );
   });
 
+  it('keeps the reason of a store_unavailable that was not for want of a leader', () => {
+    const reason = "no answer, and the key's writes after revision 4, which would tell, are no longer all kept";
+    const raw = new StoreUnavailableError('tether_modules', 's1.qa', 'put', 120, 'unknown', { reason });
+
+    const named = specsFailure(raw, 'tether_modules', 'create', 's1.qa');
+
+    expect(named).toMatchObject({ outcome: 'unknown', details: { reason, sessionId: 's1', moduleId: 'qa' } });
+    expect(named.message).toContain(`unavailable (${reason}): create of module 'qa' in session 's1'`);
+    expect(named.message).not.toContain('no JetStream leader');
+  });
+
   it('types a creation cut short by the connection closing as store_unavailable, its outcome unknown', () => {
     const closed = NatsError.errorForCode('CONNECTION_CLOSED');
     const raw = new InternalError('store put of s1.qa failed', { cause: closed });

@@ -1,6 +1,6 @@
 import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { NatsServerDefectError } from '../../src/index.js';
+import { InternalError, NatsServerDefectError } from '../../src/index.js';
 import { hasReplicaDefect, reportServerDefects } from '../../src/nats/server-defects.js';
 
 /** A connection to a server of `version` whose streams run `replicas` each, or whose stream info fails. */
@@ -53,10 +53,15 @@ describe('the check for the nats-server replica defect (fixed in 2.10.19)', () =
     expect(await reported(connectionTo('2.10.19', { KV_vars: 3, KV_sessions: 3, KV_modules: 3 }))).toEqual([]);
   });
 
-  it('tells a failure to read the buckets, and resolves: the node starts all the same', async () => {
+  it('tells a failure to read the buckets as an internal_error naming the check, and resolves', async () => {
     const failure = new Error('stream info timed out');
-    expect(await reported(connectionTo('2.9.10', failure))).toEqual([
-      { error: failure, where: 'nats server defect check' },
-    ]);
+    const told = await reported(connectionTo('2.9.10', failure));
+    expect(told).toHaveLength(1);
+    const [{ error, where }] = told as [{ error: InternalError; where: string }];
+    expect(where).toBe('nats server');
+    expect(error).toBeInstanceOf(InternalError);
+    expect(error.message).toBe('the nats-server defect check failed: stream info timed out');
+    expect(error.cause).toBe(failure);
+    expect(error.details).toEqual({ buckets: ['vars', 'sessions', 'modules'] });
   });
 });

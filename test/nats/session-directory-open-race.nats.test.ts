@@ -1,7 +1,12 @@
 import { connect, type JetStreamClient, type KV, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreConflictError } from '../../src/errors.js';
-import { createSessionDirectory } from '../../src/nats/session-directory.js';
+import { createKvStore } from '../../src/nats/kv-store.js';
+import { openModuleSpecs } from '../../src/nats/module-specs.js';
+import { createSessionDirectory, type SessionDirectory } from '../../src/nats/session-directory.js';
+import { openSessionLife } from '../../src/nats/session-life.js';
+import { createSubjects } from '../../src/nats/subjects.js';
+import type { Store } from '../../src/store/store.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 
 let server: NatsTestServer;
@@ -48,45 +53,126 @@ function racingConnection(key: string, meanwhile: (read: number) => Promise<void
   });
 }
 
-/** A fresh bucket, and another node's directory on it that has opened session `s1`. */
-async function bucketWithSession() {
-  counter += 1;
-  const bucket = `open_race_${process.pid}_${Date.now()}_${counter}`;
-  const other = await createSessionDirectory(nc, { bucket });
-  await other.open('s1');
-  return { bucket, other, before: (await other.read('s1'))! };
+/** `store`, except that `then` runs after each listing of its keys (told which listing it is, from 1). */
+function afterListing(store: Store<unknown>, then: (listing: number) => Promise<void>): Store<unknown> {
+  let listings = 0;
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property !== 'keys') return Reflect.get(target, property, receiver);
+      return async (prefix: string) => {
+        const keys = await target.keys(prefix);
+        await then(++listings);
+        return keys;
+      };
+    },
+  });
 }
 
-describe('a session directory opening a session another node creates and deletes meanwhile', () => {
-  it('creates it anew when the record it was refused for is gone by the time it looks', async () => {
-    const { bucket, other, before } = await bucketWithSession();
+/** Fresh buckets, and the other node's side of them: its directory and its store of variables. */
+async function buckets() {
+  counter += 1;
+  const id = `${process.pid}_${Date.now()}_${counter}`;
+  const names = { sessions: `race_sessions_${id}`, variables: `race_vars_${id}`, modules: `race_mods_${id}` };
+  await openModuleSpecs(nc, { bucket: names.modules });
+  const other = await createSessionDirectory(nc, { bucket: names.sessions });
+  const otherVariables = await createKvStore<unknown>(nc, { bucket: names.variables });
+  return { names, other, otherVariables };
+}
+
+/** The other node's directory begins a life of `s1` (whether or not it had one before). */
+async function begin(other: SessionDirectory): Promise<void> {
+  other.forget('s1');
+  await other.open('s1');
+}
+
+/** The other node ends the life of `s1` it finds, as its deletion does first: the record goes. */
+async function end(other: SessionDirectory): Promise<void> {
+  const live = (await other.read('s1'))!;
+  await other.removeAt('s1', live.revision);
+}
+
+describe('a session directory opening a session another node created and deleted meanwhile', () => {
+  it('rejects with the store_conflict when the record that refused it is gone by the time it looks, and writes nothing', async () => {
+    const { names, other } = await buckets();
+    await other.open('s1');
     // Refused (the record is there), then, before this node reads whether it still is, the other node deletes it.
     const racing = racingConnection('s1', async (read) => {
-      if (read === 2) await other.removeAt('s1', before.revision);
+      if (read === 2) await end(other);
     });
-    const directory = await createSessionDirectory(racing, { bucket });
-    expect(await directory.open('s1')).toBe(true);
+    const directory = await createSessionDirectory(racing, { bucket: names.sessions });
+    const failure = await directory.open('s1').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(StoreConflictError);
+    expect(failure).toMatchObject({ code: 'store_conflict', key: 's1' });
+    expect(await other.read('s1')).toBeUndefined();
+  });
+});
 
-    const after = (await other.read('s1'))!;
-    expect(after.revision).toBeGreaterThan(before.revision);
-    expect(after.record.incarnation).not.toBe(before.record.incarnation);
+describe("a node's session open racing another node's life of the same id", () => {
+  /** A node's session life on the buckets, its directory's reads of `s1` and its listings raced as given. */
+  async function lifeOf(
+    names: { sessions: string; variables: string; modules: string },
+    onRead: (read: number) => Promise<void>,
+    onListing: (listing: number) => Promise<void>,
+  ) {
+    const connection = racingConnection('s1', onRead);
+    const directory = await createSessionDirectory(connection, { bucket: names.sessions });
+    const variables = afterListing(await createKvStore<unknown>(nc, { bucket: names.variables }), onListing);
+    return openSessionLife(connection, {
+      directory,
+      variables,
+      variablesBucket: names.variables,
+      modulesBucket: names.modules,
+      subjects: createSubjects(),
+      report: () => {},
+    });
+  }
+
+  it('lists again and creates the next life, with nothing of the life that began and ended after its listing', async () => {
+    const { names, other, otherVariables } = await buckets();
+    let ended: string | undefined;
+    const life = await lifeOf(
+      names,
+      // This node's third read of the record is its look at why its creation was refused: the life ended by then,
+      // its variable left behind (a deletion cut short).
+      async (read) => {
+        if (read !== 3) return;
+        ended = (await other.read('s1'))!.record.incarnation;
+        await end(other);
+      },
+      // After this node's first listing, before its creation: another node's life of `s1` begins and writes.
+      async (listing) => {
+        if (listing !== 1) return;
+        await begin(other);
+        await otherVariables.create('s1.v', 1);
+      },
+    );
+
+    await life.open('s1');
+
+    const now = (await other.read('s1'))!;
+    expect(now.record.incarnation).not.toBe(ended);
+    expect(await otherVariables.get('s1.v')).toBeUndefined();
   });
 
-  it('fails with store_conflict naming the session after three such races in a row, and writes nothing', async () => {
-    const { bucket, other } = await bucketWithSession();
-    // Before each of this node's reads after a refusal: created again (the refusal's read finds it), then deleted
-    // (the read of whether it exists finds nothing).
-    const racing = racingConnection('s1', async (read) => {
-      if (read % 2 === 0) {
-        const live = (await other.read('s1'))!;
-        await other.removeAt('s1', live.revision);
-      } else if (read > 1) {
-        other.forget('s1');
-        await other.open('s1');
-      }
-    });
-    const directory = await createSessionDirectory(racing, { bucket });
-    const failure = await directory.open('s1').then(
+  it('fails with store_conflict naming the session after three such races in a row, and creates nothing', async () => {
+    const { names, other } = await buckets();
+    let listings = 0;
+    const life = await lifeOf(
+      names,
+      // Each try reads three times: absent, then the refusing record, then (after this) whether it is still there.
+      async (read) => {
+        if (read % 3 === 0) await end(other);
+      },
+      async (listing) => {
+        listings = listing;
+        await begin(other);
+      },
+    );
+
+    const failure = await life.open('s1').then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -94,7 +180,7 @@ describe('a session directory opening a session another node creates and deletes
     expect(failure).toBeInstanceOf(StoreConflictError);
     expect(failure).toMatchObject({ code: 'store_conflict', key: 's1' });
     expect((failure as Error).message).toContain("'s1'");
-    // The other node's deletion stands: this node created nothing.
+    expect(listings).toBe(3);
     expect(await other.read('s1')).toBeUndefined();
   });
 });
