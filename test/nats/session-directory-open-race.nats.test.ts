@@ -1,5 +1,5 @@
-import { connect, type JetStreamClient, type KV, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JetStreamClient, KV, NatsConnection } from 'nats';
+import { describe, expect, it } from 'vitest';
 import { StoreConflictError } from '../../src/errors.js';
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { openModuleSpecs } from '../../src/nats/module-specs.js';
@@ -7,24 +7,13 @@ import { createSessionDirectory, type SessionDirectory } from '../../src/nats/se
 import { openSessionLife } from '../../src/nats/session-life.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import type { Store } from '../../src/store/store.js';
-import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
-let server: NatsTestServer;
-let nc: NatsConnection;
+const plain = usePlainConnection(useNatsFixture());
 let counter = 0;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
-
 /**
- * `nc`, except that the KV buckets opened through it run `meanwhile` before each read of `key` (told which read it
+ * The plain connection, except that the KV buckets opened through it run `meanwhile` before each read of `key` (told which read it
  * is, from 1): what other nodes do between a session directory's reads.
  */
 function racingConnection(key: string, meanwhile: (read: number) => Promise<void>): NatsConnection {
@@ -39,6 +28,7 @@ function racingConnection(key: string, meanwhile: (read: number) => Promise<void
         };
       },
     });
+  const nc = plain();
   const js = nc.jetstream();
   const racingJs = new Proxy(js, {
     get(target, property, receiver) {
@@ -73,9 +63,9 @@ async function buckets() {
   counter += 1;
   const id = `${process.pid}_${Date.now()}_${counter}`;
   const names = { sessions: `race_sessions_${id}`, variables: `race_vars_${id}`, modules: `race_mods_${id}` };
-  await openModuleSpecs(nc, { bucket: names.modules });
-  const other = await createSessionDirectory(nc, { bucket: names.sessions });
-  const otherVariables = await createKvStore<unknown>(nc, { bucket: names.variables });
+  await openModuleSpecs(plain(), { bucket: names.modules });
+  const other = await createSessionDirectory(plain(), { bucket: names.sessions });
+  const otherVariables = await createKvStore<unknown>(plain(), { bucket: names.variables });
   return { names, other, otherVariables };
 }
 
@@ -119,7 +109,7 @@ describe("a node's session open racing another node's life of the same id", () =
   ) {
     const connection = racingConnection('s1', onRead);
     const directory = await createSessionDirectory(connection, { bucket: names.sessions });
-    const variables = afterListing(await createKvStore<unknown>(nc, { bucket: names.variables }), onListing);
+    const variables = afterListing(await createKvStore<unknown>(plain(), { bucket: names.variables }), onListing);
     return openSessionLife(connection, {
       directory,
       variables,
