@@ -13,8 +13,8 @@ const plain = usePlainConnection(useNatsFixture());
 let counter = 0;
 
 /**
- * The plain connection, except that the KV buckets opened through it run `meanwhile` before each read of `key` (told which read it
- * is, from 1): what other nodes do between a session directory's reads.
+ * The plain connection, except that the KV buckets opened through it run `meanwhile` before each read of `key`
+ * (told which read it is, from 1): what other nodes do between a session directory's reads.
  */
 function racingConnection(key: string, meanwhile: (read: number) => Promise<void>): NatsConnection {
   let reads = 0;
