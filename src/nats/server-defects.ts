@@ -4,10 +4,10 @@
  * nats-server before 2.10.19: a server that restarts applies again the writes its copy of a stream had not yet
  * marked applied, and a compare-and-set write among them whose expected message was removed meanwhile fails
  * there, though it was stored on the other copies (the message "not found" counts as a failed write,
- * nats-server#5205, fixed by #5821 in 2.10.19). From then on that copy numbers every write differently, and holds
- * writes the others refused. Compare-and-set is how every Tether write goes, and the expected message is removed
- * by the key's next write in a bucket that keeps one write per key (the sessions and modules buckets), by the
- * history limit of a key written often, and by the deletion of a session's purge markers. In a reproduction with
+ * nats-server#5205, fixed by #5821 in 2.10.19). From then on that copy is out of step: it numbers every later
+ * write differently from the others. Compare-and-set is how every Tether write goes, and the expected message is
+ * removed by the key's next write in a bucket that keeps one write per key (the sessions and modules buckets), by
+ * the history limit of a key written often, and by the deletion of a session's purge markers. In a reproduction with
  * nats-server 2.9.10 and nats.js alone (3 replicas, 12 writers making compare-and-set writes to 50 keys, a
  * follower killed and restarted), the restarted copy came back numbering writes 44 to 95 apart from the others in
  * every run when keys kept 1 or 2 writes; keeping 8, they agreed. A copy that differs shows nothing until it leads
@@ -24,7 +24,7 @@ export const REPLICA_DEFECT_FIXED_IN = '2.10.19';
 
 const DEFECT =
   'a server that restarts while compare-and-set writes race can come back with a copy of a replicated bucket ' +
-  'that numbers writes differently and holds writes the other copies refused (nats-server#5205)';
+  "whose revisions no longer match the other copies' (nats-server#5205)";
 
 /** `major.minor.patch` of a version string (a pre-release suffix ignored), or `undefined` when it has none. */
 function parts(version: string): [number, number, number] | undefined {
