@@ -1,29 +1,17 @@
-import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { removeMessagesUpTo } from '../../src/nats/bucket-stream.js';
-import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
-let server: NatsTestServer;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
+const plain = usePlainConnection(useNatsFixture());
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('removeMessagesUpTo', () => {
   it("removes a subject's messages up to a sequence, one by one, and leaves other subjects and later ones", async () => {
     const stream = `remove_upto_${process.pid}_${Date.now()}`;
-    const manager = await nc.jetstreamManager();
+    const manager = await plain().jetstreamManager();
     await manager.streams.add({ name: stream, subjects: [`${stream}.>`] });
-    const js = nc.jetstream();
+    const js = plain().jetstream();
     for (let i = 0; i < 6; i += 1) await js.publish(`${stream}.${i % 2 === 0 ? 'gone' : 'kept'}.${i}`);
     const upTo = (await js.publish(`${stream}.gone.6`)).seq;
     await js.publish(`${stream}.gone.after`);
@@ -42,9 +30,9 @@ describe('removeMessagesUpTo', () => {
 
   it('keeps the messages the stream took after `writtenBy`, and counts them', async () => {
     const stream = `remove_aged_${process.pid}_${Date.now()}`;
-    const manager = await nc.jetstreamManager();
+    const manager = await plain().jetstreamManager();
     await manager.streams.add({ name: stream, subjects: [`${stream}.>`] });
-    const js = nc.jetstream();
+    const js = plain().jetstream();
     await js.publish(`${stream}.k.old1`);
     await js.publish(`${stream}.k.old2`);
     await pause(20);

@@ -1,21 +1,10 @@
-import { connect, type KV, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KV } from 'nats';
+import { describe, expect, it } from 'vitest';
 import { StoreConflictError } from '../../src/errors.js';
 import { kvBucket } from '../../src/nats/kv-bucket.js';
-import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
-let server: NatsTestServer;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
+const plain = usePlainConnection(useNatsFixture());
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -25,7 +14,7 @@ const decoder = new TextDecoder();
  * the read that looks at why.
  */
 async function bucketWithRace(name: string, key: string, meanwhile: (kv: KV) => Promise<void>) {
-  const js = nc.jetstream();
+  const js = plain().jetstream();
   const kv = await js.views.kv(name, { history: 5 });
   let raced = false;
   const racing = new Proxy(kv, {
@@ -40,13 +29,13 @@ async function bucketWithRace(name: string, key: string, meanwhile: (kv: KV) => 
       };
     },
   });
-  return { kv, bucket: await kvBucket(nc, { js, kv: racing, name, replicas: 1, retryMs: 2_000 }) };
+  return { kv, bucket: await kvBucket(plain(), { js, kv: racing, name, replicas: 1, retryMs: 2_000 }) };
 }
 
 /** Removes `key` with every message of it, markers included, as a session's deletion does. */
 async function removeEntirely(name: string, key: string): Promise<void> {
-  const jsm = await nc.jetstreamManager();
-  const kv = await nc.jetstream().views.kv(name);
+  const jsm = await plain().jetstreamManager();
+  const kv = await plain().jetstream().views.kv(name);
   await kv.purge(key);
   const marker = await jsm.streams.getMessage(`KV_${name}`, { last_by_subj: `$KV.${name}.${key}` });
   await jsm.streams.deleteMessage(`KV_${name}`, marker.seq, false);
