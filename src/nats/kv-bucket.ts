@@ -90,6 +90,8 @@ export interface KvBucket {
   readonly kv: KV;
   readonly js: JetStreamClient;
   readonly name: string;
+  /** The replicas of its stream, as bound. */
+  readonly replicas: number;
   /** The bucket's side of the retries: its stream, the probe, the bound. */
   readonly retry: RetryScope;
   /** Reads the key's last message, markers included; `undefined` when the key was never written. */
@@ -207,6 +209,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     kv,
     js,
     name,
+    replicas,
     retry,
     async readLast(key, until) {
       const started = Date.now();

@@ -90,6 +90,8 @@ export interface KvStoreOptions<V> {
 
 /** The KV store: a {@link Store} whose watches can be resumed when the connection is back. */
 export interface KvStore<V> extends Store<V> {
+  /** The copies its bucket's stream keeps, as found when it was opened. */
+  readonly replicas: number;
   /** Always there: what one read from the socket brought comes as one batch (see kv-watch.ts). */
   watchBatches: NonNullable<Store<V>['watchBatches']>;
   /**
@@ -186,6 +188,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
   };
 
   return {
+    replicas: bucket.replicas,
     async get(key) {
       assertOpen('get');
       assertStoreKey(key);

@@ -65,6 +65,8 @@ export interface StoredModuleSpec extends SharedSpec {
 export interface ModuleSpecs extends AppliedRevisions {
   /** The bucket's name. */
   readonly bucket: string;
+  /** The copies its bucket's stream keeps, as found when it was opened. */
+  readonly replicas: number;
   /**
    * Writes the spec of a new module, or the claim of a module that stays on its node; resolves to its revision.
    * Without `replacing` the key must be free (never written, or removed); with it, the key's last write must be
@@ -211,6 +213,7 @@ export async function openModuleSpecs(
 
   return {
     bucket,
+    replicas,
 
     async claim(sessionId, moduleId, value, replacing) {
       const key = keyOf(sessionId, moduleId);

@@ -88,6 +88,12 @@ export async function openNodeBuckets(
     subjects,
     report,
   });
-  await reportServerDefects(connection, [variablesBucket, sessionsBucket, modulesBucket], report);
+  // Their replicas as the openers found them: nothing more to ask the server.
+  const opened = [
+    { name: variablesBucket, replicas: store.replicas },
+    { name: sessionsBucket, replicas: directory.replicas },
+    { name: modulesBucket, replicas: specs.replicas },
+  ];
+  reportServerDefects(connection.info?.version, opened, report);
   return { store, specs, life, subjects };
 }

@@ -16,6 +16,8 @@ import { WatchOutage } from './watch-outage.js';
 
 /** A node's store: the tracking store, plus the resumption of its router's watch after an outage. */
 export interface NodeStore extends TrackingStore {
+  /** The copies the variables bucket's stream keeps, as found when it was opened. */
+  readonly replicas: number;
   /**
    * The connection dropped: the router's watch is down until {@link NodeStore.resumeWatches} has it back, and a
    * wait for a revision that times out meanwhile goes on (see watch-outage.ts).
@@ -89,6 +91,7 @@ export async function createNodeStore(connection: NatsConnection, options: NodeS
   });
   // Assigned onto the tracking store rather than spread into a copy: its revisions are getters.
   return Object.assign(tracking, {
+    replicas: kv.replicas,
     suspendWatches: () => outage.began(),
     resumeWatches: () => outage.endsWith(kv.resumeWatches()),
   });

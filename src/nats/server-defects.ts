@@ -14,10 +14,7 @@
  * the stream.
  * @module
  */
-import type { NatsConnection } from 'nats';
 import { NatsServerDefectError } from '../errors.js';
-import { kvStream } from './kv-bucket.js';
-import { failedAt } from './retry-unavailable.js';
 
 /** The first nats-server release with the fix (nats-server#5821). */
 export const REPLICA_DEFECT_FIXED_IN = '2.10.19';
@@ -44,32 +41,18 @@ export function hasReplicaDefect(version: string | undefined): boolean {
   return false;
 }
 
-/** How long the check waits for each bucket's stream info: it must not hold up a node's start for long. */
-const INFO_TIMEOUT_MS = 2000;
-
 /**
- * Tells `report` once, with a {@link NatsServerDefectError}, when the server `connection` reached has the replica
- * defect and any of `buckets` runs more than one replica. Only the server the node reached is asked: the cluster's
- * other members may run other versions. Rejects only when `report` throws: the check is advisory, and a failure to
- * read the buckets is told to `report` as well (an `InternalError` naming the check).
+ * Tells `report` once, with a {@link NatsServerDefectError}, when a server of `version` (the one the node reached;
+ * the cluster's other members may run others) has the replica defect and any of `buckets` runs more than one
+ * replica.
  */
-export async function reportServerDefects(
-  connection: NatsConnection,
-  buckets: readonly string[],
+export function reportServerDefects(
+  version: string | undefined,
+  buckets: readonly { readonly name: string; readonly replicas: number }[],
   report: (error: unknown, where: string) => void,
-): Promise<void> {
-  const version = connection.info?.version;
+): void {
   if (version === undefined || !hasReplicaDefect(version)) return;
-  let replicated: string[];
-  try {
-    const manager = await connection.jetstreamManager({ checkAPI: false, timeout: INFO_TIMEOUT_MS });
-    const replicas = await Promise.all(
-      buckets.map(async (bucket) => (await manager.streams.info(kvStream(bucket))).config.num_replicas ?? 1),
-    );
-    replicated = buckets.filter((_, i) => replicas[i]! > 1);
-  } catch (error) {
-    return report(failedAt('the nats-server defect check', error, { buckets: [...buckets] }), 'nats server');
-  }
+  const replicated = buckets.filter((bucket) => bucket.replicas > 1).map((bucket) => bucket.name);
   if (replicated.length > 0)
     report(new NatsServerDefectError(version, replicated, REPLICA_DEFECT_FIXED_IN, DEFECT), 'nats server');
 }

@@ -72,6 +72,8 @@ export interface SessionDirectoryOptions {
 export interface SessionDirectory {
   /** The bucket's name. */
   readonly bucket: string;
+  /** The copies its bucket's stream keeps, as found when it was opened. */
+  readonly replicas: number;
   /**
    * Records the session as existing (idempotent); resolves `true` when this call created it. Rejects with a
    * `StoreConflictError` when another node's record refused the creation and was deleted before this call could
@@ -154,6 +156,7 @@ export async function createSessionDirectory(
 
   const directory: SessionDirectory = {
     bucket,
+    replicas,
 
     async open(sessionId) {
       assertSessionId(sessionId);
