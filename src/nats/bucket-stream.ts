@@ -103,10 +103,10 @@ export interface MessagesRemoved {
  * consumer of the stream that is behind past messages it never sent (kv-watch.ts), and a follower that restarts
  * replays it as a purge of the whole stream below that sequence (nats-server#4196), losing every other key's
  * messages there. Message deletes are not safe on a replicated stream either while they are recent: a follower
- * that restarts after deletes of messages still inside the duplicate window, on a stream whose writes carry
- * message ids (kv-bucket.ts), can come back with other messages than its peers (a server-only reproduction: R3,
- * compare-and-set writes with ids, each seventh write deleted at once, a follower killed and restarted; the
- * replicas disagreed in every run, and agreed in every run where only writes at least 3 s old were deleted).
+ * that restarts applies recent writes again, and a compare-and-set write among them that expected a deleted
+ * message fails there only, so that copy comes back out of step with its peers (server-defects.ts; a server-only
+ * reproduction: R3, compare-and-set writes, each seventh write deleted at once, a follower killed and restarted;
+ * the replicas disagreed in every run, and agreed in every run where only writes at least 3 s old were deleted).
  * Callers pass `writtenBy` on such streams.
  */
 export async function removeMessagesUpTo(
