@@ -109,6 +109,15 @@ async function moduleCall(
   }
 }
 
+/**
+ * What the goal leaves room for: a hand-written service running the same Ax program is the floor of any service
+ * running it, so when that floor is over the goal, no remote execution of the program can meet it on this machine.
+ */
+function floorLine(floor: number): string {
+  const verdict = floor > GOAL ? `over the goal: no service running this program meets it here` : 'under the goal';
+  return `  the floor: the same Ax program behind a hand-written NATS service is ${floor.toFixed(2)}× raw, ${verdict}`;
+}
+
 /** Runs the comparison, the node in its own process and then in this one, and returns the report lines. */
 export async function benchModuleCall(target: NatsBenchTarget, count = 2000, warmup = 300): Promise<string[]> {
   const apart = await moduleCall(target, 'process', count, warmup);
@@ -120,6 +129,7 @@ export async function benchModuleCall(target: NatsBenchTarget, count = 2000, war
     `  the node and the raw responder in a process of their own (as deployed):`,
     compareLine('remote execute round trip', ours, raw, 'request/reply echo'),
     `  goal p50 ≤ ${GOAL}× raw: ${ratio <= GOAL ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×; p99 ${(ours.p99 / raw.p99).toFixed(2)}×)`,
+    floorLine(rawAx.p50 / raw.p50),
     `  where it goes: the module's embedded execute in the node's process, back to back (no NATS, warm caches)` +
       ` p50 ${fmt(embedded.p50)} µs, p99 ${fmt(embedded.p99)} µs; remote − embedded − raw p50 ≈` +
       ` ${fmt(ours.p50 - embedded.p50 - raw.p50)} µs: the NATS service path, and the same execute run cold after each` +
