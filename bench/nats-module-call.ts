@@ -75,7 +75,7 @@ async function moduleCall(
     const requester = await natsConnect({ servers: target.url, name: 'bench-raw-requester', noAsyncTraces: true });
     cleanups.unshift(() => requester.close());
     const body = new TextEncoder().encode(
-      JSON.stringify({ inputs: INPUTS, executionId: crypto.randomUUID(), timeoutMs: 120_000, revision: 1 }),
+      JSON.stringify({ inputs: INPUTS, executionId: crypto.randomUUID(), revision: 1 }),
     );
 
     const ours = () => timed(() => remoteModule.execute(INPUTS));

@@ -503,7 +503,10 @@ export class ExecutionAbortedError extends BridgeError {
     readonly executionId: string,
     options: BridgeErrorOptions = {},
   ) {
-    super(`execution '${executionId}' of module '${moduleId}' was aborted`, {
+    // A reason given (a cancel's, `timed out`) ends the message, as the module process words it.
+    const reason = options.details?.reason;
+    const why = typeof reason === 'string' && reason !== '' ? `: ${reason}` : '';
+    super(`execution '${executionId}' of module '${moduleId}' was aborted${why}`, {
       ...options,
       details: { moduleId, executionId, ...options.details },
     });

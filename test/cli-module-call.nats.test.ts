@@ -82,7 +82,9 @@ describe('cli module call', () => {
     const interrupted = await call.stop('SIGINT');
     expect(interrupted.code).toBe(130);
     expect(errorLines(interrupted)).toHaveLength(1);
-    expect(interrupted.stderr).toMatch(/^tether: execution_aborted: execution '[\w-]+' of module 'qa' was aborted\n$/);
+    expect(interrupted.stderr).toMatch(
+      /^tether: execution_aborted: execution '[\w-]+' of module 'qa' was aborted: SIGINT\n$/,
+    );
     // The node heard the cancel: it ended the execution rather than letting it run on.
     const executionId = /execution '([\w-]+)'/.exec(interrupted.stderr)?.[1];
     await waitFor(

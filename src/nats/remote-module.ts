@@ -30,8 +30,9 @@ import { isSessionGone, subscribeSessionEnd } from './watch-subscriptions.js';
 export interface RemoteExecuteOptions {
   /**
    * How long the node may take, queue time included, at most 2^31-1 ms; the client waits a little longer for its
-   * answer.
-   * @default 120_000
+   * answer. Without it the node's own `executionTimeoutMs` applies, and the client waits for its answer as long as
+   * for {@link DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS}: give one for a node that allows more.
+   * @default the node's `executionTimeoutMs` (120_000 unless the node sets another)
    */
   readonly timeoutMs?: number;
   /** Aborting rejects at once with `ExecutionAbortedError` and asks the node running the execution to cancel it. */
@@ -41,7 +42,10 @@ export interface RemoteExecuteOptions {
 /** A listener of one module event type, as published on the module's events subject. */
 export type RemoteModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEvent, { type: T }>) => void;
 
-/** The default execution timeout of remote executions, as the embedded runtime's. */
+/**
+ * How long a remote execution without `timeoutMs` is waited for (and a short grace): the embedded runtime's default
+ * execution timeout, which a node applies unless it sets another.
+ */
 export const DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS = 120_000;
 
 /** How much longer than the node the client waits, so the node's own timeout error arrives rather than silence. */
@@ -108,19 +112,26 @@ export class RemoteModuleHandle {
     const executionId = randomUUID();
     const { signal } = options;
     if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
-    const timeoutMs = options.timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS;
+    const { timeoutMs } = options;
     // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting.
-    if (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS)
+    if (timeoutMs !== undefined && (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS))
       throw new ValidationError(
         `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
       );
-    const replyWaitMs = Math.min(timeoutMs + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
+    const replyWaitMs = Math.min((timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS) + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
+    // Sent only when given: without it the node's own execution timeout applies, as it does embedded.
+    const body = timeoutMs === undefined ? { inputs, executionId } : { inputs, executionId, timeoutMs };
     const subject = (this.#executeSubject ??= this.transport.subjects.module(this.sessionId, this.moduleId, 'execute'));
     try {
-      return (await this.transport.requestWatchingNode(subject, { inputs, executionId, timeoutMs }, replyWaitMs, {
+      return (await this.transport.requestWatchingNode(subject, body, replyWaitMs, {
         signal,
         lost: (nodeId) => new NodeLostError(this.sessionId, this.moduleId, executionId, nodeId),
-        aborted: () => new ExecutionAbortedError(this.moduleId, executionId, { cause: signal?.reason }),
+        // Worded as the node's cancel of it: the reason the caller gave, in the message and in `details.reason`.
+        aborted: () =>
+          new ExecutionAbortedError(this.moduleId, executionId, {
+            cause: signal?.reason,
+            details: { reason: abortReason(signal) },
+          }),
         incarnation: this.incarnation,
         recovery: {
           sessionId: this.sessionId,
@@ -132,7 +143,7 @@ export class RemoteModuleHandle {
     } catch (error) {
       // The client gave up (or the node did, or it looks gone): cancel the execution wherever it still runs, so
       // it neither blocks a mailbox nor costs a provider call for an answer nobody receives.
-      if (signal?.aborted) this.#cancel(executionId, String(signal.reason ?? 'aborted'));
+      if (signal?.aborted) this.#cancel(executionId, abortReason(signal));
       else if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
       else if (error instanceof NodeLostError) this.#cancel(executionId, `node ${error.nodeId} lost`);
       else if (error instanceof NatsConnectionError && error.status === 'disconnected')
@@ -287,4 +298,9 @@ export class RemoteModuleHandle {
       this.transport.report(error, `listener of module ${this.moduleId}`);
     }
   }
+}
+
+/** The reason an aborted execution is cancelled with: the signal's, as the embedded handle words it. */
+function abortReason(signal: AbortSignal | undefined): string {
+  return String(signal?.reason ?? 'aborted');
 }

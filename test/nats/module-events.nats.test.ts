@@ -154,6 +154,9 @@ describe('module events', () => {
     controller.abort('changed my mind');
     const error = await running.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExecutionAbortedError);
+    // Worded as the embedded handle's: the caller's reason in the message and in the details.
+    expect((error as ExecutionAbortedError).message).toMatch(/was aborted: changed my mind$/);
+    expect((error as ExecutionAbortedError).details).toMatchObject({ reason: 'changed my mind' });
     await waitFor(() => failed.length === 1, { message: 'the node reports the cancelled execution' });
     off();
     expect(failed[0]).toMatchObject({
@@ -229,6 +232,24 @@ describe('module events', () => {
     });
     stub.delayMs = 0;
     expect((await qa.execute({ question: 'fast' })).output.answer).toBe('late');
+  });
+
+  it("applies the node's executionTimeoutMs to a remote execution that gives no timeoutMs", async () => {
+    stub.fallback = () => text('Answer: late');
+    stub.delayMs = 2_000;
+    await fx().runtime(fx().buckets(), { llm: llm(), executionTimeoutMs: 150 });
+    const session = await (await fx().client()).session('node-timeout');
+    await session.defineVariable('t', 'float', 0.4);
+    const qa = await session.module('qa', spec);
+    const failed: Extract<ModuleEvent, { type: 'module.failed' }>[] = [];
+    const off = qa.on('module.failed', (event) => failed.push(event));
+    const timedOut = await qa.execute({ question: 'slow' }).catch((error: unknown) => error);
+    // The node's timeout, not the client's default of 120 s: the node said so, and cancelled the execution.
+    expect(timedOut).toBeInstanceOf(CallTimeoutError);
+    expect((timedOut as CallTimeoutError).timeoutMs).toBe(150);
+    await waitFor(() => failed.length === 1, { message: 'the timed-out execution is cancelled' });
+    off();
+    expect(failed[0]).toMatchObject({ error: { code: 'execution_aborted', details: { reason: 'timed out' } } });
   });
   /**
    * Sends two executions as any NATS client would, with their own ids, and waits until one runs (the stub holds
