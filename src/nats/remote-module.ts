@@ -63,6 +63,10 @@ const decoder = new TextDecoder();
 export class RemoteModuleHandle {
   /** The execute subject, built (and its tokens checked) at the first execution rather than at every one. */
   #executeSubject: string | undefined;
+  /** Set once this handle's `stop` resolved: see {@link stop}. */
+  #stopped = false;
+  /** The event subscriptions of this handle's listeners, ended by its `stop`. */
+  readonly #listeners = new Set<() => void>();
 
   /**
    * @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `incarnation`: the life of
@@ -109,6 +113,7 @@ export class RemoteModuleHandle {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
       throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
     }
+    this.#assertNotStopped();
     const executionId = randomUUID();
     const { signal } = options;
     if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
@@ -175,6 +180,8 @@ export class RemoteModuleHandle {
    * ended (its end event gone by) is stopped, and `onError` told, once a first read (a `describe`) finds it gone.
    */
   on<T extends ModuleEventType>(type: T, listener: RemoteModuleEventListener<T>): () => void {
+    // A stopped handle's module is gone: there is nothing it could hear.
+    if (this.#stopped) return () => {};
     const subscription = this.#subscribe((event) => {
       if (event.type === type) listener(event as Extract<ModuleEvent, { type: T }>);
     });
@@ -194,6 +201,7 @@ export class RemoteModuleHandle {
    * bound to a life, it stops as {@link on}'s listeners do, and also when that read finds the life gone.
    */
   onState(listener: (state: ModuleDescription['state']) => void): () => void {
+    if (this.#stopped) return () => {};
     let heard = false;
     const subscription = this.#subscribe((event) => {
       if (event.type !== 'module.state') return;
@@ -216,17 +224,31 @@ export class RemoteModuleHandle {
   /**
    * Removes the module: its spec leaves the modules bucket (no node can wake it again) and every node stops its
    * process; executions queued there are rejected. Stopping a module that is already gone does nothing. Once it
-   * resolves, this client's requests for the module get `ModuleNotFoundError` from every node.
+   * resolves, this client's requests for the module get `ModuleNotFoundError` from every node, and this handle is
+   * done, as an embedded handle of a stopped process is: its listeners hear nothing more, and its calls reject with
+   * `ModuleNotFoundError` without a request, even once a module of the same id is created again (that one is
+   * another module; `session.module(id)` gives a handle of it). Another handle of the module, here or in another
+   * client, is not told: its requests reach whatever module has the id when they arrive.
    */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
     try {
       await this.#call('stop', {});
     } catch (error) {
       if (!(error instanceof ModuleNotFoundError)) throw error;
     }
+    this.#stopped = true;
+    for (const unsubscribe of this.#listeners) unsubscribe();
+    this.#listeners.clear();
   }
 
-  #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
+  /** A stopped handle's calls reject as a request for a module that is gone would. */
+  #assertNotStopped(): void {
+    if (this.#stopped) throw new ModuleNotFoundError(this.sessionId, this.moduleId, { details: { handle: 'stopped' } });
+  }
+
+  async #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
+    this.#assertNotStopped();
     return this.transport.moduleRequest(
       this.transport.subjects.module(this.sessionId, this.moduleId, operation),
       body,
@@ -236,6 +258,8 @@ export class RemoteModuleHandle {
   }
 
   #cancel(executionId: string, reason: string): void {
+    // The module's stop ended every execution of it there was to cancel.
+    if (this.#stopped) return;
     // Kept: a client closed right after the failed execute waits for the cancel to get out (see TetherClient.close).
     this.transport.keep(
       this.#call('cancel', { executionId, reason }).catch((error: unknown) =>
@@ -273,11 +297,13 @@ export class RemoteModuleHandle {
       },
     });
     const unsubscribe = (): void => {
+      this.#listeners.delete(unsubscribe);
       subscription?.unsubscribe();
       subscription = undefined;
       end?.unsubscribe();
       end = undefined;
     };
+    this.#listeners.add(unsubscribe);
     const ended = (error: SessionError): void => {
       if (!subscription) return;
       unsubscribe();

@@ -132,4 +132,34 @@ describe('remote module handles and the life of their session', () => {
     }
     expect(stub.chatRequests).toEqual([]);
   });
+
+  it('ends a remote module handle with its own stop: no request, no event, even once the id is created again', async () => {
+    stub.fallback = () => text('Answer: new');
+    await fx().runtime(fx().buckets(), { llm: llm() });
+    const session = await (await fx().client()).session('stopped');
+    await session.defineVariable('t', 'float', 0.1);
+    const stopped = await session.module('qa', QA);
+    const heard: ModuleEvent[] = [];
+    stopped.on('module.result', (event) => heard.push(event));
+    const states: string[] = [];
+    stopped.onState((state) => states.push(state));
+    await waitFor(() => states.length === 1, { message: "the stopped handle's first state" });
+    await stopped.stop();
+
+    const again = await session.module('qa', QA);
+    const later = stopped.on('module.state', (event) => heard.push(event));
+    expect((await again.execute({ question: 'whose?' })).output).toEqual({ answer: 'new' });
+    // The old handle reaches nothing of the new module: its calls are refused without a request (the stub had one
+    // call, the new handle's), and none of its listeners hears the new module's events.
+    expect(await settledCode(stopped.execute({ question: 'mine?' }))).toBe('module_not_found');
+    expect(await settledCode(stopped.describe())).toBe('module_not_found');
+    await stopped.stop();
+    later();
+    const events = await moduleEvents('stopped');
+    await again.execute({ question: 'and now?' });
+    await waitFor(() => events.some((event) => event.type === 'module.result'), { message: 'the new result' });
+    expect(stub.chatRequests).toHaveLength(2);
+    expect(heard).toEqual([]);
+    expect(states).toEqual(['idle']);
+  });
 });
