@@ -147,7 +147,7 @@ describe('remote module handles and the life of their session', () => {
     await stopped.stop();
 
     const again = await session.module('qa', QA);
-    const later = stopped.on('module.state', (event) => heard.push(event));
+    const later = stopped.on('module.synced', (event) => heard.push(event));
     expect((await again.execute({ question: 'whose?' })).output).toEqual({ answer: 'new' });
     // The old handle reaches nothing of the new module: its calls are refused without a request (the stub had one
     // call, the new handle's), and none of its listeners hears the new module's events.
