@@ -14,7 +14,10 @@ import {
   type Session,
 } from '../src/index.js';
 
-/** A session of either kind: `RemoteSession` mirrors `Session` method for method. */
+/**
+ * A session of either kind. `RemoteSession` has every method of `Session` the scenarios use, with the same names and
+ * results; it has no `stop` (a node's session processes are the node's to stop) and no synchronous reads.
+ */
 export type ScenarioSession = Session | RemoteSession;
 
 /** What a scenario starts and uses. */
