@@ -82,6 +82,8 @@ describe('read-your-writes for module specs', () => {
       for (let trial = 0; raced < RACES; trial += 1) {
         expect(trial, `trials until ${RACES} stops reached node A first`).toBeLessThan(40);
         const module = await session.module(`m${trial}`, predict);
+        // The handle that stops is done with its stop (it sends nothing more): another handle asks the nodes.
+        const twin = await session.module(module.moduleId);
         const old = await processOnB(b, module, { question: 'warm up' });
         await module.stop();
         // Node B took the stop itself (and stopped its process): nothing is left to race on this one.
@@ -89,7 +91,7 @@ describe('read-your-writes for module specs', () => {
         raced += 1;
         await untilServedByB(
           scene,
-          () => module.execute({ question: 'after the stop' }).then(() => 'ran', codeOf),
+          () => twin.execute({ question: 'after the stop' }).then(() => 'ran', codeOf),
           (outcome) => expect(outcome).toBe('module_not_found'),
         );
       }
@@ -123,6 +125,8 @@ describe('read-your-writes for module specs', () => {
     await twoNodes(async (scene) => {
       const { buckets, proxy, session } = scene;
       const qa = await session.module('qa', predict);
+      // The handle that stops is done with its stop (it sends nothing more): another handle asks the nodes.
+      const twin = await session.module('qa');
       proxy.hold();
       await qa.stop();
       // The stop's delete marker is the bucket's last write: the revision the client now sends.
@@ -130,7 +134,7 @@ describe('read-your-writes for module specs', () => {
         .last_seq;
       const timedOut = await untilServedByB(
         scene,
-        () => qa.execute({ question: 'x' }).catch((error: unknown) => error),
+        () => twin.execute({ question: 'x' }).catch((error: unknown) => error),
         (error) => expect(codeOf(error)).toMatch(/^(module_not_found|call_timeout)$/),
       );
       expect(timedOut).toBeInstanceOf(CallTimeoutError);
@@ -142,7 +146,7 @@ describe('read-your-writes for module specs', () => {
       proxy.release();
       await untilServedByB(
         scene,
-        () => qa.execute({ question: 'x' }).then(() => 'ran', codeOf),
+        () => twin.execute({ question: 'x' }).then(() => 'ran', codeOf),
         (outcome) => expect(outcome).toBe('module_not_found'),
       );
     });
@@ -167,6 +171,8 @@ describe('read-your-writes for module specs', () => {
         const c = await fx().node(buckets, { servers: proxy.url });
         live.push(b, c);
         const module = await (await client.session('s1')).module(`m${trial}`, predict);
+        // The handle that stops is done with its stop (it sends nothing more): another handle asks the nodes.
+        const twin = await (await client.session('s1')).module(module.moduleId);
         const name = moduleProcessName('s1', module.moduleId);
         const old = await processOnB(b, module, { question: 'warm up' });
         proxy.hold();
@@ -179,7 +185,7 @@ describe('read-your-writes for module specs', () => {
         for (let tries = 1; ; tries += 1) {
           expect(tries, 'requests until one lands on node B').toBeLessThan(40);
           const [outcome, node] = await servedBy([b, c], () =>
-            module.execute({ question: 'after my stop' }).then(() => 'ran', codeOf),
+            twin.execute({ question: 'after my stop' }).then(() => 'ran', codeOf),
           );
           expect(outcome).toMatch(/^(module_not_found|call_timeout)$/);
           if (node === b) break;
