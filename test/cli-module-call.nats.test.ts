@@ -5,6 +5,8 @@
 import { connect as connectNats } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Runtime } from '../src/index.js';
+import { startCli } from './support/cli-process.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
 import { cliRunners, errorLines } from './support/cli-runners.js';
 import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
 import { useOpenAIStub } from './support/openai-stub.js';
@@ -94,5 +96,22 @@ describe('cli module call', () => {
         ),
       { message: 'the node cancelled the execution' },
     );
+  });
+
+  it('prints one line and exits 3 when its NATS connection goes away under a call', async () => {
+    const proxy = await startTcpProxy(server.url);
+    onTestFinished(() => proxy.close());
+    stub().delayMs = 3_000;
+    const call = startCli(['module', 'call', 'qa', '--input', 'question=still there?', '--timeout', '1500', ...s], {
+      NATS_URL: proxy.url,
+    });
+    await waitFor(() => stub().requests.length === 1, { message: 'the execution reached the model' });
+    proxy.cut();
+    const ended = await call.exited;
+    // The connection's news (lost, reconnecting) and the cancel that could not get out are no second line: a
+    // one-shot command's failure is its one line, and a lost NATS is exit 3, as one that cannot be reached.
+    expect(ended.code).toBe(3);
+    expect(errorLines(ended)).toHaveLength(1);
+    expect(ended.stderr).toMatch(/^tether: nats_connection: connection lost /);
   });
 });

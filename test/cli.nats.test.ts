@@ -205,6 +205,20 @@ describe('cli', () => {
     expect((await inProcess(['var', 'list', ...s])).stdout).not.toContain('x =');
   });
 
+  it('ends var watch with exit 1 and one line once its session is deleted, rather than watch on for ever', async () => {
+    const s = ['--session', 'cli-watch-end'];
+    expect((await inProcess(['var', 'define', 'w', 'integer', '0', ...s])).code).toBe(0);
+    const watch = start(['var', 'watch', ...s]);
+    await watch.until('stderr', /watching/);
+    expect((await inProcess(['session', 'delete', 'cli-watch-end'])).code).toBe(0);
+    const ended = await watch.exited;
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toBe(
+      "tether: watching '*' in session cli-watch-end; Ctrl-C stops\n" +
+        "tether: session_not_found: session 'cli-watch-end' not found\n",
+    );
+  });
+
   it('ends var watch and events quietly (exit 0) once nobody reads their output, as `| head -1` does', async () => {
     const s = ['--session', 'cli-pipe'];
     await inProcess(['var', 'define', 'p', 'integer', '0', ...s]);

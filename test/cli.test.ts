@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
 import { looksLikeBrokenJson, needsVariableType, parseValue, withTypedValue } from '../src/cli/values.js';
-import { UsageError } from '../src/cli/cli-errors.js';
-import { natsServers, reconnectPolicy } from '../src/cli/connection.js';
-import { ValidationError, VariableNotFoundError } from '../src/errors.js';
+import { UsageError, errorLine, exitCodeOf } from '../src/cli/cli-errors.js';
+import { DEFAULT_NATS_URL, natsPrefix, natsServers, reconnectPolicy } from '../src/cli/connection.js';
+import { NatsConnectionError, ValidationError, VariableNotFoundError } from '../src/errors.js';
 import { parseBuckets } from '../src/cli/serve-command.js';
 import { transitionLine } from '../src/cli/follow-commands.js';
 import { settlesWithin } from '../src/cli/until-signal.js';
@@ -136,6 +136,8 @@ describe('cli', () => {
     expect((await cli('help', 'var')).stdout).toMatch(/^Usage: tether var <command>/);
     expect((await cli('help', 'session')).stdout).toMatch(/^Usage: tether session <command>[^]*session delete <id>/);
     expect((await cli('help')).stdout).toBe((await cli('--help')).stdout);
+    // Help on help is the general help, exit 0, not an unknown command '-h'.
+    for (const flag of ['-h', '--help']) expect(await cli('help', flag)).toEqual(await cli('--help'));
   });
 
   it('takes a URL nats.js reads as a server: with or without a scheme, several, IPv6', () => {
@@ -147,6 +149,19 @@ describe('cli', () => {
     ]);
     expect(natsServers({}, io({ NATS_URL: '127.0.0.1:4222' }))).toEqual(['127.0.0.1:4222']);
     expect(() => natsServers({}, io({ NATS_URL: 'nats://' }))).toThrow(/NATS_URL holds no valid URL: 'nats:\/\/'/);
+    // An empty variable is unset, as TETHER_SESSION's is: the default server, the default prefix.
+    expect(natsServers({}, io({ NATS_URL: '' }))).toEqual([DEFAULT_NATS_URL]);
+    expect(natsPrefix({}, io({ TETHER_PREFIX: '' }))).toBeUndefined();
+  });
+
+  it('exits 3 for a NATS connection lost under a request, as for one that cannot be reached', () => {
+    const lost = new NatsConnectionError(
+      'disconnected',
+      '127.0.0.1:4222',
+      "request to 'tether.v1.session.s.set' got no reply",
+    );
+    expect(exitCodeOf(lost)).toBe(3);
+    expect(errorLine(lost)).toMatch(/^tether: nats_connection: /);
   });
 
   it('reads serve --buckets as vars,sessions (modules stays tether_modules) or vars,sessions,modules', async () => {

@@ -4,7 +4,7 @@
  * These two classes never travel over the wire, which is why they live here rather than in src/errors.ts.
  * @module
  */
-import { BridgeError, NoProcError } from '../errors.js';
+import { BridgeError, NatsConnectionError, NoProcError } from '../errors.js';
 
 /** Exit codes a script can rely on. */
 export const EXIT = {
@@ -13,7 +13,7 @@ export const EXIT = {
   error: 1,
   /** The command line is wrong. */
   usage: 2,
-  /** NATS cannot be reached, or no node answers (`noproc`). */
+  /** NATS cannot be reached (or was lost during the command), or no node answers (`noproc`). */
   unreachable: 3,
 } as const;
 
@@ -57,7 +57,9 @@ export function natsLost(): UnreachableError {
 /** The exit code of an error a command threw. */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT.usage;
-  if (error instanceof UnreachableError || error instanceof NoProcError) return EXIT.unreachable;
+  // A connection lost under a request (`nats_connection`) is NATS out of reach too: a script retrying on 3 retries it.
+  if (error instanceof UnreachableError || error instanceof NoProcError || error instanceof NatsConnectionError)
+    return EXIT.unreachable;
   return EXIT.error;
 }
 

@@ -43,7 +43,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   try {
     // Nothing given: a usage error a script should notice, in one line as every failure is.
     if (first === undefined) throw new UsageError('missing <command>');
-    if (first === 'help') return help(argv.slice(1), io);
+    // `tether help -h` asks for help on help: the general one.
+    if (first === 'help')
+      return help(
+        argv.slice(1).filter((word) => !isHelp(word)),
+        io,
+      );
     if (isHelp(first)) return help([], io);
     if (GROUPS.has(first) && isHelp(second)) return help([first], io);
     if (GROUPS.has(first) && second === undefined) {

@@ -49,7 +49,8 @@ export const SESSION_OPTION = {
 
 /** The NATS URLs from `--nats`, else `NATS_URL`, else the local default. */
 export function natsServers(values: { readonly nats?: string }, io: CliIo, command: readonly string[] = []): string[] {
-  const text = values.nats ?? io.env.NATS_URL ?? DEFAULT_NATS_URL;
+  // An empty variable counts as unset, as `TETHER_SESSION`'s always did (`NATS_URL= tether ...`).
+  const text = values.nats ?? (io.env.NATS_URL || undefined) ?? DEFAULT_NATS_URL;
   const servers = text
     .split(',')
     .map((url) => url.trim())
@@ -71,7 +72,7 @@ function isServerUrl(url: string): boolean {
 
 /** The subject prefix from `--prefix`, else `TETHER_PREFIX`; undefined means the default. */
 export function natsPrefix(values: { readonly prefix?: string }, io: CliIo): string | undefined {
-  return values.prefix ?? io.env.TETHER_PREFIX;
+  return values.prefix ?? (io.env.TETHER_PREFIX || undefined);
 }
 
 /** The session from `--session`, else `TETHER_SESSION`; a usage error when neither is given. */
@@ -103,11 +104,18 @@ export function reportTo(io: CliIo): (error: unknown, where: string) => void {
   return (error, where) => io.err(`tether: ${where}: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-/** Connects a client; a server that cannot be reached is an `UnreachableError`. */
+/**
+ * What a one-shot command does with the client's connection news and background failures (a cancel it sends as it
+ * closes, say): nothing. Its outcome is its one line, and a failure must print exactly one (README, `--help`).
+ */
+export const quiet = (): void => {};
+
+/** Connects a client; a server that cannot be reached is an `UnreachableError`. `onError`: see {@link quiet}. */
 export async function openClient(
   values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string },
   io: CliIo,
   command: readonly string[],
+  onError: (error: unknown, where: string) => void,
 ): Promise<TetherClient> {
   const servers = natsServers(values, io, command);
   const prefix = natsPrefix(values, io);
@@ -120,7 +128,7 @@ export async function openClient(
       ...(prefix === undefined ? {} : { prefix }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       reconnect,
-      onError: reportTo(io),
+      onError,
     });
   } catch (error) {
     // A bad prefix is refused before any connection: that is the user's input, not the network.
@@ -131,17 +139,18 @@ export async function openClient(
 
 /**
  * Runs `task` with a client and the session named by the options, and always closes the client. `create`:
- * open (get-or-create) the session first; otherwise a session nobody opened is `session_not_found`.
+ * open (get-or-create) the session first; otherwise a session nobody opened is `session_not_found`. `onError` hears
+ * the client's news and background failures; by default nothing does ({@link quiet}).
  */
 export async function withSession<T>(
   values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string; readonly session?: string },
   io: CliIo,
   command: readonly string[],
-  options: { readonly create: boolean },
+  options: { readonly create: boolean; readonly onError?: (error: unknown, where: string) => void },
   task: (session: RemoteSession, client: TetherClient) => Promise<T>,
 ): Promise<T> {
   const sessionId = sessionIdOf(values, io, command);
-  const client = await openClient(values, io, command);
+  const client = await openClient(values, io, command, options.onError ?? quiet);
   try {
     return await task(await client.session(sessionId, { create: options.create }), client);
   } finally {

@@ -76,7 +76,7 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
         [String(EXIT.ok), 'success'],
         [String(EXIT.error), 'a Tether error (validation_failed, variable_not_found, version_conflict, ...)'],
         [String(EXIT.usage), 'a usage error (unknown command or option, missing argument)'],
-        [String(EXIT.unreachable), 'NATS cannot be reached, or no tether node answers (noproc)'],
+        [String(EXIT.unreachable), 'NATS cannot be reached or was lost meanwhile, or no tether node answers (noproc)'],
         ['130, 143', 'module call interrupted by SIGINT (Ctrl-C) or SIGTERM; the execution is cancelled on its node'],
       ]),
       '',

@@ -18,16 +18,17 @@ export function signalExitCode(signal: NodeJS.Signals): number {
  * Resolves with the first SIGINT or SIGTERM; with `'lost'` when `lost` resolves first (a connection that closed:
  * a signal listener alone does not keep Node running, so without it a dead connection ended the command with exit
  * code 13 and no message); with `'output_closed'` when `outputClosed` does (nobody reads stdout any more:
- * `tether events | head -1`). A second signal while the command is still stopping ends the process at once
+ * `tether events | head -1`); with `'ended'` when `ended` does (what the command follows is gone: a watched session). A second signal while the command is still stopping ends the process at once
  * ({@link signalExitCode}), so a stop that hangs can always be interrupted.
  */
 export function untilSignal(
   lost?: Promise<unknown>,
   outputClosed?: Promise<unknown>,
-): Promise<NodeJS.Signals | 'lost' | 'output_closed'> {
+  ended?: Promise<unknown>,
+): Promise<NodeJS.Signals | 'lost' | 'output_closed' | 'ended'> {
   return new Promise((resolve) => {
     let settled = false;
-    const settle = (outcome: NodeJS.Signals | 'lost' | 'output_closed'): void => {
+    const settle = (outcome: NodeJS.Signals | 'lost' | 'output_closed' | 'ended'): void => {
       if (settled) return;
       settled = true;
       process.removeListener('SIGINT', onSignal);
@@ -41,6 +42,7 @@ export function untilSignal(
     process.on('SIGTERM', onSignal);
     void lost?.then(() => settle('lost'));
     void outputClosed?.then(() => settle('output_closed'));
+    void ended?.then(() => settle('ended'));
   });
 }
 

@@ -2,8 +2,9 @@
  * `tether var define|get|set|list|watch`: a session's variables from the command line, through any node.
  * @module
  */
+import { SessionError } from '../errors.js';
 import { natsLost } from './cli-errors.js';
-import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
+import { CLIENT_OPTIONS, SESSION_OPTION, reportTo, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { jsonLine, recordLine, recordTable } from './output.js';
 import { untilSignal } from './until-signal.js';
@@ -143,13 +144,25 @@ const watch = defineCommand({
     'Each line is {"name","oldValue","newValue","version","updatedBy"}, in version order per variable.',
     'When NATS goes away it says so on stderr and, once NATS is back, prints the changes made meanwhile, still in',
     'order; a change it can no longer tell in full (history past its depth, a variable deleted meanwhile) has',
-    '"gap":true. TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3.',
+    '"gap":true. TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3. When the session',
+    'is deleted or expires, it exits 1 with that error.',
   ],
   args: [{ name: 'pattern', optional: true, description: 'a glob of variable names (default *)' }],
   options: { ...COMMON, initial: { type: 'boolean', description: 'print the current values first' } },
   examples: ["tether var watch 'llm_*' -s chat-1 --initial"],
   async run({ values, args }, io) {
-    await withSession(values, io, this.path, { create: false }, async (session, client) => {
+    // The session's end (deleted, expired) ends the watch: the command then fails with it, as one line, rather than
+    // wait for ever on a watch that delivers nothing more. The client's other news goes to stderr as it comes.
+    let sessionEnd: SessionError | undefined;
+    let endWatch!: () => void;
+    const ended = new Promise<void>((resolve) => (endWatch = resolve));
+    const report = reportTo(io);
+    const onError = (error: unknown, where: string): void => {
+      if (!(error instanceof SessionError)) return report(error, where);
+      sessionEnd ??= error;
+      endWatch();
+    };
+    await withSession(values, io, this.path, { create: false, onError }, async (session, client) => {
       const pattern = args.pattern ?? '*';
       // The watch reads the variables as it starts: a session nobody opened is `session_not_found` (exit 1), a
       // NATS with no node `noproc` (exit 3), rather than a watch waiting for ever.
@@ -159,9 +172,10 @@ const watch = defineCommand({
       // On stderr, so stdout stays one JSON document per line; it also tells a script the watch is in place.
       io.err(`tether: watching '${pattern}' in session ${session.sessionId}; Ctrl-C stops`);
       // A reader that went away (`| head -1`) ends the watch as Ctrl-C does.
-      const outcome = await untilSignal(client.closed, io.outputClosed);
+      const outcome = await untilSignal(client.closed, io.outputClosed, ended);
       stop();
       if (outcome === 'lost') throw natsLost();
+      if (outcome === 'ended' && sessionEnd) throw sessionEnd;
     });
   },
 });
