@@ -55,6 +55,14 @@ describe('cli', () => {
         ['var', 'get', 't', '--bogus', '-s', 'a'],
         "tether: usage: Unknown option '--bogus' (see: tether var get --help)",
       ],
+      [
+        ['serve', '--buckets', 'vars,a.b'],
+        "tether: usage: --buckets names a bucket 'a.b': use letters, digits, '_' and '-' (see: tether serve --help)",
+      ],
+      [
+        ['serve', '--queue', 'a b'],
+        "tether: usage: --queue 'a b' is no queue group name: use letters, digits, '_' and '-' (see: tether serve --help)",
+      ],
       [['var', 'get'], 'tether: usage: missing <name> (see: tether var get --help)'],
       [['session', 'delete'], 'tether: usage: missing <id> (see: tether session delete --help)'],
       [['session'], "tether: usage: 'session' needs a command: delete (see: tether session --help)"],

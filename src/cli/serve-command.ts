@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
+import { isNodeName } from '../nats/node-names.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
@@ -89,6 +90,11 @@ const serve = defineCommand({
     const prefix = natsPrefix(values, io);
     const { variablesBucket, sessionsBucket, modulesBucket } =
       values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path);
+    if (values.queue !== undefined && !isNodeName(values.queue))
+      throw new UsageError(
+        `--queue '${values.queue}' is no queue group name: use letters, digits, '_' and '-'`,
+        this.path,
+      );
     const replicas =
       values.replicas === undefined ? undefined : parseCount(values.replicas, '--replicas', this.path, 1);
     const drainMs =
@@ -175,6 +181,9 @@ export function parseBuckets(
   const [variablesBucket, sessionsBucket, modulesBucket] = names;
   if (names.length < 2 || names.length > 3 || names.some((name) => name === '') || !variablesBucket || !sessionsBucket)
     throw new UsageError(`--buckets takes vars,sessions or vars,sessions,modules, got '${text}'`, command);
+  const bad = names.find((name) => !isNodeName(name));
+  if (bad !== undefined)
+    throw new UsageError(`--buckets names a bucket '${bad}': use letters, digits, '_' and '-'`, command);
   return { variablesBucket, sessionsBucket, ...(modulesBucket === undefined ? {} : { modulesBucket }) };
 }
 

@@ -17,7 +17,11 @@ export interface NatsNodeOptions {
   readonly name?: string;
   /** Subject prefix. @default 'tether' */
   readonly prefix?: string;
-  /** The queue group the service's endpoints join; nodes sharing it share the load. @default 'tether' */
+  /**
+   * The queue group the service's endpoints join; nodes sharing it share the load. It and the bucket names take
+   * letters, digits, `_` and `-` only (anything else is a `ValidationError` before the node connects).
+   * @default 'tether'
+   */
   readonly queue?: string;
   /** @default 'tether_vars' */
   readonly variablesBucket?: string;

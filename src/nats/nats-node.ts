@@ -29,6 +29,7 @@ import { toWireSpec, wireProblem } from './module-wire-spec.js';
 import { openNodeBuckets } from './node-buckets.js';
 import { executionReplyLimits } from './execution-replies.js';
 import { assertUnavailableRetryMs } from './retry-unavailable.js';
+import { assertNodeNames } from './node-names.js';
 import type { NodeSessions } from './session-life.js';
 import { startSessionService, type SessionService } from './session-service.js';
 import type { TrackingStore } from './tracking-store.js';
@@ -115,6 +116,8 @@ export async function openNatsNode(
   report: (error: unknown, where: string) => void,
 ): Promise<NatsNode> {
   assertUnavailableRetryMs(options.unavailableRetryMs);
+  // Before connecting: nothing is created under a good name when a later one is bad.
+  assertNodeNames(options);
   // Before connecting: a bad limit is refused with nothing to undo (the service checks it again as it starts).
   executionReplyLimits(options.executionReplies);
   const connection: NatsConnection = await connectNats({ name: DEFAULT_NAME, ...options });

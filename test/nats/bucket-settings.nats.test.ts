@@ -128,6 +128,27 @@ describe('kv bucket settings', () => {
     );
   });
 
+  it('refuses a node bucket or queue name nats.js cannot take before connecting, creating no bucket', async () => {
+    for (const [option, bad] of [
+      ['modulesBucket', 'a.b'],
+      ['modulesBucket', 'z*'],
+      ['sessionsBucket', 'a b'],
+      ['queue', '>'],
+      ['queue', 'a b'],
+    ] as const) {
+      const { bucket, sessionsBucket, modulesBucket } = names();
+      const given = { variablesBucket: bucket, sessionsBucket, modulesBucket, [option]: bad };
+      const error = await Runtime.start({ onError: () => {}, nats: { servers: server.url, ...given } }).catch(
+        (e: unknown) => e,
+      );
+      expect(error, `${option} ${bad}`).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toBe(
+        `${option} must be a name of letters, digits, '_' and '-', got ${JSON.stringify(bad)}`,
+      );
+      for (const name of [bucket, sessionsBucket, modulesBucket]) expect(await bucketExists(name)).toBe(false);
+    }
+  });
+
   it('refuses replicas a single server cannot keep as a configuration error, creating nothing', async () => {
     const { bucket, modulesBucket } = names();
     for (const open of [
