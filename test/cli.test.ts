@@ -1,4 +1,6 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { connect } from '../src/nats/remote-client.js';
 import { COMMANDS, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
 import { looksLikeBrokenJson, needsVariableType, parseValue, withTypedValue } from '../src/cli/values.js';
@@ -161,6 +163,26 @@ describe('cli', () => {
     expect(natsServers({}, io({ NATS_URL: '' }))).toEqual([DEFAULT_NATS_URL]);
     expect(natsPrefix({}, io({ TETHER_PREFIX: '' }))).toBeUndefined();
   });
+
+  it('gives up connecting within --timeout on a server that takes the connection and never answers (exit 3)', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const run = await cli('var', 'get', 'x', '-s', 'a', '--nats', `nats://127.0.0.1:${port}`, '--timeout', '300');
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/^tether: nats_unreachable: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+/);
+      // The client's own bound is checked before it connects.
+      await expect(connect({ servers: `127.0.0.1:${port}`, connectTimeoutMs: 0 })).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: { field: 'connectTimeoutMs' },
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 10_000);
 
   it('exits 3 for a NATS connection lost under a request, as for one that cannot be reached', () => {
     const lost = new NatsConnectionError(

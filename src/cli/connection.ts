@@ -31,6 +31,9 @@ export const NATS_OPTIONS = {
   },
 } as const satisfies Record<string, OptionSpec>;
 
+/** A client command's request timeout when `--timeout` is not given: the remote client's default. */
+const DEFAULT_TIMEOUT_MS = 5000;
+
 /** What a client command adds: a request timeout. */
 export const CLIENT_OPTIONS = {
   ...NATS_OPTIONS,
@@ -38,7 +41,7 @@ export const CLIENT_OPTIONS = {
     type: 'string',
     placeholder: '<ms>',
     description:
-      'how long a request waits for its reply (default 5000, longer when the node says it is still at it; a value given is kept)',
+      'how long a request waits for its reply (default 5000, longer when the node says it is still at it; a value given is kept), and connecting to NATS at most',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -127,6 +130,9 @@ export async function openClient(
       name: `tether-cli ${command.join(' ')}`,
       ...(prefix === undefined ? {} : { prefix }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      // A server that takes the TCP connection and never answers (or an address nothing answers) fails within the
+      // command's timeout too, not after nats.js's 20 s.
+      connectTimeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS,
       reconnect,
       onError,
     });

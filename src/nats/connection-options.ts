@@ -29,6 +29,8 @@ export interface NatsConnectionSettings {
   readonly name?: string;
   /** @default retry every 2 s for ever */
   readonly reconnect?: ReconnectPolicy;
+  /** How long the first connection may take before it fails as unreachable. @default 20000 (nats.js's) */
+  readonly connectTimeoutMs?: number;
 }
 
 /** The nats.js options for `settings`: credentials only when given, no async traces, the reconnect policy. */
@@ -39,6 +41,7 @@ export function connectionOptions(settings: NatsConnectionSettings): ConnectionO
     ...(settings.pass === undefined ? {} : { pass: settings.pass }),
     ...(settings.token === undefined ? {} : { token: settings.token }),
     ...(settings.name === undefined ? {} : { name: settings.name }),
+    ...(settings.connectTimeoutMs === undefined ? {} : { timeout: settings.connectTimeoutMs }),
     // Async stack traces cost nats.js an Error per request (~50 µs); Tether's errors name the operation anyway.
     noAsyncTraces: true,
     maxReconnectAttempts: settings.reconnect?.maxAttempts ?? -1,

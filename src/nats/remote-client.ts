@@ -47,6 +47,12 @@ export interface ConnectOptions {
    * `NatsConnectionError` (`disconnected`). @default for ever, every 2 s
    */
   readonly reconnect?: ReconnectPolicy;
+  /**
+   * How long connecting may take before `connect` rejects with `NatsConnectionError` (`unreachable`): a server
+   * that takes the TCP connection and never answers, an address nothing answers.
+   * @default 20000 (nats.js's)
+   */
+  readonly connectTimeoutMs?: number;
 }
 
 /** Options of {@link TetherClient.session}. */
@@ -96,6 +102,15 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
     throw new ValidationError(
       `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
       { details: { field: 'timeoutMs' } },
+    );
+  const connectTimeoutMs = options.connectTimeoutMs;
+  if (
+    connectTimeoutMs !== undefined &&
+    (!(connectTimeoutMs > 0) || !Number.isSafeInteger(connectTimeoutMs) || connectTimeoutMs > MAX_TIMEOUT_MS)
+  )
+    throw new ValidationError(
+      `connectTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${connectTimeoutMs}`,
+      { details: { field: 'connectTimeoutMs' } },
     );
   const connection = await connectNats(options);
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
