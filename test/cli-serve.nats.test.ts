@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { connect as connectNats } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { packageVersion } from '../src/package-version.js';
+import { startCli } from './support/cli-process.js';
 import { errorLines } from './support/cli-runners.js';
 import { useCliNode } from './support/cli-node.js';
 import { spawnNatsServer } from './support/nats-server.js';
+import { OpenAIStub, text } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
 
 // The node's buckets (replicas 1) are the ones `serve --replicas 3` is refused on.
@@ -94,6 +96,49 @@ describe('cli serve', () => {
     const stopped = await serve.stop('SIGTERM');
     expect(stopped.code).toBe(0);
     expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');
+  });
+
+  it('serve ends what is still in flight after --drain-timeout on SIGTERM, and exits 1 with one line', async () => {
+    const openai = await OpenAIStub.start();
+    onTestFinished(() => openai.close());
+    openai.fallback = () => text('Answer: late');
+    openai.delayMs = 30_000;
+    const prefix = `clidrain${process.pid}`;
+    const on = ['--session', 'drained', '--prefix', prefix];
+    const serve = startCli(
+      [
+        'serve',
+        '--prefix',
+        prefix,
+        '--buckets',
+        `cli_drain_vars_${id},cli_drain_sessions_${id}`,
+        '--drain-timeout',
+        '300',
+      ],
+      { NATS_URL: server().url, TETHER_AI: 'openai', TETHER_AI_URL: openai.url, TETHER_AI_KEY: 'sk-test' },
+    );
+    onTestFinished(() => void serve.child.kill('SIGKILL'));
+    await serve.until('stdout', /node serving on/);
+    const created = await inProcess([
+      'module',
+      'create',
+      'qa',
+      '--type',
+      'Predict',
+      '--signature',
+      'question -> answer',
+      ...on,
+    ]);
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    const call = start(['module', 'call', 'qa', '--input', 'question=slow?', ...on]);
+    onTestFinished(() => void call.child.kill('SIGKILL'));
+    await waitFor(() => openai.requests.length === 1, { message: 'the execution reached the model' });
+    serve.child.kill('SIGTERM');
+    const stopped = await serve.exited;
+    expect(stopped.code).toBe(1);
+    expect(errorLines(stopped)).toEqual([
+      `tether: drain_timeout: node stopped (SIGTERM) after --drain-timeout 300 ms, ending requests still in flight`,
+    ]);
   });
 
   it('serve --unavailable-retry bounds how long a write waits for a bucket no JetStream leader serves', async () => {

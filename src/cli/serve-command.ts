@@ -41,8 +41,8 @@ const serve = defineCommand({
       type: 'string',
       placeholder: '<ms>',
       description:
-        'how long a stop waits for requests in flight (executions too) before it ends them; keep it under the' +
-        ' grace period of docker stop (default 25000)',
+        'how long a stop waits for requests in flight (executions too) before it ends them, and then exits 1;' +
+        ' keep it under the grace period of docker stop (default 25000)',
     },
     'unavailable-retry': {
       type: 'string',
@@ -161,7 +161,9 @@ const serve = defineCommand({
       throw natsLost();
     }
     if (!(await settlesWithin(runtime.stop(), drainMs))) {
-      io.err(`tether: node stopped (${signal}) after --drain-timeout ${drainMs} ms, ending requests still in flight`);
+      io.err(
+        `tether: drain_timeout: node stopped (${signal}) after --drain-timeout ${drainMs} ms, ending requests still in flight`,
+      );
       return EXIT.error;
     }
     io.out(`tether: node stopped (${signal})`);
