@@ -234,6 +234,19 @@ describe('cli', () => {
     expect([heard.code, heard.stderr]).toEqual([0, 'tether: listening on tether.v1.events.cli-pipe.>; Ctrl-C stops\n']);
   });
 
+  it('module create takes the whole spec from --spec, and adds --bind to its bindings', async () => {
+    const s = ['--session', 'cli-spec'];
+    expect((await inProcess(['var', 'define', 't', 'float', '0.3', ...s])).code).toBe(0);
+    expect((await inProcess(['var', 'define', 'mt', 'integer', '64', ...s])).code).toBe(0);
+    const spec = '{"type":"Predict","signature":"question -> answer","bindings":{"temperature":"t"}}';
+    const created = await inProcess(['module', 'create', 'qa', '--spec', spec, '--bind', 'maxTokens=mt', ...s]);
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    const called = await inProcess(['module', 'call', 'qa', '--input', 'question=bound?', ...s]);
+    expect(called.code).toBe(0);
+    // Both bindings were used: the spec's and the option's.
+    expect(Object.keys(JSON.parse(called.stdout).provenance).sort()).toEqual(['mt', 't']);
+  });
+
   it('reads .5 as a number and names a refused value as it was typed', async () => {
     const s = ['--session', 'cli-typed'];
     const [defined, text] = await Promise.all([

@@ -88,6 +88,14 @@ describe('cli', () => {
         'tether: usage: give exactly one of --type or --type-variable',
       ],
       [
+        ['module', 'create', 'qa', '-s', 'a', '--type', 'Predict'],
+        'tether: usage: missing --signature (or signature in --spec)',
+      ],
+      [
+        ['module', 'create', 'qa', '-s', 'a', '--spec', '{"type":"Predict","signature":"q -> a","bindings":"t"}'],
+        'tether: usage: --spec bindings must be an object of attribute: variable',
+      ],
+      [
         ['module', 'call', 'qa', '-s', 'a', '--input', 'novalue'],
         "tether: usage: --input takes key=value, got 'novalue'",
       ],

@@ -3,6 +3,8 @@
  * Specs are JSON, so tools are named (the node must know them) and sync callbacks are not available here.
  * @module
  */
+import type { WireModuleSpec } from '../nats/module-wire-spec.js';
+import { isPlainObject } from '../variables/json-value.js';
 import { EXIT, UsageError, errorLine } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
@@ -49,7 +51,9 @@ const create = defineCommand({
     spec: {
       type: 'string',
       placeholder: '<json>',
-      description: 'more spec fields as JSON, e.g. \'{"maxSteps":4,"temperature":0.2}\'',
+      description:
+        'spec fields as JSON, e.g. \'{"maxSteps":4,"temperature":0.2}\'; the options above win over the same fields' +
+        ' in it, --bind and --tool add to its bindings and tools',
     },
     json: { type: 'boolean', description: "print the module's description as JSON" },
   },
@@ -58,21 +62,33 @@ const create = defineCommand({
     "tether module create solver --type-variable reasoning_module --signature 'question:string -> answer:string' -s chat-1",
   ],
   async run({ values, args }, io) {
-    if ((values.type === undefined) === (values['type-variable'] === undefined))
-      throw new UsageError('give exactly one of --type or --type-variable', this.path);
-    if (values.signature === undefined) throw new UsageError('missing --signature', this.path);
     const extra = values.spec === undefined ? {} : parseJsonObject(values.spec, '--spec', this.path);
-    const bindings = parseAssignments(values.bind ?? [], '--bind', this.path);
+    if (extra.bindings !== undefined && !isPlainObject(extra.bindings))
+      throw new UsageError('--spec bindings must be an object of attribute: variable', this.path);
+    if (extra.tools !== undefined && !Array.isArray(extra.tools))
+      throw new UsageError('--spec tools must be a list of tool names', this.path);
+    const bindings = { ...extra.bindings, ...parseAssignments(values.bind ?? [], '--bind', this.path) };
+    const tools = [...((extra.tools as unknown[] | undefined) ?? []), ...(values.tool ?? [])];
+    // The type given by an option replaces the spec's, whichever of the two ways the spec gave it.
+    const typed = values.type !== undefined || values['type-variable'] !== undefined;
+    const { type: _type, typeVariable: _typeVariable, ...rest } = extra;
     const spec = {
-      ...extra,
+      ...(typed ? rest : extra),
       ...(values.type === undefined ? {} : { type: values.type }),
       ...(values['type-variable'] === undefined ? {} : { typeVariable: values['type-variable'] }),
-      signature: values.signature,
+      ...(values.signature === undefined ? {} : { signature: values.signature }),
       ...(Object.keys(bindings).length > 0 ? { bindings } : {}),
-      ...(values.tool === undefined ? {} : { tools: values.tool }),
+      ...(tools.length > 0 ? { tools } : {}),
     };
+    if ('type' in spec === 'typeVariable' in spec)
+      throw new UsageError(
+        'give exactly one of --type or --type-variable (or type or typeVariable in --spec)',
+        this.path,
+      );
+    if (!('signature' in spec)) throw new UsageError('missing --signature (or signature in --spec)', this.path);
     const description = await withSession(values, io, this.path, { create: true }, async (session) =>
-      (await session.module(String(args.id), spec)).describe(),
+      // Its fields as the user typed them: the node checks the spec, and refuses a bad one naming the field.
+      (await session.module(String(args.id), spec as WireModuleSpec)).describe(),
     );
     io.out(
       values.json
