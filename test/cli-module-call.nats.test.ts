@@ -2,6 +2,7 @@
  * `tether module call` against a node whose model is slow (the OpenAI-protocol stub holding its answer): a call
  * that fails or is interrupted prints one line and leaves no execution running on the node.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { connect as connectNats } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Runtime } from '../src/index.js';
@@ -113,5 +114,24 @@ describe('cli module call', () => {
     expect(ended.code).toBe(3);
     expect(errorLines(ended)).toHaveLength(1);
     expect(ended.stderr).toMatch(/^tether: nats_connection: connection lost /);
+  });
+
+  it('ends at once on Ctrl-C while it is still connecting, with nothing sent to cancel', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    onTestFinished(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+    const { port } = silent.address() as AddressInfo;
+    const call = startCli(['module', 'call', 'qa', '--input', 'question=x', '-s', 'a'], {
+      NATS_URL: `nats://127.0.0.1:${port}`,
+    });
+    await waitFor(() => sockets.size === 1, { message: 'the call is connecting' });
+    call.child.kill('SIGINT');
+    // Killed by the signal, as any command is before its execution is sent: no line, no wait for the connection.
+    const ended = await call.exited;
+    expect([ended.code, ended.stderr, ended.stdout]).toEqual([null, '', '']);
   });
 });

@@ -9,7 +9,7 @@ import { EXIT, UsageError, errorLine } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { jsonLine } from './output.js';
-import { abortOnSignal, signalExitCode } from './until-signal.js';
+import { abortOnSignal, signalExitCode, type SignalAbort } from './until-signal.js';
 import { parseAssignments, parseJsonObject, parseMs } from './values.js';
 
 const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
@@ -129,24 +129,28 @@ const call = defineCommand({
     // --timeout bounds the execution itself too (an LLM call takes longer than a variable read).
     const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', this.path);
     // Ctrl-C (or SIGTERM) cancels the execution on the node, so it does not run on and pay for an LLM call nobody
-    // waits for; the client's close waits for the cancel to get out. Then the exit code of the signal.
-    const interrupt = abortOnSignal();
+    // waits for; the client's close waits for the cancel to get out. Then the exit code of the signal. Until the
+    // execution is sent (connecting, finding the module) there is nothing to cancel: the signal ends the command at
+    // once, as it does any other.
+    let interrupt: SignalAbort | undefined;
     try {
-      const result = await withSession(values, io, this.path, { create: false }, async (session) =>
-        (await session.module(String(args.id))).execute(inputs, {
+      const result = await withSession(values, io, this.path, { create: false }, async (session) => {
+        const module = await session.module(String(args.id));
+        interrupt = abortOnSignal();
+        return module.execute(inputs, {
           signal: interrupt.signal,
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        }),
-      );
+        });
+      });
       io.out(jsonLine(result));
       return EXIT.ok;
     } catch (error) {
-      const signal = interrupt.received();
+      const signal = interrupt?.received();
       if (signal === undefined) throw error;
       io.err(errorLine(error));
       return signalExitCode(signal);
     } finally {
-      interrupt.dispose();
+      interrupt?.dispose();
     }
   },
 });
