@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { runCliProcess } from './support/cli-process.js';
+import { startNatsServer } from './support/nats-server.js';
 import { errorLines } from './support/cli-runners.js';
 import { useCliNode } from './support/cli-node.js';
 
@@ -232,6 +234,24 @@ describe('cli', () => {
     const [watched, heard] = await Promise.all([watch.exited, events.exited]);
     expect([watched.code, watched.stderr]).toEqual([0, "tether: watching 'p' in session cli-pipe; Ctrl-C stops\n"]);
     expect([heard.code, heard.stderr]).toEqual([0, 'tether: listening on tether.v1.events.cli-pipe.>; Ctrl-C stops\n']);
+  });
+
+  it('connects to a NATS that needs a user and password, given in the URL or in NATS_USER and NATS_PASSWORD', async () => {
+    const guarded = await startNatsServer({ config: 'authorization { users: [ { user: al, password: s3cr } ] }' });
+    onTestFinished(() => guarded.stop());
+    const { port } = new URL(guarded.url);
+    const run = (nats: string, env: Record<string, string> = {}) =>
+      runCliProcess(['var', 'list', '-s', 'x', '--nats', nats], env);
+    const [inUrl, inEnv, without] = await Promise.all([
+      run(`nats://al:s3cr@127.0.0.1:${port}`),
+      run(`nats://127.0.0.1:${port}`, { NATS_USER: 'al', NATS_PASSWORD: 's3cr' }),
+      run(`nats://127.0.0.1:${port}`),
+    ]);
+    // Let in, the commands find no node there (noproc); without credentials the server refuses the connection.
+    for (const allowed of [inUrl, inEnv]) expect(allowed.stderr).toMatch(/^tether: noproc: /);
+    expect(without.stderr).toMatch(/^tether: nats_unreachable: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+ /);
+    // The password is never printed.
+    expect(inUrl.stderr + inEnv.stderr).not.toContain('s3cr');
   });
 
   it('module create takes the whole spec from --spec, and adds --bind to its bindings', async () => {

@@ -5,7 +5,7 @@ import { COMMANDS, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
 import { looksLikeBrokenJson, needsVariableType, parseValue, withTypedValue } from '../src/cli/values.js';
 import { UsageError, errorLine, exitCodeOf } from '../src/cli/cli-errors.js';
-import { DEFAULT_NATS_URL, natsPrefix, natsServers, reconnectPolicy } from '../src/cli/connection.js';
+import { DEFAULT_NATS_URL, natsPrefix, natsServers, natsTarget, reconnectPolicy } from '../src/cli/connection.js';
 import { NatsConnectionError, ValidationError, VariableNotFoundError } from '../src/errors.js';
 import { parseBuckets } from '../src/cli/serve-command.js';
 import { transitionLine } from '../src/cli/follow-commands.js';
@@ -191,6 +191,19 @@ describe('cli', () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   }, 10_000);
+
+  it('takes NATS credentials from NATS_USER/NATS_PASSWORD or NATS_TOKEN, else from the URL, which it strips', () => {
+    const io = (env: Record<string, string>) => ({ out: () => {}, err: () => {}, env });
+    const url = { nats: 'nats://al%40x:s3:cr@127.0.0.1:4222,nats://127.0.0.1:4223' };
+    expect(natsTarget(url, io({}))).toEqual({
+      servers: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'],
+      credentials: { user: 'al@x', pass: 's3:cr' },
+    });
+    expect(natsTarget({ nats: 'tok@127.0.0.1:4222' }, io({})).credentials).toEqual({ token: 'tok' });
+    expect(natsTarget(url, io({ NATS_USER: 'u', NATS_PASSWORD: 'p' })).credentials).toEqual({ user: 'u', pass: 'p' });
+    expect(natsTarget(url, io({ NATS_TOKEN: 't' })).credentials).toEqual({ token: 't' });
+    expect(natsTarget({}, io({})).credentials).toEqual({});
+  });
 
   it('exits 3 for a NATS connection lost under a request, as for one that cannot be reached', () => {
     const lost = new NatsConnectionError(

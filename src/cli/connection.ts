@@ -66,11 +66,60 @@ export function natsServers(values: { readonly nats?: string }, io: CliIo, comma
   return servers;
 }
 
-/** Whether nats.js can read `url` as a server: `[scheme://]host[:port]`, a bare IPv6 address too. */
+/** Whether nats.js can read `url` as a server: `[scheme://][credentials@]host[:port]`, a bare IPv6 address too. */
 function isServerUrl(url: string): boolean {
-  const hostPort = url.replace(/^[^:/]*:\/\//, '');
+  const hostPort = withoutCredentials(url).replace(/^[^:/]*:\/\//, '');
   const bareIpv6 = (hostPort.match(/:/g)?.length ?? 0) > 1 && !hostPort.includes('[');
   return hostPort !== '' && URL.canParse(`http://${bareIpv6 ? `[${hostPort}]` : hostPort}`);
+}
+
+/** `url` without the credentials it may carry before its host (`nats://user:pass@host:4222`). */
+function withoutCredentials(url: string): string {
+  return url.replace(/^([^:/]*:\/\/)?[^/@]*@/, '$1');
+}
+
+/** A URL part with its `%xx` escapes decoded; as it is when they are malformed. */
+function urlDecoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/** How a command authenticates to NATS. */
+export interface NatsCredentials {
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+}
+
+/**
+ * Where a command connects and as whom: the servers without credentials (they go into error messages and
+ * connection names), and the credentials from `NATS_USER` with `NATS_PASSWORD`, or `NATS_TOKEN`, else from the
+ * first URL that carries some (`user:pass@` or `token@`), which nats.js itself would ignore.
+ */
+export function natsTarget(
+  values: { readonly nats?: string },
+  io: CliIo,
+  command: readonly string[] = [],
+): { readonly servers: string[]; readonly credentials: NatsCredentials } {
+  const given = natsServers(values, io, command);
+  const { NATS_USER: user, NATS_PASSWORD: pass, NATS_TOKEN: token } = io.env;
+  let credentials: NatsCredentials = {};
+  if (user) credentials = { user, ...(pass ? { pass } : {}) };
+  else if (token) credentials = { token };
+  else {
+    const carried = given.map((url) => /^(?:[^:/]*:\/\/)?([^/@]*)@/.exec(url)?.[1]).find((info) => info);
+    if (carried !== undefined) {
+      const colon = carried.indexOf(':');
+      credentials =
+        colon === -1
+          ? { token: urlDecoded(carried) }
+          : { user: urlDecoded(carried.slice(0, colon)), pass: urlDecoded(carried.slice(colon + 1)) };
+    }
+  }
+  return { servers: given.map(withoutCredentials), credentials };
 }
 
 /** The subject prefix from `--prefix`, else `TETHER_PREFIX`; undefined means the default. */
@@ -120,13 +169,14 @@ export async function openClient(
   command: readonly string[],
   onError: (error: unknown, where: string) => void,
 ): Promise<TetherClient> {
-  const servers = natsServers(values, io, command);
+  const { servers, credentials } = natsTarget(values, io, command);
   const prefix = natsPrefix(values, io);
   const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', command);
   const reconnect = reconnectPolicy(io, command);
   try {
     return await connect({
       servers,
+      ...credentials,
       name: `tether-cli ${command.join(' ')}`,
       ...(prefix === undefined ? {} : { prefix }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),

@@ -9,7 +9,7 @@ import type { InspectedSnapshot } from '../nats/inspection.js';
 import { subscribeEvents, type TetherEvent } from '../nats/event-subscriber.js';
 import { natsLost, natsUnreachable } from './cli-errors.js';
 import { defineCommand, type CliIo, type CommandSpec } from './command.js';
-import { NATS_OPTIONS, SESSION_OPTION, natsPrefix, natsServers, reconnectPolicy, reportTo } from './connection.js';
+import { NATS_OPTIONS, SESSION_OPTION, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';
 import { jsonLine } from './output.js';
 import { untilSignal } from './until-signal.js';
 
@@ -37,13 +37,14 @@ async function follow(
   print: (event: TetherEvent) => void,
 ): Promise<void> {
   // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
-  const servers = natsServers(values, io, path);
+  const { servers, credentials } = natsTarget(values, io, path);
   const prefix = natsPrefix(values, io);
   let subscription;
   try {
     subscription = await subscribeEvents(
       {
         servers,
+        ...credentials,
         name: `tether-cli ${feed}`,
         feed,
         ...(prefix === undefined ? {} : { prefix }),

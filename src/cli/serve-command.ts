@@ -11,7 +11,7 @@ import { isNodeName } from '../nats/node-names.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { NATS_OPTIONS, natsPrefix, natsServers, reconnectPolicy, reportTo } from './connection.js';
+import { NATS_OPTIONS, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';
 import { settlesWithin, untilSignal } from './until-signal.js';
 import { parseCount, parseMs } from './values.js';
 
@@ -86,7 +86,7 @@ const serve = defineCommand({
     "tether serve --inspect   # then: nats sub 'tether.v1.inspect.>'",
   ],
   async run({ values }, io) {
-    const servers = natsServers(values, io, this.path);
+    const { servers, credentials } = natsTarget(values, io, this.path);
     const prefix = natsPrefix(values, io);
     const { variablesBucket, sessionsBucket, modulesBucket } =
       values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path);
@@ -119,6 +119,7 @@ const serve = defineCommand({
         ...(tools === undefined ? {} : { tools }),
         nats: {
           servers,
+          ...credentials,
           ...(prefix === undefined ? {} : { prefix }),
           ...(variablesBucket === undefined ? {} : { variablesBucket }),
           ...(sessionsBucket === undefined ? {} : { sessionsBucket }),
