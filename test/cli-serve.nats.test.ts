@@ -119,16 +119,8 @@ describe('cli serve', () => {
     );
     onTestFinished(() => void serve.child.kill('SIGKILL'));
     await serve.until('stdout', /node serving on/);
-    const created = await inProcess([
-      'module',
-      'create',
-      'qa',
-      '--type',
-      'Predict',
-      '--signature',
-      'question -> answer',
-      ...on,
-    ]);
+    const spec = '{"type":"Predict","signature":"question -> answer"}';
+    const created = await inProcess(['module', 'create', 'qa', '--spec', spec, ...on]);
     expect([created.code, created.stderr]).toEqual([0, '']);
     const call = start(['module', 'call', 'qa', '--input', 'question=slow?', ...on]);
     onTestFinished(() => void call.child.kill('SIGKILL'));
