@@ -50,10 +50,12 @@ describe('module faults', () => {
     runtime = await slowRuntime(0);
     const qa = await (await runtime.session('s')).module('qa', SPEC);
     const controller = new AbortController();
-    controller.abort();
-    await expect(qa.execute({ question: 'never' }, { signal: controller.signal })).rejects.toBeInstanceOf(
-      ExecutionAbortedError,
-    );
+    controller.abort('not now');
+    const refused = await qa.execute({ question: 'never' }, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ExecutionAbortedError);
+    // Worded as an abort in flight is: the reason in the message and in the details.
+    expect((refused as ExecutionAbortedError).message).toMatch(/was aborted: not now$/);
+    expect((refused as ExecutionAbortedError).details).toMatchObject({ reason: 'not now' });
     expect(stub!.chatRequests).toHaveLength(0);
   });
 

@@ -8,7 +8,7 @@
 // would add some 0.4 s to every command a script runs.
 import { ValidationError } from '../errors.js';
 import type { ReconnectPolicy } from '../nats/connection-options.js';
-import { connect, type TetherClient } from '../nats/remote-client.js';
+import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 import { UsageError, natsUnreachable } from './cli-errors.js';
 import type { CliIo, OptionSpec } from './command.js';
@@ -31,9 +31,6 @@ export const NATS_OPTIONS = {
   },
 } as const satisfies Record<string, OptionSpec>;
 
-/** A client command's request timeout when `--timeout` is not given: the remote client's default. */
-const DEFAULT_TIMEOUT_MS = 5000;
-
 /** What a client command adds: a request timeout. */
 export const CLIENT_OPTIONS = {
   ...NATS_OPTIONS,
@@ -41,7 +38,7 @@ export const CLIENT_OPTIONS = {
     type: 'string',
     placeholder: '<ms>',
     description:
-      'how long a request waits for its reply (default 5000, longer when the node says it is still at it; a value given is kept), and connecting to NATS at most',
+      'how long a request waits for its reply (default 5000, longer when the node says it is still at it; a value given is kept); connecting to NATS waits as long, 5000 at least',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -62,7 +59,11 @@ export function natsServers(values: { readonly nats?: string }, io: CliIo, comma
   // A URL nats.js cannot parse failed the connection with ERR_INVALID_URL, which read as a server that is down.
   const bad = servers.find((url) => !isServerUrl(url));
   if (bad !== undefined)
-    throw new UsageError(`${values.nats === undefined ? 'NATS_URL' : '--nats'} holds no valid URL: '${bad}'`, command);
+    throw new UsageError(
+      // Up to its last `@`, wherever it is: a malformed URL may hold credentials no parser would find.
+      `${values.nats === undefined ? 'NATS_URL' : '--nats'} holds no valid URL: '${bad.replace(/^((?:[^:/]*:\/\/)?).*@/, '$1')}'`,
+      command,
+    );
   return servers;
 }
 
@@ -73,9 +74,15 @@ function isServerUrl(url: string): boolean {
   return hostPort !== '' && URL.canParse(`http://${bareIpv6 ? `[${hostPort}]` : hostPort}`);
 }
 
-/** `url` without the credentials it may carry before its host (`nats://user:pass@host:4222`). */
+/**
+ * The credentials `url` carries before its host (`nats://user:pass@host:4222`): up to its last `@` before any `/`,
+ * as URL parsers read it, so a password may hold an `@`.
+ */
+const CREDENTIALS = /^((?:[^:/]*:\/\/)?)([^/]*)@/;
+
+/** `url` without the credentials it may carry (see {@link CREDENTIALS}). */
 function withoutCredentials(url: string): string {
-  return url.replace(/^([^:/]*:\/\/)?[^/@]*@/, '$1');
+  return url.replace(CREDENTIALS, '$1');
 }
 
 /** A URL part with its `%xx` escapes decoded; as it is when they are malformed. */
@@ -96,8 +103,9 @@ export interface NatsCredentials {
 
 /**
  * Where a command connects and as whom: the servers without credentials (they go into error messages and
- * connection names), and the credentials from `NATS_USER` with `NATS_PASSWORD`, or `NATS_TOKEN`, else from the
- * first URL that carries some (`user:pass@` or `token@`), which nats.js itself would ignore.
+ * connection names), and the credentials, each part from its variable if set, else from the first URL that carries
+ * some (nats.js itself ignores them there): the user from `NATS_USER` or `user@`, the password from `NATS_PASSWORD`
+ * or `:pass@`, else the token from `NATS_TOKEN` or a lone `token@`. A password with no user is a usage error.
  */
 export function natsTarget(
   values: { readonly nats?: string },
@@ -105,20 +113,22 @@ export function natsTarget(
   command: readonly string[] = [],
 ): { readonly servers: string[]; readonly credentials: NatsCredentials } {
   const given = natsServers(values, io, command);
-  const { NATS_USER: user, NATS_PASSWORD: pass, NATS_TOKEN: token } = io.env;
-  let credentials: NatsCredentials = {};
-  if (user) credentials = { user, ...(pass ? { pass } : {}) };
-  else if (token) credentials = { token };
-  else {
-    const carried = given.map((url) => /^(?:[^:/]*:\/\/)?([^/@]*)@/.exec(url)?.[1]).find((info) => info);
-    if (carried !== undefined) {
-      const colon = carried.indexOf(':');
-      credentials =
-        colon === -1
-          ? { token: urlDecoded(carried) }
-          : { user: urlDecoded(carried.slice(0, colon)), pass: urlDecoded(carried.slice(colon + 1)) };
-    }
-  }
+  const carried = given.map((url) => CREDENTIALS.exec(url)?.[2]).find((info) => info);
+  const colon = carried?.indexOf(':') ?? -1;
+  const inUrl =
+    carried === undefined
+      ? {}
+      : colon === -1
+        ? { name: urlDecoded(carried) }
+        : { user: urlDecoded(carried.slice(0, colon)), pass: urlDecoded(carried.slice(colon + 1)) };
+  const env = io.env;
+  const pass = env.NATS_PASSWORD || inUrl.pass;
+  // A lone name in the URL is the user when a password goes with it, else a token.
+  const user = env.NATS_USER || inUrl.user || (pass ? inUrl.name : undefined);
+  const token = user ? undefined : env.NATS_TOKEN || inUrl.name;
+  if (pass && !user)
+    throw new UsageError('NATS_PASSWORD needs a user: set NATS_USER, or give user@ in the URL', command);
+  const credentials: NatsCredentials = user ? { user, ...(pass ? { pass } : {}) } : token ? { token } : {};
   return { servers: given.map(withoutCredentials), credentials };
 }
 
@@ -180,9 +190,9 @@ export async function openClient(
       name: `tether-cli ${command.join(' ')}`,
       ...(prefix === undefined ? {} : { prefix }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      // A server that takes the TCP connection and never answers (or an address nothing answers) fails within the
-      // command's timeout too, not after nats.js's 20 s.
-      connectTimeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // A server that takes the TCP connection and never answers (or an address nothing answers) fails as its requests
+      // would, not after nats.js's 20 s; but never sooner than the default: a short --timeout is for the requests.
+      connectTimeoutMs: Math.max(timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS),
       reconnect,
       onError,
     });

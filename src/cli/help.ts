@@ -66,8 +66,11 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
       'Environment:',
       ...table([
         ['NATS_URL', 'the NATS server(s), comma-separated (default nats://127.0.0.1:4222); --nats overrides it'],
-        ['NATS_USER, NATS_PASSWORD', 'the user and password to connect with (else a user:pass@ in the URL)'],
-        ['NATS_TOKEN', 'the token to connect with (else a token@ in the URL)'],
+        [
+          'NATS_USER, NATS_PASSWORD',
+          'the user and password to connect with; each wins over its part of a user:pass@ in the URL',
+        ],
+        ['NATS_TOKEN', 'the token to connect with when no user is given; wins over a token@ in the URL'],
         ['TETHER_PREFIX', 'the subject prefix (default tether); --prefix overrides it'],
         ['TETHER_SESSION', 'the session when --session is not given'],
         ['TETHER_AI, TETHER_AI_*', 'the LLM provider of `serve` (default: the offline tether-echo model)'],

@@ -4,8 +4,9 @@
  * @module
  */
 import type { WireModuleSpec } from '../nats/module-wire-spec.js';
+import { CANCEL_REPORT } from '../nats/remote-module.js';
 import { isPlainObject } from '../variables/json-value.js';
-import { EXIT, UsageError, errorLine } from './cli-errors.js';
+import { EXIT, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { jsonLine } from './output.js';
@@ -133,8 +134,11 @@ const call = defineCommand({
     // execution is sent (connecting, finding the module) there is nothing to cancel: the signal ends the command at
     // once, as it does any other.
     let interrupt: SignalAbort | undefined;
+    // The client's news stays quiet, but a cancel that reached no node is part of the outcome: said on the one line.
+    let cancelLost = false;
+    const onError = (_error: unknown, where: string): void => void (cancelLost ||= where.startsWith(CANCEL_REPORT));
     try {
-      const result = await withSession(values, io, this.path, { create: false }, async (session) => {
+      const result = await withSession(values, io, this.path, { create: false, onError }, async (session) => {
         const module = await session.module(String(args.id));
         interrupt = abortOnSignal();
         return module.execute(inputs, {
@@ -146,9 +150,8 @@ const call = defineCommand({
       return EXIT.ok;
     } catch (error) {
       const signal = interrupt?.received();
-      if (signal === undefined) throw error;
-      io.err(errorLine(error));
-      return signalExitCode(signal);
+      io.err(errorLine(error) + (cancelLost ? '; its cancel reached no node, so it may still be running' : ''));
+      return signal === undefined ? exitCodeOf(error) : signalExitCode(signal);
     } finally {
       interrupt?.dispose();
     }

@@ -126,9 +126,14 @@ export class ModuleHandle {
     if (invalid) throw invalid;
     const executionId = randomUUID();
     const { signal } = options;
-    if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
-    const cancel = (reason: string) => this.deps.processes.cast(process, { type: 'cancel', executionId, reason });
-    const onAbort = () => cancel(String(signal?.reason ?? 'aborted'));
+    const reason = (): string => String(signal?.reason ?? 'aborted');
+    if (signal?.aborted)
+      throw new ExecutionAbortedError(this.moduleId, executionId, {
+        cause: signal.reason,
+        details: { reason: reason() },
+      });
+    const cancel = (why: string) => this.deps.processes.cast(process, { type: 'cancel', executionId, reason: why });
+    const onAbort = () => cancel(reason());
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;

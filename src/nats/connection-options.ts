@@ -29,7 +29,7 @@ export interface NatsConnectionSettings {
   readonly name?: string;
   /** @default retry every 2 s for ever */
   readonly reconnect?: ReconnectPolicy;
-  /** How long the first connection may take before it fails as unreachable. @default 20000 (nats.js's) */
+  /** How long each attempt to connect may take (the first, and each reconnect). @default 20000 (nats.js's) */
   readonly connectTimeoutMs?: number;
 }
 

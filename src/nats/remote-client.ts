@@ -4,8 +4,7 @@
  * the client sends the highest store revision it has seen, so reads always reflect its own writes.
  * @module
  */
-import { ValidationError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { assertTimerMs } from './timer-ms.js';
 import { assertSessionId } from '../variables/names.js';
 import { connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { RemoteSession } from './remote-session.js';
@@ -48,8 +47,9 @@ export interface ConnectOptions {
    */
   readonly reconnect?: ReconnectPolicy;
   /**
-   * How long connecting may take before `connect` rejects with `NatsConnectionError` (`unreachable`): a server
-   * that takes the TCP connection and never answers, an address nothing answers.
+   * How long each attempt to connect may take: past it, `connect` rejects with `NatsConnectionError`
+   * (`unreachable`) for a server that takes the TCP connection and never answers, or an address nothing answers,
+   * and a reconnect tries again.
    * @default 20000 (nats.js's)
    */
   readonly connectTimeoutMs?: number;
@@ -86,6 +86,9 @@ export interface TetherClient {
   readonly closed: Promise<void>;
 }
 
+/** How long a request waits for its reply when `timeoutMs` is not given. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
 /**
  * Connects to NATS and returns a client for the Tether nodes there.
  * @example
@@ -96,22 +99,10 @@ export interface TetherClient {
  */
 export async function connect(options: ConnectOptions): Promise<TetherClient> {
   const subjects = createSubjects(options.prefix);
-  const timeoutMs = options.timeoutMs ?? 5000;
-  // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting. Checked before connecting.
-  if (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS)
-    throw new ValidationError(
-      `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
-      { details: { field: 'timeoutMs' } },
-    );
-  const connectTimeoutMs = options.connectTimeoutMs;
-  if (
-    connectTimeoutMs !== undefined &&
-    (!(connectTimeoutMs > 0) || !Number.isSafeInteger(connectTimeoutMs) || connectTimeoutMs > MAX_TIMEOUT_MS)
-  )
-    throw new ValidationError(
-      `connectTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${connectTimeoutMs}`,
-      { details: { field: 'connectTimeoutMs' } },
-    );
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Checked before connecting.
+  assertTimerMs('timeoutMs', timeoutMs);
+  if (options.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', options.connectTimeoutMs);
   const connection = await connectNats(options);
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
   reportReconnects(connection, options, report);
@@ -137,8 +128,10 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
     async close() {
       // A cancel is sent as its execute fails, and a caller closes right after: without this wait the cancel died
       // with the connection and the execution ran on, its LLM call paid (a node answers a cancel within 0.5 s).
-      await transport.settled(CANCEL_WAIT_MS);
+      const allOut = await transport.settled(CANCEL_WAIT_MS);
       if (!connection.isClosed()) await connection.close();
+      // Those still waiting end with the connection: `onError` hears of each before `close` resolves, not after.
+      if (!allOut) await transport.settled(CANCEL_WAIT_MS);
     },
   };
 }

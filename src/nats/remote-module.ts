@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import type { ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { assertTimerMs } from './timer-ms.js';
 import { isModuleEvent, type ModuleEvent } from './module-events.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
@@ -47,6 +48,9 @@ export type RemoteModuleEventListener<T extends ModuleEventType> = (event: Extra
  * execution timeout, which a node applies unless it sets another.
  */
 export const DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS = 120_000;
+
+/** How the client's `onError` is told of a cancel that did not get out (`<this> <executionId>`). */
+export const CANCEL_REPORT = 'cancelling execution';
 
 /** How much longer than the node the client waits, so the node's own timeout error arrives rather than silence. */
 const REPLY_GRACE_MS = 2_000;
@@ -119,13 +123,13 @@ export class RemoteModuleHandle {
     this.#assertNotStopped();
     const executionId = randomUUID();
     const { signal } = options;
-    if (signal?.aborted) throw new ExecutionAbortedError(this.moduleId, executionId, { cause: signal.reason });
+    if (signal?.aborted)
+      throw new ExecutionAbortedError(this.moduleId, executionId, {
+        cause: signal.reason,
+        details: { reason: abortReason(signal) },
+      });
     const { timeoutMs } = options;
-    // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting.
-    if (timeoutMs !== undefined && (!(timeoutMs > 0) || !Number.isSafeInteger(timeoutMs) || timeoutMs > MAX_TIMEOUT_MS))
-      throw new ValidationError(
-        `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
-      );
+    if (timeoutMs !== undefined) assertTimerMs('timeoutMs', timeoutMs);
     const replyWaitMs = Math.min((timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS) + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
     // Sent only when given: without it the node's own execution timeout applies, as it does embedded.
     const body = timeoutMs === undefined ? { inputs, executionId } : { inputs, executionId, timeoutMs };
@@ -218,7 +222,8 @@ export class RemoteModuleHandle {
       (error: unknown) => {
         // Subscribed after its life ended (the end event gone by): the read is what tells.
         if (this.incarnation !== undefined && isSessionGone(error)) subscription.ended(error);
-        else this.transport.report(error, `reading the state of module ${this.moduleId}`);
+        // A read the handle's own stop overtook is no failure: the listener was ended with the handle.
+        else if (!this.#stopped) this.transport.report(error, `reading the state of module ${this.moduleId}`);
       },
     );
     return subscription.unsubscribe;
@@ -266,7 +271,7 @@ export class RemoteModuleHandle {
     // Kept: a client closed right after the failed execute waits for the cancel to get out (see TetherClient.close).
     this.transport.keep(
       this.#call('cancel', { executionId, reason }).catch((error: unknown) =>
-        this.transport.report(error, `cancelling execution ${executionId}`),
+        this.transport.report(error, `${CANCEL_REPORT} ${executionId}`),
       ),
     );
   }

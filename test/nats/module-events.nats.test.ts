@@ -166,8 +166,8 @@ describe('module events', () => {
       error: { code: 'execution_aborted' },
     });
     await expect(
-      qa.execute({ question: 'aborted before sending' }, { signal: AbortSignal.abort() }),
-    ).rejects.toBeInstanceOf(ExecutionAbortedError);
+      qa.execute({ question: 'aborted before sending' }, { signal: AbortSignal.abort('not now') }),
+    ).rejects.toMatchObject({ code: 'execution_aborted', details: { reason: 'not now' } });
     stub.delayMs = 0;
     expect((await qa.execute({ question: 'still serving' })).output.answer).toBe('slow');
   });
