@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
@@ -213,6 +215,25 @@ describe('cli', () => {
     expect(() => natsTarget({ nats: 'nats://al:p/ss@h:notaport' }, io({}))).toThrow(
       /--nats holds no valid URL: 'nats:\/\/h:notaport'$/,
     );
+  });
+
+  it('fails with one line (exit 1) when stdout cannot be written, as on a full disk', async () => {
+    const full = await open('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--help'], {
+        cwd: new URL('..', import.meta.url).pathname,
+        stdio: ['ignore', full.fd, 'pipe'],
+      });
+      let stderr = '';
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const code = await new Promise((resolve) => child.once('close', resolve));
+      expect([code, stderr]).toEqual([
+        1,
+        'tether: output_failed: cannot write to stdout: ENOSPC: no space left on device, write\n',
+      ]);
+    } finally {
+      await full.close();
+    }
   });
 
   it('exits 3 for a NATS connection lost under a request, as for one that cannot be reached', () => {

@@ -93,12 +93,19 @@ function unknownCommand(words: readonly string[]): UsageError {
  */
 export function processIo(): CliIo {
   let closed = false;
+  let writeFailed = false;
   let reportClosed = (): void => {};
   const outputClosed = new Promise<void>((resolve) => (reportClosed = resolve));
   // Without a listener, the EPIPE of a write to a pipe nobody reads was an uncaught exception: a stack trace, exit 1.
-  process.stdout.on('error', () => {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     closed = true;
     reportClosed();
+    if (error.code === 'EPIPE' || writeFailed) return;
+    // Anything else (a full disk: `> /dev/full`) lost output the caller asked for: a failure, whatever the command
+    // made of it. Said once; the exit code is set here because the error may come after the command returned.
+    writeFailed = true;
+    process.exitCode = 1;
+    process.stderr.write(`tether: output_failed: cannot write to stdout: ${error.message}\n`);
   });
   // Nowhere is left to say anything.
   process.stderr.on('error', () => {});
