@@ -236,6 +236,26 @@ describe('cli', () => {
     }
   });
 
+  it('refuses an empty or malformed --session as an id (exit 1) before connecting; an empty TETHER_SESSION is unset', async () => {
+    for (const id of ['', 'a.b']) {
+      const run = await cli('var', 'get', 'x', '-s', id, '--nats', 'nats://127.0.0.1:1');
+      expect(run.code, `'${id}'`).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(`^tether: validation_failed: invalid session id '${id.replace('.', '\\.')}'`),
+      );
+    }
+    let stderr = '';
+    const unset = await runCli(['var', 'get', 'x'], {
+      out: () => {},
+      err: (line) => void (stderr += line),
+      env: { TETHER_SESSION: '' },
+    });
+    expect([unset, stderr]).toEqual([
+      2,
+      'tether: usage: no session: give --session <id> (or set TETHER_SESSION) (see: tether var get --help)',
+    ]);
+  });
+
   it('exits 3 for a NATS connection lost under a request, as for one that cannot be reached', () => {
     const lost = new NatsConnectionError(
       'disconnected',

@@ -7,6 +7,7 @@
 // The units themselves, not the src/index.ts barrel: the barrel loads Ax too, which only `serve` needs and which
 // would add some 0.4 s to every command a script runs.
 import { ValidationError } from '../errors.js';
+import { assertSessionId } from '../variables/names.js';
 import type { ReconnectPolicy } from '../nats/connection-options.js';
 import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
@@ -137,11 +138,13 @@ export function natsPrefix(values: { readonly prefix?: string }, io: CliIo): str
   return values.prefix ?? (io.env.TETHER_PREFIX || undefined);
 }
 
-/** The session from `--session`, else `TETHER_SESSION`; a usage error when neither is given. */
+/**
+ * The session from `--session`, else `TETHER_SESSION`; a usage error when neither is given. An empty variable is
+ * unset, but an empty `--session ''` is given: refused as an id (`validation_failed`), as `session delete ''` is.
+ */
 export function sessionIdOf(values: { readonly session?: string }, io: CliIo, command: readonly string[]): string {
-  const id = values.session ?? io.env.TETHER_SESSION;
-  if (id === undefined || id === '')
-    throw new UsageError('no session: give --session <id> (or set TETHER_SESSION)', command);
+  const id = values.session ?? (io.env.TETHER_SESSION || undefined);
+  if (id === undefined) throw new UsageError('no session: give --session <id> (or set TETHER_SESSION)', command);
   return id;
 }
 
@@ -216,6 +219,8 @@ export async function withSession<T>(
   task: (session: RemoteSession, client: TetherClient) => Promise<T>,
 ): Promise<T> {
   const sessionId = sessionIdOf(values, io, command);
+  // Refused before connecting, as any bad input is: an unreachable NATS must not hide it.
+  assertSessionId(sessionId);
   const client = await openClient(values, io, command, options.onError ?? quiet);
   try {
     return await task(await client.session(sessionId, { create: options.create }), client);
