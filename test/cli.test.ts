@@ -97,6 +97,10 @@ describe('cli', () => {
         'tether: usage: --spec bindings must be an object of attribute: variable',
       ],
       [
+        ['module', 'create', 'qa', '-s', 'a', '--spec', '{"type":"ReAct","signature":"q -> a","tools":"search"}'],
+        'tether: usage: --spec tools must be a list of tool names',
+      ],
+      [
         ['module', 'call', 'qa', '-s', 'a', '--input', 'novalue'],
         "tether: usage: --input takes key=value, got 'novalue'",
       ],

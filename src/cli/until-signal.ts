@@ -18,8 +18,9 @@ export function signalExitCode(signal: NodeJS.Signals): number {
  * Resolves with the first SIGINT or SIGTERM; with `'lost'` when `lost` resolves first (a connection that closed:
  * a signal listener alone does not keep Node running, so without it a dead connection ended the command with exit
  * code 13 and no message); with `'output_closed'` when `outputClosed` does (nobody reads stdout any more:
- * `tether events | head -1`); with `'ended'` when `ended` does (what the command follows is gone: a watched session). A second signal while the command is still stopping ends the process at once
- * ({@link signalExitCode}), so a stop that hangs can always be interrupted.
+ * `tether events | head -1`); with `'ended'` when `ended` does (what the command follows is gone: a watched
+ * session). A second signal while the command is still stopping ends the process at once ({@link signalExitCode}),
+ * so a stop that hangs can always be interrupted.
  */
 export function untilSignal(
   lost?: Promise<unknown>,

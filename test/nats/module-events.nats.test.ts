@@ -250,6 +250,11 @@ describe('module events', () => {
     await waitFor(() => failed.length === 1, { message: 'the timed-out execution is cancelled' });
     off();
     expect(failed[0]).toMatchObject({ error: { code: 'execution_aborted', details: { reason: 'timed out' } } });
+    // One given is checked by the client first: a timer cannot wait a fraction of a millisecond.
+    await expect(qa.execute({ question: 'x' }, { timeoutMs: 1.5 })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'timeoutMs' },
+    });
   });
   /**
    * Sends two executions as any NATS client would, with their own ids, and waits until one runs (the stub holds

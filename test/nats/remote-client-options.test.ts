@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { connect } from '../../src/nats/remote-client.js';
+
+// Nothing listens on port 1: a check that let `connect` try would fail as unreachable, not as validation.
+const NOWHERE = 'nats://127.0.0.1:1';
+
+describe('remote client options', () => {
+  it('refuses a timeout a timer cannot wait, naming it, before connecting', async () => {
+    for (const [field, value] of [
+      ['timeoutMs', 0],
+      ['timeoutMs', 1.5],
+      ['connectTimeoutMs', -1],
+      ['connectTimeoutMs', 2 ** 31],
+    ] as const) {
+      await expect(connect({ servers: NOWHERE, [field]: value }), `${field} ${value}`).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: `${field} must be a whole number of milliseconds from 1 to 2147483647, got ${value}`,
+        details: { field },
+      });
+    }
+  });
+});
