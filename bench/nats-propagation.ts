@@ -9,10 +9,15 @@
  * where everything either node does (A's handling of its own write's echo, its events, its ack) waits its turn
  * on one thread, before or after B's part.
  * Goal (issue 4): p50 ≤ 1.3× raw.
+ *
+ * A third side is the floor (`bench/actor-floor.ts`): the same CAS put → watch with a bare XState actor on each
+ * end. Ours against it is what Tether's own code on the path costs: the call into the session process, the
+ * write's planning and checks, encoding, routing, decoding and telling watchers.
  * @module
  */
 import { connect } from 'nats';
 import { Runtime } from '../src/index.js';
+import { startFloorWriter } from './actor-floor.js';
 import { startPeer, type PeerPlacement } from './peer.js';
 import { compareLine, fmt, samplePair, sequentialRate, summarize, type Percentiles } from './stats.js';
 
@@ -33,6 +38,8 @@ interface PropagationRun {
   readonly acked: Percentiles;
   readonly rawAcked: Percentiles;
   readonly casPut: Percentiles;
+  /** The raw CAS put → watch with an XState actor on each end and nothing else (`bench/actor-floor.ts`). */
+  readonly floor: Percentiles;
 }
 
 /** One interleaved run with node B placed as `placement` says. */
@@ -45,6 +52,7 @@ async function propagation(
   const id = `${target.id}_${placement}`;
   const buckets = { variablesBucket: `bench_vars_${id}`, sessionsBucket: `bench_sessions_${id}` };
   const rawBucket = `bench_raw_${id}`;
+  const floorBucket = `bench_floor_${id}`;
   // Whatever started is stopped again, also when the run fails (a peer process left running would hang the bench).
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
@@ -58,12 +66,14 @@ async function propagation(
     const putter = await connect({ servers: target.url, name: 'bench-raw-put', noAsyncTraces: true });
     cleanups.unshift(() => putter.close());
     const putKv = await putter.jetstream().views.kv(rawBucket, { history: 64 });
+    const floorKv = await putter.jetstream().views.kv(floorBucket, { history: 64 });
     const nodeB = await startPeer(
       'propagation-reader',
       {
         url: target.url,
         ...buckets,
         rawBucket,
+        floorBucket,
         rawKey: 'bench.temperature',
         sessionId: 'bench',
         variable: 'temperature',
@@ -100,21 +110,33 @@ async function propagation(
     // Not a baseline, an explanation: what a session's write does on the wire, one put conditioned on the
     // revision it last saw.
     const rawCasPut = () => put(lastRevision > 0 ? { previousSeq: lastRevision } : {});
+    const floorWriter = startFloorWriter(floorKv, 'bench.temperature', payload);
+    let floorRevision = 0;
+    const floor = async (): Promise<number> => {
+      const previous = floorRevision;
+      const seen = nodeB.next('floor', (m) => (m.revision as number) > previous);
+      const t0 = now();
+      floorRevision = await floorWriter.write();
+      return micros(t0, (await seen).at as bigint);
+    };
 
     for (let i = 0; i < warmup; i++) {
       await raw();
       await ours();
+      await floor();
     }
     const rawSamples = new Float64Array(count);
     const ourSamples = new Float64Array(count);
     const ackSamples = new Float64Array(count);
     const rawAckSamples = new Float64Array(count);
     const casPutSamples = new Float64Array(count);
+    const floorSamples = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       [rawSamples[i], ourSamples[i]] = await samplePair(i, raw, ours);
       ackSamples[i] = acked;
       rawAckSamples[i] = rawAcked;
       casPutSamples[i] = await rawCasPut();
+      floorSamples[i] = await floor();
     }
 
     // The sides share one loop, so each one's rate is its own sequential rate: one update per mean latency.
@@ -124,10 +146,20 @@ async function propagation(
       acked: summarize(ackSamples, 0),
       rawAcked: summarize(rawAckSamples, 0),
       casPut: summarize(casPutSamples, 0),
+      floor: summarize(floorSamples, 0),
     };
   } finally {
     for (const cleanup of cleanups) await cleanup();
   }
+}
+
+/**
+ * What the goal leaves room for: the same CAS put → watch with a bare XState actor on each end is the least any
+ * implementation of the design pays, so when it is over the goal, no session actor on both nodes meets it here.
+ */
+function floorLine(floor: number, p50: number): string {
+  const verdict = floor > GOAL ? 'over the goal: no session actor on both nodes meets it here' : 'under the goal';
+  return `  the floor: a CAS put → watch with a bare XState actor on each end p50 ${fmt(p50)} µs, ${floor.toFixed(2)}× raw, ${verdict}`;
 }
 
 /** Runs the comparison, node B in its own process and then in this one, and returns the report lines. */
@@ -143,6 +175,9 @@ export async function benchPropagation(target: NatsBenchTarget, count = 3000, wa
     `  where it goes: raw CAS put → watch p50 ${fmt(apart.casPut.p50)} µs (what a session's write does on the wire);` +
       ` setVariable resolved on A p50 ${fmt(apart.acked.p50)} µs, a raw put's own ack p50 ${fmt(apart.rawAcked.p50)} µs` +
       ` (JetStream acks a put after delivering it to watchers)`,
+    floorLine(apart.floor.p50 / apart.raw.p50, apart.floor.p50),
+    `  everything Tether adds over that floor (the process call, planning, checks, encoding, routing, decoding,` +
+      ` watchers): p50 ${fmt(apart.ours.p50 - apart.floor.p50)} µs`,
     `  both nodes and both raw connections in this one process (one thread for all of it):`,
     compareLine('setVariable A → B watch', together.ours, together.raw, 'KV put → kv.watch'),
   ];

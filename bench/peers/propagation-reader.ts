@@ -5,10 +5,14 @@
  */
 import { connect, KvWatchInclude } from 'nats';
 import { Runtime } from '../../src/index.js';
+import { startFloorReader } from '../actor-floor.js';
 import type { PeerMain } from '../peer.js';
 import { nodeOptions, text } from './config.js';
 
-/** Config: `url`, `variablesBucket`, `sessionsBucket`, `rawBucket`, `rawKey`, `sessionId`, `variable`. */
+/**
+ * Config: `url`, `variablesBucket`, `sessionsBucket`, `rawBucket`, `rawKey`, `floorBucket`, `sessionId`,
+ * `variable`. The floor's reader actor watches `rawKey` in `floorBucket` and reports as `floor`.
+ */
 export const run: PeerMain = async (config, send) => {
   const str = (key: string): string => text(config, key);
   const node = await Runtime.start({ onError: () => {}, nats: nodeOptions(config, 'bench-node-b') });
@@ -26,13 +30,21 @@ export const run: PeerMain = async (config, send) => {
   const pump = (async () => {
     for await (const entry of entries) send({ kind: 'raw', revision: entry.revision, at: process.hrtime.bigint() });
   })();
+  const floor = startFloorReader((revision) => send({ kind: 'floor', revision, at: process.hrtime.bigint() }));
+  const floorEntries = await (
+    await watcher.jetstream().views.kv(str('floorBucket'), { history: 64 })
+  ).watch({ key: str('rawKey'), include: KvWatchInclude.UpdatesOnly });
+  const floorPump = (async () => {
+    for await (const entry of floorEntries) floor.apply(entry.revision, entry.value);
+  })();
   send({ kind: 'ready' });
 
   return async (message) => {
     if (message.kind !== 'stop') return;
     unwatch();
     entries.stop();
-    await pump;
+    floorEntries.stop();
+    await Promise.all([pump, floorPump]);
     await watcher.close();
     await node.stop();
   };
