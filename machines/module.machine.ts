@@ -180,6 +180,7 @@ export const moduleMachine = setup({
           sessionId,
           moduleType,
           state,
+          ...(context.current ? { executionId: context.current.executionId } : {}),
           queued: context.mailbox.length,
           completed,
           failed,

@@ -153,6 +153,8 @@ export interface ModuleDescription {
   readonly sessionId: string;
   readonly moduleType: string;
   readonly state: 'idle' | 'syncing' | 'executing';
+  /** The execution the process is syncing or executing; absent while it is idle. */
+  readonly executionId?: string;
   readonly queued: number;
   readonly completed: number;
   readonly failed: number;

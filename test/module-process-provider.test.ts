@@ -123,6 +123,33 @@ describe('module process on a provider', () => {
       expect(sent.some((body) => body.includes('queued'))).toBe(false);
     }));
 
+  it('names the execution in hand to onState listeners and in describe, the next one once the first is cancelled', () =>
+    withSlowProvider(async (qa, stub) => {
+      const heard: [string, string | undefined][] = [];
+      qa.onState((state, executionId) => heard.push([state, executionId]));
+      const running = new AbortController();
+      const first = qa.execute({ question: 'slow' }, { signal: running.signal }).catch((error: unknown) => error);
+      const second = qa.execute({ question: 'next' });
+      await waitFor(() => stub.chatRequests.length === 1, { message: 'the first request at the provider' });
+      const busy = await qa.describe();
+      expect(busy).toMatchObject({ state: 'executing', executionId: expect.any(String), queued: 1 });
+      running.abort();
+      const aborted = (await first) as ExecutionAbortedError;
+      expect(aborted.details).toMatchObject({ executionId: busy.executionId });
+      stub.delayMs = 0;
+      const { executionId: next } = await second;
+      await waitFor(() => heard.at(-1)?.[0] === 'idle', { message: 'back to idle' });
+      expect(heard).toEqual([
+        ['idle', undefined],
+        ['syncing', busy.executionId],
+        ['executing', busy.executionId],
+        ['syncing', next],
+        ['executing', next],
+        ['idle', undefined],
+      ]);
+      expect(await qa.describe()).not.toHaveProperty('executionId');
+    }));
+
   it('aborts the provider request in flight when the module process stops mid-execution', () =>
     withSlowProvider(async (qa, stub) => {
       const outcome = qa.execute({ question: 'slow' }).then(

@@ -60,7 +60,16 @@ export interface ModuleHandleHooks {
   readonly stop?: () => Promise<void>;
 }
 
-type StateListener = (state: ModuleDescription['state']) => void;
+/** Hears the module's state and the execution it is syncing or executing (`undefined` while idle). */
+type StateListener = (state: ModuleDescription['state'], executionId: string | undefined) => void;
+
+/** The state and execution of a module process's snapshot. */
+function stateOf(snapshot: {
+  readonly value: unknown;
+  readonly context: { readonly current: { readonly executionId: string } | null };
+}): { state: ModuleDescription['state']; executionId: string | undefined } {
+  return { state: snapshot.value as ModuleDescription['state'], executionId: snapshot.context.current?.executionId };
+}
 
 /** One listener of `on`. */
 interface EventListener {
@@ -90,6 +99,8 @@ export class ModuleHandle {
   #stateListeners: readonly StateListener[] = [];
   /** The state the listeners of `onState` last heard of (a woken process starts `idle`, as it went to sleep). */
   #state: ModuleDescription['state'] = 'idle';
+  /** The execution the listeners of `onState` last heard of with {@link #state}. */
+  #execution: string | undefined;
   /** Ends this handle's subscriptions to the current process's actor, when it has any. */
   #detach: (() => void) | undefined;
 
@@ -184,14 +195,18 @@ export class ModuleHandle {
     return this.#listeners.some((one) => one.type === 'module.delta');
   }
 
-  /** Calls `listener` with the current state (`idle`, `syncing`, `executing`), then after every change of it. */
-  onState(listener: (state: ModuleDescription['state']) => void): () => void {
-    if (this.#process?.alive) this.#state = this.#process.getSnapshot().value as ModuleDescription['state'];
+  /**
+   * Calls `listener` with the current state (`idle`, `syncing`, `executing`), then after every change of it. Its
+   * second argument names the execution the module is syncing or executing (`undefined` while idle), so a change
+   * from one execution to the next is heard even when the state stays `syncing` (the first was cancelled).
+   */
+  onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
+    if (this.#process?.alive) this.#take(this.#process.getSnapshot());
     // Wrapped: the same function given twice is two listeners, as it was with one subscription each.
-    const added: StateListener = (state) => listener(state);
+    const added: StateListener = (state, executionId) => listener(state, executionId);
     this.#stateListeners = [...this.#stateListeners, added];
     this.#listen();
-    this.#guard(added, this.#state);
+    this.#guard(() => added(this.#state, this.#execution));
     return () => {
       this.#stateListeners = this.#stateListeners.filter((one) => one !== added);
     };
@@ -201,7 +216,7 @@ export class ModuleHandle {
   attach(process: ProcessRef<ModuleLogic>): void {
     this.#release();
     this.#process = process;
-    this.#state = process.getSnapshot().value as ModuleDescription['state'];
+    this.#take(process.getSnapshot());
     this.#listen();
   }
 
@@ -220,6 +235,15 @@ export class ModuleHandle {
     this.#detach = undefined;
   }
 
+  /** Takes the snapshot's state and execution as what listeners last heard; whether either changed. */
+  #take(snapshot: Parameters<typeof stateOf>[0]): boolean {
+    const { state, executionId } = stateOf(snapshot);
+    if (state === this.#state && executionId === this.#execution) return false;
+    this.#state = state;
+    this.#execution = executionId;
+    return true;
+  }
+
   /** Subscribes to the current process's actor, once, when someone listens: one subscription for all listeners. */
   #listen(): void {
     const process = this.#process;
@@ -228,14 +252,14 @@ export class ModuleHandle {
     const events = actor.on('*', (event) => this.#deliver(event));
     const states = actor.subscribe({
       next: (snapshot) => {
-        const state = snapshot.value as ModuleDescription['state'];
-        if (state === this.#state) return;
-        this.#state = state;
+        if (!this.#take(snapshot)) return;
+        const state = this.#state;
+        const executionId = this.#execution;
         // Over the array of this moment, skipping any a listener before it removed: removed means not called again.
         const listeners = this.#stateListeners;
         for (const listener of listeners)
           if (listeners === this.#stateListeners || this.#stateListeners.includes(listener))
-            this.#guard(listener, state);
+            this.#guard(() => listener(state, executionId));
       },
       // XState rethrows a crash (in a setTimeout) when any observer lacks an error handler; the runtime reports it.
       error: () => {},
@@ -274,14 +298,14 @@ export class ModuleHandle {
     for (const added of listeners) {
       // One removed by a listener before it (the array was replaced) is not called again.
       if (added.type !== event.type || (listeners !== this.#listeners && !this.#listeners.includes(added))) continue;
-      this.#guard(added.listener, event as never);
+      this.#guard(() => (added.listener as (event: unknown) => void)(event));
     }
   }
 
   /** Calls a listener of the user's: one that throws is reported, and must not reach XState (which rethrows). */
-  #guard<A>(listener: (arg: A) => void, arg: A): void {
+  #guard(call: () => void): void {
     try {
-      listener(arg);
+      call();
     } catch (error) {
       this.deps.report(error);
     }

@@ -16,11 +16,13 @@ import type { EventOutbox, OversizeEvent } from './event-outbox.js';
 import type { TetherSubjects } from './subjects.js';
 import { encodeJson } from './wire.js';
 
-/** A module process's state changed: `idle`, `syncing` or `executing`. */
+/** A module process's state changed: `idle`, or `syncing` or `executing` the execution `executionId`. */
 export interface ModuleStateEvent {
   readonly type: 'module.state';
   readonly moduleId: string;
   readonly state: ModuleDescription['state'];
+  /** The execution the process is syncing or executing; absent when it is idle. */
+  readonly executionId?: string;
 }
 
 /**
@@ -101,19 +103,18 @@ export function publishModuleEvents(
   const life = incarnation === undefined ? {} : { incarnation };
   const publish = (event: object, oversize?: OversizeEvent): void =>
     outbox.publish(subject, { ...event, sessionId, moduleId, ...life }, oversize);
-  // Three of an execution's five events are state changes, the same bytes every time: encoded once per state.
-  const stateEvents = new Map<ModuleDescription['state'], Uint8Array>();
+  // A third of an execution's events are `idle`, the same bytes every time: encoded once.
+  let idle: Uint8Array | undefined;
   let initial = true;
   const stops = [
-    handle.onState((state) => {
+    handle.onState((state, executionId) => {
       // The first call is the state the process is in now, not a change: subscribers only hear changes.
       if (initial) return;
-      let data = stateEvents.get(state);
-      if (!data) {
-        const event: ModuleEvent = { type: 'module.state', state, sessionId, moduleId, ...life };
-        stateEvents.set(state, (data = encodeJson(event)));
+      if (executionId === undefined) {
+        idle ??= encodeJson({ type: 'module.state', state, sessionId, moduleId, ...life } satisfies ModuleEvent);
+        return outbox.publishEncoded(subject, idle);
       }
-      outbox.publishEncoded(subject, data);
+      publish({ type: 'module.state', state, executionId });
     }),
     handle.on('module.result', (event) =>
       publish(event, (size, limit) => resultTooLarge(sessionId, life, event.result, size, limit)),

@@ -204,20 +204,21 @@ export class RemoteModuleHandle {
 
   /**
    * Calls `listener` with the module's state (read with `describe`, unless a change arrives first), then after
-   * every change any node reports. With several nodes running the module, their changes interleave. Of a handle
+   * every change any node reports, with the execution it is syncing or executing (`undefined` while idle). With
+   * several nodes running the module, their changes interleave: the execution id tells them apart. Of a handle
    * bound to a life, it stops as {@link on}'s listeners do, and also when that read finds the life gone.
    */
-  onState(listener: (state: ModuleDescription['state']) => void): () => void {
+  onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
     if (this.#stopped) return () => {};
     let heard = false;
     const subscription = this.#subscribe((event) => {
       if (event.type !== 'module.state') return;
       heard = true;
-      listener(event.state);
+      listener(event.state, event.executionId);
     });
     this.describe().then(
       (description) => {
-        if (subscription.active() && !heard) this.#guard(() => listener(description.state));
+        if (subscription.active() && !heard) this.#guard(() => listener(description.state, description.executionId));
       },
       (error: unknown) => {
         // Subscribed after its life ended (the end event gone by): the read is what tells.

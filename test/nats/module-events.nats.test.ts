@@ -62,9 +62,12 @@ describe('module events', () => {
 
     expect(new Set(events.map((e) => e.subject))).toEqual(new Set(['tether.v1.events.ev.module.qa']));
     for (const result of results) {
+      // Every event of an execution names it, its state changes too: with two nodes they interleave.
       const mine = events.map((e) => e.event).filter((e) => 'executionId' in e && e.executionId === result.executionId);
-      expect(mine.map((e) => e.type)).toEqual([
+      expect(mine.map((e) => (e.type === 'module.state' ? e.state : e.type))).toEqual([
+        'syncing',
         'module.synced',
+        'executing',
         ...mine.filter((e) => e.type === 'module.delta').map(() => 'module.delta'),
       ]);
       const resultEvent = events
@@ -80,18 +83,23 @@ describe('module events', () => {
       const deltas = mine.flatMap((e) => (e.type === 'module.delta' ? [e.delta] : []));
       expect(deltas.join('')).toBe('The sky is blue.');
     }
-    const states = events.flatMap((e) => (e.event.type === 'module.state' ? [e.event.state] : []));
-    // A state change on the wire, as any subscriber reads it (nodes encode each state's message once).
-    expect(events.find((e) => e.event.type === 'module.state')?.event).toEqual({
+    const states = events.flatMap((e) => (e.event.type === 'module.state' ? [e.event] : []));
+    // State changes on the wire, as any subscriber reads them: a busy state names its execution, idle none.
+    expect(states.find((e) => e.state === 'syncing')).toEqual({
       type: 'module.state',
       state: 'syncing',
+      executionId: expect.stringMatching(new RegExp(`^(${results.map((r) => r.executionId).join('|')})$`)),
       sessionId: 'ev',
       moduleId: 'qa',
       incarnation: session.incarnation,
     });
-    expect(states).toContain('syncing');
-    expect(states).toContain('executing');
-    expect(states.at(-1)).toBe('idle');
+    expect(states.at(-1)).toEqual({
+      type: 'module.state',
+      state: 'idle',
+      sessionId: 'ev',
+      moduleId: 'qa',
+      incarnation: session.incarnation,
+    });
   });
 
   it('feed a remote handle: on(type) and onState, from whichever node runs the execution', async () => {
@@ -103,18 +111,20 @@ describe('module events', () => {
     const session = await client.session('remote-ev');
     await session.defineVariable('t', 'float', 0.4);
     const qa = await session.module('qa', spec);
-    const states: string[] = [];
+    const states: [string, string | undefined][] = [];
     const results: string[] = [];
-    const offState = qa.onState((state) => states.push(state));
+    const offState = qa.onState((state, executionId) => states.push([state, executionId]));
     const offResult = qa.on('module.result', (event) => results.push(event.result.executionId));
     await waitFor(() => states.length > 0, { message: 'initial state' });
-    expect(states).toEqual(['idle']);
+    expect(states).toEqual([['idle', undefined]]);
     const done = await Promise.all(Array.from({ length: 6 }, (_, i) => qa.execute({ question: `q${i}` })));
     await waitFor(() => results.length === 6, { message: 'six results' });
     offState();
     offResult();
     expect(results.sort()).toEqual(done.map((r) => r.executionId).sort());
-    expect(states).toContain('executing');
+    // Each execution was heard executing, by its id, whichever node ran it.
+    const executing = states.filter(([state]) => state === 'executing').map(([, executionId]) => executionId);
+    expect(new Set(executing)).toEqual(new Set(done.map((r) => r.executionId)));
   });
 
   it('reach a remote handle before the reply of the execution that caused them', async () => {
