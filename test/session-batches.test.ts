@@ -92,5 +92,11 @@ describe('session batch writes', () => {
       ValidationError,
     );
     expect(await other.hasVariable('z')).toBe(false);
+    // A key an export never has is refused, naming it and the keys an imported variable may have.
+    await expect(other.importVariables([{ name: 'z', type: 'integer', value: 1, id: 'x' }])).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { unknown: ['id'], accepted: expect.arrayContaining(['name', 'type', 'value', 'updatedBy']) },
+    });
+    expect(await other.hasVariable('z')).toBe(false);
   });
 });

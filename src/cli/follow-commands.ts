@@ -70,7 +70,8 @@ const events = defineCommand({
   path: ['events'],
   summary: "print every event (or one session's) as one JSON line until Ctrl-C",
   details: [
-    'Each line is {"subject","sessionId","kind","name","data"}; kind is var or module, name the variable or module.',
+    'Each line is {"subject","sessionId","kind","name","data"}; kind is var, module or session (the session ended),',
+    'name the variable or module ("" for session).',
     'Subscribes to <prefix>.v1.events.> (with --session: <prefix>.v1.events.<id>.>).',
     ...RECONNECT_DETAILS,
   ],

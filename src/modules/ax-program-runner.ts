@@ -88,9 +88,7 @@ function parseSignature(signature: string): Sig {
     return AxSignature.from(signature);
   } catch (cause) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    throw new ValidationError(`invalid signature '${signature}': ${why}`, {
-      cause,
-    });
+    throw new ValidationError(`invalid signature '${signature}': ${why}`, { cause, details: { field: 'signature' } });
   }
 }
 

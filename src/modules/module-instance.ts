@@ -7,7 +7,7 @@
  */
 import type { SessionContext, VersionedValue } from '../session/session-context.js';
 import type { ExecutionResult, SyncOutcome } from '../../machines/module.machine.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError, VariableNotFoundError } from '../errors.js';
 import {
   defaultModuleRegistry,
   type ModuleRegistry,
@@ -213,11 +213,8 @@ async function resolveType(
   if (spec.typeVariable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
   const snapshot = await session.readVariables([spec.typeVariable]);
   const read = snapshot.found[spec.typeVariable];
-  if (!read)
-    throw new ValidationError(
-      `module type variable '${spec.typeVariable}' not found in session '${session.sessionId}'`,
-      { variable: spec.typeVariable },
-    );
+  // As a bound variable that is missing is refused: the same code for either kind of binding.
+  if (!read) throw new VariableNotFoundError(session.sessionId, spec.typeVariable);
   if (typeof read.value !== 'string')
     throw new ValidationError(`variable '${spec.typeVariable}' does not hold a module type name`, {
       variable: spec.typeVariable,

@@ -91,11 +91,16 @@ export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
     );
   }
   if (typeof fields.signature !== 'string' || fields.signature.trim() === '')
-    throw new ValidationError('a module spec needs a signature string');
+    throw new ValidationError('a module spec needs a signature string', { details: { field: 'signature' } });
   const hasType = fields.type !== undefined;
   const hasVariable = fields.typeVariable !== undefined;
-  if (hasType === hasVariable) throw new ValidationError('a module spec needs exactly one of type or typeVariable');
-  if (hasType && typeof fields.type !== 'string') throw new ValidationError('module spec type must be a string');
+  if (hasType === hasVariable) {
+    throw new ValidationError('a module spec needs exactly one of type or typeVariable', {
+      details: { field: hasType ? 'typeVariable' : 'type' },
+    });
+  }
+  if (hasType && typeof fields.type !== 'string')
+    throw new ValidationError('module spec type must be a string', { details: { field: 'type' } });
   if (hasVariable) assertVariableName(fields.typeVariable);
   assertTools(fields.tools);
   for (const attribute of BINDABLE_ATTRIBUTES) checkParameterValue(attribute, fields[attribute]);

@@ -7,8 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MsgHdrs } from 'nats';
-import { ExecutionAbortedError, ModuleNotFoundError, ValidationError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { ExecutionAbortedError, ModuleNotFoundError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { ModuleControl } from './module-control.js';
 import type { ModuleForward } from './module-forward.js';
@@ -20,8 +19,8 @@ import type { NodePings } from './node-pings.js';
 import {
   assertExecutionId,
   assertFields,
-  optionalCount,
   optionalString,
+  optionalTimerMs,
   requireObject,
   requirePresent,
   requireString,
@@ -104,11 +103,7 @@ export function moduleOperations(
       assertFields(body, ['inputs', 'executionId', 'timeoutMs'], 'module execute');
       const inputs = requireObject(body, 'inputs');
       const executionId = assertExecutionId(optionalString(body, 'executionId') ?? randomUUID());
-      const timeoutMs = optionalCount(body, 'timeoutMs');
-      if (timeoutMs === 0) throw new ValidationError('timeoutMs must be above 0', { details: { field: 'timeoutMs' } });
-      // Timers take at most 2^31-1 ms; a longer one would fire at once instead of waiting.
-      if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS)
-        throw new ValidationError(`timeoutMs must be at most ${MAX_TIMEOUT_MS}`, { details: { field: 'timeoutMs' } });
+      const timeoutMs = optionalTimerMs(body, 'timeoutMs');
       return async () => {
         // A running module is not woken, so its session is not looked up on that path: a request bound to a life
         // has it checked first (another life's module of the same id must not run for it).

@@ -5,8 +5,9 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { freezeJson } from '../variables/json-value.js';
+import { freezeJson, shownPath } from '../variables/json-value.js';
 import type { JsonValue } from '../variables/types.js';
+import { assertTimerMs } from './timer-ms.js';
 import type { RequestBody } from './wire.js';
 
 /** Refuses fields the operation does not know, as the embedded API refuses unknown options. */
@@ -14,7 +15,7 @@ export function assertFields(body: RequestBody, allowed: readonly string[], oper
   const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
     throw new ValidationError(
-      `${operation} got unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.join(', ')}`,
+      `${operation} got unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.length > 0 ? allowed.join(', ') : 'none'}`,
       {
         details: { operation, unknown, allowed },
       },
@@ -62,6 +63,14 @@ export function optionalCount(body: RequestBody, field: string): number | undefi
   return value;
 }
 
+/** An optional timeout in milliseconds (`undefined` when absent), as {@link assertTimerMs} checks it. */
+export function optionalTimerMs(body: RequestBody, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  assertTimerMs(field, value);
+  return value;
+}
+
 /** A required positive whole number. */
 export function requireCount(body: RequestBody, field: string): number {
   const value = optionalCount(body, field);
@@ -104,7 +113,7 @@ export function optionalJsonValue(body: RequestBody, field: string): JsonValue |
   return freezeJson(
     value,
     (path, problem) => {
-      throw new ValidationError(`field '${field}' must be a JSON value; ${path} is ${problem}`, {
+      throw new ValidationError(`field '${field}' must be a JSON value; ${shownPath(path)} is ${problem}`, {
         details: { field, path },
       });
     },

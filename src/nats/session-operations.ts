@@ -26,6 +26,14 @@ import {
 } from './request-fields.js';
 import { encodeRecord, type RequestBody } from './wire.js';
 
+/**
+ * Refuses fields the variable operation does not know. Its body comes here untagged (session-request.ts), so
+ * `tagged` is never among them, but every variable operation accepts it: the refusal lists it too.
+ */
+function assertVariableFields(body: RequestBody, allowed: readonly string[], operation: string): void {
+  assertFields(body, [...allowed, 'tagged'], operation);
+}
+
 /** Runs one operation on a session; resolves to the JSON-ready result. */
 export type OperationHandler = (session: Session, body: RequestBody) => Promise<unknown>;
 
@@ -51,7 +59,7 @@ function attribution(
 /** The handler of every variable operation. */
 export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> = {
   async define(session, body) {
-    assertFields(body, ['name', 'type', 'value', 'options'], 'define');
+    assertVariableFields(body, ['name', 'type', 'value', 'options'], 'define');
     const options = body.options === undefined ? {} : requireObject(body, 'options');
     const record = await session.defineVariable(
       name(body),
@@ -63,7 +71,7 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   },
 
   async get(session, body) {
-    assertFields(body, ['name', 'default'], 'get');
+    assertVariableFields(body, ['name', 'default'], 'get');
     const variable = name(body);
     // Checked as any value a variable could hold, whether or not it is used: it is echoed back in the reply.
     if (Object.hasOwn(body, 'default')) optionalJsonValue(body, 'default');
@@ -78,22 +86,22 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   },
 
   async describe(session, body) {
-    assertFields(body, ['name'], 'describe');
+    assertVariableFields(body, ['name'], 'describe');
     return encodeRecord(await session.describeVariable(name(body)));
   },
 
   async has(session, body) {
-    assertFields(body, ['name'], 'has');
+    assertVariableFields(body, ['name'], 'has');
     return session.hasVariable(name(body));
   },
 
   async list(session, body) {
-    assertFields(body, ['pattern'], 'list');
+    assertVariableFields(body, ['pattern'], 'list');
     return (await session.listVariables(optionalString(body, 'pattern') ?? '*')).map(encodeRecord);
   },
 
   async getMany(session, body) {
-    assertFields(body, ['names'], 'getMany');
+    assertVariableFields(body, ['names'], 'getMany');
     const names = requireArray(body, 'names');
     names.forEach((entry) => assertVariableName(entry));
     const snapshot = await session.readVariables(names as string[]);
@@ -109,7 +117,7 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   },
 
   async set(session, body) {
-    assertFields(body, ['name', 'value', 'expectedVersion', 'updatedBy', 'reason'], 'set');
+    assertVariableFields(body, ['name', 'value', 'expectedVersion', 'updatedBy', 'reason'], 'set');
     const expectedVersion = optionalCount(body, 'expectedVersion');
     const options = {
       ...attribution(body, ['updatedBy', 'reason']),
@@ -119,13 +127,13 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   },
 
   async delete(session, body) {
-    assertFields(body, ['name', 'updatedBy'], 'delete');
+    assertVariableFields(body, ['name', 'updatedBy'], 'delete');
     await session.deleteVariable(name(body), attribution(body, ['updatedBy']));
     return true;
   },
 
   async setMany(session, body) {
-    assertFields(body, ['values', 'atomic', 'updatedBy', 'reason'], 'setMany');
+    assertVariableFields(body, ['values', 'atomic', 'updatedBy', 'reason'], 'setMany');
     // Names are left to the session: a non-atomic batch answers an invalid one in its own outcome and writes the
     // rest, as the embedded API does; an atomic batch refuses the whole batch for it.
     const values = requireObject(body, 'values');
@@ -137,7 +145,7 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   },
 
   async history(session, body) {
-    assertFields(body, ['name'], 'history');
+    assertVariableFields(body, ['name'], 'history');
     const variable = name(body);
     const { type } = await session.describeVariable(variable);
     // Each entry through the codec of its own type, which it carries: an import may have changed the type since.
@@ -149,29 +157,29 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   },
 
   async rollback(session, body) {
-    assertFields(body, ['name', 'version', 'updatedBy'], 'rollback');
+    assertVariableFields(body, ['name', 'version', 'updatedBy'], 'rollback');
     return encodeRecord(
       await session.rollbackVariable(name(body), requireCount(body, 'version'), attribution(body, ['updatedBy'])),
     );
   },
 
   async lock(session, body) {
-    assertFields(body, ['name', 'owner'], 'lock');
+    assertVariableFields(body, ['name', 'owner'], 'lock');
     return encodeRecord(await session.lockVariable(name(body), requireString(body, 'owner')));
   },
 
   async unlock(session, body) {
-    assertFields(body, ['name', 'owner'], 'unlock');
+    assertVariableFields(body, ['name', 'owner'], 'unlock');
     return encodeRecord(await session.unlockVariable(name(body), requireString(body, 'owner')));
   },
 
   async export(session, body) {
-    assertFields(body, [], 'export');
+    assertVariableFields(body, [], 'export');
     return session.exportVariables();
   },
 
   async import(session, body) {
-    assertFields(body, ['records', 'replace', 'updatedBy'], 'import');
+    assertVariableFields(body, ['records', 'replace', 'updatedBy'], 'import');
     const replace = optionalBoolean(body, 'replace');
     return session.importVariables(requireArray(body, 'records'), {
       ...attribution(body, ['updatedBy']),

@@ -22,6 +22,14 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === null || proto === Object.prototype;
 }
 
+/**
+ * A path as a message shows it: whole up to 100 characters, else its start and end around `…`, so that what is
+ * wrong there still fits the one-line error header a reply carries (512 characters). Details keep the whole path.
+ */
+export function shownPath(path: string): string {
+  return path.length <= 100 ? path : `${path.slice(0, 60)}…${path.slice(-30)}`;
+}
+
 /** Renders a path of keys as `$.a[2]["odd key"]`, starting from `root`. */
 export function renderPath(root: string, keys: readonly (string | number)[]): string {
   let path = root;

@@ -165,7 +165,10 @@ export function importRecord(raw: unknown, id: string, write: WriteAttribution):
   const source = raw as Record<string, unknown>;
   const unknown = Object.keys(source).filter((key) => !EXPORT_KEYS.has(key));
   if (unknown.length > 0) {
-    throw new ValidationError(`imported variable has unknown keys: ${unknown.join(', ')}`);
+    throw new ValidationError(
+      `imported variable has unknown keys: ${unknown.join(', ')}; accepted: ${[...EXPORT_KEYS].join(', ')}`,
+      { details: { unknown, accepted: [...EXPORT_KEYS] } },
+    );
   }
   const name = source.name;
   if (typeof name !== 'string') throw new ValidationError('an imported variable must have a string name');

@@ -5,7 +5,7 @@
  */
 import { fail, show } from './failure.js';
 import { checkJsonShape } from './json-shape.js';
-import { freezeJson } from './json-value.js';
+import { freezeJson, shownPath } from './json-value.js';
 import type { JsonConstraints, JsonValue, ListConstraints } from './types.js';
 
 /**
@@ -17,7 +17,7 @@ import type { JsonConstraints, JsonValue, ListConstraints } from './types.js';
  */
 export function validateJson(value: unknown, constraints: JsonConstraints, variable: string): JsonValue {
   const copy = freezeJson(value, (path, problem) =>
-    fail(variable, `must be a JSON value; ${path} is ${problem}`, { constraint: 'type', path }),
+    fail(variable, `must be a JSON value; ${shownPath(path)} is ${problem}`, { constraint: 'type', path }),
   );
   if (constraints.shape !== undefined) checkJsonShape(copy, constraints.shape, variable);
   return copy;

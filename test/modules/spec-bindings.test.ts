@@ -48,4 +48,20 @@ describe('a module spec binding', () => {
     expect(stub().chatRequests.map((request) => request.body.temperature)).toEqual([0.5]);
     expect(result.provenance).toEqual({ t: 1 });
   });
+
+  it('names the part of a spec that is wrong in details.field: its signature, its type', async () => {
+    const cases: [object, string][] = [
+      [{ type: 'Predict' }, 'signature'],
+      [{ type: 'Predict', signature: 'q -> a' }, 'signature'],
+      [{ signature: base.signature }, 'type'],
+      [{ type: 5, signature: base.signature }, 'type'],
+    ];
+    for (const [spec, field] of cases) {
+      const error = await session()
+        .module('m', spec as never)
+        .catch((e: unknown) => e);
+      expect(error, JSON.stringify(spec)).toMatchObject({ code: 'validation_failed', details: { field } });
+    }
+    expect(await session().modules()).toEqual([]);
+  });
 });

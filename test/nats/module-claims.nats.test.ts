@@ -218,7 +218,7 @@ describe('module ids claimed across nodes', () => {
     // Refused by the build, after the claim: the type variable does not exist. The id is given back.
     await expect(
       onB.module('other', { signature: predict.signature, typeVariable: 'missing', tools: [echoTool] }),
-    ).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining("'missing'") });
+    ).rejects.toMatchObject({ code: 'variable_not_found', details: { variable: 'missing' } });
 
     expect(await listed()).toEqual([{ moduleId: 'local', node: a.serviceId }]);
     await onA.module('other', localSpec);

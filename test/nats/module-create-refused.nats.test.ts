@@ -52,7 +52,7 @@ describe('module creation refused', () => {
     expect(await create('m2', { ...predict, signature: 'q -> a' })).toBe('validation_failed');
     expect(await create('m3', { ...predict, bindings: { temperature: 'hot' } })).toBe('validation_failed');
     expect(await create('m4', { ...predict, type: undefined, typeVariable: 'kind' })).toBe('unknown_module');
-    expect(await create('m5', { ...predict, type: undefined, typeVariable: 'nosuch' })).toBe('validation_failed');
+    expect(await create('m5', { ...predict, type: undefined, typeVariable: 'nosuch' })).toBe('variable_not_found');
 
     // No revision, no key, no delete marker: a refused operation changes nothing.
     expect(await bucketState(buckets)).toEqual(before);

@@ -155,6 +155,7 @@ describe('module service', () => {
       [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":0}'],
       [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":"soon"}'],
       [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":2147483648}'],
+      [`${base}.qa.execute`, '{"inputs":{},"timeoutMs":1.5}'],
       [`${base}.qa.execute`, '{"inputs":{},"executionId":7}'],
       [`${base}.qa.execute`, '{"inputs":{},"executionId":"a.b"}'],
       [`${base}.qa.execute`, '{"inputs":{},"executionId":""}'],
@@ -176,6 +177,18 @@ describe('module service', () => {
       expect(reply.errorCode, label).toBe('400');
       expect(reply.error, label).toMatch(/^validation_failed: /);
       expect(reply.body.error?.code, label).toBe('validation_failed');
+    }
+    // One rule for a timeout, said whole whatever was wrong with it (a string is shown as the JSON it was).
+    for (const [timeoutMs, shown] of [
+      ['0', '0'],
+      ['1.5', '1.5'],
+      ['"5"', '"5"'],
+    ]) {
+      const reply = await raw(`${base}.qa.execute`, `{"inputs":{},"timeoutMs":${timeoutMs}}`);
+      expect(reply.body.error, timeoutMs).toMatchObject({
+        message: `timeoutMs must be a whole number of milliseconds from 1 to 2147483647, got ${shown}`,
+        details: { field: 'timeoutMs' },
+      });
     }
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
     expect(await qa.describe()).toMatchObject({ completed: 0, failed: 0 });

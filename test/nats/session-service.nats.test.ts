@@ -183,9 +183,14 @@ describe('session service', () => {
     for (const name of ['missing', 'x']) {
       const reply = await raw('tether.v1.session.deep.var.get', `{"name":"${name}","default":${nested(100_000)}}`);
       expect(reply.errorCode, name).toBe('400');
-      expect(reply.body.error, name).toMatchObject({ code: 'validation_failed', details: { field: 'default' } });
+      // The message shows the path's ends, so that the reason fits the error header; the details have all of it.
+      expect(reply.body.error, name).toMatchObject({
+        code: 'validation_failed',
+        details: { field: 'default', path: `default${'[0]'.repeat(256)}` },
+      });
+      expect(reply.error, name).toMatch(/is nested deeper than 256 levels$/);
       expect(reply.body.error.message, name).toMatch(
-        /^field 'default' must be a JSON value; default(\[0\]){256} is nested deeper than 256 levels$/,
+        /^field 'default' must be a JSON value; default(\[0\]){17}\[0…(\[0\]){10} is nested deeper than 256 levels$/,
       );
     }
     const defined = await raw('tether.v1.session.deep.var.define', `{"name":"j","type":"json","value":${nested(300)}}`);
@@ -193,5 +198,18 @@ describe('session service', () => {
     // As deep as a value may be, it is echoed back as given.
     const fine = await raw('tether.v1.session.deep.var.get', `{"name":"missing","default":${nested(256)}}`);
     expect(JSON.stringify(fine.body.result)).toBe(`{"value":${nested(256)},"type":null,"version":0}`);
+  });
+
+  it('lists the fields an operation accepts when it refuses an unknown one, tagged included, none for none', async () => {
+    await fx().node(fx().buckets());
+    await raw('tether.v1.session.fields.open', '');
+    const set = await raw('tether.v1.session.fields.var.set', '{"name":"t","value":1,"bogus":true}');
+    const message = 'set got unknown field bogus; accepted: name, value, expectedVersion, updatedBy, reason, tagged';
+    expect(set.body.error).toMatchObject({ code: 'validation_failed', message });
+    expect(set.body.error.details.allowed).toContain('tagged');
+    const open = await raw('tether.v1.session.fields.open', '{"bogus":1}');
+    expect(open.body.error.message).toBe('open got unknown field bogus; accepted: none');
+    // The header says what the body says.
+    expect(open.error).toBe(`validation_failed: ${open.body.error.message}`);
   });
 });
