@@ -41,13 +41,14 @@ const writerMachine = setup({
 });
 
 /** The writer end: `write()` resolves with the revision of its put, once acknowledged. */
-export function startFloorWriter(kv: KV, key: string, bytes: Uint8Array): { write(): Promise<number> } {
+export function startFloorWriter(kv: KV, key: string, bytes: Uint8Array): { write(): Promise<number>; stop(): void } {
   const actor = createActor(writerMachine, { input: { kv, key, bytes } }).start();
   return {
     write: () =>
       new Promise((resolve, reject) =>
         actor.send({ type: 'write', done: (r) => (r instanceof Error ? reject(r) : resolve(r)) }),
       ),
+    stop: () => actor.stop(),
   };
 }
 
@@ -64,6 +65,7 @@ const readerMachine = setup({
 /** The reader end: `apply` gives the actor a watched entry; `onApplied` hears each new revision it took. */
 export function startFloorReader(onApplied: (revision: number) => void): {
   apply(revision: number, value: Uint8Array): void;
+  stop(): void;
 } {
   const actor = createActor(readerMachine).start();
   let told = 0;
@@ -72,5 +74,5 @@ export function startFloorReader(onApplied: (revision: number) => void): {
     told = snapshot.context.revision;
     onApplied(told);
   });
-  return { apply: (revision, value) => actor.send({ type: 'changed', revision, value }) };
+  return { apply: (revision, value) => actor.send({ type: 'changed', revision, value }), stop: () => actor.stop() };
 }

@@ -37,6 +37,21 @@ describe('module process', () => {
     expect(result.output.answer).toContain('temperature=0.9');
   });
 
+  it('lets a listener added from inside another listener leave the others every change', async () => {
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const first: string[] = [];
+    const second: string[] = [];
+    qa.onState((state) => first.push(state));
+    // XState has the new snapshot before it tells observers: an onState added meanwhile must not swallow the change.
+    const off = qa.on('module.synced', () => {
+      off();
+      qa.onState((state) => second.push(state));
+    });
+    await qa.execute({ question: 'q' });
+    expect(first).toEqual(['idle', 'syncing', 'executing', 'idle']);
+    expect(second.at(-1)).toBe('idle');
+  });
+
   it('completes 10 executions sent at once, in order, each with its own result', async () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     const started: string[] = [];

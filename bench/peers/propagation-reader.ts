@@ -45,6 +45,7 @@ export const run: PeerMain = async (config, send) => {
     entries.stop();
     floorEntries.stop();
     await Promise.all([pump, floorPump]);
+    floor.stop();
     await watcher.close();
     await node.stop();
   };

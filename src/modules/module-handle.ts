@@ -201,7 +201,9 @@ export class ModuleHandle {
    * from one execution to the next is heard even when the state stays `syncing` (the first was cancelled).
    */
   onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
-    if (this.#process?.alive) this.#take(this.#process.getSnapshot());
+    // Read only when nobody listens yet: a subscription keeps it itself, and XState updates the snapshot before it
+    // tells observers, so a read from inside a listener would take a change the others have not heard yet.
+    if (!this.#detach && this.#process?.alive) this.#take(this.#process.getSnapshot());
     // Wrapped: the same function given twice is two listeners, as it was with one subscription each.
     const added: StateListener = (state, executionId) => listener(state, executionId);
     this.#stateListeners = [...this.#stateListeners, added];

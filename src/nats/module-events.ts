@@ -103,7 +103,7 @@ export function publishModuleEvents(
   const life = incarnation === undefined ? {} : { incarnation };
   const publish = (event: object, oversize?: OversizeEvent): void =>
     outbox.publish(subject, { ...event, sessionId, moduleId, ...life }, oversize);
-  // A third of an execution's events are `idle`, the same bytes every time: encoded once.
+  // `idle` goes out once per execution, the same bytes every time: encoded once. A busy state names its execution.
   let idle: Uint8Array | undefined;
   let initial = true;
   const stops = [

@@ -24,7 +24,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { freezeJson, isPlainObject, MAX_JSON_DEPTH } from '../variables/json-value.js';
+import { freezeJson, isPlainObject, MAX_JSON_DEPTH, shownPath } from '../variables/json-value.js';
 
 /** The request fields that hold user data and are tagged when the request says `"tagged": true`. */
 export const TAGGED_FIELDS: readonly string[] = Object.freeze(['value', 'options', 'values', 'records']);
@@ -193,9 +193,12 @@ export function untagValue(tagged: unknown, field = 'value'): unknown {
   const path: (string | number)[] = [];
   const bad = (what: string, details: Readonly<Record<string, unknown>> = {}): never => {
     const at = path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
-    throw new ValidationError(`field '${field}' has a malformed tagged value at ${field}${at}: ${what}`, {
-      details: { field, constraint: 'tagged', at: `${field}${at}`, ...details },
-    });
+    throw new ValidationError(
+      `field '${field}' has a malformed tagged value at ${shownPath(`${field}${at}`)}: ${what}`,
+      {
+        details: { field, constraint: 'tagged', at: `${field}${at}`, ...details },
+      },
+    );
   };
 
   const untag = (item: unknown): unknown => {

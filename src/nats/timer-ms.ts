@@ -5,14 +5,14 @@
  */
 import { ValidationError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { show } from '../variables/failure.js';
 
 /** @throws {ValidationError} naming `field` unless `value` is a whole number of milliseconds from 1 to 2^31-1 */
 export function assertTimerMs(field: string, value: unknown): asserts value is number {
   if (typeof value === 'number' && value > 0 && Number.isSafeInteger(value) && value <= MAX_TIMEOUT_MS) return;
-  // A number as JavaScript writes it, anything else (from a JSON body) as JSON: "5" must not read as 5.
-  const shown = typeof value === 'number' ? String(value) : String(JSON.stringify(value));
+  // Shown bounded, a string quoted: "5" must not read as 5.
   throw new ValidationError(
-    `${field} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${shown}`,
+    `${field} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${show(value)}`,
     { details: { field } },
   );
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { fail, show } from './failure.js';
-import { freezeJson, isPlainObject } from './json-value.js';
+import { freezeJson, isPlainObject, shownPath } from './json-value.js';
 import type { Constraints, DefineVariableOptions, JsonValue } from './types.js';
 
 /** The options `defineVariable` accepts. */
@@ -60,7 +60,7 @@ export function validateDefineOptions(options: unknown, variableName?: string): 
       });
     }
     result.metadata = freezeJson(metadata, (path, problem) =>
-      fail(variableName, `option metadata must be a JSON object; ${path} is ${problem}`, {
+      fail(variableName, `option metadata must be a JSON object; ${shownPath(path)} is ${problem}`, {
         constraint: 'metadata',
         path,
       }),

@@ -4,7 +4,7 @@
  * @module
  */
 import { fail } from './failure.js';
-import { freezeJson, isPlainObject, jsonEqual, MAX_JSON_DEPTH, renderPath } from './json-value.js';
+import { freezeJson, isPlainObject, jsonEqual, MAX_JSON_DEPTH, renderPath, shownPath } from './json-value.js';
 import type { JsonShape, JsonShapeType, JsonValue } from './types.js';
 
 /** The type names a shape understands, in the order messages list them. */
@@ -102,8 +102,10 @@ function hasType(value: JsonValue, type: JsonShapeType): boolean {
  */
 export function checkJsonShape(value: JsonValue, shape: JsonShape, variable: string): void {
   const keys: (string | number)[] = [];
-  const bad = (phrase: string): never =>
-    fail(variable, `${renderPath('$', keys)} ${phrase}`, { constraint: 'shape', path: renderPath('$', keys) });
+  const bad = (phrase: string): never => {
+    const path = renderPath('$', keys);
+    return fail(variable, `${shownPath(path)} ${phrase}`, { constraint: 'shape', path });
+  };
 
   const visit = (node: JsonValue, rule: JsonShape): void => {
     if (rule.type !== undefined) {

@@ -48,7 +48,7 @@ const ITEM_CHECKS: Readonly<Record<ItemType, ItemCheck>> = {
 export function validateList(value: unknown, constraints: ListConstraints, variable: string): readonly JsonValue[] {
   if (!Array.isArray(value)) return fail(variable, `must be a list, got ${show(value)}`, { constraint: 'type' });
   const copy = freezeJson(value, (path, problem) =>
-    fail(variable, `must be a list of JSON values; ${path} is ${problem}`, { constraint: 'type', path }),
+    fail(variable, `must be a list of JSON values; ${shownPath(path)} is ${problem}`, { constraint: 'type', path }),
   ) as readonly JsonValue[];
   const { minItems, maxItems, itemType } = constraints;
   if (minItems !== undefined && copy.length < minItems) {

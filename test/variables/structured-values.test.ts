@@ -77,6 +77,11 @@ describe('structured-values', () => {
       expect(() => validateValue('json', deep, {}, 'cfg')).toThrow(
         expect.objectContaining({ details: expect.objectContaining({ path: `$${'[0]'.repeat(256)}` }) }),
       );
+      // A list's items and a define's metadata are checked alike, and shown alike.
+      expectValidation(
+        () => validateValue('list', [deep], {}, 'items'),
+        /^items: must be a list of JSON values; \$(\[0\]){19}\[0…(\[0\]){10} is nested deeper than 256 levels$/,
+      );
       let ok: unknown = 1;
       for (let i = 0; i < 255; i++) ok = [ok];
       expect(() => validateValue('json', ok, {}, 'cfg')).not.toThrow();
