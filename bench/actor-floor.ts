@@ -2,8 +2,8 @@
  * The floor of propagation (a) as the design lays it out: an XState actor on each end of a raw KV put → watch,
  * and nothing else. The writer actor takes a `write` event and puts the record conditioned on the revision it
  * last saw (as a session's write does); the reader actor takes each watched entry as an event, keeps it in its
- * context and tells its subscriber. No validation, no encoding, no routing, no events: what any implementation
- * that puts a session actor on both nodes pays at the least, on this machine.
+ * context and tells its subscriber. No validation, no encoding, no routing, no events: what an actor on each node
+ * costs at the least on this machine, before any of the work a session's write needs besides.
  * @module
  */
 import type { KV } from 'nats';

@@ -192,13 +192,10 @@ export function untagValue(tagged: unknown, field = 'value'): unknown {
   const containers: object[] = [];
   const path: (string | number)[] = [];
   const bad = (what: string, details: Readonly<Record<string, unknown>> = {}): never => {
-    const at = path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
-    throw new ValidationError(
-      `field '${field}' has a malformed tagged value at ${shownPath(`${field}${at}`)}: ${what}`,
-      {
-        details: { field, constraint: 'tagged', at: `${field}${at}`, ...details },
-      },
-    );
+    const at = `${field}${path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('')}`;
+    throw new ValidationError(`field '${field}' has a malformed tagged value at ${shownPath(at)}: ${what}`, {
+      details: { field, constraint: 'tagged', at, ...details },
+    });
   };
 
   const untag = (item: unknown): unknown => {
