@@ -143,6 +143,8 @@ describe('session', () => {
     await expect(session.setVariable('n', 1, { expectedVerison: 1 } as never)).rejects.toMatchObject({
       code: 'validation_failed',
       message: expect.stringContaining('expectedVerison'),
+      // Named as every other refusal of unknown keys names them, embedded and over the wire.
+      details: { unknown: ['expectedVerison'], accepted: expect.arrayContaining(['expectedVersion', 'updatedBy']) },
     });
     expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
   });

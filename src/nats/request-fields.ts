@@ -11,13 +11,13 @@ import { assertTimerMs } from './timer-ms.js';
 import type { RequestBody } from './wire.js';
 
 /** Refuses fields the operation does not know, as the embedded API refuses unknown options. */
-export function assertFields(body: RequestBody, allowed: readonly string[], operation: string): void {
-  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
+export function assertFields(body: RequestBody, accepted: readonly string[], operation: string): void {
+  const unknown = Object.keys(body).filter((key) => !accepted.includes(key));
   if (unknown.length > 0) {
     throw new ValidationError(
-      `${operation} got unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${allowed.length > 0 ? allowed.join(', ') : 'none'}`,
+      `${operation} got unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${accepted.length > 0 ? accepted.join(', ') : 'none'}`,
       {
-        details: { operation, unknown, allowed },
+        details: { operation, unknown, accepted },
       },
     );
   }

@@ -53,7 +53,7 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
     const names = Object.keys(allowed);
     throw new ValidationError(
       `${operation} got unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${names.join(', ')}`,
-      { details: { operation, unknown, allowed: names } },
+      { details: { operation, unknown, accepted: names } },
     );
   }
   for (const [option, value] of Object.entries(options)) {

@@ -206,7 +206,7 @@ describe('session service', () => {
     const set = await raw('tether.v1.session.fields.var.set', '{"name":"t","value":1,"bogus":true}');
     const message = 'set got unknown field bogus; accepted: name, value, expectedVersion, updatedBy, reason, tagged';
     expect(set.body.error).toMatchObject({ code: 'validation_failed', message });
-    expect(set.body.error.details.allowed).toContain('tagged');
+    expect(set.body.error.details.accepted).toContain('tagged');
     const open = await raw('tether.v1.session.fields.open', '{"bogus":1}');
     expect(open.body.error.message).toBe('open got unknown field bogus; accepted: none');
     // The header says what the body says.
