@@ -52,6 +52,45 @@ describe('module process', () => {
     expect(second.at(-1)).toBe('idle');
   });
 
+  it('goes syncing → syncing when the execution it syncs for is cancelled, naming the next one', async () => {
+    // An onChange callback is awaited by the sync: held here, the sync lasts until the test lets it go.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let syncsHeld = 0;
+    const qa = await session.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: { variable: 'llm_temperature', onChange: () => (syncsHeld++, held) } },
+    });
+    const heard: [string, string | undefined][] = [];
+    qa.onState((state, executionId) => heard.push([state, executionId]));
+    await session.setVariable('llm_temperature', 0.9);
+    const cancel = new AbortController();
+    const first = qa.execute({ question: 'cancelled while syncing' }, { signal: cancel.signal });
+    const second = qa.execute({ question: 'next' });
+    await waitFor(() => syncsHeld === 1, { message: 'the first sync held in its callback' });
+    const busy = await qa.describe();
+    expect(busy).toMatchObject({ state: 'syncing', queued: 1 });
+    cancel.abort();
+    await expect(first).rejects.toMatchObject({
+      code: 'execution_aborted',
+      details: { executionId: busy.executionId },
+    });
+    const done = await second;
+    release();
+    // The next execution synced with the value the cancelled one had already taken: no callback again.
+    expect(done.output.answer).toContain('temperature=0.9');
+    expect(syncsHeld).toBe(1);
+    await waitFor(() => heard.at(-1)?.[0] === 'idle', { message: 'back to idle' });
+    expect(heard).toEqual([
+      ['idle', undefined],
+      ['syncing', busy.executionId],
+      ['syncing', done.executionId],
+      ['executing', done.executionId],
+      ['idle', undefined],
+    ]);
+  });
+
   it('completes 10 executions sent at once, in order, each with its own result', async () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     const started: string[] = [];
