@@ -75,8 +75,9 @@ export interface TetherClient {
   /** The highest store revision a reply has reported to this client. */
   readonly revision: number;
   /**
-   * Closes the connection; watches end with it. The cancels this client sent for executions it gave up on (a
-   * timeout, an abort, a lost node) are waited for first, up to 2 s, so that they reach the nodes.
+   * Closes the connection; watches end with it, and module handles are no longer `alive`. The cancels this client
+   * sent for executions it gave up on (a timeout, an abort, a lost node) are waited for first, up to 2 s, so that
+   * they reach the nodes.
    */
   close(): Promise<void>;
   /**

@@ -1,13 +1,12 @@
 /**
- * A module served by Tether nodes over NATS, with the embedded `ModuleHandle`'s names: `execute`, `describe`,
- * `on`, `onState`, `stop`. Any node may serve any request (it wakes the module from its spec in KV when it has
- * no process for it), and the client's highest seen store revision goes with every request, so an execution
+ * A module served by Tether nodes over NATS, with the embedded `ModuleHandle`'s names: `alive`, `execute`,
+ * `describe`, `on`, `onState`, `stop`. Any node may serve any request (it wakes the module from its spec in KV when
+ * it has no process for it), and the client's highest seen store revision goes with every request, so an execution
  * syncs values at least as new as the client's own writes, whichever node runs it. Its highest seen modules-bucket
  * revision goes too, so a module it saw stopped (or created again) is stopped (or new) on whichever node answers.
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import type { Subscription } from 'nats';
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
 import {
   CallTimeoutError,
@@ -17,15 +16,16 @@ import {
   NatsConnectionError,
   NodeLostError,
   ValidationError,
-  type SessionError,
 } from '../errors.js';
 import type { ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { assertTimerMs } from './timer-ms.js';
-import { isModuleEvent, type ModuleEvent } from './module-events.js';
+import type { ModuleEvent } from './module-events.js';
+import { subscribeModuleEvents, type ModuleEventSubscription } from './module-event-subscription.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
-import { isSessionGone, subscribeSessionEnd } from './watch-subscriptions.js';
+import type { SessionHandleScope } from './session-handle-scope.js';
+import { isSessionGone } from './watch-subscriptions.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {
@@ -55,8 +55,6 @@ export const CANCEL_REPORT = 'cancelling execution';
 /** How much longer than the node the client waits, so the node's own timeout error arrives rather than silence. */
 const REPLY_GRACE_MS = 2_000;
 
-const decoder = new TextDecoder();
-
 /**
  * A remote module handle; obtained from `session.module(id, spec?)` or `session.modules()` of a `RemoteSession`.
  * @example
@@ -69,21 +67,55 @@ export class RemoteModuleHandle {
   #executeSubject: string | undefined;
   /** Set once this handle's `stop` resolved: see {@link stop}. */
   #stopped = false;
-  /** The event subscriptions of this handle's listeners, ended by its `stop`. */
+  /** Whether the latest answer to a request of this handle said the module (or its session) is gone. */
+  #gone = false;
+  /** The event subscriptions of this handle's listeners, ended by its `stop` (and its session handle's). */
   readonly #listeners = new Set<() => void>();
 
   /**
-   * @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `incarnation`: the life of
-   * the session the session handle was opened on. Every request of this handle carries it (`Tether-Incarnation`), so
-   * once that life ends the handle gets `session_not_found` or `session_expired`, even after the id was opened
-   * again: it never runs or describes the next life's module of the same id.
+   * @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `scope`: the session
+   * handle's, whose `stop()` ends this handle too, and whose life this handle is bound to.
    */
   constructor(
     readonly moduleId: string,
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
-    readonly incarnation?: string,
+    private readonly scope: SessionHandleScope,
   ) {}
+
+  /**
+   * The life of the session the session handle was opened on (`undefined` for one got with `create: false`). Every
+   * request of this handle carries it (`Tether-Incarnation`), so once that life ends the handle gets
+   * `session_not_found` or `session_expired`, even after the id was opened again: it never runs or describes the
+   * next life's module of the same id.
+   */
+  get incarnation(): string | undefined {
+    return this.scope.incarnation;
+  }
+
+  /**
+   * Whether the module is there, as far as this client knows: nothing is asked (no request is sent), so a module
+   * stopped through another handle or client, or gone with its session elsewhere, stays `alive` here until this
+   * client hears of it. True while the module hibernates on the nodes (the next request wakes it), as embedded.
+   *
+   * False for good once this handle's {@link stop} resolved, once its session handle's `stop()` was called, once the
+   * client closed (or gave up reconnecting), and, for a handle bound to a life, once this client heard that life end:
+   * the session handle's `delete()` resolved, a request of it or of one of its module handles was answered
+   * `session_not_found` or `session_expired`, or a listener of this handle stopped on the life's end event. False
+   * too while the latest answer to a request of this handle says the module is gone (`module_not_found`; for a handle
+   * bound to no life, `session_not_found` and `session_expired` too): a module of the id created again, which its
+   * requests reach, makes it true at the next answer. A timeout, a lost node or a dropped connection tell nothing of
+   * the module and change nothing.
+   */
+  get alive(): boolean {
+    return (
+      !this.#stopped &&
+      !this.#gone &&
+      !this.scope.stopped &&
+      !this.scope.lifeEnded &&
+      !this.transport.connection.isClosed()
+    );
+  }
 
   /**
    * Runs one execution on whichever node takes the request; resolves with its output and the provenance
@@ -112,6 +144,8 @@ export class RemoteModuleHandle {
    * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
    * @throws {ExecutionAbortedError} at once when `signal` fires
    * @throws {NoProcError} when no node serves the subject
+   * @throws {SessionError} (`session_stopped`) at once, sending nothing, once the session handle was stopped
+   * @throws {ModuleNotFoundError} at once, sending nothing, once this handle's {@link stop} resolved
    */
   async execute(
     inputs: Readonly<Record<string, unknown>>,
@@ -120,7 +154,7 @@ export class RemoteModuleHandle {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
       throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
     }
-    this.#assertNotStopped();
+    this.#assertUsable();
     const executionId = randomUUID();
     const { signal } = options;
     if (signal?.aborted)
@@ -135,23 +169,25 @@ export class RemoteModuleHandle {
     const body = timeoutMs === undefined ? { inputs, executionId } : { inputs, executionId, timeoutMs };
     const subject = (this.#executeSubject ??= this.transport.subjects.module(this.sessionId, this.moduleId, 'execute'));
     try {
-      return (await this.transport.requestWatchingNode(subject, body, replyWaitMs, {
-        signal,
-        lost: (nodeId) => new NodeLostError(this.sessionId, this.moduleId, executionId, nodeId),
-        // Worded as the node's cancel of it: the reason the caller gave, in the message and in `details.reason`.
-        aborted: () =>
-          new ExecutionAbortedError(this.moduleId, executionId, {
-            cause: signal?.reason,
-            details: { reason: abortReason(signal) },
-          }),
-        incarnation: this.incarnation,
-        recovery: {
-          sessionId: this.sessionId,
-          moduleId: this.moduleId,
-          executionId,
-          unknown: (nodeId) => new ExecutionUnknownError(this.sessionId, this.moduleId, executionId, nodeId),
-        },
-      })) as ExecutionResult;
+      return (await this.#heard(
+        this.transport.requestWatchingNode(subject, body, replyWaitMs, {
+          signal,
+          lost: (nodeId) => new NodeLostError(this.sessionId, this.moduleId, executionId, nodeId),
+          // Worded as the node's cancel of it: the reason the caller gave, in the message and in `details.reason`.
+          aborted: () =>
+            new ExecutionAbortedError(this.moduleId, executionId, {
+              cause: signal?.reason,
+              details: { reason: abortReason(signal) },
+            }),
+          incarnation: this.incarnation,
+          recovery: {
+            sessionId: this.sessionId,
+            moduleId: this.moduleId,
+            executionId,
+            unknown: (nodeId) => new ExecutionUnknownError(this.sessionId, this.moduleId, executionId, nodeId),
+          },
+        }),
+      )) as ExecutionResult;
     } catch (error) {
       // The client gave up (or the node did, or it looks gone): cancel the execution wherever it still runs, so
       // it neither blocks a mailbox nor costs a provider call for an answer nobody receives.
@@ -187,8 +223,8 @@ export class RemoteModuleHandle {
    * ended (its end event gone by) is stopped, and `onError` told, once a first read (a `describe`) finds it gone.
    */
   on<T extends ModuleEventType>(type: T, listener: RemoteModuleEventListener<T>): () => void {
-    // A stopped handle's module is gone: there is nothing it could hear.
-    if (this.#stopped) return () => {};
+    // A stopped handle's module is gone (or, its session handle stopped, given up): there is nothing it could hear.
+    if (this.#released()) return () => {};
     const subscription = this.#subscribe((event) => {
       if (event.type === type) listener(event as Extract<ModuleEvent, { type: T }>);
     });
@@ -209,7 +245,7 @@ export class RemoteModuleHandle {
    * bound to a life, it stops as {@link on}'s listeners do, and also when that read finds the life gone.
    */
   onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
-    if (this.#stopped) return () => {};
+    if (this.#released()) return () => {};
     let heard = false;
     const subscription = this.#subscribe((event) => {
       if (event.type !== 'module.state') return;
@@ -223,8 +259,8 @@ export class RemoteModuleHandle {
       (error: unknown) => {
         // Subscribed after its life ended (the end event gone by): the read is what tells.
         if (this.incarnation !== undefined && isSessionGone(error)) subscription.ended(error);
-        // A read the handle's own stop overtook is no failure: the listener was ended with the handle.
-        else if (!this.#stopped) this.transport.report(error, `reading the state of module ${this.moduleId}`);
+        // A read the handle's stop (or its session handle's) overtook is no failure: the listener ended with it.
+        else if (!this.#released()) this.transport.report(error, `reading the state of module ${this.moduleId}`);
       },
     );
     return subscription.unsubscribe;
@@ -237,7 +273,9 @@ export class RemoteModuleHandle {
    * done, as an embedded handle of a stopped process is: its listeners hear nothing more, and its calls reject with
    * `ModuleNotFoundError` without a request, even once a module of the same id is created again (that one is
    * another module; `session.module(id)` gives a handle of it). Another handle of the module, here or in another
-   * client, is not told: its requests reach whatever module has the id when they arrive.
+   * client, is not told: its requests reach whatever module has the id when they arrive. Once the session handle
+   * was stopped it rejects with `SessionError` (`session_stopped`) and sends nothing: that handle gave the module
+   * up, it did not remove it (a handle stopped before stays stopped, and its stop still does nothing).
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -251,18 +289,43 @@ export class RemoteModuleHandle {
     this.#listeners.clear();
   }
 
-  /** A stopped handle's calls reject as a request for a module that is gone would. */
-  #assertNotStopped(): void {
+  /** Whether this handle is done: stopped, or given up with its session handle. */
+  #released(): boolean {
+    return this.#stopped || this.scope.stopped;
+  }
+
+  /**
+   * A call on a handle whose session handle was stopped rejects as one on that handle does; on a stopped handle, as
+   * a request for a module that is gone would.
+   */
+  #assertUsable(): void {
+    this.scope.assertOpen();
     if (this.#stopped) throw new ModuleNotFoundError(this.sessionId, this.moduleId, { details: { handle: 'stopped' } });
   }
 
   async #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
-    this.#assertNotStopped();
-    return this.transport.moduleRequest(
-      this.transport.subjects.module(this.sessionId, this.moduleId, operation),
-      body,
-      timeoutMs,
-      this.incarnation,
+    this.#assertUsable();
+    return this.#request(operation, body, timeoutMs);
+  }
+
+  #request(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
+    const subject = this.transport.subjects.module(this.sessionId, this.moduleId, operation);
+    return this.#heard(this.transport.moduleRequest(subject, body, timeoutMs, this.incarnation));
+  }
+
+  /** `request`'s outcome, taken as the latest word on whether the module is there (see {@link alive}). */
+  // Not async: one reaction on the request rather than a function's own promise (an execution's hot path).
+  #heard<T>(request: Promise<T>): Promise<T> {
+    return request.then(
+      (result) => {
+        this.#gone = false;
+        return result;
+      },
+      (error: unknown) => {
+        if (error instanceof ModuleNotFoundError || isSessionGone(error)) this.#gone = true;
+        this.scope.heard(error);
+        throw error;
+      },
     );
   }
 
@@ -270,60 +333,41 @@ export class RemoteModuleHandle {
     // The module's stop ended every execution of it there was to cancel.
     if (this.#stopped) return;
     // Kept: a client closed right after the failed execute waits for the cancel to get out (see TetherClient.close).
+    // Sent also once the session handle was stopped: the execution went out before, and may still run.
     this.transport.keep(
-      this.#call('cancel', { executionId, reason }).catch((error: unknown) =>
+      this.#request('cancel', { executionId, reason }).catch((error: unknown) =>
         this.transport.report(error, `${CANCEL_REPORT} ${executionId}`),
       ),
     );
   }
 
   /**
-   * The events of this module for `deliver`; for a handle bound to a life, that life's only, until it ends. `ended`
-   * stops them and tells the client (once), `active` says whether they still come.
+   * The events of this module for `deliver` (see module-event-subscription.ts), also ended by this handle's stop and
+   * its session handle's.
    */
-  #subscribe(deliver: (event: ModuleEvent) => void): {
-    readonly unsubscribe: () => void;
-    readonly ended: (error: SessionError) => void;
-    readonly active: () => boolean;
-  } {
-    const subject = this.transport.subjects.moduleEvent(this.sessionId, this.moduleId);
-    const { incarnation, sessionId, moduleId } = this;
-    let end: Subscription | undefined;
-    let subscription: Subscription | undefined = this.transport.connection.subscribe(subject, {
-      callback: (error, msg) => {
-        if (error) return this.transport.report(error, `event subscription ${subject}`);
-        let event: unknown;
-        try {
-          event = JSON.parse(decoder.decode(msg.data));
-        } catch {
-          return;
-        }
-        if (!isModuleEvent(event) || event.sessionId !== sessionId || event.moduleId !== moduleId) return;
-        // Another life's module of the same id is another module (another user's, maybe): not this handle's. An
-        // event naming no life comes from a node that did not know it (an older node): kept, as before lives.
-        if (incarnation !== undefined && event.incarnation !== undefined && event.incarnation !== incarnation) return;
-        this.#guard(() => deliver(event));
-      },
-    });
-    const unsubscribe = (): void => {
+  #subscribe(deliver: (event: ModuleEvent) => void): ModuleEventSubscription {
+    let untrack = (): void => {};
+    const forget = (): void => {
       this.#listeners.delete(unsubscribe);
-      subscription?.unsubscribe();
-      subscription = undefined;
-      end?.unsubscribe();
-      end = undefined;
+      untrack();
+    };
+    const events = subscribeModuleEvents(
+      this.transport,
+      this,
+      (event) => this.#guard(() => deliver(event)),
+      () => {
+        this.scope.endLife();
+        forget();
+      },
+    );
+    const unsubscribe = (): void => {
+      forget();
+      events.unsubscribe();
     };
     this.#listeners.add(unsubscribe);
-    const ended = (error: SessionError): void => {
-      if (!subscription) return;
-      unsubscribe();
-      this.transport.report(
-        error,
-        `listener of module ${moduleId} of session ${sessionId}: the session ended, it stopped`,
-      );
-    };
-    // Its life's end ends it, as it ends a watch: the module went with it, and nothing of the next life is for it.
-    if (incarnation !== undefined) end = subscribeSessionEnd(this.transport, sessionId, incarnation, ended);
-    return { unsubscribe, ended, active: () => subscription !== undefined };
+    // on() and onState() subscribe only while the session handle is not stopped: this does not end it at once.
+    untrack = this.scope.track(unsubscribe);
+    return { ...events, unsubscribe };
   }
 
   #guard(fn: () => void): void {

@@ -30,6 +30,7 @@ import type { ExportedVariable } from '../variables/record.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
 import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { RemoteModuleHandle } from './remote-module.js';
+import { SessionHandleScope } from './session-handle-scope.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
@@ -54,18 +55,28 @@ interface TypedRead {
  * const stop = await session.watchVariables('*', (change) => console.log(change.name, change.newValue));
  */
 export class RemoteSession implements SessionContext {
-  /**
-   * @internal `incarnation`: the life of the session `open` replied with. Every request of this handle (and of the
-   * module handles got from it) carries it (`Tether-Incarnation`), so once that life ends (deleted, or expired) the
-   * handle gets `session_not_found` or `session_expired`, even after the id has been opened again: it never reads or
-   * writes the next life's variables, nor runs its modules.
-   * A handle got with `create: false` knows no life and addresses whichever is current.
-   */
+  /** Shared with the module handles and watches this handle gives out: its stop, and whether its life ended. */
+  readonly #scope: SessionHandleScope;
+
+  /** @internal Handles come from `client.session(id)`; `incarnation`: the life `open` replied with. */
   constructor(
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
-    readonly incarnation?: string,
-  ) {}
+    incarnation?: string,
+  ) {
+    this.#scope = new SessionHandleScope(sessionId, incarnation);
+  }
+
+  /**
+   * The life of the session this handle is bound to: the `incarnation` its `open` replied with. Every request of this
+   * handle (and of the module handles got from it) carries it (`Tether-Incarnation`), so once that life ends
+   * (deleted, or expired) the handle gets `session_not_found` or `session_expired`, even after the id has been opened
+   * again: it never reads or writes the next life's variables, nor runs its modules. `undefined` for a handle got
+   * with `create: false`, which knows no life and addresses whichever is current.
+   */
+  get incarnation(): string | undefined {
+    return this.#scope.incarnation;
+  }
 
   /** Defines a new variable; an existing name gives `AlreadyExistsError`. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
@@ -212,6 +223,8 @@ export class RemoteSession implements SessionContext {
    * it can no longer tell comes with `gap: true` (see `VariableChange.gap`). The watch starts from its read, which
    * reflects this client's writes and what it has seen, not necessarily another client's write acknowledged just
    * before: a node that has not applied that write yet reads without it, and the watch then delivers it as a change.
+   * The handle's {@link stop} ends the watch; one it overtakes as the watch starts ends too, and this rejects with
+   * `SessionError` (`session_stopped`).
    */
   async watchVariables(
     pattern: string,
@@ -220,10 +233,18 @@ export class RemoteSession implements SessionContext {
   ): Promise<Unwatch> {
     assertOptions(options, 'watchVariables');
     assertListener(listener);
-    return watchRemote(this.transport, this.sessionId, this.incarnation, pattern, listener, options, {
+    this.#scope.assertOpen();
+    const unwatch = await watchRemote(this.transport, this.sessionId, this.incarnation, pattern, listener, options, {
       list: (glob) => this.#list(glob),
       history: (name) => this.variableHistory(name),
     });
+    // Ended by this handle's stop: at once when the stop came while the watch started.
+    const untrack = this.#scope.track(unwatch);
+    if (this.#scope.stopped) throw this.#scope.stoppedError();
+    return () => {
+      untrack();
+      unwatch();
+    };
   }
 
   /**
@@ -235,17 +256,11 @@ export class RemoteSession implements SessionContext {
    */
   async module(id: string, spec?: ModuleSpec | WireModuleSpec): Promise<RemoteModuleHandle> {
     assertModuleId(id);
-    const subjects = this.transport.subjects;
     const [operation, body] =
       spec === undefined ? (['describe', {}] as const) : (['create', { spec: toWireSpec(spec) }] as const);
-    await this.transport.moduleRequest(
-      subjects.module(this.sessionId, id, operation),
-      body,
-      undefined,
-      this.incarnation,
-    );
-    // Bound to this handle's life, as its own requests are.
-    return new RemoteModuleHandle(id, this.sessionId, this.transport, this.incarnation);
+    await this.#moduleCall(this.transport.subjects.module(this.sessionId, id, operation), body);
+    // Bound to this handle's life and to its stop, as its own requests are.
+    return new RemoteModuleHandle(id, this.sessionId, this.transport, this.#scope);
   }
 
   /**
@@ -254,47 +269,72 @@ export class RemoteSession implements SessionContext {
    * for them.
    */
   async modules(): Promise<RemoteModuleHandle[]> {
-    const subject = this.transport.subjects.moduleList(this.sessionId);
-    const listed = (await this.transport.moduleRequest(subject, {}, undefined, this.incarnation)) as {
+    const listed = (await this.#moduleCall(this.transport.subjects.moduleList(this.sessionId), {})) as {
       moduleId: string;
     }[];
-    return listed.map(
-      (entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport, this.incarnation),
-    );
+    return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport, this.#scope));
   }
 
   /**
    * Deletes the session for good, on every node: its variables with their whole history, its modules, its record.
    * Requests on it then get `SessionError` (`session_not_found`), from this handle or any other of its life, and
    * its watches end; opening the id again starts a new, empty session. A session that does not exist (or, for a
-   * handle of an earlier life, whose life has ended) is `session_not_found`, and nothing changes.
+   * handle of an earlier life, whose life has ended) is `session_not_found`, and nothing changes. A stopped handle
+   * still deletes, as a stopped embedded one does: its stop gave up the handle, not the session.
    * @example
    * await (await client.session('chat-1')).delete();
    */
   async delete(): Promise<void> {
-    await this.transport.request(
-      this.transport.subjects.deleteSession(this.sessionId),
-      {},
-      undefined,
-      this.incarnation,
-    );
+    const subject = this.transport.subjects.deleteSession(this.sessionId);
+    await this.#heard(this.transport.request(subject, {}, undefined, this.incarnation));
+    this.#scope.endLife();
+  }
+
+  /**
+   * Releases this handle, on this client only: its watches stop delivering, the module handles it gave out stop
+   * too (their listeners hear nothing more and they are no longer `alive`), and every later call on this handle or
+   * on them rejects with `SessionError` (`session_stopped`, `details.handle: 'stopped'`) without a request, as an
+   * embedded handle's calls do after its `stop()`; `delete()` excepted, as there. Calls already sent settle as they
+   * would have (a module handle one of them gives is stopped with this one), and the cancel of an execution sent
+   * before, aborted or timed out after, still goes to the nodes. The session, its variables, its modules and their
+   * processes on the nodes are left as they are: nodes let an idle session hibernate, and expire it after its idle
+   * TTL; `delete()` removes it. A second call does nothing. To go on using the session, get a new handle with
+   * `client.session(id)`.
+   * @example
+   * const session = await client.session('chat-1');
+   * await session.watchVariables('*', (change) => console.log(change.name));
+   * await session.stop(); // the watch ends; the session stays on the nodes
+   */
+  async stop(): Promise<void> {
+    this.#scope.stop();
   }
 
   /** The records matching `pattern`, with the store revision the reply reported (a watch's starting point). */
   async #list(pattern: string): Promise<{ records: VariableRecord[]; revision: number }> {
+    this.#scope.assertOpen();
     const subject = this.transport.subjects.variable(this.sessionId, 'list');
-    const { result, revision } = await this.transport.requestWithRevision(
-      subject,
-      { pattern },
-      undefined,
-      false,
-      this.incarnation,
+    const { result, revision } = await this.#heard(
+      this.transport.requestWithRevision(subject, { pattern }, undefined, false, this.incarnation),
     );
     return { records: (result as unknown[]).map(decodeRecord), revision };
   }
 
-  #call(operation: VariableOperation, body: object): Promise<unknown> {
+  async #call(operation: VariableOperation, body: object): Promise<unknown> {
+    this.#scope.assertOpen();
     const subject = this.transport.subjects.variable(this.sessionId, operation);
-    return this.transport.request(subject, body, undefined, this.incarnation);
+    return this.#heard(this.transport.request(subject, body, undefined, this.incarnation));
+  }
+
+  async #moduleCall(subject: string, body: object): Promise<unknown> {
+    this.#scope.assertOpen();
+    return this.#heard(this.transport.moduleRequest(subject, body, undefined, this.incarnation));
+  }
+
+  /** `request`'s outcome; a failure saying this handle's life ended is noted first (see `RemoteModuleHandle.alive`). */
+  #heard<T>(request: Promise<T>): Promise<T> {
+    return request.catch((error: unknown) => {
+      this.#scope.heard(error);
+      throw error;
+    });
   }
 }

@@ -1,0 +1,76 @@
+/**
+ * The events of one module as a remote module handle's listener hears them: those of the session's life the handle
+ * is bound to only (another life's module of the same id is another module), until that life ends, when the
+ * subscription stops and the client's `onError` is told, as a watch's is.
+ * @module
+ */
+import type { Subscription } from 'nats';
+import type { SessionError } from '../errors.js';
+import { isModuleEvent, type ModuleEvent } from './module-events.js';
+import type { RemoteTransport } from './remote-transport.js';
+import { subscribeSessionEnd } from './watch-subscriptions.js';
+
+const decoder = new TextDecoder();
+
+/** The module whose events are heard, and the life of its session (`undefined`: any life). */
+export interface ModuleEventTarget {
+  readonly sessionId: string;
+  readonly moduleId: string;
+  readonly incarnation: string | undefined;
+}
+
+/** One listener's subscription to a module's events. */
+export interface ModuleEventSubscription {
+  /** Stops the events; a second call does nothing. */
+  readonly unsubscribe: () => void;
+  /** The life ended (a read found it gone): stops the events and tells the client, once. */
+  readonly ended: (error: SessionError) => void;
+  /** Whether the events still come. */
+  readonly active: () => boolean;
+}
+
+/**
+ * Subscribes `deliver` to the events of `target`; `onLifeEnd` hears the end of its life (its end event, or
+ * {@link ModuleEventSubscription.ended}) once the events have stopped.
+ */
+export function subscribeModuleEvents(
+  transport: RemoteTransport,
+  target: ModuleEventTarget,
+  deliver: (event: ModuleEvent) => void,
+  onLifeEnd: (error: SessionError) => void,
+): ModuleEventSubscription {
+  const { sessionId, moduleId, incarnation } = target;
+  const subject = transport.subjects.moduleEvent(sessionId, moduleId);
+  let end: Subscription | undefined;
+  let subscription: Subscription | undefined = transport.connection.subscribe(subject, {
+    callback: (error, msg) => {
+      if (error) return transport.report(error, `event subscription ${subject}`);
+      let event: unknown;
+      try {
+        event = JSON.parse(decoder.decode(msg.data));
+      } catch {
+        return;
+      }
+      if (!isModuleEvent(event) || event.sessionId !== sessionId || event.moduleId !== moduleId) return;
+      // Another life's module of the same id is another module (another user's, maybe): not this handle's. An
+      // event naming no life comes from a node that did not know it (an older node): kept, as before lives.
+      if (incarnation !== undefined && event.incarnation !== undefined && event.incarnation !== incarnation) return;
+      deliver(event);
+    },
+  });
+  const unsubscribe = (): void => {
+    subscription?.unsubscribe();
+    subscription = undefined;
+    end?.unsubscribe();
+    end = undefined;
+  };
+  const ended = (error: SessionError): void => {
+    if (!subscription) return;
+    unsubscribe();
+    onLifeEnd(error);
+    transport.report(error, `listener of module ${moduleId} of session ${sessionId}: the session ended, it stopped`);
+  };
+  // Its life's end ends it, as it ends a watch: the module went with it, and nothing of the next life is for it.
+  if (incarnation !== undefined) end = subscribeSessionEnd(transport, sessionId, incarnation, ended);
+  return { unsubscribe, ended, active: () => subscription !== undefined };
+}

@@ -1,0 +1,76 @@
+/**
+ * What a remote session handle shares with the module handles and the watches it gave out: its `stop()`, after which
+ * they all refuse calls with the `SessionError` (`session_stopped`) an embedded handle gives after its `stop()`, and
+ * deliver nothing more; and, for a handle bound to a life, whether this client heard that life end (its module
+ * handles are then not `alive`). Nothing of it reaches the nodes: a remote handle holds no process there.
+ * @module
+ */
+import { SessionError } from '../errors.js';
+import { isSessionGone } from './watch-subscriptions.js';
+
+/** The client-side state of one remote session handle and of everything it gave out. */
+export class SessionHandleScope {
+  #stopped = false;
+  #lifeEnded = false;
+  /** The watches and module listeners to end at `stop()`. */
+  readonly #ends = new Set<() => void>();
+
+  /** `incarnation`: the life the handle is bound to, `undefined` for one that addresses whichever is current. */
+  constructor(
+    readonly sessionId: string,
+    readonly incarnation: string | undefined,
+  ) {}
+
+  /** Whether {@link stop} was called. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /**
+   * Whether this client heard the life the handle is bound to end (deleted or expired): it never comes back, so
+   * nothing of the handle reaches a module again. Always false for a handle bound to no life: its id may be opened
+   * again, and the handle then addresses that life.
+   */
+  get lifeEnded(): boolean {
+    return this.#lifeEnded;
+  }
+
+  /** The error of a call on a stopped handle: the embedded one's after `stop()`, saying it is the handle's. */
+  stoppedError(): SessionError {
+    return new SessionError('session_stopped', this.sessionId, { details: { handle: 'stopped' } });
+  }
+
+  /** Throws {@link stoppedError} once stopped: checked before anything is sent. */
+  assertOpen(): void {
+    if (this.#stopped) throw this.stoppedError();
+  }
+
+  /** Takes note of a request's failure: one that says the bound life is gone ends it for good. */
+  heard(error: unknown): void {
+    if (isSessionGone(error)) this.endLife();
+  }
+
+  /** The bound life ended: its deletion resolved here, or its end event was heard. */
+  endLife(): void {
+    if (this.incarnation !== undefined) this.#lifeEnded = true;
+  }
+
+  /** Registers `end`, called once at {@link stop} (at once when stopped already); returns its remover. */
+  track(end: () => void): () => void {
+    if (this.#stopped) {
+      end();
+      return () => {};
+    }
+    this.#ends.add(end);
+    return () => void this.#ends.delete(end);
+  }
+
+  /** Stops the handle and ends what it gave out; a second call does nothing. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const ends = [...this.#ends];
+    this.#ends.clear();
+    for (const end of ends) end();
+  }
+}
