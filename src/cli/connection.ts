@@ -208,8 +208,9 @@ export async function openClient(
 
 /**
  * Runs `task` with a client and the session named by the options, and always closes the client. `create`:
- * open (get-or-create) the session first; otherwise a session nobody opened is `session_not_found`. `onError` hears
- * the client's news and background failures; by default nothing does ({@link quiet}).
+ * open (get-or-create) the session first; otherwise a session nobody opened is `session_not_found` (a command that
+ * writes and may need the session created opens it only for a write the node accepts: see open-if-accepted.ts).
+ * `onError` hears the client's news and background failures; by default nothing does ({@link quiet}).
  */
 export async function withSession<T>(
   values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string; readonly session?: string },

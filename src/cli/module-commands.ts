@@ -9,6 +9,7 @@ import { isPlainObject } from '../variables/json-value.js';
 import { EXIT, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
+import { openIfAccepted } from './open-if-accepted.js';
 import { jsonLine } from './output.js';
 import { abortOnSignal, signalExitCode, type SignalAbort } from './until-signal.js';
 import { parseAssignments, parseJsonObject, parseMs } from './values.js';
@@ -87,10 +88,14 @@ const create = defineCommand({
         this.path,
       );
     if (!('signature' in spec)) throw new UsageError('missing --signature (or signature in --spec)', this.path);
-    const description = await withSession(values, io, this.path, { create: true }, async (session) =>
-      // Its fields as the user typed them: the node checks the spec, and refuses a bad one naming the field.
-      (await session.module(String(args.id), spec as WireModuleSpec)).describe(),
-    );
+    const description = await withSession(values, io, this.path, { create: false }, async (session, client) => {
+      // Its fields as the user typed them: the node checks the spec, and refuses a bad one naming the field. The
+      // session is opened only once the node has found no fault with the spec's shape (see open-if-accepted.ts).
+      const { result: handle } = await openIfAccepted(client, session, (target) =>
+        target.module(String(args.id), spec as WireModuleSpec),
+      );
+      return handle.describe();
+    });
     io.out(
       values.json
         ? jsonLine(description)

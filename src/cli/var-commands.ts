@@ -6,6 +6,7 @@ import { SessionError } from '../errors.js';
 import { natsLost } from './cli-errors.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, reportTo, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
+import { openIfAccepted } from './open-if-accepted.js';
 import { jsonLine, recordLine, recordTable } from './output.js';
 import { untilSignal } from './until-signal.js';
 import { needsVariableType, parseCount, parseJsonObject, parseValue, withTypedValue } from './values.js';
@@ -43,8 +44,11 @@ const define = defineCommand({
     };
     const text = String(args.value);
     const value = parseValue(text, String(args.type), this.path);
-    const record = await withSession(values, io, this.path, { create: true }, (session) =>
-      session.defineVariable(String(args.name), String(args.type), value, options),
+    // The session is opened only for a define the node accepts: a refused one leaves none behind.
+    const { result: record } = await withSession(values, io, this.path, { create: false }, (session, client) =>
+      openIfAccepted(client, session, (target) =>
+        target.defineVariable(String(args.name), String(args.type), value, options),
+      ),
     ).catch((error: unknown) => {
       throw withTypedValue(error, text, value);
     });

@@ -60,6 +60,12 @@ export interface ModuleHost {
     load: () => Promise<(SharedSpec & { readonly spec: ModuleSpec }) | undefined>,
   ): Promise<ModuleHandle>;
   /**
+   * Rejects with what the creation of module `moduleId` from `spec` would be refused with in session `sessionId` were
+   * it new and empty (a bound variable missing, an unknown type, a signature Ax refuses); resolves when it would be
+   * created. Starts, claims and writes nothing: for a create whose session is not there (module-create-judgement.ts).
+   */
+  judgeCreate(sessionId: string, moduleId: string, spec: ModuleSpec): Promise<void>;
+  /**
    * The module's description: from its process (or its hibernating handle) on this node; else from the spec `load`
    * gives, without starting a process (the counts are this node's: none). The type is what the spec names, or its
    * type variable holds now.

@@ -18,6 +18,8 @@ import { WatchOutage } from './watch-outage.js';
 export interface NodeStore extends TrackingStore {
   /** The copies the variables bucket's stream keeps, as found when it was opened. */
   readonly replicas: number;
+  /** The largest encoded record a write may store (see {@link NodeStoreOptions.maxRecordBytes}). */
+  readonly recordLimit: number;
   /**
    * The connection dropped: the router's watch is down until {@link NodeStore.resumeWatches} has it back, and a
    * wait for a revision that times out meanwhile goes on (see watch-outage.ts).
@@ -92,6 +94,7 @@ export async function createNodeStore(connection: NatsConnection, options: NodeS
   // Assigned onto the tracking store rather than spread into a copy: its revisions are getters.
   return Object.assign(tracking, {
     replicas: kv.replicas,
+    recordLimit: limit,
     suspendWatches: () => outage.began(),
     resumeWatches: () => outage.endsWith(kv.resumeWatches()),
   });

@@ -32,6 +32,20 @@ export function endedLife(
 }
 
 /**
+ * Whether a request naming the life `life` failed for its session not being there: it names no life (a handle got
+ * without opening, the CLI, another language) and the session is not found or expired. A write that failed so is
+ * judged as in a new, empty session before that is said (define-judgement.ts, module-create-judgement.ts); one whose
+ * handle's life ended hears of that alone.
+ */
+export function sessionNotThere(error: unknown, life: string | undefined): boolean {
+  return (
+    life === undefined &&
+    error instanceof SessionError &&
+    (error.code === 'session_not_found' || error.code === 'session_expired')
+  );
+}
+
+/**
  * The session `sessionId` from `provider`, if its current life is `life` (any life when `undefined`). Otherwise
  * rejects with `SessionError`: `session_expired` when this node heard that life expire, `session_not_found` when
  * the session is gone or is another life now, so a handle of an ended life never reaches the id's next one.

@@ -43,6 +43,24 @@ function name(body: RequestBody, field = 'name'): string {
   return value;
 }
 
+/** What a `define` request asks for, its fields checked: an unknown or missing one is refused here. */
+export interface DefineFields {
+  readonly name: string;
+  readonly type: string;
+  readonly value: unknown;
+  readonly options: RequestBody;
+}
+
+/**
+ * The fields of a `define` request (untagged), checked as the endpoint checks them. Shared with the judgement of a
+ * define whose session is not there (define-judgement.ts), so that both refuse the same requests alike.
+ */
+export function defineFields(body: RequestBody): DefineFields {
+  assertVariableFields(body, ['name', 'type', 'value', 'options'], 'define');
+  const options = body.options === undefined ? {} : requireObject(body, 'options');
+  return { name: name(body), type: requireString(body, 'type'), value: requirePresent(body, 'value'), options };
+}
+
 /** Only the attribution fields that were sent (`exactOptionalPropertyTypes`: absent, never `undefined`). */
 function attribution(
   body: RequestBody,
@@ -59,15 +77,8 @@ function attribution(
 /** The handler of every variable operation. */
 export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> = {
   async define(session, body) {
-    assertVariableFields(body, ['name', 'type', 'value', 'options'], 'define');
-    const options = body.options === undefined ? {} : requireObject(body, 'options');
-    const record = await session.defineVariable(
-      name(body),
-      requireString(body, 'type'),
-      requirePresent(body, 'value'),
-      options,
-    );
-    return encodeRecord(record);
+    const { name, type, value, options } = defineFields(body);
+    return encodeRecord(await session.defineVariable(name, type, value, options));
   },
 
   async get(session, body) {

@@ -3,7 +3,8 @@
  * operations. Checks the payload and the session id, waits for the revision the client has seen, finds the session
  * (or deletes it) through the provider, holds a request bound to another life of the session as not found
  * (`session_expired` when the node knows that life expired), runs the operation, and replies with
- * `{ result, revision }` once the events of its writes are queued.
+ * `{ result, revision }` once the events of its writes are queued. A `define` whose session is not there has its
+ * input judged before that is said (define-judgement.ts).
  * @module
  */
 import { BridgeError, ValidationError } from '../errors.js';
@@ -14,10 +15,11 @@ import { OPERATIONS } from './session-operations.js';
 import type { VariableOperation } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
-import { endedLife, lifeOf, sessionOfLife } from './session-of-life.js';
+import { endedLife, lifeOf, sessionNotThere, sessionOfLife } from './session-of-life.js';
 import { assertFields } from './request-fields.js';
 import { untagRequest } from './tagged-values.js';
-import { MIN_REVISION_HEADER, decodeRequest, encodeReply } from './wire.js';
+import { judgeDefine } from './define-judgement.js';
+import { MIN_REVISION_HEADER, decodeRequest, encodeReply, type RequestBody } from './wire.js';
 
 /** The requests of a session endpoint. */
 export type SessionRequestOperation = VariableOperation | 'open' | 'session.delete';
@@ -32,6 +34,8 @@ export interface SessionRequestDeps {
   readonly maxBytes: number;
   /** Rejects a bad `Tether-Min-Revision` header, or waits for its revision; `undefined` when it is applied. */
   readonly awaitRevision: (header: string | undefined) => Promise<void> | undefined;
+  /** The largest encoded record the node's store takes (see define-judgement.ts); no limit when undefined. */
+  readonly recordLimit?: number | undefined;
 }
 
 /**
@@ -41,7 +45,7 @@ export interface SessionRequestDeps {
 export function createSessionRequests(
   deps: SessionRequestDeps,
 ): (msg: ServiceRequest, operation: SessionRequestOperation) => Promise<Uint8Array> {
-  const { provider, store, subjects, maxBytes, awaitRevision } = deps;
+  const { provider, store, subjects, maxBytes, awaitRevision, recordLimit } = deps;
 
   /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
   async function serve(msg: ServiceRequest, operation: SessionRequestOperation): Promise<Uint8Array> {
@@ -62,20 +66,36 @@ export function createSessionRequests(
       });
       return encodeReply({ deleted: true }, store.highestRevision);
     }
-    const session = await sessionOfLife(provider, parsed.sessionId, life, { create: operation === 'open' });
-    const result =
-      operation === 'open'
-        ? {
-            sessionId: session.sessionId,
-            ...(session.incarnation === undefined ? {} : { incarnation: session.incarnation }),
-          }
-        : await OPERATIONS[operation](session, untagRequest(body));
+    let result: unknown;
+    try {
+      result = await answer(body, operation, parsed.sessionId, life);
+    } catch (error) {
+      // A define whose session is not there is judged first: bad input gets its own error, so `session_not_found`
+      // tells a client that it may open the session for this define (see define-judgement.ts).
+      if (operation === 'define' && sessionNotThere(error, life)) judgeDefine(body, recordLimit);
+      throw error;
+    }
     // A write whose old value the node had to look up in the history has its event queued only once the lookup is
     // done: the reply waits for it, so no acknowledged write's event can be lost with the node (or come after it).
     const announcing = store.settled();
     if (announcing) await announcing;
     // The highest revision this node knows: at least the write just made, and every change its reads reflect.
     return encodeReply(result, store.highestRevision);
+  }
+
+  /** The result of `operation` on the session, once found (opened, for `open`). */
+  async function answer(
+    body: RequestBody,
+    operation: Exclude<SessionRequestOperation, 'session.delete'>,
+    sessionId: string,
+    life: string | undefined,
+  ): Promise<unknown> {
+    const session = await sessionOfLife(provider, sessionId, life, { create: operation === 'open' });
+    if (operation !== 'open') return OPERATIONS[operation](session, untagRequest(body));
+    return {
+      sessionId: session.sessionId,
+      ...(session.incarnation === undefined ? {} : { incarnation: session.incarnation }),
+    };
   }
 
   return serve;

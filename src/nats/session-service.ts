@@ -60,6 +60,11 @@ export interface SessionServiceOptions {
   /** Largest request body; must not exceed the server's `max_payload`. @default 1 MiB (capped at the server's) */
   readonly maxPayloadBytes?: number;
   /**
+   * The largest encoded record `store` takes (a node store's `recordLimit`): a define whose session is not there is
+   * judged against it too (see define-judgement.ts). @default no limit
+   */
+  readonly recordLimit?: number;
+  /**
    * How long a request waits for the node to apply the client's revision before `call_timeout`; longer while the
    * node's watch is down (see `OUTAGE_WAIT_MS`). @default 2000
    */
@@ -210,7 +215,14 @@ export async function startSessionService(
     return encodeReply(result, store.highestRevision, modules?.highestRevision);
   }
 
-  const serve = createSessionRequests({ provider, store, subjects, maxBytes, awaitRevision });
+  const serve = createSessionRequests({
+    provider,
+    store,
+    subjects,
+    maxBytes,
+    awaitRevision,
+    recordLimit: options.recordLimit,
+  });
 
   /** Rejects the header, or waits until this node has applied the revision; `undefined` when it already has. */
   function awaitRevision(header: string | undefined): Promise<void> | undefined {

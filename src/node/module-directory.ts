@@ -24,6 +24,7 @@ import type { HostExecuteOptions, ModuleHost, SharedSpec, StopScope } from '../n
 import { inspectAs } from '../nats/inspection.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { SessionContext } from '../session/session-context.js';
+import { emptySession } from '../session/empty-session.js';
 import type { SessionModules } from '../session/session-modules.js';
 import { ModuleEntries } from './module-entries.js';
 import { ModuleObservers, type ModuleObserver } from './module-observers.js';
@@ -96,11 +97,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   async create(session: SessionContext, moduleId: string, spec: unknown): Promise<ModuleHandle> {
-    assertModuleId(moduleId);
-    assertModuleSpec(spec);
-    // What can be checked without the session is checked before the id is claimed anywhere.
-    resolveTools(spec, this.tools);
-    if (spec.type !== undefined) defaultModuleRegistry.resolve(spec.type);
+    this.#check(moduleId, spec);
     const key = moduleKey(session.sessionId, moduleId);
     const taken = () => new AlreadyExistsError('module', moduleId, { details: { sessionId: session.sessionId } });
     const existing = this.#entries.get(key);
@@ -298,6 +295,21 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const entry = this.#entries.get(moduleKey(sessionId, moduleId));
     if (!entry) throw new NoProcError(moduleProcessName(sessionId, moduleId));
     return entry;
+  }
+
+  /** See {@link ModuleHost.judgeCreate}. */
+  async judgeCreate(sessionId: string, moduleId: string, spec: ModuleSpec): Promise<void> {
+    this.#check(moduleId, spec);
+    // Built and let go: the checks `create` makes, in its order, against a session with no variables.
+    await this.#build(emptySession(sessionId), moduleId, spec);
+  }
+
+  /** What can be checked without the session, before the id is claimed anywhere. */
+  #check(moduleId: string, spec: unknown): asserts spec is ModuleSpec {
+    assertModuleId(moduleId);
+    assertModuleSpec(spec);
+    resolveTools(spec, this.tools);
+    if (spec.type !== undefined) defaultModuleRegistry.resolve(spec.type);
   }
 
   /** The module's program, built and bound: every check of the spec against the session runs here. */
