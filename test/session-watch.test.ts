@@ -54,6 +54,27 @@ describe('session watchVariables', () => {
     expect(seen).toHaveLength(5);
   });
 
+  it('ends the watches of a stopped handle: writes through another handle of the session reach them no more', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    const stopped: number[] = [];
+    const unwatch = await session.watchVariables('n', (change) => stopped.push(change.newValue as number));
+    await session.setVariable('n', 1);
+    await waitFor(() => stopped.length === 1, { message: 'the write before the stop heard' });
+    await session.stop();
+    const again = await runtime.session('w1');
+    const kept: number[] = [];
+    await again.watchVariables('n', (change) => kept.push(change.newValue as number));
+    await again.setVariable('n', 2);
+    await waitFor(() => kept.length === 1, { message: 'the new handle’s watch hears the write' });
+    expect(stopped).toEqual([1]);
+    // Unwatching a watch its handle's stop ended is harmless, and leaves the other handle's watch alone.
+    unwatch();
+    await again.setVariable('n', 3);
+    await waitFor(() => kept.length === 2, { message: 'the new handle’s watch hears the next write' });
+    expect(kept).toEqual([2, 3]);
+    await expect(session.watchVariables('n', () => {})).rejects.toMatchObject({ code: 'session_stopped' });
+  });
+
   it('delivers many rapid writes to one variable in version order', async () => {
     await session.defineVariable('n', 'integer', 0);
     const versions: number[] = [];

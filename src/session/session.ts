@@ -47,6 +47,8 @@ export type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } 
  */
 export class Session implements SessionContext {
   readonly #link: SessionProcessLink;
+  /** The watches made through this handle, ended by its {@link stop}. */
+  readonly #watches = new Set<Unwatch>();
 
   /** @internal Sessions are obtained from `runtime.session(id)`. */
   constructor(
@@ -242,7 +244,13 @@ export class Session implements SessionContext {
     assertListener(listener);
     const variables = await this.#link.variables();
     const initial = options.includeInitial ? initialChanges(variables) : [];
-    return this.host.watchers.add(this.sessionId, pattern, listener, initial);
+    const unwatch = this.host.watchers.add(this.sessionId, pattern, listener, initial);
+    const end: Unwatch = () => {
+      this.#watches.delete(end);
+      unwatch();
+    };
+    this.#watches.add(end);
+    return end;
   }
 
   /**
@@ -281,10 +289,13 @@ export class Session implements SessionContext {
   /**
    * Stops the session process and its modules' processes; its variables stay in the store (`delete` removes them).
    * On a NATS node only this node's processes stop: the session stays shared, and a request for it on any node
-   * (this one included) wakes them again. Later calls on this handle get `SessionError`.
+   * (this one included) wakes them again. Later calls on this handle get `SessionError`, and the watches made
+   * through it end: their listeners hear nothing more, also of writes made through another handle.
    */
   async stop(): Promise<void> {
     await this.#link.stop();
+    // The handle is done: its watches end with it, as they end when the session expires or is deleted.
+    for (const end of [...this.#watches]) end();
   }
 
   /**
