@@ -255,6 +255,8 @@ export class RemoteSession implements SessionContext {
    * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
    */
   async module(id: string, spec?: ModuleSpec | WireModuleSpec): Promise<RemoteModuleHandle> {
+    // A stopped handle says so first, whatever else is wrong with the call, as an embedded one does.
+    this.#scope.assertOpen();
     assertModuleId(id);
     const [operation, body] =
       spec === undefined ? (['describe', {}] as const) : (['create', { spec: toWireSpec(spec) }] as const);

@@ -54,6 +54,8 @@ const calls = (session: RemoteSession): Record<string, () => Promise<unknown>> =
   watchVariables: () => session.watchVariables('*', () => {}),
   module: () => session.module('qa'),
   createModule: () => session.module('qb', predict),
+  // A stopped handle says so before it looks at the spec.
+  createModuleFromBadSpec: () => session.module('qc', { signature: 5, tools: [() => 1] } as never),
   modules: () => session.modules(),
 });
 
