@@ -8,9 +8,7 @@ import type { Subscription } from 'nats';
 import type { SessionError } from '../errors.js';
 import { isModuleEvent, type ModuleEvent } from './module-events.js';
 import type { RemoteTransport } from './remote-transport.js';
-import { subscribeSessionEnd } from './watch-subscriptions.js';
-
-const decoder = new TextDecoder();
+import { ofLife, subscribeJsonEvents, subscribeSessionEnd } from './watch-subscriptions.js';
 
 /** The module whose events are heard, and the life of its session (`undefined`: any life). */
 export interface ModuleEventTarget {
@@ -42,22 +40,13 @@ export function subscribeModuleEvents(
   const { sessionId, moduleId, incarnation } = target;
   const subject = transport.subjects.moduleEvent(sessionId, moduleId);
   let end: Subscription | undefined;
-  let subscription: Subscription | undefined = transport.connection.subscribe(subject, {
-    callback: (error, msg) => {
-      if (error) return transport.report(error, `event subscription ${subject}`);
-      let event: unknown;
-      try {
-        event = JSON.parse(decoder.decode(msg.data));
-      } catch {
-        return;
-      }
-      if (!isModuleEvent(event) || event.sessionId !== sessionId || event.moduleId !== moduleId) return;
-      // Another life's module of the same id is another module (another user's, maybe): not this handle's. An
-      // event naming no life comes from a node that did not know it (an older node): kept, as before lives.
-      if (incarnation !== undefined && event.incarnation !== undefined && event.incarnation !== incarnation) return;
-      deliver(event);
-    },
-  });
+  // Another life's module of the same id is another module (another user's, maybe): not this handle's.
+  const accept = (event: unknown): event is ModuleEvent =>
+    isModuleEvent(event) &&
+    event.sessionId === sessionId &&
+    event.moduleId === moduleId &&
+    ofLife(incarnation, event.incarnation);
+  let subscription: Subscription | undefined = subscribeJsonEvents(transport, subject, accept, deliver);
   const unsubscribe = (): void => {
     subscription?.unsubscribe();
     subscription = undefined;

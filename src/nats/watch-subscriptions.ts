@@ -32,6 +32,37 @@ export function changeOf(event: VariableEvent): VariableChange {
 }
 
 /**
+ * Subscribes `onEvent` to the JSON messages on `subject` that `accept` takes (it checks the shape and the target in
+ * one); a message that is not JSON, or not taken, is dropped, and a failing subscription is reported.
+ */
+export function subscribeJsonEvents<T>(
+  transport: RemoteTransport,
+  subject: string,
+  accept: (event: unknown) => event is T,
+  onEvent: (event: T) => void,
+): Subscription {
+  return transport.connection.subscribe(subject, {
+    callback: (error, msg) => {
+      if (error) return transport.report(error, `event subscription ${subject}`);
+      let event: unknown;
+      try {
+        event = JSON.parse(decoder.decode(msg.data));
+      } catch {
+        return;
+      }
+      if (accept(event)) onEvent(event);
+    },
+  });
+}
+
+/**
+ * Whether an event of the life `eventLife` is for a subscriber bound to the life `life` (any, when `undefined`). An
+ * event naming no life comes from a node that did not know it (an older node): kept, as before lives.
+ */
+export const ofLife = (life: string | undefined, eventLife: string | undefined): boolean =>
+  life === undefined || eventLife === undefined || eventLife === life;
+
+/**
  * Subscribes to the variable events on `subject`; `onEvent` gets those of `sessionId` whose name `matches`, and of
  * its life `incarnation` when given (an event naming no life, from a node that did not know it, too). A message
  * that is no such event is dropped.
@@ -44,22 +75,14 @@ export function subscribeVariableEvents(
   matches: (name: string) => boolean,
   onEvent: (event: VariableEvent) => void,
 ): Subscription {
-  return transport.connection.subscribe(subject, {
-    callback: (error, msg) => {
-      if (error) return transport.report(error, `event subscription ${subject}`);
-      let event: unknown;
-      try {
-        event = JSON.parse(decoder.decode(msg.data));
-      } catch {
-        return;
-      }
-      if (!isVariableEvent(event) || event.sessionId !== sessionId || !matches(event.name)) return;
-      // A change of another life of the id (the next one's, published before this watch heard its life end) is
-      // another session's: dropped, whatever the order the end event and it arrive in.
-      if (incarnation !== undefined && event.incarnation !== undefined && event.incarnation !== incarnation) return;
-      onEvent(event);
-    },
-  });
+  // A change of another life of the id (the next one's, published before this watch heard its life end) is another
+  // session's: dropped, whatever the order the end event and it arrive in.
+  const accept = (event: unknown): event is VariableEvent =>
+    isVariableEvent(event) &&
+    event.sessionId === sessionId &&
+    matches(event.name) &&
+    ofLife(incarnation, event.incarnation);
+  return subscribeJsonEvents(transport, subject, accept, onEvent);
 }
 
 /**
