@@ -310,15 +310,20 @@ export class RemoteModuleHandle {
 
   #request(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
     const subject = this.transport.subjects.module(this.sessionId, this.moduleId, operation);
-    return this.#heard(this.transport.moduleRequest(subject, body, timeoutMs, this.incarnation));
+    // A node answers a cancel without looking for the module: its success says nothing of whether the module is there.
+    const found = operation !== 'cancel';
+    return this.#heard(this.transport.moduleRequest(subject, body, timeoutMs, this.incarnation), found);
   }
 
-  /** `request`'s outcome, taken as the latest word on whether the module is there (see {@link alive}). */
+  /**
+   * `request`'s outcome, taken as the latest word on whether the module is there (see {@link alive}): its failure
+   * always, its success when the request `found` the module (its answer came from the module).
+   */
   // Not async: one reaction on the request rather than a function's own promise (an execution's hot path).
-  #heard<T>(request: Promise<T>): Promise<T> {
+  #heard<T>(request: Promise<T>, found = true): Promise<T> {
     return request.then(
       (result) => {
-        this.#gone = false;
+        if (found) this.#gone = false;
         return result;
       },
       (error: unknown) => {

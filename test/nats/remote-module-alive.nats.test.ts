@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { settledCode } from '../support/settled-code.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 
 /** A node on fresh buckets running the offline model, a client, and session `sessionId` opened with `t` defined. */
@@ -50,6 +51,28 @@ describe('RemoteModuleHandle.alive', () => {
     expect(qa.alive).toBe(false);
     expect((await qa.execute({ question: 'y' })).moduleId).toBe('qa');
     expect(qa.alive).toBe(true);
+  });
+
+  it('stays false when the cancel of an aborted execution is answered: a cancel does not look for the module', async () => {
+    const { session } = await opened('a9');
+    const qa = await session.module('qa', predict);
+    await (await session.module('qa')).stop();
+    expect(await settledCode(qa.describe())).toBe('module_not_found');
+    // Every reply on the wire, this client's included: the cancel's answer is seen arriving.
+    const replies = nc().subscribe('_INBOX.>');
+    await nc().flush();
+    let cancelAnswered = false;
+    void (async () => {
+      for await (const msg of replies) if (msg.string().includes('"cancelled"')) cancelAnswered = true;
+    })();
+    const abort = new AbortController();
+    const execution = qa.execute({ question: 'x' }, { signal: abort.signal });
+    abort.abort();
+    expect(await settledCode(execution)).toBe('execution_aborted');
+    await waitFor(() => cancelAnswered, { message: 'the cancel answered' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(qa.alive).toBe(false);
+    replies.unsubscribe();
   });
 
   it('turns false when its session handle stops, and when its client closes', async () => {
