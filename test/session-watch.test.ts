@@ -75,6 +75,18 @@ describe('session watchVariables', () => {
     await expect(session.watchVariables('n', () => {})).rejects.toMatchObject({ code: 'session_stopped' });
   });
 
+  it('refuses a watch that a stop of its handle overtook while it started, rather than leave it running', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    const heard: unknown[] = [];
+    const watching = session.watchVariables('n', (change) => heard.push(change.newValue));
+    const stopping = session.stop();
+    await expect(watching).rejects.toMatchObject({ code: 'session_stopped' });
+    await stopping;
+    await (await runtime.session('w1')).setVariable('n', 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(heard).toEqual([]);
+  });
+
   it('delivers many rapid writes to one variable in version order', async () => {
     await session.defineVariable('n', 'integer', 0);
     const versions: number[] = [];

@@ -49,6 +49,8 @@ export class Session implements SessionContext {
   readonly #link: SessionProcessLink;
   /** The watches made through this handle, ended by its {@link stop}. */
   readonly #watches = new Set<Unwatch>();
+  /** Set as {@link stop} begins: a watch still starting then is refused rather than left running. */
+  #stopping = false;
 
   /** @internal Sessions are obtained from `runtime.session(id)`. */
   constructor(
@@ -244,6 +246,8 @@ export class Session implements SessionContext {
     assertListener(listener);
     const variables = await this.#link.variables();
     const initial = options.includeInitial ? initialChanges(variables) : [];
+    // A stop that came while the process was read (or woken) for this watch ended the handle's watches already.
+    if (this.#stopping) throw this.#link.ended('stopped');
     const unwatch = this.host.watchers.add(this.sessionId, pattern, listener, initial);
     const end: Unwatch = () => {
       this.#watches.delete(end);
@@ -293,9 +297,13 @@ export class Session implements SessionContext {
    * through it end: their listeners hear nothing more, also of writes made through another handle.
    */
   async stop(): Promise<void> {
-    await this.#link.stop();
-    // The handle is done: its watches end with it, as they end when the session expires or is deleted.
-    for (const end of [...this.#watches]) end();
+    this.#stopping = true;
+    try {
+      await this.#link.stop();
+    } finally {
+      // The handle is done: its watches end with it, as they end when the session expires or is deleted.
+      for (const end of [...this.#watches]) end();
+    }
   }
 
   /**
