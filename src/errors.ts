@@ -86,6 +86,10 @@ export class SessionError extends BridgeError {
   }
 }
 
+/** Whether `error` says the session is not there: never opened, deleted, or expired (a life that is over). */
+export const isSessionGone = (error: unknown): error is SessionError =>
+  error instanceof SessionError && (error.code === 'session_not_found' || error.code === 'session_expired');
+
 /** Something with that name or id exists already; the original is kept. */
 export class AlreadyExistsError extends BridgeError {
   override readonly code = 'already_exists';

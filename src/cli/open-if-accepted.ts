@@ -11,7 +11,7 @@
  * someone else opened meanwhile (a variable or module of that name defined there first): theirs, and kept.
  * @module
  */
-import { SessionError } from '../errors.js';
+import { isSessionGone } from '../errors.js';
 import type { TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 
@@ -30,14 +30,10 @@ export async function openIfAccepted<T>(
   try {
     return { result: await write(session), session };
   } catch (error) {
-    if (!isGone(error)) throw error;
+    // A handle of no life hears `session_expired` too.
+    if (!isSessionGone(error)) throw error;
   }
   // Opened only now, by this command unless another client did meanwhile.
   const opened = await client.session(session.sessionId);
   return { result: await write(opened), session: opened };
-}
-
-/** Whether a write was refused for its session not being there: a handle of no life hears `session_expired` too. */
-function isGone(error: unknown): boolean {
-  return error instanceof SessionError && (error.code === 'session_not_found' || error.code === 'session_expired');
 }

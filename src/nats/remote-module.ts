@@ -16,6 +16,7 @@ import {
   NatsConnectionError,
   NodeLostError,
   ValidationError,
+  isSessionGone,
 } from '../errors.js';
 import type { ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
@@ -25,7 +26,6 @@ import { subscribeModuleEvents, type ModuleEventSubscription } from './module-ev
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
-import { isSessionGone } from './watch-subscriptions.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {

@@ -42,7 +42,7 @@
  * @module
  */
 import type { Subscription } from 'nats';
-import type { SessionError } from '../errors.js';
+import { isSessionGone, type SessionError } from '../errors.js';
 import type { Unwatch, VariableChange, VariableListener, WatchVariablesOptions } from '../session/session-context.js';
 import { changeFromRecord } from '../session/variable-reads.js';
 import { compileGlob } from '../variables/glob.js';
@@ -60,7 +60,7 @@ import {
   type KnownVariable,
   type ReadHistory,
 } from './watch-catch-up.js';
-import { changeOf, isSessionGone, subscribeSessionEnd, subscribeVariableEvents } from './watch-subscriptions.js';
+import { changeOf, subscribeSessionEnd, subscribeVariableEvents } from './watch-subscriptions.js';
 
 /**
  * The most events a watch holds back while it reads: past that (a long outage of the nodes while NATS carries

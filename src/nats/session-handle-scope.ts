@@ -5,8 +5,7 @@
  * handles are then not `alive`). Nothing of it reaches the nodes: a remote handle holds no process there.
  * @module
  */
-import { SessionError } from '../errors.js';
-import { isSessionGone } from './watch-subscriptions.js';
+import { SessionError, isSessionGone } from '../errors.js';
 
 /** The client-side state of one remote session handle and of everything it gave out. */
 export class SessionHandleScope {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { MsgHdrs } from 'nats';
-import { SessionError } from '../errors.js';
+import { SessionError, isSessionGone } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { SessionProvider } from './session-directory.js';
 import { INCARNATION_HEADER } from './wire.js';
@@ -38,11 +38,7 @@ export function endedLife(
  * handle's life ended hears of that alone.
  */
 export function sessionNotThere(error: unknown, life: string | undefined): boolean {
-  return (
-    life === undefined &&
-    error instanceof SessionError &&
-    (error.code === 'session_not_found' || error.code === 'session_expired')
-  );
+  return life === undefined && isSessionGone(error);
 }
 
 /**

@@ -15,10 +15,6 @@ import { isVariableEvent, type VariableEvent } from './variable-events.js';
 
 const decoder = new TextDecoder();
 
-/** The session's life is over (deleted, or expired): a watch of it has nothing more to deliver. */
-export const isSessionGone = (error: unknown): error is SessionError =>
-  error instanceof SessionError && (error.code === 'session_not_found' || error.code === 'session_expired');
-
 /** The listener's view of an event. */
 export function changeOf(event: VariableEvent): VariableChange {
   return {
