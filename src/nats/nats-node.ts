@@ -224,7 +224,6 @@ export async function openNatsNode(
           name: options.name ?? DEFAULT_NAME,
           onError: report,
           outbox,
-          recordLimit: store.recordLimit,
           endpoints: moduleEndpoints(deps),
           // A client that saw a module stopped or created again is served by no node whose watch has not seen it.
           modulesRevisions: specs,

@@ -60,8 +60,8 @@ export interface SessionServiceOptions {
   /** Largest request body; must not exceed the server's `max_payload`. @default 1 MiB (capped at the server's) */
   readonly maxPayloadBytes?: number;
   /**
-   * The largest encoded record `store` takes (a node store's `recordLimit`): a define whose session is not there is
-   * judged against it too (see define-judgement.ts). @default no limit
+   * The largest encoded record `store` takes: a define whose session is not there is judged against it too (see
+   * define-judgement.ts). @default the store's `recordLimit` when it has one (a node store), else no limit
    */
   readonly recordLimit?: number;
   /**
@@ -221,7 +221,7 @@ export async function startSessionService(
     subjects,
     maxBytes,
     awaitRevision,
-    recordLimit: options.recordLimit,
+    recordLimit: options.recordLimit ?? (store as { readonly recordLimit?: number }).recordLimit,
   });
 
   /** Rejects the header, or waits until this node has applied the revision; `undefined` when it already has. */
