@@ -207,16 +207,16 @@ export async function openClient(
 }
 
 /**
- * Runs `task` with a client and the session named by the options, and always closes the client. `create`:
- * open (get-or-create) the session first; otherwise a session nobody opened is `session_not_found` (a command that
- * writes and may need the session created opens it only for a write the node accepts: see open-if-accepted.ts).
- * `onError` hears the client's news and background failures; by default nothing does ({@link quiet}).
+ * Runs `task` with a client and a handle of the session named by the options, and always closes the client. The
+ * session is not opened: one nobody opened is `session_not_found` (a command that writes and may need the session
+ * created opens it only for a write the node accepts: see open-if-accepted.ts). `onError` hears the client's news
+ * and background failures; by default nothing does ({@link quiet}).
  */
 export async function withSession<T>(
   values: { readonly nats?: string; readonly prefix?: string; readonly timeout?: string; readonly session?: string },
   io: CliIo,
   command: readonly string[],
-  options: { readonly create: boolean; readonly onError?: (error: unknown, where: string) => void },
+  options: { readonly onError?: (error: unknown, where: string) => void },
   task: (session: RemoteSession, client: TetherClient) => Promise<T>,
 ): Promise<T> {
   const sessionId = sessionIdOf(values, io, command);
@@ -224,7 +224,7 @@ export async function withSession<T>(
   assertSessionId(sessionId);
   const client = await openClient(values, io, command, options.onError ?? quiet);
   try {
-    return await task(await client.session(sessionId, { create: options.create }), client);
+    return await task(await client.session(sessionId, { create: false }), client);
   } finally {
     await client.close();
   }

@@ -88,7 +88,7 @@ const create = defineCommand({
         this.path,
       );
     if (!('signature' in spec)) throw new UsageError('missing --signature (or signature in --spec)', this.path);
-    const description = await withSession(values, io, this.path, { create: false }, async (session, client) => {
+    const description = await withSession(values, io, this.path, {}, async (session, client) => {
       // Its fields as the user typed them: the node checks the spec, and refuses a bad one naming the field. The
       // session is opened only once the node has found no fault with the spec's shape (see open-if-accepted.ts).
       const { result: handle } = await openIfAccepted(client, session, (target) =>
@@ -143,7 +143,7 @@ const call = defineCommand({
     let cancelLost = false;
     const onError = (_error: unknown, where: string): void => void (cancelLost ||= where.startsWith(CANCEL_REPORT));
     try {
-      const result = await withSession(values, io, this.path, { create: false, onError }, async (session) => {
+      const result = await withSession(values, io, this.path, { onError }, async (session) => {
         const module = await session.module(String(args.id));
         interrupt = abortOnSignal();
         return module.execute(inputs, {
@@ -169,7 +169,7 @@ const list = defineCommand({
   args: [],
   options: { ...COMMON, json: { type: 'boolean', description: 'print the descriptions as one JSON array' } },
   async run({ values }, io) {
-    const descriptions = await withSession(values, io, this.path, { create: false }, async (session) =>
+    const descriptions = await withSession(values, io, this.path, {}, async (session) =>
       Promise.all((await session.modules()).map((handle) => handle.describe())),
     );
     if (values.json) io.out(jsonLine(descriptions));

@@ -5,10 +5,11 @@
  * node then refused.
  *
  * Nothing is created for a refused write, and nothing is ever removed: no other client's session can be lost to a
- * race. A node judges a write whose session is not there as a new, empty session would (define-judgement.ts,
- * module-create-judgement.ts) before it says so, so a write refused for its input is refused before anything is
- * opened, and `session_not_found` means it would be accepted. What can still refuse the second write is the session
- * someone else opened meanwhile (a variable or module of that name defined there first): theirs, and kept.
+ * race. A node judges a write whose session is not there as a new, empty session would (define-judgement.ts, and
+ * the module create of module-operations.ts) before it says so, so a write refused for its input is refused before
+ * anything is opened, and `session_not_found` means it would be accepted. What can still refuse the second write is
+ * the session someone else opened meanwhile (a variable or module of that name defined there first): theirs, and
+ * kept.
  * @module
  */
 import { isSessionGone } from '../errors.js';

@@ -21,7 +21,7 @@ const remove = defineCommand({
     const id = String(args.id);
     // Before connecting: a bad id is the user's mistake whether or not NATS can be reached.
     assertSessionId(id);
-    await withSession({ ...values, session: id }, io, this.path, { create: false }, (session) => session.delete());
+    await withSession({ ...values, session: id }, io, this.path, {}, (session) => session.delete());
     io.out(`session ${id} deleted`);
   },
 });

@@ -45,7 +45,7 @@ const define = defineCommand({
     const text = String(args.value);
     const value = parseValue(text, String(args.type), this.path);
     // The session is opened only for a define the node accepts: a refused one leaves none behind.
-    const { result: record } = await withSession(values, io, this.path, { create: false }, (session, client) =>
+    const { result: record } = await withSession(values, io, this.path, {}, (session, client) =>
       openIfAccepted(client, session, (target) =>
         target.defineVariable(String(args.name), String(args.type), value, options),
       ),
@@ -64,7 +64,7 @@ const get = defineCommand({
   examples: ['tether var get temperature -s chat-1', 'tether var get temperature -s chat-1 --json'],
   async run({ values, args }, io) {
     // The record, not just the value: its type is what lets a NaN float print as "NaN" rather than null.
-    const record = await withSession(values, io, this.path, { create: false }, (session) =>
+    const record = await withSession(values, io, this.path, {}, (session) =>
       session.describeVariable(String(args.name)),
     );
     io.out(jsonLine(values.json ? record : record.value));
@@ -106,7 +106,7 @@ const set = defineCommand({
     };
     const name = String(args.name);
     const text = String(args.value);
-    const record = await withSession(values, io, this.path, { create: false }, async (session) => {
+    const record = await withSession(values, io, this.path, {}, async (session) => {
       // Only text that opens like JSON and fails to parse, or a number written `.5`, needs the variable's type.
       const type = needsVariableType(text) ? (await session.describeVariable(name)).type : 'string';
       const value = parseValue(text, type, this.path);
@@ -133,7 +133,7 @@ const list = defineCommand({
   options: { ...COMMON, json: { type: 'boolean', description: 'print the records as one JSON array' } },
   examples: ['tether var list -s chat-1', "tether var list 'llm_*' -s chat-1 --json"],
   async run({ values, args }, io) {
-    const records = await withSession(values, io, this.path, { create: false }, (session) =>
+    const records = await withSession(values, io, this.path, {}, (session) =>
       session.listVariables(args.pattern ?? '*'),
     );
     if (values.json) io.out(jsonLine(records));
@@ -166,7 +166,7 @@ const watch = defineCommand({
       sessionEnd ??= error;
       endWatch();
     };
-    await withSession(values, io, this.path, { create: false, onError }, async (session, client) => {
+    await withSession(values, io, this.path, { onError }, async (session, client) => {
       const pattern = args.pattern ?? '*';
       // The watch reads the variables as it starts: a session nobody opened is `session_not_found` (exit 1), a
       // NATS with no node `noproc` (exit 3), rather than a watch waiting for ever.

@@ -62,7 +62,7 @@ export interface ModuleHost {
   /**
    * Rejects with what the creation of module `moduleId` from `spec` would be refused with in session `sessionId` were
    * it new and empty (a bound variable missing, an unknown type, a signature Ax refuses); resolves when it would be
-   * created. Starts, claims and writes nothing: for a create whose session is not there (module-create-judgement.ts).
+   * created. Starts, claims and writes nothing: for a create whose session is not there (module-operations.ts).
    */
   judgeCreate(sessionId: string, moduleId: string, spec: ModuleSpec): Promise<void>;
   /**

@@ -26,7 +26,7 @@ import {
   requireString,
 } from './request-fields.js';
 import type { SessionProvider } from './session-directory.js';
-import { lifeOf, sessionOfLife } from './session-of-life.js';
+import { lifeOf, sessionNotThere, sessionOfLife } from './session-of-life.js';
 import type { ModuleOperation } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
 import type { RequestBody } from './wire.js';
@@ -96,7 +96,18 @@ export function moduleOperations(
     create(sessionId, moduleId, body, headers) {
       assertFields(body, ['spec'], 'module create');
       const spec = parseWireSpec(requirePresent(body, 'spec'));
-      return async () => (await (await session(sessionId, headers)).module(moduleId, spec)).describe();
+      return async () => {
+        let target: Session;
+        try {
+          target = await session(sessionId, headers);
+        } catch (error) {
+          // A create naming no life, on a session that is not there, has its spec judged as a new, empty session
+          // would judge it before that is said: `session_not_found` then says this node would create the module.
+          if (sessionNotThere(error, lifeOf(headers))) await host.judgeCreate(sessionId, moduleId, spec);
+          throw error;
+        }
+        return (await target.module(moduleId, spec)).describe();
+      };
     },
 
     execute(sessionId, moduleId, body, headers) {

@@ -35,7 +35,7 @@
  * refused as the session requests are (`session_not_found`, or `session_expired` when this node heard that life
  * expire) unless that life is the session's current one, before any module is woken or run (see session-of-life.ts).
  * A `create` whose session is not there has its spec judged as in a new, empty session before that is said
- * (module-create-judgement.ts).
+ * (see `ModuleHost.judgeCreate`).
  *
  * A module whose spec holds functions cannot be in the bucket: it stays on the node that created it, and the
  * bucket holds that node's claim of its id instead (see module-claims.ts), so ids are one namespace for both kinds.
@@ -59,7 +59,6 @@ import { ValidationError } from '../errors.js';
 import { assertModuleId } from '../modules/module-spec.js';
 import { assertSessionId } from '../variables/names.js';
 import { executionReplyKey } from './execution-replies.js';
-import { judgedCreate } from './module-create-judgement.js';
 import { existingSession, moduleOperations, type ModuleServiceDeps } from './module-operations.js';
 import type { WireModuleSpec } from './module-wire-spec.js';
 import { assertFields } from './request-fields.js';
@@ -105,9 +104,7 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
         throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module operation`);
       assertSessionId(parsed.sessionId);
       assertModuleId(parsed.moduleId);
-      const work = operations[operation](parsed.sessionId, parsed.moduleId, body, headers);
-      if (operation !== 'create') return work;
-      return judgedCreate(work, deps.host, parsed.sessionId, parsed.moduleId, body, headers);
+      return operations[operation](parsed.sessionId, parsed.moduleId, body, headers);
     },
   }));
   endpoints.push({

@@ -34,8 +34,8 @@ export function endedLife(
 /**
  * Whether a request naming the life `life` failed for its session not being there: it names no life (a handle got
  * without opening, the CLI, another language) and the session is not found or expired. A write that failed so is
- * judged as in a new, empty session before that is said (define-judgement.ts, module-create-judgement.ts); one whose
- * handle's life ended hears of that alone.
+ * judged as in a new, empty session before that is said (define-judgement.ts, and a module create in
+ * module-operations.ts); one whose handle's life ended hears of that alone.
  */
 export function sessionNotThere(error: unknown, life: string | undefined): boolean {
   return life === undefined && isSessionGone(error);

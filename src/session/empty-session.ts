@@ -1,7 +1,7 @@
 /**
  * A session with no variables, for judging what a write would meet in a session that is not there yet: a module
  * spec built against it is refused as the first one in a new session would be (a bound variable missing, a
- * signature Ax refuses), with nothing started, claimed or written (see module-create-judgement.ts).
+ * signature Ax refuses), with nothing started, claimed or written (see `ModuleHost.judgeCreate`).
  * @module
  */
 import { VariableNotFoundError } from '../errors.js';
