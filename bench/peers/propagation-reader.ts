@@ -1,8 +1,14 @@
 /**
  * Node B of the propagation bench (a): a node with the bench session open and a watcher on its variable, and the
  * raw baseline's `kv.watch` on the raw bucket. Both report each delivery with the time B saw it.
+ *
+ * Ours is stamped twice: when the session process's snapshot first holds the version (what a module sync on B
+ * reads: reads take the process's committed variables, they never wait for watchers), seen through the runtime's
+ * `inspect` option, and when the `watchVariables` listener hears of it. Both stamps go out in one message once the
+ * listener has run, so that sending the first does not delay the second.
  * @module
  */
+import type { InspectionEvent } from 'xstate';
 import { connect, KvWatchInclude } from 'nats';
 import { Runtime } from '../../src/index.js';
 import { startFloorReader } from '../actor-floor.js';
@@ -15,13 +21,22 @@ import { nodeOptions, text } from './config.js';
  */
 export const run: PeerMain = async (config, send) => {
   const str = (key: string): string => text(config, key);
-  const node = await Runtime.start({ onError: () => {}, nats: nodeOptions(config, 'bench-node-b') });
+  // The newest version the process's snapshot has held, and when it first did.
+  let visible = { version: 0, at: 0n };
+  const inspect = (event: InspectionEvent): void => {
+    if (event.type !== '@xstate.snapshot') return;
+    const version = versionIn(event.snapshot, str('sessionId'), str('variable'));
+    if (version !== undefined && version > visible.version) visible = { version, at: process.hrtime.bigint() };
+  };
+  const node = await Runtime.start({ onError: () => {}, inspect, nats: nodeOptions(config, 'bench-node-b') });
   const session = await node.session(str('sessionId'));
   // A's definition may not have been routed here yet; the watcher must start from a known version.
   while (!(await session.hasVariable(str('variable')))) await new Promise((r) => setTimeout(r, 1));
-  const unwatch = await session.watchVariables(str('variable'), (change) =>
-    send({ kind: 'ours', version: change.version, at: process.hrtime.bigint() }),
-  );
+  const unwatch = await session.watchVariables(str('variable'), (change) => {
+    const toldAt = process.hrtime.bigint();
+    const at = visible.version === change.version ? visible.at : toldAt;
+    send({ kind: 'ours', version: change.version, at, toldAt });
+  });
 
   const watcher = await connect({ servers: str('url'), name: 'bench-raw-watch', noAsyncTraces: true });
   const entries = await (
@@ -50,3 +65,10 @@ export const run: PeerMain = async (config, send) => {
     await node.stop();
   };
 };
+
+/** The version of `variable` in a snapshot of the process of session `sessionId`, if it is one. */
+function versionIn(snapshot: unknown, sessionId: string, variable: string): number | undefined {
+  const context = (snapshot as { context?: { sessionId?: unknown; variables?: unknown } }).context;
+  if (context?.sessionId !== sessionId || !(context.variables instanceof Map)) return undefined;
+  return (context.variables.get(variable) as { version?: number } | undefined)?.version;
+}
