@@ -227,6 +227,8 @@ export class RemoteTransport {
         timeoutMs,
         () => this.#served,
         (leftMs) => this.#requestWatchingNodeOnce(subject, body, timeoutMs, leftMs, options),
+        // An abort between two sends rejects at once, as one during a send does.
+        options,
       ),
     );
   }

@@ -1,6 +1,6 @@
 import { ErrorCode, NatsError } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NoProcError } from '../../src/errors.js';
+import { ExecutionAbortedError, NoProcError } from '../../src/errors.js';
 import { NO_RESPONDERS_RETRY_MS, rideOutNoResponders } from '../../src/nats/no-responders-ride.js';
 
 /** What the remote client rejects a request with when NATS found no node subscribed. */
@@ -57,6 +57,29 @@ describe('riding out no responders', () => {
     await failed;
     // A third send at 500 ms would have had 60 ms: it would end as a timeout, as if a node had got the request.
     expect(given).toEqual([560, 310]);
+  });
+
+  it('rejects with the abort error at once when the signal fires in the wait between two sends', async () => {
+    const attempt = vi.fn(async () => {
+      throw noResponders();
+    });
+    const abort = new AbortController();
+    const aborted = (): Error => new ExecutionAbortedError('qa', 'e1', { cause: abort.signal.reason });
+    let outcome: unknown;
+    rideOutNoResponders(5000, () => true, attempt, { signal: abort.signal, aborted }).catch(
+      (error: unknown) => (outcome = error),
+    );
+    await vi.advanceTimersByTimeAsync(50);
+    expect(attempt).toHaveBeenCalledTimes(1);
+
+    abort.abort('changed my mind');
+    // No time passes: only what the abort itself set off runs.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcome).toBeInstanceOf(ExecutionAbortedError);
+    expect(outcome).toMatchObject({ cause: 'changed my mind' });
+    // Nothing is sent again once the wait would have ended.
+    await vi.advanceTimersByTimeAsync(2 * NO_RESPONDERS_RETRY_MS);
+    expect(attempt).toHaveBeenCalledTimes(1);
   });
 
   it('gives up once its timeout has passed with still no node', async () => {
