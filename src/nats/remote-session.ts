@@ -223,8 +223,9 @@ export class RemoteSession implements SessionContext {
    * it can no longer tell comes with `gap: true` (see `VariableChange.gap`). The watch starts from its read, which
    * reflects this client's writes and what it has seen, not necessarily another client's write acknowledged just
    * before: a node that has not applied that write yet reads without it, and the watch then delivers it as a change.
-   * The handle's {@link stop} ends the watch; one it overtakes as the watch starts ends too, and this rejects with
-   * `SessionError` (`session_stopped`).
+   * The handle's {@link stop} ends the watch; one it overtakes as the watch starts ends too, its listener hearing
+   * nothing (not even the values `includeInitial` asked for), and this rejects with `SessionError`
+   * (`session_stopped`).
    */
   async watchVariables(
     pattern: string,
@@ -234,17 +235,21 @@ export class RemoteSession implements SessionContext {
     assertOptions(options, 'watchVariables');
     assertListener(listener);
     this.#scope.assertOpen();
-    const unwatch = await watchRemote(this.transport, this.sessionId, this.incarnation, pattern, listener, options, {
-      list: (glob) => this.#list(glob),
-      history: (name) => this.variableHistory(name),
-    });
-    // Ended by this handle's stop: at once when the stop came while the watch started.
-    const untrack = this.#scope.track(unwatch);
+    const unwatch = await watchRemote(
+      this.transport,
+      this.sessionId,
+      this.incarnation,
+      pattern,
+      listener,
+      options,
+      { list: (glob) => this.#list(glob), history: (name) => this.variableHistory(name) },
+      // Tracked from the start, so that a stop while the start read is under way ends the watch there; the watch
+      // leaves the handle's list as it ends, by its unwatch or by itself.
+      (end) => this.#scope.track(end),
+    );
+    // The stop came while the watch started: it ended then, and its listener heard nothing of the start.
     if (this.#scope.stopped) throw this.#scope.stoppedError();
-    return () => {
-      untrack();
-      unwatch();
-    };
+    return unwatch;
   }
 
   /**

@@ -79,8 +79,15 @@ export interface WatchReads {
 }
 
 /**
+ * Registers a watch's end with what must end it (its session handle's stop), from the moment the watch starts;
+ * returns the remover, which the watch calls once it has ended, however it ended.
+ */
+export type TrackWatch = (end: () => void) => () => void;
+
+/**
  * Watches the variables of `sessionId` (its life `incarnation`, when the handle knows it) matching `pattern` through
- * `transport`.
+ * `transport`. `track`, when given, is told the watch's end before anything is read: what calls that end while the
+ * watch starts ends it then, and its listener hears nothing of the start.
  */
 export async function watchRemote(
   transport: RemoteTransport,
@@ -90,6 +97,7 @@ export async function watchRemote(
   listener: VariableListener,
   options: WatchVariablesOptions,
   reads: WatchReads,
+  track?: TrackWatch,
 ): Promise<Unwatch> {
   const matches = compileGlob(pattern);
   const subjects = transport.subjects;
@@ -113,6 +121,8 @@ export async function watchRemote(
   let wake: (() => void) | undefined;
 
   const deliver = (change: VariableChange): void => {
+    // Ended while a read was under way (by its handle's stop, say): what the read brought is no news to anyone.
+    if (!active) return;
     try {
       listener(change);
     } catch (error) {
@@ -193,8 +203,12 @@ export async function watchRemote(
   };
   // The session's end ends the watch: nothing of the id's next life reaches this listener.
   let endSubscription: Subscription | undefined = subscribeSessionEnd(transport, sessionId, incarnation, ended);
+  let untrack = (): void => {};
   const unwatch: Unwatch = () => {
+    if (!active) return;
     active = false;
+    // A watch ended by itself (its session's end) would otherwise stay with its handle until the handle's stop.
+    untrack();
     subscription?.unsubscribe();
     subscription = undefined;
     endSubscription?.unsubscribe();
@@ -204,6 +218,7 @@ export async function watchRemote(
     held = undefined;
     wake?.();
   };
+  if (track) untrack = track(unwatch);
 
   /** The changes of the variables named (each read apart), delivered as each one's read is done. */
   async function readSkipped(names: readonly string[]): Promise<void> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import type { Msg } from 'nats';
 import { SessionError, createEchoModel, createLanguageModel, type ModuleEvent } from '../../src/index.js';
 import type { RemoteSession } from '../../src/nats/remote-session.js';
+import { startHoldingProxy } from '../support/holding-proxy.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { settledCode } from '../support/settled-code.js';
@@ -124,6 +125,39 @@ describe('RemoteSession.stop', () => {
     const other = await (await fx().client()).session('w2');
     await other.setVariable('x', 1);
     await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard).toEqual([]);
+  });
+
+  it('rejects a watch whose start read it overtook, and delivers nothing of that read nor after it', async () => {
+    await fx().node(fx().buckets());
+    // The client's reads of the variables wait at a proxy while the test says so: the stop lands after the watch
+    // sent its start read and before the reply.
+    const list = 'tether.v1.session.w3.var.list';
+    let listsSent = 0;
+    const proxy = await startHoldingProxy(fx().server.url, (subject) => {
+      if (subject !== list) return false;
+      listsSent += 1;
+      return true;
+    });
+    onTestFinished(() => proxy.close());
+    const client = await fx().client({ servers: proxy.url });
+    const session = await client.session('w3');
+    await session.defineVariable('x', 'integer', 0);
+    const heard: unknown[] = [];
+    proxy.hold();
+    const starting = session.watchVariables('*', (change) => heard.push(change), { includeInitial: true });
+    await waitFor(() => listsSent === 1, { message: 'the watch sent its start read' });
+
+    await session.stop();
+    proxy.release();
+
+    await expect(starting).rejects.toMatchObject({ code: 'session_stopped', details: { handle: 'stopped' } });
+    const other = await client.session('w3');
+    const heardByOther: unknown[] = [];
+    await other.watchVariables('*', (change) => heardByOther.push(change.newValue));
+    await other.setVariable('x', 1);
+    await waitFor(() => heardByOther.length === 1, { message: "the other handle's watch hears the write" });
+    // The same client heard the write's event: had the stopped watch still been subscribed, it would have too.
     expect(heard).toEqual([]);
   });
 
