@@ -278,6 +278,11 @@ export class Runtime {
     return this.#processes.stop(target, reason);
   }
 
+  /** Whether {@link stop} has been called: a supervisor running here restarts nothing from then on. */
+  get stopping(): boolean {
+    return this.#stopping !== undefined;
+  }
+
   /**
    * Stops every process (in reverse start order) and the store router; the in-memory store is closed. A NATS node
    * leaves what it shares: sessions, variables and module specs stay in their buckets for the other nodes (stop a

@@ -4,7 +4,8 @@
  */
 import type { AnyActorLogic, InputFrom } from 'xstate';
 import { isFailure, type ExitReason } from './exit-reason.js';
-import type { ProcessRuntime, SpawnOptions } from './process-runtime.js';
+import type { ProcessHost } from './process-host.js';
+import type { SpawnOptions } from './process-runtime.js';
 import type { ProcessRef } from './process.js';
 
 /**
@@ -44,7 +45,7 @@ export function shouldRestart(restart: RestartType, reason: ExitReason): boolean
  * Spawns the child `start` describes. Throws what `start` or `spawn` throws, and the crash error when the
  * logic crashed while starting, so a supervisor treats all three as a failed start.
  */
-export function spawnChild(runtime: ProcessRuntime, start: () => ChildStart): ProcessRef {
+export function spawnChild(runtime: ProcessHost, start: () => ChildStart): ProcessRef {
   const { logic, input, name, systemId, hibernateAfter } = start();
   const ref = runtime.spawn(logic, {
     ...(input !== undefined ? { input } : {}),

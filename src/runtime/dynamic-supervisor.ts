@@ -6,7 +6,7 @@ import { ChildStartError, MaxChildrenError, NoProcError } from '../errors.js';
 import { shouldRestart, spawnChild, type ChildStart, type RestartType } from './child-spec.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
-import type { ProcessRuntime } from './process-runtime.js';
+import type { ProcessHost } from './process-host.js';
 import type { ProcessRef } from './process.js';
 import { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
 import { assertDynamicChildSpec, assertDynamicSupervisorOptions } from './supervisor-options.js';
@@ -47,7 +47,7 @@ export class DynamicSupervisor extends SupervisorBase {
   /** A Set keeps start order, which termination walks backwards. */
   readonly #children = new Set<DynamicChild>();
 
-  private constructor(runtime: ProcessRuntime, options: DynamicSupervisorOptions) {
+  private constructor(runtime: ProcessHost, options: DynamicSupervisorOptions) {
     super(runtime, options);
     this.maxChildren = options.maxChildren ?? Number.POSITIVE_INFINITY;
   }
@@ -57,7 +57,7 @@ export class DynamicSupervisor extends SupervisorBase {
    * @throws {ValidationError} when an option is unknown or out of range; nothing is started
    * @throws {AlreadyExistsError} when the name is taken
    */
-  static start(runtime: ProcessRuntime, options: DynamicSupervisorOptions = {}): DynamicSupervisor {
+  static start(runtime: ProcessHost, options: DynamicSupervisorOptions = {}): DynamicSupervisor {
     assertDynamicSupervisorOptions(options);
     return new DynamicSupervisor(runtime, options);
   }
@@ -120,7 +120,7 @@ export class DynamicSupervisor extends SupervisorBase {
     child.demonitor?.();
     child.ref = undefined;
     child.demonitor = undefined;
-    return ref ? this.runtime.stop(ref, 'shutdown') : Promise.resolve();
+    return ref ? this.runtime.stopProcess(ref, 'shutdown') : Promise.resolve();
   }
 
   async #onExit(child: DynamicChild, ref: ProcessRef, reason: ExitReason): Promise<void> {

@@ -15,5 +15,6 @@ export { crashErrorOf, formatExitReason, isAbnormal, isCrash, isFailure, type Ex
 export { Supervisor, type ChildInfo, type SupervisorOptions, type SupervisorStrategy } from './supervisor.js';
 export { DynamicSupervisor, type DynamicChildSpec, type DynamicSupervisorOptions } from './dynamic-supervisor.js';
 export { MAX_INTENSITY_REASON, SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
+export type { ProcessHost } from './process-host.js';
 export type { ChildSpec, ChildStart, RestartType } from './child-spec.js';
 export type { RestartIntensityOptions } from './restart-intensity.js';

@@ -177,6 +177,11 @@ export class ProcessRuntime {
     return process.exited.then(() => undefined);
   }
 
+  /** The same as {@link stop}, under the name `Runtime` has too (see `ProcessHost`). */
+  stopProcess(target: Target, reason: ExitReason = 'shutdown'): Promise<void> {
+    return this.stop(target, reason);
+  }
+
   /** Stops every process, newest first, waiting for each to exit; also those spawned meanwhile. */
   async stopAll(reason: ExitReason = 'shutdown'): Promise<void> {
     this.#stopping++;

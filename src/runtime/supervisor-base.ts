@@ -6,7 +6,7 @@
 import { fromCallback } from 'xstate';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
-import type { ProcessRuntime } from './process-runtime.js';
+import type { ProcessHost } from './process-host.js';
 import type { ProcessRef } from './process.js';
 import { RestartIntensity, type RestartIntensityOptions } from './restart-intensity.js';
 
@@ -28,12 +28,12 @@ export const MAX_INTENSITY_REASON = { shutdown: 'reached_max_restart_intensity' 
 export abstract class SupervisorBase {
   /** The supervisor's own process. */
   readonly ref: ProcessRef;
-  protected readonly runtime: ProcessRuntime;
+  protected readonly runtime: ProcessHost;
   readonly #intensity: RestartIntensity;
   #queue: Promise<void> = Promise.resolve();
   #terminating = false;
 
-  protected constructor(runtime: ProcessRuntime, options: SupervisorBaseOptions) {
+  protected constructor(runtime: ProcessHost, options: SupervisorBaseOptions) {
     this.runtime = runtime;
     this.#intensity = new RestartIntensity(options);
     // The callback's cleanup runs when the process is stopped, for whatever reason and by whomever.
@@ -66,7 +66,7 @@ export abstract class SupervisorBase {
 
   /** Stops every child, newest first, then the supervisor. */
   stop(reason: ExitReason = 'shutdown'): Promise<void> {
-    return this.runtime.stop(this.ref, reason);
+    return this.runtime.stopProcess(this.ref, reason);
   }
 
   /** Stops every running child, newest first, without restarting any; called as the supervisor exits. */

@@ -6,7 +6,7 @@ import { ChildStartError, ValidationError } from '../errors.js';
 import { shouldRestart, spawnChild, type ChildSpec, type RestartType } from './child-spec.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
-import type { ProcessRuntime } from './process-runtime.js';
+import type { ProcessHost } from './process-host.js';
 import type { ProcessRef } from './process.js';
 import { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
 import { assertSupervisorOptions } from './supervisor-options.js';
@@ -55,7 +55,7 @@ export class Supervisor extends SupervisorBase {
   readonly strategy: SupervisorStrategy;
   #children: Child[];
 
-  private constructor(runtime: ProcessRuntime, options: SupervisorOptions) {
+  private constructor(runtime: ProcessHost, options: SupervisorOptions) {
     super(runtime, options);
     this.strategy = options.strategy ?? 'one_for_one';
     this.#children = options.children.map((spec) => ({ spec, ref: undefined, demonitor: undefined }));
@@ -68,7 +68,7 @@ export class Supervisor extends SupervisorBase {
    * @throws {AlreadyExistsError} when the supervisor's name is taken
    * @throws {ChildStartError} when a child fails to start; the children already started are stopped first
    */
-  static start(runtime: ProcessRuntime, options: SupervisorOptions): Supervisor {
+  static start(runtime: ProcessHost, options: SupervisorOptions): Supervisor {
     assertSupervisorOptions(options);
     const ids = options.children.map((spec) => spec.id);
     const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
@@ -112,7 +112,7 @@ export class Supervisor extends SupervisorBase {
     child.demonitor?.();
     child.ref = undefined;
     child.demonitor = undefined;
-    return ref ? this.runtime.stop(ref, 'shutdown') : Promise.resolve();
+    return ref ? this.runtime.stopProcess(ref, 'shutdown') : Promise.resolve();
   }
 
   async #onExit(child: Child, ref: ProcessRef, reason: ExitReason): Promise<void> {

@@ -1,0 +1,21 @@
+/**
+ * What a supervisor runs its children on: a `ProcessRuntime`, or a `Runtime` (a node), which keeps its process
+ * runtime to itself. Both stop one process with `stopProcess`; a Runtime's own `stop()` stops everything, so a
+ * supervisor must never be handed a method of that name.
+ * @module
+ */
+import type { ExitReason } from './exit-reason.js';
+import type { Demonitor, MonitorTarget } from './monitors.js';
+import type { SpawnOptions, Target } from './process-runtime.js';
+import type { ProcessRef } from './process.js';
+import type { AnyActorLogic } from 'xstate';
+
+/** The process operations a supervisor needs; `ProcessRuntime` and `Runtime` both have them. */
+export interface ProcessHost {
+  spawn<TLogic extends AnyActorLogic>(logic: TLogic, options?: SpawnOptions<TLogic>): ProcessRef<TLogic>;
+  /** Stops one process with `reason` and settles once it has exited. */
+  stopProcess(target: Target, reason?: ExitReason): Promise<void>;
+  monitor(target: Target, watcher: MonitorTarget): Demonitor;
+  /** True while the host stops everything: exits seen then are the shutdown, not failures to restart. */
+  readonly stopping: boolean;
+}

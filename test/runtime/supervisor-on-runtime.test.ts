@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runtime } from '../../src/node/runtime.js';
+import { DynamicSupervisor, Supervisor, type ChildSpec } from '../../src/runtime/index.js';
+import { waitFor } from '../support/wait-for.js';
+import { counterMachine } from './fixtures.js';
+
+function counter(id: string): ChildSpec {
+  return { id, start: () => ({ logic: counterMachine, name: id }) };
+}
+
+const runtimes: Runtime[] = [];
+afterEach(async () => {
+  for (const runtime of runtimes.splice(0)) await runtime.stop();
+});
+
+/** An embedded runtime with a session holding `x = 1`. */
+async function runtimeWithSession(): Promise<Runtime> {
+  const runtime = await Runtime.start({ onError: () => {} });
+  runtimes.push(runtime);
+  await (await runtime.session('keep')).defineVariable('x', 'integer', 1);
+  return runtime;
+}
+
+describe('supervisors on a Runtime (a node), not only on a bare ProcessRuntime', () => {
+  it('restarts the siblings of a one_for_all child and stops its children alone, leaving the runtime serving', async () => {
+    const runtime = await runtimeWithSession();
+    const sup = Supervisor.start(runtime, { strategy: 'one_for_all', children: [counter('a'), counter('b')] });
+    const before = runtime.whereis('b');
+    runtime.cast('a', { type: 'crash' });
+    await waitFor(() => (runtime.whereis('b') !== before ? runtime.whereis('b') : undefined), {
+      message: 'b restarted',
+    });
+    await sup.stop();
+    expect(sup.alive).toBe(false);
+    expect(runtime.whereis('a')).toBeUndefined();
+    expect(runtime.stopping).toBe(false);
+    // The session process and a new session are untouched by the supervisor's stops.
+    expect(await (await runtime.session('keep')).getVariable('x')).toBe(1);
+    await expect(runtime.session('other')).resolves.toBeDefined();
+  });
+
+  it('terminates a dynamic child and itself without stopping the runtime', async () => {
+    const runtime = await runtimeWithSession();
+    const sup = DynamicSupervisor.start(runtime);
+    const child = sup.startChild({ start: () => ({ logic: counterMachine, name: 'dyn-child' }) });
+    await sup.terminateChild(child);
+    expect(child.alive).toBe(false);
+    await sup.stop();
+    expect(runtime.stopping).toBe(false);
+    expect(await (await runtime.session('keep')).getVariable('x')).toBe(1);
+  });
+
+  it('restarts nothing once the runtime stops', async () => {
+    const runtime = await runtimeWithSession();
+    const sup = Supervisor.start(runtime, { children: [counter('a')] });
+    await runtime.stop();
+    expect(runtime.stopping).toBe(true);
+    expect(sup.alive).toBe(false);
+    expect(runtime.whereis('a')).toBeUndefined();
+  });
+});
