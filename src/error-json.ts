@@ -78,7 +78,10 @@ const factories: Record<string, ErrorFactory> = {
     ),
   module_not_found: (_m, d) => new ModuleNotFoundError(str(d.sessionId), str(d.moduleId), { details: d }),
   unknown_module: (_m, d) =>
-    new UnknownModuleError(str(d.moduleType), Array.isArray(d.available) ? d.available.map(str) : [], { details: d }),
+    new UnknownModuleError(str(d.moduleType), Array.isArray(d.available) ? d.available.map(str) : [], {
+      details: d,
+      ...(typeof d.variable === 'string' ? { variable: d.variable } : {}),
+    }),
   call_timeout: (_m, d) => new CallTimeoutError(str(d.target), num(d.timeoutMs), { details: d }),
   noproc: (_m, d) => new NoProcError(str(d.target), { details: d }),
   revision_unknown: (_m, d) =>

@@ -134,18 +134,28 @@ export class VariableLockedError extends BridgeError {
   }
 }
 
-/** No module type is registered under that name. */
+/** No module type is registered under that name (which a module's type variable holds, when `variable` is set). */
 export class UnknownModuleError extends BridgeError {
   override readonly code = 'unknown_module';
+  /** The type variable that holds the name, when the name came from one. */
+  readonly variable: string | undefined;
+
   constructor(
     readonly moduleType: string,
     readonly available: readonly string[],
-    options: BridgeErrorOptions = {},
+    options: BridgeErrorOptions & { variable?: string } = {},
   ) {
-    super(`Unknown module type '${moduleType}'; available: ${available.join(', ')}`, {
+    const held = options.variable === undefined ? '' : ` (held by variable '${options.variable}')`;
+    super(`Unknown module type '${moduleType}'${held}; available: ${available.join(', ')}`, {
       ...options,
-      details: { moduleType, available, ...options.details },
+      details: {
+        moduleType,
+        available,
+        ...(options.variable === undefined ? {} : { variable: options.variable }),
+        ...options.details,
+      },
     });
+    this.variable = options.variable;
   }
 }
 

@@ -27,6 +27,24 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * Throws unless `attribute` can take `value`, which the session variable `variableName` bound to it holds: the
+ * error names both, the variable in `details.variable` and the attribute in `details.field`.
+ * @throws {ValidationError} what `checkAttributeValue` throws, about the variable
+ */
+export function checkBoundValue(attribute: string, variableName: string, value: unknown): void {
+  try {
+    checkAttributeValue(attribute, value);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(`${error.message} (held by variable '${variableName}')`, {
+      cause: error,
+      variable: variableName,
+      details: { ...error.details, field: attribute },
+    });
+  }
+}
+
 /** The distinct variable names `bindings` read, in binding order. */
 function boundNames(bindings: ReadonlyMap<string, Binding>): string[] {
   return [...new Set([...bindings.values()].map((binding) => binding.variableName))];
@@ -60,7 +78,10 @@ export class BindingState {
     return this.#bindings;
   }
 
-  /** Binds `attribute` to the variable as `read` (its value already applied to the module). */
+  /**
+   * Binds `attribute` to the variable as `read` (its value already applied to the module). A read at version 0
+   * is no read of the variable: the attribute's own value, which the next sync replaces (or fails to).
+   */
   bind(attribute: string, binding: Binding, read: VersionedValue): void {
     this.#bindings.set(attribute, binding);
     this.lastValues.set(attribute, read.value);
@@ -150,7 +171,8 @@ export class BindingState {
     for (const [attribute, binding] of this.bindings) {
       const fixed = started !== undefined && !changing?.has(attribute);
       const version = fixed ? started.get(attribute) : this.versions.get(attribute);
-      if (version !== undefined) setByName(out, binding.variableName, version);
+      // Version 0: the attribute holds the spec's own value, not one of the variable's (see ModuleInstance.wake).
+      if (version !== undefined && version > 0) setByName(out, binding.variableName, version);
     }
     return Object.freeze(out);
   }
@@ -206,25 +228,45 @@ export class BindingState {
     );
   }
 
+  /**
+   * Checks `snapshot` (a read of every bound variable, and maybe more) as a sync would, without applying any of
+   * it: throws what the sync would refuse (a missing variable, a value its attribute cannot take), else returns
+   * what applies it. A module that checks more than its bindings (its type variable, the program of a new type)
+   * checks all of it first, so that a refusal anywhere applies nothing.
+   */
+  check(snapshot: VariableSnapshot): (target: object, moduleType: string) => SyncChanges | Promise<SyncChanges> {
+    const anyNew = this.#check(this.requireSession(), snapshot);
+    return (target, moduleType) => (anyNew ? this.#commit(target, moduleType, snapshot) : {});
+  }
+
   #apply(
     target: object,
     moduleType: string,
     session: SessionContext,
     snapshot: VariableSnapshot,
   ): SyncChanges | Promise<SyncChanges> {
+    return this.#check(session, snapshot) ? this.#commit(target, moduleType, snapshot) : {};
+  }
+
+  /** Throws unless every bound variable of `snapshot` can be applied; whether any holds something new. */
+  #check(session: SessionContext, snapshot: VariableSnapshot): boolean {
     const missing = snapshot.missing[0];
     if (missing !== undefined) throw new VariableNotFoundError(session.sessionId, missing);
     // First every read is checked, so that the sync applies all of them or none. What this module already has
-    // (same variable, version and value) was checked when it was applied; when that is all, the sync is done.
+    // (same variable, version and value) was checked when it was applied.
     let anyNew = false;
     for (const [attribute, binding] of this.#bindings) {
       const entry = snapshot.found[binding.variableName];
       if (!entry) throw new VariableNotFoundError(session.sessionId, binding.variableName);
       if (this.#holds(attribute, entry)) continue;
       anyNew = true;
-      checkAttributeValue(attribute, entry.value);
+      checkBoundValue(attribute, binding.variableName, entry.value);
     }
-    if (!anyNew) return {};
+    return anyNew;
+  }
+
+  /** Applies a checked snapshot to `target`; callbacks are called afterwards, their errors reported. */
+  #commit(target: object, moduleType: string, snapshot: VariableSnapshot): SyncChanges | Promise<SyncChanges> {
     const changes: SyncChanges = {};
     const calls: Array<() => unknown> = [];
     for (const [attribute, binding] of this.#bindings) {

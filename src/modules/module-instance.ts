@@ -5,20 +5,20 @@
  * module keeps its identity.
  * @module
  */
-import type { SessionContext, VersionedValue } from '../session/session-context.js';
+import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
 import type { ExecutionResult, SyncOutcome } from '../../machines/module.machine.js';
-import { ValidationError, VariableNotFoundError } from '../errors.js';
+import { UnknownModuleError, ValidationError, VariableNotFoundError } from '../errors.js';
 import {
   defaultModuleRegistry,
   type ModuleRegistry,
   type RegisteredModule,
   type VariableAwareModule,
 } from './module-registry.js';
-import { bindingStateOf } from './binding-state.js';
+import { bindingStateOf, checkBoundValue } from './binding-state.js';
 import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import { inputProblem, type ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
-import type { ModuleTool } from './module-types.js';
+import { checkBindableAttribute, type ModuleTool } from './module-types.js';
 import { namingModule } from './provider-errors.js';
 
 /** What a module instance is built with besides its spec. */
@@ -65,20 +65,53 @@ export class ModuleInstance {
   }
 
   /**
-   * Builds the module now, so that a bad spec (unknown type, ReAct without tools, a missing bound variable)
-   * is refused at creation rather than at the first execution.
+   * Builds the module now, from one snapshot of its type variable and bound variables, so that a bad spec
+   * (unknown type, ReAct without tools, a missing bound variable, a bound value its attribute cannot take) is
+   * refused at creation rather than at the first execution.
    */
-  static async create(
+  static create(
     moduleId: string,
     session: SessionContext,
     given: ModuleSpec,
     options: ModuleInstanceOptions = {},
   ): Promise<ModuleInstance> {
+    return ModuleInstance.#make(moduleId, session, given, options, false);
+  }
+
+  /**
+   * Builds a module that was created before (on this node or another) from its stored spec. It must answer as a
+   * running process of it would, whatever node wakes it: a bound variable that is missing or holds a value its
+   * attribute cannot take does not refuse the wake, as a running module's sync is not refused for it. That
+   * attribute starts from the spec's own value (the spec records no other), and the first sync reports the
+   * refusal (`syncFailed`) until the variable holds a value it can take. The type variable has no such fallback
+   * (a spec has a type or a type variable, not both): one that is missing or names no type refuses the wake.
+   */
+  static wake(
+    moduleId: string,
+    session: SessionContext,
+    stored: ModuleSpec,
+    options: ModuleInstanceOptions = {},
+  ): Promise<ModuleInstance> {
+    return ModuleInstance.#make(moduleId, session, stored, options, true);
+  }
+
+  static async #make(
+    moduleId: string,
+    session: SessionContext,
+    given: ModuleSpec,
+    options: ModuleInstanceOptions,
+    woken: boolean,
+  ): Promise<ModuleInstance> {
     // Tool names are resolved once, here: a program swap rebuilds from the resolved spec with the same tools.
     const spec = resolveTools(given, options.tools ?? new Map());
     const registry = options.registry ?? defaultModuleRegistry;
-    const { entry, version } = await resolveType(session, spec, registry);
-    const module = await build(entry, session, spec, options.llm);
+    const snapshot = await readBound(session, spec);
+    const { entry, version } = typeIn(session, spec, snapshot, registry);
+    const module =
+      spec.typeVariable === undefined
+        ? construct(entry, session, spec, options.llm)
+        : constructHeld(entry, session, spec, options.llm, spec.typeVariable);
+    bindFrom(module, session, spec, snapshot, woken);
     return new ModuleInstance(moduleId, session, spec, registry, options.llm, entry, module, version);
   }
 
@@ -91,7 +124,8 @@ export class ModuleInstance {
     spec: ModuleSpec,
     registry: ModuleRegistry = defaultModuleRegistry,
   ): Promise<string> {
-    return (await resolveType(session, spec, registry)).entry.name;
+    const read = spec.typeVariable === undefined ? undefined : await session.readVariables([spec.typeVariable]);
+    return typeIn(session, spec, read, registry).entry.name;
   }
 
   /** The registered name of the current program's type. */
@@ -99,22 +133,33 @@ export class ModuleInstance {
     return this.#entry.name;
   }
 
-  /** Re-reads the type variable (swapping the program when it names another type) and every bound variable. */
+  /**
+   * Re-reads the type variable (swapping the program when it names another type) and every bound variable, in
+   * one snapshot, and applies all of it or nothing: a type that is unknown or cannot be built refuses the bound
+   * values too, and a bound value refused keeps the type, so a module never runs on half of a change.
+   */
   async sync(): Promise<SyncOutcome> {
-    // The current program syncs first, so callbacks see each change from the value this module last used,
-    // even when the program is then replaced by one of another type.
-    const changes = await this.#program().syncVariables();
+    const program = this.#program();
+    const typeVariable = this.spec.typeVariable;
+    if (typeVariable === undefined) return { moduleType: this.#entry.name, changes: await program.syncVariables() };
+    const state = bindingStateOf(program);
+    const snapshot = await readBound(this.session, this.spec);
+    const { entry, version } = typeIn(this.session, this.spec, snapshot, this.registry);
+    const apply = state.check(snapshot);
     const before = this.#entry;
-    if (this.spec.typeVariable !== undefined) {
-      const { entry, version } = await resolveType(this.session, this.spec, this.registry);
-      if (entry !== this.#entry) {
-        // Built completely before it replaces the old one: a failed swap leaves the module as it was.
-        this.#module = await build(entry, this.session, this.spec, this.llm);
-        this.#entry = entry;
-      }
-      this.#typeVersion = version;
+    // Built before anything is applied: a type that cannot be built (ReAct without tools) refuses the whole sync.
+    const next = entry === before ? undefined : constructHeld(entry, this.session, this.spec, this.llm, typeVariable);
+    // The current program takes the values first, so callbacks see each change from the value this module last
+    // used; a new program then starts from what it holds.
+    const applied = apply(program, entry.name);
+    if (next) {
+      rebind(next, this.spec, state.reads());
+      this.#module = next;
+      this.#entry = entry;
     }
-    return { moduleType: this.#entry.name, changes, ...(before !== this.#entry ? { swappedFrom: before.name } : {}) };
+    this.#typeVersion = version;
+    const changes = await applied;
+    return { moduleType: entry.name, changes, ...(next ? { swappedFrom: before.name } : {}) };
   }
 
   /**
@@ -147,21 +192,7 @@ export class ModuleInstance {
   #program(): VariableAwareModule {
     if (this.#module) return this.#module;
     const module = construct(this.#entry, this.session, this.spec, this.llm);
-    const state = bindingStateOf(module);
-    for (const [attribute, binding] of Object.entries(this.spec.bindings ?? {})) {
-      const read = this.#asleep?.[attribute];
-      if (read === undefined) continue;
-      // Checked when it was first read; set as `bindToVariable` sets it.
-      (module as unknown as Record<string, unknown>)[attribute] = read.value;
-      state.bind(
-        attribute,
-        {
-          variableName: bindingVariable(binding),
-          callback: typeof binding === 'string' ? undefined : binding.onChange,
-        },
-        read,
-      );
-    }
+    if (this.#asleep) rebind(module, this.spec, this.#asleep);
     this.#module = module;
     this.#asleep = undefined;
     return module;
@@ -205,39 +236,104 @@ export class ModuleInstance {
   }
 }
 
-async function resolveType(
-  session: SessionContext,
-  spec: Pick<ResolvedModuleSpec, 'type' | 'typeVariable'>,
-  registry: ModuleRegistry,
-): Promise<{ entry: RegisteredModule; version: number | undefined }> {
-  if (spec.typeVariable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
-  const snapshot = await session.readVariables([spec.typeVariable]);
-  const read = snapshot.found[spec.typeVariable];
-  // As a bound variable that is missing is refused: the same code for either kind of binding.
-  if (!read) throw new VariableNotFoundError(session.sessionId, spec.typeVariable);
-  if (typeof read.value !== 'string')
-    throw new ValidationError(`variable '${spec.typeVariable}' does not hold a module type name`, {
-      variable: spec.typeVariable,
-    });
-  return { entry: registry.resolve(read.value), version: read.version };
+/** One read of every variable the spec binds, with its type variable: what a build or a sync applies. */
+async function readBound(session: SessionContext, spec: ResolvedModuleSpec): Promise<VariableSnapshot> {
+  const names = new Set(Object.values(spec.bindings ?? {}).map(bindingVariable));
+  if (spec.typeVariable !== undefined) names.add(spec.typeVariable);
+  if (names.size === 0) return { found: {}, missing: [] };
+  const list = [...names];
+  return session.readVariablesNow?.(list) ?? (await session.readVariables(list));
 }
 
-async function build(
+/** The type `spec` runs as with the type variable as `snapshot` reads it, and that variable's version. */
+function typeIn(
+  session: SessionContext,
+  spec: Pick<ResolvedModuleSpec, 'type' | 'typeVariable'>,
+  snapshot: VariableSnapshot | undefined,
+  registry: ModuleRegistry,
+): { entry: RegisteredModule; version: number | undefined } {
+  const variable = spec.typeVariable;
+  if (variable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
+  const read = snapshot?.found[variable];
+  // As a bound variable that is missing is refused: the same code for either kind of binding.
+  if (!read) throw new VariableNotFoundError(session.sessionId, variable);
+  if (typeof read.value !== 'string')
+    throw new ValidationError(`variable '${variable}' does not hold a module type name`, { variable });
+  try {
+    return { entry: registry.resolve(read.value), version: read.version };
+  } catch (error) {
+    if (!(error instanceof UnknownModuleError)) throw error;
+    throw new UnknownModuleError(error.moduleType, error.available, { variable, cause: error });
+  }
+}
+
+/**
+ * Binds the spec's attributes to their variables as `snapshot` reads them. A value that is missing or refused
+ * throws, unless `lenient` (a wake): the attribute then keeps the spec's own value, bound at version 0 (no read),
+ * so the first sync reads the variable again and reports the refusal.
+ */
+function bindFrom(
+  module: VariableAwareModule,
+  session: SessionContext,
+  spec: ResolvedModuleSpec,
+  snapshot: VariableSnapshot,
+  lenient: boolean,
+): void {
+  const reads: Record<string, VersionedValue> = {};
+  for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
+    const variableName = bindingVariable(binding);
+    checkBindableAttribute(module, attribute);
+    const read = snapshot.found[variableName];
+    try {
+      if (!read) throw new VariableNotFoundError(session.sessionId, variableName);
+      checkBoundValue(attribute, variableName, read.value);
+      reads[attribute] = read;
+    } catch (error) {
+      if (!lenient) throw error;
+      reads[attribute] = { value: (module as unknown as Record<string, unknown>)[attribute], version: 0 };
+    }
+  }
+  rebind(module, spec, reads);
+}
+
+/** Sets each bound attribute of a fresh program to what `reads` holds for it, and binds it as read. */
+function rebind(
+  module: VariableAwareModule,
+  spec: ResolvedModuleSpec,
+  reads: Readonly<Record<string, VersionedValue>>,
+): void {
+  const state = bindingStateOf(module);
+  for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
+    const read = reads[attribute];
+    if (read === undefined) continue;
+    // Checked when it was read; set as `bindToVariable` sets it.
+    (module as unknown as Record<string, unknown>)[attribute] = read.value;
+    state.bind(
+      attribute,
+      { variableName: bindingVariable(binding), callback: typeof binding === 'string' ? undefined : binding.onChange },
+      read,
+    );
+  }
+}
+
+/** {@link construct}, for a type the type variable `variable` names: a refusal names the variable too. */
+function constructHeld(
   entry: RegisteredModule,
   session: SessionContext,
   spec: ResolvedModuleSpec,
   llm: LanguageModel | undefined,
-): Promise<VariableAwareModule> {
-  const module = construct(entry, session, spec, llm);
-  const { bindings = {} } = spec;
-  for (const [attribute, binding] of Object.entries(bindings)) {
-    await module.bindToVariable(
-      attribute,
-      bindingVariable(binding),
-      typeof binding === 'string' ? undefined : binding.onChange,
-    );
+  variable: string,
+): VariableAwareModule {
+  try {
+    return construct(entry, session, spec, llm);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(`${error.message} (module type '${entry.name}' held by variable '${variable}')`, {
+      cause: error,
+      variable,
+      details: { ...error.details, moduleType: entry.name },
+    });
   }
-  return module;
 }
 
 /** The program of `entry`'s type for `spec`, before any binding. */

@@ -11,6 +11,7 @@ import {
   type SyncCallback,
   type SyncChanges,
   bindingStateOf,
+  checkBoundValue,
   initBindingState,
 } from './binding-state.js';
 import {
@@ -18,7 +19,6 @@ import {
   type ForwardOptions,
   type ModuleResult,
   type SyncErrorHandler,
-  checkAttributeValue,
   checkBindableAttribute,
   snapshotParameters,
 } from './module-types.js';
@@ -117,7 +117,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       const snapshot = await session.readVariables([variableName]);
       const entry = snapshot.found[variableName];
       if (!entry) throw new VariableNotFoundError(session.sessionId, variableName);
-      checkAttributeValue(attribute, entry.value);
+      checkBoundValue(attribute, variableName, entry.value);
       (this as unknown as Record<string, unknown>)[attribute] = entry.value;
       state.bind(attribute, { variableName, callback: syncCallback }, entry);
     }

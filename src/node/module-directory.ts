@@ -162,7 +162,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       // Created here meanwhile (an embedded `session.module()` of the same id): that process is the one.
       const existing = this.#entries.get(key);
       if (existing && !existing.stale) return existing.handle;
-      const instance = await this.#build(session, moduleId, stored.spec);
+      // Woken as a running process of it goes on: a bound value refused now is the first sync's `syncFailed`.
+      const instance = await ModuleInstance.wake(moduleId, session, stored.spec, { llm: this.llm, tools: this.tools });
       return keepIfShared(this.#run(session, instance, stored), stored);
     })();
     this.#waking.set(key, waking);

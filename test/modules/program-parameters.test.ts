@@ -150,7 +150,7 @@ describe('program parameters', () => {
     // A sync before an execution that fails is reported, and the execution keeps the last good count.
     await vote.forward({ question: 'q' });
     expect(errors.map((error) => error.message)).toEqual([
-      "module setting 'samples' must be an integer from 1 to 32, got 33",
+      "module setting 'samples' must be an integer from 1 to 32, got 33 (held by variable 'k')",
     ]);
     expect(takeSampleCounts()).toEqual([2]);
   });

@@ -91,4 +91,47 @@ describe('waking modules from their specs', () => {
     expect(new Set(calls)).toEqual(new Set(['a', 'b']));
     for (const node of nodes) expect(runsHere(node, 'tools', 'agent')).toBe(true);
   }, 60_000);
+
+  it('answers alike on every node while a bound variable holds a refused value, woken or running', async () => {
+    stubbed.stub().fallback = () => text('Answer: ok');
+    const buckets = fx().buckets();
+    const a = await fx().runtime(buckets, { llm: llm() });
+    const client = await fx().client();
+    const session = await client.session('refused');
+    await session.defineVariable('temp', 'float', 0.5);
+    const qa = await session.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      maxRetries: 0,
+      bindings: { temperature: 'temp' },
+    });
+    expect((await qa.execute({ question: 'first' })).provenance).toEqual({ temp: 1 });
+    await session.setVariable('temp', 9);
+
+    const b = await fx().runtime(buckets, { llm: llm() });
+    const results = [];
+    // Node B wakes the module from its spec while `temp` holds a value its temperature cannot take.
+    for (let i = 0; i < 200 && !runsHere(b, 'refused', 'qa'); i++)
+      results.push(await qa.execute({ question: `before ${i}` }));
+    results.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => qa.execute({ question: `both ${i}` })))));
+    for (const node of [a, b]) expect(runsHere(node, 'refused', 'qa')).toBe(true);
+    for (const result of results) {
+      expect(result.syncFailed).toMatchObject({
+        code: 'validation_failed',
+        details: { variable: 'temp', field: 'temperature' },
+      });
+    }
+    // Node A keeps its last good value; node B starts from the spec's own (none), which no version names.
+    for (const result of results) expect([{ temp: 1 }, {}]).toContainEqual(result.provenance);
+    expect(results.map((result) => result.provenance)).toContainEqual({});
+    expect(stubbed.stub().chatRequests.map((request) => request.body.temperature)).not.toContain(9);
+
+    // A value it can take is applied on both nodes alike.
+    await session.setVariable('temp', 0.2);
+    const fixed = await Promise.all(Array.from({ length: 10 }, (_, i) => qa.execute({ question: `after ${i}` })));
+    for (const result of fixed) {
+      expect(result).not.toHaveProperty('syncFailed');
+      expect(result.provenance).toEqual({ temp: 3 });
+    }
+  }, 60_000);
 });

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime, type Session } from '../../src/index.js';
+import { text, useOpenAIStub, type OpenAIStub } from '../support/openai-stub.js';
+
+const stubbed = useOpenAIStub();
+
+/** Runs `test` in a session of an embedded runtime of its own whose LLM is the OpenAI stub. */
+async function withSession(test: (session: Session, stub: OpenAIStub) => Promise<void>): Promise<void> {
+  const runtime = await Runtime.start({ llm: stubbed.llm() });
+  try {
+    await test(await runtime.session('sync'), stubbed.stub());
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/** A module `qa` of type variable `kind`, its temperature bound to `temp`, whose callback records each change. */
+async function typedModule(session: Session, calls: unknown[][]) {
+  await session.defineVariable('temp', 'float', 0.5);
+  await session.defineVariable('kind', 'module', 'Predict');
+  return session.module('qa', {
+    typeVariable: 'kind',
+    signature: 'question:string -> answer:string',
+    maxRetries: 0,
+    bindings: { temperature: { variable: 'temp', onChange: (...args: unknown[]) => void calls.push(args) } },
+  });
+}
+
+describe('module instance', () => {
+  for (const [refused, code, named] of [
+    ['Bogus', 'unknown_module', "Unknown module type 'Bogus' (held by variable 'kind')"],
+    ['ReAct', 'validation_failed', 'ReAct needs at least one tool (options.tools); without tools use Predict'],
+  ] as const) {
+    it(`applies nothing of a sync whose type variable names ${refused}, not even the other bindings`, () =>
+      withSession(async (session, stub) => {
+        stub.fallback = () => text('Reasoning: r\nAnswer: ok');
+        const calls: unknown[][] = [];
+        const qa = await typedModule(session, calls);
+        await session.setVariables({ kind: refused, temp: 1.9 }, { atomic: true });
+        const held = await qa.execute({ question: 'q' });
+        // The provider gets the old temperature, no callback is called, and provenance names the old versions.
+        expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.5]);
+        expect(calls).toEqual([]);
+        expect(held).toMatchObject({ moduleType: 'Predict', provenance: { temp: 1, kind: 1 } });
+        expect(held.syncFailed).toMatchObject({
+          code,
+          message: expect.stringContaining(named),
+          details: { variable: 'kind' },
+        });
+        // Once the type variable names a type that builds, the whole snapshot applies, callback included.
+        await session.setVariable('kind', 'ChainOfThought');
+        const applied = await qa.execute({ question: 'q' });
+        expect(applied).not.toHaveProperty('syncFailed');
+        expect(applied).toMatchObject({ moduleType: 'ChainOfThought', provenance: { temp: 2, kind: 3 } });
+        expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.5, 1.9]);
+        expect(calls).toEqual([['temperature', 0.5, 1.9]]);
+      }));
+  }
+
+  it('keeps the type when a bound value of the same snapshot is refused', () =>
+    withSession(async (session, stub) => {
+      stub.fallback = () => text('Reasoning: r\nAnswer: ok');
+      const calls: unknown[][] = [];
+      const qa = await typedModule(session, calls);
+      await session.setVariables({ kind: 'ChainOfThought', temp: 9 }, { atomic: true });
+      const held = await qa.execute({ question: 'q' });
+      expect(held).toMatchObject({ moduleType: 'Predict', provenance: { temp: 1, kind: 1 } });
+      expect(held.syncFailed).toMatchObject({ code: 'validation_failed', details: { variable: 'temp' } });
+      expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.5]);
+      expect(calls).toEqual([]);
+    }));
+
+  it('names the session variable and the attribute when a bound value is refused', () =>
+    withSession(async (session) => {
+      await session.defineVariable('temp', 'float', 0.5);
+      const qa = await session.module('qa', {
+        type: 'Predict',
+        signature: 'question:string -> answer:string',
+        bindings: { temperature: 'temp' },
+      });
+      await session.setVariable('temp', 5);
+      const held = await qa.execute({ question: 'q' });
+      expect(held.syncFailed).toEqual({
+        code: 'validation_failed',
+        message: "module setting 'temperature' must be a number from 0 to 2, got 5 (held by variable 'temp')",
+        details: { field: 'temperature', variable: 'temp', value: 5, min: 0, max: 2, integer: false },
+      });
+      // A creation refused for a bound value names the variable the same way.
+      await expect(
+        session.module('other', {
+          type: 'Predict',
+          signature: 'question:string -> answer:string',
+          bindings: { temperature: 'temp' },
+        }),
+      ).rejects.toMatchObject({ code: 'validation_failed', variable: 'temp', details: { field: 'temperature' } });
+    }));
+});
