@@ -13,18 +13,29 @@
  * (another node may be using them), and the next request wakes it; it never sends it to a session with watchers
  * there, which only its process can feed. A session deleted (or expired across the nodes of a NATS system) is ended
  * by `session.end`, which, like `stop`, lets a write in flight finish first: whoever removes the variables then
- * knows this process writes no more.
+ * knows this process writes no more. A non-atomic batch that lost a race as one commit goes on one name per commit
+ * (src/session/name-by-name.ts), and finishes before a stop or an end deferred meanwhile takes effect.
  * @module
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { errorToJSON, type SerializedError } from '../src/errors.js';
 import { applyStoreChanges } from '../src/session/apply-store-change.js';
-import { planWrite, variableKey, type WritePlan } from '../src/session/write-plan.js';
+import {
+  decide,
+  failedOutcome,
+  isNameByName,
+  mayGoNameByName,
+  nameByName,
+  outcomesOf,
+} from '../src/session/name-by-name.js';
+import { conflictedKey, contentionError } from '../src/session/write-contention.js';
+import { planWrite, variableKey, type StoreCheck, type WritePlan } from '../src/session/write-plan.js';
 import { deleteChange, type StoreChange, type StoreWrite } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 import { errorReply, okReply } from './protocol.js';
 import type {
   PendingEnding,
+  QueuedWrite,
   SessionEmittedEvent,
   SessionMachineContext,
   SessionMachineEvent,
@@ -38,22 +49,18 @@ export type * from './session.types.js';
 /** How many times a write is re-planned when the store moved on under it before the caller gets a conflict. */
 export const MAX_WRITE_ATTEMPTS = 10;
 
-/** The error of a write that lost the compare-and-set race {@link MAX_WRITE_ATTEMPTS} times in a row. */
-function contentionError(context: SessionMachineContext): SerializedError {
-  const write = context.inFlight?.writes[0];
-  const variable = write ? write.key.slice(context.sessionId.length + 1) : '';
-  const actualVersion = context.variables.get(variable)?.version;
-  return {
-    code: 'version_conflict',
-    message: `variable '${variable}' of session '${context.sessionId}' kept changing under the write; gave up after ${MAX_WRITE_ATTEMPTS} attempts`,
-    details: {
-      sessionId: context.sessionId,
-      variable,
-      expectedVersion: actualVersion ?? 0,
-      actualVersion,
-      attempts: MAX_WRITE_ATTEMPTS,
-    },
-  };
+/** The error of the write in flight once it lost the compare-and-set race {@link MAX_WRITE_ATTEMPTS} times in a row. */
+function contentionOf(context: SessionMachineContext, event: SessionMachineEvent): SerializedError {
+  const plan = context.inFlight;
+  const expected = [...(plan?.writes ?? []), ...(plan?.checks ?? [])];
+  const changes = event.type === 'store.conflict' ? event.changes : [];
+  const key = conflictedKey(expected, changes, event.type === 'store.conflict' ? event.key : undefined);
+  return contentionError(context.sessionId, key.slice(context.sessionId.length + 1), MAX_WRITE_ATTEMPTS);
+}
+
+/** The highest revision a queued write committed so far and `revisions`, 0 when none. */
+function revisionOf(head: QueuedWrite, revisions: readonly number[] = []): number {
+  return Math.max(head.revision ?? 0, ...revisions);
 }
 
 /** `current`, or the highest revision among `changes` when that is higher. */
@@ -76,6 +83,11 @@ export const sessionMachine = setup({
     loadVariables: (_, _params: { sessionId: string }) => {},
     /** Commits the writes atomically and answers `store.committed`, `store.conflict` or `store.failed`. */
     commitWrites: (_, _params: { writes: readonly StoreWrite<VariableRecord>[] }) => {},
+    /**
+     * Reads each key's last revision and answers `store.committed` (no revisions) when each is still where the check
+     * expects it, `store.conflict` with their current state otherwise, or `store.failed`.
+     */
+    confirmUnchanged: (_, _params: { checks: readonly StoreCheck[] }) => {},
     /** Deletes the session's variables from the store once it has expired. */
     purgeVariables: (_, _params: { keys: readonly { key: string; revision: number }[] }) => {},
     // The variables and revisions maps are folded in place (see the context); `appliedRevision` moves the snapshot.
@@ -111,24 +123,56 @@ export const sessionMachine = setup({
         return deleteChange(write.key, revision, write.updatedBy);
       });
       const announced = applyStoreChanges(context, context.sessionId, changes);
+      const revision = revisionOf(head, event.revisions);
+      // A batch carried on name by name goes on with its next name; its caller is answered once it is done.
+      const rest = context.queue.slice(1);
       enqueue.assign({
         appliedRevision: highestRevision(context.appliedRevision, changes),
-        queue: context.queue.slice(1),
+        queue: plan.next ? [{ ...head, request: plan.next, revision }, ...rest] : rest,
         inFlight: null,
         attempts: 0,
       });
       for (const change of announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
-      if (head.callId !== undefined) {
-        enqueue.emit(
-          okReply(head.callId, { value: plan.reply, revision: Math.max(0, ...event.revisions) } satisfies WriteReply),
-        );
+      if (!plan.next && head.callId !== undefined) {
+        enqueue.emit(okReply(head.callId, { value: plan.reply, revision } satisfies WriteReply));
       }
     }),
     failWrite: enqueueActions(({ context, event, enqueue }) => {
       const head = context.queue[0];
-      const error: SerializedError = event.type === 'store.failed' ? event.error : contentionError(context);
-      if (head?.callId !== undefined) enqueue.emit(errorReply(head.callId, error));
+      const error: SerializedError = event.type === 'store.failed' ? event.error : contentionOf(context, event);
+      if (head?.callId !== undefined) {
+        // A batch carried on name by name may have written some names already: each name is answered, those not
+        // decided yet with the error, never the whole call.
+        const reply = isNameByName(head.request)
+          ? okReply(head.callId, {
+              value: outcomesOf(head.request, failedOutcome(error)),
+              revision: revisionOf(head),
+            } satisfies WriteReply)
+          : errorReply(head.callId, error);
+        enqueue.emit(reply);
+      }
       enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+    }),
+    /** The batch lost a race as one commit, which wrote nothing of it: from now on it goes one name per commit. */
+    goNameByName: assign({
+      queue: ({ context }) => {
+        const [head, ...rest] = context.queue;
+        if (!head || !mayGoNameByName(head.request)) return context.queue;
+        return [{ ...head, request: nameByName(head.request) }, ...rest];
+      },
+      attempts: 0,
+    }),
+    /** Name by name, the name in flight lost every race: it alone is answered with the conflict, the batch goes on. */
+    giveUpName: assign({
+      queue: ({ context, event }) => {
+        const [head, ...rest] = context.queue;
+        const write = context.inFlight?.writes[0];
+        if (!head || !write || !isNameByName(head.request)) return context.queue;
+        const error = contentionOf(context, event);
+        const name = write.key.slice(context.sessionId.length + 1);
+        return [{ ...head, request: decide(head.request, name, failedOutcome(error)) }, ...rest];
+      },
+      attempts: 0,
     }),
     rejectQueued: enqueueActions(
       (
@@ -170,6 +214,10 @@ export const sessionMachine = setup({
     deletePending: ({ context }) => context.pendingStop?.ending === 'deleted',
     expiryPending: ({ context }) => context.pendingStop?.ending === 'expired',
     mayRetry: ({ context }) => context.attempts < MAX_WRITE_ATTEMPTS,
+    /** A non-atomic batch that lost a race as one commit: it goes on name by name (src/session/name-by-name.ts). */
+    goesNameByName: ({ context }) => context.queue[0] !== undefined && mayGoNameByName(context.queue[0].request),
+    /** The write at the head is a batch carried on name by name. */
+    nameByName: ({ context }) => context.queue[0] !== undefined && isNameByName(context.queue[0].request),
     /** Whether the session is still idle for its TTL when the expiry arrives (src provides the clock). */
     idleExpired: () => true,
   },
@@ -214,8 +262,11 @@ export const sessionMachine = setup({
         // Passed through, never rested in: where a write ended (or the load), what comes next is decided once. In a
         // state of its own so that idle has no eventless transitions, whose guards every routed change would check.
         settling: {
-          // A stop deferred by a write goes first: the writes queued behind it were never started.
+          // A batch carried on name by name goes on first: some of its names may be written already, and its caller
+          // must hear each name's outcome, not `session_stopped`. Then a stop deferred by a write: the writes queued
+          // behind it were never started.
           always: [
+            { guard: 'nameByName', target: 'writing' },
             { guard: 'stopPending', target: '#session.stopped' },
             { guard: 'deletePending', target: '#session.deleted' },
             { guard: 'expiryPending', target: '#session.expired' },
@@ -237,19 +288,22 @@ export const sessionMachine = setup({
               plan = planWrite(context, head.request);
             } catch (error) {
               if (head.callId !== undefined) enqueue.emit(errorReply(head.callId, errorToJSON(error)));
-              enqueue.assign({ queue: context.queue.slice(1), attempts: 0 });
+              enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
               enqueue.raise({ type: 'write.settled' });
               return;
             }
-            if (plan.writes.length === 0) {
+            if (plan.writes.length === 0 && !plan.checks?.length) {
               if (head.callId !== undefined)
-                enqueue.emit(okReply(head.callId, { value: plan.reply, revision: 0 } satisfies WriteReply));
-              enqueue.assign({ queue: context.queue.slice(1), attempts: 0 });
+                enqueue.emit(
+                  okReply(head.callId, { value: plan.reply, revision: revisionOf(head) } satisfies WriteReply),
+                );
+              enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
               enqueue.raise({ type: 'write.settled' });
               return;
             }
             enqueue.assign({ inFlight: plan, attempts: context.attempts + 1 });
-            enqueue({ type: 'commitWrites', params: { writes: plan.writes } });
+            if (plan.writes.length > 0) enqueue({ type: 'commitWrites', params: { writes: plan.writes } });
+            else enqueue({ type: 'confirmUnchanged', params: { checks: plan.checks ?? [] } });
           }),
           on: {
             stop: { actions: 'deferStop' },
@@ -260,7 +314,9 @@ export const sessionMachine = setup({
             'write.settled': { target: 'settling' },
             'store.committed': { target: 'settling', actions: 'finishWrite' },
             'store.conflict': [
+              { guard: 'goesNameByName', target: 'writing', reenter: true, actions: ['applyChanges', 'goNameByName'] },
               { guard: 'mayRetry', target: 'writing', reenter: true, actions: 'applyChanges' },
+              { guard: 'nameByName', target: 'writing', reenter: true, actions: ['applyChanges', 'giveUpName'] },
               { target: 'settling', actions: ['applyChanges', 'failWrite'] },
             ],
             'store.failed': { target: 'settling', actions: 'failWrite' },

@@ -21,6 +21,11 @@ export interface SessionMachineInput {
 export interface QueuedWrite {
   readonly callId?: string | undefined;
   readonly request: WriteRequest;
+  /**
+   * A batch carried on name by name: the highest store revision its commits produced so far, which its answer
+   * carries (a client waits for it before its next read). Absent until the first of them committed.
+   */
+  readonly revision?: number | undefined;
 }
 
 /** The session process's state. */
@@ -68,7 +73,15 @@ export type SessionMachineEvent =
   | { readonly type: 'store.loadFailed'; readonly error: SerializedError }
   | { readonly type: 'store.changed'; readonly changes: readonly StoreChange<VariableRecord>[] }
   | { readonly type: 'store.committed'; readonly revisions: readonly number[] }
-  | { readonly type: 'store.conflict'; readonly changes: readonly StoreChange<VariableRecord>[] }
+  /**
+   * The write lost a compare-and-set race: `changes` is the store's current state of each key the plan wrote or was
+   * judged on, `key` the one whose compare-and-set failed, when the store said.
+   */
+  | {
+      readonly type: 'store.conflict';
+      readonly changes: readonly StoreChange<VariableRecord>[];
+      readonly key?: string | undefined;
+    }
   | { readonly type: 'store.failed'; readonly error: SerializedError }
   | { readonly type: 'write.settled' }
   | { readonly type: 'session.expire' }

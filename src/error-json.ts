@@ -65,7 +65,7 @@ const factories: Record<string, ErrorFactory> = {
   version_conflict: (_m, d) =>
     new VersionConflictError(
       str(d.variable),
-      num(d.expectedVersion),
+      typeof d.expectedVersion === 'number' ? d.expectedVersion : undefined,
       typeof d.actualVersion === 'number' ? d.actualVersion : undefined,
       { details: d },
     ),

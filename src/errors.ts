@@ -107,14 +107,18 @@ export class VersionConflictError extends BridgeError {
   override readonly code = 'version_conflict';
   constructor(
     readonly variable: string,
-    readonly expectedVersion: number,
+    /** The version the caller named; `undefined` when it named none and the variable kept moving under the write. */
+    readonly expectedVersion: number | undefined,
     readonly actualVersion: number | undefined,
     options: BridgeErrorOptions = {},
   ) {
-    super(`variable '${variable}' is at version ${actualVersion ?? 'none'}, expected version ${expectedVersion}`, {
-      ...options,
-      details: { variable, expectedVersion, actualVersion, ...options.details },
-    });
+    super(
+      `variable '${variable}' is at version ${actualVersion ?? 'none'}, expected version ${expectedVersion ?? 'none'}`,
+      {
+        ...options,
+        details: { variable, expectedVersion, actualVersion, ...options.details },
+      },
+    );
   }
 }
 

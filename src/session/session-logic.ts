@@ -5,9 +5,10 @@
  */
 import { highestRevision, sessionMachine, type SessionMachineEvent } from '../../machines/session.machine.js';
 import { StoreConflictError, errorToJSON } from '../errors.js';
-import type { Store, StoreChange, StoreWrite } from '../store/store.js';
+import type { Store, StoreChange } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import { purgeSessionKeys } from './purge-session.js';
+import { hasMoved } from './write-contention.js';
 import type { VariableRecord } from '../variables/types.js';
 
 /** What the session machine's effects need. */
@@ -41,23 +42,23 @@ function sendIfAlive(self: Sender, event: SessionMachineEvent): void {
   if (self.getSnapshot().status === 'active') self.send(event);
 }
 
-/** After a conflict, the store's current state of each key the write touched, as changes to fold in. */
+/** After a conflict, the store's current state of each key, as changes to fold in. */
 async function currentStateOf(
   store: Store<VariableRecord>,
-  writes: readonly StoreWrite<VariableRecord>[],
+  keys: readonly string[],
 ): Promise<StoreChange<VariableRecord>[]> {
   return Promise.all(
-    writes.map(async (write): Promise<StoreChange<VariableRecord>> => {
+    keys.map(async (key): Promise<StoreChange<VariableRecord>> => {
       if (store.lastChange) {
         // One read, whether the key holds a value or a delete marker (whose revision drops a stale record).
-        return (await store.lastChange(write.key)) ?? { operation: 'delete', key: write.key, revision: 0 };
+        return (await store.lastChange(key)) ?? { operation: 'delete', key, revision: 0 };
       }
-      const entry = await store.get(write.key);
+      const entry = await store.get(key);
       if (entry) return { operation: 'put', ...entry };
       // Deleted (or never written): the delete marker's revision makes the session drop its stale record.
-      const last = (await store.history(write.key)).at(-1);
+      const last = (await store.history(key)).at(-1);
       if (last?.operation === 'delete') return last;
-      return { operation: 'delete', key: write.key, revision: last?.revision ?? 0 };
+      return { operation: 'delete', key, revision: last?.revision ?? 0 };
     }),
   );
 }
@@ -65,6 +66,31 @@ async function currentStateOf(
 /** The session machine wired to a store. Build once per runtime: `provide` rebuilds the machine. */
 export function createSessionLogic(deps: SessionLogicDeps) {
   const { store, activity, routed } = deps;
+
+  /**
+   * Tells the session that its write lost the race on `key`, with the current state of each of `keys` (read now
+   * unless `read` has it), once this node's router is past it.
+   */
+  async function answerConflict(
+    self: Sender,
+    keys: readonly string[],
+    key: string,
+    read?: StoreChange<VariableRecord>[],
+  ): Promise<void> {
+    try {
+      const changes = read ?? (await currentStateOf(store, keys));
+      // Read from the bucket, not through the router: a write of another node's batch whose other writes have not
+      // landed, or one about to be undone, would show here in part. Once the router is past what was read, it has
+      // handed the session all of it as its hold allows, and the records read are no news. A wait that gives up (a
+      // router lagging past the hold's bound) folds them in as they are: the retry must plan against the key as it
+      // is now, or it loses the race again.
+      if (routed) await routed(highestRevision(0, changes));
+      sendIfAlive(self, { type: 'store.conflict', changes, key });
+    } catch (readError) {
+      sendIfAlive(self, { type: 'store.failed', error: errorToJSON(readError) });
+    }
+  }
+
   return sessionMachine.provide({
     actions: {
       loadVariables: ({ self }, { sessionId }) => {
@@ -76,22 +102,26 @@ export function createSessionLogic(deps: SessionLogicDeps) {
       commitWrites: ({ self }, { writes }) => {
         store.commit(writes).then(
           (revisions) => sendIfAlive(self, { type: 'store.committed', revisions }),
-          async (error: unknown) => {
+          (error: unknown) => {
             if (!(error instanceof StoreConflictError))
               return sendIfAlive(self, { type: 'store.failed', error: errorToJSON(error) });
-            try {
-              const changes = await currentStateOf(store, writes);
-              // Read from the bucket, not through the router: a write of another node's batch whose other writes
-              // have not landed, or one about to be undone, would show here in part. Once the router is past what
-              // was read, it has handed the session all of it as its hold allows, and the records read are no news.
-              // A wait that gives up (a router lagging past the hold's bound) folds them in as they are: the retry
-              // must plan against the key as it is now, or it loses the race again.
-              if (routed) await routed(highestRevision(0, changes));
-              sendIfAlive(self, { type: 'store.conflict', changes });
-            } catch (readError) {
-              sendIfAlive(self, { type: 'store.failed', error: errorToJSON(readError) });
-            }
+            return answerConflict(
+              self,
+              writes.map((write) => write.key),
+              error.key,
+            );
           },
+        );
+      },
+      confirmUnchanged: ({ self }, { checks }) => {
+        const keys = checks.map((check) => check.key);
+        currentStateOf(store, keys).then(
+          (changes) => {
+            const moved = checks.find((check, i) => hasMoved(check, changes[i]));
+            if (!moved) return sendIfAlive(self, { type: 'store.committed', revisions: [] });
+            return answerConflict(self, keys, moved.key, changes);
+          },
+          (error: unknown) => sendIfAlive(self, { type: 'store.failed', error: errorToJSON(error) }),
         );
       },
       purgeVariables: ({ context }, { keys }) => {

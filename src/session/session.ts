@@ -176,7 +176,8 @@ export class Session implements SessionContext {
 
   /**
    * Writes several variables. `atomic`: all or nothing, rejecting with the first refusal. Otherwise every
-   * valid value is written and each name gets its own outcome.
+   * valid value is written and each name gets its own outcome: a batch that loses a race to another writer goes on
+   * one name per write, and a name changed under each try is answered alone with `version_conflict`.
    */
   async setVariables(
     values: Readonly<Record<string, unknown>>,

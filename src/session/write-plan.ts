@@ -23,6 +23,7 @@ import {
 import { assertVariableName } from '../variables/names.js';
 import { withPatternBudget } from '../variables/string-pattern.js';
 import type { VariableRecord } from '../variables/types.js';
+import { decide, failedOutcome, outcomesOf, type SetManyRequest } from './name-by-name.js';
 
 /** A write the session process carries out, one at a time, in arrival order. */
 export type WriteRequest =
@@ -52,6 +53,10 @@ export type WriteRequest =
       readonly updatedBy?: string | undefined;
       readonly reason?: string | undefined;
       readonly at: string;
+      /** Set by the session process once the batch lost a race as one commit: one name per commit from then on. */
+      readonly oneByOne?: boolean | undefined;
+      /** Name by name: the names answered so far (written, refused, or given up on), which the planner skips. */
+      readonly decided?: readonly (readonly [string, SetOutcome])[] | undefined;
     }
   | { readonly kind: 'delete'; readonly name: string; readonly updatedBy?: string | undefined; readonly at: string }
   | { readonly kind: 'lock'; readonly name: string; readonly owner: string; readonly at: string }
@@ -80,6 +85,23 @@ export type SetOutcome =
 export interface WritePlan {
   readonly writes: readonly StoreWrite<VariableRecord>[];
   readonly reply: unknown;
+  /**
+   * A batch carried on name by name (name-by-name.ts): the request that goes on once `writes` commit. The caller is
+   * answered only by the plan that has no `next`.
+   */
+  readonly next?: WriteRequest;
+  /**
+   * Keys a plan without writes was judged on, each at the revision the view holds: the answer waits until the store
+   * confirms each is still there. A view can lag the store (another node's write not routed here yet), and a write
+   * that looks done on it would otherwise be answered without ever being written.
+   */
+  readonly checks?: readonly StoreCheck[];
+}
+
+/** A key a plan was judged on and the revision it must still be at. */
+export interface StoreCheck {
+  readonly key: string;
+  readonly expectedRevision: number;
 }
 
 /** The session's view the planner reads: records by name, and the store revision last seen for each name. */
@@ -107,7 +129,8 @@ function planRequest(view: SessionView, request: WriteRequest): WritePlan {
     case 'set':
       return planSet(view, request);
     case 'setMany':
-      return request.atomic ? planSetAtomic(view, request) : planSetEach(view, request);
+      if (request.atomic) return planSetAtomic(view, request);
+      return request.oneByOne ? planNextName(view, request) : planSetEach(view, request);
     case 'delete':
       return planDelete(view, request);
     case 'lock':
@@ -179,6 +202,30 @@ function planSetEach(view: SessionView, request: Extract<WriteRequest, { kind: '
   return { writes, reply: Object.fromEntries(outcomes) };
 }
 
+/**
+ * Name by name: the first name not decided yet that can be written, as the plan's only write, the names refused
+ * before it decided on the way. With no such name left, the batch is done and the plan answers every name.
+ */
+function planNextName(view: SessionView, request: SetManyRequest): WritePlan {
+  let carried = request;
+  const decided = new Set(request.decided?.map(([name]) => name));
+  for (const [name, value] of request.values) {
+    if (decided.has(name)) continue;
+    try {
+      const after = withValue(existing(view, name), value, request);
+      return { writes: [put(view, after)], reply: undefined, next: decide(carried, name, okOutcome(after)) };
+    } catch (error) {
+      if (!(error instanceof BridgeError)) throw error;
+      carried = decide(carried, name, failedOutcome(error.toJSON()));
+    }
+  }
+  return { writes: [], reply: outcomesOf(carried) };
+}
+
+function okOutcome(record: VariableRecord): SetOutcome {
+  return { ok: true, version: record.version };
+}
+
 function planDelete(view: SessionView, request: Extract<WriteRequest, { kind: 'delete' }>): WritePlan {
   const before = existing(view, request.name);
   assertWritableBy(before, request.updatedBy);
@@ -193,7 +240,11 @@ function planLock(view: SessionView, request: Extract<WriteRequest, { kind: 'loc
   const before = existing(view, request.name);
   assertLockOwner(request.name, request.owner);
   const owner = request.kind === 'lock' ? request.owner : null;
-  if (before.lockedBy === owner) return { writes: [], reply: before };
+  if (before.lockedBy === owner) {
+    // Judged on the view only: confirmed against the store before it is answered (see `WritePlan.checks`).
+    const key = variableKey(view.sessionId, request.name);
+    return { writes: [], reply: before, checks: [{ key, expectedRevision: view.revisions.get(request.name) ?? 0 }] };
+  }
   const after = withLock(before, owner, request.owner);
   return { writes: [put(view, after)], reply: after };
 }
