@@ -18,6 +18,7 @@ import {
   ModuleNotFoundError,
   NoProcError,
   NodeLostError,
+  NodeStoppingError,
   PayloadTooLargeError,
   ProcessExitedError,
   ProviderError,
@@ -105,6 +106,7 @@ const factories: Record<string, ErrorFactory> = {
   execution_aborted: (_m, d) => new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }),
   node_lost: (_m, d) =>
     new NodeLostError(str(d.sessionId), optStr(d.moduleId), optStr(d.executionId), str(d.nodeId), { details: d }),
+  node_stopping: (_m, d) => new NodeStoppingError(str(d.nodeId), str(d.subject), { details: d }),
   execution_unknown: (_m, d) =>
     new ExecutionUnknownError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
   internal_error: (m, d) => new InternalError(m, { details: d }),

@@ -604,6 +604,32 @@ export class ExecutionUnknownError extends BridgeError {
 }
 
 /**
+ * The node that took a request stopped before it answered: its stop let the requests in flight finish for a while
+ * (`tether serve --drain-timeout`) and this one had not, so the node ended it (see `Runtime.endRequests`). An
+ * execution was aborted there, its LLM call dropped (a call already made may still be billed); any other request
+ * may or may not have been applied. Another node takes the request if it is sent again. `details.reason` says why
+ * the node ended it.
+ */
+export class NodeStoppingError extends BridgeError {
+  override readonly code = 'node_stopping';
+  constructor(
+    /** The node's instance id of the `tether` micro service. */
+    readonly nodeId: string,
+    /** The subject the request came on. */
+    readonly subject: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    const reason = options.details?.reason;
+    const why = typeof reason === 'string' && reason !== '' ? ` (${reason})` : '';
+    super(
+      `node '${nodeId}' stopped before answering request '${subject}'${why}; it ended the request: an execution ` +
+        'was aborted, a write may or may not have been applied',
+      { ...options, details: { nodeId, subject, ...options.details } },
+    );
+  }
+}
+
+/**
  * A reply or an event is larger than the NATS server's `max_payload`, so it cannot be sent as one message. The
  * operation itself ran (a read changed nothing; an execution's result is lost); `what` names what was too
  * large and the message says how to ask for less.

@@ -67,13 +67,24 @@ describe('cli module call', () => {
     return events;
   }
 
-  it('fails a call past --timeout with one stderr line, its own error', async () => {
+  it('fails a call past --timeout with one stderr line, its own error, naming the call rather than a subject', async () => {
     stub().delayMs = 30_000;
     const call = await tether(['module', 'call', 'qa', '--input', 'question=slow?', '--timeout', '1000', ...s]);
     expect(call.code).toBe(1);
-    expect(errorLines(call)).toHaveLength(1);
-    expect(call.stderr).toMatch(/^tether: call_timeout: /);
+    expect(errorLines(call)).toEqual([
+      "tether: call_timeout: module call 'qa' in session slow-1 timed out after 1000 ms (--timeout)",
+    ]);
     expect(call.stdout).toBe('');
+  });
+
+  it('bounds finding the module by --timeout too, and says so as the call the user made', async () => {
+    // 1 ms is gone before the module is found: no execution is sent, and the line says so.
+    const call = await inProcess(['module', 'call', 'qa', '--input', 'question=hi', '--timeout', '1', ...s]);
+    expect([call.code, call.stdout]).toEqual([1, '']);
+    expect(call.stderr).toBe(
+      "tether: call_timeout: module call 'qa' in session slow-1 timed out after 1 ms (--timeout): the module did not " +
+        'answer in time, so its execution was not sent\n',
+    );
   });
 
   it('cancels the execution on the node on Ctrl-C, then exits 130 with one line', async () => {

@@ -98,7 +98,7 @@ describe('cli serve', () => {
     expect(stopped.stdout.trim().split('\n').at(-1)).toBe('tether: node stopped (SIGTERM)');
   });
 
-  it('serve ends what is still in flight after --drain-timeout on SIGTERM, and exits 1 with one line', async () => {
+  it('serve ends what is still in flight after --drain-timeout with node_stopping replies, and exits 1 with one line', async () => {
     const openai = await OpenAIStub.start();
     onTestFinished(() => openai.close());
     openai.fallback = () => text('Answer: late');
@@ -126,11 +126,21 @@ describe('cli serve', () => {
     onTestFinished(() => void call.child.kill('SIGKILL'));
     await waitFor(() => openai.requests.length === 1, { message: 'the execution reached the model' });
     serve.child.kill('SIGTERM');
-    const stopped = await serve.exited;
+    const [stopped, called] = await Promise.all([serve.exited, call.exited]);
     expect(stopped.code).toBe(1);
     expect(errorLines(stopped)).toEqual([
       `tether: drain_timeout: node stopped (SIGTERM) after --drain-timeout 300 ms, ending requests still in flight`,
     ]);
+    // The call is told by the node itself, not some seconds later by its watch of a node gone (node_lost).
+    const nodeId = /\(node (\w+), /.exec(serve.output.stdout)?.[1];
+    expect(called.code).toBe(1);
+    expect(errorLines(called)).toEqual([
+      `tether: node_stopping: node '${nodeId}' stopped before answering request ` +
+        `'${prefix}.v1.session.drained.module.qa.execute' (drain timeout of 300 ms ran out); it ended the ` +
+        'request: an execution was aborted, a write may or may not have been applied',
+    ]);
+    // The execution was aborted: its request to the provider was dropped.
+    await waitFor(() => openai.abandoned === 1, { message: 'the provider request dropped' });
   });
 
   it('serve --unavailable-retry bounds how long a write waits for a bucket no JetStream leader serves', async () => {
@@ -163,6 +173,47 @@ describe('cli serve', () => {
     expect(refused.stderr).toMatch(
       new RegExp(`^tether: store_unavailable: KV bucket '${vars}' had no JetStream leader answering for \\d+ ms: `),
     );
+  });
+
+  it('serve --session-ttl expires a session no node used for that long; --history-depth and --max-record-bytes reach the node', async () => {
+    const prefix = `clittl${process.pid}`;
+    const [vars, sessions] = [`cli_ttl_vars_${id}`, `cli_ttl_sessions_${id}`];
+    const serve = start([
+      'serve',
+      '--prefix',
+      prefix,
+      '--buckets',
+      `${vars},${sessions},cli_ttl_modules_${id}`,
+      '--session-ttl',
+      '1000',
+      '--history-depth',
+      '5',
+      '--max-record-bytes',
+      '1000',
+    ]);
+    onTestFinished(async () => void (await serve.stop('SIGTERM')));
+    await serve.until('stdout', /node serving on/);
+    const on = ['--session', 'brief', '--prefix', prefix];
+    const defined = await tether(['var', 'define', 'n', 'integer', '1', ...on]);
+    expect([defined.code, defined.stderr]).toEqual([0, '']);
+    const large = await tether(['var', 'define', 'big', 'string', 'x'.repeat(2000), ...on]);
+    expect(large.code).toBe(1);
+    expect(large.stderr).toMatch(/^tether: validation_failed: /);
+
+    const nc = await connectNats({ servers: server().url });
+    onTestFinished(() => nc.close());
+    const stream = await (await nc.jetstreamManager()).streams.info(`KV_${vars}`);
+    expect(stream.config.max_msgs_per_subject).toBe(5);
+    // Read from the bucket, not through a node: a read through one is a use, which keeps the session.
+    const kv = await nc.jetstream().views.kv(sessions);
+    await waitFor(async () => (await kv.get('brief'))?.operation !== 'PUT', {
+      timeout: 15_000,
+      interval: 100,
+      message: 'the session expired',
+    });
+    const gone = await tether(['var', 'get', 'n', ...on]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^tether: session_not_found: /);
   });
 
   it('serve on a NATS server without JetStream says JetStream is not enabled there (exit 3)', async () => {

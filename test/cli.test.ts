@@ -3,13 +3,20 @@ import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
-import { looksLikeBrokenJson, needsVariableType, parseValue, withTypedValue } from '../src/cli/values.js';
+import {
+  assertNumberInRange,
+  looksLikeBrokenJson,
+  needsVariableType,
+  parseValue,
+  withTypedValue,
+} from '../src/cli/values.js';
 import { UsageError, errorLine, exitCodeOf } from '../src/cli/cli-errors.js';
 import { DEFAULT_NATS_URL, natsPrefix, natsServers, natsTarget, reconnectPolicy } from '../src/cli/connection.js';
 import { NatsConnectionError, ValidationError, VariableNotFoundError } from '../src/errors.js';
 import { parseBuckets } from '../src/cli/serve-command.js';
 import { transitionLine } from '../src/cli/follow-commands.js';
 import { settlesWithin } from '../src/cli/until-signal.js';
+import { packageVersion } from '../src/package-version.js';
 import { startSilentServer } from './support/silent-server.js';
 
 /** Runs the CLI in this process with captured output; nothing here reaches NATS. */
@@ -123,6 +130,19 @@ describe('cli', () => {
         "tether: usage: --unavailable-retry must be a whole number from 0 to 2147483647, got '2147483648' (see: tether serve --help)",
       ],
       [['serve', '--unavailable-retry', '15s'], 'tether: usage: --unavailable-retry must be a whole number from 0 to'],
+      [['serve', '--session-ttl', '0'], 'tether: usage: --session-ttl must be a whole number from 1 to 2147483647'],
+      [
+        ['serve', '--session-ttl', '1h'],
+        "tether: usage: --session-ttl must be a whole number from 1 to 2147483647, got '1h'",
+      ],
+      [['serve', '--session-ttl', '2147483648'], 'tether: usage: --session-ttl must be a whole number from 1 to'],
+      [['serve', '--hibernate-after', '-5'], 'tether: usage: --hibernate-after must be a whole number from 1 to'],
+      [
+        ['serve', '--history-depth', '65'],
+        "tether: usage: --history-depth must be a whole number from 1 to 64, got '65'",
+      ],
+      [['serve', '--history-depth', '0'], 'tether: usage: --history-depth must be a whole number from 1 to 64'],
+      [['serve', '--max-record-bytes', '0'], 'tether: usage: --max-record-bytes must be a whole number of at least 1'],
       // Not a server that is down (exit 3): a URL that is no URL is the command line's fault.
       [
         ['var', 'get', 't', '-s', 'a', '--nats', 'not a url'],
@@ -240,14 +260,29 @@ describe('cli', () => {
     }
   });
 
-  it('refuses an empty or malformed --session as an id (exit 1) before connecting; an empty TETHER_SESSION is unset', async () => {
-    for (const id of ['', 'a.b']) {
-      const run = await cli('var', 'get', 'x', '-s', id, '--nats', 'nats://127.0.0.1:1');
-      expect(run.code, `'${id}'`).toBe(1);
-      expect(run.stderr).toMatch(
-        new RegExp(`^tether: validation_failed: invalid session id '${id.replace('.', '\\.')}'`),
-      );
+  it('refuses a malformed --session or --prefix as a usage error (exit 2) before connecting, naming the option', async () => {
+    const nowhere = ['--nats', 'nats://127.0.0.1:1'];
+    const cases: [string[], Record<string, string>, string][] = [
+      [['var', 'get', 'x', '-s', '', ...nowhere], {}, "--session '' is no session id"],
+      [['var', 'get', 'x', '-s', 'bad.id', ...nowhere], {}, "--session 'bad.id' is no session id"],
+      [['var', 'get', 'x', ...nowhere], { TETHER_SESSION: 'a b' }, "TETHER_SESSION 'a b' is no session id"],
+      [['module', 'call', 'qa', '--input', 'q=x', '-s', 'a.b', ...nowhere], {}, "--session 'a.b' is no session id"],
+      [['events', '--session', 'a b', ...nowhere], {}, "--session 'a b' is no session id"],
+      [['var', 'get', 'x', '-s', 'a', '--prefix', '', ...nowhere], {}, "--prefix '' is no subject prefix"],
+      [['var', 'get', 'x', '-s', 'a', '--prefix', 'a b', ...nowhere], {}, "--prefix 'a b' is no subject prefix"],
+      [['events', '--prefix', 'a.', ...nowhere], {}, "--prefix 'a.' is no subject prefix"],
+      [['var', 'get', 'x', '-s', 'a', ...nowhere], { TETHER_PREFIX: 'a b' }, "TETHER_PREFIX 'a b' is no subject"],
+    ];
+    for (const [args, env, line] of cases) {
+      let stderr = '';
+      const code = await runCli(args, { out: () => {}, err: (text) => void (stderr += `${text}\n`), env });
+      expect([code, stderr.split('\n').length], args.join(' ')).toEqual([2, 2]);
+      expect(stderr, args.join(' ')).toMatch(new RegExp(`^tether: usage: ${line.replace(/[.]/g, '\\.')}`));
     }
+    expect((await cli('var', 'get', 'x', '-s', 'a', '--prefix', 'a b')).stderr).toBe(
+      "tether: usage: --prefix 'a b' is no subject prefix: use dot-separated words of letters, digits, '_' and '-' " +
+        '(see: tether var get --help)\n',
+    );
     let stderr = '';
     const unset = await runCli(['var', 'get', 'x'], {
       out: () => {},
@@ -257,6 +292,12 @@ describe('cli', () => {
     expect([unset, stderr]).toEqual([
       2,
       'tether: usage: no session: give --session <id> (or set TETHER_SESSION) (see: tether var get --help)',
+    ]);
+    // The id `session delete` acts on is its argument, checked as an id is anywhere (exit 1), not an option.
+    const deleted = await cli('session', 'delete', 'a.b', ...nowhere);
+    expect([deleted.code, deleted.stderr]).toEqual([
+      1,
+      "tether: validation_failed: invalid session id 'a.b': must hold only letters, digits, _ or -, 1 to 128 characters\n",
     ]);
   });
 
@@ -335,6 +376,15 @@ describe('cli', () => {
     expect((withTypedValue(range, '2.50', 2.5) as Error).message).toBe(
       "t: value 2.5 is above maximum 2 (typed '2.50', read as JSON)",
     );
+    // Refused as not a string, a value shown as typed still gets the hint: `123` is text to whoever typed it.
+    const number = new ValidationError('s: must be a string, got 123', {
+      variable: 's',
+      details: { constraint: 'type' },
+    });
+    expect((withTypedValue(number, '123', 123) as Error).message).toBe(
+      `s: must be a string, got 123 (typed '123', read as JSON; to store it as text, quote it: '"123"')`,
+    );
+    expect((withTypedValue(number, 'true', true) as Error).message).toMatch(/quote it: '"true"'\)$/);
     // Shown as typed already, or not a refusal of the value: left as it is.
     expect(withTypedValue(range, '2.5', 2.5)).toBe(range);
     const missing = new VariableNotFoundError('s', 'ver');
@@ -389,6 +439,45 @@ describe('cli', () => {
   });
 });
 
+describe('cli values and version', () => {
+  it('refuses a number that overflows to Infinity (exit 2) before connecting; the text Infinity still stores it', async () => {
+    const nowhere = ['-s', 'a', '--nats', 'nats://127.0.0.1:1'];
+    const set = await cli('var', 'set', 'temperature', '1e400', ...nowhere);
+    expect([set.code, set.stdout]).toEqual([2, '']);
+    expect(set.stderr).toBe(
+      "tether: usage: temperature: the number '1e400' is too large and would be read as Infinity; to store " +
+        `Infinity, write Infinity, or quote it for text: '"1e400"' (see: tether var set --help)\n`,
+    );
+    const defined = await cli('var', 'define', 'low', 'float', '-1e400', ...nowhere);
+    expect([defined.code, defined.stderr]).toEqual([
+      2,
+      "tether: usage: low: the number '-1e400' is too large and would be read as -Infinity; to store -Infinity, " +
+        `write '"-Infinity"', or quote it for text: '"-1e400"' (see: tether var define --help)\n`,
+    ]);
+    // Only the overflow: a large finite number, the text Infinity (how a float is given it), a quoted number, and a
+    // list holding one (which the node refuses: JSON cannot carry Infinity) pass.
+    for (const text of ['1e308', 'Infinity', '"-Infinity"', '"1e400"', '[1e400]', 'terse'])
+      expect(() => assertNumberInRange(text, 't', ['var', 'set']), text).not.toThrow();
+  });
+
+  it('prints its version for --version and -V (exit 0)', async () => {
+    for (const flag of ['--version', '-V'])
+      expect(await cli(flag)).toEqual({ code: 0, stdout: `${packageVersion()}\n`, stderr: '' });
+    expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
+    const extra = await cli('--version', 'x');
+    expect([extra.code, extra.stderr]).toEqual([2, "tether: usage: unexpected argument 'x' (see: tether --help)\n"]);
+    expect((await cli('--help')).stdout).toMatch(/-V, --version +print Tether's version/);
+  });
+
+  it('offers the module types a node can create from JSON, not BestOfN or Refine (they need a reward function)', async () => {
+    const { stdout } = await cli('module', 'create', '--help');
+    expect(stdout).toContain(
+      'Predict, ChainOfThought (COT), ChainOfThoughtWithHint, ReAct, ProgramOfThought (PoT), MultiChainComparison',
+    );
+    expect(stdout).not.toMatch(/BestOfN|Refine/);
+  });
+});
+
 describe('tether inspect lines', () => {
   const at = new Date('2026-11-21T12:00:01.234Z');
   const snapshot = { type: 'snapshot', node: 'node-a', sessionId: 'chat-1', status: 'active', context: {} } as const;
@@ -414,13 +503,13 @@ describe('tether inspect lines', () => {
     ).toBe('12:00:01.234  node-a  chat-1  session  ? → a.x, b.c.y [done]');
   });
 
-  it('refuse a bad session id (exit 1) and an unreachable NATS (exit 3) with one line', async () => {
+  it('refuse a bad session id (exit 2) and an unreachable NATS (exit 3) with one line', async () => {
     const [badSession, unreachable] = await Promise.all([
       cli('inspect', '--session', 'a b'),
       cli('inspect', '--nats', 'nats://127.0.0.1:1'),
     ]);
-    expect([badSession.code, badSession.stdout]).toEqual([1, '']);
-    expect(badSession.stderr).toMatch(/^tether: validation_failed: .*'a b'.*\n$/);
+    expect([badSession.code, badSession.stdout]).toEqual([2, '']);
+    expect(badSession.stderr).toMatch(/^tether: usage: --session 'a b' is no session id.*\n$/);
     expect([unreachable.code, unreachable.stdout]).toEqual([3, '']);
     expect(unreachable.stderr).toBe(
       'tether: nats_unreachable: cannot reach NATS at nats://127.0.0.1:1 (CONNECTION_REFUSED)\n',

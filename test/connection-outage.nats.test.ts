@@ -81,6 +81,31 @@ describe.skipIf(process.env.NATS_URL !== undefined)('connection outage', () => {
     }
   });
 
+  it('serve that gives up on NATS prints one line after the outage line, however much failed in the background', async () => {
+    const server = await startNatsServer();
+    const prefix = `outage_gaveup_${id}`;
+    const env = { NATS_URL: server.url, TETHER_MAX_RECONNECTS: '1', ...FAST };
+    const serve = startCli(['serve', '--prefix', prefix, '--buckets', `gv_${id},gs_${id},gm_${id}`], env);
+    try {
+      await serve.until('stdout', /node serving on/);
+      // A session used on the node: its last use is stamped on its record, which fails once the connection is closed.
+      const client = await connect({ servers: server.url, prefix });
+      await (await client.session('v1')).defineVariable('n', 'integer', 1);
+      await client.close();
+
+      await server.stop();
+      const served = await serve.exited;
+      expect(served.code).toBe(3);
+      expect(served.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^tether: nats: connection lost \(.+\); reconnecting every 100 ms$/),
+        'tether: nats_unreachable: connection to NATS lost',
+      ]);
+    } finally {
+      serve.child.kill('SIGKILL');
+      await server.stop();
+    }
+  });
+
   it('serve and var watch exit 3 with one line once NATS stays away past their retries; a node reports it', async () => {
     const server = await startNatsServer();
     const node = await startNode(server.url, 'gone', { maxAttempts: 1, waitMs: 100 });

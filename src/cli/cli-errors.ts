@@ -40,6 +40,32 @@ export class UnreachableError extends Error {
   }
 }
 
+/**
+ * `tether module call` ran out of time, named as the user asked for it rather than by the request that timed out
+ * (finding the module, or its execution), whose subject is the protocol's business. `call_timeout`, exit 1.
+ */
+export class ModuleCallTimeoutError extends Error {
+  readonly code = 'call_timeout';
+
+  constructor(
+    readonly moduleId: string,
+    readonly sessionId: string,
+    readonly timeoutMs: number,
+    /** Whether `--timeout` gave it (else it is a default). */
+    readonly given: boolean,
+    /** Whether the execution was sent: before that, nothing ran. */
+    readonly sent: boolean,
+    options: { readonly cause?: unknown } = {},
+  ) {
+    super(
+      `module call '${moduleId}' in session ${sessionId} timed out after ${timeoutMs} ms${given ? ' (--timeout)' : ''}` +
+        (sent ? '' : ': the module did not answer in time, so its execution was not sent'),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = 'ModuleCallTimeoutError';
+  }
+}
+
 /** `cannot reach NATS at <servers> (<code>)`, the code taken from the innermost cause (nats.js wraps its own). */
 export function natsUnreachable(servers: readonly string[], cause: unknown): UnreachableError {
   let inner: unknown = cause;
@@ -67,7 +93,8 @@ export function exitCodeOf(error: unknown): number {
 export function errorLine(error: unknown): string {
   let code = 'internal_error';
   let message = error instanceof Error ? error.message : String(error);
-  if (error instanceof BridgeError || error instanceof UnreachableError) code = error.code;
+  if (error instanceof BridgeError || error instanceof UnreachableError || error instanceof ModuleCallTimeoutError)
+    code = error.code;
   if (error instanceof UsageError) {
     code = 'usage';
     message += ` (see: tether ${[...error.command, '--help'].join(' ')})`;

@@ -3,6 +3,7 @@
  * that command's declaration, runs it, and turns whatever it throws into one stderr line and an exit code.
  * @module
  */
+import { packageVersion } from '../package-version.js';
 import { EXIT, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
 import { parseCommand, type CliIo, type CommandSpec } from './command.js';
 import { FOLLOW_COMMANDS } from './follow-commands.js';
@@ -32,8 +33,8 @@ function findCommand(argv: readonly string[]): { spec: CommandSpec; rest: readon
 }
 
 /**
- * Runs `tether <argv...>` and resolves to its exit code: 0 ok, 1 a Tether error, 2 a usage error, 3 NATS
- * unreachable or no node. Never throws.
+ * Runs `tether <argv...>` (or `tether --version`, `-V`) and resolves to its exit code: 0 ok, 1 a Tether error, 2 a
+ * usage error, 3 NATS unreachable or no node. Never throws.
  * @example
  * process.exitCode = await runCli(process.argv.slice(2));
  */
@@ -50,6 +51,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         io,
       );
     if (isHelp(first)) return help([], io);
+    if (first === '--version' || first === '-V') {
+      if (second !== undefined) throw new UsageError(`unexpected argument '${second}'`);
+      io.out(packageVersion());
+      return EXIT.ok;
+    }
     if (GROUPS.has(first) && isHelp(second)) return help([first], io);
     if (GROUPS.has(first) && second === undefined) {
       const names = COMMANDS.filter((spec) => spec.path[0] === first).map((spec) => spec.path[1]);

@@ -7,10 +7,11 @@
 // The units themselves, not the src/index.ts barrel: the barrel loads Ax too, which only `serve` needs and which
 // would add some 0.4 s to every command a script runs.
 import { ValidationError } from '../errors.js';
-import { assertSessionId } from '../variables/names.js';
+import { isSessionId } from '../variables/names.js';
 import type { ReconnectPolicy } from '../nats/connection-options.js';
 import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
+import { isSubjectPrefix } from '../nats/subjects.js';
 import { UsageError, natsUnreachable } from './cli-errors.js';
 import type { CliIo, OptionSpec } from './command.js';
 import { parseCount, parseMs } from './values.js';
@@ -133,19 +134,42 @@ export function natsTarget(
   return { servers: given.map(withoutCredentials), credentials };
 }
 
-/** The subject prefix from `--prefix`, else `TETHER_PREFIX`; undefined means the default. */
-export function natsPrefix(values: { readonly prefix?: string }, io: CliIo): string | undefined {
-  return values.prefix ?? (io.env.TETHER_PREFIX || undefined);
+/**
+ * The subject prefix from `--prefix`, else `TETHER_PREFIX`; undefined means the default. One that is no prefix is
+ * a usage error naming where it came from, refused before connecting as every option value the CLI can check is.
+ */
+export function natsPrefix(
+  values: { readonly prefix?: string },
+  io: CliIo,
+  command: readonly string[] = [],
+): string | undefined {
+  const prefix = values.prefix ?? (io.env.TETHER_PREFIX || undefined);
+  if (prefix !== undefined && !isSubjectPrefix(prefix))
+    throw new UsageError(
+      `${values.prefix === undefined ? 'TETHER_PREFIX' : '--prefix'} '${prefix}' is no subject prefix: use ` +
+        "dot-separated words of letters, digits, '_' and '-'",
+      command,
+    );
+  return prefix;
+}
+
+/** `id`, given by `--session` or by `TETHER_SESSION` (`from`), when it is a session id; a usage error otherwise. */
+export function checkedSessionId(id: string, from: '--session' | 'TETHER_SESSION', command: readonly string[]): string {
+  if (!isSessionId(id))
+    throw new UsageError(`${from} '${id}' is no session id: use 1 to 128 letters, digits, '_' and '-'`, command);
+  return id;
 }
 
 /**
- * The session from `--session`, else `TETHER_SESSION`; a usage error when neither is given. An empty variable is
- * unset, but an empty `--session ''` is given: refused as an id (`validation_failed`), as `session delete ''` is.
+ * The session from `--session`, else `TETHER_SESSION`; a usage error when neither is given or the one given is no
+ * session id (see {@link checkedSessionId}). An empty variable is unset, but an empty `--session ''` is given, and
+ * refused.
  */
 export function sessionIdOf(values: { readonly session?: string }, io: CliIo, command: readonly string[]): string {
-  const id = values.session ?? (io.env.TETHER_SESSION || undefined);
+  if (values.session !== undefined) return checkedSessionId(values.session, '--session', command);
+  const id = io.env.TETHER_SESSION || undefined;
   if (id === undefined) throw new UsageError('no session: give --session <id> (or set TETHER_SESSION)', command);
-  return id;
+  return checkedSessionId(id, 'TETHER_SESSION', command);
 }
 
 /**
@@ -183,7 +207,7 @@ export async function openClient(
   onError: (error: unknown, where: string) => void,
 ): Promise<TetherClient> {
   const { servers, credentials } = natsTarget(values, io, command);
-  const prefix = natsPrefix(values, io);
+  const prefix = natsPrefix(values, io, command);
   const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', command);
   const reconnect = reconnectPolicy(io, command);
   try {
@@ -200,7 +224,7 @@ export async function openClient(
       onError,
     });
   } catch (error) {
-    // A bad prefix is refused before any connection: that is the user's input, not the network.
+    // What connect refuses as input, before connecting, is the user's mistake, not the network's.
     if (error instanceof ValidationError) throw error;
     throw natsUnreachable(servers, error);
   }
@@ -219,9 +243,8 @@ export async function withSession<T>(
   options: { readonly onError?: (error: unknown, where: string) => void },
   task: (session: RemoteSession, client: TetherClient) => Promise<T>,
 ): Promise<T> {
-  const sessionId = sessionIdOf(values, io, command);
   // Refused before connecting, as any bad input is: an unreachable NATS must not hide it.
-  assertSessionId(sessionId);
+  const sessionId = sessionIdOf(values, io, command);
   const client = await openClient(values, io, command, options.onError ?? quiet);
   try {
     return await task(await client.session(sessionId, { create: false }), client);

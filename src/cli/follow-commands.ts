@@ -9,7 +9,15 @@ import type { InspectedSnapshot } from '../nats/inspection.js';
 import { subscribeEvents, type TetherEvent } from '../nats/event-subscriber.js';
 import { natsLost, natsUnreachable } from './cli-errors.js';
 import { defineCommand, type CliIo, type CommandSpec } from './command.js';
-import { NATS_OPTIONS, SESSION_OPTION, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';
+import {
+  NATS_OPTIONS,
+  SESSION_OPTION,
+  checkedSessionId,
+  natsPrefix,
+  natsTarget,
+  reconnectPolicy,
+  reportTo,
+} from './connection.js';
 import { jsonLine } from './output.js';
 import { untilSignal } from './until-signal.js';
 
@@ -38,7 +46,8 @@ async function follow(
 ): Promise<void> {
   // Only --session narrows it: TETHER_SESSION is a default for commands that need a session, not a filter.
   const { servers, credentials } = natsTarget(values, io, path);
-  const prefix = natsPrefix(values, io);
+  const prefix = natsPrefix(values, io, path);
+  const sessionId = values.session === undefined ? undefined : checkedSessionId(values.session, '--session', path);
   let subscription;
   try {
     subscription = await subscribeEvents(
@@ -48,7 +57,7 @@ async function follow(
         name: `tether-cli ${feed}`,
         feed,
         ...(prefix === undefined ? {} : { prefix }),
-        ...(values.session === undefined ? {} : { sessionId: values.session }),
+        ...(sessionId === undefined ? {} : { sessionId }),
         reconnect: reconnectPolicy(io, path),
         onError: reportTo(io),
       },

@@ -63,6 +63,12 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
   if (group === undefined) {
     lines.push(
       '',
+      'Options:',
+      ...table([
+        ['-V, --version', "print Tether's version"],
+        ['-h, --help', 'show this help'],
+      ]),
+      '',
       'Environment:',
       ...table([
         ['NATS_URL', 'the NATS server(s), comma-separated (default nats://127.0.0.1:4222); --nats overrides it'],
@@ -80,7 +86,7 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
       ...table([
         [String(EXIT.ok), 'success'],
         [String(EXIT.error), 'a Tether error (validation_failed, variable_not_found, version_conflict, ...)'],
-        [String(EXIT.usage), 'a usage error (unknown command or option, missing argument)'],
+        [String(EXIT.usage), 'a usage error (unknown command or option, missing argument, malformed option value)'],
         [String(EXIT.unreachable), 'NATS cannot be reached or was lost meanwhile, or no tether node answers (noproc)'],
         ['130, 143', 'module call interrupted by SIGINT (Ctrl-C) or SIGTERM; the execution is cancelled on its node'],
       ]),

@@ -6,7 +6,8 @@
 import type { WireModuleSpec } from '../nats/module-wire-spec.js';
 import { CANCEL_REPORT } from '../nats/remote-module.js';
 import { isPlainObject } from '../variables/json-value.js';
-import { EXIT, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
+import { CallTimeoutError } from '../errors.js';
+import { EXIT, ModuleCallTimeoutError, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { openIfAccepted } from './open-if-accepted.js';
@@ -26,7 +27,7 @@ const create = defineCommand({
       type: 'string',
       placeholder: '<type>',
       description:
-        'Predict, ChainOfThought (COT), ReAct, ProgramOfThought (PoT), BestOfN, Refine, MultiChainComparison',
+        'Predict, ChainOfThought (COT), ChainOfThoughtWithHint, ReAct, ProgramOfThought (PoT), MultiChainComparison',
     },
     'type-variable': {
       type: 'string',
@@ -109,7 +110,8 @@ const call = defineCommand({
   summary: 'execute a module once and print the result as JSON',
   details: [
     'Prints {"executionId","moduleId","moduleType","output","provenance",...}; provenance gives the version of every',
-    'variable the execution used. --input values are strings; use --json for other types.',
+    'variable the execution used. --input values are strings; use --json for other types. --timeout bounds the whole',
+    'call: finding the module and the execution share it.',
   ],
   args: [{ name: 'id', description: 'the module id' }],
   options: {
@@ -132,8 +134,10 @@ const call = defineCommand({
     };
     if (Object.keys(inputs).length === 0)
       throw new UsageError('no inputs: give --input <field=value> or --json <inputs>', this.path);
-    // --timeout bounds the execution itself too (an LLM call takes longer than a variable read).
+    // --timeout bounds the whole call, finding the module and its execution (an LLM call takes longer than a
+    // variable read) together: the execution gets what finding the module left of it.
     const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', this.path);
+    const moduleId = String(args.id);
     // Ctrl-C (or SIGTERM) cancels the execution on the node, so it does not run on and pay for an LLM call nobody
     // waits for; the client's close waits for the cancel to get out. Then the exit code of the signal. Until the
     // execution is sent (connecting, finding the module) there is nothing to cancel: the signal ends the command at
@@ -144,12 +148,28 @@ const call = defineCommand({
     const onError = (_error: unknown, where: string): void => void (cancelLost ||= where.startsWith(CANCEL_REPORT));
     try {
       const result = await withSession(values, io, this.path, { onError }, async (session) => {
-        const module = await session.module(String(args.id));
-        interrupt = abortOnSignal();
-        return module.execute(inputs, {
-          signal: interrupt.signal,
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        // A timeout is said as the call the user made, not as the request that timed out (ModuleCallTimeoutError).
+        const timedOut = (sent: boolean, cause?: CallTimeoutError): ModuleCallTimeoutError =>
+          new ModuleCallTimeoutError(
+            moduleId,
+            session.sessionId,
+            timeoutMs ?? cause?.timeoutMs ?? 0,
+            timeoutMs !== undefined,
+            sent,
+            { cause },
+          );
+        const start = performance.now();
+        const module = await session.module(moduleId).catch((error: unknown) => {
+          throw error instanceof CallTimeoutError ? timedOut(false, error) : error;
         });
+        const leftMs = timeoutMs === undefined ? undefined : Math.floor(timeoutMs - (performance.now() - start));
+        if (leftMs !== undefined && leftMs < 1) throw timedOut(false);
+        interrupt = abortOnSignal();
+        return module
+          .execute(inputs, { signal: interrupt.signal, ...(leftMs === undefined ? {} : { timeoutMs: leftMs }) })
+          .catch((error: unknown) => {
+            throw error instanceof CallTimeoutError ? timedOut(true, error) : error;
+          });
       });
       io.out(jsonLine(result));
       return EXIT.ok;

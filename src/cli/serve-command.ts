@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BridgeError, BucketConfigMismatchError, ValidationError } from '../errors.js';
+import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import { isNodeName } from '../nats/node-names.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
@@ -17,6 +17,13 @@ import { parseCount, parseMs } from './values.js';
 
 /** How long a stopping node waits for requests in flight: under the 30 s stop_grace_period of docker-compose.yml. */
 const DEFAULT_DRAIN_MS = 25_000;
+
+/**
+ * How long the rest of a stop may take once the drain ran out and the requests still in flight were ended: the
+ * replies go out, sessions and processes stop, the connection closes. With main.ts's 2 s for handles left behind,
+ * a default drain still exits under that grace period.
+ */
+const ENDING_MS = 2_000;
 
 const serve = defineCommand({
   path: ['serve'],
@@ -41,8 +48,8 @@ const serve = defineCommand({
       type: 'string',
       placeholder: '<ms>',
       description:
-        'how long a stop waits for requests in flight (executions too) before it ends them, and then exits 1;' +
-        ' keep it under the grace period of docker stop (default 25000)',
+        'how long a stop waits for requests in flight (executions too) before it ends them (each gets node_stopping,' +
+        ' an execution is cancelled) and exits 1; keep it under the grace period of docker stop (default 25000)',
     },
     'unavailable-retry': {
       type: 'string',
@@ -50,6 +57,34 @@ const serve = defineCommand({
       description:
         'how long a read or write of a bucket retries while its stream has no JetStream leader (a cluster electing' +
         ' one) before it fails with store_unavailable; 0 fails at once (default 15000)',
+    },
+    'session-ttl': {
+      type: 'string',
+      placeholder: '<ms>',
+      description:
+        'a session no node used (read or wrote) for this long expires: it is deleted with its variables and modules;' +
+        ' give every node the same (default 3600000, an hour)',
+    },
+    'hibernate-after': {
+      type: 'string',
+      placeholder: '<ms>',
+      description:
+        'a session or module idle on this node for this long stops its process here; its variables stay and the next' +
+        ' use wakes it (default the session TTL)',
+    },
+    'history-depth': {
+      type: 'string',
+      placeholder: '<n>',
+      description:
+        'writes kept per variable for history and rollback, 1 to 64 (default 64 for a new bucket; given, an existing' +
+        ' variables bucket that keeps another number is refused)',
+    },
+    'max-record-bytes': {
+      type: 'string',
+      placeholder: '<n>',
+      description:
+        "the largest variable record a write may store, below the default only (default half the server's" +
+        ' max_payload, less 4 KiB); give every node the same',
     },
     replicas: {
       type: 'string',
@@ -87,7 +122,7 @@ const serve = defineCommand({
   ],
   async run({ values }, io) {
     const { servers, credentials } = natsTarget(values, io, this.path);
-    const prefix = natsPrefix(values, io);
+    const prefix = natsPrefix(values, io, this.path);
     const { variablesBucket, sessionsBucket, modulesBucket } =
       values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path);
     if (values.queue !== undefined && !isNodeName(values.queue))
@@ -106,17 +141,36 @@ const serve = defineCommand({
       values['unavailable-retry'] === undefined
         ? undefined
         : parseCount(values['unavailable-retry'], '--unavailable-retry', this.path, 0, MAX_TIMEOUT_MS);
+    const sessionTtlMs =
+      values['session-ttl'] === undefined ? undefined : parseMs(values['session-ttl'], '--session-ttl', this.path);
+    const hibernateAfterMs =
+      values['hibernate-after'] === undefined
+        ? undefined
+        : parseMs(values['hibernate-after'], '--hibernate-after', this.path);
+    const historyDepth =
+      values['history-depth'] === undefined
+        ? undefined
+        : parseCount(values['history-depth'], '--history-depth', this.path, 1, 64);
+    // Its top depends on the server's max_payload: a value over it is refused once the node has connected (exit 1).
+    const maxRecordBytes =
+      values['max-record-bytes'] === undefined
+        ? undefined
+        : parseCount(values['max-record-bytes'], '--max-record-bytes', this.path, 1);
     const reconnect = reconnectPolicy(io, this.path);
     // Loaded here, not at the top: the runtime brings Ax, which no other command needs (see connection.ts).
     const { Runtime, languageModelFromEnv } = await import('../index.js');
     // Read once, before connecting: a misconfigured provider stops the node here with a validation error.
     const llm = languageModelFromEnv(io.env);
     const tools = values.tools === undefined ? undefined : await loadTools(values.tools, this.path);
+    const report = reportTo(io);
+    let gaveUp = false;
     let runtime: Awaited<ReturnType<typeof Runtime.start>>;
     try {
       runtime = await Runtime.start({
         llm,
         ...(tools === undefined ? {} : { tools }),
+        ...(sessionTtlMs === undefined ? {} : { sessionTtlMs }),
+        ...(hibernateAfterMs === undefined ? {} : { hibernateAfterMs }),
         nats: {
           servers,
           ...credentials,
@@ -125,13 +179,19 @@ const serve = defineCommand({
           ...(sessionsBucket === undefined ? {} : { sessionsBucket }),
           ...(modulesBucket === undefined ? {} : { modulesBucket }),
           ...(replicas === undefined ? {} : { replicas }),
+          ...(historyDepth === undefined ? {} : { historyDepth }),
+          ...(maxRecordBytes === undefined ? {} : { maxRecordBytes }),
           ...(unavailableRetryMs === undefined ? {} : { unavailableRetryMs }),
           ...(values.queue === undefined ? {} : { queue: values.queue }),
           ...(values.name === undefined ? {} : { name: values.name }),
           ...(values.inspect === true ? { inspect: true } : {}),
           reconnect,
         },
-        onError: reportTo(io),
+        onError: (error, where) => {
+          // NATS gave up: said once, by the exit line below, rather than by this report as well.
+          if (error instanceof NatsConnectionError && error.status === 'closed') gaveUp = true;
+          if (!gaveUp) report(error, where);
+        },
       });
     } catch (error) {
       // Bad options are the user's, and so is an option an existing bucket contradicts; anything else at start
@@ -154,6 +214,8 @@ const serve = defineCommand({
     );
     const signal = await untilSignal(runtime.connectionLost);
     if (signal === 'lost') {
+      // The one line this ends with says it all: what fails from now on fails because NATS is gone.
+      gaveUp = true;
       // Nothing can reach this node any more; stop what runs here (bounded) and say so with exit code 3.
       await settlesWithin(
         runtime.stop().catch(() => {}),
@@ -161,9 +223,17 @@ const serve = defineCommand({
       );
       throw natsLost();
     }
-    if (!(await settlesWithin(runtime.stop(), drainMs))) {
+    const stopping = runtime.stop();
+    if (!(await settlesWithin(stopping, drainMs))) {
       io.err(
         `tether: drain_timeout: node stopped (${signal}) after --drain-timeout ${drainMs} ms, ending requests still in flight`,
+      );
+      // Each gets a node_stopping reply now, and its execution is cancelled (its LLM call dropped), rather than its
+      // caller hearing nothing until it takes this node for lost.
+      const ending = runtime.endRequests(`drain timeout of ${drainMs} ms ran out`);
+      await settlesWithin(
+        ending.then(() => stopping),
+        ENDING_MS,
       );
       return EXIT.error;
     }

@@ -65,13 +65,37 @@ export function parseValue(text: string, type: string, command: readonly string[
 }
 
 /**
+ * Refuses a number too large for a double (`1e400`): JSON.parse reads it as `Infinity`, which a float takes
+ * whatever its `min`/`max` (non-finite floats are stored on purpose), so it would be stored as Infinity unnoticed.
+ * Infinity itself is written as the text `Infinity` (a string a float reads as Infinity), which this leaves alone,
+ * as it does a list or object holding such a number (the node refuses those: JSON cannot carry Infinity).
+ * @throws {UsageError} naming the variable and how to write what was meant
+ */
+export function assertNumberInRange(text: string, name: string, command: readonly string[]): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return;
+  }
+  if (typeof value !== 'number' || Number.isFinite(value)) return;
+  const infinity = value > 0 ? 'Infinity' : `'"-Infinity"'`;
+  throw new UsageError(
+    `${name}: the number '${text.trim()}' is too large and would be read as ${value}; to store ${value}, write ` +
+      `${infinity}, or quote it for text: '"${text.trim()}"'`,
+    command,
+  );
+}
+
+/**
  * A node's refusal of a value read as JSON, naming the value as typed when its JSON form shows it otherwise
- * (`2.0` is read as 2, so `got 2` alone loses what was typed); refused as not a string, with how to store the text.
- * Any other error is returned as it is.
+ * (`2.0` is read as 2, so `got 2` alone loses what was typed); refused as not a string (`123`, `true` for a string
+ * variable), always, with how to store the text. Any other error is returned as it is.
  */
 export function withTypedValue(error: unknown, text: string, value: unknown): unknown {
-  if (!(error instanceof ValidationError) || typeof value === 'string' || jsonLine(value) === text.trim()) return error;
+  if (!(error instanceof ValidationError) || typeof value === 'string') return error;
   const notString = error.details.constraint === 'type' && /must be a string/.test(error.message);
+  if (!notString && jsonLine(value) === text.trim()) return error;
   const hint = notString ? `; to store it as text, quote it: '"${text}"'` : '';
   return new ValidationError(`${error.message} (typed '${text}', read as JSON${hint})`, {
     cause: error,

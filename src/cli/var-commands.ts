@@ -9,7 +9,14 @@ import { defineCommand, type CommandSpec } from './command.js';
 import { openIfAccepted } from './open-if-accepted.js';
 import { jsonLine, recordLine, recordTable } from './output.js';
 import { untilSignal } from './until-signal.js';
-import { needsVariableType, parseCount, parseJsonObject, parseValue, withTypedValue } from './values.js';
+import {
+  assertNumberInRange,
+  needsVariableType,
+  parseCount,
+  parseJsonObject,
+  parseValue,
+  withTypedValue,
+} from './values.js';
 
 const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 const JSON_RECORD = { json: { type: 'boolean', description: 'print the whole variable record as JSON' } } as const;
@@ -43,6 +50,7 @@ const define = defineCommand({
       ...(values.description === undefined ? {} : { description: values.description }),
     };
     const text = String(args.value);
+    assertNumberInRange(text, String(args.name), this.path);
     const value = parseValue(text, String(args.type), this.path);
     // The session is opened only for a define the node accepts: a refused one leaves none behind.
     const { result: record } = await withSession(values, io, this.path, {}, (session, client) =>
@@ -106,6 +114,8 @@ const set = defineCommand({
     };
     const name = String(args.name);
     const text = String(args.value);
+    // Before connecting, as any value the command line cannot read is.
+    assertNumberInRange(text, name, this.path);
     const record = await withSession(values, io, this.path, {}, async (session) => {
       // Only text that opens like JSON and fails to parse, or a number written `.5`, needs the variable's type.
       const type = needsVariableType(text) ? (await session.describeVariable(name)).type : 'string';

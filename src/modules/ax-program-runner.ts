@@ -140,7 +140,9 @@ export class AxProgramRunner {
     }
     if ((kind === 'best_of_n' || kind === 'refine') && !settings.reward) {
       const name = kind === 'best_of_n' ? 'BestOfN' : 'Refine';
-      throw new ValidationError(`${name} needs a reward function (options.reward)`);
+      throw new ValidationError(
+        `${name} needs a reward function (options.reward), which only a module created embedded (in the process that runs it) can have`,
+      );
     }
   }
 

@@ -2,7 +2,8 @@
  * The reply side of the node's service: turns a function serving one request into a handler that answers it
  * exactly once (the reply, a relayed reply as it came, or an error reply), with this request's events sent first,
  * the reply size checked against the server's `max_payload`, and the endpoint's stats and the request count kept.
- * It also tracks the requests in flight, so a stopping service can wait for them.
+ * It also tracks the requests in flight, so a stopping service can wait for them, and end the ones that take too long:
+ * each then gets an error reply at once and its work an abort (see {@link EndpointHandlers.end}).
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -39,30 +40,40 @@ export interface EndpointHandlerDeps {
 export interface EndpointHandlers {
   /** Requests answered, errors included. */
   readonly requestCount: number;
-  /** The requests not answered yet. */
+  /** The requests not answered yet: each settles once its reply has gone, whether its work ended or was ended. */
   readonly inFlight: ReadonlySet<Promise<void>>;
   /**
-   * The handler of the endpoint `name` on `subject`. `reportsModules`: an error reply carries the modules revision
-   * too (a module endpoint's).
+   * The handler of the endpoint `name` on `subject`. `serveOne` gets a signal that aborts if the request is ended
+   * ({@link EndpointHandlers.end}). `reportsModules`: an error reply carries the modules revision too (a module
+   * endpoint's).
    */
   handler(
     name: string,
     subject: string,
-    serveOne: (msg: ServiceRequest) => Promise<Uint8Array | RelayedReply>,
+    serveOne: (msg: ServiceRequest, ended: AbortSignal) => Promise<Uint8Array | RelayedReply>,
     reportsModules?: boolean,
   ): (error: Error | null, msg: ServiceRequest) => void;
+  /**
+   * Answers every request in flight with the error `failure` makes for it, at once, and aborts its work's signal
+   * with that error; what the work comes to later is dropped. Returns how many it ended.
+   */
+  end(failure: (msg: ServiceRequest) => unknown): number;
 }
+
+/** A request in flight: answers it with an error before its work ends; `false` when it was answered already. */
+type Ending = (failure: (msg: ServiceRequest) => unknown) => boolean;
 
 /** Creates the handlers of one service; see the module comment. */
 export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandlers {
   const { connection, subjects, store, modules, stats, notices, outbox, replies, report } = deps;
   const inFlight = new Set<Promise<void>>();
+  const endings = new Map<Promise<void>, Ending>();
   let requestCount = 0;
 
   function handler(
     name: string,
     subject: string,
-    serveOne: (msg: ServiceRequest) => Promise<Uint8Array | RelayedReply>,
+    serveOne: (msg: ServiceRequest, ended: AbortSignal) => Promise<Uint8Array | RelayedReply>,
     reportsModules = false,
   ) {
     return (error: Error | null, msg: ServiceRequest): void => {
@@ -71,11 +82,23 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
       // Only when asked (one header lookup otherwise): a request still unanswered after a while says so.
       if (msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.taken(msg);
       const taken = stats.taken();
-      const fail = (failure: unknown): void => {
+      const controller = new AbortController();
+      // Answered once: by its work, or by an end that came first (what the work comes to is then dropped).
+      let answer: (() => void) | undefined;
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      const first = (): boolean => {
+        const open = answer !== undefined;
+        answer?.();
+        answer = undefined;
+        return open;
+      };
+      const failNow = (failure: unknown): void => {
         respondFailure(msg, failure, reportsModules ? modules?.highestRevision : undefined);
         stats.answered(subject, taken, true);
       };
-      const done = serveOne(msg).then((reply) => {
+      const fail = (failure: unknown): void => void (first() && failNow(failure));
+      const succeed = (reply: Uint8Array | RelayedReply): void => {
+        if (!first()) return;
         if (reply instanceof RelayedReply) {
           // It fitted in a message from the node that sent it.
           respond(msg, reply.data, reply.error);
@@ -83,12 +106,23 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         }
         // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
         const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-        if (reply.length > limit) return fail(replyTooLarge(subjects, msg.subject, reply.length, limit));
+        if (reply.length > limit) return failNow(replyTooLarge(subjects, msg.subject, reply.length, limit));
         respond(msg, reply);
         stats.answered(subject, taken, false);
-      }, fail);
-      inFlight.add(done);
-      void done.finally(() => inFlight.delete(done));
+      };
+      void serveOne(msg, controller.signal).then(succeed, fail);
+      inFlight.add(answered);
+      endings.set(answered, (failure) => {
+        if (!first()) return false;
+        const error = failure(msg);
+        failNow(error);
+        controller.abort(error);
+        return true;
+      });
+      void answered.then(() => {
+        inFlight.delete(answered);
+        endings.delete(answered);
+      });
     };
   }
 
@@ -135,5 +169,10 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
     },
     inFlight,
     handler,
+    end(failure) {
+      let ended = 0;
+      for (const end of [...endings.values()]) if (end(failure)) ended += 1;
+      return ended;
+    },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MsgHdrs } from 'nats';
-import { ExecutionAbortedError, ModuleNotFoundError } from '../errors.js';
+import { ExecutionAbortedError, ModuleNotFoundError, NodeStoppingError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { ModuleControl } from './module-control.js';
 import type { ModuleForward } from './module-forward.js';
@@ -45,13 +45,16 @@ export interface ModuleServiceDeps {
   readonly nodes: NodePings;
 }
 
-/** Checks one module request and returns the work that answers it. */
+/**
+ * Checks one module request and returns the work that answers it; `ended` aborts once a stopping node answered the
+ * request already (see `ServiceEndpoint.prepare`).
+ */
 export type Work = (
   sessionId: string,
   moduleId: string,
   body: RequestBody,
   headers: MsgHdrs | undefined,
-) => () => Promise<unknown>;
+) => (ended: AbortSignal) => Promise<unknown>;
 
 /**
  * A module request's session: module requests never create one (`session_not_found`). A request bound to a life
@@ -64,6 +67,16 @@ export function existingSession(
   headers: MsgHdrs | undefined,
 ): Promise<Session> {
   return sessionOfLife(deps.sessions, sessionId, lifeOf(headers), { create: false });
+}
+
+/** Calls `cancel` with a reason to abort an execution with once `ended` aborts (at once if it has). */
+function onEnded(ended: AbortSignal, cancel: (reason: string) => void): void {
+  const fire = (): void => {
+    const why = ended.reason instanceof NodeStoppingError ? ended.reason.details.reason : undefined;
+    cancel(typeof why === 'string' ? `its node is stopping (${why})` : 'its node is stopping');
+  };
+  if (ended.aborted) fire();
+  else ended.addEventListener('abort', fire, { once: true });
 }
 
 /**
@@ -115,13 +128,15 @@ export function moduleOperations(
       const inputs = requireObject(body, 'inputs');
       const executionId = assertExecutionId(optionalString(body, 'executionId') ?? randomUUID());
       const timeoutMs = optionalTimerMs(body, 'timeoutMs');
-      return async () => {
+      return async (ended) => {
         // A running module is not woken, so its session is not looked up on that path: a request bound to a life
         // has it checked first (another life's module of the same id must not run for it).
         if (lifeOf(headers) !== undefined) await session(sessionId, headers);
         // Only a module this node cannot run is passed on: the usual path costs nothing more.
         if (!host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId, headers))) {
           const passed = { inputs, executionId, timeoutMs: timeoutMs ?? host.executionTimeoutMs };
+          // Ended here, it is cancelled on the node it was passed on to, as a client's cancel would reach it.
+          onEnded(ended, (reason) => void control.cancel(sessionId, moduleId, executionId, reason).catch(() => {}));
           return forward!.execute(sessionId, moduleId, passed, headers);
         }
         // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
@@ -129,10 +144,13 @@ export function moduleOperations(
           throw new ExecutionAbortedError(moduleId, executionId, {
             details: { reason: 'cancelled before it started' },
           });
-        return host.execute(sessionId, moduleId, inputs, {
+        const running = host.execute(sessionId, moduleId, inputs, {
           executionId,
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         });
+        // Ended (its node is stopping), it is cancelled: its LLM call is dropped rather than left to run.
+        onEnded(ended, (reason) => void host.cancel(sessionId, moduleId, executionId, reason).catch(() => {}));
+        return running;
       };
     },
 

@@ -2,7 +2,7 @@
  * A module spec as it travels and as the modules bucket keeps it: plain JSON. Bindings name variables, tools
  * are names each node resolves against its own `Runtime.start({ tools })`, and nothing is a function — so a
  * binding's `onChange`, a tool object, and BestOfN/Refine's `reward` or MultiChainComparison's `pick` are
- * embedded-only and refused here with a message that says so.
+ * embedded-only and refused here with a message that says so, as are BestOfN and Refine, which need a `reward`.
  * @module
  */
 import { ValidationError } from '../errors.js';
@@ -32,6 +32,15 @@ export interface WireModuleSpec extends Omit<ModuleParameters, 'stopSequences'> 
 
 /** Keys that hold functions in an embedded spec and have no JSON form. */
 const FUNCTION_KEYS = ['reward', 'pick'] as const;
+
+/**
+ * The module types that cannot run without a function (their `reward`), by the registry's normalized name (any
+ * case, `_` and `-` ignored: see `normalizeModuleName`, not imported, as it would load Ax into every client).
+ */
+const NEEDS_REWARD: ReadonlyMap<string, string> = new Map([
+  ['bestofn', 'BestOfN'],
+  ['refine', 'Refine'],
+]);
 
 /**
  * Why `spec` cannot travel as JSON, or `undefined` when it can. A node keeps a module whose spec cannot travel
@@ -92,6 +101,17 @@ export function parseWireSpec(value: unknown): ModuleSpec {
         },
       );
     }
+  }
+  const needsReward =
+    typeof fields.type === 'string' ? NEEDS_REWARD.get(fields.type.toLowerCase().replace(/[^a-z0-9]/g, '')) : undefined;
+  if (needsReward !== undefined) {
+    // Said here rather than by the module as it is built ("needs a reward function (options.reward)"): over the
+    // wire no reward can be given at all.
+    throw new ValidationError(
+      `module type '${needsReward}' needs a reward function, and a function cannot be sent over NATS: ` +
+        'BestOfN and Refine can only be created embedded (in the process that runs them)',
+      { details: { field: 'type', constraint: 'embeddedOnly' } },
+    );
   }
   if (
     fields.tools !== undefined &&

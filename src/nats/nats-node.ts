@@ -98,6 +98,11 @@ export interface NatsNode {
   ): Promise<void>;
   /** Stops taking requests; requests in progress finish. */
   stopServing(): Promise<void>;
+  /**
+   * Ends the requests still in progress at once (see `SessionService.endRequests`), for a {@link NatsNode.stopServing}
+   * that has waited long enough; resolves with how many it ended.
+   */
+  endRequests(reason: string): Promise<number>;
   /** Closes the store and the connection. */
   close(): Promise<void>;
   /**
@@ -110,7 +115,10 @@ export interface NatsNode {
 /** The connection name of a node given none. */
 const DEFAULT_NAME = 'tether-node';
 
-/** Connects and opens the buckets; `report` is told of failures no request waits for. */
+/**
+ * Connects and opens the buckets; `report` is told of failures no request waits for, until NATS gives up: it is told
+ * that once, and nothing after it (what fails then fails for that reason).
+ */
 export async function openNatsNode(
   options: NatsNodeOptions,
   report: (error: unknown, where: string) => void,
@@ -121,8 +129,13 @@ export async function openNatsNode(
   // Before connecting: a bad limit is refused with nothing to undo (the service checks it again as it starts).
   executionReplyLimits(options.executionReplies);
   const connection: NatsConnection = await connectNats({ name: DEFAULT_NAME, ...options });
-  reportReconnects(connection, options, report);
   let closing = false;
+  // A connection that closed without our stop fails whatever runs in the background (a stamp, a flush, a claim's
+  // release): consequences of the one report below, not news.
+  const background = (error: unknown, where: string): void => {
+    if (closing || !connection.isClosed()) report(error, where);
+  };
+  reportReconnects(connection, options, background);
   // Pending for ever after our own close: only a close nobody asked for means the node is lost.
   const lost = new Promise<void>((resolve) => {
     void connection.closed().then((error) => {
@@ -133,9 +146,9 @@ export async function openNatsNode(
     });
   });
   try {
-    const { store, specs, life, subjects } = await openNodeBuckets(connection, options, report);
-    const outbox = createEventOutbox(connection, report);
-    const forward = createModuleForward(connection, subjects, createConnectionLink(connection, report));
+    const { store, specs, life, subjects } = await openNodeBuckets(connection, options, background);
+    const outbox = createEventOutbox(connection, background);
+    const forward = createModuleForward(connection, subjects, createConnectionLink(connection, background));
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
     let specWatch: SpecsWatch | undefined;
@@ -152,7 +165,7 @@ export async function openNatsNode(
           : async () => {},
       node: () => service?.id ?? '',
       connected: () => connected,
-      report,
+      report: background,
     });
     onConnectionChange(connection, (change) => {
       connected = change === 'reconnected';
@@ -201,7 +214,7 @@ export async function openNatsNode(
         // How far it got is what module requests wait for (`Tether-Min-Modules-Revision`).
         specWatch = specs.watch(
           (sessionId, moduleId, revision) => modules.specWritten(sessionId, moduleId, revision),
-          (error) => report(error, 'modules bucket watch'),
+          (error) => background(error, 'modules bucket watch'),
         );
         await specWatch.initialized;
         onConnectionChange(connection, (change) => {
@@ -214,7 +227,11 @@ export async function openNatsNode(
           }
         });
         await life.serve(nodeSessions);
-        control = await startModuleControl(connection, subjects, modules, { report, outbox, node: () => service?.id });
+        control = await startModuleControl(connection, subjects, modules, {
+          report: background,
+          outbox,
+          node: () => service?.id,
+        });
         const deps = { subjects, sessions, host: modules, specs, control, forward, nodes };
         forwarded = forwardedModuleEndpoint(deps);
         service = await startSessionService(connection, sessions, {
@@ -222,7 +239,7 @@ export async function openNatsNode(
           ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
           ...(options.queue !== undefined ? { queue: options.queue } : {}),
           name: options.name ?? DEFAULT_NAME,
-          onError: report,
+          onError: background,
           outbox,
           endpoints: moduleEndpoints(deps),
           // A client that saw a module stopped or created again is served by no node whose watch has not seen it.
@@ -231,6 +248,7 @@ export async function openNatsNode(
           ...(nodeSessions.answerWithinMs !== undefined ? { answerWithinMs: nodeSessions.answerWithinMs } : {}),
         });
       },
+      endRequests: async (reason) => (await service?.endRequests(reason)) ?? 0,
       async stopServing() {
         await service?.stop();
         // After the requests in progress: an execution still running here can be cancelled until it ends.

@@ -9,7 +9,7 @@
  * watch reads the watched variables and delivers, in version order, the versions its listener missed (see
  * watch-catch-up.ts), then the held events it has not delivered that way. A read (of the variables or of a
  * history) that fails because no node answers yet or the connection dropped again (`noproc`, `call_timeout`,
- * `nats_connection` while the connection is not closed, `internal_error`, `store_closed`, `session_stopped`) is retried, for ever, with a back-off of up to 2 s; the
+ * `nats_connection` while the connection is not closed, `internal_error`, `store_closed`, `node_stopping`, `session_stopped`) is retried, for ever, with a back-off of up to 2 s; the
  * listener hears nothing meanwhile. A read of the variables that fails otherwise is reported (`onError`) and the
  * watch carries on with events; a history that cannot be read otherwise becomes a gap (see watch-catch-up.ts).
  * At most {@link HELD_MAX} events are held: past that they are dropped, and another pass reads what they told.

@@ -32,9 +32,10 @@ export interface ServiceEndpoint {
    * `ValidationError` for bad input, so a malformed request is refused at once and changes nothing; the work runs
    * once the node has applied the store revision the client has seen, and resolves to the JSON-ready result, or
    * to a {@link RelayedReply}: another node's answer, sent on as it came. `headers` are the request's, for work
-   * that passes the request on.
+   * that passes the request on. `ended` aborts when a stopping node has answered the request already (see
+   * `SessionService.endRequests`): work that runs long (an execution) stops there.
    */
-  prepare(subject: string, body: RequestBody, headers: MsgHdrs | undefined): () => Promise<unknown>;
+  prepare(subject: string, body: RequestBody, headers: MsgHdrs | undefined): (ended: AbortSignal) => Promise<unknown>;
 }
 
 /**

@@ -17,7 +17,7 @@
  * @module
  */
 import { type NatsConnection, type Service, type Subscription } from 'nats';
-import { ValidationError } from '../errors.js';
+import { NodeStoppingError, ValidationError } from '../errors.js';
 import { packageVersion } from '../package-version.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
@@ -107,6 +107,13 @@ export interface SessionService {
   serveOn(subject: string, endpoint: ServiceEndpoint): Promise<() => Promise<void>>;
   /** Stops taking requests (the subscriptions drain), waits for the ones in progress, stops publishing events. */
   stop(): Promise<void>;
+  /**
+   * Ends every request in flight at once, for a stop that has waited long enough for them: each is answered with
+   * `NodeStoppingError` (`reason` in its message and `details.reason`) and its work is aborted (an execution is
+   * cancelled), so {@link SessionService.stop} goes on. Resolves, with how many it ended, once the server has the
+   * replies.
+   */
+  endRequests(reason: string): Promise<number>;
 }
 
 /**
@@ -193,7 +200,11 @@ export async function startSessionService(
   const outcomes = serveExecutionOutcomes(connection, subjects, serviceId, replies, report);
 
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
-  async function serveEndpoint(msg: ServiceRequest, endpoint: ServiceEndpoint): Promise<Uint8Array | RelayedReply> {
+  async function serveEndpoint(
+    msg: ServiceRequest,
+    endpoint: ServiceEndpoint,
+    ended: AbortSignal,
+  ): Promise<Uint8Array | RelayedReply> {
     const body = decodeRequest(msg.data, maxBytes);
     const work = endpoint.prepare(msg.subject, body, msg.headers);
     // Both headers are checked before anything else happens: a bad one is refused without a notice sent, a wait left
@@ -209,7 +220,9 @@ export async function startSessionService(
     const waitingModules =
       modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision', waitMs) : undefined;
     if (waiting || waitingModules) await Promise.all([waiting, waitingModules]);
-    const result = await work();
+    // Answered already: what it asked for must not start now.
+    if (ended.aborted) throw ended.reason;
+    const result = await work(ended);
     // Another node's answer goes on as it came: its revisions are those of what it did.
     if (result instanceof RelayedReply) return result;
     return encodeReply(result, store.highestRevision, modules?.highestRevision);
@@ -249,7 +262,7 @@ export async function startSessionService(
     });
   }
   for (const endpoint of options.endpoints ?? []) {
-    const serveOne = (msg: ServiceRequest) => serveEndpoint(msg, endpoint);
+    const serveOne = (msg: ServiceRequest, ended: AbortSignal) => serveEndpoint(msg, endpoint, ended);
     service.addEndpoint(endpoint.name, {
       subject: endpoint.subject,
       handler: handler(endpoint.name, endpoint.subject, serveOne, true),
@@ -302,7 +315,7 @@ export async function startSessionService(
     },
     async serveOn(subject, endpoint) {
       if (stopping || connection.isClosed()) return async () => {};
-      const serveOne = (msg: ServiceRequest) => serveEndpoint(msg, endpoint);
+      const serveOne = (msg: ServiceRequest, ended: AbortSignal) => serveEndpoint(msg, endpoint, ended);
       // Counted under the endpoint's own (wildcard) subject: one count for all the subscriptions serving it.
       const handle = handler(endpoint.name, endpoint.subject, serveOne, true);
       const subscription = connection.subscribe(subject, {
@@ -333,6 +346,12 @@ export async function startSessionService(
         await outbox.flushed();
       })();
       return stopping;
+    },
+    async endRequests(reason) {
+      const ended = handlers.end((msg) => new NodeStoppingError(serviceId, msg.subject, { details: { reason } }));
+      // The replies are only queued so far: out before the node closes its connection (or its process exits).
+      if (ended > 0 && !connection.isClosed()) await connection.flush().catch(() => {});
+      return ended;
     },
   };
 }

@@ -67,6 +67,16 @@ const VERSION = 'v1';
 /** A prefix is one or more plain tokens: no wildcards, no empty tokens, no white space. */
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
+/**
+ * Whether `prefix` can prefix Tether's subjects: dot-separated tokens of letters, digits, `_` and `-`.
+ * @example
+ * isSubjectPrefix('acme.tether') // true
+ * isSubjectPrefix('a b')         // false
+ */
+export function isSubjectPrefix(prefix: unknown): prefix is string {
+  return typeof prefix === 'string' && PREFIX_PATTERN.test(prefix);
+}
+
 /** What a request subject names; `undefined` from {@link TetherSubjects.parseRequest} when it is not ours. */
 export type ParsedRequest =
   | { readonly kind: 'open'; readonly sessionId: string }
@@ -165,7 +175,7 @@ const FORWARDED_OPS = new Set<string>(FORWARDED_OPERATIONS);
  * subjects.variableEvent('chat-1', 'temperature') // 'tether.v1.events.chat-1.var.temperature'
  */
 export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects {
-  if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+  if (!isSubjectPrefix(prefix)) {
     throw new ValidationError(
       `invalid subject prefix '${String(prefix).slice(0, 60)}': dot-separated tokens of letters, digits, _ or -`,
       {

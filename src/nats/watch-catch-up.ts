@@ -24,8 +24,18 @@ import { changeFromRecord } from '../session/variable-reads.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { VariableEvent } from './variable-events.js';
 
-/** Failures of a catch-up read worth another try: no node answers yet, or the connection dropped again. */
-const RETRIED = new Set(['noproc', 'call_timeout', 'internal_error', 'store_closed', 'session_stopped']);
+/**
+ * Failures of a catch-up read worth another try: no node answers yet (or the one that took it stopped), or the
+ * connection dropped again.
+ */
+const RETRIED = new Set([
+  'noproc',
+  'call_timeout',
+  'internal_error',
+  'store_closed',
+  'node_stopping',
+  'session_stopped',
+]);
 
 /** Whether a catch-up read that failed with `error` is worth another try (see the module comment). */
 export function isRetried(error: unknown): boolean {

@@ -168,6 +168,7 @@ export function statusOf(code: string): number {
       return 413;
     case 'noproc':
     case 'store_unavailable':
+    case 'node_stopping':
       return 503;
     case 'provider_unavailable':
       // The module's provider, upstream of the node, gave nothing usable: a bad gateway, not the node's fault.

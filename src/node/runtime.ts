@@ -293,6 +293,21 @@ export class Runtime {
     return this.#stopping;
   }
 
+  /**
+   * Ends the requests a NATS node still has in flight, for a {@link Runtime.stop} that has waited long enough for
+   * them (`tether serve --drain-timeout`): each is answered at once with `NodeStoppingError` (`node_stopping`, its
+   * message naming `reason`) and its execution is cancelled, its LLM call dropped, so the stop goes on. Resolves
+   * with how many it ended once their replies are out; 0 on an embedded runtime, which serves no requests.
+   * @example
+   * const stopping = runtime.stop();
+   * const timer = setTimeout(() => void runtime.endRequests('drain timeout of 25000 ms ran out'), 25_000);
+   * await stopping;
+   * clearTimeout(timer);
+   */
+  endRequests(reason = 'the node is stopping'): Promise<number> {
+    return this.#nats?.endRequests(reason) ?? Promise.resolve(0);
+  }
+
   async #stop(): Promise<void> {
     // Requests in progress finish, those already delivered included (they may still open a session or wake a
     // module); no new ones arrive. Only then does the node refuse new sessions.

@@ -45,6 +45,28 @@ describe('module wire spec', () => {
     );
     expect(() => parseWireSpec('Predict')).toThrow(ValidationError);
   });
+
+  it('refuses BestOfN and Refine, in any spelling, as embedded-only: they need a reward function', () => {
+    for (const type of ['BestOfN', 'best_of_n', 'Refine', 'REFINE']) {
+      const refusal = (() => {
+        try {
+          parseWireSpec({ type, signature: spec.signature });
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(refusal, type).toBeInstanceOf(ValidationError);
+      expect((refusal as ValidationError).code).toBe('validation_failed');
+      expect((refusal as ValidationError).message).toMatch(
+        /^module type '(BestOfN|Refine)' needs a reward function, and a function cannot be sent over NATS: BestOfN and Refine can only be created embedded/,
+      );
+      expect((refusal as ValidationError).details).toEqual({ field: 'type', constraint: 'embeddedOnly' });
+    }
+    // The types that need no function travel, ChainOfThoughtWithHint among them.
+    for (const type of ['ChainOfThoughtWithHint', 'MultiChainComparison'])
+      expect(parseWireSpec({ type, signature: spec.signature })).toEqual({ type, signature: spec.signature });
+  });
 });
 
 describe('module subjects', () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/nats/remote-client.js';
-import { Runtime, ValidationError } from '../../src/index.js';
+import { NodeStoppingError, Runtime, ValidationError, createLanguageModel } from '../../src/index.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
+import { OpenAIStub } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
 
 let server: NatsTestServer;
@@ -91,6 +92,42 @@ describe('Runtime.start({ nats })', () => {
       expect(await session.getVariable('n')).toBe(2);
     } finally {
       await node.stop();
+    }
+  });
+
+  it('ends the requests a stop still waits for with node_stopping on endRequests, cancelling their executions', async () => {
+    const stub = await OpenAIStub.start();
+    stub.hold();
+    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const node = await Runtime.start({ nats: natsOptions(), llm, onError: () => {} });
+    const client = await connect({ servers: server.url });
+    try {
+      const session = await client.session('draining');
+      const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+      const running = qa.execute({ question: 'slow?' });
+      void running.catch(() => {});
+      await waitFor(() => stub.requests.length === 1, { message: 'the execution reached the model' });
+      const stopping = node.stop();
+      expect(await node.endRequests('drain timeout of 10 ms ran out')).toBe(1);
+      const ended = await running.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(ended).toBeInstanceOf(NodeStoppingError);
+      expect(ended).toMatchObject({
+        code: 'node_stopping',
+        nodeId: node.nodeId,
+        subject: 'tether.v1.session.draining.module.qa.execute',
+        details: { reason: 'drain timeout of 10 ms ran out' },
+      });
+      // Its execution was cancelled: the provider request dropped while this process (the node's) runs on.
+      await waitFor(() => stub.abandoned === 1, { message: 'the provider request dropped' });
+      await stopping;
+    } finally {
+      stub.release();
+      await client.close();
+      await node.stop();
+      await stub.close();
     }
   });
 
