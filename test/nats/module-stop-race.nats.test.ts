@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ModuleNotFoundError, type Runtime } from '../../src/index.js';
-import { VariableAwarePredict, defaultModuleRegistry } from '../../src/modules/index.js';
-import { Predict } from '../../src/modules/programs.js';
+import { ModuleInstance } from '../../src/modules/module-instance.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
@@ -11,8 +10,8 @@ const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 
 /**
- * The build of a `GatedPredict` module stops at its first binding until the test opens the gate: the window in
- * which a wake or a creation has read or claimed the spec but has no process yet.
+ * A wake of a module from its spec stops before the build until the test opens the gate: the window in which a
+ * wake has read the spec but has no process yet.
  */
 const gate = {
   entered: 0,
@@ -22,16 +21,14 @@ const gate = {
     this.open = new Promise<void>((resolve) => (this.release = resolve));
   },
 };
-class GatedPredict extends VariableAwarePredict {
-  override async bindToVariable(...args: Parameters<VariableAwarePredict['bindToVariable']>): Promise<void> {
-    gate.entered += 1;
-    await gate.open;
-    return super.bindToVariable(...args);
-  }
-}
-defaultModuleRegistry.register('GatedPredict', Predict, GatedPredict);
+const wake = ModuleInstance.wake.bind(ModuleInstance);
+vi.spyOn(ModuleInstance, 'wake').mockImplementation(async (...args) => {
+  gate.entered += 1;
+  await gate.open;
+  return wake(...args);
+});
 
-const spec = { type: 'GatedPredict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 const plain = { type: 'Predict', signature: 'question:string -> answer:string' };
 
 /** Every process of the module on `runtime` (there should be none once a stop has settled). */
