@@ -90,10 +90,11 @@ export async function startPeer(
     };
   }
 
-  const entry = fileURLToPath(new URL('./peers/entry.ts', import.meta.url));
+  const compiled = import.meta.url.endsWith('.js');
+  const entry = fileURLToPath(new URL(compiled ? './peers/entry.js' : './peers/entry.ts', import.meta.url));
   // `advanced` serialization carries the bigint timestamps as they are.
   const child = fork(entry, [name], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: compiled ? [] : ['--import', 'tsx'],
     env: { ...process.env, TETHER_BENCH_PEER: JSON.stringify(config) },
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -13,13 +13,18 @@ function section(lines: readonly string[]): void {
   console.log();
 }
 
-console.log(`Tether benchmarks — node ${process.version}, ${new Date().toISOString()}\n`);
+// `npm run bench` runs the output of tsc, as the npm package ships it; run through tsx, every function would also
+// pay esbuild's keepNames wrapper each time it is created.
+const compiled = import.meta.url.endsWith('.js');
+const build = compiled ? 'compiled by tsc' : 'run through tsx';
+console.log(`Tether benchmarks — node ${process.version}, ${build}, ${new Date().toISOString()}\n`);
 section(await benchSessionOps());
 section(await benchModuleOverhead());
 section(await benchNats());
 
 // The heap benchmarks get a process each, so their figures are not mixed with the other benchmarks'.
-for (const file of ['./session-scale.ts', './process-hibernation.ts']) {
-  const script = fileURLToPath(new URL(file, import.meta.url));
-  section([execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], { encoding: 'utf8' }).trimEnd()]);
+for (const name of ['session-scale', 'process-hibernation']) {
+  const script = fileURLToPath(new URL(`./${name}.${compiled ? 'js' : 'ts'}`, import.meta.url));
+  const loader = compiled ? [] : ['--import', 'tsx'];
+  section([execFileSync(process.execPath, ['--expose-gc', ...loader, script], { encoding: 'utf8' }).trimEnd()]);
 }

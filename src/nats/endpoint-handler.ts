@@ -17,6 +17,7 @@ import type { AppliedRevisions } from './revision-waiters.js';
 import { RelayedReply, type ServiceRequest } from './service-endpoint.js';
 import type { TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
+import { RequestEnding, type RequestEnded } from './request-ending.js';
 import { ACCEPT_NOTICE_HEADER, DEFAULT_MAX_PAYLOAD, encodeError } from './wire.js';
 
 /** What {@link createEndpointHandlers} replies with and reports to. */
@@ -43,18 +44,18 @@ export interface EndpointHandlers {
   /** The requests not answered yet: each settles once its reply has gone, whether its work ended or was ended. */
   readonly inFlight: ReadonlySet<Promise<void>>;
   /**
-   * The handler of the endpoint `name` on `subject`. `serveOne` gets a signal that aborts if the request is ended
+   * The handler of the endpoint `name` on `subject`. `serveOne` hears through `ended` if the request is ended
    * ({@link EndpointHandlers.end}). `reportsModules`: an error reply carries the modules revision too (a module
    * endpoint's).
    */
   handler(
     name: string,
     subject: string,
-    serveOne: (msg: ServiceRequest, ended: AbortSignal) => Promise<Uint8Array | RelayedReply>,
+    serveOne: (msg: ServiceRequest, ended: RequestEnded) => Promise<Uint8Array | RelayedReply>,
     reportsModules?: boolean,
   ): (error: Error | null, msg: ServiceRequest) => void;
   /**
-   * Answers every request in flight with the error `failure` makes for it, at once, and aborts its work's signal
+   * Answers every request in flight with the error `failure` makes for it, at once, and ends its work's `ended`
    * with that error; what the work comes to later is dropped. Returns how many it ended.
    */
   end(failure: (msg: ServiceRequest) => unknown): number;
@@ -73,7 +74,7 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
   function handler(
     name: string,
     subject: string,
-    serveOne: (msg: ServiceRequest, ended: AbortSignal) => Promise<Uint8Array | RelayedReply>,
+    serveOne: (msg: ServiceRequest, ended: RequestEnded) => Promise<Uint8Array | RelayedReply>,
     reportsModules = false,
   ) {
     return (error: Error | null, msg: ServiceRequest): void => {
@@ -82,7 +83,7 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
       // Only when asked (one header lookup otherwise): a request still unanswered after a while says so.
       if (msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.taken(msg);
       const taken = stats.taken();
-      const controller = new AbortController();
+      const ending = new RequestEnding();
       // Answered once: by its work, or by an end that came first (what the work comes to is then dropped).
       let answer: (() => void) | undefined;
       const answered = new Promise<void>((resolve) => (answer = resolve));
@@ -110,13 +111,13 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         respond(msg, reply);
         stats.answered(subject, taken, false);
       };
-      void serveOne(msg, controller.signal).then(succeed, fail);
+      void serveOne(msg, ending).then(succeed, fail);
       inFlight.add(answered);
       endings.set(answered, (failure) => {
         if (!first()) return false;
         const error = failure(msg);
         failNow(error);
-        controller.abort(error);
+        ending.end(error);
         return true;
       });
       void answered.then(() => {

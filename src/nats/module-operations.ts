@@ -28,6 +28,7 @@ import {
 import type { SessionProvider } from './session-directory.js';
 import { lifeOf, sessionNotThere, sessionOfLife } from './session-of-life.js';
 import type { ModuleOperation } from './operations.js';
+import type { RequestEnded } from './request-ending.js';
 import type { TetherSubjects } from './subjects.js';
 import type { RequestBody } from './wire.js';
 
@@ -46,7 +47,7 @@ export interface ModuleServiceDeps {
 }
 
 /**
- * Checks one module request and returns the work that answers it; `ended` aborts once a stopping node answered the
+ * Checks one module request and returns the work that answers it; `ended` ends once a stopping node answered the
  * request already (see `ServiceEndpoint.prepare`).
  */
 export type Work = (
@@ -54,7 +55,7 @@ export type Work = (
   moduleId: string,
   body: RequestBody,
   headers: MsgHdrs | undefined,
-) => (ended: AbortSignal) => Promise<unknown>;
+) => (ended: RequestEnded) => Promise<unknown>;
 
 /**
  * A module request's session: module requests never create one (`session_not_found`). A request bound to a life
@@ -69,14 +70,12 @@ export function existingSession(
   return sessionOfLife(deps.sessions, sessionId, lifeOf(headers), { create: false });
 }
 
-/** Calls `cancel` with a reason to abort an execution with once `ended` aborts (at once if it has). */
-function onEnded(ended: AbortSignal, cancel: (reason: string) => void): void {
-  const fire = (): void => {
-    const why = ended.reason instanceof NodeStoppingError ? ended.reason.details.reason : undefined;
+/** Calls `cancel` with a reason to abort an execution with once the request is ended (at once if it is). */
+function onEnded(ended: RequestEnded, cancel: (reason: string) => void): void {
+  ended.onEnd((reason) => {
+    const why = reason instanceof NodeStoppingError ? reason.details.reason : undefined;
     cancel(typeof why === 'string' ? `its node is stopping (${why})` : 'its node is stopping');
-  };
-  if (ended.aborted) fire();
-  else ended.addEventListener('abort', fire, { once: true });
+  });
 }
 
 /**

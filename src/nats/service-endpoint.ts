@@ -6,6 +6,7 @@
  * @module
  */
 import { headers, type Msg, type MsgHdrs, type ServiceMsg } from 'nats';
+import type { RequestEnded } from './request-ending.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER, type RequestBody } from './wire.js';
 
 /** One extra endpoint of the `tether` service. */
@@ -32,10 +33,10 @@ export interface ServiceEndpoint {
    * `ValidationError` for bad input, so a malformed request is refused at once and changes nothing; the work runs
    * once the node has applied the store revision the client has seen, and resolves to the JSON-ready result, or
    * to a {@link RelayedReply}: another node's answer, sent on as it came. `headers` are the request's, for work
-   * that passes the request on. `ended` aborts when a stopping node has answered the request already (see
+   * that passes the request on. `ended` ends when a stopping node has answered the request already (see
    * `SessionService.endRequests`): work that runs long (an execution) stops there.
    */
-  prepare(subject: string, body: RequestBody, headers: MsgHdrs | undefined): (ended: AbortSignal) => Promise<unknown>;
+  prepare(subject: string, body: RequestBody, headers: MsgHdrs | undefined): (ended: RequestEnded) => Promise<unknown>;
 }
 
 /**

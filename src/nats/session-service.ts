@@ -23,6 +23,7 @@ import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceReque
 import type { SessionProvider } from './session-directory.js';
 import { createSessionRequests } from './session-request.js';
 import { VARIABLE_OPERATIONS } from './operations.js';
+import type { RequestEnded } from './request-ending.js';
 import { createSubjects, type TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { OUTAGE_WAIT_MS, type AppliedRevisions } from './revision-waiters.js';
@@ -203,7 +204,7 @@ export async function startSessionService(
   async function serveEndpoint(
     msg: ServiceRequest,
     endpoint: ServiceEndpoint,
-    ended: AbortSignal,
+    ended: RequestEnded,
   ): Promise<Uint8Array | RelayedReply> {
     const body = decodeRequest(msg.data, maxBytes);
     const work = endpoint.prepare(msg.subject, body, msg.headers);
@@ -221,7 +222,7 @@ export async function startSessionService(
       modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision', waitMs) : undefined;
     if (waiting || waitingModules) await Promise.all([waiting, waitingModules]);
     // Answered already: what it asked for must not start now.
-    if (ended.aborted) throw ended.reason;
+    if (ended.ended) throw ended.reason;
     const result = await work(ended);
     // Another node's answer goes on as it came: its revisions are those of what it did.
     if (result instanceof RelayedReply) return result;
@@ -262,7 +263,7 @@ export async function startSessionService(
     });
   }
   for (const endpoint of options.endpoints ?? []) {
-    const serveOne = (msg: ServiceRequest, ended: AbortSignal) => serveEndpoint(msg, endpoint, ended);
+    const serveOne = (msg: ServiceRequest, ended: RequestEnded) => serveEndpoint(msg, endpoint, ended);
     service.addEndpoint(endpoint.name, {
       subject: endpoint.subject,
       handler: handler(endpoint.name, endpoint.subject, serveOne, true),
@@ -315,7 +316,7 @@ export async function startSessionService(
     },
     async serveOn(subject, endpoint) {
       if (stopping || connection.isClosed()) return async () => {};
-      const serveOne = (msg: ServiceRequest, ended: AbortSignal) => serveEndpoint(msg, endpoint, ended);
+      const serveOne = (msg: ServiceRequest, ended: RequestEnded) => serveEndpoint(msg, endpoint, ended);
       // Counted under the endpoint's own (wildcard) subject: one count for all the subscriptions serving it.
       const handle = handler(endpoint.name, endpoint.subject, serveOne, true);
       const subscription = connection.subscribe(subject, {
