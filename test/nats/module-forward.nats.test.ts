@@ -205,6 +205,34 @@ describe('requests for a module that stays on its node', () => {
     expect(await onOwner.describe()).toMatchObject({ state: 'idle', queued: 0 });
   }, 30_000);
 
+  it("cancels an execution passed on to the owner when the relaying node's drain timeout ends it", async () => {
+    const { b, onA } = await ownerAndOther({ llm: stubbed.llm() });
+    stubbed.stub().delayMs = 30_000;
+    const { executionId, received } = await forwardedExecution(b);
+    const onOwner = await onA.module('local');
+    const failures: { executionId: string; error: { code: string; details: { reason?: string } } }[] = [];
+    onOwner.on('module.failed', (event) => void failures.push(event as (typeof failures)[number]));
+
+    // What a stopping `tether serve` does once its --drain-timeout runs out.
+    const stopping = b.runtime.stop();
+    expect(await b.runtime.endRequests('drain timeout of 10 ms ran out')).toBe(1);
+
+    const reply = await replyOf(received);
+    expect(errorCode(reply)).toBe('node_stopping');
+    // The owner, which runs on, dropped the provider call: nothing runs there for a caller already answered.
+    await waitFor(() => failures.length === 1, { message: 'the execution cancelled on its owner' });
+    expect(failures[0]).toMatchObject({
+      executionId,
+      error: {
+        code: 'execution_aborted',
+        details: { reason: 'its node is stopping (drain timeout of 10 ms ran out)' },
+      },
+    });
+    await waitFor(() => stubbed.stub().abandoned >= 1, { message: 'the provider request dropped' });
+    expect(await onOwner.describe()).toMatchObject({ state: 'idle', queued: 0 });
+    await stopping;
+  }, 30_000);
+
   it('times an execution passed on to the owner out at the timeout its caller gave, with call_timeout', async () => {
     const { b } = await ownerAndOther({ llm: stubbed.llm() });
     stubbed.stub().delayMs = 30_000;
