@@ -28,6 +28,7 @@ describe('cli', () => {
       'session delete',
       'module create',
       'module call',
+      'module list',
       'events',
     ]) {
       expect(help.stdout).toContain(command);
@@ -254,7 +255,7 @@ describe('cli', () => {
     expect(inUrl.stderr + inEnv.stderr).not.toContain('s3cr');
   });
 
-  it('module create takes the whole spec from --spec, and adds --bind to its bindings', async () => {
+  it('module create takes the whole spec from --spec, and adds --bind to its bindings; module list lists it', async () => {
     const s = ['--session', 'cli-spec'];
     expect((await inProcess(['var', 'define', 't', 'float', '0.3', ...s])).code).toBe(0);
     expect((await inProcess(['var', 'define', 'mt', 'integer', '64', ...s])).code).toBe(0);
@@ -265,6 +266,18 @@ describe('cli', () => {
     expect(called.code).toBe(0);
     // Both bindings were used: the spec's and the option's.
     expect(Object.keys(JSON.parse(called.stdout).provenance).sort()).toEqual(['mt', 't']);
+
+    const [listed, json] = await Promise.all([
+      inProcess(['module', 'list', ...s]),
+      inProcess(['module', 'list', '--json', ...s]),
+    ]);
+    // One node serves this test: its process ran the one call.
+    expect([listed.code, listed.stdout, listed.stderr]).toEqual([
+      0,
+      'qa  Predict  idle  1 completed, 0 failed on the node that answered\n',
+      '',
+    ]);
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ moduleId: 'qa', completed: 1, failed: 0 })]);
   });
 
   it('reads .5 as a number and names a refused value as it was typed', async () => {

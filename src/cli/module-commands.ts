@@ -186,6 +186,10 @@ const call = defineCommand({
 const list = defineCommand({
   path: ['module', 'list'],
   summary: "list a session's modules",
+  details: [
+    'Prints one line per module: its id, type and state, and the executions finished and failed as the node that',
+    "answered counts them: each node counts its own process's, and nodes spread a module's executions between them.",
+  ],
   args: [],
   options: { ...COMMON, json: { type: 'boolean', description: 'print the descriptions as one JSON array' } },
   async run({ values }, io) {
@@ -193,7 +197,11 @@ const list = defineCommand({
       Promise.all((await session.modules()).map((handle) => handle.describe())),
     );
     if (values.json) io.out(jsonLine(descriptions));
-    else for (const d of descriptions) io.out(`${d.moduleId}  ${d.moduleType}  ${d.completed} completed`);
+    else
+      for (const d of descriptions)
+        io.out(
+          `${d.moduleId}  ${d.moduleType}  ${d.state}  ${d.completed} completed, ${d.failed} failed on the node that answered`,
+        );
   },
 });
 
