@@ -29,7 +29,7 @@ import {
   outcomesOf,
 } from '../src/session/name-by-name.js';
 import { conflictedKey, contentionError } from '../src/session/write-contention.js';
-import { planWrite, variableKey, type StoreCheck, type WritePlan } from '../src/session/write-plan.js';
+import { planWrite, refusalChecks, variableKey, type StoreCheck, type WritePlan } from '../src/session/write-plan.js';
 import { deleteChange, type StoreChange, type StoreWrite } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 import { errorReply, okReply } from './protocol.js';
@@ -116,6 +116,12 @@ export const sessionMachine = setup({
       const plan = context.inFlight;
       const head = context.queue[0];
       if (event.type !== 'store.committed' || !plan || !head) return;
+      if (plan.refusal) {
+        // The store confirmed what the refusal was judged on.
+        enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+        if (head.callId !== undefined) enqueue.emit(errorReply(head.callId, plan.refusal));
+        return;
+      }
       const changes = plan.writes.map((write, index): StoreChange<VariableRecord> => {
         const revision = event.revisions[index] ?? 0;
         if (write.operation === 'put') return { operation: 'put', key: write.key, value: write.value, revision };
@@ -287,6 +293,15 @@ export const sessionMachine = setup({
             try {
               plan = planWrite(context, head.request);
             } catch (error) {
+              // A refusal that rests on the view's state of a key waits for the store to confirm it, on the write's
+              // first plan only: a plan after a lost race or a confirmation reads a view the store has just updated.
+              const checks = context.attempts === 0 ? refusalChecks(context, head.request, error) : undefined;
+              if (checks) {
+                const refusal = errorToJSON(error);
+                enqueue.assign({ inFlight: { writes: [], reply: undefined, checks, refusal }, attempts: 1 });
+                enqueue({ type: 'confirmUnchanged', params: { checks } });
+                return;
+              }
               if (head.callId !== undefined) enqueue.emit(errorReply(head.callId, errorToJSON(error)));
               enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
               enqueue.raise({ type: 'write.settled' });

@@ -8,8 +8,10 @@ import {
   AlreadyExistsError,
   BridgeError,
   ValidationError,
+  VariableLockedError,
   VariableNotFoundError,
   VersionConflictError,
+  type SerializedError,
 } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
 import {
@@ -96,6 +98,11 @@ export interface WritePlan {
    * that looks done on it would otherwise be answered without ever being written.
    */
   readonly checks?: readonly StoreCheck[];
+  /**
+   * A refusal judged on the view's state of the `checks` keys (see {@link refusalChecks}): the caller gets it once
+   * the store confirms each key is still there; a key that moved is folded in and the write planned again.
+   */
+  readonly refusal?: SerializedError;
 }
 
 /** A key a plan was judged on and the revision it must still be at. */
@@ -114,6 +121,45 @@ export interface SessionView {
 /** The store key of a session's variable: `<session>.<variable>`. */
 export function variableKey(sessionId: string, name: string): string {
   return `${sessionId}.${name}`;
+}
+
+/**
+ * The keys a refusal of `request` was judged on, each at the revision the view holds, when the refusal rests on the
+ * state of those keys: a variable missing, locked, at another version than expected, or there already. A view can
+ * lag the store (another node's define, unlock or write not routed here yet), and its caller may know better (the
+ * process that unlocked told this one to go ahead), so such a refusal is confirmed against the store before it is
+ * answered. `undefined` for any other refusal: a value its type refuses stays refused whatever the store holds.
+ */
+export function refusalChecks(view: SessionView, request: WriteRequest, error: unknown): StoreCheck[] | undefined {
+  const judgedOnState =
+    error instanceof VariableNotFoundError ||
+    error instanceof VariableLockedError ||
+    error instanceof VersionConflictError ||
+    error instanceof AlreadyExistsError;
+  if (!judgedOnState) return undefined;
+  const names = namesWritten(request);
+  return names?.map((name) => ({
+    key: variableKey(view.sessionId, name),
+    // A name the view does not hold is at its delete marker's revision, or 0 (never written): see `hasMoved`.
+    expectedRevision: view.revisions.get(name) ?? 0,
+  }));
+}
+
+/** The names a request writes, for those whose refusal {@link refusalChecks} confirms; `undefined` for the rest. */
+function namesWritten(request: WriteRequest): string[] | undefined {
+  switch (request.kind) {
+    case 'define':
+    case 'set':
+    case 'delete':
+    case 'lock':
+    case 'unlock':
+      return [request.name];
+    case 'setMany':
+      // A non-atomic batch answers each name's refusal in its reply rather than refusing the call.
+      return request.atomic ? request.values.map(([name]) => name) : undefined;
+    case 'import':
+      return undefined;
+  }
 }
 
 /** Plans a write; throws a `BridgeError` when the request must be refused. */

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { VariableLockedError } from '../../src/index.js';
+import { slowRouterStore } from '../support/slow-router-store.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+
+/** Node A, and node B whose router hands every change on 500 ms late; session `s` holds `x = 1` on both. */
+async function nodeAndLaggingNode() {
+  const buckets = fx().buckets();
+  const a = await fx().assembledNode(buckets);
+  const b = await fx().assembledNode(buckets, { store: slowRouterStore(buckets.variablesBucket, 500) });
+  const onA = await a.runtime.session('s');
+  await onA.defineVariable('x', 'integer', 1);
+  const onB = await b.runtime.session('s');
+  await waitFor(() => onB.hasVariable('x'));
+  return { a, onA, onB };
+}
+
+/**
+ * A refusal that rests on a node's view of a variable (missing, locked, at another version) is confirmed against
+ * the bucket before it is answered. Without it, a process that was told "go ahead" by another (it unlocked, it
+ * defined the variable) was refused by a node that had not routed that change yet.
+ */
+describe('a write refused on the view of a node whose router lags', () => {
+  it('is written once the bucket shows the unlock, the define or the version the view has not seen yet', async () => {
+    const { a, onA, onB } = await nodeAndLaggingNode();
+    await onA.lockVariable('x', 'alice');
+    await waitFor(async () => (await onB.describeVariable('x')).lockedBy === 'alice');
+
+    await onA.unlockVariable('x', 'alice');
+    expect((await onB.describeVariable('x')).lockedBy).toBe('alice');
+    expect(await onB.setVariable('x', 2, { updatedBy: 'bob' })).toMatchObject({ value: 2, updatedBy: 'bob' });
+
+    await onA.defineVariable('y', 'integer', 10);
+    expect(await onB.hasVariable('y')).toBe(false);
+    expect(await onB.setVariable('y', 11)).toMatchObject({ value: 11, version: 2 });
+
+    const { version } = await onA.setVariable('x', 3);
+    expect((await onB.describeVariable('x')).version).toBeLessThan(version);
+    expect(await onB.setVariable('x', 4, { expectedVersion: version })).toMatchObject({
+      value: 4,
+      version: version + 1,
+    });
+
+    expect(await a.store.lastChange!('s.x')).toMatchObject({ value: { value: 4 } });
+    expect(await a.store.lastChange!('s.y')).toMatchObject({ value: { value: 11 } });
+  });
+
+  it('is still refused, with nothing written, when the bucket agrees with the view', async () => {
+    const { a, onA, onB } = await nodeAndLaggingNode();
+    await onA.lockVariable('x', 'alice');
+    await waitFor(async () => (await onB.describeVariable('x')).lockedBy === 'alice');
+    const before = await a.store.history('s.x');
+
+    await expect(onB.setVariable('x', 2, { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
+    await expect(onB.setVariable('nope', 2)).rejects.toMatchObject({ code: 'variable_not_found' });
+    await expect(onB.setVariable('x', 2, { updatedBy: 'alice', expectedVersion: 7 })).rejects.toMatchObject({
+      code: 'version_conflict',
+    });
+    expect(await a.store.history('s.x')).toEqual(before);
+  });
+});
