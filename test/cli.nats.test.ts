@@ -25,10 +25,15 @@ describe('cli', () => {
       'var set',
       'var list',
       'var watch',
+      'var delete',
+      'var history',
+      'var lock',
+      'var unlock',
       'session delete',
       'module create',
       'module call',
       'module list',
+      'module stop',
       'events',
     ]) {
       expect(help.stdout).toContain(command);
@@ -297,5 +302,145 @@ describe('cli', () => {
       1,
       `tether: validation_failed: ver: must be a string, got 2 (typed '2.0', read as JSON; to store it as text, quote it: '"2.0"')\n`,
     ]);
+  });
+
+  it('var history prints one line per version, oldest first, with who and why when recorded; --json the entries', async () => {
+    const s = ['--session', 'cli-history'];
+    expect((await inProcess(['var', 'define', 'h', 'float', '0.7', ...s])).code).toBe(0);
+    expect(
+      (await inProcess(['var', 'set', 'h', '0.9', '--updated-by', 'alice', '--reason', 'tuning', ...s])).code,
+    ).toBe(0);
+    // NaN is no JSON: a float takes it as the text, and the history prints it as `var get` does.
+    expect((await inProcess(['var', 'set', 'h', 'NaN', '--updated-by', 'bob', ...s])).code).toBe(0);
+    const [lines, json, got, missing] = await Promise.all([
+      inProcess(['var', 'history', 'h', ...s]),
+      inProcess(['var', 'history', 'h', '--json', ...s]),
+      inProcess(['var', 'get', 'h', ...s]),
+      inProcess(['var', 'history', 'nope', ...s]),
+    ]);
+    expect([json.code, json.stderr, json.stdout.split('\n').length]).toEqual([0, '', 2]);
+    const entries = JSON.parse(json.stdout) as { version: number; updatedAt: string }[];
+    expect(entries).toEqual([
+      { version: 1, type: 'float', value: 0.7, updatedAt: expect.any(String), updatedBy: null, reason: null },
+      { version: 2, type: 'float', value: 0.9, updatedAt: expect.any(String), updatedBy: 'alice', reason: 'tuning' },
+      { version: 3, type: 'float', value: 'NaN', updatedAt: expect.any(String), updatedBy: 'bob', reason: null },
+    ]);
+    const [v1, v2, v3] = entries.map((entry) => entry.updatedAt);
+    expect([lines.code, lines.stderr]).toEqual([0, '']);
+    expect(lines.stdout).toBe(`v1  0.7  ${v1}\nv2  0.9  ${v2}  by alice  (tuning)\nv3  "NaN"  ${v3}  by bob\n`);
+    expect(got.stdout).toBe('"NaN"\n');
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([
+      1,
+      '',
+      "tether: variable_not_found: variable 'nope' not found in session 'cli-history'\n",
+    ]);
+  });
+
+  it('var lock keeps writes, deletes and unlocks by anyone but the owner out (variable_locked) until var unlock', async () => {
+    const s = ['--session', 'cli-lock'];
+    expect((await inProcess(['var', 'define', 'temperature', 'float', '0.7', ...s])).code).toBe(0);
+    expect((await inProcess(['var', 'define', 'k', 'integer', '1', ...s])).code).toBe(0);
+    const [noOwner, noUnlockOwner, unknown] = await Promise.all([
+      inProcess(['var', 'lock', 'temperature', ...s]),
+      inProcess(['var', 'unlock', 'temperature', ...s]),
+      inProcess(['var', 'lock', 'nope', '--owner', 'alice', ...s]),
+    ]);
+    expect([noOwner.code, noOwner.stdout, noOwner.stderr]).toEqual([
+      2,
+      '',
+      'tether: usage: missing --owner <who> (see: tether var lock --help)\n',
+    ]);
+    expect([noUnlockOwner.code, noUnlockOwner.stderr]).toEqual([
+      2,
+      'tether: usage: missing --owner <who> (see: tether var unlock --help)\n',
+    ]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      1,
+      "tether: variable_not_found: variable 'nope' not found in session 'cli-lock'\n",
+    ]);
+
+    const locked = await inProcess(['var', 'lock', 'temperature', '--owner', 'alice', ...s]);
+    expect([locked.code, locked.stdout, locked.stderr]).toEqual([
+      0,
+      'temperature = 0.7  (float, v1, locked by alice)\n',
+      '',
+    ]);
+    const [again, listed, setByBob, setByNobody, lockByBob, unlockByBob, deleteByBob] = await Promise.all([
+      inProcess(['var', 'lock', 'temperature', '--owner', 'alice', '--json', ...s]),
+      inProcess(['var', 'list', ...s]),
+      inProcess(['var', 'set', 'temperature', '0.9', '--updated-by', 'bob', ...s]),
+      inProcess(['var', 'set', 'temperature', '0.9', ...s]),
+      inProcess(['var', 'lock', 'temperature', '--owner', 'bob', ...s]),
+      inProcess(['var', 'unlock', 'temperature', '--owner', 'bob', ...s]),
+      inProcess(['var', 'delete', 'temperature', '--updated-by', 'bob', ...s]),
+    ]);
+    // Locking again by the owner changes nothing; a lock is no new version.
+    expect(JSON.parse(again.stdout)).toMatchObject({ name: 'temperature', version: 1, lockedBy: 'alice' });
+    expect(listed.stdout).toBe('k            integer  v1  1\ntemperature  float    v1  0.7  (locked by alice)\n');
+    const refused = "tether: variable_locked: variable 'temperature' is locked by 'alice', not 'bob'\n";
+    for (const run of [setByBob, lockByBob, unlockByBob, deleteByBob])
+      expect([run.code, run.stdout, run.stderr]).toEqual([1, '', refused]);
+    expect([setByNobody.code, setByNobody.stderr]).toEqual([
+      1,
+      "tether: variable_locked: variable 'temperature' is locked by 'alice'\n",
+    ]);
+
+    const setByAlice = await inProcess(['var', 'set', 'temperature', '0.9', '--updated-by', 'alice', ...s]);
+    expect([setByAlice.code, setByAlice.stdout]).toEqual([0, 'temperature = 0.9  (float, v2, locked by alice)\n']);
+    const unlocked = await inProcess(['var', 'unlock', 'temperature', '--owner', 'alice', '--json', ...s]);
+    expect([unlocked.code, unlocked.stderr]).toEqual([0, '']);
+    expect(JSON.parse(unlocked.stdout)).toMatchObject({ name: 'temperature', value: 0.9, version: 2, lockedBy: null });
+    const setByBobNow = await inProcess(['var', 'set', 'temperature', '1.1', '--updated-by', 'bob', ...s]);
+    expect([setByBobNow.code, setByBobNow.stdout]).toEqual([0, 'temperature = 1.1  (float, v3)\n']);
+    // The lock and the unlock made no version of their own.
+    const history = await inProcess(['var', 'history', 'temperature', '--json', ...s]);
+    expect((JSON.parse(history.stdout) as { version: number }[]).map((entry) => entry.version)).toEqual([1, 2, 3]);
+  });
+
+  it('var delete removes a variable (a locked one only with its owner as --updated-by), then it is variable_not_found', async () => {
+    const s = ['--session', 'cli-var-del'];
+    expect((await inProcess(['var', 'define', 'd', 'integer', '1', ...s])).code).toBe(0);
+    expect((await inProcess(['var', 'lock', 'd', '--owner', 'alice', ...s])).code).toBe(0);
+    const refused = await inProcess(['var', 'delete', 'd', ...s]);
+    expect([refused.code, refused.stderr]).toEqual([1, "tether: variable_locked: variable 'd' is locked by 'alice'\n"]);
+    const deleted = await inProcess(['var', 'delete', 'd', '--updated-by', 'alice', ...s]);
+    expect([deleted.code, deleted.stdout, deleted.stderr]).toEqual([0, 'variable d deleted\n', '']);
+    const [read, again] = await Promise.all([
+      inProcess(['var', 'get', 'd', ...s]),
+      inProcess(['var', 'delete', 'd', ...s]),
+    ]);
+    const gone = "tether: variable_not_found: variable 'd' not found in session 'cli-var-del'\n";
+    expect([read.code, read.stderr]).toEqual([1, gone]);
+    expect([again.code, again.stdout, again.stderr]).toEqual([1, '', gone]);
+  });
+
+  it('module stop stops a module for good (exit 0); calling or stopping it then, or an unknown one, is module_not_found', async () => {
+    const s = ['--session', 'cli-stop'];
+    expect((await inProcess(['var', 'define', 't', 'float', '0.3', ...s])).code).toBe(0);
+    const create = ['module', 'create', 'qa', '--type', 'Predict', '--signature', 'question -> answer', ...s];
+    expect((await inProcess(create)).code).toBe(0);
+    expect((await inProcess(['module', 'call', 'qa', '--input', 'question=up?', ...s])).code).toBe(0);
+    const [stopped, unknown] = await Promise.all([
+      inProcess(['module', 'stop', 'qa', ...s]),
+      inProcess(['module', 'stop', 'nope', ...s]),
+    ]);
+    expect([stopped.code, stopped.stdout, stopped.stderr]).toEqual([0, 'module qa stopped\n', '']);
+    expect([unknown.code, unknown.stdout, unknown.stderr]).toEqual([
+      1,
+      '',
+      "tether: module_not_found: module 'nope' not found in session 'cli-stop'\n",
+    ]);
+    const [call, again, listed] = await Promise.all([
+      inProcess(['module', 'call', 'qa', '--input', 'question=still there?', ...s]),
+      inProcess(['module', 'stop', 'qa', ...s]),
+      inProcess(['module', 'list', ...s]),
+    ]);
+    const gone = "tether: module_not_found: module 'qa' not found in session 'cli-stop'\n";
+    expect([call.code, call.stdout, call.stderr]).toEqual([1, '', gone]);
+    expect([again.code, again.stderr]).toEqual([1, gone]);
+    expect([listed.code, listed.stdout]).toEqual([0, '']);
+    // The id is free again: a new module takes it.
+    const recreated = await inProcess(create);
+    expect([recreated.code, recreated.stdout]).toEqual([0, 'module qa (Predict) started in session cli-stop\n']);
   });
 });

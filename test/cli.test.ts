@@ -59,8 +59,11 @@ describe('cli', () => {
       [['help', 'var', 'set', 'x'], "tether: usage: unexpected argument 'x' (see: tether var set --help)"],
       [['nope'], "tether: usage: unknown command 'nope' (see: tether --help)"],
       [['var', 'nope'], "tether: usage: unknown command 'var nope' (see: tether var --help)"],
-      [['var'], "tether: usage: 'var' needs a command: define, get, set, list, watch (see: tether var --help)"],
-      [['module'], "tether: usage: 'module' needs a command: create, call, list (see: tether module --help)"],
+      [
+        ['var'],
+        "tether: usage: 'var' needs a command: define, get, set, delete, list, history, watch, lock, unlock (see: tether var --help)",
+      ],
+      [['module'], "tether: usage: 'module' needs a command: create, call, list, stop (see: tether module --help)"],
       [
         ['var', 'get', 't', '--bogus', '-s', 'a'],
         "tether: usage: Unknown option '--bogus' (see: tether var get --help)",
@@ -87,6 +90,9 @@ describe('cli', () => {
         ['var', 'define', 't', 'float', '1', '-s', 'a', '--constraints', '{min'],
         'tether: usage: --constraints is not valid JSON',
       ],
+      // Checked before connecting (nothing listens here): the lock's owner is the point of the command.
+      [['var', 'lock', 't', '-s', 'a'], 'tether: usage: missing --owner <who> (see: tether var lock --help)'],
+      [['var', 'unlock', 't', '-s', 'a'], 'tether: usage: missing --owner <who> (see: tether var unlock --help)'],
       [
         ['var', 'set', 't', '1', '-s', 'a', '--expected-version', 'two'],
         "tether: usage: --expected-version must be a whole number of at least 1, got 'two'",

@@ -1,5 +1,5 @@
 /**
- * `tether module create|call|list`: module processes of a session, created and executed through any node.
+ * `tether module create|call|list|stop`: module processes of a session, created and executed through any node.
  * Specs are JSON, so tools are named (the node must know them) and sync callbacks are not available here.
  * @module
  */
@@ -205,5 +205,28 @@ const list = defineCommand({
   },
 });
 
+const stop = defineCommand({
+  path: ['module', 'stop'],
+  summary: 'stop a module for good: no node runs it any more',
+  details: [
+    'Prints "module <id> stopped". Its spec leaves the modules bucket and every node stops its process; executions',
+    'queued for it are refused. Requests for it then get module_not_found, as does stopping a module that does not',
+    'exist (exit 1). The id is free for a new module.',
+  ],
+  args: [{ name: 'id', description: 'the module id' }],
+  options: { ...COMMON },
+  examples: ['tether module stop qa -s chat-1'],
+  async run({ values, args }, io) {
+    const moduleId = String(args.id);
+    await withSession(values, io, this.path, {}, async (session) => {
+      // Found first: the handle's stop takes a module already gone as stopped, where the user who named one that
+      // does not exist should hear so (module_not_found, exit 1).
+      const module = await session.module(moduleId);
+      await module.stop();
+    });
+    io.out(`module ${moduleId} stopped`);
+  },
+});
+
 /** The `module` command group. */
-export const MODULE_COMMANDS: readonly CommandSpec[] = [create, call, list];
+export const MODULE_COMMANDS: readonly CommandSpec[] = [create, call, list, stop];

@@ -2,6 +2,7 @@
  * How commands print: one JSON document per line for scripts, short aligned lines for people.
  * @module
  */
+import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { VariableRecord } from '../variables/types.js';
 
 /**
@@ -21,9 +22,26 @@ export function recordLine(record: VariableRecord): string {
   return `${record.name} = ${jsonLine(record.value)}  (${record.type}, v${record.version}${locked})`;
 }
 
-/** Variables for people: one aligned row each, name, type, version, value. */
+/**
+ * Variables for people: one aligned row each, name, type, version, value, and `(locked by <owner>)` after the value
+ * of a locked one (last, as the value's width varies: an unlocked row is as it always was).
+ */
 export function recordTable(records: readonly VariableRecord[]): string[] {
   const rows = records.map((r) => [r.name, r.type, `v${r.version}`, jsonLine(r.value)] as const);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
-  return rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  '));
+  return rows.map((row, n) => {
+    const lockedBy = records[n]?.lockedBy;
+    const line = row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  ');
+    return lockedBy ? `${line}  (locked by ${lockedBy})` : line;
+  });
+}
+
+/**
+ * One kept version for people: `v2  0.9  2026-11-22T10:00:00.000Z  by alice  (tuning)`, without "by" or the reason
+ * when none was recorded. The value as {@link jsonLine} writes it, so a NaN float reads as `var get` prints it.
+ */
+export function historyLine(entry: VariableHistoryEntry): string {
+  const by = entry.updatedBy ? `  by ${entry.updatedBy}` : '';
+  const reason = entry.reason ? `  (${entry.reason})` : '';
+  return `v${entry.version}  ${jsonLine(entry.value)}  ${entry.updatedAt}${by}${reason}`;
 }

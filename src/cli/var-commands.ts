@@ -1,13 +1,14 @@
 /**
- * `tether var define|get|set|list|watch`: a session's variables from the command line, through any node.
+ * `tether var define|get|set|delete|list|history|watch|lock|unlock`: a session's variables from the command line,
+ * through any node.
  * @module
  */
 import { SessionError } from '../errors.js';
-import { natsLost } from './cli-errors.js';
+import { UsageError, natsLost } from './cli-errors.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, reportTo, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { openIfAccepted } from './open-if-accepted.js';
-import { jsonLine, recordLine, recordTable } from './output.js';
+import { historyLine, jsonLine, recordLine, recordTable } from './output.js';
 import { untilSignal } from './until-signal.js';
 import {
   assertNumberInRange,
@@ -130,6 +131,31 @@ const set = defineCommand({
   },
 });
 
+const remove = defineCommand({
+  path: ['var', 'delete'],
+  summary: 'delete a variable (a locked one only by its owner)',
+  details: [
+    'Prints "variable <name> deleted". Watchers hear the deletion, with --updated-by as who did it. A variable that',
+    'does not exist is variable_not_found (exit 1); one locked by someone else than --updated-by, variable_locked.',
+  ],
+  args: [{ name: 'name', description: 'the variable name' }],
+  options: {
+    ...COMMON,
+    'updated-by': {
+      type: 'string',
+      placeholder: '<who>',
+      description: 'who deletes (told to watchers, and checked against a lock)',
+    },
+  },
+  examples: ['tether var delete temperature -s chat-1', 'tether var delete temperature --updated-by alice -s chat-1'],
+  async run({ values, args }, io) {
+    const name = String(args.name);
+    const options = values['updated-by'] === undefined ? {} : { updatedBy: values['updated-by'] };
+    await withSession(values, io, this.path, {}, (session) => session.deleteVariable(name, options));
+    io.out(`variable ${name} deleted`);
+  },
+});
+
 const list = defineCommand({
   path: ['var', 'list'],
   summary: "list a session's variables, optionally those matching a glob",
@@ -148,6 +174,26 @@ const list = defineCommand({
     );
     if (values.json) io.out(jsonLine(records));
     else recordTable(records).forEach((line) => io.out(line));
+  },
+});
+
+const history = defineCommand({
+  path: ['var', 'history'],
+  summary: "print a variable's kept versions, oldest first",
+  details: [
+    'One line per version: v<version>, the value as JSON, when, then "by <who>" and "(<reason>)" when recorded.',
+    "A lock is no new version, so it is not listed. Nodes keep the latest writes only (serve's --history-depth,",
+    'locks counted), so the oldest versions drop out.',
+  ],
+  args: [{ name: 'name', description: 'the variable name' }],
+  options: { ...COMMON, json: { type: 'boolean', description: 'print the versions as one JSON array' } },
+  examples: ['tether var history temperature -s chat-1', 'tether var history temperature -s chat-1 --json'],
+  async run({ values, args }, io) {
+    const entries = await withSession(values, io, this.path, {}, (session) =>
+      session.variableHistory(String(args.name)),
+    );
+    if (values.json) io.out(jsonLine(entries));
+    else entries.forEach((entry) => io.out(historyLine(entry)));
   },
 });
 
@@ -194,5 +240,53 @@ const watch = defineCommand({
   },
 });
 
+const OWNER = {
+  owner: { type: 'string', placeholder: '<who>', description: 'who holds the lock (required)' },
+} as const;
+
+/** `--owner`, which lock and unlock cannot do without: a usage error before connecting when it is not given. */
+function ownerOf(values: { readonly owner?: string }, command: readonly string[]): string {
+  if (values.owner === undefined) throw new UsageError('missing --owner <who>', command);
+  return values.owner;
+}
+
+const lock = defineCommand({
+  path: ['var', 'lock'],
+  summary: 'lock a variable: writes and deletes by anyone but the owner are refused',
+  details: [
+    'A write (var set, var delete) whose --updated-by is not the owner gets variable_locked (exit 1), as does a lock',
+    'or unlock by another owner. Locking again by the owner changes nothing. A lock is no new version.',
+  ],
+  args: [{ name: 'name', description: 'the variable name' }],
+  options: { ...COMMON, ...OWNER, ...JSON_RECORD },
+  examples: ['tether var lock temperature --owner alice -s chat-1'],
+  async run({ values, args }, io) {
+    const owner = ownerOf(values, this.path);
+    const record = await withSession(values, io, this.path, {}, (session) =>
+      session.lockVariable(String(args.name), owner),
+    );
+    io.out(values.json ? jsonLine(record) : recordLine(record));
+  },
+});
+
+const unlock = defineCommand({
+  path: ['var', 'unlock'],
+  summary: "release the owner's lock on a variable",
+  details: [
+    'Only the owner releases a lock: another owner gets variable_locked (exit 1). Unlocking a variable nobody locked',
+    'changes nothing.',
+  ],
+  args: [{ name: 'name', description: 'the variable name' }],
+  options: { ...COMMON, ...OWNER, ...JSON_RECORD },
+  examples: ['tether var unlock temperature --owner alice -s chat-1'],
+  async run({ values, args }, io) {
+    const owner = ownerOf(values, this.path);
+    const record = await withSession(values, io, this.path, {}, (session) =>
+      session.unlockVariable(String(args.name), owner),
+    );
+    io.out(values.json ? jsonLine(record) : recordLine(record));
+  },
+});
+
 /** The `var` command group. */
-export const VAR_COMMANDS: readonly CommandSpec[] = [define, get, set, list, watch];
+export const VAR_COMMANDS: readonly CommandSpec[] = [define, get, set, remove, list, history, watch, lock, unlock];
