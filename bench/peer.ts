@@ -8,7 +8,7 @@
  * @module
  */
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { benchScript, loaderArgs } from './own-build.js';
 
 /** A message between the bench and a peer: `kind` says which. */
 export interface PeerMessage {
@@ -90,11 +90,9 @@ export async function startPeer(
     };
   }
 
-  const compiled = import.meta.url.endsWith('.js');
-  const entry = fileURLToPath(new URL(compiled ? './peers/entry.js' : './peers/entry.ts', import.meta.url));
   // `advanced` serialization carries the bigint timestamps as they are.
-  const child = fork(entry, [name], {
-    execArgv: compiled ? [] : ['--import', 'tsx'],
+  const child = fork(benchScript('peers/entry'), [name], {
+    execArgv: [...loaderArgs],
     env: { ...process.env, TETHER_BENCH_PEER: JSON.stringify(config) },
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

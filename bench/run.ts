@@ -3,9 +3,9 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { benchModuleOverhead } from './module-overhead.js';
 import { benchNats } from './nats.js';
+import { benchScript, buildName, loaderArgs } from './own-build.js';
 import { benchSessionOps } from './session-ops.js';
 
 function section(lines: readonly string[]): void {
@@ -15,16 +15,13 @@ function section(lines: readonly string[]): void {
 
 // `npm run bench` runs the output of tsc, as the npm package ships it; run through tsx, every function would also
 // pay esbuild's keepNames wrapper each time it is created.
-const compiled = import.meta.url.endsWith('.js');
-const build = compiled ? 'compiled by tsc' : 'run through tsx';
-console.log(`Tether benchmarks — node ${process.version}, ${build}, ${new Date().toISOString()}\n`);
+console.log(`Tether benchmarks — node ${process.version}, ${buildName}, ${new Date().toISOString()}\n`);
 section(await benchSessionOps());
 section(await benchModuleOverhead());
 section(await benchNats());
 
 // The heap benchmarks get a process each, so their figures are not mixed with the other benchmarks'.
 for (const name of ['session-scale', 'process-hibernation']) {
-  const script = fileURLToPath(new URL(`./${name}.${compiled ? 'js' : 'ts'}`, import.meta.url));
-  const loader = compiled ? [] : ['--import', 'tsx'];
-  section([execFileSync(process.execPath, ['--expose-gc', ...loader, script], { encoding: 'utf8' }).trimEnd()]);
+  const args = ['--expose-gc', ...loaderArgs, benchScript(name)];
+  section([execFileSync(process.execPath, args, { encoding: 'utf8' }).trimEnd()]);
 }

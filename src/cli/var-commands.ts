@@ -244,49 +244,39 @@ const OWNER = {
   owner: { type: 'string', placeholder: '<who>', description: 'who holds the lock (required)' },
 } as const;
 
-/** `--owner`, which lock and unlock cannot do without: a usage error before connecting when it is not given. */
-function ownerOf(values: { readonly owner?: string }, command: readonly string[]): string {
-  if (values.owner === undefined) throw new UsageError('missing --owner <who>', command);
-  return values.owner;
+/**
+ * `var lock` or `var unlock`: the same command but for what it asks of the session. `--owner` is required, a usage
+ * error before connecting when it is not given.
+ */
+function lockCommand(kind: 'lock' | 'unlock', summary: string, details: readonly string[]) {
+  return defineCommand({
+    path: ['var', kind],
+    summary,
+    details: [...details],
+    args: [{ name: 'name', description: 'the variable name' }],
+    options: { ...COMMON, ...OWNER, ...JSON_RECORD },
+    examples: [`tether var ${kind} temperature --owner alice -s chat-1`],
+    async run({ values, args }, io) {
+      const owner = values.owner;
+      if (owner === undefined) throw new UsageError('missing --owner <who>', this.path);
+      const name = String(args.name);
+      const record = await withSession(values, io, this.path, {}, (session) =>
+        kind === 'lock' ? session.lockVariable(name, owner) : session.unlockVariable(name, owner),
+      );
+      io.out(values.json ? jsonLine(record) : recordLine(record));
+    },
+  });
 }
 
-const lock = defineCommand({
-  path: ['var', 'lock'],
-  summary: 'lock a variable: writes and deletes by anyone but the owner are refused',
-  details: [
-    'A write (var set, var delete) whose --updated-by is not the owner gets variable_locked (exit 1), as does a lock',
-    'or unlock by another owner. Locking again by the owner changes nothing. A lock is no new version.',
-  ],
-  args: [{ name: 'name', description: 'the variable name' }],
-  options: { ...COMMON, ...OWNER, ...JSON_RECORD },
-  examples: ['tether var lock temperature --owner alice -s chat-1'],
-  async run({ values, args }, io) {
-    const owner = ownerOf(values, this.path);
-    const record = await withSession(values, io, this.path, {}, (session) =>
-      session.lockVariable(String(args.name), owner),
-    );
-    io.out(values.json ? jsonLine(record) : recordLine(record));
-  },
-});
+const lock = lockCommand('lock', 'lock a variable: writes and deletes by anyone but the owner are refused', [
+  'A write (var set, var delete) whose --updated-by is not the owner gets variable_locked (exit 1), as does a lock',
+  'or unlock by another owner. Locking again by the owner changes nothing. A lock is no new version.',
+]);
 
-const unlock = defineCommand({
-  path: ['var', 'unlock'],
-  summary: "release the owner's lock on a variable",
-  details: [
-    'Only the owner releases a lock: another owner gets variable_locked (exit 1). Unlocking a variable nobody locked',
-    'changes nothing.',
-  ],
-  args: [{ name: 'name', description: 'the variable name' }],
-  options: { ...COMMON, ...OWNER, ...JSON_RECORD },
-  examples: ['tether var unlock temperature --owner alice -s chat-1'],
-  async run({ values, args }, io) {
-    const owner = ownerOf(values, this.path);
-    const record = await withSession(values, io, this.path, {}, (session) =>
-      session.unlockVariable(String(args.name), owner),
-    );
-    io.out(values.json ? jsonLine(record) : recordLine(record));
-  },
-});
+const unlock = lockCommand('unlock', "release the owner's lock on a variable", [
+  'Only the owner releases a lock: another owner gets variable_locked (exit 1). Unlocking a variable nobody locked',
+  'changes nothing.',
+]);
 
 /** The `var` command group. */
 export const VAR_COMMANDS: readonly CommandSpec[] = [define, get, set, remove, list, history, watch, lock, unlock];
