@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InternalError, Runtime, SessionError, VersionConflictError } from '../src/index.js';
+import { InternalError, Runtime, SessionError, VariableLockedError, VersionConflictError } from '../src/index.js';
 import { createFaultyStore } from './support/faulty-store.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -59,6 +59,21 @@ describe('session faults', () => {
     faults.commitError = undefined;
     expect(await session.describeVariable('x')).toMatchObject({ value: 1, version: 1 });
     expect(await session.setVariable('x', 3)).toMatchObject({ value: 3, version: 2 });
+  });
+
+  it('answers a store failure, not the refusal, when the store cannot confirm a locked variable, and writes nothing', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('s');
+    await session.defineVariable('x', 'integer', 1);
+    await session.lockVariable('x', 'alice');
+    // A refusal that rests on the view (here: locked) is confirmed against the store before it is answered.
+    faults.lastChangeError = new Error('disk unreadable');
+    await expect(session.setVariable('x', 2, { updatedBy: 'bob' })).rejects.toBeInstanceOf(InternalError);
+    faults.lastChangeError = undefined;
+    await expect(session.setVariable('x', 2, { updatedBy: 'bob' })).rejects.toBeInstanceOf(VariableLockedError);
+    expect(await session.describeVariable('x')).toMatchObject({ value: 1, version: 1, lockedBy: 'alice' });
+    expect(await session.setVariable('x', 3, { updatedBy: 'alice' })).toMatchObject({ value: 3, version: 2 });
   });
 
   it('gives up with a VersionConflictError naming the variable when the store keeps moving', async () => {

@@ -17,6 +17,8 @@ export interface Faults {
   listError: Error | undefined;
   /** Thrown synchronously by `commit`: a broken store that crashes the process calling it. */
   commitThrows: Error | undefined;
+  /** Thrown by `lastChange` (a session's read of where a key stands, after a conflict or to confirm a refusal). */
+  lastChangeError: Error | undefined;
 }
 
 /** A store with injectable faults, and the faults to set. */
@@ -28,6 +30,7 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
     alwaysConflict: false,
     listError: undefined,
     commitThrows: undefined,
+    lastChangeError: undefined,
   };
   const store: Store<VariableRecord> = {
     ...inner,
@@ -38,6 +41,10 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
     history: (key) => inner.history(key),
     watch: (prefix, listener, options) => inner.watch(prefix, listener, options),
     close: () => inner.close(),
+    async lastChange(key) {
+      if (faults.lastChangeError) throw faults.lastChangeError;
+      return inner.lastChange!(key);
+    },
     async list(prefix) {
       if (faults.listError) throw faults.listError;
       return inner.list(prefix);
