@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import { NoProcError, Runtime, type ModuleHandle, type Session } from '../src/index.js';
+import { ModuleNotFoundError, Runtime, type ModuleHandle, type Session } from '../src/index.js';
 import { moduleProcessName } from '../src/node/module-directory.js';
 import { text, useOpenAIStub } from './support/openai-stub.js';
 import { collectGarbage } from './support/collect-garbage.js';
@@ -125,15 +125,15 @@ describe('module hibernation (embedded)', () => {
 
     await qa.stop();
     expect(qa.alive).toBe(false);
-    await expect(qa.execute({ question: 'again?' })).rejects.toBeInstanceOf(NoProcError);
-    await expect(qa.describe()).rejects.toBeInstanceOf(NoProcError);
-    await expect(session.module('qa')).rejects.toBeInstanceOf(NoProcError);
+    await expect(qa.execute({ question: 'again?' })).rejects.toBeInstanceOf(ModuleNotFoundError);
+    await expect(qa.describe()).rejects.toBeInstanceOf(ModuleNotFoundError);
+    await expect(session.module('qa')).rejects.toBeInstanceOf(ModuleNotFoundError);
     expect(await session.modules()).toEqual([]);
     expect(runtime.whereis(moduleProcessName('h4', 'qa'))).toBeUndefined();
 
     const again = await session.module('qa', spec);
     expect((await again.execute({ question: 'new?' })).moduleId).toBe('qa');
-    await expect(qa.execute({ question: 'old?' })).rejects.toBeInstanceOf(NoProcError);
+    await expect(qa.execute({ question: 'old?' })).rejects.toBeInstanceOf(ModuleNotFoundError);
   });
 
   it('answers describe while hibernating without waking the module', async () => {

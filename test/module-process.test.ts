@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
-  NoProcError,
+  ModuleNotFoundError,
   Runtime,
   UnknownModuleError,
   ValidationError,
@@ -219,7 +219,7 @@ describe('module process', () => {
     await expect(session.module('x', { ...spec, bindings: { temperature: 'missing_var' } })).rejects.toMatchObject({
       code: 'variable_not_found',
     });
-    await expect(session.module('ghost')).rejects.toBeInstanceOf(NoProcError);
+    await expect(session.module('ghost')).rejects.toBeInstanceOf(ModuleNotFoundError);
     await expect(session.module('bad id')).rejects.toBeInstanceOf(ValidationError);
     expect(await session.module('qa')).toBe(qa);
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['qa']);
@@ -275,6 +275,6 @@ describe('module process', () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     await session.stop();
     await waitFor(() => !qa.alive);
-    await expect(qa.execute({ question: 'late' })).rejects.toBeInstanceOf(NoProcError);
+    await expect(qa.execute({ question: 'late' })).rejects.toMatchObject({ code: 'session_stopped' });
   });
 });

@@ -57,7 +57,7 @@ describe('session.delete() on an embedded runtime', () => {
     const error = await session.getVariable('temperature').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SessionError);
     expect(error).toMatchObject({ code: 'session_not_found', sessionId: 'doomed' });
-    await expect(qa.execute({ question: 'still?' })).rejects.toMatchObject({ code: 'noproc' });
+    await expect(qa.execute({ question: 'still?' })).rejects.toMatchObject({ code: 'session_not_found' });
     await expect(session.delete()).rejects.toMatchObject({ code: 'session_not_found' });
     expect(await other.getVariable('kept')).toBe(1);
 

@@ -44,7 +44,8 @@ export interface ModuleHandleHooks {
   /**
    * The module's process, woken first when the module hibernates (it was idle: its process was let go, see
    * `ModuleDirectory`); the handle is told of the new process ({@link ModuleHandle.attach}) before this returns.
-   * @throws {NoProcError} once the module has stopped for good
+   * @throws `ModuleNotFoundError` once the module was stopped (its spec removed), the session's `SessionError` once
+   *   its session ended, `NoProcError` once its process exited by itself (crashed, killed, the runtime stopping)
    */
   readonly wake: () => ProcessRef<ModuleLogic>;
   /**
@@ -124,6 +125,9 @@ export class ModuleHandle {
    * missing, a value of the wrong type, a field it does not have), naming the field
    * @throws {ProcessExitedError} when the module's process exits (crashed, killed, stopped) with the execution in
    * it: `details.executionId` names it, as the `module.failed` event announcing it does
+   * @throws {ModuleNotFoundError} once the module was stopped; the `SessionError` its session's handle gets once the
+   * session was stopped, deleted or expired (as a remote module handle does); `NoProcError` once its process exited
+   * by itself (crashed, killed, the runtime stopped)
    */
   async execute(inputs: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {

@@ -11,7 +11,7 @@
  * @module
  */
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import { AlreadyExistsError, ModuleNotFoundError, NoProcError, ValidationError } from '../errors.js';
+import { AlreadyExistsError, ModuleNotFoundError, ValidationError } from '../errors.js';
 import type { LanguageModel } from '../modules/language-model.js';
 import { IdleClock } from '../runtime/idle-clock.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
@@ -25,11 +25,13 @@ import { inspectAs } from '../nats/inspection.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { SessionContext } from '../session/session-context.js';
 import { emptySession } from '../session/empty-session.js';
+import type { SessionEnding } from '../session/session-host.js';
+import { sessionEndedError } from '../session/session-process-link.js';
 import type { SessionModules } from '../session/session-modules.js';
 import { ModuleEntries } from './module-entries.js';
 import { ModuleObservers, type ModuleObserver } from './module-observers.js';
 import { inScope, keepIfShared, stillCurrent, stopByHandle, stopHere } from './shared-module.js';
-import { ModuleEntry, moduleProcessName, type ModuleEntryDeps, type ModuleEntryHost } from './module-entry.js';
+import { ModuleEntry, type ModuleEntryDeps, type ModuleEntryHost } from './module-entry.js';
 
 export { moduleProcessName } from './module-entry.js';
 
@@ -242,14 +244,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     assertModuleId(moduleId);
     const sharing = this.#sharing;
     if (!sharing) return this.#entry(session.sessionId, moduleId).handle;
-    try {
-      return await this.wake(session, moduleId, () => sharing.loadModule(session.sessionId, moduleId));
-    } catch (error) {
-      // As on a node without NATS: no process of that name is alive anywhere, nor can one be woken.
-      if (error instanceof ModuleNotFoundError)
-        throw new NoProcError(moduleProcessName(session.sessionId, moduleId), { cause: error });
-      throw error;
-    }
+    return this.wake(session, moduleId, () => sharing.loadModule(session.sessionId, moduleId));
   }
 
   list(sessionId: string): ModuleHandle[] {
@@ -279,12 +274,14 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   }
 
   /**
-   * Stops this node's processes of a session's modules (the session expired or was stopped here). Their specs
-   * stay in a NATS node's modules bucket: the session lives on there, and other nodes serve its modules. Those that
-   * stayed on this node end for good, and give their ids back.
+   * Stops this node's processes of a session's modules (the session ended here as `ending` says: stopped, expired,
+   * deleted). Their specs stay in a NATS node's modules bucket unless the session was deleted: the session lives on
+   * there, and other nodes serve its modules. Those that stayed on this node end for good, and give their ids back.
+   * Their handles' calls get the `SessionError` the session's own handle gets.
    */
-  async stopSession(sessionId: string): Promise<void> {
-    await Promise.all(this.#entries.ofSession(sessionId).map((entry) => stopHere(entry)));
+  async stopSession(sessionId: string, ending: SessionEnding | undefined): Promise<void> {
+    const why = () => sessionEndedError(sessionId, ending);
+    await Promise.all(this.#entries.ofSession(sessionId).map((entry) => stopHere(entry, why)));
   }
 
   /** Whether this node has modules of the session, running or hibernating. */
@@ -294,7 +291,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
 
   #entry(sessionId: string, moduleId: string): ModuleEntry {
     const entry = this.#entries.get(moduleKey(sessionId, moduleId));
-    if (!entry) throw new NoProcError(moduleProcessName(sessionId, moduleId));
+    if (!entry) throw new ModuleNotFoundError(sessionId, moduleId);
     return entry;
   }
 

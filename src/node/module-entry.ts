@@ -7,7 +7,7 @@
  * @module
  */
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import { CallTimeoutError, NoProcError } from '../errors.js';
+import { CallTimeoutError, ModuleNotFoundError, NoProcError } from '../errors.js';
 import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../modules/module-handle.js';
 import type { ModuleInstance } from '../modules/module-instance.js';
 import { moduleKey, type ModuleLogic } from '../modules/module-logic.js';
@@ -54,6 +54,11 @@ export class ModuleEntry implements ModuleHandleHooks {
   /** The counts of its earlier processes, carried into the next one (`describe` counts the module's executions). */
   #counts: Pick<ModuleDescription, 'completed' | 'failed'> | undefined;
   #ended = false;
+  /**
+   * Why the module was stopped here, as its handle's later calls are told; unset when its process exited by itself
+   * (crashed, killed, the node stopping), which they hear as `NoProcError`.
+   */
+  #endError: (() => Error) | undefined;
   /** What to do when the module stops for good (see {@link atEnd}). */
   #atEnd: (() => void)[] = [];
 
@@ -101,7 +106,8 @@ export class ModuleEntry implements ModuleHandleHooks {
       this.touch();
       return this.#process;
     }
-    if (this.#ended) throw new NoProcError(moduleProcessName(this.handle.sessionId, this.handle.moduleId));
+    if (this.#ended)
+      throw this.#endError?.() ?? new NoProcError(moduleProcessName(this.handle.sessionId, this.handle.moduleId));
     this.instance.resume();
     return this.#run();
   }
@@ -190,9 +196,14 @@ export class ModuleEntry implements ModuleHandleHooks {
 
   /**
    * Stops this node's process of the module, which ends it here for good; a hibernating module has none and ends
-   * at once, without being woken.
+   * at once, without being woken. `why` is what the handle's calls get from then on: by default the module is gone
+   * (`ModuleNotFoundError`, as a remote handle hears it), as after a stop or the removal of its spec; a session's end
+   * gives its own `SessionError`.
    */
-  stopProcess(): Promise<void> {
+  stopProcess(
+    why: () => Error = () => new ModuleNotFoundError(this.handle.sessionId, this.handle.moduleId),
+  ): Promise<void> {
+    if (!this.#ended) this.#endError ??= why;
     if (this.#process) return this.host.deps.processes.stop(this.#process);
     this.end();
     return Promise.resolve();

@@ -160,7 +160,7 @@ export class SessionTable {
         await process.exited;
       }
       // What a hibernated session leaves here: its modules and its watchers.
-      await this.deps.modules.stopSession(id);
+      await this.deps.modules.stopSession(id, reason);
       this.deps.watchers.clear(id);
     })();
     return { had, done };
@@ -305,7 +305,7 @@ export class SessionTable {
     // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
     // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
     if (ending === 'hibernated' && !this.#sessions.has(id)) modules.hibernateSession(id);
-    else if (ending !== 'crashed' && ending !== 'hibernated') void modules.stopSession(id);
+    else if (ending !== 'crashed' && ending !== 'hibernated') void modules.stopSession(id, ending);
     // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
     if (!this.#sessions.has(id)) this.#tracking.forgetSession?.(id);
   }

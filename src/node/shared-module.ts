@@ -45,10 +45,11 @@ export async function stillCurrent(entry: ModuleEntry): Promise<boolean> {
 /**
  * Stops this node's process of a module; one that stays here then gives its id back before this resolves (its
  * release is under way from the module's end): whoever stopped it may create the id again, on any node, at once.
- * Stopped first, released after: the id is never free while the module still runs here.
+ * Stopped first, released after: the id is never free while the module still runs here. `why`: what the module's
+ * handle tells its callers from then on (see `ModuleEntry.stopProcess`).
  */
-export async function stopHere(entry: ModuleEntry): Promise<void> {
-  await entry.stopProcess();
+export async function stopHere(entry: ModuleEntry, why?: () => Error): Promise<void> {
+  await entry.stopProcess(why);
   await entry.shared?.local?.release();
 }
 

@@ -12,7 +12,7 @@ export interface SessionModules {
   create(session: SessionContext, moduleId: string, spec: unknown): Promise<ModuleHandle>;
   /**
    * The module `moduleId` of the session: its process here, or on a NATS node one woken here from its spec in the
-   * modules bucket (a module created through another node); `NoProcError` when there is none.
+   * modules bucket (a module created through another node); `ModuleNotFoundError` when there is none.
    */
   find(session: SessionContext, moduleId: string): Promise<ModuleHandle>;
   /** The modules of the session running on this node, in start order. */

@@ -13,6 +13,18 @@ import type { WriteRequest } from './write-plan.js';
 /** How many times one use wakes its session's process before it gives up (see `#wake`). */
 const MAX_WAKES = 3;
 
+/**
+ * The `SessionError` a use of session `sessionId` (or of one of its modules) gets once the session ended as `ending`
+ * says: `session_expired`, `session_not_found` once deleted, `session_stopped` otherwise.
+ */
+export function sessionEndedError(sessionId: string, ending: SessionEnding | undefined, cause?: unknown): SessionError {
+  return new SessionError(
+    ending === 'expired' ? 'session_expired' : ending === 'deleted' ? 'session_not_found' : 'session_stopped',
+    sessionId,
+    cause === undefined ? {} : { cause },
+  );
+}
+
 /** The process one Session handle serves, and the uses of it that must know whether it is alive. */
 export class SessionProcessLink {
   #process: SessionProcess;
@@ -65,11 +77,7 @@ export class SessionProcessLink {
 
   /** The `SessionError` that says why the session ended. */
   ended(ending: SessionEnding | undefined, cause?: unknown): SessionError {
-    return new SessionError(
-      ending === 'expired' ? 'session_expired' : ending === 'deleted' ? 'session_not_found' : 'session_stopped',
-      this.sessionId,
-      cause === undefined ? {} : { cause },
-    );
+    return sessionEndedError(this.sessionId, ending, cause);
   }
 
   /** The committed variables; no extra await on the hot path, where the process is alive. */

@@ -260,7 +260,7 @@ export class Session implements SessionContext {
 
   /**
    * With a spec, starts module `id` of this session as a process (`AlreadyExistsError` when the id is taken);
-   * without one, the running module `id` (`NoProcError` when there is none). On a NATS node that includes a module
+   * without one, the running module `id` (`ModuleNotFoundError` when there is none). On a NATS node that includes a module
    * created through another node: its process is woken here from the modules bucket.
    * @example
    * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModuleNotFoundError, NoProcError, createEchoModel, type ModuleEvent, type Runtime } from '../../src/index.js';
+import { ModuleNotFoundError, createEchoModel, type ModuleEvent, type Runtime } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { collectGarbage } from '../support/collect-garbage.js';
@@ -116,7 +116,7 @@ describe('a hibernated module on a node', () => {
 
     await qa.stop();
     expect(local.alive).toBe(false);
-    await expect(local.execute({ question: 'again?' })).rejects.toBeInstanceOf(NoProcError);
+    await expect(local.execute({ question: 'again?' })).rejects.toBeInstanceOf(ModuleNotFoundError);
     await expect(qa.execute({ question: 'again?' })).rejects.toBeInstanceOf(ModuleNotFoundError);
     expect(node.whereis(moduleProcessName('n3', 'qa'))).toBeUndefined();
   });
@@ -141,6 +141,6 @@ describe('a hibernated module on a node', () => {
         message: 'node A runs the new spec',
       },
     );
-    await expect(old.execute({ question: 'old?' })).rejects.toBeInstanceOf(NoProcError);
+    await expect(old.execute({ question: 'old?' })).rejects.toBeInstanceOf(ModuleNotFoundError);
   });
 });

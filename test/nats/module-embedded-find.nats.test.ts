@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NoProcError, createEchoModel, type ModuleTool, type Runtime } from '../../src/index.js';
+import { ModuleNotFoundError, createEchoModel, type ModuleTool, type Runtime } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 
@@ -47,7 +47,7 @@ describe('embedded module lookup on a NATS node', () => {
     expect(runs(b, 'qc')).toBe(false);
   });
 
-  it('says noproc for a module no node created, one stopped everywhere, and one that stays on its node', async () => {
+  it('says module_not_found for a module no node created, one stopped everywhere, and one that stays on its node', async () => {
     const { a, b } = await twoNodes();
     const onA = await a.session('s1');
     await (await onA.module('gone', predict)).stop();
@@ -56,7 +56,7 @@ describe('embedded module lookup on a NATS node', () => {
     const onB = await b.session('s1');
 
     for (const moduleId of ['never', 'gone', 'local']) {
-      await expect(onB.module(moduleId)).rejects.toBeInstanceOf(NoProcError);
+      await expect(onB.module(moduleId)).rejects.toBeInstanceOf(ModuleNotFoundError);
       expect(runs(b, moduleId)).toBe(false);
     }
     await expect(onB.module('not.an.id')).rejects.toMatchObject({ code: 'validation_failed' });

@@ -59,7 +59,7 @@ describe('deleting a session on NATS nodes', () => {
       expect(error).toBeInstanceOf(SessionError);
       expect(error).toMatchObject({ code: 'session_not_found', sessionId: 'doomed' });
     }
-    expect(await settledCode(modules[1]!.execute({ question: 'still?' }))).toBe('noproc');
+    expect(await settledCode(modules[1]!.execute({ question: 'still?' }))).toBe('session_not_found');
     expect(await settledCode(remote.getVariable('temperature'))).toBe('session_not_found');
     expect(await settledCode(remote.delete())).toBe('session_not_found');
     // Another session is untouched.

@@ -83,7 +83,7 @@ describe('idle expiry across NATS nodes', () => {
     expect(await storedOfSession(nc(), buckets, 'used')).toEqual(GONE);
     expect(await settledCode(used.getVariable('x'))).toBe('session_expired');
     expect(await settledCode(onB.getVariable('x'))).toBe('session_expired');
-    expect(await settledCode(module.execute({ question: 'still?' }))).toBe('noproc');
+    expect(await settledCode(module.execute({ question: 'still?' }))).toBe('session_expired');
     // A remote handle of the expired life hears the same as the embedded ones.
     expect(await settledCode(remoteUsed.getVariable('x'))).toBe('session_expired');
     for (const node of [a, b]) {
