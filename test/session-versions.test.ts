@@ -38,6 +38,27 @@ describe('session versions and history', () => {
     await expect(session.rollbackVariable('temperature', 99)).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('refuses a rollback version that is no whole number as such, not as a version missing from the history', async () => {
+    await session.defineVariable('temperature', 'float', 0.1);
+    for (const [version, shown] of [
+      ['1', '"1"'],
+      [1.5, '1.5'],
+      [0, '0'],
+      [null, 'null'],
+    ] as const) {
+      await expect(session.rollbackVariable('temperature', version as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: `version of variable 'temperature' must be a whole number from 1, got ${shown}`,
+        details: { variable: 'temperature', field: 'version' },
+      });
+    }
+    expect(await session.describeVariable('temperature')).toMatchObject({ value: 0.1, version: 1 });
+    // An unknown variable with a bad version is the caller's argument mistake first.
+    await expect(session.rollbackVariable('missing', '1' as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+  });
+
   it('keeps history to the current variable after a delete and a new definition', async () => {
     await session.defineVariable('v', 'integer', 1);
     await session.setVariable('v', 2);

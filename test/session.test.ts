@@ -149,6 +149,14 @@ describe('session', () => {
     expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
   });
 
+  it('refuses null define options, as every other operation and the wire do, defining nothing', async () => {
+    await expect(session.defineVariable('n', 'integer', 0, null as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'n: options must be an object, got null',
+    });
+    expect(await session.hasVariable('n')).toBe(false);
+  });
+
   it('refuses option values of the wrong type, writing nothing', async () => {
     await session.defineVariable('n', 'integer', 0);
     const refused: [string, Promise<unknown>][] = [

@@ -30,7 +30,7 @@ import type {
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { SessionProcessLink } from './session-process-link.js';
 import { variableKey, type SetOutcome } from './write-plan.js';
-import { entryAtVersion, historyOf, type VariableHistoryEntry } from './variable-history.js';
+import { assertHistoryVersion, entryAtVersion, historyOf, type VariableHistoryEntry } from './variable-history.js';
 import { byName, initialChanges, snapshotOf } from './variable-reads.js';
 import { updateVariableInTurn } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
@@ -199,6 +199,7 @@ export class Session implements SessionContext {
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
     assertOptions(options, 'rollbackVariable');
+    assertHistoryVersion(name, version);
     const entry = entryAtVersion(await this.variableHistory(name), name, version);
     return this.setVariable(name, entry.value, { ...options, reason: `rollback to version ${version}` });
   }

@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../errors.js';
 import type { StoreChange } from '../store/store.js';
+import { show } from '../variables/failure.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
 
 /** One version of a variable's value. */
@@ -48,6 +49,18 @@ export function historyOf(
     });
   }
   return entries;
+}
+
+/**
+ * Refuses a `version` argument that cannot name a version (a string, a fraction, 0), before anything is read: it
+ * would otherwise be reported as a version the history does not keep.
+ */
+export function assertHistoryVersion(name: string, version: unknown): asserts version is number {
+  if (typeof version === 'number' && Number.isSafeInteger(version) && version >= 1) return;
+  throw new ValidationError(`version of variable '${name}' must be a whole number from 1, got ${show(version)}`, {
+    variable: name,
+    details: { field: 'version' },
+  });
 }
 
 /** The entry of `version` in variable `name`'s history; `ValidationError` when it is not kept there. */

@@ -11,9 +11,10 @@ import type { Constraints, DefineVariableOptions, JsonValue } from './types.js';
 export const DEFINE_OPTION_KEYS: readonly string[] = Object.freeze(['constraints', 'description', 'metadata']);
 
 /**
- * Checks `defineVariable` options and returns a frozen copy holding only the options given. `undefined` or
- * `null` options mean none; an option whose value is `undefined` counts as absent. Rejects, with a
- * `ValidationError`: a non-object, an unknown key (naming the accepted ones), a non-string `description`, a
+ * Checks `defineVariable` options and returns a frozen copy holding only the options given. `undefined` options
+ * mean none; an option whose value is `undefined` counts as absent. Rejects, with a `ValidationError`: a
+ * non-object (`null` too, as every other operation's options and the wire refuse it), an unknown key (naming the
+ * accepted ones), a non-string `description`, a
  * `metadata` that is not a JSON object, and a `constraints` that is not an object. The content of `constraints`
  * depends on the type and is checked by `validateConstraints`.
  * @example
@@ -21,7 +22,7 @@ export const DEFINE_OPTION_KEYS: readonly string[] = Object.freeze(['constraints
  * validateDefineOptions({ descripton: 'x' }) // throws "unknown option 'descripton'; accepted: ..."
  */
 export function validateDefineOptions(options: unknown, variableName?: string): DefineVariableOptions {
-  if (options === undefined || options === null) return Object.freeze({});
+  if (options === undefined) return Object.freeze({});
   if (!isPlainObject(options)) {
     return fail(variableName, `options must be an object, got ${show(options)}`, { constraint: 'options' });
   }

@@ -16,9 +16,8 @@ describe('define-options', () => {
     expect(options.metadata).not.toBe(input.metadata);
   });
 
-  it('treats undefined, null and {} as no options', () => {
+  it('treats undefined and {} as no options', () => {
     expect(validateDefineOptions(undefined)).toEqual({});
-    expect(validateDefineOptions(null)).toEqual({});
     expect(validateDefineOptions({})).toEqual({});
   });
 
@@ -42,6 +41,8 @@ describe('define-options', () => {
   it('refuses options that are not an object', () => {
     expectValidation(() => validateDefineOptions('desc', 't'), 't: options must be an object, got "desc"', 't');
     expectValidation(() => validateDefineOptions([], 't'), 't: options must be an object, got an array');
+    // As every other operation's options, and as the wire refuses `"options": null`.
+    expectValidation(() => validateDefineOptions(null, 't'), 't: options must be an object, got null');
   });
 
   it('refuses a non-string description', () => {
