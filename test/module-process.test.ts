@@ -271,6 +271,19 @@ describe('module process', () => {
     expect((await qa.execute({ question: 'good' })).output.answer).toContain('good');
   });
 
+  it('refuses a listener of an event type no module announces, naming those there are', async () => {
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    expect(() => qa.on('module.finished' as never, () => {})).toThrow(
+      expect.objectContaining({
+        code: 'validation_failed',
+        message: expect.stringContaining(
+          'module.result, module.failed, module.delta, module.synced, module.syncFailed',
+        ),
+      }),
+    );
+    expect(() => qa.on('module.state' as never, () => {})).toThrow(/state changes are heard with onState/);
+  });
+
   it('stops its modules when the session stops', async () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     await session.stop();

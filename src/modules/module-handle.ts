@@ -23,6 +23,29 @@ export interface ExecuteOptions {
 /** The events a module announces, by type. */
 export type ModuleEventType = Exclude<ModuleEmittedEvent['type'], 'tether.reply'>;
 
+/** Every {@link ModuleEventType}: what `on` listens to (state changes are heard with `onState`). */
+export const MODULE_LISTENED_EVENTS: readonly ModuleEventType[] = Object.freeze([
+  'module.result',
+  'module.failed',
+  'module.delta',
+  'module.synced',
+  'module.syncFailed',
+]);
+
+/**
+ * Refuses an event type no module announces (a typo from JavaScript would otherwise leave a listener that is never
+ * called), naming the types there are.
+ * @throws {ValidationError}
+ */
+export function assertModuleEventType(type: unknown): asserts type is ModuleEventType {
+  if ((MODULE_LISTENED_EVENTS as readonly unknown[]).includes(type)) return;
+  const hint = type === 'module.state' ? ' (state changes are heard with onState)' : '';
+  throw new ValidationError(
+    `on() takes one of ${MODULE_LISTENED_EVENTS.join(', ')}, got ${typeof type === 'string' ? `'${type.slice(0, 60)}'` : typeof type}${hint}`,
+    { details: { field: 'type', accepted: [...MODULE_LISTENED_EVENTS] } },
+  );
+}
+
 /** A listener of one module event type. */
 export type ModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEmittedEvent, { type: T }>) => void;
 
@@ -183,6 +206,7 @@ export class ModuleHandle {
    * such exit: a module hibernates only with nothing queued or running.
    */
   on<T extends ModuleEventType>(type: T, listener: ModuleEventListener<T>): () => void {
+    assertModuleEventType(type);
     const added: EventListener = { type, listener };
     this.#listeners = [...this.#listeners, added];
     this.#listen();

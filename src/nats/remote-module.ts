@@ -18,7 +18,7 @@ import {
   ValidationError,
   isSessionGone,
 } from '../errors.js';
-import type { ModuleEventType } from '../modules/module-handle.js';
+import { assertModuleEventType, type ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { assertTimerMs } from './timer-ms.js';
 import type { ModuleEvent } from './module-events.js';
@@ -223,6 +223,7 @@ export class RemoteModuleHandle {
    * ended (its end event gone by) is stopped, and `onError` told, once a first read (a `describe`) finds it gone.
    */
   on<T extends ModuleEventType>(type: T, listener: RemoteModuleEventListener<T>): () => void {
+    assertModuleEventType(type);
     // A stopped handle's module is gone (or, its session handle stopped, given up): there is nothing it could hear.
     if (this.#released()) return () => {};
     const subscription = this.#subscribe((event) => {

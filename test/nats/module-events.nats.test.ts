@@ -127,6 +127,21 @@ describe('module events', () => {
     expect(new Set(executing)).toEqual(new Set(done.map((r) => r.executionId)));
   });
 
+  it('refuse a listener of an event type no module announces on a remote handle, as on an embedded one', async () => {
+    const node = await fx().runtime(fx().buckets(), { llm: llm() });
+    const remote = await (await fx().client()).session('typo-ev');
+    await remote.defineVariable('t', 'float', 0.4);
+    const local = await node.session('typo-ev');
+    const handles = [await remote.module('qa', spec), await local.module('qa')];
+    for (const qa of handles) {
+      expect(() => qa.on('module.finished' as never, () => {})).toThrow(
+        expect.objectContaining({ code: 'validation_failed', message: expect.stringContaining("'module.finished'") }),
+      );
+      // State changes have their own listener: said so, rather than a listener that hears them on one kind of handle.
+      expect(() => qa.on('module.state' as never, () => {})).toThrow(/onState/);
+    }
+  });
+
   it('reach a remote handle before the reply of the execution that caused them', async () => {
     stub.fallback = () => text('Answer: ok');
     await fx().runtime(fx().buckets(), { llm: llm() });
