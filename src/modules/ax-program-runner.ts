@@ -136,12 +136,14 @@ export class AxProgramRunner {
     if (kind === 'react' && this.#functions.length === 0) {
       throw new ValidationError(
         'ReAct needs at least one tool (options.tools); without tools use Predict or ChainOfThought',
+        { details: { field: 'tools', constraint: 'required' } },
       );
     }
     if ((kind === 'best_of_n' || kind === 'refine') && !settings.reward) {
       const name = kind === 'best_of_n' ? 'BestOfN' : 'Refine';
       throw new ValidationError(
         `${name} needs a reward function (options.reward), which only a module created embedded (in the process that runs it) can have`,
+        { details: { field: 'reward', constraint: 'required' } },
       );
     }
   }

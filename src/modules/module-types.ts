@@ -112,14 +112,14 @@ export function isBindableAttribute(attribute: string): attribute is BindableAtt
  * Checks a value bound to an LLM parameter before it is applied, so a wrongly typed variable is reported at sync
  * time instead of being sent to (and rejected by) the provider, or silently ignored. Numbers must lie in their
  * documented range (see `SETTING_RANGES`). `undefined` clears it.
- * @throws {ValidationError} naming the attribute, the value and what it needs
+ * @throws {ValidationError} naming the attribute (in `details.field`), the value and what it needs
  */
 export function checkParameterValue(attribute: BindableAttribute, value: unknown): void {
   if (isNumericSetting(attribute)) return checkSetting(attribute, value);
   const expected = parameterProblem(attribute, value);
   if (expected !== undefined) {
     throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${show(value)}`, {
-      variable: attribute,
+      details: { field: attribute, expected },
     });
   }
 }

@@ -75,8 +75,8 @@ export function inRange(range: SettingRange, value: unknown): boolean {
 export function checkSetting(setting: NumericSetting, value: unknown): void {
   const range: SettingRange = SETTING_RANGES[setting];
   if (value === undefined || inRange(range, value)) return;
+  // The setting is named in `details.field` only: no variable is involved (a bound one's refusal adds its own).
   throw new ValidationError(`module setting '${setting}' must be ${describeRange(range)}, got ${preview(value)}`, {
-    variable: setting,
     details: { field: setting, value: jsonSafe(value), min: range.min, max: range.max, integer: range.integer },
   });
 }

@@ -7,14 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MsgHdrs } from 'nats';
-import { ExecutionAbortedError, ModuleNotFoundError, NodeStoppingError } from '../errors.js';
+import { ExecutionAbortedError, ModuleNotFoundError, NodeStoppingError, UnknownModuleError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { ModuleControl } from './module-control.js';
 import type { ModuleForward } from './module-forward.js';
 import type { ModuleHost } from './module-host.js';
 import type { ModuleSpecs } from './module-specs.js';
 import { stopModule } from './module-stop.js';
-import { parseWireSpec } from './module-wire-spec.js';
+import { parseWireSpec, wireUnknownModule } from './module-wire-spec.js';
 import type { NodePings } from './node-pings.js';
 import {
   assertExecutionId,
@@ -108,7 +108,7 @@ export function moduleOperations(
     create(sessionId, moduleId, body, headers) {
       assertFields(body, ['spec'], 'module create');
       const spec = parseWireSpec(requirePresent(body, 'spec'));
-      return async () => {
+      const created = async () => {
         let target: Session;
         try {
           target = await session(sessionId, headers);
@@ -120,6 +120,11 @@ export function moduleOperations(
         }
         return (await target.module(moduleId, spec)).describe();
       };
+      // An unknown type lists the types this request could have named, not those only an embedded create takes.
+      return () =>
+        created().catch((error: unknown) => {
+          throw error instanceof UnknownModuleError ? wireUnknownModule(error) : error;
+        });
     },
 
     execute(sessionId, moduleId, body, headers) {

@@ -5,7 +5,7 @@
  * embedded-only and refused here with a message that says so, as are BestOfN and Refine, which need a `reward`.
  * @module
  */
-import { ValidationError } from '../errors.js';
+import { UnknownModuleError, ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
 import { assertModuleSpec, bindingVariable, type ModuleSpec } from '../modules/module-spec.js';
 import type { ModuleParameters } from '../modules/module-types.js';
@@ -41,6 +41,23 @@ const NEEDS_REWARD: ReadonlyMap<string, string> = new Map([
   ['bestofn', 'BestOfN'],
   ['refine', 'Refine'],
 ]);
+
+/** The registry's normalized form of a module type name (see `normalizeModuleName`, not imported: see above). */
+function normalizedType(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/**
+ * `error` as a create over the wire answers it: its available types without those {@link parseWireSpec} refuses
+ * (BestOfN and Refine), which the registry lists for embedded creates but no JSON spec can name.
+ */
+export function wireUnknownModule(error: UnknownModuleError): UnknownModuleError {
+  const available = error.available.filter((name) => !NEEDS_REWARD.has(normalizedType(name)));
+  return new UnknownModuleError(error.moduleType, available, {
+    cause: error,
+    ...(error.variable === undefined ? {} : { variable: error.variable }),
+  });
+}
 
 /**
  * Why `spec` cannot travel as JSON, or `undefined` when it can. A node keeps a module whose spec cannot travel
@@ -102,8 +119,7 @@ export function parseWireSpec(value: unknown): ModuleSpec {
       );
     }
   }
-  const needsReward =
-    typeof fields.type === 'string' ? NEEDS_REWARD.get(fields.type.toLowerCase().replace(/[^a-z0-9]/g, '')) : undefined;
+  const needsReward = typeof fields.type === 'string' ? NEEDS_REWARD.get(normalizedType(fields.type)) : undefined;
   if (needsReward !== undefined) {
     // Said here rather than by the module as it is built ("needs a reward function (options.reward)"): over the
     // wire no reward can be given at all.

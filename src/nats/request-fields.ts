@@ -5,6 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { kindOf } from '../variables/failure.js';
 import { freezeJson, shownPath } from '../variables/json-value.js';
 import type { JsonValue } from '../variables/types.js';
 import { assertTimerMs } from './timer-ms.js';
@@ -24,7 +25,7 @@ export function assertFields(body: RequestBody, accepted: readonly string[], ope
 }
 
 function wrongType(field: string, expected: string, value: unknown): ValidationError {
-  const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  const got = kindOf(value);
   return new ValidationError(`field '${field}' must be ${expected}, got ${got}`, { details: { field, expected, got } });
 }
 

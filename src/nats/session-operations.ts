@@ -8,6 +8,7 @@
  * @module
  */
 import { VariableNotFoundError } from '../errors.js';
+import { assertNamesArray } from '../session/argument-checks.js';
 import type { Session } from '../session/session.js';
 import { encodeValue } from '../variables/codec.js';
 import { assertVariableName } from '../variables/names.js';
@@ -114,8 +115,9 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async getMany(session, body) {
     assertVariableFields(body, ['names'], 'getMany');
     const names = requireArray(body, 'names');
+    assertNamesArray(names);
     names.forEach((entry) => assertVariableName(entry));
-    const snapshot = await session.readVariables(names as string[]);
+    const snapshot = await session.readVariables(names);
     const found: [string, { value: unknown; version: number; type: string; id?: string }][] = [];
     for (const [variable, read] of Object.entries(snapshot.found)) {
       // A variable's type is fixed at definition, so a later describe names the type of the value read above.

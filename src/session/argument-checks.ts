@@ -6,6 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { kindOf } from '../variables/failure.js';
 import type { VariableListener } from './session-context.js';
 
 /** Throws unless `listener` is a function: a watch must have someone to tell. */
@@ -34,9 +35,21 @@ export function assertValuesObject(values: unknown): asserts values is Readonly<
   }
 }
 
-/** Throws unless `names` is an array (each name is checked where it is read). */
+/**
+ * Throws unless `names` is an array of strings, naming the first entry that is no string by its position (each
+ * name's form is checked where it is read): "invalid variable name number" would name a variable that is not there.
+ */
 export function assertNamesArray(names: unknown): asserts names is readonly string[] {
   if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
+  // A plain loop: this runs on every read of several variables, a module's sync included.
+  for (let index = 0; index < names.length; index++) {
+    const name: unknown = names[index];
+    if (typeof name === 'string') continue;
+    const got = kindOf(name);
+    throw new ValidationError(`names[${index}] must be a string, got ${got}`, {
+      details: { field: 'names', index, expected: 'a string', got },
+    });
+  }
 }
 
 /** Throws unless `records` is an array (each record is checked as strictly as a definition where it is planned). */

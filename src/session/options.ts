@@ -6,6 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { kindOf } from '../variables/failure.js';
 
 /** What an option's value must be: text, a flag, a variable version (a whole number ≥ 0), or anything at all. */
 export type OptionKind = 'string' | 'boolean' | 'version' | 'any';
@@ -59,7 +60,7 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
   for (const [option, value] of Object.entries(options)) {
     const kind = allowed[option]!;
     if (value === undefined || fits(value, kind)) continue;
-    const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+    const got = kindOf(value);
     throw new ValidationError(`${operation} option '${option}' must be ${EXPECTED[kind]}, got ${got}`, {
       details: { operation, option, expected: EXPECTED[kind], got },
     });

@@ -299,7 +299,7 @@ function planImport(view: SessionView, request: Extract<WriteRequest, { kind: 'i
   const seen = new Set<string>();
   const writes: StoreWrite<VariableRecord>[] = [];
   request.records.forEach((raw, index) => {
-    const record = importRecord(raw, request.ids[index] ?? `${index}`, request);
+    const record = importRecord(raw, request.ids[index] ?? `${index}`, request, index);
     if (seen.has(record.name))
       throw new ValidationError(`import names variable '${record.name}' twice`, { variable: record.name });
     seen.add(record.name);

@@ -5,6 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { kindOf } from '../variables/failure.js';
 import type { StoreWrite } from './store.js';
 
 const KEY = /^[A-Za-z0-9_=/-]+(?:\.[A-Za-z0-9_=/-]+)*$/;
@@ -48,7 +49,7 @@ export function prefixesOf(key: string): string[] {
  */
 export function assertUpdatedBy(key: string, updatedBy: unknown): void {
   if (updatedBy === undefined || typeof updatedBy === 'string') return;
-  const got = updatedBy === null ? 'null' : Array.isArray(updatedBy) ? 'array' : typeof updatedBy;
+  const got = kindOf(updatedBy);
   throw new ValidationError(`the updatedBy of a delete of store key '${key}' must be a string, got ${got}`, {
     details: { key, got },
   });

@@ -36,6 +36,11 @@ export function fail(
 /** Longest rendering of a user value in a message; a 1 MB string must not become a 1 MB error. */
 const MAX_SHOWN = 80;
 
+/** The JSON kind of `value` as a refusal names what it got: `null`, `array`, or its `typeof`. */
+export function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
 /**
  * Renders a user-supplied value for an error message: strings quoted, numbers as JS prints them (so `1`, not
  * `1.0`), everything else by its kind, cut to a readable length.

@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError, VariableLockedError } from '../errors.js';
+import { kindOf } from './failure.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { validateConstraints } from './constraints.js';
 import { validateDefineOptions } from './define-options.js';
@@ -156,26 +157,48 @@ const EXPORT_KEYS = new Set([
 
 /**
  * Rebuilds a fresh version-1 record from an exported one, checking it as strictly as a definition: the
- * importing session starts its own history, so version and times of the source are not carried over.
+ * importing session starts its own history, so version and times of the source are not carried over. `index` is
+ * the record's position in the import, which a refusal names (with the record's name once it has one).
  */
-export function importRecord(raw: unknown, id: string, write: WriteAttribution): VariableRecord {
+export function importRecord(raw: unknown, id: string, write: WriteAttribution, index = 0): VariableRecord {
+  const position = `records[${index}]`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ValidationError('an imported variable must be an object with name, type and value');
+    throw new ValidationError(`imported variable ${position} must be an object with name, type and value`, {
+      details: { index },
+    });
   }
   const source = raw as Record<string, unknown>;
   const unknown = Object.keys(source).filter((key) => !EXPORT_KEYS.has(key));
   if (unknown.length > 0) {
     throw new ValidationError(
-      `imported variable has unknown keys: ${unknown.join(', ')}; accepted: ${[...EXPORT_KEYS].join(', ')}`,
-      { details: { unknown, accepted: [...EXPORT_KEYS] } },
+      `imported variable ${position} has unknown keys: ${unknown.join(', ')}; accepted: ${[...EXPORT_KEYS].join(', ')}`,
+      { details: { unknown, accepted: [...EXPORT_KEYS], index } },
     );
   }
   const name = source.name;
-  if (typeof name !== 'string') throw new ValidationError('an imported variable must have a string name');
+  if (name === undefined) throw missingField(position, 'name', index);
+  if (typeof name !== 'string') {
+    const got = kindOf(name);
+    throw new ValidationError(`imported variable ${position}: field 'name' must be a string, got ${got}`, {
+      details: { field: 'name', expected: 'a string', got, index },
+    });
+  }
+  assertVariableName(name);
+  // Said here, not by the type check below: "unknown variable type undefined" would blame a type nobody gave.
+  for (const field of ['type', 'value'] as const) {
+    if (source[field] === undefined) throw missingField(`'${name}' (${position})`, field, index, name);
+  }
   const options: Record<string, unknown> = { constraints: source.constraints ?? {} };
   if (source.description !== undefined) options.description = source.description;
   if (source.metadata !== undefined) options.metadata = source.metadata;
   const type = source.type;
   const value = typeof type === 'string' ? decodeValue(type as VariableType, source.value) : source.value;
   return createVariableRecord({ id, name, type, value, options, at: write.at, updatedBy: write.updatedBy });
+}
+
+function missingField(record: string, field: string, index: number, variable?: string): ValidationError {
+  return new ValidationError(`imported variable ${record}: missing field '${field}'`, {
+    details: { field, constraint: 'required', index },
+    ...(variable === undefined ? {} : { variable }),
+  });
 }

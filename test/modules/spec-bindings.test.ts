@@ -64,4 +64,25 @@ describe('a module spec binding', () => {
     }
     expect(await session().modules()).toEqual([]);
   });
+
+  it("names a spec's own setting in details.field, not as a variable, and what ReAct and BestOfN lack", async () => {
+    const cases: [object, string][] = [
+      [{ ...base, temperature: 5 }, 'temperature'],
+      [{ ...base, type: 'MultiChainComparison', samples: 1e9 }, 'samples'],
+      [{ ...base, thinkingTokenBudget: 'huge' }, 'thinkingTokenBudget'],
+      [{ ...base, stopSequences: 'END' }, 'stopSequences'],
+      [{ ...base, type: 'ReAct' }, 'tools'],
+      [{ ...base, type: 'BestOfN' }, 'reward'],
+    ];
+    for (const [spec, field] of cases) {
+      const error = await session()
+        .module('m', spec as never)
+        .catch((e: unknown) => e);
+      expect(error, JSON.stringify(spec)).toBeInstanceOf(ValidationError);
+      expect(error, JSON.stringify(spec)).toMatchObject({ code: 'validation_failed', details: { field } });
+      expect((error as ValidationError).variable, JSON.stringify(spec)).toBeUndefined();
+      expect((error as ValidationError).details, JSON.stringify(spec)).not.toHaveProperty('variable');
+    }
+    expect(await session().modules()).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@ import { headers } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { createEchoModel, type ModuleTool } from '../../src/index.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
+import { rawReply } from '../support/raw-request.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -95,5 +96,39 @@ describe('module creation refused', () => {
     // The id is free: created now, it holds one claim (written twice, see module-claims.ts).
     await session.module('l1', local);
     expect((await bucketState(buckets)).keys).toBe(before.keys + 1);
+  });
+
+  it('lists as available only the types a create over the wire accepts; an embedded create lists them all', async () => {
+    const { session } = await nodeWithSession();
+    const wireTypes = [
+      'Predict',
+      'ChainOfThought',
+      'ChainOfThoughtWithHint',
+      'ReAct',
+      'ProgramOfThought',
+      'MultiChainComparison',
+    ];
+    const refusal = async (sessionId: string, spec: object) =>
+      (await rawReply(nc(), `tether.v1.session.${sessionId}.module.m.create`, JSON.stringify({ spec }))).body.error;
+    // A type of the spec, in an open session and judged for one that is not there, and a type variable's value.
+    for (const [sessionId, spec] of [
+      ['s1', { ...predict, type: 'Nope' }],
+      ['not-open', { ...predict, type: 'Nope' }],
+      ['s1', { ...predict, type: undefined, typeVariable: 'kind' }],
+    ] as const) {
+      const error = await refusal(sessionId, spec);
+      expect(error, JSON.stringify(spec)).toMatchObject({
+        code: 'unknown_module',
+        message: expect.stringMatching(
+          new RegExp(`^Unknown module type 'Nope'.*; available: ${wireTypes.join(', ')}$`),
+        ),
+        details: { moduleType: 'Nope', available: wireTypes },
+      });
+    }
+    const embedded = await session.module('m', { ...predict, type: 'Nope' }).catch((e: unknown) => e);
+    expect(embedded).toMatchObject({
+      code: 'unknown_module',
+      details: { available: expect.arrayContaining([...wireTypes, 'BestOfN', 'Refine']) },
+    });
   });
 });

@@ -213,7 +213,7 @@ describe('module service', () => {
     expect(refused.body.error).toEqual({
       code: 'validation_failed',
       message: "module setting 'samples' must be an integer from 1 to 32, got 1000000000",
-      details: { variable: 'samples', field: 'samples', value: 1e9, min: 1, max: 32, integer: true },
+      details: { field: 'samples', value: 1e9, min: 1, max: 32, integer: true },
     });
     // Nothing in the modules bucket, so no node can ever wake it.
     const kv = await nc().jetstream().views.kv(buckets.modulesBucket);

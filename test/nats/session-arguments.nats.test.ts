@@ -17,6 +17,7 @@ type AnySession = Pick<
   | 'defineVariable'
   | 'describeVariable'
   | 'getVariable'
+  | 'getVariables'
   | 'setVariable'
   | 'updateVariable'
   | 'deleteVariable'
@@ -103,6 +104,55 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
     expect(await session.describeVariable('x')).toMatchObject({ value: 5, version: 2 });
   });
 
+  it('refuses a names list holding a name that is no string, naming its position and type', async () => {
+    const session = await open('names');
+    await session.defineVariable('f', 'integer', 1);
+    const error = await loose(session)
+      .getVariables(['f', 1])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ code: 'validation_failed', message: 'names[1] must be a string, got number' });
+    expect((error as ValidationError).details).toEqual({
+      field: 'names',
+      index: 1,
+      expected: 'a string',
+      got: 'number',
+    });
+  });
+
+  it('refuses an import record with no name or no type, naming the record, importing nothing', async () => {
+    const session = await open('untyped');
+    const refusals: [unknown[], string, object][] = [
+      [
+        [
+          { name: 'a', type: 'float', value: 1 },
+          { name: 'b', value: 2 },
+        ],
+        "imported variable 'b' (records[1]): missing field 'type'",
+        { field: 'type', constraint: 'required', index: 1, variable: 'b' },
+      ],
+      [
+        [{ name: 'c', type: 'float' }],
+        "imported variable 'c' (records[0]): missing field 'value'",
+        { field: 'value', constraint: 'required', index: 0, variable: 'c' },
+      ],
+      [
+        [{ type: 'float', value: 1 }],
+        "imported variable records[0]: missing field 'name'",
+        { field: 'name', constraint: 'required', index: 0 },
+      ],
+    ];
+    for (const [records, message, details] of refusals) {
+      const error = await loose(session)
+        .importVariables(records)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'validation_failed', message });
+      expect((error as ValidationError).details).toEqual(details);
+    }
+    expect(await session.exportVariables()).toEqual([]);
+  });
+
   it("keeps a variable's lock when its owner imports over it, and refuses anyone else", async () => {
     const session = await open('locked');
     await session.defineVariable('a', 'float', 1);
@@ -147,6 +197,27 @@ describe('session arguments over the wire', () => {
     await nc().flush();
     subscription.unsubscribe();
     expect(seen).toEqual(['get']);
+  });
+
+  it('refuses a raw getMany name that is no string and a raw import record with no type, naming where', async () => {
+    await fx().node(fx().buckets());
+    const request = async (operation: string, body: object) =>
+      (await nc().request(`tether.v1.session.raw.var.${operation}`, JSON.stringify(body), { timeout: 5000 })).json<
+        Record<string, any>
+      >();
+    await nc().request('tether.v1.session.raw.open', '', { timeout: 5000 });
+    await request('define', { name: 'f', type: 'integer', value: 1 });
+    expect((await request('getMany', { names: ['f', 1] })).error).toEqual({
+      code: 'validation_failed',
+      message: 'names[1] must be a string, got number',
+      details: { field: 'names', index: 1, expected: 'a string', got: 'number' },
+    });
+    expect((await request('import', { records: [{ name: 'g', value: 2 }] })).error).toEqual({
+      code: 'validation_failed',
+      message: "imported variable 'g' (records[0]): missing field 'type'",
+      details: { field: 'type', constraint: 'required', index: 0, variable: 'g' },
+    });
+    expect((await request('export', {})).result.map((record: { name: string }) => record.name)).toEqual(['f']);
   });
 
   it('answers a raw non-atomic setMany with an invalid name per name, and refuses it atomic', async () => {
