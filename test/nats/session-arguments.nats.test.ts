@@ -6,6 +6,12 @@ import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
+
+/** A raw request to a variable endpoint of session `raw`, its JSON reply read back. */
+const request = async (operation: string, body: object) =>
+  (await nc().request(`tether.v1.session.raw.var.${operation}`, JSON.stringify(body), { timeout: 5000 })).json<
+    Record<string, any>
+  >();
 const embedded: Runtime[] = [];
 afterEach(async () => {
   await Promise.all(embedded.splice(0).map((runtime) => runtime.stop()));
@@ -201,10 +207,6 @@ describe('session arguments over the wire', () => {
 
   it('refuses a raw getMany name that is no string and a raw import record with no type, naming where', async () => {
     await fx().node(fx().buckets());
-    const request = async (operation: string, body: object) =>
-      (await nc().request(`tether.v1.session.raw.var.${operation}`, JSON.stringify(body), { timeout: 5000 })).json<
-        Record<string, any>
-      >();
     await nc().request('tether.v1.session.raw.open', '', { timeout: 5000 });
     await request('define', { name: 'f', type: 'integer', value: 1 });
     expect((await request('getMany', { names: ['f', 1] })).error).toEqual({
@@ -222,10 +224,6 @@ describe('session arguments over the wire', () => {
 
   it('answers a raw non-atomic setMany with an invalid name per name, and refuses it atomic', async () => {
     await fx().node(fx().buckets());
-    const request = async (operation: string, body: object) =>
-      (await nc().request(`tether.v1.session.raw.var.${operation}`, JSON.stringify(body), { timeout: 5000 })).json<
-        Record<string, any>
-      >();
     await nc().request('tether.v1.session.raw.open', '', { timeout: 5000 });
     await request('define', { name: 'x', type: 'integer', value: 1 });
     const each = await request('setMany', { values: { x: 5, 'a.b': 1 } });
