@@ -85,7 +85,8 @@ export interface ModuleForward {
    * @throws {NatsConnectionError} (`disconnected`) when no answer came within the execution's timeout and
    * {@link FORWARD_GRACE_MS} and this node's connection dropped while it waited
    * @throws {CallTimeoutError} when no answer came within the execution's timeout and {@link FORWARD_GRACE_MS}
-   * @throws {ValidationError} when the request is over the server's `max_payload`
+   * @throws {ValidationError} when the request is over the server's `max_payload`, or its inputs are nested too deep
+   * to be written again (`details.constraint: "depth"`) and a node answers for the module
    * @throws {InternalError} when NATS refused it otherwise (the connection closed, say), naming the module
    */
   execute(
@@ -149,10 +150,20 @@ export function createModuleForward(
       if (value) h.set(name, value);
     }
     const { execution } = failures;
+    const what = `passing ${operation} of module '${moduleId}' in session '${sessionId}' on to its node`;
+    const payload = encodeOrNone(body);
+    if (payload === undefined) {
+      // Inputs JSON.parse took but JSON.stringify overflows the stack writing again (some thousands of levels): a
+      // client's payload, never an internal error. Asked only then, so a request that can be passed on pays nothing.
+      if (!(await forward.answers(sessionId, moduleId))) throw new ModuleNotFoundError(sessionId, moduleId);
+      throw new ValidationError(`${what}: its inputs are nested too deeply to be passed on`, {
+        details: { sessionId, moduleId, subject, constraint: 'depth' },
+      });
+    }
     let outcome;
     try {
       // Only executions run long enough for a drop to matter, and only they have a kept reply to ask for.
-      outcome = await watchedRequest(connection, inbox, subject, encodeJson(body), {
+      outcome = await watchedRequest(connection, inbox, subject, payload, {
         headers: h,
         timeoutMs: waitMs,
         ...(execution ? { link, askOutcome: execution.ask } : {}),
@@ -167,7 +178,6 @@ export function createModuleForward(
         throw new CallTimeoutError(subject, waitMs, { cause: error, details });
       }
       const details = { sessionId, moduleId, subject, natsCode: code ?? null };
-      const what = `passing ${operation} of module '${moduleId}' in session '${sessionId}' on to its node`;
       if (code === ErrorCode.MaxPayloadExceeded)
         throw new ValidationError(`${what}: the request exceeds the server's max_payload`, { cause: error, details });
       const message = error instanceof Error ? error.message : String(error);
@@ -238,6 +248,16 @@ export function createModuleForward(
     },
   };
   return forward;
+}
+
+/** `body`'s JSON bytes; `undefined` when it nests deeper than `JSON.stringify` can write (a `RangeError`). */
+function encodeOrNone(body: object): Uint8Array | undefined {
+  try {
+    return encodeJson(body);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
 }
 
 /** The body of an error reply, as far as {@link ModuleForward.answers} reads it. */

@@ -16,15 +16,22 @@
  *   nine number classes, and `items`, tagged numbers the class holds as they are: see {@link typedItemRefusal}; a
  *   `BigInt64Array` or `BigUint64Array` travels as an `instance`), `instance` (any other object: `class`, its
  *   constructor's name or `""`, is all that validation reads of it), `cycle` (`up`: how many containers up the
- *   repeated one is), and `deep` (beyond the depth validation looks at).
+ *   repeated one is), and `deep` (a container inside more than {@link KEPT_DEPTH} others, beyond the depth validation
+ *   looks at: a client never sends one elsewhere, so a node refuses one elsewhere rather than read a part of the value
+ *   as something else).
  *
  * Non-finite numbers are refused inside json, list, embedding, tensor and metadata by the embedded validation, so
  * they are refused there remotely too; a top-level one is a `float` value. (Stored records and replies keep the
  * variable codec's form: `"NaN"`, `"Infinity"`, `"-Infinity"` for float values, the only place one is kept.)
+ *
+ * A plain number that is not finite, tagged or not, is a literal `JSON.parse` could not hold (`1e400` is read as
+ * `Infinity`): no writer means one, as none writes `Infinity` as a number, so a node refuses it (see
+ * {@link untagRequest}) rather than store an infinity that skipped a float's `min` and `max`.
  * @module
  */
 import { ValidationError } from '../errors.js';
 import { freezeJson, isPlainObject, MAX_JSON_DEPTH, shownPath } from '../variables/json-value.js';
+import type { RequestBody } from './wire.js';
 
 /** The request fields that hold user data and are tagged when the request says `"tagged": true`. */
 export const TAGGED_FIELDS: readonly string[] = Object.freeze(['value', 'options', 'values', 'records']);
@@ -170,10 +177,14 @@ export function tagValue(value: unknown): unknown {
 
 /**
  * The body an operation reads: `body` itself unless it says `"tagged": true`, then a copy with its tagged fields
- * turned back into values (see the module comment). A malformed tag is a `ValidationError` naming where it is.
+ * turned back into values (see the module comment). A malformed tag is a `ValidationError` naming where it is, and so
+ * is a number out of a double's range in a value, tagged or not (see {@link overflowRefusal}).
  */
-export function untagRequest(body: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
-  if (!Object.hasOwn(body, 'tagged')) return body;
+export function untagRequest(body: RequestBody): RequestBody {
+  if (!Object.hasOwn(body, 'tagged')) {
+    assertFiniteValues(body);
+    return body;
+  }
   if (body.tagged !== true) {
     throw new ValidationError(`field 'tagged' must be true when present`, {
       details: { field: 'tagged', constraint: 'type' },
@@ -182,23 +193,78 @@ export function untagRequest(body: Readonly<Record<string, unknown>>): Readonly<
   const untagged: Record<string, unknown> = { ...body };
   delete untagged.tagged;
   for (const field of TAGGED_FIELDS) {
-    if (Object.hasOwn(untagged, field)) untagged[field] = untagValue(untagged[field], field);
+    if (Object.hasOwn(untagged, field))
+      untagged[field] = untagValue(untagged[field], field, (path) => taggedVariableAt(body, field, path));
   }
   return untagged;
 }
 
-/** The value a tagged form stands for; `field` names it in a refusal. */
-export function untagValue(tagged: unknown, field = 'value'): unknown {
+/**
+ * Refuses, in a plain body, a number out of a double's range where a variable would take it: a value itself, which a
+ * `float` variable holds even when infinite. Anywhere deeper in a value, or in options, validation refuses every
+ * non-finite number already (json, list, embedding, tensor, metadata, `min`/`max`), so the values are not walked.
+ */
+function assertFiniteValues(body: RequestBody): void {
+  const check = (value: unknown, at: string, field: string, variable: unknown): void => {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw overflowRefusal(value, field, at, variable);
+  };
+  check(body.value, 'value', 'value', body.name);
+  const { values, records } = body;
+  if (isPlainObject(values))
+    for (const name of Object.keys(values)) check(values[name], `values.${name}`, 'values', name);
+  if (Array.isArray(records)) {
+    records.forEach((record: unknown, i) => {
+      if (isPlainObject(record)) check(record.value, `records[${i}].value`, 'records', record.name);
+    });
+  }
+}
+
+/**
+ * The refusal of a number that `JSON.parse` read as infinite: a literal out of a double's range (`1e400`, or 400
+ * digits), which no writer means for an infinity (a float's is sent as a string, see the module comment).
+ */
+function overflowRefusal(number: number, field: string, at: string, variable: unknown): ValidationError {
+  const named = typeof variable === 'string' ? variable : undefined;
+  return new ValidationError(
+    `${named === undefined ? '' : `${named}: `}the number at ${shownPath(at)} is out of range of a double ` +
+      `(JSON reads it as ${String(number)}); to send Infinity or -Infinity, send the string "Infinity" or ` +
+      `"-Infinity" as a float's value (or {"$":"number","value":"Infinity"} in a request with "tagged": true)`,
+    { details: { field, constraint: 'double', at, ...(named === undefined ? {} : { variable: named }) } },
+  );
+}
+
+/** The name of the variable at `path` in tagged `field` of `body`, as far as it can be told before it is untagged. */
+function taggedVariableAt(body: RequestBody, field: string, path: readonly (string | number)[]): unknown {
+  if (field === 'values') return path[0];
+  if (field !== 'records') return body.name;
+  const record: unknown = Array.isArray(body.records) ? body.records[path[0] as number] : undefined;
+  const entries = isPlainObject(record) && Array.isArray(record.entries) ? (record.entries as unknown[]) : [];
+  return (entries.find((entry) => Array.isArray(entry) && entry[0] === 'name') as unknown[] | undefined)?.[1];
+}
+
+/**
+ * The value a tagged form stands for; `field` names it in a refusal, and `variableAt` the variable a refused part is
+ * of (by its path in `field`), when it can.
+ */
+export function untagValue(
+  tagged: unknown,
+  field = 'value',
+  variableAt: (path: readonly (string | number)[]) => unknown = () => undefined,
+): unknown {
   const containers: object[] = [];
   const path: (string | number)[] = [];
+  const where = (): string =>
+    `${field}${path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('')}`;
   const bad = (what: string, details: Readonly<Record<string, unknown>> = {}): never => {
-    const at = `${field}${path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('')}`;
+    const at = where();
     throw new ValidationError(`field '${field}' has a malformed tagged value at ${shownPath(at)}: ${what}`, {
       details: { field, constraint: 'tagged', at, ...details },
     });
   };
 
   const untag = (item: unknown): unknown => {
+    if (typeof item === 'number' && !Number.isFinite(item))
+      throw overflowRefusal(item, field, where(), variableAt(path));
     if (typeof item !== 'object' || item === null) return item;
     if (containers.length > KEPT_DEPTH + 1) return bad('nested too deep');
     if (Array.isArray(item)) return untagArray(item);
@@ -239,7 +305,14 @@ export function untagValue(tagged: unknown, field = 'value'): unknown {
         return containers[containers.length - up];
       }
       case 'deep':
-        return null;
+        // Only where a client cuts a value off (see tagValue); anywhere else it would hide a part of the value. An
+        // empty container, not null: a record's value starts two containers down, so validation reaches the cut
+        // one there and must refuse it for its depth, as it refuses the container cut off.
+        return containers.length > KEPT_DEPTH
+          ? []
+          : bad(
+              `a deep tag inside ${containers.length} container${containers.length === 1 ? '' : 's'} (it stands only for one inside more than ${KEPT_DEPTH})`,
+            );
       default:
         return bad('an unknown tag');
     }

@@ -6,7 +6,7 @@ import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { servedBy, type TestNode, type TestNodeOptions } from '../support/tether-node.js';
-import { isNotice, rawRequest as sendRaw } from '../support/raw-request.js';
+import { isNotice, rawReply, rawRequest as sendRaw } from '../support/raw-request.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -165,6 +165,36 @@ describe('requests for a module that stays on its node', () => {
         code: 'module_not_found',
       });
     }
+  });
+
+  it('answers inputs too deep to pass on with module_not_found when no node has the module, else validation_failed', async () => {
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() });
+    // Parsed by the node, but too deep for JSON.stringify to write again: 2,000 levels it still writes.
+    const deep = (levels: number) => `{"inputs":{"question":${'['.repeat(levels)}${']'.repeat(levels)}}}`;
+    for (const levels of [2_000, 5_000, 50_000]) {
+      const reply = await rawReply(nc(), 'tether.v1.session.s1.module.ghost.execute', deep(levels));
+      expect(reply.errorCode, `${levels} levels`).toBe('404');
+      expect(reply.body.error, `${levels} levels`).toMatchObject({ code: 'module_not_found' });
+    }
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      // Node B first: a request B passes on counts on the owner too.
+      const [reply, node] = await servedBy([b, a], () =>
+        rawReply(nc(), 'tether.v1.session.s1.module.local.execute', deep(5_000)),
+      );
+      reachedB = node === b;
+      expect(reply.body.error?.code).not.toBe('internal_error');
+      if (!reachedB) continue;
+      expect(reply.errorCode).toBe('400');
+      expect(reply.body.error).toMatchObject({
+        code: 'validation_failed',
+        details: { sessionId: 's1', moduleId: 'local', constraint: 'depth' },
+      });
+      expect(reply.body.error.message).toMatch(/nested too deep/);
+    }
+    // The module is still there, and runs for a client whichever node its execution reaches.
+    const local = await (await (await fx().client()).session('s1')).module('local');
+    expect((await local.execute({ question: 'still here?' })).output.answer).toContain('still here?');
   });
 
   it('wakes it, hibernated on its node, for an execution that reached another node', async () => {

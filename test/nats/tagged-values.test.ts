@@ -120,4 +120,56 @@ describe('tagged values', () => {
     // The client never sends that deep: what validation does not look at is cut off.
     expect(() => untagValue(JSON.parse(JSON.stringify(tagValue(deep))))).not.toThrow();
   });
+
+  it('refuses a deep tag anywhere but where a client cuts a value off, naming where', () => {
+    const deep = { $: 'deep' };
+    for (const [value, at] of [
+      [deep, 'value'],
+      [[1, deep], 'value[1]'],
+      [{ $: 'object', entries: [['metadata', { $: 'object', entries: [['k', deep]] }]] }, 'value.metadata.k'],
+    ] as const) {
+      expect(() => untagValue(value)).toThrow(`field 'value' has a malformed tagged value at ${at}: a deep tag inside`);
+    }
+    let cut: unknown = deep;
+    for (let i = 0; i < 257; i++) cut = [cut];
+    expect(() => untagValue(cut)).toThrow('a deep tag inside 257 containers');
+    // Inside one more, it is where a client cuts a value off.
+    expect(untagValue([cut])).toBeDefined();
+  });
+
+  it("refuses a number out of a double's range in a value, plain or tagged, naming the variable", () => {
+    const refusal = (body: string): unknown => {
+      try {
+        untagRequest(JSON.parse(body) as Record<string, unknown>);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    for (const [body, variable, at] of [
+      ['{"name":"cap","value":1e400}', 'cap', 'value'],
+      ['{"name":"cap","value":-1e400,"expectedVersion":1}', 'cap', 'value'],
+      ['{"values":{"a":1,"cap":1e400}}', 'cap', 'values.cap'],
+      ['{"records":[{"name":"a","value":1},{"name":"cap","value":1e400}]}', 'cap', 'records[1].value'],
+      ['{"name":"cap","value":[1e400],"tagged":true}', 'cap', 'value[0]'],
+      ['{"values":{"$":"object","entries":[["cap",1e400]]},"tagged":true}', 'cap', 'values.cap'],
+      [
+        '{"records":[{"$":"object","entries":[["name","cap"],["value",1e400]]}],"tagged":true}',
+        'cap',
+        'records[0].value',
+      ],
+    ] as const) {
+      const error = refusal(body);
+      expect(error, body).toBeInstanceOf(ValidationError);
+      expect(error, body).toMatchObject({ details: { constraint: 'double', at, variable } });
+      expect((error as Error).message, body).toMatch(
+        new RegExp(`^${variable}: the number at .* is out of range of a double`),
+      );
+    }
+    // Infinity meant is a string (a float's value) or a tag; deeper in a plain value, validation refuses it.
+    expect(untagRequest({ name: 'cap', value: 'Infinity' })).toEqual({ name: 'cap', value: 'Infinity' });
+    expect(untagRequest({ tagged: true, value: { $: 'number', value: '-Infinity' } })).toEqual({ value: -Infinity });
+    const nested = { name: 'cfg', value: { a: [Infinity] } };
+    expect(untagRequest(nested)).toBe(nested);
+  });
 });

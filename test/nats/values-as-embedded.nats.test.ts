@@ -63,6 +63,13 @@ async function outcome(call: () => Promise<unknown>): Promise<unknown> {
   }
 }
 
+/** A value inside `levels` arrays. */
+function nested(levels: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+
 const cyclic: Record<string, unknown> = { a: 1 };
 cyclic.self = cyclic;
 
@@ -119,6 +126,11 @@ const CASES: Record<string, (session: Handle) => Promise<unknown>> = {
     return s.getVariable('x');
   },
   'import of a json NaN': (s) => s.importVariables([{ name: 'x', type: 'json', value: { n: Number.NaN } }]),
+  // Cut off by the client inside more than 257 containers: in a record, the value's 256th level.
+  'import of json nested 257 deep': (s) =>
+    s.importVariables([{ name: 'x', type: 'json', value: nested(257), description: undefined }]),
+  'import of metadata nested 257 deep': (s) =>
+    s.importVariables([{ name: 'x', type: 'json', value: 1, metadata: { m: nested(256) }, description: undefined }]),
 };
 
 describe('a remote client', () => {

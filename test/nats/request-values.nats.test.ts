@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { tagRequest } from '../../src/nats/tagged-values.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { rawReply } from '../support/raw-request.js';
+import { storedOfSession } from '../support/session-storage.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+
+/** A raw request to session `sid`'s `operation`, the body as given: the reply's body and error headers. */
+const raw = (sid: string, operation: string, payload: string) =>
+  rawReply(nc(), `tether.v1.session.${sid}.${operation}`, payload);
+
+/** The variables of session `sid` as `var.export` answers them. */
+const exported = async (sid: string): Promise<unknown> => (await raw(sid, 'var.export', '{}')).body.result;
+
+describe('request values', () => {
+  it('refuses a deep tag where the value is not nested beyond the depth limit, naming where, and writes nothing', async () => {
+    const buckets = fx().buckets();
+    await fx().node(buckets);
+    await raw('deep-tag', 'open', '');
+    await raw('deep-tag', 'var.define', '{"name":"j","type":"json","value":[1,2]}');
+    const before = await exported('deep-tag');
+    const deep = { $: 'deep' };
+    const metadata = { $: 'object', entries: [['metadata', { $: 'object', entries: [['k', deep]] }]] };
+    const cases: [operation: string, body: object, at: string][] = [
+      ['var.define', { name: 't1', type: 'json', value: deep, tagged: true }, 'value'],
+      ['var.define', { name: 't2', type: 'json', value: [1, deep], tagged: true }, 'value[1]'],
+      ['var.define', { name: 't3', type: 'json', value: 1, options: metadata, tagged: true }, 'options.metadata.k'],
+      ['var.set', { name: 'j', value: [[deep]], tagged: true }, 'value[0][0]'],
+      ['var.setMany', { values: { $: 'object', entries: [['j', deep]] }, tagged: true }, 'values.j'],
+    ];
+    for (const [operation, body, at] of cases) {
+      const reply = await raw('deep-tag', operation, JSON.stringify(body));
+      expect(reply.errorCode, at).toBe('400');
+      expect(reply.body.error, at).toMatchObject({ code: 'validation_failed', details: { constraint: 'tagged', at } });
+      expect(reply.body.error.message, at).toContain(`malformed tagged value at ${at}: `);
+    }
+    expect(await exported('deep-tag')).toEqual(before);
+    // Where a client cuts a value off, the tag is read as before: the value is judged too deep, as embedded.
+    let nested: unknown = 1;
+    for (let i = 0; i < 300; i++) nested = [nested];
+    const cut = tagRequest({ name: 't', type: 'json', value: nested, tagged: true }, ['value']);
+    const refused = await raw('deep-tag', 'var.define', JSON.stringify(cut));
+    expect(refused.body.error).toMatchObject({ code: 'validation_failed' });
+    expect(refused.body.error.message).toMatch(/nested deeper than 256 levels$/);
+    expect(await exported('deep-tag')).toEqual(before);
+  });
+
+  it("refuses a number literal beyond a double's range on every write, naming the variable, and writes nothing", async () => {
+    const buckets = fx().buckets();
+    await fx().node(buckets);
+    await raw('overflow', 'open', '');
+    await raw(
+      'overflow',
+      'var.define',
+      '{"name":"cap","type":"float","value":1,"options":{"constraints":{"min":0,"max":2}}}',
+    );
+    await raw('overflow', 'var.define', '{"name":"other","type":"float","value":1}');
+    const before = await exported('overflow');
+    const cases: [operation: string, body: string, variable: string][] = [
+      ['var.set', '{"name":"cap","value":1e400}', 'cap'],
+      ['var.set', '{"name":"cap","value":-1e400}', 'cap'],
+      ['var.set', `{"name":"cap","value":1${'0'.repeat(400)}}`, 'cap'],
+      ['var.set', '{"name":"cap","value":1e400,"expectedVersion":1}', 'cap'],
+      ['var.set', '{"name":"cap","value":1e400,"tagged":true}', 'cap'],
+      ['var.setMany', '{"values":{"other":0.5,"cap":1e400}}', 'cap'],
+      ['var.setMany', '{"values":{"other":0.5,"cap":1e400},"atomic":true}', 'cap'],
+      ['var.setMany', '{"values":{"$":"object","entries":[["cap",-1e400]]},"tagged":true}', 'cap'],
+      ['var.define', '{"name":"big","type":"float","value":1e400}', 'big'],
+      ['var.import', '{"records":[{"name":"cap","type":"float","value":1e400}],"replace":true}', 'cap'],
+      ['var.import', '{"records":[{"name":"big2","type":"float","value":-1e400}]}', 'big2'],
+    ];
+    for (const [operation, body, variable] of cases) {
+      const reply = await raw('overflow', operation, body);
+      const label = `${operation} ${body.slice(0, 80)}`;
+      expect(reply.errorCode, label).toBe('400');
+      expect(reply.body.error?.code, label).toBe('validation_failed');
+      expect(reply.body.error.message, label).toMatch(new RegExp(`^${variable}: .* is out of range of a double`));
+      expect(reply.body.error.message, label).toContain('"Infinity"');
+    }
+    // Nested, such a number was already refused: no value but a float's own holds a non-finite number.
+    await raw('overflow', 'var.define', '{"name":"cfg","type":"json","value":{}}');
+    const nested = await raw('overflow', 'var.set', '{"name":"cfg","value":{"a":[1e400]}}');
+    expect(nested.body.error?.code).toBe('validation_failed');
+    await raw('overflow', 'var.delete', '{"name":"cfg"}');
+    expect(await exported('overflow')).toEqual(before);
+    expect(await storedOfSession(nc(), buckets, 'overflow')).toMatchObject({ variables: 4 });
+    // Infinity meant is sent as the documented string, and passes min/max as a float's non-finite values do.
+    const meant = await raw('overflow', 'var.set', '{"name":"cap","value":"Infinity"}');
+    expect(meant.body.result).toMatchObject({ value: 'Infinity', version: 2 });
+  });
+});
