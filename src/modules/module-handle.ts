@@ -10,6 +10,7 @@ import { formatExitReason, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
+import { kindOf } from '../variables/failure.js';
 import { namingExecution } from './naming-execution.js';
 
 /** Options of {@link ModuleHandle.execute}. */
@@ -41,7 +42,7 @@ export function assertModuleEventType(type: unknown): asserts type is ModuleEven
   if ((MODULE_LISTENED_EVENTS as readonly unknown[]).includes(type)) return;
   const hint = type === 'module.state' ? ' (state changes are heard with onState)' : '';
   throw new ValidationError(
-    `on() takes one of ${MODULE_LISTENED_EVENTS.join(', ')}, got ${typeof type === 'string' ? `'${type.slice(0, 60)}'` : typeof type}${hint}`,
+    `on() takes one of ${MODULE_LISTENED_EVENTS.join(', ')}, got ${typeof type === 'string' ? `'${type.slice(0, 60)}'` : kindOf(type)}${hint}`,
     { details: { field: 'type', accepted: [...MODULE_LISTENED_EVENTS] } },
   );
 }
