@@ -61,11 +61,11 @@ export {
 export {
   ModuleRegistry,
   defaultModuleRegistry,
-  normalizeModuleName,
   type RegisteredModule,
   type VariableAwareModule,
   type VariableAwareModuleClass,
 } from './module-registry.js';
+export { normalizeModuleName } from './module-name.js';
 export { ModuleVariableResolver, type ModuleVariableResolverOptions } from './module-variable-resolver.js';
 export { createVariableAwareModule, type CreateVariableAwareModuleOptions } from './module-variable-resolver.js';
 export {

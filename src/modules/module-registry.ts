@@ -4,6 +4,7 @@
  * @module
  */
 import { AlreadyExistsError, UnknownModuleError, ValidationError } from '../errors.js';
+import { normalizeModuleName } from './module-name.js';
 import type { ModuleOptions, ProgramModule } from './program-module.js';
 import {
   BestOfN,
@@ -40,11 +41,6 @@ export interface RegisteredModule {
   readonly name: string;
   readonly moduleClass: ModuleClass;
   readonly variableAwareClass: VariableAwareModuleClass;
-}
-
-/** `ChainOfThought`, `chainofthought`, `chain_of_thought` and `chain-of-thought` are one name. */
-export function normalizeModuleName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
 /** Module types by name. */

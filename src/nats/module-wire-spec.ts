@@ -8,6 +8,7 @@
 import { UnknownModuleError, ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
 import { assertModuleSpec, bindingVariable, type ModuleSpec } from '../modules/module-spec.js';
+import { normalizeModuleName } from '../modules/module-name.js';
 import type { ModuleParameters } from '../modules/module-types.js';
 
 /**
@@ -33,26 +34,18 @@ export interface WireModuleSpec extends Omit<ModuleParameters, 'stopSequences'> 
 /** Keys that hold functions in an embedded spec and have no JSON form. */
 const FUNCTION_KEYS = ['reward', 'pick'] as const;
 
-/**
- * The module types that cannot run without a function (their `reward`), by the registry's normalized name (any
- * case, `_` and `-` ignored: see `normalizeModuleName`, not imported, as it would load Ax into every client).
- */
+/** The module types that cannot run without a function (their `reward`), by the registry's normalized name. */
 const NEEDS_REWARD: ReadonlyMap<string, string> = new Map([
   ['bestofn', 'BestOfN'],
   ['refine', 'Refine'],
 ]);
-
-/** The registry's normalized form of a module type name (see `normalizeModuleName`, not imported: see above). */
-function normalizedType(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
 
 /**
  * `error` as a create over the wire answers it: its available types without those {@link parseWireSpec} refuses
  * (BestOfN and Refine), which the registry lists for embedded creates but no JSON spec can name.
  */
 export function wireUnknownModule(error: UnknownModuleError): UnknownModuleError {
-  const available = error.available.filter((name) => !NEEDS_REWARD.has(normalizedType(name)));
+  const available = error.available.filter((name) => !NEEDS_REWARD.has(normalizeModuleName(name)));
   return new UnknownModuleError(error.moduleType, available, {
     cause: error,
     ...(error.variable === undefined ? {} : { variable: error.variable }),
@@ -119,7 +112,7 @@ export function parseWireSpec(value: unknown): ModuleSpec {
       );
     }
   }
-  const needsReward = typeof fields.type === 'string' ? NEEDS_REWARD.get(normalizedType(fields.type)) : undefined;
+  const needsReward = typeof fields.type === 'string' ? NEEDS_REWARD.get(normalizeModuleName(fields.type)) : undefined;
   if (needsReward !== undefined) {
     // Said here rather than by the module as it is built ("needs a reward function (options.reward)"): over the
     // wire no reward can be given at all.

@@ -1,0 +1,10 @@
+/**
+ * How module type names compare. A file of its own, with no Ax in it, so that the wire's spec checks (loaded by
+ * every client) spell names as the registry does without loading the registry.
+ * @module
+ */
+
+/** `ChainOfThought`, `chainofthought`, `chain_of_thought` and `chain-of-thought` are one name. */
+export function normalizeModuleName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
