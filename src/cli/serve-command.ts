@@ -106,7 +106,8 @@ const serve = defineCommand({
     tools: {
       type: 'string',
       placeholder: '<file>',
-      description: 'a .js/.ts module exporting `tools` (an array of tools) that ReAct modules name',
+      description:
+        'a .js module (.ts too from a checkout) exporting `tools` (an array of tools) that ReAct modules name',
     },
     inspect: {
       type: 'boolean',

@@ -36,8 +36,19 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
  * {@link startCli} runs the CLI (a test support script, say).
  */
 export function startScript(script: string, args: readonly string[], env: Record<string, string> = {}): RunningCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: ROOT,
+  return startNode(['--import', 'tsx', script, ...args], { cwd: ROOT, env });
+}
+
+/**
+ * Starts `node <argv>` in `cwd`, as {@link startCli} runs the CLI: for a layout other than this checkout's (an
+ * installed package, the Docker image's).
+ */
+export function startNode(
+  argv: readonly string[],
+  { cwd, env = {} }: { cwd: string; env?: Record<string, string> },
+): RunningCli {
+  const child = spawn(process.execPath, argv, {
+    cwd,
     env: { ...process.env, TETHER_SESSION: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
