@@ -66,6 +66,22 @@ describe('an embedded module handle whose module is gone', () => {
     for (const error of await refusals(qa)) expect(error).toMatchObject({ code: 'session_not_found', sessionId: 's' });
   });
 
+  it('calls no onState listener once the module was stopped, or its process killed: it has no state', async () => {
+    runtime = await Runtime.start();
+    const session = await runtime.session('s');
+    const stopped = await session.module('qa', SPEC);
+    const killed = await session.module('qb', SPEC);
+    await stopped.stop();
+    await runtime.stopProcess(moduleProcessName('s', 'qb'), 'kill');
+    await waitFor(() => !killed.alive);
+
+    const heard: string[] = [];
+    const offs = [stopped, killed].map((qa) => qa.onState((state) => heard.push(`${qa.moduleId}: ${state}`)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(heard).toEqual([]);
+    for (const off of offs) off();
+  });
+
   it('says noproc once its process was killed: nobody stopped the module, it died', async () => {
     runtime = await Runtime.start();
     const session = await runtime.session('s');

@@ -11,13 +11,18 @@ import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
 import { kindOf } from '../variables/failure.js';
+import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
 
 /** Options of {@link ModuleHandle.execute}. */
 export interface ExecuteOptions {
   /** Cancels this execution, queued or running (its request in flight is aborted). */
   readonly signal?: AbortSignal;
-  /** How long to wait, queue time included. @default the runtime's execution timeout */
+  /**
+   * How long to wait, queue time included: over 0 and at most 2^31-1 ms (a fraction is rounded up to a whole
+   * millisecond), or `Infinity` for no limit; anything else is refused with `ValidationError` before the execution
+   * is queued, as a remote handle refuses it. @default the runtime's execution timeout
+   */
   readonly timeoutMs?: number;
 }
 
@@ -146,7 +151,7 @@ export class ModuleHandle {
    * Queues one execution; resolves with its output and the provenance `{ variable: version }` of the values
    * it used. Executions of one module run one at a time, in the order they were sent.
    * @throws {ValidationError} before queueing, for inputs the program's signature refuses (a required field
-   * missing, a value of the wrong type, a field it does not have), naming the field
+   * missing, a value of the wrong type, a field it does not have), naming the field; for a `timeoutMs` it refuses
    * @throws {ProcessExitedError} when the module's process exits (crashed, killed, stopped) with the execution in
    * it: `details.executionId` names it, as the `module.failed` event announcing it does
    * @throws {ModuleNotFoundError} once the module was stopped; the `SessionError` its session's handle gets once the
@@ -157,6 +162,12 @@ export class ModuleHandle {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
       throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
     }
+    const { timeoutMs } = options;
+    // Checked as a remote handle checks it (see execution-timeout.ts), not left to the process runtime's own words.
+    const timeout =
+      timeoutMs === undefined
+        ? this.deps.executionTimeoutMs
+        : executionTimeoutMs(this.sessionId, this.moduleId, timeoutMs);
     // The program checks the inputs: a hibernating module is woken first.
     const process = this.hooks.wake();
     // Refused here, not in the mailbox: a caller's mistake neither waits behind other executions nor counts as a
@@ -175,7 +186,6 @@ export class ModuleHandle {
     const onAbort = () => cancel(reason());
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const timeout = options.timeoutMs ?? this.deps.executionTimeoutMs;
       return (await this.deps.processes.call(
         process,
         { type: 'execute', executionId, inputs },
@@ -225,11 +235,16 @@ export class ModuleHandle {
   }
 
   /**
-   * Calls `listener` with the current state (`idle`, `syncing`, `executing`), then after every change of it. Its
-   * second argument names the execution the module is syncing or executing (`undefined` while idle), so a change
-   * from one execution to the next is heard even when the state stays `syncing` (the first was cancelled).
+   * Calls `listener` with the current state (`idle`, `syncing`, `executing`) at once, before it returns, then after
+   * every change of it. Its second argument names the execution the module is syncing or executing (`undefined`
+   * while idle), so a change from one execution to the next is heard even when the state stays `syncing` (the first
+   * was cancelled). A hibernating module is `idle`. A module that is gone (stopped, its session ended, its process
+   * dead) has no state: the listener is never called, as a remote handle's is not, and its calls reject.
    */
   onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
+    // Its handle never has a process again (a module created again under the id gets a handle of its own): the
+    // state last heard would be told as current, `executing` even, for a module that no longer is.
+    if (!this.alive) return () => {};
     // Read only when nobody listens yet: a subscription keeps it itself, and XState updates the snapshot before it
     // tells observers, so a read from inside a listener would take a change the others have not heard yet.
     if (!this.#detach && this.#process?.alive) this.#take(this.#process.getSnapshot());

@@ -18,11 +18,12 @@ import {
   ValidationError,
   isSessionGone,
 } from '../errors.js';
+import { executionTimeoutMs } from '../modules/execution-timeout.js';
 import { assertModuleEventType, type ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
-import { assertTimerMs } from './timer-ms.js';
 import type { ModuleEvent } from './module-events.js';
 import { subscribeModuleEvents, type ModuleEventSubscription } from './module-event-subscription.js';
+import { followModuleState } from './module-state-follower.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
@@ -30,9 +31,11 @@ import type { SessionHandleScope } from './session-handle-scope.js';
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {
   /**
-   * How long the node may take, queue time included, at most 2^31-1 ms; the client waits a little longer for its
-   * answer. Without it the node's own `executionTimeoutMs` applies, and the client waits for its answer as long as
-   * for {@link DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS}: give one for a node that allows more.
+   * How long the node may take, queue time included; the client waits a little longer for its answer. Taken and
+   * refused as an embedded handle's: over 0 and at most 2^31-1 ms, a fraction rounded up to a whole millisecond (the
+   * wire takes integers), or `Infinity` for no limit, which is sent as the longest wait the wire takes, 2^31-1 ms
+   * (about 24.8 days). Without it the node's own `executionTimeoutMs` applies, and the client waits for its answer as
+   * long as for {@link DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS}: give one for a node that allows more.
    * @default the node's `executionTimeoutMs` (120_000 unless the node sets another)
    */
   readonly timeoutMs?: number;
@@ -135,6 +138,8 @@ export class RemoteModuleHandle {
    * keeps it for a while (the last few thousand, two minutes): once the connection is back, `execute` asks that node
    * and settles with the kept reply as it would have with the lost one, keeps waiting if the execution still runs,
    * or rejects at once with `ExecutionUnknownError` if the node has no record of it.
+   * @throws {ValidationError} (`validation_failed`) at once, sending nothing, for inputs that are not an object and
+   * for a `timeoutMs` it refuses (see {@link RemoteExecuteOptions.timeoutMs}), as the embedded handle does
    * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
    * @throws {ExecutionUnknownError} (`execution_unknown`) when this client's connection dropped during the wait and
    * the node that took the execution, asked once it was back, has no record of it (its reply is gone for good)
@@ -154,6 +159,11 @@ export class RemoteModuleHandle {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
       throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
     }
+    // Refused before anything else, as the embedded handle refuses it; `Infinity` asks for the wire's longest wait.
+    const timeoutMs =
+      options.timeoutMs === undefined
+        ? undefined
+        : Math.min(executionTimeoutMs(this.sessionId, this.moduleId, options.timeoutMs), MAX_TIMEOUT_MS);
     this.#assertUsable();
     const executionId = randomUUID();
     const { signal } = options;
@@ -162,8 +172,6 @@ export class RemoteModuleHandle {
         cause: signal.reason,
         details: { reason: abortReason(signal) },
       });
-    const { timeoutMs } = options;
-    if (timeoutMs !== undefined) assertTimerMs('timeoutMs', timeoutMs);
     const replyWaitMs = Math.min((timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS) + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
     // Sent only when given: without it the node's own execution timeout applies, as it does embedded.
     const body = timeoutMs === undefined ? { inputs, executionId } : { inputs, executionId, timeoutMs };
@@ -240,28 +248,37 @@ export class RemoteModuleHandle {
   }
 
   /**
-   * Calls `listener` with the module's state (read with `describe`, unless a change arrives first), then after
-   * every change any node reports, with the execution it is syncing or executing (`undefined` while idle). With
-   * several nodes running the module, their changes interleave: the execution id tells them apart. Of a handle
-   * bound to a life, it stops as {@link on}'s listeners do, and also when that read finds the life gone.
+   * Calls `listener` with the module's current state, then after every change any node reports, with the execution
+   * it is syncing or executing (`undefined` while idle), as an embedded handle's listener hears them: never the same
+   * state of the same execution twice in a row. The current state is read with `describe`, so it comes once that
+   * answers rather than before `onState` returns; the changes published meanwhile are held and told after it, but
+   * for those the read already includes (see module-state-follower.ts). With several nodes running the module, their
+   * changes interleave: the execution id tells them apart. A module that is gone calls no listener, as an embedded
+   * handle of it does not: on a handle whose {@link stop} resolved (or whose session handle was stopped) nothing is
+   * subscribed; on one whose read finds it gone (`module_not_found`, stopped through another handle), nothing is told
+   * (`alive` turns false) until a module created again under the id changes state, as `on`'s listeners hear that
+   * module. Of a handle bound to a life, it stops as {@link on}'s listeners do, and also when that read finds the life
+   * gone.
    */
   onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
     if (this.#released()) return () => {};
-    let heard = false;
+    const follower = followModuleState((state, executionId) => this.#guard(() => listener(state, executionId)));
     const subscription = this.#subscribe((event) => {
-      if (event.type !== 'module.state') return;
-      heard = true;
-      listener(event.state, event.executionId);
+      if (event.type === 'module.state') follower.change(event.state, event.executionId);
     });
     this.describe().then(
       (description) => {
-        if (subscription.active() && !heard) this.#guard(() => listener(description.state, description.executionId));
+        if (subscription.active()) follower.read(description);
       },
       (error: unknown) => {
+        // Unsubscribed meanwhile, by the listener's owner or a stop that overtook the read: nobody to tell.
+        if (!subscription.active()) return;
         // Subscribed after its life ended (the end event gone by): the read is what tells.
-        if (this.incarnation !== undefined && isSessionGone(error)) subscription.ended(error);
-        // A read the handle's stop (or its session handle's) overtook is no failure: the listener ended with it.
-        else if (!this.#released()) this.transport.report(error, `reading the state of module ${this.moduleId}`);
+        if (this.incarnation !== undefined && isSessionGone(error)) return subscription.ended(error);
+        // A module that is gone has no state to tell: no failure of the read, as it is none of an embedded handle.
+        if (!(error instanceof ModuleNotFoundError || isSessionGone(error)))
+          this.transport.report(error, `reading the state of module ${this.moduleId}`);
+        follower.unread();
       },
     );
     return subscription.unsubscribe;

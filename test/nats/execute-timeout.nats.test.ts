@@ -1,0 +1,60 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createEchoModel } from '../../src/index.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const predict = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
+
+/** An embedded and a remote handle of one module `qa` of session `sessionId`, on one node. */
+async function bothKinds(sessionId: string) {
+  const node = await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+  const session = await (await fx().client()).session(sessionId);
+  await session.defineVariable('t', 'float', 0.5);
+  const remote = await session.module('qa', predict);
+  const embedded = await (await node.session(sessionId)).module('qa');
+  return { embedded, remote };
+}
+
+/** The `timeoutMs` of every execute request of session `sessionId` from now on, as a plain subscriber sees them. */
+async function sentTimeouts(sessionId: string): Promise<unknown[]> {
+  const sent: unknown[] = [];
+  const subscription = nc().subscribe(`tether.v1.session.${sessionId}.module.qa.execute`, {
+    callback: (_error, msg) => sent.push((msg.json() as { timeoutMs?: unknown }).timeoutMs),
+  });
+  await nc().flush();
+  onTestFinished(() => subscription.unsubscribe());
+  return sent;
+}
+
+describe('execute timeoutMs', () => {
+  it('is taken alike by an embedded and a remote handle: Infinity for no limit, a fraction rounded up', async () => {
+    const { embedded, remote } = await bothKinds('to1');
+    const sent = await sentTimeouts('to1');
+    for (const timeoutMs of [Number.POSITIVE_INFINITY, 1500.5, 2_147_483_647]) {
+      await expect(embedded.execute({ question: 'x' }, { timeoutMs })).resolves.toMatchObject({ moduleId: 'qa' });
+      await expect(remote.execute({ question: 'x' }, { timeoutMs })).resolves.toMatchObject({ moduleId: 'qa' });
+    }
+    // The wire takes whole milliseconds up to 2^31-1: the longest wait it can ask for stands for no limit.
+    expect(sent).toEqual([2_147_483_647, 1501, 2_147_483_647]);
+  });
+
+  it('is refused alike by an embedded and a remote handle, with the same error, before anything is sent', async () => {
+    const { embedded, remote } = await bothKinds('to2');
+    const sent = await sentTimeouts('to2');
+    for (const timeoutMs of [0, -1, -0.5, Number.NaN, Number.NEGATIVE_INFINITY, 3e9, '5' as unknown as number]) {
+      const refusals = await Promise.all(
+        [embedded, remote].map((qa) => qa.execute({ question: 'x' }, { timeoutMs }).catch((error: unknown) => error)),
+      );
+      const [fromEmbedded, fromRemote] = refusals.map((error) => JSON.stringify(error));
+      expect(fromRemote).toBe(fromEmbedded);
+      expect(refusals[0]).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringMatching(/^timeoutMs of an execution of module 'qa' .* got /),
+        details: { field: 'timeoutMs', sessionId: 'to2', moduleId: 'qa' },
+      });
+    }
+    await nc().flush();
+    expect(sent).toEqual([]);
+  });
+});
