@@ -122,7 +122,11 @@ export class VersionConflictError extends BridgeError {
   }
 }
 
-/** The variable is locked by another owner and refuses the write. */
+/**
+ * The variable is locked by another owner and refuses the write. `details.requestedBy` is who the write named (its
+ * `updatedBy`, or the owner an `unlock` or `lock` gave), `null` when it named nobody: always present, so the details
+ * read the same in-process and after a trip through JSON, which drops an `undefined`.
+ */
 export class VariableLockedError extends BridgeError {
   override readonly code = 'variable_locked';
   constructor(
@@ -133,7 +137,7 @@ export class VariableLockedError extends BridgeError {
   ) {
     super(`variable '${variable}' is locked by '${lockedBy}'${requestedBy ? `, not '${requestedBy}'` : ''}`, {
       ...options,
-      details: { variable, lockedBy, requestedBy, ...options.details },
+      details: { variable, lockedBy, requestedBy: requestedBy ?? null, ...options.details },
     });
   }
 }

@@ -74,6 +74,17 @@ export function assertModuleId(id: unknown): asserts id is string {
 }
 
 /**
+ * Orders module ids by code unit: the order `session.modules()` lists a session's modules in, on an embedded
+ * runtime as from a remote client. A client's list comes from the keys of the modules bucket, which keep no start
+ * order, so the id is the one order both kinds of handle can give.
+ * @example
+ * ['qb', 'qa'].sort(compareModuleIds) // ['qa', 'qb']
+ */
+export function compareModuleIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
  * Checks a spec before anything is built or stored: its shape (unknown keys, missing type, bindings naming valid
  * variables) and the values of its settings (every number within its range, see `SETTING_RANGES`). What needs the
  * session or the runtime (the type variable's value, tool names, the signature's syntax) is checked by the module.

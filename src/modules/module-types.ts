@@ -154,21 +154,24 @@ const RESERVED = new Set(['signature', 'llm', 'moduleType', 'constructor', '__pr
  * Rejects attribute names that would clobber the module's methods or identity, and names the module does not
  * have: an LLM or program parameter, or an attribute a subclass declared (`VariableAwareMixin(Summarize)`), is
  * bound; a misspelt `temprature` would be set on the instance and read by nothing, so it is refused.
+ * @throws {ValidationError} naming the attribute in `details.field`, as every refused module setting is named
+ * (`details.variable` is for session variables only)
  */
 export function checkBindableAttribute(target: object, attribute: string): void {
   if (!/^[A-Za-z_$][\w$]*$/.test(attribute) || RESERVED.has(attribute)) {
-    throw new ValidationError(`'${attribute}' cannot be bound`, { variable: attribute });
+    throw new ValidationError(`'${attribute}' cannot be bound`, { details: { field: attribute } });
   }
   if (typeof (target as Record<string, unknown>)[attribute] === 'function') {
     throw new ValidationError(`'${attribute}' is a method of the module and cannot be bound`, {
-      variable: attribute,
+      details: { field: attribute },
     });
   }
   if (!isBindableAttribute(attribute) && !isProgramParameter(attribute) && !(attribute in target)) {
     const accepted = [...BINDABLE_ATTRIBUTES, ...PROGRAM_PARAMETERS];
     throw new ValidationError(
       `the module has no attribute '${attribute}' to bind; bindable: ${accepted.join(', ')} (or an attribute its class declares)`,
-      { variable: attribute, details: { attribute, accepted } },
+      // `attribute` too, as a spec's bindings name an unknown one (module-spec.ts).
+      { details: { field: attribute, attribute, accepted } },
     );
   }
 }

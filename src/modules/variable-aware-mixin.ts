@@ -108,9 +108,8 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
         // Checked now: a callback that is not one would fail, and be reported, at every change.
         throw new ValidationError(
           `the sync callback of '${attribute}' must be a function, got ${typeof syncCallback}`,
-          {
-            variable: attribute,
-          },
+          // The attribute in `field`, as this method's other refusals name it; `variable` is for session variables.
+          { details: { field: attribute } },
         );
       }
       const session = state.requireSession();

@@ -17,7 +17,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { AlreadyExistsError, InternalError, StoreConflictError } from '../errors.js';
-import type { ModuleSpec } from '../modules/module-spec.js';
+import { compareModuleIds, type ModuleSpec } from '../modules/module-spec.js';
 import { kvBucket, kvStream, kvSubject, wrap } from './kv-bucket.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
@@ -274,7 +274,7 @@ export async function openModuleSpecs(
         const moduleId = key.slice(prefix.length);
         listed.push(found.local ? { moduleId, local: found.local } : { moduleId, spec: found.spec });
       }
-      return listed.sort((a, b) => (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0));
+      return listed.sort((a, b) => compareModuleIds(a.moduleId, b.moduleId));
     },
 
     watch(onWrite, onEnd) {

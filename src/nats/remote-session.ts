@@ -25,8 +25,8 @@ import {
   assertValuesObject,
 } from '../session/argument-checks.js';
 import { assertOptions } from '../session/options.js';
-import { decodeValue } from '../variables/codec.js';
 import type { ExportedVariable } from '../variables/record.js';
+import { assertVariableName } from '../variables/names.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
 import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { RemoteModuleHandle } from './remote-module.js';
@@ -36,7 +36,7 @@ import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
 import type { VariableOperation } from './operations.js';
 import { tagRequest } from './tagged-values.js';
-import { decodeRecord } from './wire.js';
+import { decodeRecord, decodeWireValue } from './wire.js';
 
 /** A read as `get` and `getMany` answer it. */
 interface TypedRead {
@@ -88,7 +88,7 @@ export class RemoteSession implements SessionContext {
     assertOptions(options, 'getVariable');
     try {
       const read = (await this.#call('get', { name })) as TypedRead;
-      return read.type === null ? read.value : decodeValue(read.type, read.value);
+      return decodeWireValue(read.type, read.value);
     } catch (error) {
       if (error instanceof VariableNotFoundError && options !== undefined && 'default' in options)
         return options.default;
@@ -125,7 +125,7 @@ export class RemoteSession implements SessionContext {
     assertNamesArray(names);
     const reply = (await this.#call('getMany', { names })) as { found: Record<string, TypedRead>; missing: string[] };
     const found = Object.entries(reply.found).map(([name, read]) => {
-      const value = read.type === null ? read.value : decodeValue(read.type, read.value);
+      const value = decodeWireValue(read.type, read.value);
       return [
         name,
         typeof read.id === 'string' ? { value, version: read.version, id: read.id } : { value, version: read.version },
@@ -179,7 +179,7 @@ export class RemoteSession implements SessionContext {
     // no entry type sends values of the current type).
     return entries.map((entry) => {
       const entryType = entry.type ?? type;
-      return { ...entry, type: entryType, value: decodeValue(entryType, entry.value) };
+      return { ...entry, type: entryType, value: decodeWireValue(entryType, entry.value) };
     });
   }
 
@@ -205,7 +205,12 @@ export class RemoteSession implements SessionContext {
 
   /** Every variable in the JSON-safe export form. */
   async exportVariables(): Promise<ExportedVariable[]> {
-    return (await this.#call('export', {})) as ExportedVariable[];
+    const exported = (await this.#call('export', {})) as ExportedVariable[];
+    // Frozen as the embedded export's parts are (they are the stored record's own); already in their JSON form.
+    for (const { value, constraints, metadata } of exported) {
+      for (const part of [value, constraints, metadata]) decodeWireValue(null, part);
+    }
+    return exported;
   }
 
   /** Defines the exported variables, all or nothing. */
@@ -328,6 +333,10 @@ export class RemoteSession implements SessionContext {
 
   async #call(operation: VariableOperation, body: object): Promise<unknown> {
     this.#scope.assertOpen();
+    // A name that is no string is refused here with the embedded handle's error (the node would name the request's
+    // field instead); a string is the node's to judge, by the same rule.
+    const { name } = body as { name?: unknown };
+    if (Object.hasOwn(body, 'name') && typeof name !== 'string') assertVariableName(name);
     const subject = this.transport.subjects.variable(this.sessionId, operation);
     return this.#heard(this.transport.request(subject, body, undefined, this.incarnation));
   }

@@ -9,18 +9,21 @@
 import type { Subscription } from 'nats';
 import { SessionError } from '../errors.js';
 import type { VariableChange } from '../session/session-context.js';
-import { decodeValue } from '../variables/codec.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { isVariableEvent, type VariableEvent } from './variable-events.js';
+import { decodeWireValue } from './wire.js';
 
 const decoder = new TextDecoder();
 
-/** The listener's view of an event. */
+/**
+ * The listener's view of an event, its values deep-frozen as an embedded watch hands them out (they are its stored
+ * records' own). Each event is parsed for one watch and turned into one change, so its values are decoded once.
+ */
 export function changeOf(event: VariableEvent): VariableChange {
   return {
     name: event.name,
-    oldValue: 'oldValue' in event ? decodeValue(event.type, event.oldValue) : undefined,
-    newValue: 'newValue' in event ? decodeValue(event.type, event.newValue) : undefined,
+    oldValue: 'oldValue' in event ? decodeWireValue(event.type, event.oldValue) : undefined,
+    newValue: 'newValue' in event ? decodeWireValue(event.type, event.newValue) : undefined,
     version: event.version,
     updatedBy: event.updatedBy ?? null,
     ...(event.deleted ? { deleted: true as const } : {}),

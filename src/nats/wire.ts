@@ -19,7 +19,7 @@ import {
 } from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import { freezeParsedJson } from '../variables/json-value.js';
-import type { JsonValue, VariableRecord } from '../variables/types.js';
+import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
 
 // Reading a request's fields lives apart; re-exported so code that reads them from `wire.js` keeps working.
 export * from './request-fields.js';
@@ -266,6 +266,16 @@ export function decodeRecord(wire: unknown): VariableRecord {
   const value = decodeValue(record.type, record.value);
   if (value !== record.value) record.value = value;
   return freezeParsedJson(record, notJson) as unknown as VariableRecord;
+}
+
+/**
+ * A value parsed from JSON on its own (a `get`, a history entry, a change event, an export), decoded and deep-frozen
+ * in place as {@link decodeRecord} freezes a record's: an embedded session hands out its stored values frozen, and a
+ * value read remotely must not be the one a caller can change where an embedded one throws. `type` is `null` when the
+ * node sent none (the value is then taken as it came). Each value is decoded once, as it arrives, by its reader.
+ */
+export function decodeWireValue(type: VariableType | null, wire: unknown): unknown {
+  return freezeParsedJson(type === null ? wire : decodeValue(type, wire), notJson);
 }
 
 /** Reached only for a record no node produces: what JSON.parse makes is JSON, unless nested absurdly deep. */

@@ -18,7 +18,13 @@ import type { ModuleHandle } from '../modules/module-handle.js';
 import { ModuleInstance } from '../modules/module-instance.js';
 import { createModuleLogic, moduleKey } from '../modules/module-logic.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
-import { assertModuleId, assertModuleSpec, resolveTools, type ModuleSpec } from '../modules/module-spec.js';
+import {
+  assertModuleId,
+  assertModuleSpec,
+  compareModuleIds,
+  resolveTools,
+  type ModuleSpec,
+} from '../modules/module-spec.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import type { HostExecuteOptions, ModuleHost, SharedSpec, StopScope } from '../nats/module-host.js';
 import { inspectAs } from '../nats/inspection.js';
@@ -251,7 +257,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     return this.#entries
       .ofSession(sessionId)
       .filter((entry) => !entry.stale)
-      .map((entry) => entry.handle);
+      .map((entry) => entry.handle)
+      .sort((a, b) => compareModuleIds(a.moduleId, b.moduleId));
   }
 
   /**

@@ -37,7 +37,7 @@ export function assertValuesObject(values: unknown): asserts values is Readonly<
 
 /**
  * Throws unless `names` is an array of strings, naming the first entry that is no string by its position (each
- * name's form is checked where it is read): "invalid variable name number" would name a variable that is not there.
+ * name's form is checked where it is read): "variable name must be a string" would not say which entry.
  */
 export function assertNamesArray(names: unknown): asserts names is readonly string[] {
   if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');

@@ -15,6 +15,6 @@ export interface SessionModules {
    * modules bucket (a module created through another node); `ModuleNotFoundError` when there is none.
    */
   find(session: SessionContext, moduleId: string): Promise<ModuleHandle>;
-  /** The modules of the session running on this node, in start order. */
+  /** The modules of the session running on this node, sorted by id (`compareModuleIds`). */
   list(sessionId: string): ModuleHandle[];
 }

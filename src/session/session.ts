@@ -282,9 +282,10 @@ export class Session implements SessionContext {
   }
 
   /**
-   * The modules of this session running on this node, in start order. On a NATS node that leaves out the modules
-   * running only elsewhere: `module(id)` reaches them (waking them here), and a remote client's `modules()` lists
-   * every module of the session. Listing does not wake them: a module that cannot start on this node (a tool it
+   * The modules of this session running on this node, sorted by id, as a remote client's `modules()` lists them
+   * (a client's list comes from the modules bucket, which keeps no start order). On a NATS node that leaves out the
+   * modules running only elsewhere: `module(id)` reaches them (waking them here), and a remote client's `modules()`
+   * lists every module of the session. Listing does not wake them: a module that cannot start on this node (a tool it
    * lacks) must not hide the others, nor should a listing start a process for each.
    */
   async modules(): Promise<ModuleHandle[]> {

@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { kindOf } from './failure.js';
 
 /** A variable name: starts with a letter or `_`, then letters, digits, `_` or `-`; 1 to 128 characters. */
 export const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -26,20 +27,27 @@ export function isVariableName(name: unknown): name is string {
 }
 
 /**
- * Throws a `ValidationError` unless `name` is a valid variable name; the message shows the offending value.
+ * Throws a `ValidationError` unless `name` is a valid variable name; the message shows the offending value, or
+ * the kind of a value that is no string (`kindOf`: its `typeof`, `null` or `array`).
  * @example
  * assertVariableName('temperature') // passes
  * assertVariableName('model.temp')  // throws "invalid variable name 'model.temp': ..."
+ * assertVariableName(42)            // throws "variable name must be a string, got number"
  */
 export function assertVariableName(name: unknown): asserts name is string {
   if (isVariableName(name)) return;
-  const why =
-    typeof name !== 'string'
-      ? 'must be a string'
-      : 'must start with a letter or _ and hold only letters, digits, _ or -, at most 128 characters';
-  throw new ValidationError(`invalid variable name ${shown(name)}: ${why}`, {
-    details: { constraint: 'name', name: typeof name === 'string' ? name.slice(0, 200) : typeof name },
-  });
+  if (typeof name !== 'string') {
+    // Not "invalid variable name number": that reads as a variable called `number`.
+    const got = kindOf(name);
+    throw new ValidationError(`variable name must be a string, got ${got}`, {
+      details: { constraint: 'name', expected: 'a string', got },
+    });
+  }
+  throw new ValidationError(
+    `invalid variable name ${shown(name)}: must start with a letter or _ and hold only letters, digits, _ or -, ` +
+      'at most 128 characters',
+    { details: { constraint: 'name', name: name.slice(0, 200) } },
+  );
 }
 
 /** True when `id` is a valid session id. */

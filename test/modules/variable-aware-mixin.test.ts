@@ -254,6 +254,24 @@ describe('VariableAwareMixin', () => {
     await expect(module.bindToVariable('signature', 'llm_temperature')).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('names the refused attribute in details.field, never as a variable', async () => {
+    const { module } = setup();
+    const refusals: [() => Promise<unknown>, string][] = [
+      [() => module.bindToVariable('signature', 'llm_temperature'), 'signature'],
+      [() => module.bindToVariable('forward', 'llm_temperature'), 'forward'],
+      [() => module.bindToVariable('temprature', 'llm_temperature'), 'temprature'],
+      [() => module.bindToVariable('temperature', 'llm_temperature', 5 as never), 'temperature'],
+    ];
+    for (const [bind, attribute] of refusals) {
+      const error = (await bind().catch((e: unknown) => e)) as ValidationError;
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error.details).toMatchObject({ field: attribute });
+      expect(error.details).not.toHaveProperty('variable');
+      expect(error.variable).toBeUndefined();
+    }
+    expect(module.getBindings()).toEqual({});
+  });
+
   it('refuses a value of the wrong type for an LLM parameter at bind time', async () => {
     const { module } = setup();
     await expect(module.bindToVariable('temperature', 'llm_model')).rejects.toThrow(

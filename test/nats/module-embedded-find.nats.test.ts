@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModuleNotFoundError, createEchoModel, type ModuleTool, type Runtime } from '../../src/index.js';
+import { ModuleNotFoundError, Runtime, createEchoModel, type ModuleTool } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 
@@ -43,8 +43,27 @@ describe('embedded module lookup on a NATS node', () => {
 
     await onB.module('qa');
 
-    expect((await onB.modules()).map((handle) => handle.moduleId)).toEqual(['qb', 'qa']);
+    expect((await onB.modules()).map((handle) => handle.moduleId)).toEqual(['qa', 'qb']);
     expect(runs(b, 'qc')).toBe(false);
+  });
+
+  it('lists modules sorted by id, as a client lists them, whatever order they started in', async () => {
+    const memory = await Runtime.start({ llm: createEchoModel(), onError: () => {} });
+    try {
+      const { a } = await twoNodes();
+      const client = await fx().client();
+      // Three sessions: the node's and the client's share one cluster.
+      const handles = [await memory.session('s1'), await a.session('s2'), await client.session('s3')];
+      for (const session of handles)
+        for (const moduleId of ['qc', 'qa', 'Qz', 'q-b']) await session.module(moduleId, predict);
+      const listed = await Promise.all(
+        handles.map(async (session) => (await session.modules()).map((handle) => handle.moduleId)),
+      );
+      // Code-unit order: capitals before lower case, `-` before letters.
+      expect(listed).toEqual([0, 1, 2].map(() => ['Qz', 'q-b', 'qa', 'qc']));
+    } finally {
+      await memory.stop();
+    }
   });
 
   it('says module_not_found for a module no node created, one stopped everywhere, and one that stays on its node', async () => {

@@ -1,6 +1,6 @@
 import type { Msg } from 'nats';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runtime, ValidationError } from '../../src/index.js';
+import { Runtime, ValidationError, VariableLockedError } from '../../src/index.js';
 import type { Session } from '../../src/session/session.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
@@ -29,6 +29,7 @@ type AnySession = Pick<
   | 'deleteVariable'
   | 'setVariables'
   | 'lockVariable'
+  | 'unlockVariable'
   | 'exportVariables'
   | 'importVariables'
   | 'watchVariables'
@@ -126,6 +127,55 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
     });
   });
 
+  it('refuses a variable name that is no string, naming its kind, changing nothing', async () => {
+    const session = await open('kinds');
+    await session.defineVariable('x', 'integer', 1);
+    const refusals: [() => Promise<unknown>, string][] = [
+      [() => loose(session).getVariable(42), 'number'],
+      [() => loose(session).getVariable(null, { default: 0 }), 'null'],
+      [() => loose(session).describeVariable(['x']), 'array'],
+      [() => loose(session).setVariable({ name: 'x' }, 2), 'object'],
+      [() => loose(session).defineVariable(7, 'integer', 1), 'number'],
+      [() => loose(session).deleteVariable(undefined), 'undefined'],
+    ];
+    for (const [call, got] of refusals) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'validation_failed', message: `variable name must be a string, got ${got}` });
+      expect((error as ValidationError).details).toEqual({ constraint: 'name', expected: 'a string', got });
+    }
+    expect(await session.exportVariables()).toMatchObject([{ name: 'x', value: 1, version: 1 }]);
+  });
+
+  it('names who a refused write to a locked variable asked for, null when it named nobody', async () => {
+    const session = await open('lock-details');
+    await session.defineVariable('a', 'float', 1);
+    await session.lockVariable('a', 'A');
+    const refusals: [() => Promise<unknown>, string | null][] = [
+      [() => session.setVariable('a', 2), null],
+      [() => session.setVariable('a', 2, { updatedBy: 'B' }), 'B'],
+      [() => session.deleteVariable('a'), null],
+      [() => session.setVariables({ a: 2 }, { atomic: true }), null],
+      [() => session.unlockVariable('a', 'B'), 'B'],
+    ];
+    for (const [call, requestedBy] of refusals) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'variable_locked', lockedBy: 'A' });
+      expect((error as VariableLockedError).details).toEqual({ variable: 'a', lockedBy: 'A', requestedBy });
+    }
+    // A non-atomic batch carries the error's JSON form, which says the same.
+    const outcomes = await session.setVariables({ a: 2 });
+    expect(outcomes.a).toEqual({
+      ok: false,
+      error: {
+        code: 'variable_locked',
+        message: "variable 'a' is locked by 'A'",
+        details: { variable: 'a', lockedBy: 'A', requestedBy: null },
+      },
+    });
+    expect(await session.describeVariable('a')).toMatchObject({ value: 1, version: 1, lockedBy: 'A' });
+  });
+
   it('refuses an import record with no name or no type, naming the record, importing nothing', async () => {
     const session = await open('untyped');
     const refusals: [unknown[], string, object][] = [
@@ -196,6 +246,8 @@ describe('session arguments over the wire', () => {
       () => s.importVariables([], { replace: 'yes' }),
       () => s.watchVariables('*', 'nope'),
       () => s.updateVariable('x', 5),
+      () => s.getVariable(42),
+      () => s.setVariable(null, 1),
     ];
     for (const call of calls) await expect(call()).rejects.toBeInstanceOf(ValidationError);
     // A request that goes out after them, and is answered: anything sent before it has been seen by then.

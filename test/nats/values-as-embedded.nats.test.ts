@@ -53,6 +53,16 @@ describe('what a NATS node hands out', () => {
   });
 });
 
+/**
+ * Whether every object inside what a read gave out is frozen. The outer arrays and records here are the test's own
+ * (embedded reads hand out fresh ones too), so only their contents are judged.
+ */
+function deepFrozen(values: unknown): boolean {
+  const frozen = (item: unknown): boolean =>
+    typeof item !== 'object' || item === null || (Object.isFrozen(item) && Object.values(item).every(frozen));
+  return Array.isArray(values) ? values.every(frozen) : frozen(values);
+}
+
 /** What a call did, comparable across runtimes: the value it resolved to, or the error's code and message. */
 async function outcome(call: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -144,6 +154,37 @@ describe('a remote client', () => {
       const remote = await outcome(async () => run(await client.session(`case-${n}`)));
       expect({ label, outcome: comparable(remote) }).toEqual({ label, outcome: comparable(expected) });
     }
+  });
+
+  it('hands out every value it reads deep-frozen, as the embedded runtime does', async () => {
+    await fx().node(fx().buckets());
+    const client = await fx().client();
+    const profiles = [];
+    for (const session of [await embedded.session('frozen-reads'), await client.session('frozen-reads')]) {
+      await session.defineVariable('cfg', 'json', { a: [1] }, { metadata: { tags: ['x'] } });
+      await session.defineVariable('c', 'choice', 'a', { constraints: { choices: ['a', 'b'] } });
+      await session.defineVariable('emb', 'embedding', [1, 2]);
+      const seen: VariableChange[] = [];
+      await session.watchVariables('cfg', (change) => seen.push(change));
+      await session.setVariable('cfg', { a: [1, 2] });
+      await waitFor(() => seen.length === 1);
+      const exported = await session.exportVariables();
+      const read = {
+        getVariable: await session.getVariable('cfg'),
+        getVariables: Object.values((await session.getVariables(['cfg', 'emb'])).found),
+        readVariables: Object.values((await session.readVariables(['cfg', 'emb'])).found).map((entry) => entry.value),
+        variableHistory: (await session.variableHistory('cfg')).map((entry) => entry.value),
+        watch: [seen[0]!.oldValue, seen[0]!.newValue],
+        exportValues: exported.map((entry) => entry.value),
+        exportConstraints: exported.map((entry) => entry.constraints),
+        exportMetadata: exported.map((entry) => entry.metadata),
+        describeVariable: (await session.describeVariable('cfg')).value,
+      };
+      profiles.push(Object.fromEntries(Object.entries(read).map(([how, values]) => [how, deepFrozen(values)])));
+      expect(() => ((read.getVariable as { a: number[] }).a[0] = 5)).toThrow(TypeError);
+    }
+    expect(Object.values(profiles[0]!).every(Boolean)).toBe(true);
+    expect(profiles[1]).toEqual(profiles[0]);
   });
 
   it('reads each history entry with its own type, after an import changed the type', async () => {

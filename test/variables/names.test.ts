@@ -35,9 +35,12 @@ describe('names', () => {
       );
     });
 
-    it('refuses a non-string', () => {
-      expectValidation(() => assertVariableName(42), 'invalid variable name number: must be a string');
-      expectValidation(() => assertVariableName(null), 'invalid variable name null: must be a string');
+    it('refuses a non-string, naming its kind', () => {
+      const error = expectValidation(() => assertVariableName(42), 'variable name must be a string, got number');
+      expect(error.details).toEqual({ constraint: 'name', expected: 'a string', got: 'number' });
+      expectValidation(() => assertVariableName(null), 'variable name must be a string, got null');
+      expectValidation(() => assertVariableName(['a']), 'variable name must be a string, got array');
+      expectValidation(() => assertVariableName(undefined), 'variable name must be a string, got undefined');
     });
 
     it('cuts a huge name short and escapes control characters in the message', () => {
