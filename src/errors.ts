@@ -196,7 +196,9 @@ const TIMEOUT_FATES: Readonly<Record<string, string>> = {
  * A `call` got no reply within its timeout. A reply arriving later is dropped. Over NATS, `details.outcome` says what
  * a request that may write did: `unknown` when the wait ran out while the request may still be applied (the
  * client's own timeout, or a node's call to its session process), `not_applied` when a node refused to start it (a
- * revision it did not reach in time, reads too); the client's own timeout of a read has none.
+ * revision it did not reach in time, reads too); the client's own timeout of a read has none. A module execution's
+ * timeout names the execution in `details.sessionId`, `details.moduleId` and `details.executionId`, on an embedded
+ * handle as on a remote one (`details.processId` too when a module process's wait ran out, wherever it ran).
  */
 export class CallTimeoutError extends BridgeError {
   override readonly code = 'call_timeout';

@@ -10,6 +10,7 @@ export { Runtime, type RuntimeOptions } from './node/runtime.js';
 // Sessions and their variables.
 export {
   Session,
+  type SessionOptions,
   type SetVariableOptions,
   type SetVariablesOptions,
   type ImportVariablesOptions,

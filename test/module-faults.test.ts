@@ -122,6 +122,7 @@ describe('module faults', () => {
     for (const event of failed) {
       expect(event).toEqual({
         type: 'module.failed',
+        sessionId: 's',
         moduleId: 'qa',
         executionId: event.executionId,
         error: {
@@ -214,6 +215,7 @@ describe('module faults', () => {
     expect(failed).toEqual([
       {
         type: 'module.failed',
+        sessionId: 's',
         moduleId: 'planets',
         executionId: failed[0]?.executionId,
         error: (error as ToolFailedError).toJSON(),

@@ -77,5 +77,11 @@ export {
   type ProviderConfig,
 } from './language-model.js';
 export { PROVIDER_ENV, languageModelFromEnv, readProviderConfig, type Environment } from './language-model.js';
-export { ModuleHandle, type ExecuteOptions, type ModuleEventListener, type ModuleEventType } from './module-handle.js';
+export {
+  ModuleHandle,
+  type ExecuteOptions,
+  type HeardModuleEvent,
+  type ModuleEventListener,
+  type ModuleEventType,
+} from './module-handle.js';
 export { assertModuleId, type ModuleBinding, type ModuleSpec } from './module-spec.js';

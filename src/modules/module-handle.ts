@@ -52,8 +52,17 @@ export function assertModuleEventType(type: unknown): asserts type is ModuleEven
   );
 }
 
+/**
+ * One module event as `on` hands it out: the process's event, naming its session and module, as a remote handle's
+ * listener hears the same event from NATS (which adds only `incarnation`, the life of the session there).
+ */
+export type HeardModuleEvent<T extends ModuleEventType> = Extract<ModuleEmittedEvent, { type: T }> & {
+  readonly sessionId: string;
+  readonly moduleId: string;
+};
+
 /** A listener of one module event type. */
-export type ModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEmittedEvent, { type: T }>) => void;
+export type ModuleEventListener<T extends ModuleEventType> = (event: HeardModuleEvent<T>) => void;
 
 type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
 
@@ -338,13 +347,20 @@ export class ModuleHandle {
     }
   }
 
-  /** Tells `event` to the listeners of its type. */
+  /**
+   * Tells `event` to the listeners of its type, naming the session and the module: a `module.result` names its
+   * module only inside its result, and no process event names its session, where the same event from NATS does.
+   */
   #deliver(event: { readonly type: string }): void {
     const listeners = this.#listeners;
+    let heard: object | undefined;
     for (const added of listeners) {
       // One removed by a listener before it (the array was replaced) is not called again.
       if (added.type !== event.type || (listeners !== this.#listeners && !this.#listeners.includes(added))) continue;
-      this.#guard(() => (added.listener as (event: unknown) => void)(event));
+      // Made once a listener wants it: a delta nobody listens for costs no copy.
+      heard ??= { ...event, sessionId: this.sessionId, moduleId: this.moduleId };
+      const told = heard;
+      this.#guard(() => (added.listener as (event: unknown) => void)(told));
     }
   }
 

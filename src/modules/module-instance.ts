@@ -11,9 +11,12 @@ import { UnknownModuleError, ValidationError, VariableNotFoundError } from '../e
 import {
   defaultModuleRegistry,
   type ModuleRegistry,
+  type NeedsSource,
   type RegisteredModule,
   type VariableAwareModule,
+  unmetNeed,
 } from './module-registry.js';
+import type { ModuleNeed } from './programs.js';
 import { bindingStateOf, checkBoundValue } from './binding-state.js';
 import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import { inputProblem, type ModuleOptions } from './program-module.js';
@@ -110,7 +113,7 @@ export class ModuleInstance {
     const module =
       spec.typeVariable === undefined
         ? construct(entry, session, spec, options.llm)
-        : constructHeld(entry, session, spec, options.llm, spec.typeVariable);
+        : constructHeld(entry, session, spec, options.llm, spec.typeVariable, registry);
     bindFrom(module, session, spec, snapshot, woken);
     return new ModuleInstance(moduleId, session, spec, registry, options.llm, entry, module, version);
   }
@@ -148,7 +151,10 @@ export class ModuleInstance {
     const apply = state.check(snapshot);
     const before = this.#entry;
     // Built before anything is applied: a type that cannot be built (ReAct without tools) refuses the whole sync.
-    const next = entry === before ? undefined : constructHeld(entry, this.session, this.spec, this.llm, typeVariable);
+    const next =
+      entry === before
+        ? undefined
+        : constructHeld(entry, this.session, this.spec, this.llm, typeVariable, this.registry);
     // The current program takes the values first, so callbacks see each change from the value this module last
     // used; a new program then starts from what it holds.
     const applied = apply(program, entry.name);
@@ -245,10 +251,14 @@ async function readBound(session: SessionContext, spec: ResolvedModuleSpec): Pro
   return session.readVariablesNow?.(list) ?? (await session.readVariables(list));
 }
 
-/** The type `spec` runs as with the type variable as `snapshot` reads it, and that variable's version. */
+/**
+ * The type `spec` runs as with the type variable as `snapshot` reads it, and that variable's version. A name no type
+ * has lists the types the variable can select for this spec, not every registered one: BestOfN and Refine need a
+ * reward, which no variable carries (see `ModuleRegistry.selectable`).
+ */
 function typeIn(
   session: SessionContext,
-  spec: Pick<ResolvedModuleSpec, 'type' | 'typeVariable'>,
+  spec: Pick<ModuleSpec, 'type' | 'typeVariable'> & NeedsSource,
   snapshot: VariableSnapshot | undefined,
   registry: ModuleRegistry,
 ): { entry: RegisteredModule; version: number | undefined } {
@@ -263,7 +273,7 @@ function typeIn(
     return { entry: registry.resolve(read.value), version: read.version };
   } catch (error) {
     if (!(error instanceof UnknownModuleError)) throw error;
-    throw new UnknownModuleError(error.moduleType, error.available, { variable, cause: error });
+    throw new UnknownModuleError(error.moduleType, registry.selectable(spec), { variable, cause: error });
   }
 }
 
@@ -316,14 +326,38 @@ function rebind(
   }
 }
 
-/** {@link construct}, for a type the type variable `variable` names: a refusal names the variable too. */
+/**
+ * Why a type variable cannot switch its module to a type for want of a need: the variable names the type and
+ * brings nothing else, so what the type needs must be in the module's spec already.
+ */
+const WANTING: Readonly<Record<ModuleNeed, string>> = {
+  reward:
+    "needs a reward function, and this module's spec has none: a variable cannot hold a function, so only a " +
+    'module created embedded (in the process that runs it) with a reward in its spec can switch to it',
+  tools: "needs at least one tool, and this module's spec has none",
+};
+
+/**
+ * {@link construct}, for a type the type variable `variable` names: a refusal names the variable too, and a type
+ * the spec lacks a need of is refused saying so, with the types the variable can select instead.
+ */
 function constructHeld(
   entry: RegisteredModule,
   session: SessionContext,
   spec: ResolvedModuleSpec,
   llm: LanguageModel | undefined,
   variable: string,
+  registry: ModuleRegistry,
 ): VariableAwareModule {
+  const need = unmetNeed(entry, spec);
+  if (need !== undefined) {
+    const selectable = registry.selectable(spec);
+    throw new ValidationError(
+      `module type '${entry.name}' held by variable '${variable}' ${WANTING[need]}; ` +
+        `the types it can select: ${selectable.join(', ')}`,
+      { variable, details: { field: need, constraint: 'required', moduleType: entry.name, selectable } },
+    );
+  }
   try {
     return construct(entry, session, spec, llm);
   } catch (error) {

@@ -11,6 +11,7 @@ import {
   ChainOfThought,
   ChainOfThoughtWithHint,
   type ModuleClass,
+  type ModuleNeed,
   MultiChainComparison,
   Predict,
   ProgramOfThought,
@@ -41,6 +42,22 @@ export interface RegisteredModule {
   readonly name: string;
   readonly moduleClass: ModuleClass;
   readonly variableAwareClass: VariableAwareModuleClass;
+  /** What the type cannot be built without, from its class's static `needs` (BestOfN a reward, ReAct tools). */
+  readonly needs: readonly ModuleNeed[];
+}
+
+/** What of a module's spec decides whether a type's {@link RegisteredModule.needs} are met. */
+export interface NeedsSource {
+  readonly reward?: unknown;
+  readonly tools?: readonly unknown[];
+}
+
+/**
+ * The first of `entry`'s needs that `spec` does not meet, or `undefined`: a type variable that names such a type
+ * cannot switch the module to it (the variable names a type, and brings no reward nor tools).
+ */
+export function unmetNeed(entry: RegisteredModule, spec: NeedsSource): ModuleNeed | undefined {
+  return entry.needs.find((need) => (need === 'reward' ? spec.reward === undefined : (spec.tools ?? []).length === 0));
 }
 
 /** Module types by name. */
@@ -78,6 +95,7 @@ export class ModuleRegistry {
       moduleClass,
       variableAwareClass:
         variableAwareClass ?? (VariableAwareMixin(moduleClass) as unknown as VariableAwareModuleClass),
+      needs: [...(moduleClass.needs ?? [])],
     };
     this.#entries.set(key, entry);
     return entry;
@@ -109,6 +127,17 @@ export class ModuleRegistry {
   /** The registered names as registered, in registration order (aliases not included). */
   names(): string[] {
     return [...this.#entries.values()].map((entry) => entry.name);
+  }
+
+  /**
+   * The registered names a type variable can select for a module whose spec is `spec`: those whose needs it meets
+   * (see {@link unmetNeed}), in registration order. Without a reward in the spec (never one over NATS) that leaves
+   * out BestOfN and Refine; without tools, ReAct.
+   * @example
+   * registry.selectable({}) // ['Predict', 'ChainOfThought', 'ChainOfThoughtWithHint', 'ProgramOfThought', 'MultiChainComparison']
+   */
+  selectable(spec: NeedsSource): string[] {
+    return [...this.#entries.values()].filter((entry) => !unmetNeed(entry, spec)).map((entry) => entry.name);
   }
 }
 

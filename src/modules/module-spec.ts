@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
-import { assertVariableName } from '../variables/names.js';
+import { assertVariableName, notAString } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
 import { PROGRAM_PARAMETERS, checkProgramSettings } from './setting-limits.js';
 import {
@@ -64,9 +64,14 @@ export type ResolvedModuleSpec = Omit<ModuleSpec, 'tools'> & { readonly tools?: 
 /** Module ids become registry names and NATS subject tokens: same rule as session ids. */
 const MODULE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** Throws `ValidationError` unless `id` is a valid module id. */
+/**
+ * Throws `ValidationError` unless `id` is a valid module id; one that is no string is refused naming its kind, as
+ * a session id or a variable name is ("module id must be a string, got number").
+ */
 export function assertModuleId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || !MODULE_ID.test(id)) {
+  // Not "invalid module id 42": that reads as a module called `42` (and `details` would hold the value itself).
+  if (typeof id !== 'string') throw notAString('module id', 'moduleId', id);
+  if (!MODULE_ID.test(id)) {
     throw new ValidationError(`invalid module id ${show(id)}: use 1-128 letters, digits, '_' or '-'`, {
       details: { moduleId: id },
     });

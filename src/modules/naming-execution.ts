@@ -4,20 +4,31 @@
  * another node or a client, see module-entry.ts).
  * @module
  */
-import { ProcessExitedError } from '../errors.js';
+import { CallTimeoutError, ProcessExitedError } from '../errors.js';
 
 /**
  * @internal The error an execution's caller gets: a `ProcessExitedError` (the module's process exited with the
- * execution in it) names the execution, the session and the module, as the `module.failed` event of it does, so
- * that a caller can tell which of its executions was lost. Any other error is returned as it is.
+ * execution in it) or a `CallTimeoutError` (its wait ran out) names the execution, the session and the module, as
+ * the `module.failed` event of it does, so that a caller can tell which of its executions was lost. A remote
+ * handle names a timeout of its own wait alike (remote-module.ts). Any other error is returned as it is.
  */
 export function namingExecution(error: unknown, sessionId: string, moduleId: string, executionId: string): unknown {
-  if (!(error instanceof ProcessExitedError)) return error;
-  const named = new ProcessExitedError(error.target, error.reason, {
-    ...(error.cause === undefined ? {} : { cause: error.cause }),
-    details: { ...error.details, sessionId, moduleId, executionId },
-  });
-  // Where the exit was seen, not this copy: the message is the same, so the original stack reads true.
+  const cause = error instanceof Error && error.cause !== undefined ? { cause: error.cause } : {};
+  let named: ProcessExitedError | CallTimeoutError;
+  if (error instanceof ProcessExitedError) {
+    named = new ProcessExitedError(error.target, error.reason, {
+      ...cause,
+      details: { ...error.details, sessionId, moduleId, executionId },
+    });
+  } else if (error instanceof CallTimeoutError) {
+    named = new CallTimeoutError(error.target, error.timeoutMs, {
+      ...cause,
+      details: { ...error.details, sessionId, moduleId, executionId },
+    });
+  } else {
+    return error;
+  }
+  // Where the exit or the timeout was seen, not this copy: the message is the same, so the original stack reads true.
   if (error.stack !== undefined) named.stack = error.stack;
   return named;
 }

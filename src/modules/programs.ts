@@ -4,6 +4,13 @@
  */
 import { type ModuleOptions, ProgramModule } from './program-module.js';
 
+/**
+ * What a module type cannot be built without besides its signature: `reward` (a function, so only a spec given
+ * embedded has one) or `tools` (at least one). A class says it in its static `needs`; the registry reads it to tell
+ * which types a module's type variable can select, since a variable names a type and brings neither.
+ */
+export type ModuleNeed = 'reward' | 'tools';
+
 /** One LLM call from inputs to outputs (Ax `ax(signature)`). */
 export class Predict extends ProgramModule {
   static override readonly moduleType: string = 'Predict';
@@ -34,6 +41,8 @@ export class ChainOfThoughtWithHint extends ProgramModule {
 /** Reason-and-act: the LLM may call `options.tools` between steps, up to `maxSteps`. Refused without tools. */
 export class ReAct extends ProgramModule {
   static override readonly moduleType: string = 'ReAct';
+  /** Refused without at least one tool. */
+  static readonly needs: readonly ModuleNeed[] = ['tools'];
   /** @example new ReAct('question -> answer', { tools: [searchTool], maxSteps: 5 }) */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'react');
@@ -52,6 +61,8 @@ export class ProgramOfThought extends ProgramModule {
 /** Runs up to `n` candidates and keeps the best by `reward` (Ax `bestOfN`). */
 export class BestOfN extends ProgramModule {
   static override readonly moduleType: string = 'BestOfN';
+  /** Refused without a reward function. */
+  static readonly needs: readonly ModuleNeed[] = ['reward'];
   /**
    * @example
    * new BestOfN('question -> answer', { n: 3, reward: ({ prediction }) => String(prediction.answer).length })
@@ -64,6 +75,8 @@ export class BestOfN extends ProgramModule {
 /** Retries with feedback for up to `rounds` rounds until `reward` reaches `threshold` (Ax `refine`). */
 export class Refine extends ProgramModule {
   static override readonly moduleType: string = 'Refine';
+  /** Refused without a reward function. */
+  static readonly needs: readonly ModuleNeed[] = ['reward'];
   /** @example new Refine('question -> answer', { rounds: 2, reward: score, threshold: 1 }) */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'refine');
@@ -82,4 +95,6 @@ export class MultiChainComparison extends ProgramModule {
 /** A concrete module class: what the registry stores and `VariableAwareMixin` extends. */
 export type ModuleClass = (new (signature: string, options?: ModuleOptions) => ProgramModule) & {
   readonly moduleType: string;
+  /** What the type cannot be built without (see {@link ModuleNeed}); none when absent. */
+  readonly needs?: readonly ModuleNeed[];
 };

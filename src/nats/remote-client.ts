@@ -4,11 +4,14 @@
  * the client sends the highest store revision it has seen, so reads always reflect its own writes.
  * @module
  */
+import { ValidationError } from '../errors.js';
+import { assertOptions, type SessionOptions } from '../session/options.js';
 import { assertTimerMs } from './timer-ms.js';
 import { assertSessionId } from '../variables/names.js';
 import { connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteTransport } from './remote-transport.js';
+import { ClientState } from './session-handle-scope.js';
 import { createSubjects } from './subjects.js';
 
 /** How long {@link TetherClient.close} waits for the cancels still on their way. */
@@ -55,21 +58,21 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** Options of {@link TetherClient.session}. */
-export interface RemoteSessionOptions {
-  /**
-   * Open the session (create it when it does not exist), as `runtime.session(id)` does. With `false`, requests
-   * on a session that was never opened get `SessionError` (`session_not_found`).
-   * @default true
-   */
-  readonly create?: boolean;
-}
+/**
+ * Options of {@link TetherClient.session}: those of `runtime.session(id, options)`, checked alike.
+ * `create: false` opens nothing: requests on a session that was never opened get `SessionError`
+ * (`session_not_found`).
+ */
+export type RemoteSessionOptions = SessionOptions;
 
 /** A connection to the Tether nodes on one NATS system. */
 export interface TetherClient {
   /**
    * The session `id`: opened (get-or-create) on a node unless `create: false`. An opened handle is bound to the life
-   * of the session it opened (see `RemoteSession.delete`); one got with `create: false` to whichever is current.
+   * of the session it opened (see `RemoteSession.delete`); one got with `create: false` to whichever is current. A
+   * bad id or options bag is refused with the `ValidationError` `runtime.session` gives, before anything is sent;
+   * once {@link close} was called, `SessionError` (`session_stopped`, `details.client: 'closed'`), as a stopped
+   * runtime's `session` gives.
    */
   session(id: string, options?: RemoteSessionOptions): Promise<RemoteSession>;
   /** The highest store revision a reply has reported to this client. */
@@ -77,7 +80,10 @@ export interface TetherClient {
   /**
    * Closes the connection; watches end with it, and module handles are no longer `alive`. The cancels this client
    * sent for executions it gave up on (a timeout, an abort, a lost node) are waited for first, up to 2 s, so that
-   * they reach the nodes.
+   * they reach the nodes. From the call on, `session()` and every call on the handles this client gave out (module
+   * handles' included, `delete()` too) reject at once, sending nothing, with `SessionError` (`session_stopped`,
+   * `details.client: 'closed'`), as those of a stopped runtime do; calls already sent settle as they would have
+   * (one still waiting when the connection closes: `NatsConnectionError`, `closed`).
    */
   close(): Promise<void>;
   /**
@@ -99,6 +105,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
  * await client.close();
  */
 export async function connect(options: ConnectOptions): Promise<TetherClient> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new ValidationError('connect options must be an object');
   const subjects = createSubjects(options.prefix);
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Checked before connecting.
@@ -110,23 +118,27 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
   const closed = connection.closed().then(() => undefined);
   // With the default timeout, a request whose node says it is still at it (an election) waits as long as it says.
   const transport = new RemoteTransport(connection, subjects, timeoutMs, report, options.timeoutMs === undefined);
+  const state = new ClientState();
 
   return {
-    async session(id, sessionOptions = {}) {
+    async session(id, sessionOptions) {
       // Checked here, before the id becomes a subject token: a dot would address another subject, a space
       // would break the connection's protocol line.
       assertSessionId(id);
-      if (!(sessionOptions.create ?? true)) return new RemoteSession(id, transport);
+      assertOptions(sessionOptions, 'session');
+      if (state.closed) throw state.closedError(id);
+      if (!(sessionOptions?.create ?? true)) return new RemoteSession(id, transport, undefined, state);
       // The life opened: the handle's requests carry it, so they never reach a later life of the id.
       const opened = (await transport.request(subjects.open(id), {})) as { incarnation?: unknown };
       const incarnation = typeof opened?.incarnation === 'string' ? opened.incarnation : undefined;
-      return new RemoteSession(id, transport, incarnation);
+      return new RemoteSession(id, transport, incarnation, state);
     },
     get revision() {
       return transport.revision;
     },
     closed,
     async close() {
+      state.close();
       // A cancel is sent as its execute fails, and a caller closes right after: without this wait the cancel died
       // with the connection and the execution ran on, its LLM call paid (a node answers a cancel within 0.5 s).
       const allOut = await transport.settled(CANCEL_WAIT_MS);

@@ -114,7 +114,7 @@ export class RemoteModuleHandle {
     return (
       !this.#stopped &&
       !this.#gone &&
-      !this.scope.stopped &&
+      !this.scope.done &&
       !this.scope.lifeEnded &&
       !this.transport.connection.isClosed()
     );
@@ -149,7 +149,8 @@ export class RemoteModuleHandle {
    * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
    * @throws {ExecutionAbortedError} at once when `signal` fires
    * @throws {NoProcError} when no node serves the subject
-   * @throws {SessionError} (`session_stopped`) at once, sending nothing, once the session handle was stopped
+   * @throws {SessionError} (`session_stopped`) at once, sending nothing, once the session handle was stopped or the
+   * client closed (`details.client: 'closed'`)
    * @throws {ModuleNotFoundError} at once, sending nothing, once this handle's {@link stop} resolved
    */
   async execute(
@@ -206,7 +207,8 @@ export class RemoteModuleHandle {
         this.#cancel(executionId, 'the client lost its NATS connection');
       // Named like every other failure of an execution, so the caller can match it to the execution's events.
       if (error instanceof CallTimeoutError && error.details.executionId === undefined) {
-        const details = { ...error.details, moduleId: this.moduleId, executionId };
+        // As an embedded handle's timeout names it (naming-execution.ts), the session too.
+        const details = { ...error.details, sessionId: this.sessionId, moduleId: this.moduleId, executionId };
         throw new CallTimeoutError(error.target, error.timeoutMs, { cause: error, details });
       }
       throw error;
@@ -292,8 +294,10 @@ export class RemoteModuleHandle {
    * `ModuleNotFoundError` without a request, even once a module of the same id is created again (that one is
    * another module; `session.module(id)` gives a handle of it). Another handle of the module, here or in another
    * client, is not told: its requests reach whatever module has the id when they arrive. Once the session handle
-   * was stopped it rejects with `SessionError` (`session_stopped`) and sends nothing: that handle gave the module
-   * up, it did not remove it (a handle stopped before stays stopped, and its stop still does nothing).
+   * was stopped (or the client closed) it rejects with `SessionError` (`session_stopped`) and sends nothing: that
+   * handle gave the module up, it did not remove it (a handle stopped before stays stopped, and its stop still does
+   * nothing). An embedded handle's stop resolves once its runtime stopped, the module having gone with it; a closed
+   * client's module still runs on the nodes.
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -307,13 +311,16 @@ export class RemoteModuleHandle {
     this.#listeners.clear();
   }
 
-  /** Whether this handle is done: stopped, or given up with its session handle. */
+  /**
+   * Whether this handle is done: stopped, given up with its session handle, or its client closed (or given up on by
+   * NATS, whose closed connection takes no subscription: nats.js would throw its own error at the caller).
+   */
   #released(): boolean {
-    return this.#stopped || this.scope.stopped;
+    return this.#stopped || this.scope.done || this.transport.connection.isClosed();
   }
 
   /**
-   * A call on a handle whose session handle was stopped rejects as one on that handle does; on a stopped handle, as
+   * A call on a handle whose session handle was stopped (or whose client closed) rejects as one on that handle does; on a stopped handle, as
    * a request for a module that is gone would.
    */
   #assertUsable(): void {

@@ -6,7 +6,7 @@
  * compare-and-set from here.
  * @module
  */
-import { VariableNotFoundError } from '../errors.js';
+import { BridgeError, NatsConnectionError, VariableNotFoundError } from '../errors.js';
 import type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from '../session/session.js';
 import type {
   SessionContext,
@@ -27,10 +27,11 @@ import {
 import { assertOptions } from '../session/options.js';
 import type { ExportedVariable } from '../variables/record.js';
 import { assertVariableName } from '../variables/names.js';
+import { compileGlob } from '../variables/glob.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
 import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { RemoteModuleHandle } from './remote-module.js';
-import { SessionHandleScope } from './session-handle-scope.js';
+import { SessionHandleScope, type ClientState } from './session-handle-scope.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
@@ -58,13 +59,17 @@ export class RemoteSession implements SessionContext {
   /** Shared with the module handles and watches this handle gives out: its stop, and whether its life ended. */
   readonly #scope: SessionHandleScope;
 
-  /** @internal Handles come from `client.session(id)`; `incarnation`: the life `open` replied with. */
+  /**
+   * @internal Handles come from `client.session(id)`; `incarnation`: the life `open` replied with; `client`: the
+   * state of the client giving the handle out (its `close()`).
+   */
   constructor(
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
     incarnation?: string,
+    client?: ClientState,
   ) {
-    this.#scope = new SessionHandleScope(sessionId, incarnation);
+    this.#scope = new SessionHandleScope(sessionId, incarnation, client);
   }
 
   /**
@@ -108,6 +113,8 @@ export class RemoteSession implements SessionContext {
 
   /** Records of the variables whose names match the glob, sorted by name. */
   async listVariables(pattern = '*'): Promise<VariableRecord[]> {
+    // Checked here as the embedded handle and `watchVariables` check it: the node would name the request's field.
+    compileGlob(pattern);
     return (await this.#list(pattern)).records;
   }
 
@@ -230,7 +237,8 @@ export class RemoteSession implements SessionContext {
    * before: a node that has not applied that write yet reads without it, and the watch then delivers it as a change.
    * The handle's {@link stop} ends the watch; one it overtakes as the watch starts ends too, its listener hearing
    * nothing (not even the values `includeInitial` asked for), and this rejects with `SessionError`
-   * (`session_stopped`).
+   * (`session_stopped`). Once the client closed, it rejects at once with that error (`details.client: 'closed'`);
+   * once NATS was given up on, with `NatsConnectionError` (`closed`).
    */
   async watchVariables(
     pattern: string,
@@ -251,10 +259,27 @@ export class RemoteSession implements SessionContext {
       // Tracked from the start, so that a stop while the start read is under way ends the watch there; the watch
       // leaves the handle's list as it ends, by its unwatch or by itself.
       (end) => this.#scope.track(end),
-    );
+    ).catch((error: unknown) => {
+      throw this.#watchFailure(error);
+    });
     // The stop came while the watch started: it ended then, and its listener heard nothing of the start.
     if (this.#scope.stopped) throw this.#scope.stoppedError();
     return unwatch;
+  }
+
+  /**
+   * What a watch that could not start rejects with. Its subscriptions are nats.js's own calls, which on a closed
+   * connection throw nats.js's error: the caller gets the closed client's error (`close()` called meanwhile), or
+   * `NatsConnectionError` (`closed`) when NATS was given up on, as a request would.
+   */
+  #watchFailure(error: unknown): unknown {
+    if (error instanceof BridgeError || !this.transport.connection.isClosed()) return error;
+    // Closed by its `close()`: this throws the error every call of the client gets then.
+    this.#scope.assertClientOpen();
+    const server = this.transport.connection.getServer();
+    return new NatsConnectionError('closed', server, `watch of session '${this.sessionId}' not started`, {
+      cause: error,
+    });
   }
 
   /**
@@ -292,11 +317,14 @@ export class RemoteSession implements SessionContext {
    * Requests on it then get `SessionError` (`session_not_found`), from this handle or any other of its life, and
    * its watches end; opening the id again starts a new, empty session. A session that does not exist (or, for a
    * handle of an earlier life, whose life has ended) is `session_not_found`, and nothing changes. A stopped handle
-   * still deletes, as a stopped embedded one does: its stop gave up the handle, not the session.
+   * still deletes, as a stopped embedded one does: its stop gave up the handle, not the session. Once the client
+   * closed, it rejects at once with `SessionError` (`session_stopped`, `details.client: 'closed'`), as an embedded
+   * handle's does once its runtime stopped.
    * @example
    * await (await client.session('chat-1')).delete();
    */
   async delete(): Promise<void> {
+    this.#scope.assertClientOpen();
     const subject = this.transport.subjects.deleteSession(this.sessionId);
     await this.#heard(this.transport.request(subject, {}, undefined, this.incarnation));
     this.#scope.endLife();

@@ -1,11 +1,35 @@
 /**
  * What a remote session handle shares with the module handles and the watches it gave out: its `stop()`, after which
  * they all refuse calls with the `SessionError` (`session_stopped`) an embedded handle gives after its `stop()`, and
- * deliver nothing more; and, for a handle bound to a life, whether this client heard that life end (its module
- * handles are then not `alive`). Nothing of it reaches the nodes: a remote handle holds no process there.
+ * deliver nothing more; its client's `close()`, after which they refuse calls with the `session_stopped` an embedded
+ * handle gives once its runtime stopped; and, for a handle bound to a life, whether this client heard that life end
+ * (its module handles are then not `alive`). Nothing of it reaches the nodes: a remote handle holds no process there.
  * @module
  */
 import { SessionError, isSessionGone } from '../errors.js';
+
+/** What every handle of one remote client shares: whether the client's `close()` was called. */
+export class ClientState {
+  #closed = false;
+
+  /** Whether `close()` was called (not whether NATS gave up on the connection: that is the network's, not a stop). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Called as `close()` begins: calls made from then on are refused at once rather than sent into the closing. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /**
+   * The error of a call on a handle of session `sessionId` once the client closed: an embedded handle's once its
+   * runtime stopped (`session_stopped`), with `details.client: 'closed'`. Nothing was sent.
+   */
+  closedError(sessionId: string): SessionError {
+    return new SessionError('session_stopped', sessionId, { details: { client: 'closed' } });
+  }
+}
 
 /** The client-side state of one remote session handle and of everything it gave out. */
 export class SessionHandleScope {
@@ -14,15 +38,24 @@ export class SessionHandleScope {
   /** The watches and module listeners to end at `stop()`. */
   readonly #ends = new Set<() => void>();
 
-  /** `incarnation`: the life the handle is bound to, `undefined` for one that addresses whichever is current. */
+  /**
+   * `incarnation`: the life the handle is bound to, `undefined` for one that addresses whichever is current;
+   * `client`: the state of the client that gave the handle out.
+   */
   constructor(
     readonly sessionId: string,
     readonly incarnation: string | undefined,
+    private readonly client: ClientState = new ClientState(),
   ) {}
 
   /** Whether {@link stop} was called. */
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** Whether nothing of the handle may reach the nodes any more: it was stopped, or its client closed. */
+  get done(): boolean {
+    return this.#stopped || this.client.closed;
   }
 
   /**
@@ -39,9 +72,18 @@ export class SessionHandleScope {
     return new SessionError('session_stopped', this.sessionId, { details: { handle: 'stopped' } });
   }
 
-  /** Throws {@link stoppedError} once stopped: checked before anything is sent. */
+  /**
+   * Throws {@link stoppedError} once stopped, and the client's closed error once it closed: checked before anything
+   * is sent.
+   */
   assertOpen(): void {
     if (this.#stopped) throw this.stoppedError();
+    this.assertClientOpen();
+  }
+
+  /** Throws the client's closed error once it closed (a stopped handle still deletes its session, a closed one not). */
+  assertClientOpen(): void {
+    if (this.client.closed) throw this.client.closedError(this.sessionId);
   }
 
   /** Takes note of a request's failure: one that says the bound life is gone ends it for good. */

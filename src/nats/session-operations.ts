@@ -12,6 +12,7 @@ import { assertNamesArray } from '../session/argument-checks.js';
 import type { Session } from '../session/session.js';
 import { encodeValue } from '../variables/codec.js';
 import { assertVariableName } from '../variables/names.js';
+import { assertLockOwner } from '../variables/record.js';
 import type { VariableOperation } from './operations.js';
 import {
   assertFields,
@@ -42,6 +43,16 @@ function name(body: RequestBody, field = 'name'): string {
   const value = requireString(body, field);
   assertVariableName(value);
   return value;
+}
+
+/**
+ * The `owner` of a lock or unlock: one that is no string is refused here as the embedded API refuses it ("lock owner
+ * for 't' must be a string, got number"), not as a request field, so a remote client's caller hears what an embedded
+ * one does (a client sending `undefined` sends no field at all). A string is the session's to judge, by the same rule.
+ */
+function lockOwner(body: RequestBody, variable: string): string {
+  const owner = body.owner;
+  return typeof owner === 'string' ? owner : assertLockOwner(variable, owner);
 }
 
 /** What a `define` request asks for, its fields checked: an unknown or missing one is refused here. */
@@ -178,12 +189,14 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
 
   async lock(session, body) {
     assertVariableFields(body, ['name', 'owner'], 'lock');
-    return encodeRecord(await session.lockVariable(name(body), requireString(body, 'owner')));
+    const variable = name(body);
+    return encodeRecord(await session.lockVariable(variable, lockOwner(body, variable)));
   },
 
   async unlock(session, body) {
     assertVariableFields(body, ['name', 'owner'], 'unlock');
-    return encodeRecord(await session.unlockVariable(name(body), requireString(body, 'owner')));
+    const variable = name(body);
+    return encodeRecord(await session.unlockVariable(variable, lockOwner(body, variable)));
   },
 
   async export(session, body) {

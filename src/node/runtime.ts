@@ -18,6 +18,7 @@ import {
   type Target,
 } from '../runtime/process-runtime.js';
 import type { Session } from '../session/session.js';
+import { assertOptions, type SessionOptions } from '../session/options.js';
 import { WatchHub } from '../session/watch-hub.js';
 import { languageModelFromEnv, type LanguageModel } from '../modules/language-model.js';
 import { toolsByName } from '../modules/module-spec.js';
@@ -29,6 +30,7 @@ import type { Store, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
+import { assertTimerMs } from '../nats/timer-ms.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
@@ -164,8 +166,14 @@ export class Runtime {
     });
   }
 
-  /** Starts a node. With no options it is embedded: in-memory store, no server. */
+  /**
+   * Starts a node. With no options it is embedded: in-memory store, no server. A bag that is no object, and a
+   * `sessionTtlMs`, `hibernateAfterMs`, `callTimeoutMs` or `executionTimeoutMs` other than a whole number of
+   * milliseconds from 1 to 2^31-1 (`Infinity` too for the last two: wait for ever), are refused with `ValidationError` naming it before anything starts, as
+   * `connect` refuses its `timeoutMs`.
+   */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    assertRuntimeOptions(options);
     if (options.nats && options.store)
       throw new ValidationError('give either nats or store: a NATS node keeps its variables in JetStream KV');
     const report = reporterOf(options);
@@ -231,11 +239,15 @@ export class Runtime {
 
   /**
    * The session `id`, starting its process (and loading its variables) when it is not running. On a NATS node the
-   * session is also recorded as existing, so clients and other nodes reach it as one opened over the wire.
+   * session is also recorded as existing, so clients and other nodes reach it as one opened over the wire; with
+   * `create: false` it is not, and one that does not exist rejects with `SessionError` (`session_not_found`). Takes
+   * the options a remote client's `client.session(id, options)` takes, refusing a bad bag with the same
+   * `ValidationError`. Once the runtime stopped, `SessionError` (`session_stopped`), as its handles' calls get.
    */
-  async session(id: string): Promise<Session> {
+  async session(id: string, options?: SessionOptions): Promise<Session> {
     assertSessionId(id);
-    return this.#sessions.open(id, true);
+    assertOptions(options, 'session');
+    return this.#sessions.open(id, options?.create ?? true);
   }
 
   /** Ids of the sessions whose processes are running on this node. */
@@ -321,6 +333,26 @@ export class Runtime {
     this.#sessions.clear();
     if (this.#nats) await this.#nats.close();
     else if (this.#ownsStore) await this.#store.close();
+  }
+}
+
+/**
+ * Refuses what `Runtime.start` cannot run on, before anything starts, as `connect` refuses its own: a bag that is no
+ * object, and a timing a timer cannot keep (0 or less would expire sessions or fail calls at once; past 2^31-1 ms a
+ * timer fires at once).
+ */
+function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new ValidationError('Runtime.start options must be an object');
+  const timings = options as Partial<Record<string, unknown>>;
+  // A wait may last for ever; a period that drives the sweepers may not (a timer of Infinity fires at once).
+  for (const [field, forEver] of [
+    ['sessionTtlMs', false],
+    ['hibernateAfterMs', false],
+    ['callTimeoutMs', true],
+    ['executionTimeoutMs', true],
+  ] as const) {
+    if (timings[field] !== undefined) assertTimerMs(field, timings[field], forEver);
   }
 }
 

@@ -9,7 +9,7 @@
  * @module
  */
 import type { VariableChangedEvent } from '../../machines/session.machine.js';
-import { BridgeError, SessionError } from '../errors.js';
+import { SessionError } from '../errors.js';
 import { inspectAs } from '../nats/inspection.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { LocalEnd, SessionEndReason } from '../nats/session-control.js';
@@ -17,7 +17,7 @@ import type { SessionUse } from '../nats/session-expiry.js';
 import type { TrackingStore } from '../nats/tracking-store.js';
 import { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
-import type { ProcessRuntime } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS, type ProcessRuntime } from '../runtime/process-runtime.js';
 import { hasNews } from '../session/apply-store-change.js';
 import { Session } from '../session/session.js';
 import type { SessionHost, SessionProcess } from '../session/session-host.js';
@@ -122,8 +122,12 @@ export class SessionTable {
     this.#nats = nats;
   }
 
-  /** The session `id`, opened first when `create` (otherwise the caller made sure that it exists). */
+  /**
+   * The session `id`, opened first when `create` (otherwise the session must exist: on a NATS node one that does not
+   * is `session_not_found`). Once stopped, `SessionError` (`session_stopped`) before anything is asked of NATS.
+   */
   async open(id: string, create: boolean): Promise<Session> {
+    this.#assertServing(id);
     for (let attempt = 0; ; attempt += 1) {
       if (create) await this.#nats?.openSession(id);
       try {
@@ -226,7 +230,8 @@ export class SessionTable {
     const processes = [...this.#sessions.values()].map((entry) => entry.process);
     for (const process of processes) this.deps.processes.cast(process, { type: 'stop' });
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, waitMs)));
+    // Capped: a `callTimeoutMs` of Infinity must wait, and setTimeout fires at once past 2^31-1 ms.
+    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, Math.min(waitMs, MAX_TIMEOUT_MS))));
     await Promise.race([Promise.all(processes.map((process) => process.exited)), deadline]);
     clearTimeout(timer);
   }
@@ -248,12 +253,22 @@ export class SessionTable {
 
   /** Deletes a session (see `Session.delete`): on NATS through the node, everywhere; embedded, here. */
   async #delete(id: string, incarnation: string | undefined): Promise<void> {
+    // The store (or the node's connection) is closed: its failure would say so in its own words, not the session's.
+    this.#assertServing(id);
     if (this.#nats) return this.#nats.deleteSession(id, incarnation);
     await deleteEmbedded(this.deps.store, id, () => this.endLocal(id, undefined, 'deleted').done);
   }
 
+  /**
+   * Once the runtime stopped, every session of it is stopped: the handles' calls say so (their processes ended), and
+   * so does what would start or reach one anew, with the same error.
+   */
+  #assertServing(id: string): void {
+    if (this.#stopped) throw new SessionError('session_stopped', id);
+  }
+
   #running(id: string): SessionEntry {
-    if (this.#stopped) throw new BridgeError('the runtime is stopped');
+    this.#assertServing(id);
     const running = this.#sessions.get(id);
     return running && running.process.alive ? running : this.#start(id);
   }

@@ -34,6 +34,7 @@ const ACCEPTED = {
   rollbackVariable: { updatedBy: 'string' },
   importVariables: { replace: 'boolean', updatedBy: 'string' },
   watchVariables: { includeInitial: 'boolean' },
+  session: { create: 'boolean' },
 } as const satisfies Readonly<Record<string, Readonly<Record<string, OptionKind>>>>;
 
 /** An operation that takes an option bag. */
@@ -65,6 +66,18 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
       details: { operation, option, expected: EXPECTED[kind], got },
     });
   }
+}
+
+/** Options of `runtime.session(id, options)` and of a remote client's `client.session(id, options)`. */
+export interface SessionOptions {
+  /**
+   * Open the session (create it when it does not exist). With `false` nothing is opened: on a NATS system a session
+   * that was never opened (or whose life ended) is `SessionError` (`session_not_found`), from the client's handle at
+   * its first call, from a node's `runtime.session` at once; an embedded runtime keeps no record of sessions, so every
+   * id is one there, empty until written.
+   * @default true
+   */
+  readonly create?: boolean;
 }
 
 /** Options of `setVariable`. */

@@ -36,7 +36,7 @@ import { updateVariableInTurn } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 
-export type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from './options.js';
+export type { ImportVariablesOptions, SessionOptions, SetVariableOptions, SetVariablesOptions } from './options.js';
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.

@@ -36,13 +36,8 @@ export function isVariableName(name: unknown): name is string {
  */
 export function assertVariableName(name: unknown): asserts name is string {
   if (isVariableName(name)) return;
-  if (typeof name !== 'string') {
-    // Not "invalid variable name number": that reads as a variable called `number`.
-    const got = kindOf(name);
-    throw new ValidationError(`variable name must be a string, got ${got}`, {
-      details: { constraint: 'name', expected: 'a string', got },
-    });
-  }
+  // Not "invalid variable name number": that reads as a variable called `number`.
+  if (typeof name !== 'string') throw notAString('variable name', 'name', name);
   throw new ValidationError(
     `invalid variable name ${shown(name)}: must start with a letter or _ and hold only letters, digits, _ or -, ` +
       'at most 128 characters',
@@ -56,17 +51,40 @@ export function isSessionId(id: unknown): id is string {
 }
 
 /**
- * Throws a `ValidationError` unless `id` is a valid session id; the message shows the offending value.
+ * Throws a `ValidationError` unless `id` is a valid session id; the message shows the offending value, or the kind
+ * of a value that is no string (`kindOf`), as {@link assertVariableName} does.
  * @example
  * assertSessionId('a1b2-c3') // passes
  * assertSessionId('a.b')     // throws "invalid session id 'a.b': ..."
+ * assertSessionId(42)        // throws "session id must be a string, got number"
  */
 export function assertSessionId(id: unknown): asserts id is string {
   if (isSessionId(id)) return;
-  const why =
-    typeof id !== 'string' ? 'must be a string' : 'must hold only letters, digits, _ or -, 1 to 128 characters';
-  throw new ValidationError(`invalid session id ${shown(id)}: ${why}`, {
-    details: { constraint: 'sessionId', sessionId: typeof id === 'string' ? id.slice(0, 200) : typeof id },
+  // Not "invalid session id undefined": that reads as a session called `undefined`.
+  if (typeof id !== 'string') throw notAString('session id', 'sessionId', id);
+  throw new ValidationError(
+    `invalid session id ${shown(id)}: must hold only letters, digits, _ or -, 1 to 128 characters`,
+    { details: { constraint: 'sessionId', sessionId: id.slice(0, 200) } },
+  );
+}
+
+/**
+ * The refusal of an id or a name given as something other than a string, worded alike for every kind of id
+ * (variable names, session ids, module ids, lock owners): `"<what> must be a string, got <kind>"`, its kind by
+ * {@link kindOf}, and `details` `{ constraint, expected: 'a string', got }`.
+ * @example
+ * throw notAString('module id', 'moduleId', 42) // "module id must be a string, got number"
+ */
+export function notAString(
+  what: string,
+  constraint: string,
+  value: unknown,
+  extra: { readonly variable?: string } = {},
+): ValidationError {
+  const got = kindOf(value);
+  return new ValidationError(`${what} must be a string, got ${got}`, {
+    ...extra,
+    details: { constraint, expected: 'a string', got },
   });
 }
 

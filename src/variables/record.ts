@@ -8,7 +8,7 @@ import { kindOf } from './failure.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { validateConstraints } from './constraints.js';
 import { validateDefineOptions } from './define-options.js';
-import { assertVariableName } from './names.js';
+import { assertVariableName, notAString } from './names.js';
 import type { Constraints, JsonValue, VariableRecord, VariableType } from './types.js';
 import { validateValue } from './validate.js';
 
@@ -87,10 +87,12 @@ export const MAX_LOCK_OWNER_LENGTH = 256;
  * @throws {ValidationError} naming the variable
  */
 export function assertLockOwner(name: string, owner: unknown): string {
-  if (typeof owner !== 'string' || owner === '' || owner.length > MAX_LOCK_OWNER_LENGTH) {
-    const got = typeof owner === 'string' ? `${owner.length} characters` : typeof owner;
+  // Worded as every id that is no string is ("lock owner for 't' must be a string, got null"; `typeof` said object).
+  if (typeof owner !== 'string') throw notAString(`lock owner for '${name}'`, 'lockOwner', owner, { variable: name });
+  if (owner === '' || owner.length > MAX_LOCK_OWNER_LENGTH) {
     throw new ValidationError(
-      `a lock owner for '${name}' must be a non-empty string of at most ${MAX_LOCK_OWNER_LENGTH} characters, got ${got}`,
+      `a lock owner for '${name}' must be a non-empty string of at most ${MAX_LOCK_OWNER_LENGTH} characters, ` +
+        `got ${owner.length} characters`,
       { variable: name, details: { constraint: 'lockOwner', maxLength: MAX_LOCK_OWNER_LENGTH } },
     );
   }

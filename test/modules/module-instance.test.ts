@@ -29,7 +29,8 @@ async function typedModule(session: Session, calls: unknown[][]) {
 describe('module instance', () => {
   for (const [refused, code, named] of [
     ['Bogus', 'unknown_module', "Unknown module type 'Bogus' (held by variable 'kind')"],
-    ['ReAct', 'validation_failed', 'ReAct needs at least one tool (options.tools); without tools use Predict'],
+    ['ReAct', 'validation_failed', "module type 'ReAct' held by variable 'kind' needs at least one tool"],
+    ['BestOfN', 'validation_failed', "module type 'BestOfN' held by variable 'kind' needs a reward function"],
   ] as const) {
     it(`applies nothing of a sync whose type variable names ${refused}, not even the other bindings`, () =>
       withSession(async (session, stub) => {
@@ -94,4 +95,69 @@ describe('module instance', () => {
         }),
       ).rejects.toMatchObject({ code: 'validation_failed', variable: 'temp', details: { field: 'temperature' } });
     }));
+
+  describe('a type variable naming a type the module cannot switch to', () => {
+    /** The types a module without a reward or tools can switch to: BestOfN, Refine and ReAct need what it lacks. */
+    const plain = ['Predict', 'ChainOfThought', 'ChainOfThoughtWithHint', 'ProgramOfThought', 'MultiChainComparison'];
+
+    it('lists only the types the variable can select when it names no type', () =>
+      withSession(async (session, stub) => {
+        stub.fallback = () => text('Answer: ok');
+        const qa = await typedModule(session, []);
+        await session.setVariable('kind', 'Bogus');
+        const { syncFailed } = await qa.execute({ question: 'q' });
+        expect(syncFailed).toEqual({
+          code: 'unknown_module',
+          message: `Unknown module type 'Bogus' (held by variable 'kind'); available: ${plain.join(', ')}`,
+          details: { moduleType: 'Bogus', available: plain, variable: 'kind' },
+        });
+        // A creation whose type variable names no type lists the same.
+        await expect(
+          session.module('other', { typeVariable: 'kind', signature: 'question:string -> answer:string' }),
+        ).rejects.toMatchObject({ code: 'unknown_module', details: { available: plain } });
+      }));
+
+    it.each(['BestOfN', 'refine'])('says %s needs a reward the spec does not have, and what it can select', (type) =>
+      withSession(async (session, stub) => {
+        stub.fallback = () => text('Answer: ok');
+        const qa = await typedModule(session, []);
+        await session.setVariable('kind', type);
+        const held = await qa.execute({ question: 'q' });
+        const name = type === 'refine' ? 'Refine' : type;
+        expect(held.moduleType).toBe('Predict');
+        expect(held.syncFailed).toEqual({
+          code: 'validation_failed',
+          message:
+            `module type '${name}' held by variable 'kind' needs a reward function, and this module's spec has none: ` +
+            'a variable cannot hold a function, so only a module created embedded (in the process that runs it) ' +
+            `with a reward in its spec can switch to it; the types it can select: ${plain.join(', ')}`,
+          details: { field: 'reward', constraint: 'required', moduleType: name, selectable: plain, variable: 'kind' },
+        });
+      }),
+    );
+
+    it('switches to BestOfN and lists it when the spec has a reward', () =>
+      withSession(async (session, stub) => {
+        stub.fallback = () => text('Answer: ok');
+        await session.defineVariable('kind', 'module', 'Predict');
+        const qa = await session.module('qa', {
+          typeVariable: 'kind',
+          signature: 'question:string -> answer:string',
+          maxRetries: 0,
+          reward: () => 1,
+        });
+        await session.setVariable('kind', 'Nope');
+        const nope = await qa.execute({ question: 'q' });
+        expect(nope.syncFailed).toMatchObject({
+          code: 'unknown_module',
+          details: {
+            available: [...plain.slice(0, 3), 'ProgramOfThought', 'BestOfN', 'Refine', 'MultiChainComparison'],
+          },
+        });
+        await session.setVariable('kind', 'BestOfN');
+        const best = await qa.execute({ question: 'q' });
+        expect(best).not.toHaveProperty('syncFailed');
+        expect(best.moduleType).toBe('BestOfN');
+      }));
+  });
 });

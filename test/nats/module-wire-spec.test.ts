@@ -3,6 +3,7 @@ import {
   Runtime,
   ValidationError,
   createSubjects,
+  defaultModuleRegistry,
   parseWireSpec,
   toWireSpec,
   type ModuleTool,
@@ -66,6 +67,17 @@ describe('module wire spec', () => {
     // The types that need no function travel, ChainOfThoughtWithHint among them.
     for (const type of ['ChainOfThoughtWithHint', 'MultiChainComparison'])
       expect(parseWireSpec({ type, signature: spec.signature })).toEqual({ type, signature: spec.signature });
+  });
+
+  it("refuses as embedded-only exactly the registry's types that need a reward", () => {
+    // The wire keeps its own list (it must not load the registry, which loads Ax): the two must not drift apart.
+    for (const type of defaultModuleRegistry.names()) {
+      const needsReward = defaultModuleRegistry.resolve(type).needs.includes('reward');
+      const parse = () => parseWireSpec({ type, signature: spec.signature, tools: ['echo'] });
+      if (needsReward) expect(parse, type).toThrow(/needs a reward function/);
+      else expect(parse, type).not.toThrow();
+    }
+    expect(defaultModuleRegistry.selectable({ tools: ['echo'] })).not.toContain('BestOfN');
   });
 });
 

@@ -5,6 +5,15 @@ import { connect } from '../../src/nats/remote-client.js';
 const NOWHERE = 'nats://127.0.0.1:1';
 
 describe('remote client options', () => {
+  it('refuses a bag that is no object, as Runtime.start refuses its own, before connecting', async () => {
+    for (const options of [null, NOWHERE, []]) {
+      await expect(connect(options as never), JSON.stringify(options)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: 'connect options must be an object',
+      });
+    }
+  });
+
   it('refuses a timeout a timer cannot wait, naming it, before connecting', async () => {
     for (const [field, value] of [
       ['timeoutMs', 0],

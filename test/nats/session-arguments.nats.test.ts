@@ -32,6 +32,7 @@ type AnySession = Pick<
   | 'unlockVariable'
   | 'exportVariables'
   | 'importVariables'
+  | 'listVariables'
   | 'watchVariables'
 >;
 
@@ -77,6 +78,10 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
         () => loose(session).watchVariables('*', listener, { includeInitial: 'yes' }),
         "watchVariables option 'includeInitial' must be a boolean, got string",
       ],
+      // The same glob check for listing as for watching (a client let the node refuse it, naming its field).
+      [() => loose(session).listVariables(5), 'invalid glob pattern: must be a string, got number'],
+      [() => loose(session).listVariables(null), 'invalid glob pattern: must be a string, got object'],
+      [() => loose(session).watchVariables(5, listener), 'invalid glob pattern: must be a string, got number'],
     ];
     for (const [call, message] of refusals) {
       const error = await call().catch((e: unknown) => e);

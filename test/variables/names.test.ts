@@ -76,7 +76,15 @@ describe('names', () => {
         "invalid session id 'a.b': must hold only letters, digits, _ or -, 1 to 128 characters",
       );
       expect(error.details).toMatchObject({ sessionId: 'a.b' });
-      expectValidation(() => assertSessionId(undefined), 'invalid session id undefined: must be a string');
+    });
+
+    it('refuses a non-string, naming its kind as a variable name does', () => {
+      const error = expectValidation(() => assertSessionId(undefined), 'session id must be a string, got undefined');
+      expect(error.details).toEqual({ constraint: 'sessionId', expected: 'a string', got: 'undefined' });
+      expectValidation(() => assertSessionId(42), 'session id must be a string, got number');
+      expectValidation(() => assertSessionId(null), 'session id must be a string, got null');
+      expectValidation(() => assertSessionId(['s']), 'session id must be a string, got array');
+      expect(isSessionId(42)).toBe(false);
     });
   });
 });

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallTimeoutError, createLanguageModel } from '../../src/index.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
+import { OpenAIStub, text } from '../support/openai-stub.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+let stub: OpenAIStub;
+beforeAll(async () => {
+  stub = await OpenAIStub.start();
+});
+afterAll(async () => {
+  await stub?.close();
+});
+
+const spec = {
+  type: 'Predict',
+  signature: 'question:string -> answer:string',
+  bindings: { temperature: 't' },
+  maxRetries: 0,
+};
+const EVENTS = ['module.synced', 'module.syncFailed', 'module.delta', 'module.result', 'module.failed'] as const;
+
+/** An embedded handle (on the node) and a remote handle (from a client) of one module `qa` of session `sessionId`. */
+async function bothKinds(sessionId: string) {
+  const node = await fx().runtime(fx().buckets(), {
+    llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+  });
+  const session = await (await fx().client()).session(sessionId);
+  await session.defineVariable('t', 'float', 0.5);
+  const remote = await session.module('qa', spec);
+  const embedded = await (await node.session(sessionId)).module('qa');
+  return { session, embedded, remote };
+}
+
+describe('module handles alike, embedded and remote', () => {
+  it('name a timed-out execution alike: its session, module and execution', async () => {
+    const { embedded, remote } = await bothKinds('slow');
+    stub.delayMs = 1000;
+    try {
+      const [fromEmbedded, fromRemote] = await Promise.all(
+        [embedded, remote].map((qa) => qa.execute({ question: 'q' }, { timeoutMs: 200 }).catch((e: unknown) => e)),
+      );
+      for (const error of [fromEmbedded, fromRemote]) {
+        expect(error).toBeInstanceOf(CallTimeoutError);
+        expect(Object.keys((error as CallTimeoutError).details).sort()).toEqual([
+          'executionId',
+          'moduleId',
+          'processId',
+          'sessionId',
+          'target',
+          'timeoutMs',
+        ]);
+        expect(error).toMatchObject({
+          code: 'call_timeout',
+          message: "call to 'tether.module.slow.qa' timed out after 200 ms",
+          details: { sessionId: 'slow', moduleId: 'qa', executionId: expect.any(String), timeoutMs: 200 },
+        });
+      }
+    } finally {
+      stub.delayMs = 0;
+    }
+  });
+
+  it("hand on()'s listeners the same events, the remote one adding only the session's life", async () => {
+    stub.fallback = () => text('Answer: ok');
+    const { session, embedded, remote } = await bothKinds('heard');
+    const heard = { embedded: [] as object[], remote: [] as object[] };
+    for (const type of EVENTS) {
+      embedded.on(type, (event) => heard.embedded.push(event));
+      remote.on(type, (event) => heard.remote.push(event));
+    }
+    await remote.execute({ question: 'fine' });
+    // A temperature of 5 is refused by the module (not by the float variable): the next sync fails.
+    await session.setVariable('t', 5);
+    await embedded.execute({ question: 'refused' });
+    await session.setVariable('t', 0.5);
+    stub.delayMs = 600;
+    await embedded.execute({ question: 'late' }, { timeoutMs: 100 }).catch(() => undefined);
+    stub.delayMs = 0;
+    const types = ['synced', 'delta', 'result', 'syncFailed', 'delta', 'result', 'synced', 'failed'];
+    await waitFor(() => heard.remote.length === types.length && heard.embedded.length === types.length, {
+      message: 'every event heard, remotely and embedded',
+    });
+    expect(heard.embedded.map((event) => (event as { type: string }).type)).toEqual(types.map((t) => `module.${t}`));
+    for (const event of heard.remote) expect(event).toMatchObject({ incarnation: session.incarnation });
+    const withoutLife = heard.remote.map(({ incarnation: _life, ...rest }: { incarnation?: string }) => rest);
+    expect(withoutLife).toEqual(heard.embedded);
+    for (const event of heard.embedded) expect(event).toMatchObject({ sessionId: 'heard', moduleId: 'qa' });
+  });
+});

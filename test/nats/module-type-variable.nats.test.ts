@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createEchoModel } from '../../src/index.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
+
+const fx = useNatsFixture();
+
+/** What a module created over NATS can switch to: no spec sent over NATS has a reward, and this one has no tools. */
+const SELECTABLE = ['Predict', 'ChainOfThought', 'ChainOfThoughtWithHint', 'ProgramOfThought', 'MultiChainComparison'];
+
+describe('module type variable over NATS', () => {
+  it('lists only the types the variable can select, and says why BestOfN and Refine are not among them', async () => {
+    await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+    const session = await (await fx().client()).session('typed');
+    await session.defineVariable('kind', 'module', 'Predict');
+    const qa = await session.module('qa', { typeVariable: 'kind', signature: 'question:string -> answer:string' });
+
+    await session.setVariable('kind', 'Nope');
+    const nope = await qa.execute({ question: 'q' });
+    expect(nope.moduleType).toBe('Predict');
+    expect(nope.syncFailed).toEqual({
+      code: 'unknown_module',
+      message: `Unknown module type 'Nope' (held by variable 'kind'); available: ${SELECTABLE.join(', ')}`,
+      details: { moduleType: 'Nope', available: SELECTABLE, variable: 'kind' },
+    });
+
+    for (const type of ['BestOfN', 'Refine']) {
+      await session.setVariable('kind', type);
+      const held = await qa.execute({ question: 'q' });
+      expect(held.moduleType).toBe('Predict');
+      expect(held.syncFailed).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringMatching(
+          new RegExp(
+            `^module type '${type}' held by variable 'kind' needs a reward function, and this module's spec has none: a variable cannot hold a function`,
+          ),
+        ),
+        details: {
+          field: 'reward',
+          constraint: 'required',
+          moduleType: type,
+          selectable: SELECTABLE,
+          variable: 'kind',
+        },
+      });
+    }
+  });
+});
