@@ -11,7 +11,7 @@
  * @module
  */
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import { AlreadyExistsError, ModuleNotFoundError, ValidationError } from '../errors.js';
+import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError } from '../errors.js';
 import type { LanguageModel } from '../modules/language-model.js';
 import { IdleClock } from '../runtime/idle-clock.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
@@ -78,7 +78,14 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       logic,
       idle: this.#idle,
       forget: (entry) => this.#entries.forget(entry),
-      stopModule: (entry) => stopByHandle(entry, this.#sharing),
+      stopModule: (entry) => {
+        // The node stopped: its connection is closed, so a shared module's spec cannot leave the bucket (other nodes
+        // go on serving it), and the stop is refused as every call after `runtime.stop()` is. Embedded, the module
+        // ended with the runtime: its stop has nothing left to do.
+        if (this.#closed && this.#sharing)
+          return Promise.reject(new SessionError('session_stopped', entry.handle.sessionId));
+        return stopByHandle(entry, this.#sharing);
+      },
     };
   }
 
