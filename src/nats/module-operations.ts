@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MsgHdrs } from 'nats';
 import { ExecutionAbortedError, ModuleNotFoundError, NodeStoppingError, UnknownModuleError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { Session } from '../session/session.js';
 import type { ModuleControl } from './module-control.js';
 import type { ModuleForward } from './module-forward.js';
@@ -138,7 +139,12 @@ export function moduleOperations(
         if (lifeOf(headers) !== undefined) await session(sessionId, headers);
         // Only a module this node cannot run is passed on: the usual path costs nothing more.
         if (!host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId, headers))) {
-          const passed = { inputs, executionId, timeoutMs: timeoutMs ?? host.executionTimeoutMs };
+          // The wire takes whole milliseconds up to 2^31-1: a node's default of Infinity goes as the longest.
+          const passed = {
+            inputs,
+            executionId,
+            timeoutMs: timeoutMs ?? Math.min(host.executionTimeoutMs, MAX_TIMEOUT_MS),
+          };
           // Ended here, it is cancelled on the node it was passed on to, as a client's cancel would reach it.
           onEnded(ended, (reason) => void control.cancel(sessionId, moduleId, executionId, reason).catch(() => {}));
           return forward!.execute(sessionId, moduleId, passed, headers);

@@ -25,6 +25,7 @@
  * @module
  */
 import { InternalError, SessionError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { SessionEndReason } from './session-control.js';
 import type { SessionRemoval } from './session-removal.js';
 import type { SessionDirectory } from './session-directory.js';
@@ -93,7 +94,9 @@ async function eachLimited<T>(items: readonly T[], work: (item: T) => Promise<un
  */
 export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   const { directory } = deps;
-  const period = Math.max(5, Math.floor(deps.ttlMs / 4));
+  // At most what a timer can wait: a TTL of Infinity (or of years) still scans, and never finds a session idle that
+  // long; setInterval would fire at once for more.
+  const period = Math.min(MAX_TIMEOUT_MS, Math.max(5, Math.floor(deps.ttlMs / 4)));
   /** Per session used here, its record as this node last read or wrote it. */
   const stamped = new Map<string, ReadRecord>();
   let stopped = false;

@@ -18,6 +18,7 @@
  */
 import { type NatsConnection, type Service, type Subscription } from 'nats';
 import { NodeStoppingError, ValidationError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { packageVersion } from '../package-version.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
@@ -130,7 +131,8 @@ const SUBSCRIBE_WAIT_MS = 2_000;
  * was in flight then (5 s), and 2 s to spare.
  */
 export function answerWithinFor(writeTimeoutMs: number): number {
-  return writeTimeoutMs + 7000;
+  // A header states whole milliseconds a client can wait: a call timeout of Infinity states the longest.
+  return Math.min(writeTimeoutMs + 7000, MAX_TIMEOUT_MS);
 }
 
 /** {@link answerWithinFor} the runtime's defaults: a 5 s call timeout and a 15 s ride through an election. */

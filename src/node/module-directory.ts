@@ -78,13 +78,16 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       logic,
       idle: this.#idle,
       forget: (entry) => this.#entries.forget(entry),
-      stopModule: (entry) => {
-        // The node stopped: its connection is closed, so a shared module's spec cannot leave the bucket (other nodes
-        // go on serving it), and the stop is refused as every call after `runtime.stop()` is. Embedded, the module
-        // ended with the runtime: its stop has nothing left to do.
-        if (this.#closed && this.#sharing)
-          return Promise.reject(new SessionError('session_stopped', entry.handle.sessionId));
-        return stopByHandle(entry, this.#sharing);
+      stopModule: async (entry) => {
+        try {
+          await stopByHandle(entry, this.#sharing);
+        } catch (error) {
+          // The node stopped meanwhile (or before): its connection closed, so the shared spec could not leave the
+          // bucket (other nodes go on serving it). Refused as every call after `runtime.stop()` is; a stop while
+          // the node is stopping but still connected does its work. Embedded, there is no bucket to fail.
+          if (this.#closed) throw new SessionError('session_stopped', entry.handle.sessionId, { cause: error });
+          throw error;
+        }
       },
     };
   }

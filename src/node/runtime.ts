@@ -30,7 +30,7 @@ import type { Store, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
-import { assertTimerMs } from '../nats/timer-ms.js';
+import { durationMs } from '../nats/timer-ms.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
@@ -64,7 +64,8 @@ export interface RuntimeOptions {
    * `session.delete()` (its variables with their history, its modules; its handles get `session_expired`, its
    * watchers are dropped). On a NATS node that takes this long without use on every node: nodes note each
    * session's last use in its record (at most once a quarter of this per session and node) and any node expires
-   * it, between 1.25 and 1.75 times this after its last use (see src/nats/session-expiry.ts). @default 3_600_000
+   * it, between 1.25 and 1.75 times this after its last use (see src/nats/session-expiry.ts). `Infinity`: never.
+   * @default 3_600_000
    */
   readonly sessionTtlMs?: number;
   /**
@@ -72,15 +73,19 @@ export interface RuntimeOptions {
    * variables stay, and the next use wakes it (not while it has a `watchVariables` listener on this node: that
    * listener hears other nodes' writes through the session's process). A module with nothing to do for this long
    * (or when its session hibernates here) hibernates too, on any runtime: its process stops, its handle and
-   * listeners stay, and the next use wakes it as it was. @default `sessionTtlMs`
+   * listeners stay, and the next use wakes it as it was. `Infinity`: never. @default `sessionTtlMs`
    */
   readonly hibernateAfterMs?: number;
   /**
    * How long a session operation waits for its process. On a NATS node a write waits `nats.unavailableRetryMs`
-   * longer: its commit may be riding through a leader election of the variables bucket. @default 5000
+   * longer: its commit may be riding through a leader election of the variables bucket. `Infinity`: for ever.
+   * @default 5000
    */
   readonly callTimeoutMs?: number;
-  /** How long `module.execute()` waits, queue time included. @default 120_000 */
+  /**
+   * How long `module.execute()` waits, queue time included, when its call gives no `timeoutMs`. `Infinity`: for ever
+   * (a request passed on to another node, which takes at most 2^31-1 ms, waits that long). @default 120_000
+   */
   readonly executionTimeoutMs?: number;
   /**
    * The LLM of every module. By default the one the environment configures (`TETHER_AI`, `TETHER_AI_URL`,
@@ -134,9 +139,10 @@ export class Runtime {
     });
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? createMemoryStore<VariableRecord>();
-    this.#ttlMs = options.sessionTtlMs ?? 3_600_000;
-    this.#callTimeoutMs = options.callTimeoutMs ?? 5000;
-    const hibernateAfterMs = options.hibernateAfterMs ?? this.#ttlMs;
+    // Checked by `start`; a fraction is rounded up, as `durationMs` reads it.
+    this.#ttlMs = Math.ceil(options.sessionTtlMs ?? 3_600_000);
+    this.#callTimeoutMs = Math.ceil(options.callTimeoutMs ?? 5000);
+    const hibernateAfterMs = Math.ceil(options.hibernateAfterMs ?? this.#ttlMs);
     const retryMs = options.nats ? (options.nats.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS) : 0;
     // Capped at what a timer can wait: a longer call timeout is refused, which would fail every write.
     const writeTimeoutMs = Math.min(this.#callTimeoutMs + retryMs, Math.max(this.#callTimeoutMs, MAX_TIMEOUT_MS));
@@ -144,7 +150,7 @@ export class Runtime {
     this.#modules = new ModuleDirectory(
       {
         processes: this.#processes,
-        executionTimeoutMs: options.executionTimeoutMs ?? 120_000,
+        executionTimeoutMs: Math.ceil(options.executionTimeoutMs ?? 120_000),
         hibernateAfterMs,
         report: (error) => this.#report(error, 'module listener'),
       },
@@ -168,9 +174,10 @@ export class Runtime {
 
   /**
    * Starts a node. With no options it is embedded: in-memory store, no server. A bag that is no object, and a
-   * `sessionTtlMs`, `hibernateAfterMs`, `callTimeoutMs` or `executionTimeoutMs` other than a whole number of
-   * milliseconds from 1 to 2^31-1 (`Infinity` too for the last two: wait for ever), are refused with `ValidationError` naming it before anything starts, as
-   * `connect` refuses its `timeoutMs`.
+   * `sessionTtlMs`, `hibernateAfterMs`, `callTimeoutMs` or `executionTimeoutMs` that is not a number of
+   * milliseconds over 0 (`callTimeoutMs` and `executionTimeoutMs` at most 2^31-1), or `Infinity` (never expire,
+   * never hibernate, wait for ever), are refused with `ValidationError` naming it before anything starts, as
+   * `connect` refuses its `timeoutMs`. A fraction is rounded up, as `execute`'s `timeoutMs` is.
    */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
     assertRuntimeOptions(options);
@@ -337,23 +344,25 @@ export class Runtime {
 }
 
 /**
+ * The durations `Runtime.start` takes: the waits at most what a timer can wait (past 2^31-1 ms one fires at once),
+ * the periods, which sweeps check, as long as asked. 0 or less would fail calls or expire sessions at once.
+ */
+const DURATIONS = [
+  ['sessionTtlMs', 'period'],
+  ['hibernateAfterMs', 'period'],
+  ['callTimeoutMs', 'wait'],
+  ['executionTimeoutMs', 'wait'],
+] as const;
+
+/**
  * Refuses what `Runtime.start` cannot run on, before anything starts, as `connect` refuses its own: a bag that is no
- * object, and a timing a timer cannot keep (0 or less would expire sessions or fail calls at once; past 2^31-1 ms a
- * timer fires at once).
+ * object, and a duration {@link durationMs} refuses.
  */
 function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new ValidationError('Runtime.start options must be an object');
   const timings = options as Partial<Record<string, unknown>>;
-  // A wait may last for ever; a period that drives the sweepers may not (a timer of Infinity fires at once).
-  for (const [field, forEver] of [
-    ['sessionTtlMs', false],
-    ['hibernateAfterMs', false],
-    ['callTimeoutMs', true],
-    ['executionTimeoutMs', true],
-  ] as const) {
-    if (timings[field] !== undefined) assertTimerMs(field, timings[field], forEver);
-  }
+  for (const [field, kind] of DURATIONS) if (timings[field] !== undefined) durationMs(field, timings[field], kind);
 }
 
 /** The user's inspector and the NATS node's, as one (either may be absent). */

@@ -16,13 +16,13 @@ describe('a node answering slowly tells a caller that asked (Tether-Accept-Notic
    * A node behind a proxy holding its bucket's messages, and a write it has not heard of: a request that asks for
    * that write's revision waits for it (at most 2 s), as a request riding through an election waits.
    */
-  async function laggingNode() {
+  async function laggingNode(options: { callTimeoutMs?: number } = {}) {
     const buckets = fx().buckets();
     const proxy = await startLaggingProxy(fx().server.url, (subject) =>
       subject.startsWith(`$KV.${buckets.variablesBucket}.`),
     );
     onTestFinished(() => proxy.close());
-    const node = await fx().node(buckets, { servers: proxy.url });
+    const node = await fx().node(buckets, { ...options, servers: proxy.url });
     const client = await fx().client();
     const session = await client.session('slow');
     await session.defineVariable('x', 'integer', 1);
@@ -68,6 +68,18 @@ describe('a node answering slowly tells a caller that asked (Tether-Accept-Notic
     await waitFor(() => received.length === 2, { message: 'the reply' });
     expect(isNotice(received[1]!)).toBe(false);
     expect(received[1]!.json()).toMatchObject({ result: { value: 1 } });
+  });
+
+  it('states a whole number of milliseconds when its calls wait for ever: the longest a client can wait', async () => {
+    const { proxy, held } = await laggingNode({ callTimeoutMs: Infinity });
+    const received = ask(held, true);
+    await waitFor(() => received.length === 1, { message: 'the late notice' });
+    const answerWithin = received[0]!.headers?.get('Tether-Answer-Within');
+    // "Infinity" is no promise a client reads: it gave up at its own timeout while the node was still at it.
+    expect(answerWithin).toMatch(/^\d+$/);
+    expect(Number(answerWithin)).toBeGreaterThanOrEqual(2 ** 31 - 1);
+    proxy.release();
+    await waitFor(() => received.length === 2, { message: 'the reply' });
   });
 
   it('sends no notice to a request that did not ask, nor to one answered at once', async () => {

@@ -122,6 +122,19 @@ describe('requests for a module that stays on its node', () => {
     expect(served).toEqual(new Set([a, b]));
   });
 
+  it('passes an execution on with the longest wait the wire takes when the nodes wait for ever by default', async () => {
+    // No timeoutMs in the requests: the relaying node sends its own default, which JSON would turn into null.
+    const { a, b } = await ownerAndOther({ llm: createEchoModel(), executionTimeoutMs: Infinity });
+    const local = await (await (await fx().client()).session('s1')).module('local');
+    const served = new Set<TestNode>();
+    for (let i = 0; i < 12 && served.size < 2; i++) {
+      const [result, node] = await servedBy([a, b], () => local.execute({ question: `call ${i}` }));
+      served.add(node);
+      expect(result.output.answer).toContain(`call ${i}`);
+    }
+    expect(served).toEqual(new Set([a, b]));
+  });
+
   it("describes it through either node with its node's reply; module_not_found once no node has it", async () => {
     const { a, b } = await ownerAndOther({ llm: createEchoModel() });
     const session = await (await fx().client()).session('s1');

@@ -198,6 +198,45 @@ describe('idle expiry across NATS nodes', () => {
     }
   });
 
+  it('never expires a session with a TTL of Infinity, and scans only when asked', async () => {
+    const buckets = fx().buckets();
+    const expired: string[] = [];
+    const { directory, removal, close } = await directoryAndRemoval(buckets, {
+      announce: (sessionId, _incarnation, reason) => void (reason === 'expired' && expired.push(sessionId)),
+    });
+    const at = new Date(Date.now() - 30 * 24 * 3_600_000).toISOString();
+    await (
+      await nc().jetstream().views.kv(buckets.sessionsBucket)
+    ).put('ancient', JSON.stringify({ sessionId: 'ancient', createdAt: at, incarnation: 'ancient', activeAt: at }));
+    let scans = 0;
+    const errors: unknown[] = [];
+    const counted = Object.create(directory, {
+      oldest: { value: (from: number) => ((scans += from === 1 ? 1 : 0), directory.oldest(from)) },
+    }) as typeof directory;
+    const expiry = startSessionExpiry({
+      directory: counted,
+      removal,
+      ttlMs: Infinity,
+      uses: () => [],
+      lost: () => {},
+      report: (error) => errors.push(error),
+    });
+    try {
+      // A timer of Infinity would fire at once, and again every millisecond.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(scans).toBe(0);
+      expiry.recheck();
+      await waitFor(() => scans === 1, { message: 'the scan recheck asked for' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(expired).toEqual([]);
+      expect(await directory.exists('ancient')).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await expiry.stop();
+      await close();
+    }
+  });
+
   it('does not expire a session stamped between the scan that read its record and the removal', async () => {
     const { directory, removal, close } = await directoryAndRemoval(fx().buckets());
     await removal.open('used');
