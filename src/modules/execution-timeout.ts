@@ -4,9 +4,7 @@
  * unchanged against a remote runtime.
  * @module
  */
-import { ValidationError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
-import { show } from '../variables/failure.js';
+import { durationMs } from '../runtime/duration-ms.js';
 
 /**
  * `timeoutMs` given to an `execute` of module `moduleId` of session `sessionId`, in whole milliseconds: a fraction is
@@ -17,12 +15,8 @@ import { show } from '../variables/failure.js';
  * executionTimeoutMs('chat-1', 'qa', 1500.5); // 1501
  */
 export function executionTimeoutMs(sessionId: string, moduleId: string, value: unknown): number {
-  if (typeof value === 'number' && value > 0 && (value <= MAX_TIMEOUT_MS || value === Number.POSITIVE_INFINITY))
-    return Math.ceil(value);
-  // Shown bounded, a string quoted: "5" must not read as 5.
-  throw new ValidationError(
-    `timeoutMs of an execution of module '${moduleId}' must be a number of milliseconds over 0 and at most ` +
-      `${MAX_TIMEOUT_MS}, or Infinity for no limit; got ${show(value)}`,
-    { details: { field: 'timeoutMs', sessionId, moduleId } },
-  );
+  return durationMs('timeoutMs', value, 'wait', {
+    named: `timeoutMs of an execution of module '${moduleId}'`,
+    details: { sessionId, moduleId },
+  });
 }

@@ -30,7 +30,7 @@ import type { Store, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
-import { durationMs } from '../nats/timer-ms.js';
+import { durationMs } from '../runtime/duration-ms.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
