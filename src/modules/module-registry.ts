@@ -134,7 +134,8 @@ export class ModuleRegistry {
    * (see {@link unmetNeed}), in registration order. Without a reward in the spec (never one over NATS) that leaves
    * out BestOfN and Refine; without tools, ReAct.
    * @example
-   * registry.selectable({}) // ['Predict', 'ChainOfThought', 'ChainOfThoughtWithHint', 'ProgramOfThought', 'MultiChainComparison']
+   * registry.selectable({});
+   * // ['Predict', 'ChainOfThought', 'ChainOfThoughtWithHint', 'ProgramOfThought', 'MultiChainComparison']
    */
   selectable(spec: NeedsSource): string[] {
     return [...this.#entries.values()].filter((entry) => !unmetNeed(entry, spec)).map((entry) => entry.name);

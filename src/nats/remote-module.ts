@@ -320,8 +320,8 @@ export class RemoteModuleHandle {
   }
 
   /**
-   * A call on a handle whose session handle was stopped (or whose client closed) rejects as one on that handle does; on a stopped handle, as
-   * a request for a module that is gone would.
+   * A call on a handle whose session handle was stopped (or whose client closed) rejects as one on that handle does;
+   * on a stopped handle, as a request for a module that is gone would.
    */
   #assertUsable(): void {
     this.scope.assertOpen();
