@@ -16,7 +16,13 @@ import { askExecutionOutcome } from './lost-reply-recovery.js';
 import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { rideOutNoResponders } from './no-responders-ride.js';
-import { droppedWhileWaiting, nodeLostWhileWaiting, requestFailure, waitStart } from './request-failure.js';
+import {
+  closedBeforeSending,
+  droppedWhileWaiting,
+  nodeLostWhileWaiting,
+  requestFailure,
+  waitStart,
+} from './request-failure.js';
 import { watchedRequest } from './watched-request.js';
 import { encodeJson } from './wire.js';
 
@@ -147,6 +153,7 @@ export class RemoteTransport {
   ): Promise<{ readonly result: unknown; readonly revision: number }> {
     // What the errors name: the timeout, or the longer wait a late notice brought.
     let timeoutMs = ownTimeoutMs ?? this.timeoutMs;
+    if (this.connection.isClosed()) throw closedBeforeSending(this.connection, this.subjects, subject);
     let outcome;
     const sent = this.#revisions.sent();
     const start = waitStart(this.#link);
@@ -240,6 +247,7 @@ export class RemoteTransport {
     leftMs: number,
     options: WatchOptions,
   ): Promise<unknown> {
+    if (this.connection.isClosed()) throw closedBeforeSending(this.connection, this.subjects, subject);
     let outcome;
     const sent = this.#revisions.sent();
     const start = waitStart(this.#link);

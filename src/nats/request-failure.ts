@@ -135,6 +135,21 @@ export function isNoResponders(error: unknown): boolean {
 }
 
 /**
+ * The error of a request to `subject` made once the connection had closed (NATS gave up reconnecting, or the
+ * connection was closed under the handle): nothing was sent, so a write was not applied.
+ */
+export function closedBeforeSending(
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  subject: string,
+): NatsConnectionError {
+  const kind = requestKind(subjects, subject);
+  return new NatsConnectionError('closed', connection.getServer(), `request to '${subject}' not sent`, {
+    details: { subject, ...(kind === 'read' ? {} : { outcome: 'not_applied' }) },
+  });
+}
+
+/**
  * Maps what nats.js rejected a request to `subject` with; `link` and `start` tell whether this client's connection
  * dropped during the wait.
  */
@@ -152,10 +167,13 @@ export function requestFailure(
   if (code === ErrorCode.NoResponders) return new NoProcError(subject, { cause: error });
   // Closed under the request (`client.close()`, or NATS given up on): nats.js rejects it as a TIMEOUT, or
   // CONNECTION_CLOSED, but nothing timed out and the request's fate is unknown.
-  if (connection.isClosed() || code === ErrorCode.ConnectionClosed)
+  if (connection.isClosed() || code === ErrorCode.ConnectionClosed) {
+    const kind = requestKind(subjects, subject);
     return new NatsConnectionError('closed', connection.getServer(), `request to '${subject}' got no reply`, {
       cause: error,
+      details: { subject, ...(kind === 'read' ? {} : { outcome: 'unknown' }) },
     });
+  }
   if (code === ErrorCode.Timeout)
     return droppedDuring(link, start)
       ? droppedWhileWaiting(connection, subjects, subject, timeoutMs, link.down, error)

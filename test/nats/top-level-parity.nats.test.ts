@@ -167,6 +167,26 @@ describe('a remote client whose connection gave up', () => {
       expect(error).toMatchObject({ code: 'nats_connection', status: 'closed' });
       expect(qa.onState(() => {})).toBeTypeOf('function');
       expect(() => qa.on('module.result', () => {})).not.toThrow();
+      // A request made after that is not sent, and says so: a write was not applied (not "got no reply").
+      for (const [subject, call, fate] of [
+        ['var.get', () => session.getVariable('x'), {}],
+        ['var.set', () => session.setVariable('x', 2), { outcome: 'not_applied' }],
+        ['module.qa.execute', () => qa.execute({ question: 'q' }), { outcome: 'not_applied' }],
+      ] as const) {
+        const refused = await call().catch((e: unknown) => e);
+        expect(refused, subject).toBeInstanceOf(NatsConnectionError);
+        const full = `tether.v1.session.gave-up.${subject}`;
+        expect(refused).toMatchObject({
+          status: 'closed',
+          message: expect.stringMatching(`request to '${full}' not sent$`),
+        });
+        expect((refused as NatsConnectionError).details).toEqual({
+          status: 'closed',
+          server: expect.any(String),
+          subject: full,
+          ...fate,
+        });
+      }
     } finally {
       await proxy.close();
     }
