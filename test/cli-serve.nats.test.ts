@@ -175,7 +175,7 @@ describe('cli serve', () => {
     );
   });
 
-  it('serve --session-ttl expires a session no node used for that long; --history-depth and --max-record-bytes reach the node', async () => {
+  it("serve --session-ttl expires a session no node used for that long; --history-depth and --max-record-bytes reach the node; --hibernate-after takes a period past a timer's reach", async () => {
     const prefix = `clittl${process.pid}`;
     const [vars, sessions] = [`cli_ttl_vars_${id}`, `cli_ttl_sessions_${id}`];
     const serve = start([
@@ -186,6 +186,9 @@ describe('cli serve', () => {
       `${vars},${sessions},cli_ttl_modules_${id}`,
       '--session-ttl',
       '1000',
+      // 30 days: sweeps check it, no timer waits it.
+      '--hibernate-after',
+      '2592000000',
       '--history-depth',
       '5',
       '--max-record-bytes',

@@ -13,7 +13,7 @@ import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { NATS_OPTIONS, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';
 import { settlesWithin, untilSignal } from './until-signal.js';
-import { parseCount, parseMs } from './values.js';
+import { parseCount, parseMs, parsePeriodMs } from './values.js';
 
 /** How long a stopping node waits for requests in flight: under the 30 s stop_grace_period of docker-compose.yml. */
 const DEFAULT_DRAIN_MS = 25_000;
@@ -143,11 +143,13 @@ const serve = defineCommand({
         ? undefined
         : parseCount(values['unavailable-retry'], '--unavailable-retry', this.path, 0, MAX_TIMEOUT_MS);
     const sessionTtlMs =
-      values['session-ttl'] === undefined ? undefined : parseMs(values['session-ttl'], '--session-ttl', this.path);
+      values['session-ttl'] === undefined
+        ? undefined
+        : parsePeriodMs(values['session-ttl'], '--session-ttl', this.path);
     const hibernateAfterMs =
       values['hibernate-after'] === undefined
         ? undefined
-        : parseMs(values['hibernate-after'], '--hibernate-after', this.path);
+        : parsePeriodMs(values['hibernate-after'], '--hibernate-after', this.path);
     const historyDepth =
       values['history-depth'] === undefined
         ? undefined

@@ -167,3 +167,11 @@ export function parseCount(
 export function parseMs(text: string, what: string, command: readonly string[]): number {
   return parseCount(text, what, command, 1, MAX_TIMEOUT_MS);
 }
+
+/**
+ * A period in milliseconds (`--session-ttl`, `--hibernate-after`): at least 1, with no top. Sweeps check it, not one
+ * timer, so a period of months is kept as asked.
+ */
+export function parsePeriodMs(text: string, what: string, command: readonly string[]): number {
+  return parseCount(text, what, command, 1);
+}

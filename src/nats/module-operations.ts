@@ -11,7 +11,7 @@ import { ExecutionAbortedError, ModuleNotFoundError, NodeStoppingError, UnknownM
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { Session } from '../session/session.js';
 import type { ModuleControl } from './module-control.js';
-import type { ModuleForward } from './module-forward.js';
+import { FORWARD_GRACE_MS, type ModuleForward } from './module-forward.js';
 import type { ModuleHost } from './module-host.js';
 import type { ModuleSpecs } from './module-specs.js';
 import { stopModule } from './module-stop.js';
@@ -139,12 +139,10 @@ export function moduleOperations(
         if (lifeOf(headers) !== undefined) await session(sessionId, headers);
         // Only a module this node cannot run is passed on: the usual path costs nothing more.
         if (!host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId, headers))) {
-          // The wire takes whole milliseconds up to 2^31-1: a node's default of Infinity goes as the longest.
-          const passed = {
-            inputs,
-            executionId,
-            timeoutMs: timeoutMs ?? Math.min(host.executionTimeoutMs, MAX_TIMEOUT_MS),
-          };
+          // The wire takes whole milliseconds up to 2^31-1: a node's default of Infinity goes as the longest this
+          // node can wait for it with its grace on top, so that the owner's answer, a timeout too, comes first.
+          const longest = MAX_TIMEOUT_MS - FORWARD_GRACE_MS;
+          const passed = { inputs, executionId, timeoutMs: timeoutMs ?? Math.min(host.executionTimeoutMs, longest) };
           // Ended here, it is cancelled on the node it was passed on to, as a client's cancel would reach it.
           onEnded(ended, (reason) => void control.cancel(sessionId, moduleId, executionId, reason).catch(() => {}));
           return forward!.execute(sessionId, moduleId, passed, headers);

@@ -3,11 +3,12 @@
  * on another), so the nodes keep the time of its last use in its record, coarsely, and any node expires a session
  * whose record says it was not used for the TTL.
  *
- * - **Stamping.** Every quarter of the TTL (`P`), a node rewrites the `activeAt` of each session used on it since
- *   it last did (reads count, as they do for an embedded session's idle clock; watches do not), compare-and-set on
- *   the record's revision. So a session in use costs each node using it one KV write per `P`, not one per request,
- *   and the record is at most `P` behind its last use. A stamp that finds the record gone (or another life of the
- *   id) tells the node, which ends its processes of it: how a node that missed the deletion's message learns of it.
+ * - **Stamping.** Every quarter of the TTL (`P`; at most 2^31-1 ms, what a timer waits), a node rewrites the `activeAt`
+ *   of each session used on it since it last did (reads count, as they do for an embedded session's idle clock; watches
+ *   do not), compare-and-set on the record's revision. So a session in use costs each node using it one KV write per
+ *   `P`, not one per request, and the record is at most `P` behind its last use. A stamp that finds the record gone (or
+ *   another life of the id) tells the node, which ends its processes of it: how a node that missed the deletion's
+ *   message learns of it.
  * - **Stamping before a use.** A write (or a wake) on a node whose last sight of the record is older than
  *   `TTL - 2P` waits for a stamp of it first ({@link SessionExpiry.fresh}, which argues why no use is then lost).
  * - **Scanning.** Every `P`, a node reads the records oldest-written first (the bucket keeps one write per key, so
@@ -19,9 +20,10 @@
  *   least `2P` old (see session-removal.ts). A scan that fills its batch goes on at once: a backlog drains at
  *   {@link PARALLEL} removals at a time (some 50 a second per node at 150 ms each), not one batch per `P`.
  *
- * A session therefore expires between `TTL + P` and `TTL + 3P` after its last use (1.25 to 1.75 × the TTL), given
- * node clocks that agree to well within `P`. Expiring is the deletion of session-removal.ts, with reason
- * `expired`: handles learn `session_expired`, watchers are dropped, the storage is reclaimed.
+ * A session therefore expires between `TTL + P` and `TTL + 3P` after its last use (1.25 to 1.75 × a TTL up to about 99
+ * days, when `P` is a quarter of it), given node clocks that agree to well within `P`. Expiring is the deletion of
+ * session-removal.ts, with reason `expired`: handles learn `session_expired`, watchers are dropped, the storage is
+ * reclaimed.
  * @module
  */
 import { InternalError, SessionError } from '../errors.js';

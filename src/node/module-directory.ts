@@ -64,6 +64,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
   readonly #idle = new IdleClock<ModuleEntry>((entry) => entry.hibernate());
   #sharing: ModuleSharing | undefined;
   #closed = false;
+  /** The node's NATS connection is closing or closed, as the node stops (see {@link disconnecting}). */
+  #disconnected = false;
 
   constructor(
     private readonly deps: ModuleEntryDeps,
@@ -82,10 +84,10 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
         try {
           await stopByHandle(entry, this.#sharing);
         } catch (error) {
-          // The node stopped meanwhile (or before): its connection closed, so the shared spec could not leave the
-          // bucket (other nodes go on serving it). Refused as every call after `runtime.stop()` is; a stop while
-          // the node is stopping but still connected does its work. Embedded, there is no bucket to fail.
-          if (this.#closed) throw new SessionError('session_stopped', entry.handle.sessionId, { cause: error });
+          // The node's connection closed as it stopped, so the shared spec could not leave the bucket (other nodes
+          // go on serving it). Refused as every call after `runtime.stop()` is; a failure while the node is stopping
+          // but still connected is its own. Embedded, there is no bucket to fail.
+          if (this.#disconnected) throw new SessionError('session_stopped', entry.handle.sessionId, { cause: error });
           throw error;
         }
       },
@@ -288,6 +290,11 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     this.#closed = true;
     this.#idle.stop();
     for (const entry of this.#entries.all()) if (!entry.process) entry.end();
+  }
+
+  /** The stopping node closes its NATS connection now: a module stop failing from then on is refused as stopped. */
+  disconnecting(): void {
+    this.#disconnected = true;
   }
 
   /**

@@ -63,8 +63,9 @@ export interface RuntimeOptions {
    * A session expires after this long without a read or a write (watches do not count): it is deleted, as by
    * `session.delete()` (its variables with their history, its modules; its handles get `session_expired`, its
    * watchers are dropped). On a NATS node that takes this long without use on every node: nodes note each
-   * session's last use in its record (at most once a quarter of this per session and node) and any node expires
-   * it, between 1.25 and 1.75 times this after its last use (see src/nats/session-expiry.ts). `Infinity`: never.
+   * session's last use in its record (at most once a quarter of this, or of 2^31-1 ms, per session and node) and
+   * any node expires it, between 1.25 and 1.75 times this after its last use (a TTL up to about 99 days; past that,
+   * sooner; see src/nats/session-expiry.ts). `Infinity`: never.
    * @default 3_600_000
    */
   readonly sessionTtlMs?: number;
@@ -338,8 +339,10 @@ export class Runtime {
     await this.#sessions.stop(this.#callTimeoutMs);
     await this.#processes.stopAll();
     this.#sessions.clear();
-    if (this.#nats) await this.#nats.close();
-    else if (this.#ownsStore) await this.#store.close();
+    if (this.#nats) {
+      this.#modules.disconnecting();
+      await this.#nats.close();
+    } else if (this.#ownsStore) await this.#store.close();
   }
 }
 

@@ -192,3 +192,17 @@ describe('a remote client whose connection gave up', () => {
     }
   });
 });
+
+describe("a NATS node's module stopped after its runtime", () => {
+  it('resolves for a module that stayed on the node (it ended with it), and refuses one shared with other nodes', async () => {
+    const runtime = await fx().runtime(fx().buckets());
+    const session = await runtime.session('stops');
+    const echo = { name: 'echo', description: 'Repeats its input', func: (args: unknown) => args };
+    // A function in its spec keeps it off the bucket: no other node serves it.
+    const local = await session.module('local', { ...SPEC, type: 'ReAct', tools: [echo] });
+    const shared = await session.module('shared', SPEC);
+    await runtime.stop();
+    await expect(local.stop()).resolves.toBeUndefined();
+    await expect(shared.stop()).rejects.toMatchObject({ code: 'session_stopped' });
+  });
+});
