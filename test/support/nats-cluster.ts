@@ -64,7 +64,7 @@ export interface StartNatsClusterOptions {
 
 /** A member as the launcher holds it: also stopped cleanly at the end, and asked for its health. */
 interface RunningMember extends ClusterMember {
-  /** Its monitoring URL now (a restart picks a new one), `undefined` while it is down. */
+  /** Its monitoring URL, `undefined` while it is down. */
   readonly monitorUrl: string | undefined;
   stop(): Promise<void>;
 }
@@ -89,6 +89,7 @@ interface Connz {
 interface MemberPorts {
   readonly client: number;
   readonly cluster: number;
+  readonly monitor: number;
 }
 
 /** Free loopback ports for every member, held open together so that no two are the same, then released. */
@@ -99,10 +100,14 @@ async function freePorts(size: number): Promise<MemberPorts[]> {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve(server));
     });
-  const servers = await Promise.all(Array.from({ length: size * 2 }, listen));
+  const servers = await Promise.all(Array.from({ length: size * 3 }, listen));
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return Array.from({ length: size }, (_, i) => ({ client: ports[2 * i]!, cluster: ports[2 * i + 1]! }));
+  return Array.from({ length: size }, (_, i) => ({
+    client: ports[3 * i]!,
+    cluster: ports[3 * i + 1]!,
+    monitor: ports[3 * i + 2]!,
+  }));
 }
 
 /** The config of member `index`: its ports, its store, and routes to every other member. */
@@ -113,7 +118,8 @@ function memberConfig(index: number, ports: readonly MemberPorts[], storeDir: st
     `server_name: n${index + 1}`,
     `host: 127.0.0.1`,
     `port: ${own.client}`,
-    `http_port: -1`,
+    // Fixed, not -1: a restarted member's random monitoring port could land on its own client port, just freed.
+    `http_port: ${own.monitor}`,
     `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
     `cluster {`,
     `  name: tether_test`,
