@@ -229,9 +229,11 @@ export class ModuleInstance {
     } catch (error) {
       throw namingModule(error, this.moduleId);
     }
+    // Frozen as the bindings' own provenance is (they share one between executions): with a type variable or without,
+    // a caller gets the same kind of object.
     const provenance =
       this.spec.typeVariable !== undefined && this.#typeVersion !== undefined
-        ? { ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion }
+        ? Object.freeze({ ...outcome.provenance, [this.spec.typeVariable]: this.#typeVersion })
         : outcome.provenance;
     return {
       moduleType: this.#entry.name,

@@ -27,6 +27,7 @@ import { followModuleState } from './module-state-follower.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
+import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {
@@ -122,11 +123,12 @@ export class RemoteModuleHandle {
 
   /**
    * Runs one execution on whichever node takes the request; resolves with its output and the provenance
-   * `{ variable: version }` of the values it used. The inputs travel as JSON, unlike variable values: what JSON
-   * changes reaches the node changed (a `Date` as its ISO text, which a date field takes as the embedded one takes
-   * the `Date`; an object with `toJSON` as what that returns; `NaN` as `null`; an `undefined` member not at all), and
-   * the node's checks of the signature judge that. One node runs a module's executions one at a time, in
-   * arrival order; executions sent at once may be spread over several nodes and then run side by side.
+   * `{ variable: version }` of the values it used (frozen, as an embedded handle's). The inputs travel as JSON,
+   * unlike variable values: what JSON changes reaches the node changed (a `Date` as its ISO text, which a date field
+   * takes as the embedded one takes the `Date`; an object with `toJSON` as what that returns; `NaN` as `null`; an
+   * `undefined` member not at all), and the node's checks of the signature judge that. One node runs a module's
+   * executions one at a time, in arrival order; executions sent at once may be spread over several nodes and then run
+   * side by side.
    *
    * The node that takes the execution says so before it waits for anything (a provider, the mailbox; an execution
    * that needs no wait just replies), and the client pings it every 2 s while it waits: if that node stops
@@ -178,7 +180,7 @@ export class RemoteModuleHandle {
     const body = timeoutMs === undefined ? { inputs, executionId } : { inputs, executionId, timeoutMs };
     const subject = (this.#executeSubject ??= this.transport.subjects.module(this.sessionId, this.moduleId, 'execute'));
     try {
-      return (await this.#heard(
+      const result = await this.#heard(
         this.transport.requestWatchingNode(subject, body, replyWaitMs, {
           signal,
           lost: (nodeId) => new NodeLostError(this.sessionId, this.moduleId, executionId, nodeId),
@@ -196,7 +198,8 @@ export class RemoteModuleHandle {
             unknown: (nodeId) => new ExecutionUnknownError(this.sessionId, this.moduleId, executionId, nodeId),
           },
         }),
-      )) as ExecutionResult;
+      );
+      return decodeExecutionResult(result as ExecutionResult);
     } catch (error) {
       // The client gave up (or the node did, or it looks gone): cancel the execution wherever it still runs, so
       // it neither blocks a mailbox nor costs a provider call for an answer nobody receives.
@@ -237,7 +240,8 @@ export class RemoteModuleHandle {
     // A stopped handle's module is gone (or, its session handle stopped, given up): there is nothing it could hear.
     if (this.#released()) return () => {};
     const subscription = this.#subscribe((event) => {
-      if (event.type === type) listener(event as Extract<ModuleEvent, { type: T }>);
+      // Each listener's subscription parses its own copy, whose values are frozen in place (see decodeModuleEvent).
+      if (event.type === type) listener(decodeModuleEvent(event) as Extract<ModuleEvent, { type: T }>);
     });
     // The end event tells of an end only after the subscription: one read tells of an end before it, which would
     // otherwise leave the listener silent and its subscriptions held for ever. Whatever else the read says is no

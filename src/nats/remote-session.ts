@@ -50,6 +50,9 @@ interface TypedRead {
 
 /**
  * A remote session handle; obtained from `client.session(id)`.
+ *
+ * What it returns is frozen as the embedded `Session`'s is: records, values, constraints, metadata and watch changes
+ * deeply, the lists, maps, history and export entries and batch outcomes a call builds for its answer not at all.
  * @example
  * const session = await client.session('chat-1');
  * await session.setVariable('temperature', 0.9);

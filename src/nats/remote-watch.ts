@@ -124,7 +124,9 @@ export async function watchRemote(
     // Ended while a read was under way (by its handle's stop, say): what the read brought is no news to anyone.
     if (!active) return;
     try {
-      listener(change);
+      // Frozen as an embedded watch hands its changes out (see WatchHub.publish): the same code must not throw on
+      // one and pass on the other. Each change here is fresh, so freezing it costs no copy.
+      listener(Object.freeze(change));
     } catch (error) {
       transport.report(error, `watcher of session ${sessionId}`);
     }

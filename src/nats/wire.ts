@@ -278,6 +278,29 @@ export function decodeWireValue(type: VariableType | null, wire: unknown): unkno
   return freezeParsedJson(type === null ? wire : decodeValue(type, wire), notJson);
 }
 
+/**
+ * An execution's result parsed from JSON (a reply, or a `module.result` event) as an embedded handle hands it out:
+ * `provenance` frozen (the module's bindings share one between executions), the result and its output the caller's.
+ */
+export function decodeExecutionResult<T>(result: T): T {
+  Object.freeze((result as { readonly provenance?: unknown } | undefined)?.provenance);
+  return result;
+}
+
+/**
+ * A module event parsed from JSON, frozen where an embedded handle's listener gets it frozen: a result's
+ * `provenance`, and the old and new values of a sync's changes (the bound variables' own values embedded), deeply.
+ */
+export function decodeModuleEvent<T extends { readonly type: string }>(event: T): T {
+  const { result, outcome } = event as { result?: unknown; outcome?: { changes?: unknown } };
+  if (event.type === 'module.result') decodeExecutionResult(result);
+  else if (event.type === 'module.synced' && typeof outcome?.changes === 'object' && outcome.changes !== null) {
+    for (const pair of Object.values(outcome.changes))
+      if (Array.isArray(pair)) for (const value of pair) decodeWireValue(null, value);
+  }
+  return event;
+}
+
 /** Reached only for a record no node produces: what JSON.parse makes is JSON, unless nested absurdly deep. */
 function notJson(problem: string): never {
   throw new InternalError(`malformed variable record: ${problem}`);

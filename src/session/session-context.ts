@@ -4,7 +4,7 @@
  * @module
  */
 
-/** One accepted write, as watchers receive it. */
+/** One accepted write, as watchers receive it: frozen, its values deeply, embedded as remotely. */
 export interface VariableChange {
   readonly name: string;
   readonly oldValue: unknown;

@@ -40,6 +40,9 @@ export type { ImportVariablesOptions, SessionOptions, SetVariableOptions, SetVar
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.
+ *
+ * What it returns of its variables (records, values, constraints, metadata, watch changes) is deep-frozen; the lists,
+ * maps, history and export entries and batch outcomes a call builds for its answer are the caller's to change.
  * @example
  * const session = await runtime.session('s1');
  * await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });

@@ -60,7 +60,8 @@ export class WatchHub {
 
   /**
    * Registers a listener for the variables of `sessionId` whose names match the glob `pattern`; `initial`
-   * changes are queued first, so they reach the listener before any later change.
+   * changes are queued first, so they reach the listener before any later change; they are frozen as
+   * {@link WatchHub.publish} freezes its changes.
    */
   add(
     sessionId: string,
@@ -69,7 +70,7 @@ export class WatchHub {
     initial: readonly VariableChange[] = [],
   ): Unwatch {
     const watcher = new Watcher(sessionId, compileGlob(pattern), listener, this.report);
-    for (const change of initial) if (watcher.matches(change.name)) watcher.push(change);
+    for (const change of initial) if (watcher.matches(change.name)) watcher.push(Object.freeze(change));
     let watchers = this.#bySession.get(sessionId);
     if (!watchers) this.#bySession.set(sessionId, (watchers = new Set()));
     watchers.add(watcher);
@@ -80,10 +81,14 @@ export class WatchHub {
     };
   }
 
-  /** Delivers one accepted change to the session's matching watchers. */
+  /**
+   * Delivers one accepted change to the session's matching watchers, frozen (as its values already are): every
+   * watcher is handed the same object, and one listener must not change what the next one hears.
+   */
   publish(sessionId: string, change: VariableChange): void {
     const watchers = this.#bySession.get(sessionId);
     if (!watchers) return;
+    Object.freeze(change);
     for (const watcher of watchers) if (watcher.matches(change.name)) watcher.push(change);
   }
 
