@@ -75,6 +75,7 @@ export type { NatsNodeOptions } from './nats/nats-node.js';
 export type { ReconnectPolicy } from './nats/connection-options.js';
 export { connect, type ConnectOptions, type RemoteSessionOptions, type TetherClient } from './nats/remote-client.js';
 export { RemoteSession } from './nats/remote-session.js';
+export type { ListSessionsOptions, SessionPage } from './nats/session-page.js';
 export { RemoteModuleHandle, type RemoteExecuteOptions, type RemoteModuleEventListener } from './nats/remote-module.js';
 export { MODULE_EVENT_TYPES, type ModuleEvent, type ModuleStateEvent } from './nats/module-events.js';
 export { parseWireSpec, toWireSpec, type WireModuleSpec } from './nats/module-wire-spec.js';

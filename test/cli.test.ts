@@ -78,7 +78,7 @@ describe('cli', () => {
       ],
       [['var', 'get'], 'tether: usage: missing <name> (see: tether var get --help)'],
       [['session', 'delete'], 'tether: usage: missing <id> (see: tether session delete --help)'],
-      [['session'], "tether: usage: 'session' needs a command: delete (see: tether session --help)"],
+      [['session'], "tether: usage: 'session' needs a command: delete, list (see: tether session --help)"],
       [['session', 'nope'], "tether: usage: unknown command 'session nope' (see: tether session --help)"],
       [['session', 'delete', 'a', 'b'], "tether: usage: unexpected argument 'b' (see: tether session delete --help)"],
       [

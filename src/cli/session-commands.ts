@@ -1,10 +1,10 @@
 /**
- * `tether session delete`: a whole session, through any node.
+ * `tether session list|delete`: the sessions that exist, and a whole session, through any node.
  * @module
  */
 import { assertSessionId } from '../variables/names.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { CLIENT_OPTIONS, withSession } from './connection.js';
+import { CLIENT_OPTIONS, openClient, quiet, withSession } from './connection.js';
 
 const remove = defineCommand({
   path: ['session', 'delete'],
@@ -26,5 +26,35 @@ const remove = defineCommand({
   },
 });
 
+const list = defineCommand({
+  path: ['session', 'list'],
+  summary: 'list the sessions that exist, one id per line',
+  details: [
+    'Prints the id of every session that exists on the nodes (opened through any of them, not deleted, not expired),',
+    'one per line, in code-point order. The nodes answer a page at a time; every page is asked for in turn, so the',
+    'list is every session, however many. Sessions opened or deleted meanwhile may or may not be in it; no id is',
+    'printed twice.',
+  ],
+  args: [],
+  options: { ...CLIENT_OPTIONS },
+  examples: ['tether session list', 'tether session list | wc -l'],
+  async run({ values }, io) {
+    const client = await openClient(values, io, this.path, quiet);
+    // Nobody reads any more (`| head -1`): the pages left are not asked for.
+    let unread = false;
+    void io.outputClosed?.then(() => (unread = true));
+    try {
+      let after: string | undefined;
+      do {
+        const page = await client.listSessions({ after });
+        for (const id of page.ids) io.out(id);
+        after = page.next;
+      } while (after !== undefined && !unread);
+    } finally {
+      await client.close();
+    }
+  },
+});
+
 /** The `session` command group. */
-export const SESSION_COMMANDS: readonly CommandSpec[] = [remove];
+export const SESSION_COMMANDS: readonly CommandSpec[] = [remove, list];

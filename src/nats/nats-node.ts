@@ -32,6 +32,7 @@ import { assertUnavailableRetryMs } from './retry-unavailable.js';
 import { assertNodeNames } from './node-names.js';
 import type { NodeSessions } from './session-life.js';
 import { startSessionService, type SessionService } from './session-service.js';
+import type { PageRequest, SessionPage } from './session-page.js';
 import type { TrackingStore } from './tracking-store.js';
 
 // The options live in nats-node-options.ts; they stay importable from here, where they were first.
@@ -76,6 +77,11 @@ export interface NatsNode {
    * history, module specs, processes. `SessionError` (`session_not_found`) when it does not exist.
    */
   deleteSession(sessionId: string, incarnation?: string): Promise<void>;
+  /**
+   * A page of the sessions that exist on every node, from the sessions bucket: what the `sessions.list` endpoint
+   * answers (see session-listing.ts).
+   */
+  listSessions(request: PageRequest): Promise<SessionPage>;
   /** A module's spec in the modules bucket, as a node waking it reads it; `undefined` when there is none. */
   loadModule(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
   /** Publishes a module process's events (of its session's life `incarnation`); returns what stops it. */
@@ -146,7 +152,7 @@ export async function openNatsNode(
     });
   });
   try {
-    const { store, specs, life, subjects } = await openNodeBuckets(connection, options, background);
+    const { store, specs, life, listing, subjects } = await openNodeBuckets(connection, options, background);
     const outbox = createEventOutbox(connection, background);
     const forward = createModuleForward(connection, subjects, createConnectionLink(connection, background));
     let service: SessionService | undefined;
@@ -201,6 +207,7 @@ export async function openNatsNode(
       currentSession: (sessionId) => life.current(sessionId),
       freshSession: (sessionId, incarnation) => life.fresh(sessionId, incarnation),
       deleteSession: (sessionId, incarnation) => life.delete(sessionId, incarnation),
+      listSessions: (request) => listing.page(request),
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
       publishModuleEvents: (handle, incarnation) => publishModuleEvents(outbox, subjects, handle, incarnation),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
@@ -244,6 +251,7 @@ export async function openNatsNode(
           endpoints: moduleEndpoints(deps),
           // A client that saw a module stopped or created again is served by no node whose watch has not seen it.
           modulesRevisions: specs,
+          listSessions: (request) => listing.page(request),
           ...(options.executionReplies !== undefined ? { executionReplies: options.executionReplies } : {}),
           ...(nodeSessions.answerWithinMs !== undefined ? { answerWithinMs: nodeSessions.answerWithinMs } : {}),
         });

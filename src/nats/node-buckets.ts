@@ -1,6 +1,7 @@
 /**
  * The buckets a node opens on start, with the settings its options give them: the variables bucket (as the node's
- * tracking store, its watches resumed after a reconnect), the sessions bucket (the session directory), the modules
+ * tracking store, its watches resumed after a reconnect), the sessions bucket (the session directory and the session
+ * listing), the modules
  * bucket (the shared module specs), and the session life on top of them (deletions and expiry).
  * @module
  */
@@ -10,6 +11,7 @@ import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
 import type { NatsNodeOptions } from './nats-node.js';
 import { createNodeStore, type NodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
+import { openSessionListing, type SessionListing } from './session-listing.js';
 import { reportServerDefects } from './server-defects.js';
 import { openSessionLife, type SessionLife } from './session-life.js';
 import { createSubjects, type TetherSubjects } from './subjects.js';
@@ -32,6 +34,8 @@ export interface NodeBuckets {
   readonly store: NodeStore;
   readonly specs: ModuleSpecs;
   readonly life: SessionLife;
+  /** The sessions that exist, a page at a time, from the sessions bucket. */
+  readonly listing: SessionListing;
   /** The node's subjects (its `prefix`), made once the buckets are open, as the session life needs them. */
   readonly subjects: TetherSubjects;
 }
@@ -71,6 +75,7 @@ export async function openNodeBuckets(
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
   });
+  const listing = await openSessionListing(connection, { bucket: sessionsBucket, ...retrying });
   const specs = await openModuleSpecs(connection, {
     bucket: modulesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
@@ -95,5 +100,5 @@ export async function openNodeBuckets(
     { name: modulesBucket, replicas: specs.replicas },
   ];
   reportServerDefects(connection.info?.version, opened, report);
-  return { store, specs, life, subjects };
+  return { store, specs, life, listing, subjects };
 }

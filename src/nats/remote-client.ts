@@ -12,6 +12,7 @@ import { connectNats, reportReconnects, type ReconnectPolicy } from './connectio
 import { RemoteSession } from './remote-session.js';
 import { RemoteTransport } from './remote-transport.js';
 import { ClientState } from './session-handle-scope.js';
+import { listOptionsOf, pageFromWire, type ListSessionsOptions, type SessionPage } from './session-page.js';
 import { createSubjects } from './subjects.js';
 
 /** How long {@link TetherClient.close} waits for the cancels still on their way. */
@@ -75,6 +76,22 @@ export interface TetherClient {
    * runtime's `session` gives.
    */
   session(id: string, options?: RemoteSessionOptions): Promise<RemoteSession>;
+  /**
+   * A page of the sessions that exist on the nodes (`sessions.list` on the wire): their ids in code-point order,
+   * strictly after `after`, at most `limit` (1 to 5000, default 1000); `next`, present only when more follow, is the
+   * `after` of the next page. A session is listed exactly when a request on it with `create: false` finds it: opened
+   * through any node, not deleted, not expired. Bad options are refused with the `ValidationError` a node gives,
+   * naming the field, before anything is sent; once {@link close} was called, `SessionError` (`session_stopped`,
+   * `details.client: 'closed'`), as {@link session} gives.
+   * @example
+   * let page = await client.listSessions();
+   * console.log(page.ids);
+   * while (page.next !== undefined) {
+   *   page = await client.listSessions({ after: page.next });
+   *   console.log(page.ids);
+   * }
+   */
+  listSessions(options?: ListSessionsOptions): Promise<SessionPage>;
   /** The highest store revision a reply has reported to this client. */
   readonly revision: number;
   /**
@@ -132,6 +149,14 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
       const opened = (await transport.request(subjects.open(id), {})) as { incarnation?: unknown };
       const incarnation = typeof opened?.incarnation === 'string' ? opened.incarnation : undefined;
       return new RemoteSession(id, transport, incarnation, state);
+    },
+    async listSessions(options) {
+      const { after, limit } = listOptionsOf(options);
+      // No session is named: `*`, as every session of a closed client is stopped.
+      if (state.closed) throw state.closedError('*');
+      // Only what was given: the node applies its own default `limit`.
+      const body = { ...(after === undefined ? {} : { after }), ...(options?.limit === undefined ? {} : { limit }) };
+      return pageFromWire(await transport.request(subjects.sessionsList(), body));
     },
     get revision() {
       return transport.revision;

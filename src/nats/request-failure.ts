@@ -41,6 +41,7 @@ export function droppedDuring(link: ConnectionLink, start: WaitStart): boolean {
 
 /** What a request to `subject` may have done: `read` (nothing), `execute` (a module execution) or `write`. */
 export function requestKind(subjects: TetherSubjects, subject: string): 'read' | 'execute' | 'write' {
+  if (subject === subjects.sessionsList()) return 'read';
   const variable = subjects.parseRequest(subject);
   if (variable) return variable.kind === 'var' && VARIABLE_READS.has(variable.operation) ? 'read' : 'write';
   const module = subjects.parseModuleRequest(subject);

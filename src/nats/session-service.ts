@@ -8,8 +8,10 @@
  * `{ result, revision }`. `open` answers `{ sessionId, incarnation }`; a request with the `Tether-Incarnation` header
  * is refused (`session_not_found`, or `session_expired` when this node knows that life expired) unless that life is
  * the session's current one. A session's `delete` (body `{}`, result `{ deleted: true }`) loads no session: the provider
- * deletes it on every node (see session-removal.ts). A module request also waits for the modules-bucket revision the client has seen, and its
- * reply adds `modulesRevision`. Any failure is an error reply; nothing a request carries can throw past the handler.
+ * deletes it on every node (see session-removal.ts). Nor does `sessions.list` (body `{ after?, limit? }`, result
+ * `{ ids, next? }`): it pages through the sessions that exist (see session-listing.ts). A module request also waits
+ * for the modules-bucket revision the client has seen, and its reply adds `modulesRevision`. Any failure is an error
+ * reply; nothing a request carries can throw past the handler.
  * An endpoint may also be served on subscriptions of its own that come and go (`serveOn`), outside the micro
  * service but in its queue group, with the same pipeline: a module's forward subjects (see module-forward.ts).
  * The parts: session-request.ts (what a session request does), revision-headers.ts (the read-your-writes waits),
@@ -23,6 +25,7 @@ import { packageVersion } from '../package-version.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
 import { createSessionRequests } from './session-request.js';
+import { pageRequestOf, type PageRequest, type SessionPage } from './session-page.js';
 import { VARIABLE_OPERATIONS } from './operations.js';
 import type { RequestEnded } from './request-ending.js';
 import { createSubjects, type TetherSubjects } from './subjects.js';
@@ -85,6 +88,11 @@ export interface SessionServiceOptions {
   readonly modulesRevisions?: AppliedRevisions;
   /** How many replies of finished executions this node keeps for clients that lost them, and how long. */
   readonly executionReplies?: ExecutionReplyLimits;
+  /**
+   * The sessions that exist, a page at a time: the `sessions.list` endpoint answers with it (the node's session
+   * listing, see session-listing.ts). Left out, the service has no such endpoint.
+   */
+  readonly listSessions?: (request: PageRequest) => Promise<SessionPage>;
   /**
    * The longest a request other than `execute` waits here after its read-your-writes wait before it is answered; a
    * late notice tells the caller how much of that is left (see `ACCEPT_NOTICE_HEADER`). @default 27000
@@ -256,6 +264,19 @@ export async function startSessionService(
     handler: handler('delete', subjects.deleteEndpoint(), (msg) => serve(msg, 'session.delete')),
     metadata: { operation: 'session.delete' },
   });
+  const { listSessions } = options;
+  if (listSessions) {
+    const subject = subjects.sessionsList();
+    // No read-your-writes wait: the listing reads the sessions bucket itself, which holds every open and removal a
+    // client was answered for, and no revision of the variables bucket tells anything about it.
+    const serveList = async (msg: ServiceRequest): Promise<Uint8Array> =>
+      encodeReply(await listSessions(pageRequestOf(decodeRequest(msg.data, maxBytes))), store.highestRevision);
+    service.addEndpoint('sessions-list', {
+      subject,
+      handler: handler('sessions-list', subject, serveList),
+      metadata: { operation: 'sessions.list' },
+    });
+  }
   for (const operation of VARIABLE_OPERATIONS) {
     const serveOne = (msg: ServiceRequest) => serve(msg, operation);
     service.addEndpoint(`var-${operation}`, {

@@ -6,6 +6,7 @@
  * - `<prefix>.v1.session.<sid>.module.<mid>.<op>` — one subject per module operation ({@link MODULE_OPERATIONS});
  * - `<prefix>.v1.session.<sid>.module.list` — the modules of a session (one token fewer than an operation, so a
  *   module may itself be called `list`);
+ * - `<prefix>.v1.sessions.list` — the sessions that exist, a page at a time (see session-listing.ts);
  * - `<prefix>.v1.events.<sid>.var.<name>` — one event per accepted variable change;
  * - `<prefix>.v1.events.<sid>.module.<mid>` — module state changes, results, failures, syncs and deltas;
  * - `<prefix>.v1.events.<sid>.session` — the session ended: `{ sessionId, incarnation, reason }`, `reason` being
@@ -96,6 +97,8 @@ export interface TetherSubjects {
   endpoint(operation: VariableOperation | 'open'): string;
   /** The subscription of the session delete endpoint: `<prefix>.v1.session.*.delete`. */
   deleteEndpoint(): string;
+  /** `<prefix>.v1.sessions.list`: the sessions that exist, a page at a time (no session token: it names none). */
+  sessionsList(): string;
   /** `<prefix>.v1.session.<sid>.module.<mid>.<op>` */
   module(sessionId: string, moduleId: string, operation: string): string;
   /** `<prefix>.v1.session.<sid>.module.list` */
@@ -206,6 +209,7 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
     variable: (sessionId, operation) => `${sessionBase}${token(sessionId, 'sessionId')}.var.${operation}`,
     endpoint: (operation) => (operation === 'open' ? `${sessionBase}*.open` : `${sessionBase}*.var.${operation}`),
     deleteEndpoint: () => `${sessionBase}*.delete`,
+    sessionsList: () => `${base}.sessions.list`,
     module: (sessionId, moduleId, operation) =>
       `${sessionBase}${token(sessionId, 'sessionId')}.module.${token(moduleId, 'moduleId')}.${token(operation, 'operation')}`,
     variableEvent: (sessionId, name) => `${eventBase}${token(sessionId, 'sessionId')}.var.${token(name, 'variable')}`,

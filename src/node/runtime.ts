@@ -5,7 +5,7 @@
  * @module
  */
 import type { AnyActorLogic, EventObject, InspectionEvent } from 'xstate';
-import { ValidationError } from '../errors.js';
+import { SessionError, ValidationError } from '../errors.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -32,6 +32,7 @@ import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import { durationMs } from '../runtime/duration-ms.js';
 import { answerWithinFor } from '../nats/session-service.js';
+import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } from '../nats/session-page.js';
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
 
@@ -261,6 +262,29 @@ export class Runtime {
   /** Ids of the sessions whose processes are running on this node. */
   sessionIds(): string[] {
     return this.#sessions.ids();
+  }
+
+  /**
+   * A page of the sessions that exist, their ids in code-point order, strictly after `after`, at most `limit` (1 to
+   * 5000, default 1000); `next`, present only when more follow, is the `after` of the next page. On a NATS node, every
+   * node's sessions: what a client's `listSessions` and the wire's `sessions.list` answer, a session being listed
+   * exactly when a request with `create: false` finds it (opened, not deleted, not expired). On an embedded runtime,
+   * its own: the ids {@link sessionIds} gives. Bad options are refused with the `ValidationError` the wire gives,
+   * naming the field; once the runtime stopped, `SessionError` (`session_stopped`), as `session()` gives.
+   * @example
+   * const ids: string[] = [];
+   * let page: SessionPage | undefined;
+   * do {
+   *   page = await runtime.listSessions({ after: page?.next });
+   *   ids.push(...page.ids);
+   * } while (page.next !== undefined);
+   */
+  async listSessions(options?: ListSessionsOptions): Promise<SessionPage> {
+    const request = listOptionsOf(options);
+    // No session is named: the error says so with `*`, as every session of this runtime is stopped.
+    if (this.#stopping) throw new SessionError('session_stopped', '*');
+    if (this.#nats) return this.#nats.listSessions(request);
+    return pageOf(this.#sessions.ids().sort(), request);
   }
 
   /** Spawns any XState logic as a process (a root actor in this node's registry). */

@@ -33,10 +33,10 @@ describe('session service', () => {
       metadata: { operation: 'set' },
     });
     expect(info.endpoints.map((e) => e.name)).toContain('open');
-    // The seventeen session endpoints (open, delete and the variable operations), and beside them the six module
-    // endpoints of a node (module-service test).
-    expect(info.endpoints.filter((e) => !e.name.startsWith('module-')).length).toBe(17);
-    expect(info.endpoints.length).toBe(23);
+    // The eighteen session endpoints (open, delete, the variable operations and sessions-list), and beside them the
+    // six module endpoints of a node (module-service test).
+    expect(info.endpoints.filter((e) => !e.name.startsWith('module-')).length).toBe(18);
+    expect(info.endpoints.length).toBe(24);
   });
 
   it('spreads requests over the nodes of the queue group', async () => {

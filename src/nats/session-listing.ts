@@ -1,0 +1,92 @@
+/**
+ * Which sessions exist on a NATS system, a page at a time, read from the session directory's bucket
+ * (session-directory.ts) as every node sees it: a session is listed exactly when a request on it with `create: false`
+ * finds it, that is when its key holds a record. A deleted or expired session's key holds a removal marker (a
+ * tombstone, until a scan sweeps it) or nothing, and is left out; a session idle past its TTL that no scan has removed
+ * yet is still listed, as a request still finds (and keeps) it.
+ *
+ * The keys come from the stream's subjects (stream info, no consumer: a last-per-subject consumer, as nats.js's
+ * `kv.keys()` opens, which skips the markers, can block after deletes on server 2.9, nats-server#3481), sorted here;
+ * then only the keys a page needs are read, from the first after `after`, until the page and one id more are found
+ * live (the one more tells whether `next` is due). A page therefore costs one stream info (every key's name) and
+ * about `limit` message gets, not one get per session. Both ride through an election of the stream's leader
+ * (kv-bucket.ts), as the directory's own reads do.
+ * @module
+ */
+import type { NatsConnection } from 'nats';
+import { isSessionId } from '../variables/names.js';
+import { openSingleWriteBucket } from './kv-bucket-settings.js';
+import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
+import { DEFAULT_UNAVAILABLE_RETRY_MS, deadlineOf, failedAt } from './retry-unavailable.js';
+import { indexAfter, type PageRequest, type SessionPage } from './session-page.js';
+
+/** Options of {@link openSessionListing}. */
+export interface SessionListingOptions {
+  /** The session directory's bucket. */
+  readonly bucket: string;
+  /** How long a read waits while no leader of the bucket's stream answers (see retry-unavailable.ts). @default 15000 */
+  readonly unavailableRetryMs?: number;
+}
+
+/** The sessions of a NATS system, a page at a time. */
+export interface SessionListing {
+  /** The ids of the sessions that exist now, in code-point order, strictly after `after`, at most `limit`. */
+  page(request: PageRequest): Promise<SessionPage>;
+}
+
+/** Keys read at once: a page of 5000 is read in a few rounds rather than as 5000 requests in flight together. */
+const READS_AT_ONCE = 256;
+
+/**
+ * Opens the listing of the sessions in `bucket` (created, as the directory creates it, when it does not exist).
+ * @example
+ * const listing = await openSessionListing(nc, { bucket: 'tether_sessions' });
+ * const { ids, next } = await listing.page({ after: undefined, limit: 1000 });
+ */
+export async function openSessionListing(
+  connection: NatsConnection,
+  options: SessionListingOptions,
+): Promise<SessionListing> {
+  const { bucket: name } = options;
+  const js = connection.jetstream();
+  const { kv, replicas } = await openSingleWriteBucket(js, name, undefined, (error) =>
+    failedAt(`opening the session listing of bucket '${name}'`, error, { bucket: name }),
+  );
+  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
+
+  return {
+    async page({ after, limit }) {
+      const until = deadlineOf(bucket.retry);
+      const keys = (await sessionKeys(bucket, until)).sort();
+      let at = after === undefined ? 0 : indexAfter(keys, after);
+      const live: string[] = [];
+      while (live.length <= limit && at < keys.length) {
+        const batch = keys.slice(at, at + Math.min(READS_AT_ONCE, limit + 1 - live.length));
+        at += batch.length;
+        const last = await Promise.all(batch.map((key) => bucket.readLast(key, until)));
+        for (const [i, key] of batch.entries()) if (last[i]?.live) live.push(key);
+      }
+      const ids = live.slice(0, limit);
+      return live.length > limit ? { ids, next: ids.at(-1)! } : { ids };
+    },
+  };
+}
+
+/** The keys of the bucket's stream that can name a session: from its subjects (records and tombstones alike). */
+async function sessionKeys(bucket: KvBucket, until: number): Promise<string[]> {
+  const prefix = kvSubject(bucket.name, '');
+  const subjects = await bucket.read(
+    'list',
+    '>',
+    async () => {
+      const manager = await bucket.js.jetstreamManager(false);
+      const info = await manager.streams.info(kvStream(bucket.name), { subjects_filter: `${prefix}>` });
+      return Object.keys(info.state.subjects ?? {});
+    },
+    (error) => wrap(error, 'list', '>'),
+    until,
+  );
+  // The bucket is shared: a key no session can have (written by something else) is no session.
+  return subjects.map((subject) => subject.slice(prefix.length)).filter(isSessionId);
+}

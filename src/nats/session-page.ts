@@ -1,0 +1,119 @@
+/**
+ * One page of the list of sessions that exist: what a request for it may ask (`after`, `limit`), checked alike on
+ * the wire (`<prefix>.v1.sessions.list`), by the remote client's `listSessions` and by `runtime.listSessions`, so
+ * the three refuse the same input with the same `ValidationError`; and the paging of a sorted list of ids.
+ *
+ * Pages go by id, not by position: `next` is the last id of a page, and the next page starts strictly after it,
+ * so a session opened or deleted between two pages neither shifts the others nor repeats one.
+ * @module
+ */
+import { InternalError, ValidationError } from '../errors.js';
+import { assertFields, optionalCount, optionalString } from './request-fields.js';
+import type { RequestBody } from './wire.js';
+
+/** Options of `listSessions` (the request body of `sessions.list`); an option set to `undefined` counts as absent. */
+export interface ListSessionsOptions {
+  /** Only ids after this one, in code-point order; need not be an id that exists. @default from the first */
+  readonly after?: string | undefined;
+  /** At most this many ids, 1 to {@link MAX_SESSION_PAGE}. @default {@link DEFAULT_SESSION_PAGE} */
+  readonly limit?: number | undefined;
+}
+
+/** One page of session ids. */
+export interface SessionPage {
+  /** Session ids in code-point order. */
+  readonly ids: string[];
+  /** Present only when more ids follow: the last id of this page, to pass as `after` for the next one. */
+  readonly next?: string;
+}
+
+/** A page request as checked: `after` when given, `limit` with its default applied. */
+export interface PageRequest {
+  readonly after: string | undefined;
+  readonly limit: number;
+}
+
+/** Ids per page when the request gives no `limit`. */
+export const DEFAULT_SESSION_PAGE = 1000;
+
+/** The largest `limit`: a page of 5000 ids of 128 characters, quoted and comma-separated, stays under 1 MiB. */
+export const MAX_SESSION_PAGE = 5000;
+
+/** The longest `after`: a session id's longest (src/variables/names.ts); a longer one can come before no id. */
+const MAX_AFTER_LENGTH = 128;
+
+/** The operation the errors name: the wire's, for every caller, so each gets the same words. */
+const OPERATION = 'sessions.list';
+
+/**
+ * Checks a `sessions.list` body: no field but `after` (a string of at most 128 characters) and `limit` (a whole
+ * number from 1 to {@link MAX_SESSION_PAGE}); a `ValidationError` naming the field otherwise.
+ */
+export function pageRequestOf(body: RequestBody): PageRequest {
+  assertFields(body, ['after', 'limit'], OPERATION);
+  const after = optionalString(body, 'after');
+  if (after !== undefined && after.length > MAX_AFTER_LENGTH)
+    throw new ValidationError(
+      `field 'after' must be at most ${MAX_AFTER_LENGTH} characters, a session id's longest, got ${after.length}`,
+      { details: { field: 'after', constraint: 'maxLength', limit: MAX_AFTER_LENGTH } },
+    );
+  const limit = body.limit;
+  // A whole number out of range is told the range; anything else is told it is no whole number.
+  if (Number.isSafeInteger(limit) && ((limit as number) < 1 || (limit as number) > MAX_SESSION_PAGE))
+    throw new ValidationError(`field 'limit' must be from 1 to ${MAX_SESSION_PAGE}, got ${String(limit)}`, {
+      details: { field: 'limit', constraint: 'range', min: 1, max: MAX_SESSION_PAGE },
+    });
+  return { after, limit: optionalCount(body, 'limit') ?? DEFAULT_SESSION_PAGE };
+}
+
+/**
+ * Checks the options of `listSessions` as the wire checks a body ({@link pageRequestOf}); `undefined` is `{}`, and a
+ * bag that is no object is refused.
+ */
+export function listOptionsOf(options: unknown): PageRequest {
+  if (options === undefined) return pageRequestOf({});
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new ValidationError('listSessions options must be an object', { details: { constraint: 'type' } });
+  return pageRequestOf(options as RequestBody);
+}
+
+/**
+ * The page of `sorted` (ids in code-point order) strictly after `after`, of at most `limit` ids.
+ * @example
+ * pageOf(['a', 'b', 'c'], { after: 'a', limit: 1 }) // { ids: ['b'], next: 'b' }
+ */
+export function pageOf(sorted: readonly string[], { after, limit }: PageRequest): SessionPage {
+  const from = after === undefined ? 0 : indexAfter(sorted, after);
+  const ids = sorted.slice(from, from + limit);
+  return from + limit < sorted.length ? { ids, next: ids.at(-1)! } : { ids };
+}
+
+/**
+ * The index of the first id of `sorted` (in code-point order) strictly after `after`; `sorted.length` when none is.
+ * A binary search: the pages of a long list stay cheap.
+ */
+export function indexAfter(sorted: readonly string[], after: string): number {
+  // Ids are ASCII, so comparing UTF-16 code units (as `>` does) orders them by code point, against any `after`.
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! > after) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/** A page as a reply carries it, checked: a malformed one (no node sends it) is an `InternalError`. */
+export function pageFromWire(result: unknown): SessionPage {
+  const page = result as Partial<Record<'ids' | 'next', unknown>> | null;
+  const ids = page?.ids;
+  const next = page?.next;
+  if (
+    !Array.isArray(ids) ||
+    !ids.every((id) => typeof id === 'string') ||
+    !(next === undefined || typeof next === 'string')
+  )
+    throw new InternalError('malformed sessions.list reply from a tether node');
+  return next === undefined ? { ids: ids as string[] } : { ids: ids as string[], next };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime, SessionError, ValidationError } from '../src/index.js';
+import { createSubjects } from '../src/nats/subjects.js';
+import { DEFAULT_SESSION_PAGE, MAX_SESSION_PAGE, listOptionsOf, pageOf } from '../src/nats/session-page.js';
+
+describe('session-list', () => {
+  it('pages a sorted list of ids strictly after `after`, with `next` only when more follow', () => {
+    const ids = ['A', 'a', 'a-1', 'b', 'c'];
+    expect(pageOf(ids, { after: undefined, limit: 2 })).toEqual({ ids: ['A', 'a'], next: 'a' });
+    expect(pageOf(ids, { after: 'a', limit: 2 })).toEqual({ ids: ['a-1', 'b'], next: 'b' });
+    expect(pageOf(ids, { after: 'b', limit: 2 })).toEqual({ ids: ['c'] });
+    expect(pageOf(ids, { after: 'a-0', limit: 3 })).toEqual({ ids: ['a-1', 'b', 'c'] });
+    expect(pageOf(ids, { after: 'c', limit: 2 })).toEqual({ ids: [] });
+    expect(pageOf([], { after: undefined, limit: 1 })).toEqual({ ids: [] });
+    // Past the ASCII of ids, UTF-16 and code-point order agree: nothing sorts before an `after` up there.
+    expect(pageOf(ids, { after: '\u{1F600}', limit: 2 })).toEqual({ ids: [] });
+  });
+
+  it('is asked on one subject per prefix, naming no session', () => {
+    expect(createSubjects().sessionsList()).toBe('tether.v1.sessions.list');
+    expect(createSubjects('acme.prod').sessionsList()).toBe('acme.prod.v1.sessions.list');
+    // Not a session request: no session endpoint's wildcard takes it.
+    expect(createSubjects().parseRequest('tether.v1.sessions.list')).toBeUndefined();
+  });
+
+  it('checks the options as the wire checks a body', () => {
+    expect(listOptionsOf(undefined)).toEqual({ after: undefined, limit: DEFAULT_SESSION_PAGE });
+    expect(listOptionsOf({ after: 'x', limit: MAX_SESSION_PAGE })).toEqual({ after: 'x', limit: MAX_SESSION_PAGE });
+    expect(listOptionsOf({ after: undefined, limit: undefined })).toEqual({ after: undefined, limit: 1000 });
+    for (const bad of ['x', 1, null, [], { limit: 0 }, { limit: 5001 }, { after: 1 }, { cursor: 'x' }]) {
+      expect(() => listOptionsOf(bad), JSON.stringify(bad)).toThrow(ValidationError);
+    }
+    expect(() => listOptionsOf({ after: 'x'.repeat(129) })).toThrow("field 'after' must be at most 128 characters");
+    expect(() => listOptionsOf({ limit: 0 })).toThrow("field 'limit' must be from 1 to 5000, got 0");
+    expect(() => listOptionsOf({ cursor: 'x' })).toThrow(
+      'sessions.list got unknown field cursor; accepted: after, limit',
+    );
+  });
+
+  it("lists an embedded runtime's sessions, sorted and paged, and refuses once it stopped", async () => {
+    const runtime = await Runtime.start();
+    expect(await runtime.listSessions()).toEqual({ ids: [] });
+    for (const id of ['zeta', 'Alpha', 'beta', 'alpha']) await runtime.session(id);
+    expect(await runtime.listSessions()).toEqual({ ids: ['Alpha', 'alpha', 'beta', 'zeta'] });
+    expect(await runtime.listSessions({ limit: 3 })).toEqual({ ids: ['Alpha', 'alpha', 'beta'], next: 'beta' });
+    expect(await runtime.listSessions({ after: 'beta', limit: 3 })).toEqual({ ids: ['zeta'] });
+    await (await runtime.session('beta')).delete();
+    expect((await runtime.listSessions()).ids).toEqual(['Alpha', 'alpha', 'zeta']);
+    const bad = await runtime.listSessions({ limit: 0 }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ValidationError);
+    expect(bad).toMatchObject({ details: { field: 'limit' } });
+
+    await runtime.stop();
+    const stopped = await runtime.listSessions().catch((e: unknown) => e);
+    expect(stopped).toBeInstanceOf(SessionError);
+    expect(stopped).toMatchObject({ code: 'session_stopped' });
+    expect(await runtime.session('zeta').catch((e: unknown) => (e as SessionError).code)).toBe('session_stopped');
+  });
+});
