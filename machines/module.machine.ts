@@ -98,10 +98,12 @@ export const moduleMachine = setup({
       const current = context.current;
       if (event.type !== 'execution.done' || !current) return;
       const refused = context.syncFailed?.run === context.run ? context.syncFailed.error : undefined;
-      const result: ExecutionResult =
+      // Frozen (its output and provenance already are): the caller and every listener get this one object.
+      const result: ExecutionResult = Object.freeze(
         refused === undefined
           ? { ...event.result, executionId: current.executionId, moduleId: context.moduleId }
-          : { ...event.result, executionId: current.executionId, moduleId: context.moduleId, syncFailed: refused };
+          : { ...event.result, executionId: current.executionId, moduleId: context.moduleId, syncFailed: refused },
+      );
       enqueue.emit({ type: 'module.result', result });
       if (current.callId !== undefined) enqueue.emit(okReply(current.callId, result));
       enqueue.assign({ current: null, completed: context.completed + 1 });

@@ -158,8 +158,8 @@ export class ModuleHandle {
 
   /**
    * Queues one execution; resolves with its output and the provenance `{ variable: version }` of the values
-   * it used (frozen: the bindings share one between executions). Executions of one module run one at a time, in the
-   * order they were sent.
+   * it used; frozen, its output throughout (every `module.result` listener gets the same object). Executions of one
+   * module run one at a time, in the order they were sent.
    * @throws {ValidationError} before queueing, for inputs the program's signature refuses (a required field
    * missing, a value of the wrong type, a field it does not have), naming the field; for a `timeoutMs` it refuses
    * @throws {ProcessExitedError} when the module's process exits (crashed, killed, stopped) with the execution in

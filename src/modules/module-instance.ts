@@ -23,6 +23,7 @@ import { inputProblem, type ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
 import { checkBindableAttribute, type ModuleTool } from './module-types.js';
 import { namingModule } from './provider-errors.js';
+import { deepFreeze } from '../variables/json-value.js';
 
 /** What a module instance is built with besides its spec. */
 export interface ModuleInstanceOptions {
@@ -237,7 +238,8 @@ export class ModuleInstance {
         : outcome.provenance;
     return {
       moduleType: this.#entry.name,
-      output: outcome.output,
+      // Frozen: the caller and every `module.result` listener get the same output, and none may change another's.
+      output: deepFreeze(outcome.output),
       provenance,
       ...(outcome.reasoning !== undefined ? { reasoning: outcome.reasoning } : {}),
     };

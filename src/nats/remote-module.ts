@@ -123,12 +123,12 @@ export class RemoteModuleHandle {
 
   /**
    * Runs one execution on whichever node takes the request; resolves with its output and the provenance
-   * `{ variable: version }` of the values it used (frozen, as an embedded handle's). The inputs travel as JSON,
-   * unlike variable values: what JSON changes reaches the node changed (a `Date` as its ISO text, which a date field
-   * takes as the embedded one takes the `Date`; an object with `toJSON` as what that returns; `NaN` as `null`; an
-   * `undefined` member not at all), and the node's checks of the signature judge that. One node runs a module's
-   * executions one at a time, in arrival order; executions sent at once may be spread over several nodes and then run
-   * side by side.
+   * `{ variable: version }` of the values it used, frozen throughout as an embedded handle's. The inputs travel as
+   * JSON, unlike variable values: what JSON changes reaches the node changed (a `Date` as its ISO text, which a date
+   * field takes as the embedded one takes the `Date`; an object with `toJSON` as what that returns; `NaN` as `null`;
+   * an `undefined` member not at all), and the node's checks of the signature judge that. One node runs a module's
+   * executions one at a time, in arrival order; executions sent at once may be spread over several nodes and then
+   * run side by side.
    *
    * The node that takes the execution says so before it waits for anything (a provider, the mailbox; an execution
    * that needs no wait just replies), and the client pings it every 2 s while it waits: if that node stops

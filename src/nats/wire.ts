@@ -18,7 +18,7 @@ import {
   type SerializedError,
 } from '../errors.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
-import { freezeParsedJson } from '../variables/json-value.js';
+import { deepFreeze, freezeParsedJson } from '../variables/json-value.js';
 import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
 
 // Reading a request's fields lives apart; re-exported so code that reads them from `wire.js` keeps working.
@@ -279,12 +279,14 @@ export function decodeWireValue(type: VariableType | null, wire: unknown): unkno
 }
 
 /**
- * An execution's result parsed from JSON (a reply, or a `module.result` event) as an embedded handle hands it out:
- * `provenance` frozen (the module's bindings share one between executions), the result and its output the caller's.
+ * An execution's result parsed from JSON (a reply, or a `module.result` event) frozen as an embedded handle hands it
+ * out: the result, its `provenance` and its output throughout (its `syncFailed` error is left as it is).
  */
 export function decodeExecutionResult<T>(result: T): T {
-  Object.freeze((result as { readonly provenance?: unknown } | undefined)?.provenance);
-  return result;
+  const { output, provenance } = (result ?? {}) as { readonly output?: unknown; readonly provenance?: unknown };
+  deepFreeze(output);
+  Object.freeze(provenance);
+  return Object.freeze(result);
 }
 
 /**

@@ -135,6 +135,26 @@ export function freezeParsedJson(
   return value;
 }
 
+/**
+ * Freezes `value` and everything reachable from it, in place, however deep (a loop, not recursion), each object
+ * once: for what a program made and is about to hand to several readers (an execution's output), which may hold
+ * more than JSON (a `Date` of a date field; frozen, its time can still be set).
+ * @example
+ * const output = deepFreeze({ answer: 'x', tags: ['a'] }); // Object.isFrozen(output.tags) === true
+ */
+export function deepFreeze<T>(value: T): T {
+  const seen = new Set<object>();
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item !== 'object' || item === null || seen.has(item)) continue;
+    seen.add(item);
+    Object.freeze(item);
+    for (const key of Object.keys(item)) pending.push((item as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
 /** `a Date`, `a Map`: naming the class is what tells the user why it is not JSON. */
 function describeInstance(item: object): string {
   const name = (item as { constructor?: { name?: unknown } }).constructor?.name;

@@ -199,19 +199,21 @@ async function behaviours(session: Session): Promise<Record<string, string>> {
 }
 
 /**
- * What a module handle returns, by part: a result's `provenance` frozen (the bindings share one between executions;
- * with a type variable too), and the variable values a sync reports; the result, its output, a description and the
- * events around them the caller's.
+ * What a module handle returns, by part: a result frozen, its output throughout and its `provenance` (the caller and
+ * every listener share one result embedded; with a type variable too), and the variable values a sync reports; a
+ * description and the events around them the caller's.
  */
 const EXPECTED_OF_MODULES: Record<string, string> = {
-  'execute result': 'mutable',
-  'execute output': 'mutable',
+  'execute result': 'frozen',
+  'execute output': 'frozen',
+  'execute output.tags': 'frozen',
   'execute provenance': 'frozen',
   'execute(typeVariable) provenance': 'frozen',
   'describe description': 'mutable',
   'on(module.result) event': 'mutable',
-  'on(module.result) result': 'mutable',
-  'on(module.result) output': 'mutable',
+  'on(module.result) result': 'frozen',
+  'on(module.result) output': 'frozen',
+  'on(module.result) output.tags': 'frozen',
   'on(module.result) provenance': 'frozen',
   'on(module.synced) event': 'mutable',
   'on(module.synced) changes': 'mutable',
@@ -225,7 +227,7 @@ async function moduleBehaviours(session: Session): Promise<Record<string, string
   await session.defineVariable('t', 'float', 0.5);
   await session.defineVariable('kind', 'module', 'Predict');
   await session.defineVariable('stops', 'list', ['x']);
-  const signature = 'question:string -> answer:string';
+  const signature = 'question:string -> answer:string, tags:string[]';
   const plain = await session.module('plain', { type: 'Predict', signature, bindings: { temperature: 't' } });
   const typed = await session.module('typed', {
     typeVariable: 'kind',
@@ -238,13 +240,15 @@ async function moduleBehaviours(session: Session): Promise<Record<string, string
   typed.on('module.synced', (event) => syncs.push(event));
 
   const result = await plain.execute({ question: 'q' });
-  note('execute', { result, output: result.output, provenance: result.provenance });
+  const tags = (result.output as { tags: unknown }).tags;
+  note('execute', { result, output: result.output, 'output.tags': tags, provenance: result.provenance });
   note('execute(typeVariable)', { provenance: (await typed.execute({ question: 'q' })).provenance });
   note('describe', { description: await plain.describe() });
   await waitFor(() => results.length === 1, { message: 'the module.result event heard' });
   const [heard] = results as [(typeof results)[number]];
   const { output, provenance } = heard.result;
-  note('on(module.result)', { event: heard, result: heard.result, output, provenance });
+  const heardTags = (output as { tags: unknown }).tags;
+  note('on(module.result)', { event: heard, result: heard.result, output, 'output.tags': heardTags, provenance });
 
   await session.setVariable('stops', ['y']);
   await typed.execute({ question: 'q' });
