@@ -5,6 +5,7 @@ import { createKvStore } from '../src/nats/kv-store.js';
 import type { StoreChange } from '../src/store/store.js';
 import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
 import { describeStoreContract } from './support/store-contract.js';
+import { waitFor } from './support/wait-for.js';
 
 let server: NatsTestServer;
 let nc: NatsConnection;
@@ -39,6 +40,8 @@ describe('kv store', () => {
       await expect(b.update('s.x', 2, r1 - 1)).rejects.toMatchObject({ actualRevision: r1 });
       await b.update('s.x', 2, r1);
       expect((await a.get('s.x'))?.value).toBe(2);
+      // Delivered by the server to b's watch in its own time: waited for, then a moment for any extra to show.
+      await waitFor(() => seen.length >= 2, { message: "b's watch sees both writes" });
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(seen.map((c) => c.operation === 'put' && c.value)).toEqual([1, 2]);
       await a.close();
@@ -142,7 +145,8 @@ describe('kv store', () => {
     expect(seen.every((c, i) => i === 0 || c.revision > seen[i - 1]!.revision)).toBe(true);
     expect(await store.list('big.')).toHaveLength(299);
     await store.update('big.k1', -1, (await store.get('big.k1'))!.revision);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => seen.length >= 300, { message: 'the live change after ready' });
+    expect(seen).toHaveLength(300);
     expect(seen.at(-1)).toMatchObject({ key: 'big.k1', value: -1 });
     await store.close();
   });

@@ -42,11 +42,14 @@ describe('session lifecycle', () => {
   });
 
   it('counts reads as activity that postpones expiry', async () => {
-    runtime = await Runtime.start({ sessionTtlMs: 120 });
+    // Reads 100 ms apart for a second: past the TTL and the idle sweep after it (every quarter of the TTL). The sweep
+    // reads the clock: a loaded machine that holds this process up for the TTL less the gap between reads expires the
+    // session (with a TTL of 120 ms and reads 40 ms apart, a hold-up of 80 ms would); this TTL leaves 500 ms.
+    runtime = await Runtime.start({ sessionTtlMs: 600 });
     const session = await runtime.session('busy');
     await session.defineVariable('x', 'integer', 1);
-    for (let i = 0; i < 8; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 40));
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await session.getVariable('x')).toBe(1);
     }
   });

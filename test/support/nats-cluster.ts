@@ -8,10 +8,9 @@
  * @module
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnNatsServer, type NatsProcess } from './nats-server.js';
+import { freePorts, portTaken, spawnNatsServer, type NatsProcess } from './nats-server.js';
 import { waitFor } from './wait-for.js';
 
 /** One member of a {@link NatsTestCluster}. */
@@ -92,17 +91,13 @@ interface MemberPorts {
   readonly monitor: number;
 }
 
-/** Free loopback ports for every member, held open together so that no two are the same, then released. */
-async function freePorts(size: number): Promise<MemberPorts[]> {
-  const listen = (): Promise<Server> =>
-    new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    });
-  const servers = await Promise.all(Array.from({ length: size * 3 }, listen));
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+/**
+ * Free loopback ports for every member, no two the same, outside the kernel's ephemeral range (see `freePorts`): a
+ * killed member's ports stay free for its restart, where a random port some other server or connection took meanwhile
+ * would have made it die on 'address already in use'.
+ */
+async function memberPorts(size: number): Promise<MemberPorts[]> {
+  const ports = await freePorts(size * 3);
   return Array.from({ length: size }, (_, i) => ({
     client: ports[3 * i]!,
     cluster: ports[3 * i + 1]!,
@@ -140,12 +135,9 @@ async function memberHealthy(monitorUrl: string): Promise<boolean> {
   return Boolean(jsz.meta_cluster?.leader);
 }
 
-/** Whether a start failed on a port another process took between {@link freePorts} and the server's bind. */
-const portTaken = (error: unknown): boolean => /address already in use/i.test(String(error));
-
 /**
- * Starts `size` clustered JetStream servers and waits until the cluster is healthy. Ports are taken free from the
- * kernel just before the start (a port some other process grabs meanwhile makes the whole start try again).
+ * Starts `size` clustered JetStream servers and waits until the cluster is healthy. Ports are picked free just before
+ * the start ({@link memberPorts}; a port some other process grabs meanwhile makes the whole start try again).
  * @example
  * const cluster = await startNatsCluster();
  * const nc = await connect({ servers: [...cluster.urls] });
@@ -167,7 +159,7 @@ async function startOnce(size: number, options: StartNatsClusterOptions): Promis
   const binary = options.binary ?? 'nats-server';
   const timeoutMs = options.timeoutMs ?? 20_000;
   const root = await mkdtemp(join(tmpdir(), 'tether-cluster-'));
-  const ports = await freePorts(size);
+  const ports = await memberPorts(size);
   const members: RunningMember[] = [];
 
   const member = async (index: number): Promise<RunningMember> => {

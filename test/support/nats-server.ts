@@ -1,11 +1,12 @@
 /**
- * Starts a throwaway `nats-server` with JetStream for tests: random port on loopback, storage in a temp dir,
- * the port read from the server's ports file (no guessing, no races on a fixed port). `NATS_URL` points the
- * suite at an existing server instead.
+ * Starts a throwaway `nats-server` with JetStream for tests: a free port on loopback outside the kernel's ephemeral
+ * range (see {@link freePorts}), storage in a temp dir, the URL read from the server's ports file. `NATS_URL` points
+ * the suite at an existing server instead.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,7 +32,7 @@ export interface StartNatsServerOptions {
    * @default 10000
    */
   readonly timeoutMs?: number;
-  /** A fixed port, e.g. to restart a server where its clients reconnect. @default a random one */
+  /** A fixed port, e.g. to restart a server where its clients reconnect. @default one from {@link freePorts} */
   readonly port?: number;
   /** JetStream storage that outlives the server (not removed by `stop`). @default a fresh temp dir, removed */
   readonly storeDir?: string;
@@ -52,8 +53,82 @@ export interface StartNatsServerOptions {
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The lowest port {@link freePorts} hands out. */
+const PICKED_FLOOR = 10_000;
+/** Slices of the ports below the ephemeral range, one per vitest worker at a time. */
+const SLICES = 32;
+/** The ports {@link freePorts} handed out in this process: a server stopped to be started again keeps its own. */
+const handedOut = new Set<number>();
 /**
- * Starts `nats-server -a 127.0.0.1 -p -1 -js -sd <tmp> --ports_file_dir <tmp>`, or uses `NATS_URL` when set.
+ * This process's slice: its vitest worker's (`VITEST_POOL_ID`, 1 to maxWorkers, unique among the workers running at
+ * once), counted from a slice chosen by the vitest process (every worker's parent), so that another run on the same
+ * machine most likely has other slices; one at random outside vitest.
+ */
+const pool = Number(process.env.VITEST_POOL_ID);
+const slice =
+  Number.isInteger(pool) && pool > 0 ? (process.ppid + pool - 1) % SLICES : Math.floor(Math.random() * SLICES);
+
+/** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
+async function ephemeralLow(): Promise<number> {
+  try {
+    const low = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** A loopback listener on `port` (0: the kernel picks), `undefined` when the port is taken. */
+function listenOn(port: number): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(undefined) : reject(error),
+    );
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/**
+ * `count` distinct free loopback ports, held open together and then released, for servers to listen on. Taken below
+ * the kernel's ephemeral range, from this vitest worker's own slice of those ports: the kernel hands out ports of that
+ * range to every bind to port 0 (another test's server, a proxy, a stub, a server's random monitoring port) and to
+ * every outgoing connection, so a port in it that a stopped or killed server freed could be taken before the server
+ * starts again there (a restarted cluster member's random monitoring port once took its own client port). Below it,
+ * and apart from the other workers, only some other process binding that very port could take it; a port this
+ * process handed out is not handed out again while others are left. Without room below the range, the kernel picks.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const size = Math.floor(((await ephemeralLow()) - PICKED_FLOOR) / SLICES);
+  const servers: Server[] = [];
+  try {
+    if (size < 64) {
+      for (let i = 0; i < count; i += 1) servers.push((await listenOn(0))!);
+    } else {
+      const from = PICKED_FLOOR + slice * size;
+      for (let tries = 0; servers.length < count; tries += 1) {
+        if (tries >= 4 * size) throw new Error(`no ${count} free loopback ports in ${from}-${from + size - 1}`);
+        const port = from + Math.floor(Math.random() * size);
+        // A port handed out before is passed over, until so many tries say the slice is used up: then any free one.
+        if (handedOut.has(port) && tries < 2 * size) continue;
+        const server = await listenOn(port);
+        if (server) servers.push(server);
+      }
+    }
+    const ports = servers.map((server) => (server.address() as AddressInfo).port);
+    for (const port of ports) handedOut.add(port);
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+/** Whether a start failed on a port another process took between {@link freePorts} and the server's bind. */
+export const portTaken = (error: unknown): boolean => /address already in use/i.test(String(error));
+
+/**
+ * Starts `nats-server -a 127.0.0.1 -p <port> -js -sd <tmp> --ports_file_dir <tmp>`, or uses `NATS_URL` when set; a
+ * port from {@link freePorts} that some other process took before the server bound it is replaced (three tries).
  * Fails with an install hint when the binary is missing.
  * @example
  * const server = await startNatsServer();
@@ -68,21 +143,25 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   const binary = options.binary ?? 'nats-server';
   const timeoutMs = options.timeoutMs ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'tether-nats-'));
-  const port = String(options.port ?? -1);
-  const args = ['-a', '127.0.0.1', '-p', port, '-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir];
-  if (options.monitor) args.push('-m', '-1');
+  const rest = ['-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir];
+  if (options.monitor) rest.push('-m', '-1');
   if (options.maxPayload !== undefined || options.config !== undefined) {
     const config = join(dir, 'server.conf');
     const lines = [options.maxPayload === undefined ? '' : `max_payload: ${options.maxPayload}`, options.config ?? ''];
     await writeFile(config, `${lines.join('\n')}\n`);
-    args.push('-c', config);
+    rest.push('-c', config);
   }
   let running: NatsProcess;
-  try {
-    running = await spawnNatsServer(binary, args, dir, timeoutMs);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const port = options.port ?? (await freePorts(1))[0]!;
+      running = await spawnNatsServer(binary, ['-a', '127.0.0.1', '-p', String(port), ...rest], dir, timeoutMs);
+      break;
+    } catch (error) {
+      if (options.port === undefined && attempt < 3 && portTaken(error)) continue;
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
   }
   return {
     url: running.url,
