@@ -220,7 +220,8 @@ export class ModuleHandle {
   }
 
   /**
-   * Calls `listener` for every event of `type` this module announces; returns the unsubscribe function.
+   * Calls `listener` for every event of `type` this module announces, frozen (every listener gets the same object);
+   * returns the unsubscribe function.
    * `module.failed` also comes once for every execution the process held (running or queued) when it exited,
    * crashed, killed or stopped (a `stop()` included): its `error` is the {@link ProcessExitedError}
    * (`process_exited`, the exit reason in `details.reason`) that the execution's caller got. A hibernation is no
@@ -358,8 +359,9 @@ export class ModuleHandle {
     for (const added of listeners) {
       // One removed by a listener before it (the array was replaced) is not called again.
       if (added.type !== event.type || (listeners !== this.#listeners && !this.#listeners.includes(added))) continue;
-      // Made once a listener wants it: a delta nobody listens for costs no copy.
-      heard ??= { ...event, sessionId: this.sessionId, moduleId: this.moduleId };
+      // Made once a listener wants it: a delta nobody listens for costs no copy. Frozen, with a sync's outcome: every
+      // listener gets this one object, and none may change what the next one hears.
+      heard ??= frozenEvent({ ...event, sessionId: this.sessionId, moduleId: this.moduleId });
       const told = heard;
       this.#guard(() => (added.listener as (event: unknown) => void)(told));
     }
@@ -392,4 +394,11 @@ export class ModuleHandle {
     if (this.hooks.stop) return this.hooks.stop();
     return this.#process ? this.deps.processes.stop(this.#process) : Promise.resolve();
   }
+}
+
+/** `event` frozen, and a sync's `outcome` with its `changes` (their values are the variables' own, frozen already). */
+function frozenEvent<T extends object>(event: T): T {
+  const outcome = (event as { readonly outcome?: { readonly changes?: unknown } }).outcome;
+  if (typeof outcome === 'object' && outcome !== null) Object.freeze(Object.freeze(outcome).changes);
+  return Object.freeze(event);
 }

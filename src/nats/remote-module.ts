@@ -227,8 +227,8 @@ export class RemoteModuleHandle {
   }
 
   /**
-   * Calls `listener` for every event of `type` any node running this module publishes; returns the unsubscribe
-   * function. The subscription is sent before any later request of this client, so it sees their events.
+   * Calls `listener` for every event of `type` any node running this module publishes, frozen as an embedded
+   * handle's; returns the unsubscribe function. The subscription is sent before any later request of this client, so it sees their events.
    *
    * A handle bound to a life hears that life's events only, and its listeners stop when that life ends (the session
    * deleted or expired): the client's `onError` is told, with the `SessionError` its requests get, as a watch's is.

@@ -290,8 +290,9 @@ export function decodeExecutionResult<T>(result: T): T {
 }
 
 /**
- * A module event parsed from JSON, frozen where an embedded handle's listener gets it frozen: a result's
- * `provenance`, and the old and new values of a sync's changes (the bound variables' own values embedded), deeply.
+ * A module event parsed from JSON, frozen where an embedded handle's listener gets it frozen: the event, a result
+ * throughout (see {@link decodeExecutionResult}), a sync's outcome and changes, and the old and new values of those
+ * changes (the bound variables' own values embedded) deeply; a failure's error is left as it is.
  */
 export function decodeModuleEvent<T extends { readonly type: string }>(event: T): T {
   const { result, outcome } = event as { result?: unknown; outcome?: { changes?: unknown } };
@@ -299,8 +300,9 @@ export function decodeModuleEvent<T extends { readonly type: string }>(event: T)
   else if (event.type === 'module.synced' && typeof outcome?.changes === 'object' && outcome.changes !== null) {
     for (const pair of Object.values(outcome.changes))
       if (Array.isArray(pair)) for (const value of pair) decodeWireValue(null, value);
+    Object.freeze(Object.freeze(outcome).changes);
   }
-  return event;
+  return Object.freeze(event);
 }
 
 /** Reached only for a record no node produces: what JSON.parse makes is JSON, unless nested absurdly deep. */

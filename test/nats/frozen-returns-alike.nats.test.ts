@@ -200,8 +200,8 @@ async function behaviours(session: Session): Promise<Record<string, string>> {
 
 /**
  * What a module handle returns, by part: a result frozen, its output throughout and its `provenance` (the caller and
- * every listener share one result embedded; with a type variable too), and the variable values a sync reports; a
- * description and the events around them the caller's.
+ * every listener share one result embedded; with a type variable too); the events listeners hear, a sync's changes
+ * and the variable values they report (every listener shares one event embedded); a description the caller's.
  */
 const EXPECTED_OF_MODULES: Record<string, string> = {
   'execute result': 'frozen',
@@ -210,13 +210,13 @@ const EXPECTED_OF_MODULES: Record<string, string> = {
   'execute provenance': 'frozen',
   'execute(typeVariable) provenance': 'frozen',
   'describe description': 'mutable',
-  'on(module.result) event': 'mutable',
+  'on(module.result) event': 'frozen',
   'on(module.result) result': 'frozen',
   'on(module.result) output': 'frozen',
   'on(module.result) output.tags': 'frozen',
   'on(module.result) provenance': 'frozen',
-  'on(module.synced) event': 'mutable',
-  'on(module.synced) changes': 'mutable',
+  'on(module.synced) event': 'frozen',
+  'on(module.synced) changes': 'frozen',
   'on(module.synced) old': 'frozen',
   'on(module.synced) new': 'frozen',
 };
