@@ -1,6 +1,7 @@
 /**
  * The NATS benchmarks (issue 4), on a nats-server the bench starts itself (or `NATS_URL`): (a) cross-node
- * propagation, (b) remote module execute, (c) routing throughput, each beside its raw `nats` baseline.
+ * propagation, (b) remote module execute, (c) routing throughput, and listing every session, each beside its raw
+ * `nats` baseline.
  * Without a nats-server this prints one skip line, so the rest of `npm run bench` still runs.
  * @module
  */
@@ -8,6 +9,7 @@ import { startNatsServer, type NatsTestServer } from '../test/support/nats-serve
 import { benchModuleCall } from './nats-module-call.js';
 import { benchPropagation } from './nats-propagation.js';
 import { benchRoutingRate } from './nats-routing-rate.js';
+import { benchSessionListing } from './nats-session-listing.js';
 
 /** Runs every NATS benchmark and returns its report lines. */
 export async function benchNats(): Promise<string[]> {
@@ -25,6 +27,7 @@ export async function benchNats(): Promise<string[]> {
     lines.push(...(await benchPropagation(target)));
     lines.push(...(await benchModuleCall(target)));
     lines.push(...(await benchRoutingRate(target)));
+    lines.push(...(await benchSessionListing(target)));
   } finally {
     await server.stop();
   }

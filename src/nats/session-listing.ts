@@ -11,6 +11,13 @@
  * live (the one more tells whether `next` is due). A page therefore costs one stream info (every key's name) and
  * about `limit` message gets, not one get per session. Both ride through an election of the stream's leader
  * (kv-bucket.ts), as the directory's own reads do.
+ *
+ * The sorted names are kept for the next page, tagged with the stream's last sequence as it was before they were
+ * read (and the stream's creation time): a page first asks for that sequence alone (a stream info without subjects, a few hundred bytes) and reads
+ * the names again only when a message came since. Every new key comes with a new message, so a kept list misses no
+ * session; a key purged since is still in it, and its read finds nothing there. Paging through 100,000 sessions a
+ * thousand at a time then reads the names once rather than a hundred times (each read some 300 ms here) while no
+ * session is opened, used or removed meanwhile.
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -55,10 +62,20 @@ export async function openSessionListing(
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
 
+  let kept: { readonly position: string; readonly keys: readonly string[] } | undefined;
+  /** Every key's name, sorted: those kept when no message came since they were read, else read again. */
+  const sortedKeys = async (until: number): Promise<readonly string[]> => {
+    const position = await positionOf(bucket, until);
+    if (kept?.position === position) return kept.keys;
+    const keys = (await sessionKeys(bucket, until)).sort();
+    kept = { position, keys };
+    return keys;
+  };
+
   return {
     async page({ after, limit }) {
       const until = deadlineOf(bucket.retry);
-      const keys = (await sessionKeys(bucket, until)).sort();
+      const keys = await sortedKeys(until);
       let at = after === undefined ? 0 : indexAfter(keys, after);
       const live: string[] = [];
       while (live.length <= limit && at < keys.length) {
@@ -71,6 +88,24 @@ export async function openSessionListing(
       return live.length > limit ? { ids, next: ids.at(-1)! } : { ids };
     },
   };
+}
+
+/**
+ * Where the bucket's stream is: its last message's sequence, and when the stream was made (a bucket deleted and made
+ * again starts its sequences over).
+ */
+async function positionOf(bucket: KvBucket, until: number): Promise<string> {
+  return bucket.read(
+    'list',
+    '>',
+    async () => {
+      const manager = await bucket.js.jetstreamManager(false);
+      const info = await manager.streams.info(kvStream(bucket.name));
+      return `${info.created} ${info.state.last_seq}`;
+    },
+    (error) => wrap(error, 'list', '>'),
+    until,
+  );
 }
 
 /** The keys of the bucket's stream that can name a session: from its subjects (records and tombstones alike). */

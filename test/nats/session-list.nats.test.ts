@@ -75,6 +75,11 @@ describe('listing sessions on NATS nodes', () => {
     expect(await client.listSessions({ after: '' })).toEqual({ ids: left });
     expect(await client.listSessions({ after: 'z' })).toEqual({ ids: [] });
     expect(await client.listSessions({ after: 'ü' })).toEqual({ ids: [] });
+
+    // Each node keeps the names it read for the next page: a session opened since is listed all the same.
+    await client.session('late');
+    const withLate = [...left, 'late'].sort();
+    for (const lister of [client, a, b]) expect((await lister.listSessions()).ids).toEqual(withLate);
   });
 
   it('leaves out a session once it expired, and lists it while it lives', async () => {
