@@ -565,13 +565,15 @@ export class NodeLostError extends BridgeError {
     const fate = options.details?.read === true ? 'a read, it changed nothing' : 'whether it was applied is unknown';
     super(
       executionId === undefined
-        ? `node '${nodeId}' that took ${request} of session '${sessionId}' stopped answering; ${fate}`
+        ? `node '${nodeId}' that took ${request}${sessionId === '' ? '' : ` of session '${sessionId}'`} stopped ` +
+            `answering; ${fate}`
         : `node '${nodeId}' running execution '${executionId}' of module '${moduleId}' in session '${sessionId}' ` +
             "stopped answering; the execution's outcome is unknown: it may or may not have run, its LLM call included",
       {
         ...options,
         details: {
-          sessionId,
+          // '' for a request that names no session (`sessions.list`).
+          ...(sessionId === '' ? {} : { sessionId }),
           ...(moduleId === undefined ? {} : { moduleId }),
           ...(executionId === undefined ? {} : { executionId }),
           nodeId,

@@ -31,7 +31,12 @@ describe('session-list', () => {
       expect(() => listOptionsOf(bad), JSON.stringify(bad)).toThrow(ValidationError);
     }
     expect(() => listOptionsOf({ after: 'x'.repeat(129) })).toThrow("field 'after' must be at most 128 characters");
-    expect(() => listOptionsOf({ limit: 0 })).toThrow("field 'limit' must be from 1 to 5000, got 0");
+    expect(() => listOptionsOf({ limit: 0 })).toThrow("field 'limit' must be a whole number from 1 to 5000, got 0");
+    // Told the range too, not "a whole number ≥ 0", which 0 is not.
+    expect(() => listOptionsOf({ limit: 1.5 })).toThrow("field 'limit' must be a whole number from 1 to 5000, got 1.5");
+    expect(() => listOptionsOf({ limit: '3' })).toThrow(
+      "field 'limit' must be a whole number from 1 to 5000, got string",
+    );
     expect(() => listOptionsOf({ cursor: 'x' })).toThrow(
       'sessions.list got unknown field cursor; accepted: after, limit',
     );

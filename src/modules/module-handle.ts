@@ -11,6 +11,7 @@ import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
 import { kindOf } from '../variables/failure.js';
+import { deepFreeze } from '../variables/json-value.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
 
@@ -396,9 +397,8 @@ export class ModuleHandle {
   }
 }
 
-/** `event` frozen, and a sync's `outcome` with its `changes` (their values are the variables' own, frozen already). */
+/** `event` frozen, and a sync's `outcome` throughout: its `changes` and each `[old, new]` pair in them. */
 function frozenEvent<T extends object>(event: T): T {
-  const outcome = (event as { readonly outcome?: { readonly changes?: unknown } }).outcome;
-  if (typeof outcome === 'object' && outcome !== null) Object.freeze(Object.freeze(outcome).changes);
+  deepFreeze((event as { readonly outcome?: unknown }).outcome);
   return Object.freeze(event);
 }

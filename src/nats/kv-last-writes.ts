@@ -8,17 +8,18 @@ import { kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
 import { deadlineOf } from './retry-unavailable.js';
 
 /**
- * Every key under `prefix` with a message in the bucket's stream (from stream info: no consumer), and its last one.
- * The listing and the reads share one deadline through an election (`operation` names them in its error).
+ * Every key under `prefix` with a message in the bucket's stream, from stream info (no consumer), unsorted; through
+ * an election until `until` (`operation` names it in its error). Past 100,000 keys the server answers in pages,
+ * which nats.js asks for one after another: a key removed meanwhile can shift another out of both pages.
  */
-export async function lastWrites(
+export async function subjectKeys(
   bucket: KvBucket,
   prefix: string,
   operation: string,
-): Promise<{ key: string; last: Awaited<ReturnType<KvBucket['readLast']>> }[]> {
+  until?: number,
+): Promise<string[]> {
   const subjectPrefix = kvSubject(bucket.name, '');
-  const until = deadlineOf(bucket.retry);
-  const keys = await bucket.read(
+  return bucket.read(
     operation,
     prefix,
     async () => {
@@ -29,5 +30,18 @@ export async function lastWrites(
     (error) => wrap(error, operation, prefix),
     until,
   );
+}
+
+/**
+ * Every key under `prefix` with a message in the bucket's stream (from stream info: no consumer), and its last one.
+ * The listing and the reads share one deadline through an election (`operation` names them in its error).
+ */
+export async function lastWrites(
+  bucket: KvBucket,
+  prefix: string,
+  operation: string,
+): Promise<{ key: string; last: Awaited<ReturnType<KvBucket['readLast']>> }[]> {
+  const until = deadlineOf(bucket.retry);
+  const keys = await subjectKeys(bucket, prefix, operation, until);
   return Promise.all(keys.map(async (key) => ({ key, last: await bucket.readLast(key, until) })));
 }

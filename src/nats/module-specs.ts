@@ -18,7 +18,8 @@
 import type { NatsConnection } from 'nats';
 import { AlreadyExistsError, InternalError, StoreConflictError } from '../errors.js';
 import { compareModuleIds, type ModuleSpec } from '../modules/module-spec.js';
-import { kvBucket, kvStream, kvSubject, wrap } from './kv-bucket.js';
+import { kvBucket } from './kv-bucket.js';
+import { subjectKeys } from './kv-last-writes.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
@@ -251,20 +252,9 @@ export async function openModuleSpecs(
       const prefix = `${sessionId}.`;
       // The subjects of the bucket's stream, from stream info: no consumer. `kv.keys()` runs one, and on server
       // 2.9 that listing can block after deletes (nats-server#3481) — it did under load when a stop raced a list.
-      const subjectPrefix = kvSubject(bucket, '');
       let keys: string[];
       try {
-        keys = await raw.read(
-          'list',
-          prefix,
-          async () => {
-            const manager = await connection.jetstreamManager({ checkAPI: false });
-            const filter = { subjects_filter: `${subjectPrefix}${prefix}>` };
-            const info = await manager.streams.info(kvStream(bucket), filter);
-            return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
-          },
-          (error) => wrap(error, 'list', prefix),
-        );
+        keys = await subjectKeys(raw, prefix, 'list');
       } catch (error) {
         throw specsFailure(error, bucket, 'list', prefix);
       }

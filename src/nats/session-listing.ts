@@ -12,10 +12,12 @@
  * about `limit` message gets, not one get per session. Both ride through an election of the stream's leader
  * (kv-bucket.ts), as the directory's own reads do.
  *
- * The sorted names are kept for the next page, tagged with the stream's last sequence as it was before they were
- * read (and the stream's creation time): a page first asks for that sequence alone (a stream info without subjects, a few hundred bytes) and reads
- * the names again only when a message came since. Every new key comes with a new message, so a kept list misses no
- * session; a key purged since is still in it, and its read finds nothing there. Paging through 100,000 sessions a
+ * The sorted names are kept for the next page, tagged with where the stream was before they were read (its last
+ * sequence, its message count, its creation time): a page first asks for that alone (a stream info without
+ * subjects, a few hundred bytes) and reads the names again only when the stream moved. Every new key comes with a
+ * new message and every removed one takes messages away, so a kept list is the list as it would be read now. A list
+ * read while the stream moved is not kept (past 100,000 keys the names come in pages, and a key removed between two
+ * of them can shift another out of both): it is read again, up to three times. Paging through 100,000 sessions a
  * thousand at a time then reads the names once rather than a hundred times (each read some 300 ms here) while no
  * session is opened, used or removed meanwhile.
  * @module
@@ -23,7 +25,8 @@
 import type { NatsConnection } from 'nats';
 import { isSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
-import { kvBucket, kvStream, kvSubject, wrap, type KvBucket } from './kv-bucket.js';
+import { kvBucket, kvStream, wrap, type KvBucket } from './kv-bucket.js';
+import { subjectKeys } from './kv-last-writes.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS, deadlineOf, failedAt } from './retry-unavailable.js';
 import { indexAfter, type PageRequest, type SessionPage } from './session-page.js';
 
@@ -63,13 +66,22 @@ export async function openSessionListing(
   const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
 
   let kept: { readonly position: string; readonly keys: readonly string[] } | undefined;
-  /** Every key's name, sorted: those kept when no message came since they were read, else read again. */
+  /**
+   * Every key's name, sorted: those kept while the stream is where it was when they were read, else read again. A
+   * list is kept only when the stream did not move while it was read: past 100,000 keys it comes in pages, and a key
+   * removed between two of them can shift another out of both.
+   */
   const sortedKeys = async (until: number): Promise<readonly string[]> => {
-    const position = await positionOf(bucket, until);
-    if (kept?.position === position) return kept.keys;
-    const keys = (await sessionKeys(bucket, until)).sort();
-    kept = { position, keys };
-    return keys;
+    let position = await positionOf(bucket, until);
+    for (let reads = 1; ; reads += 1) {
+      if (kept?.position === position) return kept.keys;
+      const keys = (await sessionKeys(bucket, until)).sort();
+      const after = await positionOf(bucket, until);
+      if (after === position) kept = { position, keys };
+      // A stream that keeps moving (sessions opened and stamped all the time) gets the third read as it is.
+      if (after === position || reads === 3) return keys;
+      position = after;
+    }
   };
 
   return {
@@ -91,8 +103,8 @@ export async function openSessionListing(
 }
 
 /**
- * Where the bucket's stream is: its last message's sequence, and when the stream was made (a bucket deleted and made
- * again starts its sequences over).
+ * Where the bucket's stream is: its last message's sequence (a write), how many messages it holds (a message deleted
+ * or purged, which leaves the last sequence as it was), and when it was made (a bucket made again starts over).
  */
 async function positionOf(bucket: KvBucket, until: number): Promise<string> {
   return bucket.read(
@@ -101,7 +113,7 @@ async function positionOf(bucket: KvBucket, until: number): Promise<string> {
     async () => {
       const manager = await bucket.js.jetstreamManager(false);
       const info = await manager.streams.info(kvStream(bucket.name));
-      return `${info.created} ${info.state.last_seq}`;
+      return `${info.created} ${info.state.last_seq} ${info.state.messages}`;
     },
     (error) => wrap(error, 'list', '>'),
     until,
@@ -110,18 +122,6 @@ async function positionOf(bucket: KvBucket, until: number): Promise<string> {
 
 /** The keys of the bucket's stream that can name a session: from its subjects (records and tombstones alike). */
 async function sessionKeys(bucket: KvBucket, until: number): Promise<string[]> {
-  const prefix = kvSubject(bucket.name, '');
-  const subjects = await bucket.read(
-    'list',
-    '>',
-    async () => {
-      const manager = await bucket.js.jetstreamManager(false);
-      const info = await manager.streams.info(kvStream(bucket.name), { subjects_filter: `${prefix}>` });
-      return Object.keys(info.state.subjects ?? {});
-    },
-    (error) => wrap(error, 'list', '>'),
-    until,
-  );
   // The bucket is shared: a key no session can have (written by something else) is no session.
-  return subjects.map((subject) => subject.slice(prefix.length)).filter(isSessionId);
+  return (await subjectKeys(bucket, '', 'list', until)).filter(isSessionId);
 }

@@ -8,7 +8,8 @@
  * @module
  */
 import { InternalError, ValidationError } from '../errors.js';
-import { assertFields, optionalCount, optionalString } from './request-fields.js';
+import { kindOf } from '../variables/failure.js';
+import { assertFields, optionalString } from './request-fields.js';
 import type { RequestBody } from './wire.js';
 
 /** Options of `listSessions` (the request body of `sessions.list`); an option set to `undefined` counts as absent. */
@@ -58,12 +59,14 @@ export function pageRequestOf(body: RequestBody): PageRequest {
       { details: { field: 'after', constraint: 'maxLength', limit: MAX_AFTER_LENGTH } },
     );
   const limit = body.limit;
-  // A whole number out of range is told the range; anything else is told it is no whole number.
-  if (Number.isSafeInteger(limit) && ((limit as number) < 1 || (limit as number) > MAX_SESSION_PAGE))
-    throw new ValidationError(`field 'limit' must be from 1 to ${MAX_SESSION_PAGE}, got ${String(limit)}`, {
-      details: { field: 'limit', constraint: 'range', min: 1, max: MAX_SESSION_PAGE },
-    });
-  return { after, limit: optionalCount(body, 'limit') ?? DEFAULT_SESSION_PAGE };
+  if (limit === undefined) return { after, limit: DEFAULT_SESSION_PAGE };
+  if (typeof limit === 'number' && Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_SESSION_PAGE)
+    return { after, limit };
+  // A number is shown (2.5, 0), anything else named by its kind (a string, null).
+  const got = typeof limit === 'number' ? String(limit) : kindOf(limit);
+  throw new ValidationError(`field 'limit' must be a whole number from 1 to ${MAX_SESSION_PAGE}, got ${got}`, {
+    details: { field: 'limit', constraint: 'range', min: 1, max: MAX_SESSION_PAGE },
+  });
 }
 
 /**

@@ -291,8 +291,8 @@ export function decodeExecutionResult<T>(result: T): T {
 
 /**
  * A module event parsed from JSON, frozen where an embedded handle's listener gets it frozen: the event, a result
- * throughout (see {@link decodeExecutionResult}), a sync's outcome and changes, and the old and new values of those
- * changes (the bound variables' own values embedded) deeply; a failure's error is left as it is.
+ * throughout (see {@link decodeExecutionResult}), a sync's outcome throughout (its changes, each `[old, new]` pair,
+ * the values: the bound variables' own embedded); a failure's error is left as it is.
  */
 export function decodeModuleEvent<T extends { readonly type: string }>(event: T): T {
   const { result, outcome } = event as { result?: unknown; outcome?: { changes?: unknown } };
@@ -300,7 +300,7 @@ export function decodeModuleEvent<T extends { readonly type: string }>(event: T)
   else if (event.type === 'module.synced' && typeof outcome?.changes === 'object' && outcome.changes !== null) {
     for (const pair of Object.values(outcome.changes))
       if (Array.isArray(pair)) for (const value of pair) decodeWireValue(null, value);
-    Object.freeze(Object.freeze(outcome).changes);
+    deepFreeze(outcome);
   }
   return Object.freeze(event);
 }

@@ -217,6 +217,7 @@ const EXPECTED_OF_MODULES: Record<string, string> = {
   'on(module.result) provenance': 'frozen',
   'on(module.synced) event': 'frozen',
   'on(module.synced) changes': 'frozen',
+  'on(module.synced) pair': 'frozen',
   'on(module.synced) old': 'frozen',
   'on(module.synced) new': 'frozen',
 };
@@ -256,7 +257,8 @@ async function moduleBehaviours(session: Session): Promise<Record<string, string
     message: 'the sync of the new stop sequences heard',
   });
   const [old, now] = synced.outcome.changes.stopSequences!;
-  note('on(module.synced)', { event: synced, changes: synced.outcome.changes, old, new: now });
+  const pair = synced.outcome.changes.stopSequences;
+  note('on(module.synced)', { event: synced, changes: synced.outcome.changes, pair, old, new: now });
   return seen;
 }
 

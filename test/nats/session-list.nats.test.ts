@@ -153,6 +153,10 @@ describe('listing sessions on NATS nodes', () => {
       [{ limit: '3' }, 'limit'],
       [{ size: 3 }, undefined],
     ];
+    // Whatever reaches the subject is seen here: the refusals must send nothing.
+    const sent: string[] = [];
+    const spy = nc().subscribe('tether.v1.sessions.list', { callback: (_, msg) => sent.push(msg.string()) });
+    await nc().flush();
     for (const [options, field] of bad) {
       for (const lister of [client, node]) {
         const error = await lister.listSessions(options as never).catch((e: unknown) => e);
@@ -160,6 +164,10 @@ describe('listing sessions on NATS nodes', () => {
         if (field !== undefined) expect((error as ValidationError).details.field).toBe(field);
       }
     }
+    await (await fx().client()).listSessions({ limit: 1 });
+    // The one good request went out (so the spy hears what is sent); none of the bad ones did.
+    expect(sent).toEqual(['{"limit":1}']);
+    spy.unsubscribe();
     // The client's words are the node's: checked by the same code.
     const onWire = (await rawList('{"limit":0}')).body.error as { message: string };
     const onClient = await client.listSessions({ limit: 0 }).catch((e: unknown) => e);
