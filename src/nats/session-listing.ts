@@ -16,8 +16,8 @@
  * sequence, its message count, its creation time): a page first asks for that alone (a stream info without
  * subjects, a few hundred bytes) and reads the names again only when the stream moved. Every new key comes with a
  * new message and every removed one takes messages away, so a kept list is the list as it would be read now. A list
- * read while the stream moved is not kept (past 100,000 keys the names come in pages, and a key removed between two
- * of them can shift another out of both): it is read again, up to three times. Paging through 100,000 sessions a
+ * read while the stream moved is not kept; past 100,000 keys, where the names come in pages and a key removed between
+ * two of them can shift another out of both, it is also read again, up to three times. Paging through 100,000 sessions a
  * thousand at a time then reads the names once rather than a hundred times (each read some 300 ms here) while no
  * session is opened, used or removed meanwhile.
  * @module
@@ -43,6 +43,9 @@ export interface SessionListing {
   /** The ids of the sessions that exist now, in code-point order, strictly after `after`, at most `limit`. */
   page(request: PageRequest): Promise<SessionPage>;
 }
+
+/** The most subjects nats-server names in one stream info answer; nats.js asks for more in further requests. */
+const SUBJECTS_PER_ANSWER = 100_000;
 
 /** Keys read at once: a page of 5000 is read in a few rounds rather than as 5000 requests in flight together. */
 const READS_AT_ONCE = 256;
@@ -78,8 +81,9 @@ export async function openSessionListing(
       const keys = (await sessionKeys(bucket, until)).sort();
       const after = await positionOf(bucket, until);
       if (after === position) kept = { position, keys };
-      // A stream that keeps moving (sessions opened and stamped all the time) gets the third read as it is.
-      if (after === position || reads === 3) return keys;
+      // One answer is read whole, at one moment: only names that came in pages can have been torn by the move. A
+      // stream that keeps moving (sessions opened and stamped all the time) gets the third read as it is.
+      if (after === position || keys.length < SUBJECTS_PER_ANSWER || reads === 3) return keys;
       position = after;
     }
   };
