@@ -16,10 +16,12 @@ const HINTS: Readonly<Record<string, string>> = {
   'var.export': 'read the variables with var.list and narrower patterns instead',
   'var.history': "this variable's kept versions are too large together for one reply; var.get reads its value",
   'module.execute': 'the execution ran, but its output is too large to be returned over NATS',
+  'sessions.list': 'ask for fewer sessions at a time with a smaller limit',
 };
 
 /** The operation and session a request subject names, e.g. `var.list` and `s1`. */
 function describeRequest(subjects: TetherSubjects, subject: string): { operation: string; sessionId?: string } {
+  if (subject === subjects.sessionsList()) return { operation: 'sessions.list' };
   const variable = subjects.parseRequest(subject);
   if (variable) {
     return {

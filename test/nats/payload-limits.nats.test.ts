@@ -174,6 +174,26 @@ describe('payload limits', () => {
     expect((await session.listVariables()).map((record) => record.name)).toEqual(['v0', 'v1', 'v2']);
   });
 
+  it('answers a page of sessions too large for one message with payload_too_large and how to ask for less', async () => {
+    await fx().node(fx().buckets());
+    const client = await fx().client();
+    // 600 ids of 120 characters: some 73 KB as one page, over the server's 64 KiB.
+    const ids = Array.from({ length: 600 }, (_, i) => `${String(i).padStart(4, '0')}${'s'.repeat(116)}`);
+    for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => client.session(id)));
+
+    const refusal = await client.listSessions().catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(PayloadTooLargeError);
+    expect(refusal).toMatchObject({
+      code: 'payload_too_large',
+      limit: maxPayload(),
+      details: { operation: 'sessions.list' },
+    });
+    expect((refusal as Error).message).toMatch(/^reply to sessions\.list is \d+ bytes, over the NATS max_payload/);
+    expect((refusal as Error).message).toContain('smaller limit');
+    // Asked for less, the same node answers.
+    expect((await client.listSessions({ limit: 300 })).ids).toEqual(ids.slice(0, 300));
+  });
+
   it('shows a list too large as one clear line from the CLI, exit code 1', async () => {
     await fx().node(fx().buckets());
     await defineLargeVariables(await (await fx().client()).session('cli-big'), 3);
