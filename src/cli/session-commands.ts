@@ -2,6 +2,9 @@
  * `tether session list|delete`: the sessions that exist, and a whole session, through any node.
  * @module
  */
+import { PayloadTooLargeError } from '../errors.js';
+import { DEFAULT_SESSION_PAGE, type SessionPage } from '../nats/session-page.js';
+import type { TetherClient } from '../nats/remote-client.js';
 import { assertSessionId } from '../variables/names.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, openClient, quiet, withSession } from './connection.js';
@@ -33,7 +36,7 @@ const list = defineCommand({
     'Prints the id of every session that exists on the nodes (opened through any of them, not deleted, not expired),',
     'one per line, in code-point order. The nodes answer a page at a time; every page is asked for in turn, so the',
     'list is every session, however many. Sessions opened or deleted meanwhile may or may not be in it; no id is',
-    'printed twice.',
+    "printed twice. A page too large for the server's max_payload is asked for again with half as many ids.",
   ],
   args: [],
   options: { ...CLIENT_OPTIONS },
@@ -45,8 +48,10 @@ const list = defineCommand({
     void io.outputClosed?.then(() => (unread = true));
     try {
       let after: string | undefined;
+      let limit = DEFAULT_SESSION_PAGE;
       do {
-        const page = await client.listSessions({ after });
+        const page = await pageThatFits(client, after, limit);
+        limit = page.limit;
         for (const id of page.ids) io.out(id);
         after = page.next;
       } while (after !== undefined && !unread);
@@ -55,6 +60,25 @@ const list = defineCommand({
     }
   },
 });
+
+/**
+ * The page after `after` of at most `limit` ids, or of fewer: a reply over the server's `max_payload` (a small limit,
+ * long ids) is asked for again with half as many, down to one id. Returns the limit that fit, for the next pages.
+ */
+async function pageThatFits(
+  client: TetherClient,
+  after: string | undefined,
+  limit: number,
+): Promise<SessionPage & { limit: number }> {
+  for (;;) {
+    try {
+      return { ...(await client.listSessions({ after, limit })), limit };
+    } catch (error) {
+      if (!(error instanceof PayloadTooLargeError) || limit === 1) throw error;
+      limit = Math.ceil(limit / 2);
+    }
+  }
+}
 
 /** The `session` command group. */
 export const SESSION_COMMANDS: readonly CommandSpec[] = [remove, list];

@@ -11,7 +11,7 @@ import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
 import type { NatsNodeOptions } from './nats-node.js';
 import { createNodeStore, type NodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
-import { openSessionListing, type SessionListing } from './session-listing.js';
+import type { SessionListing } from './session-listing.js';
 import { reportServerDefects } from './server-defects.js';
 import { openSessionLife, type SessionLife } from './session-life.js';
 import { createSubjects, type TetherSubjects } from './subjects.js';
@@ -75,7 +75,6 @@ export async function openNodeBuckets(
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
   });
-  const listing = await openSessionListing(connection, { bucket: sessionsBucket, ...retrying });
   const specs = await openModuleSpecs(connection, {
     bucket: modulesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
@@ -100,5 +99,5 @@ export async function openNodeBuckets(
     { name: modulesBucket, replicas: specs.replicas },
   ];
   reportServerDefects(connection.info?.version, opened, report);
-  return { store, specs, life, listing, subjects };
+  return { store, specs, life, listing: directory.listing, subjects };
 }

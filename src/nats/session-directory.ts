@@ -25,6 +25,7 @@ import { assertSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS, failedAt } from './retry-unavailable.js';
+import { sessionListing, type SessionListing } from './session-listing.js';
 import { activeAtOf, incarnationOf, type ReadRecord, type SessionRecord } from './session-record.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
@@ -74,6 +75,8 @@ export interface SessionDirectory {
   readonly bucket: string;
   /** The copies its bucket's stream keeps, as found when it was opened. */
   readonly replicas: number;
+  /** The sessions that exist, a page at a time, read from the same bucket (session-listing.ts). */
+  readonly listing: SessionListing;
   /**
    * Records the session as existing (idempotent); resolves `true` when this call created it. Rejects with a
    * `StoreConflictError` when another node's record refused the creation and was deleted before this call could
@@ -157,6 +160,7 @@ export async function createSessionDirectory(
   const directory: SessionDirectory = {
     bucket,
     replicas,
+    listing: sessionListing(raw),
 
     async open(sessionId) {
       assertSessionId(sessionId);

@@ -22,21 +22,11 @@
  * session is opened, used or removed meanwhile.
  * @module
  */
-import type { NatsConnection } from 'nats';
 import { isSessionId } from '../variables/names.js';
-import { openSingleWriteBucket } from './kv-bucket-settings.js';
-import { kvBucket, kvStream, wrap, type KvBucket } from './kv-bucket.js';
+import { kvStream, wrap, type KvBucket } from './kv-bucket.js';
 import { subjectKeys } from './kv-last-writes.js';
-import { DEFAULT_UNAVAILABLE_RETRY_MS, deadlineOf, failedAt } from './retry-unavailable.js';
+import { deadlineOf } from './retry-unavailable.js';
 import { indexAfter, type PageRequest, type SessionPage } from './session-page.js';
-
-/** Options of {@link openSessionListing}. */
-export interface SessionListingOptions {
-  /** The session directory's bucket. */
-  readonly bucket: string;
-  /** How long a read waits while no leader of the bucket's stream answers (see retry-unavailable.ts). @default 15000 */
-  readonly unavailableRetryMs?: number;
-}
 
 /** The sessions of a NATS system, a page at a time. */
 export interface SessionListing {
@@ -51,23 +41,10 @@ const SUBJECTS_PER_ANSWER = 100_000;
 const READS_AT_ONCE = 256;
 
 /**
- * Opens the listing of the sessions in `bucket` (created, as the directory creates it, when it does not exist).
- * @example
- * const listing = await openSessionListing(nc, { bucket: 'tether_sessions' });
- * const { ids, next } = await listing.page({ after: undefined, limit: 1000 });
+ * The listing of the sessions in the session directory's `bucket` (session-directory.ts, which opened it and hands
+ * the listing out as `directory.listing`).
  */
-export async function openSessionListing(
-  connection: NatsConnection,
-  options: SessionListingOptions,
-): Promise<SessionListing> {
-  const { bucket: name } = options;
-  const js = connection.jetstream();
-  const { kv, replicas } = await openSingleWriteBucket(js, name, undefined, (error) =>
-    failedAt(`opening the session listing of bucket '${name}'`, error, { bucket: name }),
-  );
-  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
-  const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
-
+export function sessionListing(bucket: KvBucket): SessionListing {
   let kept: { readonly position: string; readonly keys: readonly string[] } | undefined;
   /**
    * Every key's name, sorted: those kept while the stream is where it was when they were read, else read again. A

@@ -192,6 +192,17 @@ describe('payload limits', () => {
     expect((refusal as Error).message).toContain('smaller limit');
     // Asked for less, the same node answers.
     expect((await client.listSessions({ limit: 300 })).ids).toEqual(ids.slice(0, 300));
+
+    // The CLI asks for half as many until a page fits, and prints every id once.
+    const printed: string[] = [];
+    let stderr = '';
+    const code = await runCli(['session', 'list'], {
+      out: (line) => void printed.push(line),
+      err: (line) => void (stderr += line),
+      env: { NATS_URL: fx().server.url },
+    });
+    expect([code, stderr]).toEqual([0, '']);
+    expect(printed).toEqual(ids);
   });
 
   it('shows a list too large as one clear line from the CLI, exit code 1', async () => {
