@@ -16,6 +16,27 @@ describe('string-value', () => {
       expect(graphemeLength('hello world')).toBe(11);
       expect(graphemeLength('a\r\nb')).toBe(3);
     });
+
+    // Long strings are counted a few thousand code units at a time: a cluster cut by a window's end must count once.
+    it.each([
+      ['combining marks', 'e\u0301', 1],
+      ['skin-tone emoji', '👍🏽', 1],
+      ['family ZWJ sequences', '👨‍👩‍👧', 1],
+      ['flag pairs', '🇫🇷🇩🇪', 2],
+      ['CR LF', '\r\n', 1],
+      ['a mix', 'héllo👍🏽\r\n🇩🇪x', 9],
+    ])('counts a long string of %s as its parts add up, wherever a window ends', (_label, unit, perUnit) => {
+      // Shifting by 0 to 6 code units moves every window's end to another place inside a cluster.
+      for (let shift = 0; shift < 7; shift++) {
+        const text = 'é'.repeat(shift) + unit.repeat(Math.ceil(20_000 / unit.length));
+        expect(graphemeLength(text)).toBe(shift + perUnit * Math.ceil(20_000 / unit.length));
+      }
+    });
+
+    it('counts one cluster longer than a window as one character', () => {
+      expect(graphemeLength('a' + '\u0301'.repeat(50_000) + 'b')).toBe(2);
+      expect(graphemeLength('x'.repeat(4095) + 'a' + '\u0301'.repeat(10_000))).toBe(4096);
+    });
   });
 
   describe('string', () => {
