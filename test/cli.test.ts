@@ -121,6 +121,15 @@ describe('cli', () => {
       [['serve', '--buckets', 'v'], "tether: usage: --buckets takes vars,sessions or vars,sessions,modules, got 'v'"],
       [['serve', '--buckets', 'v,s,m,x'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],
       [['serve', '--buckets', 'v,,m'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],
+      [
+        ['serve', '--buckets', 'shared,shared,shared'],
+        "tether: usage: --buckets uses bucket 'shared' for both vars and sessions: each needs a bucket of its own",
+      ],
+      // Two names leave the modules bucket at its default, which the second name takes too.
+      [
+        ['serve', '--buckets', 'v,tether_modules'],
+        "tether: usage: --buckets uses bucket 'tether_modules' for both sessions and modules",
+      ],
       [['serve', '--drain-timeout', '0'], 'tether: usage: --drain-timeout must be a whole number from 1 to 2147483647'],
       // Past what a Node timer can wait: refused, rather than a TimeoutOverflowWarning and a timeout at once.
       [

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
-import { isNodeName } from '../nats/node-names.js';
+import { isNodeName, sharedBucket } from '../nats/node-names.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
@@ -245,6 +245,13 @@ const serve = defineCommand({
   },
 });
 
+/** What `--buckets` calls each bucket option. */
+const BUCKET_ROLES: Readonly<Record<string, string>> = {
+  variablesBucket: 'vars',
+  sessionsBucket: 'sessions',
+  modulesBucket: 'modules',
+};
+
 /**
  * `--buckets vars,sessions[,modules]`. The modules bucket is the third name; with two it stays the default
  * `tether_modules` (nothing is derived from the other names), which the option's help says.
@@ -260,7 +267,15 @@ export function parseBuckets(
   const bad = names.find((name) => !isNodeName(name));
   if (bad !== undefined)
     throw new UsageError(`--buckets names a bucket '${bad}': use letters, digits, '_' and '-'`, command);
-  return { variablesBucket, sessionsBucket, ...(modulesBucket === undefined ? {} : { modulesBucket }) };
+  const buckets = { variablesBucket, sessionsBucket, ...(modulesBucket === undefined ? {} : { modulesBucket }) };
+  const shared = sharedBucket(buckets);
+  if (shared)
+    throw new UsageError(
+      `--buckets uses bucket '${shared.bucket}' for both ${BUCKET_ROLES[shared.first]} and ` +
+        `${BUCKET_ROLES[shared.second]}: each needs a bucket of its own`,
+      command,
+    );
+  return buckets;
 }
 
 /**

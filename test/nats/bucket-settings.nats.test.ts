@@ -149,6 +149,32 @@ describe('kv bucket settings', () => {
     }
   });
 
+  it('refuses two bucket options naming one bucket, a default included, before connecting, creating no bucket', async () => {
+    const { bucket, sessionsBucket } = names();
+    for (const [given, message] of [
+      [
+        { variablesBucket: bucket, sessionsBucket: bucket, modulesBucket: sessionsBucket },
+        `variablesBucket and sessionsBucket both name bucket '${bucket}': each needs a bucket of its own`,
+      ],
+      [
+        { variablesBucket: bucket, sessionsBucket, modulesBucket: bucket },
+        `variablesBucket and modulesBucket both name bucket '${bucket}': each needs a bucket of its own`,
+      ],
+      // Left out, the modules bucket is tether_modules.
+      [
+        { variablesBucket: bucket, sessionsBucket: 'tether_modules' },
+        "sessionsBucket and modulesBucket both name bucket 'tether_modules': each needs a bucket of its own",
+      ],
+    ] as const) {
+      const error = await Runtime.start({ onError: () => {}, nats: { servers: server.url, ...given } }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'validation_failed', message, details: { constraint: 'distinct' } });
+      for (const name of [bucket, sessionsBucket, 'tether_modules']) expect(await bucketExists(name)).toBe(false);
+    }
+  });
+
   it('refuses replicas a single server cannot keep as a configuration error, creating nothing', async () => {
     const { bucket, modulesBucket } = names();
     for (const open of [
