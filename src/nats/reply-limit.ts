@@ -17,7 +17,17 @@ const HINTS: Readonly<Record<string, string>> = {
   'var.history': "this variable's kept versions are too large together for one reply; var.get reads its value",
   'module.execute': 'the execution ran, but its output is too large to be returned over NATS',
   'sessions.list': 'ask for fewer sessions at a time with a smaller limit',
+  'var.setMany':
+    'the batch was carried out, but its outcome for every name is too large for one reply; var.getMany reads what ' +
+    'the names hold now; send fewer names at a time',
 };
+
+/**
+ * Operations whose request was carried out though its reply is too large: the error says so (`details.outcome:
+ * 'applied'`), where a refusal otherwise means that nothing changed. A `setMany` that ran answers each name; one refused
+ * whole answers one error, which fits.
+ */
+const APPLIED = new Set(['var.setMany']);
 
 /** The operation and session a request subject names, e.g. `var.list` and `s1`. */
 function describeRequest(subjects: TetherSubjects, subject: string): { operation: string; sessionId?: string } {
@@ -49,6 +59,10 @@ export function replyTooLarge(
   const { operation, sessionId } = describeRequest(subjects, subject);
   const what = `reply to ${operation}${sessionId === undefined ? '' : ` of session '${sessionId}'`}`;
   return new PayloadTooLargeError(what, size, limit, HINTS[operation], {
-    details: { operation, ...(sessionId === undefined ? {} : { sessionId }) },
+    details: {
+      operation,
+      ...(sessionId === undefined ? {} : { sessionId }),
+      ...(APPLIED.has(operation) ? { outcome: 'applied' } : {}),
+    },
   });
 }

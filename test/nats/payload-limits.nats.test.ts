@@ -174,6 +174,25 @@ describe('payload limits', () => {
     expect((await session.listVariables()).map((record) => record.name)).toEqual(['v0', 'v1', 'v2']);
   });
 
+  it('says a setMany whose per-name answer is too large was carried out, and how to read its names back', async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('many');
+    await session.defineVariable('x', 'integer', 1);
+    // Every missing name is answered with its own refusal: some 3000 of them are far over the server's 64 KiB.
+    const values: Record<string, unknown> = { x: 2 };
+    for (let i = 0; i < 3000; i++) values[`missing${i}`] = 1;
+
+    const refusal = await session.setVariables(values).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(PayloadTooLargeError);
+    expect(refusal).toMatchObject({
+      code: 'payload_too_large',
+      details: { operation: 'var.setMany', sessionId: 'many', outcome: 'applied' },
+    });
+    expect((refusal as Error).message).toMatch(/^reply to var\.setMany of session 'many' is \d+ bytes, over/);
+    expect((refusal as Error).message).toContain('the batch was carried out');
+    expect(await session.getVariable('x')).toBe(2);
+  });
+
   it('answers a page of sessions too large for one message with payload_too_large and how to ask for less', async () => {
     await fx().node(fx().buckets());
     const client = await fx().client();
