@@ -27,20 +27,26 @@ export interface ModuleStopDeps {
 
 /**
  * Stops a module everywhere; see the module comment.
- * @throws {ModuleNotFoundError} when the bucket has neither spec nor claim and no node had a process of it
+ * @throws {ModuleNotFoundError} when the bucket has neither spec nor claim and no node had a process of it, or the spec
+ * it found was removed or replaced before this stop could remove it (a concurrent stop got there first)
  * @throws {CallTimeoutError} when the node a claim names is alive but did not stop the module in time
  */
 export async function stopModule(deps: ModuleStopDeps, sessionId: string, moduleId: string): Promise<void> {
   const { host, specs, control } = deps;
   const found = await specs.current(sessionId, moduleId);
   if (found?.local) return stopClaimed(deps, sessionId, moduleId, found.revision, found.local.node);
-  // Removed or re-created in between: someone else's write stands, and this stop removed nothing.
-  const removed = found && (await specs.release(sessionId, moduleId, found.revision)) ? found.revision : undefined;
-  const stoppedHere = await host.stopLocal(sessionId, moduleId, removed === undefined ? undefined : { spec: removed });
+  if (found) {
+    // Removed or written again since it was read: that stop (or the create after it) stands, and this one stopped
+    // nothing. Going on without a revision would stop whatever process has the id, a module created again included.
+    if (!(await specs.release(sessionId, moduleId, found.revision))) throw new ModuleNotFoundError(sessionId, moduleId);
+    await host.stopLocal(sessionId, moduleId, { spec: found.revision });
+    await control.stop(sessionId, moduleId, found.revision);
+    return;
+  }
   // Neither spec nor claim: a process (if any) with no claim, which answers the stop if it is not this node's
   // (asked only when this node had none).
-  const stoppedThere = removed === undefined && stoppedHere ? false : await control.stop(sessionId, moduleId, removed);
-  if (removed === undefined && !stoppedHere && !stoppedThere) throw new ModuleNotFoundError(sessionId, moduleId);
+  const stopped = (await host.stopLocal(sessionId, moduleId)) || (await control.stop(sessionId, moduleId));
+  if (!stopped) throw new ModuleNotFoundError(sessionId, moduleId);
 }
 
 async function stopClaimed(
