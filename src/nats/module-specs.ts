@@ -16,7 +16,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { AlreadyExistsError, InternalError, StoreConflictError } from '../errors.js';
+import { AlreadyExistsError, InternalError, StoreConflictError, ValidationError } from '../errors.js';
 import { compareModuleIds, type ModuleSpec } from '../modules/module-spec.js';
 import { kvBucket } from './kv-bucket.js';
 import { subjectKeys } from './kv-last-writes.js';
@@ -73,6 +73,7 @@ export interface ModuleSpecs extends AppliedRevisions {
    * Without `replacing` the key must be free (never written, or removed); with it, the key's last write must be
    * that revision (taking over a claim whose node is gone, or a claim's second write).
    * @throws {AlreadyExistsError} when the key holds something else: the id is taken in the session
+   * @throws {ValidationError} when the spec is too large for one message of the bucket (see {@link SPEC_HEADROOM_BYTES})
    */
   claim(sessionId: string, moduleId: string, value: WireModuleSpec | LocalClaim, replacing?: number): Promise<number>;
   /**
@@ -114,6 +115,12 @@ export interface SpecsWatch extends KvWatchHandle {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Room a spec leaves in one message of the modules bucket: for its headers (expected revision, message id: a few
+ * hundred bytes), and so that a reply carrying the spec (a describe, a list of one) still fits.
+ */
+const SPEC_HEADROOM_BYTES = 1024;
 
 /**
  * Opens (creating if needed) the modules bucket on `connection`.
@@ -219,6 +226,15 @@ export async function openModuleSpecs(
     async claim(sessionId, moduleId, value, replacing) {
       const key = keyOf(sessionId, moduleId);
       const data = encoder.encode(JSON.stringify(value));
+      const limit = (connection.info?.max_payload ?? Infinity) - SPEC_HEADROOM_BYTES;
+      // A spec that fits in a request (instructions near max_payload) may not fit in the bucket's message with its
+      // headers: refused as the caller's input, not passed on as the server's MAX_PAYLOAD_EXCEEDED (internal_error).
+      if (data.length > limit)
+        throw new ValidationError(
+          `module '${moduleId}' spec is ${data.length} bytes as stored, over the ${limit} bytes a message of the ` +
+            "modules bucket can hold (the server's max_payload less its headers); shorten its instructions",
+          { details: { field: 'spec', constraint: 'maxBytes', size: data.length, limit, sessionId, moduleId } },
+        );
       try {
         // Also takes over a key whose last write is a delete marker: a removed id is free again. Not nats.js
         // `create`: on a replicated bucket, two claims of one id racing from two nodes would both win there.

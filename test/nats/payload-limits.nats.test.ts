@@ -193,6 +193,26 @@ describe('payload limits', () => {
     expect(await session.getVariable('x')).toBe(2);
   });
 
+  it('refuses a module spec that fits in the request but leaves a message of the modules bucket no room', async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('spec-size');
+    // The request (some 100 bytes more than the instructions) fits under max_payload; stored, it would leave no room
+    // for the bucket's headers within a kilobyte (and none for a reply describing the module). It got internal_error
+    // once the server refused the write.
+    const spec = { type: 'Predict', signature: 'question -> answer', instructions: 'i'.repeat(maxPayload() - 180) };
+    const refusal = await session.module('big', spec).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect(refusal).toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'spec', constraint: 'maxBytes', moduleId: 'big' },
+    });
+    expect((refusal as Error).message).toMatch(/^module 'big' spec is \d+ bytes as stored, over the \d+ bytes/);
+    // Nothing was claimed: the id is free, and a spec of a fitting size is created under it.
+    expect(await session.modules()).toEqual([]);
+    await session.module('big', { ...spec, instructions: 'short' });
+    expect((await session.modules()).map((module) => module.moduleId)).toEqual(['big']);
+  });
+
   it('answers a page of sessions too large for one message with payload_too_large and how to ask for less', async () => {
     await fx().node(fx().buckets());
     const client = await fx().client();
