@@ -201,7 +201,8 @@ const watch = defineCommand({
   path: ['var', 'watch'],
   summary: 'print one JSON line per accepted change until Ctrl-C',
   details: [
-    'Each line is {"name","oldValue","newValue","version","updatedBy"}, in version order per variable.',
+    'Each line is {"name","oldValue","newValue","version","updatedBy"}, in version order per variable; a deletion\'s',
+    'has "deleted":true and no newValue.',
     'When NATS goes away it says so on stderr and, once NATS is back, prints the changes made meanwhile, still in',
     'order; a change it can no longer tell in full (history past its depth, a variable deleted meanwhile) has',
     '"gap":true. TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3. When the session',
