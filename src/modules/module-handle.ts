@@ -12,6 +12,7 @@ import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
 import { kindOf } from '../variables/failure.js';
 import { deepFreeze } from '../variables/json-value.js';
+import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
 
@@ -179,6 +180,7 @@ export class ModuleHandle {
       timeoutMs === undefined
         ? this.deps.executionTimeoutMs
         : executionTimeoutMs(this.sessionId, this.moduleId, timeoutMs);
+    const signal = executionSignal(this.sessionId, this.moduleId, options.signal);
     // The program checks the inputs: a hibernating module is woken first.
     const process = this.hooks.wake();
     // Refused here, not in the mailbox: a caller's mistake neither waits behind other executions nor counts as a
@@ -186,7 +188,6 @@ export class ModuleHandle {
     const invalid = this.hooks.checkInputs?.(inputs);
     if (invalid) throw invalid;
     const executionId = randomUUID();
-    const { signal } = options;
     const reason = (): string => String(signal?.reason ?? 'aborted');
     if (signal?.aborted)
       throw new ExecutionAbortedError(this.moduleId, executionId, {

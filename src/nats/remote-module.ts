@@ -18,6 +18,7 @@ import {
   ValidationError,
   isSessionGone,
 } from '../errors.js';
+import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
 import { assertModuleEventType, type ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
@@ -167,9 +168,9 @@ export class RemoteModuleHandle {
       options.timeoutMs === undefined
         ? undefined
         : Math.min(executionTimeoutMs(this.sessionId, this.moduleId, options.timeoutMs), MAX_TIMEOUT_MS);
+    const signal = executionSignal(this.sessionId, this.moduleId, options.signal);
     this.#assertUsable();
     const executionId = randomUUID();
-    const { signal } = options;
     if (signal?.aborted)
       throw new ExecutionAbortedError(this.moduleId, executionId, {
         cause: signal.reason,

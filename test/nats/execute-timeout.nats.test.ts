@@ -58,3 +58,27 @@ describe('execute timeoutMs', () => {
     expect(sent).toEqual([]);
   });
 });
+
+describe('execute signal', () => {
+  it('is refused alike by an embedded and a remote handle unless an AbortSignal, before anything is sent', async () => {
+    const { embedded, remote } = await bothKinds('sig1');
+    const sent = await sentTimeouts('sig1');
+    // The controller itself, the easy slip, and a look-alike that is not one.
+    for (const signal of [new AbortController(), { aborted: false }, 'abort'] as unknown as AbortSignal[]) {
+      const refusals = await Promise.all(
+        [embedded, remote].map((qa) => qa.execute({ question: 'x' }, { signal }).catch((error: unknown) => error)),
+      );
+      expect(JSON.stringify(refusals[1])).toBe(JSON.stringify(refusals[0]));
+      expect(refusals[0]).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringMatching(/^signal of an execution of module 'qa' must be an AbortSignal, got /),
+        details: { field: 'signal', constraint: 'type', sessionId: 'sig1', moduleId: 'qa' },
+      });
+    }
+    expect(sent).toEqual([]);
+    // Nothing was left waiting on the client: it closes cleanly, and a right signal works.
+    await expect(remote.execute({ question: 'x' }, { signal: new AbortController().signal })).resolves.toMatchObject({
+      moduleId: 'qa',
+    });
+  });
+});
