@@ -4,7 +4,8 @@
  * @module
  */
 import { fail } from './failure.js';
-import { freezeJson, isPlainObject, jsonEqual, MAX_JSON_DEPTH, renderPath, shownPath } from './json-value.js';
+import { declaredKeysOf, isEnumOption } from './json-shape-lookups.js';
+import { freezeJson, isPlainObject, MAX_JSON_DEPTH, renderPath, shownPath } from './json-value.js';
 import type { JsonShape, JsonShapeType, JsonValue } from './types.js';
 
 /** The type names a shape understands, in the order messages list them. */
@@ -114,7 +115,7 @@ export function checkJsonShape(value: JsonValue, shape: JsonShape, variable: str
         bad(`must be of type ${types.join(' or ')}, got ${jsonTypeOf(node)}`);
       }
     }
-    if (rule.enum !== undefined && !rule.enum.some((option) => jsonEqual(option, node))) {
+    if (rule.enum !== undefined && !isEnumOption(rule.enum, node)) {
       bad(`must be one of: ${rule.enum.map((option) => JSON.stringify(option)).join(', ')}`);
     }
     if (Array.isArray(node)) visitArray(node, rule);
@@ -145,9 +146,9 @@ export function checkJsonShape(value: JsonValue, shape: JsonShape, variable: str
       const extra = Object.keys(node).find((key) => !Object.hasOwn(properties, key));
       if (extra !== undefined) bad(`has unexpected property '${extra}'`);
     }
-    for (const key of Object.keys(properties)) {
+    for (const key of declaredKeysOf(properties, node)) {
       const child = properties[key];
-      if (child === undefined || !Object.hasOwn(node, key)) continue;
+      if (child === undefined) continue;
       keys.push(key);
       visit(node[key] as JsonValue, child);
       keys.pop();

@@ -161,16 +161,3 @@ function describeInstance(item: object): string {
   const label = typeof name === 'string' && name !== '' ? name : 'object with a custom prototype';
   return `${/^[AEIOU]/.test(label) ? 'an' : 'a'} ${label}, not a plain object`;
 }
-
-/** Deep equality of two JSON values, used for `enum` membership (`[1, 2]` equals another `[1, 2]`). */
-export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, i) => jsonEqual(item, b[i] as JsonValue));
-  }
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  return aKeys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key] as JsonValue, b[key] as JsonValue));
-}

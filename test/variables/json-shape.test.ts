@@ -49,6 +49,46 @@ describe('json-shape', () => {
       expectValidation(() => check(shape, { k: 'v', x: 1 }), /must be one of/);
     });
 
+    it('takes an enum member whatever the order of its keys, and tells scalars of different types apart', () => {
+      const shape: JsonShape = { enum: [{ a: 1, b: [1, { c: 2 }] }, 1, 'null', [1, 2]] };
+      expect(check(shape, { b: [1, { c: 2 }], a: 1 })).toEqual({ a: 1, b: [1, { c: 2 }] });
+      expectValidation(() => check(shape, { a: 1, b: [1, { c: 3 }] }), /must be one of/);
+      expectValidation(() => check(shape, { a: 1, b: [{ c: 2 }, 1] }), /must be one of/);
+      expectValidation(() => check(shape, '1'), /must be one of/);
+      expectValidation(() => check(shape, null), /must be one of/);
+      expectValidation(() => check(shape, [2, 1]), /must be one of/);
+      expect(check(shape, 1.0)).toBe(1);
+    });
+
+    it("reports the first failing property in the shape's order, whatever the order of the value's keys", () => {
+      const shape: JsonShape = { properties: { a: { type: 'string' }, b: { type: 'string' } } };
+      expectValidation(() => check(shape, { b: 1, a: 1 }), 'cfg: $.a must be of type string, got number');
+      expectValidation(() => check(shape, { b: 1, a: 'x', z: 1 }), 'cfg: $.b must be of type string, got number');
+    });
+
+    // Checked in time linear in the value and the shape: these took 16 s and 28 s, a node's one thread held.
+    it('checks many items against a large enum and many objects against many properties', () => {
+      const options = [...Array.from({ length: 20_000 }, () => 0), 1];
+      const items = Array.from({ length: 20_000 }, () => 1);
+      expect(check({ items: { enum: options } }, items)).toHaveLength(20_000);
+      expectValidation(
+        () => check({ items: { enum: options } }, [...items.slice(1), 2]),
+        /^cfg: \$\[19999\] must be one of: 0, 0, /,
+      );
+      const properties = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, {}]));
+      expect(
+        check(
+          { items: { properties } },
+          Array.from({ length: 10_000 }, () => ({})),
+        ),
+      ).toHaveLength(10_000);
+      const typed = { ...properties, k19999: { type: 'string' as const } };
+      expectValidation(
+        () => check({ items: { properties: typed } }, [{ k19999: 's' }, { k0: 1, k19999: 2 }]),
+        'cfg: $[1].k19999 must be of type string, got number',
+      );
+    });
+
     it('checks minItems and maxItems at and past their boundaries', () => {
       const shape: JsonShape = { minItems: 1, maxItems: 2 };
       expect(check(shape, [1])).toEqual([1]);
