@@ -4,7 +4,8 @@
  * @module
  */
 import { fail } from './failure.js';
-import { declaredKeysOf, isEnumOption } from './json-shape-lookups.js';
+import { enumMembership } from './json-shape-enums.js';
+import { declaredKeysOf, distinct } from './json-shape-lookups.js';
 import { freezeJson, isPlainObject, MAX_JSON_DEPTH, renderPath, shownPath } from './json-value.js';
 import type { JsonShape, JsonShapeType, JsonValue } from './types.js';
 
@@ -103,6 +104,8 @@ function hasType(value: JsonValue, type: JsonShapeType): boolean {
  */
 export function checkJsonShape(value: JsonValue, shape: JsonShape, variable: string): void {
   const keys: (string | number)[] = [];
+  // Numbers the shape's enum options on the first enum met (once per shape), and this value's nodes as checked.
+  let isOption: ReturnType<typeof enumMembership> | undefined;
   const bad = (phrase: string): never => {
     const path = renderPath('$', keys);
     return fail(variable, `${shownPath(path)} ${phrase}`, { constraint: 'shape', path });
@@ -110,12 +113,13 @@ export function checkJsonShape(value: JsonValue, shape: JsonShape, variable: str
 
   const visit = (node: JsonValue, rule: JsonShape): void => {
     if (rule.type !== undefined) {
-      const types: readonly JsonShapeType[] = typeof rule.type === 'string' ? [rule.type] : rule.type;
+      const types: readonly JsonShapeType[] = typeof rule.type === 'string' ? [rule.type] : distinct(rule.type);
       if (!types.some((type) => hasType(node, type))) {
-        bad(`must be of type ${types.join(' or ')}, got ${jsonTypeOf(node)}`);
+        // The list as written, repeats and all: the message is the one it has always been.
+        bad(`must be of type ${[rule.type].flat().join(' or ')}, got ${jsonTypeOf(node)}`);
       }
     }
-    if (rule.enum !== undefined && !isEnumOption(rule.enum, node)) {
+    if (rule.enum !== undefined && !(isOption ??= enumMembership(shape))(rule.enum, node)) {
       bad(`must be one of: ${rule.enum.map((option) => JSON.stringify(option)).join(', ')}`);
     }
     if (Array.isArray(node)) visitArray(node, rule);
@@ -139,7 +143,7 @@ export function checkJsonShape(value: JsonValue, shape: JsonShape, variable: str
   };
 
   const visitObject = (node: { readonly [key: string]: JsonValue }, rule: JsonShape): void => {
-    const missing = rule.required?.find((key) => !Object.hasOwn(node, key));
+    const missing = rule.required && distinct(rule.required).find((key) => !Object.hasOwn(node, key));
     if (missing !== undefined) bad(`is missing required property '${missing}'`);
     const properties = rule.properties ?? {};
     if (rule.additionalProperties === false) {

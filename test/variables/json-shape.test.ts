@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateConstraints, validateValue, type JsonShape } from '../../src/variables/index.js';
+import { validateConstraints, validateValue, type JsonShape, type JsonValue } from '../../src/variables/index.js';
 import { expectValidation } from './expect-validation.js';
 
 /** Defines the shape as a session would (through validateConstraints), then validates the value. */
@@ -60,6 +60,64 @@ describe('json-shape', () => {
       expect(check(shape, 1.0)).toBe(1);
     });
 
+    it('keeps telling apart values that share parts with an option, and accepts one listed twice', () => {
+      const shape: JsonShape = {
+        enum: [[1, [2]], { a: [1] }, [], {}, 'x"', { 'a,b': 1, '"': 'q' }, { a: { b: 1 } }, [1, [2]]],
+      };
+      for (const member of [[1, [2]], { a: [1] }, [], {}, 'x"', { '"': 'q', 'a,b': 1 }, { a: { b: 1 } }]) {
+        expect(check(shape, member)).toEqual(member);
+      }
+      for (const outsider of [
+        [[1], 2],
+        [1, [2], 3],
+        [1],
+        { a: 1 },
+        { a: [1, 1] },
+        '[]',
+        '{}',
+        [{}],
+        { a: { b: 1, c: 1 } },
+      ]) {
+        expectValidation(() => check(shape, outsider), /must be one of/);
+      }
+      expectValidation(
+        () => check({ enum: [{ a: 1 }, { a: 1 }] }, { a: 2 }),
+        'cfg: $ must be one of: {"a":1}, {"a":1}',
+      );
+    });
+
+    it('checks enums nested in enums, and an object key named __proto__', () => {
+      const inner = { k: [true, null] };
+      const shape: JsonShape = { items: { enum: [inner, 3], properties: { k: { enum: [[true, null]] } } } };
+      expect(check(shape, [{ k: [true, null] }, 3])).toEqual([inner, 3]);
+      expectValidation(() => check(shape, [3, { k: [null, true] }]), /^cfg: \$\[1\] must be one of: /);
+      const proto = JSON.parse('{"__proto__": 1}') as JsonValue;
+      expect(check({ enum: [proto] }, JSON.parse('{"__proto__": 1}'))).toEqual(proto);
+      expectValidation(() => check({ enum: [proto] }, {}), 'cfg: $ must be one of: {"__proto__":1}');
+    });
+
+    it('reports missing required properties in the order listed, repeats or not, before unexpected ones', () => {
+      const shape: JsonShape = {
+        required: ['a', 'b', 'a', 'c'],
+        additionalProperties: false,
+        properties: { a: {}, b: { type: 'string' }, c: {}, d: {} },
+      };
+      expect(check(shape, { c: 1, b: 's', a: 1 })).toEqual({ a: 1, b: 's', c: 1 });
+      expect(check(shape, { a: 1, b: 's', c: 1, d: null })).toEqual({ a: 1, b: 's', c: 1, d: null });
+      expectValidation(() => check(shape, { c: 1, z: 1 }), "cfg: $ is missing required property 'a'");
+      expectValidation(() => check(shape, { a: 1, c: 1, z: 1 }), "cfg: $ is missing required property 'b'");
+      expectValidation(() => check(shape, { a: 1, b: 1, c: 1, z: 1 }), "cfg: $ has unexpected property 'z'");
+      expectValidation(() => check(shape, { a: 1, b: 1, c: 1 }), 'cfg: $.b must be of type string, got number');
+      expectValidation(() => check(shape, { z: 1, y: 1, a: 1, b: 's', c: 1 }), "cfg: $ has unexpected property 'z'");
+    });
+
+    it('names a type list as written, repeats included, and accepts any of its distinct types', () => {
+      const shape: JsonShape = { type: ['null', 'integer', 'null', 'string'] };
+      expect(check(shape, 2)).toBe(2);
+      expect(check(shape, 's')).toBe('s');
+      expectValidation(() => check(shape, 2.5), 'cfg: $ must be of type null or integer or null or string, got number');
+    });
+
     it("reports the first failing property in the shape's order, whatever the order of the value's keys", () => {
       const shape: JsonShape = { properties: { a: { type: 'string' }, b: { type: 'string' } } };
       expectValidation(() => check(shape, { b: 1, a: 1 }), 'cfg: $.a must be of type string, got number');
@@ -87,6 +145,26 @@ describe('json-shape', () => {
         () => check({ items: { properties: typed } }, [{ k19999: 's' }, { k0: 1, k19999: 2 }]),
         'cfg: $[1].k19999 must be of type string, got number',
       );
+      // A required or type list repeating one entry was as slow, for each object or item checked.
+      const required = Array.from({ length: 20_000 }, () => 'a');
+      expect(
+        check(
+          { items: { required } },
+          Array.from({ length: 10_000 }, () => ({ a: 1 })),
+        ),
+      ).toHaveLength(10_000);
+      expectValidation(
+        () => check({ items: { required: [...required, 'b'] } }, [{ a: 1, b: 1 }, { a: 1 }]),
+        "cfg: $[1] is missing required property 'b'",
+      );
+      const type = [...Array.from({ length: 20_000 }, () => 'null' as const), 'number' as const];
+      expect(
+        check(
+          { items: { type } },
+          Array.from({ length: 10_000 }, () => 1),
+        ),
+      ).toHaveLength(10_000);
+      expectValidation(() => check({ items: { type } }, [1, 's']), /^cfg: \$\[1\] must be of type null or null or /);
     });
 
     it('checks minItems and maxItems at and past their boundaries', () => {
