@@ -12,6 +12,7 @@ import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
 import { kindOf } from '../variables/failure.js';
 import { deepFreeze } from '../variables/json-value.js';
+import { assertInputsObject } from './execute-inputs.js';
 import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
@@ -171,9 +172,7 @@ export class ModuleHandle {
    * by itself (crashed, killed, the runtime stopped)
    */
   async execute(inputs: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
-    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
-      throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
-    }
+    assertInputsObject(this.moduleId, inputs);
     const { timeoutMs } = options;
     // Checked as a remote handle checks it (see execution-timeout.ts), not left to the process runtime's own words.
     const timeout =

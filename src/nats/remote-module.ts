@@ -15,9 +15,9 @@ import {
   ModuleNotFoundError,
   NatsConnectionError,
   NodeLostError,
-  ValidationError,
   isSessionGone,
 } from '../errors.js';
+import { assertInputsObject } from '../modules/execute-inputs.js';
 import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
 import { assertModuleEventType, type ModuleEventType } from '../modules/module-handle.js';
@@ -25,6 +25,7 @@ import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { ModuleEvent } from './module-events.js';
 import { subscribeModuleEvents, type ModuleEventSubscription } from './module-event-subscription.js';
 import { followModuleState } from './module-state-follower.js';
+import { assertSendableInputs, type ExecuteInputCheck } from './remote-input-check.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
@@ -79,13 +80,16 @@ export class RemoteModuleHandle {
 
   /**
    * @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `scope`: the session
-   * handle's, whose `stop()` ends this handle too, and whose life this handle is bound to.
+   * handle's, whose `stop()` ends this handle too, and whose life this handle is bound to. `inputCheck`: the
+   * embedded module's check of an execution's inputs, when the handle's spec tells the program (see
+   * remote-input-check.ts).
    */
   constructor(
     readonly moduleId: string,
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
     private readonly scope: SessionHandleScope,
+    private readonly inputCheck?: ExecuteInputCheck,
   ) {}
 
   /**
@@ -125,9 +129,13 @@ export class RemoteModuleHandle {
   /**
    * Runs one execution on whichever node takes the request; resolves with its output and the provenance
    * `{ variable: version }` of the values it used, frozen throughout as an embedded handle's. The inputs travel as
-   * JSON, unlike variable values: what JSON changes reaches the node changed (a `Date` as its ISO text, which a date
-   * field takes as the embedded one takes the `Date`; an object with `toJSON` as what that returns; `NaN` as `null`;
-   * an `undefined` member not at all), and the node's checks of the signature judge that. One node runs a module's
+   * JSON, and the node's checks of the module's signature judge what arrives. Inputs JSON would change or cannot
+   * encode are judged first here, sending nothing (see remote-input-check.ts): a handle got with its spec
+   * (`session.module(id, spec)` of a built-in type) refuses them with the embedded module's own error (a `Date` in a
+   * string field, a bigint, a cyclic object, `NaN` or `Infinity` in a number field), and any handle refuses what JSON
+   * cannot encode (a bigint, a cycle) as a `ValidationError` naming the inputs. What passes reaches the node as JSON
+   * makes it (a `Date` as its ISO text, which a date field takes as the embedded one takes the `Date`; an object with
+   * `toJSON` as what that returns; an `undefined` member not at all). One node runs a module's
    * executions one at a time, in arrival order; executions sent at once may be spread over several nodes and then
    * run side by side.
    *
@@ -141,8 +149,9 @@ export class RemoteModuleHandle {
    * keeps it for a while (the last few thousand, two minutes): once the connection is back, `execute` asks that node
    * and settles with the kept reply as it would have with the lost one, keeps waiting if the execution still runs,
    * or rejects at once with `ExecutionUnknownError` if the node has no record of it.
-   * @throws {ValidationError} (`validation_failed`) at once, sending nothing, for inputs that are not an object and
-   * for a `timeoutMs` it refuses (see {@link RemoteExecuteOptions.timeoutMs}), as the embedded handle does
+   * @throws {ValidationError} (`validation_failed`) at once, sending nothing, for inputs that are not an object or
+   * that are refused before sending (see above), for a `signal` that is no `AbortSignal`, and for a `timeoutMs`
+   * it refuses (see {@link RemoteExecuteOptions.timeoutMs}), as the embedded handle does
    * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
    * @throws {ExecutionUnknownError} (`execution_unknown`) when this client's connection dropped during the wait and
    * the node that took the execution, asked once it was back, has no record of it (its reply is gone for good)
@@ -160,9 +169,7 @@ export class RemoteModuleHandle {
     inputs: Readonly<Record<string, unknown>>,
     options: RemoteExecuteOptions = {},
   ): Promise<ExecutionResult> {
-    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
-      throw new ValidationError(`execute() of module '${this.moduleId}' takes an object of input fields`);
-    }
+    assertInputsObject(this.moduleId, inputs);
     // Refused before anything else, as the embedded handle refuses it; `Infinity` asks for the wire's longest wait.
     const timeoutMs =
       options.timeoutMs === undefined
@@ -170,6 +177,8 @@ export class RemoteModuleHandle {
         : Math.min(executionTimeoutMs(this.sessionId, this.moduleId, options.timeoutMs), MAX_TIMEOUT_MS);
     const signal = executionSignal(this.sessionId, this.moduleId, options.signal);
     this.#assertUsable();
+    // Refused here as the embedded module refuses them, before JSON changes them (or fails to encode them).
+    assertSendableInputs(this.moduleId, inputs, this.inputCheck);
     const executionId = randomUUID();
     if (signal?.aborted)
       throw new ExecutionAbortedError(this.moduleId, executionId, {

@@ -15,11 +15,13 @@ import type {
   VariableSnapshot,
   WatchVariablesOptions,
 } from '../session/session-context.js';
-import type { VariableHistoryEntry } from '../session/variable-history.js';
+import { assertHistoryVersion, type VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
 import { updateVariableInTurn } from '../session/update-with-retry.js';
 import {
+  assertDefinition,
   assertListener,
+  assertLockArguments,
   assertNamesArray,
   assertRecordsArray,
   assertValuesObject,
@@ -30,6 +32,7 @@ import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
 import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
+import { executeInputCheck } from './remote-input-check.js';
 import { RemoteModuleHandle } from './remote-module.js';
 import { SessionHandleScope, type ClientState } from './session-handle-scope.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
@@ -88,6 +91,10 @@ export class RemoteSession implements SessionContext {
 
   /** Defines a new variable; an existing name gives `AlreadyExistsError`. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
+    // Refused here with the embedded definition's own check: JSON cannot carry some mistakes (a bigint type, a
+    // cyclic value), and a node names the request's fields rather than the variable.
+    this.#scope.assertOpen();
+    assertDefinition(name, type, value, options);
     return decodeRecord(await this.#call('define', tagRequest({ name, type, value, options }, ['value', 'options'])));
   }
 
@@ -200,16 +207,22 @@ export class RemoteSession implements SessionContext {
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
     assertOptions(options, 'rollbackVariable');
+    // As an embedded rollback refuses it: a node would name the request's field, and JSON cannot carry a bigint.
+    assertHistoryVersion(name, version);
     return decodeRecord(await this.#call('rollback', { ...options, name, version }));
   }
 
   /** Locks a variable for `owner`. */
   async lockVariable(name: string, owner: string): Promise<VariableRecord> {
+    this.#scope.assertOpen();
+    assertLockArguments(name, owner);
     return decodeRecord(await this.#call('lock', { name, owner }));
   }
 
   /** Releases `owner`'s lock. */
   async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
+    this.#scope.assertOpen();
+    assertLockArguments(name, owner);
     return decodeRecord(await this.#call('unlock', { name, owner }));
   }
 
@@ -299,8 +312,10 @@ export class RemoteSession implements SessionContext {
     const [operation, body] =
       spec === undefined ? (['describe', {}] as const) : (['create', { spec: toWireSpec(spec) }] as const);
     await this.#moduleCall(this.transport.subjects.module(this.sessionId, id, operation), body);
-    // Bound to this handle's life and to its stop, as its own requests are.
-    return new RemoteModuleHandle(id, this.sessionId, this.transport, this.#scope);
+    // Bound to this handle's life and to its stop, as its own requests are. A handle given its spec checks the
+    // inputs of its executions as the embedded module does.
+    const inputCheck = spec === undefined ? undefined : executeInputCheck(spec.type, spec.signature);
+    return new RemoteModuleHandle(id, this.sessionId, this.transport, this.#scope, inputCheck);
   }
 
   /**

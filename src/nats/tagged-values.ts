@@ -92,7 +92,7 @@ function typedItemRefusal(className: string, item: number): string | undefined {
 const NOT_JSON = Symbol('not JSON');
 
 /** True when JSON carries `value` unchanged: exactly what the embedded json validation accepts. */
-function isExactJson(value: unknown): boolean {
+export function isExactJson(value: unknown): boolean {
   try {
     freezeJson(value, () => {
       throw NOT_JSON;

@@ -7,6 +7,8 @@
  */
 import { ValidationError } from '../errors.js';
 import { kindOf } from '../variables/failure.js';
+import { assertVariableName } from '../variables/names.js';
+import { assertLockOwner, createVariableRecord } from '../variables/record.js';
 import type { VariableListener } from './session-context.js';
 
 /** Throws unless `listener` is a function: a watch must have someone to tell. */
@@ -55,4 +57,24 @@ export function assertNamesArray(names: unknown): asserts names is readonly stri
 /** Throws unless `records` is an array (each record is checked as strictly as a definition where it is planned). */
 export function assertRecordsArray(records: unknown): asserts records is readonly unknown[] {
   if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
+}
+
+/**
+ * Throws what `defineVariable(name, type, value, options)` is refused with when its arguments are wrong (the name,
+ * then the options, the type with its constraints, the value), in the order and words of an embedded definition:
+ * it is the embedded definition's own check (`createVariableRecord`), whose record is dropped. A remote handle runs
+ * it before sending, since a type or value JSON cannot carry (a bigint, a cyclic object) would otherwise fail to
+ * encode, and a node names the request's fields rather than the variable.
+ */
+export function assertDefinition(name: unknown, type: unknown, value: unknown, options: unknown): void {
+  createVariableRecord({ id: '', name: name as string, type, value, options, at: '' });
+}
+
+/**
+ * Throws unless `lockVariable(name, owner)` or `unlockVariable` names a variable and gives a lock owner, worded as
+ * an embedded lock's refusal (the name first: an embedded lock looks the variable up before it reads the owner).
+ */
+export function assertLockArguments(name: unknown, owner: unknown): void {
+  assertVariableName(name);
+  assertLockOwner(name, owner);
 }

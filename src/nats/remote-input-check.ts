@@ -1,0 +1,70 @@
+/**
+ * What a remote module handle refuses of an execution's inputs before it sends anything, so that inputs JSON cannot
+ * carry are refused as the embedded module refuses them. Sent as they were, JSON changed them on the way (a `Date`
+ * in a string field became its text and ran, `NaN` arrived as `null` and was called missing) or could not encode
+ * them (a bigint, a cyclic object: an `InternalError`).
+ *
+ * Inputs JSON carries exactly are sent unjudged: the node runs the embedded check on what it receives, against the
+ * module as it is then. The client's copy of that check (built from the spec the handle was created with) is only
+ * asked about the rest, since the module may have been stopped and created again with another signature since: a
+ * stale copy must not refuse what the node would take.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { createEchoModel } from '../modules/language-model.js';
+import { defaultModuleRegistry } from '../modules/module-registry.js';
+import type { ModuleTool } from '../modules/module-types.js';
+import { inputProblem, type ProgramModule } from '../modules/program-module.js';
+import { isExactJson } from './tagged-values.js';
+
+/** What is wrong with an execution's inputs, or `undefined`: the embedded module's own check of its signature. */
+export type ExecuteInputCheck = (inputs: Readonly<Record<string, unknown>>) => ValidationError | undefined;
+
+/** Stands in for the tools and the reward a probe's type cannot be built without; never called. */
+const PROBE_TOOL: ModuleTool = { name: 'probe', description: 'never called', func: () => undefined };
+const PROBE_OPTIONS = { tools: [PROBE_TOOL], reward: () => 0 } as const;
+
+/**
+ * The input check a module of `type` and `signature` runs embedded: the program of that type built from that
+ * signature (never run), whose `inputProblem` is the one the embedded module calls before queueing an execution.
+ * `undefined` when the client cannot tell the module's program (a type it does not know: one registered on the
+ * nodes only), or cannot build it.
+ * @example
+ * const check = executeInputCheck('Predict', 'question:string -> answer:string');
+ * check?.({ question: new Date() }); // ValidationError "input field 'question' must be a string, got a Date"
+ */
+export function executeInputCheck(type: unknown, signature: unknown): ExecuteInputCheck | undefined {
+  if (typeof type !== 'string' || typeof signature !== 'string' || !defaultModuleRegistry.has(type)) return undefined;
+  let program: ProgramModule;
+  try {
+    const { moduleClass } = defaultModuleRegistry.resolve(type);
+    program = new moduleClass(signature, { ...PROBE_OPTIONS, llm: createEchoModel() });
+  } catch {
+    return undefined;
+  }
+  return (inputs) => inputProblem(program, inputs);
+}
+
+/**
+ * Throws what the inputs of an execution of `moduleId` are refused with before they are sent (see the module
+ * comment): nothing for exact JSON; otherwise `check`'s refusal when the handle has a check and it refuses, and a
+ * `ValidationError` naming the inputs (`details.field: 'inputs'`) when JSON cannot encode them at all. Inputs that
+ * pass go as JSON makes them (a `Date` in a date field as its text, which the node reads as the date).
+ */
+export function assertSendableInputs(
+  moduleId: string,
+  inputs: Readonly<Record<string, unknown>>,
+  check: ExecuteInputCheck | undefined,
+): void {
+  if (isExactJson(inputs)) return;
+  const refusal = check?.(inputs);
+  if (refusal) throw refusal;
+  try {
+    JSON.stringify(inputs);
+  } catch (error) {
+    throw new ValidationError(
+      `execute() of module '${moduleId}': its inputs cannot be sent as JSON (${(error as Error).message})`,
+      { cause: error, details: { field: 'inputs', moduleId } },
+    );
+  }
+}

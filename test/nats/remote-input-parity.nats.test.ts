@@ -1,0 +1,182 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { ValidationError, createEchoModel } from '../../src/index.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const SPEC = {
+  type: 'Predict',
+  signature: 'question:string, count?:number, payload?:json -> answer:string',
+  bindings: { temperature: 't' },
+};
+
+/** An embedded session (the node's own API) and a remote one of session `sessionId`, each with a handle of `qa`. */
+async function bothKinds(sessionId: string) {
+  const node = await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+  const client = await fx().client();
+  const remote = await client.session(sessionId);
+  await remote.defineVariable('t', 'float', 0.5);
+  await remote.defineVariable('f', 'integer', 1);
+  await remote.setVariable('f', 2);
+  const embedded = await node.session(sessionId);
+  const modules = { remote: await remote.module('qa', SPEC), embedded: await embedded.module('qa') };
+  return { client, embedded, remote, modules };
+}
+
+/** Every request sent for session `sessionId` from now on, by subject, as a plain subscriber sees them. */
+async function sentRequests(sessionId: string): Promise<string[]> {
+  const sent: string[] = [];
+  const subscription = nc().subscribe(`tether.v1.session.${sessionId}.>`, {
+    callback: (_error, msg) => sent.push(msg.subject),
+  });
+  await nc().flush();
+  onTestFinished(() => subscription.unsubscribe());
+  return sent;
+}
+
+/** What `call` rejects with on the embedded and on the remote side, which must be one error. */
+async function refusedAlike(embedded: () => Promise<unknown>, remote: () => Promise<unknown>): Promise<unknown> {
+  const [fromEmbedded, fromRemote] = await Promise.all(
+    [embedded, remote].map((call) =>
+      call().then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    ),
+  );
+  expect(fromEmbedded).toBeInstanceOf(ValidationError);
+  expect(fromRemote).toBeInstanceOf(ValidationError);
+  expect((fromRemote as Error).constructor).toBe((fromEmbedded as Error).constructor);
+  expect(fromRemote).toMatchObject({
+    code: (fromEmbedded as ValidationError).code,
+    message: (fromEmbedded as ValidationError).message,
+  });
+  expect(JSON.stringify(fromRemote)).toBe(JSON.stringify(fromEmbedded));
+  return fromEmbedded;
+}
+
+const cyclic: Record<string, unknown> = { a: 1 };
+cyclic.self = cyclic;
+
+describe('execute refuses bad input alike embedded and remotely, sending nothing', () => {
+  it('a signal that is no AbortSignal: validation_failed naming it, and the client closes cleanly after', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
+    onTestFinished(() => {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUncaught);
+    });
+    const { client, modules } = await bothKinds('inp1');
+    const sent = await sentRequests('inp1');
+    const signal = new AbortController() as unknown as AbortSignal;
+    const error = await refusedAlike(
+      () => modules.embedded.execute({ question: 'x' }, { signal }),
+      () => modules.remote.execute({ question: 'x' }, { signal }),
+    );
+    expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'signal' } });
+    expect((error as Error).message).toMatch(/signal/);
+    await nc().flush();
+    expect(sent).toEqual([]);
+    // Nothing was left registered: closing does not throw, and nothing is thrown later either.
+    await expect(client.close()).resolves.toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(uncaught).toEqual([]);
+  });
+
+  it('a Date in a string field, a bigint, a cyclic object, NaN and Infinity: the embedded check, before sending', async () => {
+    const { modules } = await bothKinds('inp2');
+    const sent = await sentRequests('inp2');
+    const refused: [Record<string, unknown>, string][] = [
+      [{ question: new Date(0) }, "input field 'question' must be a string, got a Date"],
+      [{ question: 1n }, "input field 'question' must be a string, got a bigint (1)"],
+      [{ question: cyclic }, "input field 'question' must be a string, got an object"],
+      [{ question: 'x', payload: cyclic }, "input field 'payload' is nested deeper than 256 levels"],
+      [{ question: 'x', count: Number.NaN }, "input field 'count' must be a finite number, got a number (NaN)"],
+      [{ question: 'x', count: Infinity }, "input field 'count' must be a finite number, got a number (Infinity)"],
+    ];
+    for (const [inputs, message] of refused) {
+      const error = await refusedAlike(
+        () => modules.embedded.execute(inputs),
+        () => modules.remote.execute(inputs),
+      );
+      expect(error).toMatchObject({ code: 'validation_failed', message });
+    }
+    await nc().flush();
+    expect(sent).toEqual([]);
+    // Inputs the check takes still run remotely.
+    await expect(modules.remote.execute({ question: 'x', count: 2 })).resolves.toMatchObject({ moduleId: 'qa' });
+  });
+
+  it('a handle that does not know the spec refuses what JSON cannot encode, naming the inputs, sending nothing', async () => {
+    const { remote } = await bothKinds('inp4');
+    const described = await remote.module('qa');
+    const [listed] = await remote.modules();
+    const sent = await sentRequests('inp4');
+    for (const handle of [described, listed!]) {
+      for (const inputs of [{ question: 1n }, { question: cyclic }]) {
+        const error = await handle.execute(inputs).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'inputs', moduleId: 'qa' } });
+        expect((error as Error).message).toMatch(/^execute\(\) of module 'qa': its inputs cannot be sent as JSON \(/);
+      }
+    }
+    await nc().flush();
+    expect(sent).toEqual([]);
+  });
+
+  it("the spec's check never refuses JSON inputs: a module created again with another signature judges them", async () => {
+    const { client, remote } = await bothKinds('inp5');
+    const handle = await remote.module('q2', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const other = await (await client.session('inp5')).module('q2');
+    await other.stop();
+    await remote.module('q2', { type: 'Predict', signature: 'question:number -> answer:string' });
+    // The first handle's spec said string; the module now takes a number, and the node is the judge.
+    await expect(handle.execute({ question: 5 })).resolves.toMatchObject({ moduleId: 'q2' });
+    await expect(handle.execute({ question: 'five' })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringMatching(/question/),
+    });
+  });
+});
+
+describe('variable calls refuse bad arguments alike embedded and remotely, sending nothing', () => {
+  it('lock, unlock, rollback and define', async () => {
+    const { embedded, remote } = await bothKinds('inp3');
+    const sent = await sentRequests('inp3');
+    type Call = (session: typeof remote) => Promise<unknown>;
+    const calls: [Call, string][] = [
+      [(s) => s.lockVariable('f', 1n as never), "lock owner for 'f' must be a string, got bigint"],
+      [(s) => s.unlockVariable('f', cyclic as never), "lock owner for 'f' must be a string, got object"],
+      [(s) => s.rollbackVariable('f', 1n as never), "version of variable 'f' must be a whole number from 1, got 1n"],
+      [
+        (s) => s.rollbackVariable('f', cyclic as never),
+        "version of variable 'f' must be a whole number from 1, got an object",
+      ],
+      [(s) => s.rollbackVariable('f', 1.5), "version of variable 'f' must be a whole number from 1, got 1.5"],
+      [(s) => s.rollbackVariable('f', -1), "version of variable 'f' must be a whole number from 1, got -1"],
+      [(s) => s.rollbackVariable('f', '1' as never), `version of variable 'f' must be a whole number from 1, got "1"`],
+      [(s) => s.rollbackVariable('f', Number.NaN), "version of variable 'f' must be a whole number from 1, got NaN"],
+      [(s) => s.rollbackVariable('f', 2 ** 60), /^version of variable 'f' must be a whole number from 1, got 1152/],
+      [(s) => s.defineVariable('g', 1n as never, 1), /^g: unknown variable type bigint; accepted: /],
+      [(s) => s.defineVariable('g', cyclic as never, 1), /^g: unknown variable type object; accepted: /],
+      [(s) => s.defineVariable('g', 'integer', 1, null as never), 'g: options must be an object, got null'],
+      [(s) => s.defineVariable('g', 'integer', 1, []), 'g: options must be an object, got an array'],
+    ] as [Call, string][];
+    for (const [call, message] of calls) {
+      const error = await refusedAlike(
+        () => call(embedded as never),
+        () => call(remote),
+      );
+      expect(error).toMatchObject({ code: 'validation_failed', message: expect.stringMatching(message) });
+    }
+    await nc().flush();
+    expect(sent).toEqual([]);
+    // Right arguments still go through.
+    await expect(remote.defineVariable('g', 'integer', 1, { description: 'g' })).resolves.toMatchObject({ version: 1 });
+    await expect(remote.lockVariable('f', 'me')).resolves.toMatchObject({ lockedBy: 'me' });
+    await expect(remote.unlockVariable('f', 'me')).resolves.toMatchObject({ lockedBy: null });
+    await expect(remote.rollbackVariable('f', 1)).resolves.toMatchObject({ value: 1, version: 3 });
+  });
+});
