@@ -4,7 +4,10 @@
  * @module
  */
 import { connect, Events, type ConnectionOptions, type NatsConnection } from 'nats';
-import { NatsConnectionError } from '../errors.js';
+import { NatsConnectionError, ValidationError } from '../errors.js';
+import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { show } from '../variables/failure.js';
+import { assertTimerMs } from './timer-ms.js';
 
 /** How a connection that was up retries after losing its server. */
 export interface ReconnectPolicy {
@@ -16,6 +19,26 @@ export interface ReconnectPolicy {
   readonly maxAttempts?: number;
   /** The wait between two attempts on one server. @default 2000 */
   readonly waitMs?: number;
+}
+
+/** The keys a {@link ReconnectPolicy} takes; any other is refused. */
+const RECONNECT_KEYS = optionKeys<ReconnectPolicy>({ maxAttempts: true, waitMs: true });
+
+/**
+ * Throws `ValidationError` naming the `reconnect` option of `owner` (in an unknown key's message) unless it is a policy nats.js can follow: only
+ * `maxAttempts` (-1 for ever, or a whole number ≥ 0) and `waitMs` (1 to 2^31-1 ms). Checked before connecting: a
+ * misspelled key left a node that gives up for good after the default, and a string was handed to nats.js as is.
+ */
+export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
+  if (reconnect === undefined) return;
+  assertOptionKeys(reconnect, `${owner} reconnect`, RECONNECT_KEYS);
+  const { maxAttempts, waitMs } = reconnect as ReconnectPolicy;
+  if (maxAttempts !== undefined && !(Number.isSafeInteger(maxAttempts) && maxAttempts >= -1))
+    throw new ValidationError(
+      `reconnect.maxAttempts must be -1 (for ever) or a whole number from 0, got ${show(maxAttempts)}`,
+      { details: { field: 'reconnect.maxAttempts' } },
+    );
+  if (waitMs !== undefined) assertTimerMs('reconnect.waitMs', waitMs);
 }
 
 /** Where and as whom to connect. */

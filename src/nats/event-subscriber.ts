@@ -7,7 +7,8 @@
  */
 import { ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
-import { connectNats, reportReconnects } from './connection-options.js';
+import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertReconnectPolicy, connectNats, reportReconnects } from './connection-options.js';
 import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
 
@@ -47,10 +48,26 @@ export interface EventSubscription {
   readonly closed: Promise<void>;
 }
 
+/** The keys {@link SubscribeEventsOptions} takes; any other is refused. */
+const SUBSCRIBE_EVENTS_KEYS = optionKeys<SubscribeEventsOptions>({
+  servers: true,
+  prefix: true,
+  user: true,
+  pass: true,
+  token: true,
+  name: true,
+  onError: true,
+  reconnect: true,
+  connectTimeoutMs: true,
+  sessionId: true,
+  feed: true,
+});
+
 /**
  * Subscribes to the events subjects on its own connection; `listener` gets every event, in arrival order.
  * Core NATS: events published while nobody listens are not replayed.
- * @throws {ValidationError} for an unknown `feed` or an invalid `sessionId`, before connecting
+ * @throws {ValidationError} for options that are no object or name an option it does not take, an unknown `feed`,
+ * an invalid `sessionId` or `reconnect` policy, before connecting
  * @example
  * const events = await subscribeEvents({ servers: 'nats://127.0.0.1:4222', sessionId: 'chat-1' }, (e) => console.log(e.subject, e.data));
  * // ...
@@ -60,6 +77,8 @@ export async function subscribeEvents(
   options: SubscribeEventsOptions,
   listener: (event: TetherEvent) => void,
 ): Promise<EventSubscription> {
+  assertOptionKeys(options, 'subscribeEvents', SUBSCRIBE_EVENTS_KEYS);
+  assertReconnectPolicy('subscribeEvents', options.reconnect);
   const { feed = 'events' } = options;
   // A misspelt feed would otherwise subscribe to the events and wait, silently, for what never comes there.
   if (feed !== 'events' && feed !== 'inspect')

@@ -3,6 +3,7 @@
  * what it creates there, and the limits it keeps.
  * @module
  */
+import { optionKeys } from '../runtime/option-keys.js';
 import type { ReconnectPolicy } from './connection-options.js';
 import type { ExecutionReplyLimits } from './execution-replies.js';
 
@@ -76,3 +77,24 @@ export interface NatsNodeOptions {
    */
   readonly executionReplies?: ExecutionReplyLimits;
 }
+
+/** The keys {@link NatsNodeOptions} takes; any other is refused. */
+export const NATS_NODE_KEYS = optionKeys<NatsNodeOptions>({
+  servers: true,
+  user: true,
+  pass: true,
+  token: true,
+  name: true,
+  prefix: true,
+  queue: true,
+  variablesBucket: true,
+  sessionsBucket: true,
+  modulesBucket: true,
+  replicas: true,
+  historyDepth: true,
+  maxRecordBytes: true,
+  unavailableRetryMs: true,
+  reconnect: true,
+  inspect: true,
+  executionReplies: true,
+});

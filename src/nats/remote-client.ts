@@ -4,11 +4,11 @@
  * the client sends the highest store revision it has seen, so reads always reflect its own writes.
  * @module
  */
-import { ValidationError } from '../errors.js';
 import { assertOptions, type SessionOptions } from '../session/options.js';
 import { assertTimerMs } from './timer-ms.js';
 import { assertSessionId } from '../variables/names.js';
-import { connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
+import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertReconnectPolicy, connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteTransport } from './remote-transport.js';
 import { ClientState } from './session-handle-scope.js';
@@ -110,6 +110,20 @@ export interface TetherClient {
   readonly closed: Promise<void>;
 }
 
+/** The keys {@link ConnectOptions} takes; any other is refused. */
+const CONNECT_KEYS = optionKeys<ConnectOptions>({
+  servers: true,
+  prefix: true,
+  timeoutMs: true,
+  user: true,
+  pass: true,
+  token: true,
+  name: true,
+  onError: true,
+  reconnect: true,
+  connectTimeoutMs: true,
+});
+
 /** How long a request waits for its reply when `timeoutMs` is not given. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
@@ -122,8 +136,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
  * await client.close();
  */
 export async function connect(options: ConnectOptions): Promise<TetherClient> {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new ValidationError('connect options must be an object');
+  assertOptionKeys(options, 'connect', CONNECT_KEYS);
+  assertReconnectPolicy('connect', options.reconnect);
   const subjects = createSubjects(options.prefix);
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Checked before connecting.

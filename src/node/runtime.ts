@@ -31,6 +31,7 @@ import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import { durationMs } from '../runtime/duration-ms.js';
+import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } from '../nats/session-page.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -381,13 +382,27 @@ const DURATIONS = [
   ['executionTimeoutMs', 'wait'],
 ] as const;
 
+/** The keys {@link RuntimeOptions} takes; any other is refused. */
+const RUNTIME_START_KEYS = optionKeys<RuntimeOptions>({
+  store: true,
+  sessionTtlMs: true,
+  hibernateAfterMs: true,
+  callTimeoutMs: true,
+  executionTimeoutMs: true,
+  llm: true,
+  tools: true,
+  nats: true,
+  inspect: true,
+  onError: true,
+});
+
 /**
  * Refuses what `Runtime.start` cannot run on, before anything starts, as `connect` refuses its own: a bag that is no
- * object, and a duration {@link durationMs} refuses.
+ * object or names an option it does not take (a misspelled one would be a default applied without a word), and a
+ * duration {@link durationMs} refuses.
  */
 function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new ValidationError('Runtime.start options must be an object');
+  assertOptionKeys(options, 'Runtime.start', RUNTIME_START_KEYS);
   const timings = options as Partial<Record<string, unknown>>;
   for (const [field, kind] of DURATIONS) if (timings[field] !== undefined) durationMs(field, timings[field], kind);
 }

@@ -5,7 +5,8 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from './process-runtime-options.js';
+import { assertOptionKeys } from './option-keys.js';
+import { CALL_KEYS, MAX_TIMEOUT_MS } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
 
 /**
@@ -63,6 +64,20 @@ export function eventProblem(event: unknown, operation: 'call' | 'cast'): Valida
   return new ValidationError(`${operation} needs an event object with a string 'type', got ${got}`, {
     details: { operation, got },
   });
+}
+
+/**
+ * Why `options` cannot be a call's options (anything but `timeout`, say `timeoutMs`, which was read as absent and
+ * waited the default 5 s), or `undefined` when it can; `null` and `undefined` are no options.
+ */
+export function callOptionsProblem(options: unknown): ValidationError | undefined {
+  if (options === undefined || options === null) return undefined;
+  try {
+    assertOptionKeys(options, 'call', CALL_KEYS);
+    return undefined;
+  } catch (error) {
+    return error as ValidationError;
+  }
 }
 
 /** Why `timeout` cannot be a call's timeout, or `undefined` when it can. A string is refused, not coerced. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { AnyActorLogic, InputFrom, InspectionEvent, Observer } from 'xstate';
+import { optionKeys } from './option-keys.js';
 import type { ProcessRef } from './process.js';
 
 /** Options for {@link ProcessRuntime}. */
@@ -18,6 +19,9 @@ export interface ProcessRuntimeOptions {
    */
   readonly onError?: (error: unknown, process: ProcessRef) => void;
 }
+
+/** The keys {@link ProcessRuntimeOptions} takes; any other is refused. */
+export const PROCESS_RUNTIME_KEYS = optionKeys<ProcessRuntimeOptions>({ inspect: true, onError: true });
 
 /** Options for {@link ProcessRuntime.spawn}. */
 export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
@@ -43,6 +47,9 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly hibernateAfter?: number;
 }
 
+/** The keys {@link SpawnOptions} takes; any other is refused. */
+export const SPAWN_KEYS = optionKeys<SpawnOptions>({ name: true, input: true, systemId: true, hibernateAfter: true });
+
 /** The longest finite call timeout: Node's timers cannot count further (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -51,6 +58,9 @@ export interface CallOptions {
   /** Milliseconds, up to {@link MAX_TIMEOUT_MS}, or `Infinity` to wait for ever. @default 5000 */
   readonly timeout?: number;
 }
+
+/** The keys {@link CallOptions} takes; any other is refused. */
+export const CALL_KEYS = optionKeys<CallOptions>({ timeout: true });
 
 /** A process handle, or the name it is registered under. */
 export type Target = ProcessRef | string;

@@ -24,10 +24,19 @@ import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
 import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
-import type { CallOptions, ProcessRuntimeOptions, SpawnOptions, Target } from './process-runtime-options.js';
+import { assertOptionKeys } from './option-keys.js';
+import {
+  PROCESS_RUNTIME_KEYS,
+  SPAWN_KEYS,
+  type CallOptions,
+  type ProcessRuntimeOptions,
+  type SpawnOptions,
+  type Target,
+} from './process-runtime-options.js';
 import {
   assertLogic,
   assertWatcher,
+  callOptionsProblem,
   eventProblem,
   idOf,
   isRef,
@@ -76,6 +85,7 @@ export class ProcessRuntime {
   #stopping = 0;
 
   constructor(options: ProcessRuntimeOptions = {}) {
+    assertOptionKeys(options, 'ProcessRuntime', PROCESS_RUNTIME_KEYS);
     this.#faults = new FaultReporter(options);
     this.#inspect = this.#faults.inspect;
   }
@@ -84,10 +94,11 @@ export class ProcessRuntime {
    * Starts `logic` as a new root actor. A process whose logic fails or finishes while starting is returned
    * already exited (check `alive`), as `spawn` in Elixir does not fail for what the process does.
    * @throws {AlreadyExistsError} when `name` is held by a live process
-   * @throws {ValidationError} when `name` is not a non-empty string, or `hibernateAfter` is not a duration in range,
-   * or `logic` is not XState actor logic
+   * @throws {ValidationError} when `options` is no object or names an option spawn does not take, `name` is not a
+   * non-empty string, `hibernateAfter` is not a duration in range, or `logic` is not XState actor logic
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
+    assertOptionKeys(options, 'spawn', SPAWN_KEYS);
     const { name, input, systemId, hibernateAfter } = options;
     assertLogic(logic);
     if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
@@ -125,8 +136,8 @@ export class ProcessRuntime {
   /**
    * GenServer.call: delivers `event` with a fresh `callId` and waits for the `tether.reply` the process emits.
    * Declare `callId?` in the machine's events (e.g. with `CallEnvelope`) to read it there.
-   * @throws {ValidationError} (rejects at once) when `event` is not an object with a string `type`, or `timeout`
-   * is not a number in range; the target is not touched
+   * @throws {ValidationError} (rejects at once) when `event` is not an object with a string `type`, `options` names
+   * an option other than `timeout`, or `timeout` is not a number in range; the target is not touched
    * @throws {NoProcError} (rejects at once) when the target is not alive
    * @throws {CallTimeoutError} when no reply comes within `timeout`; a later reply is dropped
    * @throws {ProcessExitedError} when the target exits first; `cause` is the crash error, if it crashed
@@ -135,7 +146,7 @@ export class ProcessRuntime {
   call(target: Target, event: AnyEventObject, options: CallOptions = {}): Promise<unknown> {
     // Read here rather than destructured in the signature, where `null` options would throw instead of rejecting.
     const { timeout = 5000 } = options ?? {};
-    const badTimeout = timeoutProblem(timeout);
+    const badTimeout = callOptionsProblem(options) ?? timeoutProblem(timeout);
     if (badTimeout) return Promise.reject(badTimeout);
     const badEvent = eventProblem(event, 'call');
     if (badEvent) return Promise.reject(badEvent);

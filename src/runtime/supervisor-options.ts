@@ -5,6 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { assertOptionKeys } from './option-keys.js';
 
 /** The strategies `Supervisor` knows (see `SupervisorStrategy`). */
 export const STRATEGIES = ['one_for_one', 'one_for_all', 'rest_for_one'] as const;
@@ -27,7 +28,7 @@ export function invalidOption(owner: string, option: string, expected: string, v
 
 /** Throws unless `options` suits `Supervisor.start`: known keys, a known strategy, well-formed child specs. */
 export function assertSupervisorOptions(options: unknown): void {
-  const bag = assertBag(options, 'Supervisor.start', 'options', SUPERVISOR_KEYS);
+  const bag = assertBag(options, 'Supervisor.start', 'option', SUPERVISOR_KEYS);
   if (bag.strategy !== undefined) assertOneOf('supervisor', 'strategy', STRATEGIES, bag.strategy);
   if (!Array.isArray(bag.children))
     throw invalidOption('supervisor', 'children', 'an array of child specs', bag.children);
@@ -36,7 +37,7 @@ export function assertSupervisorOptions(options: unknown): void {
 
 /** Throws unless `options` suits `DynamicSupervisor.start`: known keys, `maxChildren` a whole number ≥ 0. */
 export function assertDynamicSupervisorOptions(options: unknown): void {
-  const { maxChildren } = assertBag(options, 'DynamicSupervisor.start', 'options', DYNAMIC_SUPERVISOR_KEYS);
+  const { maxChildren } = assertBag(options, 'DynamicSupervisor.start', 'option', DYNAMIC_SUPERVISOR_KEYS);
   if (maxChildren === undefined || maxChildren === Number.POSITIVE_INFINITY) return;
   if (!(typeof maxChildren === 'number' && Number.isSafeInteger(maxChildren) && maxChildren >= 0))
     throw invalidOption('supervisor', 'maxChildren', 'a whole number ≥ 0, or Infinity', maxChildren);
@@ -46,14 +47,14 @@ export function assertDynamicSupervisorOptions(options: unknown): void {
 export function assertChildSpec(spec: unknown): void {
   const id = typeof spec === 'object' && spec !== null ? (spec as { id?: unknown }).id : undefined;
   const owner = typeof id === 'string' ? `child spec '${id}'` : 'child spec';
-  const bag = assertBag(spec, owner, 'keys', CHILD_SPEC_KEYS);
+  const bag = assertBag(spec, owner, 'key', CHILD_SPEC_KEYS);
   if (typeof bag.id !== 'string' || bag.id === '') throw invalidOption(owner, 'id', 'a non-empty string', bag.id);
   assertStartAndRestart(owner, bag);
 }
 
 /** Throws unless `spec` is a child spec of `DynamicSupervisor.startChild`: a `start` function, a known restart type. */
 export function assertDynamicChildSpec(spec: unknown): void {
-  assertStartAndRestart('dynamic child spec', assertBag(spec, 'dynamic child spec', 'keys', DYNAMIC_CHILD_SPEC_KEYS));
+  assertStartAndRestart('dynamic child spec', assertBag(spec, 'dynamic child spec', 'key', DYNAMIC_CHILD_SPEC_KEYS));
 }
 
 function assertStartAndRestart(owner: string, bag: Record<string, unknown>): void {
@@ -65,13 +66,7 @@ function assertStartAndRestart(owner: string, bag: Record<string, unknown>): voi
 function assertBag(value: unknown, owner: string, noun: string, accepted: readonly string[]): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new ValidationError(`${owner} needs an object, got ${shown(value)}`, { details: { got: shown(value) } });
-  const unknown = Object.keys(value).filter((key) => !accepted.includes(key));
-  if (unknown.length > 0) {
-    const what = unknown.length > 1 ? noun : noun.replace(/s$/, '');
-    throw new ValidationError(`${owner} got unknown ${what} ${unknown.join(', ')}; accepted: ${accepted.join(', ')}`, {
-      details: { unknown, accepted },
-    });
-  }
+  assertOptionKeys(value, owner, accepted, noun);
   return value as Record<string, unknown>;
 }
 

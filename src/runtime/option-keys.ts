@@ -1,0 +1,47 @@
+/**
+ * The check that an option bag names only options its owner takes. A misspelled option read as absent is a
+ * default applied without a word (`Runtime.start({ executionTimeout: 1000 })` waited two minutes, `call(p, e,
+ * { timeoutMs: 50 })` five seconds), and a bag of the wrong kind is worse (`nats: 'nats://host:4222'` spread into
+ * a connection's options as its characters, leaving nats.js to connect to its own default server). Tether refuses
+ * both, as the Session API's and the supervisors' bags are refused (`src/session/options.ts`,
+ * `supervisor-options.ts`).
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+
+/**
+ * The keys of option type `T`, every one of them and no other, as the compiler checks the record it is given:
+ * a new option added to `T` and not here fails to compile, so the list cannot fall behind the type.
+ * @example
+ * const CALL_KEYS = optionKeys<CallOptions>({ timeout: true }); // ['timeout']
+ */
+export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.freeze(Object.keys(keys));
+}
+
+/**
+ * Throws `ValidationError` unless `bag` is an object (not an array) whose keys are all `accepted`, naming `owner`
+ * and the unknown keys: `"<owner> got unknown option x; accepted: a, b"`, with `details: { unknown, accepted }`.
+ * Keys whose value is `undefined` count, as a misspelled key usually holds a value.
+ */
+export function assertOptionKeys(bag: unknown, owner: string, accepted: readonly string[], noun = 'option'): void {
+  if (typeof bag !== 'object' || bag === null || Array.isArray(bag))
+    throw new ValidationError(`${owner} options must be an object, got ${kindOfBag(bag)}`, {
+      details: { got: kindOfBag(bag) },
+    });
+  let unknown: string[] | undefined;
+  // A for-in over an options bag (usually empty or one key) costs next to nothing on a call's path.
+  for (const key in bag) if (Object.hasOwn(bag, key) && !accepted.includes(key)) (unknown ??= []).push(key);
+  if (unknown === undefined) return;
+  const what = unknown.length > 1 ? `${noun}s` : noun;
+  throw new ValidationError(`${owner} got unknown ${what} ${unknown.join(', ')}; accepted: ${accepted.join(', ')}`, {
+    details: { unknown, accepted: [...accepted] },
+  });
+}
+
+/** What a bag that is no object is, without its value: a string given for a bag may hold a URL with a password. */
+function kindOfBag(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
