@@ -12,7 +12,7 @@ import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
 import { kindOf } from '../variables/failure.js';
 import { deepFreeze } from '../variables/json-value.js';
-import { assertInputsObject } from './execute-inputs.js';
+import { assertExecuteOptionKeys, assertInputsObject } from './execute-arguments.js';
 import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
@@ -164,7 +164,8 @@ export class ModuleHandle {
    * it used; frozen, its output throughout (every `module.result` listener gets the same object). Executions of one
    * module run one at a time, in the order they were sent.
    * @throws {ValidationError} before queueing, for inputs the program's signature refuses (a required field
-   * missing, a value of the wrong type, a field it does not have), naming the field; for a `timeoutMs` it refuses
+   * missing, a value of the wrong type, a field it does not have), naming the field; for an option other than
+   * `timeoutMs` and `signal`, and a `timeoutMs` or `signal` it refuses
    * @throws {ProcessExitedError} when the module's process exits (crashed, killed, stopped) with the execution in
    * it: `details.executionId` names it, as the `module.failed` event announcing it does
    * @throws {ModuleNotFoundError} once the module was stopped; the `SessionError` its session's handle gets once the
@@ -173,6 +174,7 @@ export class ModuleHandle {
    */
   async execute(inputs: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     assertInputsObject(this.moduleId, inputs);
+    assertExecuteOptionKeys(this.moduleId, options);
     const { timeoutMs } = options;
     // Checked as a remote handle checks it (see execution-timeout.ts), not left to the process runtime's own words.
     const timeout =

@@ -17,7 +17,7 @@ import {
   NodeLostError,
   isSessionGone,
 } from '../errors.js';
-import { assertInputsObject } from '../modules/execute-inputs.js';
+import { assertExecuteOptionKeys, assertInputsObject } from '../modules/execute-arguments.js';
 import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
 import { assertModuleEventType, type ModuleEventType } from '../modules/module-handle.js';
@@ -150,7 +150,8 @@ export class RemoteModuleHandle {
    * and settles with the kept reply as it would have with the lost one, keeps waiting if the execution still runs,
    * or rejects at once with `ExecutionUnknownError` if the node has no record of it.
    * @throws {ValidationError} (`validation_failed`) at once, sending nothing, for inputs that are not an object or
-   * that are refused before sending (see above), for a `signal` that is no `AbortSignal`, and for a `timeoutMs`
+   * that are refused before sending (see above), for an option other than `timeoutMs` and `signal`, for a
+   * `signal` that is no `AbortSignal`, and for a `timeoutMs`
    * it refuses (see {@link RemoteExecuteOptions.timeoutMs}), as the embedded handle does
    * @throws {NodeLostError} (`node_lost`) when the node running the execution stops answering
    * @throws {ExecutionUnknownError} (`execution_unknown`) when this client's connection dropped during the wait and
@@ -170,6 +171,7 @@ export class RemoteModuleHandle {
     options: RemoteExecuteOptions = {},
   ): Promise<ExecutionResult> {
     assertInputsObject(this.moduleId, inputs);
+    assertExecuteOptionKeys(this.moduleId, options);
     // Refused before anything else, as the embedded handle refuses it; `Infinity` asks for the wire's longest wait.
     const timeoutMs =
       options.timeoutMs === undefined

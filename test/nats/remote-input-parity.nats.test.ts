@@ -85,6 +85,27 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
     expect(uncaught).toEqual([]);
   });
 
+  it('an option execute does not take, or options that are no object: validation_failed naming it', async () => {
+    const { modules } = await bothKinds('inp6');
+    const sent = await sentRequests('inp6');
+    // `timeout` for `timeoutMs` was read as absent: the execution waited the default two minutes.
+    const misspelled = await refusedAlike(
+      () => modules.embedded.execute({ question: 'x' }, { timeout: 100 } as never),
+      () => modules.remote.execute({ question: 'x' }, { timeout: 100 } as never),
+    );
+    expect(misspelled).toMatchObject({
+      message: "execute() of module 'qa' got unknown option timeout; accepted: timeoutMs, signal",
+      details: { unknown: ['timeout'], accepted: ['timeoutMs', 'signal'] },
+    });
+    const notObject = await refusedAlike(
+      () => modules.embedded.execute({ question: 'x' }, null as never),
+      () => modules.remote.execute({ question: 'x' }, null as never),
+    );
+    expect(notObject).toMatchObject({ message: "execute() of module 'qa' options must be an object, got null" });
+    await nc().flush();
+    expect(sent).toEqual([]);
+  });
+
   it('a Date in a string field, a bigint, a cyclic object, NaN and Infinity: the embedded check, before sending', async () => {
     const { modules } = await bothKinds('inp2');
     const sent = await sentRequests('inp2');
