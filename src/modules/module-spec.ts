@@ -97,13 +97,13 @@ export function compareModuleIds(a: string, b: string): number {
  */
 export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
-    throw new ValidationError('a module spec must be an object');
+    throw new ValidationError('a module spec must be an object', { details: { field: 'spec', got: show(spec) } });
   const fields = spec as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !SPEC_KEYS.has(key));
   if (unknown.length > 0) {
     throw new ValidationError(
       `module spec has unknown keys: ${unknown.join(', ')}; accepted: ${[...SPEC_KEYS].join(', ')}`,
-      { details: { unknown } },
+      { details: { field: 'spec', unknown, accepted: [...SPEC_KEYS] } },
     );
   }
   if (typeof fields.signature !== 'string' || fields.signature.trim() === '')
@@ -117,7 +117,7 @@ export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
   }
   if (hasType && typeof fields.type !== 'string')
     throw new ValidationError('module spec type must be a string', { details: { field: 'type' } });
-  if (hasVariable) assertVariableName(fields.typeVariable);
+  if (hasVariable) namingVariable('typeVariable', () => assertVariableName(fields.typeVariable));
   assertTools(fields.tools);
   for (const attribute of BINDABLE_ATTRIBUTES) checkParameterValue(attribute, fields[attribute]);
   checkProgramSettings(fields);
@@ -137,12 +137,14 @@ const BINDING_KEYS = new Set(['variable', 'onChange']);
 function assertBindings(bindings: unknown): void {
   if (bindings === undefined) return;
   if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings))
-    throw new ValidationError('module spec bindings must be an object of attribute → variable');
+    throw new ValidationError('module spec bindings must be an object of attribute → variable', {
+      details: { field: 'bindings', got: show(bindings) },
+    });
   for (const [attribute, binding] of Object.entries(bindings)) {
     if (!bindingAttributes.has(attribute)) {
       throw new ValidationError(
         `module spec binds unknown attribute '${attribute}'; bindable: ${SPEC_BINDING_ATTRIBUTES.join(', ')}`,
-        { details: { attribute, accepted: SPEC_BINDING_ATTRIBUTES } },
+        { details: { field: `bindings.${attribute}`, attribute, accepted: SPEC_BINDING_ATTRIBUTES } },
       );
     }
     if (typeof binding === 'object' && binding !== null && !Array.isArray(binding)) {
@@ -151,13 +153,13 @@ function assertBindings(bindings: unknown): void {
       if (extra.length > 0) {
         throw new ValidationError(
           `binding of '${attribute}' has unknown keys: ${extra.join(', ')}; accepted: variable, onChange`,
-          { details: { attribute, unknown: extra } },
+          { details: { field: `bindings.${attribute}`, attribute, unknown: extra, accepted: [...BINDING_KEYS] } },
         );
       }
       const onChange = (binding as { onChange?: unknown }).onChange;
       if (onChange !== undefined && typeof onChange !== 'function') {
         throw new ValidationError(`binding of '${attribute}': onChange must be a function, got ${typeof onChange}`, {
-          details: { attribute, field: 'onChange' },
+          details: { field: `bindings.${attribute}.onChange`, attribute },
         });
       }
     }
@@ -167,9 +169,22 @@ function assertBindings(bindings: unknown): void {
     } catch (error) {
       throw new ValidationError(`binding of '${attribute}' must name a variable, got ${show(binding)}`, {
         cause: error,
-        details: { attribute },
+        details: { field: `bindings.${attribute}`, attribute },
       });
     }
+  }
+}
+
+/** Runs `check`, a variable name's, with its refusal naming the spec's `field` too. */
+function namingVariable(field: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(`module spec ${field}: ${error.message}`, {
+      cause: error,
+      details: { ...error.details, field },
+    });
   }
 }
 
@@ -181,8 +196,10 @@ export function bindingVariable(binding: ModuleBinding): string {
 function assertTools(tools: unknown): void {
   if (tools === undefined) return;
   if (!Array.isArray(tools))
-    throw new ValidationError('module spec tools must be a list of tool names (or, embedded, tool objects)');
-  for (const tool of tools) {
+    throw new ValidationError('module spec tools must be a list of tool names (or, embedded, tool objects)', {
+      details: { field: 'tools', got: show(tools) },
+    });
+  for (const [index, tool] of tools.entries()) {
     if (typeof tool === 'string' && tool !== '') continue;
     const candidate = tool as Partial<ModuleTool> | null;
     if (
@@ -194,6 +211,7 @@ function assertTools(tools: unknown): void {
       continue;
     throw new ValidationError(
       `module spec tools: ${show(tool)} is neither a tool name nor a tool with a name and a func`,
+      { details: { field: `tools[${index}]`, got: show(tool) } },
     );
   }
 }

@@ -137,7 +137,7 @@ export function parseWireSpec(value: unknown): ModuleSpec {
       if (typeof binding !== 'string') {
         throw new ValidationError(
           `binding of '${attribute}' must be a variable name over the wire, got ${show(binding)}`,
-          { details: { attribute } },
+          { details: { field: `bindings.${attribute}`, attribute } },
         );
       }
     }

@@ -85,4 +85,60 @@ describe('a module spec binding', () => {
     }
     expect(await session().modules()).toEqual([]);
   });
+
+  it('names the part of a spec that is wrong in details.field for its whole shape: bindings, tools, keys', async () => {
+    const cases: [unknown, Record<string, unknown>][] = [
+      ['Predict', { field: 'spec', got: '"Predict"' }],
+      [
+        { ...base, bogus: 1 },
+        { field: 'spec', unknown: ['bogus'], accepted: expect.arrayContaining(['bindings']) },
+      ],
+      [
+        { ...base, bindings: null },
+        { field: 'bindings', got: 'null' },
+      ],
+      [{ ...base, bindings: ['t'] }, { field: 'bindings' }],
+      [
+        { ...base, bindings: { temprature: 't' } },
+        { field: 'bindings.temprature', attribute: 'temprature' },
+      ],
+      [
+        { ...base, bindings: { temperature: '9t' } },
+        { field: 'bindings.temperature', attribute: 'temperature' },
+      ],
+      [
+        { ...base, bindings: { temperature: { variable: 't', foo: 1 } } },
+        { field: 'bindings.temperature', unknown: ['foo'], accepted: ['variable', 'onChange'] },
+      ],
+      [
+        { ...base, bindings: { temperature: { variable: 't', onChange: 5 } } },
+        { field: 'bindings.temperature.onChange' },
+      ],
+      [{ ...base, tools: 'search' }, { field: 'tools' }],
+      [
+        { ...base, tools: ['search', 5] },
+        { field: 'tools[1]', got: '5' },
+      ],
+      [{ signature: base.signature, typeVariable: 'no such name' }, { field: 'typeVariable' }],
+    ];
+    for (const [spec, details] of cases) {
+      const error = await session()
+        .module('m', spec as never)
+        .catch((e: unknown) => e);
+      expect(error, JSON.stringify(spec)).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).details, JSON.stringify(spec)).toMatchObject(details);
+    }
+    const typeVariable = await session()
+      .module('m', { signature: base.signature, typeVariable: 'no such name' })
+      .catch((e: unknown) => e);
+    expect((typeVariable as Error).message).toMatch(/^module spec typeVariable: invalid variable name 'no such name'/);
+    // The JSON form the NATS create endpoint reads names them alike, a binding that is no name included.
+    expect(() => parseWireSpec({ ...base, bindings: { temperature: { variable: 't' } } })).toThrow(
+      expect.objectContaining({ details: { field: 'bindings.temperature', attribute: 'temperature' } }),
+    );
+    expect(() => parseWireSpec({ ...base, bindings: null })).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ field: 'bindings' }) }),
+    );
+    expect(await session().modules()).toEqual([]);
+  });
 });
