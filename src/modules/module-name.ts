@@ -4,7 +4,11 @@
  * @module
  */
 
-/** `ChainOfThought`, `chainofthought`, `chain_of_thought` and `chain-of-thought` are one name. */
+/**
+ * `ChainOfThought`, `chainofthought`, `chain_of_thought` and `chain-of-thought` are one name: case, `_` and `-` do
+ * not count. Nothing else is dropped: with every other character removed, `"Pre\ndict"` or `"Pre dict!"` was
+ * `Predict`, and was stored and shown as sent.
+ */
 export function normalizeModuleName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return name.toLowerCase().replace(/[_-]/g, '');
 }

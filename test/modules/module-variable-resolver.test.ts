@@ -52,6 +52,18 @@ describe('ModuleVariableResolver', () => {
     await expect(resolver.resolveModule('m')).rejects.toThrow(/Unknown module type/);
   });
 
+  it('takes a name in any case, with _ or - anywhere, and no other character in it', async () => {
+    for (const name of ['chain_of_thought', 'Chain-Of-Thought', 'CHAINOFTHOUGHT', '-c_o-t_']) {
+      const { resolver } = setup({ m: name });
+      expect(await resolver.resolveModule('m'), name).toBe(ChainOfThought);
+    }
+    // Every other character counted for nothing: these were Predict, and stored and shown as sent.
+    for (const name of ['Pre\ndict', 'Pre dict', 'Predict!', 'Pre\u200bdict']) {
+      const { resolver } = setup({ m: name });
+      await expect(resolver.resolveModule('m'), JSON.stringify(name)).rejects.toBeInstanceOf(UnknownModuleError);
+    }
+  });
+
   it('refuses a variable that does not hold a name', async () => {
     const { resolver } = setup({ m: 42 });
     await expect(resolver.resolveModule('m')).rejects.toBeInstanceOf(ValidationError);
