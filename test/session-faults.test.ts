@@ -103,6 +103,65 @@ describe('session faults', () => {
     expect(await session.setVariable('x', 3)).toMatchObject({ value: 3, version: 2 });
   });
 
+  it('keeps a crashed session listed until its next use, and expires it after its TTL as if it had run', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store, sessionTtlMs: 150, onError: () => {} });
+    const session = await runtime.session('fragile');
+    await session.defineVariable('x', 'integer', 1);
+    faults.commitThrows = new Error('store driver bug');
+    await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
+    faults.commitThrows = undefined;
+    // Its variables are in the store: it is still a session, though no process runs it now.
+    expect(runtime.sessionIds()).toEqual([]);
+    expect(await runtime.listSessions()).toEqual({ ids: ['fragile'] });
+    // Nothing uses it: its TTL runs out, and it expires as a running one does, its variables purged.
+    await waitFor(async () => (await runtime!.listSessions()).ids.length === 0, { message: 'crashed session expired' });
+    await waitFor(async () => (await store.get('fragile.x')) === undefined, { message: 'variables purged' });
+    // Its handle hears that it expired, rather than waking an empty session of the same id.
+    await expect(session.getVariable('x')).rejects.toMatchObject({ code: 'session_expired', sessionId: 'fragile' });
+    const fresh = await runtime.session('fragile');
+    expect(await fresh.hasVariable('x')).toBe(false);
+    await expect(session.setVariable('x', 3)).rejects.toMatchObject({ code: 'session_expired' });
+    // The new session's own crash is only a crash: its handle wakes it, with its writes kept.
+    await fresh.defineVariable('y', 'integer', 1);
+    faults.commitThrows = new Error('store driver bug');
+    await expect(fresh.setVariable('y', 2)).rejects.toMatchObject({ code: 'process_exited' });
+    faults.commitThrows = undefined;
+    expect(await fresh.getVariable('y')).toBe(1);
+  });
+
+  it('tells the handle of a session deleted while crashed that it is gone, and starts nothing for it', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store, onError: () => {} });
+    const session = await runtime.session('fragile');
+    await session.defineVariable('x', 'integer', 1);
+    faults.commitThrows = new Error('store driver bug');
+    await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
+    faults.commitThrows = undefined;
+    const other = await runtime.session('fragile');
+    // The second handle woke it; its crash again leaves it crashed, then a third deletes it.
+    faults.commitThrows = new Error('store driver bug');
+    await expect(other.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
+    faults.commitThrows = undefined;
+    await (await runtime.session('fragile')).delete();
+    for (const handle of [session, other])
+      await expect(handle.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+    expect(await runtime.listSessions()).toEqual({ ids: [] });
+  });
+
+  it('restarts a crashed session used again before its TTL, and it stays listed', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store, sessionTtlMs: 60_000, onError: () => {} });
+    const session = await runtime.session('fragile');
+    await session.defineVariable('x', 'integer', 1);
+    faults.commitThrows = new Error('store driver bug');
+    await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
+    faults.commitThrows = undefined;
+    expect(await session.setVariable('x', 3)).toMatchObject({ value: 3 });
+    expect(runtime.sessionIds()).toEqual(['fragile']);
+    expect(await runtime.listSessions()).toEqual({ ids: ['fragile'] });
+  });
+
   it('survives an onError handler that throws', async () => {
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => uncaught.push(error);

@@ -270,7 +270,8 @@ export class Runtime {
    * 5000, default 1000); `next`, present only when more follow, is the `after` of the next page. On a NATS node, every
    * node's sessions: what a client's `listSessions` and the wire's `sessions.list` answer, a session being listed
    * exactly when a request with `create: false` finds it (opened, not deleted, not expired). On an embedded runtime,
-   * its own: the ids {@link sessionIds} gives. Bad options are refused with the `ValidationError` the wire gives,
+   * its own: the ids {@link sessionIds} gives, and those whose process crashed (their next use starts it again; left
+   * unused, they expire after their TTL as the others do). Bad options are refused with the `ValidationError` the wire gives,
    * naming the field; once the runtime stopped, `SessionError` (`session_stopped`), as `session()` gives.
    * @example
    * const ids: string[] = [];
@@ -285,7 +286,7 @@ export class Runtime {
     // No session is named: the error says so with `*`, as every session of this runtime is stopped.
     if (this.#stopping) throw new SessionError('session_stopped', '*');
     if (this.#nats) return this.#nats.listSessions(request);
-    return pageOf(this.#sessions.ids().sort(), request);
+    return pageOf(this.#sessions.embeddedIds().sort(), request);
   }
 
   /** Spawns any XState logic as a process (a root actor in this node's registry). */

@@ -20,7 +20,8 @@ import type { ProcessRef } from '../runtime/process.js';
 import { MAX_TIMEOUT_MS, type ProcessRuntime } from '../runtime/process-runtime.js';
 import { hasNews } from '../session/apply-store-change.js';
 import { Session } from '../session/session.js';
-import type { SessionHost, SessionProcess } from '../session/session-host.js';
+import type { SessionEnding, SessionHost, SessionProcess } from '../session/session-host.js';
+import { sessionEndedError } from '../session/session-process-link.js';
 import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import type { WatchHub } from '../session/watch-hub.js';
@@ -69,6 +70,21 @@ export class SessionTable {
   /** How long a session may go unused before its process goes: the TTL, or on a NATS node hibernation's. */
   readonly #idleMs: number;
   readonly #ended = new EndedSessions();
+  /**
+   * An embedded runtime's sessions whose process crashed and has not been started again: still sessions (their
+   * variables are in the store), so still listed and still on the idle clock, which expires them as if they ran.
+   */
+  readonly #crashed = new Set<string>();
+  /**
+   * When each embedded session id last ended (expired or deleted), as the start number of the last process that
+   * served it, and how: a handle of a process started no later served an ended session, and must hear that it ended
+   * rather than wake a new one when its process crashed (or was crashed when the session ended). An embedded session
+   * has no incarnation to tell its lives apart; start numbers stand in for one.
+   */
+  readonly #lastEnds = new Map<string, { readonly started: number; readonly ending: SessionEnding }>();
+  /** The number of each process this table started, in start order. */
+  readonly #startNumbers = new WeakMap<SessionProcess, number>();
+  #starts = 0;
   /** On a NATS node, the last use of the sessions whose process ended since expiry last asked (see {@link uses}). */
   readonly #endedUses = new Map<string, SessionUse>();
   /** What session handles reach the runtime through. */
@@ -89,6 +105,7 @@ export class SessionTable {
       // current values without the changes in between. Once unwatched, it hibernates at the next idle sweep.
       // An embedded session still expires when idle, watched or not: its variables go, and its watchers with them.
       if (idle === 'session.hibernate' && deps.watchers.watches(sessionId)) return;
+      if (this.#crashed.has(sessionId)) return this.#expireCrashed(sessionId);
       this.#sessions.get(sessionId)?.process.actor.send({ type: idle });
     });
     this.#logic = createSessionLogic({
@@ -109,7 +126,7 @@ export class SessionTable {
       callTimeoutMs: deps.callTimeoutMs,
       writeTimeoutMs: deps.writeTimeoutMs,
       updates: new SerialTasks(),
-      restart: (sessionId, incarnation) => this.#restart(sessionId, incarnation),
+      restart: (sessionId, incarnation, ended) => this.#restart(sessionId, incarnation, ended),
       deleteSession: (sessionId, incarnation) => this.#delete(sessionId, incarnation),
       touch: (sessionId) => this.#activity.touch(sessionId, this.#idleMs),
       fresh: (sessionId, incarnation) =>
@@ -147,11 +164,24 @@ export class SessionTable {
   }
 
   /**
+   * An embedded runtime's sessions: those running, and those whose process crashed (they start again at their next
+   * use, and expire as the others do).
+   */
+  embeddedIds(): string[] {
+    return this.#crashed.size === 0 ? this.ids() : [...new Set([...this.#sessions.keys(), ...this.#crashed])];
+  }
+
+  /**
    * Ends what this node has of a session that was deleted or expired (only of its life `incarnation`, when
    * given): its process, once a write in flight is through, its modules, its watchers.
    */
   endLocal(id: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd {
     if (incarnation !== undefined) this.#ended.remember(id, incarnation, reason);
+    if (this.#crashed.delete(id)) {
+      this.#activity.forget(id);
+      // No process of it runs: every one started so far served the session that ends.
+      this.#noteEnd(id, this.#starts, reason);
+    }
     const entry = this.#sessions.get(id);
     // A process of a newer life (the id was opened again before this news arrived) is not this end's.
     if (incarnation !== undefined && entry?.incarnation !== undefined && entry.incarnation !== incarnation)
@@ -241,10 +271,35 @@ export class SessionTable {
     this.#sessions.clear();
   }
 
-  /** A new process for a handle whose process crashed or hibernated, if its session's life `incarnation` is on. */
-  async #restart(id: string, incarnation: string | undefined): Promise<SessionProcess> {
+  /**
+   * Expires a crashed session whose idle time is up, as its process would have: a new one loads it and expires at
+   * once (its variables purged, its watchers and modules ended). One that cannot load stays listed and is tried again
+   * at a later sweep; its failure is reported.
+   */
+  #expireCrashed(id: string): void {
+    if (this.#stopped) return;
+    const entry = this.#running(id);
+    entry.ready.then(
+      () => entry.process.actor.send({ type: 'session.expire' }),
+      () => {},
+    );
+  }
+
+  /** Notes an end of embedded session `id`, served last by the process started `started`th (see {@link #lastEnds}). */
+  #noteEnd(id: string, started: number, ending: SessionEnding): void {
+    if ((this.#lastEnds.get(id)?.started ?? 0) <= started) this.#lastEnds.set(id, { started, ending });
+  }
+
+  /**
+   * A new process for a handle whose process, `previous`, crashed or hibernated, if its session's life `incarnation`
+   * is on and, embedded, its session has not ended since `previous` started.
+   */
+  async #restart(id: string, incarnation: string | undefined, previous: SessionProcess): Promise<SessionProcess> {
     const ended = this.#ended.errorFor(id, incarnation);
     if (ended) throw ended;
+    const lastEnd = this.#lastEnds.get(id);
+    if (lastEnd && (this.#startNumbers.get(previous) ?? 0) <= lastEnd.started)
+      throw sessionEndedError(id, lastEnd.ending);
     const process = await this.#running(id).ready;
     // Deleted and opened again meanwhile: the handle's session is gone, whatever now goes by its id.
     if (process.incarnation !== incarnation) throw new SessionError('session_not_found', id);
@@ -275,6 +330,8 @@ export class SessionTable {
 
   #start(id: string): SessionEntry {
     const { processes, watchers } = this.deps;
+    this.#crashed.delete(id);
+    const started = ++this.#starts;
     const process = processes.spawn(this.#logic, {
       name: SESSION_PREFIX + id,
       input: { sessionId: id, ttlMs: this.#idleMs },
@@ -285,12 +342,14 @@ export class SessionTable {
     const current = this.#nats?.currentSession(id);
     current?.catch(() => {});
     process.actor.on('variable.changed', (event: VariableChangedEvent) => watchers.publish(id, event.change));
-    void process.exited.then(() => this.#cleanUp(id, process));
+    void process.exited.then(() => this.#cleanUp(id, process, started));
     const ready = whenLoaded(id, process, processes, current, (incarnation) => {
       entry.incarnation = incarnation;
       // Only for the id's current process: a stale load must not name its life for a later one's writes.
       if (incarnation !== undefined && this.#sessions.get(id) === entry) this.#tracking.noteLife?.(id, incarnation);
-      return new LocalSessionProcess(process, processes, incarnation);
+      const local = new LocalSessionProcess(process, processes, incarnation);
+      this.#startNumbers.set(local, started);
+      return local;
     });
     const entry: SessionEntry = { process, ready };
     this.#sessions.set(id, entry);
@@ -298,10 +357,11 @@ export class SessionTable {
   }
 
   /**
-   * What an ended session process leaves to do. It runs even when the id already has a new process (stopped and
-   * reopened in one tick): the old process's modules still belong to a session that ended.
+   * What an ended session process, the `started`th this table started, leaves to do. It runs even when the id already
+   * has a new process (stopped and reopened in one tick): the old process's modules still belong to a session that
+   * ended.
    */
-  #cleanUp(id: string, process: ProcessRef<SessionLogic>): void {
+  #cleanUp(id: string, process: ProcessRef<SessionLogic>, started: number): void {
     const { modules, watchers } = this.deps;
     const entry = this.#sessions.get(id);
     const replaced = entry?.process !== process;
@@ -314,9 +374,12 @@ export class SessionTable {
         this.#endedUses.set(id, { sessionId: id, lastUsed, incarnation: entry.incarnation });
       }
       this.#sessions.delete(id);
-      this.#activity.forget(id);
+      // Embedded, a crashed session's variables stay in the store with nothing to expire them: its idle time goes on.
+      if (ending === 'crashed' && !this.deps.shared && !this.#stopped) this.#crashed.add(id);
+      else this.#activity.forget(id);
       if (gone) watchers.clear(id);
     }
+    if (gone && !this.deps.shared) this.#noteEnd(id, started, ending);
     // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
     // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
     if (ending === 'hibernated' && !this.#sessions.has(id)) modules.hibernateSession(id);

@@ -41,11 +41,12 @@ export interface SessionHost {
   /** The runtime's `updateVariable`s, one at a time per variable. */
   readonly updates: SerialTasks;
   /**
-   * Starts a new process for a session whose previous one crashed or hibernated; resolves once it has loaded.
-   * Rejects with `SessionError` when the session of `incarnation` is gone meanwhile (deleted, or expired on every
-   * node): a handle of it must not wake a session opened again under the same id.
+   * Starts a new process for a session whose previous one, `ended`, crashed or hibernated; resolves once it has
+   * loaded. Rejects with `SessionError` when the session of `incarnation` is gone meanwhile (deleted, or expired on
+   * every node), or, embedded, when the session `ended` served was expired or deleted while no process ran it: a
+   * handle of it must not wake a session opened again under the same id.
    */
-  restart(sessionId: string, incarnation: string | undefined): Promise<SessionProcess>;
+  restart(sessionId: string, incarnation: string | undefined, ended: SessionProcess): Promise<SessionProcess>;
   /**
    * Deletes the session for good: its processes (here and, on NATS, on every node), its variables with their
    * history, its modules. `incarnation`: only that life of the session id (else `session_not_found`).

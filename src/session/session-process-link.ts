@@ -63,7 +63,7 @@ export class SessionProcessLink {
         const ending = this.#process.ending();
         // A crash or a hibernation loses nothing (the store has every accepted write): the next use wakes it.
         if (ending !== 'crashed' && ending !== 'hibernated') throw this.ended(ending);
-        this.#process = await this.host.restart(this.sessionId, this.#process.incarnation);
+        this.#process = await this.host.restart(this.sessionId, this.#process.incarnation, this.#process);
       }
       // Only a live session counts activity: an ended one must not re-enter the expiry sweep.
       this.host.touch(this.sessionId);
