@@ -61,14 +61,23 @@ import { assertSessionId } from '../variables/names.js';
 import { executionReplyKey } from './execution-replies.js';
 import { existingSession, moduleOperations, type ModuleServiceDeps } from './module-operations.js';
 import type { WireModuleSpec } from './module-wire-spec.js';
-import { assertFields } from './request-fields.js';
+import { optionalBoolean } from './request-fields.js';
+import { pageRequestOf, type PagedList } from './session-page.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
 import { MODULE_OPERATIONS } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
 import type { RequestBody } from './wire.js';
 
 /** One module of a `module list`: its spec, or the node it stays on. */
-type ListedEntry = { moduleId: string; spec: WireModuleSpec } | { moduleId: string; node: string };
+type ListedEntry =
+  { moduleId: string; spec: WireModuleSpec } | { moduleId: string } | { moduleId: string; node: string };
+
+/**
+ * `module.list` pages as `sessions.list` does, by id (`after`, `limit`), but answers every module when no `limit` is
+ * given (as it did before it paged); `specs: false` leaves the specs out, which a client after ids alone (the remote
+ * client's `modules()`) asks for, so that large specs never make its list too large for one reply.
+ */
+const MODULE_LIST: PagedList = { operation: 'module list', fields: ['specs'], defaultLimit: Infinity };
 
 /** The key under which a node keeps the reply of an execute request (one `prepare` passed), if it named its id. */
 function executionKey(subjects: TetherSubjects, subject: string, body: RequestBody): string | undefined {
@@ -116,16 +125,21 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
       if (!parsed || parsed.kind !== 'list')
         throw new ValidationError(`subject '${subject.slice(0, 200)}' names no module list`);
       assertSessionId(parsed.sessionId);
-      assertFields(body, [], 'module list');
+      const page = pageRequestOf(body, MODULE_LIST);
+      const withSpecs = optionalBoolean(body, 'specs') ?? true;
       return async (): Promise<ListedEntry[]> => {
         const { sessionId } = parsed;
         await existingSession(deps, sessionId, headers);
         const listed = await specs.list(sessionId);
         // Each node named by a claim is asked once, all together (a node gone answers at once, with no responders).
         const nodes = await deps.nodes.ping(listed.flatMap((entry) => (entry.local ? [entry.local.node] : [])));
-        return listed.flatMap(({ moduleId, spec, local }): ListedEntry[] => {
-          if (!local) return [{ moduleId, spec }];
-          return nodes.get(local.node) === 'answered' ? [{ moduleId, node: local.node }] : [];
+        const answering = listed.filter(({ local }) => !local || nodes.get(local.node) === 'answered');
+        // Paged once the modules gone with their node are left out: a page shorter than its limit is the last.
+        const from = page.after === undefined ? 0 : answering.findIndex(({ moduleId }) => moduleId > page.after!);
+        const shown = from === -1 ? [] : answering.slice(from, from + page.limit);
+        return shown.map(({ moduleId, spec, local }): ListedEntry => {
+          if (local) return { moduleId, node: local.node };
+          return withSpecs ? { moduleId, spec: spec! } : { moduleId };
         });
       };
     },

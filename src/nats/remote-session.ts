@@ -324,7 +324,8 @@ export class RemoteSession implements SessionContext {
    * for them.
    */
   async modules(): Promise<RemoteModuleHandle[]> {
-    const listed = (await this.#moduleCall(this.transport.subjects.moduleList(this.sessionId), {})) as {
+    // Ids alone: the specs, each up to nearly max_payload, could make the list too large for one reply.
+    const listed = (await this.#moduleCall(this.transport.subjects.moduleList(this.sessionId), { specs: false })) as {
       moduleId: string;
     }[];
     return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport, this.#scope));

@@ -17,6 +17,7 @@ const HINTS: Readonly<Record<string, string>> = {
   'var.history': "this variable's kept versions are too large together for one reply; var.get reads its value",
   'module.execute': 'the execution ran, but its output is too large to be returned over NATS',
   'sessions.list': 'ask for fewer sessions at a time with a smaller limit',
+  'module.list': 'ask for fewer modules at a time with limit and after, or for their ids alone with "specs": false',
   'var.setMany':
     'the batch was carried out, but its outcome for every name is too large for one reply; var.getMany reads what ' +
     'the names hold now; send fewer names at a time',

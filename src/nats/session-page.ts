@@ -40,26 +40,41 @@ export const DEFAULT_SESSION_PAGE = 1000;
 /** The largest `limit`: a page of 5000 ids of 128 characters, quoted and comma-separated, stays under 1 MiB. */
 export const MAX_SESSION_PAGE = 5000;
 
-/** The longest `after`: a session id's longest (src/variables/names.ts); a longer one can come before no id. */
+/**
+ * The longest `after`: a session id's and a module id's longest (src/variables/names.ts, module-spec.ts); a longer
+ * one can come before no id.
+ */
 const MAX_AFTER_LENGTH = 128;
 
 /** The operation the errors name: the wire's, for every caller, so each gets the same words. */
 const OPERATION = 'sessions.list';
 
+/** What a list other than `sessions.list` pages like it (`module.list`): its name, its other fields, its default. */
+export interface PagedList {
+  readonly operation: string;
+  /** The fields its body may have besides `after` and `limit`, which the caller checks. */
+  readonly fields: readonly string[];
+  /** The `limit` of a request that gives none; `Infinity` for all. */
+  readonly defaultLimit: number;
+}
+
+const SESSIONS_LIST: PagedList = { operation: OPERATION, fields: [], defaultLimit: DEFAULT_SESSION_PAGE };
+
 /**
- * Checks a `sessions.list` body: no field but `after` (a string of at most 128 characters) and `limit` (a whole
- * number from 1 to {@link MAX_SESSION_PAGE}); a `ValidationError` naming the field otherwise.
+ * Checks a `sessions.list` body (or, with `list`, another paged list's): no field but `after` (a string of at most
+ * 128 characters), `limit` (a whole number from 1 to {@link MAX_SESSION_PAGE}) and the list's own; a
+ * `ValidationError` naming the field otherwise.
  */
-export function pageRequestOf(body: RequestBody): PageRequest {
-  assertFields(body, ['after', 'limit'], OPERATION);
+export function pageRequestOf(body: RequestBody, list: PagedList = SESSIONS_LIST): PageRequest {
+  assertFields(body, ['after', 'limit', ...list.fields], list.operation);
   const after = optionalString(body, 'after');
   if (after !== undefined && after.length > MAX_AFTER_LENGTH)
     throw new ValidationError(
-      `field 'after' must be at most ${MAX_AFTER_LENGTH} characters, a session id's longest, got ${after.length}`,
+      `field 'after' must be at most ${MAX_AFTER_LENGTH} characters, an id's longest, got ${after.length}`,
       { details: { field: 'after', constraint: 'maxLength', limit: MAX_AFTER_LENGTH } },
     );
   const limit = body.limit;
-  if (limit === undefined) return { after, limit: DEFAULT_SESSION_PAGE };
+  if (limit === undefined) return { after, limit: list.defaultLimit };
   if (typeof limit === 'number' && Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_SESSION_PAGE)
     return { after, limit };
   // A number is shown (2.5, 0), anything else named by its kind (a string, null).
