@@ -1,7 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InternalError, Runtime, SessionError, VariableLockedError, VersionConflictError } from '../src/index.js';
-import { createFaultyStore } from './support/faulty-store.js';
+import {
+  InternalError,
+  Runtime,
+  SessionError,
+  VariableLockedError,
+  VersionConflictError,
+  type Session,
+} from '../src/index.js';
+import { createFaultyStore, type Faults } from './support/faulty-store.js';
 import { waitFor } from './support/wait-for.js';
+
+/** Crashes `session`'s process with a write of `name` that the store fails with a driver bug. */
+async function crashOnWrite(session: Session, name: string, faults: Faults): Promise<void> {
+  faults.commitThrows = new Error('store driver bug');
+  await expect(session.setVariable(name, 2)).rejects.toMatchObject({ code: 'process_exited' });
+  faults.commitThrows = undefined;
+}
 
 describe('session faults', () => {
   let runtime: Runtime | undefined;
@@ -108,9 +122,7 @@ describe('session faults', () => {
     runtime = await Runtime.start({ store, sessionTtlMs: 150, onError: () => {} });
     const session = await runtime.session('fragile');
     await session.defineVariable('x', 'integer', 1);
-    faults.commitThrows = new Error('store driver bug');
-    await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
-    faults.commitThrows = undefined;
+    await crashOnWrite(session, 'x', faults);
     // Its variables are in the store: it is still a session, though no process runs it now.
     expect(runtime.sessionIds()).toEqual([]);
     expect(await runtime.listSessions()).toEqual({ ids: ['fragile'] });
@@ -124,9 +136,7 @@ describe('session faults', () => {
     await expect(session.setVariable('x', 3)).rejects.toMatchObject({ code: 'session_expired' });
     // The new session's own crash is only a crash: its handle wakes it, with its writes kept.
     await fresh.defineVariable('y', 'integer', 1);
-    faults.commitThrows = new Error('store driver bug');
-    await expect(fresh.setVariable('y', 2)).rejects.toMatchObject({ code: 'process_exited' });
-    faults.commitThrows = undefined;
+    await crashOnWrite(fresh, 'y', faults);
     expect(await fresh.getVariable('y')).toBe(1);
   });
 
@@ -135,14 +145,10 @@ describe('session faults', () => {
     runtime = await Runtime.start({ store, onError: () => {} });
     const session = await runtime.session('fragile');
     await session.defineVariable('x', 'integer', 1);
-    faults.commitThrows = new Error('store driver bug');
-    await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
-    faults.commitThrows = undefined;
+    await crashOnWrite(session, 'x', faults);
     const other = await runtime.session('fragile');
     // The second handle woke it; its crash again leaves it crashed, then a third deletes it.
-    faults.commitThrows = new Error('store driver bug');
-    await expect(other.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
-    faults.commitThrows = undefined;
+    await crashOnWrite(other, 'x', faults);
     await (await runtime.session('fragile')).delete();
     for (const handle of [session, other])
       await expect(handle.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
@@ -154,9 +160,7 @@ describe('session faults', () => {
     runtime = await Runtime.start({ store, sessionTtlMs: 60_000, onError: () => {} });
     const session = await runtime.session('fragile');
     await session.defineVariable('x', 'integer', 1);
-    faults.commitThrows = new Error('store driver bug');
-    await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
-    faults.commitThrows = undefined;
+    await crashOnWrite(session, 'x', faults);
     expect(await session.setVariable('x', 3)).toMatchObject({ value: 3 });
     expect(runtime.sessionIds()).toEqual(['fragile']);
     expect(await runtime.listSessions()).toEqual({ ids: ['fragile'] });

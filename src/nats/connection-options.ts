@@ -56,6 +56,20 @@ export interface NatsConnectionSettings {
   readonly connectTimeoutMs?: number;
 }
 
+/**
+ * The keys of {@link NatsConnectionSettings}, for the option bags that extend it (`connect`'s, `subscribeEvents`')
+ * to list with their own in {@link optionKeys}.
+ */
+export const CONNECTION_SETTING_KEYS = {
+  servers: true,
+  user: true,
+  pass: true,
+  token: true,
+  name: true,
+  reconnect: true,
+  connectTimeoutMs: true,
+} as const satisfies { readonly [K in keyof Required<NatsConnectionSettings>]: true };
+
 /** The nats.js options for `settings`: credentials only when given, no async traces, the reconnect policy. */
 export function connectionOptions(settings: NatsConnectionSettings): ConnectionOptions {
   return {

@@ -8,7 +8,7 @@
 import { ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
-import { assertReconnectPolicy, connectNats, reportReconnects } from './connection-options.js';
+import { CONNECTION_SETTING_KEYS, assertReconnectPolicy, connectNats, reportReconnects } from './connection-options.js';
 import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
 
@@ -50,15 +50,9 @@ export interface EventSubscription {
 
 /** The keys {@link SubscribeEventsOptions} takes; any other is refused. */
 const SUBSCRIBE_EVENTS_KEYS = optionKeys<SubscribeEventsOptions>({
-  servers: true,
+  ...CONNECTION_SETTING_KEYS,
   prefix: true,
-  user: true,
-  pass: true,
-  token: true,
-  name: true,
   onError: true,
-  reconnect: true,
-  connectTimeoutMs: true,
   sessionId: true,
   feed: true,
 });

@@ -8,7 +8,13 @@ import { assertOptions, type SessionOptions } from '../session/options.js';
 import { assertTimerMs } from './timer-ms.js';
 import { assertSessionId } from '../variables/names.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
-import { assertReconnectPolicy, connectNats, reportReconnects, type ReconnectPolicy } from './connection-options.js';
+import {
+  CONNECTION_SETTING_KEYS,
+  assertReconnectPolicy,
+  connectNats,
+  reportReconnects,
+  type ReconnectPolicy,
+} from './connection-options.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteTransport } from './remote-transport.js';
 import { ClientState } from './session-handle-scope.js';
@@ -112,16 +118,10 @@ export interface TetherClient {
 
 /** The keys {@link ConnectOptions} takes; any other is refused. */
 const CONNECT_KEYS = optionKeys<ConnectOptions>({
-  servers: true,
+  ...CONNECTION_SETTING_KEYS,
   prefix: true,
   timeoutMs: true,
-  user: true,
-  pass: true,
-  token: true,
-  name: true,
   onError: true,
-  reconnect: true,
-  connectTimeoutMs: true,
 });
 
 /** How long a request waits for its reply when `timeoutMs` is not given. */
