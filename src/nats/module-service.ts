@@ -62,7 +62,7 @@ import { executionReplyKey } from './execution-replies.js';
 import { existingSession, moduleOperations, type ModuleServiceDeps } from './module-operations.js';
 import type { WireModuleSpec } from './module-wire-spec.js';
 import { optionalBoolean } from './request-fields.js';
-import { pageRequestOf, type PagedList } from './session-page.js';
+import { indexAfter, pageRequestOf, type PagedList } from './session-page.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
 import { MODULE_OPERATIONS } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
@@ -135,8 +135,9 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
         const nodes = await deps.nodes.ping(listed.flatMap((entry) => (entry.local ? [entry.local.node] : [])));
         const answering = listed.filter(({ local }) => !local || nodes.get(local.node) === 'answered');
         // Paged once the modules gone with their node are left out: a page shorter than its limit is the last.
-        const from = page.after === undefined ? 0 : answering.findIndex(({ moduleId }) => moduleId > page.after!);
-        const shown = from === -1 ? [] : answering.slice(from, from + page.limit);
+        const ids = answering.map(({ moduleId }) => moduleId);
+        const from = page.after === undefined ? 0 : indexAfter(ids, page.after);
+        const shown = answering.slice(from, from + page.limit);
         return shown.map(({ moduleId, spec, local }): ListedEntry => {
           if (local) return { moduleId, node: local.node };
           return withSpecs ? { moduleId, spec: spec! } : { moduleId };
