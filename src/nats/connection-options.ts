@@ -25,9 +25,10 @@ export interface ReconnectPolicy {
 const RECONNECT_KEYS = optionKeys<ReconnectPolicy>({ maxAttempts: true, waitMs: true });
 
 /**
- * Throws `ValidationError` naming the `reconnect` option of `owner` (in an unknown key's message) unless it is a policy nats.js can follow: only
- * `maxAttempts` (-1 for ever, or a whole number ≥ 0) and `waitMs` (1 to 2^31-1 ms). Checked before connecting: a
- * misspelled key left a node that gives up for good after the default, and a string was handed to nats.js as is.
+ * Throws `ValidationError` naming the `reconnect` option of `owner` (in an unknown key's message) unless it is a
+ * policy nats.js can follow: only `maxAttempts` (-1 for ever, or a whole number ≥ 0) and `waitMs` (1 to 2^31-1 ms).
+ * Checked before connecting: a misspelled key left a node that gives up for good after the default, and a string
+ * was handed to nats.js as is.
  */
 export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
   if (reconnect === undefined) return;

@@ -27,22 +27,29 @@ const PROBE_OPTIONS = { tools: [PROBE_TOOL], reward: () => 0 } as const;
 /**
  * The input check a module of `type` and `signature` runs embedded: the program of that type built from that
  * signature (never run), whose `inputProblem` is the one the embedded module calls before queueing an execution.
- * `undefined` when the client cannot tell the module's program (a type it does not know: one registered on the
- * nodes only), or cannot build it.
+ * The program is built at the first check, as most handles never see an input that is not exact JSON; `undefined`
+ * when the client cannot tell the module's program (a type it does not know: one registered on the nodes only),
+ * and a check that finds nothing when it cannot build it.
  * @example
  * const check = executeInputCheck('Predict', 'question:string -> answer:string');
  * check?.({ question: new Date() }); // ValidationError "input field 'question' must be a string, got a Date"
  */
 export function executeInputCheck(type: unknown, signature: unknown): ExecuteInputCheck | undefined {
   if (typeof type !== 'string' || typeof signature !== 'string' || !defaultModuleRegistry.has(type)) return undefined;
-  let program: ProgramModule;
-  try {
-    const { moduleClass } = defaultModuleRegistry.resolve(type);
-    program = new moduleClass(signature, { ...PROBE_OPTIONS, llm: createEchoModel() });
-  } catch {
-    return undefined;
-  }
-  return (inputs) => inputProblem(program, inputs);
+  let program: ProgramModule | null | undefined;
+  const build = (): ProgramModule | null => {
+    try {
+      const { moduleClass } = defaultModuleRegistry.resolve(type);
+      return new moduleClass(signature, { ...PROBE_OPTIONS, llm: createEchoModel() });
+    } catch {
+      // A signature the node will refuse anyway: the node then judges the inputs alone.
+      return null;
+    }
+  };
+  return (inputs) => {
+    program ??= build();
+    return program === null ? undefined : inputProblem(program, inputs);
+  };
 }
 
 /**
