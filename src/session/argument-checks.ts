@@ -62,17 +62,18 @@ export function assertRecordsArray(records: unknown): asserts records is readonl
 /**
  * Throws what `defineVariable(name, type, value, options)` is refused with when its arguments are wrong (the name,
  * then the options, the type with its constraints, the value), in the order and words of an embedded definition:
- * it is the embedded definition's own check (`createVariableRecord`), whose record is dropped. A remote handle runs
- * it before sending, since a type or value JSON cannot carry (a bigint, a cyclic object) would otherwise fail to
- * encode, and a node names the request's fields rather than the variable.
+ * it is the check an embedded definition runs before it asks its session process (`createVariableRecord`), whose
+ * record is dropped here. A remote handle runs it before sending, since a type or value JSON cannot carry (a bigint,
+ * a cyclic object) would otherwise fail to encode, and a node names the request's fields rather than the variable.
  */
 export function assertDefinition(name: unknown, type: unknown, value: unknown, options: unknown): void {
   createVariableRecord({ id: '', name: name as string, type, value, options, at: '' });
 }
 
 /**
- * Throws unless `lockVariable(name, owner)` or `unlockVariable` names a variable and gives a lock owner, worded as
- * an embedded lock's refusal (the name first: an embedded lock looks the variable up before it reads the owner).
+ * Throws unless `lockVariable(name, owner)` or `unlockVariable` names a variable and gives a lock owner, the name
+ * first. An embedded lock runs it before it looks the variable up, so a wrong owner is refused alike whether the
+ * variable exists or not, embedded and remote.
  */
 export function assertLockArguments(name: unknown, owner: unknown): void {
   assertVariableName(name);

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { BridgeError, VariableNotFoundError } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
-import { exportRecord, type ExportedVariable } from '../variables/record.js';
+import { createVariableRecord, exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
 import { stampOf } from './apply-store-change.js';
 import { assertListener, assertNamesArray } from './argument-checks.js';
@@ -74,15 +74,9 @@ export class Session implements SessionContext {
 
   /** Defines a new variable; a name that exists already gives `AlreadyExistsError` and keeps the original. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
-    return (await this.#link.write({
-      kind: 'define',
-      id: randomUUID(),
-      name,
-      varType: type,
-      value,
-      options,
-      at: now(),
-    })) as VariableRecord;
+    // Built (and so checked) before the process is asked: wrong arguments are refused whatever the session's state.
+    const record = createVariableRecord({ id: randomUUID(), name, type, value, options, at: now() });
+    return (await this.#link.write({ kind: 'define', record })) as VariableRecord;
   }
 
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */

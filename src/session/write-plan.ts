@@ -14,30 +14,23 @@ import {
   type SerializedError,
 } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
-import {
-  assertLockOwner,
-  assertWritableBy,
-  createVariableRecord,
-  importRecord,
-  withLock,
-  withValue,
-} from '../variables/record.js';
+import { assertWritableBy, importRecord, withLock, withValue } from '../variables/record.js';
 import { assertVariableName } from '../variables/names.js';
 import { withPatternBudget } from '../variables/string-pattern.js';
 import type { VariableRecord } from '../variables/types.js';
+import { assertLockArguments } from './argument-checks.js';
 import { decide, failedOutcome, outcomesOf, type SetManyRequest } from './name-by-name.js';
 
 /** A write the session process carries out, one at a time, in arrival order. */
 export type WriteRequest =
   | {
       readonly kind: 'define';
-      readonly id: string;
-      readonly name: string;
-      readonly varType: unknown;
-      readonly value: unknown;
-      readonly options: unknown;
-      readonly at: string;
-      readonly updatedBy?: string | undefined;
+      /**
+       * The definition's version-1 record, built (and so checked) by the caller before the write was asked for: a
+       * definition's arguments are refused alike whatever the session's state, as a remote handle refuses them
+       * before sending (session/argument-checks.ts). What is left to the process is whether the name is free.
+       */
+      readonly record: VariableRecord;
     }
   | {
       readonly kind: 'set';
@@ -149,6 +142,7 @@ export function refusalChecks(view: SessionView, request: WriteRequest, error: u
 function namesWritten(request: WriteRequest): string[] | undefined {
   switch (request.kind) {
     case 'define':
+      return [request.record.name];
     case 'set':
     case 'delete':
     case 'lock':
@@ -203,7 +197,7 @@ function put(view: SessionView, record: VariableRecord): StoreWrite<VariableReco
 }
 
 function planDefine(view: SessionView, request: Extract<WriteRequest, { kind: 'define' }>): WritePlan {
-  const record = createVariableRecord({ ...request, type: request.varType });
+  const { record } = request;
   if (view.variables.has(record.name))
     throw new AlreadyExistsError('variable', record.name, { details: { sessionId: view.sessionId } });
   return { writes: [put(view, record)], reply: record };
@@ -283,8 +277,10 @@ function planDelete(view: SessionView, request: Extract<WriteRequest, { kind: 'd
 }
 
 function planLock(view: SessionView, request: Extract<WriteRequest, { kind: 'lock' | 'unlock' }>): WritePlan {
+  // The arguments before the variable: a wrong owner is refused alike whether the variable exists or not, as a
+  // remote handle refuses it before sending (session/argument-checks.ts).
+  assertLockArguments(request.name, request.owner);
   const before = existing(view, request.name);
-  assertLockOwner(request.name, request.owner);
   const owner = request.kind === 'lock' ? request.owner : null;
   if (before.lockedBy === owner) {
     // Judged on the view only: confirmed against the store before it is answered (see `WritePlan.checks`).

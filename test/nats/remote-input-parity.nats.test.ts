@@ -200,4 +200,30 @@ describe('variable calls refuse bad arguments alike embedded and remotely, sendi
     await expect(remote.unlockVariable('f', 'me')).resolves.toMatchObject({ lockedBy: null });
     await expect(remote.rollbackVariable('f', 1)).resolves.toMatchObject({ value: 1, version: 3 });
   });
+
+  it('a wrong owner of a missing variable, and a wrong definition in a deleted session: the argument, not the state', async () => {
+    const { client, embedded, remote } = await bothKinds('inp7');
+    const sent = await sentRequests('inp7');
+    // Embedded, the variable was looked up first: `variable_not_found` here, `validation_failed` remotely.
+    for (const lock of ['lockVariable', 'unlockVariable'] as const) {
+      const error = await refusedAlike(
+        () => embedded[lock]('missing', 7 as never),
+        () => remote[lock]('missing', 7 as never),
+      );
+      expect(error).toMatchObject({ message: "lock owner for 'missing' must be a string, got number" });
+    }
+    await nc().flush();
+    expect(sent).toEqual([]);
+
+    // Deleted through another client: embedded, the session's end was told first (`session_not_found`).
+    await (await client.session('inp7', { create: false })).delete();
+    const error = await refusedAlike(
+      () => embedded.defineVariable('g', 'integer', 'one'),
+      () => remote.defineVariable('g', 'integer', 'one'),
+    );
+    expect(error).toMatchObject({ code: 'validation_failed', variable: 'g' });
+    // Right arguments hear that the session is gone, on both sides.
+    await expect(embedded.defineVariable('g', 'integer', 1)).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(remote.defineVariable('g', 'integer', 1)).rejects.toMatchObject({ code: 'session_not_found' });
+  });
 });
