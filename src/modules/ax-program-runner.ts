@@ -4,7 +4,7 @@
  * sampled several times, or an agent with a JS runtime.
  * @module
  */
-import { AxJSRuntime, AxSignature, agent, bestOfN, f, refine } from '@ax-llm/ax';
+import { AxSignature, agent, bestOfN, f, refine } from '@ax-llm/ax';
 import type {
   AxFieldType,
   AxFunction,
@@ -16,6 +16,7 @@ import type {
 } from '@ax-llm/ax';
 import { InternalError, ValidationError } from '../errors.js';
 import { applyToStep, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
+import { createCodeRuntime } from './code-runtime.js';
 import { GeneratorPool, type Pooled } from './generator-pool.js';
 import { InputFields } from './input-fields.js';
 import type { LanguageModel } from './language-model.js';
@@ -204,7 +205,7 @@ export class AxProgramRunner {
         };
       }
       if (this.#kind === 'program_of_thought') {
-        const program = agent(this.#signature, { runtime: new AxJSRuntime() });
+        const program = agent(this.#signature, { runtime: createCodeRuntime() });
         if (params.instructions !== undefined) program.addActorInstruction(params.instructions);
         forwarded = program.forward(service, values as AxGenIn, options);
         if (signal) stop = () => program.stop();
