@@ -156,6 +156,7 @@ export const moduleMachine = setup({
     moduleId: input.moduleId,
     sessionId: input.sessionId,
     moduleType: input.moduleType,
+    signature: input.signature,
     mailbox: [],
     current: null,
     completed: input.completed ?? 0,
@@ -176,11 +177,12 @@ export const moduleMachine = setup({
       actions: enqueueActions(({ context, event, self, enqueue }) => {
         if (event.callId === undefined) return;
         const state = self.getSnapshot().value as ModuleDescription['state'];
-        const { moduleId, sessionId, moduleType, completed, failed } = context;
+        const { moduleId, sessionId, moduleType, signature, completed, failed } = context;
         const description: ModuleDescription = {
           moduleId,
           sessionId,
           moduleType,
+          signature,
           state,
           ...(context.current ? { executionId: context.current.executionId } : {}),
           queued: context.mailbox.length,

@@ -12,6 +12,8 @@ export interface ModuleMachineInput {
   readonly moduleId: string;
   readonly sessionId: string;
   readonly moduleType: string;
+  /** The module's signature, as its spec gave it: `describe` tells it. */
+  readonly signature: string;
   /**
    * Executions completed and failed before this process started, by the processes the module ran in before (a
    * module that hibernated when idle runs in a new process once woken): `describe` counts the module's, not the
@@ -61,6 +63,7 @@ export interface ModuleMachineContext {
   readonly moduleId: string;
   readonly sessionId: string;
   readonly moduleType: string;
+  readonly signature: string;
   readonly mailbox: readonly Execution[];
   readonly current: Execution | null;
   readonly completed: number;
@@ -151,7 +154,10 @@ export type ModuleEmittedEvent =
 export interface ModuleDescription {
   readonly moduleId: string;
   readonly sessionId: string;
+  /** The module's type now (a `module` variable named by `typeVariable` may have swapped it). */
   readonly moduleType: string;
+  /** The module's signature, as its spec gave it: the inputs an execution takes and the outputs it gives. */
+  readonly signature: string;
   readonly state: 'idle' | 'syncing' | 'executing';
   /** The execution the process is syncing or executing; absent while it is idle. */
   readonly executionId?: string;

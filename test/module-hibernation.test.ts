@@ -149,6 +149,7 @@ describe('module hibernation (embedded)', () => {
       moduleId: 'qa',
       sessionId: 'h5',
       moduleType: 'Predict',
+      signature: spec.signature,
       state: 'idle',
       queued: 0,
       completed: 1,

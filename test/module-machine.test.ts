@@ -15,7 +15,7 @@ function scriptedModule() {
         }),
       },
     }),
-    { input: { moduleId: 'qa', sessionId: 's', moduleType: 'Predict' } },
+    { input: { moduleId: 'qa', sessionId: 's', moduleType: 'Predict', signature: 'question -> answer' } },
   );
   const replies: unknown[] = [];
   actor.on('tether.reply', (reply) => replies.push(reply));

@@ -98,7 +98,13 @@ describe('module process', () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => qa.execute({ question: `q${i}` })));
     results.forEach((result, i) => expect(result.output.answer).toContain(`q${i}`));
     expect(started).toEqual(results.map((result) => result.executionId));
-    expect(await qa.describe()).toMatchObject({ state: 'idle', queued: 0, completed: 10, failed: 0 });
+    expect(await qa.describe()).toMatchObject({
+      signature: 'question:string -> answer:string',
+      state: 'idle',
+      queued: 0,
+      completed: 10,
+      failed: 0,
+    });
   });
 
   it('keeps its id, bindings and callbacks across a type swap', async () => {

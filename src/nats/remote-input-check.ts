@@ -5,9 +5,9 @@
  * them (a bigint, a cyclic object: an `InternalError`).
  *
  * Inputs JSON carries exactly are sent unjudged: the node runs the embedded check on what it receives, against the
- * module as it is then. The client's copy of that check (built from the spec the handle was created with) is only
- * asked about the rest, since the module may have been stopped and created again with another signature since: a
- * stale copy must not refuse what the node would take.
+ * module as it is then. The client's copy of that check (built from the spec the handle was created with, or from
+ * the module's description) is only asked about the rest, since the module may have been stopped and created again
+ * with another signature since: a stale copy must not refuse what the node would take.
  * @module
  */
 import { ValidationError } from '../errors.js';
@@ -15,7 +15,6 @@ import { createEchoModel } from '../modules/language-model.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import { inputProblem, type ProgramModule } from '../modules/program-module.js';
-import { isExactJson } from './tagged-values.js';
 
 /** What is wrong with an execution's inputs, or `undefined`: the embedded module's own check of its signature. */
 export type ExecuteInputCheck = (inputs: Readonly<Record<string, unknown>>) => ValidationError | undefined;
@@ -53,8 +52,8 @@ export function executeInputCheck(type: unknown, signature: unknown): ExecuteInp
 }
 
 /**
- * Throws what the inputs of an execution of `moduleId` are refused with before they are sent (see the module
- * comment): nothing for exact JSON; otherwise `check`'s refusal when the handle has a check and it refuses, and a
+ * Throws what the inputs of an execution of `moduleId`, inputs that are not exact JSON (`isExactJson`), are refused
+ * with before they are sent (see the module comment): `check`'s refusal when there is a check and it refuses, and a
  * `ValidationError` naming the inputs (`details.field: 'inputs'`) when JSON cannot encode them at all. Inputs that
  * pass go as JSON makes them (a `Date` in a date field as its text, which the node reads as the date).
  */
@@ -63,7 +62,6 @@ export function assertSendableInputs(
   inputs: Readonly<Record<string, unknown>>,
   check: ExecuteInputCheck | undefined,
 ): void {
-  if (isExactJson(inputs)) return;
   const refusal = check?.(inputs);
   if (refusal) throw refusal;
   try {

@@ -25,10 +25,11 @@ import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { ModuleEvent } from './module-events.js';
 import { subscribeModuleEvents, type ModuleEventSubscription } from './module-event-subscription.js';
 import { followModuleState } from './module-state-follower.js';
-import { assertSendableInputs, type ExecuteInputCheck } from './remote-input-check.js';
+import { assertSendableInputs, executeInputCheck, type ExecuteInputCheck } from './remote-input-check.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
+import { isExactJson } from './tagged-values.js';
 import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */
@@ -77,12 +78,14 @@ export class RemoteModuleHandle {
   #gone = false;
   /** The event subscriptions of this handle's listeners, ended by its `stop` (and its session handle's). */
   readonly #listeners = new Set<() => void>();
+  /** The input check built from the module's description, for a handle not given one (see {@link execute}). */
+  #describedCheck: Promise<ExecuteInputCheck | undefined> | undefined;
 
   /**
    * @internal Handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `scope`: the session
    * handle's, whose `stop()` ends this handle too, and whose life this handle is bound to. `inputCheck`: the
-   * embedded module's check of an execution's inputs, when the handle's spec tells the program (see
-   * remote-input-check.ts).
+   * embedded module's check of an execution's inputs, when the handle's spec or the module's description tells the
+   * program (see remote-input-check.ts); without it, the module is described at the first input that needs it.
    */
   constructor(
     readonly moduleId: string,
@@ -130,10 +133,12 @@ export class RemoteModuleHandle {
    * Runs one execution on whichever node takes the request; resolves with its output and the provenance
    * `{ variable: version }` of the values it used, frozen throughout as an embedded handle's. The inputs travel as
    * JSON, and the node's checks of the module's signature judge what arrives. Inputs JSON would change or cannot
-   * encode are judged first here, sending nothing (see remote-input-check.ts): a handle got with its spec
-   * (`session.module(id, spec)` of a built-in type) refuses them with the embedded module's own error (a `Date` in a
-   * string field, a bigint, a cyclic object, `NaN` or `Infinity` in a number field), and any handle refuses what JSON
-   * cannot encode (a bigint, a cycle) as a `ValidationError` naming the inputs. What passes reaches the node as JSON
+   * encode are judged first here, sending no execution (see remote-input-check.ts): a module of a built-in type
+   * refuses them with the embedded module's own error (a `Date` in a string field, a bigint, a cyclic object, `NaN`
+   * or `Infinity` in a number field), and any module refuses what JSON cannot encode (a bigint, a cycle) as a
+   * `ValidationError` naming the inputs. A handle knows the module's type and signature from its spec or from the
+   * `describe` that `session.module(id)` makes; one from `session.modules()` describes the module at the first such
+   * input. What passes reaches the node as JSON
    * makes it (a `Date` as its ISO text, which a date field takes as the embedded one takes the `Date`; an object with
    * `toJSON` as what that returns; an `undefined` member not at all). One node runs a module's
    * executions one at a time, in arrival order; executions sent at once may be spread over several nodes and then
@@ -180,7 +185,7 @@ export class RemoteModuleHandle {
     const signal = executionSignal(this.sessionId, this.moduleId, options.signal);
     this.#assertUsable();
     // Refused here as the embedded module refuses them, before JSON changes them (or fails to encode them).
-    assertSendableInputs(this.moduleId, inputs, this.inputCheck);
+    if (!isExactJson(inputs)) assertSendableInputs(this.moduleId, inputs, await this.#inputCheck());
     const executionId = randomUUID();
     if (signal?.aborted)
       throw new ExecutionAbortedError(this.moduleId, executionId, {
@@ -342,6 +347,22 @@ export class RemoteModuleHandle {
   #assertUsable(): void {
     this.scope.assertOpen();
     if (this.#stopped) throw new ModuleNotFoundError(this.sessionId, this.moduleId, { details: { handle: 'stopped' } });
+  }
+
+  /**
+   * The check of inputs that are not exact JSON: the one the handle was given, or else one built from the module's
+   * description, asked once (again after a describe that failed; a module it cannot tell is judged by the node).
+   */
+  #inputCheck(): ExecuteInputCheck | undefined | Promise<ExecuteInputCheck | undefined> {
+    if (this.inputCheck) return this.inputCheck;
+    this.#describedCheck ??= this.describe().then(
+      (description) => executeInputCheck(description.moduleType, description.signature),
+      () => {
+        this.#describedCheck = undefined;
+        return undefined;
+      },
+    );
+    return this.#describedCheck;
   }
 
   async #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {

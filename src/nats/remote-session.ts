@@ -6,6 +6,7 @@
  * compare-and-set from here.
  * @module
  */
+import type { ModuleDescription } from '../../machines/module.machine.js';
 import { BridgeError, NatsConnectionError, VariableNotFoundError } from '../errors.js';
 import type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from '../session/session.js';
 import type {
@@ -311,10 +312,14 @@ export class RemoteSession implements SessionContext {
     assertModuleId(id);
     const [operation, body] =
       spec === undefined ? (['describe', {}] as const) : (['create', { spec: toWireSpec(spec) }] as const);
-    await this.#moduleCall(this.transport.subjects.module(this.sessionId, id, operation), body);
-    // Bound to this handle's life and to its stop, as its own requests are. A handle given its spec checks the
-    // inputs of its executions as the embedded module does.
-    const inputCheck = spec === undefined ? undefined : executeInputCheck(spec.type, spec.signature);
+    const description = (await this.#moduleCall(
+      this.transport.subjects.module(this.sessionId, id, operation),
+      body,
+    )) as ModuleDescription;
+    // Bound to this handle's life and to its stop, as its own requests are. It checks the inputs of its executions
+    // as the embedded module does, knowing the program from the module's description (which a create answers too:
+    // its type then is the one a type variable chose).
+    const inputCheck = executeInputCheck(description.moduleType, description.signature);
     return new RemoteModuleHandle(id, this.sessionId, this.transport, this.#scope, inputCheck);
   }
 

@@ -209,7 +209,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     const stored = await load();
     if (stored === undefined) throw new ModuleNotFoundError(sessionId, moduleId);
     const moduleType = await ModuleInstance.typeOf(session, stored.spec);
-    return { moduleId, sessionId, moduleType, state: 'idle', queued: 0, completed: 0, failed: 0 };
+    const { signature } = stored.spec;
+    return { moduleId, sessionId, moduleType, signature, state: 'idle', queued: 0, completed: 0, failed: 0 };
   }
 
   async execute(

@@ -115,7 +115,8 @@ export class ModuleEntry implements ModuleHandleHooks {
   asleep(): ModuleDescription | undefined {
     if (this.#process || this.#ended || !this.#counts) return undefined;
     const { sessionId, moduleId } = this.handle;
-    return { moduleId, sessionId, moduleType: this.instance.moduleType, state: 'idle', queued: 0, ...this.#counts };
+    const { moduleType, spec } = this.instance;
+    return { moduleId, sessionId, moduleType, signature: spec.signature, state: 'idle', queued: 0, ...this.#counts };
   }
 
   /**
@@ -239,6 +240,7 @@ export class ModuleEntry implements ModuleHandleHooks {
         moduleId: handle.moduleId,
         sessionId: handle.sessionId,
         moduleType: instance.moduleType,
+        signature: instance.spec.signature,
         ...this.#counts,
       },
     });

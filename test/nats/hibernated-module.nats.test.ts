@@ -68,7 +68,13 @@ describe('a hibernated module on a node', () => {
     expect(b.whereis(moduleProcessName('d1', 'qa'))).toBeUndefined();
     expect(a.whereis(moduleProcessName('d1', 'qa'))).toBeUndefined();
     for (const description of described)
-      expect(description).toMatchObject({ moduleId: 'qa', moduleType: 'ChainOfThought', state: 'idle', queued: 0 });
+      expect(description).toMatchObject({
+        moduleId: 'qa',
+        moduleType: 'ChainOfThought',
+        signature: predict.signature,
+        state: 'idle',
+        queued: 0,
+      });
   });
 
   it('publishes the woken process’s events on the module’s events subject, once each', async () => {

@@ -130,21 +130,29 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
     await expect(modules.remote.execute({ question: 'x', count: 2 })).resolves.toMatchObject({ moduleId: 'qa' });
   });
 
-  it('a handle that does not know the spec refuses what JSON cannot encode, naming the inputs, sending nothing', async () => {
-    const { remote } = await bothKinds('inp4');
+  it('a handle got without its spec judges as the embedded module, from the description, sending no execution', async () => {
+    const { modules, remote } = await bothKinds('inp4');
     const described = await remote.module('qa');
-    const [listed] = await remote.modules();
     const sent = await sentRequests('inp4');
+    const [listed] = await remote.modules();
     for (const handle of [described, listed!]) {
-      for (const inputs of [{ question: 1n }, { question: cyclic }]) {
-        const error = await handle.execute(inputs).catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(ValidationError);
-        expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'inputs', moduleId: 'qa' } });
-        expect((error as Error).message).toMatch(/^execute\(\) of module 'qa': its inputs cannot be sent as JSON \(/);
-      }
+      const error = await refusedAlike(
+        () => modules.embedded.execute({ question: new Date(0) }),
+        () => handle.execute({ question: new Date(0) }),
+      );
+      expect(error).toMatchObject({ message: "input field 'question' must be a string, got a Date" });
+    }
+    // What JSON cannot encode, where the check lets it through (a json field's members are not judged), is refused
+    // naming the inputs, by every kind of handle.
+    for (const handle of [modules.remote, described, listed!]) {
+      const error = await handle.execute({ question: 'x', payload: { count: 1n } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'inputs', moduleId: 'qa' } });
+      expect((error as Error).message).toMatch(/^execute\(\) of module 'qa': its inputs cannot be sent as JSON \(/);
     }
     await nc().flush();
-    expect(sent).toEqual([]);
+    // The listing, and the one description the listed handle asked for at its first such input: no execution.
+    expect(sent).toEqual(['tether.v1.session.inp4.module.list', 'tether.v1.session.inp4.module.qa.describe']);
   });
 
   it("the spec's check never refuses JSON inputs: a module created again with another signature judges them", async () => {
