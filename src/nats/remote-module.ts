@@ -136,13 +136,12 @@ export class RemoteModuleHandle {
    * encode are judged first here, sending no execution (see remote-input-check.ts): a module of a built-in type
    * refuses them with the embedded module's own error (a `Date` in a string field, a bigint, a cyclic object, `NaN`
    * or `Infinity` in a number field), and any module refuses what JSON cannot encode (a bigint, a cycle) as a
-   * `ValidationError` naming the inputs. A handle knows the module's type and signature from its spec or from the
-   * `describe` that `session.module(id)` makes; one from `session.modules()` describes the module at the first such
-   * input. What passes reaches the node as JSON
-   * makes it (a `Date` as its ISO text, which a date field takes as the embedded one takes the `Date`; an object with
-   * `toJSON` as what that returns; an `undefined` member not at all). One node runs a module's
-   * executions one at a time, in arrival order; executions sent at once may be spread over several nodes and then
-   * run side by side.
+   * `ValidationError` naming the inputs. A handle knows the module's type and signature from the description that
+   * `session.module(id, spec?)` got; one from `session.modules()` describes the module at the first such input. What
+   * passes reaches the node as JSON makes it (a `Date` as its ISO text, which a date field takes as the embedded one
+   * takes the `Date`; an object with `toJSON` as what that returns; an `undefined` member not at all). One node runs a
+   * module's executions one at a time, in arrival order; executions sent at once may be spread over several nodes and
+   * then run side by side.
    *
    * The node that takes the execution says so before it waits for anything (a provider, the mailbox; an execution
    * that needs no wait just replies), and the client pings it every 2 s while it waits: if that node stops
