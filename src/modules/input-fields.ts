@@ -130,18 +130,32 @@ function described(value: unknown): string {
   return `a ${typeof value} (${String(value)})`;
 }
 
+/** Why Ax could not render an object input: nested too deep, or a bigint at `path` (member names, outermost first). */
+type Snag = { readonly kind: 'depth' } | { readonly kind: 'bigint'; readonly path: string[] };
+
+const TOO_DEEP: Snag = { kind: 'depth' };
+
 /**
- * Whether `value` nests deeper than a variable's value may: Ax walks an input recursively (to render it in the
- * prompt), and one nested thousands of levels overflowed the stack there, failing as the LLM program's error.
- * The walk stops at the limit, so it cannot overflow itself.
+ * What in `value` Ax could not render in the prompt, or `undefined`. Ax walks an input recursively, and one nested
+ * thousands of levels overflowed the stack there; it writes objects as JSON, which has no bigint. Either failed as
+ * the LLM program's error (`internal_error`) rather than as the caller's. The walk stops at the depth limit, so it
+ * cannot overflow itself, and allocates nothing unless it finds a bigint.
  */
-function nestedTooDeep(value: object, depth: number): boolean {
-  if (depth >= MAX_JSON_DEPTH) return true;
+function snagIn(value: object, depth: number): Snag | undefined {
+  if (depth >= MAX_JSON_DEPTH) return TOO_DEEP;
   for (const key in value) {
     const item = (value as Record<string, unknown>)[key];
-    if (typeof item === 'object' && item !== null && nestedTooDeep(item, depth + 1)) return true;
+    const snag =
+      typeof item === 'bigint'
+        ? { kind: 'bigint' as const, path: [] }
+        : typeof item === 'object' && item !== null
+          ? snagIn(item, depth + 1)
+          : undefined;
+    if (snag === undefined) continue;
+    if (snag.kind === 'bigint') snag.path.unshift(Array.isArray(value) ? `[${key}]` : `.${key}`);
+    return snag;
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -185,10 +199,9 @@ export class InputFields {
         return new ValidationError(`input field '${rule.name}' must be ${rule.expected}, got ${described(value)}`, {
           details: { field: rule.name, expected: rule.expected },
         });
-      } else if (typeof value === 'object' && value !== null && nestedTooDeep(value, 0)) {
-        return new ValidationError(`input field '${rule.name}' is nested deeper than ${MAX_JSON_DEPTH} levels`, {
-          details: { field: rule.name, constraint: 'depth' },
-        });
+      } else if (typeof value === 'object' && value !== null) {
+        const snag = snagIn(value, 0);
+        if (snag) return snagError(rule.name, snag);
       }
     }
     // Own and inherited enumerable keys alike: Ax reads fields by name, so either would have been dropped.
@@ -225,4 +238,17 @@ export class InputFields {
       details: { field: name, accepted: [...this.#names] },
     });
   }
+}
+
+/** The refusal of input field `name` for what {@link snagIn} found in it. */
+function snagError(name: string, snag: Snag): ValidationError {
+  if (snag.kind === 'depth') {
+    return new ValidationError(`input field '${name}' is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      details: { field: name, constraint: 'depth' },
+    });
+  }
+  const at = `${name}${snag.path.join('')}`;
+  return new ValidationError(`input field '${name}' holds a bigint at ${at}, which JSON cannot carry`, {
+    details: { field: name, path: at, got: 'a bigint' },
+  });
 }

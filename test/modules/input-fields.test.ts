@@ -64,6 +64,18 @@ describe('input fields', () => {
     expect(error.details).toMatchObject({ field });
   });
 
+  it('refuses a bigint anywhere inside an object input, naming where: Ax writes objects as JSON', async () => {
+    // It failed inside Ax as the LLM program's error: internal_error "Do not know how to serialize a BigInt".
+    const error = await refusal({ ...valid, settings: { limits: [1, { max: 10n }] } });
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toBe(
+      "input field 'settings' holds a bigint at settings.limits[1].max, which JSON cannot carry",
+    );
+    expect(error.details).toMatchObject({ field: 'settings', path: 'settings.limits[1].max', got: 'a bigint' });
+    const listed = await refusal({ ...valid, settings: [2n] });
+    expect(listed.message).toBe("input field 'settings' holds a bigint at settings[0], which JSON cannot carry");
+  });
+
   it('refuses a number that is not finite, which no provider could be sent', async () => {
     expect((await refusal({ ...valid, count: Number.NaN })).details).toMatchObject({ field: 'count' });
   });

@@ -114,6 +114,10 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
       [{ question: 1n }, "input field 'question' must be a string, got a bigint (1)"],
       [{ question: cyclic }, "input field 'question' must be a string, got an object"],
       [{ question: 'x', payload: cyclic }, "input field 'payload' is nested deeper than 256 levels"],
+      [
+        { question: 'x', payload: { n: 1n } },
+        "input field 'payload' holds a bigint at payload.n, which JSON cannot carry",
+      ],
       [{ question: 'x', count: Number.NaN }, "input field 'count' must be a finite number, got a number (NaN)"],
       [{ question: 'x', count: Infinity }, "input field 'count' must be a finite number, got a number (Infinity)"],
     ];
@@ -142,10 +146,15 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
       );
       expect(error).toMatchObject({ message: "input field 'question' must be a string, got a Date" });
     }
-    // What JSON cannot encode, where the check lets it through (a json field's members are not judged), is refused
-    // naming the inputs, by every kind of handle.
+    // What JSON cannot encode, where the check lets it through (a member's own toJSON throws), is refused naming the
+    // inputs, by every kind of handle.
+    const unencodable = {
+      toJSON() {
+        throw new Error('no JSON for this');
+      },
+    };
     for (const handle of [modules.remote, described, listed!]) {
-      const error = await handle.execute({ question: 'x', payload: { count: 1n } }).catch((e: unknown) => e);
+      const error = await handle.execute({ question: 'x', payload: { unencodable } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'inputs', moduleId: 'qa' } });
       expect((error as Error).message).toMatch(/^execute\(\) of module 'qa': its inputs cannot be sent as JSON \(/);
