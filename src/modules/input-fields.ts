@@ -80,8 +80,9 @@ const TYPES: Readonly<Record<string, TypeRule>> = {
 
 const ANYTHING: TypeRule = { accepts: () => true, one: 'a value', many: 'values' };
 
+/** A string, or a `Date` that holds a time: Ax formats a date field's `Date`, and an invalid one threw there. */
 function isDateLike(value: unknown): boolean {
-  return value instanceof Date || typeof value === 'string';
+  return value instanceof Date ? !Number.isNaN(value.getTime()) : typeof value === 'string';
 }
 
 function isRangeLike(value: unknown): boolean {
@@ -121,7 +122,8 @@ function passes(rule: FieldRule, value: unknown): boolean {
 function described(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
-  if (typeof value === 'object') return value instanceof Date ? 'a Date' : 'an object';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'a Date';
+  if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') {
     const text = JSON.stringify(value);
     return `a string (${text.length > 40 ? `${text.slice(0, 37)}..."` : text})`;

@@ -49,6 +49,12 @@ describe('input fields', () => {
       'photo',
       'input field \'photo\' must be an image ({ mimeType, data }), got a string ("cat.png")',
     ],
+    // Ax formatted it and threw "Invalid time value": internal_error.
+    [
+      { ...valid, due: new Date(Number.NaN) },
+      'due',
+      "input field 'due' must be a date (string or Date), got an invalid Date",
+    ],
     // A list where the signature declares one value: Ax itself refuses it (a plain error, once internal_error).
     [{ ...valid, due: ['2024-01-01'] }, 'due', "input field 'due' must be a date (string or Date), got a list"],
     [
