@@ -135,6 +135,11 @@ describe('cli', () => {
     expect(result.provenance).toEqual({ temperature: 2 });
     // The offline model echoes the parameters it was sent: the value set through the CLI.
     expect(result.output.answer).toContain('temperature=0.9');
+    const misspelt = await inProcess(['module', 'call', 'qa', '--input', 'qestion=Why?', ...s]);
+    expect(misspelt.code).toBe(1);
+    expect(errorLines(misspelt)).toEqual([
+      "tether: validation_failed: unknown input field 'qestion'; this program takes: question (a string)",
+    ]);
 
     const [watched, heard] = await Promise.all([watch.stop('SIGINT'), events.stop('SIGTERM')]);
     expect(watched.code).toBe(0);

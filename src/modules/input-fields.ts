@@ -193,6 +193,12 @@ export class InputFields {
    * when the inputs are fine.
    */
   problem(values: FieldValues): ValidationError | undefined {
+    // Unknown fields first: a misspelt field is also a missing one, and the refusal that names the misspelling
+    // (and lists what the program takes) is the one that tells the caller what to fix.
+    // Own and inherited enumerable keys alike: Ax reads fields by name, so either would have been dropped.
+    for (const key in values) {
+      if (!this.#names.has(key) && values[key] !== undefined) return this.#unknown(key);
+    }
     for (const rule of this.#rules) {
       const value = given(values, rule.name);
       if (isAbsent(value)) {
@@ -205,10 +211,6 @@ export class InputFields {
         const snag = snagIn(value, 0);
         if (snag) return snagError(rule.name, snag);
       }
-    }
-    // Own and inherited enumerable keys alike: Ax reads fields by name, so either would have been dropped.
-    for (const key in values) {
-      if (!this.#names.has(key) && values[key] !== undefined) return this.#unknown(key);
     }
     return undefined;
   }

@@ -94,6 +94,14 @@ describe('input fields', () => {
     expect((await new Predict(SIGNATURE, { llm }).forward({ ...valid, extra: undefined })).output).toBeDefined();
   });
 
+  it('names a misspelt field as unknown, not the required field it misses, and before a wrong value', async () => {
+    const { question: _left, ...withoutQuestion } = valid;
+    const misspelt = await refusal({ ...withoutQuestion, qestion: 'typo' });
+    expect(misspelt.details).toMatchObject({ field: 'qestion' });
+    expect(misspelt.message).toMatch(/^unknown input field 'qestion'; this program takes: question \(a string\)/);
+    expect((await refusal({ ...valid, count: 'three', extra: 1 })).details).toMatchObject({ field: 'extra' });
+  });
+
   it("takes ChainOfThoughtWithHint's optional hint, which Predict refuses", async () => {
     const signature = 'question:string -> answer:string';
     const hinted = await new ChainOfThoughtWithHint(signature, { llm }).forward({ question: 'q', hint: 'h' });
