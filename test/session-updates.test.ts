@@ -67,4 +67,29 @@ describe('session updateVariable', () => {
     // Nothing is left queued: later updates of 'n' go through.
     expect(await session.updateVariable('n', (v) => (v as number) + 1)).toMatchObject({ value: 2 });
   });
+
+  it('lets a listener told of an update, and a timer its function left behind, update the same variable', async () => {
+    await session.defineVariable('n', 'integer', 0);
+    const heard: Promise<unknown>[] = [];
+    await session.watchVariables('n', (change) => {
+      if (change.newValue === 1) heard.push(session.updateVariable('n', (v) => (v as number) + 10));
+    });
+    await session.updateVariable('n', (v) => (v as number) + 1);
+    expect(await Promise.all(heard)).toMatchObject([{ value: 11 }]);
+
+    let later!: Promise<unknown>;
+    const fired = new Promise<void>((resolve) =>
+      session.updateVariable('n', () => {
+        // Fires once this function has settled, so its update waits for nothing of its own.
+        setTimeout(() => {
+          later = session.updateVariable('n', (v) => (v as number) * 2);
+          resolve();
+        }, 5);
+        return 5;
+      }),
+    );
+    await fired;
+    expect(await later).toMatchObject({ value: 10 });
+    expect(await session.getVariable('n')).toBe(10);
+  });
 });

@@ -150,7 +150,8 @@ export class Session implements SessionContext {
    * Atomic read-modify-write: applies `fn` to the current value and writes the result with compare-and-set,
    * re-reading and retrying (after a short random pause) when another writer got in first. This runtime's
    * updates of one variable take turns, so they only ever race writers elsewhere (other nodes, `setVariable`);
-   * a slow `fn` holds up the updates queued behind it, and an `fn` that updates its own variable is refused.
+   * a slow `fn` holds up the updates queued behind it, and an `fn` that updates its own variable before it has
+   * settled is refused (it would wait for itself); a listener told of the write may update it.
    */
   async updateVariable(
     name: string,

@@ -66,8 +66,9 @@ export interface UpdatableSession {
 /**
  * `updateVariable` of either handle: the read-modify-write loop, in turn with the other updates of the same
  * variable queued on `turns`, backing off with jitter when a writer elsewhere got in first. So a slow `fn` holds
- * up the updates of that variable queued behind it, and an `fn` that updates its own variable is refused with a
- * `ValidationError` (it would wait for itself), as is an `fn` that is no function (before anything is read).
+ * up the updates of that variable queued behind it, and an `fn` that updates its own variable before it has
+ * settled is refused with a `ValidationError` (it would wait for itself), as is an `fn` that is no function (before
+ * anything is read). A listener told of the update's write, or a timer `fn` left behind, updates it as anyone does.
  */
 export async function updateVariableInTurn(
   turns: SerialTasks,
@@ -79,13 +80,14 @@ export async function updateVariableInTurn(
   // Here, for the embedded and the remote session alike: the version is the update's own to choose.
   assertOptions(options, 'updateVariable');
   assertUpdateFunction(name, fn);
+  const key = `${session.sessionId}\u0000${name}`;
   return turns.run(
-    `${session.sessionId}\u0000${name}`,
+    key,
     () =>
       updateWithRetry(
         () => session.describeVariable(name),
         (next, expectedVersion) => session.setVariable(name, next, { ...options, expectedVersion }),
-        fn,
+        (value) => turns.hold(key, () => fn(value)),
         UPDATE_ATTEMPTS,
         jitteredBackoff,
       ),
