@@ -132,6 +132,36 @@ describe('module process', () => {
     expect(seen).toEqual([['temperature', 0.3, 1.2]]);
   });
 
+  it("tells the runtime's onError of an onChange callback that throws, and runs on the new value", async () => {
+    const told: [string, string][] = [];
+    const reporting = await Runtime.start({ onError: (error, where) => told.push([String(error), where]) });
+    try {
+      const s = await reporting.session('m2');
+      await s.defineVariable('t', 'float', 0.5);
+      const qa = await s.module('qa', {
+        type: 'Predict',
+        signature: 'question:string -> answer:string',
+        bindings: {
+          temperature: {
+            variable: 't',
+            onChange: () => {
+              throw new Error('callback broke');
+            },
+          },
+        },
+      });
+      await s.setVariable('t', 1.5);
+      const result = await qa.execute({ question: 'x' });
+      expect(result.output.answer).toContain('temperature=1.5');
+      expect(result.syncFailed).toBeUndefined();
+      expect(told).toEqual([
+        ['Error: callback broke', 'module qa in session m2: the onChange callback of temperature'],
+      ]);
+    } finally {
+      await reporting.stop();
+    }
+  });
+
   it('reports a failed sync and still executes with the last good values', async () => {
     const qa = await session.module('qa', {
       type: 'Predict',

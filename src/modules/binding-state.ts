@@ -177,8 +177,11 @@ export class BindingState {
     return Object.freeze(out);
   }
 
-  /** Reports a failed sync: to the handler if there is one, else as a process warning; never silently. */
-  report(error: unknown, moduleType: string): void {
+  /**
+   * Reports a failed sync, or (`applied`) a sync callback that threw after its new value was applied: to the
+   * handler if there is one, else as a process warning; never silently.
+   */
+  report(error: unknown, moduleType: string, applied = false): void {
     const err = error instanceof Error ? error : new Error(String(error));
     if (this.onSyncError) {
       try {
@@ -188,8 +191,9 @@ export class BindingState {
         process.emitWarning(`onSyncError handler threw: ${String(handlerError)}`, { type: 'TetherSyncWarning' });
       }
     }
-    const code = err instanceof BridgeError ? err.code : 'sync_failed';
-    process.emitWarning(`${moduleType} in session '${this.#sessionId}' kept its last values: ${err.message}`, {
+    const code = applied ? 'callback_failed' : err instanceof BridgeError ? err.code : 'sync_failed';
+    const outcome = applied ? 'applied its new values, but' : 'kept its last values:';
+    process.emitWarning(`${moduleType} in session '${this.#sessionId}' ${outcome} ${err.message}`, {
       type: 'TetherSyncWarning',
       code,
     });
@@ -268,7 +272,7 @@ export class BindingState {
   /** Applies a checked snapshot to `target`; callbacks are called afterwards, their errors reported. */
   #commit(target: object, moduleType: string, snapshot: VariableSnapshot): SyncChanges | Promise<SyncChanges> {
     const changes: SyncChanges = {};
-    const calls: Array<() => unknown> = [];
+    const calls: Array<{ readonly attribute: string; readonly call: () => unknown }> = [];
     for (const [attribute, binding] of this.#bindings) {
       const entry = snapshot.found[binding.variableName]!;
       if (this.#holds(attribute, entry)) continue;
@@ -285,7 +289,7 @@ export class BindingState {
       this.lastValues.set(attribute, entry.value);
       changes[attribute] = [old, entry.value];
       const callback = binding.callback;
-      if (callback) calls.push(() => callback(attribute, old, entry.value));
+      if (callback) calls.push({ attribute, call: () => callback(attribute, old, entry.value) });
     }
     return calls.length === 0 ? changes : this.#call(calls, moduleType).then(() => changes);
   }
@@ -299,12 +303,18 @@ export class BindingState {
     );
   }
 
-  async #call(calls: readonly (() => unknown)[], moduleType: string): Promise<void> {
-    for (const call of calls) {
+  /** Calls each callback in turn; one that throws is reported as such: its attribute took the new value anyway. */
+  async #call(
+    calls: readonly { readonly attribute: string; readonly call: () => unknown }[],
+    moduleType: string,
+  ): Promise<void> {
+    for (const { attribute, call } of calls) {
       try {
         await call();
       } catch (error) {
-        this.report(error, moduleType);
+        const why = error instanceof Error ? error.message : String(error);
+        const failure = new Error(`the callback of '${attribute}' failed: ${why}`, { cause: error });
+        this.report(failure, moduleType, true);
       }
     }
   }

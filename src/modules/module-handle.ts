@@ -73,8 +73,11 @@ type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
 export interface ModuleHandleDeps {
   readonly processes: ProcessRuntime;
   readonly executionTimeoutMs: number;
-  /** Told when a listener throws: XState would rethrow it outside any caller and take Node down. */
-  readonly report: (error: unknown) => void;
+  /**
+   * Told when a listener throws (XState would rethrow it outside any caller and take Node down), and of the other
+   * failures of the module's that no caller waits for, with where they happened (`where`; a listener's when absent).
+   */
+  readonly report: (error: unknown, where?: string) => void;
 }
 
 /** Tells what is wrong with an execution's inputs for the module's program, or `undefined` when nothing is. */

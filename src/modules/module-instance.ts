@@ -17,7 +17,7 @@ import {
   unmetNeed,
 } from './module-registry.js';
 import type { ModuleNeed } from './programs.js';
-import { bindingStateOf, checkBoundValue } from './binding-state.js';
+import { bindingStateOf, checkBoundValue, type SyncCallback } from './binding-state.js';
 import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import { inputProblem, type ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
@@ -32,6 +32,11 @@ export interface ModuleInstanceOptions {
   readonly llm?: LanguageModel;
   /** The tools that tool names in a spec refer to (the runtime's `tools` option). @default none */
   readonly tools?: ReadonlyMap<string, ModuleTool>;
+  /**
+   * Told when a binding's `onChange` callback throws (its attribute has taken the new value all the same), instead
+   * of the process warning a module of its own gives. @default a process warning
+   */
+  readonly onCallbackError?: (error: unknown, attribute: string) => void;
 }
 
 /**
@@ -59,6 +64,7 @@ export class ModuleInstance {
     readonly spec: ResolvedModuleSpec,
     private readonly registry: ModuleRegistry,
     private readonly llm: LanguageModel | undefined,
+    private readonly onCallbackError: ModuleInstanceOptions['onCallbackError'],
     entry: RegisteredModule,
     module: VariableAwareModule,
     typeVersion: number | undefined,
@@ -115,8 +121,18 @@ export class ModuleInstance {
       spec.typeVariable === undefined
         ? construct(entry, session, spec, options.llm)
         : constructHeld(entry, session, spec, options.llm, spec.typeVariable, registry);
-    bindFrom(module, session, spec, snapshot, woken);
-    return new ModuleInstance(moduleId, session, spec, registry, options.llm, entry, module, version);
+    bindFrom(module, session, spec, snapshot, woken, options.onCallbackError);
+    return new ModuleInstance(
+      moduleId,
+      session,
+      spec,
+      registry,
+      options.llm,
+      options.onCallbackError,
+      entry,
+      module,
+      version,
+    );
   }
 
   /**
@@ -160,7 +176,7 @@ export class ModuleInstance {
     // used; a new program then starts from what it holds.
     const applied = apply(program, entry.name);
     if (next) {
-      rebind(next, this.spec, state.reads());
+      rebind(next, this.spec, state.reads(), this.onCallbackError);
       this.#module = next;
       this.#entry = entry;
     }
@@ -199,7 +215,7 @@ export class ModuleInstance {
   #program(): VariableAwareModule {
     if (this.#module) return this.#module;
     const module = construct(this.#entry, this.session, this.spec, this.llm);
-    if (this.#asleep) rebind(module, this.spec, this.#asleep);
+    if (this.#asleep) rebind(module, this.spec, this.#asleep, this.onCallbackError);
     this.#module = module;
     this.#asleep = undefined;
     return module;
@@ -292,6 +308,7 @@ function bindFrom(
   spec: ResolvedModuleSpec,
   snapshot: VariableSnapshot,
   lenient: boolean,
+  onCallbackError: ModuleInstanceOptions['onCallbackError'],
 ): void {
   const reads: Record<string, VersionedValue> = {};
   for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
@@ -307,14 +324,18 @@ function bindFrom(
       reads[attribute] = { value: (module as unknown as Record<string, unknown>)[attribute], version: 0 };
     }
   }
-  rebind(module, spec, reads);
+  rebind(module, spec, reads, onCallbackError);
 }
 
-/** Sets each bound attribute of a fresh program to what `reads` holds for it, and binds it as read. */
+/**
+ * Sets each bound attribute of a fresh program to what `reads` holds for it, and binds it as read; an `onChange`
+ * callback that throws is told to `onCallbackError` when given.
+ */
 function rebind(
   module: VariableAwareModule,
   spec: ResolvedModuleSpec,
   reads: Readonly<Record<string, VersionedValue>>,
+  onCallbackError: ModuleInstanceOptions['onCallbackError'],
 ): void {
   const state = bindingStateOf(module);
   for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
@@ -322,12 +343,25 @@ function rebind(
     if (read === undefined) continue;
     // Checked when it was read; set as `bindToVariable` sets it.
     (module as unknown as Record<string, unknown>)[attribute] = read.value;
-    state.bind(
-      attribute,
-      { variableName: bindingVariable(binding), callback: typeof binding === 'string' ? undefined : binding.onChange },
-      read,
-    );
+    const onChange = typeof binding === 'string' ? undefined : binding.onChange;
+    const callback = onChange && onCallbackError ? reportingFailures(onChange, attribute, onCallbackError) : onChange;
+    state.bind(attribute, { variableName: bindingVariable(binding), callback }, read);
   }
+}
+
+/** `onChange`, its failure (a throw or a rejection) told to `onCallbackError` rather than thrown. */
+function reportingFailures(
+  onChange: SyncCallback,
+  attribute: string,
+  onCallbackError: NonNullable<ModuleInstanceOptions['onCallbackError']>,
+): SyncCallback {
+  return async (...args) => {
+    try {
+      await onChange(...args);
+    } catch (error) {
+      onCallbackError(error, attribute);
+    }
+  };
 }
 
 /**

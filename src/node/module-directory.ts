@@ -15,7 +15,7 @@ import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError 
 import type { LanguageModel } from '../modules/language-model.js';
 import { IdleClock } from '../runtime/idle-clock.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
-import { ModuleInstance } from '../modules/module-instance.js';
+import { ModuleInstance, type ModuleInstanceOptions } from '../modules/module-instance.js';
 import { createModuleLogic, moduleKey } from '../modules/module-logic.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
 import {
@@ -183,7 +183,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       const existing = this.#entries.get(key);
       if (existing && !existing.stale) return existing.handle;
       // Woken as a running process of it goes on: a bound value refused now is the first sync's `syncFailed`.
-      const instance = await ModuleInstance.wake(moduleId, session, stored.spec, { llm: this.llm, tools: this.tools });
+      const instance = await ModuleInstance.wake(
+        moduleId,
+        session,
+        stored.spec,
+        this.#instanceOptions(session.sessionId, moduleId),
+      );
       return keepIfShared(this.#run(session, instance, stored), stored);
     })();
     this.#waking.set(key, waking);
@@ -337,7 +342,17 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
 
   /** The module's program, built and bound: every check of the spec against the session runs here. */
   #build(session: SessionContext, moduleId: string, spec: ModuleSpec): Promise<ModuleInstance> {
-    return ModuleInstance.create(moduleId, session, spec, { llm: this.llm, tools: this.tools });
+    return ModuleInstance.create(moduleId, session, spec, this.#instanceOptions(session.sessionId, moduleId));
+  }
+
+  /** How this node's modules are built: its model and tools, and a callback's failure told to the runtime. */
+  #instanceOptions(sessionId: string, moduleId: string): ModuleInstanceOptions {
+    return {
+      llm: this.llm,
+      tools: this.tools,
+      onCallbackError: (error, attribute) =>
+        this.deps.report(error, `module ${moduleId} in session ${sessionId}: the onChange callback of ${attribute}`),
+    };
   }
 
   /** Starts the process of a built module. */

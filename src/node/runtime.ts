@@ -155,7 +155,7 @@ export class Runtime {
         processes: this.#processes,
         executionTimeoutMs: Math.ceil(options.executionTimeoutMs ?? 120_000),
         hibernateAfterMs,
-        report: (error) => this.#report(error, 'module listener'),
+        report: (error, where = 'module listener') => this.#report(error, where),
       },
       // Read now: a misconfigured provider is an error at start, not at the first execution.
       options.llm ?? languageModelFromEnv(),

@@ -227,7 +227,28 @@ describe('VariableAwareMixin', () => {
     });
     await session.setVariable('llm_temperature', 0.9);
     expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.9] });
-    expect(errors.map((e) => e.message)).toEqual(['callback broke']);
+    expect(errors.map((e) => e.message)).toEqual(["the callback of 'temperature' failed: callback broke"]);
+    expect((errors[0]?.cause as Error).message).toBe('callback broke');
+  });
+
+  it('warns that a throwing sync callback came after its value was applied, when no handler is set', async () => {
+    const { session, module } = setup();
+    await module.bindToVariable('temperature', 'llm_temperature', () => {
+      throw new Error('callback broke');
+    });
+    await session.setVariable('llm_temperature', 0.9);
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      expect(await module.syncVariables()).toEqual({ temperature: [0.7, 0.9] });
+      expect(warning).toHaveBeenCalledTimes(1);
+      // Not "kept its last values", which a refused sync says: the module runs on the new value.
+      expect(warning.mock.calls[0]).toEqual([
+        "Predict in session 'mixin-session' applied its new values, but the callback of 'temperature' failed: callback broke",
+        { type: 'TetherSyncWarning', code: 'callback_failed' },
+      ]);
+    } finally {
+      warning.mockRestore();
+    }
   });
 
   it('sets an attribute its class declares, and refuses one the module does not have, naming what it binds', async () => {
