@@ -202,7 +202,11 @@ export class Session implements SessionContext {
     return this.setVariable(name, entry.value, { ...options, reason: `rollback to version ${version}` });
   }
 
-  /** Locks a variable for `owner`: writes from anyone else (batches included) get `VariableLockedError`. */
+  /**
+   * Locks a variable for `owner`: writes from anyone else (batches included) get `VariableLockedError`. A lock makes
+   * no version, but it is a write of the variable's key, and counts towards the writes its store keeps
+   * (`historyDepth`), as the unlock does.
+   */
   async lockVariable(name: string, owner: string): Promise<VariableRecord> {
     return (await this.#link.write({ kind: 'lock', name, owner, at: now() })) as VariableRecord;
   }
