@@ -112,14 +112,27 @@ export class VersionConflictError extends BridgeError {
     readonly actualVersion: number | undefined,
     options: BridgeErrorOptions = {},
   ) {
-    super(
-      `variable '${variable}' is at version ${actualVersion ?? 'none'}, expected version ${expectedVersion ?? 'none'}`,
-      {
-        ...options,
-        details: { variable, expectedVersion, actualVersion, ...options.details },
-      },
-    );
+    super(conflictMessage(variable, expectedVersion, actualVersion, options.details), {
+      ...options,
+      details: { variable, expectedVersion, actualVersion, ...options.details },
+    });
   }
+}
+
+/**
+ * What a {@link VersionConflictError} says: the versions, or, when its details name another id than the one
+ * expected (`expectedId`, `actualId`), that the variable was defined again, whose versions start again at 1.
+ */
+function conflictMessage(
+  variable: string,
+  expectedVersion: number | undefined,
+  actualVersion: number | undefined,
+  details: Readonly<Record<string, unknown>> | undefined,
+): string {
+  const at = `is at version ${actualVersion ?? 'none'}`;
+  if (typeof details?.expectedId === 'string' && details.expectedId !== details.actualId)
+    return `variable '${variable}' was deleted and defined again since the one expected (id ${details.expectedId}); it ${at}`;
+  return `variable '${variable}' ${at}, expected version ${expectedVersion ?? 'none'}`;
 }
 
 /**

@@ -9,7 +9,8 @@ function racingVariable(conflicts: number) {
   let lost = 0;
   return {
     read: async () => record,
-    write: async (value: unknown, expectedVersion: number) => {
+    write: async (value: unknown, read: VariableRecord) => {
+      const expectedVersion = read.version;
       if (lost < conflicts) {
         lost += 1;
         record = { ...record, value: (record.value as number) + 100, version: record.version + 1 };

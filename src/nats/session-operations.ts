@@ -141,11 +141,13 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   },
 
   async set(session, body) {
-    assertVariableFields(body, ['name', 'value', 'expectedVersion', 'updatedBy', 'reason'], 'set');
+    assertVariableFields(body, ['name', 'value', 'expectedVersion', 'expectedId', 'updatedBy', 'reason'], 'set');
     const expectedVersion = optionalCount(body, 'expectedVersion');
+    const expectedId = optionalString(body, 'expectedId');
     const options = {
       ...attribution(body, ['updatedBy', 'reason']),
       ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      ...(expectedId === undefined ? {} : { expectedId }),
     };
     return encodeRecord(await session.setVariable(name(body), requirePresent(body, 'value'), options));
   },

@@ -27,7 +27,7 @@ function fits(value: unknown, kind: OptionKind): boolean {
 /** The options each operation takes, and the kind of each: built once, as the checks run on every call. */
 const ACCEPTED = {
   getVariable: { default: 'any' },
-  setVariable: { expectedVersion: 'version', updatedBy: 'string', reason: 'string' },
+  setVariable: { expectedVersion: 'version', expectedId: 'string', updatedBy: 'string', reason: 'string' },
   updateVariable: { updatedBy: 'string', reason: 'string' },
   deleteVariable: { updatedBy: 'string' },
   setVariables: { atomic: 'boolean', updatedBy: 'string', reason: 'string' },
@@ -84,6 +84,12 @@ export interface SessionOptions {
 export interface SetVariableOptions {
   /** Compare-and-set: the write happens only if the variable is at this version (else `VersionConflictError`). */
   readonly expectedVersion?: number;
+  /**
+   * Compare-and-set on the variable's identity (its record's `id`): the write happens only if the variable is that
+   * one, not one deleted and defined again since, whose versions start again at 1 (else `VersionConflictError`,
+   * with `expectedId` and `actualId` in its details). `updateVariable` sets it.
+   */
+  readonly expectedId?: string;
   /** Who writes: kept on the record, and checked against the variable's lock. */
   readonly updatedBy?: string;
   /** Why: kept in the variable's history. */

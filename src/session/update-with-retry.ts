@@ -1,7 +1,7 @@
 /**
  * The read-modify-write loop behind `updateVariable`, shared by the embedded and the remote session: read the
- * record, apply the function, write with the version read as `expectedVersion`, and start again when another
- * writer got in first.
+ * record, apply the function, write with the version and id read as `expectedVersion` and `expectedId`, and start
+ * again when another writer got in first (or the variable was defined again).
  * @module
  */
 import { ValidationError, VersionConflictError } from '../errors.js';
@@ -22,20 +22,20 @@ export function jitteredBackoff(attempt: number): Promise<void> {
 }
 
 /**
- * Applies `fn` to the value `read` returns and `write`s the result at the version read; on a
+ * Applies `fn` to the value `read` returns and `write`s the result conditioned on the record read; on a
  * `VersionConflictError` it waits for `backoff` (if given) and tries again, `attempts` times in all. Any other
  * error, and the last conflict, is thrown.
  * @example
  * const record = await updateWithRetry(
  *   () => session.describeVariable('count'),
- *   (value, expectedVersion) => session.setVariable('count', value, { expectedVersion }),
+ *   (value, read) => session.setVariable('count', value, { expectedVersion: read.version, expectedId: read.id }),
  *   (count) => (count as number) + 1,
  *   1000,
  * );
  */
 export async function updateWithRetry(
   read: () => Promise<VariableRecord>,
-  write: (value: unknown, expectedVersion: number) => Promise<VariableRecord>,
+  write: (value: unknown, read: VariableRecord) => Promise<VariableRecord>,
   fn: (value: unknown) => unknown,
   attempts: number,
   backoff?: (attempt: number) => Promise<void>,
@@ -44,7 +44,7 @@ export async function updateWithRetry(
     const current = await read();
     const next = await fn(current.value);
     try {
-      return await write(next, current.version);
+      return await write(next, current);
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= attempts) throw error;
       await backoff?.(attempt);
@@ -59,7 +59,12 @@ export interface UpdatableSession {
   setVariable(
     name: string,
     value: unknown,
-    options: { readonly expectedVersion: number; readonly updatedBy?: string; readonly reason?: string },
+    options: {
+      readonly expectedVersion: number;
+      readonly expectedId: string;
+      readonly updatedBy?: string;
+      readonly reason?: string;
+    },
   ): Promise<VariableRecord>;
 }
 
@@ -86,7 +91,9 @@ export async function updateVariableInTurn(
     () =>
       updateWithRetry(
         () => session.describeVariable(name),
-        (next, expectedVersion) => session.setVariable(name, next, { ...options, expectedVersion }),
+        // The identity too: a variable deleted and defined again meanwhile starts again at the version read.
+        (next, read) =>
+          session.setVariable(name, next, { ...options, expectedVersion: read.version, expectedId: read.id }),
         (value) => turns.hold(key, () => fn(value)),
         UPDATE_ATTEMPTS,
         jitteredBackoff,

@@ -37,6 +37,7 @@ export type WriteRequest =
       readonly name: string;
       readonly value: unknown;
       readonly expectedVersion?: number | undefined;
+      readonly expectedId?: string | undefined;
       readonly updatedBy?: string | undefined;
       readonly reason?: string | undefined;
       readonly at: string;
@@ -205,6 +206,11 @@ function planDefine(view: SessionView, request: Extract<WriteRequest, { kind: 'd
 
 function planSet(view: SessionView, request: Extract<WriteRequest, { kind: 'set' }>): WritePlan {
   const before = existing(view, request.name);
+  if (request.expectedId !== undefined && request.expectedId !== before.id) {
+    throw new VersionConflictError(before.name, request.expectedVersion, before.version, {
+      details: { expectedId: request.expectedId, actualId: before.id },
+    });
+  }
   if (request.expectedVersion !== undefined && request.expectedVersion !== before.version) {
     throw new VersionConflictError(before.name, request.expectedVersion, before.version);
   }

@@ -118,6 +118,7 @@ describe('session service', () => {
       [set, '{"name":"t","value":7}'],
       [set, '{"name":"t","value":0.7,"expectedVersion":"1"}'],
       [set, '{"name":"t","value":0.7,"expectedVersion":-1}'],
+      [set, '{"name":"t","value":0.7,"expectedId":5}'],
       [set, '{"name":"t","value":0.7,"updatedBy":{}}'],
       [set, '{"name":"t","value":0.7,"bogus":true}'],
       [set, '{"name":"t","value":0.7,"__proto__":{"polluted":true}}'],
@@ -204,7 +205,8 @@ describe('session service', () => {
     await fx().node(fx().buckets());
     await raw('tether.v1.session.fields.open', '');
     const set = await raw('tether.v1.session.fields.var.set', '{"name":"t","value":1,"bogus":true}');
-    const message = 'set got unknown field bogus; accepted: name, value, expectedVersion, updatedBy, reason, tagged';
+    const message =
+      'set got unknown field bogus; accepted: name, value, expectedVersion, expectedId, updatedBy, reason, tagged';
     expect(set.body.error).toMatchObject({ code: 'validation_failed', message });
     expect(set.body.error.details.accepted).toContain('tagged');
     const open = await raw('tether.v1.session.fields.open', '{"bogus":1}');
