@@ -81,7 +81,9 @@ export function validateTensor(value: unknown, constraints: TensorConstraints, v
   }
   const data: number[] = [];
   flatten(value.data, 0, data, variable);
-  const expected = shape.reduce((product, size) => product * size, 1);
+  // A 0 anywhere holds no values: the product of the sizes before it may have overflowed to Infinity, and
+  // Infinity × 0 is NaN, which no length equals.
+  const expected = shape.includes(0) ? 0 : shape.reduce((product, size) => product * size, 1);
   if (expected !== data.length) {
     const needs = `shape ${formatShape(shape)} needs ${expected} values, got ${data.length}`;
     fail(variable, `data size doesn't match shape: ${needs}`, { constraint: 'type' });

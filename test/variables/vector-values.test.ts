@@ -96,6 +96,9 @@ describe('vector-values', () => {
     it('accepts a scalar (empty shape, one value) and an empty tensor (a zero dimension)', () => {
       expect(validateValue('tensor', { shape: [], data: [5] }, {}, 'w')).toEqual({ shape: [], data: [5] });
       expect(validateValue('tensor', { shape: [0, 3], data: [] }, {}, 'w')).toEqual({ shape: [0, 3], data: [] });
+      // The sizes before the 0 multiply past Number.MAX_VALUE: still no values, wherever the 0 sits.
+      const huge = [...Array.from({ length: 20 }, () => Number.MAX_SAFE_INTEGER), 0];
+      expect(validateValue('tensor', { shape: huge, data: [] }, {}, 'w')).toEqual({ shape: huge, data: [] });
     });
 
     it('refuses data that does not match its shape', () => {
