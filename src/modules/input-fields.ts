@@ -132,16 +132,20 @@ function described(value: unknown): string {
   return `a ${typeof value} (${String(value)})`;
 }
 
-/** Why Ax could not render an object input: nested too deep, or a bigint at `path` (member names, outermost first). */
-type Snag = { readonly kind: 'depth' } | { readonly kind: 'bigint'; readonly path: string[] };
+/**
+ * Why Ax could not render an object input: nested too deep, or at `path` (member names, outermost first) a value
+ * JSON has no form for (`got`: a bigint, or a number that is not finite, which JSON would write as `null`).
+ */
+type Snag = { readonly kind: 'depth' } | { readonly kind: 'unwritable'; readonly got: string; readonly path: string[] };
 
 const TOO_DEEP: Snag = { kind: 'depth' };
 
 /**
  * What in `value` Ax could not render in the prompt, or `undefined`. Ax walks an input recursively, and one nested
  * thousands of levels overflowed the stack there; it writes objects as JSON, which has no bigint. Either failed as
- * the LLM program's error (`internal_error`) rather than as the caller's. The walk stops at the depth limit, so it
- * cannot overflow itself, and allocates nothing unless it finds a bigint.
+ * the LLM program's error (`internal_error`) rather than as the caller's, and a number that is not finite reached
+ * the model as `null`. The walk stops at the depth limit, so it cannot overflow itself, and allocates nothing
+ * unless it finds one of those.
  */
 function snagIn(value: object, depth: number): Snag | undefined {
   if (depth >= MAX_JSON_DEPTH) return TOO_DEEP;
@@ -149,12 +153,14 @@ function snagIn(value: object, depth: number): Snag | undefined {
     const item = (value as Record<string, unknown>)[key];
     const snag =
       typeof item === 'bigint'
-        ? { kind: 'bigint' as const, path: [] }
-        : typeof item === 'object' && item !== null
-          ? snagIn(item, depth + 1)
-          : undefined;
+        ? { kind: 'unwritable' as const, got: 'a bigint', path: [] }
+        : typeof item === 'number' && !Number.isFinite(item)
+          ? { kind: 'unwritable' as const, got: String(item), path: [] }
+          : typeof item === 'object' && item !== null
+            ? snagIn(item, depth + 1)
+            : undefined;
     if (snag === undefined) continue;
-    if (snag.kind === 'bigint') snag.path.unshift(Array.isArray(value) ? `[${key}]` : `.${key}`);
+    if (snag.kind === 'unwritable') snag.path.unshift(Array.isArray(value) ? `[${key}]` : `.${key}`);
     return snag;
   }
   return undefined;
@@ -252,7 +258,7 @@ function snagError(name: string, snag: Snag): ValidationError {
     });
   }
   const at = `${name}${snag.path.join('')}`;
-  return new ValidationError(`input field '${name}' holds a bigint at ${at}, which JSON cannot carry`, {
-    details: { field: name, path: at, got: 'a bigint' },
+  return new ValidationError(`input field '${name}' holds ${snag.got} at ${at}, which JSON cannot carry`, {
+    details: { field: name, path: at, got: snag.got },
   });
 }

@@ -84,6 +84,11 @@ describe('input fields', () => {
 
   it('refuses a number that is not finite, which no provider could be sent', async () => {
     expect((await refusal({ ...valid, count: Number.NaN })).details).toMatchObject({ field: 'count' });
+    // Inside an object input, JSON would have written it as null (the wire's 1e400 parses as Infinity).
+    const nested = await refusal({ ...valid, settings: { max: Number.POSITIVE_INFINITY } });
+    expect(nested.message).toBe("input field 'settings' holds Infinity at settings.max, which JSON cannot carry");
+    expect(nested.details).toMatchObject({ field: 'settings', path: 'settings.max', got: 'Infinity' });
+    expect((await refusal({ ...valid, settings: [1, Number.NaN] })).details).toMatchObject({ path: 'settings[1]' });
   });
 
   it('refuses a field the signature does not have, listing the ones it has, and ignores one left undefined', async () => {
