@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError, VersionConflictError, type Session } from '../src/index.js';
-import { waitFor } from './support/wait-for.js';
+import { ValidationError, type Session } from '../src/index.js';
+import { expectUpdateAcrossRedefinition } from './support/update-across-redefinition.js';
 import { useEmbeddedSession } from './support/embedded-session.js';
 
 describe('session updateVariable', () => {
@@ -70,31 +70,7 @@ describe('session updateVariable', () => {
   });
 
   it('applies the function again to a variable deleted and defined again under it, never writes into the new one', async () => {
-    const old = await session.defineVariable('counter', 'integer', 100);
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const seen: unknown[] = [];
-    const update = session.updateVariable('counter', async (v) => {
-      seen.push(v);
-      await gate;
-      return (v as number) + 1;
-    });
-    await waitFor(() => seen.length === 1);
-    await session.deleteVariable('counter');
-    const renewed = await session.defineVariable('counter', 'integer', 0);
-    open();
-    // Its versions start again at 1, so the version alone would have let 101 into the new variable.
-    expect(await update).toMatchObject({ id: renewed.id, value: 1, version: 2 });
-    expect(seen).toEqual([100, 0]);
-
-    const stale = await session
-      .setVariable('counter', 7, { expectedVersion: 2, expectedId: old.id })
-      .catch((error: unknown) => error);
-    expect(stale).toBeInstanceOf(VersionConflictError);
-    expect(stale).toMatchObject({
-      message: `variable 'counter' was deleted and defined again since the one expected (id ${old.id}); it is at version 2`,
-      details: { expectedId: old.id, actualId: renewed.id },
-    });
+    const { renewed } = await expectUpdateAcrossRedefinition(session);
     await expect(session.setVariable('counter', 7, { expectedId: 5 as never })).rejects.toBeInstanceOf(ValidationError);
     expect(await session.describeVariable('counter')).toMatchObject({ value: 1, version: 2 });
     expect(await session.setVariable('counter', 7, { expectedVersion: 2, expectedId: renewed.id })).toMatchObject({

@@ -10,6 +10,7 @@ import {
 } from '../../src/errors.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { expectUpdateAcrossRedefinition } from '../support/update-across-redefinition.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -84,29 +85,7 @@ describe('remote client', () => {
     await fx().node(fx().buckets());
     const client = await fx().client();
     const session = await client.session('s1');
-    const old = await session.defineVariable('counter', 'integer', 100);
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const seen: unknown[] = [];
-    const update = session.updateVariable('counter', async (v) => {
-      seen.push(v);
-      await gate;
-      return (v as number) + 1;
-    });
-    await waitFor(() => seen.length === 1);
-    await session.deleteVariable('counter');
-    const renewed = await session.defineVariable('counter', 'integer', 0);
-    open();
-    expect(await update).toMatchObject({ id: renewed.id, value: 1, version: 2 });
-    expect(seen).toEqual([100, 0]);
-    const stale = await session
-      .setVariable('counter', 7, { expectedVersion: 2, expectedId: old.id })
-      .catch((error: unknown) => error);
-    expect(stale).toBeInstanceOf(VersionConflictError);
-    expect(stale).toMatchObject({
-      message: `variable 'counter' was deleted and defined again since the one expected (id ${old.id}); it is at version 2`,
-      details: { expectedId: old.id, actualId: renewed.id },
-    });
+    await expectUpdateAcrossRedefinition(session);
     expect(await session.getVariable('counter')).toBe(1);
   });
 
