@@ -61,6 +61,11 @@ export class BindingState {
   /** Identity of the variable each attribute's value came from, when the session says (see VersionedValue.id). */
   readonly #ids = new Map<string, string>();
   onSyncError: SyncErrorHandler | undefined;
+  /**
+   * Told when a sync callback throws (its attribute has taken the new value all the same), instead of
+   * {@link BindingState.report}: a runtime's module process sets it to tell the runtime's `onError`.
+   */
+  onCallbackError: ((error: unknown, attribute: string) => void) | undefined;
   /** The last provenance handed out, frozen and shared until a version changes. */
   #provenance: Readonly<Record<string, number>> | undefined;
   /** The session's variables stamp when this module last read them all (see SessionContext.variablesStamp). */
@@ -312,6 +317,10 @@ export class BindingState {
       try {
         await call();
       } catch (error) {
+        if (this.onCallbackError) {
+          this.onCallbackError(error, attribute);
+          continue;
+        }
         const why = error instanceof Error ? error.message : String(error);
         const failure = new Error(`the callback of '${attribute}' failed: ${why}`, { cause: error });
         this.report(failure, moduleType, true);

@@ -17,7 +17,7 @@ import {
   unmetNeed,
 } from './module-registry.js';
 import type { ModuleNeed } from './programs.js';
-import { bindingStateOf, checkBoundValue, type SyncCallback } from './binding-state.js';
+import { bindingStateOf, checkBoundValue } from './binding-state.js';
 import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import { inputProblem, type ModuleOptions } from './program-module.js';
 import type { LanguageModel } from './language-model.js';
@@ -338,30 +338,18 @@ function rebind(
   onCallbackError: ModuleInstanceOptions['onCallbackError'],
 ): void {
   const state = bindingStateOf(module);
+  state.onCallbackError = onCallbackError;
   for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
     const read = reads[attribute];
     if (read === undefined) continue;
     // Checked when it was read; set as `bindToVariable` sets it.
     (module as unknown as Record<string, unknown>)[attribute] = read.value;
-    const onChange = typeof binding === 'string' ? undefined : binding.onChange;
-    const callback = onChange && onCallbackError ? reportingFailures(onChange, attribute, onCallbackError) : onChange;
-    state.bind(attribute, { variableName: bindingVariable(binding), callback }, read);
+    state.bind(
+      attribute,
+      { variableName: bindingVariable(binding), callback: typeof binding === 'string' ? undefined : binding.onChange },
+      read,
+    );
   }
-}
-
-/** `onChange`, its failure (a throw or a rejection) told to `onCallbackError` rather than thrown. */
-function reportingFailures(
-  onChange: SyncCallback,
-  attribute: string,
-  onCallbackError: NonNullable<ModuleInstanceOptions['onCallbackError']>,
-): SyncCallback {
-  return async (...args) => {
-    try {
-      await onChange(...args);
-    } catch (error) {
-      onCallbackError(error, attribute);
-    }
-  };
 }
 
 /**
