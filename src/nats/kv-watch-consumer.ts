@@ -15,41 +15,76 @@ export function keyFilter(prefix: string): string {
 export const RESUME_ATTEMPTS = 30;
 
 /**
- * How long a resume waits for its consumer before trying again. After a server of the cluster dies, JetStream
- * still places some new consumers on it (a third of them with three servers, for over a minute, measured on
- * 2.9.10), and their creation is never answered: a resume must not wait out the API's 5 s for each.
- * A healthy cluster creates one within milliseconds; one that answers after this is slow rather than gone, and
- * the watch's later resumes wait for the API's own timeout.
+ * How long a resume waits for its consumer before it opens another alongside. After a server of the cluster dies,
+ * JetStream still places some new consumers on it (a third of them with three servers, for over a minute, measured
+ * on 2.9.10), and their creation is never answered: a resume must not wait out the API's 5 s for each. A healthy
+ * cluster creates one within milliseconds; a slow one may answer after this, and is not given up on (see
+ * {@link firstToOpen}).
  */
 export const REOPEN_TIMEOUT_MS = 1000;
 
-/** A resume's consumer creation given up on (see {@link REOPEN_TIMEOUT_MS}). */
-export class ConsumerNotCreated extends Error {}
+/** How {@link firstToOpen} goes about its attempts. */
+export interface OpeningPlan {
+  /** How many attempts at most. */
+  readonly attempts: number;
+  /** After how long without a consumer another attempt starts alongside those under way; left out, never. */
+  readonly hedgeMs?: number;
+  /** Whether a consumer is still wanted: once not, no attempt starts, and the result is `undefined`. */
+  readonly wanted: () => boolean;
+}
 
-/** `opening`, or a rejection after `ms`; a consumer that opens after that is stopped at once and `onLate` told. */
-export function openedWithin(
-  opening: Promise<QueuedIterator<KvEntry>>,
-  ms: number,
-  onLate: () => void,
-): Promise<QueuedIterator<KvEntry>> {
+/**
+ * The first consumer any of a series of attempts opens. Another attempt starts alongside those under way each
+ * `hedgeMs` none has opened (one placed on a dead server is never answered, and a slow one may still be), and after
+ * an attempt fails with none under way, once a backoff up to 2 s is over. An attempt that opens once another won is
+ * stopped. Rejects with the last failure once every attempt failed, or at once on a closed connection.
+ */
+export function firstToOpen<T extends { stop(): void }>(
+  attempt: () => Promise<T>,
+  plan: OpeningPlan,
+): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reject(new ConsumerNotCreated(`the watch's consumer was not created within ${ms} ms`));
-    }, ms);
-    opening.then(
-      (it) => {
-        clearTimeout(timer);
-        if (!late) return resolve(it);
-        it.stop();
-        onLate();
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        if (!late) reject(error);
-      },
-    );
+    let started = 0;
+    let underWay = 0;
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settle = (finish: () => void): void => {
+      settled = true;
+      clearTimeout(timer);
+      finish();
+    };
+    const later = (ms: number): void => {
+      clearTimeout(timer);
+      timer = setTimeout(launch, ms);
+      // A pending attempt or the connection keeps the process up; this timer alone must not.
+      timer.unref();
+    };
+    function launch(): void {
+      if (settled) return;
+      if (!plan.wanted()) return settle(() => resolve(undefined));
+      if (started >= plan.attempts) return;
+      started += 1;
+      underWay += 1;
+      const index = started;
+      if (plan.hedgeMs !== undefined && started < plan.attempts) later(plan.hedgeMs);
+      attempt().then(
+        (opened) => {
+          underWay -= 1;
+          if (settled) return opened.stop();
+          settle(() => resolve(opened));
+        },
+        (error: unknown) => {
+          underWay -= 1;
+          if (settled) return;
+          if (closedConnection(error) || (underWay === 0 && started >= plan.attempts)) {
+            return settle(() => reject(error));
+          }
+          // Others under way: the next hedge starts another in time.
+          if (underWay === 0) later(Math.min(100 * 2 ** index, 2000));
+        },
+      );
+    }
+    launch();
   });
 }
 

@@ -43,16 +43,21 @@ import { bucketNextEntry } from './bucket-stream.js';
 import { GapCheckedArrivals } from './kv-watch-gaps.js';
 import { QuietWatchCheck, type QuietCheckTiming } from './kv-watch-quiet.js';
 import {
-  closedConnection,
-  ConsumerNotCreated,
   consumerInfoOf,
   firstOpen,
+  firstToOpen,
   keyFilter,
-  openedWithin,
   REOPEN_TIMEOUT_MS,
   RESUME_ATTEMPTS,
   startSequenceOf,
 } from './kv-watch-consumer.js';
+
+/** One attempt's consumer, and whether nats.js signalled its initial entries through before it was chosen. */
+interface Opening {
+  readonly it: QueuedIterator<KvEntry>;
+  readonly early: () => boolean;
+  readonly stop: () => void;
+}
 
 /** A running bucket watch. */
 export interface KvWatchHandle {
@@ -126,8 +131,6 @@ export function watchKv(
   let stopped = false;
   /** Whether the watch ended on its own (see `onEnd`): no consumer delivers, none is checked, until a resume. */
   let ended = false;
-  /** Whether a resume's consumer opened after {@link REOPEN_TIMEOUT_MS}: later resumes wait longer. */
-  let slowCluster = false;
   /** The revision a reopen by the quiet checks is for, until its consumer is open. */
   let stalledAt: number | undefined;
   let initializedNow = false;
@@ -136,7 +139,6 @@ export function watchKv(
   /** Every entry up to this stream sequence is delivered or not this watch's to see; unknown until a consumer opened. */
   let position: number | undefined;
   let iterator: QueuedIterator<KvEntry> | undefined;
-  let cancelDelay: (() => void) | undefined;
   let markInitialized!: () => void;
   let failInitialized!: (error: unknown) => void;
   const initialized = new Promise<void>((resolve, reject) => {
@@ -190,19 +192,9 @@ export function watchKv(
     held = [];
     if (flushLater !== undefined) clearImmediate(flushLater);
     quiet?.stop();
-    cancelDelay?.();
     iterator?.stop();
     markInitialized();
   };
-
-  const delay = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      cancelDelay = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
 
   /**
    * Opens a consumer (resuming after `position` once one was open) and delivers its entries while it is current;
@@ -211,19 +203,19 @@ export function watchKv(
   async function run(gen: number, opened: () => void): Promise<void> {
     const current = (): boolean => !stopped && gen === generation;
     const resumeAfter = position;
-    let it: QueuedIterator<KvEntry> | undefined;
-    let firedEarly = false;
     const signal = (): void => {
       if (!current()) return;
       // The entries before the signal are the initial ones: they go out first, as initial.
       flush();
       markInitialized();
     };
-    for (let attempt = 1; ; attempt += 1) {
-      // Per attempt: an attempt given up on may still open, and its early signal is not this watch's.
-      let opened: QueuedIterator<KvEntry> | undefined;
+    /** The consumer chosen among the attempts: only its signal counts. */
+    let chosen: QueuedIterator<KvEntry> | undefined;
+    const attempt = async (): Promise<Opening> => {
       let early = false;
-      const opening = kv.watch({
+      // Assigned once open: nats.js may signal from inside `kv.watch()`, before.
+      let it: QueuedIterator<KvEntry> | undefined;
+      it = await kv.watch({
         key: keyFilter(prefix),
         // A start sequence replaces the deliver policy: every message from there on, whatever `include` says.
         ...(resumeAfter === undefined
@@ -234,35 +226,37 @@ export function watchKv(
           ? {}
           : {
               initializedFn: () => {
-                if (opened === undefined) early = true;
-                else signal();
+                if (it !== undefined && chosen === it) signal();
+                else early = true;
               },
             }),
       });
-      try {
-        const late = (): void => void (slowCluster = true);
-        opened = await (gen === 1 || slowCluster ? opening : openedWithin(opening, REOPEN_TIMEOUT_MS, late));
-        it = opened;
-        firedEarly = early;
-        break;
-      } catch (error) {
-        if (!current()) return;
-        // The first open fails for its caller to see; a resume waits for JetStream to come back with the server.
-        if (gen === 1 || attempt >= RESUME_ATTEMPTS || closedConnection(error)) {
-          failInitialized(error);
-          onEnd(error);
-          return;
-        }
-        // An attempt given up on has already waited its timeout; only the rest of the backoff is owed.
-        const waited = error instanceof ConsumerNotCreated ? REOPEN_TIMEOUT_MS : 0;
-        await delay(Math.max(0, Math.min(100 * 2 ** attempt, 2000) - waited));
-        if (!current()) return;
-      }
+      const opened = it;
+      return { it: opened, early: () => early, stop: () => opened.stop() };
+    };
+    let opening: Opening | undefined;
+    try {
+      // The first open fails for its caller to see; a resume waits for JetStream to come back with the server.
+      opening = await firstToOpen(
+        attempt,
+        gen === 1
+          ? { attempts: 1, wanted: current }
+          : { attempts: RESUME_ATTEMPTS, hedgeMs: REOPEN_TIMEOUT_MS, wanted: current },
+      );
+    } catch (error) {
+      if (!current()) return;
+      failInitialized(error);
+      onEnd(error);
+      return;
     }
+    if (opening === undefined) return;
+    const it = opening.it;
     if (!current()) {
       it.stop();
       return;
     }
+    chosen = it;
+    const firedEarly = opening.early();
     iterator = it;
     opened();
     // A watch from a revision has seen nothing below it, even when the consumer info cannot be read.
@@ -318,7 +312,6 @@ export function watchKv(
     flush();
     if (stopped || (ended && !revive)) return Promise.resolve();
     generation += 1;
-    cancelDelay?.();
     iterator?.stop();
     iterator = undefined;
     ended = false;
