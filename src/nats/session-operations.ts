@@ -13,6 +13,7 @@ import type { Session } from '../session/session.js';
 import { encodeValue } from '../variables/codec.js';
 import { assertVariableName } from '../variables/names.js';
 import { assertLockOwner } from '../variables/record.js';
+import { fittedError } from './error-fit.js';
 import type { VariableOperation } from './operations.js';
 import {
   assertFields,
@@ -164,10 +165,17 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     // rest, as the embedded API does; an atomic batch refuses the whole batch for it.
     const values = requireObject(body, 'values');
     const atomic = optionalBoolean(body, 'atomic');
-    return session.setVariables(values, {
+    const outcomes = await session.setVariables(values, {
       ...attribution(body, ['updatedBy', 'reason']),
       ...(atomic === undefined ? {} : { atomic }),
     });
+    // Each refusal cut as an error reply is: two that list 20,000 choices each would not fit in one message.
+    return Object.fromEntries(
+      Object.entries(outcomes).map(([key, outcome]) => [
+        key,
+        outcome.ok ? outcome : { ok: false, error: fittedError(outcome.error) },
+      ]),
+    );
   },
 
   async history(session, body) {

@@ -17,6 +17,7 @@ import {
   type BridgeError,
   type SerializedError,
 } from '../errors.js';
+import { fittedError } from './error-fit.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import { deepFreeze, freezeParsedJson } from '../variables/json-value.js';
 import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
@@ -193,7 +194,7 @@ export interface EncodedError {
  * modules bucket: a failed creation may have claimed and released its id) had got.
  */
 export function encodeError(error: unknown, revision = 0, modulesRevision?: number): EncodedError {
-  const serialized = errorToJSON(error);
+  const serialized = fittedError(errorToJSON(error));
   // Header values end at a line break; a message with one would corrupt the reply's header block.
   const description = `${serialized.code}: ${serialized.message}`.replace(/[\r\n]+/g, ' ').slice(0, 512);
   return {

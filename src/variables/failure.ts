@@ -72,7 +72,14 @@ function describeObject(value: object): string {
   return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a custom prototype';
 }
 
-/** Joins a list for a message the way DSPex does: `red, green, blue`. */
+/** Items a message lists at most; a list of 20,000 choices is in the error's details, whole. */
+const MAX_LISTED = 20;
+
+/** Joins a list for a message the way DSPex does: `red, green, blue`; past 20 items, `… and N more`. */
 export function joinList(items: readonly unknown[]): string {
-  return items.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ');
+  const listed = items
+    .slice(0, MAX_LISTED)
+    .map((item) => shorten(typeof item === 'string' ? item : JSON.stringify(item)))
+    .join(', ');
+  return items.length > MAX_LISTED ? `${listed}, … and ${items.length - MAX_LISTED} more` : listed;
 }

@@ -215,3 +215,37 @@ describe('session service', () => {
     expect(open.error).toBe(`validation_failed: ${open.body.error.message}`);
   });
 });
+
+describe('session service refusals of requests near the size limit', () => {
+  it('refuses with validation_failed, cut to fit, what repeated whole would be over max_payload', async () => {
+    await fx().node(fx().buckets());
+    await raw('tether.v1.session.echo.open', '');
+    const field = 'k'.repeat(600_000);
+    const get = await raw('tether.v1.session.echo.var.get', JSON.stringify({ name: 'a', [field]: 1 }));
+    expect(get.body.error).toMatchObject({ code: 'validation_failed', details: { cut: true } });
+    expect(get.body.error.message).toMatch(/^get got unknown field k+…$/);
+    const shape = await raw(
+      'tether.v1.session.echo.var.define',
+      JSON.stringify({ name: 't', type: 'tensor', value: { shape: Array(300_000).fill(0), data: [1] } }),
+    );
+    expect(shape.body.error).toMatchObject({ code: 'validation_failed', details: { cut: true } });
+    expect((await raw('tether.v1.session.echo.var.list', '{}')).body.result).toEqual([]);
+  });
+
+  it('answers each refused name of a setMany whose refusals list 20,000 choices, and writes none of them', async () => {
+    await fx().node(fx().buckets());
+    await raw('tether.v1.session.many.open', '');
+    const choices = Array.from({ length: 20_000 }, (_, i) => `model-${String(i).padStart(6, '0')}`);
+    for (const name of ['a', 'b']) {
+      const define = { name, type: 'choice', value: choices[0], options: { constraints: { choices } } };
+      expect((await raw('tether.v1.session.many.var.define', JSON.stringify(define))).body.error).toBeUndefined();
+    }
+    const set = await raw('tether.v1.session.many.var.setMany', '{"values":{"a":"typo","b":"typo"}}');
+    for (const name of ['a', 'b']) {
+      expect(set.body.result[name]).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+      expect(set.body.result[name].error.message).toMatch(/^\w: must be one of: model-000000, .*, … and 19980 more$/);
+    }
+    const read = await raw('tether.v1.session.many.var.getMany', '{"names":["a","b"]}');
+    expect(read.body.result.found).toMatchObject({ a: { version: 1 }, b: { version: 1 } });
+  });
+});

@@ -115,6 +115,15 @@ describe('string-value', () => {
       );
     });
 
+    it('names the first 20 allowed values of a long list and how many more, keeping the whole list in details', () => {
+      const allowed = Array.from({ length: 25 }, (_, i) => `v${i}`);
+      const error = expectValidation(
+        () => validateValue('string', 'x', { enum: allowed }, 'c'),
+        `c: must be one of: ${allowed.slice(0, 20).join(', ')}, … and 5 more`,
+      );
+      expect(error.details).toMatchObject({ constraint: 'enum', allowed });
+    });
+
     it('reports the first failure in the order minLength, maxLength, pattern, enum', () => {
       const all = { minLength: 2, maxLength: 4, pattern: '^[a-z]+$', enum: ['abc'] };
       expectValidation(() => validateValue('string', '1', all, 's'), 's: must be at least 2 characters, got 1');

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError, errorFromJSON, VariableNotFoundError } from '../../src/errors.js';
+import { fittedError, MAX_ERROR_BYTES } from '../../src/nats/error-fit.js';
+import { encodeError } from '../../src/nats/wire.js';
+
+const size = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
+describe('error replies cut to fit in a NATS message', () => {
+  it('sends an error of ordinary size whole', () => {
+    const error = new ValidationError('get got unknown field bogus; accepted: name', {
+      details: { unknown: ['bogus'] },
+    });
+    const serialized = error.toJSON();
+    expect(fittedError(serialized)).toBe(serialized);
+  });
+
+  it('cuts the message, every string and every array of one that echoes 600,000 characters, and says so', () => {
+    const field = 'k'.repeat(600_000);
+    const error = new ValidationError(`get got unknown field ${field}; accepted: name`, {
+      details: { unknown: [field], accepted: ['name'], nested: { shape: Array(300_000).fill(0) } },
+    });
+    const fitted = fittedError(error.toJSON());
+    expect(size(fitted)).toBeLessThanOrEqual(MAX_ERROR_BYTES);
+    expect(fitted.code).toBe('validation_failed');
+    expect(fitted.message).toMatch(/^get got unknown field k{900,}…$/);
+    expect(fitted.details).toMatchObject({ accepted: ['name'], cut: true });
+    expect((fitted.details!.unknown as string[])[0]).toMatch(/^k+…$/);
+    expect((fitted.details!.nested as { shape: number[] }).shape).toHaveLength(20);
+  });
+
+  it('keeps only the top-level scalars when the cut details are still too large, and the class rebuilds from them', () => {
+    const wide = Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [`list${i}`, Array(20).fill('x'.repeat(100))]),
+    );
+    const error = new VariableNotFoundError('s1', 'v'.repeat(100_000), { details: wide });
+    const fitted = fittedError(error.toJSON());
+    expect(size(fitted)).toBeLessThanOrEqual(MAX_ERROR_BYTES);
+    expect(Object.keys(fitted.details!).sort()).toEqual(['cut', 'sessionId', 'variable']);
+    const rebuilt = errorFromJSON(fitted);
+    expect(rebuilt).toBeInstanceOf(VariableNotFoundError);
+    expect(rebuilt.details).toMatchObject({ sessionId: 's1', variable: expect.stringMatching(/^v+…$/) });
+  });
+
+  it('is what an error reply carries, its header line cut as before', () => {
+    const encoded = encodeError(new ValidationError('x'.repeat(100_000)));
+    expect(encoded.body.length).toBeLessThanOrEqual(MAX_ERROR_BYTES);
+    expect(encoded.description.length).toBeLessThanOrEqual(512);
+  });
+});
