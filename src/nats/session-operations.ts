@@ -22,7 +22,6 @@ import {
   optionalJsonValue,
   optionalString,
   requireArray,
-  requireCount,
   requireObject,
   requirePresent,
   requireString,
@@ -193,7 +192,12 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async rollback(session, body) {
     assertVariableFields(body, ['name', 'version', 'updatedBy'], 'rollback');
     return encodeRecord(
-      await session.rollbackVariable(name(body), requireCount(body, 'version'), attribution(body, ['updatedBy'])),
+      // The session checks the version, so the wire refuses 0 and -1 in the embedded API's words ("from 1").
+      await session.rollbackVariable(
+        name(body),
+        requirePresent(body, 'version') as number,
+        attribution(body, ['updatedBy']),
+      ),
     );
   },
 

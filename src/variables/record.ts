@@ -4,7 +4,7 @@
  * @module
  */
 import { ValidationError, VariableLockedError } from '../errors.js';
-import { kindOf } from './failure.js';
+import { kindOf, show } from './failure.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { validateConstraints } from './constraints.js';
 import { validateDefineOptions } from './define-options.js';
@@ -157,6 +157,25 @@ const EXPORT_KEYS = new Set([
   'updatedBy',
 ]);
 
+/** The export's own account of a record, left behind by an import but checked: a wrong one means a damaged file. */
+const PROVENANCE_FIELDS: ReadonlyArray<readonly [string, string, (value: unknown) => boolean]> = [
+  ['version', 'a whole number from 1', (value) => Number.isSafeInteger(value) && (value as number) >= 1],
+  ['createdAt', 'a string', (value) => typeof value === 'string'],
+  ['updatedAt', 'a string', (value) => typeof value === 'string'],
+  ['updatedBy', 'a string or null', (value) => value === null || typeof value === 'string'],
+];
+
+function assertProvenanceFields(source: Record<string, unknown>, name: string, position: string, index: number): void {
+  for (const [field, expected, holds] of PROVENANCE_FIELDS) {
+    const value = source[field];
+    if (value === undefined || holds(value)) continue;
+    throw new ValidationError(
+      `imported variable '${name}' (${position}): field '${field}' must be ${expected}, got ${show(value)}`,
+      { variable: name, details: { field, expected, got: kindOf(value), index } },
+    );
+  }
+}
+
 /**
  * Rebuilds a fresh version-1 record from an exported one, checking it as strictly as a definition: the
  * importing session starts its own history, so version and times of the source are not carried over. `index` is
@@ -190,6 +209,7 @@ export function importRecord(raw: unknown, id: string, write: WriteAttribution, 
   for (const field of ['type', 'value'] as const) {
     if (source[field] === undefined) throw missingField(`'${name}' (${position})`, field, index, name);
   }
+  assertProvenanceFields(source, name, position, index);
   const options: Record<string, unknown> = { constraints: source.constraints ?? {} };
   if (source.description !== undefined) options.description = source.description;
   if (source.metadata !== undefined) options.metadata = source.metadata;

@@ -181,7 +181,7 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
     expect(await session.describeVariable('a')).toMatchObject({ value: 1, version: 1, lockedBy: 'A' });
   });
 
-  it('refuses an import record with no name or no type, naming the record, importing nothing', async () => {
+  it('refuses an import record with no name or no type, or a damaged export field, naming the record, importing nothing', async () => {
     const session = await open('untyped');
     const refusals: [unknown[], string, object][] = [
       [
@@ -201,6 +201,25 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
         [{ type: 'float', value: 1 }],
         "imported variable records[0]: missing field 'name'",
         { field: 'name', constraint: 'required', index: 0 },
+      ],
+      // The export's own fields are not carried over, but a wrong one is a damaged file.
+      [
+        [
+          { name: 'd', type: 'float', value: 1, version: 3, createdAt: '2026-01-01T00:00:00.000Z', updatedBy: null },
+          { name: 'e', type: 'float', value: 1, version: 'banana' },
+        ],
+        `imported variable 'e' (records[1]): field 'version' must be a whole number from 1, got "banana"`,
+        { field: 'version', expected: 'a whole number from 1', got: 'string', index: 1, variable: 'e' },
+      ],
+      [
+        [{ name: 'f', type: 'float', value: 1, createdAt: 5 }],
+        "imported variable 'f' (records[0]): field 'createdAt' must be a string, got 5",
+        { field: 'createdAt', expected: 'a string', got: 'number', index: 0, variable: 'f' },
+      ],
+      [
+        [{ name: 'g', type: 'float', value: 1, updatedBy: 42 }],
+        "imported variable 'g' (records[0]): field 'updatedBy' must be a string or null, got 42",
+        { field: 'updatedBy', expected: 'a string or null', got: 'number', index: 0, variable: 'g' },
       ],
     ];
     for (const [records, message, details] of refusals) {

@@ -169,6 +169,11 @@ describe('session service', () => {
       code: 'validation_failed',
       message: 'new: constraint pattern /a(?=b)/ is not supported by the linear-time matcher: lookahead (?=',
     });
+    // In the embedded API's words: versions count from 1.
+    for (const version of ['0', '-1', '"1"']) {
+      const rollback = await raw('tether.v1.session.fuzz.var.rollback', `{"name":"t","version":${version}}`);
+      expect(rollback.body.error.message).toBe(`version of variable 't' must be a whole number from 1, got ${version}`);
+    }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await session.exportVariables()).toEqual(before);
     expect((await raw(set, '{"name":"t","value":0.7}')).body.result).toMatchObject({ value: 0.7, version: 2 });
