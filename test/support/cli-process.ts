@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -52,6 +53,7 @@ export function startNode(
     env: { ...process.env, TETHER_SESSION: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killAfterTest(child);
   const output = { stdout: '', stderr: '' };
   const waiters: { stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: () => void }[] = [];
   const check = (): void => {
@@ -87,4 +89,18 @@ export function startNode(
 /** Runs `tether <args>` to completion. */
 export function runCliProcess(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   return startCli(args, env).exited;
+}
+
+/**
+ * A test that fails midway never reaches its own `stop()`: whatever it started is killed once the test ends, so no
+ * CLI outlives it (a `var watch` would otherwise hold its connection and run on past the whole suite).
+ */
+function killAfterTest(child: ChildProcess): void {
+  try {
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+  } catch {
+    // Started outside a test (a `beforeAll`): its hook stops it.
+  }
 }
