@@ -38,6 +38,24 @@ describe('session faults', () => {
     expect(await (await runtime.session('s')).getVariable('x')).toBe(2);
   });
 
+  it("says a write's outcome is unknown when its session process is stopped from outside while it commits", async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('s');
+    await session.defineVariable('x', 'integer', 1);
+    faults.commitDelayMs = 30;
+    const write = session.setVariable('x', 2).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await runtime.stopProcess('tether.session.s');
+    const error = await write;
+    expect(error).toBeInstanceOf(SessionError);
+    expect(error).toMatchObject({ code: 'session_stopped', details: { sessionId: 's', outcome: 'unknown' } });
+    // Unknown indeed: the store had the write already.
+    faults.commitDelayMs = 0;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await (await runtime.session('s')).getVariable('x')).toBe(2);
+  });
+
   it('lets a write in flight finish when the runtime stops', async () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store });

@@ -122,6 +122,11 @@ export class SessionProcessLink {
       // The process ended while the write waited: report why the session ended, not the process mechanics.
       if ((error instanceof NoProcError || error instanceof ProcessExitedError) && !process.alive) {
         const ending = process.ending();
+        // Stopped from outside (`runtime.stopProcess`), a process does not finish the write it was carrying out, as
+        // its own stop does: the write may be in the store.
+        if (ending === 'shutdown') {
+          throw new SessionError('session_stopped', this.sessionId, { cause: error, details: { outcome: 'unknown' } });
+        }
         if (ending !== 'crashed' && ending !== 'hibernated') throw this.ended(ending, error);
       }
       throw error;
