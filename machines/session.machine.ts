@@ -110,7 +110,9 @@ export const sessionMachine = setup({
     }),
     enqueueWrite: assign({
       queue: ({ context, event }) =>
-        event.type === 'write' ? [...context.queue, { callId: event.callId, request: event.request }] : context.queue,
+        event.type === 'write'
+          ? [...context.queue, { callId: event.callId, request: event.request, sent: event.request }]
+          : context.queue,
     }),
     finishWrite: enqueueActions(({ context, event, enqueue }) => {
       const plan = context.inFlight;

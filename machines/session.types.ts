@@ -21,6 +21,8 @@ export interface SessionMachineInput {
 export interface QueuedWrite {
   readonly callId?: string | undefined;
   readonly request: WriteRequest;
+  /** The request as its caller sent it: `request` moves on as a batch is carried out name by name. */
+  readonly sent: WriteRequest;
   /**
    * A batch carried on name by name: the highest store revision its commits produced so far, which its answer
    * carries (a client waits for it before its next read). Absent until the first of them committed.

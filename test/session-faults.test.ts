@@ -38,22 +38,28 @@ describe('session faults', () => {
     expect(await (await runtime.session('s')).getVariable('x')).toBe(2);
   });
 
-  it("says a write's outcome is unknown when its session process is stopped from outside while it commits", async () => {
+  it("says a write's outcome is unknown when its session process is stopped from outside while it commits, and only its", async () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store });
     const session = await runtime.session('s');
     await session.defineVariable('x', 'integer', 1);
+    await session.defineVariable('y', 'integer', 1);
     faults.commitDelayMs = 30;
     const write = session.setVariable('x', 2).catch((error: unknown) => error);
+    const queued = session.setVariable('y', 2).catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 5));
     await runtime.stopProcess('tether.session.s');
     const error = await write;
     expect(error).toBeInstanceOf(SessionError);
     expect(error).toMatchObject({ code: 'session_stopped', details: { sessionId: 's', outcome: 'unknown' } });
-    // Unknown indeed: the store had the write already.
+    // The write queued behind it never started: plainly stopped.
+    expect(await queued).toMatchObject({ code: 'session_stopped', details: { sessionId: 's' } });
+    expect(((await queued) as SessionError).details).not.toHaveProperty('outcome');
+    // Unknown indeed: the store had the write in flight already, and only that one.
     faults.commitDelayMs = 0;
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await (await runtime.session('s')).getVariable('x')).toBe(2);
+    const again = await runtime.session('s');
+    expect([await again.getVariable('x'), await again.getVariable('y')]).toEqual([2, 1]);
   });
 
   it('lets a write in flight finish when the runtime stops', async () => {

@@ -11,6 +11,7 @@ import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { SessionEnding, SessionProcess } from '../session/session-host.js';
 import type { SessionLogic } from '../session/session-logic.js';
+import type { WriteRequest } from '../session/write-plan.js';
 
 /** The committed ending of a session process, as the handle reports it. */
 export function endingOf(process: ProcessRef<SessionLogic>): SessionEnding | undefined {
@@ -26,6 +27,12 @@ export function endingOf(process: ProcessRef<SessionLogic>): SessionEnding | und
   return 'shutdown';
 }
 
+/** The write at the head of the queue, as sent, once it has started: its commit under way, or a name of it written. */
+function startedWrite(context: SessionMachineContext): WriteRequest | undefined {
+  const head = context.queue[0];
+  return head !== undefined && (context.inFlight !== null || head.revision !== undefined) ? head.sent : undefined;
+}
+
 /**
  * A session process on this node, as its handles see it. Once the process has exited only how it ended is kept:
  * a Session handle held on to after that (by a module of a session that hibernated, say, or by user code) must
@@ -35,6 +42,8 @@ export class LocalSessionProcess implements SessionProcess {
   #process: ProcessRef<SessionLogic> | undefined;
   readonly #label: string;
   #ending: SessionEnding | undefined;
+  /** The write the process was carrying out when it exited, as its caller sent it. */
+  #cutOff: WriteRequest | undefined;
 
   constructor(
     process: ProcessRef<SessionLogic>,
@@ -45,6 +54,7 @@ export class LocalSessionProcess implements SessionProcess {
     this.#label = process.name ?? process.id;
     void process.exited.then(() => {
       this.#ending = endingOf(process);
+      this.#cutOff = startedWrite(process.getSnapshot().context);
       this.#process = undefined;
     });
   }
@@ -59,6 +69,10 @@ export class LocalSessionProcess implements SessionProcess {
 
   ending(): SessionEnding | undefined {
     return this.#process ? endingOf(this.#process) : this.#ending;
+  }
+
+  cutOff(request: WriteRequest): boolean {
+    return this.#cutOff === request;
   }
 
   call(event: EventObject, timeoutMs: number): Promise<unknown> {

@@ -9,6 +9,7 @@ import type { VariableRecord } from '../variables/types.js';
 import type { SerialTasks } from './serial-tasks.js';
 import type { SessionModules } from './session-modules.js';
 import type { WatchHub } from './watch-hub.js';
+import type { WriteRequest } from './write-plan.js';
 
 /** A running session process as the handle sees it. */
 export interface SessionProcess {
@@ -23,6 +24,11 @@ export interface SessionProcess {
    * deleted and opened again is another session), `undefined` on an embedded runtime.
    */
   readonly incarnation?: string | undefined;
+  /**
+   * Once the process has exited: whether it was carrying out `request` then (its commit under way, or part of a
+   * batch written), so the write may be in the store though its caller got no reply.
+   */
+  cutOff?(request: WriteRequest): boolean;
   /** Sends an event and waits for the reply (GenServer.call). */
   call(event: { readonly type: string } & Record<string, unknown>, timeoutMs: number): Promise<unknown>;
 }

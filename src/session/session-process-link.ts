@@ -123,8 +123,8 @@ export class SessionProcessLink {
       if ((error instanceof NoProcError || error instanceof ProcessExitedError) && !process.alive) {
         const ending = process.ending();
         // Stopped from outside (`runtime.stopProcess`), a process does not finish the write it was carrying out, as
-        // its own stop does: the write may be in the store.
-        if (ending === 'shutdown') {
+        // its own stop does: that write may be in the store. Those queued behind it were not started.
+        if (ending === 'shutdown' && process.cutOff?.(request)) {
           throw new SessionError('session_stopped', this.sessionId, { cause: error, details: { outcome: 'unknown' } });
         }
         if (ending !== 'crashed' && ending !== 'hibernated') throw this.ended(ending, error);
