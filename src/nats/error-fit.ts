@@ -15,6 +15,11 @@ export const MAX_ERROR_BYTES = 16 * 1024;
 
 /** The longest message of an error that had to be cut. */
 const MAX_MESSAGE_CHARS = 1000;
+/**
+ * The longest top-level string of the details of an error that had to be cut: longer than any id or name Tether
+ * accepts (128; a lock owner 256), which the receiving side rebuilds the error from and must get whole.
+ */
+const MAX_TOP_LEVEL_CHARS = 300;
 /** Items kept of an array in the details of an error that had to be cut. */
 const MAX_ITEMS = 20;
 /** Nesting kept in the details of an error that had to be cut; deeper values are named by their kind. */
@@ -23,24 +28,37 @@ const MAX_DEPTH = 4;
 /**
  * `error` as sent: itself when its JSON is within {@link MAX_ERROR_BYTES}; otherwise its message and details cut
  * (see the module comment), and if that is still too large, its details reduced to their top-level numbers, booleans
- * and cut strings, which are what the receiving side rebuilds the error's class from.
+ * and strings, which are what the receiving side rebuilds the error's class from.
  */
 export function fittedError(error: SerializedError): SerializedError {
   if (fits(error)) return error;
-  const message =
-    error.message.length > MAX_MESSAGE_CHARS ? `${error.message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : error.message;
+  const message = cutText(error.message, MAX_MESSAGE_CHARS);
   const details = error.details ?? {};
-  const cut = { code: error.code, message, details: { ...(cutValue(details, 0) as object), cut: true } };
-  if (fits(cut)) return cut;
-  const scalars = Object.entries(details)
-    .filter(([, value]) => value === null || ['string', 'number', 'boolean'].includes(typeof value))
-    .slice(0, MAX_ITEMS)
-    .map(([key, value]) => [shorten(key), typeof value === 'string' ? shorten(value) : value]);
-  return { code: error.code, message, details: { ...Object.fromEntries(scalars), cut: true } };
+  const cut = { code: error.code, message, details: cutDetails(details, true) };
+  return fits(cut) ? cut : { code: error.code, message, details: cutDetails(details, false) };
 }
 
 function fits(error: SerializedError): boolean {
   return Buffer.byteLength(JSON.stringify(error)) <= MAX_ERROR_BYTES;
+}
+
+function cutText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * The details with their top-level keys whole (Tether's own) and their strings up to {@link MAX_TOP_LEVEL_CHARS};
+ * nested values cut, or left out when `nested` is false; and `cut: true`.
+ */
+function cutDetails(details: Record<string, unknown>, nested: boolean): Record<string, unknown> {
+  const cut: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (typeof value === 'string') cut[key] = cutText(value, MAX_TOP_LEVEL_CHARS);
+    else if (value === null || typeof value !== 'object') cut[key] = value;
+    else if (nested) cut[key] = cutValue(value, 1);
+  }
+  cut.cut = true;
+  return cut;
 }
 
 /** A value of the details with every string cut and every array shortened, down to {@link MAX_DEPTH}. */

@@ -28,6 +28,18 @@ describe('error replies cut to fit in a NATS message', () => {
     expect((fitted.details!.nested as { shape: number[] }).shape).toHaveLength(20);
   });
 
+  it('keeps the names the receiving side rebuilds the error from whole, up to the longest Tether accepts', () => {
+    const name = `v${'x'.repeat(127)}`;
+    const allowed = Array.from({ length: 20_000 }, (_, i) => `model-${i}`);
+    const error = new ValidationError(`${name}: must be one of: …`, {
+      variable: name,
+      details: { constraint: 'choices', allowed },
+    });
+    const rebuilt = errorFromJSON(fittedError(error.toJSON())) as ValidationError;
+    expect(rebuilt.variable).toBe(name);
+    expect(rebuilt.details).toMatchObject({ variable: name, constraint: 'choices', cut: true });
+  });
+
   it('keeps only the top-level scalars when the cut details are still too large, and the class rebuilds from them', () => {
     const wide = Object.fromEntries(
       Array.from({ length: 20 }, (_, i) => [`list${i}`, Array(20).fill('x'.repeat(100))]),
