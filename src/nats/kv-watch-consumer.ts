@@ -11,7 +11,10 @@ export function keyFilter(prefix: string): string {
   return prefix === '' ? '>' : `${prefix}>`;
 }
 
-/** Opening attempts of a resumed watch (backing off to 2 s): about a minute for JetStream to come back. */
+/**
+ * Failed opening attempts a resumed watch allows: about a minute for JetStream to come back, whether its creations
+ * are refused at once (backing off to 2 s) or never answered (5 s each, a few at a time).
+ */
 export const RESUME_ATTEMPTS = 30;
 
 /**
@@ -25,26 +28,37 @@ export const REOPEN_TIMEOUT_MS = 1000;
 
 /** How {@link firstToOpen} goes about its attempts. */
 export interface OpeningPlan {
-  /** How many attempts at most. */
+  /** How many attempts may fail before it gives up. */
   readonly attempts: number;
-  /** After how long without a consumer another attempt starts alongside those under way; left out, never. */
+  /**
+   * After how long without a consumer another attempt starts alongside those under way, up to
+   * {@link MAX_ATTEMPTS_UNDER_WAY}; left out, one at a time.
+   */
   readonly hedgeMs?: number;
   /** Whether a consumer is still wanted: once not, no attempt starts, and the result is `undefined`. */
   readonly wanted: () => boolean;
 }
 
 /**
- * The first consumer any of a series of attempts opens. Another attempt starts alongside those under way each
- * `hedgeMs` none has opened (one placed on a dead server is never answered, and a slow one may still be), and after
- * an attempt fails with none under way, once a backoff up to 2 s is over. An attempt that opens once another won is
- * stopped. Rejects with the last failure once every attempt failed, or at once on a closed connection.
+ * Attempts under way at once. With three servers a third of creations land on a dead one: three at once all do
+ * one time in 27, and a struggling cluster is not asked for more.
+ */
+export const MAX_ATTEMPTS_UNDER_WAY = 3;
+
+/**
+ * The first consumer any of a series of attempts opens. Each `hedgeMs` none has opened, another attempt starts
+ * alongside those under way (one placed on a dead server is never answered, and a slow one may still be), up to
+ * {@link MAX_ATTEMPTS_UNDER_WAY}; after a failure with none under way, the next waits a backoff up to 2 s. An attempt
+ * that opens once another won is stopped. Rejects with the last failure once `attempts` failed (each one never
+ * answered fails at the API's timeout, 5 s: about a minute of them), or at once on a closed connection.
  */
 export function firstToOpen<T extends { stop(): void }>(
   attempt: () => Promise<T>,
   plan: OpeningPlan,
 ): Promise<T | undefined> {
+  const atOnce = plan.hedgeMs === undefined ? 1 : MAX_ATTEMPTS_UNDER_WAY;
   return new Promise((resolve, reject) => {
-    let started = 0;
+    let failed = 0;
     let underWay = 0;
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -55,18 +69,19 @@ export function firstToOpen<T extends { stop(): void }>(
     };
     const later = (ms: number): void => {
       clearTimeout(timer);
-      timer = setTimeout(launch, ms);
+      timer = setTimeout(tick, ms);
       // A pending attempt or the connection keeps the process up; this timer alone must not.
       timer.unref();
     };
-    function launch(): void {
+    /** Starts an attempt if there is room for one, and comes back a hedge later: no longer wanted, it is over. */
+    function tick(): void {
       if (settled) return;
       if (!plan.wanted()) return settle(() => resolve(undefined));
-      if (started >= plan.attempts) return;
-      started += 1;
+      if (underWay < atOnce && failed + underWay < plan.attempts) start();
+      if (plan.hedgeMs !== undefined) later(plan.hedgeMs);
+    }
+    function start(): void {
       underWay += 1;
-      const index = started;
-      if (plan.hedgeMs !== undefined && started < plan.attempts) later(plan.hedgeMs);
       attempt().then(
         (opened) => {
           underWay -= 1;
@@ -75,16 +90,17 @@ export function firstToOpen<T extends { stop(): void }>(
         },
         (error: unknown) => {
           underWay -= 1;
+          failed += 1;
           if (settled) return;
-          if (closedConnection(error) || (underWay === 0 && started >= plan.attempts)) {
+          if (closedConnection(error) || (underWay === 0 && failed >= plan.attempts)) {
             return settle(() => reject(error));
           }
-          // Others under way: the next hedge starts another in time.
-          if (underWay === 0) later(Math.min(100 * 2 ** index, 2000));
+          // Others under way: the hedges go on. None: the next attempt after a backoff.
+          if (underWay === 0) later(Math.min(100 * 2 ** failed, 2000));
         },
       );
     }
-    launch();
+    tick();
   });
 }
 

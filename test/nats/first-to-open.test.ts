@@ -41,6 +41,19 @@ describe('opening a watch consumer on a cluster that may have lost a server', ()
     expect(started).toHaveLength(2);
   });
 
+  it('has at most three attempts under way, and starts the next once one of them fails', async () => {
+    const { started, start } = attempts();
+    void firstToOpen(start, { attempts: 30, hedgeMs: 1000, wanted: () => true });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(started).toHaveLength(3);
+    started[0]!.fail(new Error('consumer create timed out'));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(started).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(started).toHaveLength(4);
+    started[3]!.open();
+  });
+
   it('keeps a slow attempt that opens after another started, and stops the one that opens later', async () => {
     const { started, start } = attempts();
     const opening = firstToOpen(start, { attempts: 30, hedgeMs: 1000, wanted: () => true });
