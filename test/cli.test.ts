@@ -52,6 +52,14 @@ describe('cli', () => {
     for (const spec of COMMANDS) expect(root.stdout).toContain(spec.path.join(' '));
   });
 
+  it("says module call waits for the execution as long as the node lets it run, not a request's 5 s", async () => {
+    const { stdout } = await cli('module', 'call', '--help');
+    expect(stdout).toMatch(/--timeout <ms> +how long the whole call waits.*then the node's execution timeout, 120000/);
+    expect((await cli('var', 'get', '--help')).stdout).toMatch(
+      /--timeout <ms> +how long a request waits.*default 5000/,
+    );
+  });
+
   it('exits 2 with one line naming the command for a usage error', async () => {
     const cases: [string[], string][] = [
       [[], 'tether: usage: missing <command> (see: tether --help)'],
@@ -86,6 +94,15 @@ describe('cli', () => {
         'tether: usage: no session: give --session <id> (or set TETHER_SESSION) (see: tether var get --help)',
       ],
       [['var', 'get', 't', 'u', '-s', 'a'], "tether: usage: unexpected argument 'u' (see: tether var get --help)"],
+      // The last would win: a write to another session, or checked against another version.
+      [
+        ['var', 'set', 'name', 'hi', '-s', 'm1', '--session', 's1'],
+        "tether: usage: option '--session' given more than once (see: tether var set --help)",
+      ],
+      [
+        ['var', 'set', 't', '1', '-s', 'a', '--expected-version', '1', '--expected-version=2'],
+        "tether: usage: option '--expected-version' given more than once (see: tether var set --help)",
+      ],
       [
         ['var', 'define', 't', 'float', '1', '-s', 'a', '--constraints', '{min'],
         'tether: usage: --constraints is not valid JSON',
@@ -440,6 +457,9 @@ describe('cli', () => {
     }
     expect(() => parseValue(' [1, 2', 'list', ['var', 'set'])).toThrow(
       /the value for a list variable is not valid JSON/,
+    );
+    expect(() => parseValue('[1, 2', 'embedding', ['var', 'set'])).toThrow(
+      /the value for an embedding variable is not valid JSON/,
     );
     for (const type of ['string', 'choice', 'module'])
       expect(parseValue('[draft', type, ['var', 'set'])).toBe('[draft');

@@ -140,9 +140,17 @@ export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
       options: config,
       allowPositionals: true,
       strict: true,
+      tokens: true,
     });
   } catch (error) {
     throw new UsageError(parseErrorMessage(error, argv), spec.path);
+  }
+  // parseArgs keeps the last of a value given twice: `-s m1 -s s1` would quietly write to another session.
+  const given = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || options[token.name]?.type !== 'string' || options[token.name]?.multiple) continue;
+    if (given.has(token.name)) throw new UsageError(`option '--${token.name}' given more than once`, spec.path);
+    given.add(token.name);
   }
   const values = parsed.values as Record<string, unknown>;
   if (values.help === true) return { values: {} as ParsedCommand<O>['values'], args: {}, help: true };

@@ -4,7 +4,7 @@
  * @module
  */
 import type { WireModuleSpec } from '../nats/module-wire-spec.js';
-import { CANCEL_REPORT } from '../nats/remote-module.js';
+import { CANCEL_REPORT, DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS } from '../nats/remote-module.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { CallTimeoutError } from '../errors.js';
 import { EXIT, ModuleCallTimeoutError, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
@@ -116,6 +116,11 @@ const call = defineCommand({
   args: [{ name: 'id', description: 'the module id' }],
   options: {
     ...COMMON,
+    // Not the requests' 5 s: an execution waits as long as its node lets it run.
+    timeout: {
+      ...COMMON.timeout,
+      description: `how long the whole call waits, finding the module and its execution together (default: 5000 to find it, then the node's execution timeout, ${DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS} unless it sets another)`,
+    },
     input: { type: 'string', multiple: true, placeholder: '<field=value>', description: 'an input field (a string)' },
     json: {
       type: 'string',

@@ -58,7 +58,7 @@ export function parseValue(text: string, type: string, command: readonly string[
     if (!opensLikeJson(text)) return text;
     const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(
-      `the value for a ${type} variable is not valid JSON: ${why} (quote it to store it as a string: '"..."')`,
+      `the value for ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} variable is not valid JSON: ${why} (quote it to store it as a string: '"..."')`,
       command,
     );
   }
