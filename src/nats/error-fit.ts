@@ -32,7 +32,7 @@ const MAX_DEPTH = 4;
  */
 export function fittedError(error: SerializedError): SerializedError {
   if (fits(error)) return error;
-  const message = cutText(error.message, MAX_MESSAGE_CHARS);
+  const message = shorten(error.message, MAX_MESSAGE_CHARS);
   const details = error.details ?? {};
   const cut = { code: error.code, message, details: cutDetails(details, true) };
   return fits(cut) ? cut : { code: error.code, message, details: cutDetails(details, false) };
@@ -42,10 +42,6 @@ function fits(error: SerializedError): boolean {
   return Buffer.byteLength(JSON.stringify(error)) <= MAX_ERROR_BYTES;
 }
 
-function cutText(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
 /**
  * The details with their top-level keys whole (Tether's own) and their strings up to {@link MAX_TOP_LEVEL_CHARS};
  * nested values cut, or left out when `nested` is false; and `cut: true`.
@@ -53,7 +49,7 @@ function cutText(text: string, max: number): string {
 function cutDetails(details: Record<string, unknown>, nested: boolean): Record<string, unknown> {
   const cut: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(details)) {
-    if (typeof value === 'string') cut[key] = cutText(value, MAX_TOP_LEVEL_CHARS);
+    if (typeof value === 'string') cut[key] = shorten(value, MAX_TOP_LEVEL_CHARS);
     else if (value === null || typeof value !== 'object') cut[key] = value;
     else if (nested) cut[key] = cutValue(value, 1);
   }

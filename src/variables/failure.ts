@@ -59,9 +59,9 @@ export function show(value: unknown): string {
   return shorten(text);
 }
 
-/** Cuts text for a message to {@link MAX_SHOWN} characters, marking the cut with `…`. */
-export function shorten(text: string): string {
-  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
+/** Cuts text for a message to `max` characters ({@link MAX_SHOWN} unless given), marking the cut with `…`. */
+export function shorten(text: string, max = MAX_SHOWN): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** Names an object by its class, because a `Date` or a `Map` is the usual mistake and the class says so. */
