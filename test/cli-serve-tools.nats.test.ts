@@ -140,20 +140,49 @@ describe('tether serve --tools', () => {
     expect([...imported].filter((name) => !(name in manifest.dependencies))).toEqual([]);
   });
 
-  it('refuses a tools file that cannot be loaded, or that exports no tools, with exit 2 and one line', async () => {
+  it('refuses a tools file that is not there, or that exports no tools, with exit 2 and one line', async () => {
+    // In the user's words: not the path the import resolved against this package.
     const missing = await inProcess(['serve', '--tools', 'no/such/tools.js']);
-    expect(missing.code).toBe(2);
-    expect(errorLines(missing)).toHaveLength(1);
-    expect(missing.stderr).toMatch(/^tether: usage: --tools no\/such\/tools\.js: Cannot find module /);
+    expect([missing.code, errorLines(missing)]).toEqual([
+      2,
+      ['tether: usage: --tools no/such/tools.js: no such file (see: tether serve --help)'],
+    ]);
 
     const dir = await mkdtemp(join(tmpdir(), 'tether-tools-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const folder = await inProcess(['serve', '--tools', dir]);
+    expect([folder.code, errorLines(folder)]).toEqual([
+      2,
+      [`tether: usage: --tools ${dir} is not a file (see: tether serve --help)`],
+    ]);
     const noTools = join(dir, 'no-tools.mjs');
     await writeFile(noTools, 'export const helpers = [];\n');
     const refused = await inProcess(['serve', '--tools', noTools]);
     expect([refused.code, errorLines(refused)]).toEqual([
       2,
       [`tether: usage: --tools ${noTools} exports no 'tools' array (see: tether serve --help)`],
+    ]);
+  });
+
+  it('says a tools file that fails as it loads is at fault (tools_failed, exit 1), with its own error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tether-tools-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const throwing = join(dir, 'throwing.mjs');
+    await writeFile(throwing, "throw new Error('no API key for the search tool');\n");
+    const threw = await inProcess(['serve', '--tools', throwing]);
+    expect([threw.code, errorLines(threw)]).toEqual([
+      1,
+      [`tether: tools_failed: --tools ${throwing} failed to load: no API key for the search tool`],
+    ]);
+    // A file that is there but imports what is not: the file's fault too, not a missing --tools file.
+    const importing = join(dir, 'importing.mjs');
+    await writeFile(importing, "export { tools } from './gone.mjs';\n");
+    const broken = await inProcess(['serve', '--tools', importing]);
+    expect(broken.code).toBe(1);
+    expect(errorLines(broken)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^tether: tools_failed: --tools ${importing} failed to load: Cannot find module`),
+      ),
     ]);
   });
 });

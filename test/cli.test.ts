@@ -330,6 +330,38 @@ describe('cli', () => {
     ]);
   });
 
+  it('refuses a bad name, id, definition or writer as the node would (exit 1) before connecting', async () => {
+    // Nothing listens at this address: an unreachable NATS (exit 3) must not hide the mistake in the command.
+    const nowhere = ['-s', 'a', '--nats', 'nats://127.0.0.1:1'];
+    const badName = "invalid variable name 'a.b'";
+    const badModule = 'invalid module id "q.x"';
+    const cases: [string[], string][] = [
+      [['var', 'get', 'a.b'], badName],
+      [['var', 'set', 'a.b', '1'], badName],
+      [['var', 'define', 'a.b', 'float', '1'], badName],
+      [['var', 'delete', 'a.b'], badName],
+      [['var', 'history', 'a b'], "invalid variable name 'a b'"],
+      [['var', 'lock', 'a.b', '--owner', 'alice'], badName],
+      [['var', 'unlock', 'x', '--owner', ''], "a lock owner for 'x' must be a non-empty string"],
+      [['var', 'define', 'x', 'decimal', '1'], "x: unknown variable type 'decimal'"],
+      [['var', 'define', 'x', 'float', '5', '--constraints', '{"max":1}'], 'x: value 5 is above maximum 1'],
+      [['var', 'set', 'x', '1', '--updated-by', ''], "setVariable option 'updatedBy' must be a non-empty string"],
+      [['var', 'delete', 'x', '--updated-by', ''], "deleteVariable option 'updatedBy' must be a non-empty string"],
+      [['var', 'list', '*'.repeat(1025)], 'invalid glob pattern: longer than 1024 characters'],
+      [['var', 'watch', '*'.repeat(1025)], 'invalid glob pattern: longer than 1024 characters'],
+      [['module', 'create', 'q.x', '--type', 'Predict', '--signature', 'q:string -> a:string'], badModule],
+      [['module', 'call', 'q.x', '--input', 'q=why'], badModule],
+      [['module', 'stop', 'q.x'], badModule],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(...args, ...nowhere);
+      expect([run.code, run.stderr.split('\n').length], args.join(' ')).toEqual([1, 2]);
+      expect(run.stderr, args.join(' ')).toContain(`tether: validation_failed: ${message}`);
+    }
+    // A good name still goes on to connect, and meets the unreachable NATS.
+    expect((await cli('var', 'get', 'x', ...nowhere)).code).toBe(3);
+  });
+
   it('exits 3 for a NATS connection lost under a request, as for one that cannot be reached', () => {
     const lost = new NatsConnectionError(
       'disconnected',

@@ -168,6 +168,12 @@ describe('session', () => {
       ['atomic', session.setVariables({ n: 1 }, { atomic: 'yes' } as never)],
       ['updatedBy', session.updateVariable('n', () => 1, { updatedBy: 5 } as never)],
       ['updatedBy', session.deleteVariable('n', { updatedBy: null } as never)],
+      // An empty writer names nobody, yet would be recorded as one (see options.ts), on every write that takes one.
+      ['updatedBy', session.setVariable('n', 1, { updatedBy: '' })],
+      ['updatedBy', session.setVariables({ n: 1 }, { updatedBy: '' })],
+      ['updatedBy', session.deleteVariable('n', { updatedBy: '' })],
+      ['updatedBy', session.rollbackVariable('n', 1, { updatedBy: '' })],
+      ['updatedBy', session.importVariables([], { updatedBy: '' })],
       ['replace', session.importVariables([], { replace: 1 } as never)],
       ['includeInitial', session.watchVariables('*', () => {}, { includeInitial: 'yes' } as never)],
     ];
@@ -177,6 +183,9 @@ describe('session', () => {
         message: expect.stringContaining(`option '${option}' must be`),
       });
     expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1, updatedBy: null });
+    await expect(session.setVariable('n', 1, { updatedBy: '' })).rejects.toThrow(
+      "setVariable option 'updatedBy' must be a non-empty string, got an empty string",
+    );
   });
 
   it('refuses a name no variable can have on reads, a default notwithstanding', async () => {

@@ -66,6 +66,23 @@ export class ModuleCallTimeoutError extends Error {
   }
 }
 
+/**
+ * The file `serve --tools` names exists but failed as it loaded: its own code threw, or it does not parse, or it
+ * imports what is not there. A fault of the file, not of the command line: `tools_failed`, exit 1.
+ */
+export class ToolsFileError extends Error {
+  readonly code = 'tools_failed';
+
+  constructor(
+    readonly file: string,
+    options: { readonly cause?: unknown } = {},
+  ) {
+    const cause = options.cause;
+    super(`--tools ${file} failed to load: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ToolsFileError';
+  }
+}
+
 /** `cannot reach NATS at <servers> (<code>)`, the code taken from the innermost cause (nats.js wraps its own). */
 export function natsUnreachable(servers: readonly string[], cause: unknown): UnreachableError {
   let inner: unknown = cause;
@@ -93,7 +110,12 @@ export function exitCodeOf(error: unknown): number {
 export function errorLine(error: unknown): string {
   let code = 'internal_error';
   let message = error instanceof Error ? error.message : String(error);
-  if (error instanceof BridgeError || error instanceof UnreachableError || error instanceof ModuleCallTimeoutError)
+  if (
+    error instanceof BridgeError ||
+    error instanceof UnreachableError ||
+    error instanceof ModuleCallTimeoutError ||
+    error instanceof ToolsFileError
+  )
     code = error.code;
   if (error instanceof UsageError) {
     code = 'usage';

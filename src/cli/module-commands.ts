@@ -7,6 +7,7 @@ import type { WireModuleSpec } from '../nats/module-wire-spec.js';
 import { CANCEL_REPORT, DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS } from '../nats/remote-module.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { CallTimeoutError } from '../errors.js';
+import { assertModuleId } from '../modules/module-spec.js';
 import { EXIT, ModuleCallTimeoutError, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
@@ -89,11 +90,12 @@ const create = defineCommand({
         this.path,
       );
     if (!('signature' in spec)) throw new UsageError('missing --signature (or signature in --spec)', this.path);
+    const moduleId = checkedModuleId(args.id);
     const description = await withSession(values, io, this.path, {}, async (session, client) => {
       // Its fields as the user typed them: the node checks the spec, and refuses a bad one naming the field. The
       // session is opened only once the node has found no fault with the spec's shape (see open-if-accepted.ts).
       const { result: handle } = await openIfAccepted(client, session, (target) =>
-        target.module(String(args.id), spec as WireModuleSpec),
+        target.module(moduleId, spec as WireModuleSpec),
       );
       return handle.describe();
     });
@@ -139,10 +141,10 @@ const call = defineCommand({
     };
     if (Object.keys(inputs).length === 0)
       throw new UsageError('no inputs: give --input <field=value> or --json <inputs>', this.path);
+    const moduleId = checkedModuleId(args.id);
     // --timeout bounds the whole call, finding the module and its execution (an LLM call takes longer than a
     // variable read) together: the execution gets what finding the module left of it.
     const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', this.path);
-    const moduleId = String(args.id);
     // Ctrl-C (or SIGTERM) cancels the execution on the node, so it does not run on and pay for an LLM call nobody
     // waits for; the client's close waits for the cancel to get out. Then the exit code of the signal. Until the
     // execution is sent (connecting, finding the module) there is nothing to cancel: the signal ends the command at
@@ -222,7 +224,7 @@ const stop = defineCommand({
   options: { ...COMMON },
   examples: ['tether module stop qa -s chat-1'],
   async run({ values, args }, io) {
-    const moduleId = String(args.id);
+    const moduleId = checkedModuleId(args.id);
     await withSession(values, io, this.path, {}, async (session) => {
       // Found first: the handle's stop takes a module already gone as stopped, where the user who named one that
       // does not exist should hear so (module_not_found, exit 1).
@@ -232,6 +234,15 @@ const stop = defineCommand({
     io.out(`module ${moduleId} stopped`);
   },
 });
+
+/**
+ * The module id argument, checked before connecting (an unreachable NATS must not hide a bad id): refused as the
+ * node refuses it, `validation_failed` (exit 1), as a positional argument always is.
+ */
+function checkedModuleId(id: string | undefined): string {
+  assertModuleId(id);
+  return id;
+}
 
 /** The `module` command group. */
 export const MODULE_COMMANDS: readonly CommandSpec[] = [create, call, list, stop];

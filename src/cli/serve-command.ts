@@ -3,13 +3,14 @@
  * joins the same queue group, so starting more is how a deployment takes more load.
  * @module
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import { isNodeName, sharedBucket } from '../nats/node-names.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
-import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
+import { EXIT, ToolsFileError, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { NATS_OPTIONS, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';
 import { settlesWithin, untilSignal } from './until-signal.js';
@@ -283,11 +284,17 @@ export function parseBuckets(
  * travel in a spec: each node loads them, and a spec names them.
  */
 async function loadTools(file: string, command: readonly string[]): Promise<readonly ModuleTool[]> {
+  const path = resolve(file);
+  // Looked at first, so that a file that is not there is said in the user's words: the import's own error names
+  // the path resolved against this package, and cannot be told from a file that imports something missing.
+  const found = await stat(path).catch(() => undefined);
+  if (found === undefined) throw new UsageError(`--tools ${file}: no such file`, command);
+  if (!found.isFile()) throw new UsageError(`--tools ${file} is not a file`, command);
   let loaded: { tools?: unknown; default?: unknown };
   try {
-    loaded = (await import(pathToFileURL(resolve(file)).href)) as { tools?: unknown; default?: unknown };
+    loaded = (await import(pathToFileURL(path).href)) as { tools?: unknown; default?: unknown };
   } catch (error) {
-    throw new UsageError(`--tools ${file}: ${error instanceof Error ? error.message : String(error)}`, command);
+    throw new ToolsFileError(file, { cause: error });
   }
   const tools = loaded.tools ?? loaded.default;
   if (!Array.isArray(tools)) throw new UsageError(`--tools ${file} exports no 'tools' array`, command);

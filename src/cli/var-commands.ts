@@ -4,6 +4,10 @@
  * @module
  */
 import { SessionError } from '../errors.js';
+import { assertDefinition, assertLockArguments } from '../session/argument-checks.js';
+import { assertOptions } from '../session/options.js';
+import { compileGlob } from '../variables/glob.js';
+import { assertVariableName } from '../variables/names.js';
 import { UsageError, natsLost } from './cli-errors.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, reportTo, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
@@ -50,16 +54,23 @@ const define = defineCommand({
       ...(constraints === undefined ? {} : { constraints }),
       ...(values.description === undefined ? {} : { description: values.description }),
     };
+    const name = String(args.name);
+    const type = String(args.type);
     const text = String(args.value);
-    assertNumberInRange(text, String(args.name), this.path);
-    const value = parseValue(text, String(args.type), this.path);
+    assertNumberInRange(text, name, this.path);
+    const value = parseValue(text, type, this.path);
+    const typed = (error: unknown): unknown => withTypedValue(error, text, value);
+    try {
+      // The definition's own check, before connecting: an unreachable NATS must not hide a mistake in it.
+      assertDefinition(name, type, value, options);
+    } catch (error) {
+      throw typed(error);
+    }
     // The session is opened only for a define the node accepts: a refused one leaves none behind.
     const { result: record } = await withSession(values, io, this.path, {}, (session, client) =>
-      openIfAccepted(client, session, (target) =>
-        target.defineVariable(String(args.name), String(args.type), value, options),
-      ),
+      openIfAccepted(client, session, (target) => target.defineVariable(name, type, value, options)),
     ).catch((error: unknown) => {
-      throw withTypedValue(error, text, value);
+      throw typed(error);
     });
     io.out(values.json ? jsonLine(record) : recordLine(record));
   },
@@ -72,10 +83,9 @@ const get = defineCommand({
   options: { ...COMMON, ...JSON_RECORD },
   examples: ['tether var get temperature -s chat-1', 'tether var get temperature -s chat-1 --json'],
   async run({ values, args }, io) {
+    const name = checkedName(args.name);
     // The record, not just the value: its type is what lets a NaN float print as "NaN" rather than null.
-    const record = await withSession(values, io, this.path, {}, (session) =>
-      session.describeVariable(String(args.name)),
-    );
+    const record = await withSession(values, io, this.path, {}, (session) => session.describeVariable(name));
     io.out(jsonLine(values.json ? record : record.value));
   },
 });
@@ -113,7 +123,8 @@ const set = defineCommand({
       ...(values['updated-by'] === undefined ? {} : { updatedBy: values['updated-by'] }),
       ...(values.reason === undefined ? {} : { reason: values.reason }),
     };
-    const name = String(args.name);
+    const name = checkedName(args.name);
+    assertOptions(options, 'setVariable');
     const text = String(args.value);
     // Before connecting, as any value the command line cannot read is.
     assertNumberInRange(text, name, this.path);
@@ -149,8 +160,9 @@ const remove = defineCommand({
   },
   examples: ['tether var delete temperature -s chat-1', 'tether var delete temperature --updated-by alice -s chat-1'],
   async run({ values, args }, io) {
-    const name = String(args.name);
+    const name = checkedName(args.name);
     const options = values['updated-by'] === undefined ? {} : { updatedBy: values['updated-by'] };
+    assertOptions(options, 'deleteVariable');
     await withSession(values, io, this.path, {}, (session) => session.deleteVariable(name, options));
     io.out(`variable ${name} deleted`);
   },
@@ -169,9 +181,8 @@ const list = defineCommand({
   options: { ...COMMON, json: { type: 'boolean', description: 'print the records as one JSON array' } },
   examples: ['tether var list -s chat-1', "tether var list 'llm_*' -s chat-1 --json"],
   async run({ values, args }, io) {
-    const records = await withSession(values, io, this.path, {}, (session) =>
-      session.listVariables(args.pattern ?? '*'),
-    );
+    const pattern = checkedPattern(args.pattern);
+    const records = await withSession(values, io, this.path, {}, (session) => session.listVariables(pattern));
     if (values.json) io.out(jsonLine(records));
     else recordTable(records).forEach((line) => io.out(line));
   },
@@ -189,9 +200,8 @@ const history = defineCommand({
   options: { ...COMMON, json: { type: 'boolean', description: 'print the versions as one JSON array' } },
   examples: ['tether var history temperature -s chat-1', 'tether var history temperature -s chat-1 --json'],
   async run({ values, args }, io) {
-    const entries = await withSession(values, io, this.path, {}, (session) =>
-      session.variableHistory(String(args.name)),
-    );
+    const name = checkedName(args.name);
+    const entries = await withSession(values, io, this.path, {}, (session) => session.variableHistory(name));
     if (values.json) io.out(jsonLine(entries));
     else entries.forEach((entry) => io.out(historyLine(entry)));
   },
@@ -212,6 +222,7 @@ const watch = defineCommand({
   options: { ...COMMON, initial: { type: 'boolean', description: 'print the current values first' } },
   examples: ["tether var watch 'llm_*' -s chat-1 --initial"],
   async run({ values, args }, io) {
+    const pattern = checkedPattern(args.pattern);
     // The session's end (deleted, expired) ends the watch: the command then fails with it, as one line, rather than
     // wait for ever on a watch that delivers nothing more. The client's other news goes to stderr as it comes.
     let sessionEnd: SessionError | undefined;
@@ -224,7 +235,6 @@ const watch = defineCommand({
       endWatch();
     };
     await withSession(values, io, this.path, { onError }, async (session, client) => {
-      const pattern = args.pattern ?? '*';
       // The watch reads the variables as it starts: a session nobody opened is `session_not_found` (exit 1), a
       // NATS with no node `noproc` (exit 3), rather than a watch waiting for ever.
       const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), {
@@ -261,6 +271,7 @@ function lockCommand(kind: 'lock' | 'unlock', summary: string, details: readonly
       const owner = values.owner;
       if (owner === undefined) throw new UsageError('missing --owner <who>', this.path);
       const name = String(args.name);
+      assertLockArguments(name, owner);
       const record = await withSession(values, io, this.path, {}, (session) =>
         kind === 'lock' ? session.lockVariable(name, owner) : session.unlockVariable(name, owner),
       );
@@ -278,6 +289,22 @@ const unlock = lockCommand('unlock', "release the owner's lock on a variable", [
   'Only the owner releases a lock: another owner gets variable_locked (exit 1). Unlocking a variable nobody locked',
   'changes nothing.',
 ]);
+
+/**
+ * The variable name argument, checked before connecting (an unreachable NATS must not hide a bad name): refused
+ * as the node refuses it, `validation_failed` (exit 1), as a positional argument always is.
+ */
+function checkedName(name: string | undefined): string {
+  assertVariableName(name);
+  return name;
+}
+
+/** The glob argument (default `*`), checked before connecting as {@link checkedName} is. */
+function checkedPattern(pattern: string | undefined): string {
+  const glob = pattern ?? '*';
+  compileGlob(glob);
+  return glob;
+}
 
 /** The `var` command group. */
 export const VAR_COMMANDS: readonly CommandSpec[] = [define, get, set, remove, list, history, watch, lock, unlock];

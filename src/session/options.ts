@@ -8,11 +8,15 @@
 import { ValidationError } from '../errors.js';
 import { kindOf } from '../variables/failure.js';
 
-/** What an option's value must be: text, a flag, a variable version (a whole number ≥ 0), or anything at all. */
-export type OptionKind = 'string' | 'boolean' | 'version' | 'any';
+/**
+ * What an option's value must be: text, a name (text that is not empty), a flag, a variable version (a whole
+ * number ≥ 0), or anything at all.
+ */
+export type OptionKind = 'string' | 'name' | 'boolean' | 'version' | 'any';
 
 const EXPECTED: Readonly<Record<OptionKind, string>> = {
   string: 'a string',
+  name: 'a non-empty string',
   boolean: 'a boolean',
   version: 'a whole number ≥ 0',
   any: 'anything',
@@ -21,18 +25,23 @@ const EXPECTED: Readonly<Record<OptionKind, string>> = {
 function fits(value: unknown, kind: OptionKind): boolean {
   if (kind === 'any') return true;
   if (kind === 'version') return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  if (kind === 'name') return typeof value === 'string' && value !== '';
   return typeof value === kind;
 }
 
-/** The options each operation takes, and the kind of each: built once, as the checks run on every call. */
+/**
+ * The options each operation takes, and the kind of each: built once, as the checks run on every call. Who writes
+ * (`updatedBy`) is a name, as a lock owner is: an empty one names nobody, yet would be recorded and told to
+ * watchers as a writer, and no lock owner (never empty) could match it.
+ */
 const ACCEPTED = {
   getVariable: { default: 'any' },
-  setVariable: { expectedVersion: 'version', expectedId: 'string', updatedBy: 'string', reason: 'string' },
-  updateVariable: { updatedBy: 'string', reason: 'string' },
-  deleteVariable: { updatedBy: 'string' },
-  setVariables: { atomic: 'boolean', updatedBy: 'string', reason: 'string' },
-  rollbackVariable: { updatedBy: 'string' },
-  importVariables: { replace: 'boolean', updatedBy: 'string' },
+  setVariable: { expectedVersion: 'version', expectedId: 'string', updatedBy: 'name', reason: 'string' },
+  updateVariable: { updatedBy: 'name', reason: 'string' },
+  deleteVariable: { updatedBy: 'name' },
+  setVariables: { atomic: 'boolean', updatedBy: 'name', reason: 'string' },
+  rollbackVariable: { updatedBy: 'name' },
+  importVariables: { replace: 'boolean', updatedBy: 'name' },
   watchVariables: { includeInitial: 'boolean' },
   session: { create: 'boolean' },
 } as const satisfies Readonly<Record<string, Readonly<Record<string, OptionKind>>>>;
@@ -61,7 +70,7 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
   for (const [option, value] of Object.entries(options)) {
     const kind = allowed[option]!;
     if (value === undefined || fits(value, kind)) continue;
-    const got = kindOf(value);
+    const got = value === '' ? 'an empty string' : kindOf(value);
     throw new ValidationError(`${operation} option '${option}' must be ${EXPECTED[kind]}, got ${got}`, {
       details: { operation, option, expected: EXPECTED[kind], got },
     });
