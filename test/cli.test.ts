@@ -229,10 +229,25 @@ describe('cli', () => {
   it('gives up connecting within its timeout on a server that takes the connection and never answers (exit 3)', async () => {
     const silent = await startSilentServer();
     try {
-      // 5 s, the default: not nats.js's 20 s.
-      const run = await cli('var', 'get', 'x', '-s', 'a', '--nats', silent.url);
-      expect(run.code).toBe(3);
-      expect(run.stderr).toBe(`tether: nats_unreachable: cannot reach NATS at ${silent.url} (TIMEOUT)\n`);
+      // 5 s, the default: not nats.js's 20 s (the test's own timeout), for one-shot and long-running commands alike.
+      const [get, events, serve] = await Promise.all([
+        cli('var', 'get', 'x', '-s', 'a', '--nats', silent.url),
+        cli('events', '--nats', silent.url),
+        cli('serve', '--nats', silent.url),
+      ]);
+      expect([get.code, get.stderr]).toEqual([
+        3,
+        `tether: nats_unreachable: cannot reach NATS at ${silent.url} (TIMEOUT)\n`,
+      ]);
+      expect([events.code, events.stderr]).toEqual([
+        3,
+        `tether: nats_unreachable: cannot reach NATS at ${silent.url} (TIMEOUT)\n`,
+      ]);
+      expect(serve.code).toBe(3);
+      expect(serve.stderr).toMatch(
+        new RegExp(`^tether: nats_unreachable: cannot start a node on NATS at ${silent.url}: .*TIMEOUT`),
+      );
+      expect(serve.stderr.split('\n')).toHaveLength(2);
     } finally {
       await silent.close();
     }

@@ -46,6 +46,12 @@ describe('option bags name only options their owner takes', () => {
       ],
       [{ servers: NOWHERE, reconnect: { maxAttempts: -2 } }, /^reconnect.maxAttempts must be -1 .*, got -2$/],
       [{ servers: NOWHERE, reconnect: { waitMs: 0 } }, /^reconnect.waitMs must be a whole number of milliseconds/],
+      // nats.js would take any of these as they are: a string, a timer that fires at once.
+      [
+        { servers: NOWHERE, connectTimeoutMs: '5000' },
+        'connectTimeoutMs must be a whole number of milliseconds from 1 to 2147483647, got "5000"',
+      ],
+      [{ servers: NOWHERE, connectTimeoutMs: 2 ** 31 }, /^connectTimeoutMs must be a whole number of milliseconds/],
     ] as const) {
       const error = await refusal(() => Runtime.start({ nats } as never));
       expect(error, JSON.stringify(nats)).toBeInstanceOf(ValidationError);
@@ -70,6 +76,9 @@ describe('option bags name only options their owner takes', () => {
       });
       await expect(open({ servers: NOWHERE, reconnect: { maxAttempts: 1.5 } })).rejects.toMatchObject({
         details: { field: 'reconnect.maxAttempts' },
+      });
+      await expect(open({ servers: NOWHERE, connectTimeoutMs: 0 })).rejects.toMatchObject({
+        details: { field: 'connectTimeoutMs' },
       });
     }
     await expect(subscribeEvents(null as never, () => {})).rejects.toMatchObject({

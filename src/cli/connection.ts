@@ -19,6 +19,13 @@ import { parseCount, parseMs } from './values.js';
 /** The default server: a local one, as `nats` tools assume. */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
+/**
+ * How long each attempt to connect waits for the server to answer, for every command: a server that takes the TCP
+ * connection and never answers (or an address nothing answers) fails as a request to it would, not after nats.js's
+ * 20 s. A client command waits as long as its `--timeout` when that is longer.
+ */
+export const CONNECT_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS;
+
 /** `--nats` and `--prefix`: where the nodes are. */
 export const NATS_OPTIONS = {
   nats: {
@@ -217,9 +224,8 @@ export async function openClient(
       name: `tether-cli ${command.join(' ')}`,
       ...(prefix === undefined ? {} : { prefix }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      // A server that takes the TCP connection and never answers (or an address nothing answers) fails as its requests
-      // would, not after nats.js's 20 s; but never sooner than the default: a short --timeout is for the requests.
-      connectTimeoutMs: Math.max(timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS),
+      // Never sooner than the default: a short --timeout is for the requests.
+      connectTimeoutMs: Math.max(timeoutMs ?? CONNECT_TIMEOUT_MS, CONNECT_TIMEOUT_MS),
       reconnect,
       onError,
     });

@@ -10,6 +10,7 @@ import { subscribeEvents, type TetherEvent } from '../nats/event-subscriber.js';
 import { natsLost, natsUnreachable } from './cli-errors.js';
 import { defineCommand, type CliIo, type CommandSpec } from './command.js';
 import {
+  CONNECT_TIMEOUT_MS,
   NATS_OPTIONS,
   SESSION_OPTION,
   checkedSessionId,
@@ -59,6 +60,7 @@ async function follow(
         ...(prefix === undefined ? {} : { prefix }),
         ...(sessionId === undefined ? {} : { sessionId }),
         reconnect: reconnectPolicy(io, path),
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
         onError: reportTo(io),
       },
       print,

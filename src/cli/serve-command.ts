@@ -12,7 +12,7 @@ import { isNodeName, sharedBucket } from '../nats/node-names.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { EXIT, ToolsFileError, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { NATS_OPTIONS, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';
+import { CONNECT_TIMEOUT_MS, NATS_OPTIONS, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';
 import { settlesWithin, untilSignal } from './until-signal.js';
 import { parseCount, parseMs, parsePeriodMs } from './values.js';
 
@@ -190,6 +190,7 @@ const serve = defineCommand({
           ...(values.name === undefined ? {} : { name: values.name }),
           ...(values.inspect === true ? { inspect: true } : {}),
           reconnect,
+          connectTimeoutMs: CONNECT_TIMEOUT_MS,
         },
         onError: (error, where) => {
           // NATS gave up: said once, by the exit line below, rather than by this report as well.

@@ -42,6 +42,19 @@ export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
   if (waitMs !== undefined) assertTimerMs('reconnect.waitMs', waitMs);
 }
 
+/**
+ * Throws `ValidationError` unless the settings' reconnect policy is one nats.js can follow (see
+ * {@link assertReconnectPolicy}) and `connectTimeoutMs`, when given, is a timer's whole number of milliseconds.
+ * Checked before connecting by everything that connects.
+ */
+export function assertConnectionSettings(
+  owner: string,
+  settings: { readonly reconnect?: unknown; readonly connectTimeoutMs?: unknown },
+): void {
+  assertReconnectPolicy(owner, settings.reconnect);
+  if (settings.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', settings.connectTimeoutMs);
+}
+
 /** Where and as whom to connect. */
 export interface NatsConnectionSettings {
   /** One or more NATS URLs, e.g. `nats://127.0.0.1:4222`. */

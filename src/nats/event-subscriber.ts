@@ -8,7 +8,7 @@
 import { ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
-import { CONNECTION_SETTING_KEYS, assertReconnectPolicy, connectNats, reportReconnects } from './connection-options.js';
+import { CONNECTION_SETTING_KEYS, assertConnectionSettings, connectNats, reportReconnects } from './connection-options.js';
 import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
 
@@ -72,7 +72,7 @@ export async function subscribeEvents(
   listener: (event: TetherEvent) => void,
 ): Promise<EventSubscription> {
   assertOptionKeys(options, 'subscribeEvents', SUBSCRIBE_EVENTS_KEYS);
-  assertReconnectPolicy('subscribeEvents', options.reconnect);
+  assertConnectionSettings('subscribeEvents', options);
   const { feed = 'events' } = options;
   // A misspelt feed would otherwise subscribe to the events and wait, silently, for what never comes there.
   if (feed !== 'events' && feed !== 'inspect')

@@ -65,6 +65,12 @@ export interface NatsNodeOptions {
   /** How the node retries when NATS goes away; a node should outlive a NATS restart. @default for ever, every 2 s */
   readonly reconnect?: ReconnectPolicy;
   /**
+   * How long each attempt to connect may take: past it, a start fails with `NatsConnectionError` (`unreachable`) on
+   * a server that takes the TCP connection and never answers, and a reconnect tries again.
+   * @default 20000 (nats.js's)
+   */
+  readonly connectTimeoutMs?: number;
+  /**
    * Publishes every snapshot of this node's session and module processes on `<prefix>.v1.inspect.>`, for
    * inspection tools (see inspection.ts). Each transition then costs the JSON encoding of the snapshot published
    * (a context over max_payload is measured, not encoded, and goes out truncated). @default false
@@ -95,6 +101,7 @@ export const NATS_NODE_KEYS = optionKeys<NatsNodeOptions>({
   maxRecordBytes: true,
   unavailableRetryMs: true,
   reconnect: true,
+  connectTimeoutMs: true,
   inspect: true,
   executionReplies: true,
 });

@@ -12,7 +12,7 @@ import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
 import { assertOptionKeys } from '../runtime/option-keys.js';
-import { assertReconnectPolicy, connectNats, onConnectionChange, reportReconnects } from './connection-options.js';
+import { assertConnectionSettings, connectNats, onConnectionChange, reportReconnects } from './connection-options.js';
 import { NATS_NODE_KEYS, type NatsNodeOptions } from './nats-node-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { createEventOutbox } from './event-outbox.js';
@@ -132,7 +132,7 @@ export async function openNatsNode(
 ): Promise<NatsNode> {
   // Before anything else: a string given for the bag would be spread below as its characters.
   assertOptionKeys(options, 'nats', NATS_NODE_KEYS);
-  assertReconnectPolicy('nats', options.reconnect);
+  assertConnectionSettings('nats', options);
   assertUnavailableRetryMs(options.unavailableRetryMs);
   // Before connecting: nothing is created under a good name when a later one is bad.
   assertNodeNames(options);

@@ -10,7 +10,7 @@ import { assertSessionId } from '../variables/names.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import {
   CONNECTION_SETTING_KEYS,
-  assertReconnectPolicy,
+  assertConnectionSettings,
   connectNats,
   reportReconnects,
   type ReconnectPolicy,
@@ -137,12 +137,11 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
  */
 export async function connect(options: ConnectOptions): Promise<TetherClient> {
   assertOptionKeys(options, 'connect', CONNECT_KEYS);
-  assertReconnectPolicy('connect', options.reconnect);
+  assertConnectionSettings('connect', options);
   const subjects = createSubjects(options.prefix);
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Checked before connecting.
   assertTimerMs('timeoutMs', timeoutMs);
-  if (options.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', options.connectTimeoutMs);
   const connection = await connectNats(options);
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
   reportReconnects(connection, options, report);
