@@ -75,16 +75,24 @@ export type SessionErrorCode = 'session_not_found' | 'session_expired' | 'sessio
 /** The session does not exist, expired after its idle TTL, or was stopped. */
 export class SessionError extends BridgeError {
   override readonly code: SessionErrorCode;
+  /** `sessionId` is {@link EVERY_SESSION} for a refusal that names no one session (a listing after a stop). */
   constructor(
     code: SessionErrorCode,
     readonly sessionId: string,
     options: BridgeErrorOptions = {},
   ) {
     const why = { session_not_found: 'not found', session_expired: 'expired', session_stopped: 'stopped' }[code];
-    super(`session '${sessionId}' ${why}`, { ...options, details: { sessionId, ...options.details } });
+    const which = sessionId === EVERY_SESSION ? 'every session' : `session '${sessionId}'`;
+    super(`${which} ${why}`, { ...options, details: { sessionId, ...options.details } });
     this.code = code;
   }
 }
+
+/**
+ * The `sessionId` of a {@link SessionError} about every session of a runtime or client, none in particular: a
+ * stopped runtime's or a closed client's `listSessions` is refused with "every session stopped".
+ */
+export const EVERY_SESSION = '*';
 
 /** Whether `error` says the session is not there: never opened, deleted, or expired (a life that is over). */
 export const isSessionGone = (error: unknown): error is SessionError =>

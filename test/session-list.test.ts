@@ -58,7 +58,7 @@ describe('session-list', () => {
     await runtime.stop();
     const stopped = await runtime.listSessions().catch((e: unknown) => e);
     expect(stopped).toBeInstanceOf(SessionError);
-    expect(stopped).toMatchObject({ code: 'session_stopped' });
+    expect(stopped).toMatchObject({ code: 'session_stopped', message: 'every session stopped' });
     expect(await runtime.session('zeta').catch((e: unknown) => (e as SessionError).code)).toBe('session_stopped');
   });
 });

@@ -8,7 +8,12 @@
 import { ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
-import { CONNECTION_SETTING_KEYS, assertConnectionSettings, connectNats, reportReconnects } from './connection-options.js';
+import {
+  CONNECTION_SETTING_KEYS,
+  assertConnectionSettings,
+  connectNats,
+  reportReconnects,
+} from './connection-options.js';
 import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
 

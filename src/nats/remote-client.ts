@@ -4,6 +4,7 @@
  * the client sends the highest store revision it has seen, so reads always reflect its own writes.
  * @module
  */
+import { EVERY_SESSION } from '../errors.js';
 import { assertOptions, type SessionOptions } from '../session/options.js';
 import { assertTimerMs } from './timer-ms.js';
 import { assertSessionId } from '../variables/names.js';
@@ -165,8 +166,8 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
     },
     async listSessions(options) {
       const { after, limit } = listOptionsOf(options);
-      // No session is named: `*`, as every session of a closed client is stopped.
-      if (state.closed) throw state.closedError('*');
+      // No session is named: every session of a closed client is stopped.
+      if (state.closed) throw state.closedError(EVERY_SESSION);
       // Only what was given: the node applies its own default `limit`.
       const body = { ...(after === undefined ? {} : { after }), ...(options?.limit === undefined ? {} : { limit }) };
       return pageFromWire(await transport.request(subjects.sessionsList(), body));

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AnyActorLogic, EventObject, InspectionEvent } from 'xstate';
-import { SessionError, ValidationError } from '../errors.js';
+import { EVERY_SESSION, SessionError, ValidationError } from '../errors.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -284,7 +284,7 @@ export class Runtime {
   async listSessions(options?: ListSessionsOptions): Promise<SessionPage> {
     const request = listOptionsOf(options);
     // No session is named: the error says so with `*`, as every session of this runtime is stopped.
-    if (this.#stopping) throw new SessionError('session_stopped', '*');
+    if (this.#stopping) throw new SessionError('session_stopped', EVERY_SESSION);
     if (this.#nats) return this.#nats.listSessions(request);
     return pageOf(this.#sessions.embeddedIds().sort(), request);
   }

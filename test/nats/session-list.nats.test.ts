@@ -177,7 +177,11 @@ describe('listing sessions on NATS nodes', () => {
     await client.close();
     const closed = await client.listSessions().catch((e: unknown) => e);
     expect(closed).toBeInstanceOf(SessionError);
-    expect(closed).toMatchObject({ code: 'session_stopped', details: { client: 'closed' } });
+    expect(closed).toMatchObject({
+      code: 'session_stopped',
+      message: 'every session stopped',
+      details: { client: 'closed' },
+    });
     // Checked first, as `session()` checks its arguments first.
     expect(await client.listSessions({ limit: 0 }).catch((e: unknown) => e)).toBeInstanceOf(ValidationError);
 
