@@ -309,6 +309,29 @@ describe('cli', () => {
     ]);
   });
 
+  it("reads a value given as '-' from stdin, past the 128 KiB one argument may hold, less one trailing newline", async () => {
+    const s = ['--session', 'cli-stdin'];
+    // 210,000 characters, lines of them: more than one argument may hold (spawning with it fails with E2BIG).
+    const prompt = 'You are terse.\n'.repeat(15_000);
+    const defined = await tether(['var', 'define', 'prompt', 'string', '-', ...s, '--json'], prompt);
+    expect([defined.code, defined.stderr]).toEqual([0, '']);
+    expect(JSON.parse(defined.stdout)).toMatchObject({ value: prompt.slice(0, -1), version: 1 });
+    // Read as typed: JSON when it parses, and `echo 0.7 |` gives 0.7 with its newline.
+    const [number, dash] = await Promise.all([
+      tether(['var', 'define', 'temperature', 'float', '-', ...s], '0.7\n'),
+      tether(['var', 'define', 'marker', 'string', '"-"', ...s]),
+    ]);
+    expect([number.code, number.stdout]).toEqual([0, 'temperature = 0.7  (float, v1)\n']);
+    expect([dash.code, dash.stdout]).toEqual([0, 'marker = "-"  (string, v1)\n']);
+    const set = await tether(['var', 'set', 'prompt', '-', ...s, '--json'], 'Be brief.\n\n');
+    expect(JSON.parse(set.stdout)).toMatchObject({ value: 'Be brief.\n', version: 2 });
+    const refused = await tether(['var', 'set', 'temperature', '-', ...s], '{"oops"\n');
+    expect([refused.code, errorLines(refused)]).toEqual([
+      2,
+      [expect.stringMatching(/^tether: usage: the value for a float variable is not valid JSON/)],
+    ]);
+  });
+
   it('var history prints one line per version, oldest first, with who and why when recorded; --json the entries', async () => {
     const s = ['--session', 'cli-history'];
     expect((await inProcess(['var', 'define', 'h', 'float', '0.7', ...s])).code).toBe(0);

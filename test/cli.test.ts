@@ -8,6 +8,7 @@ import {
   looksLikeBrokenJson,
   needsVariableType,
   parseValue,
+  valueText,
   withTypedValue,
 } from '../src/cli/values.js';
 import { UsageError, errorLine, exitCodeOf } from '../src/cli/cli-errors.js';
@@ -375,6 +376,22 @@ describe('cli', () => {
     }
     // A good name still goes on to connect, and meets the unreachable NATS.
     expect((await cli('var', 'get', 'x', ...nowhere)).code).toBe(3);
+  });
+
+  it("reads a value given as '-' from stdin less one trailing newline, and refuses it where there is no stdin", async () => {
+    const piped = (input: string) => ({ out: () => {}, err: () => {}, env: {}, readInput: async () => input });
+    const path = ['var', 'set'];
+    expect(await valueText('-', piped('0.7\n'), path)).toBe('0.7');
+    expect(await valueText('-', piped('two lines\r\n\r\n'), path)).toBe('two lines\r\n');
+    expect(await valueText('-', piped(''), path)).toBe('');
+    // Only a lone dash reads stdin.
+    expect(await valueText('-5', piped('7'), path)).toBe('-5');
+    expect(await valueText('"-"', piped('7'), path)).toBe('"-"');
+    const run = await cli('var', 'set', 'x', '-', '-s', 'a', '--nats', 'nats://127.0.0.1:1');
+    expect([run.code, run.stderr]).toEqual([
+      2,
+      "tether: usage: the value '-' reads stdin, and there is none here (see: tether var set --help)\n",
+    ]);
   });
 
   it('exits 3 for a NATS connection lost under a request, as for one that cannot be reached', () => {

@@ -120,5 +120,13 @@ export function processIo(): CliIo {
     err: (line) => void process.stderr.write(`${line}\n`),
     env: process.env,
     outputClosed,
+    readInput: () => text(process.stdin),
   };
+}
+
+/** All `stream` gives until its end, as UTF-8 text. */
+async function text(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -47,6 +47,8 @@ export interface CliIo {
    * until Ctrl-C then end, with exit code 0. Absent: never.
    */
   readonly outputClosed?: Promise<void>;
+  /** Reads the whole of stdin as text, for a value given as `-`. Absent where there is no stdin (in-process runs). */
+  readonly readInput?: () => Promise<string>;
 }
 
 /** A command: `tether <path...> <args> [options]`. */

@@ -6,7 +6,23 @@
 import { ValidationError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { UsageError } from './cli-errors.js';
+import type { CliIo } from './command.js';
 import { jsonLine } from './output.js';
+
+/** The value argument that stands for stdin, as `-` does for `cat` and `kubectl -f`. */
+export const STDIN_VALUE = '-';
+
+/**
+ * The text of a value argument: as given, or for {@link STDIN_VALUE} the whole of stdin, less one trailing newline
+ * (`echo 0.7 | tether var set temperature -` stores 0.7, a string piped in ends where its last line does). Stdin has
+ * no length limit, where one argument is held to 128 KiB by the system. To store the text `-`, quote it: `'"-"'`.
+ * @throws {UsageError} for `-` where nothing can be read (no stdin)
+ */
+export async function valueText(arg: string, io: CliIo, command: readonly string[]): Promise<string> {
+  if (arg !== STDIN_VALUE) return arg;
+  if (io.readInput === undefined) throw new UsageError("the value '-' reads stdin, and there is none here", command);
+  return (await io.readInput()).replace(/\r?\n$/, '');
+}
 
 /** The variable types whose values are text, where `{name} says hi` is a value like any other. */
 const TEXT_TYPES: ReadonlySet<string> = new Set(['string', 'choice', 'module']);

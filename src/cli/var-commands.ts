@@ -20,6 +20,7 @@ import {
   parseCount,
   parseJsonObject,
   parseValue,
+  valueText,
   withTypedValue,
 } from './values.js';
 
@@ -27,7 +28,9 @@ const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 const JSON_RECORD = { json: { type: 'boolean', description: 'print the whole variable record as JSON' } } as const;
 const VALUE_HELP =
   'the value: JSON when it parses (0.7, true, [1,2], {"a":1}; .5 is a number too), else the text as a string; text ' +
-  'opening with { or [ that does not parse is refused unless the variable holds text (string, choice, module)';
+  'opening with { or [ that does not parse is refused unless the variable holds text (string, choice, module); - ' +
+  'reads it from stdin, less one trailing newline (for values past the 128 KiB an argument may hold; the text - ' +
+  `itself is '"-"')`;
 
 const define = defineCommand({
   path: ['var', 'define'],
@@ -46,6 +49,7 @@ const define = defineCommand({
   examples: [
     `tether var define temperature float 0.7 --constraints '{"min":0,"max":2}' -s chat-1`,
     `tether var define style choice terse --constraints '{"choices":["terse","verbose"]}' -s chat-1`,
+    'tether var define query_vector embedding - -s chat-1 < vector.json',
   ],
   async run({ values, args }, io) {
     const constraints =
@@ -56,7 +60,7 @@ const define = defineCommand({
     };
     const name = String(args.name);
     const type = String(args.type);
-    const text = String(args.value);
+    const text = await valueText(String(args.value), io, this.path);
     assertNumberInRange(text, name, this.path);
     const value = parseValue(text, type, this.path);
     const typed = (error: unknown): unknown => withTypedValue(error, text, value);
@@ -115,6 +119,7 @@ const set = defineCommand({
   examples: [
     'tether var set temperature 0.9 -s chat-1',
     'tether var set temperature 1.1 --expected-version 2 -s chat-1',
+    'tether var set system_prompt - -s chat-1 < prompt.txt',
   ],
   async run({ values, args }, io) {
     const expected = values['expected-version'];
@@ -125,7 +130,7 @@ const set = defineCommand({
     };
     const name = checkedName(args.name);
     assertOptions(options, 'setVariable');
-    const text = String(args.value);
+    const text = await valueText(String(args.value), io, this.path);
     // Before connecting, as any value the command line cannot read is.
     assertNumberInRange(text, name, this.path);
     const record = await withSession(values, io, this.path, {}, async (session) => {

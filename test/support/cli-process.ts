@@ -27,9 +27,12 @@ export interface RunningCli {
   stop(signal?: NodeJS.Signals): Promise<CliRun>;
 }
 
-/** Starts `tether <args>`; `env` is added to this process's (TETHER_SESSION cleared, so tests name sessions). */
-export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
-  return startScript('src/cli/main.ts', args, env);
+/**
+ * Starts `tether <args>`; `env` is added to this process's (TETHER_SESSION cleared, so tests name sessions). Its
+ * stdin is `input` when given, else empty.
+ */
+export function startCli(args: readonly string[], env: Record<string, string> = {}, input?: string): RunningCli {
+  return startNode(['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, input });
 }
 
 /**
@@ -46,13 +49,14 @@ export function startScript(script: string, args: readonly string[], env: Record
  */
 export function startNode(
   argv: readonly string[],
-  { cwd, env = {} }: { cwd: string; env?: Record<string, string> },
+  { cwd, env = {}, input }: { cwd: string; env?: Record<string, string>; input?: string | undefined },
 ): RunningCli {
   const child = spawn(process.execPath, argv, {
     cwd,
     env: { ...process.env, TETHER_SESSION: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.end(input);
   killAfterTest(child);
   const output = { stdout: '', stderr: '' };
   const waiters: { stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: () => void }[] = [];
@@ -86,9 +90,13 @@ export function startNode(
   };
 }
 
-/** Runs `tether <args>` to completion. */
-export function runCliProcess(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return startCli(args, env).exited;
+/** Runs `tether <args>` to completion, `input` (when given) piped to its stdin. */
+export function runCliProcess(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<CliRun> {
+  return startCli(args, env, input).exited;
 }
 
 /**

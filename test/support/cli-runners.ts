@@ -8,8 +8,8 @@ import { runCliProcess, startCli, type CliRun, type RunningCli } from './cli-pro
 export interface CliRunners {
   /** A CLI process that keeps running (serve, var watch, events). */
   start(args: readonly string[]): RunningCli;
-  /** A CLI process run to completion. */
-  tether(args: readonly string[]): Promise<CliRun>;
+  /** A CLI process run to completion; `input`, when given, is piped to its stdin. */
+  tether(args: readonly string[], input?: string): Promise<CliRun>;
   /** The CLI run in this process (no spawn): for the error variants, which need no process of their own. */
   inProcess(args: readonly string[]): Promise<CliRun>;
 }
@@ -18,7 +18,7 @@ export interface CliRunners {
 export function cliRunners(url: () => string): CliRunners {
   return {
     start: (args) => startCli(args, { NATS_URL: url() }),
-    tether: (args) => runCliProcess(args, { NATS_URL: url() }),
+    tether: (args, input) => runCliProcess(args, { NATS_URL: url() }, input),
     async inProcess(args) {
       const output = { stdout: '', stderr: '' };
       const code = await runCli(args, {
