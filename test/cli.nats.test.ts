@@ -303,6 +303,9 @@ describe('cli', () => {
       inProcess(['var', 'set', 'ver', '2.0', ...s]),
     ]);
     expect([set.code, set.stdout]).toEqual([0, 'neg = 0.25  (float, v2)\n']);
+    // Bare, as Infinity is written: not read as an option.
+    const infinite = await inProcess(['var', 'set', 'neg', '-Infinity', ...s]);
+    expect([infinite.code, infinite.stdout]).toEqual([0, 'neg = "-Infinity"  (float, v3)\n']);
     expect([refused.code, refused.stderr]).toEqual([
       1,
       `tether: validation_failed: ver: must be a string, got 2 (typed '2.0', read as JSON; to store it as text, quote it: '"2.0"')\n`,

@@ -487,6 +487,13 @@ describe('cli', () => {
   it('takes negative numbers as values, positional or after an option', () => {
     expect(parseCommand(command('var set'), ['t', '-1', '-s', 'a']).args).toEqual({ name: 't', value: '-1' });
     expect(parseCommand(command('var set'), ['-s', 'a', 't', '-0.5']).args).toEqual({ name: 't', value: '-0.5' });
+    // A float's -Infinity, written as Infinity is; and `-`, which reads stdin.
+    expect(parseCommand(command('var set'), ['t', '-Infinity', '-s', 'a']).args).toEqual({
+      name: 't',
+      value: '-Infinity',
+    });
+    expect(parseCommand(command('var set'), ['t', '-', '-s', 'a']).args).toEqual({ name: 't', value: '-' });
+    expect(() => parseCommand(command('var set'), ['t', '-Infinityx', '-s', 'a'])).toThrow(UsageError);
     expect(
       parseCommand(command('var define'), ['n', 'integer', '-3', '--constraints', '{"min":-5}']).values.constraints,
     ).toBe('{"min":-5}');

@@ -77,8 +77,11 @@ export const HELP_OPTION = {
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies Record<string, OptionSpec>;
 
-/** A number, possibly negative or with an exponent: the only thing starting with `-` that can be a positional. */
-const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+/**
+ * A number, possibly negative or with an exponent, or `-Infinity` (a float's value, as `Infinity` is): the only
+ * things starting with `-` that can be a positional, besides `-` itself (stdin), which parseArgs takes as one.
+ */
+const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
 
 /**
  * parseArgs reads `-1` as an unknown short option. A value like `var set t -1` is common enough to accept: a
