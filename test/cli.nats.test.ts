@@ -135,6 +135,14 @@ describe('cli', () => {
     expect(result.provenance).toEqual({ temperature: 2 });
     // The offline model echoes the parameters it was sent: the value set through the CLI.
     expect(result.output.answer).toContain('temperature=0.9');
+    // The inputs as one JSON object, given or piped in.
+    const [given, piped] = await Promise.all([
+      tether(['module', 'call', 'qa', '--inputs', '{"question":"Given whole?"}', ...s]),
+      tether(['module', 'call', 'qa', '--inputs', '-', ...s], '{"question":"Piped in?"}\n'),
+    ]);
+    expect([given.code, piped.code, given.stderr, piped.stderr]).toEqual([0, 0, '', '']);
+    expect(JSON.parse(given.stdout).output.answer).toContain('Given whole?');
+    expect(JSON.parse(piped.stdout).output.answer).toContain('Piped in?');
     const misspelt = await inProcess(['module', 'call', 'qa', '--input', 'qestion=Why?', ...s]);
     expect(misspelt.code).toBe(1);
     expect(errorLines(misspelt)).toEqual([

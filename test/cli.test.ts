@@ -135,7 +135,7 @@ describe('cli', () => {
         ['module', 'call', 'qa', '-s', 'a', '--input', 'novalue'],
         "tether: usage: --input takes key=value, got 'novalue'",
       ],
-      [['module', 'call', 'qa', '-s', 'a'], 'tether: usage: no inputs: give --input <field=value> or --json <inputs>'],
+      [['module', 'call', 'qa', '-s', 'a'], 'tether: usage: no inputs: give --input <field=value> or --inputs <json>'],
       [['serve', '--buckets', 'v'], "tether: usage: --buckets takes vars,sessions or vars,sessions,modules, got 'v'"],
       [['serve', '--buckets', 'v,s,m,x'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],
       [['serve', '--buckets', 'v,,m'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],

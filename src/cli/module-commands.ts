@@ -14,7 +14,7 @@ import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
 import { openIfAccepted } from './open-if-accepted.js';
 import { jsonLine } from './output.js';
 import { abortOnSignal, signalExitCode, type SignalAbort } from './until-signal.js';
-import { parseAssignments, parseJsonObject, parseMs } from './values.js';
+import { parseAssignments, parseJsonObject, parseMs, valueText } from './values.js';
 
 const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 
@@ -112,7 +112,7 @@ const call = defineCommand({
   summary: 'execute a module once and print the result as JSON',
   details: [
     'Prints {"executionId","moduleId","moduleType","output","provenance",...}; provenance gives the version of every',
-    'variable the execution used. --input values are strings; use --json for other types. --timeout bounds the whole',
+    'variable the execution used. --input values are strings; use --inputs for other types. --timeout bounds the whole',
     'call: finding the module and the execution share it.',
   ],
   args: [{ name: 'id', description: 'the module id' }],
@@ -124,23 +124,25 @@ const call = defineCommand({
       description: `how long the whole call waits, finding the module and its execution together (default: 5000 to find it, then the node's execution timeout, ${DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS} unless it sets another)`,
     },
     input: { type: 'string', multiple: true, placeholder: '<field=value>', description: 'an input field (a string)' },
-    json: {
+    inputs: {
       type: 'string',
-      placeholder: '<inputs>',
-      description: 'the inputs as one JSON object (merged under --input)',
+      placeholder: '<json>',
+      description: 'the inputs as one JSON object (merged under --input); - reads it from stdin',
     },
   },
   examples: [
     "tether module call qa --input question='Why is the sky blue?' -s chat-1",
-    `tether module call qa --json '{"question":"Why?"}' -s chat-1 | jq .output`,
+    `tether module call qa --inputs '{"question":"Why?"}' -s chat-1 | jq .output`,
+    'tether module call summarize --inputs - -s chat-1 < inputs.json',
   ],
   async run({ values, args }, io) {
+    const given = values.inputs === undefined ? undefined : await valueText(values.inputs, io, this.path);
     const inputs = {
-      ...(values.json === undefined ? {} : parseJsonObject(values.json, '--json', this.path)),
+      ...(given === undefined ? {} : parseJsonObject(given, '--inputs', this.path)),
       ...parseAssignments(values.input ?? [], '--input', this.path),
     };
     if (Object.keys(inputs).length === 0)
-      throw new UsageError('no inputs: give --input <field=value> or --json <inputs>', this.path);
+      throw new UsageError('no inputs: give --input <field=value> or --inputs <json>', this.path);
     const moduleId = checkedModuleId(args.id);
     // --timeout bounds the whole call, finding the module and its execution (an LLM call takes longer than a
     // variable read) together: the execution gets what finding the module left of it.
