@@ -157,6 +157,20 @@ describe('tether serve --tools', () => {
     ]);
     const noTools = join(dir, 'no-tools.mjs');
     await writeFile(noTools, 'export const helpers = [];\n');
+    const loop = join(dir, 'loop.mjs');
+    await symlink(loop, loop);
+    const [under, looped] = await Promise.all([
+      inProcess(['serve', '--tools', join(noTools, 'tools.mjs')]),
+      inProcess(['serve', '--tools', loop]),
+    ]);
+    expect([under.code, errorLines(under)]).toEqual([
+      2,
+      [`tether: usage: --tools ${join(noTools, 'tools.mjs')}: no such file (see: tether serve --help)`],
+    ]);
+    expect([looped.code, errorLines(looped)]).toEqual([
+      2,
+      [`tether: usage: --tools ${loop}: cannot read it (ELOOP) (see: tether serve --help)`],
+    ]);
     const refused = await inProcess(['serve', '--tools', noTools]);
     expect([refused.code, errorLines(refused)]).toEqual([
       2,

@@ -288,8 +288,12 @@ async function loadTools(file: string, command: readonly string[]): Promise<read
   const path = resolve(file);
   // Looked at first, so that a file that is not there is said in the user's words: the import's own error names
   // the path resolved against this package, and cannot be told from a file that imports something missing.
-  const found = await stat(path).catch(() => undefined);
-  if (found === undefined) throw new UsageError(`--tools ${file}: no such file`, command);
+  const found = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+  if (found instanceof Error) {
+    const missing = found.code === 'ENOENT' || found.code === 'ENOTDIR';
+    const why = missing ? 'no such file' : `cannot read it (${found.code ?? found.message})`;
+    throw new UsageError(`--tools ${file}: ${why}`, command);
+  }
   if (!found.isFile()) throw new UsageError(`--tools ${file} is not a file`, command);
   let loaded: { tools?: unknown; default?: unknown };
   try {

@@ -10,7 +10,7 @@ import type { CliIo } from './command.js';
 import { jsonLine } from './output.js';
 
 /** The value argument that stands for stdin, as `-` does for `cat` and `kubectl -f`. */
-export const STDIN_VALUE = '-';
+const STDIN_VALUE = '-';
 
 /**
  * The text of a value argument: as given, or for {@link STDIN_VALUE} the whole of stdin, less one trailing newline
