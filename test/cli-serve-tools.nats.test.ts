@@ -153,7 +153,7 @@ describe('tether serve --tools', () => {
     const folder = await inProcess(['serve', '--tools', dir]);
     expect([folder.code, errorLines(folder)]).toEqual([
       2,
-      [`tether: usage: --tools ${dir} is not a file (see: tether serve --help)`],
+      [`tether: usage: --tools ${dir}: not a file (see: tether serve --help)`],
     ]);
     const noTools = join(dir, 'no-tools.mjs');
     await writeFile(noTools, 'export const helpers = [];\n');

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, runCli } from '../src/cli/cli.js';
+import { COMMANDS, processIo, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
 import {
   assertNumberInRange,
@@ -374,23 +374,49 @@ describe('cli', () => {
       expect([run.code, run.stderr.split('\n').length], args.join(' ')).toEqual([1, 2]);
       expect(run.stderr, args.join(' ')).toContain(`tether: validation_failed: ${message}`);
     }
+    // A usage error comes before a refusal, as everywhere: the command line is read before it is judged.
+    for (const args of [
+      ['var', 'set', 'a.b', '1e400'],
+      ['var', 'define', 'a.b', 'float', '1e400'],
+      ['module', 'call', 'q.x', '--input', 'q=why', '--timeout', '0'],
+    ])
+      expect((await cli(...args, ...nowhere)).stderr, args.join(' ')).toMatch(/^tether: usage: /);
     // A good name still goes on to connect, and meets the unreachable NATS.
     expect((await cli('var', 'get', 'x', ...nowhere)).code).toBe(3);
   });
 
   it("reads a value given as '-' from stdin less one trailing newline, and refuses it where there is no stdin", async () => {
-    const piped = (input: string) => ({ out: () => {}, err: () => {}, env: {}, readInput: async () => input });
+    const piped = (input: string | Uint8Array) => ({
+      out: () => {},
+      err: () => {},
+      env: {},
+      readInput: async () => (typeof input === 'string' ? new TextEncoder().encode(input) : input),
+    });
     const path = ['var', 'set'];
     expect(await valueText('-', piped('0.7\n'), path)).toBe('0.7');
     expect(await valueText('-', piped('two lines\r\n\r\n'), path)).toBe('two lines\r\n');
     expect(await valueText('-', piped(''), path)).toBe('');
+    // A byte order mark (Windows editors write one) is no part of the value; bytes that are not UTF-8 are refused.
+    expect(await valueText('-', piped('\uFEFF{"q":"why?"}'), path)).toBe('{"q":"why?"}');
+    await expect(valueText('-', piped(new Uint8Array([0x30, 0xff, 0x0a])), path)).rejects.toThrow(
+      "the value '-' is read from stdin, and stdin is not UTF-8 text",
+    );
     // Only a lone dash reads stdin.
     expect(await valueText('-5', piped('7'), path)).toBe('-5');
     expect(await valueText('"-"', piped('7'), path)).toBe('"-"');
+    // A terminal on stdin is no input: a read would wait, silent, for Ctrl-D.
+    const stdin = process.stdin as { isTTY?: boolean | undefined };
+    const wasTty = stdin.isTTY;
+    stdin.isTTY = true;
+    try {
+      expect(processIo().readInput).toBeUndefined();
+    } finally {
+      stdin.isTTY = wasTty;
+    }
     const run = await cli('var', 'set', 'x', '-', '-s', 'a', '--nats', 'nats://127.0.0.1:1');
     expect([run.code, run.stderr]).toEqual([
       2,
-      "tether: usage: the value '-' reads stdin, and there is none here (see: tether var set --help)\n",
+      "tether: usage: the value '-' is read from stdin: pipe or redirect it there (< file) (see: tether var set --help)\n",
     ]);
   });
 
@@ -478,6 +504,16 @@ describe('cli', () => {
       `s: must be a string, got 123 (typed '123', read as JSON; to store it as text, quote it: '"123"')`,
     );
     expect((withTypedValue(number, 'true', true) as Error).message).toMatch(/quote it: '"true"'\)$/);
+    // A value read from stdin, or too long to repeat (a file), is not repeated: the line stays one short line.
+    const document = JSON.stringify({ text: 'x'.repeat(200) });
+    const object = new ValidationError('s: must be a string, got an object', { details: { constraint: 'type' } });
+    for (const piped of [true, false])
+      expect((withTypedValue(object, document, JSON.parse(document), piped) as Error).message).toBe(
+        `s: must be a string, got an object (read ${piped ? 'from stdin ' : ''}as JSON; to store it as text, give it as a JSON string)`,
+      );
+    expect((withTypedValue(range, '2.50\n', 2.5, true) as Error).message).toBe(
+      't: value 2.5 is above maximum 2 (read from stdin as JSON)',
+    );
     // Shown as typed already, or not a refusal of the value: left as it is.
     expect(withTypedValue(range, '2.5', 2.5)).toBe(range);
     const missing = new VariableNotFoundError('s', 'ver');

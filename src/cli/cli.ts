@@ -120,13 +120,13 @@ export function processIo(): CliIo {
     err: (line) => void process.stderr.write(`${line}\n`),
     env: process.env,
     outputClosed,
-    readInput: () => text(process.stdin),
+    ...(process.stdin.isTTY ? {} : { readInput: () => bytes(process.stdin) }),
   };
 }
 
-/** All `stream` gives until its end, as UTF-8 text. */
-async function text(stream: NodeJS.ReadableStream): Promise<string> {
+/** All `stream` gives until its end. */
+async function bytes(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

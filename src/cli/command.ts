@@ -47,8 +47,11 @@ export interface CliIo {
    * until Ctrl-C then end, with exit code 0. Absent: never.
    */
   readonly outputClosed?: Promise<void>;
-  /** Reads the whole of stdin as text, for a value given as `-`. Absent where there is no stdin (in-process runs). */
-  readonly readInput?: () => Promise<string>;
+  /**
+   * Reads the whole of stdin, for a value given as `-`. Absent where nothing is piped or redirected into it: a
+   * terminal (a read would wait, silent, for Ctrl-D), an in-process run.
+   */
+  readonly readInput?: () => Promise<Uint8Array>;
 }
 
 /** A command: `tether <path...> <args> [options]`. */

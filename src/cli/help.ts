@@ -85,8 +85,15 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
       'Exit codes:',
       ...table([
         [String(EXIT.ok), 'success'],
-        [String(EXIT.error), 'a Tether error (validation_failed, variable_not_found, version_conflict, ...)'],
-        [String(EXIT.usage), 'a usage error (unknown command or option, missing argument, malformed option value)'],
+        [
+          String(EXIT.error),
+          'a Tether error (validation_failed, variable_not_found, version_conflict, ...), also what a node would ' +
+            'refuse that the CLI refuses first (a bad name, definition or --updated-by)',
+        ],
+        [
+          String(EXIT.usage),
+          'a usage error (unknown command or option, missing argument, an option value or value the CLI cannot read)',
+        ],
         [String(EXIT.unreachable), 'NATS cannot be reached or was lost meanwhile, or no tether node answers (noproc)'],
         ['130, 143', 'module call interrupted by SIGINT (Ctrl-C) or SIGTERM; the execution is cancelled on its node'],
       ]),

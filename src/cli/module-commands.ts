@@ -143,10 +143,11 @@ const call = defineCommand({
     };
     if (Object.keys(inputs).length === 0)
       throw new UsageError('no inputs: give --input <field=value> or --inputs <json>', this.path);
-    const moduleId = checkedModuleId(args.id);
     // --timeout bounds the whole call, finding the module and its execution (an LLM call takes longer than a
     // variable read) together: the execution gets what finding the module left of it.
     const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', this.path);
+    // The usage errors first, then the refusals (as every command orders them).
+    const moduleId = checkedModuleId(args.id);
     // Ctrl-C (or SIGTERM) cancels the execution on the node, so it does not run on and pay for an LLM call nobody
     // waits for; the client's close waits for the cancel to get out. Then the exit code of the signal. Until the
     // execution is sent (connecting, finding the module) there is nothing to cancel: the signal ends the command at

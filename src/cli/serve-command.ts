@@ -3,7 +3,8 @@
  * joins the same queue group, so starting more is how a deployment takes more load.
  * @module
  */
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
@@ -288,13 +289,8 @@ async function loadTools(file: string, command: readonly string[]): Promise<read
   const path = resolve(file);
   // Looked at first, so that a file that is not there is said in the user's words: the import's own error names
   // the path resolved against this package, and cannot be told from a file that imports something missing.
-  const found = await stat(path).catch((error: NodeJS.ErrnoException) => error);
-  if (found instanceof Error) {
-    const missing = found.code === 'ENOENT' || found.code === 'ENOTDIR';
-    const why = missing ? 'no such file' : `cannot read it (${found.code ?? found.message})`;
-    throw new UsageError(`--tools ${file}: ${why}`, command);
-  }
-  if (!found.isFile()) throw new UsageError(`--tools ${file} is not a file`, command);
+  const unreadable = await whyUnreadable(path);
+  if (unreadable !== undefined) throw new UsageError(`--tools ${file}: ${unreadable}`, command);
   let loaded: { tools?: unknown; default?: unknown };
   try {
     loaded = (await import(pathToFileURL(path).href)) as { tools?: unknown; default?: unknown };
@@ -304,6 +300,19 @@ async function loadTools(file: string, command: readonly string[]): Promise<read
   const tools = loaded.tools ?? loaded.default;
   if (!Array.isArray(tools)) throw new UsageError(`--tools ${file} exports no 'tools' array`, command);
   return tools as ModuleTool[];
+}
+
+/** Why the file at `path` cannot be read, in a few words; `undefined` when it can. */
+async function whyUnreadable(path: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(path)).isFile()) return 'not a file';
+    await access(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'no such file';
+    return `cannot read it (${code ?? (error as Error).message})`;
+  }
 }
 
 /** The `serve` command. */

@@ -12,16 +12,27 @@ import { jsonLine } from './output.js';
 /** The value argument that stands for stdin, as `-` does for `cat` and `kubectl -f`. */
 const STDIN_VALUE = '-';
 
+/** Whether a value argument stands for stdin ({@link valueText}). */
+export const isStdinValue = (arg: string): boolean => arg === STDIN_VALUE;
+
 /**
- * The text of a value argument: as given, or for {@link STDIN_VALUE} the whole of stdin, less one trailing newline
- * (`echo 0.7 | tether var set temperature -` stores 0.7, a string piped in ends where its last line does). Stdin has
- * no length limit, where one argument is held to 128 KiB by the system. To store the text `-`, quote it: `'"-"'`.
- * @throws {UsageError} for `-` where nothing can be read (no stdin)
+ * The text of a value argument: as given, or for {@link STDIN_VALUE} the whole of stdin as UTF-8 (a byte order mark
+ * dropped), less one trailing newline (`echo 0.7 | tether var set temperature -` stores 0.7, a string piped in ends
+ * where its last line does). Stdin has no length limit, where one argument is held to 128 KiB by the system. To
+ * store the text `-`, quote it: `'"-"'`.
+ * @throws {UsageError} for `-` with nothing piped or redirected into stdin, or with stdin not UTF-8
  */
 export async function valueText(arg: string, io: CliIo, command: readonly string[]): Promise<string> {
-  if (arg !== STDIN_VALUE) return arg;
-  if (io.readInput === undefined) throw new UsageError("the value '-' reads stdin, and there is none here", command);
-  return (await io.readInput()).replace(/\r?\n$/, '');
+  if (!isStdinValue(arg)) return arg;
+  if (io.readInput === undefined)
+    throw new UsageError("the value '-' is read from stdin: pipe or redirect it there (< file)", command);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await io.readInput());
+  } catch {
+    throw new UsageError("the value '-' is read from stdin, and stdin is not UTF-8 text", command);
+  }
+  return text.replace(/\r?\n$/, '');
 }
 
 /** The variable types whose values are text, where `{name} says hi` is a value like any other. */
@@ -103,24 +114,31 @@ export function assertNumberInRange(text: string, name: string, command: readonl
   );
 }
 
+/** The longest value text a refusal repeats: a longer one (a file piped in, say) would fill the error line. */
+const MAX_ECHOED = 80;
+
 /**
  * A node's refusal of a value read as JSON, naming the value as typed when its JSON form shows it otherwise
  * (`2.0` is read as 2, so `got 2` alone loses what was typed); refused as not a string (`123`, `true` for a string
- * variable), always, with how to store the text. Any other error is returned as it is.
+ * variable), always, with how to store the text. A value read from stdin (`piped`), or longer than
+ * {@link MAX_ECHOED}, is not repeated. Any other error is returned as it is.
  */
-export function withTypedValue(error: unknown, text: string, value: unknown): unknown {
+export function withTypedValue(error: unknown, text: string, value: unknown, piped = false): unknown {
   if (!(error instanceof ValidationError) || typeof value === 'string') return error;
   const notString = error.details.constraint === 'type' && /must be a string/.test(error.message);
   if (!notString && jsonLine(value) === text.trim()) return error;
-  const hint = notString ? `; to store it as text, quote it: '"${text}"'` : '';
-  return new ValidationError(`${error.message} (typed '${text}', read as JSON${hint})`, {
+  const echoed = !piped && text.length <= MAX_ECHOED;
+  const how = echoed ? `quote it: '"${text}"'` : 'give it as a JSON string';
+  const hint = notString ? `; to store it as text, ${how}` : '';
+  const read = piped ? 'read from stdin as JSON' : echoed ? `typed '${text}', read as JSON` : 'read as JSON';
+  return new ValidationError(`${error.message} (${read}${hint})`, {
     cause: error,
     details: error.details,
     ...(error.variable === undefined ? {} : { variable: error.variable }),
   });
 }
 
-/** A JSON option (`--constraints`, `--json`, `--spec`), which must parse; `what` names it in the error. */
+/** A JSON option (`--constraints`, `--inputs`, `--spec`), which must parse; `what` names it in the error. */
 export function parseJsonOption(text: string, what: string, command: readonly string[]): unknown {
   try {
     return JSON.parse(text) as unknown;

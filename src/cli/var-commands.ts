@@ -19,6 +19,7 @@ import {
   needsVariableType,
   parseCount,
   parseJsonObject,
+  isStdinValue,
   parseValue,
   valueText,
   withTypedValue,
@@ -63,7 +64,7 @@ const define = defineCommand({
     const text = await valueText(String(args.value), io, this.path);
     assertNumberInRange(text, name, this.path);
     const value = parseValue(text, type, this.path);
-    const typed = (error: unknown): unknown => withTypedValue(error, text, value);
+    const typed = (error: unknown): unknown => withTypedValue(error, text, value, isStdinValue(String(args.value)));
     try {
       // The definition's own check, before connecting: an unreachable NATS must not hide a mistake in it.
       assertDefinition(name, type, value, options);
@@ -128,11 +129,12 @@ const set = defineCommand({
       ...(values['updated-by'] === undefined ? {} : { updatedBy: values['updated-by'] }),
       ...(values.reason === undefined ? {} : { reason: values.reason }),
     };
-    const name = checkedName(args.name);
-    assertOptions(options, 'setVariable');
+    const name = String(args.name);
     const text = await valueText(String(args.value), io, this.path);
-    // Before connecting, as any value the command line cannot read is.
+    // Before connecting, as any value the command line cannot read is; the usage errors before the refusals.
     assertNumberInRange(text, name, this.path);
+    assertVariableName(name);
+    assertOptions(options, 'setVariable');
     const record = await withSession(values, io, this.path, {}, async (session) => {
       // Only text that opens like JSON and fails to parse, or a number written `.5`, needs the variable's type.
       const type = needsVariableType(text) ? (await session.describeVariable(name)).type : 'string';
@@ -140,7 +142,7 @@ const set = defineCommand({
       try {
         return await session.setVariable(name, value, options);
       } catch (error) {
-        throw withTypedValue(error, text, value);
+        throw withTypedValue(error, text, value, isStdinValue(String(args.value)));
       }
     });
     io.out(values.json ? jsonLine(record) : recordLine(record));

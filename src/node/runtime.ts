@@ -283,7 +283,7 @@ export class Runtime {
    */
   async listSessions(options?: ListSessionsOptions): Promise<SessionPage> {
     const request = listOptionsOf(options);
-    // No session is named: the error says so with `*`, as every session of this runtime is stopped.
+    // No session is named: every session of this runtime is stopped.
     if (this.#stopping) throw new SessionError('session_stopped', EVERY_SESSION);
     if (this.#nats) return this.#nats.listSessions(request);
     return pageOf(this.#sessions.embeddedIds().sort(), request);
