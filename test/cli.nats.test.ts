@@ -336,6 +336,26 @@ describe('cli', () => {
     expect([dash.code, dash.stdout]).toEqual([0, 'marker = "-"  (string, v1)\n']);
     const set = await tether(['var', 'set', 'prompt', '-', ...s, '--json'], 'Be brief.\n\n');
     expect(JSON.parse(set.stdout)).toMatchObject({ value: 'Be brief.\n', version: 2 });
+    // A JSON document piped into a string variable, kept as the text it is with --text; and text like a number.
+    const schema = '{\n  "type": "object"\n}\n';
+    const [document, digits] = await Promise.all([
+      tether(['var', 'define', 'schema_doc', 'string', '-', '--text', ...s, '--json'], schema),
+      inProcess(['var', 'define', 'release', 'string', '1.10', '--text', ...s]),
+    ]);
+    expect(JSON.parse(document.stdout)).toMatchObject({ value: schema.slice(0, -1) });
+    expect(digits.stdout).toBe('release = "1.10"  (string, v1)\n');
+    expect((await inProcess(['var', 'set', 'release', '1e400', '--text', ...s])).stdout).toBe(
+      'release = "1e400"  (string, v2)\n',
+    );
+    // Without it, the document is JSON, which a string variable refuses, and the refusal does not repeat it.
+    const parsed = await tether(['var', 'set', 'schema_doc', '-', ...s], schema);
+    expect([parsed.code, errorLines(parsed)]).toEqual([
+      1,
+      [
+        'tether: validation_failed: schema_doc: must be a string, got an object (read from stdin as JSON; to store it ' +
+          'as text, give --text)',
+      ],
+    ]);
     const refused = await tether(['var', 'set', 'temperature', '-', ...s], '{"oops"\n');
     expect([refused.code, errorLines(refused)]).toEqual([
       2,

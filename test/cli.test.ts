@@ -509,7 +509,7 @@ describe('cli', () => {
     const object = new ValidationError('s: must be a string, got an object', { details: { constraint: 'type' } });
     for (const piped of [true, false])
       expect((withTypedValue(object, document, JSON.parse(document), piped) as Error).message).toBe(
-        `s: must be a string, got an object (read ${piped ? 'from stdin ' : ''}as JSON; to store it as text, give it as a JSON string)`,
+        `s: must be a string, got an object (read ${piped ? 'from stdin ' : ''}as JSON; to store it as text, give --text)`,
       );
     expect((withTypedValue(range, '2.50\n', 2.5, true) as Error).message).toBe(
       't: value 2.5 is above maximum 2 (read from stdin as JSON)',

@@ -128,7 +128,7 @@ export function withTypedValue(error: unknown, text: string, value: unknown, pip
   const notString = error.details.constraint === 'type' && /must be a string/.test(error.message);
   if (!notString && jsonLine(value) === text.trim()) return error;
   const echoed = !piped && text.length <= MAX_ECHOED;
-  const how = echoed ? `quote it: '"${text}"'` : 'give it as a JSON string';
+  const how = echoed ? `quote it: '"${text}"'` : 'give --text';
   const hint = notString ? `; to store it as text, ${how}` : '';
   const read = piped ? 'read from stdin as JSON' : echoed ? `typed '${text}', read as JSON` : 'read as JSON';
   return new ValidationError(`${error.message} (${read}${hint})`, {

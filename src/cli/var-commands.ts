@@ -27,6 +27,13 @@ import {
 
 const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 const JSON_RECORD = { json: { type: 'boolean', description: 'print the whole variable record as JSON' } } as const;
+/**
+ * `--text`: the value is the text as it is, never read as JSON, for a document that happens to parse (a JSON file
+ * piped into a string variable) or text that looks like a number.
+ */
+const AS_TEXT = {
+  text: { type: 'boolean', description: 'take the value as the text it is, never as JSON (for text variables)' },
+} as const;
 const VALUE_HELP =
   'the value: JSON when it parses (0.7, true, [1,2], {"a":1}; .5 is a number too), else the text as a string; text ' +
   'opening with { or [ that does not parse is refused unless the variable holds text (string, choice, module); - ' +
@@ -45,12 +52,14 @@ const define = defineCommand({
     ...COMMON,
     constraints: { type: 'string', placeholder: '<json>', description: 'constraints, e.g. \'{"min":0,"max":2}\'' },
     description: { type: 'string', placeholder: '<text>', description: 'what the variable is for' },
+    ...AS_TEXT,
     ...JSON_RECORD,
   },
   examples: [
     `tether var define temperature float 0.7 --constraints '{"min":0,"max":2}' -s chat-1`,
     `tether var define style choice terse --constraints '{"choices":["terse","verbose"]}' -s chat-1`,
     'tether var define query_vector embedding - -s chat-1 < vector.json',
+    'tether var define schema_doc string - --text -s chat-1 < schema.json',
   ],
   async run({ values, args }, io) {
     const constraints =
@@ -62,8 +71,8 @@ const define = defineCommand({
     const name = String(args.name);
     const type = String(args.type);
     const text = await valueText(String(args.value), io, this.path);
-    assertNumberInRange(text, name, this.path);
-    const value = parseValue(text, type, this.path);
+    if (!values.text) assertNumberInRange(text, name, this.path);
+    const value = values.text ? text : parseValue(text, type, this.path);
     const typed = (error: unknown): unknown => withTypedValue(error, text, value, isStdinValue(String(args.value)));
     try {
       // The definition's own check, before connecting: an unreachable NATS must not hide a mistake in it.
@@ -115,6 +124,7 @@ const set = defineCommand({
       description: 'who writes (recorded, and checked against a lock)',
     },
     reason: { type: 'string', placeholder: '<text>', description: 'why (kept in the history)' },
+    ...AS_TEXT,
     ...JSON_RECORD,
   },
   examples: [
@@ -132,13 +142,13 @@ const set = defineCommand({
     const name = String(args.name);
     const text = await valueText(String(args.value), io, this.path);
     // Before connecting, as any value the command line cannot read is; the usage errors before the refusals.
-    assertNumberInRange(text, name, this.path);
+    if (!values.text) assertNumberInRange(text, name, this.path);
     assertVariableName(name);
     assertOptions(options, 'setVariable');
     const record = await withSession(values, io, this.path, {}, async (session) => {
       // Only text that opens like JSON and fails to parse, or a number written `.5`, needs the variable's type.
-      const type = needsVariableType(text) ? (await session.describeVariable(name)).type : 'string';
-      const value = parseValue(text, type, this.path);
+      const type = !values.text && needsVariableType(text) ? (await session.describeVariable(name)).type : 'string';
+      const value = values.text ? text : parseValue(text, type, this.path);
       try {
         return await session.setVariable(name, value, options);
       } catch (error) {
