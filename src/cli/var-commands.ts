@@ -147,8 +147,9 @@ const set = defineCommand({
     assertOptions(options, 'setVariable');
     const record = await withSession(values, io, this.path, {}, async (session) => {
       // Only text that opens like JSON and fails to parse, or a number written `.5`, needs the variable's type.
-      const type = !values.text && needsVariableType(text) ? (await session.describeVariable(name)).type : 'string';
-      const value = values.text ? text : parseValue(text, type, this.path);
+      const typeOf = async (): Promise<string> =>
+        needsVariableType(text) ? (await session.describeVariable(name)).type : 'string';
+      const value = values.text ? text : parseValue(text, await typeOf(), this.path);
       try {
         return await session.setVariable(name, value, options);
       } catch (error) {
