@@ -70,10 +70,11 @@ const define = defineCommand({
     };
     const name = String(args.name);
     const type = String(args.type);
-    const text = await valueText(String(args.value), io, this.path);
+    const given = String(args.value);
+    const text = await valueText(given, io, this.path);
     if (!values.text) assertNumberInRange(text, name, this.path);
     const value = values.text ? text : parseValue(text, type, this.path);
-    const typed = (error: unknown): unknown => withTypedValue(error, text, value, isStdinValue(String(args.value)));
+    const typed = (error: unknown): unknown => withTypedValue(error, text, value, isStdinValue(given));
     try {
       // The definition's own check, before connecting: an unreachable NATS must not hide a mistake in it.
       assertDefinition(name, type, value, options);
@@ -140,7 +141,8 @@ const set = defineCommand({
       ...(values.reason === undefined ? {} : { reason: values.reason }),
     };
     const name = String(args.name);
-    const text = await valueText(String(args.value), io, this.path);
+    const given = String(args.value);
+    const text = await valueText(given, io, this.path);
     // Before connecting, as any value the command line cannot read is; the usage errors before the refusals.
     if (!values.text) assertNumberInRange(text, name, this.path);
     assertVariableName(name);
@@ -153,7 +155,7 @@ const set = defineCommand({
       try {
         return await session.setVariable(name, value, options);
       } catch (error) {
-        throw withTypedValue(error, text, value, isStdinValue(String(args.value)));
+        throw withTypedValue(error, text, value, isStdinValue(given));
       }
     });
     io.out(values.json ? jsonLine(record) : recordLine(record));
