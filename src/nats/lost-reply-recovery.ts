@@ -24,11 +24,13 @@ export type OutcomeAnswer =
   | { readonly kind: 'finished'; readonly reply: Msg }
   /** `nodeId`: the node that has it in hand, as it names itself. */
   | { readonly kind: 'running'; readonly nodeId?: string | undefined }
-  | { readonly kind: 'unknown' };
+  /** `nodeId`: the node that says so, when one was asked by name (a node asked with every other stays silent). */
+  | { readonly kind: 'unknown'; readonly nodeId?: string | undefined };
 
 /**
- * Asks the node `nodeId` that accepted a request about it, or every node when the caller never learnt which one
- * took it (`undefined`: only a node that has it answers); rejects when no node gave an answer.
+ * Asks the node `nodeId` that accepted a request about it, or, when the caller never learnt which one took it
+ * (`undefined`), every node (only a node that has it answers) or the one node the caller can find otherwise (its
+ * answer names it, `unknown` included); rejects when no node gave an answer.
  */
 export type AskOutcome = (nodeId: string | undefined) => Promise<OutcomeAnswer>;
 
@@ -46,8 +48,8 @@ export async function askExecutionOutcome(
   const reply = await connection.request(subject, encodeJson({ executionId }), { timeout: NODE_PING_TIMEOUT_MS });
   const outcome = reply.headers?.get(EXECUTION_OUTCOME_HEADER);
   if (outcome === 'finished') return { kind: 'finished', reply };
-  if (outcome === 'running') return { kind: outcome, nodeId: reply.headers?.get(ACCEPTED_BY_HEADER) || undefined };
-  if (outcome === 'unknown') return { kind: outcome };
+  if (outcome === 'running' || outcome === 'unknown')
+    return { kind: outcome, nodeId: reply.headers?.get(ACCEPTED_BY_HEADER) || undefined };
   throw new InternalError(`'${subject}' gave no outcome of execution '${executionId}'`, {
     details: { subject, executionId, answer: new TextDecoder().decode(reply.data).slice(0, 200) },
   });

@@ -20,7 +20,8 @@
  * The relaying node's own connection may drop while the owner runs the execution: the owner's reply, published to
  * it meanwhile, is lost. The owner keeps it as it keeps the replies of the executions it was asked for directly
  * (execution-replies.ts), and the relaying node, once its connection is back, asks the owner for it as a remote
- * client asks (lost-reply-recovery.ts), then relays it as if it had just come. An owner with no record of it is
+ * client asks (lost-reply-recovery.ts), then relays it as if it had just come. The owner is the node whose
+ * acceptance notice came, or, when the outage lost that notice too, the node the module's claim names. An owner with no record of it is
  * answered with `ExecutionUnknownError`, and silence until the wait's end with `NatsConnectionError`
  * (`disconnected`): either way the execution's outcome is unknown, not that the module is not found.
  * @module
@@ -121,14 +122,22 @@ interface PassFailures {
 }
 
 /**
+ * The node a module that stays on its node lives on, as the module's claim in the modules bucket names it;
+ * `undefined` when its key holds no claim.
+ */
+export type ModuleOwnerOf = (sessionId: string, moduleId: string) => Promise<string | undefined>;
+
+/**
  * The relaying side of a node, on its connection; `link` follows that connection, so that the wait for a passed-on
  * execution knows when its reply may have been lost (and a ping missed while it was down does not count). Without
- * it, nothing is asked again and every missed ping counts.
+ * it, nothing is asked again and every missed ping counts. `ownerOf` finds the owner to ask when its acceptance
+ * notice never came; without it, such a reply is not asked for.
  */
 export function createModuleForward(
   connection: NatsConnection,
   subjects: TetherSubjects,
   link: ConnectionLink = STEADY_LINK,
+  ownerOf?: ModuleOwnerOf,
 ): ModuleForward {
   const inbox = new ReplyInbox(connection);
 
@@ -214,12 +223,14 @@ export function createModuleForward(
       return pass(sessionId, moduleId, 'execute', body, caller, waitMs, {
         lost: (nodeId) => new NodeLostError(sessionId, moduleId, executionId, nodeId),
         execution: {
-          // Only the node that announced itself is asked: this node holds the execution too (it relays it), so a
-          // question to every node would be answered by itself. `unknown` ends the asking of every node at once.
-          ask: (nodeId) =>
-            nodeId === undefined
-              ? Promise.resolve({ kind: 'unknown' } as const)
-              : askExecutionOutcome(connection, subjects.executionOutcome(nodeId, sessionId, moduleId), executionId),
+          // Every node is never asked: this node holds the execution too (it relays it), so it would answer itself.
+          // The owner is, its notice lost in the outage that lost the reply, the node the module's claim names.
+          // Without one, `unknown` (naming no node) ends the asking at once, and the wait goes on to its end.
+          ask: async (nodeId) => {
+            const owner = nodeId ?? (await ownerOf?.(sessionId, moduleId));
+            if (owner === undefined) return { kind: 'unknown' };
+            return askExecutionOutcome(connection, subjects.executionOutcome(owner, sessionId, moduleId), executionId);
+          },
           unknown: (nodeId) => new ExecutionUnknownError(sessionId, moduleId, executionId, nodeId),
         },
       });

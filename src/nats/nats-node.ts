@@ -158,7 +158,9 @@ export async function openNatsNode(
   try {
     const { store, specs, life, listing, subjects } = await openNodeBuckets(connection, options, background);
     const outbox = createEventOutbox(connection, background);
-    const forward = createModuleForward(connection, subjects, createConnectionLink(connection, background));
+    const ownerOf = async (sessionId: string, moduleId: string) =>
+      (await specs.current(sessionId, moduleId))?.local?.node;
+    const forward = createModuleForward(connection, subjects, createConnectionLink(connection, background), ownerOf);
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
     let specWatch: SpecsWatch | undefined;

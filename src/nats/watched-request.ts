@@ -194,9 +194,15 @@ export function watchedRequest(
             accepted(answer.nodeId);
           return answer;
         },
-        // Only a node that has it answers every node's question: `unknown` is no answer to wait on.
+        // Only a node that has it answers every node's question: an `unknown` naming no node is no answer to wait
+        // on. One naming its node came from a node the caller found otherwise (the owner a relaying node knows from
+        // its module's claim), asked by name: the one node that would have it has no record of it.
         (answer) => {
           if (answer.kind === 'finished') finish(() => resolve({ kind: 'reply', reply: answer.reply }));
+          else if (answer.nodeId !== undefined) {
+            const { nodeId } = answer;
+            finish(() => resolve({ kind: 'unknown', nodeId }));
+          }
         },
       );
       unrecover = everyNode.stop;

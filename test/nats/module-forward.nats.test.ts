@@ -67,12 +67,16 @@ async function forwardedExecution(b: TestNode, timeoutMs = 60_000): Promise<{ ex
 /**
  * Owner A (its NATS options `ownerNats`) of module `local`, and node B behind a proxy; an execution passed on by B,
  * which the owner answered while B was cut off, then B back. `results`: the ids of the module's results heard.
+ * `noticeLost`: the owner's acceptance notice to B is lost in the same outage (A, behind a proxy of its own, sends
+ * it late), so B does not know the owner from it.
  */
-async function ownerRepliedWhileRelayAway(ownerNats: NonNullable<TestNodeOptions['nats']>) {
+async function ownerRepliedWhileRelayAway(ownerNats: NonNullable<TestNodeOptions['nats']>, noticeLost: boolean) {
   const proxy = await startTcpProxy(fx().server.url);
   onTestFinished(() => proxy.close());
+  const ownerProxy = await startTcpProxy(fx().server.url);
+  onTestFinished(() => ownerProxy.close());
   const buckets = fx().buckets();
-  const a = await fx().node(buckets, { llm: stubbed.llm(), nats: ownerNats });
+  const a = await fx().node(buckets, { llm: stubbed.llm(), nats: ownerNats, servers: ownerProxy.url });
   await (await a.runtime.session('s1')).module('local', localSpec);
   const statuses: string[] = [];
   const b = await fx().node(buckets, {
@@ -82,6 +86,8 @@ async function ownerRepliedWhileRelayAway(ownerNats: NonNullable<TestNodeOptions
     onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
   });
   stubbed.stub().hold();
+  // Long enough for B to be cut off before the notice leaves the proxy; short of a ping's timeout.
+  if (noticeLost) ownerProxy.delayToServer(500);
   const { executionId, received } = await forwardedExecution(b);
   const results: string[] = [];
   const events = nc().subscribe('tether.v1.events.s1.module.local', {
@@ -94,6 +100,8 @@ async function ownerRepliedWhileRelayAway(ownerNats: NonNullable<TestNodeOptions
   await nc().flush();
 
   proxy.cut();
+  // What A sends from now on goes at once, after what it sent before (the notice included).
+  ownerProxy.delayToServer(0);
   await waitFor(() => statuses.includes('disconnected'), { message: 'node B cut off' });
   stubbed.stub().release();
   // The owner has replied to node B, which was away: that reply is lost to it.
@@ -289,30 +297,47 @@ describe('requests for a module that stays on its node', () => {
     expect(reply.json<{ error: { details: { timeoutMs: number } } }>().error.details.timeoutMs).toBe(1_500);
   }, 30_000);
 
-  it("relays the owner's result that was lost while the relaying node was cut off, once that node is back", async () => {
-    const { executionId, received, results } = await ownerRepliedWhileRelayAway({});
+  it.each([
+    ['', false],
+    [', its acceptance notice lost too (the claim names the owner)', true],
+  ])(
+    "relays the owner's result that was lost while the relaying node was cut off, once that node is back%s",
+    async (_, noticeLost) => {
+      const { executionId, received, results } = await ownerRepliedWhileRelayAway({}, noticeLost);
 
-    // The execution's timeout is 60 s, the test's 30 s: only the owner's kept reply can answer in time.
-    const reply = await replyOf(received);
-    expect(reply.json<{ result: { executionId: string; output: unknown } }>().result).toMatchObject({
-      executionId,
-      output: { answer: 'stub answer' },
-    });
-    // That very run: the owner ran it once.
-    expect(results.filter((id) => id === executionId)).toHaveLength(1);
-  }, 30_000);
+      // The execution's timeout is 60 s, the test's 30 s: only the owner's kept reply can answer in time.
+      const reply = await replyOf(received);
+      expect(reply.json<{ result: { executionId: string; output: unknown } }>().result).toMatchObject({
+        executionId,
+        output: { answer: 'stub answer' },
+      });
+      // That very run: the owner ran it once.
+      expect(results.filter((id) => id === executionId)).toHaveLength(1);
+    },
+    30_000,
+  );
 
-  it('answers execution_unknown, not module_not_found, when the owner no longer has the reply the relay lost', async () => {
-    const { executionId, received, a } = await ownerRepliedWhileRelayAway({ executionReplies: { maxCount: 0 } });
+  it.each([
+    ['', false],
+    [', its acceptance notice lost too', true],
+  ])(
+    'answers execution_unknown, not module_not_found, when the owner no longer has the reply the relay lost%s',
+    async (_, noticeLost) => {
+      const { executionId, received, a } = await ownerRepliedWhileRelayAway(
+        { executionReplies: { maxCount: 0 } },
+        noticeLost,
+      );
 
-    const reply = await replyOf(received);
-    expect(errorCode(reply)).toBe('execution_unknown');
-    expect(reply.json<{ error: { details: unknown } }>().error.details).toMatchObject({
-      executionId,
-      moduleId: 'local',
-      nodeId: a.serviceId,
-    });
-  }, 30_000);
+      const reply = await replyOf(received);
+      expect(errorCode(reply)).toBe('execution_unknown');
+      expect(reply.json<{ error: { details: unknown } }>().error.details).toMatchObject({
+        executionId,
+        moduleId: 'local',
+        nodeId: a.serviceId,
+      });
+    },
+    30_000,
+  );
 
   it('fails an execution passed on to an owner that is lost with node_lost naming it, long before its timeout', async () => {
     const proxy = await startTcpProxy(fx().server.url);

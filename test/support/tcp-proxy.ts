@@ -14,6 +14,11 @@ export interface TcpProxy {
   cut(): void;
   /** Accepts connections again. */
   restore(): void;
+  /**
+   * From now on, what the clients send reaches the server `ms` after it reached the proxy (0: at once), in order:
+   * a node behind it publishes late, so that what it sends can be lost to a peer cut off meanwhile.
+   */
+  delayToServer(ms: number): void;
   /** Drops every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -29,11 +34,15 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
   let cut = false;
+  let toServerMs = 0;
   const server = createServer((client) => {
     if (cut) return void client.destroy();
     const upstream = connect(Number(target.port), target.hostname);
     tieSockets(client, upstream, sockets);
-    client.pipe(upstream);
+    client.on(
+      'data',
+      delayedWriter(upstream, () => toServerMs),
+    );
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,6 +59,9 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     },
     restore() {
       cut = false;
+    },
+    delayToServer(ms) {
+      toServerMs = ms;
     },
     async close() {
       cut = true;
@@ -73,4 +85,28 @@ export function tieSockets(client: Socket, upstream: Socket, sockets: Set<Socket
     sockets.delete(upstream);
   };
   for (const socket of [client, upstream]) socket.on('error', end).on('close', end);
+}
+
+/**
+ * Writes each chunk it is given to `target` `delayOf()` ms later (at once when 0 and nothing waits), in the order
+ * given: a chunk due sooner than one before it waits its turn. What a destroyed socket would get is dropped.
+ */
+function delayedWriter(target: Socket, delayOf: () => number): (chunk: Buffer) => void {
+  const queue: { chunk: Buffer; due: number }[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = (): void => {
+    timer = undefined;
+    const now = Date.now();
+    while (queue.length > 0 && queue[0]!.due <= now) {
+      const { chunk } = queue.shift()!;
+      if (!target.destroyed) target.write(chunk);
+    }
+    if (queue.length > 0) timer = setTimeout(flush, queue[0]!.due - now);
+  };
+  return (chunk) => {
+    const delay = delayOf();
+    if (delay === 0 && queue.length === 0) return void (target.destroyed || target.write(chunk));
+    queue.push({ chunk, due: Date.now() + delay });
+    if (timer === undefined) flush();
+  };
 }
