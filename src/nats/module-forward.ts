@@ -21,9 +21,10 @@
  * it meanwhile, is lost. The owner keeps it as it keeps the replies of the executions it was asked for directly
  * (execution-replies.ts), and the relaying node, once its connection is back, asks the owner for it as a remote
  * client asks (lost-reply-recovery.ts), then relays it as if it had just come. The owner is the node whose
- * acceptance notice came, or, when the outage lost that notice too, the node the module's claim names. An owner with no record of it is
- * answered with `ExecutionUnknownError`, and silence until the wait's end with `NatsConnectionError`
- * (`disconnected`): either way the execution's outcome is unknown, not that the module is not found.
+ * acceptance notice came or, when the outage lost that notice too, the node the module's claim names. An owner with
+ * no record of it is answered with `ExecutionUnknownError`, and silence until the wait's end with
+ * `NatsConnectionError` (`disconnected`): either way the execution's outcome is unknown, not that the module is not
+ * found.
  * @module
  */
 import { ErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
@@ -224,8 +225,8 @@ export function createModuleForward(
         lost: (nodeId) => new NodeLostError(sessionId, moduleId, executionId, nodeId),
         execution: {
           // Every node is never asked: this node holds the execution too (it relays it), so it would answer itself.
-          // The owner is, its notice lost in the outage that lost the reply, the node the module's claim names.
-          // Without one, `unknown` (naming no node) ends the asking at once, and the wait goes on to its end.
+          // When the owner's notice never came (lost in the outage that lost the reply), the module's claim names
+          // it. Without a claim, `unknown` naming no node ends the asking at once, and the wait goes on to its end.
           ask: async (nodeId) => {
             const owner = nodeId ?? (await ownerOf?.(sessionId, moduleId));
             if (owner === undefined) return { kind: 'unknown' };
