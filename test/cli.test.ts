@@ -77,6 +77,19 @@ describe('cli', () => {
         ['var', 'get', 't', '--bogus', '-s', 'a'],
         "tether: usage: Unknown option '--bogus' (see: tether var get --help)",
       ],
+      // A typo of one of the command's options, or the start of one, is told which one it may be.
+      [
+        ['var', 'set', 't', '1', '-s', 'a', '--update-by', 'me'],
+        "tether: usage: Unknown option '--update-by': did you mean '--updated-by'? (see: tether var set --help)",
+      ],
+      [
+        ['var', 'set', 't', '1', '-s', 'a', '--txet'],
+        "tether: usage: Unknown option '--txet': did you mean '--text'? (see: tether var set --help)",
+      ],
+      [
+        ['module', 'call', 'qa', '-s', 'a', '--inptus', '{}'],
+        "tether: usage: Unknown option '--inptus': did you mean '--inputs'? (see: tether module call --help)",
+      ],
       [
         ['serve', '--buckets', 'vars,a.b'],
         "tether: usage: --buckets names a bucket 'a.b': use letters, digits, '_' and '-' (see: tether serve --help)",

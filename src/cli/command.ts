@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './cli-errors.js';
+import { closestName } from './closest-name.js';
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -114,10 +115,14 @@ function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record
 /**
  * Node's parseArgs message on one line. Its first sentence names the option; the advice after it is about `--`
  * positionals and dropped, except for a value starting with a dash (`--reason -x`), where the advice is the fix.
+ * An unknown long option that is a typo of one of `names` (the command's options) is told which one it may mean.
  */
-function parseErrorMessage(error: unknown, argv: readonly string[]): string {
+function parseErrorMessage(error: unknown, argv: readonly string[], names: readonly string[]): string {
   const text = error instanceof Error ? error.message : String(error);
   const first = text.split(/\n|\. To specify/)[0] ?? text;
+  const unknown = /^Unknown option '--([^'=]+)/.exec(first)?.[1];
+  const meant = unknown === undefined ? undefined : closestName(unknown, names);
+  if (meant !== undefined) return `${first.replace(/\.$/, '')}: did you mean '--${meant}'?`;
   const hint = /^To specify an option argument starting with a dash use '(--[^=']+)=-XYZ'/m.exec(text);
   if (!hint?.[1]) return first;
   // Written with the value given, where it can be found: the word after the option as typed (`--reason`, `-r`).
@@ -151,7 +156,7 @@ export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
       tokens: true,
     });
   } catch (error) {
-    throw new UsageError(parseErrorMessage(error, argv), spec.path);
+    throw new UsageError(parseErrorMessage(error, argv, Object.keys(options)), spec.path);
   }
   // parseArgs keeps the last of a value given twice: `-s m1 -s s1` would quietly write to another session.
   const given = new Set<string>();
