@@ -69,6 +69,11 @@ describe('cli', () => {
       [['nope'], "tether: usage: unknown command 'nope' (see: tether --help)"],
       [['var', 'nope'], "tether: usage: unknown command 'var nope' (see: tether var --help)"],
       [
+        ['var', 'sett', 't', '1'],
+        "tether: usage: unknown command 'var sett': did you mean 'var set'? (see: tether var --help)",
+      ],
+      [['sesion', 'list'], "tether: usage: unknown command 'sesion': did you mean 'session'? (see: tether --help)"],
+      [
         ['var'],
         "tether: usage: 'var' needs a command: define, get, set, delete, list, history, watch, lock, unlock (see: tether var --help)",
       ],

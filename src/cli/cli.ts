@@ -5,6 +5,7 @@
  */
 import { packageVersion } from '../package-version.js';
 import { EXIT, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
+import { closestName } from './closest-name.js';
 import { parseCommand, type CliIo, type CommandSpec } from './command.js';
 import { FOLLOW_COMMANDS } from './follow-commands.js';
 import { commandHelp, listHelp } from './help.js';
@@ -86,11 +87,20 @@ function help(words: readonly string[], io: CliIo): number {
   return EXIT.ok;
 }
 
-/** `unknown command 'var nope'`, pointing at the help of the group the words start. */
+/**
+ * `unknown command 'var nope'`, pointing at the help of the group the words start; a typo of a command of that
+ * group (or of the top level) is told which one it may be.
+ */
 function unknownCommand(words: readonly string[]): UsageError {
   const [first, second] = words;
   const inGroup = first !== undefined && GROUPS.has(first);
-  return new UsageError(`unknown command '${inGroup ? `${first} ${second}` : first}'`, inGroup ? [first] : []);
+  const typed = (inGroup ? second : first) ?? '';
+  const names = inGroup
+    ? COMMANDS.filter((spec) => spec.path[0] === first).map((spec) => spec.path[1] ?? '')
+    : [...new Set(COMMANDS.map((spec) => spec.path[0] ?? '')), 'help'];
+  const meant = closestName(typed, names);
+  const hint = meant === undefined ? '' : `: did you mean '${inGroup ? `${first} ${meant}` : meant}'?`;
+  return new UsageError(`unknown command '${inGroup ? `${first} ${second}` : first}'${hint}`, inGroup ? [first] : []);
 }
 
 /**
