@@ -368,7 +368,7 @@ describe('cli', () => {
     // Nothing listens at this address: an unreachable NATS (exit 3) must not hide the mistake in the command.
     const nowhere = ['-s', 'a', '--nats', 'nats://127.0.0.1:1'];
     const badName = "invalid variable name 'a.b'";
-    const badModule = 'invalid module id "q.x"';
+    const badModule = "invalid module id 'q.x'";
     const cases: [string[], string][] = [
       [['var', 'get', 'a.b'], badName],
       [['var', 'set', 'a.b', '1'], badName],

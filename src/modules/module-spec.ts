@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
-import { assertVariableName, notAString } from '../variables/names.js';
+import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
 import { PROGRAM_PARAMETERS, checkProgramSettings } from './setting-limits.js';
 import {
@@ -72,7 +72,7 @@ export function assertModuleId(id: unknown): asserts id is string {
   // Not "invalid module id 42": that reads as a module called `42` (and `details` would hold the value itself).
   if (typeof id !== 'string') throw notAString('module id', 'moduleId', id);
   if (!MODULE_ID.test(id)) {
-    throw new ValidationError(`invalid module id ${show(id)}: use 1-128 letters, digits, '_' or '-'`, {
+    throw new ValidationError(`invalid module id ${shownId(id)}: use 1-128 letters, digits, '_' or '-'`, {
       details: { moduleId: id },
     });
   }

@@ -15,7 +15,11 @@ export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** Longest rendering of an offending value in a message: the value is hostile input as often as a typo. */
 const MAX_SHOWN = 60;
 
-function shown(value: unknown): string {
+/**
+ * An id or a name as a refusal shows it: in single quotes, escaped as JSON escapes it, cut at 60 characters; the
+ * kind of a value that is no string.
+ */
+export function shownId(value: unknown): string {
   if (typeof value !== 'string') return value === null ? 'null' : typeof value;
   const text = JSON.stringify(value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN - 1)}…` : value);
   return `'${text.slice(1, -1)}'`;
@@ -39,7 +43,7 @@ export function assertVariableName(name: unknown): asserts name is string {
   // Not "invalid variable name number": that reads as a variable called `number`.
   if (typeof name !== 'string') throw notAString('variable name', 'name', name);
   throw new ValidationError(
-    `invalid variable name ${shown(name)}: must start with a letter or _ and hold only letters, digits, _ or -, ` +
+    `invalid variable name ${shownId(name)}: must start with a letter or _ and hold only letters, digits, _ or -, ` +
       'at most 128 characters',
     { details: { constraint: 'name', name: name.slice(0, 200) } },
   );
@@ -63,7 +67,7 @@ export function assertSessionId(id: unknown): asserts id is string {
   // Not "invalid session id undefined": that reads as a session called `undefined`.
   if (typeof id !== 'string') throw notAString('session id', 'sessionId', id);
   throw new ValidationError(
-    `invalid session id ${shown(id)}: must hold only letters, digits, _ or -, 1 to 128 characters`,
+    `invalid session id ${shownId(id)}: must hold only letters, digits, _ or -, 1 to 128 characters`,
     { details: { constraint: 'sessionId', sessionId: id.slice(0, 200) } },
   );
 }
