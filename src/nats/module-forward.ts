@@ -201,9 +201,26 @@ export function createModuleForward(
       throw new NatsConnectionError(
         'disconnected',
         connection.getServer(),
-        `passing execute of module '${moduleId}' in session '${sessionId}' on to its node: no answer within ` +
-          `${waitMs} ms; this node's NATS connection dropped while it waited ${why}; whether it ran is unknown`,
+        `${what}: no answer within ${waitMs} ms; this node's NATS connection dropped while it waited ${why}; ` +
+          `whether it ran is unknown`,
         { details: { sessionId, moduleId, subject, timeoutMs: waitMs, outcome: 'unknown' } },
+      );
+    }
+    if (outcome.kind === 'unsent') {
+      throw new NatsConnectionError(
+        'disconnected',
+        connection.getServer(),
+        `${what}: not sent; this node's NATS connection was down from then until the wait's end (${waitMs} ms)` +
+          (operation === 'execute' ? '; it did not run' : ''),
+        {
+          details: {
+            sessionId,
+            moduleId,
+            subject,
+            timeoutMs: waitMs,
+            ...(execution ? { outcome: 'not_applied' } : {}),
+          },
+        },
       );
     }
     // Not `aborted`: no signal was given.

@@ -162,7 +162,9 @@ export class RemoteModuleHandle {
    * the node that took the execution, asked once it was back, has no record of it (its reply is gone for good)
    * @throws {NatsConnectionError} (`nats_connection`, status `disconnected`) when no reply came within `timeoutMs`
    * and this client's connection dropped during the wait (the node that took it was not known, or did not answer
-   * the question; status `closed` when the client closed under it)
+   * the question; status `closed` when the client closed under it), or when it was down from the call to the end
+   * of `timeoutMs` (an execution asked for while it is down is sent once it is back): then nothing was sent, and
+   * `details.outcome` is `not_applied`
    * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
    * @throws {ExecutionAbortedError} at once when `signal` fires
    * @throws {NoProcError} when no node serves the subject

@@ -18,6 +18,7 @@ import { ReplyInbox } from './reply-inbox.js';
 import { rideOutNoResponders } from './no-responders-ride.js';
 import {
   closedBeforeSending,
+  downUntilTimeout,
   droppedWhileWaiting,
   nodeLostWhileWaiting,
   requestFailure,
@@ -172,6 +173,7 @@ export class RemoteTransport {
     if (outcome.kind === 'lost') throw nodeLostWhileWaiting(this.subjects, subject, outcome.nodeId);
     if (outcome.kind === 'unanswered')
       throw droppedWhileWaiting(this.connection, this.subjects, subject, timeoutMs, outcome.down);
+    if (outcome.kind === 'unsent') throw downUntilTimeout(this.connection, this.subjects, subject, timeoutMs);
     // Neither a signal nor a question to the node was given: `aborted` and `unknown` cannot come.
     if (outcome.kind !== 'reply') throw new InternalError(`request to '${subject}' ended as ${outcome.kind}`);
     this.#served = true;
@@ -276,6 +278,7 @@ export class RemoteTransport {
     if (outcome.kind === 'unknown') throw recovery!.unknown(outcome.nodeId);
     if (outcome.kind === 'unanswered')
       throw droppedWhileWaiting(this.connection, this.subjects, subject, timeoutMs, outcome.down);
+    if (outcome.kind === 'unsent') throw downUntilTimeout(this.connection, this.subjects, subject, timeoutMs);
     this.#served = true;
     // A reply kept by the node and sent again is read as the one it replaces: revisions, result or typed error.
     return this.#revisions.decode(outcome.reply, sent).result;

@@ -4,7 +4,8 @@
  * is the client's connection's doing, not the node's. nats.js keeps such a request waiting through the outage
  * (its reply subscription is sent again on reconnect, so a reply published after that still arrives), but loses
  * both ways what passes meanwhile: a reply published while the client is away is dropped by the server, and a
- * request published while it is away is dropped with the rest of its unsent output when it dials again. A request
+ * request published while it is away is dropped with the rest of its unsent output when it dials again (so a
+ * request made while it is down is held until it is back, and fails as not applied if it never is). A request
  * in flight as the connection dropped may thus have been applied or not: the error's `details.outcome` is
  * `unknown` for any request that may write (everything but the reads), and its message says so. So is a
  * `call_timeout` of this client's own timeout: the node may still apply what it got.
@@ -79,6 +80,27 @@ export function droppedWhileWaiting(
       ...(cause === undefined ? {} : { cause }),
       details: { subject, timeoutMs, ...(kind === 'read' ? {} : { outcome: 'unknown' }) },
     },
+  );
+}
+
+/**
+ * The error of a request to `subject` that was never sent: this client's connection was down from the call to the
+ * end of its `timeoutMs` (a request is held while it is down, see watched-request.ts), so it did nothing.
+ */
+export function downUntilTimeout(
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  subject: string,
+  timeoutMs: number,
+): NatsConnectionError {
+  const kind = requestKind(subjects, subject);
+  const fate = { read: 'a read, it changed nothing', execute: 'it did not run', write: 'it was not applied' }[kind];
+  return new NatsConnectionError(
+    'disconnected',
+    connection.getServer(),
+    `request to '${subject}' not sent: this client's NATS connection was down from the call until its timeout ` +
+      `(${timeoutMs} ms); ${fate}`,
+    { details: { subject, timeoutMs, ...(kind === 'read' ? {} : { outcome: 'not_applied' }) } },
   );
 }
 

@@ -46,7 +46,9 @@ export type WatchedOutcome =
   /** The node that accepted it, asked after a reconnect, has no record of it (see lost-reply-recovery.ts). */
   | { readonly kind: 'unknown'; readonly nodeId: string }
   /** No reply by the deadline, and the caller's connection dropped during the wait; `down`: it still is. */
-  | { readonly kind: 'unanswered'; readonly down: boolean };
+  | { readonly kind: 'unanswered'; readonly down: boolean }
+  /** The caller's connection was down from the call to the deadline: the request was never sent. */
+  | { readonly kind: 'unsent' };
 
 /** Options of {@link watchedRequest}. */
 export interface WatchedRequestOptions {
@@ -101,16 +103,21 @@ export function watchedRequest(
 ): Promise<WatchedOutcome> {
   const { signal, askOutcome } = options;
   const link = options.link ?? STEADY_LINK;
-  const start = waitStart(link);
+  // Taken again when a request held while the connection was down is sent: only a drop after that can lose a reply.
+  let start = waitStart(link);
   if (signal?.aborted) return Promise.resolve({ kind: 'aborted' });
   return new Promise<WatchedOutcome>((resolve, reject) => {
     let settled = false;
     let unwatch: (() => void) | undefined;
     let unrecover: (() => void) | undefined;
+    /** Stops waiting for the connection to be back before sending (see `send`). */
+    let unhold: (() => void) | undefined;
+    let sent = false;
     const finish = (settle: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
+      unhold?.();
       unwatch?.();
       unrecover?.();
       signal?.removeEventListener('abort', onAbort);
@@ -167,7 +174,8 @@ export function watchedRequest(
       return;
     }
     const expire = (): void => {
-      if (droppedDuring(link, start)) finish(() => resolve({ kind: 'unanswered', down: link.down }));
+      if (!sent) finish(() => resolve({ kind: 'unsent' }));
+      else if (droppedDuring(link, start)) finish(() => resolve({ kind: 'unanswered', down: link.down }));
       else finish(() => reject(NatsError.errorForCode(ErrorCode.Timeout)));
     };
     const sentAt = performance.now();
@@ -184,7 +192,9 @@ export function watchedRequest(
       deadline = setTimeout(expire, ms);
       options.onDeadlineMoved?.(Math.round(endsAt - sentAt));
     };
-    if (askOutcome) {
+    /** From when the request is out: a reconnect before it was sent lost no reply, and nothing is asked for it. */
+    const recoverFromEveryNode = (): void => {
+      if (!askOutcome) return;
       const everyNode = recoverLostReply(
         link,
         async () => {
@@ -206,15 +216,30 @@ export function watchedRequest(
         },
       );
       unrecover = everyNode.stop;
-    }
+    };
     const onAbort = (): void => finish(() => resolve({ kind: 'aborted' }));
     signal?.addEventListener('abort', onAbort, { once: true });
 
     options.headers.set(ACCEPT_NOTICE_HEADER, '1');
-    try {
-      connection.publish(subject, data, { reply: slot.subject, headers: options.headers });
-    } catch (error) {
-      finish(() => reject(error));
-    }
+    const send = (): void => {
+      sent = true;
+      start = waitStart(link);
+      recoverFromEveryNode();
+      try {
+        connection.publish(subject, data, { reply: slot.subject, headers: options.headers });
+      } catch (error) {
+        finish(() => reject(error));
+      }
+    };
+    // nats.js drops what is published while the connection is down (its output is reset as it dials again): a
+    // request made then would be lost unseen, and waited for to its deadline. It waits for the connection instead,
+    // sent once it is back (its reply subscription with it), within the same deadline.
+    if (!link.down) return send();
+    unhold = link.onChange((change) => {
+      if (change !== 'reconnected') return;
+      unhold?.();
+      unhold = undefined;
+      send();
+    });
   });
 }

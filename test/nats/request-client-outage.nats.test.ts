@@ -94,4 +94,83 @@ describe('remote requests while the client is disconnected', () => {
     expect((error as NatsConnectionError).details).not.toHaveProperty('outcome');
     expect((error as Error).message).toMatch(/var\.get' got no reply .*a read, it changed nothing/);
   }, 30_000);
+
+  describe('made while the client is cut off', () => {
+    /** A node, a client behind a proxy (already cut off when this resolves), and a second client that stays. */
+    async function cutOffClient(timeoutMs: number) {
+      count += 1;
+      const sessionId = `down_${count}`;
+      await fx().node(fx().buckets());
+      const proxy = await startTcpProxy(fx().server.url);
+      onTestFinished(() => proxy.close());
+      const statuses: NatsConnectionStatus[] = [];
+      const client = await fx().client({
+        servers: proxy.url,
+        timeoutMs,
+        reconnect: { waitMs: 100 },
+        onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+      });
+      const steady = await (await fx().client()).session(sessionId);
+      await steady.defineVariable('temperature', 'float', 0.5);
+      const session = await client.session(sessionId);
+      const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+      proxy.cut();
+      await waitFor(() => statuses.includes('disconnected'), { message: 'the client cut off' });
+      return { session, steady, qa, proxy, statuses };
+    }
+
+    it('sends a write once the client is back, within its timeout, rather than losing it unsent', async () => {
+      const { session, steady, proxy, statuses } = await cutOffClient(5_000);
+      const writing = session.setVariable('temperature', 0.9);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      proxy.restore();
+      await waitFor(() => statuses.includes('reconnected'), { message: 'the client is back' });
+
+      await writing;
+      expect(await steady.getVariable('temperature')).toBe(0.9);
+    }, 30_000);
+
+    it('fails a write with nats_connection, not applied, when the client is still away at its timeout', async () => {
+      const { session, steady } = await cutOffClient(1_000);
+
+      const error = await session.setVariable('temperature', 0.9).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NatsConnectionError);
+      expect(error).toMatchObject({
+        code: 'nats_connection',
+        status: 'disconnected',
+        details: { outcome: 'not_applied', timeoutMs: 1_000 },
+      });
+      expect((error as Error).message).toMatch(
+        /var\.set' not sent: this client's NATS connection was down from the call until its timeout \(1000 ms\); it was not applied/,
+      );
+      expect(await steady.getVariable('temperature')).toBe(0.5);
+    }, 30_000);
+
+    it('runs an execution once the client is back, and fails one with not_applied when it is still away at its timeout', async () => {
+      const { qa, proxy, statuses } = await cutOffClient(5_000);
+      const results: string[] = [];
+      const events = watcher().subscribe(`tether.v1.events.*.module.qa`, {
+        callback: (_error, msg) => {
+          const event = msg.json<{ type: string; result?: { executionId: string } }>();
+          if (event.type === 'module.result') results.push(event.result!.executionId);
+        },
+      });
+      onTestFinished(() => events.unsubscribe());
+      await watcher().flush();
+
+      const error = await qa.execute({ question: 'away' }, { timeoutMs: 1_000 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NatsConnectionError);
+      expect(error).toMatchObject({ status: 'disconnected', details: { outcome: 'not_applied' } });
+      expect((error as Error).message).toMatch(/execute' not sent: .*; it did not run/);
+
+      const running = qa.execute({ question: 'back' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      proxy.restore();
+      await waitFor(() => statuses.includes('reconnected'), { message: 'the client is back' });
+      const { executionId } = await running;
+      // The one that failed never reached a node.
+      await waitFor(() => results.length > 0, { message: 'the result event' });
+      expect(results).toEqual([executionId]);
+    }, 30_000);
+  });
 });
