@@ -16,6 +16,7 @@
  * @module
  */
 import { headers, type MsgHdrs, type NatsConnection } from 'nats';
+import type { HeldOutput } from './held-output.js';
 import { ACCEPTED_BY_HEADER, ANSWER_WITHIN_HEADER, LATE_NOTICE_MS, encodeAcceptance } from './wire.js';
 
 /** A request whose caller waits for its reply on `reply` (a request without one gets no notice). */
@@ -45,6 +46,7 @@ export function createAcceptanceNotices(
   nodeId: string,
   answerWithinMs: number,
   report: (error: unknown, where: string) => void,
+  output: HeldOutput,
 ): AcceptanceNotices {
   // Built once: every notice of this node is the same message.
   const body = encodeAcceptance(nodeId);
@@ -58,11 +60,14 @@ export function createAcceptanceNotices(
   let lateTimer: ReturnType<typeof setTimeout> | undefined;
 
   const publish = (reply: string, noticeWith: MsgHdrs): void => {
-    try {
-      connection.publish(reply, body, { headers: noticeWith });
-    } catch (error) {
-      report(error, `acceptance notice to ${reply}`);
-    }
+    // Held while the connection is down, as replies are: a caller that misses it is left unwatched.
+    output.send(() => {
+      try {
+        connection.publish(reply, body, { headers: noticeWith });
+      } catch (error) {
+        report(error, `acceptance notice to ${reply}`);
+      }
+    }, body.byteLength);
   };
 
   // One callback per turn, however many requests the turn took.

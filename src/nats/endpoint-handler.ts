@@ -11,6 +11,7 @@ import type { AcceptanceNotices } from './acceptance-notices.js';
 import type { EndpointStats } from './endpoint-stats.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { ExecutionReplies, ReplyError } from './execution-replies.js';
+import type { HeldOutput } from './held-output.js';
 import { replyTooLarge } from './reply-limit.js';
 import { withTimeoutOutcome } from './request-failure.js';
 import type { AppliedRevisions } from './revision-waiters.js';
@@ -34,6 +35,8 @@ export interface EndpointHandlerDeps {
   readonly outbox: EventOutbox;
   /** Told of every reply, to keep those of executions (see execution-replies.ts). */
   readonly replies: ExecutionReplies;
+  /** Where replies go out: at once, or once the connection is back (see held-output.ts). */
+  readonly output: HeldOutput;
   readonly report: (error: unknown, where: string) => void;
 }
 
@@ -66,7 +69,7 @@ type Ending = (failure: (msg: ServiceRequest) => unknown) => boolean;
 
 /** Creates the handlers of one service; see the module comment. */
 export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandlers {
-  const { connection, subjects, store, modules, stats, notices, outbox, replies, report } = deps;
+  const { connection, subjects, store, modules, stats, notices, outbox, replies, output, report } = deps;
   const inFlight = new Set<Promise<void>>();
   const endings = new Map<Promise<void>, Ending>();
   let requestCount = 0;
@@ -140,23 +143,30 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
     // A notice not sent yet would arrive after the reply: the caller has no use for it any more.
     notices.replied(msg);
     let sent = { body: data, failed: error };
+    // Sent at once (the closure runs before `send` returns), or once the connection is back.
+    output.send(() => (sent = deliver(msg, data, error)), data.byteLength);
+    // Kept as what the caller was sent (or is to be), in the same turn: a question about it cannot come in between.
+    replies.replied(msg, sent.body, sent.failed);
+  }
+
+  /** Sends the reply, or an error reply when that fails; returns what was sent. */
+  function deliver(msg: ServiceRequest, data: Uint8Array, error: ReplyError | undefined) {
     try {
       // The events this request caused go first and in the same socket write, so its caller has them on reply.
       outbox.sendNow();
       transmit(msg, data, error);
+      return { body: data, failed: error };
     } catch (failure) {
       // A closed connection, or a reply over max_payload despite the check above (its headers count too). Tell
       // the caller when the connection still can.
       const encoded = encodeError(failure);
-      sent = { body: encoded.body, failed: encoded };
       try {
         transmit(msg, encoded.body, encoded);
       } catch {
         report(failure, `replying on ${msg.subject}`);
       }
+      return { body: encoded.body, failed: encoded };
     }
-    // Kept as what the caller was sent, in the same turn: a question about it cannot come in between.
-    replies.replied(msg, sent.body, sent.failed);
   }
 
   function transmit(msg: ServiceRequest, data: Uint8Array, error: ReplyError | undefined): void {

@@ -37,6 +37,8 @@ import { createEventOutbox, type EventOutbox } from './event-outbox.js';
 import { createEndpointHandlers } from './endpoint-handler.js';
 import { awaitApplied, revisionIn } from './revision-headers.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
+import { createConnectionLink } from './connection-link.js';
+import { createHeldOutput } from './held-output.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
 import {
@@ -195,7 +197,8 @@ export async function startSessionService(
   const serviceId = service.info().id;
   // The read-your-writes wait at its longest: its bound, and what an outage of the node's watch adds to it.
   const answerWithinMs = waitMs + OUTAGE_WAIT_MS + (options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS);
-  const notices = createAcceptanceNotices(connection, serviceId, answerWithinMs, report);
+  const output = createHeldOutput(createConnectionLink(connection, report), report);
+  const notices = createAcceptanceNotices(connection, serviceId, answerWithinMs, report, output);
   const handlers = createEndpointHandlers({
     connection,
     subjects,
@@ -205,6 +208,7 @@ export async function startSessionService(
     notices,
     outbox,
     replies,
+    output,
     report,
   });
   const { handler, inFlight } = handlers;

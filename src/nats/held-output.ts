@@ -1,0 +1,71 @@
+/**
+ * What a node sends its callers, held while its own connection is down. nats.js drops what is published while the
+ * connection is down (its output is reset as it dials again), and a caller whose own connection stayed up has no
+ * reason to ask for a reply it never got: an execution that finished during a blip of its node's connection would be
+ * waited for to its timeout. So a reply or an acceptance notice due while the connection is down waits for it, and
+ * goes, in order, once it is back (what nats.js has subscribed again by then; the caller's reply subject is the
+ * caller's own, still there). A caller that asks for a kept reply meanwhile settles on whichever comes first.
+ *
+ * Bounded: past {@link HELD_OUTPUT_MAX_BYTES}, what is due is dropped and reported, as it was before (the callers
+ * then wait for their timeouts, or ask once their own connections drop).
+ * @module
+ */
+import type { ConnectionLink } from './connection-link.js';
+
+/** The most a node holds while its connection is down: some thousands of replies, at most 32 max_payload ones. */
+export const HELD_OUTPUT_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Sends now, or once the connection is back. */
+export interface HeldOutput {
+  /**
+   * Runs `publish` now, or, while the connection is down, once it is back, after what was held before it. `bytes`
+   * (its payload's size) counts against the limit.
+   */
+  send(publish: () => void, bytes: number): void;
+}
+
+/** Holds what is due while `link` is down; `report` hears of what was dropped over the limit or failed when sent. */
+export function createHeldOutput(
+  link: ConnectionLink,
+  report: (error: unknown, where: string) => void,
+  maxBytes = HELD_OUTPUT_MAX_BYTES,
+): HeldOutput {
+  let held: { readonly publish: () => void; readonly bytes: number }[] = [];
+  let heldBytes = 0;
+  let dropped = 0;
+  const run = (publish: () => void): void => {
+    try {
+      publish();
+    } catch (error) {
+      report(error, 'sending what was held while the connection was down');
+    }
+  };
+  link.onChange((change) => {
+    if (change !== 'reconnected') return;
+    const due = held;
+    held = [];
+    heldBytes = 0;
+    if (dropped > 0) {
+      report(
+        new Error(
+          `dropped ${dropped} of the replies and notices due while the connection was down: over the ` +
+            `${maxBytes} bytes held at most`,
+        ),
+        'held output',
+      );
+      dropped = 0;
+    }
+    for (const { publish } of due) run(publish);
+  });
+  return {
+    send(publish, bytes) {
+      if (!link.down) return publish();
+      if (heldBytes + bytes > maxBytes) {
+        dropped += 1;
+        return;
+      }
+      held.push({ publish, bytes });
+      heldBytes += bytes;
+    },
+  };
+}
