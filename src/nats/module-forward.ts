@@ -10,7 +10,10 @@
  *
  * A subject per module rather than the control subjects every node hears: the request goes to that one node (a
  * passed-on execution must run once), other nodes never see its inputs, and when no node has the module the
- * server says so at once (no responders), so `module_not_found` costs one round trip rather than a wait.
+ * server says so at once (no responders), so `module_not_found` costs one round trip rather than a wait. Unless
+ * the module's claim still names a node: that node's connection may be coming back (a blip, a move to another
+ * server of the cluster), so an execution is sent again for up to `NODE_RECONNECT_GRACE_MS` first (6 s more for
+ * the module of a node that died without giving its claim back).
  *
  * The caller watches the node its request reached (its acceptance notice), and that node watches the one that has
  * the module (the same watched request, see watched-request.ts): a lost owner is answered with `NodeLostError`
@@ -40,11 +43,13 @@ import {
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { STEADY_LINK, type ConnectionLink } from './connection-link.js';
 import { askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
+import { NO_RESPONDERS_RETRY_MS } from './no-responders-ride.js';
+import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { RelayedReply } from './service-endpoint.js';
 import { MODULE_READS, type ForwardedOperation } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
-import { watchedRequest } from './watched-request.js';
+import { watchedRequest, type WatchedOutcome } from './watched-request.js';
 import {
   ERROR_CODE_HEADER,
   ERROR_HEADER,
@@ -170,14 +175,40 @@ export function createModuleForward(
         details: { sessionId, moduleId, subject, constraint: 'depth' },
       });
     }
+    const sentAt = performance.now();
+    /** Whether the module's claim names a node, read once: asked only when nothing subscribes. */
+    let claimed: Promise<boolean> | undefined;
+    /**
+     * Nothing subscribes, yet the claim names the owner: its connection may be coming back (the server forgot its
+     * subscriptions meanwhile). An execution is sent again for a while, as a client rides out no responders (safe: no
+     * node got it); a describe is not, as `answers` must hear "nobody" at once for a takeover.
+     */
+    const ownerMayBeBack = async (error: unknown): Promise<boolean> =>
+      execution !== undefined &&
+      (error as Partial<NatsError> | undefined)?.code === ErrorCode.NoResponders &&
+      performance.now() - sentAt + NO_RESPONDERS_RETRY_MS < Math.min(NODE_RECONNECT_GRACE_MS, waitMs) &&
+      (await (claimed ??= Promise.resolve(ownerOf?.(sessionId, moduleId)).then(
+        (owner) => owner !== undefined,
+        () => false,
+      )));
+    const send = async (): Promise<WatchedOutcome> => {
+      for (;;) {
+        try {
+          // Only executions run long enough for a drop to matter, and only they have a kept reply to ask for.
+          return await watchedRequest(connection, inbox, subject, payload, {
+            headers: h,
+            timeoutMs: Math.max(1, Math.round(waitMs - (performance.now() - sentAt))),
+            ...(execution ? { link, askOutcome: execution.ask } : {}),
+          });
+        } catch (error) {
+          if (!(await ownerMayBeBack(error))) throw error;
+          await new Promise((resolve) => setTimeout(resolve, NO_RESPONDERS_RETRY_MS));
+        }
+      }
+    };
     let outcome;
     try {
-      // Only executions run long enough for a drop to matter, and only they have a kept reply to ask for.
-      outcome = await watchedRequest(connection, inbox, subject, payload, {
-        headers: h,
-        timeoutMs: waitMs,
-        ...(execution ? { link, askOutcome: execution.ask } : {}),
-      });
+      outcome = await send();
     } catch (error) {
       const code = (error as Partial<NatsError> | undefined)?.code;
       // Nothing subscribes: no node has the module (never created, stopped, or its node is gone).

@@ -147,6 +147,31 @@ describe('requests for a module that stays on its node', () => {
     expect(served).toEqual(new Set([a, b]));
   });
 
+  it('passes an execution on to its owner whose connection blipped once it is back, rather than module_not_found', async () => {
+    const proxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => proxy.close());
+    const statuses: string[] = [];
+    // Owner A behind a proxy the test cuts; only node B serves the module's subjects meanwhile.
+    await ownerAndOther(
+      {
+        llm: createEchoModel(),
+        nats: { reconnect: { waitMs: 100 } },
+        onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+      },
+      proxy.url,
+    );
+    proxy.cut();
+    await waitFor(() => statuses.includes('disconnected'), { message: 'the owner cut off' });
+
+    const received = rawRequest('tether.v1.session.s1.module.local.execute', { inputs: { question: 'still there?' } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    proxy.restore();
+
+    const reply = await replyOf(received);
+    expect(reply.headers?.get('Nats-Service-Error-Code') ?? '').toBe('');
+    expect(reply.json<{ result: { output: { answer: string } } }>().result.output.answer).toContain('still there?');
+  });
+
   it("describes it through either node with its node's reply; module_not_found once no node has it", async () => {
     const { a, b } = await ownerAndOther({ llm: createEchoModel() });
     const session = await (await fx().client()).session('s1');
