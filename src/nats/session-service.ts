@@ -304,10 +304,12 @@ export async function startSessionService(
   /**
    * Stopping the service also ends its `$SRV` subscriptions, yet the requests in flight still get their replies:
    * until they have, this instance answers its pings, so a caller watching it (it asked for an acceptance notice)
-   * does not take a draining node for a lost one. Subscribed before the service unsubscribes: no gap.
+   * does not take a draining node for a lost one. Subscribed before the service unsubscribes: no gap. Subscribed
+   * with nothing in flight too: a request the server delivered before the unsubscription is still taken while the
+   * service drains, and announced.
    */
   function answerPingsWhileDraining(): Subscription | undefined {
-    if (inFlight.size === 0 || connection.isClosed()) return undefined;
+    if (connection.isClosed()) return undefined;
     const identity = encodeJson(service.ping());
     try {
       return connection.subscribe(`$SRV.PING.${SERVICE_NAME}.${serviceId}`, {
