@@ -1,28 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ConnectionChange } from '../../src/nats/connection-options.js';
-import type { ConnectionLink } from '../../src/nats/connection-link.js';
 import { createHeldOutput } from '../../src/nats/held-output.js';
-
-/** A link the test takes down and brings back by hand. */
-function manualLink() {
-  const listeners = new Set<(change: ConnectionChange) => void>();
-  let down = false;
-  const link: ConnectionLink = {
-    get down() {
-      return down;
-    },
-    drops: 0,
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
-  const set = (change: ConnectionChange): void => {
-    down = change === 'disconnected';
-    for (const listener of listeners) listener(change);
-  };
-  return { link, drop: () => set('disconnected'), back: () => set('reconnected') };
-}
+import { manualLink } from '../support/manual-link.js';
 
 describe('what a node sends while its connection is down', () => {
   it('goes at once while the connection is up, and in order once it is back while it is down', () => {

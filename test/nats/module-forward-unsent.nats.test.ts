@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { NatsConnectionError } from '../../src/index.js';
-import type { ConnectionLink } from '../../src/nats/connection-link.js';
 import { createModuleForward } from '../../src/nats/module-forward.js';
 import { createSubjects } from '../../src/nats/subjects.js';
+import { manualLink } from '../support/manual-link.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
-
-/** What a relaying node's link says while its connection is down and stays so. */
-const DOWN: ConnectionLink = { down: true, drops: 1, onChange: () => () => {} };
 
 describe('a relaying node whose connection is down when it passes an execution on', () => {
   it('holds it and, still down at the end of the wait, fails it as not sent: it did not run', async () => {
@@ -17,7 +14,10 @@ describe('a relaying node whose connection is down when it passes an execution o
     // The owner's forward subject: anything that reached it would be counted.
     const owner = nc().subscribe('tether.v1.forward.s1.module.qa.execute', { callback: () => (reached += 1) });
     await nc().flush();
-    const forward = createModuleForward(nc(), createSubjects(), DOWN);
+    // The relaying node's connection is down, and stays so.
+    const { link, drop } = manualLink();
+    drop();
+    const forward = createModuleForward(nc(), createSubjects(), link);
 
     const error = await forward
       .execute('s1', 'qa', { inputs: { question: 'q' }, executionId: 'x1', timeoutMs: 200 }, undefined)

@@ -1,42 +1,9 @@
 import { headers, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
-import type { ConnectionChange } from '../../src/nats/connection-options.js';
-import type { ConnectionLink } from '../../src/nats/connection-link.js';
 import type { OutcomeAnswer } from '../../src/nats/lost-reply-recovery.js';
 import type { ReplyInbox } from '../../src/nats/reply-inbox.js';
 import { watchedRequest } from '../../src/nats/watched-request.js';
-
-/** A link the test drops and brings back by hand, counting who listens to it. */
-function manualLink() {
-  const listeners = new Set<(change: ConnectionChange) => void>();
-  const state = { down: false, drops: 0 };
-  const link: ConnectionLink = {
-    get down() {
-      return state.down;
-    },
-    get drops() {
-      return state.drops;
-    },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
-  const tell = (change: ConnectionChange): void => {
-    for (const listener of [...listeners]) listener(change);
-  };
-  return {
-    link,
-    listeners,
-    bounce() {
-      state.down = true;
-      state.drops += 1;
-      tell('disconnected');
-      state.down = false;
-      tell('reconnected');
-    },
-  };
-}
+import { manualLink } from '../support/manual-link.js';
 
 describe('a watched request whose wait has ended', () => {
   it('starts no watch when its question to every node is answered afterwards', async () => {
