@@ -30,9 +30,25 @@ export type OutcomeAnswer =
 /**
  * Asks the node `nodeId` that accepted a request about it, or, when the caller never learnt which one took it
  * (`undefined`), every node (only a node that has it answers) or the one node the caller can find otherwise (its
- * answer names it, `unknown` included); rejects when no node gave an answer.
+ * answer names it, `unknown` included); rejects when no node gave an answer, with {@link NodeDidNotAnswer} when
+ * that one node did not.
  */
 export type AskOutcome = (nodeId: string | undefined) => Promise<OutcomeAnswer>;
+
+/**
+ * The rejection of a question put, for want of the node's notice, to the one node the caller found otherwise (see
+ * {@link AskOutcome}), which gave no answer: that node is then watched as if its notice had come, and asked again
+ * once it answers a ping.
+ */
+export class NodeDidNotAnswer extends Error {
+  constructor(
+    readonly nodeId: string,
+    options: { readonly cause: unknown },
+  ) {
+    super(`node ${nodeId} gave no answer about the execution`, options);
+    this.name = 'NodeDidNotAnswer';
+  }
+}
 
 /**
  * Asks on `subject` (the node's outcome subject for the execution's session and module, see subjects.ts) what became
@@ -74,12 +90,13 @@ export function recoverLostReply(
   link: ConnectionLink,
   ask: () => Promise<OutcomeAnswer>,
   settle: (answer: Exclude<OutcomeAnswer, { kind: 'running' }>) => void,
+  owed = false,
 ): LostReplyRecovery {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let backAt = 0;
-  /** A reconnect happened whose question the node has not answered yet. */
-  let unanswered = false;
+  /** A reconnect happened whose question the node has not answered yet (`owed`: one before this recovery began). */
+  let unanswered = owed;
   /** Questions in flight: a ping answered meanwhile asks nothing more. */
   let asking = 0;
   const attempt = (afterPing: boolean): void => {

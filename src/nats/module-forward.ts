@@ -42,7 +42,7 @@ import {
 } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { STEADY_LINK, type ConnectionLink } from './connection-link.js';
-import { askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
+import { NodeDidNotAnswer, askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
 import { NO_RESPONDERS_RETRY_MS } from './no-responders-ride.js';
 import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import { ReplyInbox } from './reply-inbox.js';
@@ -278,7 +278,13 @@ export function createModuleForward(
           ask: async (nodeId) => {
             const owner = nodeId ?? (await ownerOf?.(sessionId, moduleId));
             if (owner === undefined) return { kind: 'unknown' };
-            return askExecutionOutcome(connection, subjects.executionOutcome(owner, sessionId, moduleId), executionId);
+            const subject = subjects.executionOutcome(owner, sessionId, moduleId);
+            if (nodeId !== undefined) return askExecutionOutcome(connection, subject, executionId);
+            try {
+              return await askExecutionOutcome(connection, subject, executionId);
+            } catch (error) {
+              throw new NodeDidNotAnswer(owner, { cause: error });
+            }
           },
           unknown: (nodeId) => new ExecutionUnknownError(sessionId, moduleId, executionId, nodeId),
         },

@@ -23,7 +23,7 @@
  */
 import { ErrorCode, NatsError, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import { STEADY_LINK, type ConnectionLink } from './connection-link.js';
-import { recoverLostReply, type AskOutcome } from './lost-reply-recovery.js';
+import { NodeDidNotAnswer, recoverLostReply, type AskOutcome } from './lost-reply-recovery.js';
 import { watchNode } from './node-watch.js';
 import type { InboxSlot, ReplyInbox } from './reply-inbox.js';
 import { droppedDuring, waitStart } from './request-failure.js';
@@ -124,7 +124,8 @@ export function watchedRequest(
       slot.close();
       settle();
     };
-    const accepted = (nodeId: string): void => {
+    /** `owed`: a question to the node went unanswered already; it is asked again once the node answers a ping. */
+    const accepted = (nodeId: string, owed = false): void => {
       // Ended meanwhile (an every-node question answered after the wait was over): nothing is left to watch.
       if (settled) return;
       // The questions to every node end: this node is the one to ask.
@@ -140,6 +141,7 @@ export function watchedRequest(
                 answer.kind === 'finished' ? { kind: 'reply', reply: answer.reply } : { kind: 'unknown', nodeId },
               ),
             ),
+          owed,
         );
       unrecover = recovery?.stop;
       // A node that answers a ping again after an outage longer than the recovery's grace is asked then.
@@ -198,7 +200,16 @@ export function watchedRequest(
       const everyNode = recoverLostReply(
         link,
         async () => {
-          const answer = await askOutcome(undefined);
+          let answer;
+          try {
+            answer = await askOutcome(undefined);
+          } catch (error) {
+            // The one node found otherwise gave no answer: it may be coming back, or gone. Watched from now on, as
+            // after its notice: its pings tell which, and it is asked again once it answers one.
+            if (error instanceof NodeDidNotAnswer && !unwatch && NODE_ID.test(error.nodeId))
+              accepted(error.nodeId, true);
+            throw error;
+          }
           // The node that has it in hand names itself: it is watched from now on, as after its notice.
           if (answer.kind === 'running' && answer.nodeId && !unwatch && NODE_ID.test(answer.nodeId))
             accepted(answer.nodeId);

@@ -71,9 +71,14 @@ async function forwardedExecution(b: TestNode, timeoutMs = 60_000): Promise<{ ex
  * Owner A (its NATS options `ownerNats`) of module `local`, and node B behind a proxy; an execution passed on by B,
  * which the owner answered while B was cut off, then B back. `results`: the ids of the module's results heard.
  * `noticeLost`: the owner's acceptance notice to B is lost in the same outage (A, behind a proxy of its own, sends
- * it late), so B does not know the owner from it.
+ * it late), so B does not know the owner from it. `ownerAwayWhenBack`: A is cut off in turn as B comes back (the
+ * test restores `ownerProxy`).
  */
-async function ownerRepliedWhileRelayAway(ownerNats: NonNullable<TestNodeOptions['nats']>, noticeLost: boolean) {
+async function ownerRepliedWhileRelayAway(
+  ownerNats: NonNullable<TestNodeOptions['nats']>,
+  noticeLost: boolean,
+  ownerAwayWhenBack = false,
+) {
   const proxy = await startTcpProxy(fx().server.url);
   onTestFinished(() => proxy.close());
   const ownerProxy = await startTcpProxy(fx().server.url);
@@ -109,8 +114,9 @@ async function ownerRepliedWhileRelayAway(ownerNats: NonNullable<TestNodeOptions
   stubbed.stub().release();
   // The owner has replied to node B, which was away: that reply is lost to it.
   await waitFor(() => results.includes(executionId), { message: "the owner's result" });
+  if (ownerAwayWhenBack) ownerProxy.cut();
   proxy.restore();
-  return { a, executionId, received, results };
+  return { a, executionId, received, results, ownerProxy };
 }
 
 describe('requests for a module that stays on its node', () => {
@@ -345,6 +351,20 @@ describe('requests for a module that stays on its node', () => {
     30_000,
   );
 
+  it("relays the owner's kept result once the owner, silent when the relaying node came back without its notice, answers a ping", async () => {
+    const { executionId, received, ownerProxy } = await ownerRepliedWhileRelayAway(
+      { reconnect: { waitMs: 100 } },
+      true,
+      true,
+    );
+    // B's question to the owner its claim names finds nobody; the owner is back before its pings count it lost.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    ownerProxy.restore();
+
+    const reply = await replyOf(received, 15_000);
+    expect(reply.json<{ result: { executionId: string } }>().result).toMatchObject({ executionId });
+  }, 30_000);
+
   it.each([
     ['', false],
     [', its acceptance notice lost too', true],
@@ -366,6 +386,40 @@ describe('requests for a module that stays on its node', () => {
     },
     30_000,
   );
+
+  it('fails with node_lost an execution whose relaying node was cut off and lost the owner notice, once it finds the owner gone', async () => {
+    const proxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => proxy.close());
+    const ownerProxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => ownerProxy.close());
+    const buckets = fx().buckets();
+    const a = await fx().node(buckets, { llm: stubbed.llm(), servers: ownerProxy.url });
+    await (await a.runtime.session('s1')).module('local', localSpec);
+    const statuses: string[] = [];
+    const b = await fx().node(buckets, {
+      llm: stubbed.llm(),
+      servers: proxy.url,
+      nats: { reconnect: { waitMs: 100 } },
+      onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+    });
+    stubbed.stub().hold();
+    // As in ownerRepliedWhileRelayAway: the owner's notice leaves after node B is cut off.
+    ownerProxy.delayToServer(500);
+    const { received } = await forwardedExecution(b);
+    proxy.cut();
+    ownerProxy.delayToServer(0);
+    await waitFor(() => statuses.includes('disconnected'), { message: 'node B cut off' });
+    // The owner is gone for good; B is back, and the claim names the owner, which answers nothing.
+    ownerProxy.cut();
+    proxy.restore();
+
+    // The execution's timeout is 60 s: only B's watch of the owner, from when it found it silent, ends it in time.
+    const reply = await replyOf(received, 20_000);
+    expect(errorCode(reply)).toBe('node_lost');
+    expect(reply.json<{ error: { details: unknown } }>().error.details).toMatchObject({ nodeId: a.serviceId });
+    // Back, so that it stops promptly with the test.
+    ownerProxy.restore();
+  }, 30_000);
 
   it('fails an execution passed on to an owner that is lost with node_lost naming it, long before its timeout', async () => {
     const proxy = await startTcpProxy(fx().server.url);
