@@ -17,7 +17,8 @@
  * finished in the turn that took it, which sends none) asks every node at once, on the same subject with the node
  * token `all` ({@link ALL_NODES}). There only a node that has the execution answers (`finished` or `running`, the
  * latter naming the node for the client to watch from then on); the others stay silent, so the question simply
- * times out when no node has it.
+ * times out when no node has it. A node running an execution another node passed on to it stays silent too while it
+ * runs: the relaying node answers `running`, and is the one the client is to watch (it relays the reply).
  *
  * What is kept: the reply to every request on the `execute` subject that named its `executionId` (the remote client
  * always does), keyed by session, module and that id, so only a question naming all three gets it. The id is the
@@ -93,13 +94,18 @@ export interface KeptReply {
 export interface ExecutionReplies {
   /**
    * This node took `request` (the execution `key`, see {@link executionReplyKey}); its reply is to be kept. A reply
-   * kept under `key` is dropped: this request's is the one its caller waits for.
+   * kept under `key` is dropped: this request's is the one its caller waits for. `relayed`: another node passed it
+   * on here, and relays it to its caller.
    */
-  started(request: object, key: string): void;
+  started(request: object, key: string, relayed?: boolean): void;
   /** The reply to `request` is being sent (a request never {@link started} is no concern of this). */
   replied(request: object, data: Uint8Array, error?: ReplyError): void;
-  /** What became of the execution `key`. */
-  outcome(key: string): KeptReply | 'running' | 'unknown';
+  /**
+   * What became of the execution `key`. `everyNode`: asked of every node, where an execution only relayed here
+   * that still runs is `unknown`: the node that relays it answers `running`, and is the one its caller is to watch
+   * (this node's answer might come first).
+   */
+  outcome(key: string, everyNode?: boolean): KeptReply | 'running' | 'unknown';
 }
 
 /** The key of one execution: its tokens hold no dots, so session and module are read unambiguously from the left. */
@@ -131,6 +137,15 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
   const inHand = new Map<object, string>();
   /** How many requests in hand carry each key: a careless client may send one id twice. */
   const running = new Map<string, number>();
+  /** How many of those were passed on here by another node (see `started`). */
+  const relayedRunning = new Map<string, number>();
+  const count = (counts: Map<string, number>, key: string, by: 1 | -1): void => {
+    const next = (counts.get(key) ?? 0) + by;
+    if (next > 0) counts.set(key, next);
+    else counts.delete(key);
+  };
+  /** Requests in hand passed on here. */
+  const relayedRequests = new WeakSet<object>();
   /** In the order they finished, which is also their age order: the oldest go first. */
   const kept = new Map<string, KeptReply & { readonly at: number }>();
   let bytes = 0;
@@ -144,9 +159,13 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
   };
 
   return {
-    started(request, key) {
+    started(request, key, relayed = false) {
       inHand.set(request, key);
-      running.set(key, (running.get(key) ?? 0) + 1);
+      count(running, key, 1);
+      if (relayed) {
+        relayedRequests.add(request);
+        count(relayedRunning, key, 1);
+      }
       // A new start of the id supersedes what its last one replied: a client resends an execute under the same id
       // (after a `revision_unknown` refusal), and if it loses the new reply, the old refusal is not its answer.
       const previous = kept.get(key);
@@ -159,9 +178,8 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
       const key = inHand.get(request);
       if (key === undefined) return;
       inHand.delete(request);
-      const count = running.get(key) ?? 1;
-      if (count > 1) running.set(key, count - 1);
-      else running.delete(key);
+      count(running, key, -1);
+      if (relayedRequests.delete(request)) count(relayedRunning, key, -1);
       if (maxCount === 0 || data.byteLength > maxBytes) return;
       const previous = kept.get(key);
       if (previous) {
@@ -174,11 +192,13 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
       bytes += own.byteLength;
       evict(performance.now());
     },
-    outcome(key) {
+    outcome(key, everyNode = false) {
       // Expired replies leave as questions come too, not only as others finish.
       evict(performance.now());
       // Running first: an id sent twice at once (a careless client) has its latest start's reply still to come.
-      if (running.has(key)) return 'running';
+      const inHandHere = running.get(key) ?? 0;
+      if (inHandHere > (everyNode ? (relayedRunning.get(key) ?? 0) : 0)) return 'running';
+      if (inHandHere > 0) return 'unknown';
       return kept.get(key) ?? 'unknown';
     },
   };
@@ -226,7 +246,7 @@ export function serveExecutionOutcomes(
       asServiceRequest(msg).respondError(encoded.status, encoded.description, encoded.body);
       return;
     }
-    const found = replies.outcome(key);
+    const found = replies.outcome(key, toAll);
     if (toAll && found === 'unknown') return;
     const h = headers();
     h.set(ACCEPTED_BY_HEADER, nodeId);

@@ -161,6 +161,7 @@ export function forwardedModuleEndpoint(deps: ModuleServiceDeps): ServiceEndpoin
     subject: subjects.allModuleForwards(),
     // The relaying node watches this one while an execution runs here.
     announcesAcceptance: true,
+    relayedHere: true,
     // And asks this one for an execution's reply it lost while its own connection was down (see module-forward.ts).
     replyKey(subject, body) {
       const parsed = subjects.parseModuleForward(subject);

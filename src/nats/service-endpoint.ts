@@ -29,6 +29,12 @@ export interface ServiceEndpoint {
    */
   readonly replyKey?: (subject: string, body: RequestBody) => string | undefined;
   /**
+   * Whether its requests are executions another node passed on here (and relays to its caller): while one runs,
+   * a question to every node about it is left to the relaying node, the one its caller is to watch.
+   * @default false
+   */
+  readonly relayedHere?: boolean;
+  /**
    * Checks one request and returns its work. Runs before the read-your-writes wait and must throw
    * `ValidationError` for bad input, so a malformed request is refused at once and changes nothing; the work runs
    * once the node has applied the store revision the client has seen, and resolves to the JSON-ready result, or

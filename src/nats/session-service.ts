@@ -228,7 +228,7 @@ export async function startSessionService(
     const minModules = modules ? revisionIn(header, MIN_MODULES_REVISION_HEADER) : undefined;
     const minRevision = revisionIn(msg.headers?.get(MIN_REVISION_HEADER), MIN_REVISION_HEADER);
     const replyKey = endpoint.replyKey?.(msg.subject, body);
-    if (replyKey !== undefined) replies.started(msg, replyKey);
+    if (replyKey !== undefined) replies.started(msg, replyKey, endpoint.relayedHere);
     // Only when asked (one header lookup otherwise): the caller then watches this node until the reply comes.
     if (endpoint.announcesAcceptance && msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.accepted(msg);
     const waiting = minRevision === undefined ? undefined : awaitApplied(minRevision, store, 'revision', waitMs);

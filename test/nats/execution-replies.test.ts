@@ -50,6 +50,24 @@ describe('execution-replies', () => {
     expect(replies.outcome(key('e1'))).toBe('running');
   });
 
+  it('leaves an execution relayed to it that still runs to the relaying node when every node is asked', () => {
+    const replies = createExecutionReplies();
+    const relayed = {};
+    replies.started(relayed, key('e1'), true);
+    // Asked by name (the relaying node asks its owner so), it says running; asked with every node, nothing.
+    expect(replies.outcome(key('e1'))).toBe('running');
+    expect(replies.outcome(key('e1'), true)).toBe('unknown');
+    // Its own execution of the same id (a careless client) still runs here as well: running to every node too.
+    const own = {};
+    replies.started(own, key('e1'));
+    expect(replies.outcome(key('e1'), true)).toBe('running');
+    replies.replied(own, bytes('{"result":2}'));
+    expect(replies.outcome(key('e1'), true)).toBe('unknown');
+    // Once it finished, its kept reply is the caller's to have, whoever asks.
+    replies.replied(relayed, bytes('{"result":1}'));
+    expect(replies.outcome(key('e1'), true)).toMatchObject({ data: bytes('{"result":1}') });
+  });
+
   it('keeps nothing of a request it was never told had started', () => {
     const replies = createExecutionReplies();
     replies.replied({}, bytes('{"result":1}'));

@@ -1,4 +1,4 @@
-import type { Msg } from 'nats';
+import { createInbox, type Msg } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { NatsConnectionError, createEchoModel, type ModuleTool } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
@@ -268,6 +268,29 @@ describe('requests for a module that stays on its node', () => {
       reachedB = node === b;
       expect(result.output.answer).toContain(`call ${i}`);
     }
+  });
+
+  it('leaves a question to every node about an execution passed on to the relaying node, the one its caller watches', async () => {
+    const { a, b } = await ownerAndOther({ llm: stubbed.llm() });
+    stubbed.stub().hold();
+    const { executionId } = await forwardedExecution(b);
+    const question = enc.encode(JSON.stringify({ executionId }));
+    const answeredBy: string[] = [];
+    const inbox = createInbox();
+    const answers = nc().subscribe(inbox, {
+      callback: (_error, msg) => answeredBy.push(msg.headers?.get('Tether-Accepted-By') ?? '?'),
+    });
+    onTestFinished(() => answers.unsubscribe());
+    nc().publish('tether.v1.node.all.s1.module.local.outcome', question, { reply: inbox });
+    // Asked next by name, the owner says it runs it; by then it would have answered every node's question too.
+    const owner = await nc().request(`tether.v1.node.${a.serviceId}.s1.module.local.outcome`, question, {
+      timeout: 5000,
+    });
+    expect(owner.headers?.get('Tether-Execution-Outcome')).toBe('running');
+    await waitFor(() => answeredBy.length > 0, { message: "the relaying node's answer" });
+    await nc().flush();
+
+    expect(answeredBy).toEqual([b.serviceId]);
   });
 
   it('cancels an execution passed on to the owner, by the id its caller gave', async () => {
