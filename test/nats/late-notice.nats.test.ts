@@ -190,8 +190,9 @@ describe('the remote client, told by a late notice that the node is still at it'
     );
     expect(error).toBeInstanceOf(CallTimeoutError);
     const waited = (error as CallTimeoutError).details.timeoutMs as number;
+    // Moved from 5 s to the notice's 4 s and 2 s to spare, counted from when the notice came (later on a busy machine).
     expect(waited).toBeGreaterThanOrEqual(5900);
-    expect(waited).toBeLessThan(7000);
+    expect(waited).toBeLessThan(9000);
     expect((error as Error).message).toContain(`${waited} ms`);
   }, 15_000);
 
