@@ -68,17 +68,11 @@ async function forwardedExecution(b: TestNode, timeoutMs = 60_000): Promise<{ ex
 }
 
 /**
- * Owner A (its NATS options `ownerNats`) of module `local`, and node B behind a proxy; an execution passed on by B,
- * which the owner answered while B was cut off, then B back. `results`: the ids of the module's results heard.
- * `noticeLost`: the owner's acceptance notice to B is lost in the same outage (A, behind a proxy of its own, sends
- * it late), so B does not know the owner from it. `ownerAwayWhenBack`: A is cut off in turn as B comes back (the
- * test restores `ownerProxy`).
+ * Owner A (its NATS options `ownerNats`, behind a proxy of its own) of module `local`, and node B behind another; an
+ * execution passed on by B, held at the provider, then B cut off. `noticeLost`: the owner's acceptance notice to B
+ * is lost in the same outage (A sends it late), so B does not know the owner from it.
  */
-async function ownerRepliedWhileRelayAway(
-  ownerNats: NonNullable<TestNodeOptions['nats']>,
-  noticeLost: boolean,
-  ownerAwayWhenBack = false,
-) {
+async function relayCutOffMidExecution(ownerNats: NonNullable<TestNodeOptions['nats']>, noticeLost: boolean) {
   const proxy = await startTcpProxy(fx().server.url);
   onTestFinished(() => proxy.close());
   const ownerProxy = await startTcpProxy(fx().server.url);
@@ -97,6 +91,24 @@ async function ownerRepliedWhileRelayAway(
   // Long enough for B to be cut off before the notice leaves the proxy; short of a ping's timeout.
   if (noticeLost) ownerProxy.delayToServer(500);
   const { executionId, received } = await forwardedExecution(b);
+  proxy.cut();
+  // What A sends from now on goes at once, after what it sent before (the notice included).
+  ownerProxy.delayToServer(0);
+  await waitFor(() => statuses.includes('disconnected'), { message: 'node B cut off' });
+  return { a, executionId, received, proxy, ownerProxy };
+}
+
+/**
+ * {@link relayCutOffMidExecution}, then the owner's answer while B is away, then B back. `results`: the ids of the
+ * module's results heard. `ownerAwayWhenBack`: A is cut off in turn as B comes back (the test restores
+ * `ownerProxy`).
+ */
+async function ownerRepliedWhileRelayAway(
+  ownerNats: NonNullable<TestNodeOptions['nats']>,
+  noticeLost: boolean,
+  ownerAwayWhenBack = false,
+) {
+  const cutOff = await relayCutOffMidExecution(ownerNats, noticeLost);
   const results: string[] = [];
   const events = nc().subscribe('tether.v1.events.s1.module.local', {
     callback: (_error, msg) => {
@@ -106,17 +118,12 @@ async function ownerRepliedWhileRelayAway(
   });
   onTestFinished(() => events.unsubscribe());
   await nc().flush();
-
-  proxy.cut();
-  // What A sends from now on goes at once, after what it sent before (the notice included).
-  ownerProxy.delayToServer(0);
-  await waitFor(() => statuses.includes('disconnected'), { message: 'node B cut off' });
   stubbed.stub().release();
   // The owner has replied to node B, which was away: that reply is lost to it.
-  await waitFor(() => results.includes(executionId), { message: "the owner's result" });
-  if (ownerAwayWhenBack) ownerProxy.cut();
-  proxy.restore();
-  return { a, executionId, received, results, ownerProxy };
+  await waitFor(() => results.includes(cutOff.executionId), { message: "the owner's result" });
+  if (ownerAwayWhenBack) cutOff.ownerProxy.cut();
+  cutOff.proxy.restore();
+  return { ...cutOff, results };
 }
 
 describe('requests for a module that stays on its node', () => {
@@ -411,27 +418,7 @@ describe('requests for a module that stays on its node', () => {
   );
 
   it('fails with node_lost an execution whose relaying node was cut off and lost the owner notice, once it finds the owner gone', async () => {
-    const proxy = await startTcpProxy(fx().server.url);
-    onTestFinished(() => proxy.close());
-    const ownerProxy = await startTcpProxy(fx().server.url);
-    onTestFinished(() => ownerProxy.close());
-    const buckets = fx().buckets();
-    const a = await fx().node(buckets, { llm: stubbed.llm(), servers: ownerProxy.url });
-    await (await a.runtime.session('s1')).module('local', localSpec);
-    const statuses: string[] = [];
-    const b = await fx().node(buckets, {
-      llm: stubbed.llm(),
-      servers: proxy.url,
-      nats: { reconnect: { waitMs: 100 } },
-      onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
-    });
-    stubbed.stub().hold();
-    // As in ownerRepliedWhileRelayAway: the owner's notice leaves after node B is cut off.
-    ownerProxy.delayToServer(500);
-    const { received } = await forwardedExecution(b);
-    proxy.cut();
-    ownerProxy.delayToServer(0);
-    await waitFor(() => statuses.includes('disconnected'), { message: 'node B cut off' });
+    const { a, received, proxy, ownerProxy } = await relayCutOffMidExecution({}, true);
     // The owner is gone for good; B is back, and the claim names the owner, which answers nothing.
     ownerProxy.cut();
     proxy.restore();
