@@ -24,10 +24,14 @@ export interface HeldOutput {
   send(publish: () => void, bytes: number): void;
 }
 
-/** Holds what is due while `link` is down; `report` hears of what was dropped over the limit or failed when sent. */
+/**
+ * Holds what is due while `link` is down, unless the connection is `closed` for good; `report` hears of what was
+ * dropped over the limit or failed when sent.
+ */
 export function createHeldOutput(
   link: ConnectionLink,
   report: (error: unknown, where: string) => void,
+  closed: () => boolean,
   maxBytes = HELD_OUTPUT_MAX_BYTES,
 ): HeldOutput {
   let held: { readonly publish: () => void; readonly bytes: number }[] = [];
@@ -59,7 +63,8 @@ export function createHeldOutput(
   });
   return {
     send(publish, bytes) {
-      if (!link.down) return publish();
+      // A connection closed for good is never back: sent now, it fails where its caller reports it.
+      if (!link.down || closed()) return publish();
       if (heldBytes + bytes > maxBytes) {
         dropped += 1;
         return;

@@ -157,7 +157,6 @@ export class RemoteTransport {
     if (this.connection.isClosed()) throw closedBeforeSending(this.connection, this.subjects, subject);
     let outcome;
     const sent = this.#revisions.sent();
-    const start = waitStart(this.#link);
     try {
       outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
         headers: this.#revisions.headers(module, sent, incarnation),
@@ -168,7 +167,17 @@ export class RemoteTransport {
         onDeadlineMoved: (waitMs) => (timeoutMs = waitMs),
       });
     } catch (error) {
-      throw requestFailure(error, this.connection, this.subjects, subject, timeoutMs, this.#link, start);
+      // A TIMEOUT from a watched request means no drop since it was sent (a held request is sent after one): the
+      // link as it is now says whether anything else happened.
+      throw requestFailure(
+        error,
+        this.connection,
+        this.subjects,
+        subject,
+        timeoutMs,
+        this.#link,
+        waitStart(this.#link),
+      );
     }
     if (outcome.kind === 'lost') throw nodeLostWhileWaiting(this.subjects, subject, outcome.nodeId);
     if (outcome.kind === 'unanswered')
@@ -252,7 +261,6 @@ export class RemoteTransport {
     if (this.connection.isClosed()) throw closedBeforeSending(this.connection, this.subjects, subject);
     let outcome;
     const sent = this.#revisions.sent();
-    const start = waitStart(this.#link);
     const { recovery } = options;
     try {
       outcome = await watchedRequest(this.connection, this.#inbox, subject, encodeJson(body), {
@@ -270,7 +278,17 @@ export class RemoteTransport {
             )),
       });
     } catch (error) {
-      throw requestFailure(error, this.connection, this.subjects, subject, timeoutMs, this.#link, start);
+      // A TIMEOUT from a watched request means no drop since it was sent (a held request is sent after one): the
+      // link as it is now says whether anything else happened.
+      throw requestFailure(
+        error,
+        this.connection,
+        this.subjects,
+        subject,
+        timeoutMs,
+        this.#link,
+        waitStart(this.#link),
+      );
     }
     if (outcome.kind === 'lost') throw options.lost(outcome.nodeId);
     if (outcome.kind === 'aborted') throw options.aborted();

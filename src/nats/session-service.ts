@@ -197,7 +197,7 @@ export async function startSessionService(
   const serviceId = service.info().id;
   // The read-your-writes wait at its longest: its bound, and what an outage of the node's watch adds to it.
   const answerWithinMs = waitMs + OUTAGE_WAIT_MS + (options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS);
-  const output = createHeldOutput(createConnectionLink(connection, report), report);
+  const output = createHeldOutput(createConnectionLink(connection, report), report, () => connection.isClosed());
   const notices = createAcceptanceNotices(connection, serviceId, answerWithinMs, report, output);
   const handlers = createEndpointHandlers({
     connection,

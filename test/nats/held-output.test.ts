@@ -6,7 +6,11 @@ describe('what a node sends while its connection is down', () => {
   it('goes at once while the connection is up, and in order once it is back while it is down', () => {
     const { link, drop, back } = manualLink();
     const sent: string[] = [];
-    const output = createHeldOutput(link, () => {});
+    const output = createHeldOutput(
+      link,
+      () => {},
+      () => false,
+    );
     output.send(() => sent.push('up'), 10);
     drop();
     output.send(() => sent.push('reply 1'), 10);
@@ -25,7 +29,12 @@ describe('what a node sends while its connection is down', () => {
     const { link, drop, back } = manualLink();
     const sent: number[] = [];
     const reported: string[] = [];
-    const output = createHeldOutput(link, (error) => reported.push((error as Error).message), 100);
+    const output = createHeldOutput(
+      link,
+      (error) => reported.push((error as Error).message),
+      () => false,
+      100,
+    );
     drop();
     output.send(() => sent.push(1), 60);
     output.send(() => sent.push(2), 60);
@@ -42,7 +51,11 @@ describe('what a node sends while its connection is down', () => {
     const { link, drop, back } = manualLink();
     const sent: number[] = [];
     const reported: string[] = [];
-    const output = createHeldOutput(link, (_error, where) => reported.push(where));
+    const output = createHeldOutput(
+      link,
+      (_error, where) => reported.push(where),
+      () => false,
+    );
     drop();
     output.send(() => {
       throw new Error('closed');
@@ -52,5 +65,22 @@ describe('what a node sends while its connection is down', () => {
 
     expect(sent).toEqual([2]);
     expect(reported).toEqual(['sending what was held while the connection was down']);
+  });
+
+  it('holds nothing once the connection closed for good: what is due is sent, to fail where its caller reports it', () => {
+    const { link, drop } = manualLink();
+    let closed = false;
+    const output = createHeldOutput(
+      link,
+      () => {},
+      () => closed,
+    );
+    drop();
+    closed = true;
+    expect(() =>
+      output.send(() => {
+        throw new Error('CONNECTION_CLOSED');
+      }, 1),
+    ).toThrow('CONNECTION_CLOSED');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { NatsConnectionError, type NatsConnectionStatus } from '../../src/index.js';
+import { CallTimeoutError, NatsConnectionError, type NatsConnectionStatus } from '../../src/index.js';
 import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
@@ -53,6 +53,8 @@ async function heldOperation(operation: 'set' | 'get') {
   return {
     session,
     steady,
+    proxy,
+    statuses,
     /** Waits until the request left the client, cuts the client off, lets the node answer it, restores the client. */
     async cutWhileHeld() {
       await waitFor(() => sent === 1, { message: `the ${operation} request sent` });
@@ -93,6 +95,18 @@ describe('remote requests while the client is disconnected', () => {
     expect(error).toMatchObject({ code: 'nats_connection', status: 'disconnected' });
     expect((error as NatsConnectionError).details).not.toHaveProperty('outcome');
     expect((error as Error).message).toMatch(/var\.get' got no reply .*a read, it changed nothing/);
+  }, 30_000);
+
+  it('fails a request sent once the client was back, which its node then leaves unanswered, with call_timeout', async () => {
+    const { session, proxy, statuses } = await heldOperation('get');
+    proxy.cut();
+    await waitFor(() => statuses.includes('disconnected'), { message: 'the client cut off' });
+    const reading = session.getVariable('temperature');
+    proxy.restore();
+    await waitFor(() => statuses.includes('reconnected'), { message: 'the client is back' });
+
+    // Held on its way to the node: the silence is the node's, not the client's connection's (it dropped before).
+    await expect(reading).rejects.toBeInstanceOf(CallTimeoutError);
   }, 30_000);
 
   describe('made while the client is cut off', () => {
