@@ -167,17 +167,7 @@ export class RemoteTransport {
         onDeadlineMoved: (waitMs) => (timeoutMs = waitMs),
       });
     } catch (error) {
-      // A TIMEOUT from a watched request means no drop since it was sent (a held request is sent after one): the
-      // link as it is now says whether anything else happened.
-      throw requestFailure(
-        error,
-        this.connection,
-        this.subjects,
-        subject,
-        timeoutMs,
-        this.#link,
-        waitStart(this.#link),
-      );
+      throw this.#watchedFailure(error, subject, timeoutMs);
     }
     if (outcome.kind === 'lost') throw nodeLostWhileWaiting(this.subjects, subject, outcome.nodeId);
     if (outcome.kind === 'unanswered')
@@ -188,6 +178,13 @@ export class RemoteTransport {
     this.#served = true;
     const decoded = this.#revisions.decode(outcome.reply, sent);
     return { result: decoded.result, revision: decoded.revision };
+  }
+
+  /** What a watched request to `subject` rejected with, as a Tether error. */
+  #watchedFailure(error: unknown, subject: string, timeoutMs: number): Error {
+    // A TIMEOUT from a watched request means no drop since it was sent (a held request is sent after one): the link
+    // as it is now says whether anything else happened.
+    return requestFailure(error, this.connection, this.subjects, subject, timeoutMs, this.#link, waitStart(this.#link));
   }
 
   /**
@@ -278,17 +275,7 @@ export class RemoteTransport {
             )),
       });
     } catch (error) {
-      // A TIMEOUT from a watched request means no drop since it was sent (a held request is sent after one): the
-      // link as it is now says whether anything else happened.
-      throw requestFailure(
-        error,
-        this.connection,
-        this.subjects,
-        subject,
-        timeoutMs,
-        this.#link,
-        waitStart(this.#link),
-      );
+      throw this.#watchedFailure(error, subject, timeoutMs);
     }
     if (outcome.kind === 'lost') throw options.lost(outcome.nodeId);
     if (outcome.kind === 'aborted') throw options.aborted();
