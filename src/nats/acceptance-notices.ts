@@ -59,11 +59,12 @@ export function createAcceptanceNotices(
   const late = new Map<NoticeRequest, number>();
   let lateTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const publish = (reply: string, noticeWith: MsgHdrs): void => {
+  /** `noticeWith` builds the headers as the notice leaves: a late one held through an outage says what is left then. */
+  const publish = (reply: string, noticeWith: () => MsgHdrs): void => {
     // Held while the connection is down, as replies are: a caller that misses it is left unwatched.
     output.send(() => {
       try {
-        connection.publish(reply, body, { headers: noticeWith });
+        connection.publish(reply, body, { headers: noticeWith() });
       } catch (error) {
         report(error, `acceptance notice to ${reply}`);
       }
@@ -74,7 +75,7 @@ export function createAcceptanceNotices(
   const sendOwed = (): void => {
     scheduled = false;
     if (connection.isClosed()) return owed.clear();
-    for (const { reply } of owed) publish(reply as string, noticeHeaders);
+    for (const { reply } of owed) publish(reply as string, () => noticeHeaders);
     owed.clear();
   };
 
@@ -89,10 +90,13 @@ export function createAcceptanceNotices(
       }
       late.delete(request);
       if (connection.isClosed()) continue;
-      const lateHeaders = headers();
-      lateHeaders.set(ACCEPTED_BY_HEADER, nodeId);
-      lateHeaders.set(ANSWER_WITHIN_HEADER, String(Math.max(0, Math.round(takenAt + answerWithinMs - now))));
-      publish(request.reply as string, lateHeaders);
+      publish(request.reply as string, () => {
+        const lateHeaders = headers();
+        lateHeaders.set(ACCEPTED_BY_HEADER, nodeId);
+        const left = takenAt + answerWithinMs - performance.now();
+        lateHeaders.set(ANSWER_WITHIN_HEADER, String(Math.max(0, Math.round(left))));
+        return lateHeaders;
+      });
     }
   };
 

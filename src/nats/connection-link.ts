@@ -24,15 +24,21 @@ export interface ConnectionLink {
 /** Where a request waits on a connection it knows nothing of: never down, never back. */
 export const STEADY_LINK: ConnectionLink = { down: false, drops: 0, onChange: () => () => {} };
 
+/** A link that follows a connection until {@link FollowedLink.stop}. */
+export interface FollowedLink extends ConnectionLink {
+  /** Stops following the connection, for a link that ends before the connection does (a stopped service's). */
+  stop(): void;
+}
+
 /** Follows `connection` from now on; `report` hears of a listener that threw. */
 export function createConnectionLink(
   connection: NatsConnection,
   report: (error: unknown, where: string) => void,
-): ConnectionLink {
+): FollowedLink {
   const listeners = new Set<(change: ConnectionChange) => void>();
   let down = false;
   let drops = 0;
-  onConnectionChange(connection, (change) => {
+  const stop = onConnectionChange(connection, (change) => {
     // Counted before anyone is told: a listener that reads the link sees the change it is told of.
     if (change === 'disconnected') {
       down = true;
@@ -57,5 +63,6 @@ export function createConnectionLink(
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    stop,
   };
 }

@@ -138,13 +138,21 @@ export type ConnectionChange = 'disconnected' | 'reconnected';
  * NATS are lost to it) and each time it is back (`reconnect`, once nats.js has subscribed again: what is
  * published from then on reaches the subscriptions; the moment to renew what the server may have forgotten, such
  * as the consumers of KV watches), until it closes. A drop is told before the connection can be back: the status
- * comes as the socket closes, a reconnect only after a new one is open.
+ * comes as the socket closes, a reconnect only after a new one is open. Returns what stops listening, for a
+ * listener that ends before its connection does.
  */
-export function onConnectionChange(connection: NatsConnection, listener: (change: ConnectionChange) => void): void {
+export function onConnectionChange(
+  connection: NatsConnection,
+  listener: (change: ConnectionChange) => void,
+): () => void {
+  const statuses = connection.status();
   void (async () => {
-    for await (const status of connection.status()) {
+    for await (const status of statuses) {
       if (status.type === Events.Disconnect) listener('disconnected');
       else if (status.type === Events.Reconnect) listener('reconnected');
     }
   })();
+  // nats.js returns its queued iterator, whose `stop` removes it from the connection's listeners; it is typed only
+  // as an iterable, and leaving the loop would not remove it until the next status.
+  return () => (statuses as Partial<{ stop(): void }>).stop?.();
 }

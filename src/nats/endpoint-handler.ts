@@ -142,17 +142,21 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
   function respond(msg: ServiceRequest, data: Uint8Array, error?: ReplyError): void {
     // A notice not sent yet would arrive after the reply: the caller has no use for it any more.
     notices.replied(msg);
-    let sent = { body: data, failed: error };
-    // Sent at once (the closure runs before `send` returns), or once the connection is back.
-    output.send(() => (sent = deliver(msg, data, error)), data.byteLength);
-    // Kept as what the caller was sent (or is to be), in the same turn: a question about it cannot come in between.
-    replies.replied(msg, sent.body, sent.failed);
+    // Kept as what the caller is to be sent, in the same turn: a question about it cannot come in between.
+    replies.replied(msg, data, error);
+    // Sent at once, or once the connection is back; what went out instead (an error reply) is kept instead.
+    output.send(() => {
+      const sent = deliver(msg, data, error);
+      if (sent.body !== data) replies.amend(msg, sent.body, sent.failed);
+    }, data.byteLength);
   }
 
   /** Sends the reply, or an error reply when that fails; returns what was sent. */
   function deliver(msg: ServiceRequest, data: Uint8Array, error: ReplyError | undefined) {
     try {
-      // The events this request caused go first and in the same socket write, so its caller has them on reply.
+      // The events this request caused go first and in the same socket write, so its caller has them on reply. Not
+      // those of a reply held through an outage: they went out while the connection was down, and were lost with it
+      // (events are at most once).
       outbox.sendNow();
       transmit(msg, data, error);
       return { body: data, failed: error };

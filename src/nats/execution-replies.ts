@@ -101,6 +101,11 @@ export interface ExecutionReplies {
   /** The reply to `request` is being sent (a request never {@link started} is no concern of this). */
   replied(request: object, data: Uint8Array, error?: ReplyError): void;
   /**
+   * The reply to `request` went out as another one (an error reply, when sending it failed after it was held through
+   * an outage): what is kept for it becomes that one, unless a later start or reply of its key replaced it.
+   */
+  amend(request: object, data: Uint8Array, error?: ReplyError): void;
+  /**
    * What became of the execution `key`. `everyNode`: asked of every node, where an execution only relayed here
    * that still runs is `unknown`: the node that relays it answers `running`, and is the one its caller is to watch
    * (this node's answer might come first).
@@ -149,6 +154,24 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
   /** In the order they finished, which is also their age order: the oldest go first. */
   const kept = new Map<string, KeptReply & { readonly at: number }>();
   let bytes = 0;
+  /** What was kept for each request replied to, while it is what its key keeps (see `amend`). */
+  const keptFor = new WeakMap<object, { readonly key: string; readonly reply: KeptReply }>();
+
+  const keep = (request: object, key: string, data: Uint8Array, error: ReplyError | undefined): void => {
+    if (maxCount === 0 || data.byteLength > maxBytes) return;
+    const previous = kept.get(key);
+    if (previous) {
+      kept.delete(key);
+      bytes -= previous.data.byteLength;
+    }
+    // A relayed reply is a view into the chunk nats.js read it from: keeping it would keep the whole chunk.
+    const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
+    const reply = { data: own, error, at: performance.now() };
+    kept.set(key, reply);
+    keptFor.set(request, { key, reply });
+    bytes += own.byteLength;
+    evict(performance.now());
+  };
 
   const evict = (now: number): void => {
     for (const [key, reply] of kept) {
@@ -180,17 +203,11 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
       inHand.delete(request);
       count(running, key, -1);
       if (relayedRequests.delete(request)) count(relayedRunning, key, -1);
-      if (maxCount === 0 || data.byteLength > maxBytes) return;
-      const previous = kept.get(key);
-      if (previous) {
-        kept.delete(key);
-        bytes -= previous.data.byteLength;
-      }
-      // A relayed reply is a view into the chunk nats.js read it from: keeping it would keep the whole chunk.
-      const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
-      kept.set(key, { data: own, error, at: performance.now() });
-      bytes += own.byteLength;
-      evict(performance.now());
+      keep(request, key, data, error);
+    },
+    amend(request, data, error) {
+      const earlier = keptFor.get(request);
+      if (earlier && kept.get(earlier.key) === earlier.reply) keep(request, earlier.key, data, error);
     },
     outcome(key, everyNode = false) {
       // Expired replies leave as questions come too, not only as others finish.

@@ -238,10 +238,12 @@ export function createModuleForward(
       );
     }
     if (outcome.kind === 'unsent') {
+      const closed = connection.isClosed();
       throw new NatsConnectionError(
-        'disconnected',
+        closed ? 'closed' : 'disconnected',
         connection.getServer(),
-        `${what}: not sent; this node's NATS connection was down from then until the wait's end (${waitMs} ms)` +
+        `${what}: not sent; this node's NATS connection ` +
+          (closed ? 'closed before it was back' : `was down from then until the wait's end (${waitMs} ms)`) +
           (operation === 'execute' ? '; it did not run' : ''),
         {
           details: {

@@ -172,12 +172,19 @@ export class RemoteTransport {
     if (outcome.kind === 'lost') throw nodeLostWhileWaiting(this.subjects, subject, outcome.nodeId);
     if (outcome.kind === 'unanswered')
       throw droppedWhileWaiting(this.connection, this.subjects, subject, timeoutMs, outcome.down);
-    if (outcome.kind === 'unsent') throw downUntilTimeout(this.connection, this.subjects, subject, timeoutMs);
+    if (outcome.kind === 'unsent') throw this.#unsent(subject, timeoutMs);
     // Neither a signal nor a question to the node was given: `aborted` and `unknown` cannot come.
     if (outcome.kind !== 'reply') throw new InternalError(`request to '${subject}' ended as ${outcome.kind}`);
     this.#served = true;
     const decoded = this.#revisions.decode(outcome.reply, sent);
     return { result: decoded.result, revision: decoded.revision };
+  }
+
+  /** The error of a request to `subject` that never left: the connection was down until its timeout, or closed. */
+  #unsent(subject: string, timeoutMs: number): Error {
+    return this.connection.isClosed()
+      ? closedBeforeSending(this.connection, this.subjects, subject)
+      : downUntilTimeout(this.connection, this.subjects, subject, timeoutMs);
   }
 
   /** What a watched request to `subject` rejected with, as a Tether error. */
@@ -283,7 +290,7 @@ export class RemoteTransport {
     if (outcome.kind === 'unknown') throw recovery!.unknown(outcome.nodeId);
     if (outcome.kind === 'unanswered')
       throw droppedWhileWaiting(this.connection, this.subjects, subject, timeoutMs, outcome.down);
-    if (outcome.kind === 'unsent') throw downUntilTimeout(this.connection, this.subjects, subject, timeoutMs);
+    if (outcome.kind === 'unsent') throw this.#unsent(subject, timeoutMs);
     this.#served = true;
     // A reply kept by the node and sent again is read as the one it replaces: revisions, result or typed error.
     return this.#revisions.decode(outcome.reply, sent).result;

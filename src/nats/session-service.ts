@@ -39,6 +39,7 @@ import { awaitApplied, revisionIn } from './revision-headers.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
 import { createConnectionLink } from './connection-link.js';
 import { createHeldOutput } from './held-output.js';
+import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
 import {
@@ -197,7 +198,8 @@ export async function startSessionService(
   const serviceId = service.info().id;
   // The read-your-writes wait at its longest: its bound, and what an outage of the node's watch adds to it.
   const answerWithinMs = waitMs + OUTAGE_WAIT_MS + (options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS);
-  const output = createHeldOutput(createConnectionLink(connection, report), report, () => connection.isClosed());
+  const link = createConnectionLink(connection, report);
+  const output = createHeldOutput(link, report, connection);
   const notices = createAcceptanceNotices(connection, serviceId, answerWithinMs, report, output);
   const handlers = createEndpointHandlers({
     connection,
@@ -367,6 +369,9 @@ export async function startSessionService(
         const pings = answerPingsWhileDraining();
         await Promise.all([service.stop(), ...[...extraSubscriptions].map(drain)]);
         await Promise.allSettled([...inFlight]);
+        // A reply is answered once it is held: those held through an outage go out before the stop goes on, as far
+        // as a reconnect within the grace allows.
+        await output.flushed(NODE_RECONNECT_GRACE_MS);
         pings?.unsubscribe();
         // Answered until every reply has gone: a client that lost one of the last can still ask.
         outcomes.unsubscribe();
@@ -374,6 +379,7 @@ export async function startSessionService(
         await store.settled();
         unsubscribeEvents();
         await outbox.flushed();
+        link.stop();
       })();
       return stopping;
     },

@@ -47,7 +47,10 @@ export type WatchedOutcome =
   | { readonly kind: 'unknown'; readonly nodeId: string }
   /** No reply by the deadline, and the caller's connection dropped during the wait; `down`: it still is. */
   | { readonly kind: 'unanswered'; readonly down: boolean }
-  /** The caller's connection was down from the call to the deadline: the request was never sent. */
+  /**
+   * The request was never sent: the caller's connection was down from the call to the deadline, or closed for good
+   * before it was back.
+   */
   | { readonly kind: 'unsent' };
 
 /** Options of {@link watchedRequest}. */
@@ -169,7 +172,8 @@ export function watchedRequest(
             return finish(() => reject(NatsError.errorForCode(ErrorCode.NoResponders)));
           finish(() => resolve({ kind: 'reply', reply: msg }));
         },
-        ended: (error) => finish(() => reject(error)),
+        // Closed for good while the request waited for the connection to be back: it never left.
+        ended: (error) => finish(() => (sent ? reject(error) : resolve({ kind: 'unsent' }))),
       });
     } catch (error) {
       reject(error);

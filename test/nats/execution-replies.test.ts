@@ -96,6 +96,28 @@ describe('execution-replies', () => {
     expect(replies.outcome(key('e'))).not.toBe('unknown');
   });
 
+  it('keeps the error reply that went out instead of a reply whose send failed, unless the id started again', () => {
+    const replies = createExecutionReplies();
+    const request = {};
+    replies.started(request, key('e1'));
+    replies.replied(request, bytes('{"result":"large"}'));
+    const error = { status: 500, description: 'MAX_PAYLOAD_EXCEEDED' };
+    replies.amend(request, bytes('{"error":{}}'), error);
+    expect(replies.outcome(key('e1'))).toMatchObject({ data: bytes('{"error":{}}'), error });
+
+    // Resent under the same id meanwhile: the new start's reply is the one its caller waits for, not the old amend.
+    const earlier = {};
+    replies.started(earlier, key('e2'));
+    replies.replied(earlier, bytes('{"result":1}'));
+    const resent = {};
+    replies.started(resent, key('e2'));
+    replies.amend(earlier, bytes('{"error":{}}'), error);
+    expect(replies.outcome(key('e2'))).toBe('running');
+    replies.replied(resent, bytes('{"result":2}'));
+    replies.amend(earlier, bytes('{"error":{}}'), error);
+    expect(replies.outcome(key('e2'))).toMatchObject({ data: bytes('{"result":2}'), error: undefined });
+  });
+
   it('keeps none with maxCount 0, and refuses a limit that is not a whole number from 0', () => {
     const replies = createExecutionReplies({ maxCount: 0 });
     const request = {};

@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createHeldOutput } from '../../src/nats/held-output.js';
 import { manualLink } from '../support/manual-link.js';
+import { closingConnection } from '../support/closing-connection.js';
 
 describe('what a node sends while its connection is down', () => {
   it('goes at once while the connection is up, and in order once it is back while it is down', () => {
     const { link, drop, back } = manualLink();
     const sent: string[] = [];
-    const output = createHeldOutput(
-      link,
-      () => {},
-      () => false,
-    );
+    const output = createHeldOutput(link, () => {}, closingConnection().connection);
     output.send(() => sent.push('up'), 10);
     drop();
     output.send(() => sent.push('reply 1'), 10);
@@ -32,7 +29,7 @@ describe('what a node sends while its connection is down', () => {
     const output = createHeldOutput(
       link,
       (error) => reported.push((error as Error).message),
-      () => false,
+      closingConnection().connection,
       100,
     );
     drop();
@@ -51,11 +48,7 @@ describe('what a node sends while its connection is down', () => {
     const { link, drop, back } = manualLink();
     const sent: number[] = [];
     const reported: string[] = [];
-    const output = createHeldOutput(
-      link,
-      (_error, where) => reported.push(where),
-      () => false,
-    );
+    const output = createHeldOutput(link, (_error, where) => reported.push(where), closingConnection().connection);
     drop();
     output.send(() => {
       throw new Error('closed');
@@ -69,18 +62,70 @@ describe('what a node sends while its connection is down', () => {
 
   it('holds nothing once the connection closed for good: what is due is sent, to fail where its caller reports it', () => {
     const { link, drop } = manualLink();
-    let closed = false;
-    const output = createHeldOutput(
-      link,
-      () => {},
-      () => closed,
-    );
+    const { connection, close } = closingConnection();
+    const output = createHeldOutput(link, () => {}, connection);
     drop();
-    closed = true;
+    close();
     expect(() =>
       output.send(() => {
         throw new Error('CONNECTION_CLOSED');
       }, 1),
     ).toThrow('CONNECTION_CLOSED');
+  });
+
+  it('sends what it held when the connection closes for good, each failure reported, rather than keep it', async () => {
+    const { link, drop } = manualLink();
+    const { connection, close } = closingConnection();
+    const reported: string[] = [];
+    const output = createHeldOutput(link, (error) => reported.push((error as Error).message), connection);
+    drop();
+    output.send(() => {
+      throw new Error('CONNECTION_CLOSED (reply)');
+    }, 1);
+    output.send(() => {
+      throw new Error('CONNECTION_CLOSED (notice)');
+    }, 1);
+    close();
+
+    await expect(output.flushed(60_000)).resolves.toBeUndefined();
+    expect(reported).toEqual(['CONNECTION_CLOSED (reply)', 'CONNECTION_CLOSED (notice)']);
+  });
+
+  it('is flushed at once when it holds nothing, and once the connection is back when it holds something', async () => {
+    const { link, drop, back } = manualLink();
+    const output = createHeldOutput(link, () => {}, closingConnection().connection);
+    await expect(output.flushed(60_000)).resolves.toBeUndefined();
+
+    const sent: string[] = [];
+    drop();
+    output.send(() => sent.push('reply'), 1);
+    let flushed = false;
+    const flushing = output.flushed(60_000).then(() => (flushed = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(flushed).toBe(false);
+    back();
+    await flushing;
+    expect(sent).toEqual(['reply']);
+  });
+
+  it('drops and reports what it still holds when the wait for it runs out; a later reconnect sends none of it', async () => {
+    const { link, drop, back } = manualLink();
+    const reported: string[] = [];
+    const sent: string[] = [];
+    const output = createHeldOutput(
+      link,
+      (error) => reported.push((error as Error).message),
+      closingConnection().connection,
+    );
+    drop();
+    output.send(() => sent.push('reply'), 1);
+    output.send(() => sent.push('notice'), 1);
+
+    await output.flushed(30);
+    expect(reported).toEqual([
+      'dropped 2 of the replies and notices due while the connection was down: it was not back within 30 ms of the stop',
+    ]);
+    back();
+    expect(sent).toEqual([]);
   });
 });

@@ -130,7 +130,7 @@ describe('remote requests while the client is disconnected', () => {
       const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
       proxy.cut();
       await waitFor(() => statuses.includes('disconnected'), { message: 'the client cut off' });
-      return { session, steady, qa, proxy, statuses };
+      return { client, session, steady, qa, proxy, statuses };
     }
 
     it('sends a write once the client is back, within its timeout, rather than losing it unsent', async () => {
@@ -157,6 +157,19 @@ describe('remote requests while the client is disconnected', () => {
       expect((error as Error).message).toMatch(
         /var\.set' not sent: this client's NATS connection was down from the call until its timeout \(1000 ms\); it was not applied/,
       );
+      expect(await steady.getVariable('temperature')).toBe(0.5);
+    }, 30_000);
+
+    it('fails a write with nats_connection closed, not applied, when the client is closed before it is back', async () => {
+      const { client, session, steady } = await cutOffClient(60_000);
+      const writing = session.setVariable('temperature', 0.9).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await client.close();
+
+      const error = await writing;
+      expect(error).toBeInstanceOf(NatsConnectionError);
+      expect(error).toMatchObject({ status: 'closed', details: { outcome: 'not_applied' } });
+      expect((error as Error).message).toMatch(/var\.set' not sent/);
       expect(await steady.getVariable('temperature')).toBe(0.5);
     }, 30_000);
 

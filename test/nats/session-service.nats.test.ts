@@ -1,5 +1,9 @@
 import { RequestStrategy } from 'nats';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { createNodeStore } from '../../src/nats/node-store.js';
+import { createSessionDirectory } from '../../src/nats/session-directory.js';
+import { startSessionService } from '../../src/nats/session-service.js';
+import { Runtime } from '../../src/node/runtime.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { rawReply } from '../support/raw-request.js';
 
@@ -252,5 +256,40 @@ describe('session service refusals of requests near the size limit', () => {
     }
     const read = await raw('tether.v1.session.many.var.getMany', '{"names":["a","b"]}');
     expect(read.body.result.found).toMatchObject({ a: { version: 1 }, b: { version: 1 } });
+  });
+});
+
+describe('a session service started on a connection that outlives it', () => {
+  it('stops following the connection once stopped: each start and stop leaves no listener behind', async () => {
+    const connection = nc();
+    const buckets = fx().buckets();
+    const store = await createNodeStore(connection, { bucket: buckets.variablesBucket, onListenerError: () => {} });
+    onTestFinished(() => store.close());
+    const runtime = await Runtime.start({ store, onError: () => {} });
+    onTestFinished(() => runtime.stop());
+    const directory = await createSessionDirectory(connection, { bucket: buckets.sessionsBucket });
+    // The status iterators the service takes from the connection; nats.js's say whether they were stopped.
+    const followed: { done?: boolean }[] = [];
+    const status = connection.status.bind(connection);
+    const spy = vi.spyOn(connection, 'status').mockImplementation(() => {
+      const statuses = status();
+      followed.push(statuses as { done?: boolean });
+      return statuses;
+    });
+    onTestFinished(() => spy.mockRestore());
+
+    for (let start = 0; start < 3; start++) {
+      const service = await startSessionService(
+        connection,
+        directory.provider((id) => runtime.session(id)),
+        {
+          store,
+          onError: () => {},
+        },
+      );
+      await service.stop();
+    }
+    expect(followed.length).toBeGreaterThan(0);
+    expect(followed.filter((statuses) => !statuses.done)).toEqual([]);
   });
 });

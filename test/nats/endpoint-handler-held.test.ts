@@ -1,0 +1,70 @@
+import type { NatsConnection } from 'nats';
+import { describe, expect, it } from 'vitest';
+import type { AcceptanceNotices } from '../../src/nats/acceptance-notices.js';
+import { createEndpointHandlers } from '../../src/nats/endpoint-handler.js';
+import { EndpointStats } from '../../src/nats/endpoint-stats.js';
+import type { EventOutbox } from '../../src/nats/event-outbox.js';
+import { createExecutionReplies, executionReplyKey } from '../../src/nats/execution-replies.js';
+import { createHeldOutput } from '../../src/nats/held-output.js';
+import type { ServiceRequest } from '../../src/nats/service-endpoint.js';
+import { createSubjects } from '../../src/nats/subjects.js';
+import type { TrackingStore } from '../../src/nats/tracking-store.js';
+import { closingConnection } from '../support/closing-connection.js';
+import { manualLink } from '../support/manual-link.js';
+
+const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
+
+describe('a reply held while the node was cut off', () => {
+  it('is kept as the error reply that went out instead, when sending it failed once the node was back', async () => {
+    const { link, drop, back } = manualLink();
+    const replies = createExecutionReplies();
+    const handlers = createEndpointHandlers({
+      connection: { info: { max_payload: 1024 * 1024 } } as unknown as NatsConnection,
+      subjects: createSubjects(),
+      store: { highestRevision: 7 } as TrackingStore,
+      modules: undefined,
+      stats: new EndpointStats(),
+      notices: { accepted() {}, taken() {}, replied() {} } satisfies AcceptanceNotices,
+      outbox: { sendNow() {} } as unknown as EventOutbox,
+      replies,
+      output: createHeldOutput(link, () => {}, closingConnection().connection),
+      report: () => {},
+    });
+    const sent: { data: string | undefined; status?: number }[] = [];
+    const request: ServiceRequest = {
+      subject: 'tether.v1.s1.module.qa.execute',
+      data: new Uint8Array(),
+      reply: '_INBOX.caller',
+      // The server reconnected to takes less than this node measured against before the outage.
+      respond: () => {
+        throw new Error('MAX_PAYLOAD_EXCEEDED');
+      },
+      respondError: (status, _description, data) => {
+        sent.push({ data: text(data), status });
+        return true;
+      },
+    };
+    const key = executionReplyKey('s1', 'qa', 'e1');
+    let finish: (reply: Uint8Array) => void = () => {};
+    const handle = handlers.handler('execute', 'tether.v1.*.module.*.execute', (msg) => {
+      replies.started(msg, key);
+      return new Promise((resolve) => (finish = resolve));
+    });
+    handle(null, request);
+    drop();
+    finish(new TextEncoder().encode('{"result":{"answer":"large"}}'));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Held: nothing went, and what is kept is the reply as it is to go.
+    expect(sent).toEqual([]);
+    expect(text((replies.outcome(key) as { data: Uint8Array }).data)).toContain('large');
+
+    back();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.data).toContain('MAX_PAYLOAD_EXCEEDED');
+    // A caller that lost it and asks gets what went out, not the reply it was never sent.
+    expect(replies.outcome(key)).toMatchObject({
+      data: new TextEncoder().encode(sent[0]!.data),
+      error: { status: 500 },
+    });
+  });
+});
