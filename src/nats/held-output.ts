@@ -30,6 +30,11 @@ export interface HeldOutput {
    * has been sent. What is still held after `waitMs` is dropped and reported.
    */
   flushed(waitMs: number): Promise<void>;
+  /**
+   * Stops following the connection's close, for an output that ends before its connection does (a stopped service's):
+   * nothing of it stays reachable from the connection.
+   */
+  stop(): void;
 }
 
 /** What the output reads of its connection: whether it is closed for good, and when it closes. */
@@ -80,7 +85,7 @@ export function createHeldOutput(
     if (change === 'reconnected') release(run);
   });
   // Closed for good while holding: sent now, each fails and is reported rather than kept forever.
-  void connection.closed().then(() => release(run));
+  const closing = whenClosed(connection, () => release(run));
   return {
     send(publish, bytes) {
       // A connection closed for good is never back: sent now, it fails where its caller reports it.
@@ -114,5 +119,17 @@ export function createHeldOutput(
         waiting.add(stopWaiting);
       });
     },
+    stop: closing.forget,
   };
+}
+
+/**
+ * Calls `then` once `connection` closes, unless {@link forget} came first. The connection keeps its reaction until it
+ * closes, and that reaction reaches `then` only through a holder that `forget` empties: built here, away from the
+ * output's own scope, it keeps nothing else of it.
+ */
+function whenClosed(connection: ClosingConnection, then: () => void): { forget(): void } {
+  const holder: { then?: () => void } = { then };
+  void connection.closed().then(() => holder.then?.());
+  return { forget: () => void delete holder.then };
 }

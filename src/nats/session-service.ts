@@ -380,6 +380,7 @@ export async function startSessionService(
         unsubscribeEvents();
         await outbox.flushed();
         link.stop();
+        output.stop();
       })();
       return stopping;
     },

@@ -91,6 +91,20 @@ describe('what a node sends while its connection is down', () => {
     expect(reported).toEqual(['CONNECTION_CLOSED (reply)', 'CONNECTION_CLOSED (notice)']);
   });
 
+  it('no longer follows the connection once stopped: its close reaches nothing of it', async () => {
+    const { link, drop } = manualLink();
+    const { connection, close } = closingConnection();
+    const sent: string[] = [];
+    const output = createHeldOutput(link, () => {}, connection);
+    drop();
+    output.send(() => sent.push('held'), 1);
+    output.stop();
+    close();
+    await connection.closed();
+
+    expect(sent).toEqual([]);
+  });
+
   it('is flushed at once when it holds nothing, and once the connection is back when it holds something', async () => {
     const { link, drop, back } = manualLink();
     const output = createHeldOutput(link, () => {}, closingConnection().connection);
