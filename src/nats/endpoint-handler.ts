@@ -142,13 +142,18 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
   function respond(msg: ServiceRequest, data: Uint8Array, error?: ReplyError): void {
     // A notice not sent yet would arrive after the reply: the caller has no use for it any more.
     notices.replied(msg);
-    // Kept as what the caller is to be sent, in the same turn: a question about it cannot come in between.
-    replies.replied(msg, data, error);
-    // Sent at once, or once the connection is back; what went out instead (an error reply) is kept instead.
+    // Kept as what the caller was sent, or is to be, in the same turn: a question about it cannot come in between.
+    let kept = false;
+    // Sent at once (the closure runs before `send` returns), or once the connection is back.
     output.send(() => {
       const sent = deliver(msg, data, error);
-      if (sent.body !== data) replies.amend(msg, sent.body, sent.failed);
+      if (!kept) replies.replied(msg, sent.body, sent.failed);
+      // Held, it was kept as it was to go: what went out instead (an error reply) is kept instead.
+      else if (sent.body !== data) replies.amend(msg, sent.body, sent.failed);
+      kept = true;
     }, data.byteLength);
+    if (!kept) replies.replied(msg, data, error);
+    kept = true;
   }
 
   /** Sends the reply, or an error reply when that fails; returns what was sent. */

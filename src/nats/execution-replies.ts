@@ -102,7 +102,9 @@ export interface ExecutionReplies {
   replied(request: object, data: Uint8Array, error?: ReplyError): void;
   /**
    * The reply to `request` went out as another one (an error reply, when sending it failed after it was held through
-   * an outage): what is kept for it becomes that one, unless a later start or reply of its key replaced it.
+   * an outage): what is kept for it becomes that one, unless a later start of its key runs or replaced it. Meant for
+   * right after the hold, when nothing else of the key can have come: a later start whose reply was too large to keep
+   * leaves no trace to tell it by.
    */
   amend(request: object, data: Uint8Array, error?: ReplyError): void;
   /**
@@ -154,11 +156,11 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
   /** In the order they finished, which is also their age order: the oldest go first. */
   const kept = new Map<string, KeptReply & { readonly at: number }>();
   let bytes = 0;
-  /** What was kept for each request replied to, while it is what its key keeps (see `amend`). */
-  const keptFor = new WeakMap<object, { readonly key: string; readonly reply: KeptReply }>();
+  /** Each request replied to, its key and what was kept of its reply, if anything (see `amend`). */
+  const keptFor = new WeakMap<object, { readonly key: string; readonly reply: KeptReply | undefined }>();
 
   const keep = (request: object, key: string, data: Uint8Array, error: ReplyError | undefined): void => {
-    if (maxCount === 0 || data.byteLength > maxBytes) return;
+    if (maxCount === 0 || data.byteLength > maxBytes) return void keptFor.set(request, { key, reply: undefined });
     const previous = kept.get(key);
     if (previous) {
       kept.delete(key);
@@ -207,7 +209,8 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
     },
     amend(request, data, error) {
       const earlier = keptFor.get(request);
-      if (earlier && kept.get(earlier.key) === earlier.reply) keep(request, earlier.key, data, error);
+      if (!earlier || running.has(earlier.key) || kept.get(earlier.key) !== earlier.reply) return;
+      keep(request, earlier.key, data, error);
     },
     outcome(key, everyNode = false) {
       // Expired replies leave as questions come too, not only as others finish.

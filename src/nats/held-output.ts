@@ -27,7 +27,8 @@ export interface HeldOutput {
   send(publish: () => void, bytes: number): void;
   /**
    * Resolves once nothing is held: at once, or once the connection is back (or closed for good) and what was held
-   * has been sent. What is still held after `waitMs` is dropped and reported.
+   * has been sent. What is still held `waitMs` after the oldest of it fell due is dropped and reported: by then its
+   * caller has taken the node for lost (a stop that comes later in an outage does not wait again).
    */
   flushed(waitMs: number): Promise<void>;
   /**
@@ -40,9 +41,18 @@ export interface HeldOutput {
 /** What the output reads of its connection: whether it is closed for good, and when it closes. */
 export type ClosingConnection = Pick<NatsConnection, 'isClosed' | 'closed'>;
 
+/** One reply or notice held: how to send it, its size, and when it fell due (`performance.now()`). */
+interface Held {
+  readonly publish: () => void;
+  readonly bytes: number;
+  readonly at: number;
+}
+
+const HELD = 'the replies and notices due while the connection was down';
+
 /**
- * Holds what is due while `link` is down, unless `connection` is closed for good; `report` hears of what was dropped
- * (over the limit, or still held when a stop stopped waiting) or failed when sent.
+ * Holds what is due while `link` is down, unless `connection` is closed for good; `report` hears, once per release,
+ * of what was dropped (over the limit, or still held when a stop stopped waiting) or failed when sent.
  */
 export function createHeldOutput(
   link: ConnectionLink,
@@ -50,17 +60,17 @@ export function createHeldOutput(
   connection: ClosingConnection,
   maxBytes = HELD_OUTPUT_MAX_BYTES,
 ): HeldOutput {
-  let held: { readonly publish: () => void; readonly bytes: number }[] = [];
+  let held: Held[] = [];
   let heldBytes = 0;
   /** How many were dropped over the limit since the connection went down. */
   let dropped = 0;
   /** Stops waiting for the held output to go (see `flushed`). */
   const waiting = new Set<() => void>();
-  const run = (publish: () => void): void => {
+  const tell = (error: Error): void => {
     try {
-      publish();
-    } catch (error) {
-      report(error, 'sending what was held while the connection was down');
+      report(error, 'held output');
+    } catch {
+      // A failing reporter must not stop the rest from going out, nor leave a stop waiting.
     }
   };
   /** Empties the hold, telling what went over the limit, and hands what was held to `each`. */
@@ -68,24 +78,37 @@ export function createHeldOutput(
     const due = held;
     held = [];
     heldBytes = 0;
-    if (dropped > 0) {
-      report(
-        new Error(
-          `dropped ${dropped} of the replies and notices due while the connection was down: over the ` +
-            `${maxBytes} bytes held at most`,
-        ),
-        'held output',
-      );
-      dropped = 0;
-    }
+    if (dropped > 0) tell(new Error(`dropped ${dropped} of ${HELD}: over the ${maxBytes} bytes held at most`));
+    dropped = 0;
     for (const { publish } of due) each(publish);
     for (const stopWaiting of [...waiting]) stopWaiting();
   };
+  /** Sends what is held; those that fail are reported together, `when` saying when they were sent. */
+  const sendHeld = (when: string): void => {
+    let failed = 0;
+    let first: unknown;
+    release((publish) => {
+      try {
+        publish();
+      } catch (error) {
+        failed += 1;
+        first ??= error;
+      }
+    });
+    if (failed > 0) tell(new Error(`${failed} of ${HELD} could not be sent ${when}`, { cause: first }));
+  };
+  /** Drops what is held, reported with `why`, and ends the waits of `flushed`. */
+  const drop = (why: string): void => {
+    const count = held.length;
+    if (count === 0) return;
+    release(() => {});
+    tell(new Error(`dropped ${count} of ${HELD}: ${why}`));
+  };
   link.onChange((change) => {
-    if (change === 'reconnected') release(run);
+    if (change === 'reconnected') sendHeld('once it was back');
   });
-  // Closed for good while holding: sent now, each fails and is reported rather than kept forever.
-  const closing = whenClosed(connection, () => release(run));
+  // Closed for good while holding: sent now, to fail and be reported rather than kept forever.
+  const closing = whenClosed(connection, () => sendHeld('when it closed for good'));
   return {
     send(publish, bytes) {
       // A connection closed for good is never back: sent now, it fails where its caller reports it.
@@ -94,28 +117,25 @@ export function createHeldOutput(
         dropped += 1;
         return;
       }
-      held.push({ publish, bytes });
+      held.push({ publish, bytes, at: performance.now() });
       heldBytes += bytes;
     },
     flushed(waitMs) {
-      if (held.length === 0) return Promise.resolve();
+      const oldest = held[0];
+      if (oldest === undefined) return Promise.resolve();
+      const why = `its connection was not back within ${waitMs} ms of the first falling due, and the node stopped`;
+      const left = oldest.at + waitMs - performance.now();
+      if (left <= 0) {
+        drop(why);
+        return Promise.resolve();
+      }
       return new Promise<void>((resolve) => {
         const stopWaiting = (): void => {
           clearTimeout(timer);
           waiting.delete(stopWaiting);
           resolve();
         };
-        const timer = setTimeout(() => {
-          const count = held.length;
-          release(() => {});
-          report(
-            new Error(
-              `dropped ${count} of the replies and notices due while the connection was down: it was not back ` +
-                `within ${waitMs} ms of the stop`,
-            ),
-            'held output',
-          );
-        }, waitMs);
+        const timer = setTimeout(() => drop(why), left);
         waiting.add(stopWaiting);
       });
     },

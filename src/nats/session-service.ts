@@ -369,8 +369,8 @@ export async function startSessionService(
         const pings = answerPingsWhileDraining();
         await Promise.all([service.stop(), ...[...extraSubscriptions].map(drain)]);
         await Promise.allSettled([...inFlight]);
-        // A reply is answered once it is held: those held through an outage go out before the stop goes on, as far
-        // as a reconnect within the grace allows.
+        // A request counts as answered once its reply is held: those held through an outage go out before the stop
+        // goes on, if the connection is back within the grace from the first falling due (its caller waits no longer).
         await output.flushed(NODE_RECONNECT_GRACE_MS);
         pings?.unsubscribe();
         // Answered until every reply has gone: a client that lost one of the last can still ask.

@@ -13,47 +13,76 @@ import { closingConnection } from '../support/closing-connection.js';
 import { manualLink } from '../support/manual-link.js';
 
 const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
+const key = executionReplyKey('s1', 'qa', 'e1');
 
-describe('a reply held while the node was cut off', () => {
-  it('is kept as the error reply that went out instead, when sending it failed once the node was back', async () => {
-    const { link, drop, back } = manualLink();
-    const replies = createExecutionReplies();
-    const handlers = createEndpointHandlers({
-      connection: { info: { max_payload: 1024 * 1024 } } as unknown as NatsConnection,
-      subjects: createSubjects(),
-      store: { highestRevision: 7 } as TrackingStore,
-      modules: undefined,
-      stats: new EndpointStats(),
-      notices: { accepted() {}, taken() {}, replied() {} } satisfies AcceptanceNotices,
-      outbox: { sendNow() {} } as unknown as EventOutbox,
-      replies,
-      output: createHeldOutput(link, () => {}, closingConnection().connection),
-      report: () => {},
+/**
+ * A node's execute handler over a link the test drops by hand, keeping replies of up to `maxBytes`, whose every
+ * reply fails to send (over the server's max_payload, headers counted) and every error reply goes out; `finish`
+ * ends the execution with `reply`.
+ */
+function executeWhoseReplyFails(maxBytes?: number) {
+  const { link, drop, back } = manualLink();
+  const replies = createExecutionReplies(maxBytes === undefined ? {} : { maxBytes });
+  const handlers = createEndpointHandlers({
+    connection: { info: { max_payload: 1024 * 1024 } } as unknown as NatsConnection,
+    subjects: createSubjects(),
+    store: { highestRevision: 7 } as TrackingStore,
+    modules: undefined,
+    stats: new EndpointStats(),
+    notices: { accepted() {}, taken() {}, replied() {} } satisfies AcceptanceNotices,
+    outbox: { sendNow() {} } as unknown as EventOutbox,
+    replies,
+    output: createHeldOutput(link, () => {}, closingConnection().connection),
+    report: () => {},
+  });
+  const sent: { data: string | undefined; status: number }[] = [];
+  const request: ServiceRequest = {
+    subject: 'tether.v1.s1.module.qa.execute',
+    data: new Uint8Array(),
+    reply: '_INBOX.caller',
+    respond: () => {
+      throw new Error('MAX_PAYLOAD_EXCEEDED');
+    },
+    respondError: (status, _description, data) => {
+      sent.push({ data: text(data), status });
+      return true;
+    },
+  };
+  let finish: (reply: Uint8Array) => void = () => {};
+  handlers.handler('execute', 'tether.v1.*.module.*.execute', (msg) => {
+    replies.started(msg, key);
+    return new Promise((resolve) => (finish = resolve));
+  })(null, request);
+  return {
+    replies,
+    sent,
+    drop,
+    back,
+    /** Ends the execution with `reply` and lets its handler answer. */
+    async finish(reply: string) {
+      finish(new TextEncoder().encode(reply));
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+describe('the reply kept of an execution whose reply fails to send', () => {
+  it('is the error reply that went out instead, also when the reply was too large to keep', async () => {
+    const { replies, sent, finish } = executeWhoseReplyFails(1024);
+    await finish(JSON.stringify({ result: 'x'.repeat(2048) }));
+
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.data).toContain('MAX_PAYLOAD_EXCEEDED');
+    expect(replies.outcome(key)).toMatchObject({
+      data: new TextEncoder().encode(sent[0]!.data),
+      error: { status: 500 },
     });
-    const sent: { data: string | undefined; status?: number }[] = [];
-    const request: ServiceRequest = {
-      subject: 'tether.v1.s1.module.qa.execute',
-      data: new Uint8Array(),
-      reply: '_INBOX.caller',
-      // The server reconnected to takes less than this node measured against before the outage.
-      respond: () => {
-        throw new Error('MAX_PAYLOAD_EXCEEDED');
-      },
-      respondError: (status, _description, data) => {
-        sent.push({ data: text(data), status });
-        return true;
-      },
-    };
-    const key = executionReplyKey('s1', 'qa', 'e1');
-    let finish: (reply: Uint8Array) => void = () => {};
-    const handle = handlers.handler('execute', 'tether.v1.*.module.*.execute', (msg) => {
-      replies.started(msg, key);
-      return new Promise((resolve) => (finish = resolve));
-    });
-    handle(null, request);
+  });
+
+  it('is the error reply that went out instead once the node was back, when it was held meanwhile', async () => {
+    const { replies, sent, drop, back, finish } = executeWhoseReplyFails();
     drop();
-    finish(new TextEncoder().encode('{"result":{"answer":"large"}}'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await finish('{"result":{"answer":"large"}}');
     // Held: nothing went, and what is kept is the reply as it is to go.
     expect(sent).toEqual([]);
     expect(text((replies.outcome(key) as { data: Uint8Array }).data)).toContain('large');

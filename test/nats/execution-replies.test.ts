@@ -118,6 +118,17 @@ describe('execution-replies', () => {
     expect(replies.outcome(key('e2'))).toMatchObject({ data: bytes('{"result":2}'), error: undefined });
   });
 
+  it('keeps the error reply that went out instead of one too large to keep', () => {
+    const replies = createExecutionReplies({ maxBytes: 16 });
+    const request = {};
+    replies.started(request, key('e1'));
+    replies.replied(request, bytes('{"result":"over sixteen bytes"}'));
+    expect(replies.outcome(key('e1'))).toBe('unknown');
+    const error = { status: 500, description: 'MAX_PAYLOAD_EXCEEDED' };
+    replies.amend(request, bytes('{"error":{}}'), error);
+    expect(replies.outcome(key('e1'))).toMatchObject({ data: bytes('{"error":{}}'), error });
+  });
+
   it('keeps none with maxCount 0, and refuses a limit that is not a whole number from 0', () => {
     const replies = createExecutionReplies({ maxCount: 0 });
     const request = {};

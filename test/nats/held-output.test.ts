@@ -44,20 +44,46 @@ describe('what a node sends while its connection is down', () => {
     ]);
   });
 
-  it('reports a send that fails once the connection is back, and sends the rest', () => {
+  it('reports the sends that fail once the connection is back, once for all, and sends the rest', () => {
     const { link, drop, back } = manualLink();
     const sent: number[] = [];
-    const reported: string[] = [];
-    const output = createHeldOutput(link, (_error, where) => reported.push(where), closingConnection().connection);
+    const reported: Error[] = [];
+    const output = createHeldOutput(link, (error) => reported.push(error as Error), closingConnection().connection);
     drop();
-    output.send(() => {
-      throw new Error('closed');
-    }, 1);
-    output.send(() => sent.push(2), 1);
+    for (const n of [1, 2, 3]) {
+      output.send(() => {
+        if (n !== 2) throw new Error(`MAX_PAYLOAD_EXCEEDED (${n})`);
+        sent.push(n);
+      }, 1);
+    }
     back();
 
     expect(sent).toEqual([2]);
-    expect(reported).toEqual(['sending what was held while the connection was down']);
+    expect(reported.map((error) => error.message)).toEqual([
+      '2 of the replies and notices due while the connection was down could not be sent once it was back',
+    ]);
+    expect((reported[0]!.cause as Error).message).toBe('MAX_PAYLOAD_EXCEEDED (1)');
+  });
+
+  it("sends the rest, and ends a stop's wait, when its reporter throws", async () => {
+    const { link, drop, back } = manualLink();
+    const sent: number[] = [];
+    const output = createHeldOutput(
+      link,
+      () => {
+        throw new Error('a broken onError');
+      },
+      closingConnection().connection,
+      1,
+    );
+    drop();
+    output.send(() => sent.push(1), 1);
+    output.send(() => sent.push(2), 1);
+    const flushing = output.flushed(60_000);
+    back();
+
+    await flushing;
+    expect(sent).toEqual([1]);
   });
 
   it('holds nothing once the connection closed for good: what is due is sent, to fail where its caller reports it', () => {
@@ -88,7 +114,9 @@ describe('what a node sends while its connection is down', () => {
     close();
 
     await expect(output.flushed(60_000)).resolves.toBeUndefined();
-    expect(reported).toEqual(['CONNECTION_CLOSED (reply)', 'CONNECTION_CLOSED (notice)']);
+    expect(reported).toEqual([
+      '2 of the replies and notices due while the connection was down could not be sent when it closed for good',
+    ]);
   });
 
   it('no longer follows the connection once stopped: its close reaches nothing of it', async () => {
@@ -137,9 +165,31 @@ describe('what a node sends while its connection is down', () => {
 
     await output.flushed(30);
     expect(reported).toEqual([
-      'dropped 2 of the replies and notices due while the connection was down: it was not back within 30 ms of the stop',
+      'dropped 2 of the replies and notices due while the connection was down: its connection was not back within ' +
+        '30 ms of the first falling due, and the node stopped',
     ]);
     back();
     expect(sent).toEqual([]);
+  });
+
+  it('waits no longer than the bound from the first falling due: a stop later in the outage does not wait again', async () => {
+    const { link, drop } = manualLink();
+    const reported: string[] = [];
+    const output = createHeldOutput(
+      link,
+      (error) => reported.push((error as Error).message),
+      closingConnection().connection,
+    );
+    drop();
+    output.send(() => {}, 1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+
+    let flushed = false;
+    const flushing = output.flushed(50).then(() => (flushed = true));
+    // Settled in this turn's microtasks, without a timer of its own.
+    await Promise.resolve();
+    expect(flushed).toBe(true);
+    await flushing;
+    expect(reported).toHaveLength(1);
   });
 });

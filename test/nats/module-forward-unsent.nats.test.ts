@@ -1,3 +1,4 @@
+import { connect } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { NatsConnectionError } from '../../src/index.js';
 import { createModuleForward } from '../../src/nats/module-forward.js';
@@ -34,5 +35,24 @@ describe('a relaying node whose connection is down when it passes an execution o
     await nc().flush();
     expect(reached).toBe(0);
     owner.unsubscribe();
+  });
+
+  it('fails it as not sent, with status closed, when its connection closes for good before it is back', async () => {
+    const relay = await connect({ servers: fx().server.url });
+    const { link, drop } = manualLink();
+    drop();
+    const forward = createModuleForward(relay, createSubjects(), link);
+    const passing = forward
+      .execute('s1', 'qa', { inputs: { question: 'q' }, executionId: 'x2', timeoutMs: 60_000 }, undefined)
+      .catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await relay.close();
+
+    const error = await passing;
+    expect(error).toBeInstanceOf(NatsConnectionError);
+    expect(error).toMatchObject({ status: 'closed', details: { outcome: 'not_applied' } });
+    expect((error as Error).message).toMatch(
+      /: not sent; this node's NATS connection closed before it was back; it did not run$/,
+    );
   });
 });
