@@ -448,7 +448,7 @@ describe('cli', () => {
     expect(errorLine(lost)).toMatch(/^tether: nats_connection: /);
   });
 
-  it('reads serve --buckets as vars,sessions (modules stays tether_modules) or vars,sessions,modules', async () => {
+  it('reads serve --buckets as vars,sessions (modules stays <prefix>_modules) or vars,sessions,modules', async () => {
     const serve = command('serve');
     const buckets = (...argv: string[]) => {
       const parsed = parseCommand(serve, argv);
@@ -457,8 +457,12 @@ describe('cli', () => {
     // Two names: no modules bucket is given, so the node keeps its documented default.
     expect(buckets('--buckets', 'v, s')).toEqual({ variablesBucket: 'v', sessionsBucket: 's' });
     expect(buckets('--buckets', 'v,s,m')).toEqual({ variablesBucket: 'v', sessionsBucket: 's', modulesBucket: 'm' });
-    expect((await cli('serve', '--help')).stdout).toContain(
-      'with two names the modules bucket is still tether_modules',
+    expect((await cli('serve', '--help')).stdout).toMatch(
+      /with two names the\s+modules bucket is still <prefix>_modules/,
+    );
+    // Two names and the default modules bucket of the prefix are one bucket.
+    expect(() => parseBuckets('v,staging_modules', serve.path, 'staging')).toThrow(
+      "--buckets uses bucket 'staging_modules' for both sessions and modules: each needs a bucket of its own",
     );
   });
 

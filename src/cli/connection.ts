@@ -36,7 +36,7 @@ export const NATS_OPTIONS = {
   prefix: {
     type: 'string',
     placeholder: '<prefix>',
-    description: 'subject prefix of the nodes (env TETHER_PREFIX, default tether)',
+    description: 'subject prefix of the nodes, one per deployment (env TETHER_PREFIX, default tether)',
   },
 } as const satisfies Record<string, OptionSpec>;
 

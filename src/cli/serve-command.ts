@@ -43,8 +43,10 @@ const serve = defineCommand({
       type: 'string',
       placeholder: '<vars,sessions[,modules]>',
       description:
-        'the KV buckets of variables, sessions and module specs (default tether_vars,tether_sessions,tether_modules;' +
-        ' with two names the modules bucket is still tether_modules)',
+        'the KV buckets of variables, sessions and module specs (default <prefix>_vars,<prefix>_sessions,' +
+        "<prefix>_modules, the prefix's dots as _: tether_vars,... for the default prefix; with two names the" +
+        ' modules bucket is still <prefix>_modules). Nodes of another prefix are another deployment: give them' +
+        ' other buckets',
     },
     'drain-timeout': {
       type: 'string',
@@ -127,7 +129,7 @@ const serve = defineCommand({
     const { servers, credentials } = natsTarget(values, io, this.path);
     const prefix = natsPrefix(values, io, this.path);
     const { variablesBucket, sessionsBucket, modulesBucket } =
-      values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path);
+      values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path, prefix);
     if (values.queue !== undefined && !isNodeName(values.queue))
       throw new UsageError(
         `--queue '${values.queue}' is no queue group name: use letters, digits, '_' and '-'`,
@@ -256,12 +258,13 @@ const BUCKET_ROLES: Readonly<Record<string, string>> = {
 };
 
 /**
- * `--buckets vars,sessions[,modules]`. The modules bucket is the third name; with two it stays the default
- * `tether_modules` (nothing is derived from the other names), which the option's help says.
+ * `--buckets vars,sessions[,modules]` of a node of `prefix`. The modules bucket is the third name; with two it stays
+ * the prefix's default, `<prefix>_modules` (nothing is derived from the other names), which the option's help says.
  */
 export function parseBuckets(
   text: string,
   command: readonly string[],
+  prefix?: string,
 ): { variablesBucket: string; sessionsBucket: string; modulesBucket?: string } {
   const names = text.split(',').map((name) => name.trim());
   const [variablesBucket, sessionsBucket, modulesBucket] = names;
@@ -271,7 +274,7 @@ export function parseBuckets(
   if (bad !== undefined)
     throw new UsageError(`--buckets names a bucket '${bad}': use letters, digits, '_' and '-'`, command);
   const buckets = { variablesBucket, sessionsBucket, ...(modulesBucket === undefined ? {} : { modulesBucket }) };
-  const shared = sharedBucket(buckets);
+  const shared = sharedBucket({ prefix, ...buckets });
   if (shared)
     throw new UsageError(
       `--buckets uses bucket '${shared.bucket}' for both ${BUCKET_ROLES[shared.first]} and ` +

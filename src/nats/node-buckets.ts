@@ -9,7 +9,7 @@ import type { NatsConnection } from 'nats';
 import { onConnectionChange } from './connection-options.js';
 import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
 import type { NatsNodeOptions } from './nats-node.js';
-import { DEFAULT_BUCKETS } from './node-names.js';
+import { bucketsOf } from './node-names.js';
 import { createNodeStore, type NodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
 import type { SessionListing } from './session-listing.js';
@@ -50,9 +50,7 @@ export async function openNodeBuckets(
   options: NodeBucketOptions,
   report: (error: unknown, where: string) => void,
 ): Promise<NodeBuckets> {
-  const variablesBucket = options.variablesBucket ?? DEFAULT_BUCKETS.variablesBucket;
-  const sessionsBucket = options.sessionsBucket ?? DEFAULT_BUCKETS.sessionsBucket;
-  const modulesBucket = options.modulesBucket ?? DEFAULT_BUCKETS.modulesBucket;
+  const { variablesBucket, sessionsBucket, modulesBucket } = bucketsOf(options);
   const retrying = options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {};
   const store = await createNodeStore(connection, {
     bucket: variablesBucket,

@@ -6,13 +6,26 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { DEFAULT_PREFIX, createSubjects } from './subjects.js';
 
-/** The buckets a node opens when its options name none. */
-export const DEFAULT_BUCKETS = {
-  variablesBucket: 'tether_vars',
-  sessionsBucket: 'tether_sessions',
-  modulesBucket: 'tether_modules',
-} as const;
+/** The buckets of a node, by option. */
+export interface BucketNames {
+  readonly variablesBucket: string;
+  readonly sessionsBucket: string;
+  readonly modulesBucket: string;
+}
+
+/**
+ * The buckets a node of subject prefix `prefix` opens when its options name none: `<prefix>_vars`,
+ * `<prefix>_sessions` and `<prefix>_modules`, the prefix's dots written `_` (`tether_vars`... for the default
+ * prefix). Nodes of another prefix are another deployment: on the same buckets, a node of one would expire and
+ * delete the other's sessions without its nodes hearing of it (a node tells the others on its own prefix), and
+ * serve them on as if they were there.
+ */
+export function defaultBuckets(prefix: string = DEFAULT_PREFIX): BucketNames {
+  const stem = prefix.replaceAll('.', '_');
+  return { variablesBucket: `${stem}_vars`, sessionsBucket: `${stem}_sessions`, modulesBucket: `${stem}_modules` };
+}
 
 /** What nats.js accepts as a KV bucket's or a queue group's name. */
 const NAME = /^[-\w]+$/;
@@ -22,12 +35,23 @@ export function isNodeName(name: string): boolean {
   return NAME.test(name);
 }
 
-/** The node options that name something on the server. */
+/** The node options that name something on the server; `prefix` gives the buckets' defaults. */
 export interface NodeNames {
+  readonly prefix?: string | undefined;
   readonly variablesBucket?: string | undefined;
   readonly sessionsBucket?: string | undefined;
   readonly modulesBucket?: string | undefined;
   readonly queue?: string | undefined;
+}
+
+/** The buckets `names` give a node: those it names, the defaults of its prefix for the others. */
+export function bucketsOf(names: NodeNames): BucketNames {
+  const defaults = defaultBuckets(names.prefix);
+  return {
+    variablesBucket: names.variablesBucket ?? defaults.variablesBucket,
+    sessionsBucket: names.sessionsBucket ?? defaults.sessionsBucket,
+    modulesBucket: names.modulesBucket ?? defaults.modulesBucket,
+  };
 }
 
 /**
@@ -37,7 +61,8 @@ export interface NodeNames {
  */
 export function sharedBucket(names: NodeNames): { first: string; second: string; bucket: string } | undefined {
   const options = ['variablesBucket', 'sessionsBucket', 'modulesBucket'] as const;
-  const bucketOf = (option: (typeof options)[number]): string => names[option] ?? DEFAULT_BUCKETS[option];
+  const buckets = bucketsOf(names);
+  const bucketOf = (option: (typeof options)[number]): string => buckets[option];
   for (const [i, first] of options.entries())
     for (const second of options.slice(i + 1))
       if (bucketOf(first) === bucketOf(second)) return { first, second, bucket: bucketOf(first) };
@@ -45,10 +70,13 @@ export function sharedBucket(names: NodeNames): { first: string; second: string;
 }
 
 /**
- * @throws {ValidationError} naming the first option that is not a string of letters, digits, `_` and `-`, or the
- * two bucket options that name the same bucket (see {@link sharedBucket})
+ * @throws {ValidationError} for a prefix that is not dot-separated tokens of letters, digits, `_` and `-`, naming the
+ * first option that is not a string of letters, digits, `_` and `-`, or the two bucket options that name the same
+ * bucket (see {@link sharedBucket})
  */
 export function assertNodeNames(names: NodeNames): void {
+  // First: the buckets' defaults are made of it.
+  if (names.prefix !== undefined) createSubjects(names.prefix);
   for (const option of ['variablesBucket', 'sessionsBucket', 'modulesBucket', 'queue'] as const) {
     const name: unknown = names[option];
     if (name === undefined || (typeof name === 'string' && isNodeName(name))) continue;

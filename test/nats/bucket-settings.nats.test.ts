@@ -175,6 +175,25 @@ describe('kv bucket settings', () => {
     }
   });
 
+  it("names a node's default buckets after its prefix, so that nodes of two prefixes never share them", async () => {
+    counter += 1;
+    const prefix = `acme.staging${counter}`;
+    const node = await Runtime.start({ onError: () => {}, nats: { servers: server.url, prefix } });
+    try {
+      for (const role of ['vars', 'sessions', 'modules'])
+        expect(await bucketExists(`acme_staging${counter}_${role}`), role).toBe(true);
+    } finally {
+      await node.stop();
+    }
+    // A bad prefix is refused before connecting: no bucket is made of it.
+    const error = await Runtime.start({ onError: () => {}, nats: { servers: server.url, prefix: 'a b' } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(/^invalid subject prefix 'a b'/);
+    expect(await bucketExists('a b_vars')).toBe(false);
+  });
+
   it('refuses replicas a single server cannot keep as a configuration error, creating nothing', async () => {
     const { bucket, modulesBucket } = names();
     for (const open of [
