@@ -201,6 +201,12 @@ describe('cli', () => {
         "tether: usage: --nats holds no valid URL: 'not a url'",
       ],
       [['serve', '--nats', 'nats://a b'], "tether: usage: --nats holds no valid URL: 'nats://a b'"],
+      // nats.js would read its host and port, and speak NATS to it.
+      [
+        ['var', 'get', 't', '-s', 'a', '--nats', 'http://me:pw@127.0.0.1:4222'],
+        "tether: usage: --nats holds a http:// URL, 'http://127.0.0.1:4222': use nats://, or tls:// to require TLS " +
+          '(see: tether var get --help)',
+      ],
       // Node's advice for a value starting with a dash is the fix, so it stays, with the value given.
       [
         ['var', 'set', 't', '1', '-s', 'a', '--reason', '-x'],
@@ -469,6 +475,8 @@ describe('cli', () => {
   it('retries a lost connection for ever unless TETHER_MAX_RECONNECTS bounds it', () => {
     const io = (env: Record<string, string>) => ({ out: () => {}, err: () => {}, env });
     expect(reconnectPolicy(io({}), ['events'])).toEqual({});
+    // An empty variable is unset, as NATS_URL's is.
+    expect(reconnectPolicy(io({ TETHER_MAX_RECONNECTS: '', TETHER_RECONNECT_WAIT_MS: '' }), ['events'])).toEqual({});
     expect(reconnectPolicy(io({ TETHER_MAX_RECONNECTS: '-1' }), ['events'])).toEqual({});
     expect(reconnectPolicy(io({ TETHER_MAX_RECONNECTS: '3', TETHER_RECONNECT_WAIT_MS: '250' }), ['events'])).toEqual({
       maxAttempts: 3,

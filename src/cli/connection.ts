@@ -8,7 +8,7 @@
 // would add some 0.4 s to every command a script runs.
 import { ValidationError } from '../errors.js';
 import { isSessionId } from '../variables/names.js';
-import type { ReconnectPolicy } from '../nats/connection-options.js';
+import { serverScheme, type ReconnectPolicy } from '../nats/connection-options.js';
 import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 import { isSubjectPrefix } from '../nats/subjects.js';
@@ -71,6 +71,13 @@ export function natsServers(values: { readonly nats?: string }, io: CliIo, comma
     throw new UsageError(
       // Up to its last `@`, wherever it is: a malformed URL may hold credentials no parser would find.
       `${values.nats === undefined ? 'NATS_URL' : '--nats'} holds no valid URL: '${bad.replace(/^((?:[^:/]*:\/\/)?).*@/, '$1')}'`,
+      command,
+    );
+  const foreign = servers.find((url) => !['nats', 'tls', undefined].includes(serverScheme(url)));
+  if (foreign !== undefined)
+    throw new UsageError(
+      `${values.nats === undefined ? 'NATS_URL' : '--nats'} holds a ${serverScheme(foreign)}:// URL, ` +
+        `'${withoutCredentials(foreign)}': use nats://, or tls:// to require TLS`,
       command,
     );
   return servers;
@@ -185,8 +192,9 @@ export function sessionIdOf(values: { readonly session?: string }, io: CliIo, co
  * 2000). A first connection is never retried: one-shot commands fail at once.
  */
 export function reconnectPolicy(io: CliIo, command: readonly string[]): ReconnectPolicy {
-  const attempts = io.env.TETHER_MAX_RECONNECTS;
-  const wait = io.env.TETHER_RECONNECT_WAIT_MS;
+  // An empty variable counts as unset, as NATS_URL's does.
+  const attempts = io.env.TETHER_MAX_RECONNECTS || undefined;
+  const wait = io.env.TETHER_RECONNECT_WAIT_MS || undefined;
   return {
     ...(attempts === undefined || attempts.trim() === '-1'
       ? {}

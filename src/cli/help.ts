@@ -79,6 +79,11 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
         ['NATS_TOKEN', 'the token to connect with when no user is given; wins over a token@ in the URL'],
         ['TETHER_PREFIX', 'the subject prefix (default tether); --prefix overrides it'],
         ['TETHER_SESSION', 'the session when --session is not given'],
+        [
+          'TETHER_MAX_RECONNECTS',
+          'attempts per server to reconnect after NATS went away, then exit 3 (default -1: for ever)',
+        ],
+        ['TETHER_RECONNECT_WAIT_MS', 'the wait between two attempts to reconnect (default 2000)'],
         ['TETHER_AI, TETHER_AI_*', 'the LLM provider of `serve` (default: the offline tether-echo model)'],
       ]),
       '',

@@ -3,7 +3,7 @@
  * one reconnect policy, one way of telling that a connection dropped and came back.
  * @module
  */
-import { connect, Events, type ConnectionOptions, type NatsConnection } from 'nats';
+import { connect, ErrorCode, Events, type ConnectionOptions, type NatsConnection, type NatsError } from 'nats';
 import { NatsConnectionError, ValidationError } from '../errors.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { show } from '../variables/failure.js';
@@ -49,10 +49,42 @@ export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
  */
 export function assertConnectionSettings(
   owner: string,
-  settings: { readonly reconnect?: unknown; readonly connectTimeoutMs?: unknown },
+  settings: { readonly servers?: unknown; readonly reconnect?: unknown; readonly connectTimeoutMs?: unknown },
 ): void {
   assertReconnectPolicy(owner, settings.reconnect);
   if (settings.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', settings.connectTimeoutMs);
+  const servers = typeof settings.servers === 'string' ? [settings.servers] : settings.servers;
+  if (!Array.isArray(servers)) return;
+  for (const url of servers) {
+    const scheme = typeof url === 'string' ? serverScheme(url) : undefined;
+    if (scheme === undefined || SERVER_SCHEMES.has(scheme)) continue;
+    throw new ValidationError(
+      `servers: '${withoutUserInfo(url as string)}' is a ${scheme}:// URL: use nats://, or tls:// to require TLS`,
+      { details: { field: 'servers', constraint: 'scheme', scheme } },
+    );
+  }
+}
+
+/**
+ * The schemes a server URL may have: NATS, or NATS that must be over TLS. nats.js reads the host and port of any
+ * URL, whatever its scheme, and uses TLS only when the server offers it: `tls://` was silently plaintext on a
+ * server without it, and `http://` connected as NATS.
+ */
+const SERVER_SCHEMES: ReadonlySet<string> = new Set(['nats', 'tls']);
+
+/** The scheme of a server URL, lower-cased; `undefined` for one written without (`127.0.0.1:4222`). */
+export function serverScheme(url: string): string | undefined {
+  return /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
+}
+
+/** Whether a connection to `servers` must be encrypted: any of them is a `tls://` URL. */
+function requiresTls(servers: string | readonly string[]): boolean {
+  return (typeof servers === 'string' ? [servers] : servers).some((url) => serverScheme(url) === 'tls');
+}
+
+/** `url` without what it may carry before its host (a user, a password, a token), for messages. */
+function withoutUserInfo(url: string): string {
+  return url.replace(/^([^:/]*:\/\/)?[^/]*@/, '$1');
 }
 
 /** Where and as whom to connect. */
@@ -95,6 +127,8 @@ export function connectionOptions(settings: NatsConnectionSettings): ConnectionO
     ...(settings.connectTimeoutMs === undefined ? {} : { timeout: settings.connectTimeoutMs }),
     // Async stack traces cost nats.js an Error per request (~50 µs); Tether's errors name the operation anyway.
     noAsyncTraces: true,
+    // Given, nats.js refuses a server that offers no TLS; left out, it takes TLS only where a server offers it.
+    ...(requiresTls(settings.servers) ? { tls: {} } : {}),
     maxReconnectAttempts: settings.reconnect?.maxAttempts ?? -1,
     reconnectTimeWait: settings.reconnect?.waitMs ?? 2000,
   };
@@ -105,7 +139,13 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Nat
   try {
     return await connect(connectionOptions(settings));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const noTls =
+      (error as Partial<NatsError>).code === ErrorCode.ServerOptionNotAvailable && requiresTls(settings.servers);
+    const message = noTls
+      ? 'the server offers no TLS, which a tls:// URL requires'
+      : error instanceof Error
+        ? error.message
+        : String(error);
     throw new NatsConnectionError('unreachable', String(settings.servers), message, { cause: error });
   }
 }

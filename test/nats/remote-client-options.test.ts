@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
 import { connect } from '../../src/nats/remote-client.js';
 
 // Nothing listens on port 1: a check that let `connect` try would fail as unreachable, not as validation.
@@ -26,6 +27,17 @@ describe('remote client options', () => {
         message: `${field} must be a whole number of milliseconds from 1 to 2147483647, got ${value}`,
         details: { field },
       });
+    }
+  });
+
+  it('refuses a server URL of another scheme than nats:// or tls://, before connecting, credentials left out', async () => {
+    for (const servers of ['http://me:pw@127.0.0.1:1', ['nats://127.0.0.1:1', 'ws://127.0.0.1:1']]) {
+      const error = await connect({ servers }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ details: { field: 'servers', constraint: 'scheme' } });
+      expect((error as Error).message).toMatch(
+        /^servers: '(http|ws):\/\/127\.0\.0\.1:1' is a (http|ws):\/\/ URL: use nats:\/\/, or tls:\/\/ to require TLS$/,
+      );
     }
   });
 });

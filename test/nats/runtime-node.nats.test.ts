@@ -142,4 +142,18 @@ describe('Runtime.start({ nats })', () => {
       message: expect.stringContaining('cannot connect to NATS (nats://127.0.0.1:1)'),
     });
   });
+
+  it('requires TLS of a tls:// server: one that offers none is refused, not spoken to in plain text', async () => {
+    const plain = server.url.replace(/^nats:/, 'tls:');
+    for (const start of [
+      () => Runtime.start({ onError: () => {}, nats: { ...natsOptions(), servers: plain } }),
+      () => connect({ servers: plain }),
+    ]) {
+      await expect(start()).rejects.toMatchObject({
+        code: 'nats_connection',
+        status: 'unreachable',
+        message: expect.stringContaining('the server offers no TLS, which a tls:// URL requires'),
+      });
+    }
+  });
 });
