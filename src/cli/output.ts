@@ -16,9 +16,26 @@ export function jsonLine(value: unknown): string {
   );
 }
 
+/**
+ * Text any writer set (who locked, who wrote, why) for a line people read: as it is, or as a JSON string when it
+ * holds a control character, a line break or a separator. Raw, a newline would break the line in two (and a
+ * line-by-line script with it), and an escape sequence would reach the reader's terminal.
+ */
+export function shownText(text: string): string {
+  if (!UNPRINTABLE.test(text)) return text;
+  return JSON.stringify(text).replace(
+    UNPRINTABLE_ALL,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** C0 and C1 controls, DEL, and the line and paragraph separators (JSON.stringify escapes only the C0 ones). */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
+
 /** One variable for people: `temperature = 0.9  (float, v2)`, with its lock when it has one. */
 export function recordLine(record: VariableRecord): string {
-  const locked = record.lockedBy ? `, locked by ${record.lockedBy}` : '';
+  const locked = record.lockedBy ? `, locked by ${shownText(record.lockedBy)}` : '';
   return `${record.name} = ${jsonLine(record.value)}  (${record.type}, v${record.version}${locked})`;
 }
 
@@ -32,7 +49,7 @@ export function recordTable(records: readonly VariableRecord[]): string[] {
   return rows.map((row, n) => {
     const lockedBy = records[n]?.lockedBy;
     const line = row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  ');
-    return lockedBy ? `${line}  (locked by ${lockedBy})` : line;
+    return lockedBy ? `${line}  (locked by ${shownText(lockedBy)})` : line;
   });
 }
 
@@ -41,7 +58,7 @@ export function recordTable(records: readonly VariableRecord[]): string[] {
  * when none was recorded. The value as {@link jsonLine} writes it, so a NaN float reads as `var get` prints it.
  */
 export function historyLine(entry: VariableHistoryEntry): string {
-  const by = entry.updatedBy ? `  by ${entry.updatedBy}` : '';
-  const reason = entry.reason ? `  (${entry.reason})` : '';
+  const by = entry.updatedBy ? `  by ${shownText(entry.updatedBy)}` : '';
+  const reason = entry.reason ? `  (${shownText(entry.reason)})` : '';
   return `v${entry.version}  ${jsonLine(entry.value)}  ${entry.updatedAt}${by}${reason}`;
 }

@@ -212,7 +212,8 @@ const history = defineCommand({
   path: ['var', 'history'],
   summary: "print a variable's kept versions, oldest first",
   details: [
-    'One line per version: v<version>, the value as JSON, when, then "by <who>" and "(<reason>)" when recorded.',
+    'One line per version: v<version>, the value as JSON, when, then "by <who>" and "(<reason>)" when recorded',
+    '(JSON-quoted when they hold a line break or another control character).',
     "A lock is no new version, so it is not listed. Nodes keep the latest writes only (serve's --history-depth,",
     'locks counted), so the oldest versions drop out.',
   ],
