@@ -7,6 +7,7 @@ import {
   assertNumberInRange,
   looksLikeBrokenJson,
   needsVariableType,
+  parseAssignments,
   parseValue,
   valueText,
   withTypedValue,
@@ -152,6 +153,29 @@ describe('cli', () => {
       [
         ['module', 'call', 'qa', '-s', 'a', '--input', 'novalue'],
         "tether: usage: --input takes key=value, got 'novalue'",
+      ],
+      // The last one would win unseen.
+      [
+        ['module', 'call', 'qa', '-s', 'a', '--input', 'question=x', '--input', 'question=y'],
+        "tether: usage: --input gives 'question' twice",
+      ],
+      [
+        [
+          'module',
+          'create',
+          'qa',
+          '-s',
+          'a',
+          '--type',
+          'Predict',
+          '--signature',
+          'q -> a',
+          '--bind',
+          'temperature=a',
+          '--bind',
+          'temperature=b',
+        ],
+        "tether: usage: --bind gives 'temperature' twice",
       ],
       [['module', 'call', 'qa', '-s', 'a'], 'tether: usage: no inputs: give --input <field=value> or --inputs <json>'],
       [['serve', '--buckets', 'v'], "tether: usage: --buckets takes vars,sessions or vars,sessions,modules, got 'v'"],
@@ -470,6 +494,12 @@ describe('cli', () => {
     expect(() => parseBuckets('v,staging_modules', serve.path, 'staging')).toThrow(
       "--buckets uses bucket 'staging_modules' for both sessions and modules: each needs a bucket of its own",
     );
+  });
+
+  it('reads key=value pairs as own fields, whatever the key, the value up to the end', () => {
+    const fields = parseAssignments(['__proto__=x', 'q=a=b'], '--input', ['module', 'call']);
+    expect(Object.keys(fields)).toEqual(['__proto__', 'q']);
+    expect(fields).toEqual(JSON.parse('{"__proto__":"x","q":"a=b"}'));
   });
 
   it('retries a lost connection for ever unless TETHER_MAX_RECONNECTS bounds it', () => {

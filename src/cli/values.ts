@@ -164,13 +164,17 @@ export function parseAssignments(
   what: string,
   command: readonly string[],
 ): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = new Map<string, string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`${what} takes key=value, got '${pair}'`, command);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    const key = pair.slice(0, eq);
+    // The last one would win unseen, as a repeated --session would.
+    if (out.has(key)) throw new UsageError(`${what} gives '${key}' twice`, command);
+    out.set(key, pair.slice(eq + 1));
   }
-  return out;
+  // Own properties whatever the key (`__proto__` assigned would set the object's prototype instead).
+  return Object.fromEntries(out);
 }
 
 /** A whole number option, such as `--expected-version` or `--replicas`, from `minimum` to `maximum`. */

@@ -59,7 +59,7 @@ export function wireUnknownModule(error: UnknownModuleError): UnknownModuleError
 export function wireProblem(spec: ModuleSpec): string | undefined {
   for (const key of FUNCTION_KEYS) {
     if (spec[key] !== undefined)
-      return `'${key}' is a function, so a module with one can only be created embedded (in the process that runs it)`;
+      return `'${key}' takes a function, so a module with one can only be created embedded (in the process that runs it)`;
   }
   for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
     if (typeof binding !== 'string' && binding.onChange !== undefined) {
@@ -105,7 +105,7 @@ export function parseWireSpec(value: unknown): ModuleSpec {
   for (const key of FUNCTION_KEYS) {
     if (Object.hasOwn(fields, key)) {
       throw new ValidationError(
-        `module spec field '${key}' is a function and only an embedded module can have one; it cannot be sent over NATS`,
+        `module spec field '${key}' takes a function, which only an embedded module can have: it cannot be sent over NATS`,
         {
           details: { field: key, constraint: 'embeddedOnly' },
         },

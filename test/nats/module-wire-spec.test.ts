@@ -40,6 +40,10 @@ describe('module wire spec', () => {
     );
     expect(() => toWireSpec({ ...spec, tools: [echo] })).toThrow(/by name/);
     expect(() => parseWireSpec({ ...spec, reward: 'anything' })).toThrow(ValidationError);
+    // Said of what the field takes, whatever the JSON holds there: a number is no function either.
+    expect(() => parseWireSpec({ ...spec, reward: 1 })).toThrow(
+      "module spec field 'reward' takes a function, which only an embedded module can have: it cannot be sent over NATS",
+    );
     expect(() => parseWireSpec({ ...spec, tools: [{ name: 'echo' }] })).toThrow(/tool names/);
     expect(() => parseWireSpec({ ...spec, bindings: { temperature: { variable: 't' } } })).toThrow(
       /variable name over the wire/,
