@@ -8,7 +8,7 @@
 // would add some 0.4 s to every command a script runs.
 import { ValidationError } from '../errors.js';
 import { isSessionId } from '../variables/names.js';
-import { serverScheme, type ReconnectPolicy } from '../nats/connection-options.js';
+import { serverScheme, withoutUserInfo, type ReconnectPolicy } from '../nats/connection-options.js';
 import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 import { isSubjectPrefix } from '../nats/subjects.js';
@@ -77,7 +77,7 @@ export function natsServers(values: { readonly nats?: string }, io: CliIo, comma
   if (foreign !== undefined)
     throw new UsageError(
       `${values.nats === undefined ? 'NATS_URL' : '--nats'} holds a ${serverScheme(foreign)}:// URL, ` +
-        `'${withoutCredentials(foreign)}': use nats://, or tls:// to require TLS`,
+        `'${withoutUserInfo(foreign)}': use nats://, or tls:// to require TLS`,
       command,
     );
   return servers;
@@ -85,7 +85,7 @@ export function natsServers(values: { readonly nats?: string }, io: CliIo, comma
 
 /** Whether nats.js can read `url` as a server: `[scheme://][credentials@]host[:port]`, a bare IPv6 address too. */
 function isServerUrl(url: string): boolean {
-  const hostPort = withoutCredentials(url).replace(/^[^:/]*:\/\//, '');
+  const hostPort = withoutUserInfo(url).replace(/^[^:/]*:\/\//, '');
   const bareIpv6 = (hostPort.match(/:/g)?.length ?? 0) > 1 && !hostPort.includes('[');
   return hostPort !== '' && URL.canParse(`http://${bareIpv6 ? `[${hostPort}]` : hostPort}`);
 }
@@ -95,11 +95,6 @@ function isServerUrl(url: string): boolean {
  * as URL parsers read it, so a password may hold an `@`.
  */
 const CREDENTIALS = /^((?:[^:/]*:\/\/)?)([^/]*)@/;
-
-/** `url` without the credentials it may carry (see {@link CREDENTIALS}). */
-function withoutCredentials(url: string): string {
-  return url.replace(CREDENTIALS, '$1');
-}
 
 /** A URL part with its `%xx` escapes decoded; as it is when they are malformed. */
 function urlDecoded(part: string): string {
@@ -145,7 +140,7 @@ export function natsTarget(
   if (pass && !user)
     throw new UsageError('NATS_PASSWORD needs a user: set NATS_USER, or give user@ in the URL', command);
   const credentials: NatsCredentials = user ? { user, ...(pass ? { pass } : {}) } : token ? { token } : {};
-  return { servers: given.map(withoutCredentials), credentials };
+  return { servers: given.map(withoutUserInfo), credentials };
 }
 
 /**

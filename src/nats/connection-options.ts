@@ -82,8 +82,11 @@ function requiresTls(servers: string | readonly string[]): boolean {
   return (typeof servers === 'string' ? [servers] : servers).some((url) => serverScheme(url) === 'tls');
 }
 
-/** `url` without what it may carry before its host (a user, a password, a token), for messages. */
-function withoutUserInfo(url: string): string {
+/**
+ * `url` without what it carries before its host (a user, a password, a token: up to its last `@` before any `/`, as
+ * URL parsers read it, so a password may hold an `@`), for messages and connection names.
+ */
+export function withoutUserInfo(url: string): string {
   return url.replace(/^([^:/]*:\/\/)?[^/]*@/, '$1');
 }
 
