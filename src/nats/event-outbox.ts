@@ -20,6 +20,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { PayloadTooLargeError } from '../errors.js';
+import { safeReport } from './safe-report.js';
 import { DEFAULT_MAX_PAYLOAD, encodeJson } from './wire.js';
 
 /**
@@ -63,13 +64,8 @@ export function createEventOutbox(
   let queue: { subject: string; data: Uint8Array }[] = [];
   let scheduled: Promise<void> | undefined;
 
-  const tell = (error: unknown, where: string): void => {
-    try {
-      report(error, where);
-    } catch {
-      // A failing reporter must not lose the other events nor leave `flushed()` pending.
-    }
-  };
+  // A failing reporter must not lose the other events nor leave `flushed()` pending.
+  const tell = safeReport(report);
 
   const sendNow = (): void => {
     if (queue.length === 0) return;

@@ -14,6 +14,7 @@
  */
 import type { NatsConnection } from 'nats';
 import type { ConnectionLink } from './connection-link.js';
+import { safeReport } from './safe-report.js';
 
 /** The most a node holds while its connection is down: some thousands of replies, at most 32 max_payload ones. */
 export const HELD_OUTPUT_MAX_BYTES = 32 * 1024 * 1024;
@@ -66,13 +67,9 @@ export function createHeldOutput(
   let dropped = 0;
   /** Stops waiting for the held output to go (see `flushed`). */
   const waiting = new Set<() => void>();
-  const tell = (error: Error): void => {
-    try {
-      report(error, 'held output');
-    } catch {
-      // A failing reporter must not stop the rest from going out, nor leave a stop waiting.
-    }
-  };
+  // A failing reporter must not stop the rest from going out, nor leave a stop waiting.
+  const reportSafely = safeReport(report);
+  const tell = (error: Error): void => reportSafely(error, 'held output');
   /** Empties the hold, telling what went over the limit, and hands what was held to `each`. */
   const release = (each: (publish: () => void) => void): void => {
     const due = held;
