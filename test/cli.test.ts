@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { COMMANDS, processIo, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
 import {
@@ -20,6 +20,7 @@ import { transitionLine } from '../src/cli/follow-commands.js';
 import { settlesWithin } from '../src/cli/until-signal.js';
 import { packageVersion } from '../src/package-version.js';
 import { startSilentServer } from './support/silent-server.js';
+import { startCli } from './support/cli-process.js';
 
 /** Runs the CLI in this process with captured output; nothing here reaches NATS. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -300,6 +301,18 @@ describe('cli', () => {
     } finally {
       await silent.close();
     }
+  }, 15_000);
+
+  it('ends once its error line is out, though nats.js keeps the socket of a connect that timed out open', async () => {
+    const silent = await startSilentServer();
+    onTestFinished(() => silent.close());
+    const get = startCli(['var', 'get', 'x', '-s', 'a', '--nats', silent.url]);
+    await get.until('stderr', /TIMEOUT/);
+    const saidAt = Date.now();
+    expect((await get.exited).code).toBe(3);
+    // The server still holds the connection: the process did not wait for it (nor for the 2 s guard in main.ts).
+    expect(silent.connections()).toBe(1);
+    expect(Date.now() - saidAt).toBeLessThan(1_000);
   }, 15_000);
 
   it('takes NATS credentials from NATS_USER/NATS_PASSWORD or NATS_TOKEN, else from the URL, which it strips', () => {
