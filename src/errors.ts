@@ -670,7 +670,7 @@ export class PayloadTooLargeError extends BridgeError {
     readonly what: string,
     readonly size: number,
     readonly limit: number,
-    /** How to ask for less, e.g. `list fewer variables with a narrower pattern`. */
+    /** How to ask for less, e.g. `ask for fewer sessions at a time with a smaller limit`. */
     hint?: string,
     options: BridgeErrorOptions = {},
   ) {

@@ -14,6 +14,7 @@ export {
   type SetVariableOptions,
   type SetVariablesOptions,
   type ImportVariablesOptions,
+  type VariableHistoryOptions,
 } from './session/session.js';
 export type {
   SessionContext,

@@ -93,6 +93,12 @@ describe('cli', () => {
         ['var', 'set', 't', '1', '-s', 'a', '--txet'],
         "tether: usage: Unknown option '--txet': did you mean '--text'? (see: tether var set --help)",
       ],
+      // A value starting with a dash reads as an option: a command that takes arguments says how to give one.
+      [
+        ['var', 'set', 'name', '-x', '-s', 'a'],
+        "tether: usage: Unknown option '-x': an argument starting with a dash goes after '--', as in '-- -x' (see: tether var set --help)",
+      ],
+      [['session', 'list', '-x'], "tether: usage: Unknown option '-x' (see: tether session list --help)"],
       [
         ['module', 'call', 'qa', '-s', 'a', '--inptus', '{}'],
         "tether: usage: Unknown option '--inptus': did you mean '--inputs'? (see: tether module call --help)",

@@ -38,6 +38,23 @@ describe('session versions and history', () => {
     await expect(session.rollbackVariable('temperature', 99)).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('lists only the newest versions with a limit, and refuses a limit that counts nothing', async () => {
+    await session.defineVariable('n', 'integer', 1);
+    for (const value of [2, 3, 4]) await session.setVariable('n', value);
+    expect((await session.variableHistory('n', { limit: 2 })).map((h) => h.value)).toEqual([3, 4]);
+    expect((await session.variableHistory('n', { limit: 10 })).map((h) => h.value)).toEqual([1, 2, 3, 4]);
+    for (const limit of [0, 1.5, '2']) {
+      await expect(session.variableHistory('n', { limit: limit as number })).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: `variableHistory option 'limit' must be a whole number ≥ 1, got ${typeof limit}`,
+      });
+    }
+    await expect(session.variableHistory('n', { last: 2 } as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { unknown: ['last'] },
+    });
+  });
+
   it('refuses a rollback version that is no whole number as such, not as a version missing from the history', async () => {
     await session.defineVariable('temperature', 'float', 0.1);
     for (const [version, shown] of [

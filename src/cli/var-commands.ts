@@ -218,11 +218,22 @@ const history = defineCommand({
     'locks counted), so the oldest versions drop out.',
   ],
   args: [{ name: 'name', description: 'the variable name' }],
-  options: { ...COMMON, json: { type: 'boolean', description: 'print the versions as one JSON array' } },
-  examples: ['tether var history temperature -s chat-1', 'tether var history temperature -s chat-1 --json'],
+  options: {
+    ...COMMON,
+    limit: { type: 'string', placeholder: '<n>', description: 'only the newest <n> versions' },
+    json: { type: 'boolean', description: 'print the versions as one JSON array' },
+  },
+  examples: [
+    'tether var history temperature -s chat-1',
+    'tether var history temperature --limit 1 -s chat-1',
+    'tether var history temperature -s chat-1 --json',
+  ],
   async run({ values, args }, io) {
     const name = checkedName(args.name);
-    const entries = await withSession(values, io, this.path, {}, (session) => session.variableHistory(name));
+    const limit = values.limit === undefined ? undefined : parseCount(values.limit, '--limit', this.path, 1);
+    const entries = await withSession(values, io, this.path, {}, (session) =>
+      session.variableHistory(name, limit === undefined ? {} : { limit }),
+    );
     if (values.json) io.out(jsonLine(entries));
     else entries.forEach((entry) => io.out(historyLine(entry)));
   },

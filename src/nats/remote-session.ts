@@ -8,7 +8,12 @@
  */
 import type { ModuleDescription } from '../../machines/module.machine.js';
 import { BridgeError, NatsConnectionError, VariableNotFoundError } from '../errors.js';
-import type { ImportVariablesOptions, SetVariableOptions, SetVariablesOptions } from '../session/session.js';
+import type {
+  ImportVariablesOptions,
+  SetVariableOptions,
+  SetVariablesOptions,
+  VariableHistoryOptions,
+} from '../session/session.js';
 import type {
   SessionContext,
   Unwatch,
@@ -39,6 +44,7 @@ import { SessionHandleScope, type ClientState } from './session-handle-scope.js'
 import type { VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
+import { readHistoryPages, readVariablePages } from './paged-reads.js';
 import type { VariableOperation } from './operations.js';
 import { tagRequest } from './tagged-values.js';
 import { decodeRecord, decodeWireValue } from './wire.js';
@@ -187,18 +193,18 @@ export class RemoteSession implements SessionContext {
     return (await this.#call('setMany', tagRequest({ ...options, values }, ['values']))) as Record<string, SetOutcome>;
   }
 
-  /** Every kept version of the variable, oldest first. */
-  async variableHistory(name: string): Promise<VariableHistoryEntry[]> {
-    const { type, entries } = (await this.#call('history', { name })) as {
-      type: VariableType;
-      entries: VariableHistoryEntry[];
-    };
-    // Each entry with its own type: an import with `replace` may have changed the type since (a node that sends
-    // no entry type sends values of the current type).
-    return entries.map((entry) => {
-      const entryType = entry.type ?? type;
-      return { ...entry, type: entryType, value: decodeWireValue(entryType, entry.value) };
-    });
+  /**
+   * Every kept version of the variable, oldest first; with `limit`, only the newest that many. Read a page at a time
+   * when the versions are too large together for one reply.
+   */
+  async variableHistory(name: string, options: VariableHistoryOptions = {}): Promise<VariableHistoryEntry[]> {
+    assertOptions(options, 'variableHistory');
+    const { limit } = options;
+    const entries = await readHistoryPages((after) =>
+      this.#call('history', { name, after, ...(limit === undefined ? {} : { limit }) }),
+    );
+    // A version written between two pages moves the node's window of the newest `limit` on.
+    return limit === undefined ? entries : entries.slice(-limit);
   }
 
   /** Writes, as a new version, the value the variable held at `version`. */
@@ -373,14 +379,16 @@ export class RemoteSession implements SessionContext {
     this.#scope.stop();
   }
 
-  /** The records matching `pattern`, with the store revision the reply reported (a watch's starting point). */
+  /**
+   * The records matching `pattern`, with the highest store revision the replies reported (a watch's starting point):
+   * a page at a time, as many as fit in a reply each (see paged-reads.ts).
+   */
   async #list(pattern: string): Promise<{ records: VariableRecord[]; revision: number }> {
     this.#scope.assertOpen();
     const subject = this.transport.subjects.variable(this.sessionId, 'list');
-    const { result, revision } = await this.#heard(
-      this.transport.requestWithRevision(subject, { pattern }, undefined, false, this.incarnation),
+    return readVariablePages((after) =>
+      this.#heard(this.transport.requestWithRevision(subject, { pattern, after }, undefined, false, this.incarnation)),
     );
-    return { records: (result as unknown[]).map(decodeRecord), revision };
   }
 
   async #call(operation: VariableOperation, body: object): Promise<unknown> {

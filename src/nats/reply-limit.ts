@@ -11,10 +11,11 @@ import type { TetherSubjects } from './subjects.js';
 
 /** How to ask for less, per operation; an operation not listed gets no hint. */
 const HINTS: Readonly<Record<string, string>> = {
-  'var.list': 'list fewer variables at a time with a narrower pattern',
+  'var.list': 'ask for a page at a time with "after" (the remote client does so by itself)',
   'var.getMany': 'ask for fewer names at a time',
-  'var.export': 'read the variables with var.list and narrower patterns instead',
-  'var.history': "this variable's kept versions are too large together for one reply; var.get reads its value",
+  'var.export': 'read the variables with var.list a page at a time instead',
+  'var.history':
+    'ask for a page at a time with "after", or for the newest versions with "limit" (the remote client pages by itself)',
   'module.execute': 'the execution ran, but its output is too large to be returned over NATS',
   'sessions.list': 'ask for fewer sessions at a time with a smaller limit',
   'module.list': 'ask for fewer modules at a time with limit and after, or for their ids alone with "specs": false',

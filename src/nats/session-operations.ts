@@ -13,8 +13,11 @@ import type { Session } from '../session/session.js';
 import { encodeValue } from '../variables/codec.js';
 import { assertVariableName } from '../variables/names.js';
 import { assertLockOwner } from '../variables/record.js';
+import type { VariableHistoryEntry } from '../session/variable-history.js';
 import { fittedError } from './error-fit.js';
+import { fitPage } from './fitted-page.js';
 import type { VariableOperation } from './operations.js';
+import { pageRequestOf, type PagedList } from './session-page.js';
 import {
   assertFields,
   optionalBoolean,
@@ -36,8 +39,14 @@ function assertVariableFields(body: RequestBody, allowed: readonly string[], ope
   assertFields(body, [...allowed, 'tagged'], operation);
 }
 
-/** Runs one operation on a session; resolves to the JSON-ready result. */
-export type OperationHandler = (session: Session, body: RequestBody) => Promise<unknown>;
+/**
+ * Runs one operation on a session; resolves to the JSON-ready result. `pageBytes` is what a paged result's items may
+ * take together (see fitted-page.ts).
+ */
+export type OperationHandler = (session: Session, body: RequestBody, pageBytes: number) => Promise<unknown>;
+
+/** `var.list` with `after` or `limit`: a page of the session's variables. */
+const VARIABLE_PAGE: PagedList = { operation: 'list', fields: ['pattern', 'tagged'], defaultLimit: Infinity };
 
 function name(body: RequestBody, field = 'name'): string {
   const value = requireString(body, field);
@@ -118,9 +127,17 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     return session.hasVariable(name(body));
   },
 
-  async list(session, body) {
-    assertVariableFields(body, ['pattern'], 'list');
-    return (await session.listVariables(optionalString(body, 'pattern') ?? '*')).map(encodeRecord);
+  async list(session, body, pageBytes) {
+    assertVariableFields(body, ['pattern', 'after', 'limit'], 'list');
+    // Without `after` or `limit`, the whole list in one reply, as the protocol has always answered it.
+    const paged = body.after !== undefined || body.limit !== undefined;
+    const { after, limit } = paged ? pageRequestOf(body, VARIABLE_PAGE) : { after: undefined, limit: Infinity };
+    const records = await session.listVariables(optionalString(body, 'pattern') ?? '*');
+    if (!paged) return records.map(encodeRecord);
+    // Names are ASCII: comparing code units orders them by code point, as `after` is documented.
+    const rest = after === undefined ? records : records.filter((record) => record.name > after);
+    const page = fitPage(rest, encodeRecord, limit, pageBytes);
+    return page.more ? { variables: page.items, next: page.items.at(-1)!.name } : { variables: page.items };
   },
 
   async getMany(session, body) {
@@ -177,16 +194,26 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     );
   },
 
-  async history(session, body) {
-    assertVariableFields(body, ['name'], 'history');
+  async history(session, body, pageBytes) {
+    assertVariableFields(body, ['name', 'limit', 'after'], 'history');
     const variable = name(body);
+    const after = optionalCount(body, 'after');
+    // `limit` goes to the session as it came, which refuses a bad one in the embedded API's words before reading.
+    const kept = await session.variableHistory(
+      variable,
+      body.limit === undefined ? {} : { limit: body.limit as number },
+    );
     const { type } = await session.describeVariable(variable);
     // Each entry through the codec of its own type, which it carries: an import may have changed the type since.
-    const entries = (await session.variableHistory(variable)).map((entry) => ({
-      ...entry,
-      value: encodeValue(entry.type, entry.value),
-    }));
-    return { type, entries };
+    const encode = (entry: VariableHistoryEntry) => ({ ...entry, value: encodeValue(entry.type, entry.value) });
+    if (after === undefined) return { type, entries: kept.map(encode) };
+    const page = fitPage(
+      kept.filter((entry) => entry.version > after),
+      encode,
+      Infinity,
+      pageBytes,
+    );
+    return page.more ? { type, entries: page.items, next: page.items.at(-1)!.version } : { type, entries: page.items };
   },
 
   async rollback(session, body) {

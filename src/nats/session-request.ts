@@ -11,6 +11,7 @@ import { BridgeError, ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import type { ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-directory.js';
+import { PAGE_OVERHEAD_BYTES } from './fitted-page.js';
 import { OPERATIONS } from './session-operations.js';
 import type { VariableOperation } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
@@ -36,6 +37,8 @@ export interface SessionRequestDeps {
   readonly awaitRevision: (header: string | undefined) => Promise<void> | undefined;
   /** The largest encoded record the node's store takes (see define-judgement.ts); no limit when undefined. */
   readonly recordLimit?: number | undefined;
+  /** The largest message the server takes now (its `max_payload`): what a paged reply must fit in. */
+  readonly replyLimit: () => number;
 }
 
 /**
@@ -45,7 +48,7 @@ export interface SessionRequestDeps {
 export function createSessionRequests(
   deps: SessionRequestDeps,
 ): (msg: ServiceRequest, operation: SessionRequestOperation) => Promise<Uint8Array> {
-  const { provider, store, subjects, maxBytes, awaitRevision, recordLimit } = deps;
+  const { provider, store, subjects, maxBytes, awaitRevision, recordLimit, replyLimit } = deps;
 
   /** Everything one request does; resolves to the reply bytes, rejects with what becomes the error reply. */
   async function serve(msg: ServiceRequest, operation: SessionRequestOperation): Promise<Uint8Array> {
@@ -91,7 +94,8 @@ export function createSessionRequests(
     life: string | undefined,
   ): Promise<unknown> {
     const session = await sessionOfLife(provider, sessionId, life, { create: operation === 'open' });
-    if (operation !== 'open') return OPERATIONS[operation](session, untagRequest(body));
+    if (operation !== 'open')
+      return OPERATIONS[operation](session, untagRequest(body), replyLimit() - PAGE_OVERHEAD_BYTES);
     return {
       sessionId: session.sessionId,
       ...(session.incarnation === undefined ? {} : { incarnation: session.incarnation }),

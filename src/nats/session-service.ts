@@ -252,6 +252,8 @@ export async function startSessionService(
     maxBytes,
     awaitRevision,
     recordLimit: options.recordLimit ?? (store as { readonly recordLimit?: number }).recordLimit,
+    // Read on every request: after a reconnect the server, and its max_payload, may be another one.
+    replyLimit: () => connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD,
   });
 
   /** Rejects the header, or waits until this node has applied the revision; `undefined` when it already has. */

@@ -10,21 +10,23 @@ import { kindOf } from '../variables/failure.js';
 
 /**
  * What an option's value must be: text, a name (text that is not empty), a flag, a variable version (a whole
- * number ≥ 0), or anything at all.
+ * number ≥ 0), a count (a whole number ≥ 1), or anything at all.
  */
-export type OptionKind = 'string' | 'name' | 'boolean' | 'version' | 'any';
+export type OptionKind = 'string' | 'name' | 'boolean' | 'version' | 'count' | 'any';
 
 const EXPECTED: Readonly<Record<OptionKind, string>> = {
   string: 'a string',
   name: 'a non-empty string',
   boolean: 'a boolean',
   version: 'a whole number ≥ 0',
+  count: 'a whole number ≥ 1',
   any: 'anything',
 };
 
 function fits(value: unknown, kind: OptionKind): boolean {
   if (kind === 'any') return true;
-  if (kind === 'version') return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  if (kind === 'version' || kind === 'count')
+    return typeof value === 'number' && Number.isSafeInteger(value) && value >= (kind === 'count' ? 1 : 0);
   if (kind === 'name') return typeof value === 'string' && value !== '';
   return typeof value === kind;
 }
@@ -41,6 +43,7 @@ const ACCEPTED = {
   deleteVariable: { updatedBy: 'name' },
   setVariables: { atomic: 'boolean', updatedBy: 'name', reason: 'string' },
   rollbackVariable: { updatedBy: 'name' },
+  variableHistory: { limit: 'count' },
   importVariables: { replace: 'boolean', updatedBy: 'name' },
   watchVariables: { includeInitial: 'boolean' },
   session: { create: 'boolean' },
@@ -111,6 +114,12 @@ export interface SetVariablesOptions {
   readonly atomic?: boolean;
   readonly updatedBy?: string;
   readonly reason?: string;
+}
+
+/** Options of `variableHistory`. */
+export interface VariableHistoryOptions {
+  /** Only the newest this many versions (still oldest first). @default every kept version */
+  readonly limit?: number;
 }
 
 /** Options of `importVariables`. */

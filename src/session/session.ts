@@ -18,6 +18,7 @@ import {
   type ImportVariablesOptions,
   type SetVariableOptions,
   type SetVariablesOptions,
+  type VariableHistoryOptions,
 } from './options.js';
 
 import type {
@@ -36,7 +37,13 @@ import { updateVariableInTurn } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 
-export type { ImportVariablesOptions, SessionOptions, SetVariableOptions, SetVariablesOptions } from './options.js';
+export type {
+  ImportVariablesOptions,
+  SessionOptions,
+  SetVariableOptions,
+  SetVariablesOptions,
+  VariableHistoryOptions,
+} from './options.js';
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.
@@ -184,10 +191,15 @@ export class Session implements SessionContext {
     return (await this.#link.write(setManyRequest(values, options, now()))) as Record<string, SetOutcome>;
   }
 
-  /** Every kept version of the variable, oldest first (bounded by the store's history depth). */
-  async variableHistory(name: string): Promise<VariableHistoryEntry[]> {
+  /**
+   * Every kept version of the variable, oldest first (bounded by the store's history depth); with `limit`, only the
+   * newest that many.
+   */
+  async variableHistory(name: string, options: VariableHistoryOptions = {}): Promise<VariableHistoryEntry[]> {
+    assertOptions(options, 'variableHistory');
     const record = await this.describeVariable(name);
-    return historyOf(record, await this.host.store.history(variableKey(this.sessionId, name)));
+    const entries = historyOf(record, await this.host.store.history(variableKey(this.sessionId, name)));
+    return options.limit === undefined ? entries : entries.slice(-options.limit);
   }
 
   /** Writes, as a new version, the value the variable held at `version`. */

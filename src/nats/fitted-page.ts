@@ -1,0 +1,45 @@
+/**
+ * Pages that fit in one reply. A node answers a request with one NATS message, which the server refuses over its
+ * `max_payload`; a paged read (`var.list`, `var.history` with `after`) takes items for as long as their JSON fits,
+ * and the client asks for the next page after the last item taken. So a session whose variables, or a variable whose
+ * kept versions, are too large together for one message is still read whole, a page at a time.
+ * @module
+ */
+
+/**
+ * Bytes of a paged reply left for what is not its items: the reply's envelope (`{"result":…,"revision":…}`), the
+ * page's own fields (`next`, a history's `type`) and the reply's headers, which count against `max_payload` too.
+ */
+export const PAGE_OVERHEAD_BYTES = 4096;
+
+/** A page taken from a list: its items, and whether more items follow them. */
+export interface FittedPage<T> {
+  readonly items: T[];
+  readonly more: boolean;
+}
+
+/**
+ * The first of `items` as `encode` makes them JSON-ready, at most `limit`, whose JSON array takes at most `budget`
+ * bytes; always at least one, so that paging goes on (one item too large alone is the reply's to refuse, as an
+ * unpaged reply is). Only the items taken, and the one that did not fit, are encoded.
+ * @example
+ * fitPage(['aa', 'bb', 'cc'], (s) => s, Infinity, 12) // { items: ['aa', 'bb'], more: true }: ["aa","bb"] is 11 bytes
+ */
+export function fitPage<T, U>(
+  items: readonly T[],
+  encode: (item: T) => U,
+  limit: number,
+  budget: number,
+): FittedPage<U> {
+  const taken: U[] = [];
+  let bytes = 2; // the brackets
+  for (const item of items) {
+    if (taken.length >= limit) return { items: taken, more: true };
+    const encoded = encode(item);
+    const size = Buffer.byteLength(JSON.stringify(encoded), 'utf8') + (taken.length > 0 ? 1 : 0);
+    if (taken.length > 0 && bytes + size > budget) return { items: taken, more: true };
+    taken.push(encoded);
+    bytes += size;
+  }
+  return { items: taken, more: false };
+}
