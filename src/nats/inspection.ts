@@ -31,6 +31,11 @@ export interface InspectedSnapshot {
   readonly machine: 'session' | 'module';
   /** The node whose process it is: its connection name, or `tether-node@<host>:<pid>` for an unnamed node. */
   readonly node: string;
+  /**
+   * The node's instance id of the `tether` micro service: what `$SRV.PING.tether.<id>` answers, `Tether-Accepted-By`
+   * says, `node_lost` names and `tether serve` prints. Absent while the node starts, before it serves.
+   */
+  readonly nodeId?: string;
   readonly sessionId: string;
   readonly moduleId?: string;
   /** The event the process had just processed (its `type`, and its payload). */
@@ -104,6 +109,7 @@ export function natsInspector(
   outbox: EventOutbox,
   subjects: TetherSubjects,
   node: string,
+  nodeId: () => string | undefined,
 ): (event: InspectionEvent) => void {
   return (event) => {
     if (event.type !== '@xstate.snapshot') return;
@@ -117,10 +123,12 @@ export function natsInspector(
     if (machine === 'module' && moduleId === undefined) return;
     const subject =
       moduleId === undefined ? subjects.inspectSession(sessionId) : subjects.inspectModule(sessionId, moduleId);
+    const id = nodeId();
     const message: InspectedSnapshot = {
       type: 'snapshot',
       machine,
       node,
+      ...(id === undefined ? {} : { nodeId: id }),
       sessionId,
       ...(moduleId === undefined ? {} : { moduleId }),
       event: cause,

@@ -218,7 +218,7 @@ export async function openNatsNode(
       publishModuleEvents: (handle, incarnation) => publishModuleEvents(outbox, subjects, handle, incarnation),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
       inspector: options.inspect
-        ? natsInspector(outbox, subjects, options.name ?? `tether-node@${hostname()}:${process.pid}`)
+        ? natsInspector(outbox, subjects, options.name ?? `tether-node@${hostname()}:${process.pid}`, () => service?.id)
         : undefined,
       async serve(start, modules, nodeSessions) {
         const sessions = life.provider(start);

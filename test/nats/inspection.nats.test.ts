@@ -71,6 +71,8 @@ describe('inspection over NATS', () => {
         .filter((s) => s.subject === 'tether.v1.inspect.insp.session')
         .map((s) => s.snapshot);
       expect(sessionSnapshots.every((s) => s.machine === 'session' && s.node === 'inspected-node')).toBe(true);
+      // The id errors and `tether serve` name the node by.
+      expect(sessionSnapshots.every((s) => s.nodeId === node.nodeId && s.nodeId !== undefined)).toBe(true);
       expect(sessionSnapshots.map((s) => s.value)).toContainEqual({ active: 'writing' });
       const last = sessionSnapshots.at(-1)!;
       expect(last.value).toEqual({ active: 'idle' });
