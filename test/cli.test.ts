@@ -71,6 +71,10 @@ describe('cli', () => {
       [['nope'], "tether: usage: unknown command 'nope' (see: tether --help)"],
       [['var', 'nope'], "tether: usage: unknown command 'var nope' (see: tether var --help)"],
       [
+        ['--prefix', 'x', 'var', 'get', 'a'],
+        "tether: usage: unknown command '--prefix': options go after the command, as in 'tether <command> --prefix ...' (see: tether --help)",
+      ],
+      [
         ['var', 'sett', 't', '1'],
         "tether: usage: unknown command 'var sett': did you mean 'var set'? (see: tether var --help)",
       ],

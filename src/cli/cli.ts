@@ -99,7 +99,10 @@ function unknownCommand(words: readonly string[]): UsageError {
     ? COMMANDS.filter((spec) => spec.path[0] === first).map((spec) => spec.path[1] ?? '')
     : [...new Set(COMMANDS.map((spec) => spec.path[0] ?? '')), 'help'];
   const meant = closestName(typed, names);
-  const hint = meant === undefined ? '' : `: did you mean '${inGroup ? `${first} ${meant}` : meant}'?`;
+  // An option before the command (`tether --prefix x var get a`): the options are each command's own.
+  const misplaced =
+    !inGroup && typed.startsWith('-') ? `: options go after the command, as in 'tether <command> ${typed} ...'` : '';
+  const hint = meant === undefined ? misplaced : `: did you mean '${inGroup ? `${first} ${meant}` : meant}'?`;
   return new UsageError(`unknown command '${inGroup ? `${first} ${second}` : first}'${hint}`, inGroup ? [first] : []);
 }
 
