@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCliProcess } from './support/cli-process.js';
 import { startNatsServer } from './support/nats-server.js';
 import { errorLines } from './support/cli-runners.js';
 import { useCliNode } from './support/cli-node.js';
 
-const { start, tether, inProcess } = useCliNode();
+const { start, tether, inProcess, server } = useCliNode();
 
 describe('cli', () => {
   it('drives a real node: define, set, get, list, watch, events, module create and call; exit codes 0, 1, 2, 3', async () => {
@@ -502,4 +504,23 @@ describe('cli', () => {
     const recreated = await inProcess(create);
     expect([recreated.code, recreated.stdout]).toEqual([0, 'module qa (Predict) started in session cli-stop\n']);
   });
+  it('hands all of its output to a reader that takes it late (a pager), however long it takes', async () => {
+    const s = ['--session', 'cli-late'];
+    const value = 'd'.repeat(300_000);
+    expect((await tether(['var', 'define', 'doc', 'string', '-', ...s], value)).code).toBe(0);
+    // The reader takes nothing for 3 s: the pipe holds 64 KiB of the 300 KB, the rest waits in the command.
+    const late = spawn(
+      'bash',
+      ['-c', `node --import tsx src/cli/main.ts var get doc ${s.join(' ')} | (sleep 3; wc -c)`],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        env: { ...process.env, NATS_URL: server().url, TETHER_SESSION: '' },
+      },
+    );
+    let counted = '';
+    late.stdout.on('data', (chunk: Buffer) => void (counted += chunk.toString()));
+    const code = await new Promise((resolve) => late.once('close', resolve));
+    // The value as JSON (quoted) and its line's end.
+    expect([code, counted.trim()]).toEqual([0, String(value.length + 3)]);
+  }, 20_000);
 });

@@ -102,7 +102,12 @@ describe('cli', () => {
         ['var', 'set', 'name', '-x', '-s', 'a'],
         "tether: usage: Unknown option '-x': an argument starting with a dash goes after '--', as in '-- -x' (see: tether var set --help)",
       ],
-      [['session', 'list', '-x'], "tether: usage: Unknown option '-x' (see: tether session list --help)"],
+      [
+        ['var', 'set', 'name', '-abc', '-s', 'a'],
+        "tether: usage: Unknown option '-abc': an argument starting with a dash goes after '--', as in '-- -abc' (see: tether var set --help)",
+      ],
+      // No argument of var get can start with a dash: no hint.
+      [['var', 'get', '-x'], "tether: usage: Unknown option '-x' (see: tether var get --help)"],
       [
         ['module', 'call', 'qa', '-s', 'a', '--inptus', '{}'],
         "tether: usage: Unknown option '--inptus': did you mean '--inputs'? (see: tether module call --help)",

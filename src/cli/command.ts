@@ -23,6 +23,8 @@ export interface ArgSpec {
   readonly name: string;
   readonly description: string;
   readonly optional?: boolean;
+  /** Any text, so it may start with a dash (`var set name -x`): given so, it reads as an unknown option. */
+  readonly anyText?: boolean;
 }
 
 /** The value type parseArgs gives an option. */
@@ -116,23 +118,25 @@ function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record
  * Node's parseArgs message on one line. Its first sentence names the option; the advice after it is about `--`
  * positionals and dropped, except for a value starting with a dash (`--reason -x`), where the advice is the fix.
  * An unknown long option that is a typo of one of `names` (the command's options) is told which one it may mean; an
- * unknown short one, given to a command that `takesArguments`, is most likely an argument (`var set name -x`), and is
- * told how to give it.
+ * unknown short one, given to a command with an argument of `anyText`, is most likely that argument
+ * (`var set name -x`), and is told how to give it.
  */
 function parseErrorMessage(
   error: unknown,
   argv: readonly string[],
   names: readonly string[],
-  takesArguments: boolean,
+  anyText: boolean,
 ): string {
   const text = error instanceof Error ? error.message : String(error);
   const first = text.split(/\n|\. To specify/)[0] ?? text;
   const unknown = /^Unknown option '--([^'=]+)/.exec(first)?.[1];
   const meant = unknown === undefined ? undefined : closestName(unknown, names);
   if (meant !== undefined) return `${first.replace(/\.$/, '')}: did you mean '--${meant}'?`;
-  const dashed = /^Unknown option '(-[^-'][^']*)'/.exec(first)?.[1];
-  if (dashed !== undefined && takesArguments)
-    return `${first.replace(/\.$/, '')}: an argument starting with a dash goes after '--', as in '-- ${dashed}'`;
+  const letter = /^Unknown option '(-[^-'])'/.exec(first)?.[1];
+  // parseArgs names the first letter of `-abc` only: the word is the one typed.
+  const typed = letter === undefined ? undefined : argv.find((arg) => arg.startsWith(letter) && arg !== '--');
+  if (typed !== undefined && anyText)
+    return `Unknown option '${typed}': an argument starting with a dash goes after '--', as in '-- ${typed}'`;
   const hint = /^To specify an option argument starting with a dash use '(--[^=']+)=-XYZ'/m.exec(text);
   if (!hint?.[1]) return first;
   // Written with the value given, where it can be found: the word after the option as typed (`--reason`, `-r`).
@@ -166,7 +170,15 @@ export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
       tokens: true,
     });
   } catch (error) {
-    throw new UsageError(parseErrorMessage(error, argv, Object.keys(options), spec.args.length > 0), spec.path);
+    throw new UsageError(
+      parseErrorMessage(
+        error,
+        argv,
+        Object.keys(options),
+        spec.args.some((arg) => arg.anyText),
+      ),
+      spec.path,
+    );
   }
   // parseArgs keeps the last of a value given twice: `-s m1 -s s1` would quietly write to another session.
   const given = new Set<string>();

@@ -16,6 +16,8 @@ export const PAGE_OVERHEAD_BYTES = 4096;
 export interface FittedPage<T> {
   readonly items: T[];
   readonly more: boolean;
+  /** The bytes of the page's one item when that alone is over the budget (stored under a larger max_payload). */
+  readonly oversized?: number;
 }
 
 /**
@@ -34,12 +36,16 @@ export function fitPage<T, U>(
   const taken: U[] = [];
   let bytes = 2; // the brackets
   for (const item of items) {
-    if (taken.length >= limit) return { items: taken, more: true };
+    if (taken.length >= limit) return fitted(taken, true, bytes, budget);
     const encoded = encode(item);
     const size = Buffer.byteLength(JSON.stringify(encoded), 'utf8') + (taken.length > 0 ? 1 : 0);
-    if (taken.length > 0 && bytes + size > budget) return { items: taken, more: true };
+    if (taken.length > 0 && bytes + size > budget) return fitted(taken, true, bytes, budget);
     taken.push(encoded);
     bytes += size;
   }
-  return { items: taken, more: false };
+  return fitted(taken, false, bytes, budget);
+}
+
+function fitted<U>(items: U[], more: boolean, bytes: number, budget: number): FittedPage<U> {
+  return bytes > budget ? { items, more, oversized: bytes - 2 } : { items, more };
 }

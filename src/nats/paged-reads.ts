@@ -1,14 +1,16 @@
 /**
- * A remote client's whole reads of what a node answers a page at a time (see fitted-page.ts): the variables of a
- * session (`var.list`) and the kept versions of one variable (`var.history`), page after page until the last. Each
- * page carries the key of its last item as `next`; a page that does not (it comes from a node that does not page) is
- * the last one. A `next` that does not move forward would page for ever: no node sends it, and it is refused.
+ * A remote client's whole reads of the variables of a session (`var.list`) and of the kept versions of one variable
+ * (`var.history`). Each is asked for in one request first, as every node answers it; only when the answer does not fit
+ * in one message (`payload_too_large`) is it read again a page at a time (see fitted-page.ts), each page carrying the
+ * key of its last item as `next`, until a page without one. A `next` that does not move forward would page for ever:
+ * no node sends it, and it is refused.
  *
- * A read of several pages is not one snapshot of the session: a variable defined or deleted between two pages may be
- * left out or listed, as in any paged listing. A session that fits in one reply is read in one page, as before.
+ * A read of several pages is no single snapshot of the session. Each record is known at the revision of its own page,
+ * so a watch catching up takes a change between two pages as news where the read did not show it. A history's pages
+ * name the variable they are of (`id`): one defined again between two pages is read again from the start.
  * @module
  */
-import { InternalError } from '../errors.js';
+import { InternalError, PayloadTooLargeError } from '../errors.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
 import { decodeRecord, decodeWireValue } from './wire.js';
@@ -19,48 +21,117 @@ interface Answer {
   readonly revision: number;
 }
 
+/** A whole read of a session's variables. */
+export interface VariablesRead {
+  readonly records: VariableRecord[];
+  /** The revision of the reply whose names cover `name`, whether the read found it or not. */
+  revisionOf(name: string): number;
+}
+
+/** How often a history read starts over because its variable was defined again meanwhile, before it gives up. */
+const HISTORY_ATTEMPTS = 3;
+
 /**
- * Every record `ask` pages through (`after` the last name of the page before, `''` first), with the highest store
- * revision the pages reported.
+ * Every record `ask` answers: one request unpaged (`after` undefined), then, if that is too large, page after page
+ * (`after` the last name of the page before, `''` first).
  */
-export async function readVariablePages(
-  ask: (after: string) => Promise<Answer>,
-): Promise<{ records: VariableRecord[]; revision: number }> {
+export async function readVariablePages(ask: (after: string | undefined) => Promise<Answer>): Promise<VariablesRead> {
+  const whole = await unlessTooLarge(ask(undefined));
+  if (whole) {
+    if (!Array.isArray(whole.result)) throw malformed('var.list');
+    return { records: whole.result.map(decodeRecord), revisionOf: () => whole.revision };
+  }
   const records: VariableRecord[] = [];
-  let revision = 0;
+  /** Per page, the last name it covers (none for the last page) and its revision. */
+  const pages: { readonly last: string | undefined; readonly revision: number }[] = [];
   let after = '';
   for (;;) {
     const answer = await ask(after);
     const page = answer.result as { variables?: unknown; next?: unknown } | null;
-    if (!Array.isArray(page?.variables) || !movesOn(page.next, after, 'string'))
-      throw new InternalError('malformed var.list page from a tether node');
+    if (!Array.isArray(page?.variables) || !movesOn(page.next, after, 'string')) throw malformed('var.list');
     for (const record of page.variables as unknown[]) records.push(decodeRecord(record));
-    revision = Math.max(revision, answer.revision);
-    if (page.next === undefined) return { records, revision };
+    pages.push({ last: page.next as string | undefined, revision: answer.revision });
+    if (page.next === undefined) break;
     after = page.next as string;
+  }
+  return {
+    records,
+    revisionOf: (name) => pages.find((page) => page.last === undefined || name <= page.last)!.revision,
+  };
+}
+
+/**
+ * Every kept version of variable `name` that `ask` answers, decoded: one request unpaged (`after` undefined), then, if
+ * that is too large, page after page (`after` the last version of the page before, 0 first), all of one variable.
+ */
+export async function readHistoryPages(
+  name: string,
+  ask: (after: number | undefined) => Promise<unknown>,
+): Promise<VariableHistoryEntry[]> {
+  const whole = await unlessTooLarge(ask(undefined));
+  if (whole) return decodedEntries(whole as HistoryPage);
+  for (let attempt = 1; ; attempt++) {
+    const entries = await historyOfOneVariable(ask);
+    if (entries) return entries;
+    if (attempt === HISTORY_ATTEMPTS)
+      throw new InternalError(
+        `variable '${name}' was defined again ${HISTORY_ATTEMPTS} times while its history was read a page at a time`,
+      );
   }
 }
 
-/** Every kept version `ask` pages through (`after` the last version of the page before, 0 first), decoded. */
-export async function readHistoryPages(ask: (after: number) => Promise<unknown>): Promise<VariableHistoryEntry[]> {
+/** A page of history as a node sends it. */
+interface HistoryPage {
+  readonly type?: VariableType;
+  readonly id?: unknown;
+  readonly entries?: unknown;
+  readonly next?: unknown;
+}
+
+/** The pages of one history read; `undefined` when they turned out to be of two variables (defined again between). */
+async function historyOfOneVariable(
+  ask: (after: number) => Promise<unknown>,
+): Promise<VariableHistoryEntry[] | undefined> {
   const entries: VariableHistoryEntry[] = [];
+  let id: unknown;
   let after = 0;
   for (;;) {
-    const page = (await ask(after)) as { type?: VariableType; entries?: unknown; next?: unknown } | null;
-    if (!Array.isArray(page?.entries) || !movesOn(page.next, after, 'number'))
-      throw new InternalError('malformed var.history page from a tether node');
-    for (const entry of page.entries as VariableHistoryEntry[]) {
-      // Each entry with its own type: an import with `replace` may have changed the type since (a node that sends
-      // no entry type sends values of the current type).
-      const type = entry.type ?? (page.type as VariableType);
-      entries.push({ ...entry, type, value: decodeWireValue(type, entry.value) });
-    }
+    const page = (await ask(after)) as HistoryPage | null;
+    if (!page || !movesOn(page.next, after, 'number')) throw malformed('var.history');
+    if (after > 0 && page.id !== id) return undefined;
+    id = page.id;
+    entries.push(...decodedEntries(page));
     if (page.next === undefined) return entries;
     after = page.next as number;
+  }
+}
+
+/** The entries of a history page, each value decoded for its own type. */
+function decodedEntries(page: HistoryPage): VariableHistoryEntry[] {
+  if (!Array.isArray(page?.entries)) throw malformed('var.history');
+  return (page.entries as VariableHistoryEntry[]).map((entry) => {
+    // Each entry with its own type: an import with `replace` may have changed the type since (a node that sends
+    // no entry type sends values of the current type).
+    const type = entry.type ?? (page.type as VariableType);
+    return { ...entry, type, value: decodeWireValue(type, entry.value) };
+  });
+}
+
+/** What `answer` resolves to; `undefined` when it is refused as too large for one message. */
+async function unlessTooLarge<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) return undefined;
+    throw error;
   }
 }
 
 /** Whether `next` ends the paging (absent) or is a key of `kind` past `after`. */
 function movesOn(next: unknown, after: string | number, kind: 'string' | 'number'): boolean {
   return next === undefined || (typeof next === kind && (next as string | number) > after);
+}
+
+function malformed(operation: string): InternalError {
+  return new InternalError(`malformed ${operation} reply from a tether node`);
 }

@@ -44,7 +44,7 @@ import { SessionHandleScope, type ClientState } from './session-handle-scope.js'
 import type { VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
-import { readHistoryPages, readVariablePages } from './paged-reads.js';
+import { readHistoryPages, readVariablePages, type VariablesRead } from './paged-reads.js';
 import type { VariableOperation } from './operations.js';
 import { tagRequest } from './tagged-values.js';
 import { decodeRecord, decodeWireValue } from './wire.js';
@@ -200,8 +200,12 @@ export class RemoteSession implements SessionContext {
   async variableHistory(name: string, options: VariableHistoryOptions = {}): Promise<VariableHistoryEntry[]> {
     assertOptions(options, 'variableHistory');
     const { limit } = options;
-    const entries = await readHistoryPages((after) =>
-      this.#call('history', { name, after, ...(limit === undefined ? {} : { limit }) }),
+    const entries = await readHistoryPages(name, (after) =>
+      this.#call('history', {
+        name,
+        ...(after === undefined ? {} : { after }),
+        ...(limit === undefined ? {} : { limit }),
+      }),
     );
     // A version written between two pages moves the node's window of the newest `limit` on.
     return limit === undefined ? entries : entries.slice(-limit);
@@ -380,14 +384,22 @@ export class RemoteSession implements SessionContext {
   }
 
   /**
-   * The records matching `pattern`, with the highest store revision the replies reported (a watch's starting point):
-   * a page at a time, as many as fit in a reply each (see paged-reads.ts).
+   * The records matching `pattern`, each with the store revision its reply reported (a watch's starting point): in
+   * one reply, or a page at a time when they do not fit in one (see paged-reads.ts).
    */
-  async #list(pattern: string): Promise<{ records: VariableRecord[]; revision: number }> {
+  async #list(pattern: string): Promise<VariablesRead> {
     this.#scope.assertOpen();
     const subject = this.transport.subjects.variable(this.sessionId, 'list');
     return readVariablePages((after) =>
-      this.#heard(this.transport.requestWithRevision(subject, { pattern, after }, undefined, false, this.incarnation)),
+      this.#heard(
+        this.transport.requestWithRevision(
+          subject,
+          after === undefined ? { pattern } : { pattern, after },
+          undefined,
+          false,
+          this.incarnation,
+        ),
+      ),
     );
   }
 

@@ -47,7 +47,7 @@ import type { Unwatch, VariableChange, VariableListener, WatchVariablesOptions }
 import { changeFromRecord } from '../session/variable-reads.js';
 import { compileGlob } from '../variables/glob.js';
 import { isVariableName } from '../variables/names.js';
-import type { VariableRecord } from '../variables/types.js';
+import type { VariablesRead } from './paged-reads.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { VariableEvent } from './variable-events.js';
 import {
@@ -72,8 +72,8 @@ const RETRY_MAX_MS = 2000;
 
 /** What a remote watch reads through the nodes. */
 export interface WatchReads {
-  /** The records of the variables matching the glob, with the store revision the reply reported. */
-  list(pattern: string): Promise<{ readonly records: readonly VariableRecord[]; readonly revision: number }>;
+  /** The records of the variables matching the glob, with the store revision each reflects. */
+  list(pattern: string): Promise<VariablesRead>;
   /** The kept versions of one variable, oldest first. */
   readonly history: ReadHistory;
 }
@@ -226,10 +226,10 @@ export async function watchRemote(
   async function readSkipped(names: readonly string[]): Promise<void> {
     for (const name of names) {
       // A name is a glob that matches itself alone.
-      const { records, revision } = await reads.list(name);
+      const { records, revisionOf } = await reads.list(name);
       const position = known.get(name);
       const one = new Map(position ? [[name, position]] : []);
-      const changes = await catchUpChanges(one, records, revision, reads.history, [name]);
+      const changes = await catchUpChanges(one, records, revisionOf, reads.history, [name]);
       if (!active) return;
       for (const [each, now] of one) known.set(each, now);
       for (const change of changes) deliver(change);
@@ -250,8 +250,8 @@ export async function watchRemote(
       if (!full && skipped.size === 0) break;
       try {
         if (full) {
-          const { records, revision } = await reads.list(pattern);
-          const changes = await catchUpChanges(known, records, revision, reads.history, skipped);
+          const { records, revisionOf } = await reads.list(pattern);
+          const changes = await catchUpChanges(known, records, revisionOf, reads.history, skipped);
           if (!active) break;
           for (const change of changes) deliver(change);
           covered = dropsBefore;
@@ -290,9 +290,9 @@ export async function watchRemote(
   try {
     // Once the server has the subscription, every later change reaches it: the watch is live when this resolves.
     await transport.connection.flush();
-    const { records, revision } = await reads.list(pattern);
+    const { records, revisionOf } = await reads.list(pattern);
     for (const record of records) {
-      known.set(record.name, knownFromRecord(record, revision));
+      known.set(record.name, knownFromRecord(record, revisionOf(record.name)));
       if (options.includeInitial) {
         deliver(changeFromRecord(record));
       }

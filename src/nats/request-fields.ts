@@ -55,12 +55,12 @@ export function optionalString(body: RequestBody, field: string): string | undef
   return value;
 }
 
-/** An optional positive whole number (`undefined` when absent). */
-export function optionalCount(body: RequestBody, field: string): number | undefined {
+/** An optional whole number of at least `minimum` (`undefined` when absent). */
+export function optionalCount(body: RequestBody, field: string, minimum = 0): number | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
-    throw wrongType(field, 'a whole number ≥ 0', value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum)
+    throw wrongType(field, `a whole number ≥ ${minimum}`, value);
   return value;
 }
 

@@ -7,7 +7,7 @@
  * the session checks each name of a batch itself, so that a non-atomic batch gives an invalid name its own outcome.
  * @module
  */
-import { VariableNotFoundError } from '../errors.js';
+import { PayloadTooLargeError, VariableNotFoundError } from '../errors.js';
 import { assertNamesArray } from '../session/argument-checks.js';
 import type { Session } from '../session/session.js';
 import { encodeValue } from '../variables/codec.js';
@@ -15,7 +15,7 @@ import { assertVariableName } from '../variables/names.js';
 import { assertLockOwner } from '../variables/record.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import { fittedError } from './error-fit.js';
-import { fitPage } from './fitted-page.js';
+import { PAGE_OVERHEAD_BYTES, fitPage, type FittedPage } from './fitted-page.js';
 import type { VariableOperation } from './operations.js';
 import { pageRequestOf, type PagedList } from './session-page.js';
 import {
@@ -44,6 +44,22 @@ function assertVariableFields(body: RequestBody, allowed: readonly string[], ope
  * take together (see fitted-page.ts).
  */
 export type OperationHandler = (session: Session, body: RequestBody, pageBytes: number) => Promise<unknown>;
+
+/**
+ * Refuses a page whose one item is over the server's `max_payload` on its own (`what` names it): stored while the
+ * server took larger messages, it can be read by no request until it is written smaller. An item just under that
+ * goes out, and is refused by the reply's own size check if the envelope takes it over.
+ */
+function assertFitsAlone(session: Session, what: () => string, page: FittedPage<unknown>, pageBytes: number): void {
+  const limit = pageBytes + PAGE_OVERHEAD_BYTES;
+  if (page.oversized === undefined || page.oversized <= limit) return;
+  throw new PayloadTooLargeError(
+    `${what()} of session '${session.sessionId}'`,
+    page.oversized,
+    limit,
+    'it was stored while the server took larger messages, and no reply can carry it: write a smaller value or delete it',
+  );
+}
 
 /** `var.list` with `after` or `limit`: a page of the session's variables. */
 const VARIABLE_PAGE: PagedList = { operation: 'list', fields: ['pattern', 'tagged'], defaultLimit: Infinity };
@@ -137,6 +153,7 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     // Names are ASCII: comparing code units orders them by code point, as `after` is documented.
     const rest = after === undefined ? records : records.filter((record) => record.name > after);
     const page = fitPage(rest, encodeRecord, limit, pageBytes);
+    assertFitsAlone(session, () => `variable '${page.items[0]!.name}'`, page, pageBytes);
     return page.more ? { variables: page.items, next: page.items.at(-1)!.name } : { variables: page.items };
   },
 
@@ -197,23 +214,22 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async history(session, body, pageBytes) {
     assertVariableFields(body, ['name', 'limit', 'after'], 'history');
     const variable = name(body);
+    const limit = optionalCount(body, 'limit', 1);
     const after = optionalCount(body, 'after');
-    // `limit` goes to the session as it came, which refuses a bad one in the embedded API's words before reading.
-    const kept = await session.variableHistory(
-      variable,
-      body.limit === undefined ? {} : { limit: body.limit as number },
-    );
-    const { type } = await session.describeVariable(variable);
+    const { record, entries } = await session.recordHistory(variable, limit === undefined ? {} : { limit });
     // Each entry through the codec of its own type, which it carries: an import may have changed the type since.
     const encode = (entry: VariableHistoryEntry) => ({ ...entry, value: encodeValue(entry.type, entry.value) });
-    if (after === undefined) return { type, entries: kept.map(encode) };
+    if (after === undefined) return { type: record.type, entries: entries.map(encode) };
     const page = fitPage(
-      kept.filter((entry) => entry.version > after),
+      entries.filter((entry) => entry.version > after),
       encode,
       Infinity,
       pageBytes,
     );
-    return page.more ? { type, entries: page.items, next: page.items.at(-1)!.version } : { type, entries: page.items };
+    assertFitsAlone(session, () => `version ${page.items[0]!.version} of variable '${variable}'`, page, pageBytes);
+    // The variable's identity: a client reading pages notices one defined again between two of them.
+    const fields = { type: record.type, id: record.id, entries: page.items };
+    return page.more ? { ...fields, next: page.items.at(-1)!.version } : fields;
   },
 
   async rollback(session, body) {

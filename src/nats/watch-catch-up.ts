@@ -177,15 +177,16 @@ async function changesOf(
 
 /**
  * The changes that bring a listener that knows `known` to `records` (every watched variable, as a read answered
- * at reply revision `revision`): per variable in version order, variables by name. Updates `known` to match once
- * every variable is done: a pass that rejects (a history read to be tried again) leaves `known` as it was.
- * `also` names variables the read covered that may be in neither (an event's, read to repair it): each one the
- * read did not find is known from then on as absent at `revision`, so the events the read reflects are not news.
+ * at reply revision `revision`, or, read a page at a time, at the revision `revision(name)` of the page whose names
+ * cover each one): per variable in version order, variables by name. Updates `known` to match once every variable is
+ * done: a pass that rejects (a history read to be tried again) leaves `known` as it was. `also` names variables the
+ * read covered that may be in neither (an event's, read to repair it): each one the read did not find is known from
+ * then on as absent at its revision, so the events the read reflects are not news.
  */
 export async function catchUpChanges(
   known: Map<string, KnownVariable>,
   records: readonly VariableRecord[],
-  revision: number,
+  revisionOf: number | ((name: string) => number),
   history: ReadHistory,
   also: Iterable<string> = [],
 ): Promise<VariableChange[]> {
@@ -196,6 +197,7 @@ export async function catchUpChanges(
   for (const name of names) {
     const record = read.get(name);
     const last = known.get(name);
+    const revision = typeof revisionOf === 'number' ? revisionOf : revisionOf(name);
     // One history read at a time: after an outage, every watch of every client catches up at once.
     changes.push(...(await changesOf(name, last, record, history)));
     // A read never goes back on what was delivered (it carries the client's revision): kept as a safeguard.

@@ -6,9 +6,10 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { kindOf } from '../variables/failure.js';
+import { kindOf, show } from '../variables/failure.js';
+import { isPlainObject } from '../variables/json-value.js';
 import { assertVariableName } from '../variables/names.js';
-import { assertLockOwner, createVariableRecord } from '../variables/record.js';
+import { assertImportedObject, assertLockOwner, createVariableRecord } from '../variables/record.js';
 import type { VariableListener } from './session-context.js';
 
 /** Throws unless `listener` is a function: a watch must have someone to tell. */
@@ -32,8 +33,9 @@ export function assertUpdateFunction(name: string, fn: unknown): asserts fn is (
 
 /** Throws unless `values` is a plain object of name → value (not an array, not null). */
 export function assertValuesObject(values: unknown): asserts values is Readonly<Record<string, unknown>> {
-  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new ValidationError('setVariables takes an object of name → value');
+  // Plain only: a Map or a class instance would be written field by field here, and reach a node as no values at all.
+  if (!isPlainObject(values)) {
+    throw new ValidationError(`setVariables takes a plain object of name → value, got ${show(values)}`);
   }
 }
 
@@ -57,6 +59,7 @@ export function assertNamesArray(names: unknown): asserts names is readonly stri
 /** Throws unless `records` is an array (each record is checked as strictly as a definition where it is planned). */
 export function assertRecordsArray(records: unknown): asserts records is readonly unknown[] {
   if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
+  records.forEach((record, index) => assertImportedObject(record, index));
 }
 
 /**

@@ -196,10 +196,21 @@ export class Session implements SessionContext {
    * newest that many.
    */
   async variableHistory(name: string, options: VariableHistoryOptions = {}): Promise<VariableHistoryEntry[]> {
+    return (await this.recordHistory(name, options)).entries;
+  }
+
+  /**
+   * @internal {@link variableHistory} with the record whose versions it lists: a node paging a history tells its
+   * client which variable the pages are of, so that a variable defined again between two pages is noticed.
+   */
+  async recordHistory(
+    name: string,
+    options: VariableHistoryOptions = {},
+  ): Promise<{ record: VariableRecord; entries: VariableHistoryEntry[] }> {
     assertOptions(options, 'variableHistory');
     const record = await this.describeVariable(name);
     const entries = historyOf(record, await this.host.store.history(variableKey(this.sessionId, name)));
-    return options.limit === undefined ? entries : entries.slice(-options.limit);
+    return { record, entries: options.limit === undefined ? entries : entries.slice(-options.limit) };
   }
 
   /** Writes, as a new version, the value the variable held at `version`. */

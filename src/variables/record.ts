@@ -5,6 +5,7 @@
  */
 import { ValidationError, VariableLockedError } from '../errors.js';
 import { kindOf, show } from './failure.js';
+import { isPlainObject } from './json-value.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { validateConstraints } from './constraints.js';
 import { validateDefineOptions } from './define-options.js';
@@ -177,18 +178,27 @@ function assertProvenanceFields(source: Record<string, unknown>, name: string, p
 }
 
 /**
+ * Throws unless `raw`, record `index` of an import, is a plain object, as `exportVariables` makes them: a class
+ * instance would import here with its own fields and arrive at a node as no record at all (only plain data travels),
+ * so it is refused alike everywhere.
+ */
+export function assertImportedObject(raw: unknown, index: number): asserts raw is Record<string, unknown> {
+  if (isPlainObject(raw)) return;
+  throw new ValidationError(
+    `imported variable records[${index}] must be a plain object with name, type and value, got ${show(raw)}`,
+    { details: { index } },
+  );
+}
+
+/**
  * Rebuilds a fresh version-1 record from an exported one, checking it as strictly as a definition: the
  * importing session starts its own history, so version and times of the source are not carried over. `index` is
  * the record's position in the import, which a refusal names (with the record's name once it has one).
  */
 export function importRecord(raw: unknown, id: string, write: WriteAttribution, index = 0): VariableRecord {
   const position = `records[${index}]`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ValidationError(`imported variable ${position} must be an object with name, type and value`, {
-      details: { index },
-    });
-  }
-  const source = raw as Record<string, unknown>;
+  assertImportedObject(raw, index);
+  const source = raw;
   const unknown = Object.keys(source).filter((key) => !EXPORT_KEYS.has(key));
   if (unknown.length > 0) {
     throw new ValidationError(

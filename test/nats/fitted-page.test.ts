@@ -16,7 +16,12 @@ describe('fitPage', () => {
   });
 
   it('always takes one item, however large, so that paging goes on', () => {
-    expect(fitPage(['x'.repeat(100), 'y'], (s) => s, Infinity, 10)).toEqual({ items: ['x'.repeat(100)], more: true });
+    // Said, with its size ("x…x" is 102 bytes), for a reply that may not carry it.
+    expect(fitPage(['x'.repeat(100), 'y'], (s) => s, Infinity, 10)).toEqual({
+      items: ['x'.repeat(100)],
+      more: true,
+      oversized: 102,
+    });
     expect(fitPage([], (s: string) => s, Infinity, 10)).toEqual({ items: [], more: false });
   });
 

@@ -241,7 +241,9 @@ describe('payload limits', () => {
     expect(whole.body.error).toMatchObject({ code: 'payload_too_large', details: { operation: 'var.history' } });
     expect(whole.body.error.message).toContain('or for the newest versions with "limit"');
     const page = await rawReply(nc(), subject, JSON.stringify({ name: 'v0', after: 2 }));
-    expect(page.body.result).toMatchObject({ type: 'string', entries: [{ version: 3 }, { version: 4 }], next: 4 });
+    // Each page names the variable it is of, so a client notices one defined again between two pages.
+    const { id } = await session.describeVariable('v0');
+    expect(page.body.result).toMatchObject({ type: 'string', id, entries: [{ version: 3 }, { version: 4 }], next: 4 });
     const newestOnly = await rawReply(nc(), subject, JSON.stringify({ name: 'v0', limit: 1 }));
     expect(newestOnly.body.result.entries.map((entry: { version: number }) => entry.version)).toEqual([5]);
 
@@ -250,10 +252,11 @@ describe('payload limits', () => {
       code: 'validation_failed',
       message: "variableHistory option 'limit' must be a whole number ≥ 1, got number",
     });
-    const badLimit = await rawReply(nc(), subject, JSON.stringify({ name: 'v0', limit: 1.5 }));
+    const badLimit = await rawReply(nc(), subject, JSON.stringify({ name: 'v0', limit: 0 }));
     expect(badLimit.body.error).toMatchObject({
       code: 'validation_failed',
-      message: "variableHistory option 'limit' must be a whole number ≥ 1, got number",
+      message: "field 'limit' must be a whole number ≥ 1, got number",
+      details: { field: 'limit' },
     });
     const badAfter = await rawReply(nc(), subject, JSON.stringify({ name: 'v0', after: -1 }));
     expect(badAfter.body.error).toMatchObject({ code: 'validation_failed', details: { field: 'after' } });

@@ -1,5 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
+import { PayloadTooLargeError } from '../../src/index.js';
+import { readVariablePages } from '../../src/nats/paged-reads.js';
 import { HELD_MAX, watchRemote, type WatchReads } from '../../src/nats/remote-watch.js';
+import { encodeRecord } from '../../src/nats/wire.js';
 import type { ConnectionChange } from '../../src/nats/connection-options.js';
 import type { RemoteTransport } from '../../src/nats/remote-transport.js';
 import type { VariableEvent } from '../../src/nats/variable-events.js';
@@ -73,7 +76,7 @@ describe('remote watch, held events', () => {
         // The first catch-up read waits while the events pour in; it answers as of before them.
         if (listedAt.length === 2) await new Promise<void>((resolve) => (releaseCatchUpRead = resolve));
         const version = listedAt.length <= 2 ? 1 : last;
-        return { records: [record(version)], revision: 10 + version };
+        return { records: [record(version)], revisionOf: () => 10 + version };
       },
       history: async (name) => {
         historyReads.push(name);
@@ -126,10 +129,10 @@ describe('remote watch, an event that skips versions', () => {
     const reads: WatchReads = {
       list: async (pattern) => {
         lists.push({ pattern, revision: fake.revision });
-        if (lists.length === 1) return { records: [record(1)], revision: 11 };
+        if (lists.length === 1) return { records: [record(1)], revisionOf: () => 11 };
         // The repair's read waits while more events arrive; it answers as of version 5.
         await new Promise<void>((resolve) => (answer = resolve));
-        return { records: [record(5)], revision: 15 };
+        return { records: [record(5)], revisionOf: () => 15 };
       },
       history: async () => history(5),
     };
@@ -159,5 +162,51 @@ describe('remote watch, an event that skips versions', () => {
     // That variable alone, read at least as of the event that skipped.
     expect(lists[1]).toEqual({ pattern: 'x', revision: 14 });
     expect(fake.reported).toEqual([]);
+  });
+  it('takes a define made between two pages of a catch-up read as news, each name known at its own page', async () => {
+    const { transport, emit, change } = fakeTransport();
+    const at = (name: string, id: string, version: number, revision: number, deleted = false): VariableEvent => ({
+      ...event(version),
+      name,
+      id,
+      oldValue: null,
+      newValue: version,
+      revision,
+      ...(deleted ? { deleted: true } : {}),
+    });
+    let catchingUp = false;
+    const reads: WatchReads = {
+      list: () =>
+        readVariablePages(async (after) => {
+          if (!catchingUp)
+            return {
+              result: [integerRecord('a', 1, 1, 'a-1'), integerRecord('z', 1, 1, 'z-1')].map(encodeRecord),
+              revision: 10,
+            };
+          if (after === undefined)
+            throw new PayloadTooLargeError("reply to var.list of session 's'", 2_000_000, 1_048_576);
+          if (after === '') {
+            // Page 1 covers the names up to 'm' ('a', deleted, is not among them); 'a' is defined again right after.
+            setTimeout(() => emit(at('a', 'a-2', 1, 13)), 0);
+            return { result: { variables: [encodeRecord(integerRecord('m', 1, 1, 'm-1'))], next: 'm' }, revision: 12 };
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return { result: { variables: [encodeRecord(integerRecord('z', 1, 1, 'z-1'))] }, revision: 14 };
+        }),
+      history: async () => [],
+    };
+    const changes: VariableChange[] = [];
+    await watchRemote(transport, 's', undefined, '*', (c) => void changes.push(c), {}, reads);
+    emit(at('a', 'a-1', 2, 11, true));
+    catchingUp = true;
+    change('disconnected');
+    change('reconnected');
+    await vi.waitFor(() => expect(changes).toHaveLength(3));
+    expect(changes.map((c) => `${c.name} v${c.version}${c.deleted ? ' deleted' : ''}`)).toEqual([
+      'a v2 deleted',
+      'm v1',
+      // Defined again after page 1, which covers 'a' at revision 12: its define (revision 13) is news.
+      'a v1',
+    ]);
   });
 });

@@ -56,6 +56,14 @@ const setups: [string, (id: string) => Promise<AnySession>][] = [
   ],
 ];
 
+/** A class whose instances hold the fields a batch or an import takes, but are no plain objects. */
+class Values {
+  x = 4;
+  name = 'z';
+  type = 'integer';
+  value = 1;
+}
+
 /** Untyped access, to pass what a JavaScript caller could. */
 const loose = (session: AnySession): any => session;
 
@@ -82,6 +90,20 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
       [() => loose(session).listVariables(5), 'invalid glob pattern: must be a string, got number'],
       [() => loose(session).listVariables(null), 'invalid glob pattern: must be a string, got object'],
       [() => loose(session).watchVariables(5, listener), 'invalid glob pattern: must be a string, got number'],
+      // Only plain data travels: what is no plain object would be written here and arrive at a node as nothing.
+      [
+        () => loose(session).setVariables(new Values()),
+        'setVariables takes a plain object of name → value, got a Values',
+      ],
+      [
+        () => loose(session).setVariables(new Map([['x', 4]])),
+        'setVariables takes a plain object of name → value, got a Map',
+      ],
+      [() => loose(session).setVariables([4]), 'setVariables takes a plain object of name → value, got an array'],
+      [
+        () => loose(session).importVariables([{ name: 'y', type: 'integer', value: 1 }, new Values()]),
+        'imported variable records[1] must be a plain object with name, type and value, got a Values',
+      ],
     ];
     for (const [call, message] of refusals) {
       const error = await call().catch((e: unknown) => e);
@@ -90,6 +112,7 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
     }
     await session.setVariable('x', 2);
     expect(await session.describeVariable('x')).toMatchObject({ value: 2, version: 2 });
+    expect((await session.listVariables()).map((record) => record.name)).toEqual(['x']);
     expect(heard).toEqual([]);
   });
 
