@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallTimeoutError, Runtime, ValidationError, createLanguageModel } from '../src/index.js';
+import { CallTimeoutError, Runtime, ValidationError, connect, createLanguageModel } from '../src/index.js';
 import { OpenAIStub } from './support/openai-stub.js';
 
 const WAIT = 'a number of milliseconds over 0 and at most 2147483647, or Infinity for no limit';
@@ -21,6 +21,22 @@ describe('runtime options', () => {
         message: expect.stringMatching(/^Runtime\.start options must be an object, got (null|a string|an array)$/),
       });
     }
+  });
+
+  it('refuses an onError that is no function and an llm not built by createLanguageModel, before anything starts', async () => {
+    for (const [options, message] of [
+      [{ onError: 'log' }, "Runtime.start option 'onError' must be a function, got a string"],
+      [{ llm: {} }, 'llm must be a language model from createLanguageModel, got an object'],
+      [{ llm: 'openai' }, 'llm must be a language model from createLanguageModel, got "openai"'],
+    ] as const) {
+      const error = await Runtime.start(options as never).catch((e: unknown) => e);
+      expect(error, message).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'validation_failed', message });
+    }
+    await expect(connect({ servers: 'nats://127.0.0.1:1', onError: 5 as never })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: "connect option 'onError' must be a function, got a number",
+    });
   });
 
   it('refuses a duration it cannot keep, naming it and what it takes', async () => {

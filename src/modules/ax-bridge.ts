@@ -15,6 +15,7 @@ import type {
   AxStepContext,
 } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
+import { show } from '../variables/failure.js';
 import type { LanguageModel } from './language-model.js';
 import { BINDABLE_ATTRIBUTES, type ModuleParameters, type ModuleTool } from './module-types.js';
 import { toolFailure } from './provider-errors.js';
@@ -87,6 +88,17 @@ const services = new WeakMap<LanguageModel, AxAIService>();
 /** @internal Pairs a model with its Ax service; for this folder's factories only. */
 export function registerService(model: LanguageModel, service: AxAIService): void {
   services.set(model, service);
+}
+
+/**
+ * Throws `ValidationError` unless `model` was built by `createLanguageModel` (or `createEchoModel`): a runtime given
+ * anything else would start, and fail its first execution.
+ */
+export function assertLanguageModel(model: unknown): asserts model is LanguageModel {
+  if (typeof model === 'object' && model !== null && services.has(model as LanguageModel)) return;
+  throw new ValidationError(`llm must be a language model from createLanguageModel, got ${show(model)}`, {
+    details: { option: 'llm' },
+  });
 }
 
 /** @internal The Ax service behind a model; only module internals call this. */

@@ -56,6 +56,20 @@ export function assertModuleEventType(type: unknown): asserts type is ModuleEven
 }
 
 /**
+ * Throws `ValidationError` unless `listener` is a function: given to `on` or `onState`, anything else would throw at
+ * every event, far from the call that gave it.
+ */
+export function assertModuleListener(
+  listener: unknown,
+  method: 'on' | 'onState',
+): asserts listener is (...args: never[]) => unknown {
+  if (typeof listener === 'function') return;
+  throw new ValidationError(`${method}() needs a listener function, got ${kindOf(listener)}`, {
+    details: { field: 'listener' },
+  });
+}
+
+/**
  * One module event as `on` hands it out: the process's event, naming its session and module, as a remote handle's
  * listener hears the same event from NATS (which adds only `incarnation`, the life of the session there).
  */
@@ -235,6 +249,7 @@ export class ModuleHandle {
    */
   on<T extends ModuleEventType>(type: T, listener: ModuleEventListener<T>): () => void {
     assertModuleEventType(type);
+    assertModuleListener(listener, 'on');
     const added: EventListener = { type, listener };
     this.#listeners = [...this.#listeners, added];
     this.#listen();
@@ -259,6 +274,7 @@ export class ModuleHandle {
    * dead) has no state: the listener is never called, as a remote handle's is not, and its calls reject.
    */
   onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
+    assertModuleListener(listener, 'onState');
     // Its handle never has a process again (a module created again under the id gets a handle of its own): the
     // state last heard would be told as current, `executing` even, for a module that no longer is.
     if (!this.alive) return () => {};

@@ -54,7 +54,11 @@ export function assertConnectionSettings(
   assertReconnectPolicy(owner, settings.reconnect);
   if (settings.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', settings.connectTimeoutMs);
   const servers = typeof settings.servers === 'string' ? [settings.servers] : settings.servers;
-  if (!Array.isArray(servers)) return;
+  // nats.js takes none, or an empty one, for 127.0.0.1:4222: a server nobody named is no default to fall back on.
+  if (!Array.isArray(servers) || servers.length === 0 || !servers.every((url) => typeof url === 'string' && url !== ''))
+    throw new ValidationError(`${owner} needs servers: a server URL or a list of them, got ${show(settings.servers)}`, {
+      details: { field: 'servers', constraint: 'type' },
+    });
   for (const url of servers) {
     const scheme = typeof url === 'string' ? serverScheme(url) : undefined;
     if (scheme === undefined || SERVER_SCHEMES.has(scheme)) continue;

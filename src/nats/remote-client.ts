@@ -8,7 +8,7 @@ import { EVERY_SESSION } from '../errors.js';
 import { assertOptions, type SessionOptions } from '../session/options.js';
 import { assertTimerMs } from './timer-ms.js';
 import { assertSessionId } from '../variables/names.js';
-import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertFunctionOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import {
   CONNECTION_SETTING_KEYS,
   assertConnectionSettings,
@@ -139,6 +139,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 export async function connect(options: ConnectOptions): Promise<TetherClient> {
   assertOptionKeys(options, 'connect', CONNECT_KEYS);
   assertConnectionSettings('connect', options);
+  assertFunctionOption('connect', 'onError', options.onError);
   const subjects = createSubjects(options.prefix);
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Checked before connecting.

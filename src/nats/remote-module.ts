@@ -20,7 +20,7 @@ import {
 import { assertExecuteOptionKeys, assertInputsObject } from '../modules/execute-arguments.js';
 import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
-import { assertModuleEventType, type ModuleEventType } from '../modules/module-handle.js';
+import { assertModuleEventType, assertModuleListener, type ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { ModuleEvent } from './module-events.js';
 import { subscribeModuleEvents, type ModuleEventSubscription } from './module-event-subscription.js';
@@ -255,6 +255,7 @@ export class RemoteModuleHandle {
    */
   on<T extends ModuleEventType>(type: T, listener: RemoteModuleEventListener<T>): () => void {
     assertModuleEventType(type);
+    assertModuleListener(listener, 'on');
     // A stopped handle's module is gone (or, its session handle stopped, given up): there is nothing it could hear.
     if (this.#released()) return () => {};
     const subscription = this.#subscribe((event) => {
@@ -285,6 +286,7 @@ export class RemoteModuleHandle {
    * gone.
    */
   onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
+    assertModuleListener(listener, 'onState');
     if (this.#released()) return () => {};
     const follower = followModuleState((state, executionId) => this.#guard(() => listener(state, executionId)));
     const subscription = this.#subscribe((event) => {
@@ -310,7 +312,8 @@ export class RemoteModuleHandle {
 
   /**
    * Removes the module: its spec leaves the modules bucket (no node can wake it again) and every node stops its
-   * process; executions queued there are rejected. Stopping a module that is already gone does nothing. Once it
+   * process; executions queued there are rejected. Stopping a module that is already gone (with its session, deleted
+   * or expired, too) does nothing. Once it
    * resolves, this client's requests for the module get `ModuleNotFoundError` from every node, and this handle is
    * done, as an embedded handle of a stopped process is: its listeners hear nothing more, and its calls reject with
    * `ModuleNotFoundError` without a request, even once a module of the same id is created again (that one is
@@ -326,7 +329,8 @@ export class RemoteModuleHandle {
     try {
       await this.#call('stop', {});
     } catch (error) {
-      if (!(error instanceof ModuleNotFoundError)) throw error;
+      // Gone already, with its session too (deleted or expired): a stop has nothing left to do, as embedded.
+      if (!(error instanceof ModuleNotFoundError) && !isSessionGone(error)) throw error;
     }
     this.#stopped = true;
     for (const unsubscribe of this.#listeners) unsubscribe();

@@ -22,6 +22,7 @@ import { assertOptions, type SessionOptions } from '../session/options.js';
 import { WatchHub } from '../session/watch-hub.js';
 import { languageModelFromEnv, type LanguageModel } from '../modules/language-model.js';
 import { toolsByName } from '../modules/module-spec.js';
+import { assertLanguageModel } from '../modules/ax-bridge.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import { ModuleDirectory } from './module-directory.js';
 import { SessionTable } from './session-table.js';
@@ -31,7 +32,7 @@ import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import { durationMs } from '../runtime/duration-ms.js';
-import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertFunctionOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } from '../nats/session-page.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -406,6 +407,8 @@ function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptio
   assertOptionKeys(options, 'Runtime.start', RUNTIME_START_KEYS);
   const timings = options as Partial<Record<string, unknown>>;
   for (const [field, kind] of DURATIONS) if (timings[field] !== undefined) durationMs(field, timings[field], kind);
+  assertFunctionOption('Runtime.start', 'onError', timings.onError);
+  if (timings.llm !== undefined) assertLanguageModel(timings.llm);
 }
 
 /** The user's inspector and the NATS node's, as one (either may be absent). */

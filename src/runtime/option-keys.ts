@@ -45,3 +45,14 @@ function kindOfBag(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
 }
+
+/**
+ * Throws `ValidationError` naming `owner` and `option` unless the option, when given, is a function: a reporter or a
+ * listener of another kind would only fail when first called, far from the call that gave it.
+ */
+export function assertFunctionOption(owner: string, option: string, value: unknown): void {
+  if (value === undefined || typeof value === 'function') return;
+  throw new ValidationError(`${owner} option '${option}' must be a function, got ${kindOfBag(value)}`, {
+    details: { option, got: kindOfBag(value) },
+  });
+}

@@ -34,6 +34,27 @@ async function bothKinds(sessionId: string) {
 }
 
 describe('module handles alike, embedded and remote', () => {
+  it('stop without complaint once the session is gone, the module with it', async () => {
+    const { session, embedded, remote } = await bothKinds('gone');
+    await session.delete();
+    await expect(embedded.stop()).resolves.toBeUndefined();
+    await expect(remote.stop()).resolves.toBeUndefined();
+    await expect(remote.describe()).rejects.toMatchObject({ code: 'module_not_found' });
+  });
+
+  it('refuse a listener that is no function at the call, not at every later event', async () => {
+    const { embedded, remote } = await bothKinds('listeners');
+    for (const handle of [embedded, remote]) {
+      for (const [call, message] of [
+        [() => handle.on('module.result', 'x' as never), 'on() needs a listener function, got string'],
+        [() => handle.on('module.result', undefined as never), 'on() needs a listener function, got undefined'],
+        [() => handle.onState(5 as never), 'onState() needs a listener function, got number'],
+      ] as const) {
+        expect(call).toThrow(expect.objectContaining({ code: 'validation_failed', message }));
+      }
+    }
+  });
+
   it('name a timed-out execution alike: its session, module and execution', async () => {
     const { embedded, remote } = await bothKinds('slow');
     stub.delayMs = 1000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/index.js';
+import { Runtime, ValidationError } from '../../src/index.js';
 import { connect } from '../../src/nats/remote-client.js';
 
 // Nothing listens on port 1: a check that let `connect` try would fail as unreachable, not as validation.
@@ -39,5 +39,26 @@ describe('remote client options', () => {
         /^servers: '(http|ws):\/\/127\.0\.0\.1:1' is a (http|ws):\/\/ URL: use nats:\/\/, or tls:\/\/ to require TLS$/,
       );
     }
+  });
+  it('refuses servers that name no server, which nats.js would take for 127.0.0.1:4222, before connecting', async () => {
+    for (const [servers, got] of [
+      [undefined, 'undefined'],
+      ['', '""'],
+      [[], 'an array'],
+      [['nats://127.0.0.1:1', ''], 'an array'],
+      [4222, '4222'],
+    ] as const) {
+      const error = await connect({ servers } as never).catch((e: unknown) => e);
+      expect(error, String(servers)).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({
+        message: `connect needs servers: a server URL or a list of them, got ${got}`,
+        details: { field: 'servers', constraint: 'type' },
+      });
+    }
+    // A node checks its own the same way.
+    await expect(Runtime.start({ nats: { servers: [] } })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'nats needs servers: a server URL or a list of them, got an array',
+    });
   });
 });
