@@ -23,8 +23,11 @@ export interface ArgSpec {
   readonly name: string;
   readonly description: string;
   readonly optional?: boolean;
-  /** Any text, so it may start with a dash (`var set name -x`): given so, it reads as an unknown option. */
-  readonly anyText?: boolean;
+  /**
+   * May start with a dash (a value, `var set name -x`; a session or module id, `-abc`): given so, it reads as an
+   * unknown option, whose refusal then says to give it after `--`.
+   */
+  readonly mayStartWithDash?: boolean;
 }
 
 /** The value type parseArgs gives an option. */
@@ -118,14 +121,14 @@ function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record
  * Node's parseArgs message on one line. Its first sentence names the option; the advice after it is about `--`
  * positionals and dropped, except for a value starting with a dash (`--reason -x`), where the advice is the fix.
  * An unknown long option that is a typo of one of `names` (the command's options) is told which one it may mean; an
- * unknown short one, given to a command with an argument of `anyText`, is most likely that argument
+ * unknown short one, given to a command with an argument of `mayStartWithDash`, is most likely that argument
  * (`var set name -x`), and is told how to give it.
  */
 function parseErrorMessage(
   error: unknown,
   argv: readonly string[],
   names: readonly string[],
-  anyText: boolean,
+  mayStartWithDash: boolean,
 ): string {
   const text = error instanceof Error ? error.message : String(error);
   const first = text.split(/\n|\. To specify/)[0] ?? text;
@@ -135,7 +138,7 @@ function parseErrorMessage(
   const letter = /^Unknown option '(-[^-'])'/.exec(first)?.[1];
   // parseArgs names the first letter of `-abc` only: the word is the one typed.
   const typed = letter === undefined ? undefined : argv.find((arg) => arg.startsWith(letter) && arg !== '--');
-  if (typed !== undefined && anyText)
+  if (typed !== undefined && mayStartWithDash)
     return `Unknown option '${typed}': an argument starting with a dash goes after '--', as in '-- ${typed}'`;
   const hint = /^To specify an option argument starting with a dash use '(--[^=']+)=-XYZ'/m.exec(text);
   if (!hint?.[1]) return first;
@@ -175,7 +178,7 @@ export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
         error,
         argv,
         Object.keys(options),
-        spec.args.some((arg) => arg.anyText),
+        spec.args.some((arg) => arg.mayStartWithDash === true),
       ),
       spec.path,
     );

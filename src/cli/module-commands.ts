@@ -21,7 +21,7 @@ const COMMON = { ...CLIENT_OPTIONS, ...SESSION_OPTION } as const;
 const create = defineCommand({
   path: ['module', 'create'],
   summary: 'start a module process whose parameters are bound to session variables',
-  args: [{ name: 'id', description: 'the module id (letters, digits, _ and -)' }],
+  args: [{ name: 'id', description: 'the module id (letters, digits, _ and -)', mayStartWithDash: true }],
   options: {
     ...COMMON,
     type: {
@@ -115,7 +115,7 @@ const call = defineCommand({
     'variable the execution used. --input values are strings; use --inputs for other types. --timeout bounds the whole',
     'call: finding the module and the execution share it.',
   ],
-  args: [{ name: 'id', description: 'the module id' }],
+  args: [{ name: 'id', description: 'the module id', mayStartWithDash: true }],
   options: {
     ...COMMON,
     // Not the requests' 5 s: an execution waits as long as its node lets it run.
@@ -223,7 +223,7 @@ const stop = defineCommand({
     'queued for it are refused. Requests for it then get module_not_found, as does stopping a module that does not',
     'exist (exit 1). The id is free for a new module.',
   ],
-  args: [{ name: 'id', description: 'the module id' }],
+  args: [{ name: 'id', description: 'the module id', mayStartWithDash: true }],
   options: { ...COMMON },
   examples: ['tether module stop qa -s chat-1'],
   async run({ values, args }, io) {

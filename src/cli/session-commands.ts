@@ -17,7 +17,7 @@ const remove = defineCommand({
     'Requests on it then get session_not_found; opening the id again starts an empty session.',
     'A session that does not exist is session_not_found (exit 1), and nothing changes.',
   ],
-  args: [{ name: 'id', description: 'the session id' }],
+  args: [{ name: 'id', description: 'the session id', mayStartWithDash: true }],
   options: { ...CLIENT_OPTIONS },
   examples: ['tether session delete chat-1'],
   async run({ values, args }, io) {

@@ -46,7 +46,7 @@ const define = defineCommand({
   args: [
     { name: 'name', description: 'the variable name (a letter or _, then letters, digits, _ and -)' },
     { name: 'type', description: 'float, integer, string, boolean, choice, module, embedding, tensor, json or list' },
-    { name: 'value', description: VALUE_HELP, anyText: true },
+    { name: 'value', description: VALUE_HELP, mayStartWithDash: true },
   ],
   options: {
     ...COMMON,
@@ -110,7 +110,7 @@ const set = defineCommand({
   summary: 'write a new value (validated against the type and constraints)',
   args: [
     { name: 'name', description: 'the variable name' },
-    { name: 'value', description: VALUE_HELP, anyText: true },
+    { name: 'value', description: VALUE_HELP, mayStartWithDash: true },
   ],
   options: {
     ...COMMON,

@@ -22,8 +22,8 @@ export interface FittedPage<T> {
 
 /**
  * The first of `items` as `encode` makes them JSON-ready, at most `limit`, whose JSON array takes at most `budget`
- * bytes; always at least one, so that paging goes on (one item too large alone is the reply's to refuse, as an
- * unpaged reply is). Only the items taken, and the one that did not fit, are encoded.
+ * bytes; always at least one, so that paging goes on (one too large alone comes with its size as `oversized`, for
+ * the caller to refuse). Only the items taken, and the one that did not fit, are encoded.
  * @example
  * fitPage(['aa', 'bb', 'cc'], (s) => s, Infinity, 12) // { items: ['aa', 'bb'], more: true }: ["aa","bb"] is 11 bytes
  */

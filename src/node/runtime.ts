@@ -408,7 +408,8 @@ function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptio
   const timings = options as Partial<Record<string, unknown>>;
   for (const [field, kind] of DURATIONS) if (timings[field] !== undefined) durationMs(field, timings[field], kind);
   assertFunctionOption('Runtime.start', 'onError', timings.onError);
-  if (timings.llm !== undefined) assertLanguageModel(timings.llm);
+  // `null` is as absent, as the runtime reads it (`??`): the model the environment names.
+  if (timings.llm !== undefined && timings.llm !== null) assertLanguageModel(timings.llm);
 }
 
 /** The user's inspector and the NATS node's, as one (either may be absent). */

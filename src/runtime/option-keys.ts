@@ -51,7 +51,8 @@ function kindOfBag(value: unknown): string {
  * listener of another kind would only fail when first called, far from the call that gave it.
  */
 export function assertFunctionOption(owner: string, option: string, value: unknown): void {
-  if (value === undefined || typeof value === 'function') return;
+  // `null` is as absent, as the runtime reads it (`??`).
+  if (value === undefined || value === null || typeof value === 'function') return;
   throw new ValidationError(`${owner} option '${option}' must be a function, got ${kindOfBag(value)}`, {
     details: { option, got: kindOfBag(value) },
   });

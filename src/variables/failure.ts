@@ -69,7 +69,8 @@ function describeObject(value: object): string {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto === null || proto === Object.prototype) return 'an object';
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a custom prototype';
+  if (typeof name !== 'string' || name === '') return 'an object with a custom prototype';
+  return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** Items a message lists at most; a list of 20,000 choices is in the error's details, whole. */
