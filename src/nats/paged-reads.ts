@@ -10,7 +10,7 @@
  * name the variable they are of (`id`): one defined again between two pages is read again from the start.
  * @module
  */
-import { InternalError, PayloadTooLargeError } from '../errors.js';
+import { InternalError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
 import { decodeRecord, decodeWireValue } from './wire.js';
@@ -37,7 +37,7 @@ const HISTORY_ATTEMPTS = 3;
  */
 export async function readVariablePages(ask: (after: string | undefined) => Promise<Answer>): Promise<VariablesRead> {
   const whole = await unlessTooLarge(ask(undefined));
-  if (whole) {
+  if (!(whole instanceof PayloadTooLargeError)) {
     if (!Array.isArray(whole.result)) throw malformed('var.list');
     return { records: whole.result.map(decodeRecord), revisionOf: () => whole.revision };
   }
@@ -46,7 +46,7 @@ export async function readVariablePages(ask: (after: string | undefined) => Prom
   const pages: { readonly last: string | undefined; readonly revision: number }[] = [];
   let after = '';
   for (;;) {
-    const answer = await ask(after);
+    const answer = await (after === '' ? firstPage(ask(after), whole) : ask(after));
     const page = answer.result as { variables?: unknown; next?: unknown } | null;
     if (!Array.isArray(page?.variables) || !movesOn(page.next, after, 'string')) throw malformed('var.list');
     for (const record of page.variables as unknown[]) records.push(decodeRecord(record));
@@ -69,9 +69,9 @@ export async function readHistoryPages(
   ask: (after: number | undefined) => Promise<unknown>,
 ): Promise<VariableHistoryEntry[]> {
   const whole = await unlessTooLarge(ask(undefined));
-  if (whole) return decodedEntries(whole as HistoryPage);
+  if (!(whole instanceof PayloadTooLargeError)) return decodedEntries(whole as HistoryPage);
   for (let attempt = 1; ; attempt++) {
-    const entries = await historyOfOneVariable(ask);
+    const entries = await historyOfOneVariable((after) => (after === 0 ? firstPage(ask(after), whole) : ask(after)));
     if (entries) return entries;
     if (attempt === HISTORY_ATTEMPTS)
       throw new InternalError(
@@ -117,12 +117,26 @@ function decodedEntries(page: HistoryPage): VariableHistoryEntry[] {
   });
 }
 
-/** What `answer` resolves to; `undefined` when it is refused as too large for one message. */
-async function unlessTooLarge<T>(answer: Promise<T>): Promise<T | undefined> {
+/** What `answer` resolves to; the refusal when it is refused as too large for one message. */
+async function unlessTooLarge<T>(answer: Promise<T>): Promise<T | PayloadTooLargeError> {
   try {
     return await answer;
   } catch (error) {
-    if (error instanceof PayloadTooLargeError) return undefined;
+    if (error instanceof PayloadTooLargeError) return error;
+    throw error;
+  }
+}
+
+/**
+ * `page`, the first page asked for after `tooLarge`; a node of a version that does not page refuses the `after` field,
+ * and its caller hears that the answer was too large, which is what stands in its way.
+ */
+async function firstPage<T>(page: Promise<T>, tooLarge: PayloadTooLargeError): Promise<T> {
+  try {
+    return await page;
+  } catch (error) {
+    const unknown = (error as { details?: { unknown?: unknown } }).details?.unknown;
+    if (error instanceof ValidationError && Array.isArray(unknown) && unknown.includes('after')) throw tooLarge;
     throw error;
   }
 }

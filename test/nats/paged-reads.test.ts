@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InternalError, PayloadTooLargeError } from '../../src/index.js';
+import { InternalError, PayloadTooLargeError, ValidationError } from '../../src/index.js';
 import { readHistoryPages, readVariablePages } from '../../src/nats/paged-reads.js';
 
 const record = (name: string) => ({
@@ -94,6 +94,23 @@ describe('paged reads', () => {
         return { type: 'float', id: `v${generation}`, entries: [entry(after + 1)], next: after + 1 };
       }),
     ).rejects.toThrow("variable 't' was defined again 3 times while its history was read a page at a time");
+  });
+
+  it('says the answer is too large when the node is of a version that does not page (it refuses after)', async () => {
+    const refusal = tooLarge();
+    const unpaging = new ValidationError('list got unknown field after; accepted: pattern, tagged', {
+      details: { operation: 'list', unknown: ['after'], accepted: ['pattern', 'tagged'] },
+    });
+    await expect(
+      readVariablePages(async (after) => {
+        throw after === undefined ? refusal : unpaging;
+      }),
+    ).rejects.toBe(refusal);
+    await expect(
+      readHistoryPages('t', async (after) => {
+        throw after === undefined ? refusal : unpaging;
+      }),
+    ).rejects.toBe(refusal);
   });
 
   it('passes on any other failure of the first request, and refuses a page whose next does not move on', async () => {
