@@ -199,16 +199,27 @@ function assertTools(tools: unknown): void {
     throw new ValidationError('module spec tools must be a list of tool names (or, embedded, tool objects)', {
       details: { field: 'tools', got: show(tools) },
     });
+  const names = new Set<string>();
   for (const [index, tool] of tools.entries()) {
-    if (typeof tool === 'string' && tool !== '') continue;
     const candidate = tool as Partial<ModuleTool> | null;
-    if (
-      typeof candidate === 'object' &&
-      candidate !== null &&
-      typeof candidate.name === 'string' &&
-      typeof candidate.func === 'function'
-    )
+    const name =
+      typeof tool === 'string' && tool !== ''
+        ? tool
+        : typeof candidate === 'object' &&
+            candidate !== null &&
+            typeof candidate.name === 'string' &&
+            typeof candidate.func === 'function'
+          ? candidate.name
+          : undefined;
+    // Two tools of one name: the model could call only one of them, and which one is Ax's choice.
+    if (name !== undefined && names.has(name))
+      throw new ValidationError(`module spec tools: '${name}' is given twice`, {
+        details: { field: `tools[${index}]`, tool: name },
+      });
+    if (name !== undefined) {
+      names.add(name);
       continue;
+    }
     throw new ValidationError(
       `module spec tools: ${show(tool)} is neither a tool name nor a tool with a name and a func`,
       { details: { field: `tools[${index}]`, got: show(tool) } },

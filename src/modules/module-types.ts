@@ -133,6 +133,8 @@ function parameterProblem(attribute: BindableAttribute, value: unknown): string 
   if (attribute === 'thinkingTokenBudget') {
     return THINKING_BUDGETS.includes(value as ThinkingBudget) ? undefined : `one of ${THINKING_BUDGETS.join(', ')}`;
   }
+  // An empty model name is no model: the provider would refuse every execution for it.
+  if (attribute === 'model') return typeof value === 'string' && value !== '' ? undefined : 'a model name';
   return typeof value === 'string' ? undefined : 'a string';
 }
 

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError, parseWireSpec } from '../../src/index.js';
 import { useStubbedSession } from '../support/stubbed-session.js';
+import { text } from '../support/openai-stub.js';
 
 const { stub, session } = useStubbedSession('bindings');
 
@@ -40,6 +41,20 @@ describe('a module spec binding', () => {
       expect((error as ValidationError).message).toMatch(message);
     }
     expect(await session().modules()).toEqual([]);
+  });
+
+  it('keeps sending the last good model when its variable is set to an empty name, and says so', async () => {
+    stub().fallback = () => text('Answer: ok');
+    await session().defineVariable('mdl', 'string', 'gpt-4o');
+    const qa = await session().module('m', { ...base, bindings: { model: 'mdl' } });
+    await qa.execute({ question: 'q' });
+    await session().setVariable('mdl', '');
+    const held = await qa.execute({ question: 'q' });
+    expect(held.syncFailed).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('attribute \'model\' needs a model name, got ""'),
+    });
+    expect(stub().chatRequests.map((request) => request.body.model)).toEqual(['gpt-4o', 'gpt-4o']);
   });
 
   it('sends the temperature a correct binding reads', async () => {
@@ -120,6 +135,16 @@ describe('a module spec binding', () => {
         { field: 'tools[1]', got: '5' },
       ],
       [{ signature: base.signature, typeVariable: 'no such name' }, { field: 'typeVariable' }],
+      // The model could call only one of two tools of one name.
+      [
+        { ...base, tools: ['search', 'search'] },
+        { field: 'tools[1]', tool: 'search' },
+      ],
+      // No model is called ''.
+      [
+        { ...base, model: '' },
+        { field: 'model', expected: 'a model name' },
+      ],
     ];
     for (const [spec, details] of cases) {
       const error = await session()
