@@ -95,7 +95,7 @@ export interface ModuleHandleDeps {
 }
 
 /** Tells what is wrong with an execution's inputs for the module's program, or `undefined` when nothing is. */
-export type InputCheck = (inputs: Readonly<Record<string, unknown>>) => Error | undefined;
+export type InputCheck = (inputs: Readonly<Record<string, unknown>>) => Error | undefined | Promise<Error | undefined>;
 
 /** What the runtime that made a handle adds to it. */
 export interface ModuleHandleHooks {
@@ -203,7 +203,9 @@ export class ModuleHandle {
     const process = this.hooks.wake();
     // Refused here, not in the mailbox: a caller's mistake neither waits behind other executions nor counts as a
     // failed execution of the module.
-    const invalid = this.hooks.checkInputs?.(inputs);
+    let invalid = this.hooks.checkInputs?.(inputs);
+    // A promise only for a module with a type variable, which reads it: no microtask for any other.
+    if (invalid instanceof Promise) invalid = await invalid;
     if (invalid) throw invalid;
     const executionId = randomUUID();
     const reason = (): string => String(signal?.reason ?? 'aborted');

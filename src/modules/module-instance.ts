@@ -20,6 +20,7 @@ import type { ModuleNeed } from './programs.js';
 import { bindingStateOf, checkBoundValue } from './binding-state.js';
 import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec } from './module-spec.js';
 import { inputProblem, type ModuleOptions } from './program-module.js';
+import { probeInputCheck, type ExecuteInputCheck } from './input-probe.js';
 import type { LanguageModel } from './language-model.js';
 import { checkBindableAttribute, type ModuleTool } from './module-types.js';
 import { namingModule } from './provider-errors.js';
@@ -51,6 +52,8 @@ export class ModuleInstance {
   #asleep: Readonly<Record<string, VersionedValue>> | undefined;
   /** The type variable's version at the last sync, for provenance. */
   #typeVersion: number | undefined;
+  /** Input checks of other types than the program's (see {@link inputProblemNow}), by type. */
+  readonly #probes = new Map<RegisteredModule, ExecuteInputCheck>();
   /**
    * Whether an execution's deltas have a listener (set by the module's entry from its handle's listeners); without
    * one the program does not stream. Streaming is not free of effects: Ax's streamed parsing can take a label the
@@ -191,6 +194,37 @@ export class ModuleInstance {
    */
   inputProblem(inputs: Readonly<Record<string, unknown>>): ValidationError | undefined {
     return inputProblem(this.#program(), inputs);
+  }
+
+  /**
+   * {@link inputProblem} for the program an execution queued now will run: a module whose type variable names another
+   * type than its program's swaps to it at the execution's sync, and takes that type's inputs. Without a type variable,
+   * at once, with no read.
+   */
+  inputProblemNow(
+    inputs: Readonly<Record<string, unknown>>,
+  ): ValidationError | undefined | Promise<ValidationError | undefined> {
+    if (this.spec.typeVariable === undefined) return this.inputProblem(inputs);
+    return this.#typeNamedNow().then((entry) =>
+      entry === undefined || entry === this.#entry ? this.inputProblem(inputs) : this.#probeOf(entry)(inputs),
+    );
+  }
+
+  /** The type the type variable names now; `undefined` when it names none (the execution's sync says why). */
+  async #typeNamedNow(): Promise<RegisteredModule | undefined> {
+    try {
+      const read = await this.session.readVariables([this.spec.typeVariable!]);
+      return typeIn(this.session, this.spec, read, this.registry).entry;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The input check of type `entry` for this module's signature, built once per type. */
+  #probeOf(entry: RegisteredModule): ExecuteInputCheck {
+    let probe = this.#probes.get(entry);
+    if (!probe) this.#probes.set(entry, (probe = probeInputCheck(entry.moduleClass, this.spec.signature)));
+    return probe;
   }
 
   /**

@@ -11,44 +11,21 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { createEchoModel } from '../modules/language-model.js';
+import { probeInputCheck, type ExecuteInputCheck } from '../modules/input-probe.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
-import type { ModuleTool } from '../modules/module-types.js';
-import { inputProblem, type ProgramModule } from '../modules/program-module.js';
 
-/** What is wrong with an execution's inputs, or `undefined`: the embedded module's own check of its signature. */
-export type ExecuteInputCheck = (inputs: Readonly<Record<string, unknown>>) => ValidationError | undefined;
-
-/** Stands in for the tools and the reward a probe's type cannot be built without; never called. */
-const PROBE_TOOL: ModuleTool = { name: 'probe', description: 'never called', func: () => undefined };
-const PROBE_OPTIONS = { tools: [PROBE_TOOL], reward: () => 0 } as const;
+export type { ExecuteInputCheck } from '../modules/input-probe.js';
 
 /**
- * The input check a module of `type` and `signature` runs embedded: the program of that type built from that
- * signature (never run), whose `inputProblem` is the one the embedded module calls before queueing an execution.
- * The program is built at the first check, as most handles never see an input that is not exact JSON; `undefined`
- * when the client cannot tell the module's program (a type it does not know: one registered on the nodes only),
- * and a check that finds nothing when it cannot build it.
+ * The input check a module of `type` and `signature` runs embedded (see input-probe.ts); `undefined` when the client
+ * cannot tell the module's program (a type it does not know: one registered on the nodes only).
  * @example
  * const check = executeInputCheck('Predict', 'question:string -> answer:string');
  * check?.({ question: new Date() }); // ValidationError "input field 'question' must be a string, got a Date"
  */
 export function executeInputCheck(type: unknown, signature: unknown): ExecuteInputCheck | undefined {
   if (typeof type !== 'string' || typeof signature !== 'string' || !defaultModuleRegistry.has(type)) return undefined;
-  let program: ProgramModule | null | undefined;
-  const build = (): ProgramModule | null => {
-    try {
-      const { moduleClass } = defaultModuleRegistry.resolve(type);
-      return new moduleClass(signature, { ...PROBE_OPTIONS, llm: createEchoModel() });
-    } catch {
-      // A signature the node will refuse anyway: the node then judges the inputs alone.
-      return null;
-    }
-  };
-  return (inputs) => {
-    program ??= build();
-    return program === null ? undefined : inputProblem(program, inputs);
-  };
+  return probeInputCheck(defaultModuleRegistry.resolve(type).moduleClass, signature);
 }
 
 /**

@@ -126,7 +126,7 @@ export class ModuleEntry implements ModuleHandleHooks {
   async execute(inputs: Readonly<Record<string, unknown>>, options: HostExecuteOptions): Promise<ExecutionResult> {
     const process = this.wake();
     // Before the mailbox, as for an embedded execute (see ModuleHandle.execute).
-    const invalid = this.instance.inputProblem(inputs);
+    const invalid = await this.instance.inputProblemNow(inputs);
     if (invalid) throw invalid;
     const { executionId } = options;
     const { processes, executionTimeoutMs } = this.host.deps;
@@ -164,8 +164,8 @@ export class ModuleEntry implements ModuleHandleHooks {
     if (this.#process) this.host.idle.touch(this, this.host.deps.hibernateAfterMs);
   }
 
-  checkInputs(inputs: Readonly<Record<string, unknown>>): Error | undefined {
-    return this.instance.inputProblem(inputs);
+  checkInputs(inputs: Readonly<Record<string, unknown>>): Error | undefined | Promise<Error | undefined> {
+    return this.instance.inputProblemNow(inputs);
   }
 
   stop(): Promise<void> {

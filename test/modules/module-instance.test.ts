@@ -27,6 +27,24 @@ async function typedModule(session: Session, calls: unknown[][]) {
 }
 
 describe('module instance', () => {
+  it('checks inputs against the type its type variable names now, which the execution swaps to first', () =>
+    withSession(async (session, stub) => {
+      stub.fallback = () => text('Reasoning: r\nAnswer: ok');
+      const qa = await typedModule(session, []);
+      // ChainOfThoughtWithHint takes a hint, Predict does not: the execution that swaps to it may give one.
+      await session.setVariable('kind', 'ChainOfThoughtWithHint');
+      const hinted = await qa.execute({ question: 'q', hint: 'h' });
+      expect(hinted).toMatchObject({ moduleType: 'ChainOfThoughtWithHint', output: { answer: 'ok' } });
+      // Back to Predict: a hint is refused before the execution is queued, as for a Predict module.
+      await session.setVariable('kind', 'Predict');
+      await expect(qa.execute({ question: 'q', hint: 'h' })).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining("'hint'"),
+      });
+      expect((await qa.describe()).failed).toBe(0);
+      expect(await qa.execute({ question: 'q' })).toMatchObject({ moduleType: 'Predict' });
+    }));
+
   for (const [refused, code, named] of [
     ['Bogus', 'unknown_module', "Unknown module type 'Bogus' (held by variable 'kind')"],
     ['ReAct', 'validation_failed', "module type 'ReAct' held by variable 'kind' needs at least one tool"],

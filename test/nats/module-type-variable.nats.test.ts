@@ -44,4 +44,16 @@ describe('module type variable over NATS', () => {
       });
     }
   });
+  it("takes the inputs of the type the variable names now, over the wire too (ChainOfThoughtWithHint's hint)", async () => {
+    await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+    const session = await (await fx().client()).session('hinted');
+    await session.defineVariable('kind', 'module', 'Predict');
+    const qa = await session.module('qa', { typeVariable: 'kind', signature: 'question:string -> answer:string' });
+    await qa.execute({ question: 'q' });
+    await session.setVariable('kind', 'ChainOfThoughtWithHint');
+    expect((await qa.execute({ question: 'q', hint: 'h' })).moduleType).toBe('ChainOfThoughtWithHint');
+    await session.setVariable('kind', 'Predict');
+    await expect(qa.execute({ question: 'q', hint: 'h' })).rejects.toMatchObject({ code: 'validation_failed' });
+    expect(await qa.describe()).toMatchObject({ moduleType: 'ChainOfThoughtWithHint', failed: 0 });
+  });
 });
