@@ -227,6 +227,8 @@ export class AxProgramRunner {
     };
     return forwarded.then(
       (result) => {
+        // Before the result: a listener hears each field whole, then the execution's end.
+        if (pooled) this.#pool.finishDeltas(pooled, result);
         settle();
         return finish(this.#outcome(result, llm.provider));
       },

@@ -18,8 +18,8 @@ export interface Pooled {
   instruction: string | undefined;
   /** The listener of the execution holding this generator, if it wants deltas. */
   onDelta: DeltaListener | undefined;
-  /** Characters of each field already passed on, so only the new ones go out. */
-  readonly streamed: Map<string, number>;
+  /** The text of each field already passed on, so only the new characters go out. */
+  readonly streamed: Map<string, string>;
   /** Whether its text fields have streaming processors (which cost ~10 µs per forward even unused). */
   readonly streams: boolean;
   /** Executions since Ax's usage records (one per call, never read here) were last cleared. */
@@ -69,13 +69,31 @@ export class GeneratorPool {
         if (!listener) return undefined;
         // Ax trims the final value; trimming the start here makes the deltas add up to it.
         const text = raw.trimStart();
-        // A shorter text means Ax started the field again (a retry): pass it on from its start.
-        const sent = pooled.streamed.get(field.name) ?? 0;
-        const from = text.length < sent ? 0 : sent;
+        // A text that does not go on from what was sent means Ax started the field again (a retry): from its start.
+        const sent = pooled.streamed.get(field.name) ?? '';
+        const from = text.startsWith(sent) ? sent.length : 0;
         if (text.length > from) listener(field.name, text.slice(from));
-        pooled.streamed.set(field.name, text.length);
+        pooled.streamed.set(field.name, text);
         return undefined;
       });
+    }
+  }
+
+  /**
+   * Passes on what the final value of each streamed text field adds to the deltas sent: Ax hands a processor the
+   * text it has parsed so far, and a field's last characters can come in the chunk that also opens the next field,
+   * after which the processor is not called for it again. So each field's deltas add up to its value in `output`.
+   */
+  finishDeltas(pooled: Pooled, output: Readonly<Record<string, unknown>>): void {
+    const listener = pooled.onDelta;
+    if (!listener || !pooled.streams) return;
+    for (const field of this.#signature.getOutputFields()) {
+      const value = output[field.name];
+      if (typeof value !== 'string') continue;
+      const sent = pooled.streamed.get(field.name) ?? '';
+      const from = value.startsWith(sent) ? sent.length : 0;
+      if (value.length > from) listener(field.name, value.slice(from));
+      pooled.streamed.set(field.name, value);
     }
   }
 

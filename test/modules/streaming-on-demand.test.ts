@@ -27,4 +27,18 @@ describe('streaming a module execution', () => {
     expect((await qa.execute({ question: 'two' })).output).toEqual({ answer: 'whole' });
     expect(stub().chatRequests.map((request) => request.body.stream === true)).toEqual([true, false]);
   });
+  it("streams every field whole: a field's end that comes with the next field's label is passed on too", async () => {
+    const qa = await session().module('qa', {
+      ...spec,
+      signature: 'question:string -> answer:string, confidence:string',
+    });
+    const deltas: Record<string, string> = {};
+    qa.on('module.delta', (event) => void (deltas[event.field] = (deltas[event.field] ?? '') + event.delta));
+    // The stub streams a reply in two chunks: the first ends inside the answer, the second holds its end and the
+    // confidence's label and value.
+    stub().reply(text('Answer: Paris is the capital of France\nConfidence: high'));
+    const { output } = await qa.execute({ question: 'q' });
+    expect(output).toEqual({ answer: 'Paris is the capital of France', confidence: 'high' });
+    expect(deltas).toEqual(output);
+  });
 });
