@@ -205,7 +205,11 @@ export class AxProgramRunner {
         };
       }
       if (this.#kind === 'program_of_thought') {
-        const program = agent(this.#signature, { runtime: createCodeRuntime() });
+        // Its turns are its steps: without a bound, Ax's own (10) is the only one.
+        const program = agent(this.#signature, {
+          runtime: createCodeRuntime(),
+          ...(params.maxSteps === undefined ? {} : { maxTurns: params.maxSteps }),
+        });
         if (params.instructions !== undefined) program.addActorInstruction(params.instructions);
         forwarded = program.forward(service, values as AxGenIn, options);
         if (signal) stop = () => program.stop();

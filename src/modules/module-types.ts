@@ -49,7 +49,10 @@ export interface ModuleParameters {
    * An integer from 0 to 10.
    */
   maxRetries?: number;
-  /** Upper bound of LLM round trips of a multi-step program (ReAct): an integer from 1 to 100. */
+  /**
+   * Upper bound of the steps of a multi-step program, an integer from 1 to 100: ReAct's LLM round trips, and
+   * ProgramOfThought's actor turns (each a code-writing call and its summary; Ax's own bound, 10, when unset).
+   */
   maxSteps?: number;
   /** Replaces the program's instruction (the signature description) for the next executions. */
   instructions?: string;
