@@ -211,7 +211,13 @@ describe('module faults', () => {
     stub.reply(toolCall('lookupPlanet', { name: 'Mars' }));
     const error = await planets.execute({ question: 'how far is Mars?' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ToolFailedError);
-    expect(error).toMatchObject({ code: 'tool_failed', tool: 'lookupPlanet', toolMessage: 'planet database offline' });
+    expect(error).toMatchObject({
+      code: 'tool_failed',
+      tool: 'lookupPlanet',
+      toolMessage: 'planet database offline',
+      // Which module's tool it was, as a provider's refusal names its module.
+      details: { moduleId: 'planets' },
+    });
     expect(failed).toEqual([
       {
         type: 'module.failed',

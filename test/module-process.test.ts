@@ -181,6 +181,8 @@ describe('module process', () => {
     expect(result.syncFailed).toMatchObject({
       code: 'variable_not_found',
       message: expect.stringContaining('llm_temperature'),
+      // The attribute it fed, as for a refused value.
+      details: { variable: 'llm_temperature', field: 'temperature' },
     });
     expect(result.provenance).toEqual(fine.provenance);
   });

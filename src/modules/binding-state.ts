@@ -259,14 +259,14 @@ export class BindingState {
 
   /** Throws unless every bound variable of `snapshot` can be applied; whether any holds something new. */
   #check(session: SessionContext, snapshot: VariableSnapshot): boolean {
-    const missing = snapshot.missing[0];
-    if (missing !== undefined) throw new VariableNotFoundError(session.sessionId, missing);
     // First every read is checked, so that the sync applies all of them or none. What this module already has
     // (same variable, version and value) was checked when it was applied.
     let anyNew = false;
     for (const [attribute, binding] of this.#bindings) {
       const entry = snapshot.found[binding.variableName];
-      if (!entry) throw new VariableNotFoundError(session.sessionId, binding.variableName);
+      // Named with the attribute it feeds, as a refused value is: one variable may feed several.
+      if (!entry)
+        throw new VariableNotFoundError(session.sessionId, binding.variableName, { details: { field: attribute } });
       if (this.#holds(attribute, entry)) continue;
       anyNew = true;
       checkBoundValue(attribute, binding.variableName, entry.value);

@@ -116,9 +116,10 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
 }
 
 /**
- * The error of a module process's execution, naming the module: a `ProviderError` or a failed LLM program (as
- * {@link toTetherError} made them) gets `moduleId` in its details and message, so that a node serving many
- * modules on one provider says which of them was refused (a 429, a bad key). Code and other fields stay.
+ * The error of a module process's execution, naming the module: a `ProviderError`, a tool's failure or a failed LLM
+ * program (as {@link toTetherError} made them) gets `moduleId` in its details (and a failed program in its message),
+ * so that a node serving many modules on one provider says which of them was refused (a 429, a bad key). Code and
+ * other fields stay.
  *
  * A response body that is not JSON is `ProviderUnavailableError` (`malformed_response`). A JSON body that is not a
  * chat completion (`choices: []`, a choice without its message) and an SSE event that is not JSON are not told
@@ -140,6 +141,8 @@ export function namingModule(error: unknown, moduleId: string): unknown {
       ...cause,
       details: { ...error.details, moduleId },
     });
+  } else if (error instanceof ToolFailedError) {
+    named = new ToolFailedError(error.tool, error.toolMessage, { ...cause, details: { ...error.details, moduleId } });
   } else if (error instanceof InternalError && typeof error.details.provider === 'string') {
     named = new InternalError(`module '${moduleId}': ${error.message}`, {
       ...cause,
