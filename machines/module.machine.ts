@@ -140,6 +140,7 @@ export const moduleMachine = setup({
         executionId: context.current.executionId,
         field: event.field,
         delta: event.delta,
+        ...(event.restart ? { restart: true as const } : {}),
       });
     }),
   },

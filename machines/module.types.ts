@@ -85,7 +85,13 @@ export type RunnerEvent =
   | { readonly type: 'sync.done'; readonly run: number; readonly outcome: SyncOutcome }
   /** The sync before the execution, or one between its steps (then while `executing`), was refused. */
   | { readonly type: 'sync.failed'; readonly run: number; readonly error: SerializedError }
-  | { readonly type: 'execution.delta'; readonly run: number; readonly field: string; readonly delta: string }
+  | {
+      readonly type: 'execution.delta';
+      readonly run: number;
+      readonly field: string;
+      readonly delta: string;
+      readonly restart?: true;
+    }
   | {
       readonly type: 'execution.done';
       readonly run: number;
@@ -136,6 +142,8 @@ export type ModuleEmittedEvent =
       readonly executionId: string;
       readonly field: string;
       readonly delta: string;
+      /** The field starts over with this delta (a retry, another sample): what it held so far is to be dropped. */
+      readonly restart?: true;
     }
   | {
       readonly type: 'module.synced';

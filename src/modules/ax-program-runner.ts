@@ -28,6 +28,7 @@ import type {
   ProgramParameters,
   RewardFunction,
   SamplePicker,
+  DeltaListener,
 } from './module-types.js';
 import { toTetherError } from './provider-errors.js';
 import { pickByMajority } from './pick-by-majority.js';
@@ -70,8 +71,6 @@ export interface RunHooks {
   readonly onDelta?: DeltaListener;
 }
 
-/** Receives streamed text: the output field and the characters added since the last call. */
-export type DeltaListener = (field: string, delta: string) => void;
 
 /** What one execution produced. */
 export interface RunOutcome {

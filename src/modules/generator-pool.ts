@@ -6,7 +6,7 @@
  */
 import { AxGen } from '@ax-llm/ax';
 import type { AxGenIn, AxGenOut, AxSignature as Sig } from '@ax-llm/ax';
-import type { DeltaListener } from './ax-program-runner.js';
+import type { DeltaListener } from './module-types.js';
 
 const POOL_LIMIT = 8;
 /** Ax keeps a usage record per call; clearing them every few calls bounds the memory at a fraction of the cost. */
@@ -69,11 +69,7 @@ export class GeneratorPool {
         if (!listener) return undefined;
         // Ax trims the final value; trimming the start here makes the deltas add up to it.
         const text = raw.trimStart();
-        // A text that does not go on from what was sent means Ax started the field again (a retry): from its start.
-        const sent = pooled.streamed.get(field.name) ?? '';
-        const from = text.startsWith(sent) ? sent.length : 0;
-        if (text.length > from) listener(field.name, text.slice(from));
-        pooled.streamed.set(field.name, text);
+        pass(pooled, listener, field.name, text);
         return undefined;
       });
     }
@@ -89,11 +85,7 @@ export class GeneratorPool {
     if (!listener || !pooled.streams) return;
     for (const field of this.#signature.getOutputFields()) {
       const value = output[field.name];
-      if (typeof value !== 'string') continue;
-      const sent = pooled.streamed.get(field.name) ?? '';
-      const from = value.startsWith(sent) ? sent.length : 0;
-      if (value.length > from) listener(field.name, value.slice(from));
-      pooled.streamed.set(field.name, value);
+      if (typeof value === 'string') pass(pooled, listener, field.name, value);
     }
   }
 
@@ -109,4 +101,17 @@ export class GeneratorPool {
     const idle = pooled.streams ? this.#idleStreaming : this.#idle;
     if (idle.length < POOL_LIMIT) idle.push(pooled);
   }
+}
+
+/**
+ * Passes on what `text`, a field's whole text so far, adds to what the execution holding `pooled` sent of it. A text
+ * that does not go on from what was sent means Ax started the field again (a retry, another sample): it goes from its
+ * start, marked as a restart.
+ */
+function pass(pooled: Pooled, listener: DeltaListener, field: string, text: string): void {
+  const sent = pooled.streamed.get(field) ?? '';
+  const restart = !text.startsWith(sent);
+  const from = restart ? 0 : sent.length;
+  if (text.length > from) listener(field, text.slice(from), restart || undefined);
+  pooled.streamed.set(field, text);
 }

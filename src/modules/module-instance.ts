@@ -22,7 +22,7 @@ import { bindingVariable, resolveTools, type ModuleSpec, type ResolvedModuleSpec
 import { inputProblem, type ModuleOptions } from './program-module.js';
 import { probeInputCheck, type ExecuteInputCheck } from './input-probe.js';
 import type { LanguageModel } from './language-model.js';
-import { checkBindableAttribute, type ModuleTool } from './module-types.js';
+import { checkBindableAttribute, type DeltaListener, type ModuleTool } from './module-types.js';
 import { namingModule } from './provider-errors.js';
 import { deepFreeze } from '../variables/json-value.js';
 
@@ -262,7 +262,7 @@ export class ModuleInstance {
   async execute(
     inputs: Readonly<Record<string, unknown>>,
     signal: AbortSignal,
-    onDelta?: (field: string, delta: string) => void,
+    onDelta?: DeltaListener,
     onSyncFailed?: (error: Error) => void,
   ): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
     let outcome: Awaited<ReturnType<VariableAwareModule['forward']>>;

@@ -58,7 +58,8 @@ function moduleRunner(instances: ModuleInstances) {
           instanceOf(instances, input).execute(
             inputs,
             controller.signal,
-            (field, delta) => send({ type: 'execution.delta', run, field, delta }),
+            (field, delta, restart) =>
+              send({ type: 'execution.delta', run, field, delta, ...(restart ? { restart: true as const } : {}) }),
             // A sync between steps that was refused is reported as the one before the execution is.
             (error) => send({ type: 'sync.failed', run, error: errorToJSON(error) }),
           ),

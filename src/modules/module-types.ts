@@ -226,7 +226,7 @@ export interface ForwardOptions {
   /** Cancels the execution, including a request in flight. */
   readonly abortSignal?: AbortSignal;
   /** Told each new piece of a text output field as the provider streams it (`field`, new characters). */
-  readonly onDelta?: (field: string, delta: string) => void;
+  readonly onDelta?: DeltaListener;
   /**
    * Told of each sync of this forward that was refused, the one before it or one between the steps of a
    * multi-step program, after the module's `onSyncError` handler (which is told as well). The execution goes on
@@ -280,3 +280,9 @@ export type SyncErrorHandler = (
   error: Error,
   context: { readonly moduleType: string; readonly sessionId: string },
 ) => void;
+
+/**
+ * Receives streamed text: the output field and the characters added since the last call, or, with `restart`, the
+ * first characters of the field started over (a retry, another sample), which replace what it held.
+ */
+export type DeltaListener = (field: string, delta: string, restart?: boolean) => void;

@@ -41,4 +41,23 @@ describe('streaming a module execution', () => {
     expect(output).toEqual({ answer: 'Paris is the capital of France', confidence: 'high' });
     expect(deltas).toEqual(output);
   });
+  it('marks the delta that starts a field over after a retry, so that applying the deltas gives the output', async () => {
+    const qa = await session().module('qa', {
+      ...spec,
+      signature: 'question:string -> answer:string, confidence:string',
+      maxRetries: 1,
+    });
+    const fields: Record<string, string> = {};
+    let restarts = 0;
+    qa.on('module.delta', (event) => {
+      if (event.restart) restarts += 1;
+      fields[event.field] = (event.restart ? '' : (fields[event.field] ?? '')) + event.delta;
+    });
+    // The first answer lacks its confidence: Ax asks again, and the answer starts over.
+    stub().reply(text('Answer: Lyon'), text('Answer: Paris\nConfidence: high'));
+    const { output } = await qa.execute({ question: 'q' });
+    expect(output).toEqual({ answer: 'Paris', confidence: 'high' });
+    expect(restarts).toBe(1);
+    expect(fields).toEqual(output);
+  });
 });
