@@ -71,7 +71,6 @@ export interface RunHooks {
   readonly onDelta?: DeltaListener;
 }
 
-
 /** What one execution produced. */
 export interface RunOutcome {
   readonly output: FieldValues;
