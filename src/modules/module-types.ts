@@ -23,7 +23,8 @@ export type ThinkingBudget = 'minimal' | 'low' | 'medium' | 'high' | 'highest' |
 export const THINKING_BUDGETS: readonly ThinkingBudget[] = ['minimal', 'low', 'medium', 'high', 'highest', 'none'];
 
 /**
- * The parameters that reach the LLM on every `forward()`. Each is optional: unset means the provider's default.
+ * The parameters that reach the LLM on every `forward()`. Each is optional: unset means Ax's default for the
+ * provider, which Ax sends as it would any value (a temperature of 0 for OpenAI), not the provider's own default.
  * Ax drops these when given to a program's constructor, so Tether sends them with every call. Numbers outside
  * their range (`SETTING_RANGES`) are refused with a `ValidationError`, given directly or through a binding.
  */
