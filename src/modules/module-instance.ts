@@ -235,6 +235,8 @@ export class ModuleInstance {
     if (!this.#module) return;
     this.#asleep = bindingStateOf(this.#module).reads();
     this.#module = undefined;
+    // Programs too, if only for checking inputs: what hibernation frees.
+    this.#probes.clear();
   }
 
   /**
