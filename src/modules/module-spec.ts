@@ -201,30 +201,27 @@ function assertTools(tools: unknown): void {
     });
   const names = new Set<string>();
   for (const [index, tool] of tools.entries()) {
-    const candidate = tool as Partial<ModuleTool> | null;
-    const name =
-      typeof tool === 'string' && tool !== ''
-        ? tool
-        : typeof candidate === 'object' &&
-            candidate !== null &&
-            typeof candidate.name === 'string' &&
-            typeof candidate.func === 'function'
-          ? candidate.name
-          : undefined;
+    const name = toolName(tool);
+    if (name === undefined)
+      throw new ValidationError(
+        `module spec tools: ${show(tool)} is neither a tool name nor a tool with a name and a func`,
+        { details: { field: `tools[${index}]`, got: show(tool) } },
+      );
     // Two tools of one name: the model could call only one of them, and which one is Ax's choice.
-    if (name !== undefined && names.has(name))
+    if (names.has(name))
       throw new ValidationError(`module spec tools: '${name}' is given twice`, {
         details: { field: `tools[${index}]`, tool: name },
       });
-    if (name !== undefined) {
-      names.add(name);
-      continue;
-    }
-    throw new ValidationError(
-      `module spec tools: ${show(tool)} is neither a tool name nor a tool with a name and a func`,
-      { details: { field: `tools[${index}]`, got: show(tool) } },
-    );
+    names.add(name);
   }
+}
+
+/** The name of a spec's tool: a tool name itself, or a tool object's; `undefined` for anything else. */
+function toolName(tool: unknown): string | undefined {
+  if (typeof tool === 'string') return tool === '' ? undefined : tool;
+  const candidate = tool as Partial<ModuleTool> | null;
+  if (typeof candidate !== 'object' || candidate === null) return undefined;
+  return typeof candidate.name === 'string' && typeof candidate.func === 'function' ? candidate.name : undefined;
 }
 
 /**

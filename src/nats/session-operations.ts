@@ -146,10 +146,11 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   async list(session, body, pageBytes) {
     assertVariableFields(body, ['pattern', 'after', 'limit'], 'list');
     // Without `after` or `limit`, the whole list in one reply, as the protocol has always answered it.
-    const paged = body.after !== undefined || body.limit !== undefined;
-    const { after, limit } = paged ? pageRequestOf(body, VARIABLE_PAGE) : { after: undefined, limit: Infinity };
+    const request =
+      body.after === undefined && body.limit === undefined ? undefined : pageRequestOf(body, VARIABLE_PAGE);
     const records = await session.listVariables(optionalString(body, 'pattern') ?? '*');
-    if (!paged) return records.map(encodeRecord);
+    if (!request) return records.map(encodeRecord);
+    const { after, limit } = request;
     // Names are ASCII: comparing code units orders them by code point, as `after` is documented.
     const rest = after === undefined ? records : records.filter((record) => record.name > after);
     const page = fitPage(rest, encodeRecord, limit, pageBytes);

@@ -43,6 +43,10 @@ describe('a record stored under a larger max_payload', () => {
       /^variable 'b_huge' of session 'old' is \d+ bytes, over the NATS max_payload of 65536 bytes; it was stored while the server took larger messages, and no reply can carry it: write a smaller value or delete it$/,
     );
     expect((await reopened.listVariables('a_*')).map((record) => record.name)).toEqual(['a_small']);
+    // Its history is refused the same way, naming the version.
+    await expect(reopened.variableHistory('b_huge')).rejects.toThrow(
+      /^version 1 of variable 'b_huge' of session 'old' is \d+ bytes, over the NATS max_payload of 65536 bytes; it was stored/,
+    );
     // Written smaller, it is read again, and the whole session with it.
     await reopened.setVariable('b_huge', 'small now');
     expect((await reopened.listVariables()).map((record) => record.value)).toEqual([1, 'small now']);
