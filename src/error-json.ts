@@ -15,6 +15,8 @@ import {
   NatsConnectionError,
   NatsServerDefectError,
   MaxChildrenError,
+  MODEL_ANSWER_PROBLEMS,
+  ModelAnswerError,
   ModuleNotFoundError,
   NoProcError,
   NodeLostError,
@@ -35,6 +37,7 @@ import {
   VariableLockedError,
   VariableNotFoundError,
   VersionConflictError,
+  type ModelAnswerProblem,
   type NatsConnectionStatus,
   type ProviderUnavailableReason,
   type SerializedError,
@@ -143,6 +146,15 @@ const factories: Record<string, ErrorFactory> = {
       { details: d },
     ),
   tool_failed: (_m, d) => new ToolFailedError(str(d.tool), str(d.toolMessage), { details: d }),
+  model_answer_invalid: (_m, d) =>
+    new ModelAnswerError(
+      str(d.provider),
+      (MODEL_ANSWER_PROBLEMS as readonly string[]).includes(str(d.reason))
+        ? (str(d.reason) as ModelAnswerProblem)
+        : 'invalid',
+      str(d.problem),
+      { details: d },
+    ),
   payload_too_large: (_m, d) =>
     new PayloadTooLargeError(str(d.what), num(d.size), num(d.limit), undefined, { details: d }),
 };

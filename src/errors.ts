@@ -506,6 +506,39 @@ export class ToolFailedError extends BridgeError {
   }
 }
 
+/**
+ * Why a model's answer was of no use (see {@link ModelAnswerError}): `invalid`, a field the signature asks for was
+ * missing or its value was not of the field's type or class (or a ReAct answer called a tool that does not exist),
+ * still so after the module's `maxRetries` corrections; `max_steps`, a ReAct module used its `maxSteps` without
+ * a final answer.
+ */
+export const MODEL_ANSWER_PROBLEMS = ['invalid', 'max_steps'] as const;
+
+/** One of {@link MODEL_ANSWER_PROBLEMS}. */
+export type ModelAnswerProblem = (typeof MODEL_ANSWER_PROBLEMS)[number];
+
+/**
+ * The provider answered, but the model's answer could not be used: the signature's fields were not in it as the
+ * signature types them, or a ReAct module ran out of steps (`reason`, `problem` says what). Neither the node's nor
+ * the provider's fault, nor the caller's inputs: another try may do (models vary), a clearer signature or
+ * instruction, a more capable model or more steps will. On the wire its status is 502, as the provider's answer
+ * is what was bad.
+ */
+export class ModelAnswerError extends BridgeError {
+  override readonly code = 'model_answer_invalid';
+  constructor(
+    readonly provider: string,
+    readonly reason: ModelAnswerProblem,
+    readonly problem: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`the answer of provider '${provider}'${forModule(options, 'for')} could not be used: ${problem}`, {
+      ...options,
+      details: { provider, reason, problem, ...options.details },
+    });
+  }
+}
+
 /** A `DynamicSupervisor` already supervises `maxChildren` children and refuses another one. */
 export class MaxChildrenError extends BridgeError {
   override readonly code = 'max_children';

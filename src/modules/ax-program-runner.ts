@@ -14,7 +14,7 @@ import type {
   AxProgramForwardOptions,
   AxSignature as Sig,
 } from '@ax-llm/ax';
-import { InternalError, ValidationError } from '../errors.js';
+import { ModelAnswerError, ValidationError } from '../errors.js';
 import { applyToStep, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
 import { createCodeRuntime } from './code-runtime.js';
 import { GeneratorPool, type Pooled } from './generator-pool.js';
@@ -304,9 +304,8 @@ export class AxProgramRunner {
     // missing field fails here as Ax fails it for a streamed one, not as a success without an answer.
     const missing = this.#required.filter((name) => result[name] === undefined);
     if (missing.length > 0) {
-      throw new InternalError(`LLM program failed: the model's answer has no ${missing.join(', ')}`, {
-        details: { provider, missing },
-      });
+      const fields = missing.map((name) => `'${name}'`).join(', ');
+      throw new ModelAnswerError(provider, 'invalid', `the answer has no ${fields}`, { details: { missing } });
     }
     if (!this.#addsReasoning) return { output: result };
     const { [REASONING]: reasoning, ...output } = result;

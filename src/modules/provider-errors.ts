@@ -1,8 +1,9 @@
 /**
  * The boundary where Ax's errors become Tether's: provider HTTP failures turn into `ProviderError` carrying the
  * provider's own message, a provider that could not be reached, timed out or answered a body that is not JSON into
- * `ProviderUnavailableError`, a ReAct tool's failure into the `ToolFailedError` its wrapper threw; everything else an
- * execution throws becomes an `InternalError` that keeps its cause.
+ * `ProviderUnavailableError`, a ReAct tool's failure into the `ToolFailedError` its wrapper threw, a model's answer
+ * Ax could not use into `ModelAnswerError`; everything else an execution throws becomes an `InternalError` that keeps
+ * its cause.
  * @module
  */
 import {
@@ -17,9 +18,11 @@ import {
 import {
   BridgeError,
   InternalError,
+  ModelAnswerError,
   ProviderError,
   ProviderUnavailableError,
   ToolFailedError,
+  type ModelAnswerProblem,
   type ProviderUnavailableReason,
 } from '../errors.js';
 
@@ -72,6 +75,29 @@ function unavailableReason(
   return { reason: 'unreachable', message: typeof why === 'string' && why !== '' ? `${text}: ${why}` : text };
 }
 
+/** The start of Ax's error when a model's answers kept failing the signature, after its `maxRetries` corrections. */
+const AX_ANSWER_INVALID = 'Unable to fix validation error: ';
+/** The start of Ax's error when a multi-step (ReAct) program took its `maxSteps` without a final answer. */
+const AX_MAX_STEPS = /^Max steps reached: (\d+)/;
+
+/**
+ * What was wrong with the model's answer, when `error` says Ax could not use it. Ax raises these as plain errors
+ * (wrapped or not in its AxGenerateError), so only their text tells them; `model-answer-errors.test.ts` runs each on the
+ * OpenAI-protocol stub, so an Ax that words them otherwise fails there, not silently here.
+ */
+function unusableAnswer(error: unknown): { readonly reason: ModelAnswerProblem; readonly problem: string } | undefined {
+  const said = findInChain(
+    error,
+    (e): e is Error => e instanceof Error && (e.message.startsWith(AX_ANSWER_INVALID) || AX_MAX_STEPS.test(e.message)),
+  );
+  if (!said) return undefined;
+  const steps = AX_MAX_STEPS.exec(said.message);
+  if (steps) return { reason: 'max_steps', problem: `no final answer within ${steps[1]} steps (maxSteps)` };
+  // Ax goes on with advice to the model and the model's whole output; the first line is what was wrong.
+  const problem = said.message.slice(AX_ANSWER_INVALID.length).split('\n')[0]!;
+  return { reason: 'invalid', problem };
+}
+
 /**
  * Translates whatever an Ax execution threw. Tether errors pass through; an abort keeps the caller's reason.
  */
@@ -107,6 +133,8 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
     return new ProviderUnavailableError(provider, unavailable.reason, unavailable.message, { cause: error });
   const tether = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
   if (tether) return tether;
+  const unusable = unusableAnswer(error);
+  if (unusable) return new ModelAnswerError(provider, unusable.reason, unusable.problem, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   // `provider` in details tells namingModule that this failure is the program's, which it then names.
   return new InternalError(`LLM program failed: ${message.split('\n')[0] ?? message}`, {
@@ -116,16 +144,17 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
 }
 
 /**
- * The error of a module process's execution, naming the module: a `ProviderError`, a tool's failure or a failed LLM
- * program (as {@link toTetherError} made them) gets `moduleId` in its details (and a failed program in its message),
- * so that a node serving many modules on one provider says which of them was refused (a 429, a bad key). Code and
- * other fields stay.
+ * The error of a module process's execution, naming the module: a `ProviderError`, a tool's failure, an unusable
+ * answer or a failed LLM program (as {@link toTetherError} made them) gets `moduleId` in its details (and a failed
+ * program in its message), so that a node serving many modules on one provider says which of them was refused (a
+ * 429, a bad key). Code and other fields stay.
  *
  * A response body that is not JSON is `ProviderUnavailableError` (`malformed_response`). A JSON body that is not a
  * chat completion (`choices: []`, a choice without its message) and an SSE event that is not JSON are not told
- * apart: Ax fails on the former with plain errors only their text tells apart, and skips the latter and goes on
- * with an empty answer, which fails exactly as a model answer that lacks the output field does ("Required field is
- * missing"), so calling it a provider fault could blame the provider for the model's answer.
+ * apart: Ax fails on the former with plain errors only their text tells apart (an `internal_error`), and skips the
+ * latter and goes on with an empty answer, which fails exactly as a model answer that lacks the output field does
+ * ("Required field is missing", a `model_answer_invalid`): calling it a provider fault could blame the provider for
+ * the model's answer.
  */
 export function namingModule(error: unknown, moduleId: string): unknown {
   if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;
@@ -138,6 +167,11 @@ export function namingModule(error: unknown, moduleId: string): unknown {
     });
   } else if (error instanceof ProviderUnavailableError) {
     named = new ProviderUnavailableError(error.provider, error.reason, error.providerMessage, {
+      ...cause,
+      details: { ...error.details, moduleId },
+    });
+  } else if (error instanceof ModelAnswerError) {
+    named = new ModelAnswerError(error.provider, error.reason, error.problem, {
       ...cause,
       details: { ...error.details, moduleId },
     });

@@ -172,6 +172,7 @@ export function statusOf(code: string): number {
     case 'node_stopping':
       return 503;
     case 'provider_unavailable':
+    case 'model_answer_invalid':
       // The module's provider, upstream of the node, gave nothing usable: a bad gateway, not the node's fault.
       return 502;
     case 'call_timeout':

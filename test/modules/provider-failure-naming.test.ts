@@ -10,7 +10,7 @@ import {
   type ModuleHandle,
 } from '../../src/index.js';
 import { errorFromJSON, errorToJSON } from '../../src/error-json.js';
-import { httpError, text } from '../support/openai-stub.js';
+import { httpError } from '../support/openai-stub.js';
 import { useStubbedSession } from '../support/stubbed-session.js';
 
 const { stub, session } = useStubbedSession('naming');
@@ -44,8 +44,9 @@ describe('a module execution the provider fails', () => {
     expect(errorFromJSON(errorToJSON(error)).message).toBe((error as Error).message);
   });
 
-  it('names the module whose program failed on an answer without its output field', async () => {
-    stub().reply(text(''));
+
+  it('names the module whose program failed on a reply that is no chat completion', async () => {
+    stub().reply({ kind: 'raw', body: JSON.stringify({ choices: [] }), contentType: 'application/json' });
     const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InternalError);
     expect((error as InternalError).message).toMatch(/^module 'qa': LLM program failed: /);

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { errorFromJSON, errorToJSON } from '../../src/error-json.js';
+import { ModelAnswerError, type ModuleTool } from '../../src/index.js';
+import { statusOf } from '../../src/nats/wire.js';
+import { text, toolCall } from '../support/openai-stub.js';
+import { useStubbedSession } from '../support/stubbed-session.js';
+
+const { stub, session } = useStubbedSession('answers');
+
+const lookup: ModuleTool = {
+  name: 'lookup',
+  description: 'Looks a word up',
+  parameters: { type: 'object', properties: { word: { type: 'string' } }, required: ['word'] },
+  func: () => 'a found thing',
+};
+
+/** What `execute` rejected with, as a ModelAnswerError (the test fails on anything else). */
+async function unusable(execution: Promise<unknown>): Promise<ModelAnswerError> {
+  const error = await execution.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ModelAnswerError);
+  return error as ModelAnswerError;
+}
+
+describe('an answer the model gave that the module cannot use', () => {
+  it('is model_answer_invalid naming the field, after the retries the module allows, not internal_error', async () => {
+    const qa = await session().module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:class "yes, no"',
+      maxRetries: 1,
+    });
+    stub().fallback = () => text('Answer: maybe');
+    const error = await unusable(qa.execute({ question: 'q' }));
+    expect(error).toMatchObject({
+      code: 'model_answer_invalid',
+      reason: 'invalid',
+      details: { provider: 'openai', reason: 'invalid', moduleId: 'qa' },
+    });
+    expect(error.message).toMatch(
+      /^the answer of provider 'openai' for module 'qa' could not be used: Field 'Answer' has an invalid value 'maybe'/,
+    );
+    // One line: the model's output and Ax's advice to the model stay out of it.
+    expect(error.message).not.toContain('\n');
+    // The first answer and the one correction maxRetries: 1 allows.
+    expect(stub().chatRequests).toHaveLength(2);
+  });
+
+  it('names the required fields an answer lacks, streamed or whole', async () => {
+    const whole = await session().module('whole', { type: 'Predict', signature: 'question:string -> answer:string' });
+    stub().reply(text(''));
+    expect(await unusable(whole.execute({ question: 'q' }))).toMatchObject({
+      reason: 'invalid',
+      problem: "the answer has no 'answer'",
+      details: { missing: ['answer'], moduleId: 'whole' },
+    });
+
+    const streamed = await session().module('streamed', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string, score:number',
+      maxRetries: 0,
+    });
+    streamed.on('module.delta', () => {});
+    stub().reply(text('Answer: x'));
+    const error = await unusable(streamed.execute({ question: 'q' }));
+    expect(error.reason).toBe('invalid');
+    expect(error.problem).toMatch(/Required field not found: 'Score'/);
+    expect(stub().chatRequests.at(-1)?.body.stream).toBe(true);
+  });
+
+  it('is max_steps when a ReAct module used its steps without a final answer', async () => {
+    const agent = await session().module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: [lookup],
+      maxSteps: 2,
+      maxRetries: 0,
+    });
+    stub().fallback = () => toolCall('lookup', { word: 'x' });
+    const error = await unusable(agent.execute({ question: 'q' }));
+    expect(error).toMatchObject({
+      reason: 'max_steps',
+      problem: 'no final answer within 2 steps (maxSteps)',
+      details: { moduleId: 'agent' },
+    });
+    expect(stub().chatRequests).toHaveLength(2);
+  });
+
+  it('is invalid when a ReAct answer keeps calling a tool the module does not have', async () => {
+    const agent = await session().module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: [lookup],
+      maxRetries: 0,
+    });
+    stub().fallback = () => toolCall('search', { word: 'x' });
+    const error = await unusable(agent.execute({ question: 'q' }));
+    expect(error.reason).toBe('invalid');
+    expect(error.problem).toMatch(/^Function not found: search\. Available functions: lookup/);
+  });
+
+  it('travels as status 502 and comes back as the same class, with the same message', async () => {
+    const qa = await session().module('qa', { type: 'Predict', signature: 'question:string -> answer:number' });
+    stub().fallback = () => text('Answer: many');
+    const error = await unusable(qa.execute({ question: 'q' }));
+    expect(statusOf(error.code)).toBe(502);
+    const rebuilt = errorFromJSON(errorToJSON(error));
+    expect(rebuilt).toBeInstanceOf(ModelAnswerError);
+    expect(rebuilt).toMatchObject({ message: error.message, reason: 'invalid', problem: error.problem });
+  });
+});
