@@ -44,7 +44,6 @@ describe('a module execution the provider fails', () => {
     expect(errorFromJSON(errorToJSON(error)).message).toBe((error as Error).message);
   });
 
-
   it('names the module whose program failed on a reply that is no chat completion', async () => {
     stub().reply({ kind: 'raw', body: JSON.stringify({ choices: [] }), contentType: 'application/json' });
     const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
