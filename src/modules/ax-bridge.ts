@@ -19,6 +19,7 @@ import { show } from '../variables/failure.js';
 import type { LanguageModel } from './language-model.js';
 import { BINDABLE_ATTRIBUTES, type ModuleParameters, type ModuleTool } from './module-types.js';
 import { toolFailure } from './provider-errors.js';
+import { assertToolParameters, checkToolArguments, NO_PARAMETERS } from './tool-arguments.js';
 
 /** The sampling part of the parameters, as Ax's `modelConfig`. */
 export function toModelConfig(params: ModuleParameters): AxModelConfig {
@@ -65,14 +66,21 @@ export function applyToStep(ctx: AxStepContext, params: ModuleParameters): void 
   ctx.setOptions({ modelConfig: toModelConfig(params) });
 }
 
-/** A module tool as an Ax function, whose failures name the tool (see `toolFailure`). */
+/**
+ * A module tool as an Ax function, whose failures name the tool (see `toolFailure`) and whose arguments are checked
+ * against its `parameters` before it runs (see `tool-arguments.ts`).
+ * @throws {ValidationError} when its `parameters` is not a JSON Schema
+ */
 export function toAxFunction(tool: ModuleTool): AxFunction {
+  assertToolParameters(tool);
   return {
     name: tool.name,
     description: tool.description,
-    parameters: (tool.parameters ?? { type: 'object', properties: {} }) as unknown as AxFunctionJSONSchema,
+    parameters: (tool.parameters ?? NO_PARAMETERS) as unknown as AxFunctionJSONSchema,
     func: async (args?: unknown, extra?: { readonly abortSignal?: AbortSignal }) => {
       const signal = extra?.abortSignal;
+      // Not the tool's failure: the model's arguments, which it is told to correct.
+      checkToolArguments(tool, args ?? {});
       try {
         return await tool.func((args ?? {}) as Record<string, unknown>, signal ? { signal } : {});
       } catch (error) {

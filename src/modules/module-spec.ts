@@ -8,6 +8,7 @@ import { show } from '../variables/failure.js';
 import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
 import { PROGRAM_PARAMETERS, checkProgramSettings } from './setting-limits.js';
+import { assertToolParameters } from './tool-arguments.js';
 import {
   BINDABLE_ATTRIBUTES,
   checkParameterValue,
@@ -250,7 +251,8 @@ export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, Mo
 
 /**
  * The runtime's tools by name, from `Runtime.start({ tools })`.
- * @throws {ValidationError} for a tool without a name or a func, or two tools with one name
+ * @throws {ValidationError} for a tool without a name or a func, two tools with one name, or `parameters` that
+ * is not a JSON Schema
  */
 export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<string, ModuleTool> {
   const byName = new Map<string, ModuleTool>();
@@ -260,6 +262,7 @@ export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<stri
     }
     if (byName.has(tool.name))
       throw new ValidationError(`two runtime tools are named '${tool.name}'`, { details: { tool: tool.name } });
+    assertToolParameters(tool);
     byName.set(tool.name, tool);
   }
   return byName;

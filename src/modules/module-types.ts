@@ -248,6 +248,11 @@ export interface ModuleTool {
   /** camelCase or snake_case; what the LLM calls it. */
   readonly name: string;
   readonly description: string;
+  /**
+   * A JSON Schema of the arguments, sent to the provider and checked against every call before `func` runs:
+   * arguments that break it go back to the model to correct, and `func` never sees them. Without it, any JSON
+   * object is taken.
+   */
   readonly parameters?: ToolParameters;
   /**
    * `signal` aborts when the execution is cancelled: a tool doing slow work should stop then. A throw ends the

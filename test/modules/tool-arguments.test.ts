@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime, ValidationError, type ModuleTool } from '../../src/index.js';
+import { text, toolCall, type StubReply } from '../support/openai-stub.js';
+import { useStubbedSession } from '../support/stubbed-session.js';
+
+const { stub, session } = useStubbedSession('tool-args');
+
+/** A tool that records the arguments it ran with. */
+function lookupTool(parameters?: ModuleTool['parameters']): ModuleTool & { readonly calls: unknown[] } {
+  const calls: unknown[] = [];
+  return {
+    name: 'lookup',
+    description: 'Looks a word up',
+    ...(parameters ? { parameters } : {}),
+    func: (args) => {
+      calls.push(args);
+      return `found ${String(args.word)}`;
+    },
+    calls,
+  };
+}
+
+const WORD = {
+  type: 'object',
+  properties: { word: { type: 'string', description: 'the word' }, limit: { type: 'integer', minimum: 1 } },
+  required: ['word'],
+} as const;
+
+/** Runs a ReAct module whose model first calls `lookup` with `first`, then answers. */
+async function runWith(tool: ModuleTool, first: StubReply) {
+  const agent = await session().module('agent', {
+    type: 'ReAct',
+    signature: 'question:string -> answer:string',
+    tools: [tool],
+    maxRetries: 0,
+  });
+  stub().reply(first);
+  stub().fallback = () => text('Answer: done');
+  return agent.execute({ question: 'q' });
+}
+
+/** What the tool message the model was sent after its first call says. */
+const toolMessage = (): string =>
+  stub()
+    .chatRequests[1]!.body.messages.filter((m: { role: string }) => m.role === 'tool')
+    .at(-1).content;
+
+describe("a ReAct tool's arguments", () => {
+  it('that break its parameters never reach it: the model is told which field and why, and goes on', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{}, /`word` - is required/],
+      [{ word: 5 }, /`word` - must be string/],
+      [{ word: 'x', limit: 0 }, /`limit` - must be >= 1/],
+      [{ word: 'x', limit: 1.5 }, /`limit` - must be integer/],
+    ];
+    for (const [args, said] of cases) {
+      stub().requests.length = 0;
+      const tool = lookupTool(WORD);
+      const { output } = await runWith(tool, toolCall('lookup', args));
+      expect(tool.calls).toEqual([]);
+      expect(toolMessage()).toMatch(said);
+      expect(output).toEqual({ answer: 'done' });
+      await session()
+        .module('agent')
+        .then((m) => m.stop());
+    }
+  });
+
+  it('that are not JSON at all are refused as arguments, also for a tool without parameters', async () => {
+    const tool = lookupTool();
+    await runWith(tool, { kind: 'tool_calls', calls: [{ name: 'lookup', arguments: 'not json' }] });
+    expect(tool.calls).toEqual([]);
+    expect(toolMessage()).toMatch(/`arguments` - must be object/);
+  });
+
+  it('that keep to its parameters reach it as sent, properties it does not name included', async () => {
+    const tool = lookupTool(WORD);
+    await runWith(tool, toolCall('lookup', { word: 'x', limit: 2, extra: true }));
+    expect(tool.calls).toEqual([{ word: 'x', limit: 2, extra: true }]);
+    expect(toolMessage()).toBe('found x');
+  });
+});
+
+describe('a tool whose parameters are not a JSON Schema', () => {
+  const broken = (): ModuleTool =>
+    lookupTool({ type: 'object', properties: { word: { type: 'strng' } } } as unknown as ModuleTool['parameters']);
+
+  it('is refused when a runtime starts with it, naming the tool', async () => {
+    const starting = Runtime.start({ tools: [broken()] });
+    await expect(starting).rejects.toBeInstanceOf(ValidationError);
+    await expect(starting).rejects.toThrow(/^tool 'lookup': parameters is not a valid JSON Schema: .*type/);
+  });
+
+  it('is refused when a module is created with it, and no module is created', async () => {
+    const creating = session().module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: [broken()],
+    });
+    await expect(creating).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { tool: 'lookup', field: 'parameters' },
+    });
+    expect(await session().modules()).toEqual([]);
+    expect(stub().requests).toHaveLength(0);
+  });
+});
