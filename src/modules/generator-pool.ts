@@ -41,14 +41,14 @@ export class GeneratorPool {
   /** An idle generator with `instruction` that streams if `streams`, or a new one. */
   acquire(instruction: string | undefined, streams: boolean): Pooled {
     const pooled = (streams ? this.#idleStreaming : this.#idle).pop();
-    if (pooled && (instruction !== undefined || pooled.instruction === undefined)) {
-      if (instruction !== undefined && instruction !== pooled.instruction) {
-        pooled.gen.setInstruction(instruction);
+    if (pooled) {
+      if (instruction !== pooled.instruction) {
+        if (instruction === undefined) pooled.gen.clearInstruction();
+        else pooled.gen.setInstruction(instruction);
         pooled.instruction = instruction;
       }
       return pooled;
     }
-    // An instance whose instruction was overridden cannot be reset to "none" through Ax's API: build anew.
     const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
     if (instruction !== undefined) gen.setInstruction(instruction);
     const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams, uses: 0 };

@@ -55,7 +55,10 @@ export interface ModuleParameters {
    * ProgramOfThought's actor turns (each a code-writing call and its summary; Ax's own bound, 10, when unset).
    */
   maxSteps?: number;
-  /** Replaces the program's instruction (the signature description) for the next executions. */
+  /**
+   * The program's instruction for the next executions: Ax puts it first in the prompt, before the signature's
+   * description, which stays (give the signature none for the instruction to stand alone). Empty means none.
+   */
   instructions?: string;
 }
 

@@ -243,6 +243,25 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(systems[1]).not.toContain('Answer in French.');
   });
 
+  it("puts the instructions before the signature's description, which stays; empty instructions are none", async () => {
+    const module = new VariableAwarePredict('"Answer geography questions" question:string -> answer:string', {
+      session,
+      llm,
+      maxRetries: 0,
+    });
+    await session.setVariable('style', '');
+    await module.bindToVariable('instructions', 'style');
+    stub.fallback = () => text('Answer: Paris');
+    for (const style of ['Answer in German.', '']) {
+      await session.setVariable('style', style);
+      await module.forward({ question: 'q' });
+    }
+    const tasks = stub.chatRequests.map(
+      (r) => /<task_definition>\n([^]*?)\n<\/task_definition>/.exec(r.body.messages[0].content)?.[1],
+    );
+    expect(tasks).toEqual(['Answer in German.\n\nAnswer geography questions.', 'Answer geography questions.']);
+  });
+
   it('cancels a request in flight: the provider sees the client hang up, and the next forward runs', async () => {
     const module = await boundPredict();
     stub.hold();
