@@ -96,7 +96,8 @@ export interface NatsNode {
   readonly serviceId: string | undefined;
   /**
    * Starts the service; `start` hands out the node's sessions (opening them when `create`), `modules` its module
-   * processes, `sessions` what the node's part in deletions and expiry needs (see session-life.ts).
+   * processes, `sessions` what the node's part in deletions and expiry needs (see session-life.ts; a plain
+   * object, whose members are copied).
    */
   serve(
     start: (sessionId: string, create: boolean) => Promise<Session>,
@@ -239,7 +240,15 @@ export async function openNatsNode(
             life.reconnected();
           }
         });
-        await life.serve(nodeSessions);
+        await life.serve({
+          ...nodeSessions,
+          endLocal(sessionId, incarnation, reason) {
+            const local = nodeSessions.endLocal(sessionId, incarnation, reason);
+            // Done once its events (each held execution's `module.failed`) have left: the node that removed the
+            // session announces the end after that (session-removal.ts), and remote handles stop listening there.
+            return { had: local.had, done: local.done.then(() => outbox.flushed()) };
+          },
+        });
         control = await startModuleControl(connection, subjects, modules, {
           report: background,
           outbox,

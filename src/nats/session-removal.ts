@@ -192,8 +192,10 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
   };
 
   const finish = async (sessionId: string, incarnation: string, reason: 'deleted' | 'expired'): Promise<void> => {
-    deps.announce?.(sessionId, incarnation, reason);
     await deps.control()?.end(sessionId, incarnation, reason);
+    // After the nodes ended their processes: the `module.failed` of each execution those held is out before the
+    // session's end, which a remote module handle's listeners stop at.
+    deps.announce?.(sessionId, incarnation, reason);
     await settle(sessionId);
   };
 
