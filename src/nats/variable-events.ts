@@ -32,6 +32,11 @@ export interface VariableEvent {
    */
   readonly incarnation?: string;
   readonly type: VariableType;
+  /**
+   * The type `oldValue` is of, when it is not `type`: an import with `replace` can change a variable's type, and
+   * each value is encoded for its own (a float's `"NaN"` and a string's `"NaN"` read differently).
+   */
+  readonly oldType?: VariableType;
   readonly oldValue?: JsonValue;
   readonly newValue?: JsonValue;
   readonly version: number;
@@ -66,6 +71,7 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
       id: after.id,
       ...life,
       type: after.type,
+      ...(before && before.type !== after.type ? { oldType: before.type } : {}),
       ...(before ? { oldValue: encodeValue(before.type, before.value) } : {}),
       newValue: encodeValue(after.type, after.value),
       version: after.version,
@@ -94,7 +100,7 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
  */
 export function withoutOldValue(event: VariableEvent): VariableEvent | undefined {
   if (!('oldValue' in event)) return undefined;
-  const { oldValue: _omitted, ...rest } = event;
+  const { oldValue: _omitted, oldType: _itsType, ...rest } = event;
   return { ...rest, oldValueOmitted: true };
 }
 
@@ -106,6 +112,7 @@ export function isVariableEvent(value: unknown): value is VariableEvent {
     typeof event.sessionId === 'string' &&
     typeof event.name === 'string' &&
     typeof event.type === 'string' &&
+    (event.oldType === undefined || typeof event.oldType === 'string') &&
     typeof event.version === 'number' &&
     typeof event.revision === 'number' &&
     (event.id === undefined || typeof event.id === 'string') &&

@@ -22,7 +22,7 @@ const decoder = new TextDecoder();
 export function changeOf(event: VariableEvent): VariableChange {
   return {
     name: event.name,
-    oldValue: 'oldValue' in event ? decodeWireValue(event.type, event.oldValue) : undefined,
+    oldValue: 'oldValue' in event ? decodeWireValue(event.oldType ?? event.type, event.oldValue) : undefined,
     newValue: 'newValue' in event ? decodeWireValue(event.type, event.newValue) : undefined,
     version: event.version,
     updatedBy: event.updatedBy ?? null,

@@ -202,4 +202,30 @@ describe('a remote client', () => {
     ]);
     expect(histories[1]).toEqual(histories[0]);
   });
+
+  it("tells a watch each value of an import that changed the type with its own type, as the embedded one's", async () => {
+    await fx().node(fx().buckets());
+    const client = await fx().client();
+    const heard: (readonly [unknown, unknown])[][] = [];
+    for (const session of [await embedded.session('typed-watch'), await client.session('typed-watch')]) {
+      const changes: (readonly [unknown, unknown])[] = [];
+      await session.defineVariable('f', 'float', Number.NaN);
+      await session.defineVariable('s', 'string', 'Infinity');
+      await session.watchVariables('*', (change) => changes.push([change.oldValue, change.newValue]));
+      await session.importVariables(
+        [
+          { name: 'f', type: 'string', value: 'NaN' },
+          { name: 's', type: 'float', value: Number.POSITIVE_INFINITY },
+        ],
+        { replace: true },
+      );
+      await waitFor(() => changes.length === 2, { message: 'both changes heard' });
+      heard.push(changes);
+    }
+    expect(heard[1]).toEqual([
+      [Number.NaN, 'NaN'],
+      ['Infinity', Number.POSITIVE_INFINITY],
+    ]);
+    expect(heard[1]).toEqual(heard[0]);
+  });
 });
