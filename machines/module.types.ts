@@ -56,6 +56,11 @@ export interface SyncOutcome {
   /** The type the program had before this sync swapped it, when it did. */
   readonly swappedFrom?: string;
   readonly changes: Readonly<Record<string, readonly [unknown, unknown]>>;
+  /**
+   * Only in a `module.synced` event over NATS, when the changes were too large for one message: the attributes
+   * whose `[old, new]` were left out of `changes` (the largest first, until the event fit).
+   */
+  readonly changesOmitted?: readonly string[];
 }
 
 /** The module process's state. */

@@ -50,6 +50,8 @@ export interface EventOutbox {
    * `max_payload` is reported and dropped.
    */
   publishEncoded(subject: string, data: Uint8Array): void;
+  /** The largest event the server takes now, in bytes (its `max_payload`, which a reconnect may change). */
+  limit(): number;
   /** Publishes everything queued, now; nats.js sends it with whatever is published next in this microtask. */
   sendNow(): void;
   /** Resolves once everything queued so far has been handed to the connection. */
@@ -125,6 +127,7 @@ export function createEventOutbox(
         return tell(new PayloadTooLargeError(`event on ${subject}`, data.length, max), 'publishing an event');
       enqueue(subject, data);
     },
+    limit,
     sendNow,
     flushed: () => scheduled ?? Promise.resolve(),
   };

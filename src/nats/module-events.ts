@@ -14,6 +14,7 @@ import type { ModuleHandle } from '../modules/module-handle.js';
 import { PayloadTooLargeError } from '../errors.js';
 import type { EventOutbox, OversizeEvent } from './event-outbox.js';
 import type { TetherSubjects } from './subjects.js';
+import { jsonBytes } from './json-size.js';
 import { encodeJson } from './wire.js';
 
 /** A module process's state changed: `idle`, or `syncing` or `executing` the execution `executionId`. */
@@ -83,6 +84,54 @@ function resultTooLarge(
   return { type: 'module.failed', sessionId, moduleId, ...life, executionId, error: error.toJSON() };
 }
 
+type SyncedEvent = Extract<ModuleEmittedEvent, { type: 'module.synced' }>;
+type DeltaEvent = Extract<ModuleEmittedEvent, { type: 'module.delta' }>;
+
+/** Room left in a message for what is not the large part of an event (its other fields, the JSON around them). */
+const EVENT_ROOM = 4096;
+
+/**
+ * What subscribers hear of a sync whose changes are too large for one message (two bound strings near the record
+ * limit are enough): the same event without the largest `[old, new]` pairs, which `outcome.changesOmitted` names.
+ */
+function syncWithin(event: SyncedEvent, size: number, limit: number): SyncedEvent {
+  const bySize = Object.entries(event.outcome.changes)
+    .map(([attribute, pair]) => ({ attribute, bytes: jsonBytes(pair) + attribute.length }))
+    .sort((a, b) => b.bytes - a.bytes);
+  const omitted: string[] = [];
+  let left = size;
+  for (const { attribute, bytes } of bySize) {
+    if (left <= limit - EVENT_ROOM) break;
+    omitted.push(attribute);
+    left -= bytes;
+  }
+  const changes = Object.fromEntries(
+    Object.entries(event.outcome.changes).filter(([attribute]) => !omitted.includes(attribute)),
+  );
+  return { ...event, outcome: { ...event.outcome, changes, changesOmitted: omitted } };
+}
+
+/**
+ * A delta cut into pieces that each fit in a message of `limit` bytes, however its characters are escaped (six
+ * bytes at most per UTF-16 unit), never inside a surrogate pair: a field's deltas add up to its value, so several
+ * smaller ones say what one would. Only the first starts the field over, if the delta did.
+ */
+function deltaPieces(event: DeltaEvent, limit: number): DeltaEvent[] {
+  const units = Math.max(2, Math.floor((limit - EVENT_ROOM - event.field.length * 6) / 6));
+  if (event.delta.length <= units) return [event];
+  const { restart: _restart, ...rest } = event;
+  const pieces: DeltaEvent[] = [];
+  for (let at = 0; at < event.delta.length;) {
+    let end = Math.min(at + units, event.delta.length);
+    const last = event.delta.charCodeAt(end - 1);
+    if (end < event.delta.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    const delta = event.delta.slice(at, end);
+    pieces.push(at === 0 ? { ...event, delta } : { ...rest, delta });
+    at = end;
+  }
+  return pieces;
+}
+
 /**
  * Publishes every event of the module behind `handle` on its events subject, through the node's `outbox` (so
  * they leave after the execution's reply), until the returned function is called: when the module stops for good
@@ -120,8 +169,10 @@ export function publishModuleEvents(
       publish(event, (size, limit) => resultTooLarge(sessionId, life, event.result, size, limit)),
     ),
     handle.on('module.failed', publish),
-    handle.on('module.delta', publish),
-    handle.on('module.synced', publish),
+    handle.on('module.delta', (event) => {
+      for (const piece of deltaPieces(event, outbox.limit())) publish(piece);
+    }),
+    handle.on('module.synced', (event) => publish(event, (size, limit) => syncWithin(event, size, limit))),
     handle.on('module.syncFailed', publish),
   ];
   initial = false;
