@@ -122,7 +122,11 @@ export class AxProgramRunner {
         sig = sig.prependOutputField(REASONING, asField(f.string('Think step by step before answering')));
       }
     } catch (cause) {
-      throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${String(cause)}`, { cause });
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${why}`, {
+        cause,
+        details: { field: 'signature' },
+      });
     }
     this.#signature = sig;
     this.#required = sig

@@ -82,8 +82,8 @@ const AX_MAX_STEPS = /^Max steps reached: (\d+)/;
 
 /**
  * What was wrong with the model's answer, when `error` says Ax could not use it. Ax raises these as plain errors
- * (wrapped or not in its AxGenerateError), so only their text tells them; `model-answer-errors.test.ts` runs each on the
- * OpenAI-protocol stub, so an Ax that words them otherwise fails there, not silently here.
+ * (wrapped or not in its AxGenerateError), so only their text tells them; `model-answer-errors.test.ts` runs each
+ * on the OpenAI-protocol stub, so an Ax that words them otherwise fails there, not silently here.
  */
 function unusableAnswer(error: unknown): { readonly reason: ModelAnswerProblem; readonly problem: string } | undefined {
   const said = findInChain(

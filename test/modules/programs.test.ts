@@ -60,6 +60,13 @@ describe('programs', () => {
     expect(output.answer).toContain('Hint: use units');
   });
 
+  it('refuses a signature of its own hint to ChainOfThoughtWithHint, naming the signature', () => {
+    const build = () => new ChainOfThoughtWithHint('question:string, hint:string -> answer:string', { llm });
+    expect(build).toThrow(ValidationError);
+    expect(build).toThrow(/^signature '.*' cannot take the chain_of_thought_with_hint fields: .*hint/);
+    expect(() => build()).toThrow(expect.objectContaining({ details: { field: 'signature' } }));
+  });
+
   it('refuses ReAct without tools with a clear error', () => {
     expect(() => new ReAct(SIGNATURE, { llm })).toThrow(ValidationError);
     expect(() => new VariableAwareReAct(SIGNATURE, { llm })).toThrow(/ReAct needs at least one tool/);
