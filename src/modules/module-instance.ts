@@ -322,14 +322,20 @@ function typeIn(
   if (variable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
   const read = snapshot?.found[variable];
   // As a bound variable that is missing is refused: the same code for either kind of binding.
-  if (!read) throw new VariableNotFoundError(session.sessionId, variable);
+  // Named as the field of the spec it is read for, as a bound attribute's variable is.
+  const field = { field: 'typeVariable' };
+  if (!read) throw new VariableNotFoundError(session.sessionId, variable, { details: field });
   if (typeof read.value !== 'string')
-    throw new ValidationError(`variable '${variable}' does not hold a module type name`, { variable });
+    throw new ValidationError(`variable '${variable}' does not hold a module type name`, { variable, details: field });
   try {
     return { entry: registry.resolve(read.value), version: read.version };
   } catch (error) {
     if (!(error instanceof UnknownModuleError)) throw error;
-    throw new UnknownModuleError(error.moduleType, registry.selectable(spec), { variable, cause: error });
+    throw new UnknownModuleError(error.moduleType, registry.selectable(spec), {
+      variable,
+      cause: error,
+      details: field,
+    });
   }
 }
 
@@ -352,7 +358,7 @@ function bindFrom(
     checkBindableAttribute(module, attribute);
     const read = snapshot.found[variableName];
     try {
-      if (!read) throw new VariableNotFoundError(session.sessionId, variableName);
+      if (!read) throw new VariableNotFoundError(session.sessionId, variableName, { details: { field: attribute } });
       checkBoundValue(attribute, variableName, read.value);
       reads[attribute] = read;
     } catch (error) {

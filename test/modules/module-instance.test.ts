@@ -127,12 +127,28 @@ describe('module instance', () => {
         expect(syncFailed).toEqual({
           code: 'unknown_module',
           message: `Unknown module type 'Bogus' (held by variable 'kind'); available: ${plain.join(', ')}`,
-          details: { moduleType: 'Bogus', available: plain, variable: 'kind' },
+          details: { moduleType: 'Bogus', available: plain, variable: 'kind', field: 'typeVariable' },
         });
         // A creation whose type variable names no type lists the same.
         await expect(
           session.module('other', { typeVariable: 'kind', signature: 'question:string -> answer:string' }),
         ).rejects.toMatchObject({ code: 'unknown_module', details: { available: plain } });
+      }));
+
+    it('names the spec field typeVariable when its variable is gone or holds no name', () =>
+      withSession(async (session, stub) => {
+        stub.fallback = () => text('Answer: ok');
+        await session.defineVariable('n', 'integer', 1);
+        await expect(
+          session.module('numbered', { typeVariable: 'n', signature: 'question:string -> answer:string' }),
+        ).rejects.toMatchObject({ code: 'validation_failed', details: { field: 'typeVariable', variable: 'n' } });
+        const qa = await typedModule(session, []);
+        await session.deleteVariable('kind');
+        const { syncFailed } = await qa.execute({ question: 'q' });
+        expect(syncFailed).toMatchObject({
+          code: 'variable_not_found',
+          details: { variable: 'kind', field: 'typeVariable' },
+        });
       }));
 
     it.each(['BestOfN', 'refine'])('says %s needs a reward the spec does not have, and what it can select', (type) =>

@@ -20,7 +20,7 @@ describe('module type variable over NATS', () => {
     expect(nope.syncFailed).toEqual({
       code: 'unknown_module',
       message: `Unknown module type 'Nope' (held by variable 'kind'); available: ${SELECTABLE.join(', ')}`,
-      details: { moduleType: 'Nope', available: SELECTABLE, variable: 'kind' },
+      details: { moduleType: 'Nope', available: SELECTABLE, variable: 'kind', field: 'typeVariable' },
     });
 
     for (const type of ['BestOfN', 'Refine']) {
