@@ -37,9 +37,7 @@ import {
   VariableLockedError,
   VariableNotFoundError,
   VersionConflictError,
-  type ModelAnswerProblem,
   type NatsConnectionStatus,
-  type ProviderUnavailableReason,
   type SerializedError,
 } from './errors.js';
 
@@ -49,13 +47,16 @@ function withMessage<E extends BridgeError>(error: E, message: string): E {
   return error;
 }
 
-const CONNECTION_STATUSES = new Set<string>(['unreachable', 'disconnected', 'reconnected', 'closed']);
+const CONNECTION_STATUSES = ['unreachable', 'disconnected', 'reconnected', 'closed'] as const;
 
 type ErrorFactory = (message: string, details: Record<string, unknown>) => BridgeError;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : String(v ?? ''));
 const optStr = (v: unknown): string | undefined => (v === undefined ? undefined : str(v));
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+/** `v` when it is one of `allowed`, else `fallback`: a sender of another version may name a kind this one lacks. */
+const oneOf = <T extends string>(allowed: readonly T[], v: unknown, fallback: T): T =>
+  (allowed as readonly unknown[]).includes(v) ? (v as T) : fallback;
 
 /** How each code is rebuilt into its class on the receiving side of a reply. */
 const factories: Record<string, ErrorFactory> = {
@@ -116,7 +117,7 @@ const factories: Record<string, ErrorFactory> = {
   // A node's own connection (one that relayed an execution, see module-forward.ts).
   nats_connection: (_m, d) =>
     new NatsConnectionError(
-      CONNECTION_STATUSES.has(str(d.status)) ? (str(d.status) as NatsConnectionStatus) : 'closed',
+      oneOf<NatsConnectionStatus>(CONNECTION_STATUSES, d.status, 'closed'),
       str(d.server),
       undefined,
       {
@@ -139,22 +140,15 @@ const factories: Record<string, ErrorFactory> = {
   provider_unavailable: (_m, d) =>
     new ProviderUnavailableError(
       str(d.provider),
-      (PROVIDER_UNAVAILABLE_REASONS as readonly string[]).includes(str(d.reason))
-        ? (str(d.reason) as ProviderUnavailableReason)
-        : 'unreachable',
+      oneOf(PROVIDER_UNAVAILABLE_REASONS, d.reason, 'unreachable'),
       str(d.providerMessage),
       { details: d },
     ),
   tool_failed: (_m, d) => new ToolFailedError(str(d.tool), str(d.toolMessage), { details: d }),
   model_answer_invalid: (_m, d) =>
-    new ModelAnswerError(
-      str(d.provider),
-      (MODEL_ANSWER_PROBLEMS as readonly string[]).includes(str(d.reason))
-        ? (str(d.reason) as ModelAnswerProblem)
-        : 'invalid',
-      str(d.problem),
-      { details: d },
-    ),
+    new ModelAnswerError(str(d.provider), oneOf(MODEL_ANSWER_PROBLEMS, d.reason, 'invalid'), str(d.problem), {
+      details: d,
+    }),
   payload_too_large: (_m, d) =>
     new PayloadTooLargeError(str(d.what), num(d.size), num(d.limit), undefined, { details: d }),
 };

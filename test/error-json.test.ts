@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BridgeError,
   InternalError,
+  ModelAnswerError,
   NatsConnectionError,
   NoProcError,
   errorFromJSON,
@@ -22,6 +23,16 @@ describe('errorFromJSON', () => {
     expect(rebuilt).toBeInstanceOf(NatsConnectionError);
     expect(rebuilt).toMatchObject({ code: 'nats_connection', status: 'disconnected', server: 'nats://n:4222' });
     expect(rebuilt.message).toBe(sent.message);
+  });
+
+  it("rebuilds a kind this version does not know as its class's general one, keeping the sender's message", () => {
+    const rebuilt = errorFromJSON({
+      code: 'model_answer_invalid',
+      message: 'the answer could not be used: too polite',
+      details: { provider: 'openai', reason: 'too_polite', problem: 'too polite' },
+    });
+    expect(rebuilt).toBeInstanceOf(ModelAnswerError);
+    expect(rebuilt).toMatchObject({ reason: 'invalid', message: 'the answer could not be used: too polite' });
   });
 
   it('throws InternalError for anything but an object with a string code', () => {
