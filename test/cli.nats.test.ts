@@ -11,6 +11,7 @@ const { start, tether, inProcess, server } = useCliNode();
 describe('cli', () => {
   it('drives a real node: define, set, get, list, watch, events, module create and call; exit codes 0, 1, 2, 3', async () => {
     const s = ['--session', 'cli-1'];
+    // Some twenty CLI processes, about 10 s on an idle machine: twice the default time, for a busy one.
     // Independent checks first, side by side: each spawn costs about half a second.
     const [help, usage, unreachable, noNode] = await Promise.all([
       tether(['--help']),
@@ -172,7 +173,7 @@ describe('cli', () => {
       data: { newValue: 0.9, oldValue: 0.7, version: 2 },
     });
     expect(seen.some((e) => e.kind === 'module' && e.name === 'qa' && e.data.type === 'module.result')).toBe(true);
-  });
+  }, 40_000);
 
   it('refuses a JSON typo for a json variable (exit 2, value unchanged) and stores brace text in a string', async () => {
     const s = ['--session', 'cli-typo'];

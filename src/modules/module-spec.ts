@@ -232,7 +232,7 @@ function toolName(tool: unknown): string | undefined {
  */
 export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, ModuleTool>): ResolvedModuleSpec {
   if (spec.tools === undefined) return spec as ResolvedModuleSpec;
-  const tools = spec.tools.map((tool) => {
+  const tools = spec.tools.map((tool, index) => {
     if (typeof tool !== 'string') return tool;
     const found = available.get(tool);
     if (!found) {
@@ -240,7 +240,7 @@ export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, Mo
       throw new ValidationError(
         `unknown tool '${tool}'; this runtime has ${known.length > 0 ? known.join(', ') : 'no tools (Runtime.start({ tools }))'}`,
         {
-          details: { tool, available: known },
+          details: { field: `tools[${index}]`, tool, available: known },
         },
       );
     }

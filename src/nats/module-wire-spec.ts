@@ -122,14 +122,14 @@ export function parseWireSpec(value: unknown): ModuleSpec {
       { details: { field: 'type', constraint: 'embeddedOnly' } },
     );
   }
-  if (
-    fields.tools !== undefined &&
-    (!Array.isArray(fields.tools) || fields.tools.some((tool) => typeof tool !== 'string'))
-  ) {
-    throw new ValidationError(
-      'module spec tools must be a list of tool names registered on the nodes (Runtime.start({ tools }))',
-      { details: { field: 'tools' } },
-    );
+  if (fields.tools !== undefined) {
+    const notAName = Array.isArray(fields.tools) ? fields.tools.findIndex((tool) => typeof tool !== 'string') : -1;
+    if (!Array.isArray(fields.tools) || notAName >= 0) {
+      throw new ValidationError(
+        'module spec tools must be a list of tool names registered on the nodes (Runtime.start({ tools }))',
+        { details: { field: notAName >= 0 ? `tools[${notAName}]` : 'tools' } },
+      );
+    }
   }
   const bindings = fields.bindings;
   if (typeof bindings === 'object' && bindings !== null && !Array.isArray(bindings)) {

@@ -45,6 +45,13 @@ describe('module wire spec', () => {
       "module spec field 'reward' takes a function, which only an embedded module can have: it cannot be sent over NATS",
     );
     expect(() => parseWireSpec({ ...spec, tools: [{ name: 'echo' }] })).toThrow(/tool names/);
+    // Named by where it is, as an embedded spec's is.
+    expect(() => parseWireSpec({ ...spec, tools: ['echo', 1] })).toThrow(
+      expect.objectContaining({ details: { field: 'tools[1]' } }),
+    );
+    expect(() => parseWireSpec({ ...spec, tools: 'echo' })).toThrow(
+      expect.objectContaining({ details: { field: 'tools' } }),
+    );
     expect(() => parseWireSpec({ ...spec, bindings: { temperature: { variable: 't' } } })).toThrow(
       /variable name over the wire/,
     );
@@ -142,6 +149,7 @@ describe('tool names in embedded specs', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toMatch(/unknown tool 'search'.*echo/);
+    expect(error).toMatchObject({ details: { field: 'tools[0]', tool: 'search', available: ['echo'] } });
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['agent']);
   });
 
