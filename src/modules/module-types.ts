@@ -244,6 +244,8 @@ export interface ToolParameters {
   readonly type: 'object';
   readonly properties: Readonly<Record<string, unknown>>;
   readonly required?: readonly string[];
+  /** Any other keyword of the schema's dialect (`additionalProperties`, `$defs`, `$schema`, …). */
+  readonly [keyword: string]: unknown;
 }
 
 /** A function a ReAct module may call between its steps. */

@@ -79,6 +79,8 @@ function unavailableReason(
 const AX_ANSWER_INVALID = 'Unable to fix validation error: ';
 /** The start of Ax's error when a multi-step (ReAct) program took its `maxSteps` without a final answer. */
 const AX_MAX_STEPS = /^Max steps reached: (\d+)/;
+/** The start of Ax's error when the model called a tool with arguments that are not JSON (Ax asks for no fix). */
+const AX_ARGUMENTS_NOT_JSON = 'Invalid function arguments: ';
 
 /**
  * What was wrong with the model's answer, when `error` says Ax could not use it. Ax raises these as plain errors
@@ -88,11 +90,19 @@ const AX_MAX_STEPS = /^Max steps reached: (\d+)/;
 function unusableAnswer(error: unknown): { readonly reason: ModelAnswerProblem; readonly problem: string } | undefined {
   const said = findInChain(
     error,
-    (e): e is Error => e instanceof Error && (e.message.startsWith(AX_ANSWER_INVALID) || AX_MAX_STEPS.test(e.message)),
+    (e): e is Error =>
+      e instanceof Error &&
+      (e.message.startsWith(AX_ANSWER_INVALID) ||
+        e.message.startsWith(AX_ARGUMENTS_NOT_JSON) ||
+        AX_MAX_STEPS.test(e.message)),
   );
   if (!said) return undefined;
   const steps = AX_MAX_STEPS.exec(said.message);
   if (steps) return { reason: 'max_steps', problem: `no final answer within ${steps[1]} steps (maxSteps)` };
+  if (said.message.startsWith(AX_ARGUMENTS_NOT_JSON)) {
+    const given = said.message.slice(AX_ARGUMENTS_NOT_JSON.length).split('\n')[0]!;
+    return { reason: 'invalid', problem: `a tool call's arguments are not JSON: ${given}` };
+  }
   // Ax goes on with advice to the model and the model's whole output; the first line is what was wrong.
   const problem = said.message.slice(AX_ANSWER_INVALID.length).split('\n')[0]!;
   return { reason: 'invalid', problem };

@@ -1,23 +1,20 @@
 /**
  * A ReAct tool's `parameters` as a contract: the schema is checked once, when a runtime or a module takes the tool,
- * and each call's arguments against it before the tool runs. Ax passes a model's arguments on unchecked (even a
- * string that is not JSON), so without this a tool written to its schema would be called with `{}` or `"oops"`.
- * Arguments that break the schema go back to the model as Ax's function error, which Ax hands it to correct;
- * the tool does not run.
+ * and each call's arguments against it before the tool runs. Ax passes the model's parsed arguments on unchecked
+ * (a JSON string or list as well as an object), so without this a tool written to its schema would be called with
+ * `{}` or `"oops"`. Arguments that break the schema go back to the model as Ax's function error, which Ax hands it
+ * to correct; the tool does not run. (Arguments that are not JSON at all Ax refuses itself, ending the execution:
+ * see `provider-errors.ts`.) Which JSON Schema dialects are read: `json-schema-compiler.ts`.
  * @module
  */
 import { AxFunctionError } from '@ax-llm/ax';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.js';
+import { compileJsonSchema } from './json-schema-compiler.js';
 import type { ModuleTool } from './module-types.js';
 
 /** What a tool with no `parameters` takes: an object of anything, as Tether has always told Ax. */
 export const NO_PARAMETERS = { type: 'object', properties: {} } as const;
-
-// One validator for all tools. strict: false, because tool schemas carry annotations the provider reads
-// (`description`, `examples`, `title`) that strict mode would refuse; the schema itself is still checked against
-// the JSON Schema meta-schema, so `type: 'strng'` is refused.
-const ajv = new Ajv({ allErrors: true, strict: false });
 
 /** Each tool's compiled check, by tool object: a runtime's tools are compiled once for all its modules. */
 const checks = new WeakMap<ModuleTool, ValidateFunction>();
@@ -29,19 +26,15 @@ const checks = new WeakMap<ModuleTool, ValidateFunction>();
 function checkOf(tool: ModuleTool): ValidateFunction {
   const known = checks.get(tool);
   if (known) return known;
-  const schema = tool.parameters ?? NO_PARAMETERS;
   let check: ValidateFunction;
   try {
-    check = ajv.compile(schema);
+    check = compileJsonSchema(tool.parameters ?? NO_PARAMETERS);
   } catch (cause) {
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new ValidationError(`tool '${tool.name}': parameters is not a valid JSON Schema: ${why}`, {
       cause,
       details: { tool: tool.name, field: 'parameters' },
     });
-  } finally {
-    // Ajv keeps every compiled schema by its object; the check needs none of that, and tools come and go.
-    ajv.removeSchema(schema);
   }
   checks.set(tool, check);
   return check;
@@ -63,11 +56,23 @@ function fieldOf(error: ErrorObject): string {
     .slice(1)
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce((at, part) => (/^\d+$/.test(part) ? `${at}[${part}]` : at === '' ? part : `${at}.${part}`), '');
-  // A missing property is reported at its parent; the model is better told the property's own name.
-  const missing = error.keyword === 'required' ? (error.params as { missingProperty?: string }).missingProperty : '';
-  if (missing) return path === '' ? missing : `${path}.${missing}`;
+  // A missing or unexpected property is reported at its parent; the model is better told the property's name.
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const named =
+    error.keyword === 'required'
+      ? params.missingProperty
+      : error.keyword === 'additionalProperties'
+        ? params.additionalProperty
+        : undefined;
+  if (named) return path === '' ? named : `${path}.${named}`;
   return path === '' ? 'arguments' : path;
 }
+
+/** What the model is told where Ajv's words would name the parent rather than the property. */
+const MESSAGES: Readonly<Record<string, string>> = {
+  required: 'is required',
+  additionalProperties: 'is not a parameter of this tool',
+};
 
 /**
  * Checks one call's arguments against `tool.parameters`.
@@ -78,7 +83,7 @@ export function checkToolArguments(tool: ModuleTool, args: unknown): void {
   if (check(args)) return;
   const fields = (check.errors ?? []).map((error) => ({
     field: fieldOf(error),
-    message: error.keyword === 'required' ? 'is required' : (error.message ?? 'is not valid'),
+    message: MESSAGES[error.keyword] ?? error.message ?? 'is not valid',
   }));
   throw new AxFunctionError(fields);
 }

@@ -66,11 +66,30 @@ describe("a ReAct tool's arguments", () => {
     }
   });
 
-  it('that are not JSON at all are refused as arguments, also for a tool without parameters', async () => {
+  it('that are no JSON object are refused as arguments, also for a tool without parameters', async () => {
     const tool = lookupTool();
-    await runWith(tool, { kind: 'tool_calls', calls: [{ name: 'lookup', arguments: 'not json' }] });
+    await runWith(tool, toolCall('lookup', 'a string'));
     expect(tool.calls).toEqual([]);
     expect(toolMessage()).toMatch(/`arguments` - must be object/);
+  });
+
+  it('that are not JSON at all end the execution as an answer that cannot be used (Ax asks for no fix)', async () => {
+    const tool = lookupTool(WORD);
+    const broken = { kind: 'tool_calls', calls: [{ name: 'lookup', arguments: null, rawArguments: '{"word": "x"' }] };
+    const error = await runWith(tool, broken as StubReply).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'model_answer_invalid',
+      reason: 'invalid',
+      problem: `a tool call's arguments are not JSON: {"word": "x"`,
+    });
+    expect(tool.calls).toEqual([]);
+  });
+
+  it('that name a property the schema forbids are told by that name', async () => {
+    const tool = lookupTool({ ...WORD, additionalProperties: false });
+    await runWith(tool, toolCall('lookup', { word: 'x', color: 'red' }));
+    expect(tool.calls).toEqual([]);
+    expect(toolMessage()).toMatch(/`color` - is not a parameter of this tool/);
   });
 
   it('that keep to its parameters reach it as sent, properties it does not name included', async () => {
@@ -78,6 +97,41 @@ describe("a ReAct tool's arguments", () => {
     await runWith(tool, toolCall('lookup', { word: 'x', limit: 2, extra: true }));
     expect(tool.calls).toEqual([{ word: 'x', limit: 2, extra: true }]);
     expect(toolMessage()).toBe('found x');
+  });
+});
+
+describe('the JSON Schema dialect of a tool', () => {
+  const tagged = (dialect: string | undefined): ModuleTool['parameters'] =>
+    ({ ...(dialect ? { $schema: dialect } : {}), ...WORD }) as ModuleTool['parameters'];
+
+  it('is read from its $schema: draft-06, -07, 2019-09 and 2020-12 are checked, and so is one Ajv has no class for', async () => {
+    for (const dialect of [
+      undefined,
+      'http://json-schema.org/draft-04/schema#',
+      'http://json-schema.org/draft-06/schema#',
+      'http://json-schema.org/draft-07/schema#',
+      'https://json-schema.org/draft/2019-09/schema',
+      'https://json-schema.org/draft/2020-12/schema',
+    ]) {
+      stub().requests.length = 0;
+      const tool = lookupTool(tagged(dialect));
+      await runWith(tool, toolCall('lookup', { word: 5 }));
+      expect([dialect, tool.calls]).toEqual([dialect, []]);
+      expect(toolMessage()).toMatch(/`word` - must be string/);
+      await session()
+        .module('agent')
+        .then((m) => m.stop());
+    }
+  });
+
+  it("is one tool's alone: an $id naming Ajv's own meta-schema changes nothing for the tools after it", async () => {
+    const meta = { $id: 'http://json-schema.org/draft-07/schema', ...WORD } as ModuleTool['parameters'];
+    await Runtime.start({ tools: [lookupTool(meta)] }).then(
+      (runtime) => runtime.stop(),
+      () => undefined,
+    );
+    const runtime = await Runtime.start({ tools: [lookupTool(WORD)] });
+    await runtime.stop();
   });
 });
 

@@ -11,7 +11,11 @@ import { createLanguageModel, type LanguageModel } from '../../src/modules/index
 /** One scripted answer. */
 export type StubReply =
   | { readonly kind: 'text'; readonly content: string }
-  | { readonly kind: 'tool_calls'; readonly calls: readonly { readonly name: string; readonly arguments: unknown }[] }
+  | {
+      readonly kind: 'tool_calls';
+      /** Each call's arguments go out as JSON, or as `rawArguments` when given (a model's broken JSON, say). */
+      readonly calls: readonly { readonly name: string; readonly arguments: unknown; readonly rawArguments?: string }[];
+    }
   | {
       readonly kind: 'error';
       readonly status: number;
@@ -167,7 +171,7 @@ export class OpenAIStub {
             tool_calls: reply.calls.map((call, index) => ({
               id: `call_${this.requests.length}_${index}`,
               type: 'function',
-              function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+              function: { name: call.name, arguments: call.rawArguments ?? JSON.stringify(call.arguments) },
             })),
           };
     const finish = reply.kind === 'text' ? 'stop' : 'tool_calls';
