@@ -14,6 +14,16 @@ const lookup: ModuleTool = {
   func: () => 'a found thing',
 };
 
+/** A ReAct module `agent` with the `lookup` tool and no retries, and `extra` in its spec. */
+const reactAgent = (extra: { maxSteps?: number } = {}) =>
+  session().module('agent', {
+    type: 'ReAct',
+    signature: 'question:string -> answer:string',
+    tools: [lookup],
+    maxRetries: 0,
+    ...extra,
+  });
+
 /** What `execute` rejected with, as a ModelAnswerError (the test fails on anything else). */
 async function unusable(execution: Promise<unknown>): Promise<ModelAnswerError> {
   const error = await execution.then(
@@ -70,13 +80,7 @@ describe('an answer the model gave that the module cannot use', () => {
   });
 
   it('is max_steps when a ReAct module used its steps without a final answer', async () => {
-    const agent = await session().module('agent', {
-      type: 'ReAct',
-      signature: 'question:string -> answer:string',
-      tools: [lookup],
-      maxSteps: 2,
-      maxRetries: 0,
-    });
+    const agent = await reactAgent({ maxSteps: 2 });
     stub().fallback = () => toolCall('lookup', { word: 'x' });
     const error = await unusable(agent.execute({ question: 'q' }));
     expect(error).toMatchObject({
@@ -88,12 +92,7 @@ describe('an answer the model gave that the module cannot use', () => {
   });
 
   it('is invalid when a ReAct answer keeps calling a tool the module does not have', async () => {
-    const agent = await session().module('agent', {
-      type: 'ReAct',
-      signature: 'question:string -> answer:string',
-      tools: [lookup],
-      maxRetries: 0,
-    });
+    const agent = await reactAgent();
     stub().fallback = () => toolCall('search', { word: 'x' });
     const error = await unusable(agent.execute({ question: 'q' }));
     expect(error.reason).toBe('invalid');
