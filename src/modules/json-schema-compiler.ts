@@ -54,14 +54,19 @@ const instances = new Map<Dialect, { ajv: Ajv; compiles: number }>();
  * @throws {Error} Ajv's, when `schema` is not a schema of its dialect
  */
 export function compileJsonSchema(schema: object): ValidateFunction {
-  const dialect = dialectOf(schema);
-  const { $schema: _setAside, ...asDraft07 } = schema as { $schema?: unknown };
-  const chosen = dialect ?? 'draft-07';
-  let instance = instances.get(chosen);
+  const named = dialectOf(schema);
+  const dialect = named ?? 'draft-07';
+  let instance = instances.get(dialect);
   if (!instance || instance.compiles >= COMPILES_PER_INSTANCE) {
-    instance = { ajv: MAKERS[chosen](), compiles: 0 };
-    instances.set(chosen, instance);
+    instance = { ajv: MAKERS[dialect](), compiles: 0 };
+    instances.set(dialect, instance);
   }
   instance.compiles += 1;
-  return instance.ajv.compile(dialect === undefined ? asDraft07 : schema);
+  return instance.ajv.compile(named === undefined ? withoutDialect(schema) : schema);
+}
+
+/** `schema` with its `$schema` set aside, to be read as draft-07. */
+function withoutDialect(schema: object): object {
+  const { $schema: _setAside, ...rest } = schema as { $schema?: unknown };
+  return rest;
 }
