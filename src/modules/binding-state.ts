@@ -216,9 +216,10 @@ export class BindingState {
    * {@link BindingState.sync}, without a promise when none is needed: modules sync before every execution, and
    * an embedded session whose process is alive answers the read at once (`readVariablesNow`). A promise comes
    * back when the session has to be asked asynchronously or a callback is to be called; failures are thrown
-   * (or rejected) either way.
+   * (or rejected) either way. With `only`, just those attributes are read, checked and applied (a step of a
+   * multi-step program, which cannot change the others mid-run); the others wait for the next full sync.
    */
-  syncNow(target: object, moduleType: string): SyncChanges | Promise<SyncChanges> {
+  syncNow(target: object, moduleType: string, only?: ReadonlySet<string>): SyncChanges | Promise<SyncChanges> {
     if (this.#bindings.size === 0) return {};
     const session = this.requireSession();
     // Nothing in the session changed since every bound variable was last read: there is nothing to apply.
@@ -226,14 +227,15 @@ export class BindingState {
     if (stamp !== undefined && stamp === this.#syncedStamp) return {};
     const now = session.readVariablesNow?.(this.#names);
     if (now) {
-      const applied = this.#apply(target, moduleType, session, now);
-      // Only once applied: a read that failed (a missing variable, a bad value) must fail again next time.
-      this.#syncedStamp = stamp;
+      const applied = this.#apply(target, moduleType, session, now, only);
+      // Only once applied, and only when all was: a read that failed (a missing variable, a bad value) must fail
+      // again next time, and what `only` left out must still be applied.
+      if (only === undefined) this.#syncedStamp = stamp;
       return applied;
     }
     // Promise.resolve: a session of the user's may answer with another realm's promise or a thenable.
     return Promise.resolve(session.readVariables(this.#names)).then((snapshot) =>
-      this.#apply(target, moduleType, session, snapshot),
+      this.#apply(target, moduleType, session, snapshot, only),
     );
   }
 
@@ -253,16 +255,22 @@ export class BindingState {
     moduleType: string,
     session: SessionContext,
     snapshot: VariableSnapshot,
+    only?: ReadonlySet<string>,
   ): SyncChanges | Promise<SyncChanges> {
-    return this.#check(session, snapshot) ? this.#commit(target, moduleType, snapshot) : {};
+    return this.#check(session, snapshot, only) ? this.#commit(target, moduleType, snapshot, only) : {};
+  }
+
+  /** The bindings a sync of the attributes `only` (all when undefined) applies. */
+  #bound(only: ReadonlySet<string> | undefined): Iterable<[string, Binding]> {
+    return only === undefined ? this.#bindings : [...this.#bindings].filter(([attribute]) => only.has(attribute));
   }
 
   /** Throws unless every bound variable of `snapshot` can be applied; whether any holds something new. */
-  #check(session: SessionContext, snapshot: VariableSnapshot): boolean {
+  #check(session: SessionContext, snapshot: VariableSnapshot, only?: ReadonlySet<string>): boolean {
     // First every read is checked, so that the sync applies all of them or none. What this module already has
     // (same variable, version and value) was checked when it was applied.
     let anyNew = false;
-    for (const [attribute, binding] of this.#bindings) {
+    for (const [attribute, binding] of this.#bound(only)) {
       const entry = snapshot.found[binding.variableName];
       // Named with the attribute it feeds, as a refused value is: one variable may feed several.
       if (!entry)
@@ -275,10 +283,15 @@ export class BindingState {
   }
 
   /** Applies a checked snapshot to `target`; callbacks are called afterwards, their errors reported. */
-  #commit(target: object, moduleType: string, snapshot: VariableSnapshot): SyncChanges | Promise<SyncChanges> {
+  #commit(
+    target: object,
+    moduleType: string,
+    snapshot: VariableSnapshot,
+    only?: ReadonlySet<string>,
+  ): SyncChanges | Promise<SyncChanges> {
     const changes: SyncChanges = {};
     const calls: Array<{ readonly attribute: string; readonly call: () => unknown }> = [];
-    for (const [attribute, binding] of this.#bindings) {
+    for (const [attribute, binding] of this.#bound(only)) {
       const entry = snapshot.found[binding.variableName]!;
       if (this.#holds(attribute, entry)) continue;
       // A variable defined again starts at version 1 again: its values are newer whatever their version.

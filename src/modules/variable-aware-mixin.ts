@@ -176,7 +176,9 @@ function forwardSynced(
     const started = new Map(state.versions);
     const refused = options.onSyncFailed;
     hooks.beforeStep = async () => {
-      await syncReported(module, state, refused);
+      // Only what a step can change: the rest is the run's, applied (and reported, and its callbacks called) by
+      // the next execution's sync, the first to send it.
+      await syncReported(module, state, refused, STEP_ATTRIBUTES);
       provenance = state.provenanceSince(started, STEP_ATTRIBUTES);
       return snapshotParameters(module);
     };
@@ -199,10 +201,11 @@ function syncReported(
   module: ProgramModule,
   state: BindingState,
   refused: ForwardOptions['onSyncFailed'],
+  only?: ReadonlySet<string>,
 ): Promise<unknown> | undefined {
   if (state.bindings.size === 0) return undefined;
   try {
-    const synced = state.syncNow(module, module.moduleType);
+    const synced = state.syncNow(module, module.moduleType, only);
     if (synced instanceof Promise)
       return synced.catch((error: unknown) => reportRefused(module, state, error, refused));
   } catch (error) {

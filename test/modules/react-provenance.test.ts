@@ -51,4 +51,43 @@ describe('the provenance of a ReAct execution whose tool changes bound variables
     expect(result.output).toEqual({ answer: '42' });
     expect(result.provenance).toEqual({ t: 2, ins: 1 });
   });
+
+  it("leaves a change of the run's instructions to the next execution: its sync reports it and calls back", async () => {
+    let session!: Session;
+    const lookup: ModuleTool = {
+      name: 'lookup',
+      description: 'Look up a fact',
+      func: async () => {
+        await session.setVariable('ins', 'GAMMA rules.');
+        return 'fact: 42';
+      },
+    };
+    stub = await OpenAIStub.start();
+    runtime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      tools: [lookup],
+    });
+    session = await runtime.session('react');
+    await session.defineVariable('ins', 'string', 'ALPHA rules.');
+    const called: unknown[][] = [];
+    const agent = await session.module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: ['lookup'],
+      maxRetries: 0,
+      bindings: { instructions: { variable: 'ins', onChange: (...args: unknown[]) => void called.push(args) } },
+    });
+    const synced: unknown[] = [];
+    agent.on('module.synced', (event) => synced.push(event.outcome.changes));
+
+    stub.reply(toolCall('lookup', { q: 'x' }), text('Answer: 42'));
+    await agent.execute({ question: 'q' });
+    // The run went on with ALPHA (Ax fixes it when the run starts): no callback, no change reported yet.
+    expect(called).toEqual([]);
+    stub.reply(text('Answer: 43'));
+    await agent.execute({ question: 'q' });
+    expect(JSON.stringify(stub.chatRequests.at(-1)!.body.messages).match(/ALPHA|GAMMA/g)).toEqual(['GAMMA']);
+    expect(synced.at(-1)).toEqual({ instructions: ['ALPHA rules.', 'GAMMA rules.'] });
+    expect(called).toEqual([['instructions', 'ALPHA rules.', 'GAMMA rules.']]);
+  });
 });
