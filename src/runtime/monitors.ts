@@ -25,6 +25,8 @@ export type Demonitor = () => void;
 
 interface Watch {
   readonly id: string;
+  /** The process watched; `undefined` for a `'noproc'` notice, which watches nothing. */
+  readonly target: Process | undefined;
   readonly deliver: (notice: DownNotice) => void;
   /** The process that holds the monitor, when a process does; its own exit drops the monitor. */
   readonly owner: Process | undefined;
@@ -44,15 +46,15 @@ export class Monitors {
 
   /** Watches a live process; `deliver` must not throw (the runtime wraps user listeners). */
   add(target: Process, deliver: (notice: DownNotice) => void, owner?: Process): { id: string; demonitor: Demonitor } {
-    const watch: Watch = { id: this.#nextId(), deliver, owner, active: true };
+    const watch: Watch = { id: this.#nextId(), target, deliver, owner, active: true };
     addTo(this.#byTarget, target, watch);
     if (owner) addTo(this.#byOwner, owner, watch);
     return {
       id: watch.id,
       demonitor: () => {
         watch.active = false;
-        this.#byTarget.get(target)?.delete(watch);
-        if (owner) this.#byOwner.get(owner)?.delete(watch);
+        removeFrom(this.#byTarget, target, watch);
+        if (owner) removeFrom(this.#byOwner, owner, watch);
       },
     };
   }
@@ -63,7 +65,7 @@ export class Monitors {
     name: string | undefined,
     deliver: (notice: DownNotice) => void,
   ): { id: string; demonitor: Demonitor } {
-    const watch: Watch = { id: this.#nextId(), deliver, owner: undefined, active: true };
+    const watch: Watch = { id: this.#nextId(), target: undefined, deliver, owner: undefined, active: true };
     schedule(watch, { type: 'DOWN', monitor: watch.id, id, name, reason: 'noproc' });
     return { id: watch.id, demonitor: () => void (watch.active = false) };
   }
@@ -73,10 +75,14 @@ export class Monitors {
     const watches = this.#byTarget.get(target);
     this.#byTarget.delete(target);
     for (const watch of watches ?? []) {
-      if (watch.owner) this.#byOwner.get(watch.owner)?.delete(watch);
+      if (watch.owner) removeFrom(this.#byOwner, watch.owner, watch);
       schedule(watch, { type: 'DOWN', monitor: watch.id, id: target.id, name: target.name, reason });
     }
-    for (const held of this.#byOwner.get(target) ?? []) held.active = false;
+    // Out of their targets' tables too: a long-lived target must not keep every exited watcher (and its actor).
+    for (const held of this.#byOwner.get(target) ?? []) {
+      held.active = false;
+      if (held.target) removeFrom(this.#byTarget, held.target, held);
+    }
     this.#byOwner.delete(target);
   }
 
@@ -91,6 +97,13 @@ function schedule(watch: Watch, notice: DownNotice): void {
     watch.active = false;
     watch.deliver(notice);
   });
+}
+
+/** Takes `value` out of `key`'s set, and the set out of `map` once empty. */
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set?.delete(value) || set.size > 0) return;
+  map.delete(key);
 }
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {

@@ -205,14 +205,17 @@ export class ProcessRuntime {
 
   /**
    * Monitors `target`: one {@link DownNotice} when it exits, or a `'noproc'` notice (asynchronously) when it
-   * is not alive. With `{ notify: process }` the notice is sent to that process as an event instead.
+   * is not alive. With `{ notify: process }` the notice is sent to that process as an event instead, and the
+   * monitor ends with that process, as a process's monitors end with it in Elixir.
    * @throws {ValidationError} when `watcher` is neither a function nor `{ notify: process }`
+   * @throws {NoProcError} when the process to notify is not alive: nothing could ever hear the notice
    * @returns a function that cancels the monitor, discarding a notice not yet delivered
    */
   monitor(target: Target, watcher: MonitorTarget): Demonitor {
     assertWatcher(watcher);
-    const process = this.#registry.resolve(target);
     const owner = typeof watcher === 'function' ? undefined : this.#registry.resolve(watcher.notify);
+    if (typeof watcher !== 'function' && !owner) throw new NoProcError(labelOf(watcher.notify));
+    const process = this.#registry.resolve(target);
     const deliver = (notice: DownNotice): void => {
       if (typeof watcher !== 'function') return this.cast(watcher.notify, notice);
       const concerned = process ?? (isRef(target) ? target : undefined);

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { ProcessRuntime, type DownNotice } from '../../src/runtime/index.js';
+import { NoProcError } from '../../src/errors.js';
+import { ProcessRuntime, type DownNotice, type ProcessRef } from '../../src/runtime/index.js';
+import { collectGarbage } from '../support/collect-garbage.js';
 import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
 
@@ -115,6 +117,29 @@ describe('monitors', () => {
     await flush();
     expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
+  });
+
+  it('lets go of an exited watcher while its target lives on: the target keeps no monitor of it', async () => {
+    const runtime = createRuntime();
+    const target = runtime.spawn(counterMachine, { name: 'long-lived' });
+    let watcher: ProcessRef | undefined = runtime.spawn(counterMachine);
+    runtime.monitor(target, { notify: watcher });
+    const held = new WeakRef(watcher.actor);
+    await runtime.stop(watcher);
+    watcher = undefined;
+    await flush();
+    collectGarbage();
+    expect(held.deref()).toBeUndefined();
+    expect(runtime.whereis('long-lived')).toBeDefined();
+  });
+
+  it('refuses a monitor whose process to notify is not alive, with noproc naming it', async () => {
+    const runtime = createRuntime();
+    const target = runtime.spawn(counterMachine);
+    const gone = runtime.spawn(counterMachine);
+    await runtime.stop(gone);
+    expect(() => runtime.monitor(target, { notify: gone })).toThrow(NoProcError);
+    expect(() => runtime.monitor(target, { notify: gone })).toThrow(`no process '${gone.id}' is alive`);
   });
 
   it('reports a throwing listener through onError and keeps delivering to the others', async () => {
