@@ -7,6 +7,7 @@ import { shouldRestart, spawnChild, type ChildStart, type RestartType } from './
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessHost } from './process-host.js';
+import { isRef, labelOf } from './process-arguments.js';
 import type { ProcessRef } from './process.js';
 import { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
 import { assertDynamicChildSpec, assertDynamicSupervisorOptions } from './supervisor-options.js';
@@ -88,8 +89,9 @@ export class DynamicSupervisor extends SupervisorBase {
    * @throws {NoProcError} (rejects) when `ref` is not a running child of this supervisor
    */
   terminateChild(ref: ProcessRef): Promise<void> {
-    const child = [...this.#children].find((candidate) => candidate.ref === ref);
-    if (!child) return Promise.reject(new NoProcError(ref.name ?? ref.id));
+    // Only a ref can be a child: `undefined` (a `whereis` that found nothing) would match a child being restarted.
+    const child = isRef(ref) ? [...this.#children].find((candidate) => candidate.ref === ref) : undefined;
+    if (!child) return Promise.reject(new NoProcError(labelOf(ref)));
     this.#children.delete(child);
     return this.#terminate(child);
   }

@@ -69,6 +69,23 @@ describe('DynamicSupervisor', () => {
     expect(stranger.alive).toBe(true);
   });
 
+  it('rejects terminateChild of no process (a whereis that found nothing) while a child restarts, changing nothing', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { maxChildren: 1 });
+    const w = sup.startChild(counter('w'));
+    runtime.cast(w, { type: 'crash' });
+    // The crash is heard in microtasks; the restart waits for a macrotask: the name is free meanwhile.
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(runtime.whereis('w')).toBeUndefined();
+    for (const nothing of [runtime.whereis('w'), null]) {
+      await expect(sup.terminateChild(nothing as unknown as ProcessRef)).rejects.toThrow(NoProcError);
+    }
+    const restarted = await waitFor(() => runtime.whereis('w'), { message: 'w restarted' });
+    expect([sup.count, sup.children()]).toEqual([1, [restarted]]);
+    await sup.stop();
+    expect(restarted.alive).toBe(false);
+  });
+
   it('restarts a crashed permanent child under its name, keeping its place', async () => {
     const runtime = createRuntime();
     const sup = DynamicSupervisor.start(runtime);
