@@ -94,6 +94,26 @@ export function timeoutProblem(timeout: unknown): ValidationError | undefined {
   );
 }
 
+/**
+ * What is wrong with an exit `reason` given to `stop`, or `undefined`: a string, `{ error }`, `{ shutdown }` or
+ * `{ linked, reason }`. Anything else would fail where the exit is told to monitors, links and waiting calls, with
+ * the process already half gone.
+ */
+export function exitReasonProblem(reason: unknown, depth = 0): ValidationError | undefined {
+  if (typeof reason === 'string') return undefined;
+  if (typeof reason === 'object' && reason !== null && depth < 32) {
+    const keys = Object.keys(reason);
+    if (keys.length === 1 && (keys[0] === 'error' || keys[0] === 'shutdown')) return undefined;
+    const { linked, reason: inner } = reason as { linked?: unknown; reason?: unknown };
+    if (keys.length === 2 && typeof linked === 'string' && 'reason' in reason && !exitReasonProblem(inner, depth + 1))
+      return undefined;
+  }
+  return new ValidationError(
+    `an exit reason is a string, { error }, { shutdown } or { linked, reason }; got ${shown(reason)}`,
+    { details: { field: 'reason' } },
+  );
+}
+
 /** Throws unless `name`, given to `spawn`, is a non-empty string: a name `whereis` and a `call` can find. */
 export function assertProcessName(name: unknown): void {
   if (typeof name === 'string' && name !== '') return;

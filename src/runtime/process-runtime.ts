@@ -37,6 +37,7 @@ import {
   assertLogic,
   assertWatcher,
   callOptionsProblem,
+  exitReasonProblem,
   eventProblem,
   idOf,
   isRef,
@@ -180,8 +181,11 @@ export class ProcessRuntime {
   /**
    * Stops the process with `reason` and settles once it has exited. Stopping a process that is not alive
    * does nothing, so cleanup code can stop unconditionally.
+   * @throws {ValidationError} (rejects) when `reason` is no exit reason (see `ExitReason`); nothing is stopped
    */
   stop(target: Target, reason: ExitReason = 'shutdown'): Promise<void> {
+    const badReason = exitReasonProblem(reason);
+    if (badReason) return Promise.reject(badReason);
     const process = this.#registry.resolve(target);
     if (!process) return Promise.resolve();
     this.#signal(process, reason);

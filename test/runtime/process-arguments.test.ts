@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnyEventObject } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { NoProcError, ValidationError } from '../../src/errors.js';
-import type { DownNotice, MonitorTarget, ProcessRef } from '../../src/runtime/index.js';
+import type { DownNotice, ExitReason, MonitorTarget, ProcessRef } from '../../src/runtime/index.js';
 import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
 
@@ -85,6 +85,27 @@ describe('process-arguments', () => {
       }
       await runtime.stop(ref);
       expect(ref.exitReason).toBe('shutdown');
+    });
+  });
+
+  describe('an exit reason', () => {
+    it('that is none is refused by stop with ValidationError, and the process, its calls and links are untouched', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      const peer = runtime.spawn(counterMachine);
+      runtime.link(ref, peer);
+      const pending = runtime.call(ref, { type: 'never-answered' }, { timeout: 50 });
+      for (const reason of [5, true, null, {}, { error: 1, extra: 2 }, { linked: 'x' }, { linked: 1, reason: 'r' }]) {
+        await expect(runtime.stop(ref, reason as unknown as ExitReason)).rejects.toThrow(ValidationError);
+      }
+      await expect(runtime.stop(ref, 5 as unknown as ExitReason)).rejects.toThrow(
+        /^an exit reason is a string, \{ error \}, \{ shutdown \} or \{ linked, reason \}; got 5$/,
+      );
+      expect([ref.alive, peer.alive]).toEqual([true, true]);
+      await expect(pending).rejects.toMatchObject({ code: 'call_timeout' });
+      // Each kind of reason is taken.
+      await runtime.stop(ref, { linked: 'p', reason: { shutdown: 'done' } });
+      expect(ref.exitReason).toEqual({ linked: 'p', reason: { shutdown: 'done' } });
     });
   });
 
