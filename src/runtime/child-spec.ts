@@ -4,6 +4,7 @@
  */
 import type { AnyActorLogic, InputFrom } from 'xstate';
 import { isFailure, type ExitReason } from './exit-reason.js';
+import { assertOptionKeys, optionKeys } from './option-keys.js';
 import type { ProcessHost } from './process-host.js';
 import type { SpawnOptions } from './process-runtime.js';
 import type { ProcessRef } from './process.js';
@@ -24,6 +25,15 @@ export interface ChildStart<TLogic extends AnyActorLogic = AnyActorLogic> {
   /** See {@link SpawnOptions.hibernateAfter}: a hibernating child is alive, so its supervisor leaves it be. */
   readonly hibernateAfter?: number;
 }
+
+/** The keys a child's `start()` may return. */
+const CHILD_START_KEYS = optionKeys<ChildStart>({
+  logic: true,
+  input: true,
+  name: true,
+  systemId: true,
+  hibernateAfter: true,
+});
 
 /** How a supervisor starts and restarts one child. */
 export interface ChildSpec {
@@ -46,7 +56,10 @@ export function shouldRestart(restart: RestartType, reason: ExitReason): boolean
  * logic crashed while starting, so a supervisor treats all three as a failed start.
  */
 export function spawnChild(runtime: ProcessHost, start: () => ChildStart): ProcessRef {
-  const { logic, input, name, systemId, hibernateAfter } = start();
+  const started = start();
+  // As spawn refuses it: a misspelt `name` must not start an unnamed child that `whereis` never finds.
+  assertOptionKeys(started, 'a child spec start()', CHILD_START_KEYS, 'key');
+  const { logic, input, name, systemId, hibernateAfter } = started;
   const ref = runtime.spawn(logic, {
     ...(input !== undefined ? { input } : {}),
     ...(name !== undefined ? { name } : {}),

@@ -2,10 +2,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { AlreadyExistsError, ChildStartError, ValidationError } from '../../src/errors.js';
 import {
+  DynamicSupervisor,
   MAX_INTENSITY_REASON,
   ProcessRuntime,
   Supervisor,
   type ChildSpec,
+  type ChildStart,
   type ProcessRef,
   type RestartType,
   type SupervisorOptions,
@@ -225,6 +227,27 @@ describe('Supervisor', () => {
       expect(start).toThrow(message);
     }
     expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses a key start() returns that spawn does not take, as spawn does: a misspelt name starts no child', () => {
+    const runtime = createRuntime();
+    const misspelt: ChildSpec = { id: 'cache', start: () => ({ logic: counterMachine, nmae: 'cache' }) as ChildStart };
+    const start = (): Supervisor => Supervisor.start(runtime, { children: [misspelt] });
+    expect(start).toThrow(ChildStartError);
+    expect(start).toThrow(
+      /could not start child 'cache': a child spec start\(\) got unknown key nmae; accepted: logic/,
+    );
+    expect(runtime.processes()).toEqual([]);
+    // The same for a dynamic child.
+    const dynamic = DynamicSupervisor.start(runtime);
+    expect(() => dynamic.startChild({ start: misspelt.start })).toThrow(/unknown key nmae/);
+    expect(dynamic.count).toBe(0);
+  });
+
+  it('refuses an onError that is no function when a process runtime is made', () => {
+    expect(() => new ProcessRuntime({ onError: 5 as unknown as () => void })).toThrow(
+      "ProcessRuntime option 'onError' must be a function, got a number",
+    );
   });
 
   it('lets the event loop run between the restarts of a child that keeps failing to start', async () => {
