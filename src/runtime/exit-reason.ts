@@ -38,11 +38,14 @@ export function isAbnormal(reason: ExitReason): boolean {
 
 /**
  * True when a `transient` child should be restarted. OTP does not count `normal`, `shutdown` and
- * `{shutdown, term}` as failures, so a transient child that was told to stop stays stopped.
+ * `{shutdown, term}` as failures, so a transient child that was told to stop stays stopped. A process that a
+ * link took down is judged by the reason that came along it: in Erlang it exits with that very reason.
  */
 export function isFailure(reason: ExitReason): boolean {
   if (reason === 'normal' || reason === 'shutdown') return false;
-  return !(typeof reason === 'object' && 'shutdown' in reason);
+  if (typeof reason !== 'object') return true;
+  if ('linked' in reason) return isFailure(reason.reason);
+  return !('shutdown' in reason);
 }
 
 /** The error behind a crash, following links back to the process that crashed first. */

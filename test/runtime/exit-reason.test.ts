@@ -10,13 +10,17 @@ describe('exit-reason', () => {
     expect(isAbnormal({ error: boom })).toBe(true);
   });
 
-  it('does not count normal, shutdown or { shutdown } as failures for transient children', () => {
+  it('does not count normal, shutdown or { shutdown }, however many links they came along, as failures for transient children', () => {
     expect(isFailure('normal')).toBe(false);
     expect(isFailure('shutdown')).toBe(false);
     expect(isFailure({ shutdown: 'reached_max_restart_intensity' })).toBe(false);
     expect(isFailure('killed')).toBe(true);
     expect(isFailure({ error: boom })).toBe(true);
-    expect(isFailure({ linked: '<0.1>', reason: 'shutdown' })).toBe(true);
+    // Taken down by a link, a process exits with the reason that came along it, as in Erlang.
+    expect(isFailure({ linked: '<0.1>', reason: 'shutdown' })).toBe(false);
+    expect(isFailure({ linked: '<0.2>', reason: { linked: '<0.1>', reason: { shutdown: 'done' } } })).toBe(false);
+    expect(isFailure({ linked: '<0.1>', reason: { error: boom } })).toBe(true);
+    expect(isFailure({ linked: '<0.1>', reason: 'killed' })).toBe(true);
   });
 
   it('finds the crash error behind a chain of links', () => {

@@ -151,6 +151,25 @@ describe('Supervisor', () => {
     ]);
   });
 
+  it('leaves a transient child down when a link brought it a shutdown, and restarts it when one brought a crash', async () => {
+    const runtime = createRuntime();
+    const sup = Supervisor.start(runtime, { children: [counter('t1', 'transient'), counter('t2', 'transient')] });
+    const [t1, t2] = [runtime.whereis('t1')!, runtime.whereis('t2')!];
+    const quitter = runtime.spawn(counterMachine);
+    const crasher = runtime.spawn(counterMachine);
+    runtime.link(quitter, t1);
+    runtime.link(crasher, t2);
+    await runtime.stop(quitter, 'shutdown');
+    runtime.cast(crasher, { type: 'crash' });
+    await restarted(runtime, 't2', t2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(t1.exitReason).toEqual({ linked: quitter.id, reason: 'shutdown' });
+    expect(sup.which().map((child) => [child.id, child.ref !== undefined])).toEqual([
+      ['t1', false],
+      ['t2', true],
+    ]);
+  });
+
   it('never restarts a temporary child, and forgets it', async () => {
     const runtime = createRuntime();
     const sup = Supervisor.start(runtime, { children: [counter('keep'), counter('tmp', 'temporary')] });
