@@ -2,6 +2,11 @@
  * The call/reply protocol between the runtime and any machine, as in GenServer.call: `runtime.call(target,
  * event)` delivers the event with a `callId` added, and the machine answers by emitting a `tether.reply` event
  * carrying the same `callId`. Replies are plain data, so a machine stays pure and inspection tools see them.
+ *
+ * Unlike Elixir's `GenServer.reply/2`, only the process called can answer: a reply with the `callId` emitted by any
+ * other process is dropped (the call then times out). And XState hands emitted events out once the transition is
+ * over, so a reply is a `{:reply, ...}` return, not a `GenServer.reply` made before a raise: a transition that
+ * replies and then crashes gives the caller `ProcessExitedError`, not the reply.
  * @module
  */
 import {
