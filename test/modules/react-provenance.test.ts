@@ -10,15 +10,14 @@ describe('the provenance of a ReAct execution whose tool changes bound variables
     await stub.close();
   });
 
-  it('reports the instructions the run was sent and the temperature of the last step', async () => {
+  /** A runtime on the stub with one tool, `lookup`, which makes `writes` to the session 'react', returned. */
+  async function sessionWithLookup(writes: Readonly<Record<string, unknown>>): Promise<Session> {
     let session!: Session;
     const lookup: ModuleTool = {
       name: 'lookup',
       description: 'Look up a fact',
-      parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] },
       func: async () => {
-        await session.setVariable('t', 1.5);
-        await session.setVariable('ins', 'GAMMA rules.');
+        for (const [name, value] of Object.entries(writes)) await session.setVariable(name, value);
         return 'fact: 42';
       },
     };
@@ -28,6 +27,11 @@ describe('the provenance of a ReAct execution whose tool changes bound variables
       tools: [lookup],
     });
     session = await runtime.session('react');
+    return session;
+  }
+
+  it('reports the instructions the run was sent and the temperature of the last step', async () => {
+    const session = await sessionWithLookup({ t: 1.5, ins: 'GAMMA rules.' });
     await session.defineVariable('t', 'float', 0.2);
     await session.defineVariable('ins', 'string', 'ALPHA rules.');
     const agent = await session.module('agent', {
@@ -53,21 +57,7 @@ describe('the provenance of a ReAct execution whose tool changes bound variables
   });
 
   it("leaves a change of the run's instructions to the next execution: its sync reports it and calls back", async () => {
-    let session!: Session;
-    const lookup: ModuleTool = {
-      name: 'lookup',
-      description: 'Look up a fact',
-      func: async () => {
-        await session.setVariable('ins', 'GAMMA rules.');
-        return 'fact: 42';
-      },
-    };
-    stub = await OpenAIStub.start();
-    runtime = await Runtime.start({
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
-      tools: [lookup],
-    });
-    session = await runtime.session('react');
+    const session = await sessionWithLookup({ ins: 'GAMMA rules.' });
     await session.defineVariable('ins', 'string', 'ALPHA rules.');
     const called: unknown[][] = [];
     const agent = await session.module('agent', {
