@@ -79,6 +79,27 @@ describe('an answer the model gave that the module cannot use', () => {
     expect(stub().chatRequests.at(-1)?.body.stream).toBe(true);
   });
 
+  it('is invalid when the model refused, after the retries the module allows', async () => {
+    const qa = await session().module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      maxRetries: 1,
+    });
+    const refusal = { role: 'assistant', content: null, refusal: 'I cannot help with that.' };
+    const body = {
+      id: 'c',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, finish_reason: 'stop', message: refusal }],
+    };
+    stub().fallback = () => ({ kind: 'raw', contentType: 'application/json', body: JSON.stringify(body) });
+    const error = await unusable(qa.execute({ question: 'q' }));
+    expect(error.reason).toBe('invalid');
+    expect(error.problem).toContain('I cannot help with that.');
+    expect(stub().chatRequests).toHaveLength(2);
+  });
+
   it('is max_steps when a ReAct module used its steps without a final answer', async () => {
     const agent = await reactAgent({ maxSteps: 2 });
     stub().fallback = () => toolCall('lookup', { word: 'x' });
