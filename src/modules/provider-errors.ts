@@ -168,30 +168,22 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
  */
 export function namingModule(error: unknown, moduleId: string): unknown {
   if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;
-  const cause = error.cause === undefined ? {} : { cause: error.cause };
+  // The same error, its details naming the module: each class builds its message from them.
+  const options = {
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+    details: { ...error.details, moduleId },
+  };
   let named: BridgeError;
   if (error instanceof ProviderError) {
-    named = new ProviderError(error.provider, error.status, error.providerMessage, {
-      ...cause,
-      details: { ...error.details, moduleId },
-    });
+    named = new ProviderError(error.provider, error.status, error.providerMessage, options);
   } else if (error instanceof ProviderUnavailableError) {
-    named = new ProviderUnavailableError(error.provider, error.reason, error.providerMessage, {
-      ...cause,
-      details: { ...error.details, moduleId },
-    });
+    named = new ProviderUnavailableError(error.provider, error.reason, error.providerMessage, options);
   } else if (error instanceof ModelAnswerError) {
-    named = new ModelAnswerError(error.provider, error.reason, error.problem, {
-      ...cause,
-      details: { ...error.details, moduleId },
-    });
+    named = new ModelAnswerError(error.provider, error.reason, error.problem, options);
   } else if (error instanceof ToolFailedError) {
-    named = new ToolFailedError(error.tool, error.toolMessage, { ...cause, details: { ...error.details, moduleId } });
+    named = new ToolFailedError(error.tool, error.toolMessage, options);
   } else if (error instanceof InternalError && typeof error.details.provider === 'string') {
-    named = new InternalError(`module '${moduleId}': ${error.message}`, {
-      ...cause,
-      details: { ...error.details, moduleId },
-    });
+    named = new InternalError(`module '${moduleId}': ${error.message}`, options);
   } else return error;
   // Where the failure was seen, not this copy.
   if (error.stack !== undefined) named.stack = error.stack;
