@@ -470,8 +470,8 @@ const UNAVAILABLE_PHRASES: Record<ProviderUnavailableReason, string> = {
 /**
  * The provider gave no answer an execution could read, without an HTTP error to say why: its address could not be
  * reached or its connection dropped before the answer was complete (`unreachable`), it did not answer within Ax's
- * timeout (`timeout`), or it answered with a body that is not JSON, as a proxy's error page is
- * (`malformed_response`). Unlike an `internal_error`, it is the provider's or the network's state, not Tether's, and
+ * timeout (`timeout`), or it answered with a body that is not a chat completion: not JSON, as a proxy's error page
+ * is, or JSON of another shape, as a gateway's error object sent with HTTP 200 is (`malformed_response`). Unlike an `internal_error`, it is the provider's or the network's state, not Tether's, and
  * worth retrying as a 503 from the provider is; on the wire its status is 502 (a bad gateway: the node is fine).
  */
 export class ProviderUnavailableError extends BridgeError {

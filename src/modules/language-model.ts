@@ -9,6 +9,7 @@ import type { AxAIService } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
+import { reportingErrorBodies } from './provider-errors.js';
 
 /** The name the offline model answers to, in `TETHER_AI=tether-echo` and in every answer. */
 export const ECHO_MODEL_NAME = 'tether-echo';
@@ -115,6 +116,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       cause,
     });
   }
+  reportingErrorBodies(service, profile.id);
   const model = new LanguageModel(profile.id, config.model);
   registerService(model, service);
   return model;

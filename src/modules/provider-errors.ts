@@ -1,9 +1,9 @@
 /**
  * The boundary where Ax's errors become Tether's: provider HTTP failures turn into `ProviderError` carrying the
- * provider's own message, a provider that could not be reached, timed out or answered a body that is not JSON into
- * `ProviderUnavailableError`, a ReAct tool's failure into the `ToolFailedError` its wrapper threw, a model's answer
- * Ax could not use into `ModelAnswerError`; everything else an execution throws becomes an `InternalError` that keeps
- * its cause.
+ * provider's own message, a provider that could not be reached, timed out or answered a body that is not a chat
+ * completion into `ProviderUnavailableError`, a ReAct tool's failure into the `ToolFailedError` its wrapper threw, a
+ * model's answer Ax could not use into `ModelAnswerError`; everything else an execution throws becomes an
+ * `InternalError` that keeps its cause.
  * @module
  */
 import {
@@ -14,6 +14,7 @@ import {
   AxAIServiceTimeoutError,
   AxFunctionError,
   AxAIServiceStatusError,
+  type AxAIService,
 } from '@ax-llm/ax';
 import {
   BridgeError,
@@ -75,6 +76,27 @@ function unavailableReason(
   return { reason: 'unreachable', message: typeof why === 'string' && why !== '' ? `${text}: ${why}` : text };
 }
 
+/** Ax's own check of what a provider answered (`axValidateChatResponseResult`): no result, or a result with nothing in it. */
+const AX_RESPONSE_INVALID = /^Chat response results? /;
+/** The methods where Ax's provider code reads a response body into results; a TypeError thrown there is a body of another shape. */
+const AX_RESPONSE_READERS = /\.createChat(?:Stream)?Resp \(/;
+
+/**
+ * What Ax said of a provider's JSON answer that is not a chat completion (`{}`, `choices: []`, a choice without its
+ * message), when `error` is that: Ax raises these as plain errors, so only their text and where they were thrown tell
+ * them from a fault of Tether's. `provider-failure-naming.test.ts` sends each shape from the OpenAI-protocol stub.
+ */
+function malformedAnswer(error: unknown): string | undefined {
+  const said = findInChain(
+    error,
+    (e): e is Error =>
+      e instanceof Error &&
+      (AX_RESPONSE_INVALID.test(e.message) || (e instanceof TypeError && AX_RESPONSE_READERS.test(e.stack ?? ''))),
+  );
+  // Ax appends the offending results as indented JSON; the sentence before it is what was wrong.
+  return said?.message.split(', received:')[0]!.split('\n')[0];
+}
+
 /** The start of Ax's error when a model's answers kept failing the signature, after its `maxRetries` corrections. */
 const AX_ANSWER_INVALID = 'Unable to fix validation error: ';
 /** The start of Ax's error when a multi-step (ReAct) program took its `maxSteps` without a final answer. */
@@ -106,6 +128,22 @@ function unusableAnswer(error: unknown): { readonly reason: ModelAnswerProblem; 
   // Ax goes on with advice to the model and the model's whole output; the first line is what was wrong.
   const problem = said.message.slice(AX_ANSWER_INVALID.length).split('\n')[0]!;
   return { reason: 'invalid', problem };
+}
+
+/**
+ * Makes `service` reject with a `ProviderUnavailableError` (`malformed_response`) where it would reject with the
+ * error object a provider put in a successful answer (`{"error": {"message": "overloaded"}}` with HTTP 200, as some
+ * gateways send): Ax's provider code throws that object as it is, and Ax then makes `Error("[object Object]")` of it,
+ * so this is the last place that still sees what the provider said.
+ */
+export function reportingErrorBodies(service: AxAIService, provider: string): void {
+  const chat = service.chat.bind(service);
+  service.chat = (request, options) =>
+    chat(request, options).catch((thrown: unknown) => {
+      if (thrown instanceof Error) throw thrown;
+      const said = providerMessageOf({ error: thrown }, JSON.stringify(thrown) ?? String(thrown));
+      throw new ProviderUnavailableError(provider, 'malformed_response', said.slice(0, 500));
+    });
 }
 
 /**
@@ -141,6 +179,9 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   const unavailable = service && unavailableReason(service);
   if (unavailable)
     return new ProviderUnavailableError(provider, unavailable.reason, unavailable.message, { cause: error });
+  const malformed = malformedAnswer(error);
+  if (malformed !== undefined)
+    return new ProviderUnavailableError(provider, 'malformed_response', malformed, { cause: error });
   const tether = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
   if (tether) return tether;
   const unusable = unusableAnswer(error);
@@ -159,12 +200,11 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
  * program in its message), so that a node serving many modules on one provider says which of them was refused (a
  * 429, a bad key). Code and other fields stay.
  *
- * A response body that is not JSON is `ProviderUnavailableError` (`malformed_response`). A JSON body that is not a
- * chat completion (`choices: []`, a choice without its message) and an SSE event that is not JSON are not told
- * apart: Ax fails on the former with plain errors only their text tells apart (an `internal_error`), and skips the
- * latter and goes on with an empty answer, which fails exactly as a model answer that lacks the output field does
- * ("Required field is missing", a `model_answer_invalid`): calling it a provider fault could blame the provider for
- * the model's answer.
+ * A response body that is not JSON, or JSON that is not a chat completion (`choices: []`, a choice without its
+ * message, an error object sent with HTTP 200), is `ProviderUnavailableError` (`malformed_response`). A streamed
+ * answer's SSE event that is not JSON is not: Ax skips it and goes on with an empty answer, which fails exactly as a
+ * model answer that lacks the output field does ("Required field is missing", a `model_answer_invalid`), and calling
+ * it a provider fault could blame the provider for the model's answer.
  */
 export function namingModule(error: unknown, moduleId: string): unknown {
   if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;

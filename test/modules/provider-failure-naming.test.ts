@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   createLanguageModel,
-  InternalError,
   ProviderError,
   ProviderUnavailableError,
   Runtime,
@@ -44,12 +43,43 @@ describe('a module execution the provider fails', () => {
     expect(errorFromJSON(errorToJSON(error)).message).toBe((error as Error).message);
   });
 
-  it('names the module whose program failed on a reply that is no chat completion', async () => {
-    stub().reply({ kind: 'raw', body: JSON.stringify({ choices: [] }), contentType: 'application/json' });
+  // What gateways and proxies answer with HTTP 200: each is the provider's fault, to retry, not a bug of Tether's.
+  it.each([
+    ['no choices', { choices: [] }, 'Chat response results cannot be empty'],
+    ['no choices field', { id: 'x' }, "Cannot read properties of undefined (reading 'map')"],
+    [
+      'a choice without its message',
+      { choices: [{ index: 0 }] },
+      "Cannot read properties of undefined (reading 'refusal')",
+    ],
+    [
+      'an empty message',
+      { choices: [{ index: 0, message: { role: 'assistant' } }] },
+      'Chat response result at index 0 must have at least one of: content, thought, thoughtBlocks, images, audio, functionCalls, or finishReason',
+    ],
+    ['an error object', { error: { message: 'upstream overloaded', code: 503 } }, 'upstream overloaded'],
+    ['an error string', { error: 'upstream overloaded' }, 'upstream overloaded'],
+  ])(
+    'tells a JSON body with %s as provider_unavailable (malformed_response), saying what was wrong',
+    async (_, body, said) => {
+      stub().reply({ kind: 'raw', body: JSON.stringify(body), contentType: 'application/json' });
+      const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderUnavailableError);
+      expect(error).toMatchObject({ reason: 'malformed_response', details: { provider: 'openai', moduleId: 'qa' } });
+      expect((error as Error).message).toBe(
+        `provider 'openai' answered with a body that is not a chat completion for module 'qa': ${said}`,
+      );
+    },
+  );
+
+  it('tells a streamed chunk of another shape as provider_unavailable (malformed_response)', async () => {
+    qa.on('module.delta', () => {});
+    const chunk = JSON.stringify({ error: { message: 'upstream overloaded' } });
+    stub().reply({ kind: 'raw', body: `data: ${chunk}\n\ndata: [DONE]\n\n`, contentType: 'text/event-stream' });
     const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InternalError);
-    expect((error as InternalError).message).toMatch(/^module 'qa': LLM program failed: /);
-    expect((error as InternalError).details).toMatchObject({ provider: 'openai', moduleId: 'qa' });
+    expect(stub().chatRequests.at(-1)?.body.stream).toBe(true);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error).toMatchObject({ reason: 'malformed_response', details: { moduleId: 'qa' } });
   });
 
   it('tells a body that is not JSON (a proxy page) as provider_unavailable, not internal_error', async () => {
