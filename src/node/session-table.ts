@@ -62,6 +62,15 @@ interface SessionEntry {
 
 const SESSION_PREFIX = 'tether.session.';
 
+/** The processes of an embedded session id from a start after its last end, up to the first end after their last start. */
+interface SessionLife {
+  /** The number of the last process started for it. */
+  lastStart: number;
+  /** Every process started up to this number served a session that ended, as `ending` says. */
+  endedUpTo: number;
+  ending?: SessionEnding;
+}
+
 /** A node's session processes. */
 export class SessionTable {
   readonly #sessions = new Map<string, SessionEntry>();
@@ -76,14 +85,16 @@ export class SessionTable {
    */
   readonly #crashed = new Set<string>();
   /**
-   * When each embedded session id last ended (expired or deleted), as the start number of the last process that
-   * served it, and how: a handle of a process started no later served an ended session, and must hear that it ended
-   * rather than wake a new one when its process crashed (or was crashed when the session ended). An embedded session
-   * has no incarnation to tell its lives apart; start numbers stand in for one.
+   * The life of each embedded session id that has a process started since the id last ended (expired or deleted):
+   * a handle of a process started no later than an end served an ended session, and must hear that it ended rather
+   * than wake a new one when its process crashed (or was crashed when the session ended). An embedded session has no
+   * incarnation to tell its lives apart; start numbers stand in for one. A life leaves this map once it ended after
+   * its last start, so the map holds no more than the sessions that still exist; its processes keep it (in
+   * {@link #lifeOf}) for as long as a handle holds one of them.
    */
-  readonly #lastEnds = new Map<string, { readonly started: number; readonly ending: SessionEnding }>();
-  /** The number of each process this table started, in start order. */
-  readonly #startNumbers = new WeakMap<SessionProcess, number>();
+  readonly #lives = new Map<string, SessionLife>();
+  /** Each process's life and its number, in the order this table started them. */
+  readonly #lifeOf = new WeakMap<SessionProcess, { readonly life: SessionLife; readonly started: number }>();
   #starts = 0;
   /** On a NATS node, the last use of the sessions whose process ended since expiry last asked (see {@link uses}). */
   readonly #endedUses = new Map<string, SessionUse>();
@@ -285,9 +296,14 @@ export class SessionTable {
     );
   }
 
-  /** Notes an end of embedded session `id`, served last by the process started `started`th (see {@link #lastEnds}). */
+  /** Notes an end of embedded session `id`, served last by the process started `started`th (see {@link #lives}). */
   #noteEnd(id: string, started: number, ending: SessionEnding): void {
-    if ((this.#lastEnds.get(id)?.started ?? 0) <= started) this.#lastEnds.set(id, { started, ending });
+    const life = this.#lives.get(id);
+    if (!life || life.endedUpTo > started) return;
+    life.endedUpTo = started;
+    life.ending = ending;
+    // No process started after this end: the next one starts a new life.
+    if (life.lastStart <= started) this.#lives.delete(id);
   }
 
   /**
@@ -297,9 +313,9 @@ export class SessionTable {
   async #restart(id: string, incarnation: string | undefined, previous: SessionProcess): Promise<SessionProcess> {
     const ended = this.#ended.errorFor(id, incarnation);
     if (ended) throw ended;
-    const lastEnd = this.#lastEnds.get(id);
-    if (lastEnd && (this.#startNumbers.get(previous) ?? 0) <= lastEnd.started)
-      throw sessionEndedError(id, lastEnd.ending);
+    const served = this.#lifeOf.get(previous);
+    if (served?.life.ending !== undefined && served.started <= served.life.endedUpTo)
+      throw sessionEndedError(id, served.life.ending);
     const process = await this.#running(id).ready;
     // Deleted and opened again meanwhile: the handle's session is gone, whatever now goes by its id.
     if (process.incarnation !== incarnation) throw new SessionError('session_not_found', id);
@@ -332,6 +348,7 @@ export class SessionTable {
     const { processes, watchers } = this.deps;
     this.#crashed.delete(id);
     const started = ++this.#starts;
+    const life = this.deps.shared ? undefined : this.#lifeStarted(id, started);
     const process = processes.spawn(this.#logic, {
       name: SESSION_PREFIX + id,
       input: { sessionId: id, ttlMs: this.#idleMs },
@@ -348,12 +365,20 @@ export class SessionTable {
       // Only for the id's current process: a stale load must not name its life for a later one's writes.
       if (incarnation !== undefined && this.#sessions.get(id) === entry) this.#tracking.noteLife?.(id, incarnation);
       const local = new LocalSessionProcess(process, processes, incarnation);
-      this.#startNumbers.set(local, started);
+      if (life) this.#lifeOf.set(local, { life, started });
       return local;
     });
     const entry: SessionEntry = { process, ready };
     this.#sessions.set(id, entry);
     return entry;
+  }
+
+  /** The life of embedded session `id` that its process started `started`th serves: the current one, or a new one. */
+  #lifeStarted(id: string, started: number): SessionLife {
+    const life = this.#lives.get(id) ?? { lastStart: started, endedUpTo: 0 };
+    life.lastStart = started;
+    this.#lives.set(id, life);
+    return life;
   }
 
   /**
