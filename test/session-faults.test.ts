@@ -75,6 +75,23 @@ describe('session faults', () => {
     expect((await store.get('s.x'))?.value.value).toBe(2);
   });
 
+  it('refuses what reaches a session after the runtime began to stop, as it refuses what had not reached it yet', async () => {
+    runtime = await Runtime.start();
+    const session = await runtime.session('s');
+    await session.defineVariable('x', 'integer', 0);
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const before = session.updateVariable('x', (x) => (x as number) + 1);
+    const stopping = runtime.stop();
+    const after = [
+      session.setVariable('x', 99),
+      session.getVariable('x'),
+      session.watchVariables('*', () => {}),
+      qa.execute({ question: 'q' }),
+    ];
+    for (const use of [before, ...after]) await expect(use).rejects.toMatchObject({ code: 'session_stopped' });
+    await stopping;
+  });
+
   it('refuses the session when the store cannot load it', async () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store });

@@ -186,8 +186,8 @@ export class ModuleHandle {
    * @throws {ProcessExitedError} when the module's process exits (crashed, killed, stopped) with the execution in
    * it: `details.executionId` names it, as the `module.failed` event announcing it does
    * @throws {ModuleNotFoundError} once the module was stopped; the `SessionError` its session's handle gets once the
-   * session was stopped, deleted or expired (as a remote module handle does); `NoProcError` once its process exited
-   * by itself (crashed, killed, the runtime stopped)
+   * session was stopped, deleted or expired, or its runtime began to stop (as a remote module handle does);
+   * `NoProcError` once its process exited by itself (crashed, killed)
    */
   async execute(inputs: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     assertInputsObject(this.moduleId, inputs);

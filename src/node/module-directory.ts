@@ -79,6 +79,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       deps,
       logic,
       idle: this.#idle,
+      closed: () => this.#closed,
       forget: (entry) => this.#entries.forget(entry),
       stopModule: async (entry) => {
         try {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import { CallTimeoutError, ModuleNotFoundError, NoProcError } from '../errors.js';
+import { CallTimeoutError, ModuleNotFoundError, NoProcError, SessionError } from '../errors.js';
 import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../modules/module-handle.js';
 import type { ModuleInstance } from '../modules/module-instance.js';
 import { moduleKey, type ModuleLogic } from '../modules/module-logic.js';
@@ -33,6 +33,8 @@ export interface ModuleEntryHost {
   readonly logic: ModuleLogic;
   /** When each running module last had something to do; one sweeper for the node. */
   readonly idle: IdleClock<ModuleEntry>;
+  /** Whether the node is stopping (see `ModuleDirectory.close`): its modules take no new use. */
+  closed(): boolean;
   /** The module stopped for good: the directory forgets it. */
   forget(entry: ModuleEntry): void;
   /** An explicit stop through the handle (on a NATS node, of the module everywhere). */
@@ -102,6 +104,8 @@ export class ModuleEntry implements ModuleHandleHooks {
 
   /** The module's process, woken when it hibernates (its program rebuilt as it was, no store read). */
   wake(): ProcessRef<ModuleLogic> {
+    // As every session use is refused from then on; an execution already in the process finishes or is ended.
+    if (this.host.closed()) throw new SessionError('session_stopped', this.handle.sessionId);
     if (this.#process) {
       this.touch();
       return this.#process;

@@ -356,9 +356,12 @@ export class Runtime {
   }
 
   async #stop(): Promise<void> {
-    // Requests in progress finish, those already delivered included (they may still open a session or wake a
-    // module); no new ones arrive. Only then does the node refuse new sessions.
-    await this.#nats?.stopServing();
+    // A node's requests in progress finish, those already delivered included (they may still open a session or wake
+    // a module); no new ones arrive. Only then does the node refuse new sessions. Embedded, nothing is in flight from
+    // elsewhere: a use made after `stop()` is refused at once, as one made before it that has not reached its process
+    // yet is (an `updateVariable` between its read and its write, say).
+    if (this.#nats) await this.#nats.stopServing();
+    else this.#sessions.refuseUses();
     this.#router?.stop();
     this.#modules.close();
     // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before

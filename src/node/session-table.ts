@@ -140,6 +140,7 @@ export class SessionTable {
       restart: (sessionId, incarnation, ended) => this.#restart(sessionId, incarnation, ended),
       deleteSession: (sessionId, incarnation) => this.#delete(sessionId, incarnation),
       touch: (sessionId) => this.#activity.touch(sessionId, this.#idleMs),
+      stopped: () => this.#stopped,
       fresh: (sessionId, incarnation) =>
         incarnation === undefined ? undefined : this.#nats?.freshSession(sessionId, incarnation),
     };
@@ -258,6 +259,14 @@ export class SessionTable {
     const { actor } = entry.process;
     // Only what the process has not applied (never its own commits' echoes): each event is a transition.
     if (hasNews(actor.getSnapshot().context, id, variables)) actor.send({ type: 'store.changed', changes: variables });
+  }
+
+  /**
+   * Takes no new use of a session from now on (see {@link SessionHost.stopped}): an embedded runtime's stop, which has
+   * no requests in flight to finish first, as a node's stop has.
+   */
+  refuseUses(): void {
+    this.#stopped = true;
   }
 
   /**

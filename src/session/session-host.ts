@@ -61,6 +61,11 @@ export interface SessionHost {
   /** Records activity, which postpones idle expiry. */
   touch(sessionId: string): void;
   /**
+   * Whether the runtime stopped taking uses of its sessions: a use not yet in a process is refused with
+   * `session_stopped` from then on, while those already in one finish.
+   */
+  stopped(): boolean;
+  /**
    * Before a use that waits anyway (a write, a wake) is served: on a NATS node, a stamp of the session's record to
    * wait for when the node's last sight of it is old, so that expiry cannot take the use (see session-expiry.ts);
    * `undefined` otherwise. Rejects with `SessionError` when the session is gone.

@@ -52,12 +52,14 @@ export class SessionProcessLink {
    * `undefined` when it takes {@link live}. A write on the hot path then awaits nothing before its call.
    */
   #liveNow(): SessionProcess | undefined {
-    if (!this.#process.alive) return undefined;
+    if (!this.#process.alive || this.host.stopped()) return undefined;
     this.host.touch(this.sessionId);
     return this.host.fresh?.(this.sessionId, this.#process.incarnation) === undefined ? this.#process : undefined;
   }
 
   async #wake(): Promise<SessionProcess> {
+    // Refused before the process is asked: a use that reached it first would be served after an earlier one refused.
+    if (this.host.stopped()) throw this.ended('stopped');
     for (let wakes = 1; ; wakes += 1) {
       if (!this.#process.alive) {
         const ending = this.#process.ending();
@@ -87,7 +89,7 @@ export class SessionProcessLink {
 
   /** The committed variables while the process is alive (a use that counts as activity); else `undefined`. */
   variablesNow(): ReadonlyMap<string, VariableRecord> | undefined {
-    if (!this.#process.alive) return undefined;
+    if (!this.#process.alive || this.host.stopped()) return undefined;
     this.host.touch(this.sessionId);
     return this.#process.context().variables;
   }
