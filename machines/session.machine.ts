@@ -222,6 +222,8 @@ export const sessionMachine = setup({
     deletePending: ({ context }) => context.pendingStop?.ending === 'deleted',
     expiryPending: ({ context }) => context.pendingStop?.ending === 'expired',
     mayRetry: ({ context }) => context.attempts < MAX_WRITE_ATTEMPTS,
+    /** The write in flight only confirmed its plan's refusals (`WritePlan.confirmFirst`): it is planned again. */
+    replans: ({ context }) => context.inFlight?.replan === true,
     /** A non-atomic batch that lost a race as one commit: it goes on name by name (src/session/name-by-name.ts). */
     goesNameByName: ({ context }) => context.queue[0] !== undefined && mayGoNameByName(context.queue[0].request),
     /** The write at the head is a batch carried on name by name. */
@@ -318,6 +320,13 @@ export const sessionMachine = setup({
               enqueue.raise({ type: 'write.settled' });
               return;
             }
+            if (context.attempts === 0 && plan.confirmFirst) {
+              // Names refused on the view's state: the store confirms it first, then the batch is planned again.
+              const checks = plan.confirmFirst;
+              enqueue.assign({ inFlight: { writes: [], reply: undefined, checks, replan: true }, attempts: 1 });
+              enqueue({ type: 'confirmUnchanged', params: { checks } });
+              return;
+            }
             enqueue.assign({ inFlight: plan, attempts: context.attempts + 1 });
             if (plan.writes.length > 0) enqueue({ type: 'commitWrites', params: { writes: plan.writes } });
             else enqueue({ type: 'confirmUnchanged', params: { checks: plan.checks ?? [] } });
@@ -329,7 +338,11 @@ export const sessionMachine = setup({
             'session.expire': {},
             'session.hibernate': {},
             'write.settled': { target: 'settling' },
-            'store.committed': { target: 'settling', actions: 'finishWrite' },
+            'store.committed': [
+              // The view held what the batch's refusals were judged on: planned again, they stand.
+              { guard: 'replans', target: 'writing', reenter: true },
+              { target: 'settling', actions: 'finishWrite' },
+            ],
             'store.conflict': [
               { guard: 'goesNameByName', target: 'writing', reenter: true, actions: ['applyChanges', 'goNameByName'] },
               { guard: 'mayRetry', target: 'writing', reenter: true, actions: 'applyChanges' },

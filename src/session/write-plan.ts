@@ -97,6 +97,14 @@ export interface WritePlan {
    * the store confirms each key is still there; a key that moved is folded in and the write planned again.
    */
   readonly refusal?: SerializedError;
+  /**
+   * Keys of the names a non-atomic batch refused on the view's state (see {@link refusalChecks}), each at the revision
+   * the view holds: on the write's first plan the store confirms each is still there before anything is written; a
+   * key that moved is folded in and the batch planned again, so no name is refused on a view that lags the store.
+   */
+  readonly confirmFirst?: readonly StoreCheck[];
+  /** Set by the session process on a plan that only confirms another's {@link confirmFirst}: plan again after. */
+  readonly replan?: true;
 }
 
 /** A key a plan was judged on and the revision it must still be at. */
@@ -125,18 +133,24 @@ export function variableKey(sessionId: string, name: string): string {
  * answered. `undefined` for any other refusal: a value its type refuses stays refused whatever the store holds.
  */
 export function refusalChecks(view: SessionView, request: WriteRequest, error: unknown): StoreCheck[] | undefined {
-  const judgedOnState =
+  if (!judgedOnState(error)) return undefined;
+  return namesWritten(request)?.map((name) => stateCheck(view, name));
+}
+
+/** Whether a refusal rests on the view's state of a variable, which the store may know better (see {@link refusalChecks}). */
+function judgedOnState(error: unknown): boolean {
+  return (
     error instanceof VariableNotFoundError ||
     error instanceof VariableLockedError ||
     error instanceof VersionConflictError ||
-    error instanceof AlreadyExistsError;
-  if (!judgedOnState) return undefined;
-  const names = namesWritten(request);
-  return names?.map((name) => ({
-    key: variableKey(view.sessionId, name),
-    // A name the view does not hold is at its delete marker's revision, or 0 (never written): see `hasMoved`.
-    expectedRevision: view.revisions.get(name) ?? 0,
-  }));
+    error instanceof AlreadyExistsError
+  );
+}
+
+/** The check that the store still holds variable `name` where the view does. */
+function stateCheck(view: SessionView, name: string): StoreCheck {
+  // A name the view does not hold is at its delete marker's revision, or 0 (never written): see `hasMoved`.
+  return { key: variableKey(view.sessionId, name), expectedRevision: view.revisions.get(name) ?? 0 };
 }
 
 /** The names a request writes, for those whose refusal {@link refusalChecks} confirms; `undefined` for the rest. */
@@ -150,7 +164,7 @@ function namesWritten(request: WriteRequest): string[] | undefined {
     case 'unlock':
       return [request.name];
     case 'setMany':
-      // A non-atomic batch answers each name's refusal in its reply rather than refusing the call.
+      // A non-atomic batch answers each name's refusal in its reply rather than refusing the call (see `confirmFirst`).
       return request.atomic ? request.values.map(([name]) => name) : undefined;
     case 'import':
       return undefined;
@@ -234,6 +248,7 @@ function planSetAtomic(view: SessionView, request: Extract<WriteRequest, { kind:
 function planSetEach(view: SessionView, request: Extract<WriteRequest, { kind: 'setMany' }>): WritePlan {
   const writes: StoreWrite<VariableRecord>[] = [];
   const outcomes: [string, SetOutcome][] = [];
+  const confirmFirst: StoreCheck[] = [];
   for (const [name, value] of request.values) {
     try {
       const before = existing(view, name);
@@ -243,9 +258,10 @@ function planSetEach(view: SessionView, request: Extract<WriteRequest, { kind: '
     } catch (error) {
       if (!(error instanceof BridgeError)) throw error;
       outcomes.push([name, { ok: false, error: error.toJSON() }]);
+      if (judgedOnState(error)) confirmFirst.push(stateCheck(view, name));
     }
   }
-  return { writes, reply: Object.fromEntries(outcomes) };
+  return { writes, reply: Object.fromEntries(outcomes), ...(confirmFirst.length > 0 && { confirmFirst }) };
 }
 
 /**

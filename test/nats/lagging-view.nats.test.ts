@@ -63,7 +63,7 @@ describe('a write refused on the view of a node whose router lags', () => {
     expect(await onB.setVariable('x', 2, { updatedBy: 'bob' })).toMatchObject({ value: 2, updatedBy: 'bob' });
 
     await onA.defineVariable('y', 'integer', 10);
-    expect(await onB.hasVariable('y')).toBe(false);
+    expect((await onB.listVariables()).map((record) => record.name)).toEqual(['x']);
     expect(await onB.setVariable('y', 11)).toMatchObject({ value: 11, version: 2 });
 
     const { version } = await onA.setVariable('x', 3);
@@ -89,5 +89,33 @@ describe('a write refused on the view of a node whose router lags', () => {
       code: 'version_conflict',
     });
     expect(await a.store.history('s.x')).toEqual(before);
+  });
+});
+
+/**
+ * Found by a review with two nodes: right after node A defined a variable, node B refused an `updateVariable` of it
+ * and left it out of a non-atomic `setVariables` with `variable_not_found`, for as long as B had not routed the define.
+ */
+describe('a variable defined on another node, not routed here yet', () => {
+  it('is read, updated and written in a non-atomic batch from the bucket, not refused on the view', async () => {
+    const { a, onA, onB } = await nodeAndLaggingNode();
+    await onA.defineVariable('count', 'integer', 1);
+    expect((await onB.listVariables()).map((record) => record.name)).toEqual(['x']);
+
+    expect(await onB.getVariable('count')).toBe(1);
+    expect(await onB.hasVariable('count')).toBe(true);
+    expect(await onB.describeVariable('count')).toMatchObject({ name: 'count', value: 1, version: 1 });
+    expect(await onB.updateVariable('count', (n) => (n as number) + 1)).toMatchObject({ value: 2, version: 2 });
+
+    await onA.defineVariable('other', 'integer', 5);
+    expect(await onB.setVariables({ other: 6, x: 2, missing: 0 })).toMatchObject({
+      other: { ok: true, version: 2 },
+      x: { ok: true, version: 2 },
+      missing: { ok: false, error: { code: 'variable_not_found' } },
+    });
+    expect(await a.store.lastChange!('s.count')).toMatchObject({ value: { value: 2 } });
+    expect(await a.store.lastChange!('s.other')).toMatchObject({ value: { value: 6 } });
+    await expect(onB.getVariable('missing')).rejects.toMatchObject({ code: 'variable_not_found' });
+    expect(await onB.getVariable('missing', { default: 0 })).toBe(0);
   });
 });

@@ -48,6 +48,7 @@ function slowStampHost(next: FakeProcess): { host: SessionHost; stamped: () => v
     callTimeoutMs: 1000,
     writeTimeoutMs: 1000,
     touch: () => {},
+    stopped: () => false,
     fresh: () => (stamping ? stamp : undefined),
     restart: async () => {
       restarts += 1;
