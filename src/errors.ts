@@ -390,15 +390,22 @@ export class BucketConfigMismatchError extends BridgeError {
   override readonly code = 'bucket_config_mismatch';
   constructor(
     readonly bucket: string,
-    /** The option that differs: `historyDepth` or `replicas`. */
+    /**
+     * The option that differs: `historyDepth` or `replicas`; or a limit the bucket must not have (`ttl` in ms,
+     * `maxBucketSize` in bytes, `maxMessages`), with `configured` 0.
+     */
     readonly setting: string,
     readonly configured: number,
     readonly actual: number,
     options: BridgeErrorOptions = {},
   ) {
     super(
-      `KV bucket '${bucket}' exists with ${setting} ${actual}, not the configured ${configured}; the bucket was ` +
-        `left unchanged (configure ${setting} ${actual}, or change the bucket)`,
+      configured === 0
+        ? `KV bucket '${bucket}' exists with ${setting} ${actual}, which drops values without a delete marker, where ` +
+            `a Tether bucket keeps each until it is deleted; the bucket was left unchanged (remove the limit from it, ` +
+            `or configure other buckets)`
+        : `KV bucket '${bucket}' exists with ${setting} ${actual}, not the configured ${configured}; the bucket was ` +
+            `left unchanged (configure ${setting} ${actual}, or change the bucket)`,
       { ...options, details: { bucket, setting, configured, actual, ...options.details } },
     );
   }

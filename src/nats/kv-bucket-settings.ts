@@ -53,11 +53,18 @@ export interface OpenedKvBucket {
 }
 
 /**
+ * Limits a bucket made elsewhere may have that Tether's must not: with any of them the server drops values unseen
+ * (no delete marker for a watcher or a history), so nodes would serve a value another no longer has.
+ */
+const DROPPING_LIMITS = ['ttl', 'maxBucketSize', 'maxMessages'] as const;
+
+/**
  * Opens the KV bucket `bucket`, creating it with `settings` (or `defaults`, and one replica) when it is missing,
  * and checks the settings given explicitly against the bucket it bound. A library failure (opening, or reading
  * the bucket's configuration) goes through `failed`, so each caller names its own operation.
  * @throws {ValidationError} for a setting out of bounds, before anything is opened
- * @throws {BucketConfigMismatchError} when the existing bucket has another value for a setting given explicitly
+ * @throws {BucketConfigMismatchError} when the existing bucket has another value for a setting given explicitly,
+ *   or one of the {@link DROPPING_LIMITS}
  * @throws {ValidationError} when the server refuses to create the bucket with more than one replica (a server
  *   that is not part of a JetStream cluster keeps one copy)
  */
@@ -71,6 +78,7 @@ export async function openKvBucket(
   assertBucketSettings(bucket, settings);
   let kv: KV;
   let actual: { historyDepth: number; replicas: number };
+  let limits: Record<(typeof DROPPING_LIMITS)[number], number>;
   try {
     kv = await js.views.kv(bucket, {
       history: settings.historyDepth ?? defaults.historyDepth,
@@ -80,6 +88,12 @@ export async function openKvBucket(
     const status = await kv.status();
     // A stream config without replicas runs one.
     actual = { historyDepth: status.history, replicas: status.replicas || 1 };
+    // -1 and 0 both mean no limit.
+    limits = {
+      ttl: status.ttl,
+      maxBucketSize: Math.max(status.maxBucketSize, 0),
+      maxMessages: Math.max(status.streamInfo.config.max_msgs, 0),
+    };
   } catch (error) {
     // The server answered, and what it refuses is the configuration: the user's to change, not an outage.
     if (apiErrorCode(error) === REPLICAS_NEED_CLUSTER) {
@@ -96,6 +110,9 @@ export async function openKvBucket(
     if (configured !== undefined && actual[setting] !== configured) {
       throw new BucketConfigMismatchError(bucket, setting, configured, actual[setting]);
     }
+  }
+  for (const limit of DROPPING_LIMITS) {
+    if (limits[limit] > 0) throw new BucketConfigMismatchError(bucket, limit, 0, limits[limit]);
   }
   if (actual.replicas > 1) {
     // A KV bucket allows direct gets, which any replica answers, one that has not applied the latest writes too:

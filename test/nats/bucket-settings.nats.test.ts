@@ -77,6 +77,38 @@ describe('kv bucket settings', () => {
     expect(new TextDecoder().decode((await kv.get('kept'))?.value)).toBe('"as it was"');
   });
 
+  // Found by a review: on a variables bucket made with a TTL, variables vanished with no delete marker, one node
+  // serving a value another said was not found, and every write failing as "kept changing under the write".
+  it.each([
+    ['ttl', { ttl: 60_000 }, {}, 60_000],
+    ['maxBucketSize', { maxBucketSize: 10_000_000 }, {}, 10_000_000],
+    ['maxMessages', {}, { max_msgs: 1_000 }, 1_000],
+  ] as const)(
+    'refuses an existing bucket with a %s, which drops values unseen, whatever the settings given',
+    async (limit, kvOptions, streamLimits, actual) => {
+      const { bucket, sessionsBucket } = names();
+      for (const name of [bucket, sessionsBucket]) {
+        await nc.jetstream().views.kv(name, { history: 1, ...kvOptions });
+        if ('max_msgs' in streamLimits) {
+          const jsm = await nc.jetstreamManager();
+          await jsm.streams.update(`KV_${name}`, { ...(await streamConfig(name)), ...streamLimits });
+        }
+      }
+      for (const open of [
+        () => createKvStore(nc, { bucket }),
+        () => createSessionDirectory(nc, { bucket: sessionsBucket }),
+      ]) {
+        const error = await open().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(BucketConfigMismatchError);
+        expect(error).toMatchObject({ code: 'bucket_config_mismatch', setting: limit, configured: 0, actual });
+        expect((error as Error).message).toMatch(
+          new RegExp(`exists with ${limit} ${actual}, which drops values without a delete marker.*left unchanged`),
+        );
+      }
+      expect((await streamConfig(bucket)).max_msgs_per_subject).toBe(1);
+    },
+  );
+
   it('refuses existing variables, sessions and modules buckets with other replicas than given', async () => {
     const { bucket, sessionsBucket, modulesBucket } = names();
     for (const name of [bucket, sessionsBucket, modulesBucket]) await existingBucket(name, { history: 1 });
