@@ -21,6 +21,7 @@ import {
   NoProcError,
   NodeLostError,
   NodeStoppingError,
+  RuntimeStoppedError,
   PayloadTooLargeError,
   ProcessExitedError,
   ProviderError,
@@ -111,6 +112,7 @@ const factories: Record<string, ErrorFactory> = {
   node_lost: (_m, d) =>
     new NodeLostError(str(d.sessionId), optStr(d.moduleId), optStr(d.executionId), str(d.nodeId), { details: d }),
   node_stopping: (_m, d) => new NodeStoppingError(str(d.nodeId), str(d.subject), { details: d }),
+  runtime_stopped: (_m, d) => new RuntimeStoppedError(str(d.operation), { details: d }),
   execution_unknown: (_m, d) =>
     new ExecutionUnknownError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
   internal_error: (m, d) => new InternalError(m, { details: d }),

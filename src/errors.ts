@@ -281,6 +281,24 @@ export class NoProcError extends BridgeError {
   }
 }
 
+/**
+ * A `Runtime` was asked to start a process (`spawn`, and so a supervisor's start) after its `stop()` began: a stopped
+ * runtime would never stop it, nor restart it, so nothing is started. Start a new `Runtime`.
+ */
+export class RuntimeStoppedError extends BridgeError {
+  override readonly code = 'runtime_stopped';
+  constructor(
+    /** What was refused: `spawn of '<name>'`, or `spawn` for an unnamed process. */
+    readonly operation: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`the runtime was stopped: ${operation} refused (start a new Runtime)`, {
+      ...options,
+      details: { operation, ...options.details },
+    });
+  }
+}
+
 /** The target process exited (crashed or was stopped) while a call to it was waiting for its reply. */
 export class ProcessExitedError extends BridgeError {
   override readonly code = 'process_exited';

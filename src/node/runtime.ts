@@ -5,7 +5,7 @@
  * @module
  */
 import type { AnyActorLogic, EventObject, InspectionEvent } from 'xstate';
-import { EVERY_SESSION, SessionError, ValidationError } from '../errors.js';
+import { EVERY_SESSION, RuntimeStoppedError, SessionError, ValidationError } from '../errors.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -290,8 +290,15 @@ export class Runtime {
     return pageOf(this.#sessions.embeddedIds().sort(), request);
   }
 
-  /** Spawns any XState logic as a process (a root actor in this node's registry). */
+  /**
+   * Spawns any XState logic as a process (a root actor in this node's registry).
+   * @throws {RuntimeStoppedError} once {@link Runtime.stop} was called: nothing would ever stop or restart it
+   */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
+    if (this.#stopping) {
+      const name = (options as { name?: unknown } | undefined)?.name;
+      throw new RuntimeStoppedError(typeof name === 'string' ? `spawn of '${name}'` : 'spawn');
+    }
     return this.#processes.spawn(logic, options);
   }
 

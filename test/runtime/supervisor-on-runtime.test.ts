@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { RuntimeStoppedError } from '../../src/errors.js';
+import { errorFromJSON, errorToJSON } from '../../src/error-json.js';
 import { Runtime } from '../../src/node/runtime.js';
 import { DynamicSupervisor, Supervisor, type ChildSpec } from '../../src/runtime/index.js';
 import { waitFor } from '../support/wait-for.js';
@@ -57,5 +59,31 @@ describe('supervisors on a Runtime (a node), not only on a bare ProcessRuntime',
     expect(runtime.stopping).toBe(true);
     expect(sup.alive).toBe(false);
     expect(runtime.whereis('a')).toBeUndefined();
+  });
+});
+
+// A stopped runtime would never stop what it started then, and its supervisors would never restart a child.
+describe('a Runtime once its stop() began', () => {
+  it('starts no process, bare or supervised: RuntimeStoppedError, and nothing is registered', async () => {
+    const runtime = await runtimeWithSession();
+    const stopping = runtime.stop();
+    expect(() => runtime.spawn(counterMachine, { name: 'late' })).toThrow(RuntimeStoppedError);
+    expect(() => runtime.spawn(counterMachine)).toThrow(
+      expect.objectContaining({
+        code: 'runtime_stopped',
+        message: expect.stringMatching(/^the runtime was stopped: spawn refused/),
+      }),
+    );
+    expect(() => Supervisor.start(runtime, { strategy: 'one_for_one', children: [counter('a')] })).toThrow(
+      expect.objectContaining({ code: 'runtime_stopped' }),
+    );
+    expect(() => DynamicSupervisor.start(runtime, { name: 'pool' })).toThrow(
+      expect.objectContaining({ code: 'runtime_stopped', operation: "spawn of 'pool'" }),
+    );
+    await stopping;
+    for (const name of ['late', 'a', 'pool']) expect(runtime.whereis(name)).toBeUndefined();
+    const rebuilt = errorFromJSON(errorToJSON(new RuntimeStoppedError("spawn of 'late'")));
+    expect(rebuilt).toBeInstanceOf(RuntimeStoppedError);
+    expect(rebuilt).toMatchObject({ operation: "spawn of 'late'" });
   });
 });
