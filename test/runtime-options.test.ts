@@ -26,6 +26,19 @@ describe('runtime options', () => {
   it('refuses an onError that is no function and an llm not built by createLanguageModel, before anything starts', async () => {
     for (const [options, message] of [
       [{ onError: 'log' }, "Runtime.start option 'onError' must be a function, got a string"],
+      // Found by a review: these inspected nothing, silently, or threw at every inspection event.
+      [
+        { inspect: 42 },
+        "Runtime.start option 'inspect' must be a function or an observer with a next function, got a number",
+      ],
+      [
+        { inspect: 'yes' },
+        "Runtime.start option 'inspect' must be a function or an observer with a next function, got a string",
+      ],
+      [
+        { inspect: { next: 5 } },
+        "Runtime.start option 'inspect' must be a function or an observer with a next function, got an object without a next function",
+      ],
       [{ llm: {} }, 'llm must be a language model from createLanguageModel, got an object'],
       [{ llm: 'openai' }, 'llm must be a language model from createLanguageModel, got "openai"'],
     ] as const) {

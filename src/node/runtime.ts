@@ -32,7 +32,7 @@ import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import { durationMs } from '../runtime/duration-ms.js';
-import { assertFunctionOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertFunctionOption, assertInspectOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } from '../nats/session-page.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -418,6 +418,7 @@ function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptio
   const timings = options as Partial<Record<string, unknown>>;
   for (const [field, kind] of DURATIONS) if (timings[field] !== undefined) durationMs(field, timings[field], kind);
   assertFunctionOption('Runtime.start', 'onError', timings.onError);
+  assertInspectOption('Runtime.start', timings.inspect);
   // `null` is as absent, as the runtime reads it (`??`): the model the environment names.
   if (timings.llm !== undefined && timings.llm !== null) assertLanguageModel(timings.llm);
 }

@@ -47,6 +47,22 @@ function kindOfBag(value: unknown): string {
 }
 
 /**
+ * Throws `ValidationError` naming `owner` and `option` unless the option, when given, is an XState inspector: a
+ * function, or an observer whose `next` is one. Anything else would inspect nothing, silently, or throw at every
+ * inspection event.
+ */
+export function assertInspectOption(owner: string, value: unknown): void {
+  if (value === undefined || value === null || typeof value === 'function') return;
+  if (typeof value === 'object' && typeof (value as { next?: unknown }).next === 'function') return;
+  const got =
+    typeof value === 'object' && !Array.isArray(value) ? 'an object without a next function' : kindOfBag(value);
+  throw new ValidationError(
+    `${owner} option 'inspect' must be a function or an observer with a next function, got ${got}`,
+    { details: { option: 'inspect', got } },
+  );
+}
+
+/**
  * Throws `ValidationError` naming `owner` and `option` unless the option, when given, is a function: a reporter or a
  * listener of another kind would only fail when first called, far from the call that gave it.
  */

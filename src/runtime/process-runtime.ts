@@ -24,7 +24,7 @@ import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
 import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
-import { assertFunctionOption, assertOptionKeys } from './option-keys.js';
+import { assertFunctionOption, assertInspectOption, assertOptionKeys } from './option-keys.js';
 import {
   PROCESS_RUNTIME_KEYS,
   SPAWN_KEYS,
@@ -88,6 +88,7 @@ export class ProcessRuntime {
   constructor(options: ProcessRuntimeOptions = {}) {
     assertOptionKeys(options, 'ProcessRuntime', PROCESS_RUNTIME_KEYS);
     assertFunctionOption('ProcessRuntime', 'onError', options.onError);
+    assertInspectOption('ProcessRuntime', options.inspect);
     this.#faults = new FaultReporter(options);
     this.#inspect = this.#faults.inspect;
   }

@@ -263,10 +263,14 @@ describe('Supervisor', () => {
     expect(dynamic.count).toBe(0);
   });
 
-  it('refuses an onError that is no function when a process runtime is made', () => {
+  it('refuses an onError that is no function, and an inspect that is no inspector, when a process runtime is made', () => {
     expect(() => new ProcessRuntime({ onError: 5 as unknown as () => void })).toThrow(
       "ProcessRuntime option 'onError' must be a function, got a number",
     );
+    expect(() => new ProcessRuntime({ inspect: {} as never })).toThrow(
+      "ProcessRuntime option 'inspect' must be a function or an observer with a next function, got an object without a next function",
+    );
+    expect(() => new ProcessRuntime({ inspect: { next: () => {} } })).not.toThrow();
   });
 
   it('lets the event loop run between the restarts of a child that keeps failing to start', async () => {
