@@ -42,4 +42,33 @@ describe('session processes under inspection', () => {
       await runtime.stop();
     }
   });
+
+  // Found by a review: the snapshots held the maps the process updates in place, so a kept snapshot changed later
+  // and a serialized one showed `variables: {}`.
+  it('give an inspector snapshots it can keep and serialize: the variables as they were, as plain objects', async () => {
+    const kept: { value: unknown; context: { variables: Record<string, { value: unknown }> } }[] = [];
+    const runtime = await Runtime.start({
+      inspect: {
+        next: (event: InspectionEvent) => {
+          if (event.type !== '@xstate.snapshot') return;
+          const snapshot = event.snapshot as unknown as (typeof kept)[number] & { context: { sessionId?: unknown } };
+          if (snapshot.context?.sessionId === 'kept') kept.push(snapshot);
+        },
+      },
+    });
+    try {
+      const session = await runtime.session('kept');
+      await session.defineVariable('t', 'float', 0.1);
+      await session.setVariable('t', 0.2);
+      await session.setVariable('t', 0.3);
+      const values = kept.map((snapshot) => snapshot.context.variables['t']?.value);
+      expect(values.filter((value, i) => i === 0 || value !== values[i - 1])).toEqual([undefined, 0.1, 0.2, 0.3]);
+      const last = JSON.parse(JSON.stringify(kept.at(-1))) as (typeof kept)[number];
+      expect(last.context.variables['t']).toMatchObject({ name: 't', value: 0.3, version: 3 });
+      expect(last.value).toEqual({ active: 'idle' });
+      expect(Object.isFrozen(kept.at(-1)!.context)).toBe(true);
+    } finally {
+      await runtime.stop();
+    }
+  });
 });

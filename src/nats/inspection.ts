@@ -19,7 +19,7 @@
  * ({@link inspectAs}): a user's process whose machine happens to be called `session` is none of them.
  * @module
  */
-import type { InspectionEvent } from 'xstate';
+import type { InspectionEvent, Observer } from 'xstate';
 import type { EventOutbox } from './event-outbox.js';
 import { jsonBytes } from './json-size.js';
 import type { TetherSubjects } from './subjects.js';
@@ -92,6 +92,26 @@ function plainContext(context: object): Record<string, unknown> {
   for (const [key, value] of Object.entries(context))
     out[key] = value instanceof Map ? Object.fromEntries(value) : value;
   return out;
+}
+
+/**
+ * `inspect` (a user's inspector), given each session snapshot with its context's maps as plain objects taken then:
+ * a session process keeps its variables in maps it updates in place, so the snapshot an inspector kept would change
+ * afterwards, and one it serialized would show `variables: {}`. Every other event passes as it is.
+ */
+export function withPlainSessionSnapshots(
+  inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
+): (event: InspectionEvent) => void {
+  const next = typeof inspect === 'function' ? inspect : (event: InspectionEvent) => inspect.next?.(event);
+  return (event) => {
+    if (event.type !== '@xstate.snapshot') return next(event);
+    const { actorRef, snapshot } = event as unknown as Inspected;
+    const context = snapshot.context;
+    if (!actorRef.logic || inspected.get(actorRef.logic) !== 'session' || typeof context !== 'object' || !context)
+      return next(event);
+    const plain = { ...snapshot, context: Object.freeze(plainContext(context)) };
+    next({ ...event, snapshot: plain } as unknown as InspectionEvent);
+  };
 }
 
 /** What an inspection event's actor and snapshot look like at run time (XState types them narrowly). */

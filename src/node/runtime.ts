@@ -31,6 +31,7 @@ import type { Store, StoreWatch } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode, type NatsNodeOptions } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
+import { withPlainSessionSnapshots } from '../nats/inspection.js';
 import { durationMs } from '../runtime/duration-ms.js';
 import { assertFunctionOption, assertInspectOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { answerWithinFor } from '../nats/session-service.js';
@@ -103,7 +104,11 @@ export interface RuntimeOptions {
    * service answering requests from any NATS client. Without it the runtime is embedded (in-memory store).
    */
   readonly nats?: NatsNodeOptions;
-  /** Watches every transition of every process live (XState inspection). */
+  /**
+   * Watches every transition of every process live (XState inspection): a function, or an observer with `next`. A
+   * session process's snapshots carry its context with the maps it updates in place (`variables`, `revisions`) as
+   * plain, frozen objects taken at that transition, so a snapshot kept or serialized shows what it held then.
+   */
   readonly inspect?: ProcessRuntimeOptions['inspect'];
   /**
    * Told about every failure no caller is waiting for: a crashed process, a throwing watcher, a failed purge.
@@ -428,8 +433,8 @@ function bothInspectors(
   user: RuntimeOptions['inspect'],
   node: ((event: InspectionEvent) => void) | undefined,
 ): RuntimeOptions['inspect'] {
-  if (!user || !node) return user ?? node;
-  const next = typeof user === 'function' ? user : (event: InspectionEvent) => user.next?.(event);
+  const next = user && withPlainSessionSnapshots(user);
+  if (!next || !node) return next ?? node;
   return (event: InspectionEvent) => {
     // The user's inspector sees every event even if publishing one failed (the process runtime reports it).
     try {
