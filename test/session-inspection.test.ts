@@ -1,6 +1,7 @@
 import type { InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { Runtime, type SessionMachineContext } from '../src/index.js';
+import { waitFor } from './support/wait-for.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 
@@ -67,6 +68,31 @@ describe('session processes under inspection', () => {
       expect(last.context.variables['t']).toMatchObject({ name: 't', value: 0.3, version: 3 });
       expect(last.value).toEqual({ active: 'idle' });
       expect(Object.isFrozen(kept.at(-1)!.context)).toBe(true);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+  // Found by a review: actors showed only as `<0.N>`, and a module woken from hibernation under another one.
+  it('name each session and module actor by its process name, the same after a module wakes again', async () => {
+    const named: string[] = [];
+    const runtime = await Runtime.start({
+      sessionTtlMs: 60_000,
+      hibernateAfterMs: 100,
+      inspect: (event: InspectionEvent) => {
+        const { systemId } = event.actorRef as { systemId?: string };
+        // Its first snapshot: XState sets the systemId after announcing the actor (`@xstate.actor`).
+        if (event.type === '@xstate.snapshot' && event.event.type === 'xstate.init' && systemId?.startsWith('tether.'))
+          named.push(systemId);
+      },
+    });
+    try {
+      const session = await runtime.session('named');
+      const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+      await waitFor(() => runtime.whereis('tether.module.named.qa') === undefined, { message: 'qa hibernates' });
+      await qa.execute({ question: 'q' });
+      expect(named.filter((name) => name === 'tether.module.named.qa')).toHaveLength(2);
+      expect(named).toContain('tether.session.named');
     } finally {
       await runtime.stop();
     }

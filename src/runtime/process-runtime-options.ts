@@ -28,7 +28,10 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
   /** A name to register, a non-empty string; `whereis(name)` finds the process while it lives. */
   readonly name?: string;
   readonly input?: InputFrom<TLogic>;
-  /** XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. */
+  /**
+   * XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. Defaults to
+   * `name`, so that an inspector's `actorRef.systemId` names the process (`tether.session.<id>` for a session's).
+   */
   readonly systemId?: string;
   /**
    * Milliseconds without a `call` or `cast` after which the process hibernates (Erlang's `hibernate_after`):
