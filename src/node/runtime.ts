@@ -298,11 +298,17 @@ export class Runtime {
   /**
    * Spawns any XState logic as a process (a root actor in this node's registry).
    * @throws {RuntimeStoppedError} once {@link Runtime.stop} was called: nothing would ever stop or restart it
+   * @throws {ValidationError} for a `name` starting with `tether.`, which the runtime's own processes go by
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
-    if (this.#stopping) {
-      const name = (options as { name?: unknown } | undefined)?.name;
-      throw new RuntimeStoppedError(typeof name === 'string' ? `spawn of '${name}'` : 'spawn');
+    const name = (options as { name?: unknown } | undefined)?.name;
+    if (this.#stopping) throw new RuntimeStoppedError(typeof name === 'string' ? `spawn of '${name}'` : 'spawn');
+    // A process of the user's under a session's or a module's name would make that session or module fail to start.
+    if (typeof name === 'string' && name.startsWith(RESERVED_NAME_PREFIX)) {
+      throw new ValidationError(
+        `process name '${name}' is reserved: names starting with '${RESERVED_NAME_PREFIX}' are the runtime's own`,
+        { details: { field: 'name', name } },
+      );
     }
     return this.#processes.spawn(logic, options);
   }
@@ -427,6 +433,9 @@ function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptio
   // `null` is as absent, as the runtime reads it (`??`): the model the environment names.
   if (timings.llm !== undefined && timings.llm !== null) assertLanguageModel(timings.llm);
 }
+
+/** What the names of a runtime's own processes start with (`tether.session.<id>`, `tether.module.<sid>.<mid>`). */
+const RESERVED_NAME_PREFIX = 'tether.';
 
 /** The user's inspector and the NATS node's, as one (either may be absent). */
 function bothInspectors(

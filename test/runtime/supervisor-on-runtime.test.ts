@@ -87,3 +87,26 @@ describe('a Runtime once its stop() began', () => {
     expect(rebuilt).toMatchObject({ operation: "spawn of 'late'" });
   });
 });
+
+describe("a Runtime's own process names", () => {
+  // Found by a review: a process of the user's under a session's name made `runtime.session(id)` fail.
+  it('are refused to a spawn, bare or supervised, leaving the session and module they name free', async () => {
+    const runtime = await runtimeWithSession();
+    for (const name of ['tether.session.free', 'tether.module.free.qa', 'tether.anything']) {
+      expect(() => runtime.spawn(counterMachine, { name })).toThrow(
+        expect.objectContaining({
+          code: 'validation_failed',
+          message: `process name '${name}' is reserved: names starting with 'tether.' are the runtime's own`,
+          details: { field: 'name', name },
+        }),
+      );
+    }
+    expect(() =>
+      // A supervisor's child under such a name fails to start, as any child whose spawn is refused does.
+      Supervisor.start(runtime, { strategy: 'one_for_one', children: [counter('tether.session.free')] }),
+    ).toThrow(expect.objectContaining({ code: 'child_start_failed' }));
+    const session = await runtime.session('free');
+    await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    expect(runtime.whereis('tether.session.free')).toBeDefined();
+  });
+});
