@@ -27,6 +27,7 @@ import type { TetherSubjects } from './subjects.js';
 import type { EventOutbox } from './event-outbox.js';
 import { executionReplyKey } from './execution-replies.js';
 import { encodeJson } from './wire.js';
+import { guarded, jsonObjectBody } from './guarded-callback.js';
 
 /** Options of {@link startModuleControl}. */
 export interface ModuleControlOptions {
@@ -83,8 +84,6 @@ export interface ModuleControl {
 /** Upper bound of remembered cancels, so a flood of cancels for unknown ids cannot grow memory without end. */
 const MAX_REMEMBERED = 10_000;
 
-const decoder = new TextDecoder();
-
 /** Subscribes this node to the control subject; resolves once the server has the subscription. */
 export async function startModuleControl(
   connection: NatsConnection,
@@ -108,16 +107,12 @@ export async function startModuleControl(
   };
 
   const subscription: Subscription = connection.subscribe(subjects.moduleControls(), {
-    callback: (error, msg) => {
+    callback: guarded(options.report, 'module control', (error, msg) => {
       if (error) return options.report(error, 'module control subscription');
       const target = subjects.parseModuleControl(msg.subject);
       if (!target) return;
-      let body: { executionId?: unknown; reason?: unknown; revision?: unknown; claim?: unknown; node?: unknown } = {};
-      try {
-        body = msg.data.length > 0 ? (JSON.parse(decoder.decode(msg.data)) as typeof body) : {};
-      } catch {
-        return;
-      }
+      const body = jsonObjectBody(msg.data);
+      if (!body) return;
       if (target.operation === 'stop') {
         const scope: StopScope | undefined =
           typeof body.revision === 'number'
@@ -151,7 +146,7 @@ export async function startModuleControl(
           options.report(failure, `cancelling execution ${executionId}`);
         },
       );
-    },
+    }),
   });
   await connection.flush();
 
@@ -185,11 +180,7 @@ export async function startModuleControl(
       const subject = subjects.moduleControl(sessionId, moduleId, 'stop');
       const reply = await firstAnswer(subject, encodeJson({ claim: claim.revision, node: claim.node }), stopWaitMs);
       if (reply === undefined) return undefined;
-      try {
-        return (JSON.parse(decoder.decode(reply.data)) as { stopped?: unknown }).stopped === true;
-      } catch {
-        return false;
-      }
+      return jsonObjectBody(reply.data)?.stopped === true;
     },
     stopWaitMs,
     cancelledEarly(sessionId, moduleId, executionId) {

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { createInbox, type NatsConnection, type Subscription } from 'nats';
 import type { TetherSubjects } from './subjects.js';
 import { encodeJson } from './wire.js';
+import { guarded, jsonObjectBody } from './guarded-callback.js';
 
 /** Why a session ends on every node. */
 export type SessionEndReason = 'deleted' | 'expired';
@@ -48,8 +49,6 @@ export interface SessionControl {
   close(): void;
 }
 
-const decoder = new TextDecoder();
-
 /**
  * Subscribes this node to the session control subject; `endLocal` ends what this node has of a session.
  * Resolves once the server has the subscription.
@@ -65,16 +64,12 @@ export async function startSessionControl(
   const node = randomUUID();
 
   const subscription: Subscription = connection.subscribe(subjects.sessionControls(), {
-    callback: (error, msg) => {
+    callback: guarded(options.report, 'session control', (error, msg) => {
       if (error) return options.report(error, 'session control subscription');
       const sessionId = subjects.parseSessionControl(msg.subject);
       if (sessionId === undefined) return;
-      let body: { reason?: unknown; incarnation?: unknown } = {};
-      try {
-        body = msg.data.length > 0 ? (JSON.parse(decoder.decode(msg.data)) as typeof body) : {};
-      } catch {
-        return;
-      }
+      const body = jsonObjectBody(msg.data);
+      if (!body) return;
       const reason: SessionEndReason = body.reason === 'expired' ? 'expired' : 'deleted';
       const incarnation = typeof body.incarnation === 'string' ? body.incarnation : undefined;
       const answer = (done: boolean): void => {
@@ -101,7 +96,7 @@ export async function startSessionControl(
           answer(true);
         },
       );
-    },
+    }),
   });
   await connection.flush();
 
@@ -125,20 +120,15 @@ export async function startSessionControl(
           if (heard && ending.size === 0) quiet = setTimeout(() => finish(true), quietMs);
         };
         replies = connection.subscribe(inbox, {
-          callback: (error, msg) => {
+          callback: guarded(options.report, 'session end answers', (error, msg) => {
             if (error) return;
-            let answer: { node?: unknown; done?: unknown };
-            try {
-              answer = JSON.parse(decoder.decode(msg.data)) as typeof answer;
-            } catch {
-              return;
-            }
-            if (typeof answer.node !== 'string') return;
+            const answer = jsonObjectBody(msg.data);
+            if (typeof answer?.node !== 'string') return;
             heard = true;
             if (answer.done === true) ending.delete(answer.node);
             else ending.add(answer.node);
             settleLater();
-          },
+          }),
         });
         deadline = setTimeout(() => finish(false), waitMs);
       });

@@ -52,6 +52,7 @@ import {
   encodeJson,
   encodeReply,
 } from './wire.js';
+import { guarded } from './guarded-callback.js';
 
 /** Options of {@link startSessionService}. */
 export interface SessionServiceOptions {
@@ -317,7 +318,7 @@ export async function startSessionService(
     const identity = encodeJson(service.ping());
     try {
       return connection.subscribe(`$SRV.PING.${SERVICE_NAME}.${serviceId}`, {
-        callback: (_error, msg) => msg.respond(identity),
+        callback: guarded(report, 'answering pings while draining', (_error, msg) => msg.respond(identity)),
       });
     } catch (error) {
       // A draining connection takes no subscription; its node is going anyway.

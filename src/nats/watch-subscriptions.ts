@@ -12,6 +12,7 @@ import type { VariableChange } from '../session/session-context.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { isVariableEvent, type VariableEvent } from './variable-events.js';
 import { decodeWireValue } from './wire.js';
+import { guarded } from './guarded-callback.js';
 
 const decoder = new TextDecoder();
 
@@ -41,7 +42,8 @@ export function subscribeJsonEvents<T>(
   onEvent: (event: T) => void,
 ): Subscription {
   return transport.connection.subscribe(subject, {
-    callback: (error, msg) => {
+    // Guarded as every callback: a listener's or a check's throw must not deafen the client's connection.
+    callback: guarded(transport.report, `event subscription ${subject}`, (error, msg) => {
       if (error) return transport.report(error, `event subscription ${subject}`);
       let event: unknown;
       try {
@@ -50,7 +52,7 @@ export function subscribeJsonEvents<T>(
         return;
       }
       if (accept(event)) onEvent(event);
-    },
+    }),
   });
 }
 
@@ -95,7 +97,7 @@ export function subscribeSessionEnd(
   onEnd: (error: SessionError) => void,
 ): Subscription {
   return transport.connection.subscribe(transport.subjects.sessionEvent(sessionId), {
-    callback: (error, msg) => {
+    callback: guarded(transport.report, `session event subscription of ${sessionId}`, (error, msg) => {
       if (error) return transport.report(error, `session event subscription of ${sessionId}`);
       let event: { sessionId?: unknown; incarnation?: unknown; reason?: unknown };
       try {
@@ -107,6 +109,6 @@ export function subscribeSessionEnd(
       // A handle bound to a life ends with that life only (an end of an earlier one may arrive late).
       if (incarnation !== undefined && event.incarnation !== incarnation) return;
       onEnd(new SessionError(event.reason === 'expired' ? 'session_expired' : 'session_not_found', sessionId));
-    },
+    }),
   });
 }
