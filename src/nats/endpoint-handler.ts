@@ -19,6 +19,7 @@ import { RelayedReply, type ServiceRequest } from './service-endpoint.js';
 import type { TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { RequestEnding, type RequestEnded } from './request-ending.js';
+import { DEADLINE_HEADER, pastDeadline } from './request-deadline.js';
 import { ACCEPT_NOTICE_HEADER, DEFAULT_MAX_PAYLOAD, encodeError } from './wire.js';
 
 /** What {@link createEndpointHandlers} replies with and reports to. */
@@ -114,7 +115,9 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         respond(msg, reply);
         stats.answered(subject, taken, false);
       };
-      void serveOne(msg, ending).then(succeed, fail);
+      // Its caller gave up on it long ago (this node stalled): carried out now, it would undo the caller's later writes.
+      const late = pastDeadline(msg.subject, msg.headers?.get(DEADLINE_HEADER));
+      void (late ? Promise.reject(late) : serveOne(msg, ending)).then(succeed, fail);
       inFlight.add(answered);
       endings.set(answered, (failure) => {
         if (!first()) return false;

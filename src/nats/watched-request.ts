@@ -28,6 +28,7 @@ import { watchNode } from './node-watch.js';
 import type { InboxSlot, ReplyInbox } from './reply-inbox.js';
 import { droppedDuring, waitStart } from './request-failure.js';
 import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, ANSWER_WITHIN_HEADER } from './wire.js';
+import { DEADLINE_HEADER, deadlineHeader } from './request-deadline.js';
 
 // The watch's figures moved to node-watch.ts; they stay importable from here, where they were first.
 export {
@@ -240,6 +241,8 @@ export function watchedRequest(
       sent = true;
       start = waitStart(link);
       recoverFromEveryNode();
+      // Set as it leaves: a request held while the connection was down has less of its wait left.
+      options.headers.set(DEADLINE_HEADER, deadlineHeader(endsAt - performance.now(), options.timeoutMs));
       try {
         connection.publish(subject, data, { reply: slot.subject, headers: options.headers });
       } catch (error) {

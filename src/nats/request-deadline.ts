@@ -1,0 +1,49 @@
+/**
+ * A request's deadline, carried so that a node does not carry out what its caller gave up on long ago. A node that
+ * stalls (a long GC pause, a frozen VM, SIGSTOP) without losing its connection still gets its share of the queue
+ * group's requests; when it resumes, it would apply writes whose callers timed out seconds earlier, over writes they
+ * made and had acknowledged since. `Tether-Deadline: <epoch ms>/<timeout ms>` says when the caller stops waiting and
+ * after how long; a node that takes the request more than {@link DEADLINE_GRACE_MS} later refuses it unapplied, as
+ * the `call_timeout` its caller got. Wall clocks of clients and nodes must agree within that grace (NTP does).
+ * @module
+ */
+import { CallTimeoutError, ValidationError } from '../errors.js';
+
+/** The request header carrying the caller's deadline and its wait. */
+export const DEADLINE_HEADER = 'Tether-Deadline';
+
+/** How far past its deadline a node still takes a request: room for the clocks of two machines to differ. */
+export const DEADLINE_GRACE_MS = 1000;
+
+const FORMAT = /^(\d{1,15})\/(\d{1,15})$/;
+
+/** The header value of a request whose caller waits `leftMs` more from now, of a wait of `timeoutMs` in all. */
+export function deadlineHeader(leftMs: number, timeoutMs: number): string {
+  return `${Date.now() + Math.max(0, Math.round(leftMs))}/${Math.max(0, Math.round(timeoutMs))}`;
+}
+
+/**
+ * The error a request with deadline header `value` gets from a node taking it now: when its caller stopped waiting
+ * more than {@link DEADLINE_GRACE_MS} ago, a `call_timeout` that applied nothing (its caller's own said "unknown"); a
+ * `ValidationError` naming the header when it is not `<epoch ms>/<timeout ms>`, as a bad revision header gets.
+ * `undefined` for a request still waited for, and one that gives no deadline.
+ */
+export function pastDeadline(
+  subject: string,
+  value: string | undefined,
+  now = Date.now(),
+): CallTimeoutError | ValidationError | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = FORMAT.exec(value);
+  if (!parsed) {
+    return new ValidationError(
+      `header ${DEADLINE_HEADER} must be <epoch ms>/<timeout ms> in decimal digits, got '${value.slice(0, 40)}'`,
+      { details: { constraint: DEADLINE_HEADER } },
+    );
+  }
+  const deadline = Number(parsed[1]);
+  if (now <= deadline + DEADLINE_GRACE_MS) return undefined;
+  return new CallTimeoutError(subject, Number(parsed[2]), {
+    details: { outcome: 'not_applied', deadline: new Date(deadline).toISOString(), lateMs: now - deadline },
+  });
+}

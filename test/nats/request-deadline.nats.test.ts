@@ -1,0 +1,125 @@
+import { Empty, RequestStrategy, headers } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createEchoModel } from '../../src/index.js';
+import { DEADLINE_GRACE_MS, DEADLINE_HEADER } from '../../src/nats/request-deadline.js';
+import { startCli } from '../support/cli-process.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A raw `var.set` of `x` in session `s1` with the deadline header `deadline` (none when undefined): its reply body. */
+async function setWithDeadline(value: number, deadline: string | undefined): Promise<Record<string, any>> {
+  const h = headers();
+  if (deadline !== undefined) h.set(DEADLINE_HEADER, deadline);
+  const reply = await nc().request('tether.v1.session.s1.var.set', enc.encode(JSON.stringify({ name: 'x', value })), {
+    timeout: 5000,
+    headers: h,
+  });
+  return JSON.parse(dec.decode(reply.data)) as Record<string, any>;
+}
+
+describe('a request carrying its deadline (Tether-Deadline)', () => {
+  it('is refused unapplied past its deadline and grace, served within them, and refused when unreadable', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().node(buckets, { llm: createEchoModel() });
+    const session = await node.runtime.session('s1');
+    await session.defineVariable('x', 'integer', 0);
+
+    const late = await setWithDeadline(1, `${Date.now() - DEADLINE_GRACE_MS - 5000}/3000`);
+    expect(late.error).toMatchObject({
+      code: 'call_timeout',
+      message: "call to 'tether.v1.session.s1.var.set' timed out after 3000 ms; nothing of it was applied",
+      details: { outcome: 'not_applied', timeoutMs: 3000 },
+    });
+    expect(await session.getVariable('x')).toBe(0);
+    for (const bad of ['soon', '12/', '-5/100', `${Date.now()}`]) {
+      expect((await setWithDeadline(2, bad)).error, bad).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining('header Tether-Deadline must be <epoch ms>/<timeout ms>'),
+      });
+    }
+    expect(await session.getVariable('x')).toBe(0);
+
+    // Within the grace (clocks of two machines differ), and without a deadline at all: served.
+    expect(await setWithDeadline(3, `${Date.now() - DEADLINE_GRACE_MS / 2}/3000`)).toMatchObject({
+      result: { value: 3 },
+    });
+    expect(await setWithDeadline(4, undefined)).toMatchObject({ result: { value: 4 } });
+  });
+
+  it("is sent by the client with its call's timeout", async () => {
+    const buckets = fx().buckets();
+    await fx().node(buckets, { llm: createEchoModel() });
+    const seen: string[] = [];
+    // A plain subscriber (no queue group) gets a copy of each request.
+    const spy = nc().subscribe('tether.v1.session.s1.var.get', {
+      callback: (_error, msg) => seen.push(msg.headers?.get(DEADLINE_HEADER) ?? ''),
+    });
+    onTestFinished(() => spy.unsubscribe());
+    await nc().flush();
+    const client = await fx().client({ timeoutMs: 4000 });
+    const session = await client.session('s1');
+    await session.defineVariable('x', 'integer', 0);
+    const before = Date.now();
+    await session.getVariable('x');
+    expect(seen).toHaveLength(1);
+    const [deadline, timeout] = seen[0]!.split('/').map(Number);
+    expect(timeout).toBe(4000);
+    expect(deadline).toBeGreaterThanOrEqual(before + 3900);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 4000);
+  });
+
+  // Found by a review: a node frozen (SIGSTOP here; a long GC pause or a frozen VM alike) kept its share of the
+  // queue group's writes; resumed, it applied them all, over writes acknowledged since by the other node.
+  it('keeps a stalled node, once resumed, from applying writes whose callers gave up, over later ones', async () => {
+    const buckets = fx().buckets();
+    const local = await fx().node(buckets, { llm: createEchoModel() });
+    const served = startCli(
+      ['serve', '--buckets', `${buckets.variablesBucket},${buckets.sessionsBucket},${buckets.modulesBucket}`],
+      { NATS_URL: fx().server.url },
+    );
+    onTestFinished(async () => {
+      if (served.child.exitCode === null && served.child.signalCode === null) served.child.kill('SIGKILL');
+      await served.exited;
+    });
+    await served.until('stdout', /node serving on/);
+    const pings = await nc().requestMany('$SRV.PING.tether', Empty, {
+      strategy: RequestStrategy.Count,
+      maxMessages: 2,
+      maxWait: 5000,
+    });
+    const ids: string[] = [];
+    for await (const ping of pings) ids.push(ping.json<{ id: string }>().id);
+    const servedId = ids.find((id) => id !== local.serviceId)!;
+    const client = await fx().client({ timeoutMs: 500 });
+    const session = await client.session('stalled');
+    await session.defineVariable('x', 'integer', 0);
+
+    served.child.kill('SIGSTOP');
+    // Writes until one timed out on the frozen node and a later one was acknowledged by the other.
+    let timedOut = false;
+    let lastAcknowledged: number | undefined;
+    for (let value = 1; value <= 40 && !(timedOut && lastAcknowledged !== undefined && lastAcknowledged > 0); value++) {
+      try {
+        await session.setVariable('x', value);
+        if (timedOut) lastAcknowledged = value;
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'call_timeout' });
+        timedOut = true;
+      }
+    }
+    expect(timedOut && lastAcknowledged !== undefined).toBe(true);
+    // Past every timed-out write's deadline and grace, the node resumes and works through what it was sent.
+    await sleep(500 + DEADLINE_GRACE_MS + 500);
+    served.child.kill('SIGCONT');
+    // Once it answers its own ping, what it was sent before has been taken: a subscription's messages come in order.
+    await nc().request(`$SRV.PING.tether.${servedId}`, Empty, { timeout: 10_000 });
+    await sleep(200);
+    const reader = await fx().client();
+    expect(await (await reader.session('stalled')).getVariable('x')).toBe(lastAcknowledged);
+  }, 60_000);
+});
