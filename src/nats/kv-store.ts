@@ -30,7 +30,13 @@ import {
   type StoreWatch,
   type WatchOptions,
 } from '../store/store.js';
-import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy } from '../store/store-keys.js';
+import {
+  assertDistinctKeys,
+  assertExpectedRevision,
+  assertStoreKey,
+  assertStorePrefix,
+  assertUpdatedBy,
+} from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
 import { openKvBucket } from './kv-bucket-settings.js';
@@ -213,6 +219,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     async update(key, value, expectedRevision) {
       assertOpen('update');
       assertStoreKey(key);
+      assertExpectedRevision(key, expectedRevision, false);
       if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'put', codec.encode(value));
       return bucket.publish({ key, operation: 'put', data: codec.encode(value), expectLast: expectedRevision });
     },
@@ -220,6 +227,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     async delete(key, expectedRevision, deleteOptions: DeleteOptions = {}) {
       assertOpen('delete');
       assertStoreKey(key);
+      assertExpectedRevision(key, expectedRevision, true);
       assertUpdatedBy(key, deleteOptions.updatedBy);
       const empty = new Uint8Array(0);
       const headers = encoding.markerHeaders(key, deleteOptions.updatedBy);
@@ -268,6 +276,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     async purge(key, expectedRevision) {
       assertOpen('purge');
       assertStoreKey(key);
+      assertExpectedRevision(key, expectedRevision, true);
       if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'purge', new Uint8Array(0));
       return bucket.publish({
         key,

@@ -31,7 +31,14 @@ import {
   type StoreWrite,
   type WatchOptions,
 } from './store.js';
-import { assertDistinctKeys, assertStoreKey, assertStorePrefix, assertUpdatedBy, prefixesOf } from './store-keys.js';
+import {
+  assertDistinctKeys,
+  assertExpectedRevision,
+  assertStoreKey,
+  assertStorePrefix,
+  assertUpdatedBy,
+  prefixesOf,
+} from './store-keys.js';
 import { MemoryWatchers } from './memory-watchers.js';
 import { watchStartOf } from './watch-start.js';
 
@@ -183,6 +190,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     async update(key, value, expectedRevision) {
       assertOpen('update');
       assertStoreKey(key);
+      assertExpectedRevision(key, expectedRevision, false);
       if (!matches(key, expectedRevision)) throw conflict(key, expectedRevision);
       const written = apply({ operation: 'put', key, value });
       watchers.drain();
@@ -192,6 +200,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     async delete(key, expectedRevision, deleteOptions: DeleteOptions = {}) {
       assertOpen('delete');
       assertStoreKey(key);
+      assertExpectedRevision(key, expectedRevision, true);
       assertUpdatedBy(key, deleteOptions.updatedBy);
       if (expectedRevision !== undefined && !matches(key, expectedRevision)) throw conflict(key, expectedRevision);
       const written = apply({ operation: 'delete', key, updatedBy: deleteOptions.updatedBy });
@@ -233,6 +242,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     async purge(key, expectedRevision) {
       assertOpen('purge');
       assertStoreKey(key);
+      assertExpectedRevision(key, expectedRevision, true);
       if (expectedRevision !== undefined && !matches(key, expectedRevision)) throw conflict(key, expectedRevision);
       const written = forget(key);
       watchers.drain();

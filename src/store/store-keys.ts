@@ -10,13 +10,43 @@ import type { StoreWrite } from './store.js';
 
 const KEY = /^[A-Za-z0-9_=/-]+(?:\.[A-Za-z0-9_=/-]+)*$/;
 
-/** Throws a {@link ValidationError} unless `key` is dot-joined `[A-Za-z0-9_=/-]` tokens. */
+/**
+ * The longest key or prefix: a key is part of a NATS subject (`$KV.<bucket>.<key>`), and a protocol line longer
+ * than the server's control line (4 KiB by default) makes the server drop the connection, everything else on it too.
+ */
+export const MAX_STORE_KEY_LENGTH = 1024;
+
+/** Throws a {@link ValidationError} unless `key` is dot-joined `[A-Za-z0-9_=/-]` tokens, at most 1024 characters. */
 export function assertStoreKey(key: string): void {
   if (typeof key !== 'string' || !KEY.test(key)) {
     throw new ValidationError(`invalid store key '${String(key)}': expected [A-Za-z0-9_=/-] tokens joined by dots`, {
       details: { key },
     });
   }
+  assertKeyLength('key', key);
+}
+
+function assertKeyLength(what: 'key' | 'prefix', key: string): void {
+  if (key.length <= MAX_STORE_KEY_LENGTH) return;
+  throw new ValidationError(
+    `store ${what} '${key.slice(0, 40)}…' is too long: ${key.length} characters, at most ${MAX_STORE_KEY_LENGTH}`,
+    { details: { [what]: key.slice(0, 40), length: key.length } },
+  );
+}
+
+/**
+ * Throws a {@link ValidationError} unless `revision` is an expected revision (a whole number ≥ 0), or absent where
+ * the operation takes none (`optional`): an expected revision a store cannot compare is a caller's mistake, which
+ * must neither skip the compare-and-set nor pass for a conflict.
+ */
+export function assertExpectedRevision(key: string, revision: unknown, optional: boolean): void {
+  if (revision === undefined && optional) return;
+  if (typeof revision === 'number' && Number.isSafeInteger(revision) && revision >= 0) return;
+  const got = typeof revision === 'number' ? String(revision) : kindOf(revision);
+  throw new ValidationError(
+    `the expected revision of a write of store key '${key}' must be a whole number ≥ 0, got ${got}`,
+    { details: { key, field: 'expectedRevision', got } },
+  );
 }
 
 /** Throws a {@link ValidationError} unless `prefix` is empty or a valid key followed by a dot. */
@@ -27,6 +57,7 @@ export function assertStorePrefix(prefix: string): void {
       details: { prefix },
     });
   }
+  assertKeyLength('prefix', prefix);
 }
 
 /**
@@ -64,6 +95,7 @@ export function assertDistinctKeys(writes: readonly StoreWrite<unknown>[]): void
   const seen = new Set<string>();
   for (const write of writes) {
     assertStoreKey(write.key);
+    assertExpectedRevision(write.key, write.expectedRevision, false);
     if (write.operation === 'delete') assertUpdatedBy(write.key, write.updatedBy);
     if (seen.has(write.key)) {
       throw new ValidationError(`commit writes store key '${write.key}' more than once`, {

@@ -324,6 +324,37 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       expect(() => store.watch('a.*.', () => {})).toThrow(ValidationError);
     });
 
+    // Found by a review: a key of 4 KB made the server drop the KV store's connection, everything else on it too.
+    it('rejects a key or prefix over 1024 characters before anything is sent, naming its length', async () => {
+      const store = await open();
+      const long = 'k'.repeat(1025);
+      await expect(store.create(long, 1)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringMatching(/^store key 'k{40}…' is too long: 1025 characters, at most 1024$/),
+      });
+      await expect(store.list(`${long}.`)).rejects.toBeInstanceOf(ValidationError);
+      expect(await store.create('k'.repeat(1024), 1)).toBeGreaterThan(0);
+      expect(await store.create('ok', 2)).toBeGreaterThan(0);
+    });
+
+    // Found by a review: the KV store wrote unconditionally for a missing or non-numeric expected revision, which
+    // the memory store refused as a conflict; a negative or fractional one was a conflict on both.
+    it('rejects an expected revision that is no whole number ≥ 0, writing nothing, on every compare-and-set', async () => {
+      const store = await open();
+      const revision = await store.create('a', 1);
+      for (const bad of [undefined, '1', -1, 1.5, Number.NaN, null]) {
+        const refused = { code: 'validation_failed', details: { key: 'a', field: 'expectedRevision' } };
+        await expect(store.update('a', 2, bad as never), String(bad)).rejects.toMatchObject(refused);
+        await expect(
+          store.commit([{ operation: 'put', key: 'a', value: 2, expectedRevision: bad as never }]),
+        ).rejects.toMatchObject(refused);
+        if (bad === undefined) continue;
+        await expect(store.delete('a', bad as never)).rejects.toMatchObject(refused);
+        await expect(store.purge('a', bad as never)).rejects.toMatchObject(refused);
+      }
+      expect(await store.get('a')).toMatchObject({ value: 1, revision });
+    });
+
     it('keeps delivering when a listener throws', async () => {
       const store = await open();
       const seen = collect();
