@@ -20,7 +20,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { StoreClosedError } from '../errors.js';
+import { InternalError, StoreClosedError } from '../errors.js';
 import {
   deleteChange,
   type DeleteOptions,
@@ -157,14 +157,27 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     if (closed) throw new StoreClosedError(operation);
   }
 
-  /** A stored value; a commit's mark (commit-mark.ts) is not part of it. */
-  const decode = (data: Uint8Array): V => codec.decode(withoutMark(data));
+  /**
+   * The stored value of `key`; a commit's mark (commit-mark.ts) is not part of it. One that cannot be read (a write
+   * that went around Tether) is an `InternalError` naming the key.
+   */
+  const decode = (key: string, data: Uint8Array): V => {
+    try {
+      return codec.decode(withoutMark(data));
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new InternalError(`store key '${key}' holds a value that cannot be read: ${why}`, {
+        cause: error,
+        details: { key },
+      });
+    }
+  };
   const toChange: KvChangeWatchDeps<V>['toChange'] = (key, operation, revision, value, updatedBy, markerMark) => {
     if (operation === 'PUT') {
       // One byte compare for a single write; a commit's write says which commit it is part of.
-      if (!isMarked(value)) return { operation: 'put', key, value: codec.decode(value), revision };
+      if (!isMarked(value)) return { operation: 'put', key, value: decode(key, value), revision };
       const commit = markOf(value);
-      const decoded = codec.decode(withoutMark(value));
+      const decoded = decode(key, value);
       return commit
         ? { operation: 'put', key, value: decoded, revision, commit }
         : { operation: 'put', key, value: decoded, revision };
@@ -199,7 +212,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       assertOpen('get');
       assertStoreKey(key);
       const last = await bucket.readLast(key);
-      return last?.live ? { key, value: decode(last.data), revision: last.revision } : undefined;
+      return last?.live ? { key, value: decode(key, last.data), revision: last.revision } : undefined;
     },
 
     async lastChange(key) {
@@ -261,7 +274,14 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       const read = await lastWrites(bucket, prefix, 'list');
       const entries: StoreEntry<V>[] = [];
       for (const { key, last } of read) {
-        if (last?.live) entries.push({ key, value: decode(last.data), revision: last.revision });
+        if (!last?.live) continue;
+        try {
+          entries.push({ key, value: decode(key, last.data), revision: last.revision });
+        } catch (error) {
+          // Left out, and told: one unreadable key must not keep every other key under the prefix (a whole session's
+          // variables) from being read.
+          watchDeps.report(error, { operation: 'put', key, value: undefined as V, revision: last.revision });
+        }
       }
       return entries.sort(byKey);
     },

@@ -18,6 +18,7 @@
 import { ValidationError } from '../errors.js';
 import { encodeValue } from '../variables/codec.js';
 import type { VariableRecord } from '../variables/types.js';
+import { isVariableType } from '../variables/validate.js';
 import type { StoreCodec } from './store-codec.js';
 import { decodeRecord } from './wire.js';
 
@@ -65,7 +66,24 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
       return data;
     },
     decode(data) {
-      return decodeRecord(JSON.parse(decoder.decode(data)));
+      const parsed: unknown = JSON.parse(decoder.decode(data));
+      if (!isRecordShaped(parsed)) throw new Error('it is no variable record (a name, a type and a version)');
+      return decodeRecord(parsed);
     },
   };
+}
+
+/**
+ * Whether a stored value has what every variable record has: a message put in the bucket by something else than a
+ * node (nothing but nodes may write there) must not join a session as a variable without a name.
+ */
+function isRecordShaped(parsed: unknown): boolean {
+  const record = parsed as { name?: unknown; type?: unknown; version?: unknown } | null;
+  return (
+    typeof record === 'object' &&
+    record !== null &&
+    typeof record.name === 'string' &&
+    isVariableType(record.type) &&
+    Number.isSafeInteger(record.version)
+  );
 }
