@@ -114,11 +114,11 @@ describe('cli', () => {
       ],
       [
         ['serve', '--buckets', 'vars,a.b'],
-        "tether: usage: --buckets names a bucket 'a.b': use letters, digits, '_' and '-' (see: tether serve --help)",
+        "tether: usage: --buckets names a bucket 'a.b': use 1 to 252 letters, digits, '_' and '-' (see: tether serve --help)",
       ],
       [
         ['serve', '--queue', 'a b'],
-        "tether: usage: --queue 'a b' is no queue group name: use letters, digits, '_' and '-' (see: tether serve --help)",
+        "tether: usage: --queue 'a b' is no queue group name: use 1 to 252 letters, digits, '_' and '-' (see: tether serve --help)",
       ],
       [['var', 'get'], 'tether: usage: missing <name> (see: tether var get --help)'],
       [['session', 'delete'], 'tether: usage: missing <id> (see: tether session delete --help)'],

@@ -151,3 +151,20 @@ describe('kv store', () => {
     await store.close();
   });
 });
+
+describe('createKvStore options', () => {
+  // Found by a review: a misspelled option was a default applied silently, and a bucket name the server refuses came
+  // back as an internal error once connected (a far longer one dropped the connection).
+  it('refuses an unknown option and a bucket name the server cannot take, before anything is opened', async () => {
+    await expect(createKvStore(nc, { bucket: bucketName(), histroyDepth: 3 } as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { unknown: ['histroyDepth'] },
+    });
+    for (const bucket of ['a.b', 'bad name', '', 'é', 'v'.repeat(253)]) {
+      await expect(createKvStore(nc, { bucket }), bucket).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: `createKvStore option bucket must be a name of 1 to 252 letters, digits, '_' and '-', got ${JSON.stringify(bucket.slice(0, 60))}`,
+      });
+    }
+  });
+});

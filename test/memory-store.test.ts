@@ -71,7 +71,23 @@ describe('memory store', () => {
     expect(await store.list('s7.')).toEqual([{ key: 's7.v', value: 7, revision: 8 }]);
   });
 
-  it('refuses a history depth below 1', () => {
-    expect(() => createMemoryStore({ historyDepth: 0 })).toThrow(RangeError);
+  // Found by a review: depth 100 was taken (it fails once the session moves to a KV bucket), a misspelled option was
+  // a default applied silently, and the refusal was a plain RangeError.
+  it('refuses a history depth a KV bucket could not keep, and an unknown option, with validation_failed', () => {
+    for (const historyDepth of [0, 65, 1.5]) {
+      expect(() => createMemoryStore({ historyDepth })).toThrow(
+        expect.objectContaining({
+          code: 'validation_failed',
+          message: `createMemoryStore option historyDepth must be an integer from 1 to 64 (a KV bucket's limit), got ${historyDepth}`,
+        }),
+      );
+    }
+    expect(() => createMemoryStore({ histroyDepth: 3 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'validation_failed',
+        details: expect.objectContaining({ unknown: ['histroyDepth'] }),
+      }),
+    );
+    expect(createMemoryStore({ historyDepth: 64 })).toBeDefined();
   });
 });

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
-import { isNodeName, sharedBucket } from '../nats/node-names.js';
+import { NODE_NAME_RULE, isNodeName, sharedBucket } from '../nats/node-names.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { EXIT, ToolsFileError, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
@@ -132,7 +132,7 @@ const serve = defineCommand({
       values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path, prefix);
     if (values.queue !== undefined && !isNodeName(values.queue))
       throw new UsageError(
-        `--queue '${values.queue}' is no queue group name: use letters, digits, '_' and '-'`,
+        `--queue '${values.queue.slice(0, 60)}' is no queue group name: use ${NODE_NAME_RULE}`,
         this.path,
       );
     const replicas =
@@ -272,7 +272,7 @@ export function parseBuckets(
     throw new UsageError(`--buckets takes vars,sessions or vars,sessions,modules, got '${text}'`, command);
   const bad = names.find((name) => !isNodeName(name));
   if (bad !== undefined)
-    throw new UsageError(`--buckets names a bucket '${bad}': use letters, digits, '_' and '-'`, command);
+    throw new UsageError(`--buckets names a bucket '${bad.slice(0, 60)}': use ${NODE_NAME_RULE}`, command);
   const buckets = { variablesBucket, sessionsBucket, ...(modulesBucket === undefined ? {} : { modulesBucket }) };
   const shared = sharedBucket({ prefix, ...buckets });
   if (shared)

@@ -20,7 +20,9 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { InternalError, StoreClosedError } from '../errors.js';
+import { InternalError, StoreClosedError, ValidationError } from '../errors.js';
+import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { NODE_NAME_RULE, isNodeName } from './node-names.js';
 import {
   deleteChange,
   type DeleteOptions,
@@ -125,7 +127,14 @@ export async function createKvStore<V>(
   connection: NatsConnection,
   options: KvStoreOptions<V> = {},
 ): Promise<KvStore<V>> {
+  assertOptionKeys(options, 'createKvStore', KV_STORE_KEYS);
   const name = options.bucket ?? 'tether_vars';
+  if (typeof name !== 'string' || !isNodeName(name)) {
+    throw new ValidationError(
+      `createKvStore option bucket must be a name of ${NODE_NAME_RULE}, got ${JSON.stringify(String(name).slice(0, 60))}`,
+      { details: { option: 'bucket', constraint: 'name' } },
+    );
+  }
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
   const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
@@ -136,6 +145,20 @@ export async function createKvStore<V>(
   const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
   return kvStore(bucket, options, watchOptionsFor(connection, name));
 }
+
+/** The keys {@link KvStoreOptions} takes; any other is refused (a misspelled one would be a default applied silently). */
+const KV_STORE_KEYS = optionKeys<KvStoreOptions<unknown>>({
+  bucket: true,
+  historyDepth: true,
+  replicas: true,
+  codec: true,
+  onListenerError: true,
+  onWatchError: true,
+  unavailableRetryMs: true,
+  maxUpdatedByBytes: true,
+  onCommitChecked: true,
+  onCommitWrite: true,
+});
 
 function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOptions: WatchKvOptions): KvStore<V> {
   const codec = options.codec ?? jsonStoreCodec<V>();

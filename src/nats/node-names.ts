@@ -30,9 +30,18 @@ export function defaultBuckets(prefix: string = DEFAULT_PREFIX): BucketNames {
 /** What nats.js accepts as a KV bucket's or a queue group's name. */
 const NAME = /^[-\w]+$/;
 
+/**
+ * The longest name: a bucket's stream is `KV_<name>`, and the server refuses a stream name over 255 characters (as
+ * an error that read as an internal one; a far longer one dropped the connection).
+ */
+export const MAX_NODE_NAME_LENGTH = 252;
+
+/** What a bad name is told it must be. */
+export const NODE_NAME_RULE = `1 to ${MAX_NODE_NAME_LENGTH} letters, digits, '_' and '-'`;
+
 /** Whether `name` can name a node's bucket or queue group. */
 export function isNodeName(name: string): boolean {
-  return NAME.test(name);
+  return name.length <= MAX_NODE_NAME_LENGTH && NAME.test(name);
 }
 
 /** The node options that name something on the server; `prefix` gives the buckets' defaults. */
@@ -81,7 +90,7 @@ export function assertNodeNames(names: NodeNames): void {
     const name: unknown = names[option];
     if (name === undefined || (typeof name === 'string' && isNodeName(name))) continue;
     throw new ValidationError(
-      `${option} must be a name of letters, digits, '_' and '-', got ${JSON.stringify(String(name))}`,
+      `${option} must be a name of ${NODE_NAME_RULE}, got ${JSON.stringify(String(name).slice(0, 60))}`,
       { details: { option, constraint: 'name' } },
     );
   }

@@ -20,7 +20,8 @@
  * Values are kept as given, never cloned: callers treat them as immutable.
  * @module
  */
-import { StoreClosedError, StoreConflictError } from '../errors.js';
+import { StoreClosedError, StoreConflictError, ValidationError } from '../errors.js';
+import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import {
   deleteChange,
   type DeleteOptions,
@@ -63,6 +64,9 @@ interface Slot<V> {
 
 const DEFAULT_HISTORY_DEPTH = 64;
 
+/** The keys {@link MemoryStoreOptions} takes; any other is refused. */
+const MEMORY_STORE_KEYS = optionKeys<MemoryStoreOptions>({ historyDepth: true, onListenerError: true });
+
 /**
  * Creates an empty in-memory store.
  * @example
@@ -71,9 +75,15 @@ const DEFAULT_HISTORY_DEPTH = 64;
  * await store.update('s1.temperature', 0.9, r1);
  */
 export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V> {
+  assertOptionKeys(options, 'createMemoryStore', MEMORY_STORE_KEYS);
   const historyDepth = options.historyDepth ?? DEFAULT_HISTORY_DEPTH;
-  if (!Number.isInteger(historyDepth) || historyDepth < 1) {
-    throw new RangeError(`historyDepth must be a positive integer, got ${historyDepth}`);
+  // Bounded as a KV bucket's: a session tuned embedded must run as it is on a node.
+  if (!Number.isInteger(historyDepth) || historyDepth < 1 || historyDepth > DEFAULT_HISTORY_DEPTH) {
+    throw new ValidationError(
+      `createMemoryStore option historyDepth must be an integer from 1 to ${DEFAULT_HISTORY_DEPTH} (a KV bucket's ` +
+        `limit), got ${String(historyDepth)}`,
+      { details: { option: 'historyDepth', value: historyDepth } },
+    );
   }
   const reportError =
     options.onListenerError ?? ((error: unknown) => console.error('tether: a store watch listener threw', error));

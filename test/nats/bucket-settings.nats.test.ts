@@ -167,6 +167,10 @@ describe('kv bucket settings', () => {
       ['sessionsBucket', 'a b'],
       ['queue', '>'],
       ['queue', 'a b'],
+      // Found by a review: the server refused a stream name over 255 characters as an internal error, and a far
+      // longer one dropped the connection.
+      ['variablesBucket', 'v'.repeat(253)],
+      ['queue', 'q'.repeat(253)],
     ] as const) {
       const { bucket, sessionsBucket, modulesBucket } = names();
       const given = { variablesBucket: bucket, sessionsBucket, modulesBucket, [option]: bad };
@@ -175,7 +179,7 @@ describe('kv bucket settings', () => {
       );
       expect(error, `${option} ${bad}`).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).message).toBe(
-        `${option} must be a name of letters, digits, '_' and '-', got ${JSON.stringify(bad)}`,
+        `${option} must be a name of 1 to 252 letters, digits, '_' and '-', got ${JSON.stringify(bad.slice(0, 60))}`,
       );
       for (const name of [bucket, sessionsBucket, modulesBucket]) expect(await bucketExists(name)).toBe(false);
     }
