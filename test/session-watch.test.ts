@@ -75,6 +75,27 @@ describe('session watchVariables', () => {
     await expect(session.watchVariables('n', () => {})).rejects.toMatchObject({ code: 'session_stopped' });
   });
 
+  // Found by a review: a stop through one handle, or a kill from outside, left every other handle answering
+  // `session_stopped` while its watch went on hearing the writes of the session's next process.
+  it.each(['stopped through another handle', 'killed from outside'])(
+    'ends the watches of every handle of a session %s, as their calls end',
+    async (how) => {
+      await session.defineVariable('n', 'integer', 0);
+      const other = await runtime.session('w1');
+      const heard: number[] = [];
+      await other.watchVariables('n', (change) => heard.push(change.newValue as number));
+      if (how === 'killed from outside') await runtime.stopProcess('tether.session.w1', 'kill');
+      else await session.stop();
+      await expect(other.getVariable('n')).rejects.toMatchObject({ code: 'session_stopped' });
+      const again = await runtime.session('w1');
+      const kept: number[] = [];
+      await again.watchVariables('n', (change) => kept.push(change.newValue as number));
+      await again.setVariable('n', 2);
+      await waitFor(() => kept.length === 1, { message: 'the new handle’s watch hears the write' });
+      expect(heard).toEqual([]);
+    },
+  );
+
   it('refuses a watch that a stop of its handle overtook while it started, rather than leave it running', async () => {
     await session.defineVariable('n', 'integer', 0);
     const heard: unknown[] = [];

@@ -411,7 +411,9 @@ export class SessionTable {
       // Embedded, a crashed session's variables stay in the store with nothing to expire them: its idle time goes on.
       if (ending === 'crashed' && !this.deps.shared && !this.#stopped) this.#crashed.add(id);
       else this.#activity.forget(id);
-      if (gone) watchers.clear(id);
+      // Its handles answer why it ended from now on (they wake no new process), so the watches made through them
+      // end too: they would otherwise hear the writes of the id's next process, which no handle of theirs can reach.
+      if (ending !== 'crashed' && ending !== 'hibernated') watchers.clear(id);
     }
     if (gone && !this.deps.shared) this.#noteEnd(id, started, ending);
     // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
