@@ -284,10 +284,10 @@ describe('payload limits', () => {
   it('refuses a module spec that fits in the request but leaves a message of the modules bucket no room', async () => {
     await fx().node(fx().buckets());
     const session = await (await fx().client()).session('spec-size');
-    // The request (some 100 bytes more than the instructions) fits under max_payload; stored, it would leave no room
-    // for the bucket's headers within a kilobyte (and none for a reply describing the module). It got internal_error
-    // once the server refused the write.
-    const spec = { type: 'Predict', signature: 'question -> answer', instructions: 'i'.repeat(maxPayload() - 180) };
+    // The request (some 200 bytes more than the instructions, its headers included) fits under max_payload; stored,
+    // it would leave no room for the bucket's headers within a kilobyte (and none for a reply describing the module).
+    // It got internal_error once the server refused the write.
+    const spec = { type: 'Predict', signature: 'question -> answer', instructions: 'i'.repeat(maxPayload() - 240) };
     const refusal = await session.module('big', spec).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(ValidationError);
     expect(refusal).toMatchObject({
