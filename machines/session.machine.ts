@@ -311,6 +311,14 @@ export const sessionMachine = setup({
               enqueue.raise({ type: 'write.settled' });
               return;
             }
+            if (context.attempts === 0 && plan.confirmFirst) {
+              // Names refused on the view's state: the store confirms it first, then the batch is planned again
+              // (a batch that writes nothing, every name refused, too).
+              const checks = plan.confirmFirst;
+              enqueue.assign({ inFlight: { writes: [], reply: undefined, checks, replan: true }, attempts: 1 });
+              enqueue({ type: 'confirmUnchanged', params: { checks } });
+              return;
+            }
             if (plan.writes.length === 0 && !plan.checks?.length) {
               if (head.callId !== undefined)
                 enqueue.emit(
@@ -318,13 +326,6 @@ export const sessionMachine = setup({
                 );
               enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
               enqueue.raise({ type: 'write.settled' });
-              return;
-            }
-            if (context.attempts === 0 && plan.confirmFirst) {
-              // Names refused on the view's state: the store confirms it first, then the batch is planned again.
-              const checks = plan.confirmFirst;
-              enqueue.assign({ inFlight: { writes: [], reply: undefined, checks, replan: true }, attempts: 1 });
-              enqueue({ type: 'confirmUnchanged', params: { checks } });
               return;
             }
             enqueue.assign({ inFlight: plan, attempts: context.attempts + 1 });

@@ -15,7 +15,7 @@
  * so the stored record still fits in one message.)
  * @module
  */
-import { ValidationError } from '../errors.js';
+import { InternalError, ValidationError } from '../errors.js';
 import { encodeValue } from '../variables/codec.js';
 import type { VariableRecord } from '../variables/types.js';
 import { isVariableType } from '../variables/validate.js';
@@ -67,7 +67,7 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
     },
     decode(data) {
       const parsed: unknown = JSON.parse(decoder.decode(data));
-      if (!isRecordShaped(parsed)) throw new Error('it is no variable record (a name, a type and a version)');
+      if (!isRecordShaped(parsed)) throw new InternalError('malformed variable record: no name, type and version');
       return decodeRecord(parsed);
     },
   };

@@ -123,6 +123,14 @@ export class RemoteSession implements SessionContext {
     return decodeRecord(await this.#call('describe', { name }));
   }
 
+  /**
+   * @internal {@link describeVariable} for `updateVariable`'s read: the node reads a variable its view does not hold
+   * from the bucket (`fresh`), so an update is not refused on a node that has not heard of its define yet.
+   */
+  async describeFresh(name: string): Promise<VariableRecord> {
+    return decodeRecord(await this.#call('describe', { name, fresh: true }));
+  }
+
   /** Whether the variable exists. */
   async hasVariable(name: string): Promise<boolean> {
     return (await this.#call('has', { name })) as boolean;

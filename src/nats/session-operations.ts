@@ -134,8 +134,11 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
   },
 
   async describe(session, body) {
-    assertVariableFields(body, ['name'], 'describe');
-    return encodeRecord(await session.describeVariable(name(body)));
+    assertVariableFields(body, ['name', 'fresh'], 'describe');
+    // `updateVariable`'s read: a variable this node's view does not hold yet is read from the bucket.
+    const fresh = optionalBoolean(body, 'fresh') === true;
+    const read = fresh ? session.describeFresh(name(body)) : session.describeVariable(name(body));
+    return encodeRecord(await read);
   },
 
   async has(session, body) {

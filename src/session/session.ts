@@ -5,7 +5,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { VariableNotFoundError } from '../errors.js';
+import { BridgeError, VariableNotFoundError } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { createVariableRecord, exportRecord, type ExportedVariable } from '../variables/record.js';
@@ -89,23 +89,42 @@ export class Session implements SessionContext {
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
   async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
     assertOptions(options, 'getVariable');
-    const record = (await this.#link.variables()).get(name) ?? (await this.#stored(name));
+    const record = (await this.#link.variables()).get(name);
     if (record) return record.value;
+    // A name no variable can have is a mistake to report, not a miss to cover with the default.
+    const notFound = this.#notFound(name);
     if (options !== undefined && 'default' in options) return options.default;
-    throw new VariableNotFoundError(this.sessionId, name);
+    throw notFound;
   }
 
   /** The whole variable record: type, value, constraints, description, metadata, version, times, lock. */
   async describeVariable(name: string): Promise<VariableRecord> {
-    const record = (await this.#link.variables()).get(name) ?? (await this.#stored(name));
-    if (!record) throw new VariableNotFoundError(this.sessionId, name);
+    const record = (await this.#link.variables()).get(name);
+    if (!record) throw this.#notFound(name);
     return record;
+  }
+
+  /**
+   * @internal {@link describeVariable} for `updateVariable`'s read: a variable the process's view does not hold is
+   * read from the store. A view lags the store (a define made through another node, or another runtime on the store,
+   * not routed here yet), and an update must not be refused on it, as a write is not (see `refusalChecks`). Only a
+   * miss pays for the store read; a store that cannot answer leaves the view's answer.
+   */
+  async describeFresh(name: string): Promise<VariableRecord> {
+    const record = (await this.#link.variables()).get(name);
+    if (record) return record;
+    const notFound = this.#notFound(name);
+    const stored = await this.host.store.get(variableKey(this.sessionId, name)).catch(() => undefined);
+    if (!stored) throw notFound;
+    return stored.value;
   }
 
   /** Whether the variable exists. */
   async hasVariable(name: string): Promise<boolean> {
     if ((await this.#link.variables()).has(name)) return true;
-    return (await this.#stored(name)) !== undefined;
+    // Only a miss pays for the check: a stored name is valid.
+    assertVariableName(name);
+    return false;
   }
 
   /** Records of the variables whose names match the glob (`*` only; anchored), sorted by name. */
@@ -340,20 +359,9 @@ export class Session implements SessionContext {
     await this.#link.delete();
   }
 
-  /**
-   * The stored record of a variable the process's view does not hold: a view lags the store (a define made through
-   * another node, or another runtime on the store, not routed here yet), and a read that says "not found" is what
-   * `updateVariable` (embedded, and a client's through any node) would be refused on, where a write is not (see
-   * `refusalChecks`). Only a miss pays for the store read; a store that cannot answer leaves the view's answer.
-   */
-  async #stored(name: string): Promise<VariableRecord | undefined> {
-    // A name no variable can have is a mistake to report, not a miss to look up (or cover with a default).
+  #notFound(name: string): BridgeError {
     assertVariableName(name);
-    try {
-      return (await this.host.store.get(variableKey(this.sessionId, name)))?.value;
-    } catch {
-      return undefined;
-    }
+    return new VariableNotFoundError(this.sessionId, name);
   }
 }
 

@@ -27,7 +27,7 @@ export function jitteredBackoff(attempt: number): Promise<void> {
  * error, and the last conflict, is thrown.
  * @example
  * const record = await updateWithRetry(
- *   () => session.describeVariable('count'),
+ *   () => session.describeFresh('count'),
  *   (value, read) => session.setVariable('count', value, { expectedVersion: read.version, expectedId: read.id }),
  *   (count) => (count as number) + 1,
  *   1000,
@@ -55,7 +55,8 @@ export async function updateWithRetry(
 /** What `updateVariable` needs of a session handle, embedded or remote. */
 export interface UpdatableSession {
   readonly sessionId: string;
-  describeVariable(name: string): Promise<VariableRecord>;
+  /** The record, read from the store when the session's view does not hold it (a define not routed here yet). */
+  describeFresh(name: string): Promise<VariableRecord>;
   setVariable(
     name: string,
     value: unknown,
@@ -90,7 +91,7 @@ export async function updateVariableInTurn(
     key,
     () =>
       updateWithRetry(
-        () => session.describeVariable(name),
+        () => session.describeFresh(name),
         // The identity too: a variable deleted and defined again meanwhile starts again at the version read.
         (next, read) =>
           session.setVariable(name, next, { ...options, expectedVersion: read.version, expectedId: read.id }),

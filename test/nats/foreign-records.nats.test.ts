@@ -25,7 +25,7 @@ describe('a message in the variables bucket that is no variable record', () => {
     await kv.put('g1.foreign', enc.encode('{"hello":1}'));
     await waitFor(() => toldA.length >= 2, { message: 'node A told of both' });
     expect(toldA.join('\n')).toMatch(
-      /store key 'g1\.foreign' holds a value that cannot be read: it is no variable record/,
+      /store key 'g1\.foreign' holds a value that cannot be read: malformed variable record: no name, type and version/,
     );
     expect((await onA.listVariables()).map((record) => record.name)).toEqual(['good']);
 
@@ -35,7 +35,7 @@ describe('a message in the variables bucket that is no variable record', () => {
     expect(await onB.setVariable('good', 2)).toMatchObject({ value: 2, version: 2 });
     expect(toldB.join('\n')).toMatch(/store key 'g1\.garbage' holds a value that cannot be read/);
     expect(toldB.join('\n')).toMatch(
-      /store key 'g1\.foreign' holds a value that cannot be read: it is no variable record/,
+      /store key 'g1\.foreign' holds a value that cannot be read: malformed variable record: no name, type and version/,
     );
   });
 });
