@@ -238,8 +238,11 @@ export class ModuleEntry implements ModuleHandleHooks {
   /** Starts a process for the module: when it is created, and when it wakes from hibernation. */
   #run(): ProcessRef<ModuleLogic> {
     const { handle, instance } = this;
+    const name = moduleProcessName(handle.sessionId, handle.moduleId);
     const process: ProcessRef<ModuleLogic> = this.host.deps.processes.spawn(this.host.logic, {
-      name: moduleProcessName(handle.sessionId, handle.moduleId),
+      name,
+      // What an inspector names the actor by, the same after each wake.
+      systemId: name,
       input: {
         moduleId: handle.moduleId,
         sessionId: handle.sessionId,

@@ -360,6 +360,8 @@ export class SessionTable {
     const life = this.deps.shared ? undefined : this.#lifeStarted(id, started);
     const process = processes.spawn(this.#logic, {
       name: SESSION_PREFIX + id,
+      // What an inspector names the actor by.
+      systemId: SESSION_PREFIX + id,
       input: { sessionId: id, ttlMs: this.#idleMs },
     });
     this.#activity.touch(id, this.#idleMs);

@@ -29,8 +29,8 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly name?: string;
   readonly input?: InputFrom<TLogic>;
   /**
-   * XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. Defaults to
-   * `name`, so that an inspector's `actorRef.systemId` names the process (`tether.session.<id>` for a session's).
+   * XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. A runtime's
+   * session and module processes have their process name as theirs, which an inspector shows.
    */
   readonly systemId?: string;
   /**

@@ -102,7 +102,7 @@ export class ProcessRuntime {
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
     assertOptionKeys(options, 'spawn', SPAWN_KEYS);
-    const { name, input, systemId = name, hibernateAfter } = options;
+    const { name, input, systemId, hibernateAfter } = options;
     assertLogic(logic);
     if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
     if (name !== undefined) this.#registry.assertClaimable(name);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { fromPromise, type InspectionEvent } from 'xstate';
+import { createMachine, fromPromise, type InspectionEvent } from 'xstate';
 import {
   AlreadyExistsError,
   CallTimeoutError,
@@ -30,6 +30,16 @@ describe('ProcessRuntime', () => {
       expect(a.exitReason).toBeUndefined();
       expect(a.getSnapshot().context.count).toBe(0);
       expect(a.actor.getSnapshot().status).toBe('active');
+    });
+
+    // Found by a review: a systemId taken from the name by default made this machine fail as it started.
+    it('takes no systemId but the one given: a child may go by the process name in its system', () => {
+      const runtime = createRuntime();
+      const parent = createMachine({ invoke: { src: counterMachine, systemId: 'logger' } });
+      const process = runtime.spawn(parent, { name: 'logger' });
+      expect(process.alive).toBe(true);
+      expect(process.actor.system.get('logger')).toBeDefined();
+      expect(runtime.spawn(counterMachine, { name: 'named', systemId: 'sys' }).actor.system.get('sys')).toBeDefined();
     });
 
     it('passes input to the logic', () => {
