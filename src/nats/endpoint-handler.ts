@@ -20,6 +20,7 @@ import type { TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { RequestEnding, type RequestEnded } from './request-ending.js';
 import { DEADLINE_HEADER, pastDeadline } from './request-deadline.js';
+import { MODULE_READS, VARIABLE_READS, type ModuleOperation, type VariableOperation } from './operations.js';
 import { ACCEPT_NOTICE_HEADER, DEFAULT_MAX_PAYLOAD, encodeError } from './wire.js';
 
 /** What {@link createEndpointHandlers} replies with and reports to. */
@@ -67,6 +68,12 @@ export interface EndpointHandlers {
 
 /** A request in flight: answers it with an error before its work ends; `false` when it was answered already. */
 type Ending = (failure: (msg: ServiceRequest) => unknown) => boolean;
+
+/** Whether the operation a subject names (its last token) may change something: all but the reads. */
+function changesSomething(subject: string): boolean {
+  const operation = subject.slice(subject.lastIndexOf('.') + 1);
+  return !VARIABLE_READS.has(operation as VariableOperation) && !MODULE_READS.has(operation as ModuleOperation);
+}
 
 /** Creates the handlers of one service; see the module comment. */
 export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandlers {
@@ -116,7 +123,9 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         stats.answered(subject, taken, false);
       };
       // Its caller gave up on it long ago (this node stalled): carried out now, it would undo the caller's later writes.
-      const late = pastDeadline(msg.subject, msg.headers?.get(DEADLINE_HEADER));
+      const late = changesSomething(msg.subject)
+        ? pastDeadline(msg.subject, msg.headers?.get(DEADLINE_HEADER))
+        : undefined;
       void (late ? Promise.reject(late) : serveOne(msg, ending)).then(succeed, fail);
       inFlight.add(answered);
       endings.set(answered, (failure) => {

@@ -3,8 +3,10 @@
  * stalls (a long GC pause, a frozen VM, SIGSTOP) without losing its connection still gets its share of the queue
  * group's requests; when it resumes, it would apply writes whose callers timed out seconds earlier, over writes they
  * made and had acknowledged since. `Tether-Deadline: <epoch ms>/<timeout ms>` says when the caller stops waiting and
- * after how long; a node that takes the request more than {@link DEADLINE_GRACE_MS} later refuses it unapplied, as
- * the `call_timeout` its caller got. Wall clocks of clients and nodes must agree within that grace (NTP does).
+ * after how long; a node that takes a request that may change something more than {@link DEADLINE_GRACE_MS} later
+ * refuses it unapplied, as the `call_timeout` its caller got. Reads are served whatever their deadline: late, they
+ * harm nothing, and a node whose clock is off serves them still. Wall clocks of clients and nodes must agree within
+ * that grace (NTP does).
  * @module
  */
 import { CallTimeoutError, ValidationError } from '../errors.js';
@@ -43,7 +45,13 @@ export function pastDeadline(
   }
   const deadline = Number(parsed[1]);
   if (now <= deadline + DEADLINE_GRACE_MS) return undefined;
+  const lateMs = now - deadline;
   return new CallTimeoutError(subject, Number(parsed[2]), {
-    details: { outcome: 'not_applied', deadline: new Date(deadline).toISOString(), lateMs: now - deadline },
+    details: {
+      outcome: 'not_applied',
+      deadline: new Date(deadline).toISOString(),
+      lateMs,
+      reason: `the node took it ${lateMs} ms after its caller stopped waiting: the node stalled, or its clock and the caller's disagree`,
+    },
   });
 }

@@ -44,6 +44,18 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
     }
     expect(await session.getVariable('x')).toBe(0);
 
+    // A read is served whatever its deadline: late, it harms nothing (and a node whose clock is off serves it still).
+    const h = headers();
+    h.set(DEADLINE_HEADER, `${Date.now() - 60_000}/3000`);
+    const read = await nc().request('tether.v1.session.s1.var.get', enc.encode('{"name":"x"}'), {
+      timeout: 5000,
+      headers: h,
+    });
+    expect(JSON.parse(dec.decode(read.data))).toMatchObject({ result: { value: 0 } });
+    expect(late.error.details.reason).toMatch(
+      /after its caller stopped waiting: the node stalled, or its clock and the caller's disagree/,
+    );
+
     // Within the grace (clocks of two machines differ), and without a deadline at all: served.
     expect(await setWithDeadline(3, `${Date.now() - DEADLINE_GRACE_MS / 2}/3000`)).toMatchObject({
       result: { value: 3 },
