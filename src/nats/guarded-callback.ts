@@ -24,22 +24,3 @@ export function guarded(
     }
   };
 }
-
-const decoder = new TextDecoder();
-
-/**
- * The JSON object a message carries: `{}` for an empty body, `undefined` for one that is not JSON or not an object
- * (`null`, an array, a number), which a sender of Tether's never sends.
- */
-export function jsonObjectBody(data: Uint8Array): Record<string, unknown> | undefined {
-  if (data.length === 0) return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(decoder.decode(data));
-  } catch {
-    return undefined;
-  }
-  return typeof body === 'object' && body !== null && !Array.isArray(body)
-    ? (body as Record<string, unknown>)
-    : undefined;
-}

@@ -27,7 +27,8 @@ import type { TetherSubjects } from './subjects.js';
 import type { EventOutbox } from './event-outbox.js';
 import { executionReplyKey } from './execution-replies.js';
 import { encodeJson } from './wire.js';
-import { guarded, jsonObjectBody } from './guarded-callback.js';
+import { guarded } from './guarded-callback.js';
+import { jsonObjectBody } from './json-object-body.js';
 
 /** Options of {@link startModuleControl}. */
 export interface ModuleControlOptions {

@@ -17,7 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { createInbox, type NatsConnection, type Subscription } from 'nats';
 import type { TetherSubjects } from './subjects.js';
 import { encodeJson } from './wire.js';
-import { guarded, jsonObjectBody } from './guarded-callback.js';
+import { guarded } from './guarded-callback.js';
+import { jsonObjectBody } from './json-object-body.js';
 
 /** Why a session ends on every node. */
 export type SessionEndReason = 'deleted' | 'expired';

@@ -355,8 +355,9 @@ export async function startSessionService(
       const handle = handler(endpoint.name, endpoint.subject, serveOne, true);
       const subscription = connection.subscribe(subject, {
         queue: options.queue ?? 'tether',
-        callback: (error, msg) =>
+        callback: guarded(report, `subscription ${subject}`, (error, msg) =>
           error ? report(error, `subscription ${subject}`) : handle(null, asServiceRequest(msg)),
+        ),
       });
       extraSubscriptions.add(subscription);
       let timer: ReturnType<typeof setTimeout> | undefined;
