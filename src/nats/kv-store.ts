@@ -186,7 +186,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
    */
   const decode = (key: string, data: Uint8Array): V => {
     try {
-      return codec.decode(withoutMark(data));
+      return codec.decode(withoutMark(data), key);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       throw new InternalError(`store key '${key}' holds a value that cannot be read: ${why}`, {

@@ -65,9 +65,13 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
       }
       return data;
     },
-    decode(data) {
+    decode(data, key) {
       const parsed: unknown = JSON.parse(decoder.decode(data));
-      if (!isRecordShaped(parsed)) throw new InternalError('malformed variable record: no name, type and version');
+      if (!isRecordShaped(parsed))
+        throw new InternalError('malformed variable record: no name, type, version, id and constraints');
+      // Under `<session>.<name>`: one under another key would be a second variable of that name.
+      if (key !== undefined && key.slice(key.indexOf('.') + 1) !== parsed.name)
+        throw new InternalError(`malformed variable record: it names variable '${parsed.name}'`);
       return decodeRecord(parsed);
     },
   };
@@ -77,13 +81,16 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
  * Whether a stored value has what every variable record has: a message put in the bucket by something else than a
  * node (nothing but nodes may write there) must not join a session as a variable without a name.
  */
-function isRecordShaped(parsed: unknown): boolean {
-  const record = parsed as { name?: unknown; type?: unknown; version?: unknown } | null;
+function isRecordShaped(parsed: unknown): parsed is { readonly name: string } {
+  const record = parsed as { name?: unknown; type?: unknown; version?: unknown; id?: unknown; constraints?: unknown };
   return (
     typeof record === 'object' &&
     record !== null &&
     typeof record.name === 'string' &&
     isVariableType(record.type) &&
-    Number.isSafeInteger(record.version)
+    Number.isSafeInteger(record.version) &&
+    typeof record.id === 'string' &&
+    typeof record.constraints === 'object' &&
+    record.constraints !== null
   );
 }

@@ -8,7 +8,8 @@
 /** Turns values into bytes and back. */
 export interface StoreCodec<V> {
   encode(value: V): Uint8Array;
-  decode(data: Uint8Array): V;
+  /** The value stored under `key`; throws for bytes that are no such value. */
+  decode(data: Uint8Array, key?: string): V;
 }
 
 /** UTF-8 JSON: `JSON.stringify` / `JSON.parse`. */

@@ -23,9 +23,14 @@ describe('a message in the variables bucket that is no variable record', () => {
     const kv = await nc().jetstream().views.kv(buckets.variablesBucket);
     await kv.put('g1.garbage', enc.encode('not json'));
     await kv.put('g1.foreign', enc.encode('{"hello":1}'));
-    await waitFor(() => toldA.length >= 2, { message: 'node A told of both' });
+    // A whole record, under another variable's key: it would be a second variable named `good`.
+    await kv.put('g1.alias', (await kv.get('g1.good'))!.value);
+    await waitFor(() => toldA.length >= 3, { message: 'node A told of all three' });
     expect(toldA.join('\n')).toMatch(
-      /store key 'g1\.foreign' holds a value that cannot be read: malformed variable record: no name, type and version/,
+      /store key 'g1\.alias' holds a value that cannot be read: malformed variable record: it names variable 'good'/,
+    );
+    expect(toldA.join('\n')).toMatch(
+      /store key 'g1\.foreign' holds a value that cannot be read: malformed variable record: no name, type, version, id and constraints/,
     );
     expect((await onA.listVariables()).map((record) => record.name)).toEqual(['good']);
 
@@ -34,8 +39,9 @@ describe('a message in the variables bucket that is no variable record', () => {
     expect((await onB.listVariables()).map((record) => record.name)).toEqual(['good']);
     expect(await onB.setVariable('good', 2)).toMatchObject({ value: 2, version: 2 });
     expect(toldB.join('\n')).toMatch(/store key 'g1\.garbage' holds a value that cannot be read/);
+    expect(toldB.join('\n')).toMatch(/store key 'g1\.alias' holds a value that cannot be read/);
     expect(toldB.join('\n')).toMatch(
-      /store key 'g1\.foreign' holds a value that cannot be read: malformed variable record: no name, type and version/,
+      /store key 'g1\.foreign' holds a value that cannot be read: malformed variable record: no name, type, version, id and constraints/,
     );
   });
 });

@@ -65,7 +65,7 @@ describe('record codec', () => {
 
   it('refuses a stored record nested absurdly deep with a typed error, not a stack overflow', () => {
     // No node writes one (writes stop at MAX_JSON_DEPTH); a raw writer to the bucket could.
-    const deep = `{"name":"x","type":"json","version":1,"value":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const deep = `{"name":"x","type":"json","version":1,"id":"i","constraints":{},"value":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
     const decode = () => variableRecordCodec().decode(new TextEncoder().encode(deep));
     expect(decode).toThrow(InternalError);
     expect(decode).toThrow(/malformed variable record: nested deeper than \d+ levels/);
