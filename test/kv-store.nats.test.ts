@@ -168,3 +168,38 @@ describe('createKvStore options', () => {
     }
   });
 });
+
+describe('kv store values', () => {
+  // Found by a review: `undefined` was written as zero bytes that made the key (and its prefix's list) unreadable, a
+  // value starting with `~tc` came back without that field and announced as a commit's write, and a BigInt or a
+  // cycle threw a plain TypeError.
+  it('refuses, writing nothing, a value it could not read back as it was put', async () => {
+    const store = await createKvStore<unknown>(nc, { bucket: bucketName() });
+    try {
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      const unstorable: [string, unknown, RegExp][] = [
+        ['undefined', undefined, /JSON has no form for it/],
+        ['a function', () => 1, /JSON has no form for it/],
+        ['a BigInt', 10n, /BigInt/],
+        ['a cycle', cycle, /circular/],
+        ['a ~tc field first', { '~tc': 'w:x:2', a: 1 }, /its first field is '~tc'/],
+      ];
+      for (const [what, value, why] of unstorable) {
+        const refused = { code: 'validation_failed', details: { key: 's.a' } };
+        await expect(store.create('s.a', value), what).rejects.toMatchObject(refused);
+        await expect(store.update('s.a', value, 0), what).rejects.toMatchObject(refused);
+        await expect(
+          store.commit([{ operation: 'put', key: 's.a', value, expectedRevision: 0 }]),
+          what,
+        ).rejects.toMatchObject({ ...refused, message: expect.stringMatching(why) });
+      }
+      expect(await store.get('s.a')).toBeUndefined();
+      expect(await store.history('s.a')).toEqual([]);
+      expect(await store.create('s.a', { a: 1, '~tc': 'later fields are fine' })).toBeGreaterThan(0);
+      expect(await store.list('s.')).toMatchObject([{ key: 's.a', value: { a: 1, '~tc': 'later fields are fine' } }]);
+    } finally {
+      await store.close();
+    }
+  });
+});

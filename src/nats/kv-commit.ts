@@ -43,7 +43,8 @@ const EMPTY = new Uint8Array(0);
 
 /** How a commit's writes become messages: a put's value, a delete marker's own headers (who deletes). */
 export interface CommitEncoding<V> {
-  value(value: V): Uint8Array;
+  /** Throws to refuse a value that cannot be stored under `key`. */
+  value(value: V, key: string): Uint8Array;
   /** Throws to refuse the delete (see `markerHeaders` in kv-updated-by.ts). */
   markerHeaders(key: string, updatedBy: string | undefined): Readonly<Record<string, string>>;
 }
@@ -69,7 +70,7 @@ export async function commitToKv<V>(
   // Every write is encoded before anything is read or written: a value the codec refuses (too large, say), or a
   // delete's updatedBy over the limit, must fail the whole commit while nothing of it has been published, not after
   // the writes ahead of it landed.
-  const data = writes.map((write) => (write.operation === 'put' ? encoding.value(write.value) : EMPTY));
+  const data = writes.map((write) => (write.operation === 'put' ? encoding.value(write.value, write.key) : EMPTY));
   const own = writes.map((write) =>
     write.operation === 'delete' ? encoding.markerHeaders(write.key, write.updatedBy) : {},
   );

@@ -162,8 +162,25 @@ const KV_STORE_KEYS = optionKeys<KvStoreOptions<unknown>>({
 
 function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOptions: WatchKvOptions): KvStore<V> {
   const codec = options.codec ?? jsonStoreCodec<V>();
+  /**
+   * The bytes of a value to put under `key`, refused (`ValidationError`, nothing written) when they could not be read
+   * back as it: a value JSON has no form for (`undefined`, a function, a BigInt, a cycle), or one whose JSON starts
+   * with the field that marks a commit's writes (commit-mark.ts), which a reader would take for one.
+   */
+  const encode = (key: string, value: V): Uint8Array => {
+    let data: Uint8Array;
+    try {
+      data = codec.encode(value);
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
+      throw unstorable(key, error instanceof Error ? error.message : String(error), error);
+    }
+    if (data.length === 0) throw unstorable(key, 'JSON has no form for it');
+    if (isMarked(data)) throw unstorable(key, `its first field is '~tc', which marks the writes of a commit`);
+    return data;
+  };
   const encoding: CommitEncoding<V> = {
-    value: (value) => codec.encode(value),
+    value: (value, key) => encode(key, value),
     markerHeaders: (key, updatedBy) => markerHeaders(key, updatedBy, options.maxUpdatedByBytes),
   };
   const reportError =
@@ -249,15 +266,15 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     async create(key, value) {
       assertOpen('create');
       assertStoreKey(key);
-      return bucket.writeIfAbsent(key, 'put', codec.encode(value));
+      return bucket.writeIfAbsent(key, 'put', encode(key, value));
     },
 
     async update(key, value, expectedRevision) {
       assertOpen('update');
       assertStoreKey(key);
       assertExpectedRevision(key, expectedRevision, false);
-      if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'put', codec.encode(value));
-      return bucket.publish({ key, operation: 'put', data: codec.encode(value), expectLast: expectedRevision });
+      if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'put', encode(key, value));
+      return bucket.publish({ key, operation: 'put', data: encode(key, value), expectLast: expectedRevision });
     },
 
     async delete(key, expectedRevision, deleteOptions: DeleteOptions = {}) {
@@ -366,4 +383,12 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       watches.clear();
     },
   };
+}
+
+/** The refusal of a value the store could not read back as it was put under `key`. */
+function unstorable(key: string, why: string, cause?: unknown): ValidationError {
+  return new ValidationError(`the value for store key '${key}' cannot be stored: ${why}`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { key },
+  });
 }
