@@ -196,6 +196,19 @@ describe('session faults', () => {
     expect(await runtime.listSessions()).toEqual({ ids: [] });
   });
 
+  it('tells the handle of a crashed process that its session was deleted, though another process of it stopped since', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store, onError: () => {} });
+    const crashed = await runtime.session('fragile');
+    await crashed.defineVariable('x', 'integer', 1);
+    await crashOnWrite(crashed, 'x', faults);
+    // A second process of the session starts and is stopped; a third runs when the session is deleted.
+    await (await runtime.session('fragile')).stop();
+    await (await runtime.session('fragile')).delete();
+    await expect(crashed.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+    expect(await runtime.listSessions()).toEqual({ ids: [] });
+  });
+
   it('restarts a crashed session used again before its TTL, and it stays listed', async () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store, sessionTtlMs: 60_000, onError: () => {} });

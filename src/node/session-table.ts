@@ -69,6 +69,8 @@ interface SessionLife {
   /** Every process started up to this number served a session that ended, as `ending` says. */
   endedUpTo: number;
   ending?: SessionEnding;
+  /** Its processes as handles hold them, weakly: a crashed one a handle still holds may be woken again. */
+  readonly processes: WeakRef<SessionProcess>[];
 }
 
 /** A node's session processes. */
@@ -89,8 +91,8 @@ export class SessionTable {
    * a handle of a process started no later than an end served an ended session, and must hear that it ended rather
    * than wake a new one when its process crashed (or was crashed when the session ended). An embedded session has no
    * incarnation to tell its lives apart; start numbers stand in for one. A life leaves this map once it ended after
-   * its last start, so the map holds no more than the sessions that still exist; its processes keep it (in
-   * {@link #lifeOf}) for as long as a handle holds one of them.
+   * its last start, or once its last process stopped with no crashed one of it left for a handle to wake; its
+   * processes keep it (in {@link #lifeOf}) for as long as a handle holds one of them.
    */
   readonly #lives = new Map<string, SessionLife>();
   /** Each process's life and its number, in the order this table started them. */
@@ -316,6 +318,18 @@ export class SessionTable {
   }
 
   /**
+   * Lets the life of embedded session `id` go when its last process, the `started`th, stopped (not crashed, not
+   * ended with the session) and no handle holds a crashed process of it: nothing of it can be woken again, so no
+   * end of the session needs noting on it. A session opened and stopped would otherwise keep its entry for good.
+   */
+  #forgetStoppedLife(id: string, started: number): void {
+    const life = this.#lives.get(id);
+    if (!life || life.lastStart > started) return;
+    if (life.processes.some((ref) => ref.deref()?.ending() === 'crashed')) return;
+    this.#lives.delete(id);
+  }
+
+  /**
    * A new process for a handle whose process, `previous`, crashed or hibernated, if its session's life `incarnation`
    * is on and, embedded, its session has not ended since `previous` started.
    */
@@ -376,7 +390,10 @@ export class SessionTable {
       // Only for the id's current process: a stale load must not name its life for a later one's writes.
       if (incarnation !== undefined && this.#sessions.get(id) === entry) this.#tracking.noteLife?.(id, incarnation);
       const local = new LocalSessionProcess(process, processes, incarnation);
-      if (life) this.#lifeOf.set(local, { life, started });
+      if (life) {
+        this.#lifeOf.set(local, { life, started });
+        life.processes.push(new WeakRef(local));
+      }
       return local;
     });
     const entry: SessionEntry = { process, ready };
@@ -386,8 +403,10 @@ export class SessionTable {
 
   /** The life of embedded session `id` that its process started `started`th serves: the current one, or a new one. */
   #lifeStarted(id: string, started: number): SessionLife {
-    const life = this.#lives.get(id) ?? { lastStart: started, endedUpTo: 0 };
+    const life = this.#lives.get(id) ?? { lastStart: started, endedUpTo: 0, processes: [] };
     life.lastStart = started;
+    // Those no handle holds any more can never be woken: let them go.
+    if (life.processes.length > 8) life.processes.splice(0, Infinity, ...life.processes.filter((ref) => ref.deref()));
     this.#lives.set(id, life);
     return life;
   }
@@ -418,6 +437,7 @@ export class SessionTable {
       if (ending !== 'crashed' && ending !== 'hibernated') watchers.clear(id);
     }
     if (gone && !this.deps.shared) this.#noteEnd(id, started, ending);
+    else if (ending !== 'crashed' && ending !== 'hibernated' && !this.deps.shared) this.#forgetStoppedLife(id, started);
     // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
     // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
     if (ending === 'hibernated' && !this.#sessions.has(id)) modules.hibernateSession(id);
