@@ -345,6 +345,8 @@ export const sessionMachine = setup({
               { target: 'settling', actions: 'finishWrite' },
             ],
             'store.conflict': [
+              // The store moved under what the batch's refusals were judged on: folded in, planned again whole.
+              { guard: 'replans', target: 'writing', reenter: true, actions: 'applyChanges' },
               { guard: 'goesNameByName', target: 'writing', reenter: true, actions: ['applyChanges', 'goNameByName'] },
               { guard: 'mayRetry', target: 'writing', reenter: true, actions: 'applyChanges' },
               { guard: 'nameByName', target: 'writing', reenter: true, actions: ['applyChanges', 'giveUpName'] },

@@ -209,6 +209,21 @@ describe('session faults', () => {
     expect(await runtime.listSessions()).toEqual({ ids: [] });
   });
 
+  // Found by a review: deleted while no process of it ran, the session was woken again, empty, by such a handle.
+  it('tells every handle of a crashed process that its session was deleted through one of them', async () => {
+    const { store, faults } = createFaultyStore();
+    runtime = await Runtime.start({ store, onError: () => {} });
+    const first = await runtime.session('fragile');
+    await first.defineVariable('x', 'integer', 1);
+    const second = await runtime.session('fragile');
+    await crashOnWrite(first, 'x', faults);
+    await (await runtime.session('fragile')).stop();
+    await first.delete();
+    await expect(second.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(second.defineVariable('y', 'integer', 1)).rejects.toMatchObject({ code: 'session_not_found' });
+    expect(await runtime.listSessions()).toEqual({ ids: [] });
+  });
+
   it('restarts a crashed session used again before its TTL, and it stays listed', async () => {
     const { store, faults } = createFaultyStore();
     runtime = await Runtime.start({ store, sessionTtlMs: 60_000, onError: () => {} });

@@ -46,4 +46,23 @@ describe('an embedded runtime serving session after session', () => {
     for (let i = 0; i < 20_000; i++) await serveOne(i);
     expect((await heapAfterCollection()) - before).toBeLessThan(2_500_000);
   });
+
+  // Found by a review of the fix above: a session whose process crashed once kept its entry, whenever the crashed
+  // process was still uncollected as the session stopped (5.6 MB for 10,000).
+  it('keeps nothing of a session whose process crashed, was woken again and stopped', async () => {
+    runtime = await Runtime.start({ onError: () => {} });
+    const serveOne = async (index: number) => {
+      const id = `${index}-`.padEnd(128, 'z');
+      const session = await runtime!.session(id);
+      await runtime!.stopProcess(`tether.session.${id}`, { error: new Error('crash') });
+      await session.listVariables();
+      await session.stop();
+    };
+    for (let i = 0; i < 500; i++) await serveOne(-i - 1);
+    const before = await heapAfterCollection();
+    for (let i = 0; i < 10_000; i++) await serveOne(i);
+    // Twice: the processes a collection lets go are told in a later task, and only then can their lives go.
+    await heapAfterCollection();
+    expect((await heapAfterCollection()) - before).toBeLessThan(2_500_000);
+  });
 });

@@ -69,9 +69,14 @@ export interface EndpointHandlers {
 /** A request in flight: answers it with an error before its work ends; `false` when it was answered already. */
 type Ending = (failure: (msg: ServiceRequest) => unknown) => boolean;
 
-/** Whether the operation a subject names (its last token) may change something: all but the reads. */
-function changesSomething(subject: string): boolean {
+/**
+ * Whether a request on `subject` (its operation is the last token) is held to its deadline: all but the reads, and
+ * `open`, which undoes nothing late (it opens the session its caller asked for), and which a client whose clock is
+ * off must still get through to read.
+ */
+function heldToDeadline(subject: string): boolean {
   const operation = subject.slice(subject.lastIndexOf('.') + 1);
+  if (operation === 'open') return false;
   return !VARIABLE_READS.has(operation as VariableOperation) && !MODULE_READS.has(operation as ModuleOperation);
 }
 
@@ -123,7 +128,7 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         stats.answered(subject, taken, false);
       };
       // Its caller gave up on it long ago (this node stalled): carried out now, it would undo the caller's later writes.
-      const late = changesSomething(msg.subject)
+      const late = heldToDeadline(msg.subject)
         ? pastDeadline(msg.subject, msg.headers?.get(DEADLINE_HEADER))
         : undefined;
       void (late ? Promise.reject(late) : serveOne(msg, ending)).then(succeed, fail);

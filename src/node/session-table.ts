@@ -91,12 +91,21 @@ export class SessionTable {
    * a handle of a process started no later than an end served an ended session, and must hear that it ended rather
    * than wake a new one when its process crashed (or was crashed when the session ended). An embedded session has no
    * incarnation to tell its lives apart; start numbers stand in for one. A life leaves this map once it ended after
-   * its last start, or once its last process stopped with no crashed one of it left for a handle to wake; its
-   * processes keep it (in {@link #lifeOf}) for as long as a handle holds one of them.
+   * its last start, or once its last process stopped and no handle holds a crashed one of it (which a later end must
+   * still reach; checked again as each is collected); its processes keep it (in {@link #lifeOf}) for as long as a
+   * handle holds one of them.
    */
   readonly #lives = new Map<string, SessionLife>();
   /** Each process's life and its number, in the order this table started them. */
   readonly #lifeOf = new WeakMap<SessionProcess, { readonly life: SessionLife; readonly started: number }>();
+  /** Crashed processes that kept a stopped life in {@link #lives}: once one is collected, the life may go. */
+  readonly #crashedLetGo = new FinalizationRegistry<{ readonly id: string; readonly life: SessionLife }>(
+    ({ id, life }) => {
+      // Only if it is still the id's life and no process of it runs or stays crashed (one started since joined it).
+      if (this.#lives.get(id) !== life || this.#sessions.has(id) || this.#crashed.has(id)) return;
+      this.#forgetStoppedLife(id, life.lastStart);
+    },
+  );
   #starts = 0;
   /** On a NATS node, the last use of the sessions whose process ended since expiry last asked (see {@link uses}). */
   readonly #endedUses = new Map<string, SessionUse>();
@@ -191,11 +200,10 @@ export class SessionTable {
    */
   endLocal(id: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd {
     if (incarnation !== undefined) this.#ended.remember(id, incarnation, reason);
-    if (this.#crashed.delete(id)) {
-      this.#activity.forget(id);
-      // No process of it runs: every one started so far served the session that ends.
-      this.#noteEnd(id, this.#starts, reason);
-    }
+    if (this.#crashed.delete(id)) this.#activity.forget(id);
+    // Every process of it started so far served the session that ends: a handle of one that crashed must hear so,
+    // though no process of it runs now (one started after the crash and stopped since).
+    if (!this.deps.shared) this.#noteEnd(id, this.#starts, reason);
     const entry = this.#sessions.get(id);
     // A process of a newer life (the id was opened again before this news arrived) is not this end's.
     if (incarnation !== undefined && entry?.incarnation !== undefined && entry.incarnation !== incarnation)
@@ -325,8 +333,13 @@ export class SessionTable {
   #forgetStoppedLife(id: string, started: number): void {
     const life = this.#lives.get(id);
     if (!life || life.lastStart > started) return;
-    if (life.processes.some((ref) => ref.deref()?.ending() === 'crashed')) return;
-    this.#lives.delete(id);
+    const held = life.processes.map((ref) => ref.deref()).filter((process) => process?.ending() === 'crashed');
+    if (held.length === 0) {
+      this.#lives.delete(id);
+      return;
+    }
+    // Asked again once each is let go: a crash must not keep the entry for the runtime's life.
+    for (const process of held) this.#crashedLetGo.register(process!, { id, life });
   }
 
   /**

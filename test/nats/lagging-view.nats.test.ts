@@ -16,7 +16,7 @@ async function nodeAndLaggingNode() {
   await onA.defineVariable('x', 'integer', 1);
   const onB = await b.runtime.session('s');
   await waitFor(() => onB.hasVariable('x'));
-  return { a, onA, onB };
+  return { a, b, onA, onB };
 }
 
 /**
@@ -125,6 +125,24 @@ describe('a variable defined on another node, not routed here yet', () => {
     ] as const) {
       expect(await a.store.lastChange!(key)).toMatchObject({ value: { value } });
     }
+  });
+
+  // Found by a review: a batch whose confirmation found a name moved went on one name per commit.
+  it('is written with the rest of a non-atomic batch in one commit, once the store shows it', async () => {
+    const { b, onA, onB } = await nodeAndLaggingNode();
+    const names = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    for (const name of names) await onB.defineVariable(name, 'integer', 0);
+    await onA.defineVariable('late', 'integer', 0);
+    const commit = b.store.commit.bind(b.store);
+    const commits: number[] = [];
+    b.store.commit = (writes) => {
+      commits.push(writes.length);
+      return commit(writes);
+    };
+    const values = Object.fromEntries([...names, 'late'].map((name) => [name, 1]));
+    const outcomes = await onB.setVariables(values);
+    expect(Object.values(outcomes).every((outcome) => outcome.ok)).toBe(true);
+    expect(commits).toEqual([21]);
   });
 
   it("is read from the bucket by a client's updateVariable: its describe asks for it (fresh)", async () => {

@@ -52,6 +52,9 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
       headers: h,
     });
     expect(JSON.parse(dec.decode(read.data))).toMatchObject({ result: { value: 0 } });
+    // And so is `open`: late, it undoes nothing, and a client whose clock is off must still get through to read.
+    const opened = await nc().request('tether.v1.session.s1.open', enc.encode('{}'), { timeout: 5000, headers: h });
+    expect(JSON.parse(dec.decode(opened.data))).toMatchObject({ result: { sessionId: 's1' } });
     expect(late.error.details.reason).toMatch(
       /after its caller stopped waiting: the node stalled, or its clock and the caller's disagree/,
     );
