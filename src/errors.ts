@@ -419,9 +419,9 @@ export class BucketConfigMismatchError extends BridgeError {
   ) {
     super(
       configured === 0
-        ? `KV bucket '${bucket}' exists with ${setting} ${actual}, which drops values without a delete marker, where ` +
-            `a Tether bucket keeps each until it is deleted; the bucket was left unchanged (remove the limit from it, ` +
-            `or configure other buckets)`
+        ? `KV bucket '${bucket}' exists with ${setting} ${actual}, which drops values without a delete marker, ` +
+            `where a Tether bucket keeps each until it is deleted; the bucket was left unchanged (remove the limit ` +
+            `from it, or configure other buckets)`
         : `KV bucket '${bucket}' exists with ${setting} ${actual}, not the configured ${configured}; the bucket was ` +
             `left unchanged (configure ${setting} ${actual}, or change the bucket)`,
       { ...options, details: { bucket, setting, configured, actual, ...options.details } },
@@ -496,8 +496,9 @@ const UNAVAILABLE_PHRASES: Record<ProviderUnavailableReason, string> = {
  * The provider gave no answer an execution could read, without an HTTP error to say why: its address could not be
  * reached or its connection dropped before the answer was complete (`unreachable`), it did not answer within Ax's
  * timeout (`timeout`), or it answered with a body that is not a chat completion: not JSON, as a proxy's error page
- * is, or JSON of another shape, as a gateway's error object sent with HTTP 200 is (`malformed_response`). Unlike an `internal_error`, it is the provider's or the network's state, not Tether's, and
- * worth retrying as a 503 from the provider is; on the wire its status is 502 (a bad gateway: the node is fine).
+ * is, or JSON of another shape, as a gateway's error object sent with HTTP 200 is (`malformed_response`). Unlike an
+ * `internal_error`, it is the provider's or the network's state, not Tether's, and worth retrying as a 503 from the
+ * provider is; on the wire its status is 502 (a bad gateway: the node is fine).
  */
 export class ProviderUnavailableError extends BridgeError {
   override readonly code = 'provider_unavailable';

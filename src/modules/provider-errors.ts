@@ -76,9 +76,9 @@ function unavailableReason(
   return { reason: 'unreachable', message: typeof why === 'string' && why !== '' ? `${text}: ${why}` : text };
 }
 
-/** Ax's own check of what a provider answered (`axValidateChatResponseResult`): no result, or a result with nothing in it. */
+/** Ax's check of a provider's answer (`axValidateChatResponseResult`): no result, or a result with nothing in it. */
 const AX_RESPONSE_INVALID = /^Chat response results? /;
-/** The methods where Ax's provider code reads a response body into results; a TypeError thrown there is a body of another shape. */
+/** Where Ax's provider code reads a response body into results: a TypeError thrown there is a body of another shape. */
 const AX_RESPONSE_READERS = /\.createChat(?:Stream)?Resp \(/;
 
 /**

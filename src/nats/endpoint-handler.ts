@@ -127,7 +127,8 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
         respond(msg, reply);
         stats.answered(subject, taken, false);
       };
-      // Its caller gave up on it long ago (this node stalled): carried out now, it would undo the caller's later writes.
+      // Its caller gave up on it long ago (this node stalled): carried out now, it would undo the caller's later
+      // writes.
       const late = heldToDeadline(msg.subject)
         ? pastDeadline(msg.subject, msg.headers?.get(DEADLINE_HEADER))
         : undefined;

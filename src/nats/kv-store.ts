@@ -146,7 +146,7 @@ export async function createKvStore<V>(
   return kvStore(bucket, options, watchOptionsFor(connection, name));
 }
 
-/** The keys {@link KvStoreOptions} takes; any other is refused (a misspelled one would be a default applied silently). */
+/** The keys {@link KvStoreOptions} takes; any other is refused (a misspelled one would be a default, silently). */
 const KV_STORE_KEYS = optionKeys<KvStoreOptions<unknown>>({
   bucket: true,
   historyDepth: true,

@@ -62,7 +62,7 @@ interface SessionEntry {
 
 const SESSION_PREFIX = 'tether.session.';
 
-/** The processes of an embedded session id from a start after its last end, up to the first end after their last start. */
+/** The processes of an embedded session id from a start after its last end up to the first end after their last one. */
 interface SessionLife {
   /** The number of the last process started for it. */
   lastStart: number;

@@ -137,7 +137,7 @@ export function refusalChecks(view: SessionView, request: WriteRequest, error: u
   return namesWritten(request)?.map((name) => stateCheck(view, name));
 }
 
-/** Whether a refusal rests on the view's state of a variable, which the store may know better (see {@link refusalChecks}). */
+/** Whether a refusal rests on the view's state of a variable, which the store may know better ({@link refusalChecks}). */
 function judgedOnState(error: unknown): boolean {
   return (
     error instanceof VariableNotFoundError ||
