@@ -96,8 +96,9 @@ async function propagation(
       await writer.setVariable('temperature', expected);
       acked = micros(t0, now());
       const { at, toldAt } = await seen;
+      if (typeof at !== 'bigint') throw new Error(`node B's session snapshots never showed version ${expected}`);
       told = micros(t0, toldAt as bigint);
-      return micros(t0, at as bigint);
+      return micros(t0, at);
     };
 
     // The raw side: the same record bytes, put on one connection and watched on another (in node B's process).

@@ -34,7 +34,8 @@ export const run: PeerMain = async (config, send) => {
   while (!(await session.hasVariable(str('variable')))) await new Promise((r) => setTimeout(r, 1));
   const unwatch = await session.watchVariables(str('variable'), (change) => {
     const toldAt = process.hrtime.bigint();
-    const at = visible.version === change.version ? visible.at : toldAt;
+    // Not seen in a snapshot (the inspector's view of a session changed): no stamp, and the bench says so.
+    const at = visible.version === change.version ? visible.at : null;
     send({ kind: 'ours', version: change.version, at, toldAt });
   });
 
@@ -66,9 +67,14 @@ export const run: PeerMain = async (config, send) => {
   };
 };
 
-/** The version of `variable` in a snapshot of the process of session `sessionId`, if it is one. */
+/**
+ * The version of `variable` in a snapshot of the process of session `sessionId`, if it is one. An inspector is given
+ * a session's variables as a plain object (src/nats/inspection.ts), not the map the process keeps.
+ */
 function versionIn(snapshot: unknown, sessionId: string, variable: string): number | undefined {
   const context = (snapshot as { context?: { sessionId?: unknown; variables?: unknown } }).context;
-  if (context?.sessionId !== sessionId || !(context.variables instanceof Map)) return undefined;
-  return (context.variables.get(variable) as { version?: number } | undefined)?.version;
+  if (context?.sessionId !== sessionId || typeof context.variables !== 'object' || context.variables === null)
+    return undefined;
+  const variables = context.variables as Readonly<Record<string, { readonly version?: number } | undefined>>;
+  return Object.hasOwn(variables, variable) ? variables[variable]?.version : undefined;
 }
