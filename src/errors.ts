@@ -219,7 +219,9 @@ const TIMEOUT_FATES: Readonly<Record<string, string>> = {
  * client's own timeout, or a node's call to its session process), `not_applied` when a node refused to start it (a
  * revision it did not reach in time, reads too); the client's own timeout of a read has none. A module execution's
  * timeout names the execution in `details.sessionId`, `details.moduleId` and `details.executionId`, on an embedded
- * handle as on a remote one (`details.processId` too when a module process's wait ran out, wherever it ran).
+ * handle as on a remote one (`details.processId` too when a module process's wait ran out, wherever it ran). A node
+ * that did not apply the revision a request asked for in time (`details.minRevision`) says so: `waiting for the node
+ * to apply revision 34 timed out after 2000 ms; nothing of it was applied`.
  */
 export class CallTimeoutError extends BridgeError {
   override readonly code = 'call_timeout';
@@ -230,7 +232,13 @@ export class CallTimeoutError extends BridgeError {
   ) {
     const outcome = options.details?.outcome;
     const fate = typeof outcome === 'string' ? (TIMEOUT_FATES[outcome] ?? '') : '';
-    super(`call to '${target}' timed out after ${timeoutMs} ms${fate}`, {
+    // A node's read-your-writes wait (`details.minRevision`, target `revision 34`) is no call: said as what it is,
+    // wherever the error is built again from its details (a client, a copy naming the execution).
+    const what =
+      typeof options.details?.minRevision === 'number'
+        ? `waiting for the node to apply ${target}`
+        : `call to '${target}'`;
+    super(`${what} timed out after ${timeoutMs} ms${fate}`, {
       ...options,
       details: { target, timeoutMs, ...options.details },
     });

@@ -139,7 +139,7 @@ describe('read-your-writes for module specs', () => {
       );
       expect(timedOut).toBeInstanceOf(CallTimeoutError);
       expect((timedOut as CallTimeoutError).message).toBe(
-        `call to 'modules revision ${revision}' timed out after 2000 ms; nothing of it was applied`,
+        `waiting for the node to apply modules revision ${revision} timed out after 2000 ms; nothing of it was applied`,
       );
       expect((timedOut as CallTimeoutError).details).toMatchObject({ minRevision: revision, outcome: 'not_applied' });
       // Once it has heard, node B answers as node A does.
