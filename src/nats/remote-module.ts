@@ -222,7 +222,10 @@ export class RemoteModuleHandle {
       // The client gave up (or the node did, or it looks gone): cancel the execution wherever it still runs, so
       // it neither blocks a mailbox nor costs a provider call for an answer nobody receives.
       if (signal?.aborted) this.#cancel(executionId, abortReason(signal));
-      else if (error instanceof CallTimeoutError) this.#cancel(executionId, 'timed out');
+      // Not one the node refused to start (a revision it did not reach): there is nothing to cancel, and the cancel,
+      // carrying the same revision, would only wait for it too and fail in the background.
+      else if (error instanceof CallTimeoutError && error.details.outcome !== 'not_applied')
+        this.#cancel(executionId, 'timed out');
       else if (error instanceof NodeLostError) this.#cancel(executionId, `node ${error.nodeId} lost`);
       else if (error instanceof NatsConnectionError && error.status === 'disconnected')
         this.#cancel(executionId, 'the client lost its NATS connection');

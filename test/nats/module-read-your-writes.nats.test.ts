@@ -132,6 +132,9 @@ describe('read-your-writes for module specs', () => {
       // The stop's delete marker is the bucket's last write: the revision the client now sends.
       const revision = (await (await nc().jetstreamManager()).streams.info(kvStream(buckets.modulesBucket))).state
         .last_seq;
+      // A refused execution has nothing to cancel: the client sends no cancel (which would wait for the revision too).
+      const cancels = nc().subscribe('tether.v1.session.s1.module.qa.cancel');
+      await nc().flush();
       const timedOut = await untilServedByB(
         scene,
         () => twin.execute({ question: 'x' }).catch((error: unknown) => error),
@@ -142,6 +145,9 @@ describe('read-your-writes for module specs', () => {
         `waiting for the node to apply modules revision ${revision} timed out after 2000 ms; nothing of it was applied`,
       );
       expect((timedOut as CallTimeoutError).details).toMatchObject({ minRevision: revision, outcome: 'not_applied' });
+      await nc().flush();
+      expect(cancels.getReceived(), 'cancels sent').toBe(0);
+      cancels.unsubscribe();
       // Once it has heard, node B answers as node A does.
       proxy.release();
       await untilServedByB(
