@@ -3,12 +3,12 @@
  * raw baseline's `kv.watch` on the raw bucket. Both report each delivery with the time B saw it.
  *
  * Ours is stamped twice: when the session process's snapshot first holds the version (what a module sync on B
- * reads: reads take the process's committed variables, they never wait for watchers), seen through the runtime's
- * `inspect` option, and when the `watchVariables` listener hears of it. Both stamps go out in one message once the
- * listener has run, so that sending the first does not delay the second.
+ * reads: reads take the process's committed variables, they never wait for watchers), seen by a subscription to the
+ * process's actor as the floor's reader actor is seen, and when the `watchVariables` listener hears of it. Both
+ * stamps go out in one message once the listener has run, so that sending the first does not delay the second. No
+ * inspector: one costs every transition a copy of the session's variables, which a deployed node does not pay.
  * @module
  */
-import type { InspectionEvent } from 'xstate';
 import { connect, KvWatchInclude } from 'nats';
 import { Runtime } from '../../src/index.js';
 import { startFloorReader } from '../actor-floor.js';
@@ -21,20 +21,23 @@ import { nodeOptions, text } from './config.js';
  */
 export const run: PeerMain = async (config, send) => {
   const str = (key: string): string => text(config, key);
-  // The newest version the process's snapshot has held, and when it first did.
-  let visible = { version: 0, at: 0n };
-  const inspect = (event: InspectionEvent): void => {
-    if (event.type !== '@xstate.snapshot') return;
-    const version = versionIn(event.snapshot, str('sessionId'), str('variable'));
-    if (version !== undefined && version > visible.version) visible = { version, at: process.hrtime.bigint() };
-  };
-  const node = await Runtime.start({ onError: () => {}, inspect, nats: nodeOptions(config, 'bench-node-b') });
+  const node = await Runtime.start({ onError: () => {}, nats: nodeOptions(config, 'bench-node-b') });
   const session = await node.session(str('sessionId'));
   // A's definition may not have been routed here yet; the watcher must start from a known version.
   while (!(await session.hasVariable(str('variable')))) await new Promise((r) => setTimeout(r, 1));
+  // The session's process by its documented name. It runs for the whole bench: a session with a watcher never
+  // hibernates.
+  const sessionProcess = node.whereis(`tether.session.${str('sessionId')}`);
+  if (!sessionProcess) throw new Error(`node B runs no process of session '${str('sessionId')}'`);
+  // The newest version the process's snapshot has held, and when it first did.
+  let visible = { version: 0, at: 0n };
+  const subscription = sessionProcess.actor.subscribe((snapshot) => {
+    const version = versionIn(snapshot, str('variable'));
+    if (version !== undefined && version > visible.version) visible = { version, at: process.hrtime.bigint() };
+  });
   const unwatch = await session.watchVariables(str('variable'), (change) => {
     const toldAt = process.hrtime.bigint();
-    // Not seen in a snapshot (the inspector's view of a session changed): no stamp, and the bench says so.
+    // Not seen in a snapshot (the process was replaced, say): no stamp, and the bench says so.
     const at = visible.version === change.version ? visible.at : null;
     send({ kind: 'ours', version: change.version, at, toldAt });
   });
@@ -58,6 +61,7 @@ export const run: PeerMain = async (config, send) => {
   return async (message) => {
     if (message.kind !== 'stop') return;
     unwatch();
+    subscription.unsubscribe();
     entries.stop();
     floorEntries.stop();
     await Promise.all([pump, floorPump]);
@@ -67,14 +71,9 @@ export const run: PeerMain = async (config, send) => {
   };
 };
 
-/**
- * The version of `variable` in a snapshot of the process of session `sessionId`, if it is one. An inspector is given
- * a session's variables as a plain object (src/nats/inspection.ts), not the map the process keeps.
- */
-function versionIn(snapshot: unknown, sessionId: string, variable: string): number | undefined {
-  const context = (snapshot as { context?: { sessionId?: unknown; variables?: unknown } }).context;
-  if (context?.sessionId !== sessionId || typeof context.variables !== 'object' || context.variables === null)
-    return undefined;
-  const variables = context.variables as Readonly<Record<string, { readonly version?: number } | undefined>>;
-  return Object.hasOwn(variables, variable) ? variables[variable]?.version : undefined;
+/** The version of `variable` in a session process's snapshot (its context keeps the variables in a map). */
+function versionIn(snapshot: unknown, variable: string): number | undefined {
+  const variables = (snapshot as { context?: { variables?: unknown } }).context?.variables;
+  if (!(variables instanceof Map)) return undefined;
+  return (variables.get(variable) as { version?: number } | undefined)?.version;
 }
