@@ -114,7 +114,13 @@ const factories: Record<string, ErrorFactory> = {
   node_stopping: (_m, d) => new NodeStoppingError(str(d.nodeId), str(d.subject), { details: d }),
   runtime_stopped: (_m, d) => new RuntimeStoppedError(str(d.operation), { details: d }),
   execution_unknown: (_m, d) =>
-    new ExecutionUnknownError(str(d.sessionId), str(d.moduleId), str(d.executionId), str(d.nodeId), { details: d }),
+    new ExecutionUnknownError(
+      str(d.sessionId),
+      str(d.moduleId),
+      str(d.executionId),
+      typeof d.nodeId === 'string' ? d.nodeId : undefined,
+      { details: d },
+    ),
   internal_error: (m, d) => new InternalError(m, { details: d }),
   // A node's own connection (one that relayed an execution, see module-forward.ts).
   nats_connection: (_m, d) =>

@@ -676,9 +676,11 @@ export class NodeLostError extends BridgeError {
  * This client's NATS connection dropped while it waited for a remote execution's reply, and once it was back the
  * node that had taken the execution (`nodeId`) said it has no record of it: it keeps the replies of finished
  * executions for a while only (the last few thousand, for two minutes by default), so the reply sent while this
- * client was away is gone for good. Raised by the remote client at once, rather than at the end of the execution's
- * timeout. The execution's outcome is unknown: it most likely ran, its LLM call included, so retry only what is
- * safe to run twice.
+ * client was away is gone for good. Or no node ever acknowledged the execution and none of the live nodes has a
+ * record of it (`nodeId` undefined, the nodes asked in `details.nodes`): its request was lost on its way (in a NATS
+ * server's buffers as it restarted), or the node that took it died before it answered. Raised by the remote client
+ * within seconds, rather than at the end of the execution's timeout. The execution's outcome is unknown: it may or
+ * may not have run, its LLM call included, so retry only what is safe to run twice.
  */
 export class ExecutionUnknownError extends BridgeError {
   override readonly code = 'execution_unknown';
@@ -686,15 +688,21 @@ export class ExecutionUnknownError extends BridgeError {
     readonly sessionId: string,
     readonly moduleId: string,
     readonly executionId: string,
-    /** The node's instance id of the `tether` micro service, which took the execution. */
-    readonly nodeId: string,
+    /** The node's instance id of the `tether` micro service, which took the execution; none when none did. */
+    readonly nodeId: string | undefined,
     options: BridgeErrorOptions = {},
   ) {
+    const what = `execution '${executionId}' of module '${moduleId}' in session '${sessionId}'`;
     super(
-      `node '${nodeId}' has no record of execution '${executionId}' of module '${moduleId}' in session ` +
-        `'${sessionId}', whose reply this client's NATS connection lost; the execution's outcome is unknown: it may ` +
-        'or may not have run, its LLM call included',
-      { ...options, details: { sessionId, moduleId, executionId, nodeId, ...options.details } },
+      (nodeId === undefined
+        ? `no node acknowledged ${what}, and no live node has a record of it (its request or the node that took it ` +
+          'was lost)'
+        : `node '${nodeId}' has no record of ${what}, whose reply this client's NATS connection lost`) +
+        "; the execution's outcome is unknown: it may or may not have run, its LLM call included",
+      {
+        ...options,
+        details: { sessionId, moduleId, executionId, ...(nodeId === undefined ? {} : { nodeId }), ...options.details },
+      },
     );
   }
 }

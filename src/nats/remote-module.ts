@@ -214,6 +214,8 @@ export class RemoteModuleHandle {
             moduleId: this.moduleId,
             executionId,
             unknown: (nodeId) => new ExecutionUnknownError(this.sessionId, this.moduleId, executionId, nodeId),
+            untaken: (nodes) =>
+              new ExecutionUnknownError(this.sessionId, this.moduleId, executionId, undefined, { details: { nodes } }),
           },
         }),
       );

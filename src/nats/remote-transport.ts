@@ -12,6 +12,7 @@ import { SerialTasks } from '../session/serial-tasks.js';
 import { ClientRevisions } from './client-revisions.js';
 import { createConnectionLink, type ConnectionLink } from './connection-link.js';
 import type { ConnectionChange } from './connection-options.js';
+import { takeCensus } from './execution-census.js';
 import { askExecutionOutcome } from './lost-reply-recovery.js';
 import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import { ReplyInbox } from './reply-inbox.js';
@@ -45,6 +46,8 @@ export interface WatchOptions {
     readonly moduleId: string;
     readonly executionId: string;
     readonly unknown: (nodeId: string) => Error;
+    /** The error when no node ever acknowledged it and no live node, `nodes`, has a record of it. */
+    readonly untaken: (nodes: readonly string[]) => Error;
   };
 }
 
@@ -280,6 +283,7 @@ export class RemoteTransport {
               this.subjects.executionOutcome(nodeId ?? ALL_NODES, recovery.sessionId, recovery.moduleId),
               recovery.executionId,
             )),
+        census: recovery && (() => takeCensus(this.connection, this.subjects, recovery)),
       });
     } catch (error) {
       throw this.#watchedFailure(error, subject, timeoutMs);
@@ -288,6 +292,7 @@ export class RemoteTransport {
     if (outcome.kind === 'aborted') throw options.aborted();
     // Only asked with `recovery`.
     if (outcome.kind === 'unknown') throw recovery!.unknown(outcome.nodeId);
+    if (outcome.kind === 'untaken') throw recovery!.untaken(outcome.nodes);
     if (outcome.kind === 'unanswered')
       throw droppedWhileWaiting(this.connection, this.subjects, subject, timeoutMs, outcome.down);
     if (outcome.kind === 'unsent') throw this.#unsent(subject, timeoutMs);

@@ -13,6 +13,9 @@
  * (`unknown`). Until a node has announced itself (its notice may be lost in the same outage, and an execution done
  * in the turn that took it sends none), the caller asks every node instead: only one that has the execution
  * answers, with its reply, or with `running` and its name, and is watched from then on as if its notice had come.
+ * Given a `census`, it asks the nodes one by one instead, and not only after a reconnect: a request no node has
+ * acknowledged seconds after it left is searched for (taker-search.ts), and one that no live node has is over
+ * (`untaken`), rather than waited for to the end of its timeout.
  * A request whose wait saw its connection drop and that still got no reply by its deadline (its node
  * not known, or not answering the question) ends as `unanswered`, for the caller to blame its own connection.
  *
@@ -23,10 +26,12 @@
  */
 import { ErrorCode, NatsError, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import { STEADY_LINK, type ConnectionLink } from './connection-link.js';
+import type { CensusAnswer } from './execution-census.js';
 import { NodeDidNotAnswer, recoverLostReply, type AskOutcome } from './lost-reply-recovery.js';
 import { watchNode } from './node-watch.js';
 import type { InboxSlot, ReplyInbox } from './reply-inbox.js';
 import { droppedDuring, waitStart } from './request-failure.js';
+import { searchForTaker } from './taker-search.js';
 import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, ANSWER_WITHIN_HEADER } from './wire.js';
 import { DEADLINE_HEADER, deadlineHeader } from './request-deadline.js';
 
@@ -46,6 +51,8 @@ export type WatchedOutcome =
   | { readonly kind: 'aborted' }
   /** The node that accepted it, asked after a reconnect, has no record of it (see lost-reply-recovery.ts). */
   | { readonly kind: 'unknown'; readonly nodeId: string }
+  /** No node ever acknowledged it, and no live node has a record of it (see taker-search.ts); `nodes` were asked. */
+  | { readonly kind: 'untaken'; readonly nodes: readonly string[] }
   /** No reply by the deadline, and the caller's connection dropped during the wait; `down`: it still is. */
   | { readonly kind: 'unanswered'; readonly down: boolean }
   /**
@@ -69,6 +76,11 @@ export interface WatchedRequestOptions {
    * without it, nobody asks.
    */
   readonly askOutcome?: AskOutcome | undefined;
+  /**
+   * Asks the nodes one by one what became of the request's execution (execution-census.ts): with it, a request no
+   * node acknowledged is searched for (taker-search.ts) rather than asked of every node at once after a reconnect.
+   */
+  readonly census?: (() => Promise<CensusAnswer>) | undefined;
   /**
    * A late notice (one with `Tether-Answer-Within`: the node is still at it, riding through an election, say) moves
    * the deadline to when that node will have answered at the latest, plus {@link LATE_ANSWER_MARGIN_MS}, if that is
@@ -201,6 +213,24 @@ export function watchedRequest(
     };
     /** From when the request is out: a reconnect before it was sent lost no reply, and nothing is asked for it. */
     const recoverFromEveryNode = (): void => {
+      const { census } = options;
+      if (census) {
+        unrecover = searchForTaker(link, census, {
+          // The node that has it in hand is watched from now on, as after its notice.
+          running: (nodeId) => {
+            if (!unwatch && NODE_ID.test(nodeId)) accepted(nodeId);
+          },
+          settle: (answer) =>
+            finish(() =>
+              resolve(
+                answer.kind === 'finished'
+                  ? { kind: 'reply', reply: answer.reply }
+                  : { kind: 'untaken', nodes: answer.nodes },
+              ),
+            ),
+        }).stop;
+        return;
+      }
       if (!askOutcome) return;
       const everyNode = recoverLostReply(
         link,

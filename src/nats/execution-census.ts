@@ -1,0 +1,102 @@
+/**
+ * What every node says of an execution whose taker the caller never learnt: its acceptance notice never came (lost
+ * in an outage, or the execution finishes in the turn that took it, which sends none) and neither did its reply. A
+ * question to every node at once (the `all` outcome subject) is answered only by a node that has the execution, so
+ * its silence cannot tell "no node has it" from "the node that has it is slow to answer": a request lost on its way
+ * (in a NATS server's buffers as it restarted), or taken by a node that died before it answered, was waited for to
+ * the end of its timeout (122 s for an execution).
+ *
+ * A census asks the nodes one by one instead: it lists them with `$SRV.PING.tether` (those of this client's subject
+ * prefix, by their service metadata), then asks each on its own outcome subject, where a node without the
+ * execution answers `unknown`. One that has the reply or has it in hand says so; when every node listed answered
+ * `unknown`, no live node has it (`nobody`). A node that did not answer the ping in time is not listed: by the
+ * node watch's measure (node-watch.ts) a node that misses its pings is lost, so the caller acts on `nobody` only
+ * when two censuses a ping interval apart say it (see taker-search.ts).
+ * @module
+ */
+import { Empty, RequestStrategy, type NatsConnection } from 'nats';
+import { askExecutionOutcome, type OutcomeAnswer } from './lost-reply-recovery.js';
+import { NODE_PING_TIMEOUT_MS } from './node-watch.js';
+import type { TetherSubjects } from './subjects.js';
+import { SERVICE_NAME } from './wire.js';
+
+/** What one census found. */
+export type CensusAnswer =
+  /** A node has it: its reply, or `running` naming the node that has it in hand. */
+  | Exclude<OutcomeAnswer, { kind: 'unknown' }>
+  /** Every node listed answered `unknown`; `nodes` are their service ids (never empty). */
+  | { readonly kind: 'nobody'; readonly nodes: readonly string[] }
+  /** No node was listed, or one listed gave no answer (or an error): nothing can be concluded. */
+  | { readonly kind: 'inconclusive' };
+
+/**
+ * How long the listing waits for more nodes once one answered its ping: the nodes of one deployment answer within a
+ * millisecond of each other, so one later than this is as slow as a node that misses a ping.
+ */
+export const CENSUS_STRAGGLER_MS = 250;
+
+/** Micro instance ids are NUIDs; anything else in a ping answer is not used as a subject token. */
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The service ids of the nodes serving `subjects`' prefix that answer a ping now; none when no node answers, or the
+ * ping cannot be sent (a connection closing, permissions that refuse this client `$SRV` subjects).
+ */
+export async function listNodes(connection: NatsConnection, subjects: TetherSubjects): Promise<string[]> {
+  const nodes = new Set<string>();
+  try {
+    const answers = await connection.requestMany(`$SRV.PING.${SERVICE_NAME}`, Empty, {
+      strategy: RequestStrategy.JitterTimer,
+      jitter: CENSUS_STRAGGLER_MS,
+      maxWait: NODE_PING_TIMEOUT_MS,
+    });
+    for await (const answer of answers) {
+      const ping = pingAnswer(answer.data);
+      // Another deployment's nodes (another prefix) share the service name, not the subjects.
+      if (typeof ping?.id === 'string' && NODE_ID.test(ping.id) && ping.metadata?.prefix === subjects.prefix)
+        nodes.add(ping.id);
+    }
+  } catch {
+    // What was heard before the failure still counts; a census with no node concludes nothing.
+  }
+  return [...nodes];
+}
+
+/** A micro service's ping answer, as far as a census reads it; `undefined` for a body that is not one. */
+function pingAnswer(data: Uint8Array): { id?: unknown; metadata?: { prefix?: unknown } } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(data));
+    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Asks every node listed now, each on its own outcome subject, what became of `executionId`. */
+export async function takeCensus(
+  connection: NatsConnection,
+  subjects: TetherSubjects,
+  execution: { readonly sessionId: string; readonly moduleId: string; readonly executionId: string },
+): Promise<CensusAnswer> {
+  const nodes = await listNodes(connection, subjects);
+  if (nodes.length === 0) return { kind: 'inconclusive' };
+  const answers = await Promise.allSettled(
+    nodes.map((nodeId) =>
+      askExecutionOutcome(
+        connection,
+        subjects.executionOutcome(nodeId, execution.sessionId, execution.moduleId),
+        execution.executionId,
+      ),
+    ),
+  );
+  let unknown = 0;
+  for (const [i, answer] of answers.entries()) {
+    if (answer.status === 'rejected') continue;
+    const outcome = answer.value;
+    if (outcome.kind === 'finished') return outcome;
+    // The node that answers names itself; the one asked is the same node.
+    if (outcome.kind === 'running') return { kind: 'running', nodeId: outcome.nodeId ?? nodes[i] };
+    unknown += 1;
+  }
+  return unknown === nodes.length ? { kind: 'nobody', nodes } : { kind: 'inconclusive' };
+}
