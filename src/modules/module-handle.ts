@@ -16,6 +16,7 @@ import { assertExecuteOptionKeys, assertInputsObject } from './execute-arguments
 import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
+import { callUserCallback } from '../runtime/user-callback.js';
 
 /** Options of {@link ModuleHandle.execute}. */
 export interface ExecuteOptions {
@@ -391,13 +392,9 @@ export class ModuleHandle {
     }
   }
 
-  /** Calls a listener of the user's: one that throws is reported, and must not reach XState (which rethrows). */
-  #guard(call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      this.deps.report(error);
-    }
+  /** Calls a listener of the user's: one that throws or rejects is reported, never reaching XState (which rethrows). */
+  #guard(call: () => unknown): void {
+    callUserCallback(call, (error) => this.deps.report(error));
   }
 
   /**

@@ -16,6 +16,7 @@ import {
 } from './connection-options.js';
 import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
+import { callUserCallback, userReporter } from '../runtime/user-callback.js';
 
 const decoder = new TextDecoder();
 
@@ -90,7 +91,7 @@ export async function subscribeEvents(
   if (options.sessionId !== undefined) assertSessionId(options.sessionId);
   const subject = options.sessionId === undefined ? all : `${base}${options.sessionId}.>`;
   const connection = await connectNats(options);
-  const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+  const report = userReporter(options.onError);
   // A core subscription: nats.js subscribes again after a reconnect, so events flow on once NATS is back.
   reportReconnects(connection, options, report);
   const subscription = connection.subscribe(subject, {
@@ -104,11 +105,10 @@ export async function subscribeEvents(
       } catch {
         data = text;
       }
-      try {
-        listener({ subject: message.subject, sessionId, kind, name: rest.join('.'), data });
-      } catch (listenerError) {
-        report(listenerError, `events listener of ${subject}`);
-      }
+      callUserCallback(
+        () => listener({ subject: message.subject, sessionId, kind, name: rest.join('.'), data }),
+        (listenerError) => report(listenerError, `events listener of ${subject}`),
+      );
     },
   });
   // Registered with the server before this resolves: an event published right after is not missed.

@@ -101,16 +101,17 @@ function plainContext(context: object): Record<string, unknown> {
  */
 export function withPlainSessionSnapshots(
   inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
-): (event: InspectionEvent) => void {
+): (event: InspectionEvent) => unknown {
   const next = typeof inspect === 'function' ? inspect : (event: InspectionEvent) => inspect.next?.(event);
-  return (event) => {
+  // What the inspector returns goes back: an async one's rejection is reported as its throw is.
+  return (event): unknown => {
     if (event.type !== '@xstate.snapshot') return next(event);
     const { actorRef, snapshot } = event as unknown as Inspected;
     const context = snapshot.context;
     if (!actorRef.logic || inspected.get(actorRef.logic) !== 'session' || typeof context !== 'object' || !context)
       return next(event);
     const plain = { ...snapshot, context: Object.freeze(plainContext(context)) };
-    next({ ...event, snapshot: plain } as unknown as InspectionEvent);
+    return next({ ...event, snapshot: plain } as unknown as InspectionEvent);
   };
 }
 

@@ -21,6 +21,7 @@ import { RemoteTransport } from './remote-transport.js';
 import { ClientState } from './session-handle-scope.js';
 import { listOptionsOf, pageFromWire, type ListSessionsOptions, type SessionPage } from './session-page.js';
 import { createSubjects } from './subjects.js';
+import { userReporter } from '../runtime/user-callback.js';
 
 /** How long {@link TetherClient.close} waits for the cancels still on their way. */
 const CANCEL_WAIT_MS = 2_000;
@@ -145,7 +146,7 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
   // Checked before connecting.
   assertTimerMs('timeoutMs', timeoutMs);
   const connection = await connectNats(options);
-  const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
+  const report = userReporter(options.onError);
   reportReconnects(connection, options, report);
   const closed = connection.closed().then(() => undefined);
   // With the default timeout, a request whose node says it is still at it (an election) waits as long as it says.

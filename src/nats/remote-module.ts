@@ -31,6 +31,7 @@ import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
 import { isExactJson } from './tagged-values.js';
 import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
+import { callUserCallback } from '../runtime/user-callback.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {
@@ -263,10 +264,11 @@ export class RemoteModuleHandle {
     assertModuleListener(listener, 'on');
     // A stopped handle's module is gone (or, its session handle stopped, given up): there is nothing it could hear.
     if (this.#released()) return () => {};
-    const subscription = this.#subscribe((event) => {
-      // Each listener's subscription parses its own copy, whose values are frozen in place (see decodeModuleEvent).
-      if (event.type === type) listener(decodeModuleEvent(event) as Extract<ModuleEvent, { type: T }>);
-    });
+    // Each listener's subscription parses its own copy, whose values are frozen in place (see decodeModuleEvent).
+    // What the listener returns goes back: an async one's rejection is reported as its throw is.
+    const subscription = this.#subscribe((event) =>
+      event.type === type ? listener(decodeModuleEvent(event) as Extract<ModuleEvent, { type: T }>) : undefined,
+    );
     // The end event tells of an end only after the subscription: one read tells of an end before it, which would
     // otherwise leave the listener silent and its subscriptions held for ever. Whatever else the read says is no
     // listener's business (onState's read is its first state; this one is only asked about the life).
@@ -422,7 +424,7 @@ export class RemoteModuleHandle {
    * The events of this module for `deliver` (see module-event-subscription.ts), also ended by this handle's stop and
    * its session handle's.
    */
-  #subscribe(deliver: (event: ModuleEvent) => void): ModuleEventSubscription {
+  #subscribe(deliver: (event: ModuleEvent) => unknown): ModuleEventSubscription {
     let untrack = (): void => {};
     const forget = (): void => {
       this.#listeners.delete(unsubscribe);
@@ -447,12 +449,8 @@ export class RemoteModuleHandle {
     return { ...events, unsubscribe };
   }
 
-  #guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.transport.report(error, `listener of module ${this.moduleId}`);
-    }
+  #guard(fn: () => unknown): void {
+    callUserCallback(fn, (error) => this.transport.report(error, `listener of module ${this.moduleId}`));
   }
 }
 

@@ -61,6 +61,7 @@ import {
   type ReadHistory,
 } from './watch-catch-up.js';
 import { changeOf, subscribeSessionEnd, subscribeVariableEvents } from './watch-subscriptions.js';
+import { callUserCallback } from '../runtime/user-callback.js';
 
 /**
  * The most events a watch holds back while it reads: past that (a long outage of the nodes while NATS carries
@@ -123,13 +124,12 @@ export async function watchRemote(
   const deliver = (change: VariableChange): void => {
     // Ended while a read was under way (by its handle's stop, say): what the read brought is no news to anyone.
     if (!active) return;
-    try {
-      // Frozen as an embedded watch hands its changes out (see WatchHub.publish): the same code must not throw on
-      // one and pass on the other. Each change here is fresh, so freezing it costs no copy.
-      listener(Object.freeze(change));
-    } catch (error) {
-      transport.report(error, `watcher of session ${sessionId}`);
-    }
+    // Frozen as an embedded watch hands its changes out (see WatchHub.publish): the same code must not throw on
+    // one and pass on the other. Each change here is fresh, so freezing it costs no copy.
+    callUserCallback(
+      () => listener(Object.freeze(change)),
+      (error) => transport.report(error, `watcher of session ${sessionId}`),
+    );
   };
   const accept = (event: VariableEvent): void => {
     const last = known.get(event.name);

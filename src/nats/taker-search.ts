@@ -23,7 +23,7 @@ import { NODE_PING_INTERVAL_MS, NODE_RECONNECT_GRACE_MS } from './node-watch.js'
 /** How long after a request left without a word from any node the first census is taken. */
 export const TAKER_SEARCH_AFTER_MS = NODE_PING_INTERVAL_MS;
 
-/** Censuses in a row, a ping interval apart, that must find no live node with the execution before the caller gives up. */
+/** Censuses in a row, a ping interval apart, that must find no live node with it before the caller gives up. */
 export const NOBODY_CENSUSES = 2;
 
 /** What ends the search. */

@@ -38,26 +38,7 @@ import { answerWithinFor } from '../nats/session-service.js';
 import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } from '../nats/session-page.js';
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
-
-/**
- * The reporter of a runtime: `onError`, or a line on stderr without it. Reports come from inside XState emit
- * handlers, microtasks and a node's start: a handler that throws must not reach them, and is told on stderr.
- */
-function reporterOf(options: RuntimeOptions): (error: unknown, where: string) => void {
-  const onError = options.onError ?? ((error, where) => console.error(`[tether] ${where}:`, error));
-  return (error, where) => {
-    try {
-      onError(error, where);
-    } catch (reportError) {
-      console.error(
-        `[tether] the onError handler threw while reporting ${where}:`,
-        reportError,
-        'original error:',
-        error,
-      );
-    }
-  };
-}
+import { userReporter } from '../runtime/user-callback.js';
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -143,7 +124,7 @@ export class Runtime {
   #stopping: Promise<void> | undefined;
 
   private constructor(options: RuntimeOptions) {
-    this.#report = reporterOf(options);
+    this.#report = userReporter(options.onError);
     this.#processes = new ProcessRuntime({
       ...(options.inspect ? { inspect: options.inspect } : {}),
       onError: (error, process) => this.#report(error, `process ${process.name ?? process.id}`),
@@ -194,13 +175,13 @@ export class Runtime {
     assertRuntimeOptions(options);
     if (options.nats && options.store)
       throw new ValidationError('give either nats or store: a NATS node keeps its variables in JetStream KV');
-    const report = reporterOf(options);
+    const report = userReporter(options.onError);
     // Checked before connecting, so that bad tools leave no connection behind.
     toolsByName(options.tools);
     const nats = options.nats ? await openNatsNode(options.nats, report) : undefined;
     let runtime: Runtime | undefined;
     try {
-      const inspect = bothInspectors(options.inspect, nats?.inspector);
+      const inspect = bothInspectors(options.inspect, nats?.inspector, report);
       runtime = new Runtime({
         ...options,
         ...(nats ? { store: nats.store } : {}),
@@ -439,19 +420,24 @@ function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptio
 /** What the names of a runtime's own processes start with (`tether.session.<id>`, `tether.module.<sid>.<mid>`). */
 const RESERVED_NAME_PREFIX = 'tether.';
 
-/** The user's inspector and the NATS node's, as one (either may be absent). */
+/**
+ * The user's inspector and the NATS node's, as one (either may be absent). The user's sees every event even if
+ * publishing one failed (`report` is told), and what it returns goes back: an async inspector's rejection is reported
+ * as its throw is.
+ */
 function bothInspectors(
   user: RuntimeOptions['inspect'],
   node: ((event: InspectionEvent) => void) | undefined,
-): RuntimeOptions['inspect'] {
+  report: (error: unknown, where: string) => void,
+): ((event: InspectionEvent) => unknown) | undefined {
   const next = user && withPlainSessionSnapshots(user);
   if (!next || !node) return next ?? node;
   return (event: InspectionEvent) => {
-    // The user's inspector sees every event even if publishing one failed (the process runtime reports it).
     try {
       node(event);
-    } finally {
-      next(event);
+    } catch (error) {
+      report(error, 'inspection');
     }
+    return next(event);
   };
 }

@@ -7,6 +7,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Process, ProcessRef } from './process.js';
 import type { ProcessRuntimeOptions } from './process-runtime-options.js';
+import { callUserCallback } from './user-callback.js';
 
 /** Guards and reports the faults of one process runtime's processes. */
 export class FaultReporter {
@@ -30,19 +31,19 @@ export class FaultReporter {
       // XState calls inspectors without a guard, inside the actor's own processing; a throwing tool must not
       // crash the process it watches.
       this.inspect = {
-        next: (event) => {
-          try {
-            observer.next?.(event);
-          } catch (error) {
-            // Inspection types actorRef narrowly; at runtime it is the actor, which knows its system.
-            const { system } = event.actorRef as { system?: object };
-            const process = system ? this.#bySystem.get(system) : undefined;
-            if (process || !system) return this.report(error, process);
-            const early = this.#early.get(system);
-            if (early) early.push(error);
-            else this.#early.set(system, [error]);
-          }
-        },
+        next: (event) =>
+          callUserCallback(
+            () => observer.next?.(event),
+            (error) => {
+              // Inspection types actorRef narrowly; at runtime it is the actor, which knows its system.
+              const { system } = event.actorRef as { system?: object };
+              const process = system ? this.#bySystem.get(system) : undefined;
+              if (process || !system) return this.report(error, process);
+              const early = this.#early.get(system);
+              if (early) early.push(error);
+              else this.#early.set(system, [error]);
+            },
+          ),
       };
     }
   }
@@ -56,31 +57,22 @@ export class FaultReporter {
   }
 
   /** Runs `fn`, reporting what it throws as a fault of `process`. */
-  guard(process: Process | ProcessRef, fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.report(error, process);
-    }
+  guard(process: Process | ProcessRef, fn: () => unknown): void {
+    callUserCallback(fn, (error) => this.report(error, process));
   }
 
   /** Runs `fn`, logging what it throws: there is no process to attribute it to. */
-  guardUnattributed(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      console.error('[tether] a monitor listener threw:', error);
-    }
+  guardUnattributed(fn: () => unknown): void {
+    callUserCallback(fn, (error) => console.error('[tether] a monitor listener threw:', error));
   }
 
   /** Tells `onError` about `error`; an inspector's error of no known process is only logged. */
   report(error: unknown, process: ProcessRef | undefined): void {
     if (!process) return console.error('[tether] an inspector threw:', error);
-    try {
-      this.#onError(error, process);
-    } catch (reportError) {
-      // The reporter itself failed; logging is all that is left that cannot throw into XState.
-      console.error('[tether] onError threw while reporting', error, reportError);
-    }
+    // The reporter itself failing: logging is all that is left that cannot throw into XState.
+    callUserCallback(
+      () => this.#onError(error, process),
+      (reportError) => console.error('[tether] onError threw while reporting', error, reportError),
+    );
   }
 }

@@ -26,7 +26,7 @@ export interface VariableChange {
   readonly gap?: true;
 }
 
-/** Called once per accepted write, in version order. A listener that throws is reported, never fatal. */
+/** Called once per accepted write, in version order. A listener that throws or rejects is reported, never fatal. */
 export type VariableListener = (change: VariableChange) => void;
 
 /** Stops a watch; calling it twice is harmless. */

@@ -5,6 +5,7 @@
  */
 import { compileGlob } from '../variables/glob.js';
 import type { Unwatch, VariableChange, VariableListener } from './session-context.js';
+import { callUserCallback } from '../runtime/user-callback.js';
 
 /** Told when a listener throws; a listener can never break delivery to others or the session. */
 export type ListenerErrorReporter = (error: unknown, sessionId: string) => void;
@@ -37,11 +38,10 @@ class Watcher {
     try {
       while (this.active && delivered < this.#queue.length) {
         const change = this.#queue[delivered++] as VariableChange;
-        try {
-          this.listener(change);
-        } catch (error) {
-          this.report(error, this.sessionId);
-        }
+        callUserCallback(
+          () => this.listener(change),
+          (error) => this.report(error, this.sessionId),
+        );
       }
     } finally {
       // Removed in one go: a shift per change turned a burst of 100,000 changes quadratic.

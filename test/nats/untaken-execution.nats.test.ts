@@ -123,7 +123,9 @@ describe('the census of the nodes', () => {
 
     const missing = await takeCensus(nc(), subjects, { ...execution, executionId: 'ex-never-sent' });
     expect(missing.kind).toBe('nobody');
-    expect([...(missing as { readonly nodes: readonly string[] }).nodes].sort()).toEqual([a.serviceId, b.serviceId].sort());
+    expect([...(missing as { readonly nodes: readonly string[] }).nodes].sort()).toEqual(
+      [a.serviceId, b.serviceId].sort(),
+    );
 
     // No node serves a prefix nobody runs: nothing to conclude.
     const noNode = await takeCensus(nc(), createSubjects('nobody-here'), { ...execution, executionId: 'ex-x' });
