@@ -10,7 +10,8 @@
  * - `'shutdown'` or any other string: the reason given to `stop` (default `'shutdown'`).
  * - `'noproc'`: only in a DOWN notice, when the monitored target was not alive to begin with.
  * - `{ error }`: the process crashed; `error` is what its logic threw.
- * - `{ linked, reason }`: the process was stopped because the process `linked` exited with `reason`.
+ * - `{ linked, reason }`: the process was stopped because the process `linked` exited with `reason`; a process it
+ *   takes down in turn gets the same `reason` (as in Erlang) with `linked` naming it.
  * - `{ shutdown }`: a shutdown with extra context (OTP's `{shutdown, term}`); treated like `'shutdown'`.
  */
 export type ExitReason =

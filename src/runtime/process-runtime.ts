@@ -73,6 +73,9 @@ export class ProcessRuntime {
   readonly #pending = new PendingCalls();
   readonly #monitors = new Monitors();
   readonly #links = new Links();
+  /** Exit signals on their way to linked processes (see {@link #deliverExitSignals}). */
+  readonly #exitSignals: { readonly peer: Process; readonly reason: ExitReason }[] = [];
+  #deliveringExitSignals = false;
   readonly #inspect: Observer<InspectionEvent> | undefined;
   /** Where crashes and errors thrown by listeners and the inspector go. */
   readonly #faults: FaultReporter;
@@ -345,10 +348,37 @@ export class ProcessRuntime {
       this.#registry.remove(process);
       this.#pending.failAll(process, reason);
       if (isCrash(reason)) this.#faults.report(reason.error, process);
-      for (const peer of this.#links.takeAll(process)) {
-        if (isAbnormal(reason)) this.#faults.guard(peer, () => this.#signal(peer, { linked: process.id, reason }));
-      }
+      // What a link passes on is the reason the process got, as in Erlang: a chain nests no deeper than one link.
+      const passed = {
+        linked: process.id,
+        reason: typeof reason === 'object' && 'linked' in reason ? reason.reason : reason,
+      };
+      for (const peer of this.#links.takeAll(process))
+        if (isAbnormal(reason)) this.#exitSignals.push({ peer, reason: passed });
       this.#monitors.down(process, reason);
     });
+    this.#deliverExitSignals();
+  }
+
+  /**
+   * Stops the processes that exit signals reach, one after another rather than one inside the other's exit: a chain
+   * of links as long as it may be is no deeper a stack than one link (a recursion per link overflowed past a few
+   * hundred, leaving the rest half stopped), and the process that exited is told to its monitors before those its
+   * exit takes down, as its signal reaches them after it is gone in Erlang.
+   */
+  #deliverExitSignals(): void {
+    if (this.#deliveringExitSignals) return;
+    this.#deliveringExitSignals = true;
+    let next = 0;
+    try {
+      // By index: a process linked to thousands queues thousands, and a shift each would be quadratic.
+      for (; next < this.#exitSignals.length; next++) {
+        const { peer, reason } = this.#exitSignals[next]!;
+        this.#faults.guard(peer, () => this.#signal(peer, reason));
+      }
+    } finally {
+      this.#exitSignals.splice(0, next);
+      this.#deliveringExitSignals = false;
+    }
   }
 }

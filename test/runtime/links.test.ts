@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { AnyActorLogic } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { NoProcError, ProcessExitedError } from '../../src/errors.js';
-import { counterMachine } from './fixtures.js';
+import { Supervisor, type DownNotice, type ProcessRef, type ProcessRuntime } from '../../src/runtime/index.js';
+import { counterMachine, idleLogic } from './fixtures.js';
 
 const createRuntime = useProcessRuntimes();
 
@@ -50,7 +52,9 @@ describe('links', () => {
     runtime.link(a!, b!);
     runtime.link(b!, c!);
     runtime.cast(a!, { type: 'crash' });
-    expect(c!.exitReason).toEqual({ linked: b!.id, reason: { linked: a!.id, reason: { error: new Error('boom') } } });
+    // The reason that travels is the one that started it, as in Erlang: `linked` names the process that passed it on.
+    expect(b!.exitReason).toEqual({ linked: a!.id, reason: { error: new Error('boom') } });
+    expect(c!.exitReason).toEqual({ linked: b!.id, reason: { error: new Error('boom') } });
   });
 
   it('stops nothing once unlinked', () => {
@@ -84,5 +88,66 @@ describe('links', () => {
     expect(error).toBeInstanceOf(ProcessExitedError);
     expect(error).toMatchObject({ reason: `linked ${a.id} exited: crash: boom` });
     expect((error as Error).cause).toEqual(new Error('boom'));
+  });
+
+  /** `length` processes linked in a line, the first running `first`. */
+  function chain(runtime: ProcessRuntime, length: number, first: AnyActorLogic = idleLogic): ProcessRef[] {
+    const refs = Array.from({ length }, (_, i) => runtime.spawn(i === 0 ? first : idleLogic, { name: `p${i}` }));
+    for (let i = 1; i < length; i++) runtime.link(refs[i - 1]!, refs[i]!);
+    return refs;
+  }
+
+  it('takes down a chain of thousands, each one stopped and let go, the reason as deep as one link', async () => {
+    const errors: unknown[] = [];
+    const runtime = createRuntime({ onError: (error) => void errors.push(error) });
+    const stopped = chain(runtime, 3000);
+    await runtime.stop(stopped[0]!);
+    expect(stopped.filter((ref) => ref.alive)).toEqual([]);
+    expect(stopped[2999]!.exitReason).toEqual({ linked: stopped[2998]!.id, reason: 'shutdown' });
+
+    const crashed = chain(runtime, 3000, counterMachine);
+    runtime.cast(crashed[0]!, { type: 'crash' });
+    expect(crashed.filter((ref) => ref.alive)).toEqual([]);
+    // A reason the runtime made is one `stop` takes.
+    const last = crashed[2999]!.exitReason!;
+    expect(last).toEqual({ linked: crashed[2998]!.id, reason: { error: new Error('boom') } });
+    const other = runtime.spawn(counterMachine);
+    await runtime.stop(other, last);
+    expect(other.exitReason).toEqual(last);
+    // Nothing left registered, nothing reported but the crash, and the runtime stops what is left.
+    expect(runtime.processes()).toEqual([]);
+    expect(errors).toEqual([new Error('boom')]);
+    await runtime.stopAll();
+  });
+
+  it('tells monitors of the process that exited before those its exit took down', async () => {
+    const runtime = createRuntime();
+    const a = runtime.spawn(counterMachine, { name: 'a' });
+    const b = runtime.spawn(counterMachine, { name: 'b' });
+    const c = runtime.spawn(counterMachine, { name: 'c' });
+    runtime.link(a, b);
+    runtime.link(b, c);
+    const order: (string | undefined)[] = [];
+    for (const ref of [c, b, a]) runtime.monitor(ref, (notice: DownNotice) => void order.push(notice.name));
+    runtime.cast(a, { type: 'crash' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
+  it('costs a rest_for_one supervisor one restart for one crash of a child linked to the next', async () => {
+    const runtime = createRuntime();
+    const started: string[] = [];
+    const child = (id: string) => ({ id, start: () => (started.push(id), { logic: counterMachine, name: id }) });
+    const supervisor = Supervisor.start(runtime, {
+      strategy: 'rest_for_one',
+      maxRestarts: 1,
+      children: [child('a'), child('b')],
+    });
+    runtime.link('a', 'b');
+    started.length = 0;
+    runtime.cast('a', { type: 'crash' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(started).toEqual(['a', 'b']);
+    expect(supervisor.alive).toBe(true);
   });
 });
