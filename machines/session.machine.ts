@@ -13,8 +13,9 @@
  * (another node may be using them), and the next request wakes it; it never sends it to a session with watchers
  * there, which only its process can feed. A session deleted (or expired across the nodes of a NATS system) is ended
  * by `session.end`, which, like `stop`, lets a write in flight finish first: whoever removes the variables then
- * knows this process writes no more. A non-atomic batch that lost a race as one commit goes on one name per commit
- * (src/session/name-by-name.ts), and finishes before a stop or an end deferred meanwhile takes effect.
+ * knows this process writes no more. A non-atomic batch that lost a race as one commit, or one of whose values the
+ * store refused (over a KV store's size limit), goes on one name per commit (src/session/name-by-name.ts), and
+ * finishes before a stop or an end deferred meanwhile takes effect.
  * @module
  */
 import { assign, enqueueActions, setup } from 'xstate';
@@ -170,6 +171,17 @@ export const sessionMachine = setup({
       },
       attempts: 0,
     }),
+    /** Name by name, the store refused the name in flight (over its size limit): it alone is answered so. */
+    refuseName: assign({
+      queue: ({ context, event }) => {
+        const [head, ...rest] = context.queue;
+        const write = context.inFlight?.writes[0];
+        if (!head || !write || !isNameByName(head.request) || event.type !== 'store.failed') return context.queue;
+        const name = write.key.slice(context.sessionId.length + 1);
+        return [{ ...head, request: decide(head.request, name, failedOutcome(event.error)) }, ...rest];
+      },
+      attempts: 0,
+    }),
     /** Name by name, the name in flight lost every race: it alone is answered with the conflict, the batch goes on. */
     giveUpName: assign({
       queue: ({ context, event }) => {
@@ -228,6 +240,22 @@ export const sessionMachine = setup({
     goesNameByName: ({ context }) => context.queue[0] !== undefined && mayGoNameByName(context.queue[0].request),
     /** The write at the head is a batch carried on name by name. */
     nameByName: ({ context }) => context.queue[0] !== undefined && isNameByName(context.queue[0].request),
+    /**
+     * The store refused a value of a non-atomic batch written as one commit (a value over a KV store's size limit,
+     * which the planner cannot see): nothing of it was written, and it goes on name by name, where that name alone is
+     * refused.
+     */
+    storeRefusedBatch: ({ context, event }) =>
+      event.type === 'store.failed' &&
+      event.error.code === 'validation_failed' &&
+      context.queue[0] !== undefined &&
+      mayGoNameByName(context.queue[0].request),
+    /** Name by name, the store refused the value of the name in flight. */
+    storeRefusedName: ({ context, event }) =>
+      event.type === 'store.failed' &&
+      event.error.code === 'validation_failed' &&
+      context.queue[0] !== undefined &&
+      isNameByName(context.queue[0].request),
     /** Whether the session is still idle for its TTL when the expiry arrives (src provides the clock). */
     idleExpired: () => true,
   },
@@ -352,7 +380,11 @@ export const sessionMachine = setup({
               { guard: 'nameByName', target: 'writing', reenter: true, actions: ['applyChanges', 'giveUpName'] },
               { target: 'settling', actions: ['applyChanges', 'failWrite'] },
             ],
-            'store.failed': { target: 'settling', actions: 'failWrite' },
+            'store.failed': [
+              { guard: 'storeRefusedBatch', target: 'writing', reenter: true, actions: 'goNameByName' },
+              { guard: 'storeRefusedName', target: 'writing', reenter: true, actions: 'refuseName' },
+              { target: 'settling', actions: 'failWrite' },
+            ],
           },
         },
       },
