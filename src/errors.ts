@@ -129,7 +129,8 @@ export class VersionConflictError extends BridgeError {
 
 /**
  * What a {@link VersionConflictError} says: the versions, or, when its details name another id than the one
- * expected (`expectedId`, `actualId`), that the variable was defined again, whose versions start again at 1.
+ * expected (`expectedId`, `actualId`), both ids: the variable was defined again since (its versions start again at
+ * 1), or the id expected was never this variable's (a typo, another variable's), which the error cannot tell apart.
  */
 function conflictMessage(
   variable: string,
@@ -139,7 +140,10 @@ function conflictMessage(
 ): string {
   const at = `is at version ${actualVersion ?? 'none'}`;
   if (typeof details?.expectedId === 'string' && details.expectedId !== details.actualId)
-    return `variable '${variable}' was deleted and defined again since the one expected (id ${details.expectedId}); it ${at}`;
+    return (
+      `variable '${variable}' has id ${String(details.actualId)}, not the id expected, ${details.expectedId} ` +
+      `(it was defined again since, or that id was never this variable's); it ${at}`
+    );
   return `variable '${variable}' ${at}, expected version ${expectedVersion ?? 'none'}`;
 }
 

@@ -59,7 +59,8 @@ export function assertNamesArray(names: unknown): asserts names is readonly stri
 /** Throws unless `records` is an array (each record is checked as strictly as a definition where it is planned). */
 export function assertRecordsArray(records: unknown): asserts records is readonly unknown[] {
   if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
-  records.forEach((record, index) => assertImportedObject(record, index));
+  // By index: `forEach` skips the holes of a sparse array, which are no records either.
+  for (let index = 0; index < records.length; index++) assertImportedObject(records[index], index);
 }
 
 /**

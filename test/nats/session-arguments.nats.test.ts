@@ -104,6 +104,11 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
         () => loose(session).importVariables([{ name: 'y', type: 'integer', value: 1 }, new Values()]),
         'imported variable records[1] must be a plain object with name, type and value, got a Values',
       ],
+      [
+        // A hole of a sparse array is no record either (`forEach` would skip it, importing the rest).
+        () => loose(session).importVariables([, { name: 'y', type: 'integer', value: 1 }]),
+        'imported variable records[0] must be a plain object with name, type and value, got undefined',
+      ],
     ];
     for (const [call, message] of refusals) {
       const error = await call().catch((e: unknown) => e);

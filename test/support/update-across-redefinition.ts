@@ -49,7 +49,9 @@ export async function expectUpdateAcrossRedefinition(
     .catch((error: unknown) => error);
   expect(stale).toBeInstanceOf(VersionConflictError);
   expect(stale).toMatchObject({
-    message: `variable 'counter' was deleted and defined again since the one expected (id ${old.id}); it is at version 2`,
+    message:
+      `variable 'counter' has id ${renewed.id}, not the id expected, ${old.id} (it was defined again since, or that ` +
+      `id was never this variable's); it is at version 2`,
     details: { expectedId: old.id, actualId: renewed.id },
   });
   return { old, renewed };
