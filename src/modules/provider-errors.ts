@@ -14,6 +14,7 @@ import {
   AxAIServiceTimeoutError,
   AxFunctionError,
   AxAIServiceStatusError,
+  AxRefineError,
   type AxAIService,
 } from '@ax-llm/ax';
 import {
@@ -103,6 +104,8 @@ const AX_ANSWER_INVALID = 'Unable to fix validation error: ';
 const AX_MAX_STEPS = /^Max steps reached: (\d+)/;
 /** The start of Ax's error when the model called a tool with arguments that are not JSON (Ax asks for no fix). */
 const AX_ARGUMENTS_NOT_JSON = 'Invalid function arguments: ';
+/** The start of Ax's error when the provider stopped the answer at its max tokens (`finish_reason: "length"`). */
+const AX_MAX_TOKENS = 'Max tokens reached before completion';
 
 /**
  * What was wrong with the model's answer, when `error` says Ax could not use it. Ax raises these as plain errors
@@ -116,9 +119,12 @@ function unusableAnswer(error: unknown): { readonly reason: ModelAnswerProblem; 
       e instanceof Error &&
       (e.message.startsWith(AX_ANSWER_INVALID) ||
         e.message.startsWith(AX_ARGUMENTS_NOT_JSON) ||
+        e.message.startsWith(AX_MAX_TOKENS) ||
         AX_MAX_STEPS.test(e.message)),
   );
   if (!said) return undefined;
+  if (said.message.startsWith(AX_MAX_TOKENS))
+    return { reason: 'max_tokens', problem: 'the answer reached its max tokens (maxTokens) before it was complete' };
   const steps = AX_MAX_STEPS.exec(said.message);
   if (steps) return { reason: 'max_steps', problem: `no final answer within ${steps[1]} steps (maxSteps)` };
   if (said.message.startsWith(AX_ARGUMENTS_NOT_JSON)) {
@@ -156,6 +162,12 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
     if (reason instanceof Error) return reason;
     return new InternalError(`execution aborted: ${String(reason)}`, { cause: error });
   }
+  // BestOfN and Refine keep each candidate's failure in the attempts of their error, not in its cause: the last one
+  // says what went wrong (a provider's refusal, most often), where "no successful candidates" says nothing.
+  const candidate = findInChain(error, (e): e is AxRefineError => e instanceof AxRefineError)?.attempts.findLast(
+    (attempt) => attempt.error !== undefined,
+  )?.error;
+  if (candidate !== undefined) return toTetherError(candidate, provider, abortSignal);
   // Before the provider errors: a tool that itself called a provider and failed is the tool's failure.
   const tool = findInChain(error, (e): e is ToolFailedError => e instanceof ToolFailedError);
   if (tool) return tool;

@@ -129,4 +129,27 @@ describe('an answer the model gave that the module cannot use', () => {
     expect(rebuilt).toBeInstanceOf(ModelAnswerError);
     expect(rebuilt).toMatchObject({ message: error.message, reason: 'invalid', problem: error.problem });
   });
+
+  it('is model_answer_invalid (max_tokens) when the provider cut the answer off at its max tokens', async () => {
+    const qa = await session().module('short', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      maxRetries: 0,
+    });
+    const cut = {
+      id: 'x',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Answer: Par' }, finish_reason: 'length' }],
+    };
+    stub().fallback = () => ({ kind: 'raw', contentType: 'application/json', body: JSON.stringify(cut) });
+    const error = await unusable(qa.execute({ question: 'q' }));
+    expect(error).toMatchObject({
+      code: 'model_answer_invalid',
+      reason: 'max_tokens',
+      details: { reason: 'max_tokens', moduleId: 'short', problem: expect.stringContaining('maxTokens') },
+    });
+    expect(errorFromJSON(errorToJSON(error))).toMatchObject({ code: 'model_answer_invalid', reason: 'max_tokens' });
+  });
 });

@@ -43,6 +43,28 @@ describe('a module execution the provider fails', () => {
     expect(errorFromJSON(errorToJSON(error)).message).toBe((error as Error).message);
   });
 
+  it.each([
+    ['BestOfN', { type: 'BestOfN', n: 2 }],
+    ['Refine', { type: 'Refine', rounds: 2 }],
+  ])(
+    "gives a %s module's provider failure as the provider said it, not 'no successful candidates'",
+    async (_, spec) => {
+      const module = await session().module(`many-${spec.type}`, {
+        ...spec,
+        signature: 'question:string -> answer:string',
+        reward: () => 1,
+        maxRetries: 0,
+      });
+      stub().fallback = () => httpError(500, 'The server had an error');
+      const error = await module.execute({ question: 'q' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error).toMatchObject({
+        code: 'provider_error',
+        details: { status: 500, providerMessage: 'The server had an error', moduleId: `many-${spec.type}` },
+      });
+    },
+  );
+
   // What gateways and proxies answer with HTTP 200: each is the provider's fault, to retry, not a bug of Tether's.
   it.each([
     ['no choices', { choices: [] }, 'Chat response results cannot be empty'],
