@@ -9,6 +9,7 @@ import type { AxAIService } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
+import { assertProviderConfig } from './provider-config-check.js';
 import { reportingErrorBodies } from './provider-errors.js';
 
 /** The name the offline model answers to, in `TETHER_AI=tether-echo` and in every answer. */
@@ -62,12 +63,14 @@ export class LanguageModel {
 }
 
 /**
- * Builds a language model and checks its configuration now, so a wrong provider name or a missing key fails at
- * start, not at the first call. Errors name the setting (`provider`, `key`, `url`) in `ValidationError.variable`.
+ * Builds a language model and checks its configuration now, so a wrong provider name, a missing key, a malformed
+ * URL, a timeout that is no duration or an unknown setting fails at start, not at the first call. Errors name the
+ * setting (`provider`, `key`, `url`, `timeoutMs`, …) in `ValidationError.variable`.
  * @example
  * const llm = createLanguageModel({ provider: 'openai', key: process.env.OPENAI_KEY, model: 'gpt-4o-mini' })
  */
 export function createLanguageModel(config: ProviderConfig, names: ConfigNames = DEFAULT_NAMES): LanguageModel {
+  assertProviderConfig(config, names);
   const requested = config.provider.trim().toLowerCase();
   if (requested === ECHO_MODEL_NAME) {
     const model = new LanguageModel(ECHO_MODEL_NAME, config.model);

@@ -82,4 +82,31 @@ describe('provider-config', () => {
       }
     }
   });
+
+  it('refuses at build a setting no call could use, naming it, and an unknown one', () => {
+    const base = { provider: 'openai', key: 'sk-test' };
+    const refusals: [Record<string, unknown>, string, string][] = [
+      [{ ...base, url: 'not a url' }, 'url', 'url must be an http or https URL'],
+      [{ ...base, url: 'ftp://example.com' }, 'url', 'url must be an http or https URL'],
+      [{ ...base, timeoutMs: -5 }, 'timeoutMs', 'timeoutMs must be a number of milliseconds over 0'],
+      [{ ...base, timeoutMs: 'soon' }, 'timeoutMs', 'timeoutMs must be a number of milliseconds over 0'],
+      [{ ...base, timeoutMs: Infinity }, 'timeoutMs', 'timeoutMs must be a number of milliseconds over 0'],
+      [{ ...base, httpRetries: -1 }, 'httpRetries', 'httpRetries must be a whole number from 0'],
+      [{ ...base, model: 5 }, 'model', 'model must be a string'],
+      [{ provider: 7 }, 'provider', 'provider must be a provider name (a string)'],
+    ];
+    for (const [config, variable, message] of refusals) {
+      const error = configError(() => createLanguageModel(config as never));
+      expect(error).toMatchObject({ code: 'validation_failed', variable });
+      expect(error.message).toContain(message);
+    }
+    const unknown = configError(() => createLanguageModel({ ...base, timeout: 5 } as never));
+    expect(unknown.message).toBe(
+      'createLanguageModel got unknown setting timeout; accepted: provider, url, key, model, httpRetries, timeoutMs',
+    );
+    // What is right still builds.
+    expect(
+      createLanguageModel({ ...base, url: 'http://127.0.0.1:1/v1', timeoutMs: 500, httpRetries: 1 }),
+    ).toBeDefined();
+  });
 });

@@ -1,0 +1,44 @@
+/**
+ * The check of a {@link ProviderConfig} given in code, so that a language model's configuration fails when it is
+ * built, naming the setting, rather than at its first execution as an `internal_error` ("Invalid URL") or as a
+ * timeout on every call (`timeoutMs: -5`), or not at all (a misspelt `timeout`, silently ignored).
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { assertOptionKeys } from '../runtime/option-keys.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
+import type { ConfigNames, ProviderConfig } from './language-model.js';
+
+const PROVIDER_CONFIG_KEYS: readonly (keyof ProviderConfig)[] = [
+  'provider',
+  'url',
+  'key',
+  'model',
+  'httpRetries',
+  'timeoutMs',
+];
+
+/** Throws a `ValidationError` naming the first setting of `config` that no language model can be built from. */
+export function assertProviderConfig(config: unknown, names: ConfigNames): asserts config is ProviderConfig {
+  assertOptionKeys(config, 'createLanguageModel', PROVIDER_CONFIG_KEYS, 'setting');
+  const { provider, url, key, model, httpRetries, timeoutMs } = config as Record<keyof ProviderConfig, unknown>;
+  const refuse = (variable: string, why: string): never => {
+    throw new ValidationError(`${variable} ${why}`, { variable, details: { field: variable } });
+  };
+  if (typeof provider !== 'string') refuse(names.provider, 'must be a provider name (a string)');
+  for (const [name, value] of [
+    [names.key, key],
+    ['model', model],
+  ] as const)
+    if (value !== undefined && typeof value !== 'string') refuse(name, 'must be a string');
+  if (url !== undefined) {
+    const parsed = typeof url === 'string' && URL.canParse(url) ? new URL(url) : undefined;
+    // Not echoed: a URL may carry a password.
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+      refuse(names.url, 'must be an http or https URL');
+  }
+  if (httpRetries !== undefined && !(Number.isInteger(httpRetries) && (httpRetries as number) >= 0))
+    refuse('httpRetries', 'must be a whole number from 0');
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
+    refuse('timeoutMs', `must be a number of milliseconds over 0 and at most ${MAX_TIMEOUT_MS}`);
+}
