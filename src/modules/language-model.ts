@@ -9,6 +9,7 @@ import type { AxAIService } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
+import { fetchWithAnswerDeadline } from './answer-deadline.js';
 import { assertProviderConfig } from './provider-config-check.js';
 import { reportingErrorBodies } from './provider-errors.js';
 
@@ -34,9 +35,12 @@ export interface ProviderConfig {
    * @default 0
    */
   readonly httpRetries?: number;
-  /** Request timeout in milliseconds. @default 300000 (Ax's default) */
+  /** How long a request may take, its answer read to the end included, in milliseconds. @default 300000 */
   readonly timeoutMs?: number;
 }
+
+/** A provider request's time limit when the configuration gives none (Ax's own default). */
+export const DEFAULT_PROVIDER_TIMEOUT_MS = 300_000;
 
 /**
  * A configured LLM. Build one with {@link createLanguageModel} or `languageModelFromEnv`; pass it to modules as
@@ -106,7 +110,9 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     ...(config.model ? { config: { model: config.model } } : {}),
     options: {
       retry: { maxRetries: config.httpRetries ?? 0 },
-      ...(config.timeoutMs ? { timeout: config.timeoutMs } : {}),
+      timeout: config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
+      // Ax's timeout ends at the response's headers; this one holds to the end of its body.
+      fetch: fetchWithAnswerDeadline(config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS),
     },
   };
   let service: AxAIService;

@@ -1,0 +1,79 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { ProviderUnavailableError, Runtime, createLanguageModel } from '../../src/index.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** A provider on a port of its own that answers each request with `answer`; `closed` counts connections let go. */
+async function provider(answer: (res: ServerResponse, req: IncomingMessage) => void) {
+  const seen = { requests: 0, closed: 0 };
+  const server = createServer((req, res) => {
+    seen.requests += 1;
+    res.on('close', () => void (seen.closed += 1));
+    req.resume();
+    req.on('end', () => answer(res, req));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, seen };
+}
+
+/** A Predict module on a model at `url` whose requests may take `timeoutMs`. */
+async function moduleOn(url: string, timeoutMs: number) {
+  const runtime = await Runtime.start({
+    llm: createLanguageModel({ provider: 'openai', url, key: 'k', model: 'gpt-4o-mini', timeoutMs }),
+  });
+  onTestFinished(() => runtime.stop());
+  const session = await runtime.session('deadline');
+  return session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+}
+
+const chunk = (content: string): string =>
+  `data: ${JSON.stringify({
+    id: 'c',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, delta: { role: 'assistant', content }, finish_reason: null }],
+  })}\n\n`;
+
+describe("a provider's answer that stalls after its headers", () => {
+  it('ends a streamed answer at the request timeout as provider_unavailable (timeout), letting the connection go', async () => {
+    const { url, seen } = await provider((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk('Answer: Par'));
+    });
+    const qa = await moduleOn(url, 300);
+    qa.on('module.delta', () => {});
+    // The module's own execution timeout (120 s) is far off: only the provider's can end it this soon.
+    const error = await qa.execute({ question: 'capital of France?' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error).toMatchObject({ reason: 'timeout', details: { moduleId: 'qa' } });
+    await waitFor(() => seen.closed === seen.requests, { message: 'the provider saw its connection let go' });
+  });
+
+  it('ends a whole answer whose body stalls alike', async () => {
+    const { url } = await provider((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":');
+    });
+    const qa = await moduleOn(url, 300);
+    const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error).toMatchObject({ reason: 'timeout' });
+  });
+
+  it('leaves an answer that ends in time as it was', async () => {
+    const { url } = await provider((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk('Answer: Paris'));
+      setTimeout(() => res.end('data: [DONE]\n\n'), 50);
+    });
+    const qa = await moduleOn(url, 2000);
+    qa.on('module.delta', () => {});
+    expect(await qa.execute({ question: 'q' })).toMatchObject({ output: { answer: 'Paris' } });
+  });
+});
