@@ -10,6 +10,7 @@ import { ValidationError } from '../errors.js';
 import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
+import { refusingCutStreams } from './cut-answer-stream.js';
 import { assertProviderConfig } from './provider-config-check.js';
 import { reportingErrorBodies } from './provider-errors.js';
 
@@ -126,6 +127,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     });
   }
   reportingErrorBodies(service, profile.id);
+  refusingCutStreams(service, profile.id);
   const model = new LanguageModel(profile.id, config.model);
   registerService(model, service);
   return model;

@@ -31,13 +31,14 @@ async function moduleOn(url: string, timeoutMs: number) {
   return session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
 }
 
-const chunk = (content: string): string =>
+/** One chunk of an OpenAI stream; the last one of an answer has its finish reason. */
+const chunk = (content: string, finish: string | null = null): string =>
   `data: ${JSON.stringify({
     id: 'c',
     object: 'chat.completion.chunk',
     created: 1,
     model: 'gpt-4o-mini',
-    choices: [{ index: 0, delta: { role: 'assistant', content }, finish_reason: null }],
+    choices: [{ index: 0, delta: { role: 'assistant', content }, finish_reason: finish }],
   })}\n\n`;
 
 describe("a provider's answer that stalls after its headers", () => {
@@ -70,10 +71,27 @@ describe("a provider's answer that stalls after its headers", () => {
     const { url } = await provider((res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(chunk('Answer: Paris'));
-      setTimeout(() => res.end('data: [DONE]\n\n'), 50);
+      setTimeout(() => res.end(`${chunk('', 'stop')}data: [DONE]\n\n`), 50);
     });
     const qa = await moduleOn(url, 2000);
     qa.on('module.delta', () => {});
     expect(await qa.execute({ question: 'q' })).toMatchObject({ output: { answer: 'Paris' } });
+  });
+});
+
+describe('a streamed answer cut off on its way', () => {
+  it('fails as provider_unavailable (unreachable) rather than giving the text so far as the answer', async () => {
+    // A clean end of the stream, with no finish reason and no [DONE]: as a proxy closing it would leave it.
+    const { url } = await provider((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk('Answer: Par'));
+      setTimeout(() => res.end(), 20);
+    });
+    const qa = await moduleOn(url, 5000);
+    qa.on('module.delta', () => {});
+    const error = await qa.execute({ question: 'capital of France?' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error).toMatchObject({ reason: 'unreachable', details: { moduleId: 'qa' } });
+    expect((error as Error).message).toContain('no finish reason');
   });
 });
