@@ -3,7 +3,7 @@
  * @module
  */
 import { ChildStartError, MaxChildrenError, NoProcError } from '../errors.js';
-import { shouldRestart, spawnChild, type ChildStart, type RestartType } from './child-spec.js';
+import { shouldRestart, type ChildStart, type RestartType } from './child-spec.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessHost } from './process-host.js';
@@ -112,7 +112,7 @@ export class DynamicSupervisor extends SupervisorBase {
   }
 
   #start(child: DynamicChild): void {
-    const ref = spawnChild(this.runtime, child.spec.start);
+    const ref = this.spawnSupervised(child.spec.start);
     child.ref = ref;
     child.demonitor = this.watch(ref, (reason) => this.#onExit(child, ref, reason));
   }

@@ -41,7 +41,11 @@ export function idOf(target: unknown): string | undefined {
 export function assertWatcher(watcher: unknown): void {
   if (typeof watcher === 'function') return;
   const notify = typeof watcher === 'object' && watcher !== null ? (watcher as { notify?: unknown }).notify : undefined;
-  if (typeof notify === 'string' || isRef(notify)) return;
+  if (typeof notify === 'string' || isRef(notify)) {
+    // Anything else in it (a `flush`, as Elixir's demonitor takes) would be silently ignored.
+    assertOptionKeys(watcher, 'monitor', ['notify']);
+    return;
+  }
   const got = typeof watcher === 'object' && watcher !== null ? `{ notify: ${shown(notify)} }` : shown(watcher);
   throw new ValidationError(`monitor needs a function or { notify: process } to tell, got ${got}`, {
     details: { got },

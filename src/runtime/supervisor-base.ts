@@ -4,6 +4,8 @@
  * @module
  */
 import { fromCallback } from 'xstate';
+import { NoProcError, ValidationError } from '../errors.js';
+import { spawnChild, type ChildStart } from './child-spec.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessHost } from './process-host.js';
@@ -34,6 +36,12 @@ export abstract class SupervisorBase {
   #terminating = false;
 
   protected constructor(runtime: ProcessHost, options: SupervisorBaseOptions) {
+    if (typeof (runtime as Partial<ProcessHost> | null | undefined)?.spawn !== 'function') {
+      const got = runtime === null ? 'null' : typeof runtime;
+      throw new ValidationError(`a supervisor starts on a Runtime or a ProcessRuntime, got ${got}`, {
+        details: { field: 'runtime', got },
+      });
+    }
     this.runtime = runtime;
     this.#intensity = new RestartIntensity(options);
     // The callback's cleanup runs when the process is stopped, for whatever reason and by whomever.
@@ -78,6 +86,20 @@ export abstract class SupervisorBase {
    */
   protected get supervising(): boolean {
     return !this.#terminating && this.ref.alive && !this.runtime.stopping;
+  }
+
+  /**
+   * Starts a child from `start`. A child whose start stopped this supervisor (it stopped the children it knew of, not
+   * this one) is stopped again, and this throws: nothing would ever stop or restart it.
+   * @throws {NoProcError} naming this supervisor, when it stopped while the child started
+   */
+  protected spawnSupervised(start: () => ChildStart): ProcessRef {
+    const ref = spawnChild(this.runtime, start);
+    if (this.#terminating || !this.ref.alive) {
+      void this.runtime.stopProcess(ref, 'shutdown').catch(() => {});
+      throw new NoProcError(this.label);
+    }
+    return ref;
   }
 
   /**

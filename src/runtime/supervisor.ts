@@ -3,7 +3,7 @@
  * @module
  */
 import { ChildStartError, ValidationError } from '../errors.js';
-import { shouldRestart, spawnChild, type ChildSpec, type RestartType } from './child-spec.js';
+import { shouldRestart, type ChildSpec, type RestartType } from './child-spec.js';
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessHost } from './process-host.js';
@@ -101,7 +101,7 @@ export class Supervisor extends SupervisorBase {
   }
 
   #start(child: Child): void {
-    const ref = spawnChild(this.runtime, child.spec.start);
+    const ref = this.spawnSupervised(child.spec.start);
     child.ref = ref;
     child.demonitor = this.watch(ref, (reason) => this.#onExit(child, ref, reason));
   }

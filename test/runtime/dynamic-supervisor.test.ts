@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { ChildStartError, MaxChildrenError, NoProcError, ValidationError } from '../../src/errors.js';
 import {
@@ -180,5 +181,15 @@ describe('DynamicSupervisor', () => {
     await sup.stop();
     await Promise.resolve();
     expect(order).toEqual(['c', 'b', 'a', 'sup']);
+  });
+
+  it('does not keep a child whose start stopped the supervisor, and stops it', async () => {
+    const runtime = createRuntime();
+    const supervisor = DynamicSupervisor.start(runtime, { name: 'dyn' });
+    const stopsSupervisor = createMachine({ entry: () => void runtime.stop('dyn') });
+    expect(() => supervisor.startChild({ start: () => ({ logic: stopsSupervisor, name: 'child' }) })).toThrow(
+      ChildStartError,
+    );
+    await waitFor(() => runtime.processes().length === 0, { message: 'neither the supervisor nor its child left' });
   });
 });

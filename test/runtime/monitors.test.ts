@@ -156,4 +156,15 @@ describe('monitors', () => {
     expect(onError).toHaveBeenCalledWith(new Error('listener broke'), ref);
     expect(other).toHaveBeenCalledTimes(1);
   });
+
+  it('refuses a { notify } bag with anything else in it', () => {
+    const runtime = createRuntime();
+    const [watched, told] = [runtime.spawn(counterMachine), runtime.spawn(counterMachine)];
+    expect(() => runtime.monitor(watched, { notify: told, flush: true } as never)).toThrow(
+      expect.objectContaining({
+        code: 'validation_failed',
+        message: 'monitor got unknown option flush; accepted: notify',
+      }),
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createMachine, type AnyActorLogic } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { AlreadyExistsError, ChildStartError, ValidationError } from '../../src/errors.js';
 import {
@@ -318,5 +319,44 @@ describe('Supervisor', () => {
     await runtime.stopAll();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(runtime.processes()).toEqual([]);
+  });
+
+  it("leaves no child running when a child's start stops the supervisor, and says so", async () => {
+    const runtime = createRuntime();
+    const stopsSupervisor = createMachine({ entry: () => void runtime.stop('sup') });
+    const child = (id: string, logic: AnyActorLogic = counterMachine): ChildSpec => ({
+      id,
+      start: () => ({ logic, name: id }),
+    });
+    const started = (() => {
+      try {
+        Supervisor.start(runtime, {
+          name: 'sup',
+          children: [child('a'), child('b', stopsSupervisor), child('c')],
+        });
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(started).toBeInstanceOf(ChildStartError);
+    expect(started).toMatchObject({ details: { supervisor: 'sup', childId: 'b' } });
+    await waitFor(() => runtime.processes().length === 0, { message: 'nothing of the supervisor left running' });
+    expect(['sup', 'a', 'b', 'c'].map((name) => runtime.whereis(name))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('refuses to start on something that is no runtime, with a typed error', () => {
+    for (const start of [
+      () => Supervisor.start(null as never, { children: [] }),
+      () => DynamicSupervisor.start(undefined as never),
+    ])
+      expect(start).toThrow(
+        expect.objectContaining({ code: 'validation_failed', details: expect.objectContaining({ field: 'runtime' }) }),
+      );
   });
 });
