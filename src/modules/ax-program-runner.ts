@@ -33,6 +33,7 @@ import type {
 import { toTetherError } from './provider-errors.js';
 import { pickByMajority } from './pick-by-majority.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
+import { adviceService } from './advice-service.js';
 
 // In its own file now; re-exported so this module's exports stay as they were.
 export { pickByMajority } from './pick-by-majority.js';
@@ -260,7 +261,12 @@ export class AxProgramRunner {
       }
       case 'refine': {
         const rounds = this.#parameter(params, 'rounds') ?? DEFAULT_COUNT;
-        return refine(gen, { rounds, ...this.#rewardOptions(params) }).forward(service, values, options);
+        // Its advice between rounds is a request of its own: the execution's model, settings and stop go with it.
+        const advice = {
+          feedbackAI: adviceService(service, options),
+          ...(options.modelConfig ? { feedbackModelConfig: options.modelConfig } : {}),
+        };
+        return refine(gen, { rounds, ...this.#rewardOptions(params), ...advice }).forward(service, values, options);
       }
       case 'multi_chain_comparison': {
         const sampleCount = this.#parameter(params, 'samples') ?? DEFAULT_COUNT;
