@@ -10,7 +10,7 @@ import { ValidationError } from '../errors.js';
 import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
-import { refusingCutStreams } from './cut-answer-stream.js';
+import { fetchRefusingCutStreams } from './cut-answer-stream.js';
 import { assertProviderConfig } from './provider-config-check.js';
 import { reportingErrorBodies } from './provider-errors.js';
 
@@ -112,8 +112,8 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     options: {
       retry: { maxRetries: config.httpRetries ?? 0 },
       timeout: config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
-      // Ax's timeout ends at the response's headers; this one holds to the end of its body.
-      fetch: fetchWithAnswerDeadline(config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS),
+      // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
+      fetch: fetchRefusingCutStreams(fetchWithAnswerDeadline(config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS)),
     },
   };
   let service: AxAIService;
@@ -127,7 +127,6 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     });
   }
   reportingErrorBodies(service, profile.id);
-  refusingCutStreams(service, profile.id);
   const model = new LanguageModel(profile.id, config.model);
   registerService(model, service);
   return model;

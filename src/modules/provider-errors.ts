@@ -18,6 +18,7 @@ import {
   type AxAIService,
 } from '@ax-llm/ax';
 import { AnswerTimeoutError } from './answer-deadline.js';
+import { AnswerCutOffError } from './cut-answer-stream.js';
 import {
   BridgeError,
   InternalError,
@@ -71,8 +72,9 @@ function unavailableReason(
   if (error instanceof AxAIServiceStreamTerminatedError) return { reason: 'unreachable', message: error.message };
   if (!(error instanceof AxAIServiceNetworkError)) return undefined;
   const original = error.originalError;
-  // The answer's body outlived the request's time (answer-deadline.ts).
+  // The answer's body outlived the request's time (answer-deadline.ts), or its stream was cut off (cut-answer-stream.ts).
   if (original instanceof AnswerTimeoutError) return { reason: 'timeout', message: original.message };
+  if (original instanceof AnswerCutOffError) return { reason: 'unreachable', message: original.message };
   if (original instanceof SyntaxError) return { reason: 'malformed_response', message: original.message };
   // `fetch failed` alone says nothing: its cause tells refused, reset, not found (`connect ECONNREFUSED 10.0.0.5:443`).
   const why = (original as { cause?: { message?: unknown } } | undefined)?.cause?.message;

@@ -6,18 +6,22 @@
  * (in a NATS server's buffers as it restarted), or taken by a node that died before it answered, was waited for to
  * the end of its timeout (122 s for an execution).
  *
- * A census asks the nodes one by one instead: it lists them with `$SRV.PING.tether` (those of this client's subject
- * prefix, by their service metadata), then asks each on its own outcome subject, where a node without the
- * execution answers `unknown`. One that has the reply or has it in hand says so; when every node listed answered
- * `unknown`, no live node has it (`nobody`). A node that did not answer the ping in time is not listed: by the
- * node watch's measure (node-watch.ts) a node that misses its pings is lost, so the caller acts on `nobody` only
- * when two censuses a ping interval apart say it (see taker-search.ts).
+ * A census asks every node at once as before, and beside it the nodes one by one: it lists them with
+ * `$SRV.PING.tether` (those of this client's subject prefix, by their service metadata), waiting as long as the node
+ * watch waits for a ping, then asks each on its own outcome subject, where a node without the execution answers
+ * `unknown`. The question to every node is answered by the node to watch (for an execution passed on to the node its
+ * module stays on, the node that passes it on, where asked by name the node that runs it says `running` too), and
+ * recovers a lost reply for a client whose permissions refuse it the listing; asked by name, the node that has the
+ * reply or has it in hand says so; when every node listed answered `unknown`, no live node has it (`nobody`). A node
+ * that did not answer the ping in time is not listed: by the node watch's measure (node-watch.ts) a node that misses
+ * its pings is lost, so the caller acts on `nobody` only when two censuses a ping interval apart say it (see
+ * taker-search.ts).
  * @module
  */
 import { Empty, RequestStrategy, type NatsConnection } from 'nats';
 import { askExecutionOutcome, type OutcomeAnswer } from './lost-reply-recovery.js';
 import { NODE_PING_TIMEOUT_MS } from './node-watch.js';
-import type { TetherSubjects } from './subjects.js';
+import { ALL_NODES, type TetherSubjects } from './subjects.js';
 import { SERVICE_NAME } from './wire.js';
 
 /** What one census found. */
@@ -29,12 +33,6 @@ export type CensusAnswer =
   /** No node was listed, or one listed gave no answer (or an error): nothing can be concluded. */
   | { readonly kind: 'inconclusive' };
 
-/**
- * How long the listing waits for more nodes once one answered its ping: the nodes of one deployment answer within a
- * millisecond of each other, so one later than this is as slow as a node that misses a ping.
- */
-export const CENSUS_STRAGGLER_MS = 250;
-
 /** Micro instance ids are NUIDs; anything else in a ping answer is not used as a subject token. */
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -45,9 +43,9 @@ const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export async function listNodes(connection: NatsConnection, subjects: TetherSubjects): Promise<string[]> {
   const nodes = new Set<string>();
   try {
+    // As long as the node watch waits for one node's ping: a node slower than that to answer misses a ping.
     const answers = await connection.requestMany(`$SRV.PING.${SERVICE_NAME}`, Empty, {
-      strategy: RequestStrategy.JitterTimer,
-      jitter: CENSUS_STRAGGLER_MS,
+      strategy: RequestStrategy.Timer,
       maxWait: NODE_PING_TIMEOUT_MS,
     });
     for await (const answer of answers) {
@@ -78,16 +76,16 @@ export async function takeCensus(
   subjects: TetherSubjects,
   execution: { readonly sessionId: string; readonly moduleId: string; readonly executionId: string },
 ): Promise<CensusAnswer> {
-  const nodes = await listNodes(connection, subjects);
+  const subject = (nodeId: string) => subjects.executionOutcome(nodeId, execution.sessionId, execution.moduleId);
+  const [everyNode, nodes] = await Promise.all([
+    // Only a node that has it answers; silence is a timeout.
+    askExecutionOutcome(connection, subject(ALL_NODES), execution.executionId).catch(() => undefined),
+    listNodes(connection, subjects),
+  ]);
+  if (everyNode !== undefined && everyNode.kind !== 'unknown') return everyNode;
   if (nodes.length === 0) return { kind: 'inconclusive' };
   const answers = await Promise.allSettled(
-    nodes.map((nodeId) =>
-      askExecutionOutcome(
-        connection,
-        subjects.executionOutcome(nodeId, execution.sessionId, execution.moduleId),
-        execution.executionId,
-      ),
-    ),
+    nodes.map((nodeId) => askExecutionOutcome(connection, subject(nodeId), execution.executionId)),
   );
   let unknown = 0;
   for (const [i, answer] of answers.entries()) {

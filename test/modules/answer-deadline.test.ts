@@ -94,4 +94,23 @@ describe('a streamed answer cut off on its way', () => {
     expect(error).toMatchObject({ reason: 'unreachable', details: { moduleId: 'qa' } });
     expect((error as Error).message).toContain('no finish reason');
   });
+
+  it.each([
+    ['together', 'eos'],
+    ['mistral', 'model_length'],
+    ['openai-compatible', 'function_call'],
+  ])("takes a %s stream ending with a finish reason Ax does not know ('%s') as complete", async (name, finish) => {
+    const { url } = await provider((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk('Answer: Paris'));
+      res.end(`${chunk('', finish)}data: [DONE]\n\n`);
+    });
+    const runtime = await Runtime.start({ llm: createLanguageModel({ provider: name, url, key: 'k', model: 'm' }) });
+    onTestFinished(() => runtime.stop());
+    const qa = await (
+      await runtime.session('complete')
+    ).module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+    qa.on('module.delta', () => {});
+    expect(await qa.execute({ question: 'q' })).toMatchObject({ output: { answer: 'Paris' } });
+  });
 });

@@ -1,10 +1,13 @@
-import { headers } from 'nats';
+import { connect as connectNats, headers } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ExecutionUnknownError, Runtime, createLanguageModel } from '../../src/index.js';
-import { takeCensus } from '../../src/nats/execution-census.js';
+import { listNodes, takeCensus } from '../../src/nats/execution-census.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import { encodeJson } from '../../src/nats/wire.js';
 import { startHoldingProxy } from '../support/holding-proxy.js';
+import { startLaggingProxy } from '../support/lagging-proxy.js';
+import { startNatsServer } from '../support/nats-server.js';
+import { isNotice, rawRequest } from '../support/raw-request.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
@@ -106,6 +109,7 @@ describe('the census of the nodes', () => {
     // An execution of a known id, sent as any NATS client would, held at the model while the census is taken.
     stub.hold();
     stub.reply(text('{"answer":"ok"}'));
+    const asked = stub.chatRequests.length;
     const h = headers();
     h.set('Tether-Accept-Notice', '1');
     const running = nc().request(
@@ -113,7 +117,7 @@ describe('the census of the nodes', () => {
       encodeJson({ inputs: { question: 'x' }, executionId: 'ex-census-1' }),
       { timeout: 10_000, headers: h },
     );
-    await waitFor(() => stub.chatRequests.length === 1, { message: 'the execution reached the model' });
+    await waitFor(() => stub.chatRequests.length > asked, { message: 'the execution reached the model' });
 
     const subjects = createSubjects();
     const execution = { sessionId: 'census-1', moduleId: 'qa' };
@@ -132,5 +136,100 @@ describe('the census of the nodes', () => {
     expect(noNode).toEqual({ kind: 'inconclusive' });
     stub.release();
     await running;
+  }, 30_000);
+
+  /** An execution `executionId` of module `qa` of session `sessionId`, held at the model, sent as any client would. */
+  async function heldExecution(sessionId: string, executionId: string) {
+    stub.hold();
+    stub.reply(text('{"answer":"ok"}'));
+    const received = rawRequest(
+      nc(),
+      `tether.v1.session.${sessionId}.module.qa.execute`,
+      { inputs: { question: 'x' }, executionId, timeoutMs: 60_000 },
+      true,
+    );
+    await waitFor(() => received.some(isNotice), { message: 'the execution was taken' });
+    return received.find(isNotice)!.headers!.get('Tether-Accepted-By');
+  }
+
+  it('lists a node that answers its ping late, as long as the node watch waits for one', async () => {
+    const buckets = fx().buckets();
+    // Node A's pings reach it half a second late (a far region, a busy event loop): a ping it does not miss.
+    const lagged = await startLaggingProxy(fx().server.url, (subject) => subject.startsWith('$SRV.PING'));
+    onTestFinished(() => lagged.close());
+    lagged.lag(500);
+    const a = await fx().node(buckets, { servers: lagged.url });
+    const b = await fx().node(buckets);
+    expect((await listNodes(nc(), createSubjects())).sort()).toEqual([a.serviceId, b.serviceId].sort());
+  }, 30_000);
+
+  it('names the node that passes an execution on, the one to watch, not the node that runs it', async () => {
+    const buckets = fx().buckets();
+    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const owner = await fx().node(buckets, { llm });
+    // A module with a tool of its own stays on the node that created it: the other node passes its executions on.
+    const tool = { name: 'echo', description: 'Repeats its input', func: (args: unknown) => args };
+    const ownerSession = await owner.runtime.session('relayed');
+    await ownerSession.defineVariable('t', 'float', 0.5);
+    await ownerSession.module('qa', { ...predict, tools: [tool] });
+    const relay = await fx().node(buckets, { llm });
+    let executionId = '';
+    for (let i = 0; i < 30 && !executionId; i++) {
+      if ((await heldExecution('relayed', `relayed-${i}`)) === relay.serviceId) executionId = `relayed-${i}`;
+      else stub.release();
+    }
+    expect(executionId, 'an execution taken by the node that passes it on').not.toBe('');
+    await waitFor(() => stub.chatRequests.length > 0, { message: 'the owner runs it' });
+    for (let i = 0; i < 3; i++) {
+      const found = await takeCensus(nc(), createSubjects(), { sessionId: 'relayed', moduleId: 'qa', executionId });
+      expect(found).toEqual({ kind: 'running', nodeId: relay.serviceId });
+    }
+    // Answered before the nodes stop: a stop waits for the executions in flight.
+    stub.release();
+  }, 60_000);
+
+  it('finds an execution for a client whose permissions refuse it the listing of the nodes', async () => {
+    const server = await startNatsServer({
+      config: `authorization {
+        users = [
+          { user: node, password: node-secret }
+          { user: client, password: client-secret, permissions: { publish: { deny: ["$SRV.PING.tether", "$SRV.PING"] } } }
+        ]
+      }`,
+    });
+    onTestFinished(() => server.stop());
+    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const node = await Runtime.start({
+      onError: () => {},
+      llm,
+      nats: { servers: server.url, user: 'node', pass: 'node-secret' },
+    });
+    onTestFinished(() => node.stop());
+    const session = await node.session('refused');
+    await session.defineVariable('t', 'float', 0.5);
+    await session.module('qa', predict);
+    const client = await connectNats({ servers: server.url, user: 'client', pass: 'client-secret' });
+    onTestFinished(() => client.close());
+    stub.hold();
+    stub.reply(text('{"answer":"ok"}'));
+    const asked = stub.chatRequests.length;
+    const h = headers();
+    h.set('Tether-Accept-Notice', '1');
+    void client
+      .request(
+        'tether.v1.session.refused.module.qa.execute',
+        encodeJson({ inputs: { question: 'x' }, executionId: 'ex-refused' }),
+        { timeout: 20_000, headers: h },
+      )
+      .catch(() => {});
+    await waitFor(() => stub.chatRequests.length > asked, { message: 'the execution reached the model' });
+    expect(await listNodes(client, createSubjects())).toEqual([]);
+    const found = await takeCensus(client, createSubjects(), {
+      sessionId: 'refused',
+      moduleId: 'qa',
+      executionId: 'ex-refused',
+    });
+    expect(found).toEqual({ kind: 'running', nodeId: node.nodeId });
+    stub.release();
   }, 30_000);
 });
