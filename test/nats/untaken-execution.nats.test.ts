@@ -1,6 +1,6 @@
 import { connect as connectNats, headers } from 'nats';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ExecutionUnknownError, Runtime, createLanguageModel } from '../../src/index.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { ExecutionUnknownError, Runtime } from '../../src/index.js';
 import { listNodes, takeCensus } from '../../src/nats/execution-census.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import { encodeJson } from '../../src/nats/wire.js';
@@ -9,19 +9,12 @@ import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { isNotice, rawRequest } from '../support/raw-request.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
-import { OpenAIStub, text } from '../support/openai-stub.js';
+import { text, useOpenAIStub } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
-let stub: OpenAIStub;
-
-beforeAll(async () => {
-  stub = await OpenAIStub.start();
-});
-afterAll(async () => {
-  await stub?.close();
-});
+const { stub, llm: stubLlm } = useOpenAIStub();
 
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 
@@ -93,7 +86,7 @@ describe('an execution that no node took', () => {
 describe('the census of the nodes', () => {
   it('names the node that has an execution in hand, and says when no node of the prefix has one', async () => {
     const buckets = fx().buckets();
-    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const llm = stubLlm();
     const [a, b] = [await fx().node(buckets, { llm }), await fx().node(buckets, { llm })];
     // Another deployment on the same server (another subject prefix) has nothing to do with these executions.
     const other = await Runtime.start({
@@ -107,9 +100,9 @@ describe('the census of the nodes', () => {
     await session.module('qa', predict);
 
     // An execution of a known id, sent as any NATS client would, held at the model while the census is taken.
-    stub.hold();
-    stub.reply(text('{"answer":"ok"}'));
-    const asked = stub.chatRequests.length;
+    stub().hold();
+    stub().reply(text('{"answer":"ok"}'));
+    const asked = stub().chatRequests.length;
     const h = headers();
     h.set('Tether-Accept-Notice', '1');
     const running = nc().request(
@@ -117,7 +110,7 @@ describe('the census of the nodes', () => {
       encodeJson({ inputs: { question: 'x' }, executionId: 'ex-census-1' }),
       { timeout: 10_000, headers: h },
     );
-    await waitFor(() => stub.chatRequests.length > asked, { message: 'the execution reached the model' });
+    await waitFor(() => stub().chatRequests.length > asked, { message: 'the execution reached the model' });
 
     const subjects = createSubjects();
     const execution = { sessionId: 'census-1', moduleId: 'qa' };
@@ -134,14 +127,14 @@ describe('the census of the nodes', () => {
     // No node serves a prefix nobody runs: nothing to conclude.
     const noNode = await takeCensus(nc(), createSubjects('nobody-here'), { ...execution, executionId: 'ex-x' });
     expect(noNode).toEqual({ kind: 'inconclusive' });
-    stub.release();
+    stub().release();
     await running;
   }, 30_000);
 
   /** An execution `executionId` of module `qa` of session `sessionId`, held at the model, sent as any client would. */
   async function heldExecution(sessionId: string, executionId: string) {
-    stub.hold();
-    stub.reply(text('{"answer":"ok"}'));
+    stub().hold();
+    stub().reply(text('{"answer":"ok"}'));
     const received = rawRequest(
       nc(),
       `tether.v1.session.${sessionId}.module.qa.execute`,
@@ -165,7 +158,7 @@ describe('the census of the nodes', () => {
 
   it('names the node that passes an execution on, the one to watch, not the node that runs it', async () => {
     const buckets = fx().buckets();
-    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const llm = stubLlm();
     const owner = await fx().node(buckets, { llm });
     // A module with a tool of its own stays on the node that created it: the other node passes its executions on.
     const tool = { name: 'echo', description: 'Repeats its input', func: (args: unknown) => args };
@@ -176,16 +169,16 @@ describe('the census of the nodes', () => {
     let executionId = '';
     for (let i = 0; i < 30 && !executionId; i++) {
       if ((await heldExecution('relayed', `relayed-${i}`)) === relay.serviceId) executionId = `relayed-${i}`;
-      else stub.release();
+      else stub().release();
     }
     expect(executionId, 'an execution taken by the node that passes it on').not.toBe('');
-    await waitFor(() => stub.chatRequests.length > 0, { message: 'the owner runs it' });
+    await waitFor(() => stub().chatRequests.length > 0, { message: 'the owner runs it' });
     for (let i = 0; i < 3; i++) {
       const found = await takeCensus(nc(), createSubjects(), { sessionId: 'relayed', moduleId: 'qa', executionId });
       expect(found).toEqual({ kind: 'running', nodeId: relay.serviceId });
     }
     // Answered before the nodes stop: a stop waits for the executions in flight.
-    stub.release();
+    stub().release();
   }, 60_000);
 
   it('finds an execution for a client whose permissions refuse it the listing of the nodes', async () => {
@@ -198,7 +191,7 @@ describe('the census of the nodes', () => {
       }`,
     });
     onTestFinished(() => server.stop());
-    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const llm = stubLlm();
     const node = await Runtime.start({
       onError: () => {},
       llm,
@@ -210,9 +203,9 @@ describe('the census of the nodes', () => {
     await session.module('qa', predict);
     const client = await connectNats({ servers: server.url, user: 'client', pass: 'client-secret' });
     onTestFinished(() => client.close());
-    stub.hold();
-    stub.reply(text('{"answer":"ok"}'));
-    const asked = stub.chatRequests.length;
+    stub().hold();
+    stub().reply(text('{"answer":"ok"}'));
+    const asked = stub().chatRequests.length;
     const h = headers();
     h.set('Tether-Accept-Notice', '1');
     void client
@@ -222,7 +215,7 @@ describe('the census of the nodes', () => {
         { timeout: 20_000, headers: h },
       )
       .catch(() => {});
-    await waitFor(() => stub.chatRequests.length > asked, { message: 'the execution reached the model' });
+    await waitFor(() => stub().chatRequests.length > asked, { message: 'the execution reached the model' });
     expect(await listNodes(client, createSubjects())).toEqual([]);
     const found = await takeCensus(client, createSubjects(), {
       sessionId: 'refused',
@@ -230,6 +223,6 @@ describe('the census of the nodes', () => {
       executionId: 'ex-refused',
     });
     expect(found).toEqual({ kind: 'running', nodeId: node.nodeId });
-    stub.release();
+    stub().release();
   }, 30_000);
 });
