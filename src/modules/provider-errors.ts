@@ -72,7 +72,8 @@ function unavailableReason(
   if (error instanceof AxAIServiceStreamTerminatedError) return { reason: 'unreachable', message: error.message };
   if (!(error instanceof AxAIServiceNetworkError)) return undefined;
   const original = error.originalError;
-  // The answer's body outlived the request's time (answer-deadline.ts), or its stream was cut off (cut-answer-stream.ts).
+  // The answer's body outlived its request's time (answer-deadline.ts), or its stream was cut off
+  // (cut-answer-stream.ts).
   if (original instanceof AnswerTimeoutError) return { reason: 'timeout', message: original.message };
   if (original instanceof AnswerCutOffError) return { reason: 'unreachable', message: original.message };
   if (original instanceof SyntaxError) return { reason: 'malformed_response', message: original.message };

@@ -13,9 +13,9 @@
  * (`unknown`). Until a node has announced itself (its notice may be lost in the same outage, and an execution done
  * in the turn that took it sends none), the caller asks every node instead: only one that has the execution
  * answers, with its reply, or with `running` and its name, and is watched from then on as if its notice had come.
- * Given a `census`, it asks the nodes one by one instead, and not only after a reconnect: a request no node has
- * acknowledged seconds after it left is searched for (taker-search.ts), and one that no live node has is over
- * (`untaken`), rather than waited for to the end of its timeout.
+ * Given a `census` (every node at once and each by name, execution-census.ts), it takes that instead, and not only
+ * after a reconnect: a request no node has acknowledged seconds after it left is searched for (taker-search.ts), and
+ * one that no live node has is over (`untaken`), rather than waited for to the end of its timeout.
  * A request whose wait saw its connection drop and that still got no reply by its deadline (its node
  * not known, or not answering the question) ends as `unanswered`, for the caller to blame its own connection.
  *
@@ -77,8 +77,8 @@ export interface WatchedRequestOptions {
    */
   readonly askOutcome?: AskOutcome | undefined;
   /**
-   * Asks the nodes one by one what became of the request's execution (execution-census.ts): with it, a request no
-   * node acknowledged is searched for (taker-search.ts) rather than asked of every node at once after a reconnect.
+   * Asks every node, at once and one by one, what became of the request's execution (execution-census.ts): with it, a
+   * request no node acknowledged is searched for (taker-search.ts), not only asked of every node after a reconnect.
    */
   readonly census?: (() => Promise<CensusAnswer>) | undefined;
   /**
