@@ -64,6 +64,23 @@ function revisionOf(head: QueuedWrite, revisions: readonly number[] = []): numbe
   return Math.max(head.revision ?? 0, ...revisions);
 }
 
+/**
+ * The queue with the name in flight of the batch at its head, carried on name by name, decided as failed with `error`:
+ * the batch goes on with its other names.
+ */
+function withNameInFlightFailed(context: SessionMachineContext, error: SerializedError): readonly QueuedWrite[] {
+  const [head, ...rest] = context.queue;
+  const write = context.inFlight?.writes[0];
+  if (!head || !write || !isNameByName(head.request)) return context.queue;
+  const name = write.key.slice(context.sessionId.length + 1);
+  return [{ ...head, request: decide(head.request, name, failedOutcome(error)) }, ...rest];
+}
+
+/** Whether the store refused a write's value (`store.failed` with `validation_failed`): it wrote nothing of it. */
+function refusedByStore(event: SessionMachineEvent): boolean {
+  return event.type === 'store.failed' && event.error.code === 'validation_failed';
+}
+
 /** `current`, or the highest revision among `changes` when that is higher. */
 export function highestRevision(current: number, changes: readonly { readonly revision: number }[]): number {
   let highest = current;
@@ -173,25 +190,13 @@ export const sessionMachine = setup({
     }),
     /** Name by name, the store refused the name in flight (over its size limit): it alone is answered so. */
     refuseName: assign({
-      queue: ({ context, event }) => {
-        const [head, ...rest] = context.queue;
-        const write = context.inFlight?.writes[0];
-        if (!head || !write || !isNameByName(head.request) || event.type !== 'store.failed') return context.queue;
-        const name = write.key.slice(context.sessionId.length + 1);
-        return [{ ...head, request: decide(head.request, name, failedOutcome(event.error)) }, ...rest];
-      },
+      queue: ({ context, event }) =>
+        event.type === 'store.failed' ? withNameInFlightFailed(context, event.error) : context.queue,
       attempts: 0,
     }),
     /** Name by name, the name in flight lost every race: it alone is answered with the conflict, the batch goes on. */
     giveUpName: assign({
-      queue: ({ context, event }) => {
-        const [head, ...rest] = context.queue;
-        const write = context.inFlight?.writes[0];
-        if (!head || !write || !isNameByName(head.request)) return context.queue;
-        const error = contentionOf(context, event);
-        const name = write.key.slice(context.sessionId.length + 1);
-        return [{ ...head, request: decide(head.request, name, failedOutcome(error)) }, ...rest];
-      },
+      queue: ({ context, event }) => withNameInFlightFailed(context, contentionOf(context, event)),
       attempts: 0,
     }),
     rejectQueued: enqueueActions(
@@ -246,16 +251,10 @@ export const sessionMachine = setup({
      * refused.
      */
     storeRefusedBatch: ({ context, event }) =>
-      event.type === 'store.failed' &&
-      event.error.code === 'validation_failed' &&
-      context.queue[0] !== undefined &&
-      mayGoNameByName(context.queue[0].request),
+      refusedByStore(event) && context.queue[0] !== undefined && mayGoNameByName(context.queue[0].request),
     /** Name by name, the store refused the value of the name in flight. */
     storeRefusedName: ({ context, event }) =>
-      event.type === 'store.failed' &&
-      event.error.code === 'validation_failed' &&
-      context.queue[0] !== undefined &&
-      isNameByName(context.queue[0].request),
+      refusedByStore(event) && context.queue[0] !== undefined && isNameByName(context.queue[0].request),
     /** Whether the session is still idle for its TTL when the expiry arrives (src provides the clock). */
     idleExpired: () => true,
   },

@@ -103,6 +103,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       details: { provider: profile.id },
     });
   }
+  const timeoutMs = config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   const args = {
     name: profile.id,
     // Keyless local servers (ollama, vllm) still get a harmless placeholder: some Ax providers insist on one.
@@ -111,9 +112,9 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     ...(config.model ? { config: { model: config.model } } : {}),
     options: {
       retry: { maxRetries: config.httpRetries ?? 0 },
-      timeout: config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
+      timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
-      fetch: fetchRefusingCutStreams(fetchWithAnswerDeadline(config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS)),
+      fetch: fetchRefusingCutStreams(fetchWithAnswerDeadline(timeoutMs)),
     },
   };
   let service: AxAIService;

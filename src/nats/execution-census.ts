@@ -22,7 +22,7 @@ import { Empty, RequestStrategy, type NatsConnection } from 'nats';
 import { askExecutionOutcome, type OutcomeAnswer } from './lost-reply-recovery.js';
 import { NODE_PING_TIMEOUT_MS } from './node-watch.js';
 import { ALL_NODES, type TetherSubjects } from './subjects.js';
-import { SERVICE_NAME } from './wire.js';
+import { NODE_ID, SERVICE_NAME } from './wire.js';
 
 /** What one census found. */
 export type CensusAnswer =
@@ -32,9 +32,6 @@ export type CensusAnswer =
   | { readonly kind: 'nobody'; readonly nodes: readonly string[] }
   /** No node was listed, or one listed gave no answer (or an error): nothing can be concluded. */
   | { readonly kind: 'inconclusive' };
-
-/** Micro instance ids are NUIDs; anything else in a ping answer is not used as a subject token. */
-const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The service ids of the nodes serving `subjects`' prefix that answer a ping now; none when no node answers, or the
@@ -70,7 +67,7 @@ function pingAnswer(data: Uint8Array): { id?: unknown; metadata?: { prefix?: unk
   }
 }
 
-/** Asks every node listed now, each on its own outcome subject, what became of `executionId`. */
+/** Asks every node at once and each node listed now on its own outcome subject what became of `executionId`. */
 export async function takeCensus(
   connection: NatsConnection,
   subjects: TetherSubjects,

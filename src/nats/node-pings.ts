@@ -7,7 +7,7 @@
  * @module
  */
 import { Empty, ErrorCode, type NatsConnection, type NatsError } from 'nats';
-import { SERVICE_NAME } from './wire.js';
+import { NODE_ID, SERVICE_NAME } from './wire.js';
 
 /**
  * How long a node may take to answer a ping: short, as it bounds a `module list` whose claims name a stalled node
@@ -26,9 +26,6 @@ export interface NodePings {
   /** Pings each of `nodeIds` once, all together; resolves within {@link NODE_PING_WAIT_MS} to how each answered. */
   ping(nodeIds: Iterable<string>): Promise<ReadonlyMap<string, NodeAnswer>>;
 }
-
-/** Micro instance ids are NUIDs: anything else (a claim's field is whatever was written) names no node. */
-const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Node pings on `connection`.

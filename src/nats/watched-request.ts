@@ -32,7 +32,7 @@ import { watchNode } from './node-watch.js';
 import type { InboxSlot, ReplyInbox } from './reply-inbox.js';
 import { droppedDuring, waitStart } from './request-failure.js';
 import { searchForTaker } from './taker-search.js';
-import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, ANSWER_WITHIN_HEADER } from './wire.js';
+import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, ANSWER_WITHIN_HEADER, NODE_ID } from './wire.js';
 import { DEADLINE_HEADER, deadlineHeader } from './request-deadline.js';
 
 // The watch's figures moved to node-watch.ts; they stay importable from here, where they were first.
@@ -96,9 +96,6 @@ export const LATE_ANSWER_MARGIN_MS = 2000;
 
 /** The longest a timer waits. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Micro instance ids are NUIDs; anything else in a notice is not used as a subject token. */
-const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Publishes `data` to `subject` with a reply subject of `inbox` and waits for the reply, watching the node that

@@ -82,6 +82,12 @@ export const ANSWER_WITHIN_HEADER = 'Tether-Answer-Within';
 /** The micro service every node registers (`$SRV.PING.tether`, `nats micro ls`). */
 export const SERVICE_NAME = 'tether';
 
+/**
+ * What a node's id (its instance of the micro service) looks like: a NUID. Anything else, in a notice, a ping answer
+ * or a module's claim, names no node and is never used as a subject token.
+ */
+export const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** The micro protocol's error description header: `<code>: <message>` on one line. */
 export const ERROR_HEADER = 'Nats-Service-Error';
 /** The micro protocol's error status header: an HTTP-like number ({@link statusOf}). */
