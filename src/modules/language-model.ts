@@ -11,6 +11,7 @@ import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
 import { fetchRefusingCutStreams } from './cut-answer-stream.js';
+import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
 import { reportingErrorBodies } from './provider-errors.js';
 
@@ -114,7 +115,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       retry: { maxRetries: config.httpRetries ?? 0 },
       timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
-      fetch: fetchRefusingCutStreams(fetchWithAnswerDeadline(timeoutMs)),
+      fetch: fetchNotingRefusals(fetchRefusingCutStreams(fetchWithAnswerDeadline(timeoutMs))),
     },
   };
   let service: AxAIService;

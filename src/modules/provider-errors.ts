@@ -19,6 +19,7 @@ import {
 } from '@ax-llm/ax';
 import { AnswerTimeoutError } from './answer-deadline.js';
 import { AnswerCutOffError } from './cut-answer-stream.js';
+import { takeRefusalStatus } from './refusal-status.js';
 import {
   BridgeError,
   InternalError,
@@ -188,8 +189,10 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
     (e): e is AxAIServiceAuthenticationError => e instanceof AxAIServiceAuthenticationError,
   );
   if (auth) {
-    // Ax folds 401 and 403 into one error class without the status code; 401 is the one providers use for keys.
-    return new ProviderError(provider, 401, providerMessageOf(auth.responseBody, 'authentication failed'), {
+    // Ax folds 401 and 403 into one error class without the status code, which our fetch noted (refusal-status.ts);
+    // a model of the user's own making has no such note, and 401 is the status providers use for keys.
+    const status = takeRefusalStatus(auth.requestBody) ?? 401;
+    return new ProviderError(provider, status, providerMessageOf(auth.responseBody, 'authentication failed'), {
       cause: error,
     });
   }

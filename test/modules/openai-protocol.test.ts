@@ -225,6 +225,19 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(stub.chatRequests).toHaveLength(1);
   });
 
+  it('surfaces HTTP 403 with its own status, not as 401 (Ax folds both into one error without the status)', async () => {
+    const module = new VariableAwarePredict(SIGNATURE, { session, llm });
+    stub.reply(httpError(403, 'Project does not have access to model gpt-4.1-mini.'));
+    const forbidden = await module.forward({ question: 'q' }).catch((e: unknown) => e);
+    expect(forbidden).toBeInstanceOf(ProviderError);
+    expect(forbidden).toMatchObject({ status: 403 });
+    expect((forbidden as ProviderError).message).toContain('does not have access');
+    // The same request refused with 401 next: each refusal is reported with the status that came with it.
+    stub.reply(httpError(401, 'Incorrect API key provided: sk-test.'));
+    await expect(module.forward({ question: 'q' })).rejects.toMatchObject({ status: 401 });
+    expect(stub.chatRequests).toHaveLength(2);
+  });
+
   it('sends the instructions attribute as the system prompt, per execution', async () => {
     const module = new VariableAwarePredict(SIGNATURE, {
       session,

@@ -1,0 +1,54 @@
+/**
+ * The HTTP status of a provider's refusal of a request's credentials. Ax turns both 401 (no valid key) and 403 (a
+ * key without the right to this model or project) into one `AxAIServiceAuthenticationError`, which keeps the request's
+ * body but not the status. The `fetch` given to Ax notes the status of each such answer under a digest of the body it
+ * answered, so provider-errors.ts can report the status the provider sent.
+ *
+ * Bounded: the newest {@link MAX_NOTED} refusals are kept, and each is forgotten once read. A refusal seen by a model
+ * that is not ours (an `AxAI` a user built) was never noted, and is reported as 401.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+
+/** How many refusals are remembered at most; more come only from refusals nobody turned into an error. */
+const MAX_NOTED = 64;
+
+/** Status by digest of the refused request's body, oldest first. */
+const noted = new Map<string, number>();
+
+/** A digest, so that a long prompt is not kept for as long as its refusal is. */
+function digest(body: string): string {
+  return createHash('sha256').update(body).digest('base64');
+}
+
+/** `fetch`, noting the status of every 401 and 403 answer under its request's body. */
+export function fetchNotingRefusals(fetch: typeof globalThis.fetch = globalThis.fetch) {
+  return async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<Response> => {
+    const response = await fetch(input, init);
+    if ((response.status === 401 || response.status === 403) && typeof init?.body === 'string') {
+      const key = digest(init.body);
+      noted.delete(key);
+      noted.set(key, response.status);
+      if (noted.size > MAX_NOTED) noted.delete(noted.keys().next().value as string);
+    }
+    return response;
+  };
+}
+
+/**
+ * The status noted for the refusal of the request whose body Ax kept as `requestBody` (it sent that object as JSON),
+ * forgotten once read; `undefined` when none was noted.
+ */
+export function takeRefusalStatus(requestBody: unknown): number | undefined {
+  let body: string | undefined;
+  try {
+    body = JSON.stringify(requestBody);
+  } catch {
+    return undefined;
+  }
+  if (body === undefined) return undefined;
+  const key = digest(body);
+  const status = noted.get(key);
+  noted.delete(key);
+  return status;
+}
