@@ -592,9 +592,14 @@ describe('cli', () => {
       `s: must be a string, got 123 (typed '123', read as JSON; to store it as text, quote it: '"123"')`,
     );
     expect((withTypedValue(number, 'true', true) as Error).message).toMatch(/quote it: '"true"'\)$/);
+    // Text that quoting would change (a `"` or `\` is read as JSON escapes, a `'` ends the shell's quotes): --text.
+    const object = new ValidationError('s: must be a string, got an object', { details: { constraint: 'type' } });
+    for (const typed of ['{"a":1}', '["a\\\\b"]', `{"it's":1}`])
+      expect((withTypedValue(object, typed, JSON.parse(typed)) as Error).message).toBe(
+        `s: must be a string, got an object (typed '${typed}', read as JSON; to store it as text, give --text)`,
+      );
     // A value read from stdin, or too long to repeat (a file), is not repeated: the line stays one short line.
     const document = JSON.stringify({ text: 'x'.repeat(200) });
-    const object = new ValidationError('s: must be a string, got an object', { details: { constraint: 'type' } });
     for (const piped of [true, false])
       expect((withTypedValue(object, document, JSON.parse(document), piped) as Error).message).toBe(
         `s: must be a string, got an object (read ${piped ? 'from stdin ' : ''}as JSON; to store it as text, give --text)`,

@@ -128,7 +128,10 @@ export function withTypedValue(error: unknown, text: string, value: unknown, pip
   const notString = error.details.constraint === 'type' && /must be a string/.test(error.message);
   if (!notString && jsonLine(value) === text.trim()) return error;
   const echoed = !piped && text.length <= MAX_ECHOED;
-  const how = echoed ? `quote it: '"${text}"'` : 'give --text';
+  // Quoting gives back the text only when it needs no escape in JSON (a `"` or a backslash would change it) nor in
+  // the shell's single quotes (a `'`); any other text is stored as it is with --text.
+  const quotable = JSON.stringify(text) === `"${text}"` && !text.includes("'");
+  const how = echoed && quotable ? `quote it: '"${text}"'` : 'give --text';
   const hint = notString ? `; to store it as text, ${how}` : '';
   const read = piped ? 'read from stdin as JSON' : echoed ? `typed '${text}', read as JSON` : 'read as JSON';
   return new ValidationError(`${error.message} (${read}${hint})`, {
