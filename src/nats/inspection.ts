@@ -90,7 +90,7 @@ function withoutLargeFields(value: unknown, levels = 2): unknown {
 function plainContext(context: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(context))
-    out[key] = value instanceof Map ? Object.fromEntries(value) : value;
+    out[key] = value instanceof Map ? Object.freeze(Object.fromEntries(value)) : value;
   return out;
 }
 
