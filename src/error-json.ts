@@ -41,6 +41,7 @@ import {
   type NatsConnectionStatus,
   type SerializedError,
 } from './errors.js';
+import { messageOf, printable } from './printable.js';
 
 /** Puts the sender's message on an error rebuilt on the receiving side. */
 function withMessage<E extends BridgeError>(error: E, message: string): E {
@@ -52,7 +53,7 @@ const CONNECTION_STATUSES = ['unreachable', 'disconnected', 'reconnected', 'clos
 
 type ErrorFactory = (message: string, details: Record<string, unknown>) => BridgeError;
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : String(v ?? ''));
+const str = (v: unknown): string => (typeof v === 'string' ? v : printable(v ?? ''));
 const optStr = (v: unknown): string | undefined => (v === undefined ? undefined : str(v));
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 /** `v` when it is one of `allowed`, else `fallback`: a sender of another version may name a kind this one lacks. */
@@ -200,6 +201,6 @@ function describe(value: unknown): string {
 /** The wire form of any thrown value; non-Tether errors become `internal_error`. */
 export function errorToJSON(error: unknown): SerializedError {
   if (error instanceof BridgeError) return error.toJSON();
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return { code: 'internal_error', message, details: {} };
 }

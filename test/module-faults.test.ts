@@ -59,6 +59,31 @@ describe('module faults', () => {
     expect(stub!.chatRequests).toHaveLength(0);
   });
 
+  it('aborts with a reason String() cannot convert, before and during the execution, as with any other', async () => {
+    runtime = await slowRuntime(300);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    const early = new AbortController();
+    early.abort(Object.create(null));
+    await expect(qa.execute({ question: 'never' }, { signal: early.signal })).rejects.toThrow(
+      /was aborted: \[object Object\]$/,
+    );
+    // Aborted while it runs: the abort listener builds its message inside an EventTarget, whose throw would have
+    // been uncaught (ending the process) and left the execution running to its completion.
+    const late = new AbortController();
+    const running = qa.execute({ question: 'slow' }, { signal: late.signal });
+    await waitFor(() => stub!.chatRequests.length === 1);
+    late.abort(
+      Object.assign(Object.create(null) as object, {
+        toString() {
+          throw new Error('no text');
+        },
+      }),
+    );
+    await expect(running).rejects.toBeInstanceOf(ExecutionAbortedError);
+    await waitFor(async () => (await qa.describe()).failed === 1);
+    expect(await qa.describe()).toMatchObject({ completed: 0, failed: 1 });
+  });
+
   it('waits for ever with an Infinity timeout, and refuses a timeout Node cannot count', async () => {
     runtime = await slowRuntime(100, Number.POSITIVE_INFINITY);
     const qa = await (await runtime.session('s')).module('qa', SPEC);

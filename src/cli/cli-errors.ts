@@ -5,6 +5,7 @@
  * @module
  */
 import { BridgeError, NatsConnectionError, NoProcError } from '../errors.js';
+import { messageOf } from '../printable.js';
 
 /** Exit codes a script can rely on. */
 export const EXIT = {
@@ -78,7 +79,7 @@ export class ToolsFileError extends Error {
     options: { readonly cause?: unknown } = {},
   ) {
     const cause = options.cause;
-    super(`--tools ${file} failed to load: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`--tools ${file} failed to load: ${messageOf(cause)}`, { cause });
     this.name = 'ToolsFileError';
   }
 }
@@ -109,7 +110,7 @@ export function exitCodeOf(error: unknown): number {
 /** `tether: <code>: <message>` on one line, whatever the error. */
 export function errorLine(error: unknown): string {
   let code = 'internal_error';
-  let message = error instanceof Error ? error.message : String(error);
+  let message = messageOf(error);
   if (
     error instanceof BridgeError ||
     error instanceof UnreachableError ||

@@ -6,6 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './cli-errors.js';
 import { closestName } from './closest-name.js';
+import { messageOf } from '../printable.js';
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -130,7 +131,7 @@ function parseErrorMessage(
   names: readonly string[],
   mayStartWithDash: boolean,
 ): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = messageOf(error);
   const first = text.split(/\n|\. To specify/)[0] ?? text;
   const unknown = /^Unknown option '--([^'=]+)/.exec(first)?.[1];
   const meant = unknown === undefined ? undefined : closestName(unknown, names);

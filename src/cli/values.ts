@@ -8,6 +8,7 @@ import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { UsageError } from './cli-errors.js';
 import type { CliIo } from './command.js';
 import { jsonLine } from './output.js';
+import { messageOf } from '../printable.js';
 
 /** The value argument that stands for stdin, as `-` does for `cat` and `kubectl -f`. */
 const STDIN_VALUE = '-';
@@ -83,7 +84,7 @@ export function parseValue(text: string, type: string, command: readonly string[
     if (TEXT_TYPES.has(type)) return text;
     if (LEADING_DOT_NUMBER.test(text)) return Number(text);
     if (!opensLikeJson(text)) return text;
-    const why = error instanceof Error ? error.message : String(error);
+    const why = messageOf(error);
     throw new UsageError(
       `the value for ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} variable is not valid JSON: ${why} (quote it to store it as a string: '"..."')`,
       command,
@@ -146,10 +147,7 @@ export function parseJsonOption(text: string, what: string, command: readonly st
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new UsageError(
-      `${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-      command,
-    );
+    throw new UsageError(`${what} is not valid JSON: ${messageOf(error)}`, command);
   }
 }
 

@@ -34,6 +34,7 @@ import { toTetherError } from './provider-errors.js';
 import { pickByMajority } from './pick-by-majority.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
 import { adviceService } from './advice-service.js';
+import { messageOf } from '../printable.js';
 
 // In its own file now; re-exported so this module's exports stay as they were.
 export { pickByMajority } from './pick-by-majority.js';
@@ -87,7 +88,7 @@ function parseSignature(signature: string): Sig {
   try {
     return AxSignature.from(signature);
   } catch (cause) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = messageOf(cause);
     throw new ValidationError(`invalid signature '${signature}': ${why}`, { cause, details: { field: 'signature' } });
   }
 }
@@ -123,7 +124,7 @@ export class AxProgramRunner {
         sig = sig.prependOutputField(REASONING, asField(f.string('Think step by step before answering')));
       }
     } catch (cause) {
-      const why = cause instanceof Error ? cause.message : String(cause);
+      const why = messageOf(cause);
       throw new ValidationError(`signature '${signature}' cannot take the ${kind} fields: ${why}`, {
         cause,
         details: { field: 'signature' },

@@ -8,6 +8,7 @@ import { BridgeError, SessionError, ValidationError, VariableNotFoundError } fro
 import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
 import { setByName } from '../variables/names.js';
 import { type SyncErrorHandler, checkAttributeValue } from './module-types.js';
+import { messageOf, printable } from '../printable.js';
 
 /** Called once per changed attribute with its old and new value. May be async; a throw is reported, not fatal. */
 export type SyncCallback = (attribute: string, oldValue: unknown, newValue: unknown) => unknown;
@@ -187,7 +188,7 @@ export class BindingState {
    * handler if there is one, else as a process warning; never silently.
    */
   report(error: unknown, moduleType: string, applied = false): void {
-    const err = error instanceof Error ? error : new Error(String(error));
+    const err = error instanceof Error ? error : new Error(printable(error));
     if (this.onSyncError) {
       try {
         this.onSyncError(err, { moduleType, sessionId: this.#sessionId });
@@ -334,7 +335,7 @@ export class BindingState {
           this.onCallbackError(error, attribute);
           continue;
         }
-        const why = error instanceof Error ? error.message : String(error);
+        const why = messageOf(error);
         const failure = new Error(`the callback of '${attribute}' failed: ${why}`, { cause: error });
         this.report(failure, moduleType, true);
       }

@@ -17,6 +17,7 @@ import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
 import { callUserCallback } from '../runtime/user-callback.js';
+import { printable } from '../printable.js';
 
 /** Options of {@link ModuleHandle.execute}. */
 export interface ExecuteOptions {
@@ -209,7 +210,7 @@ export class ModuleHandle {
     if (invalid instanceof Promise) invalid = await invalid;
     if (invalid) throw invalid;
     const executionId = randomUUID();
-    const reason = (): string => String(signal?.reason ?? 'aborted');
+    const reason = (): string => printable(signal?.reason ?? 'aborted');
     if (signal?.aborted)
       throw new ExecutionAbortedError(this.moduleId, executionId, {
         cause: signal.reason,

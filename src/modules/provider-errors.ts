@@ -30,6 +30,7 @@ import {
   type ModelAnswerProblem,
   type ProviderUnavailableReason,
 } from '../errors.js';
+import { messageOf, printable } from '../printable.js';
 
 /** Ax wraps the transport error in AxGenerateError (sometimes twice); the HTTP failure is down the cause chain. */
 function findInChain<T>(error: unknown, match: (e: unknown) => e is T): T | undefined {
@@ -154,7 +155,7 @@ export function reportingErrorBodies(service: AxAIService, provider: string): vo
   service.chat = (request, options) =>
     chat(request, options).catch((thrown: unknown) => {
       if (thrown instanceof Error) throw thrown;
-      const said = providerMessageOf({ error: thrown }, JSON.stringify(thrown) ?? String(thrown));
+      const said = providerMessageOf({ error: thrown }, JSON.stringify(thrown) ?? printable(thrown));
       throw new ProviderUnavailableError(provider, 'malformed_response', said.slice(0, 500));
     });
 }
@@ -167,7 +168,7 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   if (abortSignal?.aborted) {
     const reason: unknown = abortSignal.reason;
     if (reason instanceof Error) return reason;
-    return new InternalError(`execution aborted: ${String(reason)}`, { cause: error });
+    return new InternalError(`execution aborted: ${printable(reason)}`, { cause: error });
   }
   // BestOfN and Refine keep each candidate's failure in the attempts of their error, not in its cause: the last one
   // says what went wrong (a provider's refusal, most often), where "no successful candidates" says nothing.
@@ -207,7 +208,7 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   if (tether) return tether;
   const unusable = unusableAnswer(error);
   if (unusable) return new ModelAnswerError(provider, unusable.reason, unusable.problem, { cause: error });
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   // `provider` in details tells namingModule that this failure is the program's, which it then names.
   return new InternalError(`LLM program failed: ${message.split('\n')[0] ?? message}`, {
     cause: error,
@@ -259,7 +260,7 @@ export function namingModule(error: unknown, moduleId: string): unknown {
  */
 export function toolFailure(tool: string, error: unknown, signal: AbortSignal | undefined): unknown {
   if (error instanceof AxFunctionError || signal?.aborted) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const details = error instanceof BridgeError ? { toolErrorCode: error.code } : {};
   return new ToolFailedError(tool, message, { cause: error, details });
 }

@@ -12,6 +12,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.js';
 import { compileJsonSchema } from './json-schema-compiler.js';
 import type { ModuleTool } from './module-types.js';
+import { messageOf } from '../printable.js';
 
 /** What a tool with no `parameters` takes: an object of anything, as Tether has always told Ax. */
 export const NO_PARAMETERS = { type: 'object', properties: {} } as const;
@@ -30,7 +31,7 @@ function checkOf(tool: ModuleTool): ValidateFunction {
   try {
     check = compileJsonSchema(tool.parameters ?? NO_PARAMETERS);
   } catch (cause) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = messageOf(cause);
     throw new ValidationError(`tool '${tool.name}': parameters is not a valid JSON Schema: ${why}`, {
       cause,
       details: { tool: tool.name, field: 'parameters' },

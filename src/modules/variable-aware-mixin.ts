@@ -35,6 +35,7 @@ import {
   ReAct,
   Refine,
 } from './programs.js';
+import { printable } from '../printable.js';
 
 export type { SyncCallback, SyncChanges } from './binding-state.js';
 
@@ -223,7 +224,7 @@ function reportRefused(
   state.report(error, module.moduleType);
   if (!refused) return;
   try {
-    refused(error instanceof Error ? error : new Error(String(error)));
+    refused(error instanceof Error ? error : new Error(printable(error)));
   } catch (listenerError) {
     process.emitWarning(`onSyncFailed listener threw: ${String(listenerError)}`, { type: 'TetherSyncWarning' });
   }

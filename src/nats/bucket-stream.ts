@@ -8,6 +8,7 @@ import type { JetStreamManager, KvEntry, NatsConnection, StoredMsg } from 'nats'
 import { InternalError } from '../errors.js';
 import { kvStream } from './kv-bucket.js';
 import { StoredKvEntry } from './stored-kv-entry.js';
+import { messageOf } from '../printable.js';
 
 /** Whether a JetStream API error says the message asked for is not there. */
 const missing = (error: unknown): boolean => {
@@ -24,7 +25,7 @@ export async function bucketLastRevision(connection: NatsConnection, bucket: str
     const info = await manager.streams.info(kvStream(bucket));
     return info.state.last_seq;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     throw new InternalError(`cannot read the last revision of bucket '${bucket}': ${message}`, {
       cause: error,
       details: { bucket },

@@ -51,6 +51,7 @@ import { openKvChangeWatch, type ChangeListener, type KvChangeWatchDeps } from '
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec, type StoreCodec } from './store-codec.js';
 import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
+import { messageOf } from '../printable.js';
 
 /** Options of {@link createKvStore}. */
 export interface KvStoreOptions<V> {
@@ -173,7 +174,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       data = codec.encode(value);
     } catch (error) {
       if (error instanceof ValidationError) throw error;
-      throw unstorable(key, error instanceof Error ? error.message : String(error), error);
+      throw unstorable(key, messageOf(error), error);
     }
     if (data.length === 0) throw unstorable(key, 'JSON has no form for it');
     if (isMarked(data)) throw unstorable(key, `its first field is '~tc', which marks the writes of a commit`);
@@ -205,7 +206,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     try {
       return codec.decode(withoutMark(data), key);
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
+      const why = messageOf(error);
       throw new InternalError(`store key '${key}' holds a value that cannot be read: ${why}`, {
         cause: error,
         details: { key },

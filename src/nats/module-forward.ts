@@ -58,6 +58,7 @@ import {
   MIN_REVISION_HEADER,
   encodeJson,
 } from './wire.js';
+import { messageOf } from '../printable.js';
 
 /**
  * How much longer than the execution's own timeout the relaying node waits: the owner's `call_timeout` comes back
@@ -221,7 +222,7 @@ export function createModuleForward(
       const details = { sessionId, moduleId, subject, natsCode: code ?? null };
       if (code === ErrorCode.MaxPayloadExceeded)
         throw new ValidationError(`${what}: the request exceeds the server's max_payload`, { cause: error, details });
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       throw new InternalError(`${what} failed: ${message}`, { cause: error, details });
     }
     if (outcome.kind === 'lost') throw failures.lost(outcome.nodeId);

@@ -7,6 +7,7 @@
  * @module
  */
 import { BridgeError, InternalError, StoreUnavailableError } from '../errors.js';
+import { messageOf } from '../printable.js';
 
 /** Why a bucket operation failed with the connection gone, by nats.js error code. */
 const CONNECTION_GONE: Readonly<Record<string, string>> = {
@@ -55,6 +56,6 @@ export function specsFailure(error: unknown, bucket: string, operation: string, 
       details: ids,
     });
   }
-  const message = cause instanceof Error ? cause.message : String(cause);
+  const message = messageOf(cause);
   return new InternalError(`module specs ${what} failed: ${message}`, { cause, details: { operation, key, ...ids } });
 }

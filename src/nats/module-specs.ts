@@ -31,6 +31,7 @@ import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './rev
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { MIN_MODULES_REVISION_HEADER } from './wire.js';
 import { WatchOutage } from './watch-outage.js';
+import { messageOf } from '../printable.js';
 
 /** Options of {@link openModuleSpecs}. */
 export interface ModuleSpecsOptions {
@@ -136,7 +137,7 @@ export async function openModuleSpecs(
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
   const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) => {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return new InternalError(`module specs open of '${bucket}' failed: ${message}`, {
       cause: error,
       details: { operation: 'open', key: bucket },

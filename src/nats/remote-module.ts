@@ -32,6 +32,7 @@ import type { SessionHandleScope } from './session-handle-scope.js';
 import { isExactJson } from './tagged-values.js';
 import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
 import { callUserCallback } from '../runtime/user-callback.js';
+import { printable } from '../printable.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {
@@ -456,5 +457,5 @@ export class RemoteModuleHandle {
 
 /** The reason an aborted execution is cancelled with: the signal's, as the embedded handle words it. */
 function abortReason(signal: AbortSignal | undefined): string {
-  return String(signal?.reason ?? 'aborted');
+  return printable(signal?.reason ?? 'aborted');
 }

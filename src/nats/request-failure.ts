@@ -23,6 +23,7 @@ import {
 import type { ConnectionLink } from './connection-link.js';
 import { MODULE_READS, VARIABLE_READS } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
+import { messageOf } from '../printable.js';
 
 /** The connection's state as a request started waiting, to tell whether it dropped during the wait. */
 export interface WaitStart {
@@ -207,7 +208,7 @@ export function requestFailure(
       details: { constraint: 'maxPayload' },
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return new InternalError(`request to '${subject}' failed: ${message}`, {
     cause: error,
     details: { subject, natsCode: code ?? null },

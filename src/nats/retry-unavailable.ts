@@ -20,6 +20,7 @@
  */
 import { NatsError, type JetStreamManager } from 'nats';
 import { InternalError, StoreUnavailableError, ValidationError, type StoreUnavailableOutcome } from '../errors.js';
+import { messageOf } from '../printable.js';
 
 /** How long a store operation waits for its bucket's stream to answer again, by default. */
 export const DEFAULT_UNAVAILABLE_RETRY_MS = 15_000;
@@ -154,6 +155,6 @@ export async function retryRead<T>(
 
 /** An `InternalError` saying what failed (`what`, e.g. "compacting session 's1' in bucket 'b'"), around its cause. */
 export function failedAt(what: string, error: unknown, details: Record<string, unknown>): InternalError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return new InternalError(`${what} failed: ${message}`, { cause: error, details });
 }

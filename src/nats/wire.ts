@@ -21,6 +21,7 @@ import { fittedError } from './error-fit.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import { deepFreeze, freezeParsedJson } from '../variables/json-value.js';
 import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
+import { messageOf } from '../printable.js';
 
 // Reading a request's fields lives apart; re-exported so code that reads them from `wire.js` keeps working.
 export * from './request-fields.js';
@@ -126,12 +127,9 @@ export function decodeRequest(data: Uint8Array, maxBytes: number): RequestBody {
     parsed = JSON.parse(decoder.decode(data));
   } catch (error) {
     // SyntaxError for bad JSON, TypeError for bad UTF-8, RangeError for absurd nesting: all the sender's fault.
-    throw new ValidationError(
-      `payload is not valid UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        details: { constraint: 'json' },
-      },
-    );
+    throw new ValidationError(`payload is not valid UTF-8 JSON: ${messageOf(error)}`, {
+      details: { constraint: 'json' },
+    });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ValidationError('payload must be a JSON object', { details: { constraint: 'json' } });

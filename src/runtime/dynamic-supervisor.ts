@@ -91,7 +91,12 @@ export class DynamicSupervisor extends SupervisorBase {
   terminateChild(ref: ProcessRef): Promise<void> {
     // Only a ref can be a child: `undefined` (a `whereis` that found nothing) would match a child being restarted.
     const child = isRef(ref) ? [...this.#children].find((candidate) => candidate.ref === ref) : undefined;
-    if (!child) return Promise.reject(new NoProcError(labelOf(ref)));
+    if (!child) {
+      const error = new NoProcError(labelOf(ref));
+      // Alive, but another's (OTP answers `not_found`): "no process is alive" would be false.
+      if (isRef(ref) && ref.alive) error.message = `process '${labelOf(ref)}' is not a child of this supervisor`;
+      return Promise.reject(error);
+    }
     this.#children.delete(child);
     return this.#terminate(child);
   }

@@ -1,3 +1,4 @@
+import { messageOf, printable } from '../printable.js';
 /**
  * Why a process exited, mirroring Elixir's exit reasons, and the rules that read them: which reasons travel
  * along links, which ones make a `transient` child restart, and how a reason reads in an error message.
@@ -62,8 +63,8 @@ export function formatExitReason(reason: ExitReason): string {
   if (typeof reason === 'string') return reason;
   if ('error' in reason) {
     const { error } = reason;
-    return `crash: ${error instanceof Error ? error.message : String(error)}`;
+    return `crash: ${messageOf(error)}`;
   }
   if ('linked' in reason) return `linked ${reason.linked} exited: ${formatExitReason(reason.reason)}`;
-  return `shutdown: ${String(reason.shutdown)}`;
+  return `shutdown: ${printable(reason.shutdown)}`;
 }

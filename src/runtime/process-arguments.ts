@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import { assertOptionKeys } from './option-keys.js';
 import { CALL_KEYS, MAX_TIMEOUT_MS } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
+import { printable } from '../printable.js';
 
 /**
  * Whether `value` is a process handle. By shape, as `#resolve` then checks it against the live processes: anything
@@ -20,7 +21,7 @@ export function isRef(value: unknown): value is ProcessRef {
 /** How a target is named in an error: its registered name, else its id; a value that is neither, as it prints. */
 export function labelOf(target: unknown): string {
   if (typeof target === 'string') return target;
-  return isRef(target) ? (target.name ?? target.id) : String(target);
+  return isRef(target) ? (target.name ?? target.id) : printable(target);
 }
 
 /** The registered name of a target, if it has one. */
@@ -152,5 +153,5 @@ function shown(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
+  return printable(value);
 }

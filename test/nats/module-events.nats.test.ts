@@ -193,6 +193,10 @@ describe('module events', () => {
     await expect(
       qa.execute({ question: 'aborted before sending' }, { signal: AbortSignal.abort('not now') }),
     ).rejects.toMatchObject({ code: 'execution_aborted', details: { reason: 'not now' } });
+    // A reason String() cannot convert is told as its tag, as the embedded handle tells it.
+    await expect(
+      qa.execute({ question: 'aborted before sending' }, { signal: AbortSignal.abort(Object.create(null)) }),
+    ).rejects.toMatchObject({ code: 'execution_aborted', details: { reason: '[object Object]' } });
     stub.delayMs = 0;
     expect((await qa.execute({ question: 'still serving' })).output.answer).toBe('slow');
   });

@@ -66,7 +66,10 @@ describe('DynamicSupervisor', () => {
     const runtime = createRuntime();
     const sup = DynamicSupervisor.start(runtime);
     const stranger = runtime.spawn(counterMachine);
-    await expect(sup.terminateChild(stranger)).rejects.toThrow(NoProcError);
+    const refused = await sup.terminateChild(stranger).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(NoProcError);
+    // Alive, and said so: the stranger is not this supervisor's child.
+    expect((refused as NoProcError).message).toBe(`process '${stranger.id}' is not a child of this supervisor`);
     expect(stranger.alive).toBe(true);
   });
 

@@ -1,0 +1,28 @@
+/**
+ * Any value as text for a message, without throwing. `String(value)` throws for some values a user can hand over
+ * (an object without a prototype, one whose `toString` throws, a revoked proxy), and the messages built from them are
+ * built on error paths, where a throw skips the rest of the handling: a crash reason that cannot be printed once left
+ * the callers of the crashed process waiting for ever.
+ * @module
+ */
+
+/** `String(value)`, or, for a value that cannot be converted, its `Object.prototype.toString` tag (`[object Object]`). */
+export function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      // A revoked proxy: not even its tag can be read.
+      return '[unprintable value]';
+    }
+  }
+}
+
+/** An `Error`'s message, or any other thrown value as {@link printable} prints it. */
+export function messageOf(thrown: unknown): string {
+  if (!(thrown instanceof Error)) return printable(thrown);
+  // A message is a string unless someone assigned another value to it.
+  return typeof thrown.message === 'string' ? thrown.message : printable(thrown.message);
+}

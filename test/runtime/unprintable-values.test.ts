@@ -1,0 +1,85 @@
+/**
+ * Values `String()` cannot convert (an object without a prototype, one whose `toString` throws), handed to the
+ * process runtime as a crash, a stop reason or a target: the messages built from them are built on error paths,
+ * where a throw once skipped the rest of a process's exit.
+ */
+import { describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
+import { NoProcError, ProcessExitedError } from '../../src/errors.js';
+import { DynamicSupervisor, Supervisor, type DownNotice } from '../../src/runtime/index.js';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
+import { idleLogic } from './fixtures.js';
+
+const createRuntime = useProcessRuntimes();
+
+/** Values a message cannot be built from with `String()`. */
+const unprintables = (): [string, unknown][] => [
+  ['an object without a prototype', Object.create(null)],
+  [
+    'an object whose toString throws',
+    {
+      toString() {
+        throw new Error('no text');
+      },
+    },
+  ],
+];
+
+/** A process that throws `thrown` when asked anything. */
+const throwingLogic = (thrown: unknown) =>
+  createMachine({
+    on: {
+      ask: {
+        actions: () => {
+          throw thrown;
+        },
+      },
+    },
+  });
+
+describe('values String() cannot convert', () => {
+  it.each(unprintables())(
+    'a crash with %s fails the waiting call, restarts the child, stops its link and tells its monitor',
+    async (_what, thrown) => {
+      const runtime = createRuntime();
+      let starts = 0;
+      await Supervisor.start(runtime, {
+        children: [{ id: 'w', start: () => (starts++, { logic: throwingLogic(thrown), name: 'worker' }) }],
+      });
+      const partner = runtime.spawn(idleLogic);
+      runtime.link('worker', partner);
+      const downs: DownNotice[] = [];
+      runtime.monitor('worker', (notice) => void downs.push(notice));
+      const answer = runtime.call('worker', { type: 'ask' }, { timeout: 1000 });
+      await expect(answer).rejects.toBeInstanceOf(ProcessExitedError);
+      await expect(answer).rejects.toThrow(/crash: \[object Object\]/);
+      expect(downs).toHaveLength(1);
+      expect(downs[0]!.reason).toEqual({ error: thrown });
+      expect(partner.alive).toBe(false);
+      await expect.poll(() => starts).toBe(2);
+      expect(runtime.whereis('worker')?.alive).toBe(true);
+    },
+  );
+
+  it.each(unprintables())('a stop with %s as its shutdown reason fails the waiting call', async (_what, value) => {
+    const runtime = createRuntime();
+    const process = runtime.spawn(idleLogic, { name: 'p' });
+    // A call the process never answers: it waits until the stop.
+    const answer = runtime.call(process, { type: 'unanswered' }, { timeout: 1000 });
+    const downs: DownNotice[] = [];
+    runtime.monitor(process, (notice) => void downs.push(notice));
+    await runtime.stop(process, { shutdown: value });
+    await expect(answer).rejects.toBeInstanceOf(ProcessExitedError);
+    expect(downs.map((down) => down.reason)).toEqual([{ shutdown: value }]);
+  });
+
+  it.each(unprintables())('a target that is %s is a process not alive, for every method', async (_what, target) => {
+    const runtime = createRuntime();
+    await expect(runtime.call(target as never, { type: 'ask' })).rejects.toBeInstanceOf(NoProcError);
+    const alive = runtime.spawn(idleLogic);
+    expect(() => runtime.link(target as never, alive)).toThrow(NoProcError);
+    const supervisor = await DynamicSupervisor.start(runtime);
+    await expect(supervisor.terminateChild(target as never)).rejects.toBeInstanceOf(NoProcError);
+    expect(alive.alive).toBe(true);
+  });
+});
