@@ -256,4 +256,38 @@ describe('module faults', () => {
     // The module goes on serving.
     expect((await planets.execute({ question: 'and now?' })).output).toEqual({ answer: 'stub answer' });
   });
+
+  it('fails with tool_failed, naming the tool, when a tool throws what is no Error or returns what JSON cannot carry', async () => {
+    stub = await OpenAIStub.start();
+    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    const tools = [
+      { name: 'throwsBare', thrown: Object.create(null) as unknown, returned: undefined },
+      { name: 'returnsBigint', thrown: undefined, returned: 10n },
+      { name: 'returnsCycle', thrown: undefined, returned: cycle },
+    ].map(({ name, thrown, returned }) => ({
+      name,
+      description: 'misbehaves',
+      func: () => {
+        if (thrown !== undefined) throw thrown;
+        return returned;
+      },
+    }));
+    runtime = await Runtime.start({ llm, tools });
+    const session = await runtime.session('s');
+    const expected = {
+      throwsBare: '[object Object]',
+      returnsBigint: expect.stringMatching(/^returned a value the model cannot be shown: .*BigInt/),
+      returnsCycle: expect.stringMatching(/^returned a value the model cannot be shown: .*circular/),
+    };
+    for (const [tool, toolMessage] of Object.entries(expected)) {
+      const spec = { type: 'ReAct', signature: 'question:string -> answer:string', tools: [tool], maxRetries: 0 };
+      const module = await session.module(tool.toLowerCase(), spec);
+      stub.reply(toolCall(tool, {}));
+      const error = await module.execute({ question: 'q' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ToolFailedError);
+      expect(error).toMatchObject({ code: 'tool_failed', tool, toolMessage });
+    }
+  });
 });

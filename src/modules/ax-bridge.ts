@@ -6,15 +6,17 @@
  * tools become Ax functions here too.
  * @module
  */
-import type {
-  AxAIService,
-  AxFunction,
-  AxFunctionJSONSchema,
-  AxModelConfig,
-  AxProgramForwardOptions,
-  AxStepContext,
+import {
+  axGlobals,
+  type AxAIService,
+  type AxFunction,
+  type AxFunctionJSONSchema,
+  type AxModelConfig,
+  type AxProgramForwardOptions,
+  type AxStepContext,
 } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
+import { messageOf } from '../printable.js';
 import { show } from '../variables/failure.js';
 import type { LanguageModel } from './language-model.js';
 import { BINDABLE_ATTRIBUTES, type ModuleParameters, type ModuleTool } from './module-types.js';
@@ -82,13 +84,27 @@ export function toAxFunction(tool: ModuleTool): AxFunction {
       // Not the tool's failure: the model's arguments, which it is told to correct.
       checkToolArguments(tool, args ?? {});
       try {
-        return await tool.func((args ?? {}) as Record<string, unknown>, signal ? { signal } : {});
+        const result = await tool.func((args ?? {}) as Record<string, unknown>, signal ? { signal } : {});
+        shownToModel(result);
+        return result;
       } catch (error) {
         // Named here, where the tool is known: by the time Ax rethrows it, it only says "Generate failed".
         throw toolFailure(tool.name, error, signal);
       }
     },
   };
+}
+
+/**
+ * Throws unless Ax can show `result` to the model: Ax formats it (as JSON, unless it is text) outside the tool's call,
+ * where a value JSON cannot carry (a bigint, a cycle) failed the execution without naming the tool.
+ */
+function shownToModel(result: unknown): void {
+  try {
+    axGlobals.functionResultFormatter(result);
+  } catch (error) {
+    throw new Error(`returned a value the model cannot be shown: ${messageOf(error)}`, { cause: error });
+  }
 }
 
 const services = new WeakMap<LanguageModel, AxAIService>();
