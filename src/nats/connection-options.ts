@@ -6,7 +6,7 @@
 import { connect, ErrorCode, Events, type ConnectionOptions, type NatsConnection, type NatsError } from 'nats';
 import { NatsConnectionError, ValidationError } from '../errors.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
-import { show } from '../variables/failure.js';
+import { kindOf, show } from '../variables/failure.js';
 import { assertTimerMs } from './timer-ms.js';
 
 /** How a connection that was up retries after losing its server. */
@@ -42,6 +42,12 @@ export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
   if (waitMs !== undefined) assertTimerMs('reconnect.waitMs', waitMs);
 }
 
+/** The settings nats.js sends the server as text in its CONNECT line. */
+const TEXT_SETTINGS = ['user', 'pass', 'token', 'name'] as const;
+
+/** The longest connection name taken: the server reads the whole CONNECT line (4 KB by default) or closes. */
+export const MAX_NAME_LENGTH = 1024;
+
 /**
  * Throws `ValidationError` unless the settings' reconnect policy is one nats.js can follow (see
  * {@link assertReconnectPolicy}) and `connectTimeoutMs`, when given, is a timer's whole number of milliseconds.
@@ -49,9 +55,25 @@ export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
  */
 export function assertConnectionSettings(
   owner: string,
-  settings: { readonly servers?: unknown; readonly reconnect?: unknown; readonly connectTimeoutMs?: unknown },
+  settings: { readonly servers?: unknown; readonly reconnect?: unknown; readonly connectTimeoutMs?: unknown } & {
+    readonly [K in (typeof TEXT_SETTINGS)[number]]?: unknown;
+  },
 ): void {
   assertReconnectPolicy(owner, settings.reconnect);
+  // The server refuses these, when they are no strings or the name is too long for its protocol line, by closing the
+  // connection: the caller waited for the connect to time out, then heard that the server could not be reached.
+  for (const field of TEXT_SETTINGS) {
+    const value = settings[field];
+    if (value !== undefined && typeof value !== 'string')
+      throw new ValidationError(`${owner} option '${field}' must be a string, got ${kindOf(value)}`, {
+        details: { field, constraint: 'type' },
+      });
+  }
+  if (settings.name !== undefined && (settings.name as string).length > MAX_NAME_LENGTH)
+    throw new ValidationError(
+      `${owner} option 'name' is ${(settings.name as string).length} characters long; at most ${MAX_NAME_LENGTH}`,
+      { details: { field: 'name', constraint: 'maxLength', maxLength: MAX_NAME_LENGTH } },
+    );
   if (settings.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', settings.connectTimeoutMs);
   const servers = typeof settings.servers === 'string' ? [settings.servers] : settings.servers;
   // nats.js takes none, or an empty one, for 127.0.0.1:4222: a server nobody named is no default to fall back on.

@@ -30,6 +30,30 @@ describe('remote client options', () => {
     }
   });
 
+  it('refuses a name or credentials that are no strings, and a name too long to send, before connecting', async () => {
+    // The server closed such a connection, and the caller heard "cannot connect ... TIMEOUT" 20 s later.
+    for (const [field, value, got] of [
+      ['name', 5, 'number'],
+      ['user', {}, 'object'],
+      ['pass', null, 'null'],
+      ['token', 5, 'number'],
+    ] as const) {
+      const options = { servers: NOWHERE, [field]: value };
+      for (const attempt of [connect(options as never), Runtime.start({ nats: options as never })]) {
+        await expect(attempt, field).rejects.toMatchObject({
+          code: 'validation_failed',
+          message: expect.stringMatching(new RegExp(`^(connect|nats) option '${field}' must be a string, got ${got}$`)),
+          details: { field, constraint: 'type' },
+        });
+      }
+    }
+    await expect(connect({ servers: NOWHERE, name: 'n'.repeat(1025) })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: "connect option 'name' is 1025 characters long; at most 1024",
+      details: { field: 'name', constraint: 'maxLength' },
+    });
+  });
+
   it('refuses a server URL of another scheme than nats:// or tls://, before connecting, credentials left out', async () => {
     for (const servers of ['http://me:pw@127.0.0.1:1', ['nats://127.0.0.1:1', 'ws://127.0.0.1:1']]) {
       const error = await connect({ servers }).catch((e: unknown) => e);
