@@ -41,6 +41,14 @@ describe('runtime options', () => {
       ],
       [{ llm: {} }, 'llm must be a language model from createLanguageModel, got an object'],
       [{ llm: 'openai' }, 'llm must be a language model from createLanguageModel, got "openai"'],
+      // Found by a review: these were TypeErrors ("tools is not iterable", "store.watch is not a function").
+      [{ tools: {} }, "Runtime.start option 'tools' must be an array of tools, got an object"],
+      [{ tools: null }, "Runtime.start option 'tools' must be an array of tools, got null"],
+      [
+        { store: { get: () => undefined } },
+        "Runtime.start option 'store' must be a Store, got an object without create, update, delete, commit, list, history, keys, purge, watch, close",
+      ],
+      [{ store: 'memory' }, `Runtime.start option 'store' must be a Store, got "memory"`],
     ] as const) {
       const error = await Runtime.start(options as never).catch((e: unknown) => e);
       expect(error, message).toBeInstanceOf(ValidationError);

@@ -39,6 +39,7 @@ import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } fro
 import type { VariableRecord } from '../variables/types.js';
 import { watchInBatches } from '../store/watch-in-batches.js';
 import { userReporter } from '../runtime/user-callback.js';
+import { show } from '../variables/failure.js';
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -415,6 +416,39 @@ function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptio
   assertInspectOption('Runtime.start', timings.inspect);
   // `null` is as absent, as the runtime reads it (`??`): the model the environment names.
   if (timings.llm !== undefined && timings.llm !== null) assertLanguageModel(timings.llm);
+  if (timings.tools !== undefined && !Array.isArray(timings.tools))
+    throw new ValidationError(`Runtime.start option 'tools' must be an array of tools, got ${show(timings.tools)}`, {
+      details: { field: 'tools' },
+    });
+  if (timings.store !== undefined) assertStore(timings.store);
+}
+
+/** The methods every `Store` has (`lastChange` and `watchBatches` are optional). */
+const STORE_METHODS = [
+  'get',
+  'create',
+  'update',
+  'delete',
+  'commit',
+  'list',
+  'history',
+  'keys',
+  'purge',
+  'watch',
+  'close',
+];
+
+/** Throws `ValidationError` unless `store` has the methods of a `Store`, naming those it lacks. */
+function assertStore(store: unknown): void {
+  const missing =
+    typeof store === 'object' && store !== null
+      ? STORE_METHODS.filter((method) => typeof (store as Record<string, unknown>)[method] !== 'function')
+      : STORE_METHODS;
+  if (missing.length === 0) return;
+  const got = typeof store === 'object' && store !== null ? `an object without ${missing.join(', ')}` : show(store);
+  throw new ValidationError(`Runtime.start option 'store' must be a Store, got ${got}`, {
+    details: { field: 'store', missing },
+  });
 }
 
 /** What the names of a runtime's own processes start with (`tether.session.<id>`, `tether.module.<sid>.<mid>`). */
