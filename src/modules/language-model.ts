@@ -7,6 +7,7 @@
 import { ai, axAIProfiles } from '@ax-llm/ax';
 import type { AxAIService } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
+import { show } from '../variables/failure.js';
 import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
@@ -164,6 +165,8 @@ export type Environment = Readonly<Record<string, string | undefined>>;
  * model. Setting URL, key or model without `TETHER_AI` is an error rather than a silent fall-back to the echo.
  */
 export function readProviderConfig(env: Environment = process.env): ProviderConfig {
+  if (typeof env !== 'object' || env === null)
+    throw new ValidationError(`the environment to read a provider from must be an object, got ${show(env)}`);
   const get = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value ? value : undefined;

@@ -3,6 +3,8 @@
  * every client) spell names as the registry does without loading the registry.
  * @module
  */
+import { ValidationError } from '../errors.js';
+import { show } from '../variables/failure.js';
 
 /**
  * `ChainOfThought`, `chainofthought`, `chain_of_thought` and `chain-of-thought` are one name: case, `_` and `-` do
@@ -10,5 +12,9 @@
  * `Predict`, and was stored and shown as sent.
  */
 export function normalizeModuleName(name: string): string {
+  if (typeof name !== 'string')
+    throw new ValidationError(`a module type name must be a string, got ${show(name)}`, {
+      details: { constraint: 'type' },
+    });
   return name.toLowerCase().replace(/[_-]/g, '');
 }

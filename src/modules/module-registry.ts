@@ -4,6 +4,7 @@
  * @module
  */
 import { AlreadyExistsError, UnknownModuleError, ValidationError } from '../errors.js';
+import { show } from '../variables/failure.js';
 import { normalizeModuleName } from './module-name.js';
 import type { ModuleOptions, ProgramModule } from './program-module.js';
 import {
@@ -89,6 +90,15 @@ export class ModuleRegistry {
   register(name: string, moduleClass: ModuleClass, variableAwareClass?: VariableAwareModuleClass): RegisteredModule {
     const key = normalizeModuleName(name);
     if (!key) throw new ValidationError(`module name '${name}' has no letters or digits`);
+    for (const [what, given] of [
+      ['moduleClass', moduleClass],
+      ['variableAwareClass', variableAwareClass ?? moduleClass],
+    ] as const) {
+      if (typeof given !== 'function')
+        throw new ValidationError(`register('${name}'): ${what} must be a class, got ${show(given)}`, {
+          details: { field: what },
+        });
+    }
     if (this.#aliases.has(key)) throw new AlreadyExistsError('module alias', name);
     const entry: RegisteredModule = {
       name,

@@ -119,6 +119,34 @@ describe('ModuleVariableResolver', () => {
     expect(typeof module.bindToVariable).toBe('function');
     expect(ModuleRegistry.withBuiltins().has('Summarize')).toBe(false);
   });
+
+  it('refuses a name that is no string and a class that is no class with ValidationError, registering nothing', () => {
+    const registry = ModuleRegistry.withBuiltins();
+    const names = registry.names();
+    const refusal = (call: () => unknown): unknown => {
+      try {
+        call();
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    for (const [call, message] of [
+      [() => registry.register('Summarize', 5 as never), "register('Summarize'): moduleClass must be a class, got 5"],
+      [
+        () => registry.register('Summarize', Predict, {} as never),
+        "register('Summarize'): variableAwareClass must be a class, got an object",
+      ],
+      [() => registry.register(5 as never, Predict), 'a module type name must be a string, got 5'],
+      // createVariableAwareModule(session) with no type resolved `undefined`: a TypeError before.
+      [() => registry.resolve(undefined as never), 'a module type name must be a string, got undefined'],
+    ] as const) {
+      const error = refusal(call);
+      expect(error, message).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).toBe(message);
+    }
+    expect(registry.names()).toEqual(names);
+  });
 });
 
 describe('createVariableAwareModule', () => {

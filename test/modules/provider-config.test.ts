@@ -61,6 +61,10 @@ describe('provider-config', () => {
       'TETHER_AI_URL',
     );
     expect(configError(() => readProviderConfig({ TETHER_AI_KEY: 'sk-x' })).variable).toBe('TETHER_AI');
+    // An environment that is no object (a TypeError before).
+    expect(configError(() => languageModelFromEnv(null as never)).message).toBe(
+      'the environment to read a provider from must be an object, got null',
+    );
   });
 
   it('accepts keyless local providers and Ax aliases', () => {
