@@ -15,10 +15,11 @@
  *   sparse array), `function`, `symbol`, `bigint` (`value`: its decimal digits), `typedArray` (`class`, one of the
  *   nine number classes, and `items`, tagged numbers the class holds as they are: see {@link typedItemRefusal}; a
  *   `BigInt64Array` or `BigUint64Array` travels as an `instance`), `instance` (any other object: `class`, its
- *   constructor's name or `""`, is all that validation reads of it), `cycle` (`up`: how many containers up the
- *   repeated one is), and `deep` (a container inside more than {@link KEPT_DEPTH} others, beyond the depth validation
- *   looks at: a client never sends one elsewhere, so a node refuses one elsewhere rather than read a part of the value
- *   as something else).
+ *   constructor's name or `""`, is all that validation reads of it), `unreadable` (`message`: what reading the part
+ *   threw, a getter or a proxy of the caller's; a node reads it back as a part whose reading throws that message, an
+ *   entry as a getter), `cycle` (`up`: how many containers up the repeated one is), and `deep` (a container inside
+ *   more than {@link KEPT_DEPTH} others, beyond the depth validation looks at: a client never sends one elsewhere, so
+ *   a node refuses one elsewhere rather than read a part of the value as something else).
  *
  * Non-finite numbers are refused inside json, list, embedding, tensor and metadata by the embedded validation, so
  * they are refused there remotely too; a top-level one is a `float` value. (Stored records and replies keep the
@@ -30,6 +31,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { messageOf } from '../printable.js';
 import { freezeJson, isPlainObject, MAX_JSON_DEPTH, shownPath } from '../variables/json-value.js';
 import type { RequestBody } from './wire.js';
 
@@ -119,6 +121,11 @@ export function tagRequest(body: Record<string, unknown>, fields: readonly strin
   return tagged;
 }
 
+/** The tag of a part whose reading threw `error`: a node reads it back as a part that throws the same message. */
+function unreadable(error: unknown): { $: 'unreadable'; message: string } {
+  return { $: 'unreadable', message: messageOf(error) };
+}
+
 /** The tagged form of one value (see the module comment). */
 export function tagValue(value: unknown): unknown {
   const ancestors: unknown[] = [];
@@ -150,18 +157,33 @@ export function tagValue(value: unknown): unknown {
     ancestors.push(item);
     try {
       return tagObject(item);
+    } catch (error) {
+      // Its kind, its keys or its length could not be read (a proxy's trap threw): the container stands for that.
+      return unreadable(error);
     } finally {
       ancestors.pop();
     }
   };
 
+  /** The tagged form of the entry `key` of `item`: `unreadable` when reading it threw (a getter, a proxy's trap). */
+  const tagEntry = (item: object, key: string | number): unknown => {
+    let part: unknown;
+    try {
+      if (typeof key === 'number' && !(key in item)) return { $: 'hole' };
+      part = (item as Record<string | number, unknown>)[key];
+    } catch (error) {
+      return unreadable(error);
+    }
+    return tag(part);
+  };
+
   const tagObject = (item: object): unknown => {
     if (Array.isArray(item)) {
-      const items = item as readonly unknown[];
-      return Array.from({ length: items.length }, (_, i) => (i in items ? tag(items[i]) : { $: 'hole' }));
+      const items = item as unknown[];
+      return Array.from({ length: items.length }, (_, i) => tagEntry(items, i));
     }
     if (isPlainObject(item)) {
-      const entries = Object.keys(item).map((key) => [key, tag(item[key])]);
+      const entries = Object.keys(item).map((key) => [key, tagEntry(item, key)]);
       return Object.getOwnPropertySymbols(item).length > 0
         ? { $: 'object', entries, symbolKeys: true }
         : { $: 'object', entries };
@@ -298,6 +320,11 @@ export function untagValue(
         return typeof tag.class === 'string'
           ? (Object.create(Object.freeze({ constructor: Object.freeze({ name: tag.class }) })) as object)
           : bad('an instance without a class name');
+      case 'unreadable':
+        // The value itself: every reading of it throws, as the client's did (its entries are getters: see `placed`).
+        return typeof tag.message === 'string'
+          ? throwingProxy(tag.message)
+          : bad('an unreadable part without a message');
       case 'cycle': {
         const up = tag.up;
         if (typeof up !== 'number' || !Number.isSafeInteger(up) || up < 1 || up > containers.length)
@@ -330,7 +357,7 @@ export function untagValue(
       items.forEach((item, i) => {
         path.push(i);
         // A hole stays a hole: validation tells it from an `undefined` item.
-        if (!isHole(item)) out[i] = untag(item);
+        if (!isHole(item)) Object.defineProperty(out, i, placed(item));
         path.pop();
       });
     });
@@ -344,11 +371,30 @@ export function untagValue(
         const [key, item] = entry as [string, unknown];
         path.push(key);
         // Defined, not assigned: a "__proto__" key stays data.
-        Object.defineProperty(out, key, { value: untag(item), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, placed(item));
         path.pop();
       }
       if (tag.symbolKeys === true) out[Symbol('tagged')] = null;
     });
+  };
+
+  /**
+   * How an entry or item is defined: as its value, or, when the client could not read it, as a getter that throws
+   * what the client's reading threw, so that validation refuses it at the same path with the same message.
+   */
+  const placed = (item: unknown): PropertyDescriptor => {
+    const tag = item as { $?: unknown; message?: unknown } | null;
+    if (typeof tag !== 'object' || tag === null || tag.$ !== 'unreadable' || Array.isArray(tag))
+      return { value: untag(item), enumerable: true, writable: true, configurable: true };
+    if (typeof tag.message !== 'string') return bad('an unreadable part without a message');
+    const message = tag.message;
+    return {
+      get: () => {
+        throw new Error(message);
+      },
+      enumerable: true,
+      configurable: true,
+    };
   };
 
   const untagTypedArray = (tag: Record<string, unknown>): unknown => {
@@ -368,6 +414,23 @@ export function untagValue(
   };
 
   return untag(tagged);
+}
+
+/** An object every reading of which throws `message`, as a client's proxy did. */
+function throwingProxy(message: string): object {
+  const fail = (): never => {
+    throw new Error(message);
+  };
+  return new Proxy(
+    {},
+    {
+      get: fail,
+      has: fail,
+      ownKeys: fail,
+      getPrototypeOf: fail,
+      getOwnPropertyDescriptor: fail,
+    },
+  );
 }
 
 function isHole(item: unknown): boolean {

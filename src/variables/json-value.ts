@@ -4,6 +4,7 @@
  * into a string, `NaN` turned into `null`) is refused here instead of surprising another node later.
  * @module
  */
+import { messageOf } from '../printable.js';
 import type { JsonValue } from './types.js';
 
 /** Receives where the first non-JSON part is (`$.a[2]`) and what it is; must throw. */
@@ -44,7 +45,8 @@ export function renderPath(root: string, keys: readonly (string | number)[]): st
 /**
  * Returns a deep, frozen copy of `value` when it is a JSON value, or calls `report` with the first offending
  * path. Shared sub-objects are copied twice (JSON has no references); a cycle is refused. `-0` becomes `0`
- * because that is what JSON carries.
+ * because that is what JSON carries. A part whose reading throws (a getter, a proxy) is reported where it was read, as
+ * `unreadable (<what it threw>)`.
  * @example
  * freezeJson({ a: [1, 2] }, (path, problem) => { throw new Error(`${path} is ${problem}`) })
  */
@@ -52,7 +54,16 @@ export function freezeJson(value: unknown, report: JsonProblemReporter, root = '
   const keys: (string | number)[] = [];
   // Only the objects on the current path: a value reused in two places is fine, one containing itself is not.
   const ancestors = new Set<object>();
-  const problem = (what: string): never => report(renderPath(root, keys), what);
+  // What `report` threw, to tell it from what the value threw while it was read.
+  let reported: unknown;
+  const problem = (what: string): never => {
+    try {
+      return report(renderPath(root, keys), what);
+    } catch (refusal) {
+      reported = refusal;
+      throw refusal;
+    }
+  };
 
   const copy = (item: unknown): JsonValue => {
     switch (typeof item) {
@@ -110,7 +121,13 @@ export function freezeJson(value: unknown, report: JsonProblemReporter, root = '
     return Object.freeze(out);
   };
 
-  return copy(value);
+  try {
+    return copy(value);
+  } catch (error) {
+    if (error === reported) throw error;
+    // A getter or proxy of the caller's threw while the value was read: `keys` still holds the path being read.
+    return problem(`unreadable (${messageOf(error)})`);
+  }
 }
 
 /**

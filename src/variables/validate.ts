@@ -3,6 +3,8 @@
  * value and its constraints in DESIGN's order, and returns the normalised, frozen value the session stores.
  * @module
  */
+import { BridgeError } from '../errors.js';
+import { messageOf } from '../printable.js';
 import { fail } from './failure.js';
 import { validateFloat, validateInteger } from './number-values.js';
 import { validateBoolean, validateChoice, validateModule } from './scalar-values.js';
@@ -57,6 +59,22 @@ export function validateValue<T extends VariableType>(
   variableName: string,
 ): ValueByType[T];
 export function validateValue(
+  type: VariableType,
+  value: unknown,
+  constraints: Constraints | ConstraintsByType[VariableType],
+  variableName: string,
+): ValueByType[VariableType] {
+  try {
+    return validateByType(type, value, constraints, variableName);
+  } catch (error) {
+    // A getter or proxy of the caller's threw while the value was read: the value's fault, told as a refusal of it.
+    // Only an object can hold either; what a primitive's validation throws is Tether's own.
+    if (error instanceof BridgeError || typeof value !== 'object' || value === null) throw error;
+    return fail(variableName, `could not be read: ${messageOf(error)}`, { constraint: 'unreadable' }, error);
+  }
+}
+
+function validateByType(
   type: VariableType,
   value: unknown,
   constraints: Constraints | ConstraintsByType[VariableType],

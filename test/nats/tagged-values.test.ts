@@ -61,6 +61,8 @@ describe('tagged values', () => {
       { $: 'typedArray', class: 'Float32Array', items: ['a'] },
       { $: 'cycle', up: 2 },
       { $: 'instance' },
+      { $: 'unreadable' },
+      { $: 'unreadable', message: 5 },
     ]) {
       expect(() => untagRequest({ tagged: true, value: [bad] })).toThrow(
         /field 'value' has a malformed tagged value at value\[0\]/,

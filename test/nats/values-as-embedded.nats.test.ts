@@ -92,6 +92,21 @@ function comparable(result: unknown): unknown {
   return JSON.parse(text);
 }
 
+/** A function that throws `message`, for getters and proxy traps. */
+const fail = (message: string) => (): never => {
+  throw new Error(message);
+};
+
+/** `{ a }`, whose `a` throws when read. */
+const throwingGetter = (): object => Object.defineProperty({}, 'a', { get: fail('boom'), enumerable: true });
+
+/** A proxy whose every use throws. */
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
 /** What the cases use, which embedded sessions and remote ones both have. */
 type Handle = Pick<Session, 'defineVariable' | 'setVariable' | 'setVariables' | 'importVariables' | 'getVariable'>;
 
@@ -137,6 +152,28 @@ const CASES: Record<string, (session: Handle) => Promise<unknown>> = {
   },
   'import of a json NaN': (s) => s.importVariables([{ name: 'x', type: 'json', value: { n: Number.NaN } }]),
   // Cut off by the client inside more than 257 containers: in a record, the value's 256th level.
+  // Parts whose reading throws (a getter, a proxy's trap): the client cannot read them to send them.
+  'json with a throwing getter': (s) => s.defineVariable('x', 'json', throwingGetter()),
+  'list with a throwing index getter': async (s) => {
+    await s.defineVariable('x', 'list', []);
+    const list = [1, 2];
+    Object.defineProperty(list, 1, { get: fail('no item'), enumerable: true });
+    return s.setVariable('x', list);
+  },
+  'json holding a revoked proxy': (s) => s.defineVariable('x', 'json', { x: [1, revokedProxy()] }),
+  'embedding proxy whose reads throw': (s) =>
+    s.defineVariable('x', 'embedding', new Proxy([1, 2], { get: fail('no read') })),
+  'integer set to a proxy whose prototype cannot be read': async (s) => {
+    await s.defineVariable('x', 'integer', 1);
+    return s.setVariable('x', new Proxy({}, { getPrototypeOf: fail('no prototype') }));
+  },
+  'non-atomic setVariables with a throwing getter': async (s) => {
+    await s.defineVariable('x', 'json', 1);
+    await s.defineVariable('y', 'integer', 1);
+    return s.setVariables({ y: 2, x: throwingGetter() });
+  },
+  'import of json with a throwing getter': (s) =>
+    s.importVariables([{ name: 'x', type: 'json', value: throwingGetter() }]),
   'import of json nested 257 deep': (s) =>
     s.importVariables([{ name: 'x', type: 'json', value: nested(257), description: undefined }]),
   'import of metadata nested 257 deep': (s) =>
@@ -154,6 +191,25 @@ describe('a remote client', () => {
       const remote = await outcome(async () => run(await client.session(`case-${n}`)));
       expect({ label, outcome: comparable(remote) }).toEqual({ label, outcome: comparable(expected) });
     }
+  });
+
+  it('refuses a value whose reading throws, naming where, and writes the rest of a non-atomic batch', async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('unreadable');
+    await session.defineVariable('cfg', 'json', {});
+    await session.defineVariable('n', 'integer', 0);
+    await expect(session.setVariable('cfg', { ok: 1, nested: throwingGetter() })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'cfg: must be a JSON value; $.nested.a is unreadable (boom)',
+    });
+    await expect(session.setVariable('n', new Proxy({}, { getPrototypeOf: fail('trap') }))).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'n: could not be read: trap',
+      details: { constraint: 'unreadable' },
+    });
+    const outcomes = await session.setVariables({ n: 5, cfg: throwingGetter() });
+    expect(outcomes).toMatchObject({ n: { ok: true }, cfg: { ok: false, error: { code: 'validation_failed' } } });
+    expect([await session.getVariable('n'), await session.getVariable('cfg')]).toEqual([5, {}]);
   });
 
   it('hands out every value it reads deep-frozen, as the embedded runtime does', async () => {
