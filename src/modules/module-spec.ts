@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { readOptions } from '../runtime/option-keys.js';
 import { show } from '../variables/failure.js';
 import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
@@ -100,7 +101,9 @@ export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new ValidationError('a module spec must be an object', { details: { field: 'spec', got: show(spec) } });
   const fields = spec as Record<string, unknown>;
-  const unknown = Object.keys(fields).filter((key) => !SPEC_KEYS.has(key));
+  const unknown = readOptions(fields, 'module spec', 'key')
+    .map(([key]) => key)
+    .filter((key) => !SPEC_KEYS.has(key));
   if (unknown.length > 0) {
     throw new ValidationError(
       `module spec has unknown keys: ${unknown.join(', ')}; accepted: ${[...SPEC_KEYS].join(', ')}`,

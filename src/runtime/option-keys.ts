@@ -8,6 +8,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { messageOf } from '../printable.js';
 
 /**
  * The keys of option type `T`, every one of them and no other, as the compiler checks the record it is given:
@@ -30,13 +31,32 @@ export function assertOptionKeys(bag: unknown, owner: string, accepted: readonly
       details: { got: kindOfBag(bag) },
     });
   let unknown: string[] | undefined;
-  // A for-in over an options bag (usually empty or one key) costs next to nothing on a call's path.
-  for (const key in bag) if (Object.hasOwn(bag, key) && !accepted.includes(key)) (unknown ??= []).push(key);
+  for (const [key] of readOptions(bag, owner)) if (!accepted.includes(key)) (unknown ??= []).push(key);
   if (unknown === undefined) return;
   const what = unknown.length > 1 ? `${noun}s` : noun;
   throw new ValidationError(`${owner} got unknown ${what} ${unknown.join(', ')}; accepted: ${accepted.join(', ')}`, {
     details: { unknown, accepted: [...accepted] },
   });
+}
+
+/**
+ * The own enumerable options of `bag` as `[name, value]` pairs, each read once, so that a getter or proxy of the
+ * caller's that throws is refused as the option (or other `noun`: an input, a field) it is (`ValidationError`, `details.constraint: 'unreadable'`), not
+ * thrown from wherever the option is read later.
+ */
+export function readOptions(bag: object, owner: string, noun = 'option'): [string, unknown][] {
+  const options: [string, unknown][] = [];
+  let key: string | undefined;
+  try {
+    for (key of Object.keys(bag)) options.push([key, (bag as Record<string, unknown>)[key]]);
+  } catch (error) {
+    const what = key === undefined ? `${owner} ${noun}s` : `${owner} ${noun} '${key}'`;
+    throw new ValidationError(`${what} could not be read: ${messageOf(error)}`, {
+      cause: error,
+      details: { constraint: 'unreadable', ...(key === undefined ? {} : { option: key }) },
+    });
+  }
+  return options;
 }
 
 /** What a bag that is no object is, without its value: a string given for a bag may hold a URL with a password. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertOptionKeys } from './option-keys.js';
+import { assertOptionKeys, readOptions } from './option-keys.js';
 import { CALL_KEYS, MAX_TIMEOUT_MS } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
 import { printable } from '../printable.js';
@@ -58,6 +58,14 @@ export function assertWatcher(watcher: unknown): void {
  * while processing, so anything else would crash the receiving process for the sender's mistake.
  */
 export function eventProblem(event: unknown, operation: 'call' | 'cast'): ValidationError | undefined {
+  if (typeof event === 'object' && event !== null) {
+    // Sent as a copy of its fields, each read then: one that throws is the sender's mistake, refused here.
+    try {
+      readOptions(event, `${operation} event`, 'field');
+    } catch (error) {
+      return error as ValidationError;
+    }
+  }
   const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
   if (typeof type === 'string') return undefined;
   const got =

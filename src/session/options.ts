@@ -7,6 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { kindOf } from '../variables/failure.js';
+import { readOptions } from '../runtime/option-keys.js';
 
 /**
  * What an option's value must be: text, a name (text that is not empty), a flag, a variable version (a whole
@@ -62,7 +63,8 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
     throw new ValidationError(`${operation} options must be an object`);
   }
   const allowed: Readonly<Record<string, OptionKind>> = ACCEPTED[operation];
-  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(allowed, key));
+  const entries = readOptions(options, operation);
+  const unknown = entries.map(([key]) => key).filter((key) => !Object.hasOwn(allowed, key));
   if (unknown.length > 0) {
     const names = Object.keys(allowed);
     throw new ValidationError(
@@ -70,7 +72,7 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
       { details: { operation, unknown, accepted: names } },
     );
   }
-  for (const [option, value] of Object.entries(options)) {
+  for (const [option, value] of entries) {
     const kind = allowed[option]!;
     if (value === undefined || fits(value, kind)) continue;
     const got = value === '' ? 'an empty string' : kindOf(value);

@@ -1,0 +1,93 @@
+/**
+ * Arguments a getter or proxy of the caller's makes unreadable: an option, a spec key, an input, an event field
+ * whose reading throws is refused with `validation_failed` naming it, embedded and remote alike, and nothing changes.
+ */
+import { createMachine } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { Runtime, Supervisor } from '../../src/index.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
+
+const fx = useNatsFixture();
+
+/** `{ [key] }`, whose `key` throws 'boom' when read. */
+const throwing = (key: string): never =>
+  Object.defineProperty({}, key, {
+    enumerable: true,
+    get() {
+      throw new Error('boom');
+    },
+  }) as never;
+
+const PREDICT = { type: 'Predict', signature: 'question:string -> answer:string' };
+
+describe('arguments whose reading throws', () => {
+  it('are refused naming the option, key or input, by an embedded session and a remote one alike', async () => {
+    await fx().node(fx().buckets());
+    const client = await fx().client();
+    const embedded = await Runtime.start();
+    try {
+      for (const session of [await embedded.session('getters'), await client.session('getters')]) {
+        await session.defineVariable('n', 'integer', 0);
+        const qa = await session.module('qa', PREDICT);
+        const refusals = [
+          [
+            session.setVariable('n', 1, throwing('updatedBy')),
+            "setVariable option 'updatedBy' could not be read: boom",
+          ],
+          [session.variableHistory('n', throwing('limit')), "variableHistory option 'limit' could not be read: boom"],
+          [session.module('other', throwing('signature')), "module spec key 'signature' could not be read: boom"],
+          [qa.execute(throwing('question')), "execute() of module 'qa' input 'question' could not be read: boom"],
+          [
+            qa.execute({ question: 'q' }, throwing('timeoutMs')),
+            "execute() of module 'qa' option 'timeoutMs' could not be read: boom",
+          ],
+          [
+            session.setVariable(
+              'n',
+              1,
+              new Proxy(
+                {},
+                {
+                  ownKeys() {
+                    throw new Error('no keys');
+                  },
+                },
+              ),
+            ),
+            'setVariable options could not be read: no keys',
+          ],
+        ] as const;
+        for (const [call, message] of refusals) {
+          const error = await Promise.resolve(call).catch((e: unknown) => e);
+          expect(error, message).toMatchObject({
+            code: 'validation_failed',
+            message,
+            details: { constraint: 'unreadable' },
+          });
+        }
+        expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
+      }
+    } finally {
+      await embedded.stop();
+    }
+  });
+
+  it('refuse a process event or a supervisor option the same way, sending and starting nothing', async () => {
+    const runtime = await Runtime.start();
+    try {
+      const received: unknown[] = [];
+      const process = runtime.spawn(createMachine({ on: { '*': { actions: ({ event }) => received.push(event) } } }));
+      await expect(runtime.call(process, throwing('type'))).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: "call event field 'type' could not be read: boom",
+      });
+      expect(() => runtime.cast(process, throwing('type'))).toThrow("cast event field 'type' could not be read: boom");
+      expect(() => Supervisor.start(runtime, throwing('children'))).toThrow(
+        "Supervisor.start option 'children' could not be read: boom",
+      );
+      expect(received).toEqual([]);
+    } finally {
+      await runtime.stop();
+    }
+  });
+});
