@@ -123,7 +123,7 @@ export interface NatsConnectionSettings {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
-  /** The connection's name, as the server's monitoring shows it. */
+  /** The connection's name, as the server's monitoring shows it: at most {@link MAX_NAME_LENGTH} characters. */
   readonly name?: string;
   /** @default retry every 2 s for ever */
   readonly reconnect?: ReconnectPolicy;
