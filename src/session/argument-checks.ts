@@ -6,6 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { messageOf } from '../printable.js';
 import { kindOf, show } from '../variables/failure.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { assertVariableName } from '../variables/names.js';
@@ -47,7 +48,16 @@ export function assertNamesArray(names: unknown): asserts names is readonly stri
   if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
   // A plain loop: this runs on every read of several variables, a module's sync included.
   for (let index = 0; index < names.length; index++) {
-    const name: unknown = names[index];
+    let name: unknown;
+    try {
+      name = names[index];
+    } catch (error) {
+      // A getter or proxy of the caller's.
+      throw new ValidationError(`names[${index}] could not be read: ${messageOf(error)}`, {
+        cause: error,
+        details: { field: 'names', index, constraint: 'unreadable' },
+      });
+    }
     if (typeof name === 'string') continue;
     const got = kindOf(name);
     throw new ValidationError(`names[${index}] must be a string, got ${got}`, {

@@ -9,14 +9,12 @@ import { useNatsFixture } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
 
+const boom = (): never => {
+  throw new Error('boom');
+};
+
 /** `{ [key] }`, whose `key` throws 'boom' when read. */
-const throwing = (key: string): never =>
-  Object.defineProperty({}, key, {
-    enumerable: true,
-    get() {
-      throw new Error('boom');
-    },
-  }) as never;
+const throwing = (key: string): never => Object.defineProperty({}, key, { enumerable: true, get: boom }) as never;
 
 const PREDICT = { type: 'Predict', signature: 'question:string -> answer:string' };
 
@@ -55,6 +53,10 @@ describe('arguments whose reading throws', () => {
               ),
             ),
             'setVariable options could not be read: no keys',
+          ],
+          [
+            session.getVariables(Object.defineProperty(['n', 'm'], 1, { get: boom })),
+            'names[1] could not be read: boom',
           ],
         ] as const;
         for (const [call, message] of refusals) {
