@@ -22,7 +22,12 @@ export function printable(value: unknown): string {
 
 /** An `Error`'s message, or any other thrown value as {@link printable} prints it. */
 export function messageOf(thrown: unknown): string {
-  if (!(thrown instanceof Error)) return printable(thrown);
-  // A message is a string unless someone assigned another value to it.
-  return typeof thrown.message === 'string' ? thrown.message : printable(thrown.message);
+  try {
+    if (!(thrown instanceof Error)) return printable(thrown);
+    // A message is a string unless someone assigned another value to it.
+    return typeof thrown.message === 'string' ? thrown.message : printable(thrown.message);
+  } catch {
+    // A proxy whose prototype cannot be read (`instanceof` asks it), or an error whose `message` getter throws.
+    return printable(thrown);
+  }
 }

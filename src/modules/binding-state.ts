@@ -194,7 +194,7 @@ export class BindingState {
         this.onSyncError(err, { moduleType, sessionId: this.#sessionId });
         return;
       } catch (handlerError) {
-        process.emitWarning(`onSyncError handler threw: ${String(handlerError)}`, { type: 'TetherSyncWarning' });
+        process.emitWarning(`onSyncError handler threw: ${printable(handlerError)}`, { type: 'TetherSyncWarning' });
       }
     }
     const code = applied ? 'callback_failed' : err instanceof BridgeError ? err.code : 'sync_failed';

@@ -226,7 +226,7 @@ function reportRefused(
   try {
     refused(error instanceof Error ? error : new Error(printable(error)));
   } catch (listenerError) {
-    process.emitWarning(`onSyncFailed listener threw: ${String(listenerError)}`, { type: 'TetherSyncWarning' });
+    process.emitWarning(`onSyncFailed listener threw: ${printable(listenerError)}`, { type: 'TetherSyncWarning' });
   }
 }
 

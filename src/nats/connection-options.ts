@@ -8,6 +8,7 @@ import { NatsConnectionError, ValidationError } from '../errors.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { kindOf, show } from '../variables/failure.js';
 import { assertTimerMs } from './timer-ms.js';
+import { messageOf } from '../printable.js';
 
 /** How a connection that was up retries after losing its server. */
 export interface ReconnectPolicy {
@@ -170,11 +171,7 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Nat
   } catch (error) {
     const noTls =
       (error as Partial<NatsError>).code === ErrorCode.ServerOptionNotAvailable && requiresTls(settings.servers);
-    const message = noTls
-      ? 'the server offers no TLS, which a tls:// URL requires'
-      : error instanceof Error
-        ? error.message
-        : String(error);
+    const message = noTls ? 'the server offers no TLS, which a tls:// URL requires' : messageOf(error);
     throw new NatsConnectionError('unreachable', String(settings.servers), message, { cause: error });
   }
 }

@@ -17,6 +17,7 @@ import {
 import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
 import { callUserCallback, userReporter } from '../runtime/user-callback.js';
+import { printable } from '../printable.js';
 
 const decoder = new TextDecoder();
 
@@ -82,7 +83,7 @@ export async function subscribeEvents(
   const { feed = 'events' } = options;
   // A misspelt feed would otherwise subscribe to the events and wait, silently, for what never comes there.
   if (feed !== 'events' && feed !== 'inspect')
-    throw new ValidationError(`unknown feed '${String(feed).slice(0, 200)}': must be 'events' or 'inspect'`, {
+    throw new ValidationError(`unknown feed '${printable(feed).slice(0, 200)}': must be 'events' or 'inspect'`, {
       details: { field: 'feed', feed: String(feed).slice(0, 200) },
     });
   const subjects = createSubjects(options.prefix);

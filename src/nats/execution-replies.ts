@@ -46,6 +46,7 @@ import {
   encodeJson,
   requireString,
 } from './wire.js';
+import { printable } from '../printable.js';
 
 /** The header of an answer to an outcome question: `finished`, `running` or `unknown` (see the module comment). */
 export const EXECUTION_OUTCOME_HEADER = 'Tether-Execution-Outcome';
@@ -129,7 +130,7 @@ export function executionReplyLimits(limits: ExecutionReplyLimits = {}): Require
     if (!Object.hasOwn(DEFAULT_EXECUTION_REPLY_LIMITS, name))
       throw new ValidationError(`unknown option executionReplies.${name}: use maxCount, maxAgeMs or maxBytes`);
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
-      throw new ValidationError(`executionReplies.${name} must be a whole number from 0, got ${String(value)}`);
+      throw new ValidationError(`executionReplies.${name} must be a whole number from 0, got ${printable(value)}`);
   }
   return {
     maxCount: limits.maxCount ?? DEFAULT_EXECUTION_REPLY_LIMITS.maxCount,

@@ -42,6 +42,7 @@ import {
   waitForStream,
   type RetryScope,
 } from './retry-unavailable.js';
+import { messageOf } from '../printable.js';
 
 /** The last message of a key: a put (live) or a delete/purge marker. */
 export interface LastWrite {
@@ -339,9 +340,7 @@ export function wrap(error: unknown, operation: string, key: string): InternalEr
   const message =
     operation === 'open' && (error as Partial<NatsError> | undefined)?.code === '503'
       ? 'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)'
-      : error instanceof Error
-        ? error.message
-        : String(error);
+      : messageOf(error);
   return new InternalError(`store ${operation} of '${key}' failed: ${message}`, {
     cause: error,
     details: { operation, key },

@@ -41,6 +41,7 @@ import {
   type ModuleOperation,
   type VariableOperation,
 } from './operations.js';
+import { printable } from '../printable.js';
 
 /** What a module request subject names; `undefined` from {@link TetherSubjects.parseModuleRequest} when it is not one. */
 export type ParsedModuleRequest =
@@ -196,7 +197,7 @@ export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects 
   // protocol line of the connection that sends it.
   const token = (value: string, what: string): string => {
     if (!isSessionId(value))
-      throw new ValidationError(`invalid ${what} '${String(value).slice(0, 60)}' for a subject token`, {
+      throw new ValidationError(`invalid ${what} '${printable(value).slice(0, 60)}' for a subject token`, {
         details: { constraint: what },
       });
     return value;

@@ -8,6 +8,7 @@ import type { AnyActor, AnyActorLogic, Subscription } from 'xstate';
 import { ValidationError } from '../errors.js';
 import { REPLY } from '../../machines/protocol.js';
 import { MAX_TIMEOUT_MS } from './process-runtime-options.js';
+import { printable } from '../printable.js';
 
 /** How a process spawned with `hibernateAfter` is put to sleep and woken. */
 export interface Sleeper {
@@ -55,7 +56,7 @@ const resumingLogic = new WeakMap<AnyActorLogic, AnyActorLogic>();
 /** Throws unless `afterMs` is a duration in range and `logic` a state machine, which alone can be resumed. */
 export function assertHibernateAfter(logic: AnyActorLogic, afterMs: number): void {
   if (!(typeof afterMs === 'number' && afterMs > 0 && afterMs <= MAX_TIMEOUT_MS)) {
-    throw new ValidationError(`hibernateAfter must be between 1 and ${MAX_TIMEOUT_MS} ms, got ${String(afterMs)}`, {
+    throw new ValidationError(`hibernateAfter must be between 1 and ${MAX_TIMEOUT_MS} ms, got ${printable(afterMs)}`, {
       details: { hibernateAfter: typeof afterMs === 'number' ? afterMs : String(afterMs) },
     });
   }

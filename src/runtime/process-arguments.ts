@@ -15,7 +15,13 @@ import { printable } from '../printable.js';
  * else (`undefined` from a `whereis` that found nothing, a number) is a target no process answers to.
  */
 export function isRef(value: unknown): value is ProcessRef {
-  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return typeof (value as { id?: unknown }).id === 'string';
+  } catch {
+    // A proxy of the caller's that cannot be read (a revoked one): no process.
+    return false;
+  }
 }
 
 /** How a target is named in an error: its registered name, else its id; a value that is neither, as it prints. */

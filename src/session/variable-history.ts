@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.js';
 import type { StoreChange } from '../store/store.js';
 import { show } from '../variables/failure.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
+import { printable } from '../printable.js';
 
 /** One version of a variable's value. */
 export interface VariableHistoryEntry {
@@ -71,7 +72,7 @@ export function entryAtVersion(
 ): VariableHistoryEntry {
   const entry = history.find((candidate) => candidate.version === version);
   if (!entry) {
-    throw new ValidationError(`variable '${name}' has no version ${String(version)} in its history`, {
+    throw new ValidationError(`variable '${name}' has no version ${printable(version)} in its history`, {
       variable: name,
       details: { version },
     });

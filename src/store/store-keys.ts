@@ -7,6 +7,7 @@
 import { ValidationError } from '../errors.js';
 import { kindOf } from '../variables/failure.js';
 import type { StoreWrite } from './store.js';
+import { printable } from '../printable.js';
 
 const KEY = /^[A-Za-z0-9_=/-]+(?:\.[A-Za-z0-9_=/-]+)*$/;
 
@@ -19,7 +20,7 @@ export const MAX_STORE_KEY_LENGTH = 1024;
 /** Throws a {@link ValidationError} unless `key` is dot-joined `[A-Za-z0-9_=/-]` tokens, at most 1024 characters. */
 export function assertStoreKey(key: string): void {
   if (typeof key !== 'string' || !KEY.test(key)) {
-    throw new ValidationError(`invalid store key '${String(key)}': expected [A-Za-z0-9_=/-] tokens joined by dots`, {
+    throw new ValidationError(`invalid store key '${printable(key)}': expected [A-Za-z0-9_=/-] tokens joined by dots`, {
       details: { key },
     });
   }
@@ -53,7 +54,7 @@ export function assertExpectedRevision(key: string, revision: unknown, optional:
 export function assertStorePrefix(prefix: string): void {
   if (prefix === '') return;
   if (typeof prefix !== 'string' || !prefix.endsWith('.') || !KEY.test(prefix.slice(0, -1))) {
-    throw new ValidationError(`invalid store prefix '${String(prefix)}': expected '' or key tokens ending in '.'`, {
+    throw new ValidationError(`invalid store prefix '${printable(prefix)}': expected '' or key tokens ending in '.'`, {
       details: { prefix },
     });
   }

@@ -5,6 +5,7 @@
  */
 import { ValidationError } from '../errors.js';
 import type { WatchOptions } from './store.js';
+import { printable } from '../printable.js';
 
 /**
  * - `current`: the current value of every matching key, then live changes;
@@ -22,7 +23,7 @@ export function watchStartOf(options: WatchOptions = {}): WatchStart {
   const { fromRevision, includeCurrent } = options;
   if (fromRevision === undefined) return includeCurrent === false ? { kind: 'live' } : { kind: 'current' };
   if (!Number.isSafeInteger(fromRevision) || fromRevision < 1) {
-    throw new ValidationError(`watch fromRevision must be a positive integer, got ${String(fromRevision)}`, {
+    throw new ValidationError(`watch fromRevision must be a positive integer, got ${printable(fromRevision)}`, {
       details: { fromRevision },
     });
   }

@@ -7,6 +7,9 @@
 import { messageOf } from '../printable.js';
 import type { JsonValue } from './types.js';
 
+/** What {@link freezeJson} holds as its reporter's refusal until it has one. */
+const NOTHING_REPORTED = Symbol('nothing reported');
+
 /** Receives where the first non-JSON part is (`$.a[2]`) and what it is; must throw. */
 export type JsonProblemReporter = (path: string, problem: string) => never;
 
@@ -54,8 +57,9 @@ export function freezeJson(value: unknown, report: JsonProblemReporter, root = '
   const keys: (string | number)[] = [];
   // Only the objects on the current path: a value reused in two places is fine, one containing itself is not.
   const ancestors = new Set<object>();
-  // What `report` threw, to tell it from what the value threw while it was read.
-  let reported: unknown;
+  // What `report` threw, to tell it from what the value threw while it was read (which may be anything, `undefined`
+  // included: hence a value no caller can throw until `report` has).
+  let reported: unknown = NOTHING_REPORTED;
   const problem = (what: string): never => {
     try {
       return report(renderPath(root, keys), what);

@@ -93,8 +93,9 @@ function comparable(result: unknown): unknown {
 }
 
 /** A function that throws `message`, for getters and proxy traps. */
-const fail = (message: string) => (): never => {
-  throw new Error(message);
+const fail = (message: string | undefined) => (): never => {
+  // A getter may throw anything; `undefined` once passed for the reporter's own refusal.
+  throw message === undefined ? undefined : new Error(message);
 };
 
 /** `{ a }`, whose `a` throws when read. */
@@ -154,6 +155,8 @@ const CASES: Record<string, (session: Handle) => Promise<unknown>> = {
   // Cut off by the client inside more than 257 containers: in a record, the value's 256th level.
   // Parts whose reading throws (a getter, a proxy's trap): the client cannot read them to send them.
   'json with a throwing getter': (s) => s.defineVariable('x', 'json', throwingGetter()),
+  'json with a getter throwing undefined': (s) =>
+    s.defineVariable('x', 'json', Object.defineProperty({}, 'a', { get: fail(undefined), enumerable: true })),
   'list with a throwing index getter': async (s) => {
     await s.defineVariable('x', 'list', []);
     const list = [1, 2];
@@ -206,6 +209,12 @@ describe('a remote client', () => {
       code: 'validation_failed',
       message: 'n: could not be read: trap',
       details: { constraint: 'unreadable' },
+    });
+    await expect(
+      session.setVariable('cfg', Object.defineProperty({}, 'a', { get: fail(undefined), enumerable: true })),
+    ).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'cfg: must be a JSON value; $.a is unreadable (undefined)',
     });
     const outcomes = await session.setVariables({ n: 5, cfg: throwingGetter() });
     expect(outcomes).toMatchObject({ n: { ok: true }, cfg: { ok: false, error: { code: 'validation_failed' } } });
