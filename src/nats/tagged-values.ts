@@ -32,6 +32,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { messageOf } from '../printable.js';
+import { UnreadablePartError } from '../variables/failure.js';
 import { freezeJson, isPlainObject, MAX_JSON_DEPTH, shownPath } from '../variables/json-value.js';
 import type { RequestBody } from './wire.js';
 
@@ -390,7 +391,7 @@ export function untagValue(
     const message = tag.message;
     return {
       get: () => {
-        throw new Error(message);
+        throw new UnreadablePartError(message);
       },
       enumerable: true,
       configurable: true,
@@ -419,7 +420,7 @@ export function untagValue(
 /** An object every reading of which throws `message`, as a client's proxy did. */
 function throwingProxy(message: string): object {
   const fail = (): never => {
-    throw new Error(message);
+    throw new UnreadablePartError(message);
   };
   return new Proxy(
     {},

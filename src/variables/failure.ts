@@ -5,6 +5,17 @@
  */
 import { ValidationError } from '../errors.js';
 
+/**
+ * What a part a client could not read throws when a node reads it (see `tagged-values.ts`): the client's message, as a
+ * refusal. Validation takes it as the value's own throw, as it takes a getter's, so a message names where it was read;
+ * read anywhere else, it answers `validation_failed`, not a server error carrying a message of the client's choosing.
+ */
+export class UnreadablePartError extends ValidationError {
+  constructor(message: string) {
+    super(message, { details: { constraint: 'unreadable' } });
+  }
+}
+
 /** What a failed check adds to the error's `details`, beside `variable`. */
 export interface FailureDetails {
   /** The constraint (or option, or rule) that failed, e.g. `max`, `pattern`, `type`. */

@@ -5,7 +5,7 @@
  */
 import { BridgeError } from '../errors.js';
 import { messageOf } from '../printable.js';
-import { fail } from './failure.js';
+import { UnreadablePartError, fail } from './failure.js';
 import { validateFloat, validateInteger } from './number-values.js';
 import { validateBoolean, validateChoice, validateModule } from './scalar-values.js';
 import { validateString } from './string-value.js';
@@ -69,7 +69,8 @@ export function validateValue(
   } catch (error) {
     // A getter or proxy of the caller's threw while the value was read: the value's fault, told as a refusal of it.
     // Only an object can hold either; what a primitive's validation throws is Tether's own.
-    if (error instanceof BridgeError || typeof value !== 'object' || value === null) throw error;
+    const own = error instanceof BridgeError && !(error instanceof UnreadablePartError);
+    if (own || typeof value !== 'object' || value === null) throw error;
     return fail(variableName, `could not be read: ${messageOf(error)}`, { constraint: 'unreadable' }, error);
   }
 }
