@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime } from '../src/index.js';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import type { VariableRecord } from '../src/variables/types.js';
 import { collectGarbage } from './support/collect-garbage.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * The heap in use after a full collection, taken in a task of its own: what a `WeakRef` points to is kept until the
@@ -31,6 +34,21 @@ describe('an embedded runtime serving session after session', () => {
     for (let i = 0; i < 20_000; i++) await serveOne(i);
     const grown = (await heapAfterCollection()) - before;
     expect(grown).toBeLessThan(2_500_000);
+  });
+
+  // Found by a soak review: a session stopped after it wrote left the idle clock, so nothing ever expired it and its
+  // variables stayed in the store for good (20,000 such sessions: 24 MB), unlisted.
+  it('expires a session stopped after it wrote, its variables purged, as if its process ran', async () => {
+    const store = createMemoryStore<VariableRecord>();
+    runtime = await Runtime.start({ store, sessionTtlMs: 200 });
+    const session = await runtime.session('finished');
+    await session.defineVariable('t', 'float', 0.5);
+    await session.stop();
+    expect(await runtime.listSessions()).toEqual({ ids: ['finished'] });
+    await waitFor(async () => (await store.keys('finished.')).length === 0, { message: 'the stopped session expired' });
+    expect(await runtime.listSessions()).toEqual({ ids: [] });
+    // Opened again, it is a new session.
+    expect(await (await runtime.session('finished')).listVariables()).toEqual([]);
   });
 
   // Found by a review of the fix above: an entry per session opened and stopped (never deleted) stayed instead, 2.3 MB

@@ -82,10 +82,12 @@ export class SessionTable {
   readonly #idleMs: number;
   readonly #ended = new EndedSessions();
   /**
-   * An embedded runtime's sessions whose process crashed and has not been started again: still sessions (their
-   * variables are in the store), so still listed and still on the idle clock, which expires them as if they ran.
+   * An embedded runtime's sessions whose process ended without ending the session (it crashed, or was stopped) and
+   * has not been started again: still sessions (their variables are in the store), so still listed and still on the
+   * idle clock, which expires them as if they ran. A stopped one left the clock once, and its variables stayed in the
+   * store for good: a service that stops each session when its conversation ends grew without bound.
    */
-  readonly #crashed = new Set<string>();
+  readonly #dormant = new Set<string>();
   /**
    * The life of each embedded session id that has a process started since the id last ended (expired or deleted):
    * a handle of a process started no later than an end served an ended session, and must hear that it ended rather
@@ -102,7 +104,7 @@ export class SessionTable {
   readonly #crashedLetGo = new FinalizationRegistry<{ readonly id: string; readonly life: SessionLife }>(
     ({ id, life }) => {
       // Only if it is still the id's life and no process of it runs or stays crashed (one started since joined it).
-      if (this.#lives.get(id) !== life || this.#sessions.has(id) || this.#crashed.has(id)) return;
+      if (this.#lives.get(id) !== life || this.#sessions.has(id) || this.#dormant.has(id)) return;
       this.#forgetStoppedLife(id, life.lastStart);
     },
   );
@@ -127,7 +129,7 @@ export class SessionTable {
       // current values without the changes in between. Once unwatched, it hibernates at the next idle sweep.
       // An embedded session still expires when idle, watched or not: its variables go, and its watchers with them.
       if (idle === 'session.hibernate' && deps.watchers.watches(sessionId)) return;
-      if (this.#crashed.has(sessionId)) return this.#expireCrashed(sessionId);
+      if (this.#dormant.has(sessionId)) return this.#expireDormant(sessionId);
       this.#sessions.get(sessionId)?.process.actor.send({ type: idle });
     });
     this.#logic = createSessionLogic({
@@ -187,11 +189,11 @@ export class SessionTable {
   }
 
   /**
-   * An embedded runtime's sessions: those running, and those whose process crashed (they start again at their next
-   * use, and expire as the others do).
+   * An embedded runtime's sessions: those running, and those whose process crashed or was stopped (a process starts
+   * again at their next use, and they expire as the others do).
    */
   embeddedIds(): string[] {
-    return this.#crashed.size === 0 ? this.ids() : [...new Set([...this.#sessions.keys(), ...this.#crashed])];
+    return this.#dormant.size === 0 ? this.ids() : [...new Set([...this.#sessions.keys(), ...this.#dormant])];
   }
 
   /**
@@ -200,7 +202,7 @@ export class SessionTable {
    */
   endLocal(id: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd {
     if (incarnation !== undefined) this.#ended.remember(id, incarnation, reason);
-    if (this.#crashed.delete(id)) this.#activity.forget(id);
+    if (this.#dormant.delete(id)) this.#activity.forget(id);
     // Every process of it started so far served the session that ends: a handle of one that crashed must hear so,
     // though no process of it runs now (one started after the crash and stopped since).
     if (!this.deps.shared) this.#noteEnd(id, this.#starts, reason);
@@ -302,11 +304,11 @@ export class SessionTable {
   }
 
   /**
-   * Expires a crashed session whose idle time is up, as its process would have: a new one loads it and expires at
+   * Expires a dormant session (its process crashed or was stopped) whose idle time is up, as its process would have: a new one loads it and expires at
    * once (its variables purged, its watchers and modules ended). One that cannot load stays listed and is tried again
    * at a later sweep; its failure is reported.
    */
-  #expireCrashed(id: string): void {
+  #expireDormant(id: string): void {
     if (this.#stopped) return;
     const entry = this.#running(id);
     entry.ready.then(
@@ -382,7 +384,7 @@ export class SessionTable {
 
   #start(id: string): SessionEntry {
     const { processes, watchers } = this.deps;
-    this.#crashed.delete(id);
+    this.#dormant.delete(id);
     const started = ++this.#starts;
     const life = this.deps.shared ? undefined : this.#lifeStarted(id, started);
     const process = processes.spawn(this.#logic, {
@@ -442,8 +444,9 @@ export class SessionTable {
         this.#endedUses.set(id, { sessionId: id, lastUsed, incarnation: entry.incarnation });
       }
       this.#sessions.delete(id);
-      // Embedded, a crashed session's variables stay in the store with nothing to expire them: its idle time goes on.
-      if (ending === 'crashed' && !this.deps.shared && !this.#stopped) this.#crashed.add(id);
+      // Embedded, a session whose process crashed or was stopped keeps its variables in the store with nothing to
+      // expire them: its idle time goes on. One that wrote nothing has nothing there, and is not kept.
+      if (!this.deps.shared && !this.#stopped && isDormant(ending, process)) this.#dormant.add(id);
       else this.#activity.forget(id);
       // Its handles answer why it ended from now on (they wake no new process), so the watches made through them
       // end too: they would otherwise hear the writes of the id's next process, which no handle of theirs can reach.
@@ -458,4 +461,14 @@ export class SessionTable {
     // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
     if (!this.#sessions.has(id)) this.#tracking.forgetSession?.(id);
   }
+}
+
+/**
+ * Whether an embedded session whose process ended so is still a session with keys in the store: one whose process
+ * crashed or could not load (what it holds there is not known), or one stopped after it saw a key of its own (a
+ * variable, or a delete marker).
+ */
+function isDormant(ending: SessionEnding | undefined, process: ProcessRef<SessionLogic>): boolean {
+  if (ending === 'crashed' || ending === 'failed') return true;
+  return (ending === 'stopped' || ending === 'shutdown') && process.getSnapshot().context.revisions.size > 0;
 }
