@@ -47,6 +47,7 @@ import {
   requireString,
 } from './wire.js';
 import { printable } from '../printable.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 
 /** The header of an answer to an outcome question: `finished`, `running` or `unknown` (see the module comment). */
 export const EXECUTION_OUTCOME_HEADER = 'Tether-Execution-Outcome';
@@ -174,6 +175,25 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
     keptFor.set(request, { key, reply });
     bytes += own.byteLength;
     evict(performance.now());
+    sweepLater();
+  };
+
+  /** A timer that lets replies go at their age on an idle node too: eviction otherwise runs only on activity. */
+  let sweep: ReturnType<typeof setTimeout> | undefined;
+  const sweepLater = (): void => {
+    const oldest = kept.values().next().value;
+    if (sweep !== undefined || oldest === undefined) return;
+    const dueInMs = Math.max(0, oldest.at + maxAgeMs - performance.now()) + 1;
+    sweep = setTimeout(
+      () => {
+        sweep = undefined;
+        evict(performance.now());
+        sweepLater();
+      },
+      Math.min(dueInMs, MAX_TIMEOUT_MS),
+    );
+    // Never what keeps a process alive.
+    sweep.unref();
   };
 
   const evict = (now: number): void => {

@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import { createExecutionReplies, executionReplyKey } from '../../src/nats/execution-replies.js';
+import { collectGarbage } from '../support/collect-garbage.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const key = (executionId: string) => executionReplyKey('s1', 'qa', executionId);
 
 describe('execution-replies', () => {
+  // Found by a soak review: replies were let go only as others came or were asked for, so an idle node held up to
+  // 32 MiB of them for as long as it stayed idle.
+  it('lets a reply go at its age on an idle node, with nothing else coming', async () => {
+    const replies = createExecutionReplies({ maxAgeMs: 50 });
+    // The request is let go as a served one is (what it keeps of its reply lives as long as it does).
+    let request: object | undefined = {};
+    replies.started(request, key('e1'));
+    let data: Uint8Array | undefined = bytes('{"result":"large"}');
+    const kept = new WeakRef(data);
+    replies.replied(request, data);
+    [request, data] = [undefined, undefined];
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    collectGarbage();
+    expect(kept.deref()).toBeUndefined();
+  });
+
   it('says running while the request is in hand, then gives its reply as sent', () => {
     const replies = createExecutionReplies();
     const request = {};
