@@ -23,6 +23,17 @@ describe('runtime options', () => {
     }
   });
 
+  it('takes a null store or llm as absent, as it reads them', async () => {
+    const runtime = await Runtime.start({ store: null, llm: null } as never);
+    try {
+      const session = await runtime.session('s');
+      await session.defineVariable('t', 'float', 0.5);
+      expect(await session.getVariable('t')).toBe(0.5);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   it('refuses an onError that is no function and an llm not built by createLanguageModel, before anything starts', async () => {
     for (const [options, message] of [
       [{ onError: 'log' }, "Runtime.start option 'onError' must be a function, got a string"],

@@ -358,7 +358,8 @@ export function untagValue(
       items.forEach((item, i) => {
         path.push(i);
         // A hole stays a hole: validation tells it from an `undefined` item.
-        if (!isHole(item)) Object.defineProperty(out, i, placed(item));
+        if (isUnreadable(item)) Object.defineProperty(out, i, placed(item));
+        else if (!isHole(item)) out[i] = untag(item);
         path.pop();
       });
     });
@@ -384,11 +385,9 @@ export function untagValue(
    * what the client's reading threw, so that validation refuses it at the same path with the same message.
    */
   const placed = (item: unknown): PropertyDescriptor => {
-    const tag = item as { $?: unknown; message?: unknown } | null;
-    if (typeof tag !== 'object' || tag === null || tag.$ !== 'unreadable' || Array.isArray(tag))
-      return { value: untag(item), enumerable: true, writable: true, configurable: true };
-    if (typeof tag.message !== 'string') return bad('an unreadable part without a message');
-    const message = tag.message;
+    if (!isUnreadable(item)) return { value: untag(item), enumerable: true, writable: true, configurable: true };
+    const { message } = item as { message?: unknown };
+    if (typeof message !== 'string') return bad('an unreadable part without a message');
     return {
       get: () => {
         throw new UnreadablePartError(message);
@@ -432,6 +431,10 @@ function throwingProxy(message: string): object {
       getOwnPropertyDescriptor: fail,
     },
   );
+}
+
+function isUnreadable(item: unknown): boolean {
+  return typeof item === 'object' && item !== null && (item as { $?: unknown }).$ === 'unreadable';
 }
 
 function isHole(item: unknown): boolean {

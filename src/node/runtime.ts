@@ -420,7 +420,8 @@ function assertRuntimeOptions(options: unknown): asserts options is RuntimeOptio
     throw new ValidationError(`Runtime.start option 'tools' must be an array of tools, got ${show(timings.tools)}`, {
       details: { field: 'tools' },
     });
-  if (timings.store !== undefined) assertStore(timings.store);
+  // `null` is as absent, as for `llm`: the runtime reads it with `??`.
+  if (timings.store !== undefined && timings.store !== null) assertStore(timings.store);
 }
 
 /** The methods every `Store` has (`lastChange` and `watchBatches` are optional). */

@@ -40,9 +40,10 @@ export function assertOptionKeys(bag: unknown, owner: string, accepted: readonly
 }
 
 /**
- * The own enumerable options of `bag` as `[name, value]` pairs, each read once, so that a getter or proxy of the
- * caller's that throws is refused as the option (or other `noun`: an input, a field) it is (`ValidationError`, `details.constraint: 'unreadable'`), not
- * thrown from wherever the option is read later.
+ * The own enumerable options of `bag` as `[name, value]` pairs, each read here, so that a getter or proxy of the
+ * caller's that throws is refused as the option (or other `noun`: an input, a field) it is (`ValidationError`,
+ * `details.constraint: 'unreadable'`) before anything is done. Callers read the bag again afterwards: a getter that
+ * answers one thing here and another later is not guarded against.
  */
 export function readOptions(bag: object, owner: string, noun = 'option'): [string, unknown][] {
   const options: [string, unknown][] = [];
