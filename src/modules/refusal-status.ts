@@ -4,17 +4,22 @@
  * body but not the status. The `fetch` given to Ax notes the status of each such answer under a digest of the body it
  * answered, so provider-errors.ts can report the status the provider sent.
  *
- * Bounded: the newest {@link MAX_NOTED} refusals are kept, and each is forgotten once read. A refusal seen by a model
- * that is not ours (an `AxAI` a user built) was never noted, and is reported as 401.
+ * Bounded: the refusals of the newest {@link MAX_NOTED} bodies are kept, each forgotten once read. Two refusals of
+ * the same body are read back in the order they came: with different statuses (the same prompt sent with two keys),
+ * the one read first gets the status that came first. A refusal seen by a model that is not ours (an `AxAI` a user
+ * built) was never noted, and is reported as 401.
  * @module
  */
 import { createHash } from 'node:crypto';
 
-/** How many refusals are remembered at most; more come only from refusals nobody turned into an error. */
+/** How many bodies (and refusals of one body) are remembered at most; more come only from refusals nobody read. */
 const MAX_NOTED = 64;
 
-/** Status by digest of the refused request's body, oldest first. */
-const noted = new Map<string, number>();
+/**
+ * Statuses by digest of the refused request's body, oldest digest first: a list, since two executions may send the
+ * same body (the same prompt) and be refused together, each reading one status back.
+ */
+const noted = new Map<string, number[]>();
 
 /** A digest, so that a long prompt is not kept for as long as its refusal is. */
 function digest(body: string): string {
@@ -27,8 +32,10 @@ export function fetchNotingRefusals(fetch: typeof globalThis.fetch = globalThis.
     const response = await fetch(input, init);
     if ((response.status === 401 || response.status === 403) && typeof init?.body === 'string') {
       const key = digest(init.body);
+      const statuses = noted.get(key) ?? [];
+      // Moved to the newest place; a list grows no longer than the refusals in flight, and is kept as bounded.
       noted.delete(key);
-      noted.set(key, response.status);
+      noted.set(key, [...statuses, response.status].slice(-MAX_NOTED));
       if (noted.size > MAX_NOTED) noted.delete(noted.keys().next().value as string);
     }
     return response;
@@ -48,7 +55,8 @@ export function takeRefusalStatus(requestBody: unknown): number | undefined {
   }
   if (body === undefined) return undefined;
   const key = digest(body);
-  const status = noted.get(key);
-  noted.delete(key);
+  const statuses = noted.get(key);
+  const status = statuses?.shift();
+  if (statuses?.length === 0) noted.delete(key);
   return status;
 }
