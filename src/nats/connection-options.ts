@@ -46,8 +46,11 @@ export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
 /** The settings nats.js sends the server as text in its CONNECT line. */
 const TEXT_SETTINGS = ['user', 'pass', 'token', 'name'] as const;
 
-/** The longest connection name taken: the server reads the whole CONNECT line (4 KB by default) or closes. */
-export const MAX_NAME_LENGTH = 1024;
+/**
+ * The most bytes a connection's name and credentials may take as the server reads them (JSON in its CONNECT line): the
+ * server reads 4 KiB of that line by default, or closes the connection, and nats.js adds about 300 bytes of its own.
+ */
+export const MAX_CONNECT_TEXT_BYTES = 3584;
 
 /**
  * Throws `ValidationError` unless the settings' reconnect policy is one nats.js can follow (see
@@ -70,10 +73,14 @@ export function assertConnectionSettings(
         details: { field, constraint: 'type' },
       });
   }
-  if (settings.name !== undefined && (settings.name as string).length > MAX_NAME_LENGTH)
+  const text = Object.fromEntries(TEXT_SETTINGS.map((field) => [field, settings[field]]));
+  const bytes = Buffer.byteLength(JSON.stringify(text));
+  // Not shown: credentials.
+  if (bytes > MAX_CONNECT_TEXT_BYTES)
     throw new ValidationError(
-      `${owner} option 'name' is ${(settings.name as string).length} characters long; at most ${MAX_NAME_LENGTH}`,
-      { details: { field: 'name', constraint: 'maxLength', maxLength: MAX_NAME_LENGTH } },
+      `${owner} options name, user, pass and token take ${bytes} bytes as the server reads them; at most ` +
+        `${MAX_CONNECT_TEXT_BYTES}`,
+      { details: { constraint: 'maxBytes', bytes, maxBytes: MAX_CONNECT_TEXT_BYTES } },
     );
   if (settings.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', settings.connectTimeoutMs);
   const servers = typeof settings.servers === 'string' ? [settings.servers] : settings.servers;
@@ -124,7 +131,10 @@ export interface NatsConnectionSettings {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
-  /** The connection's name, as the server's monitoring shows it: at most {@link MAX_NAME_LENGTH} characters. */
+  /**
+   * The connection's name, as the server's monitoring shows it. With the credentials, it must fit the server's CONNECT
+   * line: at most {@link MAX_CONNECT_TEXT_BYTES} bytes as JSON.
+   */
   readonly name?: string;
   /** @default retry every 2 s for ever */
   readonly reconnect?: ReconnectPolicy;

@@ -47,11 +47,22 @@ describe('remote client options', () => {
         });
       }
     }
-    await expect(connect({ servers: NOWHERE, name: 'n'.repeat(1025) })).rejects.toMatchObject({
-      code: 'validation_failed',
-      message: "connect option 'name' is 1025 characters long; at most 1024",
-      details: { field: 'name', constraint: 'maxLength' },
-    });
+    // Measured as the server reads them: JSON, in bytes (a control character takes 6), the four together.
+    for (const options of [
+      { name: 'n'.repeat(3600) },
+      { name: '\u0001'.repeat(600) },
+      { name: 'n', token: 't'.repeat(3570) },
+    ])
+      await expect(
+        connect({ servers: NOWHERE, ...options }),
+        JSON.stringify(options).slice(0, 40),
+      ).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringMatching(
+          /^connect options name, user, pass and token take \d+ bytes as the server reads them; at most 3584$/,
+        ),
+        details: { constraint: 'maxBytes', maxBytes: 3584 },
+      });
   });
 
   it('refuses a server URL of another scheme than nats:// or tls://, before connecting, credentials left out', async () => {
