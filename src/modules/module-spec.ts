@@ -144,7 +144,7 @@ function assertBindings(bindings: unknown): void {
     throw new ValidationError('module spec bindings must be an object of attribute → variable', {
       details: { field: 'bindings', got: show(bindings) },
     });
-  for (const [attribute, binding] of Object.entries(bindings)) {
+  for (const [attribute, binding] of readOptions(bindings, 'module spec', 'binding')) {
     if (!bindingAttributes.has(attribute)) {
       throw new ValidationError(
         `module spec binds unknown attribute '${attribute}'; bindable: ${SPEC_BINDING_ATTRIBUTES.join(', ')}`,
@@ -153,7 +153,9 @@ function assertBindings(bindings: unknown): void {
     }
     if (typeof binding === 'object' && binding !== null && !Array.isArray(binding)) {
       // An extra key is a mistake of the caller's (a misspelt onChange would never be called), not something to drop.
-      const extra = Object.keys(binding).filter((key) => !BINDING_KEYS.has(key));
+      const extra = readOptions(binding, `module spec binding of '${attribute}':`, 'key')
+        .map(([key]) => key)
+        .filter((key) => !BINDING_KEYS.has(key));
       if (extra.length > 0) {
         throw new ValidationError(
           `binding of '${attribute}' has unknown keys: ${extra.join(', ')}; accepted: variable, onChange`,

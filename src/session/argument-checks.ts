@@ -48,16 +48,7 @@ export function assertNamesArray(names: unknown): asserts names is readonly stri
   if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
   // A plain loop: this runs on every read of several variables, a module's sync included.
   for (let index = 0; index < names.length; index++) {
-    let name: unknown;
-    try {
-      name = names[index];
-    } catch (error) {
-      // A getter or proxy of the caller's.
-      throw new ValidationError(`names[${index}] could not be read: ${messageOf(error)}`, {
-        cause: error,
-        details: { field: 'names', index, constraint: 'unreadable' },
-      });
-    }
+    const name = itemAt(names, index, 'names');
     if (typeof name === 'string') continue;
     const got = kindOf(name);
     throw new ValidationError(`names[${index}] must be a string, got ${got}`, {
@@ -70,7 +61,19 @@ export function assertNamesArray(names: unknown): asserts names is readonly stri
 export function assertRecordsArray(records: unknown): asserts records is readonly unknown[] {
   if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
   // By index: `forEach` skips the holes of a sparse array, which are no records either.
-  for (let index = 0; index < records.length; index++) assertImportedObject(records[index], index);
+  for (let index = 0; index < records.length; index++) assertImportedObject(itemAt(records, index, 'records'), index);
+}
+
+/** `items[index]`, or `ValidationError` naming it when reading it throws (a getter or proxy of the caller's). */
+function itemAt(items: readonly unknown[], index: number, field: string): unknown {
+  try {
+    return items[index];
+  } catch (error) {
+    throw new ValidationError(`${field}[${index}] could not be read: ${messageOf(error)}`, {
+      cause: error,
+      details: { field, index, constraint: 'unreadable' },
+    });
+  }
 }
 
 /**

@@ -8,13 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { assertRecordsArray, assertValuesObject } from './argument-checks.js';
 import { assertOptions, type ImportVariablesOptions, type SetVariablesOptions } from './options.js';
 import type { WriteRequest } from './write-plan.js';
+import { readOptions } from '../runtime/option-keys.js';
 
 /** The request of `setVariables(values, options)` made at `at`; `ValidationError` for a bad bag or values. */
 export function setManyRequest(values: unknown, options: SetVariablesOptions, at: string): WriteRequest {
   assertOptions(options, 'setVariables');
   assertValuesObject(values);
   const { atomic = false, ...attribution } = options;
-  return { kind: 'setMany', values: Object.entries(values), atomic, ...attribution, at };
+  return { kind: 'setMany', values: readOptions(values, 'setVariables', 'value'), atomic, ...attribution, at };
 }
 
 /**

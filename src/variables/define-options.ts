@@ -6,6 +6,7 @@
 import { fail, show } from './failure.js';
 import { freezeJson, isPlainObject, shownPath } from './json-value.js';
 import type { Constraints, DefineVariableOptions, JsonValue } from './types.js';
+import { readOptions } from '../runtime/option-keys.js';
 
 /** The options `defineVariable` accepts. */
 export const DEFINE_OPTION_KEYS: readonly string[] = Object.freeze(['constraints', 'description', 'metadata']);
@@ -26,7 +27,8 @@ export function validateDefineOptions(options: unknown, variableName?: string): 
   if (!isPlainObject(options)) {
     return fail(variableName, `options must be an object, got ${show(options)}`, { constraint: 'options' });
   }
-  for (const key of Object.keys(options)) {
+  const owner = variableName === undefined ? 'defineVariable' : `${variableName}:`;
+  for (const [key] of readOptions(options, owner)) {
     if (!DEFINE_OPTION_KEYS.includes(key)) {
       fail(variableName, `unknown option '${key}'; accepted: ${DEFINE_OPTION_KEYS.join(', ')}`, {
         constraint: key,
@@ -44,7 +46,9 @@ export function validateDefineOptions(options: unknown, variableName?: string): 
       });
     }
     // Shallow copy: the caller may mutate its object before validateConstraints makes the stored copy.
-    result.constraints = Object.freeze({ ...constraints }) as Constraints;
+    result.constraints = Object.freeze(
+      Object.fromEntries(readOptions(constraints, owner, 'constraint')),
+    ) as Constraints;
   }
   if (description !== undefined) {
     if (typeof description !== 'string') {

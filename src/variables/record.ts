@@ -12,6 +12,7 @@ import { validateDefineOptions } from './define-options.js';
 import { assertVariableName, notAString } from './names.js';
 import type { Constraints, JsonValue, VariableRecord, VariableType } from './types.js';
 import { validateValue } from './validate.js';
+import { readOptions } from '../runtime/option-keys.js';
 
 const NO_METADATA: Readonly<Record<string, JsonValue>> = Object.freeze({});
 
@@ -199,7 +200,9 @@ export function importRecord(raw: unknown, id: string, write: WriteAttribution, 
   const position = `records[${index}]`;
   assertImportedObject(raw, index);
   const source = raw;
-  const unknown = Object.keys(source).filter((key) => !EXPORT_KEYS.has(key));
+  const unknown = readOptions(source, `imported variable ${position}:`, 'field')
+    .map(([key]) => key)
+    .filter((key) => !EXPORT_KEYS.has(key));
   if (unknown.length > 0) {
     throw new ValidationError(
       `imported variable ${position} has unknown keys: ${unknown.join(', ')}; accepted: ${[...EXPORT_KEYS].join(', ')}`,

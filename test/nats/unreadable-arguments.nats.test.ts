@@ -58,6 +58,27 @@ describe('arguments whose reading throws', () => {
             session.getVariables(Object.defineProperty(['n', 'm'], 1, { get: boom })),
             'names[1] could not be read: boom',
           ],
+          [
+            session.defineVariable('d', 'json', 1, throwing('description')),
+            "d: option 'description' could not be read: boom",
+          ],
+          [
+            session.defineVariable('p', 'string', 'a', { constraints: throwing('pattern') }),
+            "p: constraint 'pattern' could not be read: boom",
+          ],
+          [session.setVariables(throwing('n')), "setVariables value 'n' could not be read: boom"],
+          [
+            session.importVariables([throwing('name')]),
+            "imported variable records[0]: field 'name' could not be read: boom",
+          ],
+          [
+            session.importVariables(Object.defineProperty([{}], 0, { get: boom })),
+            'records[0] could not be read: boom',
+          ],
+          [
+            session.module('bound', { ...PREDICT, bindings: throwing('temperature') }),
+            "module spec binding 'temperature' could not be read: boom",
+          ],
         ] as const;
         for (const [call, message] of refusals) {
           const error = await Promise.resolve(call).catch((e: unknown) => e);
@@ -68,6 +89,7 @@ describe('arguments whose reading throws', () => {
           });
         }
         expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
+        expect((await session.listVariables()).map((record) => record.name)).toEqual(['n']);
       }
     } finally {
       await embedded.stop();
