@@ -47,6 +47,36 @@ describe('request values', () => {
     expect(await exported('deep-tag')).toEqual(before);
   });
 
+  // Found by a review: read outside a value's validation, the part a tag stands for threw a plain Error, which the
+  // node answered as internal_error (500) carrying the client's text.
+  it('answers an unreadable tag anywhere with validation_failed, never a server error, and writes nothing', async () => {
+    await fx().node(fx().buckets());
+    await raw('unreadable', 'open', '');
+    await raw('unreadable', 'var.define', '{"name":"n","type":"integer","value":1}');
+    const before = await exported('unreadable');
+    const part = { $: 'unreadable', message: 'x' };
+    const cases: [operation: string, body: object][] = [
+      ['var.set', { name: 'n', value: part, tagged: true }],
+      ['var.setMany', { values: part, tagged: true }],
+      ['var.setMany', { values: { $: 'object', entries: [['n', part]] }, atomic: true, tagged: true }],
+      ['var.define', { name: 'q', type: 'json', value: 1, options: part, tagged: true }],
+      [
+        'var.define',
+        { name: 'q', type: 'json', value: 1, options: { $: 'object', entries: [['constraints', part]] }, tagged: true },
+      ],
+      ['var.import', { records: [part], tagged: true }],
+      ['var.import', { records: [{ $: 'object', entries: [['name', part]] }], tagged: true }],
+    ];
+    for (const [operation, body] of cases) {
+      const reply = await raw('unreadable', operation, JSON.stringify(body));
+      const label = `${operation} ${JSON.stringify(body).slice(0, 80)}`;
+      expect(reply.errorCode, label).toBe('400');
+      expect(reply.body.error, label).toMatchObject({ code: 'validation_failed' });
+      expect(reply.body.error.message, label).toMatch(/\bx\b/);
+    }
+    expect(await exported('unreadable')).toEqual(before);
+  });
+
   it("refuses a number literal beyond a double's range on every write, naming the variable, and writes nothing", async () => {
     const buckets = fx().buckets();
     await fx().node(buckets);
