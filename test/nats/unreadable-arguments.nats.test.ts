@@ -27,61 +27,69 @@ describe('arguments whose reading throws', () => {
       for (const session of [await embedded.session('getters'), await client.session('getters')]) {
         await session.defineVariable('n', 'integer', 0);
         const qa = await session.module('qa', PREDICT);
+        // Thunks: a call made before its turn would reject with nobody listening yet.
         const refusals = [
           [
-            session.setVariable('n', 1, throwing('updatedBy')),
+            () => session.setVariable('n', 1, throwing('updatedBy')),
             "setVariable option 'updatedBy' could not be read: boom",
           ],
-          [session.variableHistory('n', throwing('limit')), "variableHistory option 'limit' could not be read: boom"],
-          [session.module('other', throwing('signature')), "module spec key 'signature' could not be read: boom"],
-          [qa.execute(throwing('question')), "execute() of module 'qa' input 'question' could not be read: boom"],
           [
-            qa.execute({ question: 'q' }, throwing('timeoutMs')),
+            () => session.variableHistory('n', throwing('limit')),
+            "variableHistory option 'limit' could not be read: boom",
+          ],
+          [() => session.module('other', throwing('signature')), "module spec key 'signature' could not be read: boom"],
+          [() => qa.execute(throwing('question')), "execute() of module 'qa' input 'question' could not be read: boom"],
+          [
+            () => qa.execute({ question: 'q' }, throwing('timeoutMs')),
             "execute() of module 'qa' option 'timeoutMs' could not be read: boom",
           ],
           [
-            session.setVariable(
-              'n',
-              1,
-              new Proxy(
-                {},
-                {
-                  ownKeys() {
-                    throw new Error('no keys');
+            () =>
+              session.setVariable(
+                'n',
+                1,
+                new Proxy(
+                  {},
+                  {
+                    ownKeys() {
+                      throw new Error('no keys');
+                    },
                   },
-                },
+                ),
               ),
-            ),
             'setVariable options could not be read: no keys',
           ],
           [
-            session.getVariables(Object.defineProperty(['n', 'm'], 1, { get: boom })),
+            () => session.getVariables(Object.defineProperty(['n', 'm'], 1, { get: boom })),
             'names[1] could not be read: boom',
           ],
           [
-            session.defineVariable('d', 'json', 1, throwing('description')),
+            () => session.defineVariable('d', 'json', 1, throwing('description')),
             "d: option 'description' could not be read: boom",
           ],
           [
-            session.defineVariable('p', 'string', 'a', { constraints: throwing('pattern') }),
+            () => session.defineVariable('p', 'string', 'a', { constraints: throwing('pattern') }),
             "p: constraint 'pattern' could not be read: boom",
           ],
-          [session.setVariables(throwing('n')), "setVariables value 'n' could not be read: boom"],
+          [() => session.setVariables(throwing('n')), "setVariables value 'n' could not be read: boom"],
           [
-            session.importVariables([throwing('name')]),
+            () => session.importVariables([throwing('name')]),
             "imported variable records[0]: field 'name' could not be read: boom",
           ],
           [
-            session.importVariables(Object.defineProperty([{}], 0, { get: boom })),
+            () => session.importVariables(Object.defineProperty([{}], 0, { get: boom })),
             'records[0] could not be read: boom',
           ],
           [
-            session.module('bound', { ...PREDICT, bindings: throwing('temperature') }),
+            () => session.module('bound', { ...PREDICT, bindings: throwing('temperature') }),
             "module spec binding 'temperature' could not be read: boom",
           ],
         ] as const;
         for (const [call, message] of refusals) {
-          const error = await Promise.resolve(call).catch((e: unknown) => e);
+          // One at a time: each is called only once the one before it was answered.
+          const error = await Promise.resolve()
+            .then((): Promise<unknown> => call())
+            .catch((e: unknown) => e);
           expect(error, message).toMatchObject({
             code: 'validation_failed',
             message,
