@@ -64,7 +64,7 @@ export function assertConnectionSettings(
   },
 ): void {
   assertReconnectPolicy(owner, settings.reconnect);
-  // The server refuses these, when they are no strings or the name is too long for its protocol line, by closing the
+  // The server refuses these, when they are no strings or too long together for its protocol line, by closing the
   // connection: the caller waited for the connect to time out, then heard that the server could not be reached.
   for (const field of TEXT_SETTINGS) {
     const value = settings[field];

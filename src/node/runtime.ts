@@ -261,8 +261,9 @@ export class Runtime {
    * node's sessions: what a client's `listSessions` and the wire's `sessions.list` answer, a session being listed
    * exactly when a request with `create: false` finds it (opened, not deleted, not expired). On an embedded runtime,
    * its own: the ids {@link sessionIds} gives, and those whose process crashed or was stopped (their next use starts
-   * one again; left unused, they expire after their TTL as the others do). Bad options are refused with the `ValidationError` the
-   * wire gives, naming the field; once the runtime stopped, `SessionError` (`session_stopped`), as `session()` gives.
+   * one again; left unused, they expire after their TTL as the others do). Bad options are refused with the
+   * `ValidationError` the wire gives, naming the field; once the runtime stopped, `SessionError` (`session_stopped`),
+   * as `session()` gives.
    * @example
    * const ids: string[] = [];
    * let page: SessionPage | undefined;

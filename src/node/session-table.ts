@@ -304,9 +304,9 @@ export class SessionTable {
   }
 
   /**
-   * Expires a dormant session (its process crashed or was stopped) whose idle time is up, as its process would have: a new one loads it and expires at
-   * once (its variables purged, its watchers and modules ended). One that cannot load stays listed and is tried again
-   * at a later sweep; its failure is reported.
+   * Expires a dormant session (its process crashed or was stopped) whose idle time is up, as its process would have:
+   * a new one loads it and expires at once (its variables purged, its watchers and modules ended). One that cannot
+   * load stays listed and is tried again at a later sweep; its failure is reported.
    */
   #expireDormant(id: string): void {
     if (this.#stopped) return;
