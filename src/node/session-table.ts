@@ -310,7 +310,7 @@ export class SessionTable {
    */
   #expireDormant(id: string): void {
     if (this.#stopped) return;
-    const entry = this.#running(id);
+    const entry = this.#running(id, false);
     entry.ready.then(
       () => entry.process.actor.send({ type: 'session.expire' }),
       () => {},
@@ -376,13 +376,18 @@ export class SessionTable {
     if (this.#stopped) throw new SessionError('session_stopped', id);
   }
 
-  #running(id: string): SessionEntry {
+  /** The running process of `id`, started when there is none; `use` false for a start that is no use (see `#start`). */
+  #running(id: string, use = true): SessionEntry {
     this.#assertServing(id);
     const running = this.#sessions.get(id);
-    return running && running.process.alive ? running : this.#start(id);
+    return running && running.process.alive ? running : this.#start(id, use);
   }
 
-  #start(id: string): SessionEntry {
+  /**
+   * Starts a process of `id`. A start that is no use of the session (`use` false: one to expire a dormant session)
+   * leaves its idle time as it was: counted as a use, it put the expiry off by a whole TTL, with the session loaded.
+   */
+  #start(id: string, use = true): SessionEntry {
     const { processes, watchers } = this.deps;
     this.#dormant.delete(id);
     const started = ++this.#starts;
@@ -393,7 +398,7 @@ export class SessionTable {
       systemId: SESSION_PREFIX + id,
       input: { sessionId: id, ttlMs: this.#idleMs },
     });
-    this.#activity.touch(id, this.#idleMs);
+    if (use) this.#activity.touch(id, this.#idleMs);
     // On a NATS node, read alongside the load: the record may be gone though this node was not told (it missed the
     // deletion's message), and which life of the id the process serves is the record's.
     const current = this.#nats?.currentSession(id);
