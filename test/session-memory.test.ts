@@ -3,6 +3,7 @@ import { Runtime } from '../src/index.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 import { collectGarbage } from './support/collect-garbage.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * The heap in use after a full collection, taken in a task of its own: what a `WeakRef` points to is kept until the
@@ -58,6 +59,27 @@ describe('an embedded runtime serving session after session', () => {
     }
     // Opened again, it is a new session.
     expect(await (await runtime.session('finished')).listVariables()).toEqual([]);
+  });
+
+  // Found by a second diff review: stopped from outside, a process does not wait for its write, which landed after it
+  // had ended with no key seen, so the session was let go with its variable in the store.
+  it('expires a session stopped from outside while its first write was under way', async () => {
+    const inner = createMemoryStore<VariableRecord>();
+    const slowCommits = {
+      ...inner,
+      commit: async (writes: Parameters<typeof inner.commit>[0]) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return inner.commit(writes);
+      },
+    };
+    runtime = await Runtime.start({ store: slowCommits, sessionTtlMs: 300 });
+    const session = await runtime.session('cut');
+    const write = session.defineVariable('t', 'integer', 1).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await runtime.stopProcess('tether.session.cut');
+    expect(await write).toMatchObject({ code: 'session_stopped', details: { outcome: 'unknown' } });
+    await waitFor(async () => (await inner.keys('cut.')).length === 1, { message: 'the write landed' });
+    await waitFor(async () => (await inner.keys('cut.')).length === 0, { message: 'the session expired' });
   });
 
   // Found by a review of the fix above: an entry per session opened and stopped (never deleted) stayed instead, 2.3 MB

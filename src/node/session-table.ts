@@ -471,9 +471,11 @@ export class SessionTable {
 /**
  * Whether an embedded session whose process ended so is still a session with keys in the store: one whose process
  * crashed or could not load (what it holds there is not known), or one stopped after it saw a key of its own (a
- * variable, or a delete marker).
+ * variable, or a delete marker) or while a write of it was under way (stopped from outside, a process does not wait
+ * for its write, which may land after it).
  */
 function isDormant(ending: SessionEnding | undefined, process: ProcessRef<SessionLogic>): boolean {
   if (ending === 'crashed' || ending === 'failed') return true;
-  return (ending === 'stopped' || ending === 'shutdown') && process.getSnapshot().context.revisions.size > 0;
+  const { revisions, inFlight } = process.getSnapshot().context;
+  return (ending === 'stopped' || ending === 'shutdown') && (revisions.size > 0 || inFlight !== null);
 }
