@@ -47,10 +47,11 @@ export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
 const TEXT_SETTINGS = ['user', 'pass', 'token', 'name'] as const;
 
 /**
- * The most bytes a connection's name and credentials may take as the server reads them (JSON in its CONNECT line): the
- * server reads 4 KiB of that line by default, or closes the connection, and nats.js adds about 300 bytes of its own.
+ * The most bytes a connection's name may take as the server reads it (JSON in its CONNECT line, which the server reads
+ * 4 KiB of by default, or closes the connection). Credentials are the server's to judge: one that raised its limit
+ * for long tokens takes them.
  */
-export const MAX_CONNECT_TEXT_BYTES = 3584;
+export const MAX_NAME_BYTES = 1024;
 
 /**
  * Throws `ValidationError` unless the settings' reconnect policy is one nats.js can follow (see
@@ -64,7 +65,7 @@ export function assertConnectionSettings(
   },
 ): void {
   assertReconnectPolicy(owner, settings.reconnect);
-  // The server refuses these, when they are no strings or too long together for its protocol line, by closing the
+  // The server refuses these, when they are no strings or the name is too long for its protocol line, by closing the
   // connection: the caller waited for the connect to time out, then heard that the server could not be reached.
   for (const field of TEXT_SETTINGS) {
     const value = settings[field];
@@ -73,14 +74,11 @@ export function assertConnectionSettings(
         details: { field, constraint: 'type' },
       });
   }
-  const text = Object.fromEntries(TEXT_SETTINGS.map((field) => [field, settings[field]]));
-  const bytes = Buffer.byteLength(JSON.stringify(text));
-  // Not shown: credentials.
-  if (bytes > MAX_CONNECT_TEXT_BYTES)
+  const nameBytes = settings.name === undefined ? 0 : Buffer.byteLength(JSON.stringify(settings.name)) - 2;
+  if (nameBytes > MAX_NAME_BYTES)
     throw new ValidationError(
-      `${owner} options name, user, pass and token take ${bytes} bytes as the server reads them; at most ` +
-        `${MAX_CONNECT_TEXT_BYTES}`,
-      { details: { constraint: 'maxBytes', bytes, maxBytes: MAX_CONNECT_TEXT_BYTES } },
+      `${owner} option 'name' takes ${nameBytes} bytes as the server reads it (JSON); at most ${MAX_NAME_BYTES}`,
+      { details: { field: 'name', constraint: 'maxBytes', bytes: nameBytes, maxBytes: MAX_NAME_BYTES } },
     );
   if (settings.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', settings.connectTimeoutMs);
   const servers = typeof settings.servers === 'string' ? [settings.servers] : settings.servers;
@@ -131,10 +129,7 @@ export interface NatsConnectionSettings {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
-  /**
-   * The connection's name, as the server's monitoring shows it. With the credentials, it must fit the server's CONNECT
-   * line: at most {@link MAX_CONNECT_TEXT_BYTES} bytes as JSON.
-   */
+  /** The connection's name, as the server's monitoring shows it: at most {@link MAX_NAME_BYTES} bytes as JSON. */
   readonly name?: string;
   /** @default retry every 2 s for ever */
   readonly reconnect?: ReconnectPolicy;
