@@ -115,6 +115,8 @@ export interface ExecutionReplies {
    * (this node's answer might come first).
    */
   outcome(key: string, everyNode?: boolean): KeptReply | 'running' | 'unknown';
+  /** Lets every kept reply go, and stops sweeping them: the node stopped, and nobody can ask for them any more. */
+  clear(): void;
 }
 
 /** The key of one execution: its tokens hold no dots, so session and module are read unambiguously from the left. */
@@ -232,6 +234,12 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
       const earlier = keptFor.get(request);
       if (!earlier || running.has(earlier.key) || kept.get(earlier.key) !== earlier.reply) return;
       keep(request, earlier.key, data, error);
+    },
+    clear() {
+      clearTimeout(sweep);
+      sweep = undefined;
+      kept.clear();
+      bytes = 0;
     },
     outcome(key, everyNode = false) {
       // Expired replies leave as questions come too, not only as others finish.

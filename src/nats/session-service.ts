@@ -379,6 +379,7 @@ export async function startSessionService(
         pings?.unsubscribe();
         // Answered until every reply has gone: a client that lost one of the last can still ask.
         outcomes.unsubscribe();
+        replies.clear();
         // Writes accepted before the stop still get their events out.
         await store.settled();
         unsubscribeEvents();

@@ -23,6 +23,22 @@ describe('execution-replies', () => {
     expect(kept.deref()).toBeUndefined();
   });
 
+  // Found by a second review: the sweep's timer kept a stopped node's replies, up to 32 MiB, for their whole age.
+  it('lets every reply go at once when cleared, as a node stops', async () => {
+    const replies = createExecutionReplies();
+    let request: object | undefined = {};
+    replies.started(request, key('e1'));
+    let data: Uint8Array | undefined = bytes('{"result":"large"}');
+    const kept = new WeakRef(data);
+    replies.replied(request, data);
+    [request, data] = [undefined, undefined];
+    replies.clear();
+    expect(replies.outcome(key('e1'))).toBe('unknown');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(kept.deref()).toBeUndefined();
+  });
+
   it('says running while the request is in hand, then gives its reply as sent', () => {
     const replies = createExecutionReplies();
     const request = {};
