@@ -4,10 +4,11 @@
  * body but not the status. The `fetch` given to Ax notes the status of each such answer under a digest of the body it
  * answered, so provider-errors.ts can report the status the provider sent.
  *
- * Bounded: the refusals of the newest {@link MAX_NOTED} bodies are kept, each forgotten once read. Two refusals of
- * the same body are read back in the order they came: with different statuses (the same prompt sent with two keys),
- * the one read first gets the status that came first. A refusal seen by a model that is not ours (an `AxAI` a user
- * built) was never noted, and is reported as 401.
+ * Bounded: the refusals of the newest {@link MAX_NOTED} bodies are kept, each forgotten once read. Of several
+ * refusals of the same body, the newest is read first: one never read (an execution cancelled as it was refused, an
+ * earlier round of a Refine) must not stand for a later one. Two refusals of the same body in flight together with
+ * different statuses (the same prompt sent with two keys) may be read the other way round. A refusal seen by a model
+ * that is not ours (an `AxAI` a user built) was never noted, and is reported as 401.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -56,7 +57,7 @@ export function takeRefusalStatus(requestBody: unknown): number | undefined {
   if (body === undefined) return undefined;
   const key = digest(body);
   const statuses = noted.get(key);
-  const status = statuses?.shift();
+  const status = statuses?.pop();
   if (statuses?.length === 0) noted.delete(key);
   return status;
 }

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError, createLanguageModel } from '../../src/index.js';
 import { VariableAwarePredict } from '../../src/modules/index.js';
+import { fetchNotingRefusals, takeRefusalStatus } from '../../src/modules/refusal-status.js';
 import { FakeSession } from '../support/fake-session.js';
 
 let server: Server | undefined;
@@ -31,6 +32,15 @@ async function refusingProvider(): Promise<string> {
 }
 
 describe('refusal statuses', () => {
+  // Found by a second review: read oldest first, a refusal nobody read stood for every later one of the same body.
+  it('reads the newest refusal of a body first, so one never read does not stand for a later one', async () => {
+    const answering = (status: number) => fetchNotingRefusals(async () => new Response('{}', { status }));
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'same' }] });
+    await answering(403)('http://provider/v1/chat/completions', { method: 'POST', body });
+    await answering(401)('http://provider/v1/chat/completions', { method: 'POST', body });
+    expect(takeRefusalStatus(JSON.parse(body))).toBe(401);
+  });
+
   it('reports each of two refusals of the same body with the status that came with it', async () => {
     const llm = createLanguageModel({ provider: 'openai', url: await refusingProvider(), key: 'k', model: 'm' });
     const session = new FakeSession('refused', {});
