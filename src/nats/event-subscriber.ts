@@ -84,7 +84,7 @@ export async function subscribeEvents(
   // A misspelt feed would otherwise subscribe to the events and wait, silently, for what never comes there.
   if (feed !== 'events' && feed !== 'inspect')
     throw new ValidationError(`unknown feed '${printable(feed).slice(0, 200)}': must be 'events' or 'inspect'`, {
-      details: { field: 'feed', feed: String(feed).slice(0, 200) },
+      details: { field: 'feed', feed: printable(feed).slice(0, 200) },
     });
   const subjects = createSubjects(options.prefix);
   const all = feed === 'inspect' ? subjects.inspect() : subjects.allEvents();

@@ -9,6 +9,7 @@
 import type { JetStreamClient, KV } from 'nats';
 import { BucketConfigMismatchError, type BridgeError, ValidationError } from '../errors.js';
 import { apiErrorCode } from './kv-bucket.js';
+import { printable } from '../printable.js';
 
 /** The settings a caller gave explicitly; each one left out is accepted as the existing bucket has it. */
 export interface BucketSettings {
@@ -36,7 +37,7 @@ export function assertBucketSettings(bucket: string, settings: BucketSettings): 
     if (value === undefined) continue;
     if (!Number.isInteger(value) || value < 1 || value > LIMITS[setting]) {
       throw new ValidationError(
-        `${setting} of KV bucket '${bucket}' must be an integer from 1 to ${LIMITS[setting]}, got ${String(value)}`,
+        `${setting} of KV bucket '${bucket}' must be an integer from 1 to ${LIMITS[setting]}, got ${printable(value)}`,
         { details: { bucket, setting, value } },
       );
     }
@@ -98,7 +99,7 @@ export async function openKvBucket(
     // The server answered, and what it refuses is the configuration: the user's to change, not an outage.
     if (apiErrorCode(error) === REPLICAS_NEED_CLUSTER) {
       throw new ValidationError(
-        `KV bucket '${bucket}' cannot be created with replicas ${String(settings.replicas)}: this NATS server is ` +
+        `KV bucket '${bucket}' cannot be created with replicas ${printable(settings.replicas)}: this NATS server is ` +
           'not part of a JetStream cluster and keeps one copy (configure replicas 1, or run a cluster)',
         { cause: error, details: { bucket, setting: 'replicas', value: settings.replicas } },
       );

@@ -181,7 +181,7 @@ const FORWARDED_OPS = new Set<string>(FORWARDED_OPERATIONS);
 export function createSubjects(prefix: string = DEFAULT_PREFIX): TetherSubjects {
   if (!isSubjectPrefix(prefix)) {
     throw new ValidationError(
-      `invalid subject prefix '${String(prefix).slice(0, 60)}': dot-separated tokens of letters, digits, _ or -`,
+      `invalid subject prefix '${printable(prefix).slice(0, 60)}': dot-separated tokens of letters, digits, _ or -`,
       {
         details: { constraint: 'prefix' },
       },

@@ -57,7 +57,7 @@ const resumingLogic = new WeakMap<AnyActorLogic, AnyActorLogic>();
 export function assertHibernateAfter(logic: AnyActorLogic, afterMs: number): void {
   if (!(typeof afterMs === 'number' && afterMs > 0 && afterMs <= MAX_TIMEOUT_MS)) {
     throw new ValidationError(`hibernateAfter must be between 1 and ${MAX_TIMEOUT_MS} ms, got ${printable(afterMs)}`, {
-      details: { hibernateAfter: typeof afterMs === 'number' ? afterMs : String(afterMs) },
+      details: { hibernateAfter: typeof afterMs === 'number' ? afterMs : printable(afterMs) },
     });
   }
   // By shape rather than instanceof: a machine built with another copy of xstate is a machine too.

@@ -42,10 +42,10 @@ export function assertOptionKeys(bag: unknown, owner: string, accepted: readonly
 /**
  * The own enumerable options of `bag` as `[name, value]` pairs, each read here, so that a getter or proxy of the
  * caller's that throws is refused as the option (or other `noun`: an input, a field) it is (`ValidationError`,
- * `details.constraint: 'unreadable'`) before anything is done. Callers read the bag again afterwards: a getter that
+ * `details.constraint: 'unreadable'`; about `variable`, when given) before anything is done. Callers read the bag again afterwards: a getter that
  * answers one thing here and another later is not guarded against.
  */
-export function readOptions(bag: object, owner: string, noun = 'option'): [string, unknown][] {
+export function readOptions(bag: object, owner: string, noun = 'option', variable?: string): [string, unknown][] {
   const options: [string, unknown][] = [];
   let key: string | undefined;
   try {
@@ -54,6 +54,7 @@ export function readOptions(bag: object, owner: string, noun = 'option'): [strin
     const what = key === undefined ? `${owner} ${noun}s` : `${owner} ${noun} '${key}'`;
     throw new ValidationError(`${what} could not be read: ${messageOf(error)}`, {
       cause: error,
+      ...(variable === undefined ? {} : { variable }),
       details: { constraint: 'unreadable', ...(key === undefined ? {} : { option: key }) },
     });
   }

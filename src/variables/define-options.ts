@@ -28,7 +28,7 @@ export function validateDefineOptions(options: unknown, variableName?: string): 
     return fail(variableName, `options must be an object, got ${show(options)}`, { constraint: 'options' });
   }
   const owner = variableName === undefined ? 'defineVariable' : `${variableName}:`;
-  for (const [key] of readOptions(options, owner)) {
+  for (const [key] of readOptions(options, owner, 'option', variableName)) {
     if (!DEFINE_OPTION_KEYS.includes(key)) {
       fail(variableName, `unknown option '${key}'; accepted: ${DEFINE_OPTION_KEYS.join(', ')}`, {
         constraint: key,
@@ -47,7 +47,7 @@ export function validateDefineOptions(options: unknown, variableName?: string): 
     }
     // Shallow copy: the caller may mutate its object before validateConstraints makes the stored copy.
     result.constraints = Object.freeze(
-      Object.fromEntries(readOptions(constraints, owner, 'constraint')),
+      Object.fromEntries(readOptions(constraints, owner, 'constraint', variableName)),
     ) as Constraints;
   }
   if (description !== undefined) {

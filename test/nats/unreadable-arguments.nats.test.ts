@@ -96,6 +96,11 @@ describe('arguments whose reading throws', () => {
             details: { constraint: 'unreadable' },
           });
         }
+        // A define's refusal names its variable as its others do.
+        await expect(session.defineVariable('d', 'json', 1, throwing('metadata'))).rejects.toMatchObject({
+          variable: 'd',
+          details: { variable: 'd', constraint: 'unreadable' },
+        });
         expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
         expect((await session.listVariables()).map((record) => record.name)).toEqual(['n']);
       }
