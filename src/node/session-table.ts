@@ -470,12 +470,13 @@ export class SessionTable {
 
 /**
  * Whether an embedded session whose process ended so is still a session with keys in the store: one whose process
- * crashed or could not load (what it holds there is not known), or one stopped after it saw a key of its own (a
- * variable, or a delete marker) or while a write of it was under way (stopped from outside, a process does not wait
- * for its write, which may land after it).
+ * crashed (what it holds there is not known), or one stopped after it saw a key of its own (a variable, or a delete
+ * marker) or while a write of it was under way (stopped from outside, a process does not wait for its write, which
+ * may land after it). One that could not load is not: expiring it would load it again at every idle sweep while the
+ * store fails.
  */
 function isDormant(ending: SessionEnding | undefined, process: ProcessRef<SessionLogic>): boolean {
-  if (ending === 'crashed' || ending === 'failed') return true;
+  if (ending === 'crashed') return true;
   const { revisions, inFlight } = process.getSnapshot().context;
   return (ending === 'stopped' || ending === 'shutdown') && (revisions.size > 0 || inFlight !== null);
 }
