@@ -151,7 +151,7 @@ export class SessionTable {
       writeTimeoutMs: deps.writeTimeoutMs,
       updates: new SerialTasks(),
       restart: (sessionId, incarnation, ended) => this.#restart(sessionId, incarnation, ended),
-      deleteSession: (sessionId, incarnation) => this.#delete(sessionId, incarnation),
+      deleteSession: (sessionId, incarnation, previous) => this.#delete(sessionId, incarnation, previous),
       touch: (sessionId) => this.#activity.touch(sessionId, this.#idleMs),
       stopped: () => this.#stopped,
       fresh: (sessionId, incarnation) =>
@@ -305,15 +305,20 @@ export class SessionTable {
 
   /**
    * Expires a dormant session (its process crashed or was stopped) whose idle time is up, as its process would have:
-   * a new one loads it and expires at once (its variables purged, its watchers and modules ended). One that cannot
-   * load stays listed and is tried again at a later sweep; its failure is reported.
+   * a new one loads it and expires at once (its variables purged, its watchers and modules ended). Starting it is no
+   * use of the session, but a use that joins it is (see `#running`). One that cannot load is reported, stays dormant
+   * and is tried again a TTL later.
    */
   #expireDormant(id: string): void {
     if (this.#stopped) return;
     const entry = this.#running(id, false);
     entry.ready.then(
       () => entry.process.actor.send({ type: 'session.expire' }),
-      () => {},
+      (error: unknown) => {
+        // Tried again a TTL later, not at every sweep while the store fails; the session stays dormant meanwhile.
+        if (this.#dormant.has(id)) this.#activity.touch(id, this.#idleMs);
+        this.deps.report(error, `session ${id}`);
+      },
     );
   }
 
@@ -349,22 +354,32 @@ export class SessionTable {
    * is on and, embedded, its session has not ended since `previous` started.
    */
   async #restart(id: string, incarnation: string | undefined, previous: SessionProcess): Promise<SessionProcess> {
-    const ended = this.#ended.errorFor(id, incarnation);
+    const ended = this.#ended.errorFor(id, incarnation) ?? this.#endedSince(id, previous);
     if (ended) throw ended;
-    const served = this.#lifeOf.get(previous);
-    if (served?.life.ending !== undefined && served.started <= served.life.endedUpTo)
-      throw sessionEndedError(id, served.life.ending);
     const process = await this.#running(id).ready;
     // Deleted and opened again meanwhile: the handle's session is gone, whatever now goes by its id.
     if (process.incarnation !== incarnation) throw new SessionError('session_not_found', id);
     return process;
   }
 
-  /** Deletes a session (see `Session.delete`): on NATS through the node, everywhere; embedded, here. */
-  async #delete(id: string, incarnation: string | undefined): Promise<void> {
+  /** Why embedded session `id` ended since `previous`, a process of it, started; `undefined` when it has not. */
+  #endedSince(id: string, previous: SessionProcess): SessionError | undefined {
+    const served = this.#lifeOf.get(previous);
+    if (served?.life.ending !== undefined && served.started <= served.life.endedUpTo)
+      return sessionEndedError(id, served.life.ending);
+    return undefined;
+  }
+
+  /**
+   * Deletes a session (see `Session.delete`): on NATS through the node, everywhere; embedded, here, unless the session
+   * that `previous` (the handle's process) served has ended since: the id may name a new session by now.
+   */
+  async #delete(id: string, incarnation: string | undefined, previous?: SessionProcess): Promise<void> {
     // The store (or the node's connection) is closed: its failure would say so in its own words, not the session's.
     this.#assertServing(id);
     if (this.#nats) return this.#nats.deleteSession(id, incarnation);
+    const ended = previous && this.#endedSince(id, previous);
+    if (ended) throw ended;
     await deleteEmbedded(this.deps.store, id, () => this.endLocal(id, undefined, 'deleted').done);
   }
 
@@ -380,7 +395,10 @@ export class SessionTable {
   #running(id: string, use = true): SessionEntry {
     this.#assertServing(id);
     const running = this.#sessions.get(id);
-    return running && running.process.alive ? running : this.#start(id, use);
+    if (!running?.process.alive) return this.#start(id, use);
+    // A use that joins a process started to expire the session counts: the session must not expire under its user.
+    if (use) this.#activity.touch(id, this.#idleMs);
+    return running;
   }
 
   /**
@@ -389,7 +407,6 @@ export class SessionTable {
    */
   #start(id: string, use = true): SessionEntry {
     const { processes, watchers } = this.deps;
-    this.#dormant.delete(id);
     const started = ++this.#starts;
     const life = this.deps.shared ? undefined : this.#lifeStarted(id, started);
     const process = processes.spawn(this.#logic, {
@@ -418,6 +435,13 @@ export class SessionTable {
     });
     const entry: SessionEntry = { process, ready };
     this.#sessions.set(id, entry);
+    // Dormant until this process has loaded it: one that ends before (its load failed, it was stopped meanwhile)
+    // knows no more of what the store holds than the process before it did.
+    if (this.#dormant.has(id))
+      ready.then(
+        () => this.#dormant.delete(id),
+        () => {},
+      );
     return entry;
   }
 
@@ -451,14 +475,20 @@ export class SessionTable {
       this.#sessions.delete(id);
       // Embedded, a session whose process crashed or was stopped keeps its variables in the store with nothing to
       // expire them: its idle time goes on. One that wrote nothing has nothing there, and is not kept.
-      if (!this.deps.shared && !this.#stopped && isDormant(ending, process)) this.#dormant.add(id);
-      else this.#activity.forget(id);
+      const dormant = this.#dormant.has(id) || isDormant(ending, process);
+      if (!this.deps.shared && !this.#stopped && !gone && dormant) this.#dormant.add(id);
+      else {
+        this.#dormant.delete(id);
+        this.#activity.forget(id);
+      }
       // Its handles answer why it ended from now on (they wake no new process), so the watches made through them
       // end too: they would otherwise hear the writes of the id's next process, which no handle of theirs can reach.
       if (ending !== 'crashed' && ending !== 'hibernated') watchers.clear(id);
     }
     if (gone && !this.deps.shared) this.#noteEnd(id, started, ending);
-    else if (ending !== 'crashed' && ending !== 'hibernated' && !this.deps.shared) this.#forgetStoppedLife(id, started);
+    // A dormant session's life goes on until it ends: a stopped handle must hear of that end (see `#endedSince`).
+    else if (ending !== 'crashed' && ending !== 'hibernated' && !this.deps.shared && !this.#dormant.has(id))
+      this.#forgetStoppedLife(id, started);
     // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
     // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
     if (ending === 'hibernated' && !this.#sessions.has(id)) modules.hibernateSession(id);

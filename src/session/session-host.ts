@@ -55,9 +55,10 @@ export interface SessionHost {
   restart(sessionId: string, incarnation: string | undefined, ended: SessionProcess): Promise<SessionProcess>;
   /**
    * Deletes the session for good: its processes (here and, on NATS, on every node), its variables with their
-   * history, its modules. `incarnation`: only that life of the session id (else `session_not_found`).
+   * history, its modules. `incarnation`: only that life of the session id (else `session_not_found`); `previous`,
+   * the caller's process: embedded, a session that ended since it started is not deleted (why it ended rejects).
    */
-  deleteSession(sessionId: string, incarnation: string | undefined): Promise<void>;
+  deleteSession(sessionId: string, incarnation: string | undefined, previous?: SessionProcess): Promise<void>;
   /** Records activity, which postpones idle expiry. */
   touch(sessionId: string): void;
   /**

@@ -111,7 +111,7 @@ export class SessionProcessLink {
   async delete(): Promise<void> {
     const ending = this.#process.alive ? undefined : this.#process.ending();
     if (ending === 'expired' || ending === 'deleted') throw this.ended(ending);
-    await this.host.deleteSession(this.sessionId, this.#process.incarnation);
+    await this.host.deleteSession(this.sessionId, this.#process.incarnation, this.#process);
   }
 
   /** Has the process carry out a write; a session that ended meanwhile rejects with why it ended. */
