@@ -1,23 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/index.js';
-import { createExecutionReplies, executionReplyKey } from '../../src/nats/execution-replies.js';
+import { createExecutionReplies, executionReplyKey, type ExecutionReplies } from '../../src/nats/execution-replies.js';
 import { collectGarbage } from '../support/collect-garbage.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const key = (executionId: string) => executionReplyKey('s1', 'qa', executionId);
+
+/**
+ * Has `replies` keep the reply to one execution, and returns a weak reference to the reply's bytes. The request is let
+ * go as a served one is (what it keeps of its reply lives as long as it does).
+ */
+function keepOne(replies: ExecutionReplies): WeakRef<Uint8Array> {
+  const request = {};
+  replies.started(request, key('e1'));
+  const data = bytes('{"result":"large"}');
+  replies.replied(request, data);
+  return new WeakRef(data);
+}
 
 describe('execution-replies', () => {
   // Found by a soak review: replies were let go only as others came or were asked for, so an idle node held up to
   // 32 MiB of them for as long as it stayed idle.
   it('lets a reply go at its age on an idle node, with nothing else coming', async () => {
     const replies = createExecutionReplies({ maxAgeMs: 50 });
-    // The request is let go as a served one is (what it keeps of its reply lives as long as it does).
-    let request: object | undefined = {};
-    replies.started(request, key('e1'));
-    let data: Uint8Array | undefined = bytes('{"result":"large"}');
-    const kept = new WeakRef(data);
-    replies.replied(request, data);
-    [request, data] = [undefined, undefined];
+    const kept = keepOne(replies);
     await new Promise((resolve) => setTimeout(resolve, 150));
     collectGarbage();
     expect(kept.deref()).toBeUndefined();
@@ -26,12 +32,7 @@ describe('execution-replies', () => {
   // Found by a second review: the sweep's timer kept a stopped node's replies, up to 32 MiB, for their whole age.
   it('lets every reply go at once when cleared, as a node stops', async () => {
     const replies = createExecutionReplies();
-    let request: object | undefined = {};
-    replies.started(request, key('e1'));
-    let data: Uint8Array | undefined = bytes('{"result":"large"}');
-    const kept = new WeakRef(data);
-    replies.replied(request, data);
-    [request, data] = [undefined, undefined];
+    const kept = keepOne(replies);
     replies.clear();
     expect(replies.outcome(key('e1'))).toBe('unknown');
     await new Promise((resolve) => setTimeout(resolve, 0));
