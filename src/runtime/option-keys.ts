@@ -41,9 +41,9 @@ export function assertOptionKeys(bag: unknown, owner: string, accepted: readonly
 
 /**
  * The own enumerable options of `bag` as `[name, value]` pairs, each read here, so that a getter or proxy of the
- * caller's that throws is refused as the option (or other `noun`: an input, a field) it is (`ValidationError`,
- * `details.constraint: 'unreadable'`; about `variable`, when given) before anything is done. Callers read the bag again afterwards: a getter that
- * answers one thing here and another later is not guarded against.
+ * caller's that throws is refused as the option (or other `noun`: an input, a field) it is, with {@link couldNotRead}
+ * (about `variable`, when given), before anything is done. Callers read the bag again afterwards: a getter that answers
+ * one thing here and another later is not guarded against.
  */
 export function readOptions(bag: object, owner: string, noun = 'option', variable?: string): [string, unknown][] {
   const options: [string, unknown][] = [];
@@ -52,13 +52,26 @@ export function readOptions(bag: object, owner: string, noun = 'option', variabl
     for (key of Object.keys(bag)) options.push([key, (bag as Record<string, unknown>)[key]]);
   } catch (error) {
     const what = key === undefined ? `${owner} ${noun}s` : `${owner} ${noun} '${key}'`;
-    throw new ValidationError(`${what} could not be read: ${messageOf(error)}`, {
-      cause: error,
-      ...(variable === undefined ? {} : { variable }),
-      details: { constraint: 'unreadable', ...(key === undefined ? {} : { option: key }) },
-    });
+    throw couldNotRead(what, error, key === undefined ? {} : { option: key }, variable);
   }
   return options;
+}
+
+/**
+ * The refusal of an argument (`what`: "setVariable option 'updatedBy'") whose reading threw `error`, a getter's or a
+ * proxy's of the caller's: `ValidationError`, `details.constraint: 'unreadable'`.
+ */
+export function couldNotRead(
+  what: string,
+  error: unknown,
+  details: Readonly<Record<string, unknown>> = {},
+  variable?: string,
+): ValidationError {
+  return new ValidationError(`${what} could not be read: ${messageOf(error)}`, {
+    cause: error,
+    ...(variable === undefined ? {} : { variable }),
+    details: { ...details, constraint: 'unreadable' },
+  });
 }
 
 /** What a bag that is no object is, without its value: a string given for a bag may hold a URL with a password. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { messageOf } from '../printable.js';
+import { couldNotRead } from '../runtime/option-keys.js';
 import { kindOf, show } from '../variables/failure.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { assertVariableName } from '../variables/names.js';
@@ -69,10 +69,7 @@ function itemAt(items: readonly unknown[], index: number, field: string): unknow
   try {
     return items[index];
   } catch (error) {
-    throw new ValidationError(`${field}[${index}] could not be read: ${messageOf(error)}`, {
-      cause: error,
-      details: { field, index, constraint: 'unreadable' },
-    });
+    throw couldNotRead(`${field}[${index}]`, error, { field, index });
   }
 }
 
