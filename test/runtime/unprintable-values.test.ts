@@ -8,6 +8,7 @@ import { createMachine } from 'xstate';
 import { NoProcError, ProcessExitedError, ValidationError } from '../../src/errors.js';
 import { assertBucketSettings } from '../../src/nats/kv-bucket-settings.js';
 import { createSubjects } from '../../src/nats/subjects.js';
+import { subscribeEvents } from '../../src/nats/event-subscriber.js';
 import { DynamicSupervisor, Supervisor, type DownNotice } from '../../src/runtime/index.js';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { idleLogic } from './fixtures.js';
@@ -53,12 +54,19 @@ const throwingLogic = (thrown: unknown) =>
   });
 
 describe('values String() cannot convert', () => {
-  it.each(unprintables())('as a setting (%s), are refused with ValidationError, not a TypeError', (_what, value) => {
-    expect(() => createRuntime().spawn(idleLogic, { hibernateAfter: value as never })).toThrow(ValidationError);
-    expect(() => assertBucketSettings('b', { replicas: value as never })).toThrow(ValidationError);
-    expect(() => assertBucketSettings('b', { historyDepth: value as never })).toThrow(ValidationError);
-    expect(() => createSubjects(value as never)).toThrow(ValidationError);
-  });
+  it.each(unprintables())(
+    'as a setting (%s), are refused with ValidationError, not a TypeError',
+    async (_what, value) => {
+      expect(() => createRuntime().spawn(idleLogic, { hibernateAfter: value as never })).toThrow(ValidationError);
+      expect(() => assertBucketSettings('b', { replicas: value as never })).toThrow(ValidationError);
+      expect(() => assertBucketSettings('b', { historyDepth: value as never })).toThrow(ValidationError);
+      expect(() => createSubjects(value as never)).toThrow(ValidationError);
+      // Refused before connecting: nothing listens on port 1.
+      await expect(
+        subscribeEvents({ servers: 'nats://127.0.0.1:1', feed: value } as never, () => {}),
+      ).rejects.toBeInstanceOf(ValidationError);
+    },
+  );
 
   it.each(unprintables())(
     'a crash with %s fails the waiting call, restarts the child, stops its link and tells its monitor',
