@@ -12,6 +12,7 @@
  */
 import type { AxIField } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
+import { couldNotRead } from '../runtime/option-keys.js';
 import { MAX_JSON_DEPTH } from '../variables/json-value.js';
 import type { FieldValues } from './module-types.js';
 
@@ -133,10 +134,15 @@ function described(value: unknown): string {
 }
 
 /**
- * Why Ax could not render an object input: nested too deep, or at `path` (member names, outermost first) a value
- * JSON has no form for (`got`: a bigint, or a number that is not finite, which JSON would write as `null`).
+ * Why Ax could not render an object input: nested too deep, at `path` (member names, outermost first) a value JSON
+ * has no form for (`got`: a bigint, or a number that is not finite, which JSON would write as `null`), or a member
+ * whose reading threw `error` (a getter or proxy of the caller's; `path` ends at the object when listing its
+ * members threw).
  */
-type Snag = { readonly kind: 'depth' } | { readonly kind: 'unwritable'; readonly got: string; readonly path: string[] };
+type Snag =
+  | { readonly kind: 'depth' }
+  | { readonly kind: 'unwritable'; readonly got: string; readonly path: string[] }
+  | { readonly kind: 'unreadable'; readonly error: unknown; readonly path: string[] };
 
 const TOO_DEEP: Snag = { kind: 'depth' };
 
@@ -149,21 +155,36 @@ const TOO_DEEP: Snag = { kind: 'depth' };
  */
 function snagIn(value: object, depth: number): Snag | undefined {
   if (depth >= MAX_JSON_DEPTH) return TOO_DEEP;
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key];
-    const snag =
-      typeof item === 'bigint'
-        ? { kind: 'unwritable' as const, got: 'a bigint', path: [] }
-        : typeof item === 'number' && !Number.isFinite(item)
-          ? { kind: 'unwritable' as const, got: String(item), path: [] }
-          : typeof item === 'object' && item !== null
-            ? snagIn(item, depth + 1)
-            : undefined;
-    if (snag === undefined) continue;
-    if (snag.kind === 'unwritable') snag.path.unshift(Array.isArray(value) ? `[${key}]` : `.${key}`);
-    return snag;
+  // The member being read, so that a throw is told apart from one of listing the members (a proxy's `ownKeys`).
+  let reading: string | undefined;
+  try {
+    for (const key in value) {
+      reading = key;
+      const item = (value as Record<string, unknown>)[key];
+      reading = undefined;
+      const snag =
+        typeof item === 'bigint'
+          ? { kind: 'unwritable' as const, got: 'a bigint', path: [] }
+          : typeof item === 'number' && !Number.isFinite(item)
+            ? { kind: 'unwritable' as const, got: String(item), path: [] }
+            : typeof item === 'object' && item !== null
+              ? snagIn(item, depth + 1)
+              : undefined;
+      if (snag === undefined) continue;
+      if (snag.kind !== 'depth') snag.path.unshift(memberPath(value, key));
+      return snag;
+    }
+  } catch (error) {
+    // A getter or proxy of the caller's threw: Ax would have thrown the same in the middle of rendering the prompt,
+    // as the program's failure rather than the caller's.
+    return { kind: 'unreadable', error, path: reading === undefined ? [] : [memberPath(value, reading)] };
   }
   return undefined;
+}
+
+/** How member `key` of `value` is written in a path: `[0]` in a list, `.name` in an object. */
+function memberPath(value: object, key: string): string {
+  return Array.isArray(value) ? `[${key}]` : `.${key}`;
 }
 
 /**
@@ -199,24 +220,35 @@ export class InputFields {
    * when the inputs are fine.
    */
   problem(values: FieldValues): ValidationError | undefined {
-    // Unknown fields first: a misspelt field is also a missing one, and the refusal that names the misspelling
-    // (and lists what the program takes) is the one that tells the caller what to fix.
-    // Own and inherited enumerable keys alike: Ax reads fields by name, so either would have been dropped.
-    for (const key in values) {
-      if (!this.#names.has(key) && values[key] !== undefined) return this.#unknown(key);
-    }
-    for (const rule of this.#rules) {
-      const value = given(values, rule.name);
-      if (isAbsent(value)) {
-        if (rule.required) return this.#missing(rule, value);
-      } else if (!passes(rule, value)) {
-        return new ValidationError(`input field '${rule.name}' must be ${rule.expected}, got ${described(value)}`, {
-          details: { field: rule.name, expected: rule.expected },
-        });
-      } else if (typeof value === 'object' && value !== null) {
-        const snag = snagIn(value, 0);
-        if (snag) return snagError(rule.name, snag);
+    // The field being judged when a getter or proxy of the caller's threw (none while the names are listed).
+    let field: string | undefined;
+    try {
+      // Unknown fields first: a misspelt field is also a missing one, and the refusal that names the misspelling
+      // (and lists what the program takes) is the one that tells the caller what to fix.
+      // Own and inherited enumerable keys alike: Ax reads fields by name, so either would have been dropped.
+      for (const key in values) {
+        field = key;
+        if (!this.#names.has(key) && values[key] !== undefined) return this.#unknown(key);
       }
+      for (const rule of this.#rules) {
+        field = rule.name;
+        const value = given(values, rule.name);
+        if (isAbsent(value)) {
+          if (rule.required) return this.#missing(rule, value);
+        } else if (!passes(rule, value)) {
+          return new ValidationError(`input field '${rule.name}' must be ${rule.expected}, got ${described(value)}`, {
+            details: { field: rule.name, expected: rule.expected },
+          });
+        } else if (typeof value === 'object' && value !== null) {
+          const snag = snagIn(value, 0);
+          if (snag) return snagError(rule.name, snag);
+        }
+      }
+    } catch (error) {
+      // Ax would have thrown it from deep inside the program, as the program's failure.
+      return field === undefined
+        ? couldNotRead('the input fields', error)
+        : snagError(field, { kind: 'unreadable', error, path: [] });
     }
     return undefined;
   }
@@ -258,6 +290,10 @@ function snagError(name: string, snag: Snag): ValidationError {
     });
   }
   const at = `${name}${snag.path.join('')}`;
+  if (snag.kind === 'unreadable') {
+    const where = snag.path.length === 0 ? '' : ` at ${at}`;
+    return couldNotRead(`input field '${name}'${where}`, snag.error, { field: name, path: at });
+  }
   return new ValidationError(`input field '${name}' holds ${snag.got} at ${at}, which JSON cannot carry`, {
     details: { field: name, path: at, got: snag.got },
   });

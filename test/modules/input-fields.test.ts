@@ -82,6 +82,56 @@ describe('input fields', () => {
     expect(listed.message).toBe("input field 'settings' holds a bigint at settings[0], which JSON cannot carry");
   });
 
+  it("refuses an input whose reading throws (a caller's getter or proxy) as unreadable, naming where", async () => {
+    // The getter's throw came out of Ax as it was, a plain Error (or whatever was thrown), not as the caller's mistake.
+    const nested = await refusal({
+      ...valid,
+      settings: {
+        limits: [
+          1,
+          {
+            get max(): number {
+              throw new Error('boom');
+            },
+          },
+        ],
+      },
+    });
+    expect(nested).toBeInstanceOf(ValidationError);
+    expect(nested.message).toBe("input field 'settings' at settings.limits[1].max could not be read: boom");
+    expect(nested.details).toEqual({ field: 'settings', path: 'settings.limits[1].max', constraint: 'unreadable' });
+    // Listing an object's members threw: the path ends at the object.
+    const unlisted = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw 'no keys';
+        },
+      },
+    );
+    const listing = await refusal({ ...valid, settings: { inner: unlisted } });
+    expect(listing.message).toBe("input field 'settings' at settings.inner could not be read: no keys");
+    // A list item's type is judged before its members are walked: a proxy throwing there names the field.
+    const tags = new Proxy(['a'], {
+      get: (target, key) => {
+        if (key === 'length') throw new Error('len');
+        return Reflect.get(target, key);
+      },
+    });
+    const listed = await refusal({ ...valid, tags });
+    expect(listed.message).toBe("input field 'tags' could not be read: len");
+    expect(listed.details).toEqual({ field: 'tags', path: 'tags', constraint: 'unreadable' });
+    // The inputs themselves, before any field is judged.
+    const inputs = new Proxy(valid, {
+      ownKeys: () => {
+        throw new Error('none');
+      },
+    });
+    const whole = await refusal(inputs);
+    expect(whole.message).toBe('the input fields could not be read: none');
+    expect(whole.details).toEqual({ constraint: 'unreadable' });
+  });
+
   it('refuses a number that is not finite, which no provider could be sent', async () => {
     expect((await refusal({ ...valid, count: Number.NaN })).details).toMatchObject({ field: 'count' });
     // Inside an object input, JSON would have written it as null (the wire's 1e400 parses as Infinity).

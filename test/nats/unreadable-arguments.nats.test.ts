@@ -27,6 +27,10 @@ describe('arguments whose reading throws', () => {
       for (const session of [await embedded.session('getters'), await client.session('getters')]) {
         await session.defineVariable('n', 'integer', 0);
         const qa = await session.module('qa', PREDICT);
+        const configured = await session.module('configured', {
+          type: 'Predict',
+          signature: 'cfg:json -> answer:string',
+        });
         // Thunks: a call made before its turn would reject with nobody listening yet.
         const refusals = [
           [
@@ -39,6 +43,11 @@ describe('arguments whose reading throws', () => {
           ],
           [() => session.module('other', throwing('signature')), "module spec key 'signature' could not be read: boom"],
           [() => qa.execute(throwing('question')), "execute() of module 'qa' input 'question' could not be read: boom"],
+          // Nested in an input, where Ax read it: the getter's own error came back, neither typed nor named.
+          [
+            () => configured.execute({ cfg: { list: [1, throwing('a')] } }),
+            "input field 'cfg' at cfg.list[1].a could not be read: boom",
+          ],
           [
             () => qa.execute({ question: 'q' }, throwing('timeoutMs')),
             "execute() of module 'qa' option 'timeoutMs' could not be read: boom",
@@ -103,6 +112,9 @@ describe('arguments whose reading throws', () => {
         });
         expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
         expect((await session.listVariables()).map((record) => record.name)).toEqual(['n']);
+        await expect(configured.execute({ cfg: { list: [1, { a: 2 }] } })).resolves.toMatchObject({
+          moduleId: 'configured',
+        });
       }
     } finally {
       await embedded.stop();
