@@ -13,6 +13,7 @@ import type { ModuleLogic } from './module-logic.js';
 import { kindOf } from '../variables/failure.js';
 import { deepFreeze } from '../variables/json-value.js';
 import { assertExecuteOptionKeys, assertInputsObject } from './execute-arguments.js';
+import { inputsAsCalled } from './inputs-as-called.js';
 import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
@@ -191,8 +192,9 @@ export class ModuleHandle {
    * session was stopped, deleted or expired, or its runtime began to stop (as a remote module handle does);
    * `NoProcError` once its process exited by itself (crashed, killed)
    */
-  async execute(inputs: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
-    assertInputsObject(this.moduleId, inputs);
+  async execute(given: Readonly<Record<string, unknown>>, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    assertInputsObject(this.moduleId, given);
+    const inputs = inputsAsCalled(given);
     assertExecuteOptionKeys(this.moduleId, options);
     const { timeoutMs } = options;
     // Checked as a remote handle checks it (see execution-timeout.ts), not left to the process runtime's own words.

@@ -20,6 +20,7 @@ import {
 import { assertExecuteOptionKeys, assertInputsObject } from '../modules/execute-arguments.js';
 import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
+import { inputsAsCalled } from '../modules/inputs-as-called.js';
 import { assertModuleEventType, assertModuleListener, type ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { ModuleEvent } from './module-events.js';
@@ -175,10 +176,12 @@ export class RemoteModuleHandle {
    * @throws {ModuleNotFoundError} at once, sending nothing, once this handle's {@link stop} resolved
    */
   async execute(
-    inputs: Readonly<Record<string, unknown>>,
+    given: Readonly<Record<string, unknown>>,
     options: RemoteExecuteOptions = {},
   ): Promise<ExecutionResult> {
-    assertInputsObject(this.moduleId, inputs);
+    assertInputsObject(this.moduleId, given);
+    // Sent as they were now, whatever the caller changes while the handle first awaits (a describe, at worst).
+    const inputs = inputsAsCalled(given);
     assertExecuteOptionKeys(this.moduleId, options);
     // Refused before anything else, as the embedded handle refuses it; `Infinity` asks for the wire's longest wait.
     const timeoutMs =
