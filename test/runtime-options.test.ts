@@ -71,6 +71,28 @@ describe('runtime options', () => {
     });
   });
 
+  it('takes inspect: false as no inspector, and refuses a nats inspect flag that is no boolean before connecting', async () => {
+    const runtime = await Runtime.start({ inspect: false });
+    await runtime.stop();
+    // Found by a review: the text "false" an environment variable gives turned publishing on.
+    for (const [inspect, got] of [
+      ['false', 'string'],
+      [1, 'number'],
+      [{}, 'object'],
+      [null, 'null'],
+    ] as const) {
+      // Port 1 answers nobody: a check made after connecting would fail with nats_unreachable instead.
+      const error = await Runtime.start({ nats: { servers: 'nats://127.0.0.1:1', inspect } as never }).catch(
+        (e: unknown) => e,
+      );
+      expect(error, got).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({
+        message: `nats option 'inspect' must be a boolean, got ${got}`,
+        details: { option: 'inspect', got },
+      });
+    }
+  });
+
   it('refuses a duration it cannot keep, naming it and what it takes', async () => {
     for (const [field, value, shown, takes] of [
       ['sessionTtlMs', 0, '0', PERIOD],

@@ -3,6 +3,7 @@
  * what it creates there, and the limits it keeps.
  * @module
  */
+import { ValidationError } from '../errors.js';
 import { optionKeys } from '../runtime/option-keys.js';
 import type { ReconnectPolicy } from './connection-options.js';
 import type { ExecutionReplyLimits } from './execution-replies.js';
@@ -105,3 +106,15 @@ export const NATS_NODE_KEYS = optionKeys<NatsNodeOptions>({
   inspect: true,
   executionReplies: true,
 });
+
+/**
+ * Throws `ValidationError` unless `inspect`, when given, is `true` or `false`: the text `"false"` an environment
+ * variable or a config file gives would otherwise have turned publishing on.
+ */
+export function assertInspectFlag(inspect: unknown): void {
+  if (inspect === undefined || typeof inspect === 'boolean') return;
+  const got = inspect === null ? 'null' : Array.isArray(inspect) ? 'an array' : typeof inspect;
+  throw new ValidationError(`nats option 'inspect' must be a boolean, got ${got}`, {
+    details: { option: 'inspect', expected: 'a boolean', got },
+  });
+}

@@ -13,7 +13,7 @@ import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
 import { assertOptionKeys } from '../runtime/option-keys.js';
 import { assertConnectionSettings, connectNats, onConnectionChange, reportReconnects } from './connection-options.js';
-import { NATS_NODE_KEYS, type NatsNodeOptions } from './nats-node-options.js';
+import { NATS_NODE_KEYS, assertInspectFlag, type NatsNodeOptions } from './nats-node-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { createEventOutbox } from './event-outbox.js';
 import { natsInspector } from './inspection.js';
@@ -135,6 +135,7 @@ export async function openNatsNode(
   assertOptionKeys(options, 'nats', NATS_NODE_KEYS);
   assertConnectionSettings('nats', options);
   assertUnavailableRetryMs(options.unavailableRetryMs);
+  assertInspectFlag(options.inspect);
   // Before connecting: nothing is created under a good name when a later one is bad.
   assertNodeNames(options);
   // Before connecting: a bad limit is refused with nothing to undo (the service checks it again as it starts).

@@ -91,9 +91,9 @@ export interface RuntimeOptions {
    * session process's snapshots carry its context with the maps it updates in place (`variables`, `revisions`) as
    * plain, frozen objects taken at that transition, so a snapshot kept or serialized shows what it held then. That
    * copy costs each transition time in proportion to the session's variables (about 8 ms per write at 5,000): an
-   * inspector is for watching the machines, not for a service's hot path.
+   * inspector is for watching the machines, not for a service's hot path. `false` is none.
    */
-  readonly inspect?: ProcessRuntimeOptions['inspect'];
+  readonly inspect?: ProcessRuntimeOptions['inspect'] | false;
   /**
    * Told about every failure no caller is waiting for: a crashed process, a throwing watcher, a failed purge.
    * @default logs with `console.error`
@@ -466,7 +466,7 @@ function bothInspectors(
   node: ((event: InspectionEvent) => void) | undefined,
   report: (error: unknown, where: string) => void,
 ): ((event: InspectionEvent) => unknown) | undefined {
-  const next = user && withPlainSessionSnapshots(user);
+  const next = user ? withPlainSessionSnapshots(user) : undefined;
   if (!next || !node) return next ?? node;
   return (event: InspectionEvent) => {
     try {

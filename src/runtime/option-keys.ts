@@ -84,10 +84,10 @@ function kindOfBag(value: unknown): string {
 /**
  * Throws `ValidationError` naming `owner` and `option` unless the option, when given, is an XState inspector: a
  * function, or an observer whose `next` is one. Anything else would inspect nothing, silently, or throw at every
- * inspection event.
+ * inspection event. `false` is no inspector, as `undefined` is (`inspect: debug && inspector`).
  */
 export function assertInspectOption(owner: string, value: unknown): void {
-  if (value === undefined || value === null || typeof value === 'function') return;
+  if (value === undefined || value === null || value === false || typeof value === 'function') return;
   if (typeof value === 'object' && typeof (value as { next?: unknown }).next === 'function') return;
   const got =
     typeof value === 'object' && !Array.isArray(value) ? 'an object without a next function' : kindOfBag(value);
