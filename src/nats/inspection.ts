@@ -12,8 +12,8 @@
  * not dropped: it goes out with `truncated: true`, each field of its context and event whose JSON is over
  * {@link INSPECTED_FIELD_LIMIT} bytes replaced by `{ omitted: true, bytes }` (a large object one level down, such
  * as a session's variables, keeps its small entries). The state value, status and every small field stay, so a
- * watcher still sees each transition. Only a snapshot still too large after that
- * (thousands of small fields) is dropped and reported to the node's `onError`.
+ * watcher still sees each transition. A snapshot still too large after that (a session of thousands of small
+ * variables) goes out with its whole context as one `{ omitted: true, bytes }` and its event as its type alone.
  *
  * Only Tether's own processes are published, known by the logic object they were spawned from
  * ({@link inspectAs}): a user's process whose machine happens to be called `session` is none of them.
@@ -84,6 +84,27 @@ function withoutLargeFields(value: unknown, levels = 2): unknown {
     else out[key] = { omitted: true, bytes } satisfies OmittedField;
   }
   return out;
+}
+
+/**
+ * `message` cut to fit `limit` bytes: its large fields omitted, or, when its many small ones are still too many (a
+ * session of thousands of variables), its whole context and its event but for the event's type.
+ */
+function truncated(message: InspectedSnapshot, limit: number): InspectedSnapshot {
+  const shrunk: InspectedSnapshot = {
+    ...message,
+    truncated: true,
+    event: withoutLargeFields(message.event),
+    context: withoutLargeFields(message.context),
+  };
+  if (jsonBytes(shrunk) <= limit) return shrunk;
+  const type = (message.event as { type?: unknown } | null)?.type;
+  return {
+    ...message,
+    truncated: true,
+    event: { type: typeof type === 'string' ? type.slice(0, INSPECTED_FIELD_LIMIT) : undefined },
+    context: { omitted: true, bytes: jsonBytes(message.context) } satisfies OmittedField,
+  };
 }
 
 /** The context with its maps (a session's variables and revisions) as plain objects, which JSON can carry. */
@@ -158,16 +179,6 @@ export function natsInspector(
       context: plainContext(context),
     };
     // Measured first (see json-size.ts): a session holding large values is never encoded whole per transition.
-    outbox.publish(
-      subject,
-      message,
-      () => ({
-        ...message,
-        truncated: true,
-        event: withoutLargeFields(message.event),
-        context: withoutLargeFields(message.context),
-      }),
-      jsonBytes,
-    );
+    outbox.publish(subject, message, (_size, limit) => truncated(message, limit), jsonBytes);
   };
 }

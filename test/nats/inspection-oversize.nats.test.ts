@@ -66,4 +66,44 @@ describe('inspection of a snapshot over max_payload', () => {
       await node.stop();
     }
   });
+
+  // Found by a review: a session of many small variables stayed over max_payload truncated, and from then on none of
+  // its transitions reached a watcher, each reported to onError instead.
+  it('publishes a snapshot still too large truncated with its context omitted whole and its event as its type', async () => {
+    const errors: unknown[] = [];
+    const node = await Runtime.start({
+      onError: (error) => errors.push(error),
+      nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
+    });
+    const seen: InspectedSnapshot[] = [];
+    const subscription = nc().subscribe('tether.v1.inspect.many.session', {
+      callback: (_error, msg) => seen.push(msg.json<InspectedSnapshot>()),
+    });
+    await nc().flush();
+    try {
+      const session = await node.session('many');
+      const small = 'y'.repeat(170);
+      await session.importVariables(
+        Array.from({ length: 400 }, (_, index) => ({ name: `v${index}`, type: 'string', value: small })),
+      );
+      await session.setVariable('v0', 'last');
+      await waitFor(() => seen.filter((s) => (s.value as { active?: string }).active === 'idle').length >= 2, {
+        message: 'the snapshots after the import and the last write',
+      });
+      const last = seen.at(-1)!;
+      expect(last).toMatchObject({
+        truncated: true,
+        status: 'active',
+        value: { active: 'idle' },
+        event: { type: expect.any(String) },
+        context: { omitted: true, bytes: expect.any(Number) },
+      });
+      expect((last.context as unknown as { bytes: number }).bytes).toBeGreaterThan(nc().info!.max_payload);
+      // Every transition reached the watcher; nothing was reported.
+      expect(errors).toEqual([]);
+    } finally {
+      subscription.unsubscribe();
+      await node.stop();
+    }
+  });
 });
