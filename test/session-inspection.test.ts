@@ -76,6 +76,38 @@ describe('session processes under inspection', () => {
     }
   });
 
+  // Found by a review: only macrostep snapshots were copied; each microstep's still held the live maps.
+  it("give each microstep's snapshot the variables as they were then, as plain frozen objects, too", async () => {
+    const steps: { context: { sessionId?: unknown; appliedRevision: number; variables: unknown } }[] = [];
+    const runtime = await Runtime.start({
+      inspect: (event: InspectionEvent) => {
+        if (event.type !== '@xstate.microstep') return;
+        const snapshot = event.snapshot as unknown as (typeof steps)[number];
+        if (snapshot.context?.sessionId === 'stepped') steps.push(snapshot);
+      },
+    });
+    try {
+      const session = await runtime.session('stepped');
+      await session.defineVariable('t', 'float', 0.1);
+      await session.setVariable('t', 0.2);
+      await session.setVariable('t', 0.3);
+      expect(steps.length).toBeGreaterThan(0);
+      for (const { context } of steps) {
+        expect(context.variables).not.toBeInstanceOf(Map);
+        expect(Object.isFrozen(context.variables)).toBe(true);
+      }
+      // Kept, each shows what the session held at its step: the values only ever move forward.
+      const values = steps.map(
+        ({ context }) => JSON.parse(JSON.stringify(context.variables)).t?.value as number | undefined,
+      );
+      expect(values).toContain(0.1);
+      expect(values.at(-1)).toBe(0.3);
+      expect(values.filter((value, i) => i === 0 || value !== values[i - 1])).toEqual([undefined, 0.1, 0.2, 0.3]);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   // Found by a review: actors showed only as `<0.N>`, and a module woken from hibernation under another one.
   it('name each session and module actor by its process name, the same after a module wakes again', async () => {
     const named: string[] = [];

@@ -116,9 +116,10 @@ function plainContext(context: object): Record<string, unknown> {
 }
 
 /**
- * `inspect` (a user's inspector), given each session snapshot with its context's maps as plain objects taken then:
- * a session process keeps its variables in maps it updates in place, so the snapshot an inspector kept would change
- * afterwards, and one it serialized would show `variables: {}`. Every other event passes as it is.
+ * `inspect` (a user's inspector), given each session snapshot (of a macrostep, `@xstate.snapshot`, and of each
+ * microstep, `@xstate.microstep`) with its context's maps as plain objects taken then: a session process keeps its
+ * variables in maps it updates in place, so the snapshot an inspector kept would change afterwards, and one it
+ * serialized would show `variables: {}`. Every other event passes as it is.
  */
 export function withPlainSessionSnapshots(
   inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
@@ -126,7 +127,7 @@ export function withPlainSessionSnapshots(
   const next = typeof inspect === 'function' ? inspect : (event: InspectionEvent) => inspect.next?.(event);
   // What the inspector returns goes back: an async one's rejection is reported as its throw is.
   return (event): unknown => {
-    if (event.type !== '@xstate.snapshot') return next(event);
+    if (event.type !== '@xstate.snapshot' && event.type !== '@xstate.microstep') return next(event);
     const { actorRef, snapshot } = event as unknown as Inspected;
     const context = snapshot.context;
     if (!actorRef.logic || inspected.get(actorRef.logic) !== 'session' || typeof context !== 'object' || !context)
