@@ -1,4 +1,4 @@
-import type { InspectionEvent } from 'xstate';
+import { createMachine, type InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { Runtime, type SessionMachineContext } from '../src/index.js';
 import { waitFor } from './support/wait-for.js';
@@ -108,13 +108,64 @@ describe('session processes under inspection', () => {
     }
   });
 
+  // Found by a review: XState inspects no snapshot when a transition throws, so a crashed process looked alive.
+  it('show the snapshot a crash left, with status error and the error, after the last good one', async () => {
+    const snapshots: { id: string; event: string; status: string; error?: unknown }[] = [];
+    const runtime = await Runtime.start({
+      onError: () => {},
+      inspect: (event: InspectionEvent) => {
+        if (event.type !== '@xstate.snapshot') return;
+        const { status, error } = event.snapshot as { status: string; error?: unknown };
+        const { id } = event.actorRef as unknown as { id: string };
+        snapshots.push({ id, event: event.event.type, status, error });
+      },
+    });
+    try {
+      const fragile = runtime.spawn(
+        createMachine({
+          on: {
+            boom: {
+              actions: () => {
+                throw new Error('boom');
+              },
+            },
+          },
+        }),
+        { name: 'fragile' },
+      );
+      runtime.cast(fragile, { type: 'boom' });
+      await waitFor(() => !fragile.alive, { message: 'fragile crashed' });
+      expect(snapshots.filter((s) => s.id === 'fragile').at(-1)).toEqual({
+        id: 'fragile',
+        event: 'xstate.error',
+        status: 'error',
+        error: expect.objectContaining({ message: 'boom' }),
+      });
+      // A session process too: an event it cannot fold in crashes it.
+      const session = await runtime.session('crashing');
+      await session.defineVariable('t', 'float', 0.1);
+      runtime.cast('tether.session.crashing', { type: 'store.changed' });
+      await waitFor(() => runtime.whereis('tether.session.crashing') === undefined, { message: 'the session crashed' });
+      expect(snapshots.filter((s) => s.id === 'tether.session.crashing').at(-1)).toMatchObject({
+        event: 'xstate.error',
+        status: 'error',
+        error: expect.any(TypeError),
+      });
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   // Found by a review: actors showed only as `<0.N>`, and a module woken from hibernation under another one.
   it('name each session and module actor by its process name, the same after a module wakes again', async () => {
     const named: string[] = [];
+    const announced: string[] = [];
     const runtime = await Runtime.start({
       sessionTtlMs: 60_000,
       hibernateAfterMs: 100,
       inspect: (event: InspectionEvent) => {
+        // What Stately's inspector names an actor by, at the one event that announces it.
+        if (event.type === '@xstate.actor') announced.push((event.actorRef as unknown as { id: string }).id);
         const { systemId } = event.actorRef as { systemId?: string };
         // Its first snapshot: XState sets the systemId after announcing the actor (`@xstate.actor`).
         if (event.type === '@xstate.snapshot' && event.event.type === 'xstate.init' && systemId?.startsWith('tether.'))
@@ -128,6 +179,11 @@ describe('session processes under inspection', () => {
       await qa.execute({ question: 'q' });
       expect(named.filter((name) => name === 'tether.module.named.qa')).toHaveLength(2);
       expect(named).toContain('tether.session.named');
+      expect(announced.filter((id) => id === 'tether.module.named.qa')).toHaveLength(2);
+      expect(announced).toContain('tether.session.named');
+      // A process without a name goes by its pid.
+      const unnamed = runtime.spawn(createMachine({}));
+      expect(announced.at(-1)).toBe(unnamed.id);
     } finally {
       await runtime.stop();
     }

@@ -20,6 +20,7 @@
  * @module
  */
 import type { InspectionEvent, Observer } from 'xstate';
+import { errorToJSON, type SerializedError } from '../errors.js';
 import type { EventOutbox } from './event-outbox.js';
 import { jsonBytes } from './json-size.js';
 import type { TetherSubjects } from './subjects.js';
@@ -46,6 +47,8 @@ export interface InspectedSnapshot {
   readonly context: unknown;
   /** Present (`true`) when large fields of `context` and `event` were replaced to fit the server's max_payload. */
   readonly truncated?: true;
+  /** The error a crash left, on the snapshot of it (`status: 'error'`, `event: { type: 'xstate.error' }`). */
+  readonly error?: SerializedError;
 }
 
 /** What replaces a field too large to inspect: how large its JSON was. */
@@ -140,7 +143,12 @@ export function withPlainSessionSnapshots(
 /** What an inspection event's actor and snapshot look like at run time (XState types them narrowly). */
 interface Inspected {
   readonly actorRef: { readonly logic?: object };
-  readonly snapshot: { readonly value?: unknown; readonly status?: string; readonly context?: unknown };
+  readonly snapshot: {
+    readonly value?: unknown;
+    readonly status?: string;
+    readonly context?: unknown;
+    readonly error?: unknown;
+  };
   readonly event: unknown;
 }
 
@@ -178,6 +186,7 @@ export function natsInspector(
       value: snapshot.value,
       status: snapshot.status ?? 'active',
       context: plainContext(context),
+      ...(snapshot.status === 'error' ? { error: errorToJSON(snapshot.error) } : {}),
     };
     // Measured first (see json-size.ts): a session holding large values is never encoded whole per transition.
     outbox.publish(subject, message, (_size, limit) => truncated(message, limit), jsonBytes);

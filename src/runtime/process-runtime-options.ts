@@ -30,7 +30,8 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly input?: InputFrom<TLogic>;
   /**
    * XState `systemId` of the root actor; each process is its own actor system, so it is scoped to it. A runtime's
-   * session and module processes have their process name as theirs, which an inspector shows.
+   * session and module processes have their process name as theirs. An inspector shows a process by its actor's
+   * `id`, which is its `name`, or its pid (`<0.7>`) when it has none.
    */
   readonly systemId?: string;
   /**

@@ -111,7 +111,7 @@ export class ProcessRuntime {
     if (name !== undefined) this.#registry.assertClaimable(name);
     const seq = ++this.#seq;
     const id = `<0.${seq}>`;
-    const actor = this.#createActor(logic, id, systemId, input !== undefined ? { input } : {});
+    const actor = this.#createActor(logic, name ?? id, systemId, input !== undefined ? { input } : {});
     const wakeUp = hibernateAfter === undefined ? undefined : () => this.#wake(process);
     const process: Process<TLogic> = new Process<TLogic>(id, name, actor as Actor<TLogic>, seq, wakeUp);
     this.#registry.add(process);
@@ -258,6 +258,10 @@ export class ProcessRuntime {
     else process.actor.stop();
   }
 
+  /**
+   * The actor of a process, whose XState `id` is the process's name, or its pid when it has none: inspection tools
+   * (Stately's among them) show an actor by its `id`, and XState sets `systemId` only after announcing the actor.
+   */
   #createActor(logic: AnyActorLogic, id: string, systemId: string | undefined, start: object): AnyActor {
     return createActor(logic, {
       id,
@@ -279,12 +283,29 @@ export class ProcessRuntime {
     // not an observer object: measured at ~1.2 KB less per process, which 100,000 sessions notice.
     const subscription = actor.subscribe(
       undefined as never,
-      (error: unknown) => this.#exit(process, { error }),
+      (error: unknown) => {
+        this.#inspectCrash(actor);
+        this.#exit(process, { error });
+      },
       () => this.#exit(process, actor.getSnapshot().status === 'done' ? 'normal' : (process.stopReason ?? 'shutdown')),
     );
     const sleeper = this.#sleepers.get(process);
     if (sleeper) sleeper.subscription = subscription;
     actor.start();
+  }
+
+  /**
+   * Shows the inspector the snapshot a crash left (`status: 'error'`, the error in `error`): XState inspects no
+   * snapshot when a transition throws, so the process's last one, `active`, would have stood for it for ever.
+   */
+  #inspectCrash(actor: AnyActor): void {
+    this.#inspect?.next?.({
+      type: '@xstate.snapshot',
+      actorRef: actor,
+      rootId: actor.sessionId,
+      snapshot: actor.getSnapshot(),
+      event: { type: 'xstate.error' },
+    } as InspectionEvent);
   }
 
   /** A message is about to reach `process`: for one that may hibernate, that is activity. */
@@ -302,12 +323,14 @@ export class ProcessRuntime {
     const sleeper = this.#sleepers.get(process) ?? this.#retired.get(process);
     if (last === undefined || !sleeper) return;
     if (!process.alive) {
-      const shown = createActor(sleeper.resume, { id: process.id, snapshot: last });
+      const shown = createActor(sleeper.resume, { id: process.name ?? process.id, snapshot: last });
       shown.stop();
       return process.keepForReading(shown as never);
     }
     this.#idle.touch(process, sleeper.afterMs);
-    process.wake(this.#createActor(sleeper.resume, process.id, sleeper.systemId, { snapshot: last }) as never);
+    process.wake(
+      this.#createActor(sleeper.resume, process.name ?? process.id, sleeper.systemId, { snapshot: last }) as never,
+    );
     this.#run(process);
   }
 

@@ -131,6 +131,33 @@ describe('inspection over NATS', () => {
     }
   });
 
+  // Found by a review: a crash made no snapshot, so a watcher saw the process as still active.
+  it('publishes the snapshot a crash leaves, with status error and the error', async () => {
+    const node = await startNode(true, 'inspected-node');
+    const { seen, stop } = await listen();
+    try {
+      const session = await node.session('fragile');
+      await session.defineVariable('t', 'float', 0.5);
+      // An event the session process cannot fold in crashes it.
+      node.cast('tether.session.fragile', { type: 'store.changed' });
+      await waitFor(() => seen.some((s) => s.snapshot.status === 'error'), { message: 'the crash snapshot' });
+      expect(seen.at(-1)).toMatchObject({
+        subject: 'tether.v1.inspect.fragile.session',
+        snapshot: {
+          event: { type: 'xstate.error' },
+          status: 'error',
+          error: { code: 'internal_error', message: expect.stringMatching(/iterable/) },
+          context: { sessionId: 'fragile' },
+        },
+      });
+      // Its next use starts it again, its variable kept.
+      expect(await session.getVariable('t')).toBe(0.5);
+    } finally {
+      stop();
+      await node.stop();
+    }
+  });
+
   it('publishes nothing from a node started without it', async () => {
     const node = await startNode(false, 'quiet-node');
     const { seen, stop } = await listen();
