@@ -108,6 +108,26 @@ describe('session processes under inspection', () => {
     }
   });
 
+  // Found by a review: it was reported as `process <name>`, as a crash is, once per inspection event.
+  it("report an inspector that throws once per process, as the inspector's, and go on working", async () => {
+    const reports: string[] = [];
+    const runtime = await Runtime.start({
+      onError: (_error, where) => reports.push(where),
+      inspect: () => {
+        throw new Error('bad tool');
+      },
+    });
+    try {
+      const session = await runtime.session('watched');
+      await session.defineVariable('t', 'float', 0.1);
+      await session.setVariable('t', 0.2);
+      expect(await session.getVariable('t')).toBe(0.2);
+      expect(reports).toEqual(['inspector of process tether.session.watched']);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   // Found by a review: XState inspects no snapshot when a transition throws, so a crashed process looked alive.
   it('show the snapshot a crash left, with status error and the error, after the last good one', async () => {
     const snapshots: { id: string; event: string; status: string; error?: unknown }[] = [];

@@ -128,7 +128,8 @@ export class Runtime {
     this.#report = userReporter(options.onError);
     this.#processes = new ProcessRuntime({
       ...(options.inspect ? { inspect: options.inspect } : {}),
-      onError: (error, process) => this.#report(error, `process ${process.name ?? process.id}`),
+      onError: (error, process, source) =>
+        this.#report(error, `${source === undefined ? '' : `${source} of `}process ${process.name ?? process.id}`),
     });
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? createMemoryStore<VariableRecord>();

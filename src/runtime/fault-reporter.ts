@@ -6,7 +6,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Process, ProcessRef } from './process.js';
-import type { ProcessRuntimeOptions } from './process-runtime-options.js';
+import type { FaultSource, ProcessRuntimeOptions } from './process-runtime-options.js';
 import { callUserCallback } from './user-callback.js';
 
 /** Guards and reports the faults of one process runtime's processes. */
@@ -18,7 +18,9 @@ export class FaultReporter {
    * event, before the process it makes exists. Held until {@link attribute} names the process.
    */
   readonly #early = new WeakMap<object, unknown[]>();
-  readonly #onError: (error: unknown, process: ProcessRef) => void;
+  /** The processes whose inspection the inspector has failed already: each is reported once, not at every event. */
+  readonly #inspectorFailed = new WeakSet<object>();
+  readonly #onError: NonNullable<ProcessRuntimeOptions['onError']>;
   /** The runtime's inspector, wrapped so that one that throws is reported; given to every `createActor`. */
   readonly inspect: Observer<InspectionEvent> | undefined;
 
@@ -38,7 +40,7 @@ export class FaultReporter {
               // Inspection types actorRef narrowly; at runtime it is the actor, which knows its system.
               const { system } = event.actorRef as { system?: object };
               const process = system ? this.#bySystem.get(system) : undefined;
-              if (process || !system) return this.report(error, process);
+              if (process || !system) return this.#reportInspector(error, process);
               const early = this.#early.get(system);
               if (early) early.push(error);
               else this.#early.set(system, [error]);
@@ -53,7 +55,15 @@ export class FaultReporter {
     this.#bySystem.set(system, process);
     const early = this.#early.get(system);
     this.#early.delete(system);
-    for (const error of early ?? []) this.report(error, process);
+    for (const error of early ?? []) this.#reportInspector(error, process);
+  }
+
+  /** Reports the inspector's first error in inspecting `process` (later ones are its own bug again, or the same). */
+  #reportInspector(error: unknown, process: Process | undefined): void {
+    if (!process) return this.report(error, undefined);
+    if (this.#inspectorFailed.has(process)) return;
+    this.#inspectorFailed.add(process);
+    this.report(error, process, 'inspector');
   }
 
   /** Runs `fn`, reporting what it throws as a fault of `process`. */
@@ -66,12 +76,15 @@ export class FaultReporter {
     callUserCallback(fn, (error) => console.error('[tether] a monitor listener threw:', error));
   }
 
-  /** Tells `onError` about `error`; an inspector's error of no known process is only logged. */
-  report(error: unknown, process: ProcessRef | undefined): void {
+  /**
+   * Tells `onError` about `error`, which `source` threw in watching `process` (a crash or a fault of the process's
+   * own when none is given); an inspector's error of no known process is only logged.
+   */
+  report(error: unknown, process: ProcessRef | undefined, source?: FaultSource): void {
     if (!process) return console.error('[tether] an inspector threw:', error);
     // The reporter itself failing: logging is all that is left that cannot throw into XState.
     callUserCallback(
-      () => this.#onError(error, process),
+      () => (source === undefined ? this.#onError(error, process) : this.#onError(error, process, source)),
       (reportError) => console.error('[tether] onError threw while reporting', error, reportError),
     );
   }

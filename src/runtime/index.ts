@@ -5,6 +5,7 @@
 export {
   ProcessRuntime,
   type CallOptions,
+  type FaultSource,
   type ProcessRuntimeOptions,
   type SpawnOptions,
   type Target,

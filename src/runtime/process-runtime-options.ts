@@ -14,14 +14,19 @@ export interface ProcessRuntimeOptions {
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /**
    * Told about every crash, after the process is gone. Also receives errors thrown by your own monitor
-   * listeners and inspector, attributed to the process they concerned, since those must not escape either.
+   * listeners and inspector, attributed to the process they concerned, since those must not escape either: the
+   * inspector's with `source` `'inspector'`, and only its first for each process (it would otherwise be told at
+   * every transition of it).
    * @default logs with `console.error`
    */
-  readonly onError?: (error: unknown, process: ProcessRef) => void;
+  readonly onError?: (error: unknown, process: ProcessRef, source?: FaultSource) => void;
 }
 
 /** The keys {@link ProcessRuntimeOptions} takes; any other is refused. */
 export const PROCESS_RUNTIME_KEYS = optionKeys<ProcessRuntimeOptions>({ inspect: true, onError: true });
+
+/** What threw an error `onError` is told of, when it is not the process: your inspector. */
+export type FaultSource = 'inspector';
 
 /** Options for {@link ProcessRuntime.spawn}. */
 export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {

@@ -50,6 +50,7 @@ import {
 export {
   MAX_TIMEOUT_MS,
   type CallOptions,
+  type FaultSource,
   type ProcessRuntimeOptions,
   type SpawnOptions,
   type Target,

@@ -118,7 +118,25 @@ describe('ProcessRuntime', () => {
       const ref = runtime.spawn(counterMachine);
       runtime.cast(ref, { type: 'increment' });
       expect(ref.getSnapshot().context.count).toBe(1);
-      expect(onError).toHaveBeenCalledWith(new Error('bad tool'), ref);
+      expect(onError).toHaveBeenCalledWith(new Error('bad tool'), ref, 'inspector');
+    });
+
+    // Found by a review: it was told at every inspection event, as if the process had crashed each time.
+    it("reports a throwing inspector's first error for each process only, marked as the inspector's", () => {
+      const onError = vi.fn();
+      const runtime = createRuntime({
+        onError,
+        inspect: () => {
+          throw new Error('bad tool');
+        },
+      });
+      const [a, b] = [runtime.spawn(counterMachine), runtime.spawn(counterMachine)];
+      for (let i = 0; i < 3; i++) for (const ref of [a, b]) runtime.cast(ref, { type: 'increment' });
+      expect(a.getSnapshot().context.count).toBe(3);
+      expect(onError.mock.calls).toEqual([
+        [new Error('bad tool'), a, 'inspector'],
+        [new Error('bad tool'), b, 'inspector'],
+      ]);
     });
     it('reports through onError an inspector that throws on the first event, raised while the actor is made', () => {
       const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
@@ -130,7 +148,7 @@ describe('ProcessRuntime', () => {
         },
       });
       const ref = runtime.spawn(counterMachine, { name: 'watched' });
-      expect(onError).toHaveBeenCalledWith(new Error('bad tool'), ref);
+      expect(onError).toHaveBeenCalledWith(new Error('bad tool'), ref, 'inspector');
       expect(logged).not.toHaveBeenCalled();
       logged.mockRestore();
       expect(ref.alive).toBe(true);
