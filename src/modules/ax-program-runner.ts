@@ -158,6 +158,11 @@ export class AxProgramRunner {
     return this.#inputs.problem(values);
   }
 
+  /** `values` with the `Date`s of date-typed fields as the prompt writes them (see dates-as-written.ts). */
+  inputsAsWritten(values: FieldValues): FieldValues {
+    return this.#inputs.asWritten(values);
+  }
+
   /** Whether this program loops over several LLM steps, so parameters are re-applied between steps. */
   get multiStep(): boolean {
     return this.#kind === 'react';

@@ -12,6 +12,7 @@
  */
 import type { AxIField } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
+import { dateAsWritten, writesDates } from './dates-as-written.js';
 import { couldNotRead } from '../runtime/option-keys.js';
 import { MAX_JSON_DEPTH } from '../variables/json-value.js';
 import type { FieldValues } from './module-types.js';
@@ -204,12 +205,17 @@ export class InputFields {
   readonly #shadowed: readonly string[];
   /** `question (a string), hint (a string, optional)`: the accepted inputs, for messages. */
   readonly #summary: string;
+  /** The fields whose `Date`s Ax writes in a form of its own (see dates-as-written.ts), with their type. */
+  readonly #dated: readonly { readonly name: string; readonly type: string }[];
 
   constructor(fields: readonly AxIField[]) {
     // Ax leaves internal fields out of the prompt and never asks for them.
     this.#rules = fields.filter((field) => field.isInternal !== true).map(ruleOf);
     this.#names = new Set(this.#rules.map((rule) => rule.name));
     this.#shadowed = this.#rules.map((rule) => rule.name).filter((name) => name in Object.prototype);
+    this.#dated = fields
+      .filter((field) => field.isInternal !== true && writesDates(field.type?.name, field.type?.isArray === true))
+      .map((field) => ({ name: field.name, type: field.type!.name }));
     this.#summary = this.#rules
       .map((rule) => `${rule.name} (${rule.expected}${rule.required ? '' : ', optional'})`)
       .join(', ');
@@ -262,6 +268,20 @@ export class InputFields {
     if (this.#shadowed.length === 0) return values;
     const left = this.#shadowed.filter((name) => !Object.hasOwn(values, name));
     return left.length === 0 ? values : { ...values, ...Object.fromEntries(left.map((name) => [name, undefined])) };
+  }
+
+  /**
+   * `values` with each `Date` (or range of them) of a date-typed field as the text Ax writes for it: what a remote
+   * handle sends, as JSON would send the `Date` as text of another form. `values` itself when it holds none.
+   */
+  asWritten(values: FieldValues): FieldValues {
+    let written: Record<string, unknown> | undefined;
+    for (const { name, type } of this.#dated) {
+      const value = given(values, name);
+      const text = dateAsWritten(type, value);
+      if (text !== value) (written ??= { ...values })[name] = text;
+    }
+    return written ?? values;
   }
 
   #missing(rule: FieldRule, value: unknown): ValidationError {

@@ -9,10 +9,14 @@ import type { ValidationError } from '../errors.js';
 import { createEchoModel } from './language-model.js';
 import type { ModuleClass } from './programs.js';
 import type { ModuleTool } from './module-types.js';
-import { inputProblem, type ProgramModule } from './program-module.js';
+import { inputProblem, inputsAsWritten, type ProgramModule } from './program-module.js';
 
 /** What is wrong with an execution's inputs, or `undefined`: the embedded module's own check of its signature. */
-export type ExecuteInputCheck = (inputs: Readonly<Record<string, unknown>>) => ValidationError | undefined;
+export interface ExecuteInputCheck {
+  (inputs: Readonly<Record<string, unknown>>): ValidationError | undefined;
+  /** The inputs with the `Date`s of date-typed fields as the program's prompt writes them (dates-as-written.ts). */
+  readonly asWritten: (inputs: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
+}
 
 /** Stands in for the tools and the reward a probe's type cannot be built without; never called. */
 const PROBE_TOOL: ModuleTool = { name: 'probe', description: 'never called', func: () => undefined };
@@ -31,8 +35,13 @@ export function probeInputCheck(moduleClass: ModuleClass, signature: string): Ex
       return null;
     }
   };
-  return (inputs) => {
+  const check = (inputs: Readonly<Record<string, unknown>>): ValidationError | undefined => {
     program ??= build();
     return program === null ? undefined : inputProblem(program, inputs);
   };
+  const asWritten = (inputs: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> => {
+    program ??= build();
+    return program === null ? inputs : inputsAsWritten(program, inputs);
+  };
+  return Object.assign(check, { asWritten });
 }

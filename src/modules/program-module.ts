@@ -117,6 +117,14 @@ export function inputProblem(module: ProgramModule, values: FieldValues): Valida
 }
 
 /**
+ * @internal `values` with the `Date`s of `module`'s date-typed fields as its prompt writes them: what a remote handle
+ * sends (see dates-as-written.ts).
+ */
+export function inputsAsWritten(module: ProgramModule, values: FieldValues): FieldValues {
+  return runners.get(module)?.inputsAsWritten(values) ?? values;
+}
+
+/**
  * @internal One execution of `module` with exactly `params` (read before this returns); the variable-aware
  * layer adds its between-steps hook. Not part of the public surface.
  */

@@ -29,20 +29,23 @@ export function executeInputCheck(type: unknown, signature: unknown): ExecuteInp
 }
 
 /**
- * Throws what the inputs of an execution of `moduleId`, inputs that are not exact JSON (`isExactJson`), are refused
- * with before they are sent (see the module comment): `check`'s refusal when there is a check and it refuses, and a
- * `ValidationError` naming the inputs (`details.field: 'inputs'`) when JSON cannot encode them at all. Inputs that
- * pass go as JSON makes them (a `Date` in a date field as its text, which the node reads as the date).
+ * The inputs of an execution of `moduleId`, inputs that are not exact JSON (`isExactJson`), as they are sent, or
+ * throws what they are refused with before they are (see the module comment): `check`'s refusal when there is a check
+ * and it refuses, and a `ValidationError` naming the inputs (`details.field: 'inputs'`) when JSON cannot encode them
+ * at all. A `Date` of a date-typed field goes as the text the program's prompt writes for it (`1970-01-01` for a
+ * `date`), which the node's program writes as it is; the rest as JSON makes it.
  */
-export function assertSendableInputs(
+export function sendableInputs(
   moduleId: string,
   inputs: Readonly<Record<string, unknown>>,
   check: ExecuteInputCheck | undefined,
-): void {
+): Readonly<Record<string, unknown>> {
   const refusal = check?.(inputs);
   if (refusal) throw refusal;
+  const sent = check?.asWritten(inputs) ?? inputs;
   try {
-    JSON.stringify(inputs);
+    JSON.stringify(sent);
+    return sent;
   } catch (error) {
     throw new ValidationError(
       `execute() of module '${moduleId}': its inputs cannot be sent as JSON (${(error as Error).message})`,

@@ -26,7 +26,7 @@ import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import type { ModuleEvent } from './module-events.js';
 import { subscribeModuleEvents, type ModuleEventSubscription } from './module-event-subscription.js';
 import { followModuleState } from './module-state-follower.js';
-import { assertSendableInputs, executeInputCheck, type ExecuteInputCheck } from './remote-input-check.js';
+import { executeInputCheck, sendableInputs, type ExecuteInputCheck } from './remote-input-check.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
@@ -191,7 +191,7 @@ export class RemoteModuleHandle {
     const signal = executionSignal(this.sessionId, this.moduleId, options.signal);
     this.#assertUsable();
     // Refused here as the embedded module refuses them, before JSON changes them (or fails to encode them).
-    if (!isExactJson(inputs)) assertSendableInputs(this.moduleId, inputs, await this.#inputCheck());
+    const sent = isExactJson(inputs) ? inputs : sendableInputs(this.moduleId, inputs, await this.#inputCheck());
     const executionId = randomUUID();
     if (signal?.aborted)
       throw new ExecutionAbortedError(this.moduleId, executionId, {
@@ -200,7 +200,7 @@ export class RemoteModuleHandle {
       });
     const replyWaitMs = Math.min((timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS) + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
     // Sent only when given: without it the node's own execution timeout applies, as it does embedded.
-    const body = timeoutMs === undefined ? { inputs, executionId } : { inputs, executionId, timeoutMs };
+    const body = timeoutMs === undefined ? { inputs: sent, executionId } : { inputs: sent, executionId, timeoutMs };
     const subject = (this.#executeSubject ??= this.transport.subjects.module(this.sessionId, this.moduleId, 'execute'));
     try {
       const result = await this.#heard(

@@ -164,6 +164,28 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
     expect(sent).toEqual(['tether.v1.session.inp4.module.list', 'tether.v1.session.inp4.module.qa.describe']);
   });
 
+  // Found while testing copies of inputs: JSON sent a Date as `1970-01-01T00:00:00.000Z`, which the node's program
+  // wrote into the prompt as it was, where the embedded one wrote the date `1970-01-01`.
+  it('a Date in a date, datetime or range field reaches the prompt as it does embedded', async () => {
+    const { client, embedded } = await bothKinds('dates');
+    const spec = {
+      type: 'Predict',
+      signature: 'question:string, day:date, at:datetime, span:dateRange, window:datetimeRange -> answer:string',
+    };
+    const remote = await (await client.session('dates')).module('dated', spec);
+    const local = await embedded.module('dated');
+    const inputs = {
+      question: 'q',
+      day: new Date(Date.UTC(2024, 1, 3, 22)),
+      at: new Date(Date.UTC(2024, 1, 3, 10, 5, 7, 250)),
+      span: { start: new Date(0), end: new Date(86_400_000) },
+      window: { start: new Date(0), end: new Date(1000) },
+    };
+    const prompt = String((await local.execute(inputs)).output.answer);
+    expect(prompt).toMatch(/Day: 2024-02-03 At: 2024-02-03T10:05:07Z Span: \{ "start": "1970-01-01"/);
+    expect(String((await remote.execute(inputs)).output.answer)).toBe(prompt);
+  });
+
   it("the spec's check never refuses JSON inputs: a module created again with another signature judges them", async () => {
     const { client, remote } = await bothKinds('inp5');
     const handle = await remote.module('q2', { type: 'Predict', signature: 'question:string -> answer:string' });
