@@ -12,10 +12,12 @@ export function keyFilter(prefix: string): string {
 }
 
 /**
- * Failed opening attempts a resumed watch allows: about a minute for JetStream to come back, whether its creations
- * are refused at once (backing off to 2 s) or never answered (5 s each, a few at a time).
+ * Failed opening attempts after which a reopening watch is reported as slow to come back: about a minute of
+ * JetStream unavailable, whether its creations are refused at once (backing off to 2 s) or never answered (5 s each,
+ * a few at a time). It goes on trying: JetStream may come back much later (a full disk freed, a quorum regained), with
+ * no reconnect to resume the watch on, and a watch given up on left its node applying no other node's writes for good.
  */
-export const RESUME_ATTEMPTS = 30;
+export const SLOW_REOPEN_ATTEMPTS = 30;
 
 /**
  * How long a resume waits for its consumer before it opens another alongside. After a server of the cluster dies,
@@ -28,8 +30,10 @@ export const REOPEN_TIMEOUT_MS = 1000;
 
 /** How {@link firstToOpen} goes about its attempts. */
 export interface OpeningPlan {
-  /** How many attempts may fail before it gives up. */
+  /** How many attempts may fail before it gives up (`Infinity`: it never does while wanted). */
   readonly attempts: number;
+  /** Told once, with the last failure, when {@link SLOW_REOPEN_ATTEMPTS} attempts have failed and it goes on. */
+  readonly slow?: (error: unknown) => void;
   /**
    * After how long without a consumer another attempt starts alongside those under way, up to
    * {@link MAX_ATTEMPTS_UNDER_WAY}; left out, one at a time.
@@ -50,7 +54,7 @@ export const MAX_ATTEMPTS_UNDER_WAY = 3;
  * alongside those under way (one placed on a dead server is never answered, and a slow one may still be), up to
  * {@link MAX_ATTEMPTS_UNDER_WAY}; after a failure with none under way, the next waits a backoff up to 2 s. An attempt
  * that opens once another won is stopped. Rejects with the last failure once `attempts` failed (each one never
- * answered fails at the API's timeout, 5 s: about a minute of them), or at once on a closed connection.
+ * answered fails at the API's timeout, 5 s), or at once on a closed connection.
  */
 export function firstToOpen<T extends { stop(): void }>(
   attempt: () => Promise<T>,
@@ -95,6 +99,7 @@ export function firstToOpen<T extends { stop(): void }>(
           if (closedConnection(error) || (underWay === 0 && failed >= plan.attempts)) {
             return settle(() => reject(error));
           }
+          if (failed === SLOW_REOPEN_ATTEMPTS) plan.slow?.(error);
           // Others under way: the hedges go on. None: the next attempt after a backoff.
           if (underWay === 0) later(Math.min(100 * 2 ** failed, 2000));
         },

@@ -48,7 +48,7 @@ import {
   firstToOpen,
   keyFilter,
   REOPEN_TIMEOUT_MS,
-  RESUME_ATTEMPTS,
+  SLOW_REOPEN_ATTEMPTS,
   startSequenceOf,
 } from './kv-watch-consumer.js';
 
@@ -66,7 +66,7 @@ export interface KvWatchHandle {
   /**
    * Replaces the consumer with a new one that starts right after the last entry delivered (retrying while
    * JetStream is not back yet). For when the connection is back after an outage; a no-op once stopped. Resolves once
-   * the new consumer is open, or once the watch no longer tries (stopped, replaced by a later resume, or given up).
+   * the new consumer is open, or once the watch no longer tries (stopped, or replaced by a later resume).
    */
   resume(): Promise<void>;
   /**
@@ -88,6 +88,12 @@ export interface WatchKvOptions {
    * them. Up to 16 such reads run at once (kv-watch-gaps.ts).
    */
   readonly nextStored?: (after: number, prefix: string) => Promise<KvEntry | undefined>;
+  /**
+   * Told (once per reopen) when reopening the consumer after an outage has failed for about a minute
+   * ({@link SLOW_REOPEN_ATTEMPTS} attempts), with the last failure: the watch goes on trying, every 2 s at most, until
+   * JetStream is back or the watch is stopped.
+   */
+  readonly reopenSlow?: (error: unknown) => void;
   /** The period of the checks of a watch that delivers nothing (kv-watch-quiet.ts); left out, only `checkNow`. */
   readonly idleCheck?: QuietCheckTiming;
   /**
@@ -236,12 +242,17 @@ export function watchKv(
     };
     let opening: Opening | undefined;
     try {
-      // The first open fails for its caller to see; a resume waits for JetStream to come back with the server.
+      // The first open fails for its caller to see; a reopen waits for JetStream to come back, however long it takes.
       opening = await firstToOpen(
         attempt,
         gen === 1
           ? { attempts: 1, wanted: current }
-          : { attempts: RESUME_ATTEMPTS, hedgeMs: REOPEN_TIMEOUT_MS, wanted: current },
+          : {
+              attempts: Infinity,
+              hedgeMs: REOPEN_TIMEOUT_MS,
+              wanted: current,
+              ...(options.reopenSlow ? { slow: options.reopenSlow } : {}),
+            },
       );
     } catch (error) {
       if (!current()) return;

@@ -59,7 +59,8 @@ export async function openNodeBuckets(
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
     ...retrying,
     onListenerError: (error) => report(error, 'store listener'),
-    onWatchError: (error) => report(error, 'store watch'),
+    onWatchError: (error, _prefix, reopening) =>
+      report(error, reopening ? 'store watch (cannot reopen yet; retrying every 2 s)' : 'store watch'),
     onTrackingError: (error) => report(error, 'store tracking'),
   });
   // A restarted server has lost the router's consumer; without this the node would see no other node's writes

@@ -1,6 +1,6 @@
 import { ErrorCode, NatsError } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { firstToOpen } from '../../src/nats/kv-watch-consumer.js';
+import { SLOW_REOPEN_ATTEMPTS, firstToOpen } from '../../src/nats/kv-watch-consumer.js';
 
 /** A consumer attempt the test answers by hand: opened, failed, or never. */
 interface Attempt {
@@ -92,6 +92,22 @@ describe('opening a watch consumer on a cluster that may have lost a server', ()
     await vi.advanceTimersByTimeAsync(1000);
     closed.started[0]!.fail(new NatsError('connection closed', ErrorCode.ConnectionClosed));
     await expect(ending).rejects.toMatchObject({ code: ErrorCode.ConnectionClosed });
+  });
+
+  // Found by a review: a watch that could not reopen for about a minute ended, and its node applied no other node's
+  // writes again until it was restarted, though JetStream came back a few seconds later.
+  it(`with no limit, tries every 2 s for as long as it takes, told once ${SLOW_REOPEN_ATTEMPTS} attempts failed`, async () => {
+    const { started, start } = attempts();
+    const slow = vi.fn();
+    const opening = firstToOpen(start, { attempts: Infinity, wanted: () => true, slow });
+    for (let failed = 1; failed <= 3 * SLOW_REOPEN_ATTEMPTS; failed++) {
+      started.at(-1)!.fail(new Error(`JetStream not enabled ${failed}`));
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(started).toHaveLength(failed + 1);
+    }
+    expect(slow.mock.calls).toEqual([[new Error(`JetStream not enabled ${SLOW_REOPEN_ATTEMPTS}`)]]);
+    started.at(-1)!.open();
+    expect(await opening).toMatchObject({ name: 3 * SLOW_REOPEN_ATTEMPTS + 1 });
   });
 
   it('gives up once a consumer is no longer wanted, and stops the attempt that opens after', async () => {

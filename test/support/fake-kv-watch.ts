@@ -101,6 +101,8 @@ export class FakeKv {
   streamLast = 0;
   /** The revisions the next consumer has to send at creation (its initial entries, its `num_pending`). */
   pending: number[] = [];
+  /** What the next `watch` calls reject with, one each, before one opens (JetStream unavailable, say). */
+  failing: unknown[] = [];
 
   /** The consumer opened last. */
   get consumer(): FakeWatchConsumer {
@@ -116,6 +118,7 @@ export class FakeKv {
 
   async watch(opts: KvWatchOptions = {}): Promise<QueuedIterator<KvEntry>> {
     this.watches.push(opts);
+    if (this.failing.length > 0) throw this.failing.shift();
     const { resumeFromRevision } = opts;
     const startsAfter = resumeFromRevision === undefined ? this.streamLast : resumeFromRevision - 1;
     const consumer = new FakeWatchConsumer(startsAfter, this.pending.length);

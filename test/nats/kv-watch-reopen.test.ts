@@ -1,0 +1,57 @@
+/**
+ * A bucket watch reopening after an outage (src/nats/kv-watch.ts) while JetStream stays unavailable, against a fake
+ * consumer on fake timers: it never gives up, and says once that it is slow to come back.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SLOW_REOPEN_ATTEMPTS } from '../../src/nats/kv-watch-consumer.js';
+import { watchKv, type KvWatchHandle } from '../../src/nats/kv-watch.js';
+import { FakeKv } from '../support/fake-kv-watch.js';
+
+let handle: KvWatchHandle | undefined;
+
+beforeEach(() => void vi.useFakeTimers());
+afterEach(() => {
+  handle?.stop();
+  vi.useRealTimers();
+});
+
+describe('a bucket watch reopening while JetStream is unavailable', () => {
+  // Found by a review: after about a minute of failed attempts the watch ended, and a node applied no other node's
+  // writes again (its read-your-writes requests all timing out) until it was restarted.
+  it('tries until a consumer opens, however long it takes, told once it is slow, and delivers from there', async () => {
+    const kv = new FakeKv();
+    kv.streamLast = 10;
+    const batches: number[][] = [];
+    const ends: unknown[] = [];
+    const slow = vi.fn();
+    handle = watchKv(
+      kv.asKv(),
+      'p.',
+      { kind: 'live' },
+      (entries) => batches.push(entries.map((entry) => entry.revision)),
+      (error) => ends.push(error),
+      { reopenSlow: slow },
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    kv.consumer.send(11);
+    await vi.advanceTimersByTimeAsync(0);
+
+    const outage = 3 * SLOW_REOPEN_ATTEMPTS;
+    kv.failing = Array.from({ length: outage }, (_, i) => new Error(`503 JetStream not enabled (${i + 1})`));
+    let reopened = false;
+    void handle.resume().then(() => (reopened = true));
+    // Three minutes or so of refusals, each answered at once.
+    for (let second = 0; second < 200 && kv.failing.length > 0; second++) await vi.advanceTimersByTimeAsync(1000);
+    expect(kv.failing).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(reopened).toBe(true);
+    expect(kv.watches).toHaveLength(1 + outage + 1);
+    expect(kv.watches.at(-1)).toMatchObject({ resumeFromRevision: 12 });
+    expect(slow.mock.calls).toEqual([[new Error(`503 JetStream not enabled (${SLOW_REOPEN_ATTEMPTS})`)]]);
+    expect(ends).toEqual([]);
+
+    kv.consumer.send(12);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batches.flat()).toEqual([11, 12]);
+  });
+});
