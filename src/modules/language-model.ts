@@ -12,6 +12,7 @@ import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
 import { fetchRefusingCutStreams } from './cut-answer-stream.js';
+import { fetchRefusingNonStreamAnswers } from './non-stream-answer.js';
 import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
 import { reportingErrorBodies } from './provider-errors.js';
@@ -116,7 +117,9 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       retry: { maxRetries: config.httpRetries ?? 0 },
       timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
-      fetch: fetchNotingRefusals(fetchRefusingCutStreams(fetchWithAnswerDeadline(timeoutMs))),
+      fetch: fetchNotingRefusals(
+        fetchRefusingNonStreamAnswers(fetchRefusingCutStreams(fetchWithAnswerDeadline(timeoutMs))),
+      ),
     },
   };
   let service: AxAIService;

@@ -223,8 +223,9 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
  * 429, a bad key). Code and other fields stay.
  *
  * A response body that is not JSON, or JSON that is not a chat completion (`choices: []`, a choice without its
- * message, an error object sent with HTTP 200), is `ProviderUnavailableError` (`malformed_response`). A streamed
- * answer's SSE event that is not JSON is not: Ax skips it and goes on with an empty answer, which fails exactly as a
+ * message, an error object sent with HTTP 200), is `ProviderUnavailableError` (`malformed_response`), and so is a
+ * streamed request answered with no event stream at all (non-stream-answer.ts). A streamed answer's SSE event that is
+ * not JSON is not: Ax skips it and goes on with an empty answer, which fails exactly as a
  * model answer that lacks the output field does ("Required field is missing", a `model_answer_invalid`), and calling
  * it a provider fault could blame the provider for the model's answer.
  */

@@ -104,6 +104,37 @@ describe('a module execution the provider fails', () => {
     expect(error).toMatchObject({ reason: 'malformed_response', details: { moduleId: 'qa' } });
   });
 
+  // Found by a review: read as a stream with no events, each was an empty answer, so `model_answer_invalid` after
+  // Ax's corrections had asked the provider again and again.
+  it.each([
+    ['a proxy page', '<html><body>502 Bad Gateway</body></html>', 'text/html', '<html><body>502 Bad Gateway'],
+    ['an error object', JSON.stringify({ error: { message: 'overloaded' } }), 'application/json', 'overloaded'],
+  ])(
+    'tells %s answering a streamed request with HTTP 200 as provider_unavailable (malformed_response)',
+    async (_, body, contentType, said) => {
+      qa.on('module.delta', () => {});
+      stub().reply({ kind: 'raw', body, contentType });
+      const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+      expect(stub().chatRequests.at(-1)?.body.stream).toBe(true);
+      expect(error).toBeInstanceOf(ProviderUnavailableError);
+      expect(error).toMatchObject({ reason: 'malformed_response', details: { moduleId: 'qa' } });
+      expect((error as Error).message).toContain(
+        `answered a streamed request with ${contentType}, not an event stream: ${said}`,
+      );
+    },
+  );
+
+  it('reads a streamed answer labelled as another type than an event stream, as the stream it is', async () => {
+    qa.on('module.delta', () => {});
+    const chunk = (delta: object, finish: string | null) =>
+      `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const body = chunk({ role: 'assistant', content: 'Answer: fine' }, null) + chunk({}, 'stop') + 'data: [DONE]\n\n';
+    stub().reply({ kind: 'raw', body, contentType: 'text/plain' });
+    const result = await qa.execute({ question: 'q' });
+    expect(stub().chatRequests.at(-1)?.body.stream).toBe(true);
+    expect(result.output).toEqual({ answer: 'fine' });
+  });
+
   it('tells a body that is not JSON (a proxy page) as provider_unavailable, not internal_error', async () => {
     stub().reply({ kind: 'raw', body: '<html><body>502 Bad Gateway</body></html>' });
     const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
