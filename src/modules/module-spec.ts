@@ -75,7 +75,8 @@ export function assertModuleId(id: unknown): asserts id is string {
   if (typeof id !== 'string') throw notAString('module id', 'moduleId', id);
   if (!MODULE_ID.test(id)) {
     throw new ValidationError(`invalid module id ${shownId(id)}: use 1-128 letters, digits, '_' or '-'`, {
-      details: { moduleId: id },
+      // As a session id's refusal says it (names.ts), and cut as that is: an id may be as long as a request.
+      details: { constraint: 'moduleId', moduleId: id.slice(0, 200) },
     });
   }
 }

@@ -19,6 +19,12 @@ export const DEADLINE_GRACE_MS = 1000;
 
 const FORMAT = /^(\d{1,15})\/(\d{1,15})$/;
 
+/**
+ * A deadline before this (2001-09-09 in ms since 1970) is no caller's: it is seconds since 1970 sent for
+ * milliseconds (a Python `int(time.time())`), and the refusal says so.
+ */
+const SECONDS_LIKELY_BELOW = 1_000_000_000_000;
+
 /** The header value of a request whose caller waits `leftMs` more from now, of a wait of `timeoutMs` in all. */
 export function deadlineHeader(leftMs: number, timeoutMs: number): string {
   return `${Date.now() + Math.max(0, Math.round(leftMs))}/${Math.max(0, Math.round(timeoutMs))}`;
@@ -51,7 +57,10 @@ export function pastDeadline(
       outcome: 'not_applied',
       deadline: new Date(deadline).toISOString(),
       lateMs,
-      reason: `the node took it ${lateMs} ms after its caller stopped waiting: the node stalled, or its clock and the caller's disagree`,
+      reason:
+        deadline < SECONDS_LIKELY_BELOW
+          ? `its deadline ${new Date(deadline).toISOString()} is long past: ${DEADLINE_HEADER} takes milliseconds since 1970, not seconds`
+          : `the node took it ${lateMs} ms after its caller stopped waiting: the node stalled, or its clock and the caller's disagree`,
     },
   });
 }

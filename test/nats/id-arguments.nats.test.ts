@@ -78,6 +78,16 @@ describe.each(setups)('id arguments (%s)', (_, start) => {
     }
   });
 
+  // Found by a review: a bad module id's details held the id alone, where a bad session id's name the constraint.
+  it('refuses a module id outside the id rule naming the constraint, as a session id is refused', async () => {
+    const session = await (await start()).session('mods');
+    for (const id of ['a.b', 'é', 'x'.repeat(129)]) {
+      const error = await refusal(() => session.module(id, { type: 'Predict', signature: 'question -> answer' }));
+      expect(error).toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/^invalid module id /) });
+      expect(error.details).toEqual({ constraint: 'moduleId', moduleId: id });
+    }
+  });
+
   it('refuses a lock owner that is no string naming the variable and its kind, locking nothing', async () => {
     const session = await (await start()).session('locks');
     await session.defineVariable('t', 'float', 0.5);

@@ -59,6 +59,14 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
       /after its caller stopped waiting: the node stalled, or its clock and the caller's disagree/,
     );
 
+    // Found by a review: a deadline sent in seconds (Python's `int(time.time())`) was refused as a stalled node's.
+    const inSeconds = await setWithDeadline(2, `${Math.floor(Date.now() / 1000) + 5}/5000`);
+    expect(inSeconds.error).toMatchObject({ code: 'call_timeout', details: { outcome: 'not_applied' } });
+    expect(inSeconds.error.details.reason).toMatch(
+      /is long past: Tether-Deadline takes milliseconds since 1970, not seconds$/,
+    );
+    expect(await session.getVariable('x')).toBe(0);
+
     // Within the grace (clocks of two machines differ), and without a deadline at all: served.
     expect(await setWithDeadline(3, `${Date.now() - DEADLINE_GRACE_MS / 2}/3000`)).toMatchObject({
       result: { value: 3 },
