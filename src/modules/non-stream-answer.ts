@@ -50,9 +50,17 @@ export function fetchRefusingNonStreamAnswers(fetch: typeof globalThis.fetch = g
   };
 }
 
-/** Whether the request asked for a streamed answer (`"stream": true` in its JSON body, as Ax sends it). */
+/**
+ * Whether the request asked for a streamed answer: `"stream": true` at the top of its JSON body, as Ax sends it. Parsed,
+ * not searched for: a prompt may hold that text.
+ */
 function asksForStream(init: RequestInit | undefined): boolean {
-  return typeof init?.body === 'string' && /"stream"\s*:\s*true/.test(init.body);
+  if (typeof init?.body !== 'string' || !init.body.includes('"stream"')) return false;
+  try {
+    return (JSON.parse(init.body) as { stream?: unknown } | null)?.stream === true;
+  } catch {
+    return false;
+  }
 }
 
 /** What the body says: a JSON error's message, or the start of its text. */
