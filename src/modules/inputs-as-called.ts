@@ -6,49 +6,47 @@
  *
  * The copy takes what JSON can carry: plain objects and lists member by member, `Date`s as new `Date`s, the rest
  * (strings, numbers, class instances, functions) as they are. It judges nothing: what the program's check refuses
- * (a function, a bigint, a value nested too deep) reaches the check as it was given, and a part whose reading
- * throws is left as given too, so that the check reads it again and names it.
+ * (a function, a bigint, a value nested too deep, a cycle) reaches the check as it was given, and so do inputs whose
+ * reading throws anywhere (a getter or proxy of the caller's), so that the check reads them again and names the part.
  * @module
  */
-import { MAX_JSON_DEPTH } from '../variables/json-value.js';
+import { MAX_JSON_DEPTH, isPlainObject } from '../variables/json-value.js';
+import { setByName } from '../variables/names.js';
+
+/** Stands for a part that cannot be copied (one inside itself): the inputs then go to the check as given. */
+const UNCOPIABLE = Symbol('uncopiable');
 
 /**
- * A frozen copy of `inputs` (own and inherited enumerable fields, as the program reads them), each field copied
- * with its plain objects, lists and dates frozen as well.
+ * A frozen copy of `inputs` (own and inherited enumerable fields, as the program reads them), their plain objects and
+ * lists frozen as well; `inputs` itself when a part of them cannot be copied (see the module comment).
  */
 export function inputsAsCalled(inputs: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
-  const copy: Record<string, unknown> = {};
-  for (const field in inputs) {
-    const given = inputs[field];
-    let value = given;
-    try {
-      value = copied(given, 0);
-    } catch {
-      // Left as given: see above.
+  // The objects on the path being copied: a value reused in two places is copied twice, one inside itself not at all.
+  const ancestors = new Set<object>();
+  const copied = (value: unknown, depth: number): unknown => {
+    if (typeof value !== 'object' || value === null || depth >= MAX_JSON_DEPTH) return value;
+    if (value instanceof Date) return new Date(value.getTime());
+    const list = Array.isArray(value);
+    if (!list && !isPlainObject(value)) return value;
+    if (ancestors.has(value)) throw UNCOPIABLE;
+    ancestors.add(value);
+    let copy: unknown[] | Record<string, unknown>;
+    if (list) {
+      copy = [];
+      for (let index = 0; index < value.length; index++) copy.push(copied(value[index], depth + 1));
+    } else {
+      copy = {};
+      for (const key in value) setByName(copy, key, copied(value[key], depth + 1));
     }
-    put(copy, field, value);
+    ancestors.delete(value);
+    return Object.freeze(copy);
+  };
+  try {
+    const copy: Record<string, unknown> = {};
+    for (const field in inputs) setByName(copy, field, copied(inputs[field], 0));
+    return Object.freeze(copy);
+  } catch {
+    // A cycle, or a read that threw: the check refuses these inputs, naming what it found.
+    return inputs;
   }
-  return Object.freeze(copy);
-}
-
-function copied(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object' || value === null || depth >= MAX_JSON_DEPTH) return value;
-  if (Array.isArray(value)) {
-    const list: unknown[] = [];
-    for (let index = 0; index < value.length; index++) list.push(copied(value[index], depth + 1));
-    return Object.freeze(list);
-  }
-  if (value instanceof Date) return Object.freeze(new Date(value.getTime()));
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  if (prototype !== Object.prototype && prototype !== null) return value;
-  const object: Record<string, unknown> = {};
-  for (const key in value) put(object, key, copied((value as Record<string, unknown>)[key], depth + 1));
-  return Object.freeze(object);
-}
-
-/** Sets `object[key]`, as a field even for `__proto__` (JSON's own key there), which assigning would make the prototype. */
-function put(object: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__')
-    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
-  else object[key] = value;
 }

@@ -9,6 +9,7 @@
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
 import { CallTimeoutError, ModuleNotFoundError, NoProcError, SessionError } from '../errors.js';
 import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../modules/module-handle.js';
+import { inputsAsCalled } from '../modules/inputs-as-called.js';
 import type { ModuleInstance } from '../modules/module-instance.js';
 import { moduleKey, type ModuleLogic } from '../modules/module-logic.js';
 import { namingExecution } from '../modules/naming-execution.js';
@@ -127,7 +128,9 @@ export class ModuleEntry implements ModuleHandleHooks {
    * Queues one execution in the module's mailbox, waking it if it hibernates; as the module endpoints run it (the
    * embedded handle has its own, see `ModuleHandle.execute`).
    */
-  async execute(inputs: Readonly<Record<string, unknown>>, options: HostExecuteOptions): Promise<ExecutionResult> {
+  async execute(given: Readonly<Record<string, unknown>>, options: HostExecuteOptions): Promise<ExecutionResult> {
+    // Frozen as an embedded execute freezes them: an inspector on this node that edits a snapshot changes nothing.
+    const inputs = inputsAsCalled(given);
     const process = this.wake();
     // Before the mailbox, as for an embedded execute (see ModuleHandle.execute).
     const invalid = await this.instance.inputProblemNow(inputs);

@@ -4,7 +4,7 @@
  */
 import type { InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { Runtime, createEchoModel } from '../../src/index.js';
+import { createEchoModel } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
@@ -41,27 +41,58 @@ describe('execute takes its inputs as they were at the call', () => {
     }
   });
 
-  it('an inspector that edits a module snapshot in place changes nothing the execution reads', async () => {
-    const edited: string[] = [];
+  it('an inspector that edits a module snapshot in place changes nothing, embedded or on the node of a remote call', async () => {
+    let edits = 0;
     const redact = (event: InspectionEvent): void => {
       if (event.type !== '@xstate.snapshot') return;
       const current = (event.snapshot as { context?: { current?: { inputs?: Record<string, unknown> } } }).context
         ?.current;
       if (!current?.inputs) return;
+      edits += 1;
       try {
         current.inputs.question = 'REDACTED';
       } catch {
-        edited.push('refused');
+        // Refused: the inputs are frozen.
       }
     };
-    const runtime = await Runtime.start({ llm: createEchoModel(), inspect: redact, onError: () => {} });
-    try {
-      const qa = await (await runtime.session('inspected')).module('qa', SPEC);
-      expect(await answerOf(qa.execute({ question: 'secret' }))).toMatch(/Question: secret /);
-      // The inspector saw the inputs (and its edit was refused), so the check above is not vacuous.
-      expect(edited.length).toBeGreaterThan(0);
-    } finally {
-      await runtime.stop();
+    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel(), inspect: redact });
+    const client = await fx().client();
+    const remote = await (await client.session('inspected')).module('qa', SPEC);
+    const embedded = await (await node.session('inspected')).module('qa');
+    for (const module of [embedded, remote]) {
+      const before = edits;
+      expect(await answerOf(module.execute({ question: 'secret' }))).toMatch(/Question: secret /);
+      // The inspector saw the inputs each time, so the check above is not vacuous.
+      expect(edits).toBeGreaterThan(before);
+    }
+  });
+
+  it('refuses inputs it cannot copy as the check names them: a part inside itself, an inherited getter that throws', async () => {
+    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+    const client = await fx().client();
+    const remote = await (await client.session('uncopied')).module('qa', SPEC);
+    const embedded = await (await node.session('uncopied')).module('qa');
+    // A tree whose nodes point back at their parent: each back edge doubles a walk that does not see the cycle.
+    const root: Record<string, unknown> = { name: 'root' };
+    root.children = [
+      { name: 'a', parent: root },
+      { name: 'b', parent: root },
+    ];
+    const inherited = Object.create({
+      get question(): string {
+        throw new Error('boom');
+      },
+    }) as Record<string, unknown>;
+    for (const module of [embedded, remote]) {
+      await expect(module.execute({ question: 'q', cfg: root })).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: "input field 'cfg' is nested deeper than 256 levels",
+      });
+      await expect(module.execute(inherited)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: "input field 'question' could not be read: boom",
+        details: { constraint: 'unreadable' },
+      });
     }
   });
 });
