@@ -6,6 +6,7 @@
  * provider-errors.ts reports as `provider_unavailable` (`timeout`), and the connection is let go.
  * @module
  */
+import { withBody } from './response-body.js';
 
 /** The provider's answer had not ended `timeoutMs` after its request was sent. */
 export class AnswerTimeoutError extends Error {
@@ -59,6 +60,6 @@ export function fetchWithAnswerDeadline(timeoutMs: number, fetch: typeof globalT
         return reader.cancel(reason);
       },
     });
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return withBody(response, body);
   };
 }

@@ -8,6 +8,7 @@
  * reports as a connection dropped mid-answer: `provider_unavailable` (`unreachable`).
  * @module
  */
+import { withBody } from './response-body.js';
 
 /** What a complete stream holds somewhere (see the module comment). */
 const COMPLETE = /"(?:finish_reason|stop_reason|finishReason)"\s*:\s*"|data:\s*\[DONE\]|message_stop/;
@@ -46,10 +47,6 @@ export function fetchRefusingCutStreams(fetch: typeof globalThis.fetch = globalT
         },
       }),
     );
-    return new Response(checked, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+    return withBody(response, checked);
   };
 }

@@ -6,12 +6,19 @@
  * as the model's, with advice to change the signature. Such an answer fails instead with {@link NotAStreamError}, a
  * `SyntaxError` as Ax's own parse of a body that is not JSON is, which provider-errors.ts reports as
  * `provider_unavailable` (`malformed_response`).
+ *
+ * Only the start of a body is read to tell: an event stream labelled as something else (`text/plain`, or nothing)
+ * goes on streaming as it comes.
  * @module
  */
 import { providerMessageOf } from './provider-errors.js';
+import { withBody } from './response-body.js';
 
 /** The text a body must start with, past white space, to be read as an event stream: an SSE field or comment. */
 const EVENT_STREAM_START = /^\s*(?:data|event|id|retry)?:/;
+
+/** How much of a body that is no event stream is read, to quote it: an error page is small, and the rest is dropped. */
+const READ_OF_OTHER = 64 * 1024;
 
 /** How much of the body the error quotes. */
 const QUOTED = 200;
@@ -28,33 +35,66 @@ export class NotAStreamError extends SyntaxError {
 
 /**
  * `fetch`, with a successful answer to a streamed request failing with {@link NotAStreamError} when its body is no
- * event stream. A body labelled `text/event-stream` is passed on as it comes, unread; another is read whole (an
- * error page is small) and passed on when it is an event stream after all, mislabelled.
+ * event stream. A body labelled `text/event-stream` is passed on unread.
  */
 export function fetchRefusingNonStreamAnswers(fetch: typeof globalThis.fetch = globalThis.fetch) {
   return async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<Response> => {
     const response = await fetch(input, init);
     const contentType = response.headers.get('content-type') ?? '';
-    if (!response.ok || !response.body || contentType.includes('text/event-stream') || !asksForStream(init)) {
+    if (!response.ok || !response.body || contentType.includes('text/event-stream') || !asksForStream(input, init)) {
       return response;
     }
-    const body = await response.text();
-    if (EVENT_STREAM_START.test(body)) {
-      return new Response(body, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    const read: Uint8Array[] = [];
+    let start = '';
+    let done = false;
+    // Enough to tell: the first field's name and its colon, or text that cannot be one.
+    while (!done && !(/\S/.test(start) && (/[:\n]/.test(start) || start.trimStart().length > 8))) {
+      const next = await reader.read();
+      done = next.done;
+      if (next.value) {
+        read.push(next.value);
+        start += decoder.decode(next.value, { stream: true });
+      }
     }
+    if (EVENT_STREAM_START.test(start)) return withBody(response, replayed(read, reader));
+    let body = start;
+    while (!done && body.length < READ_OF_OTHER) {
+      const next = await reader.read();
+      done = next.done;
+      if (next.value) body += decoder.decode(next.value, { stream: true });
+    }
+    if (!done) void reader.cancel().catch(() => {});
     throw new NotAStreamError(contentType, quoted(body));
   };
 }
 
+/** The chunks `read` already, then the rest of `reader`. */
+function replayed(read: readonly Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (next < read.length) return controller.enqueue(read[next++]!);
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
 /**
- * Whether the request asked for a streamed answer: `"stream": true` at the top of its JSON body, as Ax sends it. Parsed,
- * not searched for: a prompt may hold that text.
+ * Whether the request asked for a streamed answer: `"stream": true` at the top of its JSON body, as most of Ax's
+ * providers send it (parsed, not searched for: a nested field may be called so), or `alt=sse` in its URL, as Gemini's.
  */
-function asksForStream(init: RequestInit | undefined): boolean {
+function asksForStream(input: Parameters<typeof fetch>[0], init: RequestInit | undefined): boolean {
+  const url = input instanceof Request ? input.url : String(input);
+  if (url.includes('alt=sse')) return true;
   if (typeof init?.body !== 'string' || !init.body.includes('"stream"')) return false;
   try {
     return (JSON.parse(init.body) as { stream?: unknown } | null)?.stream === true;

@@ -124,13 +124,6 @@ describe('a module execution the provider fails', () => {
     },
   );
 
-  it('reads an answer not streamed as it is, whatever its prompt says about streams', async () => {
-    stub().reply({ kind: 'text', content: 'Answer: fine' });
-    const result = await qa.execute({ question: 'What does "stream": true mean in a request?' });
-    expect(stub().chatRequests.at(-1)?.body.stream).not.toBe(true);
-    expect(result.output).toEqual({ answer: 'fine' });
-  });
-
   it('reads a streamed answer labelled as another type than an event stream, as the stream it is', async () => {
     qa.on('module.delta', () => {});
     const chunk = (delta: object, finish: string | null) =>

@@ -1,0 +1,81 @@
+/**
+ * The fetch wrapper that tells a streamed request's answer that is no event stream (src/modules/non-stream-answer.ts),
+ * against responses a test builds and feeds: what it passes on, how much it reads first, and what it refuses.
+ */
+import { describe, expect, it } from 'vitest';
+import { NotAStreamError, fetchRefusingNonStreamAnswers } from '../../src/modules/non-stream-answer.js';
+
+const encoder = new TextEncoder();
+const STREAMED = { method: 'POST', body: JSON.stringify({ model: 'm', stream: true, messages: [] }) };
+
+/** A body the test writes to as it likes, and a fetch answering it with `contentType`. */
+function fedResponse(contentType: string) {
+  let feed!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({ start: (controller) => void (feed = controller) });
+  const response = new Response(body, { status: 200, headers: { 'content-type': contentType } });
+  const fetch = (async () => response) as unknown as typeof globalThis.fetch;
+  return { response, fetch, write: (text: string) => feed.enqueue(encoder.encode(text)), end: () => feed.close() };
+}
+
+describe('a streamed request answered with HTTP 200', () => {
+  it('passes an event stream labelled as something else on as it comes, after reading only its start', async () => {
+    const fed = fedResponse('text/plain');
+    fed.write('data: {"first":1}\n\n');
+    // Resolves with the rest of the body not written yet: the start was enough to tell.
+    const response = await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', STREAMED);
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: {"first":1}\n\n');
+    fed.write('data: [DONE]\n\n');
+    fed.end();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: [DONE]\n\n');
+    expect((await reader.read()).done).toBe(true);
+    expect(response.status).toBe(200);
+  });
+
+  it.each([
+    [
+      'a proxy page',
+      'text/html',
+      '<html><body>502 Bad Gateway</body></html>',
+      '<html><body>502 Bad Gateway</body></html>',
+    ],
+    ['an error object', 'application/json', JSON.stringify({ error: { message: 'overloaded' } }), 'overloaded'],
+    ['nothing', '', '', ''],
+  ])('refuses %s as no event stream, quoting what it said', async (_, contentType, body, said) => {
+    const fed = fedResponse(contentType);
+    fed.write(body);
+    fed.end();
+    const error = await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', STREAMED).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(NotAStreamError);
+    expect(error).toBeInstanceOf(SyntaxError);
+    expect((error as Error).message).toBe(
+      `the provider answered a streamed request with ${contentType || 'no content type'}, not an event stream: ${said}`,
+    );
+  });
+
+  // Found by a review: Gemini asks for its stream in the URL, and its proxy page was still the model's fault.
+  it("tells Gemini's streamed request by its URL (alt=sse), whose body says nothing of streams", async () => {
+    const fed = fedResponse('text/html');
+    fed.write('<html>proxy</html>');
+    fed.end();
+    const url = 'https://provider/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse';
+    await expect(
+      fetchRefusingNonStreamAnswers(fed.fetch)(url, { method: 'POST', body: '{"contents":[]}' }),
+    ).rejects.toBeInstanceOf(NotAStreamError);
+  });
+
+  it('passes on untouched the answer of a request not streamed, and an event stream labelled as one', async () => {
+    for (const [contentType, init] of [
+      [
+        'application/json',
+        { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ content: '"stream": true' }] }) },
+      ],
+      ['text/event-stream', STREAMED],
+    ] as const) {
+      const fed = fedResponse(contentType);
+      expect(await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', init)).toBe(fed.response);
+    }
+  });
+});
