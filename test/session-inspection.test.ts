@@ -161,6 +161,24 @@ describe('session processes under inspection', () => {
         status: 'error',
         error: expect.objectContaining({ message: 'boom' }),
       });
+      // A crash while starting: XState shows its snapshot of the start (active) after telling of the error.
+      const stillborn = runtime.spawn(
+        createMachine({
+          entry: () => {
+            throw new Error('no start');
+          },
+        }),
+        { name: 'stillborn' },
+      );
+      expect(stillborn.alive).toBe(false);
+      await waitFor(() => snapshots.some((s) => s.id === 'stillborn' && s.status === 'error'), {
+        message: 'the snapshot of the failed start',
+      });
+      expect(snapshots.filter((s) => s.id === 'stillborn').at(-1)).toMatchObject({
+        event: 'xstate.error',
+        status: 'error',
+        error: expect.objectContaining({ message: 'no start' }),
+      });
       // A session process too: an event it cannot fold in crashes it.
       const session = await runtime.session('crashing');
       await session.defineVariable('t', 'float', 0.1);

@@ -91,22 +91,29 @@ function withoutLargeFields(value: unknown, levels = 2): unknown {
 
 /**
  * `message` cut to fit `limit` bytes: its large fields omitted, or, when its many small ones are still too many (a
- * session of thousands of variables), its whole context and its event but for the event's type.
+ * session of thousands of variables), its whole context and its event but for the event's type. A crash's error keeps
+ * its code and the start of its message.
  */
-function truncated(message: InspectedSnapshot, limit: number): InspectedSnapshot {
+function fittedToLimit(message: InspectedSnapshot, limit: number): InspectedSnapshot {
+  const error: SerializedError | undefined = message.error && {
+    code: message.error.code,
+    message: message.error.message.slice(0, INSPECTED_FIELD_LIMIT),
+    details: withoutLargeFields(message.error.details ?? {}) as Record<string, unknown>,
+  };
   const shrunk: InspectedSnapshot = {
     ...message,
     truncated: true,
     event: withoutLargeFields(message.event),
     context: withoutLargeFields(message.context),
+    ...(error ? { error } : {}),
   };
   if (jsonBytes(shrunk) <= limit) return shrunk;
   const type = (message.event as { type?: unknown } | null)?.type;
   return {
-    ...message,
-    truncated: true,
+    ...shrunk,
     event: { type: typeof type === 'string' ? type.slice(0, INSPECTED_FIELD_LIMIT) : undefined },
     context: { omitted: true, bytes: jsonBytes(message.context) } satisfies OmittedField,
+    ...(error ? { error: { code: error.code, message: error.message, details: {} } } : {}),
   };
 }
 
@@ -189,6 +196,6 @@ export function natsInspector(
       ...(snapshot.status === 'error' ? { error: errorToJSON(snapshot.error) } : {}),
     };
     // Measured first (see json-size.ts): a session holding large values is never encoded whole per transition.
-    outbox.publish(subject, message, (_size, limit) => truncated(message, limit), jsonBytes);
+    outbox.publish(subject, message, (_size, limit) => fittedToLimit(message, limit), jsonBytes);
   };
 }

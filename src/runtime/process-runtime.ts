@@ -297,16 +297,22 @@ export class ProcessRuntime {
 
   /**
    * Shows the inspector the snapshot a crash left (`status: 'error'`, the error in `error`): XState inspects no
-   * snapshot when a transition throws, so the process's last one, `active`, would have stood for it for ever.
+   * snapshot when a transition throws, so the process's last one, `active`, would have stood for it for ever. A
+   * microtask later: a crash while starting is followed by XState's snapshot of the start (still `active`), sent after
+   * the error observers are told.
    */
   #inspectCrash(actor: AnyActor): void {
-    this.#inspect?.next?.({
-      type: '@xstate.snapshot',
-      actorRef: actor,
-      rootId: actor.sessionId,
-      snapshot: actor.getSnapshot(),
-      event: { type: 'xstate.error' },
-    } as InspectionEvent);
+    const inspect = this.#inspect;
+    if (!inspect) return;
+    queueMicrotask(() =>
+      inspect.next?.({
+        type: '@xstate.snapshot',
+        actorRef: actor,
+        rootId: actor.sessionId,
+        snapshot: actor.getSnapshot(),
+        event: { type: 'xstate.error' },
+      } as InspectionEvent),
+    );
   }
 
   /** A message is about to reach `process`: for one that may hibernate, that is activity. */

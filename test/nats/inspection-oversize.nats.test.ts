@@ -106,4 +106,37 @@ describe('inspection of a snapshot over max_payload', () => {
       await node.stop();
     }
   });
+
+  it("publishes a crash's snapshot whose error is over max_payload with the start of its message", async () => {
+    const errors: unknown[] = [];
+    const node = await Runtime.start({
+      onError: (error) => errors.push(error),
+      nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
+    });
+    const seen: InspectedSnapshot[] = [];
+    const subscription = nc().subscribe('tether.v1.inspect.crashing.session', {
+      callback: (_error, msg) => seen.push(msg.json<InspectedSnapshot>()),
+    });
+    await nc().flush();
+    try {
+      await (await node.session('crashing')).defineVariable('t', 'float', 0.5);
+      // Changes whose reading throws an error of 100 KB: the session process crashes with it.
+      const huge = 'x'.repeat(100_000);
+      const changes = {
+        [Symbol.iterator]() {
+          throw new Error(huge);
+        },
+      };
+      node.cast('tether.session.crashing', { type: 'store.changed', changes });
+      await waitFor(() => seen.some((s) => s.status === 'error'), { message: 'the crash snapshot' });
+      const crash = seen.find((s) => s.status === 'error')!;
+      expect(crash).toMatchObject({ truncated: true, event: { type: 'xstate.error' } });
+      expect(crash.error).toMatchObject({ code: 'internal_error', message: huge.slice(0, INSPECTED_FIELD_LIMIT) });
+      // Only the crash itself was reported: the snapshot of it was published.
+      expect(errors).toHaveLength(1);
+    } finally {
+      subscription.unsubscribe();
+      await node.stop();
+    }
+  });
 });
