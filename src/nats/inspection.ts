@@ -21,6 +21,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import { errorToJSON, type SerializedError } from '../errors.js';
+import { stampOf } from '../session/apply-store-change.js';
 import type { EventOutbox } from './event-outbox.js';
 import { jsonBytes } from './json-size.js';
 import type { TetherSubjects } from './subjects.js';
@@ -117,11 +118,27 @@ function fittedToLimit(message: InspectedSnapshot, limit: number): InspectedSnap
   };
 }
 
+/**
+ * The plain copies of a session's maps, by its variables map, with the stamp the view had when they were taken: a write
+ * makes several snapshots (each microstep's and the macrostep's) of which most change nothing in the maps, and a copy of
+ * 5,000 variables costs milliseconds.
+ */
+const plainCopies = new WeakMap<object, { readonly stamp: number; readonly maps: Readonly<Record<string, object>> }>();
+
 /** The context with its maps (a session's variables and revisions) as plain objects, which JSON can carry. */
 function plainContext(context: object): Record<string, unknown> {
+  const { variables } = context as { variables?: unknown };
+  const stamp = variables instanceof Map ? stampOf(variables) : undefined;
+  const cached = variables instanceof Map ? plainCopies.get(variables) : undefined;
+  const maps: Record<string, object> = cached !== undefined && cached.stamp === stamp ? { ...cached.maps } : {};
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(context))
-    out[key] = value instanceof Map ? Object.freeze(Object.fromEntries(value)) : value;
+  for (const [key, value] of Object.entries(context)) {
+    if (!(value instanceof Map)) out[key] = value;
+    else out[key] = maps[key] ??= Object.freeze(Object.fromEntries(value));
+  }
+  if (variables instanceof Map && stamp !== undefined && cached?.stamp !== stamp) {
+    plainCopies.set(variables, { stamp, maps });
+  }
   return out;
 }
 

@@ -90,8 +90,8 @@ export interface RuntimeOptions {
    * Watches every transition of every process live (XState inspection): a function, or an observer with `next`. A
    * session process's snapshots carry its context with the maps it updates in place (`variables`, `revisions`) as
    * plain, frozen objects taken at that transition, so a snapshot kept or serialized shows what it held then. That
-   * copy costs each transition time in proportion to the session's variables (about 8 ms per write at 5,000): an
-   * inspector is for watching the machines, not for a service's hot path. `false` is none.
+   * copy, made at each transition that changed them, takes time in proportion to the session's variables (about 4 ms
+   * per write at 5,000): an inspector is for watching the machines, not for a service's hot path. `false` is none.
    */
   readonly inspect?: ProcessRuntimeOptions['inspect'] | false;
   /**

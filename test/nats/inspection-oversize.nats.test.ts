@@ -127,7 +127,7 @@ describe('inspection of a snapshot over max_payload', () => {
           throw new Error(huge);
         },
       };
-      node.cast('tether.session.crashing', { type: 'store.changed', changes });
+      node.cast('tether.session.crashing', { type: 'store.changed', changes } as never);
       await waitFor(() => seen.some((s) => s.status === 'error'), { message: 'the crash snapshot' });
       const crash = seen.find((s) => s.status === 'error')!;
       expect(crash).toMatchObject({ truncated: true, event: { type: 'xstate.error' } });
