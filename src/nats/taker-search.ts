@@ -11,20 +11,34 @@
  * no live node has it counts only when {@link NOBODY_CENSUSES} of them say so in a row, a ping interval apart, with
  * the caller's connection up since before the first and not back for less than {@link NODE_RECONNECT_GRACE_MS}
  * (the nodes may be reconnecting after the same outage, and answer no ping until they are): a node slow to answer
- * for that long is lost by the node watch's measure too (node-watch.ts). The caller then stops waiting for a reply
- * nobody will send, seconds after the request left instead of at the end of its timeout.
+ * for that long is lost by the node watch's measure too (node-watch.ts), and only from {@link UNTAKEN_NOT_BEFORE_MS}
+ * after the request left, when no node takes it any more. The caller then stops waiting for a reply nobody will send,
+ * seconds after the request left instead of at the end of its timeout.
  * @module
  */
 import type { Msg } from 'nats';
 import type { ConnectionLink } from './connection-link.js';
 import type { CensusAnswer } from './execution-census.js';
 import { NODE_PING_INTERVAL_MS, NODE_RECONNECT_GRACE_MS } from './node-watch.js';
+import { DEADLINE_GRACE_MS } from './request-deadline.js';
 
 /** How long after a request left without a word from any node the first census is taken. */
 export const TAKER_SEARCH_AFTER_MS = NODE_PING_INTERVAL_MS;
 
 /** Censuses in a row, a ping interval apart, that must find no live node with it before the caller gives up. */
 export const NOBODY_CENSUSES = 2;
+
+/**
+ * How long after it left a request searched for waits for a node to take it, as its deadline says
+ * (`Tether-Deadline`): a stalled node that takes it later than that and the deadline's grace refuses it unapplied. The
+ * caller concludes that no node took it only once that time and a second more (for clocks that disagree) are past
+ * ({@link UNTAKEN_NOT_BEFORE_MS}), so a node never runs an execution, and pays for its provider calls, for a caller
+ * that was told it went nowhere.
+ */
+export const UNTAKEN_AFTER_MS = 8_000;
+
+/** How long after it left a request may be found untaken: its deadline's wait, the node's grace, a second more. */
+export const UNTAKEN_NOT_BEFORE_MS = UNTAKEN_AFTER_MS + DEADLINE_GRACE_MS + 1_000;
 
 /** What ends the search. */
 export interface TakerFound {
@@ -50,6 +64,7 @@ export function searchForTaker(
   let generation = 0;
   let nobodyInARow = 0;
   let graceUntil = 0;
+  const nobodyFrom = performance.now() + UNTAKEN_NOT_BEFORE_MS;
 
   const later = (ms: number): void => {
     clearTimeout(timer);
@@ -73,7 +88,9 @@ export function searchForTaker(
         }
         if (answer.kind === 'nobody' && performance.now() >= graceUntil) nobodyInARow += 1;
         else nobodyInARow = 0;
-        if (answer.kind === 'nobody' && nobodyInARow >= NOBODY_CENSUSES) return end(() => found.settle(answer));
+        if (answer.kind === 'nobody' && nobodyInARow >= NOBODY_CENSUSES && performance.now() >= nobodyFrom) {
+          return end(() => found.settle(answer));
+        }
         later(NODE_PING_INTERVAL_MS);
       },
       () => {

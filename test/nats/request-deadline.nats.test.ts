@@ -1,9 +1,10 @@
 import { Empty, RequestStrategy, headers } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createEchoModel } from '../../src/index.js';
+import { ExecutionUnknownError, createEchoModel } from '../../src/index.js';
 import { DEADLINE_GRACE_MS, DEADLINE_HEADER } from '../../src/nats/request-deadline.js';
 import { startCli } from '../support/cli-process.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -20,6 +21,32 @@ async function setWithDeadline(value: number, deadline: string | undefined): Pro
     headers: h,
   });
   return JSON.parse(dec.decode(reply.data)) as Record<string, any>;
+}
+
+/**
+ * A node in this process and one served by the CLI in a process of its own (so that a test can freeze it with
+ * SIGSTOP), on the same buckets; the served one's service id.
+ */
+async function nodeAndServedNode() {
+  const buckets = fx().buckets();
+  const local = await fx().node(buckets, { llm: createEchoModel() });
+  const served = startCli(
+    ['serve', '--buckets', `${buckets.variablesBucket},${buckets.sessionsBucket},${buckets.modulesBucket}`],
+    { NATS_URL: fx().server.url },
+  );
+  onTestFinished(async () => {
+    if (served.child.exitCode === null && served.child.signalCode === null) served.child.kill('SIGKILL');
+    await served.exited;
+  });
+  await served.until('stdout', /node serving on/);
+  const pings = await nc().requestMany('$SRV.PING.tether', Empty, {
+    strategy: RequestStrategy.Count,
+    maxMessages: 2,
+    maxWait: 5000,
+  });
+  const ids: string[] = [];
+  for await (const ping of pings) ids.push(ping.json<{ id: string }>().id);
+  return { served, servedId: ids.find((id) => id !== local.serviceId)! };
 }
 
 describe('a request carrying its deadline (Tether-Deadline)', () => {
@@ -99,25 +126,7 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
   // Found by a review: a node frozen (SIGSTOP here; a long GC pause or a frozen VM alike) kept its share of the
   // queue group's writes; resumed, it applied them all, over writes acknowledged since by the other node.
   it('keeps a stalled node, once resumed, from applying writes whose callers gave up, over later ones', async () => {
-    const buckets = fx().buckets();
-    const local = await fx().node(buckets, { llm: createEchoModel() });
-    const served = startCli(
-      ['serve', '--buckets', `${buckets.variablesBucket},${buckets.sessionsBucket},${buckets.modulesBucket}`],
-      { NATS_URL: fx().server.url },
-    );
-    onTestFinished(async () => {
-      if (served.child.exitCode === null && served.child.signalCode === null) served.child.kill('SIGKILL');
-      await served.exited;
-    });
-    await served.until('stdout', /node serving on/);
-    const pings = await nc().requestMany('$SRV.PING.tether', Empty, {
-      strategy: RequestStrategy.Count,
-      maxMessages: 2,
-      maxWait: 5000,
-    });
-    const ids: string[] = [];
-    for await (const ping of pings) ids.push(ping.json<{ id: string }>().id);
-    const servedId = ids.find((id) => id !== local.serviceId)!;
+    const { served, servedId } = await nodeAndServedNode();
     const client = await fx().client({ timeoutMs: 500 });
     const session = await client.session('stalled');
     await session.defineVariable('x', 'integer', 0);
@@ -144,5 +153,49 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
     await sleep(200);
     const reader = await fx().client();
     expect(await (await reader.session('stalled')).getVariable('x')).toBe(lastAcknowledged);
+  }, 60_000);
+
+  // Found by a review: the execute's deadline was its whole reply wait (two minutes), so a node frozen for seconds
+  // took it once resumed and ran it, model call and all, for a caller that had been told no node took it.
+  it('keeps a stalled node, once resumed, from running an execution whose caller was told no node took it', async () => {
+    const { served, servedId } = await nodeAndServedNode();
+    const client = await fx().client();
+    const session = await client.session('stalled-exec');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const ran: string[] = [];
+    const events = nc().subscribe('tether.v1.events.stalled-exec.module.qa', {
+      callback: (_error, msg) => {
+        const event = msg.json<{ type: string; state?: string; executionId?: string }>();
+        if (event.type === 'module.state' && event.state === 'executing') ran.push(event.executionId!);
+      },
+    });
+    onTestFinished(() => events.unsubscribe());
+    await nc().flush();
+    // The events of an execution reach the test: their absence below means something.
+    await qa.execute({ question: 'before' });
+    await waitFor(() => ran.length === 1, { message: 'the first execution ran' });
+
+    served.child.kill('SIGSTOP');
+    // Executions until one went to the frozen node: the other node answers the rest at once.
+    let untaken: ExecutionUnknownError | undefined;
+    for (let i = 0; i < 20 && untaken === undefined; i++) {
+      const error = await qa.execute({ question: `q${i}` }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (error !== undefined) {
+        expect(error).toBeInstanceOf(ExecutionUnknownError);
+        untaken = error as ExecutionUnknownError;
+      }
+    }
+    expect(untaken).toBeDefined();
+    const { executionId } = untaken!.details as { executionId: string };
+    served.child.kill('SIGCONT');
+    // Once it answers its own ping, what it was sent before has been taken.
+    await nc().request(`$SRV.PING.tether.${servedId}`, Empty, { timeout: 10_000 });
+    await sleep(500);
+    await nc().flush();
+    expect(ran).not.toContain(executionId);
   }, 60_000);
 });
