@@ -4,7 +4,9 @@
  * a process of a node that goes down fires `:noconnection` in Elixir. Pings tell something about the node only while
  * the caller's own connection is up: while it is down they are not sent, one in flight as it drops does not count,
  * and after it is back the node gets a grace (it may have been cut off by the same outage, a NATS restart, and
- * reconnect on its own schedule).
+ * reconnect on its own schedule). A ping that timed out counts only if the caller's own server then answers a ping of
+ * its own: a server frozen (or a network path to it gone silent) keeps the connection open, as far as nats.js knows,
+ * for its ping interval (minutes), while every node's ping times out alike.
  * @module
  */
 import { Empty, ErrorCode, type NatsConnection, type NatsError } from 'nats';
@@ -72,12 +74,14 @@ export function watchNode(
           missed = 0;
           if (!stopped) answered?.();
         },
-        (error: unknown) => {
+        async (error: unknown) => {
           // This client's own connection dropped meanwhile: the ping says nothing of the node.
           if (link.down || link.drops !== drops) return;
           const code = (error as Partial<NatsError> | undefined)?.code;
+          // No responders is the server's own answer; a timeout, only once the server shows it is there.
+          if (code === ErrorCode.Timeout && !(await serverAnswers(connection))) return;
           if (code === ErrorCode.Timeout || code === ErrorCode.NoResponders) {
-            if (performance.now() >= graceUntil) missed += 1;
+            if (performance.now() >= graceUntil && !link.down && link.drops === drops) missed += 1;
           }
           // Anything else says nothing about the node: permissions that refuse this client `$SRV` subjects (it
           // then waits for the reply as a plain request does), or its own connection closing.
@@ -95,4 +99,21 @@ export function watchNode(
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/** Whether the caller's own server answers a ping (a round trip, `rtt`) within {@link NODE_PING_TIMEOUT_MS}. */
+async function serverAnswers(connection: NatsConnection): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silent = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), NODE_PING_TIMEOUT_MS)));
+  try {
+    return await Promise.race([
+      connection.rtt().then(
+        () => true,
+        () => false,
+      ),
+      silent,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -18,6 +18,11 @@ export interface NatsTestServer {
   readonly monitorUrl?: string;
   /** Stops the server and removes its storage; a no-op for a server given by `NATS_URL`. */
   stop(): Promise<void>;
+  /**
+   * Sends the server process a signal: `SIGSTOP` freezes it (its connections stay open, and nothing answers on them)
+   * until `SIGCONT`. Absent for a server given by `NATS_URL`.
+   */
+  readonly signal?: (signal: 'SIGSTOP' | 'SIGCONT') => void;
 }
 
 /** Options of {@link startNatsServer}. */
@@ -167,9 +172,11 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     url: running.url,
     ...(options.monitor && running.monitorUrl ? { monitorUrl: running.monitorUrl } : {}),
     async stop() {
+      running.signal('SIGCONT');
       await running.stop();
       await rm(dir, { recursive: true, force: true });
     },
+    signal: running.signal,
   };
 }
 
@@ -183,6 +190,8 @@ export interface NatsProcess {
   stop(): Promise<void>;
   /** SIGKILL: the server dies as in a crash, without telling its clients or its cluster; resolves once it exited. */
   kill(): Promise<void>;
+  /** Sends the process `signal` (while it runs). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /**
@@ -234,6 +243,9 @@ export async function spawnNatsServer(
       url,
       monitorUrl,
       stop,
+      signal(signal) {
+        if (!exited) child.kill(signal);
+      },
       async kill() {
         if (exited || child.pid === undefined) return;
         const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
