@@ -79,7 +79,7 @@ describe('runtime options', () => {
       ['false', 'string'],
       [1, 'number'],
       [{}, 'object'],
-      [null, 'null'],
+      [[], 'array'],
     ] as const) {
       // Port 1 answers nobody: a check made after connecting would fail with nats_unreachable instead.
       const error = await Runtime.start({ nats: { servers: 'nats://127.0.0.1:1', inspect } as never }).catch(

@@ -35,13 +35,14 @@ export function probeInputCheck(moduleClass: ModuleClass, signature: string): Ex
       return null;
     }
   };
+  const built = (): ProgramModule | null => (program ??= build());
   const check = (inputs: Readonly<Record<string, unknown>>): ValidationError | undefined => {
-    program ??= build();
-    return program === null ? undefined : inputProblem(program, inputs);
+    const probe = built();
+    return probe === null ? undefined : inputProblem(probe, inputs);
   };
   const asWritten = (inputs: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> => {
-    program ??= build();
-    return program === null ? inputs : inputsAsWritten(program, inputs);
+    const probe = built();
+    return probe === null ? inputs : inputsAsWritten(probe, inputs);
   };
   return Object.assign(check, { asWritten });
 }

@@ -27,11 +27,10 @@ export interface KvChangeWatchDeps<V> {
   ) => StoreChange<V>;
   /** Told what a listener (or the codec) threw, with the change concerned (a batch's last); must not throw. */
   readonly report: (error: unknown, change: StoreChange<V>) => void;
-  /**
-   * Told when a watch ends by itself, and (`reopening`) when reopening it after an outage has failed for about a
-   * minute, as it goes on trying.
-   */
-  readonly reportEnd: (error: unknown, prefix: string, reopening?: true) => void;
+  /** Told when a watch ends by itself. */
+  readonly reportEnd: (error: unknown, prefix: string) => void;
+  /** Told when reopening a watch after an outage has failed for about a minute, as it goes on trying. */
+  readonly reportSlowReopen: (error: unknown, prefix: string) => void;
   /** The running watches (a resume after an outage reopens them). */
   readonly watches: Set<KvWatchHandle>;
 }
@@ -101,7 +100,7 @@ export function openKvChangeWatch<V>(
       watches.delete(handle);
       deps.reportEnd(error, prefix);
     },
-    { ...deps.consumerOptions, reopenSlow: (error) => deps.reportEnd(error, prefix, true) },
+    { ...deps.consumerOptions, reopenSlow: (error) => deps.reportSlowReopen(error, prefix) },
   );
   watches.add(handle);
   return {

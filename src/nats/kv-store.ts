@@ -73,12 +73,13 @@ export interface KvStoreOptions<V> {
   readonly codec?: StoreCodec<V>;
   /** Told about every exception a watch listener throws; delivery carries on. */
   readonly onListenerError?: (error: unknown, change: StoreChange<unknown>) => void;
+  /** Told when a watch ends by itself (connection closed, consumer lost); it delivers nothing more. */
+  readonly onWatchError?: (error: unknown, prefix: string) => void;
   /**
-   * Told when a watch ends by itself (connection closed, consumer lost); it delivers nothing more. Also told
-   * (`reopening`), once per outage, when reopening a watch has failed for about a minute: it goes on trying, every
-   * 2 s at most, until JetStream answers again.
+   * Told, once per outage, when reopening a watch has failed for about a minute: it goes on trying until JetStream
+   * answers again.
    */
-  readonly onWatchError?: (error: unknown, prefix: string, reopening?: true) => void;
+  readonly onWatchSlow?: (error: unknown, prefix: string) => void;
   /**
    * How long an operation waits for the bucket while no leader of its stream answers (a NATS cluster electing one,
    * or the connection down), retrying, before it fails with `StoreUnavailableError`; 0 fails at once. Elections took
@@ -159,6 +160,7 @@ const KV_STORE_KEYS = optionKeys<KvStoreOptions<unknown>>({
   codec: true,
   onListenerError: true,
   onWatchError: true,
+  onWatchSlow: true,
   unavailableRetryMs: true,
   maxUpdatedByBytes: true,
   onCommitChecked: true,
@@ -192,8 +194,11 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
     options.onListenerError ?? ((error: unknown) => console.error('tether: a store watch listener threw', error));
   const reportEnd =
     options.onWatchError ??
-    ((error: unknown, prefix: string, reopening?: true) =>
-      console.error(`tether: store watch on '${prefix}' ${reopening ? 'is still reopening' : 'ended'}`, error));
+    ((error: unknown, prefix: string) => console.error(`tether: store watch on '${prefix}' ended`, error));
+  const reportSlowReopen =
+    options.onWatchSlow ??
+    ((error: unknown, prefix: string) =>
+      console.error(`tether: store watch on '${prefix}' cannot reopen yet; still trying`, error));
   const watches = new Set<KvWatchHandle>();
   let closed = false;
   /** Commits awaiting their acknowledgement: meanwhile the watches hand their batches over a turn later. */
@@ -244,6 +249,7 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
       }
     },
     reportEnd,
+    reportSlowReopen,
     watches,
   };
   const openWatch = (prefix: string, watchOptions: WatchOptions, listener: ChangeListener<V>): StoreWatch => {

@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { kindOf } from '../variables/failure.js';
 import { optionKeys } from '../runtime/option-keys.js';
 import type { ReconnectPolicy } from './connection-options.js';
 import type { ExecutionReplyLimits } from './execution-replies.js';
@@ -108,12 +109,13 @@ export const NATS_NODE_KEYS = optionKeys<NatsNodeOptions>({
 });
 
 /**
- * Throws `ValidationError` unless `inspect`, when given, is `true` or `false`: the text `"false"` an environment
- * variable or a config file gives would otherwise have turned publishing on.
+ * Throws `ValidationError` unless `inspect`, when given, is `true` or `false` (`null` is absent, as for the
+ * runtime's own `inspect`): the text `"false"` an environment variable or a config file gives would otherwise have
+ * turned publishing on.
  */
 export function assertInspectFlag(inspect: unknown): void {
-  if (inspect === undefined || typeof inspect === 'boolean') return;
-  const got = inspect === null ? 'null' : Array.isArray(inspect) ? 'an array' : typeof inspect;
+  if (inspect === undefined || inspect === null || typeof inspect === 'boolean') return;
+  const got = kindOf(inspect);
   throw new ValidationError(`nats option 'inspect' must be a boolean, got ${got}`, {
     details: { option: 'inspect', expected: 'a boolean', got },
   });

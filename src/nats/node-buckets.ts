@@ -59,8 +59,8 @@ export async function openNodeBuckets(
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
     ...retrying,
     onListenerError: (error) => report(error, 'store listener'),
-    onWatchError: (error, _prefix, reopening) =>
-      report(error, reopening ? 'store watch (cannot reopen yet; retrying every 2 s)' : 'store watch'),
+    onWatchError: (error) => report(error, 'store watch'),
+    onWatchSlow: (error) => report(error, 'store watch (cannot reopen yet; still trying)'),
     onTrackingError: (error) => report(error, 'store tracking'),
   });
   // A restarted server has lost the router's consumer; without this the node would see no other node's writes

@@ -84,6 +84,8 @@ export class FaultReporter {
     if (!process) return console.error('[tether] an inspector threw:', error);
     // The reporter itself failing: logging is all that is left that cannot throw into XState.
     callUserCallback(
+      // A crash is told with the two arguments `onError` was always called with: a handler counting its arguments (or
+      // a test's spy matching the call) sees no third one it never asked for.
       () => (source === undefined ? this.#onError(error, process) : this.#onError(error, process, source)),
       (reportError) => console.error('[tether] onError threw while reporting', error, reportError),
     );

@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SLOW_REOPEN_ATTEMPTS } from '../../src/nats/kv-watch-consumer.js';
+import { openKvChangeWatch } from '../../src/nats/kv-change-watch.js';
 import { watchKv, type KvWatchHandle } from '../../src/nats/kv-watch.js';
 import { FakeKv } from '../support/fake-kv-watch.js';
 
@@ -53,5 +54,33 @@ describe('a bucket watch reopening while JetStream is unavailable', () => {
     kv.consumer.send(12);
     await vi.advanceTimersByTimeAsync(0);
     expect(batches.flat()).toEqual([11, 12]);
+  });
+
+  it("is told to a store's watch as slow to reopen, naming its prefix, and not as ended", async () => {
+    const kv = new FakeKv();
+    const watches = new Set<KvWatchHandle>();
+    const slow: [unknown, string][] = [];
+    const ended: unknown[] = [];
+    const watch = openKvChangeWatch<number>(
+      {
+        kv: kv.asKv(),
+        consumerOptions: {},
+        toChange: (key, _operation, revision) => ({ operation: 'delete', key, revision }),
+        report: () => {},
+        reportEnd: (error) => ended.push(error),
+        reportSlowReopen: (error, prefix) => slow.push([error, prefix]),
+        watches,
+      },
+      's1.',
+      { kind: 'live' },
+      { each: () => {} },
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    kv.failing = Array.from({ length: SLOW_REOPEN_ATTEMPTS + 5 }, () => new Error('503'));
+    void [...watches][0]!.resume();
+    for (let second = 0; second < 120 && kv.failing.length > 0; second++) await vi.advanceTimersByTimeAsync(1000);
+    expect(slow).toEqual([[new Error('503'), 's1.']]);
+    expect(ended).toEqual([]);
+    watch.stop();
   });
 });
