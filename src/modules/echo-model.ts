@@ -27,25 +27,27 @@ type Schema = {
  * grow without bound and slow down with every execution.
  */
 class EchoService extends AxMockAIService<string> {
-  readonly #name: string;
-  readonly #features: AxAIFeatures;
+  // Plain fields, not `#private` ones: Refine's advice goes through an object made from the service
+  // (advice-service.ts, `Object.create`), on which reading a `#private` field throws ("Cannot read private member").
+  private readonly echoName: string;
+  private readonly echoFeatures: AxAIFeatures;
 
   constructor(name: string) {
     super({ name, modelInfo: { name }, features: { functions: true, streaming: false } });
-    this.#name = name;
+    this.echoName = name;
     // Asked several times per forward; the answer never changes.
-    this.#features = { ...super.getFeatures(), structuredOutputs: true, requiresStructuredOutput: true };
+    this.echoFeatures = { ...super.getFeatures(), structuredOutputs: true, requiresStructuredOutput: true };
   }
 
   override getFeatures(): AxAIFeatures {
-    return this.#features;
+    return this.echoFeatures;
   }
 
   override async chat(
     req: Readonly<AxChatRequest<unknown>>,
     options?: Readonly<AxAIServiceOptions>,
   ): Promise<AxChatResponse> {
-    return echoResponse(this.#name, req, options);
+    return echoResponse(this.echoName, req, options);
   }
 }
 

@@ -1,5 +1,6 @@
 import { ax } from '@ax-llm/ax';
 import { describe, expect, it } from 'vitest';
+import { Runtime, createEchoModel } from '../../src/index.js';
 import { createEchoService } from '../../src/modules/echo-model.js';
 
 describe('tether-echo service', () => {
@@ -35,5 +36,25 @@ describe('tether-echo service', () => {
     for (let i = 0; i < 50; i++) await program.forward(service, { question: `q${i}` });
     // Ax's mock service, which the echo builds on, would hold 50 latency samples here (and sort them per call).
     expect(service.getMetrics().latency.chat.samples).toHaveLength(0);
+  });
+
+  // Found by a review: Refine's advice goes through an object made from the service (Object.create), on which the
+  // service's `#private` fields could not be read: every Refine on the offline model failed with internal_error.
+  it('runs a Refine module, whose advice reaches it through an object made from it', async () => {
+    const runtime = await Runtime.start({ llm: createEchoModel() });
+    try {
+      const refine = await (
+        await runtime.session('refined')
+      ).module('r', {
+        type: 'Refine',
+        signature: 'question:string -> answer:string',
+        rounds: 2,
+        reward: () => 0,
+      });
+      const { output } = await refine.execute({ question: 'q' });
+      expect(output.answer).toMatch(/^\[tether-echo\] Question: q /);
+    } finally {
+      await runtime.stop();
+    }
   });
 });
