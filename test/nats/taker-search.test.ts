@@ -2,7 +2,12 @@ import type { Msg } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CensusAnswer } from '../../src/nats/execution-census.js';
 import { NODE_PING_INTERVAL_MS, NODE_RECONNECT_GRACE_MS } from '../../src/nats/node-watch.js';
-import { NOBODY_CENSUSES, searchForTaker, TAKER_SEARCH_AFTER_MS } from '../../src/nats/taker-search.js';
+import {
+  NOBODY_CENSUSES,
+  searchForTaker,
+  TAKER_SEARCH_AFTER_MS,
+  UNTAKEN_NOT_BEFORE_MS,
+} from '../../src/nats/taker-search.js';
 import { manualLink } from '../support/manual-link.js';
 
 const nobody: CensusAnswer = { kind: 'nobody', nodes: ['n1', 'n2'] };
@@ -40,16 +45,23 @@ describe('the search for the node that took a request', () => {
     s.searching.stop();
   });
 
-  it(`gives up only after ${NOBODY_CENSUSES} censuses in a row found no node with it`, async () => {
-    const s = search([nobody, { kind: 'inconclusive' }, nobody, nobody]);
-    await pass(TAKER_SEARCH_AFTER_MS + NODE_PING_INTERVAL_MS * 2);
-    // A census between the two that concluded nothing starts the count again.
+  it(`gives up only after ${NOBODY_CENSUSES} censuses in a row found no node with it, once nodes take it no more`, async () => {
+    const s = search([nobody, nobody, nobody, nobody, { kind: 'inconclusive' }, nobody, nobody]);
+    // Four in a row before the request's deadline and its grace were past: a stalled node could still take it.
+    await pass(TAKER_SEARCH_AFTER_MS + NODE_PING_INTERVAL_MS * 3);
+    expect(s.taken()).toBe(4);
+    expect(TAKER_SEARCH_AFTER_MS + NODE_PING_INTERVAL_MS * 3).toBeLessThan(UNTAKEN_NOT_BEFORE_MS);
+    expect(s.found.settle).not.toHaveBeenCalled();
+    // A census that concluded nothing starts the count again.
+    await pass(UNTAKEN_NOT_BEFORE_MS - (TAKER_SEARCH_AFTER_MS + NODE_PING_INTERVAL_MS * 3));
+    expect(s.taken()).toBe(5);
+    await pass(NODE_PING_INTERVAL_MS);
     expect(s.found.settle).not.toHaveBeenCalled();
     await pass(NODE_PING_INTERVAL_MS);
     expect(s.found.settle).toHaveBeenCalledExactlyOnceWith(nobody);
     // Over: no census after it.
     await pass(NODE_PING_INTERVAL_MS * 3);
-    expect(s.taken()).toBe(4);
+    expect(s.taken()).toBe(7);
   });
 
   it('hands over the node that has it in hand, and the reply a node kept', async () => {
