@@ -19,7 +19,8 @@ import { RelayedReply, type ServiceRequest } from './service-endpoint.js';
 import type { TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { RequestEnding, type RequestEnded } from './request-ending.js';
-import { DEADLINE_HEADER, pastDeadline } from './request-deadline.js';
+import { DEADLINE_HEADER, pastDeadline, takenLate } from './request-deadline.js';
+import { UNTAKEN_AFTER_MS } from './taker-search.js';
 import { MODULE_READS, VARIABLE_READS, type ModuleOperation, type VariableOperation } from './operations.js';
 import { ACCEPT_NOTICE_HEADER, DEFAULT_MAX_PAYLOAD, encodeError } from './wire.js';
 
@@ -129,10 +130,15 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
       };
       // Its caller gave up on it long ago (this node stalled): carried out now, it would undo the caller's later
       // writes.
-      const late = heldToDeadline(msg.subject)
-        ? pastDeadline(msg.subject, msg.headers?.get(DEADLINE_HEADER))
-        : undefined;
-      void (late ? Promise.reject(late) : serveOne(msg, ending)).then(succeed, fail);
+      const deadline = msg.headers?.get(DEADLINE_HEADER);
+      const late = heldToDeadline(msg.subject) ? pastDeadline(msg.subject, deadline) : undefined;
+      // An execution taken late (this node stalled) starts once the node has heard all that was sent to it before:
+      // the cancel of a caller that gave up on it meanwhile comes first, and it does not run (see taker-search.ts).
+      const serve = (): Promise<Uint8Array | RelayedReply> =>
+        msg.subject.endsWith('.execute') && takenLate(deadline, UNTAKEN_AFTER_MS)
+          ? connection.flush().then(() => serveOne(msg, ending))
+          : serveOne(msg, ending);
+      void (late ? Promise.reject(late) : serve()).then(succeed, fail);
       inFlight.add(answered);
       endings.set(answered, (failure) => {
         if (!first()) return false;

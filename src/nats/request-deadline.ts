@@ -31,6 +31,16 @@ export function deadlineHeader(leftMs: number, timeoutMs: number): string {
 }
 
 /**
+ * Whether a request with deadline header `value` is taken now more than `afterMs` after it left (its deadline less
+ * its wait; a request held while its caller's connection was down counts from the call, so it looks later than it
+ * is). `false` without a readable header.
+ */
+export function takenLate(value: string | undefined, afterMs: number, now = Date.now()): boolean {
+  const parsed = value === undefined ? null : FORMAT.exec(value);
+  return parsed !== null && now - (Number(parsed[1]) - Number(parsed[2])) > afterMs;
+}
+
+/**
  * The error a request with deadline header `value` gets from a node taking it now: when its caller stopped waiting
  * more than {@link DEADLINE_GRACE_MS} ago, a `call_timeout` that applied nothing (its caller's own said "unknown"); a
  * `ValidationError` naming the header when it is not `<epoch ms>/<timeout ms>`, as a bad revision header gets.

@@ -12,7 +12,7 @@
  * the caller's connection up since before the first and not back for less than {@link NODE_RECONNECT_GRACE_MS}
  * (the nodes may be reconnecting after the same outage, and answer no ping until they are): a node slow to answer
  * for that long is lost by the node watch's measure too (node-watch.ts), and only from {@link UNTAKEN_NOT_BEFORE_MS}
- * after the request left, when no node takes it any more. The caller then stops waiting for a reply nobody will send,
+ * after the request left, when a node that takes it holds it as late. The caller then stops waiting for a reply nobody will send,
  * seconds after the request left instead of at the end of its timeout.
  * @module
  */
@@ -20,7 +20,6 @@ import type { Msg } from 'nats';
 import type { ConnectionLink } from './connection-link.js';
 import type { CensusAnswer } from './execution-census.js';
 import { NODE_PING_INTERVAL_MS, NODE_RECONNECT_GRACE_MS } from './node-watch.js';
-import { DEADLINE_GRACE_MS } from './request-deadline.js';
 
 /** How long after a request left without a word from any node the first census is taken. */
 export const TAKER_SEARCH_AFTER_MS = NODE_PING_INTERVAL_MS;
@@ -29,16 +28,19 @@ export const TAKER_SEARCH_AFTER_MS = NODE_PING_INTERVAL_MS;
 export const NOBODY_CENSUSES = 2;
 
 /**
- * How long after it left a request searched for waits for a node to take it, as its deadline says
- * (`Tether-Deadline`): a stalled node that takes it later than that and the deadline's grace refuses it unapplied. The
- * caller concludes that no node took it only once that time and a second more (for clocks that disagree) are past
- * ({@link UNTAKEN_NOT_BEFORE_MS}), so a node never runs an execution, and pays for its provider calls, for a caller
- * that was told it went nowhere.
+ * How long after it left (as its `Tether-Deadline` tells: its deadline less its wait) an execution taken by a node is
+ * late: the node starts it only once it has heard everything sent to it before (a flush of its connection), so that
+ * the cancel of a caller that gave up on it comes first (see endpoint-handler.ts). A node that stalled (a long GC
+ * pause, a frozen VM) then never runs an execution, and pays for its provider calls, for a caller that was told it
+ * went nowhere.
  */
 export const UNTAKEN_AFTER_MS = 8_000;
 
-/** How long after it left a request may be found untaken: its deadline's wait, the node's grace, a second more. */
-export const UNTAKEN_NOT_BEFORE_MS = UNTAKEN_AFTER_MS + DEADLINE_GRACE_MS + 1_000;
+/**
+ * How long after it left a request may be found untaken, and cancelled: past {@link UNTAKEN_AFTER_MS}, with 2 s for
+ * the clocks of the caller and the node to disagree, so a node that takes it then holds it as late.
+ */
+export const UNTAKEN_NOT_BEFORE_MS = UNTAKEN_AFTER_MS + 2_000;
 
 /** What ends the search. */
 export interface TakerFound {

@@ -31,7 +31,7 @@ import { NodeDidNotAnswer, recoverLostReply, type AskOutcome } from './lost-repl
 import { watchNode } from './node-watch.js';
 import type { InboxSlot, ReplyInbox } from './reply-inbox.js';
 import { droppedDuring, waitStart } from './request-failure.js';
-import { UNTAKEN_AFTER_MS, searchForTaker } from './taker-search.js';
+import { searchForTaker } from './taker-search.js';
 import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, ANSWER_WITHIN_HEADER, NODE_ID } from './wire.js';
 import { DEADLINE_HEADER, deadlineHeader } from './request-deadline.js';
 
@@ -268,15 +268,8 @@ export function watchedRequest(
       sent = true;
       start = waitStart(link);
       recoverFromEveryNode();
-      // Set as it leaves: a request held while the connection was down has less of its wait left. One searched for
-      // (an execution) waits for a node to take it only until its caller would give up on it (see taker-search.ts).
-      const deadline = options.census
-        ? deadlineHeader(
-            Math.min(endsAt - performance.now(), UNTAKEN_AFTER_MS),
-            Math.min(options.timeoutMs, UNTAKEN_AFTER_MS),
-          )
-        : deadlineHeader(endsAt - performance.now(), options.timeoutMs);
-      options.headers.set(DEADLINE_HEADER, deadline);
+      // Set as it leaves: a request held while the connection was down has less of its wait left.
+      options.headers.set(DEADLINE_HEADER, deadlineHeader(endsAt - performance.now(), options.timeoutMs));
       try {
         connection.publish(subject, data, { reply: slot.subject, headers: options.headers });
       } catch (error) {

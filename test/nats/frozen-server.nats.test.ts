@@ -6,6 +6,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Runtime, connect } from '../../src/index.js';
 import { NODE_MISSED_PINGS, NODE_PING_INTERVAL_MS, NODE_PING_TIMEOUT_MS } from '../../src/nats/node-watch.js';
+import { UNTAKEN_AFTER_MS } from '../../src/nats/taker-search.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { text, useOpenAIStub } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
@@ -39,5 +40,31 @@ describe('a NATS server frozen during an execution', () => {
     server.signal!('SIGCONT');
     stub().release();
     expect(await executing).toMatchObject({ moduleId: 'qa', output: { answer: 'after the freeze' } });
+  }, 60_000);
+
+  // Found by a review of an earlier fix, which gave nodes 8 s to take an execution: one held up by a frozen server
+  // longer than that was refused, though its caller was still waiting.
+  it('runs an execution the server held longer than a node is given to take it, its caller still waiting', async () => {
+    const server = await startNatsServer();
+    onTestFinished(() => server.stop());
+    const node = await Runtime.start({ onError: () => {}, llm: llm(), nats: { servers: server.url } });
+    onTestFinished(() => node.stop());
+    const client = await connect({ servers: server.url, onError: () => {} });
+    onTestFinished(() => client.close());
+    const qa = await (
+      await client.session('held')
+    ).module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+    });
+    stub().reply(text('Answer: held, then run'));
+    server.signal!('SIGSTOP');
+    const executing = qa.execute({ question: 'q' }, { timeoutMs: 60_000 }).then(
+      (result) => result,
+      (error: unknown) => error,
+    );
+    await sleep(UNTAKEN_AFTER_MS + 3_000);
+    server.signal!('SIGCONT');
+    expect(await executing).toMatchObject({ moduleId: 'qa', output: { answer: 'held, then run' } });
   }, 60_000);
 });
