@@ -118,7 +118,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
       fetch: fetchNotingRefusals(
-        fetchRefusingNonStreamAnswers(fetchRefusingCutStreams(fetchWithAnswerDeadline(timeoutMs))),
+        fetchRefusingCutStreams(fetchRefusingNonStreamAnswers(fetchWithAnswerDeadline(timeoutMs))),
       ),
     },
   };

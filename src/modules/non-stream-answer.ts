@@ -8,7 +8,7 @@
  * `provider_unavailable` (`malformed_response`).
  *
  * Only the start of a body is read to tell: an event stream labelled as something else (`text/plain`, or nothing)
- * goes on streaming as it comes.
+ * goes on streaming as it comes, relabelled `text/event-stream` for the wrappers around this one.
  * @module
  */
 import { providerMessageOf } from './provider-errors.js';
@@ -58,7 +58,12 @@ export function fetchRefusingNonStreamAnswers(fetch: typeof globalThis.fetch = g
         start += decoder.decode(next.value, { stream: true });
       }
     }
-    if (EVENT_STREAM_START.test(start)) return withBody(response, replayed(read, reader));
+    if (EVENT_STREAM_START.test(start)) {
+      // Labelled as what it is, so that the check of streams cut off on their way (cut-answer-stream.ts) reads it too.
+      const headers = new Headers(response.headers);
+      headers.set('content-type', 'text/event-stream');
+      return withBody(response, replayed(read, reader), headers);
+    }
     let body = start;
     while (!done && body.length < READ_OF_OTHER) {
       const next = await reader.read();

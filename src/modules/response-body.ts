@@ -4,7 +4,11 @@
  * @module
  */
 
-/** `response` with `body` in place of its own. */
-export function withBody(response: Response, body: ReadableStream | string | null): Response {
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+/** `response` with `body` in place of its own, and `headers` in place of its own when given. */
+export function withBody(
+  response: Response,
+  body: ReadableStream | string | null,
+  headers: Headers = response.headers,
+): Response {
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }

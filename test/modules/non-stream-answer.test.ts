@@ -3,6 +3,7 @@
  * against responses a test builds and feeds: what it passes on, how much it reads first, and what it refuses.
  */
 import { describe, expect, it } from 'vitest';
+import { AnswerCutOffError, fetchRefusingCutStreams } from '../../src/modules/cut-answer-stream.js';
 import { NotAStreamError, fetchRefusingNonStreamAnswers } from '../../src/modules/non-stream-answer.js';
 
 const encoder = new TextEncoder();
@@ -30,6 +31,17 @@ describe('a streamed request answered with HTTP 200', () => {
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: [DONE]\n\n');
     expect((await reader.read()).done).toBe(true);
     expect(response.status).toBe(200);
+  });
+
+  // Found by a review: passed on with its own label, it skipped the check of streams cut off on their way.
+  it('relabels the event stream it passes on, so that one cut off on its way is told as such', async () => {
+    const fed = fedResponse('text/plain');
+    fed.write('data: {"choices":[{"delta":{"content":"Answer: par"}}]}\n\n');
+    fed.end();
+    const fetch = fetchRefusingCutStreams(fetchRefusingNonStreamAnswers(fed.fetch));
+    const response = await fetch('https://provider/v1/chat', STREAMED);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    await expect(response.text()).rejects.toBeInstanceOf(AnswerCutOffError);
   });
 
   it.each([
