@@ -119,9 +119,9 @@ function fittedToLimit(message: InspectedSnapshot, limit: number): InspectedSnap
 }
 
 /**
- * The plain copies of a session's maps, by its variables map, with the stamp the view had when they were taken: a write
- * makes several snapshots (each microstep's and the macrostep's) of which most change nothing in the maps, and a copy of
- * 5,000 variables costs milliseconds.
+ * The plain copies of a session's maps, by its variables map, with the stamp the view had when they were taken: a
+ * write makes several snapshots (each microstep's and the macrostep's), most of which change nothing in the maps,
+ * and a copy of 5,000 variables costs milliseconds.
  */
 const plainCopies = new WeakMap<object, { readonly stamp: number; readonly maps: Readonly<Record<string, object>> }>();
 

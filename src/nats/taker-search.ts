@@ -12,8 +12,8 @@
  * the caller's connection up since before the first and not back for less than {@link NODE_RECONNECT_GRACE_MS}
  * (the nodes may be reconnecting after the same outage, and answer no ping until they are): a node slow to answer
  * for that long is lost by the node watch's measure too (node-watch.ts), and only from {@link UNTAKEN_NOT_BEFORE_MS}
- * after the request left, when a node that takes it holds it as late. The caller then stops waiting for a reply nobody will send,
- * seconds after the request left instead of at the end of its timeout.
+ * after the request left, when a node that takes it holds it as late. The caller then stops waiting for a reply
+ * nobody will send, seconds after the request left instead of at the end of its timeout.
  * @module
  */
 import type { Msg } from 'nats';

@@ -28,7 +28,8 @@ export class WatchOutage {
 
   /**
    * The connection is back and the watch resumed: the outage is over once `resumed` settles (the consumer is open,
-   * or the watch was stopped or ended: nothing is then left to wait for), unless the connection dropped again meanwhile.
+   * or the watch was stopped or ended: nothing is then left to wait for), unless the connection dropped again
+   * meanwhile.
    */
   endsWith(resumed: Promise<unknown>): void {
     const drops = this.#drops;
