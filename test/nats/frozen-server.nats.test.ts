@@ -14,17 +14,22 @@ import { waitFor } from '../support/wait-for.js';
 const { stub, llm } = useOpenAIStub();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A server of the test's own (to freeze), a node and a client on it, and a module `qa` of session `sessionId`. */
+async function moduleOnOwnServer(sessionId: string) {
+  const server = await startNatsServer();
+  onTestFinished(() => server.stop());
+  const node = await Runtime.start({ onError: () => {}, llm: llm(), nats: { servers: server.url } });
+  onTestFinished(() => node.stop());
+  const client = await connect({ servers: server.url, onError: () => {} });
+  onTestFinished(() => client.close());
+  const session = await client.session(sessionId);
+  return { server, qa: await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' }) };
+}
+
 describe('a NATS server frozen during an execution', () => {
   // Found by a review: every execution in flight failed with node_lost, naming nodes that were alive, and then ran.
   it('is waited out: the execution is answered once the server is back, not lost with its node', async () => {
-    const server = await startNatsServer();
-    onTestFinished(() => server.stop());
-    const node = await Runtime.start({ onError: () => {}, llm: llm(), nats: { servers: server.url } });
-    onTestFinished(() => node.stop());
-    const client = await connect({ servers: server.url, onError: () => {} });
-    onTestFinished(() => client.close());
-    const session = await client.session('frozen');
-    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    const { server, qa } = await moduleOnOwnServer('frozen');
 
     stub().hold();
     stub().reply(text('Answer: after the freeze'));
@@ -45,18 +50,7 @@ describe('a NATS server frozen during an execution', () => {
   // Found by a review of an earlier fix, which gave nodes 8 s to take an execution: one held up by a frozen server
   // longer than that was refused, though its caller was still waiting.
   it('runs an execution the server held longer than a node is given to take it, its caller still waiting', async () => {
-    const server = await startNatsServer();
-    onTestFinished(() => server.stop());
-    const node = await Runtime.start({ onError: () => {}, llm: llm(), nats: { servers: server.url } });
-    onTestFinished(() => node.stop());
-    const client = await connect({ servers: server.url, onError: () => {} });
-    onTestFinished(() => client.close());
-    const qa = await (
-      await client.session('held')
-    ).module('qa', {
-      type: 'Predict',
-      signature: 'question:string -> answer:string',
-    });
+    const { server, qa } = await moduleOnOwnServer('held');
     stub().reply(text('Answer: held, then run'));
     server.signal!('SIGSTOP');
     const executing = qa.execute({ question: 'q' }, { timeoutMs: 60_000 }).then(
