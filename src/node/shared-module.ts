@@ -72,9 +72,13 @@ export async function stopByHandle(
   }
 }
 
-/** Whether a stop of `scope` is for a process started from `shared` (see {@link StopScope}). */
+/**
+ * Whether a stop of `scope` is for a process started from `shared` (see {@link StopScope}). A stop with no scope found
+ * neither spec nor claim in the bucket: it is for a process that has none either, not for one started from a spec
+ * written since it looked (a creation racing it), which it would have stopped while its spec stayed.
+ */
 export function inScope(shared: SharedSpec | undefined, scope: StopScope | undefined): boolean {
-  if (scope === undefined) return !shared?.local;
+  if (scope === undefined) return shared === undefined;
   if (scope.claim !== undefined) return shared?.local !== undefined && shared.revision === scope.claim;
   return shared !== undefined && shared.revision <= scope.spec;
 }
