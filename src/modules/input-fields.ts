@@ -210,11 +210,12 @@ export class InputFields {
 
   constructor(fields: readonly AxIField[]) {
     // Ax leaves internal fields out of the prompt and never asks for them.
-    this.#rules = fields.filter((field) => field.isInternal !== true).map(ruleOf);
+    const asked = fields.filter((field) => field.isInternal !== true);
+    this.#rules = asked.map(ruleOf);
     this.#names = new Set(this.#rules.map((rule) => rule.name));
     this.#shadowed = this.#rules.map((rule) => rule.name).filter((name) => name in Object.prototype);
-    this.#dated = fields
-      .filter((field) => field.isInternal !== true && writesDates(field.type?.name, field.type?.isArray === true))
+    this.#dated = asked
+      .filter((field) => writesDates(field.type?.name, field.type?.isArray === true))
       .map((field) => ({ name: field.name, type: field.type!.name }));
     this.#summary = this.#rules
       .map((rule) => `${rule.name} (${rule.expected}${rule.required ? '' : ', optional'})`)

@@ -90,8 +90,8 @@ export interface WatchKvOptions {
   readonly nextStored?: (after: number, prefix: string) => Promise<KvEntry | undefined>;
   /**
    * Told (once per reopen) when reopening the consumer after an outage has failed for about a minute
-   * ({@link SLOW_REOPEN_ATTEMPTS} attempts), with the last failure: the watch goes on trying, every 2 s at most, until
-   * JetStream is back or the watch is stopped.
+   * ({@link SLOW_REOPEN_ATTEMPTS} attempts), with the last failure: the watch goes on trying until JetStream is back
+   * or the watch is stopped.
    */
   readonly reopenSlow?: (error: unknown) => void;
   /** The period of the checks of a watch that delivers nothing (kv-watch-quiet.ts); left out, only `checkNow`. */

@@ -234,7 +234,7 @@ export class RemoteModuleHandle {
       else if (error instanceof CallTimeoutError && error.details.outcome !== 'not_applied')
         this.#cancel(executionId, 'timed out');
       else if (error instanceof NodeLostError) this.#cancel(executionId, `node ${error.nodeId} lost`);
-      // No node said it had it: one that takes it late (a stalled node, within its deadline's grace) must not run it.
+      // No node said it had it: a node that takes it late (one that stalled) hears this cancel before it starts it.
       else if (error instanceof ExecutionUnknownError) this.#cancel(executionId, 'no node acknowledged it in time');
       else if (error instanceof NatsConnectionError && error.status === 'disconnected')
         this.#cancel(executionId, 'the client lost its NATS connection');
