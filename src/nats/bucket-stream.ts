@@ -10,6 +10,12 @@ import { kvStream } from './kv-bucket.js';
 import { StoredKvEntry } from './stored-kv-entry.js';
 import { messageOf } from '../printable.js';
 
+/**
+ * How far the servers' clocks may be behind this node's: messages are judged old enough to remove by the time the
+ * stream stamped them, against this node's clock.
+ */
+export const CLOCK_SKEW_MS = 60_000;
+
 /** Whether a JetStream API error says the message asked for is not there. */
 const missing = (error: unknown): boolean => {
   const failure = error as { code?: unknown; api_error?: { err_code?: unknown } } | null;

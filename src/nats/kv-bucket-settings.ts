@@ -51,6 +51,8 @@ export function assertBucketSettings(bucket: string, settings: BucketSettings): 
 export interface OpenedKvBucket {
   readonly kv: KV;
   readonly replicas: number;
+  /** The stream's duplicate window in ms (how long it remembers message ids). */
+  readonly duplicateWindowMs: number;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function openKvBucket(
   assertBucketSettings(bucket, settings);
   let kv: KV;
   let actual: { historyDepth: number; replicas: number };
+  let duplicateWindowMs: number;
   let limits: Record<(typeof DROPPING_LIMITS)[number], number>;
   try {
     kv = await js.views.kv(bucket, {
@@ -89,6 +92,8 @@ export async function openKvBucket(
     const status = await kv.status();
     // A stream config without replicas runs one.
     actual = { historyDepth: status.history, replicas: status.replicas || 1 };
+    // Nanoseconds in the stream config; the server's default, two minutes, where a config leaves it out.
+    duplicateWindowMs = (status.streamInfo.config.duplicate_window ?? 120e9) / 1e6;
     // -1 and 0 both mean no limit.
     limits = {
       ttl: status.ttl,
@@ -125,7 +130,7 @@ export async function openKvBucket(
       throw failed(error);
     }
   }
-  return { kv, replicas: actual.replicas };
+  return { kv, replicas: actual.replicas, duplicateWindowMs };
 }
 
 /**

@@ -32,6 +32,7 @@ import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-
 import { MIN_MODULES_REVISION_HEADER } from './wire.js';
 import { WatchOutage } from './watch-outage.js';
 import { messageOf } from '../printable.js';
+import { RemovalMarkers } from './removal-markers.js';
 
 /** Options of {@link openModuleSpecs}. */
 export interface ModuleSpecsOptions {
@@ -53,6 +54,13 @@ export interface ModuleSpecsOptions {
    * with `StoreUnavailableError` (see `unavailableRetryMs` of the KV store). @default 15000
    */
   readonly unavailableRetryMs?: number;
+  /**
+   * How long a removal's delete marker stays in the bucket at least (see removal-markers.ts); on a replicated bucket
+   * at least its duplicate window and a minute more. @default 10000
+   */
+  readonly markerKeepMs?: number;
+  /** Told when removing old delete markers fails (the first failure of a series). */
+  readonly onMarkerError?: (error: unknown) => void;
 }
 
 /** A spec as the bucket holds it, with the revision it was written at (and the check that it still holds it). */
@@ -102,11 +110,16 @@ export interface ModuleSpecs extends AppliedRevisions {
    * `initialized` also covers reading the bucket's last revision, the applied revision it starts from. One watch
    * per node: it is what the applied revision measures. Its `suspend`, for when the connection drops, has the
    * waits for a modules revision that time out before the next `resume` is done go on (see watch-outage.ts).
+   * `onSkipped` hears that the watch was handed a write past messages it never got (removed from the stream before
+   * it read them: a removal's delete marker among them, maybe), so that what the node runs is checked again.
    */
   watch(
     onWrite: (sessionId: string, moduleId: string, revision: number) => void,
     onEnd: (error: unknown) => void,
+    onSkipped?: () => void,
   ): SpecsWatch;
+  /** Stops removing old delete markers (see removal-markers.ts); the watches are stopped by their handles. */
+  close(): void;
 }
 
 /** The watch of the modules bucket: a bucket watch that its connection's drops suspend. */
@@ -136,7 +149,7 @@ export async function openModuleSpecs(
   const bucket = options.bucket ?? 'tether_modules';
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
-  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) => {
+  const { kv, replicas, duplicateWindowMs } = await openSingleWriteBucket(js, bucket, options.replicas, (error) => {
     const message = messageOf(error);
     return new InternalError(`module specs open of '${bucket}' failed: ${message}`, {
       cause: error,
@@ -146,6 +159,13 @@ export async function openModuleSpecs(
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
+  const markers = new RemovalMarkers({
+    manager: () => connection.jetstreamManager({ checkAPI: false }),
+    bucket,
+    replicatedWindowMs: replicas > 1 ? duplicateWindowMs : undefined,
+    ...(options.markerKeepMs !== undefined ? { keepMs: options.markerKeepMs } : {}),
+    report: options.onMarkerError ?? (() => {}),
+  });
   const outage = new WatchOutage();
   const waiters = new RevisionWaiters(outage);
   let applied = 0;
@@ -176,7 +196,10 @@ export async function openModuleSpecs(
   const deleteIfLast = async (key: string, revision: number): Promise<boolean> => {
     try {
       // Published directly: `kv.delete` discards the ack, and the delete marker's revision goes in the reply.
-      wrote(await raw.publish({ key, operation: 'delete', data: new Uint8Array(0), expectLast: revision }));
+      const marker = wrote(
+        await raw.publish({ key, operation: 'delete', data: new Uint8Array(0), expectLast: revision }),
+      );
+      markers.note(key, marker);
       return true;
     } catch (error) {
       if (error instanceof StoreConflictError) return false;
@@ -196,7 +219,11 @@ export async function openModuleSpecs(
       throw specsFailure(error, bucket, 'read', key);
     }
     if (last === undefined) return undefined;
-    if (!last.live) return { revision: last.revision, removed: true };
+    if (!last.live) {
+      // One left by a node that stopped before it removed it, or noted again: either way it has done its work.
+      markers.note(key, last.revision);
+      return { revision: last.revision, removed: true };
+    }
     return { revision: last.revision, ...decodeModuleValue(last.data) };
   };
 
@@ -284,13 +311,17 @@ export async function openModuleSpecs(
       return listed.sort((a, b) => compareModuleIds(a.moduleId, b.moduleId));
     },
 
-    watch(onWrite, onEnd) {
+    watch(onWrite, onEnd, onSkipped) {
+      /** The revision of the last write this watch handed over: the watch covers the whole stream, one by one. */
+      let handed: number | undefined;
       const handle = watchKv(
         kv,
         '',
         { kind: 'live' },
         (entries) => {
           for (const entry of entries) {
+            if (handed !== undefined && entry.revision > handed + 1) onSkipped?.();
+            handed = entry.revision;
             try {
               // Ids have no dots (both follow the id rule): the first dot splits every key this bucket holds.
               const dot = entry.key.indexOf('.');
@@ -327,6 +358,8 @@ export async function openModuleSpecs(
         },
       };
     },
+
+    close: () => markers.close(),
 
     get appliedRevision() {
       return applied;

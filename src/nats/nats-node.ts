@@ -230,6 +230,8 @@ export async function openNatsNode(
         specWatch = specs.watch(
           (sessionId, moduleId, revision) => modules.specWritten(sessionId, moduleId, revision),
           (error) => background(error, 'modules bucket watch'),
+          // Messages gone before the watch read them may have been a stop's marker: each process is checked again.
+          () => modules.recheckSpecs(),
         );
         await specWatch.initialized;
         onConnectionChange(connection, (change) => {
@@ -278,6 +280,7 @@ export async function openNatsNode(
         // After the requests in progress: an execution still running here can be cancelled until it ends.
         control?.close();
         specWatch?.stop();
+        specs.close();
         await life.stop();
       },
       async close() {
@@ -287,6 +290,7 @@ export async function openNatsNode(
         await claims.settled();
         // Events of the last executions are still queued for the end of the macrotask.
         await outbox.flushed();
+        specs.close();
         await store.close();
         await connection.close();
       },

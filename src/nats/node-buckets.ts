@@ -79,6 +79,7 @@ export async function openNodeBuckets(
     bucket: modulesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
+    onMarkerError: (error) => report(error, 'modules bucket (removing old delete markers)'),
   });
   // The session life publishes on them; a bad prefix fails here, once the buckets are open.
   const subjects = createSubjects(options.prefix);

@@ -40,7 +40,7 @@ import { InternalError, SessionError, StoreConflictError } from '../errors.js';
 import { purgeSessionKeys, type PurgeOutcome } from '../session/purge-session.js';
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
-import { removeMessagesUpTo } from './bucket-stream.js';
+import { CLOCK_SKEW_MS, removeMessagesUpTo } from './bucket-stream.js';
 import { kvRetryScope, kvStream, kvSubject } from './kv-bucket.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS, failedAt, retryRead, type RetryScope } from './retry-unavailable.js';
 import type { SessionControl } from './session-control.js';
@@ -94,11 +94,6 @@ export interface SessionRemoval {
 const ATTEMPTS = 5;
 /** Opens tried while other nodes' lives of the id begin and end between the listing and the creation. */
 const OPEN_ATTEMPTS = 3;
-/**
- * How far the servers' clocks may be behind this node's: messages are judged old enough to remove by the time the
- * stream stamped them, against this node's clock.
- */
-const CLOCK_SKEW_MS = 60_000;
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Builds the removal of a node. */

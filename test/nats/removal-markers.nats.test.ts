@@ -1,0 +1,133 @@
+import { connect } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { kvStream, kvSubject } from '../../src/nats/kv-bucket.js';
+import { openModuleSpecs, type ModuleSpecs } from '../../src/nats/module-specs.js';
+import { parseWireSpec, toWireSpec } from '../../src/nats/module-wire-spec.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const spec = toWireSpec(parseWireSpec({ type: 'Predict', signature: 'question:string -> answer:string' }));
+
+/** Module specs on a fresh bucket, closed when the test ends. */
+async function openSpecs(options: { bucket?: string; markerKeepMs?: number; onMarkerError?: (e: unknown) => void }) {
+  const specs = await openModuleSpecs(nc(), { bucket: options.bucket ?? fx().buckets().modulesBucket, ...options });
+  onTestFinished(() => specs.close());
+  return specs;
+}
+
+/** The revisions the bucket's stream holds for `key`, oldest first. */
+async function messagesOf(specs: ModuleSpecs, key: string): Promise<number[]> {
+  const manager = await nc().jetstreamManager();
+  const info = await manager.streams.info(kvStream(specs.bucket), { subjects_filter: kvSubject(specs.bucket, key) });
+  const revisions: number[] = [];
+  for (let seq = info.state.first_seq; info.state.subjects && seq > 0 && seq <= info.state.last_seq; seq++) {
+    try {
+      const message = await manager.streams.getMessage(kvStream(specs.bucket), { seq });
+      if (message.subject === kvSubject(specs.bucket, key)) revisions.push(message.seq);
+    } catch {
+      // Removed: not held.
+    }
+  }
+  return revisions;
+}
+
+describe('delete markers of removed modules', () => {
+  it('leave the bucket once due: a session that used many ids lists only the live ones, and an id is free again', async () => {
+    const specs = await openSpecs({ markerKeepMs: 50 });
+    for (let i = 0; i < 20; i++) {
+      const revision = await specs.claim('s1', `m${i}`, spec);
+      expect(await specs.release('s1', `m${i}`, revision)).toBe(true);
+    }
+    await specs.claim('s1', 'kept', spec);
+
+    const manager = await nc().jetstreamManager();
+    await waitFor(async () => (await manager.streams.info(kvStream(specs.bucket))).state.messages === 1, {
+      message: 'only the live spec is left in the stream',
+    });
+    expect((await specs.list('s1')).map((listed) => listed.moduleId)).toEqual(['kept']);
+    // The key holds nothing now: a creation of the id takes it as a never-used one.
+    const again = await specs.claim('s1', 'm3', spec);
+    expect(await specs.current('s1', 'm3')).toEqual({ revision: again, spec });
+  });
+
+  it('stay while not due: a marker is what tells a node offline during the stop', async () => {
+    const specs = await openSpecs({ markerKeepMs: 60_000 });
+    const revision = await specs.claim('s1', 'qa', spec);
+    await specs.release('s1', 'qa', revision);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(await messagesOf(specs, 's1.qa')).toEqual([revision + 1]);
+  });
+
+  it('are removed only up to the marker: a module created again before the removal keeps its spec', async () => {
+    const specs = await openSpecs({ markerKeepMs: 100 });
+    const first = await specs.claim('s1', 'qa', spec);
+    await specs.release('s1', 'qa', first);
+    const again = await specs.claim('s1', 'qa', spec);
+    // Past the marker's removal (the bucket keeps one message per key: the new spec replaced the marker already).
+    await new Promise((resolve) => setTimeout(resolve, 400));
+
+    expect(await messagesOf(specs, 's1.qa')).toEqual([again]);
+    expect(await specs.load('s1', 'qa')).toMatchObject({ revision: again });
+  });
+
+  it('left by a node that stopped first are removed once a read finds them', async () => {
+    const buckets = fx().buckets();
+    const gone = await openSpecs({ bucket: buckets.modulesBucket, markerKeepMs: 60_000 });
+    for (const id of ['a', 'b']) await gone.release('s1', id, await gone.claim('s1', id, spec));
+    gone.close();
+    const specs = await openSpecs({ bucket: buckets.modulesBucket, markerKeepMs: 50 });
+
+    expect(await specs.list('s1')).toEqual([]);
+    const manager = await nc().jetstreamManager();
+    await waitFor(async () => (await manager.streams.info(kvStream(specs.bucket))).state.messages === 0, {
+      message: 'both markers removed after the listing found them',
+    });
+  });
+});
+
+describe('the modules watch of a node back from an outage', () => {
+  it('says it skipped messages removed before it read them, so the node checks what it runs again', async () => {
+    const buckets = fx().buckets();
+    const proxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => proxy.close());
+    const behind = await connect({ servers: proxy.url, reconnectTimeWait: 50, maxReconnectAttempts: -1 });
+    onTestFinished(() => behind.close());
+    const watched = await openModuleSpecs(behind, { bucket: buckets.modulesBucket });
+    onTestFinished(() => watched.close());
+    const writer = await openSpecs({ bucket: buckets.modulesBucket, markerKeepMs: 0 });
+    const written: string[] = [];
+    let skipped = 0;
+    const watch = watched.watch(
+      (_sessionId, moduleId) => written.push(moduleId),
+      () => {},
+      () => (skipped += 1),
+    );
+    onTestFinished(() => watch.stop());
+    await watch.initialized;
+    await writer.claim('s1', 'before', spec);
+    await waitFor(() => written.includes('before'), { message: 'the watch saw the first write' });
+
+    proxy.cut();
+    // While it is away: a module created and stopped, its spec and marker removed at once, then another created.
+    const stopped = await writer.claim('s1', 'stopped', spec);
+    await writer.release('s1', 'stopped', stopped);
+    await waitFor(async () => (await messagesOf(writer, 's1.stopped')).length === 0, { message: 'marker removed' });
+    await writer.claim('s1', 'after', spec);
+    proxy.restore();
+    await waitFor(() => !behind.isClosed() && behind.info !== undefined && written.length > 0, { message: 'back' });
+    await waitFor(
+      async () => {
+        await watch.resume();
+        return written.includes('after');
+      },
+      { message: 'the watch saw the write after the outage' },
+    );
+
+    expect(written).toEqual(['before', 'after']);
+    expect(skipped).toBe(1);
+  });
+});
