@@ -410,9 +410,9 @@ export class ModuleHandle {
    * serving the specs.) A hibernating module is not woken for it (it holds no execution).
    * @throws {InternalError} when the modules bucket cannot be reached: this node's process is stopped all the same,
    *   but the spec stays and other nodes may go on serving the module
-   * @throws {SessionError} (`session_stopped`) on a NATS node once its runtime stopped, for a module whose spec is in
-   *   the bucket: the spec stays, as above (a module that stays on its node, or an embedded runtime's, ended with
-   *   the runtime, and this resolves)
+   * @throws {SessionError} (`session_stopped`) on a NATS node once its runtime or its session there stopped, for a
+   *   module whose spec is in the bucket: the spec stays, as above, and this handle removes nothing (a module that
+   *   stays on its node, or an embedded runtime's, ended with them, and this resolves)
    */
   stop(): Promise<void> {
     if (this.hooks.stop) return this.hooks.stop();

@@ -93,6 +93,11 @@ export class ModuleEntry implements ModuleHandleHooks {
     return this.#ended;
   }
 
+  /** Why it ended here, as its handle's calls are told; `undefined` while it has not. */
+  get endError(): Error | undefined {
+    return this.#ended ? this.#endError?.() : undefined;
+  }
+
   /** Whether it can serve here: not stopped, and running or hibernating (then {@link wake} starts a process). */
   get live(): boolean {
     return !this.#ended && (this.#process?.alive ?? true);

@@ -5,7 +5,7 @@
  * a module that stays here gives its id back once it has stopped, never before.
  * @module
  */
-import { ModuleNotFoundError } from '../errors.js';
+import { ModuleNotFoundError, SessionError } from '../errors.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { SharedSpec, StopScope } from '../nats/module-host.js';
 import type { NatsNode } from '../nats/nats-node.js';
@@ -64,6 +64,10 @@ export async function stopByHandle(
 ): Promise<void> {
   const { shared } = entry;
   if (shared?.local || !shared || !sharing) return stopHere(entry);
+  // Its process ended with its session's stop on this node, which leaves the spec to the other nodes: this handle
+  // gave the module up and must not remove it for everyone, as a remote handle of a stopped session does not.
+  const ending = entry.endError;
+  if (ending instanceof SessionError && ending.code === 'session_stopped') throw ending;
   try {
     await sharing.removeModule(entry.handle.sessionId, entry.handle.moduleId, shared.revision);
   } finally {

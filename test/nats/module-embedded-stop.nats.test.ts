@@ -57,12 +57,14 @@ describe('embedded module stop on a NATS node', () => {
   it('leaves the specs to the other nodes when a session or a node stops', async () => {
     const { a, b, client } = await twoNodes();
     const session = await a.session('s1');
-    await session.module('qa', predict);
+    const qa = await session.module('qa', predict);
     await session.module('qb', predict);
     const remote = await client.session('s1');
 
     await session.stop();
     expect(runs(a, 'qa')).toBe(false);
+    // A handle of the stopped session gave its module up: its stop removes nothing, as a remote handle's would not.
+    await expect(qa.stop()).rejects.toMatchObject({ code: 'session_stopped' });
     expect((await remote.modules()).map((listed) => listed.moduleId)).toEqual(['qa', 'qb']);
     await a.stop();
     expect((await remote.modules()).map((listed) => listed.moduleId)).toEqual(['qa', 'qb']);
