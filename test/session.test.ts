@@ -252,6 +252,11 @@ describe('session', () => {
     });
     expect(() => session.readVariablesNow('a' as never)).toThrow(ValidationError);
     await expect(session.readVariables('a' as never)).rejects.toBeInstanceOf(ValidationError);
+    // A name that cannot be a variable's is refused, as `getVariables` and a remote handle refuse it.
+    await expect(session.readVariables(['a', '1bad'])).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining("'1bad'"),
+    });
     await session.stop();
     expect(session.readVariablesNow(['a'])).toBeUndefined();
     await expect(session.readVariables(['a'])).rejects.toMatchObject({ code: 'session_stopped' });

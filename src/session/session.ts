@@ -137,16 +137,21 @@ export class Session implements SessionContext {
   /** Values of several variables, with the names that do not exist listed apart. */
   async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
     const { found, missing } = await this.readVariables(names);
-    for (const name of missing) assertVariableName(name);
     return {
       found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])),
       missing: [...missing],
     };
   }
 
-  /** Values and versions of several variables, read from one consistent state of the session. */
+  /**
+   * Values and versions of several variables, read from one consistent state of the session.
+   * @throws {ValidationError} when a name it did not find is no valid variable name (as `getVariables`)
+   */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
-    return this.readVariablesNow(names) ?? snapshotOf(await this.#link.variables(), names);
+    const snapshot = this.readVariablesNow(names) ?? snapshotOf(await this.#link.variables(), names);
+    // Only the names not found can be invalid; a module's sync, which reads through `readVariablesNow`, skips this.
+    for (const name of snapshot.missing) assertVariableName(name);
+    return snapshot;
   }
 
   /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
