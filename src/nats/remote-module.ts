@@ -193,11 +193,14 @@ export class RemoteModuleHandle {
     // Refused here as the embedded module refuses them, before JSON changes them (or fails to encode them).
     const sent = isExactJson(inputs) ? inputs : sendableInputs(this.moduleId, inputs, await this.#inputCheck());
     const executionId = randomUUID();
-    if (signal?.aborted)
+    if (signal?.aborted) {
+      // Inputs the signature refuses are refused first, as embedded, also those a node would have judged.
+      if (sent === inputs) sendableInputs(this.moduleId, inputs, await this.#inputCheck());
       throw new ExecutionAbortedError(this.moduleId, executionId, {
         cause: signal.reason,
         details: { reason: abortReason(signal) },
       });
+    }
     const replyWaitMs = Math.min((timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS) + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
     // Sent only when given: without it the node's own execution timeout applies, as it does embedded.
     const body = timeoutMs === undefined ? { inputs: sent, executionId } : { inputs: sent, executionId, timeoutMs };

@@ -85,6 +85,20 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
     expect(uncaught).toEqual([]);
   });
 
+  it('inputs the signature refuses, with a signal aborted already: the inputs are refused first', async () => {
+    const { modules } = await bothKinds('inp7');
+    const signal = AbortSignal.abort('changed my mind');
+    const error = await refusedAlike(
+      () => modules.embedded.execute({}, { signal }),
+      () => modules.remote.execute({}, { signal }),
+    );
+    expect(error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining("'question'") });
+    // Inputs it takes: the abort.
+    await expect(modules.remote.execute({ question: 'x' }, { signal })).rejects.toMatchObject({
+      code: 'execution_aborted',
+    });
+  });
+
   it('an option execute does not take, or options that are no object: validation_failed naming it', async () => {
     const { modules } = await bothKinds('inp6');
     const sent = await sentRequests('inp6');
