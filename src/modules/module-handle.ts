@@ -397,7 +397,7 @@ export class ModuleHandle {
 
   /** Calls a listener of the user's: one that throws or rejects is reported, never reaching XState (which rethrows). */
   #guard(call: () => unknown): void {
-    callUserCallback(call, (error) => this.deps.report(error));
+    callUserCallback(call, (error) => this.deps.report(error, `listener of module ${this.moduleId}`));
   }
 
   /**

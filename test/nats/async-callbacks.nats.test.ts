@@ -54,7 +54,11 @@ describe('async callbacks that reject', () => {
 
   it("variable watchers and module listeners, embedded, on a node's own session and through the client", async () => {
     const errors: unknown[] = [];
-    const onError = (error: unknown): void => void errors.push(error);
+    const where = new Map<string, string>();
+    const onError = (error: unknown, at: string): void => {
+      errors.push(error);
+      where.set((error as Error).message, at);
+    };
     const embedded = await Runtime.start({ onError, llm: createEchoModel() });
     onTestFinished(() => embedded.stop());
     await fx().runtime(fx().buckets(), { onError: () => {} });
@@ -80,6 +84,10 @@ describe('async callbacks that reject', () => {
       expect(messages).toContain(`watcher ${i} failed on v2`);
       expect(messages).toContain(`result listener ${i} failed`);
       expect(messages).toContain(`state listener ${i} failed`);
+      // Named alike on both sides, so that one log search finds them.
+      expect(where.get(`result listener ${i} failed`)).toBe('listener of module qa');
+      expect(where.get(`state listener ${i} failed`)).toBe('listener of module qa');
+      expect(where.get(`watcher ${i} failed on v2`)).toBe('watcher of session a');
     }
   }, 30_000);
 
