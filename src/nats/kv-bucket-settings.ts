@@ -51,6 +51,8 @@ export function assertBucketSettings(bucket: string, settings: BucketSettings): 
 export interface OpenedKvBucket {
   readonly kv: KV;
   readonly replicas: number;
+  /** The writes of each key it keeps. */
+  readonly historyDepth: number;
   /** The stream's duplicate window in ms (how long it remembers message ids). */
   readonly duplicateWindowMs: number;
 }
@@ -130,7 +132,7 @@ export async function openKvBucket(
       throw failed(error);
     }
   }
-  return { kv, replicas: actual.replicas, duplicateWindowMs };
+  return { kv, replicas: actual.replicas, historyDepth: actual.historyDepth, duplicateWindowMs };
 }
 
 /**

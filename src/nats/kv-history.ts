@@ -4,6 +4,11 @@
  * The get `{ seq, next_by_subj }` answers the key's first message at or after `seq` (sequences below the stream's
  * first are fine), so the walk is one get per kept message (at most the bucket's `history`, 64) plus the final
  * "no message found"; a key never written costs that one get.
+ *
+ * The walk is no snapshot: a write that lands while it goes on may push out of the key's history a message the walk
+ * has not reached yet (a hole between what it read before and after), and is read itself (one entry more than the
+ * key keeps). The store keeps the newest entries the history depth allows; the session keeps the unbroken run of
+ * versions at the end (variable-history.ts).
  * @module
  */
 import { InternalError } from '../errors.js';

@@ -144,12 +144,12 @@ export async function createKvStore<V>(
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
   const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
-  const { kv, replicas } = await openKvBucket(js, name, settings, { historyDepth: 64 }, (error) =>
+  const { kv, replicas, historyDepth } = await openKvBucket(js, name, settings, { historyDepth: 64 }, (error) =>
     wrap(error, 'open', name),
   );
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
-  return kvStore(bucket, options, watchOptionsFor(connection, name));
+  return kvStore(bucket, historyDepth, options, watchOptionsFor(connection, name));
 }
 
 /** The keys {@link KvStoreOptions} takes; any other is refused (a misspelled one would be a default, silently). */
@@ -167,7 +167,13 @@ const KV_STORE_KEYS = optionKeys<KvStoreOptions<unknown>>({
   onCommitWrite: true,
 });
 
-function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOptions: WatchKvOptions): KvStore<V> {
+/** The store over an open bucket that keeps `historyDepth` writes of each key. */
+function kvStore<V>(
+  bucket: KvBucket,
+  historyDepth: number,
+  options: KvStoreOptions<V>,
+  consumerOptions: WatchKvOptions,
+): KvStore<V> {
   const codec = options.codec ?? jsonStoreCodec<V>();
   /**
    * The bytes of a value to put under `key`, refused (`ValidationError`, nothing written) when they could not be read
@@ -370,7 +376,11 @@ function kvStore<V>(bucket: KvBucket, options: KvStoreOptions<V>, consumerOption
         (error) => wrap(error, 'history', key),
       );
       try {
-        return entries.map((entry) => toChange(key, entry.operation, entry.revision, entry.data, entry.updatedBy));
+        // Writes that landed while the walk went on push the oldest out: what it read beyond the key's kept writes
+        // was not kept at any one moment (see readKvHistory).
+        return entries
+          .slice(-historyDepth)
+          .map((entry) => toChange(key, entry.operation, entry.revision, entry.data, entry.updatedBy));
       } catch (error) {
         throw wrap(error, 'history', key);
       }

@@ -49,6 +49,41 @@ describe('history of a variable an undone batch wrote', () => {
     expect(await session.getVariable('a')).toBe(1);
   });
 
+  it('shows none of a batch whose writes have not all landed, on any node, until it is whole', async () => {
+    const buckets = fx().buckets();
+    const other = (await fx().assembledNode(buckets)).runtime;
+    const histories: (readonly unknown[])[] = [];
+    let firstBatch = true;
+    const node = await fx().assembledNode(buckets, {
+      store: (connection) =>
+        createNodeStore(connection, {
+          bucket: buckets.variablesBucket,
+          onListenerError: () => {},
+          // Between the batch's write of `a` (in the bucket now) and its write of `b`: the history of `a` is read.
+          onCommitWrite: async (_key, index) => {
+            if (!firstBatch || index !== 1) return;
+            firstBatch = false;
+            for (const runtime of [other, node.runtime]) {
+              const history = await (await runtime.session('s')).variableHistory('a');
+              histories.push(history.map((entry) => [entry.version, entry.value]));
+            }
+          },
+        }),
+    });
+    const session = await node.runtime.session('s');
+    await session.defineVariable('a', 'integer', 1);
+    await session.defineVariable('b', 'integer', 1);
+    // Seen by the other node before the batch (it reads its own view of the session).
+    await expect((await other.session('s')).describeVariable('b')).resolves.toMatchObject({ version: 1 });
+
+    await session.setVariables({ a: 2, b: 2 }, { atomic: true });
+    expect(histories).toEqual([[[1, 1]], [[1, 1]]]);
+    expect((await session.variableHistory('a')).map((entry) => [entry.version, entry.value])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+  });
+
   it('shows each version once when the batch is written again after its undo', async () => {
     const buckets = fx().buckets();
     // Another node writes `b` in the race: the batch is undone, then planned again on the new `b` and written.

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { historyOf } from '../../src/session/variable-history.js';
+import type { StoreChange } from '../../src/store/store.js';
+import type { VariableRecord } from '../../src/variables/types.js';
+import { integerRecord } from '../support/integer-records.js';
+
+/** The puts of `x` at these versions (value = version × 10), in the order given, at increasing revisions. */
+const puts = (...versions: number[]): StoreChange<VariableRecord>[] =>
+  versions.map((version, i) => ({
+    operation: 'put',
+    key: 's.x',
+    revision: 100 + i,
+    value: integerRecord('x', version, version * 10),
+  }));
+
+const versionsOf = (current: VariableRecord, changes: StoreChange<VariableRecord>[]): number[] =>
+  historyOf(current, changes).map((entry) => entry.version);
+
+describe('a history read from the store while it is written', () => {
+  it('keeps the unbroken run of versions at its end: a message pushed out during the read leaves a hole', async () => {
+    expect(versionsOf(integerRecord('x', 6, 60), puts(1, 2, 4, 5, 6))).toEqual([4, 5, 6]);
+    expect(versionsOf(integerRecord('x', 3, 30), puts(1, 2, 3))).toEqual([1, 2, 3]);
+  });
+
+  it("leaves out versions above the session's view (a commit that may still be undone)", async () => {
+    expect(versionsOf(integerRecord('x', 2, 20), puts(1, 2, 3))).toEqual([1, 2]);
+  });
+
+  it('drops an undone version and keeps the one written after it', async () => {
+    // 3 written, undone (2 put back), 3 written again by another write.
+    expect(
+      historyOf(integerRecord('x', 3, 31), [
+        ...puts(1, 2, 3, 2),
+        { ...puts(3)[0]!, value: integerRecord('x', 3, 31) },
+      ]).map((entry) => [entry.version, entry.value]),
+    ).toEqual([
+      [1, 10],
+      [2, 20],
+      [3, 31],
+    ]);
+  });
+});
