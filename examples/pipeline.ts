@@ -5,13 +5,12 @@
  * batch also decides how the pipeline reasons.
  * @module
  */
-import { BridgeError } from '../src/index.js';
+import { BridgeError, type SessionApi } from '../src/index.js';
 import { planetFactsTool } from './dynamic-module.js';
-import type { ScenarioSession } from './scenario-runtime.js';
 import { traceModule, traceVariables, show, startRuntime, type Log, type ScenarioOptions } from './trace.js';
 
 /** Defines the pipeline's knobs with safe defaults; the batch below sets their real values. */
-async function defineConfiguration(session: ScenarioSession): Promise<void> {
+async function defineConfiguration(session: SessionApi): Promise<void> {
   await session.defineVariable('understand_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
   await session.defineVariable('reason_temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
   await session.defineVariable('summary_max_tokens', 'integer', 512, { constraints: { min: 16, max: 4096 } });

@@ -5,27 +5,14 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import {
-  Runtime,
-  connect,
-  type LanguageModel,
-  type ModuleTool,
-  type RemoteSession,
-  type Session,
-} from '../src/index.js';
-
-/**
- * A session of either kind. `RemoteSession` has every method of `Session` the scenarios use, with the same names and
- * results; it has no `stop` (a node's session processes are the node's to stop) and no synchronous reads.
- */
-export type ScenarioSession = Session | RemoteSession;
+import { Runtime, connect, type LanguageModel, type ModuleTool, type SessionApi } from '../src/index.js';
 
 /** What a scenario starts and uses. */
 export interface ScenarioRuntime {
   /** True over NATS: module specs are JSON there (tools by name, no callbacks in bindings). */
   readonly remote: boolean;
   /** The session `name` (over NATS, suffixed with this run's id so a second run starts afresh). */
-  session(name: string): Promise<ScenarioSession>;
+  session(name: string): Promise<SessionApi>;
   /** Tools as a spec gives them: the objects embedded, their names over NATS (the node was started with them). */
   toolRefs(tools: readonly ModuleTool[]): (ModuleTool | string)[];
   /** Lets the trace catch up: watchers hear of a change on a microtask embedded, by a NATS message remotely. */

@@ -6,9 +6,7 @@
 import {
   languageModelFromEnv,
   type LanguageModel,
-  type ModuleHandle,
   type ModuleTool,
-  type RemoteModuleHandle,
   type SessionContext,
   type SyncOutcome,
   type Unwatch,
@@ -28,9 +26,6 @@ export interface ScenarioOptions {
   /** Run through a node on NATS and the remote client instead of embedded. @default embedded */
   readonly nats?: NatsTarget;
 }
-
-/** A module handle of either kind: embedded (`ModuleHandle`) or over NATS (`RemoteModuleHandle`). */
-export type ScenarioModule = ModuleHandle | RemoteModuleHandle;
 
 /** What the module trace needs of a handle; both kinds have it. */
 export interface TracedModule {

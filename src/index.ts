@@ -25,6 +25,7 @@ export type {
   VersionedValue,
   WatchVariablesOptions,
 } from './session/session-context.js';
+export type { SessionApi } from './session/session-api.js';
 export type { SetOutcome } from './session/write-plan.js';
 export type { VariableHistoryEntry } from './session/variable-history.js';
 export type { ExportedVariable } from './variables/record.js';

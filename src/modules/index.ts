@@ -84,4 +84,5 @@ export {
   type ModuleEventListener,
   type ModuleEventType,
 } from './module-handle.js';
+export type { ModuleApi } from './module-api.js';
 export { assertModuleId, type ModuleBinding, type ModuleSpec } from './module-spec.js';

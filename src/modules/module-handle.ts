@@ -19,6 +19,7 @@ import { executionTimeoutMs } from './execution-timeout.js';
 import { namingExecution } from './naming-execution.js';
 import { callUserCallback } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
+import type { ModuleApi } from './module-api.js';
 
 /** Options of {@link ModuleHandle.execute}. */
 export interface ExecuteOptions {
@@ -148,7 +149,7 @@ interface EventListener {
  * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
  * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
  */
-export class ModuleHandle {
+export class ModuleHandle implements ModuleApi {
   /** The module's process while it runs; none while it hibernates, nor once the module has stopped for good. */
   #process: ProcessRef<ModuleLogic> | undefined;
   #ended = false;

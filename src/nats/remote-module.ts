@@ -34,6 +34,7 @@ import { isExactJson } from './tagged-values.js';
 import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
 import { callUserCallback } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
+import type { ModuleApi } from '../modules/module-api.js';
 
 /** Options of {@link RemoteModuleHandle.execute}. */
 export interface RemoteExecuteOptions {
@@ -72,7 +73,7 @@ const REPLY_GRACE_MS = 2_000;
  * const stop = qa.onState((state) => console.log(state));
  * const { output, provenance } = await qa.execute({ question: 'Why is the sky blue?' });
  */
-export class RemoteModuleHandle {
+export class RemoteModuleHandle implements ModuleApi {
   /** The execute subject, built (and its tokens checked) at the first execution rather than at every one. */
   #executeSubject: string | undefined;
   /** Set once this handle's `stop` resolved: see {@link stop}. */

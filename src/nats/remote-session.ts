@@ -14,13 +14,7 @@ import type {
   SetVariablesOptions,
   VariableHistoryOptions,
 } from '../session/session.js';
-import type {
-  SessionContext,
-  Unwatch,
-  VariableListener,
-  VariableSnapshot,
-  WatchVariablesOptions,
-} from '../session/session-context.js';
+import type { Unwatch, VariableListener, VariableSnapshot, WatchVariablesOptions } from '../session/session-context.js';
 import { assertHistoryVersion, type VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
 import { updateVariableInTurn } from '../session/update-with-retry.js';
@@ -48,6 +42,7 @@ import { readHistoryPages, readVariablePages, type VariablesRead } from './paged
 import type { VariableOperation } from './operations.js';
 import { tagRequest } from './tagged-values.js';
 import { decodeRecord, decodeWireValue } from './wire.js';
+import type { SessionApi } from '../session/session-api.js';
 
 /** A read as `get` and `getMany` answer it. */
 interface TypedRead {
@@ -68,7 +63,7 @@ interface TypedRead {
  * await session.setVariable('temperature', 0.9);
  * const stop = await session.watchVariables('*', (change) => console.log(change.name, change.newValue));
  */
-export class RemoteSession implements SessionContext {
+export class RemoteSession implements SessionApi {
   /** Shared with the module handles and watches this handle gives out: its stop, and whether its life ended. */
   readonly #scope: SessionHandleScope;
 

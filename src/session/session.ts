@@ -44,6 +44,7 @@ export type {
   SetVariablesOptions,
   VariableHistoryOptions,
 } from './options.js';
+import type { SessionApi } from './session-api.js';
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.
@@ -55,7 +56,7 @@ export type {
  * await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
  * await session.setVariable('temperature', 0.9);
  */
-export class Session implements SessionContext {
+export class Session implements SessionApi {
   readonly #link: SessionProcessLink;
   /** The watches made through this handle, ended by its {@link stop}. */
   readonly #watches = new Set<Unwatch>();
