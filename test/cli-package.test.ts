@@ -39,6 +39,54 @@ afterAll(async () => {
   if (installed) await rm(installed, { recursive: true, force: true });
 });
 
+describe('the type declarations of an installed package', () => {
+  it("type one function for a handle of either kind, and keep the runtime's own members out of sight", async () => {
+    // Inside the package, `tether` names it (a package's self-reference through its "exports").
+    await writeFile(
+      join(installed, 'consumer.mts'),
+      [
+        "import { Runtime, connect, type ModuleApi, type SessionApi } from 'tether';",
+        'async function tune(session: SessionApi): Promise<ModuleApi> {',
+        "  await session.setVariable('t', 0.5);",
+        "  return session.module('qa');",
+        '}',
+        "const local = await tune(await (await Runtime.start()).session('a'));",
+        "const remote = await tune(await (await connect({ servers: 'nats://127.0.0.1:4222' })).session('a'));",
+        'export const handles: ModuleApi[] = [local, remote];',
+        "const handle = await (await (await Runtime.start()).session('a')).module('qa');",
+        '// @ts-expect-error the runtime attaches processes to handles; users do not',
+        'handle.attach;',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(installed, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          lib: ['ES2023'],
+          types: ['node'],
+          noEmit: true,
+          skipLibCheck: true,
+        },
+        files: ['consumer.mts'],
+      }),
+    );
+    const checked = await run(process.execPath, [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(installed, 'tsconfig.json'),
+    ]).then(
+      () => 'ok',
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(checked).toBe('ok');
+  }, 60_000);
+});
+
 describe('the tether executable of an installed package', () => {
   it('runs the compiled CLI with plain Node, without the sources', async () => {
     const { stdout } = await run(process.execPath, [join(installed, 'bin/tether.js'), 'var', '--help']);

@@ -167,7 +167,7 @@ export class ModuleHandle implements ModuleApi {
   /** Ends this handle's subscriptions to the current process's actor, when it has any. */
   #detach: (() => void) | undefined;
 
-  /** @internal Handles come from `session.module()`. */
+  /** Not for direct use: handles come from `session.module()`. */
   constructor(
     readonly moduleId: string,
     readonly sessionId: string,

@@ -68,7 +68,7 @@ export class RemoteSession implements SessionApi {
   readonly #scope: SessionHandleScope;
 
   /**
-   * @internal Handles come from `client.session(id)`; `incarnation`: the life `open` replied with; `client`: the
+   * Not for direct use: handles come from `client.session(id)`; `incarnation`: the life `open` replied with; `client`: the
    * state of the client giving the handle out (its `close()`).
    */
   constructor(

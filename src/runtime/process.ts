@@ -42,7 +42,6 @@ export interface ProcessRef<TLogic extends AnyActorLogic = AnyActorLogic> {
 
 /**
  * The runtime's own record of a process. Only the runtime mutates it; everyone else sees a {@link ProcessRef}.
- * @internal
  */
 export class Process<TLogic extends AnyActorLogic = AnyActorLogic> implements ProcessRef<TLogic> {
   readonly exited: Promise<ExitReason>;

@@ -63,7 +63,7 @@ export class Session implements SessionApi {
   /** Set as {@link stop} begins: a watch still starting then is refused rather than left running. */
   #stopping = false;
 
-  /** @internal Sessions are obtained from `runtime.session(id)`. */
+  /** Not for direct use: sessions are obtained from `runtime.session(id)`. */
   constructor(
     readonly sessionId: string,
     process: SessionProcess,
