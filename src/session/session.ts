@@ -190,7 +190,7 @@ export class Session implements SessionApi {
   }
 
   /**
-   * Deletes a variable (its history stays in the store until the key is purged). `updatedBy` names who deletes: it
+   * Deletes a variable, and its history with it (only the delete is kept). `updatedBy` names who deletes: it
    * is checked against the lock (a locked variable is deleted only by its owner) and kept with the delete marker, so
    * every watcher of the deletion, on this node and on others, and its event report it; without it they report
    * `updatedBy: null`.

@@ -295,7 +295,9 @@ function planDelete(view: SessionView, request: Extract<WriteRequest, { kind: 'd
   const expectedRevision = view.revisions.get(request.name) ?? 0;
   // Who deletes goes with the marker: no record is left to keep it, and every watcher is told it from there.
   const by = request.updatedBy === undefined ? {} : { updatedBy: request.updatedBy };
-  return { writes: [{ operation: 'delete', key, expectedRevision, ...by }], reply: true };
+  // The variable's history goes with it: nothing reads it once it is deleted (a variable defined again under the
+  // name is another, with a history of its own), and kept, it would take room in the store until the session ends.
+  return { writes: [{ operation: 'delete', key, expectedRevision, ...by, dropHistory: true }], reply: true };
 }
 
 function planLock(view: SessionView, request: Extract<WriteRequest, { kind: 'lock' | 'unlock' }>): WritePlan {

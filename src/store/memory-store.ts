@@ -7,6 +7,7 @@
  *   succeed when the key is absent or deleted;
  * - a conflict reports `actualRevision` = the last write's revision, 0 when the key was never written;
  * - `delete` always writes a marker (even for an absent key), which history and watchers see, with its `updatedBy`;
+ *   a commit's delete with `dropHistory` leaves the marker alone in the key's history, as a KV rollup does;
  * - `purge` forgets the key and its history (watchers see a delete at the next revision): where KV keeps one purge
  *   marker, nothing is left here, so a runtime with many short-lived sessions does not grow.
  *
@@ -121,7 +122,12 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
   function apply(
     write:
       | { readonly operation: 'put'; readonly key: string; readonly value: V }
-      | { readonly operation: 'delete'; readonly key: string; readonly updatedBy?: string | undefined },
+      | {
+          readonly operation: 'delete';
+          readonly key: string;
+          readonly updatedBy?: string | undefined;
+          readonly dropHistory?: true;
+        },
   ): number {
     revision += 1;
     const change: StoreChange<V> =
@@ -140,6 +146,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       }
     }
     slot.last = change;
+    if (write.operation === 'delete' && write.dropHistory) slot.history.length = 0;
     slot.history.push(change);
     if (slot.history.length > historyDepth) slot.history.shift();
     watchers.announce(change);
