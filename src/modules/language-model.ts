@@ -51,7 +51,7 @@ export const DEFAULT_PROVIDER_TIMEOUT_MS = 300_000;
  * `llm`. Opaque on purpose: no provider library type leaks through it.
  */
 export class LanguageModel {
-  /** @internal Use {@link createLanguageModel}; a LanguageModel built directly has no provider behind it. */
+  /** Not for direct use: build one with {@link createLanguageModel}; one built directly has no provider behind it. */
   constructor(
     /** The provider id (`openai`, `tether-echo`, …). */
     readonly provider: string,

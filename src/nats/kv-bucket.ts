@@ -44,9 +44,6 @@ import {
 } from './retry-unavailable.js';
 import { messageOf } from '../printable.js';
 
-/** The header that has the server remove a subject's earlier messages as it stores this one (`sub`). */
-export const ROLLUP_HEADER = 'Nats-Rollup';
-
 /** The last message of a key: a put (live) or a delete/purge marker. */
 export interface LastWrite {
   readonly revision: number;
@@ -234,7 +231,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
       if (write.operation === 'delete') h.set('KV-Operation', 'DEL');
       if (write.operation === 'purge') {
         h.set('KV-Operation', 'PURGE');
-        h.set(ROLLUP_HEADER, 'sub');
+        h.set('Nats-Rollup', 'sub');
       }
       for (const [name, value] of Object.entries(write.headers ?? {})) h.set(name, value);
       const expectLast = write.expectLast;

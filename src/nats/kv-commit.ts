@@ -36,7 +36,7 @@ import { randomUUID } from 'node:crypto';
 import { InternalError, StoreConflictError } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
 import { COMMIT_HEADER, COMMIT_SIZE_HEADER, COMMIT_UNDO_HEADER, canMark, markUndo, markWrite } from './commit-mark.js';
-import { ROLLUP_HEADER, type KvBucket, type LastWrite } from './kv-bucket.js';
+import type { KvBucket, LastWrite } from './kv-bucket.js';
 import { updatedByHeaders } from './kv-updated-by.js';
 
 const EMPTY = new Uint8Array(0);
@@ -72,13 +72,7 @@ export async function commitToKv<V>(
   // the writes ahead of it landed.
   const data = writes.map((write) => (write.operation === 'put' ? encoding.value(write.value, write.key) : EMPTY));
   const own = writes.map((write) =>
-    write.operation !== 'delete'
-      ? {}
-      : {
-          ...encoding.markerHeaders(write.key, write.updatedBy),
-          // The server removes the key's earlier messages as it stores the marker.
-          ...(write.dropHistory ? { [ROLLUP_HEADER]: 'sub' } : {}),
-        },
+    write.operation === 'delete' ? encoding.markerHeaders(write.key, write.updatedBy) : {},
   );
   // One deadline for every part: the commit as a whole waits at most the bucket's bound through an election.
   const until = Date.now() + bucket.retry.retryMs;

@@ -21,13 +21,12 @@
  */
 import type { NatsConnection } from 'nats';
 import { InternalError, StoreClosedError, ValidationError } from '../errors.js';
-import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys } from '../runtime/option-keys.js';
 import { NODE_NAME_RULE, isNodeName } from './node-names.js';
 import {
   deleteChange,
   type DeleteOptions,
   type Store,
-  type StoreChange,
   type StoreEntry,
   type StoreWatch,
   type WatchOptions,
@@ -43,64 +42,19 @@ import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
 import { openKvBucket } from './kv-bucket-settings.js';
 import { isMarked, markOf, withoutMark } from './commit-mark.js';
-import { commitToKv, type CommitCheckedHook, type CommitEncoding, type CommitWriteHook } from './kv-commit.js';
+import { commitToKv, type CommitEncoding } from './kv-commit.js';
+import { KV_STORE_KEYS, type KvStoreOptions } from './kv-store-options.js';
 import { readKvHistory } from './kv-history.js';
 import { lastWrites } from './kv-last-writes.js';
 import { markerHeaders } from './kv-updated-by.js';
 import { openKvChangeWatch, type ChangeListener, type KvChangeWatchDeps } from './kv-change-watch.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
-import { jsonStoreCodec, type StoreCodec } from './store-codec.js';
+import { jsonStoreCodec } from './store-codec.js';
 import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
+import { LateRemovals } from './late-removals.js';
 import { messageOf } from '../printable.js';
 
-/** Options of {@link createKvStore}. */
-export interface KvStoreOptions<V> {
-  /**
-   * The bucket; created when missing, bound when it exists. An existing bucket is never changed: one whose
-   * history or replicas differ from an explicitly given `historyDepth` or `replicas` is refused with
-   * `BucketConfigMismatchError`, and a setting left out accepts the bucket's.
-   * @default 'tether_vars'
-   */
-  readonly bucket?: string;
-  /**
-   * Writes kept per key (the bucket's `history`, 1 to 64).
-   * @default 64 for a new bucket
-   */
-  readonly historyDepth?: number;
-  /** Copies of the bucket on a clustered JetStream (1 to 5). @default 1 for a new bucket */
-  readonly replicas?: number;
-  /** @default JSON */
-  readonly codec?: StoreCodec<V>;
-  /** Told about every exception a watch listener throws; delivery carries on. */
-  readonly onListenerError?: (error: unknown, change: StoreChange<unknown>) => void;
-  /** Told when a watch ends by itself (connection closed, consumer lost); it delivers nothing more. */
-  readonly onWatchError?: (error: unknown, prefix: string) => void;
-  /**
-   * Told, once per outage, when reopening a watch has failed for about a minute: it goes on trying until JetStream
-   * answers again.
-   */
-  readonly onWatchSlow?: (error: unknown, prefix: string) => void;
-  /**
-   * How long an operation waits for the bucket while no leader of its stream answers (a NATS cluster electing one,
-   * or the connection down), retrying, before it fails with `StoreUnavailableError`; 0 fails at once. Elections took
-   * 4 to 8 s on nats-server 2.9.10 here, and up to 15 s are reported. A request in flight is not cut short, so an
-   * operation can take up to one request timeout (5 s) longer. Callers that wait for a write (a session's
-   * `callTimeoutMs`, a client's `timeoutMs`) need as long to hear how it ended.
-   * @default 15000
-   */
-  readonly unavailableRetryMs?: number;
-  /**
-   * Largest `updatedBy` a delete (or a commit's delete) may carry, as its marker's header holds it (kv-updated-by.ts);
-   * a bigger one is refused with `ValidationError` and nothing is written. A node gives its record limit. It can only
-   * lower the limit of every marker, `MAX_UPDATED_BY_HEADER_BYTES` (60000), which the server's header limit sets.
-   * @default 60000
-   */
-  readonly maxUpdatedByBytes?: number;
-  /** Runs between a commit's check and its writes. For tests that race a commit; leave unset otherwise. */
-  readonly onCommitChecked?: CommitCheckedHook;
-  /** Runs before each write of a commit of several writes. For tests that stop a commit midway; leave unset otherwise. */
-  readonly onCommitWrite?: CommitWriteHook;
-}
+export type { KvStoreOptions } from './kv-store-options.js';
 
 /** The KV store: a {@link Store} whose watches can be resumed when the connection is back. */
 export interface KvStore<V> extends Store<V> {
@@ -144,36 +98,33 @@ export async function createKvStore<V>(
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
   const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
-  const { kv, replicas, historyDepth } = await openKvBucket(js, name, settings, { historyDepth: 64 }, (error) =>
-    wrap(error, 'open', name),
+  const { kv, replicas, historyDepth, duplicateWindowMs } = await openKvBucket(
+    js,
+    name,
+    settings,
+    { historyDepth: 64 },
+    (error) => wrap(error, 'open', name),
   );
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
-  return kvStore(bucket, historyDepth, options, watchOptionsFor(connection, name));
+  return kvStore(bucket, { historyDepth, duplicateWindowMs }, options, watchOptionsFor(connection, name));
 }
-
-/** The keys {@link KvStoreOptions} takes; any other is refused (a misspelled one would be a default, silently). */
-const KV_STORE_KEYS = optionKeys<KvStoreOptions<unknown>>({
-  bucket: true,
-  historyDepth: true,
-  replicas: true,
-  codec: true,
-  onListenerError: true,
-  onWatchError: true,
-  onWatchSlow: true,
-  unavailableRetryMs: true,
-  maxUpdatedByBytes: true,
-  onCommitChecked: true,
-  onCommitWrite: true,
-});
 
 /** The store over an open bucket that keeps `historyDepth` writes of each key. */
 function kvStore<V>(
   bucket: KvBucket,
-  historyDepth: number,
+  { historyDepth, duplicateWindowMs }: { readonly historyDepth: number; readonly duplicateWindowMs: number },
   options: KvStoreOptions<V>,
   consumerOptions: WatchKvOptions,
 ): KvStore<V> {
+  // A delete with `dropHistory` takes the key's earlier writes with it, some seconds later (late-removals.ts).
+  const removals = new LateRemovals({
+    manager: () => bucket.js.jetstreamManager(false),
+    bucket: bucket.name,
+    replicatedWindowMs: bucket.replicas > 1 ? duplicateWindowMs : undefined,
+    ...(options.removalDelayMs !== undefined ? { delayMs: options.removalDelayMs } : {}),
+    report: options.onRemovalError ?? (() => {}),
+  });
   const codec = options.codec ?? jsonStoreCodec<V>();
   /**
    * The bytes of a value to put under `key`, refused (`ValidationError`, nothing written) when they could not be read
@@ -317,7 +268,11 @@ function kvStore<V>(
       assertDistinctKeys(writes);
       committing += 1;
       try {
-        return await commitToKv(bucket, writes, encoding, options.onCommitChecked, options.onCommitWrite);
+        const revisions = await commitToKv(bucket, writes, encoding, options.onCommitChecked, options.onCommitWrite);
+        writes.forEach((write, i) => {
+          if (write.operation === 'delete' && write.dropHistory) removals.removeLater(write.key, revisions[i]! - 1);
+        });
+        return revisions;
       } finally {
         committing -= 1;
       }
@@ -401,6 +356,7 @@ function kvStore<V>(
     async close() {
       if (closed) return;
       closed = true;
+      removals.close();
       for (const handle of watches) handle.stop();
       watches.clear();
     },

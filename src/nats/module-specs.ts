@@ -11,7 +11,9 @@
  *
  * Every node watches the bucket ({@link ModuleSpecs.watch}): a delete marker or a new revision of a key it runs a
  * process for means that process runs a removed spec, and it stops. The watch resumes after an outage where it
- * left off, so a node offline during a stop still learns of it. How far the watch has got is the bucket's applied
+ * left off, so a node offline during a stop still learns of it; a stop's marker leaves the bucket some seconds later
+ * (late-removals.ts), and a node back after that, or whose watch passed by messages removed before it read them,
+ * checks each of its processes against the bucket instead. How far the watch has got is the bucket's applied
  * revision, which a module request waits for (read-your-writes for module specs, as for variables).
  * @module
  */
@@ -32,7 +34,7 @@ import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-
 import { MIN_MODULES_REVISION_HEADER } from './wire.js';
 import { WatchOutage } from './watch-outage.js';
 import { messageOf } from '../printable.js';
-import { RemovalMarkers } from './removal-markers.js';
+import { LateRemovals } from './late-removals.js';
 
 /** Options of {@link openModuleSpecs}. */
 export interface ModuleSpecsOptions {
@@ -55,11 +57,11 @@ export interface ModuleSpecsOptions {
    */
   readonly unavailableRetryMs?: number;
   /**
-   * How long a removal's delete marker stays in the bucket at least (see removal-markers.ts); on a replicated bucket
-   * at least its duplicate window and a minute more. @default 10000
+   * How long a stop's delete marker stays in the bucket at least (see late-removals.ts); on a replicated bucket at
+   * least its duplicate window and a minute more. @default 10000
    */
   readonly markerKeepMs?: number;
-  /** Told when removing old delete markers fails (the first failure of a series). */
+  /** Told when a marker could not be removed (see late-removals.ts). */
   readonly onMarkerError?: (error: unknown) => void;
 }
 
@@ -118,7 +120,7 @@ export interface ModuleSpecs extends AppliedRevisions {
     onEnd: (error: unknown) => void,
     onSkipped?: () => void,
   ): SpecsWatch;
-  /** Stops removing old delete markers (see removal-markers.ts); the watches are stopped by their handles. */
+  /** Stops removing old delete markers (see late-removals.ts); the watches are stopped by their handles. */
   close(): void;
 }
 
@@ -159,11 +161,11 @@ export async function openModuleSpecs(
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
-  const markers = new RemovalMarkers({
+  const markers = new LateRemovals({
     manager: () => connection.jetstreamManager({ checkAPI: false }),
     bucket,
     replicatedWindowMs: replicas > 1 ? duplicateWindowMs : undefined,
-    ...(options.markerKeepMs !== undefined ? { keepMs: options.markerKeepMs } : {}),
+    ...(options.markerKeepMs !== undefined ? { delayMs: options.markerKeepMs } : {}),
     report: options.onMarkerError ?? (() => {}),
   });
   const outage = new WatchOutage();
@@ -174,6 +176,8 @@ export async function openModuleSpecs(
     written = Math.max(written, revision);
     return revision;
   };
+  /** What the node's watch hears when it passed by messages removed before it read them (see `watch`). */
+  let skipped: (() => void) | undefined;
   /** The running watches of the bucket: told to check when a wait finds the bucket ahead of them. */
   const watching = new Set<KvWatchHandle>();
   const unknownCheck = {
@@ -183,7 +187,12 @@ export async function openModuleSpecs(
     applied: () => applied,
     graceMs: options.unknownRevisionGraceMs ?? 50,
     nextKept: (after: number) => bucketNextKept(connection, bucket, after),
-    skipRemoved: (upTo: number) => reached(upTo),
+    skipRemoved: (upTo: number) => {
+      // The revisions passed by may hold a stop's marker, removed before the watch read it: what runs here is
+      // checked again before a request that waited for them is served.
+      if (upTo > applied) skipped?.();
+      reached(upTo);
+    },
     behind: () => watching.forEach((handle) => handle.checkNow()),
   };
   const reached = (revision: number): void => {
@@ -199,7 +208,7 @@ export async function openModuleSpecs(
       const marker = wrote(
         await raw.publish({ key, operation: 'delete', data: new Uint8Array(0), expectLast: revision }),
       );
-      markers.note(key, marker);
+      markers.removeLater(key, marker);
       return true;
     } catch (error) {
       if (error instanceof StoreConflictError) return false;
@@ -221,7 +230,7 @@ export async function openModuleSpecs(
     if (last === undefined) return undefined;
     if (!last.live) {
       // One left by a node that stopped before it removed it, or noted again: either way it has done its work.
-      markers.note(key, last.revision);
+      markers.removeLater(key, last.revision);
       return { revision: last.revision, removed: true };
     }
     return { revision: last.revision, ...decodeModuleValue(last.data) };
@@ -312,6 +321,7 @@ export async function openModuleSpecs(
     },
 
     watch(onWrite, onEnd, onSkipped) {
+      skipped = onSkipped;
       /** The revision of the last write this watch handed over: the watch covers the whole stream, one by one. */
       let handed: number | undefined;
       const handle = watchKv(

@@ -231,7 +231,10 @@ export async function openNatsNode(
           (sessionId, moduleId, revision) => modules.specWritten(sessionId, moduleId, revision),
           (error) => background(error, 'modules bucket watch'),
           // Messages gone before the watch read them may have been a stop's marker: each process is checked again.
-          () => modules.recheckSpecs(),
+          () => {
+            modules.recheckSpecs();
+            void modules.checkSpecsNow();
+          },
         );
         await specWatch.initialized;
         onConnectionChange(connection, (change) => {
@@ -239,7 +242,9 @@ export async function openNatsNode(
             specWatch?.suspend();
             modules.recheckSpecs();
           } else {
-            void specWatch?.resume();
+            // Then checked now, not at their next wake only: a stop's marker may have left the bucket while the
+            // node was away, and a handle held here would go on running the module.
+            void specWatch?.resume().then(() => modules.checkSpecsNow());
             life.reconnected();
           }
         });

@@ -62,6 +62,7 @@ export async function openNodeBuckets(
     onWatchError: (error) => report(error, 'store watch'),
     onWatchSlow: (error) => report(error, 'store watch (cannot reopen yet; still trying)'),
     onTrackingError: (error) => report(error, 'store tracking'),
+    onRemovalError: (error) => report(error, "store (removing deleted variables' writes)"),
   });
   // A restarted server has lost the router's consumer; without this the node would see no other node's writes
   // (and time out read-your-writes requests) until nats.js misses two heartbeats, some 13 s later. Until the new
@@ -79,7 +80,7 @@ export async function openNodeBuckets(
     bucket: modulesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
-    onMarkerError: (error) => report(error, 'modules bucket (removing old delete markers)'),
+    onMarkerError: (error) => report(error, "modules bucket (removing stopped modules' delete markers)"),
   });
   // The session life publishes on them; a bad prefix fails here, once the buckets are open.
   const subjects = createSubjects(options.prefix);

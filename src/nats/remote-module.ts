@@ -86,8 +86,8 @@ export class RemoteModuleHandle implements ModuleApi {
   #describedCheck: Promise<ExecuteInputCheck | undefined> | undefined;
 
   /**
-   * Not for direct use: handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `scope`: the session
-   * handle's, whose `stop()` ends this handle too, and whose life this handle is bound to. `inputCheck`: the
+   * Not for direct use: handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `scope`: the
+   * session handle's, whose `stop()` ends this handle too, and whose life this handle is bound to. `inputCheck`: the
    * embedded module's check of an execution's inputs, when the handle's spec or the module's description tells the
    * program (see remote-input-check.ts); without it, the module is described at the first input that needs it.
    */

@@ -68,8 +68,8 @@ export class RemoteSession implements SessionApi {
   readonly #scope: SessionHandleScope;
 
   /**
-   * Not for direct use: handles come from `client.session(id)`; `incarnation`: the life `open` replied with; `client`: the
-   * state of the client giving the handle out (its `close()`).
+   * Not for direct use: handles come from `client.session(id)`; `incarnation`: the life `open` replied with;
+   * `client`: the state of the client giving the handle out (its `close()`).
    */
   constructor(
     readonly sessionId: string,

@@ -39,6 +39,9 @@ import { ModuleObservers, type ModuleObserver } from './module-observers.js';
 import { inScope, keepIfShared, stillCurrent, stopByHandle, stopHere } from './shared-module.js';
 import { ModuleEntry, type ModuleEntryDeps, type ModuleEntryHost } from './module-entry.js';
 
+/** Reads of the modules bucket a check of this node's processes makes at once (see `checkSpecsNow`). */
+const CHECKS_AT_ONCE = 16;
+
 export { moduleProcessName } from './module-entry.js';
 
 /**
@@ -262,6 +265,16 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
 
   recheckSpecs(): void {
     for (const entry of this.#entries.all()) if (entry.shared) entry.recheck = true;
+  }
+
+  async checkSpecsNow(): Promise<void> {
+    const marked = [...this.#entries.all()].filter((entry) => entry.recheck);
+    // A few reads at a time: a node may run thousands of modules, and the bucket just came back.
+    for (let i = 0; i < marked.length; i += CHECKS_AT_ONCE) {
+      const checks = marked.slice(i, i + CHECKS_AT_ONCE).map((entry) => stillCurrent(entry));
+      // One the bucket did not answer keeps its mark (`stillCurrent` clears it only once the bucket answered).
+      await Promise.allSettled(checks);
+    }
   }
 
   async find(session: SessionContext, moduleId: string): Promise<ModuleHandle> {

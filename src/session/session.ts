@@ -28,6 +28,7 @@ import type {
   VariableSnapshot,
   WatchVariablesOptions,
 } from './session-context.js';
+import type { SessionApi } from './session-api.js';
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { SessionProcessLink } from './session-process-link.js';
 import { variableKey, type SetOutcome } from './write-plan.js';
@@ -44,7 +45,6 @@ export type {
   SetVariablesOptions,
   VariableHistoryOptions,
 } from './options.js';
-import type { SessionApi } from './session-api.js';
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.

@@ -30,10 +30,11 @@ export interface VariableHistoryEntry {
  * batch was refused or is written again, so the undone versions are dropped: they were never acknowledged, and
  * neither a reader of the history nor a rollback may take them for accepted values.
  *
- * Read from the store while writes go on, the history is cut to agree with `current`, the session's view of the
- * variable: versions above it are left out (a batch's write on NATS whose commit may still be undone: the view gets
- * a commit's writes only once it is whole), and so is everything before a missing version (a hole the store's walk
- * left, see kv-history.ts): what is returned is an unbroken run of versions, as the variable held them.
+ * Read from the store while writes go on, the history leaves out a batch's write above `current`, the session's view
+ * of the variable: on NATS its commit may still be undone (the view gets a commit's writes only once it is whole); a
+ * single write in the store is accepted, and is kept even where the view lags behind it. Everything before a missing
+ * version goes too (a hole the store's walk left, see kv-history.ts): what is returned is an unbroken run of
+ * versions, as the variable held them.
  */
 export function historyOf(
   current: VariableRecord,
@@ -41,8 +42,8 @@ export function historyOf(
 ): VariableHistoryEntry[] {
   const entries: VariableHistoryEntry[] = [];
   for (const change of changes) {
-    if (change.operation !== 'put' || change.value.id !== current.id || change.value.version > current.version)
-      continue;
+    if (change.operation !== 'put' || change.value.id !== current.id) continue;
+    if (change.commit !== undefined && change.value.version > current.version) continue;
     const record = change.value;
     while ((entries.at(-1)?.version ?? 0) > record.version) entries.pop();
     if (entries.at(-1)?.version === record.version) continue;

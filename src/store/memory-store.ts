@@ -7,7 +7,7 @@
  *   succeed when the key is absent or deleted;
  * - a conflict reports `actualRevision` = the last write's revision, 0 when the key was never written;
  * - `delete` always writes a marker (even for an absent key), which history and watchers see, with its `updatedBy`;
- *   a commit's delete with `dropHistory` leaves the marker alone in the key's history, as a KV rollup does;
+ *   a commit's delete with `dropHistory` leaves the marker alone in the key's history (a KV store, a little later);
  * - `purge` forgets the key and its history (watchers see a delete at the next revision): where KV keeps one purge
  *   marker, nothing is left here, so a runtime with many short-lived sessions does not grow.
  *

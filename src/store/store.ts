@@ -51,9 +51,8 @@ export function deleteChange<V>(key: string, revision: number, updatedBy: string
 /**
  * One write of an atomic {@link Store.commit}. `expectedRevision: 0` means the key must not exist. A delete may
  * name who deletes (`updatedBy`, as {@link DeleteOptions}), and with `dropHistory` leave only its marker in the
- * key's history: the writes before it go with it (a KV rollup; the memory store at once), for a key whose past
- * nobody reads once it is deleted. (In a commit of several writes, the undo of such a delete after a lost race puts
- * the value back without that history.) A store that cannot keeps them, as for any delete.
+ * key's history, for a key whose past nobody reads once it is deleted: the memory store drops the writes before it
+ * at once, a KV store some seconds later (its watches may still be reading them), a store that cannot keeps them.
  */
 export type StoreWrite<V> =
   | { readonly operation: 'put'; readonly key: string; readonly value: V; readonly expectedRevision: number }

@@ -10,11 +10,12 @@ import {
   type RemoteSession,
 } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
-import { useNatsFixture, type TestBuckets } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 const predict = { type: 'Predict', signature: 'question:string -> answer:string' } as const;
 const chain = { type: 'ChainOfThought', signature: 'question:string -> reply:string' } as const;
 const qaProcess = moduleProcessName('s1', 'qa');
@@ -35,6 +36,7 @@ async function startNodeBehind(proxy: TcpProxy, buckets: TestBuckets) {
 
 /** What a test of {@link moduleOnCutNode} gets. */
 interface Scene {
+  readonly buckets: TestBuckets;
   readonly a: Runtime;
   readonly b: Awaited<ReturnType<typeof startNodeBehind>>;
   readonly proxy: TcpProxy;
@@ -64,7 +66,7 @@ async function moduleOnCutNode(run: (scene: Scene) => Promise<void>): Promise<vo
     );
     proxy.cut();
     await waitFor(() => b.statuses.includes('disconnected'), { message: 'node B sees the outage' });
-    await run({ a: a.runtime, b, proxy, session, qa });
+    await run({ buckets, a: a.runtime, b, proxy, session, qa });
   } finally {
     await b.runtime.stop();
     await proxy.close();
@@ -98,6 +100,26 @@ describe('module stop missed by a node that was offline', () => {
       });
       for (let i = 0; i < 6; i++)
         await expect(qa.execute({ question: 'y' })).rejects.toBeInstanceOf(ModuleNotFoundError);
+    });
+  });
+
+  it("stops it too when the stop's marker left the bucket before the node was back", async () => {
+    await moduleOnCutNode(async ({ buckets, b, proxy, qa }) => {
+      await qa.stop();
+      // What the marker's late removal does (late-removals.ts), done at once: nothing of the stop is left to read.
+      const manager = await nc().jetstreamManager();
+      const stream = `KV_${buckets.modulesBucket}`;
+      const marker = await manager.streams.getMessage(stream, { last_by_subj: `$KV.${buckets.modulesBucket}.s1.qa` });
+      expect(marker.header.get('KV-Operation')).toBe('DEL');
+      await manager.streams.deleteMessage(stream, marker.seq);
+      proxy.restore();
+
+      // No request reaches B for it: the node checks what it runs once it is back.
+      await waitFor(() => b.runtime.whereis(qaProcess) === undefined, {
+        timeout: 15_000,
+        message: "node B's process of the stopped module stops",
+      });
+      expect(await (await b.runtime.session('s1')).modules()).toEqual([]);
     });
   });
 

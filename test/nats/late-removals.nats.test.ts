@@ -4,6 +4,7 @@ import { kvStream, kvSubject } from '../../src/nats/kv-bucket.js';
 import { openModuleSpecs, type ModuleSpecs } from '../../src/nats/module-specs.js';
 import { parseWireSpec, toWireSpec } from '../../src/nats/module-wire-spec.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -129,5 +130,41 @@ describe('the modules watch of a node back from an outage', () => {
 
     expect(written).toEqual(['before', 'after']);
     expect(skipped).toBe(1);
+  });
+
+  it('says so too when a wait for a revision passes by a stop marker removed before the watch read it', async () => {
+    const buckets = fx().buckets();
+    // The watch's deliveries are held back; requests and replies (the wait's reads of the stream) go through.
+    const proxy = await startLaggingProxy(fx().server.url, (subject) =>
+      subject.startsWith(`$KV.${buckets.modulesBucket}.`),
+    );
+    onTestFinished(() => proxy.close());
+    const behind = await connect({ servers: proxy.url });
+    onTestFinished(() => behind.close());
+    const watched = await openModuleSpecs(behind, { bucket: buckets.modulesBucket });
+    onTestFinished(() => watched.close());
+    const writer = await openSpecs({ bucket: buckets.modulesBucket, markerKeepMs: 0 });
+    let skipped = 0;
+    const watch = watched.watch(
+      () => {},
+      () => {},
+      () => (skipped += 1),
+    );
+    onTestFinished(() => watch.stop());
+    await watch.initialized;
+
+    proxy.hold();
+    await writer.release('s1', 'qa', await writer.claim('s1', 'qa', spec));
+    const marker = await lastRevision();
+    await waitFor(async () => (await messagesOf(writer, 's1.qa')).length === 0, { message: 'marker removed' });
+    // A client that saw the stop asks for its revision: the node passes by it, and checks what it runs first.
+    expect(await watched.waitForRevision(marker, 5000)).toBe(true);
+    expect(skipped).toBe(1);
+    proxy.release();
+
+    async function lastRevision(): Promise<number> {
+      const manager = await nc().jetstreamManager();
+      return (await manager.streams.info(kvStream(buckets.modulesBucket))).state.last_seq;
+    }
   });
 });

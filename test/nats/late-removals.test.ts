@@ -1,0 +1,129 @@
+import type { JetStreamManager } from 'nats';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CLOCK_SKEW_MS } from '../../src/nats/bucket-stream.js';
+import { LateRemovals, REMOVAL_DELAY_MS, type LateRemovalsDeps } from '../../src/nats/late-removals.js';
+
+/** The messages of a fake stream by sequence: each one's subject, and when the stream took it. */
+type Held = Map<number, { subject: string; time: Date }>;
+
+/** Messages of bucket `m` on these keys, at sequences 1, 2, 3… taken now. */
+const heldOn = (...keys: string[]): Held =>
+  new Map(keys.map((key, i) => [i + 1, { subject: `$KV.m.${key}`, time: new Date() }]));
+
+/**
+ * Late removals in bucket `m` of a fake stream holding `held`, whose deletes fail while `failing` says so;
+ * `deleted` lists the sequences deleted, in order.
+ */
+function removalsOn(held: Held, deps: Partial<LateRemovalsDeps> = {}, failing: () => boolean = () => false) {
+  const deleted: number[] = [];
+  const manager = {
+    streams: {
+      async getMessage(_stream: string, query: { seq: number; next_by_subj: string }) {
+        const seqs = [...held.keys()].sort((a, b) => a - b);
+        const seq = seqs.find((s) => s >= query.seq && held.get(s)!.subject === query.next_by_subj);
+        if (seq === undefined) throw Object.assign(new Error('no message found'), { code: '404' });
+        return { seq, ...held.get(seq)! };
+      },
+      async deleteMessage(_stream: string, seq: number) {
+        if (failing()) throw new Error('JetStream not available');
+        deleted.push(seq);
+        return held.delete(seq);
+      },
+    },
+  } as unknown as JetStreamManager;
+  const removals = new LateRemovals({
+    manager: async () => manager,
+    bucket: 'm',
+    replicatedWindowMs: undefined,
+    report: () => {},
+    ...deps,
+  });
+  return { removals, deleted };
+}
+
+describe('late removals of messages done with', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('removes once due, not before, and only messages of its key up to the revision given', async () => {
+    const held = heldOn('s1.qa', 's1.other', 's1.qa');
+    const { removals, deleted } = removalsOn(held);
+    removals.removeLater('s1.qa', 1);
+
+    await vi.advanceTimersByTimeAsync(REMOVAL_DELAY_MS - 1);
+    expect(deleted).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(deleted).toEqual([1]);
+    expect([...held.keys()]).toEqual([2, 3]);
+    removals.close();
+  });
+
+  it('tries a failed removal again quietly, and reports one given up on after five attempts, once a series', async () => {
+    let failures = 2;
+    const held = heldOn('s1.a', 's1.b', 's1.c', 's1.d', 's1.e');
+    const reported: unknown[] = [];
+    const report = (error: unknown): void => void reported.push(error);
+    const { removals, deleted } = removalsOn(held, { delayMs: 100, report }, () => failures-- > 0);
+    removals.removeLater('s1.a', 1);
+    removals.removeLater('s1.b', 2);
+
+    await vi.advanceTimersByTimeAsync(100);
+    expect(deleted).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(deleted.sort()).toEqual([1, 2]);
+    expect(reported).toEqual([]);
+
+    failures = Infinity;
+    removals.removeLater('s1.c', 3);
+    removals.removeLater('s1.d', 4);
+    await vi.advanceTimersByTimeAsync(100 * 10);
+    expect(reported).toHaveLength(1);
+    expect(held.has(3) && held.has(4)).toBe(true);
+    // Given up on: no timer is left running for them.
+    expect(vi.getTimerCount()).toBe(0);
+    // A success ends the series: the next one given up on is reported again.
+    failures = 0;
+    removals.removeLater('s1.c', 3);
+    await vi.advanceTimersByTimeAsync(100);
+    failures = Infinity;
+    removals.removeLater('s1.e', 5);
+    await vi.advanceTimersByTimeAsync(100 * 10);
+    expect(reported).toHaveLength(2);
+    removals.close();
+  });
+
+  it('takes a removal that goes further than the one waiting for its key, and not one that goes less far', async () => {
+    const held = heldOn('s1.x', 's1.x', 's1.x');
+    const { removals, deleted } = removalsOn(held);
+    removals.removeLater('s1.x', 2);
+    removals.removeLater('s1.x', 1);
+
+    await vi.advanceTimersByTimeAsync(REMOVAL_DELAY_MS);
+    expect(deleted).toEqual([1, 2]);
+    expect([...held.keys()]).toEqual([3]);
+    removals.close();
+  });
+
+  it('on a replicated stream waits out the duplicate window and the clock allowance', async () => {
+    const window = 120_000;
+    const { removals, deleted } = removalsOn(heldOn('s1.qa'), { replicatedWindowMs: window });
+    removals.removeLater('s1.qa', 1);
+
+    await vi.advanceTimersByTimeAsync(window + CLOCK_SKEW_MS - 1);
+    expect(deleted).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(deleted).toEqual([1]);
+    removals.close();
+  });
+
+  it('leaves what waits once closed, and takes nothing more', async () => {
+    const { removals, deleted } = removalsOn(heldOn('s1.qa', 's1.qa'));
+    removals.removeLater('s1.qa', 1);
+    removals.close();
+    removals.removeLater('s1.qa', 2);
+
+    await vi.advanceTimersByTimeAsync(REMOVAL_DELAY_MS * 2);
+    expect(deleted).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
