@@ -29,8 +29,11 @@ import { kvStream, kvSubject } from './kv-bucket.js';
  */
 export const REMOVAL_DELAY_MS = 10_000;
 
-/** Removals waiting at most, beyond which new ones are left undone. */
-const MAX_WAITING = 100_000;
+/** Removals waiting at most, beyond which new ones are left undone (and reported, once). */
+export const MAX_WAITING = 100_000;
+
+/** Keys whose messages are removed at once: each removal is a few requests per message, one after another. */
+const AT_ONCE = 8;
 
 /** Attempts at one removal before it is left undone. */
 const MAX_ATTEMPTS = 5;
@@ -43,7 +46,10 @@ export interface LateRemovalsDeps {
   readonly replicatedWindowMs: number | undefined;
   /** How long messages stay at least once done with. @default {@link REMOVAL_DELAY_MS} */
   readonly delayMs?: number;
-  /** Told of a removal given up on after its attempts failed; once, until a removal succeeds again. */
+  /**
+   * Told of a removal given up on after its attempts failed (once, until a removal succeeds again), and of the first
+   * removal left undone because too many wait.
+   */
   readonly report: (error: unknown) => void;
 }
 
@@ -63,6 +69,7 @@ export class LateRemovals {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #failing = false;
+  #overflowTold = false;
   #closed = false;
 
   constructor(deps: LateRemovalsDeps) {
@@ -79,7 +86,8 @@ export class LateRemovals {
    * this one goes further (it is due later then); one that goes less far adds nothing.
    */
   removeLater(key: string, upTo: number): void {
-    if (this.#closed || upTo <= (this.#waiting.get(key)?.upTo ?? 0) || this.#waiting.size >= MAX_WAITING) return;
+    if (this.#closed || upTo <= (this.#waiting.get(key)?.upTo ?? 0)) return;
+    if (this.#waiting.size >= MAX_WAITING && !this.#waiting.has(key)) return this.#overflow(key);
     // Re-inserted at the end: it is due last.
     this.#waiting.delete(key);
     this.#waiting.set(key, { upTo, dueAt: Date.now() + this.#delayMs, attempts: 0 });
@@ -106,10 +114,15 @@ export class LateRemovals {
     this.#timer = undefined;
     this.#running = true;
     try {
-      for (const [key, removal] of this.#waiting) {
-        if (this.#closed || removal.dueAt > Date.now()) break;
-        this.#waiting.delete(key);
-        await this.#remove(key, removal);
+      for (;;) {
+        const due: [string, Waiting][] = [];
+        for (const [key, removal] of this.#waiting) {
+          if (this.#closed || removal.dueAt > Date.now() || due.length === AT_ONCE) break;
+          due.push([key, removal]);
+        }
+        if (due.length === 0) break;
+        for (const [key] of due) this.#waiting.delete(key);
+        await Promise.all(due.map(([key, removal]) => this.#remove(key, removal)));
       }
     } finally {
       this.#running = false;
@@ -135,11 +148,23 @@ export class LateRemovals {
       if (kept > 0) this.#again(key, removal);
     } catch (error) {
       if (this.#closed) return;
-      // Tried again quietly (a server restarting answers oddly for a moment); reported when given up on.
-      if (this.#again(key, removal) || this.#failing) return;
+      // Tried again quietly (a server restarting answers oddly for a moment); reported when given up on, unless a
+      // removal of the key asked for since goes as far and further.
+      if (this.#again(key, removal) || this.#waiting.has(key) || this.#failing) return;
       this.#failing = true;
       this.#deps.report(error);
     }
+  }
+
+  #overflow(key: string): void {
+    if (this.#overflowTold) return;
+    this.#overflowTold = true;
+    this.#deps.report(
+      new Error(
+        `over ${MAX_WAITING} removals wait in bucket '${this.#deps.bucket}' (deletes outrun them): the messages of ` +
+          `'${key}' and of those after it are left in the bucket`,
+      ),
+    );
   }
 
   /** Asks for the removal again, later; `false` when it was tried often enough (or the key has a newer one). */

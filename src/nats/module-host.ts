@@ -124,7 +124,8 @@ export interface ModuleHost {
    * Checks now, against the bucket, each process {@link recheckSpecs} marked: one whose spec or claim is gone stops.
    * For when the connection is back, and when the bucket's watch passed by messages removed before it read them: a
    * stop's marker may have left the bucket meanwhile (late-removals.ts), and a handle held here would otherwise go
-   * on running the module. A check that cannot read the bucket leaves its mark, for the next use or check.
+   * on running the module. A check that cannot read the bucket leaves its mark, for the next use or check; resolves
+   * to how many processes are still marked.
    */
-  checkSpecsNow(): Promise<void>;
+  checkSpecsNow(): Promise<number>;
 }

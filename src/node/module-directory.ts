@@ -267,7 +267,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     for (const entry of this.#entries.all()) if (entry.shared) entry.recheck = true;
   }
 
-  async checkSpecsNow(): Promise<void> {
+  async checkSpecsNow(): Promise<number> {
     const marked = [...this.#entries.all()].filter((entry) => entry.recheck);
     // A few reads at a time: a node may run thousands of modules, and the bucket just came back.
     for (let i = 0; i < marked.length; i += CHECKS_AT_ONCE) {
@@ -275,6 +275,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       // One the bucket did not answer keeps its mark (`stillCurrent` clears it only once the bucket answered).
       await Promise.allSettled(checks);
     }
+    return marked.filter((entry) => entry.recheck && !entry.ended).length;
   }
 
   async find(session: SessionContext, moduleId: string): Promise<ModuleHandle> {

@@ -31,8 +31,9 @@ export interface VariableHistoryEntry {
  * neither a reader of the history nor a rollback may take them for accepted values.
  *
  * Read from the store while writes go on, the history leaves out a batch's write above `current`, the session's view
- * of the variable: on NATS its commit may still be undone (the view gets a commit's writes only once it is whole); a
- * single write in the store is accepted, and is kept even where the view lags behind it. Everything before a missing
+ * of the variable, when it is the last (or only batch writes follow it): on NATS its commit may still be undone (the
+ * view gets a commit's writes only once it is whole). A write after it was conditioned on it, so it stays; so does a
+ * single write, accepted once in the store, even where the view lags behind it. Everything before a missing
  * version goes too (a hole the store's walk left, see kv-history.ts): what is returned is an unbroken run of
  * versions, as the variable held them.
  */
@@ -41,12 +42,17 @@ export function historyOf(
   changes: readonly StoreChange<VariableRecord>[],
 ): VariableHistoryEntry[] {
   const entries: VariableHistoryEntry[] = [];
+  /** For each entry, whether it is a batch's write above the view (see above). */
+  const unsettled: boolean[] = [];
   for (const change of changes) {
     if (change.operation !== 'put' || change.value.id !== current.id) continue;
-    if (change.commit !== undefined && change.value.version > current.version) continue;
     const record = change.value;
-    while ((entries.at(-1)?.version ?? 0) > record.version) entries.pop();
+    while ((entries.at(-1)?.version ?? 0) > record.version) {
+      entries.pop();
+      unsettled.pop();
+    }
     if (entries.at(-1)?.version === record.version) continue;
+    unsettled.push(change.commit !== undefined && record.version > current.version);
     entries.push({
       version: record.version,
       type: record.type,
@@ -55,6 +61,11 @@ export function historyOf(
       updatedBy: record.updatedBy,
       reason: record.reason,
     });
+  }
+  // Only at the end: a write after a batch's write conditioned on it, so that write can no longer be undone.
+  while (unsettled.at(-1)) {
+    entries.pop();
+    unsettled.pop();
   }
   // Versions go up by one with each accepted write.
   let start = entries.length - 1;

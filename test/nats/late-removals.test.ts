@@ -1,7 +1,7 @@
 import type { JetStreamManager } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLOCK_SKEW_MS } from '../../src/nats/bucket-stream.js';
-import { LateRemovals, REMOVAL_DELAY_MS, type LateRemovalsDeps } from '../../src/nats/late-removals.js';
+import { LateRemovals, MAX_WAITING, REMOVAL_DELAY_MS, type LateRemovalsDeps } from '../../src/nats/late-removals.js';
 
 /** The messages of a fake stream by sequence: each one's subject, and when the stream took it. */
 type Held = Map<number, { subject: string; time: Date }>;
@@ -113,6 +113,16 @@ describe('late removals of messages done with', () => {
     expect(deleted).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(deleted).toEqual([1]);
+    removals.close();
+  });
+
+  it('reports once that removals are left undone when too many wait', async () => {
+    const reported: unknown[] = [];
+    const { removals } = removalsOn(heldOn(), { report: (error) => void reported.push(error) });
+    for (let i = 0; i <= MAX_WAITING + 10; i++) removals.removeLater(`s1.k${i}`, 1);
+
+    expect(reported).toHaveLength(1);
+    expect(String(reported[0])).toContain(`'s1.k${MAX_WAITING}'`);
     removals.close();
   });
 

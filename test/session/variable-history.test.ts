@@ -28,6 +28,12 @@ describe('a history read from the store while it is written', () => {
     expect(versionsOf(integerRecord('x', 2, 20), puts(1, 2, 3))).toEqual([1, 2, 3]);
   });
 
+  it("keeps a batch's write above the view once a later write was conditioned on it", async () => {
+    const batchWrite: StoreChange<VariableRecord> = { ...puts(3)[0]!, revision: 300, commit: { id: 'c1', size: 2 } };
+    const after: StoreChange<VariableRecord> = { ...puts(4)[0]!, revision: 301 };
+    expect(versionsOf(integerRecord('x', 2, 20), [...puts(1, 2), batchWrite, after])).toEqual([1, 2, 3, 4]);
+  });
+
   it('drops an undone version and keeps the one written after it', async () => {
     // 3 written, undone (2 put back), 3 written again by another write.
     const rewritten: StoreChange<VariableRecord> = {
