@@ -113,7 +113,8 @@ export interface ModuleSpecs extends AppliedRevisions {
    * per node: it is what the applied revision measures. Its `suspend`, for when the connection drops, has the
    * waits for a modules revision that time out before the next `resume` is done go on (see watch-outage.ts).
    * `onSkipped` hears that the watch was handed a write past messages it never got (removed from the stream before
-   * it read them: a removal's delete marker among them, maybe), so that what the node runs is checked again.
+   * it read them: a removal's delete marker among them, maybe), so that what the node runs is checked again; so
+   * does a wait for a revision that passes by such messages (the latest watch's hook, as there is one per node).
    */
   watch(
     onWrite: (sessionId: string, moduleId: string, revision: number) => void,
