@@ -62,6 +62,11 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const PICKED_FLOOR = 10_000;
 /** Slices of the ports below the ephemeral range, one per vitest worker at a time. */
 const SLICES = 32;
+/**
+ * The one port at or above {@link PICKED_FLOOR} that `fetch` refuses to connect to (the Fetch standard's "bad ports"):
+ * a cluster member's monitoring port there failed the cluster's health checks with "bad port".
+ */
+const FETCH_REFUSED_PORT = 10_080;
 /** The ports {@link freePorts} handed out in this process: a server stopped to be started again keeps its own. */
 const handedOut = new Set<number>();
 /**
@@ -115,7 +120,7 @@ export async function freePorts(count: number): Promise<number[]> {
         if (tries >= 4 * size) throw new Error(`no ${count} free loopback ports in ${from}-${from + size - 1}`);
         const port = from + Math.floor(Math.random() * size);
         // A port handed out before is passed over, until so many tries say the slice is used up: then any free one.
-        if (handedOut.has(port) && tries < 2 * size) continue;
+        if ((handedOut.has(port) && tries < 2 * size) || port === FETCH_REFUSED_PORT) continue;
         const server = await listenOn(port);
         if (server) servers.push(server);
       }
