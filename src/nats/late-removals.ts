@@ -48,7 +48,7 @@ export interface LateRemovalsDeps {
   readonly delayMs?: number;
   /**
    * Told of a removal given up on after its attempts failed (once, until a removal succeeds again), and of the first
-   * removal left undone because too many wait.
+   * removal left undone because too many wait (once, until fewer wait).
    */
   readonly report: (error: unknown) => void;
 }
@@ -66,6 +66,8 @@ export class LateRemovals {
   readonly #delayMs: number;
   /** By key, in the order they fall due (each is due `delayMs` after it was asked for). */
   readonly #waiting = new Map<string, Waiting>();
+  /** How far each removal under way goes, by key: one asked for meanwhile must go further to count. */
+  readonly #underWay = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #failing = false;
@@ -86,8 +88,9 @@ export class LateRemovals {
    * this one goes further (it is due later then); one that goes less far adds nothing.
    */
   removeLater(key: string, upTo: number): void {
-    if (this.#closed || upTo <= (this.#waiting.get(key)?.upTo ?? 0)) return;
+    if (this.#closed || upTo <= Math.max(this.#waiting.get(key)?.upTo ?? 0, this.#underWay.get(key) ?? 0)) return;
     if (this.#waiting.size >= MAX_WAITING && !this.#waiting.has(key)) return this.#overflow(key);
+    this.#overflowTold = false;
     // Re-inserted at the end: it is due last.
     this.#waiting.delete(key);
     this.#waiting.set(key, { upTo, dueAt: Date.now() + this.#delayMs, attempts: 0 });
@@ -131,6 +134,15 @@ export class LateRemovals {
   }
 
   async #remove(key: string, removal: Waiting): Promise<void> {
+    this.#underWay.set(key, removal.upTo);
+    try {
+      await this.#removeNow(key, removal);
+    } finally {
+      this.#underWay.delete(key);
+    }
+  }
+
+  async #removeNow(key: string, removal: Waiting): Promise<void> {
     const { bucket, replicatedWindowMs } = this.#deps;
     try {
       const manager = await this.#deps.manager();
@@ -145,7 +157,7 @@ export class LateRemovals {
       );
       this.#failing = false;
       // Stamped later by the stream than this node's clock says (a marker a read found, written moments ago, say).
-      if (kept > 0) this.#again(key, removal);
+      if (kept > 0 && !this.#closed) this.#again(key, removal);
     } catch (error) {
       if (this.#closed) return;
       // Tried again quietly (a server restarting answers oddly for a moment); reported when given up on, unless a
@@ -161,14 +173,15 @@ export class LateRemovals {
     this.#overflowTold = true;
     this.#deps.report(
       new Error(
-        `over ${MAX_WAITING} removals wait in bucket '${this.#deps.bucket}' (deletes outrun them): the messages of ` +
-          `'${key}' and of those after it are left in the bucket`,
+        `over ${MAX_WAITING} removals wait in bucket '${this.#deps.bucket}' (deletes outrun them): those asked for ` +
+          `now are left undone, the messages of '${key}' first, until fewer wait`,
       ),
     );
   }
 
   /** Asks for the removal again, later; `false` when it was tried often enough (or the key has a newer one). */
   #again(key: string, removal: Waiting): boolean {
+    // A removal of the key asked for while this one was under way goes further (see `removeLater`).
     if (removal.attempts + 1 >= MAX_ATTEMPTS || this.#waiting.has(key)) return false;
     this.#waiting.set(key, { upTo: removal.upTo, dueAt: Date.now() + this.#delayMs, attempts: removal.attempts + 1 });
     return true;

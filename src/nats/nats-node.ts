@@ -35,7 +35,7 @@ import type { NodeSessions } from './session-life.js';
 import { startSessionService, type SessionService } from './session-service.js';
 import type { PageRequest, SessionPage } from './session-page.js';
 import type { TrackingStore } from './tracking-store.js';
-import { checkSpecsUntilDone } from './spec-checks.js';
+import { SpecChecks } from './spec-checks.js';
 
 // The options live in nats-node-options.ts; they stay importable from here, where they were first.
 export type { NatsNodeOptions } from './nats-node-options.js';
@@ -226,13 +226,12 @@ export async function openNatsNode(
       async serve(start, modules, nodeSessions) {
         const sessions = life.provider(start);
         /** Whether the connection is up: checks of the module processes go on only then (see spec-checks.ts). */
-        let connected = true;
-        const checkSpecs = (): Promise<void> =>
-          checkSpecsUntilDone(
-            () => modules.checkSpecsNow(),
-            () => connected && !closing,
-            (error) => background(error, 'modules bucket check'),
-          );
+        let linkUp = true;
+        const specChecks = new SpecChecks(
+          () => modules.checkSpecsNow(),
+          () => linkUp && !closing,
+          (error) => background(error, 'modules bucket check'),
+        );
         // Every write to the bucket, through outages (the control message of a stop is lost to a node offline
         // then): a removed or replaced spec stops this node's process of it. Open before any request can start one.
         // How far it got is what module requests wait for (`Tether-Min-Modules-Revision`).
@@ -242,19 +241,19 @@ export async function openNatsNode(
           // Messages gone before the watch read them may have been a stop's marker: each process is checked again.
           () => {
             modules.recheckSpecs();
-            void checkSpecs();
+            specChecks.request();
           },
         );
         await specWatch.initialized;
         onConnectionChange(connection, (change) => {
-          connected = change !== 'disconnected';
+          linkUp = change !== 'disconnected';
           if (change === 'disconnected') {
             specWatch?.suspend();
             modules.recheckSpecs();
           } else {
             // Then checked now, not at their next wake only: a stop's marker may have left the bucket while the
             // node was away, and a handle held here would go on running the module.
-            void specWatch?.resume().then(checkSpecs);
+            void specWatch?.resume().then(() => specChecks.request());
             life.reconnected();
           }
         });

@@ -1,41 +1,83 @@
 /**
- * The checks of a node's module processes against the modules bucket once its connection is back, made until each
- * one got an answer: a stop's delete marker may have left the bucket while the node was away (late-removals.ts), and
- * a process nobody checks would go on running a stopped module for every handle held on the node.
+ * The checks of a node's module processes against the modules bucket, made until each one got an answer: once its
+ * connection is back, and when its bucket watch passed by messages removed before it read them. A stop's delete
+ * marker may have left the bucket meanwhile (late-removals.ts), and a process nobody checks would go on running a
+ * stopped module for every handle held on the node.
  * @module
  */
 
 /** The first wait before checking again those the bucket did not answer for; it doubles up to {@link MAX_WAIT_MS}. */
 const FIRST_WAIT_MS = 500;
 const MAX_WAIT_MS = 10_000;
-/** How long checks may go unanswered before it is reported (once). */
+/** How long checks may go unanswered before it is reported (once a series). */
 const REPORT_AFTER_MS = 30_000;
 
-/**
- * Runs `check` (which resolves to how many processes are still unchecked) until it leaves none, a while apart, as
- * long as `wanted` says so (the connection up, the node not stopping). Reports once when some stay unchecked for
- * {@link REPORT_AFTER_MS}, and goes on.
- */
-export async function checkSpecsUntilDone(
-  check: () => Promise<number>,
-  wanted: () => boolean,
-  report: (error: Error) => void,
-): Promise<void> {
-  let waited = 0;
-  let told = false;
-  for (let waitMs = FIRST_WAIT_MS; wanted(); waitMs = Math.min(waitMs * 2, MAX_WAIT_MS)) {
-    const left = await check();
-    if (left === 0) return;
-    if (!told && waited >= REPORT_AFTER_MS) {
-      told = true;
-      report(
-        new Error(
-          `${left} module process(es) could not be checked against the modules bucket for ${waited / 1000} s since ` +
-            'the connection came back (they go on until checked; still trying)',
-        ),
-      );
+/** One series of checks at a time per node; asked for while one runs, it makes one more pass. */
+export class SpecChecks {
+  readonly #check: () => Promise<number>;
+  readonly #wanted: () => boolean;
+  readonly #report: (error: Error) => void;
+  #running = false;
+  #again = false;
+  /** Ends the wait between two passes early. */
+  #wake: (() => void) | undefined;
+
+  /**
+   * `check` makes a pass and resolves to how many processes are still unchecked; `wanted` says whether to go on (the
+   * connection up, the node not stopping); `report` hears of checks unanswered for {@link REPORT_AFTER_MS}.
+   */
+  constructor(check: () => Promise<number>, wanted: () => boolean, report: (error: Error) => void) {
+    this.#check = check;
+    this.#wanted = wanted;
+    this.#report = report;
+  }
+
+  /** Checks now, or, when a series is under way, has it make one more pass at once. */
+  request(): void {
+    if (this.#running) {
+      this.#again = true;
+      this.#wake?.();
+      return;
     }
-    await new Promise<void>((resolve) => setTimeout(resolve, waitMs).unref());
-    waited += waitMs;
+    void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    const started = Date.now();
+    let told = false;
+    try {
+      for (let waitMs = FIRST_WAIT_MS; this.#wanted(); waitMs = Math.min(waitMs * 2, MAX_WAIT_MS)) {
+        this.#again = false;
+        const left = await this.#check();
+        if (left === 0 && !this.#again) return;
+        const waited = Date.now() - started;
+        if (left > 0 && !told && waited >= REPORT_AFTER_MS) {
+          told = true;
+          this.#report(
+            new Error(
+              `${left} module process(es) could not be checked against the modules bucket for ` +
+                `${Math.round(waited / 1000)} s (they go on until checked; still trying)`,
+            ),
+          );
+        }
+        if (!this.#again) await this.#pause(waitMs);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      // Not one to keep the process up for.
+      const timer = setTimeout(done, ms).unref();
+      this.#wake = done;
+    });
   }
 }

@@ -116,13 +116,36 @@ describe('late removals of messages done with', () => {
     removals.close();
   });
 
-  it('reports once that removals are left undone when too many wait', async () => {
+  it('reports once that removals are left undone when too many wait, and again once it happens again', async () => {
     const reported: unknown[] = [];
     const { removals } = removalsOn(heldOn(), { report: (error) => void reported.push(error) });
     for (let i = 0; i <= MAX_WAITING + 10; i++) removals.removeLater(`s1.k${i}`, 1);
 
     expect(reported).toHaveLength(1);
     expect(String(reported[0])).toContain(`'s1.k${MAX_WAITING}'`);
+    // Due, done (each key holds nothing), and so fewer wait: a new overflow is news.
+    await vi.advanceTimersByTimeAsync(REMOVAL_DELAY_MS);
+    for (let i = 0; i <= MAX_WAITING + 10; i++) removals.removeLater(`s2.k${i}`, 1);
+    expect(reported).toHaveLength(2);
+    removals.close();
+  });
+
+  it('does not take a removal asked for while a further one of its key is under way, and retries that one', async () => {
+    let failures = 1;
+    const held = heldOn('s1.x', 's1.x', 's1.x');
+    let asked = false;
+    const { removals, deleted } = removalsOn(held, { delayMs: 100 }, () => {
+      // While the removal up to 3 is under way, one up to 1 is asked for (a stale read of an older marker).
+      if (!asked) removals.removeLater('s1.x', 1);
+      asked = true;
+      return failures-- > 0;
+    });
+    removals.removeLater('s1.x', 3);
+
+    await vi.advanceTimersByTimeAsync(100);
+    expect(deleted).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(deleted).toEqual([1, 2, 3]);
     removals.close();
   });
 
