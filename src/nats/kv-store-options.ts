@@ -7,7 +7,7 @@ import type { CommitCheckedHook, CommitWriteHook } from './kv-commit.js';
 import type { StoreChange } from '../store/store.js';
 import type { StoreCodec } from './store-codec.js';
 
-/** Options of {@link createKvStore}. */
+/** Options of `createKvStore` (kv-store.ts). */
 export interface KvStoreOptions<V> {
   /**
    * The bucket; created when missing, bound when it exists. An existing bucket is never changed: one whose

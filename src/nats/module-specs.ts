@@ -60,9 +60,9 @@ export interface ModuleSpecsOptions {
    * How long a stop's delete marker stays in the bucket at least (see late-removals.ts); on a replicated bucket at
    * least its duplicate window and a minute more. @default 10000
    */
-  readonly markerKeepMs?: number;
+  readonly removalDelayMs?: number;
   /** Told when a marker could not be removed (see late-removals.ts). */
-  readonly onMarkerError?: (error: unknown) => void;
+  readonly onRemovalError?: (error: unknown) => void;
 }
 
 /** A spec as the bucket holds it, with the revision it was written at (and the check that it still holds it). */
@@ -162,12 +162,12 @@ export async function openModuleSpecs(
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
-  const markers = new LateRemovals({
+  const removals = new LateRemovals({
     manager: () => connection.jetstreamManager({ checkAPI: false }),
     bucket,
     replicatedWindowMs: replicas > 1 ? duplicateWindowMs : undefined,
-    ...(options.markerKeepMs !== undefined ? { delayMs: options.markerKeepMs } : {}),
-    report: options.onMarkerError ?? (() => {}),
+    ...(options.removalDelayMs !== undefined ? { delayMs: options.removalDelayMs } : {}),
+    report: options.onRemovalError ?? (() => {}),
   });
   const outage = new WatchOutage();
   const waiters = new RevisionWaiters(outage);
@@ -209,7 +209,7 @@ export async function openModuleSpecs(
       const marker = wrote(
         await raw.publish({ key, operation: 'delete', data: new Uint8Array(0), expectLast: revision }),
       );
-      markers.removeLater(key, marker);
+      removals.removeLater(key, marker);
       return true;
     } catch (error) {
       if (error instanceof StoreConflictError) return false;
@@ -230,8 +230,9 @@ export async function openModuleSpecs(
     }
     if (last === undefined) return undefined;
     if (!last.live) {
-      // One left by a node that stopped before it removed it, or noted again: either way it has done its work.
-      markers.removeLater(key, last.revision);
+      // One left by a node that stopped before it removed it, or one whose removal waits here already (asked for
+      // again, it keeps its turn): either way it has done its work.
+      removals.removeLater(key, last.revision);
       return { revision: last.revision, removed: true };
     }
     return { revision: last.revision, ...decodeModuleValue(last.data) };
@@ -370,7 +371,7 @@ export async function openModuleSpecs(
       };
     },
 
-    close: () => markers.close(),
+    close: () => removals.close(),
 
     get appliedRevision() {
       return applied;

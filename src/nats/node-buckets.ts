@@ -80,7 +80,7 @@ export async function openNodeBuckets(
     bucket: modulesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
-    onMarkerError: (error) => report(error, "modules bucket (removing stopped modules' delete markers)"),
+    onRemovalError: (error) => report(error, "modules bucket (removing stopped modules' delete markers)"),
   });
   // The session life publishes on them; a bad prefix fails here, once the buckets are open.
   const subjects = createSubjects(options.prefix);

@@ -13,7 +13,7 @@ const nc = usePlainConnection(fx);
 const spec = toWireSpec(parseWireSpec({ type: 'Predict', signature: 'question:string -> answer:string' }));
 
 /** Module specs on a fresh bucket, closed when the test ends. */
-async function openSpecs(options: { bucket?: string; markerKeepMs?: number; onMarkerError?: (e: unknown) => void }) {
+async function openSpecs(options: { bucket?: string; removalDelayMs?: number; onRemovalError?: (e: unknown) => void }) {
   const specs = await openModuleSpecs(nc(), { bucket: options.bucket ?? fx().buckets().modulesBucket, ...options });
   onTestFinished(() => specs.close());
   return specs;
@@ -37,7 +37,7 @@ async function messagesOf(specs: ModuleSpecs, key: string): Promise<number[]> {
 
 describe('delete markers of removed modules', () => {
   it('leave the bucket once due: a session that used many ids lists only the live ones, and an id is free again', async () => {
-    const specs = await openSpecs({ markerKeepMs: 50 });
+    const specs = await openSpecs({ removalDelayMs: 50 });
     for (let i = 0; i < 20; i++) {
       const revision = await specs.claim('s1', `m${i}`, spec);
       expect(await specs.release('s1', `m${i}`, revision)).toBe(true);
@@ -55,7 +55,7 @@ describe('delete markers of removed modules', () => {
   });
 
   it('stay while not due: a marker is what tells a node offline during the stop', async () => {
-    const specs = await openSpecs({ markerKeepMs: 60_000 });
+    const specs = await openSpecs({ removalDelayMs: 60_000 });
     const revision = await specs.claim('s1', 'qa', spec);
     await specs.release('s1', 'qa', revision);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -64,7 +64,7 @@ describe('delete markers of removed modules', () => {
   });
 
   it('are removed only up to the marker: a module created again before the removal keeps its spec', async () => {
-    const specs = await openSpecs({ markerKeepMs: 100 });
+    const specs = await openSpecs({ removalDelayMs: 100 });
     const first = await specs.claim('s1', 'qa', spec);
     await specs.release('s1', 'qa', first);
     const again = await specs.claim('s1', 'qa', spec);
@@ -77,10 +77,10 @@ describe('delete markers of removed modules', () => {
 
   it('left by a node that stopped first are removed once a read finds them', async () => {
     const buckets = fx().buckets();
-    const gone = await openSpecs({ bucket: buckets.modulesBucket, markerKeepMs: 60_000 });
+    const gone = await openSpecs({ bucket: buckets.modulesBucket, removalDelayMs: 60_000 });
     for (const id of ['a', 'b']) await gone.release('s1', id, await gone.claim('s1', id, spec));
     gone.close();
-    const specs = await openSpecs({ bucket: buckets.modulesBucket, markerKeepMs: 50 });
+    const specs = await openSpecs({ bucket: buckets.modulesBucket, removalDelayMs: 50 });
 
     expect(await specs.list('s1')).toEqual([]);
     const manager = await nc().jetstreamManager();
@@ -99,7 +99,7 @@ describe('the modules watch of a node back from an outage', () => {
     onTestFinished(() => behind.close());
     const watched = await openModuleSpecs(behind, { bucket: buckets.modulesBucket });
     onTestFinished(() => watched.close());
-    const writer = await openSpecs({ bucket: buckets.modulesBucket, markerKeepMs: 0 });
+    const writer = await openSpecs({ bucket: buckets.modulesBucket, removalDelayMs: 0 });
     const written: string[] = [];
     let skipped = 0;
     const watch = watched.watch(
@@ -143,7 +143,7 @@ describe('the modules watch of a node back from an outage', () => {
     onTestFinished(() => behind.close());
     const watched = await openModuleSpecs(behind, { bucket: buckets.modulesBucket });
     onTestFinished(() => watched.close());
-    const writer = await openSpecs({ bucket: buckets.modulesBucket, markerKeepMs: 0 });
+    const writer = await openSpecs({ bucket: buckets.modulesBucket, removalDelayMs: 0 });
     let skipped = 0;
     const watch = watched.watch(
       () => {},
