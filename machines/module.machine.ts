@@ -3,7 +3,9 @@
  * `idle → syncing → executing → idle`: syncing re-reads every bound variable from one snapshot of the session
  * (and swaps the program when a bound `module` variable names another type), executing runs the program with
  * per-call options built from that snapshot. Executions that arrive while busy wait in the mailbox, in order;
- * XState would drop events a state does not handle, so every state accepts them.
+ * XState would drop events a state does not handle, so every state accepts them. An idle module the node lets go
+ * (hibernation) ends in `hibernated`, a final state of its own, not by a stop: an inspector tells it from a module
+ * stopped for good (`xstate.stop`). The node wakes it in a new process at its next use.
  *
  * No I/O here: the work is done by `moduleRunner`, an actor that `src/modules` provides. It is invoked once for
  * the life of the process and told what to do (`sync`, `execute`, `abort`), rather than one actor invoked per
@@ -197,6 +199,8 @@ export const moduleMachine = setup({
   states: {
     idle: {
       always: { guard: 'hasQueued', target: 'syncing', actions: 'takeNext' },
+      // Only from idle, where the mailbox is empty: a busy module is not put to sleep.
+      on: { 'module.hibernate': { target: 'hibernated' } },
     },
     syncing: {
       entry: sendTo('runner', ({ context }) => ({ type: 'sync' as const, run: context.run })),
@@ -232,6 +236,7 @@ export const moduleMachine = setup({
         cancel: [{ guard: 'cancelsCurrent', target: 'idle', actions: 'abortCurrent' }, { actions: 'cancelQueued' }],
       },
     },
+    hibernated: { type: 'final' },
   },
 });
 

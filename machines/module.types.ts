@@ -129,6 +129,11 @@ export type ModuleMachineEvent =
     }
   | { readonly type: 'cancel'; readonly callId?: string; readonly executionId: string; readonly reason?: string }
   | { readonly type: 'describe'; readonly callId?: string }
+  /**
+   * The module lets its process go while idle (hibernation; see src/node/module-entry.ts): a final state of its own,
+   * so an inspector tells a sleeping module, which the next use wakes, from one stopped for good.
+   */
+  | { readonly type: 'module.hibernate' }
   | RunnerEvent;
 
 /** Announced to the outside: results, failures, deltas and syncs. */

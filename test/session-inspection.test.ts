@@ -1,4 +1,4 @@
-import { createMachine, type InspectionEvent } from 'xstate';
+import { createMachine, type AnyMachineSnapshot, type InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { Runtime, type SessionMachineContext } from '../src/index.js';
 import { waitFor } from './support/wait-for.js';
@@ -198,6 +198,7 @@ describe('session processes under inspection', () => {
   it('name each session and module actor by its process name, the same after a module wakes again', async () => {
     const named: string[] = [];
     const announced: string[] = [];
+    const moduleEnds: string[] = [];
     const runtime = await Runtime.start({
       sessionTtlMs: 60_000,
       hibernateAfterMs: 100,
@@ -205,6 +206,11 @@ describe('session processes under inspection', () => {
         // What Stately's inspector names an actor by, at the one event that announces it.
         if (event.type === '@xstate.actor') announced.push((event.actorRef as unknown as { id: string }).id);
         const { systemId } = event.actorRef as { systemId?: string };
+        const { status, value } = event.type === '@xstate.snapshot' ? (event.snapshot as AnyMachineSnapshot) : {};
+        if (systemId === 'tether.module.named.qa' && status !== undefined && status !== 'active')
+          moduleEnds.push(
+            `${event.type === '@xstate.snapshot' ? event.event.type : ''} → ${String(value)} [${status}]`,
+          );
         // Its first snapshot: XState sets the systemId after announcing the actor (`@xstate.actor`).
         if (event.type === '@xstate.snapshot' && event.event.type === 'xstate.init' && systemId?.startsWith('tether.'))
           named.push(systemId);
@@ -216,6 +222,8 @@ describe('session processes under inspection', () => {
       await waitFor(() => runtime.whereis('tether.module.named.qa') === undefined, { message: 'qa hibernates' });
       await qa.execute({ question: 'q' });
       expect(named.filter((name) => name === 'tether.module.named.qa')).toHaveLength(2);
+      // Its first actor ended asleep, not stopped: a hibernation has a final state of its own.
+      expect(moduleEnds).toEqual(['module.hibernate → hibernated [done]']);
       expect(named).toContain('tether.session.named');
       expect(announced.filter((id) => id === 'tether.module.named.qa')).toHaveLength(2);
       expect(announced).toContain('tether.session.named');

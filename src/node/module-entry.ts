@@ -203,8 +203,10 @@ export class ModuleEntry implements ModuleHandleHooks {
     this.#process = undefined;
     this.handle.release(false);
     this.instance.hibernate();
-    // Called from a timer or a promise, so no actor is processing an event: it stops, and frees its name, at once.
-    void this.host.deps.processes.stop(process, 'normal');
+    // Called from a timer or a promise, so no actor is processing an event: the machine ends in `hibernated` (what an
+    // inspector shows, where a stop would look like the module's end), and the process frees its name, at once.
+    process.actor.send({ type: 'module.hibernate' });
+    if (process.alive) void this.host.deps.processes.stop(process, 'normal');
   }
 
   /**

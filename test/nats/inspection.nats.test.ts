@@ -158,6 +158,50 @@ describe('inspection over NATS', () => {
     }
   });
 
+  // Found by a review: a module letting its process go when idle looked exactly like one stopped for good.
+  it('shows a module that hibernates as such, apart from one stopped for good', async () => {
+    const node = await Runtime.start({
+      llm: createEchoModel(),
+      sessionTtlMs: 60_000,
+      hibernateAfterMs: 100,
+      nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
+    });
+    const { seen, stop } = await listen();
+    const steps = () =>
+      seen
+        .filter((s) => s.subject === 'tether.v1.inspect.sleepy.module.qa')
+        .map(
+          ({ snapshot }) =>
+            `${(snapshot.event as { type: string }).type} → ${String(snapshot.value)} [${snapshot.status}]`,
+        );
+    try {
+      const session = await node.session('sleepy');
+      const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+      await qa.execute({ question: 'q' });
+      await waitFor(() => steps().includes('module.hibernate → hibernated [done]'), { message: 'qa hibernates' });
+      expect(node.whereis('tether.module.sleepy.qa')).toBeUndefined();
+      await qa.execute({ question: 'q' });
+      await qa.stop();
+      await waitFor(() => steps().at(-1) === 'xstate.stop → idle [stopped]', { message: 'qa stops' });
+      const slept = steps().indexOf('module.hibernate → hibernated [done]');
+      // Woken as a new actor, which then runs the execution and is stopped for good.
+      expect(steps().slice(slept)).toEqual([
+        'module.hibernate → hibernated [done]',
+        'xstate.init → idle [active]',
+        'execute → syncing [active]',
+        'sync.done → executing [active]',
+        'execution.delta → executing [active]',
+        'execution.done → idle [active]',
+        'xstate.stop → idle [stopped]',
+      ]);
+      // Only the stop for good is a stop.
+      expect(steps().filter((step) => step.startsWith('xstate.stop'))).toHaveLength(1);
+    } finally {
+      stop();
+      await node.stop();
+    }
+  });
+
   it('publishes nothing from a node started without it', async () => {
     const node = await startNode(false, 'quiet-node');
     const { seen, stop } = await listen();
