@@ -283,8 +283,10 @@ export async function openModuleSpecs(
             : await raw.publish({ key, operation: 'put', data, expectLast: replacing });
         return wrote(revision);
       } catch (error) {
+        // Without the conflict as its cause: the store's key and revisions are the bucket's business, and the same
+        // refusal embedded or through a client has none.
         if (error instanceof StoreConflictError)
-          throw new AlreadyExistsError('module', moduleId, { cause: error, details: { sessionId } });
+          throw new AlreadyExistsError('module', moduleId, { details: { sessionId } });
         throw specsFailure(error, bucket, 'create', key);
       }
     },

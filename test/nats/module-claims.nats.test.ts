@@ -76,6 +76,18 @@ describe('module ids claimed across nodes', () => {
     expect((await session.modules()).map((handle) => handle.moduleId)).toEqual(['local']);
   });
 
+  it('refuses a shared spec an id another node created, as embedded: with no store conflict as its cause', async () => {
+    const { onA, onB } = await twoNodes();
+    await onB.module('qa', predict);
+
+    const refused = await onA.module('qa', { ...predict, type: 'ChainOfThought' }).catch((error: unknown) => error);
+
+    expect(refused).toBeInstanceOf(AlreadyExistsError);
+    expect(refused).toMatchObject({ code: 'already_exists', details: { sessionId: 's1' } });
+    expect((refused as Error).cause).toBeUndefined();
+    expect(await listed()).toEqual([{ moduleId: 'qa', spec: predict }]);
+  });
+
   it('refuses a module staying on its node an id whose spec is in the bucket, leaving that module as it was', async () => {
     const { onA, onB } = await twoNodes();
     // Created through node B, so node A has no process of it: only the bucket can tell node A the id is taken.
