@@ -13,6 +13,7 @@ import {
   ChainOfThoughtWithHint,
   type ModuleClass,
   type ModuleNeed,
+  type TypeSetting,
   MultiChainComparison,
   Predict,
   ProgramOfThought,
@@ -45,6 +46,11 @@ export interface RegisteredModule {
   readonly variableAwareClass: VariableAwareModuleClass;
   /** What the type cannot be built without, from its class's static `needs` (BestOfN a reward, ReAct tools). */
   readonly needs: readonly ModuleNeed[];
+  /**
+   * The type settings it reads, from its class's own static `uses`; `undefined` for a class that declares none of its
+   * own (a user's, even one extending a built-in), whose settings are not judged.
+   */
+  readonly uses: readonly TypeSetting[] | undefined;
 }
 
 /** What of a module's spec decides whether a type's {@link RegisteredModule.needs} are met. */
@@ -106,6 +112,7 @@ export class ModuleRegistry {
       variableAwareClass:
         variableAwareClass ?? (VariableAwareMixin(moduleClass) as unknown as VariableAwareModuleClass),
       needs: [...(moduleClass.needs ?? [])],
+      uses: Object.hasOwn(moduleClass, 'uses') ? moduleClass.uses : undefined,
     };
     this.#entries.set(key, entry);
     return entry;

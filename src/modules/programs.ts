@@ -11,9 +11,18 @@ import { type ModuleOptions, ProgramModule } from './program-module.js';
  */
 export type ModuleNeed = 'reward' | 'tools';
 
+/**
+ * A setting of a spec that only some module types use: every type takes the LLM parameters, `maxRetries` and
+ * `instructions`. A built-in class lists those of these it uses in its static `uses`, so a spec of a fixed type that
+ * gives another one (tools for Predict, which never calls them) is refused rather than ignored.
+ */
+export type TypeSetting = 'tools' | 'maxSteps' | 'n' | 'rounds' | 'samples' | 'threshold' | 'reward' | 'pick';
+
 /** One LLM call from inputs to outputs (Ax `ax(signature)`). */
 export class Predict extends ProgramModule {
   static override readonly moduleType: string = 'Predict';
+  /** The type settings it reads (see {@link TypeSetting}). */
+  static readonly uses: readonly TypeSetting[] = [];
   /** @example new Predict('question -> answer', { temperature: 0.2 }) */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'predict');
@@ -23,6 +32,8 @@ export class Predict extends ProgramModule {
 /** Predict with a visible leading `reasoning` field; the reasoning is returned apart from the output. One call. */
 export class ChainOfThought extends ProgramModule {
   static override readonly moduleType: string = 'ChainOfThought';
+  /** The type settings it reads (see {@link TypeSetting}). */
+  static readonly uses: readonly TypeSetting[] = [];
   /** @example new ChainOfThought('question -> answer') */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'chain_of_thought');
@@ -32,6 +43,8 @@ export class ChainOfThought extends ProgramModule {
 /** ChainOfThought with an optional `hint` input field. */
 export class ChainOfThoughtWithHint extends ProgramModule {
   static override readonly moduleType: string = 'ChainOfThoughtWithHint';
+  /** The type settings it reads (see {@link TypeSetting}). */
+  static readonly uses: readonly TypeSetting[] = [];
   /** @example new ChainOfThoughtWithHint('question -> answer').forward({ question, hint: 'think in units' }) */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'chain_of_thought_with_hint');
@@ -41,6 +54,8 @@ export class ChainOfThoughtWithHint extends ProgramModule {
 /** Reason-and-act: the LLM may call `options.tools` between steps, up to `maxSteps`. Refused without tools. */
 export class ReAct extends ProgramModule {
   static override readonly moduleType: string = 'ReAct';
+  /** The type settings it reads (see {@link TypeSetting}). */
+  static readonly uses: readonly TypeSetting[] = ['tools', 'maxSteps'];
   /** Refused without at least one tool. */
   static readonly needs: readonly ModuleNeed[] = ['tools'];
   /** @example new ReAct('question -> answer', { tools: [searchTool], maxSteps: 5 }) */
@@ -52,6 +67,8 @@ export class ReAct extends ProgramModule {
 /** The LLM writes JavaScript that Ax runs in a sandboxed runtime to reach the answer (Ax `agent`). */
 export class ProgramOfThought extends ProgramModule {
   static override readonly moduleType: string = 'ProgramOfThought';
+  /** The type settings it reads (see {@link TypeSetting}). */
+  static readonly uses: readonly TypeSetting[] = ['maxSteps'];
   /** @example new ProgramOfThought('question -> answer:number') */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'program_of_thought');
@@ -61,6 +78,8 @@ export class ProgramOfThought extends ProgramModule {
 /** Runs up to `n` candidates and keeps the best by `reward` (Ax `bestOfN`). */
 export class BestOfN extends ProgramModule {
   static override readonly moduleType: string = 'BestOfN';
+  /** The type settings it reads (see {@link TypeSetting}). */
+  static readonly uses: readonly TypeSetting[] = ['n', 'threshold', 'reward'];
   /** Refused without a reward function. */
   static readonly needs: readonly ModuleNeed[] = ['reward'];
   /**
@@ -75,6 +94,8 @@ export class BestOfN extends ProgramModule {
 /** Retries with feedback for up to `rounds` rounds until `reward` reaches `threshold` (Ax `refine`). */
 export class Refine extends ProgramModule {
   static override readonly moduleType: string = 'Refine';
+  /** The type settings it reads (see {@link TypeSetting}). */
+  static readonly uses: readonly TypeSetting[] = ['rounds', 'threshold', 'reward'];
   /** Refused without a reward function. */
   static readonly needs: readonly ModuleNeed[] = ['reward'];
   /** @example new Refine('question -> answer', { rounds: 2, reward: score, threshold: 1 }) */
@@ -86,6 +107,8 @@ export class Refine extends ProgramModule {
 /** Asks for several samples in one request and keeps the one most agree on, or the one `pick` chooses. */
 export class MultiChainComparison extends ProgramModule {
   static override readonly moduleType: string = 'MultiChainComparison';
+  /** The type settings it reads (see {@link TypeSetting}). */
+  static readonly uses: readonly TypeSetting[] = ['samples', 'pick'];
   /** @example new MultiChainComparison('question -> answer', { samples: 5 }) */
   constructor(signature: string, options: ModuleOptions = {}) {
     super(signature, options, 'multi_chain_comparison');
@@ -97,4 +120,6 @@ export type ModuleClass = (new (signature: string, options?: ModuleOptions) => P
   readonly moduleType: string;
   /** What the type cannot be built without (see {@link ModuleNeed}); none when absent. */
   readonly needs?: readonly ModuleNeed[];
+  /** The type settings it reads (see {@link TypeSetting}); a class of the user's without its own says nothing. */
+  readonly uses?: readonly TypeSetting[];
 };

@@ -18,6 +18,7 @@ import type { ModuleHandle } from '../modules/module-handle.js';
 import { ModuleInstance, type ModuleInstanceOptions } from '../modules/module-instance.js';
 import { createModuleLogic, moduleKey } from '../modules/module-logic.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
+import { assertSettingsApply } from '../modules/type-settings.js';
 import {
   assertModuleId,
   assertModuleSpec,
@@ -352,7 +353,8 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     assertModuleId(moduleId);
     assertModuleSpec(spec);
     resolveTools(spec, this.tools);
-    if (spec.type !== undefined) defaultModuleRegistry.resolve(spec.type);
+    if (spec.type !== undefined)
+      assertSettingsApply(defaultModuleRegistry.resolve(spec.type), spec, defaultModuleRegistry);
   }
 
   /** The module's program, built and bound: every check of the spec against the session runs here. */

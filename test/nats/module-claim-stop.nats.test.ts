@@ -10,7 +10,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
 /** A spec holding a function cannot be written to the modules bucket: the module stays on the node creating it. */
-const localSpec = { type: 'Predict', signature: 'question:string -> answer:string', tools: [echoTool] } as const;
+const localSpec = { type: 'ReAct', signature: 'question:string -> answer:string', tools: [echoTool] } as const;
 const stopSubject = createSubjects().moduleControl('s1', 'local', 'stop');
 
 /** A claim as a node writes it, naming `node`. */
@@ -50,7 +50,7 @@ describe('stopping a module that stays on its node', () => {
     );
 
     expect(JSON.parse(dec.decode(stale.data))).toEqual({ stopped: false });
-    expect(JSON.parse(dec.decode(executed.data))).toMatchObject({ result: { moduleType: 'Predict' } });
+    expect(JSON.parse(dec.decode(executed.data))).toMatchObject({ result: { moduleType: 'ReAct' } });
     expect(again.alive).toBe(true);
     expect(m.runtime.whereis(moduleProcessName('s1', 'local'))).toBe(process);
     expect((await kv.get('s1.local'))?.revision).toBe(claim);

@@ -16,7 +16,7 @@ import { waitFor } from '../support/wait-for.js';
 
 const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
 /** A spec holding a function cannot be written to the modules bucket: the module stays on the node creating it. */
-const localSpec = { type: 'Predict', signature: 'question:string -> answer:string', tools: [echoTool] } as const;
+const localSpec = { type: 'ReAct', signature: 'question:string -> answer:string', tools: [echoTool] } as const;
 const modulesBucket = `outage_claims_${process.pid}_${Date.now()}`;
 
 // This test stops and restarts its own server; a suite pointed at a shared NATS_URL cannot do that.

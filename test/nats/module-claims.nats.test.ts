@@ -25,7 +25,7 @@ const enc = new TextEncoder();
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
 const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
 /** A spec holding a function cannot be written to the modules bucket: the module stays on the node creating it. */
-const localSpec = { ...predict, tools: [echoTool] };
+const localSpec = { ...predict, type: 'ReAct', tools: [echoTool] };
 
 type Listed = { moduleId: string; spec?: unknown; node?: string };
 
@@ -209,7 +209,7 @@ describe('module ids claimed across nodes', () => {
     const second = await (await b.runtime.session('s1')).module('local', localSpec);
 
     // Node A's copy still runs for the handles held there; clients see node B's alone.
-    expect((await first.execute({ question: 'still here?' })).moduleType).toBe('Predict');
+    expect((await first.execute({ question: 'still here?' })).moduleType).toBe('ReAct');
     expect(await listed()).toEqual([{ moduleId: 'local', node: b.serviceId }]);
     proxy.restore();
     await waitFor(() => !first.alive, { timeout: 10_000, message: 'node A stops its copy once it is back' });

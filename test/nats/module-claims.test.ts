@@ -13,7 +13,7 @@ import { FakeSession } from '../support/fake-session.js';
 
 const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
 /** A spec holding a function: the module stays on the node creating it, which claims its id. */
-const localSpec = { type: 'Predict', signature: 'question:string -> answer:string', tools: [echoTool] } as const;
+const localSpec = { type: 'ReAct', signature: 'question:string -> answer:string', tools: [echoTool] } as const;
 
 /** Lets every callback queued so far run (timers of 0 ms included), without waiting for anything in particular. */
 const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

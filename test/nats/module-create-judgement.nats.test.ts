@@ -21,6 +21,7 @@ const REFUSED: readonly [spec: object, code: string, message: string][] = [
   [{ signature: predict.signature, typeVariable: 'kind' }, 'variable_not_found', "variable 'kind' not found"],
   [{ ...predict, tools: ['nosuch'] }, 'validation_failed', "unknown tool 'nosuch'"],
   [{ ...predict, bogus: 1 }, 'validation_failed', 'module spec has unknown keys: bogus'],
+  [{ ...predict, maxSteps: 3 }, 'validation_failed', 'module type Predict does not use maxSteps'],
 ];
 
 describe('module create judgement', () => {

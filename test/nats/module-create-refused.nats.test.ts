@@ -80,7 +80,7 @@ describe('module creation refused', () => {
 
   it('writes no claim when the creation of a module that stays on its node is refused', async () => {
     const { buckets, session } = await nodeWithSession();
-    const local = { ...predict, tools: [echoTool] };
+    const local = { ...predict, type: 'ReAct', tools: [echoTool] };
     const before = await bucketState(buckets);
 
     await expect(session.module('l1', { ...local, bindings: { temperature: 'nosuch' } })).rejects.toMatchObject({

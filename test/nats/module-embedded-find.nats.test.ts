@@ -71,7 +71,7 @@ describe('embedded module lookup on a NATS node', () => {
     const onA = await a.session('s1');
     await (await onA.module('gone', predict)).stop();
     // A spec holding a function cannot be rebuilt elsewhere: only node A has that module.
-    await onA.module('local', { ...predict, tools: [echoTool] });
+    await onA.module('local', { ...predict, type: 'ReAct', tools: [echoTool] });
     const onB = await b.session('s1');
 
     for (const moduleId of ['never', 'gone', 'local']) {

@@ -16,7 +16,7 @@ const enc = new TextEncoder();
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
 const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
 /** A spec holding a function cannot be written to the modules bucket: the module stays on the node creating it. */
-const localSpec = { ...predict, tools: [echoTool] };
+const localSpec = { ...predict, type: 'ReAct', tools: [echoTool] };
 
 /** Two nodes on fresh buckets, and module `local` of session `s1` created through node A's embedded API. */
 async function ownerAndOther(options: Parameters<ReturnType<typeof fx>['node']>[1], servers?: string) {

@@ -23,7 +23,7 @@ describe('module stop reaching the right processes', () => {
     for (let i = 0; i < 30 && !servedByB; i++) {
       const moduleId = `local${i}`;
       // A spec holding a function cannot be rebuilt elsewhere: only node A has this module.
-      await session.module(moduleId, { ...predict, tools: [echoTool] });
+      await session.module(moduleId, { ...predict, type: 'ReAct', tools: [echoTool] });
 
       const [reply, node] = await servedBy([a, b], () =>
         nc().request(`tether.v1.session.s1.module.${moduleId}.stop`, new Uint8Array(), { timeout: 5000 }),

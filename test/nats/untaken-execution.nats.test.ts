@@ -164,7 +164,7 @@ describe('the census of the nodes', () => {
     const tool = { name: 'echo', description: 'Repeats its input', func: (args: unknown) => args };
     const ownerSession = await owner.runtime.session('relayed');
     await ownerSession.defineVariable('t', 'float', 0.5);
-    await ownerSession.module('qa', { ...predict, tools: [tool] });
+    await ownerSession.module('qa', { ...predict, type: 'ReAct', tools: [tool] });
     const relay = await fx().node(buckets, { llm });
     let executionId = '';
     for (let i = 0; i < 30 && !executionId; i++) {

@@ -20,5 +20,5 @@ const runtime = await Runtime.start({
   nats: { servers, variablesBucket, sessionsBucket, modulesBucket, name: 'local-module-node' },
 });
 const session = await runtime.session(sessionId);
-await session.module(moduleId, { type: 'Predict', signature: 'question:string -> answer:string', tools: [echoTool] });
+await session.module(moduleId, { type: 'ReAct', signature: 'question:string -> answer:string', tools: [echoTool] });
 process.stdout.write('module ready\n');
