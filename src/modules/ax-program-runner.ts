@@ -135,7 +135,9 @@ export class AxProgramRunner {
       .getOutputFields()
       .filter((field) => !field.isOptional && !field.isInternal)
       .map((field) => field.name);
-    this.#pool = new GeneratorPool(sig);
+    // A ReAct step that calls a tool answers no output field, and Ax asserts on every step: its answers are left to
+    // the check of the outcome.
+    this.#pool = new GeneratorPool(sig, kind === 'react' ? [] : this.#required);
     this.#inputs = new InputFields(sig.getInputFields());
     this.#functions = (settings.tools ?? []).map(toAxFunction);
     if (kind === 'react' && this.#functions.length === 0) {

@@ -34,8 +34,16 @@ export class GeneratorPool {
   readonly #idle: Pooled[] = [];
   readonly #idleStreaming: Pooled[] = [];
 
-  constructor(signature: Sig) {
+  /** The output fields an answer must have, checked by an assertion of each generator (see {@link acquire}). */
+  readonly #required: readonly string[];
+
+  /**
+   * @param required the output fields every answer must have; empty for a program whose answers may lack them (a
+   * ReAct step that calls a tool has no output fields yet, and Ax asserts on every step)
+   */
+  constructor(signature: Sig, required: readonly string[] = []) {
     this.#signature = signature;
+    this.#required = required;
   }
 
   /** An idle generator with `instruction` that streams if `streams`, or a new one. */
@@ -51,6 +59,11 @@ export class GeneratorPool {
     }
     const gen = new AxGen<AxGenIn, AxGenOut>(this.#signature);
     if (instruction !== undefined) gen.setInstruction(instruction);
+    // Ax checks a whole (unstreamed) answer's fields only when its text is not empty: an empty one came back as {},
+    // with none of the corrections (maxRetries) a streamed one gets. A failed assertion is corrected as Ax corrects
+    // a missing field.
+    const required = this.#required;
+    if (required.length > 0) gen.addAssert((values) => missingFieldsProblem(values, required));
     const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams, uses: 0 };
     if (streams) this.#streamTextFields(fresh);
     return fresh;
@@ -114,4 +127,11 @@ function pass(pooled: Pooled, listener: DeltaListener, field: string, text: stri
   const from = restart ? 0 : sent.length;
   if (text.length > from) listener(field, text.slice(from), restart || undefined);
   pooled.streamed.set(field, text);
+}
+
+/** What the model is told when an answer lacks `required` output fields, or `undefined` when it has them all. */
+function missingFieldsProblem(values: Record<string, unknown>, required: readonly string[]): string | undefined {
+  const missing = required.filter((name) => values[name] === undefined);
+  if (missing.length === 0) return undefined;
+  return `The answer has no ${missing.map((name) => `'${name}'`).join(', ')}: give every output field after its label`;
 }

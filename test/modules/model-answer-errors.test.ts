@@ -57,14 +57,27 @@ describe('an answer the model gave that the module cannot use', () => {
     expect(stub().chatRequests).toHaveLength(2);
   });
 
+  it('asks again for a whole answer that came back empty, as for a streamed one, and takes the corrected answer', async () => {
+    const qa = await session().module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    stub().reply(text(''), text('Answer: found'));
+    expect((await qa.execute({ question: 'q' })).output).toEqual({ answer: 'found' });
+    expect(stub().chatRequests).toHaveLength(2);
+    expect(stub().chatRequests[0]?.body.stream).toBeFalsy();
+  });
+
   it('names the required fields an answer lacks, streamed or whole', async () => {
-    const whole = await session().module('whole', { type: 'Predict', signature: 'question:string -> answer:string' });
-    stub().reply(text(''));
-    expect(await unusable(whole.execute({ question: 'q' }))).toMatchObject({
-      reason: 'invalid',
-      problem: "the answer has no 'answer'",
-      details: { missing: ['answer'], moduleId: 'whole' },
+    const whole = await session().module('whole', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      maxRetries: 2,
     });
+    stub().fallback = () => text('');
+    const empty = await unusable(whole.execute({ question: 'q' }));
+    expect(empty).toMatchObject({ reason: 'invalid', details: { moduleId: 'whole' } });
+    expect(empty.problem).toMatch(/^The answer has no 'answer'/);
+    // Corrected as a streamed answer lacking its field is (found by a review: a whole one got no correction).
+    expect(stub().chatRequests).toHaveLength(3);
+    expect(JSON.stringify(stub().chatRequests.at(-1)?.body.messages)).toContain("The answer has no 'answer'");
 
     const streamed = await session().module('streamed', {
       type: 'Predict',
