@@ -43,10 +43,15 @@ describe('session versions and history', () => {
     for (const value of [2, 3, 4]) await session.setVariable('n', value);
     expect((await session.variableHistory('n', { limit: 2 })).map((h) => h.value)).toEqual([3, 4]);
     expect((await session.variableHistory('n', { limit: 10 })).map((h) => h.value)).toEqual([1, 2, 3, 4]);
-    for (const limit of [0, 1.5, '2']) {
+    // A number is shown as itself, anything else by its kind.
+    for (const [limit, got] of [
+      [0, '0'],
+      [1.5, '1.5'],
+      ['2', 'string'],
+    ] as const) {
       await expect(session.variableHistory('n', { limit: limit as number })).rejects.toMatchObject({
         code: 'validation_failed',
-        message: `variableHistory option 'limit' must be a whole number ≥ 1, got ${typeof limit}`,
+        message: `variableHistory option 'limit' must be a whole number ≥ 1, got ${got}`,
       });
     }
     await expect(session.variableHistory('n', { last: 2 } as never)).rejects.toMatchObject({

@@ -105,7 +105,9 @@ const serve = defineCommand({
     name: {
       type: 'string',
       placeholder: '<name>',
-      description: 'the connection name the NATS monitoring shows (default tether-node)',
+      description:
+        'the connection name the NATS monitoring shows (default tether-node; the inspect feed then names the node' +
+        ' tether-node@<host>:<pid>, to tell unnamed nodes apart)',
     },
     tools: {
       type: 'string',

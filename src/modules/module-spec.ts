@@ -48,7 +48,8 @@ export interface ModuleSpec extends ModuleParameters, ProgramParameters {
   readonly pick?: SamplePicker;
 }
 
-const SPEC_KEYS = new Set<string>([
+/** Every key a spec may have. */
+export const SPEC_KEYS: ReadonlySet<string> = new Set<string>([
   'type',
   'typeVariable',
   'signature',
@@ -96,19 +97,21 @@ export function compareModuleIds(a: string, b: string): number {
  * Checks a spec before anything is built or stored: its shape (unknown keys, missing type, bindings naming valid
  * variables) and the values of its settings (every number within its range, see `SETTING_RANGES`). What needs the
  * session or the runtime (the type variable's value, tool names, the signature's syntax) is checked by the module.
+ * @param accepted the keys the spec may have, which a refusal lists: {@link SPEC_KEYS}, or fewer where a spec
+ *   cannot carry them all (over the wire, no function)
  * @throws {ValidationError} naming the key, the value and what it needs
  */
-export function assertModuleSpec(spec: unknown): asserts spec is ModuleSpec {
+export function assertModuleSpec(spec: unknown, accepted: ReadonlySet<string> = SPEC_KEYS): asserts spec is ModuleSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new ValidationError('a module spec must be an object', { details: { field: 'spec', got: show(spec) } });
   const fields = spec as Record<string, unknown>;
   const unknown = readOptions(fields, 'module spec', 'key')
     .map(([key]) => key)
-    .filter((key) => !SPEC_KEYS.has(key));
+    .filter((key) => !accepted.has(key));
   if (unknown.length > 0) {
     throw new ValidationError(
-      `module spec has unknown keys: ${unknown.join(', ')}; accepted: ${[...SPEC_KEYS].join(', ')}`,
-      { details: { field: 'spec', unknown, accepted: [...SPEC_KEYS] } },
+      `module spec has unknown keys: ${unknown.join(', ')}; accepted: ${[...accepted].join(', ')}`,
+      { details: { field: 'spec', unknown, accepted: [...accepted] } },
     );
   }
   if (typeof fields.signature !== 'string' || fields.signature.trim() === '')

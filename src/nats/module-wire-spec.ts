@@ -7,7 +7,7 @@
  */
 import { UnknownModuleError, ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
-import { assertModuleSpec, bindingVariable, type ModuleSpec } from '../modules/module-spec.js';
+import { SPEC_KEYS, assertModuleSpec, bindingVariable, type ModuleSpec } from '../modules/module-spec.js';
 import { normalizeModuleName } from '../modules/module-name.js';
 import type { ModuleParameters } from '../modules/module-types.js';
 
@@ -33,6 +33,11 @@ export interface WireModuleSpec extends Omit<ModuleParameters, 'stopSequences'> 
 
 /** Keys that hold functions in an embedded spec and have no JSON form. */
 const FUNCTION_KEYS = ['reward', 'pick'] as const;
+
+/** The keys a spec may have over the wire, which a refusal of an unknown one lists: all but those taking functions. */
+const WIRE_SPEC_KEYS: ReadonlySet<string> = new Set(
+  [...SPEC_KEYS].filter((key) => !(FUNCTION_KEYS as readonly string[]).includes(key)),
+);
 
 /** The module types that cannot run without a function (their `reward`), by the registry's normalized name. */
 const NEEDS_REWARD: ReadonlyMap<string, string> = new Map([
@@ -142,6 +147,6 @@ export function parseWireSpec(value: unknown): ModuleSpec {
       }
     }
   }
-  assertModuleSpec(fields);
+  assertModuleSpec(fields, WIRE_SPEC_KEYS);
   return fields;
 }

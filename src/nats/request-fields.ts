@@ -5,7 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { kindOf } from '../variables/failure.js';
+import { kindOf, show } from '../variables/failure.js';
 import { freezeJson, shownPath } from '../variables/json-value.js';
 import type { JsonValue } from '../variables/types.js';
 import { assertTimerMs } from './timer-ms.js';
@@ -26,7 +26,11 @@ export function assertFields(body: RequestBody, accepted: readonly string[], ope
 
 function wrongType(field: string, expected: string, value: unknown): ValidationError {
   const got = kindOf(value);
-  return new ValidationError(`field '${field}' must be ${expected}, got ${got}`, { details: { field, expected, got } });
+  // A number of the wrong value is shown as itself (`got 0`): its kind alone (`got number`) says nothing.
+  const shown = typeof value === 'number' ? show(value) : got;
+  return new ValidationError(`field '${field}' must be ${expected}, got ${shown}`, {
+    details: { field, expected, got },
+  });
 }
 
 /** A required string field. */

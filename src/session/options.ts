@@ -6,7 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { kindOf } from '../variables/failure.js';
+import { kindOf, show } from '../variables/failure.js';
 import { readOptions } from '../runtime/option-keys.js';
 
 /**
@@ -76,7 +76,9 @@ export function assertOptions(options: unknown, operation: OptionsOperation): vo
     const kind = allowed[option]!;
     if (value === undefined || fits(value, kind)) continue;
     const got = value === '' ? 'an empty string' : kindOf(value);
-    throw new ValidationError(`${operation} option '${option}' must be ${EXPECTED[kind]}, got ${got}`, {
+    // A number of the wrong value is shown as itself (`got 0`): its kind alone (`got number`) says nothing.
+    const shown = typeof value === 'number' ? show(value) : got;
+    throw new ValidationError(`${operation} option '${option}' must be ${EXPECTED[kind]}, got ${shown}`, {
       details: { operation, option, expected: EXPECTED[kind], got },
     });
   }

@@ -58,6 +58,27 @@ describe('module wire spec', () => {
     expect(() => parseWireSpec('Predict')).toThrow(ValidationError);
   });
 
+  // Found by a review: the refusal listed reward and pick, which the wire then refuses as embedded-only.
+  it('lists, when it refuses an unknown key, only the keys a spec may have over the wire', () => {
+    let refusal: unknown;
+    try {
+      parseWireSpec({ ...spec, wat: 1 });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ValidationError);
+    const { message, details } = refusal as ValidationError;
+    expect(details).toMatchObject({
+      field: 'spec',
+      unknown: ['wat'],
+      accepted: expect.arrayContaining(['tools', 'n']),
+    });
+    expect((details as { accepted: string[] }).accepted).not.toEqual(expect.arrayContaining(['reward']));
+    expect((details as { accepted: string[] }).accepted).not.toEqual(expect.arrayContaining(['pick']));
+    expect(message).toMatch(/^module spec has unknown keys: wat; accepted: type, /);
+    expect(message).not.toMatch(/\b(reward|pick)\b/);
+  });
+
   it('refuses BestOfN and Refine, in any spelling, as embedded-only: they need a reward function', () => {
     for (const type of ['BestOfN', 'best_of_n', 'Refine', 'REFINE']) {
       const refusal = (() => {

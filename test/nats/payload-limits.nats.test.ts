@@ -250,12 +250,12 @@ describe('payload limits', () => {
     // A bad limit or cursor is refused before anything is read, here as over the wire.
     await expect(session.variableHistory('v0', { limit: 0 })).rejects.toMatchObject({
       code: 'validation_failed',
-      message: "variableHistory option 'limit' must be a whole number ≥ 1, got number",
+      message: "variableHistory option 'limit' must be a whole number ≥ 1, got 0",
     });
     const badLimit = await rawReply(nc(), subject, JSON.stringify({ name: 'v0', limit: 0 }));
     expect(badLimit.body.error).toMatchObject({
       code: 'validation_failed',
-      message: "field 'limit' must be a whole number ≥ 1, got number",
+      message: "field 'limit' must be a whole number ≥ 1, got 0",
       details: { field: 'limit' },
     });
     const badAfter = await rawReply(nc(), subject, JSON.stringify({ name: 'v0', after: -1 }));
