@@ -217,13 +217,22 @@ const TIMEOUT_FATES: Readonly<Record<string, string>> = {
   not_applied: '; nothing of it was applied',
 };
 
+/** What a module's execution was doing when its wait ran out (`details.stage`), as the message says it. */
+const TIMEOUT_STAGES: Readonly<Record<string, string>> = {
+  queued: ' while queued behind other executions of the module',
+  syncing: ' while syncing its bound variables',
+  executing: " while executing (its program, and the model's answers it waits for)",
+};
+
 /**
  * A `call` got no reply within its timeout. A reply arriving later is dropped. Over NATS, `details.outcome` says what
  * a request that may write did: `unknown` when the wait ran out while the request may still be applied (the
  * client's own timeout, or a node's call to its session process), `not_applied` when a node refused to start it (a
  * revision it did not reach in time, reads too); the client's own timeout of a read has none. A module execution's
  * timeout names the execution in `details.sessionId`, `details.moduleId` and `details.executionId`, on an embedded
- * handle as on a remote one (`details.processId` too when a module process's wait ran out, wherever it ran). A node
+ * handle as on a remote one (`details.processId` too when a module process's wait ran out, wherever it ran), and what
+ * the execution was doing then in `details.stage` (`queued`, `syncing` or `executing`) when the module process's own
+ * wait ran out: a provider slower than the timeout shows as `executing`. A node
  * that did not apply the revision a request asked for in time (`details.minRevision`) says so: `waiting for the node
  * to apply revision 34 timed out after 2000 ms; nothing of it was applied`.
  */
@@ -236,13 +245,15 @@ export class CallTimeoutError extends BridgeError {
   ) {
     const outcome = options.details?.outcome;
     const fate = typeof outcome === 'string' ? (TIMEOUT_FATES[outcome] ?? '') : '';
+    const stage = options.details?.stage;
+    const where = typeof stage === 'string' ? (TIMEOUT_STAGES[stage] ?? '') : '';
     // A node's read-your-writes wait (`details.minRevision`, target `revision 34`) is no call: said as what it is,
     // wherever the error is built again from its details (a client, a copy naming the execution).
     const what =
       typeof options.details?.minRevision === 'number'
         ? `waiting for the node to apply ${target}`
         : `call to '${target}'`;
-    super(`${what} timed out after ${timeoutMs} ms${fate}`, {
+    super(`${what} timed out after ${timeoutMs} ms${where}${fate}`, {
       ...options,
       details: { target, timeoutMs, ...options.details },
     });

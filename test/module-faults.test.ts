@@ -46,6 +46,25 @@ describe('module faults', () => {
     expect(await qa.describe()).toMatchObject({ completed: 1, failed: 1 });
   });
 
+  // Found by a review: a provider slower than the timeout gave a call_timeout that said nothing of where it waited.
+  it('says what an execution whose caller timed out was doing: waiting for the model, or queued behind one', async () => {
+    runtime = await slowRuntime(400);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    const [running, queued] = await Promise.all([
+      qa.execute({ question: 'slow' }, { timeoutMs: 150 }).catch((e: unknown) => e),
+      qa.execute({ question: 'behind' }, { timeoutMs: 50 }).catch((e: unknown) => e),
+    ]);
+    expect(running).toBeInstanceOf(CallTimeoutError);
+    expect(running).toMatchObject({
+      message: expect.stringMatching(/timed out after 150 ms while executing \(its program, and the model's answers/),
+      details: { stage: 'executing', moduleId: 'qa' },
+    });
+    expect(queued).toMatchObject({
+      message: expect.stringMatching(/timed out after 50 ms while queued behind other executions of the module$/),
+      details: { stage: 'queued' },
+    });
+  });
+
   it('refuses an already aborted signal with ExecutionAbortedError and sends nothing', async () => {
     runtime = await slowRuntime(0);
     const qa = await (await runtime.session('s')).module('qa', SPEC);

@@ -16,7 +16,7 @@ import { assertExecuteOptionKeys, assertInputsObject } from './execute-arguments
 import { inputsAsCalled } from './inputs-as-called.js';
 import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
-import { namingExecution } from './naming-execution.js';
+import { namingExecution, stageOf } from './naming-execution.js';
 import { callUserCallback } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
 import type { ModuleApi } from './module-api.js';
@@ -229,9 +229,13 @@ export class ModuleHandle implements ModuleApi {
         { timeout },
       )) as ExecutionResult;
     } catch (error) {
+      if (!(error instanceof CallTimeoutError))
+        throw namingExecution(error, this.sessionId, this.moduleId, executionId);
+      // Read before the cancel below ends it: what the execution was doing when its time ran out.
+      const stage = process.alive ? stageOf(process.getSnapshot(), executionId) : undefined;
       // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
-      if (error instanceof CallTimeoutError) cancel('timed out');
-      throw namingExecution(error, this.sessionId, this.moduleId, executionId);
+      cancel('timed out');
+      throw namingExecution(error, this.sessionId, this.moduleId, executionId, stage);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       // The module's idle time counts from the end of its last execution, however long that took.

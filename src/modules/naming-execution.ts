@@ -4,15 +4,40 @@
  * another node or a client, see module-entry.ts).
  * @module
  */
+import type { ModuleMachineContext } from '../../machines/module.machine.js';
 import { CallTimeoutError, ProcessExitedError } from '../errors.js';
+
+/** What an execution is doing: waiting in the module's mailbox, or the module's state while it is the current one. */
+export type ExecutionStage = 'queued' | 'syncing' | 'executing';
+
+/**
+ * What execution `executionId` is doing in a module process whose snapshot is `snapshot`, or `undefined` when the
+ * process has none such (it ended, or the execution never reached it).
+ */
+export function stageOf(
+  snapshot: { readonly value: unknown; readonly context: ModuleMachineContext },
+  executionId: string,
+): ExecutionStage | undefined {
+  const { current, mailbox } = snapshot.context;
+  if (current?.executionId === executionId)
+    return snapshot.value === 'syncing' || snapshot.value === 'executing' ? snapshot.value : undefined;
+  return mailbox.some((queued) => queued.executionId === executionId) ? 'queued' : undefined;
+}
 
 /**
  * @internal The error an execution's caller gets: a `ProcessExitedError` (the module's process exited with the
  * execution in it) or a `CallTimeoutError` (its wait ran out) names the execution, the session and the module, as
- * the `module.failed` event of it does, so that a caller can tell which of its executions was lost. A remote
+ * the `module.failed` event of it does, so that a caller can tell which of its executions was lost; a timeout also
+ * says what the execution was doing then (`stage`, see {@link stageOf}). A remote
  * handle names a timeout of its own wait alike (remote-module.ts). Any other error is returned as it is.
  */
-export function namingExecution(error: unknown, sessionId: string, moduleId: string, executionId: string): unknown {
+export function namingExecution(
+  error: unknown,
+  sessionId: string,
+  moduleId: string,
+  executionId: string,
+  stage?: ExecutionStage,
+): unknown {
   const cause = error instanceof Error && error.cause !== undefined ? { cause: error.cause } : {};
   let named: ProcessExitedError | CallTimeoutError;
   if (error instanceof ProcessExitedError) {
@@ -23,7 +48,7 @@ export function namingExecution(error: unknown, sessionId: string, moduleId: str
   } else if (error instanceof CallTimeoutError) {
     named = new CallTimeoutError(error.target, error.timeoutMs, {
       ...cause,
-      details: { ...error.details, sessionId, moduleId, executionId },
+      details: { ...error.details, sessionId, moduleId, executionId, ...(stage ? { stage } : {}) },
     });
   } else {
     return error;

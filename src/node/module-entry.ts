@@ -12,7 +12,7 @@ import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../
 import { inputsAsCalled } from '../modules/inputs-as-called.js';
 import type { ModuleInstance } from '../modules/module-instance.js';
 import { moduleKey, type ModuleLogic } from '../modules/module-logic.js';
-import { namingExecution } from '../modules/naming-execution.js';
+import { namingExecution, stageOf } from '../modules/naming-execution.js';
 import type { HostExecuteOptions, SharedSpec } from '../nats/module-host.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -146,11 +146,14 @@ export class ModuleEntry implements ModuleHandleHooks {
       const timeout = options.timeoutMs ?? executionTimeoutMs;
       return (await processes.call(process, { type: 'execute', executionId, inputs }, { timeout })) as ExecutionResult;
     } catch (error) {
-      // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
-      if (error instanceof CallTimeoutError)
-        processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
+      const { sessionId, moduleId } = this.handle;
       // Over the wire too, the caller's error names the execution it lost.
-      throw namingExecution(error, this.handle.sessionId, this.handle.moduleId, executionId);
+      if (!(error instanceof CallTimeoutError)) throw namingExecution(error, sessionId, moduleId, executionId);
+      // Read before the cancel below ends it: what the execution was doing when its time ran out.
+      const stage = process.alive ? stageOf(process.getSnapshot(), executionId) : undefined;
+      // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
+      processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
+      throw namingExecution(error, sessionId, moduleId, executionId, stage);
     } finally {
       this.touch();
     }

@@ -69,14 +69,26 @@ describe('module handles alike, embedded and remote', () => {
           'moduleId',
           'processId',
           'sessionId',
+          'stage',
           'target',
           'timeoutMs',
         ]);
         expect(error).toMatchObject({
           code: 'call_timeout',
-          message: "call to 'tether.module.slow.qa' timed out after 200 ms",
+          message: expect.stringMatching(
+            /^call to 'tether.module.slow.qa' timed out after 200 ms while (executing|queued)/,
+          ),
           details: { sessionId: 'slow', moduleId: 'qa', executionId: expect.any(String), timeoutMs: 200 },
         });
+      }
+      // The remote caller hears where its execution was when its time ran out, as the embedded one does: waiting for
+      // the model, or behind the other in the module's mailbox.
+      for (const error of [fromEmbedded, fromRemote]) {
+        const { stage } = (error as CallTimeoutError).details;
+        expect(['executing', 'queued']).toContain(stage);
+        expect((error as CallTimeoutError).message).toContain(
+          stage === 'queued' ? ' while queued ' : ' while executing (',
+        );
       }
     } finally {
       stub.delayMs = 0;
