@@ -189,7 +189,10 @@ export function readProviderConfig(env: Environment = process.env): ProviderConf
     return { provider: ECHO_MODEL_NAME };
   }
   if (url !== undefined && !URL.canParse(url)) {
-    throw new ValidationError(`${PROVIDER_ENV.url} is not a URL: '${url}'`, { variable: PROVIDER_ENV.url });
+    // Not echoed: it may carry a password, or be a key set in the wrong variable.
+    throw new ValidationError(`${PROVIDER_ENV.url} is not a URL (its value is not shown: it may hold a secret)`, {
+      variable: PROVIDER_ENV.url,
+    });
   }
   return {
     provider,

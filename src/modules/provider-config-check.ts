@@ -36,6 +36,13 @@ export function assertProviderConfig(config: unknown, names: ConfigNames): asser
     // Not echoed: a URL may carry a password.
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
       refuse(names.url, 'must be an http or https URL');
+    // fetch refuses to build a request from such a URL, so every execution would fail as "unreachable", be
+    // retried, and carry the URL, password included, in its error and events.
+    if (parsed && (parsed.username !== '' || parsed.password !== ''))
+      refuse(
+        names.url,
+        `must not carry credentials (user:password@ before the host); give the API key in ${names.key}`,
+      );
   }
   if (httpRetries !== undefined && !(Number.isInteger(httpRetries) && (httpRetries as number) >= 0))
     refuse('httpRetries', 'must be a whole number from 0');
