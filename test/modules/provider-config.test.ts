@@ -109,6 +109,32 @@ describe('provider-config', () => {
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain('hunter2');
   });
 
+  it('refuses at build a key no HTTP header can carry, naming the character, not the key', () => {
+    const cases: [() => unknown, string, string][] = [
+      [
+        () => createLanguageModel({ provider: 'openai', key: 'sk-abc\u2019def' }),
+        'key',
+        "character 7, U+2019 '\u2019'",
+      ],
+      [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\ndef' }), 'key', 'character 7, U+000A,'],
+      [
+        () => languageModelFromEnv({ TETHER_AI: 'openai', TETHER_AI_KEY: 'sk-\u{1F511}abcdef' }),
+        'TETHER_AI_KEY',
+        'character 4, U+1F511',
+      ],
+    ];
+    for (const [build, variable, where] of cases) {
+      const error = configError(build);
+      expect(error).toMatchObject({ code: 'validation_failed', variable });
+      expect(error.message).toContain(`${variable} holds ${where}`);
+      expect(error.message).toContain('which an HTTP header cannot carry');
+      expect(JSON.stringify({ message: error.message, details: error.details })).not.toMatch(/abc|def/);
+    }
+    // What fetch can send still builds: Latin-1, and whitespace at the ends (fetch trims it).
+    expect(createLanguageModel({ provider: 'openai', key: 'sk-caf\u00e9\n' })).toBeDefined();
+    expect(createLanguageModel({ provider: 'openai', key: ' sk-abc\r\n' })).toBeDefined();
+  });
+
   it('accepts keyless local providers and Ax aliases', () => {
     expect(languageModelFromEnv({ TETHER_AI: 'ollama', TETHER_AI_MODEL: 'llama3' }).toString()).toBe('ollama:llama3');
     expect(createLanguageModel({ provider: 'claude', key: 'k' }).provider).toBe('anthropic');
