@@ -124,11 +124,15 @@ export function isBindableAttribute(attribute: string): attribute is BindableAtt
 export function checkParameterValue(attribute: BindableAttribute, value: unknown): void {
   if (isNumericSetting(attribute)) return checkSetting(attribute, value);
   const expected = parameterProblem(attribute, value);
-  if (expected !== undefined) {
-    throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${show(value)}`, {
-      details: { field: attribute, expected },
-    });
-  }
+  if (expected === undefined) return;
+  // A list with one wrong item is shown by that item: "needs a list of strings, got an array" read as if a list
+  // were not what was asked.
+  const index =
+    attribute === 'stopSequences' && Array.isArray(value) ? value.findIndex((item) => typeof item !== 'string') : -1;
+  const got = index >= 0 ? `${show((value as unknown[])[index])} at index ${index}` : show(value);
+  throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${got}`, {
+    details: { field: attribute, expected, ...(index >= 0 ? { index } : {}) },
+  });
 }
 
 /** What a non-numeric `value` should have been for `attribute`, or `undefined` when it is fine (runs per sync). */
