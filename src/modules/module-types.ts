@@ -16,7 +16,11 @@ import {
 
 export { PROGRAM_PARAMETERS, isProgramParameter, type ProgramParameter } from './setting-limits.js';
 
-/** How much hidden reasoning a thinking model may spend; the levels Ax understands. */
+/**
+ * How much hidden reasoning a thinking model may spend; the levels Ax understands. The OpenAI-protocol providers
+ * do not send the level as given: Ax maps it to `reasoning_effort` (`low` → `medium`, `medium` → `high`,
+ * `highest` → `xhigh`, `none` → left out; see docs/protocol.md).
+ */
 export type ThinkingBudget = 'minimal' | 'low' | 'medium' | 'high' | 'highest' | 'none';
 
 /** The thinking budget levels, for validation. */
@@ -35,7 +39,7 @@ export interface ModuleParameters {
   maxTokens?: number;
   /** 0 to 1. */
   topP?: number;
-  /** An integer from 0 to 1000. */
+  /** An integer from 0 to 1000. Not sent by the OpenAI-protocol providers: OpenAI's API has no `top_k`. */
   topK?: number;
   /** −2 to 2. */
   presencePenalty?: number;
