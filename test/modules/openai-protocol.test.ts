@@ -274,6 +274,22 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(stub.chatRequests[0]?.body).not.toHaveProperty('reasoning_effort');
   });
 
+  it('sends no Authorization header to a provider given no key, and the key to one given it', async () => {
+    const authorizations: unknown[] = [];
+    for (const key of [undefined, 'sk-local']) {
+      const keyless = createLanguageModel({
+        provider: 'openai-compatible',
+        url: stub.url,
+        model: 'local-model',
+        ...(key ? { key } : {}),
+      });
+      const module = new VariableAwarePredict(SIGNATURE, { session, llm: keyless, maxRetries: 0 });
+      await module.forward({ question: 'q' });
+      authorizations.push(stub.chatRequests.at(-1)?.headers.authorization);
+    }
+    expect(authorizations).toEqual([undefined, 'Bearer sk-local']);
+  });
+
   it('sends the instructions attribute as the system prompt, per execution', async () => {
     const module = new VariableAwarePredict(SIGNATURE, {
       session,
