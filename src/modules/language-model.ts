@@ -109,8 +109,9 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   const timeoutMs = config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   const args = {
     name: profile.id,
-    // Keyless local servers (ollama, vllm) still get a harmless placeholder: some Ax providers insist on one.
-    apiKey: config.key ?? 'none',
+    // No key, no Authorization header: Ax sends `Bearer <key>` whatever the key is, and a placeholder reached a
+    // keyless server (or a proxy in front of one, which may refuse it) as `Bearer none`.
+    ...(config.key ? { apiKey: config.key } : {}),
     ...(config.url ? { apiURL: config.url } : {}),
     ...(config.model ? { config: { model: config.model } } : {}),
     options: {
@@ -189,7 +190,10 @@ export function readProviderConfig(env: Environment = process.env): ProviderConf
     return { provider: ECHO_MODEL_NAME };
   }
   if (url !== undefined && !URL.canParse(url)) {
-    throw new ValidationError(`${PROVIDER_ENV.url} is not a URL: '${url}'`, { variable: PROVIDER_ENV.url });
+    // Not echoed: it may carry a password, or be a key set in the wrong variable.
+    throw new ValidationError(`${PROVIDER_ENV.url} is not a URL (its value is not shown: it may hold a secret)`, {
+      variable: PROVIDER_ENV.url,
+    });
   }
   return {
     provider,

@@ -16,7 +16,11 @@ import {
 
 export { PROGRAM_PARAMETERS, isProgramParameter, type ProgramParameter } from './setting-limits.js';
 
-/** How much hidden reasoning a thinking model may spend; the levels Ax understands. */
+/**
+ * How much hidden reasoning a thinking model may spend; the levels Ax understands. The OpenAI-protocol providers
+ * do not send the level as given: Ax maps it to `reasoning_effort` (`low` → `medium`, `medium` → `high`,
+ * `highest` → `xhigh`, `none` → left out; see docs/protocol.md).
+ */
 export type ThinkingBudget = 'minimal' | 'low' | 'medium' | 'high' | 'highest' | 'none';
 
 /** The thinking budget levels, for validation. */
@@ -35,7 +39,7 @@ export interface ModuleParameters {
   maxTokens?: number;
   /** 0 to 1. */
   topP?: number;
-  /** An integer from 0 to 1000. */
+  /** An integer from 0 to 1000. Not sent by the OpenAI-protocol providers: OpenAI's API has no `top_k`. */
   topK?: number;
   /** −2 to 2. */
   presencePenalty?: number;
@@ -124,11 +128,15 @@ export function isBindableAttribute(attribute: string): attribute is BindableAtt
 export function checkParameterValue(attribute: BindableAttribute, value: unknown): void {
   if (isNumericSetting(attribute)) return checkSetting(attribute, value);
   const expected = parameterProblem(attribute, value);
-  if (expected !== undefined) {
-    throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${show(value)}`, {
-      details: { field: attribute, expected },
-    });
-  }
+  if (expected === undefined) return;
+  // A list with one wrong item is shown by that item: "needs a list of strings, got an array" read as if a list
+  // were not what was asked.
+  const index =
+    attribute === 'stopSequences' && Array.isArray(value) ? value.findIndex((item) => typeof item !== 'string') : -1;
+  const got = index >= 0 ? `${show((value as unknown[])[index])} at index ${index}` : show(value);
+  throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${got}`, {
+    details: { field: attribute, expected, ...(index >= 0 ? { index } : {}) },
+  });
 }
 
 /** What a non-numeric `value` should have been for `attribute`, or `undefined` when it is fine (runs per sync). */

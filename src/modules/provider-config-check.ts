@@ -31,14 +31,51 @@ export function assertProviderConfig(config: unknown, names: ConfigNames): asser
     ['model', model],
   ] as const)
     if (value !== undefined && typeof value !== 'string') refuse(name, 'must be a string');
+  if (typeof key === 'string') {
+    const bad = unsendableKeyCharacter(key);
+    if (bad) refuse(names.key, `holds ${bad}`);
+  }
   if (url !== undefined) {
     const parsed = typeof url === 'string' && URL.canParse(url) ? new URL(url) : undefined;
     // Not echoed: a URL may carry a password.
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
       refuse(names.url, 'must be an http or https URL');
+    // fetch refuses to build a request from such a URL, so every execution would fail as "unreachable", be
+    // retried, and carry the URL, password included, in its error and events.
+    if (parsed && (parsed.username !== '' || parsed.password !== ''))
+      refuse(
+        names.url,
+        `must not carry credentials (user:password@ before the host); give the API key in ${names.key}`,
+      );
   }
   if (httpRetries !== undefined && !(Number.isInteger(httpRetries) && (httpRetries as number) >= 0))
     refuse('httpRetries', 'must be a whole number from 0');
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
     refuse('timeoutMs', `must be a number of milliseconds over 0 and at most ${MAX_TIMEOUT_MS}`);
+}
+
+/**
+ * Where `key` holds a character fetch cannot put in an `Authorization` header (one past Latin-1, such as a
+ * typographic apostrophe pasted from a document, or a line break or NUL inside it), as its position and code
+ * point; `undefined` when it can be sent. Such a key otherwise failed every request as if the provider were
+ * unreachable, and was retried. Only the offending character is shown, never the key.
+ */
+function unsendableKeyCharacter(key: string): string | undefined {
+  // fetch strips these at either end of a header value, so only inside the key do they matter.
+  const start = key.length - key.replace(/^[\t\n\r ]+/, '').length;
+  const end = key.replace(/[\t\n\r ]+$/, '').length;
+  let offset = 0;
+  let position = 0;
+  for (const char of key) {
+    position += 1;
+    const code = char.codePointAt(0) ?? 0;
+    if (offset >= start && offset < end && (code > 0xff || code === 0 || code === 0x0a || code === 0x0d)) {
+      const shown = code > 0x20 ? ` '${char}'` : '';
+      const hex = code.toString(16).toUpperCase().padStart(4, '0');
+      const rule = 'only Latin-1, no line break or NUL';
+      return `character ${position}, U+${hex}${shown}, which an HTTP header cannot carry (${rule})`;
+    }
+    offset += char.length;
+  }
+  return undefined;
 }

@@ -238,6 +238,58 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(stub.chatRequests).toHaveLength(2);
   });
 
+  // Ax's behaviour, documented in README.md and docs/protocol.md: this notices an Ax upgrade that changes it.
+  it('sends no top_k, and thinkingTokenBudget as reasoning_effort remapped by Ax, whatever the model', async () => {
+    const sent: Record<string, unknown> = {};
+    for (const budget of ['minimal', 'low', 'medium', 'high', 'highest', 'none'] as const) {
+      const module = new VariableAwarePredict(SIGNATURE, { session, llm, maxRetries: 0 });
+      module.topK = 40;
+      module.thinkingTokenBudget = budget;
+      await module.forward({ question: 'q' });
+      const body = stub.chatRequests.at(-1)?.body ?? {};
+      expect(body).not.toHaveProperty('top_k');
+      sent[budget] = 'reasoning_effort' in body ? body.reasoning_effort : '(left out)';
+    }
+    expect(sent).toEqual({
+      minimal: 'minimal',
+      low: 'medium',
+      medium: 'high',
+      high: 'high',
+      highest: 'xhigh',
+      none: '(left out)',
+    });
+  });
+
+  it('fails every openai-compatible execution with a thinking budget other than none, before any request', async () => {
+    const compatible = createLanguageModel({ provider: 'openai-compatible', url: stub.url, model: 'gpt-4o-mini' });
+    const module = new VariableAwarePredict(SIGNATURE, { session, llm: compatible, maxRetries: 0 });
+    module.thinkingTokenBudget = 'low';
+    await expect(module.forward({ question: 'q' })).rejects.toMatchObject({
+      code: 'internal_error',
+      message: expect.stringMatching(/Thinking is not verified for profile openai-compatible/),
+    });
+    expect(stub.chatRequests).toEqual([]);
+    module.thinkingTokenBudget = 'none';
+    await module.forward({ question: 'q' });
+    expect(stub.chatRequests[0]?.body).not.toHaveProperty('reasoning_effort');
+  });
+
+  it('sends no Authorization header to a provider given no key, and the key to one given it', async () => {
+    const authorizations: unknown[] = [];
+    for (const key of [undefined, 'sk-local']) {
+      const keyless = createLanguageModel({
+        provider: 'openai-compatible',
+        url: stub.url,
+        model: 'local-model',
+        ...(key ? { key } : {}),
+      });
+      const module = new VariableAwarePredict(SIGNATURE, { session, llm: keyless, maxRetries: 0 });
+      await module.forward({ question: 'q' });
+      authorizations.push(stub.chatRequests.at(-1)?.headers.authorization);
+    }
+    expect(authorizations).toEqual([undefined, 'Bearer sk-local']);
+  });
+
   it('sends the instructions attribute as the system prompt, per execution', async () => {
     const module = new VariableAwarePredict(SIGNATURE, {
       session,

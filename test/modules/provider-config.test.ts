@@ -67,6 +67,74 @@ describe('provider-config', () => {
     );
   });
 
+  it('refuses at build a URL carrying credentials, without echoing them', () => {
+    const secret = 'hunter2';
+    const cases: [() => unknown, string, string][] = [
+      [
+        () => createLanguageModel({ provider: 'openai', url: `http://proxyuser:${secret}@127.0.0.1:1/v1`, key: 'k' }),
+        'url',
+        'give the API key in key',
+      ],
+      [
+        () => createLanguageModel({ provider: 'openai-compatible', url: `https://${secret}@example.com/v1` }),
+        'url',
+        'give the API key in key',
+      ],
+      [
+        () =>
+          languageModelFromEnv({
+            TETHER_AI: 'openai',
+            TETHER_AI_URL: `http://proxyuser:${secret}@127.0.0.1:1/v1`,
+            TETHER_AI_KEY: 'k',
+          }),
+        'TETHER_AI_URL',
+        'give the API key in TETHER_AI_KEY',
+      ],
+    ];
+    for (const [build, variable, hint] of cases) {
+      const error = configError(build);
+      expect(error).toMatchObject({ code: 'validation_failed', variable });
+      expect(error.message).toContain(`${variable} must not carry credentials`);
+      expect(error.message).toContain(hint);
+      expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(secret);
+    }
+  });
+
+  it('does not echo a TETHER_AI_URL that is no URL: it may hold a password', () => {
+    const error = configError(() =>
+      readProviderConfig({ TETHER_AI: 'openai', TETHER_AI_URL: 'http//user:hunter2@host', TETHER_AI_KEY: 'k' }),
+    );
+    expect(error).toMatchObject({ code: 'validation_failed', variable: 'TETHER_AI_URL' });
+    expect(error.message).toContain('TETHER_AI_URL is not a URL');
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain('hunter2');
+  });
+
+  it('refuses at build a key no HTTP header can carry, naming the character, not the key', () => {
+    const cases: [() => unknown, string, string][] = [
+      [
+        () => createLanguageModel({ provider: 'openai', key: 'sk-abc\u2019def' }),
+        'key',
+        "character 7, U+2019 '\u2019'",
+      ],
+      [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\ndef' }), 'key', 'character 7, U+000A,'],
+      [
+        () => languageModelFromEnv({ TETHER_AI: 'openai', TETHER_AI_KEY: 'sk-\u{1F511}abcdef' }),
+        'TETHER_AI_KEY',
+        'character 4, U+1F511',
+      ],
+    ];
+    for (const [build, variable, where] of cases) {
+      const error = configError(build);
+      expect(error).toMatchObject({ code: 'validation_failed', variable });
+      expect(error.message).toContain(`${variable} holds ${where}`);
+      expect(error.message).toContain('which an HTTP header cannot carry');
+      expect(JSON.stringify({ message: error.message, details: error.details })).not.toMatch(/abc|def/);
+    }
+    // What fetch can send still builds: Latin-1, and whitespace at the ends (fetch trims it).
+    expect(createLanguageModel({ provider: 'openai', key: 'sk-caf\u00e9\n' })).toBeDefined();
+    expect(createLanguageModel({ provider: 'openai', key: ' sk-abc\r\n' })).toBeDefined();
+  });
+
   it('accepts keyless local providers and Ax aliases', () => {
     expect(languageModelFromEnv({ TETHER_AI: 'ollama', TETHER_AI_MODEL: 'llama3' }).toString()).toBe('ollama:llama3');
     expect(createLanguageModel({ provider: 'claude', key: 'k' }).provider).toBe('anthropic');

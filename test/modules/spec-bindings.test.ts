@@ -80,6 +80,37 @@ describe('a module spec binding', () => {
     expect(await session().modules()).toEqual([]);
   });
 
+  it('names the item that is not a string when stopSequences is given or bound a list', async () => {
+    await session().defineVariable('stops', 'json', ['END', 2]);
+    const cases: [object, string, number][] = [
+      [{ ...base, bindings: { stopSequences: 'stops' } }, 'got 2 at index 1', 1],
+      [{ ...base, stopSequences: [null, 'END'] }, 'got null at index 0', 0],
+      [{ ...base, stopSequences: ['END', ['STOP']] }, 'got an array at index 1', 1],
+    ];
+    for (const [spec, got, index] of cases) {
+      const error = await session()
+        .module('m', spec as never)
+        .catch((e: unknown) => e);
+      expect(error, JSON.stringify(spec)).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toContain(`attribute 'stopSequences' needs a list of strings, ${got}`);
+      expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'stopSequences', index } });
+    }
+    // A value that is no list at all is still shown whole.
+    const notList = await session()
+      .module('m', { ...base, stopSequences: 'END' } as never)
+      .catch((e: unknown) => e);
+    expect((notList as ValidationError).message).toContain('needs a list of strings, got "END"');
+    const listForString = await session()
+      .module('m', { ...base, instructions: ['Be brief'] } as never)
+      .catch((e: unknown) => e);
+    expect((listForString as ValidationError).message).toContain(
+      "attribute 'instructions' needs a string, got an array",
+    );
+    expect((listForString as ValidationError).details).not.toHaveProperty('index');
+    expect(await session().modules()).toEqual([]);
+    expect(stub().chatRequests).toEqual([]);
+  });
+
   it("names a spec's own setting in details.field, not as a variable, and what ReAct and BestOfN lack", async () => {
     const cases: [object, string][] = [
       [{ ...base, temperature: 5 }, 'temperature'],

@@ -299,7 +299,7 @@ describe('module service', () => {
       [
         `${base}.s.create`,
         `{"spec":{"type":"Predict","signature":"${json.signature}","stopSequences":${deep}}}`,
-        "attribute 'stopSequences' needs a list of strings, got an array",
+        "attribute 'stopSequences' needs a list of strings, got an array at index 0",
       ],
       [
         `${base}.i.create`,
