@@ -165,7 +165,9 @@ export class ProcessRuntime {
     this.#touch(process);
     // Reading `actor` wakes a hibernating process.
     const { actor } = process;
-    if (process.alive) actor.send({ ...event, callId });
+    // `type` copied by name: the spread takes own fields only, and one inherited (a class getter, a prototype) passed
+    // the check above but would be lost, crashing the process for an event `cast` delivers as it is.
+    if (process.alive) actor.send({ ...event, type: event.type, callId });
     return reply;
   }
 

@@ -240,6 +240,23 @@ describe('ProcessRuntime', () => {
       expect(error).toMatchObject({ target: 'counter', reason: 'maintenance' });
     });
 
+    // Found by a review: the copy a call sent took own fields only; the process crashed on an event with no type.
+    it('delivers an event whose type is inherited (a class getter, a prototype) and gets the reply', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      class Increment {
+        readonly by = 2;
+        get type(): 'increment' {
+          return 'increment';
+        }
+      }
+      await expect(runtime.call(ref, new Increment())).resolves.toBe(2);
+      await expect(runtime.call(ref, Object.create({ type: 'get' }) as { type: 'get' })).resolves.toBe(2);
+      runtime.cast(ref, new Increment());
+      await expect(runtime.call(ref, Object.create({ type: 'get' }) as { type: 'get' })).resolves.toBe(4);
+      expect(ref.alive).toBe(true);
+    });
+
     it('rejects with ProcessExitedError when the target finishes without replying', async () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);
