@@ -172,13 +172,24 @@ export class ProcessRuntime {
   }
 
   /**
-   * Fire and forget. To a target that is not alive the event is dropped, as in Elixir.
+   * Fire and forget. To a target that is not alive the event is dropped, as in Elixir. A `callId` in `event` is
+   * left out of what the process gets: only a `call`'s reply may settle a call.
    * @throws {ValidationError} when `event` is not an object with a string `type`, whatever the target: a mistake
    * of the sender's, not a message that can be lost, and one that would crash the receiving process
    */
   cast(target: Target, event: AnyEventObject): void {
     const badEvent = eventProblem(event, 'cast');
     if (badEvent) throw badEvent;
+    // Call ids are predictable (`<pid>#<n>`): one carried by a cast would make the process's reply settle another
+    // caller's pending call. Copied only then, with its type (which may be inherited): most casts carry none.
+    if ('callId' in event) {
+      const { callId: _dropped, ...fields } = event;
+      this.#deliver(target, { ...fields, type: event.type });
+    } else this.#deliver(target, event);
+  }
+
+  /** Sends a checked event to `target` as it is, waking it; dropped when the target is not alive. */
+  #deliver(target: Target, event: AnyEventObject): void {
     const process = this.#registry.resolve(target);
     if (!process) return;
     this.#touch(process);
