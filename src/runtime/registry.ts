@@ -14,8 +14,17 @@ import type { Process } from './process.js';
  */
 export class Registry {
   readonly #byName = new Map<string, Process>();
-  /** A Map keeps spawn order, which `stopAll` walks backwards. */
+  /** A Map keeps spawn order, which `processes()` lists. */
   readonly #byId = new Map<string, Process>();
+  /**
+   * The processes in spawn order, for `newest()`: a Map's last entry can only be found by walking all of them, which
+   * made `stopAll` quadratic (6-10 s for 80,000). Exited processes stay here until `newest()` passes them or, once
+   * over 1,024 and over half, a compaction drops them: amortized constant time, and no more exited processes held
+   * than 1,024 or the live ones.
+   */
+  #order: Process[] = [];
+  /** How many of {@link #order} have exited. */
+  #exitedInOrder = 0;
 
   /**
    * Throws unless a new process can be registered under `name`; checked before an actor is created.
@@ -34,12 +43,19 @@ export class Registry {
       this.#byName.set(process.name, process);
     }
     this.#byId.set(process.id, process);
+    this.#order.push(process);
   }
 
   /** Removes a process that exited, freeing its name only if the name still points at this very process. */
   remove(process: Process): void {
     if (process.name !== undefined && this.#byName.get(process.name) === process) this.#byName.delete(process.name);
+    if (this.#byId.get(process.id) !== process) return;
     this.#byId.delete(process.id);
+    // Past 1,024 so that a handful of processes spawned and stopped in turn do not compact at every exit.
+    if (++this.#exitedInOrder > 1024 && this.#exitedInOrder * 2 > this.#order.length) {
+      this.#order = this.#order.filter((candidate) => this.#isLive(candidate));
+      this.#exitedInOrder = 0;
+    }
   }
 
   /** The live process registered under `name`. */
@@ -65,9 +81,16 @@ export class Registry {
 
   /** The most recently spawned live process. */
   newest(): Process | undefined {
-    let last: Process | undefined;
-    for (const process of this.#byId.values()) last = process;
-    return last;
+    for (let last = this.#order.at(-1); last; last = this.#order.at(-1)) {
+      if (this.#isLive(last)) return last;
+      this.#order.pop();
+      this.#exitedInOrder--;
+    }
+    return undefined;
+  }
+
+  #isLive(process: Process): boolean {
+    return this.#byId.get(process.id) === process;
   }
 
   /** Every registered name, in registration order. */

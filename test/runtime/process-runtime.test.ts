@@ -343,5 +343,31 @@ describe('ProcessRuntime', () => {
       expect(refs.every((ref) => !ref.alive)).toBe(true);
       expect(runtime.processes()).toEqual([]);
     });
+
+    // The registry keeps its own spawn order for this (a full scan per step was quadratic): it must still hold once
+    // many processes exited out of order, and take in the processes spawned while the stop goes on.
+    it('stopAll goes newest first after many out-of-order exits, and stops those spawned meanwhile', async () => {
+      const runtime = createRuntime();
+      const refs = Array.from({ length: 3000 }, () => runtime.spawn(counterMachine));
+      // Two in three exit, oldest first: more than the registry lets stay in its order before compacting it.
+      await Promise.all(refs.filter((_, index) => index % 3 !== 0).map((ref) => runtime.stop(ref)));
+      const survivors = refs.filter((_, index) => index % 3 === 0);
+      const exitOrder: string[] = [];
+      const spawnedMeanwhile: ProcessRef[] = [];
+      for (const ref of survivors) {
+        ref.actor.subscribe({
+          complete: () => {
+            exitOrder.push(ref.id);
+            if (spawnedMeanwhile.length < 2) spawnedMeanwhile.push(runtime.spawn(counterMachine));
+          },
+        });
+      }
+      await runtime.stopAll();
+      const expected = [...survivors].reverse().map((ref) => ref.id);
+      expect(exitOrder.filter((id) => expected.includes(id))).toEqual(expected);
+      expect(spawnedMeanwhile).toHaveLength(2);
+      expect(spawnedMeanwhile.every((ref) => !ref.alive)).toBe(true);
+      expect(runtime.processes()).toEqual([]);
+    });
   });
 });
