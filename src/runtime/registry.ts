@@ -17,13 +17,13 @@ export class Registry {
   /** A Map keeps spawn order, which `processes()` lists. */
   readonly #byId = new Map<string, Process>();
   /**
-   * The processes in spawn order, for `newest()`: a Map's last entry can only be found by walking all of them, which
-   * made `stopAll` quadratic (6-10 s for 80,000). Exited processes stay here until `newest()` passes them or, once
-   * over 1,024 and over half, a compaction drops them: amortized constant time, and no more exited processes held
-   * than 1,024 or the live ones.
+   * The ids of the processes in spawn order, for `newest()`: a Map's last entry can only be found by walking all of
+   * them, which made `stopAll` quadratic (6-10 s for 80,000). Ids, not processes: an exited process (its actor and
+   * context) must not be held here. Those of exited ones stay until `newest()` passes them or, once over 1,024 and
+   * over half, a compaction drops them: amortized constant time, and no more of them than 1,024 or the live ones.
    */
-  #order: Process[] = [];
-  /** How many of {@link #order} have exited. */
+  #order: string[] = [];
+  /** How many of {@link #order} are ids of exited processes. */
   #exitedInOrder = 0;
 
   /**
@@ -43,7 +43,7 @@ export class Registry {
       this.#byName.set(process.name, process);
     }
     this.#byId.set(process.id, process);
-    this.#order.push(process);
+    this.#order.push(process.id);
   }
 
   /** Removes a process that exited, freeing its name only if the name still points at this very process. */
@@ -53,7 +53,7 @@ export class Registry {
     this.#byId.delete(process.id);
     // Past 1,024 so that a handful of processes spawned and stopped in turn do not compact at every exit.
     if (++this.#exitedInOrder > 1024 && this.#exitedInOrder * 2 > this.#order.length) {
-      this.#order = this.#order.filter((candidate) => this.#isLive(candidate));
+      this.#order = this.#order.filter((id) => this.#byId.has(id));
       this.#exitedInOrder = 0;
     }
   }
@@ -81,16 +81,13 @@ export class Registry {
 
   /** The most recently spawned live process. */
   newest(): Process | undefined {
-    for (let last = this.#order.at(-1); last; last = this.#order.at(-1)) {
-      if (this.#isLive(last)) return last;
+    for (let last = this.#order.at(-1); last !== undefined; last = this.#order.at(-1)) {
+      const process = this.#byId.get(last);
+      if (process) return process;
       this.#order.pop();
       this.#exitedInOrder--;
     }
     return undefined;
-  }
-
-  #isLive(process: Process): boolean {
-    return this.#byId.get(process.id) === process;
   }
 
   /** Every registered name, in registration order. */
