@@ -241,9 +241,8 @@ export class ProcessRuntime {
     const process = this.#registry.resolve(target);
     const deliver = (notice: DownNotice): void => {
       if (typeof watcher !== 'function') return this.cast(watcher.notify, notice);
-      const concerned = process ?? (isRef(target) ? target : undefined);
-      if (concerned) this.#faults.guard(concerned, () => watcher(notice));
-      else this.#faults.guardUnattributed(() => watcher(notice));
+      // A name nobody held (or no target at all) is still what the listener watched: told to onError as given.
+      this.#faults.guard(process ?? (isRef(target) ? target : labelOf(target)), () => watcher(notice), 'monitor');
     };
     if (!process) return this.#monitors.noproc(idOf(target), nameOf(target), deliver).demonitor;
     return this.#monitors.add(process, deliver, owner).demonitor;
