@@ -62,6 +62,28 @@ describe('DynamicSupervisor', () => {
     expect(sup.count).toBe(0);
   });
 
+  // Found by a review: a live child's name was answered "no process 'd1' is alive".
+  it('terminates a child given by its name, and refuses a name of no child of its with NoProcError', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime);
+    const child = sup.startChild(counter('d1'));
+    runtime.spawn(counterMachine, { name: 'stranger' });
+    for (const name of ['stranger', 'nobody']) {
+      const refused = await sup.terminateChild(name).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(NoProcError);
+      expect(refused).toMatchObject({
+        code: 'noproc',
+        target: name,
+        message: `no child of this supervisor is registered as '${name}'`,
+      });
+    }
+    expect(runtime.whereis('stranger')?.alive).toBe(true);
+    await sup.terminateChild('d1');
+    await settle();
+    expect(child.exitReason).toBe('shutdown');
+    expect([sup.count, runtime.whereis('d1')]).toEqual([0, undefined]);
+  });
+
   it('rejects terminateChild with NoProcError for a process it does not supervise', async () => {
     const runtime = createRuntime();
     const sup = DynamicSupervisor.start(runtime);
