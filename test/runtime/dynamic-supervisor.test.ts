@@ -4,6 +4,7 @@ import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { ChildStartError, MaxChildrenError, NoProcError, ValidationError } from '../../src/errors.js';
 import {
   DynamicSupervisor,
+  type ChildStart,
   MAX_INTENSITY_REASON,
   type DynamicChildSpec,
   type DynamicSupervisorOptions,
@@ -191,6 +192,40 @@ describe('DynamicSupervisor', () => {
     expect(() => sup.startChild(counter('taken'))).toThrow(ChildStartError);
     expect(sup.count).toBe(0);
     expect(sup.startChild(counter('free')).alive).toBe(true);
+  });
+
+  // Found by a review: the Promise passed the key check, was refused as "got undefined", and its rejection was left
+  // unhandled (which ends a Node 20 process).
+  it('refuses an async start() with ChildStartError (start must be synchronous), handling its rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const runtime = createRuntime();
+      const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
+      const asyncStart = (async () => {
+        throw new Error('async start');
+      }) as unknown as () => ChildStart;
+      const refused = (() => {
+        try {
+          return sup.startChild({ start: asyncStart });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refused).toBeInstanceOf(ChildStartError);
+      expect((refused as ChildStartError).cause).toBeInstanceOf(ValidationError);
+      expect((refused as { cause: Error }).cause.message).toBe(
+        "a child spec's start() must return { logic, ... } synchronously, got a Promise (is it an async function?)",
+      );
+      expect([sup.count, runtime.processes()]).toEqual([0, [sup.ref]]);
+      // Two macrotasks: Node tells of an unhandled rejection after the microtasks of the turn it happened in.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('stops its children newest first before it exits', async () => {
