@@ -47,6 +47,11 @@ export class DynamicSupervisor extends SupervisorBase {
   readonly maxChildren: number;
   /** A Set keeps start order, which termination walks backwards. */
   readonly #children = new Set<DynamicChild>();
+  /**
+   * Children whose `start()` is running: counted against `maxChildren` too, as one is added only once it started,
+   * and a `startChild` made from inside a `start()` would otherwise pass the same check.
+   */
+  #starting = 0;
 
   private constructor(runtime: ProcessHost, options: DynamicSupervisorOptions) {
     super(runtime, options);
@@ -67,18 +72,22 @@ export class DynamicSupervisor extends SupervisorBase {
    * Starts and supervises one more child.
    * @throws {ValidationError} when `spec` has an unknown key or restart type, or no `start` function
    * @throws {NoProcError} when the supervisor has exited
-   * @throws {MaxChildrenError} when it already has `maxChildren` children
+   * @throws {MaxChildrenError} when it already has `maxChildren` children, those still starting included
    * @throws {ChildStartError} when the child fails to start (nothing is kept)
    */
   startChild(spec: DynamicChildSpec): ProcessRef {
     assertDynamicChildSpec(spec);
     if (!this.alive) throw new NoProcError(this.label);
-    if (this.#children.size >= this.maxChildren) throw new MaxChildrenError(this.label, this.maxChildren);
+    if (this.#children.size + this.#starting >= this.maxChildren)
+      throw new MaxChildrenError(this.label, this.maxChildren);
     const child: DynamicChild = { spec, ref: undefined, demonitor: undefined };
+    this.#starting++;
     try {
       this.#start(child);
     } catch (error) {
       throw new ChildStartError(this.label, 'dynamic', { cause: error });
+    } finally {
+      this.#starting--;
     }
     this.#children.add(child);
     return child.ref as ProcessRef;

@@ -228,6 +228,27 @@ describe('DynamicSupervisor', () => {
     }
   });
 
+  // Found by a review: the child was counted only once started, so a nested startChild passed the same check.
+  it('counts a child whose start() is running against maxChildren: a startChild from inside it is refused', () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { name: 'dyn', maxChildren: 1 });
+    let nested: unknown;
+    const outer = sup.startChild({
+      start: () => {
+        try {
+          nested = sup.startChild(counter('inner'));
+        } catch (error) {
+          nested = error;
+        }
+        return { logic: counterMachine, name: 'outer' };
+      },
+    });
+    expect(nested).toBeInstanceOf(MaxChildrenError);
+    expect(nested).toMatchObject({ code: 'max_children', maxChildren: 1 });
+    expect([sup.count, sup.children()]).toEqual([1, [outer]]);
+    expect(runtime.whereis('inner')).toBeUndefined();
+  });
+
   it('stops its children newest first before it exits', async () => {
     const runtime = createRuntime();
     const sup = DynamicSupervisor.start(runtime);
