@@ -35,6 +35,7 @@ import {
 } from './process-runtime-options.js';
 import {
   assertLogic,
+  assertSystemId,
   assertWatcher,
   callOptionsProblem,
   exitReasonProblem,
@@ -102,12 +103,14 @@ export class ProcessRuntime {
    * already exited (check `alive`), as `spawn` in Elixir does not fail for what the process does.
    * @throws {AlreadyExistsError} when `name` is held by a live process
    * @throws {ValidationError} when `options` is no object or names an option spawn does not take, `name` is not a
-   * non-empty string, `hibernateAfter` is not a duration in range, or `logic` is not XState actor logic
+   * non-empty string, nor `systemId` when given, `hibernateAfter` is not a duration in range (1 ms up), or `logic` is
+   * not XState actor logic
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
     assertOptionKeys(options, 'spawn', SPAWN_KEYS);
     const { name, input, systemId, hibernateAfter } = options;
     assertLogic(logic);
+    if (systemId !== undefined) assertSystemId(systemId);
     if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
     if (name !== undefined) this.#registry.assertClaimable(name);
     const seq = ++this.#seq;
