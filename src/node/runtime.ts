@@ -95,7 +95,8 @@ export interface RuntimeOptions {
    */
   readonly inspect?: ProcessRuntimeOptions['inspect'] | false;
   /**
-   * Told about every failure no caller is waiting for: a crashed process, a throwing watcher, a failed purge.
+   * Told about every failure no caller is waiting for: a crashed process, a throwing watcher, a failed purge. `where`
+   * says what failed: `process <name>` for a crash, `monitor of process <name>` for a throwing monitor listener.
    * @default logs with `console.error`
    */
   readonly onError?: (error: unknown, where: string) => void;
@@ -128,8 +129,10 @@ export class Runtime {
     this.#report = userReporter(options.onError);
     this.#processes = new ProcessRuntime({
       ...(options.inspect ? { inspect: options.inspect } : {}),
-      onError: (error, process, source) =>
-        this.#report(error, `${source === undefined ? '' : `${source} of `}process ${process.name ?? process.id}`),
+      onError: (error, process, source) => {
+        const label = typeof process === 'string' ? process : (process.name ?? process.id);
+        this.#report(error, `${source === undefined ? '' : `${source} of `}process ${label}`);
+      },
     });
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? createMemoryStore<VariableRecord>();

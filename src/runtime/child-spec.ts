@@ -3,6 +3,7 @@
  * @module
  */
 import type { AnyActorLogic, InputFrom } from 'xstate';
+import { ValidationError } from '../errors.js';
 import { isFailure, type ExitReason } from './exit-reason.js';
 import { assertOptionKeys, optionKeys } from './option-keys.js';
 import type { ProcessHost } from './process-host.js';
@@ -57,6 +58,15 @@ export function shouldRestart(restart: RestartType, reason: ExitReason): boolean
  */
 export function spawnChild(runtime: ProcessHost, start: () => ChildStart): ProcessRef {
   const started = start();
+  if (isThenable(started)) {
+    // Typed out, but JS callers and casts get through. Whatever it rejects with was the start's failure, told below;
+    // left unhandled, it would end a Node 20 process.
+    started.then(undefined, () => {});
+    throw new ValidationError(
+      "a child spec's start() must return { logic, ... } synchronously, got a Promise (is it an async function?)",
+      { details: { field: 'start', got: 'a Promise' } },
+    );
+  }
   // As spawn refuses it: a misspelt `name` must not start an unnamed child that `whereis` never finds.
   assertOptionKeys(started, 'a child spec start()', CHILD_START_KEYS, 'key');
   const { logic, input, name, systemId, hibernateAfter } = started;
@@ -69,4 +79,12 @@ export function spawnChild(runtime: ProcessHost, start: () => ChildStart): Proce
   const reason = ref.exitReason;
   if (reason !== undefined && typeof reason === 'object' && 'error' in reason) throw reason.error;
   return ref;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -47,6 +47,11 @@ export class DynamicSupervisor extends SupervisorBase {
   readonly maxChildren: number;
   /** A Set keeps start order, which termination walks backwards. */
   readonly #children = new Set<DynamicChild>();
+  /**
+   * Children whose `start()` is running: counted against `maxChildren` too, as one is added only once it started,
+   * and a `startChild` made from inside a `start()` would otherwise pass the same check.
+   */
+  #starting = 0;
 
   private constructor(runtime: ProcessHost, options: DynamicSupervisorOptions) {
     super(runtime, options);
@@ -67,38 +72,52 @@ export class DynamicSupervisor extends SupervisorBase {
    * Starts and supervises one more child.
    * @throws {ValidationError} when `spec` has an unknown key or restart type, or no `start` function
    * @throws {NoProcError} when the supervisor has exited
-   * @throws {MaxChildrenError} when it already has `maxChildren` children
+   * @throws {MaxChildrenError} when it already has `maxChildren` children, those still starting included
    * @throws {ChildStartError} when the child fails to start (nothing is kept)
    */
   startChild(spec: DynamicChildSpec): ProcessRef {
     assertDynamicChildSpec(spec);
     if (!this.alive) throw new NoProcError(this.label);
-    if (this.#children.size >= this.maxChildren) throw new MaxChildrenError(this.label, this.maxChildren);
+    if (this.#children.size + this.#starting >= this.maxChildren)
+      throw new MaxChildrenError(this.label, this.maxChildren);
     const child: DynamicChild = { spec, ref: undefined, demonitor: undefined };
+    this.#starting++;
     try {
       this.#start(child);
     } catch (error) {
       throw new ChildStartError(this.label, 'dynamic', { cause: error });
+    } finally {
+      this.#starting--;
     }
     this.#children.add(child);
     return child.ref as ProcessRef;
   }
 
   /**
-   * Stops a child for good (no restart) and settles once it has exited.
-   * @throws {NoProcError} (rejects) when `ref` is not a running child of this supervisor
+   * Stops a child for good (no restart) and settles once it has exited. The child is given by its handle or by the
+   * name it is registered under, as Elixir takes its pid.
+   * @throws {NoProcError} (rejects) when `child` is neither a running child of this supervisor nor the name of one
    */
-  terminateChild(ref: ProcessRef): Promise<void> {
-    // Only a ref can be a child: `undefined` (a `whereis` that found nothing) would match a child being restarted.
-    const child = isRef(ref) ? [...this.#children].find((candidate) => candidate.ref === ref) : undefined;
-    if (!child) {
-      const error = new NoProcError(labelOf(ref));
-      // Alive, but another's (OTP answers `not_found`): "no process is alive" would be false.
-      if (isRef(ref) && ref.alive) error.message = `process '${labelOf(ref)}' is not a child of this supervisor`;
+  terminateChild(child: ProcessRef | string): Promise<void> {
+    // Only a ref or a name can be a child: `undefined` (a `whereis` that found nothing) would match a child being
+    // restarted. A name is looked up among the children alone: one another process holds names no child of this.
+    const found =
+      typeof child === 'string'
+        ? [...this.#children].find((candidate) => candidate.ref?.name === child)
+        : isRef(child)
+          ? [...this.#children].find((candidate) => candidate.ref === child)
+          : undefined;
+    if (!found) {
+      const error = new NoProcError(labelOf(child));
+      // "No process is alive" would be false of a live process of another's (OTP answers `not_found`), and may be of
+      // a name (the supervisor does not look who else holds it).
+      if (typeof child === 'string') error.message = `no child of this supervisor is registered as '${child}'`;
+      else if (isRef(child) && child.alive)
+        error.message = `process '${labelOf(child)}' is not a child of this supervisor`;
       return Promise.reject(error);
     }
-    this.#children.delete(child);
-    return this.#terminate(child);
+    this.#children.delete(found);
+    return this.#terminate(found);
   }
 
   /** The running children, in start order (OTP's `which_children`). */

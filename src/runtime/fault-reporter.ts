@@ -26,7 +26,13 @@ export class FaultReporter {
 
   constructor(options: ProcessRuntimeOptions) {
     this.#onError =
-      options.onError ?? ((error, process) => console.error(`[tether] process ${process} crashed:`, error));
+      options.onError ??
+      ((error, process, source) =>
+        // A listener's error about a process that may well have exited cleanly is no crash of that process.
+        console.error(
+          `[tether] ${source === undefined ? `process ${process} crashed` : `${source} of process ${process} threw`}:`,
+          error,
+        ));
     const { inspect } = options;
     if (inspect) {
       const observer = typeof inspect === 'function' ? { next: inspect } : inspect;
@@ -66,22 +72,20 @@ export class FaultReporter {
     this.report(error, process, 'inspector');
   }
 
-  /** Runs `fn`, reporting what it throws as a fault of `process`. */
-  guard(process: Process | ProcessRef, fn: () => unknown): void {
-    callUserCallback(fn, (error) => this.report(error, process));
-  }
-
-  /** Runs `fn`, logging what it throws: there is no process to attribute it to. */
-  guardUnattributed(fn: () => unknown): void {
-    callUserCallback(fn, (error) => console.error('[tether] a monitor listener threw:', error));
+  /**
+   * Runs `fn`, reporting what it throws as a fault of `process` (a target as given, when it was no process), or of
+   * `source` watching it.
+   */
+  guard(process: ProcessRef | string, fn: () => unknown, source?: FaultSource): void {
+    callUserCallback(fn, (error) => this.report(error, process, source));
   }
 
   /**
    * Tells `onError` about `error`, which `source` threw in watching `process` (a crash or a fault of the process's
    * own when none is given); an inspector's error of no known process is only logged.
    */
-  report(error: unknown, process: ProcessRef | undefined, source?: FaultSource): void {
-    if (!process) return console.error('[tether] an inspector threw:', error);
+  report(error: unknown, process: ProcessRef | string | undefined, source?: FaultSource): void {
+    if (process === undefined) return console.error('[tether] an inspector threw:', error);
     // The reporter itself failing: logging is all that is left that cannot throw into XState.
     callUserCallback(
       // A crash is told with the two arguments `onError` was always called with: a handler counting its arguments (or

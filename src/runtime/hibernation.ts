@@ -55,7 +55,8 @@ const resumingLogic = new WeakMap<AnyActorLogic, AnyActorLogic>();
 
 /** Throws unless `afterMs` is a duration in range and `logic` a state machine, which alone can be resumed. */
 export function assertHibernateAfter(logic: AnyActorLogic, afterMs: number): void {
-  if (!(typeof afterMs === 'number' && afterMs > 0 && afterMs <= MAX_TIMEOUT_MS)) {
+  // From 1, as the message says and a call's timeout takes: 0.5 passed a `> 0` check.
+  if (!(typeof afterMs === 'number' && afterMs >= 1 && afterMs <= MAX_TIMEOUT_MS)) {
     throw new ValidationError(`hibernateAfter must be between 1 and ${MAX_TIMEOUT_MS} ms, got ${printable(afterMs)}`, {
       details: { hibernateAfter: typeof afterMs === 'number' ? afterMs : printable(afterMs) },
     });

@@ -135,9 +135,21 @@ export function exitReasonProblem(reason: unknown, depth = 0): ValidationError |
 
 /** Throws unless `name`, given to `spawn`, is a non-empty string: a name `whereis` and a `call` can find. */
 export function assertProcessName(name: unknown): void {
-  if (typeof name === 'string' && name !== '') return;
-  throw new ValidationError(`spawn option 'name' must be a non-empty string, got ${shown(name)}`, {
-    details: { option: 'name', got: shown(name) },
+  assertSpawnString('name', name);
+}
+
+/**
+ * Throws unless `systemId`, given to `spawn`, is a non-empty string: XState keys its system's actors by it, and
+ * anything else started a process whose actor no `system.get` could find.
+ */
+export function assertSystemId(systemId: unknown): void {
+  assertSpawnString('systemId', systemId);
+}
+
+function assertSpawnString(option: 'name' | 'systemId', value: unknown): void {
+  if (typeof value === 'string' && value !== '') return;
+  throw new ValidationError(`spawn option '${option}' must be a non-empty string, got ${shown(value)}`, {
+    details: { option, got: shown(value) },
   });
 }
 

@@ -16,17 +16,18 @@ export interface ProcessRuntimeOptions {
    * Told about every crash, after the process is gone. Also receives errors thrown by your own monitor
    * listeners and inspector, attributed to the process they concerned, since those must not escape either: the
    * inspector's with `source` `'inspector'`, and only its first for each process (it would otherwise be told at
-   * every transition of it).
+   * every transition of it); a monitor listener's with `source` `'monitor'`, `process` being the target as it was
+   * given, a string (its name, or the value as it prints), when that was no process at all (a `'noproc'` notice).
    * @default logs with `console.error`
    */
-  readonly onError?: (error: unknown, process: ProcessRef, source?: FaultSource) => void;
+  readonly onError?: (error: unknown, process: ProcessRef | string, source?: FaultSource) => void;
 }
 
 /** The keys {@link ProcessRuntimeOptions} takes; any other is refused. */
 export const PROCESS_RUNTIME_KEYS = optionKeys<ProcessRuntimeOptions>({ inspect: true, onError: true });
 
-/** What threw an error `onError` is told of, when it is not the process: your inspector. */
-export type FaultSource = 'inspector';
+/** What threw an error `onError` is told of, when it is not the process: your inspector, or a monitor listener. */
+export type FaultSource = 'inspector' | 'monitor';
 
 /** Options for {@link ProcessRuntime.spawn}. */
 export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {

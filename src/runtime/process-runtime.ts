@@ -35,6 +35,7 @@ import {
 } from './process-runtime-options.js';
 import {
   assertLogic,
+  assertSystemId,
   assertWatcher,
   callOptionsProblem,
   exitReasonProblem,
@@ -102,12 +103,14 @@ export class ProcessRuntime {
    * already exited (check `alive`), as `spawn` in Elixir does not fail for what the process does.
    * @throws {AlreadyExistsError} when `name` is held by a live process
    * @throws {ValidationError} when `options` is no object or names an option spawn does not take, `name` is not a
-   * non-empty string, `hibernateAfter` is not a duration in range, or `logic` is not XState actor logic
+   * non-empty string, nor `systemId` when given, `hibernateAfter` is not a duration in range (1 ms up), or `logic` is
+   * not XState actor logic
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
     assertOptionKeys(options, 'spawn', SPAWN_KEYS);
     const { name, input, systemId, hibernateAfter } = options;
     assertLogic(logic);
+    if (systemId !== undefined) assertSystemId(systemId);
     if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
     if (name !== undefined) this.#registry.assertClaimable(name);
     const seq = ++this.#seq;
@@ -165,18 +168,31 @@ export class ProcessRuntime {
     this.#touch(process);
     // Reading `actor` wakes a hibernating process.
     const { actor } = process;
-    if (process.alive) actor.send({ ...event, callId });
+    // `type` copied by name: the spread takes own fields only, and one inherited (a class getter, a prototype) passed
+    // the check above but would be lost, crashing the process for an event `cast` delivers as it is.
+    if (process.alive) actor.send({ ...event, type: event.type, callId });
     return reply;
   }
 
   /**
-   * Fire and forget. To a target that is not alive the event is dropped, as in Elixir.
+   * Fire and forget. To a target that is not alive the event is dropped, as in Elixir. A `callId` in `event` is
+   * left out of what the process gets: only a `call`'s reply may settle a call.
    * @throws {ValidationError} when `event` is not an object with a string `type`, whatever the target: a mistake
    * of the sender's, not a message that can be lost, and one that would crash the receiving process
    */
   cast(target: Target, event: AnyEventObject): void {
     const badEvent = eventProblem(event, 'cast');
     if (badEvent) throw badEvent;
+    // Call ids are predictable (`<pid>#<n>`): one carried by a cast would make the process's reply settle another
+    // caller's pending call. Copied only then, with its type (which may be inherited): most casts carry none.
+    if ('callId' in event) {
+      const { callId: _dropped, ...fields } = event;
+      this.#deliver(target, { ...fields, type: event.type });
+    } else this.#deliver(target, event);
+  }
+
+  /** Sends a checked event to `target` as it is, waking it; dropped when the target is not alive. */
+  #deliver(target: Target, event: AnyEventObject): void {
     const process = this.#registry.resolve(target);
     if (!process) return;
     this.#touch(process);
@@ -228,9 +244,8 @@ export class ProcessRuntime {
     const process = this.#registry.resolve(target);
     const deliver = (notice: DownNotice): void => {
       if (typeof watcher !== 'function') return this.cast(watcher.notify, notice);
-      const concerned = process ?? (isRef(target) ? target : undefined);
-      if (concerned) this.#faults.guard(concerned, () => watcher(notice));
-      else this.#faults.guardUnattributed(() => watcher(notice));
+      // A name nobody held (or no target at all) is still what the listener watched: told to onError as given.
+      this.#faults.guard(process ?? (isRef(target) ? target : labelOf(target)), () => watcher(notice), 'monitor');
     };
     if (!process) return this.#monitors.noproc(idOf(target), nameOf(target), deliver).demonitor;
     return this.#monitors.add(process, deliver, owner).demonitor;

@@ -4,6 +4,7 @@ import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { ChildStartError, MaxChildrenError, NoProcError, ValidationError } from '../../src/errors.js';
 import {
   DynamicSupervisor,
+  type ChildStart,
   MAX_INTENSITY_REASON,
   type DynamicChildSpec,
   type DynamicSupervisorOptions,
@@ -60,6 +61,28 @@ describe('DynamicSupervisor', () => {
     expect(child.exitReason).toBe('shutdown');
     expect(runtime.whereis('a')).toBeUndefined();
     expect(sup.count).toBe(0);
+  });
+
+  // Found by a review: a live child's name was answered "no process 'd1' is alive".
+  it('terminates a child given by its name, and refuses a name of no child of its with NoProcError', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime);
+    const child = sup.startChild(counter('d1'));
+    runtime.spawn(counterMachine, { name: 'stranger' });
+    for (const name of ['stranger', 'nobody']) {
+      const refused = await sup.terminateChild(name).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(NoProcError);
+      expect(refused).toMatchObject({
+        code: 'noproc',
+        target: name,
+        message: `no child of this supervisor is registered as '${name}'`,
+      });
+    }
+    expect(runtime.whereis('stranger')?.alive).toBe(true);
+    await sup.terminateChild('d1');
+    await settle();
+    expect(child.exitReason).toBe('shutdown');
+    expect([sup.count, runtime.whereis('d1')]).toEqual([0, undefined]);
   });
 
   it('rejects terminateChild with NoProcError for a process it does not supervise', async () => {
@@ -169,6 +192,61 @@ describe('DynamicSupervisor', () => {
     expect(() => sup.startChild(counter('taken'))).toThrow(ChildStartError);
     expect(sup.count).toBe(0);
     expect(sup.startChild(counter('free')).alive).toBe(true);
+  });
+
+  // Found by a review: the Promise passed the key check, was refused as "got undefined", and its rejection was left
+  // unhandled (which ends a Node 20 process).
+  it('refuses an async start() with ChildStartError (start must be synchronous), handling its rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const runtime = createRuntime();
+      const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
+      const asyncStart = (async () => {
+        throw new Error('async start');
+      }) as unknown as () => ChildStart;
+      const refused = (() => {
+        try {
+          return sup.startChild({ start: asyncStart });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refused).toBeInstanceOf(ChildStartError);
+      expect((refused as ChildStartError).cause).toBeInstanceOf(ValidationError);
+      expect((refused as { cause: Error }).cause.message).toBe(
+        "a child spec's start() must return { logic, ... } synchronously, got a Promise (is it an async function?)",
+      );
+      expect([sup.count, runtime.processes()]).toEqual([0, [sup.ref]]);
+      // Two macrotasks: Node tells of an unhandled rejection after the microtasks of the turn it happened in.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  // Found by a review: the child was counted only once started, so a nested startChild passed the same check.
+  it('counts a child whose start() is running against maxChildren: a startChild from inside it is refused', () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { name: 'dyn', maxChildren: 1 });
+    let nested: unknown;
+    const outer = sup.startChild({
+      start: () => {
+        try {
+          nested = sup.startChild(counter('inner'));
+        } catch (error) {
+          nested = error;
+        }
+        return { logic: counterMachine, name: 'outer' };
+      },
+    });
+    expect(nested).toBeInstanceOf(MaxChildrenError);
+    expect(nested).toMatchObject({ code: 'max_children', maxChildren: 1 });
+    expect([sup.count, sup.children()]).toEqual([1, [outer]]);
+    expect(runtime.whereis('inner')).toBeUndefined();
   });
 
   it('stops its children newest first before it exits', async () => {

@@ -359,7 +359,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
     expect(ref.getSnapshot().children).toEqual({});
   });
 
-  it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100' as unknown as number])(
+  it.each([0, 0.5, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100' as unknown as number])(
     'refuses hibernateAfter %s with a ValidationError and spawns nothing',
     (hibernateAfter) => {
       const runtime = createRuntime();

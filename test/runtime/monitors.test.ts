@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { NoProcError } from '../../src/errors.js';
 import { ProcessRuntime, type DownNotice, type ProcessRef } from '../../src/runtime/index.js';
+import { Runtime } from '../../src/index.js';
 import { collectGarbage } from '../support/collect-garbage.js';
 import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
@@ -153,8 +154,70 @@ describe('monitors', () => {
     runtime.monitor(ref, other);
     await runtime.stop(ref);
     await flush();
-    expect(onError).toHaveBeenCalledWith(new Error('listener broke'), ref);
+    expect(onError).toHaveBeenCalledWith(new Error('listener broke'), ref, 'monitor');
     expect(other).toHaveBeenCalledTimes(1);
+  });
+
+  // Found by a review: these were only logged, and a listener's error was told as a crash of the process it watched.
+  it('reports a throwing or rejecting listener on a name nobody holds to onError, as the monitor', async () => {
+    const onError = vi.fn();
+    const runtime = newRuntime({ onError });
+    runtime.monitor('nobody', () => {
+      throw new Error('noproc listener threw');
+    });
+    runtime.monitor('nobody', async () => {
+      throw new Error('noproc listener rejected');
+    });
+    await flush();
+    expect(onError.mock.calls).toEqual([
+      [new Error('noproc listener threw'), 'nobody', 'monitor'],
+      [new Error('noproc listener rejected'), 'nobody', 'monitor'],
+    ]);
+  });
+
+  it("logs a listener's error by default as the monitor's, not as a crash of the process it watched", async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const runtime = new ProcessRuntime();
+      const ref = runtime.spawn(counterMachine, { name: 'watched' });
+      runtime.monitor(ref, () => {
+        throw new Error('listener broke');
+      });
+      await runtime.stop(ref);
+      await flush();
+      expect(logged).toHaveBeenCalledWith(`[tether] monitor of process ${ref} threw:`, new Error('listener broke'));
+      expect(logged.mock.calls.flat().join(' ')).not.toContain('crashed');
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it("tells a Runtime's onError where a monitor listener failed, apart from a crash of the process", async () => {
+    const told: string[] = [];
+    const node = await Runtime.start({ onError: (error, where) => told.push(`${where}: ${(error as Error).message}`) });
+    try {
+      node.monitor('nobody', () => {
+        throw new Error('noproc listener threw');
+      });
+      node.monitor('nobody', async () => {
+        throw new Error('noproc listener rejected');
+      });
+      const ref = node.spawn(counterMachine, { name: 'b' });
+      node.monitor(ref, () => {
+        throw new Error('listener broke');
+      });
+      node.cast(ref, { type: 'crash' });
+      await ref.exited;
+      await flush();
+      expect(told.sort()).toEqual([
+        'monitor of process b: listener broke',
+        'monitor of process nobody: noproc listener rejected',
+        'monitor of process nobody: noproc listener threw',
+        'process b: boom',
+      ]);
+    } finally {
+      await node.stop();
+    }
   });
 
   it('refuses a { notify } bag with anything else in it', () => {

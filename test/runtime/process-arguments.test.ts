@@ -119,6 +119,24 @@ describe('process-arguments', () => {
       expect(runtime.processes()).toEqual([]);
     });
 
+    // Found by a review: any systemId was taken, and the process started.
+    it('refuses a spawn systemId that is not a non-empty string, naming it, spawning nothing', () => {
+      const runtime = createRuntime();
+      for (const systemId of [5, '', {}, null]) {
+        const refused = (() => {
+          try {
+            return runtime.spawn(counterMachine, { name: 'refused', systemId: systemId as string });
+          } catch (error) {
+            return error;
+          }
+        })();
+        expect(refused).toBeInstanceOf(ValidationError);
+        expect(refused).toMatchObject({ code: 'validation_failed', details: { option: 'systemId' } });
+        expect((refused as Error).message).toMatch(/^spawn option 'systemId' must be a non-empty string, got /);
+      }
+      expect(runtime.processes()).toEqual([]);
+    });
+
     it('refuses what is not actor logic with ValidationError naming it, spawning nothing', () => {
       const runtime = createRuntime();
       for (const logic of [42, {}, null, undefined, () => 1, { transition: 1 }]) {

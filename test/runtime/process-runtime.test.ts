@@ -240,6 +240,23 @@ describe('ProcessRuntime', () => {
       expect(error).toMatchObject({ target: 'counter', reason: 'maintenance' });
     });
 
+    // Found by a review: the copy a call sent took own fields only; the process crashed on an event with no type.
+    it('delivers an event whose type is inherited (a class getter, a prototype) and gets the reply', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      class Increment {
+        readonly by = 2;
+        get type(): 'increment' {
+          return 'increment';
+        }
+      }
+      await expect(runtime.call(ref, new Increment())).resolves.toBe(2);
+      await expect(runtime.call(ref, Object.create({ type: 'get' }) as { type: 'get' })).resolves.toBe(2);
+      runtime.cast(ref, new Increment());
+      await expect(runtime.call(ref, Object.create({ type: 'get' }) as { type: 'get' })).resolves.toBe(4);
+      expect(ref.alive).toBe(true);
+    });
+
     it('rejects with ProcessExitedError when the target finishes without replying', async () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);
@@ -257,6 +274,24 @@ describe('ProcessRuntime', () => {
       const ref = runtime.spawn(counterMachine);
       runtime.cast(ref, { type: 'increment', by: 5 });
       expect(ref.getSnapshot().context.count).toBe(5);
+    });
+
+    // Found by a review: call ids are predictable, and a cast carrying one answered another caller's call.
+    it("never carries a callId to the process, so it cannot settle another caller's pending call", async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      let settled = false;
+      const held = runtime.call(ref, { type: 'hold' }).then(
+        (value: unknown) => ((settled = true), value),
+        (error: unknown) => ((settled = true), error),
+      );
+      for (let n = 0; n < 100; n++) runtime.cast(ref, { type: 'get', callId: `${ref.id}#${n}` });
+      runtime.cast(ref, Object.create({ type: 'get', callId: `${ref.id}#1` }) as { type: 'get' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(settled).toBe(false);
+      runtime.cast(ref, { type: 'release' });
+      await expect(held).resolves.toBe('held #0');
+      expect(ref.getSnapshot().context.held).toEqual([]);
     });
 
     it('drops the event silently when the target is dead or unknown', async () => {
@@ -306,6 +341,32 @@ describe('ProcessRuntime', () => {
       await runtime.stopAll();
       expect(exitOrder).toEqual(refs.map((ref) => ref.id).reverse());
       expect(refs.every((ref) => !ref.alive)).toBe(true);
+      expect(runtime.processes()).toEqual([]);
+    });
+
+    // The registry keeps its own spawn order for this (a full scan per step was quadratic): it must still hold once
+    // many processes exited out of order, and take in the processes spawned while the stop goes on.
+    it('stopAll goes newest first after many out-of-order exits, and stops those spawned meanwhile', async () => {
+      const runtime = createRuntime();
+      const refs = Array.from({ length: 3000 }, () => runtime.spawn(counterMachine));
+      // Two in three exit, oldest first: more than the registry lets stay in its order before compacting it.
+      await Promise.all(refs.filter((_, index) => index % 3 !== 0).map((ref) => runtime.stop(ref)));
+      const survivors = refs.filter((_, index) => index % 3 === 0);
+      const exitOrder: string[] = [];
+      const spawnedMeanwhile: ProcessRef[] = [];
+      for (const ref of survivors) {
+        ref.actor.subscribe({
+          complete: () => {
+            exitOrder.push(ref.id);
+            if (spawnedMeanwhile.length < 2) spawnedMeanwhile.push(runtime.spawn(counterMachine));
+          },
+        });
+      }
+      await runtime.stopAll();
+      const expected = [...survivors].reverse().map((ref) => ref.id);
+      expect(exitOrder.filter((id) => expected.includes(id))).toEqual(expected);
+      expect(spawnedMeanwhile).toHaveLength(2);
+      expect(spawnedMeanwhile.every((ref) => !ref.alive)).toBe(true);
       expect(runtime.processes()).toEqual([]);
     });
   });
