@@ -307,6 +307,11 @@ export class Runtime {
     return this.#processes.whereis(name);
   }
 
+  /** Whether `target` (a handle, or a registered name) is a live process of this runtime (see ProcessRuntime). */
+  isAlive(target: Target): boolean {
+    return this.#processes.isAlive(target);
+  }
+
   /** GenServer.call: sends `event` and waits for the reply; `CallTimeoutError`, `NoProcError`, `ProcessExitedError`. */
   call(target: Target, event: EventObject, options: CallOptions = {}): Promise<unknown> {
     return this.#processes.call(target, event, options);

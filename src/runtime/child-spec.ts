@@ -3,9 +3,10 @@
  * @module
  */
 import type { AnyActorLogic, InputFrom } from 'xstate';
-import { ValidationError } from '../errors.js';
+import { NoProcError, ValidationError } from '../errors.js';
 import { isFailure, type ExitReason } from './exit-reason.js';
 import { assertOptionKeys, optionKeys } from './option-keys.js';
+import { isRef, labelOf, shown } from './process-arguments.js';
 import type { ProcessHost } from './process-host.js';
 import type { SpawnOptions } from './process-runtime.js';
 import type { ProcessRef } from './process.js';
@@ -16,8 +17,14 @@ import type { ProcessRef } from './process.js';
  */
 export type RestartType = 'permanent' | 'transient' | 'temporary';
 
-/** What a child's `start` returns: the logic to spawn and how to spawn it. Called again on every restart. */
-export interface ChildStart<TLogic extends AnyActorLogic = AnyActorLogic> {
+/**
+ * What a child's `start` returns, called again on every restart: the logic to spawn and how to spawn it
+ * ({@link ChildSpawn}), or a process it started itself ({@link ChildProcess}), such as a nested supervisor.
+ */
+export type ChildStart<TLogic extends AnyActorLogic = AnyActorLogic> = ChildSpawn<TLogic> | ChildProcess;
+
+/** The logic a supervisor spawns for a child, and how. */
+export interface ChildSpawn<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly logic: TLogic;
   readonly input?: InputFrom<TLogic>;
   /** Registered on every (re)start, so `whereis(name)` keeps finding the current incarnation. */
@@ -27,8 +34,22 @@ export interface ChildStart<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly hibernateAfter?: number;
 }
 
+/**
+ * A live process of the supervisor's runtime that `start` started itself, supervised as a spawned child is: a
+ * nested `Supervisor`'s or `DynamicSupervisor`'s `ref` (a supervision tree), or a process your code spawned. Stopping
+ * it (a restart, or the parent's own exit) stops a nested supervisor's children first, as its exit does.
+ * @example
+ * let workers: DynamicSupervisor;
+ * Supervisor.start(runtime, {
+ *   children: [{ id: 'workers', start: () => ({ process: (workers = DynamicSupervisor.start(runtime, {})).ref }) }],
+ * });
+ */
+export interface ChildProcess {
+  readonly process: ProcessRef;
+}
+
 /** The keys a child's `start()` may return. */
-const CHILD_START_KEYS = optionKeys<ChildStart>({
+const CHILD_START_KEYS = optionKeys<ChildSpawn>({
   logic: true,
   input: true,
   name: true,
@@ -67,6 +88,7 @@ export function spawnChild(runtime: ProcessHost, start: () => ChildStart): Proce
       { details: { field: 'start', got: 'a Promise' } },
     );
   }
+  if (typeof started === 'object' && started !== null && 'process' in started) return adopted(runtime, started);
   // As spawn refuses it: a misspelt `name` must not start an unnamed child that `whereis` never finds.
   assertOptionKeys(started, 'a child spec start()', CHILD_START_KEYS, 'key');
   const { logic, input, name, systemId, hibernateAfter } = started;
@@ -80,6 +102,30 @@ export function spawnChild(runtime: ProcessHost, start: () => ChildStart): Proce
   if (reason !== undefined && typeof reason === 'object' && 'error' in reason) throw reason.error;
   return ref;
 }
+
+/**
+ * The process a child's `start()` started itself, once it is known to be a live process of `runtime`: one of another
+ * runtime could never be watched, and one already gone is a failed start (its crash's error when it crashed).
+ */
+function adopted(runtime: ProcessHost, started: ChildProcess): ProcessRef {
+  assertOptionKeys(started, 'a child spec start()', PROCESS_START_KEYS, 'key');
+  const { process } = started;
+  if (!isRef(process)) {
+    throw new ValidationError(
+      `a child spec start()'s process must be a process handle (a spawn's, or a supervisor's ref), got ${shown(process)}`,
+      { details: { field: 'process', got: shown(process) } },
+    );
+  }
+  if (runtime.isAlive(process)) return process;
+  const reason = process.exitReason;
+  if (reason !== undefined && typeof reason === 'object' && 'error' in reason) throw reason.error;
+  const error = new NoProcError(labelOf(process));
+  if (process.alive) error.message = `process '${labelOf(process)}' is not a process of this supervisor's runtime`;
+  throw error;
+}
+
+/** The keys a child's `start()` returning a process may have. */
+const PROCESS_START_KEYS = optionKeys<ChildProcess>({ process: true });
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

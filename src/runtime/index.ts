@@ -17,5 +17,5 @@ export { Supervisor, type ChildInfo, type SupervisorOptions, type SupervisorStra
 export { DynamicSupervisor, type DynamicChildSpec, type DynamicSupervisorOptions } from './dynamic-supervisor.js';
 export { MAX_INTENSITY_REASON, SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
 export type { ProcessHost } from './process-host.js';
-export type { ChildSpec, ChildStart, RestartType } from './child-spec.js';
+export type { ChildProcess, ChildSpawn, ChildSpec, ChildStart, RestartType } from './child-spec.js';
 export type { RestartIntensityOptions } from './restart-intensity.js';

@@ -175,7 +175,7 @@ export function assertLogic(logic: unknown): void {
 }
 
 /** A value as a message shows it: strings quoted, so `'42'` and `42` read apart. */
-function shown(value: unknown): string {
+export function shown(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';

@@ -16,6 +16,8 @@ export interface ProcessHost {
   /** Stops one process with `reason` and settles once it has exited. */
   stopProcess(target: Target, reason?: ExitReason): Promise<void>;
   monitor(target: Target, watcher: MonitorTarget): Demonitor;
+  /** Whether `target` is a live process of this host: a child started elsewhere could never be watched. */
+  isAlive(target: Target): boolean;
   /** True while the host stops everything: exits seen then are the shutdown, not failures to restart. */
   readonly stopping: boolean;
 }

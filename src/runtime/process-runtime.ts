@@ -138,6 +138,14 @@ export class ProcessRuntime {
     return this.#registry.all();
   }
 
+  /**
+   * Whether `target` (a handle, or a registered name) is a live process of this runtime, as Elixir's
+   * `Process.alive?`; a hibernating one is. A handle of another runtime's process is not one of this runtime's.
+   */
+  isAlive(target: Target): boolean {
+    return this.#registry.resolve(target) !== undefined;
+  }
+
   /** True while {@link ProcessRuntime.stopAll} runs; supervisors do not restart children meanwhile. */
   get stopping(): boolean {
     return this.#stopping > 0;

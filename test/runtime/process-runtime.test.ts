@@ -19,6 +19,20 @@ afterEach(() => {
 });
 
 describe('ProcessRuntime', () => {
+  it('tells whether a handle or a name is a live process of its own, as Process.alive? does', async () => {
+    const runtime = createRuntime();
+    const named = runtime.spawn(counterMachine, { name: 'here' });
+    const elsewhere = createRuntime().spawn(counterMachine, { name: 'there' });
+    expect([runtime.isAlive(named), runtime.isAlive('here')]).toEqual([true, true]);
+    expect([runtime.isAlive(elsewhere), runtime.isAlive('there'), runtime.isAlive(undefined as never)]).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    await runtime.stop(named);
+    expect([runtime.isAlive(named), runtime.isAlive('here')]).toEqual([false, false]);
+  });
+
   describe('spawn', () => {
     it('gives each process a unique Elixir-style id and a live ref', () => {
       const runtime = createRuntime();
