@@ -61,9 +61,9 @@ export class GeneratorPool {
     if (instruction !== undefined) gen.setInstruction(instruction);
     // Ax checks a whole (unstreamed) answer's fields only when its text is not empty: an empty one came back as {},
     // with none of the corrections (maxRetries) a streamed one gets. A failed assertion is corrected as Ax corrects
-    // a missing field.
+    // a missing field. A streaming generator needs none: Ax checks every streamed answer's fields itself.
     const required = this.#required;
-    if (required.length > 0) gen.addAssert((values) => missingFieldsProblem(values, required));
+    if (required.length > 0 && !streams) gen.addAssert((values) => missingFieldsProblem(values, required));
     const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams, uses: 0 };
     if (streams) this.#streamTextFields(fresh);
     return fresh;
