@@ -17,7 +17,7 @@ import type {
 import { ModelAnswerError, ValidationError } from '../errors.js';
 import { applyToStep, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
 import { createCodeRuntime } from './code-runtime.js';
-import { GeneratorPool, type Pooled } from './generator-pool.js';
+import { GeneratorPool, missingFieldsIn, type Pooled } from './generator-pool.js';
 import { InputFields } from './input-fields.js';
 import type { LanguageModel } from './language-model.js';
 import type {
@@ -135,9 +135,11 @@ export class AxProgramRunner {
       .getOutputFields()
       .filter((field) => !field.isOptional && !field.isInternal)
       .map((field) => field.name);
-    // A ReAct step that calls a tool answers no output field, and Ax asserts on every step: its answers are left to
-    // the check of the outcome.
-    this.#pool = new GeneratorPool(sig, kind === 'react' ? [] : this.#required);
+    // Left to the check of the outcome: a ReAct step that calls a tool answers no output field (and Ax asserts on
+    // every step), and MultiChainComparison's samples are asserted one by one, before the pick, where a sample
+    // lacking a field is simply outvoted.
+    const assertsFields = kind !== 'react' && kind !== 'multi_chain_comparison';
+    this.#pool = new GeneratorPool(sig, assertsFields ? this.#required : []);
     this.#inputs = new InputFields(sig.getInputFields());
     this.#functions = (settings.tools ?? []).map(toAxFunction);
     if (kind === 'react' && this.#functions.length === 0) {
@@ -249,7 +251,9 @@ export class AxProgramRunner {
       },
       (error: unknown) => {
         settle();
-        throw toTetherError(error, llm.provider, signal);
+        // The required-fields assertion's corrections ran out: said as the outcome's own check says it.
+        const missing = missingFieldsIn(error);
+        throw missing ? missingFieldsError(llm.provider, missing) : toTetherError(error, llm.provider, signal);
       },
     );
   }
@@ -321,14 +325,17 @@ export class AxProgramRunner {
     // Ax validates a reply's fields, except a whole (unstreamed) reply with empty text, which it returns as {}: a
     // missing field fails here as Ax fails it for a streamed one, not as a success without an answer.
     const missing = this.#required.filter((name) => result[name] === undefined);
-    if (missing.length > 0) {
-      const fields = missing.map((name) => `'${name}'`).join(', ');
-      throw new ModelAnswerError(provider, 'invalid', `the answer has no ${fields}`, { details: { missing } });
-    }
+    if (missing.length > 0) throw missingFieldsError(provider, missing);
     if (!this.#addsReasoning) return { output: result };
     const { [REASONING]: reasoning, ...output } = result;
     return typeof reasoning === 'string' ? { output, reasoning } : { output };
   }
+}
+
+/** The error of an answer of `provider` that lacks the `missing` output fields. */
+function missingFieldsError(provider: string, missing: readonly string[]): ModelAnswerError {
+  const fields = missing.map((name) => `'${name}'`).join(', ');
+  return new ModelAnswerError(provider, 'invalid', `the answer has no ${fields}`, { details: { missing } });
 }
 
 /** Ax's fluent field builder and its field-type parameter disagree under exactOptionalPropertyTypes. */

@@ -129,9 +129,26 @@ function pass(pooled: Pooled, listener: DeltaListener, field: string, text: stri
   pooled.streamed.set(field, text);
 }
 
+/** How the assertion's correction starts: {@link missingFieldsIn} finds the fields it names in Ax's final error. */
+const MISSING_FIELDS = 'The answer has no field ';
+
 /** What the model is told when an answer lacks `required` output fields, or `undefined` when it has them all. */
 function missingFieldsProblem(values: Record<string, unknown>, required: readonly string[]): string | undefined {
   const missing = required.filter((name) => values[name] === undefined);
   if (missing.length === 0) return undefined;
-  return `The answer has no ${missing.map((name) => `'${name}'`).join(', ')}: give every output field after its label`;
+  return `${MISSING_FIELDS}${missing.map((name) => `'${name}'`).join(', ')}: give every output field after its label`;
+}
+
+/**
+ * The output fields the required-fields assertion found missing, when `error` (what Ax threw once its corrections
+ * ran out) is its failure; `undefined` for any other error. Field names are identifiers, so quotes delimit them.
+ */
+export function missingFieldsIn(error: unknown): string[] | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    const at = cause.message.indexOf(MISSING_FIELDS);
+    if (at < 0) continue;
+    const list = cause.message.slice(at + MISSING_FIELDS.length).split(':')[0]!;
+    return [...list.matchAll(/'([^']+)'/g)].map((match) => match[1]!);
+  }
+  return undefined;
 }

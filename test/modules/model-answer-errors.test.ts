@@ -65,6 +65,25 @@ describe('an answer the model gave that the module cannot use', () => {
     expect(stub().chatRequests[0]?.body.stream).toBeFalsy();
   });
 
+  // Found by a review: the correction of an empty answer, given to each sample, failed a comparison most samples won.
+  it('lets a comparison outvote a sample that came back empty, asking nothing again', async () => {
+    const compare = await session().module('compare', {
+      type: 'MultiChainComparison',
+      signature: 'question:string -> answer:string',
+      samples: 3,
+      maxRetries: 2,
+    });
+    const choice = (index: number, content: string) => ({
+      index,
+      message: { role: 'assistant', content },
+      finish_reason: 'stop',
+    });
+    const choices = [choice(0, 'Answer: A'), choice(1, ''), choice(2, 'Answer: A')];
+    stub().reply({ kind: 'raw', contentType: 'application/json', body: JSON.stringify({ id: 'c', choices }) });
+    expect((await compare.execute({ question: 'q' })).output).toEqual({ answer: 'A' });
+    expect(stub().chatRequests).toHaveLength(1);
+  });
+
   it('names the required fields an answer lacks, streamed or whole', async () => {
     const whole = await session().module('whole', {
       type: 'Predict',
@@ -72,12 +91,14 @@ describe('an answer the model gave that the module cannot use', () => {
       maxRetries: 2,
     });
     stub().fallback = () => text('');
-    const empty = await unusable(whole.execute({ question: 'q' }));
-    expect(empty).toMatchObject({ reason: 'invalid', details: { moduleId: 'whole' } });
-    expect(empty.problem).toMatch(/^The answer has no 'answer'/);
+    expect(await unusable(whole.execute({ question: 'q' }))).toMatchObject({
+      reason: 'invalid',
+      problem: "the answer has no 'answer'",
+      details: { missing: ['answer'], moduleId: 'whole' },
+    });
     // Corrected as a streamed answer lacking its field is (found by a review: a whole one got no correction).
     expect(stub().chatRequests).toHaveLength(3);
-    expect(JSON.stringify(stub().chatRequests.at(-1)?.body.messages)).toContain("The answer has no 'answer'");
+    expect(JSON.stringify(stub().chatRequests.at(-1)?.body.messages)).toContain("The answer has no field 'answer'");
 
     const streamed = await session().module('streamed', {
       type: 'Predict',
