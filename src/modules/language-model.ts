@@ -94,7 +94,10 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       { variable: names.provider, details: { provider: config.provider } },
     );
   }
-  if (profile.authentication.required && !config.key) {
+  // Sent trimmed (a key read from a file or pasted often ends in a line break), and checked so (see
+  // provider-config-check.ts): white space at its start would otherwise sit inside `Bearer <key>`.
+  const key = config.key?.trim();
+  if (profile.authentication.required && !key) {
     throw new ValidationError(`${names.key} is not set; provider '${profile.id}' needs an API key`, {
       variable: names.key,
       details: { provider: profile.id },
@@ -111,7 +114,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     name: profile.id,
     // No key, no Authorization header: Ax sends `Bearer <key>` whatever the key is, and a placeholder reached a
     // keyless server (or a proxy in front of one, which may refuse it) as `Bearer none`.
-    ...(config.key ? { apiKey: config.key } : {}),
+    ...(key ? { apiKey: key } : {}),
     ...(config.url ? { apiURL: config.url } : {}),
     ...(config.model ? { config: { model: config.model } } : {}),
     options: {

@@ -55,27 +55,23 @@ export function assertProviderConfig(config: unknown, names: ConfigNames): asser
 }
 
 /**
- * Where `key` holds a character fetch cannot put in an `Authorization` header (one past Latin-1, such as a
- * typographic apostrophe pasted from a document, or a line break or NUL inside it), as its position and code
- * point; `undefined` when it can be sent. Such a key otherwise failed every request as if the provider were
- * unreachable, and was retried. Only the offending character is shown, never the key.
+ * Where `key`, its ends trimmed as it is sent (positions count from there), holds a character fetch cannot put in
+ * an `Authorization` header (a control character other than tab, such as the ESC of a pasted key or a line break, or
+ * one past Latin-1, such as a typographic apostrophe pasted from a document), as its position and code point;
+ * `undefined` when it can be sent. Such a key otherwise failed every request as if the provider were unreachable,
+ * and was retried. Only the offending character is shown, never the key.
  */
 function unsendableKeyCharacter(key: string): string | undefined {
-  // fetch strips these at either end of a header value, so only inside the key do they matter.
-  const start = key.length - key.replace(/^[\t\n\r ]+/, '').length;
-  const end = key.replace(/[\t\n\r ]+$/, '').length;
-  let offset = 0;
   let position = 0;
-  for (const char of key) {
+  for (const char of key.trim()) {
     position += 1;
     const code = char.codePointAt(0) ?? 0;
-    if (offset >= start && offset < end && (code > 0xff || code === 0 || code === 0x0a || code === 0x0d)) {
-      const shown = code > 0x20 ? ` '${char}'` : '';
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f || code > 0xff) {
+      const shown = code > 0x20 && code !== 0x7f ? ` '${char}'` : '';
       const hex = code.toString(16).toUpperCase().padStart(4, '0');
-      const rule = 'only Latin-1, no line break or NUL';
+      const rule = 'Latin-1 without control characters but tab';
       return `character ${position}, U+${hex}${shown}, which an HTTP header cannot carry (${rule})`;
     }
-    offset += char.length;
   }
   return undefined;
 }

@@ -117,6 +117,10 @@ describe('provider-config', () => {
         "character 7, U+2019 '\u2019'",
       ],
       [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\ndef' }), 'key', 'character 7, U+000A,'],
+      // Found by a review: control characters but line breaks and NUL passed, and a leading line break too.
+      [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\u001bdef' }), 'key', 'character 7, U+001B,'],
+      [() => createLanguageModel({ provider: 'openai', key: '\nsk\u007fabcdef' }), 'key', 'character 3, U+007F,'],
+      [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\u0001def' }), 'key', 'character 7, U+0001,'],
       [
         () => languageModelFromEnv({ TETHER_AI: 'openai', TETHER_AI_KEY: 'sk-\u{1F511}abcdef' }),
         'TETHER_AI_KEY',
@@ -130,9 +134,10 @@ describe('provider-config', () => {
       expect(error.message).toContain('which an HTTP header cannot carry');
       expect(JSON.stringify({ message: error.message, details: error.details })).not.toMatch(/abc|def/);
     }
-    // What fetch can send still builds: Latin-1, and whitespace at the ends (fetch trims it).
+    // What fetch can send still builds: Latin-1 and tab, and white space at the ends (the key is sent trimmed).
     expect(createLanguageModel({ provider: 'openai', key: 'sk-caf\u00e9\n' })).toBeDefined();
     expect(createLanguageModel({ provider: 'openai', key: ' sk-abc\r\n' })).toBeDefined();
+    expect(createLanguageModel({ provider: 'openai', key: '\nsk-a\tbc' })).toBeDefined();
   });
 
   it('accepts keyless local providers and Ax aliases', () => {
