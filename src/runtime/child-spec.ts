@@ -108,12 +108,27 @@ export function spawnChild(runtime: ProcessHost, start: () => ChildStart): Proce
  * runtime could never be watched, and one already gone is a failed start (its crash's error when it crashed).
  */
 function adopted(runtime: ProcessHost, started: ChildProcess): ProcessRef {
-  assertOptionKeys(started, 'a child spec start()', PROCESS_START_KEYS, 'key');
   const { process } = started;
+  const refused = (error: Error): never => {
+    // What start() did start (the supervisor itself given rather than its ref, say) would run on with nothing to stop
+    // it, holding its name, so that the next start failed as `already_exists`.
+    const orphan = isRef(process) ? process : refOf(process);
+    if (orphan !== undefined && runtime.isAlive(orphan)) void runtime.stopProcess(orphan, 'shutdown').catch(() => {});
+    throw error;
+  };
+  try {
+    assertOptionKeys(started, 'a child spec start()', PROCESS_START_KEYS, 'key');
+  } catch (error) {
+    return refused(error as Error);
+  }
   if (!isRef(process)) {
-    throw new ValidationError(
-      `a child spec start()'s process must be a process handle (a spawn's, or a supervisor's ref), got ${shown(process)}`,
-      { details: { field: 'process', got: shown(process) } },
+    const hint = refOf(process) === undefined ? '' : ' (a supervisor? give its ref)';
+    return refused(
+      new ValidationError(
+        `a child spec start()'s process must be a process handle (a spawn's, or a supervisor's ref), got ` +
+          `${shown(process)}${hint}`,
+        { details: { field: 'process', got: shown(process) } },
+      ),
     );
   }
   if (runtime.isAlive(process)) return process;
@@ -122,6 +137,16 @@ function adopted(runtime: ProcessHost, started: ChildProcess): ProcessRef {
   const error = new NoProcError(labelOf(process));
   if (process.alive) error.message = `process '${labelOf(process)}' is not a process of this supervisor's runtime`;
   throw error;
+}
+
+/** The `ref` of what may be a supervisor, when it has one that is a process handle; never throws. */
+function refOf(value: unknown): ProcessRef | undefined {
+  try {
+    const ref = (value as { ref?: unknown } | null | undefined)?.ref;
+    return isRef(ref) ? ref : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The keys a child's `start()` returning a process may have. */

@@ -106,6 +106,28 @@ describe('a supervision tree (a supervisor under a supervisor)', () => {
     expect(workers!.children()).toEqual([]);
   });
 
+  // Found by a review: the supervisor started by a refused start() ran on, holding its name.
+  it('stops what a refused start() started: a supervisor given rather than its ref, a ref with another key', async () => {
+    const runtime = createRuntime();
+    const refusals: unknown[] = [];
+    const starts = [
+      () => ({ process: DynamicSupervisor.start(runtime, { name: 'workers' }) }),
+      () => ({ process: DynamicSupervisor.start(runtime, { name: 'workers' }).ref, name: 'workers' }),
+    ];
+    for (const start of [...starts, ...starts]) {
+      try {
+        Supervisor.start(runtime, { children: [{ id: 'workers', start: start as never }] });
+      } catch (error) {
+        refusals.push(error);
+      }
+      await waitFor(() => runtime.whereis('workers') === undefined, { message: 'the refused supervisor stopped' });
+    }
+    const causes = refusals.map((error) => (error as ChildStartError).cause as ValidationError);
+    expect(causes.map((cause) => cause.code)).toEqual(Array(4).fill('validation_failed'));
+    expect(causes[0]!.message).toMatch(/got an object \(a supervisor\? give its ref\)$/);
+    expect(runtime.processes()).toEqual([]);
+  });
+
   it('refuses a process that is no process handle, is gone, or is another runtime’s, as a failed start', () => {
     const runtime = createRuntime();
     const other = createRuntime().spawn(counterMachine);
