@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import { assertOptionKeys, readOptions } from './option-keys.js';
 import { CALL_KEYS, MAX_TIMEOUT_MS } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
+import type { AnyEventObject } from 'xstate';
 import { printable } from '../printable.js';
 
 /**
@@ -180,4 +181,23 @@ export function shown(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
   return printable(value);
+}
+
+/**
+ * `event` as a process gets it from a `call` (with `callId`) or from a `cast` that carried one (`undefined`: taken
+ * out), without changing the caller's object. A plain object is copied; an event of a class of the caller's, whose
+ * fields may be getters of its prototype that a copy would lose, is sent as an object inheriting from it, so that a
+ * `call` delivers every field a `cast` of it does. Its `type` is read here, where the check read it.
+ */
+export function withCallId(event: AnyEventObject, callId: string | undefined): AnyEventObject {
+  const prototype: unknown = Object.getPrototypeOf(event);
+  if (prototype === Object.prototype || prototype === null) {
+    if (callId !== undefined) return { ...event, callId };
+    const { callId: _dropped, ...fields } = event;
+    return fields as AnyEventObject;
+  }
+  return Object.create(event, {
+    type: { value: event.type, enumerable: true },
+    callId: { value: callId, enumerable: callId !== undefined },
+  }) as AnyEventObject;
 }

@@ -45,6 +45,7 @@ import {
   labelOf,
   nameOf,
   timeoutProblem,
+  withCallId,
 } from './process-arguments.js';
 
 // The options live apart so the helpers can read them; re-exported so `process-runtime.js` stays their path.
@@ -176,9 +177,7 @@ export class ProcessRuntime {
     this.#touch(process);
     // Reading `actor` wakes a hibernating process.
     const { actor } = process;
-    // `type` copied by name: the spread takes own fields only, and one inherited (a class getter, a prototype) passed
-    // the check above but would be lost, crashing the process for an event `cast` delivers as it is.
-    if (process.alive) actor.send({ ...event, type: event.type, callId });
+    if (process.alive) actor.send(withCallId(event, callId));
     return reply;
   }
 
@@ -192,11 +191,8 @@ export class ProcessRuntime {
     const badEvent = eventProblem(event, 'cast');
     if (badEvent) throw badEvent;
     // Call ids are predictable (`<pid>#<n>`): one carried by a cast would make the process's reply settle another
-    // caller's pending call. Copied only then, with its type (which may be inherited): most casts carry none.
-    if ('callId' in event) {
-      const { callId: _dropped, ...fields } = event;
-      this.#deliver(target, { ...fields, type: event.type });
-    } else this.#deliver(target, event);
+    // caller's pending call. Copied only then: most casts carry none.
+    this.#deliver(target, 'callId' in event ? withCallId(event, undefined) : event);
   }
 
   /** Sends a checked event to `target` as it is, waking it; dropped when the target is not alive. */

@@ -271,6 +271,27 @@ describe('ProcessRuntime', () => {
       expect(ref.alive).toBe(true);
     });
 
+    // Found by a review of that fix: every other inherited field was still lost, by a call and a cast with a callId.
+    it('delivers every field of an event of a class, getters included, by a call as by a cast', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      class IncrementBy7 {
+        get type(): 'increment' {
+          return 'increment';
+        }
+        get by(): number {
+          return 7;
+        }
+      }
+      class Spoofing extends IncrementBy7 {
+        readonly callId = `${ref.id}#9`;
+      }
+      await expect(runtime.call(ref, new IncrementBy7())).resolves.toBe(7);
+      runtime.cast(ref, new IncrementBy7());
+      runtime.cast(ref, new Spoofing());
+      expect(ref.getSnapshot().context.count).toBe(21);
+    });
+
     it('rejects with ProcessExitedError when the target finishes without replying', async () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);
