@@ -38,8 +38,8 @@ export class GeneratorPool {
   readonly #required: readonly string[];
 
   /**
-   * @param required the output fields every answer must have; empty for a program whose answers may lack them (a
-   * ReAct step that calls a tool has no output fields yet, and Ax asserts on every step)
+   * @param required the output fields every answer must have; empty for a program whose answers may lack them (see
+   * ax-program-runner.ts: a ReAct step that calls a tool, one of a comparison's samples)
    */
   constructor(signature: Sig, required: readonly string[] = []) {
     this.#signature = signature;
