@@ -13,6 +13,7 @@ import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
 import { fetchRefusingCutStreams } from './cut-answer-stream.js';
 import { fetchRefusingNonStreamAnswers } from './non-stream-answer.js';
+import { fetchRetryingRateLimits } from './rate-limit-retry.js';
 import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
 import { reportingErrorBodies } from './provider-errors.js';
@@ -39,9 +40,19 @@ export interface ProviderConfig {
    * @default 0
    */
   readonly httpRetries?: number;
+  /**
+   * How many times a request the provider rate-limited (HTTP 429) is sent again, each after the wait its
+   * `Retry-After` asks for when that is at most 20 s (else 1 s, then 2 s, …), as OpenAI's own SDK does; 0 fails
+   * at the first 429. See rate-limit-retry.ts.
+   * @default 2
+   */
+  readonly rateLimitRetries?: number;
   /** How long a request may take, its answer read to the end included, in milliseconds. @default 300000 */
   readonly timeoutMs?: number;
 }
+
+/** How many times a rate-limited request is sent again when the configuration does not say (OpenAI's SDK's 2). */
+const DEFAULT_RATE_LIMIT_RETRIES = 2;
 
 /** A provider request's time limit when the configuration gives none (Ax's own default). */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 300_000;
@@ -122,7 +133,10 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
       fetch: fetchNotingRefusals(
-        fetchRefusingCutStreams(fetchRefusingNonStreamAnswers(fetchWithAnswerDeadline(timeoutMs))),
+        fetchRetryingRateLimits(
+          config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES,
+          fetchRefusingCutStreams(fetchRefusingNonStreamAnswers(fetchWithAnswerDeadline(timeoutMs))),
+        ),
       ),
     },
   };

@@ -15,13 +15,17 @@ const PROVIDER_CONFIG_KEYS: readonly (keyof ProviderConfig)[] = [
   'key',
   'model',
   'httpRetries',
+  'rateLimitRetries',
   'timeoutMs',
 ];
 
 /** Throws a `ValidationError` naming the first setting of `config` that no language model can be built from. */
 export function assertProviderConfig(config: unknown, names: ConfigNames): asserts config is ProviderConfig {
   assertOptionKeys(config, 'createLanguageModel', PROVIDER_CONFIG_KEYS, 'setting');
-  const { provider, url, key, model, httpRetries, timeoutMs } = config as Record<keyof ProviderConfig, unknown>;
+  const { provider, url, key, model, httpRetries, rateLimitRetries, timeoutMs } = config as Record<
+    keyof ProviderConfig,
+    unknown
+  >;
   const refuse = (variable: string, why: string): never => {
     throw new ValidationError(`${variable} ${why}`, { variable, details: { field: variable } });
   };
@@ -48,8 +52,12 @@ export function assertProviderConfig(config: unknown, names: ConfigNames): asser
         `must not carry credentials (user:password@ before the host); give the API key in ${names.key}`,
       );
   }
-  if (httpRetries !== undefined && !(Number.isInteger(httpRetries) && (httpRetries as number) >= 0))
-    refuse('httpRetries', 'must be a whole number from 0');
+  for (const [name, value] of [
+    ['httpRetries', httpRetries],
+    ['rateLimitRetries', rateLimitRetries],
+  ] as const)
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 10))
+      refuse(name, 'must be a whole number from 0 to 10');
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
     refuse('timeoutMs', `must be a number of milliseconds over 0 and at most ${MAX_TIMEOUT_MS}`);
 }

@@ -168,7 +168,9 @@ describe('provider-config', () => {
       [{ ...base, timeoutMs: -5 }, 'timeoutMs', 'timeoutMs must be a number of milliseconds over 0'],
       [{ ...base, timeoutMs: 'soon' }, 'timeoutMs', 'timeoutMs must be a number of milliseconds over 0'],
       [{ ...base, timeoutMs: Infinity }, 'timeoutMs', 'timeoutMs must be a number of milliseconds over 0'],
-      [{ ...base, httpRetries: -1 }, 'httpRetries', 'httpRetries must be a whole number from 0'],
+      [{ ...base, httpRetries: -1 }, 'httpRetries', 'httpRetries must be a whole number from 0 to 10'],
+      [{ ...base, rateLimitRetries: 11 }, 'rateLimitRetries', 'rateLimitRetries must be a whole number from 0 to 10'],
+      [{ ...base, rateLimitRetries: 1.5 }, 'rateLimitRetries', 'rateLimitRetries must be a whole number from 0 to 10'],
       [{ ...base, model: 5 }, 'model', 'model must be a string'],
       [{ provider: 7 }, 'provider', 'provider must be a provider name (a string)'],
     ];
@@ -179,11 +181,18 @@ describe('provider-config', () => {
     }
     const unknown = configError(() => createLanguageModel({ ...base, timeout: 5 } as never));
     expect(unknown.message).toBe(
-      'createLanguageModel got unknown setting timeout; accepted: provider, url, key, model, httpRetries, timeoutMs',
+      'createLanguageModel got unknown setting timeout; accepted: provider, url, key, model, httpRetries, ' +
+        'rateLimitRetries, timeoutMs',
     );
     // What is right still builds.
     expect(
-      createLanguageModel({ ...base, url: 'http://127.0.0.1:1/v1', timeoutMs: 500, httpRetries: 1 }),
+      createLanguageModel({
+        ...base,
+        url: 'http://127.0.0.1:1/v1',
+        timeoutMs: 500,
+        httpRetries: 1,
+        rateLimitRetries: 0,
+      }),
     ).toBeDefined();
   });
 });

@@ -26,21 +26,51 @@ describe('a module execution the provider fails', () => {
   });
 
   it('names the module a provider refused, in the message and the details, also once over the wire', async () => {
-    stub().reply(httpError(429, 'Rate limit reached'));
+    stub().reply(httpError(403, 'Rate limit reached'));
     const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).message).toBe(
-      "provider 'openai' answered HTTP 429 to module 'qa': Rate limit reached",
+      "provider 'openai' answered HTTP 403 to module 'qa': Rate limit reached",
     );
     expect((error as ProviderError).details).toMatchObject({
       provider: 'openai',
-      status: 429,
+      status: 403,
       providerMessage: 'Rate limit reached',
       moduleId: 'qa',
     });
     expect(stub().chatRequests).toHaveLength(1);
     // How a client on another node rebuilds it: the same message, the module still named.
     expect(errorFromJSON(errorToJSON(error)).message).toBe((error as Error).message);
+  });
+
+  // Found by a review: a rate limit failed the execution at once, with no retry and its Retry-After ignored.
+  it('asks again after a rate limit, twice, waiting what Retry-After asks, and names the module if it stays', async () => {
+    const limited = httpError(429, 'Rate limit reached', 'requests', { 'retry-after': '0' });
+    stub().reply(limited, limited);
+    expect((await qa.execute({ question: 'q' })).output).toBeDefined();
+    expect(stub().chatRequests).toHaveLength(3);
+
+    stub().requests.length = 0;
+    stub().fallback = () => limited;
+    const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ details: { status: 429, moduleId: 'qa' } });
+    expect(stub().chatRequests).toHaveLength(3);
+  });
+
+  it('asks nothing again after a rate limit with rateLimitRetries: 0', async () => {
+    const llm = createLanguageModel({ provider: 'openai', url: stub().url, key: 'k', model: 'm', rateLimitRetries: 0 });
+    const runtime = await Runtime.start({ llm });
+    try {
+      const once = await (
+        await runtime.session('s')
+      ).module('m', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+      stub().fallback = () => httpError(429, 'Rate limit reached', 'requests', { 'retry-after': '0' });
+      await expect(once.execute({ question: 'q' })).rejects.toMatchObject({ details: { status: 429 } });
+      expect(stub().chatRequests).toHaveLength(1);
+    } finally {
+      await runtime.stop();
+    }
   });
 
   it.each([

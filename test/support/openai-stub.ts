@@ -22,6 +22,8 @@ export type StubReply =
       readonly message: string;
       readonly type?: string;
       readonly code?: string;
+      /** Sent with it: a 429's `retry-after`, say. */
+      readonly headers?: Readonly<Record<string, string>>;
     }
   /** A body sent as it is, with status 200 unless given: what a proxy in front of the provider may answer. */
   | { readonly kind: 'raw'; readonly body: string; readonly status?: number; readonly contentType?: string };
@@ -47,13 +49,18 @@ export const httpError = (
   status: number,
   message: string,
   type = status === 401 ? 'invalid_request_error' : 'server_error',
+  headers?: Readonly<Record<string, string>>,
 ): StubReply => ({
   kind: 'error',
   status,
   message,
   type,
   ...(status === 401 ? { code: 'invalid_api_key' } : {}),
+  ...(headers ? { headers } : {}),
 });
+
+/** What the stub answers when nothing is queued, unless a test says otherwise. */
+const DEFAULT_FALLBACK = (): StubReply => text('Answer: stub answer');
 
 /** The stub server. Start with {@link OpenAIStub.start}; always {@link OpenAIStub.close}. */
 export class OpenAIStub {
@@ -68,7 +75,7 @@ export class OpenAIStub {
   /** Set while answers are held (see {@link OpenAIStub.hold}). */
   #held: { readonly until: Promise<void>; readonly release: () => void } | undefined;
   /** Answers when the script is empty. */
-  fallback: (request: RecordedRequest) => StubReply = () => text('Answer: stub answer');
+  fallback: (request: RecordedRequest) => StubReply = DEFAULT_FALLBACK;
 
   private constructor(server: Server) {
     this.#server = server;
@@ -153,7 +160,7 @@ export class OpenAIStub {
       return;
     }
     if (reply.kind === 'error') {
-      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       res.end(
         JSON.stringify({
           error: { message: reply.message, type: reply.type ?? 'server_error', param: null, code: reply.code ?? null },
@@ -223,7 +230,7 @@ function choiceCount(n: unknown): number {
 }
 
 /**
- * One stub for a test file: started before its tests, emptied (requests, delay, hold) after each, closed after all.
+ * One stub for a test file: started before its tests, emptied (requests, delay, fallback, hold) after each, closed after all.
  * Returns the stub and a language model that talks to it through the real Ax OpenAI provider; give each node its
  * own API `key` to tell from a request's `authorization` header which node sent it.
  */
@@ -236,6 +243,7 @@ export function useOpenAIStub(): { stub: () => OpenAIStub; llm: (key?: string) =
     if (!stub) return;
     stub.requests.length = 0;
     stub.delayMs = 0;
+    stub.fallback = DEFAULT_FALLBACK;
     stub.release();
   });
   afterAll(async () => {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_RATE_LIMIT_WAIT_MS, fetchRetryingRateLimits } from '../../src/modules/rate-limit-retry.js';
+
+/** A fetch answering each request with the next of `statuses` (the last one again once they run out). */
+function scripted(statuses: readonly (number | [number, string])[]) {
+  const calls: { body: unknown }[] = [];
+  const fetch = async (_input: unknown, init?: RequestInit): Promise<Response> => {
+    const next = statuses[Math.min(calls.length, statuses.length - 1)]!;
+    calls.push({ body: init?.body });
+    const [status, retryAfter] = typeof next === 'number' ? [next, undefined] : next;
+    return new Response('{}', { status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } });
+  };
+  return { calls, fetch: fetch as typeof globalThis.fetch };
+}
+
+const request = { method: 'POST', body: '{"model":"m"}' };
+
+describe('rate-limited provider requests', () => {
+  it('sends the same request again after the wait Retry-After asks, in seconds or as a date, up to its retries', async () => {
+    const { calls, fetch } = scripted([[429, '0'], [429, new Date(Date.now() - 1000).toUTCString()], 200]);
+    const response = await fetchRetryingRateLimits(2, fetch)('http://provider/v1', request);
+    expect(response.status).toBe(200);
+    expect(calls.map((call) => call.body)).toEqual([request.body, request.body, request.body]);
+
+    const limited = scripted([[429, '0']]);
+    expect((await fetchRetryingRateLimits(2, limited.fetch)('http://provider/v1', request)).status).toBe(429);
+    expect(limited.calls).toHaveLength(3);
+  });
+
+  it('answers the 429 at once when Retry-After asks for longer than it waits, or with no retries', async () => {
+    const long = scripted([[429, String(MAX_RATE_LIMIT_WAIT_MS / 1000 + 1)], 200]);
+    expect((await fetchRetryingRateLimits(2, long.fetch)('http://provider/v1', request)).status).toBe(429);
+    expect(long.calls).toHaveLength(1);
+    const none = scripted([[429, '0'], 200]);
+    expect((await fetchRetryingRateLimits(0, none.fetch)('http://provider/v1', request)).status).toBe(429);
+    expect(none.calls).toHaveLength(1);
+  });
+
+  it('ends the wait when the request is aborted (a cancel, a timeout), sending nothing more', async () => {
+    const { calls, fetch } = scripted([429, 200]);
+    const controller = new AbortController();
+    const sent = fetchRetryingRateLimits(2, fetch)('http://provider/v1', { ...request, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort(new Error('cancelled'));
+    await expect(sent).rejects.toThrow('cancelled');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(calls).toHaveLength(1);
+  });
+
+  it('sends a request whose body is a stream once: it cannot be sent again', async () => {
+    const { calls, fetch } = scripted([[429, '0'], 200]);
+    const body = new ReadableStream({ start: (controller) => controller.close() });
+    const response = await fetchRetryingRateLimits(2, fetch)('http://provider/v1', { method: 'POST', body });
+    expect(response.status).toBe(429);
+    expect(calls).toHaveLength(1);
+  });
+});
