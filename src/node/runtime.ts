@@ -322,7 +322,10 @@ export class Runtime {
     this.#processes.cast(target, event);
   }
 
-  /** Delivers one DOWN notice when `target` exits (at once, reason `noproc`, when it is not alive). */
+  /**
+   * Delivers one DOWN notice when `target` exits (at once, reason `noproc`, when it is not alive); the returned
+   * function cancels it, and its `monitor` is the id the notice carries (see ProcessRuntime).
+   */
   monitor(target: Target, watcher: MonitorTarget): Demonitor {
     return this.#processes.monitor(target, watcher);
   }

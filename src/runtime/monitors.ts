@@ -8,7 +8,7 @@ import type { Process, ProcessRef } from './process.js';
 /** The notice a monitor receives once, when its target exits (or at once, with `'noproc'`, if it was not alive). */
 export interface DownNotice {
   readonly type: 'DOWN';
-  /** The id of the monitor that fired, as returned in {@link Monitors.add}'s handle. */
+  /** The id of the monitor that fired: the `monitor` of the {@link Demonitor} that `monitor()` returned. */
   readonly monitor: string;
   /** The process id; `undefined` when the target was a name nobody holds. */
   readonly id: string | undefined;
@@ -20,8 +20,12 @@ export interface DownNotice {
 /** A function told about the exit, or a process that receives the notice as a `{ type: 'DOWN' }` event. */
 export type MonitorTarget = ((notice: DownNotice) => void) | { readonly notify: ProcessRef };
 
-/** Cancels a monitor; a notice not yet delivered is discarded (Elixir's `demonitor(ref, [:flush])`). */
-export type Demonitor = () => void;
+/**
+ * Cancels a monitor; a notice not yet delivered is discarded (Elixir's `demonitor(ref, [:flush])`). Its `monitor`
+ * is the monitor's id, which its {@link DownNotice} carries: a process holding several monitors tells which one
+ * fired, as Elixir's `:DOWN` message carries the ref `Process.monitor` returned.
+ */
+export type Demonitor = (() => void) & { readonly monitor: string };
 
 interface Watch {
   readonly id: string;
@@ -49,14 +53,12 @@ export class Monitors {
     const watch: Watch = { id: this.#nextId(), target, deliver, owner, active: true };
     addTo(this.#byTarget, target, watch);
     if (owner) addTo(this.#byOwner, owner, watch);
-    return {
-      id: watch.id,
-      demonitor: () => {
-        watch.active = false;
-        removeFrom(this.#byTarget, target, watch);
-        if (owner) removeFrom(this.#byOwner, owner, watch);
-      },
+    const cancel = () => {
+      watch.active = false;
+      removeFrom(this.#byTarget, target, watch);
+      if (owner) removeFrom(this.#byOwner, owner, watch);
     };
+    return { id: watch.id, demonitor: Object.assign(cancel, { monitor: watch.id }) };
   }
 
   /** Answers a monitor on a target that is not alive: one `'noproc'` notice, asynchronously. */
@@ -67,7 +69,7 @@ export class Monitors {
   ): { id: string; demonitor: Demonitor } {
     const watch: Watch = { id: this.#nextId(), target: undefined, deliver, owner: undefined, active: true };
     schedule(watch, { type: 'DOWN', monitor: watch.id, id, name, reason: 'noproc' });
-    return { id: watch.id, demonitor: () => void (watch.active = false) };
+    return { id: watch.id, demonitor: Object.assign(() => void (watch.active = false), { monitor: watch.id }) };
   }
 
   /** The target exited: queue a notice for each of its monitors, and drop the monitors it held itself. */

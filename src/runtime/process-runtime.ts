@@ -239,7 +239,8 @@ export class ProcessRuntime {
    * monitor ends with that process, as a process's monitors end with it in Elixir.
    * @throws {ValidationError} when `watcher` is neither a function nor `{ notify: process }`
    * @throws {NoProcError} when the process to notify is not alive: nothing could ever hear the notice
-   * @returns a function that cancels the monitor, discarding a notice not yet delivered
+   * @returns a function that cancels the monitor, discarding a notice not yet delivered; its `monitor` is the id the
+   *   notice carries in its own `monitor`, which tells a process holding several monitors which one fired
    */
   monitor(target: Target, watcher: MonitorTarget): Demonitor {
     assertWatcher(watcher);

@@ -55,6 +55,23 @@ describe('monitors', () => {
     expect(first.mock.calls[0]?.[0].monitor).not.toBe(second.mock.calls[0]?.[0].monitor);
   });
 
+  // Found by a review: monitor() returned only a function, so a process holding several monitors could not tell
+  // which one a DOWN notice was of, as Elixir's :DOWN message carries the ref Process.monitor returned.
+  it('gives each monitor the id its DOWN notice carries, noproc ones included', async () => {
+    const runtime = createRuntime();
+    const watcher = runtime.spawn(counterMachine);
+    const [a, b] = [runtime.spawn(counterMachine), runtime.spawn(counterMachine)];
+    const handles = [a, b, 'nobody'].map((target) => runtime.monitor(target, { notify: watcher }));
+    expect(new Set(handles.map((handle) => handle.monitor)).size).toBe(3);
+    await runtime.stop(b);
+    await runtime.stop(a);
+    await waitFor(() => watcher.getSnapshot().context.downs.length === 3);
+    const byMonitor = new Map(watcher.getSnapshot().context.downs.map((down) => [down.monitor, down]));
+    expect(byMonitor.get(handles[0]!.monitor)).toMatchObject({ id: a.id, reason: 'shutdown' });
+    expect(byMonitor.get(handles[1]!.monitor)).toMatchObject({ id: b.id, reason: 'shutdown' });
+    expect(byMonitor.get(handles[2]!.monitor)).toMatchObject({ name: 'nobody', reason: 'noproc' });
+  });
+
   it('delivers noproc asynchronously when the target is already dead', async () => {
     const runtime = createRuntime();
     const ref = runtime.spawn(counterMachine, { name: 'gone' });
