@@ -185,19 +185,31 @@ export function shown(value: unknown): string {
 
 /**
  * `event` as a process gets it from a `call` (with `callId`) or from a `cast` that carried one (`undefined`: taken
- * out), without changing the caller's object. A plain object is copied; an event of a class of the caller's, whose
- * fields may be getters of its prototype that a copy would lose, is sent as an object inheriting from it, so that a
- * `call` delivers every field a `cast` of it does. Its `type` is read here, where the check read it.
+ * out), without changing the caller's object: a plain object with every field a cast of the event delivers. Its own
+ * fields are copied; an event of a class of the caller's also has fields its prototypes give (getters, or fields
+ * of a prototype object), which a copy of own fields would lose: they are read on the event itself (a getter may
+ * read the class's private fields) and copied as values, so the object serializes whole. A field whose getter
+ * throws is left out. `type` is the value the check read.
  */
 export function withCallId(event: AnyEventObject, callId: string | undefined): AnyEventObject {
-  const prototype: unknown = Object.getPrototypeOf(event);
-  if (prototype === Object.prototype || prototype === null) {
-    if (callId !== undefined) return { ...event, callId };
-    const { callId: _dropped, ...fields } = event;
-    return fields as AnyEventObject;
+  const fields: Record<string, unknown> = { ...event };
+  for (
+    let prototype: object | null = Object.getPrototypeOf(event) as object | null;
+    prototype !== null && prototype !== Object.prototype;
+    prototype = Object.getPrototypeOf(prototype) as object | null
+  ) {
+    for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(prototype))) {
+      // Methods and the constructor are not fields; the nearest definition of a name wins.
+      if (key in fields || key === 'constructor' || !(descriptor.get || descriptor.enumerable)) continue;
+      try {
+        fields[key] = (event as Record<string, unknown>)[key];
+      } catch {
+        // Left out, as a cast's process would have failed to read it.
+      }
+    }
   }
-  return Object.create(event, {
-    type: { value: event.type, enumerable: true },
-    callId: { value: callId, enumerable: callId !== undefined },
-  }) as AnyEventObject;
+  fields.type = event.type;
+  if (callId === undefined) delete fields.callId;
+  else fields.callId = callId;
+  return fields as AnyEventObject;
 }

@@ -271,25 +271,41 @@ describe('ProcessRuntime', () => {
       expect(ref.alive).toBe(true);
     });
 
-    // Found by a review of that fix: every other inherited field was still lost, by a call and a cast with a callId.
-    it('delivers every field of an event of a class, getters included, by a call as by a cast', async () => {
-      const runtime = createRuntime();
+    // Found by reviews of that fix: every other inherited field was still lost, by a call and a cast with a callId;
+    // then an event inheriting from the caller's lost its own fields to serialization, and its private getters threw.
+    it('delivers every field of an event of a class, as a plain object, by a call as by a cast', async () => {
+      const seen: unknown[] = [];
+      const runtime = createRuntime({
+        inspect: (event) => {
+          if (event.type === '@xstate.event' && event.event.type === 'increment')
+            seen.push(JSON.parse(JSON.stringify(event.event)));
+        },
+      });
       const ref = runtime.spawn(counterMachine);
-      class IncrementBy7 {
+      class Increment {
+        readonly #by: number;
+        readonly note = 'own';
+        constructor(by: number) {
+          this.#by = by;
+        }
         get type(): 'increment' {
           return 'increment';
         }
         get by(): number {
-          return 7;
+          return this.#by;
         }
       }
-      class Spoofing extends IncrementBy7 {
+      class Spoofing extends Increment {
         readonly callId = `${ref.id}#9`;
       }
-      await expect(runtime.call(ref, new IncrementBy7())).resolves.toBe(7);
-      runtime.cast(ref, new IncrementBy7());
-      runtime.cast(ref, new Spoofing());
+      await expect(runtime.call(ref, new Increment(7))).resolves.toBe(7);
+      runtime.cast(ref, new Increment(7));
+      runtime.cast(ref, new Spoofing(7));
       expect(ref.getSnapshot().context.count).toBe(21);
+      expect(ref.alive).toBe(true);
+      // What a call and a cast that carried a callId deliver serializes whole; a plain cast hands over the instance.
+      expect(seen[0]).toEqual({ note: 'own', type: 'increment', by: 7, callId: expect.any(String) });
+      expect(seen[2]).toEqual({ note: 'own', type: 'increment', by: 7 });
     });
 
     it('rejects with ProcessExitedError when the target finishes without replying', async () => {
