@@ -14,10 +14,10 @@ import type {
   AxProgramForwardOptions,
   AxSignature as Sig,
 } from '@ax-llm/ax';
-import { ModelAnswerError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { applyToStep, axServiceOf, toAxFunction, toForwardOptions } from './ax-bridge.js';
 import { createCodeRuntime } from './code-runtime.js';
-import { GeneratorPool, missingFieldsIn, type Pooled } from './generator-pool.js';
+import { GeneratorPool, type Pooled } from './generator-pool.js';
 import { InputFields } from './input-fields.js';
 import type { LanguageModel } from './language-model.js';
 import type {
@@ -30,7 +30,7 @@ import type {
   SamplePicker,
   DeltaListener,
 } from './module-types.js';
-import { toTetherError } from './provider-errors.js';
+import { missingFieldsError, toTetherError } from './provider-errors.js';
 import { pickByMajority } from './pick-by-majority.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
 import { adviceService } from './advice-service.js';
@@ -251,9 +251,7 @@ export class AxProgramRunner {
       },
       (error: unknown) => {
         settle();
-        // The required-fields assertion's corrections ran out: said as the outcome's own check says it.
-        const missing = missingFieldsIn(error);
-        throw missing ? missingFieldsError(llm.provider, missing) : toTetherError(error, llm.provider, signal);
+        throw toTetherError(error, llm.provider, signal);
       },
     );
   }
@@ -330,12 +328,6 @@ export class AxProgramRunner {
     const { [REASONING]: reasoning, ...output } = result;
     return typeof reasoning === 'string' ? { output, reasoning } : { output };
   }
-}
-
-/** The error of an answer of `provider` that lacks the `missing` output fields. */
-function missingFieldsError(provider: string, missing: readonly string[]): ModelAnswerError {
-  const fields = missing.map((name) => `'${name}'`).join(', ');
-  return new ModelAnswerError(provider, 'invalid', `the answer has no ${fields}`, { details: { missing } });
 }
 
 /** Ax's fluent field builder and its field-type parameter disagree under exactOptionalPropertyTypes. */

@@ -35,21 +35,26 @@ export interface ProviderConfig {
   /** The default model name, used when no `model` attribute is set on a module. */
   readonly model?: string;
   /**
-   * HTTP-level retries inside Ax's transport. Ax also retries 5xx at the program level (`maxRetries`); the two
-   * multiply (a 500 cost 16 requests with both at their default of 3), so Tether keeps only the program level.
+   * HTTP-level retries inside Ax's transport, of a 408 and the 5xx (a 429 is `rateLimitRetries`'). Ax also retries
+   * 5xx at the program level (`maxRetries`); the two multiply (a 500 cost 16 requests with both at their default of
+   * 3), so Tether keeps only the program level.
    * @default 0
    */
   readonly httpRetries?: number;
   /**
-   * How many times a request the provider rate-limited (HTTP 429) is sent again, each after the wait its
-   * `Retry-After` asks for when that is at most 20 s (else 1 s, then 2 s, …), as OpenAI's own SDK does; 0 fails
-   * at the first 429. See rate-limit-retry.ts.
+   * How many times a request the provider rate-limited (HTTP 429) is sent again, as OpenAI's own SDK does, each after
+   * the wait its `Retry-After` asks for (else 1 s, 2 s, 4 s, then 8 s each time); a 429 asking for more than 20 s, or
+   * for a wait that would end past half of `timeoutMs`, is the answer at once. 0 fails at the first 429. See
+   * rate-limit-retry.ts.
    * @default 2
    */
   readonly rateLimitRetries?: number;
   /** How long a request may take, its answer read to the end included, in milliseconds. @default 300000 */
   readonly timeoutMs?: number;
 }
+
+/** The statuses Ax's HTTP-level retries (`httpRetries`) send again: its own list, less the 429. */
+const AX_RETRIED_STATUSES = [500, 408, 502, 503, 504, 529];
 
 /** How many times a rate-limited request is sent again when the configuration does not say (OpenAI's SDK's 2). */
 const DEFAULT_RATE_LIMIT_RETRIES = 2;
@@ -129,13 +134,19 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     ...(config.url ? { apiURL: config.url } : {}),
     ...(config.model ? { config: { model: config.model } } : {}),
     options: {
-      retry: { maxRetries: config.httpRetries ?? 0 },
+      // Without 429, which the rate-limit retries below take: both would multiply their requests.
+      retry: { maxRetries: config.httpRetries ?? 0, retryableStatusCodes: AX_RETRIED_STATUSES },
       timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
+      // The rate-limit retries inside the answer's deadline, which so bounds them all with their waits.
       fetch: fetchNotingRefusals(
-        fetchRetryingRateLimits(
-          config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES,
-          fetchRefusingCutStreams(fetchRefusingNonStreamAnswers(fetchWithAnswerDeadline(timeoutMs))),
+        fetchRefusingCutStreams(
+          fetchRefusingNonStreamAnswers(
+            fetchWithAnswerDeadline(
+              timeoutMs,
+              fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
+            ),
+          ),
         ),
       ),
     },

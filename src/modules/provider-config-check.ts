@@ -74,8 +74,9 @@ function unsendableKeyCharacter(key: string): string | undefined {
   for (const char of key.trim()) {
     position += 1;
     const code = char.codePointAt(0) ?? 0;
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f || code > 0xff) {
-      const shown = code > 0x20 && code !== 0x7f ? ` '${char}'` : '';
+    // C1 controls (0x80-0x9F) fetch would send, but no key holds one: a paste or an encoding went wrong.
+    if ((code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f) || code > 0xff) {
+      const shown = code > 0x20 && !(code >= 0x7f && code <= 0x9f) ? ` '${char}'` : '';
       const hex = code.toString(16).toUpperCase().padStart(4, '0');
       const rule = 'Latin-1 without control characters but tab';
       return `character ${position}, U+${hex}${shown}, which an HTTP header cannot carry (${rule})`;

@@ -19,6 +19,7 @@ import {
 } from '@ax-llm/ax';
 import { AnswerTimeoutError } from './answer-deadline.js';
 import { AnswerCutOffError } from './cut-answer-stream.js';
+import { missingFieldsIn } from './generator-pool.js';
 import { takeRefusalStatus } from './refusal-status.js';
 import {
   BridgeError,
@@ -160,6 +161,12 @@ export function reportingErrorBodies(service: AxAIService, provider: string): vo
     });
 }
 
+/** The error of an answer of `provider` that lacks the `missing` output fields of its signature. */
+export function missingFieldsError(provider: string, missing: readonly string[]): ModelAnswerError {
+  const fields = missing.map((name) => `'${name}'`).join(', ');
+  return new ModelAnswerError(provider, 'invalid', `the answer has no ${fields}`, { details: { missing } });
+}
+
 /**
  * Translates whatever an Ax execution threw. Tether errors pass through; an abort keeps the caller's reason.
  */
@@ -206,6 +213,10 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
     return new ProviderUnavailableError(provider, 'malformed_response', malformed, { cause: error });
   const tether = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
   if (tether) return tether;
+  // The required-fields assertion's corrections ran out (generator-pool.ts): said as the outcome's check says it,
+  // not with the correction meant for the model.
+  const missing = missingFieldsIn(error);
+  if (missing) return missingFieldsError(provider, missing);
   const unusable = unusableAnswer(error);
   if (unusable) return new ModelAnswerError(provider, unusable.reason, unusable.problem, { cause: error });
   const message = messageOf(error);

@@ -84,6 +84,25 @@ describe('an answer the model gave that the module cannot use', () => {
     expect(stub().chatRequests).toHaveLength(1);
   });
 
+  // Found by a review: BestOfN and Refine keep their candidates' failures apart, and the mapping missed them.
+  it.each([
+    ['BestOfN', { type: 'BestOfN', n: 2 }],
+    ['Refine', { type: 'Refine', rounds: 2 }],
+  ])('names the fields a %s module’s empty answers lack, as for any module', async (_, spec) => {
+    const module = await session().module(`empty-${spec.type}`, {
+      ...spec,
+      signature: 'question:string -> answer:string',
+      reward: () => 1,
+      maxRetries: 0,
+    });
+    stub().fallback = () => text('');
+    expect(await unusable(module.execute({ question: 'q' }))).toMatchObject({
+      reason: 'invalid',
+      problem: "the answer has no 'answer'",
+      details: { missing: ['answer'] },
+    });
+  });
+
   it('names the required fields an answer lacks, streamed or whole', async () => {
     const whole = await session().module('whole', {
       type: 'Predict',

@@ -121,6 +121,7 @@ describe('provider-config', () => {
       [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\u001bdef' }), 'key', 'character 7, U+001B,'],
       [() => createLanguageModel({ provider: 'openai', key: '\nsk\u007fabcdef' }), 'key', 'character 3, U+007F,'],
       [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\u0001def' }), 'key', 'character 7, U+0001,'],
+      [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\u0085def' }), 'key', 'character 7, U+0085,'],
       [
         () => languageModelFromEnv({ TETHER_AI: 'openai', TETHER_AI_KEY: 'sk-\u{1F511}abcdef' }),
         'TETHER_AI_KEY',

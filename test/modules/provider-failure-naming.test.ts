@@ -58,8 +58,12 @@ describe('a module execution the provider fails', () => {
     expect(stub().chatRequests).toHaveLength(3);
   });
 
-  it('asks nothing again after a rate limit with rateLimitRetries: 0', async () => {
-    const llm = createLanguageModel({ provider: 'openai', url: stub().url, key: 'k', model: 'm', rateLimitRetries: 0 });
+  // Found by a review: with httpRetries, Ax's own retries of a 429 multiplied the rate-limit retries (9 requests).
+  it.each([
+    ['rateLimitRetries: 0', { rateLimitRetries: 0 }, 1],
+    ['httpRetries: 2', { httpRetries: 2 }, 3],
+  ])('sends a rate-limited request as often as rateLimitRetries says, with %s', async (_, settings, requests) => {
+    const llm = createLanguageModel({ provider: 'openai', url: stub().url, key: 'k', model: 'm', ...settings });
     const runtime = await Runtime.start({ llm });
     try {
       const once = await (
@@ -67,7 +71,7 @@ describe('a module execution the provider fails', () => {
       ).module('m', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
       stub().fallback = () => httpError(429, 'Rate limit reached', 'requests', { 'retry-after': '0' });
       await expect(once.execute({ question: 'q' })).rejects.toMatchObject({ details: { status: 429 } });
-      expect(stub().chatRequests).toHaveLength(1);
+      expect(stub().chatRequests).toHaveLength(requests);
     } finally {
       await runtime.stop();
     }

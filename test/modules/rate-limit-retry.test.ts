@@ -3,10 +3,10 @@ import { MAX_RATE_LIMIT_WAIT_MS, fetchRetryingRateLimits } from '../../src/modul
 
 /** A fetch answering each request with the next of `statuses` (the last one again once they run out). */
 function scripted(statuses: readonly (number | [number, string])[]) {
-  const calls: { body: unknown }[] = [];
+  const calls: { body: unknown; at: number }[] = [];
   const fetch = async (_input: unknown, init?: RequestInit): Promise<Response> => {
     const next = statuses[Math.min(calls.length, statuses.length - 1)]!;
-    calls.push({ body: init?.body });
+    calls.push({ body: init?.body, at: performance.now() });
     const [status, retryAfter] = typeof next === 'number' ? [next, undefined] : next;
     return new Response('{}', { status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } });
   };
@@ -14,32 +14,50 @@ function scripted(statuses: readonly (number | [number, string])[]) {
 }
 
 const request = { method: 'POST', body: '{"model":"m"}' };
+const LONG = 300_000;
 
 describe('rate-limited provider requests', () => {
   it('sends the same request again after the wait Retry-After asks, in seconds or as a date, up to its retries', async () => {
     const { calls, fetch } = scripted([[429, '0'], [429, new Date(Date.now() - 1000).toUTCString()], 200]);
-    const response = await fetchRetryingRateLimits(2, fetch)('http://provider/v1', request);
+    const response = await fetchRetryingRateLimits(2, LONG, fetch)('http://provider/v1', request);
     expect(response.status).toBe(200);
     expect(calls.map((call) => call.body)).toEqual([request.body, request.body, request.body]);
 
     const limited = scripted([[429, '0']]);
-    expect((await fetchRetryingRateLimits(2, limited.fetch)('http://provider/v1', request)).status).toBe(429);
+    expect((await fetchRetryingRateLimits(2, LONG, limited.fetch)('http://provider/v1', request)).status).toBe(429);
     expect(limited.calls).toHaveLength(3);
   });
 
-  it('answers the 429 at once when Retry-After asks for longer than it waits, or with no retries', async () => {
+  // Found by a review: '-5' asked for no wait and '0x2' for two seconds.
+  it('reads a Retry-After that is neither whole seconds nor a date as none, and waits 1 s', async () => {
+    for (const header of ['-5', '0x2', '1.5', 'soon']) {
+      const { calls, fetch } = scripted([[429, header], 200]);
+      await fetchRetryingRateLimits(1, LONG, fetch)('http://provider/v1', request);
+      expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(990);
+    }
+  });
+
+  it('answers the 429 at once when the wait is over its longest, past half the time limit, or with no retries', async () => {
     const long = scripted([[429, String(MAX_RATE_LIMIT_WAIT_MS / 1000 + 1)], 200]);
-    expect((await fetchRetryingRateLimits(2, long.fetch)('http://provider/v1', request)).status).toBe(429);
+    expect((await fetchRetryingRateLimits(2, LONG, long.fetch)('http://provider/v1', request)).status).toBe(429);
     expect(long.calls).toHaveLength(1);
+    // Found by a review: the wait ran into the request's time limit, and the rate limit was told as a timeout.
+    const tight = scripted([[429, '2'], 200]);
+    expect((await fetchRetryingRateLimits(2, 3000, tight.fetch)('http://provider/v1', request)).status).toBe(429);
+    expect(tight.calls).toHaveLength(1);
     const none = scripted([[429, '0'], 200]);
-    expect((await fetchRetryingRateLimits(0, none.fetch)('http://provider/v1', request)).status).toBe(429);
+    expect((await fetchRetryingRateLimits(0, LONG, none.fetch)('http://provider/v1', request)).status).toBe(429);
     expect(none.calls).toHaveLength(1);
   });
 
   it('ends the wait when the request is aborted (a cancel, a timeout), sending nothing more', async () => {
     const { calls, fetch } = scripted([429, 200]);
     const controller = new AbortController();
-    const sent = fetchRetryingRateLimits(2, fetch)('http://provider/v1', { ...request, signal: controller.signal });
+    const sent = fetchRetryingRateLimits(
+      2,
+      LONG,
+      fetch,
+    )('http://provider/v1', { ...request, signal: controller.signal });
     await new Promise((resolve) => setTimeout(resolve, 20));
     controller.abort(new Error('cancelled'));
     await expect(sent).rejects.toThrow('cancelled');
@@ -50,7 +68,7 @@ describe('rate-limited provider requests', () => {
   it('sends a request whose body is a stream once: it cannot be sent again', async () => {
     const { calls, fetch } = scripted([[429, '0'], 200]);
     const body = new ReadableStream({ start: (controller) => controller.close() });
-    const response = await fetchRetryingRateLimits(2, fetch)('http://provider/v1', { method: 'POST', body });
+    const response = await fetchRetryingRateLimits(2, LONG, fetch)('http://provider/v1', { method: 'POST', body });
     expect(response.status).toBe(429);
     expect(calls).toHaveLength(1);
   });
