@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
-import { CallTimeoutError, ExecutionAbortedError, ProcessExitedError, ValidationError } from '../errors.js';
+import { ExecutionAbortedError, ProcessExitedError, ValidationError } from '../errors.js';
 import { formatExitReason, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
@@ -16,7 +16,7 @@ import { assertExecuteOptionKeys, assertInputsObject } from './execute-arguments
 import { inputsAsCalled } from './inputs-as-called.js';
 import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
-import { namingExecution, stageOf } from './naming-execution.js';
+import { lostExecutionError } from './naming-execution.js';
 import { callUserCallback } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
 import type { ModuleApi } from './module-api.js';
@@ -229,13 +229,8 @@ export class ModuleHandle implements ModuleApi {
         { timeout },
       )) as ExecutionResult;
     } catch (error) {
-      if (!(error instanceof CallTimeoutError))
-        throw namingExecution(error, this.sessionId, this.moduleId, executionId);
-      // Read before the cancel below ends it: what the execution was doing when its time ran out.
-      const stage = process.alive ? stageOf(process.getSnapshot(), executionId) : undefined;
-      // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
-      cancel('timed out');
-      throw namingExecution(error, this.sessionId, this.moduleId, executionId, stage);
+      const ids = { sessionId: this.sessionId, moduleId: this.moduleId, executionId };
+      throw lostExecutionError(error, process, ids, () => cancel('timed out'));
     } finally {
       signal?.removeEventListener('abort', onAbort);
       // The module's idle time counts from the end of its last execution, however long that took.

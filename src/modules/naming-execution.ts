@@ -5,6 +5,8 @@
  * @module
  */
 import type { ModuleMachineContext } from '../../machines/module.machine.js';
+import type { ProcessRef } from '../runtime/process.js';
+import type { ModuleLogic } from './module-logic.js';
 import { CallTimeoutError, ProcessExitedError } from '../errors.js';
 
 /** What an execution is doing: waiting in the module's mailbox, or the module's state while it is the current one. */
@@ -56,4 +58,22 @@ export function namingExecution(
   // Where the exit or the timeout was seen, not this copy: the message is the same, so the original stack reads true.
   if (error.stack !== undefined) named.stack = error.stack;
   return named;
+}
+
+/**
+ * @internal What the caller of an execution whose `call` to module process `process` failed with `error` gets (see
+ * {@link namingExecution}). A timed-out execution is cancelled by `cancel`, so it neither blocks the mailbox nor
+ * costs a provider call, once what it was doing is read. The embedded handle and a node's module entry both call it.
+ */
+export function lostExecutionError(
+  error: unknown,
+  process: ProcessRef<ModuleLogic>,
+  ids: { readonly sessionId: string; readonly moduleId: string; readonly executionId: string },
+  cancel: () => void,
+): unknown {
+  const { sessionId, moduleId, executionId } = ids;
+  if (!(error instanceof CallTimeoutError)) return namingExecution(error, sessionId, moduleId, executionId);
+  const stage = process.alive ? stageOf(process.getSnapshot(), executionId) : undefined;
+  cancel();
+  return namingExecution(error, sessionId, moduleId, executionId, stage);
 }

@@ -16,7 +16,10 @@ export type ModuleNeed = 'reward' | 'tools';
  * `instructions`. A built-in class lists those of these it uses in its static `uses`, so a spec of a fixed type that
  * gives another one (tools for Predict, which never calls them) is refused rather than ignored.
  */
-export type TypeSetting = 'tools' | 'maxSteps' | 'n' | 'rounds' | 'samples' | 'threshold' | 'reward' | 'pick';
+export type TypeSetting = (typeof TYPE_SETTINGS)[number];
+
+/** Every {@link TypeSetting}, in the order a refusal names the first one a spec gives. */
+export const TYPE_SETTINGS = ['tools', 'maxSteps', 'n', 'rounds', 'samples', 'threshold', 'reward', 'pick'] as const;
 
 /** One LLM call from inputs to outputs (Ax `ax(signature)`). */
 export class Predict extends ProgramModule {

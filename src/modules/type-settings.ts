@@ -7,18 +7,7 @@
 import { ValidationError } from '../errors.js';
 import type { ModuleRegistry, RegisteredModule } from './module-registry.js';
 import type { ModuleSpec } from './module-spec.js';
-import type { TypeSetting } from './programs.js';
-
-const TYPE_SETTINGS: readonly TypeSetting[] = [
-  'tools',
-  'maxSteps',
-  'n',
-  'rounds',
-  'samples',
-  'threshold',
-  'reward',
-  'pick',
-];
+import { TYPE_SETTINGS, type TypeSetting } from './programs.js';
 
 /** Where `spec` gives `setting`: as a key (tools only when there is at least one) or as a binding. */
 function givenAt(spec: ModuleSpec, setting: TypeSetting): string | undefined {

@@ -7,12 +7,12 @@
  * @module
  */
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import { CallTimeoutError, ModuleNotFoundError, NoProcError, SessionError } from '../errors.js';
+import { ModuleNotFoundError, NoProcError, SessionError } from '../errors.js';
 import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../modules/module-handle.js';
 import { inputsAsCalled } from '../modules/inputs-as-called.js';
 import type { ModuleInstance } from '../modules/module-instance.js';
 import { moduleKey, type ModuleLogic } from '../modules/module-logic.js';
-import { namingExecution, stageOf } from '../modules/naming-execution.js';
+import { lostExecutionError } from '../modules/naming-execution.js';
 import type { HostExecuteOptions, SharedSpec } from '../nats/module-host.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -146,14 +146,10 @@ export class ModuleEntry implements ModuleHandleHooks {
       const timeout = options.timeoutMs ?? executionTimeoutMs;
       return (await processes.call(process, { type: 'execute', executionId, inputs }, { timeout })) as ExecutionResult;
     } catch (error) {
-      const { sessionId, moduleId } = this.handle;
       // Over the wire too, the caller's error names the execution it lost.
-      if (!(error instanceof CallTimeoutError)) throw namingExecution(error, sessionId, moduleId, executionId);
-      // Read before the cancel below ends it: what the execution was doing when its time ran out.
-      const stage = process.alive ? stageOf(process.getSnapshot(), executionId) : undefined;
-      // Nobody waits for it any more: cancel it, so it neither blocks the mailbox nor costs a provider call.
-      processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
-      throw namingExecution(error, sessionId, moduleId, executionId, stage);
+      const ids = { sessionId: this.handle.sessionId, moduleId: this.handle.moduleId, executionId };
+      const cancel = () => processes.cast(process, { type: 'cancel', executionId, reason: 'timed out' });
+      throw lostExecutionError(error, process, ids, cancel);
     } finally {
       this.touch();
     }
