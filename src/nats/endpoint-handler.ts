@@ -133,7 +133,8 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
       const deadline = msg.headers?.get(DEADLINE_HEADER);
       const late = heldToDeadline(msg.subject) ? pastDeadline(msg.subject, deadline) : undefined;
       // An execution taken late (this node stalled) starts once the node has heard all that was sent to it before:
-      // the cancel of a caller that gave up on it meanwhile comes first, and it does not run (see taker-search.ts).
+      // a cancel, or a census of its caller that found it nowhere, comes first, and it does not run
+      // (see searched-executions.ts).
       const serve = (): Promise<Uint8Array | RelayedReply> =>
         msg.subject.endsWith('.execute') && takenLate(deadline, UNTAKEN_AFTER_MS)
           ? connection.flush().then(() => serveOne(msg, ending))

@@ -67,23 +67,27 @@ function pingAnswer(data: Uint8Array): { id?: unknown; metadata?: { prefix?: unk
   }
 }
 
-/** Asks every node at once and each node listed now on its own outcome subject what became of `executionId`. */
+/**
+ * Asks every node at once and each node listed now on its own outcome subject what became of `executionId`, whose
+ * caller waits for it until `deadline` (ms since 1970): a node with no record of it will not run it, should it take it
+ * late (a node that stalled, see searched-executions.ts), so that the caller may conclude from the census.
+ */
 export async function takeCensus(
   connection: NatsConnection,
   subjects: TetherSubjects,
   execution: { readonly sessionId: string; readonly moduleId: string; readonly executionId: string },
+  deadline: number,
 ): Promise<CensusAnswer> {
   const subject = (nodeId: string) => subjects.executionOutcome(nodeId, execution.sessionId, execution.moduleId);
+  const ask = (nodeId: string) => askExecutionOutcome(connection, subject(nodeId), execution.executionId, deadline);
   const [everyNode, nodes] = await Promise.all([
     // Only a node that has it answers; silence is a timeout.
-    askExecutionOutcome(connection, subject(ALL_NODES), execution.executionId).catch(() => undefined),
+    ask(ALL_NODES).catch(() => undefined),
     listNodes(connection, subjects),
   ]);
   if (everyNode !== undefined && everyNode.kind !== 'unknown') return everyNode;
   if (nodes.length === 0) return { kind: 'inconclusive' };
-  const answers = await Promise.allSettled(
-    nodes.map((nodeId) => askExecutionOutcome(connection, subject(nodeId), execution.executionId)),
-  );
+  const answers = await Promise.allSettled(nodes.map(ask));
   let unknown = 0;
   for (const [i, answer] of answers.entries()) {
     if (answer.status === 'rejected') continue;

@@ -47,6 +47,8 @@ import {
   requireString,
 } from './wire.js';
 import { printable } from '../printable.js';
+import { SEARCH_DEADLINE_HEADER, searchDeadlineIn } from './request-deadline.js';
+import type { SearchedExecutions } from './searched-executions.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 
 /** The header of an answer to an outcome question: `finished`, `running` or `unknown` (see the module comment). */
@@ -255,13 +257,15 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
 
 /**
  * Answers the outcome questions addressed to the node `nodeId`, and those addressed to every node (see the module
- * comment), from `replies`; returns what stops answering them, for when the node stops.
+ * comment), from `replies`; a census question about an execution this node has no record of is noted in `searched`.
+ * Returns what stops answering them, for when the node stops.
  */
 export function serveExecutionOutcomes(
   connection: NatsConnection,
   subjects: TetherSubjects,
   nodeId: string,
   replies: ExecutionReplies,
+  searched: SearchedExecutions,
   report: (error: unknown, where: string) => void,
 ): { unsubscribe(): void } {
   const serve = (addressee: string): Subscription =>
@@ -288,14 +292,20 @@ export function serveExecutionOutcomes(
   /** `toAll`: a question every node heard, which only the node that has the execution answers. */
   function answer(msg: Msg, toAll: boolean): void {
     let key: string;
+    let searchDeadline: number | undefined;
     try {
       key = keyOf(msg);
+      searchDeadline = searchDeadlineIn(msg.headers?.get(SEARCH_DEADLINE_HEADER));
     } catch (failure) {
       const encoded = encodeError(failure);
       asServiceRequest(msg).respondError(encoded.status, encoded.description, encoded.body);
       return;
     }
     const found = replies.outcome(key, toAll);
+    // A census, and no record here (not even one passed on to this node, which every node's question leaves out):
+    // taken late from now on, it is refused (searched-executions.ts).
+    if (searchDeadline !== undefined && found === 'unknown' && (!toAll || replies.outcome(key) === 'unknown'))
+      searched.searched(key, searchDeadline);
     if (toAll && found === 'unknown') return;
     const h = headers();
     h.set(ACCEPTED_BY_HEADER, nodeId);

@@ -11,11 +11,12 @@
  * subject) leaves the request waiting as before.
  * @module
  */
-import { ErrorCode, type Msg, type NatsConnection, type NatsError } from 'nats';
+import { ErrorCode, headers, type Msg, type NatsConnection, type NatsError, type RequestOptions } from 'nats';
 import { InternalError } from '../errors.js';
 import type { ConnectionLink } from './connection-link.js';
 import { EXECUTION_OUTCOME_HEADER } from './execution-replies.js';
 import { NODE_PING_INTERVAL_MS, NODE_PING_TIMEOUT_MS, NODE_RECONNECT_GRACE_MS } from './node-watch.js';
+import { SEARCH_DEADLINE_HEADER } from './request-deadline.js';
 import { ACCEPTED_BY_HEADER, encodeJson } from './wire.js';
 
 /** What the node that accepted an execution says of it. */
@@ -52,7 +53,8 @@ export class NodeDidNotAnswer extends Error {
 
 /**
  * Asks on `subject` (the node's outcome subject for the execution's session and module, see subjects.ts) what became
- * of `executionId`, waiting as long as a ping does.
+ * of `executionId`, waiting as long as a ping does. A census gives `searchDeadline`, the execution's deadline (ms
+ * since 1970): a node with no record of it then refuses it, should it take it late (see searched-executions.ts).
  * @throws what `connection.request` throws (`TIMEOUT`, `503`), or `InternalError` for an answer without the
  * outcome header (an error reply: the question was refused)
  */
@@ -60,8 +62,14 @@ export async function askExecutionOutcome(
   connection: NatsConnection,
   subject: string,
   executionId: string,
+  searchDeadline?: number,
 ): Promise<OutcomeAnswer> {
-  const reply = await connection.request(subject, encodeJson({ executionId }), { timeout: NODE_PING_TIMEOUT_MS });
+  const options: RequestOptions = { timeout: NODE_PING_TIMEOUT_MS };
+  if (searchDeadline !== undefined) {
+    options.headers = headers();
+    options.headers.set(SEARCH_DEADLINE_HEADER, String(Math.max(0, Math.round(searchDeadline))));
+  }
+  const reply = await connection.request(subject, encodeJson({ executionId }), options);
   const outcome = reply.headers?.get(EXECUTION_OUTCOME_HEADER);
   if (outcome === 'finished') return { kind: 'finished', reply };
   if (outcome === 'running' || outcome === 'unknown')

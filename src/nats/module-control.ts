@@ -26,6 +26,7 @@ import type { ModuleHost, StopScope } from './module-host.js';
 import type { TetherSubjects } from './subjects.js';
 import type { EventOutbox } from './event-outbox.js';
 import { executionReplyKey } from './execution-replies.js';
+import { ExpiringKeys } from './expiring-keys.js';
 import { encodeJson } from './wire.js';
 import { guarded } from './guarded-callback.js';
 import { jsonObjectBody } from './json-object-body.js';
@@ -95,17 +96,9 @@ export async function startModuleControl(
   const cancelWaitMs = options.cancelWaitMs ?? 500;
   const stopWaitMs = options.stopWaitMs ?? 2_000;
   const rememberMs = options.rememberMs ?? 60_000;
-  /** Execution key (see `executionReplyKey`) → when the memory of its cancel lapses. Insertion order is expiry order. */
-  const early = new Map<string, number>();
-
-  const remember = (key: string): void => {
-    const now = Date.now();
-    for (const [id, until] of early) {
-      if (until > now && early.size < MAX_REMEMBERED) break;
-      early.delete(id);
-    }
-    early.set(key, now + rememberMs);
-  };
+  /** The executions (keyed by `executionReplyKey`) cancelled before they reached this node. */
+  const early = new ExpiringKeys(MAX_REMEMBERED);
+  const remember = (key: string): void => early.add(key, Date.now() + rememberMs);
 
   const subscription: Subscription = connection.subscribe(subjects.moduleControls(), {
     callback: guarded(options.report, 'module control', (error, msg) => {
@@ -185,11 +178,7 @@ export async function startModuleControl(
     },
     stopWaitMs,
     cancelledEarly(sessionId, moduleId, executionId) {
-      const key = executionReplyKey(sessionId, moduleId, executionId);
-      const until = early.get(key);
-      if (until === undefined) return false;
-      early.delete(key);
-      return until > Date.now();
+      return early.take(executionReplyKey(sessionId, moduleId, executionId));
     },
     close() {
       subscription.unsubscribe();

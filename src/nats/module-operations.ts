@@ -30,6 +30,8 @@ import type { SessionProvider } from './session-directory.js';
 import { lifeOf, sessionNotThere, sessionOfLife } from './session-of-life.js';
 import type { ModuleOperation } from './operations.js';
 import type { RequestEnded } from './request-ending.js';
+import { DEADLINE_HEADER } from './request-deadline.js';
+import type { SearchedExecutions } from './searched-executions.js';
 import type { TetherSubjects } from './subjects.js';
 import type { RequestBody } from './wire.js';
 
@@ -45,6 +47,8 @@ export interface ModuleServiceDeps {
   readonly forward: ModuleForward;
   /** Whether the nodes that claims name are alive (a `module list` lists the claims of those that are). */
   readonly nodes: NodePings;
+  /** The executions censuses found no record of here: one taken late is refused (see searched-executions.ts). */
+  readonly searched: SearchedExecutions;
 }
 
 /**
@@ -87,7 +91,7 @@ export function moduleOperations(
   deps: ModuleServiceDeps,
   forward: ModuleForward | undefined,
 ): Readonly<Record<ModuleOperation, Work>> {
-  const { host, specs, control } = deps;
+  const { host, specs, control, searched } = deps;
   const session = (sessionId: string, headers: MsgHdrs | undefined): Promise<Session> =>
     existingSession(deps, sessionId, headers);
   const wake = async (sessionId: string, moduleId: string, headers: MsgHdrs | undefined) =>
@@ -147,11 +151,14 @@ export function moduleOperations(
           onEnded(ended, (reason) => void control.cancel(sessionId, moduleId, executionId, reason).catch(() => {}));
           return forward!.execute(sessionId, moduleId, passed, headers);
         }
-        // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
+        // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins,
+        // and so does a census its caller concluded from while this node stalled.
         if (control.cancelledEarly(sessionId, moduleId, executionId))
           throw new ExecutionAbortedError(moduleId, executionId, {
-            details: { reason: 'cancelled before it started' },
+            details: { reason: 'cancelled before it started', outcome: 'not_applied' },
           });
+        const searchedFor = searched.refusal(sessionId, moduleId, executionId, headers?.get(DEADLINE_HEADER));
+        if (searchedFor) throw searchedFor;
         const running = host.execute(sessionId, moduleId, inputs, {
           executionId,
           ...(timeoutMs === undefined ? {} : { timeoutMs }),

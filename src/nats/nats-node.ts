@@ -15,6 +15,7 @@ import { assertOptionKeys } from '../runtime/option-keys.js';
 import { assertConnectionSettings, connectNats, onConnectionChange, reportReconnects } from './connection-options.js';
 import { NATS_NODE_KEYS, assertInspectFlag, type NatsNodeOptions } from './nats-node-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
+import { SearchedExecutions } from './searched-executions.js';
 import { createEventOutbox } from './event-outbox.js';
 import { natsInspector } from './inspection.js';
 import { publishModuleEvents } from './module-events.js';
@@ -271,7 +272,9 @@ export async function openNatsNode(
           outbox,
           node: () => service?.id,
         });
-        const deps = { subjects, sessions, host: modules, specs, control, forward, nodes };
+        // Written by the service's answers to censuses, read by its module endpoints.
+        const searched = new SearchedExecutions();
+        const deps = { subjects, sessions, host: modules, specs, control, forward, nodes, searched };
         forwarded = forwardedModuleEndpoint(deps);
         service = await startSessionService(connection, sessions, {
           store,
@@ -285,6 +288,7 @@ export async function openNatsNode(
           modulesRevisions: specs,
           listSessions: (request) => listing.page(request),
           ...(options.executionReplies !== undefined ? { executionReplies: options.executionReplies } : {}),
+          searchedExecutions: searched,
           ...(nodeSessions.answerWithinMs !== undefined ? { answerWithinMs: nodeSessions.answerWithinMs } : {}),
         });
       },

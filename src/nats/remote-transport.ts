@@ -283,7 +283,7 @@ export class RemoteTransport {
               this.subjects.executionOutcome(nodeId ?? ALL_NODES, recovery.sessionId, recovery.moduleId),
               recovery.executionId,
             )),
-        census: recovery && (() => takeCensus(this.connection, this.subjects, recovery)),
+        census: recovery && ((deadline) => takeCensus(this.connection, this.subjects, recovery, deadline)),
       });
     } catch (error) {
       throw this.#watchedFailure(error, subject, timeoutMs);

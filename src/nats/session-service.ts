@@ -53,6 +53,7 @@ import {
   encodeReply,
 } from './wire.js';
 import { guarded } from './guarded-callback.js';
+import { SearchedExecutions } from './searched-executions.js';
 
 /** Options of {@link startSessionService}. */
 export interface SessionServiceOptions {
@@ -92,6 +93,11 @@ export interface SessionServiceOptions {
   readonly modulesRevisions?: AppliedRevisions;
   /** How many replies of finished executions this node keeps for clients that lost them, and how long. */
   readonly executionReplies?: ExecutionReplyLimits;
+  /**
+   * Where the censuses of executions this node has no record of are noted, for the module endpoints to refuse such an
+   * execution taken late (see searched-executions.ts). @default one of its own, which no endpoint reads
+   */
+  readonly searchedExecutions?: SearchedExecutions;
   /**
    * The sessions that exist, a page at a time: the `sessions.list` endpoint answers with it (the node's session
    * listing, see session-listing.ts). Left out, the service has no such endpoint.
@@ -215,7 +221,14 @@ export async function startSessionService(
     report,
   });
   const { handler, inFlight } = handlers;
-  const outcomes = serveExecutionOutcomes(connection, subjects, serviceId, replies, report);
+  const outcomes = serveExecutionOutcomes(
+    connection,
+    subjects,
+    serviceId,
+    replies,
+    options.searchedExecutions ?? new SearchedExecutions(),
+    report,
+  );
 
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
   async function serveEndpoint(

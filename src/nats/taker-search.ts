@@ -30,9 +30,9 @@ export const NOBODY_CENSUSES = 2;
 /**
  * How long after it left (as its `Tether-Deadline` tells: its deadline less its wait) an execution taken by a node is
  * late: the node starts it only once it has heard everything sent to it before (a flush of its connection), so that
- * the cancel of a caller that gave up on it comes first (see endpoint-handler.ts). A node that stalled (a long GC
- * pause, a frozen VM) then never runs an execution, and pays for its provider calls, for a caller that was told it
- * went nowhere.
+ * the censuses of a caller searching for it come first, and stop it (see searched-executions.ts). A node that stalled
+ * (a long GC pause, a frozen VM) then never runs an execution, and pays for its provider calls, for a caller that was
+ * told it went nowhere.
  */
 export const UNTAKEN_AFTER_MS = 8_000;
 

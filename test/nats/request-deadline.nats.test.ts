@@ -156,7 +156,9 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
   }, 60_000);
 
   // Found by a review: the execute's deadline was its whole reply wait (two minutes), so a node frozen for seconds
-  // took it once resumed and ran it, model call and all, for a caller that had been told no node took it.
+  // took it once resumed and ran it, model call and all, for a caller that had been told no node took it. Then found
+  // by CI: the client's cancel, passed on by the other node, could reach the resumed node after it had flushed; the
+  // census questions it heard before now stop it (searched-execution.nats.test.ts tests that without the race).
   it('keeps a stalled node, once resumed, from running an execution whose caller was told no node took it', async () => {
     const { served, servedId } = await nodeAndServedNode();
     const client = await fx().client();

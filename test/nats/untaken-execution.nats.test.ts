@@ -16,6 +16,9 @@ const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 const { stub, llm: stubLlm } = useOpenAIStub();
 
+/** A census's deadline: the execution it searches for is waited for a minute more. */
+const later = (): number => Date.now() + 60_000;
+
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 
 /**
@@ -54,11 +57,27 @@ function expectUntaken(failure: unknown, sessionId: string, nodes: readonly stri
 describe('an execution that no node took', () => {
   it('ends with execution_unknown within seconds when its request never reached a node', async () => {
     const { node, proxy, qa } = await clientBehindProxy('untaken-1');
+    // The census questions every node hears carry the execution's deadline: a node that stalled with the execute
+    // in its socket will not run it once resumed (searched-execution.nats.test.ts).
+    const searchDeadlines: number[] = [];
+    const questions = nc().subscribe('tether.v1.node.all.untaken-1.module.qa.outcome', {
+      callback: (_error, msg) => searchDeadlines.push(Number(msg.headers?.get('Tether-Search-Deadline'))),
+    });
+    onTestFinished(() => questions.unsubscribe());
+    await nc().flush();
     proxy.hold();
+    const calledAt = Date.now();
     // Its wait would be 122 s; the test's own timeout is far below it.
     expectUntaken(await qa.execute({ question: 'lost on its way' }).catch((e: unknown) => e), 'untaken-1', [
       node.serviceId,
     ]);
+    const concludedAt = Date.now();
+    // At least the two censuses concluded from.
+    expect(searchDeadlines.length).toBeGreaterThanOrEqual(2);
+    for (const deadline of searchDeadlines) {
+      expect(deadline).toBeGreaterThanOrEqual(calledAt + 122_000 - 5);
+      expect(deadline).toBeLessThanOrEqual(concludedAt + 122_000);
+    }
   }, 30_000);
 
   it("ends with execution_unknown when its request was lost as the client's connection dropped", async () => {
@@ -114,18 +133,23 @@ describe('the census of the nodes', () => {
 
     const subjects = createSubjects();
     const execution = { sessionId: 'census-1', moduleId: 'qa' };
-    const found = await takeCensus(nc(), subjects, { ...execution, executionId: 'ex-census-1' });
+    const found = await takeCensus(nc(), subjects, { ...execution, executionId: 'ex-census-1' }, later());
     expect(found.kind).toBe('running');
     expect([a.serviceId, b.serviceId]).toContain((found as { nodeId: string }).nodeId);
 
-    const missing = await takeCensus(nc(), subjects, { ...execution, executionId: 'ex-never-sent' });
+    const missing = await takeCensus(nc(), subjects, { ...execution, executionId: 'ex-never-sent' }, later());
     expect(missing.kind).toBe('nobody');
     expect([...(missing as { readonly nodes: readonly string[] }).nodes].sort()).toEqual(
       [a.serviceId, b.serviceId].sort(),
     );
 
     // No node serves a prefix nobody runs: nothing to conclude.
-    const noNode = await takeCensus(nc(), createSubjects('nobody-here'), { ...execution, executionId: 'ex-x' });
+    const noNode = await takeCensus(
+      nc(),
+      createSubjects('nobody-here'),
+      { ...execution, executionId: 'ex-x' },
+      later(),
+    );
     expect(noNode).toEqual({ kind: 'inconclusive' });
     stub().release();
     await running;
@@ -174,7 +198,12 @@ describe('the census of the nodes', () => {
     expect(executionId, 'an execution taken by the node that passes it on').not.toBe('');
     await waitFor(() => stub().chatRequests.length > 0, { message: 'the owner runs it' });
     for (let i = 0; i < 3; i++) {
-      const found = await takeCensus(nc(), createSubjects(), { sessionId: 'relayed', moduleId: 'qa', executionId });
+      const found = await takeCensus(
+        nc(),
+        createSubjects(),
+        { sessionId: 'relayed', moduleId: 'qa', executionId },
+        later(),
+      );
       expect(found).toEqual({ kind: 'running', nodeId: relay.serviceId });
     }
     // Answered before the nodes stop: a stop waits for the executions in flight.
@@ -217,11 +246,16 @@ describe('the census of the nodes', () => {
       .catch(() => {});
     await waitFor(() => stub().chatRequests.length > asked, { message: 'the execution reached the model' });
     expect(await listNodes(client, createSubjects())).toEqual([]);
-    const found = await takeCensus(client, createSubjects(), {
-      sessionId: 'refused',
-      moduleId: 'qa',
-      executionId: 'ex-refused',
-    });
+    const found = await takeCensus(
+      client,
+      createSubjects(),
+      {
+        sessionId: 'refused',
+        moduleId: 'qa',
+        executionId: 'ex-refused',
+      },
+      later(),
+    );
     expect(found).toEqual({ kind: 'running', nodeId: node.nodeId });
     stub().release();
   }, 30_000);

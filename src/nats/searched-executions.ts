@@ -1,0 +1,58 @@
+/**
+ * The executions a caller searched the nodes for while this node had no record of them. A remote client that hears
+ * from no node about its execution asks every node what became of it (a census, execution-census.ts), and once two
+ * censuses find no live node with it, gives it up: `execution_unknown`, "no node took it". A node that stalled (a
+ * long GC pause, a frozen VM) with the execute in its socket did not answer; resumed, it would take the execute and
+ * run it, provider calls and all, for a caller that was told it went nowhere. The client's cancel cannot stop that
+ * for sure: it reaches the stalled node through another node, and may come after the node resumed.
+ *
+ * So a census question carries `Tether-Search-Deadline` (request-deadline.ts), the execution's deadline, and a node that has no
+ * record of the execution remembers it until then. An execute it takes more than {@link UNTAKEN_AFTER_MS} after it
+ * left starts only once the node has heard all that was sent to it before (a flush, endpoint-handler.ts), so every
+ * census question sent before is heard by then: if one was, the node refuses it, `execution_aborted` with
+ * `details.outcome: 'not_applied'`. Every census a client concludes from was sent before it concluded, so no node
+ * runs an execution whose caller was told no node took it. One taken sooner runs: its caller has not given up, and
+ * its censuses come after it. A caller that does not search (its connection was down) has its execution run.
+ * @module
+ */
+import { ExecutionAbortedError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { ExpiringKeys } from './expiring-keys.js';
+import { executionReplyKey } from './execution-replies.js';
+import { DEADLINE_GRACE_MS, takenLate } from './request-deadline.js';
+import { UNTAKEN_AFTER_MS } from './taker-search.js';
+
+/** The executions searched for while this node had none of them (see the module comment). */
+export class SearchedExecutions {
+  readonly #searched = new ExpiringKeys();
+
+  /**
+   * A search for the execution `key` (see `executionReplyKey`) found no record of it here: it is remembered until
+   * `deadline` (its caller's, plus the grace a late request gets before it is refused as past its deadline anyway).
+   */
+  searched(key: string, deadline: number): void {
+    this.#searched.add(key, Math.min(deadline, Date.now() + MAX_TIMEOUT_MS) + DEADLINE_GRACE_MS);
+  }
+
+  /**
+   * The refusal of an execute with deadline header `deadlineHeader` taken now, when it is taken late and a search
+   * for it found no record of it here; `undefined` when it may run.
+   */
+  refusal(
+    sessionId: string,
+    moduleId: string,
+    executionId: string,
+    deadlineHeader: string | undefined,
+  ): ExecutionAbortedError | undefined {
+    if (!takenLate(deadlineHeader, UNTAKEN_AFTER_MS)) return undefined;
+    if (!this.#searched.take(executionReplyKey(sessionId, moduleId, executionId))) return undefined;
+    return new ExecutionAbortedError(moduleId, executionId, {
+      details: {
+        reason:
+          `this node took it more than ${UNTAKEN_AFTER_MS / 1000} s after it left (it stalled), after its caller had ` +
+          `asked every node for it and found none had it; it did not run`,
+        outcome: 'not_applied',
+      },
+    });
+  }
+}

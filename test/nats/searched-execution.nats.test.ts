@@ -1,0 +1,106 @@
+import { headers, type Msg } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { takeCensus } from '../../src/nats/execution-census.js';
+import { createSubjects } from '../../src/nats/subjects.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { text, useOpenAIStub } from '../support/openai-stub.js';
+import { rawReply } from '../support/raw-request.js';
+
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const { stub, llm } = useOpenAIStub();
+const spec = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
+const EXECUTE = 'tether.v1.session.searched.module.qa.execute';
+
+/** A node serving module `qa` of session `searched`, its LLM the stub. */
+async function nodeWithModule() {
+  const node = await fx().node(fx().buckets(), { llm: llm() });
+  await (await node.runtime.session('searched')).module('qa', spec);
+  return node;
+}
+
+/** A census of `executionId`, as the remote client takes one: its caller waits a minute more. */
+function census(executionId: string) {
+  const execution = { sessionId: 'searched', moduleId: 'qa', executionId };
+  return takeCensus(nc(), createSubjects(), execution, Date.now() + 60_000);
+}
+
+/**
+ * Executes `executionId` as any NATS client would, with a `Tether-Deadline` saying it left `leftMsAgo` ago for a
+ * wait of two minutes (a node that takes it now took it that late).
+ */
+function executeSent(executionId: string, leftMsAgo: number): Promise<Msg> {
+  const h = headers();
+  h.set('Tether-Deadline', `${Date.now() - leftMsAgo + 120_000}/120000`);
+  const body = JSON.stringify({ inputs: { question: 'q' }, executionId });
+  return nc().request(EXECUTE, new TextEncoder().encode(body), { timeout: 10_000, headers: h });
+}
+
+/** The `module.state` changes of `qa` to `executing`, by execution id, as they are published. */
+function executingIds(): string[] {
+  const ran: string[] = [];
+  const events = nc().subscribe('tether.v1.events.searched.module.qa', {
+    callback: (_error, msg) => {
+      const event = msg.json<{ type: string; state?: string; executionId?: string }>();
+      if (event.type === 'module.state' && event.state === 'executing') ran.push(event.executionId!);
+    },
+  });
+  onTestFinished(() => events.unsubscribe());
+  return ran;
+}
+
+describe('an execution a census searched for (Tether-Search-Deadline)', () => {
+  it('is refused unrun by a node that takes it more than 8 s after it left, once a census found no record of it there', async () => {
+    await nodeWithModule();
+    const ran = executingIds();
+    await nc().flush();
+    expect(await census('ex-searched')).toMatchObject({ kind: 'nobody' });
+    const asked = stub().chatRequests.length;
+
+    const reply = await executeSent('ex-searched', 9_000);
+    expect(reply.headers?.get('Nats-Service-Error-Code')).toBe('500');
+    const { error } = reply.json<{ error: { code: string; message: string; details: Record<string, unknown> } }>();
+    expect(error.code).toBe('execution_aborted');
+    expect(error.details).toMatchObject({ executionId: 'ex-searched', moduleId: 'qa', outcome: 'not_applied' });
+    expect(error.message).toMatch(/more than 8 s after it left \(it stalled\), after its caller had asked every node/);
+    await nc().flush();
+    expect(stub().chatRequests.length).toBe(asked);
+    expect(ran).not.toContain('ex-searched');
+  });
+
+  it('runs when taken in time though a census asked for it, and when taken late with no census', async () => {
+    await nodeWithModule();
+    stub().reply(text('Answer: timely'));
+    stub().reply(text('Answer: unsearched'));
+    await census('ex-timely');
+    // Its caller has not given up: a census that finds it nowhere counts only 10 s after it left.
+    expect((await executeSent('ex-timely', 0)).json()).toMatchObject({ result: { output: { answer: 'timely' } } });
+    // Late, but nobody searched for it: a caller whose connection was down sends it late, and still waits for it.
+    expect((await executeSent('ex-unsearched', 9_000)).json()).toMatchObject({
+      result: { output: { answer: 'unsearched' } },
+    });
+  });
+
+  it('is left to run by a census question without the header, such as one after a reconnect', async () => {
+    const node = await nodeWithModule();
+    stub().reply(text('Answer: asked plainly'));
+    const outcome = `tether.v1.node.${node.serviceId}.searched.module.qa.outcome`;
+    expect((await rawReply(nc(), outcome, '{"executionId":"ex-plain"}')).body).toEqual({ outcome: 'unknown' });
+    expect((await executeSent('ex-plain', 9_000)).json()).toMatchObject({
+      result: { output: { answer: 'asked plainly' } },
+    });
+  });
+
+  it('refuses a census question whose Tether-Search-Deadline is not ms since 1970, and notes nothing', async () => {
+    const node = await nodeWithModule();
+    stub().reply(text('Answer: ran'));
+    const outcome = `tether.v1.node.${node.serviceId}.searched.module.qa.outcome`;
+    const refused = await rawReply(nc(), outcome, '{"executionId":"ex-bad"}', ['Tether-Search-Deadline', 'soon']);
+    expect(refused.errorCode).toBe('400');
+    expect(refused.body.error).toMatchObject({
+      code: 'validation_failed',
+      message: "header Tether-Search-Deadline must be ms since 1970 in decimal digits, got 'soon'",
+    });
+    expect((await executeSent('ex-bad', 9_000)).json()).toMatchObject({ result: { output: { answer: 'ran' } } });
+  });
+});
