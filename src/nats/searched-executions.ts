@@ -6,13 +6,14 @@
  * run it, provider calls and all, for a caller that was told it went nowhere. The client's cancel cannot stop that
  * for sure: it reaches the stalled node through another node, and may come after the node resumed.
  *
- * So a census question carries `Tether-Search-Deadline` (request-deadline.ts), the execution's deadline, and a node that has no
- * record of the execution remembers it until then. An execute it takes more than {@link UNTAKEN_AFTER_MS} after it
- * left starts only once the node has heard all that was sent to it before (a flush, endpoint-handler.ts), so every
- * census question sent before is heard by then: if one was, the node refuses it, `execution_aborted` with
- * `details.outcome: 'not_applied'`. Every census a client concludes from was sent before it concluded, so no node
- * runs an execution whose caller was told no node took it. One taken sooner runs: its caller has not given up, and
- * its censuses come after it. A caller that does not search (its connection was down) has its execution run.
+ * So a census question carries `Tether-Search-Deadline` (request-deadline.ts), the execution's deadline, and a node
+ * that has no record of the execution remembers it until then. An execute it takes more than
+ * {@link UNTAKEN_AFTER_MS} after it left starts only once the node has heard all that was sent to it before (a flush,
+ * endpoint-handler.ts), so every census question sent before is heard by then: if one was, the node refuses it,
+ * `execution_aborted` with `details.outcome: 'not_applied'`. Every census a client concludes from was sent before it
+ * concluded, so no node runs an execution whose caller was told no node took it. One taken sooner runs: its caller
+ * has not given up, and its censuses come after it. A caller that does not search (its connection was down) has its
+ * execution run.
  * @module
  */
 import { ExecutionAbortedError } from '../errors.js';
@@ -50,7 +51,7 @@ export class SearchedExecutions {
       details: {
         reason:
           `this node took it more than ${UNTAKEN_AFTER_MS / 1000} s after it left (it stalled), after its caller had ` +
-          `asked every node for it and found none had it; it did not run`,
+          `asked every node for it and this node had no record of it; it did not run`,
         outcome: 'not_applied',
       },
     });
