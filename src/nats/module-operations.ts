@@ -138,6 +138,10 @@ export function moduleOperations(
       const executionId = assertExecutionId(optionalString(body, 'executionId') ?? randomUUID());
       const timeoutMs = optionalTimerMs(body, 'timeoutMs');
       return async (ended) => {
+        // Taken late, after its caller searched for it (this node stalled): not run here, nor passed on to the node
+        // that has the module, which would take it as just sent.
+        const searchedFor = searched.refusal(sessionId, moduleId, executionId, headers?.get(DEADLINE_HEADER));
+        if (searchedFor) throw searchedFor;
         // A running module is not woken, so its session is not looked up on that path: a request bound to a life
         // has it checked first (another life's module of the same id must not run for it).
         if (lifeOf(headers) !== undefined) await session(sessionId, headers);
@@ -151,14 +155,11 @@ export function moduleOperations(
           onEnded(ended, (reason) => void control.cancel(sessionId, moduleId, executionId, reason).catch(() => {}));
           return forward!.execute(sessionId, moduleId, passed, headers);
         }
-        // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins,
-        // and so does a census its caller concluded from while this node stalled.
+        // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
         if (control.cancelledEarly(sessionId, moduleId, executionId))
           throw new ExecutionAbortedError(moduleId, executionId, {
             details: { reason: 'cancelled before it started', outcome: 'not_applied' },
           });
-        const searchedFor = searched.refusal(sessionId, moduleId, executionId, headers?.get(DEADLINE_HEADER));
-        if (searchedFor) throw searchedFor;
         const running = host.execute(sessionId, moduleId, inputs, {
           executionId,
           ...(timeoutMs === undefined ? {} : { timeoutMs }),

@@ -70,6 +70,36 @@ describe('an execution a census searched for (Tether-Search-Deadline)', () => {
     expect(ran).not.toContain('ex-searched');
   });
 
+  it('is refused by a node that would pass it on to the node its module stays on, which would take it as just sent', async () => {
+    const buckets = fx().buckets();
+    const owner = await fx().node(buckets, { llm: llm() });
+    // A module with a tool of its own stays on the node that created it: the other node passes its executions on.
+    const tool = { name: 'echo', description: 'Repeats its input', func: (args: unknown) => args };
+    const react = { type: 'ReAct', signature: 'question:string -> answer:string', tools: [tool], maxRetries: 0 };
+    await (await owner.runtime.session('searched')).module('qa', react);
+    const relay = await fx().node(buckets, { llm: llm() });
+    const ran = executingIds();
+    await nc().flush();
+    // Until the other node takes one (the queue group picks the node), as the reply it keeps tells: it is refused
+    // there, not passed on.
+    let relayed = false;
+    for (let i = 0; i < 30 && !relayed; i++) {
+      await census(`ex-relayed-${i}`);
+      const reply = await executeSent(`ex-relayed-${i}`, 9_000);
+      expect(reply.json()).toMatchObject({ error: { code: 'execution_aborted', details: { outcome: 'not_applied' } } });
+      const kept = await nc().request(
+        `tether.v1.node.${relay.serviceId}.searched.module.qa.outcome`,
+        new TextEncoder().encode(JSON.stringify({ executionId: `ex-relayed-${i}` })),
+        { timeout: 5_000 },
+      );
+      relayed = kept.headers?.get('Tether-Execution-Outcome') === 'finished';
+    }
+    expect(relayed, 'an execution taken by the node that would pass it on').toBe(true);
+    await nc().flush();
+    expect(stub().chatRequests).toHaveLength(0);
+    expect(ran).toEqual([]);
+  });
+
   it('runs when taken in time though a census asked for it, and when taken late with no census', async () => {
     await nodeWithModule();
     stub().reply(text('Answer: timely'));
