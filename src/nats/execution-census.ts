@@ -68,15 +68,15 @@ function pingAnswer(data: Uint8Array): { id?: unknown; metadata?: { prefix?: unk
 }
 
 /**
- * Asks every node at once and each node listed now on its own outcome subject what became of `executionId`, whose
- * caller waits for it until `deadline` (ms since 1970): a node with no record of it will not run it, should it take it
- * late (a node that stalled, see searched-executions.ts), so that the caller may conclude from the census.
+ * Asks every node at once and each node listed now on its own outcome subject what became of `executionId`. Given
+ * `deadline` (ms since 1970), how long its caller waits for it, for a census the caller may conclude from: a node with
+ * no record of it then will not run it, should it take it late (a node that stalled, see searched-executions.ts).
  */
 export async function takeCensus(
   connection: NatsConnection,
   subjects: TetherSubjects,
   execution: { readonly sessionId: string; readonly moduleId: string; readonly executionId: string },
-  deadline: number,
+  deadline?: number,
 ): Promise<CensusAnswer> {
   const subject = (nodeId: string) => subjects.executionOutcome(nodeId, execution.sessionId, execution.moduleId);
   const ask = (nodeId: string) => askExecutionOutcome(connection, subject(nodeId), execution.executionId, deadline);

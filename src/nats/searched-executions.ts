@@ -6,8 +6,10 @@
  * run it, provider calls and all, for a caller that was told it went nowhere. The client's cancel cannot stop that
  * for sure: it reaches the stalled node through another node, and may come after the node resumed.
  *
- * So a census question carries `Tether-Search-Deadline` (request-deadline.ts), the execution's deadline, and a node
- * that has no record of the execution remembers it until then. An execute it takes more than
+ * So the questions of a census the client may conclude from (taker-search.ts) carry `Tether-Search-Deadline`
+ * (request-deadline.ts), the execution's deadline, and a node that has no record of the execution remembers it until
+ * then. Censuses that conclude nothing (a client cut off by a frozen server takes them, and they reach the nodes with
+ * the execute once it is back) do not: the node that takes the execution then runs it for the caller still waiting. An execute it takes more than
  * {@link UNTAKEN_AFTER_MS} after it left starts only once the node has heard all that was sent to it before (a flush,
  * endpoint-handler.ts), so every census question sent before is heard by then: if one was, the node refuses it,
  * `execution_aborted` with `details.outcome: 'not_applied'`. Every census a client concludes from was sent before it

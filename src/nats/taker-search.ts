@@ -19,7 +19,7 @@
 import type { Msg } from 'nats';
 import type { ConnectionLink } from './connection-link.js';
 import type { CensusAnswer } from './execution-census.js';
-import { NODE_PING_INTERVAL_MS, NODE_RECONNECT_GRACE_MS } from './node-watch.js';
+import { NODE_PING_INTERVAL_MS, NODE_PING_TIMEOUT_MS, NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 
 /** How long after a request left without a word from any node the first census is taken. */
 export const TAKER_SEARCH_AFTER_MS = NODE_PING_INTERVAL_MS;
@@ -42,6 +42,9 @@ export const UNTAKEN_AFTER_MS = 8_000;
  */
 export const UNTAKEN_NOT_BEFORE_MS = UNTAKEN_AFTER_MS + 2_000;
 
+/** The longest a census takes: the listing of the nodes, then the question to each, each waited for as a ping is. */
+const CENSUS_LONGEST_MS = 2 * NODE_PING_TIMEOUT_MS;
+
 /** What ends the search. */
 export interface TakerFound {
   /** The node `nodeId` has the execution in hand: the caller watches it from now on. */
@@ -54,10 +57,13 @@ export interface TakerFound {
   ): void;
 }
 
-/** Searches until a census ends it or `stop()` is called (see the module comment). */
+/**
+ * Searches until a census ends it or `stop()` is called (see the module comment). `census(mayConclude)` takes one;
+ * with `mayConclude`, it asks the nodes to refuse the execution should they take it late (searched-executions.ts).
+ */
 export function searchForTaker(
   link: ConnectionLink,
-  census: () => Promise<CensusAnswer>,
+  census: (mayConclude: boolean) => Promise<CensusAnswer>,
   found: TakerFound,
 ): { stop(): void } {
   let stopped = false;
@@ -80,7 +86,12 @@ export function searchForTaker(
     timer = undefined;
     if (stopped || link.down) return;
     const mine = generation;
-    census().then(
+    // Only a census that may settle the search (one after a census that found no node with it, answered once a node
+    // that takes it holds it as late) asks the nodes to refuse it should they take it late, and only such a census
+    // settles it. So the censuses of a caller cut off by a frozen server conclude nothing, and leave the node that
+    // takes the execution once the server is back free to run it for the caller still waiting.
+    const mayConclude = nobodyInARow >= NOBODY_CENSUSES - 1 && performance.now() + CENSUS_LONGEST_MS >= nobodyFrom;
+    census(mayConclude).then(
       (answer) => {
         if (stopped || mine !== generation) return;
         if (answer.kind === 'finished') return end(() => found.settle(answer));
@@ -90,7 +101,12 @@ export function searchForTaker(
         }
         if (answer.kind === 'nobody' && performance.now() >= graceUntil) nobodyInARow += 1;
         else nobodyInARow = 0;
-        if (answer.kind === 'nobody' && nobodyInARow >= NOBODY_CENSUSES && performance.now() >= nobodyFrom) {
+        if (
+          answer.kind === 'nobody' &&
+          mayConclude &&
+          nobodyInARow >= NOBODY_CENSUSES &&
+          performance.now() >= nobodyFrom
+        ) {
           return end(() => found.settle(answer));
         }
         later(NODE_PING_INTERVAL_MS);

@@ -79,9 +79,9 @@ export interface WatchedRequestOptions {
   /**
    * Asks every node, at once and one by one, what became of the request's execution (execution-census.ts): with it, a
    * request no node acknowledged is searched for (taker-search.ts), not only asked of every node after a reconnect.
-   * Given the request's deadline (ms since 1970) as it is when it is taken.
+   * Given the request's deadline (ms since 1970) as it is when it is taken, for a census that may settle the search.
    */
-  readonly census?: ((deadline: number) => Promise<CensusAnswer>) | undefined;
+  readonly census?: ((deadline: number | undefined) => Promise<CensusAnswer>) | undefined;
   /**
    * A late notice (one with `Tether-Answer-Within`: the node is still at it, riding through an election, say) moves
    * the deadline to when that node will have answered at the latest, plus {@link LATE_ANSWER_MARGIN_MS}, if that is
@@ -213,7 +213,8 @@ export function watchedRequest(
     const recoverFromEveryNode = (): void => {
       const { census } = options;
       if (census) {
-        unrecover = searchForTaker(link, () => census(Date.now() + Math.round(endsAt - performance.now())), {
+        const deadline = () => Date.now() + Math.round(endsAt - performance.now());
+        unrecover = searchForTaker(link, (mayConclude) => census(mayConclude ? deadline() : undefined), {
           // The node that has it in hand is watched from now on, as after its notice.
           running: (nodeId) => {
             if (!unwatch && NODE_ID.test(nodeId)) accepted(nodeId);

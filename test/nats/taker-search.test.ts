@@ -17,7 +17,7 @@ function search(answers: CensusAnswer[]) {
   const manual = manualLink();
   const found = { running: vi.fn<(nodeId: string) => void>(), settle: vi.fn() };
   let taken = 0;
-  const census = vi.fn(async (): Promise<CensusAnswer> => {
+  const census = vi.fn(async (_mayConclude: boolean): Promise<CensusAnswer> => {
     taken += 1;
     return answers.shift() ?? { kind: 'inconclusive' };
   });
@@ -62,6 +62,37 @@ describe('the search for the node that took a request', () => {
     // Over: no census after it.
     await pass(NODE_PING_INTERVAL_MS * 3);
     expect(s.taken()).toBe(7);
+  });
+
+  it('asks the nodes to refuse it, should they take it late, in the censuses that may settle the search only', async () => {
+    const s = search(Array.from({ length: 10 }, () => nobody));
+    await pass(UNTAKEN_NOT_BEFORE_MS);
+    expect(s.found.settle).toHaveBeenCalledExactlyOnceWith(nobody);
+    // The first follows no census that found nobody; the second, answered at once, could not settle it before
+    // UNTAKEN_NOT_BEFORE_MS, nor could one taken longer than a census takes before it.
+    const asked = s.census.mock.calls.map(([mayConclude]) => mayConclude);
+    expect(asked).toEqual([false, false, true, true, true]);
+  });
+
+  it('settles from no census that did not ask the nodes so, one answered late included', async () => {
+    const manual = manualLink();
+    const found = { running: vi.fn(), settle: vi.fn() };
+    const asked: boolean[] = [];
+    // The second census, not asked to settle anything (taken 8 s before the search may end), answers 7 s later.
+    const census = async (mayConclude: boolean): Promise<CensusAnswer> => {
+      asked.push(mayConclude);
+      if (asked.length === 2) await new Promise((resolve) => setTimeout(resolve, 7_000));
+      return nobody;
+    };
+    searchForTaker(manual.link, census, found);
+    await pass(TAKER_SEARCH_AFTER_MS + NODE_PING_INTERVAL_MS + 7_000);
+    expect(TAKER_SEARCH_AFTER_MS + NODE_PING_INTERVAL_MS + 7_000).toBeGreaterThan(UNTAKEN_NOT_BEFORE_MS);
+    expect(asked).toEqual([false, false]);
+    expect(found.settle).not.toHaveBeenCalled();
+    // The next one asks them so, and settles it.
+    await pass(NODE_PING_INTERVAL_MS);
+    expect(asked).toEqual([false, false, true]);
+    expect(found.settle).toHaveBeenCalledExactlyOnceWith(nobody);
   });
 
   it('hands over the node that has it in hand, and the reply a node kept', async () => {
