@@ -155,6 +155,9 @@ describe('a variable defined on another node, not routed here yet', () => {
     await nc().flush();
     const remote = await (await fx().client()).session('s');
     expect(await remote.updateVariable('x', (n) => (n as number) + 1)).toMatchObject({ value: 2 });
+    // The spy hears the describe on its own connection, the client its replies on another: a round trip on the spy's
+    // connection, and the copy the server sent it before those replies is here.
+    await nc().flush();
     expect(seen).toEqual([{ name: 'x', fresh: true }]);
     expect(await onA.getVariable('x')).toBe(2);
     const refusal = await nc().request(

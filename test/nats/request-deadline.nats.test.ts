@@ -116,6 +116,9 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
     await session.defineVariable('x', 'integer', 0);
     const before = Date.now();
     await session.getVariable('x');
+    // The spy's copy comes on its own connection, the reply on the client's: nothing orders the two. A round trip on
+    // the spy's connection: what the server sent it before the reply (the copy) is here by now.
+    await nc().flush();
     expect(seen).toHaveLength(1);
     const [deadline, timeout] = seen[0]!.split('/').map(Number);
     expect(timeout).toBe(4000);
