@@ -47,7 +47,8 @@ export class SearchedExecutions {
     executionId: string,
     deadlineHeader: string | undefined,
   ): ExecutionAbortedError | undefined {
-    if (!takenLate(deadlineHeader, UNTAKEN_AFTER_MS)) return undefined;
+    // Nothing searched for (the usual case): the header is not even read.
+    if (this.#searched.size === 0 || !takenLate(deadlineHeader, UNTAKEN_AFTER_MS)) return undefined;
     if (!this.#searched.take(executionReplyKey(sessionId, moduleId, executionId))) return undefined;
     return new ExecutionAbortedError(moduleId, executionId, {
       details: {
