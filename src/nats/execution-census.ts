@@ -69,8 +69,8 @@ function pingAnswer(data: Uint8Array): { id?: unknown; metadata?: { prefix?: unk
 
 /**
  * Asks every node at once and each node listed now on its own outcome subject what became of `executionId`. Given
- * `deadline` (ms since 1970), how long its caller waits for it, for a census the caller may conclude from: a node with
- * no record of it then will not run it, should it take it late (a node that stalled, see searched-executions.ts).
+ * `deadline` (ms since 1970), when its caller stops waiting for it, for a census the caller may conclude from: a node
+ * with no record of it then will not run it, should it take it late (a node that stalled, see searched-executions.ts).
  */
 export async function takeCensus(
   connection: NatsConnection,

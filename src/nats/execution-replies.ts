@@ -47,7 +47,7 @@ import {
   requireString,
 } from './wire.js';
 import { printable } from '../printable.js';
-import { SEARCH_DEADLINE_HEADER, searchDeadlineIn } from './request-deadline.js';
+import { SEARCH_DEADLINE_HEADER, searchDeadlineIn } from './search-deadline.js';
 import type { SearchedExecutions } from './searched-executions.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 
@@ -257,7 +257,8 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
 
 /**
  * Answers the outcome questions addressed to the node `nodeId`, and those addressed to every node (see the module
- * comment), from `replies`; a census question about an execution this node has no record of is noted in `searched`.
+ * comment), from `replies`; a census question about an execution this node has no record of is noted in `searched`
+ * (the header is checked without it).
  * Returns what stops answering them, for when the node stops.
  */
 export function serveExecutionOutcomes(
@@ -265,7 +266,7 @@ export function serveExecutionOutcomes(
   subjects: TetherSubjects,
   nodeId: string,
   replies: ExecutionReplies,
-  searched: SearchedExecutions,
+  searched: SearchedExecutions | undefined,
   report: (error: unknown, where: string) => void,
 ): { unsubscribe(): void } {
   const serve = (addressee: string): Subscription =>
@@ -305,7 +306,7 @@ export function serveExecutionOutcomes(
     // A census, and no record here (not even one passed on to this node, which every node's question leaves out):
     // taken late from now on, it is refused (searched-executions.ts).
     if (searchDeadline !== undefined && found === 'unknown' && (!toAll || replies.outcome(key) === 'unknown'))
-      searched.searched(key, searchDeadline);
+      searched?.searched(key, searchDeadline);
     if (toAll && found === 'unknown') return;
     const h = headers();
     h.set(ACCEPTED_BY_HEADER, nodeId);

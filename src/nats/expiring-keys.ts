@@ -1,7 +1,8 @@
 /**
  * A bounded memory of keys, each until a time of its own: what a node remembers about executions that have not
  * reached it (yet), so that one arriving late is refused rather than run. Bounded so that a flood of keys for
- * executions that never come cannot grow it without end: past its size, the oldest key goes first.
+ * executions that never come cannot grow it without end: full, it drops the keys that lapsed, and when none did, the
+ * oldest.
  * @module
  */
 
@@ -15,21 +16,26 @@ export class ExpiringKeys {
   /** Remembers `key` until `untilMs` (ms since 1970); remembered already, it moves to the newest. */
   add(key: string, untilMs: number): void {
     const now = Date.now();
-    // Lapsed keys at the front go now; one not lapsed stops the sweep, unless there is no room.
+    this.#until.delete(key);
+    // Lapsed keys at the front go now: the usual case, where keys are added with one lifetime, lapses in that order.
     for (const [old, until] of this.#until) {
-      if (until > now && this.#until.size < this.maxKeys) break;
+      if (until >= now) break;
       this.#until.delete(old);
     }
-    this.#until.delete(key);
+    if (this.#until.size >= this.maxKeys) {
+      // Full, with lifetimes of their own: every lapsed key goes before a key still held, then the oldest.
+      for (const [old, until] of this.#until) if (until < now) this.#until.delete(old);
+      if (this.#until.size >= this.maxKeys) this.#until.delete(this.#until.keys().next().value!);
+    }
     this.#until.set(key, untilMs);
   }
 
-  /** Whether `key` is remembered now; it is forgotten either way (what it guards happens once). */
+  /** Whether `key` is remembered now (its time included); forgotten either way: what it guards happens once. */
   take(key: string): boolean {
     const until = this.#until.get(key);
     if (until === undefined) return false;
     this.#until.delete(key);
-    return until > Date.now();
+    return until >= Date.now();
   }
 
   /** How many keys are held, lapsed ones not swept yet included. */

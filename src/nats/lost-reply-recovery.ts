@@ -16,7 +16,7 @@ import { InternalError } from '../errors.js';
 import type { ConnectionLink } from './connection-link.js';
 import { EXECUTION_OUTCOME_HEADER } from './execution-replies.js';
 import { NODE_PING_INTERVAL_MS, NODE_PING_TIMEOUT_MS, NODE_RECONNECT_GRACE_MS } from './node-watch.js';
-import { SEARCH_DEADLINE_HEADER } from './request-deadline.js';
+import { SEARCH_DEADLINE_HEADER } from './search-deadline.js';
 import { ACCEPTED_BY_HEADER, encodeJson } from './wire.js';
 
 /** What the node that accepted an execution says of it. */

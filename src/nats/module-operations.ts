@@ -139,8 +139,10 @@ export function moduleOperations(
       const timeoutMs = optionalTimerMs(body, 'timeoutMs');
       return async (ended) => {
         // Taken late, after its caller searched for it (this node stalled): not run here, nor passed on to the node
-        // that has the module, which would take it as just sent.
-        const searchedFor = searched.refusal(sessionId, moduleId, executionId, headers?.get(DEADLINE_HEADER));
+        // that has the module, which would take it as just sent. One passed on to this node is not judged so: the
+        // node that passed it on, the one its caller searched, judged it already.
+        const searchedFor =
+          forward && searched.refusal(sessionId, moduleId, executionId, headers?.get(DEADLINE_HEADER));
         if (searchedFor) throw searchedFor;
         // A running module is not woken, so its session is not looked up on that path: a request bound to a life
         // has it checked first (another life's module of the same id must not run for it).

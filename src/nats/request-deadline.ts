@@ -20,19 +20,10 @@ export const DEADLINE_GRACE_MS = 1000;
 const FORMAT = /^(\d{1,15})\/(\d{1,15})$/;
 
 /**
- * The header of a census question (an outcome question, execution-replies.ts): the deadline of the execution searched
- * for, in ms since 1970. A node with no record of the execution refuses it, should it take it late, until then (see
- * searched-executions.ts).
- */
-export const SEARCH_DEADLINE_HEADER = 'Tether-Search-Deadline';
-
-const EPOCH_MS = /^\d{1,15}$/;
-
-/**
  * A deadline before this (2001-09-09 in ms since 1970) is no caller's: it is seconds since 1970 sent for
  * milliseconds (a Python `int(time.time())`), and the refusal says so.
  */
-const SECONDS_LIKELY_BELOW = 1_000_000_000_000;
+export const SECONDS_LIKELY_BELOW = 1_000_000_000_000;
 
 /** The header value of a request whose caller waits `leftMs` more from now, of a wait of `timeoutMs` in all. */
 export function deadlineHeader(leftMs: number, timeoutMs: number): string {
@@ -82,19 +73,4 @@ export function pastDeadline(
           : `the node took it ${lateMs} ms after its caller stopped waiting: the node stalled, or its clock and the caller's disagree`,
     },
   });
-}
-
-/**
- * The search deadline a census question's header `value` gives (see {@link SEARCH_DEADLINE_HEADER}); `undefined`
- * without one.
- * @throws {ValidationError} naming the header when it is not ms since 1970 in decimal digits
- */
-export function searchDeadlineIn(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!EPOCH_MS.test(value))
-    throw new ValidationError(
-      `header ${SEARCH_DEADLINE_HEADER} must be ms since 1970 in decimal digits, got '${value.slice(0, 40)}'`,
-      { details: { constraint: SEARCH_DEADLINE_HEADER } },
-    );
-  return Number(value);
 }

@@ -7,15 +7,21 @@
  * for sure: it reaches the stalled node through another node, and may come after the node resumed.
  *
  * So the questions of a census the client may conclude from (taker-search.ts) carry `Tether-Search-Deadline`
- * (request-deadline.ts), the execution's deadline, and a node that has no record of the execution remembers it until
- * then. Censuses that conclude nothing (a client cut off by a frozen server takes them, and they reach the nodes with
- * the execute once it is back) do not: the node that takes the execution then runs it for the caller still waiting. An execute it takes more than
- * {@link UNTAKEN_AFTER_MS} after it left starts only once the node has heard all that was sent to it before (a flush,
- * endpoint-handler.ts), so every census question sent before is heard by then: if one was, the node refuses it,
- * `execution_aborted` with `details.outcome: 'not_applied'`. Every census a client concludes from was sent before it
- * concluded, so no node runs an execution whose caller was told no node took it. One taken sooner runs: its caller
- * has not given up, and its censuses come after it. A caller that does not search (its connection was down) has its
- * execution run.
+ * (search-deadline.ts), the execution's deadline, and a node that has no record of the execution remembers it until
+ * then (and the second's grace after it, when the node would refuse it as past its deadline anyway). An execute it
+ * takes more than {@link UNTAKEN_AFTER_MS} after it left starts only once the node has heard all that its server
+ * had for it before (a flush, endpoint-handler.ts): if that included such a question, the node refuses it,
+ * `execution_aborted` with `details.outcome: 'not_applied'`. The census a client concludes from was taken past
+ * that time, and its questions were at the node's server before the client concluded; so a node that stalled alone
+ * (its server did not) runs no execution whose caller was told no node took it. Where its server stalled with it, or
+ * a route to it lags, the question may come after the flush, and the cancel is what is left.
+ *
+ * A node that resumes while that last census is taken (2 s) refuses the execution too, for a caller that has not
+ * concluded yet: it gets that refusal rather than `execution_unknown`; nothing ran either way. Censuses that cannot
+ * conclude carry no header: those of a client cut off by a frozen server reach the nodes with the execute once it is
+ * back, and the node that takes it then runs it for the caller still waiting. So does a node that takes it sooner
+ * (its caller has not given up, and the censuses come after the execute), and one that takes an execute no census
+ * asked about (its caller's connection was down, or it sent no `Tether-Deadline`).
  * @module
  */
 import { ExecutionAbortedError } from '../errors.js';

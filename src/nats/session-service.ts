@@ -53,7 +53,7 @@ import {
   encodeReply,
 } from './wire.js';
 import { guarded } from './guarded-callback.js';
-import { SearchedExecutions } from './searched-executions.js';
+import type { SearchedExecutions } from './searched-executions.js';
 
 /** Options of {@link startSessionService}. */
 export interface SessionServiceOptions {
@@ -95,7 +95,7 @@ export interface SessionServiceOptions {
   readonly executionReplies?: ExecutionReplyLimits;
   /**
    * Where the censuses of executions this node has no record of are noted, for the module endpoints to refuse such an
-   * execution taken late (see searched-executions.ts). @default one of its own, which no endpoint reads
+   * execution taken late (see searched-executions.ts). Left out, nothing is noted.
    */
   readonly searchedExecutions?: SearchedExecutions;
   /**
@@ -221,14 +221,7 @@ export async function startSessionService(
     report,
   });
   const { handler, inFlight } = handlers;
-  const outcomes = serveExecutionOutcomes(
-    connection,
-    subjects,
-    serviceId,
-    replies,
-    options.searchedExecutions ?? new SearchedExecutions(),
-    report,
-  );
+  const outcomes = serveExecutionOutcomes(connection, subjects, serviceId, replies, options.searchedExecutions, report);
 
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
   async function serveEndpoint(

@@ -42,8 +42,11 @@ export const UNTAKEN_AFTER_MS = 8_000;
  */
 export const UNTAKEN_NOT_BEFORE_MS = UNTAKEN_AFTER_MS + 2_000;
 
-/** The longest a census takes: the listing of the nodes, then the question to each, each waited for as a ping is. */
-const CENSUS_LONGEST_MS = 2 * NODE_PING_TIMEOUT_MS;
+/**
+ * The shortest a census that finds no node with the execution takes: its listing of the nodes waits out a ping's
+ * wait for their answers (execution-census.ts).
+ */
+const NOBODY_CENSUS_SHORTEST_MS = NODE_PING_TIMEOUT_MS;
 
 /** What ends the search. */
 export interface TakerFound {
@@ -86,11 +89,13 @@ export function searchForTaker(
     timer = undefined;
     if (stopped || link.down) return;
     const mine = generation;
-    // Only a census that may settle the search (one after a census that found no node with it, answered once a node
-    // that takes it holds it as late) asks the nodes to refuse it should they take it late, and only such a census
-    // settles it. So the censuses of a caller cut off by a frozen server conclude nothing, and leave the node that
+    // Only a census that may settle the search (one after a census that found no node with it, that cannot be
+    // answered before a node that takes the execution holds it as late) asks the nodes to refuse it should they take
+    // it late, and only such a census settles it. So a node that stalled for less than the search takes is not
+    // refused, and the censuses of a caller cut off by a frozen server conclude nothing: they leave the node that
     // takes the execution once the server is back free to run it for the caller still waiting.
-    const mayConclude = nobodyInARow >= NOBODY_CENSUSES - 1 && performance.now() + CENSUS_LONGEST_MS >= nobodyFrom;
+    const mayConclude =
+      nobodyInARow >= NOBODY_CENSUSES - 1 && performance.now() + NOBODY_CENSUS_SHORTEST_MS >= nobodyFrom;
     census(mayConclude).then(
       (answer) => {
         if (stopped || mine !== generation) return;

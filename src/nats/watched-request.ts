@@ -79,7 +79,7 @@ export interface WatchedRequestOptions {
   /**
    * Asks every node, at once and one by one, what became of the request's execution (execution-census.ts): with it, a
    * request no node acknowledged is searched for (taker-search.ts), not only asked of every node after a reconnect.
-   * Given the request's deadline (ms since 1970) as it is when it is taken, for a census that may settle the search.
+   * Given the deadline the request went out with (ms since 1970), for a census that may settle the search.
    */
   readonly census?: ((deadline: number | undefined) => Promise<CensusAnswer>) | undefined;
   /**
@@ -209,12 +209,13 @@ export function watchedRequest(
       deadline = setTimeout(expire, ms);
       options.onDeadlineMoved?.(Math.round(endsAt - sentAt));
     };
+    /** The deadline the request went out with (ms since 1970): a census the caller may conclude from names it. */
+    let sentDeadline = 0;
     /** From when the request is out: a reconnect before it was sent lost no reply, and nothing is asked for it. */
     const recoverFromEveryNode = (): void => {
       const { census } = options;
       if (census) {
-        const deadline = () => Date.now() + Math.round(endsAt - performance.now());
-        unrecover = searchForTaker(link, (mayConclude) => census(mayConclude ? deadline() : undefined), {
+        unrecover = searchForTaker(link, (mayConclude) => census(mayConclude ? sentDeadline : undefined), {
           // The node that has it in hand is watched from now on, as after its notice.
           running: (nodeId) => {
             if (!unwatch && NODE_ID.test(nodeId)) accepted(nodeId);
@@ -269,9 +270,11 @@ export function watchedRequest(
     const send = (): void => {
       sent = true;
       start = waitStart(link);
-      recoverFromEveryNode();
       // Set as it leaves: a request held while the connection was down has less of its wait left.
-      options.headers.set(DEADLINE_HEADER, deadlineHeader(endsAt - performance.now(), options.timeoutMs));
+      const header = deadlineHeader(endsAt - performance.now(), options.timeoutMs);
+      options.headers.set(DEADLINE_HEADER, header);
+      sentDeadline = Number(header.slice(0, header.indexOf('/')));
+      recoverFromEveryNode();
       try {
         connection.publish(subject, data, { reply: slot.subject, headers: options.headers });
       } catch (error) {

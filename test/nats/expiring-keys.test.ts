@@ -17,19 +17,25 @@ describe('a node memory of expiring keys', () => {
     expect(keys.take('never added')).toBe(false);
   });
 
-  it('holds at most its size, the oldest going first, and sweeps lapsed keys as others come', () => {
+  it('holds at most its size: full, it drops the keys that lapsed first, then the oldest', () => {
     vi.useFakeTimers({ now: 1_000_000 });
     const keys = new ExpiringKeys(3);
     for (const key of ['a', 'b', 'c', 'd']) keys.add(key, 2_000_000);
     expect(keys.size).toBe(3);
     expect(keys.take('a')).toBe(false);
     expect(keys.take('d')).toBe(true);
+    // Lifetimes of their own: 'brief' lapses behind keys that do not.
     keys.add('brief', 1_000_001);
     vi.setSystemTime(1_000_002);
-    // Full, the oldest ('b') goes; 'brief' has lapsed behind a key that has not, so it stays until taken.
     keys.add('e', 2_000_000);
     expect(keys.size).toBe(3);
-    expect(keys.take('b')).toBe(false);
-    expect([keys.take('c'), keys.take('brief'), keys.take('e')]).toEqual([true, false, true]);
+    expect([keys.take('brief'), keys.take('b'), keys.take('c'), keys.take('e')]).toEqual([false, true, true, true]);
+  });
+
+  it('holds a key until its time, that included', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const keys = new ExpiringKeys();
+    keys.add('now', 1_000_000);
+    expect(keys.take('now')).toBe(true);
   });
 });

@@ -31,7 +31,12 @@ describe('a cancel that comes before its execution', () => {
     );
     expect(refused.body.error).toMatchObject({
       code: 'execution_aborted',
-      details: { moduleId: 'qa', executionId: 'early-1' },
+      details: {
+        moduleId: 'qa',
+        executionId: 'early-1',
+        reason: 'cancelled before it started',
+        outcome: 'not_applied',
+      },
     });
     const other = await raw(
       'tether.v1.session.early.module.qa.execute',

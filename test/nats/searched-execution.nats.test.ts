@@ -25,6 +25,15 @@ function census(executionId: string) {
   return takeCensus(nc(), createSubjects(), execution, Date.now() + 60_000);
 }
 
+/** Asks the node `nodeId` by name about `executionId` as a census the caller may conclude from asks it: `unknown`. */
+async function askSearching(nodeId: string, executionId: string): Promise<void> {
+  const subject = `tether.v1.node.${nodeId}.searched.module.qa.outcome`;
+  const deadline = ['Tether-Search-Deadline', String(Date.now() + 60_000)] as [string, string];
+  expect((await rawReply(nc(), subject, JSON.stringify({ executionId }), deadline)).body).toEqual({
+    outcome: 'unknown',
+  });
+}
+
 /**
  * Executes `executionId` as any NATS client would, with a `Tether-Deadline` saying it left `leftMsAgo` ago for a
  * wait of two minutes (a node that takes it now took it that late).
@@ -84,7 +93,8 @@ describe('an execution a census searched for (Tether-Search-Deadline)', () => {
     // there, not passed on.
     let relayed = false;
     for (let i = 0; i < 30 && !relayed; i++) {
-      await census(`ex-relayed-${i}`);
+      // Asked of each node by name, as a census does once it has listed them (without waiting out the listing).
+      for (const node of [owner, relay]) await askSearching(node.serviceId, `ex-relayed-${i}`);
       const reply = await executeSent(`ex-relayed-${i}`, 9_000);
       expect(reply.json()).toMatchObject({ error: { code: 'execution_aborted', details: { outcome: 'not_applied' } } });
       const kept = await nc().request(
@@ -98,6 +108,24 @@ describe('an execution a census searched for (Tether-Search-Deadline)', () => {
     await nc().flush();
     expect(stub().chatRequests).toHaveLength(0);
     expect(ran).toEqual([]);
+  });
+
+  it('is not refused, passed on, by the node its module stays on: the node that passed it on judged it', async () => {
+    const owner = await fx().node(fx().buckets(), { llm: llm() });
+    const tool = { name: 'echo', description: 'Repeats its input', func: (args: unknown) => args };
+    const react = { type: 'ReAct', signature: 'question:string -> answer:string', tools: [tool], maxRetries: 0 };
+    await (await owner.runtime.session('searched')).module('qa', react);
+    stub().reply(text('Answer: passed on'));
+    await askSearching(owner.serviceId, 'ex-passed');
+    // As a node passing it on sends it, late by this node's reckoning (it stalled with it).
+    const h = headers();
+    h.set('Tether-Deadline', `${Date.now() - 9_000 + 120_000}/120000`);
+    const body = JSON.stringify({ inputs: { question: 'q' }, executionId: 'ex-passed', timeoutMs: 60_000 });
+    const reply = await nc().request('tether.v1.forward.searched.module.qa.execute', new TextEncoder().encode(body), {
+      timeout: 10_000,
+      headers: h,
+    });
+    expect(reply.json()).toMatchObject({ result: { executionId: 'ex-passed' } });
   });
 
   it('runs when taken in time though a census asked for it, and when taken late with no census', async () => {
@@ -125,14 +153,24 @@ describe('an execution a census searched for (Tether-Search-Deadline)', () => {
 
   it('refuses a census question whose Tether-Search-Deadline is not ms since 1970, and notes nothing', async () => {
     const node = await nodeWithModule();
-    stub().reply(text('Answer: ran'));
-    const outcome = `tether.v1.node.${node.serviceId}.searched.module.qa.outcome`;
-    const refused = await rawReply(nc(), outcome, '{"executionId":"ex-bad"}', ['Tether-Search-Deadline', 'soon']);
-    expect(refused.errorCode).toBe('400');
-    expect(refused.body.error).toMatchObject({
-      code: 'validation_failed',
-      message: "header Tether-Search-Deadline must be ms since 1970 in decimal digits, got 'soon'",
-    });
-    expect((await executeSent('ex-bad', 9_000)).json()).toMatchObject({ result: { output: { answer: 'ran' } } });
+    const cases = [
+      [node.serviceId, 'soon', 'ms since 1970 in decimal digits'],
+      // Seconds for milliseconds (a Python int(time.time())) would lapse at once, and protect nothing.
+      [node.serviceId, String(Math.floor(Date.now() / 1000) + 120), 'ms since 1970, not seconds'],
+      // Asked of every node, where a node without the execution stays silent, every node refuses it so.
+      ['all', 'soon', 'ms since 1970 in decimal digits'],
+    ];
+    for (const [i, [addressee, value, rule]] of cases.entries()) {
+      stub().reply(text('Answer: ran'));
+      const outcome = `tether.v1.node.${addressee}.searched.module.qa.outcome`;
+      const question = `{"executionId":"ex-bad-${i}"}`;
+      const refused = await rawReply(nc(), outcome, question, ['Tether-Search-Deadline', value!]);
+      expect(refused.errorCode).toBe('400');
+      expect(refused.body.error).toMatchObject({
+        code: 'validation_failed',
+        message: `header Tether-Search-Deadline must be ${rule}, got '${value}'`,
+      });
+      expect((await executeSent(`ex-bad-${i}`, 9_000)).json()).toMatchObject({ result: { output: { answer: 'ran' } } });
+    }
   });
 });
