@@ -203,4 +203,31 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
     await nc().flush();
     expect(ran).not.toContain(executionId);
   }, 60_000);
+
+  // Found by a review: censuses that could not conclude yet asked the nodes to refuse it, so a node stalled for 9 s
+  // refused an execution whose caller still waited, and would have got its result before.
+  it('lets a node that stalled less long than the search takes run the execution for its caller', async () => {
+    const { served } = await nodeAndServedNode();
+    const client = await fx().client();
+    const session = await client.session('stalled-briefly');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    await qa.execute({ question: 'before' });
+
+    served.child.kill('SIGSTOP');
+    // Executions until one goes to the frozen node: the other node answers the rest at once.
+    let pending: Promise<unknown> | undefined;
+    let sentAt = 0;
+    for (let i = 0; i < 20 && pending === undefined; i++) {
+      sentAt = Date.now();
+      const executing = qa.execute({ question: `q${i}` }).catch((error: unknown) => error);
+      const answered = await Promise.race([executing.then(() => true), sleep(500).then(() => false)]);
+      if (!answered) pending = executing;
+    }
+    expect(pending, 'an execution taken by the frozen node').toBeDefined();
+    // Resumed 9 s after it left: late (over 8 s), while its caller still searches (it concludes from 10 s on).
+    await sleep(sentAt + 9_000 - Date.now());
+    served.child.kill('SIGCONT');
+    expect(await pending).toMatchObject({ moduleId: 'qa', output: expect.any(Object) });
+  }, 60_000);
 });
