@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { ExecutionUnknownError, createEchoModel } from '../../src/index.js';
 import { DEADLINE_GRACE_MS, DEADLINE_HEADER } from '../../src/nats/request-deadline.js';
 import { startCli } from '../support/cli-process.js';
+import { executionsRun } from '../support/executions-run.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -168,14 +169,7 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
     const session = await client.session('stalled-exec');
     await session.defineVariable('t', 'float', 0.5);
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
-    const ran: string[] = [];
-    const events = nc().subscribe('tether.v1.events.stalled-exec.module.qa', {
-      callback: (_error, msg) => {
-        const event = msg.json<{ type: string; state?: string; executionId?: string }>();
-        if (event.type === 'module.state' && event.state === 'executing') ran.push(event.executionId!);
-      },
-    });
-    onTestFinished(() => events.unsubscribe());
+    const ran = executionsRun(nc(), 'stalled-exec', 'qa');
     await nc().flush();
     // The events of an execution reach the test: their absence below means something.
     await qa.execute({ question: 'before' });

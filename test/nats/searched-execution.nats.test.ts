@@ -1,9 +1,10 @@
 import { headers, type Msg } from 'nats';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { takeCensus } from '../../src/nats/execution-census.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { text, useOpenAIStub } from '../support/openai-stub.js';
+import { executionsRun } from '../support/executions-run.js';
 import { rawReply } from '../support/raw-request.js';
 
 const fx = useNatsFixture();
@@ -45,23 +46,10 @@ function executeSent(executionId: string, leftMsAgo: number): Promise<Msg> {
   return nc().request(EXECUTE, new TextEncoder().encode(body), { timeout: 10_000, headers: h });
 }
 
-/** The `module.state` changes of `qa` to `executing`, by execution id, as they are published. */
-function executingIds(): string[] {
-  const ran: string[] = [];
-  const events = nc().subscribe('tether.v1.events.searched.module.qa', {
-    callback: (_error, msg) => {
-      const event = msg.json<{ type: string; state?: string; executionId?: string }>();
-      if (event.type === 'module.state' && event.state === 'executing') ran.push(event.executionId!);
-    },
-  });
-  onTestFinished(() => events.unsubscribe());
-  return ran;
-}
-
 describe('an execution a census searched for (Tether-Search-Deadline)', () => {
   it('is refused unrun by a node that takes it more than 8 s after it left, once a census found no record of it there', async () => {
     await nodeWithModule();
-    const ran = executingIds();
+    const ran = executionsRun(nc(), 'searched', 'qa');
     await nc().flush();
     expect(await census('ex-searched')).toMatchObject({ kind: 'nobody' });
     const asked = stub().chatRequests.length;
@@ -87,7 +75,7 @@ describe('an execution a census searched for (Tether-Search-Deadline)', () => {
     const react = { type: 'ReAct', signature: 'question:string -> answer:string', tools: [tool], maxRetries: 0 };
     await (await owner.runtime.session('searched')).module('qa', react);
     const relay = await fx().node(buckets, { llm: llm() });
-    const ran = executingIds();
+    const ran = executionsRun(nc(), 'searched', 'qa');
     await nc().flush();
     // Until the other node takes one (the queue group picks the node), as the reply it keeps tells: it is refused
     // there, not passed on.
