@@ -239,7 +239,7 @@ export class RemoteModuleHandle implements ModuleApi {
         this.#cancel(executionId, 'timed out');
       else if (error instanceof NodeLostError) this.#cancel(executionId, `node ${error.nodeId} lost`);
       // No node said it had it. A node that takes it late (one that stalled) heard the censuses first and refuses it;
-      // this cancel stops it where they cannot (a node whose clock is behind by more than 2 s holds it as timely).
+      // this cancel stops it where they cannot (a node whose NATS server stalled with it, or whose clock is behind).
       else if (error instanceof ExecutionUnknownError) this.#cancel(executionId, 'no node acknowledged it in time');
       else if (error instanceof NatsConnectionError && error.status === 'disconnected')
         this.#cancel(executionId, 'the client lost its NATS connection');
