@@ -73,11 +73,13 @@ type Ending = (failure: (msg: ServiceRequest) => unknown) => boolean;
 /**
  * Whether a request on `subject` (its operation is the last token) is held to its deadline: all but the reads, and
  * `open`, which undoes nothing late (it opens the session its caller asked for), and which a client whose clock is
- * off must still get through to read.
+ * off must still get through to read; and a module's `cancel`, which stops only the execution it names, what its
+ * caller wanted however late. The queue group may hand a cancel to the very node that stalled with its execution:
+ * refused once that node resumed, the execution would run for a caller that gave it up.
  */
 function heldToDeadline(subject: string): boolean {
   const operation = subject.slice(subject.lastIndexOf('.') + 1);
-  if (operation === 'open') return false;
+  if (operation === 'open' || operation === 'cancel') return false;
   return !VARIABLE_READS.has(operation as VariableOperation) && !MODULE_READS.has(operation as ModuleOperation);
 }
 

@@ -5,7 +5,8 @@
  * made and had acknowledged since. `Tether-Deadline: <epoch ms>/<timeout ms>` says when the caller stops waiting and
  * after how long; a node that takes a request that may change something more than {@link DEADLINE_GRACE_MS} later
  * refuses it unapplied, as the `call_timeout` its caller got. Reads and `open` are served whatever their deadline:
- * late, they undo nothing, and a node whose clock is off serves them still. Wall clocks of clients and nodes must
+ * late, they undo nothing, and a node whose clock is off serves them still. So is a module's `cancel`: late, it
+ * still stops only what its caller wanted stopped. Wall clocks of clients and nodes must
  * agree within that grace (NTP does).
  * @module
  */

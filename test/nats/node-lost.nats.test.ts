@@ -233,6 +233,36 @@ describe('node lost', () => {
     expect(error).toBeInstanceOf(NodeLostError);
     expect(error).toMatchObject({ code: 'node_lost', nodeId });
   }, 30_000);
+
+  // Found by a review: the client's cancel went to the queue group, here the frozen node itself, which once resumed
+  // refused it as past its deadline, and ran the execution, provider call and all, for a caller told it was lost.
+  it('cancels, once the frozen node resumes, the execution its caller was told was lost', async () => {
+    const buckets = fx().buckets();
+    const { cli, nodeId } = await servedNode(buckets);
+    stubbed.stub().delayMs = 30_000;
+    const client = await fx().client();
+    const qa = await (await client.session('resumed')).module('qa', spec);
+    const running = qa.execute({ question: 'hello?' }, { timeoutMs: 60_000 });
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    cli.child.kill('SIGSTOP');
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'node_lost', nodeId });
+    const { executionId } = (error as NodeLostError).details as { executionId: string };
+    // The client's cancel went out before it closed.
+    await client.close();
+    // Past the cancel request's own deadline and grace (5 s and 1 s): a node that takes it then refuses it.
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    cli.child.kill('SIGCONT');
+    const outcome = `tether.v1.node.${nodeId}.resumed.module.qa.outcome`;
+    const ask = () => nc().request(outcome, enc.encode(JSON.stringify({ executionId })), { timeout: 5_000 });
+    await waitFor(async () => (await ask()).headers?.get('Tether-Execution-Outcome') === 'finished', {
+      message: 'the execution ended on the resumed node',
+      timeout: 10_000,
+    });
+    expect((await ask()).json()).toMatchObject({
+      error: { code: 'execution_aborted', details: { reason: `node ${nodeId} lost` } },
+    });
+  }, 60_000);
 });
 
 describe('watchedRequest', () => {

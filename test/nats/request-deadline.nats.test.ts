@@ -83,6 +83,13 @@ describe('a request carrying its deadline (Tether-Deadline)', () => {
     // And so is `open`: late, it undoes nothing, and a client whose clock is off must still get through to read.
     const opened = await nc().request('tether.v1.session.s1.open', enc.encode('{}'), { timeout: 5000, headers: h });
     expect(JSON.parse(dec.decode(opened.data))).toMatchObject({ result: { sessionId: 's1' } });
+    // And so is a module's cancel: late, it still only stops what its caller wanted stopped.
+    const cancel = enc.encode('{"executionId":"ex-late","reason":"given up"}');
+    const cancelled = await nc().request('tether.v1.session.s1.module.qa.cancel', cancel, {
+      timeout: 5000,
+      headers: h,
+    });
+    expect(JSON.parse(dec.decode(cancelled.data))).toMatchObject({ result: { cancelled: false } });
     expect(late.error.details.reason).toMatch(
       /after its caller stopped waiting: the node stalled, or its clock and the caller's disagree/,
     );
