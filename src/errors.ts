@@ -694,7 +694,8 @@ export class NodeLostError extends BridgeError {
  * executions for a while only (the last few thousand, for two minutes by default), so the reply sent while this
  * client was away is gone for good. Or no node ever acknowledged the execution and none of the live nodes has a
  * record of it (`nodeId` undefined, the nodes asked in `details.nodes`): its request was lost on its way (in a NATS
- * server's buffers as it restarted), or the node that took it died before it answered. Raised by the remote client
+ * server's buffers as it restarted), or the node that took it died before it answered, or stalled (a frozen VM, a
+ * long GC pause: once resumed, it refuses the execution rather than run it). Raised by the remote client
  * within seconds, rather than at the end of the execution's timeout. The execution's outcome is unknown: it may or
  * may not have run, its LLM call included, so retry only what is safe to run twice.
  */
@@ -711,8 +712,8 @@ export class ExecutionUnknownError extends BridgeError {
     const what = `execution '${executionId}' of module '${moduleId}' in session '${sessionId}'`;
     super(
       (nodeId === undefined
-        ? `no node acknowledged ${what}, and no live node has a record of it (its request or the node that took it ` +
-          'was lost)'
+        ? `no node acknowledged ${what}, and no live node has a record of it (its request was lost, or the node ` +
+          'that took it died or stalled; one that stalled does not run it once resumed)'
         : `node '${nodeId}' has no record of ${what}, whose reply this client's NATS connection lost`) +
         "; the execution's outcome is unknown: it may or may not have run, its LLM call included",
       {
