@@ -22,7 +22,7 @@ const FORMAT = /^(\d{1,15})\/(\d{1,15})$/;
 
 /**
  * A deadline before this (2001-09-09 in ms since 1970) is no caller's: it is seconds since 1970 sent for
- * milliseconds (a Python `int(time.time())`), and the refusal says so.
+ * milliseconds (a Python `int(time.time())`), refused as the mistake it is.
  */
 export const SECONDS_LIKELY_BELOW = 1_000_000_000_000;
 
@@ -44,7 +44,8 @@ export function takenLate(value: string | undefined, afterMs: number, now = Date
 /**
  * The error a request with deadline header `value` gets from a node taking it now: when its caller stopped waiting
  * more than {@link DEADLINE_GRACE_MS} ago, a `call_timeout` that applied nothing (its caller's own said "unknown"); a
- * `ValidationError` naming the header when it is not `<epoch ms>/<timeout ms>`, as a bad revision header gets.
+ * `ValidationError` naming the header when it is not `<epoch ms>/<timeout ms>`, as a bad revision header gets, or
+ * gives seconds since 1970 for milliseconds.
  * `undefined` for a request still waited for, and one that gives no deadline.
  */
 export function pastDeadline(
@@ -61,6 +62,13 @@ export function pastDeadline(
     );
   }
   const deadline = Number(parsed[1]);
+  // No caller's deadline, but a mistake in the header: the request did not time out, and its error says what is wrong.
+  if (deadline < SECONDS_LIKELY_BELOW) {
+    return new ValidationError(
+      `header ${DEADLINE_HEADER} takes milliseconds since 1970, not seconds, got '${value.slice(0, 40)}'`,
+      { details: { constraint: DEADLINE_HEADER } },
+    );
+  }
   if (now <= deadline + DEADLINE_GRACE_MS) return undefined;
   const lateMs = now - deadline;
   return new CallTimeoutError(subject, Number(parsed[2]), {
@@ -68,10 +76,7 @@ export function pastDeadline(
       outcome: 'not_applied',
       deadline: new Date(deadline).toISOString(),
       lateMs,
-      reason:
-        deadline < SECONDS_LIKELY_BELOW
-          ? `its deadline ${new Date(deadline).toISOString()} is long past: ${DEADLINE_HEADER} takes milliseconds since 1970, not seconds`
-          : `the node took it ${lateMs} ms after its caller stopped waiting: the node stalled, or its clock and the caller's disagree`,
+      reason: `the node took it ${lateMs} ms after its caller stopped waiting: the node stalled, or its clock and the caller's disagree`,
     },
   });
 }
