@@ -57,7 +57,11 @@ export function subscribeModuleEvents(
     if (!subscription) return;
     unsubscribe();
     onLifeEnd(error);
-    transport.report(error, `listener of module ${moduleId} of session ${sessionId}: the session ended, it stopped`);
+    transport.reportEnd(
+      sessionId,
+      error,
+      `listener of module ${moduleId} of session ${sessionId}: the session ended, it stopped`,
+    );
   };
   // Its life's end ends it, as it ends a watch: the module went with it, and nothing of the next life is for it.
   if (incarnation !== undefined) end = subscribeSessionEnd(transport, sessionId, incarnation, ended);

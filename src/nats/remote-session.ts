@@ -363,7 +363,12 @@ export class RemoteSession implements SessionApi {
   async delete(): Promise<void> {
     this.#scope.assertClientOpen();
     const subject = this.transport.subjects.deleteSession(this.sessionId);
-    await this.#heard(this.transport.request(subject, {}, undefined, this.incarnation));
+    const deleted = this.transport.deleting(this.sessionId);
+    try {
+      await this.#heard(this.transport.request(subject, {}, undefined, this.incarnation));
+    } finally {
+      deleted();
+    }
     this.#scope.endLife();
   }
 

@@ -67,6 +67,8 @@ export class RemoteTransport {
   readonly #kept = new Set<Promise<unknown>>();
   /** Whether a node has answered this client: from then on, no responders is ridden out (no-responders-ride.ts). */
   #served = false;
+  /** The sessions this client is deleting, with how many of its deletes of each are under way. */
+  readonly #deleting = new Map<string, number>();
 
   /**
    * @param timeoutMs How long a request waits for its reply.
@@ -195,6 +197,31 @@ export class RemoteTransport {
     // A TIMEOUT from a watched request means no drop since it was sent (a held request is sent after one): the link
     // as it is now says whether anything else happened.
     return requestFailure(error, this.connection, this.subjects, subject, timeoutMs, this.#link, waitStart(this.#link));
+  }
+
+  /**
+   * Marks `sessionId` as being deleted by this client until the returned function is called. Its end is then no news
+   * to this client: its watches and module listeners stop without telling `onError` (see {@link reportEnd}), as an
+   * embedded session's do. The node announces the end before it answers the delete, so the mark covers it.
+   */
+  deleting(sessionId: string): () => void {
+    this.#deleting.set(sessionId, (this.#deleting.get(sessionId) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const left = this.#deleting.get(sessionId)! - 1;
+      if (left === 0) this.#deleting.delete(sessionId);
+      else this.#deleting.set(sessionId, left);
+    };
+  }
+
+  /**
+   * Tells `onError` that a watch or listener of `sessionId` stopped because the session ended (`error`), unless this
+   * client is deleting it (see {@link deleting}).
+   */
+  reportEnd(sessionId: string, error: unknown, where: string): void {
+    if (!this.#deleting.has(sessionId)) this.report(error, where);
   }
 
   /**

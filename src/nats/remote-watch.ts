@@ -201,7 +201,7 @@ export async function watchRemote(
   const ended = (error: SessionError): void => {
     if (!active) return;
     unwatch();
-    transport.report(error, `watcher of session ${sessionId}: the session ended, the watch stopped`);
+    transport.reportEnd(sessionId, error, `watcher of session ${sessionId}: the session ended, the watch stopped`);
   };
   // The session's end ends the watch: nothing of the id's next life reaches this listener.
   let endSubscription: Subscription | undefined = subscribeSessionEnd(transport, sessionId, incarnation, ended);
