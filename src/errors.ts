@@ -83,7 +83,13 @@ export class SessionError extends BridgeError {
   ) {
     const why = { session_not_found: 'not found', session_expired: 'expired', session_stopped: 'stopped' }[code];
     const which = sessionId === EVERY_SESSION ? 'every session' : `session '${sessionId}'`;
-    super(`${which} ${why}`, { ...options, details: { sessionId, ...options.details } });
+    // A request bound to a life that is not the current one: the session may be there, in another life.
+    const life = options.details?.incarnation;
+    const ofLife =
+      code === 'session_not_found' && typeof life === 'string'
+        ? ` in the life the request names ('${life}', Tether-Incarnation): that life is over, or never was`
+        : '';
+    super(`${which} ${why}${ofLife}`, { ...options, details: { sessionId, ...options.details } });
     this.code = code;
   }
 }

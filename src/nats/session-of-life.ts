@@ -19,7 +19,8 @@ export function lifeOf(headers: MsgHdrs | undefined): string | undefined {
 
 /**
  * What a request bound to the life `life` gets when its session is not found: `session_expired` when this node
- * knows that life expired, the error as it is otherwise (a deletion, or an end this node did not hear of).
+ * knows that life expired; otherwise `session_not_found` naming that life (`details.incarnation`), as the session
+ * may well be there, in another life.
  */
 export function endedLife(
   provider: SessionProvider,
@@ -28,7 +29,9 @@ export function endedLife(
   error: unknown,
 ): unknown {
   if (life === undefined || !(error instanceof SessionError) || error.code !== 'session_not_found') return error;
-  return provider.ended?.(sessionId, life) ?? error;
+  const ended = provider.ended?.(sessionId, life) ?? error;
+  if (ended.code !== 'session_not_found') return ended;
+  return new SessionError('session_not_found', sessionId, { cause: ended, details: { incarnation: life } });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { headers } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
@@ -105,6 +106,20 @@ describe('deleting a session on NATS nodes', () => {
       expect(await settledCode(old.delete())).toBe('session_not_found');
     }
     expect(await settledCode(old.watchVariables('*', () => {}))).toBe('session_not_found');
+    // Found by a review: the error said the session was not found, though it was there, in another life.
+    const h = headers();
+    h.set('Tether-Incarnation', old.incarnation!);
+    const read = await nc().request('tether.v1.session.s.var.get', new TextEncoder().encode('{"name":"secret"}'), {
+      timeout: 5000,
+      headers: h,
+    });
+    expect(read.json<{ error: unknown }>().error).toMatchObject({
+      code: 'session_not_found',
+      message:
+        `session 's' not found in the life the request names ('${old.incarnation}', Tether-Incarnation): ` +
+        'that life is over, or never was',
+      details: { sessionId: 's', incarnation: old.incarnation },
+    });
     expect((await mine.listVariables()).map((record) => record.name)).toEqual(['secret']);
     // A write of Bob's after Alice's last request has had its event delivered to every subscriber by now.
     await (await alice.session('s', { create: false })).getVariable('secret');
