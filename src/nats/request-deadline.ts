@@ -6,8 +6,8 @@
  * after how long; a node that takes a request that may change something more than {@link DEADLINE_GRACE_MS} later
  * refuses it unapplied, as the `call_timeout` its caller got. Reads and `open` are served whatever their deadline:
  * late, they undo nothing, and a node whose clock is off serves them still. So is a module's `cancel`: late, it
- * still stops only what its caller wanted stopped. Wall clocks of clients and nodes must
- * agree within that grace (NTP does).
+ * still stops only what its caller wanted stopped. Wall clocks of clients and nodes must agree within that grace
+ * (NTP does).
  * @module
  */
 import { CallTimeoutError, ValidationError } from '../errors.js';
