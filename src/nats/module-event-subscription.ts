@@ -1,7 +1,7 @@
 /**
  * The events of one module as a remote module handle's listener hears them: those of the session's life the handle
  * is bound to only (another life's module of the same id is another module), until that life ends, when the
- * subscription stops and the client's `onError` is told, as a watch's is.
+ * subscription stops and the client's `onError` is told, as a watch's is (not of a delete of this client's own).
  * @module
  */
 import type { Subscription } from 'nats';

@@ -266,7 +266,8 @@ export class RemoteModuleHandle implements ModuleApi {
    * handle's; returns the unsubscribe function. The subscription is sent before any later request of this client, so it sees their events.
    *
    * A handle bound to a life hears that life's events only, and its listeners stop when that life ends (the session
-   * deleted or expired): the client's `onError` is told, with the `SessionError` its requests get, as a watch's is.
+   * deleted or expired): the client's `onError` is told, with the `SessionError` its requests get, as a watch's is
+   * (not of a delete of this client's own).
    * So a listener never hears the module of the same id in the session's next life. A listener added after that life
    * ended (its end event gone by) is stopped, and `onError` told, once a first read (a `describe`) finds it gone.
    */

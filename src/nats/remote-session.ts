@@ -363,12 +363,14 @@ export class RemoteSession implements SessionApi {
   async delete(): Promise<void> {
     this.#scope.assertClientOpen();
     const subject = this.transport.subjects.deleteSession(this.sessionId);
-    const deleted = this.transport.deleting(this.sessionId);
+    const settled = this.transport.deleting(this.sessionId);
     try {
       await this.#heard(this.transport.request(subject, {}, undefined, this.incarnation));
-    } finally {
-      deleted();
+    } catch (error) {
+      settled(false);
+      throw error;
     }
+    settled(true);
     this.#scope.endLife();
   }
 

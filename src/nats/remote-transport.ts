@@ -67,8 +67,11 @@ export class RemoteTransport {
   readonly #kept = new Set<Promise<unknown>>();
   /** Whether a node has answered this client: from then on, no responders is ridden out (no-responders-ride.ts). */
   #served = false;
-  /** The sessions this client is deleting, with how many of its deletes of each are under way. */
-  readonly #deleting = new Map<string, number>();
+  /**
+   * The sessions this client is deleting: how many of its deletes of each are under way, and the reports of ends
+   * held until they settle (see {@link deleting}).
+   */
+  readonly #deleting = new Map<string, { count: number; readonly held: [error: unknown, where: string][] }>();
 
   /**
    * @param timeoutMs How long a request waits for its reply.
@@ -200,28 +203,35 @@ export class RemoteTransport {
   }
 
   /**
-   * Marks `sessionId` as being deleted by this client until the returned function is called. Its end is then no news
-   * to this client: its watches and module listeners stop without telling `onError` (see {@link reportEnd}), as an
-   * embedded session's do. The node announces the end before it answers the delete, so the mark covers it.
+   * Marks `sessionId` as being deleted by this client until the returned function is called with whether the delete
+   * went through. Its end is then no news to this client: the reports of its watches and module listeners that it
+   * ended (see {@link reportEnd}) are held meanwhile, and dropped once the delete went through, as an embedded
+   * session's watchers stop silently; a delete that failed (another client's, or an expiry, came first; or its reply
+   * was lost) has them told. The node announces the end before it answers the delete, so the mark covers it.
    */
-  deleting(sessionId: string): () => void {
-    this.#deleting.set(sessionId, (this.#deleting.get(sessionId) ?? 0) + 1);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const left = this.#deleting.get(sessionId)! - 1;
-      if (left === 0) this.#deleting.delete(sessionId);
-      else this.#deleting.set(sessionId, left);
+  deleting(sessionId: string): (deleted: boolean) => void {
+    const marked = this.#deleting.get(sessionId) ?? { count: 0, held: [] };
+    marked.count += 1;
+    this.#deleting.set(sessionId, marked);
+    let settled = false;
+    return (deleted) => {
+      if (settled) return;
+      settled = true;
+      marked.count -= 1;
+      if (marked.count === 0) this.#deleting.delete(sessionId);
+      const held = marked.held.splice(0);
+      if (!deleted) for (const [error, where] of held) this.report(error, where);
     };
   }
 
   /**
-   * Tells `onError` that a watch or listener of `sessionId` stopped because the session ended (`error`), unless this
-   * client is deleting it (see {@link deleting}).
+   * Tells `onError` that a watch or listener of `sessionId` stopped because the session ended (`error`), or holds
+   * that while this client deletes the session (see {@link deleting}).
    */
   reportEnd(sessionId: string, error: unknown, where: string): void {
-    if (!this.#deleting.has(sessionId)) this.report(error, where);
+    const marked = this.#deleting.get(sessionId);
+    if (marked) marked.held.push([error, where]);
+    else this.report(error, where);
   }
 
   /**

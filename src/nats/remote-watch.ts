@@ -25,7 +25,8 @@
  *
  * A watch lives as long as the life of the session it watches: when the session is deleted or expires, the node that
  * removed it publishes `<prefix>.v1.events.<sid>.session`, and the watch stops there (as an embedded session's
- * watchers are dropped), telling the client's `onError` with the `SessionError` a request would get; a catch-up
+ * watchers are dropped), telling the client's `onError` with the `SessionError` a request would get (unless this
+ * client deleted the session itself: then silently, as embedded, see `RemoteTransport.deleting`); a catch-up
  * read that finds the session's life gone stops it too. So the listener never hears the id's next life. A watch of a
  * handle bound to no life (`create: false`) stops on the event alone: a catch-up read that finds no session is
  * reported and the watch carries on, as before sessions had lives (the subscriptions: watch-subscriptions.ts).

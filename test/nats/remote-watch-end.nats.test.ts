@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { SessionError } from '../../src/errors.js';
 import type { RemoteSession } from '../../src/nats/remote-session.js';
+import { RemoteTransport } from '../../src/nats/remote-transport.js';
+import { createSubjects } from '../../src/nats/subjects.js';
 import { collectGarbage } from '../support/collect-garbage.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 
 /** Starts `count` watches of `session`, keeping neither their listeners nor their unwatch: only the handle may. */
 async function watchesOf(session: RemoteSession, count: number): Promise<WeakRef<object>[]> {
@@ -62,5 +66,53 @@ describe('remote watch end', () => {
     await client.session('other');
     expect(heard).toEqual(['idle']);
     expect(told).toEqual([]);
+  });
+
+  // Found by a review of that fix: an end another client caused while this client's own delete was on its way (and
+  // failed, finding the session gone) was silenced too.
+  it("still tells onError of an end another client caused while this client's own delete failed", async () => {
+    await fx().node(fx().buckets());
+    const told: unknown[] = [];
+    const alice = await fx().client({ onError: (error) => told.push((error as { code?: unknown }).code) });
+    const bob = await fx().client();
+    // Which delete wins is the server's to say: again until Bob's does.
+    for (let i = 0; i < 20 && told.length === 0; i++) {
+      const mine = await alice.session(`raced-${i}`);
+      await mine.defineVariable('x', 'integer', 1);
+      await mine.watchVariables('*', () => {});
+      const bobs = await bob.session(`raced-${i}`);
+      const [aliceFailed] = await Promise.all([
+        mine.delete().then(
+          () => false,
+          () => true,
+        ),
+        bobs.delete().catch(() => {}),
+      ]);
+      if (!aliceFailed) continue;
+      // Bob ended it, and Alice's delete failed: her watch's end is news to her.
+      await waitFor(() => told.includes('session_not_found'), { message: "the watch's end told" });
+    }
+    expect(told).toEqual(['session_not_found']);
+  });
+
+  it('holds the reports of ends while its own delete is on its way: dropped once it went through, told if it failed', async () => {
+    const reported: [unknown, string][] = [];
+    const transport = new RemoteTransport(
+      nc(),
+      createSubjects(),
+      5_000,
+      (error, where) => void reported.push([error, where]),
+    );
+    const ended = new SessionError('session_not_found', 's');
+    transport.reportEnd('s', ended, 'not deleting');
+    const deleted = transport.deleting('s');
+    transport.reportEnd('s', ended, 'own delete');
+    deleted(true);
+    const failed = transport.deleting('s');
+    transport.reportEnd('s', ended, 'delete that failed');
+    // Another session's end is not held.
+    transport.reportEnd('other', ended, 'other session');
+    failed(false);
+    expect(reported.map(([, where]) => where)).toEqual(['not deleting', 'other session', 'delete that failed']);
   });
 });
