@@ -58,6 +58,21 @@ async function servedNode(buckets: TestBuckets): Promise<{ cli: RunningCli; node
   return { cli, nodeId };
 }
 
+/**
+ * An execution of module `qa` of session `sessionId` held at the provider by a node served in a process of its own
+ * (for the test to kill or freeze), sent by a client of the test's.
+ */
+async function executionAtServedNode(sessionId: string) {
+  const buckets = fx().buckets();
+  const { cli, nodeId } = await servedNode(buckets);
+  stubbed.stub().delayMs = 30_000;
+  const client = await fx().client();
+  const qa = await (await client.session(sessionId)).module('qa', spec);
+  const running = qa.execute({ question: 'anyone there?' }, { timeoutMs: 60_000 });
+  await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+  return { buckets, cli, nodeId, client, qa, running };
+}
+
 describe('node lost', () => {
   it('answers a plain execute request without the header with one message, the result', async () => {
     const buckets = fx().buckets();
@@ -195,13 +210,7 @@ describe('node lost', () => {
   }, 30_000);
 
   it('rejects with NodeLostError naming the killed node, and the next execution runs on a live node', async () => {
-    const buckets = fx().buckets();
-    const { cli, nodeId } = await servedNode(buckets);
-    stubbed.stub().delayMs = 30_000;
-    const client = await fx().client();
-    const qa = await (await client.session('lost')).module('qa', spec);
-    const running = qa.execute({ question: 'anyone there?' }, { timeoutMs: 60_000 });
-    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    const { buckets, cli, nodeId, qa, running } = await executionAtServedNode('lost');
     cli.child.kill('SIGKILL');
 
     const error = await running.catch((e: unknown) => e);
@@ -221,12 +230,7 @@ describe('node lost', () => {
   }, 30_000);
 
   it('rejects with NodeLostError when the node goes silent without its connection ending (a frozen machine)', async () => {
-    const buckets = fx().buckets();
-    const { cli, nodeId } = await servedNode(buckets);
-    stubbed.stub().delayMs = 30_000;
-    const qa = await (await (await fx().client()).session('frozen')).module('qa', spec);
-    const running = qa.execute({ question: 'hello?' }, { timeoutMs: 60_000 });
-    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    const { cli, nodeId, running } = await executionAtServedNode('frozen');
     // Its socket stays open, so the server keeps its subscriptions: only the pings' timeouts can tell.
     cli.child.kill('SIGSTOP');
     const error = await running.catch((e: unknown) => e);
@@ -237,13 +241,7 @@ describe('node lost', () => {
   // Found by a review: the client's cancel went to the queue group, here the frozen node itself, which once resumed
   // refused it as past its deadline, and ran the execution, provider call and all, for a caller told it was lost.
   it('cancels, once the frozen node resumes, the execution its caller was told was lost', async () => {
-    const buckets = fx().buckets();
-    const { cli, nodeId } = await servedNode(buckets);
-    stubbed.stub().delayMs = 30_000;
-    const client = await fx().client();
-    const qa = await (await client.session('resumed')).module('qa', spec);
-    const running = qa.execute({ question: 'hello?' }, { timeoutMs: 60_000 });
-    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    const { cli, nodeId, client, running } = await executionAtServedNode('resumed');
     cli.child.kill('SIGSTOP');
     const error = await running.catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'node_lost', nodeId });
