@@ -12,6 +12,7 @@ export {
 } from './process-runtime.js';
 export type { ProcessRef } from './process.js';
 export type { Demonitor, DownNotice, MonitorTarget } from './monitors.js';
+export type { ExitNotice } from './links.js';
 export { crashErrorOf, formatExitReason, isAbnormal, isCrash, isFailure, type ExitReason } from './exit-reason.js';
 export { Supervisor, type ChildInfo, type SupervisorOptions, type SupervisorStrategy } from './supervisor.js';
 export { DynamicSupervisor, type DynamicChildSpec, type DynamicSupervisorOptions } from './dynamic-supervisor.js';

@@ -1,8 +1,24 @@
 /**
- * Links (Elixir's `Process.link`): a bidirectional bond through which abnormal exits travel.
+ * Links (Elixir's `Process.link`): a bidirectional bond through which abnormal exits travel, and every exit reaches a
+ * process that traps exits as an event.
  * @module
  */
+import type { ExitReason } from './exit-reason.js';
 import type { Process } from './process.js';
+
+/**
+ * What a process spawned with `trapExit: true` gets, as an event, when a process linked to it exits (Elixir's
+ * `{:EXIT, pid, reason}` message): for every exit, a normal one too, and the process lives on.
+ */
+export interface ExitNotice {
+  readonly type: 'EXIT';
+  /** The id of the linked process that exited. */
+  readonly from: string;
+  /** Its registered name, if it had one. */
+  readonly name: string | undefined;
+  /** Why it exited, as its own `exitReason` says. */
+  readonly reason: ExitReason;
+}
 
 /**
  * The link table. Links are symmetric and idempotent, like Erlang's: linking twice is one link, and an exit

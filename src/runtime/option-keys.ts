@@ -108,3 +108,14 @@ export function assertFunctionOption(owner: string, option: string, value: unkno
     details: { option, got: kindOfBag(value) },
   });
 }
+
+/**
+ * Throws `ValidationError` naming `owner` and `option` unless the option, when given, is `true` or `false`: a truthy
+ * string such as `'false'` would quietly switch on what it names.
+ */
+export function assertBooleanOption(owner: string, option: string, value: unknown): void {
+  if (value === undefined || typeof value === 'boolean') return;
+  throw new ValidationError(`${owner} option '${option}' must be true or false, got ${kindOfBag(value)}`, {
+    details: { option, got: kindOfBag(value) },
+  });
+}

@@ -55,10 +55,22 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
    * to a quarter of this (at most 1 s) late.
    */
   readonly hibernateAfter?: number;
+  /**
+   * Traps exits (Elixir's `Process.flag(:trap_exit, true)`): the exit of a linked process does not stop this one,
+   * which gets an `EXIT` event instead (`ExitNotice`), for any exit reason, `'normal'` included. A `stop` still stops it.
+   * @default false
+   */
+  readonly trapExit?: boolean;
 }
 
 /** The keys {@link SpawnOptions} takes; any other is refused. */
-export const SPAWN_KEYS = optionKeys<SpawnOptions>({ name: true, input: true, systemId: true, hibernateAfter: true });
+export const SPAWN_KEYS = optionKeys<SpawnOptions>({
+  name: true,
+  input: true,
+  systemId: true,
+  hibernateAfter: true,
+  trapExit: true,
+});
 
 /** The longest finite call timeout: Node's timers cannot count further (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;

@@ -16,7 +16,7 @@ import {
 import { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isAbnormal, isCrash, type ExitReason } from './exit-reason.js';
-import { Links } from './links.js';
+import { Links, type ExitNotice } from './links.js';
 import { Monitors, type Demonitor, type DownNotice, type MonitorTarget } from './monitors.js';
 import { IdleClock } from './idle-clock.js';
 import { PendingCalls } from './pending-calls.js';
@@ -24,7 +24,7 @@ import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
 import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
-import { assertFunctionOption, assertInspectOption, assertOptionKeys } from './option-keys.js';
+import { assertBooleanOption, assertFunctionOption, assertInspectOption, assertOptionKeys } from './option-keys.js';
 import {
   PROCESS_RUNTIME_KEYS,
   SPAWN_KEYS,
@@ -76,8 +76,15 @@ export class ProcessRuntime {
   readonly #pending = new PendingCalls();
   readonly #monitors = new Monitors();
   readonly #links = new Links();
-  /** Exit signals on their way to linked processes (see {@link #deliverExitSignals}). */
-  readonly #exitSignals: { readonly peer: Process; readonly reason: ExitReason }[] = [];
+  /**
+   * Exit signals on their way to linked processes (see {@link #deliverExitSignals}): a `reason` stops the peer, a
+   * `notice` is the event a peer that traps exits gets instead.
+   */
+  readonly #exitSignals: ({ readonly peer: Process } & (
+    { readonly reason: ExitReason } | { readonly notice: ExitNotice }
+  ))[] = [];
+  /** The processes spawned with `trapExit: true`. */
+  readonly #trapping = new WeakSet<Process>();
   #deliveringExitSignals = false;
   readonly #inspect: Observer<InspectionEvent> | undefined;
   /** Where crashes and errors thrown by listeners and the inspector go. */
@@ -104,13 +111,14 @@ export class ProcessRuntime {
    * already exited (check `alive`), as `spawn` in Elixir does not fail for what the process does.
    * @throws {AlreadyExistsError} when `name` is held by a live process
    * @throws {ValidationError} when `options` is no object or names an option spawn does not take, `name` is not a
-   * non-empty string, nor `systemId` when given, `hibernateAfter` is not a duration in range (1 ms up), or `logic` is
-   * not XState actor logic
+   * non-empty string, nor `systemId` when given, `hibernateAfter` is not a duration in range (1 ms up), `trapExit` is
+   * not a boolean, or `logic` is not XState actor logic
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
     assertOptionKeys(options, 'spawn', SPAWN_KEYS);
-    const { name, input, systemId, hibernateAfter } = options;
+    const { name, input, systemId, hibernateAfter, trapExit } = options;
     assertLogic(logic);
+    assertBooleanOption('spawn', 'trapExit', trapExit);
     if (systemId !== undefined) assertSystemId(systemId);
     if (hibernateAfter !== undefined) assertHibernateAfter(logic, hibernateAfter);
     if (name !== undefined) this.#registry.assertClaimable(name);
@@ -120,6 +128,7 @@ export class ProcessRuntime {
     const wakeUp = hibernateAfter === undefined ? undefined : () => this.#wake(process);
     const process: Process<TLogic> = new Process<TLogic>(id, name, actor as Actor<TLogic>, seq, wakeUp);
     this.#registry.add(process);
+    if (trapExit) this.#trapping.add(process);
     if (hibernateAfter !== undefined) {
       const resume = resumingFrom(logic);
       this.#sleepers.set(process, { resume, systemId, afterMs: hibernateAfter, subscription: undefined });
@@ -258,7 +267,8 @@ export class ProcessRuntime {
 
   /**
    * Links `a` and `b`: when either exits with any reason but `'normal'`, the other is stopped with
-   * `{ linked: <id>, reason }`.
+   * `{ linked: <id>, reason }`, unless it traps exits (`spawn`'s `trapExit`): then it gets an `EXIT` event
+   * (`ExitNotice`) for any exit, and lives on.
    * @throws {NoProcError} when either is not alive (Elixir's `link` fails with `noproc` too)
    * @returns a function that removes the link
    */
@@ -403,8 +413,11 @@ export class ProcessRuntime {
         linked: process.id,
         reason: typeof reason === 'object' && 'linked' in reason ? reason.reason : reason,
       };
-      for (const peer of this.#links.takeAll(process))
-        if (isAbnormal(reason)) this.#exitSignals.push({ peer, reason: passed });
+      for (const peer of this.#links.takeAll(process)) {
+        if (this.#trapping.has(peer))
+          this.#exitSignals.push({ peer, notice: { type: 'EXIT', from: process.id, name: process.name, reason } });
+        else if (isAbnormal(reason)) this.#exitSignals.push({ peer, reason: passed });
+      }
       this.#monitors.down(process, reason);
     });
     this.#deliverExitSignals();
@@ -423,8 +436,12 @@ export class ProcessRuntime {
     try {
       // By index: a process linked to thousands queues thousands, and a shift each would be quadratic.
       for (; next < this.#exitSignals.length; next++) {
-        const { peer, reason } = this.#exitSignals[next]!;
-        this.#faults.guard(peer, () => this.#signal(peer, reason));
+        const signal = this.#exitSignals[next]!;
+        const { peer } = signal;
+        // A notice goes as a cast would, waking a hibernating peer; dropped if the peer exited meanwhile.
+        this.#faults.guard(peer, () =>
+          'notice' in signal ? this.#deliver(peer, signal.notice) : this.#signal(peer, signal.reason),
+        );
       }
     } finally {
       this.#exitSignals.splice(0, next);

@@ -23,8 +23,8 @@ export const MAX_INTENSITY_REASON = { shutdown: 'reached_max_restart_intensity' 
 
 /**
  * A supervisor is a plain object driving the runtime through monitors, plus a process of its own. The process
- * makes the supervisor a first-class citizen: `whereis` finds it, `monitor` and `link` work on it, `stopAll`
- * stops it, and `runtime.stop(supervisor.ref)` terminates its children, newest first, before it exits, because
+ * makes the supervisor a first-class citizen: `whereis` finds it, `monitor` and `link` work on it (it traps exits, so
+ * a linked process's exit does not stop it), `stopAll` stops it, and `runtime.stop(supervisor.ref)` terminates its children, newest first, before it exits, because
  * the process's teardown is what terminates them.
  */
 export abstract class SupervisorBase {
@@ -49,7 +49,10 @@ export abstract class SupervisorBase {
       this.#terminating = true;
       this.terminateChildren();
     });
-    this.ref = runtime.spawn(logic, options.name !== undefined ? { name: options.name } : {});
+    // Traps exits, as OTP's supervisors do: a linked process's exit does not take the supervisor (and so every child)
+    // down. The `EXIT` events are dropped: children are watched by monitor, and an exit of any other linked process
+    // is ignored, as OTP's supervisor ignores one from a process that is not its child.
+    this.ref = runtime.spawn(logic, { ...(options.name !== undefined ? { name: options.name } : {}), trapExit: true });
   }
 
   /** Its name, or its process id: how errors name it. */

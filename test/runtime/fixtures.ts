@@ -6,7 +6,7 @@
 import { assign, createMachine, enqueueActions, fromCallback, setup } from 'xstate';
 import { ValidationError } from '../../src/errors.js';
 import { okReply, reply, replyError, type CallEnvelope, type ReplyEvent } from '../../machines/protocol.js';
-import type { DownNotice } from '../../src/runtime/index.js';
+import type { DownNotice, ExitNotice } from '../../src/runtime/index.js';
 
 /** Events the counter understands; `callId` is what `call` adds. */
 export type CounterEvent = CallEnvelope &
@@ -19,12 +19,16 @@ export type CounterEvent = CallEnvelope &
     | { type: 'hold' }
     | { type: 'release' }
     | DownNotice
+    | ExitNotice
   );
 
-/** A counter process: answers calls, crashes or finishes on request, and records DOWN notices it receives. */
+/**
+ * A counter process: answers calls, crashes or finishes on request, and records the DOWN notices and (spawned with
+ * `trapExit`) the EXIT notices it receives.
+ */
 export const counterMachine = setup({
   types: {
-    context: {} as { count: number; held: string[]; downs: DownNotice[] },
+    context: {} as { count: number; held: string[]; downs: DownNotice[]; exits: ExitNotice[] },
     events: {} as CounterEvent,
     input: {} as { start?: number } | undefined,
     emitted: {} as ReplyEvent,
@@ -38,7 +42,7 @@ export const counterMachine = setup({
   },
 }).createMachine({
   id: 'counter',
-  context: ({ input }) => ({ count: input?.start ?? 0, held: [], downs: [] }),
+  context: ({ input }) => ({ count: input?.start ?? 0, held: [], downs: [], exits: [] }),
   initial: 'running',
   states: {
     running: {
@@ -62,6 +66,7 @@ export const counterMachine = setup({
           ],
         },
         DOWN: { actions: assign({ downs: ({ context, event }) => [...context.downs, event] }) },
+        EXIT: { actions: assign({ exits: ({ context, event }) => [...context.exits, event] }) },
       },
     },
     finished: { type: 'final' },
