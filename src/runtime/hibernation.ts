@@ -58,7 +58,8 @@ export function assertHibernateAfter(logic: AnyActorLogic, afterMs: number): voi
   // From 1, as the message says and a call's timeout takes: 0.5 passed a `> 0` check.
   if (!(typeof afterMs === 'number' && afterMs >= 1 && afterMs <= MAX_TIMEOUT_MS)) {
     throw new ValidationError(`hibernateAfter must be between 1 and ${MAX_TIMEOUT_MS} ms, got ${printable(afterMs)}`, {
-      details: { hibernateAfter: typeof afterMs === 'number' ? afterMs : printable(afterMs) },
+      // As text when JSON cannot carry it: NaN or Infinity would travel as null.
+      details: { hibernateAfter: Number.isFinite(afterMs) ? afterMs : printable(afterMs) },
     });
   }
   // By shape rather than instanceof: a machine built with another copy of xstate is a machine too.

@@ -110,7 +110,8 @@ export function timeoutProblem(timeout: unknown): ValidationError | undefined {
     return undefined;
   return new ValidationError(
     `call timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, or Infinity; got ${shown(timeout)}`,
-    { details: { timeout: typeof timeout === 'number' ? timeout : shown(timeout) } },
+    // As text when JSON cannot carry it: NaN would travel as null.
+    { details: { timeout: Number.isFinite(timeout) ? timeout : shown(timeout) } },
   );
 }
 

@@ -10,7 +10,7 @@ import {
   type InspectionEvent,
 } from 'xstate';
 import { reply } from '../../machines/protocol.js';
-import { ValidationError } from '../../src/errors.js';
+import { ValidationError, errorToJSON } from '../../src/errors.js';
 import { Supervisor, type DownNotice } from '../../src/runtime/index.js';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { counterMachine } from './fixtures.js';
@@ -368,6 +368,24 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
       expect(runtime.processes()).toEqual([]);
     },
   );
+
+  it('names a refused NaN or Infinity in details as JSON can carry it, not as null', () => {
+    const runtime = createRuntime();
+    for (const [hibernateAfter, shown] of [
+      [Number.NaN, 'NaN'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+      [0.5, 0.5],
+    ] as const) {
+      let error: unknown;
+      try {
+        runtime.spawn(counterMachine, { hibernateAfter });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(JSON.parse(JSON.stringify(errorToJSON(error))).details).toEqual({ hibernateAfter: shown });
+    }
+  });
 
   it('refuses hibernateAfter for logic that is not a state machine', () => {
     const runtime = createRuntime();

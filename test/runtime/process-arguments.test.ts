@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyEventObject } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { NoProcError, ValidationError } from '../../src/errors.js';
+import { NoProcError, ValidationError, errorToJSON } from '../../src/errors.js';
 import type { DownNotice, ExitReason, MonitorTarget, ProcessRef } from '../../src/runtime/index.js';
 import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
@@ -151,12 +151,23 @@ describe('process-arguments', () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);
       // 0.5 would round to a timer of 1 ms while the message promised at least 1; NaN and 0 could never wait.
-      for (const timeout of ['30', null, true, 0.5, 0, -1, Number.NaN]) {
+      // Each with the value its details carry, as JSON carries them: NaN as text, not as null.
+      const refused = [
+        ['30', "'30'"],
+        [null, 'null'],
+        [true, 'true'],
+        [0.5, 0.5],
+        [0, 0],
+        [-1, -1],
+        [Number.NaN, 'NaN'],
+      ];
+      for (const [timeout, detail] of refused) {
         const error = await runtime
           .call(ref, { type: 'increment' }, { timeout: timeout as unknown as number })
           .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ValidationError);
         expect(error).toMatchObject({ message: expect.stringContaining('call timeout must be between 1 and') });
+        expect(JSON.parse(JSON.stringify(errorToJSON(error))).details).toEqual({ timeout: detail });
       }
       expect(ref.getSnapshot().context.count).toBe(0);
       // No options at all, even null ones, means the default timeout rather than a synchronous TypeError.
