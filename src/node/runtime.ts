@@ -330,7 +330,10 @@ export class Runtime {
     return this.#processes.monitor(target, watcher);
   }
 
-  /** Links two processes: an abnormal exit of one stops the other. Returns the unlink function. */
+  /**
+   * Links two processes: an abnormal exit of one stops the other, unless that one traps exits (`spawn`'s `trapExit`),
+   * which gets an `EXIT` event for any exit instead. Returns the unlink function.
+   */
   link(a: Target, b: Target): () => void {
     return this.#processes.link(a, b);
   }

@@ -32,6 +32,8 @@ export interface ChildSpawn<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly systemId?: string;
   /** See {@link SpawnOptions.hibernateAfter}: a hibernating child is alive, so its supervisor leaves it be. */
   readonly hibernateAfter?: number;
+  /** See {@link SpawnOptions.trapExit}. */
+  readonly trapExit?: boolean;
 }
 
 /**
@@ -55,6 +57,7 @@ const CHILD_START_KEYS = optionKeys<ChildSpawn>({
   name: true,
   systemId: true,
   hibernateAfter: true,
+  trapExit: true,
 });
 
 /** How a supervisor starts and restarts one child. */
@@ -91,12 +94,13 @@ export function spawnChild(runtime: ProcessHost, start: () => ChildStart): Proce
   if (typeof started === 'object' && started !== null && 'process' in started) return adopted(runtime, started);
   // As spawn refuses it: a misspelt `name` must not start an unnamed child that `whereis` never finds.
   assertOptionKeys(started, 'a child spec start()', CHILD_START_KEYS, 'key');
-  const { logic, input, name, systemId, hibernateAfter } = started;
+  const { logic, input, name, systemId, hibernateAfter, trapExit } = started;
   const ref = runtime.spawn(logic, {
     ...(input !== undefined ? { input } : {}),
     ...(name !== undefined ? { name } : {}),
     ...(systemId !== undefined ? { systemId } : {}),
     ...(hibernateAfter !== undefined ? { hibernateAfter } : {}),
+    ...(trapExit !== undefined ? { trapExit } : {}),
   });
   const reason = ref.exitReason;
   if (reason !== undefined && typeof reason === 'object' && 'error' in reason) throw reason.error;

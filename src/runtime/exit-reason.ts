@@ -25,6 +25,14 @@ export type ExitReason =
   | { readonly linked: string; readonly reason: ExitReason }
   | { readonly shutdown: unknown };
 
+/**
+ * The reason a process taken down by a link exits with, the process `linked` having exited with `reason`: the reason
+ * that started it all, as in Erlang, so that a chain of links nests no deeper than one link.
+ */
+export function linkedExit(linked: string, reason: ExitReason): ExitReason {
+  return { linked, reason: typeof reason === 'object' && 'linked' in reason ? reason.reason : reason };
+}
+
 /** True when the process crashed: its logic threw. */
 export function isCrash(reason: ExitReason): reason is { readonly error: unknown } {
   return typeof reason === 'object' && 'error' in reason;

@@ -8,15 +8,19 @@ import type { Process } from './process.js';
 
 /**
  * What a process spawned with `trapExit: true` gets, as an event, when a process linked to it exits (Elixir's
- * `{:EXIT, pid, reason}` message): for every exit, a normal one too, and the process lives on.
+ * `{:EXIT, pid, reason}` message): for every exit, a normal one too, and the process lives on. During `stopAll` it
+ * hears of the processes stopped before it: a process that starts a replacement on an EXIT checks `stopping` first.
  */
 export interface ExitNotice {
   readonly type: 'EXIT';
   /** The id of the linked process that exited. */
-  readonly from: string;
+  readonly id: string;
   /** Its registered name, if it had one. */
   readonly name: string | undefined;
-  /** Why it exited, as its own `exitReason` says. */
+  /**
+   * Why it exited, as its own `exitReason` (and a DOWN notice) says: for one a link took down, `{ linked, reason }`
+   * naming the process that did (`isFailure` and `crashErrorOf` read through it).
+   */
   readonly reason: ExitReason;
 }
 

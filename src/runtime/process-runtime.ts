@@ -15,7 +15,7 @@ import {
 } from 'xstate';
 import { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
-import { isAbnormal, isCrash, type ExitReason } from './exit-reason.js';
+import { isAbnormal, isCrash, linkedExit, type ExitReason } from './exit-reason.js';
 import { Links, type ExitNotice } from './links.js';
 import { Monitors, type Demonitor, type DownNotice, type MonitorTarget } from './monitors.js';
 import { IdleClock } from './idle-clock.js';
@@ -408,14 +408,10 @@ export class ProcessRuntime {
       this.#registry.remove(process);
       this.#pending.failAll(process, reason);
       if (isCrash(reason)) this.#faults.report(reason.error, process);
-      // What a link passes on is the reason the process got, as in Erlang: a chain nests no deeper than one link.
-      const passed = {
-        linked: process.id,
-        reason: typeof reason === 'object' && 'linked' in reason ? reason.reason : reason,
-      };
+      const passed = linkedExit(process.id, reason);
       for (const peer of this.#links.takeAll(process)) {
         if (this.#trapping.has(peer))
-          this.#exitSignals.push({ peer, notice: { type: 'EXIT', from: process.id, name: process.name, reason } });
+          this.#exitSignals.push({ peer, notice: { type: 'EXIT', id: process.id, name: process.name, reason } });
         else if (isAbnormal(reason)) this.#exitSignals.push({ peer, reason: passed });
       }
       this.#monitors.down(process, reason);

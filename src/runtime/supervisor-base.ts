@@ -6,7 +6,8 @@
 import { fromCallback } from 'xstate';
 import { NoProcError, ValidationError } from '../errors.js';
 import { spawnChild, type ChildStart } from './child-spec.js';
-import type { ExitReason } from './exit-reason.js';
+import { isAbnormal, linkedExit, type ExitReason } from './exit-reason.js';
+import type { ExitNotice } from './links.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessHost } from './process-host.js';
 import type { ProcessRef } from './process.js';
@@ -23,9 +24,10 @@ export const MAX_INTENSITY_REASON = { shutdown: 'reached_max_restart_intensity' 
 
 /**
  * A supervisor is a plain object driving the runtime through monitors, plus a process of its own. The process
- * makes the supervisor a first-class citizen: `whereis` finds it, `monitor` and `link` work on it (it traps exits, so
- * a linked process's exit does not stop it), `stopAll` stops it, and `runtime.stop(supervisor.ref)` terminates its children, newest first, before it exits, because
- * the process's teardown is what terminates them.
+ * makes the supervisor a first-class citizen: `whereis` finds it, `monitor` and `link` work on it (it traps exits:
+ * a child linked to it does not take it down, any other linked process does), `stopAll` stops it, and
+ * `runtime.stop(supervisor.ref)` terminates its children, newest first, before it exits, because the process's
+ * teardown is what terminates them.
  */
 export abstract class SupervisorBase {
   /** The supervisor's own process. */
@@ -34,6 +36,8 @@ export abstract class SupervisorBase {
   readonly #intensity: RestartIntensity;
   #queue: Promise<void> = Promise.resolve();
   #terminating = false;
+  /** The ids of the children started so far that have not exited yet, stopped by the supervisor or not. */
+  readonly #childIds = new Set<string>();
 
   protected constructor(runtime: ProcessHost, options: SupervisorBaseOptions) {
     if (typeof (runtime as Partial<ProcessHost> | null | undefined)?.spawn !== 'function') {
@@ -45,14 +49,25 @@ export abstract class SupervisorBase {
     this.runtime = runtime;
     this.#intensity = new RestartIntensity(options);
     // The callback's cleanup runs when the process is stopped, for whatever reason and by whomever.
-    const logic = fromCallback(() => () => {
-      this.#terminating = true;
-      this.terminateChildren();
+    const logic = fromCallback<ExitNotice>(({ receive }) => {
+      receive((notice) => this.#linkedExit(notice));
+      return () => {
+        this.#terminating = true;
+        this.terminateChildren();
+      };
     });
-    // Traps exits, as OTP's supervisors do: a linked process's exit does not take the supervisor (and so every child)
-    // down. The `EXIT` events are dropped: children are watched by monitor, and an exit of any other linked process
-    // is ignored, as OTP's supervisor ignores one from a process that is not its child.
     this.ref = runtime.spawn(logic, { ...(options.name !== undefined ? { name: options.name } : {}), trapExit: true });
+  }
+
+  /**
+   * A linked process exited. The supervisor traps exits, as OTP's do, so that a child linked to it does not take it
+   * down: a child's exit is the monitor's to handle (a restart). Any other linked process takes it down as a link
+   * takes down a process that does not trap, as OTP's supervisor exits with its parent: a link to its owner still
+   * ties the supervisor's life, and so its children's, to the owner's.
+   */
+  #linkedExit(notice: ExitNotice): void {
+    if (notice.type !== 'EXIT' || this.#childIds.has(notice.id) || !isAbnormal(notice.reason)) return;
+    void this.stop(linkedExit(notice.id, notice.reason)).catch(() => {});
   }
 
   /** Its name, or its process id: how errors name it. */
@@ -98,6 +113,9 @@ export abstract class SupervisorBase {
    */
   protected spawnSupervised(start: () => ChildStart): ProcessRef {
     const ref = spawnChild(this.runtime, start);
+    // Known as a child until it has exited: its EXIT comes as it exits, and `exited` settles after.
+    this.#childIds.add(ref.id);
+    void ref.exited.then(() => this.#childIds.delete(ref.id));
     if (this.#terminating || !this.ref.alive) {
       void this.runtime.stopProcess(ref, 'shutdown').catch(() => {});
       throw new NoProcError(this.label);

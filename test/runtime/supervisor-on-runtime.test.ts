@@ -60,6 +60,19 @@ describe('supervisors on a Runtime (a node), not only on a bare ProcessRuntime',
     expect(sup.alive).toBe(false);
     expect(runtime.whereis('a')).toBeUndefined();
   });
+
+  it('spawns a process that traps exits, and lets a supervisor outlive a crashed child linked to it', async () => {
+    const runtime = await runtimeWithSession();
+    const trapper = runtime.spawn(counterMachine, { trapExit: true });
+    const sup = Supervisor.start(runtime, { children: [counter('a')] });
+    const a = runtime.whereis('a')!;
+    runtime.link(a, trapper);
+    runtime.link(a, sup.ref);
+    runtime.cast(a, { type: 'crash' });
+    expect(trapper.getSnapshot().context.exits.map((notice) => notice.id)).toEqual([a.id]);
+    await waitFor(() => runtime.whereis('a') !== undefined && runtime.whereis('a') !== a);
+    expect([trapper.alive, sup.alive]).toEqual([true, true]);
+  });
 });
 
 // A stopped runtime would never stop what it started then, and its supervisors would never restart a child.

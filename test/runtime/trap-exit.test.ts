@@ -22,7 +22,7 @@ describe('trapping exits (spawn with trapExit)', () => {
     runtime.cast(crasher, { type: 'crash' });
     expect(trapper.alive).toBe(true);
     expect(exitsOf(trapper)).toEqual([
-      { type: 'EXIT', from: crasher.id, name: 'crasher', reason: { error: new Error('boom') } },
+      { type: 'EXIT', id: crasher.id, name: 'crasher', reason: { error: new Error('boom') } },
     ]);
   });
 
@@ -34,7 +34,7 @@ describe('trapping exits (spawn with trapExit)', () => {
     runtime.link(finisher, trapper);
     runtime.link(finisher, bystander);
     runtime.cast(finisher, { type: 'finish' });
-    expect(exitsOf(trapper)).toEqual([{ type: 'EXIT', from: finisher.id, name: undefined, reason: 'normal' }]);
+    expect(exitsOf(trapper)).toEqual([{ type: 'EXIT', id: finisher.id, name: undefined, reason: 'normal' }]);
     expect(bystander.alive).toBe(true);
     expect(exitsOf(bystander)).toEqual([]);
   });
@@ -81,7 +81,19 @@ describe('trapping exits (spawn with trapExit)', () => {
     expect(trapper.hibernating).toBe(true);
     runtime.cast(crasher, { type: 'crash' });
     expect(trapper.hibernating).toBe(false);
-    expect(exitsOf(trapper).map((notice) => notice.from)).toEqual([crasher.id]);
+    expect(exitsOf(trapper).map((notice) => notice.id)).toEqual([crasher.id]);
+  });
+
+  it('gives the reason of a process a link took down as that process exited with, naming the link', () => {
+    const runtime = createRuntime();
+    const trapper = runtime.spawn(counterMachine, { trapExit: true });
+    const middle = runtime.spawn(counterMachine);
+    const crasher = runtime.spawn(counterMachine);
+    runtime.link(trapper, middle);
+    runtime.link(middle, crasher);
+    runtime.cast(crasher, { type: 'crash' });
+    expect(exitsOf(trapper)).toEqual([{ type: 'EXIT', id: middle.id, name: undefined, reason: middle.exitReason }]);
+    expect(middle.exitReason).toEqual({ linked: crasher.id, reason: { error: new Error('boom') } });
   });
 
   it('refuses a trapExit that is not true or false, naming it, and spawns nothing', () => {
@@ -95,29 +107,67 @@ describe('trapping exits (spawn with trapExit)', () => {
 });
 
 describe('supervisors trap exits', () => {
-  it('stay up when a process linked to them crashes, their children untouched', () => {
-    const runtime = createRuntime();
-    const supervisor = Supervisor.start(runtime, {
-      children: [{ id: 'worker', start: () => ({ logic: counterMachine, name: 'worker' }) }],
-    });
-    const worker = runtime.whereis('worker');
-    const stranger = runtime.spawn(counterMachine);
-    runtime.link(stranger, supervisor.ref);
-    runtime.cast(stranger, { type: 'crash' });
-    expect(supervisor.alive).toBe(true);
-    expect(runtime.whereis('worker')).toBe(worker);
-  });
+  const worker = (id: string) => ({ id, start: () => ({ logic: counterMachine, name: id }) });
 
   it('restart a crashed child that was linked to them, and stay up', async () => {
     const runtime = createRuntime();
-    const supervisor = Supervisor.start(runtime, {
-      children: [{ id: 'worker', start: () => ({ logic: counterMachine, name: 'worker' }) }],
-    });
-    const worker = runtime.whereis('worker')!;
-    runtime.link(worker, supervisor.ref);
-    runtime.cast(worker, { type: 'crash' });
+    const supervisor = Supervisor.start(runtime, { children: [worker('worker')] });
+    const first = runtime.whereis('worker')!;
+    runtime.link(first, supervisor.ref);
+    runtime.cast(first, { type: 'crash' });
     await vi.waitFor(() => expect(runtime.whereis('worker')?.alive).toBe(true));
-    expect(runtime.whereis('worker')).not.toBe(worker);
+    expect(runtime.whereis('worker')).not.toBe(first);
     expect(supervisor.alive).toBe(true);
+  });
+
+  it('stay up when they stop children linked to them, as a one_for_all restart does', async () => {
+    const runtime = createRuntime();
+    const supervisor = Supervisor.start(runtime, { strategy: 'one_for_all', children: [worker('a'), worker('b')] });
+    const [a, b] = [runtime.whereis('a')!, runtime.whereis('b')!];
+    runtime.link(a, supervisor.ref);
+    runtime.link(b, supervisor.ref);
+    runtime.cast(a, { type: 'crash' });
+    await vi.waitFor(() => expect(supervisor.which().every((child) => child.ref?.alive)).toBe(true));
+    expect(b.exitReason).toBe('shutdown');
+    expect(supervisor.alive).toBe(true);
+    // The restarted children, linked anew, are its children too.
+    runtime.link(runtime.whereis('b')!, supervisor.ref);
+    await runtime.stop('b');
+    expect(supervisor.alive).toBe(true);
+  });
+
+  it('go down with any other linked process that exits abnormally, as OTP supervisors go with their parent', async () => {
+    const runtime = createRuntime();
+    const owner = runtime.spawn(counterMachine);
+    const supervisor = Supervisor.start(runtime, { name: 'pool', children: [worker('worker')] });
+    runtime.link(owner, supervisor.ref);
+    runtime.cast(owner, { type: 'crash' });
+    await supervisor.exited;
+    expect(supervisor.exitReason).toEqual({ linked: owner.id, reason: { error: new Error('boom') } });
+    // Its children with it, and its name free for the owner's next life.
+    expect(runtime.whereis('worker')).toBeUndefined();
+    expect(runtime.whereis('pool')).toBeUndefined();
+  });
+
+  it('outlive a linked process that is not their child and exits normally', () => {
+    const runtime = createRuntime();
+    const owner = runtime.spawn(counterMachine);
+    const supervisor = Supervisor.start(runtime, { children: [worker('worker')] });
+    runtime.link(owner, supervisor.ref);
+    runtime.cast(owner, { type: 'finish' });
+    expect(supervisor.alive).toBe(true);
+  });
+
+  it('start a child that traps exits when its spec says so', () => {
+    const runtime = createRuntime();
+    Supervisor.start(runtime, {
+      children: [{ id: 'trapper', start: () => ({ logic: counterMachine, name: 'trapper', trapExit: true }) }],
+    });
+    const trapper = runtime.whereis('trapper') as ProcessRef<typeof counterMachine>;
+    const crasher = runtime.spawn(counterMachine);
+    runtime.link(trapper, crasher);
+    runtime.cast(crasher, { type: 'crash' });
+    expect(trapper.alive).toBe(true);
+    expect(exitsOf(trapper).map((notice) => notice.id)).toEqual([crasher.id]);
   });
 });
