@@ -234,6 +234,7 @@ export const sessionMachine = setup({
   },
   guards: {
     hasQueuedWrite: ({ context }) => context.queue.length > 0,
+    endsIdle: ({ context }) => context.queue.length === 1 && context.pendingStop === null && !context.inFlight?.next,
     stopPending: ({ context }) => context.pendingStop?.ending === 'stopped',
     endsDeleted: ({ event }) => event.type === 'session.end' && event.reason === 'deleted',
     deletePending: ({ context }) => context.pendingStop?.ending === 'deleted',
@@ -369,6 +370,7 @@ export const sessionMachine = setup({
             'store.committed': [
               // The view held what the batch's refusals were judged on: planned again, they stand.
               { guard: 'replans', target: 'writing', reenter: true },
+              { guard: 'endsIdle', target: 'idle', actions: 'finishWrite' },
               { target: 'settling', actions: 'finishWrite' },
             ],
             'store.conflict': [
