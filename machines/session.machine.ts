@@ -234,6 +234,7 @@ export const sessionMachine = setup({
   },
   guards: {
     hasQueuedWrite: ({ context }) => context.queue.length > 0,
+    /** The write in flight is the last one queued, no stop waits, and it is no batch going on name by name. */
     endsIdle: ({ context }) => context.queue.length === 1 && context.pendingStop === null && !context.inFlight?.next,
     stopPending: ({ context }) => context.pendingStop?.ending === 'stopped',
     endsDeleted: ({ event }) => event.type === 'session.end' && event.reason === 'deleted',
@@ -370,6 +371,8 @@ export const sessionMachine = setup({
             'store.committed': [
               // The view held what the batch's refusals were judged on: planned again, they stand.
               { guard: 'replans', target: 'writing', reenter: true },
+              // Nothing queued behind it and no stop waiting: where settling would lead, without its eventless guards
+              // (every write on the hot path ends here).
               { guard: 'endsIdle', target: 'idle', actions: 'finishWrite' },
               { target: 'settling', actions: 'finishWrite' },
             ],
