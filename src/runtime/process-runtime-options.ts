@@ -57,7 +57,8 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
   readonly hibernateAfter?: number;
   /**
    * Traps exits (Elixir's `Process.flag(:trap_exit, true)`): the exit of a linked process does not stop this one,
-   * which gets an `EXIT` event instead (`ExitNotice`), for any exit reason, `'normal'` included. A `stop` still stops it.
+   * which gets an `EXIT` event instead (`ExitNotice`), for any exit reason, `'normal'` included. A `stop` still
+   * stops it.
    * @default false
    */
   readonly trapExit?: boolean;

@@ -136,7 +136,7 @@ describe('supervisors trap exits', () => {
     expect(supervisor.alive).toBe(true);
   });
 
-  it('go down with any other linked process that exits abnormally, as OTP supervisors go with their parent', async () => {
+  it('go down with any other linked process that exits abnormally, as OTP supervisors with their parent', async () => {
     const runtime = createRuntime();
     const owner = runtime.spawn(counterMachine);
     const supervisor = Supervisor.start(runtime, { name: 'pool', children: [worker('worker')] });
