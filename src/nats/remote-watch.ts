@@ -153,6 +153,8 @@ export async function watchRemote(
     transport.observeRevision(event.revision);
     void catchUp();
   };
+  /** The events held so far: a catch-up fills from them the versions the history no longer keeps. */
+  const heldNow = (): readonly VariableEvent[] => held ?? [];
   const release = (): void => {
     const waiting = held ?? [];
     held = undefined;
@@ -230,7 +232,7 @@ export async function watchRemote(
       const { records, revisionOf } = await reads.list(name);
       const position = known.get(name);
       const one = new Map(position ? [[name, position]] : []);
-      const changes = await catchUpChanges(one, records, revisionOf, reads.history, [name]);
+      const changes = await catchUpChanges(one, records, revisionOf, reads.history, [name], heldNow);
       if (!active) return;
       for (const [each, now] of one) known.set(each, now);
       for (const change of changes) deliver(change);
@@ -252,7 +254,7 @@ export async function watchRemote(
       try {
         if (full) {
           const { records, revisionOf } = await reads.list(pattern);
-          const changes = await catchUpChanges(known, records, revisionOf, reads.history, skipped);
+          const changes = await catchUpChanges(known, records, revisionOf, reads.history, skipped, heldNow);
           if (!active) break;
           for (const change of changes) deliver(change);
           covered = dropsBefore;

@@ -15,7 +15,9 @@
  *
  * The same reads repair an event that skips versions while the connection stayed up ({@link skipsVersions}): the
  * node that committed the versions in between died before publishing their events, or events of two nodes
- * crossed on the wire. The watch then reads that one variable and its history before it goes on.
+ * crossed on the wire. The watch then reads that one variable and its history before it goes on. Crossed events
+ * come while it reads, and it holds them: they tell the versions a burst of writes pushed out of the history before
+ * the read was answered, which would otherwise have been skipped as a gap.
  * @module
  */
 import type { VariableChange } from '../session/session-context.js';
@@ -23,6 +25,7 @@ import type { VariableHistoryEntry } from '../session/variable-history.js';
 import { changeFromRecord } from '../session/variable-reads.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { VariableEvent } from './variable-events.js';
+import { changeOf } from './watch-subscriptions.js';
 
 /**
  * Failures of a catch-up read worth another try: no node answers yet (or the one that took it stopped), or the
@@ -121,39 +124,53 @@ function missedDelete(name: string, last: KnownVariable): VariableChange {
 }
 
 /**
- * The versions of `record` after `after`: from the kept history, or `record` alone when it cannot be read for
- * good. Rejects when the history read failed for a reason another try may cure.
+ * The versions of `record` after `after`, in order: from the kept history, and from `held`, the events the watch
+ * holds while it reads, for the versions the history no longer keeps (a burst of writes can push them out of it
+ * before the read is answered, while their events, crossed on the wire, are at hand); the record itself when neither
+ * has it. A version told by neither is a gap, marked on the next one. Rejects when the history read failed for a
+ * reason another try may cure; a history that cannot be read for good is as one that keeps nothing.
  */
-async function missedVersions(record: VariableRecord, after: number, history: ReadHistory): Promise<VariableChange[]> {
+async function missedVersions(
+  record: VariableRecord,
+  after: number,
+  history: ReadHistory,
+  held: () => readonly VariableEvent[],
+): Promise<VariableChange[]> {
   const { name } = record;
-  const alone: VariableChange = {
-    ...changeFromRecord(record),
-    ...(record.version > after + 1 ? { gap: true as const } : {}),
-  };
+  const byVersion = new Map<number, VariableChange>();
+  const wanted = (version: number): boolean => version > after && version <= record.version;
   // A variable defined (once) since: its record says it all.
-  if (record.version === 1) return [alone];
-  const entries = await history(name).catch((error: unknown) => {
-    if (isRetried(error)) throw error;
-    return undefined;
-  });
-  // The history is read after the record: it must still be this variable's (not one deleted and defined again).
-  const same = entries?.some((entry) => entry.version === record.version && entry.updatedAt === record.updatedAt);
-  if (!entries || !same) return [alone];
-  const byVersion = new Map(entries.map((entry) => [entry.version, entry]));
+  if (record.version > 1) {
+    const entries = await history(name).catch((error: unknown) => {
+      if (isRetried(error)) throw error;
+      return undefined;
+    });
+    // Taken once the history is in, so the events that came meanwhile count; only this variable's (its identity).
+    const told = new Map<number, VariableChange>();
+    for (const event of held()) {
+      const own = event.name === name && event.id !== undefined && event.id === record.id && !event.deleted;
+      if (own && wanted(event.version)) told.set(event.version, changeOf(event));
+    }
+    // The history is read after the record: it must still be this variable's (not one deleted and defined again).
+    if (entries?.some((entry) => entry.version === record.version && entry.updatedAt === record.updatedAt)) {
+      const kept = new Map(entries.map((entry) => [entry.version, entry]));
+      for (const entry of entries) {
+        if (!wanted(entry.version)) continue;
+        const { value: newValue, version, updatedBy } = entry;
+        const before = kept.get(version - 1);
+        const oldValue = before ? before.value : told.get(version - 1)?.newValue;
+        byVersion.set(version, { name, oldValue, newValue, version, updatedBy });
+      }
+    }
+    for (const [version, change] of told) if (!byVersion.has(version)) byVersion.set(version, change);
+  }
+  if (!byVersion.has(record.version)) byVersion.set(record.version, changeFromRecord(record));
   const changes: VariableChange[] = [];
   let next = after + 1;
-  // Up to the version read: later ones come as events (written after the read, so published to this watch).
-  for (const entry of entries) {
-    if (entry.version <= after || entry.version > record.version) continue;
-    changes.push({
-      name,
-      oldValue: byVersion.get(entry.version - 1)?.value,
-      newValue: entry.value,
-      version: entry.version,
-      updatedBy: entry.updatedBy,
-      ...(entry.version > next ? { gap: true as const } : {}),
-    });
-    next = entry.version + 1;
+  for (const version of [...byVersion.keys()].sort((a, b) => a - b)) {
+    const change = byVersion.get(version)!;
+    changes.push(version > next ? { ...change, gap: true } : change);
+    next = version + 1;
   }
   return changes;
 }
@@ -164,6 +181,7 @@ async function changesOf(
   last: KnownVariable | undefined,
   record: VariableRecord | undefined,
   history: ReadHistory,
+  held: () => readonly VariableEvent[],
 ): Promise<VariableChange[]> {
   const live = last !== undefined && !last.deleted ? last : undefined;
   if (record === undefined) return live ? [missedDelete(name, live)] : [];
@@ -171,7 +189,7 @@ async function changesOf(
   const same = live !== undefined && (live.id !== undefined ? live.id === record.id : record.version >= live.version);
   const changes = live && !same ? [missedDelete(name, live)] : [];
   const after = same ? live.version : 0;
-  if (record.version > after) changes.push(...(await missedVersions(record, after, history)));
+  if (record.version > after) changes.push(...(await missedVersions(record, after, history, held)));
   return changes;
 }
 
@@ -181,7 +199,8 @@ async function changesOf(
  * cover each one): per variable in version order, variables by name. Updates `known` to match once every variable is
  * done: a pass that rejects (a history read to be tried again) leaves `known` as it was. `also` names variables the
  * read covered that may be in neither (an event's, read to repair it): each one the read did not find is known from
- * then on as absent at its revision, so the events the read reflects are not news.
+ * then on as absent at its revision, so the events the read reflects are not news. `held` gives the events the watch
+ * holds meanwhile, which tell the versions the history no longer keeps (see {@link missedVersions}).
  */
 export async function catchUpChanges(
   known: Map<string, KnownVariable>,
@@ -189,6 +208,7 @@ export async function catchUpChanges(
   revisionOf: number | ((name: string) => number),
   history: ReadHistory,
   also: Iterable<string> = [],
+  held: () => readonly VariableEvent[] = () => [],
 ): Promise<VariableChange[]> {
   const read = new Map(records.map((record) => [record.name, record]));
   const names = [...new Set([...known.keys(), ...read.keys(), ...also])].sort();
@@ -199,7 +219,7 @@ export async function catchUpChanges(
     const last = known.get(name);
     const revision = typeof revisionOf === 'number' ? revisionOf : revisionOf(name);
     // One history read at a time: after an outage, every watch of every client catches up at once.
-    changes.push(...(await changesOf(name, last, record, history)));
+    changes.push(...(await changesOf(name, last, record, history, held)));
     // A read never goes back on what was delivered (it carries the client's revision): kept as a safeguard.
     if (record && !(last?.id === record.id && last.version > record.version))
       next.set(name, knownFromRecord(record, revision));

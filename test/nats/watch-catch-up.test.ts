@@ -91,6 +91,43 @@ describe('watch catch-up', () => {
     }
   });
 
+  // Found by a review: a burst of writes from two nodes pushed the versions between the known one and the one read
+  // out of the history before the read was answered, and their events, held meanwhile, were dropped as old.
+  it('fills from the events held meanwhile the versions the history no longer keeps, this variable only', async () => {
+    const crossed = [
+      { ...event(4, 40), oldValue: 30 },
+      { ...event(3, 30), oldValue: 20 },
+      event(3, 25, 'x-0'),
+      { ...event(6, 60), deleted: true as const },
+    ];
+    const pushedOut = await catchUpChanges(
+      new Map([['x', read(2, 20)]]),
+      [record('x', 5, 50)],
+      60,
+      async () => entries(5, 8),
+      [],
+      () => crossed,
+    );
+    expect(pushedOut.map((c) => [c.version, c.oldValue, c.newValue, c.gap])).toEqual([
+      [3, 20, 30, undefined],
+      [4, 30, 40, undefined],
+      [5, 40, 50, undefined],
+    ]);
+    // No usable history at all: the events, then the record. A version nobody told is still a gap.
+    const unreadable = await catchUpChanges(
+      new Map([['x', read(2, 20)]]),
+      [record('x', 5, 50)],
+      60,
+      () => Promise.reject(new Error('payload_too_large')),
+      [],
+      () => [{ ...event(4, 40), oldValue: 30 }],
+    );
+    expect(unreadable.map((c) => [c.version, c.oldValue, c.newValue, c.gap])).toEqual([
+      [4, 30, 40, true],
+      [5, undefined, 50, undefined],
+    ]);
+  });
+
   it('fails the pass, knowing nothing more, when a history read is to be tried again; the next pass delivers', async () => {
     const known = new Map([
       ['a', { ...read(2, 20), id: 'a-1' }],
