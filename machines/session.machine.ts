@@ -99,8 +99,11 @@ export const sessionMachine = setup({
   actions: {
     /** Lists the session's keys and answers `store.loaded` or `store.loadFailed`. */
     loadVariables: (_, _params: { sessionId: string }) => {},
-    /** Commits the writes atomically and answers `store.committed`, `store.conflict` or `store.failed`. */
-    commitWrites: (_, _params: { writes: readonly StoreWrite<VariableRecord>[] }) => {},
+    /**
+     * Commits the writes atomically and answers `store.committed`, `store.conflict` or `store.failed`; `attempt`
+     * counts from 1 the tries of the write in flight (a retry that lost again waits a little before it answers).
+     */
+    commitWrites: (_, _params: { writes: readonly StoreWrite<VariableRecord>[]; attempt: number }) => {},
     /**
      * Reads each key's last revision and answers `store.committed` (no revisions) when each is still where the check
      * expects it, `store.conflict` with their current state otherwise, or `store.failed`.
@@ -357,8 +360,9 @@ export const sessionMachine = setup({
               enqueue.raise({ type: 'write.settled' });
               return;
             }
-            enqueue.assign({ inFlight: plan, attempts: context.attempts + 1 });
-            if (plan.writes.length > 0) enqueue({ type: 'commitWrites', params: { writes: plan.writes } });
+            const attempt = context.attempts + 1;
+            enqueue.assign({ inFlight: plan, attempts: attempt });
+            if (plan.writes.length > 0) enqueue({ type: 'commitWrites', params: { writes: plan.writes, attempt } });
             else enqueue({ type: 'confirmUnchanged', params: { checks: plan.checks ?? [] } });
           }),
           on: {

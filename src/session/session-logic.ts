@@ -8,6 +8,7 @@ import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import { purgeSessionKeys } from './purge-session.js';
+import { jitteredBackoff } from './update-with-retry.js';
 import { hasMoved } from './write-contention.js';
 import type { VariableRecord } from '../variables/types.js';
 
@@ -69,15 +70,20 @@ export function createSessionLogic(deps: SessionLogicDeps) {
 
   /**
    * Tells the session that its write lost the race on `key`, with the current state of each of `keys` (read now
-   * unless `read` has it), once this node's router is past it.
+   * unless `read` has it), once this node's router is past it. A write that lost again (`attempt` 2 and on) waits
+   * first, with jitter, as `updateVariable` does: a writer on another node that keeps writing learns its next
+   * revision from its own commit's answer, a round trip before this one can read it, and without the pause it won
+   * every race until this write gave up (two nodes each setting one variable in a loop).
    */
   async function answerConflict(
     self: Sender,
     keys: readonly string[],
     key: string,
     read?: StoreChange<VariableRecord>[],
+    attempt = 1,
   ): Promise<void> {
     try {
+      if (attempt > 1) await jitteredBackoff(attempt);
       const changes = read ?? (await currentStateOf(store, keys));
       // Read from the bucket, not through the router: a write of another node's batch whose other writes have not
       // landed, or one about to be undone, would show here in part. Once the router is past what was read, it has
@@ -99,7 +105,7 @@ export function createSessionLogic(deps: SessionLogicDeps) {
           (error: unknown) => sendIfAlive(self, { type: 'store.loadFailed', error: errorToJSON(error) }),
         );
       },
-      commitWrites: ({ self }, { writes }) => {
+      commitWrites: ({ self }, { writes, attempt }) => {
         store.commit(writes).then(
           (revisions) => sendIfAlive(self, { type: 'store.committed', revisions }),
           (error: unknown) => {
@@ -109,6 +115,8 @@ export function createSessionLogic(deps: SessionLogicDeps) {
               self,
               writes.map((write) => write.key),
               error.key,
+              undefined,
+              attempt,
             );
           },
         );

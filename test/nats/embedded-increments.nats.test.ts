@@ -41,4 +41,29 @@ describe('updateVariable on the embedded sessions of two nodes', () => {
       expect(last.value).toBe(1000);
     }
   }, 60_000);
+
+  // Found with a review's test: a node writing in a loop learns its next revision from its own commit's answer, a
+  // round trip before the other node can read it, and so won every race until the other's write gave up (10 tries).
+  it('lands every setVariable of two nodes each setting one variable in a loop', async () => {
+    const buckets = fx().buckets();
+    const nodes = [await fx().node(buckets), await fx().node(buckets)];
+    const sessions = await Promise.all(nodes.map((node) => node.runtime.session('loops')));
+    const defined = await sessions[0]!.defineVariable('n', 'integer', 0);
+    await waitFor(() => sessions[1]!.hasVariable('n'), { message: 'the definition routed to the other node' });
+
+    const loop = async (session: (typeof sessions)[number]) => {
+      for (let i = 1; i <= 100; i++) await session.setVariable('n', i);
+    };
+    const outcomes = await Promise.allSettled(sessions.map(loop));
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+    const last = await waitFor(
+      async () => {
+        const record = await sessions[0]!.describeVariable('n');
+        return record.version === defined.version + 200 ? record : undefined;
+      },
+      { message: `the variable at version ${defined.version + 200}` },
+    );
+    expect(last.value).toBe(100);
+  }, 60_000);
 });
