@@ -94,9 +94,10 @@ export class RemoteSession implements SessionApi {
   /** Defines a new variable; an existing name gives `AlreadyExistsError`. */
   async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
     // Refused here with the embedded definition's own check: JSON cannot carry some mistakes (a bigint type, a
-    // cyclic value), and a node names the request's fields rather than the variable.
-    this.#scope.assertOpen();
+    // cyclic value), and a node names the request's fields rather than the variable. Checked before the handle's
+    // stop, as an embedded session checks a definition before it reaches the process.
     assertDefinition(name, type, value, options);
+    this.#scope.assertOpen();
     return decodeRecord(await this.#call('define', tagRequest({ name, type, value, options }, ['value', 'options'])));
   }
 

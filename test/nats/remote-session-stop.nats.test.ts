@@ -92,6 +92,22 @@ describe('RemoteSession.stop', () => {
     expect((await again.modules()).map((handle) => handle.moduleId)).toEqual(['qa']);
   });
 
+  // Found by a review: the remote handle checked its stop first and answered session_stopped.
+  it('refuses a bad definition on a stopped handle with validation_failed, as a stopped embedded handle does', async () => {
+    const node = await fx().runtime(fx().buckets());
+    const embedded = await node.session('s2');
+    const remote = await (await fx().client()).session('s2');
+    await Promise.all([embedded.stop(), remote.stop()]);
+    for (const define of [
+      (s: typeof embedded) => s.defineVariable('b', 'nope', 1),
+      (s: typeof embedded) => s.defineVariable('b.c', 'integer', 1),
+      (s: typeof embedded) => s.defineVariable('b', 'integer', 'x'),
+    ]) {
+      expect(await settledCode(define(embedded))).toBe('validation_failed');
+      expect(await settledCode(define(remote as unknown as typeof embedded))).toBe('validation_failed');
+    }
+  });
+
   it('ends its watches: their listeners hear nothing more, while a watch of another handle goes on', async () => {
     await fx().node(fx().buckets());
     const client = await fx().client();
