@@ -72,11 +72,12 @@ export class GeneratorPool {
   /**
    * Registers, once per generator, a streaming processor on each text output field that passes new characters
    * to the current execution's listener. Ax hands the processor the field's whole text so far; returning
-   * nothing keeps it out of the chat log.
+   * nothing keeps it out of the chat log. A list of strings is no text field: Ax would hand its processor the
+   * list as the model wrote it (JSON, a markdown list), which no deltas of the list in `output` add up to.
    */
   #streamTextFields(pooled: Pooled): void {
     for (const field of this.#signature.getOutputFields()) {
-      if (field.type !== undefined && field.type.name !== 'string') continue;
+      if (field.type !== undefined && (field.type.name !== 'string' || field.type.isArray)) continue;
       pooled.gen.addStreamingFieldProcessor(field.name, (raw: string) => {
         const listener = pooled.onDelta;
         if (!listener) return undefined;
