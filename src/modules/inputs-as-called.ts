@@ -4,12 +4,14 @@
  * (`inputs.question = next; calls.push(qa.execute(inputs))`) had every execution answer the last question. An
  * inspector that redacted a module snapshot's inputs in place rewrote the running execution the same way.
  *
- * The copy takes what JSON can carry: plain objects and lists member by member, `Date`s as new `Date`s, the rest
- * (strings, numbers, class instances, functions) as they are. It judges nothing: what the program's check refuses
- * (a function, a bigint, a value nested too deep, a cycle) reaches the check as it was given, and so do inputs whose
- * reading throws anywhere (a getter or proxy of the caller's), so that the check reads them again and names the part.
+ * The copy takes what JSON can carry: plain objects and lists member by member, `Date`s as new frozen `Date`s (see
+ * frozen-date.ts), the rest (strings, numbers, class instances, functions) as they are. It judges nothing: what the
+ * program's check refuses (a function, a bigint, a value nested too deep, a cycle) reaches the check as it was given,
+ * and so do inputs whose reading throws anywhere (a getter or proxy of the caller's), so that the check reads them
+ * again and names the part.
  * @module
  */
+import { freezeDate } from '../variables/frozen-date.js';
 import { MAX_JSON_DEPTH, isPlainObject } from '../variables/json-value.js';
 import { setByName } from '../variables/names.js';
 
@@ -25,7 +27,7 @@ export function inputsAsCalled(inputs: Readonly<Record<string, unknown>>): Reado
   const ancestors = new Set<object>();
   const copied = (value: unknown, depth: number): unknown => {
     if (typeof value !== 'object' || value === null || depth >= MAX_JSON_DEPTH) return value;
-    if (value instanceof Date) return new Date(value.getTime());
+    if (value instanceof Date) return freezeDate(new Date(value.getTime()));
     const list = Array.isArray(value);
     if (!list && !isPlainObject(value)) return value;
     if (ancestors.has(value)) throw UNCOPIABLE;

@@ -15,6 +15,7 @@ import { PayloadTooLargeError } from '../errors.js';
 import type { EventOutbox, OversizeEvent } from './event-outbox.js';
 import type { TetherSubjects } from './subjects.js';
 import { jsonBytes } from './json-size.js';
+import { withOutputDates } from './output-dates.js';
 import { encodeJson } from './wire.js';
 
 /** A module process's state changed: `idle`, or `syncing` or `executing` the execution `executionId`. */
@@ -166,7 +167,9 @@ export function publishModuleEvents(
       publish({ type: 'module.state', state, executionId });
     }),
     handle.on('module.result', (event) =>
-      publish(event, (size, limit) => resultTooLarge(sessionId, life, event.result, size, limit)),
+      publish({ ...event, result: withOutputDates(event.result) }, (size, limit) =>
+        resultTooLarge(sessionId, life, event.result, size, limit),
+      ),
     ),
     handle.on('module.failed', publish),
     handle.on('module.delta', (event) => {

@@ -17,6 +17,7 @@ import type { ModuleSpecs } from './module-specs.js';
 import { stopModule } from './module-stop.js';
 import { parseWireSpec, wireUnknownModule } from './module-wire-spec.js';
 import type { NodePings } from './node-pings.js';
+import { withOutputDates } from './output-dates.js';
 import {
   assertExecutionId,
   assertFields,
@@ -168,7 +169,7 @@ export function moduleOperations(
         });
         // Ended (its node is stopping), it is cancelled: its LLM call is dropped rather than left to run.
         onEnded(ended, (reason) => void host.cancel(sessionId, moduleId, executionId, reason).catch(() => {}));
-        return running;
+        return running.then(withOutputDates);
       };
     },
 

@@ -18,6 +18,7 @@ import {
   type SerializedError,
 } from '../errors.js';
 import { fittedError } from './error-fit.js';
+import { reviveOutputDates } from './output-dates.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import { deepFreeze, freezeParsedJson } from '../variables/json-value.js';
 import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
@@ -285,10 +286,12 @@ export function decodeWireValue(type: VariableType | null, wire: unknown): unkno
 }
 
 /**
- * An execution's result parsed from JSON (a reply, or a `module.result` event) frozen as an embedded handle hands it
- * out: the result, its `provenance` and its output throughout (its `syncFailed` error is left as it is).
+ * An execution's result parsed from JSON (a reply, or a `module.result` event) as an embedded handle hands it out:
+ * the `Date`s of its output turned back into `Date`s (see output-dates.ts), and frozen, the result, its `provenance`
+ * and its output throughout (its `syncFailed` error is left as it is).
  */
 export function decodeExecutionResult<T>(result: T): T {
+  reviveOutputDates(result);
   const { output, provenance } = (result ?? {}) as { readonly output?: unknown; readonly provenance?: unknown };
   deepFreeze(output);
   Object.freeze(provenance);

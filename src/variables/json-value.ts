@@ -5,6 +5,7 @@
  * @module
  */
 import { messageOf } from '../printable.js';
+import { freezeDate } from './frozen-date.js';
 import type { JsonValue } from './types.js';
 
 /** What {@link freezeJson} holds as its reporter's refusal until it has one. */
@@ -159,7 +160,7 @@ export function freezeParsedJson(
 /**
  * Freezes `value` and everything reachable from it, in place, however deep (a loop, not recursion), each object
  * once: for what a program made and is about to hand to several readers (an execution's output), which may hold
- * more than JSON (a `Date` of a date field; frozen, its time can still be set).
+ * more than JSON (a `Date` of a date field, whose `set…` methods then throw: see frozen-date.ts).
  * @example
  * const output = deepFreeze({ answer: 'x', tags: ['a'] }); // Object.isFrozen(output.tags) === true
  */
@@ -170,7 +171,8 @@ export function deepFreeze<T>(value: T): T {
     const item = pending.pop();
     if (typeof item !== 'object' || item === null || seen.has(item)) continue;
     seen.add(item);
-    Object.freeze(item);
+    if (item instanceof Date) freezeDate(item);
+    else Object.freeze(item);
     for (const key of Object.keys(item)) pending.push((item as Record<string, unknown>)[key]);
   }
   return value;
