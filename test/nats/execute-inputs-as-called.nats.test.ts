@@ -54,6 +54,11 @@ describe('execute takes its inputs as they were at the call', () => {
       } catch {
         // Refused: the inputs are frozen.
       }
+      try {
+        (current.inputs.when as Date).setUTCFullYear(1999);
+      } catch {
+        // Refused: so are their Dates.
+      }
     };
     const node = await fx().runtime(fx().buckets(), { llm: createEchoModel(), inspect: redact });
     const client = await fx().client();
@@ -61,7 +66,9 @@ describe('execute takes its inputs as they were at the call', () => {
     const embedded = await (await node.session('inspected')).module('qa');
     for (const module of [embedded, remote]) {
       const before = edits;
-      expect(await answerOf(module.execute({ question: 'secret' }))).toMatch(/Question: secret /);
+      expect(await answerOf(module.execute({ question: 'secret', when: new Date(0) }))).toMatch(
+        /Question: secret When: 1970-01-01/,
+      );
       // The inspector saw the inputs each time, so the check above is not vacuous.
       expect(edits).toBeGreaterThan(before);
     }
