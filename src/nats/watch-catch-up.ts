@@ -138,6 +138,7 @@ async function missedVersions(
 ): Promise<VariableChange[]> {
   const { name } = record;
   const byVersion = new Map<number, VariableChange>();
+  // Up to the version read: later ones come as events (written after the read, so published to this watch).
   const wanted = (version: number): boolean => version > after && version <= record.version;
   // A variable defined (once) since: its record says it all.
   if (record.version > 1) {
