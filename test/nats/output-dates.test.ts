@@ -12,7 +12,7 @@ describe('output dates on the wire', () => {
   it('names each Date by its JSON Pointer, in lists and objects and under keys with / and ~, and revives it', () => {
     const day = new Date('2024-05-06T00:00:00.000Z');
     const output = { when: day, days: [day, 'not a date'], nested: { 'a/b~c': day }, text: '2024-05-06' };
-    expect(new Set((withOutputDates({ output }) as { outputDates: string[] }).outputDates)).toEqual(
+    expect(new Set((withOutputDates({ output }) as { readonly outputDates: readonly string[] }).outputDates)).toEqual(
       new Set(['/when', '/days/0', '/nested/a~1b~0c']),
     );
     expect(throughTheWire(output)).toEqual({ executionId: 'e', output });
