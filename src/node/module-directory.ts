@@ -330,6 +330,11 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
     await Promise.all(this.#entries.ofSession(sessionId).map((entry) => stopHere(entry, why)));
   }
 
+  /** Whether a module of the session has anything to do on this node: an execution running or waiting. */
+  busy(sessionId: string): boolean {
+    return this.#entries.ofSession(sessionId).some((entry) => entry.busy);
+  }
+
   /** Whether this node has modules of the session, running or hibernating. */
   hasSession(sessionId: string): boolean {
     return this.#entries.ofSession(sessionId).length > 0;

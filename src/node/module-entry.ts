@@ -183,6 +183,14 @@ export class ModuleEntry implements ModuleHandleHooks {
     return this.host.stopModule(this);
   }
 
+  /** Whether its process has anything to do: an execution running (a sync included) or waiting in its mailbox. */
+  get busy(): boolean {
+    const process = this.#process;
+    if (!process?.alive) return false;
+    const { value, context } = process.getSnapshot();
+    return value !== 'idle' || context.mailbox.length > 0 || context.current !== null;
+  }
+
   /**
    * Lets the process go if the module is idle: asked by the idle clock, or (`now`) as its session hibernates. One
    * with anything in its mailbox or running stays (the clock asks again one idle time later), so a hibernation
@@ -191,12 +199,12 @@ export class ModuleEntry implements ModuleHandleHooks {
   hibernate(now = false): void {
     const process = this.#process;
     if (!process?.alive) return this.host.idle.forget(this);
-    const { value, context } = process.getSnapshot();
-    if (value !== 'idle' || context.mailbox.length > 0 || context.current !== null) {
+    if (this.busy) {
       if (!now) this.touch();
       return;
     }
     this.host.idle.forget(this);
+    const { context } = process.getSnapshot();
     this.#counts = { completed: context.completed, failed: context.failed };
     // Unnamed first: the process's exit below is a hibernation, not the module's end.
     this.#process = undefined;

@@ -129,9 +129,20 @@ export class SessionTable {
       // current values without the changes in between. Once unwatched, it hibernates at the next idle sweep.
       // An embedded session still expires when idle, watched or not: its variables go, and its watchers with them.
       if (idle === 'session.hibernate' && deps.watchers.watches(sessionId)) return;
+      // A module of the session running an execution (or with one waiting) is a use of the session that outlasts
+      // the sync that read its variables: the session neither expires nor hibernates under it (its modules would
+      // be stopped and, expired, its variables purged). Asked again one idle time later.
+      if (deps.modules.busy(sessionId)) return this.#activity.touch(sessionId, this.#idleMs);
       if (this.#dormant.has(sessionId)) return this.#expireDormant(sessionId);
       this.#sessions.get(sessionId)?.process.actor.send({ type: idle });
     });
+    // And the idle time counts from the end of the last execution, not from its sync.
+    deps.modules.observe((handle) =>
+      handle.onState((state) => {
+        if (state === 'idle' && this.#sessions.has(handle.sessionId))
+          this.#activity.touch(handle.sessionId, this.#idleMs);
+      }),
+    );
     this.#logic = createSessionLogic({
       store: deps.store,
       activity: this.#activity,
@@ -236,7 +247,9 @@ export class SessionTable {
     const now = Date.now();
     for (const [sessionId, entry] of this.#sessions) {
       if (entry.incarnation === undefined || !entry.process.alive) continue;
-      uses.push({ sessionId, lastUsed: now - this.#activity.idleFor(sessionId), incarnation: entry.incarnation });
+      // A module executing here uses the session now, however long ago the execution's sync read it.
+      const idleMs = this.deps.modules.busy(sessionId) ? 0 : this.#activity.idleFor(sessionId);
+      uses.push({ sessionId, lastUsed: now - idleMs, incarnation: entry.incarnation });
     }
     return uses;
   }

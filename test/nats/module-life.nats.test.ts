@@ -105,6 +105,27 @@ describe('remote module handles and the life of their session', () => {
     expect(replies[0]!.json()).toMatchObject({ result: { moduleId: 'qa', sessionId: 's' } });
   });
 
+  // Found by a review: only the execution's sync counted as a use, so the session expired under it on every node
+  // and the caller got process_exited (shutdown), the session and its module gone.
+  it('keeps a session whose module runs an execution longer than the TTL', async () => {
+    stub.fallback = () => text('Answer: thought long');
+    stub.delayMs = 1500;
+    onTestFinished(() => {
+      stub.delayMs = 0;
+    });
+    const buckets = fx().buckets();
+    const ttl = { sessionTtlMs: 400, hibernateAfterMs: 10_000, llm: llm() };
+    await fx().runtime(buckets, ttl);
+    await fx().runtime(buckets, ttl);
+    const session = await (await fx().client()).session('busy');
+    await session.defineVariable('t', 'float', 0.1);
+    const qa = await session.module('qa', QA);
+
+    expect((await qa.execute({ question: 'take your time' })).output).toEqual({ answer: 'thought long' });
+    expect((await storedOfSession(nc(), buckets, 'busy')).modules).toBe(1);
+    expect(await session.getVariable('t')).toBe(0.1);
+  });
+
   it('answers session_expired to a module handle of an expired life, also once the id is opened again', async () => {
     stub.fallback = () => text('Answer: private');
     const buckets = fx().buckets();
