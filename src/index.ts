@@ -13,6 +13,7 @@ export {
   type SessionOptions,
   type SetVariableOptions,
   type SetVariablesOptions,
+  type UpdateVariableOptions,
   type ImportVariablesOptions,
   type VariableHistoryOptions,
 } from './session/session.js';

@@ -12,6 +12,7 @@ import type {
   ImportVariablesOptions,
   SetVariableOptions,
   SetVariablesOptions,
+  UpdateVariableOptions,
   VariableHistoryOptions,
 } from '../session/session.js';
 import type { Unwatch, VariableListener, VariableSnapshot, WatchVariablesOptions } from '../session/session-context.js';
@@ -176,7 +177,7 @@ export class RemoteSession implements SessionApi {
   updateVariable(
     name: string,
     fn: (value: unknown) => unknown,
-    options: Omit<SetVariableOptions, 'expectedVersion'> = {},
+    options: UpdateVariableOptions = {},
   ): Promise<VariableRecord> {
     return updateVariableInTurn(this.transport.updates, this, name, fn, options);
   }

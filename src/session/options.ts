@@ -112,6 +112,12 @@ export interface SetVariableOptions {
   readonly reason?: string;
 }
 
+/**
+ * Options of `updateVariable`: who writes and why. Its compare-and-set is its own (on the version and identity it
+ * read), so it takes neither `expectedVersion` nor `expectedId`.
+ */
+export type UpdateVariableOptions = Pick<SetVariableOptions, 'updatedBy' | 'reason'>;
+
 /** Options of `setVariables`. */
 export interface SetVariablesOptions {
   /** All or nothing: the first refused value rejects the whole batch and nothing is written. @default false */

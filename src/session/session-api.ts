@@ -12,6 +12,7 @@ import type {
   ImportVariablesOptions,
   SetVariableOptions,
   SetVariablesOptions,
+  UpdateVariableOptions,
   VariableHistoryOptions,
 } from './options.js';
 import type { SessionContext, Unwatch, VariableListener, WatchVariablesOptions } from './session-context.js';
@@ -35,7 +36,7 @@ export interface SessionApi extends SessionContext {
   updateVariable(
     name: string,
     fn: (value: unknown) => unknown,
-    options?: Omit<SetVariableOptions, 'expectedVersion'>,
+    options?: UpdateVariableOptions,
   ): Promise<VariableRecord>;
   deleteVariable(name: string, options?: { readonly updatedBy?: string }): Promise<void>;
   /** Writes several variables: all or nothing with `atomic`, otherwise each name with its own outcome. */

@@ -18,6 +18,7 @@ import {
   type ImportVariablesOptions,
   type SetVariableOptions,
   type SetVariablesOptions,
+  type UpdateVariableOptions,
   type VariableHistoryOptions,
 } from './options.js';
 
@@ -43,6 +44,7 @@ export type {
   SessionOptions,
   SetVariableOptions,
   SetVariablesOptions,
+  UpdateVariableOptions,
   VariableHistoryOptions,
 } from './options.js';
 
@@ -184,7 +186,7 @@ export class Session implements SessionApi {
   async updateVariable(
     name: string,
     fn: (value: unknown) => unknown,
-    options: Omit<SetVariableOptions, 'expectedVersion'> = {},
+    options: UpdateVariableOptions = {},
   ): Promise<VariableRecord> {
     return updateVariableInTurn(this.host.updates, this, name, fn, options);
   }

@@ -78,6 +78,12 @@ describe('remote client', () => {
     await expect(session.updateVariable('temperature', () => 0, { expectedVersion: 1 } as never)).rejects.toMatchObject(
       { code: 'validation_failed', message: expect.stringContaining('expectedVersion') },
     );
+    // And its type says so, for the identity too (found by a review: the type took expectedId, the call refused it).
+    // @ts-expect-error updateVariable's compare-and-set is its own
+    await expect(session.updateVariable('temperature', () => 0, { expectedId: 'x' })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('expectedId'),
+    });
     expect(await session.getVariable('temperature')).toBe(1.2);
   });
 
