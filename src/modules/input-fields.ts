@@ -36,6 +36,11 @@ interface TypeRule {
 
 const isString = (value: unknown): boolean => typeof value === 'string';
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+/**
+ * A string with something in it: what Ax sends of a media field (an image's or a file's `mimeType`, `data` or
+ * `fileUri`, audio's `data`), which its request builder refuses empty or of another type, as its own failure.
+ */
+const isText = (value: unknown): boolean => typeof value === 'string' && value !== '';
 
 /** Ax's type names and what each takes (a type Ax adds later is left to Ax: accepted here). */
 const TYPES: Readonly<Record<string, TypeRule>> = {
@@ -59,23 +64,23 @@ const TYPES: Readonly<Record<string, TypeRule>> = {
     many: 'date-time ranges',
   },
   image: {
-    accepts: (value) => isObject(value) && 'mimeType' in value && 'data' in value,
-    one: 'an image ({ mimeType, data })',
+    accepts: (value) => isObject(value) && isText(value.mimeType) && isText(value.data),
+    one: 'an image ({ mimeType, data }, both strings)',
     many: 'images',
   },
   audio: {
-    accepts: (value) => isString(value) || (isObject(value) && ('data' in value || 'id' in value)),
-    one: 'audio (a string or { data, format? })',
+    accepts: (value) => isObject(value) && isText(value.data) && (value.format === undefined || isString(value.format)),
+    one: 'audio ({ data, format? }, strings)',
     many: 'audio items',
   },
   file: {
-    accepts: (value) => isObject(value) && 'mimeType' in value && 'data' in value !== 'fileUri' in value,
-    one: 'a file ({ mimeType, data } or { mimeType, fileUri })',
+    accepts: (value) => isObject(value) && isText(value.mimeType) && isText(value.data) !== isText(value.fileUri),
+    one: 'a file ({ mimeType, data } or { mimeType, fileUri }, strings)',
     many: 'files',
   },
   url: {
-    accepts: (value) => isString(value) || (isObject(value) && 'url' in value),
-    one: 'a URL (a string or { url })',
+    accepts: (value) => typeof value === 'string' && URL.canParse(value),
+    one: 'a URL (a string such as https://example.com)',
     many: 'URLs',
   },
 };

@@ -47,7 +47,7 @@ describe('input fields', () => {
     [
       { ...valid, photo: 'cat.png' },
       'photo',
-      'input field \'photo\' must be an image ({ mimeType, data }), got a string ("cat.png")',
+      'input field \'photo\' must be an image ({ mimeType, data }, both strings), got a string ("cat.png")',
     ],
     // Ax formatted it and threw "Invalid time value": internal_error.
     [
@@ -60,7 +60,7 @@ describe('input fields', () => {
     [
       { ...valid, photo: [{ mimeType: 'image/png', data: 'AA==' }] },
       'photo',
-      "input field 'photo' must be an image ({ mimeType, data }), got a list",
+      "input field 'photo' must be an image ({ mimeType, data }, both strings), got a list",
     ],
   ])('refuses %j with a ValidationError naming %s', async (inputs, field, message) => {
     const error = await refusal(inputs);
@@ -68,6 +68,41 @@ describe('input fields', () => {
     expect(error.code).toBe('validation_failed');
     expect(error.message).toBe(message);
     expect(error.details).toMatchObject({ field });
+  });
+
+  // Found by a review: each of these passed the check and failed inside Ax as the program's internal_error.
+  it.each([
+    ['question:audio', 'x', 'must be audio ({ data, format? }, strings), got a string ("x")'],
+    ['question:audio', { id: 'x' }, 'must be audio ({ data, format? }, strings), got an object'],
+    ['question:audio', { data: 1 }, 'must be audio ({ data, format? }, strings), got an object'],
+    ['question:audio[]', ['a'], 'must be a list of audio items, got a list'],
+    ['question:url', 'not a url', 'must be a URL (a string such as https://example.com), got a string (\"not a url\")'],
+    [
+      'question:url',
+      { url: 'https://example.com' },
+      'must be a URL (a string such as https://example.com), got an object',
+    ],
+    ['question:image', { mimeType: 1, data: 2 }, 'must be an image ({ mimeType, data }, both strings), got an object'],
+    [
+      'question:file',
+      { mimeType: 'application/pdf', data: 'AA==', fileUri: 'gs://a' },
+      'must be a file ({ mimeType, data } or { mimeType, fileUri }, strings), got an object',
+    ],
+  ])('refuses a %s input of the wrong shape before Ax: %j', async (fields, question, message) => {
+    const error = await refusal({ question }, new Predict(`${fields} -> answer:string`, { llm }));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toBe(`input field 'question' ${message}`);
+  });
+
+  it('runs media inputs of the shapes Ax takes', async () => {
+    for (const [fields, question] of [
+      ['question:audio', { data: 'AA==', format: 'mp3' }],
+      ['question:url', 'https://example.com/a'],
+      ['question:file', { mimeType: 'application/pdf', fileUri: 'gs://bucket/a.pdf' }],
+    ] as const) {
+      const module = new Predict(`${fields} -> answer:string`, { llm });
+      expect((await module.forward({ question })).output.answer).toContain('tether-echo');
+    }
   });
 
   it('refuses a bigint anywhere inside an object input, naming where: Ax writes objects as JSON', async () => {
