@@ -55,6 +55,10 @@ export async function sessionOfLife(
   life: string | undefined,
   options: { readonly create: boolean },
 ): Promise<Session> {
+  // A life this node heard end is refused before the session is opened: opening it is a use of the id's current
+  // life, and a forgotten handle of the ended one, still polled, would keep that life from ever expiring.
+  const ended = life === undefined ? undefined : provider.ended?.(sessionId, life);
+  if (ended) throw endedLife(provider, sessionId, life, ended);
   const session = await provider.session(sessionId, options).catch((error: unknown) => {
     throw endedLife(provider, sessionId, life, error);
   });
