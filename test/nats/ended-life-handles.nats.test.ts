@@ -24,6 +24,15 @@ async function lifeInBucket(buckets: TestBuckets, id: string): Promise<string | 
   return entry && entry.operation === 'PUT' ? entry.json<{ incarnation: string }>().incarnation : undefined;
 }
 
+/** Reads `x` through `handle` every 50 ms for 3 s; the codes the reads settled with. */
+async function pollFor3s(handle: { getVariable(name: string): Promise<unknown> }): Promise<unknown[]> {
+  const codes = new Set<unknown>();
+  for (const until = Date.now() + 3000; Date.now() < until; await sleep(50)) {
+    codes.add(await settledCode(handle.getVariable('x')));
+  }
+  return [...codes];
+}
+
 describe('a handle of an ended life', () => {
   it('remote: its refused requests do not keep the next, idle life of the id from expiring', async () => {
     const buckets = fx().buckets();
@@ -43,13 +52,7 @@ describe('a handle of an ended life', () => {
     const nextLife = next.incarnation!;
 
     // The first client keeps polling its old handle, each time refused.
-    const codes = new Set<unknown>();
-    const until = Date.now() + 3000;
-    while (Date.now() < until) {
-      codes.add(await settledCode(old.getVariable('x')));
-      await sleep(50);
-    }
-    expect([...codes]).toEqual(['session_expired']);
+    expect(await pollFor3s(old)).toEqual(['session_expired']);
 
     // Nobody used the next life for 3 s, six times its 500-700 ms expiry: it must be gone.
     expect(await lifeInBucket(buckets, 's')).not.toBe(nextLife);
@@ -71,14 +74,9 @@ describe('a handle of an ended life', () => {
     await third.defineVariable('y', 'integer', 3);
     const thirdLife = third.incarnation!;
 
-    const codes = new Set<unknown>();
-    const until = Date.now() + 3000;
-    while (Date.now() < until) {
-      codes.add(await settledCode(old.getVariable('x')));
-      await sleep(50);
-    }
+    const codes = await pollFor3s(old);
     // Node A heard the first life expire: its handle should keep saying so, and wake nothing.
-    expect({ codes: [...codes], thirdAlive: (await lifeInBucket(buckets, 'e')) === thirdLife }).toEqual({
+    expect({ codes, thirdAlive: (await lifeInBucket(buckets, 'e')) === thirdLife }).toEqual({
       codes: ['session_expired'],
       thirdAlive: false,
     });
