@@ -41,7 +41,7 @@ export function reviveOutputDates(result: unknown): void {
   }
 }
 
-/** The JSON Pointers of the `Date`s in `output`, through its lists and plain objects (a loop: outputs can nest deep). */
+/** The JSON Pointers of the `Date`s in `output`, through its lists and plain objects (a loop: outputs nest deep). */
 function datePointers(output: unknown): string[] {
   const pointers: string[] = [];
   const seen = new Set<object>();

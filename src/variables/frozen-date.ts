@@ -7,7 +7,7 @@
  * @module
  */
 
-/** The names of `Date.prototype`'s methods that change a date (`setTime`, `setUTCFullYear`, … and Annex B's `setYear`). */
+/** The `Date.prototype` methods that change a date: `setTime`, `setUTCFullYear`, … and Annex B's `setYear`. */
 const SETTERS: readonly string[] = Object.freeze(
   Object.getOwnPropertyNames(Date.prototype).filter((name) => name.startsWith('set')),
 );
