@@ -332,7 +332,7 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
 
   /** Whether a module of the session has anything to do on this node: an execution running or waiting. */
   busy(sessionId: string): boolean {
-    return this.#entries.ofSession(sessionId).some((entry) => entry.busy);
+    return this.#entries.someOfSession(sessionId, (entry) => entry.busy);
   }
 
   /** Whether this node has modules of the session, running or hibernating. */

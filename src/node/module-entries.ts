@@ -30,6 +30,12 @@ export class ModuleEntries {
     return [...(this.#bySession.get(sessionId) ?? [])];
   }
 
+  /** Whether one of a session's entries passes `test`, without copying them (asked of every session at each stamp). */
+  someOfSession(sessionId: string, test: (entry: ModuleEntry) => boolean): boolean {
+    for (const entry of this.#bySession.get(sessionId) ?? []) if (test(entry)) return true;
+    return false;
+  }
+
   /** Adds a started entry (in place of any entry of its key). */
   add(entry: ModuleEntry): void {
     this.instances.set(entry.key, entry.instance);
