@@ -81,6 +81,28 @@ describe('session.delete() on an embedded runtime', () => {
     expect(await (await runtime.session('stopped')).hasVariable('x')).toBe(false);
   });
 
+  it('finishes a deletion asked before runtime.stop() before the stop resolves', async () => {
+    // A store that takes its time over the deletion's marker: the stop comes while the deletion waits for it.
+    const memory = createMemoryStore<VariableRecord>();
+    const store: typeof memory = Object.create(memory, {
+      delete: {
+        value: async (...args: Parameters<typeof memory.delete>) => {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          return memory.delete(...args);
+        },
+      },
+    });
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('going');
+    await session.defineVariable('x', 'integer', 1);
+    await session.defineVariable('y', 'string', 'a');
+    const deleting = session.delete();
+    await runtime.stop();
+    // Nothing of this runtime writes to the store once its stop resolved: the purge is done by then.
+    expect(await store.keys('going.')).toEqual([]);
+    await expect(deleting).resolves.toBeUndefined();
+  });
+
   it('leaves no history behind when a session expires', async () => {
     const store = createMemoryStore<VariableRecord>();
     runtime = await Runtime.start({ store, sessionTtlMs: 40 });

@@ -115,6 +115,8 @@ export class SessionTable {
   readonly host: SessionHost;
   #nats: NatsNode | undefined;
   #stopped = false;
+  /** Embedded deletions under way: a stop waits for them, so nothing of this runtime writes to the store after it. */
+  readonly #deletions = new Set<Promise<void>>();
   /** A NATS node's store also keeps per session what its events need; any other store does without. */
   readonly #tracking: Partial<Pick<TrackingStore, 'forgetSession' | 'noteLife' | 'waitUntilRouted'>>;
 
@@ -296,8 +298,8 @@ export class SessionTable {
 
   /**
    * Stops every session process, each through its own `stop`, so a write in flight finishes (and its caller hears
-   * so); waits at most `waitMs` (a store that never answers must not keep the node from stopping). No session
-   * starts from then on.
+   * so), and lets the deletions under way finish; waits at most `waitMs` (a store that never answers must not keep
+   * the node from stopping). No session starts from then on.
    */
   async stop(waitMs: number): Promise<void> {
     this.#stopped = true;
@@ -307,7 +309,8 @@ export class SessionTable {
     let timer: ReturnType<typeof setTimeout> | undefined;
     // Capped: a `callTimeoutMs` of Infinity must wait, and setTimeout fires at once past 2^31-1 ms.
     const deadline = new Promise((resolve) => (timer = setTimeout(resolve, Math.min(waitMs, MAX_TIMEOUT_MS))));
-    await Promise.race([Promise.all(processes.map((process) => process.exited)), deadline]);
+    const deletions = [...this.#deletions].map((deletion) => deletion.catch(() => {}));
+    await Promise.race([Promise.all([...processes.map((process) => process.exited), ...deletions]), deadline]);
     clearTimeout(timer);
   }
 
@@ -393,7 +396,13 @@ export class SessionTable {
     if (this.#nats) return this.#nats.deleteSession(id, incarnation);
     const ended = previous && this.#endedSince(id, previous);
     if (ended) throw ended;
-    await deleteEmbedded(this.deps.store, id, () => this.endLocal(id, undefined, 'deleted').done);
+    const deletion = deleteEmbedded(this.deps.store, id, () => this.endLocal(id, undefined, 'deleted').done);
+    this.#deletions.add(deletion);
+    try {
+      await deletion;
+    } finally {
+      this.#deletions.delete(deletion);
+    }
   }
 
   /**
