@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import type { RemoteExecuteOptions } from '../nats/remote-module.js';
-import { assertOptionKeys, optionKeys, readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, assertOptionKeys, optionKeys, readOptions } from '../runtime/option-keys.js';
 import type { ExecuteOptions } from './module-handle.js';
 
 /** The options `execute` takes, embedded and remotely; any other (a `timeout` for `timeoutMs`) is refused. */
@@ -18,6 +18,7 @@ export function assertInputsObject(
   moduleId: string,
   inputs: unknown,
 ): asserts inputs is Readonly<Record<string, unknown>> {
+  assertKindReadable(inputs, `execute() of module '${moduleId}' inputs`);
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
     throw new ValidationError(`execute() of module '${moduleId}' takes an object of input fields`);
   }

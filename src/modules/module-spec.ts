@@ -4,7 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
 import { show } from '../variables/failure.js';
 import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
@@ -102,6 +102,7 @@ export function compareModuleIds(a: string, b: string): number {
  * @throws {ValidationError} naming the key, the value and what it needs
  */
 export function assertModuleSpec(spec: unknown, accepted: ReadonlySet<string> = SPEC_KEYS): asserts spec is ModuleSpec {
+  assertKindReadable(spec, 'module spec', { field: 'spec' });
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new ValidationError('a module spec must be an object', { details: { field: 'spec', got: show(spec) } });
   const fields = spec as Record<string, unknown>;
@@ -144,6 +145,7 @@ const BINDING_KEYS = new Set(['variable', 'onChange']);
 /** Checks `bindings` of a spec: known attributes, each bound to a variable name or `{ variable, onChange? }`. */
 function assertBindings(bindings: unknown): void {
   if (bindings === undefined) return;
+  assertKindReadable(bindings, 'module spec bindings', { field: 'bindings' });
   if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings))
     throw new ValidationError('module spec bindings must be an object of attribute → variable', {
       details: { field: 'bindings', got: show(bindings) },

@@ -8,6 +8,7 @@
  * @module
  */
 import { InternalError, ValidationError } from '../errors.js';
+import { assertKindReadable } from '../runtime/option-keys.js';
 import { kindOf } from '../variables/failure.js';
 import { assertFields, optionalString } from './request-fields.js';
 import type { RequestBody } from './wire.js';
@@ -90,6 +91,7 @@ export function pageRequestOf(body: RequestBody, list: PagedList = SESSIONS_LIST
  */
 export function listOptionsOf(options: unknown): PageRequest {
   if (options === undefined) return pageRequestOf({});
+  assertKindReadable(options, 'listSessions options');
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new ValidationError('listSessions options must be an object', { details: { constraint: 'type' } });
   return pageRequestOf(options as RequestBody);

@@ -34,6 +34,7 @@ import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import { withPlainSessionSnapshots } from '../nats/inspection.js';
 import { durationMs } from '../runtime/duration-ms.js';
 import { assertFunctionOption, assertInspectOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { SPAWN_KEYS } from '../runtime/process-runtime-options.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } from '../nats/session-page.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -290,6 +291,8 @@ export class Runtime {
    * @throws {ValidationError} for a `name` starting with `tether.`, which the runtime's own processes go by
    */
   spawn<TLogic extends AnyActorLogic>(logic: TLogic, options: SpawnOptions<TLogic> = {}): ProcessRef<TLogic> {
+    // Checked before `name` is read: a getter or proxy of the caller's that throws is refused as the option it is.
+    assertOptionKeys(options, 'spawn', SPAWN_KEYS);
     const name = (options as { name?: unknown } | undefined)?.name;
     if (this.#stopping) throw new RuntimeStoppedError(typeof name === 'string' ? `spawn of '${name}'` : 'spawn');
     // A process of the user's under a session's or a module's name would make that session or module fail to start.

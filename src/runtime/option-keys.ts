@@ -26,6 +26,7 @@ export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true })
  * Keys whose value is `undefined` count, as a misspelled key usually holds a value.
  */
 export function assertOptionKeys(bag: unknown, owner: string, accepted: readonly string[], noun = 'option'): void {
+  assertKindReadable(bag, `${owner} ${noun}s`);
   if (typeof bag !== 'object' || bag === null || Array.isArray(bag))
     throw new ValidationError(`${owner} options must be an object, got ${kindOfBag(bag)}`, {
       details: { got: kindOfBag(bag) },
@@ -72,6 +73,27 @@ export function couldNotRead(
     ...(variable === undefined ? {} : { variable }),
     details: { ...details, constraint: 'unreadable' },
   });
+}
+
+/**
+ * Throws {@link couldNotRead} for `what` when `value` is an object whose kind cannot be told: a revoked proxy, or a
+ * proxy whose `getPrototypeOf` trap throws. The checks of kind that follow it (`Array.isArray`, a plain object's
+ * prototype) would otherwise throw the engine's `TypeError` or the trap's own error, neither typed nor naming the
+ * argument.
+ */
+export function assertKindReadable(
+  value: unknown,
+  what: string,
+  details: Readonly<Record<string, unknown>> = {},
+  variable?: string,
+): void {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return;
+  try {
+    Array.isArray(value);
+    Object.getPrototypeOf(value);
+  } catch (error) {
+    throw couldNotRead(what, error, details, variable);
+  }
 }
 
 /** What a bag that is no object is, without its value: a string given for a bag may hold a URL with a password. */

@@ -172,9 +172,12 @@ export class ProcessRuntime {
    * @throws the typed error rebuilt from an `ok: false` reply
    */
   call(target: Target, event: AnyEventObject, options: CallOptions = {}): Promise<unknown> {
-    // Read here rather than destructured in the signature, where `null` options would throw instead of rejecting.
+    // Read here rather than destructured in the signature, where `null` options would throw instead of rejecting, and
+    // once checked: a getter or proxy of the caller's that throws is refused as the options it is.
+    const badOptions = callOptionsProblem(options);
+    if (badOptions) return Promise.reject(badOptions);
     const { timeout = 5000 } = options ?? {};
-    const badTimeout = callOptionsProblem(options) ?? timeoutProblem(timeout);
+    const badTimeout = timeoutProblem(timeout);
     if (badTimeout) return Promise.reject(badTimeout);
     const badEvent = eventProblem(event, 'call');
     if (badEvent) return Promise.reject(badEvent);

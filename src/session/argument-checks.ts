@@ -6,7 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { couldNotRead } from '../runtime/option-keys.js';
+import { assertKindReadable, couldNotRead } from '../runtime/option-keys.js';
 import { kindOf, show } from '../variables/failure.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { assertVariableName } from '../variables/names.js';
@@ -34,6 +34,7 @@ export function assertUpdateFunction(name: string, fn: unknown): asserts fn is (
 
 /** Throws unless `values` is a plain object of name → value (not an array, not null). */
 export function assertValuesObject(values: unknown): asserts values is Readonly<Record<string, unknown>> {
+  assertKindReadable(values, 'setVariables values');
   // Plain only: a Map or a class instance would be written field by field here, and reach a node as no values at all.
   if (!isPlainObject(values)) {
     throw new ValidationError(`setVariables takes a plain object of name → value, got ${show(values)}`);
@@ -45,6 +46,7 @@ export function assertValuesObject(values: unknown): asserts values is Readonly<
  * name's form is checked where it is read): "variable name must be a string" would not say which entry.
  */
 export function assertNamesArray(names: unknown): asserts names is readonly string[] {
+  assertKindReadable(names, 'names');
   if (!Array.isArray(names)) throw new ValidationError('variable names must be given as an array of strings');
   // A plain loop: this runs on every read of several variables, a module's sync included.
   for (let index = 0; index < names.length; index++) {
@@ -59,6 +61,7 @@ export function assertNamesArray(names: unknown): asserts names is readonly stri
 
 /** Throws unless `records` is an array (each record is checked as strictly as a definition where it is planned). */
 export function assertRecordsArray(records: unknown): asserts records is readonly unknown[] {
+  assertKindReadable(records, 'records');
   if (!Array.isArray(records)) throw new ValidationError('importVariables takes an array of exported variables');
   // By index: `forEach` skips the holes of a sparse array, which are no records either.
   for (let index = 0; index < records.length; index++) assertImportedObject(itemAt(records, index, 'records'), index);

@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { kindOf, show } from '../variables/failure.js';
-import { readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
 
 /**
  * What an option's value must be: text, a name (text that is not empty), a flag, a variable version (a whole
@@ -59,6 +59,7 @@ export type OptionsOperation = keyof typeof ACCEPTED;
  */
 export function assertOptions(options: unknown, operation: OptionsOperation): void {
   if (options === undefined) return;
+  assertKindReadable(options, `${operation} options`);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(`${operation} options must be an object`);
   }

@@ -6,7 +6,7 @@
 import { fail, show } from './failure.js';
 import { freezeJson, isPlainObject, shownPath } from './json-value.js';
 import type { Constraints, DefineVariableOptions, JsonValue } from './types.js';
-import { readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
 
 /** The options `defineVariable` accepts. */
 export const DEFINE_OPTION_KEYS: readonly string[] = Object.freeze(['constraints', 'description', 'metadata']);
@@ -24,10 +24,11 @@ export const DEFINE_OPTION_KEYS: readonly string[] = Object.freeze(['constraints
  */
 export function validateDefineOptions(options: unknown, variableName?: string): DefineVariableOptions {
   if (options === undefined) return Object.freeze({});
+  const owner = variableName === undefined ? 'defineVariable' : `${variableName}:`;
+  assertKindReadable(options, `${owner} options`, {}, variableName);
   if (!isPlainObject(options)) {
     return fail(variableName, `options must be an object, got ${show(options)}`, { constraint: 'options' });
   }
-  const owner = variableName === undefined ? 'defineVariable' : `${variableName}:`;
   for (const [key] of readOptions(options, owner, 'option', variableName)) {
     if (!DEFINE_OPTION_KEYS.includes(key)) {
       fail(variableName, `unknown option '${key}'; accepted: ${DEFINE_OPTION_KEYS.join(', ')}`, {
@@ -40,6 +41,7 @@ export function validateDefineOptions(options: unknown, variableName?: string): 
   const { constraints, description, metadata } = options;
   const result: { -readonly [K in keyof DefineVariableOptions]: DefineVariableOptions[K] } = {};
   if (constraints !== undefined) {
+    assertKindReadable(constraints, `${owner} option 'constraints'`, { option: 'constraints' }, variableName);
     if (!isPlainObject(constraints)) {
       return fail(variableName, `option constraints must be an object, got ${show(constraints)}`, {
         constraint: 'constraints',
@@ -59,6 +61,7 @@ export function validateDefineOptions(options: unknown, variableName?: string): 
     result.description = description;
   }
   if (metadata !== undefined) {
+    assertKindReadable(metadata, `${owner} option 'metadata'`, { option: 'metadata' }, variableName);
     if (!isPlainObject(metadata)) {
       return fail(variableName, `option metadata must be a JSON object, got ${show(metadata)}`, {
         constraint: 'metadata',

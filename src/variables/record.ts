@@ -12,7 +12,7 @@ import { validateDefineOptions } from './define-options.js';
 import { assertVariableName, notAString } from './names.js';
 import type { Constraints, JsonValue, VariableRecord, VariableType } from './types.js';
 import { validateValue } from './validate.js';
-import { readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
 
 const NO_METADATA: Readonly<Record<string, JsonValue>> = Object.freeze({});
 
@@ -184,6 +184,7 @@ function assertProvenanceFields(source: Record<string, unknown>, name: string, p
  * so it is refused alike everywhere.
  */
 export function assertImportedObject(raw: unknown, index: number): asserts raw is Record<string, unknown> {
+  assertKindReadable(raw, `records[${index}]`, { field: 'records', index });
   if (isPlainObject(raw)) return;
   throw new ValidationError(
     `imported variable records[${index}] must be a plain object with name, type and value, got ${show(raw)}`,

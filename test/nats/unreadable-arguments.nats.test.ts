@@ -121,6 +121,82 @@ describe('arguments whose reading throws', () => {
     }
   });
 
+  it('are refused naming the argument when even their kind cannot be told: a revoked proxy, a prototype trap', async () => {
+    await fx().node(fx().buckets());
+    const client = await fx().client();
+    const embedded = await Runtime.start();
+    /** A proxy whose every reading throws 'boom', its prototype's too: no `Array.isArray` or plain-object check holds. */
+    const opaque = (): never => new Proxy({}, { getPrototypeOf: boom, ownKeys: boom, get: boom }) as never;
+    const revoked = (): never => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy as never;
+    };
+    try {
+      for (const session of [await embedded.session('opaque'), await client.session('opaque')]) {
+        await session.defineVariable('n', 'integer', 0);
+        const qa = await session.module('qa', PREDICT);
+        for (const make of [opaque, revoked]) {
+          const refusals = [
+            [() => session.setVariables(make()), 'setVariables values could not be read'],
+            [() => session.setVariable('n', 1, make()), 'setVariable options could not be read'],
+            [() => session.defineVariable('d', 'integer', 1, make()), 'd: options could not be read'],
+            [
+              () => session.defineVariable('d', 'integer', 1, { constraints: make() }),
+              "d: option 'constraints' could not be read",
+            ],
+            [
+              () => session.defineVariable('d', 'json', 1, { metadata: make() }),
+              "d: option 'metadata' could not be read",
+            ],
+            [() => session.getVariables(make()), 'names could not be read'],
+            [() => session.importVariables(make()), 'records could not be read'],
+            [() => session.importVariables([make()]), 'records[0] could not be read'],
+            [() => session.module('other', make()), 'module spec could not be read'],
+            [() => session.module('other', { ...PREDICT, bindings: make() }), 'module spec bindings could not be read'],
+            [() => qa.execute(make()), "execute() of module 'qa' inputs could not be read"],
+          ] as const;
+          for (const [call, message] of refusals) {
+            const error = await Promise.resolve()
+              .then((): Promise<unknown> => call())
+              .catch((e: unknown) => e);
+            expect(error, `${make.name}: ${message}`).toMatchObject({
+              code: 'validation_failed',
+              message: expect.stringContaining(message),
+              details: { constraint: 'unreadable' },
+            });
+          }
+          // Where only a message names the value: its kind, not the engine's TypeError.
+          await expect(session.lockVariable('n', make())).rejects.toMatchObject({
+            code: 'validation_failed',
+            message: "lock owner for 'n' must be a string, got object",
+          });
+        }
+        expect(await session.describeVariable('n')).toMatchObject({ value: 0, version: 1 });
+        expect((await session.listVariables()).map((record) => record.name)).toEqual(['n']);
+      }
+      // The runtime's own arguments alike.
+      for (const make of [opaque, revoked]) {
+        const process = embedded.spawn(createMachine({}));
+        expect(() => embedded.spawn(createMachine({}), make())).toThrow('spawn options could not be read');
+        await expect(embedded.call(process, { type: 'ping' }, make())).rejects.toMatchObject({
+          code: 'validation_failed',
+          message: expect.stringContaining('call options could not be read'),
+        });
+        await expect(embedded.listSessions(make())).rejects.toMatchObject({
+          code: 'validation_failed',
+          message: expect.stringContaining('listSessions options could not be read'),
+        });
+        await expect(Runtime.start(make())).rejects.toMatchObject({
+          code: 'validation_failed',
+          message: expect.stringContaining('Runtime.start options could not be read'),
+        });
+      }
+    } finally {
+      await embedded.stop();
+    }
+  });
+
   it('refuse a process event or a supervisor option the same way, sending and starting nothing', async () => {
     const runtime = await Runtime.start();
     try {
