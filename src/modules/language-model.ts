@@ -12,6 +12,7 @@ import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
 import { fetchRefusingCutStreams } from './cut-answer-stream.js';
+import { fetchRefusingMalformedEvents } from './malformed-stream-event.js';
 import { fetchRefusingNonStreamAnswers } from './non-stream-answer.js';
 import { fetchRetryingRateLimits } from './rate-limit-retry.js';
 import { fetchNotingRefusals } from './refusal-status.js';
@@ -141,10 +142,12 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       // The rate-limit retries inside the answer's deadline, which so bounds them all with their waits.
       fetch: fetchNotingRefusals(
         fetchRefusingCutStreams(
-          fetchRefusingNonStreamAnswers(
-            fetchWithAnswerDeadline(
-              timeoutMs,
-              fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
+          fetchRefusingMalformedEvents(
+            fetchRefusingNonStreamAnswers(
+              fetchWithAnswerDeadline(
+                timeoutMs,
+                fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
+              ),
             ),
           ),
         ),

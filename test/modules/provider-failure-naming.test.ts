@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createLanguageModel,
   ProviderError,
@@ -157,6 +157,33 @@ describe('a module execution the provider fails', () => {
       );
     },
   );
+
+  // Found by a review: Ax skipped such an event, printing its raw text to the node's output, and gave the rest of the
+  // stream as the whole answer (here "fine" for "fine, but only on Tuesdays").
+  it('tells a streamed event that is not JSON as provider_unavailable (malformed_response), printing nothing', async () => {
+    qa.on('module.delta', () => {});
+    const chunk = (delta: object, finish: string | null) =>
+      `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const body =
+      chunk({ role: 'assistant', content: 'Answer: fine' }, null) +
+      'data: {"id":"x","choices":[{"index":0,"delta":{"content":", but only on Tues\n\n' +
+      chunk({}, 'stop') +
+      'data: [DONE]\n\n';
+    stub().reply({ kind: 'raw', body, contentType: 'text/event-stream' });
+    const printed: unknown[] = [];
+    const spies = (['log', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args) => void printed.push(args)),
+    );
+    try {
+      const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderUnavailableError);
+      expect(error).toMatchObject({ reason: 'malformed_response', details: { moduleId: 'qa' } });
+      expect((error as Error).message).toContain('an event that is not JSON: {"id":"x","choices"');
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(printed).toEqual([]);
+  });
 
   it('reads a streamed answer labelled as another type than an event stream, as the stream it is', async () => {
     qa.on('module.delta', () => {});
