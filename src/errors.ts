@@ -566,9 +566,10 @@ export class ToolFailedError extends BridgeError {
  * missing or its value was not of the field's type or class, the model refused (an OpenAI `refusal`), or a ReAct
  * answer called a tool that does not exist, still so after the module's `maxRetries` corrections, or called one with
  * arguments that are not JSON; `max_steps`, a ReAct module used its `maxSteps` without a final answer; `max_tokens`,
- * the provider cut the answer off at its max tokens (`maxTokens`) before it was complete.
+ * the provider cut the answer off at its max tokens (`maxTokens`) before it was complete; `content_filter`, the
+ * provider's content filter stopped the answer.
  */
-export const MODEL_ANSWER_PROBLEMS = ['invalid', 'max_steps', 'max_tokens'] as const;
+export const MODEL_ANSWER_PROBLEMS = ['invalid', 'max_steps', 'max_tokens', 'content_filter'] as const;
 
 /** One of {@link MODEL_ANSWER_PROBLEMS}. */
 export type ModelAnswerProblem = (typeof MODEL_ANSWER_PROBLEMS)[number];

@@ -11,13 +11,13 @@ import { show } from '../variables/failure.js';
 import { registerService } from './ax-bridge.js';
 import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
-import { fetchRefusingCutStreams } from './cut-answer-stream.js';
-import { fetchRefusingMalformedEvents } from './malformed-stream-event.js';
+import { fetchCheckingAnswerStreams } from './answer-stream-check.js';
 import { fetchRefusingNonStreamAnswers } from './non-stream-answer.js';
 import { fetchRetryingRateLimits } from './rate-limit-retry.js';
 import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
 import { reportingErrorBodies } from './provider-errors.js';
+import { refusingFilteredAnswers } from './content-filter.js';
 
 /** The name the offline model answers to, in `TETHER_AI=tether-echo` and in every answer. */
 export const ECHO_MODEL_NAME = 'tether-echo';
@@ -141,13 +141,11 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
       // The rate-limit retries inside the answer's deadline, which so bounds them all with their waits.
       fetch: fetchNotingRefusals(
-        fetchRefusingCutStreams(
-          fetchRefusingMalformedEvents(
-            fetchRefusingNonStreamAnswers(
-              fetchWithAnswerDeadline(
-                timeoutMs,
-                fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
-              ),
+        fetchCheckingAnswerStreams(
+          fetchRefusingNonStreamAnswers(
+            fetchWithAnswerDeadline(
+              timeoutMs,
+              fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
             ),
           ),
         ),
@@ -165,6 +163,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     });
   }
   reportingErrorBodies(service, profile.id);
+  refusingFilteredAnswers(service);
   const model = new LanguageModel(profile.id, config.model);
   registerService(model, service);
   return model;

@@ -18,7 +18,8 @@ import {
   type AxAIService,
 } from '@ax-llm/ax';
 import { AnswerTimeoutError } from './answer-deadline.js';
-import { AnswerCutOffError } from './cut-answer-stream.js';
+import { AnswerCutOffError } from './answer-stream-check.js';
+import { ContentFilteredError } from './content-filter.js';
 import { missingFieldsIn } from './generator-pool.js';
 import { takeRefusalStatus } from './refusal-status.js';
 import {
@@ -76,7 +77,7 @@ function unavailableReason(
   if (!(error instanceof AxAIServiceNetworkError)) return undefined;
   const original = error.originalError;
   // The answer's body outlived its request's time (answer-deadline.ts), or its stream was cut off
-  // (cut-answer-stream.ts).
+  // (answer-stream-check.ts).
   if (original instanceof AnswerTimeoutError) return { reason: 'timeout', message: original.message };
   if (original instanceof AnswerCutOffError) return { reason: 'unreachable', message: original.message };
   if (original instanceof SyntaxError) return { reason: 'malformed_response', message: original.message };
@@ -217,6 +218,8 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   // not with the correction meant for the model.
   const missing = missingFieldsIn(error);
   if (missing) return missingFieldsError(provider, missing);
+  if (findInChain(error, (e): e is ContentFilteredError => e instanceof ContentFilteredError))
+    return new ModelAnswerError(provider, 'content_filter', new ContentFilteredError().message, { cause: error });
   const unusable = unusableAnswer(error);
   if (unusable) return new ModelAnswerError(provider, unusable.reason, unusable.problem, { cause: error });
   const message = messageOf(error);
@@ -235,10 +238,8 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
  *
  * A response body that is not JSON, or JSON that is not a chat completion (`choices: []`, a choice without its
  * message, an error object sent with HTTP 200), is `ProviderUnavailableError` (`malformed_response`), and so is a
- * streamed request answered with no event stream at all (non-stream-answer.ts). A streamed answer's SSE event that is
- * not JSON is not: Ax skips it and goes on with an empty answer, which fails exactly as a
- * model answer that lacks the output field does ("Required field is missing", a `model_answer_invalid`), and calling
- * it a provider fault could blame the provider for the model's answer.
+ * streamed request answered with no event stream at all (non-stream-answer.ts), or with an event that is not JSON
+ * (answer-stream-check.ts).
  */
 export function namingModule(error: unknown, moduleId: string): unknown {
   if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;

@@ -3,7 +3,7 @@
  * against responses a test builds and feeds: what it passes on, how much it reads first, and what it refuses.
  */
 import { describe, expect, it } from 'vitest';
-import { AnswerCutOffError, fetchRefusingCutStreams } from '../../src/modules/cut-answer-stream.js';
+import { AnswerCutOffError, fetchCheckingAnswerStreams } from '../../src/modules/answer-stream-check.js';
 import { NotAStreamError, fetchRefusingNonStreamAnswers } from '../../src/modules/non-stream-answer.js';
 
 const encoder = new TextEncoder();
@@ -38,7 +38,7 @@ describe('a streamed request answered with HTTP 200', () => {
     const fed = fedResponse('text/plain');
     fed.write('data: {"choices":[{"delta":{"content":"Answer: par"}}]}\n\n');
     fed.end();
-    const fetch = fetchRefusingCutStreams(fetchRefusingNonStreamAnswers(fed.fetch));
+    const fetch = fetchCheckingAnswerStreams(fetchRefusingNonStreamAnswers(fed.fetch));
     const response = await fetch('https://provider/v1/chat', STREAMED);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     await expect(response.text()).rejects.toBeInstanceOf(AnswerCutOffError);

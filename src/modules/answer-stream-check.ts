@@ -1,0 +1,104 @@
+/**
+ * The checks of a streamed answer, read event by event (event-stream-reader.ts) before Ax sees it:
+ * - **cut off**: a provider's stream says somewhere that it is complete: a finish reason with a value (OpenAI's
+ *   `finish_reason`, Anthropic's `stop_reason`, Gemini's `finishReason`) or an end marker (OpenAI's `data: [DONE]`,
+ *   Anthropic's `message_stop` event). A stream that closes cleanly with neither was cut off on its way (a proxy or a
+ *   load balancer closing it), and Ax would take the text so far as the whole answer: a wrong answer given as a
+ *   result. Read in the raw events, not in Ax's deltas, where a finish reason Ax does not know (`eos`,
+ *   `model_length`) is lost; and as fields of the events, never as text: a model's answer may well say `[DONE]`.
+ *   Such a stream fails with {@link AnswerCutOffError}, which provider-errors.ts reports as a connection dropped
+ *   mid-answer: `provider_unavailable` (`unreachable`).
+ * - **not JSON**: an event garbled or cut by a proxy. Ax skips such an event, printing its raw text to the process's
+ *   output (the user's data in a service's logs), and gives the rest of the stream as the whole answer. Such a stream
+ *   fails with {@link MalformedStreamEventError}, a `SyntaxError` as Ax's own parse of a body that is not JSON is,
+ *   which provider-errors.ts reports as `provider_unavailable` (`malformed_response`).
+ *
+ * Nothing after `[DONE]` is read, as Ax reads nothing after it.
+ * @module
+ */
+import { EventStreamReader, type StreamEvent } from './event-stream-reader.js';
+import { withBody } from './response-body.js';
+
+/** The fields whose text value says that the answer is complete (see the module comment). */
+const FINISH_FIELDS = new Set(['finish_reason', 'stop_reason', 'finishReason']);
+
+/** How deep in an event a finish reason is looked for: OpenAI's is at `choices[i]`, Anthropic's at `delta`. */
+const FINISH_DEPTH = 3;
+
+/** How much of an event that is not JSON the error quotes. */
+const QUOTED = 200;
+
+/** A streamed answer closed without saying it was complete. */
+export class AnswerCutOffError extends Error {
+  constructor() {
+    super('the answer stream ended before the answer did (no finish reason, no end marker): it was cut off');
+    this.name = 'AnswerCutOffError';
+  }
+}
+
+/** A streamed answer's event that is not JSON. */
+export class MalformedStreamEventError extends SyntaxError {
+  constructor(data: string) {
+    const quoted = data.length > QUOTED ? `${data.slice(0, QUOTED - 1)}…` : data;
+    super(`the provider's answer stream carried an event that is not JSON: ${quoted}`);
+    this.name = 'MalformedStreamEventError';
+  }
+}
+
+/**
+ * `fetch`, with each event stream it returns failing with {@link MalformedStreamEventError} at an event that is not
+ * JSON, and with {@link AnswerCutOffError} when it ends incomplete.
+ */
+export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = globalThis.fetch) {
+  return async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<Response> => {
+    const response = await fetch(input, init);
+    if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) return response;
+    const reader = new EventStreamReader();
+    let complete = false;
+    let ended = false;
+    /** The error `events` make the stream fail with, `undefined` when there is none. */
+    const judge = (events: readonly StreamEvent[]): Error | undefined => {
+      for (const event of events) {
+        if (ended) return undefined;
+        if (event.data.trim() === '[DONE]') {
+          complete = ended = true;
+          return undefined;
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(event.data);
+        } catch {
+          return new MalformedStreamEventError(event.data);
+        }
+        complete ||= event.type === 'message_stop' || saysFinished(parsed, FINISH_DEPTH);
+      }
+      return undefined;
+    };
+    const checked = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          const error = ended ? undefined : judge(reader.read(chunk));
+          if (error) controller.error(error);
+          else controller.enqueue(chunk);
+        },
+        flush(controller) {
+          const error = (ended ? undefined : judge(reader.end())) ?? (complete ? undefined : new AnswerCutOffError());
+          if (error) controller.error(error);
+        },
+      }),
+    );
+    return withBody(response, checked);
+  };
+}
+
+/** Whether `value`, an event's JSON, holds a finish reason with a value, or is Anthropic's `message_stop`. */
+function saysFinished(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null || depth < 0) return false;
+  if (Array.isArray(value)) return value.some((item) => saysFinished(item, depth - 1));
+  for (const [key, field] of Object.entries(value)) {
+    if (FINISH_FIELDS.has(key) && typeof field === 'string' && field !== '') return true;
+    if (key === 'type' && field === 'message_stop') return true;
+    if (saysFinished(field, depth - 1)) return true;
+  }
+  return false;
+}
