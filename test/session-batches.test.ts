@@ -11,6 +11,23 @@ describe('session batch writes', () => {
     session = s;
   });
 
+  // Found by a review: the refusal's confirmation read the store key of each name, and the store's refusal of an
+  // invalid key was the answer.
+  it('refuses an atomic batch for its locked variable, not for the store key of a name beside it no variable can have', async () => {
+    await session.defineVariable('a', 'integer', 1);
+    await session.lockVariable('a', 'alice');
+    const refused = session.setVariables({ a: 2, 'bad name': 3 }, { atomic: true });
+    await expect(refused).rejects.toMatchObject({ code: 'variable_locked', variable: 'a' });
+    await expect(refused).rejects.not.toThrow(/store key/);
+    expect(await session.getVariable('a')).toBe(1);
+  });
+
+  it('refuses an atomic batch for its missing variable, not for the store key of a name beside it no variable can have', async () => {
+    const refused = session.setVariables({ ghost: 1, '': 2 }, { atomic: true });
+    await expect(refused).rejects.toMatchObject({ code: 'variable_not_found', variable: 'ghost' });
+    await expect(refused).rejects.not.toThrow(/store key/);
+  });
+
   it('applies nothing from an atomic batch with one refused value', async () => {
     await session.defineVariable('a', 'integer', 1);
     await session.defineVariable('constrained', 'integer', 5, { constraints: { max: 10 } });

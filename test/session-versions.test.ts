@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { ValidationError, VersionConflictError, type Session } from '../src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runtime, ValidationError, VersionConflictError, type Session } from '../src/index.js';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import type { Store } from '../src/store/store.js';
+import type { VariableRecord } from '../src/variables/types.js';
 import { useEmbeddedSession } from './support/embedded-session.js';
 
 describe('session versions and history', () => {
@@ -88,5 +91,47 @@ describe('session versions and history', () => {
     expect(await session.hasVariable('v')).toBe(false);
     await session.defineVariable('v', 'string', 'fresh');
     expect((await session.variableHistory('v')).map((h) => h.value)).toEqual(['fresh']);
+  });
+});
+
+// Found by a review: the rollback's write was a plain `setVariable`, not conditioned on the identity of the variable
+// whose history it read.
+describe('rollbackVariable racing a delete and a new definition of the variable', () => {
+  let runtime: Runtime | undefined;
+  afterEach(() => runtime?.stop());
+
+  it('does not write the old variable’s value into the variable defined again under its name', async () => {
+    const memory = createMemoryStore<VariableRecord>();
+    let onHistory: (() => Promise<void>) | undefined;
+    // The store as it is, but for a hook run once the history has been read (what another writer does meanwhile).
+    const store: Store<VariableRecord> = {
+      ...memory,
+      async history(key) {
+        const history = await memory.history(key);
+        const hook = onHistory;
+        onHistory = undefined;
+        await hook?.();
+        return history;
+      },
+    };
+    runtime = await Runtime.start({ store });
+    const session: Session = await runtime.session('s1');
+    const other: Session = await runtime.session('s1');
+
+    await session.defineVariable('budget', 'integer', 100);
+    await session.setVariable('budget', 5);
+    // Another writer deletes the variable and defines a new one under the name while the rollback reads the history.
+    onHistory = async () => {
+      await other.deleteVariable('budget');
+      await other.defineVariable('budget', 'integer', 0, { constraints: { max: 1000 } });
+    };
+    const fresh = () => other.describeVariable('budget');
+
+    const rollback = session.rollbackVariable('budget', 1);
+    await rollback.catch(() => undefined);
+    const after = await fresh();
+    // The new variable was never at version 1 = 100: the rollback must not land in it.
+    expect({ value: after.value, version: after.version }).toEqual({ value: 0, version: 1 });
+    await expect(rollback).rejects.toMatchObject({ code: 'version_conflict', variable: 'budget' });
   });
 });

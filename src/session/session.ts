@@ -244,8 +244,11 @@ export class Session implements SessionApi {
   ): Promise<VariableRecord> {
     assertOptions(options, 'rollbackVariable');
     assertHistoryVersion(name, version);
-    const entry = entryAtVersion(await this.variableHistory(name), name, version);
-    return this.setVariable(name, entry.value, { ...options, reason: `rollback to version ${version}` });
+    const { record, entries } = await this.recordHistory(name);
+    const entry = entryAtVersion(entries, name, version);
+    // Only into the variable whose history was read: one deleted and defined again meanwhile never had that version.
+    const reason = `rollback to version ${version}`;
+    return this.setVariable(name, entry.value, { ...options, reason, expectedId: record.id });
   }
 
   /**

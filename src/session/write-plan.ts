@@ -15,7 +15,7 @@ import {
 } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
 import { assertWritableBy, importRecord, withLock, withValue } from '../variables/record.js';
-import { assertVariableName } from '../variables/names.js';
+import { assertVariableName, isVariableName } from '../variables/names.js';
 import { withPatternBudget } from '../variables/string-pattern.js';
 import type { VariableRecord } from '../variables/types.js';
 import { assertLockArguments } from './argument-checks.js';
@@ -165,7 +165,8 @@ function namesWritten(request: WriteRequest): string[] | undefined {
       return [request.name];
     case 'setMany':
       // A non-atomic batch answers each name's refusal in its reply rather than refusing the call (see `confirmFirst`).
-      return request.atomic ? request.values.map(([name]) => name) : undefined;
+      // A name no variable can have has no key to read (the store would refuse it): it stays refused on its own.
+      return request.atomic ? request.values.map(([name]) => name).filter(isVariableName) : undefined;
     case 'import':
       return undefined;
   }
