@@ -16,6 +16,7 @@
  */
 import { assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import type { SerializedError } from '../src/errors.js';
+import { deepFreeze } from '../src/variables/json-value.js';
 import { errorReply, okReply } from './protocol.js';
 import type {
   Execution,
@@ -33,12 +34,13 @@ import type {
 export type * from './module.types.js';
 
 function aborted(context: ModuleMachineContext, executionId: string, reason: string | undefined): SerializedError {
-  return {
+  // Frozen, as the runner's errors are: the event's listeners and the caller share it.
+  return deepFreeze({
     code: 'execution_aborted',
     message: `execution '${executionId}' of module '${context.moduleId}' was aborted${reason ? `: ${reason}` : ''}`,
     // The reason in a field of its own too: a subscriber tells a timeout (`timed out`) from a cancel without parsing.
     details: { moduleId: context.moduleId, executionId, ...(reason ? { reason } : {}) },
-  };
+  });
 }
 
 /** The module process machine. */

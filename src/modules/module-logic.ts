@@ -10,8 +10,9 @@ import {
   type RunnerEvent,
   type RunnerInput,
 } from '../../machines/module.machine.js';
-import { errorToJSON, NoProcError } from '../errors.js';
+import { errorToJSON, NoProcError, type SerializedError } from '../errors.js';
 import type { ModuleInstance } from './module-instance.js';
+import { deepFreeze } from '../variables/json-value.js';
 
 /** The programs of a runtime's module processes, by {@link moduleKey}. */
 export type ModuleInstances = ReadonlyMap<string, ModuleInstance>;
@@ -28,6 +29,14 @@ function instanceOf(instances: ModuleInstances, input: RunnerInput): ModuleInsta
 }
 
 /** Runs `work` and answers with `done` or `failed`; a synchronous throw is a failure like a rejection. */
+/**
+ * `error` as its events and its reply carry it, frozen throughout: every listener, the caller and a result's
+ * `syncFailed` share this one object, and none may change what the others see.
+ */
+function frozenError(error: unknown): SerializedError {
+  return deepFreeze(errorToJSON(error));
+}
+
 function answer<T>(work: () => Promise<T>, done: (value: T) => void, failed: (error: unknown) => void): void {
   Promise.resolve().then(work).then(done, failed);
 }
@@ -61,10 +70,10 @@ function moduleRunner(instances: ModuleInstances) {
             (field, delta, restart) =>
               send({ type: 'execution.delta', run, field, delta, ...(restart ? { restart: true as const } : {}) }),
             // A sync between steps that was refused is reported as the one before the execution is.
-            (error) => send({ type: 'sync.failed', run, error: errorToJSON(error) }),
+            (error) => send({ type: 'sync.failed', run, error: frozenError(error) }),
           ),
         (result) => send({ type: 'execution.done', run, result }),
-        (error) => send({ type: 'execution.failed', run, error: errorToJSON(error) }),
+        (error) => send({ type: 'execution.failed', run, error: frozenError(error) }),
       );
     };
 
@@ -80,7 +89,7 @@ function moduleRunner(instances: ModuleInstances) {
         answer(
           () => instanceOf(instances, input).sync(),
           (outcome) => sendBack({ type: 'sync.done', run, outcome }),
-          (error) => sendBack({ type: 'sync.failed', run, error: errorToJSON(error) }),
+          (error) => sendBack({ type: 'sync.failed', run, error: frozenError(error) }),
         );
       else if (command.type === 'execute') execute(run, command.execution.inputs);
       else if (inFlight?.run === run) abort(command.reason);

@@ -288,12 +288,17 @@ export function decodeWireValue(type: VariableType | null, wire: unknown): unkno
 /**
  * An execution's result parsed from JSON (a reply, or a `module.result` event) as an embedded handle hands it out:
  * the `Date`s of its output turned back into `Date`s (see output-dates.ts), and frozen, the result, its `provenance`
- * and its output throughout (its `syncFailed` error is left as it is).
+ * and its output and `syncFailed` error throughout.
  */
 export function decodeExecutionResult<T>(result: T): T {
   reviveOutputDates(result);
-  const { output, provenance } = (result ?? {}) as { readonly output?: unknown; readonly provenance?: unknown };
+  const { output, provenance, syncFailed } = (result ?? {}) as {
+    readonly output?: unknown;
+    readonly provenance?: unknown;
+    readonly syncFailed?: unknown;
+  };
   deepFreeze(output);
+  deepFreeze(syncFailed);
   Object.freeze(provenance);
   return Object.freeze(result);
 }
@@ -301,10 +306,11 @@ export function decodeExecutionResult<T>(result: T): T {
 /**
  * A module event parsed from JSON, frozen where an embedded handle's listener gets it frozen: the event, a result
  * throughout (see {@link decodeExecutionResult}), a sync's outcome throughout (its changes, each `[old, new]` pair,
- * the values: the bound variables' own embedded); a failure's error is left as it is.
+ * the values: the bound variables' own embedded), a failure's error throughout.
  */
 export function decodeModuleEvent<T extends { readonly type: string }>(event: T): T {
-  const { result, outcome } = event as { result?: unknown; outcome?: { changes?: unknown } };
+  const { result, outcome, error } = event as { result?: unknown; outcome?: { changes?: unknown }; error?: unknown };
+  deepFreeze(error);
   if (event.type === 'module.result') decodeExecutionResult(result);
   else if (event.type === 'module.synced' && typeof outcome?.changes === 'object' && outcome.changes !== null) {
     for (const pair of Object.values(outcome.changes))

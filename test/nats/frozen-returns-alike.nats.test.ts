@@ -199,9 +199,10 @@ async function behaviours(session: Session): Promise<Record<string, string>> {
 }
 
 /**
- * What a module handle returns, by part: a result frozen, its output throughout and its `provenance` (the caller and
- * every listener share one result embedded; with a type variable too); the events listeners hear, a sync's changes
- * and the variable values they report (every listener shares one event embedded); a description the caller's.
+ * What a module handle returns, by part: a result frozen, its output throughout, its `provenance` and its `syncFailed`
+ * error (the caller and every listener share one result embedded; with a type variable too); the events listeners
+ * hear, a sync's changes and the variable values they report, a refused sync's error (every listener shares one event
+ * embedded); a description the caller's.
  */
 const EXPECTED_OF_MODULES: Record<string, string> = {
   'execute result': 'frozen',
@@ -220,6 +221,10 @@ const EXPECTED_OF_MODULES: Record<string, string> = {
   'on(module.synced) pair': 'frozen',
   'on(module.synced) old': 'frozen',
   'on(module.synced) new': 'frozen',
+  'execute syncFailed': 'frozen',
+  'execute syncFailed.details': 'frozen',
+  'on(module.syncFailed) error': 'frozen',
+  'on(module.syncFailed) details': 'frozen',
 };
 
 /** Runs executions of modules of `session` and tells how each part of what their handles returned behaves. */
@@ -259,6 +264,17 @@ async function moduleBehaviours(session: Session): Promise<Record<string, string
   const [old, now] = synced.outcome.changes.stopSequences!;
   const pair = synced.outcome.changes.stopSequences;
   note('on(module.synced)', { event: synced, changes: synced.outcome.changes, pair, old, new: now });
+
+  // A refused sync (a float takes NaN, a bound temperature does not): its error, in the result and in the event.
+  const refusals: { error: { details?: unknown } }[] = [];
+  plain.on('module.syncFailed', (event) => refusals.push(event));
+  await session.setVariable('t', Number.NaN);
+  const refused = (await plain.execute({ question: 'q' })).syncFailed as { details: unknown };
+  note('execute', { syncFailed: refused, 'syncFailed.details': refused.details });
+  const [heardRefusal] = await waitFor(() => (refusals.length === 1 ? refusals : undefined), {
+    message: 'the refused sync heard',
+  });
+  note('on(module.syncFailed)', { error: heardRefusal!.error, details: heardRefusal!.error.details });
   return seen;
 }
 
