@@ -4,7 +4,8 @@
  * @module
  */
 import type { WireModuleSpec } from '../nats/module-wire-spec.js';
-import { CANCEL_REPORT, DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS } from '../nats/remote-module.js';
+import type { ModuleDescription } from '../../machines/module.machine.js';
+import { CANCEL_REPORT, DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS, type RemoteModuleHandle } from '../nats/remote-module.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { CallTimeoutError } from '../errors.js';
 import { assertModuleId } from '../modules/module-spec.js';
@@ -204,7 +205,7 @@ const list = defineCommand({
   options: { ...COMMON, json: { type: 'boolean', description: 'print the descriptions as one JSON array' } },
   async run({ values }, io) {
     const descriptions = await withSession(values, io, this.path, {}, async (session) =>
-      Promise.all((await session.modules()).map((handle) => handle.describe())),
+      describedStill(await session.modules()),
     );
     if (values.json) io.out(jsonLine(descriptions));
     else
@@ -214,6 +215,20 @@ const list = defineCommand({
         );
   },
 });
+
+/**
+ * The descriptions of `modules`, but for those stopped since they were listed (another client's stop, a normal thing
+ * in a shared session): one of them failed the whole listing with `module_not_found`, naming a module nobody asked
+ * about. Any other failure is the listing's.
+ */
+async function describedStill(modules: readonly RemoteModuleHandle[]): Promise<ModuleDescription[]> {
+  const outcomes = await Promise.allSettled(modules.map((handle) => handle.describe()));
+  return outcomes.flatMap((outcome) => {
+    if (outcome.status === 'fulfilled') return [outcome.value];
+    if ((outcome.reason as { code?: unknown } | null)?.code === 'module_not_found') return [];
+    throw outcome.reason;
+  });
+}
 
 const stop = defineCommand({
   path: ['module', 'stop'],
