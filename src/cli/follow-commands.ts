@@ -19,7 +19,7 @@ import {
   reconnectPolicy,
   reportTo,
 } from './connection.js';
-import { jsonLine } from './output.js';
+import { jsonLine, shownText } from './output.js';
 import { untilSignal } from './until-signal.js';
 
 const RECONNECT_DETAILS = [
@@ -123,11 +123,13 @@ const inspect = defineCommand({
  * (UTC) is when it arrived here; a status other than active follows the state in brackets.
  */
 export function transitionLine(snapshot: InspectedSnapshot, at: Date = new Date()): string {
-  const process = snapshot.machine === 'module' ? `module ${snapshot.moduleId ?? '?'}` : 'session';
+  // Whoever publishes on the inspect subjects (or names a node) writes these fields: each is shown escaped.
+  const shown = (field: unknown): string => shownText(String(field));
+  const process = snapshot.machine === 'module' ? `module ${shown(snapshot.moduleId ?? '?')}` : 'session';
   const event = (snapshot.event as { type?: unknown } | undefined)?.type;
-  const status = snapshot.status === 'active' ? '' : ` [${snapshot.status}]`;
+  const status = snapshot.status === 'active' ? '' : ` [${shown(snapshot.status)}]`;
   const time = at.toISOString().slice(11, 23);
-  return `${time}  ${snapshot.node}  ${snapshot.sessionId}  ${process}  ${String(event ?? '?')} → ${stateLabel(snapshot.value)}${status}`;
+  return `${time}  ${shown(snapshot.node)}  ${shown(snapshot.sessionId)}  ${process}  ${shown(event ?? '?')} → ${shown(stateLabel(snapshot.value))}${status}`;
 }
 
 /** A state value as a path: `'idle'`, `{ active: 'idle' }` → `active.idle`; parallel regions joined by `, `. */

@@ -22,11 +22,21 @@ export function jsonLine(value: unknown): string {
  * line-by-line script with it), and an escape sequence would reach the reader's terminal.
  */
 export function shownText(text: string): string {
-  if (!UNPRINTABLE.test(text)) return text;
-  return JSON.stringify(text).replace(
-    UNPRINTABLE_ALL,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return UNPRINTABLE.test(text) ? escapedUnprintable(JSON.stringify(text)) : text;
+}
+
+/**
+ * A value any writer set, as JSON on one line for people (see {@link jsonLine}), with what `JSON.stringify` leaves raw
+ * (C1 controls, DEL, the line and paragraph separators, all inside strings) escaped too, as {@link shownText} does:
+ * still the same JSON.
+ */
+export function shownJson(value: unknown): string {
+  return escapedUnprintable(jsonLine(value));
+}
+
+/** `json` with each unprintable character written as its `\\u` escape. */
+function escapedUnprintable(json: string): string {
+  return json.replace(UNPRINTABLE_ALL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** C0 and C1 controls, DEL, and the line and paragraph separators (JSON.stringify escapes only the C0 ones). */
@@ -36,7 +46,7 @@ const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
 /** One variable for people: `temperature = 0.9  (float, v2)`, with its lock when it has one. */
 export function recordLine(record: VariableRecord): string {
   const locked = record.lockedBy ? `, locked by ${shownText(record.lockedBy)}` : '';
-  return `${record.name} = ${jsonLine(record.value)}  (${record.type}, v${record.version}${locked})`;
+  return `${record.name} = ${shownJson(record.value)}  (${record.type}, v${record.version}${locked})`;
 }
 
 /**
@@ -44,7 +54,7 @@ export function recordLine(record: VariableRecord): string {
  * of a locked one (last, as the value's width varies: an unlocked row is as it always was).
  */
 export function recordTable(records: readonly VariableRecord[]): string[] {
-  const rows = records.map((r) => [r.name, r.type, `v${r.version}`, jsonLine(r.value)] as const);
+  const rows = records.map((r) => [r.name, r.type, `v${r.version}`, shownJson(r.value)] as const);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
   return rows.map((row, n) => {
     const lockedBy = records[n]?.lockedBy;
@@ -55,10 +65,10 @@ export function recordTable(records: readonly VariableRecord[]): string[] {
 
 /**
  * One kept version for people: `v2  0.9  2026-11-22T10:00:00.000Z  by alice  (tuning)`, without "by" or the reason
- * when none was recorded. The value as {@link jsonLine} writes it, so a NaN float reads as `var get` prints it.
+ * when none was recorded. The value as {@link shownJson} writes it, so a NaN float reads as `var get` prints it.
  */
 export function historyLine(entry: VariableHistoryEntry): string {
   const by = entry.updatedBy ? `  by ${shownText(entry.updatedBy)}` : '';
   const reason = entry.reason ? `  (${shownText(entry.reason)})` : '';
-  return `v${entry.version}  ${jsonLine(entry.value)}  ${entry.updatedAt}${by}${reason}`;
+  return `v${entry.version}  ${shownJson(entry.value)}  ${entry.updatedAt}${by}${reason}`;
 }
