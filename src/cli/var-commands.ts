@@ -266,9 +266,13 @@ const watch = defineCommand({
       sessionEnd ??= error;
       endWatch();
     };
-    await withSession(values, io, this.path, { onError }, async (session, client) => {
-      // The watch reads the variables as it starts: a session nobody opened is `session_not_found` (exit 1), a
-      // NATS with no node `noproc` (exit 3), rather than a watch waiting for ever.
+    await withSession(values, io, this.path, { onError }, async (unbound, client) => {
+      // A session nobody opened is `session_not_found` (exit 1), a NATS with no node `noproc` (exit 3), rather than a
+      // watch waiting for ever. Then the watch is bound to the session's current life: one that reconnects after the
+      // session was deleted and the id opened again ends with `session_not_found` rather than follow the id into its
+      // next life, whose end event it missed. (Deleted in the moment between the two, the id is opened anew.)
+      await unbound.listVariables(pattern);
+      const session = await client.session(unbound.sessionId);
       const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), {
         includeInitial: values.initial ?? false,
       });
