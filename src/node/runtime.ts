@@ -315,6 +315,11 @@ export class Runtime {
     return this.#processes.isAlive(target);
   }
 
+  /** Notes that `supervisor` supervises `child`, for the order of {@link stop} (see `ProcessHost.supervised`). */
+  supervised(child: ProcessRef, supervisor: ProcessRef): void {
+    this.#processes.supervised(child, supervisor);
+  }
+
   /** GenServer.call: sends `event` and waits for the reply; `CallTimeoutError`, `NoProcError`, `ProcessExitedError`. */
   call(target: Target, event: EventObject, options: CallOptions = {}): Promise<unknown> {
     return this.#processes.call(target, event, options);
@@ -352,9 +357,9 @@ export class Runtime {
   }
 
   /**
-   * Stops every process (in reverse start order) and the store router; the in-memory store is closed. A NATS node
-   * leaves what it shares: sessions, variables and module specs stay in their buckets for the other nodes (stop a
-   * module through its handle to remove it everywhere).
+   * Stops every process (in reverse start order, a supervised one through its supervisor) and the store router; the
+   * in-memory store is closed. A NATS node leaves what it shares: sessions, variables and module specs stay in their
+   * buckets for the other nodes (stop a module through its handle to remove it everywhere).
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -386,7 +391,7 @@ export class Runtime {
     this.#router?.stop();
     this.#modules.close();
     // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before
-    // the process exits. Then every other process, in reverse start order.
+    // the process exits. Then every other process, in reverse start order, a supervised one through its supervisor.
     await this.#sessions.stop(this.#callTimeoutMs);
     await this.#processes.stopAll();
     this.#sessions.clear();

@@ -20,4 +20,9 @@ export interface ProcessHost {
   isAlive(target: Target): boolean;
   /** True while the host stops everything: exits seen then are the shutdown, not failures to restart. */
   readonly stopping: boolean;
+  /**
+   * Notes that `supervisor` supervises `child`: stopping everything then stops the child through its supervisor, in
+   * the supervisor's order, rather than by when it was spawned. A host without it stops by spawn order alone.
+   */
+  supervised?(child: ProcessRef, supervisor: ProcessRef): void;
 }

@@ -85,6 +85,8 @@ export class ProcessRuntime {
   ))[] = [];
   /** The processes spawned with `trapExit: true`. */
   readonly #trapping = new WeakSet<Process>();
+  /** The supervisor of each supervised process (see {@link supervised}). */
+  readonly #supervisors = new WeakMap<Process, ProcessRef>();
   #deliveringExitSignals = false;
   readonly #inspect: Observer<InspectionEvent> | undefined;
   /** Where crashes and errors thrown by listeners and the inspector go. */
@@ -235,14 +237,31 @@ export class ProcessRuntime {
     return this.stop(target, reason);
   }
 
-  /** Stops every process, newest first, waiting for each to exit; also those spawned meanwhile. */
+  /**
+   * Stops every process, waiting for each to exit; also those spawned meanwhile. Those no live supervisor supervises
+   * go newest first; a supervised one goes with its supervisor, which stops its children in its own order (reverse
+   * start order), whenever one of them was restarted or started: by spawn order alone, a child restarted or started on
+   * demand went first, before the siblings started after it, which may use it.
+   */
   async stopAll(reason: ExitReason = 'shutdown'): Promise<void> {
     this.#stopping++;
     try {
-      for (let last = this.#registry.newest(); last; last = this.#registry.newest()) await this.stop(last, reason);
+      for (let roots = this.#unsupervised(); roots.length > 0; roots = this.#unsupervised())
+        for (let i = roots.length - 1; i >= 0; i--) await this.stop(roots[i]!, reason);
     } finally {
       this.#stopping--;
     }
+  }
+
+  /** See {@link ProcessHost.supervised}. */
+  supervised(child: ProcessRef, supervisor: ProcessRef): void {
+    const process = this.#registry.resolve(child);
+    if (process) this.#supervisors.set(process, supervisor);
+  }
+
+  /** The live processes no live supervisor supervises, in spawn order. */
+  #unsupervised(): Process[] {
+    return this.#registry.all().filter((process) => !this.#supervisors.get(process)?.alive);
   }
 
   /**

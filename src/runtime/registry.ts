@@ -16,15 +16,6 @@ export class Registry {
   readonly #byName = new Map<string, Process>();
   /** A Map keeps spawn order, which `processes()` lists. */
   readonly #byId = new Map<string, Process>();
-  /**
-   * The ids of the processes in spawn order, for `newest()`: a Map's last entry can only be found by walking all of
-   * them, which made `stopAll` quadratic (6-10 s for 80,000). Ids, not processes: an exited process (its actor and
-   * context) must not be held here. Those of exited ones stay until `newest()` passes them or, once over 1,024 and
-   * over half, a compaction drops them: amortized constant time, and no more of them than 1,024 or the live ones.
-   */
-  #order: string[] = [];
-  /** How many of {@link #order} are ids of exited processes. */
-  #exitedInOrder = 0;
 
   /**
    * Throws unless a new process can be registered under `name`; checked before an actor is created.
@@ -43,19 +34,12 @@ export class Registry {
       this.#byName.set(process.name, process);
     }
     this.#byId.set(process.id, process);
-    this.#order.push(process.id);
   }
 
   /** Removes a process that exited, freeing its name only if the name still points at this very process. */
   remove(process: Process): void {
     if (process.name !== undefined && this.#byName.get(process.name) === process) this.#byName.delete(process.name);
-    if (this.#byId.get(process.id) !== process) return;
-    this.#byId.delete(process.id);
-    // Past 1,024 so that a handful of processes spawned and stopped in turn do not compact at every exit.
-    if (++this.#exitedInOrder > 1024 && this.#exitedInOrder * 2 > this.#order.length) {
-      this.#order = this.#order.filter((id) => this.#byId.has(id));
-      this.#exitedInOrder = 0;
-    }
+    if (this.#byId.get(process.id) === process) this.#byId.delete(process.id);
   }
 
   /** The live process registered under `name`. */
@@ -77,17 +61,6 @@ export class Registry {
   /** Every live process, in spawn order. */
   all(): Process[] {
     return [...this.#byId.values()];
-  }
-
-  /** The most recently spawned live process. */
-  newest(): Process | undefined {
-    for (let last = this.#order.at(-1); last !== undefined; last = this.#order.at(-1)) {
-      const process = this.#byId.get(last);
-      if (process) return process;
-      this.#order.pop();
-      this.#exitedInOrder--;
-    }
-    return undefined;
   }
 
   /** Every registered name, in registration order. */

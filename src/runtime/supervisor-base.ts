@@ -113,6 +113,7 @@ export abstract class SupervisorBase {
    */
   protected spawnSupervised(start: () => ChildStart): ProcessRef {
     const ref = spawnChild(this.runtime, start);
+    this.runtime.supervised?.(ref, this.ref);
     // Known as a child until it has exited: its EXIT comes as it exits, and `exited` settles after.
     this.#childIds.add(ref.id);
     void ref.exited.then(() => this.#childIds.delete(ref.id));

@@ -395,8 +395,8 @@ describe('ProcessRuntime', () => {
       expect(runtime.processes()).toEqual([]);
     });
 
-    // The registry keeps its own spawn order for this (a full scan per step was quadratic): it must still hold once
-    // many processes exited out of order, and take in the processes spawned while the stop goes on.
+    // stopAll lists the live processes once per round (a full scan per step was quadratic): its order must still hold
+    // once many processes exited out of order, and it must take in the processes spawned while the stop goes on.
     it('stopAll goes newest first after many out-of-order exits, and stops those spawned meanwhile', async () => {
       const runtime = createRuntime();
       const refs = Array.from({ length: 3000 }, () => runtime.spawn(counterMachine));
