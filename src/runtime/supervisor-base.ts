@@ -61,13 +61,15 @@ export abstract class SupervisorBase {
 
   /**
    * A linked process exited. The supervisor traps exits, as OTP's do, so that a child linked to it does not take it
-   * down: a child's exit is the monitor's to handle (a restart). Any other linked process takes it down as a link
-   * takes down a process that does not trap, as OTP's supervisor exits with its parent: a link to its owner still
-   * ties the supervisor's life, and so its children's, to the owner's.
+   * down: a child's exit is the monitor's to handle (a restart). Any other linked process is its owner, and takes it
+   * down whatever its reason, as OTP's supervisor exits with its parent: a link to its owner ties the supervisor's
+   * life, and so its children's, to the owner's, and an owner that finished normally leaves neither running nor
+   * their names taken. After a normal exit the supervisor's is normal too, as in OTP: it takes nothing else down.
    */
   #linkedExit(notice: ExitNotice): void {
-    if (notice.type !== 'EXIT' || this.#childIds.has(notice.id) || !isAbnormal(notice.reason)) return;
-    void this.stop(linkedExit(notice.id, notice.reason)).catch(() => {});
+    if (notice.type !== 'EXIT' || this.#childIds.has(notice.id)) return;
+    const reason = isAbnormal(notice.reason) ? linkedExit(notice.id, notice.reason) : 'normal';
+    void this.stop(reason).catch(() => {});
   }
 
   /** Its name, or its process id: how errors name it. */

@@ -149,13 +149,24 @@ describe('supervisors trap exits', () => {
     expect(runtime.whereis('pool')).toBeUndefined();
   });
 
-  it('outlive a linked process that is not their child and exits normally', () => {
+  // As OTP's supervisor exits with its parent whatever the reason. Found by a review: a supervisor outlived an owner
+  // that finished normally, and kept its children and their names for good.
+  it('go down normally with their children when a linked process that is not their child exits normally', async () => {
     const runtime = createRuntime();
     const owner = runtime.spawn(counterMachine);
-    const supervisor = Supervisor.start(runtime, { children: [worker('worker')] });
+    const bystander = runtime.spawn(counterMachine);
+    const supervisor = Supervisor.start(runtime, { name: 'pool', children: [worker('worker')] });
     runtime.link(owner, supervisor.ref);
+    runtime.link(bystander, supervisor.ref);
     runtime.cast(owner, { type: 'finish' });
-    expect(supervisor.alive).toBe(true);
+    expect(owner.exitReason).toBe('normal');
+    await supervisor.exited;
+    expect(supervisor.exitReason).toBe('normal');
+    expect(runtime.whereis('worker')).toBeUndefined();
+    // A normal exit takes nothing else down: a process linked to the supervisor lives on.
+    expect(bystander.alive).toBe(true);
+    // The owner's next life starts its pool again.
+    expect(() => Supervisor.start(runtime, { name: 'pool', children: [worker('worker')] })).not.toThrow();
   });
 
   it('start a child that traps exits when its spec says so', () => {
