@@ -49,18 +49,7 @@ const MAX_SHOWN = 80;
 
 /** The JSON kind of `value` as a refusal names what it got: `null`, `array`, or its `typeof`. */
 export function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  // A message must not throw where it names a value: a revoked proxy's kind cannot be told beyond its `typeof`.
-  return isArraySafely(value) ? 'array' : typeof value;
-}
-
-/** `Array.isArray(value)`, false for a revoked proxy (which throws there). */
-function isArraySafely(value: unknown): boolean {
-  try {
-    return Array.isArray(value);
-  } catch {
-    return false;
-  }
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
 /**
@@ -76,7 +65,7 @@ export function show(value: unknown): string {
   else if (value === undefined) text = 'undefined';
   else if (typeof value === 'function') text = 'a function';
   else if (typeof value === 'symbol') text = 'a symbol';
-  else if (isArraySafely(value)) text = 'an array';
+  else if (Array.isArray(value)) text = 'an array';
   else text = describeObject(value);
   return shorten(text);
 }
@@ -88,16 +77,11 @@ export function shorten(text: string, max = MAX_SHOWN): string {
 
 /** Names an object by its class, because a `Date` or a `Map` is the usual mistake and the class says so. */
 function describeObject(value: object): string {
-  try {
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto === null || proto === Object.prototype) return 'an object';
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    if (typeof name !== 'string' || name === '') return 'an object with a custom prototype';
-    return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
-  } catch {
-    // A revoked proxy, or a getter or trap of the caller's that throws: the message names no more than its kind.
-    return 'an object';
-  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === null || proto === Object.prototype) return 'an object';
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof name !== 'string' || name === '') return 'an object with a custom prototype';
+  return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** Items a message lists at most; a list of 20,000 choices is in the error's details, whole. */

@@ -90,6 +90,7 @@ export const MAX_LOCK_OWNER_LENGTH = 256;
  */
 export function assertLockOwner(name: string, owner: unknown): string {
   // Worded as every id that is no string is ("lock owner for 't' must be a string, got null"; `typeof` said object).
+  assertKindReadable(owner, `lock owner for '${name}'`, { constraint: 'lockOwner' }, name);
   if (typeof owner !== 'string') throw notAString(`lock owner for '${name}'`, 'lockOwner', owner, { variable: name });
   if (owner === '' || owner.length > MAX_LOCK_OWNER_LENGTH) {
     throw new ValidationError(
