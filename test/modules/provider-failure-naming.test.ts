@@ -14,6 +14,10 @@ import { useStubbedSession } from '../support/stubbed-session.js';
 
 const { stub, session } = useStubbedSession('naming');
 
+/** An OpenAI SSE chunk of choice 0. */
+const chunk = (delta: object, finish: string | null): string =>
+  `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
 describe('a module execution the provider fails', () => {
   let qa: ModuleHandle;
 
@@ -162,8 +166,6 @@ describe('a module execution the provider fails', () => {
   // stream as the whole answer (here "fine" for "fine, but only on Tuesdays").
   it('tells a streamed event that is not JSON as provider_unavailable (malformed_response), printing nothing', async () => {
     qa.on('module.delta', () => {});
-    const chunk = (delta: object, finish: string | null) =>
-      `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     const body =
       chunk({ role: 'assistant', content: 'Answer: fine' }, null) +
       'data: {"id":"x","choices":[{"index":0,"delta":{"content":", but only on Tues\n\n' +
@@ -187,8 +189,6 @@ describe('a module execution the provider fails', () => {
 
   it('reads a streamed answer labelled as another type than an event stream, as the stream it is', async () => {
     qa.on('module.delta', () => {});
-    const chunk = (delta: object, finish: string | null) =>
-      `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     const body = chunk({ role: 'assistant', content: 'Answer: fine' }, null) + chunk({}, 'stop') + 'data: [DONE]\n\n';
     stub().reply({ kind: 'raw', body, contentType: 'text/plain' });
     const result = await qa.execute({ question: 'q' });
