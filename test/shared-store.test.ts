@@ -124,3 +124,26 @@ describe('two runtimes on one store', () => {
     expect(heardOnB).toEqual([]);
   });
 });
+
+describe('two runtimes on one store, one of them idle', () => {
+  it('keeps a session the other runtime keeps writing, past the idle one’s TTL', async () => {
+    const store = createMemoryStore<VariableRecord>();
+    // Only `idle` has a short TTL: were the other runtime's writes no use of the session there, it would expire and
+    // purge the variable the busy runtime is writing.
+    const idle = await Runtime.start({ store, sessionTtlMs: 300 });
+    const busy = await Runtime.start({ store });
+    try {
+      const onBusy = await busy.session('shared');
+      await onBusy.defineVariable('n', 'integer', 0);
+      await idle.session('shared');
+      for (let n = 1; n <= 25; n++) {
+        await onBusy.setVariable('n', n);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      expect(await onBusy.describeVariable('n')).toMatchObject({ value: 25, version: 26 });
+      expect((await store.get('shared.n'))?.value).toMatchObject({ value: 25 });
+    } finally {
+      await Promise.all([idle.stop(), busy.stop()]);
+    }
+  });
+});

@@ -285,7 +285,11 @@ export class SessionTable {
     if (!entry?.process.alive) return;
     const { actor } = entry.process;
     // Only what the process has not applied (never its own commits' echoes): each event is a transition.
-    if (hasNews(actor.getSnapshot().context, id, variables)) actor.send({ type: 'store.changed', changes: variables });
+    if (!hasNews(actor.getSnapshot().context, id, variables)) return;
+    // Another embedded runtime sharing the store wrote it: a use of the session, which must not expire here and purge
+    // what that runtime is writing. A NATS node counts only its own uses: each node stamps the session's record.
+    if (!this.#nats) this.#activity.touch(id, this.#idleMs);
+    actor.send({ type: 'store.changed', changes: variables });
   }
 
   /**
