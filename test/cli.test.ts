@@ -106,6 +106,15 @@ describe('cli', () => {
         ['var', 'set', 'name', '-abc', '-s', 'a'],
         "tether: usage: Unknown option '-abc': an argument starting with a dash goes after '--', as in '-- -abc' (see: tether var set --help)",
       ],
+      // Given the arguments it takes besides, the word was meant as an option, which this command does not have.
+      [
+        ['session', 'delete', '-s', 'chat-1'],
+        "tether: usage: Unknown option '-s': tether session delete has no such option (its arguments: <id>) (see: tether session delete --help)",
+      ],
+      [
+        ['session', 'delete', '-s'],
+        "tether: usage: Unknown option '-s': an argument starting with a dash goes after '--', as in '-- -s' (see: tether session delete --help)",
+      ],
       // No argument of var get can start with a dash: no hint.
       [['var', 'get', '-x'], "tether: usage: Unknown option '-x' (see: tether var get --help)"],
       [

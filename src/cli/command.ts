@@ -123,13 +123,16 @@ function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record
  * positionals and dropped, except for a value starting with a dash (`--reason -x`), where the advice is the fix.
  * An unknown long option that is a typo of one of `names` (the command's options) is told which one it may mean; an
  * unknown short one, given to a command with an argument of `mayStartWithDash`, is most likely that argument
- * (`var set name -x`), and is told how to give it.
+ * (`var set name -x`), and is told how to give it, unless the command would then get more arguments than it takes:
+ * then it was meant as an option (`session delete -s chat-1`, as the `var` commands take the session), and the
+ * message says which arguments the command takes instead.
  */
 function parseErrorMessage(
   error: unknown,
   argv: readonly string[],
   names: readonly string[],
-  mayStartWithDash: boolean,
+  spec: Pick<CommandSpec, 'path' | 'args'>,
+  options: ParseArgsConfig['options'],
 ): string {
   const text = messageOf(error);
   const first = text.split(/\n|\. To specify/)[0] ?? text;
@@ -139,8 +142,12 @@ function parseErrorMessage(
   const letter = /^Unknown option '(-[^-'])'/.exec(first)?.[1];
   // parseArgs names the first letter of `-abc` only: the word is the one typed.
   const typed = letter === undefined ? undefined : argv.find((arg) => arg.startsWith(letter) && arg !== '--');
-  if (typed !== undefined && mayStartWithDash)
-    return `Unknown option '${typed}': an argument starting with a dash goes after '--', as in '-- ${typed}'`;
+  if (typed !== undefined && spec.args.some((arg) => arg.mayStartWithDash === true)) {
+    if (positionalsBesides(argv, options) < spec.args.length)
+      return `Unknown option '${typed}': an argument starting with a dash goes after '--', as in '-- ${typed}'`;
+    const takes = spec.args.map((arg) => (arg.optional ? `[${arg.name}]` : `<${arg.name}>`)).join(' ');
+    return `Unknown option '${typed}': tether ${spec.path.join(' ')} has no such option (its arguments: ${takes})`;
+  }
   const hint = /^To specify an option argument starting with a dash use '(--[^=']+)=-XYZ'/m.exec(text);
   if (!hint?.[1]) return first;
   // Written with the value given, where it can be found: the word after the option as typed (`--reason`, `-r`).
@@ -148,6 +155,14 @@ function parseErrorMessage(
   const value = at >= 0 ? argv[at + 1] : undefined;
   const written = `${hint[1]}=${value?.startsWith('-') ? value : '-XYZ'}`;
   return `${first.replace(/\.$/, '')}: to give it a value starting with a dash, write '${written}'`;
+}
+
+/**
+ * How many words of `argv` are positionals when an unknown option is read as a flag (`-s chat-1`: one), the
+ * command's own as `options` declares them.
+ */
+function positionalsBesides(argv: readonly string[], options: ParseArgsConfig['options']): number {
+  return parseArgs({ args: [...argv], options, strict: false, allowPositionals: true }).positionals.length;
 }
 
 /** Parses `argv` (the words after the command path) against `spec`; `UsageError` on anything it does not declare. */
@@ -174,15 +189,7 @@ export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
       tokens: true,
     });
   } catch (error) {
-    throw new UsageError(
-      parseErrorMessage(
-        error,
-        argv,
-        Object.keys(options),
-        spec.args.some((arg) => arg.mayStartWithDash === true),
-      ),
-      spec.path,
-    );
+    throw new UsageError(parseErrorMessage(error, argv, Object.keys(options), spec, config), spec.path);
   }
   // parseArgs keeps the last of a value given twice: `-s m1 -s s1` would quietly write to another session.
   const given = new Set<string>();
