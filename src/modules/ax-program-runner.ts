@@ -222,8 +222,14 @@ export class AxProgramRunner {
         const program = agent(this.#signature, {
           runtime: createCodeRuntime(),
           ...(params.maxSteps === undefined ? {} : { maxTurns: params.maxSteps }),
+          ...(params.instructions === undefined ? {} : { responderOptions: { description: params.instructions } }),
         });
-        if (params.instructions !== undefined) program.addActorInstruction(params.instructions);
+        // Its run has three stages, each with requests of its own (reading the context, writing the code, writing the
+        // answer): every one is told the instructions.
+        if (params.instructions !== undefined) {
+          program.distiller.setInstruction(params.instructions);
+          program.executor.setInstruction(params.instructions);
+        }
         forwarded = program.forward(service, values as AxGenIn, options);
         if (signal) stop = () => program.stop();
       } else {

@@ -26,3 +26,23 @@ describe('ProgramOfThought steps', () => {
     expect(three).toBeLessThan(unbounded);
   });
 });
+
+describe('ProgramOfThought instructions', () => {
+  it('sends its bound instructions with every request of a run, the code-writing turns and the answer alike', async () => {
+    stub().fallback = () => text('Answer: x');
+    await session().defineVariable('style', 'string', 'Reply as PIRATE_STYLE.');
+    const pot = await session().module('styled', {
+      type: 'ProgramOfThought',
+      signature: 'question:string -> answer:string',
+      maxSteps: 1,
+      bindings: { instructions: 'style' },
+    });
+    const before = stub().chatRequests.length;
+    await pot.execute({ question: 'q' });
+    const requests = stub().chatRequests.slice(before);
+    // A turn that writes code, and the answer written from it: two kinds of request, each told the instructions.
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    const told = requests.map((request) => JSON.stringify(request.body.messages).includes('PIRATE_STYLE'));
+    expect(told).toEqual(requests.map(() => true));
+  });
+});
