@@ -31,3 +31,8 @@ export function messageOf(thrown: unknown): string {
     return printable(thrown);
   }
 }
+
+/** A word with its indefinite article, as a message reads it: `a string`, `an integer`. */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
+}

@@ -8,7 +8,7 @@ import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { UsageError } from './cli-errors.js';
 import type { CliIo } from './command.js';
 import { jsonLine } from './output.js';
-import { messageOf } from '../printable.js';
+import { messageOf, withArticle } from '../printable.js';
 
 /** The value argument that stands for stdin, as `-` does for `cat` and `kubectl -f`. */
 const STDIN_VALUE = '-';
@@ -86,7 +86,7 @@ export function parseValue(text: string, type: string, command: readonly string[
     if (!opensLikeJson(text)) return text;
     const why = messageOf(error);
     throw new UsageError(
-      `the value for ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} variable is not valid JSON: ${why} (quote it to store it as a string: '"..."')`,
+      `the value for ${withArticle(type)} variable is not valid JSON: ${why} (quote it to store it as a string: '"..."')`,
       command,
     );
   }

@@ -33,7 +33,13 @@ import type { SessionApi } from './session-api.js';
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { SessionProcessLink } from './session-process-link.js';
 import { variableKey, type SetOutcome } from './write-plan.js';
-import { assertHistoryVersion, entryAtVersion, historyOf, type VariableHistoryEntry } from './variable-history.js';
+import {
+  assertHistoryVersion,
+  assertRollbackType,
+  entryAtVersion,
+  historyOf,
+  type VariableHistoryEntry,
+} from './variable-history.js';
 import { byName, initialChanges, snapshotOf } from './variable-reads.js';
 import { updateVariableInTurn } from './update-with-retry.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
@@ -246,6 +252,7 @@ export class Session implements SessionApi {
     assertHistoryVersion(name, version);
     const { record, entries } = await this.recordHistory(name);
     const entry = entryAtVersion(entries, name, version);
+    assertRollbackType(entry, record);
     // Only into the variable whose history was read: one deleted and defined again meanwhile never had that version.
     const reason = `rollback to version ${version}`;
     return this.setVariable(name, entry.value, { ...options, reason, expectedId: record.id });

@@ -6,7 +6,7 @@ import { ValidationError } from '../errors.js';
 import type { StoreChange } from '../store/store.js';
 import { show } from '../variables/failure.js';
 import type { VariableRecord, VariableType } from '../variables/types.js';
-import { printable } from '../printable.js';
+import { printable, withArticle } from '../printable.js';
 
 /** One version of a variable's value. */
 export interface VariableHistoryEntry {
@@ -99,4 +99,17 @@ export function entryAtVersion(
     });
   }
   return entry;
+}
+
+/**
+ * Refuses a rollback to `entry` when the variable held another type then (an import with `replace` changed it): its
+ * value was never one of the current type, even where the current type would take it (the text `'NaN'` as a float).
+ */
+export function assertRollbackType(entry: VariableHistoryEntry, current: VariableRecord): void {
+  if (entry.type === current.type) return;
+  throw new ValidationError(
+    `variable '${current.name}' cannot roll back to version ${entry.version}: it was ${withArticle(entry.type)} then and ` +
+      `is ${withArticle(current.type)} now`,
+    { variable: current.name, details: { version: entry.version, type: entry.type, currentType: current.type } },
+  );
 }

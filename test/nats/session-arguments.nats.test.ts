@@ -34,6 +34,7 @@ type AnySession = Pick<
   | 'importVariables'
   | 'listVariables'
   | 'watchVariables'
+  | 'rollbackVariable'
 >;
 
 /** The same session API on an embedded runtime, on a NATS node (its own handle), and from a remote client. */
@@ -276,6 +277,19 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
       session.importVariables([{ name: 'a', type: 'float', value: 4 }], { replace: true, updatedBy: 'B' }),
     ).rejects.toMatchObject({ code: 'variable_locked' });
     expect(await session.describeVariable('a')).toMatchObject({ value: 2, version: 2, lockedBy: 'A' });
+  });
+
+  // Found by a review: the text 'NaN' of a string variable came back as the float NaN, "the value version 1 had".
+  it('refuses a rollback to a version of another type, which an import with replace left in the history', async () => {
+    const session = await open('retyped');
+    await session.defineVariable('z', 'string', 'NaN');
+    await session.importVariables([{ name: 'z', type: 'float', value: 0.5 }], { replace: true });
+    await expect(session.rollbackVariable('z', 1)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: "variable 'z' cannot roll back to version 1: it was a string then and is a float now",
+      details: { variable: 'z', version: 1, type: 'string', currentType: 'float' },
+    });
+    expect(await session.describeVariable('z')).toMatchObject({ type: 'float', value: 0.5, version: 2 });
   });
 });
 
