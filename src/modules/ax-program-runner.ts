@@ -157,9 +157,12 @@ export class AxProgramRunner {
     }
   }
 
-  /** What is wrong with an execution's inputs for this program's signature, or `undefined` (see InputFields). */
-  inputProblem(values: FieldValues): ValidationError | undefined {
-    return this.#inputs.problem(values);
+  /**
+   * What is wrong with an execution's inputs for this program's signature, or `undefined` (see InputFields); with
+   * `only`, what is wrong with those fields of them alone.
+   */
+  inputProblem(values: FieldValues, only?: readonly string[]): ValidationError | undefined {
+    return only === undefined ? this.#inputs.problem(values) : this.#inputs.fieldsProblem(values, only);
   }
 
   /** `values` with the `Date`s of date-typed fields as the prompt writes them (see dates-as-written.ts). */

@@ -244,23 +244,50 @@ export class InputFields {
       }
       for (const rule of this.#rules) {
         field = rule.name;
-        const value = given(values, rule.name);
-        if (isAbsent(value)) {
-          if (rule.required) return this.#missing(rule, value);
-        } else if (!passes(rule, value)) {
-          return new ValidationError(`input field '${rule.name}' must be ${rule.expected}, got ${described(value)}`, {
-            details: { field: rule.name, expected: rule.expected },
-          });
-        } else if (typeof value === 'object' && value !== null) {
-          const snag = snagIn(value, 0);
-          if (snag) return snagError(rule.name, snag);
-        }
+        const problem = this.#ruleProblem(rule, given(values, rule.name));
+        if (problem) return problem;
       }
     } catch (error) {
       // Ax would have thrown it from deep inside the program, as the program's failure.
       return field === undefined
         ? couldNotRead('the input fields', error)
         : snagError(field, { kind: 'unreadable', error, path: [] });
+    }
+    return undefined;
+  }
+
+  /**
+   * What is wrong with the fields `names` of `values` alone, or `undefined`: each must be one this program takes, and
+   * pass its rule. For a caller that judges some fields here and leaves the rest to a check elsewhere (a remote
+   * handle: the node judges what JSON carries exactly, see remote-input-check.ts).
+   */
+  fieldsProblem(values: FieldValues, names: readonly string[]): ValidationError | undefined {
+    let field: string | undefined;
+    try {
+      for (const name of names) {
+        field = name;
+        const value = given(values, name);
+        const rule = this.#rules.find((candidate) => candidate.name === name);
+        const problem = rule ? this.#ruleProblem(rule, value) : value === undefined ? undefined : this.#unknown(name);
+        if (problem) return problem;
+      }
+    } catch (error) {
+      return snagError(field!, { kind: 'unreadable', error, path: [] });
+    }
+    return undefined;
+  }
+
+  /** What is wrong with `value` as the field `rule` judges, or `undefined`. */
+  #ruleProblem(rule: FieldRule, value: unknown): ValidationError | undefined {
+    if (isAbsent(value)) return rule.required ? this.#missing(rule, value) : undefined;
+    if (!passes(rule, value)) {
+      return new ValidationError(`input field '${rule.name}' must be ${rule.expected}, got ${described(value)}`, {
+        details: { field: rule.name, expected: rule.expected },
+      });
+    }
+    if (typeof value === 'object' && value !== null) {
+      const snag = snagIn(value, 0);
+      if (snag) return snagError(rule.name, snag);
     }
     return undefined;
   }

@@ -11,9 +11,12 @@ import type { ModuleClass } from './programs.js';
 import type { ModuleTool } from './module-types.js';
 import { inputProblem, inputsAsWritten, type ProgramModule } from './program-module.js';
 
-/** What is wrong with an execution's inputs, or `undefined`: the embedded module's own check of its signature. */
+/**
+ * What is wrong with an execution's inputs, or `undefined`: the embedded module's own check of its signature; with
+ * `only`, of those fields alone (each must be one the signature takes, and pass its rule).
+ */
 export interface ExecuteInputCheck {
-  (inputs: Readonly<Record<string, unknown>>): ValidationError | undefined;
+  (inputs: Readonly<Record<string, unknown>>, only?: readonly string[]): ValidationError | undefined;
   /** The inputs with the `Date`s of date-typed fields as the program's prompt writes them (dates-as-written.ts). */
   readonly asWritten: (inputs: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
 }
@@ -36,9 +39,9 @@ export function probeInputCheck(moduleClass: ModuleClass, signature: string): Ex
     }
   };
   const built = (): ProgramModule | null => (program ??= build());
-  const check = (inputs: Readonly<Record<string, unknown>>): ValidationError | undefined => {
+  const check = (inputs: Readonly<Record<string, unknown>>, only?: readonly string[]): ValidationError | undefined => {
     const probe = built();
-    return probe === null ? undefined : inputProblem(probe, inputs);
+    return probe === null ? undefined : inputProblem(probe, inputs, only);
   };
   const asWritten = (inputs: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> => {
     const probe = built();

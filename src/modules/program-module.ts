@@ -110,10 +110,15 @@ export function isMultiStep(module: ProgramModule): boolean {
 
 /**
  * @internal What is wrong with `values` as inputs of `module`'s signature, or `undefined`: lets a module process
- * refuse a malformed execution before it waits in the mailbox. `executeModule` checks again.
+ * refuse a malformed execution before it waits in the mailbox. `executeModule` checks again. With `only`, the fields
+ * named there alone are judged.
  */
-export function inputProblem(module: ProgramModule, values: FieldValues): ValidationError | undefined {
-  return runners.get(module)?.inputProblem(values);
+export function inputProblem(
+  module: ProgramModule,
+  values: FieldValues,
+  only?: readonly string[],
+): ValidationError | undefined {
+  return runners.get(module)?.inputProblem(values, only);
 }
 
 /**

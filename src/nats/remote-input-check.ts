@@ -5,14 +5,16 @@
  * them (a bigint, a cyclic object: an `InternalError`).
  *
  * Inputs JSON carries exactly are sent unjudged: the node runs the embedded check on what it receives, against the
- * module as it is then. The client's copy of that check (built from the spec the handle was created with, or from
- * the module's description) is only asked about the rest, since the module may have been stopped and created again
- * with another signature since: a stale copy must not refuse what the node would take.
+ * module as it is then (the type its type variable names then, the signature it was created again with). The
+ * client's copy of that check (built from the spec the handle was created with, or from the module's description) is
+ * only asked about the other fields, each alone: a stale copy must not refuse what the node would take, and the
+ * handle asks a fresh description before it refuses (remote-module.ts).
  * @module
  */
 import { ValidationError } from '../errors.js';
 import { probeInputCheck, type ExecuteInputCheck } from '../modules/input-probe.js';
 import { defaultModuleRegistry } from '../modules/module-registry.js';
+import { isExactJson } from './tagged-values.js';
 
 export type { ExecuteInputCheck } from '../modules/input-probe.js';
 
@@ -30,17 +32,29 @@ export function executeInputCheck(type: unknown, signature: unknown): ExecuteInp
 
 /**
  * The inputs of an execution of `moduleId`, inputs that are not exact JSON (`isExactJson`), as they are sent, or
- * throws what they are refused with before they are (see the module comment): `check`'s refusal when there is a check
- * and it refuses, and a `ValidationError` naming the inputs (`details.field: 'inputs'`) when JSON cannot encode them
- * at all. A `Date` of a date-typed field goes as the text the program's prompt writes for it (`1970-01-01` for a
- * `date`), which the node's program writes as it is; the rest as JSON makes it.
+ * throws what they are refused with before they are (see the module comment): `check`'s refusal of a field that is not
+ * exact JSON when there is a check and it refuses one, and a `ValidationError` naming the inputs
+ * (`details.field: 'inputs'`) when JSON cannot encode them at all. A `Date` of a date-typed field goes as the text the
+ * program's prompt writes for it (`1970-01-01` for a `date`), which the node's program writes as it is; the rest as
+ * JSON makes it.
  */
 export function sendableInputs(
   moduleId: string,
   inputs: Readonly<Record<string, unknown>>,
   check: ExecuteInputCheck | undefined,
 ): Readonly<Record<string, unknown>> {
-  const refusal = check?.(inputs);
+  const inexact: string[] = [];
+  // Own and inherited enumerable keys alike, as the check reads them; one that cannot be read is the check's to name.
+  for (const field in inputs) {
+    let exact = false;
+    try {
+      exact = isExactJson(inputs[field]);
+    } catch {
+      // Left to the check, which names the field that could not be read.
+    }
+    if (!exact) inexact.push(field);
+  }
+  const refusal = check?.(inputs, inexact);
   if (refusal) throw refusal;
   const sent = check?.asWritten(inputs) ?? inputs;
   try {

@@ -15,6 +15,7 @@ import {
   ModuleNotFoundError,
   NatsConnectionError,
   NodeLostError,
+  ValidationError,
   isSessionGone,
 } from '../errors.js';
 import { assertExecuteOptionKeys, assertInputsObject } from '../modules/execute-arguments.js';
@@ -82,8 +83,13 @@ export class RemoteModuleHandle implements ModuleApi {
   #gone = false;
   /** The event subscriptions of this handle's listeners, ended by its `stop` (and its session handle's). */
   readonly #listeners = new Set<() => void>();
-  /** The input check built from the module's description, for a handle not given one (see {@link execute}). */
-  #describedCheck: Promise<ExecuteInputCheck | undefined> | undefined;
+  /**
+   * The input check of inputs that are not exact JSON (see {@link execute}): the one the handle was given, or one built
+   * from the module's description once one was needed.
+   */
+  #check: ExecuteInputCheck | Promise<ExecuteInputCheck | undefined> | undefined;
+  /** The highest modules-bucket revision the client had heard of when {@link #check} was made. */
+  #checkedAt: number;
 
   /**
    * Not for direct use: handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `scope`: the
@@ -96,8 +102,11 @@ export class RemoteModuleHandle implements ModuleApi {
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
     private readonly scope: SessionHandleScope,
-    private readonly inputCheck?: ExecuteInputCheck,
-  ) {}
+    inputCheck?: ExecuteInputCheck,
+  ) {
+    this.#check = inputCheck;
+    this.#checkedAt = transport.modulesRevision;
+  }
 
   /**
    * The life of the session the session handle was opened on (`undefined` for one got with `create: false`). Every
@@ -140,8 +149,11 @@ export class RemoteModuleHandle implements ModuleApi {
    * encode are judged first here, sending no execution (see remote-input-check.ts): a module of a built-in type
    * refuses them with the embedded module's own error (a `Date` in a string field, a bigint, a cyclic object, `NaN`
    * or `Infinity` in a number field), and any module refuses what JSON cannot encode (a bigint, a cycle) as a
-   * `ValidationError` naming the inputs. A handle knows the module's type and signature from the description that
-   * `session.module(id, spec?)` got; one from `session.modules()` describes the module at the first such input. What
+   * `ValidationError` naming the inputs. Only the fields JSON would change are judged here, each alone: the node judges
+   * the rest against the module as it is then (the type its type variable names, say). A handle knows the module's
+   * type and signature from the description that `session.module(id, spec?)` got; one from `session.modules()`
+   * describes the module at the first such input; what that copy refuses is judged again on a fresh description
+   * before it stands (the module may have been created again, with another signature). What
    * passes reaches the node as JSON makes it (a `Date` as its ISO text, which a date field takes as the embedded one
    * takes the `Date`; an object with `toJSON` as what that returns; an `undefined` member not at all). One node runs a
    * module's executions one at a time, in arrival order; executions sent at once may be spread over several nodes and
@@ -192,11 +204,12 @@ export class RemoteModuleHandle implements ModuleApi {
     const signal = executionSignal(this.sessionId, this.moduleId, options.signal);
     this.#assertUsable();
     // Refused here as the embedded module refuses them, before JSON changes them (or fails to encode them).
-    const sent = isExactJson(inputs) ? inputs : sendableInputs(this.moduleId, inputs, await this.#inputCheck());
+    const sent = isExactJson(inputs) ? inputs : await this.#sendable(inputs);
     const executionId = randomUUID();
     if (signal?.aborted) {
       // Inputs the signature refuses are refused first, as embedded, also those a node would have judged.
-      if (sent === inputs) sendableInputs(this.moduleId, inputs, await this.#inputCheck());
+      const refusal = sent === inputs ? (await this.#inputCheck())?.(inputs) : undefined;
+      if (refusal) throw refusal;
       throw new ExecutionAbortedError(this.moduleId, executionId, {
         cause: signal.reason,
         details: { reason: abortReason(signal) },
@@ -374,19 +387,40 @@ export class RemoteModuleHandle implements ModuleApi {
   }
 
   /**
+   * `inputs`, which are not exact JSON, as they are sent (see remote-input-check.ts). What the handle's check refuses
+   * is judged again by a check built from a fresh description before it stands, when the client has heard of a change
+   * of the modules since the check was made: the module may have been created again, with another signature.
+   */
+  async #sendable(inputs: Readonly<Record<string, unknown>>): Promise<Readonly<Record<string, unknown>>> {
+    try {
+      return sendableInputs(this.moduleId, inputs, await this.#inputCheck());
+    } catch (refusal) {
+      // Inputs JSON cannot encode at all are refused whatever the module is now.
+      if (!(refusal instanceof ValidationError) || refusal.details?.field === 'inputs') throw refusal;
+      if (this.transport.modulesRevision <= this.#checkedAt) throw refusal;
+      this.#check = undefined;
+      return sendableInputs(this.moduleId, inputs, await this.#inputCheck());
+    }
+  }
+
+  /**
    * The check of inputs that are not exact JSON: the one the handle was given, or else one built from the module's
    * description, asked once (again after a describe that failed; a module it cannot tell is judged by the node).
    */
   #inputCheck(): ExecuteInputCheck | undefined | Promise<ExecuteInputCheck | undefined> {
-    if (this.inputCheck) return this.inputCheck;
-    this.#describedCheck ??= this.describe().then(
-      (description) => executeInputCheck(description.moduleType, description.signature),
+    if (this.#check !== undefined) return this.#check;
+    const described: Promise<ExecuteInputCheck | undefined> = this.describe().then(
+      (description) => {
+        this.#checkedAt = this.transport.modulesRevision;
+        return executeInputCheck(description.moduleType, description.signature);
+      },
       () => {
-        this.#describedCheck = undefined;
+        if (this.#check === described) this.#check = undefined;
         return undefined;
       },
     );
-    return this.#describedCheck;
+    this.#check = described;
+    return described;
   }
 
   async #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
