@@ -61,6 +61,11 @@ export class BindingState {
   readonly versions = new Map<string, number>();
   /** Identity of the variable each attribute's value came from, when the session says (see VersionedValue.id). */
   readonly #ids = new Map<string, string>();
+  /**
+   * Identity of the variable each attribute's binding names, as the session held it at the last read, applied or
+   * refused: one defined again under the name since the value was applied makes that value's version another's.
+   */
+  readonly #heldIds = new Map<string, string>();
   onSyncError: SyncErrorHandler | undefined;
   /**
    * Told when a sync callback throws (its attribute has taken the new value all the same), instead of
@@ -92,8 +97,13 @@ export class BindingState {
     this.#bindings.set(attribute, binding);
     this.lastValues.set(attribute, read.value);
     this.versions.set(attribute, read.version);
-    if (read.id === undefined) this.#ids.delete(attribute);
-    else this.#ids.set(attribute, read.id);
+    if (read.id === undefined) {
+      this.#ids.delete(attribute);
+      this.#heldIds.delete(attribute);
+    } else {
+      this.#ids.set(attribute, read.id);
+      this.#heldIds.set(attribute, read.id);
+    }
     this.#names = boundNames(this.#bindings);
     this.#syncedStamp = undefined;
     this.#provenance = undefined;
@@ -121,6 +131,7 @@ export class BindingState {
     this.lastValues.delete(attribute);
     this.versions.delete(attribute);
     this.#ids.delete(attribute);
+    this.#heldIds.delete(attribute);
     const removed = this.#bindings.delete(attribute);
     this.#names = boundNames(this.#bindings);
     this.#syncedStamp = undefined;
@@ -178,7 +189,12 @@ export class BindingState {
       const fixed = started !== undefined && !changing?.has(attribute);
       const version = fixed ? started.get(attribute) : this.versions.get(attribute);
       // Version 0: the attribute holds the spec's own value, not one of the variable's (see ModuleInstance.wake).
-      if (version !== undefined && version > 0) setByName(out, binding.variableName, version);
+      if (version === undefined || version <= 0) continue;
+      // A value of a variable since deleted and defined again (a refused sync kept it): its version, looked up under
+      // the name, would be the new variable's, another value. Left out, as a value of no variable is.
+      const held = this.#heldIds.get(attribute);
+      if (held !== undefined && held !== this.#ids.get(attribute)) continue;
+      setByName(out, binding.variableName, version);
     }
     return Object.freeze(out);
   }
@@ -270,6 +286,7 @@ export class BindingState {
   #check(session: SessionContext, snapshot: VariableSnapshot, only?: ReadonlySet<string>): boolean {
     // First every read is checked, so that the sync applies all of them or none. What this module already has
     // (same variable, version and value) was checked when it was applied.
+    this.#noteHeldIds(snapshot, only);
     let anyNew = false;
     for (const [attribute, binding] of this.#bound(only)) {
       const entry = snapshot.found[binding.variableName];
@@ -281,6 +298,16 @@ export class BindingState {
       checkBoundValue(attribute, binding.variableName, entry.value);
     }
     return anyNew;
+  }
+
+  /** Notes the identity of each bound variable as `snapshot` read it, whether the sync then applies it or not. */
+  #noteHeldIds(snapshot: VariableSnapshot, only: ReadonlySet<string> | undefined): void {
+    for (const [attribute, binding] of this.#bound(only)) {
+      const id = snapshot.found[binding.variableName]?.id;
+      if (id === undefined || this.#heldIds.get(attribute) === id) continue;
+      this.#heldIds.set(attribute, id);
+      this.#provenance = undefined;
+    }
   }
 
   /** Applies a checked snapshot to `target`; callbacks are called afterwards, their errors reported. */
