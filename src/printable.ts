@@ -32,7 +32,7 @@ export function messageOf(thrown: unknown): string {
   }
 }
 
-/** A word with its indefinite article, as a message reads it: `a string`, `an integer`. */
+/** A word with its indefinite article, as a message reads it: `a string`, `an integer`, `an Error`. */
 export function withArticle(word: string): string {
-  return `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
+  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
 }

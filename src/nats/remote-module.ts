@@ -395,9 +395,10 @@ export class RemoteModuleHandle implements ModuleApi {
     try {
       return sendableInputs(this.moduleId, inputs, await this.#inputCheck());
     } catch (refusal) {
-      // Inputs JSON cannot encode at all are refused whatever the module is now.
-      if (!(refusal instanceof ValidationError) || refusal.details?.field === 'inputs') throw refusal;
-      if (this.transport.modulesRevision <= this.#checkedAt) throw refusal;
+      // Inputs JSON cannot encode at all are refused whatever the module is now, and a copy made since the client last
+      // heard of a change of the modules is as fresh as a description would give.
+      const encoding = !(refusal instanceof ValidationError) || refusal.details?.field === 'inputs';
+      if (encoding || this.transport.modulesRevision <= this.#checkedAt) throw refusal;
       this.#check = undefined;
       return sendableInputs(this.moduleId, inputs, await this.#inputCheck());
     }

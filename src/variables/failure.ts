@@ -4,6 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { withArticle } from '../printable.js';
 
 /**
  * What a part a client could not read throws when a node reads it (see `tagged-values.ts`): the client's message, as a
@@ -81,7 +82,7 @@ function describeObject(value: object): string {
   if (proto === null || proto === Object.prototype) return 'an object';
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   if (typeof name !== 'string' || name === '') return 'an object with a custom prototype';
-  return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
+  return withArticle(name);
 }
 
 /** Items a message lists at most; a list of 20,000 choices is in the error's details, whole. */

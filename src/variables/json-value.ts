@@ -4,7 +4,7 @@
  * into a string, `NaN` turned into `null`) is refused here instead of surprising another node later.
  * @module
  */
-import { messageOf } from '../printable.js';
+import { messageOf, withArticle } from '../printable.js';
 import { freezeDate } from './frozen-date.js';
 import type { JsonValue } from './types.js';
 
@@ -182,5 +182,5 @@ export function deepFreeze<T>(value: T): T {
 function describeInstance(item: object): string {
   const name = (item as { constructor?: { name?: unknown } }).constructor?.name;
   const label = typeof name === 'string' && name !== '' ? name : 'object with a custom prototype';
-  return `${/^[AEIOU]/.test(label) ? 'an' : 'a'} ${label}, not a plain object`;
+  return `${withArticle(label)}, not a plain object`;
 }
