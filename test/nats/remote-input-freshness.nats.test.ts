@@ -63,7 +63,13 @@ describe('a remote handle leaves to the node what its copy of the module may jud
     await other.module('qa', { type: 'Predict', signature: 'question:string, day:date -> answer:string' });
     // This client's handle reaches the new module (its own requests see it: a plain call runs)...
     expect((await qa.execute({ question: 'q', day: '2024-01-02' })).output).toBeDefined();
-    // ...and a Date for the new date field too: the old signature has no such field, the new one takes it.
+    // What a fresh description refuses too stands, and nothing is sent (the node would take the Date's text and run):
+    // a Date in the string field.
+    await expect(qa.execute({ question: new Date(0), day: '2024-01-02' })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'question' },
+    });
+    // A Date for the new date field runs: the old signature has no such field, the new one takes it.
     const outcome = await qa.execute({ question: 'q', day: new Date('2024-01-02T00:00:00Z') }).then(
       () => 'ran',
       (error: Error) => `${(error as { code?: string }).code}: ${error.message}`,
