@@ -5,8 +5,9 @@
  *
  * With `NATS_URL` set, the same scenarios run over NATS instead: each starts a node (`Runtime.start({ nats })`)
  * and drives it through the remote client, so every variable write, module creation and execution is a NATS
- * request and every traced line arrives as a NATS event. The demo uses its own subject prefix and buckets
- * (`tether-demo`, `tether_demo_*`), so nodes of a deployment on the same server never serve its requests.
+ * request and every traced line arrives as a NATS event. The demo uses its own subject prefix, `tether-demo`,
+ * and that prefix's buckets (`tether-demo_vars`...), so nodes of a deployment on the same server never serve its
+ * requests.
  *
  * The model comes from the environment: with `TETHER_AI` unset it is the offline `tether-echo`, which is not an
  * LLM (it answers with its inputs and the parameters it received); with `TETHER_AI` (and `TETHER_AI_KEY`,

@@ -30,11 +30,11 @@ export interface ScenarioRuntimeOptions {
 /** How the demo reaches NATS; undefined runs embedded. */
 export interface NatsTarget {
   readonly servers: string;
-  /** The demo's own subject prefix and buckets, so it never mixes with (or is served by) a deployment's nodes. */
+  /**
+   * The demo's own subject prefix, so it never mixes with (or is served by) a deployment's nodes. Its node opens the
+   * buckets of that prefix (`tether-demo_vars`...), as `tether serve --prefix tether-demo` would.
+   */
   readonly prefix: string;
-  readonly variablesBucket: string;
-  readonly sessionsBucket: string;
-  readonly modulesBucket: string;
   /** Suffix of every session id of this run. */
   readonly runId: string;
 }
@@ -48,9 +48,6 @@ export function natsTargetFromEnv(
   return {
     servers,
     prefix: 'tether-demo',
-    variablesBucket: 'tether_demo_vars',
-    sessionsBucket: 'tether_demo_sessions',
-    modulesBucket: 'tether_demo_modules',
     runId: randomBytes(3).toString('hex'),
   };
 }
@@ -78,9 +75,6 @@ export async function startScenarioRuntime(
     nats: {
       servers: nats.servers,
       prefix: nats.prefix,
-      variablesBucket: nats.variablesBucket,
-      sessionsBucket: nats.sessionsBucket,
-      modulesBucket: nats.modulesBucket,
       name: 'tether-demo-node',
     },
   });

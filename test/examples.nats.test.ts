@@ -4,7 +4,7 @@ import { createEchoModel } from '../src/index.js';
 import { runBasicBinding } from '../examples/basic-binding.js';
 import { runDynamicModule } from '../examples/dynamic-module.js';
 import { runPipeline } from '../examples/pipeline.js';
-import type { NatsTarget } from '../examples/scenario-runtime.js';
+import { natsTargetFromEnv, type NatsTarget } from '../examples/scenario-runtime.js';
 import { runSyncCallbacks } from '../examples/sync-callbacks.js';
 import type { Log, ScenarioOptions } from '../examples/trace.js';
 import { runVariablesScenario } from '../examples/variables.js';
@@ -15,15 +15,7 @@ let target: NatsTarget;
 
 beforeAll(async () => {
   server = await startNatsServer();
-  const id = `${process.pid}_${Date.now()}`;
-  target = {
-    servers: server.url,
-    prefix: `demo${process.pid}`,
-    variablesBucket: `demo_vars_${id}`,
-    sessionsBucket: `demo_sessions_${id}`,
-    modulesBucket: `demo_modules_${id}`,
-    runId: 'test',
-  };
+  target = { ...natsTargetFromEnv({ NATS_URL: server.url })!, runId: 'test' };
 });
 
 afterAll(async () => {
@@ -71,13 +63,12 @@ describe('examples over NATS', () => {
       'provenance: understand {"understand_temperature":2}; reason {"reason_temperature":2,"reasoning_module":2}; summarize {"summary_max_tokens":2}',
     );
 
-    // Its own buckets only: a deployment's nodes on the same server never see the demo's sessions or modules.
+    // Its own buckets only, those of its prefix (as `tether serve --prefix tether-demo` opens them): a deployment's
+    // nodes on the same server never see the demo's sessions or modules.
     const nc = await connect({ servers: server.url });
     try {
       const streams = (await (await nc.jetstreamManager()).streams.list().next()).map((info) => info.config.name);
-      expect(streams.sort()).toEqual(
-        [`KV_${target.modulesBucket}`, `KV_${target.sessionsBucket}`, `KV_${target.variablesBucket}`].sort(),
-      );
+      expect(streams.sort()).toEqual(['KV_tether-demo_modules', 'KV_tether-demo_sessions', 'KV_tether-demo_vars']);
     } finally {
       await nc.close();
     }
