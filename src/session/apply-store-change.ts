@@ -59,12 +59,17 @@ export function applyStoreChanges(
       variables.set(name, after);
       // A lock changes the record but not the value: watchers hear only of value writes.
       if (!before || before.id !== after.id || before.version !== after.version) {
+        // Another variable of the name: the view missed its predecessor's delete (and maybe writes before it).
+        // Watchers hear of that delete first, as a remote watch tells a missed one, so that no value of the old
+        // variable is ever handed over as the new one's old value.
+        const replaced = before !== undefined && before.id !== after.id;
+        if (replaced) announced.push(missedDelete(name, before));
         // Versions skipped: the view missed writes in between (a node whose watch lagged past a conflicting write's
         // wait folds in what it read from the store). Watchers are told so, as a remote watch tells them.
-        const skipped = before !== undefined && before.id === after.id && after.version > before.version + 1;
+        const skipped = replaced ? after.version > 1 : before !== undefined && after.version > before.version + 1;
         announced.push({
           name,
-          oldValue: skipped ? undefined : before?.value,
+          oldValue: skipped || replaced ? undefined : before?.value,
           newValue: after.value,
           version: after.version,
           updatedBy: after.updatedBy,
@@ -84,6 +89,22 @@ export function applyStoreChanges(
     }
   }
   return announced;
+}
+
+/**
+ * The delete of `before` that the view never saw: its version is the next one, though writes may have come between,
+ * and its old value and who deleted are not known.
+ */
+function missedDelete(name: string, before: VariableRecord): VariableChange {
+  return {
+    name,
+    oldValue: undefined,
+    newValue: undefined,
+    version: before.version + 1,
+    updatedBy: null,
+    deleted: true,
+    gap: true,
+  };
 }
 
 /** Whether `view` has not folded in `change` yet (its revision is past the name's). */

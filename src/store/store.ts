@@ -89,7 +89,8 @@ export interface WatchOptions {
    * Deliver every change (puts and delete markers) with a revision at or above this one, in revision order and
    * each once, then live changes: to resume a watch after the last revision it handled, pass that revision + 1.
    * Only what the store still keeps can come: a key keeps its last `historyDepth` writes, so older changes of
-   * a busy key are gone and the watch starts with the oldest one kept. A revision past the store's last one
+   * a busy key are gone and the watch starts with the oldest one kept, and a key the memory store purged is gone
+   * with its purge (see {@link Store.purge}). A revision past the store's last one
    * delivers nothing until the store reaches it. A positive integer, else `ValidationError`.
    */
   readonly fromRevision?: number;
@@ -159,8 +160,10 @@ export interface Store<V> {
   /**
    * Removes a key with its whole history (a delete marker would keep it); with `expectedRevision`, only if the key's
    * last write is still at that revision (`StoreConflictError` otherwise, nothing removed). Watchers see one delete
-   * at the returned revision. Afterwards `get` finds nothing and `history` holds no put: the memory store forgets
-   * the key; a KV bucket keeps one purge marker (a rollup), which the store reports as a delete.
+   * at the returned revision. Afterwards `get` finds nothing and `history` holds no put: a KV bucket keeps one purge
+   * marker (a rollup), which the store reports as a delete; the memory store forgets the key, which is then as one
+   * never written (compare-and-set expects 0, `keys` does not list it, and a watch resumed from a revision before
+   * the purge does not hear of it), so that a runtime with many short-lived sessions does not grow.
    */
   purge(key: string, expectedRevision?: number): Promise<number>;
   /**

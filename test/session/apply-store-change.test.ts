@@ -48,4 +48,19 @@ describe('applyStoreChanges', () => {
       { name: 'a', oldValue: undefined, newValue: 50, version: 5, updatedBy: null, gap: true },
     ]);
   });
+
+  it('tells of a variable defined again meanwhile as a missed delete first, then the new one without the old value', () => {
+    const seen = view();
+    const again: StoreChange<VariableRecord> = {
+      operation: 'put',
+      key: 's1.a',
+      value: integerRecord('a', 1, 7, 'a-2'),
+      revision: 9,
+    };
+    expect(applyStoreChanges(seen, 's1', [again])).toEqual([
+      { name: 'a', oldValue: undefined, newValue: undefined, version: 2, updatedBy: null, deleted: true, gap: true },
+      { name: 'a', oldValue: undefined, newValue: 7, version: 1, updatedBy: null },
+    ]);
+    expect(seen.variables.get('a')?.id).toBe('a-2');
+  });
 });
