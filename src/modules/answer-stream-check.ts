@@ -12,6 +12,11 @@
  *   output (the user's data in a service's logs), and gives the rest of the stream as the whole answer. Such a stream
  *   fails with {@link MalformedStreamEventError}, a `SyntaxError` as Ax's own parse of a body that is not JSON is,
  *   which provider-errors.ts reports as `provider_unavailable` (`malformed_response`).
+ * - **an error event**: a provider that fails after it began the answer says so in an event of the stream,
+ *   `{"error": {"message": ...}}` (OpenAI, vLLM, LiteLLM; Anthropic's `{"type": "error", "error": {...}}`). Ax reads
+ *   it as a chunk and fails on its missing `choices` with a `TypeError`, the provider's words lost. Such a stream
+ *   fails with {@link AnswerErrorEventError}, which provider-errors.ts reports as `provider_unavailable`
+ *   (`malformed_response`) quoting the provider, as it reports the same error object sent as a whole answer.
  *
  * Nothing after `[DONE]` is read, as Ax reads nothing after it.
  * @module
@@ -46,6 +51,17 @@ export class MalformedStreamEventError extends SyntaxError {
 }
 
 /**
+ * A streamed answer's event that is the provider's error instead of a part of the answer; `error` is the event's
+ * `error` member, whose message provider-errors.ts quotes.
+ */
+export class AnswerErrorEventError extends Error {
+  constructor(readonly error: unknown) {
+    super("the provider's answer stream ended with an error event");
+    this.name = 'AnswerErrorEventError';
+  }
+}
+
+/**
  * `fetch`, with each event stream it returns failing with {@link MalformedStreamEventError} at an event that is not
  * JSON, and with {@link AnswerCutOffError} when it ends incomplete.
  */
@@ -70,6 +86,8 @@ export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = glob
         } catch {
           return new MalformedStreamEventError(event.data);
         }
+        const failure = errorOf(parsed);
+        if (failure) return failure;
         complete ||= event.type === 'message_stop' || saysFinished(parsed, FINISH_DEPTH);
       }
       return undefined;
@@ -89,6 +107,15 @@ export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = glob
     );
     return withBody(response, checked);
   };
+}
+
+/** The error an event's JSON `value` reports in place of a part of the answer, if it does. */
+function errorOf(value: unknown): AnswerErrorEventError | undefined {
+  if (typeof value !== 'object' || value === null || !('error' in value)) return undefined;
+  const { error } = value as { error: unknown };
+  return error !== null && (typeof error === 'object' || typeof error === 'string')
+    ? new AnswerErrorEventError(error)
+    : undefined;
 }
 
 /** Whether `value`, an event's JSON, holds a finish reason with a value, or is Anthropic's `message_stop`. */

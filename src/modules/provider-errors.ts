@@ -18,7 +18,7 @@ import {
   type AxAIService,
 } from '@ax-llm/ax';
 import { AnswerTimeoutError } from './answer-deadline.js';
-import { AnswerCutOffError } from './answer-stream-check.js';
+import { AnswerCutOffError, AnswerErrorEventError } from './answer-stream-check.js';
 import { ContentFilteredError } from './content-filter.js';
 import { missingFieldsIn } from './generator-pool.js';
 import { takeRefusalStatus } from './refusal-status.js';
@@ -80,6 +80,10 @@ function unavailableReason(
   // (answer-stream-check.ts).
   if (original instanceof AnswerTimeoutError) return { reason: 'timeout', message: original.message };
   if (original instanceof AnswerCutOffError) return { reason: 'unreachable', message: original.message };
+  if (original instanceof AnswerErrorEventError) {
+    const said = providerMessageOf({ error: original.error }, JSON.stringify(original.error));
+    return { reason: 'malformed_response', message: said.slice(0, 500) };
+  }
   if (original instanceof SyntaxError) return { reason: 'malformed_response', message: original.message };
   // `fetch failed` alone says nothing: its cause tells refused, reset, not found (`connect ECONNREFUSED 10.0.0.5:443`).
   const why = (original as { cause?: { message?: unknown } } | undefined)?.cause?.message;
@@ -238,8 +242,8 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
  *
  * A response body that is not JSON, or JSON that is not a chat completion (`choices: []`, a choice without its
  * message, an error object sent with HTTP 200), is `ProviderUnavailableError` (`malformed_response`), and so is a
- * streamed request answered with no event stream at all (non-stream-answer.ts), or with an event that is not JSON
- * (answer-stream-check.ts).
+ * streamed request answered with no event stream at all (non-stream-answer.ts), or with an event that is not JSON or
+ * is an error object (answer-stream-check.ts).
  */
 export function namingModule(error: unknown, moduleId: string): unknown {
   if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;
