@@ -13,7 +13,9 @@ export interface RestartIntensityOptions {
 }
 
 /**
- * Counts restarts in a sliding window. Reads `Date.now()`, so fake timers control it in tests.
+ * Counts restarts in a sliding window of elapsed time, read on the monotonic clock (`performance.now()`) as OTP reads
+ * `erlang:monotonic_time`: a system clock stepped back (NTP after a VM resumed) would otherwise keep restarts made long
+ * ago in the window, and make a supervisor give up on one crash.
  * @internal
  */
 export class RestartIntensity {
@@ -38,7 +40,7 @@ export class RestartIntensity {
    * Records one restart; false when it is one too many. As in OTP, `maxRestarts` restarts within the window
    * are allowed and the next one is not, so `maxRestarts: 0` forbids restarting at all.
    */
-  record(now = Date.now()): boolean {
+  record(now = performance.now()): boolean {
     const windowStart = now - this.maxSeconds * 1000;
     this.#restarts = this.#restarts.filter((at) => at > windowStart);
     this.#restarts.push(now);

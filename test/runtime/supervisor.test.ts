@@ -197,12 +197,27 @@ describe('Supervisor', () => {
   });
 
   it('forgets restarts older than maxSeconds', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
     const runtime = createRuntime();
     const sup = startAbc(runtime, { maxRestarts: 1, maxSeconds: 5 });
     runtime.cast('a', { type: 'crash' });
     await restarted(runtime, 'a', undefined);
-    vi.setSystemTime(Date.now() + 6000);
+    vi.advanceTimersByTime(6000);
+    const a = runtime.whereis('a');
+    runtime.cast('a', { type: 'crash' });
+    await restarted(runtime, 'a', a);
+    expect(sup.alive).toBe(true);
+  });
+
+  it('counts elapsed time, not the wall clock: a clock stepped back keeps no old restart in the window', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    const runtime = createRuntime();
+    const sup = startAbc(runtime, { maxRestarts: 1, maxSeconds: 5 });
+    runtime.cast('a', { type: 'crash' });
+    await restarted(runtime, 'a', undefined);
+    // NTP steps the system clock back an hour (a VM resumed); then ten minutes pass.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    vi.advanceTimersByTime(600_000);
     const a = runtime.whereis('a');
     runtime.cast('a', { type: 'crash' });
     await restarted(runtime, 'a', a);
