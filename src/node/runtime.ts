@@ -34,7 +34,7 @@ import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import { withPlainSessionSnapshots } from '../nats/inspection.js';
 import { durationMs } from '../runtime/duration-ms.js';
 import { assertFunctionOption, assertInspectOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
-import { SPAWN_KEYS } from '../runtime/process-runtime-options.js';
+import { SPAWN_KEYS, type FaultSource } from '../runtime/process-runtime-options.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } from '../nats/session-page.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -313,6 +313,11 @@ export class Runtime {
   /** Whether `target` (a handle, or a registered name) is a live process of this runtime (see ProcessRuntime). */
   isAlive(target: Target): boolean {
     return this.#processes.isAlive(target);
+  }
+
+  /** Tells `onError` of a fault `source` made for `process`, as `<source> of process <name>` (see ProcessHost). */
+  reportFault(error: unknown, process: ProcessRef, source: FaultSource): void {
+    this.#processes.reportFault(error, process, source);
   }
 
   /** Notes that `supervisor` supervises `child`, for the order of {@link stop} (see `ProcessHost.supervised`). */

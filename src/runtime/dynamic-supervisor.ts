@@ -158,6 +158,6 @@ export class DynamicSupervisor extends SupervisorBase {
       return;
     }
     if (!this.allowRestart()) return;
-    if (!(await this.restartWithRetry(() => this.#start(child)))) this.#children.delete(child);
+    if (!(await this.restartWithRetry('dynamic', () => this.#start(child)))) this.#children.delete(child);
   }
 }

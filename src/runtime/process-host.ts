@@ -5,6 +5,7 @@
  * @module
  */
 import type { ExitReason } from './exit-reason.js';
+import type { FaultSource } from './process-runtime-options.js';
 import type { Demonitor, MonitorTarget } from './monitors.js';
 import type { SpawnOptions, Target } from './process-runtime.js';
 import type { ProcessRef } from './process.js';
@@ -25,4 +26,9 @@ export interface ProcessHost {
    * the supervisor's order, rather than by when it was spawned. A host without it stops by spawn order alone.
    */
   supervised?(child: ProcessRef, supervisor: ProcessRef): void;
+  /**
+   * Tells the host's `onError` of `error`, which `source` threw for `process`: a supervisor reports its failed
+   * restarts so. A host without it has them logged.
+   */
+  reportFault?(error: unknown, process: ProcessRef, source: FaultSource): void;
 }

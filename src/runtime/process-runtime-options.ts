@@ -17,7 +17,9 @@ export interface ProcessRuntimeOptions {
    * listeners and inspector, attributed to the process they concerned, since those must not escape either: the
    * inspector's with `source` `'inspector'`, and only its first for each process (it would otherwise be told at
    * every transition of it); a monitor listener's with `source` `'monitor'`, `process` being the target as it was
-   * given, a string (its name, or the value as it prints), when that was no process at all (a `'noproc'` notice).
+   * given, a string (its name, or the value as it prints), when that was no process at all (a `'noproc'` notice); a
+   * supervisor's failed restart of a child (its `start()` threw, or spawn refused what it returned) as a
+   * `ChildStartError` with the supervisor's process and `source` `'restart'`, at every attempt, as OTP reports each.
    * @default logs with `console.error`
    */
   readonly onError?: (error: unknown, process: ProcessRef | string, source?: FaultSource) => void;
@@ -26,8 +28,11 @@ export interface ProcessRuntimeOptions {
 /** The keys {@link ProcessRuntimeOptions} takes; any other is refused. */
 export const PROCESS_RUNTIME_KEYS = optionKeys<ProcessRuntimeOptions>({ inspect: true, onError: true });
 
-/** What threw an error `onError` is told of, when it is not the process: your inspector, or a monitor listener. */
-export type FaultSource = 'inspector' | 'monitor';
+/**
+ * What threw an error `onError` is told of, when it is not the process: your inspector, a monitor listener, or a
+ * child's start that a supervisor's restart called.
+ */
+export type FaultSource = 'inspector' | 'monitor' | 'restart';
 
 /** Options for {@link ProcessRuntime.spawn}. */
 export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {

@@ -29,6 +29,7 @@ import {
   PROCESS_RUNTIME_KEYS,
   SPAWN_KEYS,
   type CallOptions,
+  type FaultSource,
   type ProcessRuntimeOptions,
   type SpawnOptions,
   type Target,
@@ -251,6 +252,11 @@ export class ProcessRuntime {
     } finally {
       this.#stopping--;
     }
+  }
+
+  /** See {@link ProcessHost.reportFault}. */
+  reportFault(error: unknown, process: ProcessRef, source: FaultSource): void {
+    this.#faults.report(error, process, source);
   }
 
   /** See {@link ProcessHost.supervised}. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { fromCallback } from 'xstate';
-import { NoProcError, ValidationError } from '../errors.js';
+import { ChildStartError, NoProcError, ValidationError } from '../errors.js';
 import { spawnChild, type ChildStart } from './child-spec.js';
 import { isAbnormal, linkedExit, type ExitReason } from './exit-reason.js';
 import type { ExitNotice } from './links.js';
@@ -153,20 +153,28 @@ export abstract class SupervisorBase {
    * Every attempt waits for a macrotask first, so restart work never keeps the event loop to itself: however the
    * intensity is set (a window so short it forgets restarts as fast as they come, say), a child that keeps failing
    * to start, or crashes as soon as it is up, lets timers and I/O run between its restarts. Fake timers that fake
-   * `setImmediate` therefore hold restarts until they are advanced.
+   * `setImmediate` therefore hold restarts until they are advanced. Each failed attempt is told to the runtime's
+   * `onError` as a `ChildStartError` naming `childId` (source `'restart'`): the supervisor giving up says only that it
+   * did, and the start's error is what says why.
    * @returns false when the supervisor gave up (or is terminating)
    */
-  protected async restartWithRetry(start: () => void): Promise<boolean> {
+  protected async restartWithRetry(childId: string, start: () => void): Promise<boolean> {
     for (;;) {
       await nextMacrotask();
       if (!this.supervising) return false;
       try {
         start();
         return true;
-      } catch {
+      } catch (error) {
+        this.#reportRestartFailure(new ChildStartError(this.label, childId, { cause: error }));
         if (!this.allowRestart()) return false;
       }
     }
+  }
+
+  #reportRestartFailure(error: ChildStartError): void {
+    if (this.runtime.reportFault) this.runtime.reportFault(error, this.ref, 'restart');
+    else console.error(`[tether] restart of process ${this.label}:`, error);
   }
 }
 

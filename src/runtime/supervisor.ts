@@ -133,7 +133,7 @@ export class Supervisor extends SupervisorBase {
       if (other !== child && (other.spec.restart ?? 'permanent') === 'temporary') this.#forget(other);
     for (const member of group) {
       if (!this.#children.includes(member)) continue;
-      if (!(await this.restartWithRetry(() => this.#start(member)))) return;
+      if (!(await this.restartWithRetry(member.spec.id, () => this.#start(member)))) return;
     }
   }
 

@@ -1,0 +1,99 @@
+/**
+ * A supervisor's failed restart of a child (its `start()` threw, or spawn refused what it returned) is told to
+ * `onError` at every attempt, as OTP reports each: the supervisor giving up says only that it did.
+ */
+import { describe, expect, it } from 'vitest';
+import { ChildStartError } from '../../src/errors.js';
+import { Runtime } from '../../src/index.js';
+import { DynamicSupervisor, MAX_INTENSITY_REASON, Supervisor, type ProcessRef } from '../../src/runtime/index.js';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
+import { counterMachine } from './fixtures.js';
+
+const createRuntime = useProcessRuntimes();
+
+describe("a child's failed restart", () => {
+  it('is told to onError as a ChildStartError of the supervisor, caused by what start() threw, at each attempt', async () => {
+    const told: { error: unknown; process: ProcessRef | string; source: string | undefined }[] = [];
+    const runtime = createRuntime({ onError: (error, process, source) => void told.push({ error, process, source }) });
+    const unreachable = new Error('database unreachable');
+    let starts = 0;
+    const sup = Supervisor.start(runtime, {
+      name: 'repo-sup',
+      maxRestarts: 2,
+      children: [
+        {
+          id: 'repo',
+          start: () => {
+            if (++starts > 1) throw unreachable;
+            return { logic: counterMachine, name: 'repo' };
+          },
+        },
+      ],
+    });
+    runtime.cast('repo', { type: 'crash' });
+    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    expect(starts).toBe(3);
+    const restarts = told.filter((report) => report.source === 'restart');
+    expect(restarts).toHaveLength(2);
+    for (const { error, process } of restarts) {
+      expect(process).toBe(sup.ref);
+      expect(error).toBeInstanceOf(ChildStartError);
+      expect(error).toMatchObject({
+        code: 'child_start_failed',
+        message: "supervisor 'repo-sup' could not start child 'repo': database unreachable",
+        details: { supervisor: 'repo-sup', childId: 'repo' },
+        cause: unreachable,
+      });
+    }
+  });
+
+  it('is told when spawn refuses the restart because another process took the name meanwhile', async () => {
+    const told: unknown[] = [];
+    const runtime = createRuntime({
+      onError: (error, _process, source) => void (source === 'restart' && told.push(error)),
+    });
+    const pool = DynamicSupervisor.start(runtime, { name: 'pool', maxRestarts: 1 });
+    pool.startChild({ start: () => ({ logic: counterMachine, name: 'worker' }) });
+    runtime.cast('worker', { type: 'crash' });
+    // Between the crash and the restart (a macrotask later) another process takes the name.
+    const squatter = runtime.spawn(counterMachine, { name: 'worker' });
+    await expect(pool.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    expect(squatter.alive).toBe(true);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({
+      code: 'child_start_failed',
+      details: { supervisor: 'pool', childId: 'dynamic' },
+      cause: { code: 'already_exists' },
+    });
+  });
+
+  it("is told to a Runtime's onError as the restart of the supervisor's process", async () => {
+    const told: string[] = [];
+    const runtime = await Runtime.start({
+      onError: (error, where) => told.push(`${where}: ${(error as Error).message}`),
+    });
+    try {
+      let starts = 0;
+      const sup = Supervisor.start(runtime, {
+        name: 'repo-sup',
+        maxRestarts: 1,
+        children: [
+          {
+            id: 'repo',
+            start: () => {
+              if (++starts > 1) throw new Error('database unreachable');
+              return { logic: counterMachine, name: 'repo' };
+            },
+          },
+        ],
+      });
+      runtime.cast('repo', { type: 'crash' });
+      await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+      expect(told).toContain(
+        "restart of process repo-sup: supervisor 'repo-sup' could not start child 'repo': database unreachable",
+      );
+    } finally {
+      await runtime.stop();
+    }
+  });
+});
