@@ -83,6 +83,24 @@ const REASONING = 'reasoning';
 /** Candidates, rounds and samples when neither the execution nor the constructor says. */
 const DEFAULT_COUNT = 3;
 
+/**
+ * Refuses, as a signature Ax refuses, one that Ax's `agent()` (ProgramOfThought) cannot take though every other type
+ * does: a signature-level description, an output named `javascriptCode`, an input named like one of its own fields.
+ * The agent is built again for each execution; built here once, it fails at creation (or a type swap) rather than
+ * at every execution.
+ */
+function assertAgentTakes(sig: Sig, signature: string): void {
+  try {
+    agent(sig, { runtime: createCodeRuntime() });
+  } catch (cause) {
+    const why = messageOf(cause);
+    throw new ValidationError(`signature '${signature}' cannot run as ProgramOfThought: ${why}`, {
+      cause,
+      details: { field: 'signature' },
+    });
+  }
+}
+
 /** Parses a signature once, turning Ax's exception into a Tether validation error. */
 function parseSignature(signature: string): Sig {
   try {
@@ -142,6 +160,7 @@ export class AxProgramRunner {
     this.#pool = new GeneratorPool(sig, assertsFields ? this.#required : []);
     this.#inputs = new InputFields(sig.getInputFields());
     this.#functions = (settings.tools ?? []).map(toAxFunction);
+    if (kind === 'program_of_thought') assertAgentTakes(sig, signature);
     if (kind === 'react' && this.#functions.length === 0) {
       throw new ValidationError(
         'ReAct needs at least one tool (options.tools); without tools use Predict or ChainOfThought',
