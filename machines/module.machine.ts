@@ -124,6 +124,28 @@ export const moduleMachine = setup({
       if (current.callId !== undefined) enqueue.emit(errorReply(current.callId, event.error));
       enqueue.assign({ current: null, failed: context.failed + 1 });
     }),
+    /** Notes the current execution's sync as abandoned: it is cancelled while the sync runs on. */
+    abandonSync: assign({
+      abandonedSync: ({ context }) =>
+        context.current ? { run: context.run, executionId: context.current.executionId } : context.abandonedSync,
+    }),
+    /**
+     * Reports the late answer of an abandoned sync: what it applied (new values, another program type) is what later
+     * executions run on, and no later sync would report it again. Its type is the module's unless a later execution's
+     * sync has begun, whose own answer says the type then.
+     */
+    reportAbandonedSync: enqueueActions(({ context, event, enqueue }) => {
+      const abandoned = context.abandonedSync;
+      if (!abandoned || (event.type !== 'sync.done' && event.type !== 'sync.failed')) return;
+      const { executionId } = abandoned;
+      enqueue.assign({ abandonedSync: null });
+      if (event.type === 'sync.failed') {
+        enqueue.emit({ type: 'module.syncFailed', moduleId: context.moduleId, executionId, error: event.error });
+        return;
+      }
+      if (context.run === abandoned.run) enqueue.assign({ moduleType: event.outcome.moduleType });
+      enqueue.emit({ type: 'module.synced', moduleId: context.moduleId, executionId, outcome: event.outcome });
+    }),
     /** Reports a refused sync as an event; the run's result will carry the first of them. */
     noteSyncFailed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'sync.failed' || !context.current) return;
@@ -154,6 +176,8 @@ export const moduleMachine = setup({
       event.type === 'cancel' && context.current?.executionId === event.executionId,
     /** A runner answer about the current execution (not a late one about a cancelled execution). */
     isCurrent: ({ context, event }) => 'run' in event && context.current !== null && event.run === context.run,
+    /** A runner's answer to the sync of an execution cancelled while it ran. */
+    isAbandonedSync: ({ context, event }) => 'run' in event && event.run === context.abandonedSync?.run,
   },
 }).createMachine({
   id: 'module',
@@ -168,6 +192,7 @@ export const moduleMachine = setup({
     failed: input.failed ?? 0,
     run: 0,
     syncFailed: null,
+    abandonedSync: null,
   }),
   initial: 'idle',
   invoke: {
@@ -178,6 +203,9 @@ export const moduleMachine = setup({
   on: {
     execute: { actions: 'enqueue' },
     cancel: { actions: 'cancelQueued' },
+    // The late answer of a cancelled execution's sync (the current execution's answers are taken by the states).
+    'sync.done': { guard: 'isAbandonedSync', actions: 'reportAbandonedSync' },
+    'sync.failed': { guard: 'isAbandonedSync', actions: 'reportAbandonedSync' },
     describe: {
       actions: enqueueActions(({ context, event, self, enqueue }) => {
         if (event.callId === undefined) return;
@@ -207,7 +235,10 @@ export const moduleMachine = setup({
     syncing: {
       entry: sendTo('runner', ({ context }) => ({ type: 'sync' as const, run: context.run })),
       on: {
-        cancel: [{ guard: 'cancelsCurrent', target: 'idle', actions: 'abortCurrent' }, { actions: 'cancelQueued' }],
+        cancel: [
+          { guard: 'cancelsCurrent', target: 'idle', actions: ['abandonSync', 'abortCurrent'] },
+          { actions: 'cancelQueued' },
+        ],
         'sync.done': {
           guard: 'isCurrent',
           target: 'executing',

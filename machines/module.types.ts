@@ -80,6 +80,11 @@ export interface ModuleMachineContext {
    * stale (tied to its run rather than cleared, so that an execution whose syncs succeed costs nothing more).
    */
   readonly syncFailed: { readonly run: number; readonly error: SerializedError } | null;
+  /**
+   * The execution cancelled while its sync ran, whose sync still finishes (a sync cannot be aborted, and what it
+   * applied stays applied): its answer is reported when it comes, under that execution's id.
+   */
+  readonly abandonedSync: { readonly run: number; readonly executionId: string } | null;
 }
 
 /**
