@@ -200,10 +200,17 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     if (fate.kind === 'ours') return fate.revision;
     if (fate.kind === 'theirs') throw new StoreConflictError(write.key, expectLast, fate.revision);
     // The bucket's outage left it unknown, as for a write that could not be sent again: not a fault of the node's.
-    throw new StoreUnavailableError(name, write.key, write.operation, Math.max(0, Date.now() - started), 'unknown', {
-      reason: `no answer, and the key's writes after revision ${expectLast}, which would tell, are no longer all kept`,
-      details: { expectedRevision: expectLast },
-    });
+    throw new StoreUnavailableError(
+      name,
+      write.key,
+      write.operation,
+      Math.max(0, performance.now() - started),
+      'unknown',
+      {
+        reason: `no answer, and the key's writes after revision ${expectLast}, which would tell, are no longer all kept`,
+        details: { expectedRevision: expectLast },
+      },
+    );
   };
 
   const bucket: KvBucket = {
@@ -213,7 +220,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     replicas,
     retry,
     async readLast(key, until) {
-      const started = Date.now();
+      const started = performance.now();
       // The first attempt outside the retry loop: the hot path pays nothing for it.
       try {
         return await readLast(key);
@@ -246,7 +253,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
       };
       const subject = kvSubject(name, write.key);
       const data = write.operation === 'put' ? write.data : EMPTY;
-      const started = Date.now();
+      const started = performance.now();
       let deadline = until;
       // Whether an attempt got no answer: it may have been stored, so a refusal must look at whose write won.
       let unanswered = false;

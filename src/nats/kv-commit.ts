@@ -38,6 +38,7 @@ import type { StoreWrite } from '../store/store.js';
 import { COMMIT_HEADER, COMMIT_SIZE_HEADER, COMMIT_UNDO_HEADER, canMark, markUndo, markWrite } from './commit-mark.js';
 import type { KvBucket, LastWrite } from './kv-bucket.js';
 import { updatedByHeaders } from './kv-updated-by.js';
+import { deadlineOf } from './retry-unavailable.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -75,7 +76,7 @@ export async function commitToKv<V>(
     write.operation === 'delete' ? encoding.markerHeaders(write.key, write.updatedBy) : {},
   );
   // One deadline for every part: the commit as a whole waits at most the bucket's bound through an election.
-  const until = Date.now() + bucket.retry.retryMs;
+  const until = deadlineOf(bucket.retry);
   const only = writes[0];
   // One write to a key that exists: the server's own compare-and-set on the publish is already atomic, so the
   // check round trip is not needed (the hot path of setVariable). Expecting absence (0) still reads first: a

@@ -66,8 +66,12 @@ export interface RetryScope {
   readonly retryMs: number;
 }
 
-/** The time until which an operation starting now may wait. */
-export const deadlineOf = (scope: RetryScope): number => Date.now() + scope.retryMs;
+/**
+ * The time until which an operation starting now may wait, on the monotonic clock (`performance.now()`), as every
+ * deadline of these waits is: a system clock stepped back an hour would otherwise have an operation retry for an hour,
+ * and one stepped forward fail it at once.
+ */
+export const deadlineOf = (scope: RetryScope): number => performance.now() + scope.retryMs;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -76,7 +80,7 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * probe's error when it is not an unavailability: the stream is gone, and waiting would not bring it back.
  */
 export async function streamAnswers(scope: RetryScope, until: number): Promise<boolean> {
-  for (let attempt = 0; Date.now() < until; attempt += 1) {
+  for (let attempt = 0; performance.now() < until; attempt += 1) {
     try {
       await scope.probe.streams.info(scope.stream);
       return true;
@@ -84,7 +88,7 @@ export async function streamAnswers(scope: RetryScope, until: number): Promise<b
       if (unavailability(error) === undefined) throw error;
     }
     // A probe that timed out has waited already; one refused at once (no responders) backs off up to 0.5 s.
-    await pause(Math.min(50 * 2 ** attempt, 500, Math.max(0, until - Date.now())));
+    await pause(Math.min(50 * 2 ** attempt, 500, Math.max(0, until - performance.now())));
   }
   return false;
 }
@@ -103,7 +107,7 @@ export function unavailableError(
   outcome: StoreUnavailableOutcome,
   cause: unknown,
 ): StoreUnavailableError {
-  const waitedMs = Math.max(0, Date.now() - (until - scope.retryMs));
+  const waitedMs = Math.max(0, performance.now() - (until - scope.retryMs));
   return new StoreUnavailableError(scope.bucket, op.key, op.operation, waitedMs, outcome, { cause });
 }
 

@@ -124,7 +124,7 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
     scopes ??= Promise.all(buckets.map((bucket) => kvRetryScope(deps.connection, bucket, retryMs)));
     const scoped = await scopes;
     const manager = await deps.connection.jetstreamManager({ checkAPI: false });
-    const until = Date.now() + retryMs;
+    const until = performance.now() + retryMs;
     const streams = buckets.map((bucket, i) => ({
       bucket,
       scope: scoped[i]!,

@@ -44,14 +44,14 @@ export class SpecChecks {
 
   async #run(): Promise<void> {
     this.#running = true;
-    const started = Date.now();
+    const started = performance.now();
     let told = false;
     try {
       for (let waitMs = FIRST_WAIT_MS; this.#wanted(); waitMs = Math.min(waitMs * 2, MAX_WAIT_MS)) {
         this.#again = false;
         const left = await this.#check();
         if (left === 0 && !this.#again) return;
-        const waited = Date.now() - started;
+        const waited = performance.now() - started;
         if (left > 0 && !told && waited >= REPORT_AFTER_MS) {
           told = true;
           this.#report(
