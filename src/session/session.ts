@@ -330,7 +330,7 @@ export class Session implements SessionApi {
     const handle = await this.host.modules.create(this, id, spec);
     // The session may have ended while the module was being built: a module must not outlive its session.
     const ending = process.alive ? undefined : process.ending();
-    if (ending === 'stopped' || ending === 'expired' || ending === 'shutdown') {
+    if (ending === 'stopped' || ending === 'expired' || ending === 'deleted' || ending === 'shutdown') {
       // The session's end is what the caller must hear; a spec left behind if the stop cannot reach the bucket is
       // one other nodes serve, as after a session stop.
       await handle.stop().catch(() => undefined);
