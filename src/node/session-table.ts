@@ -111,6 +111,12 @@ export class SessionTable {
   #starts = 0;
   /** On a NATS node, the last use of the sessions whose process ended since expiry last asked (see {@link uses}). */
   readonly #endedUses = new Map<string, SessionUse>();
+  /**
+   * On a NATS node, the sessions whose modules run an execution here while the session's own process does not (it
+   * hibernated, and an embedded module handle woke the module alone), with the life they belong to: a use of the
+   * session until the execution ends, which {@link uses} reports as the running sessions' busy modules are.
+   */
+  readonly #usedByModulesAlone = new Map<string, string>();
   /** What session handles reach the runtime through. */
   readonly host: SessionHost;
   #nats: NatsNode | undefined;
@@ -138,11 +144,16 @@ export class SessionTable {
       if (this.#dormant.has(sessionId)) return this.#expireDormant(sessionId);
       this.#sessions.get(sessionId)?.process.actor.send({ type: idle });
     });
-    // And the idle time counts from the end of the last execution, not from its sync.
-    deps.modules.observe((handle) =>
+    // And the idle time counts from the end of the last execution, not from its sync. A module woken alone (its
+    // session's process hibernated here, an embedded handle executed it) uses the session all the same.
+    deps.modules.observe((handle, session) =>
       handle.onState((state) => {
-        if (state === 'idle' && this.#sessions.has(handle.sessionId))
-          this.#activity.touch(handle.sessionId, this.#idleMs);
+        const id = handle.sessionId;
+        if (this.#sessions.has(id)) {
+          if (state === 'idle') this.#activity.touch(id, this.#idleMs);
+        } else if (session.incarnation !== undefined && !this.#ended.errorFor(id, session.incarnation)) {
+          this.#usedByModule(id, session.incarnation, state !== 'idle');
+        }
       }),
     );
     this.#logic = createSessionLogic({
@@ -242,11 +253,26 @@ export class SessionTable {
     return this.#ended.errorFor(id, incarnation);
   }
 
+  /**
+   * A module of session `id` (life `incarnation`) changed state here while the session's process is not running here:
+   * a use of the session now, and for as long as it stays `busy`.
+   */
+  #usedByModule(id: string, incarnation: string, busy: boolean): void {
+    this.#endedUses.set(id, { sessionId: id, lastUsed: Date.now(), incarnation });
+    if (busy || this.deps.modules.busy(id)) this.#usedByModulesAlone.set(id, incarnation);
+    else this.#usedByModulesAlone.delete(id);
+  }
+
   /** The sessions used here since the last call, for the stamps of their activity (see session-expiry.ts). */
   uses(): SessionUse[] {
+    const now = Date.now();
+    for (const [sessionId, incarnation] of this.#usedByModulesAlone) {
+      if (this.#sessions.has(sessionId) || !this.deps.modules.busy(sessionId))
+        this.#usedByModulesAlone.delete(sessionId);
+      else this.#endedUses.set(sessionId, { sessionId, lastUsed: now, incarnation });
+    }
     const uses = [...this.#endedUses.values()];
     this.#endedUses.clear();
-    const now = Date.now();
     for (const [sessionId, entry] of this.#sessions) {
       if (entry.incarnation === undefined || !entry.process.alive) continue;
       // A module executing here uses the session now, however long ago the execution's sync read it.
