@@ -28,6 +28,11 @@ export interface ModuleStateFollower {
   read(current: ModuleStateAt): void;
   /** The read failed without a state: the held changes are told as they came. */
   unread(): void;
+  /**
+   * A new read is under way (the connection is back, and changes published while it was down are lost): changes are
+   * held again until it answers, and its state is told if it is not the one told last.
+   */
+  reread(): void;
 }
 
 /** How far an execution has gone in each busy state: it syncs before it executes, once each per process. */
@@ -77,6 +82,9 @@ export function followModuleState(listener: ModuleStateListener): ModuleStateFol
     },
     unread() {
       release(0);
+    },
+    reread() {
+      held ??= [];
     },
   };
 }

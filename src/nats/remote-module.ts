@@ -291,16 +291,21 @@ export class RemoteModuleHandle implements ModuleApi {
     if (this.#released()) return () => {};
     // Each listener's subscription parses its own copy, whose values are frozen in place (see decodeModuleEvent).
     // What the listener returns goes back: an async one's rejection is reported as its throw is.
-    const subscription = this.#subscribe((event) =>
-      event.type === type ? listener(decodeModuleEvent(event) as Extract<ModuleEvent, { type: T }>) : undefined,
-    );
-    // The end event tells of an end only after the subscription: one read tells of an end before it, which would
-    // otherwise leave the listener silent and its subscriptions held for ever. Whatever else the read says is no
-    // listener's business (onState's read is its first state; this one is only asked about the life).
-    if (this.incarnation !== undefined)
+    // The end event tells of an end only after the subscription, and not while the connection is down: one read
+    // tells of an end before it, and one each time the connection is back, which would otherwise leave the listener
+    // silent and its subscriptions held for ever. Whatever else the read says is no listener's business (onState's
+    // read is its state; this one is only asked about the life).
+    const checkLife = (): void => {
       this.describe().catch((error: unknown) => {
         if (isSessionGone(error)) subscription.ended(error);
       });
+    };
+    const subscription = this.#subscribe(
+      (event) =>
+        event.type === type ? listener(decodeModuleEvent(event) as Extract<ModuleEvent, { type: T }>) : undefined,
+      this.incarnation === undefined ? undefined : checkLife,
+    );
+    if (this.incarnation !== undefined) checkLife();
     return subscription.unsubscribe;
   }
 
@@ -321,24 +326,36 @@ export class RemoteModuleHandle implements ModuleApi {
     assertModuleListener(listener, 'onState');
     if (this.#released()) return () => {};
     const follower = followModuleState((state, executionId) => this.#guard(() => listener(state, executionId)));
-    const subscription = this.#subscribe((event) => {
-      if (event.type === 'module.state') follower.change(event.state, event.executionId);
-    });
-    this.describe().then(
-      (description) => {
-        if (subscription.active()) follower.read(description);
+    // The state is read when the listener is added, and again each time the connection is back: the changes
+    // published while it was down are lost (events are at most once), and the listener would keep a stale state.
+    const readState = (): void => {
+      this.describe().then(
+        (description) => {
+          if (subscription.active()) follower.read(description);
+        },
+        (error: unknown) => {
+          // Unsubscribed meanwhile, by the listener's owner or a stop that overtook the read: nobody to tell.
+          if (!subscription.active()) return;
+          // Subscribed after its life ended (the end event gone by), or it ended while the connection was down: the
+          // read is what tells.
+          if (this.incarnation !== undefined && isSessionGone(error)) return subscription.ended(error);
+          // A module that is gone has no state to tell: no failure of the read, as it is none of an embedded handle.
+          if (!(error instanceof ModuleNotFoundError || isSessionGone(error)))
+            this.transport.report(error, `reading the state of module ${this.moduleId}`);
+          follower.unread();
+        },
+      );
+    };
+    const subscription = this.#subscribe(
+      (event) => {
+        if (event.type === 'module.state') follower.change(event.state, event.executionId);
       },
-      (error: unknown) => {
-        // Unsubscribed meanwhile, by the listener's owner or a stop that overtook the read: nobody to tell.
-        if (!subscription.active()) return;
-        // Subscribed after its life ended (the end event gone by): the read is what tells.
-        if (this.incarnation !== undefined && isSessionGone(error)) return subscription.ended(error);
-        // A module that is gone has no state to tell: no failure of the read, as it is none of an embedded handle.
-        if (!(error instanceof ModuleNotFoundError || isSessionGone(error)))
-          this.transport.report(error, `reading the state of module ${this.moduleId}`);
-        follower.unread();
+      () => {
+        follower.reread();
+        readState();
       },
     );
+    readState();
     return subscription.unsubscribe;
   }
 
@@ -471,10 +488,20 @@ export class RemoteModuleHandle implements ModuleApi {
    * The events of this module for `deliver` (see module-event-subscription.ts), also ended by this handle's stop and
    * its session handle's.
    */
-  #subscribe(deliver: (event: ModuleEvent) => unknown): ModuleEventSubscription {
+  /**
+   * Subscribes one listener's `deliver` to the module's events; `reconnected`, when given, runs each time the
+   * client's connection is back while the subscription lasts (what was published meanwhile never comes).
+   */
+  #subscribe(deliver: (event: ModuleEvent) => unknown, reconnected?: () => void): ModuleEventSubscription {
     let untrack = (): void => {};
+    const stopFollowing = reconnected
+      ? this.transport.onConnectionChange((change) => {
+          if (change === 'reconnected' && events.active()) reconnected();
+        })
+      : () => {};
     const forget = (): void => {
       this.#listeners.delete(unsubscribe);
+      stopFollowing();
       untrack();
     };
     const events = subscribeModuleEvents(

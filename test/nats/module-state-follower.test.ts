@@ -53,4 +53,21 @@ describe('followModuleState', () => {
     follow.change('executing', 'a');
     expect(heard).toEqual(['syncing a', 'executing a']);
   });
+
+  it('holds changes again for a new read (the connection back), telling its state only when it is news', () => {
+    const { follow, heard } = follower();
+    follow.read({ state: 'idle' });
+    follow.change('syncing', 'a');
+    follow.change('executing', 'a');
+    // Cut off while execution a ended and b began; back, the state is read again.
+    follow.reread();
+    follow.change('executing', 'b');
+    expect(heard).toEqual(['idle', 'syncing a', 'executing a']);
+    follow.read({ state: 'syncing', executionId: 'b' });
+    expect(heard).toEqual(['idle', 'syncing a', 'executing a', 'syncing b', 'executing b']);
+    // A read that finds what was told last tells nothing.
+    follow.reread();
+    follow.read({ state: 'executing', executionId: 'b' });
+    expect(heard).toHaveLength(5);
+  });
 });
