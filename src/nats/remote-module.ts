@@ -486,11 +486,8 @@ export class RemoteModuleHandle implements ModuleApi {
 
   /**
    * The events of this module for `deliver` (see module-event-subscription.ts), also ended by this handle's stop and
-   * its session handle's.
-   */
-  /**
-   * Subscribes one listener's `deliver` to the module's events; `reconnected`, when given, runs each time the
-   * client's connection is back while the subscription lasts (what was published meanwhile never comes).
+   * its session handle's; `reconnected`, when given, runs each time the client's connection is back while the
+   * subscription lasts (what was published meanwhile never comes).
    */
   #subscribe(deliver: (event: ModuleEvent) => unknown, reconnected?: () => void): ModuleEventSubscription {
     let untrack = (): void => {};
