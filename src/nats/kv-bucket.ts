@@ -204,7 +204,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
       name,
       write.key,
       write.operation,
-      Math.max(0, performance.now() - started),
+      Math.max(0, Math.round(performance.now() - started)),
       'unknown',
       {
         reason: `no answer, and the key's writes after revision ${expectLast}, which would tell, are no longer all kept`,

@@ -107,7 +107,7 @@ export function unavailableError(
   outcome: StoreUnavailableOutcome,
   cause: unknown,
 ): StoreUnavailableError {
-  const waitedMs = Math.max(0, performance.now() - (until - scope.retryMs));
+  const waitedMs = Math.max(0, Math.round(performance.now() - (until - scope.retryMs)));
   return new StoreUnavailableError(scope.bucket, op.key, op.operation, waitedMs, outcome, { cause });
 }
 

@@ -22,7 +22,7 @@
  */
 import type { VariableChange } from '../session/session-context.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
-import { changeFromRecord } from '../session/variable-reads.js';
+import { changeFromRecord, missedDelete } from '../session/variable-reads.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { VariableEvent } from './variable-events.js';
 import { changeOf } from './watch-subscriptions.js';
@@ -108,19 +108,6 @@ export function skipsVersions(event: VariableEvent, last: KnownVariable | undefi
   // Without the identity (an event of an older node), a version not above the known one can only be another variable.
   const same = event.id !== undefined && last.id !== undefined ? event.id === last.id : event.version > last.version;
   return !same || event.version > last.version + 1;
-}
-
-/** The stand-in for a delete the watch missed: its own version and old value are no longer known. */
-function missedDelete(name: string, last: KnownVariable): VariableChange {
-  return {
-    name,
-    oldValue: undefined,
-    newValue: undefined,
-    version: last.version + 1,
-    updatedBy: null,
-    deleted: true,
-    gap: true,
-  };
 }
 
 /**

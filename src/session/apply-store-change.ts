@@ -7,6 +7,7 @@
 import type { StoreChange } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { VariableChange } from './session-context.js';
+import { missedDelete } from './variable-reads.js';
 
 /** Records by name and the last store revision seen per name (deletes included, so a stale put loses). */
 export interface VariablesView {
@@ -89,22 +90,6 @@ export function applyStoreChanges(
     }
   }
   return announced;
-}
-
-/**
- * The delete of `before` that the view never saw: its version is the next one, though writes may have come between,
- * and its old value and who deleted are not known.
- */
-function missedDelete(name: string, before: VariableRecord): VariableChange {
-  return {
-    name,
-    oldValue: undefined,
-    newValue: undefined,
-    version: before.version + 1,
-    updatedBy: null,
-    deleted: true,
-    gap: true,
-  };
 }
 
 /** Whether `view` has not folded in `change` yet (its revision is past the name's). */

@@ -42,6 +42,23 @@ export function changeFromRecord(record: VariableRecord): VariableChange {
 }
 
 /**
+ * The stand-in for a delete of a variable last known at `last.version` that a watch (or a session's view) missed: it
+ * comes one version past the last known one, though writes may have come between, and its old value and who deleted
+ * are no longer known.
+ */
+export function missedDelete(name: string, last: { readonly version: number }): VariableChange {
+  return {
+    name,
+    oldValue: undefined,
+    newValue: undefined,
+    version: last.version + 1,
+    updatedBy: null,
+    deleted: true,
+    gap: true,
+  };
+}
+
+/**
  * The changes a watch with `includeInitial` delivers first: every variable's current value, in name order, as
  * `listVariables` answers (the map's own order depends on how the process was loaded).
  */

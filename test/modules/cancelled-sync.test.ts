@@ -31,6 +31,21 @@ async function cancelWhileSyncing(module: ModuleApi, slow: ReturnType<typeof slo
   return error.details.executionId;
 }
 
+/** Module `qa`, of the type variable `kind` (Predict), its temperature bound to `temp` (0.5) through `slow`. */
+async function typeSwitchingModule(): Promise<{ qa: ModuleApi; slow: ReturnType<typeof slowCallback> }> {
+  stub().fallback = () => text('Reasoning: r\nAnswer: ok');
+  await session().defineVariable('kind', 'module', 'Predict');
+  await session().defineVariable('temp', 'float', 0.5);
+  const slow = slowCallback();
+  const qa = await session().module('qa', {
+    typeVariable: 'kind',
+    signature: 'question:string -> answer:string',
+    maxRetries: 0,
+    bindings: { temperature: { variable: 'temp', onChange: slow.onChange } },
+  });
+  return { qa, slow };
+}
+
 describe('an execution cancelled while its module syncs', () => {
   it('has the changes its sync applied reported when the sync ends, under its execution id', async () => {
     stub().fallback = () => text('Answer: ok');
@@ -65,16 +80,7 @@ describe('an execution cancelled while its module syncs', () => {
   });
 
   it('has the type swap it made announced, and describe() naming the type the program now is', async () => {
-    stub().fallback = () => text('Reasoning: r\nAnswer: ok');
-    await session().defineVariable('kind', 'module', 'Predict');
-    await session().defineVariable('temp', 'float', 0.5);
-    const slow = slowCallback();
-    const qa = await session().module('qa', {
-      typeVariable: 'kind',
-      signature: 'question:string -> answer:string',
-      maxRetries: 0,
-      bindings: { temperature: { variable: 'temp', onChange: slow.onChange } },
-    });
+    const { qa, slow } = await typeSwitchingModule();
     const swaps: unknown[] = [];
     qa.on('module.synced', (event) => swaps.push(event.outcome.swappedFrom));
     await session().setVariables({ kind: 'ChainOfThought', temp: 0.9 });
@@ -87,16 +93,7 @@ describe('an execution cancelled while its module syncs', () => {
   });
 
   it("keeps a later execution's type when the cancelled sync's answer comes after that execution's sync", async () => {
-    stub().fallback = () => text('Reasoning: r\nAnswer: ok');
-    await session().defineVariable('kind', 'module', 'Predict');
-    await session().defineVariable('temp', 'float', 0.5);
-    const slow = slowCallback();
-    const qa = await session().module('qa', {
-      typeVariable: 'kind',
-      signature: 'question:string -> answer:string',
-      maxRetries: 0,
-      bindings: { temperature: { variable: 'temp', onChange: slow.onChange } },
-    });
+    const { qa, slow } = await typeSwitchingModule();
     await session().setVariable('temp', 0.9);
     await cancelWhileSyncing(qa, slow);
     // The next execution syncs (to ChainOfThought) and ends while the cancelled one's sync still waits.

@@ -5,7 +5,7 @@
  */
 import { NatsError, type JetStreamManager } from 'nats';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { deadlineOf, streamAnswers, type RetryScope } from '../../src/nats/retry-unavailable.js';
+import { deadlineOf, streamAnswers, unavailableError, type RetryScope } from '../../src/nats/retry-unavailable.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -46,5 +46,15 @@ describe("a store operation's wait for its stream", () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(answered).toBe(false);
     expect(scope.probes).toBeGreaterThan(3);
+  });
+
+  it('reports how long it waited in whole milliseconds', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const scope = leaderless(300);
+    const until = deadlineOf(scope);
+    vi.advanceTimersByTime(301.857);
+    const error = unavailableError(scope, { operation: 'put', key: 's.n' }, until, 'not_applied', undefined);
+    expect(error.waitedMs).toBe(302);
+    expect(error.message).toMatch(/had no JetStream leader answering for 302 ms: put of 's.n' gave up/);
   });
 });

@@ -5,34 +5,41 @@
 import { describe, expect, it } from 'vitest';
 import { ChildStartError } from '../../src/errors.js';
 import { Runtime } from '../../src/index.js';
-import { DynamicSupervisor, MAX_INTENSITY_REASON, Supervisor, type ProcessRef } from '../../src/runtime/index.js';
+import {
+  DynamicSupervisor,
+  MAX_INTENSITY_REASON,
+  Supervisor,
+  type ChildSpec,
+  type ProcessRef,
+} from '../../src/runtime/index.js';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { counterMachine } from './fixtures.js';
 
 const createRuntime = useProcessRuntimes();
 
+/** Child `repo`, whose start works once and then throws `unreachable` ('database unreachable'). */
+function failingRepo(): { spec: ChildSpec; unreachable: Error; starts: () => number } {
+  const unreachable = new Error('database unreachable');
+  let starts = 0;
+  const spec: ChildSpec = {
+    id: 'repo',
+    start: () => {
+      if (++starts > 1) throw unreachable;
+      return { logic: counterMachine, name: 'repo' };
+    },
+  };
+  return { spec, unreachable, starts: () => starts };
+}
+
 describe("a child's failed restart", () => {
   it('is told to onError as a ChildStartError of the supervisor, caused by what start() threw, at each attempt', async () => {
     const told: { error: unknown; process: ProcessRef | string; source: string | undefined }[] = [];
     const runtime = createRuntime({ onError: (error, process, source) => void told.push({ error, process, source }) });
-    const unreachable = new Error('database unreachable');
-    let starts = 0;
-    const sup = Supervisor.start(runtime, {
-      name: 'repo-sup',
-      maxRestarts: 2,
-      children: [
-        {
-          id: 'repo',
-          start: () => {
-            if (++starts > 1) throw unreachable;
-            return { logic: counterMachine, name: 'repo' };
-          },
-        },
-      ],
-    });
+    const repo = failingRepo();
+    const sup = Supervisor.start(runtime, { name: 'repo-sup', maxRestarts: 2, children: [repo.spec] });
     runtime.cast('repo', { type: 'crash' });
     await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
-    expect(starts).toBe(3);
+    expect(repo.starts()).toBe(3);
     const restarts = told.filter((report) => report.source === 'restart');
     expect(restarts).toHaveLength(2);
     for (const { error, process } of restarts) {
@@ -42,7 +49,7 @@ describe("a child's failed restart", () => {
         code: 'child_start_failed',
         message: "supervisor 'repo-sup' could not start child 'repo': database unreachable",
         details: { supervisor: 'repo-sup', childId: 'repo' },
-        cause: unreachable,
+        cause: repo.unreachable,
       });
     }
   });
@@ -73,20 +80,7 @@ describe("a child's failed restart", () => {
       onError: (error, where) => told.push(`${where}: ${(error as Error).message}`),
     });
     try {
-      let starts = 0;
-      const sup = Supervisor.start(runtime, {
-        name: 'repo-sup',
-        maxRestarts: 1,
-        children: [
-          {
-            id: 'repo',
-            start: () => {
-              if (++starts > 1) throw new Error('database unreachable');
-              return { logic: counterMachine, name: 'repo' };
-            },
-          },
-        ],
-      });
+      const sup = Supervisor.start(runtime, { name: 'repo-sup', maxRestarts: 1, children: [failingRepo().spec] });
       runtime.cast('repo', { type: 'crash' });
       await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
       expect(told).toContain(
