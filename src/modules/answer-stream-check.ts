@@ -63,7 +63,8 @@ export class AnswerErrorEventError extends Error {
 
 /**
  * `fetch`, with each event stream it returns failing with {@link MalformedStreamEventError} at an event that is not
- * JSON, and with {@link AnswerCutOffError} when it ends incomplete.
+ * JSON, with {@link AnswerErrorEventError} at an event that is the provider's error, and with
+ * {@link AnswerCutOffError} when it ends incomplete.
  */
 export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = globalThis.fetch) {
   return async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<Response> => {

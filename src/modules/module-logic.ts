@@ -28,7 +28,6 @@ function instanceOf(instances: ModuleInstances, input: RunnerInput): ModuleInsta
   return instance;
 }
 
-/** Runs `work` and answers with `done` or `failed`; a synchronous throw is a failure like a rejection. */
 /**
  * `error` as its events and its reply carry it, frozen throughout: every listener, the caller and a result's
  * `syncFailed` share this one object, and none may change what the others see.
@@ -37,6 +36,7 @@ function frozenError(error: unknown): SerializedError {
   return deepFreeze(errorToJSON(error));
 }
 
+/** Runs `work` and answers with `done` or `failed`; a synchronous throw is a failure like a rejection. */
 function answer<T>(work: () => Promise<T>, done: (value: T) => void, failed: (error: unknown) => void): void {
   Promise.resolve().then(work).then(done, failed);
 }

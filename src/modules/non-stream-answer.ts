@@ -59,7 +59,7 @@ export function fetchRefusingNonStreamAnswers(fetch: typeof globalThis.fetch = g
       }
     }
     if (EVENT_STREAM_START.test(start)) {
-      // Labelled as what it is, so that the checks of streamed answers (answer-stream-check.ts) reads it too.
+      // Labelled as what it is, so that the checks of streamed answers (answer-stream-check.ts) read it too.
       const headers = new Headers(response.headers);
       headers.set('content-type', 'text/event-stream');
       return withBody(response, replayed(read, reader), headers);

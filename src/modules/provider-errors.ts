@@ -222,8 +222,8 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   // not with the correction meant for the model.
   const missing = missingFieldsIn(error);
   if (missing) return missingFieldsError(provider, missing);
-  if (findInChain(error, (e): e is ContentFilteredError => e instanceof ContentFilteredError))
-    return new ModelAnswerError(provider, 'content_filter', new ContentFilteredError().message, { cause: error });
+  const filtered = findInChain(error, (e): e is ContentFilteredError => e instanceof ContentFilteredError);
+  if (filtered) return new ModelAnswerError(provider, 'content_filter', filtered.message, { cause: error });
   const unusable = unusableAnswer(error);
   if (unusable) return new ModelAnswerError(provider, unusable.reason, unusable.problem, { cause: error });
   const message = messageOf(error);

@@ -109,7 +109,10 @@ export class SessionTable {
     },
   );
   #starts = 0;
-  /** On a NATS node, the last use of the sessions whose process ended since expiry last asked (see {@link uses}). */
+  /**
+   * On a NATS node, the last use since expiry last asked (see {@link uses}) of the sessions whose process ended, and of
+   * those whose modules were used here while their process was not running.
+   */
   readonly #endedUses = new Map<string, SessionUse>();
   /**
    * On a NATS node, the sessions whose modules run an execution here while the session's own process does not (it

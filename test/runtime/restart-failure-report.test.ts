@@ -2,7 +2,7 @@
  * A supervisor's failed restart of a child (its `start()` threw, or spawn refused what it returned) is told to
  * `onError` at every attempt, as OTP reports each: the supervisor giving up says only that it did.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ChildStartError } from '../../src/errors.js';
 import { Runtime } from '../../src/index.js';
 import {
@@ -10,6 +10,7 @@ import {
   MAX_INTENSITY_REASON,
   Supervisor,
   type ChildSpec,
+  type ProcessHost,
   type ProcessRef,
 } from '../../src/runtime/index.js';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
@@ -89,5 +90,28 @@ describe("a child's failed restart", () => {
     } finally {
       await runtime.stop();
     }
+  });
+
+  it("is logged when the host has no reportFault (a ProcessHost of the user's own)", async () => {
+    const runtime = createRuntime();
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    onTestFinished(() => logged.mockRestore());
+    const host: ProcessHost = {
+      spawn: (logic, options) => runtime.spawn(logic, options),
+      stopProcess: (target, reason) => runtime.stopProcess(target, reason),
+      monitor: (target, watcher) => runtime.monitor(target, watcher),
+      isAlive: (target) => runtime.isAlive(target),
+      get stopping() {
+        return runtime.stopping;
+      },
+    };
+    const repo = failingRepo();
+    const sup = Supervisor.start(host, { name: 'repo-sup', maxRestarts: 1, children: [repo.spec] });
+    runtime.cast('repo', { type: 'crash' });
+    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    expect(logged).toHaveBeenCalledWith(
+      '[tether] restart of process repo-sup:',
+      expect.objectContaining({ code: 'child_start_failed', cause: repo.unreachable }),
+    );
   });
 });
