@@ -126,8 +126,10 @@ export const moduleMachine = setup({
     }),
     /** Notes the current execution's sync as abandoned: it is cancelled while the sync runs on. */
     abandonSync: assign({
-      abandonedSync: ({ context }) =>
-        context.current ? { run: context.run, executionId: context.current.executionId } : context.abandonedSync,
+      abandonedSyncs: ({ context }) =>
+        context.current
+          ? [...context.abandonedSyncs, { run: context.run, executionId: context.current.executionId }]
+          : context.abandonedSyncs,
     }),
     /**
      * Reports the late answer of an abandoned sync: what it applied (new values, another program type) is what later
@@ -135,10 +137,11 @@ export const moduleMachine = setup({
      * sync has begun, whose own answer says the type then.
      */
     reportAbandonedSync: enqueueActions(({ context, event, enqueue }) => {
-      const abandoned = context.abandonedSync;
-      if (!abandoned || (event.type !== 'sync.done' && event.type !== 'sync.failed')) return;
+      if (event.type !== 'sync.done' && event.type !== 'sync.failed') return;
+      const abandoned = context.abandonedSyncs.find((sync) => sync.run === event.run);
+      if (!abandoned) return;
       const { executionId } = abandoned;
-      enqueue.assign({ abandonedSync: null });
+      enqueue.assign({ abandonedSyncs: context.abandonedSyncs.filter((sync) => sync !== abandoned) });
       if (event.type === 'sync.failed') {
         enqueue.emit({ type: 'module.syncFailed', moduleId: context.moduleId, executionId, error: event.error });
         return;
@@ -177,7 +180,8 @@ export const moduleMachine = setup({
     /** A runner answer about the current execution (not a late one about a cancelled execution). */
     isCurrent: ({ context, event }) => 'run' in event && context.current !== null && event.run === context.run,
     /** A runner's answer to the sync of an execution cancelled while it ran. */
-    isAbandonedSync: ({ context, event }) => 'run' in event && event.run === context.abandonedSync?.run,
+    isAbandonedSync: ({ context, event }) =>
+      'run' in event && context.abandonedSyncs.some((sync) => sync.run === event.run),
   },
 }).createMachine({
   id: 'module',
@@ -192,7 +196,7 @@ export const moduleMachine = setup({
     failed: input.failed ?? 0,
     run: 0,
     syncFailed: null,
-    abandonedSync: null,
+    abandonedSyncs: [],
   }),
   initial: 'idle',
   invoke: {

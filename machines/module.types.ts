@@ -81,10 +81,11 @@ export interface ModuleMachineContext {
    */
   readonly syncFailed: { readonly run: number; readonly error: SerializedError } | null;
   /**
-   * The execution cancelled while its sync ran, whose sync still finishes (a sync cannot be aborted, and what it
-   * applied stays applied): its answer is reported when it comes, under that execution's id.
+   * The executions cancelled while their sync ran, oldest first, whose syncs still finish (a sync cannot be aborted,
+   * and what it applied stays applied): each answer is reported when it comes, under its execution's id. Several, as
+   * one execution after another may be cancelled while the runner still works through the syncs before them.
    */
-  readonly abandonedSync: { readonly run: number; readonly executionId: string } | null;
+  readonly abandonedSyncs: readonly { readonly run: number; readonly executionId: string }[];
 }
 
 /**

@@ -23,8 +23,9 @@ function slowCallback() {
 /** Starts an execution of `module` and cancels it once its sync is held by `slow`; resolves to its execution id. */
 async function cancelWhileSyncing(module: ModuleApi, slow: ReturnType<typeof slowCallback>): Promise<string> {
   const cancel = new AbortController();
+  const callsBefore = slow.state.calls;
   const first = module.execute({ question: 'a' }, { signal: cancel.signal }).catch((e: unknown) => e);
-  await waitFor(() => slow.state.calls === 1, { message: 'the sync calling back' });
+  await waitFor(() => slow.state.calls === callsBefore + 1, { message: 'the sync calling back' });
   cancel.abort();
   const error = (await first) as { code: string; details: { executionId: string } };
   expect(error.code).toBe('execution_aborted');
@@ -75,6 +76,36 @@ describe('an execution cancelled while its module syncs', () => {
       expect.arrayContaining([
         { executionId: cancelled, changes: { temperature: [0.5, 0.9] } },
         { executionId: next.executionId, changes: {} },
+      ]),
+    );
+  });
+
+  it('reports the sync of each of two executions cancelled one after the other while their syncs wait', async () => {
+    stub().fallback = () => text('Answer: ok');
+    await session().defineVariable('temp', 'float', 0.5);
+    const slow = slowCallback();
+    const qa = await session().module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      maxRetries: 0,
+      bindings: { temperature: { variable: 'temp', onChange: slow.onChange } },
+    });
+    const reported: { executionId: string; changes: unknown }[] = [];
+    qa.on('module.synced', (event) =>
+      reported.push({ executionId: event.executionId, changes: event.outcome.changes }),
+    );
+    await session().setVariable('temp', 0.9);
+    const first = await cancelWhileSyncing(qa, slow);
+    await session().setVariable('temp', 1.1);
+    const second = await cancelWhileSyncing(qa, slow);
+    slow.state.release();
+    const last = await qa.execute({ question: 'c' });
+    await waitFor(() => reported.length === 3, { message: 'three syncs reported' });
+    expect(reported).toEqual(
+      expect.arrayContaining([
+        { executionId: first, changes: { temperature: [0.5, 0.9] } },
+        { executionId: second, changes: { temperature: [0.9, 1.1] } },
+        { executionId: last.executionId, changes: {} },
       ]),
     );
   });
