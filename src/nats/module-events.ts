@@ -138,7 +138,8 @@ function deltaPieces(event: DeltaEvent, limit: number): DeltaEvent[] {
  * they leave after the execution's reply), until the returned function is called: when the module stops for good
  * (its listeners follow it from process to process across hibernation). When its process exits (crashed, killed
  * or stopped), each execution it held, running or queued, is published as `module.failed` with the
- * `process_exited` error its caller got, before the node calls the returned function. The process is never
+ * `process_exited` error its caller got, before the node calls the returned function, which then publishes the
+ * `idle` state that process could no longer tell. The process is never
  * disturbed by a publish that fails. Each event names `incarnation`, the life of the module's session, when given
  * (a module ends with its session's life, so one life serves all its events).
  */
@@ -155,15 +156,18 @@ export function publishModuleEvents(
     outbox.publish(subject, { ...event, sessionId, moduleId, ...life }, oversize);
   // `idle` goes out once per execution, the same bytes every time: encoded once. A busy state names its execution.
   let idle: Uint8Array | undefined;
+  const publishIdle = (): void => {
+    idle ??= encodeJson({ type: 'module.state', state: 'idle', sessionId, moduleId, ...life } satisfies ModuleEvent);
+    outbox.publishEncoded(subject, idle);
+  };
   let initial = true;
+  let busy = false;
   const stops = [
     handle.onState((state, executionId) => {
+      busy = executionId !== undefined;
       // The first call is the state the process is in now, not a change: subscribers only hear changes.
       if (initial) return;
-      if (executionId === undefined) {
-        idle ??= encodeJson({ type: 'module.state', state, sessionId, moduleId, ...life } satisfies ModuleEvent);
-        return outbox.publishEncoded(subject, idle);
-      }
+      if (executionId === undefined) return publishIdle();
       publish({ type: 'module.state', state, executionId });
     }),
     handle.on('module.result', (event) =>
@@ -179,5 +183,11 @@ export function publishModuleEvents(
     handle.on('module.syncFailed', publish),
   ];
   initial = false;
-  return () => stops.forEach((stop) => stop());
+  return () => {
+    // A process that ended while it held an execution (crashed, stopped with its session) told its `module.failed`
+    // events and nothing more: a stopped actor emits no state. Its subscribers (and remote `onState` listeners, which
+    // follow this feed) would be left at `executing`; the module is idle here now, whether it lives on or not.
+    if (busy) publishIdle();
+    stops.forEach((stop) => stop());
+  };
 }
