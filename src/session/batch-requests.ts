@@ -1,7 +1,8 @@
 /**
  * The write requests of the Session API's batch writes (`setVariables`, `importVariables`): their arguments are
  * checked as a whole here, before anything reaches the session process; each value or record is checked where the
- * request is planned (write-plan.ts), all or nothing where the batch says so.
+ * request is planned (write-plan.ts), all or nothing where the batch says so. Values and records are taken as they
+ * are at the call (value-as-called.ts): the request is planned in its turn, and the caller may change them meanwhile.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -9,13 +10,21 @@ import { assertRecordsArray, assertValuesObject } from './argument-checks.js';
 import { assertOptions, type ImportVariablesOptions, type SetVariablesOptions } from './options.js';
 import type { WriteRequest } from './write-plan.js';
 import { readOptions } from '../runtime/option-keys.js';
+import { valueAsCalled } from '../variables/value-as-called.js';
 
 /** The request of `setVariables(values, options)` made at `at`; `ValidationError` for a bad bag or values. */
 export function setManyRequest(values: unknown, options: SetVariablesOptions, at: string): WriteRequest {
   assertOptions(options, 'setVariables');
   assertValuesObject(values);
   const { atomic = false, ...attribution } = options;
-  return { kind: 'setMany', values: readOptions(values, 'setVariables', 'value'), atomic, ...attribution, at };
+  const read = readOptions(values, 'setVariables', 'value');
+  return {
+    kind: 'setMany',
+    values: read.map(([name, value]) => [name, valueAsCalled(value)]),
+    atomic,
+    ...attribution,
+    at,
+  };
 }
 
 /**
@@ -25,10 +34,12 @@ export function setManyRequest(values: unknown, options: SetVariablesOptions, at
 export function importRequest(records: unknown, options: ImportVariablesOptions, at: string): WriteRequest {
   assertOptions(options, 'importVariables');
   assertRecordsArray(records);
+  // Read once (the check above read them already; a getter reading differently the second time is the caller's).
+  const taken = Array.from(records, (record) => valueAsCalled(record));
   return {
     kind: 'import',
-    records,
-    ids: records.map(() => randomUUID()),
+    records: taken,
+    ids: taken.map(() => randomUUID()),
     replace: options.replace ?? false,
     updatedBy: options.updatedBy,
     at,

@@ -10,6 +10,7 @@ import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { createVariableRecord, exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { VariableRecord } from '../variables/types.js';
+import { valueAsCalled } from '../variables/value-as-called.js';
 import { stampOf } from './apply-store-change.js';
 import { assertListener, assertNamesArray } from './argument-checks.js';
 import { importRequest, setManyRequest } from './batch-requests.js';
@@ -179,7 +180,9 @@ export class Session implements SessionApi {
   /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */
   async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
     assertOptions(options, 'setVariable');
-    return (await this.#link.write({ kind: 'set', name, value, ...options, at: now() })) as VariableRecord;
+    // Copied now: the write is planned in its turn, and the caller may change its object meanwhile.
+    const request = { kind: 'set' as const, name, value: valueAsCalled(value), ...options, at: now() };
+    return (await this.#link.write(request)) as VariableRecord;
   }
 
   /**
