@@ -67,6 +67,9 @@ async function currentStateOf(
 /** The session machine wired to a store. Build once per runtime: `provide` rebuilds the machine. */
 export function createSessionLogic(deps: SessionLogicDeps) {
   const { store, activity, routed } = deps;
+  // The purges of expired sessions still under way, by session id: a process of the id started meanwhile (the id
+  // opened again) loads once its purge is through, or it would load the expired life's variables as its own.
+  const purging = new Map<string, Promise<void>>();
 
   /**
    * Tells the session that its write lost the race on `key`, with the current state of each of `keys` (read now
@@ -100,7 +103,9 @@ export function createSessionLogic(deps: SessionLogicDeps) {
   return sessionMachine.provide({
     actions: {
       loadVariables: ({ self }, { sessionId }) => {
-        store.list(`${sessionId}.`).then(
+        const purge = purging.get(sessionId);
+        const listed = () => store.list(`${sessionId}.`);
+        (purge ? purge.then(listed) : listed()).then(
           (entries) => sendIfAlive(self, { type: 'store.loaded', entries }),
           (error: unknown) => sendIfAlive(self, { type: 'store.loadFailed', error: errorToJSON(error) }),
         );
@@ -138,10 +143,17 @@ export function createSessionLogic(deps: SessionLogicDeps) {
         // Purged, history and deleted variables included, so an expired session leaves nothing in the store. Each
         // live variable only at the revision the process last saw: a key another runtime sharing the store wrote
         // meanwhile is in use there, and stays.
+        const { sessionId } = context;
         const expected = new Map(keys.map(({ key, revision }) => [key, revision]));
-        purgeSessionKeys(store, context.sessionId, { expected }).catch((error: unknown) =>
-          deps.report(error, context.sessionId),
-        );
+        const purge: Promise<void> = purgeSessionKeys(store, sessionId, { expected })
+          .then(
+            () => undefined,
+            (error: unknown) => deps.report(error, sessionId),
+          )
+          .finally(() => {
+            if (purging.get(sessionId) === purge) purging.delete(sessionId);
+          });
+        purging.set(sessionId, purge);
       },
     },
     guards: {
