@@ -5,7 +5,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { BridgeError, VariableNotFoundError } from '../errors.js';
+import { BridgeError, VariableNotFoundError, VersionConflictError } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { createVariableRecord, exportRecord, type ExportedVariable } from '../variables/record.js';
@@ -54,6 +54,9 @@ export type {
   UpdateVariableOptions,
   VariableHistoryOptions,
 } from './options.js';
+
+/** How many times a rollback reads the variable again when another write got in before it, before it gives up. */
+const MAX_ROLLBACK_ATTEMPTS = 5;
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.
@@ -253,12 +256,26 @@ export class Session implements SessionApi {
   ): Promise<VariableRecord> {
     assertOptions(options, 'rollbackVariable');
     assertHistoryVersion(name, version);
-    const { record, entries } = await this.recordHistory(name);
-    const entry = entryAtVersion(entries, name, version);
-    assertRollbackType(entry, record);
-    // Only into the variable whose history was read: one deleted and defined again meanwhile never had that version.
     const reason = `rollback to version ${version}`;
-    return this.setVariable(name, entry.value, { ...options, reason, expectedId: record.id });
+    for (let attempt = 1; ; attempt++) {
+      const { record, entries } = await this.recordHistory(name);
+      const entry = entryAtVersion(entries, name, version);
+      assertRollbackType(entry, record);
+      // Only onto the record the checks were made on: one deleted and defined again meanwhile never had that version,
+      // and an import with `replace` keeps the id but may change the type. A write that got in first is no reason to
+      // refuse: read again and check again.
+      try {
+        return await this.setVariable(name, entry.value, {
+          ...options,
+          reason,
+          expectedId: record.id,
+          expectedVersion: record.version,
+        });
+      } catch (error) {
+        const movedOn = error instanceof VersionConflictError && error.details?.expectedId === undefined;
+        if (!movedOn || attempt >= MAX_ROLLBACK_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /**
