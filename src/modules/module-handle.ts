@@ -119,6 +119,8 @@ export interface ModuleHandleHooks {
   readonly touch?: () => void;
   /** Checks inputs before they are queued. */
   readonly checkInputs?: InputCheck;
+  /** Notes an execution as a use of the module's session before it is queued (see `SessionContext.use`). */
+  readonly use?: () => Promise<unknown> | undefined;
   /** What `stop()` does, when stopping the module is more than stopping this process (a module shared by nodes). */
   readonly stop?: () => Promise<void>;
 }
@@ -204,6 +206,9 @@ export class ModuleHandle implements ModuleApi {
         ? this.deps.executionTimeoutMs
         : executionTimeoutMs(this.sessionId, this.moduleId, timeoutMs);
     const signal = executionSignal(this.sessionId, this.moduleId, options.signal);
+    // A use of the session until it ends: one near its expiry is stamped first, or the execution never starts.
+    const used = this.hooks.use?.();
+    if (used) await used;
     // The program checks the inputs: a hibernating module is woken first.
     const process = this.hooks.wake();
     // Refused here, not in the mailbox: a caller's mistake neither waits behind other executions nor counts as a

@@ -122,6 +122,11 @@ export class ModuleEntry implements ModuleHandleHooks {
     return this.#run();
   }
 
+  /** An execution's use of the session, stamped first when it is near its expiry (see `SessionContext.use`). */
+  use(): Promise<unknown> | undefined {
+    return this.instance.session.use?.();
+  }
+
   asleep(): ModuleDescription | undefined {
     if (this.#process || this.#ended || !this.#counts) return undefined;
     const { sessionId, moduleId } = this.handle;
@@ -136,6 +141,9 @@ export class ModuleEntry implements ModuleHandleHooks {
   async execute(given: Readonly<Record<string, unknown>>, options: HostExecuteOptions): Promise<ExecutionResult> {
     // Frozen as an embedded execute freezes them: an inspector on this node that edits a snapshot changes nothing.
     const inputs = inputsAsCalled(given);
+    // A use of the session until it ends (as for an embedded execute, see ModuleHandle.execute).
+    const used = this.use();
+    if (used) await used;
     const process = this.wake();
     // Before the mailbox, as for an embedded execute (see ModuleHandle.execute).
     const invalid = await this.instance.inputProblemNow(inputs);

@@ -85,4 +85,10 @@ export interface SessionContext {
   variablesStamp?(): number | undefined;
   /** Delivers every accepted write to a variable whose name matches the glob `pattern`. */
   watchVariables(pattern: string, listener: VariableListener, options?: WatchVariablesOptions): Promise<Unwatch>;
+  /**
+   * Notes a use of the session made elsewhere than through its own operations (a module's execution), so that it
+   * does not expire under it: `undefined` when noted at once, else a promise that resolves once it was, or rejects
+   * with the `SessionError` of a session that ended. Optional: a session without lives has nothing to wait for.
+   */
+  use?(): Promise<unknown> | undefined;
 }

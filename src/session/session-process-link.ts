@@ -48,6 +48,17 @@ export class SessionProcessLink {
   }
 
   /**
+   * A use of the session that does not pass through its process (a module's execution, which the node counts as
+   * activity itself, with the process awake or not): where the session's life needs a check first (a NATS node whose
+   * record of it is near its expiry), a promise that resolves once the use is stamped, or rejects with the
+   * `SessionError` of a session that ended; `undefined` when nothing needs waiting for (no microtask on the hot path).
+   * The process is not woken: a module may run while its session hibernates.
+   */
+  use(): Promise<unknown> | undefined {
+    return this.host.fresh?.(this.sessionId, this.#process.incarnation);
+  }
+
+  /**
    * The process when it is alive and its life needs no check first (the usual case), counted as activity;
    * `undefined` when it takes {@link live}. A write on the hot path then awaits nothing before its call.
    */

@@ -167,6 +167,11 @@ export class Session implements SessionApi {
     return snapshot;
   }
 
+  /** @internal {@link SessionContext.use}: a module's execution is a use of its session until it ends. */
+  use(): Promise<unknown> | undefined {
+    return this.#link.use();
+  }
+
   /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
   readVariablesNow(names: readonly string[]): VariableSnapshot | undefined {
     assertNamesArray(names);
