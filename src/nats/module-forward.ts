@@ -33,6 +33,7 @@
 import { ErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError } from 'nats';
 import {
   CallTimeoutError,
+  ExecutionAbortedError,
   ExecutionUnknownError,
   InternalError,
   ModuleNotFoundError,
@@ -85,7 +86,10 @@ export interface ForwardedExecution {
 /** The relaying side: passes a request on to the node that has the module and resolves to that node's answer. */
 export interface ModuleForward {
   /**
-   * Passes an execution on; `headers` are the caller's request headers (its revisions are passed along).
+   * Passes an execution on; `headers` are the caller's request headers (its revisions are passed along), and
+   * `cancelled` says whether a cancel of it came (asked before each send).
+   * @throws {ExecutionAbortedError} (`details.outcome: "not_applied"`) when `cancelled` says so before it was sent,
+   * or before it is sent again to an owner whose connection may be coming back
    * @throws {ModuleNotFoundError} when no node has the module
    * @throws {NodeLostError} when the node running it stops answering
    * @throws {ExecutionUnknownError} when this node's connection dropped while it waited and the node running it,
@@ -102,6 +106,7 @@ export interface ModuleForward {
     moduleId: string,
     body: ForwardedExecution,
     headers: MsgHdrs | undefined,
+    cancelled?: () => boolean,
   ): Promise<RelayedReply>;
   /**
    * Passes a describe on.
@@ -125,7 +130,12 @@ export interface ModuleForward {
  */
 interface PassFailures {
   readonly lost: (nodeId: string) => Error;
-  readonly execution?: { readonly ask: AskOutcome; readonly unknown: (nodeId: string) => Error };
+  readonly execution?: {
+    readonly ask: AskOutcome;
+    readonly unknown: (nodeId: string) => Error;
+    /** The error of an execution cancelled before it was sent (again); `undefined` while it is not. */
+    readonly cancelled: () => Error | undefined;
+  };
 }
 
 /**
@@ -194,6 +204,11 @@ export function createModuleForward(
       )));
     const send = async (): Promise<WatchedOutcome> => {
       for (;;) {
+        // A cancel that no node had the execution for yet, this one included (it is only passing it on), is
+        // remembered by this node's control: it wins here as right before a mailbox. The owner, its connection coming
+        // back, may have missed it, and would run what its caller was told is cancelled.
+        const cancelled = execution?.cancelled();
+        if (cancelled) throw cancelled;
         try {
           // Only executions run long enough for a drop to matter, and only they have a kept reply to ask for.
           return await watchedRequest(connection, inbox, subject, payload, {
@@ -211,6 +226,7 @@ export function createModuleForward(
     try {
       outcome = await send();
     } catch (error) {
+      if (error instanceof ExecutionAbortedError) throw error;
       const code = (error as Partial<NatsError> | undefined)?.code;
       // Nothing subscribes: no node has the module (never created, stopped, or its node is gone).
       if (code === ErrorCode.NoResponders) throw new ModuleNotFoundError(sessionId, moduleId, { cause: error });
@@ -269,7 +285,7 @@ export function createModuleForward(
   };
 
   const forward: ModuleForward = {
-    execute(sessionId, moduleId, body, caller) {
+    execute(sessionId, moduleId, body, caller, cancelled) {
       const waitMs = Math.min(body.timeoutMs + FORWARD_GRACE_MS, MAX_TIMEOUT_MS);
       const { executionId } = body;
       return pass(sessionId, moduleId, 'execute', body, caller, waitMs, {
@@ -290,6 +306,12 @@ export function createModuleForward(
             }
           },
           unknown: (nodeId) => new ExecutionUnknownError(sessionId, moduleId, executionId, nodeId),
+          cancelled: () =>
+            cancelled?.()
+              ? new ExecutionAbortedError(moduleId, executionId, {
+                  details: { reason: 'cancelled before it started', outcome: 'not_applied' },
+                })
+              : undefined,
         },
       });
     },

@@ -156,7 +156,9 @@ export function moduleOperations(
           const passed = { inputs, executionId, timeoutMs: timeoutMs ?? Math.min(host.executionTimeoutMs, longest) };
           // Ended here, it is cancelled on the node it was passed on to, as a client's cancel would reach it.
           onEnded(ended, (reason) => void control.cancel(sessionId, moduleId, executionId, reason).catch(() => {}));
-          return forward!.execute(sessionId, moduleId, passed, headers);
+          // A cancel heard before it was sent, or while the owner was away and it waits to be sent again, wins.
+          const cancelled = () => control.cancelledEarly(sessionId, moduleId, executionId);
+          return forward!.execute(sessionId, moduleId, passed, headers, cancelled);
         }
         // Checked right before the execution enters the mailbox (no await in between): a cancel that came first wins.
         if (control.cancelledEarly(sessionId, moduleId, executionId))
