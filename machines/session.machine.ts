@@ -76,6 +76,14 @@ function withNameInFlightFailed(context: SessionMachineContext, error: Serialize
   return [{ ...head, request: decide(head.request, name, failedOutcome(error)) }, ...rest];
 }
 
+/**
+ * Whether `queued` has started: it is the head of the queue and its commit (or its check) is under way, or a name of
+ * it was written already. What started may be in the store, and is carried through whoever still waits for it.
+ */
+export function hasStarted(context: SessionMachineContext, queued: QueuedWrite): boolean {
+  return context.queue[0] === queued && (context.inFlight !== null || queued.revision !== undefined);
+}
+
 /** Whether the store refused a write's value (`store.failed` with `validation_failed`): it wrote nothing of it. */
 function refusedByStore(event: SessionMachineEvent): boolean {
   return event.type === 'store.failed' && event.error.code === 'validation_failed';
@@ -182,6 +190,13 @@ export const sessionMachine = setup({
       }
       enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
     }),
+    /** Drops a queued write whose caller stopped waiting, unless it has started (see {@link hasStarted}). */
+    withdrawWrite: assign({
+      queue: ({ context, event }) =>
+        event.type === 'write.withdraw'
+          ? context.queue.filter((queued) => queued.sent !== event.request || hasStarted(context, queued))
+          : context.queue,
+    }),
     /** The batch lost a race as one commit, which wrote nothing of it: from now on it goes one name per commit. */
     goNameByName: assign({
       queue: ({ context }) => {
@@ -280,6 +295,7 @@ export const sessionMachine = setup({
   initial: 'loading',
   on: {
     write: { actions: 'enqueueWrite' },
+    'write.withdraw': { actions: 'withdrawWrite' },
     'store.changed': { actions: 'applyChanges' },
     stop: { target: '.stopped' },
     'session.end': [{ guard: 'endsDeleted', target: '.deleted' }, { target: '.expired' }],

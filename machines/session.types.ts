@@ -86,6 +86,8 @@ export type SessionMachineEvent =
     }
   | { readonly type: 'store.failed'; readonly error: SerializedError }
   | { readonly type: 'write.settled' }
+  /** The caller of `request` stopped waiting (its call timed out): taken out of the queue unless it has started. */
+  | { readonly type: 'write.withdraw'; readonly request: WriteRequest }
   | { readonly type: 'session.expire' }
   | { readonly type: 'session.hibernate' };
 

@@ -255,10 +255,11 @@ export class CallTimeoutError extends BridgeError {
     const where = typeof stage === 'string' ? (TIMEOUT_STAGES[stage] ?? '') : '';
     // A node's read-your-writes wait (`details.minRevision`, target `revision 34`) is no call: said as what it is,
     // wherever the error is built again from its details (a client, a copy naming the execution).
+    const variable = options.details?.variable;
     const what =
       typeof options.details?.minRevision === 'number'
         ? `waiting for the node to apply ${target}`
-        : `call to '${target}'`;
+        : `call to '${target}'${typeof variable === 'string' ? ` writing variable '${variable}'` : ''}`;
     super(`${what} timed out after ${timeoutMs} ms${where}${fate}`, {
       ...options,
       details: { target, timeoutMs, ...options.details },

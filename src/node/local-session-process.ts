@@ -4,7 +4,7 @@
  * @module
  */
 import type { EventObject } from 'xstate';
-import type { SessionMachineContext } from '../../machines/session.machine.js';
+import { hasStarted, type SessionMachineContext } from '../../machines/session.machine.js';
 import { NoProcError } from '../errors.js';
 import { isCrash, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -30,7 +30,7 @@ export function endingOf(process: ProcessRef<SessionLogic>): SessionEnding | und
 /** The write at the head of the queue, as sent, once it has started: its commit under way, or a name of it written. */
 function startedWrite(context: SessionMachineContext): WriteRequest | undefined {
   const head = context.queue[0];
-  return head !== undefined && (context.inFlight !== null || head.revision !== undefined) ? head.sent : undefined;
+  return head !== undefined && hasStarted(context, head) ? head.sent : undefined;
 }
 
 /**
@@ -73,6 +73,16 @@ export class LocalSessionProcess implements SessionProcess {
 
   cutOff(request: WriteRequest): boolean {
     return this.#cutOff === request;
+  }
+
+  withdraw(request: WriteRequest): boolean {
+    const process = this.#process;
+    if (!process?.alive) return false;
+    const queued = process.getSnapshot().context.queue.find((write) => write.sent === request);
+    if (!queued || hasStarted(process.getSnapshot().context, queued)) return false;
+    // Handled at once (a cast is delivered synchronously to an actor that is not busy, as this one is not now).
+    this.processes.cast(process, { type: 'write.withdraw', request });
+    return !process.getSnapshot().context.queue.some((write) => write.sent === request);
   }
 
   call(event: EventObject, timeoutMs: number): Promise<unknown> {

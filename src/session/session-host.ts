@@ -29,6 +29,11 @@ export interface SessionProcess {
    * batch written), so the write may be in the store though its caller got no reply.
    */
   cutOff?(request: WriteRequest): boolean;
+  /**
+   * Takes `request` out of the queue when its caller stopped waiting (its call timed out) and it has not started:
+   * `true` when it was taken out (it will never be carried out), `false` when it started, or is gone already.
+   */
+  withdraw?(request: WriteRequest): boolean;
   /** Sends an event and waits for the reply (GenServer.call). */
   call(event: { readonly type: string } & Record<string, unknown>, timeoutMs: number): Promise<unknown>;
 }

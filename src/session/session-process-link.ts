@@ -5,7 +5,7 @@
  * @module
  */
 import type { WriteReply } from '../../machines/session.machine.js';
-import { NoProcError, ProcessExitedError, SessionError } from '../errors.js';
+import { CallTimeoutError, NoProcError, ProcessExitedError, SessionError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
 import type { SessionEnding, SessionHost, SessionProcess } from './session-host.js';
 import type { WriteRequest } from './write-plan.js';
@@ -132,6 +132,16 @@ export class SessionProcessLink {
       const reply = (await process.call({ type: 'write', request }, this.host.writeTimeoutMs)) as WriteReply;
       return reply.value;
     } catch (error) {
+      // Its wait ran out: a write not started yet is taken back (its caller is told it failed, so it must not land
+      // later), one under way may land or not; the caller hears which, as a remote write's timeout says it.
+      if (error instanceof CallTimeoutError) {
+        const outcome = process.withdraw?.(request) ? 'not_applied' : 'unknown';
+        const variable = request.kind === 'define' ? request.record.name : 'name' in request ? request.name : undefined;
+        throw new CallTimeoutError(error.target, error.timeoutMs, {
+          cause: error,
+          details: { ...(variable === undefined ? {} : { variable }), outcome },
+        });
+      }
       // The process ended while the write waited: report why the session ended, not the process mechanics.
       if ((error instanceof NoProcError || error instanceof ProcessExitedError) && !process.alive) {
         const ending = process.ending();
