@@ -47,21 +47,25 @@ async function typeSwitchingModule(): Promise<{ qa: ModuleApi; slow: ReturnType<
   return { qa, slow };
 }
 
+/** Module `qa` (Predict), its temperature bound to `temp` (0.5) through `slow`; `reported` collects its syncs. */
+async function reportingModule() {
+  stub().fallback = () => text('Answer: ok');
+  await session().defineVariable('temp', 'float', 0.5);
+  const slow = slowCallback();
+  const qa = await session().module('qa', {
+    type: 'Predict',
+    signature: 'question:string -> answer:string',
+    maxRetries: 0,
+    bindings: { temperature: { variable: 'temp', onChange: slow.onChange } },
+  });
+  const reported: { executionId: string; changes: unknown }[] = [];
+  qa.on('module.synced', (event) => reported.push({ executionId: event.executionId, changes: event.outcome.changes }));
+  return { qa, slow, reported };
+}
+
 describe('an execution cancelled while its module syncs', () => {
   it('has the changes its sync applied reported when the sync ends, under its execution id', async () => {
-    stub().fallback = () => text('Answer: ok');
-    await session().defineVariable('temp', 'float', 0.5);
-    const slow = slowCallback();
-    const qa = await session().module('qa', {
-      type: 'Predict',
-      signature: 'question:string -> answer:string',
-      maxRetries: 0,
-      bindings: { temperature: { variable: 'temp', onChange: slow.onChange } },
-    });
-    const reported: { executionId: string; changes: unknown }[] = [];
-    qa.on('module.synced', (event) =>
-      reported.push({ executionId: event.executionId, changes: event.outcome.changes }),
-    );
+    const { qa, slow, reported } = await reportingModule();
     await session().setVariable('temp', 0.9);
     const cancelled = await cancelWhileSyncing(qa, slow);
     slow.state.release();
@@ -81,19 +85,7 @@ describe('an execution cancelled while its module syncs', () => {
   });
 
   it('reports the sync of each of two executions cancelled one after the other while their syncs wait', async () => {
-    stub().fallback = () => text('Answer: ok');
-    await session().defineVariable('temp', 'float', 0.5);
-    const slow = slowCallback();
-    const qa = await session().module('qa', {
-      type: 'Predict',
-      signature: 'question:string -> answer:string',
-      maxRetries: 0,
-      bindings: { temperature: { variable: 'temp', onChange: slow.onChange } },
-    });
-    const reported: { executionId: string; changes: unknown }[] = [];
-    qa.on('module.synced', (event) =>
-      reported.push({ executionId: event.executionId, changes: event.outcome.changes }),
-    );
+    const { qa, slow, reported } = await reportingModule();
     await session().setVariable('temp', 0.9);
     const first = await cancelWhileSyncing(qa, slow);
     await session().setVariable('temp', 1.1);

@@ -11,6 +11,7 @@ import { NatsConnectionError, createEchoModel, type ModuleTool } from '../../src
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { isNotice, rawRequest } from '../support/raw-request.js';
+import { moduleResultIds } from '../support/module-result-ids.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -40,14 +41,7 @@ describe('a cancel of an execution being passed on to a module that stays on its
     await fx().node(buckets, { llm: createEchoModel() });
     await (await a.runtime.session('s1')).module('local', localSpec);
 
-    const results: string[] = [];
-    const events = nc().subscribe('tether.v1.events.s1.module.local', {
-      callback: (_error, msg) => {
-        const event = msg.json<{ type: string; result?: { executionId: string } }>();
-        if (event.type === 'module.result') results.push(event.result!.executionId);
-      },
-    });
-    onTestFinished(() => events.unsubscribe());
+    const results = moduleResultIds(nc(), 's1', 'local');
 
     proxy.cut();
     await waitFor(() => statuses.includes('disconnected'), { message: 'the owner cut off' });

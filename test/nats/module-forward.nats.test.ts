@@ -7,6 +7,7 @@ import { useOpenAIStub } from '../support/openai-stub.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { servedBy, type TestNode, type TestNodeOptions } from '../support/tether-node.js';
 import { isNotice, rawReply, rawRequest as sendRaw } from '../support/raw-request.js';
+import { moduleResultIds } from '../support/module-result-ids.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -109,14 +110,7 @@ async function ownerRepliedWhileRelayAway(
   ownerAwayWhenBack = false,
 ) {
   const cutOff = await relayCutOffMidExecution(ownerNats, noticeLost);
-  const results: string[] = [];
-  const events = nc().subscribe('tether.v1.events.s1.module.local', {
-    callback: (_error, msg) => {
-      const event = msg.json<{ type: string; result?: { executionId: string } }>();
-      if (event.type === 'module.result') results.push(event.result!.executionId);
-    },
-  });
-  onTestFinished(() => events.unsubscribe());
+  const results = moduleResultIds(nc(), 's1', 'local');
   await nc().flush();
   stubbed.stub().release();
   // The owner has replied to node B, which was away: that reply is lost to it.
