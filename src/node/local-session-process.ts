@@ -77,12 +77,13 @@ export class LocalSessionProcess implements SessionProcess {
 
   withdraw(request: WriteRequest): boolean {
     const process = this.#process;
-    if (!process?.alive) return false;
-    const queued = process.getSnapshot().context.queue.find((write) => write.sent === request);
-    if (!queued || hasStarted(process.getSnapshot().context, queued)) return false;
-    // Handled at once (a cast is delivered synchronously to an actor that is not busy, as this one is not now).
+    const queued = (): boolean => process!.getSnapshot().context.queue.some((write) => write.sent === request);
+    // Answered already (after its caller stopped waiting): it was carried out, or refused.
+    if (!process?.alive || !queued()) return false;
+    // Handled at once (a cast is delivered synchronously to an actor that is not busy, as this one is not now); the
+    // machine keeps a write that has started.
     this.processes.cast(process, { type: 'write.withdraw', request });
-    return !process.getSnapshot().context.queue.some((write) => write.sent === request);
+    return !queued();
   }
 
   call(event: EventObject, timeoutMs: number): Promise<unknown> {

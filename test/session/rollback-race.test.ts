@@ -34,6 +34,19 @@ function storeWithHeldHistory() {
   return { store, hold, release: () => release() };
 }
 
+/** A memory store that runs `duringRead` inside each history read, before the read answers. */
+function storeWritingDuringReads(duringRead: () => Promise<unknown>): Store<VariableRecord> {
+  const base = createMemoryStore<VariableRecord>();
+  return {
+    ...base,
+    history: async (key) => {
+      const changes = await base.history(key);
+      await duringRead();
+      return changes;
+    },
+  };
+}
+
 describe('a rollback and a write landing while it reads the history', () => {
   let runtime: Runtime | undefined;
   afterEach(() => runtime?.stop());
@@ -56,6 +69,25 @@ describe('a rollback and a write landing while it reads the history', () => {
 
     expect(await rollback).toMatchObject({ code: 'validation_failed', details: { variable: 'v' } });
     expect(await session.describeVariable('v')).toMatchObject({ type: 'float', value: 1.5, version: 3 });
+  });
+
+  it('gives up with version_conflict when a write gets in before each of its tries, writing nothing', async () => {
+    let writing = false;
+    let next = 10;
+    let session!: Session;
+    session = await started(
+      storeWritingDuringReads(() => (writing ? session.setVariable('n', next++) : Promise.resolve())),
+    );
+    await session.defineVariable('n', 'integer', 1);
+    await session.setVariable('n', 2);
+    writing = true;
+    const outcome = await session.rollbackVariable('n', 1).catch((error: unknown) => error);
+    writing = false;
+
+    expect(outcome).toMatchObject({ code: 'version_conflict', details: { variable: 'n' } });
+    // Each try lost to one write: five of them, and no rollback among the versions.
+    const values = (await session.variableHistory('n')).map((entry) => entry.value);
+    expect(values).toEqual([1, 2, 10, 11, 12, 13, 14]);
   });
 
   it('still rolls back over a plain write that got in first, as a new version after it', async () => {
