@@ -27,39 +27,47 @@ export function fetchWithAnswerDeadline(timeoutMs: number, fetch: typeof globalT
     if (!response.body || NO_BODY.has(response.status)) return response;
     const reader = response.body.getReader();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        timer = setTimeout(
-          () => {
-            controller.error(new AnswerTimeoutError(timeoutMs));
-            // Let go of the connection: nobody reads the rest.
-            reader.cancel().catch(() => {});
-          },
-          Math.max(0, timeoutMs - (performance.now() - sentAt)),
-        );
-      },
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            clearTimeout(timer);
-            controller.close();
-          } else controller.enqueue(value);
-        } catch (error) {
-          clearTimeout(timer);
-          // Errored already when the deadline came first: that is what the reader hears.
+    // Armed at the first read, not when the response arrives: a body nobody reads (a 5xx that Ax's `httpRetries`
+    // sends again drops its response unread) must not leave a timer of up to `timeoutMs` holding the process and the
+    // response. The deadline still counts from the request's sending.
+    const arm = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
+      timer = setTimeout(
+        () => {
+          controller.error(new AnswerTimeoutError(timeoutMs));
+          // Let go of the connection: nobody reads the rest.
+          reader.cancel().catch(() => {});
+        },
+        Math.max(0, timeoutMs - (performance.now() - sentAt)),
+      );
+    };
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          if (timer === undefined) arm(controller);
           try {
-            controller.error(error);
-          } catch {
-            // The stream had ended.
+            const { done, value } = await reader.read();
+            if (done) {
+              clearTimeout(timer);
+              controller.close();
+            } else controller.enqueue(value);
+          } catch (error) {
+            clearTimeout(timer);
+            // Errored already when the deadline came first: that is what the reader hears.
+            try {
+              controller.error(error);
+            } catch {
+              // The stream had ended.
+            }
           }
-        }
+        },
+        cancel(reason) {
+          clearTimeout(timer);
+          return reader.cancel(reason);
+        },
       },
-      cancel(reason) {
-        clearTimeout(timer);
-        return reader.cancel(reason);
-      },
-    });
+      // No read ahead: the stream pulls (and so arms the deadline) only when its reader asks.
+      { highWaterMark: 0 },
+    );
     return withBody(response, body);
   };
 }
