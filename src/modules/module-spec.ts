@@ -10,6 +10,7 @@ import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
 import { PROGRAM_PARAMETERS, checkProgramSettings } from './setting-limits.js';
 import { assertToolParameters } from './tool-arguments.js';
+import { assertToolName } from './tool-name.js';
 import {
   BINDABLE_ATTRIBUTES,
   checkParameterValue,
@@ -219,6 +220,8 @@ function assertTools(tools: unknown): void {
         `module spec tools: ${show(tool)} is neither a tool name nor a tool with a name and a func`,
         { details: { field: `tools[${index}]`, got: show(tool) } },
       );
+    // A tool name refers to a runtime tool, whose name was checked when the runtime took it.
+    if (typeof tool !== 'string') assertToolName(name, 'module spec tools:', { field: `tools[${index}]` });
     // Two tools of one name: the model could call only one of them, and which one is Ax's choice.
     if (names.has(name))
       throw new ValidationError(`module spec tools: '${name}' is given twice`, {
@@ -262,8 +265,8 @@ export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, Mo
 
 /**
  * The runtime's tools by name, from `Runtime.start({ tools })`.
- * @throws {ValidationError} for a tool without a name or a func, two tools with one name, or `parameters` that
- * is not a JSON Schema
+ * @throws {ValidationError} for a tool without a name or a func, a name providers refuse, two tools with one name,
+ * or `parameters` that is not a JSON Schema
  */
 export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<string, ModuleTool> {
   const byName = new Map<string, ModuleTool>();
@@ -271,6 +274,7 @@ export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<stri
     if (typeof tool?.name !== 'string' || tool.name === '' || typeof tool.func !== 'function') {
       throw new ValidationError(`runtime tools need a name and a func, got ${show(tool)}`);
     }
+    assertToolName(tool.name, 'runtime tool');
     if (byName.has(tool.name))
       throw new ValidationError(`two runtime tools are named '${tool.name}'`, { details: { tool: tool.name } });
     assertToolParameters(tool);

@@ -258,7 +258,10 @@ export interface ToolParameters {
 
 /** A function a ReAct module may call between its steps. */
 export interface ModuleTool {
-  /** camelCase or snake_case; what the LLM calls it. */
+  /**
+   * What the LLM calls it: 1 to 64 letters, digits, `_` or `-` (what providers take as a function's name;
+   * another one is refused with `validation_failed`).
+   */
   readonly name: string;
   readonly description: string;
   /**

@@ -1,0 +1,28 @@
+/**
+ * What a tool may be named. The model calls a tool by its name, which goes over the wire as a function's name:
+ * OpenAI's chat completions, and the providers speaking its protocol, refuse one outside `^[a-zA-Z0-9_-]{1,64}$`
+ * with HTTP 400 on every request that carries it. Checked when a runtime or a module takes the tool, so a bad name
+ * is refused once, naming the tool, rather than failing every execution at the provider.
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+
+const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Names Ax keeps for its own structured output: a tool of one of them fails every execution inside Ax. */
+const RESERVED_BY_AX = new Set(['__axOutput', '__finalResult']);
+
+/**
+ * Refuses a tool name no provider takes, or one Ax keeps for itself.
+ * @param where what the tool belongs to, for the message: `runtime tool`, `module spec tools:`
+ * @param details what the error's details add to `tool` (the spec's `field`, say)
+ * @throws {ValidationError} naming the tool
+ */
+export function assertToolName(name: string, where: string, details: Readonly<Record<string, unknown>> = {}): void {
+  const problem = RESERVED_BY_AX.has(name)
+    ? 'is kept by Ax for its structured output'
+    : TOOL_NAME.test(name)
+      ? undefined
+      : "is not a name providers take: 1 to 64 letters, digits, '_' or '-'";
+  if (problem) throw new ValidationError(`${where} '${name}' ${problem}`, { details: { ...details, tool: name } });
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime, type ModuleTool } from '../../src/index.js';
+import { useStubbedSession } from '../support/stubbed-session.js';
+
+const { stub, session } = useStubbedSession('tool-names');
+
+/**
+ * OpenAI's chat completions (and the providers speaking its protocol) refuse a function name outside
+ * `^[a-zA-Z0-9_-]{1,64}$` with HTTP 400, on every request that carries it, and Ax keeps two names for itself. Such a
+ * tool is refused when a runtime or a module takes it, naming the tool, and nothing is created.
+ */
+const badNames = ['look up', 'lookup.v2', 'x'.repeat(65), 'lööp', '__axOutput', '__finalResult'];
+const tool = (name: string): ModuleTool => ({ name, description: 'Looks something up', func: () => 'found' });
+const agentSpec = (tools: ModuleTool[]) =>
+  ({ type: 'ReAct', signature: 'question:string -> answer:string', maxRetries: 0, tools }) as const;
+
+describe('a ReAct tool whose name no provider takes', () => {
+  it.each(badNames)(
+    'is refused when a module is created with it (%s), naming the tool, and no module is made',
+    async (name) => {
+      const refused = await session()
+        .module('agent', agentSpec([tool(name)]))
+        .catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: 'validation_failed', details: { field: 'tools[0]', tool: name } });
+      expect((refused as Error).message).toContain(`'${name}'`);
+      expect(await session().modules()).toEqual([]);
+      expect(stub().chatRequests).toHaveLength(0);
+    },
+  );
+
+  it.each(badNames)('is refused when a runtime starts with it (%s)', async (name) => {
+    const refused = await Runtime.start({ tools: [tool(name)] }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'validation_failed' });
+    expect((refused as Error).message).toContain(`'${name}'`);
+  });
+
+  it('takes every name providers take: letters, digits, _ and -, up to 64 characters', async () => {
+    const names = ['lookup', 'look_up', 'look-up', 'Lookup2', 'x'.repeat(64)];
+    const runtime = await Runtime.start({ tools: names.map(tool) });
+    await runtime.stop();
+    const agent = await session().module('agent', agentSpec(names.map(tool)));
+    expect((await agent.describe()).moduleType).toBe('ReAct');
+  });
+});
