@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { historyLine, recordLine, recordTable, shownText } from '../src/cli/output.js';
+import { reportTo } from '../src/cli/connection.js';
+import { historyLine, jsonLine, oneLine, recordLine, recordTable, shownText } from '../src/cli/output.js';
 import type { VariableRecord } from '../src/variables/types.js';
 
 const record = (lockedBy?: string) =>
@@ -36,5 +37,26 @@ describe('the lines the CLI prints for people', () => {
     expect(lines[0]).toBe('v16  0.45  2026-11-23T16:21:01.247Z  by "bob\\nmallory"  ("line1\\nline2")');
     expect(lines[1]).toBe('temperature = 0.45  (float, v16, locked by "al\\nice")');
     for (const line of lines) expect(line).not.toMatch(/[\n\r]/);
+  });
+});
+
+describe('the lines the CLI prints for scripts and on stderr', () => {
+  it('writes JSON lines with C1 controls, DEL and the separators escaped: one line, the same JSON', () => {
+    const value = { note: 'a\u0085b\u2028c\u009b2J\u007f', n: NaN };
+    const line = jsonLine(value);
+    expect(line).toBe('{"note":"a\\u0085b\\u2028c\\u009b2J\\u007f","n":"NaN"}');
+    expect(JSON.parse(line)).toEqual({ ...value, n: 'NaN' });
+  });
+
+  it('makes a message one line: line breaks a space, other controls escaped', () => {
+    expect(oneLine('  first\n  second\r\nthird ')).toBe('first second third');
+    expect(oneLine('owner\r\u001b[2Kfake\u2028x')).toBe('owner\\u000d\\u001b[2Kfake\\u2028x');
+  });
+
+  it('prints connection news and background failures on one stderr line each, controls escaped', () => {
+    const lines: string[] = [];
+    const report = reportTo({ err: (line: string) => lines.push(line) } as unknown as Parameters<typeof reportTo>[0]);
+    report(new Error('provider said:\nbusy\u001b[31m'), 'watching t\u2028x');
+    expect(lines).toEqual(['tether: watching t\\u2028x: provider said: busy\\u001b[31m']);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { BridgeError, NatsConnectionError, NoProcError } from '../errors.js';
 import { messageOf } from '../printable.js';
+import { oneLine } from './output.js';
 
 /** Exit codes a script can rely on. */
 export const EXIT = {
@@ -124,5 +125,5 @@ export function errorLine(error: unknown): string {
   }
   if (error instanceof NoProcError) message += ': is a tether node running on this NATS (tether serve)?';
   // One line, always: a script reading stderr line by line must get exactly one per failure.
-  return `tether: ${code}: ${message.replace(/\s*\n\s*/g, ' ').trim()}`;
+  return `tether: ${code}: ${oneLine(message)}`;
 }

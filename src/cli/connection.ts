@@ -16,6 +16,7 @@ import { UsageError, natsUnreachable } from './cli-errors.js';
 import type { CliIo, OptionSpec } from './command.js';
 import { parseCount, parseMs } from './values.js';
 import { messageOf } from '../printable.js';
+import { oneLine } from './output.js';
 
 /** The default server: a local one, as `nats` tools assume. */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -201,7 +202,7 @@ export function reconnectPolicy(io: CliIo, command: readonly string[]): Reconnec
 
 /** What commands print for connection news and failures no call waits for: one stderr line each. */
 export function reportTo(io: CliIo): (error: unknown, where: string) => void {
-  return (error, where) => io.err(`tether: ${where}: ${messageOf(error)}`);
+  return (error, where) => io.err(`tether: ${oneLine(`${where}: ${messageOf(error)}`)}`);
 }
 
 /**
