@@ -80,7 +80,8 @@ export class DynamicSupervisor extends SupervisorBase {
     if (!this.alive) throw new NoProcError(this.label);
     if (this.#children.size + this.#starting >= this.maxChildren)
       throw new MaxChildrenError(this.label, this.maxChildren);
-    const child: DynamicChild = { spec, ref: undefined, demonitor: undefined };
+    // Copied as checked: a caller that reuses one spec object for its next child must not change this one's restarts.
+    const child: DynamicChild = { spec: Object.freeze({ ...spec }), ref: undefined, demonitor: undefined };
     this.#starting++;
     try {
       this.#start(child);

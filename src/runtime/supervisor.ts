@@ -58,7 +58,13 @@ export class Supervisor extends SupervisorBase {
   private constructor(runtime: ProcessHost, options: SupervisorOptions) {
     super(runtime, options);
     this.strategy = options.strategy ?? 'one_for_one';
-    this.#children = options.children.map((spec) => ({ spec, ref: undefined, demonitor: undefined }));
+    // Copied as checked: OTP's child specs are data, and a caller that changes or reuses its object afterwards must
+    // change nothing (a restart read `start` and `restart` from it again).
+    this.#children = options.children.map((spec) => ({
+      spec: Object.freeze({ ...spec }),
+      ref: undefined,
+      demonitor: undefined,
+    }));
   }
 
   /**
