@@ -88,6 +88,8 @@ export class ProcessRuntime {
   readonly #trapping = new WeakSet<Process>();
   /** The supervisor of each supervised process (see {@link supervised}). */
   readonly #supervisors = new WeakMap<Process, ProcessRef>();
+  /** The supervised processes of each supervisor that have not exited yet: its exit waits for theirs. */
+  readonly #liveChildren = new WeakMap<Process, Set<Process>>();
   #deliveringExitSignals = false;
   readonly #inspect: Observer<InspectionEvent> | undefined;
   /** Where crashes and errors thrown by listeners and the inspector go. */
@@ -262,7 +264,13 @@ export class ProcessRuntime {
   /** See {@link ProcessHost.supervised}. */
   supervised(child: ProcessRef, supervisor: ProcessRef): void {
     const process = this.#registry.resolve(child);
-    if (process) this.#supervisors.set(process, supervisor);
+    if (!process) return;
+    this.#supervisors.set(process, supervisor);
+    const owner = this.#registry.resolve(supervisor);
+    if (!owner) return;
+    const children = this.#liveChildren.get(owner);
+    if (children) children.add(process);
+    else this.#liveChildren.set(owner, new Set([process]));
   }
 
   /** The live processes no live supervisor supervises, in spawn order. */
@@ -344,9 +352,13 @@ export class ProcessRuntime {
       undefined as never,
       (error: unknown) => {
         this.#inspectCrash(actor);
-        this.#exit(process, { error });
+        this.#exitAfterChildren(process, { error });
       },
-      () => this.#exit(process, actor.getSnapshot().status === 'done' ? 'normal' : (process.stopReason ?? 'shutdown')),
+      () =>
+        this.#exitAfterChildren(
+          process,
+          actor.getSnapshot().status === 'done' ? 'normal' : (process.stopReason ?? 'shutdown'),
+        ),
     );
     const sleeper = this.#sleepers.get(process);
     if (sleeper) sleeper.subscription = subscription;
@@ -424,10 +436,25 @@ export class ProcessRuntime {
     });
   }
 
+  /**
+   * Exits `process` once the children it is stopping have exited. A supervisor's teardown asks each child to stop,
+   * and XState stops a child in the middle of a transition (one that stopped its own tree, say) only once that
+   * transition is over: exited at once, the supervisor told its links and monitors it was gone, and settled `exited`,
+   * with that child still alive and holding its name, so an owner starting the tree again from its `EXIT` found the
+   * name taken. A child not asked to stop is not waited for: nothing would end that wait.
+   */
+  #exitAfterChildren(process: Process, reason: ExitReason): void {
+    const stopping = [...(this.#liveChildren.get(process) ?? [])].filter((child) => child.stopReason !== undefined);
+    if (stopping.length === 0) return this.#exit(process, reason);
+    void Promise.all(stopping.map((child) => child.exited)).then(() => this.#exit(process, reason));
+  }
+
   /** Runs inside XState's observer callbacks, so nothing may escape from here. */
   #exit(process: Process, reason: ExitReason): void {
     this.#faults.guard(process, () => {
       if (!process.markExited(reason)) return;
+      const supervisor = this.#supervisors.get(process);
+      if (supervisor) this.#liveChildren.get(supervisor as Process)?.delete(process);
       const sleeper = this.#sleepers.get(process);
       // Kept while it may still have to show an actor restored from its last snapshot (weakly: it goes with the ref).
       if (sleeper && process.asleepWith !== undefined) this.#retired.set(process, sleeper);
