@@ -66,3 +66,24 @@ export function createConnectionLink(
     stop,
   };
 }
+
+/**
+ * Resolves `true` once `link` is up (at once when it is), or `false` when it is still down `waitMs` from now: for
+ * work that would otherwise wait out a bucket's unavailability, one operation after another, while the connection
+ * is gone.
+ */
+export function connectionBack(link: ConnectionLink, waitMs: number): Promise<boolean> {
+  if (!link.down) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      unlisten();
+      resolve(false);
+    }, waitMs);
+    const unlisten = link.onChange((change) => {
+      if (change === 'disconnected') return;
+      clearTimeout(timer);
+      unlisten();
+      resolve(true);
+    });
+  });
+}

@@ -26,8 +26,10 @@
  * reclaimed.
  * @module
  */
-import { InternalError, SessionError } from '../errors.js';
+import { InternalError, SessionError, StoreUnavailableError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { connectionBack, type ConnectionLink } from './connection-link.js';
+import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import type { SessionEndReason } from './session-control.js';
 import type { SessionRemoval } from './session-removal.js';
 import type { SessionDirectory } from './session-directory.js';
@@ -53,6 +55,12 @@ export interface SessionExpiryDeps {
   /** The session's life `incarnation` is gone (deleted or expired, this node was not told): end it here. */
   lost(sessionId: string, incarnation: string, reason: SessionEndReason): void;
   readonly report: (error: unknown, where: string) => void;
+  /**
+   * The node's connection. While it is down, stamps and removals wait for the next round instead of each waiting out
+   * the bucket's unavailability in turn (15 s apiece, {@link PARALLEL} at a time: a stop of a node that had used
+   * a hundred sessions took minutes), and a stop waits for it a bounded time (see {@link SessionExpiry.stop}).
+   */
+  readonly link?: ConnectionLink;
 }
 
 /** Running expiry. */
@@ -71,7 +79,11 @@ export interface SessionExpiry {
    * message): one found gone ends here.
    */
   recheck(): void;
-  /** Stops, after noting the last uses of the sessions used here one more time (they still count elsewhere). */
+  /**
+   * Stops, after noting the last uses of the sessions used here one more time (they still count elsewhere). While
+   * the connection is down, it waits for it as a stopping node waits to send its held replies, until
+   * `NODE_RECONNECT_GRACE_MS` from then; the uses it could not note are reported, once.
+   */
   stop(): Promise<void>;
 }
 
@@ -116,6 +128,9 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
    */
   const freshFor = deps.ttlMs - 2 * period;
   const stampsBeforeUse = new Map<string, Promise<void>>();
+  /** Uses a round could not stamp, the connection down: the next round stamps them (`uses()` gives each once). */
+  const unstamped = new Map<string, SessionUse>();
+  const down = (): boolean => deps.link?.down === true;
 
   /** Stamps the record now, before a use is served (see `freshFor`). */
   const stampBeforeUse = async (sessionId: string, incarnation: string): Promise<void> => {
@@ -152,18 +167,21 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   };
 
   const stampAll = async (): Promise<void> => {
+    const uses = new Map(unstamped);
+    unstamped.clear();
+    // A use given now is at least as late as one left over of the same life, and of the life that counts.
+    for (const use of deps.uses()) uses.set(use.sessionId, use);
     const due: SessionUse[] = [];
-    const used = new Set<string>();
-    for (const use of deps.uses()) {
-      used.add(use.sessionId);
+    for (const use of uses.values()) {
       const known = stamped.get(use.sessionId);
       if (!known || activeAtOf(known.record) < use.lastUsed) due.push(use);
     }
     // Only sessions still used here are kept: a node's memory follows its running sessions.
-    for (const sessionId of stamped.keys()) if (!used.has(sessionId)) stamped.delete(sessionId);
-    await eachLimited(due, (use) =>
-      stamp(use).catch((error: unknown) => deps.report(error, `stamping session ${use.sessionId}`)),
-    );
+    for (const sessionId of stamped.keys()) if (!uses.has(sessionId)) stamped.delete(sessionId);
+    await eachLimited(due, async (use) => {
+      if (down()) return void unstamped.set(use.sessionId, use);
+      await stamp(use).catch((error: unknown) => deps.report(error, `stamping session ${use.sessionId}`));
+    });
   };
 
   /** One round of a scan from `sequence`: at most {@link SCAN_BATCH} removals; where it got, when it filled up. */
@@ -171,7 +189,8 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     const now = Date.now();
     const work: Array<() => Promise<unknown>> = [];
     for (;;) {
-      if (work.length >= SCAN_BATCH) break;
+      // Down, the read would wait out the bucket's unavailability: the scan is the next round's.
+      if (work.length >= SCAN_BATCH || down()) break;
       const next = await directory.oldest(sequence);
       if (!next) break;
       sequence = next.sequence + 1;
@@ -254,7 +273,20 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       stopped = true;
       clearInterval(timer);
       await Promise.all([stampTick(), scanTick()]);
+      if (deps.link) await connectionBack(deps.link, NODE_RECONNECT_GRACE_MS);
       await stampAll().catch((error: unknown) => deps.report(error, 'session expiry'));
+      if (unstamped.size === 0) return;
+      const ids = [...unstamped.keys()];
+      unstamped.clear();
+      const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')}, …` : ids.join(', ');
+      deps.report(
+        new StoreUnavailableError(directory.bucket, ids[0]!, 'stamp', NODE_RECONNECT_GRACE_MS, 'not_applied', {
+          what: `noting the last uses of ${ids.length} session(s) used here (${shown})`,
+          reason: 'the NATS connection was down as the node stopped',
+          details: { sessionIds: ids },
+        }),
+        'session expiry',
+      );
     },
   };
 }

@@ -10,6 +10,7 @@ import { SessionError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
+import { createConnectionLink, type FollowedLink } from './connection-link.js';
 import { createKvStore } from './kv-store.js';
 import { startSessionControl, type LocalEnd, type SessionControl, type SessionEndReason } from './session-control.js';
 import type { SessionDirectory, SessionProvider } from './session-directory.js';
@@ -85,6 +86,7 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
   let control: SessionControl | undefined;
   let ended: NodeSessions['ended'];
   let expiry: SessionExpiry | undefined;
+  let link: FollowedLink | undefined;
   const removal = createSessionRemoval({
     connection,
     directory,
@@ -131,6 +133,7 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
         return sessions.endLocal(sessionId, incarnation, reason);
       };
       control = await startSessionControl(connection, subjects, endLocal, { report });
+      link = createConnectionLink(connection, report);
       expiry = startSessionExpiry({
         directory,
         removal,
@@ -138,6 +141,7 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
         uses: () => sessions.uses(),
         lost: (sessionId, incarnation, reason) => void endLocal(sessionId, incarnation, reason).done.catch(() => {}),
         report,
+        link,
       });
     },
     reconnected() {
@@ -146,6 +150,7 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
     async stop() {
       // Expiries under way still tell the other nodes, and hear this one.
       await expiry?.stop();
+      link?.stop();
       control?.close();
       await specs.close();
     },

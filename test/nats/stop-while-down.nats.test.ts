@@ -1,0 +1,60 @@
+/**
+ * `runtime.stop()` of a NATS node whose connection is down. Its last stamps of the sessions it used are sessions-bucket
+ * writes, each of which waited out `unavailableRetryMs` (15 s) while the connection was down, 8 at a time: the stop took
+ * 15 s per 8 sessions the node had used (found by a review), past `tether serve`'s drain timeout and Docker's grace.
+ * The stop now waits for the connection as it does to send held replies (README: "until 6 s after"), then reports the
+ * uses it could not note.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { NatsConnectionError, type Runtime } from '../../src/index.js';
+import { useNatsFixture } from '../support/nats-fixture.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait-for.js';
+
+const fx = useNatsFixture();
+const SESSIONS = 24;
+
+/** A node behind a proxy that has used {@link SESSIONS} sessions, and what it reported. */
+async function nodeThatUsedSessions(): Promise<{ runtime: Runtime; link: TcpProxy; reports: [unknown, string][] }> {
+  const link = await startTcpProxy(fx().server.url);
+  onTestFinished(() => link.close());
+  const reports: [unknown, string][] = [];
+  const runtime = await fx().runtime(fx().buckets(), {
+    servers: link.url,
+    nats: { reconnect: { waitMs: 200 } },
+    onError: (error, where) => reports.push([error, where]),
+  });
+  for (let i = 0; i < SESSIONS; i++) await (await runtime.session(`s${i}`)).defineVariable('x', 'integer', i);
+  return { runtime, link, reports };
+}
+
+const disconnected = (reports: [unknown, string][]) => () =>
+  reports.some(([error]) => error instanceof NatsConnectionError && error.status === 'disconnected');
+
+describe('a node stopped while NATS is away', () => {
+  it('stops within the grace it gives the connection, whatever the number of sessions it used, and says what it could not note', async () => {
+    const { runtime, link, reports } = await nodeThatUsedSessions();
+    link.cut();
+    await waitFor(disconnected(reports), { message: 'the node sees NATS go' });
+    const started = performance.now();
+    await runtime.stop();
+    // 6 s of grace, and some room for a loaded machine: before, 24 sessions took 45 s.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const unnoted = reports.filter(([error]) => (error as { code?: string }).code === 'store_unavailable');
+    expect(unnoted).toHaveLength(1);
+    expect((unnoted[0]![0] as Error).message).toContain(`noting the last uses of ${SESSIONS} session(s) used here`);
+    expect(unnoted[0]![0]).toMatchObject({
+      details: { operation: 'stamp', outcome: 'not_applied', sessionIds: expect.arrayContaining(['s0', 's23']) },
+    });
+  }, 30_000);
+
+  it('notes its last uses once the connection is back within that grace, reporting nothing', async () => {
+    const { runtime, link, reports } = await nodeThatUsedSessions();
+    link.cut();
+    await waitFor(disconnected(reports), { message: 'the node sees NATS go' });
+    const stopping = runtime.stop();
+    setTimeout(() => link.restore(), 500);
+    await stopping;
+    expect(reports.filter(([error]) => (error as { code?: string }).code === 'store_unavailable')).toEqual([]);
+  }, 30_000);
+});
