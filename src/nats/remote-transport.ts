@@ -6,11 +6,11 @@
  * (lost-reply-recovery.ts).
  * @module
  */
-import type { NatsConnection } from 'nats';
-import { InternalError } from '../errors.js';
+import { ErrorCode, NatsError, type NatsConnection } from 'nats';
+import { InternalError, NatsConnectionError } from '../errors.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import { ClientRevisions } from './client-revisions.js';
-import { createConnectionLink, type ConnectionLink } from './connection-link.js';
+import { connectionBack, createConnectionLink, type ConnectionLink } from './connection-link.js';
 import type { ConnectionChange } from './connection-options.js';
 import { takeCensus } from './execution-census.js';
 import { askExecutionOutcome } from './lost-reply-recovery.js';
@@ -253,6 +253,34 @@ export class RemoteTransport {
       return await Promise.race([Promise.allSettled([...this.#kept]).then(() => true as const), late]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Resolves once the server has every subscription this client made so far: at once (a flush), or, while the
+   * connection is down, once it is back and nats.js has subscribed again, within this client's timeout, as a request
+   * made then is sent once it is back. `what` names what waits, for the error.
+   * @throws {NatsConnectionError} (`disconnected`) naming `what` when the connection is still down at the timeout
+   */
+  async subscribed(what: string): Promise<void> {
+    const deadline = performance.now() + this.timeoutMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (!(await connectionBack(this.#link, Math.max(0, left))))
+        throw new NatsConnectionError(
+          'disconnected',
+          this.connection.getServer(),
+          `${what} not started: this client's NATS connection was down from the call until its timeout (${this.timeoutMs} ms)`,
+          { details: { timeoutMs: this.timeoutMs } },
+        );
+      try {
+        return await this.connection.flush();
+      } catch (error) {
+        // nats.js fails a flush under way at each dial while the connection is down: the next round waits for it. Its
+        // status may reach the link just after: a short pause keeps that round from spinning.
+        if (!(error instanceof NatsError && error.code === ErrorCode.Disconnect)) throw error;
+        if (!this.#link.down) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     }
   }
 

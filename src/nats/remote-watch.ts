@@ -292,7 +292,7 @@ export async function watchRemote(
 
   try {
     // Once the server has the subscription, every later change reaches it: the watch is live when this resolves.
-    await transport.connection.flush();
+    await transport.subscribed(`watch of '${pattern}' in session '${sessionId}'`);
     const { records, revisionOf } = await reads.list(pattern);
     for (const record of records) {
       known.set(record.name, knownFromRecord(record, revisionOf(record.name)));

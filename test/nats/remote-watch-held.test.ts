@@ -40,9 +40,9 @@ function fakeTransport() {
         if (subject !== 'session.s') callback = options.callback;
         return { unsubscribe: () => undefined };
       },
-      flush: async () => undefined,
       isClosed: () => false,
     },
+    subscribed: async () => undefined,
     onConnectionChange: (listener: (change: ConnectionChange) => void) => {
       onChange = listener;
       return () => undefined;
