@@ -32,6 +32,7 @@ import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
 import { isExactJson } from './tagged-values.js';
+import { isRetried, RETRY_FIRST_MS, RETRY_MAX_MS } from './watch-catch-up.js';
 import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
 import { callUserCallback } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
@@ -328,23 +329,54 @@ export class RemoteModuleHandle implements ModuleApi {
     const follower = followModuleState((state, executionId) => this.#guard(() => listener(state, executionId)));
     // The state is read when the listener is added, and again each time the connection is back: the changes
     // published while it was down are lost (events are at most once), and the listener would keep a stale state.
-    const readState = (): void => {
-      this.describe().then(
-        (description) => {
-          if (subscription.active()) follower.read(description);
-        },
-        (error: unknown) => {
-          // Unsubscribed meanwhile, by the listener's owner or a stop that overtook the read: nobody to tell.
-          if (!subscription.active()) return;
-          // Subscribed after its life ended (the end event gone by), or it ended while the connection was down: the
-          // read is what tells.
-          if (this.incarnation !== undefined && isSessionGone(error)) return subscription.ended(error);
-          // A module that is gone has no state to tell: no failure of the read, as it is none of an embedded handle.
-          if (!(error instanceof ModuleNotFoundError || isSessionGone(error)))
-            this.transport.report(error, `reading the state of module ${this.moduleId}`);
-          follower.unread();
-        },
-      );
+    // A read that finds no node yet (the nodes are back later than this client) is tried again, as a watch's
+    // catch-up read is, until one answers: given up on, the listener kept the state the module left long ago.
+    let reading = false;
+    /** Asked to read while a read was under way: that read may predate the drop, so another follows it. */
+    let again = false;
+    let wake: (() => void) | undefined;
+    const readState = async (): Promise<void> => {
+      if (reading) {
+        again = true;
+        return wake?.();
+      }
+      reading = true;
+      try {
+        for (let waitMs = RETRY_FIRST_MS; subscription.active() && !this.#released();) {
+          again = false;
+          try {
+            const description = await this.describe();
+            if (!subscription.active()) return;
+            if (again) continue;
+            return follower.read(description);
+          } catch (error) {
+            // Unsubscribed meanwhile, by the listener's owner or a stop that overtook the read: nobody to tell.
+            if (!subscription.active()) return;
+            // Subscribed after its life ended (the end event gone by), or it ended while the connection was down:
+            // the read is what tells.
+            if (this.incarnation !== undefined && isSessionGone(error)) return subscription.ended(error);
+            // A module that is gone has no state to tell: no failure of the read, as it is none of an embedded handle.
+            if (error instanceof ModuleNotFoundError || isSessionGone(error)) return follower.unread();
+            if (!isRetried(error)) {
+              this.transport.report(error, `reading the state of module ${this.moduleId}`);
+              return follower.unread();
+            }
+          }
+          if (again) continue;
+          // Woken early when asked again (the connection is back): the next read is then likely to get through.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, waitMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = undefined;
+          waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
+        }
+      } finally {
+        reading = false;
+      }
     };
     const subscription = this.#subscribe(
       (event) => {
@@ -352,10 +384,10 @@ export class RemoteModuleHandle implements ModuleApi {
       },
       () => {
         follower.reread();
-        readState();
+        void readState();
       },
     );
-    readState();
+    void readState();
     return subscription.unsubscribe;
   }
 

@@ -56,6 +56,8 @@ import {
   isNewer,
   isRetried,
   knownFromEvent,
+  RETRY_FIRST_MS,
+  RETRY_MAX_MS,
   skipsVersions,
   knownFromRecord,
   type KnownVariable,
@@ -69,8 +71,6 @@ import { callUserCallback } from '../runtime/user-callback.js';
  * writes on) it drops them and reads again, as after a drop of its connection, rather than grow without bound.
  */
 export const HELD_MAX = 10_000;
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 2000;
 
 /** What a remote watch reads through the nodes. */
 export interface WatchReads {

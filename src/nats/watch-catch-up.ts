@@ -40,6 +40,10 @@ const RETRIED = new Set([
   'session_stopped',
 ]);
 
+/** The wait before a catch-up read's next try, doubled after each failed one up to {@link RETRY_MAX_MS}. */
+export const RETRY_FIRST_MS = 100;
+export const RETRY_MAX_MS = 2000;
+
 /** Whether a catch-up read that failed with `error` is worth another try (see the module comment). */
 export function isRetried(error: unknown): boolean {
   const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
