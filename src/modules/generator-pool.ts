@@ -6,20 +6,16 @@
  */
 import { AxGen } from '@ax-llm/ax';
 import type { AxGenIn, AxGenOut, AxSignature as Sig } from '@ax-llm/ax';
-import type { DeltaListener } from './module-types.js';
+import { finishTextDeltas, streamTextFields, type DeltaRelay } from './text-deltas.js';
 
 const POOL_LIMIT = 8;
 /** Ax keeps a usage record per call; clearing them every few calls bounds the memory at a fraction of the cost. */
 const USAGE_RESET_EVERY = 32;
 
-/** A generator of the pool, with the execution that holds it. */
-export interface Pooled {
+/** A generator of the pool, with the execution that holds it (its deltas' listener, when it wants them). */
+export interface Pooled extends DeltaRelay {
   readonly gen: AxGen<AxGenIn, AxGenOut>;
   instruction: string | undefined;
-  /** The listener of the execution holding this generator, if it wants deltas. */
-  onDelta: DeltaListener | undefined;
-  /** The text of each field already passed on, so only the new characters go out. */
-  readonly streamed: Map<string, string>;
   /** Whether its text fields have streaming processors (which cost ~10 µs per forward even unused). */
   readonly streams: boolean;
   /** Executions since Ax's usage records (one per call, never read here) were last cleared. */
@@ -65,42 +61,17 @@ export class GeneratorPool {
     const required = this.#required;
     if (required.length > 0 && !streams) gen.addAssert((values) => missingFieldsProblem(values, required));
     const fresh: Pooled = { gen, instruction, onDelta: undefined, streamed: new Map(), streams, uses: 0 };
-    if (streams) this.#streamTextFields(fresh);
+    // Once per generator: its processors pass each execution's deltas to the listener it holds then.
+    if (streams) streamTextFields(gen, this.#signature, fresh);
     return fresh;
   }
 
   /**
-   * Registers, once per generator, a streaming processor on each text output field that passes new characters
-   * to the current execution's listener. Ax hands the processor the field's whole text so far; returning
-   * nothing keeps it out of the chat log. A list of strings is no text field: Ax would hand its processor the
-   * list as the model wrote it (JSON, a markdown list), which no deltas of the list in `output` add up to.
-   */
-  #streamTextFields(pooled: Pooled): void {
-    for (const field of this.#signature.getOutputFields()) {
-      if (field.type !== undefined && (field.type.name !== 'string' || field.type.isArray)) continue;
-      pooled.gen.addStreamingFieldProcessor(field.name, (raw: string) => {
-        const listener = pooled.onDelta;
-        if (!listener) return undefined;
-        // Ax trims the final value; trimming the start here makes the deltas add up to it.
-        const text = raw.trimStart();
-        pass(pooled, listener, field.name, text);
-        return undefined;
-      });
-    }
-  }
-
-  /**
-   * Passes on what the final value of each streamed text field adds to the deltas sent: Ax hands a processor the
-   * text it has parsed so far, and a field's last characters can come in the chunk that also opens the next field,
-   * after which the processor is not called for it again. So each field's deltas add up to its value in `output`.
+   * Passes on what the final value of each streamed text field adds to the deltas sent (see `finishTextDeltas`), so
+   * each field's deltas add up to its value in `output`.
    */
   finishDeltas(pooled: Pooled, output: Readonly<Record<string, unknown>>): void {
-    const listener = pooled.onDelta;
-    if (!listener || !pooled.streams) return;
-    for (const field of this.#signature.getOutputFields()) {
-      const value = output[field.name];
-      if (typeof value === 'string') pass(pooled, listener, field.name, value);
-    }
+    if (pooled.streams) finishTextDeltas(pooled, this.#signature, output);
   }
 
   /**
@@ -115,19 +86,6 @@ export class GeneratorPool {
     const idle = pooled.streams ? this.#idleStreaming : this.#idle;
     if (idle.length < POOL_LIMIT) idle.push(pooled);
   }
-}
-
-/**
- * Passes on what `text`, a field's whole text so far, adds to what the execution holding `pooled` sent of it. A text
- * that does not go on from what was sent means Ax started the field again (a retry, another sample): it goes from its
- * start, marked as a restart.
- */
-function pass(pooled: Pooled, listener: DeltaListener, field: string, text: string): void {
-  const sent = pooled.streamed.get(field) ?? '';
-  const restart = !text.startsWith(sent);
-  const from = restart ? 0 : sent.length;
-  if (text.length > from) listener(field, text.slice(from), restart || undefined);
-  pooled.streamed.set(field, text);
 }
 
 /** How the assertion's correction starts: {@link missingFieldsIn} finds the fields it names in Ax's final error. */
