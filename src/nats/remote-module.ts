@@ -32,7 +32,7 @@ import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
 import { isExactJson } from './tagged-values.js';
-import { isRetried, RETRY_FIRST_MS, RETRY_MAX_MS } from './watch-catch-up.js';
+import { isRetried, RETRY_FIRST_MS, RETRY_MAX_MS, retryPause } from './watch-catch-up.js';
 import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
 import { callUserCallback } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
@@ -363,15 +363,7 @@ export class RemoteModuleHandle implements ModuleApi {
             }
           }
           if (again) continue;
-          // Woken early when asked again (the connection is back): the next read is then likely to get through.
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, waitMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = undefined;
+          await retryPause(waitMs, (end) => (wake = end));
           waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
         }
       } finally {

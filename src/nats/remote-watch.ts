@@ -58,6 +58,7 @@ import {
   knownFromEvent,
   RETRY_FIRST_MS,
   RETRY_MAX_MS,
+  retryPause,
   skipsVersions,
   knownFromRecord,
   type KnownVariable,
@@ -274,15 +275,7 @@ export async function watchRemote(
           skipped.clear();
           break;
         }
-        // Woken early when the connection is back: the next read is then likely to get through.
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await retryPause(waitMs, (end) => (wake = end));
         waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
       }
     }

@@ -44,6 +44,22 @@ const RETRIED = new Set([
 export const RETRY_FIRST_MS = 100;
 export const RETRY_MAX_MS = 2000;
 
+/**
+ * Waits `waitMs` before a read's next try, or less: `onWake` is given the function that ends the wait at once (the
+ * connection is back, and the next read is then likely to get through), and `undefined` once it is over.
+ */
+export function retryPause(waitMs: number, onWake: (wake: (() => void) | undefined) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const end = (): void => {
+      clearTimeout(timer);
+      onWake(undefined);
+      resolve();
+    };
+    const timer = setTimeout(end, waitMs);
+    onWake(end);
+  });
+}
+
 /** Whether a catch-up read that failed with `error` is worth another try (see the module comment). */
 export function isRetried(error: unknown): boolean {
   const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };

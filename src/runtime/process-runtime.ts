@@ -453,8 +453,8 @@ export class ProcessRuntime {
   #exit(process: Process, reason: ExitReason): void {
     this.#faults.guard(process, () => {
       if (!process.markExited(reason)) return;
-      const supervisor = this.#supervisors.get(process);
-      if (supervisor) this.#liveChildren.get(supervisor as Process)?.delete(process);
+      const supervisor = this.#registry.resolve(this.#supervisors.get(process));
+      if (supervisor) this.#liveChildren.get(supervisor)?.delete(process);
       const sleeper = this.#sleepers.get(process);
       // Kept while it may still have to show an actor restored from its last snapshot (weakly: it goes with the ref).
       if (sleeper && process.asleepWith !== undefined) this.#retired.set(process, sleeper);
