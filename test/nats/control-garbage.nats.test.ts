@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -41,6 +42,12 @@ describe('a control message that is no JSON object', () => {
     // group hands it, some of these ten to each node.
     for (const [index, node] of nodes.entries()) {
       expect(await (await node.runtime.session('s1')).setVariable('x', index + 2)).toMatchObject({ value: index + 2 });
+    }
+    // These requests carry no revision (`Tether-Min-Revision`) to wait for: each node's watch must have applied the
+    // other's last write first, which also shows its watch still runs.
+    for (const node of nodes) {
+      const seen = await node.runtime.session('s1');
+      await waitFor(async () => (await seen.getVariable('x')) === 3, { message: 'each node applies the last write' });
     }
     for (let i = 0; i < 10; i++) {
       const reply = await nc().request('tether.v1.session.s1.var.get', enc.encode(JSON.stringify({ name: 'x' })), {
