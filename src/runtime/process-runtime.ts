@@ -444,7 +444,10 @@ export class ProcessRuntime {
    * name taken. A child not asked to stop is not waited for: nothing would end that wait.
    */
   #exitAfterChildren(process: Process, reason: ExitReason): void {
-    const stopping = [...(this.#liveChildren.get(process) ?? [])].filter((child) => child.stopReason !== undefined);
+    const children = this.#liveChildren.get(process);
+    // Most processes supervise nothing: their exit builds no list.
+    if (!children || children.size === 0) return this.#exit(process, reason);
+    const stopping = [...children].filter((child) => child.stopReason !== undefined);
     if (stopping.length === 0) return this.#exit(process, reason);
     void Promise.all(stopping.map((child) => child.exited)).then(() => this.#exit(process, reason));
   }
