@@ -253,6 +253,18 @@ export class Session implements SessionApi {
     return { record, entries: options.limit === undefined ? entries : entries.slice(-options.limit) };
   }
 
+  /**
+   * The variable's record and kept versions as the store has them, for a rollback: a rollback is a write, and a write
+   * is not refused on a view that lags the store (see `refusalChecks`). The view may not hold a variable defined
+   * through another node yet, or still hold the one it replaced, whose id no version of the new one carries.
+   */
+  async #storedHistory(name: string): Promise<{ record: VariableRecord; entries: VariableHistoryEntry[] }> {
+    const key = variableKey(this.sessionId, name);
+    const stored = await this.host.store.get(key);
+    if (!stored) throw this.#notFound(name);
+    return { record: stored.value, entries: historyOf(stored.value, await this.host.store.history(key)) };
+  }
+
   /** Writes, as a new version, the value the variable held at `version`. */
   async rollbackVariable(
     name: string,
@@ -263,7 +275,7 @@ export class Session implements SessionApi {
     assertHistoryVersion(name, version);
     const reason = `rollback to version ${version}`;
     for (let attempt = 1; ; attempt++) {
-      const { record, entries } = await this.recordHistory(name);
+      const { record, entries } = await this.#storedHistory(name);
       const entry = entryAtVersion(entries, name, version);
       assertRollbackType(entry, record);
       // Only onto the record the checks were made on: one deleted and defined again meanwhile never had that version,

@@ -15,6 +15,7 @@ import {
 } from '../errors.js';
 import type { StoreWrite } from '../store/store.js';
 import { assertWritableBy, importRecord, withLock, withValue } from '../variables/record.js';
+import { isPlainObject } from '../variables/json-value.js';
 import { assertVariableName, isVariableName } from '../variables/names.js';
 import { withPatternBudget } from '../variables/string-pattern.js';
 import type { VariableRecord } from '../variables/types.js';
@@ -168,7 +169,8 @@ function namesWritten(request: WriteRequest): string[] | undefined {
       // A name no variable can have has no key to read (the store would refuse it): it stays refused on its own.
       return request.atomic ? request.values.map(([name]) => name).filter(isVariableName) : undefined;
     case 'import':
-      return undefined;
+      // A record with no name a variable can have is refused on its own (as is a malformed one), whatever the store holds.
+      return request.records.map((record) => (isPlainObject(record) ? record.name : undefined)).filter(isVariableName);
   }
 }
 
