@@ -306,7 +306,9 @@ export async function openNatsNode(
         // The modules that stayed here have ended with the node: their ids go back before the connection closes
         // (not while it is down: a claim left behind is taken over later, since no node answers for it).
         await claims.settled();
-        // Events of the last executions are still queued for the end of the macrotask.
+        // The sessions have stopped: the last writes they accepted have their events queued, then out with those of the
+        // last executions, still queued for the end of the macrotask.
+        await service?.closeEvents();
         await outbox.flushed();
         specs.close();
         await store.close();

@@ -125,8 +125,16 @@ export interface SessionService {
    * subscription, to the function that drains it again; after {@link SessionService.stop} it subscribes nothing.
    */
   serveOn(subject: string, endpoint: ServiceEndpoint): Promise<() => Promise<void>>;
-  /** Stops taking requests (the subscriptions drain), waits for the ones in progress, stops publishing events. */
+  /**
+   * Stops taking requests (the subscriptions drain) and waits for the ones in progress. Variable events go on: the
+   * node's own callers may still write until its sessions stop (see {@link SessionService.closeEvents}).
+   */
   stop(): Promise<void>;
+  /**
+   * Stops publishing variable events once every write committed so far has its event queued. For after the node's
+   * sessions have stopped, so that no write they accepted goes without its event.
+   */
+  closeEvents(): Promise<void>;
   /**
    * Ends every request in flight at once, for a stop that has waited long enough for them: each is answered with
    * `NodeStoppingError` (`reason` in its message and `details.reason`) and its work is aborted (an execution is
@@ -386,14 +394,16 @@ export async function startSessionService(
         // Answered until every reply has gone: a client that lost one of the last can still ask.
         outcomes.unsubscribe();
         replies.clear();
-        // Writes accepted before the stop still get their events out.
-        await store.settled();
-        unsubscribeEvents();
         await outbox.flushed();
         link.stop();
         output.stop();
       })();
       return stopping;
+    },
+    async closeEvents() {
+      // Writes accepted before the close still get their events out.
+      await store.settled();
+      unsubscribeEvents();
     },
     async endRequests(reason) {
       const ended = handlers.end((msg) => new NodeStoppingError(serviceId, msg.subject, { details: { reason } }));

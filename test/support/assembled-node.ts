@@ -55,6 +55,7 @@ export async function startAssembledNode(
       stopped ??= (async () => {
         await service.stop();
         await runtime.stop();
+        await service.closeEvents();
         await store.close();
         await connection.close();
       })();
