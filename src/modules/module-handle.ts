@@ -210,12 +210,17 @@ export class ModuleHandle implements ModuleApi {
     const used = this.hooks.use?.();
     if (used) await used;
     // The program checks the inputs: a hibernating module is woken first.
-    const process = this.hooks.wake();
+    let process = this.hooks.wake();
     // Refused here, not in the mailbox: a caller's mistake neither waits behind other executions nor counts as a
     // failed execution of the module.
     let invalid = this.hooks.checkInputs?.(inputs);
-    // A promise only for a module with a type variable, which reads it: no microtask for any other.
-    if (invalid instanceof Promise) invalid = await invalid;
+    // A promise only for a module with a type variable, which reads it: no microtask for any other. That read may
+    // wait (its session's process loading again), and the module hibernate or end meanwhile: the execution goes to
+    // the process it has now, or fails as the module's next calls will.
+    if (invalid instanceof Promise) {
+      invalid = await invalid;
+      if (!invalid) process = this.hooks.wake();
+    }
     if (invalid) throw invalid;
     const executionId = randomUUID();
     const reason = (): string => printable(signal?.reason ?? 'aborted');

@@ -144,10 +144,11 @@ export class ModuleEntry implements ModuleHandleHooks {
     // A use of the session until it ends (as for an embedded execute, see ModuleHandle.execute).
     const used = this.use();
     if (used) await used;
-    const process = this.wake();
-    // Before the mailbox, as for an embedded execute (see ModuleHandle.execute).
+    this.wake();
+    // Before the mailbox, as for an embedded execute (see ModuleHandle.execute), which says why it wakes it again.
     const invalid = await this.instance.inputProblemNow(inputs);
     if (invalid) throw invalid;
+    const process = this.wake();
     const { executionId } = options;
     const { processes, executionTimeoutMs } = this.host.deps;
     try {
