@@ -152,7 +152,8 @@ export class SessionTable {
     deps.modules.observe((handle, session) =>
       handle.onState((state) => {
         const id = handle.sessionId;
-        if (this.#sessions.has(id)) {
+        // A dormant session (its process crashed, embedded) is on the idle clock too: its modules go on.
+        if (this.#sessions.has(id) || this.#dormant.has(id)) {
           if (state === 'idle') this.#activity.touch(id, this.#idleMs);
         } else if (session.incarnation !== undefined && !this.#ended.errorFor(id, session.incarnation)) {
           this.#usedByModule(id, session.incarnation, state !== 'idle');
