@@ -16,6 +16,7 @@ import { lostExecutionError } from '../modules/naming-execution.js';
 import type { HostExecuteOptions, SharedSpec } from '../nats/module-host.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
+import type { Snapshot } from 'xstate';
 
 /** The registry name of a module process. */
 export function moduleProcessName(sessionId: string, moduleId: string): string {
@@ -54,6 +55,8 @@ export class ModuleEntry implements ModuleHandleHooks {
   stale = false;
   /** Its process; `undefined` while the module hibernates, and once it has stopped for good. */
   #process: ProcessRef<ModuleLogic> | undefined;
+  /** While the module hibernates on a runtime with an inspector, the persisted snapshot of the actor it let go. */
+  #asleep: Snapshot<unknown> | undefined;
   /** The counts of its earlier processes, carried into the next one (`describe` counts the module's executions). */
   #counts: Pick<ModuleDescription, 'completed' | 'failed'> | undefined;
   #ended = false;
@@ -222,6 +225,8 @@ export class ModuleEntry implements ModuleHandleHooks {
     // Called from a timer or a promise, so no actor is processing an event: the machine ends in `hibernated` (what an
     // inspector shows, where a stop would look like the module's end), and the process frees its name, at once.
     process.actor.send({ type: 'module.hibernate' });
+    // For an inspector only: what it last saw of the module, shown stopped if the module ends asleep.
+    if (this.host.deps.processes.inspecting) this.#asleep = process.actor.getPersistedSnapshot();
     if (process.alive) void this.host.deps.processes.stop(process, 'normal');
   }
 
@@ -255,6 +260,12 @@ export class ModuleEntry implements ModuleHandleHooks {
     if (this.#ended) return;
     this.#ended = true;
     this.#process = undefined;
+    // Ended while hibernating: an inspector last saw its actor let go (`hibernated`), and must see it stopped.
+    if (this.#asleep) {
+      const name = moduleProcessName(this.handle.sessionId, this.handle.moduleId);
+      this.host.deps.processes.inspectStopped(this.host.logic, name, this.#asleep);
+    }
+    this.#asleep = undefined;
     this.host.idle.forget(this);
     this.handle.release(true);
     for (const cleanup of this.#atEnd.splice(0)) cleanup();
@@ -278,6 +289,7 @@ export class ModuleEntry implements ModuleHandleHooks {
       },
     });
     this.#process = process;
+    this.#asleep = undefined;
     handle.attach(process);
     this.touch();
     void process.exited.then((reason) => {

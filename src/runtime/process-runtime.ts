@@ -12,6 +12,7 @@ import {
   type EventObject,
   type InspectionEvent,
   type Observer,
+  type Snapshot,
 } from 'xstate';
 import { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
@@ -254,6 +255,30 @@ export class ProcessRuntime {
     } finally {
       this.#stopping--;
     }
+  }
+
+  /** Whether an inspector watches this runtime's processes (the `inspect` option). */
+  get inspecting(): boolean {
+    return this.#inspect !== undefined;
+  }
+
+  /**
+   * Shows the inspector that a process its owner let go in a final state, to start another of the same name later (a
+   * module hibernating: its machine ends in `hibernated`, status `done`), has ended for good: an actor of that name,
+   * restored from `snapshot` (the let-go actor's persisted one), stopped as XState shows a running actor's stop
+   * (`xstate.stop`, status `stopped`). Without it, the final state would stand for ever.
+   */
+  inspectStopped(logic: AnyActorLogic, name: string, snapshot: Snapshot<unknown>): void {
+    const inspect = this.#inspect;
+    if (!inspect) return;
+    const actor = this.#createActor(logic, name, name, { snapshot });
+    inspect.next?.({
+      type: '@xstate.snapshot',
+      actorRef: actor,
+      rootId: actor.sessionId,
+      snapshot: { ...actor.getSnapshot(), status: 'stopped' },
+      event: { type: 'xstate.stop' },
+    } as InspectionEvent);
   }
 
   /** See {@link ProcessHost.reportFault}. */

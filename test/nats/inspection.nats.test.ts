@@ -202,6 +202,34 @@ describe('inspection over NATS', () => {
     }
   });
 
+  it('shows a module stopped for good while it hibernates as stopped', async () => {
+    const node = await Runtime.start({
+      llm: createEchoModel(),
+      sessionTtlMs: 60_000,
+      hibernateAfterMs: 100,
+      nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
+    });
+    const { seen, stop } = await listen();
+    const steps = () =>
+      seen
+        .filter((s) => s.subject === 'tether.v1.inspect.asleep.module.qa')
+        .map(
+          ({ snapshot }) =>
+            `${(snapshot.event as { type: string }).type} → ${String(snapshot.value)} [${snapshot.status}]`,
+        );
+    try {
+      const session = await node.session('asleep');
+      const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+      await qa.execute({ question: 'q' });
+      await waitFor(() => steps().at(-1) === 'module.hibernate → hibernated [done]', { message: 'qa hibernates' });
+      await qa.stop();
+      await waitFor(() => steps().at(-1) === 'xstate.stop → hibernated [stopped]', { message: 'qa shown stopped' });
+    } finally {
+      stop();
+      await node.stop();
+    }
+  });
+
   it('publishes nothing from a node started without it', async () => {
     const node = await startNode(false, 'quiet-node');
     const { seen, stop } = await listen();
