@@ -1,21 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  InternalError,
-  Runtime,
-  SessionError,
-  VariableLockedError,
-  VersionConflictError,
-  type Session,
-} from '../src/index.js';
-import { createFaultyStore, type Faults } from './support/faulty-store.js';
+import { InternalError, Runtime, SessionError, VariableLockedError, VersionConflictError } from '../src/index.js';
+import { crashOnWrite, createFaultyStore } from './support/faulty-store.js';
 import { waitFor } from './support/wait-for.js';
-
-/** Crashes `session`'s process with a write of `name` that the store fails with a driver bug. */
-async function crashOnWrite(session: Session, name: string, faults: Faults): Promise<void> {
-  faults.commitThrows = new Error('store driver bug');
-  await expect(session.setVariable(name, 2)).rejects.toMatchObject({ code: 'process_exited' });
-  faults.commitThrows = undefined;
-}
 
 describe('session faults', () => {
   let runtime: Runtime | undefined;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runtime, createMemoryStore, type Store, type VariableRecord } from '../src/index.js';
+import { Runtime, createMemoryStore, type VariableRecord } from '../src/index.js';
+import { laggingStore } from './support/lagging-store.js';
 import { waitFor } from './support/wait-for.js';
 
 /**
@@ -13,19 +14,10 @@ describe('session locks', () => {
     await Promise.all(runtimes.splice(0).map((runtime) => runtime.stop()));
   });
 
-  /** The store as a runtime whose router hears every change `lagMs` late sees it. */
-  function lagging(store: Store<VariableRecord>, lagMs: number): Store<VariableRecord> {
-    return {
-      ...store,
-      watch: (prefix, listener, options) =>
-        store.watch(prefix, (change) => void setTimeout(() => listener(change), lagMs), options),
-    };
-  }
-
   it('writes an unlock that a stale view shows done already', async () => {
     const store = createMemoryStore<VariableRecord>();
     const a = await Runtime.start({ store });
-    const b = await Runtime.start({ store: lagging(store, 300) });
+    const b = await Runtime.start({ store: laggingStore(store, 300) });
     runtimes.push(a, b);
     const onA = await a.session('s');
     await onA.defineVariable('x', 'integer', 1);

@@ -5,9 +5,9 @@
  * module's next calls do, never with `noproc` (which says the module crashed).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runtime, createEchoModel, type Session, type Store, type VariableRecord } from '../../src/index.js';
+import { Runtime, createEchoModel, type Store, type VariableRecord } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
-import { createFaultyStore, type Faults } from '../support/faulty-store.js';
+import { crashOnWrite, createFaultyStore, type Faults } from '../support/faulty-store.js';
 import { waitFor } from '../support/wait-for.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -38,13 +38,6 @@ function gatedStore(): { store: Store<VariableRecord>; faults: Faults; hold(): v
   };
 }
 
-/** Crashes the session's process (a store driver bug on a write); its modules go on, its next use reloads it. */
-async function crashSession(session: Session, faults: Faults): Promise<void> {
-  faults.commitThrows = new Error('store driver bug');
-  await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
-  faults.commitThrows = undefined;
-}
-
 describe('a module woken by execute while its type variable is read', () => {
   let runtime: Runtime | undefined;
   let release: (() => void) | undefined;
@@ -53,22 +46,27 @@ describe('a module woken by execute while its type variable is read', () => {
     await runtime?.stop();
   });
 
-  it('runs the execution even when the module hibernated during that read', async () => {
+  /** A session with a module whose type is a variable, its process crashed: its next use loads it from the store. */
+  async function crashedSession(sessionId: string, options: { hibernateAfterMs?: number } = {}) {
     const gated = gatedStore();
     release = gated.release;
     runtime = await Runtime.start({
       store: gated.store,
       llm: createEchoModel(),
       sessionTtlMs: 60_000,
-      hibernateAfterMs: 50,
       onError: () => {},
+      ...options,
     });
-    const session = await runtime.session('tv1');
+    const session = await runtime.session(sessionId);
     await session.defineVariable('kind', 'module', 'Predict');
     await session.defineVariable('x', 'integer', 1);
     const qa = await session.module('qa', SPEC);
-    await crashSession(session, gated.faults);
+    await crashOnWrite(session, 'x', gated.faults);
+    return { gated, session, qa };
+  }
 
+  it('runs the execution even when the module hibernated during that read', async () => {
+    const { gated, qa } = await crashedSession('tv1', { hibernateAfterMs: 50 });
     // The session's load waits: the execute has woken the module and waits for the type variable.
     gated.hold();
     const run = qa.execute({ question: 'still there?' });
@@ -89,20 +87,7 @@ describe('a module woken by execute while its type variable is read', () => {
   });
 
   it('answers session_not_found, as the module handle does afterwards, when the session was deleted during that read', async () => {
-    const gated = gatedStore();
-    release = gated.release;
-    runtime = await Runtime.start({
-      store: gated.store,
-      llm: createEchoModel(),
-      sessionTtlMs: 60_000,
-      onError: () => {},
-    });
-    const session = await runtime.session('tv2');
-    await session.defineVariable('kind', 'module', 'Predict');
-    await session.defineVariable('x', 'integer', 1);
-    const qa = await session.module('qa', SPEC);
-    await crashSession(session, gated.faults);
-
+    const { gated, session, qa } = await crashedSession('tv2');
     gated.hold();
     const run = qa.execute({ question: 'still there?' });
     run.catch(() => {});

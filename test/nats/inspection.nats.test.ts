@@ -41,6 +41,15 @@ async function listen(): Promise<{ seen: { subject: string; snapshot: InspectedS
   return { seen, stop: () => subscription.unsubscribe() };
 }
 
+/** The snapshots published on `subject`, each as `<event> → <state> [<status>]`. */
+function stepsOf(seen: readonly { subject: string; snapshot: InspectedSnapshot }[], subject: string): string[] {
+  return seen
+    .filter((s) => s.subject === subject)
+    .map(
+      ({ snapshot }) => `${(snapshot.event as { type: string }).type} → ${String(snapshot.value)} [${snapshot.status}]`,
+    );
+}
+
 describe('inspection over NATS', () => {
   it('publishes every snapshot of the session and module processes of a node started with inspect', async () => {
     const local: InspectionEvent[] = [];
@@ -167,13 +176,7 @@ describe('inspection over NATS', () => {
       nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
     });
     const { seen, stop } = await listen();
-    const steps = () =>
-      seen
-        .filter((s) => s.subject === 'tether.v1.inspect.sleepy.module.qa')
-        .map(
-          ({ snapshot }) =>
-            `${(snapshot.event as { type: string }).type} → ${String(snapshot.value)} [${snapshot.status}]`,
-        );
+    const steps = () => stepsOf(seen, 'tether.v1.inspect.sleepy.module.qa');
     try {
       const session = await node.session('sleepy');
       const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
@@ -210,13 +213,7 @@ describe('inspection over NATS', () => {
       nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
     });
     const { seen, stop } = await listen();
-    const steps = () =>
-      seen
-        .filter((s) => s.subject === 'tether.v1.inspect.asleep.module.qa')
-        .map(
-          ({ snapshot }) =>
-            `${(snapshot.event as { type: string }).type} → ${String(snapshot.value)} [${snapshot.status}]`,
-        );
+    const steps = () => stepsOf(seen, 'tether.v1.inspect.asleep.module.qa');
     try {
       const session = await node.session('asleep');
       const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });

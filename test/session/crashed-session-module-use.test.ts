@@ -5,19 +5,13 @@
  * its process runs (and as a NATS node counts a module woken alone).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runtime, createEchoModel, type Session } from '../../src/index.js';
-import { createFaultyStore, type Faults } from '../support/faulty-store.js';
+import { Runtime, createEchoModel } from '../../src/index.js';
+import { crashOnWrite, createFaultyStore } from '../support/faulty-store.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A module that binds no variable: its sync reads nothing of the session. */
 const QA = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
 const TTL_MS = 400;
-
-async function crashSession(session: Session, faults: Faults): Promise<void> {
-  faults.commitThrows = new Error('store driver bug');
-  await expect(session.setVariable('x', 2)).rejects.toMatchObject({ code: 'process_exited' });
-  faults.commitThrows = undefined;
-}
 
 describe('a module used while its session’s process is crashed (embedded)', () => {
   let runtime: Runtime | undefined;
@@ -29,7 +23,7 @@ describe('a module used while its session’s process is crashed (embedded)', ()
     const session = await runtime.session('used');
     await session.defineVariable('x', 'integer', 1);
     const qa = await session.module('qa', QA);
-    await crashSession(session, faults);
+    await crashOnWrite(session, 'x', faults);
 
     // Executed every 100 ms for five TTLs: the session is in use all along (each execution a use of it until it
     // ends), so it must neither expire nor take its module and its variables with it.

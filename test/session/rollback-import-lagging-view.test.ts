@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runtime, createMemoryStore, type Store, type VariableRecord } from '../../src/index.js';
+import { Runtime, createMemoryStore, type VariableRecord } from '../../src/index.js';
+import { laggingStore } from '../support/lagging-store.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -12,19 +13,10 @@ describe('rollback and import through a runtime whose view lags the store', () =
     await Promise.all(runtimes.splice(0).map((runtime) => runtime.stop()));
   });
 
-  /** The store as a runtime whose router hears every change `lagMs` late sees it. */
-  function lagging(store: Store<VariableRecord>, lagMs: number): Store<VariableRecord> {
-    return {
-      ...store,
-      watch: (prefix, listener, options) =>
-        store.watch(prefix, (change) => void setTimeout(() => listener(change), lagMs), options),
-    };
-  }
-
   async function twoRuntimes() {
     const store = createMemoryStore<VariableRecord>();
     const a = await Runtime.start({ store });
-    const b = await Runtime.start({ store: lagging(store, 500) });
+    const b = await Runtime.start({ store: laggingStore(store, 500) });
     runtimes.push(a, b);
     const onA = await a.session('s');
     const onB = await b.session('s');

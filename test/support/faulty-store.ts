@@ -2,8 +2,9 @@
  * A memory store whose operations can be slowed down or made to fail, for tests of what sessions do when the
  * store is slow, down, or keeps moving under a write.
  */
+import { expect } from 'vitest';
 import { StoreConflictError } from '../../src/errors.js';
-import { createMemoryStore, type Store, type StoreWrite, type VariableRecord } from '../../src/index.js';
+import { createMemoryStore, type Session, type Store, type StoreWrite, type VariableRecord } from '../../src/index.js';
 
 /** Faults to inject; change them at any time. */
 export interface Faults {
@@ -64,4 +65,14 @@ export function createFaultyStore(): { store: Store<VariableRecord>; faults: Fau
     return inner.commit(writes);
   }
   return { store, faults };
+}
+
+/**
+ * Crashes `session`'s process with a write of `name` that the store fails with a driver bug (the session comes back
+ * on its next use; its modules go on meanwhile).
+ */
+export async function crashOnWrite(session: Session, name: string, faults: Faults): Promise<void> {
+  faults.commitThrows = new Error('store driver bug');
+  await expect(session.setVariable(name, 2)).rejects.toMatchObject({ code: 'process_exited' });
+  faults.commitThrows = undefined;
 }
