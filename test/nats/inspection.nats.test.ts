@@ -50,6 +50,16 @@ function stepsOf(seen: readonly { subject: string; snapshot: InspectedSnapshot }
     );
 }
 
+/** An inspected node whose modules hibernate after 100 ms idle. */
+function hibernatingNode(): Promise<Runtime> {
+  return Runtime.start({
+    llm: createEchoModel(),
+    sessionTtlMs: 60_000,
+    hibernateAfterMs: 100,
+    nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
+  });
+}
+
 describe('inspection over NATS', () => {
   it('publishes every snapshot of the session and module processes of a node started with inspect', async () => {
     const local: InspectionEvent[] = [];
@@ -169,12 +179,7 @@ describe('inspection over NATS', () => {
 
   // Found by a review: a module letting its process go when idle looked exactly like one stopped for good.
   it('shows a module that hibernates as such, apart from one stopped for good', async () => {
-    const node = await Runtime.start({
-      llm: createEchoModel(),
-      sessionTtlMs: 60_000,
-      hibernateAfterMs: 100,
-      nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
-    });
+    const node = await hibernatingNode();
     const { seen, stop } = await listen();
     const steps = () => stepsOf(seen, 'tether.v1.inspect.sleepy.module.qa');
     try {
@@ -206,12 +211,7 @@ describe('inspection over NATS', () => {
   });
 
   it('shows a module stopped for good while it hibernates as stopped', async () => {
-    const node = await Runtime.start({
-      llm: createEchoModel(),
-      sessionTtlMs: 60_000,
-      hibernateAfterMs: 100,
-      nats: { servers: fx().server.url, ...fx().buckets(), name: 'inspected-node', inspect: true },
-    });
+    const node = await hibernatingNode();
     const { seen, stop } = await listen();
     const steps = () => stepsOf(seen, 'tether.v1.inspect.asleep.module.qa');
     try {
