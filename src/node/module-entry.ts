@@ -6,6 +6,7 @@
  * without a store read; the handle's listeners follow it there. A stop ends it for good, hibernating or not.
  * @module
  */
+import type { Snapshot } from 'xstate';
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
 import { ModuleNotFoundError, NoProcError, SessionError } from '../errors.js';
 import { ModuleHandle, type ModuleHandleDeps, type ModuleHandleHooks } from '../modules/module-handle.js';
@@ -16,7 +17,6 @@ import { lostExecutionError } from '../modules/naming-execution.js';
 import type { HostExecuteOptions, SharedSpec } from '../nats/module-host.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
-import type { Snapshot } from 'xstate';
 
 /** The registry name of a module process. */
 export function moduleProcessName(sessionId: string, moduleId: string): string {
