@@ -432,7 +432,8 @@ export class StoreUnavailableError extends BridgeError {
 
 /**
  * A KV bucket exists with another setting (its history depth or replicas) than the one a node or store was
- * configured with. The bucket is left as it is: configure its value, or change the bucket, and start again.
+ * configured with, with a limit that drops values, or with a value limit too small for what a node stores in it.
+ * The bucket is left as it is: configure its value, or change the bucket, and start again.
  */
 export class BucketConfigMismatchError extends BridgeError {
   override readonly code = 'bucket_config_mismatch';
@@ -440,23 +441,41 @@ export class BucketConfigMismatchError extends BridgeError {
     readonly bucket: string,
     /**
      * The option that differs: `historyDepth` or `replicas`; or a limit the bucket must not have (`ttl` in ms,
-     * `maxBucketSize` in bytes, `maxMessages`), with `configured` 0.
+     * `maxBucketSize` in bytes, `maxMessages`), with `configured` 0; or `maxValueSize`, the bucket's limit of one
+     * message in bytes, with `configured` the least the node needs.
      */
     readonly setting: string,
     readonly configured: number,
     readonly actual: number,
     options: BridgeErrorOptions = {},
   ) {
-    super(
-      configured === 0
-        ? `KV bucket '${bucket}' exists with ${setting} ${actual}, which drops values without a delete marker, ` +
-            `where a Tether bucket keeps each until it is deleted; the bucket was left unchanged (remove the limit ` +
-            `from it, or configure other buckets)`
-        : `KV bucket '${bucket}' exists with ${setting} ${actual}, not the configured ${configured}; the bucket was ` +
-            `left unchanged (configure ${setting} ${actual}, or change the bucket)`,
-      { ...options, details: { bucket, setting, configured, actual, ...options.details } },
+    super(mismatchMessage(bucket, setting, configured, actual), {
+      ...options,
+      details: { bucket, setting, configured, actual, ...options.details },
+    });
+  }
+}
+
+/** The message of a {@link BucketConfigMismatchError}: what is wrong with the bucket, and what to do about it. */
+function mismatchMessage(bucket: string, setting: string, configured: number, actual: number): string {
+  if (setting === 'maxValueSize') {
+    return (
+      `KV bucket '${bucket}' exists with maxValueSize ${actual} bytes, below the ${configured} bytes one of its ` +
+      'messages must hold for a node; the bucket was left unchanged (raise or remove its limit, or configure other ' +
+      'buckets)'
     );
   }
+  if (configured === 0) {
+    return (
+      `KV bucket '${bucket}' exists with ${setting} ${actual}, which drops values without a delete marker, ` +
+      'where a Tether bucket keeps each until it is deleted; the bucket was left unchanged (remove the limit ' +
+      'from it, or configure other buckets)'
+    );
+  }
+  return (
+    `KV bucket '${bucket}' exists with ${setting} ${actual}, not the configured ${configured}; the bucket was ` +
+    `left unchanged (configure ${setting} ${actual}, or change the bucket)`
+  );
 }
 
 /**

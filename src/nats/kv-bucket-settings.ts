@@ -3,12 +3,15 @@
  * an existing one as it is, so a bucket made earlier with `history: 1` would quietly serve a node configured to
  * keep 64 writes per key (its history and rollback would then find one). A setting given explicitly is checked
  * against the bound bucket and a difference refused with {@link BucketConfigMismatchError}; the bucket is never
- * edited (other nodes may rely on it). A setting left out takes the bucket as it is.
+ * edited (other nodes may rely on it). A setting left out takes the bucket as it is. The open itself waits out a
+ * busy or leaderless cluster (kv-bucket-open.ts), and the bucket's own value limit is handed to the caller, whose
+ * limits follow it (bucket-value-room.ts).
  * @module
  */
-import type { JetStreamClient, KV } from 'nats';
+import type { KV, NatsConnection } from 'nats';
 import { BucketConfigMismatchError, type BridgeError, ValidationError } from '../errors.js';
 import { apiErrorCode } from './kv-bucket.js';
+import { openKvView } from './kv-bucket-open.js';
 import { printable } from '../printable.js';
 
 /** The settings a caller gave explicitly; each one left out is accepted as the existing bucket has it. */
@@ -55,6 +58,11 @@ export interface OpenedKvBucket {
   readonly historyDepth: number;
   /** The stream's duplicate window in ms (how long it remembers message ids). */
   readonly duplicateWindowMs: number;
+  /**
+   * The most bytes one message of the bucket may take, headers included (its stream's `max_msg_size`, set with
+   * `nats kv add --max-value-size`); `undefined` for no limit but the server's. See bucket-value-room.ts.
+   */
+  readonly maxValueSize: number | undefined;
 }
 
 /**
@@ -63,56 +71,57 @@ export interface OpenedKvBucket {
  */
 const DROPPING_LIMITS = ['ttl', 'maxBucketSize', 'maxMessages'] as const;
 
+/** Where and how a bucket is opened: the connection, the bucket, and how an open that fails is reported. */
+export interface BucketOpening {
+  readonly connection: NatsConnection;
+  readonly bucket: string;
+  /** How long the open waits for an unavailable cluster (the node's `unavailableRetryMs`), in ms. */
+  readonly retryMs: number;
+  /** Wraps a library failure, so each caller names its own operation. */
+  readonly failed: (error: unknown) => BridgeError;
+}
+
 /**
  * Opens the KV bucket `bucket`, creating it with `settings` (or `defaults`, and one replica) when it is missing,
- * and checks the settings given explicitly against the bucket it bound. A library failure (opening, or reading
- * the bucket's configuration) goes through `failed`, so each caller names its own operation.
+ * and checks the settings given explicitly against the bucket it bound. The open waits for an unavailable cluster
+ * (kv-bucket-open.ts); a library failure (opening, or reading the bucket's configuration) goes through `failed`.
  * @throws {ValidationError} for a setting out of bounds, before anything is opened
  * @throws {BucketConfigMismatchError} when the existing bucket has another value for a setting given explicitly,
  *   or one of the {@link DROPPING_LIMITS}
  * @throws {ValidationError} when the server refuses to create the bucket with more than one replica (a server
  *   that is not part of a JetStream cluster keeps one copy)
+ * @throws {StoreUnavailableError} when the cluster did not answer within `retryMs` (operation `open`)
  */
 export async function openKvBucket(
-  js: JetStreamClient,
-  bucket: string,
+  opening: BucketOpening,
   settings: BucketSettings,
   defaults: BucketDefaults,
-  failed: (error: unknown) => BridgeError,
 ): Promise<OpenedKvBucket> {
+  const { connection, bucket, failed } = opening;
   assertBucketSettings(bucket, settings);
-  let kv: KV;
-  let actual: { historyDepth: number; replicas: number };
-  let duplicateWindowMs: number;
-  let limits: Record<(typeof DROPPING_LIMITS)[number], number>;
-  try {
-    kv = await js.views.kv(bucket, {
-      history: settings.historyDepth ?? defaults.historyDepth,
-      replicas: settings.replicas ?? 1,
-    });
-    // Asked of every bucket, not only when there is something to compare: the writes need its replicas.
-    const status = await kv.status();
-    // A stream config without replicas runs one.
-    actual = { historyDepth: status.history, replicas: status.replicas || 1 };
-    // Nanoseconds in the stream config; the server's default, two minutes, where a config leaves it out.
-    duplicateWindowMs = (status.streamInfo.config.duplicate_window ?? 120e9) / 1e6;
-    // -1 and 0 both mean no limit.
-    limits = {
-      ttl: status.ttl,
-      maxBucketSize: Math.max(status.maxBucketSize, 0),
-      maxMessages: Math.max(status.streamInfo.config.max_msgs, 0),
-    };
-  } catch (error) {
+  const options = { history: settings.historyDepth ?? defaults.historyDepth, replicas: settings.replicas ?? 1 };
+  // Asked of every bucket, not only when there is something to compare: the writes need its replicas.
+  const opened = await openKvView(connection, bucket, options, opening.retryMs, (error) => {
     // The server answered, and what it refuses is the configuration: the user's to change, not an outage.
-    if (apiErrorCode(error) === REPLICAS_NEED_CLUSTER) {
-      throw new ValidationError(
-        `KV bucket '${bucket}' cannot be created with replicas ${printable(settings.replicas)}: this NATS server is ` +
-          'not part of a JetStream cluster and keeps one copy (configure replicas 1, or run a cluster)',
-        { cause: error, details: { bucket, setting: 'replicas', value: settings.replicas } },
-      );
-    }
-    throw failed(error);
-  }
+    if (apiErrorCode(error) !== REPLICAS_NEED_CLUSTER) return failed(error);
+    return new ValidationError(
+      `KV bucket '${bucket}' cannot be created with replicas ${printable(settings.replicas)}: this NATS server is ` +
+        'not part of a JetStream cluster and keeps one copy (configure replicas 1, or run a cluster)',
+      { cause: error, details: { bucket, setting: 'replicas', value: settings.replicas } },
+    );
+  });
+  const { status } = opened;
+  let { kv } = opened;
+  // A stream config without replicas runs one.
+  const actual = { historyDepth: status.history, replicas: status.replicas || 1 };
+  // Nanoseconds in the stream config; the server's default, two minutes, where a config leaves it out.
+  const duplicateWindowMs = (status.streamInfo.config.duplicate_window ?? 120e9) / 1e6;
+  // -1 and 0 both mean no limit.
+  const limits = {
+    ttl: status.ttl,
+    maxBucketSize: Math.max(status.maxBucketSize, 0),
+    maxMessages: Math.max(status.streamInfo.config.max_msgs, 0),
+  };
   for (const setting of ['historyDepth', 'replicas'] as const) {
     const configured = settings[setting];
     if (configured !== undefined && actual[setting] !== configured) {
@@ -125,25 +134,23 @@ export async function openKvBucket(
   if (actual.replicas > 1) {
     // A KV bucket allows direct gets, which any replica answers, one that has not applied the latest writes too:
     // a node read back a module spec it had just written and found none. Bound again without them, its reads go
-    // to the stream's leader, which has every acknowledged write. The bucket itself is left as it is.
+    // to the stream's leader, which has every acknowledged write. The bucket itself is left as it is. Binding asks
+    // the server nothing (no account check either), so it cannot meet an unavailable cluster.
     try {
-      kv = await js.views.kv(bucket, { bindOnly: true, allow_direct: false });
+      kv = await connection.jetstream({ checkAPI: false }).views.kv(bucket, { bindOnly: true, allow_direct: false });
     } catch (error) {
       throw failed(error);
     }
   }
-  return { kv, replicas: actual.replicas, historyDepth: actual.historyDepth, duplicateWindowMs };
+  // The stream's max_msg_size (`nats kv add --max-value-size`): -1 and 0 both mean no limit.
+  const maxValueSize = status.maxValueSize > 0 ? status.maxValueSize : undefined;
+  return { kv, replicas: actual.replicas, historyDepth: actual.historyDepth, duplicateWindowMs, maxValueSize };
 }
 
 /**
  * Opens a bucket that keeps one write per key (the session directory, the module specs): created with history 1,
  * and only `replicas`, when given, is checked against an existing bucket. See {@link openKvBucket}.
  */
-export function openSingleWriteBucket(
-  js: JetStreamClient,
-  bucket: string,
-  replicas: number | undefined,
-  failed: (error: unknown) => BridgeError,
-): Promise<OpenedKvBucket> {
-  return openKvBucket(js, bucket, { replicas }, { historyDepth: 1 }, failed);
+export function openSingleWriteBucket(opening: BucketOpening, replicas: number | undefined): Promise<OpenedKvBucket> {
+  return openKvBucket(opening, { replicas }, { historyDepth: 1 });
 }

@@ -55,6 +55,12 @@ export interface KvStoreOptions<V> {
    * late-removals.ts); on a replicated bucket at least its duplicate window and a minute more. @default 10000
    */
   readonly removalDelayMs?: number;
+  /**
+   * For a store whose limits follow the bucket's own value limit (a node's record limit): called once the bucket is
+   * open with its `maxValueSize` (the bytes one message may take, `undefined` for no limit), returns the `codec` and
+   * `maxUpdatedByBytes` to use in place of those options. It may throw to refuse the bucket.
+   */
+  readonly fitToBucket?: (maxValueSize: number | undefined) => Pick<KvStoreOptions<V>, 'codec' | 'maxUpdatedByBytes'>;
   /** Told when a deleted key's earlier writes could not be removed (see late-removals.ts). */
   readonly onRemovalError?: (error: unknown) => void;
   /** Runs between a commit's check and its writes. For tests that race a commit; leave unset otherwise. */
@@ -78,4 +84,5 @@ export const KV_STORE_KEYS = optionKeys<KvStoreOptions<unknown>>({
   onCommitWrite: true,
   removalDelayMs: true,
   onRemovalError: true,
+  fitToBucket: true,
 });

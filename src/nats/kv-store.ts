@@ -16,7 +16,8 @@
  * a rollup: one `PURGE` marker replaces every message of the key, so the bucket keeps no value of it (the marker goes
  * with a stream purge, see session-removal.ts).
  *
- * Reads and writes ride through an election of the stream's leader, up to `unavailableRetryMs` (kv-bucket.ts).
+ * Reads and writes ride through an election of the stream's leader, up to `unavailableRetryMs` (kv-bucket.ts), and
+ * so does opening the bucket (kv-bucket-open.ts).
  * @module
  */
 import type { NatsConnection } from 'nats';
@@ -98,16 +99,15 @@ export async function createKvStore<V>(
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
   const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
-  const { kv, replicas, historyDepth, duplicateWindowMs } = await openKvBucket(
-    js,
-    name,
+  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const { kv, replicas, historyDepth, duplicateWindowMs, maxValueSize } = await openKvBucket(
+    { connection, bucket: name, retryMs, failed: (error) => wrap(error, 'open', name) },
     settings,
     { historyDepth: 64 },
-    (error) => wrap(error, 'open', name),
   );
-  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const fitted = options.fitToBucket ? { ...options, ...options.fitToBucket(maxValueSize) } : options;
   const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
-  return kvStore(bucket, { historyDepth, duplicateWindowMs }, options, watchOptionsFor(connection, name));
+  return kvStore(bucket, { historyDepth, duplicateWindowMs }, fitted, watchOptionsFor(connection, name, retryMs));
 }
 
 /** The store over an open bucket that keeps `historyDepth` writes of each key. */

@@ -41,6 +41,13 @@ export interface OpeningPlan {
   readonly hedgeMs?: number;
   /** Whether a consumer is still wanted: once not, no attempt starts, and the result is `undefined`. */
   readonly wanted: () => boolean;
+  /**
+   * When (on the monotonic clock, `performance.now()`) no attempt starts any more: the last failure after it, with
+   * none under way, rejects. @default never
+   */
+  readonly until?: number;
+  /** Whether a failure is one to try again after; one that is not rejects at once. @default every failure */
+  readonly retries?: (error: unknown) => boolean;
 }
 
 /**
@@ -54,7 +61,8 @@ export const MAX_ATTEMPTS_UNDER_WAY = 3;
  * alongside those under way (one placed on a dead server is never answered, and a slow one may still be), up to
  * {@link MAX_ATTEMPTS_UNDER_WAY}; after a failure with none under way, the next waits a backoff up to 2 s. An attempt
  * that opens once another won is stopped. Rejects with the last failure once `attempts` failed (each one never
- * answered fails at the API's timeout, 5 s), or at once on a closed connection.
+ * answered fails at the API's timeout, 5 s) or `until` passed with none under way, or at once on a closed connection
+ * or a failure `retries` refuses.
  */
 export function firstToOpen<T extends { stop(): void }>(
   attempt: () => Promise<T>,
@@ -65,7 +73,9 @@ export function firstToOpen<T extends { stop(): void }>(
     let failed = 0;
     let underWay = 0;
     let settled = false;
+    let lastFailure: unknown;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const over = (): boolean => plan.until !== undefined && performance.now() >= plan.until;
     const settle = (finish: () => void): void => {
       settled = true;
       clearTimeout(timer);
@@ -81,7 +91,9 @@ export function firstToOpen<T extends { stop(): void }>(
     function tick(): void {
       if (settled) return;
       if (!plan.wanted()) return settle(() => resolve(undefined));
-      if (underWay < atOnce && failed + underWay < plan.attempts) start();
+      // Come back from a backoff past the deadline: nothing under way to wait for, and nothing more to start.
+      if (over() && underWay === 0 && failed > 0) return settle(() => reject(lastFailure));
+      if (underWay < atOnce && failed + underWay < plan.attempts && !over()) start();
       if (plan.hedgeMs !== undefined) later(plan.hedgeMs);
     }
     function start(): void {
@@ -95,13 +107,16 @@ export function firstToOpen<T extends { stop(): void }>(
         (error: unknown) => {
           underWay -= 1;
           failed += 1;
+          lastFailure = error;
           if (settled) return;
-          if (closedConnection(error) || (underWay === 0 && failed >= plan.attempts)) {
+          const given = failed >= plan.attempts || over();
+          if (closedConnection(error) || plan.retries?.(error) === false || (underWay === 0 && given)) {
             return settle(() => reject(error));
           }
           if (failed === SLOW_REOPEN_ATTEMPTS) plan.slow?.(error);
-          // Others under way: the hedges go on. None: the next attempt after a backoff.
-          if (underWay === 0) later(Math.min(100 * 2 ** failed, 2000));
+          // Others under way: the hedges go on. None: the next attempt after a backoff, not past the deadline.
+          const left = plan.until === undefined ? Infinity : Math.max(0, plan.until - performance.now());
+          if (underWay === 0) later(Math.min(100 * 2 ** failed, 2000, left));
         },
       );
     }

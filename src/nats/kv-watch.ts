@@ -39,6 +39,8 @@
  */
 import { KvWatchInclude, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import type { WatchStart } from '../store/watch-start.js';
+import { StoreUnavailableError } from '../errors.js';
+import { unavailability } from './retry-unavailable.js';
 import { bucketNextEntry } from './bucket-stream.js';
 import { GapCheckedArrivals } from './kv-watch-gaps.js';
 import { QuietWatchCheck, type QuietCheckTiming } from './kv-watch-quiet.js';
@@ -104,6 +106,13 @@ export interface WatchKvOptions {
    * reply goes first and the echo is the no-op.
    */
   readonly deferBatches?: () => boolean;
+  /**
+   * The bucket watched and how long a first open waits for an unavailable cluster (`unavailableRetryMs`). Given, a
+   * first open whose consumer creation gets no answer or no responders (the cluster electing its meta leader, which
+   * creates consumers) tries again, as a reopen does, until then, and rejects with `StoreUnavailableError`
+   * (operation `watch`). Left out, a first open makes one attempt and rejects with its failure.
+   */
+  readonly firstOpenRetry?: { readonly bucket: string; readonly retryMs: number };
 }
 
 /**
@@ -112,10 +121,11 @@ export interface WatchKvOptions {
  * consumer falls silent only when moved past the end, by a purge), in a cluster it stays at a second (a consumer's
  * server can die at any time).
  */
-export function watchOptionsFor(connection: NatsConnection, bucket: string): WatchKvOptions {
+export function watchOptionsFor(connection: NatsConnection, bucket: string, retryMs: number): WatchKvOptions {
   return {
     nextStored: (after, prefix) => bucketNextEntry(connection, bucket, after, prefix),
     idleCheck: { firstMs: 1000, maxMs: connection.info?.cluster ? 1000 : 5000 },
+    firstOpenRetry: { bucket, retryMs },
   };
 }
 
@@ -241,12 +251,23 @@ export function watchKv(
       return { it: opened, early: () => early, stop: () => opened.stop() };
     };
     let opening: Opening | undefined;
+    const firstRetry = options.firstOpenRetry;
+    const startedAt = performance.now();
     try {
-      // The first open fails for its caller to see; a reopen waits for JetStream to come back, however long it takes.
+      // The first open fails for its caller to see, after waiting for the cluster up to the store's bound when it
+      // has one; a reopen waits for JetStream to come back, however long it takes.
       opening = await firstToOpen(
         attempt,
         gen === 1
-          ? { attempts: 1, wanted: current }
+          ? firstRetry === undefined
+            ? { attempts: 1, wanted: current }
+            : {
+                attempts: Infinity,
+                hedgeMs: REOPEN_TIMEOUT_MS,
+                wanted: current,
+                until: startedAt + firstRetry.retryMs,
+                retries: (error) => unavailability(error) !== undefined,
+              }
           : {
               attempts: Infinity,
               hedgeMs: REOPEN_TIMEOUT_MS,
@@ -256,8 +277,19 @@ export function watchKv(
       );
     } catch (error) {
       if (!current()) return;
-      failInitialized(error);
-      onEnd(error);
+      const failure =
+        firstRetry !== undefined && unavailability(error) !== undefined
+          ? new StoreUnavailableError(
+              firstRetry.bucket,
+              prefix,
+              'watch',
+              Math.round(performance.now() - startedAt),
+              'not_applied',
+              { cause: error, what: `a watch of ${prefix === '' ? 'every key' : `the keys under '${prefix}'`}` },
+            )
+          : error;
+      failInitialized(failure);
+      onEnd(failure);
       return;
     }
     if (opening === undefined) return;

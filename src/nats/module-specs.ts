@@ -24,6 +24,7 @@ import { kvBucket } from './kv-bucket.js';
 import { subjectKeys } from './kv-last-writes.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
+import { assertValueRoom } from './bucket-value-room.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
 import { specsFailure } from './module-specs-failure.js';
 import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
@@ -152,14 +153,24 @@ export async function openModuleSpecs(
   const bucket = options.bucket ?? 'tether_modules';
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
-  const { kv, replicas, duplicateWindowMs } = await openSingleWriteBucket(js, bucket, options.replicas, (error) => {
+  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const failed = (error: unknown): InternalError => {
     const message = messageOf(error);
     return new InternalError(`module specs open of '${bucket}' failed: ${message}`, {
       cause: error,
       details: { operation: 'open', key: bucket },
     });
-  });
-  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  };
+  const { kv, replicas, duplicateWindowMs, maxValueSize } = await openSingleWriteBucket(
+    { connection, bucket, retryMs, failed },
+    options.replicas,
+  );
+  // A spec must fit in one message of the bucket with its headers: of the server's, and of the bucket's own limit.
+  assertValueRoom(bucket, maxValueSize, SPEC_HEADROOM_BYTES + 1);
+  const maxPayload = connection.info?.max_payload ?? Infinity;
+  const byBucket = maxValueSize !== undefined && maxValueSize < maxPayload ? maxValueSize : undefined;
+  const specLimit = (byBucket ?? maxPayload) - SPEC_HEADROOM_BYTES;
+  const specLimitWhy = byBucket === undefined ? "the server's max_payload" : "the bucket's max value size";
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
   const removals = new LateRemovals({
@@ -265,14 +276,22 @@ export async function openModuleSpecs(
     async claim(sessionId, moduleId, value, replacing) {
       const key = keyOf(sessionId, moduleId);
       const data = encoder.encode(JSON.stringify(value));
-      const limit = (connection.info?.max_payload ?? Infinity) - SPEC_HEADROOM_BYTES;
       // A spec that fits in a request (instructions near max_payload) may not fit in the bucket's message with its
       // headers: refused as the caller's input, not passed on as the server's MAX_PAYLOAD_EXCEEDED (internal_error).
-      if (data.length > limit)
+      if (data.length > specLimit)
         throw new ValidationError(
-          `module '${moduleId}' spec is ${data.length} bytes as stored, over the ${limit} bytes a message of the ` +
-            "modules bucket can hold (the server's max_payload less its headers); shorten its instructions",
-          { details: { field: 'spec', constraint: 'maxBytes', size: data.length, limit, sessionId, moduleId } },
+          `module '${moduleId}' spec is ${data.length} bytes as stored, over the ${specLimit} bytes a message of the ` +
+            `modules bucket can hold (${specLimitWhy} less its headers); shorten its instructions`,
+          {
+            details: {
+              field: 'spec',
+              constraint: 'maxBytes',
+              size: data.length,
+              limit: specLimit,
+              sessionId,
+              moduleId,
+            },
+          },
         );
       try {
         // Also takes over a key whose last write is a delete marker: a removed id is free again. Not nats.js
@@ -347,7 +366,7 @@ export async function openModuleSpecs(
           }
         },
         onEnd,
-        watchOptionsFor(connection, bucket),
+        watchOptionsFor(connection, bucket, retryMs),
       );
       const initialized = (async () => {
         await handle.initialized;

@@ -50,7 +50,9 @@ export interface NatsNodeOptions {
    * Largest encoded variable record a write may store on this node; only lower than the default is accepted.
    * A bigger write is refused with `validation_failed`, so that every accepted change's event (old and new value
    * in one message) fits in the server's `max_payload`. A delete's `updatedBy` (as its marker's header encodes it)
-   * has the same limit, its event carrying it with the old value. Give every node of a bucket the same value.
+   * has the same limit, its event carrying it with the old value. Give every node of a bucket the same value. A
+   * variables bucket made with a max value size lowers it to that size less room for a lock owner, headers and a
+   * batch's mark (see `RECORD_ROOM_BYTES` in bucket-value-room.ts).
    * @default (server max_payload − 4 KiB) / 2
    */
   readonly maxRecordBytes?: number;
@@ -58,7 +60,8 @@ export interface NatsNodeOptions {
    * How long a read or write of a bucket waits while no leader of the bucket's stream answers (a NATS cluster
    * electing one, or the connection down), retrying, before it fails with `StoreUnavailableError` naming the bucket
    * and key. A write is retried only where it cannot be applied twice. Elections took 4 to 8 s on nats-server 2.9.10
-   * here and up to 15 s are reported; 0 fails at once. A session write on this node waits this much longer than
+   * here and up to 15 s are reported; 0 fails at once. The node's start waits as long for each bucket it opens and
+   * each watch it starts (operation `open`, `watch`). A session write on this node waits this much longer than
    * `callTimeoutMs` for its reply; a remote client that should ride through an election too needs a `timeoutMs`
    * as long.
    * @default 15000

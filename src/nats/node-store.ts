@@ -9,6 +9,7 @@ import { ValidationError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
 import { createKvStore, type KvStore, type KvStoreOptions } from './kv-store.js';
 import { recordLimitFor, variableRecordCodec } from './record-codec.js';
+import { recordLimitInBucket } from './bucket-value-room.js';
 import { createTrackingStore, type TrackingStore } from './tracking-store.js';
 import { bucketLastRevision, bucketNextKept } from './bucket-stream.js';
 import { DEFAULT_MAX_PAYLOAD } from './wire.js';
@@ -43,6 +44,8 @@ export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, '
    * change's event (old and new value) could exceed the server's `max_payload` and never be published. A delete's
    * `updatedBy` has the same limit (as its marker's header encodes it): its event carries it with the old value. It
    * also has the limit of every marker's header, 60000 bytes (`MAX_UPDATED_BY_HEADER_BYTES` in kv-updated-by.ts).
+   * A variables bucket made with a max value size (`nats kv add --max-value-size`) lowers it further, to that size
+   * less room for a lock owner, headers and a batch's mark (`RECORD_ROOM_BYTES`, bucket-value-room.ts).
    * @default (server max_payload − 4 KiB) / 2, e.g. 522240 bytes for the default 1 MiB
    */
   readonly maxRecordBytes?: number;
@@ -78,9 +81,24 @@ export function nodeRecordLimit(connection: NatsConnection, maxRecordBytes?: num
 export async function createNodeStore(connection: NatsConnection, options: NodeStoreOptions = {}): Promise<NodeStore> {
   const bucket = options.bucket ?? 'tether_vars';
   const { onTrackingError, maxRecordBytes, commitHoldMs, ...kvOptions } = options;
-  const limit = nodeRecordLimit(connection, maxRecordBytes);
-  const codec = variableRecordCodec({ maxBytes: limit });
-  const kv = await createKvStore<VariableRecord>(connection, { ...kvOptions, bucket, codec, maxUpdatedByBytes: limit });
+  const most = nodeRecordLimit(connection, maxRecordBytes);
+  let limit = most;
+  const kv = await createKvStore<VariableRecord>(connection, {
+    ...kvOptions,
+    bucket,
+    // An operator's value limit on the bucket is the node's too: a write over it is refused as one over the node's
+    // own, before anything is written, rather than failing at the server (bucket-value-room.ts).
+    fitToBucket(maxValueSize) {
+      limit = recordLimitInBucket(bucket, most, maxValueSize);
+      const limitReason =
+        limit < most
+          ? `KV bucket '${bucket}' takes messages of at most ${maxValueSize} bytes, which also hold a lock owner, ` +
+            "headers and a batch's mark"
+          : undefined;
+      const codec = variableRecordCodec({ maxBytes: limit, ...(limitReason === undefined ? {} : { limitReason }) });
+      return { codec, maxUpdatedByBytes: limit };
+    },
+  });
   const outage = new WatchOutage();
   const tracking = createTrackingStore(kv, {
     outage,

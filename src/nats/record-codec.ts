@@ -38,6 +38,11 @@ export function recordLimitFor(maxPayload: number): number {
 export interface RecordCodecOptions {
   /** Largest encoded record accepted, its lock owner not counted; a bigger one is a `ValidationError`. @default no limit */
   readonly maxBytes?: number;
+  /**
+   * Why the limit is what it is, for the error's message.
+   * @default "its change event carries the old and the new value in one NATS message"
+   */
+  readonly limitReason?: string;
 }
 
 const encoder = new TextEncoder();
@@ -50,7 +55,7 @@ function lockOwnerBytes(owner: string | null): number {
 
 /** The KV codec for variable records. */
 export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCodec<VariableRecord> {
-  const { maxBytes } = options;
+  const { maxBytes, limitReason = 'its change event carries the old and the new value in one NATS message' } = options;
   return {
     encode(record) {
       const data = encoder.encode(JSON.stringify({ ...record, value: encodeValue(record.type, record.value) }));
@@ -59,7 +64,7 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
       if (size > maxBytes) {
         throw new ValidationError(
           `variable '${record.name}' is ${size} bytes encoded, over this node's limit of ${maxBytes} bytes ` +
-            'per variable (its change event carries the old and the new value in one NATS message)',
+            `per variable (${limitReason})`,
           { variable: record.name, details: { constraint: 'maxRecordBytes', size, limit: maxBytes } },
         );
       }

@@ -31,6 +31,9 @@ export const PROBE_TIMEOUT_MS = 1000;
 /** JetStream's "JetStream system temporarily unavailable" (HTTP-like code 503). */
 const CLUSTER_NOT_AVAILABLE = 10008;
 
+/** JetStream's "stream not found". */
+const STREAM_NOT_FOUND = 10059;
+
 /** How a request failed for want of a stream leader: it reached none (`unreached`), or got no answer. */
 export type Unavailability = 'unreached' | 'unanswered';
 
@@ -43,6 +46,10 @@ export function unavailability(error: unknown): Unavailability | undefined {
   if (error.code === 'TIMEOUT') return 'unanswered';
   return undefined;
 }
+
+/** Whether a library error is JetStream's answer that the stream does not exist. */
+const isStreamNotFound = (error: unknown): boolean =>
+  error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND;
 
 /** Throws a {@link ValidationError} unless `value` is a whole number of milliseconds, 0 or more. */
 export function assertUnavailableRetryMs(value: number | undefined): void {
@@ -64,6 +71,12 @@ export interface RetryScope {
   readonly probe: JetStreamManager;
   /** How long one store operation may wait for the stream, in ms. */
   readonly retryMs: number;
+  /**
+   * Whether a probe told "stream not found" has been answered. Only while a bucket is opened: its stream may not
+   * exist yet, and only the meta leader says so (without one, servers answer 10008 or nothing), so the answer
+   * means the cluster serves again. For any other operation it means the bucket was deleted. @default false
+   */
+  readonly absentAnswers?: boolean;
 }
 
 /**
@@ -85,6 +98,7 @@ export async function streamAnswers(scope: RetryScope, until: number): Promise<b
       await scope.probe.streams.info(scope.stream);
       return true;
     } catch (error) {
+      if (scope.absentAnswers === true && isStreamNotFound(error)) return true;
       if (unavailability(error) === undefined) throw error;
     }
     // A probe that timed out has waited already; one refused at once (no responders) backs off up to 0.5 s.

@@ -23,6 +23,7 @@ import { BridgeError, InternalError, SessionError, StoreConflictError } from '..
 import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
+import { assertValueRoom, SESSION_RECORD_BYTES } from './bucket-value-room.js';
 import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS, failedAt } from './retry-unavailable.js';
 import { sessionListing, type SessionListing } from './session-listing.js';
@@ -131,10 +132,14 @@ export async function createSessionDirectory(
   const bucket = options.bucket ?? 'tether_sessions';
   assertUnavailableRetryMs(options.unavailableRetryMs);
   const js = connection.jetstream();
-  const { kv, replicas } = await openSingleWriteBucket(js, bucket, options.replicas, (error) =>
-    boundary(error, 'open', bucket),
-  );
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
+  const failed = (error: unknown): InternalError => boundary(error, 'open', bucket);
+  const { kv, replicas, maxValueSize } = await openSingleWriteBucket(
+    { connection, bucket, retryMs, failed },
+    options.replicas,
+  );
+  // A record it could not hold would fail each session's creation as an internal error.
+  assertValueRoom(bucket, maxValueSize, SESSION_RECORD_BYTES);
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const seen = new Set<string>();
   const parse = (data: Uint8Array): SessionRecord => JSON.parse(decoder.decode(data)) as SessionRecord;

@@ -94,6 +94,29 @@ describe('opening a watch consumer on a cluster that may have lost a server', ()
     await expect(ending).rejects.toMatchObject({ code: ErrorCode.ConnectionClosed });
   });
 
+  // A first open waits for an unavailable cluster (a meta leader election) up to the store's bound, no longer, and
+  // not at all after a failure that waiting would not change.
+  it('gives up on the last failure past its deadline, and at once on a failure it does not retry', async () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'clearTimeout'] });
+    const { started, start } = attempts();
+    const retries = (error: unknown) => (error as Error).message !== 'stream not found';
+    const plan = { attempts: Infinity, hedgeMs: 1000, wanted: () => true, retries };
+    const opening = firstToOpen(start, { ...plan, until: performance.now() + 2500 });
+    const told = expect(opening).rejects.toThrow('timeout 3');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(started).toHaveLength(3);
+    started.forEach((attempt, i) => attempt.fail(new Error(`timeout ${i + 1}`)));
+    await vi.advanceTimersByTimeAsync(5000);
+    await told;
+    expect(started).toHaveLength(3);
+
+    const gone = attempts();
+    const ending = firstToOpen(gone.start, { ...plan, until: performance.now() + 15_000 });
+    gone.started[0]!.fail(new Error('stream not found'));
+    await expect(ending).rejects.toThrow('stream not found');
+    expect(gone.started).toHaveLength(1);
+  });
+
   // Found by a review: a watch that could not reopen for about a minute ended, and its node applied no other node's
   // writes again until it was restarted, though JetStream came back a few seconds later.
   it(`with no limit, tries every 2 s for as long as it takes, told once ${SLOW_REOPEN_ATTEMPTS} attempts failed`, async () => {
