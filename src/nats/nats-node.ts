@@ -12,7 +12,7 @@ import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
 import { assertOptionKeys } from '../runtime/option-keys.js';
-import { assertConnectionSettings, connectNats, onConnectionChange, reportReconnects } from './connection-options.js';
+import { assertConnectionSettings, connectNats, reportReconnects } from './connection-options.js';
 import { NATS_NODE_KEYS, assertInspectFlag, type NatsNodeOptions } from './nats-node-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { SearchedExecutions } from './searched-executions.js';
@@ -164,7 +164,9 @@ export async function openNatsNode(
     const outbox = createEventOutbox(connection, background);
     const ownerOf = async (sessionId: string, moduleId: string) =>
       (await specs.current(sessionId, moduleId))?.local?.node;
-    const forward = createModuleForward(connection, subjects, createConnectionLink(connection, background), ownerOf);
+    // One follower of the connection for the whole node: relays, expiry and the checks below all read it.
+    const link = createConnectionLink(connection, background);
+    const forward = createModuleForward(connection, subjects, link, ownerOf);
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
     let specWatch: SpecsWatch | undefined;
@@ -183,7 +185,7 @@ export async function openNatsNode(
       connected: () => connected,
       report: background,
     });
-    onConnectionChange(connection, (change) => {
+    link.onChange((change) => {
       connected = change === 'reconnected';
       // The ids of modules that ended meanwhile go back now.
       if (connected) claims.retryReleases();
@@ -246,7 +248,7 @@ export async function openNatsNode(
           },
         );
         await specWatch.initialized;
-        onConnectionChange(connection, (change) => {
+        link.onChange((change) => {
           linkUp = change !== 'disconnected';
           if (change === 'disconnected') {
             specWatch?.suspend();
@@ -258,15 +260,18 @@ export async function openNatsNode(
             life.reconnected();
           }
         });
-        await life.serve({
-          ...nodeSessions,
-          endLocal(sessionId, incarnation, reason) {
-            const local = nodeSessions.endLocal(sessionId, incarnation, reason);
-            // Done once its events (each held execution's `module.failed`) have left: the node that removed the
-            // session announces the end after that (session-removal.ts), and remote handles stop listening there.
-            return { had: local.had, done: local.done.then(() => outbox.flushed()) };
+        await life.serve(
+          {
+            ...nodeSessions,
+            endLocal(sessionId, incarnation, reason) {
+              const local = nodeSessions.endLocal(sessionId, incarnation, reason);
+              // Done once its events (each held execution's `module.failed`) have left: the node that removed the
+              // session announces the end after that (session-removal.ts), and remote handles stop listening there.
+              return { had: local.had, done: local.done.then(() => outbox.flushed()) };
+            },
           },
-        });
+          link,
+        );
         control = await startModuleControl(connection, subjects, modules, {
           report: background,
           outbox,

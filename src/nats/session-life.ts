@@ -10,7 +10,7 @@ import { SessionError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
-import { createConnectionLink, type FollowedLink } from './connection-link.js';
+import type { ConnectionLink } from './connection-link.js';
 import { createKvStore } from './kv-store.js';
 import { startSessionControl, type LocalEnd, type SessionControl, type SessionEndReason } from './session-control.js';
 import type { SessionDirectory, SessionProvider } from './session-directory.js';
@@ -67,8 +67,11 @@ export interface SessionLife {
   delete(sessionId: string, incarnation?: string): Promise<void>;
   /** Sessions by id for the service; `start(id, create)` hands out the node's handle. */
   provider(start: (sessionId: string, create: boolean) => Promise<Session>): SessionProvider;
-  /** Hears ends of sessions from other nodes and takes part in expiry, until {@link SessionLife.stop}. */
-  serve(sessions: NodeSessions): Promise<void>;
+  /**
+   * Hears ends of sessions from other nodes and takes part in expiry, until {@link SessionLife.stop}; `link` is the
+   * node's connection, which expiry leaves an outage to (see `SessionExpiryDeps.link`).
+   */
+  serve(sessions: NodeSessions, link: ConnectionLink): Promise<void>;
   /** The connection is back after dropping: deletions may have been missed, so the records are read again. */
   reconnected(): void;
   /** Stops hearing and expiring (noting this node's last uses of sessions first). */
@@ -86,7 +89,6 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
   let control: SessionControl | undefined;
   let ended: NodeSessions['ended'];
   let expiry: SessionExpiry | undefined;
-  let link: FollowedLink | undefined;
   const removal = createSessionRemoval({
     connection,
     directory,
@@ -126,14 +128,13 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
         ended: (id, incarnation) => ended?.(id, incarnation),
       };
     },
-    async serve(sessions) {
+    async serve(sessions, link) {
       ended = sessions.ended?.bind(sessions);
       const endLocal = (sessionId: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd => {
         directory.forget(sessionId);
         return sessions.endLocal(sessionId, incarnation, reason);
       };
       control = await startSessionControl(connection, subjects, endLocal, { report });
-      link = createConnectionLink(connection, report);
       expiry = startSessionExpiry({
         directory,
         removal,
@@ -150,7 +151,6 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
     async stop() {
       // Expiries under way still tell the other nodes, and hear this one.
       await expiry?.stop();
-      link?.stop();
       control?.close();
       await specs.close();
     },
