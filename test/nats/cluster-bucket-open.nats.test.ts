@@ -92,6 +92,30 @@ describe.skipIf(clusterSkipped('cluster-bucket-open.nats.test'))(
       }
     }, 90_000);
 
+    // Two of three servers gone: the last one has no quorum, so nothing creates a bucket however long the node waits.
+    // Its start waits `unavailableRetryMs`, as any store operation does, then fails typed, naming the bucket.
+    it('fails a start on a cluster with no quorum with store_unavailable naming the bucket, once its wait is over', async () => {
+      const buckets = newBuckets();
+      const [alive, ...gone] = members();
+      for (const member of gone) await member.kill();
+      let outcome: unknown;
+      try {
+        outcome = await Runtime.start({
+          llm: createEchoModel(),
+          onError: () => {},
+          nats: { servers: alive!.url, name: 'no-quorum', replicas: 3, unavailableRetryMs: 1500, ...buckets },
+        }).then(
+          (runtime) => runtime.stop().then(() => 'started'),
+          (error: unknown) => error,
+        );
+      } finally {
+        for (const member of gone) await member.restart();
+        await cluster().waitHealthy();
+      }
+      expect(outcome).toMatchObject({ code: 'store_unavailable', details: { operation: 'open' } });
+      expect((outcome as Error).message).toContain(buckets.variablesBucket);
+    }, 90_000);
+
     // An operator made the variables bucket beforehand (`nats kv add --replicas 3 --max-value-size 8192`): the node
     // takes its value limit as its record limit, so a write over it, well within the node's own limit, is refused as
     // validation_failed naming the variable, before anything is written (the server would refuse it as internal_error).
