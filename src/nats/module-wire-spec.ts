@@ -51,9 +51,11 @@ const NEEDS_REWARD: ReadonlyMap<string, string> = new Map([
  */
 export function wireUnknownModule(error: UnknownModuleError): UnknownModuleError {
   const available = error.available.filter((name) => !NEEDS_REWARD.has(normalizeModuleName(name)));
+  // Every other detail goes as it is (the spec field a type variable's name came from, say).
   return new UnknownModuleError(error.moduleType, available, {
     cause: error,
     ...(error.variable === undefined ? {} : { variable: error.variable }),
+    details: { ...error.details, available },
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEchoModel } from '../../src/index.js';
+import { UnknownModuleError, createEchoModel } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
@@ -55,5 +55,22 @@ describe('module type variable over NATS', () => {
     await session.setVariable('kind', 'Predict');
     await expect(qa.execute({ question: 'q', hint: 'h' })).rejects.toMatchObject({ code: 'validation_failed' });
     expect(await qa.describe()).toMatchObject({ moduleType: 'ChainOfThoughtWithHint', failed: 0 });
+  });
+
+  it('refuses a create whose type variable names no type with the details an embedded create has (found in review)', async () => {
+    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+    const spec = { typeVariable: 'kind', signature: 'question:string -> answer:string' };
+    const embedded = await node.session('unknown-here');
+    const remote = await (await fx().client()).session('unknown-there');
+    for (const session of [embedded, remote]) await session.defineVariable('kind', 'string', 'NoSuchType');
+
+    const here = await embedded.module('qa', spec).catch((error: unknown) => error);
+    const there = await remote.module('qa', spec).catch((error: unknown) => error);
+    expect(there).toBeInstanceOf(UnknownModuleError);
+    const named = { moduleType: 'NoSuchType', variable: 'kind', field: 'typeVariable' };
+    expect(here).toMatchObject({ code: 'unknown_module', details: named });
+    // Over the wire only the types a JSON spec can select are offered; the rest of the details are the same.
+    expect(there).toMatchObject({ code: 'unknown_module', details: { ...named, available: SELECTABLE } });
+    expect(await remote.modules()).toEqual([]);
   });
 });
