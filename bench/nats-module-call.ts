@@ -57,6 +57,7 @@ async function moduleCall(
       'module-node',
       {
         url: target.url,
+        prefix: target.prefix,
         variablesBucket: `bench_call_vars_${id}`,
         sessionsBucket: `bench_call_sessions_${id}`,
         modulesBucket: `bench_call_modules_${id}`,
@@ -67,7 +68,12 @@ async function moduleCall(
       placement,
     );
     cleanups.unshift(() => node.stop());
-    const client = await connect({ servers: target.url, name: 'bench-client', onError: () => {} });
+    const client = await connect({
+      servers: target.url,
+      prefix: target.prefix,
+      name: 'bench-client',
+      onError: () => {},
+    });
     cleanups.unshift(() => client.close());
     const remote = await client.session('bench');
     await remote.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
@@ -81,7 +87,13 @@ async function moduleCall(
     const ours = () => timed(() => remoteModule.execute(INPUTS));
     const raw = () => timed(() => requester.request(rawSubject, body, { timeout: 5000 }));
     const axBody = new TextEncoder().encode(JSON.stringify({ inputs: INPUTS, temperature: 0.7 }));
-    const rawAx = () => timed(() => requester.request(rawAxSubject, axBody, { timeout: 5000 }));
+    const rawAx = () =>
+      timed(async () => {
+        const reply = await requester.request(rawAxSubject, axBody, { timeout: 5000 });
+        const failure = reply.headers?.get('Nats-Service-Error');
+        // Timed as a baseline only when the program answered.
+        if (failure) throw new Error(`the raw Ax service failed: ${failure}`);
+      });
     for (let i = 0; i < warmup; i++) {
       await raw();
       await ours();

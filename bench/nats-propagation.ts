@@ -23,11 +23,16 @@ import { startFloorWriter } from './actor-floor.js';
 import { startPeer, type PeerPlacement } from './peer.js';
 import { compareLine, fmt, samplePair, sequentialRate, summarize, type Percentiles } from './stats.js';
 
-/** What the NATS benches need: a server and bucket names nobody else uses. */
+/** What the NATS benches need: a server, and subjects and bucket names nobody else uses. */
 export interface NatsBenchTarget {
   readonly url: string;
   /** A fresh suffix for bucket names, so repeated runs on an external server never share keys. */
   readonly id: string;
+  /**
+   * The subject prefix of every node and client of the run: on an external server (NATS_URL), a deployment's nodes
+   * must not serve the bench's requests, nor the bench's nodes serve the deployment's clients.
+   */
+  readonly prefix: string;
 }
 
 const GOAL = 1.3;
@@ -62,7 +67,7 @@ async function propagation(
   try {
     const nodeA = await Runtime.start({
       onError: () => {},
-      nats: { servers: target.url, ...buckets, name: 'bench-node-a' },
+      nats: { servers: target.url, prefix: target.prefix, ...buckets, name: 'bench-node-a' },
     });
     cleanups.unshift(() => nodeA.stop());
     const writer = await nodeA.session('bench');
@@ -75,6 +80,7 @@ async function propagation(
       'propagation-reader',
       {
         url: target.url,
+        prefix: target.prefix,
         ...buckets,
         rawBucket,
         floorBucket,

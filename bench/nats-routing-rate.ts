@@ -57,6 +57,11 @@ class Delivery {
     clearTimeout(this.#timer);
     this.#resolve(now());
   }
+
+  /** Ends the deadline: a pass that failed before waiting for `done` leaves no rejection behind. */
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
 }
 
 /** Puts `count` payloads with at most {@link WINDOW} in flight; `afterPuts` hears the last revision written. */
@@ -76,11 +81,17 @@ async function pipelined(
       lastRevision = Math.max(lastRevision, await kv.put(keyOf(i), payload(i)));
     }
   };
-  await Promise.all(Array.from({ length: WINDOW }, lane));
-  const putsDone = now();
-  afterPuts(lastRevision);
-  delivery.check();
-  const last = await delivery.done;
+  let putsDone: bigint;
+  let last: bigint;
+  try {
+    await Promise.all(Array.from({ length: WINDOW }, lane));
+    putsDone = now();
+    afterPuts(lastRevision);
+    delivery.check();
+    last = await delivery.done;
+  } finally {
+    delivery.stop();
+  }
   return {
     putsPerSecond: (count * 1e9) / Number(putsDone - t0),
     // What the consumer saw: one that falls more than a key's history behind skips to its latest value (KV
@@ -142,6 +153,7 @@ async function ourPass(
     onError: () => {},
     nats: {
       servers: target.url,
+      prefix: target.prefix,
       variablesBucket: bucket,
       sessionsBucket: `bench_rate_sessions_${target.id}_${round}`,
       name: 'bench-node-b',
@@ -183,12 +195,16 @@ export async function benchRoutingRate(target: NatsBenchTarget, count = 10_000, 
   const writerKv = (bucket: string) => writer.jetstream().views.kv(bucket, { history: 64 });
   const ours: RatePass[] = [];
   const raws: RatePass[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const { pass, bytes } = await ourPass(target, writerKv, count, round);
-    ours.push(pass);
-    raws.push(await rawPass(target, writerKv, count, bytes, round));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const { pass, bytes } = await ourPass(target, writerKv, count, round);
+      ours.push(pass);
+      raws.push(await rawPass(target, writerKv, count, bytes, round));
+    }
+  } finally {
+    // Left open, it would go on reconnecting once the bench's server stopped, and hold the run up.
+    await writer.close();
   }
-  await writer.close();
 
   const best = (passes: RatePass[]) => passes.reduce((a, b) => (b.deliveredPerSecond > a.deliveredPerSecond ? b : a));
   const our = best(ours);

@@ -24,23 +24,30 @@ async function timedMs(op: () => Promise<unknown>): Promise<number> {
 /** Lists every session, both ways, and returns the report lines. */
 export async function benchSessionListing(target: NatsBenchTarget, count = SESSIONS): Promise<string[]> {
   const sessionsBucket = `bench_list_sessions_${target.id}`;
-  const node = await Runtime.start({
-    nats: {
-      servers: target.url,
-      variablesBucket: `bench_list_vars_${target.id}`,
-      sessionsBucket,
-      modulesBucket: `bench_list_modules_${target.id}`,
-    },
-    onError: () => {},
-  });
-  const nc = await natsConnect({ servers: target.url, name: 'bench-list-raw' });
-  const client = await connect({
-    servers: target.url,
-    name: 'bench-list-client',
-    timeoutMs: 60_000,
-    onError: () => {},
-  });
+  // Whatever started is stopped again, also when the run fails.
+  const cleanups: (() => Promise<unknown>)[] = [];
   try {
+    const node = await Runtime.start({
+      nats: {
+        servers: target.url,
+        prefix: target.prefix,
+        variablesBucket: `bench_list_vars_${target.id}`,
+        sessionsBucket,
+        modulesBucket: `bench_list_modules_${target.id}`,
+      },
+      onError: () => {},
+    });
+    cleanups.unshift(() => node.stop());
+    const nc = await natsConnect({ servers: target.url, name: 'bench-list-raw' });
+    cleanups.unshift(() => nc.close());
+    const client = await connect({
+      servers: target.url,
+      prefix: target.prefix,
+      name: 'bench-list-client',
+      timeoutMs: 60_000,
+      onError: () => {},
+    });
+    cleanups.unshift(() => client.close());
     const kv = await nc.jetstream().views.kv(sessionsBucket);
     const at = new Date().toISOString();
     for (let i = 0; i < count; i += WINDOW) {
@@ -76,8 +83,6 @@ export async function benchSessionListing(target: NatsBenchTarget, count = SESSI
       `  (the listing reads each key's last write to leave out deleted sessions, and pages; kv.keys checks nothing)`,
     ];
   } finally {
-    await client.close();
-    await nc.close();
-    await node.stop();
+    for (const cleanup of cleanups) await cleanup();
   }
 }

@@ -11,6 +11,7 @@ import { assign, createActor, setup, type AnyActor } from 'xstate';
 import { Runtime, createEchoModel, type ModuleHandle } from '../src/index.js';
 import { moduleProcessName } from '../src/node/module-directory.js';
 import { ProcessRuntime, type ProcessRef } from '../src/runtime/index.js';
+import { isMainScript } from './own-build.js';
 import { fmt, heapUsed } from './stats.js';
 
 const counter = setup({
@@ -120,7 +121,7 @@ export async function benchModuleHibernation(count = 2000): Promise<string[]> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainScript(import.meta.url)) {
   for (const line of await benchProcessHibernation(Number(process.env.PROCESSES ?? 20_000))) console.log(line);
   for (const line of await benchModuleHibernation(Number(process.env.MODULES ?? 2000))) console.log(line);
 }

@@ -23,5 +23,8 @@ section(await benchNats());
 // The heap benchmarks get a process each, so their figures are not mixed with the other benchmarks'.
 for (const name of ['session-scale', 'process-hibernation']) {
   const args = ['--expose-gc', ...loaderArgs, benchScript(name)];
-  section([execFileSync(process.execPath, args, { encoding: 'utf8' }).trimEnd()]);
+  const printed = execFileSync(process.execPath, args, { encoding: 'utf8' }).trimEnd();
+  // A bench that ran nothing must fail the run, not leave its section blank.
+  if (printed === '') throw new Error(`bench/${name} printed no figures`);
+  section([printed]);
 }

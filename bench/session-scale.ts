@@ -5,6 +5,7 @@
  * @module
  */
 import { Runtime } from '../src/index.js';
+import { isMainScript } from './own-build.js';
 import { fmt, heapUsed } from './stats.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -37,6 +38,6 @@ export async function benchSessionScale(count = 100_000): Promise<string[]> {
   ];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainScript(import.meta.url)) {
   for (const line of await benchSessionScale(Number(process.env.SESSIONS ?? 100_000))) console.log(line);
 }

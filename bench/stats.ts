@@ -27,7 +27,8 @@ export async function sample(op: () => unknown, count: number, warmup = Math.min
 /** Percentiles of already-collected µs samples. */
 export function summarize(samples: Float64Array | number[], opsPerSecond: number): Percentiles {
   const sorted = Float64Array.from(samples).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  // Nearest rank: the smallest sample with at least a share q of the samples at or below it.
+  const at = (q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
   return { p50: at(0.5), p99: at(0.99), opsPerSecond };
 }
 

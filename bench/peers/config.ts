@@ -9,14 +9,15 @@ export function text(config: Readonly<Record<string, unknown>>, key: string): st
   return String(config[key]);
 }
 
-/** A node's NATS options from the configuration's `url` and bucket names (those it has). */
+/** A node's NATS options from the configuration's `url`, subject prefix and bucket names (those it has). */
 export function nodeOptions(config: Readonly<Record<string, unknown>>, name: string): NatsNodeOptions {
-  const bucket = (key: string) => (config[key] === undefined ? {} : { [key]: text(config, key) });
+  const given = (key: string) => (config[key] === undefined ? {} : { [key]: text(config, key) });
   return {
     servers: text(config, 'url'),
     name,
-    ...bucket('variablesBucket'),
-    ...bucket('sessionsBucket'),
-    ...bucket('modulesBucket'),
+    ...given('prefix'),
+    ...given('variablesBucket'),
+    ...given('sessionsBucket'),
+    ...given('modulesBucket'),
   };
 }

@@ -5,7 +5,7 @@
  * sends its percentiles.
  * @module
  */
-import { connect, type Msg } from 'nats';
+import { connect, headers, type Msg } from 'nats';
 import { Runtime, createEchoModel } from '../../src/index.js';
 import { createRawAxForward } from '../../src/modules/raw-baseline.js';
 import type { PeerMain } from '../peer.js';
@@ -27,8 +27,14 @@ export const run: PeerMain = async (config, send) => {
     const { inputs, temperature } = msg.json<{ inputs: Record<string, unknown>; temperature: number }>();
     msg.respond(JSON.stringify(await forward(inputs, { temperature })));
   };
+  // A failure answered as a service error, so the bench's baseline fails rather than times an error reply.
+  const failed = (msg: Msg, error: unknown): void => {
+    const header = headers(500, 'raw Ax program failed');
+    header.set('Nats-Service-Error', String(error));
+    msg.respond(new Uint8Array(), { headers: header });
+  };
   const ax = responder.subscribe(text(config, 'rawAxSubject'), {
-    callback: (_error, msg) => void answerWithAx(msg).catch((error: unknown) => msg.respond(String(error))),
+    callback: (_error, msg) => void answerWithAx(msg).catch((error: unknown) => failed(msg, error)),
   });
   await responder.flush();
   send({ kind: 'ready' });

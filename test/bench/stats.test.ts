@@ -1,0 +1,20 @@
+/** bench/stats.ts: the percentiles every bench line prints, by nearest rank (one rank too high before review). */
+import { describe, expect, it } from 'vitest';
+import { summarize } from '../../bench/stats.js';
+
+const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('summarize percentiles', () => {
+  it('p99 of 100 samples is the 99th smallest, not the maximum', () => {
+    // Nearest rank: the ceil(0.99 × 100) = 99th value.
+    expect(summarize(oneTo(100), 0).p99).toBe(99);
+  });
+
+  it('p50 of 100 samples is the 50th smallest (nearest rank), not the 51st', () => {
+    expect(summarize(oneTo(100), 0).p50).toBe(50);
+  });
+
+  it('p50 of two samples is not the larger one', () => {
+    expect(summarize([10, 20], 0).p50).toBeLessThan(20);
+  });
+});
