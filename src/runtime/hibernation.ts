@@ -21,13 +21,15 @@ export interface Sleeper {
 }
 
 /**
- * Whether the process is doing something a stop would cut short, or is watched through its actor: a running
- * child, a pending delayed event, or an observer other than the runtime's own one subscription and reply
- * listener. The observers are XState's internal fields; a test pins them, so an XState upgrade that renames
- * them fails there rather than hibernating watched processes.
+ * Whether the process is doing something a stop would cut short, holds what a restored snapshot cannot carry, or is
+ * watched through its actor: a child actor (running, or finished and kept in its snapshot: a restored process would
+ * not have it, and an event to it that was dropped awake would crash the process asleep), a pending delayed event,
+ * or an observer other than the runtime's own one subscription and reply listener. The observers are XState's
+ * internal fields; a test pins them, so an XState upgrade that renames them fails there rather than hibernating
+ * watched processes.
  */
 export function hasWorkOrWatchers(actor: AnyActor, snapshot: { children?: Record<string, AnyActor> }): boolean {
-  for (const child of Object.values(snapshot.children ?? {})) if (child.getSnapshot().status === 'active') return true;
+  if (Object.keys(snapshot.children ?? {}).length > 0) return true;
   if (Object.keys(actor.system.getSnapshot()._scheduledEvents).length > 0) return true;
   const internals = actor as unknown as { observers?: Set<unknown>; eventListeners?: Map<string, Set<unknown>> };
   if ((internals.observers?.size ?? 0) > 1) return true;

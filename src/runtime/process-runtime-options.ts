@@ -52,10 +52,11 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
    * alive and registered meanwhile; its monitors, links and supervisor see nothing, and an event sent later to
    * the old actor (say by a promise an action started) is passed on to the process, waking it.
    *
-   * Not idle, so asked again one `hibernateAfter` later: a process a caller waits on, one with a running child
-   * actor or a pending delayed event, and one observed through `ref.actor` (`subscribe`, `on`, `waitFor`), whose
-   * observers a stop would complete. An inspector sees a hibernation as the actor stopping, and the wake as a new
-   * actor starting. Finished child actors are not carried over. State machines only (other logic cannot be
+   * Not idle, so asked again one `hibernateAfter` later: a process a caller waits on, one with a child actor in its
+   * snapshot (running, or finished and not yet stopped with `stopChild`: a restored snapshot could not carry it, and
+   * its output and the events sent to it must stay as they were), one with a pending delayed event, and one observed
+   * through `ref.actor` (`subscribe`, `on`, `waitFor`), whose observers a stop would complete. An inspector sees a
+   * hibernation as the actor stopping, and the wake as a new actor starting. State machines only (other logic cannot be
    * restored without running its work again); up to {@link MAX_TIMEOUT_MS}. The moment it hibernates may come up
    * to a quarter of this (at most 1 s) late.
    */

@@ -451,8 +451,8 @@ export class ProcessRuntime {
       // Unobserved first: the stop below is a hibernation, not an exit.
       sleeper.subscription?.unsubscribe();
       sleeper.subscription = undefined;
-      // Without its children, all finished: they would keep the old actor (their parent) and its system alive.
-      process.hibernate({ ...snapshot, children: {} } as never);
+      // It has no child actor (see `hasWorkOrWatchers`): nothing in the snapshot holds the old actor or its system.
+      process.hibernate(snapshot as never);
       this.#idle.forget(process);
       actor.stop();
       // Whoever still holds the old actor (an action's promise via `self`, a caller's `ref.actor`, another actor's

@@ -1,14 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  assign,
-  createMachine,
-  fromCallback,
-  fromPromise,
-  sendTo,
-  setup,
-  spawnChild,
-  type InspectionEvent,
-} from 'xstate';
+import { assign, createMachine, fromCallback, fromPromise, sendTo, setup, type InspectionEvent } from 'xstate';
 import { reply } from '../../machines/protocol.js';
 import { ValidationError, errorToJSON } from '../../src/errors.js';
 import { Supervisor, type DownNotice } from '../../src/runtime/index.js';
@@ -340,23 +331,6 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
     listener.unsubscribe();
     vi.advanceTimersByTime(250);
     expect([subscribed.hibernating, listened.hibernating]).toEqual([true, true]);
-  });
-
-  it('hibernates once a spawned child has finished', async () => {
-    fakeTime();
-    const runtime = createRuntime();
-    let finish!: () => void;
-    const job = fromPromise(() => new Promise<void>((resolve) => (finish = resolve)));
-    const machine = setup({ actors: { job } }).createMachine({ entry: spawnChild('job', { id: 'job1' }) });
-    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
-
-    vi.advanceTimersByTime(500);
-    expect(ref.hibernating).toBe(false);
-    finish();
-    await vi.advanceTimersByTimeAsync(250);
-    expect(ref.hibernating).toBe(true);
-    // The finished child is not kept: it would keep the old actor, its parent, alive.
-    expect(ref.getSnapshot().children).toEqual({});
   });
 
   it.each([0, 0.5, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100' as unknown as number])(
