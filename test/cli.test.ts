@@ -402,6 +402,9 @@ describe('cli', () => {
       [['var', 'get', 'x', '-s', 'a', '--prefix', 'a b', ...nowhere], {}, "--prefix 'a b' is no subject prefix"],
       [['events', '--prefix', 'a.', ...nowhere], {}, "--prefix 'a.' is no subject prefix"],
       [['var', 'get', 'x', '-s', 'a', ...nowhere], { TETHER_PREFIX: 'a b' }, "TETHER_PREFIX 'a b' is no subject"],
+      // A subject prefix, but too long for the buckets a node names after it (found in review).
+      [['serve', '--prefix', 'p'.repeat(245), ...nowhere], {}, '--prefix is too long for the default sessions bucket'],
+      [['serve', ...nowhere], { TETHER_PREFIX: 'p'.repeat(249) }, 'TETHER_PREFIX is too long for the default vars'],
     ];
     for (const [args, env, line] of cases) {
       let stderr = '';

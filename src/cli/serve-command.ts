@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
-import { NODE_NAME_RULE, isNodeName, sharedBucket } from '../nats/node-names.js';
+import { NODE_NAME_RULE, defaultBucketTooLong, isNodeName, sharedBucket } from '../nats/node-names.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { EXIT, ToolsFileError, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
@@ -132,6 +132,14 @@ const serve = defineCommand({
     const prefix = natsPrefix(values, io, this.path);
     const { variablesBucket, sessionsBucket, modulesBucket } =
       values.buckets === undefined ? {} : parseBuckets(values.buckets, this.path, prefix);
+    const tooLong = defaultBucketTooLong({ prefix, variablesBucket, sessionsBucket, modulesBucket });
+    if (tooLong)
+      throw new UsageError(
+        `${values.prefix === undefined ? 'TETHER_PREFIX' : '--prefix'} is too long for the default ` +
+          `${BUCKET_ROLES[tooLong.option]} bucket, '<prefix>${tooLong.suffix}', which takes ${NODE_NAME_RULE}: ` +
+          'give a shorter prefix, or name the buckets with --buckets',
+        this.path,
+      );
     if (values.queue !== undefined && !isNodeName(values.queue))
       throw new UsageError(
         `--queue '${values.queue.slice(0, 60)}' is no queue group name: use ${NODE_NAME_RULE}`,

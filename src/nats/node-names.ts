@@ -79,9 +79,23 @@ export function sharedBucket(names: NodeNames): { first: string; second: string;
 }
 
 /**
+ * The first bucket no option names whose default name, made of the prefix, is too long for a bucket (`<prefix>` and
+ * `suffix`); `undefined` when there is none. A prefix may be a long subject prefix, but `_sessions` is added to it.
+ */
+export function defaultBucketTooLong(names: NodeNames): { option: keyof BucketNames; suffix: string } | undefined {
+  const defaults = defaultBuckets(names.prefix);
+  const stemLength = (names.prefix ?? DEFAULT_PREFIX).length;
+  for (const option of ['variablesBucket', 'sessionsBucket', 'modulesBucket'] as const)
+    if (names[option] === undefined && !isNodeName(defaults[option]))
+      return { option, suffix: defaults[option].slice(stemLength) };
+  return undefined;
+}
+
+/**
  * @throws {ValidationError} for a prefix that is not dot-separated tokens of letters, digits, `_` and `-`, naming the
- * first option that is not a string of letters, digits, `_` and `-`, or the two bucket options that name the same
- * bucket (see {@link sharedBucket})
+ * first option that is not a string of letters, digits, `_` and `-`, the prefix when a bucket's default name made of
+ * it is too long (see {@link defaultBucketTooLong}), or the two bucket options that name the same bucket (see
+ * {@link sharedBucket})
  */
 export function assertNodeNames(names: NodeNames): void {
   // First: the buckets' defaults are made of it.
@@ -94,6 +108,13 @@ export function assertNodeNames(names: NodeNames): void {
       { details: { option, constraint: 'name' } },
     );
   }
+  const tooLong = defaultBucketTooLong(names);
+  if (tooLong)
+    throw new ValidationError(
+      `prefix is too long for the default ${tooLong.option}, '<prefix>${tooLong.suffix}', which takes ` +
+        `${NODE_NAME_RULE}: give a shorter prefix, or name that bucket`,
+      { details: { option: 'prefix', constraint: 'name', bucketOption: tooLong.option } },
+    );
   const shared = sharedBucket(names);
   if (shared)
     throw new ValidationError(

@@ -230,6 +230,27 @@ describe('kv bucket settings', () => {
     expect(await bucketExists('a b_vars')).toBe(false);
   });
 
+  it('refuses a prefix too long for a default bucket name before connecting, and takes it with the buckets named', async () => {
+    // Found by a review: `<prefix>_vars` (250 characters) was created, and the start then failed on `<prefix>_sessions`.
+    const prefix = 'p'.repeat(245);
+    const error = await Runtime.start({ onError: () => {}, nats: { servers: server.url, prefix } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ details: { option: 'prefix', constraint: 'name', bucketOption: 'sessionsBucket' } });
+    expect((error as Error).message).toBe(
+      "prefix is too long for the default sessionsBucket, '<prefix>_sessions', which takes 1 to 252 letters, digits, " +
+        "'_' and '-': give a shorter prefix, or name that bucket",
+    );
+    expect(await bucketExists(`${prefix}_vars`)).toBe(false);
+
+    // It is a subject prefix a node can have once its buckets have names of their own.
+    const { bucket: variablesBucket, sessionsBucket, modulesBucket } = names();
+    const buckets = { variablesBucket, sessionsBucket, modulesBucket };
+    const node = await Runtime.start({ onError: () => {}, nats: { servers: server.url, prefix, ...buckets } });
+    await node.stop();
+  });
+
   it('refuses replicas a single server cannot keep as a configuration error, creating nothing', async () => {
     const { bucket, modulesBucket } = names();
     for (const open of [
