@@ -8,7 +8,7 @@
  * limits follow it (bucket-value-room.ts).
  * @module
  */
-import type { KV, NatsConnection } from 'nats';
+import type { KV, NatsConnection, StreamConfig } from 'nats';
 import { BucketConfigMismatchError, type BridgeError, ValidationError } from '../errors.js';
 import { apiErrorCode } from './kv-bucket.js';
 import { openKvView } from './kv-bucket-open.js';
@@ -29,6 +29,9 @@ export interface BucketDefaults {
 
 /** JetStream's "replicas > 1 not supported in non-clustered mode": a setting this server cannot honour. */
 const REPLICAS_NEED_CLUSTER = 10074;
+
+/** JetStream's "stream not found". */
+const STREAM_NOT_FOUND = 10059;
 
 /** JetStream KV's bounds: a key keeps at most 64 writes, a stream at most 5 replicas. */
 const LIMITS = { historyDepth: 64, replicas: 5 } as const;
@@ -112,25 +115,10 @@ export async function openKvBucket(
   });
   const { status } = opened;
   let { kv } = opened;
-  // A stream config without replicas runs one.
-  const actual = { historyDepth: status.history, replicas: status.replicas || 1 };
+  const { config } = status.streamInfo;
+  const actual = assertBucketMatches(bucket, settings, config);
   // Nanoseconds in the stream config; the server's default, two minutes, where a config leaves it out.
-  const duplicateWindowMs = (status.streamInfo.config.duplicate_window ?? 120e9) / 1e6;
-  // -1 and 0 both mean no limit.
-  const limits = {
-    ttl: status.ttl,
-    maxBucketSize: Math.max(status.maxBucketSize, 0),
-    maxMessages: Math.max(status.streamInfo.config.max_msgs, 0),
-  };
-  for (const setting of ['historyDepth', 'replicas'] as const) {
-    const configured = settings[setting];
-    if (configured !== undefined && actual[setting] !== configured) {
-      throw new BucketConfigMismatchError(bucket, setting, configured, actual[setting]);
-    }
-  }
-  for (const limit of DROPPING_LIMITS) {
-    if (limits[limit] > 0) throw new BucketConfigMismatchError(bucket, limit, 0, limits[limit]);
-  }
+  const duplicateWindowMs = (config.duplicate_window ?? 120e9) / 1e6;
   if (actual.replicas > 1) {
     // A KV bucket allows direct gets, which any replica answers, one that has not applied the latest writes too:
     // a node read back a module spec it had just written and found none. Bound again without them, its reads go
@@ -145,6 +133,69 @@ export async function openKvBucket(
   // The stream's max_msg_size (`nats kv add --max-value-size`): -1 and 0 both mean no limit.
   const maxValueSize = status.maxValueSize > 0 ? status.maxValueSize : undefined;
   return { kv, replicas: actual.replicas, historyDepth: actual.historyDepth, duplicateWindowMs, maxValueSize };
+}
+
+/**
+ * Checks a bucket's stream configuration against the settings given explicitly; returns what it has.
+ * @throws {BucketConfigMismatchError} when it has another value for a setting given explicitly, or one of the
+ *   {@link DROPPING_LIMITS}
+ */
+function assertBucketMatches(
+  bucket: string,
+  settings: BucketSettings,
+  config: StreamConfig,
+): { historyDepth: number; replicas: number } {
+  // A stream config without replicas runs one.
+  const actual = { historyDepth: config.max_msgs_per_subject, replicas: config.num_replicas || 1 };
+  for (const setting of ['historyDepth', 'replicas'] as const) {
+    const configured = settings[setting];
+    if (configured !== undefined && actual[setting] !== configured) {
+      throw new BucketConfigMismatchError(bucket, setting, configured, actual[setting]);
+    }
+  }
+  // -1 and 0 both mean no limit; the age limit is in nanoseconds, said in ms.
+  const limits = {
+    ttl: Math.floor(Math.max(config.max_age, 0) / 1e6),
+    maxBucketSize: Math.max(config.max_bytes, 0),
+    maxMessages: Math.max(config.max_msgs, 0),
+  };
+  for (const limit of DROPPING_LIMITS) {
+    if (limits[limit] > 0) throw new BucketConfigMismatchError(bucket, limit, 0, limits[limit]);
+  }
+  return actual;
+}
+
+/** How long {@link assertExistingBuckets} waits for each answer: a cluster that takes longer is left to the open. */
+const LOOK_AHEAD_TIMEOUT_MS = 1000;
+
+/**
+ * Checks the buckets among `wanted` that exist already against the settings given for each, before any of them is
+ * opened: a start refused for one bucket must not have created the others first (made with the settings of the start
+ * that was refused, they would refuse the corrected one). A bucket whose configuration cannot be read in time (a busy
+ * cluster) ends the checks: its open checks it, and waits for the cluster, as it always does.
+ * @throws {BucketConfigMismatchError} as {@link openKvBucket} would for that bucket
+ */
+export async function assertExistingBuckets(
+  connection: NatsConnection,
+  wanted: readonly { readonly bucket: string; readonly settings: BucketSettings }[],
+): Promise<void> {
+  let streams;
+  try {
+    streams = (await connection.jetstreamManager({ checkAPI: false, timeout: LOOK_AHEAD_TIMEOUT_MS })).streams;
+  } catch {
+    return;
+  }
+  for (const { bucket, settings } of wanted) {
+    let config: StreamConfig;
+    try {
+      config = (await streams.info(`KV_${bucket}`)).config;
+    } catch (error) {
+      // Missing: its open creates it. Anything else: its open finds out again, and says so.
+      if (apiErrorCode(error) === STREAM_NOT_FOUND) continue;
+      return;
+    }
+    assertBucketMatches(bucket, settings, config);
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import type { NatsConnection } from 'nats';
 import { onConnectionChange } from './connection-options.js';
 import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
 import type { NatsNodeOptions } from './nats-node.js';
+import { assertExistingBuckets } from './kv-bucket-settings.js';
 import { bucketsOf } from './node-names.js';
 import { createNodeStore, type NodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
@@ -42,8 +43,9 @@ export interface NodeBuckets {
 }
 
 /**
- * Opens the node's buckets on `connection`, in order (a bucket whose settings do not match rejects, and what was
- * opened before is the caller's to close with the connection). `report` is told of failures no request waits for.
+ * Opens the node's buckets on `connection`, in order, once the existing ones' settings are judged (a bucket whose
+ * settings do not match rejects before any is created; what was opened before a later failure is the caller's to
+ * close with the connection). `report` is told of failures no request waits for.
  */
 export async function openNodeBuckets(
   connection: NatsConnection,
@@ -52,6 +54,13 @@ export async function openNodeBuckets(
 ): Promise<NodeBuckets> {
   const { variablesBucket, sessionsBucket, modulesBucket } = bucketsOf(options);
   const retrying = options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {};
+  const { historyDepth, replicas } = options;
+  // All judged before any is created: a start refused for its sessions bucket must leave no variables bucket made.
+  await assertExistingBuckets(connection, [
+    { bucket: variablesBucket, settings: { historyDepth, replicas } },
+    { bucket: sessionsBucket, settings: { replicas } },
+    { bucket: modulesBucket, settings: { replicas } },
+  ]);
   const store = await createNodeStore(connection, {
     bucket: variablesBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),

@@ -310,6 +310,22 @@ describe('Runtime.start({ nats }) on existing buckets, and failing at start', ()
     },
   );
 
+  it('creates none of its buckets when an existing one is refused, so the corrected start goes through', async () => {
+    // Found by a review: the variables bucket was created (history 64) before the sessions bucket was refused, and a
+    // corrected start asking for history 8 was then refused for a bucket only the refused start had made.
+    const ids = names();
+    await nc.jetstream().views.kv(ids.sessionsBucket, { ttl: 60_000 });
+    const error = await Runtime.start({ nats: nodeOptions(ids), onError: () => {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BucketConfigMismatchError);
+    expect(error).toMatchObject({ bucket: ids.sessionsBucket, setting: 'ttl', configured: 0, actual: 60_000 });
+    expect([await bucketExists(ids.bucket), await bucketExists(ids.modulesBucket)]).toEqual([false, false]);
+
+    await (await nc.jetstreamManager()).streams.delete(`KV_${ids.sessionsBucket}`);
+    const node = await Runtime.start({ nats: { ...nodeOptions(ids), historyDepth: 8 }, onError: () => {} });
+    await node.stop();
+    expect((await streamConfig(ids.bucket)).max_msgs_per_subject).toBe(8);
+  });
+
   it.skipIf(process.env.NATS_URL !== undefined)(
     'closes its connection when what comes after connecting fails (here the provider the environment names)',
     async () => {
