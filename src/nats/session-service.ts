@@ -19,7 +19,7 @@
  * @module
  */
 import { type NatsConnection, type Service, type Subscription } from 'nats';
-import { NodeStoppingError, ValidationError } from '../errors.js';
+import { NatsConnectionError, NodeStoppingError, ValidationError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { packageVersion } from '../package-version.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
@@ -354,6 +354,23 @@ export async function startSessionService(
 
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.
   await connection.flush();
+  // The server answers a subscription it refuses (the node's NATS user may not subscribe to its request subjects)
+  // before the flush's PONG, and nats.js then closes the whole service, pings and all: a node that can take no
+  // request must not start as if it served.
+  if (service.isStopped) {
+    const refusal = await service.stopped;
+    unsubscribeEvents();
+    outcomes.unsubscribe();
+    link.stop();
+    output.stop();
+    throw new NatsConnectionError(
+      'unreachable',
+      connection.getServer(),
+      `the server refused this node a subscription its service needs (${refusal?.message ?? 'service stopped'}); ` +
+        `its NATS user must be allowed to subscribe to '${subjects.prefix}.>' and '$SRV.>'`,
+      { cause: refusal ?? undefined },
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   return {
