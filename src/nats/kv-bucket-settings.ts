@@ -12,6 +12,7 @@ import type { KV, NatsConnection, StreamConfig } from 'nats';
 import { BucketConfigMismatchError, type BridgeError, ValidationError } from '../errors.js';
 import { apiErrorCode } from './kv-bucket.js';
 import { openKvView } from './kv-bucket-open.js';
+import { isStreamNotFound } from './retry-unavailable.js';
 import { printable } from '../printable.js';
 
 /** The settings a caller gave explicitly; each one left out is accepted as the existing bucket has it. */
@@ -29,9 +30,6 @@ export interface BucketDefaults {
 
 /** JetStream's "replicas > 1 not supported in non-clustered mode": a setting this server cannot honour. */
 const REPLICAS_NEED_CLUSTER = 10074;
-
-/** JetStream's "stream not found". */
-const STREAM_NOT_FOUND = 10059;
 
 /** JetStream KV's bounds: a key keeps at most 64 writes, a stream at most 5 replicas. */
 const LIMITS = { historyDepth: 64, replicas: 5 } as const;
@@ -191,7 +189,7 @@ export async function assertExistingBuckets(
       config = (await streams.info(`KV_${bucket}`)).config;
     } catch (error) {
       // Missing: its open creates it. Anything else: its open finds out again, and says so.
-      if (apiErrorCode(error) === STREAM_NOT_FOUND) continue;
+      if (isStreamNotFound(error)) continue;
       return;
     }
     assertBucketMatches(bucket, settings, config);

@@ -48,7 +48,7 @@ export function unavailability(error: unknown): Unavailability | undefined {
 }
 
 /** Whether a library error is JetStream's answer that the stream does not exist. */
-const isStreamNotFound = (error: unknown): boolean =>
+export const isStreamNotFound = (error: unknown): boolean =>
   error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND;
 
 /** Throws a {@link ValidationError} unless `value` is a whole number of milliseconds, 0 or more. */
