@@ -29,6 +29,9 @@ const LOCK_OWNER_BYTES = MAX_LOCK_OWNER_LENGTH * 6 + 2;
 /** What a message of the variables bucket holds besides the record the limit counts. */
 export const RECORD_ROOM_BYTES = WRITE_HEADER_BYTES + COMMIT_MARK_BYTES + LOCK_OWNER_BYTES;
 
+/** The least value size a variables bucket must allow: room for a record of one byte. */
+export const LEAST_RECORD_VALUE_BYTES = RECORD_ROOM_BYTES + 1;
+
 /**
  * The least value size a sessions bucket must allow: a session record (its id of at most 128 characters, two
  * times and an incarnation) with its headers takes well under this.
@@ -53,6 +56,6 @@ export function assertValueRoom(bucket: string, maxValueSize: number | undefined
  */
 export function recordLimitInBucket(bucket: string, limit: number, maxValueSize: number | undefined): number {
   if (maxValueSize === undefined) return limit;
-  assertValueRoom(bucket, maxValueSize, RECORD_ROOM_BYTES + 1);
+  assertValueRoom(bucket, maxValueSize, LEAST_RECORD_VALUE_BYTES);
   return Math.min(limit, maxValueSize - RECORD_ROOM_BYTES);
 }

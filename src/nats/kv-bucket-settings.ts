@@ -13,6 +13,7 @@ import { BucketConfigMismatchError, type BridgeError, ValidationError } from '..
 import { apiErrorCode } from './kv-bucket.js';
 import { openKvView } from './kv-bucket-open.js';
 import { isStreamNotFound } from './retry-unavailable.js';
+import { assertValueRoom } from './bucket-value-room.js';
 import { printable } from '../printable.js';
 
 /** The settings a caller gave explicitly; each one left out is accepted as the existing bucket has it. */
@@ -166,16 +167,24 @@ function assertBucketMatches(
 /** How long {@link assertExistingBuckets} waits for each answer: a cluster that takes longer is left to the open. */
 const LOOK_AHEAD_TIMEOUT_MS = 1000;
 
+/** A bucket a node opens, the settings given for it and the least value size its open requires of it. */
+export interface WantedBucket {
+  readonly bucket: string;
+  readonly settings: BucketSettings;
+  /** See `assertValueRoom` (bucket-value-room.ts). */
+  readonly leastValueSize: number;
+}
+
 /**
  * Checks the buckets among `wanted` that exist already against the settings given for each, before any of them is
  * opened: a start refused for one bucket must not have created the others first (made with the settings of the start
  * that was refused, they would refuse the corrected one). A bucket whose configuration cannot be read in time (a busy
  * cluster) ends the checks: its open checks it, and waits for the cluster, as it always does.
- * @throws {BucketConfigMismatchError} as {@link openKvBucket} would for that bucket
+ * @throws {BucketConfigMismatchError} as the bucket's open would
  */
 export async function assertExistingBuckets(
   connection: NatsConnection,
-  wanted: readonly { readonly bucket: string; readonly settings: BucketSettings }[],
+  wanted: readonly WantedBucket[],
 ): Promise<void> {
   let streams;
   try {
@@ -183,7 +192,7 @@ export async function assertExistingBuckets(
   } catch {
     return;
   }
-  for (const { bucket, settings } of wanted) {
+  for (const { bucket, settings, leastValueSize } of wanted) {
     let config: StreamConfig;
     try {
       config = (await streams.info(`KV_${bucket}`)).config;
@@ -193,6 +202,8 @@ export async function assertExistingBuckets(
       return;
     }
     assertBucketMatches(bucket, settings, config);
+    // -1 and 0 both mean no limit.
+    assertValueRoom(bucket, config.max_msg_size > 0 ? config.max_msg_size : undefined, leastValueSize);
   }
 }
 

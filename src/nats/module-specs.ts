@@ -140,6 +140,9 @@ const encoder = new TextEncoder();
  */
 const SPEC_HEADROOM_BYTES = 1024;
 
+/** The least value size a modules bucket must allow: room for a spec of one byte. */
+export const LEAST_SPEC_VALUE_BYTES = SPEC_HEADROOM_BYTES + 1;
+
 /**
  * Opens (creating if needed) the modules bucket on `connection`.
  * @example
@@ -166,7 +169,7 @@ export async function openModuleSpecs(
     options.replicas,
   );
   // A spec must fit in one message of the bucket with its headers: of the server's, and of the bucket's own limit.
-  assertValueRoom(bucket, maxValueSize, SPEC_HEADROOM_BYTES + 1);
+  assertValueRoom(bucket, maxValueSize, LEAST_SPEC_VALUE_BYTES);
   const maxPayload = connection.info?.max_payload ?? Infinity;
   const byBucket = maxValueSize !== undefined && maxValueSize < maxPayload ? maxValueSize : undefined;
   const specLimit = (byBucket ?? maxPayload) - SPEC_HEADROOM_BYTES;

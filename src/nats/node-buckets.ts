@@ -7,7 +7,8 @@
  */
 import type { NatsConnection } from 'nats';
 import { onConnectionChange } from './connection-options.js';
-import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
+import { LEAST_SPEC_VALUE_BYTES, openModuleSpecs, type ModuleSpecs } from './module-specs.js';
+import { LEAST_RECORD_VALUE_BYTES, SESSION_RECORD_BYTES } from './bucket-value-room.js';
 import type { NatsNodeOptions } from './nats-node.js';
 import { assertExistingBuckets } from './kv-bucket-settings.js';
 import { bucketsOf } from './node-names.js';
@@ -57,9 +58,9 @@ export async function openNodeBuckets(
   const { historyDepth, replicas } = options;
   // All judged before any is created: a start refused for its sessions bucket must leave no variables bucket made.
   await assertExistingBuckets(connection, [
-    { bucket: variablesBucket, settings: { historyDepth, replicas } },
-    { bucket: sessionsBucket, settings: { replicas } },
-    { bucket: modulesBucket, settings: { replicas } },
+    { bucket: variablesBucket, settings: { historyDepth, replicas }, leastValueSize: LEAST_RECORD_VALUE_BYTES },
+    { bucket: sessionsBucket, settings: { replicas }, leastValueSize: SESSION_RECORD_BYTES },
+    { bucket: modulesBucket, settings: { replicas }, leastValueSize: LEAST_SPEC_VALUE_BYTES },
   ]);
   const store = await createNodeStore(connection, {
     bucket: variablesBucket,

@@ -87,6 +87,16 @@ describe('a bucket made beforehand with a max value size', () => {
       setting: 'maxValueSize',
       actual: 256,
     });
+    // Judged before any bucket was created: the refused start made none of the others.
+    const streams = (await nc().jetstreamManager()).streams;
+    for (const bucket of [buckets.variablesBucket, buckets.modulesBucket])
+      expect(
+        await streams.info(`KV_${bucket}`).then(
+          () => 'made',
+          () => 'none',
+        ),
+        bucket,
+      ).toBe('none');
   });
 
   it("lowers the modules bucket's spec limit to its max value size, refusing a longer spec as validation_failed", async () => {
