@@ -447,9 +447,11 @@ export class BucketConfigMismatchError extends BridgeError {
     readonly setting: string,
     readonly configured: number,
     readonly actual: number,
+    /** `details.option`: how the caller gave the setting (`--history-depth`, say), which the message then names. */
     options: BridgeErrorOptions = {},
   ) {
-    super(mismatchMessage(bucket, setting, configured, actual), {
+    const option = typeof options.details?.option === 'string' ? options.details.option : undefined;
+    super(mismatchMessage(bucket, setting, configured, actual, option), {
       ...options,
       details: { bucket, setting, configured, actual, ...options.details },
     });
@@ -457,7 +459,13 @@ export class BucketConfigMismatchError extends BridgeError {
 }
 
 /** The message of a {@link BucketConfigMismatchError}: what is wrong with the bucket, and what to do about it. */
-function mismatchMessage(bucket: string, setting: string, configured: number, actual: number): string {
+function mismatchMessage(
+  bucket: string,
+  setting: string,
+  configured: number,
+  actual: number,
+  option: string | undefined,
+): string {
   if (setting === 'maxValueSize') {
     return (
       `KV bucket '${bucket}' exists with maxValueSize ${actual} bytes, below the ${configured} bytes one of its ` +
@@ -470,6 +478,12 @@ function mismatchMessage(bucket: string, setting: string, configured: number, ac
       `KV bucket '${bucket}' exists with ${setting} ${actual}, which drops values without a delete marker, ` +
       'where a Tether bucket keeps each until it is deleted; the bucket was left unchanged (remove the limit ' +
       'from it, or configure other buckets)'
+    );
+  }
+  if (option !== undefined) {
+    return (
+      `KV bucket '${bucket}' exists with ${setting} ${actual}, not the ${option} ${configured} given; the bucket was ` +
+      `left unchanged (give ${option} ${actual}, or leave it out, or change the bucket)`
     );
   }
   return (

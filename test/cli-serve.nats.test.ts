@@ -22,10 +22,18 @@ describe('cli serve', () => {
     const refused = await inProcess(['serve', '--replicas', '3', '--buckets', buckets]);
     expect([refused.code, refused.stderr]).toEqual([
       1,
-      `tether: bucket_config_mismatch: KV bucket 'cli_vars_${id}' exists with replicas 1, not the configured 3; ` +
-        'the bucket was left unchanged (configure replicas 1, or change the bucket)\n',
+      `tether: bucket_config_mismatch: KV bucket 'cli_vars_${id}' exists with replicas 1, not the --replicas 3 ` +
+        'given; the bucket was left unchanged (give --replicas 1, or leave it out, or change the bucket)\n',
     ]);
     expect(refused.stdout).toBe('');
+    // Named by the flag that gave it, not by the runtime's option (found in review).
+    const deeper = await inProcess(['serve', '--history-depth', '8', '--buckets', buckets]);
+    expect([deeper.code, deeper.stderr]).toEqual([
+      1,
+      `tether: bucket_config_mismatch: KV bucket 'cli_vars_${id}' exists with historyDepth 64, not the ` +
+        '--history-depth 8 given; the bucket was left unchanged (give --history-depth 64, or leave it out, or change ' +
+        'the bucket)\n',
+    ]);
   });
 
   it('serve --replicas more than a single server keeps exits 1 (validation_failed), not 3', async () => {

@@ -214,7 +214,8 @@ const serve = defineCommand({
     } catch (error) {
       // Bad options are the user's, and so is an option an existing bucket contradicts; anything else at start
       // (refused, no JetStream, a bucket it cannot create) means this NATS cannot host a node.
-      if (error instanceof ValidationError || error instanceof BucketConfigMismatchError) throw error;
+      if (error instanceof BucketConfigMismatchError) throw inFlagTerms(error);
+      if (error instanceof ValidationError) throw error;
       if (!(error instanceof BridgeError)) throw error;
       throw new UnreachableError(`cannot start a node on NATS at ${servers.join(',')}: ${error.message}`, {
         cause: error,
@@ -261,6 +262,20 @@ const serve = defineCommand({
 });
 
 /** What `--buckets` calls each bucket option. */
+/** The flags that give a node's bucket settings. */
+const SETTING_FLAGS: Readonly<Record<string, string>> = {
+  historyDepth: '--history-depth',
+  replicas: '--replicas',
+};
+
+/** A refusal of a setting the command line gave, naming its flag rather than the runtime's option. */
+function inFlagTerms(error: BucketConfigMismatchError): BucketConfigMismatchError {
+  const option = SETTING_FLAGS[error.setting];
+  if (option === undefined) return error;
+  const { bucket, setting, configured, actual } = error;
+  return new BucketConfigMismatchError(bucket, setting, configured, actual, { cause: error, details: { option } });
+}
+
 const BUCKET_ROLES: Readonly<Record<string, string>> = {
   variablesBucket: 'vars',
   sessionsBucket: 'sessions',
