@@ -202,7 +202,9 @@ export interface EncodedError {
 export function encodeError(error: unknown, revision = 0, modulesRevision?: number): EncodedError {
   const serialized = fittedError(errorToJSON(error));
   // Header values end at a line break; a message with one would corrupt the reply's header block.
-  const description = `${serialized.code}: ${serialized.message}`.replace(/[\r\n]+/g, ' ').slice(0, 512);
+  const cut = `${serialized.code}: ${serialized.message}`.replace(/[\r\n]+/g, ' ').slice(0, 512);
+  // Not half a surrogate pair at the end, which would reach the client as U+FFFD.
+  const description = /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
   return {
     status: statusOf(serialized.code),
     description,

@@ -66,6 +66,14 @@ describe('wire', () => {
     expect(statusOf('noproc')).toBe(503);
   });
 
+  it('cuts a long description to 512 characters, never inside a surrogate pair (found in review)', () => {
+    // 'validation_failed: ' is 19 characters: the emoji's first half would be character 512.
+    const message = `${'x'.repeat(492)}😀 and more`;
+    const { description } = encodeError(new ValidationError(message));
+    expect(description).toBe(`validation_failed: ${'x'.repeat(492)}`);
+    expect(encodeError(new ValidationError('y'.repeat(600))).description).toHaveLength(512);
+  });
+
   it('carries non-finite floats as strings and only floats decode them', () => {
     const record = { name: 'r', type: 'float', value: Number.NaN, version: 1 } as unknown as VariableRecord;
     const wire = encodeRecord(record);
