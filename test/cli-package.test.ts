@@ -17,7 +17,7 @@ let installed: string;
 beforeAll(async () => {
   installed = await mkdtemp(join(tmpdir(), 'tether-package-'));
   const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { files: string[] };
-  expect(manifest.files.sort()).toEqual(['bin', 'dist']);
+  expect(manifest.files.sort()).toEqual(['bin', 'dist/machines', 'dist/src']);
   // A version of its own, to tell the installed package.json from the checkout's.
   const installedManifest = {
     ...JSON.parse(await readFile(join(root, 'package.json'), 'utf8')),
