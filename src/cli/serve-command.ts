@@ -261,7 +261,6 @@ const serve = defineCommand({
   },
 });
 
-/** What `--buckets` calls each bucket option. */
 /** The flags that give a node's bucket settings. */
 const SETTING_FLAGS: Readonly<Record<string, string>> = {
   historyDepth: '--history-depth',
@@ -276,6 +275,7 @@ function inFlagTerms(error: BucketConfigMismatchError): BucketConfigMismatchErro
   return new BucketConfigMismatchError(bucket, setting, configured, actual, { cause: error, details: { option } });
 }
 
+/** What `--buckets` calls each bucket option. */
 const BUCKET_ROLES: Readonly<Record<string, string>> = {
   variablesBucket: 'vars',
   sessionsBucket: 'sessions',
