@@ -17,8 +17,12 @@ export interface DownNotice {
   readonly reason: ExitReason;
 }
 
-/** A function told about the exit, or a process that receives the notice as a `{ type: 'DOWN' }` event. */
-export type MonitorTarget = ((notice: DownNotice) => void) | { readonly notify: ProcessRef };
+/**
+ * A function told about the exit, or a process that receives the notice as a `{ type: 'DOWN' }` event: a handle, or
+ * a registered name standing for the process that holds it when the monitor is set up (the notice never goes to a
+ * later holder of the name).
+ */
+export type MonitorTarget = ((notice: DownNotice) => void) | { readonly notify: ProcessRef | string };
 
 /**
  * Cancels a monitor; a notice not yet delivered is discarded (Elixir's `demonitor(ref, [:flush])`). Its `monitor`

@@ -4,7 +4,6 @@
  * @module
  */
 import {
-  createActor,
   type Actor,
   type AnyActor,
   type AnyActorLogic,
@@ -21,6 +20,7 @@ import { Links, type ExitNotice } from './links.js';
 import { Monitors, type Demonitor, type DownNotice, type MonitorTarget } from './monitors.js';
 import { IdleClock } from './idle-clock.js';
 import { PendingCalls } from './pending-calls.js';
+import { ProcessActor } from './process-actor.js';
 import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
@@ -305,8 +305,9 @@ export class ProcessRuntime {
 
   /**
    * Monitors `target`: one {@link DownNotice} when it exits, or a `'noproc'` notice (asynchronously) when it
-   * is not alive. With `{ notify: process }` the notice is sent to that process as an event instead, and the
-   * monitor ends with that process, as a process's monitors end with it in Elixir.
+   * is not alive. With `{ notify: process }` (a handle, or a name: the process holding it now) the notice is sent to
+   * that process as an event instead, and the monitor ends with that process, as a process's monitors end with it in
+   * Elixir.
    * @throws {ValidationError} when `watcher` is neither a function nor `{ notify: process }`
    * @throws {NoProcError} when the process to notify is not alive: nothing could ever hear the notice
    * @returns a function that cancels the monitor, discarding a notice not yet delivered; its `monitor` is the id the
@@ -318,7 +319,12 @@ export class ProcessRuntime {
     if (typeof watcher !== 'function' && !owner) throw new NoProcError(labelOf(watcher.notify));
     const process = this.#registry.resolve(target);
     const deliver = (notice: DownNotice): void => {
-      if (typeof watcher !== 'function') return this.cast(watcher.notify, notice);
+      // To the process that held the name when asked, as Elixir's monitor belongs to a pid: once it exited, the
+      // notice is dropped, never handed to the next process to take the name.
+      if (typeof watcher !== 'function') {
+        if (owner) this.#deliver(owner, notice);
+        return;
+      }
       // A name nobody held (or no target at all) is still what the listener watched: told to onError as given.
       this.#faults.guard(process ?? (isRef(target) ? target : labelOf(target)), () => watcher(notice), 'monitor');
     };
@@ -352,10 +358,11 @@ export class ProcessRuntime {
 
   /**
    * The actor of a process, whose XState `id` is the process's name, or its pid when it has none: inspection tools
-   * (Stately's among them) show an actor by its `id`, and XState sets `systemId` only after announcing the actor.
+   * (Stately's among them) show an actor by its `id`, and XState sets `systemId` only after announcing the actor. A
+   * {@link ProcessActor}: a user's observer must not make the process's crash an uncaught exception.
    */
   #createActor(logic: AnyActorLogic, id: string, systemId: string | undefined, start: object): AnyActor {
-    return createActor(logic, {
+    return new ProcessActor(logic, {
       id,
       ...start,
       ...(systemId !== undefined ? { systemId } : {}),
@@ -425,7 +432,7 @@ export class ProcessRuntime {
     const sleeper = this.#sleepers.get(process) ?? this.#retired.get(process);
     if (last === undefined || !sleeper) return;
     if (!process.alive) {
-      const shown = createActor(sleeper.resume, { id: process.name ?? process.id, snapshot: last });
+      const shown = new ProcessActor(sleeper.resume, { id: process.name ?? process.id, snapshot: last });
       shown.stop();
       return process.keepForReading(shown as never);
     }
