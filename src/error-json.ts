@@ -49,7 +49,7 @@ function withMessage<E extends BridgeError>(error: E, message: string): E {
   return error;
 }
 
-const CONNECTION_STATUSES = ['unreachable', 'disconnected', 'reconnected', 'closed'] as const;
+const CONNECTION_STATUSES = ['unreachable', 'disconnected', 'reconnected', 'closed', 'refused'] as const;
 
 type ErrorFactory = (message: string, details: Record<string, unknown>) => BridgeError;
 

@@ -821,10 +821,11 @@ export class InternalError extends BridgeError {
 
 /**
  * What happened to a NATS connection: `unreachable` (it could not be made), `disconnected` (retrying; or, thrown by
- * a remote request, dropped while it waited, which got no reply), `reconnected`, or `closed` (given up, or closed
- * while a request waited).
+ * a remote request, dropped while it waited, which got no reply), `reconnected`, `closed` (given up, or closed
+ * while a request waited), or `refused` (the server's permissions for the connection's user refused a publish or a
+ * subscription; `details.subject` names it).
  */
-export type NatsConnectionStatus = 'unreachable' | 'disconnected' | 'reconnected' | 'closed';
+export type NatsConnectionStatus = 'unreachable' | 'disconnected' | 'reconnected' | 'closed' | 'refused';
 
 /**
  * A node's or client's NATS connection could not be made, dropped, came back or closed: thrown by
@@ -848,6 +849,7 @@ export class NatsConnectionError extends BridgeError {
       disconnected: 'connection lost',
       reconnected: 'reconnected',
       closed: 'connection closed',
+      refused: 'refused by NATS permissions',
     }[status];
     super(`${what} (${server})${note ? `; ${note}` : ''}`, {
       ...options,

@@ -66,6 +66,8 @@ async function follow(
       print,
     );
   } catch (error) {
+    // A subscription the server refused says so itself (exit 3 too): NATS was reached.
+    if (error instanceof NatsConnectionError && error.status === 'refused') throw error;
     if (error instanceof NatsConnectionError || error instanceof InternalError) throw natsUnreachable(servers, error);
     throw error;
   }

@@ -5,8 +5,9 @@
  * disconnected subscriber), so its silence blames this client's connection rather than the node.
  * @module
  */
-import type { NatsConnection } from 'nats';
+import { Events, type NatsConnection } from 'nats';
 import { onConnectionChange, type ConnectionChange } from './connection-options.js';
+import type { PermissionRefusal } from './permission-refusal.js';
 
 /** A connection's state, as requests read it. */
 export interface ConnectionLink {
@@ -19,10 +20,20 @@ export interface ConnectionLink {
    * has subscribed again: what is published from then on reaches the subscriptions). Returns its remover.
    */
   onChange(listener: (change: ConnectionChange) => void): () => void;
+  /**
+   * Calls `listener` each time the server refuses the connection a publish (its user's permissions): nats.js tells
+   * it only as a connection status, as a publish has nobody waiting on it. Returns its remover.
+   */
+  onPublishRefused(listener: (refusal: PermissionRefusal) => void): () => void;
 }
 
-/** Where a request waits on a connection it knows nothing of: never down, never back. */
-export const STEADY_LINK: ConnectionLink = { down: false, drops: 0, onChange: () => () => {} };
+/** Where a request waits on a connection it knows nothing of: never down, never back, never refused. */
+export const STEADY_LINK: ConnectionLink = {
+  down: false,
+  drops: 0,
+  onChange: () => () => {},
+  onPublishRefused: () => () => {},
+};
 
 /** A link that follows a connection until {@link FollowedLink.stop}. */
 export interface FollowedLink extends ConnectionLink {
@@ -36,6 +47,7 @@ export function createConnectionLink(
   report: (error: unknown, where: string) => void,
 ): FollowedLink {
   const listeners = new Set<(change: ConnectionChange) => void>();
+  const refusalListeners = new Set<(refusal: PermissionRefusal) => void>();
   let down = false;
   let drops = 0;
   const stop = onConnectionChange(connection, (change) => {
@@ -52,6 +64,15 @@ export function createConnectionLink(
       }
     }
   });
+  const stopRefusals = onPublishRefused(connection, (refusal) => {
+    for (const listener of [...refusalListeners]) {
+      try {
+        listener(refusal);
+      } catch (error) {
+        report(error, 'publish refusal listener');
+      }
+    }
+  });
   return {
     get down() {
       return down;
@@ -63,8 +84,29 @@ export function createConnectionLink(
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    stop,
+    onPublishRefused(listener) {
+      refusalListeners.add(listener);
+      return () => refusalListeners.delete(listener);
+    },
+    stop() {
+      stop();
+      stopRefusals();
+    },
   };
+}
+
+/** Calls `listener` with each publish the server refuses `connection`, until the returned function is called. */
+function onPublishRefused(connection: NatsConnection, listener: (refusal: PermissionRefusal) => void): () => void {
+  const statuses = connection.status();
+  void (async () => {
+    for await (const status of statuses) {
+      const context = status.permissionContext;
+      if (status.type === Events.Error && context?.operation === 'publish')
+        listener({ operation: 'publish', subject: context.subject });
+    }
+  })();
+  // As in onConnectionChange: nats.js's queued iterator, whose `stop` removes it from the connection's listeners.
+  return () => (statuses as Partial<{ stop(): void }>).stop?.();
 }
 
 /**

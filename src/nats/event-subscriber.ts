@@ -18,6 +18,7 @@ import type { ConnectOptions } from './remote-client.js';
 import { createSubjects } from './subjects.js';
 import { callUserCallback, userReporter } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
+import { refusalOf, refusedError } from './permission-refusal.js';
 
 const decoder = new TextDecoder();
 
@@ -69,6 +70,8 @@ const SUBSCRIBE_EVENTS_KEYS = optionKeys<SubscribeEventsOptions>({
  * Core NATS: events published while nobody listens are not replayed.
  * @throws {ValidationError} for options that are no object or name an option it does not take, an unknown `feed`,
  * an invalid `sessionId` or `reconnect` policy, before connecting
+ * @throws {NatsConnectionError} (`refused`, its connection closed) when the server's permissions refuse the
+ * subscription
  * @example
  * const events = await subscribeEvents({ servers: 'nats://127.0.0.1:4222', sessionId: 'chat-1' }, (e) => console.log(e.subject, e.data));
  * // ...
@@ -95,9 +98,15 @@ export async function subscribeEvents(
   const report = userReporter(options.onError);
   // A core subscription: nats.js subscribes again after a reconnect, so events flow on once NATS is back.
   reportReconnects(connection, options, report);
+  /** The server's refusal of the subscription, while it starts: the start fails with it rather than report it. */
+  let refused: Error | undefined;
+  let started = false;
   const subscription = connection.subscribe(subject, {
     callback: (error, message) => {
-      if (error) return report(error, `events subscription ${subject}`);
+      if (error) {
+        if (!started && refusalOf(error)) return void (refused = error);
+        return report(error, `events subscription ${subject}`);
+      }
       const [sessionId = '', kind = '', ...rest] = message.subject.slice(base.length).split('.');
       const text = decoder.decode(message.data);
       let data: unknown;
@@ -112,8 +121,15 @@ export async function subscribeEvents(
       );
     },
   });
-  // Registered with the server before this resolves: an event published right after is not missed.
+  // Registered with the server before this resolves: an event published right after is not missed. A refusal comes
+  // before the flush's answer, and nats.js has closed the subscription then: nothing could ever arrive on it.
   await connection.flush();
+  started = true;
+  if (refused) {
+    const server = connection.getServer();
+    await connection.close();
+    throw refusedError(server, `events subscription ${subject} refused`, refused);
+  }
   return {
     subject,
     closed: connection.closed().then(() => undefined),

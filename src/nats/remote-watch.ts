@@ -64,7 +64,13 @@ import {
   type KnownVariable,
   type ReadHistory,
 } from './watch-catch-up.js';
-import { changeOf, subscribeSessionEnd, subscribeVariableEvents } from './watch-subscriptions.js';
+import {
+  changeOf,
+  subscribeSessionEnd,
+  subscribeVariableEvents,
+  type SubscriptionFailed,
+} from './watch-subscriptions.js';
+import { refusalOf, refusedError } from './permission-refusal.js';
 import { callUserCallback } from '../runtime/user-callback.js';
 
 /**
@@ -122,6 +128,13 @@ export async function watchRemote(
   const unreadable = new Set<string>();
   let reading = true;
   let wake: (() => void) | undefined;
+  /** The server's refusal of a subscription while the watch starts: the start fails with it (see the start). */
+  let refused: Error | undefined;
+  let starting = true;
+  const failed: SubscriptionFailed = (error, where) => {
+    if (starting && refusalOf(error)) refused ??= error;
+    else transport.report(error, where);
+  };
 
   const deliver = (change: VariableChange): void => {
     // Ended while a read was under way (by its handle's stop, say): what the read brought is no news to anyone.
@@ -185,6 +198,7 @@ export async function watchRemote(
       // when the connection is back).
       drops += 1;
     },
+    failed,
   );
   const stopListening = transport.onConnectionChange((change) => {
     // Held from the drop on: an event published once nats.js has subscribed again may come before the
@@ -208,7 +222,7 @@ export async function watchRemote(
     transport.reportEnd(sessionId, error, `watcher of session ${sessionId}: the session ended, the watch stopped`);
   };
   // The session's end ends the watch: nothing of the id's next life reaches this listener.
-  let endSubscription: Subscription | undefined = subscribeSessionEnd(transport, sessionId, incarnation, ended);
+  let endSubscription: Subscription | undefined = subscribeSessionEnd(transport, sessionId, incarnation, ended, failed);
   let untrack = (): void => {};
   const unwatch: Unwatch = () => {
     if (!active) return;
@@ -286,6 +300,16 @@ export async function watchRemote(
   try {
     // Once the server has the subscription, every later change reaches it: the watch is live when this resolves.
     await transport.subscribed(`watch of '${pattern}' in session '${sessionId}'`);
+    // The server refuses a subscription before it answers the flush, and nats.js has closed it then: a watch that
+    // could hear nothing fails its start.
+    starting = false;
+    if (refused) {
+      throw refusedError(
+        transport.connection.getServer(),
+        `watch of '${pattern}' in session '${sessionId}' refused`,
+        refused,
+      );
+    }
     const { records, revisionOf } = await reads.list(pattern);
     for (const record of records) {
       known.set(record.name, knownFromRecord(record, revisionOf(record.name)));

@@ -24,6 +24,7 @@ import type { ConnectionLink } from './connection-link.js';
 import { MODULE_READS, VARIABLE_READS } from './operations.js';
 import type { TetherSubjects } from './subjects.js';
 import { messageOf } from '../printable.js';
+import { refusalOf, refusedError } from './permission-refusal.js';
 
 /** The connection's state as a request started waiting, to tell whether it dropped during the wait. */
 export interface WaitStart {
@@ -202,6 +203,17 @@ export function requestFailure(
     return droppedDuring(link, start)
       ? droppedWhileWaiting(connection, subjects, subject, timeoutMs, link.down, error)
       : clientTimeout(subjects, subject, timeoutMs, error);
+  const refusal = refusalOf(error);
+  if (refusal) {
+    // A refused publish never reached a node; a refused reply inbox may have let the request through unanswered.
+    const kind = requestKind(subjects, subject);
+    const outcome = kind === 'read' ? {} : { outcome: refusal.operation === 'publish' ? 'not_applied' : 'unknown' };
+    const what =
+      refusal.operation === 'publish'
+        ? `request to '${subject}' not sent`
+        : `request to '${subject}' can get no reply (its reply inbox is refused)`;
+    return refusedError(connection.getServer(), what, error, { subject, ...outcome });
+  }
   if (code === ErrorCode.MaxPayloadExceeded) {
     return new ValidationError(`request to '${subject}' exceeds the server's max_payload`, {
       cause: error,

@@ -364,7 +364,7 @@ export async function startSessionService(
     link.stop();
     output.stop();
     throw new NatsConnectionError(
-      'unreachable',
+      'refused',
       connection.getServer(),
       `the server refused this node a subscription its service needs (${refusal?.message ?? 'service stopped'}); ` +
         `its NATS user must be allowed to subscribe to '${subjects.prefix}.>' and '$SRV.>'`,

@@ -31,20 +31,25 @@ export function changeOf(event: VariableEvent): VariableChange {
   };
 }
 
+/** Told that a subscription failed (the server refused it, say); `where` names the subscription. */
+export type SubscriptionFailed = (error: Error, where: string) => void;
+
 /**
  * Subscribes `onEvent` to the JSON messages on `subject` that `accept` takes (it checks the shape and the target in
- * one); a message that is not JSON, or not taken, is dropped, and a failing subscription is reported.
+ * one); a message that is not JSON, or not taken, is dropped, and a failing subscription is told to `failed`
+ * (reported, by default).
  */
 export function subscribeJsonEvents<T>(
   transport: RemoteTransport,
   subject: string,
   accept: (event: unknown) => event is T,
   onEvent: (event: T) => void,
+  failed: SubscriptionFailed = transport.report,
 ): Subscription {
   return transport.connection.subscribe(subject, {
     // Guarded as every callback: a listener's or a check's throw must not deafen the client's connection.
     callback: guarded(transport.report, `event subscription ${subject}`, (error, msg) => {
-      if (error) return transport.report(error, `event subscription ${subject}`);
+      if (error) return failed(error, `event subscription ${subject}`);
       let event: unknown;
       try {
         event = JSON.parse(decoder.decode(msg.data));
@@ -66,7 +71,7 @@ export const ofLife = (life: string | undefined, eventLife: string | undefined):
 /**
  * Subscribes to the variable events on `subject`; `onEvent` gets those of `sessionId` whose name `matches`, and of
  * its life `incarnation` when given (an event naming no life, from a node that did not know it, too). A message
- * that is no such event is dropped.
+ * that is no such event is dropped; a failing subscription is told to `failed`.
  */
 export function subscribeVariableEvents(
   transport: RemoteTransport,
@@ -75,6 +80,7 @@ export function subscribeVariableEvents(
   incarnation: string | undefined,
   matches: (name: string) => boolean,
   onEvent: (event: VariableEvent) => void,
+  failed?: SubscriptionFailed,
 ): Subscription {
   // A change of another life of the id (the next one's, published before this watch heard its life end) is another
   // session's: dropped, whatever the order the end event and it arrive in.
@@ -83,22 +89,23 @@ export function subscribeVariableEvents(
     event.sessionId === sessionId &&
     matches(event.name) &&
     ofLife(incarnation, event.incarnation);
-  return subscribeJsonEvents(transport, subject, accept, onEvent);
+  return subscribeJsonEvents(transport, subject, accept, onEvent, failed);
 }
 
 /**
  * Subscribes to the end event of `sessionId`; `onEnd` gets the `SessionError` a request would get, once the life
- * `incarnation` ended (any life, when `undefined`).
+ * `incarnation` ended (any life, when `undefined`). A failing subscription is told to `failed` (reported, by default).
  */
 export function subscribeSessionEnd(
   transport: RemoteTransport,
   sessionId: string,
   incarnation: string | undefined,
   onEnd: (error: SessionError) => void,
+  failed: SubscriptionFailed = transport.report,
 ): Subscription {
   return transport.connection.subscribe(transport.subjects.sessionEvent(sessionId), {
     callback: guarded(transport.report, `session event subscription of ${sessionId}`, (error, msg) => {
-      if (error) return transport.report(error, `session event subscription of ${sessionId}`);
+      if (error) return failed(error, `session event subscription of ${sessionId}`);
       let event: { sessionId?: unknown; incarnation?: unknown; reason?: unknown };
       try {
         event = JSON.parse(decoder.decode(msg.data)) as typeof event;

@@ -30,6 +30,7 @@ import type { CensusAnswer } from './execution-census.js';
 import { NodeDidNotAnswer, recoverLostReply, type AskOutcome } from './lost-reply-recovery.js';
 import { watchNode } from './node-watch.js';
 import type { InboxSlot, ReplyInbox } from './reply-inbox.js';
+import { publishRefusedError } from './permission-refusal.js';
 import { droppedDuring, waitStart } from './request-failure.js';
 import { searchForTaker } from './taker-search.js';
 import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, ANSWER_WITHIN_HEADER, NODE_ID } from './wire.js';
@@ -101,8 +102,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Publishes `data` to `subject` with a reply subject of `inbox` and waits for the reply, watching the node that
  * accepts the request. Rejects with nats.js's `NatsError` where `connection.request` would: `503` (no node
- * subscribes), `TIMEOUT`, `CONNECTION_CLOSED` (the client closed meanwhile), or what `publish` throws
- * (`MAX_PAYLOAD_EXCEEDED`). Whatever ends the wait leaves the inbox and clears the timers. It settles once: a reply
+ * subscribes), `TIMEOUT`, `CONNECTION_CLOSED` (the client closed meanwhile), `PERMISSIONS_VIOLATION` (the server
+ * refused the publish, or the reply inbox's subscription), or what `publish` throws (`MAX_PAYLOAD_EXCEEDED`). Whatever ends the wait leaves the inbox and clears the timers. It settles once: a reply
  * that arrives after the node's kept copy settled it (or the other way round) is dropped.
  * @example
  * const outcome = await watchedRequest(nc, new ReplyInbox(nc), subject, body, { headers: headers(), timeoutMs: 122_000 });
@@ -126,12 +127,15 @@ export function watchedRequest(
     let unrecover: (() => void) | undefined;
     /** Stops waiting for the connection to be back before sending (see `send`). */
     let unhold: (() => void) | undefined;
+    /** Stops listening for the server's refusal of the publish (see `send`). */
+    let unrefused: (() => void) | undefined;
     let sent = false;
     const finish = (settle: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
       unhold?.();
+      unrefused?.();
       unwatch?.();
       unrecover?.();
       signal?.removeEventListener('abort', onAbort);
@@ -275,6 +279,11 @@ export function watchedRequest(
       options.headers.set(DEADLINE_HEADER, header);
       sentDeadline = Number(header.slice(0, header.indexOf('/')));
       recoverFromEveryNode();
+      // The server drops a publish its permissions refuse this connection, and says so only as a connection status:
+      // without this the request would wait for its deadline, and then say its outcome is unknown.
+      unrefused = link.onPublishRefused((refusal) => {
+        if (refusal.subject === subject) finish(() => reject(publishRefusedError(subject)));
+      });
       try {
         connection.publish(subject, data, { reply: slot.subject, headers: options.headers });
       } catch (error) {

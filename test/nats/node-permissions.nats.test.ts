@@ -30,7 +30,7 @@ describe('a node that may not subscribe to its request subjects', () => {
       nats: { servers: `nats://127.0.0.1:${port}`, user: 'node', pass: 'p', name: 'refused-node' },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NatsConnectionError);
-    expect(error).toMatchObject({ code: 'nats_connection', status: 'unreachable' });
+    expect(error).toMatchObject({ code: 'nats_connection', status: 'refused' });
     expect((error as Error).message).toMatch(/Permissions Violation for Subscription to "tether\.v1\.session\./);
     expect((error as Error).message).toMatch(/must be allowed to subscribe to 'tether\.>' and '\$SRV\.>'/);
     const connz = (await (await fetch(`${server.monitorUrl}/connz`)).json()) as { connections?: { name?: string }[] };

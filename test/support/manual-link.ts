@@ -21,6 +21,7 @@ export function manualLink() {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onPublishRefused: () => () => {},
   };
   const tell = (change: ConnectionChange): void => {
     for (const listener of [...listeners]) listener(change);
