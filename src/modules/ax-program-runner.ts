@@ -229,8 +229,11 @@ export class AxProgramRunner {
     try {
       const service = axServiceOf(llm);
       const options = toForwardOptions(params);
-      // Streamed only for a listener: Ax streams by default, and its streamed parsing is the less robust one.
-      options.stream = hooks.onDelta !== undefined;
+      // Streamed only for a listener: Ax streams by default, and its streamed parsing is the less robust one. Never a
+      // ReAct's: Ax keeps one stream per forward, so the text a model writes beside a tool call would begin the answer
+      // its last step gives; its deltas come from that answer, whole (see GeneratorPool.finishDeltas).
+      const streams = hooks.onDelta !== undefined && this.#kind !== 'react';
+      options.stream = streams;
       // Refine runs one forward per round, and Ax clears a stop when a forward ends (a failed round is just a
       // round): only the signal itself, checked by every round, ends the whole refinement.
       if (signal && this.#kind === 'refine') options.abortSignal = signal;
@@ -263,7 +266,7 @@ export class AxProgramRunner {
         forwarded = program.forward(service, values as AxGenIn, options);
         if (signal) stop = () => program.stop();
       } else {
-        const taken = this.#pool.acquire(params.instructions, hooks.onDelta !== undefined);
+        const taken = this.#pool.acquire(params.instructions, streams);
         pooled = taken;
         taken.onDelta = hooks.onDelta;
         forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options, params);

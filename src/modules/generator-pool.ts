@@ -67,11 +67,12 @@ export class GeneratorPool {
   }
 
   /**
-   * Passes on what the final value of each streamed text field adds to the deltas sent (see `finishTextDeltas`), so
-   * each field's deltas add up to its value in `output`.
+   * Passes on what the final value of each text field adds to the deltas sent (see `finishTextDeltas`), so each
+   * field's deltas add up to its value in `output`: the whole value, from a generator that did not stream (a ReAct's)
+   * for an execution with a listener.
    */
   finishDeltas(pooled: Pooled, output: Readonly<Record<string, unknown>>): void {
-    if (pooled.streams) finishTextDeltas(pooled, this.#signature, output);
+    finishTextDeltas(pooled, this.#signature, output);
   }
 
   /**
