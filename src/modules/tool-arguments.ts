@@ -27,6 +27,12 @@ const checks = new WeakMap<ModuleTool, ValidateFunction>();
 function checkOf(tool: ModuleTool): ValidateFunction {
   const known = checks.get(tool);
   if (known) return known;
+  // Ax reads it as text when it builds each request: another value would fail every execution.
+  if (typeof tool.description !== 'string') {
+    throw new ValidationError(`tool '${tool.name}': description must be a string, got ${typeof tool.description}`, {
+      details: { tool: tool.name, field: 'description' },
+    });
+  }
   let check: ValidateFunction;
   try {
     check = compileJsonSchema(tool.parameters ?? NO_PARAMETERS);
@@ -37,14 +43,42 @@ function checkOf(tool: ModuleTool): ValidateFunction {
       details: { tool: tool.name, field: 'parameters' },
     });
   }
+  const unsendable = unsendablePart(tool.parameters ?? NO_PARAMETERS, 'parameters');
+  if (unsendable) {
+    throw new ValidationError(`tool '${tool.name}': ${unsendable}`, {
+      details: { tool: tool.name, field: 'parameters' },
+    });
+  }
   checks.set(tool, check);
   return check;
 }
 
 /**
- * Checks `tool.parameters` now, so a runtime or module given a broken schema is refused at once rather than at the
- * provider's first 400.
- * @throws {ValidationError} when it is not a JSON Schema
+ * What of a valid JSON Schema a function tool cannot be sent with, as Ax checks it at every request (providers
+ * refuse the same): a schema that is no object (`true`), an array schema without `items`. `undefined` when none.
+ */
+function unsendablePart(schema: unknown, path: string): string | undefined {
+  if (typeof schema !== 'object' || schema === null)
+    return `${path} must be a schema object (function tools take no ${JSON.stringify(schema)} schema)`;
+  const { type, items, properties } = schema as { type?: unknown; items?: unknown; properties?: unknown };
+  if (type === 'array') {
+    if (!items) return `${path} is an array schema without "items" (function tools need it)`;
+    return unsendablePart(items, `${path}.items`);
+  }
+  if (type === 'object' && typeof properties === 'object' && properties !== null) {
+    for (const [name, property] of Object.entries(properties)) {
+      const problem = unsendablePart(property, `${path}.properties.${name}`);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks `tool.parameters` and `tool.description` now, so a runtime or module given a broken tool is refused at once
+ * rather than at every execution, or at the provider's first 400.
+ * @throws {ValidationError} when `parameters` is not a JSON Schema, or one a function tool cannot be sent with (an
+ * array without `items`, a boolean schema), or `description` is not a string
  */
 export function assertToolParameters(tool: ModuleTool): void {
   checkOf(tool);

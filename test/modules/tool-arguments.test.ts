@@ -159,3 +159,64 @@ describe('a tool whose parameters are not a JSON Schema', () => {
     expect(stub().requests).toHaveLength(0);
   });
 });
+
+describe('a tool a function call cannot be sent with, though its schema is valid JSON Schema', () => {
+  // Ax checks these at every request (providers refuse them too): taken, the tool failed every execution with an
+  // internal_error that did not say why (found in review).
+  const cases: [string, unknown, RegExp][] = [
+    [
+      'an array without items',
+      { type: 'object', properties: { tags: { type: 'array' } } },
+      /^tool 'lookup': parameters\.properties\.tags is an array schema without "items" \(function tools need it\)$/,
+    ],
+    [
+      'a boolean schema for a property',
+      { type: 'object', properties: { x: true } },
+      /^tool 'lookup': parameters\.properties\.x must be a schema object \(function tools take no true schema\)$/,
+    ],
+    [
+      'a nested array without items',
+      { type: 'object', properties: { rows: { type: 'array', items: { type: 'array' } } } },
+      /^tool 'lookup': parameters\.properties\.rows\.items is an array schema without "items"/,
+    ],
+  ];
+  for (const [what, parameters, message] of cases) {
+    it(`is refused when a runtime starts with it, naming the tool and the part (${what})`, async () => {
+      const starting = Runtime.start({ tools: [lookupTool(parameters as ModuleTool['parameters'])] });
+      await expect(starting).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: { tool: 'lookup', field: 'parameters' },
+      });
+      await expect(starting).rejects.toThrow(message);
+    });
+  }
+
+  it('is refused when a module is created with it, and no module is created', async () => {
+    const creating = session().module('agent', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: [lookupTool({ type: 'object', properties: { tags: { type: 'array' } } } as ModuleTool['parameters'])],
+    });
+    await expect(creating).rejects.toMatchObject({ code: 'validation_failed', details: { tool: 'lookup' } });
+    expect(await session().modules()).toEqual([]);
+  });
+
+  it('is refused with a description that is no string, naming the field', async () => {
+    const tool = { ...lookupTool(), description: 42 } as unknown as ModuleTool;
+    const starting = Runtime.start({ tools: [tool] });
+    await expect(starting).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { tool: 'lookup', field: 'description' },
+    });
+    await expect(starting).rejects.toThrow(/^tool 'lookup': description must be a string, got number$/);
+  });
+
+  it('takes an array with items and a tuple of items, and runs with them', async () => {
+    const tool = lookupTool({
+      type: 'object',
+      properties: { tags: { type: 'array', items: { type: 'string' } }, pair: { type: 'array', items: [{}, {}] } },
+    } as unknown as ModuleTool['parameters']);
+    const runtime = await Runtime.start({ tools: [tool] });
+    await runtime.stop();
+  });
+});
