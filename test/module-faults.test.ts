@@ -12,7 +12,7 @@ import {
 } from '../src/index.js';
 import type { ModuleHandle } from '../src/modules/module-handle.js';
 import { namingExecution } from '../src/modules/naming-execution.js';
-import { OpenAIStub, toolCall } from './support/openai-stub.js';
+import { OpenAIStub, text, toolCall } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
 
 const SPEC = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
@@ -285,6 +285,11 @@ describe('module faults', () => {
       { name: 'throwsBare', thrown: Object.create(null) as unknown, returned: undefined },
       { name: 'returnsBigint', thrown: undefined, returned: 10n },
       { name: 'returnsCycle', thrown: undefined, returned: cycle },
+      // JSON would show these to the model as something else, the tool's data lost (found in review).
+      { name: 'returnsMap', thrown: undefined, returned: new Map([['Mars', 2]]) },
+      { name: 'returnsSetInside', thrown: undefined, returned: { moons: new Set(['Phobos']) } },
+      { name: 'returnsFunction', thrown: undefined, returned: () => 'Phobos' },
+      { name: 'returnsNaNInside', thrown: undefined, returned: [1, Number.NaN] },
     ].map(({ name, thrown, returned }) => ({
       name,
       description: 'misbehaves',
@@ -299,6 +304,10 @@ describe('module faults', () => {
       throwsBare: '[object Object]',
       returnsBigint: expect.stringMatching(/^returned a value the model cannot be shown: .*BigInt/),
       returnsCycle: expect.stringMatching(/^returned a value the model cannot be shown: .*circular/),
+      returnsMap: 'returned a value the model cannot be shown: the result is a Map, which JSON cannot carry',
+      returnsSetInside: "returned a value the model cannot be shown: its 'moons' is a Set, which JSON cannot carry",
+      returnsFunction: 'returned a value the model cannot be shown: the result is a function, which JSON cannot carry',
+      returnsNaNInside: "returned a value the model cannot be shown: its '1' is NaN, which JSON cannot carry",
     };
     for (const [tool, toolMessage] of Object.entries(expected)) {
       const spec = { type: 'ReAct', signature: 'question:string -> answer:string', tools: [tool], maxRetries: 0 };
@@ -308,5 +317,28 @@ describe('module faults', () => {
       expect(error).toBeInstanceOf(ToolFailedError);
       expect(error).toMatchObject({ code: 'tool_failed', tool, toolMessage });
     }
+    // None of them reached the model: each execution ended at its tool call.
+    expect(stub.chatRequests).toHaveLength(Object.keys(expected).length);
+  });
+
+  it('shows the model what JSON carries as it is: text, a Date as its ISO text, an absent value as nothing', async () => {
+    stub = await OpenAIStub.start();
+    const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+    const when = new Date('2026-01-02T03:04:05.000Z');
+    const tool = { name: 'when', description: 'tells when', func: () => ({ when, note: undefined, tags: ['a'] }) };
+    runtime = await Runtime.start({ llm, tools: [tool] });
+    const session = await runtime.session('s');
+    const module = await session.module('when', {
+      type: 'ReAct',
+      signature: 'question:string -> answer:string',
+      tools: ['when'],
+    });
+    stub.reply(toolCall('when', {}));
+    stub.reply(text('Answer: then'));
+    expect((await module.execute({ question: 'q' })).output).toEqual({ answer: 'then' });
+    const shown = (stub.chatRequests[1]?.body.messages as { role: string; content: string }[]).find(
+      (message) => message.role === 'tool',
+    );
+    expect(JSON.parse(shown!.content)).toEqual({ when: '2026-01-02T03:04:05.000Z', tags: ['a'] });
   });
 });

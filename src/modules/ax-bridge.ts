@@ -97,14 +97,34 @@ export function toAxFunction(tool: ModuleTool): AxFunction {
 
 /**
  * Throws unless Ax can show `result` to the model: Ax formats it (as JSON, unless it is text) outside the tool's call,
- * where a value JSON cannot carry (a bigint, a cycle) failed the execution without naming the tool.
+ * where a value JSON cannot carry failed the execution without naming the tool (a bigint, a cycle) or reached the
+ * model as something else (a Map or a Set as `{}`, a function as nothing, `NaN` as `null`), the tool's data lost.
  */
 function shownToModel(result: unknown): void {
   try {
     axGlobals.functionResultFormatter(result);
+    if (typeof result !== 'string' && result !== null && result !== undefined) JSON.stringify(result, refuseLost);
   } catch (error) {
     throw new Error(`returned a value the model cannot be shown: ${messageOf(error)}`, { cause: error });
   }
+}
+
+/** A `JSON.stringify` replacer that throws at a value JSON would drop or change (after `toJSON`: a Date is text). */
+function refuseLost(key: string, value: unknown): unknown {
+  const lost = lostInJson(value);
+  if (lost === undefined) return value;
+  throw new Error(`${key === '' ? 'the result' : `its '${key}'`} is ${lost}, which JSON cannot carry`);
+}
+
+/** What `value` is when JSON would drop or change it; `undefined` when JSON carries it (or its parts, if any). */
+function lostInJson(value: unknown): string | undefined {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet)
+    return `a ${value.constructor.name}`;
+  if (value instanceof Promise) return 'a Promise';
+  return undefined;
 }
 
 const services = new WeakMap<LanguageModel, AxAIService>();
