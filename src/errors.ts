@@ -100,8 +100,13 @@ export class SessionError extends BridgeError {
  */
 export const EVERY_SESSION = '*';
 
-/** Whether `error` says the session is not there: never opened, deleted, or expired (a life that is over). */
-export const isSessionGone = (error: unknown): error is SessionError =>
+/**
+ * Whether `error` says the session is not there: never opened, deleted, or expired (a life that is over). Narrows to
+ * those two codes only: a `SessionError` it is false for (`session_stopped`) stays one.
+ */
+export const isSessionGone = (
+  error: unknown,
+): error is SessionError & { readonly code: 'session_not_found' | 'session_expired' } =>
   error instanceof SessionError && (error.code === 'session_not_found' || error.code === 'session_expired');
 
 /** Something with that name or id exists already; the original is kept. */

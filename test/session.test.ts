@@ -101,10 +101,14 @@ describe('session', () => {
   });
 
   it('refuses definitions with an unknown type, constraint key, option key or invalid pattern', async () => {
+    // Each fails to compile too; refused at runtime for a JavaScript caller.
+    // @ts-expect-error: an unknown type
     await expect(session.defineVariable('x', 'decimal', 1)).rejects.toBeInstanceOf(ValidationError);
+    // @ts-expect-error: an unknown constraint key
     await expect(session.defineVariable('x', 'float', 1, { constraints: { maximum: 2 } })).rejects.toMatchObject({
       message: expect.stringContaining('maximum'),
     });
+    // @ts-expect-error: an unknown option key
     await expect(session.defineVariable('x', 'float', 1, { constraint: { max: 2 } })).rejects.toMatchObject({
       message: expect.stringContaining('constraint'),
     });

@@ -8,6 +8,7 @@ import { assertDefinition, assertLockArguments } from '../session/argument-check
 import { assertOptions } from '../session/options.js';
 import { compileGlob } from '../variables/glob.js';
 import { assertVariableName } from '../variables/names.js';
+import type { VariableType } from '../variables/types.js';
 import { UsageError, natsLost } from './cli-errors.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, reportTo, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
@@ -83,7 +84,8 @@ const define = defineCommand({
     }
     // The session is opened only for a define the node accepts: a refused one leaves none behind.
     const { result: record } = await withSession(values, io, this.path, {}, (session, client) =>
-      openIfAccepted(client, session, (target) => target.defineVariable(name, type, value, options)),
+      // The type as typed on the command line: the node checks it (and refuses an unknown one, naming the types).
+      openIfAccepted(client, session, (target) => target.defineVariable(name, type as VariableType, value, options)),
     ).catch((error: unknown) => {
       throw typed(error);
     });

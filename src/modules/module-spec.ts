@@ -8,12 +8,13 @@ import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
 import { show } from '../variables/failure.js';
 import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
-import { PROGRAM_PARAMETERS, checkProgramSettings } from './setting-limits.js';
+import { PROGRAM_PARAMETERS, checkProgramSettings, type ProgramParameter } from './setting-limits.js';
 import { assertToolParameters } from './tool-arguments.js';
 import { assertToolName } from './tool-name.js';
 import {
   BINDABLE_ATTRIBUTES,
   checkParameterValue,
+  type BindableAttribute,
   type ModuleParameters,
   type ModuleTool,
   type ProgramParameters,
@@ -23,6 +24,9 @@ import {
 
 /** One binding: a variable name, or (embedded only) a variable with a callback told of every change. */
 export type ModuleBinding = string | { readonly variable: string; readonly onChange?: SyncCallback };
+
+/** A spec's `bindings`: only a bindable attribute or a program parameter is bound (a misspelt one fails to compile). */
+export type ModuleBindings = { readonly [Attribute in BindableAttribute | ProgramParameter]?: ModuleBinding };
 
 /**
  * The definition of a module process: its LLM parameters and program parameters (`n`, `rounds`, `samples`,
@@ -39,7 +43,7 @@ export interface ModuleSpec extends ModuleParameters, ProgramParameters {
    * `{ attribute: variable }`: the attributes re-read from the session before every execution. An LLM parameter
    * (`temperature`, …) or a program parameter (`samples`, …) is checked at creation and at every sync.
    */
-  readonly bindings?: Readonly<Record<string, ModuleBinding>>;
+  readonly bindings?: ModuleBindings;
   /**
    * ReAct's tools: names of the tools the runtime was started with (`Runtime.start({ tools })`), which is the only
    * form that travels over NATS, or (embedded only) the tool objects themselves.

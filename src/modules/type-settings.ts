@@ -13,7 +13,9 @@ import { TYPE_SETTINGS, type TypeSetting } from './programs.js';
 function givenAt(spec: ModuleSpec, setting: TypeSetting): string | undefined {
   const given = setting === 'tools' ? (spec.tools?.length ?? 0) > 0 : spec[setting] !== undefined;
   if (given) return setting;
-  return spec.bindings?.[setting] !== undefined ? `bindings.${setting}` : undefined;
+  // Bindings as the runtime reads them: a JavaScript caller's may name any setting.
+  const bindings: Readonly<Record<string, unknown>> | undefined = spec.bindings;
+  return bindings?.[setting] !== undefined ? `bindings.${setting}` : undefined;
 }
 
 /**

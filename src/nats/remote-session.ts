@@ -36,7 +36,7 @@ import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { executeInputCheck } from './remote-input-check.js';
 import { RemoteModuleHandle } from './remote-module.js';
 import { SessionHandleScope, type ClientState } from './session-handle-scope.js';
-import type { VariableRecord, VariableType } from '../variables/types.js';
+import type { DefineVariableOptionsFor, VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { watchRemote } from './remote-watch.js';
 import { readHistoryPages, readVariablePages, type VariablesRead } from './paged-reads.js';
@@ -93,7 +93,12 @@ export class RemoteSession implements SessionApi {
   }
 
   /** Defines a new variable; an existing name gives `AlreadyExistsError`. */
-  async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
+  async defineVariable<T extends VariableType>(
+    name: string,
+    type: T,
+    value: unknown,
+    options: DefineVariableOptionsFor<T> = {},
+  ): Promise<VariableRecord> {
     // Refused here with the embedded definition's own check: JSON cannot carry some mistakes (a bigint type, a
     // cyclic value), and a node names the request's fields rather than the variable. Checked before the handle's
     // stop, as an embedded session checks a definition before it reaches the process.

@@ -12,6 +12,7 @@ import { assertNamesArray } from '../session/argument-checks.js';
 import type { Session } from '../session/session.js';
 import { encodeValue } from '../variables/codec.js';
 import { assertVariableName } from '../variables/names.js';
+import type { VariableType } from '../variables/types.js';
 import { assertLockOwner } from '../variables/record.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import { fittedError } from './error-fit.js';
@@ -115,7 +116,8 @@ function attribution(
 export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> = {
   async define(session, body) {
     const { name, type, value, options } = defineFields(body);
-    return encodeRecord(await session.defineVariable(name, type, value, options));
+    // The type as the request gave it: the session checks it, as it checks an embedded caller's.
+    return encodeRecord(await session.defineVariable(name, type as VariableType, value, options));
   },
 
   async get(session, body) {

@@ -7,7 +7,7 @@
 import type { ModuleApi } from '../modules/module-api.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { ExportedVariable } from '../variables/record.js';
-import type { VariableRecord } from '../variables/types.js';
+import type { DefineVariableOptionsFor, VariableRecord, VariableType } from '../variables/types.js';
 import type {
   ImportVariablesOptions,
   SetVariableOptions,
@@ -22,7 +22,12 @@ import type { SetOutcome } from './write-plan.js';
 /** A session handle of either kind; see `Session` and `RemoteSession` for how each goes about each call. */
 export interface SessionApi extends SessionContext {
   /** Defines a variable; `AlreadyExistsError` when the name is taken. */
-  defineVariable(name: string, type: string, value: unknown, options?: object): Promise<VariableRecord>;
+  defineVariable<T extends VariableType>(
+    name: string,
+    type: T,
+    value: unknown,
+    options?: DefineVariableOptionsFor<T>,
+  ): Promise<VariableRecord>;
   /** The variable's value; with `default`, that value for a variable that does not exist. */
   getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown>;
   /** The variable's record (type, constraints, version, timestamps, lock). */

@@ -9,7 +9,7 @@ import { BridgeError, VariableNotFoundError, VersionConflictError } from '../err
 import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { createVariableRecord, exportRecord, type ExportedVariable } from '../variables/record.js';
-import type { VariableRecord } from '../variables/types.js';
+import type { DefineVariableOptionsFor, VariableRecord, VariableType } from '../variables/types.js';
 import { valueAsCalled } from '../variables/value-as-called.js';
 import { stampOf } from './apply-store-change.js';
 import { assertListener, assertNamesArray } from './argument-checks.js';
@@ -93,7 +93,12 @@ export class Session implements SessionApi {
   }
 
   /** Defines a new variable; a name that exists already gives `AlreadyExistsError` and keeps the original. */
-  async defineVariable(name: string, type: string, value: unknown, options: object = {}): Promise<VariableRecord> {
+  async defineVariable<T extends VariableType>(
+    name: string,
+    type: T,
+    value: unknown,
+    options: DefineVariableOptionsFor<T> = {},
+  ): Promise<VariableRecord> {
     // Built (and so checked) before the process is asked: wrong arguments are refused whatever the session's state.
     const record = createVariableRecord({ id: randomUUID(), name, type, value, options, at: now() });
     return (await this.#link.write({ kind: 'define', record })) as VariableRecord;

@@ -10,7 +10,7 @@ import { decodeValue, encodeValue } from './codec.js';
 import { validateConstraints } from './constraints.js';
 import { validateDefineOptions } from './define-options.js';
 import { assertVariableName, notAString } from './names.js';
-import type { Constraints, JsonValue, VariableRecord, VariableType } from './types.js';
+import type { Constraints, JsonValue, ReadonlyJsonValue, VariableRecord, VariableType } from './types.js';
 import { validateValue } from './validate.js';
 import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
 
@@ -117,10 +117,10 @@ export function withLock(record: VariableRecord, owner: string | null, requested
 export interface ExportedVariable {
   readonly name: string;
   readonly type: VariableType;
-  readonly value: JsonValue;
+  readonly value: ReadonlyJsonValue;
   readonly constraints: Constraints;
   readonly description: string;
-  readonly metadata: Readonly<Record<string, JsonValue>>;
+  readonly metadata: Readonly<Record<string, ReadonlyJsonValue>>;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;

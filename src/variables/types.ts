@@ -23,6 +23,18 @@ export type VariableType = (typeof VARIABLE_TYPES)[number];
 /** Any value JSON can carry. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * A JSON value read-only throughout: what a session hands out (a record's metadata, an exported value) is deep-frozen,
+ * so a change to it fails to compile rather than throw `TypeError`. Any {@link JsonValue} is one.
+ */
+export type ReadonlyJsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly ReadonlyJsonValue[]
+  | { readonly [key: string]: ReadonlyJsonValue };
+
 /** A tensor value: `shape` dimensions and `data` flattened in row-major order. */
 export interface TensorValue {
   readonly shape: readonly number[];
@@ -141,8 +153,16 @@ export interface ValueByType {
 export interface DefineVariableOptions {
   readonly constraints?: Constraints;
   readonly description?: string;
-  readonly metadata?: Readonly<Record<string, JsonValue>>;
+  readonly metadata?: Readonly<Record<string, ReadonlyJsonValue>>;
 }
+
+/**
+ * The options `defineVariable` takes for a variable of type `T`: its `constraints` are those of its type
+ * ({@link ConstraintsByType}), so a misspelt key fails to compile as the runtime refuses it.
+ */
+export type DefineVariableOptionsFor<T extends VariableType> = Omit<DefineVariableOptions, 'constraints'> & {
+  readonly constraints?: Readonly<ConstraintsByType[T]>;
+};
 
 /**
  * One variable as the store keeps it. Records are immutable: every accepted write makes a new one whose
@@ -155,7 +175,7 @@ export interface VariableRecord {
   readonly value: unknown;
   readonly constraints: Constraints;
   readonly description: string;
-  readonly metadata: Readonly<Record<string, JsonValue>>;
+  readonly metadata: Readonly<Record<string, ReadonlyJsonValue>>;
   readonly version: number;
   /** Wall-clock ISO time of the definition. */
   readonly createdAt: string;

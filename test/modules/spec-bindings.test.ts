@@ -14,6 +14,7 @@ describe('a module spec binding', () => {
 
   it('refuses an attribute no module reads, listing the bindable ones, and creates nothing', async () => {
     const error = await session()
+      // @ts-expect-error: a misspelt attribute fails to compile too; refused at runtime for a JavaScript caller
       .module('m', { ...base, bindings: { temprature: 't' } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);

@@ -71,6 +71,7 @@ describe('define judgement', () => {
     await fx().node(fx().buckets());
     const client = await fx().client();
     const unopened = await client.session('judged-remote', { create: false });
+    // @ts-expect-error: an unknown type, as a JavaScript caller may give it
     const refusal = await unopened.defineVariable('x', 'nosuch', 1).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(ValidationError);
     expect((refusal as Error).message).toContain("x: unknown variable type 'nosuch'");

@@ -236,7 +236,7 @@ describe('variable calls refuse bad arguments alike embedded and remotely, sendi
       [(s) => s.defineVariable('g', 1n as never, 1), /^g: unknown variable type bigint; accepted: /],
       [(s) => s.defineVariable('g', cyclic as never, 1), /^g: unknown variable type object; accepted: /],
       [(s) => s.defineVariable('g', 'integer', 1, null as never), 'g: options must be an object, got null'],
-      [(s) => s.defineVariable('g', 'integer', 1, []), 'g: options must be an object, got an array'],
+      [(s) => s.defineVariable('g', 'integer', 1, [] as never), 'g: options must be an object, got an array'],
     ] as [Call, string][];
     for (const [call, message] of calls) {
       const error = await refusedAlike(

@@ -99,6 +99,7 @@ describe('RemoteSession.stop', () => {
     const remote = await (await fx().client()).session('s2');
     await Promise.all([embedded.stop(), remote.stop()]);
     for (const define of [
+      // @ts-expect-error: an unknown type, as a JavaScript caller may give it
       (s: typeof embedded) => s.defineVariable('b', 'nope', 1),
       (s: typeof embedded) => s.defineVariable('b.c', 'integer', 1),
       (s: typeof embedded) => s.defineVariable('b', 'integer', 'x'),
