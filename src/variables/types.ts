@@ -28,12 +28,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * so a change to it fails to compile rather than throw `TypeError`. Any {@link JsonValue} is one.
  */
 export type ReadonlyJsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly ReadonlyJsonValue[]
-  | { readonly [key: string]: ReadonlyJsonValue };
+  null | boolean | number | string | readonly ReadonlyJsonValue[] | { readonly [key: string]: ReadonlyJsonValue };
 
 /** A tensor value: `shape` dimensions and `data` flattened in row-major order. */
 export interface TensorValue {
