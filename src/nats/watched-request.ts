@@ -103,8 +103,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Publishes `data` to `subject` with a reply subject of `inbox` and waits for the reply, watching the node that
  * accepts the request. Rejects with nats.js's `NatsError` where `connection.request` would: `503` (no node
  * subscribes), `TIMEOUT`, `CONNECTION_CLOSED` (the client closed meanwhile), `PERMISSIONS_VIOLATION` (the server
- * refused the publish, or the reply inbox's subscription), or what `publish` throws (`MAX_PAYLOAD_EXCEEDED`). Whatever ends the wait leaves the inbox and clears the timers. It settles once: a reply
- * that arrives after the node's kept copy settled it (or the other way round) is dropped.
+ * refused the publish, or the reply inbox's subscription), or what `publish` throws (`MAX_PAYLOAD_EXCEEDED`).
+ * Whatever ends the wait leaves the inbox and clears the timers. It settles once: a reply that arrives after the
+ * node's kept copy settled it (or the other way round) is dropped.
  * @example
  * const outcome = await watchedRequest(nc, new ReplyInbox(nc), subject, body, { headers: headers(), timeoutMs: 122_000 });
  * if (outcome.kind === 'lost') console.log(`node ${outcome.nodeId} is gone`);
