@@ -96,7 +96,7 @@ const create = defineCommand({
       // Its fields as the user typed them: the node checks the spec, and refuses a bad one naming the field. The
       // session is opened only once the node has found no fault with the spec's shape (see open-if-accepted.ts).
       const { result: handle } = await openIfAccepted(client, session, (target) =>
-        target.module(moduleId, spec as WireModuleSpec),
+        target.module(moduleId, spec as unknown as WireModuleSpec),
       );
       return handle.describe();
     });

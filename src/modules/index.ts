@@ -85,4 +85,11 @@ export {
   type ModuleEventType,
 } from './module-handle.js';
 export type { ModuleApi } from './module-api.js';
-export { assertModuleId, type ModuleBinding, type ModuleSpec } from './module-spec.js';
+export {
+  assertModuleId,
+  type ModuleBinding,
+  type ModuleBindings,
+  type ModuleSpec,
+  type ModuleSpecFields,
+  type ModuleTypeChoice,
+} from './module-spec.js';

@@ -29,14 +29,11 @@ export type ModuleBinding = string | { readonly variable: string; readonly onCha
 export type ModuleBindings = { readonly [Attribute in BindableAttribute | ProgramParameter]?: ModuleBinding };
 
 /**
- * The definition of a module process: its LLM parameters and program parameters (`n`, `rounds`, `samples`,
- * `threshold`) are the starting values, which `bindings` may replace with session variables re-read per execution.
+ * What every module spec holds besides its type: its LLM parameters and program parameters (`n`, `rounds`,
+ * `samples`, `threshold`) are the starting values, which `bindings` may replace with session variables re-read per
+ * execution.
  */
-export interface ModuleSpec extends ModuleParameters, ProgramParameters {
-  /** The module type (`Predict`, `ChainOfThought`, `COT`, `ReAct`, …). Give this or `typeVariable`. */
-  readonly type?: string;
-  /** A `module` variable whose value names the type; a change swaps the program at the next sync. */
-  readonly typeVariable?: string;
+export interface ModuleSpecFields extends ModuleParameters, ProgramParameters {
   /** The Ax signature, for example `question:string -> answer:string`. */
   readonly signature: string;
   /**
@@ -52,6 +49,25 @@ export interface ModuleSpec extends ModuleParameters, ProgramParameters {
   readonly reward?: RewardFunction;
   readonly pick?: SamplePicker;
 }
+
+/** How a spec gives its module's type: exactly one of a fixed `type` and a `typeVariable`. */
+export type ModuleTypeChoice =
+  | {
+      /** The module type (`Predict`, `ChainOfThought`, `COT`, `ReAct`, …). */
+      readonly type: string;
+      readonly typeVariable?: undefined;
+    }
+  | {
+      readonly type?: undefined;
+      /** A `module` variable whose value names the type; a change swaps the program at the next sync. */
+      readonly typeVariable: string;
+    };
+
+/**
+ * The definition of a module process. A spec with both `type` and `typeVariable`, or neither, fails to compile, and
+ * is refused at run time when it comes untyped (over the wire, say).
+ */
+export type ModuleSpec = ModuleSpecFields & ModuleTypeChoice;
 
 /** Every key a spec may have. */
 export const SPEC_KEYS: ReadonlySet<string> = new Set<string>([

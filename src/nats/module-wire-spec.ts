@@ -7,7 +7,13 @@
  */
 import { UnknownModuleError, ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
-import { SPEC_KEYS, assertModuleSpec, bindingVariable, type ModuleSpec } from '../modules/module-spec.js';
+import {
+  SPEC_KEYS,
+  assertModuleSpec,
+  bindingVariable,
+  type ModuleSpec,
+  type ModuleTypeChoice,
+} from '../modules/module-spec.js';
 import { normalizeModuleName } from '../modules/module-name.js';
 import type { ModuleParameters } from '../modules/module-types.js';
 
@@ -16,9 +22,10 @@ import type { ModuleParameters } from '../modules/module-types.js';
  * @example
  * { "type": "ReAct", "signature": "question:string -> answer:string", "bindings": { "temperature": "llm_temperature" }, "tools": ["search"] }
  */
-export interface WireModuleSpec extends Omit<ModuleParameters, 'stopSequences'> {
-  readonly type?: string;
-  readonly typeVariable?: string;
+export type WireModuleSpec = WireModuleSpecFields & ModuleTypeChoice;
+
+/** What a {@link WireModuleSpec} holds besides its type, given by exactly one of `type` and `typeVariable`. */
+export interface WireModuleSpecFields extends Omit<ModuleParameters, 'stopSequences'> {
   readonly signature: string;
   /** `{ attribute: variableName }` */
   readonly bindings?: Readonly<Record<string, string>>;

@@ -91,4 +91,22 @@ describe('a module spec', () => {
     });
     await expect(creating).rejects.toBeInstanceOf(ValidationError);
   });
+
+  it('needs exactly one of type and typeVariable, as the runtime does', async () => {
+    await session.defineVariable('kind', 'module', 'Predict');
+    const signature = 'question:string -> answer:string';
+    const refused = [
+      // @ts-expect-error: neither a type nor a typeVariable
+      () => session.module('neither', { signature }),
+      // @ts-expect-error: both
+      () => session.module('both', { type: 'Predict', typeVariable: 'kind', signature }),
+    ];
+    for (const create of refused) await expect(create()).rejects.toBeInstanceOf(ValidationError);
+    expect((await (await session.module('fixed', { type: 'Predict', signature })).describe()).moduleType).toBe(
+      'Predict',
+    );
+    expect((await (await session.module('chosen', { typeVariable: 'kind', signature })).describe()).moduleType).toBe(
+      'Predict',
+    );
+  });
 });
