@@ -43,9 +43,15 @@ console.log(
 const nats = natsTargetFromEnv();
 if (nats) {
   console.log(
-    `Over NATS at ${nats.servers}: a node per scenario, driven through the remote client (prefix ${nats.prefix}, sessions *-${nats.runId})`,
+    `Over NATS at ${nats.shown}: a node per scenario, driven through the remote client (prefix ${nats.prefix}, sessions *-${nats.runId})`,
   );
-  console.log(`  follow it live: npm run tether -- events --nats ${nats.servers} --prefix ${nats.prefix}`);
+  // A user and password in NATS_URL stay out of the hint: the CLI reads the same NATS_URL when given no --nats.
+  const follow = `npm run tether -- events --prefix ${nats.prefix}`;
+  console.log(
+    nats.shown === nats.servers
+      ? `  follow it live: ${follow} --nats ${nats.servers}`
+      : `  follow it live: ${follow} (with the same NATS_URL set)`,
+  );
 }
 
 const scenarios: readonly [string, (log: Log, options: ScenarioOptions) => Promise<void>][] = [

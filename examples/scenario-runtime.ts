@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Runtime, connect, type LanguageModel, type ModuleTool, type SessionApi } from '../src/index.js';
+import { shownServers } from '../src/nats/connection-options.js';
 
 /** What a scenario starts and uses. */
 export interface ScenarioRuntime {
@@ -30,6 +31,8 @@ export interface ScenarioRuntimeOptions {
 /** How the demo reaches NATS; undefined runs embedded. */
 export interface NatsTarget {
   readonly servers: string;
+  /** `servers` as the demo prints them: without a user and password given in a URL. */
+  readonly shown: string;
   /**
    * The demo's own subject prefix, so it never mixes with (or is served by) a deployment's nodes. Its node opens the
    * buckets of that prefix (`tether-demo_vars`...), as `tether serve --prefix tether-demo` would.
@@ -47,6 +50,7 @@ export function natsTargetFromEnv(
   if (!servers) return undefined;
   return {
     servers,
+    shown: shownServers(servers),
     prefix: 'tether-demo',
     runId: randomBytes(3).toString('hex'),
   };

@@ -122,6 +122,14 @@ export function withoutUserInfo(url: string): string {
   return url.replace(/^([^:/]*:\/\/)?[^/]*@/, '$1');
 }
 
+/**
+ * `servers` as messages show them: each URL {@link withoutUserInfo}, so that a password given in one
+ * (`nats://user:pass@host`, which the README offers) never reaches an error, a log or `onError`.
+ */
+export function shownServers(servers: string | readonly string[]): string {
+  return (typeof servers === 'string' ? servers.split(',') : servers).map(withoutUserInfo).join(',');
+}
+
 /** Where and as whom to connect. */
 export interface NatsConnectionSettings {
   /** One or more NATS URLs, e.g. `nats://127.0.0.1:4222`. */
@@ -177,7 +185,7 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Nat
     const noTls =
       (error as Partial<NatsError>).code === ErrorCode.ServerOptionNotAvailable && requiresTls(settings.servers);
     const message = noTls ? 'the server offers no TLS, which a tls:// URL requires' : messageOf(error);
-    throw new NatsConnectionError('unreachable', String(settings.servers), message, { cause: error });
+    throw new NatsConnectionError('unreachable', shownServers(settings.servers), message, { cause: error });
   }
 }
 

@@ -12,7 +12,7 @@ import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
 import { assertOptionKeys } from '../runtime/option-keys.js';
-import { assertConnectionSettings, connectNats, reportReconnects } from './connection-options.js';
+import { assertConnectionSettings, connectNats, reportReconnects, shownServers } from './connection-options.js';
 import { NATS_NODE_KEYS, assertInspectFlag, type NatsNodeOptions } from './nats-node-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { SearchedExecutions } from './searched-executions.js';
@@ -155,7 +155,7 @@ export async function openNatsNode(
     void connection.closed().then((error) => {
       if (closing) return;
       const note = 'gave up reconnecting; this node serves no more requests';
-      report(new NatsConnectionError('closed', String(options.servers), note, { cause: error }), 'nats');
+      report(new NatsConnectionError('closed', shownServers(options.servers), note, { cause: error }), 'nats');
       resolve();
     });
   });

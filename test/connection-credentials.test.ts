@@ -1,0 +1,58 @@
+/**
+ * A NATS URL carrying a user and password (`nats://user:pass@host`, which the README offers for a NATS that needs
+ * credentials) never has its password echoed: not by the library's connection errors (which reach logs and
+ * `onError`), nor by the demo's banner, its "follow it live" hint or its failures, as the CLI never did (found in
+ * review: all of them printed the URL as given).
+ */
+import { createServer, type AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { BridgeError, Runtime, connect, createEchoModel } from '../src/index.js';
+import { startScript } from './support/cli-process.js';
+
+const SECRET = 'pa55-s3cret-word';
+
+/** A loopback port nothing listens on: connections to it are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function failure(attempt: Promise<unknown>): Promise<BridgeError> {
+  const error = await attempt.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BridgeError);
+  return error as BridgeError;
+}
+
+describe('credentials in a NATS URL', () => {
+  it("connect() to an unreachable server fails with nats_connection without the URL's password", async () => {
+    const url = `nats://demo:${SECRET}@127.0.0.1:${await closedPort()}`;
+    const error = await failure(connect({ servers: url }));
+    expect(error.code).toBe('nats_connection');
+    expect(error.message).not.toContain(SECRET);
+    expect(JSON.stringify(error.details)).not.toContain(SECRET);
+  });
+
+  it("Runtime.start({ nats }) that cannot connect fails without the URL's password", async () => {
+    const url = `nats://demo:${SECRET}@127.0.0.1:${await closedPort()}`;
+    const error = await failure(Runtime.start({ llm: createEchoModel(), nats: { servers: url } }));
+    expect(error.code).toBe('nats_connection');
+    expect(error.message).not.toContain(SECRET);
+    expect(JSON.stringify(error.details)).not.toContain(SECRET);
+  });
+
+  it('npm run demo with NATS_URL=nats://user:pass@host never prints the password', async () => {
+    const url = `nats://demo:${SECRET}@127.0.0.1:${await closedPort()}`;
+    const run = await startScript('examples/demo.ts', [], { NATS_URL: url }).exited;
+    // Every scenario fails (nothing listens), and the demo says so with exit 1 ...
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('failed: nats_connection');
+    // ... but neither its banner, its "follow it live" command, nor the failures show the password.
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+  }, 60_000);
+});
