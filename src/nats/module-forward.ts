@@ -187,21 +187,20 @@ export function createModuleForward(
       });
     }
     const sentAt = performance.now();
-    /** Whether the module's claim names a node, read once: asked only when nothing subscribes. */
-    let claimed: Promise<boolean> | undefined;
     /**
      * Nothing subscribes, yet the claim names the owner: its connection may be coming back (the server forgot its
      * subscriptions meanwhile). An execution is sent again for a while, as a client rides out no responders (safe: no
-     * node got it); a describe is not, as `answers` must hear "nobody" at once for a takeover.
+     * node got it); a describe is not, as `answers` must hear "nobody" at once for a takeover. The claim is read again
+     * at each retry: a node stopping unsubscribes before it gives its modules up, and once it has, nobody is coming.
      */
     const ownerMayBeBack = async (error: unknown): Promise<boolean> =>
       execution !== undefined &&
       (error as Partial<NatsError> | undefined)?.code === ErrorCode.NoResponders &&
       performance.now() - sentAt + NO_RESPONDERS_RETRY_MS < Math.min(NODE_RECONNECT_GRACE_MS, waitMs) &&
-      (await (claimed ??= Promise.resolve(ownerOf?.(sessionId, moduleId)).then(
+      (await Promise.resolve(ownerOf?.(sessionId, moduleId)).then(
         (owner) => owner !== undefined,
         () => false,
-      )));
+      ));
     const send = async (): Promise<WatchedOutcome> => {
       for (;;) {
         // A cancel that no node had the execution for yet, this one included (it is only passing it on), is
