@@ -62,15 +62,20 @@ export const moduleMachine = setup({
     }),
   },
   actions: {
+    // Each execution, and each mailbox, frozen: the runner reads the very record a snapshot shows, so an inspector
+    // that put redacted inputs in its place (or spliced the mailbox) would have changed what runs.
     enqueue: assign({
       mailbox: ({ context, event }) =>
         event.type === 'execute'
-          ? [...context.mailbox, { executionId: event.executionId, callId: event.callId, inputs: event.inputs }]
+          ? Object.freeze([
+              ...context.mailbox,
+              Object.freeze({ executionId: event.executionId, callId: event.callId, inputs: event.inputs }),
+            ])
           : context.mailbox,
     }),
     takeNext: assign({
       current: ({ context }) => context.mailbox[0] ?? null,
-      mailbox: ({ context }) => context.mailbox.slice(1),
+      mailbox: ({ context }) => Object.freeze(context.mailbox.slice(1)),
       run: ({ context }) => context.run + 1,
     }),
     cancelQueued: enqueueActions(({ context, event, enqueue }) => {
@@ -80,7 +85,7 @@ export const moduleMachine = setup({
         // Ended before it started, but ended all the same: counted and announced as a running one's cancel is.
         const error = aborted(context, queued.executionId, event.reason);
         enqueue.assign({
-          mailbox: context.mailbox.filter((execution) => execution !== queued),
+          mailbox: Object.freeze(context.mailbox.filter((execution) => execution !== queued)),
           failed: context.failed + 1,
         });
         if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, error));
@@ -190,7 +195,7 @@ export const moduleMachine = setup({
     sessionId: input.sessionId,
     moduleType: input.moduleType,
     signature: input.signature,
-    mailbox: [],
+    mailbox: Object.freeze([]),
     current: null,
     completed: input.completed ?? 0,
     failed: input.failed ?? 0,

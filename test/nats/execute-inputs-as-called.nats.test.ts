@@ -59,6 +59,12 @@ describe('execute takes its inputs as they were at the call', () => {
       } catch {
         // Refused: so are their Dates.
       }
+      try {
+        // A redacted copy put in their place (found in review: the execution then ran on it).
+        current.inputs = { ...current.inputs, question: 'REDACTED' };
+      } catch {
+        // Refused: the execution's record is frozen too.
+      }
     };
     const node = await fx().runtime(fx().buckets(), { llm: createEchoModel(), inspect: redact });
     const client = await fx().client();
@@ -72,6 +78,26 @@ describe('execute takes its inputs as they were at the call', () => {
       // The inspector saw the inputs each time, so the check above is not vacuous.
       expect(edits).toBeGreaterThan(before);
     }
+  });
+
+  it("an inspector that empties a module snapshot's mailbox drops no queued execution", async () => {
+    let spliced = 0;
+    const splice = (event: InspectionEvent): void => {
+      if (event.type !== '@xstate.snapshot') return;
+      const mailbox = (event.snapshot as { context?: { mailbox?: unknown[] } }).context?.mailbox;
+      if (!mailbox?.length) return;
+      spliced += 1;
+      try {
+        mailbox.splice(0);
+      } catch {
+        // Refused: the mailbox is frozen.
+      }
+    };
+    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel(), inspect: splice });
+    const qa = await (await node.session('queued')).module('qa', SPEC);
+    const answers = await Promise.all(['one', 'two', 'three'].map((question) => answerOf(qa.execute({ question }))));
+    expect(answers.map((answer) => /Question: (\w+)/.exec(answer)?.[1])).toEqual(['one', 'two', 'three']);
+    expect(spliced).toBeGreaterThan(0);
   });
 
   it('refuses inputs it cannot copy as the check names them: a part inside itself, an inherited getter that throws', async () => {
