@@ -6,6 +6,7 @@
  */
 import { BridgeError, SessionError, ValidationError, VariableNotFoundError } from '../errors.js';
 import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
+import { foundIn } from '../session/variable-reads.js';
 import { setByName } from '../variables/names.js';
 import { type SyncErrorHandler, checkAttributeValue } from './module-types.js';
 import { messageOf, printable } from '../printable.js';
@@ -289,7 +290,7 @@ export class BindingState {
     this.#noteHeldIds(snapshot, only);
     let anyNew = false;
     for (const [attribute, binding] of this.#bound(only)) {
-      const entry = snapshot.found[binding.variableName];
+      const entry = foundIn(snapshot, binding.variableName);
       // Named with the attribute it feeds, as a refused value is: one variable may feed several.
       if (!entry)
         throw new VariableNotFoundError(session.sessionId, binding.variableName, { details: { field: attribute } });
@@ -303,7 +304,7 @@ export class BindingState {
   /** Notes the identity of each bound variable as `snapshot` read it, whether the sync then applies it or not. */
   #noteHeldIds(snapshot: VariableSnapshot, only: ReadonlySet<string> | undefined): void {
     for (const [attribute, binding] of this.#bound(only)) {
-      const id = snapshot.found[binding.variableName]?.id;
+      const id = foundIn(snapshot, binding.variableName)?.id;
       if (id === undefined || this.#heldIds.get(attribute) === id) continue;
       this.#heldIds.set(attribute, id);
       this.#provenance = undefined;
@@ -320,7 +321,7 @@ export class BindingState {
     const changes: SyncChanges = {};
     const calls: Array<{ readonly attribute: string; readonly call: () => unknown }> = [];
     for (const [attribute, binding] of this.#bound(only)) {
-      const entry = snapshot.found[binding.variableName]!;
+      const entry = foundIn(snapshot, binding.variableName)!;
       if (this.#holds(attribute, entry)) continue;
       // A variable defined again starts at version 1 again: its values are newer whatever their version.
       const knownId = this.#ids.get(attribute);

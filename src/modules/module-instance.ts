@@ -6,6 +6,7 @@
  * @module
  */
 import type { SessionContext, VariableSnapshot, VersionedValue } from '../session/session-context.js';
+import { foundIn } from '../session/variable-reads.js';
 import type { ExecutionResult, SyncOutcome } from '../../machines/module.machine.js';
 import { UnknownModuleError, ValidationError, VariableNotFoundError } from '../errors.js';
 import {
@@ -320,7 +321,7 @@ function typeIn(
 ): { entry: RegisteredModule; version: number | undefined } {
   const variable = spec.typeVariable;
   if (variable === undefined) return { entry: registry.resolve(spec.type as string), version: undefined };
-  const read = snapshot?.found[variable];
+  const read = snapshot && foundIn(snapshot, variable);
   // As a bound variable that is missing is refused: the same code for either kind of binding.
   // Named as the field of the spec it is read for, as a bound attribute's variable is.
   const field = { field: 'typeVariable' };
@@ -356,7 +357,7 @@ function bindFrom(
   for (const [attribute, binding] of Object.entries(spec.bindings ?? {})) {
     const variableName = bindingVariable(binding);
     checkBindableAttribute(module, attribute);
-    const read = snapshot.found[variableName];
+    const read = foundIn(snapshot, variableName);
     try {
       if (!read) throw new VariableNotFoundError(session.sessionId, variableName, { details: { field: attribute } });
       checkBoundValue(attribute, variableName, read.value);

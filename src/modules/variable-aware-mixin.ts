@@ -5,6 +5,7 @@
  * @module
  */
 import type { SessionContext } from '../session/session-context.js';
+import { foundIn } from '../session/variable-reads.js';
 import { ValidationError, VariableNotFoundError } from '../errors.js';
 import {
   type BindingState,
@@ -115,7 +116,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase
       }
       const session = state.requireSession();
       const snapshot = await session.readVariables([variableName]);
-      const entry = snapshot.found[variableName];
+      const entry = foundIn(snapshot, variableName);
       if (!entry) throw new VariableNotFoundError(session.sessionId, variableName);
       checkBoundValue(attribute, variableName, entry.value);
       (this as unknown as Record<string, unknown>)[attribute] = entry.value;

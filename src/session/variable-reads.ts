@@ -28,6 +28,15 @@ export function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names
 }
 
 /**
+ * The read of `name` in `snapshot`, or `undefined` when it was missing. Its own fields only: a snapshot's `found` is a
+ * plain object (JSON's, over the wire), whose inherited `constructor` or `toString` a variable of that name, missing,
+ * would otherwise have read as found.
+ */
+export function foundIn(snapshot: VariableSnapshot, name: string): VersionedValue | undefined {
+  return Object.hasOwn(snapshot.found, name) ? snapshot.found[name] : undefined;
+}
+
+/**
  * A record as a change whose old value is not known: the current value a watch with `includeInitial` starts with,
  * or (remote watches) a version whose predecessor was not heard.
  */

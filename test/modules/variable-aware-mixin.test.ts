@@ -49,6 +49,13 @@ describe('VariableAwareMixin', () => {
     expect(module.getBindings()).toEqual({});
   });
 
+  it('binding a missing variable named like an Object member fails as any other (found in review)', async () => {
+    const { module } = setup();
+    for (const name of ['constructor', 'toString', '__proto__'])
+      await expect(module.bindToVariable('temperature', name), name).rejects.toBeInstanceOf(VariableNotFoundError);
+    expect(module.getBindings()).toEqual({});
+  });
+
   it('syncVariables after two changes returns exactly the two changes', async () => {
     const { session, module } = setup();
     await module.bindToVariable('temperature', 'llm_temperature');
