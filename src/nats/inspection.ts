@@ -25,6 +25,7 @@ import { stampOf } from '../session/apply-store-change.js';
 import type { EventOutbox } from './event-outbox.js';
 import { jsonBytes } from './json-size.js';
 import type { TetherSubjects } from './subjects.js';
+import { setByName } from '../variables/names.js';
 
 /** One inspected snapshot as it travels. */
 export interface InspectedSnapshot {
@@ -82,10 +83,11 @@ function withoutLargeFields(value: unknown, levels = 2): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     const bytes = jsonBytes(field);
-    if (bytes <= INSPECTED_FIELD_LIMIT) out[key] = field;
+    // By name: a variable called `__proto__` is a field, not the copy's prototype.
+    if (bytes <= INSPECTED_FIELD_LIMIT) setByName(out, key, field);
     else if (levels > 1 && typeof field === 'object' && field !== null && !Array.isArray(field))
-      out[key] = withoutLargeFields(field, levels - 1);
-    else out[key] = { omitted: true, bytes } satisfies OmittedField;
+      setByName(out, key, withoutLargeFields(field, levels - 1));
+    else setByName(out, key, { omitted: true, bytes } satisfies OmittedField);
   }
   return out;
 }

@@ -75,6 +75,45 @@ describe('inspection of a snapshot over max_payload', () => {
 
   // Found by a review: a session of many small variables stayed over max_payload truncated, and from then on none of
   // its transitions reached a watcher, each reported to onError instead.
+  it('keeps a small variable named __proto__ in a truncated snapshot, as any small one (found in review)', async () => {
+    const { node, seen } = await inspectedNode('proto');
+    const large = 'x'.repeat(Math.floor(recordLimitFor(nc().info!.max_payload) * 0.9));
+    const session = await node.session('proto');
+    await session.defineVariable('__proto__', 'integer', 1);
+    await session.defineVariable('small', 'integer', 1);
+    await session.defineVariable('first', 'string', large);
+    await session.defineVariable('second', 'string', large);
+    await session.defineVariable('third', 'string', large);
+    await session.setVariables({ small: 2, ['__proto__']: 2 } as Record<string, unknown>, { atomic: true });
+    // The session holds both, embedded.
+    expect((await session.getVariables(['__proto__', 'small'])).found).toEqual(
+      Object.fromEntries([
+        ['__proto__', 2],
+        ['small', 2],
+      ]),
+    );
+
+    const done = (s: InspectedSnapshot) =>
+      (s.context as { variables?: { small?: { value?: unknown } } }).variables?.small?.value === 2 &&
+      (s.value as { active?: string }).active === 'idle';
+    await waitFor(() => seen.some(done), { message: 'the snapshot after the batch' });
+    // Control: while the snapshots fit, the variable is in them.
+    expect(
+      seen.some(
+        (s) =>
+          s.truncated === undefined &&
+          Object.hasOwn((s.context as { variables?: object }).variables ?? {}, '__proto__'),
+      ),
+    ).toBe(true);
+    const last = seen.find(done)!;
+    expect(last.truncated).toBe(true);
+    const variables = (last.context as { variables: Record<string, unknown> }).variables;
+    expect(variables.small).toMatchObject({ value: 2, version: 2 });
+    expect(Object.keys(variables)).toContain('__proto__');
+    expect(Object.hasOwn(variables, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(variables, '__proto__')?.value).toMatchObject({ value: 2, version: 2 });
+  });
+
   it('publishes a snapshot still too large truncated with its context omitted whole and its event as its type', async () => {
     const { node, seen, errors } = await inspectedNode('many');
     const session = await node.session('many');
