@@ -15,7 +15,13 @@ import type {
   UpdateVariableOptions,
   VariableHistoryOptions,
 } from '../session/session.js';
-import type { Unwatch, VariableListener, VariableSnapshot, WatchVariablesOptions } from '../session/session-context.js';
+import type {
+  TypedVersionedValue,
+  Unwatch,
+  VariableListener,
+  VariableSnapshot,
+  WatchVariablesOptions,
+} from '../session/session-context.js';
 import { assertHistoryVersion, type VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
 import { updateVariableInTurn } from '../session/update-with-retry.js';
@@ -155,15 +161,14 @@ export class RemoteSession implements SessionApi {
   }
 
   /** Values and versions of several variables, read from one consistent state of the session. */
-  async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
+  async readVariables(names: readonly string[]): Promise<VariableSnapshot<TypedVersionedValue>> {
     assertNamesArray(names);
-    const reply = (await this.#call('getMany', { names })) as { found: Record<string, TypedRead>; missing: string[] };
+    // A variable found always has its type (`null` is `get`'s for a default given in its place).
+    type Found = TypedRead & { readonly type: VariableType };
+    const reply = (await this.#call('getMany', { names })) as { found: Record<string, Found>; missing: string[] };
     const found = Object.entries(reply.found).map(([name, read]) => {
-      const value = decodeWireValue(read.type, read.value);
-      return [
-        name,
-        typeof read.id === 'string' ? { value, version: read.version, id: read.id } : { value, version: read.version },
-      ];
+      const typed = { value: decodeWireValue(read.type, read.value), version: read.version, type: read.type };
+      return [name, typeof read.id === 'string' ? { ...typed, id: read.id } : typed];
     });
     return { found: Object.fromEntries(found), missing: reply.missing };
   }

@@ -171,8 +171,8 @@ export const OPERATIONS: Readonly<Record<VariableOperation, OperationHandler>> =
     const snapshot = await session.readVariables(names);
     const found: [string, { value: unknown; version: number; type: string; id?: string }][] = [];
     for (const [variable, read] of Object.entries(snapshot.found)) {
-      // A variable's type is fixed at definition, so a later describe names the type of the value read above.
-      const { type } = await session.describeVariable(variable).catch(() => ({ type: 'json' as const }));
+      // The type read with the value: an import may change it, and a delete end it, while this reply is built.
+      const { type } = read;
       const encoded = { value: encodeValue(type, read.value), version: read.version, type };
       found.push([variable, read.id === undefined ? encoded : { ...encoded, id: read.id }]);
     }

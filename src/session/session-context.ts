@@ -3,6 +3,7 @@
  * remote client's handle; tests can pass a plain object.
  * @module
  */
+import type { VariableType } from '../variables/types.js';
 
 /** One accepted write, as watchers receive it: frozen, its values deeply, embedded as remotely. */
 export interface VariableChange {
@@ -52,9 +53,14 @@ export interface VersionedValue {
   readonly id?: string;
 }
 
-/** What {@link SessionContext.readVariables} returns. */
-export interface VariableSnapshot {
-  readonly found: Readonly<Record<string, VersionedValue>>;
+/** A read that also says the variable's type, as a session reading its own records does. */
+export interface TypedVersionedValue extends VersionedValue {
+  readonly type: VariableType;
+}
+
+/** What {@link SessionContext.readVariables} returns: with `TypedVersionedValue` reads, a session's own. */
+export interface VariableSnapshot<Read extends VersionedValue = VersionedValue> {
+  readonly found: Readonly<Record<string, Read>>;
   readonly missing: readonly string[];
 }
 

@@ -25,6 +25,7 @@ import {
 
 import type {
   SessionContext,
+  TypedVersionedValue,
   Unwatch,
   VariableListener,
   VariableSnapshot,
@@ -165,7 +166,7 @@ export class Session implements SessionApi {
    * Values and versions of several variables, read from one consistent state of the session.
    * @throws {ValidationError} when a name it did not find is no valid variable name (as `getVariables`)
    */
-  async readVariables(names: readonly string[]): Promise<VariableSnapshot> {
+  async readVariables(names: readonly string[]): Promise<VariableSnapshot<TypedVersionedValue>> {
     const snapshot = this.readVariablesNow(names) ?? snapshotOf(await this.#link.variables(), names);
     // Only the names not found can be invalid; a module's sync, which reads through `readVariablesNow`, skips this.
     for (const name of snapshot.missing) assertVariableName(name);
@@ -178,7 +179,7 @@ export class Session implements SessionApi {
   }
 
   /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
-  readVariablesNow(names: readonly string[]): VariableSnapshot | undefined {
+  readVariablesNow(names: readonly string[]): VariableSnapshot<TypedVersionedValue> | undefined {
     assertNamesArray(names);
     const variables = this.#link.variablesNow();
     return variables && snapshotOf(variables, names);

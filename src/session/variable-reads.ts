@@ -5,7 +5,7 @@
  */
 import { setByName } from '../variables/names.js';
 import type { VariableRecord } from '../variables/types.js';
-import type { VariableChange, VariableSnapshot, VersionedValue } from './session-context.js';
+import type { TypedVersionedValue, VariableChange, VariableSnapshot, VersionedValue } from './session-context.js';
 
 /** Orders records by name (code units, as `listVariables` has always answered). */
 export function byName(a: VariableRecord, b: VariableRecord): number {
@@ -13,8 +13,11 @@ export function byName(a: VariableRecord, b: VariableRecord): number {
 }
 
 /** The values and versions of `names` in `variables`, with the names that are not there. */
-export function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names: readonly string[]): VariableSnapshot {
-  const found: Record<string, VersionedValue> = {};
+export function snapshotOf(
+  variables: ReadonlyMap<string, VariableRecord>,
+  names: readonly string[],
+): VariableSnapshot<TypedVersionedValue> {
+  const found: Record<string, TypedVersionedValue> = {};
   const missing: string[] = [];
   for (const name of names) {
     const record = variables.get(name);
@@ -22,7 +25,7 @@ export function snapshotOf(variables: ReadonlyMap<string, VariableRecord>, names
       missing.push(name);
       continue;
     }
-    setByName(found, name, { value: record.value, version: record.version, id: record.id });
+    setByName(found, name, { value: record.value, version: record.version, id: record.id, type: record.type });
   }
   return { found, missing };
 }
