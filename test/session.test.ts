@@ -247,11 +247,11 @@ describe('session', () => {
     await session.setVariable('a', 2);
     const { id } = await session.describeVariable('a');
     expect(session.readVariablesNow(['a', 'nope'])).toEqual({
-      found: { a: { value: 2, version: 2, id } },
+      found: { a: { value: 2, version: 2, id, type: 'integer' } },
       missing: ['nope'],
     });
     await expect(session.readVariables(['a'])).resolves.toEqual({
-      found: { a: { value: 2, version: 2, id } },
+      found: { a: { value: 2, version: 2, id, type: 'integer' } },
       missing: [],
     });
     expect(() => session.readVariablesNow('a' as never)).toThrow(ValidationError);
