@@ -1,7 +1,9 @@
 /**
  * The wire format of the NATS service, both directions. Requests are UTF-8 JSON objects; every success reply is
- * `{ result, revision }` where `revision` is the store revision the answer reflects (a module request's reply adds
- * `modulesRevision`, the same for the modules bucket); every error reply carries the micro error headers
+ * `{ result, revision }` where `revision` is the store revision a client sends back for read-your-writes, at least
+ * that of the request's write and of every write the answer shows (not the point it was read at: the node's own writes
+ * may be ahead of what it applied of others'); a module request's reply adds `modulesRevision`, the same for the
+ * modules bucket; every error reply carries the micro error headers
  * (`Nats-Service-Error`, `Nats-Service-Error-Code`) and the body `{ error: { code, message, details } }` (with the
  * same revisions), the same `SerializedError` the embedded runtime uses, so `errorFromJSON` rebuilds the typed class.
  *
@@ -105,7 +107,7 @@ export type RequestBody = Readonly<Record<string, unknown>>;
 export interface WireReply {
   readonly result: unknown;
   readonly revision: number;
-  /** The modules-bucket revision the answer reflects: module requests only. */
+  /** The modules-bucket revision for read-your-writes, as `revision` is for the variables bucket: module requests. */
   readonly modulesRevision?: number;
 }
 
