@@ -11,7 +11,8 @@
 import type { ExecutionResult, ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
 import type { ReplyEvent } from '../../machines/protocol.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
-import { PayloadTooLargeError } from '../errors.js';
+import { PayloadTooLargeError, type SerializedError } from '../errors.js';
+import { fittedError } from './error-fit.js';
 import type { EventOutbox, OversizeEvent } from './event-outbox.js';
 import type { TetherSubjects } from './subjects.js';
 import { jsonBytes } from './json-size.js';
@@ -134,6 +135,15 @@ function deltaPieces(event: DeltaEvent, limit: number): DeltaEvent[] {
 }
 
 /**
+ * A failure event too large for one message (a cancel's long reason, a tool's long message, repeated in the error's
+ * message and details) with its error cut as an error reply is (`details.cut: true`), which fits in any message:
+ * whoever follows an execution by its id still hears that it ended.
+ */
+function withErrorCut<E extends { readonly error: SerializedError }>(event: E): E {
+  return { ...event, error: fittedError(event.error) };
+}
+
+/**
  * Publishes every event of the module behind `handle` on its events subject, through the node's `outbox` (so
  * they leave after the execution's reply), until the returned function is called: when the module stops for good
  * (its listeners follow it from process to process across hibernation). When its process exits (crashed, killed
@@ -175,12 +185,12 @@ export function publishModuleEvents(
         resultTooLarge(sessionId, life, event.result, size, limit),
       ),
     ),
-    handle.on('module.failed', publish),
+    handle.on('module.failed', (event) => publish(event, () => withErrorCut(event))),
     handle.on('module.delta', (event) => {
       for (const piece of deltaPieces(event, outbox.limit())) publish(piece);
     }),
     handle.on('module.synced', (event) => publish(event, (size, limit) => syncWithin(event, size, limit))),
-    handle.on('module.syncFailed', publish),
+    handle.on('module.syncFailed', (event) => publish(event, () => withErrorCut(event))),
   ];
   initial = false;
   return () => {
