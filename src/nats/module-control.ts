@@ -16,9 +16,11 @@
  * run once): they go to its node alone, on the module's forward subjects (see module-forward.ts).
  *
  * Cancel is best effort: the node that finds the execution in its mailbox (queued or running) cancels it and
- * answers; the asking node waits for the first answer, or `cancelWaitMs`, and reports whether one came. A cancel
- * can also overtake its execution (an abort right after sending it): every node remembers the ids it could not
- * find for `rememberMs`, and an execution that arrives with one of them is refused as aborted instead of run.
+ * answers, as does the node that holds it on its way to a mailbox (waiting for read-your-writes, a wake), which
+ * remembers the cancel and so stops it at the mailbox's door; the asking node waits for the first answer, or
+ * `cancelWaitMs`, and reports whether one came. A cancel can also overtake its execution (an abort right after
+ * sending it): every node remembers the ids it could not find for `rememberMs`, and an execution that arrives with
+ * one of them is refused as aborted instead of run.
  * @module
  */
 import { RequestStrategy, type Msg, type NatsConnection, type Subscription } from 'nats';
@@ -79,6 +81,13 @@ export interface ModuleControl {
    * execution's.
    */
   cancelledEarly(sessionId: string, moduleId: string, executionId: string): boolean;
+  /**
+   * The execution `key` (see `executionReplyKey`) is in this node's hands but in no mailbox yet: it waits for
+   * read-your-writes, or for its session or module to wake. Until the returned function is called, a cancel of it is
+   * answered `cancelled: true` by this node, and remembered, so that {@link ModuleControl.cancelledEarly} stops it
+   * before it enters a mailbox (or is passed on). Call the returned function right before that check.
+   */
+  hold(key: string): () => void;
   /** Unsubscribes. */
   close(): void;
 }
@@ -99,6 +108,8 @@ export async function startModuleControl(
   /** The executions (keyed by `executionReplyKey`) cancelled before they reached this node. */
   const early = new ExpiringKeys(MAX_REMEMBERED);
   const remember = (key: string): void => early.add(key, Date.now() + rememberMs);
+  /** The executions in hand here that are in no mailbox yet (see `hold`), counted: an id may be sent twice. */
+  const held = new Map<string, number>();
 
   const subscription: Subscription = connection.subscribe(subjects.moduleControls(), {
     callback: guarded(options.report, 'module control', (error, msg) => {
@@ -128,10 +139,13 @@ export async function startModuleControl(
       const executionId = body.executionId;
       const reason = typeof body.reason === 'string' ? body.reason : undefined;
       const key = executionReplyKey(target.sessionId, target.moduleId, executionId);
+      // Held here on its way to a mailbox: remembered at once, it is stopped at the door (see `hold`).
+      const onItsWay = held.has(key);
+      if (onItsWay) remember(key);
       host.cancel(target.sessionId, target.moduleId, executionId, reason).then(
         (cancelled) => {
           // Only the node that had it answers: silence from the others is what lets the first answer count.
-          if (!cancelled) return remember(key);
+          if (!cancelled && !onItsWay) return remember(key);
           options.outbox?.sendNow();
           msg.respond(encodeJson({ cancelled: true }));
         },
@@ -179,6 +193,17 @@ export async function startModuleControl(
     stopWaitMs,
     cancelledEarly(sessionId, moduleId, executionId) {
       return early.take(executionReplyKey(sessionId, moduleId, executionId));
+    },
+    hold(key) {
+      held.set(key, (held.get(key) ?? 0) + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const left = held.get(key)! - 1;
+        if (left === 0) held.delete(key);
+        else held.set(key, left);
+      };
     },
     close() {
       subscription.unsubscribe();

@@ -17,6 +17,7 @@ import type { ModuleSpecs } from './module-specs.js';
 import { stopModule } from './module-stop.js';
 import { parseWireSpec, wireUnknownModule } from './module-wire-spec.js';
 import type { NodePings } from './node-pings.js';
+import { executionReplyKey } from './execution-replies.js';
 import { withOutputDates } from './output-dates.js';
 import {
   assertExecutionId,
@@ -145,11 +146,19 @@ export function moduleOperations(
         const searchedFor =
           forward && searched.refusal(sessionId, moduleId, executionId, headers?.get(DEADLINE_HEADER));
         if (searchedFor) throw searchedFor;
-        // A running module is not woken, so its session is not looked up on that path: a request bound to a life
-        // has it checked first (another life's module of the same id must not run for it).
-        if (lifeOf(headers) !== undefined) await session(sessionId, headers);
-        // Only a module this node cannot run is passed on: the usual path costs nothing more.
-        if (!host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId, headers))) {
+        // On its way to a mailbox, through the waits below: a cancel meanwhile is answered here (see `hold`).
+        const release = control.hold(executionReplyKey(sessionId, moduleId, executionId));
+        let passOn: boolean;
+        try {
+          // A running module is not woken, so its session is not looked up on that path: a request bound to a life
+          // has it checked first (another life's module of the same id must not run for it).
+          if (lifeOf(headers) !== undefined) await session(sessionId, headers);
+          // Only a module this node cannot run is passed on: the usual path costs nothing more.
+          passOn = !host.running(sessionId, moduleId) && !(await wakeOrNone(sessionId, moduleId, headers));
+        } finally {
+          release();
+        }
+        if (passOn) {
           // The wire takes whole milliseconds up to 2^31-1: a node's default of Infinity goes as the longest this
           // node can wait for it with its grace on top, so that the owner's answer, a timeout too, comes first.
           const longest = MAX_TIMEOUT_MS - FORWARD_GRACE_MS;

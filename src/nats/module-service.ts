@@ -105,7 +105,10 @@ export function moduleEndpoints(deps: ModuleServiceDeps): ServiceEndpoint[] {
     // they lost (see execution-replies.ts).
     announcesAcceptance: operation === 'execute',
     ...(operation === 'execute'
-      ? { replyKey: (subject: string, body: RequestBody) => executionKey(subjects, subject, body) }
+      ? {
+          replyKey: (subject: string, body: RequestBody) => executionKey(subjects, subject, body),
+          holdWhileWaiting: (key: string) => deps.control.hold(key),
+        }
       : {}),
     prepare(subject: string, body: RequestBody, headers: MsgHdrs | undefined) {
       const parsed = subjects.parseModuleRequest(subject);
@@ -162,6 +165,7 @@ export function forwardedModuleEndpoint(deps: ModuleServiceDeps): ServiceEndpoin
     // The relaying node watches this one while an execution runs here.
     announcesAcceptance: true,
     relayedHere: true,
+    holdWhileWaiting: (key) => deps.control.hold(key),
     // And asks this one for an execution's reply it lost while its own connection was down (see module-forward.ts).
     replyKey(subject, body) {
       const parsed = subjects.parseModuleForward(subject);

@@ -35,6 +35,11 @@ export interface ServiceEndpoint {
    */
   readonly relayedHere?: boolean;
   /**
+   * For an endpoint with a {@link ServiceEndpoint.replyKey}: holds the request of that key while it waits for
+   * read-your-writes, before its work starts (see `ModuleControl.hold`); returns what lets it go.
+   */
+  readonly holdWhileWaiting?: (key: string) => () => void;
+  /**
    * Checks one request and returns its work. Runs before the read-your-writes wait and must throw
    * `ValidationError` for bad input, so a malformed request is refused at once and changes nothing; the work runs
    * once the node has applied the store revision the client has seen, and resolves to the JSON-ready result, or

@@ -251,7 +251,14 @@ export async function startSessionService(
     const waiting = minRevision === undefined ? undefined : awaitApplied(minRevision, store, 'revision', waitMs);
     const waitingModules =
       modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision', waitMs) : undefined;
-    if (waiting || waitingModules) await Promise.all([waiting, waitingModules]);
+    if (waiting || waitingModules) {
+      const release = replyKey === undefined ? undefined : endpoint.holdWhileWaiting?.(replyKey);
+      try {
+        await Promise.all([waiting, waitingModules]);
+      } finally {
+        release?.();
+      }
+    }
     // Answered already: what it asked for must not start now.
     if (ended.ended) throw ended.reason;
     const result = await work(ended);
