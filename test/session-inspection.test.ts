@@ -194,6 +194,35 @@ describe('session processes under inspection', () => {
     }
   });
 
+  // Found by a review: the crash came a microtask late, after the first snapshots of the process started in its place.
+  it("show a session's crash before the snapshots of the process that replaces it", async () => {
+    const lines: string[] = [];
+    const runtime = await Runtime.start({
+      onError: () => {},
+      inspect: (event: InspectionEvent) => {
+        if (event.type !== '@xstate.snapshot') return;
+        if ((event.actorRef as unknown as { id: string }).id !== 'tether.session.fragile') return;
+        lines.push(`${event.event.type} [${(event.snapshot as { status: string }).status}]`);
+      },
+    });
+    try {
+      const session = await runtime.session('fragile');
+      await session.defineVariable('t', 'float', 0.1);
+      // An event the session process cannot fold in crashes it; the next use of its handle, in the same turn, starts
+      // its next process under the same name.
+      runtime.cast('tether.session.fragile', { type: 'store.changed' });
+      expect(await session.getVariable('t')).toBe(0.1);
+      const crash = lines.indexOf('xstate.error [error]');
+      const inits = lines.flatMap((line, i) => (line.startsWith('xstate.init') ? [i] : []));
+      expect(inits).toHaveLength(2);
+      expect(crash).toBeGreaterThan(inits[0]!);
+      expect(crash).toBeLessThan(inits[1]!);
+      expect(lines.at(-1)).not.toMatch(/\[error\]$/);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   // Found by a review: actors showed only as `<0.N>`, and a module woken from hibernation under another one.
   it('name each session and module actor by its process name, the same after a module wakes again', async () => {
     const named: string[] = [];

@@ -92,6 +92,8 @@ export class ProcessRuntime {
   /** The supervised processes of each supervisor that have not exited yet: its exit waits for theirs. */
   readonly #liveChildren = new WeakMap<Process, Set<Process>>();
   #deliveringExitSignals = false;
+  /** The actor whose `start()` is running now: its crash is shown to the inspector after XState's start snapshot. */
+  #starting: AnyActor | undefined;
   readonly #inspect: Observer<InspectionEvent> | undefined;
   /** Where crashes and errors thrown by listeners and the inspector go. */
   readonly #faults: FaultReporter;
@@ -394,27 +396,36 @@ export class ProcessRuntime {
     );
     const sleeper = this.#sleepers.get(process);
     if (sleeper) sleeper.subscription = subscription;
-    actor.start();
+    // Saved and restored: a process may spawn another as it starts.
+    const outer = this.#starting;
+    this.#starting = actor;
+    try {
+      actor.start();
+    } finally {
+      this.#starting = outer;
+    }
   }
 
   /**
    * Shows the inspector the snapshot a crash left (`status: 'error'`, the error in `error`): XState inspects no
-   * snapshot when a transition throws, so the process's last one, `active`, would have stood for it for ever. A
-   * microtask later: a crash while starting is followed by XState's snapshot of the start (still `active`), sent after
-   * the error observers are told.
+   * snapshot when a transition throws, so the process's last one, `active`, would have stood for it for ever. At once,
+   * ahead of anything its exit lets happen (a process started under its name, whose first snapshot would otherwise
+   * come first); a microtask later for a crash while starting, which XState's snapshot of the start (still `active`)
+   * follows, sent after the error observers are told.
    */
   #inspectCrash(actor: AnyActor): void {
     const inspect = this.#inspect;
     if (!inspect) return;
-    queueMicrotask(() =>
+    const show = (): void =>
       inspect.next?.({
         type: '@xstate.snapshot',
         actorRef: actor,
         rootId: actor.sessionId,
         snapshot: actor.getSnapshot(),
         event: { type: 'xstate.error' },
-      } as InspectionEvent),
-    );
+      } as InspectionEvent);
+    if (this.#starting === actor) queueMicrotask(show);
+    else show();
   }
 
   /** A message is about to reach `process`: for one that may hibernate, that is activity. */
