@@ -20,6 +20,7 @@ import { messageOf } from '../printable.js';
 import { show } from '../variables/failure.js';
 import type { LanguageModel } from './language-model.js';
 import { BINDABLE_ATTRIBUTES, type ModuleParameters, type ModuleTool } from './module-types.js';
+import { lostInJson } from './lost-in-json.js';
 import { toolFailure } from './provider-errors.js';
 import { assertToolParameters, checkToolArguments, NO_PARAMETERS } from './tool-arguments.js';
 
@@ -114,17 +115,6 @@ function refuseLost(key: string, value: unknown): unknown {
   const lost = lostInJson(value);
   if (lost === undefined) return value;
   throw new Error(`${key === '' ? 'the result' : `its '${key}'`} is ${lost}, which JSON cannot carry`);
-}
-
-/** What `value` is when JSON would drop or change it; `undefined` when JSON carries it (or its parts, if any). */
-function lostInJson(value: unknown): string | undefined {
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'symbol') return 'a symbol';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet)
-    return `a ${value.constructor.name}`;
-  if (value instanceof Promise) return 'a Promise';
-  return undefined;
 }
 
 const services = new WeakMap<LanguageModel, AxAIService>();

@@ -13,6 +13,7 @@
 import type { AxIField } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import { dateAsWritten, writesDates } from './dates-as-written.js';
+import { lostInJson } from './lost-in-json.js';
 import { couldNotRead } from '../runtime/option-keys.js';
 import { MAX_JSON_DEPTH } from '../variables/json-value.js';
 import type { FieldValues } from './module-types.js';
@@ -141,9 +142,9 @@ function described(value: unknown): string {
 
 /**
  * Why Ax could not render an object input: nested too deep, at `path` (member names, outermost first) a value JSON
- * has no form for (`got`: a bigint, or a number that is not finite, which JSON would write as `null`), or a member
- * whose reading threw `error` (a getter or proxy of the caller's; `path` ends at the object when listing its
- * members threw).
+ * has no form for (`got`: a bigint, or what JSON would drop or rewrite, see lost-in-json.ts; in a list also a hole or
+ * `undefined`, which JSON writes as `null`), or a member whose reading threw `error` (a getter or proxy of the
+ * caller's; `path` ends at the object when listing its members threw).
  */
 type Snag =
   | { readonly kind: 'depth' }
@@ -155,42 +156,68 @@ const TOO_DEEP: Snag = { kind: 'depth' };
 /**
  * What in `value` Ax could not render in the prompt, or `undefined`. Ax walks an input recursively, and one nested
  * thousands of levels overflowed the stack there; it writes objects as JSON, which has no bigint. Either failed as
- * the LLM program's error (`internal_error`) rather than as the caller's, and a number that is not finite reached
- * the model as `null`. The walk stops at the depth limit, so it cannot overflow itself, and allocates nothing
- * unless it finds one of those.
+ * the LLM program's error (`internal_error`) rather than as the caller's, and what JSON drops or rewrites (a number
+ * that is not finite as `null`, a `Map` as `{}`, a list's hole as `null`) reached the model changed. An object's
+ * `undefined` member is left out by JSON as absent, which is what it means. The walk stops at the depth limit, so
+ * it cannot overflow itself, and allocates nothing unless it finds one of those.
  */
 function snagIn(value: object, depth: number): Snag | undefined {
   if (depth >= MAX_JSON_DEPTH) return TOO_DEEP;
-  // The member being read, so that a throw is told apart from one of listing the members (a proxy's `ownKeys`).
-  let reading: string | undefined;
+  // The member being read (an index, or a name), so that a throw is told apart from one of listing the members (a
+  // proxy's `ownKeys`).
+  let reading: number | string | undefined;
   try {
+    if (Array.isArray(value)) {
+      // By index: `for…in` would skip the holes.
+      for (let i = 0; i < value.length; i++) {
+        reading = i;
+        const item: unknown = i in value ? value[i] : HOLE;
+        reading = undefined;
+        const snag = itemSnag(item, true, depth);
+        if (snag) return within(snag, `[${i}]`);
+      }
+      return undefined;
+    }
     for (const key in value) {
       reading = key;
       const item = (value as Record<string, unknown>)[key];
       reading = undefined;
-      const snag =
-        typeof item === 'bigint'
-          ? { kind: 'unwritable' as const, got: 'a bigint', path: [] }
-          : typeof item === 'number' && !Number.isFinite(item)
-            ? { kind: 'unwritable' as const, got: String(item), path: [] }
-            : typeof item === 'object' && item !== null
-              ? snagIn(item, depth + 1)
-              : undefined;
-      if (snag === undefined) continue;
-      if (snag.kind !== 'depth') snag.path.unshift(memberPath(value, key));
-      return snag;
+      const snag = itemSnag(item, false, depth);
+      if (snag) return within(snag, `.${key}`);
     }
   } catch (error) {
     // A getter or proxy of the caller's threw: Ax would have thrown the same in the middle of rendering the prompt,
     // as the program's failure rather than the caller's.
-    return { kind: 'unreadable', error, path: reading === undefined ? [] : [memberPath(value, reading)] };
+    const path = reading === undefined ? [] : [typeof reading === 'number' ? `[${reading}]` : `.${reading}`];
+    return { kind: 'unreadable', error, path };
   }
   return undefined;
 }
 
-/** How member `key` of `value` is written in a path: `[0]` in a list, `.name` in an object. */
-function memberPath(value: object, key: string): string {
-  return Array.isArray(value) ? `[${key}]` : `.${key}`;
+/** Stands for a list's hole, which reads as `undefined`. */
+const HOLE = Symbol('hole');
+
+/** What is wrong with one member of an object input (`inList`: an item of a list), or `undefined`. */
+function itemSnag(item: unknown, inList: boolean, depth: number): Snag | undefined {
+  // JSON leaves an object's `undefined` member out, as absent: what it means. In a list it writes `null`.
+  const got =
+    item === HOLE
+      ? 'a hole'
+      : item === undefined
+        ? inList
+          ? 'undefined'
+          : undefined
+        : typeof item === 'bigint'
+          ? 'a bigint'
+          : lostInJson(item);
+  if (got !== undefined) return { kind: 'unwritable', got, path: [] };
+  return typeof item === 'object' && item !== null ? snagIn(item, depth + 1) : undefined;
+}
+
+/** `snag`, found in the member `member` (`[0]`, `.name`), with that member at the front of its path. */
+function within(snag: Snag, member: string): Snag {
+  if (snag.kind !== 'depth') snag.path.unshift(member);
+  return snag;
 }
 
 /**

@@ -1,0 +1,55 @@
+/**
+ * An execution's object inputs reach the model as JSON. The module refused a number that is not finite and a bigint
+ * there; the other parts JSON rewrites without a word ran changed (found in review): a `Map` (written as `{}`, its
+ * entries lost), a hole or an `undefined` item of a list (written as `null`), a function member (dropped). Each is
+ * refused with `validation_failed` naming the field and the path, before anything runs.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runtime, createEchoModel } from '../../src/index.js';
+
+describe('execute inputs JSON would rewrite', () => {
+  let runtime: Runtime | undefined;
+  afterEach(() => runtime?.stop());
+
+  it('refuses a Map, a hole, an undefined item and a function member in a json input as it refuses NaN', async () => {
+    runtime = await Runtime.start({ llm: createEchoModel() });
+    const session = await runtime.session('s1');
+    const qa = await session.module('qa', { type: 'Predict', signature: 'cfg:json -> answer:string' });
+
+    // What is refused today: NaN, which JSON writes as null.
+    await expect(qa.execute({ cfg: { ratio: Number.NaN } })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'cfg', path: 'cfg.ratio' },
+    });
+
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse = [1, , 3];
+    const cases: [label: string, cfg: unknown][] = [
+      ['a Map (its entries lost: written as {})', { settings: new Map([['retries', 3]]) }],
+      ['a hole (written as null)', sparse],
+      ['an undefined item (written as null)', [1, undefined, 3]],
+      ['a function member (dropped)', { retries: 3, onRetry: () => 1 }],
+    ];
+    for (const [label, cfg] of cases) {
+      let outcome: unknown;
+      try {
+        outcome = (await qa.execute({ cfg })).output.answer;
+      } catch (error) {
+        outcome = error;
+      }
+      expect(outcome, `${label}: reached the model as ${String(outcome)}`).toMatchObject({
+        code: 'validation_failed',
+        details: { field: 'cfg', path: expect.stringMatching(/^cfg[.[]/) },
+      });
+      expect((outcome as Error).message).toMatch(/^input field 'cfg' holds .+ at cfg.+, which JSON cannot carry$/);
+    }
+  });
+
+  it("takes an object's undefined member, which JSON leaves out as absent, and a Date, which it writes as text", async () => {
+    runtime = await Runtime.start({ llm: createEchoModel() });
+    const session = await runtime.session('s1');
+    const qa = await session.module('qa', { type: 'Predict', signature: 'cfg:json -> answer:string' });
+    const { output } = await qa.execute({ cfg: { retries: 3, timeout: undefined, since: new Date(0) } });
+    expect(String(output.answer)).toContain('"retries": 3');
+  });
+});
