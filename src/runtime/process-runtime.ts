@@ -92,6 +92,8 @@ export class ProcessRuntime {
   /** The supervised processes of each supervisor that have not exited yet: its exit waits for theirs. */
   readonly #liveChildren = new WeakMap<Process, Set<Process>>();
   #deliveringExitSignals = false;
+  /** The actor being put to sleep now (see `#hibernate`), whose stop the inspector is not shown. */
+  #sleeping: AnyActor | undefined;
   /** The actor whose `start()` is running now: its crash is shown to the inspector after XState's start snapshot. */
   #starting: AnyActor | undefined;
   readonly #inspect: Observer<InspectionEvent> | undefined;
@@ -111,7 +113,13 @@ export class ProcessRuntime {
     assertFunctionOption('ProcessRuntime', 'onError', options.onError);
     assertInspectOption('ProcessRuntime', options.inspect);
     this.#faults = new FaultReporter(options);
-    this.#inspect = this.#faults.inspect;
+    const inspect = this.#faults.inspect;
+    // XState inspects the stop of an actor put to sleep as any stop: the process it ran is alive all the same.
+    this.#inspect = inspect && {
+      next: (event) => {
+        if (event.actorRef !== this.#sleeping) inspect.next?.(event);
+      },
+    };
   }
 
   /**
@@ -265,10 +273,10 @@ export class ProcessRuntime {
   }
 
   /**
-   * Shows the inspector that a process its owner let go in a final state, to start another of the same name later (a
-   * module hibernating: its machine ends in `hibernated`, status `done`), has ended for good: an actor of that name,
-   * restored from `snapshot` (the let-go actor's persisted one), stopped as XState shows a running actor's stop
-   * (`xstate.stop`, status `stopped`). Without it, the final state would stand for ever.
+   * Shows the inspector that a process let go asleep, to start another actor of the same name later (a module
+   * hibernating: its machine ends in `hibernated`, status `done`; a process spawned with `hibernateAfter`), has ended
+   * for good: an actor of that name, restored from `snapshot` (the let-go actor's persisted one), stopped as XState
+   * shows a running actor's stop (`xstate.stop`, status `stopped`). Without it, its last snapshot would stand for ever.
    */
   inspectStopped(logic: AnyActorLogic, name: string, snapshot: Snapshot<unknown>): void {
     const inspect = this.#inspect;
@@ -353,9 +361,15 @@ export class ProcessRuntime {
   /** Asks a process to exit; the first reason asked for wins, as with racing exit signals in Erlang. */
   #signal(process: Process, reason: ExitReason): void {
     process.stopReason ??= reason;
-    // A hibernating process has no actor running: it exits as it is, without being woken for it.
-    if (process.hibernating) this.#exit(process, process.stopReason);
-    else process.actor.stop();
+    // A hibernating process has no actor running: it exits as it is, without being woken for it. The inspector is
+    // shown its stop now, which it was not shown when it went to sleep.
+    if (process.hibernating) {
+      const sleeper = this.#sleepers.get(process);
+      const { asleepWith } = process;
+      if (sleeper && asleepWith !== undefined)
+        this.inspectStopped(sleeper.resume, process.name ?? process.id, asleepWith);
+      this.#exit(process, process.stopReason);
+    } else process.actor.stop();
   }
 
   /**
@@ -472,7 +486,14 @@ export class ProcessRuntime {
       // It has no child actor (see `hasWorkOrWatchers`): nothing in the snapshot holds the old actor or its system.
       process.hibernate(snapshot as never);
       this.#idle.forget(process);
-      actor.stop();
+      // Stopped without the inspector told (the stop runs at once: the actor is idle), as a hibernating module's
+      // actor is not shown stopped either: the process lives on, and its next actor starts when it wakes.
+      this.#sleeping = actor;
+      try {
+        actor.stop();
+      } finally {
+        this.#sleeping = undefined;
+      }
       // Whoever still holds the old actor (an action's promise via `self`, a caller's `ref.actor`, another actor's
       // `sendTo`) reaches the process: `send` and XState's relay between actors both end in `_send`.
       (actor as unknown as { _send(event: AnyEventObject): void })._send = (event) => this.cast(process, event);

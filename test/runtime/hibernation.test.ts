@@ -169,6 +169,28 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
     expect(events.map((event) => (event as { event: { type: string } }).event.type)).toContain('increment');
   });
 
+  // Found in review: the inspector was shown `xstate.stop` as the process went to sleep, alive.
+  it('shows the inspector no stop as the process goes to sleep, and one when it is stopped for good asleep', () => {
+    fakeTime();
+    const stops: { id: string; status: string }[] = [];
+    const runtime = createRuntime({
+      inspect: (event) => {
+        if (event.type !== '@xstate.snapshot' || event.event.type !== 'xstate.stop') return;
+        const { id } = event.actorRef as unknown as { id: string };
+        stops.push({ id, status: (event.snapshot as { status: string }).status });
+      },
+    });
+    const ref = runtime.spawn(counterMachine, { name: 'sleepy', hibernateAfter: 100 });
+    runtime.cast(ref, { type: 'increment' });
+    vi.advanceTimersByTime(200);
+    expect(ref.hibernating).toBe(true);
+    expect(stops).toEqual([]);
+
+    runtime.stop(ref);
+    expect(ref.alive).toBe(false);
+    expect(stops).toEqual([{ id: 'sleepy', status: 'stopped' }]);
+  });
+
   it('leaves a hibernating supervised child alone: no restart, the same process wakes', async () => {
     fakeTime();
     const runtime = createRuntime();
