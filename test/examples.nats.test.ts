@@ -49,7 +49,7 @@ describe('examples over NATS', () => {
     const dynamic = await linesOf(runDynamicModule);
     expect(dynamic).toContain('execution 1: module solver is ChainOfThought');
     expect(dynamic).toContain('execution 2: module solver is ReAct');
-    expect(dynamic).toContain('same process: yes, type now ReAct, 2 executions completed');
+    expect(dynamic).toContain('one module throughout: solver has completed 2 executions, type now ReAct');
 
     const callbacks = await linesOf(runSyncCallbacks);
     const start = callbacks.indexOf('temperature history (3 changes):');

@@ -58,7 +58,7 @@ describe('examples', () => {
     expect(lines).toContain('execution 1: module solver is ChainOfThought');
     expect(lines).toContain('execution 2: module solver is ReAct');
     expect(lines).toContain('  solver: synced as ReAct, type ChainOfThought → ReAct');
-    expect(lines).toContain('same process: yes, type now ReAct, 2 executions completed');
+    expect(lines).toContain('one module throughout: solver has completed 2 executions, type now ReAct');
   });
 
   it('dynamic module: ReAct calls the lookup tool when the provider asks for it', async () => {
