@@ -167,6 +167,8 @@ function snagIn(value: object, depth: number): Snag | undefined {
   // proxy's `ownKeys`).
   let reading: number | string | undefined;
   try {
+    // JSON writes what its `toJSON` returns, not its members (a `Date` among them).
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
     if (Array.isArray(value)) {
       // By index: `for…in` would skip the holes.
       for (let i = 0; i < value.length; i++) {

@@ -45,11 +45,14 @@ describe('execute inputs JSON would rewrite', () => {
     }
   });
 
-  it("takes an object's undefined member, which JSON leaves out as absent, and a Date, which it writes as text", async () => {
+  it("takes an object's undefined member (JSON leaves it out, as absent), a Date, and what a toJSON writes", async () => {
     runtime = await Runtime.start({ llm: createEchoModel() });
     const session = await runtime.session('s1');
     const qa = await session.module('qa', { type: 'Predict', signature: 'cfg:json -> answer:string' });
     const { output } = await qa.execute({ cfg: { retries: 3, timeout: undefined, since: new Date(0) } });
     expect(String(output.answer)).toContain('"retries": 3');
+    // One with a toJSON is written as what that returns, whatever its members hold.
+    const written = await qa.execute({ cfg: { held: new Map([['a', 1]]), toJSON: () => ({ shown: 1 }) } });
+    expect(String(written.output.answer)).toContain('"shown": 1');
   });
 });
