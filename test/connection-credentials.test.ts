@@ -6,8 +6,10 @@
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BridgeError, Runtime, connect, createEchoModel } from '../src/index.js';
+import { BridgeError, NatsConnectionError, Runtime, connect, createEchoModel } from '../src/index.js';
 import { startScript } from './support/cli-process.js';
+import { startNatsServer } from './support/nats-server.js';
+import { waitFor } from './support/wait-for.js';
 
 const SECRET = 'pa55-s3cret-word';
 
@@ -45,6 +47,42 @@ describe('credentials in a NATS URL', () => {
     expect(error.message).not.toContain(SECRET);
     expect(JSON.stringify(error.details)).not.toContain(SECRET);
   });
+
+  // It stops its own server: a suite pointed at a shared NATS_URL cannot.
+  it.skipIf(process.env.NATS_URL !== undefined)(
+    "reports a node's connection lost for good without the URL's password",
+    async () => {
+      const server = await startNatsServer();
+      const url = server.url.replace('nats://', `nats://demo:${SECRET}@`);
+      const reports: NatsConnectionError[] = [];
+      const id = `${process.pid}_${Date.now()}`;
+      const node = await Runtime.start({
+        llm: createEchoModel(),
+        onError: (error) => {
+          if (error instanceof NatsConnectionError) reports.push(error);
+        },
+        nats: {
+          servers: url,
+          prefix: `cred_${id}`,
+          variablesBucket: `cred_vars_${id}`,
+          sessionsBucket: `cred_sessions_${id}`,
+          modulesBucket: `cred_modules_${id}`,
+          reconnect: { maxAttempts: 1, waitMs: 100 },
+        },
+      });
+      try {
+        await server.stop();
+        await waitFor(() => reports.some((report) => report.status === 'closed'), { message: 'the connection lost' });
+        for (const report of reports) {
+          expect(report.message).not.toContain(SECRET);
+          expect(JSON.stringify(report.details)).not.toContain(SECRET);
+        }
+      } finally {
+        await node.stop();
+        await server.stop();
+      }
+    },
+  );
 
   it('npm run demo with NATS_URL=nats://user:pass@host never prints the password', async () => {
     const url = `nats://demo:${SECRET}@127.0.0.1:${await closedPort()}`;
