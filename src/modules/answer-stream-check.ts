@@ -7,7 +7,8 @@
  *   result. Read in the raw events, not in Ax's deltas, where a finish reason Ax does not know (`eos`,
  *   `model_length`) is lost; and as fields of the events, never as text: a model's answer may well say `[DONE]`.
  *   Such a stream fails with {@link AnswerCutOffError}, which provider-errors.ts reports as a connection dropped
- *   mid-answer: `provider_unavailable` (`unreachable`).
+ *   mid-answer: `provider_unavailable` (`unreachable`). A stream of several answers (choices) is complete only when
+ *   each of them says so.
  * - **not JSON**: an event garbled or cut by a proxy. Ax skips such an event, printing its raw text to the process's
  *   output (the user's data in a service's logs), and gives the rest of the stream as the whole answer. Such a stream
  *   fails with {@link MalformedStreamEventError}, a `SyntaxError` as Ax's own parse of a body that is not JSON is,
@@ -71,14 +72,15 @@ export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = glob
     const response = await fetch(input, init);
     if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) return response;
     const reader = new EventStreamReader();
-    let complete = false;
+    const finishes = new ChoiceFinishes();
+    let endMarked = false;
     let ended = false;
     /** The error `events` make the stream fail with, `undefined` when there is none. */
     const judge = (events: readonly StreamEvent[]): Error | undefined => {
       for (const event of events) {
         if (ended) return undefined;
         if (event.data.trim() === '[DONE]') {
-          complete = ended = true;
+          endMarked = ended = true;
           return undefined;
         }
         let parsed: unknown;
@@ -89,7 +91,8 @@ export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = glob
         }
         const failure = errorOf(parsed);
         if (failure) return failure;
-        complete ||= event.type === 'message_stop' || saysFinished(parsed, FINISH_DEPTH);
+        if (event.type === 'message_stop') endMarked = true;
+        else finishes.take(parsed);
       }
       return undefined;
     };
@@ -101,7 +104,9 @@ export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = glob
           else controller.enqueue(chunk);
         },
         flush(controller) {
-          const error = (ended ? undefined : judge(reader.end())) ?? (complete ? undefined : new AnswerCutOffError());
+          const error =
+            (ended ? undefined : judge(reader.end())) ??
+            (endMarked || finishes.complete ? undefined : new AnswerCutOffError());
           if (error) controller.error(error);
         },
       }),
@@ -117,6 +122,47 @@ function errorOf(value: unknown): AnswerErrorEventError | undefined {
   return error !== null && (typeof error === 'object' || typeof error === 'string')
     ? new AnswerErrorEventError(error)
     : undefined;
+}
+
+/**
+ * The finish reasons of a stream's answers. A request for several answers at once (OpenAI's `n`, as a
+ * MultiChainComparison asks for its samples; Gemini's candidates) streams each as a choice of its own, finished
+ * each on its own: one choice's finish reason says nothing of the others, and a stream cut while one of them was
+ * still being written would give it, cut short, as a whole sample. So the stream is complete once every choice it
+ * carried has finished; an event without choices (Anthropic's) finishes the whole answer.
+ */
+class ChoiceFinishes {
+  /** Each choice seen, by its index, and whether it said it finished (a later event of it cannot take that back). */
+  readonly #choices = new Map<unknown, boolean>();
+  #finished = false;
+
+  /** Takes what `event`, an event's JSON, says of its choices. */
+  take(event: unknown): void {
+    const choices = choicesOf(event);
+    if (!choices) {
+      this.#finished ||= saysFinished(event, FINISH_DEPTH);
+      return;
+    }
+    choices.forEach((choice, position) => {
+      const index = (choice as { index?: unknown } | null)?.index ?? position;
+      const finished = this.#choices.get(index) === true || saysFinished(choice, FINISH_DEPTH - 1);
+      this.#choices.set(index, finished);
+      this.#finished ||= finished;
+    });
+  }
+
+  /** Whether some answer finished and no choice is left unfinished. */
+  get complete(): boolean {
+    return this.#finished && [...this.#choices.values()].every(Boolean);
+  }
+}
+
+/** The answers an event carries one per element: OpenAI's `choices`, Gemini's `candidates`. */
+function choicesOf(event: unknown): readonly unknown[] | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const { choices, candidates } = event as { choices?: unknown; candidates?: unknown };
+  if (Array.isArray(choices)) return choices;
+  return Array.isArray(candidates) ? candidates : undefined;
 }
 
 /** Whether `value`, an event's JSON, holds a finish reason with a value, or is Anthropic's `message_stop`. */
