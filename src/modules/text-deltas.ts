@@ -27,8 +27,10 @@ export function streamTextFields(gen: AxGen<AxGenIn, AxGenOut>, signature: AxSig
     gen.addStreamingFieldProcessor(field.name, (raw: string) => {
       const listener = relay.onDelta;
       if (!listener) return undefined;
-      // Ax trims the final value; trimming the start here makes the deltas add up to it.
-      pass(relay, listener, field.name, raw.trimStart());
+      // Ax trims the final value at both ends, so white space at either end of the text so far is held back: at the
+      // start for good, at the end until text follows it (a line break ending the field would be passed on, then
+      // missing from the final value, which would then look like the field started over).
+      pass(relay, listener, field.name, raw.trim());
       return undefined;
     });
   }
