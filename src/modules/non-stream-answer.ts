@@ -7,8 +7,10 @@
  * `SyntaxError` as Ax's own parse of a body that is not JSON is, which provider-errors.ts reports as
  * `provider_unavailable` (`malformed_response`).
  *
- * Only the start of a body is read to tell: an event stream labelled as something else (`text/plain`, or nothing)
- * goes on streaming as it comes, relabelled `text/event-stream` for the wrappers around this one.
+ * Only the start of a body is read to tell, whatever its label: a gateway may send its error object under the
+ * `text/event-stream` label the request asked for, and the checks of streamed answers would find no event in it and
+ * report an answer cut off on its way, the gateway's words lost. An event stream goes on streaming as it comes,
+ * labelled `text/event-stream` for the wrappers around this one (one labelled `text/plain`, or not at all, too).
  * @module
  */
 import { providerMessageOf } from './provider-errors.js';
@@ -35,13 +37,13 @@ export class NotAStreamError extends SyntaxError {
 
 /**
  * `fetch`, with a successful answer to a streamed request failing with {@link NotAStreamError} when its body is no
- * event stream. A body labelled `text/event-stream` is passed on unread.
+ * event stream.
  */
 export function fetchRefusingNonStreamAnswers(fetch: typeof globalThis.fetch = globalThis.fetch) {
   return async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<Response> => {
     const response = await fetch(input, init);
     const contentType = response.headers.get('content-type') ?? '';
-    if (!response.ok || !response.body || contentType.includes('text/event-stream') || !asksForStream(input, init)) {
+    if (!response.ok || !response.body || !asksForStream(input, init)) {
       return response;
     }
     const reader = response.body.getReader();
@@ -58,7 +60,9 @@ export function fetchRefusingNonStreamAnswers(fetch: typeof globalThis.fetch = g
         start += decoder.decode(next.value, { stream: true });
       }
     }
-    if (EVENT_STREAM_START.test(start)) {
+    // Nothing but white space under the label: a stream that ended before its first event, cut off on its way.
+    const labelled = contentType.includes('text/event-stream');
+    if (EVENT_STREAM_START.test(start) || (labelled && !/\S/.test(start))) {
       // Labelled as what it is, so that the checks of streamed answers (answer-stream-check.ts) read it too.
       const headers = new Headers(response.headers);
       headers.set('content-type', 'text/event-stream');

@@ -19,19 +19,22 @@ function fedResponse(contentType: string) {
 }
 
 describe('a streamed request answered with HTTP 200', () => {
-  it('passes an event stream labelled as something else on as it comes, after reading only its start', async () => {
-    const fed = fedResponse('text/plain');
-    fed.write('data: {"first":1}\n\n');
-    // Resolves with the rest of the body not written yet: the start was enough to tell.
-    const response = await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', STREAMED);
-    const reader = response.body!.getReader();
-    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: {"first":1}\n\n');
-    fed.write('data: [DONE]\n\n');
-    fed.end();
-    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: [DONE]\n\n');
-    expect((await reader.read()).done).toBe(true);
-    expect(response.status).toBe(200);
-  });
+  it.each(['text/plain', 'text/event-stream'])(
+    'passes an event stream labelled %s on as it comes, after reading only its start',
+    async (label) => {
+      const fed = fedResponse(label);
+      fed.write('data: {"first":1}\n\n');
+      // Resolves with the rest of the body not written yet: the start was enough to tell.
+      const response = await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', STREAMED);
+      const reader = response.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: {"first":1}\n\n');
+      fed.write('data: [DONE]\n\n');
+      fed.end();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: [DONE]\n\n');
+      expect((await reader.read()).done).toBe(true);
+      expect(response.status).toBe(200);
+    },
+  );
 
   // Found by a review: passed on with its own label, it skipped the check of streams cut off on their way.
   it('relabels the event stream it passes on, so that one cut off on its way is told as such', async () => {
@@ -52,6 +55,13 @@ describe('a streamed request answered with HTTP 200', () => {
       '<html><body>502 Bad Gateway</body></html>',
     ],
     ['an error object', 'application/json', JSON.stringify({ error: { message: 'overloaded' } }), 'overloaded'],
+    // Found by a review: under this label it was read as an event stream with no event, and told as one cut off.
+    [
+      'an error object labelled as an event stream',
+      'text/event-stream',
+      JSON.stringify({ error: { message: 'overloaded' } }),
+      'overloaded',
+    ],
     ['nothing', '', '', ''],
   ])('refuses %s as no event stream, quoting what it said', async (_, contentType, body, said) => {
     const fed = fedResponse(contentType);
@@ -78,16 +88,19 @@ describe('a streamed request answered with HTTP 200', () => {
     ).rejects.toBeInstanceOf(NotAStreamError);
   });
 
-  it('passes on untouched the answer of a request not streamed, and an event stream labelled as one', async () => {
-    for (const [contentType, init] of [
-      [
-        'application/json',
-        { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ content: '"stream": true' }] }) },
-      ],
-      ['text/event-stream', STREAMED],
-    ] as const) {
-      const fed = fedResponse(contentType);
-      expect(await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', init)).toBe(fed.response);
-    }
+  it('passes on untouched the answer of a request not streamed', async () => {
+    const fed = fedResponse('application/json');
+    const init = { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ content: '"stream": true' }] }) };
+    expect(await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', init)).toBe(fed.response);
+  });
+
+  // An event stream that ends before its first event was cut off on its way, which the stream check reports.
+  it('passes on a body labelled as an event stream that ended holding nothing but white space', async () => {
+    const fed = fedResponse('text/event-stream');
+    fed.write('\n');
+    fed.end();
+    const fetch = fetchCheckingAnswerStreams(fetchRefusingNonStreamAnswers(fed.fetch));
+    const response = await fetch('https://provider/v1/chat', STREAMED);
+    await expect(response.text()).rejects.toBeInstanceOf(AnswerCutOffError);
   });
 });
