@@ -3,7 +3,7 @@
  * store, and expired after its TTL by a process started for that. Found by a review of that change: a use during the
  * expiry's load, a load that fails, and a stopped handle used after the expiry.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Runtime } from '../src/index.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { VariableRecord } from '../src/variables/types.js';
@@ -97,5 +97,26 @@ describe('a dormant embedded session', () => {
     await old.delete();
     expect((await runtime.listSessions()).ids).toEqual([]);
     expect(await (await runtime.session('chat')).listVariables()).toEqual([]);
+  });
+
+  // Found by a review: a change another runtime wrote to it did not touch its idle clock here, which then expired it
+  // (purging what that runtime kept writing) a TTL after its own last use.
+  it('is not expired under another runtime of its store that keeps writing it', async () => {
+    const store = createMemoryStore<VariableRecord>();
+    const b = await Runtime.start({ store, sessionTtlMs: 200 });
+    onTestFinished(() => b.stop());
+    const a = (runtime = await Runtime.start({ store, sessionTtlMs: 200 }));
+    const onA = await a.session('shared');
+    await onA.defineVariable('x', 'integer', 0);
+    await onA.stop();
+    const onB = await b.session('shared');
+    const refused: unknown[] = [];
+    // Every 50 ms for four TTLs: never idle for near its TTL.
+    for (let i = 1; i <= 16; i += 1) {
+      await onB.setVariable('x', i).catch((error: { code?: string }) => refused.push([i, error.code]));
+      await sleep(50);
+    }
+    expect(refused).toEqual([]);
+    expect((await store.get('shared.x'))?.value.value).toBe(16);
   });
 });

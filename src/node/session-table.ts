@@ -312,7 +312,12 @@ export class SessionTable {
       if (variables.length === 0) return;
     }
     const entry = this.#sessions.get(id);
-    if (!entry?.process.alive) return;
+    if (!entry?.process.alive) {
+      // Dormant here (its process stopped or crashed, its expiry still counted): no process of it runs here to
+      // write, so the change is another runtime's use, and must not let it expire here under that runtime.
+      if (!this.#nats && this.#dormant.has(id)) this.#activity.touch(id, this.#idleMs);
+      return;
+    }
     const { actor } = entry.process;
     // Only what the process has not applied (never its own commits' echoes): each event is a transition.
     if (!hasNews(actor.getSnapshot().context, id, variables)) return;
