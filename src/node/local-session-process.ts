@@ -17,7 +17,10 @@ import type { WriteRequest } from '../session/write-plan.js';
 export function endingOf(process: ProcessRef<SessionLogic>): SessionEnding | undefined {
   const reason: ExitReason | undefined = process.exitReason;
   if (reason === undefined) return undefined;
-  if (isCrash(reason)) return 'crashed';
+  // A process a link took down is judged by the reason that came along it, as in Erlang: a user's crashed worker
+  // linked to the session's process crashed it, and nobody stopped the session (its handles, watchers and modules go
+  // on, and its next use starts it again).
+  if (isCrash(typeof reason === 'object' && 'linked' in reason ? reason.reason : reason)) return 'crashed';
   const state = process.getSnapshot().value;
   if (
     reason === 'normal' &&
