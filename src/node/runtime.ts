@@ -395,8 +395,11 @@ export class Runtime {
     else this.#sessions.refuseUses();
     this.#router?.stop();
     this.#modules.close();
-    // Sessions first, each through its own `stop`: a write in flight finishes (and its caller hears so) before
-    // the process exits. Then every other process, in reverse start order, a supervised one through its supervisor.
+    // The user's processes first, newest first, a supervised one through its supervisor: they use the sessions and
+    // modules, which nothing of the runtime's uses in turn (as OTP stops an application's dependents before what they
+    // depend on). Then the sessions, each through its own `stop`: a write in flight finishes (and its caller hears so)
+    // before the process exits. Then whatever is left.
+    await this.#processes.stopAllOf((root) => !root.name?.startsWith(RESERVED_NAME_PREFIX));
     await this.#sessions.stop(this.#callTimeoutMs);
     await this.#processes.stopAll();
     this.#sessions.clear();

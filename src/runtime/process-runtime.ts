@@ -258,10 +258,19 @@ export class ProcessRuntime {
    * demand went first, before the siblings started after it, which may use it.
    */
   async stopAll(reason: ExitReason = 'shutdown'): Promise<void> {
+    return this.stopAllOf(() => true, reason);
+  }
+
+  /**
+   * @internal {@link stopAll} of the processes whose root (the unsupervised process it is, or is supervised under)
+   * `selected` takes: a runtime stops its user's processes before its own, which they use.
+   */
+  async stopAllOf(selected: (root: ProcessRef) => boolean, reason: ExitReason = 'shutdown'): Promise<void> {
     this.#stopping++;
+    const roots = () => this.#unsupervised().filter(selected);
     try {
-      for (let roots = this.#unsupervised(); roots.length > 0; roots = this.#unsupervised())
-        for (let i = roots.length - 1; i >= 0; i--) await this.stop(roots[i]!, reason);
+      for (let found = roots(); found.length > 0; found = roots())
+        for (let i = found.length - 1; i >= 0; i--) await this.stop(found[i]!, reason);
     } finally {
       this.#stopping--;
     }
