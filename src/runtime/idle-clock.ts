@@ -29,9 +29,14 @@ export class IdleClock<K> {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
+  /**
+   * @param clock milliseconds on a clock that only goes forward: the default, the monotonic clock, because a
+   *   system clock stepped back (NTP, a resumed VM) would keep every key awake for as long as the step, and one
+   *   stepped forward would report keys used a moment ago as idle (an embedded runtime would expire their sessions)
+   */
   constructor(
     private readonly onIdle: (key: K) => void,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   /** Counts `key` as active now. `afterMs` applies when the key is not tracked yet; a tracked key keeps its own. */
