@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { COMMANDS, processIo, runCli } from '../src/cli/cli.js';
 import { parseCommand } from '../src/cli/command.js';
 import {
-  assertNumberInRange,
+  assertNumbersReadAsWritten,
   looksLikeBrokenJson,
   needsVariableType,
   parseAssignments,
@@ -698,10 +698,41 @@ describe('cli values and version', () => {
       "tether: usage: low: the number '-1e400' is too large and would be read as -Infinity; to store -Infinity, " +
         `write '"-Infinity"', or quote it for text: '"-1e400"' (see: tether var define --help)\n`,
     ]);
-    // Only the overflow: a large finite number, the text Infinity (how a float is given it), a quoted number, and a
-    // list holding one (which the node refuses: JSON cannot carry Infinity) pass.
-    for (const text of ['1e308', 'Infinity', '"-Infinity"', '"1e400"', '[1e400]', 'terse'])
-      expect(() => assertNumberInRange(text, 't', ['var', 'set']), text).not.toThrow();
+    // Only a number misread: a large finite number, the text Infinity (how a float is given it), a quoted number, a
+    // zero written long, a float's digits past its precision, an integer past 2^53 that a double holds, pass.
+    for (const text of [
+      '1e308',
+      'Infinity',
+      '"-Infinity"',
+      '"1e400"',
+      'terse',
+      '0.000e-500',
+      '0.1000000000000000055511',
+      '9007199254740994',
+      '{"id":"12345678901234567890"}',
+    ])
+      expect(() => assertNumbersReadAsWritten(text, 't', ['var', 'set']), text).not.toThrow();
+  });
+
+  // Found by a review: a number too small, or an integer past 2^53, was stored as another number (exit 0), and one too
+  // large inside a list or object was left to the node.
+  it('refuses any number of a value that a double reads as another (exit 2), inside a list or object too', async () => {
+    const nowhere = ['-s', 'a', '--nats', 'nats://127.0.0.1:1'];
+    const cases: [string, string, string][] = [
+      ['f', '1e-400', "the number '1e-400' is too small and would be read as 0"],
+      ['f', '-.5e-400', "the number '-.5e-400' is too small and would be read as 0"],
+      [
+        'cfg',
+        '{"channel":12345678901234567890}',
+        "the number '12345678901234567890' has more digits than a double holds and would be read as 12345678901234567000",
+      ],
+      ['ids', '[1, 1e400]', "the number '1e400' is too large and would be read as Infinity"],
+    ];
+    for (const [name, text, said] of cases) {
+      const set = await cli('var', 'set', name, text, ...nowhere);
+      expect([set.code, set.stdout], text).toEqual([2, '']);
+      expect(set.stderr, text).toContain(`tether: usage: ${name}: ${said}; quote it to keep it as written: `);
+    }
   });
 
   it('prints its version for --version and -V (exit 0)', async () => {

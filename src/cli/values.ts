@@ -92,27 +92,54 @@ export function parseValue(text: string, type: string, command: readonly string[
   }
 }
 
+/** A JSON text's strings and numbers (a `.5` too, as {@link parseValue} reads it): its numbers are checked. */
+const JSON_STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/g;
+
 /**
- * Refuses a number too large for a double (`1e400`): JSON.parse reads it as `Infinity`, which a float takes
- * whatever its `min`/`max` (non-finite floats are stored on purpose), so it would be stored as Infinity unnoticed.
- * Infinity itself is written as the text `Infinity` (a string a float reads as Infinity), which this leaves alone,
- * as it does a list or object holding such a number (the node refuses those: JSON cannot carry Infinity).
- * @throws {UsageError} naming the variable and how to write what was meant
+ * Refuses a number a double cannot hold as written, anywhere in the value (a list's item, an object's member):
+ * JSON.parse reads it as another number, which would be stored unnoticed.
+ * - Too large (`1e400`): read as `Infinity`, which a float takes whatever its `min`/`max` (non-finite floats are
+ *   stored on purpose). Infinity itself is written as the text `Infinity` (a string a float reads as Infinity).
+ * - Too small (`1e-400`): read as 0.
+ * - An integer past 2^53 that a double does not hold exactly (`12345678901234567890`, an id a script stores in a
+ *   json variable): read as a neighbour of it. Digits past a double's precision after a decimal point are a float's
+ *   ordinary rounding, and pass.
+ * @throws {UsageError} naming the variable, the number as typed, and how to write what was meant
  */
-export function assertNumberInRange(text: string, name: string, command: readonly string[]): void {
-  let value: unknown;
+export function assertNumbersReadAsWritten(text: string, name: string, command: readonly string[]): void {
   try {
-    value = JSON.parse(text);
+    JSON.parse(text);
   } catch {
-    return;
+    if (!LEADING_DOT_NUMBER.test(text)) return;
   }
-  if (typeof value !== 'number' || Number.isFinite(value)) return;
-  const infinity = value > 0 ? 'Infinity' : `'"-Infinity"'`;
-  throw new UsageError(
-    `${name}: the number '${text.trim()}' is too large and would be read as ${value}; to store ${value}, write ` +
-      `${infinity}, or quote it for text: '"${text.trim()}"'`,
-    command,
-  );
+  for (const [token] of text.matchAll(JSON_STRING_OR_NUMBER)) {
+    if (token.startsWith('"')) continue;
+    const read = Number(token);
+    const problem = misreadOf(token, read);
+    if (problem === undefined) continue;
+    if (token === text.trim() && !Number.isFinite(read)) {
+      const infinity = read > 0 ? 'Infinity' : `'"-Infinity"'`;
+      throw new UsageError(
+        `${name}: the number '${token}' is too large and would be read as ${read}; to store ${read}, write ` +
+          `${infinity}, or quote it for text: '"${token}"'`,
+        command,
+      );
+    }
+    throw new UsageError(
+      `${name}: the number '${token}' ${problem} and would be read as ${read}; quote it to keep it as written: ` +
+        `'"${token}"'`,
+      command,
+    );
+  }
+}
+
+/** What keeps the double `read` from `token` from being the number written, if anything does. */
+function misreadOf(token: string, read: number): string | undefined {
+  if (!Number.isFinite(read)) return 'is too large';
+  if (read === 0) return /[1-9]/.test(token.split(/[eE]/)[0]!) ? 'is too small' : undefined;
+  if (/^-?\d+$/.test(token) && !Number.isSafeInteger(read) && BigInt(token) !== BigInt(read))
+    return 'has more digits than a double holds';
+  return undefined;
 }
 
 /** The longest value text a refusal repeats: a longer one (a file piped in, say) would fill the error line. */

@@ -16,7 +16,7 @@ import { openIfAccepted } from './open-if-accepted.js';
 import { historyLine, jsonLine, recordLine, recordTable } from './output.js';
 import { untilSignal } from './until-signal.js';
 import {
-  assertNumberInRange,
+  assertNumbersReadAsWritten,
   needsVariableType,
   parseCount,
   parseJsonObject,
@@ -73,7 +73,7 @@ const define = defineCommand({
     const type = String(args.type);
     const given = String(args.value);
     const text = await valueText(given, io, this.path);
-    if (!values.text) assertNumberInRange(text, name, this.path);
+    if (!values.text) assertNumbersReadAsWritten(text, name, this.path);
     const value = values.text ? text : parseValue(text, type, this.path);
     const typed = (error: unknown): unknown => withTypedValue(error, text, value, isStdinValue(given));
     try {
@@ -146,7 +146,7 @@ const set = defineCommand({
     const given = String(args.value);
     const text = await valueText(given, io, this.path);
     // Before connecting, as any value the command line cannot read is; the usage errors before the refusals.
-    if (!values.text) assertNumberInRange(text, name, this.path);
+    if (!values.text) assertNumbersReadAsWritten(text, name, this.path);
     assertVariableName(name);
     assertOptions(options, 'setVariable');
     const record = await withSession(values, io, this.path, {}, async (session) => {
