@@ -100,7 +100,11 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
           'a usage error (unknown command or option, missing argument, an option value or value the CLI cannot read)',
         ],
         [String(EXIT.unreachable), 'NATS cannot be reached or was lost meanwhile, or no tether node answers (noproc)'],
-        ['130, 143', 'module call interrupted by SIGINT (Ctrl-C) or SIGTERM; the execution is cancelled on its node'],
+        [
+          '130, 143',
+          'module call interrupted by SIGINT (Ctrl-C) or SIGTERM (the execution is cancelled on its node); serve, ' +
+            'var watch and events interrupted again while they stop (a first interrupt ends them with 0)',
+        ],
       ]),
       '',
       'Errors are printed as one line on stderr: tether: <code>: <message>',
