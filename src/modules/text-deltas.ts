@@ -58,6 +58,10 @@ export function finishTextDeltas(relay: DeltaRelay, signature: AxSignature, outp
 function pass(relay: DeltaRelay, listener: DeltaListener, field: string, text: string): void {
   const sent = relay.streamed.get(field) ?? '';
   const restart = !text.startsWith(sent);
+  // Started over with no text yet (a retry's stream that sends the field's label alone first): nothing to pass on, and
+  // what was sent is kept, so that the restart goes with the first text that follows. Forgotten here, that text would
+  // read as going on from nothing, and the listener would add it to the text of the try before.
+  if (restart && text === '') return;
   const from = restart ? 0 : sent.length;
   if (text.length > from) listener(field, text.slice(from), restart || undefined);
   relay.streamed.set(field, text);

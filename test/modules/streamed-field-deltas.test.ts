@@ -1,9 +1,12 @@
 /**
  * README (Module processes): "a text field's deltas add up to its value ..., and a delta that starts the field over
- * (a retry, another of a MultiChainComparison's samples) comes with `restart: true`". A model that streams its answer
- * with white space at the end (a closing line break, very common, or a space before the next field's line) gets no
- * retry, yet its listener hears the white space as deltas and then the whole field again, marked as a restart: Ax
- * trims a field's final value, and the deltas passed on the way (text-deltas.ts) were never trimmed at their end.
+ * (a retry, another of a MultiChainComparison's samples) comes with `restart: true`", against streams sent chunk by
+ * chunk. Found by reviews:
+ * - a model that ended a field with white space (a closing line break, very common, or a space before the next
+ *   field's line) got no retry, yet its listener heard the white space and then the whole field again, marked as a
+ *   restart: Ax trims a field's final value, and the deltas passed on the way were never trimmed at their end;
+ * - a retry whose stream sent the field's label alone first lost its restart: noticed on the empty text, carried by
+ *   no delta, and the retry's text was heard as going on from the first try's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/index.js';
@@ -29,17 +32,18 @@ function tokenStream(tokens: readonly string[]) {
   };
 }
 
-async function deltasOf(signature: string, tokens: readonly string[]) {
+/** The output and the deltas of one execution of a Predict of `signature`, answered by one stream per try. */
+async function deltasOf(signature: string, ...tries: (readonly string[])[]) {
   const llm = createLanguageModel({ provider: 'openai', url: server.url, key: 'sk', model: 'gpt-4o-mini' });
   const runtime = await Runtime.start({ llm });
   try {
     const session = await runtime.session('deltas');
-    const qa = await session.module('qa', { type: 'Predict', signature, maxRetries: 0 });
+    const qa = await session.module('qa', { type: 'Predict', signature, maxRetries: tries.length - 1 });
     const deltas: { field: string; delta: string; restart?: boolean }[] = [];
     qa.on('module.delta', ({ field, delta, restart }) =>
       deltas.push(restart ? { field, delta, restart } : { field, delta }),
     );
-    server.reply(tokenStream(tokens));
+    server.reply(...tries.map(tokenStream));
     const { output } = await qa.execute({ question: 'What is the capital of France?' });
     return { output, deltas };
   } finally {
@@ -73,5 +77,23 @@ describe("a streamed field's deltas when the model ends it with white space", ()
     const joined: Record<string, string> = {};
     for (const { field, delta } of deltas) joined[field] = (joined[field] ?? '') + delta;
     expect(joined).toEqual(output);
+  });
+});
+
+describe('the deltas of a field a retry starts over', () => {
+  it('start it over (restart) also when the retry sends the label alone first', async () => {
+    // The first try lacks the score, which Ax asks for again.
+    const { output, deltas } = await deltasOf(
+      'question:string -> answer:string, score:number',
+      ['Answer: Paris', ' is big'],
+      ['Answer:', ' Lyon\nScore: 3'],
+    );
+    expect(output).toEqual({ answer: 'Lyon', score: 3 });
+    // Was: 'Paris', ' is big', then 'Lyon' with no restart, which a follower read as 'Paris is bigLyon'.
+    expect(deltas).toEqual([
+      { field: 'answer', delta: 'Paris' },
+      { field: 'answer', delta: ' is big' },
+      { field: 'answer', delta: 'Lyon', restart: true },
+    ]);
   });
 });
