@@ -78,6 +78,8 @@ export class ProcessRuntime {
   readonly #pending = new PendingCalls();
   readonly #monitors = new Monitors();
   readonly #links = new Links();
+  /** While {@link stopAllOf} runs: the processes its stops' exits must not take down (see there). */
+  #spared: ((process: ProcessRef) => boolean) | undefined;
   /**
    * Exit signals on their way to linked processes (see {@link #deliverExitSignals}): a `reason` stops the peer, a
    * `notice` is the event a peer that traps exits gets instead.
@@ -262,16 +264,21 @@ export class ProcessRuntime {
   }
 
   /**
-   * @internal {@link stopAll} of the processes whose root (the unsupervised process it is, or is supervised under)
-   * `selected` takes: a runtime stops its user's processes before its own, which they use.
+   * @internal {@link stopAll} of the processes `selected` takes (judged by the unsupervised ones, a supervised one
+   * going with its supervisor): a runtime stops its user's processes before its own, which they use. Their exits
+   * meanwhile take down no process `selected` leaves out: a user's worker linked to a session's process must not
+   * kill it, cutting off a write in flight that the session's own stop, next, lets finish.
    */
-  async stopAllOf(selected: (root: ProcessRef) => boolean, reason: ExitReason = 'shutdown'): Promise<void> {
+  async stopAllOf(selected: (process: ProcessRef) => boolean, reason: ExitReason = 'shutdown'): Promise<void> {
     this.#stopping++;
+    const spared = this.#spared;
+    this.#spared = (process) => !selected(process) || (spared?.(process) ?? false);
     const roots = () => this.#unsupervised().filter(selected);
     try {
       for (let found = roots(); found.length > 0; found = roots())
         for (let i = found.length - 1; i >= 0; i--) await this.stop(found[i]!, reason);
     } finally {
+      this.#spared = spared;
       this.#stopping--;
     }
   }
@@ -543,7 +550,7 @@ export class ProcessRuntime {
       for (const peer of this.#links.takeAll(process)) {
         if (this.#trapping.has(peer))
           this.#exitSignals.push({ peer, notice: { type: 'EXIT', id: process.id, name: process.name, reason } });
-        else if (isAbnormal(reason)) this.#exitSignals.push({ peer, reason: passed });
+        else if (isAbnormal(reason) && !this.#spared?.(peer)) this.#exitSignals.push({ peer, reason: passed });
       }
       this.#monitors.down(process, reason);
     });
