@@ -714,6 +714,14 @@ describe('cli values and version', () => {
       expect(() => assertNumbersReadAsWritten(text, 't', ['var', 'set']), text).not.toThrow();
   });
 
+  // Found by a review: strings were skipped by a regular expression, which overflowed its stack on megabytes.
+  it('checks the numbers of a value of megabytes (stdin takes any length), strings of escapes too', () => {
+    const long = JSON.stringify({ doc: 'x'.repeat(12_000_000), quotes: '"'.repeat(2_000_000), n: 1 });
+    expect(() => assertNumbersReadAsWritten(long, 'doc', ['var', 'set'])).not.toThrow();
+    const misread = JSON.stringify({ doc: 'x'.repeat(12_000_000) }).replace(/}$/, ',"n":1e-400}');
+    expect(() => assertNumbersReadAsWritten(misread, 'doc', ['var', 'set'])).toThrow("the number '1e-400'");
+  });
+
   // Found by a review: a number too small, or an integer past 2^53, was stored as another number (exit 0), and one too
   // large inside a list or object was left to the node.
   it('refuses any number of a value that a double reads as another (exit 2), inside a list or object too', async () => {

@@ -92,8 +92,31 @@ export function parseValue(text: string, type: string, command: readonly string[
   }
 }
 
-/** A JSON text's strings and numbers (a `.5` too, as {@link parseValue} reads it): its numbers are checked. */
-const JSON_STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/g;
+/** A number as JSON writes it (a `.5` too, as {@link parseValue} reads it), at the position a scan is at. */
+const NUMBER_AT = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+
+/**
+ * The numbers of a JSON text, outside its strings. Strings are skipped by a walk over their characters, not by a
+ * regular expression: one backtracks once per character of a string, and a value of megabytes (stdin takes any
+ * length) overflowed its stack.
+ */
+function* numbersIn(text: string): Generator<string> {
+  for (let at = 0; at < text.length;) {
+    const char = text[at];
+    if (char === '"') {
+      for (at++; at < text.length && text[at] !== '"'; at++) if (text[at] === '\\') at++;
+      at++;
+      continue;
+    }
+    NUMBER_AT.lastIndex = at;
+    const number = NUMBER_AT.exec(text)?.[0];
+    if (number === undefined) at++;
+    else {
+      yield number;
+      at += number.length;
+    }
+  }
+}
 
 /**
  * Refuses a number a double cannot hold as written, anywhere in the value (a list's item, an object's member):
@@ -112,8 +135,7 @@ export function assertNumbersReadAsWritten(text: string, name: string, command: 
   } catch {
     if (!LEADING_DOT_NUMBER.test(text)) return;
   }
-  for (const [token] of text.matchAll(JSON_STRING_OR_NUMBER)) {
-    if (token.startsWith('"')) continue;
+  for (const token of numbersIn(text)) {
     const read = Number(token);
     const problem = misreadOf(token, read);
     if (problem === undefined) continue;
