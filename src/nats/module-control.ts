@@ -20,9 +20,12 @@
  * remembers the cancel and so stops it at the mailbox's door; the asking node waits for the first answer, or
  * `cancelWaitMs`, and reports whether one came. A cancel can also overtake its execution (an abort right after
  * sending it): every node remembers the ids it could not find for `rememberMs`, and an execution that arrives with
- * one of them is refused as aborted instead of run.
+ * one of them is refused as aborted instead of run. A node that found it says so on the same subject
+ * (`{ executionId, found: true }`), and the others forget it: a cancel that found its execution is no reason to
+ * refuse a retry sent under the same id.
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { RequestStrategy, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { ModuleHost, StopScope } from './module-host.js';
 import type { TetherSubjects } from './subjects.js';
@@ -107,7 +110,16 @@ export async function startModuleControl(
   const rememberMs = options.rememberMs ?? 60_000;
   /** The executions (keyed by `executionReplyKey`) cancelled before they reached this node. */
   const early = new ExpiringKeys(MAX_REMEMBERED);
-  const remember = (key: string): void => early.add(key, Date.now() + rememberMs);
+  /**
+   * The executions another node has just found and cancelled: a cancel found is remembered by no node (a retry under
+   * the same id must run wherever it lands), and this node may hear so before its own search came back empty.
+   */
+  const foundElsewhere = new ExpiringKeys(MAX_REMEMBERED);
+  const remember = (key: string): void => {
+    if (!foundElsewhere.take(key)) early.add(key, Date.now() + rememberMs);
+  };
+  /** Tells a notice this node sent from another node's. */
+  const self = randomUUID();
   /** The executions in hand here that are in no mailbox yet (see `hold`), counted: an id may be sent twice. */
   const held = new Map<string, number>();
 
@@ -139,6 +151,13 @@ export async function startModuleControl(
       const executionId = body.executionId;
       const reason = typeof body.reason === 'string' ? body.reason : undefined;
       const key = executionReplyKey(target.sessionId, target.moduleId, executionId);
+      if (body.found === true) {
+        if (body.by !== self) {
+          early.take(key);
+          foundElsewhere.add(key, Date.now() + 2 * cancelWaitMs);
+        }
+        return;
+      }
       // Held here on its way to a mailbox: remembered at once, it is stopped at the door (see `hold`).
       const onItsWay = held.has(key);
       if (onItsWay) remember(key);
@@ -148,6 +167,8 @@ export async function startModuleControl(
           if (!cancelled && !onItsWay) return remember(key);
           options.outbox?.sendNow();
           msg.respond(encodeJson({ cancelled: true }));
+          // The other nodes, which found nothing, forget the cancel (this one keeps it for one on its way here).
+          connection.publish(msg.subject, encodeJson({ executionId, found: true, by: self }));
         },
         (failure: unknown) => {
           remember(key);
