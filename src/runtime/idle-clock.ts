@@ -32,11 +32,13 @@ export class IdleClock<K> {
   /**
    * @param clock milliseconds on a clock that only goes forward: the default, the monotonic clock, because a
    *   system clock stepped back (NTP, a resumed VM) would keep every key awake for as long as the step, and one
-   *   stepped forward would report keys used a moment ago as idle (an embedded runtime would expire their sessions)
+   *   stepped forward would report keys used a moment ago as idle (an embedded runtime would expire their sessions);
+   *   in whole milliseconds, as `Date.now`'s: idle times are subtracted from wall-clock times that are stored (a
+   *   session's last use), which must stay whole
    */
   constructor(
     private readonly onIdle: (key: K) => void,
-    private readonly clock: () => number = () => performance.now(),
+    private readonly clock: () => number = () => Math.floor(performance.now()),
   ) {}
 
   /** Counts `key` as active now. `afterMs` applies when the key is not tracked yet; a tracked key keeps its own. */

@@ -60,4 +60,15 @@ describe('IdleClock', () => {
     vi.advanceTimersByTime(1000);
     expect(idle).toEqual([]);
   });
+
+  // Idle times are subtracted from wall-clock times a node stamps on a session's record: on the monotonic clock's
+  // fractions, a NATS node's expiry of a session's next life went wrong (CI caught it).
+  it('counts whole milliseconds', async () => {
+    const clock = new IdleClock<string>(() => {});
+    clock.touch('a', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    expect(Number.isInteger(clock.idleFor('a'))).toBe(true);
+    expect(clock.idleFor('a')).toBeGreaterThan(0);
+    clock.stop();
+  });
 });
