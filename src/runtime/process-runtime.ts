@@ -272,7 +272,7 @@ export class ProcessRuntime {
   async stopAllOf(selected: (process: ProcessRef) => boolean, reason: ExitReason = 'shutdown'): Promise<void> {
     this.#stopping++;
     const spared = this.#spared;
-    this.#spared = (process) => !selected(process) || (spared?.(process) ?? false);
+    this.#spared = (process) => !selected(process);
     const roots = () => this.#unsupervised().filter(selected);
     try {
       for (let found = roots(); found.length > 0; found = roots())
