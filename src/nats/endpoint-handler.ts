@@ -169,6 +169,9 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
   function respond(msg: ServiceRequest, data: Uint8Array, error?: ReplyError): void {
     // A notice not sent yet would arrive after the reply: the caller has no use for it any more.
     notices.replied(msg);
+    // The events this request caused go first, in the same socket write, so its caller has them on reply; held
+    // through an outage, they stay ahead of the reply held with them.
+    outbox.sendNow();
     // Kept as what the caller was sent, or is to be, in the same turn: a question about it cannot come in between.
     let kept = false;
     // Sent at once (the closure runs before `send` returns), or once the connection is back.
@@ -186,10 +189,6 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
   /** Sends the reply, or an error reply when that fails; returns what was sent. */
   function deliver(msg: ServiceRequest, data: Uint8Array, error: ReplyError | undefined) {
     try {
-      // The events this request caused go first and in the same socket write, so its caller has them on reply. Not
-      // those of a reply held through an outage: they went out while the connection was down, and were lost with it
-      // (events are at most once).
-      outbox.sendNow();
       transmit(msg, data, error);
       return { body: data, failed: error };
     } catch (failure) {

@@ -10,6 +10,12 @@
  * nobody replies after (an embedded caller's) go from one `setImmediate`, after the call returned. Either way
  * the order of publishing is kept: first queued, first published.
  *
+ * While the node's connection is down, nats.js drops what is published; a subscriber whose own connection stayed
+ * up would never hear that the execution it follows ended (a UI left showing `executing`). So a node's outbox sends
+ * through the {@link HeldOutput} its replies go through: what is due during an outage waits with them, in order,
+ * until the connection is back. The inspector's outbox has none: its snapshots are a live view, and many, and held
+ * they would crowd out the replies within the hold's bound.
+ *
  * An event larger than the server's `max_payload` cannot be published; nats.js would throw on the publish, and
  * the event would be gone with a library error in the log. It is caught when it is queued instead: the publisher
  * may give a smaller event that stands for it ({@link OversizeEvent}), otherwise the node is told of a typed
@@ -20,6 +26,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { PayloadTooLargeError } from '../errors.js';
+import type { HeldOutput } from './held-output.js';
 import { safeReport } from './safe-report.js';
 import { DEFAULT_MAX_PAYLOAD, encodeJson } from './wire.js';
 
@@ -39,7 +46,7 @@ export type EventSize = (event: object) => number;
 export interface EventOutbox {
   /**
    * Encodes `event` as JSON now (a listener or caller changing the object afterwards changes nothing on the
-   * wire) and queues it for `subject`; dropped if the connection is closed by the time it is sent. An event over
+   * wire) and queues it for `subject`; dropped if the connection is closed for good by the time it is sent. An event over
    * the server's `max_payload` is replaced by what `oversize` builds, or else reported and dropped. With `size`,
    * the event and its substitute are measured first, and encoded only if they fit.
    */
@@ -52,16 +59,23 @@ export interface EventOutbox {
   publishEncoded(subject: string, data: Uint8Array): void;
   /** The largest event the server takes now, in bytes (its `max_payload`, which a reconnect may change). */
   limit(): number;
-  /** Publishes everything queued, now; nats.js sends it with whatever is published next in this microtask. */
+  /**
+   * Publishes everything queued, now (nats.js sends it with whatever is published next in this microtask), or,
+   * while the connection is down, holds it with the replies due before it.
+   */
   sendNow(): void;
   /** Resolves once everything queued so far has been handed to the connection. */
   flushed(): Promise<void>;
 }
 
-/** An outbox on `connection`; `report` is told of an event that could not be published, with its subject. */
+/**
+ * An outbox on `connection`; `report` is told of an event that could not be published, with its subject. With
+ * `output`, what is sent while the connection is down is held with the node's replies until it is back.
+ */
 export function createEventOutbox(
   connection: NatsConnection,
   report: (error: unknown, where: string) => void,
+  output?: HeldOutput,
 ): EventOutbox {
   let queue: { subject: string; data: Uint8Array }[] = [];
   let scheduled: Promise<void> | undefined;
@@ -69,10 +83,7 @@ export function createEventOutbox(
   // A failing reporter must not lose the other events nor leave `flushed()` pending.
   const tell = safeReport(report);
 
-  const sendNow = (): void => {
-    if (queue.length === 0) return;
-    const batch = queue;
-    queue = [];
+  const publishAll = (batch: readonly { subject: string; data: Uint8Array }[]): void => {
     if (connection.isClosed()) return;
     for (const { subject, data } of batch) {
       try {
@@ -81,6 +92,16 @@ export function createEventOutbox(
         tell(error, `publishing an event on ${subject}`);
       }
     }
+  };
+
+  const sendNow = (): void => {
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    if (output === undefined) return publishAll(batch);
+    let bytes = 0;
+    for (const { data } of batch) bytes += data.length;
+    output.send(() => publishAll(batch), bytes);
   };
 
   // Read on every event: after a reconnect the server, and its max_payload, may be another one.

@@ -34,7 +34,8 @@ export interface HeldOutput {
   flushed(waitMs: number): Promise<void>;
   /**
    * Stops following the connection's close, for an output that ends before its connection does (a stopped service's):
-   * nothing of it stays reachable from the connection.
+   * nothing of it stays reachable from the connection. What is sent afterwards goes at once, as nats.js takes it: its
+   * link may have stopped following the connection too, and nothing would release it.
    */
   stop(): void;
 }
@@ -49,7 +50,7 @@ interface Held {
   readonly at: number;
 }
 
-const HELD = 'the replies and notices due while the connection was down';
+const HELD = 'the replies, notices and events due while the connection was down';
 
 /**
  * Holds what is due while `link` is down, unless `connection` is closed for good; `report` hears, once per release,
@@ -106,10 +107,11 @@ export function createHeldOutput(
   });
   // Closed for good while holding: sent now, to fail and be reported rather than kept forever.
   const closing = whenClosed(connection, () => sendHeld('when it closed for good'));
+  let stopped = false;
   return {
     send(publish, bytes) {
       // A connection closed for good is never back: sent now, it fails where its caller reports it.
-      if (!link.down || connection.isClosed()) return publish();
+      if (!link.down || connection.isClosed() || stopped) return publish();
       if (heldBytes + bytes > maxBytes) {
         dropped += 1;
         return;
@@ -136,7 +138,10 @@ export function createHeldOutput(
         waiting.add(stopWaiting);
       });
     },
-    stop: closing.forget,
+    stop() {
+      stopped = true;
+      closing.forget();
+    },
   };
 }
 

@@ -6,7 +6,8 @@
  * plain objects; as plain JSON, a float variable's NaN or Infinity shows as null). Off by default: each transition
  * then costs a walk over the process's context to measure it (each value measured once, see json-size.ts), and
  * the encoding of what is published.
- * Core NATS, through the node's event outbox, so at most once and in the order each process made them.
+ * Core NATS, through an event outbox of its own, so at most once (those of an outage of the node's connection are
+ * lost: a live view, not held with its replies) and in the order each process made them.
  *
  * A snapshot over the server's `max_payload` (a session holding several large values, an event carrying one) is
  * not dropped: it goes out with `truncated: true`, each field of its context and event whose JSON is over

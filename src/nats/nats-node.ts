@@ -17,6 +17,7 @@ import { NATS_NODE_KEYS, assertInspectFlag, type NatsNodeOptions } from './nats-
 import { startModuleControl, type ModuleControl } from './module-control.js';
 import { SearchedExecutions } from './searched-executions.js';
 import { createEventOutbox } from './event-outbox.js';
+import { createHeldOutput } from './held-output.js';
 import { natsInspector } from './inspection.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
@@ -161,11 +162,15 @@ export async function openNatsNode(
   });
   try {
     const { store, specs, life, listing, subjects } = await openNodeBuckets(connection, options, background);
-    const outbox = createEventOutbox(connection, background);
+    // One follower of the connection for the whole node: relays, expiry, held output and the checks below read it.
+    const link = createConnectionLink(connection, background);
+    // Replies and events wait together through an outage, events first as they were made (see event-outbox.ts).
+    const output = createHeldOutput(link, background, connection);
+    const outbox = createEventOutbox(connection, background, output);
+    // The inspector's snapshots are a live view: not held (see event-outbox.ts).
+    const inspection = options.inspect ? createEventOutbox(connection, background) : undefined;
     const ownerOf = async (sessionId: string, moduleId: string) =>
       (await specs.current(sessionId, moduleId))?.local?.node;
-    // One follower of the connection for the whole node: relays, expiry and the checks below all read it.
-    const link = createConnectionLink(connection, background);
     const forward = createModuleForward(connection, subjects, link, ownerOf);
     let service: SessionService | undefined;
     let control: ModuleControl | undefined;
@@ -223,8 +228,13 @@ export async function openNatsNode(
       loadModule: (sessionId, moduleId) => specs.load(sessionId, moduleId),
       publishModuleEvents: (handle, incarnation) => publishModuleEvents(outbox, subjects, handle, incarnation),
       // Named so that tools can tell nodes apart: unnamed nodes all connect as 'tether-node'.
-      inspector: options.inspect
-        ? natsInspector(outbox, subjects, options.name ?? `tether-node@${hostname()}:${process.pid}`, () => service?.id)
+      inspector: inspection
+        ? natsInspector(
+            inspection,
+            subjects,
+            options.name ?? `tether-node@${hostname()}:${process.pid}`,
+            () => service?.id,
+          )
         : undefined,
       async serve(start, modules, nodeSessions) {
         const sessions = life.provider(start);
@@ -288,6 +298,7 @@ export async function openNatsNode(
           name: options.name ?? DEFAULT_NAME,
           onError: background,
           outbox,
+          output,
           endpoints: moduleEndpoints(deps),
           // A client that saw a module stopped or created again is served by no node whose watch has not seen it.
           modulesRevisions: specs,
@@ -314,7 +325,7 @@ export async function openNatsNode(
         // The sessions have stopped: the last writes they accepted have their events queued, then out with those of the
         // last executions, still queued for the end of the macrotask.
         await service?.closeEvents();
-        await outbox.flushed();
+        await Promise.all([outbox.flushed(), inspection?.flushed()]);
         specs.close();
         await store.close();
         await connection.close();

@@ -38,7 +38,7 @@ import { createEndpointHandlers } from './endpoint-handler.js';
 import { awaitApplied, revisionIn } from './revision-headers.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
 import { createConnectionLink } from './connection-link.js';
-import { createHeldOutput } from './held-output.js';
+import { createHeldOutput, type HeldOutput } from './held-output.js';
 import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
@@ -81,8 +81,17 @@ export interface SessionServiceOptions {
   readonly revisionWaitMs?: number;
   /** Told about failures no request is waiting for (an event that could not be published). */
   readonly onError?: (error: unknown, where: string) => void;
-  /** Where variable events go; a node shares one with its module events. @default one on `connection` */
+  /**
+   * Where variable events go; a node shares one with its module events. @default one on `connection`, sending through
+   * the service's output
+   */
   readonly outbox?: EventOutbox;
+  /**
+   * What the replies and acceptance notices due while the connection is down wait in; a node's event outbox sends
+   * through the same one, so its events keep their place among them through an outage. It is the giver's to stop.
+   * @default one of the service's own, following `connection` until the service stops
+   */
+  readonly output?: HeldOutput;
   /** More endpoints on the same service and queue group (the module endpoints of a node). */
   readonly endpoints?: readonly ServiceEndpoint[];
   /**
@@ -192,7 +201,9 @@ export async function startSessionService(
   // Checked before anything starts: a bad limit fails the start and leaves nothing behind.
   const replies = createExecutionReplies(options.executionReplies);
 
-  const outbox = options.outbox ?? createEventOutbox(connection, report);
+  const held = serviceOutput(connection, report, options.output);
+  const { output } = held;
+  const outbox = options.outbox ?? createEventOutbox(connection, report, output);
   const unsubscribeEvents = store.onCommitted((change) => {
     const event = variableEventOf(change);
     // Queued with the commit: the reply to the write (when it came over NATS) carries it ahead of itself.
@@ -213,8 +224,6 @@ export async function startSessionService(
   const serviceId = service.info().id;
   // The read-your-writes wait at its longest: its bound, and what an outage of the node's watch adds to it.
   const answerWithinMs = waitMs + OUTAGE_WAIT_MS + (options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS);
-  const link = createConnectionLink(connection, report);
-  const output = createHeldOutput(link, report, connection);
   const notices = createAcceptanceNotices(connection, serviceId, answerWithinMs, report, output);
   const handlers = createEndpointHandlers({
     connection,
@@ -368,8 +377,7 @@ export async function startSessionService(
     const refusal = await service.stopped;
     unsubscribeEvents();
     outcomes.unsubscribe();
-    link.stop();
-    output.stop();
+    held.stop();
     throw new NatsConnectionError(
       'refused',
       connection.getServer(),
@@ -411,6 +419,8 @@ export async function startSessionService(
         const pings = answerPingsWhileDraining();
         await Promise.all([service.stop(), ...[...extraSubscriptions].map(drain)]);
         await Promise.allSettled([...inFlight]);
+        // The events of the last requests join the output, behind their replies.
+        await outbox.flushed();
         // A request counts as answered once its reply is held: those held through an outage go out before the stop
         // goes on, if the connection is back within the grace from the first falling due (its caller waits no longer).
         await output.flushed(NODE_RECONNECT_GRACE_MS);
@@ -418,9 +428,7 @@ export async function startSessionService(
         // Answered until every reply has gone: a client that lost one of the last can still ask.
         outcomes.unsubscribe();
         replies.clear();
-        await outbox.flushed();
-        link.stop();
-        output.stop();
+        held.stop();
       })();
       return stopping;
     },
@@ -434,6 +442,27 @@ export async function startSessionService(
       // The replies are only queued so far: out before the node closes its connection (or its process exits).
       if (ended > 0 && !connection.isClosed()) await connection.flush().catch(() => {});
       return ended;
+    },
+  };
+}
+
+/**
+ * The output the service's replies wait in through an outage: the node's (its to stop), or one of the service's own,
+ * on a link of its own, both stopped with the service.
+ */
+function serviceOutput(
+  connection: NatsConnection,
+  report: (error: unknown, where: string) => void,
+  given: HeldOutput | undefined,
+): { readonly output: HeldOutput; stop(): void } {
+  if (given !== undefined) return { output: given, stop: () => {} };
+  const link = createConnectionLink(connection, report);
+  const output = createHeldOutput(link, report, connection);
+  return {
+    output,
+    stop() {
+      link.stop();
+      output.stop();
     },
   };
 }

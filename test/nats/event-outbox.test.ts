@@ -2,6 +2,9 @@ import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '../../src/errors.js';
 import { createEventOutbox } from '../../src/nats/event-outbox.js';
+import { createHeldOutput } from '../../src/nats/held-output.js';
+import { closingConnection } from '../support/closing-connection.js';
+import { manualLink } from '../support/manual-link.js';
 
 /** The two members of a connection the outbox uses, recording what was published. */
 function fakeConnection(options: { failOn?: string; maxPayload?: number } = {}) {
@@ -195,4 +198,44 @@ describe('event outbox', () => {
     const { connection } = fakeConnection();
     await expect(createEventOutbox(connection, () => {}).flushed()).resolves.toBeUndefined();
   });
+
+  describe("with the node's held output", () => {
+    it('holds what is sent while the connection is down, in order with the replies, until it is back', () => {
+      const { connection, published } = fakeConnection();
+      const { link, drop, back } = manualLink();
+      const output = createHeldOutput(link, () => {}, closingConnection().connection);
+      const outbox = createEventOutbox(connection, () => {}, output);
+      const reply = (n: number) => output.send(() => connection.publish(`reply.${n}`, encode({ n })), 10);
+      drop();
+      // A request's events, then its reply (see endpoint-handler.ts), then another's.
+      outbox.publish('event.1', { n: 1 });
+      outbox.sendNow();
+      reply(1);
+      outbox.publish('event.2', { n: 2 });
+      outbox.sendNow();
+      reply(2);
+      expect(published).toEqual([]);
+
+      back();
+      expect(published.map((p) => p.subject)).toEqual(['event.1', 'reply.1', 'event.2', 'reply.2']);
+      // Up again, nothing is held.
+      outbox.publish('event.3', { n: 3 });
+      outbox.sendNow();
+      expect(published.map((p) => p.subject).at(-1)).toBe('event.3');
+    });
+
+    it('sends at once once the output is stopped, with nothing left to release it', () => {
+      const { connection, published } = fakeConnection();
+      const { link, drop } = manualLink();
+      const output = createHeldOutput(link, () => {}, closingConnection().connection);
+      const outbox = createEventOutbox(connection, () => {}, output);
+      drop();
+      output.stop();
+      outbox.publish('late', { n: 1 });
+      outbox.sendNow();
+      expect(published.map((p) => p.subject)).toEqual(['late']);
+    });
+  });
 });
+
+const encode = (body: object): Uint8Array => new TextEncoder().encode(JSON.stringify(body));

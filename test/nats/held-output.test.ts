@@ -40,7 +40,7 @@ describe('what a node sends while its connection is down', () => {
 
     expect(sent).toEqual([1, 3]);
     expect(reported).toEqual([
-      'dropped 1 of the replies and notices due while the connection was down: over the 100 bytes held at most',
+      'dropped 1 of the replies, notices and events due while the connection was down: over the 100 bytes held at most',
     ]);
   });
 
@@ -60,7 +60,7 @@ describe('what a node sends while its connection is down', () => {
 
     expect(sent).toEqual([2]);
     expect(reported.map((error) => error.message)).toEqual([
-      '2 of the replies and notices due while the connection was down could not be sent once it was back',
+      '2 of the replies, notices and events due while the connection was down could not be sent once it was back',
     ]);
     expect((reported[0]!.cause as Error).message).toBe('MAX_PAYLOAD_EXCEEDED (1)');
   });
@@ -115,7 +115,7 @@ describe('what a node sends while its connection is down', () => {
 
     await expect(output.flushed(60_000)).resolves.toBeUndefined();
     expect(reported).toEqual([
-      '2 of the replies and notices due while the connection was down could not be sent when it closed for good',
+      '2 of the replies, notices and events due while the connection was down could not be sent when it closed for good',
     ]);
   });
 
@@ -165,7 +165,7 @@ describe('what a node sends while its connection is down', () => {
 
     await output.flushed(30);
     expect(reported).toEqual([
-      'dropped 2 of the replies and notices due while the connection was down: its connection was not back within ' +
+      'dropped 2 of the replies, notices and events due while the connection was down: its connection was not back within ' +
         '30 ms of the first falling due, and the node stopped',
     ]);
     back();
