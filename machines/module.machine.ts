@@ -43,6 +43,20 @@ function aborted(context: ModuleMachineContext, executionId: string, reason: str
   });
 }
 
+/**
+ * The refusal of an execution whose id one queued or running here has already: a cancel, or the timeout of either,
+ * names the id, and would stop whichever of the two it found first.
+ */
+function heldAlready(context: ModuleMachineContext, executionId: string): SerializedError {
+  return deepFreeze({
+    code: 'already_exists',
+    message:
+      `execution '${executionId}' of module '${context.moduleId}' already exists: one of that id is queued or ` +
+      'running; give each execution an id of its own',
+    details: { kind: 'execution', id: executionId, moduleId: context.moduleId, executionId },
+  });
+}
+
 /** The module process machine. */
 export const moduleMachine = setup({
   types: {
@@ -72,6 +86,10 @@ export const moduleMachine = setup({
               Object.freeze({ executionId: event.executionId, callId: event.callId, inputs: event.inputs }),
             ])
           : context.mailbox,
+    }),
+    refuseHeldId: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'execute' || event.callId === undefined) return;
+      enqueue.emit(errorReply(event.callId, heldAlready(context, event.executionId)));
     }),
     takeNext: assign({
       current: ({ context }) => context.mailbox[0] ?? null,
@@ -180,6 +198,11 @@ export const moduleMachine = setup({
   },
   guards: {
     hasQueued: ({ context }) => context.mailbox.length > 0,
+    /** An execution of the same id is running or queued (a raw client's careless id: the handles make UUIDs). */
+    holdsExecutionId: ({ context, event }) =>
+      event.type === 'execute' &&
+      (context.current?.executionId === event.executionId ||
+        context.mailbox.some((queued) => queued.executionId === event.executionId)),
     cancelsCurrent: ({ context, event }) =>
       event.type === 'cancel' && context.current?.executionId === event.executionId,
     /** A runner answer about the current execution (not a late one about a cancelled execution). */
@@ -210,7 +233,7 @@ export const moduleMachine = setup({
     input: ({ context }) => ({ sessionId: context.sessionId, moduleId: context.moduleId }),
   },
   on: {
-    execute: { actions: 'enqueue' },
+    execute: [{ guard: 'holdsExecutionId', actions: 'refuseHeldId' }, { actions: 'enqueue' }],
     cancel: { actions: 'cancelQueued' },
     // The late answer of a cancelled execution's sync (the current execution's answers are taken by the states).
     'sync.done': { guard: 'isAbandonedSync', actions: 'reportAbandonedSync' },
