@@ -16,6 +16,7 @@ import { fetchRefusingNonStreamAnswers } from './non-stream-answer.js';
 import { fetchRetryingRateLimits } from './rate-limit-retry.js';
 import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
+import { sendingTo } from './provider-endpoint.js';
 import { reportingErrorBodies } from './provider-errors.js';
 import { refusingFilteredAnswers } from './content-filter.js';
 
@@ -29,7 +30,10 @@ export interface ProviderConfig {
    * `tether-echo`.
    */
   readonly provider: string;
-  /** The endpoint; required by `openai-compatible`, optional for the others (their public endpoint). */
+  /**
+   * The endpoint (a proxy, a gateway, a local server): every request goes there, whatever the provider. Required by
+   * `openai-compatible`; left out, the others use their public endpoint.
+   */
   readonly url?: string;
   /** The API key; required by providers that authenticate (OpenAI, Anthropic, Gemini, …). */
   readonly key?: string;
@@ -162,6 +166,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       cause,
     });
   }
+  if (config.url) sendingTo(service, config.url, names.url, profile.id);
   reportingErrorBodies(service, profile.id);
   refusingFilteredAnswers(service);
   const model = new LanguageModel(profile.id, config.model);
