@@ -23,6 +23,7 @@
  * @module
  */
 import { EventStreamReader, type StreamEvent } from './event-stream-reader.js';
+import { blockedPromptOf } from './content-filter.js';
 import { withBody } from './response-body.js';
 
 /** The fields whose text value says that the answer is complete (see the module comment). */
@@ -89,7 +90,7 @@ export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = glob
         } catch {
           return new MalformedStreamEventError(event.data);
         }
-        const failure = errorOf(parsed);
+        const failure = errorOf(parsed) ?? blockedPromptOf(parsed);
         if (failure) return failure;
         if (event.type === 'message_stop') endMarked = true;
         else finishes.take(parsed);
@@ -115,8 +116,8 @@ export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = glob
   };
 }
 
-/** The error an event's JSON `value` reports in place of a part of the answer, if it does. */
-function errorOf(value: unknown): AnswerErrorEventError | undefined {
+/** The error a JSON `value` (an event, an answer) reports in place of a part of the answer, if it does. */
+export function errorOf(value: unknown): AnswerErrorEventError | undefined {
   if (typeof value !== 'object' || value === null || !('error' in value)) return undefined;
   const { error } = value as { error: unknown };
   return error !== null && (typeof error === 'object' || typeof error === 'string')

@@ -13,6 +13,7 @@ import { createEchoService } from './echo-model.js';
 import { fetchWithAnswerDeadline } from './answer-deadline.js';
 import { fetchCheckingAnswerStreams } from './answer-stream-check.js';
 import { fetchRefusingNonStreamAnswers } from './non-stream-answer.js';
+import { fetchCheckingGeminiAnswers } from './gemini-answer-check.js';
 import { fetchRetryingRateLimits } from './rate-limit-retry.js';
 import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
@@ -147,9 +148,11 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       fetch: fetchNotingRefusals(
         fetchCheckingAnswerStreams(
           fetchRefusingNonStreamAnswers(
-            fetchWithAnswerDeadline(
-              timeoutMs,
-              fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
+            fetchCheckingGeminiAnswers(
+              fetchWithAnswerDeadline(
+                timeoutMs,
+                fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
+              ),
             ),
           ),
         ),
@@ -168,7 +171,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   }
   if (config.url) sendingTo(service, config.url, names.url, profile.id);
   reportingErrorBodies(service, profile.id);
-  refusingFilteredAnswers(service);
+  refusingFilteredAnswers(service, profile.id);
   const model = new LanguageModel(profile.id, config.model);
   registerService(model, service);
   return model;

@@ -1,9 +1,8 @@
 /**
- * Review helpers: a local HTTP server speaking Anthropic's messages API (JSON and SSE) and Gemini's
+ * A local HTTP server speaking Anthropic's messages API (JSON and SSE) and Gemini's
  * generateContent / streamGenerateContent (JSON and `alt=sse`), recording every request, and a global `fetch`
  * stand-in that lets requests to 127.0.0.1 through and refuses every other host at once (recording it), so no test
- * ever reaches the internet. With `redirect`, a request to a public provider host goes to the local server instead
- * (to test what Tether does with an answer, apart from where the request was sent).
+ * ever reaches the internet.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -55,17 +54,16 @@ export class ProviderServer {
 }
 
 /**
- * Replaces the global `fetch` (before the language model is built: Tether captures it then): 127.0.0.1 goes
- * through; any other host is recorded in the returned list and refused at once, or, with `redirect`, sent to it.
+ * Replaces the global `fetch` (before the language model is built: Tether captures it then): 127.0.0.1 goes through;
+ * any other host is recorded in the returned list and refused at once, so that no test reaches the internet.
  */
-export function guardFetch(redirect?: ProviderServer): string[] {
+export function guardFetch(): string[] {
   const outside: string[] = [];
   const real = globalThis.fetch;
   vi.stubGlobal('fetch', async (input: string | URL | Request, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);
     if (url.startsWith('http://127.0.0.1:')) return real(input, init);
     outside.push(url);
-    if (redirect) return real(url.replace(/^https?:\/\/[^/]+/, redirect.origin), init);
     throw new TypeError('fetch failed', { cause: new Error(`blocked by the test: ${url}`) });
   });
   return outside;
@@ -91,7 +89,21 @@ export function anthropicOrGeminiText(text: string): Answer {
       const model = request.body.model;
       if (request.body.stream === true) {
         sendSse(res, [
-          ['message_start', { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model, content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 0 } } }],
+          [
+            'message_start',
+            {
+              type: 'message_start',
+              message: {
+                id: 'msg_1',
+                type: 'message',
+                role: 'assistant',
+                model,
+                content: [],
+                stop_reason: null,
+                usage: { input_tokens: 5, output_tokens: 0 },
+              },
+            },
+          ],
           ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
           ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }],
           ['content_block_stop', { type: 'content_block_stop', index: 0 }],
@@ -99,7 +111,15 @@ export function anthropicOrGeminiText(text: string): Answer {
           ['message_stop', { type: 'message_stop' }],
         ]);
       } else {
-        json(res, 200, { id: 'msg_1', type: 'message', role: 'assistant', model, content: [{ type: 'text', text }], stop_reason: 'end_turn', usage: { input_tokens: 5, output_tokens: 3 } });
+        json(res, 200, {
+          id: 'msg_1',
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [{ type: 'text', text }],
+          stop_reason: 'end_turn',
+          usage: { input_tokens: 5, output_tokens: 3 },
+        });
       }
       return;
     }
