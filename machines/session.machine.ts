@@ -30,6 +30,7 @@ import {
   outcomesOf,
 } from '../src/session/name-by-name.js';
 import { conflictedKey, contentionError } from '../src/session/write-contention.js';
+import { frozenPlan, frozenRequest } from '../src/session/frozen-writes.js';
 import { planWrite, refusalChecks, variableKey, type StoreCheck, type WritePlan } from '../src/session/write-plan.js';
 import { deleteChange, type StoreChange, type StoreWrite } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
@@ -73,7 +74,10 @@ function withNameInFlightFailed(context: SessionMachineContext, error: Serialize
   const write = context.inFlight?.writes[0];
   if (!head || !write || !isNameByName(head.request)) return context.queue;
   const name = write.key.slice(context.sessionId.length + 1);
-  return [{ ...head, request: decide(head.request, name, failedOutcome(error)) }, ...rest];
+  return Object.freeze([
+    Object.freeze({ ...head, request: decide(head.request, name, failedOutcome(error)) }),
+    ...rest,
+  ]);
 }
 
 /**
@@ -137,11 +141,15 @@ export const sessionMachine = setup({
       applyStoreChanges(context, context.sessionId, changes);
       enqueue.assign({ appliedRevision: highestRevision(context.appliedRevision, changes) });
     }),
+    // Each queued write, its request and each queue frozen (frozen-writes.ts): a snapshot shows these very objects,
+    // and an inspector that redacted a queued value or trimmed the queue it was shown had changed what is written.
+    // The session's own sender freezes the request before the event is inspected; freezing it again costs nothing.
     enqueueWrite: assign({
-      queue: ({ context, event }) =>
-        event.type === 'write'
-          ? [...context.queue, { callId: event.callId, request: event.request, sent: event.request }]
-          : context.queue,
+      queue: ({ context, event }) => {
+        if (event.type !== 'write') return context.queue;
+        const request = frozenRequest(event.request);
+        return Object.freeze([...context.queue, Object.freeze({ callId: event.callId, request, sent: request })]);
+      },
     }),
     finishWrite: enqueueActions(({ context, event, enqueue }) => {
       const plan = context.inFlight;
@@ -149,7 +157,7 @@ export const sessionMachine = setup({
       if (event.type !== 'store.committed' || !plan || !head) return;
       if (plan.refusal) {
         // The store confirmed what the refusal was judged on.
-        enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+        enqueue.assign({ queue: Object.freeze(context.queue.slice(1)), inFlight: null, attempts: 0 });
         if (head.callId !== undefined) enqueue.emit(errorReply(head.callId, plan.refusal));
         return;
       }
@@ -165,7 +173,7 @@ export const sessionMachine = setup({
       const rest = context.queue.slice(1);
       enqueue.assign({
         appliedRevision: highestRevision(context.appliedRevision, changes),
-        queue: plan.next ? [{ ...head, request: plan.next, revision }, ...rest] : rest,
+        queue: Object.freeze(plan.next ? [Object.freeze({ ...head, request: plan.next, revision }), ...rest] : rest),
         inFlight: null,
         attempts: 0,
       });
@@ -188,13 +196,15 @@ export const sessionMachine = setup({
           : errorReply(head.callId, error);
         enqueue.emit(reply);
       }
-      enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+      enqueue.assign({ queue: Object.freeze(context.queue.slice(1)), inFlight: null, attempts: 0 });
     }),
     /** Drops a queued write whose caller stopped waiting, unless it has started (see {@link hasStarted}). */
     withdrawWrite: assign({
       queue: ({ context, event }) =>
         event.type === 'write.withdraw'
-          ? context.queue.filter((queued) => queued.sent !== event.request || hasStarted(context, queued))
+          ? Object.freeze(
+              context.queue.filter((queued) => queued.sent !== event.request || hasStarted(context, queued)),
+            )
           : context.queue,
     }),
     /** The batch lost a race as one commit, which wrote nothing of it: from now on it goes one name per commit. */
@@ -202,7 +212,7 @@ export const sessionMachine = setup({
       queue: ({ context }) => {
         const [head, ...rest] = context.queue;
         if (!head || !mayGoNameByName(head.request)) return context.queue;
-        return [{ ...head, request: nameByName(head.request) }, ...rest];
+        return Object.freeze([Object.freeze({ ...head, request: nameByName(head.request) }), ...rest]);
       },
       attempts: 0,
     }),
@@ -229,7 +239,7 @@ export const sessionMachine = setup({
         };
         for (const queued of context.queue)
           if (queued.callId !== undefined) enqueue.emit(errorReply(queued.callId, why));
-        enqueue.assign({ queue: [] });
+        enqueue.assign({ queue: Object.freeze([]) });
       },
     ),
     recordLoadFailure: assign({ failure: ({ event }) => (event.type === 'store.loadFailed' ? event.error : null) }),
@@ -246,7 +256,7 @@ export const sessionMachine = setup({
           context.pendingStop && rank[context.pendingStop.ending] > rank[ending] ? context.pendingStop.ending : ending;
         const callId =
           event.type === 'stop' && event.callId !== undefined ? event.callId : (context.pendingStop?.callId ?? null);
-        return { callId, ending: kept };
+        return Object.freeze({ callId, ending: kept });
       },
     }),
   },
@@ -286,7 +296,7 @@ export const sessionMachine = setup({
     variables: new Map(),
     revisions: new Map(),
     appliedRevision: 0,
-    queue: [],
+    queue: Object.freeze([]),
     inFlight: null,
     attempts: 0,
     failure: null,
@@ -350,12 +360,15 @@ export const sessionMachine = setup({
               const checks = context.attempts === 0 ? refusalChecks(context, head.request, error) : undefined;
               if (checks) {
                 const refusal = errorToJSON(error);
-                enqueue.assign({ inFlight: { writes: [], reply: undefined, checks, refusal }, attempts: 1 });
+                enqueue.assign({
+                  inFlight: frozenPlan({ writes: [], reply: undefined, checks, refusal }),
+                  attempts: 1,
+                });
                 enqueue({ type: 'confirmUnchanged', params: { checks } });
                 return;
               }
               if (head.callId !== undefined) enqueue.emit(errorReply(head.callId, errorToJSON(error)));
-              enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+              enqueue.assign({ queue: Object.freeze(context.queue.slice(1)), inFlight: null, attempts: 0 });
               enqueue.raise({ type: 'write.settled' });
               return;
             }
@@ -363,7 +376,10 @@ export const sessionMachine = setup({
               // Names refused on the view's state: the store confirms it first, then the batch is planned again
               // (a batch that writes nothing, every name refused, too).
               const checks = plan.confirmFirst;
-              enqueue.assign({ inFlight: { writes: [], reply: undefined, checks, replan: true }, attempts: 1 });
+              enqueue.assign({
+                inFlight: frozenPlan({ writes: [], reply: undefined, checks, replan: true }),
+                attempts: 1,
+              });
               enqueue({ type: 'confirmUnchanged', params: { checks } });
               return;
             }
@@ -372,7 +388,7 @@ export const sessionMachine = setup({
                 enqueue.emit(
                   okReply(head.callId, { value: plan.reply, revision: revisionOf(head) } satisfies WriteReply),
                 );
-              enqueue.assign({ queue: context.queue.slice(1), inFlight: null, attempts: 0 });
+              enqueue.assign({ queue: Object.freeze(context.queue.slice(1)), inFlight: null, attempts: 0 });
               enqueue.raise({ type: 'write.settled' });
               return;
             }

@@ -27,12 +27,15 @@ export function mayGoNameByName(request: WriteRequest): request is SetManyReques
  * wrote none of its names (a commit that conflicts leaves every value as it was).
  */
 export function nameByName(request: SetManyRequest): SetManyRequest {
-  return { ...request, oneByOne: true, decided: [] };
+  // Frozen as the request it carries on (see frozen-writes.ts).
+  return Object.freeze({ ...request, oneByOne: true, decided: Object.freeze([]) });
 }
 
 /** The batch with `name` decided as `outcome`; the planner skips decided names. */
 export function decide(request: SetManyRequest, name: string, outcome: SetOutcome): SetManyRequest {
-  return { ...request, decided: [...(request.decided ?? []), [name, outcome]] };
+  // Frozen as the request it carries on (see frozen-writes.ts); the answer copies each outcome back out.
+  const decided = Object.freeze([name, Object.freeze(outcome)] as const);
+  return Object.freeze({ ...request, decided: Object.freeze([...(request.decided ?? []), decided]) });
 }
 
 /**
@@ -44,7 +47,8 @@ export function outcomesOf(request: SetManyRequest, undecided?: SetOutcome): Rec
   return Object.fromEntries(
     request.values.flatMap(([name]): [string, SetOutcome][] => {
       const outcome = decided.get(name) ?? undecided;
-      return outcome ? [[name, outcome]] : [];
+      // A copy: the decided outcomes are frozen, and the answer's entries are the caller's to change.
+      return outcome ? [[name, { ...outcome }]] : [];
     }),
   );
 }

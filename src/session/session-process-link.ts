@@ -7,6 +7,7 @@
 import type { WriteReply } from '../../machines/session.machine.js';
 import { CallTimeoutError, NoProcError, ProcessExitedError, SessionError } from '../errors.js';
 import type { VariableRecord } from '../variables/types.js';
+import { frozenRequest } from './frozen-writes.js';
 import type { SessionEnding, SessionHost, SessionProcess } from './session-host.js';
 import type { WriteRequest } from './write-plan.js';
 
@@ -129,7 +130,9 @@ export class SessionProcessLink {
   async write(request: WriteRequest): Promise<unknown> {
     const process = this.#liveNow() ?? (await this.#wake());
     try {
-      const reply = (await process.call({ type: 'write', request }, this.host.writeTimeoutMs)) as WriteReply;
+      // Frozen before any inspector is shown the event that carries it, and then the queue that keeps it.
+      const event = { type: 'write', request: frozenRequest(request) } as const;
+      const reply = (await process.call(event, this.host.writeTimeoutMs)) as WriteReply;
       return reply.value;
     } catch (error) {
       // Its wait ran out: a write not started yet is taken back (its caller is told it failed, so it must not land

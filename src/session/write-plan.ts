@@ -20,6 +20,7 @@ import { assertVariableName, isVariableName } from '../variables/names.js';
 import { withPatternBudget } from '../variables/string-pattern.js';
 import type { VariableRecord } from '../variables/types.js';
 import { assertLockArguments } from './argument-checks.js';
+import { frozenPlan } from './frozen-writes.js';
 import { decide, failedOutcome, outcomesOf, type SetManyRequest } from './name-by-name.js';
 
 /** A write the session process carries out, one at a time, in arrival order. */
@@ -176,8 +177,9 @@ function namesWritten(request: WriteRequest): string[] | undefined {
 
 /** Plans a write; throws a `BridgeError` when the request must be refused. */
 export function planWrite(view: SessionView, request: WriteRequest): WritePlan {
-  // One pattern budget for the whole request: a batch of many values must not take longer than one value may.
-  return withPatternBudget(() => planRequest(view, request));
+  // One pattern budget for the whole request: a batch of many values must not take longer than one value may. Frozen:
+  // the plan in flight is shown to inspectors, and the store reads its writes later (frozen-writes.ts).
+  return frozenPlan(withPatternBudget(() => planRequest(view, request)));
 }
 
 function planRequest(view: SessionView, request: WriteRequest): WritePlan {
