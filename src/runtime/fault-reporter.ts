@@ -11,14 +11,20 @@ import { callUserCallback } from './user-callback.js';
 
 /** Guards and reports the faults of one process runtime's processes. */
 export class FaultReporter {
-  /** Which process an XState system belongs to, so inspector errors can be attributed. */
-  readonly #bySystem = new WeakMap<object, Process>();
+  /**
+   * Which process an XState system belongs to, so inspector errors can be attributed: the process, or the name of one
+   * that has no process left (a module shown stopped after it exited asleep).
+   */
+  readonly #bySystem = new WeakMap<object, Process | string>();
   /**
    * Inspector errors raised before their system was attributed: `createActor` itself sends the first inspection
    * event, before the process it makes exists. Held until {@link attribute} names the process.
    */
   readonly #early = new WeakMap<object, unknown[]>();
-  /** The processes whose inspection the inspector has failed already: each is reported once, not at every event. */
+  /**
+   * The processes whose inspection the inspector has failed already: each is reported once, not at every event. A
+   * process known by its name alone is kept by its system.
+   */
   readonly #inspectorFailed = new WeakSet<object>();
   readonly #onError: NonNullable<ProcessRuntimeOptions['onError']>;
   /** The runtime's inspector, wrapped so that one that throws is reported; given to every `createActor`. */
@@ -46,7 +52,7 @@ export class FaultReporter {
               // Inspection types actorRef narrowly; at runtime it is the actor, which knows its system.
               const { system } = event.actorRef as { system?: object };
               const process = system ? this.#bySystem.get(system) : undefined;
-              if (process || !system) return this.#reportInspector(error, process);
+              if (process !== undefined || !system) return this.#reportInspector(error, process, system);
               const early = this.#early.get(system);
               if (early) early.push(error);
               else this.#early.set(system, [error]);
@@ -56,19 +62,28 @@ export class FaultReporter {
     }
   }
 
-  /** Attributes the errors of the inspector on `system` to `process`, reporting those it raised meanwhile. */
-  attribute(system: object, process: Process): void {
+  /**
+   * Attributes the errors of the inspector on `system` to `process` (or to the name of a process that has no process
+   * left), reporting those it raised meanwhile.
+   */
+  attribute(system: object, process: Process | string): void {
     this.#bySystem.set(system, process);
     const early = this.#early.get(system);
     this.#early.delete(system);
-    for (const error of early ?? []) this.#reportInspector(error, process);
+    for (const error of early ?? []) this.#reportInspector(error, process, system);
   }
 
-  /** Reports the inspector's first error in inspecting `process` (later ones are its own bug again, or the same). */
-  #reportInspector(error: unknown, process: Process | undefined): void {
-    if (!process) return this.report(error, undefined);
-    if (this.#inspectorFailed.has(process)) return;
-    this.#inspectorFailed.add(process);
+  /**
+   * Reports the inspector's first error in inspecting `process` on `system` (later ones are its own bug again, or the
+   * same).
+   */
+  #reportInspector(error: unknown, process: Process | string | undefined, system: object | undefined): void {
+    if (process === undefined) return this.report(error, undefined);
+    const failed = typeof process === 'string' ? system : process;
+    if (failed) {
+      if (this.#inspectorFailed.has(failed)) return;
+      this.#inspectorFailed.add(failed);
+    }
     this.report(error, process, 'inspector');
   }
 

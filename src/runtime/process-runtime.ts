@@ -295,9 +295,20 @@ export class ProcessRuntime {
    * shows a running actor's stop (`xstate.stop`, status `stopped`). Without it, its last snapshot would stand for ever.
    */
   inspectStopped(logic: AnyActorLogic, name: string, snapshot: Snapshot<unknown>): void {
+    this.#showStopped(logic, snapshot, name);
+  }
+
+  /**
+   * {@link inspectStopped} for `process`, or a process that has none left by its name. The actor made for the
+   * inspector is attributed to it before it is shown: what the inspector throws there is reported as its error on any
+   * other actor of the process is, where it was kept unreported for good with the errors of actors not attributed yet.
+   */
+  #showStopped(logic: AnyActorLogic, snapshot: Snapshot<unknown>, process: Process | string): void {
     const inspect = this.#inspect;
     if (!inspect) return;
+    const name = typeof process === 'string' ? process : (process.name ?? process.id);
     const actor = this.#createActor(logic, name, name, { snapshot });
+    this.#faults.attribute(actor.system, process);
     inspect.next?.({
       type: '@xstate.snapshot',
       actorRef: actor,
@@ -382,8 +393,7 @@ export class ProcessRuntime {
     if (process.hibernating) {
       const sleeper = this.#sleepers.get(process);
       const { asleepWith } = process;
-      if (sleeper && asleepWith !== undefined)
-        this.inspectStopped(sleeper.resume, process.name ?? process.id, asleepWith);
+      if (sleeper && asleepWith !== undefined) this.#showStopped(sleeper.resume, asleepWith, process);
       this.#exit(process, process.stopReason);
     } else process.actor.stop();
   }
