@@ -31,6 +31,7 @@ import { changesBySession } from '../store/changes-by-session.js';
 import { ENDED_KEY, deleteEmbedded } from './embedded-deletion.js';
 import { EndedSessions } from './ended-sessions.js';
 import { LocalSessionProcess, endingOf } from './local-session-process.js';
+import { SessionsAsleep } from './sessions-asleep.js';
 import type { ModuleDirectory } from './module-directory.js';
 import { whenLoaded } from './session-load.js';
 
@@ -126,6 +127,8 @@ export class SessionTable {
   #stopped = false;
   /** Embedded deletions under way: a stop waits for them, so nothing of this runtime writes to the store after it. */
   readonly #deletions = new Set<Promise<void>>();
+  /** What an inspector last saw of the sessions hibernating here, to show each stopped if it ends asleep. */
+  readonly #asleep: SessionsAsleep;
   /** A NATS node's store also keeps per session what its events need; any other store does without. */
   readonly #tracking: Partial<Pick<TrackingStore, 'forgetSession' | 'noteLife' | 'waitUntilRouted'>>;
 
@@ -171,6 +174,7 @@ export class SessionTable {
     });
     // Its processes are the ones an inspecting node publishes as sessions: by this object, not a machine id.
     inspectAs(this.#logic, 'session');
+    this.#asleep = new SessionsAsleep(deps.processes, this.#logic, (id) => SESSION_PREFIX + id);
     this.host = {
       store: deps.store,
       watchers: deps.watchers,
@@ -231,6 +235,8 @@ export class SessionTable {
   endLocal(id: string, incarnation: string | undefined, reason: SessionEndReason): LocalEnd {
     if (incarnation !== undefined) this.#ended.remember(id, incarnation, reason);
     if (this.#dormant.delete(id)) this.#activity.forget(id);
+    // Hibernating here, it ends without waking: an inspector last saw it go to sleep, and must see it end.
+    this.#asleep.ended(id, incarnation);
     // Every process of it started so far served the session that ends: a handle of one that crashed must hear so,
     // though no process of it runs now (one started after the crash and stopped since).
     if (!this.deps.shared) this.#noteEnd(id, this.#starts, reason);
@@ -351,6 +357,7 @@ export class SessionTable {
     const deletions = [...this.#deletions].map((deletion) => deletion.catch(() => {}));
     await Promise.race([Promise.all([...processes.map((process) => process.exited), ...deletions]), deadline]);
     clearTimeout(timer);
+    this.#asleep.endAll();
   }
 
   /** Forgets every entry (their processes were stopped). */
@@ -470,6 +477,7 @@ export class SessionTable {
     const { processes, watchers } = this.deps;
     const started = ++this.#starts;
     const life = this.deps.shared ? undefined : this.#lifeStarted(id, started);
+    this.#asleep.woke(id);
     const process = processes.spawn(this.#logic, {
       name: SESSION_PREFIX + id,
       // What an inspector names the actor by.
@@ -552,8 +560,10 @@ export class SessionTable {
       this.#forgetStoppedLife(id, started);
     // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
     // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
-    if (ending === 'hibernated' && !this.#sessions.has(id)) modules.hibernateSession(id);
-    else if (ending !== 'crashed' && ending !== 'hibernated') void modules.stopSession(id, ending);
+    if (ending === 'hibernated' && !this.#sessions.has(id)) {
+      modules.hibernateSession(id);
+      this.#asleep.fellAsleep(id, process, entry?.incarnation);
+    } else if (ending !== 'crashed' && ending !== 'hibernated') void modules.stopSession(id, ending);
     // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
     if (!this.#sessions.has(id)) this.#tracking.forgetSession?.(id);
   }
