@@ -447,7 +447,8 @@ export class BucketConfigMismatchError extends BridgeError {
     /**
      * The option that differs: `historyDepth` or `replicas`; or a limit the bucket must not have (`ttl` in ms,
      * `maxBucketSize` in bytes, `maxMessages`), with `configured` 0; or `maxValueSize`, the bucket's limit of one
-     * message in bytes, with `configured` the least the node needs.
+     * message in bytes, with `configured` the least the node needs; or a permission its stream withholds, 1 for set
+     * and 0 for not: `denyDelete` (configured 0, actual 1), `allowRollup` (configured 1, actual 0).
      */
     readonly setting: string,
     readonly configured: number,
@@ -463,6 +464,18 @@ export class BucketConfigMismatchError extends BridgeError {
   }
 }
 
+/** What a bucket's stream refuses a node with each permission it withholds, and what to do about it. */
+const WITHHELD_PERMISSIONS: Readonly<Record<string, string>> = {
+  denyDelete:
+    "its stream refuses message deletes (as every bucket `nats kv add` makes does), so a deleted variable's " +
+    "history, a stopped module's marker and what a deleted session leaves would stay for good, and a stream can " +
+    'never allow them again (make the bucket anew: let a node create it, then set a max value size with ' +
+    '`nats stream edit KV_<bucket> --max-msg-size`; or configure other buckets)',
+  allowRollup:
+    "its stream refuses roll-ups, which a node purges keys with (a deleted session's variables and modules) " +
+    '(allow them on the stream, or configure other buckets)',
+};
+
 /** The message of a {@link BucketConfigMismatchError}: what is wrong with the bucket, and what to do about it. */
 function mismatchMessage(
   bucket: string,
@@ -471,6 +484,10 @@ function mismatchMessage(
   actual: number,
   option: string | undefined,
 ): string {
+  const withheld = WITHHELD_PERMISSIONS[setting];
+  if (withheld !== undefined) {
+    return `KV bucket '${bucket}' exists with ${setting} ${actual}: ${withheld}; the bucket was left unchanged`;
+  }
   if (setting === 'maxValueSize') {
     return (
       `KV bucket '${bucket}' exists with maxValueSize ${actual} bytes, below the ${configured} bytes one of its ` +

@@ -16,10 +16,10 @@ import { messageOf } from '../printable.js';
  */
 export const CLOCK_SKEW_MS = 60_000;
 
-/** Whether a JetStream API error says the message asked for is not there. */
+/** Whether a JetStream API error of a message get says the message asked for is not there. */
 const missing = (error: unknown): boolean => {
   const failure = error as { code?: unknown; api_error?: { err_code?: unknown } } | null;
-  return failure?.code === '404' || failure?.api_error?.err_code === 10037 || failure?.api_error?.err_code === 10057;
+  return failure?.code === '404' || failure?.api_error?.err_code === 10037;
 };
 
 /** The last sequence of the KV bucket's stream: the store's latest revision. */
@@ -104,7 +104,7 @@ export interface MessagesRemoved {
 /**
  * Removes every message on `subjectFilter` up to sequence `upTo` from `stream`, with a message delete each; with
  * `writtenBy` (ms since the epoch), only those the stream took by then, counting the others as kept. A message
- * already gone is passed by, so running it again is harmless.
+ * already gone is passed by, so running it again is harmless; one the stream refuses to delete is not.
  *
  * Not a stream purge by subject, which does it in one request: on nats-server 2.9.10 such a purge moves every
  * consumer of the stream that is behind past messages it never sent (kv-watch.ts), and a follower that restarts
@@ -115,6 +115,8 @@ export interface MessagesRemoved {
  * reproduction: R3, compare-and-set writes, each seventh write deleted at once, a follower killed and restarted;
  * the replicas disagreed in every run, and agreed in every run where only writes at least 3 s old were deleted).
  * Callers pass `writtenBy` on such streams.
+ * @throws {InternalError} naming the stream and the sequence when the stream refuses a delete and still holds the
+ *   message (one made with `deny_delete`, as every bucket `nats kv add` makes; or a server failing to write)
  */
 export async function removeMessagesUpTo(
   manager: JetStreamManager,
@@ -136,8 +138,28 @@ export async function removeMessagesUpTo(
     try {
       if (await manager.streams.deleteMessage(stream, message.seq, false)) removed += 1;
     } catch (error) {
-      if (!missing(error)) throw error;
+      await assertGone(manager, stream, subjectFilter, message.seq, error);
     }
   }
   return { removed, kept };
+}
+
+/**
+ * Passes by a delete that failed because the message is gone (removed meanwhile, or past the stream's first); throws
+ * when the stream still holds it. Asked of the stream rather than read from the error: JetStream answers a delete
+ * it refuses (`deny_delete`: "message delete not permitted") with the same code, 10057, as one of a message already
+ * gone ("no message found"), and the wording of its descriptions is no contract.
+ */
+async function assertGone(
+  manager: JetStreamManager,
+  stream: string,
+  subjectFilter: string,
+  seq: number,
+  refusal: unknown,
+): Promise<void> {
+  if ((await firstMessageFrom(manager, stream, subjectFilter, seq))?.seq !== seq) return;
+  throw new InternalError(`stream '${stream}' refused to delete its message ${seq}: ${messageOf(refusal)}`, {
+    cause: refusal,
+    details: { stream, seq },
+  });
 }

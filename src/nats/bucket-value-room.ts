@@ -1,6 +1,6 @@
 /**
  * What a bucket's own value limit leaves for what a node stores in it. A bucket made beforehand may limit the size
- * of its messages (`nats kv add --max-value-size`: its stream's `max_msg_size`), and the server counts a message's
+ * of its messages (its stream's `max_msg_size`, `nats stream edit --max-msg-size`), and the server counts a message's
  * headers in it and refuses a bigger one. A node that did not know would accept a write within its own limits and
  * then fail it as the server refused it, as an internal error. So the node takes the operator's limit as its own:
  * its record limit (and the modules bucket's spec limit) goes down to what fits in one message of the bucket, and a

@@ -62,7 +62,7 @@ export interface OpenedKvBucket {
   readonly duplicateWindowMs: number;
   /**
    * The most bytes one message of the bucket may take, headers included (its stream's `max_msg_size`, set with
-   * `nats kv add --max-value-size`); `undefined` for no limit but the server's. See bucket-value-room.ts.
+   * `nats stream edit KV_<bucket> --max-msg-size`); `undefined` for no limit but the server's. See bucket-value-room.ts.
    */
   readonly maxValueSize: number | undefined;
 }
@@ -72,6 +72,18 @@ export interface OpenedKvBucket {
  * (no delete marker for a watcher or a history), so nodes would serve a value another no longer has.
  */
 const DROPPING_LIMITS = ['ttl', 'maxBucketSize', 'maxMessages'] as const;
+
+/**
+ * What a node needs of a bucket's stream beyond writes, which one made elsewhere may withhold: message deletes (a
+ * deleted variable's history and a stopped module's marker leave 10 s later, see late-removals.ts; a deleted
+ * session's purge markers at once, see session-removal.ts) and roll-ups (a purge of a key). Without them that
+ * history would stay for good, its removals refused. nats.go, and so `nats kv add`, makes every KV stream with
+ * `deny_delete`, which JetStream never lets a stream drop; nats.js, which makes a missing bucket here, does not.
+ */
+const WITHHELD_PERMISSIONS = [
+  { setting: 'denyDelete', withheld: (config: StreamConfig) => config.deny_delete === true, configured: 0 },
+  { setting: 'allowRollup', withheld: (config: StreamConfig) => config.allow_rollup_hdrs !== true, configured: 1 },
+] as const;
 
 /** Where and how a bucket is opened: the connection, the bucket, and how an open that fails is reported. */
 export interface BucketOpening {
@@ -89,7 +101,7 @@ export interface BucketOpening {
  * (kv-bucket-open.ts); a library failure (opening, or reading the bucket's configuration) goes through `failed`.
  * @throws {ValidationError} for a setting out of bounds, before anything is opened
  * @throws {BucketConfigMismatchError} when the existing bucket has another value for a setting given explicitly,
- *   or one of the {@link DROPPING_LIMITS}
+ *   one of the {@link DROPPING_LIMITS}, or withholds one of the {@link WITHHELD_PERMISSIONS}
  * @throws {ValidationError} when the server refuses to create the bucket with more than one replica (a server
  *   that is not part of a JetStream cluster keeps one copy)
  * @throws {StoreUnavailableError} when the cluster did not answer within `retryMs` (operation `open`)
@@ -129,15 +141,15 @@ export async function openKvBucket(
       throw failed(error);
     }
   }
-  // The stream's max_msg_size (`nats kv add --max-value-size`): -1 and 0 both mean no limit.
+  // The stream's max_msg_size (`nats stream edit --max-msg-size`): -1 and 0 both mean no limit.
   const maxValueSize = status.maxValueSize > 0 ? status.maxValueSize : undefined;
   return { kv, replicas: actual.replicas, historyDepth: actual.historyDepth, duplicateWindowMs, maxValueSize };
 }
 
 /**
  * Checks a bucket's stream configuration against the settings given explicitly; returns what it has.
- * @throws {BucketConfigMismatchError} when it has another value for a setting given explicitly, or one of the
- *   {@link DROPPING_LIMITS}
+ * @throws {BucketConfigMismatchError} when it has another value for a setting given explicitly, one of the
+ *   {@link DROPPING_LIMITS}, or withholds one of the {@link WITHHELD_PERMISSIONS}
  */
 function assertBucketMatches(
   bucket: string,
@@ -160,6 +172,9 @@ function assertBucketMatches(
   };
   for (const limit of DROPPING_LIMITS) {
     if (limits[limit] > 0) throw new BucketConfigMismatchError(bucket, limit, 0, limits[limit]);
+  }
+  for (const { setting, withheld, configured } of WITHHELD_PERMISSIONS) {
+    if (withheld(config)) throw new BucketConfigMismatchError(bucket, setting, configured, 1 - configured);
   }
   return actual;
 }

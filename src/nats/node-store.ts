@@ -44,7 +44,7 @@ export interface NodeStoreOptions extends Omit<KvStoreOptions<VariableRecord>, '
    * change's event (old and new value) could exceed the server's `max_payload` and never be published. A delete's
    * `updatedBy` has the same limit (as its marker's header encodes it): its event carries it with the old value. It
    * also has the limit of every marker's header, 60000 bytes (`MAX_UPDATED_BY_HEADER_BYTES` in kv-updated-by.ts).
-   * A variables bucket made with a max value size (`nats kv add --max-value-size`) lowers it further, to that size
+   * A variables bucket given a max value size (its stream's `max_msg_size`) lowers it further, to that size
    * less room for a lock owner, headers and a batch's mark (`RECORD_ROOM_BYTES`, bucket-value-room.ts).
    * @default (server max_payload − 4 KiB) / 2, e.g. 522240 bytes for the default 1 MiB
    */

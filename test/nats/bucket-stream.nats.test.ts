@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InternalError } from '../../src/errors.js';
 import { removeMessagesUpTo } from '../../src/nats/bucket-stream.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
@@ -48,5 +49,46 @@ describe('removeMessagesUpTo', () => {
     const info = await manager.streams.info(stream);
     expect(info.state.messages).toBe(2);
     expect(info.state.first_seq).toBe(3);
+  });
+});
+
+describe('removeMessagesUpTo on a stream that refuses a delete', () => {
+  it('throws an internal_error naming the stream and the message, and counts nothing removed', async () => {
+    const stream = `remove_denied_${process.pid}_${Date.now()}`;
+    const manager = await plain().jetstreamManager();
+    await manager.streams.add({ name: stream, subjects: [`${stream}.>`], deny_delete: true });
+    const js = plain().jetstream();
+    await js.publish(`${stream}.k`);
+    const upTo = (await js.publish(`${stream}.k`)).seq;
+
+    const error = await removeMessagesUpTo(manager, stream, `${stream}.k`, upTo).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InternalError);
+    expect(error).toMatchObject({ code: 'internal_error', details: { stream, seq: 1 } });
+    expect((error as Error).message).toBe(
+      `stream '${stream}' refused to delete its message 1: message delete not permitted`,
+    );
+    expect((await manager.streams.info(stream)).state.messages).toBe(2);
+  });
+
+  it('passes by a message another removed between its read and its delete', async () => {
+    const stream = `remove_raced_${process.pid}_${Date.now()}`;
+    const manager = await plain().jetstreamManager();
+    await manager.streams.add({ name: stream, subjects: [`${stream}.>`] });
+    const js = plain().jetstream();
+    for (let i = 0; i < 3; i += 1) await js.publish(`${stream}.k`);
+    // Another remover gets to each message first: this one's delete finds it gone.
+    const racing = new Proxy(manager.streams, {
+      get: (target, name, receiver) =>
+        name === 'deleteMessage'
+          ? async (name: string, seq: number, erase?: boolean) => {
+              await target.deleteMessage(name, seq, erase);
+              return target.deleteMessage(name, seq, erase);
+            }
+          : Reflect.get(target, name, receiver),
+    });
+    const raced = Object.assign(Object.create(manager) as typeof manager, { streams: racing });
+
+    expect(await removeMessagesUpTo(raced, stream, `${stream}.k`, 3)).toEqual({ removed: 0, kept: 0 });
+    expect((await manager.streams.info(stream)).state.messages).toBe(0);
   });
 });

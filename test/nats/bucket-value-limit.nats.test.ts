@@ -1,5 +1,5 @@
 /**
- * A bucket made beforehand with a value limit (`nats kv add --max-value-size`, the stream's `max_msg_size`) below
+ * A bucket made beforehand with a value limit (`nats stream edit KV_<bucket> --max-msg-size`, the stream's `max_msg_size`) below
  * what a node would store: the node takes the operator's limit as its own. Its record limit comes down to what one
  * message of the variables bucket holds (less room for a lock owner, headers and a batch's mark), so a write over it
  * is refused up front as `validation_failed`, as one over the node's own limit is; the modules bucket's spec limit

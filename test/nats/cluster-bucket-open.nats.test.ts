@@ -116,7 +116,7 @@ describe.skipIf(clusterSkipped('cluster-bucket-open.nats.test'))(
       expect((outcome as Error).message).toContain(buckets.variablesBucket);
     }, 90_000);
 
-    // An operator made the variables bucket beforehand (`nats kv add --replicas 3 --max-value-size 8192`): the node
+    // An operator gave the variables bucket a value limit beforehand (replicas 3, `max_msg_size` 8192): the node
     // takes its value limit as its record limit, so a write over it, well within the node's own limit, is refused as
     // validation_failed naming the variable, before anything is written (the server would refuse it as internal_error).
     it("refuses a write over a replicated bucket's value limit as validation_failed, naming the variable", async () => {

@@ -1,5 +1,6 @@
 import { connect } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { InternalError } from '../../src/errors.js';
 import { kvStream, kvSubject } from '../../src/nats/kv-bucket.js';
 import { openModuleSpecs, type ModuleSpecs } from '../../src/nats/module-specs.js';
 import { parseWireSpec, toWireSpec } from '../../src/nats/module-wire-spec.js';
@@ -87,6 +88,26 @@ describe('delete markers of removed modules', () => {
     await waitFor(async () => (await manager.streams.info(kvStream(specs.bucket))).state.messages === 0, {
       message: 'both markers removed after the listing found them',
     });
+  });
+
+  it('the stream refuses to delete are told, typed and naming the stream, and stay (a bucket edited to deny_delete)', async () => {
+    const reports: unknown[] = [];
+    const specs = await openSpecs({ removalDelayMs: 20, onRemovalError: (error) => void reports.push(error) });
+    const manager = await nc().jetstreamManager();
+    const stream = kvStream(specs.bucket);
+    // Possible on a running bucket (never the other way): the node checked the bucket at start only.
+    await manager.streams.update(stream, { ...(await manager.streams.info(stream)).config, deny_delete: true });
+    const revision = await specs.claim('s1', 'qa', spec);
+    await specs.release('s1', 'qa', revision);
+
+    await waitFor(() => reports.length > 0, { message: 'the refused removal told, once given up on' });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toBeInstanceOf(InternalError);
+    expect(reports[0]).toMatchObject({
+      code: 'internal_error',
+      message: `stream '${stream}' refused to delete its message ${revision + 1}: message delete not permitted`,
+    });
+    expect(await messagesOf(specs, 's1.qa')).toEqual([revision + 1]);
   });
 });
 

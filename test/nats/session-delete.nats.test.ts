@@ -221,6 +221,30 @@ describe('deleting a session on NATS nodes', () => {
     expect(await kept(buckets, 'cut')).toEqual({ variables: 0, modules: 0, record: 0 });
   });
 
+  it('says so when a stream refuses to remove what the deletion leaves (deny_delete set on a running bucket)', async () => {
+    const buckets = fx().buckets();
+    await fx().runtime(buckets);
+    const client = await fx().client();
+    const remote = await client.session('kept');
+    await remote.defineVariable('x', 'integer', 1);
+    const manager = await nc().jetstreamManager();
+    const stream = `KV_${buckets.variablesBucket}`;
+    await manager.streams.update(stream, { ...(await manager.streams.info(stream)).config, deny_delete: true });
+
+    // The session is gone, but its variable's purge marker stays: the deletion does not say it is done.
+    const error = await remote.delete().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'internal_error',
+      message: expect.stringMatching(
+        `^compacting session 'kept' in bucket '${buckets.variablesBucket}' failed: stream '${stream}' refused to ` +
+          'delete its message \\d+: message delete not permitted$',
+      ),
+    });
+    expect(await settledCode(remote.getVariable('x'))).toBe('session_not_found');
+    // The record's tombstone stays, so that a node's scan tries again (telling its onError of each sweep it fails).
+    expect(await kept(buckets, 'kept')).toEqual({ variables: 1, modules: 0, record: 1 });
+  });
+
   it('purges the writes of a node that heard of the deletion late, once a scan finds the removal past its grace', async () => {
     const buckets = fx().buckets();
     // Node B hears of the session's end only when the test lets it. Nor does it notice by its stamp meanwhile:
