@@ -12,6 +12,7 @@ import type { KV, NatsConnection, StreamConfig } from 'nats';
 import { BucketConfigMismatchError, type BridgeError, ValidationError } from '../errors.js';
 import { apiErrorCode } from './kv-bucket.js';
 import { openKvView } from './kv-bucket-open.js';
+import { jetStreamRefusal } from './jetstream-refusal.js';
 import { isStreamNotFound } from './retry-unavailable.js';
 import { assertValueRoom } from './bucket-value-room.js';
 import { printable } from '../printable.js';
@@ -105,13 +106,17 @@ export interface BucketOpening {
  * @throws {ValidationError} when the server refuses to create the bucket with more than one replica (a server
  *   that is not part of a JetStream cluster keeps one copy)
  * @throws {StoreUnavailableError} when the cluster did not answer within `retryMs` (operation `open`)
+ * @throws {NatsConnectionError} (`refused`) when the NATS permissions refuse a subject the open needs
  */
 export async function openKvBucket(
   opening: BucketOpening,
   settings: BucketSettings,
   defaults: BucketDefaults,
 ): Promise<OpenedKvBucket> {
-  const { connection, bucket, failed } = opening;
+  const { connection, bucket } = opening;
+  // Permissions refusing a subject the open needs are the deployment's, whichever bucket is opened.
+  const failed = (error: unknown): BridgeError =>
+    jetStreamRefusal(error, { connection, bucket, operation: 'open', key: bucket }) ?? opening.failed(error);
   assertBucketSettings(bucket, settings);
   const options = { history: settings.historyDepth ?? defaults.historyDepth, replicas: settings.replicas ?? 1 };
   // Asked of every bucket, not only when there is something to compare: the writes need its replicas.

@@ -30,7 +30,8 @@ import {
   type NatsConnection,
   type NatsError,
 } from 'nats';
-import { InternalError, StoreConflictError, StoreUnavailableError } from '../errors.js';
+import { InternalError, StoreConflictError, StoreUnavailableError, type BridgeError } from '../errors.js';
+import { jetStreamRefusal } from './jetstream-refusal.js';
 import { deletedBy } from './kv-updated-by.js';
 import { writeFate, newWriteId, WRITE_ID_HEADER } from './kv-write-fate.js';
 import {
@@ -87,10 +88,9 @@ export function apiErrorCode(error: unknown): number | undefined {
  * `unavailableRetryMs` from its start; a commit passes one deadline to all its parts) and then rejects with
  * `StoreUnavailableError`.
  */
-export interface KvBucket {
+export interface KvBucket extends BucketSide {
   readonly kv: KV;
   readonly js: JetStreamClient;
-  readonly name: string;
   /** The replicas of its stream, as bound. */
   readonly replicas: number;
   /** The bucket's side of the retries: its stream, the probe, the bound. */
@@ -98,8 +98,8 @@ export interface KvBucket {
   /** Reads the key's last message, markers included; `undefined` when the key was never written. */
   readLast(key: string, until?: number): Promise<LastWrite | undefined>;
   /**
-   * Publishes one write; resolves to its revision, rejects with a conflict, an {@link InternalError} or a
-   * `StoreUnavailableError`. A compare-and-set write is applied at most once, also when a publish of it got no
+   * Publishes one write; resolves to its revision, rejects with a conflict, an {@link InternalError}, a
+   * `StoreUnavailableError`, or the `NatsConnectionError` (`refused`) of a subject the NATS permissions refuse. A compare-and-set write is applied at most once, also when a publish of it got no
    * answer (see kv-write-fate.ts; outcome `unknown` when the key was written past its kept history meanwhile, and
    * what became of it cannot be read); a write without an expected revision is not published again after that. A
    * purge is retried as any write: its rollup removes only the key's messages before its own, so its marker is
@@ -194,7 +194,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
       { operation: write.operation, key: write.key },
       until,
       () => writeFate(jsm, stream, subject, expectLast, id),
-      (error) => wrap(error, write.operation, write.key),
+      (error) => wrap(error, write.operation, write.key, side),
       'unknown',
     );
     if (fate.kind === 'ours') return fate.revision;
@@ -213,10 +213,12 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     );
   };
 
+  const side = { name, connection };
   const bucket: KvBucket = {
     kv,
     js,
     name,
+    connection,
     replicas,
     retry,
     async readLast(key, until) {
@@ -225,7 +227,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
       try {
         return await readLast(key);
       } catch (error) {
-        const failed = (failure: unknown): Error => wrap(failure, 'get', key);
+        const failed = (failure: unknown): Error => wrap(failure, 'get', key, side);
         if (unavailability(error) === undefined) throw failed(error);
         const op = { operation: 'get', key };
         const deadline = until ?? started + retry.retryMs;
@@ -267,13 +269,13 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
             throw new StoreConflictError(write.key, expectLast, actualFrom(error), { cause: error });
           }
           const kind = unavailability(error);
-          if (kind === undefined) throw wrap(error, write.operation, write.key);
+          if (kind === undefined) throw wrap(error, write.operation, write.key, side);
           deadline ??= started + retry.retryMs;
           const op = { operation: write.operation, key: write.key };
           // Without an expected revision nothing tells a second copy from the first: not published again.
           if (kind === 'unanswered' && id === undefined) throw unavailableError(retry, op, deadline, 'unknown', error);
           unanswered ||= kind === 'unanswered';
-          const failed = (failure: unknown): Error => wrap(failure, write.operation, write.key);
+          const failed = (failure: unknown): Error => wrap(failure, write.operation, write.key, side);
           await waitForStream(retry, op, deadline, error, failed, unanswered ? 'unknown' : 'not_applied');
           continue;
         }
@@ -339,11 +341,21 @@ function actualFrom(error: unknown): number {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/** The bucket an operation was of and the connection it went on, as its error names them. */
+export interface BucketSide {
+  readonly name: string;
+  readonly connection: NatsConnection;
+}
+
 /**
- * Wraps a library error at the boundary, keeping it as `cause`. Opening a bucket is a JetStream API request: when
- * nobody answers it (`503`, no responders, which nats.js reports as a bare "503") the server runs without JetStream.
+ * Wraps a library error of an operation on the bucket `side` at the boundary, keeping it as `cause`: a subject the
+ * NATS permissions refuse is a `NatsConnectionError` (`refused`, jetstream-refusal.ts), anything else an
+ * `InternalError`. Opening a bucket is a JetStream API request: when nobody answers it (`503`, no responders, which
+ * nats.js reports as a bare "503") the server runs without JetStream.
  */
-export function wrap(error: unknown, operation: string, key: string): InternalError {
+export function wrap(error: unknown, operation: string, key: string, side: BucketSide): BridgeError {
+  const refused = jetStreamRefusal(error, { connection: side.connection, bucket: side.name, operation, key });
+  if (refused !== undefined) return refused;
   const message =
     operation === 'open' && (error as Partial<NatsError> | undefined)?.code === '503'
       ? 'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)'

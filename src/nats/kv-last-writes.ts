@@ -27,7 +27,7 @@ export async function subjectKeys(
       const info = await manager.streams.info(kvStream(bucket.name), { subjects_filter: `${subjectPrefix}${prefix}>` });
       return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
     },
-    (error) => wrap(error, operation, prefix),
+    (error) => wrap(error, operation, prefix, bucket),
     until,
   );
 }

@@ -101,7 +101,7 @@ export async function createKvStore<V>(
   const settings = { historyDepth: options.historyDepth, replicas: options.replicas };
   const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS;
   const { kv, replicas, historyDepth, duplicateWindowMs, maxValueSize } = await openKvBucket(
-    { connection, bucket: name, retryMs, failed: (error) => wrap(error, 'open', name) },
+    { connection, bucket: name, retryMs, failed: (error) => wrap(error, 'open', name, { name, connection }) },
     settings,
     { historyDepth: 64 },
   );
@@ -328,7 +328,7 @@ function kvStore<V>(
         'history',
         key,
         () => readKvHistory(bucket, key),
-        (error) => wrap(error, 'history', key),
+        (error) => wrap(error, 'history', key, bucket),
       );
       try {
         // Writes that landed while the walk went on push the oldest out: what it read beyond the key's kept writes
@@ -337,7 +337,7 @@ function kvStore<V>(
           .slice(-historyDepth)
           .map((entry) => toChange(key, entry.operation, entry.revision, entry.data, entry.updatedBy));
       } catch (error) {
-        throw wrap(error, 'history', key);
+        throw wrap(error, 'history', key, bucket);
       }
     },
 

@@ -96,7 +96,7 @@ async function positionOf(bucket: KvBucket, until: number): Promise<string> {
       const info = await manager.streams.info(kvStream(bucket.name));
       return `${info.created} ${info.state.last_seq} ${info.state.messages}`;
     },
-    (error) => wrap(error, 'list', '>'),
+    (error) => wrap(error, 'list', '>', bucket),
     until,
   );
 }
