@@ -31,6 +31,8 @@ import {
   SessionError,
   StoreClosedError,
   StoreConflictError,
+  STORE_LIMITS,
+  StoreLimitError,
   StoreUnavailableError,
   ToolFailedError,
   UnknownModuleError,
@@ -104,6 +106,17 @@ const factories: Record<string, ErrorFactory> = {
       num(d.waitedMs),
       d.outcome === 'not_applied' ? 'not_applied' : 'unknown',
       { details: d },
+    ),
+  store_limit_reached: (_m, d) =>
+    new StoreLimitError(
+      str(d.bucket),
+      str(d.key),
+      str(d.operation),
+      oneOf(STORE_LIMITS, d.limit, 'resources'),
+      undefined,
+      {
+        details: d,
+      },
     ),
   bucket_config_mismatch: (_m, d) =>
     new BucketConfigMismatchError(str(d.bucket), str(d.setting), num(d.configured), num(d.actual), { details: d }),

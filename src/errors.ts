@@ -435,6 +435,50 @@ export class StoreUnavailableError extends BridgeError {
   }
 }
 
+/** The JetStream limits that can refuse a bucket operation (see {@link StoreLimitError}). */
+export const STORE_LIMITS = ['storage', 'memory', 'streams', 'consumers', 'resources'] as const;
+
+/** One of {@link STORE_LIMITS}. */
+export type StoreLimit = (typeof STORE_LIMITS)[number];
+
+/** What each {@link StoreLimit} means, for the message. */
+const STORE_LIMIT_PHRASES: Readonly<Record<StoreLimit, string>> = {
+  storage: "the NATS account's JetStream storage is full",
+  memory: "the NATS account's JetStream memory is full",
+  streams: 'the NATS account has as many JetStream streams as it may have (its max_streams)',
+  consumers: 'the NATS account has as many JetStream consumers as it may have (its max_consumers)',
+  resources: 'the NATS server has no JetStream resources left',
+};
+
+/**
+ * The JetStream limits of the node's NATS account (or of its server) refused a bucket operation: its storage or
+ * memory is full (a write), or it may have no more streams (a bucket's creation at start) or consumers (a watch).
+ * Nothing was written (`details.outcome` is `not_applied`). Waiting rarely helps: make room (delete sessions, purge
+ * the bucket) or raise the account's limits (the `jetstream` block of its account in the server's config).
+ * @example
+ * catch (e) { if (e instanceof StoreLimitError) console.log(e.bucket, e.limit) } // 'tether_vars' 'storage'
+ */
+export class StoreLimitError extends BridgeError {
+  override readonly code = 'store_limit_reached';
+  readonly outcome = 'not_applied';
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    /** The store operation, e.g. `put`, `delete`, `open` (a bucket's creation), `watch`. */
+    readonly operation: string,
+    readonly limit: StoreLimit,
+    /** What the server said, e.g. `resource limits exceeded for account`. */
+    said?: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `KV bucket '${bucket}' refused ${operation} of '${key}': ${STORE_LIMIT_PHRASES[limit]}` +
+        `${said === undefined ? '' : ` (${said})`}; nothing was written`,
+      { ...options, details: { bucket, key, operation, limit, outcome: 'not_applied', ...options.details } },
+    );
+  }
+}
+
 /**
  * A KV bucket exists with another setting (its history depth or replicas) than the one a node or store was
  * configured with, with a limit that drops values, or with a value limit too small for what a node stores in it.

@@ -5,6 +5,7 @@ import {
   ModelAnswerError,
   NatsConnectionError,
   NoProcError,
+  StoreLimitError,
   errorFromJSON,
   errorToJSON,
   type SerializedError,
@@ -22,6 +23,21 @@ describe('errorFromJSON', () => {
     const rebuilt = errorFromJSON(errorToJSON(sent));
     expect(rebuilt).toBeInstanceOf(NatsConnectionError);
     expect(rebuilt).toMatchObject({ code: 'nats_connection', status: 'disconnected', server: 'nats://n:4222' });
+    expect(rebuilt.message).toBe(sent.message);
+  });
+
+  it('rebuilds a JetStream limit with its bucket, key, limit and outcome', () => {
+    const sent = new StoreLimitError('tether_vars', 's1.x', 'put', 'storage', 'resource limits exceeded for account');
+    const rebuilt = errorFromJSON(errorToJSON(sent));
+    expect(rebuilt).toBeInstanceOf(StoreLimitError);
+    expect(rebuilt).toMatchObject({
+      code: 'store_limit_reached',
+      bucket: 'tether_vars',
+      key: 's1.x',
+      operation: 'put',
+      limit: 'storage',
+      outcome: 'not_applied',
+    });
     expect(rebuilt.message).toBe(sent.message);
   });
 

@@ -1,14 +1,28 @@
 /**
  * JetStream's answers about the deployment rather than about one operation: the NATS user's permissions refuse a
- * subject a bucket operation needs (the JetStream API's, the bucket's keys', or the reply inbox). That is no fault
- * of the node's and does not pass by retrying, so it is no `InternalError`: it is the `NatsConnectionError`
- * (`refused`) every refused subject gives (permission-refusal.ts), naming the subject, the bucket and the key, and a
- * write's outcome.
+ * subject a bucket operation needs (the JetStream API's, the bucket's keys', or the reply inbox), or the JetStream
+ * limits of the user's account (or of its server) are reached: its storage or memory full, its streams or consumers
+ * at their maximum. Neither is a fault of the node's and neither passes by retrying, so neither is an
+ * `InternalError`: a refusal is the `NatsConnectionError` (`refused`) every refused subject gives
+ * (permission-refusal.ts), a limit a `StoreLimitError`; both name the bucket and the key, and a write's outcome.
  * @module
  */
-import type { NatsConnection } from 'nats';
-import type { BridgeError } from '../errors.js';
+import type { NatsConnection, NatsError } from 'nats';
+import { StoreLimitError, type BridgeError, type StoreLimit } from '../errors.js';
 import { refusalOf, refusedError } from './permission-refusal.js';
+
+/**
+ * The JetStream API error codes of a limit reached (nats-server's errors.json), by the limit each names: the server
+ * answers a put or a stream create with them, whatever its wording.
+ */
+const LIMIT_CODES: ReadonlyMap<number, StoreLimit> = new Map([
+  [10002, 'storage'], // JSAccountResourcesExceededErr: "resource limits exceeded for account"
+  [10047, 'storage'], // JSStorageResourcesExceededErr: "insufficient storage resources available"
+  [10028, 'memory'], // JSMemoryResourcesExceededErr: "insufficient memory resources available"
+  [10027, 'streams'], // JSMaximumStreamsLimitErr: "maximum number of streams reached"
+  [10026, 'consumers'], // JSMaximumConsumersLimitErr: "maximum consumers limit reached"
+  [10023, 'resources'], // JSInsufficientResourcesErr: "insufficient resources" (the server's own)
+]);
 
 /** The operations that write; only their failures have an outcome to tell. */
 const WRITES: ReadonlySet<string> = new Set(['put', 'delete', 'purge']);
@@ -25,11 +39,15 @@ export interface BucketOperation {
 
 /**
  * The typed error of `error` when it is a refusal of the deployment's (see the module comment), else `undefined`.
- * A publish refused was not sent (a write's outcome `not_applied`); a refused reply inbox let the request go
- * unanswered (`unknown`).
+ * A limit reached refused the operation before anything was stored (`not_applied`). A publish refused was not sent
+ * (a write's outcome `not_applied`); a refused reply inbox let the request go unanswered (`unknown`).
  */
 export function jetStreamRefusal(error: unknown, at: BucketOperation): BridgeError | undefined {
   const { bucket, operation, key } = at;
+  const answer = (error as Partial<NatsError> | undefined)?.api_error;
+  const limit = answer?.err_code === undefined ? undefined : LIMIT_CODES.get(answer.err_code);
+  if (limit !== undefined)
+    return new StoreLimitError(bucket, key, operation, limit, answer?.description, { cause: error });
   const refusal = refusalOf(error);
   if (refusal === undefined) return undefined;
   const outcome = WRITES.has(operation) ? { outcome: refusal.operation === 'publish' ? 'not_applied' : 'unknown' } : {};

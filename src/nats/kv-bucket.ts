@@ -347,19 +347,32 @@ export interface BucketSide {
   readonly connection: NatsConnection;
 }
 
+/** JetStream's "not enabled for account": the server runs JetStream, the connection's account has none. */
+const NOT_ENABLED_FOR_ACCOUNT = 10039;
+
+/**
+ * What is missing when opening a bucket, a JetStream API request, failed with `503`: nobody answered (no
+ * responders, which nats.js reports as a bare "503"), so the server runs without JetStream; or the server answered
+ * that the user's account has none. `undefined` for any other failure.
+ */
+function noJetStream(error: unknown): string | undefined {
+  if ((error as Partial<NatsError> | undefined)?.code !== '503') return undefined;
+  const answered = apiErrorCode(error);
+  if (answered === NOT_ENABLED_FOR_ACCOUNT)
+    return "JetStream is not enabled for this NATS user's account (give the account a jetstream block in the server's config)";
+  if (answered !== undefined) return undefined;
+  return 'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)';
+}
+
 /**
  * Wraps a library error of an operation on the bucket `side` at the boundary, keeping it as `cause`: a subject the
- * NATS permissions refuse is a `NatsConnectionError` (`refused`, jetstream-refusal.ts), anything else an
- * `InternalError`. Opening a bucket is a JetStream API request: when nobody answers it (`503`, no responders, which
- * nats.js reports as a bare "503") the server runs without JetStream.
+ * NATS permissions refuse is a `NatsConnectionError` (`refused`), a JetStream limit reached a `StoreLimitError`
+ * (jetstream-refusal.ts), anything else an `InternalError` (saying so when an open finds no JetStream).
  */
 export function wrap(error: unknown, operation: string, key: string, side: BucketSide): BridgeError {
   const refused = jetStreamRefusal(error, { connection: side.connection, bucket: side.name, operation, key });
   if (refused !== undefined) return refused;
-  const message =
-    operation === 'open' && (error as Partial<NatsError> | undefined)?.code === '503'
-      ? 'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)'
-      : messageOf(error);
+  const message = (operation === 'open' ? noJetStream(error) : undefined) ?? messageOf(error);
   return new InternalError(`store ${operation} of '${key}' failed: ${message}`, {
     cause: error,
     details: { operation, key },

@@ -184,6 +184,9 @@ export function statusOf(code: string): number {
       return 502;
     case 'call_timeout':
       return 504;
+    case 'store_limit_reached':
+      // The account's JetStream storage (or streams, or consumers) is used up: room or limits must change first.
+      return 507;
     default:
       return 500;
   }
