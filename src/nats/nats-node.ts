@@ -22,6 +22,7 @@ import { natsInspector } from './inspection.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
 import { createConnectionLink } from './connection-link.js';
+import { reportPublishRefusals } from './publish-refusal-report.js';
 import { createModuleForward } from './module-forward.js';
 import { forwardedModuleEndpoint, moduleEndpoints } from './module-service.js';
 import type { ServiceEndpoint } from './service-endpoint.js';
@@ -164,6 +165,7 @@ export async function openNatsNode(
     const { store, specs, life, listing, subjects } = await openNodeBuckets(connection, options, background);
     // One follower of the connection for the whole node: relays, expiry, held output and the checks below read it.
     const link = createConnectionLink(connection, background);
+    reportPublishRefusals(link, () => connection.getServer(), background);
     // Replies and events wait together through an outage, events first as they were made (see event-outbox.ts).
     const output = createHeldOutput(link, background, connection);
     const outbox = createEventOutbox(connection, background, output);

@@ -95,9 +95,13 @@ describe('a node refused a JetStream subject by its NATS permissions', () => {
 describe('a node allowed exactly the JetStream subjects the README lists', () => {
   it('creates its buckets, writes, reads history, runs a module, watches from another node and deletes a session', async () => {
     const llm = createEchoModel();
-    const creator = await Runtime.start({ onError: () => {}, llm, nats: natsAs('creator') });
+    // A publish nobody waits on (a watch's flow-control reply, say) is refused only in a report.
+    const refused: unknown[] = [];
+    const onError = (error: unknown) =>
+      void (error instanceof NatsConnectionError && error.status === 'refused' && refused.push(error));
+    const creator = await Runtime.start({ onError, llm, nats: natsAs('creator') });
     // Starts on the buckets the first one made: it needs no stream create.
-    const joiner = await Runtime.start({ onError: () => {}, llm, nats: natsAs('joiner') });
+    const joiner = await Runtime.start({ onError, llm, nats: natsAs('joiner') });
     try {
       const session = await creator.session('s1');
       await session.defineVariable('x', 'integer', 1);
@@ -111,6 +115,7 @@ describe('a node allowed exactly the JetStream subjects the README lists', () =>
       await waitFor(() => seen.includes(3), { message: "the joiner's watch heard the write" });
       await session.delete();
       expect(await (await creator.session('s1')).hasVariable('x')).toBe(false);
+      expect(refused).toEqual([]);
     } finally {
       await Promise.all([creator.stop(), joiner.stop()]);
     }
