@@ -50,8 +50,8 @@ export function refusingFilteredAnswers(service: AxAIService, provider: string):
       throw asFiltered(error);
     }
     if (!(response instanceof ReadableStream)) {
-      // An answer without results (JSON of another shape) would fail in Ax on a TypeError of its own: said as Ax's check
-      // of an answer says it, it is a malformed answer (provider-errors.ts).
+      // An answer without results (JSON of another shape) would fail in Ax on a TypeError of its own: said as Ax's
+      // check of an answer says it, it is a malformed answer (provider-errors.ts).
       if (!Array.isArray(response.results)) throw new Error('Chat response results are missing from the answer');
       if (filtered(response)) throw new ContentFilteredError();
       return response;

@@ -46,9 +46,9 @@ export type EventSize = (event: object) => number;
 export interface EventOutbox {
   /**
    * Encodes `event` as JSON now (a listener or caller changing the object afterwards changes nothing on the
-   * wire) and queues it for `subject`; dropped if the connection is closed for good by the time it is sent. An event over
-   * the server's `max_payload` is replaced by what `oversize` builds, or else reported and dropped. With `size`,
-   * the event and its substitute are measured first, and encoded only if they fit.
+   * wire) and queues it for `subject`; dropped if the connection is closed for good by the time it is sent. An event
+   * over the server's `max_payload` is replaced by what `oversize` builds, or else reported and dropped. With
+   * `size`, the event and its substitute are measured first, and encoded only if they fit.
    */
   publish(subject: string, event: object, oversize?: OversizeEvent, size?: EventSize): void;
   /**

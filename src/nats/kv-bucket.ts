@@ -99,9 +99,10 @@ export interface KvBucket extends BucketSide {
   readLast(key: string, until?: number): Promise<LastWrite | undefined>;
   /**
    * Publishes one write; resolves to its revision, rejects with a conflict, an {@link InternalError}, a
-   * `StoreUnavailableError`, or the `NatsConnectionError` (`refused`) of a subject the NATS permissions refuse. A compare-and-set write is applied at most once, also when a publish of it got no
-   * answer (see kv-write-fate.ts; outcome `unknown` when the key was written past its kept history meanwhile, and
-   * what became of it cannot be read); a write without an expected revision is not published again after that. A
+   * `StoreUnavailableError`, a `StoreLimitError`, or the `NatsConnectionError` (`refused`) of a subject the NATS
+   * permissions refuse. A compare-and-set write is applied at most once, also when a publish of it got no answer
+   * (see kv-write-fate.ts; outcome `unknown` when the key was written past its kept history meanwhile, and what became
+   * of it cannot be read); a write without an expected revision is not published again after that. A
    * purge is retried as any write: its rollup removes only the key's messages before its own, so its marker is
    * still the first after the expected revision when kv-write-fate.ts looks.
    */
