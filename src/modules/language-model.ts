@@ -132,6 +132,13 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     });
   }
   const timeoutMs = config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
+  // The rate-limit retries inside the answer's deadline, which so bounds them all with their waits.
+  const delivered = fetchWithAnswerDeadline(
+    timeoutMs,
+    fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
+  );
+  // Only a provider speaking Gemini's protocol has Gemini's answers to check.
+  const read = profile.transport === 'gemini-generate-content' ? fetchCheckingGeminiAnswers(delivered) : delivered;
   const args = {
     name: profile.id,
     // No key, no Authorization header: Ax sends `Bearer <key>` whatever the key is, and a placeholder reached a
@@ -144,19 +151,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       retry: { maxRetries: config.httpRetries ?? 0, retryableStatusCodes: AX_RETRIED_STATUSES },
       timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
-      // The rate-limit retries inside the answer's deadline, which so bounds them all with their waits.
-      fetch: fetchNotingRefusals(
-        fetchCheckingAnswerStreams(
-          fetchRefusingNonStreamAnswers(
-            fetchCheckingGeminiAnswers(
-              fetchWithAnswerDeadline(
-                timeoutMs,
-                fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
-              ),
-            ),
-          ),
-        ),
-      ),
+      fetch: fetchNotingRefusals(fetchCheckingAnswerStreams(fetchRefusingNonStreamAnswers(read))),
     },
   };
   let service: AxAIService;
