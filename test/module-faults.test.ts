@@ -65,6 +65,25 @@ describe('module faults', () => {
     });
   });
 
+  // Found by a review: the running execution's cancel took the next one out of the mailbox before that one's own
+  // timeout, due in the same instant, was read; it was reported as syncing or executing, and its request was begun.
+  it('says queued for executions whose waits end in the same instant as the running one, and sends none of them', async () => {
+    runtime = await slowRuntime(400);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    const errors = await Promise.all(
+      ['slow', 'behind', 'last'].map((question) =>
+        qa.execute({ question }, { timeoutMs: 150 }).catch((e: unknown) => e),
+      ),
+    );
+    expect(errors.map((error) => (error as CallTimeoutError).details?.stage)).toEqual([
+      'executing',
+      'queued',
+      'queued',
+    ]);
+    await waitFor(async () => (await qa.describe()).failed === 3);
+    expect(stub!.chatRequests).toHaveLength(1);
+  });
+
   it('refuses an already aborted signal with ExecutionAbortedError and sends nothing', async () => {
     runtime = await slowRuntime(0);
     const qa = await (await runtime.session('s')).module('qa', SPEC);

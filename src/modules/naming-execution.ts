@@ -63,7 +63,8 @@ export function namingExecution(
 /**
  * @internal What the caller of an execution whose `call` to module process `process` failed with `error` gets (see
  * {@link namingExecution}). A timed-out execution is cancelled by `cancel`, so it neither blocks the mailbox nor
- * costs a provider call, once what it was doing is read. The embedded handle and a node's module entry both call it.
+ * costs a provider call, once what it was doing is read (a running one, once every timeout due with it has been
+ * read). The embedded handle and a node's module entry both call it.
  */
 export function lostExecutionError(
   error: unknown,
@@ -74,6 +75,10 @@ export function lostExecutionError(
   const { sessionId, moduleId, executionId } = ids;
   if (!(error instanceof CallTimeoutError)) return namingExecution(error, sessionId, moduleId, executionId);
   const stage = process.alive ? stageOf(process.getSnapshot(), executionId) : undefined;
-  cancel();
+  // A running one is cancelled once the timers due now have all run: executions queued with the same deadline time
+  // out in the same instant, and its cancel would take the next from the mailbox before that one's own timeout is
+  // read (reported as running, its request begun only to be aborted). A queued one's cancel takes nothing out.
+  if (stage === 'queued') cancel();
+  else setImmediate(cancel);
   return namingExecution(error, sessionId, moduleId, executionId, stage);
 }
