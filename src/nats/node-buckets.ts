@@ -85,6 +85,7 @@ export async function openNodeBuckets(
     bucket: sessionsBucket,
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
+    onUnreadable: (error) => report(error, 'sessions bucket'),
   });
   const specs = await openModuleSpecs(connection, {
     bucket: modulesBucket,

@@ -10,6 +10,7 @@
 import type { NatsConnectionError } from '../errors.js';
 import type { ConnectionLink } from './connection-link.js';
 import { publishRefusedError, refusedError } from './permission-refusal.js';
+import { toldOnce } from './told-once.js';
 
 /**
  * How many refused subjects are remembered as told. Subjects carry ids (a session's, a variable's), so a node refused
@@ -28,11 +29,9 @@ export function reportPublishRefusals(
   server: () => string,
   report: (error: NatsConnectionError, where: string) => void,
 ): () => void {
-  const told = new Set<string>();
+  const first = toldOnce(TOLD_SUBJECTS_MAX);
   return link.onPublishRefused(({ subject }) => {
-    if (told.has(subject)) return;
-    if (told.size >= TOLD_SUBJECTS_MAX) told.delete(told.values().next().value as string);
-    told.add(subject);
+    if (!first(subject)) return;
     const what = `publish to ${subject} dropped by the server (told once per subject)`;
     report(refusedError(server(), what, publishRefusedError(subject)), 'nats');
   });

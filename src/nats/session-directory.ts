@@ -11,6 +11,12 @@
  * stream holds each record's last write in the order they were written: the records nobody stamped for longest
  * come first ({@link SessionDirectory.oldest}), with the markers of removals not yet finished (tombstones).
  *
+ * Only nodes write the bucket, but anything with access to it can. A value there that is no session record (not JSON,
+ * or without a creation time: see {@link decodeSessionRecord}) stands for no session, the same wherever it is read: a
+ * request with `create: false` does not find the session, listings leave the id out, the expiry scan passes it by,
+ * `open` writes a record over it (compare-and-set on its revision) and a deletion removes it. Each is told to
+ * `onUnreadable`, naming the bucket and the key, once per key and revision.
+ *
  * A node remembers the ids it has seen exist, so only the first request for a session on each node pays a KV
  * read; a deletion makes every node forget it ({@link SessionDirectory.forget}). Like the variables bucket, each
  * operation (reads, the records' compare-and-set writes and purges, the scan) rides through an election of the
@@ -27,7 +33,14 @@ import { assertValueRoom, SESSION_RECORD_BYTES } from './bucket-value-room.js';
 import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS, failedAt } from './retry-unavailable.js';
 import { sessionListing, type SessionListing } from './session-listing.js';
-import { activeAtOf, incarnationOf, type ReadRecord, type SessionRecord } from './session-record.js';
+import {
+  activeAtOf,
+  decodeSessionRecord,
+  incarnationOf,
+  type ReadRecord,
+  type SessionRecord,
+} from './session-record.js';
+import { toldOnce } from './told-once.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -53,6 +66,12 @@ export interface Scanned {
   readonly writtenAt: number;
 }
 
+/**
+ * What a session's key holds when it holds no record: a removal's marker (a tombstone, see session-removal.ts), or a
+ * value that is no session record (`foreign`, written by something else than a node) at its revision.
+ */
+export type Leftover = { readonly kind: 'tombstone' } | { readonly kind: 'foreign'; readonly revision: number };
+
 /** Options of {@link createSessionDirectory}. */
 export interface SessionDirectoryOptions {
   /** @default 'tether_sessions' */
@@ -68,6 +87,11 @@ export interface SessionDirectoryOptions {
    * with `StoreUnavailableError` (see `unavailableRetryMs` of the KV store). @default 15000
    */
   readonly unavailableRetryMs?: number;
+  /**
+   * Told of a value in the bucket that is no session record (an `InternalError` naming the bucket and the key), once
+   * per key and revision; it stands for no session.
+   */
+  readonly onUnreadable?: (error: InternalError) => void;
 }
 
 /** The shared list of opened sessions. */
@@ -79,7 +103,8 @@ export interface SessionDirectory {
   /** The sessions that exist, a page at a time, read from the same bucket (session-listing.ts). */
   readonly listing: SessionListing;
   /**
-   * Records the session as existing (idempotent); resolves `true` when this call created it. Rejects with a
+   * Records the session as existing (idempotent); resolves `true` when this call created it, also over a value that
+   * is no session record (written over with compare-and-set on its revision). Rejects with a
    * `StoreConflictError` when another node's record refused the creation and was deleted before this call could
    * read it: the id is free again, and that life may have left keys a caller listed before (see
    * {@link SessionRemoval.open}, which lists them again and opens again).
@@ -87,7 +112,7 @@ export interface SessionDirectory {
   open(sessionId: string): Promise<boolean>;
   /** Whether the session was ever opened (and not removed); remembered once seen. */
   exists(sessionId: string): Promise<boolean>;
-  /** The record as the bucket holds it now (never from memory); `undefined` when there is none. */
+  /** The record as the bucket holds it now (never from memory); `undefined` when there is none (or no record). */
   read(sessionId: string): Promise<ReadRecord | undefined>;
   /**
    * Rewrites the record with `activeAt` if it is still at `known.revision`; resolves to the record written, or to
@@ -101,8 +126,8 @@ export interface SessionDirectory {
   removeAt(sessionId: string, revision: number): Promise<boolean>;
   /** The first record or tombstone (see session-removal.ts) written at or after `sequence`; `undefined` past the last. */
   oldest(sequence: number): Promise<Scanned | undefined>;
-  /** Whether the session's key holds a removal marker (a tombstone) rather than a record or nothing. */
-  tombstoned(sessionId: string): Promise<boolean>;
+  /** What the session's key holds when it is no record; `undefined` for a record, or for nothing at all. */
+  leftover(sessionId: string): Promise<Leftover | undefined>;
   /** Forgets that the session exists (it was deleted): the next request for it reads the bucket. */
   forget(sessionId: string): void;
   /**
@@ -118,6 +143,9 @@ const EMPTY = new Uint8Array(0);
 
 /** JetStream's "no message found" API error code (a message GET past the last one). */
 const NO_MESSAGE_FOUND = 10037;
+
+/** Writes over a value that is no record tried by one `open`, while others write the key again meanwhile. */
+const TAKEOVERS = 3;
 
 /**
  * Opens (creating if needed) the directory bucket on `connection`.
@@ -142,7 +170,38 @@ export async function createSessionDirectory(
   assertValueRoom(bucket, maxValueSize, SESSION_RECORD_BYTES);
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const seen = new Set<string>();
-  const parse = (data: Uint8Array): SessionRecord => JSON.parse(decoder.decode(data)) as SessionRecord;
+  const firstTold = toldOnce();
+
+  /** The record a value holds, or `undefined` for one that is none: told (once) and taken as no session. */
+  const recordOf = (sessionId: string, data: Uint8Array, revision: number): SessionRecord | undefined => {
+    const decoded = decodeSessionRecord(data, sessionId);
+    if ('record' in decoded) return decoded.record;
+    if (options.onUnreadable && firstTold(`${sessionId}@${revision}`)) {
+      const shown = decoder.decode(data.subarray(0, 80));
+      options.onUnreadable(
+        new InternalError(
+          `sessions bucket '${bucket}' key '${sessionId}' (revision ${revision}) holds no session record ` +
+            `(${decoded.problem}: ${JSON.stringify(shown)}); taken as no session '${sessionId}'`,
+          { details: { bucket, key: sessionId, revision, problem: decoded.problem } },
+        ),
+      );
+    }
+    return undefined;
+  };
+
+  /** The key's last write: a record, a value that is none, a removal's marker, or nothing. */
+  const lastOf = async (sessionId: string): Promise<ReadRecord | Leftover | undefined> => {
+    let last;
+    try {
+      last = await raw.readLast(sessionId);
+    } catch (error) {
+      throw renamed(error, 'get', sessionId);
+    }
+    if (last === undefined) return undefined;
+    if (!last.live) return { kind: 'tombstone' };
+    const record = recordOf(sessionId, last.data, last.revision);
+    return record ? { record, revision: last.revision } : { kind: 'foreign', revision: last.revision };
+  };
 
   /**
    * Publishes with compare-and-set, through an election of the leader (a purge too: see kv-bucket.ts); `false` on a
@@ -165,25 +224,40 @@ export async function createSessionDirectory(
   const directory: SessionDirectory = {
     bucket,
     replicas,
-    listing: sessionListing(raw),
+    listing: sessionListing(raw, (key, last) => recordOf(key, last.data, last.revision) !== undefined),
 
     async open(sessionId) {
       assertSessionId(sessionId);
       if (seen.has(sessionId)) return false;
       const at = new Date().toISOString();
       const record: SessionRecord = { sessionId, createdAt: at, incarnation: randomUUID(), activeAt: at };
+      const data = encoder.encode(JSON.stringify(record));
+      let refused: StoreConflictError;
       try {
         // Create-if-absent, also over a removed record (its delete marker), through an election of the leader.
-        await raw.writeIfAbsent(sessionId, 'put', encoder.encode(JSON.stringify(record)));
+        await raw.writeIfAbsent(sessionId, 'put', data);
         seen.add(sessionId);
         return true;
       } catch (error) {
-        // Another node (or an earlier open) got there first: the session exists, which is all `open` promises.
         if (!(error instanceof StoreConflictError)) throw renamed(error, 'create', sessionId);
-        if (await directory.exists(sessionId)) return false;
-        // Deleted between the refusal and that read: a race, for the caller to open again (see the interface).
-        throw error;
+        refused = error;
       }
+      for (let attempt = 0; attempt < TAKEOVERS; attempt += 1) {
+        const found = await lastOf(sessionId);
+        // Another node (or an earlier open) got there first: the session exists, which is all `open` promises.
+        if (found && 'record' in found) {
+          seen.add(sessionId);
+          return false;
+        }
+        // Deleted between the refusal and that read: a race, for the caller to open again (see the interface).
+        if (found?.kind !== 'foreign') break;
+        // No session: its key is this id's to take, at the revision read (a node's write since wins instead).
+        if ((await write(sessionId, 'put', data, found.revision)) !== false) {
+          seen.add(sessionId);
+          return true;
+        }
+      }
+      throw refused;
     },
 
     async exists(sessionId) {
@@ -193,18 +267,13 @@ export async function createSessionDirectory(
 
     async read(sessionId) {
       assertSessionId(sessionId);
-      let last;
-      try {
-        last = await raw.readLast(sessionId);
-      } catch (error) {
-        throw renamed(error, 'get', sessionId);
-      }
-      if (!last?.live) {
+      const found = await lastOf(sessionId);
+      if (!found || !('record' in found)) {
         seen.delete(sessionId);
         return undefined;
       }
       seen.add(sessionId);
-      return { record: parse(last.data), revision: last.revision };
+      return found;
     },
 
     async stamp(known, activeAt) {
@@ -256,23 +325,18 @@ export async function createSessionDirectory(
         const writtenAt = message.time.getTime();
         if (operation === 'PURGE' || operation === 'DEL') return { ...scanned, writtenAt };
         if (!operation || operation === 'PUT') {
-          try {
-            const record = { ...parse(message.data), sessionId: scanned.sessionId };
-            return { ...scanned, writtenAt, found: { record, revision: message.seq } };
-          } catch {
-            // Not a record of ours (the bucket is shared, anything with access can write there): pass it by.
-          }
+          // Not a record (the bucket is shared, anything with access can write there): no session, passed by.
+          const record = recordOf(scanned.sessionId, message.data, message.seq);
+          if (record) return { ...scanned, writtenAt, found: { record, revision: message.seq } };
         }
         request.seq = message.seq + 1;
       }
     },
 
-    async tombstoned(sessionId) {
+    async leftover(sessionId) {
       assertSessionId(sessionId);
-      const last = await raw
-        .readLast(sessionId)
-        .catch((error: unknown) => Promise.reject(renamed(error, 'get', sessionId)));
-      return last !== undefined && !last.live;
+      const found = await lastOf(sessionId);
+      return found && !('record' in found) ? found : undefined;
     },
 
     forget(sessionId) {

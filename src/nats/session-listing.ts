@@ -1,7 +1,8 @@
 /**
  * Which sessions exist on a NATS system, a page at a time, read from the session directory's bucket
  * (session-directory.ts) as every node sees it: a session is listed exactly when a request on it with `create: false`
- * finds it, that is when its key holds a record. A deleted or expired session's key holds a removal marker (a
+ * finds it, that is when its key holds a record (a value there that is no session record, written by something else,
+ * is none: the directory's `isRecord` tells, and tells `onError` of it). A deleted or expired session's key holds a removal marker (a
  * tombstone, until a scan sweeps it) or nothing, and is left out; a session idle past its TTL that no scan has removed
  * yet is still listed, as a request still finds (and keeps) it.
  *
@@ -23,7 +24,7 @@
  * @module
  */
 import { isSessionId } from '../variables/names.js';
-import { kvStream, wrap, type KvBucket } from './kv-bucket.js';
+import { kvStream, wrap, type KvBucket, type LastWrite } from './kv-bucket.js';
 import { subjectKeys } from './kv-last-writes.js';
 import { deadlineOf } from './retry-unavailable.js';
 import { indexAfter, type PageRequest, type SessionPage } from './session-page.js';
@@ -42,9 +43,9 @@ const READS_AT_ONCE = 256;
 
 /**
  * The listing of the sessions in the session directory's `bucket` (session-directory.ts, which opened it and hands
- * the listing out as `directory.listing`).
+ * the listing out as `directory.listing`); `isRecord` says whether a key's live value is a session record.
  */
-export function sessionListing(bucket: KvBucket): SessionListing {
+export function sessionListing(bucket: KvBucket, isRecord: (key: string, last: LastWrite) => boolean): SessionListing {
   let kept: { readonly position: string; readonly keys: readonly string[] } | undefined;
   /**
    * Every key's name, sorted: those kept while the stream is where it was when they were read, else read again. A
@@ -75,7 +76,10 @@ export function sessionListing(bucket: KvBucket): SessionListing {
         const batch = keys.slice(at, at + Math.min(READS_AT_ONCE, limit + 1 - live.length));
         at += batch.length;
         const last = await Promise.all(batch.map((key) => bucket.readLast(key, until)));
-        for (const [i, key] of batch.entries()) if (last[i]?.live) live.push(key);
+        for (const [i, key] of batch.entries()) {
+          const found = last[i];
+          if (found?.live && isRecord(key, found)) live.push(key);
+        }
       }
       const ids = live.slice(0, limit);
       return live.length > limit ? { ids, next: ids.at(-1)! } : { ids };

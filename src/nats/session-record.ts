@@ -3,6 +3,9 @@
  * life of its id it is (`incarnation`: deleted and opened again, an id is another session), and when a node last
  * used it (`activeAt`, which session expiry reads and stamps). Records written before a field existed lack it;
  * the readers here say what stands in for it.
+ *
+ * Only nodes write the bucket, but anything with access to it can: a value that is no record
+ * ({@link decodeSessionRecord}) stands for no session, wherever it is read (see session-directory.ts).
  * @module
  */
 
@@ -27,3 +30,31 @@ export const incarnationOf = (record: SessionRecord): string => record.incarnati
 
 /** When the session was last used, as the record says (its creation for a record never stamped); ms since epoch. */
 export const activeAtOf = (record: SessionRecord): number => Date.parse(record.activeAt ?? record.createdAt);
+
+/** A value of the sessions bucket as read: its record, or why it is none. */
+export type DecodedSessionRecord = { readonly record: SessionRecord } | { readonly problem: string };
+
+const decoder = new TextDecoder();
+
+/**
+ * The record a value of the sessions bucket holds under the key `sessionId`, or why it holds none: not JSON, not an
+ * object, or without the creation time every record has had (its times are read as times, see {@link activeAtOf}).
+ * The key names the session, whatever the value says.
+ */
+export function decodeSessionRecord(data: Uint8Array, sessionId: string): DecodedSessionRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(data));
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
+  const fields = value as Record<string, unknown>;
+  if (!isTime(fields.createdAt)) return { problem: "no 'createdAt' time" };
+  if (fields.activeAt !== undefined && !isTime(fields.activeAt)) return { problem: "an 'activeAt' that is no time" };
+  if (fields.incarnation !== undefined && typeof fields.incarnation !== 'string')
+    return { problem: "an 'incarnation' that is no string" };
+  return { record: { ...(value as SessionRecord), sessionId } };
+}
+
+const isTime = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));

@@ -71,7 +71,8 @@ export interface SessionRemovalDeps {
 export interface SessionRemoval {
   /**
    * Deletes the session (only its life `incarnation`, when given); `SessionError` (`session_not_found`) when there
-   * is none, and nothing changes.
+   * is none, and nothing changes but the removal of what an earlier removal left, or of a value under the id that is
+   * no session record.
    */
   delete(sessionId: string, incarnation?: string): Promise<void>;
   /** Expires the session whose record was read as `found`; `false` when it was used (stamped) or removed since. */
@@ -200,9 +201,13 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
       // Retried while nodes stamp the record's activity: a deletion does not lose to use, an expiry does.
       for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
         const found = await directory.read(sessionId);
-        // Removed, but not finished (cut short, or not yet swept): this call does the work again, and still says
-        // the session is not found (it was gone before this call).
-        if (!found && (await directory.tombstoned(sessionId))) {
+        const left = found ? undefined : await directory.leftover(sessionId);
+        // A value that is no session record (put there by something else): no session, but it goes as a record
+        // would, at the revision read (written since, it is read again), so that the id is clean.
+        if (left?.kind === 'foreign' && !(await directory.removeAt(sessionId, left.revision))) continue;
+        // Removed, but not finished (cut short, or not yet swept), or removed just now: this call does the work
+        // again, and still says the session is not found (it was gone before this call).
+        if (left) {
           await settle(sessionId);
           throw new SessionError('session_not_found', sessionId);
         }
