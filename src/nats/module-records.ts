@@ -2,6 +2,9 @@
  * What a key of the modules bucket (`<session>.<module>`) holds: the spec of a module any node can wake, or the
  * {@link LocalClaim} of a module that stays on the node that created it (its spec holds functions, and has no JSON
  * form). Both kinds share the bucket so that module ids are one namespace (see module-claims.ts).
+ *
+ * Only nodes write the bucket, but anything with access to it can: a value that is neither (not JSON, not an object,
+ * a claim naming no node) is unreadable, and module-specs.ts says what stands for it.
  * @module
  */
 import type { WireModuleSpec } from './module-wire-spec.js';
@@ -33,10 +36,24 @@ export type ListedModule = { readonly moduleId: string } & ModuleKeyValue;
 
 const decoder = new TextDecoder();
 
-/** Reads a value written to the bucket: a claim when it says so, a spec otherwise (checked when it is woken). */
-export function decodeModuleValue(data: Uint8Array): ModuleKeyValue {
-  const value = JSON.parse(decoder.decode(data)) as WireModuleSpec | LocalClaim;
-  return isLocalClaim(value) ? { local: value } : { spec: value };
+/** A value of the bucket as read: a spec or a claim, or why it is neither. */
+export type DecodedModuleValue = ModuleKeyValue | { readonly problem: string };
+
+/**
+ * Reads a value written to the bucket: a claim when it says so, a spec for any other JSON object (checked when it is
+ * woken), and otherwise why it is neither.
+ */
+export function decodeModuleValue(data: Uint8Array): DecodedModuleValue {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(data));
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
+  if (!isLocalClaim(value)) return { spec: value as WireModuleSpec };
+  // Its node is asked whether it still has the module: a claim naming none could never be taken over.
+  return typeof value.node === 'string' ? { local: value } : { problem: 'a claim naming no node' };
 }
 
 /** Whether a value read from the bucket is a {@link LocalClaim} rather than a spec. */

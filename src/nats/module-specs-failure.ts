@@ -3,7 +3,8 @@
  * a session's listing. One that came for want of NATS or JetStream is a `StoreUnavailableError` naming the module
  * and its session, so that its caller can tell "try again later" from a fault: the bucket had no stream leader
  * answering until the retry bound (see retry-unavailable.ts), or the node's connection was lost under the operation
- * (nats.js does not retry that, and neither does the raw bucket).
+ * (nats.js does not retry that, and neither does the raw bucket). A value that is neither spec nor claim (written by
+ * something other than a node) is an `InternalError` naming the module, the key and what is wrong with it.
  * @module
  */
 import { BridgeError, InternalError, StoreUnavailableError } from '../errors.js';
@@ -58,4 +59,28 @@ export function specsFailure(error: unknown, bucket: string, operation: string, 
   }
   const message = messageOf(cause);
   return new InternalError(`module specs ${what} failed: ${message}`, { cause, details: { operation, key, ...ids } });
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The `InternalError` of a module whose key (`<session>.<module>`) holds, at `revision`, a value that is neither spec
+ * nor claim, for `problem` (see module-records.ts); the value's start is quoted.
+ */
+export function unreadableValue(
+  bucket: string,
+  key: string,
+  revision: number,
+  problem: string,
+  data: Uint8Array,
+): InternalError {
+  const dot = key.indexOf('.');
+  const sessionId = key.slice(0, dot);
+  const moduleId = key.slice(dot + 1);
+  const shown = JSON.stringify(decoder.decode(data.subarray(0, 80)));
+  return new InternalError(
+    `module '${moduleId}' of session '${sessionId}' cannot be read: modules bucket '${bucket}' key '${key}' ` +
+      `(revision ${revision}) holds neither a module spec nor a claim (${problem}: ${shown})`,
+    { details: { operation: 'read', bucket, key, revision, sessionId, moduleId, problem } },
+  );
 }

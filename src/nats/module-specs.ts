@@ -15,10 +15,16 @@
  * (late-removals.ts), and a node back after that, or whose watch passed by messages removed before it read them,
  * checks each of its processes against the bucket instead. How far the watch has got is the bucket's applied
  * revision, which a module request waits for (read-your-writes for module specs, as for variables).
+ *
+ * A value in the bucket that is neither spec nor claim (put there by something other than a node: module-records.ts)
+ * is told to `onUnreadable` once per key and revision, naming the bucket, the key and the module. A session's listing
+ * leaves it out; a request for that module fails with an `InternalError` that names them too; a creation of its id
+ * writes over it (compare-and-set on its revision), as over a removed module.
  * @module
  */
 import type { NatsConnection } from 'nats';
 import { AlreadyExistsError, InternalError, StoreConflictError, ValidationError } from '../errors.js';
+import { toldOnce } from './told-once.js';
 import { compareModuleIds, type ModuleSpec } from '../modules/module-spec.js';
 import { kvBucket } from './kv-bucket.js';
 import { subjectKeys } from './kv-last-writes.js';
@@ -26,7 +32,7 @@ import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { assertValueRoom } from './bucket-value-room.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
-import { specsFailure } from './module-specs-failure.js';
+import { specsFailure, unreadableValue } from './module-specs-failure.js';
 import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { bucketLastRevision, bucketNextKept } from './bucket-stream.js';
@@ -64,6 +70,11 @@ export interface ModuleSpecsOptions {
   readonly removalDelayMs?: number;
   /** Told when a marker could not be removed (see late-removals.ts). */
   readonly onRemovalError?: (error: unknown) => void;
+  /**
+   * Told of a value in the bucket that is neither spec nor claim (an `InternalError` naming the bucket, the key and
+   * the module), once per key and revision.
+   */
+  readonly onUnreadable?: (error: InternalError) => void;
 }
 
 /** A spec as the bucket holds it, with the revision it was written at (and the check that it still holds it). */
@@ -82,8 +93,9 @@ export interface ModuleSpecs extends AppliedRevisions {
   readonly replicas: number;
   /**
    * Writes the spec of a new module, or the claim of a module that stays on its node; resolves to its revision.
-   * Without `replacing` the key must be free (never written, or removed); with it, the key's last write must be
-   * that revision (taking over a claim whose node is gone, or a claim's second write).
+   * Without `replacing` the key must be free (never written, or removed, or holding a value that is neither spec nor
+   * claim); with it, the key's last write must be that revision (taking over a claim whose node is gone, or a claim's
+   * second write).
    * @throws {AlreadyExistsError} when the key holds something else: the id is taken in the session
    * @throws {ValidationError} when the spec is too large for one message of the bucket (see {@link SPEC_HEADROOM_BYTES})
    */
@@ -98,14 +110,17 @@ export interface ModuleSpecs extends AppliedRevisions {
    * holds the claim of a module that stays on its node: that one is never woken elsewhere).
    */
   load(sessionId: string, moduleId: string): Promise<StoredModuleSpec | undefined>;
-  /** What the module's key holds now (spec or claim), or `undefined` when it is free. */
+  /**
+   * What the module's key holds now (spec or claim), or `undefined` when it is free.
+   * @throws {InternalError} naming the module and the key when the key holds a value that is neither
+   */
   current(sessionId: string, moduleId: string): Promise<ModuleEntryRecord | undefined>;
   /**
    * Whether the module's key still holds what was written at `revision`, spec or claim (not removed, not removed and
    * written again, not taken over).
    */
   holds(sessionId: string, moduleId: string, revision: number): Promise<boolean>;
-  /** The modules of a session, sorted by id: specs and claims. */
+  /** The modules of a session, sorted by id: specs and claims (a value that is neither left out, and told). */
   list(sessionId: string): Promise<ListedModule[]>;
   /**
    * Calls `onWrite` for every write to the bucket from now on (a new spec, or a removal's delete marker) with the
@@ -231,11 +246,26 @@ export async function openModuleSpecs(
     }
   };
 
+  const firstTold = toldOnce();
+  /** A value that is neither spec nor claim, named; told to `onUnreadable` the first time it is met. */
+  const unreadable = (key: string, revision: number, problem: string, data: Uint8Array): InternalError => {
+    const error = unreadableValue(bucket, key, revision, problem, data);
+    if (options.onUnreadable && firstTold(`${key}@${revision}`)) options.onUnreadable(error);
+    return error;
+  };
+
   /**
-   * The key's last write: a spec or a claim, or a removal (`removed`) with its delete marker's revision;
-   * `undefined` when the key was never written.
+   * The key's last write: a spec or a claim, a value that is neither (`unreadable`, the error it is), or a removal
+   * (`removed`) with its delete marker's revision; `undefined` when the key was never written.
    */
-  const read = async (key: string): Promise<(ModuleEntryRecord | { revision: number; removed: true }) | undefined> => {
+  const read = async (
+    key: string,
+  ): Promise<
+    | ModuleEntryRecord
+    | { revision: number; removed: true }
+    | { revision: number; unreadable: InternalError }
+    | undefined
+  > => {
     let last;
     try {
       last = await raw.readLast(key);
@@ -249,7 +279,10 @@ export async function openModuleSpecs(
       removals.removeLater(key, last.revision);
       return { revision: last.revision, removed: true };
     }
-    return { revision: last.revision, ...decodeModuleValue(last.data) };
+    const decoded = decodeModuleValue(last.data);
+    if ('problem' in decoded)
+      return { revision: last.revision, unreadable: unreadable(key, last.revision, decoded.problem, last.data) };
+    return { revision: last.revision, ...decoded };
   };
 
   /**
@@ -264,6 +297,7 @@ export async function openModuleSpecs(
       wrote(found.revision);
       return undefined;
     }
+    if ('unreadable' in found) throw found.unreadable;
     return found;
   };
 
@@ -296,20 +330,32 @@ export async function openModuleSpecs(
             },
           },
         );
+      const put = async (expectLast: number | undefined): Promise<number> => {
+        try {
+          // Also takes over a key whose last write is a delete marker: a removed id is free again. Not nats.js
+          // `create`: on a replicated bucket, two claims of one id racing from two nodes would both win there.
+          const revision =
+            expectLast === undefined
+              ? await raw.writeIfAbsent(key, 'put', data)
+              : await raw.publish({ key, operation: 'put', data, expectLast });
+          return wrote(revision);
+        } catch (error) {
+          // Without the conflict as its cause: the store's key and revisions are the bucket's business, and the same
+          // refusal embedded or through a client has none.
+          if (error instanceof StoreConflictError)
+            throw new AlreadyExistsError('module', moduleId, { details: { sessionId } });
+          throw specsFailure(error, bucket, 'create', key);
+        }
+      };
       try {
-        // Also takes over a key whose last write is a delete marker: a removed id is free again. Not nats.js
-        // `create`: on a replicated bucket, two claims of one id racing from two nodes would both win there.
-        const revision =
-          replacing === undefined
-            ? await raw.writeIfAbsent(key, 'put', data)
-            : await raw.publish({ key, operation: 'put', data, expectLast: replacing });
-        return wrote(revision);
+        return await put(replacing);
       } catch (error) {
-        // Without the conflict as its cause: the store's key and revisions are the bucket's business, and the same
-        // refusal embedded or through a client has none.
-        if (error instanceof StoreConflictError)
-          throw new AlreadyExistsError('module', moduleId, { details: { sessionId } });
-        throw specsFailure(error, bucket, 'create', key);
+        if (replacing !== undefined || !(error instanceof AlreadyExistsError)) throw error;
+        // Taken by a value that is neither spec nor claim (no module): the id is free, and this creation writes over
+        // it at the revision read. Written again since, by a node, it is taken.
+        const found = await read(key);
+        if (found === undefined || !('unreadable' in found)) throw error;
+        return put(found.revision);
       }
     },
 
@@ -339,7 +385,8 @@ export async function openModuleSpecs(
       }
       const listed: ListedModule[] = [];
       for (const [key, found] of await Promise.all(keys.map(async (key) => [key, await read(key)] as const))) {
-        if (found === undefined || 'removed' in found) continue;
+        // One unreadable value (told) must not keep the session's other modules from being listed.
+        if (found === undefined || 'removed' in found || 'unreadable' in found) continue;
         const moduleId = key.slice(prefix.length);
         listed.push(found.local ? { moduleId, local: found.local } : { moduleId, spec: found.spec });
       }

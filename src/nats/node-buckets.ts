@@ -92,6 +92,7 @@ export async function openNodeBuckets(
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
     onRemovalError: (error) => report(error, "modules bucket (removing stopped modules' delete markers)"),
+    onUnreadable: (error) => report(error, 'modules bucket'),
   });
   // The session life publishes on them; a bad prefix fails here, once the buckets are open.
   const subjects = createSubjects(options.prefix);
