@@ -202,4 +202,43 @@ describe('kv store values', () => {
       await store.close();
     }
   });
+
+  // Found by a review: a put from outside that its codec could not read was skipped by watches (a watcher kept the
+  // value before it), and create or a commit expecting the key absent failed on it, as did get and lastChange.
+  it('takes a put it cannot read as no value at its revision, which a write expecting the key absent takes back', async () => {
+    const bucket = bucketName();
+    const told: string[] = [];
+    const store = await createKvStore<unknown>(nc, {
+      bucket,
+      onListenerError: (error) => told.push((error as Error).message),
+    });
+    try {
+      const seen: StoreChange<unknown>[] = [];
+      await store.watch('s.', (change) => seen.push(change)).ready;
+      await store.create('s.a', 1);
+      await store.create('s.b', 1);
+      const kv = await nc.jetstream().views.kv(bucket);
+      const a = await kv.put('s.a', new TextEncoder().encode('not json'));
+      const b = await kv.put('s.b', new TextEncoder().encode('{'));
+      await waitFor(() => seen.length >= 4, { message: 'the watch sees both puts' });
+      const gone = (key: string, revision: number) => ({ operation: 'delete', key, revision });
+      expect(seen.slice(2)).toEqual([gone('s.a', a), gone('s.b', b)]);
+      expect(told).toEqual([
+        expect.stringMatching(/^store key 's\.a' holds a value that cannot be read/),
+        expect.stringMatching(/^store key 's\.b' holds a value that cannot be read/),
+      ]);
+      expect(await store.get('s.a')).toBeUndefined();
+      expect(await store.lastChange!('s.a')).toEqual(gone('s.a', a));
+      expect(await store.list('s.')).toEqual([]);
+
+      const created = await store.create('s.a', 2);
+      const [committed] = await store.commit([{ operation: 'put', key: 's.b', value: 2, expectedRevision: 0 }]);
+      expect(await store.list('s.')).toEqual([
+        { key: 's.a', value: 2, revision: created },
+        { key: 's.b', value: 2, revision: committed },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -98,6 +98,11 @@ export interface KvBucket extends BucketSide {
   /** Reads the key's last message, markers included; `undefined` when the key was never written. */
   readLast(key: string, until?: number): Promise<LastWrite | undefined>;
   /**
+   * Whether `last`, a key's last message, holds a value: a put whose bytes the binding's `holdsValue` takes for one.
+   * A key without one is absent to a write that expects it absent, at its last message's revision.
+   */
+  holdsValue(key: string, last: LastWrite | undefined): boolean;
+  /**
    * Publishes one write; resolves to its revision, rejects with a conflict, an {@link InternalError}, a
    * `StoreUnavailableError`, a `StoreLimitError`, or the `NatsConnectionError` (`refused`) of a subject the NATS
    * permissions refuse. A compare-and-set write is applied at most once, also when a publish of it got no answer
@@ -108,9 +113,9 @@ export interface KvBucket extends BucketSide {
    */
   publish(write: RawWrite, until?: number): Promise<number>;
   /**
-   * Publishes a write that expects the key absent: never written, or deleted (its last message a marker, whose
-   * revision the expectation must name), with `headers` as {@link RawWrite.headers}. Rejects with a
-   * `StoreConflictError` when the key holds a value.
+   * Publishes a write that expects the key absent: never written, or deleted (its last message a marker, or a put
+   * that holds no value, whose revision the expectation must name), with `headers` as {@link RawWrite.headers}.
+   * Rejects with a `StoreConflictError` when the key holds a value (see {@link KvBucket.holdsValue}).
    */
   writeIfAbsent(
     key: string,
@@ -141,6 +146,11 @@ export interface KvBucketBinding {
   readonly replicas: number;
   /** How long one operation waits for the stream through an election, in ms. */
   readonly retryMs: number;
+  /**
+   * Whether the bytes of a put under `key` are a value of the store over the bucket (kv-values.ts); a put whose
+   * bytes are not counts as absent where a write expects the key absent. @default every put holds a value
+   */
+  readonly holdsValue?: (key: string, data: Uint8Array) => boolean;
 }
 
 /**
@@ -159,7 +169,7 @@ export async function kvRetryScope(connection: NatsConnection, bucket: string, r
 
 /** Binds raw operations to a bucket; `connection` is the one `js` came from (its probes go there too). */
 export async function kvBucket(connection: NatsConnection, binding: KvBucketBinding): Promise<KvBucket> {
-  const { js, kv, name, replicas } = binding;
+  const { js, kv, name, replicas, holdsValue = () => true } = binding;
   const retry = await kvRetryScope(connection, name, binding.retryMs);
   const stream = retry.stream;
   let reader: JetStreamManager | undefined;
@@ -222,6 +232,7 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
     connection,
     replicas,
     retry,
+    holdsValue: (key, last) => last?.live === true && holdsValue(key, last.data),
     async readLast(key, until) {
       const started = performance.now();
       // The first attempt outside the retry loop: the hot path pays nothing for it.
@@ -309,9 +320,10 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
           if (!(error instanceof StoreConflictError)) throw error;
           refused = { expected: expectLast, found: error.actualRevision };
           const last = await bucket.readLast(key, deadline);
-          if (last?.live) throw new StoreConflictError(key, 0, last.revision, { cause: error });
-          // Deleted, or removed with its markers since the refusal (a session deleted meanwhile): absent either
-          // way, so the write is tried again against what the key holds now.
+          if (last && bucket.holdsValue(key, last))
+            throw new StoreConflictError(key, 0, last.revision, { cause: error });
+          // Deleted, removed with its markers since the refusal (a session deleted meanwhile), or last written with
+          // bytes that are no value: absent each way, so the write is tried again against what the key holds now.
           expectLast = last?.revision ?? 0;
         }
       }

@@ -1,7 +1,8 @@
 /**
  * The watches of a KV store: bucket entries decoded into store changes and handed over in the batches kv-watch.ts
  * gathers, to a listener of one change at a time (`Store.watch`) or of whole batches (`Store.watchBatches`). What
- * a listener or the codec throws is reported, and delivery carries on.
+ * a listener throws is reported, and delivery carries on. A put the codec cannot read is reported too, and delivered
+ * as what it stands for: no value at its revision (kv-values.ts).
  * @module
  */
 import type { KV } from 'nats';
@@ -25,6 +26,8 @@ export interface KvChangeWatchDeps<V> {
     /** The commit a delete marker is part of, from its headers (commit-mark.ts). */
     markerMark?: CommitMark,
   ) => StoreChange<V>;
+  /** The change a put that `toChange` could not read stands for (see `unreadableChange` in kv-values.ts). */
+  readonly unreadableChange: (key: string, revision: number, value: Uint8Array) => StoreChange<V>;
   /** Told what a listener (or the codec) threw, with the change concerned (a batch's last); must not throw. */
   readonly report: (error: unknown, change: StoreChange<V>) => void;
   /** Told when a watch ends by itself. */
@@ -90,8 +93,11 @@ export function openKvChangeWatch<V>(
             changes.push(toChange(key, operation, revision, value, updatedByIn(headers), markerMark(headers)));
           }
         } catch (error) {
-          // A value the codec cannot read is reported like a listener error, not fatal.
-          report(error, { operation: 'delete', key, revision });
+          // Reported like a listener error, not fatal; and delivered as no value there, so that a watcher drops what
+          // the key held before, as a node loading it now leaves it out.
+          const change = deps.unreadableChange(key, revision, value);
+          report(error, change);
+          changes.push(change);
         }
       }
       if (changes.length > 0) onChanges(changes);

@@ -98,7 +98,9 @@ export async function commitToKv<V>(
   const before = await Promise.all(writes.map((write) => bucket.readLast(write.key, until)));
   writes.forEach((write, i) => {
     const last = before[i];
-    const ok = write.expectedRevision === 0 ? !last?.live : last?.revision === write.expectedRevision;
+    // Absent: no message, a marker, or a put that holds no value (kv-values.ts), at whose revision it is written.
+    const ok =
+      write.expectedRevision === 0 ? !bucket.holdsValue(write.key, last) : last?.revision === write.expectedRevision;
     if (!ok) throw new StoreConflictError(write.key, write.expectedRevision, last?.revision ?? 0);
   });
   await onChecked?.(writes.map((write) => write.key));

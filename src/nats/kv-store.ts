@@ -4,7 +4,8 @@
  * Revisions are the bucket stream's sequences; compare-and-set is the server's per-subject check
  * (`Nats-Expected-Last-Subject-Sequence`), so a key's compare-and-set revision is its last message, a delete
  * marker included — the memory store mirrors exactly this. Values are encoded with an injected codec (JSON by
- * default). `commit` cannot be atomic on server 2.9.10: see `kv-commit.ts` for what it does and guarantees.
+ * default); a put from outside that it cannot read is no value at its revision, as a marker there (kv-values.ts).
+ * `commit` cannot be atomic on server 2.9.10: see `kv-commit.ts` for what it does and guarantees.
  *
  * Watches are ordered push consumers filtered on `<prefix>>`; listeners run one change at a time, in revision
  * order, asynchronously (after the write's promise resolves, usually within a millisecond on loopback).
@@ -21,7 +22,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { InternalError, StoreClosedError, ValidationError } from '../errors.js';
+import { StoreClosedError, ValidationError } from '../errors.js';
 import { assertOptionKeys } from '../runtime/option-keys.js';
 import { NODE_NAME_RULE, isNodeName } from './node-names.js';
 import {
@@ -42,7 +43,7 @@ import {
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
 import { openKvBucket } from './kv-bucket-settings.js';
-import { isMarked, markOf, withoutMark } from './commit-mark.js';
+import { isMarked, markOf } from './commit-mark.js';
 import { commitToKv, type CommitEncoding } from './kv-commit.js';
 import { KV_STORE_KEYS, type KvStoreOptions } from './kv-store-options.js';
 import { readKvHistory } from './kv-history.js';
@@ -51,6 +52,7 @@ import { markerHeaders } from './kv-updated-by.js';
 import { openKvChangeWatch, type ChangeListener, type KvChangeWatchDeps } from './kv-change-watch.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec } from './store-codec.js';
+import { kvValueReader, unreadableChange } from './kv-values.js';
 import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
 import { LateRemovals } from './late-removals.js';
 import { messageOf } from '../printable.js';
@@ -106,8 +108,16 @@ export async function createKvStore<V>(
     { historyDepth: 64 },
   );
   const fitted = options.fitToBucket ? { ...options, ...options.fitToBucket(maxValueSize) } : options;
-  const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs });
-  return kvStore(bucket, { historyDepth, duplicateWindowMs }, fitted, watchOptionsFor(connection, name, retryMs));
+  const codec = fitted.codec ?? jsonStoreCodec<V>();
+  // A put whose bytes are no value of the store counts as absent where a write expects the key absent (kv-values.ts).
+  const { holdsValue } = kvValueReader(codec);
+  const bucket = await kvBucket(connection, { js, kv, name, replicas, retryMs, holdsValue });
+  return kvStore(
+    bucket,
+    { historyDepth, duplicateWindowMs },
+    { ...fitted, codec },
+    watchOptionsFor(connection, name, retryMs),
+  );
 }
 
 /** The store over an open bucket that keeps `historyDepth` writes of each key. */
@@ -165,21 +175,9 @@ function kvStore<V>(
     if (closed) throw new StoreClosedError(operation);
   }
 
-  /**
-   * The stored value of `key`; a commit's mark (commit-mark.ts) is not part of it. One that cannot be read (a write
-   * that went around Tether) is an `InternalError` naming the key.
-   */
-  const decode = (key: string, data: Uint8Array): V => {
-    try {
-      return codec.decode(withoutMark(data), key);
-    } catch (error) {
-      const why = messageOf(error);
-      throw new InternalError(`store key '${key}' holds a value that cannot be read: ${why}`, {
-        cause: error,
-        details: { key },
-      });
-    }
-  };
+  // A put that cannot be read (a write that went around Tether) is no value: see kv-values.ts.
+  const values = kvValueReader(codec);
+  const decode = values.decode;
   const toChange: KvChangeWatchDeps<V>['toChange'] = (key, operation, revision, value, updatedBy, markerMark) => {
     if (operation === 'PUT') {
       // One byte compare for a single write; a commit's write says which commit it is part of.
@@ -198,6 +196,7 @@ function kvStore<V>(
     kv: bucket.kv,
     consumerOptions: { ...consumerOptions, deferBatches: () => committing > 0 },
     toChange,
+    unreadableChange,
     report(error, change) {
       try {
         reportError(error, change);
@@ -221,7 +220,9 @@ function kvStore<V>(
       assertOpen('get');
       assertStoreKey(key);
       const last = await bucket.readLast(key);
-      return last?.live ? { key, value: decode(key, last.data), revision: last.revision } : undefined;
+      if (!last?.live) return undefined;
+      const read = values.read(key, last.data);
+      return read.ok ? { key, value: read.value, revision: last.revision } : undefined;
     },
 
     async lastChange(key) {
@@ -229,7 +230,9 @@ function kvStore<V>(
       assertStoreKey(key);
       // One get of the key's last message: a delete marker's revision without walking the history.
       const last = await bucket.readLast(key);
-      return last && toChange(key, last.live ? 'PUT' : 'DEL', last.revision, last.data, last.updatedBy);
+      if (!last) return undefined;
+      if (last.live && !values.holdsValue(key, last.data)) return unreadableChange<V>(key, last.revision, last.data);
+      return toChange(key, last.live ? 'PUT' : 'DEL', last.revision, last.data, last.updatedBy);
     },
 
     async create(key, value) {
@@ -288,13 +291,11 @@ function kvStore<V>(
       const entries: StoreEntry<V>[] = [];
       for (const { key, last } of read) {
         if (!last?.live) continue;
-        try {
-          entries.push({ key, value: decode(key, last.data), revision: last.revision });
-        } catch (error) {
-          // Left out, and told: one unreadable key must not keep every other key under the prefix (a whole session's
-          // variables) from being read.
-          watchDeps.report(error, { operation: 'put', key, value: undefined as V, revision: last.revision });
-        }
+        const value = values.read(key, last.data);
+        if (value.ok) entries.push({ key, value: value.value, revision: last.revision });
+        // Left out, and told: one unreadable key must not keep every other key under the prefix (a whole session's
+        // variables) from being read.
+        else watchDeps.report(value.error, unreadableChange<V>(key, last.revision, last.data));
       }
       return entries.sort(byKey);
     },

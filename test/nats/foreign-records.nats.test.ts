@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { settledCode } from '../support/settled-code.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -43,5 +44,33 @@ describe('a message in the variables bucket that is no variable record', () => {
     expect(toldB.join('\n')).toMatch(
       /store key 'g1\.foreign' holds a value that cannot be read: malformed variable record: no name, type, version, id and constraints/,
     );
+  });
+});
+
+// Found by a review: put over a variable, such a message left the node that had it serving the old value while a
+// node that loaded the session left it out, and every set, delete or define of the name failed on the message.
+describe('a message that is no variable record, put over an existing variable', () => {
+  it('leaves the variable out on every node, and its name can be defined again', async () => {
+    const buckets = fx().buckets();
+    const told: string[] = [];
+    const a = await fx().runtime(buckets, { onError: (error) => told.push((error as Error).message) });
+    const onA = await a.session('o1');
+    await onA.defineVariable('x', 'integer', 1);
+    const kv = await nc().jetstream().views.kv(buckets.variablesBucket);
+    await kv.put('o1.x', enc.encode('not json'));
+    await waitFor(
+      () => told.some((message) => message.includes("store key 'o1.x' holds a value that cannot be read")),
+      {
+        message: 'node A told of o1.x',
+      },
+    );
+    await waitFor(async () => !(await onA.hasVariable('x')), { message: 'node A leaves x out' });
+    const onB = await (await fx().runtime(buckets)).session('o1');
+    expect(await onB.hasVariable('x')).toBe(false);
+    expect(await settledCode(onA.setVariable('x', 2))).toBe('variable_not_found');
+    expect(await settledCode(onB.deleteVariable('x'))).toBe('variable_not_found');
+    expect(await onB.defineVariable('x', 'integer', 7)).toMatchObject({ value: 7, version: 1 });
+    await waitFor(async () => (await onA.getVariable('x')) === 7, { message: 'node A serves the new x' });
+    expect(await onA.setVariable('x', 8)).toMatchObject({ value: 8, version: 2 });
   });
 });

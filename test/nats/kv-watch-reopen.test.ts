@@ -66,6 +66,7 @@ describe('a bucket watch reopening while JetStream is unavailable', () => {
         kv: kv.asKv(),
         consumerOptions: {},
         toChange: (key, _operation, revision) => ({ operation: 'delete', key, revision }),
+        unreadableChange: (key, revision) => ({ operation: 'delete', key, revision }),
         report: () => {},
         reportEnd: (error) => ended.push(error),
         reportSlowReopen: (error, prefix) => slow.push([error, prefix]),
