@@ -29,7 +29,7 @@ import {
   nameByName,
   outcomesOf,
 } from '../src/session/name-by-name.js';
-import { conflictedKey, contentionError } from '../src/session/write-contention.js';
+import { conflictedKey, contentionError, plannedRevisions } from '../src/session/write-contention.js';
 import { frozenPlan, frozenRequest } from '../src/session/frozen-writes.js';
 import { planWrite, refusalChecks, variableKey, type StoreCheck, type WritePlan } from '../src/session/write-plan.js';
 import { deleteChange, type StoreChange, type StoreWrite } from '../src/store/store.js';
@@ -126,7 +126,11 @@ export const sessionMachine = setup({
     // The variables and revisions maps are folded in place (see the context); `appliedRevision` moves the snapshot.
     applyChanges: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'store.changed' && event.type !== 'store.conflict') return;
-      const announced = applyStoreChanges(context, context.sessionId, event.changes);
+      // What a lost race read is folded in against the plan in flight: a key it found with no message at all (a stream
+      // purge from outside) drops what the view held there, if the view still holds it where the write expected it.
+      const planned =
+        event.type === 'store.conflict' && context.inFlight ? plannedRevisions(context.inFlight) : undefined;
+      const announced = applyStoreChanges(context, context.sessionId, event.changes, planned);
       enqueue.assign({ appliedRevision: highestRevision(context.appliedRevision, event.changes) });
       for (const change of announced) enqueue.emit({ type: 'variable.changed', sessionId: context.sessionId, change });
     }),

@@ -2,6 +2,11 @@
  * Folds a store change into a session's view of its variables. Every change reaches a session this way: its
  * own committed writes, writes from other nodes, and the initial load. Changes are applied by revision, so a
  * change seen twice (a commit and its echo from the watcher) or late (older than what is known) is a no-op.
+ *
+ * One change has no revision: a key that a write, after losing a race, read with no message at all (an
+ * {@link absentKey}). A session's own deletes leave a marker; a stream purge of the key from outside leaves nothing
+ * (as the memory store's purge does), and the view must drop what it held there, or every retry of the write expects
+ * it again.
  * @module
  */
 import type { StoreChange } from '../store/store.js';
@@ -32,9 +37,23 @@ export function stampOf(variables: ReadonlyMap<string, VariableRecord>): number 
   return stamp;
 }
 
+/** The state of a key with no message at all, as a write that lost a race reads it: a delete at revision 0. */
+export function absentKey(key: string): StoreChange<VariableRecord> {
+  return { operation: 'delete', key, revision: 0 };
+}
+
+/** Whether `change` is an {@link absentKey}: no write has revision 0 (a store's revisions start at 1). */
+function isAbsent(change: StoreChange<VariableRecord>): boolean {
+  return change.revision === 0;
+}
+
 /**
  * Applies store changes for the session `sessionId` to its view, in place, and returns what watchers must be
  * told, in order.
+ *
+ * `planned` is given for what a write read after losing a race: the revision each key of the write was planned on
+ * (its expected revision). A key read {@link absentKey} is dropped, its revision forgotten, only while the view still
+ * holds it at that revision: a change of the key routed here after the read (a define on another node) is newer.
  *
  * In place because the view belongs to one session process and every read of it is synchronous (reads never
  * hold it across an await): copying both maps per change made each routed update cost O(variables), about a
@@ -44,6 +63,7 @@ export function applyStoreChanges(
   view: VariablesView,
   sessionId: string,
   changes: readonly StoreChange<VariableRecord>[],
+  planned?: ReadonlyMap<string, number>,
 ): VariableChange[] {
   const variables = view.variables as Map<string, VariableRecord>;
   const revisions = view.revisions as Map<string, number>;
@@ -51,9 +71,12 @@ export function applyStoreChanges(
   const prefixLength = sessionId.length + 1;
   for (const storeChange of changes) {
     const name = storeChange.key.slice(prefixLength);
-    if (!isNews(revisions, name, storeChange)) continue;
+    if (!foldsIn(revisions, name, storeChange, planned)) continue;
     const before = variables.get(name);
-    revisions.set(name, storeChange.revision);
+    // An absent key's revision is forgotten, not set to 0: a write expecting it absent expects no message, as the
+    // store has none.
+    if (isAbsent(storeChange)) revisions.delete(name);
+    else revisions.set(name, storeChange.revision);
     stamps.set(variables, ++lastStamp);
     if (storeChange.operation === 'put') {
       const after = storeChange.value;
@@ -90,6 +113,21 @@ export function applyStoreChanges(
     }
   }
   return announced;
+}
+
+/**
+ * Whether {@link applyStoreChanges} folds in `change`: one past the name's revision, or an absent key while the view
+ * holds the name at the revision `planned` has for the key.
+ */
+function foldsIn(
+  revisions: ReadonlyMap<string, number>,
+  name: string,
+  change: StoreChange<VariableRecord>,
+  planned: ReadonlyMap<string, number> | undefined,
+): boolean {
+  if (!isAbsent(change)) return isNews(revisions, name, change);
+  const known = revisions.get(name);
+  return known !== undefined && planned?.get(change.key) === known;
 }
 
 /** Whether `view` has not folded in `change` yet (its revision is past the name's). */

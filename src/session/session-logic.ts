@@ -7,6 +7,7 @@ import { highestRevision, sessionMachine, type SessionMachineEvent } from '../..
 import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
+import { absentKey } from './apply-store-change.js';
 import { purgeSessionKeys } from './purge-session.js';
 import { jitteredBackoff } from './update-with-retry.js';
 import { hasMoved } from './write-contention.js';
@@ -51,15 +52,16 @@ async function currentStateOf(
   return Promise.all(
     keys.map(async (key): Promise<StoreChange<VariableRecord>> => {
       if (store.lastChange) {
-        // One read, whether the key holds a value or a delete marker (whose revision drops a stale record).
-        return (await store.lastChange(key)) ?? { operation: 'delete', key, revision: 0 };
+        // One read, whether the key holds a value or a delete marker (whose revision drops a stale record), or
+        // nothing at all (a stream purge from outside; see apply-store-change.ts).
+        return (await store.lastChange(key)) ?? absentKey(key);
       }
       const entry = await store.get(key);
       if (entry) return { operation: 'put', ...entry };
       // Deleted (or never written): the delete marker's revision makes the session drop its stale record.
       const last = (await store.history(key)).at(-1);
       if (last?.operation === 'delete') return last;
-      return { operation: 'delete', key, revision: last?.revision ?? 0 };
+      return last ? { operation: 'delete', key, revision: last.revision } : absentKey(key);
     }),
   );
 }

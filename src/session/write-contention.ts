@@ -21,6 +21,19 @@ export function hasMoved(expected: StoreCheck, now: StoreChange<VariableRecord> 
 }
 
 /**
+ * The revision each key of a write's plan (`writes` and `checks`) was planned on: what a key a lost race read as
+ * absent is folded in against (see `applyStoreChanges`).
+ */
+export function plannedRevisions(plan: {
+  readonly writes: readonly StoreCheck[];
+  readonly checks?: readonly StoreCheck[] | undefined;
+}): ReadonlyMap<string, number> {
+  const planned = new Map<string, number>();
+  for (const { key, expectedRevision } of [...plan.writes, ...(plan.checks ?? [])]) planned.set(key, expectedRevision);
+  return planned;
+}
+
+/**
  * The key that lost the race: among the keys that moved (`changes`, the store's state of each after the conflict),
  * the one the store named (`conflictKey`), else the first. Several can have moved where a raced commit's own
  * writes were undone (a KV commit, kv-commit.ts), which moves their revisions but not their values. None moved

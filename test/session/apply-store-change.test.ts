@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyStoreChanges, hasNews, type VariablesView } from '../../src/session/apply-store-change.js';
+import { absentKey, applyStoreChanges, hasNews, type VariablesView } from '../../src/session/apply-store-change.js';
 import type { StoreChange } from '../../src/store/store.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 import { integerRecord } from '../support/integer-records.js';
@@ -62,5 +62,31 @@ describe('applyStoreChanges', () => {
       { name: 'a', oldValue: undefined, newValue: 7, version: 1, updatedBy: null },
     ]);
     expect(seen.variables.get('a')?.id).toBe('a-2');
+  });
+});
+
+// Found by a review: a key a stream purge from outside left with no message was read after a lost race as revision 0,
+// which is never news, so the view kept the variable and every retry of the write expected it again.
+describe('applyStoreChanges of a key read with no message at all', () => {
+  const absent = absentKey('s1.a');
+
+  it('drops the name the view holds at the revision the write was planned on, and forgets that revision', () => {
+    const seen = view();
+    expect(applyStoreChanges(seen, 's1', [absent], new Map([['s1.a', 5]]))).toEqual([
+      { name: 'a', oldValue: 10, newValue: undefined, version: 2, updatedBy: null, deleted: true },
+    ]);
+    expect(seen.variables.has('a')).toBe(false);
+    expect(seen.revisions.has('a')).toBe(false);
+  });
+
+  it('leaves the name alone when the view has a newer change of it, or no write planned on it', () => {
+    const moved = view();
+    applyStoreChanges(moved, 's1', [put('a', 1, 9)]);
+    expect(applyStoreChanges(moved, 's1', [absent], new Map([['s1.a', 5]]))).toEqual([]);
+    expect(moved.revisions.get('a')).toBe(9);
+    const routed = view();
+    expect(hasNews(routed, 's1', [absent])).toBe(false);
+    expect(applyStoreChanges(routed, 's1', [absent])).toEqual([]);
+    expect(routed.variables.has('a')).toBe(true);
   });
 });
