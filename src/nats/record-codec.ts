@@ -5,6 +5,9 @@
  * `null`. Records come back deep-frozen, as embedded sessions hand them out: value, constraints and metadata
  * included, since the node keeps the decoded record as its state and writes it back to the bucket; a caller who
  * changed what it was handed would otherwise change the stored variable, or its constraints, behind every check.
+ * A record read back must also be one a node could have written (stored-record.ts): every field of its kind, its
+ * constraints and its value as a definition and a write accept them. Anything else in the bucket was put there around
+ * the nodes, and is refused as it is read, naming its key (the store's reads and watches leave it out and report it).
  *
  * Records also have a size limit on a NATS node. The change event of a write carries the old and the new value
  * in one core NATS message, and the server refuses any message over its `max_payload`: a write the store accepted
@@ -18,9 +21,10 @@
 import { InternalError, ValidationError } from '../errors.js';
 import { encodeValue } from '../variables/codec.js';
 import type { VariableRecord } from '../variables/types.js';
+import { createStoredRecordReader, type StoredRecordFields } from '../variables/stored-record.js';
 import { isVariableType } from '../variables/validate.js';
+import { messageOf } from '../printable.js';
 import type { StoreCodec } from './store-codec.js';
-import { decodeRecord } from './wire.js';
 
 /**
  * What a change event needs besides its two values' bytes: its field names, session id (at most 128 characters),
@@ -56,6 +60,7 @@ function lockOwnerBytes(owner: string | null): number {
 /** The KV codec for variable records. */
 export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCodec<VariableRecord> {
   const { maxBytes, limitReason = 'its change event carries the old and the new value in one NATS message' } = options;
+  const readRecord = createStoredRecordReader();
   return {
     encode(record) {
       const data = encoder.encode(JSON.stringify({ ...record, value: encodeValue(record.type, record.value) }));
@@ -77,7 +82,11 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
       // Under `<session>.<name>`: one under another key would be a second variable of that name.
       if (key !== undefined && key.slice(key.indexOf('.') + 1) !== parsed.name)
         throw new InternalError(`malformed variable record: it names variable '${parsed.name}'`);
-      return decodeRecord(parsed);
+      try {
+        return readRecord(parsed);
+      } catch (error) {
+        throw new InternalError(`malformed variable record: ${messageOf(error)}`, { cause: error });
+      }
     },
   };
 }
@@ -86,7 +95,7 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
  * Whether a stored value has what every variable record has: a message put in the bucket by something else than a
  * node (nothing but nodes may write there) must not join a session as a variable without a name.
  */
-function isRecordShaped(parsed: unknown): parsed is { readonly name: string } {
+function isRecordShaped(parsed: unknown): parsed is StoredRecordFields {
   const record = parsed as { name?: unknown; type?: unknown; version?: unknown; id?: unknown; constraints?: unknown };
   return (
     typeof record === 'object' &&

@@ -50,23 +50,31 @@ export function validateList(value: unknown, constraints: ListConstraints, varia
   const copy = freezeJson(value, (path, problem) =>
     fail(variable, `must be a list of JSON values; ${shownPath(path)} is ${problem}`, { constraint: 'type', path }),
   ) as readonly JsonValue[];
+  checkListConstraints(copy, constraints, variable);
+  return copy;
+}
+
+/**
+ * The `minItems`, `maxItems` and `itemType` checks of a list already known to hold JSON values (a validated copy, or
+ * a list parsed from a stored record), first failure reported as {@link validateList} reports it.
+ */
+export function checkListConstraints(list: readonly JsonValue[], constraints: ListConstraints, variable: string): void {
   const { minItems, maxItems, itemType } = constraints;
-  if (minItems !== undefined && copy.length < minItems) {
-    fail(variable, `must have at least ${minItems} items, got ${copy.length}`, { constraint: 'minItems', minItems });
+  if (minItems !== undefined && list.length < minItems) {
+    fail(variable, `must have at least ${minItems} items, got ${list.length}`, { constraint: 'minItems', minItems });
   }
-  if (maxItems !== undefined && copy.length > maxItems) {
-    fail(variable, `must have at most ${maxItems} items, got ${copy.length}`, { constraint: 'maxItems', maxItems });
+  if (maxItems !== undefined && list.length > maxItems) {
+    fail(variable, `must have at most ${maxItems} items, got ${list.length}`, { constraint: 'maxItems', maxItems });
   }
   if (itemType !== undefined) {
     const check = ITEM_CHECKS[itemType];
-    const index = copy.findIndex((item) => !check.accepts(item));
+    const index = list.findIndex((item) => !check.accepts(item));
     if (index !== -1) {
-      fail(variable, `item ${index} ${check.phrase}, got ${show(copy[index])}`, {
+      fail(variable, `item ${index} ${check.phrase}, got ${show(list[index])}`, {
         constraint: 'itemType',
         itemType,
         index,
       });
     }
   }
-  return copy;
 }

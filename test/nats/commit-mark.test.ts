@@ -9,14 +9,15 @@ const record: VariableRecord = {
   type: 'float',
   value: Number.NaN,
   constraints: {},
-  description: null,
+  description: '',
   metadata: {},
   version: 2,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
   updatedBy: null,
+  reason: null,
   lockedBy: null,
-} as unknown as VariableRecord;
+};
 
 /** A batch's records carry their commit in their bytes (commit-mark.ts); what is decoded never shows it. */
 describe('commit marks on stored records', () => {

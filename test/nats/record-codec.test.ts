@@ -65,10 +65,37 @@ describe('record codec', () => {
 
   it('refuses a stored record nested absurdly deep with a typed error, not a stack overflow', () => {
     // No node writes one (writes stop at MAX_JSON_DEPTH); a raw writer to the bucket could.
-    const deep = `{"name":"x","type":"json","version":1,"id":"i","constraints":{},"value":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
-    const decode = () => variableRecordCodec().decode(new TextEncoder().encode(deep));
+    const json = createVariableRecord({
+      id: 'i',
+      name: 'x',
+      type: 'json',
+      value: 1,
+      options: {},
+      at: record.createdAt,
+    });
+    const text = JSON.stringify(json).replace('"value":1', `"value":${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    const decode = () => variableRecordCodec().decode(new TextEncoder().encode(text));
     expect(decode).toThrow(InternalError);
-    expect(decode).toThrow(/malformed variable record: nested deeper than \d+ levels/);
+    expect(decode).toThrow(/malformed variable record: x: must be a JSON value nested at most \d+ levels/);
+  });
+
+  it('refuses a stored record whose value its own variable refuses, as a write of it would be refused', () => {
+    // Found by a review: such a record, put around the nodes, was read as it was and reached modules.
+    const codec = variableRecordCodec();
+    const options = { constraints: { max: 1 } };
+    const bounded = createVariableRecord({
+      id: 'i',
+      name: 'ratio',
+      type: 'float',
+      value: 0.5,
+      options,
+      at: record.createdAt,
+    });
+    const data = new TextEncoder().encode(JSON.stringify({ ...bounded, value: 1.8 }));
+    expect(() => codec.decode(data, 's.ratio')).toThrow(InternalError);
+    expect(() => codec.decode(data, 's.ratio')).toThrow(
+      'malformed variable record: ratio: value 1.8 is above maximum 1',
+    );
   });
 
   it('accepts a record of exactly its limit and refuses one byte more, naming the variable and both sizes', () => {

@@ -1,0 +1,93 @@
+/**
+ * Reading a variable record back from a store: it must be one a node could have written. Only nodes write the
+ * variables bucket, but nothing stops another tool from putting there a record with every field a session looks up and
+ * a value its variable refuses (`1.8` for a float of max 1, a module type outside `allowedModules`), or with a field
+ * missing (no `value`). Taken as it is, such a record reaches modules and exports; here it is refused, with the
+ * message a write of it would have met.
+ * @module
+ */
+import { fail, show } from './failure.js';
+import { freezeParsedJson, isPlainObject, MAX_JSON_DEPTH } from './json-value.js';
+import { createStoredConstraints } from './stored-constraints.js';
+import { checkStoredValue } from './stored-value.js';
+import type { VariableRecord, VariableType } from './types.js';
+import { decodeValue } from './codec.js';
+
+/** What a stored value needs before it can be read as a record at all: the fields that say which variable it is. */
+export interface StoredRecordFields {
+  readonly id: string;
+  readonly name: string;
+  readonly type: VariableType;
+  readonly [field: string]: unknown;
+}
+
+/** Reads one stored record; see {@link createStoredRecordReader}. */
+export type StoredRecordReader = (stored: StoredRecordFields) => VariableRecord;
+
+const isString = (value: unknown): boolean => typeof value === 'string';
+const isStringOrNull = (value: unknown): boolean => value === null || typeof value === 'string';
+
+/** The fields besides identity, value and constraints, each with what a node writes there, as a refusal says it. */
+const FIELDS: ReadonlyArray<readonly [field: string, expected: string, holds: (value: unknown) => boolean]> = [
+  ['version', 'a whole number from 1', (value) => Number.isSafeInteger(value) && (value as number) >= 1],
+  ['description', 'a string', isString],
+  ['metadata', 'a JSON object', isPlainObject],
+  ['createdAt', 'a string', isString],
+  ['updatedAt', 'a string', isString],
+  ['updatedBy', 'a string or null', isStringOrNull],
+  ['reason', 'a string or null', isStringOrNull],
+];
+
+/**
+ * A reader of stored variable records, for one store's codec: it keeps each variable's checked constraints
+ * (stored-constraints.ts), since the same variable's records are read again at every change.
+ *
+ * The record it returns holds exactly the fields of a {@link VariableRecord}, deep-frozen: the constraints as
+ * `validateConstraints` normalises them and the value as a write would store it (stored-value.ts). `stored` must be
+ * what `JSON.parse` has just returned, held by nobody else: its `json` values and metadata are frozen in place.
+ * Throws a `ValidationError` naming the variable: a field missing or of the wrong kind (naming the field), the
+ * constraints refused as a definition refuses them, or the value refused as a write refuses it.
+ * @example
+ * const read = createStoredRecordReader();
+ * read({ ...JSON.parse(stored), value: 1.8 }) // for a float of max 1: "temp: value 1.8 is above maximum 1"
+ */
+export function createStoredRecordReader(): StoredRecordReader {
+  const checkConstraints = createStoredConstraints();
+  return (stored) => {
+    const { id, name, type } = stored;
+    for (const [field, expected, holds] of FIELDS) {
+      const value = stored[field];
+      if (!holds(value)) {
+        const got = value === undefined ? 'nothing' : show(value);
+        fail(name, `stored record field '${field}' must be ${expected}, got ${got}`, { constraint: 'record', field });
+      }
+    }
+    if (stored.value === undefined) {
+      fail(name, 'stored record has no value', { constraint: 'record', field: 'value' });
+    }
+    const constraints = checkConstraints(id, type, stored.constraints, name);
+    const value = checkStoredValue(type, decodeValue(type, stored.value), constraints, name);
+    const tooDeep = (): never =>
+      fail(name, `stored record field 'metadata' is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+        constraint: 'record',
+        field: 'metadata',
+      });
+    const metadata = freezeParsedJson(stored.metadata, tooDeep, MAX_JSON_DEPTH - 1) as VariableRecord['metadata'];
+    // The fields in the order a node makes them (record.ts), so a record written back encodes as it was.
+    return Object.freeze({
+      id,
+      name,
+      type,
+      value,
+      constraints,
+      description: stored.description as string,
+      metadata,
+      version: stored.version as number,
+      createdAt: stored.createdAt as string,
+      updatedAt: stored.updatedAt as string,
+      updatedBy: stored.updatedBy as string | null,
+      reason: stored.reason as string | null,
+      lockedBy: stored.lockedBy as string | null,
+    });
+  };
+}
