@@ -2,12 +2,13 @@
  * Reading a variable record back from a store: it must be one a node could have written. Only nodes write the
  * variables bucket, but nothing stops another tool from putting there a record with every field a session looks up and
  * a value its variable refuses (`1.8` for a float of max 1, a module type outside `allowedModules`), or with a field
- * missing (no `value`). Taken as it is, such a record reaches modules and exports; here it is refused, with the
- * message a write of it would have met.
+ * missing (no `value`; no `lockedBy`, which reads as a lock held by `undefined`). Taken as it is, such a record reaches
+ * modules and exports; here it is refused, with the message a write of it would have met.
  * @module
  */
 import { fail, show } from './failure.js';
 import { freezeParsedJson, isPlainObject, MAX_JSON_DEPTH } from './json-value.js';
+import { MAX_LOCK_OWNER_LENGTH } from './record.js';
 import { createStoredConstraints } from './stored-constraints.js';
 import { checkStoredValue } from './stored-value.js';
 import type { VariableRecord, VariableType } from './types.js';
@@ -36,6 +37,12 @@ const FIELDS: ReadonlyArray<readonly [field: string, expected: string, holds: (v
   ['updatedAt', 'a string', isString],
   ['updatedBy', 'a string or null', isStringOrNull],
   ['reason', 'a string or null', isStringOrNull],
+  // Sessions read any lockedBy but null as a lock: a record without one would be locked by `undefined` for good.
+  [
+    'lockedBy',
+    `null or a lock owner of 1 to ${MAX_LOCK_OWNER_LENGTH} characters`,
+    (value) => value === null || (typeof value === 'string' && value !== '' && value.length <= MAX_LOCK_OWNER_LENGTH),
+  ],
 ];
 
 /**

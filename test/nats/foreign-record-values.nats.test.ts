@@ -15,7 +15,7 @@ function toldList(): { readonly told: string[]; readonly onError: (error: unknow
 // Found by a review: a record put around the nodes with every field they looked up, but a value its own variable
 // refuses or a field missing, joined its session as it was: a float of max 1 held 1.8 and a module bound to it ran
 // with temperature 1.8, a module type outside allowedModules ran, an integer held 'abc', a record without a value
-// handed out undefined (its export then failed an import).
+// handed out undefined (its export then failed an import), one without lockedBy was locked by 'undefined'.
 describe('a record in the variables bucket that its own variable refuses', () => {
   it('is told to onError naming its key and the broken rule, and never reaches a module', async () => {
     const buckets = fx().buckets();
@@ -75,5 +75,28 @@ describe('a record in the variables bucket that its own variable refuses', () =>
     expect(await remote.getVariable('m').catch(() => 0)).toEqual(expect.any(Number));
     const copy = await node.session('v2-copy');
     await expect(copy.importVariables(await session.exportVariables())).resolves.toBeDefined();
+  });
+
+  it('without lockedBy does not lock its variable against every named writer', async () => {
+    const buckets = fx().buckets();
+    const { told, onError } = toldList();
+    const node = await fx().runtime(buckets, { onError });
+    const session = await node.session('v3');
+    await session.defineVariable('x', 'integer', 1);
+    const kv = await nc().jetstream().views.kv(buckets.variablesBucket);
+    const { lockedBy: _none, ...record } = (await kv.get('v3.x'))!.json<Record<string, unknown>>();
+    await kv.put('v3.x', enc.encode(JSON.stringify({ ...record, value: 2, version: 2 })));
+    await waitFor(
+      async () => told.some((m) => m.includes("'v3.x'")) || (await session.describeVariable('x')).version === 2,
+    );
+
+    const outcome = await session
+      .setVariable('x', 3, { updatedBy: 'alice' })
+      .then((r) => `set to ${r.value}`)
+      .catch((error: Error) => `${(error as { code?: string }).code}: ${error.message}`);
+    // Set, or refused naming the key whose record is unreadable: never a lock held by nobody.
+    expect(outcome).toMatch(/^set to 3$|store key 'v3\.x'/);
+    expect(outcome).not.toMatch(/variable_locked/);
+    expect(told.join('\n')).toMatch(/store key 'v3\.x' holds .*x: stored record field 'lockedBy' must be null or/);
   });
 });

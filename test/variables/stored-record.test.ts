@@ -24,7 +24,7 @@ const without = (record: StoredRecordFields, field: string): StoredRecordFields 
 };
 
 // Found by a review: a record put around the nodes with a value its variable refuses, or a field missing, was read
-// as it was: it reached modules and exports.
+// as it was: it reached modules, exports, and (without lockedBy) locked its variable against every named writer.
 describe('stored-record', () => {
   it.each([
     ['float', define('temp', 'float', Number.NaN, { min: 0, max: 1 })],
@@ -103,6 +103,12 @@ describe('stored-record', () => {
       'n: constraint max must be a finite number, got "5"',
     ],
     [
+      'a lock owner that is no string',
+      define('x', 'integer', 1),
+      { lockedBy: 7 },
+      "x: stored record field 'lockedBy' must be null or a lock owner of 1 to 256 characters, got 7",
+    ],
+    [
       'a version of 0',
       define('x', 'integer', 1),
       { version: 0 },
@@ -120,6 +126,7 @@ describe('stored-record', () => {
 
   it.each([
     ['value', 'x: stored record has no value'],
+    ['lockedBy', "x: stored record field 'lockedBy' must be null or a lock owner of 1 to 256 characters, got nothing"],
     ['updatedBy', "x: stored record field 'updatedBy' must be a string or null, got nothing"],
     ['createdAt', "x: stored record field 'createdAt' must be a string, got nothing"],
     ['description', "x: stored record field 'description' must be a string, got nothing"],
