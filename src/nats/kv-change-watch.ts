@@ -26,8 +26,11 @@ export interface KvChangeWatchDeps<V> {
     /** The commit a delete marker is part of, from its headers (commit-mark.ts). */
     markerMark?: CommitMark,
   ) => StoreChange<V>;
-  /** The change a put that `toChange` could not read stands for (see `unreadableChange` in kv-values.ts). */
-  readonly unreadableChange: (key: string, revision: number, value: Uint8Array) => StoreChange<V>;
+  /**
+   * The change a put that `toChange` could not read stands for (see `unreadableChange` in kv-values.ts);
+   * `undefined` for a subject that is no key of the store, which stands for nothing.
+   */
+  readonly unreadableChange: (key: string, revision: number, value: Uint8Array) => StoreChange<V> | undefined;
   /** Told what a listener (or the codec) threw, with the change concerned (a batch's last); must not throw. */
   readonly report: (error: unknown, change: StoreChange<V>) => void;
   /** Told when a watch ends by itself. */
@@ -96,8 +99,8 @@ export function openKvChangeWatch<V>(
           // Reported like a listener error, not fatal; and delivered as no value there, so that a watcher drops what
           // the key held before, as a node loading it now leaves it out.
           const change = deps.unreadableChange(key, revision, value);
-          report(error, change);
-          changes.push(change);
+          report(error, change ?? { operation: 'delete', key, revision });
+          if (change) changes.push(change);
         }
       }
       if (changes.length > 0) onChanges(changes);

@@ -25,7 +25,10 @@ export interface KvStoreOptions<V> {
   readonly replicas?: number;
   /** @default JSON */
   readonly codec?: StoreCodec<V>;
-  /** Told about every exception a watch listener throws; delivery carries on. */
+  /**
+   * Told about every exception a watch listener throws, and every value under a watched or listed key that cannot be
+   * read (a value the codec refuses, a subject that is no key), which is left out; delivery carries on.
+   */
   readonly onListenerError?: (error: unknown, change: StoreChange<unknown>) => void;
   /** Told when a watch ends by itself (connection closed, consumer lost); it delivers nothing more. */
   readonly onWatchError?: (error: unknown, prefix: string) => void;

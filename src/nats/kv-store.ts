@@ -19,10 +19,14 @@
  *
  * Reads and writes ride through an election of the stream's leader, up to `unavailableRetryMs` (kv-bucket.ts), and
  * so does opening the bucket (kv-bucket-open.ts).
+ *
+ * Anything with access to the bucket can publish under its subjects. What a listing or a watch meets that cannot be
+ * read (a value the codec refuses, a subject that is no key) is left out and told to `onListenerError`, naming its
+ * key: one such message must not keep every other key under the prefix (a whole session) from being read.
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { StoreClosedError, ValidationError } from '../errors.js';
+import { InternalError, StoreClosedError, ValidationError } from '../errors.js';
 import { assertOptionKeys } from '../runtime/option-keys.js';
 import { NODE_NAME_RULE, isNodeName } from './node-names.js';
 import {
@@ -39,6 +43,7 @@ import {
   assertStoreKey,
   assertStorePrefix,
   assertUpdatedBy,
+  isStoreKey,
 } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
 import { kvBucket, wrap, type KvBucket } from './kv-bucket.js';
@@ -55,7 +60,7 @@ import { jsonStoreCodec } from './store-codec.js';
 import { kvValueReader, unreadableChange } from './kv-values.js';
 import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
 import { LateRemovals } from './late-removals.js';
-import { messageOf } from '../printable.js';
+import { messageOf, printable } from '../printable.js';
 
 export type { KvStoreOptions } from './kv-store-options.js';
 
@@ -195,8 +200,13 @@ function kvStore<V>(
   const watchDeps: KvChangeWatchDeps<V> = {
     kv: bucket.kv,
     consumerOptions: { ...consumerOptions, deferBatches: () => committing > 0 },
-    toChange,
-    unreadableChange,
+    // A watch hears every subject under its prefix, also one published around the store that is no key (which
+    // `list` leaves out): reported, as an unreadable value is, and passed on as nothing (no name anything can use).
+    toChange: (key, ...rest) => {
+      if (!isStoreKey(key)) throw foreignKey(key);
+      return toChange(key, ...rest);
+    },
+    unreadableChange: (key, revision, data) => (isStoreKey(key) ? unreadableChange(key, revision, data) : undefined),
     report(error, change) {
       try {
         reportError(error, change);
@@ -287,7 +297,10 @@ function kvStore<V>(
       // The keys come from the stream's subjects (stream info, no consumer), then each key's last message: a
       // last-per-subject consumer can block after deletes on server 2.9 (nats-server#3481), and this is every
       // session's load. Each key is read consistently; sessions fold later changes per key by revision.
-      const read = await lastWrites(bucket, prefix, 'list');
+      // A subject that is no key cannot be read (kv-last-writes.ts): left out and told, as an unreadable value is.
+      const read = await lastWrites(bucket, prefix, 'list', (key) =>
+        watchDeps.report(foreignKey(key, prefix), { operation: 'delete', key, revision: 0 }),
+      );
       const entries: StoreEntry<V>[] = [];
       for (const { key, last } of read) {
         if (!last?.live) continue;
@@ -303,6 +316,8 @@ function kvStore<V>(
     async keys(prefix) {
       assertOpen('keys');
       assertStorePrefix(prefix);
+      // A subject that is no key is left out: no purge could name it, and a session's removal takes every message
+      // under the session's subjects anyway (session-removal.ts).
       const read = await lastWrites(bucket, prefix, 'keys');
       return read.flatMap(({ key, last }) => (last ? [{ key, revision: last.revision }] : [])).sort(byKey);
     },
@@ -370,4 +385,16 @@ function unstorable(key: string, why: string, cause?: unknown): ValidationError 
     ...(cause === undefined ? {} : { cause }),
     details: { key },
   });
+}
+
+/**
+ * The report of a subject under the bucket's (under `prefix` in a listing) that is no store key: published around the
+ * store, it cannot be read as one, so it is left out.
+ */
+function foreignKey(key: string, prefix?: string): InternalError {
+  const where = prefix === undefined ? '' : ` under '${prefix}'`;
+  return new InternalError(
+    `store key '${printable(key)}'${where} cannot be read: it is no store key ([A-Za-z0-9_=/-] tokens joined by dots), written around Tether`,
+    { details: { key, ...(prefix === undefined ? {} : { prefix }) } },
+  );
 }

@@ -17,6 +17,14 @@ const KEY = /^[A-Za-z0-9_=/-]+(?:\.[A-Za-z0-9_=/-]+)*$/;
  */
 export const MAX_STORE_KEY_LENGTH = 1024;
 
+/**
+ * Whether `key` is dot-joined `[A-Za-z0-9_=/-]` tokens, at most 1024 characters: one a store can read and write. A
+ * KV bucket's stream may hold others, published around the store (any subject under the bucket's is taken).
+ */
+export function isStoreKey(key: unknown): key is string {
+  return typeof key === 'string' && key.length <= MAX_STORE_KEY_LENGTH && KEY.test(key);
+}
+
 /** Throws a {@link ValidationError} unless `key` is dot-joined `[A-Za-z0-9_=/-]` tokens, at most 1024 characters. */
 export function assertStoreKey(key: string): void {
   if (typeof key !== 'string' || !KEY.test(key)) {
