@@ -20,19 +20,21 @@
  * Reads and writes ride through an election of the stream's leader, up to `unavailableRetryMs` (kv-bucket.ts), and
  * so does opening the bucket (kv-bucket-open.ts).
  *
- * Anything with access to the bucket can publish under its subjects. What a listing or a watch meets that cannot be
- * read (a value the codec refuses, a subject that is no key) is left out and told to `onListenerError`, naming its
- * key: one such message must not keep every other key under the prefix (a whole session) from being read.
+ * Anything with access to the bucket can publish under its subjects. What a listing, a watch or a history meets that
+ * cannot be read (a value the codec refuses, a subject that is no key) is left out and told to `onListenerError`,
+ * naming its key: one such message must not keep every other key under the prefix (a whole session), or every other
+ * kept write of the key, from being read.
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { InternalError, StoreClosedError, ValidationError } from '../errors.js';
+import { StoreClosedError, ValidationError } from '../errors.js';
 import { assertOptionKeys } from '../runtime/option-keys.js';
 import { NODE_NAME_RULE, isNodeName } from './node-names.js';
 import {
   deleteChange,
   type DeleteOptions,
   type Store,
+  type StoreChange,
   type StoreEntry,
   type StoreWatch,
   type WatchOptions,
@@ -60,7 +62,8 @@ import { jsonStoreCodec } from './store-codec.js';
 import { kvValueReader, unreadableChange } from './kv-values.js';
 import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
 import { LateRemovals } from './late-removals.js';
-import { messageOf, printable } from '../printable.js';
+import { messageOf } from '../printable.js';
+import { foreignKey, unreadableWrite } from './kv-unreadable.js';
 
 export type { KvStoreOptions } from './kv-store-options.js';
 
@@ -339,22 +342,31 @@ function kvStore<V>(
       assertOpen('history');
       assertStoreKey(key);
       // Stream message gets, no consumer (nats-server#3481): see kv-history.ts; read again whole through an
-      // election. Decoding stays outside the retries, so a value the codec cannot read fails as a wrapped error.
+      // election. Decoding stays outside the retries.
       const entries = await bucket.read(
         'history',
         key,
         () => readKvHistory(bucket, key),
         (error) => wrap(error, 'history', key, bucket),
       );
-      try {
-        // Writes that landed while the walk went on push the oldest out: what it read beyond the key's kept writes
-        // was not kept at any one moment (see readKvHistory).
-        return entries
-          .slice(-historyDepth)
-          .map((entry) => toChange(key, entry.operation, entry.revision, entry.data, entry.updatedBy));
-      } catch (error) {
-        throw wrap(error, 'history', key, bucket);
+      const changes: StoreChange<V>[] = [];
+      // Writes that landed while the walk went on push the oldest out: what it read beyond the key's kept writes
+      // was not kept at any one moment (see readKvHistory).
+      for (const entry of entries.slice(-historyDepth)) {
+        try {
+          changes.push(toChange(key, entry.operation, entry.revision, entry.data, entry.updatedBy));
+        } catch (error) {
+          // Left out, and told: a put that went around the store (since put right, say) must not hide every other
+          // kept write of the key. Had it been a version, the session's history starts after it (variable-history.ts
+          // keeps the unbroken run of versions at the end).
+          watchDeps.report(unreadableWrite(key, entry.revision, error), {
+            operation: 'delete',
+            key,
+            revision: entry.revision,
+          });
+        }
       }
+      return changes;
     },
 
     watch: (prefix, listener, watchOptions = {}) => openWatch(prefix, watchOptions, { each: listener }),
@@ -385,16 +397,4 @@ function unstorable(key: string, why: string, cause?: unknown): ValidationError 
     ...(cause === undefined ? {} : { cause }),
     details: { key },
   });
-}
-
-/**
- * The report of a subject under the bucket's (under `prefix` in a listing) that is no store key: published around the
- * store, it cannot be read as one, so it is left out.
- */
-function foreignKey(key: string, prefix?: string): InternalError {
-  const where = prefix === undefined ? '' : ` under '${prefix}'`;
-  return new InternalError(
-    `store key '${printable(key)}'${where} cannot be read: it is no store key ([A-Za-z0-9_=/-] tokens joined by dots), written around Tether`,
-    { details: { key, ...(prefix === undefined ? {} : { prefix }) } },
-  );
 }

@@ -5,15 +5,15 @@
  * bytes the codec cannot read is no value of the store's: every read takes it as the key holding no value at that
  * revision, as a delete marker there would be. So all nodes agree on it (a watch drops what the key held before,
  * a load leaves it out), and a write expecting the key absent (`create`, a define) takes the key back by
- * compare-and-set against that revision. Only `history` still fails on it, naming the key: it has no change to
- * show in its place.
+ * compare-and-set against that revision. A key's `history` leaves it out (told, naming the key and revision): it
+ * has no version to show in its place.
  * @module
  */
-import { InternalError } from '../errors.js';
-import { messageOf } from '../printable.js';
+import type { InternalError } from '../errors.js';
 import { deleteChange, type StoreChange } from '../store/store.js';
 import { isMarked, markOf, withoutMark } from './commit-mark.js';
 import type { StoreCodec } from './store-codec.js';
+import { unreadableValue } from './kv-unreadable.js';
 
 /** A put's bytes read: its value, or why they are none. */
 export type ReadValue<V> =
@@ -35,14 +35,7 @@ export function kvValueReader<V>(codec: StoreCodec<V>): KvValueReader<V> {
     try {
       return { ok: true, value: codec.decode(withoutMark(data), key) };
     } catch (error) {
-      const why = messageOf(error);
-      return {
-        ok: false,
-        error: new InternalError(`store key '${key}' holds a value that cannot be read: ${why}`, {
-          cause: error,
-          details: { key },
-        }),
-      };
+      return { ok: false, error: unreadableValue(key, error) };
     }
   };
   return {

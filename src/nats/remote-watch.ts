@@ -9,9 +9,13 @@
  * watch reads the watched variables and delivers, in version order, the versions its listener missed (see
  * watch-catch-up.ts), then the held events it has not delivered that way. A read (of the variables or of a
  * history) that fails because no node answers yet or the connection dropped again (`noproc`, `call_timeout`,
- * `nats_connection` while the connection is not closed, `internal_error`, `store_closed`, `node_stopping`, `session_stopped`) is retried, for ever, with a back-off of up to 2 s; the
- * listener hears nothing meanwhile. A read of the variables that fails otherwise is reported (`onError`) and the
- * watch carries on with events; a history that cannot be read otherwise becomes a gap (see watch-catch-up.ts).
+ * `nats_connection` while the connection is not closed, `store_closed`, `node_stopping`, `session_stopped`) is
+ * retried, for ever, with a back-off of up to 2 s; the listener hears nothing meanwhile. One that fails with a fault
+ * of the node that answered (`internal_error`) is tried {@link FAULT_TRIES} times in all: a fault that stays (a
+ * history the node cannot read) must not hold the session's events for ever. A read of the variables that fails
+ * otherwise, or keeps failing so, is reported (`onError`) and the watch carries on with events, an event that skips
+ * versions marked `gap: true`; a history that cannot be read otherwise becomes a gap (see watch-catch-up.ts). Once the
+ * connection has closed for good nothing can be read: the events held go on, an event that skips versions marked.
  * At most {@link HELD_MAX} events are held: past that they are dropped, and another pass reads what they told.
  *
  * Events of one variable can come from different nodes and cross on the wire; a change older than one already
@@ -53,6 +57,8 @@ import type { RemoteTransport } from './remote-transport.js';
 import type { VariableEvent } from './variable-events.js';
 import {
   catchUpChanges,
+  FAULT_TRIES,
+  isFault,
   isNewer,
   isRetried,
   knownFromEvent,
@@ -151,7 +157,8 @@ export async function watchRemote(
     if (!isNewer(event, last)) return;
     let gap = false;
     if (skipsVersions(event, last)) {
-      gap = event.deleted === true || unreadable.delete(event.name);
+      // Closed for good, the connection can read nothing more (and a repair would end at once and come back here).
+      gap = event.deleted === true || unreadable.delete(event.name) || transport.connection.isClosed();
       if (!gap) return repair(event);
     }
     known.set(event.name, knownFromEvent(event));
@@ -262,6 +269,8 @@ export async function watchRemote(
   async function catchUp(): Promise<void> {
     reading = true;
     let waitMs = RETRY_FIRST_MS;
+    /** Failed tries in a row with a fault of the node that answered: given up on at {@link FAULT_TRIES}. */
+    let faults = 0;
     while (active && !transport.connection.isClosed()) {
       const dropsBefore = drops;
       const full = drops !== covered;
@@ -275,14 +284,17 @@ export async function watchRemote(
           covered = dropsBefore;
           skipped.clear();
         } else await readSkipped([...skipped]);
+        faults = 0;
       } catch (error) {
         // A handle bound to a life reads it no more: that life is over. An unbound one follows the id (see above).
         if (incarnation !== undefined && isSessionGone(error)) {
           ended(error);
           break;
         }
-        if (!isRetried(error)) {
-          transport.report(error, `watcher of session ${sessionId}: catching up on '${pattern}'`);
+        faults = isFault(error) ? faults + 1 : 0;
+        if (!isRetried(error) || faults >= FAULT_TRIES) {
+          const tries = faults >= FAULT_TRIES ? ` (given up after ${FAULT_TRIES} tries)` : '';
+          transport.report(error, `watcher of session ${sessionId}: catching up on '${pattern}'${tries}`);
           // Given up on: the held events go on, a skipping one marked (see accept).
           covered = dropsBefore;
           for (const name of skipped) unreadable.add(name);

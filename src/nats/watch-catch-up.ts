@@ -8,7 +8,9 @@
  * change one version past the last one delivered; versions no longer kept are skipped to the first one kept; a
  * history that cannot be read at all (too large, or the variable gone since) leaves the version read alone. A
  * history read that fails for a reason another try may cure ({@link isRetried}) fails the whole pass instead, and
- * the pass changes nothing the watch knows, so the next one still delivers those versions.
+ * the pass changes nothing the watch knows, so the next one still delivers those versions. A fault of the node that
+ * answered ({@link isFault}) may not pass: the watch tries {@link FAULT_TRIES} times in all, then gives up on it
+ * (remote-watch.ts), rather than hold the session's events for ever.
  *
  * A variable deleted and defined again is another variable (another `id`) whose versions start again at 1, so
  * versions are compared within one identity only; events carry the identity (`id`) for that.
@@ -29,7 +31,7 @@ import { changeOf } from './watch-subscriptions.js';
 
 /**
  * Failures of a catch-up read worth another try: no node answers yet (or the one that took it stopped), or the
- * connection dropped again.
+ * connection dropped again; and a fault of the node that answered (`internal_error`), for {@link FAULT_TRIES} tries.
  */
 const RETRIED = new Set([
   'noproc',
@@ -39,6 +41,13 @@ const RETRIED = new Set([
   'node_stopping',
   'session_stopped',
 ]);
+
+/**
+ * How many times in all a catch-up read is tried that fails with a fault of the node that answered ({@link isFault}):
+ * another try may reach another node, or one past a passing fault, but a fault that stays (a history the node cannot
+ * read, say) would hold every later event of the session for ever.
+ */
+export const FAULT_TRIES = 3;
 
 /** The wait before a catch-up read's next try, doubled after each failed one up to {@link RETRY_MAX_MS}. */
 export const RETRY_FIRST_MS = 100;
@@ -66,6 +75,11 @@ export function isRetried(error: unknown): boolean {
   // A read whose reply the connection lost as it dropped again (a closed connection is not worth another try).
   if (code === 'nats_connection') return status === 'disconnected';
   return typeof code === 'string' && RETRIED.has(code);
+}
+
+/** Whether a catch-up read failed with a fault of the node that answered (tried {@link FAULT_TRIES} times). */
+export function isFault(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 'internal_error';
 }
 
 /** What a watch has accounted for of one variable: delivered to its listener, or read as its starting point. */

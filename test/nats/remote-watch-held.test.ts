@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { PayloadTooLargeError } from '../../src/index.js';
+import { InternalError, NoProcError, PayloadTooLargeError } from '../../src/index.js';
 import { readVariablePages } from '../../src/nats/paged-reads.js';
 import { HELD_MAX, watchRemote, type WatchReads } from '../../src/nats/remote-watch.js';
+import { FAULT_TRIES } from '../../src/nats/watch-catch-up.js';
 import { encodeRecord } from '../../src/nats/wire.js';
 import type { ConnectionChange } from '../../src/nats/connection-options.js';
 import type { RemoteTransport } from '../../src/nats/remote-transport.js';
@@ -32,6 +33,7 @@ function fakeTransport() {
   let onChange: ((change: ConnectionChange) => void) | undefined;
   const fake = {
     revision: 0,
+    closed: false,
     reported: [] as unknown[],
     subjects: { variableEvent: () => 'events.s.x', variableEvents: () => 'events.s', sessionEvent: () => 'session.s' },
     connection: {
@@ -40,7 +42,7 @@ function fakeTransport() {
         if (subject !== 'session.s') callback = options.callback;
         return { unsubscribe: () => undefined };
       },
-      isClosed: () => false,
+      isClosed: () => fake.closed,
     },
     subscribed: async () => undefined,
     onConnectionChange: (listener: (change: ConnectionChange) => void) => {
@@ -163,6 +165,60 @@ describe('remote watch, an event that skips versions', () => {
     expect(lists[1]).toEqual({ pattern: 'x', revision: 14 });
     expect(fake.reported).toEqual([]);
   });
+  // Found by a review: a history the nodes answered with internal_error (one they could not read) was read again for
+  // ever, holding every later event of the session, and nobody was told.
+  it(`delivers it marked, and the events after it, telling onError, when its history fails ${FAULT_TRIES} times`, async () => {
+    const { fake, transport, emit } = fakeTransport();
+    const historyReads: string[] = [];
+    const reads: WatchReads = {
+      list: async (pattern) => ({ records: [record(pattern === 'x' ? 3 : 1)], revisionOf: () => 13 }),
+      history: async (name) => {
+        historyReads.push(name);
+        throw new InternalError("store key 's.x' holds a value that cannot be read");
+      },
+    };
+    const changes: VariableChange[] = [];
+    await watchRemote(transport, 's', undefined, '*', (each) => changes.push(each), {}, reads);
+
+    emit(event(3));
+    emit({ ...event(1), name: 'y', id: 'y-1', revision: 14 });
+
+    await vi.waitFor(() => expect(changes).toHaveLength(2), { timeout: 5000 });
+    expect(changes.map((each) => [each.name, each.version, each.oldValue, each.gap])).toEqual([
+      ['x', 3, undefined, true],
+      ['y', 1, 0, undefined],
+    ]);
+    expect(historyReads).toEqual(Array.from({ length: FAULT_TRIES }, () => 'x'));
+    expect(fake.reported).toHaveLength(1);
+    expect(fake.reported[0]).toBeInstanceOf(InternalError);
+  });
+
+  // Found by a review: held events released once the connection had closed for good each asked for a read that
+  // ended at once, and released them again, until the stack overflowed.
+  it('delivers it marked when the connection closed for good while its variable was read', async () => {
+    const { fake, transport, emit } = fakeTransport();
+    let historyReads = 0;
+    const reads: WatchReads = {
+      list: async (pattern) => ({ records: [record(pattern === 'x' ? 3 : 1)], revisionOf: () => 13 }),
+      history: async () => {
+        historyReads += 1;
+        throw new NoProcError('session s');
+      },
+    };
+    const changes: VariableChange[] = [];
+    await watchRemote(transport, 's', undefined, '*', (each) => changes.push(each), {}, reads);
+
+    emit(event(3));
+    await vi.waitFor(() => expect(historyReads).toBe(1));
+    fake.closed = true;
+
+    await vi.waitFor(() => expect(changes).toHaveLength(1), { timeout: 5000 });
+    expect(changes.map((each) => [each.name, each.version, each.oldValue, each.gap])).toEqual([
+      ['x', 3, undefined, true],
+    ]);
+    expect(fake.reported).toEqual([]);
+  });
+
   it('takes a define made between two pages of a catch-up read as news, each name known at its own page', async () => {
     const { transport, emit, change } = fakeTransport();
     const at = (name: string, id: string, version: number, revision: number, deleted = false): VariableEvent => ({
