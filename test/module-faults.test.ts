@@ -11,7 +11,9 @@ import {
   type ModuleEmittedEvent,
 } from '../src/index.js';
 import type { ModuleHandle } from '../src/modules/module-handle.js';
-import { namingExecution } from '../src/modules/naming-execution.js';
+import { lostExecutionError, namingExecution } from '../src/modules/naming-execution.js';
+import type { ModuleLogic } from '../src/modules/module-logic.js';
+import type { ProcessRef } from '../src/runtime/process.js';
 import { OpenAIStub, text, toolCall } from './support/openai-stub.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -66,22 +68,32 @@ describe('module faults', () => {
   });
 
   // Found by a review: the running execution's cancel took the next one out of the mailbox before that one's own
-  // timeout, due in the same instant, was read; it was reported as syncing or executing, and its request was begun.
-  it('says queued for executions whose waits end in the same instant as the running one, and sends none of them', async () => {
-    runtime = await slowRuntime(400);
-    const qa = await (await runtime.session('s')).module('qa', SPEC);
-    const errors = await Promise.all(
-      ['slow', 'behind', 'last'].map((question) =>
-        qa.execute({ question }, { timeoutMs: 150 }).catch((e: unknown) => e),
-      ),
-    );
-    expect(errors.map((error) => (error as CallTimeoutError).details?.stage)).toEqual([
-      'executing',
-      'queued',
-      'queued',
-    ]);
-    await waitFor(async () => (await qa.describe()).failed === 3);
-    expect(stub!.chatRequests).toHaveLength(1);
+  // timeout, due in the same pass of the timers, was read; it was reported as syncing or executing, and its request
+  // begun. A pass of the timers is the machine's to choose, so the two callers are played here in one turn.
+  it('cancels a timed-out running execution only once the timeouts due with it have read what theirs were doing', async () => {
+    const execution = (executionId: string) => ({ executionId, inputs: {} });
+    let snapshot = { value: 'executing', context: { current: execution('e1'), mailbox: [execution('e2')] } };
+    const process = { alive: true, getSnapshot: () => snapshot } as unknown as ProcessRef<ModuleLogic>;
+    const cancelled: string[] = [];
+    const cancel = (executionId: string) => () => {
+      cancelled.push(executionId);
+      // As the module machine does: the running one's cancel takes the next from the mailbox.
+      if (executionId === 'e1') snapshot = { value: 'syncing', context: { current: execution('e2'), mailbox: [] } };
+    };
+    const timedOut = (executionId: string) =>
+      lostExecutionError(
+        new CallTimeoutError('qa', 150),
+        process,
+        { sessionId: 's', moduleId: 'qa', executionId },
+        cancel(executionId),
+      );
+    const running = timedOut('e1') as CallTimeoutError;
+    const queued = timedOut('e2') as CallTimeoutError;
+    expect([running.details?.stage, queued.details?.stage]).toEqual(['executing', 'queued']);
+    // The queued one at once (its cancel takes nothing out of the mailbox), the running one after the timers' pass.
+    expect(cancelled).toEqual(['e2']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cancelled).toEqual(['e2', 'e1']);
   });
 
   it('refuses an already aborted signal with ExecutionAbortedError and sends nothing', async () => {
