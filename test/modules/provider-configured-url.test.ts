@@ -6,25 +6,16 @@
  * (a proxy, a gateway, a local mock). No request here reaches the internet: the global fetch refuses any host but
  * 127.0.0.1 at once and records it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { vi } from 'vitest';
-import { Runtime, createLanguageModel, languageModelFromEnv, type LanguageModel } from '../../src/index.js';
-import { ProviderServer, guardFetch, sendJson } from '../support/provider-servers.js';
+import { describe, expect, it } from 'vitest';
+import { createLanguageModel, languageModelFromEnv, type LanguageModel } from '../../src/index.js';
+import { useProviderScope } from '../support/provider-scope.js';
+import { guardFetch, sendJson } from '../support/provider-servers.js';
 
-let server: ProviderServer | undefined;
-let runtime: Runtime | undefined;
-
-afterEach(async () => {
-  await runtime?.stop();
-  runtime = undefined;
-  await server?.close();
-  server = undefined;
-  vi.unstubAllGlobals();
-});
+const scope = useProviderScope();
 
 /** Runs one Predict execution on `llm`, answering its outcome: the output, or the error's code. */
 async function executeOnce(llm: LanguageModel): Promise<unknown> {
-  runtime = await Runtime.start({ llm });
+  const runtime = await scope.startRuntime({ llm });
   const session = await runtime.session('provider-url');
   const qa = await session.module('qa', {
     type: 'Predict',
@@ -39,7 +30,7 @@ async function executeOnce(llm: LanguageModel): Promise<unknown> {
 
 describe('a provider given a url sends its requests there', () => {
   it('anthropic: the messages request goes to the configured url, with the key and the model', async () => {
-    server = await ProviderServer.start();
+    const server = await scope.startServer();
     const outside = guardFetch();
     const llm = createLanguageModel({
       provider: 'anthropic',
@@ -56,7 +47,7 @@ describe('a provider given a url sends its requests there', () => {
   });
 
   it('google-gemini: generateContent goes to the configured url, with the key and the model', async () => {
-    server = await ProviderServer.start();
+    const server = await scope.startServer();
     const outside = guardFetch();
     const llm = createLanguageModel({
       provider: 'google-gemini',
@@ -72,7 +63,7 @@ describe('a provider given a url sends its requests there', () => {
   });
 
   it('google-gemini from the environment: TETHER_AI_URL is where requests go', async () => {
-    server = await ProviderServer.start();
+    const server = await scope.startServer();
     const outside = guardFetch();
     const llm = languageModelFromEnv({
       TETHER_AI: 'gemini',
@@ -86,7 +77,7 @@ describe('a provider given a url sends its requests there', () => {
   });
 
   it('openai-responses: the responses request goes to the configured url', async () => {
-    server = await ProviderServer.start();
+    const server = await scope.startServer();
     // Whatever it answers: where the request went is the point.
     server.answer = (_request, res) => sendJson(res, 500, { error: { message: 'local server' } });
     const outside = guardFetch();

@@ -8,28 +8,20 @@
  * Each is now what the README says: `content_filter` at the first answer, or `malformed_response` quoting the
  * gateway. Requests go to a local server through the configured url; nothing reaches the internet.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Runtime, createLanguageModel } from '../../src/index.js';
-import { type Answer, ProviderServer, guardFetch, sendJson, sendSse } from '../support/provider-servers.js';
+import { describe, expect, it } from 'vitest';
+import { createLanguageModel } from '../../src/index.js';
+import { useProviderScope } from '../support/provider-scope.js';
+import { type Answer, guardFetch, sendJson, sendSse } from '../support/provider-servers.js';
 
-let server: ProviderServer | undefined;
-let runtime: Runtime | undefined;
-
-afterEach(async () => {
-  await runtime?.stop();
-  runtime = undefined;
-  await server?.close();
-  server = undefined;
-  vi.unstubAllGlobals();
-});
+const scope = useProviderScope();
 
 /** One Predict execution (2 corrections allowed) on `provider`, answered by `answer`, streamed when `stream`. */
 async function outcomeOf(provider: 'google-gemini' | 'anthropic', answer: Answer, stream: boolean): Promise<any> {
-  server = await ProviderServer.start();
+  const server = await scope.startServer();
   server.answer = answer;
   const outside = guardFetch();
   const url = `${server.origin}/${provider === 'anthropic' ? 'v1' : 'v1beta'}`;
-  runtime = await Runtime.start({
+  const runtime = await scope.startRuntime({
     llm: createLanguageModel({ provider, url, key: 'local-key', model: 'local-model', rateLimitRetries: 0 }),
   });
   const session = await runtime.session('filtered');
@@ -71,14 +63,14 @@ describe.each([false, true])('streamed: %s', (stream) => {
       stream,
     );
     expect(outcome).toMatchObject(contentFilter);
-    expect(server!.requests).toHaveLength(1);
-    expect(server!.requests[0]!.path).toContain(stream ? ':streamGenerateContent' : ':generateContent');
+    expect(scope.server.requests).toHaveLength(1);
+    expect(scope.server.requests[0]!.path).toContain(stream ? ':streamGenerateContent' : ':generateContent');
   });
 
   it("Gemini's refusal of the prompt itself is content_filter, not internal_error", async () => {
     const outcome = await outcomeOf('google-gemini', (_request, res) => send(res, promptBlocked), stream);
     expect(outcome).toMatchObject(contentFilter);
-    expect(server!.requests).toHaveLength(1);
+    expect(scope.server.requests).toHaveLength(1);
   });
 
   it("a gateway's error object with HTTP 200 on Gemini's protocol is malformed_response, quoting it", async () => {
@@ -123,6 +115,6 @@ describe("Anthropic's refusal (stop_reason: refusal, its safety classifiers)", (
       false,
     );
     expect(outcome).toMatchObject(contentFilter);
-    expect(server!.requests).toHaveLength(1);
+    expect(scope.server.requests).toHaveLength(1);
   });
 });
