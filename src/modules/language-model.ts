@@ -38,7 +38,11 @@ export interface ProviderConfig {
   readonly url?: string;
   /** The API key; required by providers that authenticate (OpenAI, Anthropic, Gemini, …). */
   readonly key?: string;
-  /** The default model name, used when no `model` attribute is set on a module. */
+  /**
+   * The model a module uses when it sets no `model` attribute of its own. Required by the providers that have no default
+   * model (`openai-compatible`, `ollama`, `groq`, `together`, `openrouter`, `huggingface`, …: any whose Ax profile
+   * names none); left out, the others use their own default (`openai`'s, `anthropic`'s, …).
+   */
   readonly model?: string;
   /**
    * HTTP-level retries inside Ax's transport, of a 408 and the 5xx (a 429 is `rateLimitRetries`'). Ax also retries
@@ -94,8 +98,9 @@ export class LanguageModel {
 
 /**
  * Builds a language model and checks its configuration now, so a wrong provider name, a missing key, a malformed
- * URL, a timeout that is no duration or an unknown setting fails at start, not at the first call. Errors name the
- * setting (`provider`, `key`, `url`, `timeoutMs`, …) in `ValidationError.variable`.
+ * URL, a missing model (for a provider that has no default one), a timeout that is no duration or an unknown setting
+ * fails at start, not at the first call. Errors name the setting (`provider`, `key`, `url`, `model`, `timeoutMs`, …)
+ * in `ValidationError.variable`.
  * @example
  * const llm = createLanguageModel({ provider: 'openai', key: process.env.OPENAI_KEY, model: 'gpt-4o-mini' })
  */
@@ -130,6 +135,13 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       variable: names.url,
       details: { provider: profile.id },
     });
+  }
+  // Checked here rather than left to Ax, whose "No model defined" would be said of the provider setting.
+  if (!config.model && !profile.defaultModel) {
+    throw new ValidationError(
+      `${names.model} is not set; provider '${profile.id}' has no default model, so name the model to use`,
+      { variable: names.model, details: { field: names.model, provider: profile.id } },
+    );
   }
   const timeoutMs = config.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   // The rate-limit retries inside the answer's deadline, which so bounds them all with their waits.
@@ -182,9 +194,10 @@ export interface ConfigNames {
   readonly provider: string;
   readonly url: string;
   readonly key: string;
+  readonly model: string;
 }
 
-const DEFAULT_NAMES: ConfigNames = { provider: 'provider', url: 'url', key: 'key' };
+const DEFAULT_NAMES: ConfigNames = { provider: 'provider', url: 'url', key: 'key', model: 'model' };
 
 /** The environment variables Tether reads, by role. */
 export const PROVIDER_ENV = {
@@ -237,8 +250,8 @@ export function readProviderConfig(env: Environment = process.env): ProviderConf
 }
 
 /**
- * The language model the environment configures, validated now: an unknown provider or a missing key throws a
- * `ValidationError` whose `variable` names the environment variable to fix.
+ * The language model the environment configures, validated now: an unknown provider, a missing key, URL or model
+ * throws a `ValidationError` whose `variable` names the environment variable to fix.
  * @example
  * // TETHER_AI=openai TETHER_AI_KEY=sk-... TETHER_AI_MODEL=gpt-4o-mini
  * const llm = languageModelFromEnv()

@@ -32,7 +32,7 @@ export function assertProviderConfig(config: unknown, names: ConfigNames): asser
   if (typeof provider !== 'string') refuse(names.provider, 'must be a provider name (a string)');
   for (const [name, value] of [
     [names.key, key],
-    ['model', model],
+    [names.model, model],
   ] as const)
     if (value !== undefined && typeof value !== 'string') refuse(name, 'must be a string');
   if (typeof key === 'string') {
