@@ -17,6 +17,7 @@ import { fetchCheckingGeminiAnswers } from './gemini-answer-check.js';
 import { fetchRetryingRateLimits } from './rate-limit-retry.js';
 import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
+import { assertAzureURL } from './azure-endpoint.js';
 import { sendingTo } from './provider-endpoint.js';
 import { reportingErrorBodies } from './provider-errors.js';
 import { refusingFilteredAnswers } from './content-filter.js';
@@ -33,7 +34,8 @@ export interface ProviderConfig {
   readonly provider: string;
   /**
    * The endpoint (a proxy, a gateway, a local server): every request goes there, whatever the provider. Required by
-   * `openai-compatible`; left out, the others use their public endpoint.
+   * `openai-compatible` and `azure-openai` (a deployment's `…/openai/deployments/<name>?api-version=…` or the v1
+   * API's `…/openai/v1`, see azure-endpoint.ts); left out, the others use their public endpoint.
    */
   readonly url?: string;
   /** The API key; required by providers that authenticate (OpenAI, Anthropic, Gemini, …). */
@@ -130,7 +132,10 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       details: { provider: profile.id },
     });
   }
-  if (profile.requiresApiURL && !config.url) {
+  // A profile with an endpoint block builds its URL from settings Tether does not take (Azure's resourceName and
+  // deploymentName): without a url, Ax would ask for those, which no one can give here.
+  if (profile.id === 'azure-openai') assertAzureURL(config.url, names.url);
+  else if ((profile.requiresApiURL || profile.endpoint !== undefined) && !config.url) {
     throw new ValidationError(`${names.url} is not set; provider '${profile.id}' needs an endpoint URL`, {
       variable: names.url,
       details: { provider: profile.id },

@@ -1,6 +1,7 @@
 /**
  * A local HTTP server speaking Anthropic's messages API (JSON and SSE) and Gemini's
- * generateContent / streamGenerateContent (JSON and `alt=sse`), recording every request, and a global `fetch`
+ * generateContent / streamGenerateContent (JSON and `alt=sse`), or OpenAI's chat completions when told to
+ * ({@link openAIChatText}), recording every request, and a global `fetch`
  * stand-in that lets requests to 127.0.0.1 through and refuses every other host at once (recording it), so no test
  * ever reaches the internet.
  */
@@ -129,5 +130,33 @@ export function anthropicOrGeminiText(text: string): Answer {
     };
     if (request.path.includes('alt=sse')) sendSse(res, [[undefined, answer]]);
     else json(res, 200, answer);
+  };
+}
+
+/**
+ * A whole or streamed OpenAI chat completion of `text` (whichever the request asks for), ending with `finishReason`:
+ * what an OpenAI-protocol provider (Azure, DeepSeek, Mistral, …) answers.
+ */
+export function openAIChatText(text: string, finishReason = 'stop'): Answer {
+  return (request, res) => {
+    const base = { id: 'chatcmpl-1', created: 1, model: request.body.model };
+    if (request.body.stream !== true) {
+      json(res, 200, {
+        ...base,
+        object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: finishReason }],
+        usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+      });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const [delta, finish] of [
+      [{ role: 'assistant', content: text }, null],
+      [{}, finishReason],
+    ] as const)
+      res.write(
+        `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
+    res.end('data: [DONE]\n\n');
   };
 }
