@@ -13,7 +13,7 @@
  * labelled `text/event-stream` for the wrappers around this one (one labelled `text/plain`, or not at all, too).
  * @module
  */
-import { providerMessageOf } from './provider-errors.js';
+import { providerMessageOf } from './provider-message.js';
 import { withBody } from './response-body.js';
 
 /** The text a body must start with, past white space, to be read as an event stream: an SSE field or comment. */

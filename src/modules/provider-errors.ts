@@ -21,6 +21,7 @@ import { AnswerTimeoutError } from './answer-deadline.js';
 import { AnswerCutOffError, AnswerErrorEventError } from './answer-stream-check.js';
 import { ContentFilteredError } from './content-filter.js';
 import { missingFieldsIn } from './generator-pool.js';
+import { providerMessageOf } from './provider-message.js';
 import { takeRefusalStatus } from './refusal-status.js';
 import {
   BridgeError,
@@ -42,24 +43,6 @@ function findInChain<T>(error: unknown, match: (e: unknown) => e is T): T | unde
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-/** The human part of an error body: OpenAI `{error:{message}}`, Anthropic/Gemini alike, or plain text. */
-export function providerMessageOf(body: unknown, fallback: string): string {
-  if (typeof body === 'string' && body.trim()) return body.trim().slice(0, 500);
-  if (body && typeof body === 'object') {
-    const record = body as { error?: unknown; message?: unknown; responseBody?: unknown };
-    // AxAIServiceStatusError passes its context object where the body belongs (util/apicall.ts); the provider's
-    // body sits one level down, under `responseBody`.
-    if ('responseBody' in record && 'httpStatus' in record) return providerMessageOf(record.responseBody, fallback);
-    if (typeof record.error === 'string') return record.error;
-    if (record.error && typeof record.error === 'object') {
-      const message = (record.error as { message?: unknown }).message;
-      if (typeof message === 'string') return message;
-    }
-    if (typeof record.message === 'string') return record.message;
-  }
-  return fallback;
 }
 
 /**

@@ -1,0 +1,69 @@
+/**
+ * What providers' documented error answers become. Requests go to a local server only.
+ */
+import { describe, expect, it } from 'vitest';
+import { createLanguageModel } from '../../src/index.js';
+import { useProviderScope } from '../support/provider-scope.js';
+import { guardFetch, sendJson } from '../support/provider-servers.js';
+
+const scope = useProviderScope();
+
+/** One Predict execution on `provider`, reached at `path` of the local server, which answers `status` and `body`. */
+async function outcome(provider: string, path: string, status: number, body: unknown): Promise<any> {
+  const server = await scope.startServer();
+  server.answer = (_request, res) => sendJson(res, status, body);
+  const outside = guardFetch();
+  const llm = createLanguageModel({ provider, url: `${server.origin}${path}`, key: 'k', model: 'm' });
+  const runtime = await scope.startRuntime({ llm });
+  const qa = await (
+    await runtime.session('errors')
+  ).module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+  const result = await qa.execute({ question: 'q' }).then(
+    (done) => ({ output: done.output }),
+    (error: { code?: string; details?: Record<string, unknown> }) => ({ code: error.code, details: error.details }),
+  );
+  expect(outside).toEqual([]);
+  return result;
+}
+
+describe('validation errors of FastAPI servers, whose message is no string', () => {
+  // Found by a review: Mistral's 422 said only "Unprocessable Entity", its reason lost.
+  it("Mistral's 422 (message.detail) is provider_error quoting each error with where it is", async () => {
+    const result = await outcome('mistral', '/v1', 422, {
+      object: 'error',
+      message: {
+        detail: [
+          {
+            type: 'extra_forbidden',
+            loc: ['body', 'stream_options'],
+            msg: 'Extra inputs are not permitted',
+            input: { include_usage: true },
+          },
+        ],
+      },
+      type: 'invalid_request_error',
+      param: null,
+      code: null,
+    });
+    expect(result).toMatchObject({
+      code: 'provider_error',
+      details: { status: 422, providerMessage: 'body.stream_options: Extra inputs are not permitted' },
+    });
+  });
+
+  it('a bare detail list, as vLLM and other FastAPI servers answer, is quoted alike', async () => {
+    const result = await outcome('openai-compatible', '/v1', 400, {
+      detail: [
+        { loc: ['body', 'messages', 0], msg: 'Field required' },
+        { loc: ['body', 'n'], msg: 'Input should be less than 9' },
+      ],
+    });
+    expect(result.details.providerMessage).toBe('body.messages.0: Field required; body.n: Input should be less than 9');
+  });
+
+  it('a message object of another shape is quoted as its JSON, at most 500 characters', async () => {
+    const result = await outcome('openai-compatible', '/v1', 400, { message: { reason: 'x'.repeat(600) } });
+    expect(result.details.providerMessage).toMatch(/^\{"reason":"xxx/);
+    expect(result.details.providerMessage).toHaveLength(500);
+  });
+});
