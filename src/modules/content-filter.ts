@@ -13,6 +13,9 @@
  * - Gemini's blocked prompt, `{ "promptFeedback": { "blockReason": ... } }` without candidates: Ax makes an answer
  *   without results of it, so it is read from the answer itself ({@link blockedPromptOf}, which
  *   gemini-answer-check.ts and answer-stream-check.ts call).
+ * - Azure OpenAI's refusal of a prompt its filter blocks, HTTP 400 with `error.code: "content_filter"` (its
+ *   `innererror.code` `ResponsibleAIPolicyViolation`): Ax fails it as any HTTP error, so provider-errors.ts asks
+ *   {@link filteredPromptOf} of every 400.
  * OpenAI's own `message.refusal` is the model's refusal, not a filter's: it stays an answer to correct (`invalid`).
  * @module
  */
@@ -110,4 +113,19 @@ export function blockedPromptOf(answer: unknown): ContentFilteredError | undefin
   if (Array.isArray(candidates) && candidates.length > 0) return undefined;
   const reason = (promptFeedback as { blockReason?: unknown } | null | undefined)?.blockReason;
   return typeof reason === 'string' && reason !== '' ? new ContentFilteredError(`the prompt (${reason})`) : undefined;
+}
+
+/**
+ * The error an HTTP error of `status` with the provider's error `body` stands for when it is Azure OpenAI's refusal
+ * of a prompt its content filter blocks (a 400 whose `error.code` is `content_filter`, or whose `error.innererror.code`
+ * is `ResponsibleAIPolicyViolation`, as a gateway in front of Azure passes it on too); `undefined` for any other.
+ */
+export function filteredPromptOf(status: number, body: unknown): ContentFilteredError | undefined {
+  if (status !== 400 || typeof body !== 'object' || body === null) return undefined;
+  const { error } = body as { error?: unknown };
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, innererror } = error as { code?: unknown; innererror?: unknown };
+  const inner = (innererror as { code?: unknown } | null | undefined)?.code;
+  if (code !== 'content_filter' && inner !== 'ResponsibleAIPolicyViolation') return undefined;
+  return new ContentFilteredError(`the prompt (${typeof inner === 'string' ? inner : 'content_filter'})`);
 }

@@ -19,9 +19,9 @@ import {
 } from '@ax-llm/ax';
 import { AnswerTimeoutError } from './answer-deadline.js';
 import { AnswerCutOffError, AnswerErrorEventError } from './answer-stream-check.js';
-import { ContentFilteredError } from './content-filter.js';
+import { ContentFilteredError, filteredPromptOf } from './content-filter.js';
 import { missingFieldsIn } from './generator-pool.js';
-import { providerMessageOf } from './provider-message.js';
+import { providerBodyOf, providerMessageOf } from './provider-message.js';
 import { takeRefusalStatus } from './refusal-status.js';
 import {
   BridgeError,
@@ -176,6 +176,9 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   if (tool) return tool;
   const status = findInChain(error, (e): e is AxAIServiceStatusError => e instanceof AxAIServiceStatusError);
   if (status) {
+    // Azure's refusal of a prompt its filter blocked comes as an HTTP error: said as the filters of the others are.
+    const blocked = filteredPromptOf(status.status, providerBodyOf(status.responseBody));
+    if (blocked) return new ModelAnswerError(provider, 'content_filter', blocked.message, { cause: error });
     return new ProviderError(provider, status.status, providerMessageOf(status.responseBody, status.statusText), {
       cause: error,
     });

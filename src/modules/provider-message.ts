@@ -11,21 +11,27 @@
 const QUOTED = 500;
 
 /** The human part of an error body (see the module comment), at most 500 characters, else `fallback`. */
-export function providerMessageOf(body: unknown, fallback: string): string {
+export function providerMessageOf(responseBody: unknown, fallback: string): string {
+  const body = providerBodyOf(responseBody);
   if (typeof body === 'string' && body.trim()) return capped(body.trim());
   if (body && typeof body === 'object') {
-    const record = body as { error?: unknown; message?: unknown; detail?: unknown; responseBody?: unknown };
-    // AxAIServiceStatusError passes its context object where the body belongs (util/apicall.ts); the provider's
-    // body sits one level down, under `responseBody`.
-    if ('responseBody' in record && 'httpStatus' in record) return providerMessageOf(record.responseBody, fallback);
-    const error = record.error;
+    const { error, message, detail } = body as { error?: unknown; message?: unknown; detail?: unknown };
     const nested = error && typeof error === 'object' ? (error as { message?: unknown }).message : undefined;
-    for (const said of [typeof error === 'string' ? error : undefined, nested, record.message, record.detail]) {
+    for (const said of [typeof error === 'string' ? error : undefined, nested, message, detail]) {
       const text = textOf(said);
       if (text !== undefined) return text;
     }
   }
   return fallback;
+}
+
+/**
+ * The provider's error body in `responseBody`, what Ax's `AxAIServiceStatusError` holds there: its context object
+ * (util/apicall.ts), the body one level down under its own `responseBody`; anything else is the body itself.
+ */
+export function providerBodyOf(responseBody: unknown): unknown {
+  if (typeof responseBody !== 'object' || responseBody === null) return responseBody;
+  return 'responseBody' in responseBody && 'httpStatus' in responseBody ? responseBody.responseBody : responseBody;
 }
 
 /** What a message field says: its text, its validation errors, or its JSON; `undefined` when it says nothing. */

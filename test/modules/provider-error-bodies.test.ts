@@ -8,7 +8,10 @@ import { guardFetch, sendJson } from '../support/provider-servers.js';
 
 const scope = useProviderScope();
 
-/** One Predict execution on `provider`, reached at `path` of the local server, which answers `status` and `body`. */
+/**
+ * One Predict execution (2 corrections allowed) on `provider`, reached at `path` of the local server, which answers
+ * `status` and `body`.
+ */
 async function outcome(provider: string, path: string, status: number, body: unknown): Promise<any> {
   const server = await scope.startServer();
   server.answer = (_request, res) => sendJson(res, status, body);
@@ -17,7 +20,7 @@ async function outcome(provider: string, path: string, status: number, body: unk
   const runtime = await scope.startRuntime({ llm });
   const qa = await (
     await runtime.session('errors')
-  ).module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
+  ).module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 2 });
   const result = await qa.execute({ question: 'q' }).then(
     (done) => ({ output: done.output }),
     (error: { code?: string; details?: Record<string, unknown> }) => ({ code: error.code, details: error.details }),
@@ -65,5 +68,39 @@ describe('validation errors of FastAPI servers, whose message is no string', () 
     const result = await outcome('openai-compatible', '/v1', 400, { message: { reason: 'x'.repeat(600) } });
     expect(result.details.providerMessage).toMatch(/^\{"reason":"xxx/);
     expect(result.details.providerMessage).toHaveLength(500);
+  });
+});
+
+describe("Azure OpenAI's content filter", () => {
+  // Found by a review: Azure's refusal of a prompt its filter blocks (HTTP 400) was a plain provider_error.
+  it('refusing the prompt (HTTP 400, code content_filter) is content_filter, the prompt sent once', async () => {
+    const result = await outcome('azure-openai', '/openai/deployments/dep?api-version=2024-10-21', 400, {
+      error: {
+        message:
+          "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. " +
+          'Please modify your prompt and retry.',
+        type: null,
+        param: 'prompt',
+        code: 'content_filter',
+        status: 400,
+        innererror: {
+          code: 'ResponsibleAIPolicyViolation',
+          content_filter_result: { hate: { filtered: true, severity: 'high' } },
+        },
+      },
+    });
+    expect(result).toMatchObject({
+      code: 'model_answer_invalid',
+      details: { provider: 'azure-openai', reason: 'content_filter' },
+    });
+    expect(result.details.problem).toContain('ResponsibleAIPolicyViolation');
+    expect(scope.server.requests).toHaveLength(1);
+  });
+
+  it('another 400 of Azure stays provider_error', async () => {
+    const result = await outcome('azure-openai', '/openai/v1', 400, {
+      error: { message: "Unsupported parameter: 'max_tokens'", code: 'unsupported_parameter' },
+    });
+    expect(result).toMatchObject({ code: 'provider_error', details: { status: 400 } });
   });
 });
