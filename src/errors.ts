@@ -610,7 +610,7 @@ export class ProviderError extends BridgeError {
 }
 
 /** Why a provider gave no usable answer though it sent no HTTP error (see {@link ProviderUnavailableError}). */
-export const PROVIDER_UNAVAILABLE_REASONS = ['unreachable', 'timeout', 'malformed_response'] as const;
+export const PROVIDER_UNAVAILABLE_REASONS = ['unreachable', 'timeout', 'malformed_response', 'interrupted'] as const;
 
 /** One of {@link PROVIDER_UNAVAILABLE_REASONS}. */
 export type ProviderUnavailableReason = (typeof PROVIDER_UNAVAILABLE_REASONS)[number];
@@ -619,15 +619,18 @@ const UNAVAILABLE_PHRASES: Record<ProviderUnavailableReason, string> = {
   unreachable: 'could not be reached',
   timeout: 'did not answer in time',
   malformed_response: 'answered with a body that is not a chat completion',
+  interrupted: 'stopped its answer before it was complete',
 };
 
 /**
  * The provider gave no answer an execution could read, without an HTTP error to say why: its address could not be
  * reached or its connection dropped before the answer was complete (`unreachable`), it did not answer within Ax's
  * timeout (`timeout`), or it answered with a body that is not a chat completion: not JSON, as a proxy's error page
- * is, or JSON of another shape, as a gateway's error object sent with HTTP 200 is (`malformed_response`). Unlike an
- * `internal_error`, it is the provider's or the network's state, not Tether's, and worth retrying as a 503 from the
- * provider is; on the wire its status is 502 (a bad gateway: the node is fine).
+ * is, or JSON of another shape, as a gateway's error object sent with HTTP 200 is (`malformed_response`), or it
+ * stopped its answer before it was complete for a cause of its own, as DeepSeek's finish reason
+ * `insufficient_system_resource` says (`interrupted`). Unlike an `internal_error`, it is the provider's or the
+ * network's state, not Tether's, and worth retrying as a 503 from the provider is; on the wire its status is 502 (a
+ * bad gateway: the node is fine).
  */
 export class ProviderUnavailableError extends BridgeError {
   override readonly code = 'provider_unavailable';
@@ -665,9 +668,10 @@ export class ToolFailedError extends BridgeError {
  * Why a model's answer was of no use (see {@link ModelAnswerError}): `invalid`, a field the signature asks for was
  * missing or its value was not of the field's type or class, the model refused (an OpenAI `refusal`), or a ReAct
  * answer called a tool that does not exist, still so after the module's `maxRetries` corrections, or called one with
- * arguments that are not JSON; `max_steps`, a ReAct module used its `maxSteps` without a final answer; `max_tokens`,
- * the provider cut the answer off at its max tokens (`maxTokens`) before it was complete; `content_filter`, the
- * provider's content filter stopped the answer.
+ * arguments that are not JSON, or the provider ended the answer with a finish reason that does not say it is complete;
+ * `max_steps`, a ReAct module used its `maxSteps` without a final answer; `max_tokens`, the provider cut the answer
+ * off at its max tokens (`maxTokens`), or at the model's context length (Mistral's `model_length`), before it was
+ * complete; `content_filter`, the provider's content filter stopped the answer.
  */
 export const MODEL_ANSWER_PROBLEMS = ['invalid', 'max_steps', 'max_tokens', 'content_filter'] as const;
 

@@ -18,6 +18,9 @@
  *   it as a chunk and fails on its missing `choices` with a `TypeError`, the provider's words lost. Such a stream
  *   fails with {@link AnswerErrorEventError}, which provider-errors.ts reports as `provider_unavailable`
  *   (`malformed_response`) quoting the provider, as it reports the same error object sent as a whole answer.
+ * - **a finish reason that is no whole answer's**, for a provider speaking OpenAI's protocol: the `checkEvent` given
+ *   (finish-reasons.ts's), which judges the finish reasons Ax would drop (`model_length`,
+ *   `insufficient_system_resource`, one no one knows); the stream fails with the error it finds.
  *
  * Nothing after `[DONE]` is read, as Ax reads nothing after it.
  * @module
@@ -65,10 +68,13 @@ export class AnswerErrorEventError extends Error {
 
 /**
  * `fetch`, with each event stream it returns failing with {@link MalformedStreamEventError} at an event that is not
- * JSON, with {@link AnswerErrorEventError} at an event that is the provider's error, and with
- * {@link AnswerCutOffError} when it ends incomplete.
+ * JSON, with {@link AnswerErrorEventError} at an event that is the provider's error, with what `checkEvent` finds in
+ * an event's JSON, and with {@link AnswerCutOffError} when it ends incomplete.
  */
-export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = globalThis.fetch) {
+export function fetchCheckingAnswerStreams(
+  fetch: typeof globalThis.fetch = globalThis.fetch,
+  checkEvent: (event: unknown) => Error | undefined = () => undefined,
+) {
   return async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<Response> => {
     const response = await fetch(input, init);
     if (!response.body || !response.headers.get('content-type')?.includes('text/event-stream')) return response;
@@ -90,7 +96,7 @@ export function fetchCheckingAnswerStreams(fetch: typeof globalThis.fetch = glob
         } catch {
           return new MalformedStreamEventError(event.data);
         }
-        const failure = errorOf(parsed) ?? blockedPromptOf(parsed);
+        const failure = errorOf(parsed) ?? blockedPromptOf(parsed) ?? checkEvent(parsed);
         if (failure) return failure;
         if (event.type === 'message_stop') endMarked = true;
         else finishes.take(parsed);

@@ -20,9 +20,10 @@
  * @module
  */
 import { AxAIRefusalError, AxAIServiceNetworkError, type AxAIService, type AxChatResponse } from '@ax-llm/ax';
+import { AnswerVerdictError } from './answer-verdict.js';
 
 /** The provider's content filter stopped an answer, or blocked the prompt. */
-export class ContentFilteredError extends Error {
+export class ContentFilteredError extends AnswerVerdictError {
   constructor(what = 'the answer') {
     super(`the provider's content filter stopped ${what}`);
     this.name = 'ContentFilteredError';
@@ -34,16 +35,18 @@ const GEMINI_FILTER_REFUSAL = /^Content was blocked due to /;
 
 /**
  * Makes `service` (of provider `provider`) fail, with {@link ContentFilteredError}, each answer its provider's content
- * filter stopped.
+ * filter stopped, and with the verdict itself each answer the fetch given to Ax found another verdict in (see
+ * answer-verdict.ts).
  */
 export function refusingFilteredAnswers(service: AxAIService, provider: string): void {
   const chat = service.chat.bind(service);
   const asFiltered = (error: unknown): unknown => {
     if (isFilterRefusal(error, provider)) return filterError(error);
-    // Read from the answer by the fetch given to Ax (gemini-answer-check.ts, answer-stream-check.ts), which Ax hands
-    // on as a failure of the network, to send again: thrown from here, as the others are, it is the answer.
+    // Read from the answer by the fetch given to Ax (gemini-answer-check.ts, answer-stream-check.ts,
+    // finish-reasons.ts), which Ax hands on as a failure of the network, to send again: thrown from here, as the
+    // others are, it is the answer.
     const read = (error as { originalError?: unknown } | null)?.originalError;
-    return error instanceof AxAIServiceNetworkError && read instanceof ContentFilteredError ? read : error;
+    return error instanceof AxAIServiceNetworkError && read instanceof AnswerVerdictError ? read : error;
   };
   service.chat = async (request, options) => {
     let response: Awaited<ReturnType<typeof chat>>;

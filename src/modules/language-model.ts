@@ -14,6 +14,7 @@ import { fetchWithAnswerDeadline } from './answer-deadline.js';
 import { fetchCheckingAnswerStreams } from './answer-stream-check.js';
 import { fetchRefusingNonStreamAnswers } from './non-stream-answer.js';
 import { fetchCheckingGeminiAnswers } from './gemini-answer-check.js';
+import { fetchCheckingFinishReasons, unfinishedChoiceOf } from './finish-reasons.js';
 import { fetchRetryingRateLimits } from './rate-limit-retry.js';
 import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
@@ -41,9 +42,9 @@ export interface ProviderConfig {
   /** The API key; required by providers that authenticate (OpenAI, Anthropic, Gemini, …). */
   readonly key?: string;
   /**
-   * The model a module uses when it sets no `model` attribute of its own. Required by the providers that have no default
-   * model (`openai-compatible`, `ollama`, `groq`, `together`, `openrouter`, `huggingface`, …: any whose Ax profile
-   * names none); left out, the others use their own default (`openai`'s, `anthropic`'s, …).
+   * The model a module uses when it sets no `model` attribute of its own. Required by the providers that have no
+   * default model (`openai-compatible`, `ollama`, `groq`, `together`, `openrouter`, `huggingface`, …: any whose Ax
+   * profile names none); left out, the others use their own default (`openai`'s, `anthropic`'s, …).
    */
   readonly model?: string;
   /**
@@ -154,8 +155,13 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
     timeoutMs,
     fetchRetryingRateLimits(config.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES, timeoutMs),
   );
-  // Only a provider speaking Gemini's protocol has Gemini's answers to check.
+  // Only a provider speaking Gemini's protocol has Gemini's answers to check, and only one speaking OpenAI's chat
+  // protocol has its finish reasons (finish-reasons.ts): judged in a whole answer, after streamed ones are labelled as
+  // streams (non-stream-answer.ts) so that it lets them by, and in each event of a stream.
   const read = profile.transport === 'gemini-generate-content' ? fetchCheckingGeminiAnswers(delivered) : delivered;
+  const openAIChat = profile.transport === 'openai-chat';
+  const labelled = fetchRefusingNonStreamAnswers(read);
+  const judged = openAIChat ? fetchCheckingFinishReasons(labelled) : labelled;
   const args = {
     name: profile.id,
     // No key, no Authorization header: Ax sends `Bearer <key>` whatever the key is, and a placeholder reached a
@@ -168,7 +174,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       retry: { maxRetries: config.httpRetries ?? 0, retryableStatusCodes: AX_RETRIED_STATUSES },
       timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
-      fetch: fetchNotingRefusals(fetchCheckingAnswerStreams(fetchRefusingNonStreamAnswers(read))),
+      fetch: fetchNotingRefusals(fetchCheckingAnswerStreams(judged, openAIChat ? unfinishedChoiceOf : undefined)),
     },
   };
   let service: AxAIService;

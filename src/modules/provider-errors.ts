@@ -20,6 +20,7 @@ import {
 import { AnswerTimeoutError } from './answer-deadline.js';
 import { AnswerCutOffError, AnswerErrorEventError } from './answer-stream-check.js';
 import { ContentFilteredError, filteredPromptOf } from './content-filter.js';
+import { AnswerInterruptedError, AnswerNotWholeError } from './finish-reasons.js';
 import { missingFieldsIn } from './generator-pool.js';
 import { providerBodyOf, providerMessageOf } from './provider-message.js';
 import { takeRefusalStatus } from './refusal-status.js';
@@ -63,6 +64,7 @@ function unavailableReason(
   // (answer-stream-check.ts).
   if (original instanceof AnswerTimeoutError) return { reason: 'timeout', message: original.message };
   if (original instanceof AnswerCutOffError) return { reason: 'unreachable', message: original.message };
+  if (original instanceof AnswerInterruptedError) return { reason: 'interrupted', message: original.message };
   if (original instanceof AnswerErrorEventError) {
     const said = providerMessageOf({ error: original.error }, JSON.stringify(original.error));
     return { reason: 'malformed_response', message: said.slice(0, 500) };
@@ -210,6 +212,8 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   if (missing) return missingFieldsError(provider, missing);
   const filtered = findInChain(error, (e): e is ContentFilteredError => e instanceof ContentFilteredError);
   if (filtered) return new ModelAnswerError(provider, 'content_filter', filtered.message, { cause: error });
+  const notWhole = findInChain(error, (e): e is AnswerNotWholeError => e instanceof AnswerNotWholeError);
+  if (notWhole) return new ModelAnswerError(provider, notWhole.reason, notWhole.message, { cause: error });
   const unusable = unusableAnswer(error);
   if (unusable) return new ModelAnswerError(provider, unusable.reason, unusable.problem, { cause: error });
   const message = messageOf(error);

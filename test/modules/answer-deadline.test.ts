@@ -95,11 +95,8 @@ describe('a streamed answer cut off on its way', () => {
     expect((error as Error).message).toContain('no finish reason');
   });
 
-  it.each([
-    ['together', 'eos'],
-    ['mistral', 'model_length'],
-    ['openai-compatible', 'function_call'],
-  ])("takes a %s stream ending with a finish reason Ax does not know ('%s') as complete", async (name, finish) => {
+  /** A Predict module on provider `name`, whose stream ends with `finish` and then `[DONE]`. */
+  async function streamEndingWith(name: string, finish: string) {
     const { url } = await provider((res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(chunk('Answer: Paris'));
@@ -111,6 +108,22 @@ describe('a streamed answer cut off on its way', () => {
       await runtime.session('complete')
     ).module('qa', { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 });
     qa.on('module.delta', () => {});
+    return qa;
+  }
+
+  it.each([
+    ['together', 'eos'],
+    ['openai-compatible', 'function_call'],
+  ])("takes a %s stream ending with a finish reason Ax does not know ('%s') as complete", async (name, finish) => {
+    const qa = await streamEndingWith(name, finish);
     expect(await qa.execute({ question: 'q' })).toMatchObject({ output: { answer: 'Paris' } });
+  });
+
+  // Not cut off on its way, as it has a finish reason; but the provider says the answer is not whole (it stopped at
+  // the model's context length), so the text so far is no result (see provider-finish-reasons.test.ts).
+  it("takes a mistral stream ending with 'model_length' for what it says: max_tokens, not cut off", async () => {
+    const qa = await streamEndingWith('mistral', 'model_length');
+    const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'model_answer_invalid', reason: 'max_tokens' });
   });
 });
