@@ -25,6 +25,8 @@ import { probeInputCheck, type ExecuteInputCheck } from './input-probe.js';
 import type { LanguageModel } from './language-model.js';
 import { checkBindableAttribute, type DeltaListener, type ModuleTool } from './module-types.js';
 import { namingModule } from './provider-errors.js';
+import { axServiceOf } from './ax-bridge.js';
+import { thinkingBudgetRefusal } from './thinking-support.js';
 import { deepFreeze } from '../variables/json-value.js';
 
 /** What a module instance is built with besides its spec. */
@@ -126,6 +128,10 @@ export class ModuleInstance {
         ? construct(entry, session, spec, options.llm)
         : constructHeld(entry, session, spec, options.llm, spec.typeVariable, registry);
     bindFrom(module, session, spec, snapshot, woken, options.onCallbackError);
+    // A thinking level its model cannot take would fail every execution: a module so created is refused now.
+    const { llm, model, thinkingTokenBudget } = module;
+    const refused = woken ? undefined : thinkingBudgetRefusal(llm, axServiceOf(llm), model, thinkingTokenBudget);
+    if (refused) throw refused;
     return new ModuleInstance(
       moduleId,
       session,

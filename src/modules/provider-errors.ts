@@ -24,6 +24,7 @@ import { AnswerInterruptedError, AnswerNotWholeError } from './finish-reasons.js
 import { missingFieldsIn } from './generator-pool.js';
 import { providerBodyOf, providerMessageOf } from './provider-message.js';
 import { takeRefusalStatus } from './refusal-status.js';
+import { thinkingRefusalIn } from './thinking-support.js';
 import {
   BridgeError,
   InternalError,
@@ -216,6 +217,9 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   if (notWhole) return new ModelAnswerError(provider, notWhole.reason, notWhole.message, { cause: error });
   const unusable = unusableAnswer(error);
   if (unusable) return new ModelAnswerError(provider, unusable.reason, unusable.problem, { cause: error });
+  // The user's setting that the provider's model cannot take, refused by Ax before it sent anything.
+  const thinking = thinkingRefusalIn(error);
+  if (thinking) return thinking;
   const message = messageOf(error);
   // `provider` in details tells namingModule that this failure is the program's, which it then names.
   return new InternalError(`LLM program failed: ${message.split('\n')[0] ?? message}`, {

@@ -260,13 +260,14 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     });
   });
 
+  // Ax refuses it ("Thinking is not verified for profile openai-compatible…"): said as the setting's fault.
   it('fails every openai-compatible execution with a thinking budget other than none, before any request', async () => {
     const compatible = createLanguageModel({ provider: 'openai-compatible', url: stub.url, model: 'gpt-4o-mini' });
     const module = new VariableAwarePredict(SIGNATURE, { session, llm: compatible, maxRetries: 0 });
     module.thinkingTokenBudget = 'low';
     await expect(module.forward({ question: 'q' })).rejects.toMatchObject({
-      code: 'internal_error',
-      message: expect.stringMatching(/Thinking is not verified for profile openai-compatible/),
+      code: 'validation_failed',
+      details: { field: 'thinkingTokenBudget', provider: 'openai-compatible', model: 'gpt-4o-mini' },
     });
     expect(stub.chatRequests).toEqual([]);
     module.thinkingTokenBudget = 'none';
