@@ -12,6 +12,7 @@ import type { EndpointStats } from './endpoint-stats.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { ExecutionReplies, ReplyError } from './execution-replies.js';
 import type { HeldOutput } from './held-output.js';
+import type { PayloadLimit } from './payload-limit.js';
 import { replyTooLarge } from './reply-limit.js';
 import { withTimeoutOutcome } from './request-failure.js';
 import type { AppliedRevisions } from './revision-waiters.js';
@@ -22,11 +23,13 @@ import { RequestEnding, type RequestEnded } from './request-ending.js';
 import { DEADLINE_HEADER, pastDeadline, takenLate } from './request-deadline.js';
 import { UNTAKEN_AFTER_MS } from './taker-search.js';
 import { MODULE_READS, VARIABLE_READS, type ModuleOperation, type VariableOperation } from './operations.js';
-import { ACCEPT_NOTICE_HEADER, DEFAULT_MAX_PAYLOAD, encodeError } from './wire.js';
+import { ACCEPT_NOTICE_HEADER, encodeError } from './wire.js';
 
 /** What {@link createEndpointHandlers} replies with and reports to. */
 export interface EndpointHandlerDeps {
   readonly connection: NatsConnection;
+  /** The server's `max_payload`, which a reply must fit in; while down, the last announced (see payload-limit.ts). */
+  readonly payloadLimit: PayloadLimit;
   readonly subjects: TetherSubjects;
   /** Its highest revision goes in every error reply. */
   readonly store: TrackingStore;
@@ -85,7 +88,7 @@ function heldToDeadline(subject: string): boolean {
 
 /** Creates the handlers of one service; see the module comment. */
 export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandlers {
-  const { connection, subjects, store, modules, stats, notices, outbox, replies, output, report } = deps;
+  const { connection, payloadLimit, subjects, store, modules, stats, notices, outbox, replies, output, report } = deps;
   const inFlight = new Set<Promise<void>>();
   const endings = new Map<Promise<void>, Ending>();
   let requestCount = 0;
@@ -125,7 +128,7 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
           return stats.answered(subject, taken, reply.error !== undefined);
         }
         // Read on every reply: after a reconnect the server, and its max_payload, may be another one.
-        const limit = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+        const limit = payloadLimit();
         if (reply.length > limit) return failNow(replyTooLarge(subjects, msg.subject, reply.length, limit));
         respond(msg, reply);
         stats.answered(subject, taken, false);

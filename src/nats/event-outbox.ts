@@ -27,8 +27,9 @@
 import type { NatsConnection } from 'nats';
 import { PayloadTooLargeError } from '../errors.js';
 import type { HeldOutput } from './held-output.js';
+import { createPayloadLimit, type PayloadLimit } from './payload-limit.js';
 import { safeReport } from './safe-report.js';
-import { DEFAULT_MAX_PAYLOAD, encodeJson } from './wire.js';
+import { encodeJson } from './wire.js';
 
 /**
  * Builds the event sent instead of one of `size` bytes that is over the server's `limit`, or `undefined` when
@@ -57,7 +58,10 @@ export interface EventOutbox {
    * `max_payload` is reported and dropped.
    */
   publishEncoded(subject: string, data: Uint8Array): void;
-  /** The largest event the server takes now, in bytes (its `max_payload`, which a reconnect may change). */
+  /**
+   * The largest event the server takes, in bytes (its `max_payload`, which a reconnect may change; while the
+   * connection is down, the last one announced: what is sized then is held, to go once it is back).
+   */
   limit(): number;
   /**
    * Publishes everything queued, now (nats.js sends it with whatever is published next in this microtask), or,
@@ -70,12 +74,14 @@ export interface EventOutbox {
 
 /**
  * An outbox on `connection`; `report` is told of an event that could not be published, with its subject. With
- * `output`, what is sent while the connection is down is held with the node's replies until it is back.
+ * `output`, what is sent while the connection is down is held with the node's replies until it is back. `limit` is
+ * the node's one reading of the server's `max_payload` (see payload-limit.ts).
  */
 export function createEventOutbox(
   connection: NatsConnection,
   report: (error: unknown, where: string) => void,
   output?: HeldOutput,
+  limit: PayloadLimit = createPayloadLimit(connection),
 ): EventOutbox {
   let queue: { subject: string; data: Uint8Array }[] = [];
   let scheduled: Promise<void> | undefined;
@@ -103,9 +109,6 @@ export function createEventOutbox(
     for (const { data } of batch) bytes += data.length;
     output.send(() => publishAll(batch), bytes);
   };
-
-  // Read on every event: after a reconnect the server, and its max_payload, may be another one.
-  const limit = (): number => connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
 
   const enqueue = (subject: string, data: Uint8Array): void => {
     queue.push({ subject, data });

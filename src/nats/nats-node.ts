@@ -19,6 +19,7 @@ import { SearchedExecutions } from './searched-executions.js';
 import { createEventOutbox } from './event-outbox.js';
 import { createHeldOutput } from './held-output.js';
 import { natsInspector } from './inspection.js';
+import { createPayloadLimit } from './payload-limit.js';
 import { publishModuleEvents } from './module-events.js';
 import type { ModuleHost, SharedSpec } from './module-host.js';
 import { createConnectionLink } from './connection-link.js';
@@ -145,6 +146,8 @@ export async function openNatsNode(
   // Before connecting: a bad limit is refused with nothing to undo (the service checks it again as it starts).
   executionReplyLimits(options.executionReplies);
   const connection: NatsConnection = await connectNats({ name: DEFAULT_NAME, ...options });
+  // Made as the node connects: what is sized during an outage is sized to the server's own limit (see payload-limit.ts).
+  const payloadLimit = createPayloadLimit(connection);
   let closing = false;
   // A connection that closed without our stop fails whatever runs in the background (a stamp, a flush, a claim's
   // release): consequences of the one report below, not news.
@@ -168,9 +171,9 @@ export async function openNatsNode(
     reportPublishRefusals(link, () => connection.getServer(), background);
     // Replies and events wait together through an outage, events first as they were made (see event-outbox.ts).
     const output = createHeldOutput(link, background, connection);
-    const outbox = createEventOutbox(connection, background, output);
+    const outbox = createEventOutbox(connection, background, output, payloadLimit);
     // The inspector's snapshots are a live view: not held (see event-outbox.ts).
-    const inspection = options.inspect ? createEventOutbox(connection, background) : undefined;
+    const inspection = options.inspect ? createEventOutbox(connection, background, undefined, payloadLimit) : undefined;
     const ownerOf = async (sessionId: string, moduleId: string) =>
       (await specs.current(sessionId, moduleId))?.local?.node;
     const forward = createModuleForward(connection, subjects, link, ownerOf);
@@ -301,6 +304,7 @@ export async function openNatsNode(
           onError: background,
           outbox,
           output,
+          payloadLimit,
           endpoints: moduleEndpoints(deps),
           // A client that saw a module stopped or created again is served by no node whose watch has not seen it.
           modulesRevisions: specs,

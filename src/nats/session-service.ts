@@ -39,6 +39,7 @@ import { awaitApplied, revisionIn } from './revision-headers.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
 import { createConnectionLink } from './connection-link.js';
 import { createHeldOutput, type HeldOutput } from './held-output.js';
+import { createPayloadLimit, type PayloadLimit } from './payload-limit.js';
 import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
@@ -92,6 +93,11 @@ export interface SessionServiceOptions {
    * @default one of the service's own, following `connection` until the service stops
    */
   readonly output?: HeldOutput;
+  /**
+   * The server's `max_payload` as the node reads it, which replies and paged reads are sized to; a node shares one
+   * with its event outbox, made while it was connected (see payload-limit.ts). @default one following `connection`
+   */
+  readonly payloadLimit?: PayloadLimit;
   /** More endpoints on the same service and queue group (the module endpoints of a node). */
   readonly endpoints?: readonly ServiceEndpoint[];
   /**
@@ -189,7 +195,8 @@ export async function startSessionService(
   const subjects = createSubjects(options.prefix);
   const { store } = options;
   const report = options.onError ?? ((error: unknown, where: string) => console.error(`[tether] ${where}:`, error));
-  const serverMax = connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+  const payloadLimit = options.payloadLimit ?? createPayloadLimit(connection);
+  const serverMax = payloadLimit();
   if (options.maxPayloadBytes !== undefined && !(options.maxPayloadBytes > 0 && options.maxPayloadBytes <= serverMax)) {
     throw new ValidationError(`maxPayloadBytes must be between 1 and the server's max_payload (${serverMax})`, {
       details: { maxPayloadBytes: options.maxPayloadBytes, serverMax },
@@ -203,7 +210,7 @@ export async function startSessionService(
 
   const held = serviceOutput(connection, report, options.output);
   const { output } = held;
-  const outbox = options.outbox ?? createEventOutbox(connection, report, output);
+  const outbox = options.outbox ?? createEventOutbox(connection, report, output, payloadLimit);
   const unsubscribeEvents = store.onCommitted((change) => {
     const event = variableEventOf(change);
     // Queued with the commit: the reply to the write (when it came over NATS) carries it ahead of itself.
@@ -227,6 +234,7 @@ export async function startSessionService(
   const notices = createAcceptanceNotices(connection, serviceId, answerWithinMs, report, output);
   const handlers = createEndpointHandlers({
     connection,
+    payloadLimit,
     subjects,
     store,
     modules,
@@ -284,7 +292,7 @@ export async function startSessionService(
     awaitRevision,
     recordLimit: options.recordLimit ?? (store as { readonly recordLimit?: number }).recordLimit,
     // Read on every request: after a reconnect the server, and its max_payload, may be another one.
-    replyLimit: () => connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD,
+    replyLimit: payloadLimit,
   });
 
   /** Rejects the header, or waits until this node has applied the revision; `undefined` when it already has. */

@@ -24,7 +24,8 @@ function executeWhoseReplyFails(maxBytes?: number) {
   const { link, drop, back } = manualLink();
   const replies = createExecutionReplies(maxBytes === undefined ? {} : { maxBytes });
   const handlers = createEndpointHandlers({
-    connection: { info: { max_payload: 1024 * 1024 } } as unknown as NatsConnection,
+    connection: {} as NatsConnection,
+    payloadLimit: () => 1024 * 1024,
     subjects: createSubjects(),
     store: { highestRevision: 7 } as TrackingStore,
     modules: undefined,

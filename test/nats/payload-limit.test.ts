@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { createPayloadLimit } from '../../src/nats/payload-limit.js';
+
+describe('createPayloadLimit', () => {
+  it("follows the server's max_payload, and keeps the last announced while the connection has none", () => {
+    // nats.js empties `info` at every attempt to dial again.
+    const connection: { info: { max_payload: number } | undefined } = { info: { max_payload: 4_194_304 } };
+    const limit = createPayloadLimit(connection as never);
+    expect(limit()).toBe(4_194_304);
+    connection.info = undefined;
+    expect(limit()).toBe(4_194_304);
+    // Back on a server that announces another limit.
+    connection.info = { max_payload: 2_097_152 };
+    expect(limit()).toBe(2_097_152);
+  });
+
+  it('is the default 1 MiB before any server announced one', () => {
+    expect(createPayloadLimit({ info: undefined } as never)()).toBe(1024 * 1024);
+  });
+});
