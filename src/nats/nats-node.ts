@@ -165,13 +165,15 @@ export async function openNatsNode(
     });
   });
   try {
-    const { store, specs, life, listing, subjects } = await openNodeBuckets(connection, options, background);
     // One follower of the connection for the whole node: relays, expiry, held output and the checks below read it.
     const link = createConnectionLink(connection, background);
-    reportPublishRefusals(link, () => connection.getServer(), background);
-    // Replies and events wait together through an outage, events first as they were made (see event-outbox.ts).
+    // Replies and events wait together through an outage, events first as they were made (see event-outbox.ts); the
+    // ends of sessions among them, which the session life publishes.
     const output = createHeldOutput(link, background, connection);
     const outbox = createEventOutbox(connection, background, output, payloadLimit);
+    const { store, specs, life, listing, subjects } = await openNodeBuckets(connection, options, background, outbox);
+    // After the buckets: a start refused a subject fails with that refusal, rather than telling it to onError too.
+    reportPublishRefusals(link, () => connection.getServer(), background);
     // The inspector's snapshots are a live view: not held (see event-outbox.ts).
     const inspection = options.inspect ? createEventOutbox(connection, background, undefined, payloadLimit) : undefined;
     const ownerOf = async (sessionId: string, moduleId: string) =>

@@ -7,6 +7,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { onConnectionChange } from './connection-options.js';
+import type { EventOutbox } from './event-outbox.js';
 import { LEAST_SPEC_VALUE_BYTES, openModuleSpecs, type ModuleSpecs } from './module-specs.js';
 import { LEAST_RECORD_VALUE_BYTES, SESSION_RECORD_BYTES } from './bucket-value-room.js';
 import type { NatsNodeOptions } from './nats-node.js';
@@ -46,12 +47,14 @@ export interface NodeBuckets {
 /**
  * Opens the node's buckets on `connection`, in order, once the existing ones' settings are judged (a bucket whose
  * settings do not match rejects before any is created; what was opened before a later failure is the caller's to
- * close with the connection). `report` is told of failures no request waits for.
+ * close with the connection). `report` is told of failures no request waits for; `events` is the node's event
+ * outbox, where the session life publishes the ends of sessions.
  */
 export async function openNodeBuckets(
   connection: NatsConnection,
   options: NodeBucketOptions,
   report: (error: unknown, where: string) => void,
+  events: EventOutbox,
 ): Promise<NodeBuckets> {
   const { variablesBucket, sessionsBucket, modulesBucket } = bucketsOf(options);
   const retrying = options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {};
@@ -104,6 +107,7 @@ export async function openNodeBuckets(
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...retrying,
     subjects,
+    events,
     report,
   });
   // Their replicas as the openers found them: nothing more to ask the server.

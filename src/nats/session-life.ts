@@ -11,6 +11,7 @@ import type { Session } from '../session/session.js';
 import type { Store } from '../store/store.js';
 import { assertSessionId } from '../variables/names.js';
 import type { ConnectionLink } from './connection-link.js';
+import type { EventOutbox } from './event-outbox.js';
 import { createKvStore } from './kv-store.js';
 import { startSessionControl, type LocalEnd, type SessionControl, type SessionEndReason } from './session-control.js';
 import type { SessionDirectory, SessionProvider } from './session-directory.js';
@@ -18,7 +19,6 @@ import { incarnationOf } from './session-record.js';
 import { startSessionExpiry, type SessionExpiry, type SessionUse } from './session-expiry.js';
 import { createSessionRemoval } from './session-removal.js';
 import type { TetherSubjects } from './subjects.js';
-import { encodeJson } from './wire.js';
 
 /** What the serving runtime tells the node about its sessions. */
 export interface NodeSessions {
@@ -52,6 +52,11 @@ export interface SessionLifeOptions {
   /** How long a bucket operation waits through an election of its stream's leader (see retry-unavailable.ts). */
   readonly unavailableRetryMs?: number;
   readonly subjects: TetherSubjects;
+  /**
+   * Where the end of a session is published: the node's event outbox, so that it goes, as its other events do, once
+   * the connection is back when it is down (see held-output.ts), and after the `module.failed` events it follows.
+   */
+  readonly events: EventOutbox;
   readonly report: (error: unknown, where: string) => void;
 }
 
@@ -97,14 +102,11 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
     specs,
     modulesBucket: options.modulesBucket,
     control: () => control,
-    announce: (sessionId, incarnation, reason) => {
-      // Core NATS, as variable events: remote watches of the session end on it (see remote-watch.ts).
-      try {
-        connection.publish(subjects.sessionEvent(sessionId), encodeJson({ sessionId, incarnation, reason }));
-      } catch (error) {
-        report(error, `announcing the end of session ${sessionId}`);
-      }
-    },
+    // Core NATS, as variable events: remote watches of the session end on it (see remote-watch.ts). Through the
+    // outbox, not on the connection at once: nats.js drops what is published while it dials again, and the node may
+    // have been cut off while it waited for the other nodes' answers.
+    announce: (sessionId, incarnation, reason) =>
+      options.events.publish(subjects.sessionEvent(sessionId), { sessionId, incarnation, reason }),
     ...(options.unavailableRetryMs !== undefined ? { unavailableRetryMs: options.unavailableRetryMs } : {}),
   });
 

@@ -1,6 +1,7 @@
 import type { JetStreamClient, KV, NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { StoreConflictError } from '../../src/errors.js';
+import { createEventOutbox } from '../../src/nats/event-outbox.js';
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { openModuleSpecs } from '../../src/nats/module-specs.js';
 import { createSessionDirectory, type SessionDirectory } from '../../src/nats/session-directory.js';
@@ -116,6 +117,7 @@ describe("a node's session open racing another node's life of the same id", () =
       variablesBucket: names.variables,
       modulesBucket: names.modules,
       subjects: createSubjects(),
+      events: createEventOutbox(plain(), () => {}),
       report: () => {},
     });
   }

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import type { ModuleEvent } from '../../src/index.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { NatsConnectionError, type ModuleEvent } from '../../src/index.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
+import { rawRequest } from '../support/raw-request.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
@@ -44,4 +46,59 @@ describe("a session's end and its modules' events", () => {
     subscription.unsubscribe();
     stubbed.stub().release();
   });
+
+  // Found by a review: the end was published straight on the connection, which nats.js empties as it dials again, so a
+  // node cut off while it waited for the other nodes' answers lost it: remote watches of the session never stopped.
+  it.each([
+    ['deleted', 'session_not_found'],
+    ['expired', 'session_expired'],
+  ])(
+    'is published once the node that ended it (%s) is back, when it was cut off as it told the other nodes',
+    async (reason, code) => {
+      const proxy = await startTcpProxy(fx().server.url);
+      onTestFinished(() => proxy.close());
+      const statuses: string[] = [];
+      await fx().node(fx().buckets(), {
+        servers: proxy.url,
+        nats: { reconnect: { waitMs: 100 } },
+        onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+        ...(reason === 'expired' ? { sessionTtlMs: 400 } : {}),
+      });
+      const told: string[] = [];
+      const watcher = await fx().client({
+        onError: (error) => void told.push(String((error as { code?: string }).code)),
+      });
+      const watched = await watcher.session('s1');
+      await watched.defineVariable('x', 'integer', 1);
+      const unwatch = await watched.watchVariables('*', () => {});
+      onTestFinished(() => unwatch());
+      const ends: string[] = [];
+      const events = nc().subscribe('tether.v1.events.s1.session', {
+        callback: (_error, msg) => ends.push(msg.json<{ reason: string }>().reason),
+      });
+      // The node tells every node of the end on the control subject: the moment it does, its link is cut.
+      const control = nc().subscribe('tether.v1.control.s1.session.end', { callback: () => proxy.cut() });
+      onTestFinished(() => [events, control].forEach((subscription) => subscription.unsubscribe()));
+      await nc().flush();
+
+      // A deletion as any client sends it, waiting for its reply as long as it takes.
+      const replies = reason === 'deleted' ? rawRequest(nc(), 'tether.v1.session.s1.delete', {}) : [];
+      await waitFor(() => statuses.includes('disconnected'), { message: 'the node cut off', timeout: 10_000 });
+      // Past the 5 s the node waits for the nodes' answers: it announces the end while still cut off.
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(ends).toEqual([]);
+      proxy.restore();
+
+      await waitFor(() => ends.length > 0 && told.length > 0 && (reason === 'expired' || replies.length > 0), {
+        message: 'the end published and heard',
+        timeout: 20_000,
+      });
+      expect({ ends, told }).toEqual({ ends: [reason], told: [code] });
+      if (reason === 'deleted')
+        expect(replies.map((reply) => reply.json())).toEqual([
+          { result: { deleted: true }, revision: expect.any(Number) },
+        ]);
+    },
+    60_000,
+  );
 });
