@@ -9,12 +9,13 @@
  * Bounded: past {@link HELD_OUTPUT_MAX_BYTES}, what is due is dropped and reported, as it was before (the callers
  * then wait for their timeouts, or ask once their own connections drop). A connection closed for good is never
  * back: what it held is sent then, to fail and be reported, and nothing more is held. A stopping node waits for
- * what it holds ({@link HeldOutput.flushed}), for a bounded time.
+ * what it holds ({@link HeldOutput.flushed}), within the grace its stop gives the connection (see stop-grace.ts).
  * @module
  */
 import type { NatsConnection } from 'nats';
 import type { ConnectionLink } from './connection-link.js';
 import { safeReport } from './safe-report.js';
+import type { StopGrace } from './stop-grace.js';
 
 /** The most a node holds while its connection is down: some thousands of replies, at most 32 max_payload ones. */
 export const HELD_OUTPUT_MAX_BYTES = 32 * 1024 * 1024;
@@ -28,10 +29,11 @@ export interface HeldOutput {
   send(publish: () => void, bytes: number): void;
   /**
    * Resolves once nothing is held: at once, or once the connection is back (or closed for good) and what was held
-   * has been sent. What is still held `waitMs` after the oldest of it fell due is dropped and reported: by then its
-   * caller has taken the node for lost (a stop that comes later in an outage does not wait again).
+   * has been sent. What is still held when `grace` runs out, {@link StopGrace.ms} after the oldest of it fell due
+   * unless the stop's grace began earlier, is dropped and reported: by then its caller has taken the node for lost
+   * (a stop that comes later in an outage does not wait again).
    */
-  flushed(waitMs: number): Promise<void>;
+  flushed(grace: StopGrace): Promise<void>;
   /**
    * Stops following the connection's close, for an output that ends before its connection does (a stopped service's):
    * nothing of it stays reachable from the connection. What is sent afterwards goes at once, as nats.js takes it: its
@@ -119,11 +121,11 @@ export function createHeldOutput(
       held.push({ publish, bytes, at: performance.now() });
       heldBytes += bytes;
     },
-    flushed(waitMs) {
+    flushed(grace) {
       const oldest = held[0];
       if (oldest === undefined) return Promise.resolve();
-      const why = `its connection was not back within ${waitMs} ms of the first falling due, and the node stopped`;
-      const left = oldest.at + waitMs - performance.now();
+      const why = `its connection was not back within ${grace.ms} ms of the first falling due, and the node stopped`;
+      const left = grace.until(oldest.at) - performance.now();
       if (left <= 0) {
         drop(why);
         return Promise.resolve();

@@ -40,6 +40,7 @@ import { startSessionService, type SessionService } from './session-service.js';
 import type { PageRequest, SessionPage } from './session-page.js';
 import type { TrackingStore } from './tracking-store.js';
 import { SpecChecks } from './spec-checks.js';
+import { createStopGrace } from './stop-grace.js';
 
 // The options live in nats-node-options.ts; they stay importable from here, where they were first.
 export type { NatsNodeOptions } from './nats-node-options.js';
@@ -318,12 +319,14 @@ export async function openNatsNode(
       },
       endRequests: async (reason) => (await service?.endRequests(reason)) ?? 0,
       async stopServing() {
-        await service?.stop();
+        // One grace for the connection, shared by the held replies and the last stamps (see stop-grace.ts).
+        const grace = createStopGrace();
+        await service?.stop(grace);
         // After the requests in progress: an execution still running here can be cancelled until it ends.
         control?.close();
         specWatch?.stop();
         specs.close();
-        await life.stop();
+        await life.stop(grace);
       },
       async close() {
         closing = true;

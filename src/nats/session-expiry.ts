@@ -29,11 +29,11 @@
 import { InternalError, SessionError, StoreUnavailableError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { connectionBack, type ConnectionLink } from './connection-link.js';
-import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import type { SessionEndReason } from './session-control.js';
 import type { SessionRemoval } from './session-removal.js';
 import type { SessionDirectory } from './session-directory.js';
 import { activeAtOf, incarnationOf, type ReadRecord } from './session-record.js';
+import { createStopGrace, type StopGrace } from './stop-grace.js';
 
 /** A session used on this node, as the runtime reports it at each stamping. */
 export interface SessionUse {
@@ -81,10 +81,11 @@ export interface SessionExpiry {
   recheck(): void;
   /**
    * Stops, after noting the last uses of the sessions used here one more time (they still count elsewhere). While
-   * the connection is down, it waits for it as a stopping node waits to send its held replies, until
-   * `NODE_RECONNECT_GRACE_MS` from then; the uses it could not note are reported, once.
+   * the connection is down, it waits for it until `grace` runs out: the node's stop's one grace for its connection,
+   * which its held replies may have begun (see stop-grace.ts); else from now. The uses it could not note are
+   * reported, once.
    */
-  stop(): Promise<void>;
+  stop(grace?: StopGrace): Promise<void>;
 }
 
 /** Removals per round of a scan at most; a full round is followed by the next at once. */
@@ -268,19 +269,21 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       stamped.clear();
       tick();
     },
-    async stop() {
+    async stop(grace = createStopGrace()) {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
       await Promise.all([stampTick(), scanTick()]);
-      if (deps.link) await connectionBack(deps.link, NODE_RECONNECT_GRACE_MS);
+      // Not a grace of its own: a stop whose held replies waited out the grace for the same connection waits no more.
+      const left = grace.until(performance.now()) - performance.now();
+      if (deps.link && left > 0) await connectionBack(deps.link, left);
       await stampAll().catch((error: unknown) => deps.report(error, 'session expiry'));
       if (unstamped.size === 0) return;
       const ids = [...unstamped.keys()];
       unstamped.clear();
       const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')}, …` : ids.join(', ');
       deps.report(
-        new StoreUnavailableError(directory.bucket, ids[0]!, 'stamp', NODE_RECONNECT_GRACE_MS, 'not_applied', {
+        new StoreUnavailableError(directory.bucket, ids[0]!, 'stamp', grace.ms, 'not_applied', {
           what: `noting the last uses of ${ids.length} session(s) used here (${shown})`,
           reason: 'the NATS connection was down as the node stopped',
           details: { sessionIds: ids },

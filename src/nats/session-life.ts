@@ -18,6 +18,7 @@ import type { SessionDirectory, SessionProvider } from './session-directory.js';
 import { incarnationOf } from './session-record.js';
 import { startSessionExpiry, type SessionExpiry, type SessionUse } from './session-expiry.js';
 import { createSessionRemoval } from './session-removal.js';
+import type { StopGrace } from './stop-grace.js';
 import type { TetherSubjects } from './subjects.js';
 
 /** What the serving runtime tells the node about its sessions. */
@@ -79,8 +80,11 @@ export interface SessionLife {
   serve(sessions: NodeSessions, link: ConnectionLink): Promise<void>;
   /** The connection is back after dropping: deletions may have been missed, so the records are read again. */
   reconnected(): void;
-  /** Stops hearing and expiring (noting this node's last uses of sessions first). */
-  stop(): Promise<void>;
+  /**
+   * Stops hearing and expiring (noting this node's last uses of sessions first, waiting for a connection that is down
+   * within `grace`, the node's stop's one grace for it; see stop-grace.ts).
+   */
+  stop(grace?: StopGrace): Promise<void>;
 }
 
 /** Opens a node's side of the life of sessions (the modules bucket must exist already). */
@@ -150,9 +154,9 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
     reconnected() {
       expiry?.recheck();
     },
-    async stop() {
+    async stop(grace) {
       // Expiries under way still tell the other nodes, and hear this one.
-      await expiry?.stop();
+      await expiry?.stop(grace);
       control?.close();
       await specs.close();
     },

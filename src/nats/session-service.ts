@@ -40,8 +40,8 @@ import { createAcceptanceNotices } from './acceptance-notices.js';
 import { createConnectionLink } from './connection-link.js';
 import { createHeldOutput, type HeldOutput } from './held-output.js';
 import { createPayloadLimit, type PayloadLimit } from './payload-limit.js';
-import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
+import { createStopGrace, type StopGrace } from './stop-grace.js';
 import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
 import {
   ACCEPT_NOTICE_HEADER,
@@ -141,10 +141,12 @@ export interface SessionService {
    */
   serveOn(subject: string, endpoint: ServiceEndpoint): Promise<() => Promise<void>>;
   /**
-   * Stops taking requests (the subscriptions drain) and waits for the ones in progress. Variable events go on: the
-   * node's own callers may still write until its sessions stop (see {@link SessionService.closeEvents}).
+   * Stops taking requests (the subscriptions drain) and waits for the ones in progress, and for their replies held
+   * through an outage to go, within `grace` (the node's stop's one grace for its connection; see stop-grace.ts).
+   * Variable events go on: the node's own callers may still write until its sessions stop (see
+   * {@link SessionService.closeEvents}).
    */
-  stop(): Promise<void>;
+  stop(grace?: StopGrace): Promise<void>;
   /**
    * Stops publishing variable events once every write committed so far has its event queued. For after the node's
    * sessions have stopped, so that no write they accepted goes without its event.
@@ -422,7 +424,7 @@ export async function startSessionService(
       clearTimeout(timer);
       return () => drain(subscription);
     },
-    stop() {
+    stop(grace = createStopGrace()) {
       stopping ??= (async () => {
         const pings = answerPingsWhileDraining();
         await Promise.all([service.stop(), ...[...extraSubscriptions].map(drain)]);
@@ -431,7 +433,7 @@ export async function startSessionService(
         await outbox.flushed();
         // A request counts as answered once its reply is held: those held through an outage go out before the stop
         // goes on, if the connection is back within the grace from the first falling due (its caller waits no longer).
-        await output.flushed(NODE_RECONNECT_GRACE_MS);
+        await output.flushed(grace);
         pings?.unsubscribe();
         // Answered until every reply has gone: a client that lost one of the last can still ask.
         outcomes.unsubscribe();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHeldOutput } from '../../src/nats/held-output.js';
+import { createStopGrace } from '../../src/nats/stop-grace.js';
 import { manualLink } from '../support/manual-link.js';
 import { closingConnection } from '../support/closing-connection.js';
 
@@ -79,7 +80,7 @@ describe('what a node sends while its connection is down', () => {
     drop();
     output.send(() => sent.push(1), 1);
     output.send(() => sent.push(2), 1);
-    const flushing = output.flushed(60_000);
+    const flushing = output.flushed(createStopGrace(60_000));
     back();
 
     await flushing;
@@ -113,7 +114,7 @@ describe('what a node sends while its connection is down', () => {
     }, 1);
     close();
 
-    await expect(output.flushed(60_000)).resolves.toBeUndefined();
+    await expect(output.flushed(createStopGrace(60_000))).resolves.toBeUndefined();
     expect(reported).toEqual([
       '2 of the replies, notices and events due while the connection was down could not be sent when it closed for good',
     ]);
@@ -136,13 +137,13 @@ describe('what a node sends while its connection is down', () => {
   it('is flushed at once when it holds nothing, and once the connection is back when it holds something', async () => {
     const { link, drop, back } = manualLink();
     const output = createHeldOutput(link, () => {}, closingConnection().connection);
-    await expect(output.flushed(60_000)).resolves.toBeUndefined();
+    await expect(output.flushed(createStopGrace(60_000))).resolves.toBeUndefined();
 
     const sent: string[] = [];
     drop();
     output.send(() => sent.push('reply'), 1);
     let flushed = false;
-    const flushing = output.flushed(60_000).then(() => (flushed = true));
+    const flushing = output.flushed(createStopGrace(60_000)).then(() => (flushed = true));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(flushed).toBe(false);
     back();
@@ -163,7 +164,7 @@ describe('what a node sends while its connection is down', () => {
     output.send(() => sent.push('reply'), 1);
     output.send(() => sent.push('notice'), 1);
 
-    await output.flushed(30);
+    await output.flushed(createStopGrace(30));
     expect(reported).toEqual([
       'dropped 2 of the replies, notices and events due while the connection was down: its connection was not back within ' +
         '30 ms of the first falling due, and the node stopped',
@@ -185,7 +186,7 @@ describe('what a node sends while its connection is down', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
 
     let flushed = false;
-    const flushing = output.flushed(50).then(() => (flushed = true));
+    const flushing = output.flushed(createStopGrace(50)).then(() => (flushed = true));
     // Settled in this turn's microtasks, without a timer of its own.
     await Promise.resolve();
     expect(flushed).toBe(true);

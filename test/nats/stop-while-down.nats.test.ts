@@ -8,10 +8,12 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { NatsConnectionError, type Runtime } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
+import { useOpenAIStub } from '../support/openai-stub.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
+const stubbed = useOpenAIStub();
 const SESSIONS = 24;
 
 /** A node behind a proxy that has used {@link SESSIONS} sessions, and what it reported. */
@@ -65,5 +67,47 @@ describe('a node stopped while NATS is away', () => {
     setTimeout(() => link.restore(), 500);
     await stopping;
     expect(reports.filter(([error]) => (error as { code?: string }).code === 'store_unavailable')).toEqual([]);
+  }, 30_000);
+
+  // Found by a review: the held replies waited out their 6 s, and then the last stamps a fresh 6 s, for the same
+  // connection: 12 s in all.
+  it('waits one grace in all for its connection, for the replies it holds and its last stamps alike', async () => {
+    const link = await startTcpProxy(fx().server.url);
+    onTestFinished(() => link.close());
+    const reports: [unknown, string][] = [];
+    const node = await fx().node(fx().buckets(), {
+      llm: stubbed.llm(),
+      servers: link.url,
+      nats: { reconnect: { waitMs: 100 } },
+      onError: (error, where) => reports.push([error, where]),
+    });
+    const client = await fx().client();
+    const qa = await (
+      await client.session('s1')
+    ).module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      maxRetries: 0,
+    });
+    stubbed.stub().hold();
+    const running = qa
+      .execute({ question: 'q' }, { timeoutMs: 60_000 })
+      .catch((error: { code?: string }) => error.code);
+    await waitFor(() => stubbed.stub().chatRequests.length === 1, { message: 'the execution at the provider' });
+    link.cut();
+    await waitFor(disconnected(reports), { message: 'the node sees NATS go' });
+    // Its reply falls due while the connection is down: held.
+    stubbed.stub().release();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const started = performance.now();
+    await node.stop();
+    // 6 s of grace, and some room for a loaded machine: before, 12 s.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const codes = reports.map(([error]) => (error as { code?: string }).code);
+    // The reply it dropped, and the session whose last use it could not note, are both told.
+    expect(reports.some(([error]) => /dropped \d+ of the replies/.test((error as Error).message))).toBe(true);
+    expect(codes).toContain('store_unavailable');
+    void running;
   }, 30_000);
 });
