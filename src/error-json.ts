@@ -11,6 +11,8 @@ import {
   ChildStartError,
   ExecutionAbortedError,
   ExecutionUnknownError,
+  HELD_OUTPUT_DROP_REASONS,
+  HeldOutputDroppedError,
   InternalError,
   NatsConnectionError,
   NatsServerDefectError,
@@ -156,6 +158,15 @@ const factories: Record<string, ErrorFactory> = {
       {
         details: d,
       },
+    ),
+  // Never on the wire either (a node's onError hears it); rebuilt all the same.
+  held_output_dropped: (_m, d) =>
+    new HeldOutputDroppedError(
+      num(d.count),
+      oneOf(HELD_OUTPUT_DROP_REASONS, d.reason, 'send_failed'),
+      num(d.bytes),
+      {},
+      { details: d },
     ),
   process_exited: (_m, d) => new ProcessExitedError(str(d.target), str(d.reason), { details: d }),
   provider_error: (_m, d) => new ProviderError(str(d.provider), num(d.status), str(d.providerMessage), { details: d }),

@@ -585,6 +585,61 @@ export class NatsServerDefectError extends BridgeError {
 }
 
 /**
+ * Why a node's held output went undelivered (see {@link HeldOutputDroppedError}): `over_limit`, it fell due past the
+ * bytes a node holds at most; `not_back`, it was still held when the node's stop gave up waiting for its connection;
+ * `send_failed`, it failed as it was sent, once the connection was back or as it closed for good.
+ */
+export const HELD_OUTPUT_DROP_REASONS = ['over_limit', 'not_back', 'send_failed'] as const;
+
+/** One of {@link HELD_OUTPUT_DROP_REASONS}. */
+export type HeldOutputDropReason = (typeof HELD_OUTPUT_DROP_REASONS)[number];
+
+/** The context of a {@link HeldOutputDroppedError}, as its reason has it. */
+export interface HeldOutputDropContext {
+  /** `over_limit`: the bytes a node holds at most. */
+  readonly limit?: number;
+  /** `not_back`: how long the stop waited for the connection from the first of them falling due, in ms. */
+  readonly waitedMs?: number;
+  /** `send_failed`: when they were sent, once the connection was back (`reconnected`) or as it closed for good. */
+  readonly when?: 'reconnected' | 'closed';
+}
+
+/** What went undelivered: the replies, notices and events a node held while its connection was down. */
+const HELD_OUTPUT = 'the replies, notices and events due while the connection was down';
+
+/**
+ * A node's replies, acceptance notices or events that it held while its own NATS connection was down went
+ * undelivered: `count` of them, `bytes` in all, for `reason` (see {@link HeldOutputDropReason}; `details` add the
+ * `limit`, the `waitedMs` or `when`, and a send that failed keeps its first failure as `cause`). Their callers wait for
+ * their timeouts (or ask for a kept reply), their subscribers miss them. Told to the node's `onError`; never sent on
+ * the wire.
+ * @example
+ * onError: (e) => { if (e instanceof HeldOutputDroppedError) console.log(e.count, e.reason) } // 3 'not_back'
+ */
+export class HeldOutputDroppedError extends BridgeError {
+  override readonly code = 'held_output_dropped';
+  constructor(
+    readonly count: number,
+    readonly reason: HeldOutputDropReason,
+    /** Their payloads' size in all, in bytes. */
+    readonly bytes: number,
+    context: HeldOutputDropContext = {},
+    options: BridgeErrorOptions = {},
+  ) {
+    const { limit, waitedMs, when } = context;
+    const sentWhen = when === 'closed' ? 'when it closed for good' : 'once it was back';
+    const what = {
+      over_limit: `dropped ${count} of ${HELD_OUTPUT}: over the ${limit} bytes held at most`,
+      not_back:
+        `dropped ${count} of ${HELD_OUTPUT}: its connection was not back within ${waitedMs} ms of the first ` +
+        'falling due, and the node stopped',
+      send_failed: `${count} of ${HELD_OUTPUT} could not be sent ${sentWhen}`,
+    }[reason];
+    super(what, { ...options, details: { count, reason, bytes, ...context, ...options.details } });
+  }
+}
+
+/**
  * ` <preposition> module '<id>'` when `options` name a module (details.moduleId): a module process's provider
  * failure names its module, here and when rebuilt from the wire.
  */

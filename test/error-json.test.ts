@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   BridgeError,
+  HeldOutputDroppedError,
   InternalError,
   ModelAnswerError,
   NatsConnectionError,
@@ -38,6 +39,15 @@ describe('errorFromJSON', () => {
       limit: 'storage',
       outcome: 'not_applied',
     });
+    expect(rebuilt.message).toBe(sent.message);
+  });
+
+  it("rebuilds a node's dropped held output with its count, reason and bytes", () => {
+    const sent = new HeldOutputDroppedError(3, 'not_back', 1200, { waitedMs: 6000 });
+    const rebuilt = errorFromJSON(errorToJSON(sent));
+    expect(rebuilt).toBeInstanceOf(HeldOutputDroppedError);
+    expect(rebuilt).toMatchObject({ code: 'held_output_dropped', count: 3, reason: 'not_back', bytes: 1200 });
+    expect(rebuilt.details).toMatchObject({ waitedMs: 6000 });
     expect(rebuilt.message).toBe(sent.message);
   });
 

@@ -13,6 +13,7 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
+import { HeldOutputDroppedError } from '../errors.js';
 import type { ConnectionLink } from './connection-link.js';
 import { safeReport } from './safe-report.js';
 import type { StopGrace } from './stop-grace.js';
@@ -52,11 +53,10 @@ interface Held {
   readonly at: number;
 }
 
-const HELD = 'the replies, notices and events due while the connection was down';
-
 /**
  * Holds what is due while `link` is down, unless `connection` is closed for good; `report` hears, once per release,
- * of what was dropped (over the limit, or still held when a stop stopped waiting) or failed when sent.
+ * of what was dropped (over the limit, or still held when a stop stopped waiting) or failed when sent, each as a
+ * {@link HeldOutputDroppedError} saying how many, how large, and why.
  */
 export function createHeldOutput(
   link: ConnectionLink,
@@ -66,49 +66,54 @@ export function createHeldOutput(
 ): HeldOutput {
   let held: Held[] = [];
   let heldBytes = 0;
-  /** How many were dropped over the limit since the connection went down. */
+  /** How many were dropped over the limit since the connection went down, and their bytes. */
   let dropped = 0;
+  let droppedBytes = 0;
   /** Stops waiting for the held output to go (see `flushed`). */
   const waiting = new Set<() => void>();
   // A failing reporter must not stop the rest from going out, nor leave a stop waiting.
   const reportSafely = safeReport(report);
-  const tell = (error: Error): void => reportSafely(error, 'held output');
+  const tell = (error: HeldOutputDroppedError): void => reportSafely(error, 'held output');
   /** Empties the hold, telling what went over the limit, and hands what was held to `each`. */
-  const release = (each: (publish: () => void) => void): void => {
+  const release = (each: (one: Held) => void): void => {
     const due = held;
     held = [];
     heldBytes = 0;
-    if (dropped > 0) tell(new Error(`dropped ${dropped} of ${HELD}: over the ${maxBytes} bytes held at most`));
+    if (dropped > 0) tell(new HeldOutputDroppedError(dropped, 'over_limit', droppedBytes, { limit: maxBytes }));
     dropped = 0;
-    for (const { publish } of due) each(publish);
+    droppedBytes = 0;
+    for (const one of due) each(one);
     for (const stopWaiting of [...waiting]) stopWaiting();
   };
   /** Sends what is held; those that fail are reported together, `when` saying when they were sent. */
-  const sendHeld = (when: string): void => {
+  const sendHeld = (when: 'reconnected' | 'closed'): void => {
     let failed = 0;
+    let failedBytes = 0;
     let first: unknown;
-    release((publish) => {
+    release(({ publish, bytes }) => {
       try {
         publish();
       } catch (error) {
         failed += 1;
+        failedBytes += bytes;
         first ??= error;
       }
     });
-    if (failed > 0) tell(new Error(`${failed} of ${HELD} could not be sent ${when}`, { cause: first }));
+    if (failed > 0) tell(new HeldOutputDroppedError(failed, 'send_failed', failedBytes, { when }, { cause: first }));
   };
-  /** Drops what is held, reported with `why`, and ends the waits of `flushed`. */
-  const drop = (why: string): void => {
+  /** Drops what is held once the stop's grace of `waitedMs` ran out, reported, and ends the waits of `flushed`. */
+  const drop = (waitedMs: number): void => {
     const count = held.length;
     if (count === 0) return;
+    const bytes = heldBytes;
     release(() => {});
-    tell(new Error(`dropped ${count} of ${HELD}: ${why}`));
+    tell(new HeldOutputDroppedError(count, 'not_back', bytes, { waitedMs }));
   };
   link.onChange((change) => {
-    if (change === 'reconnected') sendHeld('once it was back');
+    if (change === 'reconnected') sendHeld('reconnected');
   });
   // Closed for good while holding: sent now, to fail and be reported rather than kept forever.
-  const closing = whenClosed(connection, () => sendHeld('when it closed for good'));
+  const closing = whenClosed(connection, () => sendHeld('closed'));
   let stopped = false;
   return {
     send(publish, bytes) {
@@ -116,6 +121,7 @@ export function createHeldOutput(
       if (!link.down || connection.isClosed() || stopped) return publish();
       if (heldBytes + bytes > maxBytes) {
         dropped += 1;
+        droppedBytes += bytes;
         return;
       }
       held.push({ publish, bytes, at: performance.now() });
@@ -124,10 +130,9 @@ export function createHeldOutput(
     flushed(grace) {
       const oldest = held[0];
       if (oldest === undefined) return Promise.resolve();
-      const why = `its connection was not back within ${grace.ms} ms of the first falling due, and the node stopped`;
       const left = grace.until(oldest.at) - performance.now();
       if (left <= 0) {
-        drop(why);
+        drop(grace.ms);
         return Promise.resolve();
       }
       return new Promise<void>((resolve) => {
@@ -136,7 +141,7 @@ export function createHeldOutput(
           waiting.delete(stopWaiting);
           resolve();
         };
-        const timer = setTimeout(() => drop(why), left);
+        const timer = setTimeout(() => drop(grace.ms), left);
         waiting.add(stopWaiting);
       });
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HeldOutputDroppedError } from '../../src/errors.js';
 import { createHeldOutput } from '../../src/nats/held-output.js';
 import { createStopGrace } from '../../src/nats/stop-grace.js';
 import { manualLink } from '../support/manual-link.js';
@@ -26,13 +27,8 @@ describe('what a node sends while its connection is down', () => {
   it('drops what is due past its byte limit and reports how much once the connection is back', () => {
     const { link, drop, back } = manualLink();
     const sent: number[] = [];
-    const reported: string[] = [];
-    const output = createHeldOutput(
-      link,
-      (error) => reported.push((error as Error).message),
-      closingConnection().connection,
-      100,
-    );
+    const reported: unknown[] = [];
+    const output = createHeldOutput(link, (error) => reported.push(error), closingConnection().connection, 100);
     drop();
     output.send(() => sent.push(1), 60);
     output.send(() => sent.push(2), 60);
@@ -40,9 +36,13 @@ describe('what a node sends while its connection is down', () => {
     back();
 
     expect(sent).toEqual([1, 3]);
-    expect(reported).toEqual([
-      'dropped 1 of the replies, notices and events due while the connection was down: over the 100 bytes held at most',
-    ]);
+    expect(reported).toEqual([expect.any(HeldOutputDroppedError)]);
+    expect(reported[0]).toMatchObject({
+      code: 'held_output_dropped',
+      message:
+        'dropped 1 of the replies, notices and events due while the connection was down: over the 100 bytes held at most',
+      details: { count: 1, reason: 'over_limit', bytes: 60, limit: 100 },
+    });
   });
 
   it('reports the sends that fail once the connection is back, once for all, and sends the rest', () => {
@@ -64,6 +64,10 @@ describe('what a node sends while its connection is down', () => {
       '2 of the replies, notices and events due while the connection was down could not be sent once it was back',
     ]);
     expect((reported[0]!.cause as Error).message).toBe('MAX_PAYLOAD_EXCEEDED (1)');
+    expect(reported[0]).toMatchObject({
+      code: 'held_output_dropped',
+      details: { count: 2, reason: 'send_failed', bytes: 2, when: 'reconnected' },
+    });
   });
 
   it("sends the rest, and ends a stop's wait, when its reporter throws", async () => {
@@ -153,22 +157,23 @@ describe('what a node sends while its connection is down', () => {
 
   it('drops and reports what it still holds when the wait for it runs out; a later reconnect sends none of it', async () => {
     const { link, drop, back } = manualLink();
-    const reported: string[] = [];
+    const reported: unknown[] = [];
     const sent: string[] = [];
-    const output = createHeldOutput(
-      link,
-      (error) => reported.push((error as Error).message),
-      closingConnection().connection,
-    );
+    const output = createHeldOutput(link, (error) => reported.push(error), closingConnection().connection);
     drop();
     output.send(() => sent.push('reply'), 1);
-    output.send(() => sent.push('notice'), 1);
+    output.send(() => sent.push('notice'), 2);
 
     await output.flushed(createStopGrace(30));
-    expect(reported).toEqual([
-      'dropped 2 of the replies, notices and events due while the connection was down: its connection was not back within ' +
-        '30 ms of the first falling due, and the node stopped',
-    ]);
+    // Found by a review: a bare Error, with no code and nothing in its details.
+    expect(reported).toEqual([expect.any(HeldOutputDroppedError)]);
+    expect(reported[0]).toMatchObject({
+      code: 'held_output_dropped',
+      message:
+        'dropped 2 of the replies, notices and events due while the connection was down: its connection was not back ' +
+        'within 30 ms of the first falling due, and the node stopped',
+      details: { count: 2, reason: 'not_back', bytes: 3, waitedMs: 30 },
+    });
     back();
     expect(sent).toEqual([]);
   });

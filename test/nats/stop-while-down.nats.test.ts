@@ -6,7 +6,7 @@
  * uses it could not note.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { NatsConnectionError, type Runtime } from '../../src/index.js';
+import { HeldOutputDroppedError, NatsConnectionError, type Runtime } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -104,10 +104,16 @@ describe('a node stopped while NATS is away', () => {
     await node.stop();
     // 6 s of grace, and some room for a loaded machine: before, 12 s.
     expect(performance.now() - started).toBeLessThan(10_000);
+    // The reply (and events) it dropped, and the session whose last use it could not note, are both told.
     const codes = reports.map(([error]) => (error as { code?: string }).code);
-    // The reply it dropped, and the session whose last use it could not note, are both told.
-    expect(reports.some(([error]) => /dropped \d+ of the replies/.test((error as Error).message))).toBe(true);
     expect(codes).toContain('store_unavailable');
+    // Found by a review: the drop was told as a bare Error, with no code and nothing in its details.
+    const dropped = reports.filter(([error]) => error instanceof HeldOutputDroppedError);
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]![0]).toMatchObject({
+      code: 'held_output_dropped',
+      details: { count: expect.any(Number), reason: 'not_back', bytes: expect.any(Number), waitedMs: 6_000 },
+    });
     void running;
   }, 30_000);
 });
