@@ -8,6 +8,7 @@
  * @module
  */
 import type { WireModuleSpec } from './module-wire-spec.js';
+import { readJsonObject } from './json-object-body.js';
 
 /**
  * What the bucket holds for a module that stays on the node that created it: not the spec, but who has the module.
@@ -34,8 +35,6 @@ export type ModuleEntryRecord = { readonly revision: number } & ModuleKeyValue;
 /** One module of a session as the bucket lists it. */
 export type ListedModule = { readonly moduleId: string } & ModuleKeyValue;
 
-const decoder = new TextDecoder();
-
 /** A value of the bucket as read: a spec or a claim, or why it is neither. */
 export type DecodedModuleValue = ModuleKeyValue | { readonly problem: string };
 
@@ -44,13 +43,9 @@ export type DecodedModuleValue = ModuleKeyValue | { readonly problem: string };
  * woken), and otherwise why it is neither.
  */
 export function decodeModuleValue(data: Uint8Array): DecodedModuleValue {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(data));
-  } catch {
-    return { problem: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
+  const read = readJsonObject(data);
+  if ('problem' in read) return read;
+  const value: unknown = read.object;
   if (!isLocalClaim(value)) return { spec: value as WireModuleSpec };
   // Its node is asked whether it still has the module: a claim naming none could never be taken over.
   return typeof value.node === 'string' ? { local: value } : { problem: 'a claim naming no node' };

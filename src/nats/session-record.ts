@@ -8,6 +8,7 @@
  * ({@link decodeSessionRecord}) stands for no session, wherever it is read (see session-directory.ts).
  * @module
  */
+import { readJsonObject } from './json-object-body.js';
 
 /** The record kept per session. */
 export interface SessionRecord {
@@ -34,27 +35,20 @@ export const activeAtOf = (record: SessionRecord): number => Date.parse(record.a
 /** A value of the sessions bucket as read: its record, or why it is none. */
 export type DecodedSessionRecord = { readonly record: SessionRecord } | { readonly problem: string };
 
-const decoder = new TextDecoder();
-
 /**
  * The record a value of the sessions bucket holds under the key `sessionId`, or why it holds none: not JSON, not an
  * object, or without the creation time every record has had (its times are read as times, see {@link activeAtOf}).
  * The key names the session, whatever the value says.
  */
 export function decodeSessionRecord(data: Uint8Array, sessionId: string): DecodedSessionRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(data));
-  } catch {
-    return { problem: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
-  const fields = value as Record<string, unknown>;
+  const read = readJsonObject(data);
+  if ('problem' in read) return read;
+  const fields = read.object;
   if (!isTime(fields.createdAt)) return { problem: "no 'createdAt' time" };
   if (fields.activeAt !== undefined && !isTime(fields.activeAt)) return { problem: "an 'activeAt' that is no time" };
   if (fields.incarnation !== undefined && typeof fields.incarnation !== 'string')
     return { problem: "an 'incarnation' that is no string" };
-  return { record: { ...(value as SessionRecord), sessionId } };
+  return { record: { ...(fields as unknown as SessionRecord), sessionId } };
 }
 
 const isTime = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));

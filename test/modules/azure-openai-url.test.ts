@@ -6,32 +6,24 @@
  * or the v1 API, or the model is refused when it is built. Requests go to a local server only.
  */
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
 import { createLanguageModel, languageModelFromEnv } from '../../src/index.js';
 import { useProviderScope } from '../support/provider-scope.js';
 import { guardFetch, openAIChatText } from '../support/provider-servers.js';
+import { validationErrorOf } from '../support/validation-error.js';
 
 const scope = useProviderScope();
-
-function configError(build: () => unknown): ValidationError {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 const RESOURCE = 'https://tether-test.openai.azure.com';
 
 describe('azure-openai url', () => {
   it('is required, and its absence names the url (TETHER_AI_URL), not a setting Tether does not take', () => {
-    const inCode = configError(() => createLanguageModel({ provider: 'azure-openai', key: 'k', model: 'gpt-4o' }));
+    const inCode = validationErrorOf(() =>
+      createLanguageModel({ provider: 'azure-openai', key: 'k', model: 'gpt-4o' }),
+    );
     expect(inCode).toMatchObject({ code: 'validation_failed', variable: 'url', details: { field: 'url' } });
     expect(inCode.message).toContain('/openai/deployments/<deployment>?api-version=<version>');
     expect(inCode.message).not.toMatch(/resourceName/);
-    const fromEnv = configError(() => languageModelFromEnv({ TETHER_AI: 'azure', TETHER_AI_KEY: 'k' }));
+    const fromEnv = validationErrorOf(() => languageModelFromEnv({ TETHER_AI: 'azure', TETHER_AI_KEY: 'k' }));
     expect(fromEnv).toMatchObject({ variable: 'TETHER_AI_URL' });
   });
 
@@ -40,7 +32,7 @@ describe('azure-openai url', () => {
     ['the target URI the portal shows', `${RESOURCE}/openai/deployments/gpt-4o/chat/completions?api-version=1`, 'path'],
     ['a deployment without its api-version', `${RESOURCE}/openai/deployments/gpt-4o`, 'without its api-version'],
   ])('refuses %s when the model is built, naming the url', (_what, url, said) => {
-    const error = configError(() => createLanguageModel({ provider: 'azure-openai', url, key: 'k' }));
+    const error = validationErrorOf(() => createLanguageModel({ provider: 'azure-openai', url, key: 'k' }));
     expect(error).toMatchObject({ code: 'validation_failed', variable: 'url' });
     expect(error.message).toContain(said);
   });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
 import {
   ECHO_MODEL_NAME,
   Predict,
@@ -7,16 +6,7 @@ import {
   languageModelFromEnv,
   readProviderConfig,
 } from '../../src/modules/index.js';
-
-function configError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
+import { validationErrorOf } from '../support/validation-error.js';
 
 describe('provider-config', () => {
   it('uses the offline tether-echo model when nothing is set', () => {
@@ -38,31 +28,31 @@ describe('provider-config', () => {
   });
 
   it('names TETHER_AI for an unknown provider, before any call', () => {
-    const error = configError(() => languageModelFromEnv({ TETHER_AI: 'openia', TETHER_AI_KEY: 'k' }));
+    const error = validationErrorOf(() => languageModelFromEnv({ TETHER_AI: 'openia', TETHER_AI_KEY: 'k' }));
     expect(error.variable).toBe('TETHER_AI');
     expect(error.message).toMatch(/TETHER_AI: unknown LLM provider 'openia'/);
   });
 
   it('names TETHER_AI_KEY when a provider needs a key', () => {
     for (const provider of ['openai', 'anthropic', 'google-gemini']) {
-      const error = configError(() => languageModelFromEnv({ TETHER_AI: provider }));
+      const error = validationErrorOf(() => languageModelFromEnv({ TETHER_AI: provider }));
       expect(error.variable).toBe('TETHER_AI_KEY');
       expect(error.message).toContain('TETHER_AI_KEY is not set');
     }
   });
 
   it('names TETHER_AI_URL when openai-compatible has no endpoint', () => {
-    const error = configError(() => languageModelFromEnv({ TETHER_AI: 'openai-compatible', TETHER_AI_KEY: 'k' }));
+    const error = validationErrorOf(() => languageModelFromEnv({ TETHER_AI: 'openai-compatible', TETHER_AI_KEY: 'k' }));
     expect(error.variable).toBe('TETHER_AI_URL');
   });
 
   it('rejects a malformed URL and settings without a provider', () => {
-    expect(configError(() => readProviderConfig({ TETHER_AI: 'ollama', TETHER_AI_URL: 'not a url' })).variable).toBe(
-      'TETHER_AI_URL',
-    );
-    expect(configError(() => readProviderConfig({ TETHER_AI_KEY: 'sk-x' })).variable).toBe('TETHER_AI');
+    expect(
+      validationErrorOf(() => readProviderConfig({ TETHER_AI: 'ollama', TETHER_AI_URL: 'not a url' })).variable,
+    ).toBe('TETHER_AI_URL');
+    expect(validationErrorOf(() => readProviderConfig({ TETHER_AI_KEY: 'sk-x' })).variable).toBe('TETHER_AI');
     // An environment that is no object (a TypeError before).
-    expect(configError(() => languageModelFromEnv(null as never)).message).toBe(
+    expect(validationErrorOf(() => languageModelFromEnv(null as never)).message).toBe(
       'the environment to read a provider from must be an object, got null',
     );
   });
@@ -92,7 +82,7 @@ describe('provider-config', () => {
       ],
     ];
     for (const [build, variable, hint] of cases) {
-      const error = configError(build);
+      const error = validationErrorOf(build);
       expect(error).toMatchObject({ code: 'validation_failed', variable });
       expect(error.message).toContain(`${variable} must not carry credentials`);
       expect(error.message).toContain(hint);
@@ -101,7 +91,7 @@ describe('provider-config', () => {
   });
 
   it('does not echo a TETHER_AI_URL that is no URL: it may hold a password', () => {
-    const error = configError(() =>
+    const error = validationErrorOf(() =>
       readProviderConfig({ TETHER_AI: 'openai', TETHER_AI_URL: 'http//user:hunter2@host', TETHER_AI_KEY: 'k' }),
     );
     expect(error).toMatchObject({ code: 'validation_failed', variable: 'TETHER_AI_URL' });
@@ -129,7 +119,7 @@ describe('provider-config', () => {
       ],
     ];
     for (const [build, variable, where] of cases) {
-      const error = configError(build);
+      const error = validationErrorOf(build);
       expect(error).toMatchObject({ code: 'validation_failed', variable });
       expect(error.message).toContain(`${variable} holds ${where}`);
       expect(error.message).toContain('which an HTTP header cannot carry');
@@ -176,11 +166,11 @@ describe('provider-config', () => {
       [{ provider: 7 }, 'provider', 'provider must be a provider name (a string)'],
     ];
     for (const [config, variable, message] of refusals) {
-      const error = configError(() => createLanguageModel(config as never));
+      const error = validationErrorOf(() => createLanguageModel(config as never));
       expect(error).toMatchObject({ code: 'validation_failed', variable });
       expect(error.message).toContain(message);
     }
-    const unknown = configError(() => createLanguageModel({ ...base, timeout: 5 } as never));
+    const unknown = validationErrorOf(() => createLanguageModel({ ...base, timeout: 5 } as never));
     expect(unknown.message).toBe(
       'createLanguageModel got unknown setting timeout; accepted: provider, url, key, model, httpRetries, ' +
         'rateLimitRetries, timeoutMs',

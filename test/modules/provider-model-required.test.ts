@@ -4,31 +4,21 @@
  * "Error: No model defined": the setting to fix is the model.
  */
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
 import { createLanguageModel, languageModelFromEnv } from '../../src/modules/index.js';
-
-function configError(build: () => unknown): ValidationError {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
+import { validationErrorOf } from '../support/validation-error.js';
 
 describe('a provider without a default model', () => {
   it.each(['ollama', 'groq', 'together', 'openrouter', 'huggingface', 'openai-compatible'])(
     '%s built without one: the error names `model`',
     (provider) => {
-      const error = configError(() => createLanguageModel({ provider, url: 'http://127.0.0.1:1/v1', key: 'k' }));
+      const error = validationErrorOf(() => createLanguageModel({ provider, url: 'http://127.0.0.1:1/v1', key: 'k' }));
       expect(error).toMatchObject({ code: 'validation_failed', variable: 'model', details: { field: 'model' } });
       expect(error.message).toContain(`provider '${provider === 'huggingface' ? 'huggingface-router' : provider}'`);
     },
   );
 
   it('from the environment (what `tether serve` reads): the error names TETHER_AI_MODEL', () => {
-    const error = configError(() => languageModelFromEnv({ TETHER_AI: 'ollama' }));
+    const error = validationErrorOf(() => languageModelFromEnv({ TETHER_AI: 'ollama' }));
     expect(error).toMatchObject({ variable: 'TETHER_AI_MODEL', details: { field: 'TETHER_AI_MODEL' } });
     expect(error.message).toMatch(/^TETHER_AI_MODEL is not set; provider 'ollama' has no default model/);
   });
