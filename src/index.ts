@@ -5,7 +5,8 @@
  */
 
 // A node: processes, sessions, the store router.
-export { Runtime, type RuntimeOptions } from './node/runtime.js';
+export { Runtime } from './node/runtime.js';
+export type { RuntimeOptions } from './node/runtime-options.js';
 
 // Sessions and their variables.
 export {

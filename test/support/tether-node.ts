@@ -4,7 +4,8 @@
  * so tests tell nodes apart without reaching inside them.
  */
 import { Empty, ErrorCode, NatsError, createInbox, type NatsConnection } from 'nats';
-import { Runtime, type RuntimeOptions } from '../../src/node/runtime.js';
+import { Runtime } from '../../src/node/runtime.js';
+import type { RuntimeOptions } from '../../src/node/runtime-options.js';
 import type { NatsNodeOptions } from '../../src/nats/nats-node.js';
 
 /** The buckets the nodes of one test share (fresh per test, so tests never share keys). */
