@@ -61,14 +61,13 @@ export function createAcceptanceNotices(
 
   /** `noticeWith` builds the headers as the notice leaves: a late one held through an outage says what is left then. */
   const publish = (reply: string, noticeWith: () => MsgHdrs): void => {
-    // Held while the connection is down, as replies are: a caller that misses it is left unwatched.
-    output.send(() => {
-      try {
-        connection.publish(reply, body, { headers: noticeWith() });
-      } catch (error) {
-        report(error, `acceptance notice to ${reply}`);
-      }
-    }, body.byteLength);
+    // Held while the connection is down, as replies are: a caller that misses it is left unwatched. One held that
+    // fails once sent throws to the held output, which tells it with the others it lost (see held-output.ts).
+    try {
+      output.send(() => connection.publish(reply, body, { headers: noticeWith() }), body.byteLength);
+    } catch (error) {
+      report(error, `acceptance notice to ${reply}`);
+    }
   };
 
   // One callback per turn, however many requests the turn took.

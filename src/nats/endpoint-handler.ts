@@ -177,33 +177,43 @@ export function createEndpointHandlers(deps: EndpointHandlerDeps): EndpointHandl
     outbox.sendNow();
     // Kept as what the caller was sent, or is to be, in the same turn: a question about it cannot come in between.
     let kept = false;
-    // Sent at once (the closure runs before `send` returns), or once the connection is back.
-    output.send(() => {
-      const sent = deliver(msg, data, error);
-      if (!kept) replies.replied(msg, sent.body, sent.failed);
-      // Held, it was kept as it was to go: what went out instead (an error reply) is kept instead.
-      else if (sent.body !== data) replies.amend(msg, sent.body, sent.failed);
-      kept = true;
-    }, data.byteLength);
+    try {
+      // Sent at once (the closure runs before `send` returns), or once the connection is back.
+      output.send(() => {
+        const sent = deliver(msg, data, error);
+        if (!kept) replies.replied(msg, sent.body, sent.failed);
+        // Held, it was kept as it was to go: what went out instead (an error reply) is kept instead.
+        else if (sent.body !== data) replies.amend(msg, sent.body, sent.failed);
+        kept = true;
+        // Thrown to whoever sent it: the held output counts a held reply lost with the others it lost and tells
+        // them at once (see held-output.ts); one sent at once is told below.
+        if (sent.lost !== undefined) throw sent.lost;
+      }, data.byteLength);
+    } catch (failure) {
+      report(failure, `replying on ${msg.subject}`);
+    }
     if (!kept) replies.replied(msg, data, error);
     kept = true;
   }
 
-  /** Sends the reply, or an error reply when that fails; returns what was sent. */
+  /**
+   * Sends the reply, or an error reply when that fails; returns what was sent, and as `lost` why nothing reached the
+   * caller when the error reply failed too.
+   */
   function deliver(msg: ServiceRequest, data: Uint8Array, error: ReplyError | undefined) {
     try {
       transmit(msg, data, error);
-      return { body: data, failed: error };
+      return { body: data, failed: error, lost: undefined };
     } catch (failure) {
       // A closed connection, or a reply over max_payload despite the check above (its headers count too). Tell
       // the caller when the connection still can.
       const encoded = encodeError(failure);
       try {
         transmit(msg, encoded.body, encoded);
+        return { body: encoded.body, failed: encoded, lost: undefined };
       } catch {
-        report(failure, `replying on ${msg.subject}`);
+        return { body: encoded.body, failed: encoded, lost: failure };
       }
-      return { body: encoded.body, failed: encoded };
     }
   }
 

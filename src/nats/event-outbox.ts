@@ -47,7 +47,8 @@ export type EventSize = (event: object) => number;
 export interface EventOutbox {
   /**
    * Encodes `event` as JSON now (a listener or caller changing the object afterwards changes nothing on the
-   * wire) and queues it for `subject`; dropped if the connection is closed for good by the time it is sent. An event
+   * wire) and queues it for `subject`; dropped if the connection is closed for good by the time it is sent (one held
+   * through an outage that the close finds still held is told by the held output, as `held_output_dropped`). An event
    * over the server's `max_payload` is replaced by what `oversize` builds, or else reported and dropped. With
    * `size`, the event and its substitute are measured first, and encoded only if they fit.
    */
@@ -89,25 +90,23 @@ export function createEventOutbox(
   // A failing reporter must not lose the other events nor leave `flushed()` pending.
   const tell = safeReport(report);
 
-  const publishAll = (batch: readonly { subject: string; data: Uint8Array }[]): void => {
-    if (connection.isClosed()) return;
-    for (const { subject, data } of batch) {
-      try {
-        connection.publish(subject, data);
-      } catch (error) {
-        tell(error, `publishing an event on ${subject}`);
-      }
-    }
-  };
-
   const sendNow = (): void => {
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
-    if (output === undefined) return publishAll(batch);
-    let bytes = 0;
-    for (const { data } of batch) bytes += data.length;
-    output.send(() => publishAll(batch), bytes);
+    // Closed for good before they went (a stopped node's last events): nobody is left to hear them, nor to tell.
+    if (connection.isClosed()) return;
+    for (const { subject, data } of batch) {
+      const publish = (): void => connection.publish(subject, data);
+      try {
+        // One by one: an event held through an outage that fails once sent (its connection closed for good
+        // meanwhile) throws to the held output, which counts it with the others that failed and tells them at once.
+        if (output === undefined) publish();
+        else output.send(publish, data.length);
+      } catch (error) {
+        tell(error, `publishing an event on ${subject}`);
+      }
+    }
   };
 
   const enqueue = (subject: string, data: Uint8Array): void => {

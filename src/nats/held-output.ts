@@ -25,7 +25,9 @@ export const HELD_OUTPUT_MAX_BYTES = 32 * 1024 * 1024;
 export interface HeldOutput {
   /**
    * Runs `publish` now, or, while the connection is down, once it is back, after what was held before it. `bytes`
-   * (its payload's size) counts against the limit.
+   * (its payload's size) counts against the limit. `publish` throws when what it sends is lost: run now, the throw
+   * reaches the caller of `send`, to report; held, it is counted with the others lost as they were sent, all told in
+   * one {@link HeldOutputDroppedError} (`send_failed`).
    */
   send(publish: () => void, bytes: number): void;
   /**

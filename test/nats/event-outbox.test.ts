@@ -1,19 +1,24 @@
 import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { PayloadTooLargeError } from '../../src/errors.js';
+import { HeldOutputDroppedError, PayloadTooLargeError } from '../../src/errors.js';
 import { createEventOutbox } from '../../src/nats/event-outbox.js';
-import { createHeldOutput } from '../../src/nats/held-output.js';
+import { createHeldOutput, type ClosingConnection } from '../../src/nats/held-output.js';
 import { closingConnection } from '../support/closing-connection.js';
 import { manualLink } from '../support/manual-link.js';
 
-/** The two members of a connection the outbox uses, recording what was published. */
-function fakeConnection(options: { failOn?: string; maxPayload?: number } = {}) {
+/**
+ * The members of a connection the outbox uses, recording what was published; closed by its own `close`, or by that
+ * of `closing` when given. Once closed, a publish throws, as nats.js's does.
+ */
+function fakeConnection(options: { failOn?: string; maxPayload?: number; closing?: ClosingConnection } = {}) {
   const published: { subject: string; body: unknown }[] = [];
   let closed = false;
+  const isClosed = () => closed || (options.closing?.isClosed() ?? false);
   const connection = {
     info: options.maxPayload === undefined ? undefined : { max_payload: options.maxPayload },
-    isClosed: () => closed,
+    isClosed,
     publish(subject: string, data: Uint8Array) {
+      if (isClosed()) throw new Error('CONNECTION_CLOSED');
       if (subject === options.failOn) throw new Error(`cannot publish on ${subject}`);
       published.push({ subject, body: JSON.parse(new TextDecoder().decode(data)) });
     },
@@ -222,6 +227,33 @@ describe('event outbox', () => {
       outbox.publish('event.3', { n: 3 });
       outbox.sendNow();
       expect(published.map((p) => p.subject).at(-1)).toBe('event.3');
+    });
+
+    // Found by a review: the events held were dropped when the connection closed, and onError never heard of them.
+    it('tells onError of the events it held, as one held_output_dropped, when the connection then closes for good', async () => {
+      const closing = closingConnection();
+      const { connection, published } = fakeConnection({ closing: closing.connection });
+      const { link, drop } = manualLink();
+      const reported: unknown[] = [];
+      const output = createHeldOutput(link, (error) => reported.push(error), closing.connection);
+      const outbox = createEventOutbox(connection, (error) => reported.push(error), output);
+      drop();
+      outbox.publish('event.1', { n: 1 });
+      outbox.publish('event.2', { n: 2 });
+      outbox.sendNow();
+
+      closing.close();
+      await closing.connection.closed();
+      expect(published).toEqual([]);
+      expect(reported).toEqual([expect.any(HeldOutputDroppedError)]);
+      expect(reported[0]).toMatchObject({
+        code: 'held_output_dropped',
+        message:
+          '2 of the replies, notices and events due while the connection was down could not be sent when it closed ' +
+          'for good',
+        details: { count: 2, reason: 'send_failed', bytes: 14, when: 'closed' },
+        cause: new Error('CONNECTION_CLOSED'),
+      });
     });
 
     it('sends at once once the output is stopped, with nothing left to release it', () => {
