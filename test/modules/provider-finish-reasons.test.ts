@@ -75,7 +75,32 @@ describe.each([false, true])('streamed: %s', (stream) => {
     ['together', 'eos'],
     ['huggingface', 'eos_token'],
     ['huggingface', 'stop_sequence'],
+    // Found by a review: whole answers from gateways passing on Bedrock's `end_turn` or Gemini's `STOP` were refused.
+    ['openai-compatible', 'end_turn'],
+    ['openai-compatible', 'tool_use'],
+    ['openai-compatible', 'STOP'],
   ])('%s ending with %s, a whole answer, is the result', async (provider, finish) => {
     expect(await outcome(provider, finish, stream, 0, 'Answer: Paris')).toEqual({ output: { answer: 'Paris' } });
   });
+
+  it.each(['MAX_TOKENS', 'max_tokens', 'LENGTH'])(
+    "a gateway's %s is model_answer_invalid (max_tokens), the prompt sent once",
+    async (finish) => {
+      const result = await outcome('openai-compatible', finish, stream, 2, CUT);
+      expect(result).toMatchObject({ code: 'model_answer_invalid', details: { reason: 'max_tokens' } });
+      expect(result.details.problem).toBe(
+        `the answer reached its max tokens (maxTokens) before it was complete (finish reason '${finish}')`,
+      );
+      expect(scope.server.requests).toHaveLength(1);
+    },
+  );
+
+  it.each(['SAFETY', 'guardrail_intervened', 'CONTENT_FILTER'])(
+    "a gateway's %s is model_answer_invalid (content_filter), never a result",
+    async (finish) => {
+      const result = await outcome('openai-compatible', finish, stream, 2, CUT);
+      expect(result).toMatchObject({ code: 'model_answer_invalid', details: { reason: 'content_filter' } });
+      expect(scope.server.requests).toHaveLength(1);
+    },
+  );
 });
