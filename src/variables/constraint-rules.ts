@@ -64,6 +64,14 @@ export const regexSource: ConstraintRule = (value, bad) => {
   return 'test' in compiled ? value : bad(compiled.refused, compiled.cause);
 };
 
+/**
+ * `pattern` as a stored record holds it: any string. Which patterns the matcher runs is a rule for new definitions,
+ * tightened over versions (lookarounds were taken before the linear-time matcher, see string-pattern.ts); a variable an
+ * earlier node defined keeps its pattern, and `validateString` refuses every later write against one it cannot compile.
+ */
+export const storedRegexSource: ConstraintRule = (value, bad) =>
+  typeof value === 'string' ? value : bad(`must be a RegExp source string, got ${show(value)}`);
+
 /** A tensor `shape` constraint: a list of non-negative integers or `null` (any size in that dimension). */
 export const tensorShape: ConstraintRule = (value, bad) => {
   if (!Array.isArray(value)) return bad(`must be a list of sizes (non-negative integers or null), got ${show(value)}`);

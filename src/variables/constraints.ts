@@ -13,6 +13,7 @@ import {
   moduleNames,
   positiveInteger,
   regexSource,
+  storedRegexSource,
   tensorShape,
   type Bad,
   type ConstraintRule,
@@ -48,6 +49,15 @@ const RULES: Readonly<Record<VariableType, TypeRules>> = {
   list: { keys: { minItems: count, maxItems: count, itemType }, bounds: [['minItems', 'maxItems']] },
 };
 
+/**
+ * What a record read back from a store is held to: {@link RULES} but for what only new definitions are refused for
+ * (a `pattern` the linear-time matcher cannot run), so that a variable an earlier version defined stays readable.
+ */
+const STORED_RULES: Readonly<Record<VariableType, TypeRules>> = {
+  ...RULES,
+  string: { ...RULES.string, keys: { ...RULES.string.keys, pattern: storedRegexSource } },
+};
+
 /** The constraint keys a type accepts, in the order values are checked against them. */
 export function constraintKeys(type: VariableType): readonly string[] {
   return Object.keys(RULES[type].keys);
@@ -67,12 +77,33 @@ const NO_CONSTRAINTS: Constraints = Object.freeze({});
  * // throws "name: unknown constraint 'maxLen' for type string; accepted: minLength, maxLength, pattern, enum"
  */
 export function validateConstraints(type: unknown, constraints: unknown, variableName?: string): Constraints {
+  return checkConstraints(RULES, type, constraints, variableName);
+}
+
+/**
+ * {@link validateConstraints} for the constraints of a record read back from a store, which an earlier version may
+ * have defined: a `pattern` is taken as any string, whether or not this version's matcher can compile it (a value is
+ * then not tested against it as it is read, and every write of one is refused naming why). Everything else is checked
+ * as a definition checks it.
+ * @example
+ * validateStoredConstraints('string', { pattern: '^(?=a)' }, 'code') // { pattern: '^(?=a)' }
+ */
+export function validateStoredConstraints(type: unknown, constraints: unknown, variableName: string): Constraints {
+  return checkConstraints(STORED_RULES, type, constraints, variableName);
+}
+
+function checkConstraints(
+  table: Readonly<Record<VariableType, TypeRules>>,
+  type: unknown,
+  constraints: unknown,
+  variableName: string | undefined,
+): Constraints {
   assertVariableType(type, variableName);
   if (constraints === undefined || constraints === null) constraints = {};
   if (!isPlainObject(constraints)) {
     return fail(variableName, `constraints must be an object, got ${show(constraints)}`, { constraint: 'constraints' });
   }
-  const rules = RULES[type];
+  const rules = table[type];
   const accepted = Object.keys(rules.keys);
   for (const key of Object.keys(constraints)) {
     if (!Object.hasOwn(rules.keys, key)) {

@@ -1,11 +1,12 @@
 /**
- * The constraints of records read back from a store, checked as a definition checks them, once per variable rather
- * than once per record. Every change a node watches is a fresh parse of its record, constraints included, while a
- * variable's constraints are fixed at its definition: normalising them for each change would build a `json` shape's
- * enum table (json-shape-enums.ts, kept per normalised shape) anew for every write of the variable.
+ * The constraints of records read back from a store, checked as a definition checks them (but for the rules only new
+ * definitions are held to: see `validateStoredConstraints`), once per variable rather than once per record. Every
+ * change a node watches is a fresh parse of its record, constraints included, while a variable's constraints are fixed
+ * at its definition: normalising them for each change would build a `json` shape's enum table (json-shape-enums.ts,
+ * kept per normalised shape) anew for every write of the variable.
  * @module
  */
-import { validateConstraints } from './constraints.js';
+import { validateStoredConstraints } from './constraints.js';
 import type { Constraints, VariableType } from './types.js';
 
 /** Checks the constraints of a stored record of variable `id`; see {@link createStoredConstraints}. */
@@ -22,10 +23,10 @@ interface Checked {
 
 /**
  * A checker of stored constraints, keeping for each variable id (up to {@link STORED_CONSTRAINTS_KEPT} of them) the
- * normalised, frozen constraints `validateConstraints` returned. A record of the same id, type and equal constraints
- * gets them again: the same object, so what is kept per normalised shape stays built. Anything else is checked
- * afresh, so a record written around the nodes cannot pass under another's constraints by reusing its id.
- * Throws the `ValidationError` of `validateConstraints`, naming `variable`.
+ * normalised, frozen constraints `validateStoredConstraints` returned. A record of the same id, type and equal
+ * constraints gets them again: the same object, so what is kept per normalised shape stays built. Anything else is
+ * checked afresh, so a record written around the nodes cannot pass under another's constraints by reusing its id.
+ * Throws the `ValidationError` of `validateStoredConstraints`, naming `variable`.
  * @example
  * const check = createStoredConstraints();
  * check('id-1', 'float', { min: 0, max: 1 }, 'temp') === check('id-1', 'float', { min: 0, max: 1 }, 'temp') // true
@@ -35,7 +36,7 @@ export function createStoredConstraints(): StoredConstraints {
   return (id, type, raw, variable) => {
     const known = kept.get(id);
     if (known !== undefined && known.type === type && sameJson(known.raw, raw)) return known.constraints;
-    const constraints = validateConstraints(type, raw, variable);
+    const constraints = validateStoredConstraints(type, raw, variable);
     kept.delete(id);
     if (kept.size >= STORED_CONSTRAINTS_KEPT) kept.delete(kept.keys().next().value as string);
     kept.set(id, { type, raw, constraints });

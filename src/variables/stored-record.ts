@@ -4,11 +4,16 @@
  * a value its variable refuses (`1.8` for a float of max 1, a module type outside `allowedModules`), or with a field
  * missing (no `value`; no `lockedBy`, which reads as a lock held by `undefined`). Taken as it is, such a record reaches
  * modules and exports; here it is refused, with the message a write of it would have met.
+ *
+ * "A node" includes one of an earlier version, whose records a node reads after an upgrade. So a record is checked
+ * for consistency (its fields, its constraints, its value under them), never against the limits a node puts on new
+ * definitions and writes, which tighten over versions: a `pattern` this version's matcher cannot run, a string longer
+ * than its pattern tests in bounded time, a lock owner over `MAX_LOCK_OWNER_LENGTH`. Those are taken as stored, and a
+ * later write to the variable meets today's rules.
  * @module
  */
 import { fail, show } from './failure.js';
 import { freezeParsedJson, isPlainObject, MAX_JSON_DEPTH } from './json-value.js';
-import { MAX_LOCK_OWNER_LENGTH } from './record.js';
 import { createStoredConstraints } from './stored-constraints.js';
 import { checkStoredValue } from './stored-value.js';
 import type { VariableRecord, VariableType } from './types.js';
@@ -37,11 +42,12 @@ const FIELDS: ReadonlyArray<readonly [field: string, expected: string, holds: (v
   ['updatedAt', 'a string', isString],
   ['updatedBy', 'a string or null', isStringOrNull],
   ['reason', 'a string or null', isStringOrNull],
-  // Sessions read any lockedBy but null as a lock: a record without one would be locked by `undefined` for good.
+  // Sessions read any lockedBy but null as a lock: a record without one would be locked by `undefined` for good. No
+  // length: owners were unbounded before MAX_LOCK_OWNER_LENGTH (record.ts), which bounds only the locks taken since.
   [
     'lockedBy',
-    `null or a lock owner of 1 to ${MAX_LOCK_OWNER_LENGTH} characters`,
-    (value) => value === null || (typeof value === 'string' && value !== '' && value.length <= MAX_LOCK_OWNER_LENGTH),
+    'null or a non-empty lock owner',
+    (value) => value === null || (typeof value === 'string' && value !== ''),
   ],
 ];
 
@@ -50,10 +56,11 @@ const FIELDS: ReadonlyArray<readonly [field: string, expected: string, holds: (v
  * (stored-constraints.ts), since the same variable's records are read again at every change.
  *
  * The record it returns holds exactly the fields of a {@link VariableRecord}, deep-frozen: the constraints as
- * `validateConstraints` normalises them and the value as a write would store it (stored-value.ts). `stored` must be
- * what `JSON.parse` has just returned, held by nobody else: its `json` values and metadata are frozen in place.
+ * `validateStoredConstraints` normalises them and the value as a write would store it (stored-value.ts). `stored` must
+ * be what `JSON.parse` has just returned, held by nobody else: its `json` values and metadata are frozen in place.
  * Throws a `ValidationError` naming the variable: a field missing or of the wrong kind (naming the field), the
- * constraints refused as a definition refuses them, or the value refused as a write refuses it.
+ * constraints refused as a definition refuses them, or the value refused as a write refuses it (but for the limits
+ * above, which only new definitions and writes are held to).
  * @example
  * const read = createStoredRecordReader();
  * read({ ...JSON.parse(stored), value: 1.8 }) // for a float of max 1: "temp: value 1.8 is above maximum 1"

@@ -1,7 +1,9 @@
 /**
  * `checkStoredValue`: the value of a record read back from a store, held to what a write of it must pass. Only nodes
  * write the store, so this is the check of something else having written there (a raw client, `nats kv put`): a value
- * its own variable refuses must not reach a module, nor an export that a later import refuses.
+ * its own variable refuses must not reach a module, nor an export that a later import refuses. A limit only new writes
+ * are held to, which an earlier version wrote without (a string pattern the matcher cannot run, its test budget), is
+ * not applied: what a node of that version wrote stays readable.
  *
  * Every read of a watched change comes through here, so what `JSON.parse` has just made is not copied again as a
  * write's value is: a `json` or `list` value is frozen in place and checked where it lies.
@@ -10,8 +12,16 @@
 import { fail, show } from './failure.js';
 import { checkJsonShape } from './json-shape.js';
 import { freezeParsedJson, MAX_JSON_DEPTH } from './json-value.js';
+import { checkStoredString } from './string-value.js';
 import { checkListConstraints } from './structured-values.js';
-import type { Constraints, JsonConstraints, JsonValue, ListConstraints, VariableType } from './types.js';
+import type {
+  Constraints,
+  JsonConstraints,
+  JsonValue,
+  ListConstraints,
+  StringConstraints,
+  VariableType,
+} from './types.js';
 import { validateValue } from './validate.js';
 
 /**
@@ -41,6 +51,9 @@ export function checkStoredValue(
       checkListConstraints(list, constraints as ListConstraints, variable);
       return list;
     }
+    case 'string':
+      // Without the pattern limits only new writes are held to: see checkStoredString.
+      return checkStoredString(value, constraints as StringConstraints, variable);
     default:
       return validateValue(type, value, constraints, variable);
   }

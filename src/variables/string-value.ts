@@ -3,7 +3,7 @@
  * @module
  */
 import { fail, joinList, show } from './failure.js';
-import { PATTERN_TEST_BUDGET, compilePattern, spendPatternBudget } from './string-pattern.js';
+import { PATTERN_TEST_BUDGET, compilePattern, spendPatternBudget, type CompiledPattern } from './string-pattern.js';
 import type { StringConstraints } from './types.js';
 
 // One segmenter for the process: building one costs far more than segmenting a short string. The locale does
@@ -68,6 +68,30 @@ function isHighSurrogate(unit: number): boolean {
  * validateString('ab', { minLength: 3 }, 'name') // throws "name: must be at least 3 characters, got 2"
  */
 export function validateString(value: unknown, constraints: StringConstraints, variable: string): string {
+  return checkString(value, constraints, variable, checkPattern);
+}
+
+/**
+ * The value of a `string` record read back from a store, checked as {@link validateString} checks a write but for
+ * the limits only new writes are held to, which an earlier version wrote without: a `pattern` this version's matcher
+ * cannot compile (a lookahead defined before the linear-time matcher) is not tested, nor a value longer than the
+ * pattern tests in bounded time (written under an earlier, larger budget), and no write's budget is spent. Either is
+ * taken as stored; a value the pattern can test must match it.
+ * @example
+ * checkStoredString('abc1', { pattern: '^(?=[a-z])[a-z0-9]+$' }, 'code') // 'abc1', the pattern untested
+ */
+export function checkStoredString(value: unknown, constraints: StringConstraints, variable: string): string {
+  return checkString(value, constraints, variable, checkStoredPattern);
+}
+
+type PatternCheck = (value: string, pattern: string, variable: string) => void;
+
+function checkString(
+  value: unknown,
+  constraints: StringConstraints,
+  variable: string,
+  patternCheck: PatternCheck,
+): string {
   if (typeof value !== 'string') {
     return fail(variable, `must be a string, got ${show(value)}`, { constraint: 'type' });
   }
@@ -81,14 +105,14 @@ export function validateString(value: unknown, constraints: StringConstraints, v
       fail(variable, `must be at most ${maxLength} characters, got ${length}`, { constraint: 'maxLength', maxLength });
     }
   }
-  if (pattern !== undefined) checkPattern(value, pattern, variable);
+  if (pattern !== undefined) patternCheck(value, pattern, variable);
   checkMembership(value, constraints.enum, variable, 'enum');
   return value;
 }
 
 function checkPattern(value: string, pattern: string, variable: string): void {
   const compiled = compilePattern(pattern);
-  // Definition refuses such patterns; a record stored before they were refused still gets a clear error.
+  // Definition refuses such patterns; a variable an earlier version defined with one still gets a clear error.
   if (!('test' in compiled)) {
     return fail(variable, `constraint pattern ${compiled.refused}`, { constraint: 'pattern', pattern }, compiled.cause);
   }
@@ -106,6 +130,16 @@ function checkPattern(value: string, pattern: string, variable: string): void {
       { constraint: 'pattern', pattern, budget: PATTERN_TEST_BUDGET },
     );
   }
+  mustMatch(compiled, value, pattern, variable);
+}
+
+function checkStoredPattern(value: string, pattern: string, variable: string): void {
+  const compiled = compilePattern(pattern);
+  // Each test stays within one budget's work on its own: maxInputLength × size is at most PATTERN_TEST_BUDGET.
+  if ('test' in compiled && value.length <= compiled.maxInputLength) mustMatch(compiled, value, pattern, variable);
+}
+
+function mustMatch(compiled: CompiledPattern, value: string, pattern: string, variable: string): void {
   if (!compiled.test(value)) fail(variable, `must match pattern: ${pattern}`, { constraint: 'pattern', pattern });
 }
 

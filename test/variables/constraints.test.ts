@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { constraintKeys, validateConstraints, VARIABLE_TYPES, type VariableType } from '../../src/variables/index.js';
+import { validateStoredConstraints } from '../../src/variables/constraints.js';
 import { expectValidation } from './expect-validation.js';
 
 describe('constraints', () => {
@@ -109,7 +110,7 @@ describe('constraints', () => {
     expect(error.details).toMatchObject({ constraint: 'pattern' });
   });
 
-  it.each<[VariableType, Record<string, unknown>, string]>([
+  const REFUSED: [VariableType, Record<string, unknown>, string][] = [
     ['float', { min: '0' }, 'v: constraint min must be a finite number, got "0"'],
     ['float', { max: Number.POSITIVE_INFINITY }, 'v: constraint max must be a finite number, got Infinity'],
     ['float', { max: Number.NaN }, 'v: constraint max must be a finite number, got NaN'],
@@ -153,8 +154,22 @@ describe('constraints', () => {
       { itemType: 'json' },
       'v: constraint itemType must be one of: float, integer, string, boolean, got "json"',
     ],
-  ])('refuses %s constraints %j', (type, constraints, message) => {
+  ];
+  it.each(REFUSED)('refuses %s constraints %j', (type, constraints, message) => {
     expectValidation(() => validateConstraints(type, constraints, 'v'), message, 'v');
+  });
+
+  // Found by a review: a pattern an earlier version took at definition (a lookahead, before the linear-time matcher)
+  // made every record of its variable unreadable after the upgrade.
+  it('takes a stored pattern a definition now refuses, as it is', () => {
+    const constraints = { maxLength: 9, pattern: '^(?=[a-z])[a-z0-9]+$' };
+    expectValidation(() => validateConstraints('string', constraints, 'v'), /lookahead/, 'v');
+    expect(validateStoredConstraints('string', constraints, 'v')).toEqual(constraints);
+    expect(validateStoredConstraints('string', { pattern: '(' }, 'v')).toEqual({ pattern: '(' });
+  });
+
+  it.each(REFUSED)('refuses stored %s constraints %j as a definition does', (type, constraints, message) => {
+    expectValidation(() => validateStoredConstraints(type, constraints, 'v'), message, 'v');
   });
 
   it('lists each type’s keys in checking order', () => {

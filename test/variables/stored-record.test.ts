@@ -106,7 +106,7 @@ describe('stored-record', () => {
       'a lock owner that is no string',
       define('x', 'integer', 1),
       { lockedBy: 7 },
-      "x: stored record field 'lockedBy' must be null or a lock owner of 1 to 256 characters, got 7",
+      "x: stored record field 'lockedBy' must be null or a non-empty lock owner, got 7",
     ],
     [
       'a version of 0',
@@ -126,12 +126,71 @@ describe('stored-record', () => {
 
   it.each([
     ['value', 'x: stored record has no value'],
-    ['lockedBy', "x: stored record field 'lockedBy' must be null or a lock owner of 1 to 256 characters, got nothing"],
+    ['lockedBy', "x: stored record field 'lockedBy' must be null or a non-empty lock owner, got nothing"],
     ['updatedBy', "x: stored record field 'updatedBy' must be a string or null, got nothing"],
     ['createdAt', "x: stored record field 'createdAt' must be a string, got nothing"],
     ['description', "x: stored record field 'description' must be a string, got nothing"],
   ])('refuses a record without %s', (field, message) => {
     expectValidation(() => createStoredRecordReader()(without(stored(define('x', 'integer', 1)), field)), message, 'x');
+  });
+
+  // Found by a review: a record an earlier version wrote under a rule tightened since (a lookahead before the
+  // linear-time matcher, a value longer than today's pattern budget tests, an owner before owners were bounded) was
+  // refused as no node's, and its variable ended on every node at the upgrade.
+  it.each([
+    ['a pattern this version cannot compile', define('s', 'string', 'a'), { constraints: { pattern: '^(?=a)a$' } }],
+    [
+      'a value longer than its pattern tests',
+      define('s', 'string', 'a', { pattern: '^[a-z]+$' }),
+      { value: 'a'.repeat(200_000) },
+    ],
+    ['a lock owner of more than 256 characters', define('x', 'integer', 1), { lockedBy: 'o'.repeat(300) }],
+  ])('reads back a record an earlier version wrote with %s, as stored', (_label, record, changes) => {
+    const read = createStoredRecordReader()(stored(record, changes));
+    expect(read).toEqual({ ...record, ...changes });
+    expect(Object.isFrozen(read.constraints)).toBe(true);
+  });
+
+  it('keeps the constraints of a pattern it cannot compile once per variable, and tests no value against it', () => {
+    const read = createStoredRecordReader();
+    const record = { ...define('s', 'string', 'a'), constraints: { pattern: '^(?=b)' } };
+    const first = read(stored(record));
+    expect(read(stored(record, { value: 'c', version: 2 })).constraints).toBe(first.constraints);
+  });
+
+  it.each([
+    [
+      'a value its lengths refuse beside a pattern it cannot compile',
+      define('s', 'string', 'a', { maxLength: 3 }),
+      { value: 'abcd', constraints: { maxLength: 3, pattern: '^(?=a)' } },
+      's: must be at most 3 characters, got 4',
+    ],
+    [
+      'a value its enum refuses, too long for its pattern',
+      define('s', 'string', 'a', { pattern: '^[a-z]+$', enum: ['a'] }),
+      { value: 'b'.repeat(200_000) },
+      's: must be one of: a',
+    ],
+    [
+      'a pattern that is no string',
+      define('s', 'string', 'a'),
+      { constraints: { pattern: 7 } },
+      's: constraint pattern must be a RegExp source string, got 7',
+    ],
+    [
+      'a value of another type beside a long lock owner',
+      define('x', 'integer', 1),
+      { value: 'abc', lockedBy: 'o'.repeat(300) },
+      'x: must be an integer, got "abc"',
+    ],
+    [
+      'an empty lock owner',
+      define('x', 'integer', 1),
+      { lockedBy: '' },
+      'x: stored record field \'lockedBy\' must be null or a non-empty lock owner, got ""',
+    ],
+  ])('still refuses %s', (_label, record, changes, message) => {
+    expectValidation(() => createStoredRecordReader()(stored(record, changes)), message, record.name);
   });
 
   it('refuses a json value one level deeper than a write accepts, and reads back the deepest a write does', () => {
