@@ -260,6 +260,11 @@ export class Runtime {
     this.#processes.supervised(child, supervisor);
   }
 
+  /** Holds a supervisor's exit until `until` settles, for its children's stop in turn (see `ProcessHost.holdExit`). */
+  holdExit(process: ProcessRef, until: Promise<unknown>): void {
+    this.#processes.holdExit(process, until);
+  }
+
   /** GenServer.call: sends `event` and waits for the reply; `CallTimeoutError`, `NoProcError`, `ProcessExitedError`. */
   call(target: Target, event: EventObject, options: CallOptions = {}): Promise<unknown> {
     return this.#processes.call(target, event, options);

@@ -118,7 +118,7 @@ export class DynamicSupervisor extends SupervisorBase {
       return Promise.reject(error);
     }
     this.#children.delete(found);
-    return this.#terminate(found);
+    return Promise.resolve(this.#terminate(found)).then(() => undefined);
   }
 
   /** The running children, in start order (OTP's `which_children`). */
@@ -131,9 +131,10 @@ export class DynamicSupervisor extends SupervisorBase {
     return this.#children.size;
   }
 
-  protected terminateChildren(): void {
-    for (const child of [...this.#children].reverse()) void this.#terminate(child);
+  protected terminateChildren(): Promise<void> | undefined {
+    const newestFirst = [...this.#children].reverse();
     this.#children.clear();
+    return this.terminateInTurn(newestFirst, (child) => this.#terminate(child));
   }
 
   #start(child: DynamicChild): void {
@@ -142,12 +143,13 @@ export class DynamicSupervisor extends SupervisorBase {
     child.demonitor = this.watch(ref, (reason) => this.#onExit(child, ref, reason));
   }
 
-  #terminate(child: DynamicChild): Promise<void> {
+  /** Stops one child without treating its exit as a failure (the monitor goes first); returns its exit still to come. */
+  #terminate(child: DynamicChild): Promise<unknown> | undefined {
     const { ref } = child;
     child.demonitor?.();
     child.ref = undefined;
     child.demonitor = undefined;
-    return ref ? this.runtime.stopProcess(ref, 'shutdown') : Promise.resolve();
+    return ref ? this.shutdown(ref) : undefined;
   }
 
   async #onExit(child: DynamicChild, ref: ProcessRef, reason: ExitReason): Promise<void> {

@@ -27,6 +27,12 @@ export interface ProcessHost {
    */
   supervised?(child: ProcessRef, supervisor: ProcessRef): void;
   /**
+   * Holds the exit of `process` (its `exited`, its monitors' and links' notices) until `until` settles: a supervisor
+   * stops its children one after another as it goes, and is gone only once the last of them is. A host without it
+   * lets the supervisor exit while its older children are still being stopped.
+   */
+  holdExit?(process: ProcessRef, until: Promise<unknown>): void;
+  /**
    * Tells the host's `onError` of `error`, which `source` threw for `process`: a supervisor reports its failed
    * restarts so. A host without it has them logged.
    */

@@ -93,6 +93,8 @@ export class ProcessRuntime {
   readonly #supervisors = new WeakMap<Process, ProcessRef>();
   /** The supervised processes of each supervisor that have not exited yet: its exit waits for theirs. */
   readonly #liveChildren = new WeakMap<Process, Set<Process>>();
+  /** What each supervisor's exit waits for besides its children asked to stop (see {@link holdExit}). */
+  readonly #exitHolds = new WeakMap<Process, Promise<unknown>>();
   #deliveringExitSignals = false;
   /** The actor being put to sleep now (see `#hibernate`), whose stop the inspector is not shown. */
   #sleeping: AnyActor | undefined;
@@ -335,6 +337,12 @@ export class ProcessRuntime {
     else this.#liveChildren.set(owner, new Set([process]));
   }
 
+  /** See {@link ProcessHost.holdExit}. */
+  holdExit(process: ProcessRef, until: Promise<unknown>): void {
+    const held = this.#registry.resolve(process);
+    if (held) this.#exitHolds.set(held, until);
+  }
+
   /** The live processes no live supervisor supervises, in spawn order. */
   #unsupervised(): Process[] {
     return this.#registry.all().filter((process) => !this.#supervisors.get(process)?.alive);
@@ -531,9 +539,18 @@ export class ProcessRuntime {
    * and XState stops a child in the middle of a transition (one that stopped its own tree, say) only once that
    * transition is over: exited at once, the supervisor told its links and monitors it was gone, and settled `exited`,
    * with that child still alive and holding its name, so an owner starting the tree again from its `EXIT` found the
-   * name taken. A child not asked to stop is not waited for: nothing would end that wait.
+   * name taken. A child not asked to stop is not waited for: nothing would end that wait. A supervisor asks its
+   * children in turn, the next once the one before has exited, and holds its exit until it has asked the last
+   * ({@link holdExit}): its children not asked yet are waited for through that.
    */
   #exitAfterChildren(process: Process, reason: ExitReason): void {
+    const held = this.#exitHolds.get(process);
+    if (held) {
+      this.#exitHolds.delete(process);
+      const exit = (): void => this.#exitAfterChildren(process, reason);
+      void held.then(exit, exit);
+      return;
+    }
     const children = this.#liveChildren.get(process);
     // Most processes supervise nothing: their exit builds no list.
     if (!children || children.size === 0) return this.#exit(process, reason);

@@ -26,8 +26,8 @@ export const MAX_INTENSITY_REASON = { shutdown: 'reached_max_restart_intensity' 
  * A supervisor is a plain object driving the runtime through monitors, plus a process of its own. The process
  * makes the supervisor a first-class citizen: `whereis` finds it, `monitor` and `link` work on it (it traps exits:
  * a child linked to it does not take it down, any other linked process does), `stopAll` stops it, and
- * `runtime.stop(supervisor.ref)` terminates its children, newest first, before it exits, because the process's
- * teardown is what terminates them.
+ * `runtime.stop(supervisor.ref)` terminates its children, newest first, each once the one after it has exited, before
+ * it exits, because the process's teardown is what terminates them.
  */
 export abstract class SupervisorBase {
   /** The supervisor's own process. */
@@ -53,7 +53,8 @@ export abstract class SupervisorBase {
       receive((notice) => this.#linkedExit(notice));
       return () => {
         this.#terminating = true;
-        this.terminateChildren();
+        const rest = this.terminateChildren();
+        if (rest) this.runtime.holdExit?.(this.ref, rest);
       };
     });
     this.ref = runtime.spawn(logic, { ...(options.name !== undefined ? { name: options.name } : {}), trapExit: true });
@@ -97,8 +98,41 @@ export abstract class SupervisorBase {
     return this.runtime.stopProcess(this.ref, reason);
   }
 
-  /** Stops every running child, newest first, without restarting any; called as the supervisor exits. */
-  protected abstract terminateChildren(): void;
+  /**
+   * Stops every running child, newest first, without restarting any; called as the supervisor exits. Returns what is
+   * left to do when a child did not exit at once (see {@link terminateInTurn}), which the supervisor's exit waits for.
+   */
+  protected abstract terminateChildren(): Promise<void> | undefined;
+
+  /**
+   * Runs `terminate` on each of `children` in turn, the next only once the child before has exited, as OTP's
+   * supervisor waits for each child's exit before it stops the one started before it: a child in the middle of a
+   * transition (one that asked for this very shutdown, say) exits only once that transition is over, and its older
+   * siblings, which it may use, must still be there until then. `terminate` returns the exit still to come, or
+   * `undefined` when the child exited as it was asked; so a walk in which every child exits at once is over before
+   * this returns (`undefined`), and a supervisor stopped outside its children's transitions has none left when its
+   * `stop()` returns. Otherwise this returns a promise that settles once the last child was asked and has exited.
+   */
+  protected terminateInTurn<T>(
+    children: readonly T[],
+    terminate: (child: T) => Promise<unknown> | undefined,
+    from = 0,
+  ): Promise<void> | undefined {
+    for (let index = from; index < children.length; index++) {
+      const exiting = terminate(children[index]!);
+      if (exiting) return exiting.then(() => this.terminateInTurn(children, terminate, index + 1));
+    }
+    return undefined;
+  }
+
+  /**
+   * Asks `child` to stop with `'shutdown'` and returns its exit still to come: `undefined` when it exited as it was
+   * asked, as a child outside a transition of its own does.
+   */
+  protected shutdown(child: ProcessRef): Promise<unknown> | undefined {
+    void this.runtime.stopProcess(child, 'shutdown').catch(() => {});
+    return child.alive ? child.exited : undefined;
+  }
 
   /**
    * False once the supervisor is terminating or the runtime is stopping everything: exits seen then are the

@@ -38,6 +38,11 @@ interface Child {
   readonly spec: ChildSpec;
   ref: ProcessRef | undefined;
   demonitor: Demonitor | undefined;
+  /**
+   * The incarnation the supervisor stopped last: one stopped for a sibling's restart may not have exited yet when the
+   * supervisor itself goes, and its older siblings wait for it all the same.
+   */
+  stopped: ProcessRef | undefined;
 }
 
 /**
@@ -64,6 +69,7 @@ export class Supervisor extends SupervisorBase {
       spec: Object.freeze({ ...spec }),
       ref: undefined,
       demonitor: undefined,
+      stopped: undefined,
     }));
   }
 
@@ -102,8 +108,8 @@ export class Supervisor extends SupervisorBase {
     return this.#children.find((child) => child.spec.id === id)?.ref;
   }
 
-  protected terminateChildren(): void {
-    for (const child of [...this.#children].reverse()) this.#terminate(child);
+  protected terminateChildren(): Promise<void> | undefined {
+    return this.terminateInTurn([...this.#children].reverse(), (child) => this.#terminate(child));
   }
 
   #start(child: Child): void {
@@ -112,13 +118,20 @@ export class Supervisor extends SupervisorBase {
     child.demonitor = this.watch(ref, (reason) => this.#onExit(child, ref, reason));
   }
 
-  /** Stops one child without treating its exit as a failure: the monitor goes first. */
-  #terminate(child: Child): Promise<void> {
+  /**
+   * Stops one child without treating its exit as a failure (the monitor goes first); returns its exit still to come,
+   * or that of the incarnation stopped before (see {@link Child.stopped}).
+   */
+  #terminate(child: Child): Promise<unknown> | undefined {
     const { ref } = child;
-    child.demonitor?.();
-    child.ref = undefined;
-    child.demonitor = undefined;
-    return ref ? this.runtime.stopProcess(ref, 'shutdown') : Promise.resolve();
+    if (ref) {
+      child.demonitor?.();
+      child.ref = undefined;
+      child.demonitor = undefined;
+      child.stopped = ref;
+      return this.shutdown(ref);
+    }
+    return child.stopped?.alive ? child.stopped.exited : undefined;
   }
 
   async #onExit(child: Child, ref: ProcessRef, reason: ExitReason): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMachine } from 'xstate';
+import { createMachine, setup } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { ChildStartError, MaxChildrenError, NoProcError, ValidationError } from '../../src/errors.js';
 import {
@@ -262,6 +262,38 @@ describe('DynamicSupervisor', () => {
     await sup.stop();
     await Promise.resolve();
     expect(order).toEqual(['c', 'b', 'a', 'sup']);
+  });
+
+  // Found by a review: the older children were stopped at once, while the child that asked for the stop still ran.
+  it('stops the children started before a child that asked for its stop only once that child has exited', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
+    let aAliveAfterAsking: boolean | undefined;
+    const stopsSupervisor = setup({}).createMachine({
+      on: {
+        shutdown: {
+          actions: [
+            () => void runtime.stop('dyn'),
+            () => {
+              aAliveAfterAsking = runtime.isAlive('a');
+            },
+          ],
+        },
+      },
+    });
+    const children: ProcessRef[] = [
+      sup.startChild(counter('a')),
+      sup.startChild({ start: () => ({ logic: stopsSupervisor, name: 'b' }) }),
+      sup.startChild(counter('c')),
+    ];
+    const order: string[] = [];
+    for (const ref of [...children, sup.ref]) void ref.exited.then(() => order.push(ref.name!));
+
+    runtime.cast('b', { type: 'shutdown' });
+    await sup.exited;
+
+    expect(aAliveAfterAsking).toBe(true);
+    expect(order).toEqual(['c', 'b', 'a', 'dyn']);
   });
 
   it('does not keep a child whose start stopped the supervisor, and stops it', async () => {

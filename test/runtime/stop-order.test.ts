@@ -5,7 +5,7 @@
  * before the siblings that depend on it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromCallback } from 'xstate';
+import { fromCallback, setup } from 'xstate';
 import { Runtime } from '../../src/node/runtime.js';
 import { DynamicSupervisor, Supervisor, type ChildSpec } from '../../src/runtime/index.js';
 import { waitFor } from '../support/wait-for.js';
@@ -62,5 +62,40 @@ describe('Runtime.stop() and a supervision tree', () => {
 
     // The top supervisor stops `api` (started after `pool`) first, then `pool` with its workers.
     expect(stopped).toEqual(['api', 'job-1']);
+  });
+
+  // Found by a review: the siblings started before it were stopped at once, while it still ran (web, db, then api).
+  it('stops the siblings started before a worker that called it only once that worker has exited', async () => {
+    const runtime = await Runtime.start({ onError: () => {} });
+    runtimes.push(runtime);
+    // A worker handling a "shut down" command, which still uses `db` in the same transition.
+    let dbAliveAfterAsking: boolean | undefined;
+    const api = setup({}).createMachine({
+      on: {
+        shutdown: {
+          actions: [
+            () => void runtime.stop(),
+            () => {
+              dbAliveAfterAsking = runtime.isAlive('db');
+            },
+          ],
+        },
+      },
+    });
+    const idle = fromCallback(() => () => {});
+    Supervisor.start(runtime, {
+      children: ['db', 'api', 'web'].map((id) => ({
+        id,
+        start: () => ({ logic: id === 'api' ? api : idle, name: id }),
+      })),
+    });
+    const order: string[] = [];
+    for (const name of ['db', 'api', 'web']) void runtime.whereis(name)!.exited.then(() => order.push(name));
+
+    runtime.cast('api', { type: 'shutdown' });
+    await runtime.stop();
+
+    expect(dbAliveAfterAsking).toBe(true);
+    expect(order).toEqual(['web', 'api', 'db']);
   });
 });

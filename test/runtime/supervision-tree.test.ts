@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
 import { ChildStartError, NoProcError, ValidationError } from '../../src/errors.js';
 import {
   DynamicSupervisor,
@@ -88,6 +89,35 @@ describe('a supervision tree (a supervisor under a supervisor)', () => {
 
     expect(order).toEqual(['b', 'a', 'inner', 'first', 'top']);
     expect(runtime.processes()).toEqual([]);
+  });
+
+  // Found by a review: the parent stopped its older child while the nested supervisor still waited for its own child.
+  it("stops the parent's older children only once a nested supervisor has exited, its child mid-transition", async () => {
+    const runtime = createRuntime();
+    const stopsTop = setup({}).createMachine({ on: { shutdown: { actions: () => void runtime.stop('top') } } });
+    const top = Supervisor.start(runtime, {
+      name: 'top',
+      children: [
+        counter('first'),
+        {
+          id: 'inner',
+          start: () => ({
+            process: Supervisor.start(runtime, {
+              name: 'inner',
+              children: [{ id: 'x', start: () => ({ logic: stopsTop, name: 'x' }) }],
+            }).ref,
+          }),
+        },
+      ],
+    });
+    const order: string[] = [];
+    for (const ref of [...['first', 'inner', 'x'].map((name) => runtime.whereis(name)!), top.ref])
+      void ref.exited.then(() => order.push(ref.name!));
+
+    runtime.cast('x', { type: 'shutdown' });
+    await top.exited;
+
+    expect(order).toEqual(['x', 'inner', 'first', 'top']);
   });
 
   it('supervises a DynamicSupervisor too, whose children the start function can reach', async () => {

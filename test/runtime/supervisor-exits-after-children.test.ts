@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { Supervisor, type ExitNotice } from '../../src/runtime/index.js';
+import { idleLogic } from './fixtures.js';
 
 const createRuntime = useProcessRuntimes();
 
@@ -88,5 +89,41 @@ describe('a supervisor exits after its children', () => {
     expect(restartErrors.map((error) => (error as Error).message)).toEqual([]);
     expect(sup).not.toBe(first);
     expect(runtime.isAlive('worker')).toBe(true);
+  });
+
+  // Found by a review: the children started before it were stopped at once, while it still ran (c, a, then b).
+  it('stops the children started before a child that asked for the shutdown only once that child has exited', async () => {
+    const runtime = createRuntime();
+    // A worker that, on `shutdown`, stops its supervision tree and then, in the same transition, still uses `a`, the
+    // sibling started before it.
+    let aAliveAfterAsking: boolean | undefined;
+    const worker = setup({}).createMachine({
+      on: {
+        shutdown: {
+          actions: [
+            () => void runtime.stop('tree'),
+            () => {
+              aAliveAfterAsking = runtime.isAlive('a');
+            },
+          ],
+        },
+      },
+    });
+    const sup = Supervisor.start(runtime, {
+      name: 'tree',
+      children: ['a', 'b', 'c'].map((id) => ({
+        id,
+        start: () => ({ logic: id === 'b' ? worker : idleLogic, name: id }),
+      })),
+    });
+    const order: string[] = [];
+    for (const ref of [...['a', 'b', 'c'].map((name) => runtime.whereis(name)!), sup.ref])
+      void ref.exited.then(() => order.push(ref.name!));
+
+    runtime.cast('b', { type: 'shutdown' });
+    await sup.exited;
+
+    expect(aAliveAfterAsking).toBe(true);
+    expect(order).toEqual(['c', 'b', 'a', 'tree']);
   });
 });
