@@ -291,7 +291,10 @@ export class Runtime {
     return this.#processes.link(a, b);
   }
 
-  /** Stops one process with `reason` (default `shutdown`). */
+  /**
+   * Stops one process with `reason` (default `shutdown`), as `GenServer.stop` does: it exits with that reason exactly,
+   * `'kill'` included (see ProcessRuntime).
+   */
   stopProcess(target: Target, reason?: ExitReason): Promise<void> {
     return this.#processes.stop(target, reason);
   }

@@ -237,8 +237,10 @@ export class ProcessRuntime {
   }
 
   /**
-   * Stops the process with `reason` and settles once it has exited. Stopping a process that is not alive
-   * does nothing, so cleanup code can stop unconditionally.
+   * Stops the process with `reason` and settles once it has exited, as `GenServer.stop(pid, reason)` does: its
+   * cleanup runs (a callback actor's, XState's exit actions) and it exits with `reason` exactly as given, `'kill'`
+   * included (there is no untrappable `Process.exit(pid, :kill)`, nor its `killed`; see `ExitReason`), whether it traps
+   * exits or not. Stopping a process that is not alive does nothing, so cleanup code can stop unconditionally.
    * @throws {ValidationError} (rejects) when `reason` is no exit reason (see `ExitReason`); nothing is stopped
    */
   stop(target: Target, reason: ExitReason = 'shutdown'): Promise<void> {

@@ -368,6 +368,25 @@ describe('ProcessRuntime', () => {
       await expect(ref.exited).resolves.toBe('shutdown');
     });
 
+    // Found by a review, which read stop as Process.exit(pid, :kill) (reason killed); it is GenServer.stop, as documented.
+    it("exits with the reason given, 'kill' included, which its monitors and links hear as it is", async () => {
+      const runtime = createRuntime();
+      const victim = runtime.spawn(counterMachine);
+      const trapper = runtime.spawn(counterMachine, { trapExit: true });
+      const peer = runtime.spawn(counterMachine);
+      runtime.link(victim, trapper);
+      runtime.link(victim, peer);
+      const downs: unknown[] = [];
+      runtime.monitor(victim, (notice) => downs.push(notice.reason));
+
+      await runtime.stop(victim, 'kill');
+
+      expect(victim.exitReason).toBe('kill');
+      expect(downs).toEqual(['kill']);
+      expect(trapper.getSnapshot().context.exits.map((exit) => exit.reason)).toEqual(['kill']);
+      expect(peer.exitReason).toEqual({ linked: victim.id, reason: 'kill' });
+    });
+
     it('records normal when the machine reaches a final state', async () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);
