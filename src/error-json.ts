@@ -17,6 +17,7 @@ import {
   NatsConnectionError,
   NatsServerDefectError,
   MaxChildrenError,
+  MaxRestartIntensityError,
   MODEL_ANSWER_PROBLEMS,
   ModelAnswerError,
   ModuleNotFoundError,
@@ -124,6 +125,16 @@ const factories: Record<string, ErrorFactory> = {
     new BucketConfigMismatchError(str(d.bucket), str(d.setting), num(d.configured), num(d.actual), { details: d }),
   max_children: (_m, d) => new MaxChildrenError(str(d.supervisor), num(d.maxChildren), { details: d }),
   child_start_failed: (_m, d) => new ChildStartError(str(d.supervisor), str(d.childId), { details: d }),
+  // Never on the wire (a runtime's onError hears it); rebuilt all the same.
+  reached_max_restart_intensity: (_m, d) =>
+    new MaxRestartIntensityError(
+      str(d.supervisor),
+      str(d.childId),
+      str(d.childExit),
+      num(d.maxRestarts),
+      num(d.maxSeconds),
+      { details: d },
+    ),
   execution_aborted: (_m, d) => new ExecutionAbortedError(str(d.moduleId), str(d.executionId), { details: d }),
   node_lost: (_m, d) =>
     new NodeLostError(str(d.sessionId), optStr(d.moduleId), optStr(d.executionId), str(d.nodeId), { details: d }),

@@ -789,6 +789,31 @@ export class ChildStartError extends BridgeError {
   }
 }
 
+/**
+ * A supervisor gave up: a child needed one restart more than `maxRestarts` within `maxSeconds` (OTP's
+ * `reached_max_restart_intensity`). As OTP's, the supervisor stopped its other children and exited with `'shutdown'`;
+ * this error is what says why, told to its runtime's `onError` (source `'restart'`) as OTP's supervisor report is
+ * logged. `cause` is the child's crash error, or the `ChildStartError` of its restart that failed.
+ */
+export class MaxRestartIntensityError extends BridgeError {
+  override readonly code = 'reached_max_restart_intensity';
+  constructor(
+    readonly supervisor: string,
+    readonly childId: string,
+    /** How the child last exited, as `formatExitReason` reads it (`crash: boom`), or `failed to start`. */
+    readonly childExit: string,
+    readonly maxRestarts: number,
+    readonly maxSeconds: number,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(
+      `supervisor '${supervisor}' reached its maximum restart intensity (${maxRestarts} restarts in ${maxSeconds} s) ` +
+        `at child '${childId}' (${childExit}), and shut down`,
+      { ...options, details: { supervisor, childId, childExit, maxRestarts, maxSeconds, ...options.details } },
+    );
+  }
+}
+
 /** An execution was cancelled (its AbortSignal fired) before it finished; a request in flight was aborted. */
 export class ExecutionAbortedError extends BridgeError {
   override readonly code = 'execution_aborted';

@@ -3,6 +3,7 @@ import {
   BridgeError,
   HeldOutputDroppedError,
   InternalError,
+  MaxRestartIntensityError,
   ModelAnswerError,
   NatsConnectionError,
   NoProcError,
@@ -38,6 +39,20 @@ describe('errorFromJSON', () => {
       operation: 'put',
       limit: 'storage',
       outcome: 'not_applied',
+    });
+    expect(rebuilt.message).toBe(sent.message);
+  });
+
+  it("rebuilds a supervisor's giving up with its child, the child's last exit and the limits", () => {
+    const sent = new MaxRestartIntensityError('sup', 'a', 'crash: boom', 3, 5);
+    const rebuilt = errorFromJSON(errorToJSON(sent));
+    expect(rebuilt).toBeInstanceOf(MaxRestartIntensityError);
+    expect(rebuilt).toMatchObject({
+      supervisor: 'sup',
+      childId: 'a',
+      childExit: 'crash: boom',
+      maxRestarts: 3,
+      maxSeconds: 5,
     });
     expect(rebuilt.message).toBe(sent.message);
   });

@@ -160,7 +160,7 @@ export class DynamicSupervisor extends SupervisorBase {
       this.#children.delete(child);
       return;
     }
-    if (!this.allowRestart()) return;
+    if (!this.allowRestart('dynamic', reason)) return;
     if (!(await this.restartWithRetry('dynamic', () => this.#start(child)))) this.#children.delete(child);
   }
 }

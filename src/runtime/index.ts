@@ -16,7 +16,7 @@ export type { ExitNotice } from './links.js';
 export { crashErrorOf, formatExitReason, isAbnormal, isCrash, isFailure, type ExitReason } from './exit-reason.js';
 export { Supervisor, type ChildInfo, type SupervisorOptions, type SupervisorStrategy } from './supervisor.js';
 export { DynamicSupervisor, type DynamicChildSpec, type DynamicSupervisorOptions } from './dynamic-supervisor.js';
-export { MAX_INTENSITY_REASON, SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
+export { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
 export type { ProcessHost } from './process-host.js';
 export type { ChildProcess, ChildSpawn, ChildSpec, ChildStart, RestartType } from './child-spec.js';
 export type { RestartIntensityOptions } from './restart-intensity.js';

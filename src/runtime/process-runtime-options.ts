@@ -19,7 +19,10 @@ export interface ProcessRuntimeOptions {
    * every transition of it); a monitor listener's with `source` `'monitor'`, `process` being the target as it was
    * given, a string (its name, or the value as it prints), when that was no process at all (a `'noproc'` notice); a
    * supervisor's failed restart of a child (its `start()` threw, or spawn refused what it returned) as a
-   * `ChildStartError` with the supervisor's process and `source` `'restart'`, at every attempt, as OTP reports each.
+   * `ChildStartError` with the supervisor's process and `source` `'restart'`, at every attempt, as OTP reports each;
+   * and a supervisor giving up past its restart intensity, which then exits with `'shutdown'`, as a
+   * `MaxRestartIntensityError` (`reached_max_restart_intensity`) with its process and `source` `'restart'`, as OTP's
+   * supervisor report says it.
    * @default logs with `console.error`
    */
   readonly onError?: (error: unknown, process: ProcessRef | string, source?: FaultSource) => void;
@@ -30,7 +33,7 @@ export const PROCESS_RUNTIME_KEYS = optionKeys<ProcessRuntimeOptions>({ inspect:
 
 /**
  * What threw an error `onError` is told of, when it is not the process: your inspector, a monitor listener, or a
- * child's start that a supervisor's restart called.
+ * supervisor's restart work (a child's start that it called, or its giving up past its restart intensity).
  */
 export type FaultSource = 'inspector' | 'monitor' | 'restart';
 

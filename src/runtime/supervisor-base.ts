@@ -4,9 +4,9 @@
  * @module
  */
 import { fromCallback } from 'xstate';
-import { ChildStartError, NoProcError, ValidationError } from '../errors.js';
+import { ChildStartError, MaxRestartIntensityError, NoProcError, ValidationError } from '../errors.js';
 import { spawnChild, type ChildStart } from './child-spec.js';
-import { isAbnormal, linkedExit, type ExitReason } from './exit-reason.js';
+import { crashErrorOf, formatExitReason, isAbnormal, linkedExit, type ExitReason } from './exit-reason.js';
 import type { ExitNotice } from './links.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessHost } from './process-host.js';
@@ -18,9 +18,6 @@ export interface SupervisorBaseOptions extends RestartIntensityOptions {
   /** A name to register the supervisor's own process under. */
   readonly name?: string;
 }
-
-/** The exit reason of a supervisor that gave up: OTP's `{shutdown, reached_max_restart_intensity}`. */
-export const MAX_INTENSITY_REASON = { shutdown: 'reached_max_restart_intensity' } as const;
 
 /**
  * A supervisor is a plain object driving the runtime through monitors, plus a process of its own. The process
@@ -83,7 +80,7 @@ export abstract class SupervisorBase {
     return this.ref.alive;
   }
 
-  /** Why the supervisor exited; {@link MAX_INTENSITY_REASON} when it gave up restarting. */
+  /** Why the supervisor exited; `'shutdown'` when it gave up restarting, as OTP's (see {@link allowRestart}). */
   get exitReason(): ExitReason | undefined {
     return this.ref.exitReason;
   }
@@ -175,10 +172,28 @@ export abstract class SupervisorBase {
     });
   }
 
-  /** Counts one restart; when it is one too many, the supervisor exits and this returns false. */
-  protected allowRestart(): boolean {
+  /**
+   * Counts one restart of child `childId`, which exited with `exit` or whose restart failed to start. When it is one
+   * too many, this returns false and the supervisor exits with `'shutdown'`, as OTP's does
+   * (`reached_max_restart_intensity` is only in OTP's supervisor report, not in the exit reason): a DOWN or EXIT handler
+   * matching `'shutdown'` sees it as the orderly stop it is. Why it stopped is told to `onError` first, as a
+   * {@link MaxRestartIntensityError} naming the supervisor and the child.
+   */
+  protected allowRestart(childId: string, exit: ExitReason | ChildStartError): boolean {
     if (this.#intensity.record()) return true;
-    void this.stop(MAX_INTENSITY_REASON);
+    const failedStart = exit instanceof ChildStartError;
+    const { maxRestarts, maxSeconds } = this.#intensity;
+    this.#reportRestartFault(
+      new MaxRestartIntensityError(
+        this.label,
+        childId,
+        failedStart ? 'failed to start' : formatExitReason(exit),
+        maxRestarts,
+        maxSeconds,
+        { cause: failedStart ? exit : crashErrorOf(exit) },
+      ),
+    );
+    void this.stop('shutdown');
     return false;
   }
 
@@ -188,8 +203,8 @@ export abstract class SupervisorBase {
    * intensity is set (a window so short it forgets restarts as fast as they come, say), a child that keeps failing
    * to start, or crashes as soon as it is up, lets timers and I/O run between its restarts. Fake timers that fake
    * `setImmediate` therefore hold restarts until they are advanced. Each failed attempt is told to the runtime's
-   * `onError` as a `ChildStartError` naming `childId` (source `'restart'`): the supervisor giving up says only that it
-   * did, and the start's error is what says why.
+   * `onError` as a `ChildStartError` naming `childId` (source `'restart'`), the start's error its cause; one attempt
+   * too many is told after it as the supervisor giving up (see {@link allowRestart}).
    * @returns false when the supervisor gave up (or is terminating)
    */
   protected async restartWithRetry(childId: string, start: () => void): Promise<boolean> {
@@ -200,13 +215,15 @@ export abstract class SupervisorBase {
         start();
         return true;
       } catch (error) {
-        this.#reportRestartFailure(new ChildStartError(this.label, childId, { cause: error }));
-        if (!this.allowRestart()) return false;
+        const failure = new ChildStartError(this.label, childId, { cause: error });
+        this.#reportRestartFault(failure);
+        if (!this.allowRestart(childId, failure)) return false;
       }
     }
   }
 
-  #reportRestartFailure(error: ChildStartError): void {
+  /** Tells the runtime's `onError` of a fault of the restart work (source `'restart'`); logs it on a host without one. */
+  #reportRestartFault(error: ChildStartError | MaxRestartIntensityError): void {
     if (this.runtime.reportFault) this.runtime.reportFault(error, this.ref, 'restart');
     else console.error(`[tether] restart of process ${this.label}:`, error);
   }

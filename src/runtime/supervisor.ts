@@ -46,8 +46,8 @@ interface Child {
 }
 
 /**
- * Starts children in order and keeps them running by its strategy, within the restart intensity; past it, it
- * stops the remaining children and exits with `{ shutdown: 'reached_max_restart_intensity' }`.
+ * Starts children in order and keeps them running by its strategy, within the restart intensity; past it, it tells
+ * `onError` a `MaxRestartIntensityError`, stops the remaining children and exits with `'shutdown'`, as OTP's does.
  * @example
  * const sup = Supervisor.start(runtime, {
  *   strategy: 'one_for_one',
@@ -144,7 +144,7 @@ export class Supervisor extends SupervisorBase {
       if (restart === 'temporary') this.#forget(child);
       return;
     }
-    if (!this.allowRestart()) return;
+    if (!this.allowRestart(child.spec.id, reason)) return;
     const group = this.#groupOf(child);
     for (const other of [...group].reverse()) if (other !== child) await this.#terminate(other);
     // As in OTP, temporary children stopped for a sibling's sake are not restarted.

@@ -13,7 +13,7 @@ describe('exit-reason', () => {
   it('does not count normal, shutdown or { shutdown }, however many links they came along, as failures for transient children', () => {
     expect(isFailure('normal')).toBe(false);
     expect(isFailure('shutdown')).toBe(false);
-    expect(isFailure({ shutdown: 'reached_max_restart_intensity' })).toBe(false);
+    expect(isFailure({ shutdown: 'failed_to_start_child' })).toBe(false);
     expect(isFailure('killed')).toBe(true);
     expect(isFailure({ error: boom })).toBe(true);
     // Taken down by a link, a process exits with the reason that came along it, as in Erlang.
@@ -35,8 +35,6 @@ describe('exit-reason', () => {
     expect(formatExitReason({ error: boom })).toBe('crash: boom');
     expect(formatExitReason({ error: 'thrown string' })).toBe('crash: thrown string');
     expect(formatExitReason({ linked: '<0.1>', reason: { error: boom } })).toBe('linked <0.1> exited: crash: boom');
-    expect(formatExitReason({ shutdown: 'reached_max_restart_intensity' })).toBe(
-      'shutdown: reached_max_restart_intensity',
-    );
+    expect(formatExitReason({ shutdown: 'failed_to_start_child' })).toBe('shutdown: failed_to_start_child');
   });
 });

@@ -1,13 +1,12 @@
 /**
  * A supervisor's failed restart of a child (its `start()` threw, or spawn refused what it returned) is told to
- * `onError` at every attempt, as OTP reports each: the supervisor giving up says only that it did.
+ * `onError` at every attempt, as OTP reports each; one attempt too many, after it, as the supervisor giving up.
  */
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { ChildStartError } from '../../src/errors.js';
+import { ChildStartError, MaxRestartIntensityError } from '../../src/errors.js';
 import { Runtime } from '../../src/index.js';
 import {
   DynamicSupervisor,
-  MAX_INTENSITY_REASON,
   Supervisor,
   type ChildSpec,
   type ProcessHost,
@@ -39,11 +38,20 @@ describe("a child's failed restart", () => {
     const repo = failingRepo();
     const sup = Supervisor.start(runtime, { name: 'repo-sup', maxRestarts: 2, children: [repo.spec] });
     runtime.cast('repo', { type: 'crash' });
-    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    await expect(sup.exited).resolves.toBe('shutdown');
     expect(repo.starts()).toBe(3);
     const restarts = told.filter((report) => report.source === 'restart');
-    expect(restarts).toHaveLength(2);
-    for (const { error, process } of restarts) {
+    expect(restarts.map(({ error }) => error)).toEqual([
+      expect.any(ChildStartError),
+      expect.any(ChildStartError),
+      expect.any(MaxRestartIntensityError),
+    ]);
+    // The supervisor giving up names the child, and the last failed start is its cause.
+    expect(restarts[2]).toMatchObject({
+      process: sup.ref,
+      error: { childId: 'repo', childExit: 'failed to start', cause: restarts[1]!.error },
+    });
+    for (const { error, process } of restarts.slice(0, 2)) {
       expect(process).toBe(sup.ref);
       expect(error).toBeInstanceOf(ChildStartError);
       expect(error).toMatchObject({
@@ -65,14 +73,15 @@ describe("a child's failed restart", () => {
     runtime.cast('worker', { type: 'crash' });
     // Between the crash and the restart (a macrotask later) another process takes the name.
     const squatter = runtime.spawn(counterMachine, { name: 'worker' });
-    await expect(pool.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    await expect(pool.exited).resolves.toBe('shutdown');
     expect(squatter.alive).toBe(true);
-    expect(told).toHaveLength(1);
+    expect(told).toHaveLength(2);
     expect(told[0]).toMatchObject({
       code: 'child_start_failed',
       details: { supervisor: 'pool', childId: 'dynamic' },
       cause: { code: 'already_exists' },
     });
+    expect(told[1]).toMatchObject({ code: 'reached_max_restart_intensity', cause: told[0] });
   });
 
   it("is told to a Runtime's onError as the restart of the supervisor's process", async () => {
@@ -83,7 +92,7 @@ describe("a child's failed restart", () => {
     try {
       const sup = Supervisor.start(runtime, { name: 'repo-sup', maxRestarts: 1, children: [failingRepo().spec] });
       runtime.cast('repo', { type: 'crash' });
-      await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+      await expect(sup.exited).resolves.toBe('shutdown');
       expect(told).toContain(
         "restart of process repo-sup: supervisor 'repo-sup' could not start child 'repo': database unreachable",
       );
@@ -108,7 +117,7 @@ describe("a child's failed restart", () => {
     const repo = failingRepo();
     const sup = Supervisor.start(host, { name: 'repo-sup', maxRestarts: 1, children: [repo.spec] });
     runtime.cast('repo', { type: 'crash' });
-    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    await expect(sup.exited).resolves.toBe('shutdown');
     expect(logged).toHaveBeenCalledWith(
       '[tether] restart of process repo-sup:',
       expect.objectContaining({ code: 'child_start_failed', cause: repo.unreachable }),

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMachine, type AnyActorLogic } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { AlreadyExistsError, ChildStartError, ValidationError } from '../../src/errors.js';
+import { AlreadyExistsError, ChildStartError, MaxRestartIntensityError, ValidationError } from '../../src/errors.js';
 import {
   DynamicSupervisor,
-  MAX_INTENSITY_REASON,
   ProcessRuntime,
   Supervisor,
   type ChildSpec,
@@ -189,11 +188,38 @@ describe('Supervisor', () => {
       const b = await waitFor(() => runtime.whereis('b'));
       runtime.cast(b, { type: 'crash' });
     }
-    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    await expect(sup.exited).resolves.toBe('shutdown');
     expect(sup.alive).toBe(false);
     expect(runtime.processes()).toEqual([]);
     await waitFor(() => down.mock.calls.length === 1);
-    expect(down).toHaveBeenCalledWith(expect.objectContaining({ name: 'sup', reason: MAX_INTENSITY_REASON }));
+    expect(down).toHaveBeenCalledWith(expect.objectContaining({ name: 'sup', reason: 'shutdown' }));
+  });
+
+  // Found by a review: it exited with { shutdown: 'reached_max_restart_intensity' }, which a check of 'shutdown' missed.
+  it("exits with 'shutdown' past its intensity, as OTP's, and tells onError why: the child and its last exit", async () => {
+    const told: { error: unknown; process: unknown; source: unknown }[] = [];
+    const runtime = createRuntime({ onError: (error, process, source) => void told.push({ error, process, source }) });
+    const sup = Supervisor.start(runtime, { name: 'sup', maxRestarts: 0, children: [counter('a')] });
+    const owner = runtime.spawn(counterMachine, { trapExit: true });
+    runtime.link(owner, sup.ref);
+
+    runtime.cast('a', { type: 'crash' });
+
+    await expect(sup.exited).resolves.toBe('shutdown');
+    expect(owner.getSnapshot().context.exits.map((exit) => exit.reason)).toEqual(['shutdown']);
+    const reports = told.filter(({ source }) => source === 'restart');
+    expect(reports).toEqual([{ error: expect.any(MaxRestartIntensityError), process: sup.ref, source: 'restart' }]);
+    expect(reports[0]!.error).toMatchObject({
+      code: 'reached_max_restart_intensity',
+      supervisor: 'sup',
+      childId: 'a',
+      childExit: 'crash: boom',
+      maxRestarts: 0,
+      maxSeconds: 5,
+      message:
+        "supervisor 'sup' reached its maximum restart intensity (0 restarts in 5 s) at child 'a' (crash: boom), and shut down",
+      cause: new Error('boom'),
+    });
   });
 
   it('forgets restarts older than maxSeconds', async () => {
@@ -236,7 +262,7 @@ describe('Supervisor', () => {
     };
     const sup = Supervisor.start(runtime, { children: [flaky], maxRestarts: 3 });
     runtime.cast('flaky', { type: 'crash' });
-    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    await expect(sup.exited).resolves.toBe('shutdown');
     expect(starts).toBe(4);
   });
 
@@ -310,7 +336,7 @@ describe('Supervisor', () => {
     };
     const sup = Supervisor.start(runtime, { children: [failing], maxRestarts: 20, maxSeconds: 60 });
     runtime.cast('failing', { type: 'crash' });
-    await expect(sup.exited).resolves.toEqual(MAX_INTENSITY_REASON);
+    await expect(sup.exited).resolves.toBe('shutdown');
     ticking = false;
     const restarts = seen.slice(1);
     expect(restarts).toHaveLength(20);
