@@ -49,6 +49,7 @@ import {
 import { printable } from '../printable.js';
 import { SEARCH_DEADLINE_HEADER, searchDeadlineIn } from './search-deadline.js';
 import type { SearchedExecutions } from './searched-executions.js';
+import { subscribeNeeded } from './needed-subscription.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 
 /** The header of an answer to an outcome question: `finished`, `running` or `unknown` (see the module comment). */
@@ -259,20 +260,25 @@ export function createExecutionReplies(limits: ExecutionReplyLimits = {}): Execu
  * Answers the outcome questions addressed to the node `nodeId`, and those addressed to every node (see the module
  * comment), from `replies`; a census question about an execution this node has no record of is noted in `searched`
  * (the header is checked without it).
- * Returns what stops answering them, for when the node stops.
+ * Resolves, once the server has the subscriptions, to what stops answering them, for when the node stops.
+ * @throws {NatsConnectionError} `refused` (`details.subject`, nothing left subscribed) when the server refused one
  */
-export function serveExecutionOutcomes(
+export async function serveExecutionOutcomes(
   connection: NatsConnection,
   subjects: TetherSubjects,
   nodeId: string,
   replies: ExecutionReplies,
   searched: SearchedExecutions | undefined,
   report: (error: unknown, where: string) => void,
-): { unsubscribe(): void } {
-  const serve = (addressee: string): Subscription =>
-    connection.subscribe(subjects.executionOutcomes(addressee), {
-      callback: (error, msg) => {
-        if (error) return report(error, 'execution outcome questions');
+): Promise<{ unsubscribe(): void }> {
+  // Needed: a node that cannot answer a census lets a client take an execution running here for one lost, and run
+  // it again elsewhere.
+  const serve = (addressee: string): Promise<Subscription> =>
+    subscribeNeeded(connection, subjects.executionOutcomes(addressee), {
+      what: 'execution outcome questions subscription',
+      prefix: subjects.prefix,
+      report,
+      onMessage(msg) {
         if (!msg.reply) return;
         try {
           answer(msg, addressee === ALL_NODES);
@@ -283,12 +289,16 @@ export function serveExecutionOutcomes(
         }
       },
     });
-  const subscriptions = [serve(nodeId), serve(ALL_NODES)];
-  return {
-    unsubscribe() {
-      for (const subscription of subscriptions) subscription.unsubscribe();
-    },
+  const subscriptions = await Promise.allSettled([serve(nodeId), serve(ALL_NODES)]);
+  const unsubscribe = (): void => {
+    for (const result of subscriptions) if (result.status === 'fulfilled') result.value.unsubscribe();
   };
+  const failed = subscriptions.find((result) => result.status === 'rejected');
+  if (failed) {
+    unsubscribe();
+    throw failed.reason;
+  }
+  return { unsubscribe };
 
   /** `toAll`: a question every node heard, which only the node that has the execution answers. */
   function answer(msg: Msg, toAll: boolean): void {

@@ -26,15 +26,15 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { RequestStrategy, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { RequestStrategy, type Msg, type NatsConnection } from 'nats';
 import type { ModuleHost, StopScope } from './module-host.js';
 import type { TetherSubjects } from './subjects.js';
 import type { EventOutbox } from './event-outbox.js';
 import { executionReplyKey } from './execution-replies.js';
 import { ExpiringKeys } from './expiring-keys.js';
 import { encodeJson } from './wire.js';
-import { guarded } from './guarded-callback.js';
 import { jsonObjectBody } from './json-object-body.js';
+import { subscribeNeeded } from './needed-subscription.js';
 
 /** Options of {@link startModuleControl}. */
 export interface ModuleControlOptions {
@@ -98,7 +98,10 @@ export interface ModuleControl {
 /** Upper bound of remembered cancels, so a flood of cancels for unknown ids cannot grow memory without end. */
 const MAX_REMEMBERED = 10_000;
 
-/** Subscribes this node to the control subject; resolves once the server has the subscription. */
+/**
+ * Subscribes this node to the control subject; resolves once the server has the subscription.
+ * @throws {NatsConnectionError} `refused` (`details.subject`) when the server refused it
+ */
 export async function startModuleControl(
   connection: NatsConnection,
   subjects: TetherSubjects,
@@ -123,9 +126,12 @@ export async function startModuleControl(
   /** The executions in hand here that are in no mailbox yet (see `hold`), counted: an id may be sent twice. */
   const held = new Map<string, number>();
 
-  const subscription: Subscription = connection.subscribe(subjects.moduleControls(), {
-    callback: guarded(options.report, 'module control', (error, msg) => {
-      if (error) return options.report(error, 'module control subscription');
+  // Needed: a node that cannot hear a stop would keep running a module stopped everywhere else.
+  const subscription = await subscribeNeeded(connection, subjects.moduleControls(), {
+    what: 'module control subscription',
+    prefix: subjects.prefix,
+    report: options.report,
+    onMessage(msg) {
       const target = subjects.parseModuleControl(msg.subject);
       if (!target) return;
       const body = jsonObjectBody(msg.data);
@@ -175,9 +181,8 @@ export async function startModuleControl(
           options.report(failure, `cancelling execution ${executionId}`);
         },
       );
-    }),
+    },
   });
-  await connection.flush();
 
   /** Asks every node; resolves to the first answer within `waitMs` (only a node that acted, or was named, answers). */
   const firstAnswer = async (subject: string, body: Uint8Array, waitMs = cancelWaitMs): Promise<Msg | undefined> => {

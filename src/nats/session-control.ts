@@ -19,6 +19,7 @@ import type { TetherSubjects } from './subjects.js';
 import { encodeJson } from './wire.js';
 import { guarded } from './guarded-callback.js';
 import { jsonObjectBody } from './json-object-body.js';
+import { subscribeNeeded } from './needed-subscription.js';
 
 /** Why a session ends on every node. */
 export type SessionEndReason = 'deleted' | 'expired';
@@ -53,6 +54,7 @@ export interface SessionControl {
 /**
  * Subscribes this node to the session control subject; `endLocal` ends what this node has of a session.
  * Resolves once the server has the subscription.
+ * @throws {NatsConnectionError} `refused` (`details.subject`) when the server refused it
  */
 export async function startSessionControl(
   connection: NatsConnection,
@@ -64,9 +66,12 @@ export async function startSessionControl(
   const waitMs = options.waitMs ?? 5000;
   const node = randomUUID();
 
-  const subscription: Subscription = connection.subscribe(subjects.sessionControls(), {
-    callback: guarded(options.report, 'session control', (error, msg) => {
-      if (error) return options.report(error, 'session control subscription');
+  // Needed: a node that cannot hear the end of a session would keep serving a deleted one's handles.
+  const subscription = await subscribeNeeded(connection, subjects.sessionControls(), {
+    what: 'session control subscription',
+    prefix: subjects.prefix,
+    report: options.report,
+    onMessage(msg) {
       const sessionId = subjects.parseSessionControl(msg.subject);
       if (sessionId === undefined) return;
       const body = jsonObjectBody(msg.data);
@@ -97,9 +102,8 @@ export async function startSessionControl(
           answer(true);
         },
       );
-    }),
+    },
   });
-  await connection.flush();
 
   return {
     async end(sessionId, incarnation, reason) {

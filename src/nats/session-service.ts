@@ -19,7 +19,7 @@
  * @module
  */
 import { type NatsConnection, type Service, type Subscription } from 'nats';
-import { NatsConnectionError, NodeStoppingError, ValidationError } from '../errors.js';
+import { NodeStoppingError, ValidationError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { packageVersion } from '../package-version.js';
 import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
@@ -54,6 +54,7 @@ import {
   encodeReply,
 } from './wire.js';
 import { guarded } from './guarded-callback.js';
+import { confirmSubscribed } from './needed-subscription.js';
 import type { SearchedExecutions } from './searched-executions.js';
 
 /** Options of {@link startSessionService}. */
@@ -248,7 +249,15 @@ export async function startSessionService(
     report,
   });
   const { handler, inFlight } = handlers;
-  const outcomes = serveExecutionOutcomes(connection, subjects, serviceId, replies, options.searchedExecutions, report);
+  // Subscribed before the endpoints, confirmed with them below: a request this node takes can be asked about at once.
+  const outcomesStarting = serveExecutionOutcomes(
+    connection,
+    subjects,
+    serviceId,
+    replies,
+    options.searchedExecutions,
+    report,
+  );
 
   /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
   async function serveEndpoint(
@@ -379,23 +388,23 @@ export async function startSessionService(
   }
 
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.
-  await connection.flush();
-  // The server answers a subscription it refuses (the node's NATS user may not subscribe to its request subjects)
-  // before the flush's PONG, and nats.js then closes the whole service, pings and all: a node that can take no
-  // request must not start as if it served.
-  if (service.isStopped) {
-    const refusal = await service.stopped;
+  // A refused one (the node's NATS user may not subscribe to its request subjects) makes nats.js close the whole
+  // service, pings and all: a node that can take no request must not start as if it served.
+  const serviceRefusal = async (): Promise<unknown> =>
+    service.isStopped ? ((await service.stopped) ?? new Error('service stopped')) : undefined;
+  const [outcomesStarted, serviceConfirmed] = await Promise.allSettled([
+    outcomesStarting,
+    confirmSubscribed(connection, 'service subscriptions', subjects.prefix, serviceRefusal),
+  ]);
+  if (outcomesStarted.status === 'rejected' || serviceConfirmed.status === 'rejected') {
+    if (outcomesStarted.status === 'fulfilled') outcomesStarted.value.unsubscribe();
+    if (!service.isStopped) await service.stop().catch(() => {});
     unsubscribeEvents();
-    outcomes.unsubscribe();
     held.stop();
-    throw new NatsConnectionError(
-      'refused',
-      connection.getServer(),
-      `the server refused this node a subscription its service needs (${refusal?.message ?? 'service stopped'}); ` +
-        `its NATS user must be allowed to subscribe to '${subjects.prefix}.>' and '$SRV.>'`,
-      { cause: refusal ?? undefined },
-    );
+    const [refused] = [serviceConfirmed, outcomesStarted].filter((result) => result.status === 'rejected');
+    throw refused?.reason;
   }
+  const outcomes = outcomesStarted.value;
 
   let stopping: Promise<void> | undefined;
   return {

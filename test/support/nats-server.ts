@@ -23,6 +23,12 @@ export interface NatsTestServer {
    * until `SIGCONT`. Absent for a server given by `NATS_URL`.
    */
   readonly signal?: (signal: 'SIGSTOP' | 'SIGCONT') => void;
+  /**
+   * Rewrites the config lines (as {@link StartNatsServerOptions.config}) and has the server reload them (SIGHUP), e.g.
+   * to take a permission from a user whose connection stays open. Resolves once the signal is sent: the server reloads
+   * on its own time, so wait (`waitFor`) for what the reload changes. Absent for a server started without a config.
+   */
+  readonly reload?: (config: string) => Promise<void>;
 }
 
 /** Options of {@link startNatsServer}. */
@@ -155,11 +161,14 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   const dir = await mkdtemp(join(tmpdir(), 'tether-nats-'));
   const rest = ['-js', '-sd', options.storeDir ?? dir, '--ports_file_dir', dir];
   if (options.monitor) rest.push('-m', '-1');
+  const configFile = join(dir, 'server.conf');
+  const writeConfig = async (config: string | undefined): Promise<void> => {
+    const lines = [options.maxPayload === undefined ? '' : `max_payload: ${options.maxPayload}`, config ?? ''];
+    await writeFile(configFile, `${lines.join('\n')}\n`);
+  };
   if (options.maxPayload !== undefined || options.config !== undefined) {
-    const config = join(dir, 'server.conf');
-    const lines = [options.maxPayload === undefined ? '' : `max_payload: ${options.maxPayload}`, options.config ?? ''];
-    await writeFile(config, `${lines.join('\n')}\n`);
-    rest.push('-c', config);
+    await writeConfig(options.config);
+    rest.push('-c', configFile);
   }
   let running: NatsProcess;
   for (let attempt = 1; ; attempt += 1) {
@@ -182,6 +191,14 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
       await rm(dir, { recursive: true, force: true });
     },
     signal: running.signal,
+    ...(options.config === undefined
+      ? {}
+      : {
+          async reload(config: string) {
+            await writeConfig(config);
+            running.signal('SIGHUP');
+          },
+        }),
   };
 }
 
