@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect as connectNats } from 'nats';
+import { createEchoModel, Runtime } from '../src/index.js';
 import { useCliNode } from './support/cli-node.js';
+import { cliRunners } from './support/cli-runners.js';
+import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
 
 const { inProcess } = useCliNode();
 
@@ -78,4 +82,55 @@ describe('cli open if accepted', () => {
     expect([vars.code, vars.stdout]).toEqual([0, 'x  integer  v1  1\n']);
     expect([modules.code, modules.stdout.includes('qa')]).toEqual([0, true]);
   });
+});
+
+// Found by a review: `var define` on a new session, refused because the JetStream account was full, left the empty
+// session behind (the node judges the input before the session is opened, not the room left for it).
+describe('cli open if accepted on a full JetStream account', () => {
+  let server: NatsTestServer;
+  let node: Runtime;
+  const nats = { user: 'l', pass: 'l' };
+  const { inProcess } = cliRunners(() => `nats://l:l@127.0.0.1:${new URL(server.url).port}`);
+
+  beforeAll(async () => {
+    server = await startNatsServer({
+      config: 'accounts { L: { jetstream: { max_file: 60000, max_mem: 60000 }, users: [{ user: l, password: l }] } }',
+    });
+    node = await Runtime.start({ llm: createEchoModel(), onError: () => {}, nats: { servers: server.url, ...nats } });
+    // Filled so that what is left holds a session record (some 200 bytes stored) but not a variable of 1,000
+    // characters.
+    const filler = await node.session('filler');
+    const nc = await connectNats({ servers: server.url, ...nats });
+    try {
+      const manager = await nc.jetstreamManager();
+      const account = () => manager.getAccountInfo();
+      const max = (await account()).limits.max_storage;
+      const before = (await account()).storage;
+      await filler.defineVariable('probe', 'string', 'a'.repeat(1000));
+      const overhead = (await account()).storage - before - 1000;
+      for (let n = 1; ; n += 1) {
+        const size = Math.min(2000, max - (await account()).storage - 400 - overhead);
+        if (size < 1) break;
+        await filler.defineVariable(`v${n}`, 'string', 'a'.repeat(size));
+      }
+      const room = max - (await account()).storage;
+      if (room < 300 || room > 800) throw new Error(`room left: ${room}`);
+    } finally {
+      await nc.close();
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await node?.stop();
+    await server?.stop();
+  });
+
+  it('exits 1 with store_limit_reached and leaves no session behind when the session fits but the variable does not', async () => {
+    const run = await inProcess(['var', 'define', 'n', 'string', 'b'.repeat(1000), '-s', 'fresh']);
+    expect([run.code, run.stdout]).toEqual([1, '']);
+    expect(run.stderr).toMatch(/^tether: store_limit_reached: [^\n]*\n$/);
+    const list = await inProcess(['session', 'list']);
+    expect(list.stdout.trim().split('\n')).toEqual(['filler']);
+    const vars = await inProcess(['var', 'list', '-s', 'fresh']);
+    expect([vars.code, vars.stderr]).toEqual([1, "tether: session_not_found: session 'fresh' not found\n"]);
+  }, 30_000);
 });

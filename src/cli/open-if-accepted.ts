@@ -4,22 +4,25 @@
  * command open it, and write again. Opening first, as these commands once did, created the session for a write the
  * node then refused.
  *
- * Nothing is created for a refused write, and nothing is ever removed: no other client's session can be lost to a
- * race. A node judges a write whose session is not there as a new, empty session would (define-judgement.ts, and
- * the module create of module-operations.ts) before it says so, so a write refused for its input is refused before
- * anything is opened, and `session_not_found` means it would be accepted. What can still refuse the second write is
- * the session someone else opened meanwhile (a variable or module of that name defined there first): theirs, and
- * kept.
+ * A node judges a write whose session is not there as a new, empty session would (define-judgement.ts, and the module
+ * create of module-operations.ts) before it says so, so a write refused for its input is refused before anything is
+ * opened, and `session_not_found` means it would be accepted. What it cannot judge then is the store: a JetStream
+ * account with room for the session's record but not for the variable refuses the second write
+ * (`store_limit_reached`) after the open. So a second write refused with nothing applied removes the session again,
+ * if it is this command's to remove: its open began the session's life (`created`), the deletion names that life (a
+ * later one of the id is never removed), and the session still holds nothing (a client that opened it meanwhile and
+ * wrote there keeps it). Otherwise the session stays: the one someone else opened, or one the write may have reached.
  * @module
  */
-import { isSessionGone } from '../errors.js';
+import { BridgeError, isSessionGone } from '../errors.js';
 import type { TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 
 /**
  * `write` on `session` (a handle got with `create: false`); when the session is not there (never opened, deleted,
  * expired), `write` again on the session opened through `client`. Resolves to what `write` resolved to, with the
- * handle it was made on; rejects as `write` did when it was refused for anything else.
+ * handle it was made on; rejects as `write` did when it was refused for anything else, after removing the session
+ * this call opened for it when nothing of it was applied (see the module comment).
  * @example
  * const { result } = await openIfAccepted(client, session, (s) => s.defineVariable('x', 'integer', 1));
  */
@@ -36,5 +39,38 @@ export async function openIfAccepted<T>(
   }
   // Opened only now, by this command unless another client did meanwhile.
   const opened = await client.session(session.sessionId);
-  return { result: await write(opened), session: opened };
+  try {
+    return { result: await write(opened), session: opened };
+  } catch (error) {
+    if (opened.created && appliedNothing(error)) await removeIfUnused(opened);
+    throw error;
+  }
+}
+
+/**
+ * Whether `error` says its write changed nothing: `details.outcome: 'not_applied'`, or a refusal, which changes
+ * nothing (README). Not an outcome `unknown` (it may land yet), nor an `internal_error` or `payload_too_large`, which
+ * may come after the work was done, nor an error that is no Tether error.
+ */
+function appliedNothing(error: unknown): boolean {
+  if (!(error instanceof BridgeError)) return false;
+  const { outcome } = error.details;
+  if (outcome !== undefined) return outcome === 'not_applied';
+  return error.code !== 'internal_error' && error.code !== 'payload_too_large';
+}
+
+/**
+ * Deletes the life of the session `session` is bound to, unless it holds a variable or a module: another client's
+ * since this command opened it. A removal that fails leaves the session as it is; the write's refusal is still what
+ * the command says.
+ */
+async function removeIfUnused(session: RemoteSession): Promise<void> {
+  try {
+    const [variables, modules] = await Promise.all([session.listVariables(), session.modules()]);
+    if (variables.length > 0 || modules.length > 0) return;
+    // Bound to the life this command's open began (`Tether-Incarnation`): a later life of the id is not touched.
+    await session.delete();
+  } catch {
+    // Gone already (someone deleted it), or NATS refused the removal too: nothing more this command can do.
+  }
 }

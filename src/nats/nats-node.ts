@@ -228,7 +228,9 @@ export async function openNatsNode(
         if (removed) await control?.stop(sessionId, moduleId, revision);
         return removed;
       },
-      openSession: (sessionId) => life.open(sessionId),
+      async openSession(sessionId) {
+        await life.open(sessionId);
+      },
       currentSession: (sessionId) => life.current(sessionId),
       freshSession: (sessionId, incarnation) => life.fresh(sessionId, incarnation),
       deleteSession: (sessionId, incarnation) => life.delete(sessionId, incarnation),

@@ -162,9 +162,9 @@ export async function connect(options: ConnectOptions): Promise<TetherClient> {
       if (state.closed) throw state.closedError(id);
       if (!(sessionOptions?.create ?? true)) return new RemoteSession(id, transport, undefined, state);
       // The life opened: the handle's requests carry it, so they never reach a later life of the id.
-      const opened = (await transport.request(subjects.open(id), {})) as { incarnation?: unknown };
+      const opened = (await transport.request(subjects.open(id), {})) as { incarnation?: unknown; created?: unknown };
       const incarnation = typeof opened?.incarnation === 'string' ? opened.incarnation : undefined;
-      return new RemoteSession(id, transport, incarnation, state);
+      return new RemoteSession(id, transport, incarnation, state, opened?.created === true);
     },
     async listSessions(options) {
       const { after, limit } = listOptionsOf(options);

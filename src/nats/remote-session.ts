@@ -75,16 +75,27 @@ export class RemoteSession implements SessionApi {
   readonly #scope: SessionHandleScope;
 
   /**
+   * Whether the `open` that gave this handle began its session's life (the session did not exist): `false` when it
+   * found the session there, for a handle got with `create: false`, and from a node too old to say. A client that
+   * opened a session only for one write can tell by it whether the session is its own to remove again, should that
+   * write be refused (as the CLI's `var define` does, see open-if-accepted.ts).
+   */
+  readonly created: boolean;
+
+  /**
    * Not for direct use: handles come from `client.session(id)`; `incarnation`: the life `open` replied with;
-   * `client`: the state of the client giving the handle out (its `close()`).
+   * `client`: the state of the client giving the handle out (its `close()`); `created`: see
+   * {@link RemoteSession.created}.
    */
   constructor(
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
     incarnation?: string,
     client?: ClientState,
+    created = false,
   ) {
     this.#scope = new SessionHandleScope(sessionId, incarnation, client);
+    this.created = created;
   }
 
   /**

@@ -47,6 +47,12 @@ export interface SessionProvider {
   /** Rejects with `SessionError('session_not_found')` when `create` is false and the session was never opened. */
   session(id: string, options: { readonly create: boolean }): Promise<Session>;
   /**
+   * The session, opened; `created` when this call began the life the handle serves (its record is this call's), for
+   * the `open` request to say so. A provider without it opens through {@link SessionProvider.session}, and says
+   * nothing about who created the session.
+   */
+  open?(id: string): Promise<{ readonly session: Session; readonly created: boolean }>;
+  /**
    * Deletes the session for good (only its life `incarnation`, when given; `session_not_found` when it does not
    * exist); a node without it cannot.
    */
@@ -103,13 +109,14 @@ export interface SessionDirectory {
   /** The sessions that exist, a page at a time, read from the same bucket (session-listing.ts). */
   readonly listing: SessionListing;
   /**
-   * Records the session as existing (idempotent); resolves `true` when this call created it, also over a value that
-   * is no session record (written over with compare-and-set on its revision). Rejects with a
+   * Records the session as existing (idempotent); resolves to the `incarnation` of the life this call began when it
+   * created the record, also over a value that is no session record (written over with compare-and-set on its
+   * revision), `undefined` when the session existed already. Rejects with a
    * `StoreConflictError` when another node's record refused the creation and was deleted before this call could
    * read it: the id is free again, and that life may have left keys a caller listed before (see
    * {@link SessionRemoval.open}, which lists them again and opens again).
    */
-  open(sessionId: string): Promise<boolean>;
+  open(sessionId: string): Promise<string | undefined>;
   /** Whether the session was ever opened (and not removed); remembered once seen. */
   exists(sessionId: string): Promise<boolean>;
   /** The record as the bucket holds it now (never from memory); `undefined` when there is none (or no record). */
@@ -228,16 +235,17 @@ export async function createSessionDirectory(
 
     async open(sessionId) {
       assertSessionId(sessionId);
-      if (seen.has(sessionId)) return false;
+      if (seen.has(sessionId)) return undefined;
       const at = new Date().toISOString();
-      const record: SessionRecord = { sessionId, createdAt: at, incarnation: randomUUID(), activeAt: at };
+      const incarnation = randomUUID();
+      const record: SessionRecord = { sessionId, createdAt: at, incarnation, activeAt: at };
       const data = encoder.encode(JSON.stringify(record));
       let refused: StoreConflictError;
       try {
         // Create-if-absent, also over a removed record (its delete marker), through an election of the leader.
         await raw.writeIfAbsent(sessionId, 'put', data);
         seen.add(sessionId);
-        return true;
+        return incarnation;
       } catch (error) {
         if (!(error instanceof StoreConflictError)) throw renamed(error, 'create', sessionId);
         refused = error;
@@ -247,14 +255,14 @@ export async function createSessionDirectory(
         // Another node (or an earlier open) got there first: the session exists, which is all `open` promises.
         if (found && 'record' in found) {
           seen.add(sessionId);
-          return false;
+          return undefined;
         }
         // Deleted between the refusal and that read: a race, for the caller to open again (see the interface).
         if (found?.kind !== 'foreign') break;
         // No session: its key is this id's to take, at the revision read (a node's write since wins instead).
         if ((await write(sessionId, 'put', data, found.revision)) !== false) {
           seen.add(sessionId);
-          return true;
+          return incarnation;
         }
       }
       throw refused;

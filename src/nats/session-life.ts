@@ -63,8 +63,11 @@ export interface SessionLifeOptions {
 
 /** A node's side of the life of sessions. */
 export interface SessionLife {
-  /** Records the session as existing; see {@link SessionRemoval.open}. */
-  open(sessionId: string): Promise<void>;
+  /**
+   * Records the session as existing; resolves to the `incarnation` of the life it began, if it did (see
+   * {@link SessionRemoval.open}).
+   */
+  open(sessionId: string): Promise<string | undefined>;
   /** The incarnation of the session as its record says now (a KV read), `undefined` when it does not exist. */
   current(sessionId: string): Promise<string | undefined>;
   /** Before a use is served here: see {@link SessionExpiry.fresh} (`undefined` while the node does not serve). */
@@ -129,6 +132,13 @@ export async function openSessionLife(connection: NatsConnection, options: Sessi
           assertSessionId(id);
           if (!create && !(await directory.exists(id))) throw new SessionError('session_not_found', id);
           return start(id, create);
+        },
+        async open(id) {
+          assertSessionId(id);
+          const began = await removal.open(id);
+          // Opened already (a no-op now); the life loaded is the one begun here unless a deletion came in between.
+          const session = await start(id, true);
+          return { session, created: began !== undefined && session.incarnation === began };
         },
         delete: (id, incarnation) => removal.delete(id, incarnation),
         ended: (id, incarnation) => ended?.(id, incarnation),

@@ -85,11 +85,11 @@ export interface SessionRemoval {
   sweep(sessionId: string): Promise<void>;
   /**
    * Records the session as existing (idempotent). When this call creates the record, what an earlier life of the id
-   * left under it (a deletion cut short, a write of a node that missed it) is purged. Rejects with a
-   * `StoreConflictError` after {@link OPEN_ATTEMPTS} opens in a row each lost to a life another node began and ended
-   * meanwhile.
+   * left under it (a deletion cut short, a write of a node that missed it) is purged, and it resolves to the
+   * `incarnation` of the life it began (`undefined`: the session existed). Rejects with a `StoreConflictError` after
+   * {@link OPEN_ATTEMPTS} opens in a row each lost to a life another node began and ended meanwhile.
    */
-  open(sessionId: string): Promise<void>;
+  open(sessionId: string): Promise<string | undefined>;
 }
 
 const ATTEMPTS = 5;
@@ -237,14 +237,16 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
     async open(sessionId) {
       assertSessionId(sessionId);
       for (let attempt = 1; ; attempt += 1) {
-        if (await directory.exists(sessionId)) return;
+        if (await directory.exists(sessionId)) return undefined;
         // Listed before the record exists, so everything listed is an earlier life's: the new one writes after it.
         const [leftVariables, leftSpecs] = await Promise.all([
           variables.keys(`${sessionId}.`),
           specs.keys(`${sessionId}.`),
         ]);
+        let began: string | undefined;
         try {
-          if (!(await directory.open(sessionId))) return;
+          began = await directory.open(sessionId);
+          if (began === undefined) return undefined;
         } catch (error) {
           // Another node's life began and ended after the listing (its keys are not in it, and its deletion stops
           // purging once this one exists): listed again, and opened again.
@@ -256,7 +258,7 @@ export function createSessionRemoval(deps: SessionRemovalDeps): SessionRemoval {
           purgeSessionKeys(variables, sessionId, { keys: leftVariables }),
           purgeSessionKeys(specs, sessionId, { keys: leftSpecs }),
         ]);
-        return;
+        return began;
       }
     },
   };

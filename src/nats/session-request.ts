@@ -93,12 +93,24 @@ export function createSessionRequests(
     sessionId: string,
     life: string | undefined,
   ): Promise<unknown> {
-    const session = await sessionOfLife(provider, sessionId, life, { create: operation === 'open' });
-    if (operation !== 'open')
-      return OPERATIONS[operation](session, untagRequest(body), replyLimit() - PAGE_OVERHEAD_BYTES);
+    if (operation === 'open') return opened(sessionId);
+    const session = await sessionOfLife(provider, sessionId, life, { create: false });
+    return OPERATIONS[operation](session, untagRequest(body), replyLimit() - PAGE_OVERHEAD_BYTES);
+  }
+
+  /**
+   * The result of `open`: the life opened, and whether this request began it (`created`), which a client that opened
+   * the session only for a write tells by, to remove it again if the write is refused (see `open` in
+   * docs/protocol.md).
+   */
+  async function opened(sessionId: string): Promise<Record<string, unknown>> {
+    const { session, created } = provider.open
+      ? await provider.open(sessionId)
+      : { session: await provider.session(sessionId, { create: true }), created: undefined };
     return {
       sessionId: session.sessionId,
       ...(session.incarnation === undefined ? {} : { incarnation: session.incarnation }),
+      ...(created === undefined ? {} : { created }),
     };
   }
 

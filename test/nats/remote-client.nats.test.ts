@@ -95,6 +95,19 @@ describe('remote client', () => {
     expect(await session.getVariable('counter')).toBe(1);
   });
 
+  it('says a handle was created by its open only for the open that began the life', async () => {
+    await fx().node(fx().buckets());
+    const client = await fx().client();
+    const first = await client.session('fresh');
+    expect(first.created).toBe(true);
+    expect((await client.session('fresh')).created).toBe(false);
+    expect((await client.session('fresh', { create: false })).created).toBe(false);
+    // Deleted and opened again, the id has a new life, begun by that open.
+    await first.delete();
+    const again = await client.session('fresh');
+    expect([again.created, again.incarnation === first.incarnation]).toEqual([true, false]);
+  });
+
   it('answers session_not_found for a session that was never opened', async () => {
     await fx().node(fx().buckets());
     const client = await fx().client();
