@@ -12,6 +12,10 @@
  * if it is this command's to remove: its open began the session's life (`created`), the deletion names that life (a
  * later one of the id is never removed), and the session still holds nothing (a client that opened it meanwhile and
  * wrote there keeps it). Otherwise the session stays: the one someone else opened, or one the write may have reached.
+ * The check and the deletion are two requests, and no node can make them one (another node may take a write to the
+ * session between them): what another client puts there in that instant goes with the session. Rare by nature: on an
+ * account too full for this command's write, theirs is unlikely to find room either; and an empty session left behind
+ * would break the promise that a refused write changes nothing.
  * @module
  */
 import { BridgeError, isSessionGone } from '../errors.js';
