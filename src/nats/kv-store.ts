@@ -196,6 +196,8 @@ function kvStore<V>(
         ? { operation: 'put', key, value: decoded, revision, commit }
         : { operation: 'put', key, value: decoded, revision };
     }
+    // A delete or purge marker, seen by a watch or a read: the key holds nothing the codec need keep for it.
+    codec.forget?.(key);
     const change = deleteChange<V>(key, revision, updatedBy);
     return markerMark ? { ...change, commit: markerMark } : change;
   };

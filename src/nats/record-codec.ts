@@ -22,6 +22,7 @@ import { InternalError, ValidationError } from '../errors.js';
 import { encodeValue } from '../variables/codec.js';
 import type { VariableRecord } from '../variables/types.js';
 import { createStoredRecordReader, type StoredRecordFields } from '../variables/stored-record.js';
+import { createStoredConstraints } from '../variables/stored-constraints.js';
 import { isVariableType } from '../variables/validate.js';
 import { messageOf } from '../printable.js';
 import type { StoreCodec } from './store-codec.js';
@@ -57,10 +58,14 @@ function lockOwnerBytes(owner: string | null): number {
   return owner === null ? 0 : encoder.encode(JSON.stringify(owner)).length - 'null'.length;
 }
 
-/** The KV codec for variable records. */
+/**
+ * The KV codec for variable records. It keeps the checked constraints of the records it decodes, per key and within a
+ * byte budget (stored-constraints.ts), until the key is deleted or purged (`forget`).
+ */
 export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCodec<VariableRecord> {
   const { maxBytes, limitReason = 'its change event carries the old and the new value in one NATS message' } = options;
-  const readRecord = createStoredRecordReader();
+  const storedConstraints = createStoredConstraints();
+  const readRecord = createStoredRecordReader(storedConstraints);
   return {
     encode(record) {
       const data = encoder.encode(JSON.stringify({ ...record, value: encodeValue(record.type, record.value) }));
@@ -83,11 +88,12 @@ export function variableRecordCodec(options: RecordCodecOptions = {}): StoreCode
       if (key !== undefined && key.slice(key.indexOf('.') + 1) !== parsed.name)
         throw new InternalError(`malformed variable record: it names variable '${parsed.name}'`);
       try {
-        return readRecord(parsed);
+        return readRecord(parsed, key);
       } catch (error) {
         throw new InternalError(`malformed variable record: ${messageOf(error)}`, { cause: error });
       }
     },
+    forget: (key) => storedConstraints.forget(key),
   };
 }
 

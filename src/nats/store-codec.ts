@@ -10,6 +10,11 @@ export interface StoreCodec<V> {
   encode(value: V): Uint8Array;
   /** The value stored under `key`; throws for bytes that are no such value. */
   decode(data: Uint8Array, key?: string): V;
+  /**
+   * `key` was deleted or purged: a codec that keeps something per key it decoded (the variable codec keeps each
+   * variable's checked constraints) lets it go, so that nothing of a deleted value stays in memory.
+   */
+  forget?(key: string): void;
 }
 
 /** UTF-8 JSON: `JSON.stringify` / `JSON.parse`. */

@@ -14,7 +14,7 @@
  */
 import { fail, show } from './failure.js';
 import { freezeParsedJson, isPlainObject, MAX_JSON_DEPTH } from './json-value.js';
-import { createStoredConstraints } from './stored-constraints.js';
+import { createStoredConstraints, type StoredConstraints } from './stored-constraints.js';
 import { checkStoredValue } from './stored-value.js';
 import type { VariableRecord, VariableType } from './types.js';
 import { decodeValue } from './codec.js';
@@ -27,8 +27,8 @@ export interface StoredRecordFields {
   readonly [field: string]: unknown;
 }
 
-/** Reads one stored record; see {@link createStoredRecordReader}. */
-export type StoredRecordReader = (stored: StoredRecordFields) => VariableRecord;
+/** Reads one stored record, read from `key` when given; see {@link createStoredRecordReader}. */
+export type StoredRecordReader = (stored: StoredRecordFields, key?: string) => VariableRecord;
 
 const isString = (value: unknown): boolean => typeof value === 'string';
 const isStringOrNull = (value: unknown): boolean => value === null || typeof value === 'string';
@@ -52,8 +52,9 @@ const FIELDS: ReadonlyArray<readonly [field: string, expected: string, holds: (v
 ];
 
 /**
- * A reader of stored variable records, for one store's codec: it keeps each variable's checked constraints
- * (stored-constraints.ts), since the same variable's records are read again at every change.
+ * A reader of stored variable records, for one store's codec: it keeps each variable's checked constraints in
+ * `storedConstraints` (stored-constraints.ts), since the same variable's records are read again at every change.
+ * They are kept under the key a record was read from, which its delete names (without one, under the record's id).
  *
  * The record it returns holds exactly the fields of a {@link VariableRecord}, deep-frozen: the constraints as
  * `validateStoredConstraints` normalises them and the value as a write would store it (stored-value.ts). `stored` must
@@ -65,9 +66,10 @@ const FIELDS: ReadonlyArray<readonly [field: string, expected: string, holds: (v
  * const read = createStoredRecordReader();
  * read({ ...JSON.parse(stored), value: 1.8 }) // for a float of max 1: "temp: value 1.8 is above maximum 1"
  */
-export function createStoredRecordReader(): StoredRecordReader {
-  const checkConstraints = createStoredConstraints();
-  return (stored) => {
+export function createStoredRecordReader(
+  storedConstraints: StoredConstraints = createStoredConstraints(),
+): StoredRecordReader {
+  return (stored, key = stored.id) => {
     const { id, name, type } = stored;
     for (const [field, expected, holds] of FIELDS) {
       const value = stored[field];
@@ -79,7 +81,7 @@ export function createStoredRecordReader(): StoredRecordReader {
     if (stored.value === undefined) {
       fail(name, 'stored record has no value', { constraint: 'record', field: 'value' });
     }
-    const constraints = checkConstraints(id, type, stored.constraints, name);
+    const constraints = storedConstraints.check(key, type, stored.constraints, name);
     const value = checkStoredValue(type, decodeValue(type, stored.value), constraints, name);
     const tooDeep = (): never =>
       fail(name, `stored record field 'metadata' is nested deeper than ${MAX_JSON_DEPTH} levels`, {
