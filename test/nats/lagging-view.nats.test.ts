@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { VariableLockedError } from '../../src/index.js';
+import { AlreadyExistsError, VariableLockedError } from '../../src/index.js';
 import { slowRouterStore } from '../support/slow-router-store.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
@@ -125,6 +125,16 @@ describe('a variable defined on another node, not routed here yet', () => {
     ] as const) {
       expect(await a.store.lastChange!(key)).toMatchObject({ value: { value } });
     }
+  });
+
+  // Found by a review: nothing checked that the bucket refuses a define the lagging view would let through.
+  it('is not defined again: the define is refused as already existing, and the value kept', async () => {
+    const { a, onA, onB } = await nodeAndLaggingNode();
+    await onA.defineVariable('y', 'integer', 1);
+    expect(await onB.hasVariable('y')).toBe(false);
+    await expect(onB.defineVariable('y', 'integer', 2)).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect(await a.store.history('s.y')).toMatchObject([{ operation: 'put', value: { value: 1 } }]);
+    expect(await onA.getVariable('y')).toBe(1);
   });
 
   // Found by a review: a batch whose confirmation found a name moved went on one name per commit.

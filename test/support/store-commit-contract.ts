@@ -1,6 +1,7 @@
 /**
  * The Store contract for commits of a single write (the KV store sends those as one compare-and-set publish,
- * without reading the key first) and for a small commit that must stay all or nothing.
+ * without reading the key first, unless the write expects the key absent) and for small commits that must stay
+ * all or nothing.
  * @module
  */
 import { describe, expect, it } from 'vitest';
@@ -49,6 +50,19 @@ export function describeSingleWriteCommits(open: () => Promise<Store<unknown>>):
       expect(await store.history('s.a')).toHaveLength(2);
     });
 
+    // Found by a review: no test committed a write expecting absence (revision 0) on a key that holds a value.
+    it('refuses a single put expecting the key absent when it holds a value, and writes nothing', async () => {
+      const store = await open();
+      const r1 = await store.create('s.a', 1);
+      const error = await store
+        .commit([{ operation: 'put', key: 's.a', value: 2, expectedRevision: 0 }])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreConflictError);
+      expect(error).toMatchObject({ key: 's.a', expectedRevision: 0, actualRevision: r1 });
+      expect(await store.get('s.a')).toEqual({ key: 's.a', value: 1, revision: r1 });
+      expect(await store.history('s.a')).toHaveLength(1);
+    });
+
     it('refuses a single write at a revision of a never-written key, reporting revision 0', async () => {
       const store = await open();
       const other = await store.create('s.other', 1);
@@ -80,6 +94,25 @@ export function describeSingleWriteCommits(open: () => Promise<Store<unknown>>):
       expect(await store.get('s.b')).toEqual({ key: 's.b', value: 2, revision: rb2 });
       expect(await store.history('s.a')).toHaveLength(1);
       expect(await store.history('s.b')).toHaveLength(2);
+    });
+
+    // Found by a review: no test committed several writes of which one expects absence on a key holding a value.
+    it('refuses a two-write commit whose second write expects a live key absent, writing neither', async () => {
+      const store = await open();
+      const ra = await store.create('s.a', 1);
+      const rb = await store.create('s.b', 1);
+      const error = await store
+        .commit([
+          { operation: 'put', key: 's.a', value: 9, expectedRevision: ra },
+          { operation: 'put', key: 's.b', value: 9, expectedRevision: 0 },
+        ])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreConflictError);
+      expect(error).toMatchObject({ key: 's.b', expectedRevision: 0, actualRevision: rb });
+      expect(await store.get('s.a')).toEqual({ key: 's.a', value: 1, revision: ra });
+      expect(await store.get('s.b')).toEqual({ key: 's.b', value: 1, revision: rb });
+      expect(await store.history('s.a')).toHaveLength(1);
+      expect(await store.history('s.b')).toHaveLength(1);
     });
   });
 }
