@@ -61,6 +61,29 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(stub.chatRequests[0]?.body).toMatchObject({ max_completion_tokens: 512, model: 'gpt-4o' });
   });
 
+  // Found by a review: no test saw topP, the penalties or the stop sequences on the wire, bound or changed.
+  it('sends the bound topP, presence and frequency penalties and stop sequences, and their changed values', async () => {
+    for (const [name, value] of Object.entries({ p: 0.5, pres: 0.25, freq: -0.5, stops: ['END'] })) {
+      await session.setVariable(name, value);
+    }
+    const module = new VariableAwarePredict(SIGNATURE, { session, llm, maxRetries: 0 });
+    await module.bindToVariable('topP', 'p');
+    await module.bindToVariable('presencePenalty', 'pres');
+    await module.bindToVariable('frequencyPenalty', 'freq');
+    await module.bindToVariable('stopSequences', 'stops');
+    stub.reply(text('Answer: one'), text('Answer: two'));
+    await module.forward({ question: 'first?' });
+    await session.setVariable('p', 0.9);
+    await session.setVariable('pres', 1);
+    await session.setVariable('freq', 1.5);
+    await session.setVariable('stops', ['STOP', 'HALT']);
+    const result = await module.forward({ question: 'second?' });
+    expect(result.provenance).toEqual({ p: 2, pres: 2, freq: 2, stops: 2 });
+    const [first, second] = stub.chatRequests.map((r) => r.body);
+    expect(first).toMatchObject({ top_p: 0.5, presence_penalty: 0.25, frequency_penalty: -0.5, stop: ['END'] });
+    expect(second).toMatchObject({ top_p: 0.9, presence_penalty: 1, frequency_penalty: 1.5, stop: ['STOP', 'HALT'] });
+  });
+
   it('costs exactly one request per ChainOfThought forward', async () => {
     const module = new VariableAwareChainOfThought(SIGNATURE, { session, llm, maxRetries: 0 });
     stub.reply(text('Reasoning: Paris is the capital.\nAnswer: Paris'), text('Reasoning: again\nAnswer: Paris'));
@@ -98,6 +121,26 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     expect(steps[1]?.temperature).toBe(0.2);
     expect(module.temperature).toBe(0.2);
     expect(result.provenance).toEqual({ llm_temperature: 2 });
+  });
+
+  // Found by a review: the step sync's model was never checked on the wire, only its sampling settings.
+  it('sends a model changed by a ReAct tool call on the following step', async () => {
+    const switchModel: ModuleTool = {
+      name: 'switchModel',
+      description: 'Switches the model used for the next steps',
+      parameters: { type: 'object', properties: { model: { type: 'string' } }, required: ['model'] },
+      func: async (args) => {
+        await session.setVariable('llm_model', args.model);
+        return 'done';
+      },
+    };
+    const module = new VariableAwareReAct(SIGNATURE, { session, llm, maxRetries: 0, tools: [switchModel] });
+    await module.bindToVariable('model', 'llm_model');
+    stub.reply(toolCall('switchModel', { model: 'gpt-4o' }), text('Answer: switched'));
+    const result = await module.forward({ question: 'switch, then answer' });
+    expect(result.output).toEqual({ answer: 'switched' });
+    expect(stub.chatRequests.map((r) => r.body.model)).toEqual(['gpt-4.1-mini', 'gpt-4o']);
+    expect(result.provenance).toEqual({ llm_model: 2 });
   });
 
   it('tells a ReAct tool that its execution was cancelled, through the signal it is given', async () => {
