@@ -45,6 +45,44 @@ describe('what a node sends while its connection is down', () => {
     });
   });
 
+  // Found by a review: no test had a second outage, so an outage's held bytes could have counted against the next.
+  it('gives each outage the whole byte limit: what was held and sent in an earlier one counts no more', () => {
+    const { link, drop, back } = manualLink();
+    const sent: string[] = [];
+    const reported: unknown[] = [];
+    const output = createHeldOutput(link, (error) => reported.push(error), closingConnection().connection, 100);
+    drop();
+    output.send(() => sent.push('first outage'), 80);
+    back();
+    drop();
+    output.send(() => sent.push('second outage'), 80);
+    back();
+    expect(sent).toEqual(['first outage', 'second outage']);
+    expect(reported).toEqual([]);
+  });
+
+  // Found by a review: no test had a second outage, so an outage's drops could have been told again after the next.
+  it('tells the drops of each outage once, counting only what that outage dropped', () => {
+    const { link, drop, back } = manualLink();
+    const reported: unknown[] = [];
+    const output = createHeldOutput(link, (error) => reported.push(error), closingConnection().connection, 100);
+    drop();
+    output.send(() => {}, 60);
+    output.send(() => {}, 60);
+    back();
+    expect(reported).toMatchObject([{ details: { count: 1, reason: 'over_limit', bytes: 60 } }]);
+    drop();
+    output.send(() => {}, 10);
+    back();
+    expect(reported).toHaveLength(1);
+    drop();
+    output.send(() => {}, 70);
+    output.send(() => {}, 50);
+    back();
+    expect(reported).toHaveLength(2);
+    expect(reported[1]).toMatchObject({ details: { count: 1, reason: 'over_limit', bytes: 50 } });
+  });
+
   it('reports the sends that fail once the connection is back, once for all, and sends the rest', () => {
     const { link, drop, back } = manualLink();
     const sent: number[] = [];
