@@ -211,6 +211,7 @@ describe('a tool a function call cannot be sent with, though its schema is valid
     await expect(starting).rejects.toThrow(/^tool 'lookup': description must be a string, got number$/);
   });
 
+  // Found by a review: this test started a runtime and asserted nothing, and ran no tool.
   it('takes an array with items and a tuple of items, and runs with them', async () => {
     const tool = lookupTool({
       type: 'object',
@@ -218,5 +219,9 @@ describe('a tool a function call cannot be sent with, though its schema is valid
     } as unknown as ModuleTool['parameters']);
     const runtime = await Runtime.start({ tools: [tool] });
     await runtime.stop();
+    const args = { tags: ['a', 'b'], pair: [1, 'x'] };
+    const { output } = await runWith(tool, toolCall('lookup', args));
+    expect(tool.calls).toEqual([args]);
+    expect(output).toEqual({ answer: 'done' });
   });
 });

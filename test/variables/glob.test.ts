@@ -67,7 +67,9 @@ describe('glob', () => {
     const match = compileGlob(`${'*a'.repeat(20)}*b`);
     const started = performance.now();
     expect(match('a'.repeat(10_000))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(100);
+    // Found by a review: the bound was 100 ms, which a loaded machine can miss. The matcher counts no steps to
+    // assert on; this guards against super-polynomial time (a backtracking regex does not finish for hours), not speed.
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('matches the empty pattern only against the empty name', () => {
