@@ -56,6 +56,10 @@ export interface LateRemovalsDeps {
 interface Waiting {
   /** The key's messages up to this revision go. */
   readonly upTo: number;
+  /**
+   * On the monotonic clock (`performance.now()`): on the system clock, a step back (NTP, a resumed VM) would hold
+   * every removal back for as long as the step.
+   */
   readonly dueAt: number;
   readonly attempts: number;
 }
@@ -93,7 +97,7 @@ export class LateRemovals {
     this.#overflowTold = false;
     // Re-inserted at the end: it is due last.
     this.#waiting.delete(key);
-    this.#waiting.set(key, { upTo, dueAt: Date.now() + this.#delayMs, attempts: 0 });
+    this.#waiting.set(key, { upTo, dueAt: performance.now() + this.#delayMs, attempts: 0 });
     this.#schedule();
   }
 
@@ -108,7 +112,7 @@ export class LateRemovals {
     if (this.#timer !== undefined || this.#running || this.#closed) return;
     const next = this.#waiting.values().next();
     if (next.done) return;
-    this.#timer = setTimeout(() => void this.#removeDue(), Math.max(0, next.value.dueAt - Date.now()));
+    this.#timer = setTimeout(() => void this.#removeDue(), Math.max(0, next.value.dueAt - performance.now()));
     // Removals left when the process ends stay undone; they must not keep it alive.
     this.#timer.unref();
   }
@@ -120,7 +124,7 @@ export class LateRemovals {
       for (;;) {
         const due: [string, Waiting][] = [];
         for (const [key, removal] of this.#waiting) {
-          if (this.#closed || removal.dueAt > Date.now() || due.length === AT_ONCE) break;
+          if (this.#closed || removal.dueAt > performance.now() || due.length === AT_ONCE) break;
           due.push([key, removal]);
         }
         if (due.length === 0) break;
@@ -146,6 +150,7 @@ export class LateRemovals {
     const { bucket, replicatedWindowMs } = this.#deps;
     try {
       const manager = await this.#deps.manager();
+      // The wall clock on purpose: it is compared with the times the stream stamped on its messages.
       const writtenBy = replicatedWindowMs === undefined ? undefined : Date.now() - this.#delayMs;
       // Up to `upTo` only: what was written under the key since has a later revision, and stays.
       const { kept } = await removeMessagesUpTo(
@@ -183,7 +188,11 @@ export class LateRemovals {
   #again(key: string, removal: Waiting): boolean {
     // A removal of the key asked for while this one was under way goes further (see `removeLater`).
     if (removal.attempts + 1 >= MAX_ATTEMPTS || this.#waiting.has(key)) return false;
-    this.#waiting.set(key, { upTo: removal.upTo, dueAt: Date.now() + this.#delayMs, attempts: removal.attempts + 1 });
+    this.#waiting.set(key, {
+      upTo: removal.upTo,
+      dueAt: performance.now() + this.#delayMs,
+      attempts: removal.attempts + 1,
+    });
     return true;
   }
 }

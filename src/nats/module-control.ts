@@ -119,7 +119,7 @@ export async function startModuleControl(
    */
   const foundElsewhere = new ExpiringKeys(MAX_REMEMBERED);
   const remember = (key: string): void => {
-    if (!foundElsewhere.take(key)) early.add(key, Date.now() + rememberMs);
+    if (!foundElsewhere.take(key)) early.add(key, rememberMs);
   };
   /** Tells a notice this node sent from another node's. */
   const self = randomUUID();
@@ -160,7 +160,7 @@ export async function startModuleControl(
       if (body.found === true) {
         if (body.by !== self) {
           early.take(key);
-          foundElsewhere.add(key, Date.now() + 2 * cancelWaitMs);
+          foundElsewhere.add(key, 2 * cancelWaitMs);
         }
         return;
       }

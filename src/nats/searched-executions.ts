@@ -40,7 +40,9 @@ export class SearchedExecutions {
    * `deadline` (its caller's, plus the grace a late request gets before it is refused as past its deadline anyway).
    */
   searched(key: string, deadline: number): void {
-    this.#searched.add(key, Math.min(deadline, Date.now() + MAX_TIMEOUT_MS) + DEADLINE_GRACE_MS);
+    // The caller's deadline is on its wall clock, which must agree with this node's; the time left is read off it once
+    // and then counted on the monotonic clock, so that a step of this node's clock does not move it.
+    this.#searched.add(key, Math.min(deadline - Date.now(), MAX_TIMEOUT_MS) + DEADLINE_GRACE_MS);
   }
 
   /**

@@ -92,6 +92,19 @@ describe('late removals of messages done with', () => {
     removals.close();
   });
 
+  // Found by a review: removals fell due on the wall clock, so a clock stepped back held them back by the step.
+  it('removes once due when the system clock is stepped back meanwhile', async () => {
+    const held = heldOn('s1.qa');
+    const { removals, deleted } = removalsOn(held);
+    removals.removeLater('s1.qa', 1);
+    // NTP steps the wall clock back an hour; the monotonic clock does not move.
+    vi.setSystemTime(Date.now() - 3_600_000);
+
+    await vi.advanceTimersByTimeAsync(REMOVAL_DELAY_MS);
+    expect(deleted).toEqual([1]);
+    removals.close();
+  });
+
   it('takes a removal that goes further than the one waiting for its key, and not one that goes less far', async () => {
     const held = heldOn('s1.x', 's1.x', 's1.x');
     const { removals, deleted } = removalsOn(held);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { rawReply } from '../support/raw-request.js';
 
@@ -7,6 +7,10 @@ const nc = usePlainConnection(fx);
 
 /** A raw request, as any NATS client would send it; the reply's body and error headers. */
 const raw = (subject: string, payload: string) => rawReply(nc(), subject, payload);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 
@@ -61,5 +65,33 @@ describe('a cancel that comes before its execution', () => {
       '{"inputs":{"question":"x"},"executionId":"shared-1"}',
     );
     expect(executed.body.result).toMatchObject({ executionId: 'shared-1', moduleId: 'qa' });
+  });
+
+  // Found by a review: the cancel was remembered on the wall clock, so NTP stepping it forward let the execute run.
+  it('still refuses the execution a moment later when NTP stepped the clock forward in between', async () => {
+    // Only the wall clock is faked, and it runs at real speed: timers, sockets and the monotonic clock are real.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    await fx().runtime(fx().buckets());
+    await raw('tether.v1.session.early.open', '');
+    await raw(
+      'tether.v1.session.early.module.qa.create',
+      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
+    );
+    expect(
+      (await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body
+        .result,
+    ).toEqual({ cancelled: false });
+
+    // The node's clock had drifted behind: NTP steps it forward two minutes, past the minute a cancel is remembered.
+    vi.setSystemTime(Date.now() + 120_000);
+
+    const refused = await raw(
+      'tether.v1.session.early.module.qa.execute',
+      '{"inputs":{"question":"x"},"executionId":"early-1"}',
+    );
+    expect(refused.body.error).toMatchObject({
+      code: 'execution_aborted',
+      details: { executionId: 'early-1', reason: 'cancelled before it started', outcome: 'not_applied' },
+    });
   });
 });
