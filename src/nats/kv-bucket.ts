@@ -53,6 +53,8 @@ export interface LastWrite {
   readonly data: Uint8Array;
   /** Who deleted, for a delete marker that names someone (its `Tether-Updated-By` header, kv-updated-by.ts). */
   readonly updatedBy?: string;
+  /** When the server stored it (ms since epoch, the server's clock). */
+  readonly writtenAt: number;
 }
 
 /** What a write publishes. */
@@ -177,9 +179,11 @@ export async function kvBucket(connection: NatsConnection, binding: KvBucketBind
   const readLast = async (key: string): Promise<LastWrite | undefined> => {
     const entry = await kv.get(key);
     if (entry === null) return undefined;
-    if (entry.operation === 'PUT') return { revision: entry.revision, live: true, data: entry.value };
+    const { revision } = entry;
+    const writtenAt = entry.created.getTime();
+    if (entry.operation === 'PUT') return { revision, live: true, data: entry.value, writtenAt };
     const updatedBy = deletedBy(entry);
-    return { revision: entry.revision, live: false, data: EMPTY, ...(updatedBy === undefined ? {} : { updatedBy }) };
+    return { revision, live: false, data: EMPTY, writtenAt, ...(updatedBy === undefined ? {} : { updatedBy }) };
   };
 
   /** Whether `key` has no message at all; `false` when that cannot be read (the caller then takes a conflict). */

@@ -34,13 +34,14 @@ import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS, failedAt } from './retry-unavailable.js';
 import { sessionListing, type SessionListing } from './session-listing.js';
 import {
-  activeAtOf,
   decodeSessionRecord,
   incarnationOf,
+  lastUseOf,
   type ReadRecord,
   type SessionRecord,
 } from './session-record.js';
 import { toldOnce } from './told-once.js';
+import type { ServerTimeSample } from './server-clock.js';
 
 /** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
 export interface SessionProvider {
@@ -122,10 +123,17 @@ export interface SessionDirectory {
   /** The record as the bucket holds it now (never from memory); `undefined` when there is none (or no record). */
   read(sessionId: string): Promise<ReadRecord | undefined>;
   /**
-   * Rewrites the record with `activeAt` if it is still at `known.revision`; resolves to the record written, or to
-   * the one found when another node got there first with a later `activeAt`; `undefined` when the record is gone.
+   * Rewrites the record with `activeAt` (on the server's clock) if it is still at `known.revision`; resolves to the
+   * record written, or to the one found when another node got there first with a later last use (its
+   * {@link lastUseOf} by `lagMs`, the stamping period); `undefined` when the record is gone.
    */
-  stamp(known: ReadRecord, activeAt: number): Promise<ReadRecord | undefined>;
+  stamp(known: ReadRecord, activeAt: number, lagMs: number): Promise<ReadRecord | undefined>;
+  /**
+   * A bound of the server's clock (see server-clock.ts): when this node's last write was stored, known by the moment it
+   * was acknowledged (exact to a round trip), the first time after that write; else when the bucket's last write was
+   * stored, known by the moment this node read it; `undefined` while the bucket holds nothing.
+   */
+  serverTime(): Promise<ServerTimeSample | undefined>;
   /**
    * Removes the record (a purge: nothing of it is kept but the marker) if it is still at `revision`; resolves
    * `false` when it was written since (a stamp, or a removal and a new open).
@@ -178,6 +186,12 @@ export async function createSessionDirectory(
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const seen = new Set<string>();
   const firstTold = toldOnce();
+  /** This node's last write to the bucket not read back yet, and when it was acknowledged (`performance.now()`). */
+  let ownLast: { readonly revision: number; readonly ackedAt: number } | undefined;
+  const wrote = (revision: number): number => {
+    ownLast = { revision, ackedAt: performance.now() };
+    return revision;
+  };
 
   /** The record a value holds, or `undefined` for one that is none: told (once) and taken as no session. */
   const recordOf = (sessionId: string, data: Uint8Array, revision: number): SessionRecord | undefined => {
@@ -207,7 +221,9 @@ export async function createSessionDirectory(
     if (last === undefined) return undefined;
     if (!last.live) return { kind: 'tombstone' };
     const record = recordOf(sessionId, last.data, last.revision);
-    return record ? { record, revision: last.revision } : { kind: 'foreign', revision: last.revision };
+    return record
+      ? { record, revision: last.revision, writtenAt: last.writtenAt }
+      : { kind: 'foreign', revision: last.revision };
   };
 
   /**
@@ -221,7 +237,7 @@ export async function createSessionDirectory(
     expectLast: number,
   ): Promise<number | false> => {
     try {
-      return await raw.publish({ key: sessionId, operation, data, expectLast });
+      return wrote(await raw.publish({ key: sessionId, operation, data, expectLast }));
     } catch (error) {
       if (error instanceof StoreConflictError) return false;
       throw renamed(error, operation, sessionId);
@@ -243,7 +259,7 @@ export async function createSessionDirectory(
       let refused: StoreConflictError;
       try {
         // Create-if-absent, also over a removed record (its delete marker), through an election of the leader.
-        await raw.writeIfAbsent(sessionId, 'put', data);
+        wrote(await raw.writeIfAbsent(sessionId, 'put', data));
         seen.add(sessionId);
         return incarnation;
       } catch (error) {
@@ -284,11 +300,13 @@ export async function createSessionDirectory(
       return found;
     },
 
-    async stamp(known, activeAt) {
+    async stamp(known, activeAt, lagMs) {
       let current: ReadRecord | undefined = known;
       // A few rounds: each lost one means another node stamped (or the record went) in between.
       for (let attempt = 0; attempt < 3 && current; attempt += 1) {
-        if (activeAtOf(current.record) >= activeAt) return current;
+        // The record's last use as every node judges it, not its `activeAt` alone: one written ahead of the server's
+        // clock must not hold off the stamps of later uses.
+        if (lastUseOf(current, lagMs) >= activeAt) return current;
         const record: SessionRecord = { ...current.record, activeAt: new Date(activeAt).toISOString() };
         const revision = await write(record.sessionId, 'put', encoder.encode(JSON.stringify(record)), current.revision);
         if (revision !== false) return { record, revision };
@@ -316,14 +334,7 @@ export async function createSessionDirectory(
         const message = await raw.read(
           'scan',
           bucket,
-          async () => {
-            try {
-              return await manager.streams.getMessage(kvStream(bucket), request);
-            } catch (error) {
-              if (apiErrorCode(error) === NO_MESSAGE_FOUND) return undefined;
-              throw error;
-            }
-          },
+          () => manager.streams.getMessage(kvStream(bucket), request).catch((error: unknown) => noMessage(error)),
           (error) => boundary(error, 'scan', bucket),
         );
         if (!message) return undefined;
@@ -335,10 +346,33 @@ export async function createSessionDirectory(
         if (!operation || operation === 'PUT') {
           // Not a record (the bucket is shared, anything with access can write there): no session, passed by.
           const record = recordOf(scanned.sessionId, message.data, message.seq);
-          if (record) return { ...scanned, writtenAt, found: { record, revision: message.seq } };
+          if (record) return { ...scanned, writtenAt, found: { record, revision: message.seq, writtenAt } };
         }
         request.seq = message.seq + 1;
       }
+    },
+
+    async serverTime() {
+      const manager = await js.jetstreamManager(false);
+      const stream = kvStream(bucket);
+      const failed = (error: unknown): InternalError => boundary(error, 'clock', bucket);
+      const own = ownLast;
+      ownLast = undefined;
+      if (own) {
+        const seq = own.revision;
+        const message = await raw.read(
+          'clock',
+          bucket,
+          () => manager.streams.getMessage(stream, { seq }).catch((error: unknown) => noMessage(error)),
+          failed,
+        );
+        // Gone already (the key written again since): the stream's last write tells instead.
+        if (message) return { serverTime: message.time.getTime(), monotonic: own.ackedAt, exact: true };
+      }
+      const info = await raw.read('clock', bucket, () => manager.streams.info(stream), failed);
+      const readAt = performance.now();
+      const { last_seq: lastSeq, last_ts: lastTs } = info.state;
+      return lastSeq === 0 ? undefined : { serverTime: Date.parse(lastTs), monotonic: readAt };
     },
 
     async leftover(sessionId) {
@@ -369,6 +403,12 @@ export async function createSessionDirectory(
 function renamed(error: unknown, operation: string, key: string): Error {
   if (error instanceof InternalError) return boundary(error.cause ?? error, operation, key);
   return error instanceof BridgeError ? error : boundary(error, operation, key);
+}
+
+/** `undefined` for JetStream's "no message found" (a get past the last message, or of one removed); else rethrows. */
+function noMessage(error: unknown): undefined {
+  if (apiErrorCode(error) === NO_MESSAGE_FOUND) return undefined;
+  throw error;
 }
 
 function boundary(error: unknown, operation: string, key: string): InternalError {

@@ -3,6 +3,11 @@
  * on another), so the nodes keep the time of its last use in its record, coarsely, and any node expires a session
  * whose record says it was not used for the TTL.
  *
+ * - **The clock.** Ages are judged on the JetStream server's clock, the one clock all nodes share, as each node
+ *   estimates it from the bucket's writes (server-clock.ts), never on a node's wall clock: a node whose clock is off,
+ *   or stepped (NTP, a resumed VM), neither expires sessions used elsewhere nor keeps idle ones. A node tells its uses
+ *   on the monotonic clock and turns them into server time as it stamps them; a record's last use is its `activeAt`
+ *   held within `P` before the server's time of its write ({@link lastUseOf}), whoever wrote it.
  * - **Stamping.** Every quarter of the TTL (`P`; at most 2^31-1 ms, what a timer waits), a node rewrites the `activeAt`
  *   of each session used on it since it last did (reads count, as they do for an embedded session's idle clock; watches
  *   do not), compare-and-set on the record's revision. So a session in use costs each node using it one KV write per
@@ -12,16 +17,16 @@
  * - **Stamping before a use.** A write (or a wake) on a node whose last sight of the record is older than
  *   `TTL - 2P` waits for a stamp of it first ({@link SessionExpiry.fresh}, which argues why no use is then lost).
  * - **Scanning.** Every `P`, a node reads the records oldest-written first (the bucket keeps one write per key, so
- *   its stream is in that order) and expires each one whose `activeAt` is at least `TTL + P` old (the `P` covers
- *   a use not stamped yet), stopping at the first that is not; a record stamped in the future (a clock ahead) is
- *   passed by. Its removal is compare-and-set on the revision read: a stamp in between (the session was used)
- *   cancels it. A scan reads one record more than it expires, so it costs nothing per idle-but-alive session, and
- *   sessions never loaded on any node since a restart expire too. It also sweeps the tombstones of removals at
- *   least `2P` old (see session-removal.ts). A scan that fills its batch goes on at once: a backlog drains at
- *   {@link PARALLEL} removals at a time (some 50 a second per node at 150 ms each), not one batch per `P`.
+ *   its stream is in that order) and expires each one whose last use is at least `TTL + P` old (the `P` covers
+ *   a use not stamped yet), stopping at the first that is not. Its removal is compare-and-set on the revision
+ *   read: a stamp in between (the session was used) cancels it. A scan reads one record more than it expires, so
+ *   it costs nothing per idle-but-alive session, and sessions never loaded on any node since a restart expire too.
+ *   It also sweeps the tombstones of removals at least `2P` old (see session-removal.ts). A scan that fills its
+ *   batch goes on at once: a backlog drains at {@link PARALLEL} removals at a time (some 50 a second per node at
+ *   150 ms each), not one batch per `P`.
  *
  * A session therefore expires between `TTL + P` and `TTL + 3P` after its last use (1.25 to 1.75 × a TTL up to about 99
- * days, when `P` is a quarter of it), given node clocks that agree to well within `P`. Expiring is the deletion of
+ * days, when `P` is a quarter of it), whatever the nodes' wall clocks say. Expiring is the deletion of
  * session-removal.ts, with reason `expired`: handles learn `session_expired`, watchers are dropped, the storage is
  * reclaimed.
  * @module
@@ -32,13 +37,14 @@ import { connectionBack, type ConnectionLink } from './connection-link.js';
 import type { SessionEndReason } from './session-control.js';
 import type { SessionRemoval } from './session-removal.js';
 import type { SessionDirectory } from './session-directory.js';
-import { activeAtOf, incarnationOf, type ReadRecord } from './session-record.js';
+import { createServerClock } from './server-clock.js';
+import { incarnationOf, lastUseOf, type ReadRecord } from './session-record.js';
 import { createStopGrace, type StopGrace } from './stop-grace.js';
 
 /** A session used on this node, as the runtime reports it at each stamping. */
 export interface SessionUse {
   readonly sessionId: string;
-  /** When it was last used here (ms since epoch). */
+  /** When it was last used here, on the monotonic clock (`monotonicNow()`: no step of the system clock moves it). */
   readonly lastUsed: number;
   /** The life of the id it was used in (the record's incarnation its process loaded). */
   readonly incarnation: string;
@@ -119,48 +125,80 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   const grace = 2 * period;
   /**
    * A use is served without a stamp first only while the record this node knows is younger than this. Why no use
-   * is then lost to expiry: the record's `activeAt` only grows within a life, so at a use at time `u` served
-   * unstamped, it is at least `u - freshFor`. A scan removes it only once its clock says `activeAt + TTL + period`,
-   * at least `u + 2 × period` on that clock: the use is stamped at this node's next stamping, within `period`,
-   * which leaves `period` for the clocks' disagreement and the stamping's own time. The stamp moves the revision,
-   * so a removal at the revision the scan read fails (compare-and-set), and the session lives on. A use served
-   * after a stamp first is the same case with `activeAt = u`. And if the removal won, the stamp finds the record
-   * gone and the use is refused: it never landed.
+   * is then lost to expiry: all times here are on the server's clock, and every node judges a record's last use the
+   * same way ({@link lastUseOf}), this node no later than a scan does (a stamp it wrote counts from its `activeAt`,
+   * which is at or below the clamp a scan applies). Each node's estimate of the server's clock lags it, never leads
+   * it, and this node serves a use unstamped only once its estimate is exact (to a round trip: it read back a write
+   * of its own). So at a use at server time `u` served unstamped, the last use a scan sees is at least
+   * `u - freshFor`, less that round trip, and the scan removes the record only once its estimate, no later than the
+   * server's clock, says that plus `TTL + period`: at least `u + 2 × period`. The use is stamped at this node's next
+   * stamping, within `period`, which leaves `period` for the stamping's own time. The stamp moves the revision, so a
+   * removal at the revision the scan read fails (compare-and-set), and the session lives on. A use served after a
+   * stamp first is the same case with the last use at `u` less this node's lag. And if the removal won, the stamp
+   * finds the record gone and the use is refused: it never landed.
    */
   const freshFor = deps.ttlMs - 2 * period;
   const stampsBeforeUse = new Map<string, Promise<void>>();
+  const clock = createServerClock(deps.ttlMs);
+  /** Takes the bucket's last write in as a bound of the server's clock. */
+  const sampleClock = async (): Promise<void> => {
+    const sample = await directory.serverTime();
+    if (sample) clock.observe(sample);
+  };
+  /** The server's time now, sampled first when this node has no bound of it yet (the bucket holds the record used). */
+  const serverNow = async (): Promise<number> => {
+    if (clock.now() === undefined) await sampleClock();
+    // Still none: the bucket holds nothing, so there is no record to judge; the wall clock is as good as any.
+    return clock.now() ?? Date.now();
+  };
+  /**
+   * A use's time on the server's clock, turned once per use: a better bound of the clock later would otherwise move
+   * it, and each idle session used here would be stamped again for nothing.
+   */
+  const usedAt = new Map<string, { readonly lastUsed: number; readonly at: number }>();
+  const serverTimeOf = (use: SessionUse): number | undefined => {
+    const known = usedAt.get(use.sessionId);
+    if (known?.lastUsed === use.lastUsed) return known.at;
+    const at = clock.at(use.lastUsed);
+    if (at !== undefined) usedAt.set(use.sessionId, { lastUsed: use.lastUsed, at });
+    return at;
+  };
   /** Uses a round could not stamp, the connection down: the next round stamps them (`uses()` gives each once). */
   const unstamped = new Map<string, SessionUse>();
   const down = (): boolean => deps.link?.down === true;
 
   /** Stamps the record now, before a use is served (see `freshFor`). */
   const stampBeforeUse = async (sessionId: string, incarnation: string): Promise<void> => {
-    const now = Date.now();
+    const now = await serverNow();
     const known = stamped.get(sessionId);
     const current = known && incarnationOf(known.record) === incarnation ? known : await directory.read(sessionId);
     const written =
-      current && incarnationOf(current.record) === incarnation ? await directory.stamp(current, now) : undefined;
+      current && incarnationOf(current.record) === incarnation
+        ? await directory.stamp(current, now, period)
+        : undefined;
     if (!written) {
       stamped.delete(sessionId);
       // Idle past the TTL by the last record this node saw: most likely expired, else deleted.
-      const reason = current && now - activeAtOf(current.record) < deps.ttlMs ? 'deleted' : 'expired';
+      const reason = current && now - lastUseOf(current, period) < deps.ttlMs ? 'deleted' : 'expired';
       deps.lost(sessionId, incarnation, reason);
       throw new SessionError(reason === 'expired' ? 'session_expired' : 'session_not_found', sessionId);
     }
     stamped.set(sessionId, written);
-    if (activeAtOf(written.record) < now)
+    // Read back at once: until this node knows the server's clock exactly, each use waits for a stamp (see `fresh`).
+    if (!clock.exact()) await sampleClock();
+    if (lastUseOf(written, period) < now)
       throw new InternalError(`session '${sessionId}' kept changing under the stamp of its use`, {
         details: { sessionId },
       });
   };
 
-  const stamp = async (use: SessionUse): Promise<void> => {
+  const stamp = async (use: SessionUse, at: number): Promise<void> => {
     const known = stamped.get(use.sessionId);
     const current =
       known && incarnationOf(known.record) === use.incarnation ? known : await directory.read(use.sessionId);
     const written =
       current && incarnationOf(current.record) === use.incarnation
-        ? await directory.stamp(current, use.lastUsed)
+        ? await directory.stamp(current, at, period)
         : undefined;
     if (written) return void stamped.set(use.sessionId, written);
     stamped.delete(use.sessionId);
@@ -172,22 +210,36 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     unstamped.clear();
     // A use given now is at least as late as one left over of the same life, and of the life that counts.
     for (const use of deps.uses()) uses.set(use.sessionId, use);
-    const due: SessionUse[] = [];
+    if (uses.size > 0 && clock.now() === undefined && !down())
+      await sampleClock().catch((error: unknown) => deps.report(error, 'reading the server clock'));
+    const due: Array<{ readonly use: SessionUse; readonly at: number }> = [];
     for (const use of uses.values()) {
-      const known = stamped.get(use.sessionId);
-      if (!known || activeAtOf(known.record) < use.lastUsed) due.push(use);
+      const at = serverTimeOf(use);
+      // No bound of the server's clock yet (it could not be read): the next round stamps it.
+      if (at === undefined) unstamped.set(use.sessionId, use);
+      else {
+        const known = stamped.get(use.sessionId);
+        if (!known || lastUseOf(known, period) < at) due.push({ use, at });
+      }
     }
     // Only sessions still used here are kept: a node's memory follows its running sessions.
     for (const sessionId of stamped.keys()) if (!uses.has(sessionId)) stamped.delete(sessionId);
-    await eachLimited(due, async (use) => {
+    for (const sessionId of usedAt.keys()) if (!uses.has(sessionId)) usedAt.delete(sessionId);
+    await eachLimited(due, async ({ use, at }) => {
       if (down()) return void unstamped.set(use.sessionId, use);
-      await stamp(use).catch((error: unknown) => deps.report(error, `stamping session ${use.sessionId}`));
+      await stamp(use, at).catch((error: unknown) => deps.report(error, `stamping session ${use.sessionId}`));
     });
+    // The last stamp read back: the server's clock, exact, for the uses to come (see `fresh`).
+    if (due.length > 0 && !clock.exact() && !down())
+      await sampleClock().catch((error: unknown) => deps.report(error, 'reading the server clock'));
   };
 
   /** One round of a scan from `sequence`: at most {@link SCAN_BATCH} removals; where it got, when it filled up. */
   const scanFrom = async (sequence: number): Promise<number | undefined> => {
-    const now = Date.now();
+    if (down()) return undefined;
+    await sampleClock();
+    const now = clock.now();
+    if (now === undefined) return undefined;
     const work: Array<() => Promise<unknown>> = [];
     for (;;) {
       // Down, the read would wait out the bucket's unavailability: the scan is the next round's.
@@ -207,12 +259,11 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
           );
         continue;
       }
-      const age = now - activeAtOf(found.record);
-      // Not a time: a record this version did not write. Passed by, not expired, and no reason to stop. Nor is a
-      // record stamped by a node whose clock is ahead (a time still to come) a reason to stop: records after it may
-      // be old. The scan stops only at a record whose time is past and younger than the threshold: records written
-      // after it were stamped after it, with uses at most `period` older than its own.
-      if (Number.isNaN(age) || age < 0) continue;
+      const age = now - lastUseOf(found, period);
+      // Not a time: a record this version did not write. Passed by, not expired, and no reason to stop. The scan
+      // stops at a record younger than the threshold: records written after it were stamped after it, with last
+      // uses at most `period` older than its own.
+      if (Number.isNaN(age)) continue;
       if (age < deps.ttlMs + period) break;
       work.push(() =>
         deps.removal.expire(found).catch((error: unknown) => deps.report(error, `expiring session ${sessionId}`)),
@@ -255,8 +306,14 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     },
     fresh(sessionId, incarnation) {
       const known = stamped.get(sessionId);
+      const now = clock.now();
       const recent =
-        known && incarnationOf(known.record) === incarnation && Date.now() - activeAtOf(known.record) < freshFor;
+        known !== undefined &&
+        now !== undefined &&
+        // A lagging estimate would take a record another node wrote long ago for a recent one (see `freshFor`).
+        clock.exact() &&
+        incarnationOf(known.record) === incarnation &&
+        now - lastUseOf(known, period) < freshFor;
       if (recent) return undefined;
       let pending = stampsBeforeUse.get(sessionId);
       if (!pending) {

@@ -16,7 +16,10 @@ export interface SessionRecord {
   readonly createdAt: string;
   /** This life of the session id (a random id); records written before it existed go by `createdAt`. */
   readonly incarnation?: string;
-  /** When a node last used the session (ISO time), at most a quarter of the session TTL late. */
+  /**
+   * When a node last used the session (ISO time, on the server's clock as that node estimated it; see
+   * {@link lastUseOf}), at most a quarter of the session TTL late.
+   */
   readonly activeAt?: string;
 }
 
@@ -24,6 +27,11 @@ export interface SessionRecord {
 export interface ReadRecord {
   readonly record: SessionRecord;
   readonly revision: number;
+  /**
+   * When the server stored this write (ms since epoch, on the server's clock); absent for a stamp this node wrote
+   * and did not read back (see {@link lastUseOf}).
+   */
+  readonly writtenAt?: number;
 }
 
 /** The life of the session a record stands for. */
@@ -31,6 +39,22 @@ export const incarnationOf = (record: SessionRecord): string => record.incarnati
 
 /** When the session was last used, as the record says (its creation for a record never stamped); ms since epoch. */
 export const activeAtOf = (record: SessionRecord): number => Date.parse(record.activeAt ?? record.createdAt);
+
+/**
+ * When the session was last used, on the server's clock: its `activeAt`, held within what the server's time of the
+ * write allows. A stamp is written after the use it notes, within `lagMs` (the stamping period) unless the connection
+ * was down, so its use lies in `[writtenAt - lagMs, writtenAt]`: an `activeAt` outside, from a writer whose clock was
+ * off (a node of a version that stamped its wall clock, or one whose estimate of the server's clock lagged), is
+ * brought in (after an outage, to a later use than it was: the session is kept longer, never expired early). Every node
+ * judges a record the same way, whatever its own clock says. Without `writtenAt` (a stamp this node just wrote), the
+ * `activeAt` it wrote, no later than its use.
+ */
+export function lastUseOf(found: ReadRecord, lagMs: number): number {
+  const activeAt = activeAtOf(found.record);
+  const { writtenAt } = found;
+  if (writtenAt === undefined || Number.isNaN(activeAt)) return activeAt;
+  return Math.min(writtenAt, Math.max(writtenAt - lagMs, activeAt));
+}
 
 /** A value of the sessions bucket as read: its record, or why it is none. */
 export type DecodedSessionRecord = { readonly record: SessionRecord } | { readonly problem: string };

@@ -15,7 +15,7 @@ import type { NatsNode } from '../nats/nats-node.js';
 import type { LocalEnd, SessionEndReason } from '../nats/session-control.js';
 import type { SessionUse } from '../nats/session-expiry.js';
 import type { TrackingStore } from '../nats/tracking-store.js';
-import { IdleClock } from '../runtime/idle-clock.js';
+import { IdleClock, monotonicNow } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
 import { MAX_TIMEOUT_MS, type ProcessRuntime } from '../runtime/process-runtime.js';
 import { hasNews } from '../session/apply-store-change.js';
@@ -268,14 +268,14 @@ export class SessionTable {
    * a use of the session now, and for as long as it stays `busy`.
    */
   #usedByModule(id: string, incarnation: string, busy: boolean): void {
-    this.#endedUses.set(id, { sessionId: id, lastUsed: Date.now(), incarnation });
+    this.#endedUses.set(id, { sessionId: id, lastUsed: monotonicNow(), incarnation });
     if (busy || this.deps.modules.busy(id)) this.#usedByModulesAlone.set(id, incarnation);
     else this.#usedByModulesAlone.delete(id);
   }
 
   /** The sessions used here since the last call, for the stamps of their activity (see session-expiry.ts). */
   uses(): SessionUse[] {
-    const now = Date.now();
+    const now = monotonicNow();
     for (const [sessionId, incarnation] of this.#usedByModulesAlone) {
       if (this.#sessions.has(sessionId) || !this.deps.modules.busy(sessionId))
         this.#usedByModulesAlone.delete(sessionId);
@@ -286,8 +286,8 @@ export class SessionTable {
     for (const [sessionId, entry] of this.#sessions) {
       if (entry.incarnation === undefined || !entry.process.alive) continue;
       // A module executing here uses the session now, however long ago the execution's sync read it.
-      const idleMs = this.deps.modules.busy(sessionId) ? 0 : this.#activity.idleFor(sessionId);
-      uses.push({ sessionId, lastUsed: now - idleMs, incarnation: entry.incarnation });
+      const lastUsed = this.deps.modules.busy(sessionId) ? now : (this.#activity.lastActiveAt(sessionId) ?? now);
+      uses.push({ sessionId, lastUsed, incarnation: entry.incarnation });
     }
     return uses;
   }
@@ -538,7 +538,8 @@ export class SessionTable {
     if (!replaced) {
       // Its last use here still counts on the other nodes (see session-expiry.ts), unless the session is gone.
       if (entry?.incarnation !== undefined && !gone) {
-        const lastUsed = Date.now() - this.#activity.idleFor(id);
+        // On the monotonic clock: a clock step before it is stamped must not age (or rejuvenate) it.
+        const lastUsed = this.#activity.lastActiveAt(id) ?? monotonicNow();
         this.#endedUses.set(id, { sessionId: id, lastUsed, incarnation: entry.incarnation });
       }
       this.#sessions.delete(id);

@@ -9,6 +9,12 @@ interface Activity {
   readonly afterMs: number;
 }
 
+/**
+ * `performance.now()` in whole milliseconds: an {@link IdleClock}'s default clock, and the one a node's session uses
+ * are told on (session-table.ts), which no step of the system clock moves.
+ */
+export const monotonicNow = (): number => Math.floor(performance.now());
+
 /** The sweep period for a key idle after `afterMs`: a quarter of it, between 5 ms and 1 s. */
 function sweepPeriod(afterMs: number): number {
   return Math.min(1000, Math.max(5, Math.floor(afterMs / 4)));
@@ -33,12 +39,12 @@ export class IdleClock<K> {
    * @param clock milliseconds on a clock that only goes forward: the default, the monotonic clock, because a
    *   system clock stepped back (NTP, a resumed VM) would keep every key awake for as long as the step, and one
    *   stepped forward would report keys used a moment ago as idle (an embedded runtime would expire their sessions);
-   *   in whole milliseconds, as `Date.now`'s: idle times are subtracted from wall-clock times that are stored (a
-   *   session's last use), which must stay whole
+   *   in whole milliseconds, so that a key's last activity reads the same at every call (a session's last use,
+   *   which session-expiry.ts turns into a time on the server's clock once)
    */
   constructor(
     private readonly onIdle: (key: K) => void,
-    private readonly clock: () => number = () => Math.floor(performance.now()),
+    private readonly clock: () => number = monotonicNow,
   ) {}
 
   /** Counts `key` as active now. `afterMs` applies when the key is not tracked yet; a tracked key keeps its own. */
@@ -56,6 +62,11 @@ export class IdleClock<K> {
   idleFor(key: K): number {
     const activity = this.#activity.get(key);
     return activity === undefined ? 0 : this.clock() - activity.last;
+  }
+
+  /** When the key was last active, on this clock (by default `monotonicNow()`); `undefined` for a key not tracked. */
+  lastActiveAt(key: K): number | undefined {
+    return this.#activity.get(key)?.last;
   }
 
   forget(key: K): void {

@@ -6,7 +6,7 @@ import { storedOfSession } from '../support/session-storage.js';
 import { waitFor } from '../support/wait-for.js';
 import { settledCode } from '../support/settled-code.js';
 import { createKvStore } from '../../src/nats/kv-store.js';
-import { createSessionDirectory } from '../../src/nats/session-directory.js';
+import { createSessionDirectory, type SessionDirectory } from '../../src/nats/session-directory.js';
 import { createSessionRemoval, type SessionRemovalDeps } from '../../src/nats/session-removal.js';
 import { startSessionExpiry } from '../../src/nats/session-expiry.js';
 
@@ -149,7 +149,7 @@ describe('idle expiry across NATS nodes', () => {
     await waitFor(async () => (await storedOfSession(nc(), buckets, 'left')).variables === 0);
   });
 
-  it('passes by a record stamped by a clock ahead, and expires the idle sessions after it', async () => {
+  it('judges a record stamped by a clock ahead by when the bucket stored it, and expires it with the idle sessions after it', async () => {
     const buckets = fx().buckets();
     // Written first, so scanned first: a record whose node's clock is an hour ahead.
     const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
@@ -162,7 +162,11 @@ describe('idle expiry across NATS nodes', () => {
       timeout: 10_000,
       message: 'the idle session expired',
     });
-    expect((await storedOfSession(nc(), buckets, 'ahead')).record).toBe(1);
+    // Not kept until its `activeAt` an hour from now: it was last used no later than the bucket stored it.
+    await waitFor(async () => (await storedOfSession(nc(), buckets, 'ahead')).record === 0, {
+      timeout: 10_000,
+      message: 'the session stamped ahead expired',
+    });
   });
 
   it('expires a backlog of more idle sessions than one scan round takes, in one scan', async () => {
@@ -172,9 +176,11 @@ describe('idle expiry across NATS nodes', () => {
       announce: (sessionId, _incarnation, reason) => void (reason === 'expired' && expired.push(sessionId)),
       recheckMs: 1,
     });
-    // 300 sessions last used two hours ago: more than a round of a scan removes (256).
+    // 300 sessions last used two hours ago: more than a round of a scan removes (256). Their records are written
+    // now, so the scan is shown them as the bucket would have stored them then (ages are judged on its clock).
+    const TWO_HOURS = 7_200_000;
     const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
-    const at = new Date(Date.now() - 7_200_000).toISOString();
+    const at = new Date(Date.now() - TWO_HOURS).toISOString();
     const ids = Array.from({ length: 300 }, (_, i) => `idle-${i}`);
     await Promise.all(
       ids.map((id) => kv.put(id, JSON.stringify({ sessionId: id, createdAt: at, incarnation: id, activeAt: at }))),
@@ -182,8 +188,17 @@ describe('idle expiry across NATS nodes', () => {
     const errors: unknown[] = [];
     // A TTL of an hour: the next scan would come 15 minutes after the one `recheck` starts now, so the whole
     // backlog going within this test is the work of that one scan, going on past its first round.
+    const storedEarlier: SessionDirectory = {
+      ...directory,
+      async oldest(sequence) {
+        const next = await directory.oldest(sequence);
+        if (!next?.found) return next;
+        const writtenAt = next.writtenAt - TWO_HOURS;
+        return { ...next, writtenAt, found: { ...next.found, writtenAt } };
+      },
+    };
     const expiry = startSessionExpiry({
-      directory,
+      directory: storedEarlier,
       removal,
       ttlMs: 3_600_000,
       uses: () => [],
@@ -246,7 +261,7 @@ describe('idle expiry across NATS nodes', () => {
     await removal.open('used');
     const scanned = (await directory.read('used'))!;
     // A node notes a use of it after the scan read the record.
-    await directory.stamp(scanned, Date.now() + 1);
+    await directory.stamp(scanned, Date.now() + 1, 1000);
 
     expect(await removal.expire(scanned)).toBe(false);
     expect(await directory.exists('used')).toBe(true);

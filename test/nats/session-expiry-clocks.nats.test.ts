@@ -1,0 +1,63 @@
+/**
+ * Idle expiry judges sessions on the JetStream server's clock (src/nats/server-clock.ts), never on a node's wall
+ * clock: a node whose clock is off, or is stepped by NTP, neither expires sessions in use nor keeps idle ones.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startNode } from '../support/cli-process.js';
+import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
+import { storedOfSession } from '../support/session-storage.js';
+import { settledCode } from '../support/settled-code.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A `tether serve` node in a process of its own on `buckets`, its wall clock `offsetMs` off (the rest is real). */
+async function nodeWithClockOff(buckets: TestBuckets, ttlMs: number, offsetMs: number) {
+  const node = startNode(
+    [
+      '--import',
+      'tsx',
+      '--import',
+      './test/support/clock-offset.mjs',
+      'src/cli/main.ts',
+      'serve',
+      '--nats',
+      fx().server.url,
+      '--session-ttl',
+      String(ttlMs),
+      '--buckets',
+      `${buckets.variablesBucket},${buckets.sessionsBucket},${buckets.modulesBucket}`,
+    ],
+    { cwd: ROOT, env: { CLOCK_OFFSET_MS: String(offsetMs) } },
+  );
+  await node.until('stdout', /node serving on/);
+  return node;
+}
+
+describe('session expiry on the server clock', () => {
+  // Found by a review: a node whose clock was ahead by about the TTL expired sessions other nodes were writing to.
+  it('does not expire a session that another node is writing to all the time, when one node clock is ahead', async () => {
+    const TTL = 4000; // P = 1000 ms
+    const buckets = fx().buckets();
+    const a = await fx().runtime(buckets, { sessionTtlMs: TTL });
+    const session = await a.session('busy');
+    await session.defineVariable('n', 'integer', 0);
+    // Another node scans the same buckets, its clock 1.5 TTL ahead (90 minutes with the default TTL of an hour).
+    await nodeWithClockOff(buckets, TTL, 1.5 * TTL);
+
+    // Written on node A every 100 ms for longer than TTL + 3P: never idle for a moment.
+    let acknowledged = 0;
+    const until = Date.now() + TTL + 3000;
+    while (Date.now() < until) {
+      const code = await settledCode(session.setVariable('n', acknowledged + 1));
+      expect(code).toBe('resolved');
+      acknowledged += 1;
+      await sleep(100);
+    }
+    expect(await session.getVariable('n')).toBe(acknowledged);
+    expect((await storedOfSession(nc(), buckets, 'busy')).record).toBe(1);
+  }, 60_000);
+});
