@@ -3,7 +3,7 @@
  * clock: a node whose clock is off, or is stepped by NTP, neither expires sessions in use nor keeps idle ones.
  */
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startNode } from '../support/cli-process.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
@@ -13,6 +13,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** A `tether serve` node in a process of its own on `buckets`, its wall clock `offsetMs` off (the rest is real). */
 async function nodeWithClockOff(buckets: TestBuckets, ttlMs: number, offsetMs: number) {
@@ -60,4 +64,29 @@ describe('session expiry on the server clock', () => {
     expect(await session.getVariable('n')).toBe(acknowledged);
     expect((await storedOfSession(nc(), buckets, 'busy')).record).toBe(1);
   }, 60_000);
+
+  // Found by a review: a hibernated session's last use, stamped on the wall clock, aged by a forward NTP step.
+  it('does not expire a session used a moment ago when NTP steps a lagging clock forward', async () => {
+    const TTL = 4000; // P = 1000 ms
+    // Only the wall clock is faked, running at real speed: timers, sockets and performance.now() are real. It is
+    // behind by two TTLs when the node starts (two hours with the default TTL: a hardware clock kept in local time).
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Date.now() - 2 * TTL);
+    const buckets = fx().buckets();
+    // Idle sessions hibernate after 500 ms: their variables stay, the next use wakes them.
+    const node = await fx().runtime(buckets, { sessionTtlMs: TTL, hibernateAfterMs: 500 });
+    const session = await node.session('recent');
+    await session.defineVariable('n', 'integer', 1);
+    await session.setVariable('n', 2);
+    // Idle for 1.5 P (a stamping round has noted the write), far from its TTL: hibernated by now.
+    await sleep(1500);
+    expect(node.sessionIds()).not.toContain('recent');
+
+    vi.setSystemTime(Date.now() + 2 * TTL);
+
+    // Last used 1.5 s ago on a TTL of 4 s: still there 2 s later, its write kept.
+    await sleep(2000);
+    expect((await storedOfSession(nc(), buckets, 'recent')).record).toBe(1);
+    expect(await session.getVariable('n')).toBe(2);
+  }, 30_000);
 });
