@@ -8,6 +8,7 @@ import { startNode } from '../support/cli-process.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import { settledCode } from '../support/settled-code.js';
+import { waitFor } from '../support/wait-for.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const fx = useNatsFixture();
@@ -88,5 +89,29 @@ describe('session expiry on the server clock', () => {
     await sleep(2000);
     expect((await storedOfSession(nc(), buckets, 'recent')).record).toBe(1);
     expect(await session.getVariable('n')).toBe(2);
+  }, 30_000);
+
+  // Found by a review: records stamped while the clock ran ahead were kept for as long as the clock had been ahead.
+  it('expires an idle session within TTL + 3P of its last use after NTP steps a clock that ran ahead back', async () => {
+    const TTL = 1000; // P = 250 ms: expired 1.25 to 1.75 s after its last use
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    // An hour ahead while the node starts and the session is used.
+    vi.setSystemTime(Date.now() + 3_600_000);
+    const buckets = fx().buckets();
+    const node = await fx().runtime(buckets, { sessionTtlMs: TTL });
+    const session = await node.session('left');
+    await session.defineVariable('n', 'integer', 1);
+    const lastUse = performance.now();
+    await sleep(300);
+
+    // NTP steps it back to the right time; nobody uses the session any more.
+    vi.setSystemTime(Date.now() - 3_600_000);
+
+    await waitFor(async () => (await storedOfSession(nc(), buckets, 'left')).record === 0, {
+      timeout: 6000,
+      message: 'the idle session expired',
+    });
+    // TTL + 3P, and a second for the removal and this test's polling on a loaded machine.
+    expect(performance.now() - lastUse).toBeLessThan(TTL + 3 * (TTL / 4) + 1000);
   }, 30_000);
 });
