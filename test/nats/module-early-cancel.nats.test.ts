@@ -14,21 +14,28 @@ afterEach(() => {
 
 const spec = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 
+/**
+ * Opens session `early` with module `qa` and cancels execution `early-1`, which nobody runs yet: no node can cancel
+ * it now, so every node remembers the id instead.
+ */
+async function cancelBeforeItsExecution(): Promise<void> {
+  await raw('tether.v1.session.early.open', '');
+  await raw(
+    'tether.v1.session.early.module.qa.create',
+    JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
+  );
+  expect(
+    (await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body
+      .result,
+  ).toEqual({ cancelled: false });
+}
+
 describe('a cancel that comes before its execution', () => {
   it('refuses an execution whose cancel overtook it, on whichever node it lands', async () => {
     const buckets = fx().buckets();
     await fx().runtime(buckets);
     await fx().runtime(buckets);
-    await raw('tether.v1.session.early.open', '');
-    await raw(
-      'tether.v1.session.early.module.qa.create',
-      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
-    );
-    // Nobody runs it yet, so no node can cancel it now: every node remembers the id instead.
-    expect(
-      (await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body
-        .result,
-    ).toEqual({ cancelled: false });
+    await cancelBeforeItsExecution();
     const refused = await raw(
       'tether.v1.session.early.module.qa.execute',
       '{"inputs":{"question":"x"},"executionId":"early-1"}',
@@ -72,15 +79,7 @@ describe('a cancel that comes before its execution', () => {
     // Only the wall clock is faked, and it runs at real speed: timers, sockets and the monotonic clock are real.
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     await fx().runtime(fx().buckets());
-    await raw('tether.v1.session.early.open', '');
-    await raw(
-      'tether.v1.session.early.module.qa.create',
-      JSON.stringify({ spec: { type: 'Predict', signature: spec.signature } }),
-    );
-    expect(
-      (await raw('tether.v1.session.early.module.qa.cancel', '{"executionId":"early-1","reason":"too late"}')).body
-        .result,
-    ).toEqual({ cancelled: false });
+    await cancelBeforeItsExecution();
 
     // The node's clock had drifted behind: NTP steps it forward two minutes, past the minute a cancel is remembered.
     vi.setSystemTime(Date.now() + 120_000);
