@@ -82,6 +82,9 @@ describe('module stop racing a start', () => {
       const onA = await a.session('create-race');
       const onB = await b.session('create-race');
       const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
+      // A node's first write waits for a stamp of its session, read back to learn the server's clock (see
+      // session-expiry.ts `fresh`); made before the hold, so that what the hold delays is the claim alone.
+      await onA.defineVariable('warm', 'integer', 0);
 
       proxy.hold();
       const creating = onA.module('qa', plain).then(
