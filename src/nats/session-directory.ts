@@ -129,6 +129,12 @@ export interface SessionDirectory {
    */
   stamp(known: ReadRecord, activeAt: number, lagMs: number): Promise<ReadRecord | undefined>;
   /**
+   * Writes the record again as it stands, compare-and-set: its `activeAt` set to its {@link lastUseOf} by `lagMs`, so
+   * no node judges its last use earlier than before. A write of this node's own, which {@link serverTime} then reads
+   * back as the server's clock, exact. Resolves as {@link stamp} does.
+   */
+  rewrite(known: ReadRecord, lagMs: number): Promise<ReadRecord | undefined>;
+  /**
    * A bound of the server's clock (see server-clock.ts): when this node's last write was stored, known by the moment it
    * was acknowledged (exact to a round trip), the first time after that write; else when the bucket's last write was
    * stored, known by the moment this node read it; `undefined` while the bucket holds nothing.
@@ -244,6 +250,30 @@ export async function createSessionDirectory(
     }
   };
 
+  /**
+   * Writes the record `known` with the `activeAt` that `activeAtOf` gives it (none: it is left as it is),
+   * compare-and-set: the record written, or as last found; `undefined` when it is gone, or is another life of the id.
+   */
+  const writeActiveAt = async (
+    known: ReadRecord,
+    activeAtOf: (current: ReadRecord) => number | undefined,
+  ): Promise<ReadRecord | undefined> => {
+    let current: ReadRecord | undefined = known;
+    // A few rounds: each lost one means another node stamped (or the record went) in between.
+    for (let attempt = 0; attempt < 3 && current; attempt += 1) {
+      const activeAt = activeAtOf(current);
+      if (activeAt === undefined) return current;
+      const record: SessionRecord = { ...current.record, activeAt: new Date(activeAt).toISOString() };
+      const revision = await write(record.sessionId, 'put', encoder.encode(JSON.stringify(record)), current.revision);
+      if (revision !== false) return { record, revision };
+      const again: ReadRecord | undefined = await directory.read(record.sessionId);
+      // Removed and opened again: another life, which this node's use was not of.
+      if (again && incarnationOf(again.record) !== incarnationOf(current.record)) return undefined;
+      current = again;
+    }
+    return current;
+  };
+
   const directory: SessionDirectory = {
     bucket,
     replicas,
@@ -300,22 +330,14 @@ export async function createSessionDirectory(
       return found;
     },
 
-    async stamp(known, activeAt, lagMs) {
-      let current: ReadRecord | undefined = known;
-      // A few rounds: each lost one means another node stamped (or the record went) in between.
-      for (let attempt = 0; attempt < 3 && current; attempt += 1) {
-        // The record's last use as every node judges it, not its `activeAt` alone: one written ahead of the server's
-        // clock must not hold off the stamps of later uses.
-        if (lastUseOf(current, lagMs) >= activeAt) return current;
-        const record: SessionRecord = { ...current.record, activeAt: new Date(activeAt).toISOString() };
-        const revision = await write(record.sessionId, 'put', encoder.encode(JSON.stringify(record)), current.revision);
-        if (revision !== false) return { record, revision };
-        const again: ReadRecord | undefined = await directory.read(record.sessionId);
-        // Removed and opened again: another life, which this node's use was not of.
-        if (again && incarnationOf(again.record) !== incarnationOf(current.record)) return undefined;
-        current = again;
-      }
-      return current;
+    stamp(known, activeAt, lagMs) {
+      // The record's last use as every node judges it, not its `activeAt` alone: one written ahead of the server's
+      // clock must not hold off the stamps of later uses.
+      return writeActiveAt(known, (current) => (lastUseOf(current, lagMs) >= activeAt ? undefined : activeAt));
+    },
+
+    rewrite(known, lagMs) {
+      return writeActiveAt(known, (current) => lastUseOf(current, lagMs));
     },
 
     async removeAt(sessionId, revision) {

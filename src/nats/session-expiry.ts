@@ -15,7 +15,10 @@
  *   another life of the id) tells the node, which ends its processes of it: how a node that missed the deletion's
  *   message learns of it.
  * - **Stamping before a use.** A write (or a wake) on a node whose last sight of the record is older than
- *   `TTL - 2P` waits for a stamp of it first ({@link SessionExpiry.fresh}, which argues why no use is then lost).
+ *   `TTL - 2P`, or that does not know the server's clock exactly yet, waits for a stamp of it first
+ *   ({@link SessionExpiry.fresh}, which argues why no use is then lost). A node that never wrote the bucket first
+ *   writes the record again, its last use kept, and reads that write back: a use told on the estimate it had
+ *   before, which lags by as long as the bucket was quiet, would look older than it was.
  * - **Scanning.** Every `P`, a node reads the records oldest-written first (the bucket keeps one write per key, so
  *   its stream is in that order) and expires each one whose last use is at least `TTL + P` old (the `P` covers
  *   a use not stamped yet), stopping at the first that is not. Its removal is compare-and-set on the revision
@@ -134,8 +137,9 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
    * server's clock, says that plus `TTL + period`: at least `u + 2 × period`. The use is stamped at this node's next
    * stamping, within `period`, which leaves `period` for the stamping's own time. The stamp moves the revision, so a
    * removal at the revision the scan read fails (compare-and-set), and the session lives on. A use served after a
-   * stamp first is the same case with the last use at `u` less this node's lag. And if the removal won, the stamp
-   * finds the record gone and the use is refused: it never landed.
+   * stamp first is the same case with the last use at `u` less a round trip: that stamp, too, waits for an exact
+   * estimate (`exactFor`). And if the removal won, the stamp finds the record gone and the use is refused: it never
+   * landed.
    */
   const freshFor = deps.ttlMs - 2 * period;
   const stampsBeforeUse = new Map<string, Promise<void>>();
@@ -167,15 +171,28 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   const unstamped = new Map<string, SessionUse>();
   const down = (): boolean => deps.link?.down === true;
 
-  /** Stamps the record now, before a use is served (see `freshFor`). */
+  /**
+   * `current`, once this node knows the server's clock exactly: at once when it does, else after writing the record
+   * again (its last use kept) and reading that write back; `undefined` when the record is gone. Until then the
+   * estimate lags the server by as long as nobody wrote the bucket before this node looked (on a quiet bucket, up to a
+   * TTL and more), and a use told with it looks that much older than it was: the record's last use could pass for
+   * later than the use, the use go unstamped, and a scan expire the session (an acknowledged write with it) sooner
+   * than `TTL + period` after it. The write also moves the record's revision, so a removal under way fails.
+   */
+  const exactFor = async (current: ReadRecord): Promise<ReadRecord | undefined> => {
+    if (clock.exact()) return current;
+    const written = await directory.rewrite(current, period);
+    if (written) await sampleClock();
+    return written;
+  };
+
+  /** Stamps the record now, on the server's clock known exactly, before a use is served (see `freshFor`). */
   const stampBeforeUse = async (sessionId: string, incarnation: string): Promise<void> => {
-    const now = await serverNow();
     const known = stamped.get(sessionId);
     const current = known && incarnationOf(known.record) === incarnation ? known : await directory.read(sessionId);
-    const written =
-      current && incarnationOf(current.record) === incarnation
-        ? await directory.stamp(current, now, period)
-        : undefined;
+    const ofLife = current && incarnationOf(current.record) === incarnation ? await exactFor(current) : undefined;
+    const now = await serverNow();
+    const written = ofLife && (await directory.stamp(ofLife, now, period));
     if (!written) {
       stamped.delete(sessionId);
       // Idle past the TTL by the last record this node saw: most likely expired, else deleted.
@@ -184,8 +201,6 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       throw new SessionError(reason === 'expired' ? 'session_expired' : 'session_not_found', sessionId);
     }
     stamped.set(sessionId, written);
-    // Read back at once: until this node knows the server's clock exactly, each use waits for a stamp (see `fresh`).
-    if (!clock.exact()) await sampleClock();
     if (lastUseOf(written, period) < now)
       throw new InternalError(`session '${sessionId}' kept changing under the stamp of its use`, {
         details: { sessionId },

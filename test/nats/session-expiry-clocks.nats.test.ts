@@ -2,9 +2,12 @@
  * Idle expiry judges sessions on the JetStream server's clock (src/nats/server-clock.ts), never on a node's wall
  * clock: a node whose clock is off, or is stepped by NTP, neither expires sessions in use nor keeps idle ones.
  */
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startSessionExpiry } from '../../src/nats/session-expiry.js';
 import { startNode } from '../support/cli-process.js';
+import { directoryAndRemoval } from '../support/directory-and-removal.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import { settledCode } from '../support/settled-code.js';
@@ -40,6 +43,29 @@ async function nodeWithClockOff(buckets: TestBuckets, ttlMs: number, offsetMs: n
   );
   await node.until('stdout', /node serving on/);
   return node;
+}
+
+/**
+ * Writes the record of session `sessionId` as a node whose wall clock is `aheadMs` ahead opens it (its last use
+ * counts from when the bucket stored it); resolves to the life it began.
+ */
+async function openedAhead(buckets: TestBuckets, sessionId: string, aheadMs: number): Promise<string> {
+  const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+  const at = new Date(Date.now() + aheadMs).toISOString();
+  const incarnation = randomUUID();
+  await kv.create(sessionId, JSON.stringify({ sessionId, createdAt: at, incarnation, activeAt: at }));
+  return incarnation;
+}
+
+/** How long after `since` (`performance.now()`) the record of session `sessionId` was removed, polled until then. */
+async function removedAfter(buckets: TestBuckets, sessionId: string, since: number): Promise<number> {
+  const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+  await waitFor(async () => (await kv.get(sessionId))?.operation !== 'PUT', {
+    timeout: 20_000,
+    interval: 50,
+    message: `session '${sessionId}' expired`,
+  });
+  return performance.now() - since;
 }
 
 describe('session expiry on the server clock', () => {
@@ -113,5 +139,41 @@ describe('session expiry on the server clock', () => {
     });
     // TTL + 3P, and a second for the removal and this test's polling on a loaded machine.
     expect(performance.now() - lastUse).toBeLessThan(TTL + 3 * (TTL / 4) + 1000);
+  }, 30_000);
+
+  // Found by a review: the stamp before the write compared the record with the bucket's last write, that record's own.
+  it('keeps a session for TTL + P after a write on a node that never wrote the sessions bucket', async () => {
+    const TTL = 4000; // P = 1000 ms: expired 5 to 7 s after its last use
+    const P = TTL / 4;
+    const buckets = fx().buckets();
+    // Node B scans.
+    await fx().runtime(buckets, { sessionTtlMs: TTL });
+    // The bucket's last write: nobody writes it for 3.5 s, until the session is 1.5 s away from expiring.
+    const incarnation = await openedAhead(buckets, 'late', 1000);
+    await sleep(TTL + P - 1500);
+
+    // Node A, just started, is to serve a write: first what a node does before (SessionExpiry.fresh). Its stamping
+    // rounds, which note the uses served, are left out (it reports none): a scan may come before the next one.
+    const { directory, removal, close } = await directoryAndRemoval(nc(), buckets);
+    const errors: unknown[] = [];
+    const a = startSessionExpiry({
+      directory,
+      removal,
+      ttlMs: TTL,
+      uses: () => [],
+      lost: () => {},
+      report: (error) => errors.push(error),
+    });
+    try {
+      const servedFrom = performance.now();
+      await a.fresh('late', incarnation);
+
+      // The write served here is the session's last use: it expires no sooner than TTL + P after it.
+      expect(await removedAfter(buckets, 'late', servedFrom)).toBeGreaterThanOrEqual(TTL + P);
+      expect(errors).toEqual([]);
+    } finally {
+      await a.stop();
+      await close();
+    }
   }, 30_000);
 });

@@ -1,45 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
-import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { storedOfSession } from '../support/session-storage.js';
 import { waitFor } from '../support/wait-for.js';
 import { settledCode } from '../support/settled-code.js';
-import { createKvStore } from '../../src/nats/kv-store.js';
-import { createSessionDirectory, type SessionDirectory } from '../../src/nats/session-directory.js';
-import { createSessionRemoval, type SessionRemovalDeps } from '../../src/nats/session-removal.js';
+import type { SessionDirectory } from '../../src/nats/session-directory.js';
 import { startSessionExpiry } from '../../src/nats/session-expiry.js';
+import { directoryAndRemoval } from '../support/directory-and-removal.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 /** Small enough to watch sessions expire; nodes stamp each session's use every 100 ms. */
 const TTL = { sessionTtlMs: 400, llm: createEchoModel() };
 const GONE = { variables: 0, modules: 0, record: 0 };
-
-/**
- * A session directory and a removal over the fixture's `buckets`, as a node builds them, without a node: a test
- * drives the scan or the removal itself. `close` closes the stores it opened.
- */
-async function directoryAndRemoval(
-  buckets: TestBuckets,
-  options: Pick<SessionRemovalDeps, 'announce' | 'recheckMs'> = {},
-) {
-  const directory = await createSessionDirectory(nc(), { bucket: buckets.sessionsBucket });
-  const [variables, specs] = await Promise.all(
-    [buckets.variablesBucket, buckets.modulesBucket].map((bucket) => createKvStore<unknown>(nc(), { bucket })),
-  );
-  const removal = createSessionRemoval({
-    connection: nc(),
-    directory,
-    variables: variables!,
-    variablesBucket: buckets.variablesBucket,
-    specs: specs!,
-    modulesBucket: buckets.modulesBucket,
-    control: () => undefined,
-    ...options,
-  });
-  return { directory, removal, close: () => Promise.all([variables!.close(), specs!.close()]) };
-}
 
 describe('idle expiry across NATS nodes', () => {
   it('keeps a session used on one node alive, and expires it everywhere once nobody uses it', async () => {
@@ -172,7 +146,7 @@ describe('idle expiry across NATS nodes', () => {
   it('expires a backlog of more idle sessions than one scan round takes, in one scan', async () => {
     const buckets = fx().buckets();
     const expired: string[] = [];
-    const { directory, removal, close } = await directoryAndRemoval(buckets, {
+    const { directory, removal, close } = await directoryAndRemoval(nc(), buckets, {
       announce: (sessionId, _incarnation, reason) => void (reason === 'expired' && expired.push(sessionId)),
       recheckMs: 1,
     });
@@ -220,7 +194,7 @@ describe('idle expiry across NATS nodes', () => {
   it('never expires a session with a TTL of Infinity, and scans only when asked', async () => {
     const buckets = fx().buckets();
     const expired: string[] = [];
-    const { directory, removal, close } = await directoryAndRemoval(buckets, {
+    const { directory, removal, close } = await directoryAndRemoval(nc(), buckets, {
       announce: (sessionId, _incarnation, reason) => void (reason === 'expired' && expired.push(sessionId)),
     });
     const at = new Date(Date.now() - 30 * 24 * 3_600_000).toISOString();
@@ -257,7 +231,7 @@ describe('idle expiry across NATS nodes', () => {
   });
 
   it('does not expire a session stamped between the scan that read its record and the removal', async () => {
-    const { directory, removal, close } = await directoryAndRemoval(fx().buckets());
+    const { directory, removal, close } = await directoryAndRemoval(nc(), fx().buckets());
     await removal.open('used');
     const scanned = (await directory.read('used'))!;
     // A node notes a use of it after the scan read the record.
