@@ -6,8 +6,11 @@
  * - **The clock.** Ages are judged on the JetStream server's clock, the one clock all nodes share, as each node
  *   estimates it from the bucket's writes (server-clock.ts), never on a node's wall clock: a node whose clock is off,
  *   or stepped (NTP, a resumed VM), neither expires sessions used elsewhere nor keeps idle ones. A node tells its uses
- *   on the monotonic clock and turns them into server time as it stamps them; a record's last use is its `activeAt`
- *   held within `P` before the server's time of its write ({@link lastUseOf}), whoever wrote it.
+ *   on the monotonic clock and turns them into server time as it stamps them, once its estimate is exact: a node that
+ *   never wrote the bucket first writes the record again, its last use kept, and reads that write back (its estimate
+ *   until then lags by as long as the bucket was quiet, and a use told with it would look older than it was). A
+ *   record's last use is its `activeAt` held within `P` before the server's time of its write ({@link lastUseOf}),
+ *   whoever wrote it.
  * - **Stamping.** Every quarter of the TTL (`P`; at most 2^31-1 ms, what a timer waits), a node rewrites the `activeAt`
  *   of each session used on it since it last did (reads count, as they do for an embedded session's idle clock; watches
  *   do not), compare-and-set on the record's revision. So a session in use costs each node using it one KV write per
@@ -16,9 +19,7 @@
  *   message learns of it.
  * - **Stamping before a use.** A write (or a wake) on a node whose last sight of the record is older than
  *   `TTL - 2P`, or that does not know the server's clock exactly yet, waits for a stamp of it first
- *   ({@link SessionExpiry.fresh}, which argues why no use is then lost). A node that never wrote the bucket first
- *   writes the record again, its last use kept, and reads that write back: a use told on the estimate it had
- *   before, which lags by as long as the bucket was quiet, would look older than it was.
+ *   ({@link SessionExpiry.fresh}, which argues why no use is then lost).
  * - **Scanning.** Every `P`, a node reads the records oldest-written first (the bucket keeps one write per key, so
  *   its stream is in that order) and expires each one whose last use is at least `TTL + P` old (the `P` covers
  *   a use not stamped yet), stopping at the first that is not. Its removal is compare-and-set on the revision
@@ -156,18 +157,24 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     return clock.now() ?? Date.now();
   };
   /**
-   * A use's time on the server's clock, turned once per use: a better bound of the clock later would otherwise move
-   * it, and each idle session used here would be stamped again for nothing.
+   * A use's time on the server's clock; `undefined` while this node's estimate is not exact (see `exactFor`), and not
+   * kept then: turned with a lagging estimate, a use would look older than it was, for good. Turned once per use: a
+   * better bound of the clock later would otherwise move it, and each idle session used here would be stamped again
+   * for nothing.
    */
   const usedAt = new Map<string, { readonly lastUsed: number; readonly at: number }>();
   const serverTimeOf = (use: SessionUse): number | undefined => {
     const known = usedAt.get(use.sessionId);
     if (known?.lastUsed === use.lastUsed) return known.at;
+    if (!clock.exact()) return undefined;
     const at = clock.at(use.lastUsed);
     if (at !== undefined) usedAt.set(use.sessionId, { lastUsed: use.lastUsed, at });
     return at;
   };
-  /** Uses a round could not stamp, the connection down: the next round stamps them (`uses()` gives each once). */
+  /**
+   * Uses a round could not stamp, the connection down (or the clock not exact yet): the next round stamps them (`uses()`
+   * gives each once).
+   */
   const unstamped = new Map<string, SessionUse>();
   const down = (): boolean => deps.link?.down === true;
 
@@ -207,15 +214,22 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       });
   };
 
-  const stamp = async (use: SessionUse, at: number): Promise<void> => {
+  /** Stamps a use a round found, on the server's clock known exactly (see `exactFor`). */
+  const stamp = async (use: SessionUse): Promise<void> => {
     const known = stamped.get(use.sessionId);
     const current =
       known && incarnationOf(known.record) === use.incarnation ? known : await directory.read(use.sessionId);
-    const written =
-      current && incarnationOf(current.record) === use.incarnation
-        ? await directory.stamp(current, at, period)
-        : undefined;
-    if (written) return void stamped.set(use.sessionId, written);
+    const ofLife = current && incarnationOf(current.record) === use.incarnation ? await exactFor(current) : undefined;
+    if (ofLife) {
+      const at = serverTimeOf(use);
+      if (at === undefined) {
+        // Still not exact (the write not read back: the key written again at once by another node): the next round's.
+        stamped.set(use.sessionId, ofLife);
+        return void unstamped.set(use.sessionId, use);
+      }
+      const written = await directory.stamp(ofLife, at, period);
+      if (written) return void stamped.set(use.sessionId, written);
+    }
     stamped.delete(use.sessionId);
     deps.lost(use.sessionId, use.incarnation, 'deleted');
   };
@@ -225,28 +239,19 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     unstamped.clear();
     // A use given now is at least as late as one left over of the same life, and of the life that counts.
     for (const use of deps.uses()) uses.set(use.sessionId, use);
-    if (uses.size > 0 && clock.now() === undefined && !down())
-      await sampleClock().catch((error: unknown) => deps.report(error, 'reading the server clock'));
-    const due: Array<{ readonly use: SessionUse; readonly at: number }> = [];
-    for (const use of uses.values()) {
+    const due = [...uses.values()].filter((use) => {
       const at = serverTimeOf(use);
-      // No bound of the server's clock yet (it could not be read): the next round stamps it.
-      if (at === undefined) unstamped.set(use.sessionId, use);
-      else {
-        const known = stamped.get(use.sessionId);
-        if (!known || lastUseOf(known, period) < at) due.push({ use, at });
-      }
-    }
+      const known = stamped.get(use.sessionId);
+      // A use not told exactly yet is due: its stamp makes the clock exact first.
+      return at === undefined || !known || lastUseOf(known, period) < at;
+    });
     // Only sessions still used here are kept: a node's memory follows its running sessions.
     for (const sessionId of stamped.keys()) if (!uses.has(sessionId)) stamped.delete(sessionId);
     for (const sessionId of usedAt.keys()) if (!uses.has(sessionId)) usedAt.delete(sessionId);
-    await eachLimited(due, async ({ use, at }) => {
+    await eachLimited(due, async (use) => {
       if (down()) return void unstamped.set(use.sessionId, use);
-      await stamp(use, at).catch((error: unknown) => deps.report(error, `stamping session ${use.sessionId}`));
+      await stamp(use).catch((error: unknown) => deps.report(error, `stamping session ${use.sessionId}`));
     });
-    // The last stamp read back: the server's clock, exact, for the uses to come (see `fresh`).
-    if (due.length > 0 && !clock.exact() && !down())
-      await sampleClock().catch((error: unknown) => deps.report(error, 'reading the server clock'));
   };
 
   /** One round of a scan from `sequence`: at most {@link SCAN_BATCH} removals; where it got, when it filled up. */

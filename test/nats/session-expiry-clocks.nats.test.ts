@@ -46,10 +46,10 @@ async function nodeWithClockOff(buckets: TestBuckets, ttlMs: number, offsetMs: n
 }
 
 /**
- * Writes the record of session `sessionId` as a node whose wall clock is `aheadMs` ahead opens it (its last use
+ * Writes the record of session `sessionId` as a node whose wall clock is `aheadMs` ahead opens it (ahead, its last use
  * counts from when the bucket stored it); resolves to the life it began.
  */
-async function openedAhead(buckets: TestBuckets, sessionId: string, aheadMs: number): Promise<string> {
+async function openedElsewhere(buckets: TestBuckets, sessionId: string, aheadMs = 0): Promise<string> {
   const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
   const at = new Date(Date.now() + aheadMs).toISOString();
   const incarnation = randomUUID();
@@ -149,7 +149,7 @@ describe('session expiry on the server clock', () => {
     // Node B scans.
     await fx().runtime(buckets, { sessionTtlMs: TTL });
     // The bucket's last write: nobody writes it for 3.5 s, until the session is 1.5 s away from expiring.
-    const incarnation = await openedAhead(buckets, 'late', 1000);
+    const incarnation = await openedElsewhere(buckets, 'late', 1000);
     await sleep(TTL + P - 1500);
 
     // Node A, just started, is to serve a write: first what a node does before (SessionExpiry.fresh). Its stamping
@@ -175,5 +175,27 @@ describe('session expiry on the server clock', () => {
       await a.stop();
       await close();
     }
+  }, 30_000);
+
+  // Found by a review: a read before a node's first stamping round was told on the estimate read at that round, which
+  // lagged by the bucket's quiet spell, and kept so: it never counted.
+  it('keeps a session for TTL + P after a read on a node just started on a bucket nobody wrote for a while', async () => {
+    const TTL = 4000; // P = 1000 ms: expired 5 to 7 s after its last use
+    const P = TTL / 4;
+    const buckets = fx().buckets();
+    // Node B scans.
+    await fx().runtime(buckets, { sessionTtlMs: TTL });
+    // The bucket's last write: nobody writes it for 2.5 s.
+    await openedElsewhere(buckets, 'quiet');
+    await sleep(2500);
+
+    // Node A starts, and a user reads the session through it before A's first stamping round.
+    const a = await fx().runtime(buckets, { sessionTtlMs: TTL });
+    const session = await a.session('quiet');
+    const readFrom = performance.now();
+    expect(await session.listVariables()).toEqual([]);
+
+    // The read is the session's last use: it expires no sooner than TTL + P after it.
+    expect(await removedAfter(buckets, 'quiet', readFrom)).toBeGreaterThanOrEqual(TTL + P);
   }, 30_000);
 });
