@@ -388,6 +388,11 @@ export interface StoreUnavailableOptions extends BridgeErrorOptions {
    * reconnecting` (the operation then failed at once, `waitedMs` 0). @default no leader answering for `waitedMs`
    */
   readonly reason?: string;
+  /**
+   * Whether the operation has not given up (a watch reopening after an outage goes on until JetStream answers): the
+   * message then says so in place of what giving up left. @default false
+   */
+  readonly stillTrying?: boolean;
 }
 
 /**
@@ -395,7 +400,9 @@ export interface StoreUnavailableOptions extends BridgeErrorOptions {
  * default): no leader of the bucket's stream answered, as while a NATS cluster elects one (or with the connection
  * down), and the operation was retried until then; or, for the modules bucket, the node's NATS connection is down
  * (a module's creation fails at once while it reconnects) or closed under the operation (`reason` says which,
- * `waitedMs` is 0). A read changed nothing. A write's `outcome` is `not_applied` when no attempt of it reached a
+ * `waitedMs` is 0); or a node's watch of the bucket has failed to reopen after an outage for about a minute, JetStream
+ * leaderless or gone from the server (`reason`), which is told to `onError` while the watch goes on trying
+ * (`details.stillTrying`). A read changed nothing. A write's `outcome` is `not_applied` when no attempt of it reached a
  * stream leader, so nothing was written, or `unknown` when a publish of it got no answer, so it may have been
  * stored: read the key to find out. `bucket` and `key` name what was asked for; a module's failure also names the
  * module and its session (`details.sessionId`, `details.moduleId`).
@@ -412,14 +419,15 @@ export class StoreUnavailableError extends BridgeError {
     readonly outcome: StoreUnavailableOutcome,
     options: StoreUnavailableOptions = {},
   ) {
-    const { what = `${operation} of '${key}'`, reason, ...rest } = options;
+    const { what = `${operation} of '${key}'`, reason, stillTrying = false, ...rest } = options;
     const outcomeText =
       outcome === 'unknown'
         ? 'a publish of it got no answer and may have been stored (read the key to find out)'
         : 'nothing was written';
     const why =
       reason === undefined ? `had no JetStream leader answering for ${waitedMs} ms` : `was unavailable (${reason})`;
-    super(`KV bucket '${bucket}' ${why}: ${what} gave up; ${outcomeText}`, {
+    const end = stillTrying ? 'is still trying' : `gave up; ${outcomeText}`;
+    super(`KV bucket '${bucket}' ${why}: ${what} ${end}`, {
       ...rest,
       details: {
         bucket,
@@ -429,6 +437,7 @@ export class StoreUnavailableError extends BridgeError {
         outcome,
         ...(options.what === undefined ? {} : { what }),
         ...(reason === undefined ? {} : { reason }),
+        ...(stillTrying ? { stillTrying } : {}),
         ...rest.details,
       },
     });

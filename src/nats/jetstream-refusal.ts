@@ -4,7 +4,9 @@
  * limits of the user's account (or of its server) are reached: its storage or memory full, its streams or consumers
  * at their maximum. Neither is a fault of the node's and neither passes by retrying, so neither is an
  * `InternalError`: a refusal is the `NatsConnectionError` (`refused`) every refused subject gives
- * (permission-refusal.ts), a limit a `StoreLimitError`; both name the bucket and the key, and a write's outcome.
+ * (permission-refusal.ts), a limit a `StoreLimitError`; both name the bucket and the key, and a write's outcome. Nor
+ * is JetStream missing altogether (a server run without it, an account given none), which {@link noJetStream} puts
+ * in words for the error of the bucket it kept from opening or from being watched.
  * @module
  */
 import type { NatsConnection, NatsError } from 'nats';
@@ -56,4 +58,22 @@ export function jetStreamRefusal(error: unknown, at: BucketOperation): BridgeErr
       ? `${operation} of '${key}' in KV bucket '${bucket}' not sent`
       : `${operation} of '${key}' in KV bucket '${bucket}' can get no answer (its reply inbox is refused)`;
   return refusedError(at.connection.getServer(), what, error, { bucket, key, ...outcome });
+}
+
+/** JetStream's "not enabled for account": the server runs JetStream, the connection's account has none. */
+const NOT_ENABLED_FOR_ACCOUNT = 10039;
+
+/**
+ * What is missing when a JetStream API request (opening a bucket, creating a watch's consumer) failed with `503`:
+ * the server answered that the user's account has no JetStream; or nobody answered (no responders, which nats.js
+ * reports as a bare "503") on a server that runs without JetStream (`jetStreamHere` false, as its INFO says: on one
+ * that runs it, no responders means no leader yet, which an election ends). `undefined` for any other failure.
+ */
+export function noJetStream(error: unknown, jetStreamHere = false): string | undefined {
+  if ((error as Partial<NatsError> | undefined)?.code !== '503') return undefined;
+  const answered = (error as Partial<NatsError> | undefined)?.api_error?.err_code;
+  if (answered === NOT_ENABLED_FOR_ACCOUNT)
+    return "JetStream is not enabled for this NATS user's account (give the account a jetstream block in the server's config)";
+  if (answered !== undefined || jetStreamHere) return undefined;
+  return 'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)';
 }

@@ -31,7 +31,7 @@ import {
   type NatsError,
 } from 'nats';
 import { InternalError, StoreConflictError, StoreUnavailableError, type BridgeError } from '../errors.js';
-import { jetStreamRefusal } from './jetstream-refusal.js';
+import { jetStreamRefusal, noJetStream } from './jetstream-refusal.js';
 import { deletedBy } from './kv-updated-by.js';
 import { writeFate, newWriteId, WRITE_ID_HEADER } from './kv-write-fate.js';
 import {
@@ -362,23 +362,6 @@ function actualFrom(error: unknown): number {
 export interface BucketSide {
   readonly name: string;
   readonly connection: NatsConnection;
-}
-
-/** JetStream's "not enabled for account": the server runs JetStream, the connection's account has none. */
-const NOT_ENABLED_FOR_ACCOUNT = 10039;
-
-/**
- * What is missing when opening a bucket, a JetStream API request, failed with `503`: nobody answered (no
- * responders, which nats.js reports as a bare "503"), so the server runs without JetStream; or the server answered
- * that the user's account has none. `undefined` for any other failure.
- */
-function noJetStream(error: unknown): string | undefined {
-  if ((error as Partial<NatsError> | undefined)?.code !== '503') return undefined;
-  const answered = apiErrorCode(error);
-  if (answered === NOT_ENABLED_FOR_ACCOUNT)
-    return "JetStream is not enabled for this NATS user's account (give the account a jetstream block in the server's config)";
-  if (answered !== undefined) return undefined;
-  return 'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)';
 }
 
 /**

@@ -33,8 +33,9 @@ export interface KvStoreOptions<V> {
   /** Told when a watch ends by itself (connection closed, consumer lost); it delivers nothing more. */
   readonly onWatchError?: (error: unknown, prefix: string) => void;
   /**
-   * Told, once per outage, when reopening a watch has failed for about a minute: it goes on trying until JetStream
-   * answers again.
+   * Told, once per outage, when reopening a watch has failed for about a minute, with a `StoreUnavailableError`
+   * (`details.stillTrying`) naming the bucket, and what JetStream lacks when the server now runs without it: the watch
+   * goes on trying until JetStream answers again.
    */
   readonly onWatchSlow?: (error: unknown, prefix: string) => void;
   /**

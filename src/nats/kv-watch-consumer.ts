@@ -4,6 +4,7 @@
  * @module
  */
 import { ErrorCode, KvWatchInclude, type KvEntry, type QueuedIterator } from 'nats';
+import { StoreUnavailableError } from '../errors.js';
 import type { WatchStart } from '../store/watch-start.js';
 
 /** The `kv.watch` key filter for a store prefix (`''` → every key). */
@@ -159,4 +160,34 @@ export function firstOpen(start: WatchStart): { include: KvWatchInclude; resumeF
       // message, which `run` skips up to this one.
       return { include: KvWatchInclude.AllHistory, resumeFromRevision: start.revision };
   }
+}
+
+/** The bucket a watch is of, as the errors of its failed opens name it. */
+export interface WatchedBucket {
+  readonly name: string;
+  /**
+   * What JetStream lacks, when a failed open says it is missing rather than leaderless (`noJetStream` in
+   * jetstream-refusal.ts); `undefined` otherwise. Left out, a failure is taken for want of a leader.
+   */
+  readonly missing?: (error: unknown) => string | undefined;
+}
+
+/**
+ * The `store_unavailable` error of a watch of the keys under `prefix` in `bucket` whose consumer could not be opened
+ * for `waitedMs`, with the last failure `error` as cause: a first open gave up, a reopen is `stillTrying`.
+ */
+export function watchUnavailable(
+  bucket: WatchedBucket,
+  prefix: string,
+  waitedMs: number,
+  error: unknown,
+  stillTrying: boolean,
+): StoreUnavailableError {
+  const reason = bucket.missing?.(error);
+  return new StoreUnavailableError(bucket.name, prefix, 'watch', Math.round(waitedMs), 'not_applied', {
+    cause: error,
+    what: `${stillTrying ? 'a reopen of the watch' : 'a watch'} of ${prefix === '' ? 'every key' : `the keys under '${prefix}'`}`,
+    ...(reason === undefined ? {} : { reason }),
+    ...(stillTrying ? { stillTrying } : {}),
+  });
 }

@@ -39,9 +39,9 @@
  */
 import { KvWatchInclude, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import type { WatchStart } from '../store/watch-start.js';
-import { StoreUnavailableError } from '../errors.js';
 import { unavailability } from './retry-unavailable.js';
 import { bucketNextEntry } from './bucket-stream.js';
+import { noJetStream } from './jetstream-refusal.js';
 import { GapCheckedArrivals } from './kv-watch-gaps.js';
 import { QuietWatchCheck, type QuietCheckTiming } from './kv-watch-quiet.js';
 import {
@@ -52,6 +52,8 @@ import {
   REOPEN_TIMEOUT_MS,
   SLOW_REOPEN_ATTEMPTS,
   startSequenceOf,
+  watchUnavailable,
+  type WatchedBucket,
 } from './kv-watch-consumer.js';
 
 /** One attempt's consumer, and whether nats.js signalled its initial entries through before it was chosen. */
@@ -92,8 +94,8 @@ export interface WatchKvOptions {
   readonly nextStored?: (after: number, prefix: string) => Promise<KvEntry | undefined>;
   /**
    * Told (once per reopen) when reopening the consumer after an outage has failed for about a minute
-   * ({@link SLOW_REOPEN_ATTEMPTS} attempts), with the last failure: the watch goes on trying until JetStream is back
-   * or the watch is stopped.
+   * ({@link SLOW_REOPEN_ATTEMPTS} attempts), with the last failure (a `StoreUnavailableError`, `stillTrying`, given
+   * `bucket`): the watch goes on trying until JetStream is back or the watch is stopped.
    */
   readonly reopenSlow?: (error: unknown) => void;
   /** The period of the checks of a watch that delivers nothing (kv-watch-quiet.ts); left out, only `checkNow`. */
@@ -107,12 +109,18 @@ export interface WatchKvOptions {
    */
   readonly deferBatches?: () => boolean;
   /**
-   * The bucket watched and how long a first open waits for an unavailable cluster (`unavailableRetryMs`). Given, a
-   * first open whose consumer creation gets no answer or no responders (the cluster electing its meta leader, which
-   * creates consumers) tries again, as a reopen does, until then, and rejects with `StoreUnavailableError`
-   * (operation `watch`). Left out, a first open makes one attempt and rejects with its failure.
+   * The bucket watched. Given, the failures to open a consumer that come for want of JetStream (see
+   * `firstOpenRetry` and `reopenSlow`) are told as `StoreUnavailableError` (operation `watch`) naming it, and saying
+   * what is missing when JetStream is (`missing`); left out, as the library's errors.
    */
-  readonly firstOpenRetry?: { readonly bucket: string; readonly retryMs: number };
+  readonly bucket?: WatchedBucket;
+  /**
+   * How long a first open waits for an unavailable cluster (`unavailableRetryMs`). Given, a first open whose consumer
+   * creation gets no answer or no responders (the cluster electing its meta leader, which creates consumers) tries
+   * again, as a reopen does, until then, and rejects with `StoreUnavailableError` (given `bucket`). Left out, a first
+   * open makes one attempt and rejects with its failure.
+   */
+  readonly firstOpenRetry?: { readonly retryMs: number };
 }
 
 /**
@@ -125,7 +133,9 @@ export function watchOptionsFor(connection: NatsConnection, bucket: string, retr
   return {
     nextStored: (after, prefix) => bucketNextEntry(connection, bucket, after, prefix),
     idleCheck: { firstMs: 1000, maxMs: connection.info?.cluster ? 1000 : 5000 },
-    firstOpenRetry: { bucket, retryMs },
+    // The server's INFO as of now: after a reconnect, that of the server now connected to, with or without JetStream.
+    bucket: { name: bucket, missing: (error) => noJetStream(error, connection.info?.jetstream === true) },
+    firstOpenRetry: { retryMs },
   };
 }
 
@@ -251,8 +261,12 @@ export function watchKv(
       return { it: opened, early: () => early, stop: () => opened.stop() };
     };
     let opening: Opening | undefined;
-    const firstRetry = options.firstOpenRetry;
+    const { bucket, firstOpenRetry: firstRetry, reopenSlow: toldSlow } = options;
     const startedAt = performance.now();
+    const reopenSlow =
+      toldSlow && bucket
+        ? (error: unknown) => toldSlow(watchUnavailable(bucket, prefix, performance.now() - startedAt, error, true))
+        : toldSlow;
     try {
       // The first open fails for its caller to see, after waiting for the cluster up to the store's bound when it
       // has one; a reopen waits for JetStream to come back, however long it takes.
@@ -272,21 +286,14 @@ export function watchKv(
               attempts: Infinity,
               hedgeMs: REOPEN_TIMEOUT_MS,
               wanted: current,
-              ...(options.reopenSlow ? { slow: options.reopenSlow } : {}),
+              ...(reopenSlow ? { slow: reopenSlow } : {}),
             },
       );
     } catch (error) {
       if (!current()) return;
       const failure =
-        firstRetry !== undefined && unavailability(error) !== undefined
-          ? new StoreUnavailableError(
-              firstRetry.bucket,
-              prefix,
-              'watch',
-              Math.round(performance.now() - startedAt),
-              'not_applied',
-              { cause: error, what: `a watch of ${prefix === '' ? 'every key' : `the keys under '${prefix}'`}` },
-            )
+        firstRetry !== undefined && bucket !== undefined && unavailability(error) !== undefined
+          ? watchUnavailable(bucket, prefix, performance.now() - startedAt, error, false)
           : error;
       failInitialized(failure);
       onEnd(failure);

@@ -72,8 +72,9 @@ export async function openNodeBuckets(
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
     ...retrying,
     onListenerError: (error) => report(error, 'store listener'),
-    onWatchError: (error) => report(error, 'store watch'),
-    onWatchSlow: (error) => report(error, 'store watch (cannot reopen yet; still trying)'),
+    onWatchError: (error) => report(error, `store watch of '${variablesBucket}'`),
+    // A StoreUnavailableError naming the bucket and what JetStream lacks (kv-watch.ts), not the bare "503" of nats.js.
+    onWatchSlow: (error) => report(error, `store watch of '${variablesBucket}' (cannot reopen yet; still trying)`),
     onTrackingError: (error) => report(error, 'store tracking'),
     onRemovalError: (error) => report(error, "store (removing deleted variables' writes)"),
   });

@@ -29,7 +29,7 @@ function firstOpen(kv: FakeKv): { ends: unknown[]; settled: Promise<unknown> } {
     { kind: 'current' },
     () => {},
     (error) => ends.push(error),
-    { firstOpenRetry: { bucket: 'tether_vars', retryMs: RETRY_MS } },
+    { bucket: { name: 'tether_vars' }, firstOpenRetry: { retryMs: RETRY_MS } },
   );
   const settled = handle.initialized.then(
     () => 'opened',

@@ -2,10 +2,12 @@
  * A bucket watch reopening after an outage (src/nats/kv-watch.ts) while JetStream stays unavailable, against a fake
  * consumer on fake timers: it never gives up, and says once that it is slow to come back.
  */
+import { ErrorCode, NatsError, type NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StoreUnavailableError } from '../../src/errors.js';
 import { SLOW_REOPEN_ATTEMPTS } from '../../src/nats/kv-watch-consumer.js';
 import { openKvChangeWatch } from '../../src/nats/kv-change-watch.js';
-import { watchKv, type KvWatchHandle } from '../../src/nats/kv-watch.js';
+import { watchKv, watchOptionsFor, type KvWatchHandle } from '../../src/nats/kv-watch.js';
 import { FakeKv } from '../support/fake-kv-watch.js';
 
 let handle: KvWatchHandle | undefined;
@@ -83,5 +85,57 @@ describe('a bucket watch reopening while JetStream is unavailable', () => {
     expect(slow).toEqual([[new Error('503'), 's1.']]);
     expect(ended).toEqual([]);
     watch.stop();
+  });
+
+  /**
+   * A watch of `p.` in `tether_vars` as a store opens it (the bucket as `watchOptionsFor` names it, on a connection
+   * whose server INFO says `jetstream`), reopened while every attempt finds no responders; what `reopenSlow` is told.
+   */
+  async function slowReopen(jetstream: boolean): Promise<unknown[]> {
+    const kv = new FakeKv();
+    const connection = { info: { jetstream: true } };
+    const slow: unknown[] = [];
+    handle = watchKv(
+      kv.asKv(),
+      'p.',
+      { kind: 'live' },
+      () => {},
+      () => {},
+      {
+        bucket: watchOptionsFor(connection as unknown as NatsConnection, 'tether_vars', 1000).bucket!,
+        reopenSlow: (error) => slow.push(error),
+      },
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    // Reconnected to the server as it came back: its INFO is the one read from now on.
+    connection.info.jetstream = jetstream;
+    kv.failing = Array.from({ length: SLOW_REOPEN_ATTEMPTS + 5 }, () => NatsError.errorForCode(ErrorCode.NoResponders));
+    void handle.resume();
+    for (let second = 0; second < 120 && kv.failing.length > 0; second++) await vi.advanceTimersByTimeAsync(1000);
+    return slow;
+  }
+
+  // Found in review: a node whose NATS server came back without JetStream reported a bare "503" (nats.js's own
+  // NatsError) a minute later, naming neither the bucket nor what was wrong, where its start says it plainly.
+  it('tells a reopen slow to come back as store_unavailable naming the bucket and a server now without JetStream', async () => {
+    const slow = await slowReopen(false);
+    expect(slow).toHaveLength(1);
+    const [error] = slow as [StoreUnavailableError];
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error.details).toMatchObject({ bucket: 'tether_vars', key: 'p.', operation: 'watch', stillTrying: true });
+    expect(error.message).toBe(
+      "KV bucket 'tether_vars' was unavailable (JetStream is not enabled on this NATS server (start nats-server with " +
+        "-js, or give its config a jetstream block)): a reopen of the watch of the keys under 'p.' is still trying",
+    );
+    expect((error.cause as NatsError).code).toBe('503');
+  });
+
+  it('tells a reopen slow to come back on a server that runs JetStream as no leader answering, for how long', async () => {
+    const [error] = (await slowReopen(true)) as [StoreUnavailableError];
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error.message).toMatch(
+      /^KV bucket 'tether_vars' had no JetStream leader answering for \d+ ms: a reopen of the watch of the keys under 'p\.' is still trying$/,
+    );
+    expect(error.waitedMs).toBeGreaterThan(30_000);
   });
 });

@@ -1,0 +1,60 @@
+/**
+ * A node whose NATS server comes back without JetStream: its watch of the variables bucket cannot reopen, and after
+ * about a minute of trying (SLOW_REOPEN_ATTEMPTS; no option shortens it) the node says so to `onError` once, as a
+ * `store_unavailable` naming the bucket and what is missing, the server's INFO read after the reconnect.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { Runtime, StoreUnavailableError } from '../../src/index.js';
+import { createEchoModel } from '../../src/modules/index.js';
+import { freePorts, spawnNatsServer, type NatsProcess } from '../support/nats-server.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** A nats-server on `port` keeping its JetStream store (if it runs JetStream) in `dir`. */
+function server(port: number, jetstream: boolean, dir: string): Promise<NatsProcess> {
+  const js = jetstream ? ['-js', '-sd', join(dir, 'store')] : [];
+  return spawnNatsServer(
+    'nats-server',
+    ['-a', '127.0.0.1', '-p', String(port), ...js, '--ports_file_dir', dir],
+    dir,
+    10_000,
+  );
+}
+
+describe('a node whose NATS server comes back without JetStream', () => {
+  // Found in review: the report was nats.js's own NatsError, a bare "503", naming neither the bucket nor the cause.
+  it('tells onError once its watch is slow to reopen, naming the bucket and that JetStream is not enabled', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tether-watch-nojs-'));
+    const [port] = await freePorts(1);
+    let nats = await server(port!, true, dir);
+    const reports: { where: string; error: unknown }[] = [];
+    const runtime = await Runtime.start({
+      llm: createEchoModel(),
+      nats: { servers: nats.url },
+      onError: (error, where) => reports.push({ where, error }),
+    });
+    onTestFinished(async () => {
+      await runtime.stop().catch(() => {});
+      await nats.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+    await nats.stop();
+    nats = await server(port!, false, dir);
+
+    const slow = (): { where: string; error: unknown } | undefined =>
+      reports.find((report) => report.where.includes('cannot reopen yet'));
+    await waitFor(() => slow() !== undefined, { timeout: 100_000, interval: 200, message: 'the slow reopen told' });
+    const { where, error } = slow()!;
+    expect(where).toBe("store watch of 'tether_vars' (cannot reopen yet; still trying)");
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({
+      code: 'store_unavailable',
+      details: { bucket: 'tether_vars', operation: 'watch', stillTrying: true },
+    });
+    expect((error as Error).message).toContain(
+      'JetStream is not enabled on this NATS server (start nats-server with -js',
+    );
+  }, 150_000);
+});
