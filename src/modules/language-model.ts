@@ -44,7 +44,8 @@ export interface ProviderConfig {
   /**
    * The model a module uses when it sets no `model` attribute of its own. Required by the providers that have no
    * default model (`openai-compatible`, `ollama`, `groq`, `together`, `openrouter`, `huggingface`, …: any whose Ax
-   * profile names none); left out, the others use their own default (`openai`'s, `anthropic`'s, …).
+   * profile names none), and by `azure-openai` at the v1 API's url, where it is the deployment; left out, the others
+   * use their own default (`openai`'s, `anthropic`'s, …).
    */
   readonly model?: string;
   /**
@@ -135,14 +136,15 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   }
   // A profile with an endpoint block builds its URL from settings Tether does not take (Azure's resourceName and
   // deploymentName): without a url, Ax would ask for those, which no one can give here.
-  if (profile.id === 'azure-openai') assertAzureURL(config.url, names.url);
+  if (profile.id === 'azure-openai') assertAzureURL(config.url, config.model, names);
   else if ((profile.requiresApiURL || profile.endpoint !== undefined) && !config.url) {
     throw new ValidationError(`${names.url} is not set; provider '${profile.id}' needs an endpoint URL`, {
       variable: names.url,
       details: { provider: profile.id },
     });
   }
-  // Checked here rather than left to Ax, whose "No model defined" would be said of the provider setting.
+  // Checked here rather than left to Ax, whose "No model defined" would be said of the provider setting. (Azure's
+  // profile names a default model, which its v1 API would take for a deployment: azure-endpoint.ts refuses that.)
   if (!config.model && !profile.defaultModel) {
     throw new ValidationError(
       `${names.model} is not set; provider '${profile.id}' has no default model, so name the model to use`,
