@@ -157,7 +157,7 @@ describe('cli', () => {
       [['var', 'unlock', 't', '-s', 'a'], 'tether: usage: missing --owner <who> (see: tether var unlock --help)'],
       [
         ['var', 'set', 't', '1', '-s', 'a', '--expected-version', 'two'],
-        "tether: usage: --expected-version must be a whole number of at least 1, got 'two'",
+        "tether: usage: --expected-version must be a whole number from 1 to 9007199254740991, got 'two'",
       ],
       [
         ['module', 'create', 'qa', '-s', 'a', '--signature', 'q:string -> a:string'],
@@ -230,16 +230,37 @@ describe('cli', () => {
         "tether: usage: --unavailable-retry must be a whole number from 0 to 2147483647, got '2147483648' (see: tether serve --help)",
       ],
       [['serve', '--unavailable-retry', '15s'], 'tether: usage: --unavailable-retry must be a whole number from 0 to'],
-      // Periods, which sweeps check: no top.
-      [['serve', '--session-ttl', '0'], "tether: usage: --session-ttl must be a whole number of at least 1, got '0'"],
-      [['serve', '--session-ttl', '1h'], "tether: usage: --session-ttl must be a whole number of at least 1, got '1h'"],
-      [['serve', '--hibernate-after', '-5'], 'tether: usage: --hibernate-after must be a whole number of at least 1'],
+      // Periods, which sweeps check: no timer's top, only the safe-integer one.
+      [
+        ['serve', '--session-ttl', '0'],
+        "tether: usage: --session-ttl must be a whole number from 1 to 9007199254740991, got '0'",
+      ],
+      [
+        ['serve', '--session-ttl', '1h'],
+        "tether: usage: --session-ttl must be a whole number from 1 to 9007199254740991, got '1h'",
+      ],
+      [
+        ['serve', '--hibernate-after', '-5'],
+        'tether: usage: --hibernate-after must be a whole number from 1 to 9007199254740991',
+      ],
+      // Found in review: past 2^53-1 the refusal said "a whole number of at least 1", which the value is.
+      [
+        ['serve', '--session-ttl', '9007199254740993'],
+        "tether: usage: --session-ttl must be a whole number from 1 to 9007199254740991, got '9007199254740993'",
+      ],
+      [
+        ['var', 'set', 't', '1', '-s', 'a', '--expected-version', '9007199254740993'],
+        "tether: usage: --expected-version must be a whole number from 1 to 9007199254740991, got '9007199254740993'",
+      ],
       [
         ['serve', '--history-depth', '65'],
         "tether: usage: --history-depth must be a whole number from 1 to 64, got '65'",
       ],
       [['serve', '--history-depth', '0'], 'tether: usage: --history-depth must be a whole number from 1 to 64'],
-      [['serve', '--max-record-bytes', '0'], 'tether: usage: --max-record-bytes must be a whole number of at least 1'],
+      [
+        ['serve', '--max-record-bytes', '0'],
+        'tether: usage: --max-record-bytes must be a whole number from 1 to 9007199254740991',
+      ],
       // Not a server that is down (exit 3): a URL that is no URL is the command line's fault.
       [
         ['var', 'get', 't', '-s', 'a', '--nats', 'not a url'],
@@ -554,6 +575,10 @@ describe('cli', () => {
     });
     expect(() => reconnectPolicy(io({ TETHER_RECONNECT_WAIT_MS: 'soon' }), ['events'])).toThrow(
       /TETHER_RECONNECT_WAIT_MS must be a whole number/,
+    );
+    // Found in review: -2 was refused as "must be a whole number", which it is; only -1 or 0 and more are taken.
+    expect(() => reconnectPolicy(io({ TETHER_MAX_RECONNECTS: '-2' }), ['events'])).toThrow(
+      "TETHER_MAX_RECONNECTS must be -1 (for ever) or a whole number from 0 to 9007199254740991, got '-2'",
     );
   });
 

@@ -192,10 +192,13 @@ export function reconnectPolicy(io: CliIo, command: readonly string[]): Reconnec
   // An empty variable counts as unset, as NATS_URL's does.
   const attempts = io.env.TETHER_MAX_RECONNECTS || undefined;
   const wait = io.env.TETHER_RECONNECT_WAIT_MS || undefined;
+  const forEver = attempts === undefined || attempts.trim() === '-1';
+  // -1 is taken before the count is read: the count's refusal names it too, or -2 would be told to be a whole number.
+  const maxAttempts = forEver
+    ? undefined
+    : parseCount(attempts, 'TETHER_MAX_RECONNECTS', command, 0, undefined, '-1 (for ever)');
   return {
-    ...(attempts === undefined || attempts.trim() === '-1'
-      ? {}
-      : { maxAttempts: parseCount(attempts, 'TETHER_MAX_RECONNECTS', command) }),
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
     ...(wait === undefined ? {} : { waitMs: parseMs(wait, 'TETHER_RECONNECT_WAIT_MS', command) }),
   };
 }

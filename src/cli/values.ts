@@ -227,23 +227,25 @@ export function parseAssignments(
   return Object.fromEntries(out);
 }
 
-/** A whole number option, such as `--expected-version` or `--replicas`, from `minimum` to `maximum`. */
+/**
+ * A whole number option, such as `--expected-version` or `--replicas`, from `minimum` to `maximum` (at most 2^53-1,
+ * past which a number is no longer exact). The refusal always states both ends, the top included: a value refused
+ * for being past 2^53-1 is still "a whole number of at least 1". `alsoAccepted` names what the caller takes besides
+ * (`-1 (for ever)`), for the message to say so too.
+ */
 export function parseCount(
   text: string,
   what: string,
   command: readonly string[],
   minimum = 0,
   maximum = Number.MAX_SAFE_INTEGER,
+  alsoAccepted?: string,
 ): number {
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < minimum || value > maximum) {
-    const range =
-      maximum < Number.MAX_SAFE_INTEGER
-        ? ` from ${minimum} to ${maximum}`
-        : minimum > 0
-          ? ` of at least ${minimum}`
-          : '';
-    throw new UsageError(`${what} must be a whole number${range}, got '${text}'`, command);
+    const count = `a whole number from ${minimum} to ${maximum}`;
+    const accepted = alsoAccepted === undefined ? count : `${alsoAccepted} or ${count}`;
+    throw new UsageError(`${what} must be ${accepted}, got '${text}'`, command);
   }
   return value;
 }
@@ -257,8 +259,8 @@ export function parseMs(text: string, what: string, command: readonly string[]):
 }
 
 /**
- * A period in milliseconds (`--session-ttl`, `--hibernate-after`): at least 1, with no top. Sweeps check it, not one
- * timer, so a period of months is kept as asked.
+ * A period in milliseconds (`--session-ttl`, `--hibernate-after`): 1 to 2^53-1, not bound by a timer's reach. Sweeps
+ * check it, not one timer, so a period of months is kept as asked.
  */
 export function parsePeriodMs(text: string, what: string, command: readonly string[]): number {
   return parseCount(text, what, command, 1);

@@ -356,7 +356,7 @@ describe('payload limits', () => {
     const bad = await run('var', 'history', 'v0', '--limit', '0', '--session', 'cli-big');
     expect([bad.code, bad.stderr]).toEqual([
       2,
-      "tether: usage: --limit must be a whole number of at least 1, got '0' (see: tether var history --help)\n",
+      "tether: usage: --limit must be a whole number from 1 to 9007199254740991, got '0' (see: tether var history --help)\n",
     ]);
   });
 
