@@ -271,12 +271,14 @@ export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, Mo
     const found = available.get(tool);
     if (!found) {
       const known = [...available.keys()];
-      throw new ValidationError(
-        `unknown tool '${tool}'; this runtime has ${known.length > 0 ? known.join(', ') : 'no tools (Runtime.start({ tools }))'}`,
-        {
-          details: { field: `tools[${index}]`, tool, available: known },
-        },
-      );
+      // Said for both ways a node starts (embedded or `tether serve`): which one started this one is not known here.
+      const has =
+        known.length > 0
+          ? `the tools ${known.join(', ')}`
+          : 'no tools (Runtime.start({ tools }), or tether serve --tools)';
+      throw new ValidationError(`unknown tool '${tool}'; this node was started with ${has}`, {
+        details: { field: `tools[${index}]`, tool, available: known },
+      });
     }
     return found;
   });

@@ -67,9 +67,12 @@ describe('programs', () => {
     expect(() => build()).toThrow(expect.objectContaining({ details: { field: 'signature' } }));
   });
 
-  it('refuses ReAct without tools with a clear error', () => {
+  it('refuses ReAct without tools with a clear error, naming where tools are given embedded and from the CLI', () => {
     expect(() => new ReAct(SIGNATURE, { llm })).toThrow(ValidationError);
-    expect(() => new VariableAwareReAct(SIGNATURE, { llm })).toThrow(/ReAct needs at least one tool/);
+    expect(() => new VariableAwareReAct(SIGNATURE, { llm })).toThrow(
+      "ReAct needs at least one tool (the module's tools: options.tools, or tether module create --tool <name>); " +
+        'without tools use Predict or ChainOfThought',
+    );
   });
 
   it('refuses BestOfN and Refine without a reward', () => {

@@ -169,9 +169,26 @@ describe('tool names in embedded specs', () => {
       .module('other', { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['search'] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).toMatch(/unknown tool 'search'.*echo/);
+    expect((error as Error).message).toBe("unknown tool 'search'; this node was started with the tools echo");
     expect(error).toMatchObject({ details: { field: 'tools[0]', tool: 'search', available: ['echo'] } });
     expect((await session.modules()).map((m) => m.moduleId)).toEqual(['agent']);
+  });
+
+  // Found in review: a `tether serve` node, started without --tools, pointed its CLI user at Runtime.start alone.
+  it('refuses a tool name on a node started with no tools, naming both ways to start one with tools', async () => {
+    const bare = await Runtime.start();
+    try {
+      const other = await bare.session('no-tools');
+      const error = await other
+        .module('agent', { type: 'ReAct', signature: 'question:string -> answer:string', tools: ['nosuch'] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).toBe(
+        "unknown tool 'nosuch'; this node was started with no tools (Runtime.start({ tools }), or tether serve --tools)",
+      );
+    } finally {
+      await bare.stop();
+    }
   });
 
   it('refuses runtime tools without a func or with one name twice', async () => {
