@@ -73,11 +73,12 @@ describe('session expiry on the server clock', () => {
   it('does not expire a session that another node is writing to all the time, when one node clock is ahead', async () => {
     const TTL = 4000; // P = 1000 ms
     const buckets = fx().buckets();
+    // Another node scans the same buckets, its clock 1.5 TTL ahead (90 minutes with the default TTL of an hour). It
+    // starts first: its process can take longer than the TTL to start on a loaded machine, while the session is idle.
+    await nodeWithClockOff(buckets, TTL, 1.5 * TTL);
     const a = await fx().runtime(buckets, { sessionTtlMs: TTL });
     const session = await a.session('busy');
     await session.defineVariable('n', 'integer', 0);
-    // Another node scans the same buckets, its clock 1.5 TTL ahead (90 minutes with the default TTL of an hour).
-    await nodeWithClockOff(buckets, TTL, 1.5 * TTL);
 
     // Written on node A every 100 ms for longer than TTL + 3P: never idle for a moment.
     let acknowledged = 0;
