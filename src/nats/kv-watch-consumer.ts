@@ -4,8 +4,9 @@
  * @module
  */
 import { ErrorCode, KvWatchInclude, type KvEntry, type QueuedIterator } from 'nats';
-import { StoreUnavailableError } from '../errors.js';
+import { StoreUnavailableError, type BridgeError } from '../errors.js';
 import type { WatchStart } from '../store/watch-start.js';
+import { failedAt, unavailability } from './retry-unavailable.js';
 
 /** The `kv.watch` key filter for a store prefix (`''` → every key). */
 export function keyFilter(prefix: string): string {
@@ -167,14 +168,25 @@ export interface WatchedBucket {
   readonly name: string;
   /**
    * What JetStream lacks, when a failed open says it is missing rather than leaderless (`noJetStream` in
-   * jetstream-refusal.ts); `undefined` otherwise. Left out, a failure is taken for want of a leader.
+   * jetstream-refusal.ts); `undefined` otherwise.
    */
   readonly missing?: (error: unknown) => string | undefined;
+  /**
+   * The bucket's refusal of a watch of the keys `filter` matches (`jetStreamRefusal` in jetstream-refusal.ts: a
+   * subject the NATS permissions refuse, a JetStream limit reached); `undefined` for any other failure.
+   */
+  readonly refused?: (error: unknown, filter: string) => BridgeError | undefined;
 }
+
+/** What a watch of the keys under `prefix` is called in its errors; `reopen`: a reopen of it. */
+const watchOf = (prefix: string, reopen: boolean): string =>
+  `${reopen ? 'a reopen of the watch' : 'a watch'} of ${prefix === '' ? 'every key' : `the keys under '${prefix}'`}`;
 
 /**
  * The `store_unavailable` error of a watch of the keys under `prefix` in `bucket` whose consumer could not be opened
- * for `waitedMs`, with the last failure `error` as cause: a first open gave up, a reopen is `stillTrying`.
+ * for `waitedMs`, with the last failure `error` as cause: a first open gave up, a reopen is `stillTrying`. Without a
+ * `reason` from {@link WatchedBucket.missing}, it says no JetStream leader answered: only for a failure that
+ * `unavailability` (retry-unavailable.ts) takes for one.
  */
 export function watchUnavailable(
   bucket: WatchedBucket,
@@ -186,8 +198,29 @@ export function watchUnavailable(
   const reason = bucket.missing?.(error);
   return new StoreUnavailableError(bucket.name, prefix, 'watch', Math.round(waitedMs), 'not_applied', {
     cause: error,
-    what: `${stillTrying ? 'a reopen of the watch' : 'a watch'} of ${prefix === '' ? 'every key' : `the keys under '${prefix}'`}`,
+    what: watchOf(prefix, stillTrying),
     ...(reason === undefined ? {} : { reason }),
     ...(stillTrying ? { stillTrying } : {}),
   });
+}
+
+/**
+ * The error a reopen of a watch of the keys under `prefix` in `bucket` is told slow with, after `waitedMs` of failed
+ * attempts, the last one `error`: what JetStream answered. JetStream missing, or no leader answering, is the
+ * `store_unavailable` of {@link watchUnavailable}; a refusal of the deployment's is the bucket's (`refused`); anything
+ * else, such as "stream not found" (the bucket gone: a server back with JetStream but not its store), is the
+ * `InternalError` every other operation on a bucket gone fails with, naming the bucket, with JetStream's words.
+ */
+export function reopenFailure(bucket: WatchedBucket, prefix: string, waitedMs: number, error: unknown): Error {
+  if (bucket.missing?.(error) !== undefined || unavailability(error) !== undefined) {
+    return watchUnavailable(bucket, prefix, waitedMs, error, true);
+  }
+  return (
+    bucket.refused?.(error, keyFilter(prefix)) ??
+    failedAt(`${watchOf(prefix, true)} in KV bucket '${bucket.name}'`, error, {
+      bucket: bucket.name,
+      key: prefix,
+      operation: 'watch',
+    })
+  );
 }

@@ -41,7 +41,7 @@ import { KvWatchInclude, type KV, type KvEntry, type NatsConnection, type Queued
 import type { WatchStart } from '../store/watch-start.js';
 import { unavailability } from './retry-unavailable.js';
 import { bucketNextEntry } from './bucket-stream.js';
-import { noJetStream } from './jetstream-refusal.js';
+import { jetStreamRefusal, noJetStream } from './jetstream-refusal.js';
 import { GapCheckedArrivals } from './kv-watch-gaps.js';
 import { QuietWatchCheck, type QuietCheckTiming } from './kv-watch-quiet.js';
 import {
@@ -50,6 +50,7 @@ import {
   firstToOpen,
   keyFilter,
   REOPEN_TIMEOUT_MS,
+  reopenFailure,
   SLOW_REOPEN_ATTEMPTS,
   startSequenceOf,
   watchUnavailable,
@@ -94,8 +95,10 @@ export interface WatchKvOptions {
   readonly nextStored?: (after: number, prefix: string) => Promise<KvEntry | undefined>;
   /**
    * Told (once per reopen) when reopening the consumer after an outage has failed for about a minute
-   * ({@link SLOW_REOPEN_ATTEMPTS} attempts), with the last failure (a `StoreUnavailableError`, `stillTrying`, given
-   * `bucket`): the watch goes on trying until JetStream is back or the watch is stopped.
+   * ({@link SLOW_REOPEN_ATTEMPTS} attempts), with the last failure, as JetStream answered it given `bucket` (see
+   * `reopenFailure` in kv-watch-consumer.ts: a `StoreUnavailableError`, `stillTrying`, for JetStream missing or
+   * leaderless; the bucket's refusal; an `InternalError` naming the bucket, e.g. for a bucket gone): the watch goes on
+   * trying until a consumer opens or the watch is stopped.
    */
   readonly reopenSlow?: (error: unknown) => void;
   /** The period of the checks of a watch that delivers nothing (kv-watch-quiet.ts); left out, only `checkNow`. */
@@ -109,9 +112,9 @@ export interface WatchKvOptions {
    */
   readonly deferBatches?: () => boolean;
   /**
-   * The bucket watched. Given, the failures to open a consumer that come for want of JetStream (see
-   * `firstOpenRetry` and `reopenSlow`) are told as `StoreUnavailableError` (operation `watch`) naming it, and saying
-   * what is missing when JetStream is (`missing`); left out, as the library's errors.
+   * The bucket watched. Given, the failures to open a consumer are told naming it: a first open's that come for want
+   * of a leader (see `firstOpenRetry`) as `StoreUnavailableError` (operation `watch`), saying what is missing when
+   * JetStream is (`missing`); a reopen's, to `reopenSlow`, as JetStream answered it. Left out, as the library's errors.
    */
   readonly bucket?: WatchedBucket;
   /**
@@ -134,7 +137,11 @@ export function watchOptionsFor(connection: NatsConnection, bucket: string, retr
     nextStored: (after, prefix) => bucketNextEntry(connection, bucket, after, prefix),
     idleCheck: { firstMs: 1000, maxMs: connection.info?.cluster ? 1000 : 5000 },
     // The server's INFO as of now: after a reconnect, that of the server now connected to, with or without JetStream.
-    bucket: { name: bucket, missing: (error) => noJetStream(error, connection.info?.jetstream === true) },
+    bucket: {
+      name: bucket,
+      missing: (error) => noJetStream(error, connection.info?.jetstream === true),
+      refused: (error, filter) => jetStreamRefusal(error, { connection, bucket, operation: 'watch', key: filter }),
+    },
     firstOpenRetry: { retryMs },
   };
 }
@@ -265,7 +272,7 @@ export function watchKv(
     const startedAt = performance.now();
     const reopenSlow =
       toldSlow && bucket
-        ? (error: unknown) => toldSlow(watchUnavailable(bucket, prefix, performance.now() - startedAt, error, true))
+        ? (error: unknown) => toldSlow(reopenFailure(bucket, prefix, performance.now() - startedAt, error))
         : toldSlow;
     try {
       // The first open fails for its caller to see, after waiting for the cluster up to the store's bound when it

@@ -4,13 +4,16 @@
  */
 import { ErrorCode, NatsError, type NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StoreUnavailableError } from '../../src/errors.js';
+import { InternalError, NatsConnectionError, StoreUnavailableError } from '../../src/errors.js';
 import { SLOW_REOPEN_ATTEMPTS } from '../../src/nats/kv-watch-consumer.js';
 import { openKvChangeWatch } from '../../src/nats/kv-change-watch.js';
+import { publishRefusedError } from '../../src/nats/permission-refusal.js';
 import { watchKv, watchOptionsFor, type KvWatchHandle } from '../../src/nats/kv-watch.js';
 import { FakeKv } from '../support/fake-kv-watch.js';
 
 let handle: KvWatchHandle | undefined;
+
+const noResponders = (): NatsError => NatsError.errorForCode(ErrorCode.NoResponders);
 
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => {
@@ -89,11 +92,11 @@ describe('a bucket watch reopening while JetStream is unavailable', () => {
 
   /**
    * A watch of `p.` in `tether_vars` as a store opens it (the bucket as `watchOptionsFor` names it, on a connection
-   * whose server INFO says `jetstream`), reopened while every attempt finds no responders; what `reopenSlow` is told.
+   * whose server INFO says `jetstream`), reopened while every attempt fails with `failure()`; what `reopenSlow` is told.
    */
-  async function slowReopen(jetstream: boolean): Promise<unknown[]> {
+  async function slowReopen(jetstream: boolean, failure: () => unknown = noResponders): Promise<unknown[]> {
     const kv = new FakeKv();
-    const connection = { info: { jetstream: true } };
+    const connection = { info: { jetstream: true }, getServer: () => 'nats://127.0.0.1:4222' };
     const slow: unknown[] = [];
     handle = watchKv(
       kv.asKv(),
@@ -109,7 +112,7 @@ describe('a bucket watch reopening while JetStream is unavailable', () => {
     await vi.advanceTimersByTimeAsync(0);
     // Reconnected to the server as it came back: its INFO is the one read from now on.
     connection.info.jetstream = jetstream;
-    kv.failing = Array.from({ length: SLOW_REOPEN_ATTEMPTS + 5 }, () => NatsError.errorForCode(ErrorCode.NoResponders));
+    kv.failing = Array.from({ length: SLOW_REOPEN_ATTEMPTS + 5 }, failure);
     void handle.resume();
     for (let second = 0; second < 120 && kv.failing.length > 0; second++) await vi.advanceTimersByTimeAsync(1000);
     return slow;
@@ -137,5 +140,32 @@ describe('a bucket watch reopening while JetStream is unavailable', () => {
       /^KV bucket 'tether_vars' had no JetStream leader answering for \d+ ms: a reopen of the watch of the keys under 'p\.' is still trying$/,
     );
     expect(error.waitedMs).toBeGreaterThan(30_000);
+  });
+
+  // Found in review: a server back with JetStream but without its store (a container started without its volume)
+  // answers "stream not found", for good; the node said "no JetStream leader answering ... is still trying", the
+  // answer kept only as the cause.
+  it("tells a reopen slow because the bucket is gone as the bucket failing, in JetStream's words, not as no leader", async () => {
+    const notFound = new NatsError('stream not found', '404');
+    notFound.api_error = { code: 404, err_code: 10059, description: 'stream not found' };
+    const [error] = (await slowReopen(true, () => notFound)) as [InternalError];
+    expect(error).toBeInstanceOf(InternalError);
+    expect(error.message).toBe(
+      "a reopen of the watch of the keys under 'p.' in KV bucket 'tether_vars' failed: stream not found",
+    );
+    expect(error.details).toMatchObject({ bucket: 'tether_vars', key: 'p.', operation: 'watch' });
+    expect(error.cause).toBe(notFound);
+  });
+
+  it('tells a reopen slow because the NATS permissions refuse it as refused, naming the subject, not as no leader', async () => {
+    const subject = '$JS.API.CONSUMER.CREATE.KV_tether_vars';
+    const [error] = (await slowReopen(true, () => publishRefusedError(subject))) as [NatsConnectionError];
+    expect(error).toBeInstanceOf(NatsConnectionError);
+    expect(error.status).toBe('refused');
+    expect(error.details).toMatchObject({ subject, operation: 'publish', bucket: 'tether_vars', key: 'p.>' });
+    expect(error.message).toBe(
+      "refused by NATS permissions (nats://127.0.0.1:4222); watch of 'p.>' in KV bucket 'tether_vars' not sent: " +
+        `Permissions Violation for Publish to "${subject}"`,
+    );
   });
 });
