@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startSessionExpiry } from '../../src/nats/session-expiry.js';
+import { startSessionExpiry, type SessionUse } from '../../src/nats/session-expiry.js';
+import { monotonicNow } from '../../src/runtime/idle-clock.js';
 import { startNode } from '../support/cli-process.js';
 import { directoryAndRemoval } from '../support/directory-and-removal.js';
 import { useNatsFixture, usePlainConnection, type TestBuckets } from '../support/nats-fixture.js';
@@ -198,5 +199,66 @@ describe('session expiry on the server clock', () => {
 
     // The read is the session's last use: it expires no sooner than TTL + P after it.
     expect(await removedAfter(buckets, 'quiet', readFrom)).toBeGreaterThanOrEqual(TTL + P);
+  }, 30_000);
+
+  /** The writes the sessions bucket has stored so far: its stream's last sequence. */
+  async function sessionsWrites(buckets: TestBuckets): Promise<number> {
+    const manager = await nc().jetstreamManager();
+    return (await manager.streams.info(`KV_${buckets.sessionsBucket}`)).state.last_seq;
+  }
+
+  /**
+   * `count` sessions opened by another node, and the expiry of a node just started on them (it never wrote the bucket)
+   * whose stamping rounds report `uses` once; a TTL long enough that no round comes by itself.
+   */
+  async function freshNodeOn(count: number, uses: (lives: Map<string, string>) => SessionUse[] = () => []) {
+    const buckets = fx().buckets();
+    const lives = new Map<string, string>();
+    for (let i = 0; i < count; i++) lives.set(`s${i}`, await openedElsewhere(buckets, `s${i}`));
+    await sleep(20);
+    const { directory, removal, close } = await directoryAndRemoval(nc(), buckets);
+    const errors: unknown[] = [];
+    let reported = false;
+    const expiry = startSessionExpiry({
+      directory,
+      removal,
+      ttlMs: 60_000,
+      uses: () => (reported ? [] : ((reported = true), uses(lives))),
+      lost: (sessionId) => errors.push(`lost ${sessionId}`),
+      report: (error) => errors.push(error),
+    });
+    return { buckets, lives, expiry, errors, close };
+  }
+
+  // Found by a review: each stamp that began before the first write was read back made the clock exact again itself
+  // (one more write each, and a read), where one write does it for all.
+  it('makes the clock exact with one write for the first writes to many sessions at once on a node', async () => {
+    const { buckets, lives, expiry, errors, close } = await freshNodeOn(12);
+    try {
+      const before = await sessionsWrites(buckets);
+      await Promise.all([...lives].map(([sessionId, incarnation]) => expiry.fresh(sessionId, incarnation)));
+      // A stamp per session, and one write of a record again, read back: not one per stamp.
+      expect((await sessionsWrites(buckets)) - before).toBe(12 + 1);
+      expect(errors).toEqual([]);
+    } finally {
+      await expiry.stop();
+      await close();
+    }
+  }, 30_000);
+
+  it("makes the clock exact with one write in a node's first stamping round of many sessions", async () => {
+    // Used here since they were opened, and reported at the round.
+    const { buckets, expiry, errors, close } = await freshNodeOn(12, (lives) =>
+      [...lives].map(([sessionId, incarnation]) => ({ sessionId, incarnation, lastUsed: monotonicNow() })),
+    );
+    try {
+      const before = await sessionsWrites(buckets);
+      // A stop notes the uses one more time: here the first stamping round, eight stamps at a time.
+      await expiry.stop();
+      expect((await sessionsWrites(buckets)) - before).toBe(12 + 1);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
   }, 30_000);
 });
