@@ -69,6 +69,24 @@ async function removedAfter(buckets: TestBuckets, sessionId: string, since: numb
   return performance.now() - since;
 }
 
+/**
+ * The session expiry of a node just started on `buckets` (it never wrote the sessions bucket), on a directory of its
+ * own, whose stamping rounds note `uses`; `errors` collects what it reports and the sessions it loses.
+ */
+async function expiryOfNewNode(buckets: TestBuckets, ttlMs: number, uses: () => SessionUse[] = () => []) {
+  const { directory, removal, close } = await directoryAndRemoval(nc(), buckets);
+  const errors: unknown[] = [];
+  const expiry = startSessionExpiry({
+    directory,
+    removal,
+    ttlMs,
+    uses,
+    lost: (sessionId) => errors.push(`lost ${sessionId}`),
+    report: (error) => errors.push(error),
+  });
+  return { expiry, errors, close };
+}
+
 describe('session expiry on the server clock', () => {
   // Found by a review: a node whose clock was ahead by about the TTL expired sessions other nodes were writing to.
   it('does not expire a session that another node is writing to all the time, when one node clock is ahead', async () => {
@@ -156,16 +174,7 @@ describe('session expiry on the server clock', () => {
 
     // Node A, just started, is to serve a write: first what a node does before (SessionExpiry.fresh). Its stamping
     // rounds, which note the uses served, are left out (it reports none): a scan may come before the next one.
-    const { directory, removal, close } = await directoryAndRemoval(nc(), buckets);
-    const errors: unknown[] = [];
-    const a = startSessionExpiry({
-      directory,
-      removal,
-      ttlMs: TTL,
-      uses: () => [],
-      lost: () => {},
-      report: (error) => errors.push(error),
-    });
+    const { expiry: a, errors, close } = await expiryOfNewNode(buckets, TTL);
     try {
       const servedFrom = performance.now();
       await a.fresh('late', incarnation);
@@ -216,18 +225,9 @@ describe('session expiry on the server clock', () => {
     const lives = new Map<string, string>();
     for (let i = 0; i < count; i++) lives.set(`s${i}`, await openedElsewhere(buckets, `s${i}`));
     await sleep(20);
-    const { directory, removal, close } = await directoryAndRemoval(nc(), buckets);
-    const errors: unknown[] = [];
     let reported = false;
-    const expiry = startSessionExpiry({
-      directory,
-      removal,
-      ttlMs: 60_000,
-      uses: () => (reported ? [] : ((reported = true), uses(lives))),
-      lost: (sessionId) => errors.push(`lost ${sessionId}`),
-      report: (error) => errors.push(error),
-    });
-    return { buckets, lives, expiry, errors, close };
+    const node = await expiryOfNewNode(buckets, 60_000, () => (reported ? [] : ((reported = true), uses(lives))));
+    return { buckets, lives, ...node };
   }
 
   // Found by a review: each stamp that began before the first write was read back made the clock exact again itself
