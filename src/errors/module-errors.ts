@@ -1,0 +1,68 @@
+/**
+ * Errors of a module: an unknown module type, a module not found, an execution aborted.
+ * @module
+ */
+
+import { BridgeError, type BridgeErrorOptions } from './bridge-error.js';
+
+/** No module type is registered under that name (which a module's type variable holds, when `variable` is set). */
+export class UnknownModuleError extends BridgeError {
+  override readonly code = 'unknown_module';
+  /** The type variable that holds the name, when the name came from one. */
+  readonly variable: string | undefined;
+
+  constructor(
+    readonly moduleType: string,
+    readonly available: readonly string[],
+    options: BridgeErrorOptions & { variable?: string } = {},
+  ) {
+    const held = options.variable === undefined ? '' : ` (held by variable '${options.variable}')`;
+    super(`Unknown module type '${moduleType}'${held}; available: ${available.join(', ')}`, {
+      ...options,
+      details: {
+        moduleType,
+        available,
+        ...(options.variable === undefined ? {} : { variable: options.variable }),
+        ...options.details,
+      },
+    });
+    this.variable = options.variable;
+  }
+}
+
+/**
+ * No module with that id exists in the session: none was created, or it was stopped. Over NATS this is the
+ * answer for a module no node can wake (its spec is not in the modules bucket); embedded `session.module(id)`
+ * without a spec keeps answering `NoProcError` for a module with no process on this node.
+ */
+export class ModuleNotFoundError extends BridgeError {
+  override readonly code = 'module_not_found';
+  constructor(
+    readonly sessionId: string,
+    readonly moduleId: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    super(`module '${moduleId}' not found in session '${sessionId}'`, {
+      ...options,
+      details: { sessionId, moduleId, ...options.details },
+    });
+  }
+}
+
+/** An execution was cancelled (its AbortSignal fired) before it finished; a request in flight was aborted. */
+export class ExecutionAbortedError extends BridgeError {
+  override readonly code = 'execution_aborted';
+  constructor(
+    readonly moduleId: string,
+    readonly executionId: string,
+    options: BridgeErrorOptions = {},
+  ) {
+    // A reason given (a cancel's, `timed out`) ends the message, as the module process words it.
+    const reason = options.details?.reason;
+    const why = typeof reason === 'string' && reason !== '' ? `: ${reason}` : '';
+    super(`execution '${executionId}' of module '${moduleId}' was aborted${why}`, {
+      ...options,
+      details: { moduleId, executionId, ...options.details },
+    });
+  }
+}
