@@ -58,10 +58,10 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
    * Not idle, so asked again one `hibernateAfter` later: a process a caller waits on, one with a child actor in its
    * snapshot (running, or finished and not yet stopped with `stopChild`: a restored snapshot could not carry it, and
    * its output and the events sent to it must stay as they were), one with a pending delayed event, and one observed
-   * through `ref.actor` (`subscribe`, `on`, `waitFor`), whose observers a stop would complete. An inspector sees a
-   * hibernation as the actor stopping, and the wake as a new actor starting. State machines only (other logic cannot be
-   * restored without running its work again); up to {@link MAX_TIMEOUT_MS}. The moment it hibernates may come up
-   * to a quarter of this (at most 1 s) late.
+   * through `ref.actor` (`subscribe`, `on`, `waitFor`), whose observers a stop would complete. An inspector is shown
+   * no stop as it goes to sleep, and a new actor of its name when it wakes (a stop only when it ends for good while
+   * asleep). State machines only (other logic cannot be restored without running its work again); up to
+   * {@link MAX_TIMEOUT_MS}. The moment it hibernates may come up to a quarter of this (at most 1 s) late.
    */
   readonly hibernateAfter?: number;
   /**
