@@ -265,6 +265,11 @@ export class Runtime {
     this.#processes.holdExit(process, until);
   }
 
+  /** Whether `event` is an EXIT notice this runtime delivered to `to` (see `ProcessHost.isExitNotice`). */
+  isExitNotice(event: unknown, to: Target): boolean {
+    return this.#processes.isExitNotice(event, to);
+  }
+
   /** GenServer.call: sends `event` and waits for the reply; `CallTimeoutError`, `NoProcError`, `ProcessExitedError`. */
   call(target: Target, event: EventObject, options: CallOptions = {}): Promise<unknown> {
     return this.#processes.call(target, event, options);

@@ -10,6 +10,8 @@ import type { Process } from './process.js';
  * What a process spawned with `trapExit: true` gets, as an event, when a process linked to it exits (Elixir's
  * `{:EXIT, pid, reason}` message): for every exit, a normal one too, and the process lives on. During `stopAll` it
  * hears of the processes stopped before it: a process that starts a replacement on an EXIT checks `stopping` first.
+ * As in Elixir, it comes as any event does: one of this shape cast to the process looks the same. A supervisor tells
+ * them apart (`ProcessHost.isExitNotice`), and heeds only the notices the runtime delivered to it.
  */
 export interface ExitNotice {
   readonly type: 'EXIT';

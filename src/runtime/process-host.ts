@@ -33,6 +33,12 @@ export interface ProcessHost {
    */
   holdExit?(process: ProcessRef, until: Promise<unknown>): void;
   /**
+   * Whether `event` is an EXIT notice the host delivered to `to` because a process linked to it exited: not an event
+   * of that shape someone cast to it, nor a notice another process got and passed on. A supervisor heeds only those.
+   * A host without it has every EXIT-shaped event taken for one.
+   */
+  isExitNotice?(event: unknown, to: Target): boolean;
+  /**
    * Tells the host's `onError` of `error`, which `source` threw for `process`: a supervisor reports its failed
    * restarts so. A host without it has them logged.
    */

@@ -89,6 +89,8 @@ export class ProcessRuntime {
   ))[] = [];
   /** The processes spawned with `trapExit: true`. */
   readonly #trapping = new WeakSet<Process>();
+  /** Each EXIT notice this runtime made, and the process it was made for (see {@link isExitNotice}). */
+  readonly #exitNotices = new WeakMap<object, Process>();
   /** The supervisor of each supervised process (see {@link supervised}). */
   readonly #supervisors = new WeakMap<Process, ProcessRef>();
   /** The supervised processes of each supervisor that have not exited yet: its exit waits for theirs. */
@@ -345,6 +347,17 @@ export class ProcessRuntime {
     if (held) this.#exitHolds.set(held, until);
   }
 
+  /**
+   * See {@link ProcessHost.isExitNotice}. Known by the object itself, which the runtime hands to the process as it
+   * made it: a copy, or the same notice passed on to another process, is not one.
+   */
+  isExitNotice(event: unknown, to: Target): boolean {
+    const process = this.#registry.resolve(to);
+    return (
+      process !== undefined && typeof event === 'object' && event !== null && this.#exitNotices.get(event) === process
+    );
+  }
+
   /** The live processes no live supervisor supervises, in spawn order. */
   #unsupervised(): Process[] {
     return this.#registry.all().filter((process) => !this.#supervisors.get(process)?.alive);
@@ -577,9 +590,11 @@ export class ProcessRuntime {
       if (isCrash(reason)) this.#faults.report(reason.error, process);
       const passed = linkedExit(process.id, reason);
       for (const peer of this.#links.takeAll(process)) {
-        if (this.#trapping.has(peer))
-          this.#exitSignals.push({ peer, notice: { type: 'EXIT', id: process.id, name: process.name, reason } });
-        else if (isAbnormal(reason) && !this.#spared?.(peer)) this.#exitSignals.push({ peer, reason: passed });
+        if (this.#trapping.has(peer)) {
+          const notice: ExitNotice = { type: 'EXIT', id: process.id, name: process.name, reason };
+          this.#exitNotices.set(notice, peer);
+          this.#exitSignals.push({ peer, notice });
+        } else if (isAbnormal(reason) && !this.#spared?.(peer)) this.#exitSignals.push({ peer, reason: passed });
       }
       this.#monitors.down(process, reason);
     });

@@ -63,9 +63,13 @@ export abstract class SupervisorBase {
    * down whatever its reason, as OTP's supervisor exits with its parent: a link to its owner ties the supervisor's
    * life, and so its children's, to the owner's, and an owner that finished normally leaves neither running nor
    * their names taken. After a normal exit the supervisor's is normal too, as in OTP: it takes nothing else down.
+   * An EXIT the runtime did not deliver (an event of that shape cast to it, or a notice another process passed on) is
+   * no exit signal, only a message: ignored, as every other event sent to it is, where OTP's supervisor logs an
+   * unexpected message and carries on. A host without `isExitNotice` cannot tell them apart.
    */
   #linkedExit(notice: ExitNotice): void {
     if (notice.type !== 'EXIT' || this.#childIds.has(notice.id)) return;
+    if (this.runtime.isExitNotice && !this.runtime.isExitNotice(notice, this.ref)) return;
     const reason = isAbnormal(notice.reason) ? linkedExit(notice.id, notice.reason) : 'normal';
     void this.stop(reason).catch(() => {});
   }

@@ -73,6 +73,19 @@ describe('supervisors on a Runtime (a node), not only on a bare ProcessRuntime',
     await waitFor(() => runtime.whereis('a') !== undefined && runtime.whereis('a') !== a);
     expect([trapper.alive, sup.alive]).toEqual([true, true]);
   });
+
+  it('ignores an EXIT event cast to it, and goes down with a linked owner that crashes', async () => {
+    const runtime = await runtimeWithSession();
+    const sup = Supervisor.start(runtime, { children: [counter('a')] });
+    const forged = { type: 'EXIT', id: '<0.999>', name: 'someone', reason: 'boom' };
+    runtime.cast(sup.ref, forged);
+    expect([sup.alive, runtime.whereis('a')?.alive]).toEqual([true, true]);
+    const owner = runtime.spawn(counterMachine);
+    runtime.link(owner, sup.ref);
+    runtime.cast(owner, { type: 'crash' });
+    await sup.exited;
+    expect(sup.exitReason).toEqual({ linked: owner.id, reason: { error: new Error('boom') } });
+  });
 });
 
 // A stopped runtime would never stop what it started then, and its supervisors would never restart a child.

@@ -169,6 +169,32 @@ describe('supervisors trap exits', () => {
     expect(() => Supervisor.start(runtime, { name: 'pool', children: [worker('worker')] })).not.toThrow();
   });
 
+  // Found by a review: any event of type EXIT from a process that was no child took the supervisor and its children
+  // down, though no linked process had exited, as an EXIT a trapping process relayed to it did.
+  it('ignore an EXIT event cast to them or passed on by another process, and go down only on a real one', async () => {
+    const runtime = createRuntime();
+    const supervisor = Supervisor.start(runtime, { name: 'pool', children: [worker('worker')] });
+    runtime.cast('pool', { type: 'EXIT', id: '<0.999>', name: 'someone', reason: 'boom' });
+    // A real notice, but delivered to a process that traps exits, which passes it on.
+    const relay = runtime.spawn(counterMachine, { trapExit: true });
+    const crasher = runtime.spawn(counterMachine);
+    runtime.link(relay, crasher);
+    runtime.cast(crasher, { type: 'crash' });
+    const [relayed] = exitsOf(relay);
+    expect(relayed?.id).toBe(crasher.id);
+    runtime.cast('pool', relayed!);
+    runtime.cast('pool', { ...relayed! });
+    expect(supervisor.alive).toBe(true);
+    expect(runtime.whereis('worker')?.alive).toBe(true);
+    // A linked owner's exit, after those events in its mailbox, is the one that takes it down.
+    const owner = runtime.spawn(counterMachine);
+    runtime.link(owner, supervisor.ref);
+    runtime.cast(owner, { type: 'crash' });
+    await supervisor.exited;
+    expect(supervisor.exitReason).toEqual({ linked: owner.id, reason: { error: new Error('boom') } });
+    expect(runtime.whereis('worker')).toBeUndefined();
+  });
+
   it('start a child that traps exits when its spec says so', () => {
     const runtime = createRuntime();
     Supervisor.start(runtime, {
