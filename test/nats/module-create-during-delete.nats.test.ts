@@ -9,6 +9,7 @@ import { moduleProcessName } from '../../src/node/module-directory.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { settledCode } from '../support/settled-code.js';
 import { storedOfSession } from '../support/session-storage.js';
+import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -36,9 +37,16 @@ describe('a module created while its session is deleted on another node', () => 
       // Whichever came first, once the session is deleted its module's handle says so, as the session's does.
       const handle = creation === 'resolved' ? await created : undefined;
       const execute = handle ? await settledCode(handle.execute({ question: 'alive?' })) : creation;
-      await sleep(200);
-      const stored = await storedOfSession(nc(), buckets, id);
-      const running = b.whereis(moduleProcessName(id, 'qa')) !== undefined;
+      // What the deletion leaves behind is cleaned up after it resolved: given time, not a guess of how much.
+      const leftover = async () => {
+        const stored = await storedOfSession(nc(), buckets, id);
+        return { stored, running: b.whereis(moduleProcessName(id, 'qa')) !== undefined };
+      };
+      await waitFor(async () => {
+        const { stored, running } = await leftover();
+        return stored.modules === 0 && !running;
+      }).catch(() => {}); // what is left is told below, with the round's other outcomes
+      const { stored, running } = await leftover();
       if (execute !== 'session_not_found' || stored.modules !== 0 || running)
         wrong.push(
           `${id}: creation ${String(creation)}, then ${String(execute)}; specs ${stored.modules}, process ${running}`,

@@ -24,7 +24,7 @@ function restartedUnder(runtime: ReturnType<typeof createRuntime>, name: string,
       const current = runtime.whereis(name);
       return current !== undefined && current !== previous ? current : undefined;
     },
-    { timeout: 1000, message: `${name} restarted` },
+    { message: `${name} restarted` },
   );
 }
 
