@@ -147,11 +147,17 @@ export const moduleMachine = setup({
       if (current.callId !== undefined) enqueue.emit(errorReply(current.callId, event.error));
       enqueue.assign({ current: null, failed: context.failed + 1 });
     }),
-    /** Notes the current execution's sync as abandoned: it is cancelled while the sync runs on. */
+    /**
+     * Notes the current execution's sync as abandoned: it is cancelled while the sync runs on. Frozen as the mailbox
+     * is: an inspector that dropped an entry from the list it was shown would have silenced that sync's late answer.
+     */
     abandonSync: assign({
       abandonedSyncs: ({ context }) =>
         context.current
-          ? [...context.abandonedSyncs, { run: context.run, executionId: context.current.executionId }]
+          ? Object.freeze([
+              ...context.abandonedSyncs,
+              Object.freeze({ run: context.run, executionId: context.current.executionId }),
+            ])
           : context.abandonedSyncs,
     }),
     /**
@@ -164,7 +170,7 @@ export const moduleMachine = setup({
       const abandoned = context.abandonedSyncs.find((sync) => sync.run === event.run);
       if (!abandoned) return;
       const { executionId } = abandoned;
-      enqueue.assign({ abandonedSyncs: context.abandonedSyncs.filter((sync) => sync !== abandoned) });
+      enqueue.assign({ abandonedSyncs: Object.freeze(context.abandonedSyncs.filter((sync) => sync !== abandoned)) });
       if (event.type === 'sync.failed') {
         enqueue.emit({ type: 'module.syncFailed', moduleId: context.moduleId, executionId, error: event.error });
         return;
@@ -176,7 +182,7 @@ export const moduleMachine = setup({
     noteSyncFailed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'sync.failed' || !context.current) return;
       if (context.syncFailed?.run !== context.run)
-        enqueue.assign({ syncFailed: { run: context.run, error: event.error } });
+        enqueue.assign({ syncFailed: Object.freeze({ run: context.run, error: event.error }) });
       enqueue.emit({
         type: 'module.syncFailed',
         moduleId: context.moduleId,
@@ -224,7 +230,7 @@ export const moduleMachine = setup({
     failed: input.failed ?? 0,
     run: 0,
     syncFailed: null,
-    abandonedSyncs: [],
+    abandonedSyncs: Object.freeze([]),
   }),
   initial: 'idle',
   invoke: {

@@ -76,4 +76,21 @@ describe('module machine', () => {
     expect(commands.filter((command) => command.type === 'sync')).toHaveLength(1);
     expect(actor.getSnapshot()).toMatchObject({ value: 'idle', context: { completed: 1, failed: 1, mailbox: [] } });
   });
+
+  // Found by a review: the list was the process's own, open to an inspector's edits, as the mailbox no longer is.
+  it('keeps its abandoned syncs frozen, so an inspector that trims them cannot silence a late answer', () => {
+    const { actor, answer } = scriptedModule();
+    const synced: unknown[] = [];
+    actor.on('module.synced', (event) => synced.push(event));
+    actor.send({ type: 'execute', executionId: 'x', inputs: {} });
+    actor.send({ type: 'cancel', executionId: 'x' });
+    const { abandonedSyncs } = actor.getSnapshot().context;
+    expect(abandonedSyncs).toEqual([{ run: 1, executionId: 'x' }]);
+    expect(Object.isFrozen(abandonedSyncs)).toBe(true);
+    expect(Object.isFrozen(abandonedSyncs[0])).toBe(true);
+    expect(() => (abandonedSyncs as unknown[]).splice(0)).toThrow(TypeError);
+    answer({ type: 'sync.done', run: 1, outcome });
+    expect(synced).toEqual([{ type: 'module.synced', moduleId: 'qa', executionId: 'x', outcome }]);
+    expect(Object.isFrozen(actor.getSnapshot().context.abandonedSyncs)).toBe(true);
+  });
 });

@@ -108,6 +108,47 @@ describe('session processes under inspection', () => {
     }
   });
 
+  // Found by a review: the store's changes an inspector is shown before the session applies them were in arrays it
+  // could write into, so one that masked a secret for display (a copy of the frozen change, put back in the list) made
+  // the session hold '***'.
+  it('hold the values the store has when an inspector masks the store changes it is shown', async () => {
+    const store = createMemoryStore<VariableRecord>();
+    const shown: string[] = [];
+    let refused = 0;
+    type Change = { key: string; value?: { value: unknown } };
+    const mask = (event: InspectionEvent): void => {
+      if (event.type !== '@xstate.event') return;
+      const { type, changes, entries } = event.event as { type: string; changes?: Change[]; entries?: Change[] };
+      const list = type === 'store.changed' ? changes : type === 'store.loaded' ? entries : undefined;
+      if (!list?.some((change) => change.key === 'masked.secret')) return;
+      shown.push(type);
+      list.forEach((change, i) => {
+        try {
+          if (typeof change.value?.value === 'string')
+            list[i] = { ...change, value: { ...change.value, value: '***' } };
+        } catch {
+          refused++; // frozen, as it should be
+        }
+      });
+    };
+    const writer = await Runtime.start({ store });
+    const inspected = await Runtime.start({ store, inspect: mask });
+    try {
+      const writes = await writer.session('masked');
+      await writes.defineVariable('secret', 'string', 'hunter2');
+      // Loaded (store.loaded) on the inspected runtime, then changed there by the other one (store.changed, routed).
+      const session = await inspected.session('masked');
+      expect(await session.getVariable('secret')).toBe('hunter2');
+      await writes.setVariable('secret', 'swordfish');
+      await expect.poll(() => shown).toEqual(['store.loaded', 'store.changed']);
+      expect(await session.getVariable('secret')).toBe('swordfish');
+      expect(refused).toBe(2);
+    } finally {
+      await inspected.stop();
+      await writer.stop();
+    }
+  });
+
   // Found by a review: it was reported as `process <name>`, as a crash is, once per inspection event.
   it("report an inspector that throws once per process, as the inspector's, and go on working", async () => {
     const reports: string[] = [];

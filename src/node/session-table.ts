@@ -19,6 +19,7 @@ import { IdleClock, monotonicNow } from '../runtime/idle-clock.js';
 import type { ProcessRef } from '../runtime/process.js';
 import { MAX_TIMEOUT_MS, type ProcessRuntime } from '../runtime/process-runtime.js';
 import { hasNews } from '../session/apply-store-change.js';
+import { frozenChanges } from '../session/frozen-writes.js';
 import { Session } from '../session/session.js';
 import type { SessionEnding, SessionHost, SessionProcess } from '../session/session-host.js';
 import { sessionEndedError } from '../session/session-process-link.js';
@@ -330,7 +331,8 @@ export class SessionTable {
     // Another embedded runtime sharing the store wrote it: a use of the session, which must not expire here and purge
     // what that runtime is writing. A NATS node counts only its own uses: each node stamps the session's record.
     if (!this.#nats) this.#activity.touch(id, this.#idleMs);
-    actor.send({ type: 'store.changed', changes: variables });
+    // Frozen: an inspector is shown the event before the process applies it (frozen-writes.ts).
+    actor.send({ type: 'store.changed', changes: frozenChanges(variables) });
   }
 
   /**

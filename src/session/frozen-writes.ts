@@ -1,8 +1,11 @@
 /**
- * A session process's writes, frozen. Every snapshot of the process carries its queued writes and the plan in flight,
- * and an inspector is handed those very objects (a copy per snapshot would cost every write): an inspector that masked
- * a queued value for display (`write.request.value = '***'`) wrote the mask, and one that trimmed the queue it showed
- * dropped a caller's write. Frozen, they are the process's to read and nobody's to change, as a module's mailbox is.
+ * A session process's writes, and the store changes it is sent, frozen. Every snapshot of the process carries its
+ * queued writes and the plan in flight, and an inspector is handed those very objects (a copy per snapshot would cost
+ * every write): an inspector that masked a queued value for display (`write.request.value = '***'`) wrote the mask,
+ * and one that trimmed the queue it showed dropped a caller's write. The store's answers (`store.loaded`,
+ * `store.changed`, `store.conflict`, `store.committed`) are shown to it before the process applies them, so a masker
+ * that put a masked copy of a record in their list made the process hold the mask. Frozen, they are the process's to
+ * read and nobody's to change, as a module's mailbox is.
  *
  * Shallow where the parts are frozen already: a value or record in a request is frozen when the request is built
  * (value-as-called.ts, record.ts), so freezing a write costs a few `Object.freeze` calls, whatever its values hold.
@@ -35,4 +38,13 @@ export function frozenPlan(plan: WritePlan): WritePlan {
 function freezeChecks(checks: WritePlan['checks'] & object): void {
   for (const check of checks) Object.freeze(check);
   Object.freeze(checks);
+}
+
+/**
+ * `changes` (a store's changes or entries, as a session process is sent them) frozen with each change; their records
+ * are frozen already. The list must be the process's own (not a store's buffer): it is frozen in place.
+ */
+export function frozenChanges<C extends object>(changes: readonly C[]): readonly C[] {
+  for (const change of changes) Object.freeze(change);
+  return Object.freeze(changes);
 }

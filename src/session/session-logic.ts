@@ -8,6 +8,7 @@ import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
 import { absentKey } from './apply-store-change.js';
+import { frozenChanges } from './frozen-writes.js';
 import { purgeSessionKeys } from './purge-session.js';
 import { jitteredBackoff } from './update-with-retry.js';
 import { hasMoved } from './write-contention.js';
@@ -33,6 +34,9 @@ export interface SessionLogicDeps {
    */
   readonly routed?: (revision: number) => Promise<boolean>;
 }
+
+/** A confirmed check's answer: it committed nothing. */
+const NO_REVISIONS: readonly number[] = Object.freeze([]);
 
 interface Sender {
   send(event: SessionMachineEvent): void;
@@ -96,7 +100,7 @@ export function createSessionLogic(deps: SessionLogicDeps) {
       // router lagging past the hold's bound) folds them in as they are: the retry must plan against the key as it
       // is now, or it loses the race again.
       if (routed) await routed(highestRevision(0, changes));
-      sendIfAlive(self, { type: 'store.conflict', changes, key });
+      sendIfAlive(self, { type: 'store.conflict', changes: frozenChanges(changes), key });
     } catch (readError) {
       sendIfAlive(self, { type: 'store.failed', error: errorToJSON(readError) });
     }
@@ -108,13 +112,13 @@ export function createSessionLogic(deps: SessionLogicDeps) {
         const purge = purging.get(sessionId);
         const listed = () => store.list(`${sessionId}.`);
         (purge ? purge.then(listed) : listed()).then(
-          (entries) => sendIfAlive(self, { type: 'store.loaded', entries }),
+          (entries) => sendIfAlive(self, { type: 'store.loaded', entries: frozenChanges(entries) }),
           (error: unknown) => sendIfAlive(self, { type: 'store.loadFailed', error: errorToJSON(error) }),
         );
       },
       commitWrites: ({ self }, { writes, attempt }) => {
         store.commit(writes).then(
-          (revisions) => sendIfAlive(self, { type: 'store.committed', revisions }),
+          (revisions) => sendIfAlive(self, { type: 'store.committed', revisions: Object.freeze(revisions) }),
           (error: unknown) => {
             if (!(error instanceof StoreConflictError))
               return sendIfAlive(self, { type: 'store.failed', error: errorToJSON(error) });
@@ -133,7 +137,7 @@ export function createSessionLogic(deps: SessionLogicDeps) {
         currentStateOf(store, keys).then(
           (changes) => {
             const moved = checks.find((check, i) => hasMoved(check, changes[i]));
-            if (!moved) return sendIfAlive(self, { type: 'store.committed', revisions: [] });
+            if (!moved) return sendIfAlive(self, { type: 'store.committed', revisions: NO_REVISIONS });
             return answerConflict(self, keys, moved.key, changes);
           },
           (error: unknown) => sendIfAlive(self, { type: 'store.failed', error: errorToJSON(error) }),

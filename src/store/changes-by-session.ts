@@ -10,12 +10,17 @@ export function sessionOfKey(key: string): string {
   return dot <= 0 ? '' : key.slice(0, dot);
 }
 
-/** `changes` by session, in the order given within each; keys of no session are left out. */
+/**
+ * `changes` by session, in the order given within each; keys of no session are left out. Each group is a new array,
+ * never `changes` itself, so whoever is handed a group may freeze it (a session process is sent its group frozen) and
+ * leave the store's own list alone.
+ */
 export function changesBySession<V>(changes: readonly StoreChange<V>[]): Iterable<[string, readonly StoreChange<V>[]]> {
   // One change, the usual case off a quiet watch, needs no map.
   if (changes.length === 1) {
-    const id = sessionOfKey(changes[0]!.key);
-    return id === '' ? [] : [[id, changes]];
+    const change = changes[0]!;
+    const id = sessionOfKey(change.key);
+    return id === '' ? [] : [[id, [change]]];
   }
   const bySession = new Map<string, StoreChange<V>[]>();
   for (const change of changes) {
