@@ -302,8 +302,9 @@ export function watchKv(
         firstRetry !== undefined && bucket !== undefined && unavailability(error) !== undefined
           ? watchUnavailable(bucket, prefix, performance.now() - startedAt, error, false)
           : error;
-      failInitialized(failure);
-      onEnd(failure);
+      // Ended as a consumer's failure ends it: its quiet checks stop too, or they would fire for ever (the store
+      // forgets a watch that ended, so nothing would stop it).
+      end(failure);
       return;
     }
     if (opening === undefined) return;

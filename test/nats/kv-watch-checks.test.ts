@@ -4,7 +4,7 @@
  * asked, and when a new consumer opens. kv-watch-moved-consumer.nats.test.ts shows the server doing it for real.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { KvEntry } from 'nats';
+import { ErrorCode, NatsError, type KvEntry } from 'nats';
 import { GAP_READ_MAX, readGap } from '../../src/nats/kv-watch-gaps.js';
 import { NUDGE_CONFIRM_MS } from '../../src/nats/kv-watch-quiet.js';
 import { watchKv, type KvWatchHandle, type WatchKvOptions } from '../../src/nats/kv-watch.js';
@@ -312,6 +312,31 @@ describe('kv watch idle check', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(kv.watches).toHaveLength(1);
     expect(nextStored).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('leaves no timer behind when its first open fails', async () => {
+    const kv = new FakeKv();
+    kv.failing = [new Error('stream not found')];
+    const nextStored = vi.fn<NextStored>(async () => undefined);
+    const watched = watch(kv, { nextStored: entriesOf(nextStored), idleCheck });
+    await settle();
+    expect(watched.ends).toHaveLength(1);
+
+    // Ended on its own, the store forgets it: no stop comes, and its checks would go on each second for ever.
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(nextStored).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('leaves no timer behind when a reopen ends because the connection closed', async () => {
+    const { kv, watched } = watchLive(vi.fn<NextStored>(async () => undefined));
+    await watched.handle.initialized;
+    kv.failing = [NatsError.errorForCode(ErrorCode.ConnectionClosed)];
+    await watched.handle.resume();
+    expect(watched.ends).toHaveLength(1);
+
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(vi.getTimerCount()).toBe(0);
   });
 
