@@ -33,9 +33,12 @@ export interface KvStoreOptions<V> {
   /** Told when a watch ends by itself (connection closed, consumer lost); it delivers nothing more. */
   readonly onWatchError?: (error: unknown, prefix: string) => void;
   /**
-   * Told, once per outage, when reopening a watch has failed for about a minute, with a `StoreUnavailableError`
-   * (`details.stillTrying`) naming the bucket, and what JetStream lacks when the server now runs without it: the watch
-   * goes on trying until JetStream answers again.
+   * Told, once per outage, when reopening a watch has failed for about a minute, with the last failure as JetStream
+   * answered it: a `StoreUnavailableError` (`details.stillTrying`) naming the bucket when no leader answers or
+   * JetStream is missing (saying what it lacks when the server now runs without it); the bucket's refusal when the
+   * deployment refuses the watch (a `NatsConnectionError`, status `refused`, naming the subject, or a
+   * `StoreLimitError`); otherwise an `InternalError` naming the bucket, in JetStream's words (e.g. "stream not found":
+   * the bucket gone). The watch goes on trying until a consumer opens.
    */
   readonly onWatchSlow?: (error: unknown, prefix: string) => void;
   /**
