@@ -75,6 +75,12 @@ export interface ModuleSpecsOptions {
    * the module), once per key and revision.
    */
   readonly onUnreadable?: (error: InternalError) => void;
+  /**
+   * Told, once per outage, when reopening the bucket's watch ({@link ModuleSpecs.watch}) has failed for about a
+   * minute, with the last failure as JetStream answered it (see `reopenSlow` in kv-watch.ts); the watch goes on
+   * trying.
+   */
+  readonly onWatchSlow?: (error: unknown) => void;
 }
 
 /** A spec as the bucket holds it, with the revision it was written at (and the check that it still holds it). */
@@ -416,7 +422,10 @@ export async function openModuleSpecs(
           }
         },
         onEnd,
-        watchOptionsFor(connection, bucket, retryMs),
+        {
+          ...watchOptionsFor(connection, bucket, retryMs),
+          ...(options.onWatchSlow ? { reopenSlow: options.onWatchSlow } : {}),
+        },
       );
       const initialized = (async () => {
         await handle.initialized;

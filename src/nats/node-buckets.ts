@@ -97,6 +97,8 @@ export async function openNodeBuckets(
     ...retrying,
     onRemovalError: (error) => report(error, "modules bucket (removing stopped modules' delete markers)"),
     onUnreadable: (error) => report(error, 'modules bucket'),
+    // As the variables bucket's: a node whose modules stream alone cannot reopen would otherwise retry silently.
+    onWatchSlow: (error) => report(error, `store watch of '${modulesBucket}' (cannot reopen yet; still trying)`),
   });
   // The session life publishes on them; a bad prefix fails here, once the buckets are open.
   const subjects = createSubjects(options.prefix);
