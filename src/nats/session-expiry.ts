@@ -16,7 +16,7 @@
  *   do not), compare-and-set on the record's revision. So a session in use costs each node using it one KV write per
  *   `P`, not one per request, and the record is at most `P` behind its last use. A stamp that finds the record gone (or
  *   another life of the id) tells the node, which ends its processes of it: how a node that missed the deletion's
- *   message learns of it.
+ *   message learns of it; as expired when the last use the node knows of that life is a TTL old, else as deleted.
  * - **Stamping before a use.** A write (or a wake) on a node whose last sight of the record is older than
  *   `TTL - 2P`, or that does not know the server's clock exactly yet, waits for a stamp of it first
  *   ({@link SessionExpiry.fresh}, which argues why no use is then lost).
@@ -214,6 +214,22 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     return rewriting;
   };
 
+  /**
+   * Why the session's life `incarnation`, used here, is gone, this node not told: idle for the TTL by the last use this
+   * node knows of it (of `found`, the record it last saw, when that is of this life; and its own last use here, as
+   * turned into server time), most likely `expired` (so too when it knows none); else `deleted`.
+   */
+  const goneAs = async (
+    sessionId: string,
+    incarnation: string,
+    found: ReadRecord | undefined,
+  ): Promise<SessionEndReason> => {
+    const known = [usedAt.get(sessionId)?.at];
+    if (found && incarnationOf(found.record) === incarnation) known.push(lastUseOf(found, period));
+    const lastUse = Math.max(...known.filter((at) => at !== undefined));
+    return (await serverNow()) - lastUse < deps.ttlMs ? 'deleted' : 'expired';
+  };
+
   /** Stamps the record now, on the server's clock known exactly, before a use is served (see `freshFor`). */
   const stampBeforeUse = async (sessionId: string, incarnation: string): Promise<void> => {
     const known = stamped.get(sessionId);
@@ -223,8 +239,7 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     const written = ofLife && (await directory.stamp(ofLife, now, period));
     if (!written) {
       stamped.delete(sessionId);
-      // Idle past the TTL by the last record this node saw: most likely expired, else deleted.
-      const reason = current && now - lastUseOf(current, period) < deps.ttlMs ? 'deleted' : 'expired';
+      const reason = await goneAs(sessionId, incarnation, current);
       deps.lost(sessionId, incarnation, reason);
       throw new SessionError(reason === 'expired' ? 'session_expired' : 'session_not_found', sessionId);
     }
@@ -252,7 +267,8 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       if (written) return void stamped.set(use.sessionId, written);
     }
     stamped.delete(use.sessionId);
-    deps.lost(use.sessionId, use.incarnation, 'deleted');
+    // After a recheck (the node cut off as another expired the session) its record is known no more: the use tells.
+    deps.lost(use.sessionId, use.incarnation, await goneAs(use.sessionId, use.incarnation, current));
   };
 
   const stampAll = async (): Promise<void> => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
@@ -7,6 +8,7 @@ import { waitFor } from '../support/wait-for.js';
 import { settledCode } from '../support/settled-code.js';
 import type { SessionDirectory } from '../../src/nats/session-directory.js';
 import { startSessionExpiry } from '../../src/nats/session-expiry.js';
+import { monotonicNow } from '../../src/runtime/idle-clock.js';
 import { directoryAndRemoval } from '../support/directory-and-removal.js';
 
 const fx = useNatsFixture();
@@ -257,4 +259,54 @@ describe('idle expiry across NATS nodes', () => {
     });
     expect(node.sessionIds()).not.toContain('vanished');
   });
+
+  // Found in review: a node that missed the expiry (cut off as another node expired the session) learned of it at its
+  // recheck's stamp, which has no record left to judge by, and ended it as deleted: its handles got session_not_found.
+  it('ends a session here as expired, not deleted, when its recheck after a cut finds another node expired it', async () => {
+    const ttlMs = 1000;
+    const buckets = fx().buckets();
+    const kv = await nc().jetstream().views.kv(buckets.sessionsBucket);
+    const at = new Date().toISOString();
+    const incarnation = randomUUID();
+    await kv.create('idle', JSON.stringify({ sessionId: 'idle', createdAt: at, incarnation, activeAt: at }));
+    // This node loaded the session, used it now, and not since.
+    const here = await directoryAndRemoval(nc(), buckets);
+    const lastUsed = monotonicNow();
+    const lost: string[] = [];
+    const expiryHere = startSessionExpiry({
+      directory: here.directory,
+      removal: here.removal,
+      ttlMs,
+      uses: () => [{ sessionId: 'idle', incarnation, lastUsed }],
+      lost: (_sessionId, _incarnation, reason) => lost.push(reason),
+      report: () => {},
+    });
+    // Another node expires it; its control message is what this node misses (none is sent here).
+    const other = await directoryAndRemoval(nc(), buckets);
+    const expiryThere = startSessionExpiry({
+      directory: other.directory,
+      removal: other.removal,
+      ttlMs,
+      uses: () => [],
+      lost: () => {},
+      report: () => {},
+    });
+    try {
+      await waitFor(async () => (await kv.get('idle'))?.operation !== 'PUT', {
+        timeout: 10_000,
+        message: 'the idle session expired',
+      });
+      expect(lost).toEqual([]);
+      // Back after the cut: the node reads the record of every session used here.
+      expiryHere.recheck();
+      await waitFor(() => lost.length > 0, { timeout: 5000, message: 'the node ended the session' });
+      // The first is what its handles get (uses() names the session each round, so it may be told again).
+      expect(lost[0]).toBe('expired');
+    } finally {
+      await expiryHere.stop();
+      await expiryThere.stop();
+      await here.close();
+      await other.close();
+    }
+  }, 30_000);
 });
