@@ -141,6 +141,11 @@ export interface SessionDirectory {
    */
   serverTime(): Promise<ServerTimeSample | undefined>;
   /**
+   * Whether this node wrote the bucket since {@link serverTime} last read: its next bound is then exact (unless the
+   * key was written again since), at the cost of a read, no write.
+   */
+  ownWriteUnread(): boolean;
+  /**
    * Removes the record (a purge: nothing of it is kept but the marker) if it is still at `revision`; resolves
    * `false` when it was written since (a stamp, or a removal and a new open).
    */
@@ -396,6 +401,8 @@ export async function createSessionDirectory(
       const { last_seq: lastSeq, last_ts: lastTs } = info.state;
       return lastSeq === 0 ? undefined : { serverTime: Date.parse(lastTs), monotonic: readAt };
     },
+
+    ownWriteUnread: () => ownLast !== undefined,
 
     async leftover(sessionId) {
       assertSessionId(sessionId);

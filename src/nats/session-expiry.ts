@@ -6,11 +6,11 @@
  * - **The clock.** Ages are judged on the JetStream server's clock, the one clock all nodes share, as each node
  *   estimates it from the bucket's writes (server-clock.ts), never on a node's wall clock: a node whose clock is off,
  *   or stepped (NTP, a resumed VM), neither expires sessions used elsewhere nor keeps idle ones. A node tells its uses
- *   on the monotonic clock and turns them into server time as it stamps them, once its estimate is exact: a node that
- *   never wrote the bucket first writes the record again, its last use kept, and reads that write back (its estimate
- *   until then lags by as long as the bucket was quiet, and a use told with it would look older than it was). A
- *   record's last use is its `activeAt` held within `P` before the server's time of its write ({@link lastUseOf}),
- *   whoever wrote it.
+ *   on the monotonic clock and turns them into server time as it stamps them, once its estimate is exact: it reads a
+ *   write of its own back (a session it opened), and a node that never wrote the bucket first writes the record again,
+ *   its last use kept (its estimate until then lags by as long as the bucket was quiet, and a use told with it would
+ *   look older than it was). A record's last use is its `activeAt` held within `P` before the server's time of its
+ *   write ({@link lastUseOf}), whoever wrote it.
  * - **Stamping.** Every quarter of the TTL (`P`; at most 2^31-1 ms, what a timer waits), a node rewrites the `activeAt`
  *   of each session used on it since it last did (reads count, as they do for an embedded session's idle clock; watches
  *   do not), compare-and-set on the record's revision. So a session in use costs each node using it one KV write per
@@ -18,8 +18,9 @@
  *   another life of the id) tells the node, which ends its processes of it: how a node that missed the deletion's
  *   message learns of it; as expired when the last use the node knows of that life is a TTL old, else as deleted.
  * - **Stamping before a use.** A write (or a wake) on a node whose last sight of the record is older than
- *   `TTL - 2P`, or that does not know the server's clock exactly yet, waits for a stamp of it first
- *   ({@link SessionExpiry.fresh}, which argues why no use is then lost).
+ *   `TTL - 2P` waits for a stamp of it first ({@link SessionExpiry.fresh}, which argues why no use is then lost); one
+ *   on a node that does not know the server's clock exactly yet waits for that (above), then for a stamp only if the
+ *   record proves that old.
  * - **Scanning.** Every `P`, a node reads the records oldest-written first (the bucket keeps one write per key, so
  *   its stream is in that order) and expires each one whose last use is at least `TTL + P` old (the `P` covers
  *   a use not stamped yet), stopping at the first that is not. Its removal is compare-and-set on the revision
@@ -79,9 +80,10 @@ export interface SessionExpiry {
   note(found: ReadRecord): void;
   /**
    * Before a use of the session's life `incarnation` is served here: `undefined` when this node knows its record
-   * was stamped recently enough (no I/O, the usual case); otherwise a stamp of the record now, compare-and-set,
-   * which the use must wait for. Rejects with `SessionError` (`session_expired` or `session_not_found`) when the
-   * record is gone: the use must not be served.
+   * was stamped recently enough (no I/O, the usual case); otherwise a stamp of the record now, compare-and-set (or,
+   * the server's clock first made exact, none when that shows the record recent enough), which the use must wait
+   * for. Rejects with `SessionError` (`session_expired` or `session_not_found`) when the record is gone: the use must
+   * not be served.
    */
   fresh(sessionId: string, incarnation: string): Promise<void> | undefined;
   /**
@@ -181,8 +183,9 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   /** The write and read-back under way that makes the clock exact (see `exactFor`), until it settles. */
   let makingExact: Promise<void> | undefined;
   /**
-   * `current`, once this node knows the server's clock exactly: at once when it does, else after writing the record
-   * again (its last use kept) and reading that write back; `undefined` when the record is gone. Until then the
+   * `current`, once this node knows the server's clock exactly: at once when it does; after reading back a write of
+   * its own it has not read yet (a session it opened), when there is one; else after writing the record again (its
+   * last use kept) and reading that write back; `undefined` when the record is gone. Until then the
    * estimate lags the server by as long as nobody wrote the bucket before this node looked (on a quiet bucket, up to a
    * TTL and more), and a use told with it looks that much older than it was: the record's last use could pass for
    * later than the use, the use go unstamped, and a scan expire the session (an acknowledged write with it) sooner
@@ -198,6 +201,11 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     if (!clock.exact() && makingExact) await makingExact;
     if (clock.exact()) return current;
     const rewriting = (async () => {
+      // A write of this node's own not read back yet (the open of a session, say) makes it exact with a read alone.
+      if (directory.ownWriteUnread()) {
+        await sampleClock();
+        if (clock.exact()) return current;
+      }
       const written = await directory.rewrite(current, period);
       if (written) await sampleClock();
       return written;
@@ -236,6 +244,10 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     const current = known && incarnationOf(known.record) === incarnation ? known : await directory.read(sessionId);
     const ofLife = current && incarnationOf(current.record) === incarnation ? await exactFor(current) : undefined;
     const now = await serverNow();
+    // Known exactly now, the clock may show a record young enough to serve the use without a stamp, as `fresh` would
+    // have (a session opened here a moment ago, say): a stamp only after an idle spell of `freshFor`.
+    if (ofLife && clock.exact() && now - lastUseOf(ofLife, period) < freshFor)
+      return void stamped.set(sessionId, ofLife);
     const written = ofLife && (await directory.stamp(ofLife, now, period));
     if (!written) {
       stamped.delete(sessionId);

@@ -217,23 +217,29 @@ describe('session expiry on the server clock', () => {
   }
 
   /**
-   * `count` sessions opened by another node, and the expiry of a node just started on them (it never wrote the bucket)
-   * whose stamping rounds report `uses` once; a TTL long enough that no round comes by itself.
+   * `count` sessions opened by another node `idleMs` ago, and the expiry of a node just started on them (it never wrote
+   * the bucket) whose stamping rounds report `uses` once; by default a TTL long enough that no round comes by itself.
    */
-  async function freshNodeOn(count: number, uses: (lives: Map<string, string>) => SessionUse[] = () => []) {
+  async function freshNodeOn(
+    count: number,
+    uses: (lives: Map<string, string>) => SessionUse[] = () => [],
+    { ttlMs = 60_000, idleMs = 20 } = {},
+  ) {
     const buckets = fx().buckets();
     const lives = new Map<string, string>();
     for (let i = 0; i < count; i++) lives.set(`s${i}`, await openedElsewhere(buckets, `s${i}`));
-    await sleep(20);
+    await sleep(idleMs);
     let reported = false;
-    const node = await expiryOfNewNode(buckets, 60_000, () => (reported ? [] : ((reported = true), uses(lives))));
+    const node = await expiryOfNewNode(buckets, ttlMs, () => (reported ? [] : ((reported = true), uses(lives))));
     return { buckets, lives, ...node };
   }
 
   // Found by a review: each stamp that began before the first write was read back made the clock exact again itself
   // (one more write each, and a read), where one write does it for all.
   it('makes the clock exact with one write for the first writes to many sessions at once on a node', async () => {
-    const { buckets, lives, expiry, errors, close } = await freshNodeOn(12);
+    // TTL 4 s: P = 1 s, and a write is stamped first after an idle spell of TTL - 2P = 2 s. The rounds find no use and
+    // no session to expire (they are TTL + P = 5 s idle at the earliest): they write nothing.
+    const { buckets, lives, expiry, errors, close } = await freshNodeOn(12, undefined, { ttlMs: 4000, idleMs: 2100 });
     try {
       const before = await sessionsWrites(buckets);
       await Promise.all([...lives].map(([sessionId, incarnation]) => expiry.fresh(sessionId, incarnation)));
@@ -260,5 +266,17 @@ describe('session expiry on the server clock', () => {
     } finally {
       await close();
     }
+  }, 30_000);
+
+  // Found in review: a node that had just opened a session (its own write, which reading back makes the clock exact)
+  // wrote its record again to make the clock exact, then stamped it, young as it was: 3 writes for an open and a write.
+  it('makes the clock exact without a write, and stamps nothing, for a first write to a session the node just opened', async () => {
+    const buckets = fx().buckets();
+    // P = 15 s: no stamping round comes during the test.
+    const node = await fx().runtime(buckets, { sessionTtlMs: 60_000 });
+    const session = await node.session('fresh');
+    expect(await sessionsWrites(buckets)).toBe(1);
+    await session.defineVariable('n', 'integer', 0);
+    expect(await sessionsWrites(buckets)).toBe(1);
   }, 30_000);
 });
