@@ -265,6 +265,8 @@ export class Session implements SessionApi {
    * through another node yet, or still hold the one it replaced, whose id no version of the new one carries.
    */
   async #storedHistory(name: string): Promise<{ record: VariableRecord; entries: VariableHistoryEntry[] }> {
+    // A session that ended says so, as every other call does, before the store is asked about its variable.
+    await this.#link.live();
     const key = variableKey(this.sessionId, name);
     const stored = await this.host.store.get(key);
     if (!stored) throw this.#notFound(name);
@@ -278,6 +280,8 @@ export class Session implements SessionApi {
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
     assertOptions(options, 'rollbackVariable');
+    // Checked before it makes a store key: a bad name would be refused as the key, which the caller never wrote.
+    assertVariableName(name);
     assertHistoryVersion(name, version);
     const reason = `rollback to version ${version}`;
     for (let attempt = 1; ; attempt++) {
