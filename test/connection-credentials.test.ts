@@ -4,23 +4,14 @@
  * `onError`), nor by the demo's banner, its "follow it live" hint or its failures, as the CLI never did (found in
  * review: all of them printed the URL as given).
  */
-import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BridgeError, NatsConnectionError, Runtime, connect, createEchoModel } from '../src/index.js';
 import { startScript } from './support/cli-process.js';
+import { closedPort } from './support/closed-port.js';
 import { startNatsServer } from './support/nats-server.js';
 import { waitFor } from './support/wait-for.js';
 
 const SECRET = 'pa55-s3cret-word';
-
-/** A loopback port nothing listens on: connections to it are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function failure(attempt: Promise<unknown>): Promise<BridgeError> {
   const error = await attempt.then(

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import { NODE_NAME_RULE, defaultBucketTooLong, isNodeName, sharedBucket } from '../nats/node-names.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import { EXIT, ToolsFileError, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CONNECT_TIMEOUT_MS, NATS_OPTIONS, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';

@@ -9,7 +9,6 @@ import { show } from '../variables/failure.js';
 import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';
 import { PROGRAM_PARAMETERS, checkProgramSettings, type ProgramParameter } from './setting-limits.js';
-import { assertToolParameters } from './tool-arguments.js';
 import { assertToolName } from './tool-name.js';
 import {
   BINDABLE_ATTRIBUTES,
@@ -283,24 +282,4 @@ export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, Mo
     return found;
   });
   return { ...spec, tools };
-}
-
-/**
- * The runtime's tools by name, from `Runtime.start({ tools })`.
- * @throws {ValidationError} for a tool without a name or a func, a name providers refuse, two tools with one name,
- * or `parameters` that is not a JSON Schema
- */
-export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<string, ModuleTool> {
-  const byName = new Map<string, ModuleTool>();
-  for (const tool of tools) {
-    if (typeof tool?.name !== 'string' || tool.name === '' || typeof tool.func !== 'function') {
-      throw new ValidationError(`runtime tools need a name and a func, got ${show(tool)}`);
-    }
-    assertToolName(tool.name, 'runtime tool');
-    if (byName.has(tool.name))
-      throw new ValidationError(`two runtime tools are named '${tool.name}'`, { details: { tool: tool.name } });
-    assertToolParameters(tool);
-    byName.set(tool.name, tool);
-  }
-  return byName;
 }

@@ -50,7 +50,7 @@ import { printable } from '../printable.js';
 import { SEARCH_DEADLINE_HEADER, searchDeadlineIn } from './search-deadline.js';
 import type { SearchedExecutions } from './searched-executions.js';
 import { subscribeNeeded } from './needed-subscription.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 
 /** The header of an answer to an outcome question: `finished`, `running` or `unknown` (see the module comment). */
 export const EXECUTION_OUTCOME_HEADER = 'Tether-Execution-Outcome';

@@ -12,21 +12,27 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { probeInputCheck, type ExecuteInputCheck } from '../modules/input-probe.js';
-import { defaultModuleRegistry } from '../modules/module-registry.js';
+import type { ExecuteInputCheck } from '../modules/input-probe.js';
 import { isExactJson } from './tagged-values.js';
 
 export type { ExecuteInputCheck } from '../modules/input-probe.js';
 
 /**
  * The input check a module of `type` and `signature` runs embedded (see input-probe.ts); `undefined` when the client
- * cannot tell the module's program (a type it does not know: one registered on the nodes only).
+ * cannot tell the module's program (a type it does not know: one registered on the nodes only). The check builds an
+ * Ax program, so its modules are loaded here, at the first input that needs it, and not by every client and CLI
+ * command that imports this file (Ax alone takes most of the time a CLI command spends loading).
  * @example
- * const check = executeInputCheck('Predict', 'question:string -> answer:string');
+ * const check = await executeInputCheck('Predict', 'question:string -> answer:string');
  * check?.({ question: new Date() }); // ValidationError "input field 'question' must be a string, got a Date"
  */
-export function executeInputCheck(type: unknown, signature: unknown): ExecuteInputCheck | undefined {
-  if (typeof type !== 'string' || typeof signature !== 'string' || !defaultModuleRegistry.has(type)) return undefined;
+export async function executeInputCheck(type: unknown, signature: unknown): Promise<ExecuteInputCheck | undefined> {
+  if (typeof type !== 'string' || typeof signature !== 'string') return undefined;
+  const [{ defaultModuleRegistry }, { probeInputCheck }] = await Promise.all([
+    import('../modules/module-registry.js'),
+    import('../modules/input-probe.js'),
+  ]);
+  if (!defaultModuleRegistry.has(type)) return undefined;
   return probeInputCheck(defaultModuleRegistry.resolve(type).moduleClass, signature);
 }
 

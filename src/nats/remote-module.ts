@@ -23,7 +23,7 @@ import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
 import { inputsAsCalled } from '../modules/inputs-as-called.js';
 import { assertModuleEventType, assertModuleListener, type ModuleEventType } from '../modules/module-handle.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import type { ModuleEvent } from './module-events.js';
 import { subscribeModuleEvents, type ModuleEventSubscription } from './module-event-subscription.js';
 import { followModuleState } from './module-state-follower.js';
@@ -85,27 +85,30 @@ export class RemoteModuleHandle implements ModuleApi {
   /** The event subscriptions of this handle's listeners, ended by its `stop` (and its session handle's). */
   readonly #listeners = new Set<() => void>();
   /**
-   * The input check of inputs that are not exact JSON (see {@link execute}): the one the handle was given, or one built
-   * from the module's description once one was needed.
+   * The input check of inputs that are not exact JSON (see {@link execute}), built once one was needed: from the
+   * description the handle was given, or from one it asked for.
    */
-  #check: ExecuteInputCheck | Promise<ExecuteInputCheck | undefined> | undefined;
-  /** The highest modules-bucket revision the client had heard of when {@link #check} was made. */
+  #check: Promise<ExecuteInputCheck | undefined> | undefined;
+  /** The module's type and signature as the handle was given them, until {@link #check} is built from them. */
+  #described: Pick<ModuleDescription, 'moduleType' | 'signature'> | undefined;
+  /** The highest modules-bucket revision the client had heard of when it got the description {@link #check} is of. */
   #checkedAt: number;
 
   /**
    * Not for direct use: handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `scope`: the
-   * session handle's, whose `stop()` ends this handle too, and whose life this handle is bound to. `inputCheck`: the
-   * embedded module's check of an execution's inputs, when the handle's spec or the module's description tells the
-   * program (see remote-input-check.ts); without it, the module is described at the first input that needs it.
+   * session handle's, whose `stop()` ends this handle too, and whose life this handle is bound to. `described`: the
+   * module's type and signature from the description the handle was made with, from which it builds the embedded
+   * module's check of an execution's inputs at the first input that needs it (see remote-input-check.ts); without
+   * it, the module is described then.
    */
   constructor(
     readonly moduleId: string,
     readonly sessionId: string,
     private readonly transport: RemoteTransport,
     private readonly scope: SessionHandleScope,
-    inputCheck?: ExecuteInputCheck,
+    described?: Pick<ModuleDescription, 'moduleType' | 'signature'>,
   ) {
-    this.#check = inputCheck;
+    this.#described = described;
     this.#checkedAt = transport.modulesRevision;
   }
 
@@ -441,16 +444,22 @@ export class RemoteModuleHandle implements ModuleApi {
       const encoding = !(refusal instanceof ValidationError) || refusal.details?.field === 'inputs';
       if (encoding || this.transport.modulesRevision <= this.#checkedAt) throw refusal;
       this.#check = undefined;
+      this.#described = undefined;
       return sendableInputs(this.moduleId, inputs, await this.#inputCheck());
     }
   }
 
   /**
-   * The check of inputs that are not exact JSON: the one the handle was given, or else one built from the module's
-   * description, asked once (again after a describe that failed; a module it cannot tell is judged by the node).
+   * The check of inputs that are not exact JSON: built from the description the handle was given, or else from the
+   * module's description, asked once (again after a describe that failed; a module it cannot tell is judged by the
+   * node).
    */
-  #inputCheck(): ExecuteInputCheck | undefined | Promise<ExecuteInputCheck | undefined> {
+  #inputCheck(): Promise<ExecuteInputCheck | undefined> {
     if (this.#check !== undefined) return this.#check;
+    if (this.#described !== undefined) {
+      this.#check = executeInputCheck(this.#described.moduleType, this.#described.signature);
+      return this.#check;
+    }
     const described: Promise<ExecuteInputCheck | undefined> = this.describe().then(
       (description) => {
         this.#checkedAt = this.transport.modulesRevision;

@@ -39,7 +39,6 @@ import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
 import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
-import { executeInputCheck } from './remote-input-check.js';
 import { RemoteModuleHandle } from './remote-module.js';
 import { SessionHandleScope, type ClientState } from './session-handle-scope.js';
 import type { DefineVariableOptionsFor, VariableRecord, VariableType } from '../variables/types.js';
@@ -355,8 +354,8 @@ export class RemoteSession implements SessionApi {
     // Bound to this handle's life and to its stop, as its own requests are. It checks the inputs of its executions
     // as the embedded module does, knowing the program from the module's description (which a create answers too:
     // its type then is the one a type variable chose).
-    const inputCheck = executeInputCheck(description.moduleType, description.signature);
-    return new RemoteModuleHandle(id, this.sessionId, this.transport, this.#scope, inputCheck);
+    const { moduleType, signature } = description;
+    return new RemoteModuleHandle(id, this.sessionId, this.transport, this.#scope, { moduleType, signature });
   }
 
   /**

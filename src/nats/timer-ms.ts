@@ -4,7 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import { show } from '../variables/failure.js';
 
 /** @throws {ValidationError} naming `field` unless `value` is a whole number of milliseconds from 1 to 2^31-1 */

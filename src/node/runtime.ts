@@ -20,7 +20,7 @@ import type { Session } from '../session/session.js';
 import { assertOptions, type SessionOptions } from '../session/options.js';
 import { WatchHub } from '../session/watch-hub.js';
 import { languageModelFromEnv } from '../modules/language-model.js';
-import { toolsByName } from '../modules/module-spec.js';
+import { toolsByName } from '../modules/tools-by-name.js';
 import { ModuleDirectory } from './module-directory.js';
 import { SessionTable } from './session-table.js';
 import { createMemoryStore } from '../store/memory-store.js';

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { show } from '../variables/failure.js';
-import { MAX_TIMEOUT_MS } from './process-runtime.js';
+import { MAX_TIMEOUT_MS } from './process-runtime-options.js';
 
 /** How a refusal names the duration, and what its `details` add to `{ field }`. */
 export interface DurationContext {
