@@ -19,8 +19,8 @@ function written(stream: NodeJS.WriteStream): Promise<void> {
 const code = await runCli(process.argv.slice(2));
 // A failed write to stdout may have set it already (see processIo): a command that succeeded does not undo that.
 if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
-// Everything a command opened is closed by now, yet a library may have left a handle behind: nats.js keeps the
-// socket of a connect that timed out on a server that never answered. The command is over once its output is out,
-// however late its reader takes it (a pager): no timer cuts it short.
+// Everything a command opened is closed by now, yet a library may have left a handle behind (nats.js kept the socket
+// of a connect that timed out on a server that never answered, until closing-transport.ts). The command is over once
+// its output is out, however late its reader takes it (a pager): no timer cuts it short.
 await Promise.all([written(process.stdout), written(process.stderr)]);
 process.exit(process.exitCode);

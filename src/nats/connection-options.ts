@@ -3,11 +3,12 @@
  * one reconnect policy, one way of telling that a connection dropped and came back.
  * @module
  */
-import { connect, ErrorCode, Events, type ConnectionOptions, type NatsConnection, type NatsError } from 'nats';
+import { ErrorCode, Events, type ConnectionOptions, type NatsConnection, type NatsError } from 'nats';
 import { NatsConnectionError, ValidationError } from '../errors.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { kindOf, show } from '../variables/failure.js';
 import { assertTimerMs } from './timer-ms.js';
+import { connectClosingGivenUp } from './closing-transport.js';
 import { messageOf } from '../printable.js';
 
 /** How a connection that was up retries after losing its server. */
@@ -177,10 +178,13 @@ export function connectionOptions(settings: NatsConnectionSettings): ConnectionO
   };
 }
 
-/** Connects; a server that cannot be reached at all is a `NatsConnectionError` (`unreachable`) naming the servers (no retry). */
+/**
+ * Connects; a server that cannot be reached at all is a `NatsConnectionError` (`unreachable`) naming the servers (no
+ * retry). A connect that failed leaves no socket open (see closing-transport.ts).
+ */
 export async function connectNats(settings: NatsConnectionSettings): Promise<NatsConnection> {
   try {
-    return await connect(connectionOptions(settings));
+    return await connectClosingGivenUp(connectionOptions(settings));
   } catch (error) {
     const noTls =
       (error as Partial<NatsError>).code === ErrorCode.ServerOptionNotAvailable && requiresTls(settings.servers);

@@ -1,0 +1,55 @@
+/**
+ * nats.js's `connect`, over a Node transport that closes the socket of a connect it gives up.
+ *
+ * nats.js 2.29 gives up a connect attempt that runs past its timeout (a server that takes the connection and never
+ * sends its INFO: a hung nats-server, a port another program holds) by closing its transport, and its
+ * `NodeTransport.close()` does nothing until the transport is connected: the socket stayed open for as long as the
+ * server held it, keeping the process alive after the connect had failed, one more socket with each attempt (a
+ * service retrying its start, a connection reconnecting to such a server).
+ * @module
+ */
+import type { ConnectionOptions, NatsConnection } from 'nats';
+import type { Socket } from 'node:net';
+import { NatsConnectionImpl, setTransportFactory } from 'nats/lib/src/nats-base-client.js';
+import { NodeTransport, nodeResolveHost } from 'nats/lib/src/node_transport.js';
+
+/** A `NodeTransport` whose `close()` before it is connected ends the connect under way and its socket. */
+class ClosingTransport extends NodeTransport {
+  #givenUp = false;
+
+  override async close(err?: Error): Promise<void> {
+    if (!this.connected) {
+      this.#givenUp = true;
+      // Typed as always there; it is not until the TCP connection is open (see dial).
+      (this.socket as Socket | undefined)?.destroy();
+    }
+    return super.close(err);
+  }
+
+  override async dial(hp: { hostname: string; port: number }): Promise<Socket> {
+    const socket = await super.dial(hp);
+    // The TCP connection opened after the connect was given up: nothing will read it.
+    if (this.#givenUp) {
+      socket.destroy();
+      throw new Error('connect given up');
+    }
+    return socket;
+  }
+
+  override async connect(...args: Parameters<NodeTransport['connect']>): Promise<void> {
+    await super.connect(...args);
+    // The server answered after the connect was given up: connected now, `close()` ends it.
+    if (this.#givenUp) await super.close();
+  }
+}
+
+/**
+ * Connects as nats.js's `connect` does, each attempt (the first and every reconnect) over a {@link ClosingTransport}.
+ * nats.js keeps its transport factory in one module-wide setting, which its own `connect` sets on each call: this
+ * sets it likewise, so a connection made in the same process with nats.js's `connect` meanwhile uses this transport
+ * too (it differs only once a connect is given up), and one made after sets nats.js's own again for the next attempts.
+ */
+export function connectClosingGivenUp(options: ConnectionOptions): Promise<NatsConnection> {
+  setTransportFactory({ factory: () => new ClosingTransport(), dnsResolveFn: nodeResolveHost });
+  return NatsConnectionImpl.connect(options);
+}
