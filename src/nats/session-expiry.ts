@@ -283,17 +283,20 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     deps.lost(use.sessionId, use.incarnation, await goneAs(use.sessionId, use.incarnation, current));
   };
 
+  /** Whether a use is later than the last stamp this node knows of its session. */
+  const isDue = (use: SessionUse): boolean => {
+    const at = serverTimeOf(use);
+    const known = stamped.get(use.sessionId);
+    // A use not told exactly yet is due: its stamp makes the clock exact first.
+    return at === undefined || !known || lastUseOf(known, period) < at;
+  };
+
   const stampAll = async (): Promise<void> => {
     const uses = new Map(unstamped);
     unstamped.clear();
     // A use given now is at least as late as one left over of the same life, and of the life that counts.
     for (const use of deps.uses()) uses.set(use.sessionId, use);
-    const due = [...uses.values()].filter((use) => {
-      const at = serverTimeOf(use);
-      const known = stamped.get(use.sessionId);
-      // A use not told exactly yet is due: its stamp makes the clock exact first.
-      return at === undefined || !known || lastUseOf(known, period) < at;
-    });
+    const due = [...uses.values()].filter(isDue);
     // Only sessions still used here are kept: a node's memory follows its running sessions.
     for (const sessionId of stamped.keys()) if (!uses.has(sessionId)) stamped.delete(sessionId);
     for (const sessionId of usedAt.keys()) if (!uses.has(sessionId)) usedAt.delete(sessionId);
@@ -402,7 +405,11 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       await Promise.all([stampTick(), scanTick()]);
       // Not a grace of its own: a stop whose held replies waited out the grace for the same connection waits no more.
       const left = grace.until(performance.now()) - performance.now();
-      if (deps.link && left > 0) await connectionBack(deps.link, left);
+      // Only a stamp due is worth the wait: with no session used, or all stamped since, there is nothing to send.
+      // `uses()` gives a use once: kept where the stamping below takes it, as it would have.
+      for (const use of deps.uses()) unstamped.set(use.sessionId, use);
+      const due = [...unstamped.values()].some(isDue);
+      if (deps.link && left > 0 && due) await connectionBack(deps.link, left);
       await stampAll().catch((error: unknown) => deps.report(error, 'session expiry'));
       if (unstamped.size === 0) return;
       const ids = [...unstamped.keys()];
