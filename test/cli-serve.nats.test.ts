@@ -9,6 +9,7 @@ import { errorLines } from './support/cli-runners.js';
 import { useCliNode } from './support/cli-node.js';
 import { spawnNatsServer } from './support/nats-server.js';
 import { OpenAIStub, text } from './support/openai-stub.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
 import { waitFor } from './support/wait-for.js';
 
 // The node's buckets (replicas 1) are the ones `serve --replicas 3` is refused on.
@@ -137,7 +138,7 @@ describe('cli serve', () => {
     const [stopped, called] = await Promise.all([serve.exited, call.exited]);
     expect(stopped.code).toBe(1);
     expect(errorLines(stopped)).toEqual([
-      `tether: drain_timeout: node stopped (SIGTERM) after --drain-timeout 300 ms, ending requests still in flight`,
+      `tether: drain_timeout: node stopped (SIGTERM) after --drain-timeout 300 ms, ending 1 request still in flight`,
     ]);
     // The call is told by the node itself, not some seconds later by its watch of a node gone (node_lost).
     const nodeId = /\(node (\w+), /.exec(serve.output.stdout)?.[1];
@@ -149,6 +150,36 @@ describe('cli serve', () => {
     ]);
     // The execution was aborted: its request to the provider was dropped.
     await waitFor(() => openai.abandoned === 1, { message: 'the provider request dropped' });
+  });
+
+  // Found by a review: a node whose server stopped answering (the connection still up) was cut by --drain-timeout
+  // and said it was ending requests still in flight, though none was.
+  it('serve past --drain-timeout with no request in flight says so, and exits 1', async () => {
+    const proxy = await startTcpProxy(server().url);
+    onTestFinished(() => proxy.close());
+    const prefix = `clinone${process.pid}`;
+    const serve = startCli(
+      [
+        'serve',
+        '--prefix',
+        prefix,
+        '--buckets',
+        `cli_none_vars_${id},cli_none_sessions_${id}`,
+        '--drain-timeout',
+        '300',
+      ],
+      { NATS_URL: proxy.url },
+    );
+    onTestFinished(() => void serve.child.kill('SIGKILL'));
+    await serve.until('stdout', /node serving on/);
+    // The server goes silent, the connection up: the stop's drain waits for an answer past the drain timeout.
+    proxy.delayToServer(2_147_483_647);
+    serve.child.kill('SIGTERM');
+    const stopped = await serve.exited;
+    expect(stopped.code).toBe(1);
+    expect(errorLines(stopped)).toEqual([
+      `tether: drain_timeout: node stopped (SIGTERM) after --drain-timeout 300 ms, no request was in flight`,
+    ]);
   });
 
   it('serve --unavailable-retry bounds how long a write waits for a bucket no JetStream leader serves', async () => {

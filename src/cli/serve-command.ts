@@ -244,16 +244,23 @@ const serve = defineCommand({
     }
     const stopping = runtime.stop();
     if (!(await settlesWithin(stopping, drainMs))) {
-      io.err(
-        `tether: drain_timeout: node stopped (${signal}) after --drain-timeout ${drainMs} ms, ending requests still in flight`,
-      );
       // Each gets a node_stopping reply now, and its execution is cancelled (its LLM call dropped), rather than its
       // caller hearing nothing until it takes this node for lost.
-      const ending = runtime.endRequests(`drain timeout of ${drainMs} ms ran out`);
+      let ended: number | undefined;
+      const ending = runtime
+        .endRequests(`drain timeout of ${drainMs} ms ran out`)
+        .then((count) => void (ended = count));
       await settlesWithin(
         ending.then(() => stopping),
         ENDING_MS,
       );
+      // Said once the count is known: a stop held up by something else (a server that stopped answering) had no
+      // request to end. Unknown, their replies are still going out.
+      const what =
+        ended === 0
+          ? 'no request was in flight'
+          : `ending ${ended ?? 'the'} request${ended === 1 ? '' : 's'} still in flight`;
+      io.err(`tether: drain_timeout: node stopped (${signal}) after --drain-timeout ${drainMs} ms, ${what}`);
       return EXIT.error;
     }
     io.out(`tether: node stopped (${signal})`);

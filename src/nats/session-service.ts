@@ -41,7 +41,7 @@ import { createConnectionLink } from './connection-link.js';
 import { createHeldOutput, type HeldOutput } from './held-output.js';
 import { createPayloadLimit, type PayloadLimit } from './payload-limit.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
-import { createStopGrace, type StopGrace } from './stop-grace.js';
+import { createStopGrace, settlesInGrace, type StopGrace } from './stop-grace.js';
 import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
 import {
   ACCEPT_NOTICE_HEADER,
@@ -142,8 +142,9 @@ export interface SessionService {
    */
   serveOn(subject: string, endpoint: ServiceEndpoint): Promise<() => Promise<void>>;
   /**
-   * Stops taking requests (the subscriptions drain) and waits for the ones in progress, and for their replies held
-   * through an outage to go, within `grace` (the node's stop's one grace for its connection; see stop-grace.ts).
+   * Stops taking requests (the subscriptions drain, the server's answer waited for within `grace`) and waits for the
+   * ones in progress, and for their replies held through an outage to go, within `grace` (the node's stop's one grace
+   * for its connection; see stop-grace.ts).
    * Variable events go on: the node's own callers may still write until its sessions stop (see
    * {@link SessionService.closeEvents}).
    */
@@ -376,15 +377,20 @@ export async function startSessionService(
     }
   }
 
-  /** Drains one of {@link extraSubscriptions}: a request the server routed to it before it went still gets served. */
-  async function drain(subscription: Subscription): Promise<void> {
+  /**
+   * Drains one of {@link extraSubscriptions}: a request the server routed to it before it went still gets served.
+   * Waited for within `grace` (the stop's, or a stop's length for a module's release, which a stop may wait for):
+   * nats.js's drain ends with the server's answer to a flush, which a server that stopped answering with the
+   * connection still up (frozen, its packets dropped) never sends, and no outage comes to end the wait. Past it, the
+   * subscription goes on draining, or closes with the connection.
+   */
+  async function drain(subscription: Subscription, grace = createStopGrace()): Promise<void> {
     if (!extraSubscriptions.delete(subscription) || subscription.isClosed()) return;
-    try {
-      await subscription.drain();
-    } catch (error) {
+    const draining = subscription.drain().catch((error: unknown) => {
       // A closed connection has ended the subscription already.
       if (!connection.isClosed()) report(error, `draining ${subscription.getSubject()}`);
-    }
+    });
+    await settlesInGrace(draining, grace);
   }
 
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.
@@ -436,7 +442,11 @@ export async function startSessionService(
     stop(grace = createStopGrace()) {
       stopping ??= (async () => {
         const pings = answerPingsWhileDraining();
-        await Promise.all([service.stop(), ...[...extraSubscriptions].map(drain)]);
+        // nats.js's service drains its subscriptions as `drain` does: bounded alike, by the stop's one grace.
+        await settlesInGrace(
+          Promise.all([service.stop(), ...[...extraSubscriptions].map((subscription) => drain(subscription, grace))]),
+          grace,
+        );
         await Promise.allSettled([...inFlight]);
         // The events of the last requests join the output, behind their replies.
         await outbox.flushed();

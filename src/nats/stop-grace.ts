@@ -1,10 +1,11 @@
 /**
- * How long a stopping node waits for its connection, once for the whole stop. A stop has more than one thing to send
- * that waits while the connection is down: the replies, notices and events it holds (held-output.ts), then its last
- * stamps of the sessions it used (session-expiry.ts). Each given a grace of its own, one after the other, a node whose
- * connection never came back waited out both, twice the grace, for the same connection. So the grace is one: it runs
- * from the first of those falling due (the oldest held reply, which may be older than the stop; else the stop's
- * stamps), and every wait of the stop ends with it.
+ * How long a stopping node waits for its connection, once for the whole stop. A stop has more than one thing that
+ * waits on its connection: the drain of its subscriptions (the server's answer to a flush, which a server that stopped
+ * answering with the connection still up never sends), then the replies, notices and events it holds while the
+ * connection is down (held-output.ts), then its last stamps of the sessions it used (session-expiry.ts). Each given a
+ * grace of its own, one after the other, a node whose connection never came back waited out each in turn, for the
+ * same connection. So the grace is one: it runs from the first of those falling due (the oldest held reply, which may
+ * be older than the stop; else the stop itself), and every wait of the stop ends with it.
  * @module
  */
 import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
@@ -14,8 +15,9 @@ export interface StopGrace {
   /** How long the grace is, in ms. */
   readonly ms: number;
   /**
-   * The moment the stop gives up on its connection (a `performance.now()` time): {@link StopGrace.ms} after `dueAt`,
-   * for the first wait that asks, and the same moment for every later one.
+   * The moment the stop gives up on its connection (a `performance.now()` time): {@link StopGrace.ms} after the
+   * earliest `dueAt` asked with so far. A wait that asks later with a later `dueAt` gets no grace of its own; one
+   * with an earlier `dueAt` (a reply held since before the stop, asked after its drain) ends no later than ms after it.
    */
   until(dueAt: number): number;
 }
@@ -28,9 +30,30 @@ export interface StopGrace {
  * await expiry.stop(grace); // last stamps: until the same moment
  */
 export function createStopGrace(ms = NODE_RECONNECT_GRACE_MS): StopGrace {
-  let end: number | undefined;
+  let end = Infinity;
   return {
     ms,
-    until: (dueAt) => (end ??= dueAt + ms),
+    until: (dueAt) => (end = Math.min(end, dueAt + ms)),
   };
+}
+
+/**
+ * Resolves `true` once `work` settles, or `false` once `grace` runs out for a wait due now: for what a stop waits for
+ * from the server, which has no bound of its own. `work` is left running.
+ */
+export async function settlesInGrace(work: Promise<unknown>, grace: StopGrace): Promise<boolean> {
+  const now = performance.now();
+  const left = Math.max(0, grace.until(now) - now);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), left))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

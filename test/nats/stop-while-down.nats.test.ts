@@ -69,6 +69,19 @@ describe('a node stopped while NATS is away', () => {
     expect(reports.filter(([error]) => (error as { code?: string }).code === 'store_unavailable')).toEqual([]);
   }, 30_000);
 
+  // Found by a review: the stop drained the node's subscriptions with no bound, and nats.js's drain waits for the
+  // server's answer to a flush. From a server that stops answering with the connection still up (frozen, its packets
+  // dropped) none comes, and no outage ends the wait: the stop was still pending minutes later (until nats.js's own
+  // pings, every 2 min, took the connection for stale).
+  it('stops, though its server stopped answering with the connection still up', async () => {
+    const link = await startTcpProxy(fx().server.url);
+    onTestFinished(() => link.close());
+    const runtime = await fx().runtime(fx().buckets(), { servers: link.url, onError: () => {} });
+    // What the node sends never arrives, as with a frozen server; the TCP connection stays up.
+    link.delayToServer(2_147_483_647);
+    await runtime.stop();
+  }, 60_000);
+
   // Found by a review: the held replies waited out their 6 s, and then the last stamps a fresh 6 s, for the same
   // connection: 12 s in all.
   it('waits one grace in all for its connection, for the replies it holds and its last stamps alike', async () => {
