@@ -71,10 +71,12 @@ async function follow(
     if (error instanceof NatsConnectionError || error instanceof InternalError) throw natsUnreachable(servers, error);
     throw error;
   }
+  // Ended by Ctrl-C, a lost NATS, or a reader that went away (`| head -1`): the subscription stops cleanly either way.
+  // Listened for before the line below, which a script may answer with a signal.
+  const stopped = untilSignal(subscription.closed, io.outputClosed);
   // On stderr, so stdout stays one line per message; it also tells a script the subscription is in place.
   io.err(`tether: listening on ${subscription.subject}; Ctrl-C stops`);
-  // Ended by Ctrl-C, a lost NATS, or a reader that went away (`| head -1`): the subscription stops cleanly either way.
-  const outcome = await untilSignal(subscription.closed, io.outputClosed);
+  const outcome = await stopped;
   await subscription.stop();
   if (outcome === 'lost') throw natsLost();
 }

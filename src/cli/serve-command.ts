@@ -227,11 +227,14 @@ const serve = defineCommand({
     // The node's service id is what `$SRV.PING.tether` answers and what a client's node_lost names: printed here,
     // it is how an operator finds the node an error is about.
     const node = `node ${runtime.nodeId ?? '?'}, name ${values.name ?? 'tether-node'}`;
+    // Listened for before the line that says the node serves: a signal sent on reading it finds its handler in place
+    // (without one, Node dies of it at once, with no stop and no word).
+    const signalled = untilSignal(runtime.connectionLost);
     io.out(
       `tether: node serving on ${servers.join(',')} (${node}, prefix ${prefix ?? 'tether'}, model ${model}); ` +
         'Ctrl-C stops it',
     );
-    const signal = await untilSignal(runtime.connectionLost);
+    const signal = await signalled;
     if (signal === 'lost') {
       // The one line this ends with says it all: what fails from now on fails because NATS is gone.
       gaveUp = true;

@@ -278,10 +278,12 @@ const watch = defineCommand({
       const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), {
         includeInitial: values.initial ?? false,
       });
+      // A reader that went away (`| head -1`) ends the watch as Ctrl-C does. Listened for before the line below, which
+      // a script may answer with a signal.
+      const stopped = untilSignal(client.closed, io.outputClosed, ended);
       // On stderr, so stdout stays one JSON document per line; it also tells a script the watch is in place.
       io.err(`tether: watching '${pattern}' in session ${session.sessionId}; Ctrl-C stops`);
-      // A reader that went away (`| head -1`) ends the watch as Ctrl-C does.
-      const outcome = await untilSignal(client.closed, io.outputClosed, ended);
+      const outcome = await stopped;
       stop();
       if (outcome === 'lost') throw natsLost();
       if (outcome === 'ended' && sessionEnd) throw sessionEnd;
