@@ -277,7 +277,7 @@ export class AxProgramRunner {
       if (signal && stop) signal.addEventListener('abort', stop, { once: true });
     } catch (error) {
       if (pooled) this.#pool.release(pooled, signal);
-      return Promise.reject(toTetherError(error, llm.provider, signal));
+      return Promise.reject(toTetherError(error, llm.provider, signal, this.#signature.getOutputFields()));
     }
     const settle = (): void => {
       if (signal && stop) signal.removeEventListener('abort', stop);
@@ -293,7 +293,7 @@ export class AxProgramRunner {
       },
       (error: unknown) => {
         settle();
-        throw toTetherError(error, llm.provider, signal);
+        throw toTetherError(error, llm.provider, signal, this.#signature.getOutputFields());
       },
     );
   }

@@ -16,6 +16,7 @@ import {
   AxAIServiceStatusError,
   AxRefineError,
   type AxAIService,
+  type AxIField,
 } from '@ax-llm/ax';
 import { AnswerTimeoutError } from './answer-deadline.js';
 import { AnswerCutOffError, AnswerErrorEventError } from './answer-stream-check.js';
@@ -136,6 +137,27 @@ function unusableAnswer(error: unknown): { readonly reason: ModelAnswerProblem; 
   return { reason: 'invalid', problem };
 }
 
+/** How Ax's own check of an answer names the required output fields it lacks (by their titles: `'Final Note'`). */
+const AX_FIELDS_MISSING =
+  /^(?:Required field not found|Expected \(Required\) field not found|Required field is missing): /;
+
+/**
+ * Those of `outputs` that Ax's own check found missing from the model's answer (a field without its label, or with
+ * nothing after it), in signature order, when `error` is that check's failure after the module's corrections;
+ * `undefined` for any other error. Ax's error carries the fields only in its message, by title (`Answer` for
+ * `answer`), so the titles are read from its first line (what follows is the model's output) and matched to the
+ * fields' own.
+ */
+function axMissingFields(error: unknown, outputs: readonly AxIField[]): string[] | undefined {
+  const said = findInChain(error, (e): e is Error => e instanceof Error && e.message.startsWith(AX_ANSWER_INVALID));
+  const problem = said?.message.slice(AX_ANSWER_INVALID.length).split('\n')[0];
+  if (problem === undefined || !AX_FIELDS_MISSING.test(problem)) return undefined;
+  // Titles come from identifiers, so no quote is in one; Ax's advice after them quotes labels with double quotes.
+  const titles = new Set([...problem.matchAll(/'([^']+)'/g)].map((match) => match[1]));
+  const missing = outputs.filter((field) => titles.has(field.title)).map((field) => field.name);
+  return missing.length > 0 ? missing : undefined;
+}
+
 /**
  * Makes `service` reject with a `ProviderUnavailableError` (`malformed_response`) where it would reject with the
  * error object a provider put in a successful answer (`{"error": {"message": "overloaded"}}` with HTTP 200, as some
@@ -153,15 +175,21 @@ export function reportingErrorBodies(service: AxAIService, provider: string): vo
 }
 
 /** The error of an answer of `provider` that lacks the `missing` output fields of its signature. */
-export function missingFieldsError(provider: string, missing: readonly string[]): ModelAnswerError {
+export function missingFieldsError(provider: string, missing: readonly string[], cause?: unknown): ModelAnswerError {
   const fields = missing.map((name) => `'${name}'`).join(', ');
-  return new ModelAnswerError(provider, 'invalid', `the answer has no ${fields}`, { details: { missing } });
+  return new ModelAnswerError(provider, 'invalid', `the answer has no ${fields}`, { cause, details: { missing } });
 }
 
 /**
  * Translates whatever an Ax execution threw. Tether errors pass through; an abort keeps the caller's reason.
+ * `outputs`, the output fields of the program's signature, name the fields Ax found an answer lacking.
  */
-export function toTetherError(error: unknown, provider: string, abortSignal?: AbortSignal): Error {
+export function toTetherError(
+  error: unknown,
+  provider: string,
+  abortSignal?: AbortSignal,
+  outputs: readonly AxIField[] = [],
+): Error {
   if (error instanceof BridgeError) return error;
   if (abortSignal?.aborted) {
     const reason: unknown = abortSignal.reason;
@@ -173,7 +201,7 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
   const candidate = findInChain(error, (e): e is AxRefineError => e instanceof AxRefineError)?.attempts.findLast(
     (attempt) => attempt.error !== undefined,
   )?.error;
-  if (candidate !== undefined) return toTetherError(candidate, provider, abortSignal);
+  if (candidate !== undefined) return toTetherError(candidate, provider, abortSignal, outputs);
   // Before the provider errors: a tool that itself called a provider and failed is the tool's failure.
   const tool = findInChain(error, (e): e is ToolFailedError => e instanceof ToolFailedError);
   if (tool) return tool;
@@ -207,10 +235,10 @@ export function toTetherError(error: unknown, provider: string, abortSignal?: Ab
     return new ProviderUnavailableError(provider, 'malformed_response', malformed, { cause: error });
   const tether = findInChain(error, (e): e is BridgeError => e instanceof BridgeError);
   if (tether) return tether;
-  // The required-fields assertion's corrections ran out (generator-pool.ts): said as the outcome's check says it,
-  // not with the correction meant for the model.
-  const missing = missingFieldsIn(error);
-  if (missing) return missingFieldsError(provider, missing);
+  // The required-fields assertion's corrections ran out (generator-pool.ts), or Ax's own check of the fields' labels
+  // did: said as the outcome's check says it, not with the correction meant for the model.
+  const missing = missingFieldsIn(error) ?? axMissingFields(error, outputs);
+  if (missing) return missingFieldsError(provider, missing, error);
   const filtered = findInChain(error, (e): e is ContentFilteredError => e instanceof ContentFilteredError);
   if (filtered) return new ModelAnswerError(provider, 'content_filter', filtered.message, { cause: error });
   const notWhole = findInChain(error, (e): e is AnswerNotWholeError => e instanceof AnswerNotWholeError);

@@ -126,10 +126,49 @@ describe('an answer the model gave that the module cannot use', () => {
     });
     streamed.on('module.delta', () => {});
     stub().reply(text('Answer: x'));
-    const error = await unusable(streamed.execute({ question: 'q' }));
-    expect(error.reason).toBe('invalid');
-    expect(error.problem).toMatch(/Required field not found: 'Score'/);
+    expect(await unusable(streamed.execute({ question: 'q' }))).toMatchObject({
+      reason: 'invalid',
+      problem: "the answer has no 'score'",
+      details: { missing: ['score'], moduleId: 'streamed' },
+    });
     expect(stub().chatRequests.at(-1)?.body.stream).toBe(true);
+  });
+
+  // Found by a review: only an empty answer had `details.missing`; one Ax refused for a missing label had none.
+  it.each([
+    ['whole', false],
+    ['streamed', true],
+  ])('names the fields a %s answer lacks in details.missing, as for an empty one', async (_, streams) => {
+    const cot = await session().module('cot', {
+      type: 'ChainOfThought',
+      signature: 'question:string -> answer:string',
+      maxRetries: 0,
+    });
+    if (streams) cot.on('module.delta', () => {});
+    // The model thought aloud and stopped before its answer.
+    stub().reply(text('Reasoning: I thought about it for a while.'));
+    const error = await unusable(cot.execute({ question: 'q' }));
+    expect(error).toMatchObject({
+      reason: 'invalid',
+      problem: "the answer has no 'answer'",
+      details: { missing: ['answer'], moduleId: 'cot' },
+    });
+    expect(stub().chatRequests.at(-1)?.body.stream ?? false).toBe(streams);
+    // As a caller over NATS gets it.
+    expect(errorFromJSON(errorToJSON(error)).details).toMatchObject({ missing: ['answer'] });
+
+    // Ax names fields by title ('Final Note'): the error names them as the signature does, in its order.
+    const report = await session().module('report', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string, score:number, finalNote:string',
+      maxRetries: 0,
+    });
+    if (streams) report.on('module.delta', () => {});
+    stub().reply(text('Answer: x'));
+    expect(await unusable(report.execute({ question: 'q' }))).toMatchObject({
+      problem: "the answer has no 'score', 'finalNote'",
+      details: { missing: ['score', 'finalNote'] },
+    });
   });
 
   it('is invalid when the model refused, after the retries the module allows', async () => {
