@@ -443,10 +443,10 @@ export async function startSessionService(
       stopping ??= (async () => {
         const pings = answerPingsWhileDraining();
         // nats.js's service drains its subscriptions as `drain` does: bounded alike, by the stop's one grace.
-        await settlesInGrace(
-          Promise.all([service.stop(), ...[...extraSubscriptions].map((subscription) => drain(subscription, grace))]),
-          grace,
-        );
+        await Promise.all([
+          settlesInGrace(service.stop(), grace),
+          ...[...extraSubscriptions].map((subscription) => drain(subscription, grace)),
+        ]);
         await Promise.allSettled([...inFlight]);
         // The events of the last requests join the output, behind their replies.
         await outbox.flushed();
