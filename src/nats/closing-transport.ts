@@ -5,35 +5,56 @@
  * sends its INFO: a hung nats-server, a port another program holds) by closing its transport, and its
  * `NodeTransport.close()` does nothing until the transport is connected: the socket stayed open for as long as the
  * server held it, keeping the process alive after the connect had failed, one more socket with each attempt (a
- * service retrying its start, a connection reconnecting to such a server).
+ * service retrying its start, a connection reconnecting to such a server). Nor did it close a socket still opening
+ * its TCP connection (an address that drops packets): that one lived on for the OS's connect timeout, two minutes
+ * on Linux.
  * @module
  */
 import type { ConnectionOptions, NatsConnection } from 'nats';
-import type { Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { NatsConnectionImpl, setTransportFactory } from 'nats/lib/src/nats-base-client.js';
 import { NodeTransport, nodeResolveHost } from 'nats/lib/src/node_transport.js';
 
 /** A `NodeTransport` whose `close()` before it is connected ends the connect under way and its socket. */
 class ClosingTransport extends NodeTransport {
   #givenUp = false;
+  /** The socket of a dial under way, until its TCP connection opens or fails. */
+  #dialing: Socket | undefined;
 
   override async close(err?: Error): Promise<void> {
     if (!this.connected) {
       this.#givenUp = true;
+      this.#dialing?.destroy();
       // Typed as always there; it is not until the TCP connection is open (see dial).
       (this.socket as Socket | undefined)?.destroy();
     }
     return super.close(err);
   }
 
-  override async dial(hp: { hostname: string; port: number }): Promise<Socket> {
-    const socket = await super.dial(hp);
-    // The TCP connection opened after the connect was given up: nothing will read it.
-    if (this.#givenUp) {
-      socket.destroy();
-      throw new Error('connect given up');
-    }
-    return socket;
+  /**
+   * Opens the TCP connection as nats.js's own `dial` does, keeping the socket where `close()` finds it: nats.js's
+   * keeps it to itself until the connection opens.
+   */
+  override dial(hp: { hostname: string; port: number }): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      let failure: Error | undefined;
+      const socket = createConnection(hp.port, hp.hostname, () => {
+        socket.removeAllListeners();
+        this.#dialing = undefined;
+        // The TCP connection opened after the connect was given up: nothing will read it.
+        if (!this.#givenUp) return resolve(socket);
+        socket.destroy();
+        reject(new Error('connect given up'));
+      });
+      this.#dialing = socket;
+      socket.on('error', (error) => (failure = error));
+      socket.on('close', () => {
+        socket.removeAllListeners();
+        this.#dialing = undefined;
+        reject(failure ?? new Error('connect given up'));
+      });
+      socket.setNoDelay(true);
+    });
   }
 
   override async connect(...args: Parameters<NodeTransport['connect']>): Promise<void> {
