@@ -5,7 +5,8 @@
  */
 import type { WireModuleSpec } from '../nats/module-wire-spec.js';
 import type { ModuleDescription } from '../../machines/module.machine.js';
-import { CANCEL_REPORT, DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS, type RemoteModuleHandle } from '../nats/remote-module.js';
+import { CANCEL_REPORT, DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS } from '../nats/remote-execution.js';
+import type { RemoteModuleHandle } from '../nats/remote-module.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { CallTimeoutError } from '../errors.js';
 import { assertModuleId } from '../modules/module-spec.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import type { RemoteExecuteOptions } from '../nats/remote-module.js';
+import type { RemoteExecuteOptions } from '../nats/remote-execution.js';
 import { assertKindReadable, assertOptionKeys, optionKeys, readOptions } from '../runtime/option-keys.js';
 import type { ExecuteOptions } from './module-handle.js';
 

@@ -31,7 +31,7 @@ export function stageOf(
  * execution in it) or a `CallTimeoutError` (its wait ran out) names the execution, the session and the module, as
  * the `module.failed` event of it does, so that a caller can tell which of its executions was lost; a timeout also
  * says what the execution was doing then (`stage`, see {@link stageOf}). A remote
- * handle names a timeout of its own wait alike (remote-module.ts). Any other error is returned as it is.
+ * handle names a timeout of its own wait alike (remote-execution.ts). Any other error is returned as it is.
  */
 export function namingExecution(
   error: unknown,

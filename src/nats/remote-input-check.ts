@@ -8,7 +8,7 @@
  * module as it is then (the type its type variable names then, the signature it was created again with). The
  * client's copy of that check (built from the spec the handle was created with, or from the module's description) is
  * only asked about the other fields, each alone: a stale copy must not refuse what the node would take, and the
- * handle asks a fresh description before it refuses (remote-module.ts).
+ * handle asks a fresh description before it refuses (module-input-check.ts).
  * @module
  */
 import { ValidationError } from '../errors.js';

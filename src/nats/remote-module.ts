@@ -8,16 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import {
-  CallTimeoutError,
-  ExecutionAbortedError,
-  ExecutionUnknownError,
-  ModuleNotFoundError,
-  NatsConnectionError,
-  NodeLostError,
-  ValidationError,
-  isSessionGone,
-} from '../errors.js';
+import { ExecutionAbortedError, ModuleNotFoundError, isSessionGone } from '../errors.js';
 import { assertExecuteOptionKeys, assertInputsObject } from '../modules/execute-arguments.js';
 import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
@@ -25,48 +16,28 @@ import { inputsAsCalled } from '../modules/inputs-as-called.js';
 import { assertModuleEventType, assertModuleListener, type ModuleEventType } from '../modules/module-handle.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import type { ModuleEvent } from './module-events.js';
-import { subscribeModuleEvents, type ModuleEventSubscription } from './module-event-subscription.js';
+import { ModuleInputCheck } from './module-input-check.js';
+import { ModuleListeners } from './module-listeners.js';
 import { followModuleState } from './module-state-follower.js';
-import { executeInputCheck, sendableInputs, type ExecuteInputCheck } from './remote-input-check.js';
+import { ModuleStateReads } from './module-state-reads.js';
+import {
+  abortReason,
+  CANCEL_REPORT,
+  cancelReason,
+  executionFailure,
+  executionWatch,
+  replyWaitMs,
+  type RemoteExecuteOptions,
+} from './remote-execution.js';
 import type { RemoteTransport } from './remote-transport.js';
 import type { ModuleOperation } from './operations.js';
 import type { SessionHandleScope } from './session-handle-scope.js';
 import { isExactJson } from './tagged-values.js';
-import { isRetried, RETRY_FIRST_MS, RETRY_MAX_MS, retryPause } from './watch-catch-up.js';
 import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
-import { callUserCallback } from '../runtime/user-callback.js';
-import { printable } from '../printable.js';
 import type { ModuleApi } from '../modules/module-api.js';
-
-/** Options of {@link RemoteModuleHandle.execute}. */
-export interface RemoteExecuteOptions {
-  /**
-   * How long the node may take, queue time included; the client waits a little longer for its answer. Taken and
-   * refused as an embedded handle's: over 0 and at most 2^31-1 ms, a fraction rounded up to a whole millisecond (the
-   * wire takes integers), or `Infinity` for no limit, which is sent as the longest wait the wire takes, 2^31-1 ms
-   * (about 24.8 days). Without it the node's own `executionTimeoutMs` applies, and the client waits for its answer as
-   * long as for {@link DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS}: give one for a node that allows more.
-   * @default the node's `executionTimeoutMs` (120_000 unless the node sets another)
-   */
-  readonly timeoutMs?: number;
-  /** Aborting rejects at once with `ExecutionAbortedError` and asks the node running the execution to cancel it. */
-  readonly signal?: AbortSignal;
-}
 
 /** A listener of one module event type, as published on the module's events subject. */
 export type RemoteModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEvent, { type: T }>) => void;
-
-/**
- * How long a remote execution without `timeoutMs` is waited for (and a short grace): the embedded runtime's default
- * execution timeout, which a node applies unless it sets another.
- */
-export const DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS = 120_000;
-
-/** How the client's `onError` is told of a cancel that did not get out (`<this> <executionId>`). */
-export const CANCEL_REPORT = 'cancelling execution';
-
-/** How much longer than the node the client waits, so the node's own timeout error arrives rather than silence. */
-const REPLY_GRACE_MS = 2_000;
 
 /**
  * A remote module handle; obtained from `session.module(id, spec?)` or `session.modules()` of a `RemoteSession`.
@@ -83,16 +54,9 @@ export class RemoteModuleHandle implements ModuleApi {
   /** Whether the latest answer to a request of this handle said the module (or its session) is gone. */
   #gone = false;
   /** The event subscriptions of this handle's listeners, ended by its `stop` (and its session handle's). */
-  readonly #listeners = new Set<() => void>();
-  /**
-   * The input check of inputs that are not exact JSON (see {@link execute}), built once one was needed: from the
-   * description the handle was given, or from one it asked for.
-   */
-  #check: Promise<ExecuteInputCheck | undefined> | undefined;
-  /** The module's type and signature as the handle was given them, until {@link #check} is built from them. */
-  #described: Pick<ModuleDescription, 'moduleType' | 'signature'> | undefined;
-  /** The highest modules-bucket revision the client had heard of when it got the description {@link #check} is of. */
-  #checkedAt: number;
+  readonly #listeners: ModuleListeners;
+  /** The check of inputs that are not exact JSON (see {@link execute}). */
+  readonly #inputs: ModuleInputCheck;
 
   /**
    * Not for direct use: handles come from `RemoteSession.module()` and `RemoteSession.modules()`. `scope`: the
@@ -108,8 +72,8 @@ export class RemoteModuleHandle implements ModuleApi {
     private readonly scope: SessionHandleScope,
     described?: Pick<ModuleDescription, 'moduleType' | 'signature'>,
   ) {
-    this.#described = described;
-    this.#checkedAt = transport.modulesRevision;
+    this.#listeners = new ModuleListeners(transport, this, scope);
+    this.#inputs = new ModuleInputCheck(moduleId, transport, () => this.describe(), described);
   }
 
   /**
@@ -208,65 +172,36 @@ export class RemoteModuleHandle implements ModuleApi {
     const signal = executionSignal(this.sessionId, this.moduleId, options.signal);
     this.#assertUsable();
     // Refused here as the embedded module refuses them, before JSON changes them (or fails to encode them).
-    const sent = isExactJson(inputs) ? inputs : await this.#sendable(inputs);
+    const sent = isExactJson(inputs) ? inputs : await this.#inputs.sendable(inputs);
     const executionId = randomUUID();
     if (signal?.aborted) {
       // Inputs the signature refuses are refused first, as embedded, also those a node would have judged.
-      const refusal = sent === inputs ? (await this.#inputCheck())?.(inputs) : undefined;
+      const refusal = sent === inputs ? (await this.#inputs.inputCheck())?.(inputs) : undefined;
       if (refusal) throw refusal;
       throw new ExecutionAbortedError(this.moduleId, executionId, {
         cause: signal.reason,
         details: { reason: abortReason(signal) },
       });
     }
-    const replyWaitMs = Math.min((timeoutMs ?? DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS) + REPLY_GRACE_MS, MAX_TIMEOUT_MS);
+    const target = { sessionId: this.sessionId, moduleId: this.moduleId, executionId };
     // Sent only when given: without it the node's own execution timeout applies, as it does embedded.
     const body = timeoutMs === undefined ? { inputs: sent, executionId } : { inputs: sent, executionId, timeoutMs };
     const subject = (this.#executeSubject ??= this.transport.subjects.module(this.sessionId, this.moduleId, 'execute'));
     try {
       const result = await this.#heard(
-        this.transport.requestWatchingNode(subject, body, replyWaitMs, {
-          signal,
-          lost: (nodeId) => new NodeLostError(this.sessionId, this.moduleId, executionId, nodeId),
-          // Worded as the node's cancel of it: the reason the caller gave, in the message and in `details.reason`.
-          aborted: () =>
-            new ExecutionAbortedError(this.moduleId, executionId, {
-              cause: signal?.reason,
-              details: { reason: abortReason(signal) },
-            }),
-          incarnation: this.incarnation,
-          recovery: {
-            sessionId: this.sessionId,
-            moduleId: this.moduleId,
-            executionId,
-            unknown: (nodeId) => new ExecutionUnknownError(this.sessionId, this.moduleId, executionId, nodeId),
-            untaken: (nodes) =>
-              new ExecutionUnknownError(this.sessionId, this.moduleId, executionId, undefined, { details: { nodes } }),
-          },
-        }),
+        this.transport.requestWatchingNode(
+          subject,
+          body,
+          replyWaitMs(timeoutMs),
+          executionWatch(target, signal, this.incarnation),
+        ),
       );
       return decodeExecutionResult(result as ExecutionResult);
     } catch (error) {
-      // The client gave up (or the node did, or it looks gone): cancel the execution wherever it still runs, so
-      // it neither blocks a mailbox nor costs a provider call for an answer nobody receives.
-      if (signal?.aborted) this.#cancel(executionId, abortReason(signal));
-      // Not one the node refused to start (a revision it did not reach): there is nothing to cancel, and the cancel,
-      // carrying the same revision, would only wait for it too and fail in the background.
-      else if (error instanceof CallTimeoutError && error.details.outcome !== 'not_applied')
-        this.#cancel(executionId, 'timed out');
-      else if (error instanceof NodeLostError) this.#cancel(executionId, `node ${error.nodeId} lost`);
-      // No node said it had it. A node that takes it late (one that stalled) heard the censuses first and refuses it;
-      // this cancel stops it where they cannot (a node whose NATS server stalled with it, or whose clock is behind).
-      else if (error instanceof ExecutionUnknownError) this.#cancel(executionId, 'no node acknowledged it in time');
-      else if (error instanceof NatsConnectionError && error.status === 'disconnected')
-        this.#cancel(executionId, 'the client lost its NATS connection');
-      // Named like every other failure of an execution, so the caller can match it to the execution's events.
-      if (error instanceof CallTimeoutError && error.details.executionId === undefined) {
-        // As an embedded handle's timeout names it (naming-execution.ts), the session too.
-        const details = { ...error.details, sessionId: this.sessionId, moduleId: this.moduleId, executionId };
-        throw new CallTimeoutError(error.target, error.timeoutMs, { cause: error, details });
-      }
-      throw error;
+      // Cancelled wherever it still runs when the client gave up (or the node did, or it looks gone).
+      const reason = cancelReason(error, signal);
+      if (reason !== undefined) this.#cancel(executionId, reason);
+      throw executionFailure(error, target);
     }
   }
 
@@ -304,7 +239,7 @@ export class RemoteModuleHandle implements ModuleApi {
         if (isSessionGone(error)) subscription.ended(error);
       });
     };
-    const subscription = this.#subscribe(
+    const subscription = this.#listeners.subscribe(
       (event) =>
         event.type === type ? listener(decodeModuleEvent(event) as Extract<ModuleEvent, { type: T }>) : undefined,
       this.incarnation === undefined ? undefined : checkLife,
@@ -329,60 +264,21 @@ export class RemoteModuleHandle implements ModuleApi {
   onState(listener: (state: ModuleDescription['state'], executionId: string | undefined) => void): () => void {
     assertModuleListener(listener, 'onState');
     if (this.#released()) return () => {};
-    const follower = followModuleState((state, executionId) => this.#guard(() => listener(state, executionId)));
-    // The state is read when the listener is added, and again each time the connection is back: the changes
-    // published while it was down are lost (events are at most once), and the listener would keep a stale state.
-    // A read that finds no node yet (the nodes are back later than this client) is tried again, as a watch's
-    // catch-up read is, until one answers: given up on, the listener kept the state the module left long ago.
-    let reading = false;
-    /** Asked to read while a read was under way: that read may predate the drop, so another follows it. */
-    let again = false;
-    let wake: (() => void) | undefined;
-    const readState = async (): Promise<void> => {
-      if (reading) {
-        again = true;
-        return wake?.();
-      }
-      reading = true;
-      try {
-        for (let waitMs = RETRY_FIRST_MS; subscription.active() && !this.#released();) {
-          again = false;
-          try {
-            const description = await this.describe();
-            if (!subscription.active()) return;
-            if (again) continue;
-            return follower.read(description);
-          } catch (error) {
-            // Unsubscribed meanwhile, by the listener's owner or a stop that overtook the read: nobody to tell.
-            if (!subscription.active()) return;
-            // Subscribed after its life ended (the end event gone by), or it ended while the connection was down:
-            // the read is what tells.
-            if (this.incarnation !== undefined && isSessionGone(error)) return subscription.ended(error);
-            // A module that is gone has no state to tell: no failure of the read, as it is none of an embedded handle.
-            if (error instanceof ModuleNotFoundError || isSessionGone(error)) return follower.unread();
-            if (!isRetried(error)) {
-              this.transport.report(error, `reading the state of module ${this.moduleId}`);
-              return follower.unread();
-            }
-          }
-          if (again) continue;
-          await retryPause(waitMs, (end) => (wake = end));
-          waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
-        }
-      } finally {
-        reading = false;
-      }
-    };
-    const subscription = this.#subscribe(
+    const follower = followModuleState((state, executionId) =>
+      this.#listeners.guard(() => listener(state, executionId)),
+    );
+    // Read now, and again each time the connection is back (see module-state-reads.ts).
+    const subscription = this.#listeners.subscribe(
       (event) => {
         if (event.type === 'module.state') follower.change(event.state, event.executionId);
       },
       () => {
         follower.reread();
-        void readState();
+        void reads.read();
       },
     );
-    void readState();
+    const reads = new ModuleStateReads(this, follower, subscription, () => this.#released(), this.transport);
+    void reads.read();
     return subscription.unsubscribe;
   }
 
@@ -409,8 +305,7 @@ export class RemoteModuleHandle implements ModuleApi {
       if (!(error instanceof ModuleNotFoundError) && !isSessionGone(error)) throw error;
     }
     this.#stopped = true;
-    for (const unsubscribe of this.#listeners) unsubscribe();
-    this.#listeners.clear();
+    this.#listeners.end();
   }
 
   /**
@@ -428,50 +323,6 @@ export class RemoteModuleHandle implements ModuleApi {
   #assertUsable(): void {
     this.scope.assertOpen();
     if (this.#stopped) throw new ModuleNotFoundError(this.sessionId, this.moduleId, { details: { handle: 'stopped' } });
-  }
-
-  /**
-   * `inputs`, which are not exact JSON, as they are sent (see remote-input-check.ts). What the handle's check refuses
-   * is judged again by a check built from a fresh description before it stands, when the client has heard of a change
-   * of the modules since the check was made: the module may have been created again, with another signature.
-   */
-  async #sendable(inputs: Readonly<Record<string, unknown>>): Promise<Readonly<Record<string, unknown>>> {
-    try {
-      return sendableInputs(this.moduleId, inputs, await this.#inputCheck());
-    } catch (refusal) {
-      // Inputs JSON cannot encode at all are refused whatever the module is now, and a copy made since the client last
-      // heard of a change of the modules is as fresh as a description would give.
-      const encoding = !(refusal instanceof ValidationError) || refusal.details?.field === 'inputs';
-      if (encoding || this.transport.modulesRevision <= this.#checkedAt) throw refusal;
-      this.#check = undefined;
-      this.#described = undefined;
-      return sendableInputs(this.moduleId, inputs, await this.#inputCheck());
-    }
-  }
-
-  /**
-   * The check of inputs that are not exact JSON: built from the description the handle was given, or else from the
-   * module's description, asked once (again after a describe that failed; a module it cannot tell is judged by the
-   * node).
-   */
-  #inputCheck(): Promise<ExecuteInputCheck | undefined> {
-    if (this.#check !== undefined) return this.#check;
-    if (this.#described !== undefined) {
-      this.#check = executeInputCheck(this.#described.moduleType, this.#described.signature);
-      return this.#check;
-    }
-    const described: Promise<ExecuteInputCheck | undefined> = this.describe().then(
-      (description) => {
-        this.#checkedAt = this.transport.modulesRevision;
-        return executeInputCheck(description.moduleType, description.signature);
-      },
-      () => {
-        if (this.#check === described) this.#check = undefined;
-        return undefined;
-      },
-    );
-    this.#check = described;
-    return described;
   }
 
   async #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
@@ -516,49 +367,4 @@ export class RemoteModuleHandle implements ModuleApi {
       ),
     );
   }
-
-  /**
-   * The events of this module for `deliver` (see module-event-subscription.ts), also ended by this handle's stop and
-   * its session handle's; `reconnected`, when given, runs each time the client's connection is back while the
-   * subscription lasts (what was published meanwhile never comes).
-   */
-  #subscribe(deliver: (event: ModuleEvent) => unknown, reconnected?: () => void): ModuleEventSubscription {
-    let untrack = (): void => {};
-    const stopFollowing = reconnected
-      ? this.transport.onConnectionChange((change) => {
-          if (change === 'reconnected' && events.active()) reconnected();
-        })
-      : () => {};
-    const forget = (): void => {
-      this.#listeners.delete(unsubscribe);
-      stopFollowing();
-      untrack();
-    };
-    const events = subscribeModuleEvents(
-      this.transport,
-      this,
-      (event) => this.#guard(() => deliver(event)),
-      () => {
-        this.scope.endLife();
-        forget();
-      },
-    );
-    const unsubscribe = (): void => {
-      forget();
-      events.unsubscribe();
-    };
-    this.#listeners.add(unsubscribe);
-    // on() and onState() subscribe only while the session handle is not stopped: this does not end it at once.
-    untrack = this.scope.track(unsubscribe);
-    return { ...events, unsubscribe };
-  }
-
-  #guard(fn: () => unknown): void {
-    callUserCallback(fn, (error) => this.transport.report(error, `listener of module ${this.moduleId}`));
-  }
-}
-
-/** The reason an aborted execution is cancelled with: the signal's, as the embedded handle words it. */
-function abortReason(signal: AbortSignal | undefined): string {
-  return printable(signal?.reason ?? 'aborted');
 }
