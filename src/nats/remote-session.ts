@@ -7,7 +7,7 @@
  * @module
  */
 import type { ModuleDescription } from '../../machines/module.machine.js';
-import { BridgeError, NatsConnectionError, VariableNotFoundError } from '../errors.js';
+import { VariableNotFoundError } from '../errors.js';
 import type {
   ImportVariablesOptions,
   SetVariableOptions,
@@ -35,7 +35,6 @@ import {
 } from '../session/argument-checks.js';
 import { assertOptions } from '../session/options.js';
 import type { ExportedVariable } from '../variables/record.js';
-import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
 import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
@@ -43,9 +42,9 @@ import { RemoteModuleHandle } from './remote-module.js';
 import { SessionHandleScope, type ClientState } from './session-handle-scope.js';
 import type { DefineVariableOptionsFor, VariableRecord, VariableType } from '../variables/types.js';
 import type { RemoteTransport } from './remote-transport.js';
-import { watchRemote } from './remote-watch.js';
-import { readHistoryPages, readVariablePages, type VariablesRead } from './paged-reads.js';
-import type { VariableOperation } from './operations.js';
+import { readHistoryPages } from './paged-reads.js';
+import { SessionRequests } from './session-requests.js';
+import { watchSession } from './session-watch.js';
 import { tagRequest } from './tagged-values.js';
 import { decodeRecord, decodeWireValue } from './wire.js';
 import type { SessionApi } from '../session/session-api.js';
@@ -72,6 +71,8 @@ interface TypedRead {
 export class RemoteSession implements SessionApi {
   /** Shared with the module handles and watches this handle gives out: its stop, and whether its life ended. */
   readonly #scope: SessionHandleScope;
+  /** This handle's requests, bound to its scope. */
+  readonly #requests: SessionRequests;
 
   /**
    * Whether the `open` that gave this handle began its session's life (the session did not exist): `false` when it
@@ -94,6 +95,7 @@ export class RemoteSession implements SessionApi {
     created = false,
   ) {
     this.#scope = new SessionHandleScope(sessionId, incarnation, client);
+    this.#requests = new SessionRequests(transport, this.#scope);
     this.created = created;
   }
 
@@ -120,14 +122,16 @@ export class RemoteSession implements SessionApi {
     // stop, as an embedded session checks a definition before it reaches the process.
     assertDefinition(name, type, value, options);
     this.#scope.assertOpen();
-    return decodeRecord(await this.#call('define', tagRequest({ name, type, value, options }, ['value', 'options'])));
+    return decodeRecord(
+      await this.#requests.variable('define', tagRequest({ name, type, value, options }, ['value', 'options'])),
+    );
   }
 
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
   async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
     assertOptions(options, 'getVariable');
     try {
-      const read = (await this.#call('get', { name })) as TypedRead;
+      const read = (await this.#requests.variable('get', { name })) as TypedRead;
       return decodeWireValue(read.type, read.value);
     } catch (error) {
       if (error instanceof VariableNotFoundError && options !== undefined && 'default' in options)
@@ -138,7 +142,7 @@ export class RemoteSession implements SessionApi {
 
   /** The whole variable record. */
   async describeVariable(name: string): Promise<VariableRecord> {
-    return decodeRecord(await this.#call('describe', { name }));
+    return decodeRecord(await this.#requests.variable('describe', { name }));
   }
 
   /**
@@ -146,19 +150,19 @@ export class RemoteSession implements SessionApi {
    * from the bucket (`fresh`), so an update is not refused on a node that has not heard of its define yet.
    */
   async describeFresh(name: string): Promise<VariableRecord> {
-    return decodeRecord(await this.#call('describe', { name, fresh: true }));
+    return decodeRecord(await this.#requests.variable('describe', { name, fresh: true }));
   }
 
   /** Whether the variable exists. */
   async hasVariable(name: string): Promise<boolean> {
-    return (await this.#call('has', { name })) as boolean;
+    return (await this.#requests.variable('has', { name })) as boolean;
   }
 
   /** Records of the variables whose names match the glob, sorted by name. */
   async listVariables(pattern = '*'): Promise<VariableRecord[]> {
     // Checked here as the embedded handle and `watchVariables` check it: the node would name the request's field.
     compileGlob(pattern);
-    return (await this.#list(pattern)).records;
+    return (await this.#requests.list(pattern)).records;
   }
 
   /** Values of several variables, with the missing names apart. */
@@ -175,7 +179,10 @@ export class RemoteSession implements SessionApi {
     assertNamesArray(names);
     // A variable found always has its type (`null` is `get`'s for a default given in its place).
     type Found = TypedRead & { readonly type: VariableType };
-    const reply = (await this.#call('getMany', { names })) as { found: Record<string, Found>; missing: string[] };
+    const reply = (await this.#requests.variable('getMany', { names })) as {
+      found: Record<string, Found>;
+      missing: string[];
+    };
     const found = Object.entries(reply.found).map(([name, read]) => {
       const typed = { value: decodeWireValue(read.type, read.value), version: read.version, type: read.type };
       return [name, typeof read.id === 'string' ? { ...typed, id: read.id } : typed];
@@ -186,7 +193,7 @@ export class RemoteSession implements SessionApi {
   /** Validates and writes a value on a node; a refused write changes nothing and rejects with a typed error. */
   async setVariable(name: string, value: unknown, options: SetVariableOptions = {}): Promise<VariableRecord> {
     assertOptions(options, 'setVariable');
-    return decodeRecord(await this.#call('set', tagRequest({ ...options, name, value }, ['value'])));
+    return decodeRecord(await this.#requests.variable('set', tagRequest({ ...options, name, value }, ['value'])));
   }
 
   /**
@@ -205,7 +212,7 @@ export class RemoteSession implements SessionApi {
   /** Deletes a variable. */
   async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
     assertOptions(options, 'deleteVariable');
-    await this.#call('delete', { ...options, name });
+    await this.#requests.variable('delete', { ...options, name });
   }
 
   /** Writes several variables; `atomic`: all or nothing. Otherwise each name gets its own outcome. */
@@ -215,7 +222,8 @@ export class RemoteSession implements SessionApi {
   ): Promise<Record<string, SetOutcome>> {
     assertOptions(options, 'setVariables');
     assertValuesObject(values);
-    return (await this.#call('setMany', tagRequest({ ...options, values }, ['values']))) as Record<string, SetOutcome>;
+    const outcomes = await this.#requests.variable('setMany', tagRequest({ ...options, values }, ['values']));
+    return outcomes as Record<string, SetOutcome>;
   }
 
   /**
@@ -226,7 +234,7 @@ export class RemoteSession implements SessionApi {
     assertOptions(options, 'variableHistory');
     const { limit } = options;
     const entries = await readHistoryPages(name, (after) =>
-      this.#call('history', {
+      this.#requests.variable('history', {
         name,
         ...(after === undefined ? {} : { after }),
         ...(limit === undefined ? {} : { limit }),
@@ -245,26 +253,26 @@ export class RemoteSession implements SessionApi {
     assertOptions(options, 'rollbackVariable');
     // As an embedded rollback refuses it: a node would name the request's field, and JSON cannot carry a bigint.
     assertHistoryVersion(name, version);
-    return decodeRecord(await this.#call('rollback', { ...options, name, version }));
+    return decodeRecord(await this.#requests.variable('rollback', { ...options, name, version }));
   }
 
   /** Locks a variable for `owner`. */
   async lockVariable(name: string, owner: string): Promise<VariableRecord> {
     this.#scope.assertOpen();
     assertLockArguments(name, owner);
-    return decodeRecord(await this.#call('lock', { name, owner }));
+    return decodeRecord(await this.#requests.variable('lock', { name, owner }));
   }
 
   /** Releases `owner`'s lock. */
   async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
     this.#scope.assertOpen();
     assertLockArguments(name, owner);
-    return decodeRecord(await this.#call('unlock', { name, owner }));
+    return decodeRecord(await this.#requests.variable('unlock', { name, owner }));
   }
 
   /** Every variable in the JSON-safe export form. */
   async exportVariables(): Promise<ExportedVariable[]> {
-    const exported = (await this.#call('export', {})) as ExportedVariable[];
+    const exported = (await this.#requests.variable('export', {})) as ExportedVariable[];
     // Frozen as the embedded export's parts are (they are the stored record's own); already in their JSON form.
     for (const { value, constraints, metadata } of exported) {
       for (const part of [value, constraints, metadata]) decodeWireValue(null, part);
@@ -276,7 +284,7 @@ export class RemoteSession implements SessionApi {
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
     assertOptions(options, 'importVariables');
     assertRecordsArray(records);
-    return (await this.#call('import', tagRequest({ ...options, records }, ['records']))) as number;
+    return (await this.#requests.variable('import', tagRequest({ ...options, records }, ['records']))) as number;
   }
 
   /**
@@ -300,37 +308,9 @@ export class RemoteSession implements SessionApi {
     assertOptions(options, 'watchVariables');
     assertListener(listener);
     this.#scope.assertOpen();
-    const unwatch = await watchRemote(
-      this.transport,
-      this.sessionId,
-      this.incarnation,
-      pattern,
-      listener,
-      options,
-      { list: (glob) => this.#list(glob), history: (name) => this.variableHistory(name) },
-      // Tracked from the start, so that a stop while the start read is under way ends the watch there; the watch
-      // leaves the handle's list as it ends, by its unwatch or by itself.
-      (end) => this.#scope.track(end),
-    ).catch((error: unknown) => {
-      throw this.#watchFailure(error);
-    });
-    // The stop came while the watch started: it ended then, and its listener heard nothing of the start.
-    if (this.#scope.stopped) throw this.#scope.stoppedError();
-    return unwatch;
-  }
-
-  /**
-   * What a watch that could not start rejects with. Its subscriptions are nats.js's own calls, which on a closed
-   * connection throw nats.js's error: the caller gets the closed client's error (`close()` called meanwhile), or
-   * `NatsConnectionError` (`closed`) when NATS was given up on, as a request would.
-   */
-  #watchFailure(error: unknown): unknown {
-    if (error instanceof BridgeError || !this.transport.connection.isClosed()) return error;
-    // Closed by its `close()`: this throws the error every call of the client gets then.
-    this.#scope.assertClientOpen();
-    const server = this.transport.connection.getServer();
-    return new NatsConnectionError('closed', server, `watch of session '${this.sessionId}' not started`, {
-      cause: error,
+    return watchSession(this.transport, this.#scope, pattern, listener, options, {
+      list: (glob) => this.#requests.list(glob),
+      history: (name) => this.variableHistory(name),
     });
   }
 
@@ -347,7 +327,7 @@ export class RemoteSession implements SessionApi {
     assertModuleId(id);
     const [operation, body] =
       spec === undefined ? (['describe', {}] as const) : (['create', { spec: toWireSpec(spec) }] as const);
-    const description = (await this.#moduleCall(
+    const description = (await this.#requests.module(
       this.transport.subjects.module(this.sessionId, id, operation),
       body,
     )) as ModuleDescription;
@@ -365,9 +345,8 @@ export class RemoteSession implements SessionApi {
    */
   async modules(): Promise<RemoteModuleHandle[]> {
     // Ids alone: the specs, each up to nearly max_payload, could make the list too large for one reply.
-    const listed = (await this.#moduleCall(this.transport.subjects.moduleList(this.sessionId), { specs: false })) as {
-      moduleId: string;
-    }[];
+    const subject = this.transport.subjects.moduleList(this.sessionId);
+    const listed = (await this.#requests.module(subject, { specs: false })) as { moduleId: string }[];
     return listed.map((entry) => new RemoteModuleHandle(entry.moduleId, this.sessionId, this.transport, this.#scope));
   }
 
@@ -383,17 +362,7 @@ export class RemoteSession implements SessionApi {
    * await (await client.session('chat-1')).delete();
    */
   async delete(): Promise<void> {
-    this.#scope.assertClientOpen();
-    const subject = this.transport.subjects.deleteSession(this.sessionId);
-    const settled = this.transport.deleting(this.sessionId);
-    try {
-      await this.#heard(this.transport.request(subject, {}, undefined, this.incarnation));
-    } catch (error) {
-      settled(false);
-      throw error;
-    }
-    settled(true);
-    this.#scope.endLife();
+    await this.#requests.deleteSession();
   }
 
   /**
@@ -413,48 +382,5 @@ export class RemoteSession implements SessionApi {
    */
   async stop(): Promise<void> {
     this.#scope.stop();
-  }
-
-  /**
-   * The records matching `pattern`, each with the store revision its reply reported (a watch's starting point): in
-   * one reply, or a page at a time when they do not fit in one (see paged-reads.ts).
-   */
-  async #list(pattern: string): Promise<VariablesRead> {
-    this.#scope.assertOpen();
-    const subject = this.transport.subjects.variable(this.sessionId, 'list');
-    return readVariablePages((after) =>
-      this.#heard(
-        this.transport.requestWithRevision(
-          subject,
-          after === undefined ? { pattern } : { pattern, after },
-          undefined,
-          false,
-          this.incarnation,
-        ),
-      ),
-    );
-  }
-
-  async #call(operation: VariableOperation, body: object): Promise<unknown> {
-    this.#scope.assertOpen();
-    // A name that is no string is refused here with the embedded handle's error (the node would name the request's
-    // field instead); a string is the node's to judge, by the same rule.
-    const { name } = body as { name?: unknown };
-    if (Object.hasOwn(body, 'name') && typeof name !== 'string') assertVariableName(name);
-    const subject = this.transport.subjects.variable(this.sessionId, operation);
-    return this.#heard(this.transport.request(subject, body, undefined, this.incarnation));
-  }
-
-  async #moduleCall(subject: string, body: object): Promise<unknown> {
-    this.#scope.assertOpen();
-    return this.#heard(this.transport.moduleRequest(subject, body, undefined, this.incarnation));
-  }
-
-  /** `request`'s outcome; a failure saying this handle's life ended is noted first (see `RemoteModuleHandle.alive`). */
-  #heard<T>(request: Promise<T>): Promise<T> {
-    return request.catch((error: unknown) => {
-      this.#scope.heard(error);
-      throw error;
-    });
   }
 }
