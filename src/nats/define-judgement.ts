@@ -17,7 +17,7 @@ import { createVariableRecord } from '../variables/record.js';
 import { withPatternBudget } from '../variables/string-pattern.js';
 import { variableRecordCodec } from './record-codec.js';
 import { defineFields } from './session-operations.js';
-import { untagRequest } from './tagged-values.js';
+import { untagRequest } from './untag-value.js';
 import type { RequestBody } from './wire.js';
 
 /**

@@ -18,7 +18,7 @@ import type { TetherSubjects } from './subjects.js';
 import type { TrackingStore } from './tracking-store.js';
 import { endedLife, lifeOf, sessionNotThere, sessionOfLife } from './session-of-life.js';
 import { assertFields } from './request-fields.js';
-import { untagRequest } from './tagged-values.js';
+import { untagRequest } from './untag-value.js';
 import { judgeDefine } from './define-judgement.js';
 import { MIN_REVISION_HEADER, decodeRequest, encodeReply, type RequestBody } from './wire.js';
 

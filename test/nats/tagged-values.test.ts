@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { tagRequest, tagValue, untagRequest, untagValue } from '../../src/nats/tagged-values.js';
+import { tagRequest, tagValue } from '../../src/nats/tagged-values.js';
+import { untagRequest, untagValue } from '../../src/nats/untag-value.js';
 
 /** What a tagged value becomes on the node: through JSON, as it travels. */
 const travel = (value: unknown): unknown => untagValue(JSON.parse(JSON.stringify(tagValue(value))));
