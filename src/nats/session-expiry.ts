@@ -42,9 +42,9 @@ import { connectionBack, type ConnectionLink } from './connection-link.js';
 import type { SessionEndReason } from './session-control.js';
 import type { SessionRemoval } from './session-removal.js';
 import type { SessionDirectory } from './session-directory.js';
-import { createServerClock } from './server-clock.js';
 import { incarnationOf, lastUseOf, type ReadRecord } from './session-record.js';
 import { createStopGrace, type StopGrace } from './stop-grace.js';
+import { createExpiryClock } from './expiry-clock.js';
 
 /** A session used on this node, as the runtime reports it at each stamping. */
 export interface SessionUse {
@@ -146,18 +146,7 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
    */
   const freshFor = deps.ttlMs - 2 * period;
   const stampsBeforeUse = new Map<string, Promise<void>>();
-  const clock = createServerClock(deps.ttlMs);
-  /** Takes the bucket's last write in as a bound of the server's clock. */
-  const sampleClock = async (): Promise<void> => {
-    const sample = await directory.serverTime();
-    if (sample) clock.observe(sample);
-  };
-  /** The server's time now, sampled first when this node has no bound of it yet (the bucket holds the record used). */
-  const serverNow = async (): Promise<number> => {
-    if (clock.now() === undefined) await sampleClock();
-    // Still none: the bucket holds nothing, so there is no record to judge; the wall clock is as good as any.
-    return clock.now() ?? Date.now();
-  };
+  const clock = createExpiryClock(directory, deps.ttlMs, period);
   /**
    * A use's time on the server's clock; `undefined` while this node's estimate is not exact (see `exactFor`), and not
    * kept then: turned with a lagging estimate, a use would look older than it was, for good. Turned once per use: a
@@ -180,48 +169,6 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   const unstamped = new Map<string, SessionUse>();
   const down = (): boolean => deps.link?.down === true;
 
-  /** The write and read-back under way that makes the clock exact (see `exactFor`), until it settles. */
-  let makingExact: Promise<void> | undefined;
-  /**
-   * `current`, once this node knows the server's clock exactly: at once when it does; after reading back a write of
-   * its own it has not read yet (a session it opened), when there is one; else after writing the record again (its
-   * last use kept) and reading that write back; `undefined` when the record is gone. Until then the
-   * estimate lags the server by as long as nobody wrote the bucket before this node looked (on a quiet bucket, up to a
-   * TTL and more), and a use told with it looks that much older than it was: the record's last use could pass for
-   * later than the use, the use go unstamped, and a scan expire the session (an acknowledged write with it) sooner
-   * than `TTL + period` after it. The write also moves the record's revision, so a removal under way fails.
-   *
-   * One such write makes the clock exact for every stamp: one that comes while another's is under way waits for it,
-   * and writes its own record only if the clock is still not exact (that record gone, or the write not read back,
-   * another write of the key coming first). Each writing its own, the first uses on a node cost a write more each
-   * (12 sessions written at once: 24 writes, not 13); and a waiter writes its own after one failed write, not after
-   * each of the waiters before it, so an outage costs it one wait, not one per stamp under way.
-   */
-  const exactFor = async (current: ReadRecord): Promise<ReadRecord | undefined> => {
-    if (!clock.exact() && makingExact) await makingExact;
-    if (clock.exact()) return current;
-    const rewriting = (async () => {
-      // A write of this node's own not read back yet (the open of a session, say) makes it exact with a read alone.
-      if (directory.ownWriteUnread()) {
-        await sampleClock();
-        if (clock.exact()) return current;
-      }
-      const written = await directory.rewrite(current, period);
-      if (written) await sampleClock();
-      return written;
-    })();
-    const settled: Promise<void> = rewriting
-      .then(
-        () => {},
-        () => {},
-      )
-      .then(() => {
-        if (makingExact === settled) makingExact = undefined;
-      });
-    makingExact = settled;
-    return rewriting;
-  };
-
   /**
    * Why the session's life `incarnation`, used here, is gone, this node not told: idle for the TTL by the last use this
    * node knows of it (of `found`, the record it last saw, when that is of this life; and its own last use here, as
@@ -235,15 +182,15 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     const known = [usedAt.get(sessionId)?.at];
     if (found && incarnationOf(found.record) === incarnation) known.push(lastUseOf(found, period));
     const lastUse = Math.max(...known.filter((at) => at !== undefined));
-    return (await serverNow()) - lastUse < deps.ttlMs ? 'deleted' : 'expired';
+    return (await clock.serverNow()) - lastUse < deps.ttlMs ? 'deleted' : 'expired';
   };
 
   /** Stamps the record now, on the server's clock known exactly, before a use is served (see `freshFor`). */
   const stampBeforeUse = async (sessionId: string, incarnation: string): Promise<void> => {
     const known = stamped.get(sessionId);
     const current = known && incarnationOf(known.record) === incarnation ? known : await directory.read(sessionId);
-    const ofLife = current && incarnationOf(current.record) === incarnation ? await exactFor(current) : undefined;
-    const now = await serverNow();
+    const ofLife = current && incarnationOf(current.record) === incarnation ? await clock.exactFor(current) : undefined;
+    const now = await clock.serverNow();
     // Known exactly now, the clock may show a record young enough to serve the use without a stamp, as `fresh` would
     // have (a session opened here a moment ago, say): a stamp only after an idle spell of `freshFor`.
     if (ofLife && clock.exact() && now - lastUseOf(ofLife, period) < freshFor)
@@ -267,7 +214,8 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
     const known = stamped.get(use.sessionId);
     const current =
       known && incarnationOf(known.record) === use.incarnation ? known : await directory.read(use.sessionId);
-    const ofLife = current && incarnationOf(current.record) === use.incarnation ? await exactFor(current) : undefined;
+    const ofLife =
+      current && incarnationOf(current.record) === use.incarnation ? await clock.exactFor(current) : undefined;
     if (ofLife) {
       const at = serverTimeOf(use);
       if (at === undefined) {
@@ -309,7 +257,7 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
   /** One round of a scan from `sequence`: at most {@link SCAN_BATCH} removals; where it got, when it filled up. */
   const scanFrom = async (sequence: number): Promise<number | undefined> => {
     if (down()) return undefined;
-    await sampleClock();
+    await clock.sample();
     const now = clock.now();
     if (now === undefined) return undefined;
     const work: Array<() => Promise<unknown>> = [];
