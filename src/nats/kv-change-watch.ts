@@ -8,7 +8,8 @@
 import type { KV } from 'nats';
 import type { CommitMark, StoreChange, StoreWatch } from '../store/store.js';
 import type { WatchStart } from '../store/watch-start.js';
-import { watchKv, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
+import { watchKv, type KvWatchHandle } from './kv-watch.js';
+import type { WatchKvOptions } from './kv-watch-options.js';
 import { markerMark } from './commit-mark.js';
 import { entryHeaders, updatedByIn } from './kv-updated-by.js';
 

@@ -60,7 +60,8 @@ import { openKvChangeWatch, type ChangeListener, type KvChangeWatchDeps } from '
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec } from './store-codec.js';
 import { kvValueReader, unreadableChange } from './kv-values.js';
-import { watchOptionsFor, type KvWatchHandle, type WatchKvOptions } from './kv-watch.js';
+import type { KvWatchHandle } from './kv-watch.js';
+import { watchOptionsFor, type WatchKvOptions } from './kv-watch-options.js';
 import { LateRemovals } from './late-removals.js';
 import { messageOf } from '../printable.js';
 import { foreignKey, unreadableWrite } from './kv-unreadable.js';

@@ -31,7 +31,8 @@ import { subjectKeys } from './kv-last-writes.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { assertValueRoom } from './bucket-value-room.js';
-import { watchKv, watchOptionsFor, type KvWatchHandle } from './kv-watch.js';
+import { watchKv, type KvWatchHandle } from './kv-watch.js';
+import { watchOptionsFor } from './kv-watch-options.js';
 import { specsFailure, unreadableValue } from './module-specs-failure.js';
 import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
@@ -77,7 +78,7 @@ export interface ModuleSpecsOptions {
   readonly onUnreadable?: (error: InternalError) => void;
   /**
    * Told, once per outage, when reopening the bucket's watch ({@link ModuleSpecs.watch}) has failed for about a
-   * minute, with the last failure as JetStream answered it (see `reopenSlow` in kv-watch.ts); the watch goes on
+   * minute, with the last failure as JetStream answered it (see `reopenSlow` in kv-watch-options.ts); the watch goes on
    * trying.
    */
   readonly onWatchSlow?: (error: unknown) => void;

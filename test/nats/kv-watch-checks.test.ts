@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode, NatsError, type KvEntry } from 'nats';
 import { GAP_READ_MAX, readGap } from '../../src/nats/kv-watch-gaps.js';
 import { NUDGE_CONFIRM_MS } from '../../src/nats/kv-watch-quiet.js';
-import { watchKv, type KvWatchHandle, type WatchKvOptions } from '../../src/nats/kv-watch.js';
+import { watchKv, type KvWatchHandle } from '../../src/nats/kv-watch.js';
+import type { WatchKvOptions } from '../../src/nats/kv-watch-options.js';
 import type { WatchStart } from '../../src/store/watch-start.js';
 import { FakeKv, kvEntry } from '../support/fake-kv-watch.js';
 

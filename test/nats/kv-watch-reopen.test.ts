@@ -8,7 +8,8 @@ import { InternalError, NatsConnectionError, StoreUnavailableError } from '../..
 import { SLOW_REOPEN_ATTEMPTS } from '../../src/nats/kv-watch-consumer.js';
 import { openKvChangeWatch } from '../../src/nats/kv-change-watch.js';
 import { publishRefusedError } from '../../src/nats/permission-refusal.js';
-import { watchKv, watchOptionsFor, type KvWatchHandle } from '../../src/nats/kv-watch.js';
+import { watchKv, type KvWatchHandle } from '../../src/nats/kv-watch.js';
+import { watchOptionsFor } from '../../src/nats/kv-watch-options.js';
 import { FakeKv } from '../support/fake-kv-watch.js';
 
 let handle: KvWatchHandle | undefined;
