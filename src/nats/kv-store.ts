@@ -60,10 +60,10 @@ import { openKvChangeWatch, type ChangeListener, type KvChangeWatchDeps } from '
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { jsonStoreCodec } from './store-codec.js';
 import { kvValueReader, unreadableChange } from './kv-values.js';
+import { valueEncoder } from './kv-value-encoder.js';
 import type { KvWatchHandle } from './kv-watch.js';
 import { watchOptionsFor, type WatchKvOptions } from './kv-watch-options.js';
 import { LateRemovals } from './late-removals.js';
-import { messageOf } from '../printable.js';
 import { foreignKey, unreadableWrite } from './kv-unreadable.js';
 
 export type { KvStoreOptions } from './kv-store-options.js';
@@ -145,23 +145,7 @@ function kvStore<V>(
     report: options.onRemovalError ?? (() => {}),
   });
   const codec = options.codec ?? jsonStoreCodec<V>();
-  /**
-   * The bytes of a value to put under `key`, refused (`ValidationError`, nothing written) when they could not be read
-   * back as it: a value JSON has no form for (`undefined`, a function, a BigInt, a cycle), or one whose JSON starts
-   * with the field that marks a commit's writes (commit-mark.ts), which a reader would take for one.
-   */
-  const encode = (key: string, value: V): Uint8Array => {
-    let data: Uint8Array;
-    try {
-      data = codec.encode(value);
-    } catch (error) {
-      if (error instanceof ValidationError) throw error;
-      throw unstorable(key, messageOf(error), error);
-    }
-    if (data.length === 0) throw unstorable(key, 'JSON has no form for it');
-    if (isMarked(data)) throw unstorable(key, `its first field is '~tc', which marks the writes of a commit`);
-    return data;
-  };
+  const encode = valueEncoder(codec);
   const encoding: CommitEncoding<V> = {
     value: (value, key) => encode(key, value),
     markerHeaders: (key, updatedBy) => markerHeaders(key, updatedBy, options.maxUpdatedByBytes),
@@ -392,12 +376,4 @@ function kvStore<V>(
       watches.clear();
     },
   };
-}
-
-/** The refusal of a value the store could not read back as it was put under `key`. */
-function unstorable(key: string, why: string, cause?: unknown): ValidationError {
-  return new ValidationError(`the value for store key '${key}' cannot be stored: ${why}`, {
-    ...(cause === undefined ? {} : { cause }),
-    details: { key },
-  });
 }
