@@ -5,7 +5,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { BridgeError, VariableNotFoundError, VersionConflictError } from '../errors.js';
+import { BridgeError, VariableNotFoundError } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import { compileGlob } from '../variables/glob.js';
 import { createVariableRecord, exportRecord, type ExportedVariable } from '../variables/record.js';
@@ -32,18 +32,14 @@ import type {
   WatchVariablesOptions,
 } from './session-context.js';
 import type { SessionApi } from './session-api.js';
+import { HandleWatches } from './handle-watches.js';
 import type { SessionHost, SessionProcess } from './session-host.js';
 import { SessionProcessLink } from './session-process-link.js';
 import { variableKey, type SetOutcome } from './write-plan.js';
-import {
-  assertHistoryVersion,
-  assertRollbackType,
-  entryAtVersion,
-  historyOf,
-  type VariableHistoryEntry,
-} from './variable-history.js';
+import { historyOf, type VariableHistoryEntry } from './variable-history.js';
 import { byName, initialChanges, snapshotOf } from './variable-reads.js';
 import { updateVariableInTurn } from './update-with-retry.js';
+import { rollbackVariable } from './rollback-variable.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 
@@ -55,9 +51,6 @@ export type {
   UpdateVariableOptions,
   VariableHistoryOptions,
 } from './options.js';
-
-/** How many times a rollback reads the variable again when another write got in before it, before it gives up. */
-const MAX_ROLLBACK_ATTEMPTS = 5;
 
 /**
  * A session: typed, constrained variables with versions, history, locks and watches.
@@ -72,9 +65,7 @@ const MAX_ROLLBACK_ATTEMPTS = 5;
 export class Session implements SessionApi {
   readonly #link: SessionProcessLink;
   /** The watches made through this handle, ended by its {@link stop}. */
-  readonly #watches = new Set<Unwatch>();
-  /** Set as {@link stop} begins: a watch still starting then is refused rather than left running. */
-  #stopping = false;
+  readonly #watches = new HandleWatches();
 
   /** Not for direct use: sessions are obtained from `runtime.session(id)`. */
   constructor(
@@ -259,50 +250,23 @@ export class Session implements SessionApi {
     return { record, entries: options.limit === undefined ? entries : entries.slice(-options.limit) };
   }
 
-  /**
-   * The variable's record and kept versions as the store has them, for a rollback: a rollback is a write, and a write
-   * is not refused on a view that lags the store (see `refusalChecks`). The view may not hold a variable defined
-   * through another node yet, or still hold the one it replaced, whose id no version of the new one carries.
-   */
-  async #storedHistory(name: string): Promise<{ record: VariableRecord; entries: VariableHistoryEntry[] }> {
-    // A session that ended says so, as every other call does, before the store is asked about its variable.
-    await this.#link.live();
-    const key = variableKey(this.sessionId, name);
-    const stored = await this.host.store.get(key);
-    if (!stored) throw this.#notFound(name);
-    return { record: stored.value, entries: historyOf(stored.value, await this.host.store.history(key)) };
-  }
-
   /** Writes, as a new version, the value the variable held at `version`. */
   async rollbackVariable(
     name: string,
     version: number,
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
-    assertOptions(options, 'rollbackVariable');
-    // Checked before it makes a store key: a bad name would be refused as the key, which the caller never wrote.
-    assertVariableName(name);
-    assertHistoryVersion(name, version);
-    const reason = `rollback to version ${version}`;
-    for (let attempt = 1; ; attempt++) {
-      const { record, entries } = await this.#storedHistory(name);
-      const entry = entryAtVersion(entries, name, version);
-      assertRollbackType(entry, record);
-      // Only onto the record the checks were made on: one deleted and defined again meanwhile never had that version,
-      // and an import with `replace` keeps the id but may change the type. A write that got in first is no reason to
-      // refuse: read again and check again.
-      try {
-        return await this.setVariable(name, entry.value, {
-          ...options,
-          reason,
-          expectedId: record.id,
-          expectedVersion: record.version,
-        });
-      } catch (error) {
-        const movedOn = error instanceof VersionConflictError && error.details?.expectedId === undefined;
-        if (!movedOn || attempt >= MAX_ROLLBACK_ATTEMPTS) throw error;
-      }
-    }
+    return rollbackVariable(
+      {
+        sessionId: this.sessionId,
+        store: this.host.store,
+        live: () => this.#link.live(),
+        setVariable: (...write) => this.setVariable(...write),
+      },
+      name,
+      version,
+      options,
+    );
   }
 
   /**
@@ -354,14 +318,8 @@ export class Session implements SessionApi {
     const variables = await this.#link.variables();
     const initial = options.includeInitial ? initialChanges(variables) : [];
     // A stop that came while the process was read (or woken) for this watch ended the handle's watches already.
-    if (this.#stopping) throw this.#link.ended('stopped');
-    const unwatch = this.host.watchers.add(this.sessionId, pattern, listener, initial);
-    const end: Unwatch = () => {
-      this.#watches.delete(end);
-      unwatch();
-    };
-    this.#watches.add(end);
-    return end;
+    if (this.#watches.stopping) throw this.#link.ended('stopped');
+    return this.#watches.add(this.host.watchers.add(this.sessionId, pattern, listener, initial));
   }
 
   /**
@@ -405,12 +363,12 @@ export class Session implements SessionApi {
    * through it end: their listeners hear nothing more, also of writes made through another handle.
    */
   async stop(): Promise<void> {
-    this.#stopping = true;
+    this.#watches.beginStop();
     try {
       await this.#link.stop();
     } finally {
       // The handle is done: its watches end with it, as they end when the session expires or is deleted.
-      for (const end of [...this.#watches]) end();
+      this.#watches.endAll();
     }
   }
 
