@@ -21,23 +21,17 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import { errorToJSON, type SerializedError } from '../src/errors.js';
 import { applyStoreChanges } from '../src/session/apply-store-change.js';
-import {
-  decide,
-  failedOutcome,
-  isNameByName,
-  mayGoNameByName,
-  nameByName,
-  outcomesOf,
-} from '../src/session/name-by-name.js';
-import { conflictedKey, contentionError, plannedRevisions } from '../src/session/write-contention.js';
+import { failedOutcome, isNameByName, mayGoNameByName, nameByName, outcomesOf } from '../src/session/name-by-name.js';
+import { plannedRevisions } from '../src/session/write-contention.js';
 import { frozenPlan, frozenRequest } from '../src/session/frozen-writes.js';
 import { planWrite, refusalChecks, variableKey, type StoreCheck, type WritePlan } from '../src/session/write-plan.js';
 import { deleteChange, type StoreChange, type StoreWrite } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 import { errorReply, okReply } from './protocol.js';
+import { sessionGuards } from './session-guards.js';
+import { contentionOf, hasStarted, highestRevision, revisionOf, withNameInFlightFailed } from './session-writes.js';
 import type {
   PendingEnding,
-  QueuedWrite,
   SessionEmittedEvent,
   SessionMachineContext,
   SessionMachineEvent,
@@ -47,64 +41,6 @@ import type {
 
 // The machine's vocabulary stays importable from the machine, where its users have always found it.
 export type * from './session.types.js';
-
-/**
- * How many times a write is tried when the store moved on under it before the caller gets a conflict. Against another
- * node writing the same variable in a loop, a retry wins about one race in two (measured: the writes that needed a
- * third try were about half of those that needed a second), so 10 tries lost one contended write in about a thousand
- * and 30 lose about one in a billion; a key that moves at every try still fails its write within about a second
- * (retries wait up to 50 ms each, `jitteredBackoff`), which is as long as it holds the session's queue.
- */
-export const MAX_WRITE_ATTEMPTS = 30;
-
-/** The error of the write in flight once it lost the compare-and-set race {@link MAX_WRITE_ATTEMPTS} times in a row. */
-function contentionOf(context: SessionMachineContext, event: SessionMachineEvent): SerializedError {
-  const plan = context.inFlight;
-  const expected = [...(plan?.writes ?? []), ...(plan?.checks ?? [])];
-  const changes = event.type === 'store.conflict' ? event.changes : [];
-  const key = conflictedKey(expected, changes, event.type === 'store.conflict' ? event.key : undefined);
-  return contentionError(context.sessionId, key.slice(context.sessionId.length + 1), MAX_WRITE_ATTEMPTS);
-}
-
-/** The highest revision a queued write committed so far and `revisions`, 0 when none. */
-function revisionOf(head: QueuedWrite, revisions: readonly number[] = []): number {
-  return Math.max(head.revision ?? 0, ...revisions);
-}
-
-/**
- * The queue with the name in flight of the batch at its head, carried on name by name, decided as failed with `error`:
- * the batch goes on with its other names.
- */
-function withNameInFlightFailed(context: SessionMachineContext, error: SerializedError): readonly QueuedWrite[] {
-  const [head, ...rest] = context.queue;
-  const write = context.inFlight?.writes[0];
-  if (!head || !write || !isNameByName(head.request)) return context.queue;
-  const name = write.key.slice(context.sessionId.length + 1);
-  return Object.freeze([
-    Object.freeze({ ...head, request: decide(head.request, name, failedOutcome(error)) }),
-    ...rest,
-  ]);
-}
-
-/**
- * Whether `queued` has started: it is the head of the queue and its commit (or its check) is under way, or a name of
- * it was written already. What started may be in the store, and is carried through whoever still waits for it.
- */
-export function hasStarted(context: SessionMachineContext, queued: QueuedWrite): boolean {
-  return context.queue[0] === queued && (context.inFlight !== null || queued.revision !== undefined);
-}
-
-/** Whether the store refused a write's value (`store.failed` with `validation_failed`): it wrote nothing of it. */
-function refusedByStore(event: SessionMachineEvent): boolean {
-  return event.type === 'store.failed' && event.error.code === 'validation_failed';
-}
-
-/** `current`, or the highest revision among `changes` when that is higher. */
-export function highestRevision(current: number, changes: readonly { readonly revision: number }[]): number {
-  let highest = current;
-  for (const change of changes) if (change.revision > highest) highest = change.revision;
-  return highest;
-}
 
 /** The session process machine. */
 export const sessionMachine = setup({
@@ -270,34 +206,7 @@ export const sessionMachine = setup({
       },
     }),
   },
-  guards: {
-    hasQueuedWrite: ({ context }) => context.queue.length > 0,
-    /** The write in flight is the last one queued, no stop waits, and it is no batch going on name by name. */
-    endsIdle: ({ context }) => context.queue.length === 1 && context.pendingStop === null && !context.inFlight?.next,
-    stopPending: ({ context }) => context.pendingStop?.ending === 'stopped',
-    endsDeleted: ({ event }) => event.type === 'session.end' && event.reason === 'deleted',
-    deletePending: ({ context }) => context.pendingStop?.ending === 'deleted',
-    expiryPending: ({ context }) => context.pendingStop?.ending === 'expired',
-    mayRetry: ({ context }) => context.attempts < MAX_WRITE_ATTEMPTS,
-    /** The write in flight only confirmed its plan's refusals (`WritePlan.confirmFirst`): it is planned again. */
-    replans: ({ context }) => context.inFlight?.replan === true,
-    /** A non-atomic batch that lost a race as one commit: it goes on name by name (src/session/name-by-name.ts). */
-    goesNameByName: ({ context }) => context.queue[0] !== undefined && mayGoNameByName(context.queue[0].request),
-    /** The write at the head is a batch carried on name by name. */
-    nameByName: ({ context }) => context.queue[0] !== undefined && isNameByName(context.queue[0].request),
-    /**
-     * The store refused a value of a non-atomic batch written as one commit (a value over a KV store's size limit,
-     * which the planner cannot see): nothing of it was written, and it goes on name by name, where that name alone is
-     * refused.
-     */
-    storeRefusedBatch: ({ context, event }) =>
-      refusedByStore(event) && context.queue[0] !== undefined && mayGoNameByName(context.queue[0].request),
-    /** Name by name, the store refused the value of the name in flight. */
-    storeRefusedName: ({ context, event }) =>
-      refusedByStore(event) && context.queue[0] !== undefined && isNameByName(context.queue[0].request),
-    /** Whether the session is still idle for its TTL when the expiry arrives (src provides the clock). */
-    idleExpired: () => true,
-  },
+  guards: sessionGuards,
 }).createMachine({
   id: 'session',
   context: ({ input }) => ({

@@ -4,7 +4,8 @@
  * @module
  */
 import type { EventObject } from 'xstate';
-import { hasStarted, type SessionMachineContext } from '../../machines/session.machine.js';
+import type { SessionMachineContext } from '../../machines/session.machine.js';
+import { hasStarted } from '../../machines/session-writes.js';
 import { NoProcError } from '../errors.js';
 import { isCrash, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';

@@ -3,7 +3,8 @@
  * idle check against the runtime's clock of session activity (which counts reads).
  * @module
  */
-import { highestRevision, sessionMachine, type SessionMachineEvent } from '../../machines/session.machine.js';
+import { sessionMachine, type SessionMachineEvent } from '../../machines/session.machine.js';
+import { highestRevision } from '../../machines/session-writes.js';
 import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';
