@@ -77,13 +77,8 @@ export {
   type ProviderConfig,
 } from './language-model.js';
 export { PROVIDER_ENV, languageModelFromEnv, readProviderConfig, type Environment } from './language-model.js';
-export {
-  ModuleHandle,
-  type ExecuteOptions,
-  type HeardModuleEvent,
-  type ModuleEventListener,
-  type ModuleEventType,
-} from './module-handle.js';
+export { ModuleHandle, type ExecuteOptions } from './module-handle.js';
+export type { HeardModuleEvent, ModuleEventListener, ModuleEventType } from './module-event-type.js';
 export type { ModuleApi } from './module-api.js';
 export {
   assertModuleId,

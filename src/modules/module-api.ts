@@ -4,7 +4,8 @@
  * @module
  */
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import type { ExecuteOptions, ModuleEventListener, ModuleEventType } from './module-handle.js';
+import type { ExecuteOptions } from './module-handle.js';
+import type { ModuleEventListener, ModuleEventType } from './module-event-type.js';
 
 /** A module handle of either kind; see `ModuleHandle` and `RemoteModuleHandle` for how each goes about it. */
 export interface ModuleApi {

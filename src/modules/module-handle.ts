@@ -5,21 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, ModuleDescription, ModuleEmittedEvent } from '../../machines/module.machine.js';
-import { ExecutionAbortedError, ProcessExitedError, ValidationError } from '../errors.js';
+import { ExecutionAbortedError, ProcessExitedError } from '../errors.js';
 import { formatExitReason, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ModuleLogic } from './module-logic.js';
-import { kindOf } from '../variables/failure.js';
-import { deepFreeze } from '../variables/json-value.js';
 import { assertExecuteOptionKeys, assertInputsObject } from './execute-arguments.js';
 import { inputsAsCalled } from './inputs-as-called.js';
 import { executionSignal } from './execution-signal.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { lostExecutionError } from './naming-execution.js';
-import { callUserCallback } from '../runtime/user-callback.js';
 import { printable } from '../printable.js';
 import type { ModuleApi } from './module-api.js';
+import {
+  assertModuleEventType,
+  assertModuleListener,
+  type ModuleEventListener,
+  type ModuleEventType,
+} from './module-event-type.js';
+import { ModuleListeners } from './module-listeners.js';
 
 /** Options of {@link ModuleHandle.execute}. */
 export interface ExecuteOptions {
@@ -32,58 +36,6 @@ export interface ExecuteOptions {
    */
   readonly timeoutMs?: number;
 }
-
-/** The events a module announces, by type. */
-export type ModuleEventType = Exclude<ModuleEmittedEvent['type'], 'tether.reply'>;
-
-/** Every {@link ModuleEventType}: what `on` listens to (state changes are heard with `onState`). */
-export const MODULE_LISTENED_EVENTS: readonly ModuleEventType[] = Object.freeze([
-  'module.result',
-  'module.failed',
-  'module.delta',
-  'module.synced',
-  'module.syncFailed',
-]);
-
-/**
- * Refuses an event type no module announces (a typo from JavaScript would otherwise leave a listener that is never
- * called), naming the types there are.
- * @throws {ValidationError}
- */
-export function assertModuleEventType(type: unknown): asserts type is ModuleEventType {
-  if ((MODULE_LISTENED_EVENTS as readonly unknown[]).includes(type)) return;
-  const hint = type === 'module.state' ? ' (state changes are heard with onState)' : '';
-  throw new ValidationError(
-    `on() takes one of ${MODULE_LISTENED_EVENTS.join(', ')}, got ${typeof type === 'string' ? `'${type.slice(0, 60)}'` : kindOf(type)}${hint}`,
-    { details: { field: 'type', accepted: [...MODULE_LISTENED_EVENTS] } },
-  );
-}
-
-/**
- * Throws `ValidationError` unless `listener` is a function: given to `on` or `onState`, anything else would throw at
- * every event, far from the call that gave it.
- */
-export function assertModuleListener(
-  listener: unknown,
-  method: 'on' | 'onState',
-): asserts listener is (...args: never[]) => unknown {
-  if (typeof listener === 'function') return;
-  throw new ValidationError(`${method}() needs a listener function, got ${kindOf(listener)}`, {
-    details: { field: 'listener' },
-  });
-}
-
-/**
- * One module event as `on` hands it out: the process's event, naming its session and module, as a remote handle's
- * listener hears the same event from NATS (which adds only `incarnation`, the life of the session there).
- */
-export type HeardModuleEvent<T extends ModuleEventType> = Extract<ModuleEmittedEvent, { type: T }> & {
-  readonly sessionId: string;
-  readonly moduleId: string;
-};
-
-/** A listener of one module event type. */
-export type ModuleEventListener<T extends ModuleEventType> = (event: HeardModuleEvent<T>) => void;
 
 type FailedEvent = Extract<ModuleEmittedEvent, { type: 'module.failed' }>;
 
@@ -125,23 +77,6 @@ export interface ModuleHandleHooks {
   readonly stop?: () => Promise<void>;
 }
 
-/** Hears the module's state and the execution it is syncing or executing (`undefined` while idle). */
-type StateListener = (state: ModuleDescription['state'], executionId: string | undefined) => void;
-
-/** The state and execution of a module process's snapshot. */
-function stateOf(snapshot: {
-  readonly value: unknown;
-  readonly context: { readonly current: { readonly executionId: string } | null };
-}): { state: ModuleDescription['state']; executionId: string | undefined } {
-  return { state: snapshot.value as ModuleDescription['state'], executionId: snapshot.context.current?.executionId };
-}
-
-/** One listener of `on`. */
-interface EventListener {
-  readonly type: string;
-  readonly listener: (event: never) => void;
-}
-
 /**
  * A module process of a session. The handle outlives the process: a module idle for the runtime's idle time
  * hibernates (its process stops, its spec stays) and the next `execute` wakes it in a new process (`describe`
@@ -155,19 +90,8 @@ export class ModuleHandle implements ModuleApi {
   /** The module's process while it runs; none while it hibernates, nor once the module has stopped for good. */
   #process: ProcessRef<ModuleLogic> | undefined;
   #ended = false;
-  /**
-   * The listeners of `on` and `onState`: kept here, not on the actor, so that they follow the module to a new
-   * process. Arrays replaced on every change (a listener may unsubscribe while events are delivered): a handle
-   * has a few, and a hibernating module keeps nothing else.
-   */
-  #listeners: readonly EventListener[] = [];
-  #stateListeners: readonly StateListener[] = [];
-  /** The state the listeners of `onState` last heard of (a woken process starts `idle`, as it went to sleep). */
-  #state: ModuleDescription['state'] = 'idle';
-  /** The execution the listeners of `onState` last heard of with {@link #state}. */
-  #execution: string | undefined;
-  /** Ends this handle's subscriptions to the current process's actor, when it has any. */
-  #detach: (() => void) | undefined;
+  /** The listeners of `on` and `onState`, which follow the module from process to process. */
+  readonly #listeners: ModuleListeners;
 
   /** Not for direct use: handles come from `session.module()`. */
   constructor(
@@ -175,7 +99,9 @@ export class ModuleHandle implements ModuleApi {
     readonly sessionId: string,
     private readonly deps: ModuleHandleDeps,
     private readonly hooks: ModuleHandleHooks,
-  ) {}
+  ) {
+    this.#listeners = new ModuleListeners(sessionId, moduleId, (error, where) => this.deps.report(error, where));
+  }
 
   /** Whether the module is running: true while it hibernates (the next use wakes it), false once it has stopped. */
   get alive(): boolean {
@@ -266,12 +192,7 @@ export class ModuleHandle implements ModuleApi {
   on<T extends ModuleEventType>(type: T, listener: ModuleEventListener<T>): () => void {
     assertModuleEventType(type);
     assertModuleListener(listener, 'on');
-    const added: EventListener = { type, listener };
-    this.#listeners = [...this.#listeners, added];
-    this.#listen();
-    return () => {
-      this.#listeners = this.#listeners.filter((one) => one !== added);
-    };
+    return this.#listeners.on(type, listener, this.#process);
   }
 
   /**
@@ -279,7 +200,7 @@ export class ModuleHandle implements ModuleApi {
    * always is, since it publishes every module's deltas for listeners it cannot see).
    */
   get wantsDeltas(): boolean {
-    return this.#listeners.some((one) => one.type === 'module.delta');
+    return this.#listeners.wantsDeltas;
   }
 
   /**
@@ -294,25 +215,13 @@ export class ModuleHandle implements ModuleApi {
     // Its handle never has a process again (a module created again under the id gets a handle of its own): the
     // state last heard would be told as current, `executing` even, for a module that no longer is.
     if (!this.alive) return () => {};
-    // Read only when nobody listens yet: a subscription keeps it itself, and XState updates the snapshot before it
-    // tells observers, so a read from inside a listener would take a change the others have not heard yet.
-    if (!this.#detach && this.#process?.alive) this.#take(this.#process.getSnapshot());
-    // Wrapped: the same function given twice is two listeners, as it was with one subscription each.
-    const added: StateListener = (state, executionId) => listener(state, executionId);
-    this.#stateListeners = [...this.#stateListeners, added];
-    this.#listen();
-    this.#guard(() => added(this.#state, this.#execution));
-    return () => {
-      this.#stateListeners = this.#stateListeners.filter((one) => one !== added);
-    };
+    return this.#listeners.onState(listener, this.#process);
   }
 
   /** @internal The module runs in `process` from now on (it started, or woke from hibernation): listeners follow. */
   attach(process: ProcessRef<ModuleLogic>): void {
-    this.#release();
     this.#process = process;
-    this.#take(process.getSnapshot());
-    this.#listen();
+    this.#listeners.follow(process);
   }
 
   /**
@@ -320,49 +229,9 @@ export class ModuleHandle implements ModuleApi {
    * handle keeps its listeners, but no reference to the process (whose actor hibernation is there to free).
    */
   release(ended: boolean): void {
-    this.#release();
+    this.#listeners.unfollow();
     this.#process = undefined;
     if (ended) this.#ended = true;
-  }
-
-  #release(): void {
-    this.#detach?.();
-    this.#detach = undefined;
-  }
-
-  /** Takes the snapshot's state and execution as what listeners last heard; whether either changed. */
-  #take(snapshot: Parameters<typeof stateOf>[0]): boolean {
-    const { state, executionId } = stateOf(snapshot);
-    if (state === this.#state && executionId === this.#execution) return false;
-    this.#state = state;
-    this.#execution = executionId;
-    return true;
-  }
-
-  /** Subscribes to the current process's actor, once, when someone listens: one subscription for all listeners. */
-  #listen(): void {
-    const process = this.#process;
-    if (this.#detach || !process?.alive || (this.#listeners.length === 0 && this.#stateListeners.length === 0)) return;
-    const { actor } = process;
-    const events = actor.on('*', (event) => this.#deliver(event));
-    const states = actor.subscribe({
-      next: (snapshot) => {
-        if (!this.#take(snapshot)) return;
-        const state = this.#state;
-        const executionId = this.#execution;
-        // Over the array of this moment, skipping any a listener before it removed: removed means not called again.
-        const listeners = this.#stateListeners;
-        for (const listener of listeners)
-          if (listeners === this.#stateListeners || this.#stateListeners.includes(listener))
-            this.#guard(() => listener(state, executionId));
-      },
-      // XState rethrows a crash (in a setTimeout) when any observer lacks an error handler; the runtime reports it.
-      error: () => {},
-    });
-    this.#detach = () => {
-      events.unsubscribe();
-      states.unsubscribe();
-    };
   }
 
   /**
@@ -383,31 +252,8 @@ export class ModuleHandle implements ModuleApi {
         details: { processId: process.id, sessionId: this.sessionId, moduleId: this.moduleId, executionId },
       }).toJSON();
       const event: FailedEvent = { type: 'module.failed', moduleId: this.moduleId, executionId, error };
-      this.#deliver(event);
+      this.#listeners.deliver(event);
     }
-  }
-
-  /**
-   * Tells `event` to the listeners of its type, naming the session and the module: a `module.result` names its
-   * module only inside its result, and no process event names its session, where the same event from NATS does.
-   */
-  #deliver(event: { readonly type: string }): void {
-    const listeners = this.#listeners;
-    let heard: object | undefined;
-    for (const added of listeners) {
-      // One removed by a listener before it (the array was replaced) is not called again.
-      if (added.type !== event.type || (listeners !== this.#listeners && !this.#listeners.includes(added))) continue;
-      // Made once a listener wants it: a delta nobody listens for costs no copy. Frozen, with a sync's outcome: every
-      // listener gets this one object, and none may change what the next one hears.
-      heard ??= frozenEvent({ ...event, sessionId: this.sessionId, moduleId: this.moduleId });
-      const told = heard;
-      this.#guard(() => (added.listener as (event: unknown) => void)(told));
-    }
-  }
-
-  /** Calls a listener of the user's: one that throws or rejects is reported, never reaching XState (which rethrows). */
-  #guard(call: () => unknown): void {
-    callUserCallback(call, (error) => this.deps.report(error, `listener of module ${this.moduleId}`));
   }
 
   /**
@@ -428,10 +274,4 @@ export class ModuleHandle implements ModuleApi {
     if (this.hooks.stop) return this.hooks.stop();
     return this.#process ? this.deps.processes.stop(this.#process) : Promise.resolve();
   }
-}
-
-/** `event` frozen, and a sync's `outcome` throughout: its `changes` and each `[old, new]` pair in them. */
-function frozenEvent<T extends object>(event: T): T {
-  deepFreeze((event as { readonly outcome?: unknown }).outcome);
-  return Object.freeze(event);
 }

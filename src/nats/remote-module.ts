@@ -13,7 +13,7 @@ import { assertExecuteOptionKeys, assertInputsObject } from '../modules/execute-
 import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
 import { inputsAsCalled } from '../modules/inputs-as-called.js';
-import { assertModuleEventType, assertModuleListener, type ModuleEventType } from '../modules/module-handle.js';
+import { assertModuleEventType, assertModuleListener, type ModuleEventType } from '../modules/module-event-type.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import type { ModuleEvent } from './module-events.js';
 import { ModuleInputCheck } from './module-input-check.js';
