@@ -28,8 +28,8 @@ import { planWrite, refusalChecks, variableKey, type StoreCheck, type WritePlan 
 import { deleteChange, type StoreChange, type StoreWrite } from '../src/store/store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 import { errorReply, okReply } from './protocol.js';
-import { sessionGuards } from './session-guards.js';
-import { contentionOf, hasStarted, highestRevision, revisionOf, withNameInFlightFailed } from './session-writes.js';
+import { sessionGuards } from './session.guards.js';
+import { contentionOf, hasStarted, highestRevision, revisionOf, withNameInFlightFailed } from './session.writes.js';
 import type {
   PendingEnding,
   SessionEmittedEvent,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionMachineEvent, WriteReply } from '../machines/session.machine.js';
-import { MAX_WRITE_ATTEMPTS } from '../machines/session-writes.js';
+import { MAX_WRITE_ATTEMPTS } from '../machines/session.writes.js';
 import { Runtime, VersionConflictError, type Session, type StoreWrite, type VariableRecord } from '../src/index.js';
 import { setManyRequest } from '../src/session/batch-requests.js';
 import { createRacingStore, type RaceBeforeCommit } from './support/racing-store.js';

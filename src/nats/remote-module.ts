@@ -17,7 +17,7 @@ import { assertModuleEventType, assertModuleListener, type ModuleEventType } fro
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import type { ModuleEvent } from './module-events.js';
 import { ModuleInputCheck } from './module-input-check.js';
-import { ModuleListeners } from './module-listeners.js';
+import { RemoteModuleListeners } from './remote-module-listeners.js';
 import { followModuleState } from './module-state-follower.js';
 import { ModuleStateReads } from './module-state-reads.js';
 import {
@@ -54,7 +54,7 @@ export class RemoteModuleHandle implements ModuleApi {
   /** Whether the latest answer to a request of this handle said the module (or its session) is gone. */
   #gone = false;
   /** The event subscriptions of this handle's listeners, ended by its `stop` (and its session handle's). */
-  readonly #listeners: ModuleListeners;
+  readonly #listeners: RemoteModuleListeners;
   /** The check of inputs that are not exact JSON (see {@link execute}). */
   readonly #inputs: ModuleInputCheck;
 
@@ -72,7 +72,7 @@ export class RemoteModuleHandle implements ModuleApi {
     private readonly scope: SessionHandleScope,
     described?: Pick<ModuleDescription, 'moduleType' | 'signature'>,
   ) {
-    this.#listeners = new ModuleListeners(transport, this, scope);
+    this.#listeners = new RemoteModuleListeners(transport, this, scope);
     this.#inputs = new ModuleInputCheck(moduleId, transport, () => this.describe(), described);
   }
 

@@ -5,7 +5,7 @@
  */
 import type { EventObject } from 'xstate';
 import type { SessionMachineContext } from '../../machines/session.machine.js';
-import { hasStarted } from '../../machines/session-writes.js';
+import { hasStarted } from '../../machines/session.writes.js';
 import { NoProcError } from '../errors.js';
 import { isCrash, type ExitReason } from '../runtime/exit-reason.js';
 import type { ProcessRef } from '../runtime/process.js';

@@ -4,7 +4,7 @@
  * @module
  */
 import { sessionMachine, type SessionMachineEvent } from '../../machines/session.machine.js';
-import { highestRevision } from '../../machines/session-writes.js';
+import { highestRevision } from '../../machines/session.writes.js';
 import { StoreConflictError, errorToJSON } from '../errors.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { IdleClock } from '../runtime/idle-clock.js';

@@ -5,7 +5,7 @@
  */
 import type { GuardArgs } from 'xstate';
 import { isNameByName, mayGoNameByName } from '../src/session/name-by-name.js';
-import { MAX_WRITE_ATTEMPTS } from './session-writes.js';
+import { MAX_WRITE_ATTEMPTS } from './session.writes.js';
 import type { SessionMachineContext, SessionMachineEvent } from './session.types.js';
 
 /** What a session guard reads. */

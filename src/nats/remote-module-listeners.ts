@@ -14,7 +14,7 @@ import type { SessionHandleScope } from './session-handle-scope.js';
 import { callUserCallback } from '../runtime/user-callback.js';
 
 /** The listeners' subscriptions of one remote module handle. */
-export class ModuleListeners {
+export class RemoteModuleListeners {
   /** The event subscriptions of this handle's listeners, ended by its `stop` (and its session handle's). */
   readonly #listeners = new Set<() => void>();
 
