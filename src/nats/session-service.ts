@@ -14,117 +14,41 @@
  * reply; nothing a request carries can throw past the handler.
  * An endpoint may also be served on subscriptions of its own that come and go (`serveOn`), outside the micro
  * service but in its queue group, with the same pipeline: a module's forward subjects (see module-forward.ts).
- * The parts: session-request.ts (what a session request does), revision-headers.ts (the read-your-writes waits),
- * endpoint-handler.ts (answering each request once, events first).
+ * The parts: session-request.ts (what a session request does), endpoint-request.ts (what a module endpoint's request
+ * does), revision-headers.ts (the read-your-writes waits), endpoint-handler.ts (answering each request once, events
+ * first), served-subscriptions.ts (the `serveOn` subscriptions), draining-pings.ts (pings answered while stopping).
  * @module
  */
-import { type NatsConnection, type Service, type Subscription } from 'nats';
+import { type NatsConnection, type Service } from 'nats';
 import { NodeStoppingError, ValidationError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { packageVersion } from '../package-version.js';
-import { RelayedReply, asServiceRequest, type ServiceEndpoint, type ServiceRequest } from './service-endpoint.js';
+import type { ServiceEndpoint, ServiceRequest } from './service-endpoint.js';
+import type { SessionServiceOptions } from './session-service-options.js';
 import type { SessionProvider } from './session-directory.js';
 import { createSessionRequests } from './session-request.js';
-import { pageRequestOf, type PageRequest, type SessionPage } from './session-page.js';
+import { pageRequestOf } from './session-page.js';
 import { VARIABLE_OPERATIONS } from './operations.js';
 import type { RequestEnded } from './request-ending.js';
 import { createSubjects, type TetherSubjects } from './subjects.js';
-import type { TrackingStore } from './tracking-store.js';
-import { OUTAGE_WAIT_MS, type AppliedRevisions } from './revision-waiters.js';
+import { OUTAGE_WAIT_MS } from './revision-waiters.js';
 import { variableEventOf, withoutOldValue } from './variable-events.js';
 import { EndpointStats } from './endpoint-stats.js';
-import { createEventOutbox, type EventOutbox } from './event-outbox.js';
+import { createEventOutbox } from './event-outbox.js';
 import { createEndpointHandlers } from './endpoint-handler.js';
 import { awaitApplied, revisionIn } from './revision-headers.js';
 import { createAcceptanceNotices } from './acceptance-notices.js';
 import { createConnectionLink } from './connection-link.js';
 import { createHeldOutput, type HeldOutput } from './held-output.js';
-import { createPayloadLimit, type PayloadLimit } from './payload-limit.js';
+import { createPayloadLimit } from './payload-limit.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { createStopGrace, settlesInGrace, type StopGrace } from './stop-grace.js';
-import { createExecutionReplies, serveExecutionOutcomes, type ExecutionReplyLimits } from './execution-replies.js';
-import {
-  ACCEPT_NOTICE_HEADER,
-  DEFAULT_MAX_PAYLOAD,
-  MIN_MODULES_REVISION_HEADER,
-  MIN_REVISION_HEADER,
-  SERVICE_NAME,
-  decodeRequest,
-  encodeJson,
-  encodeReply,
-} from './wire.js';
-import { guarded } from './guarded-callback.js';
+import { createExecutionReplies, serveExecutionOutcomes } from './execution-replies.js';
+import { DEFAULT_MAX_PAYLOAD, MIN_REVISION_HEADER, SERVICE_NAME, decodeRequest, encodeReply } from './wire.js';
+import { createEndpointRequests } from './endpoint-request.js';
+import { ServedSubscriptions } from './served-subscriptions.js';
+import { answerPingsWhileDraining } from './draining-pings.js';
 import { confirmSubscribed } from './needed-subscription.js';
-import type { SearchedExecutions } from './searched-executions.js';
-
-/** Options of {@link startSessionService}. */
-export interface SessionServiceOptions {
-  /** The node's store, wrapped by `createTrackingStore`: revisions for read-your-writes, commits for events. */
-  readonly store: TrackingStore;
-  /** @default 'tether' */
-  readonly prefix?: string;
-  /** The micro service version (semver). @default the version in Tether's package.json */
-  readonly version?: string;
-  /** The node's connection name, put in the `$SRV.INFO` metadata so an operator can match an instance id to a node. */
-  readonly name?: string;
-  /** The queue group every endpoint joins; nodes sharing it share the load. @default 'tether' */
-  readonly queue?: string;
-  /** Largest request body; must not exceed the server's `max_payload`. @default 1 MiB (capped at the server's) */
-  readonly maxPayloadBytes?: number;
-  /**
-   * The largest encoded record `store` takes: a define whose session is not there is judged against it too (see
-   * define-judgement.ts). @default the store's `recordLimit` when it has one (a node store), else no limit
-   */
-  readonly recordLimit?: number;
-  /**
-   * How long a request waits for the node to apply the client's revision before `call_timeout`; longer while the
-   * node's watch is down (see `OUTAGE_WAIT_MS`). @default 2000
-   */
-  readonly revisionWaitMs?: number;
-  /** Told about failures no request is waiting for (an event that could not be published). */
-  readonly onError?: (error: unknown, where: string) => void;
-  /**
-   * Where variable events go; a node shares one with its module events. @default one on `connection`, sending through
-   * the service's output
-   */
-  readonly outbox?: EventOutbox;
-  /**
-   * What the replies and acceptance notices due while the connection is down wait in; a node's event outbox sends
-   * through the same one, so its events keep their place among them through an outage. It is the giver's to stop.
-   * @default one of the service's own, following `connection` until the service stops
-   */
-  readonly output?: HeldOutput;
-  /**
-   * The server's `max_payload` as the node reads it, which replies and paged reads are sized to; a node shares one
-   * with its event outbox, made while it was connected (see payload-limit.ts). @default one following `connection`
-   */
-  readonly payloadLimit?: PayloadLimit;
-  /** More endpoints on the same service and queue group (the module endpoints of a node). */
-  readonly endpoints?: readonly ServiceEndpoint[];
-  /**
-   * The modules bucket's revisions on this node (its watch's): a request to one of `endpoints` waits (as long as
-   * for the store's) until the one in its `Tether-Min-Modules-Revision` header is applied, and its reply carries
-   * `modulesRevision`. Left out, the endpoints neither wait for it nor report it.
-   */
-  readonly modulesRevisions?: AppliedRevisions;
-  /** How many replies of finished executions this node keeps for clients that lost them, and how long. */
-  readonly executionReplies?: ExecutionReplyLimits;
-  /**
-   * Where the censuses of executions this node has no record of are noted, for the module endpoints to refuse such an
-   * execution taken late (see searched-executions.ts). Left out, nothing is noted.
-   */
-  readonly searchedExecutions?: SearchedExecutions;
-  /**
-   * The sessions that exist, a page at a time: the `sessions.list` endpoint answers with it (the node's session
-   * listing, see session-listing.ts). Left out, the service has no such endpoint.
-   */
-  readonly listSessions?: (request: PageRequest) => Promise<SessionPage>;
-  /**
-   * The longest a request other than `execute` waits here after its read-your-writes wait before it is answered; a
-   * late notice tells the caller how much of that is left (see `ACCEPT_NOTICE_HEADER`). @default 27000
-   */
-  readonly answerWithinMs?: number;
-}
 
 /** A running service. */
 export interface SessionService {
@@ -162,13 +86,6 @@ export interface SessionService {
    */
   endRequests(reason: string): Promise<number>;
 }
-
-/**
- * How long {@link SessionService.serveOn} waits for the server to confirm a subscription. Bounded: during an outage
- * the subscription goes out once the connection is back, and what it serves (a module that runs on this node) must
- * not wait for NATS to be created.
- */
-const SUBSCRIBE_WAIT_MS = 2_000;
 
 /**
  * A request's longest expected wait on a node after the read-your-writes wait, for a node whose session writes time
@@ -260,41 +177,7 @@ export async function startSessionService(
     report,
   );
 
-  /** One request of an extra endpoint: checked, then run after the read-your-writes wait. */
-  async function serveEndpoint(
-    msg: ServiceRequest,
-    endpoint: ServiceEndpoint,
-    ended: RequestEnded,
-  ): Promise<Uint8Array | RelayedReply> {
-    const body = decodeRequest(msg.data, maxBytes);
-    const work = endpoint.prepare(msg.subject, body, msg.headers);
-    // Both headers are checked before anything else happens: a bad one is refused without a notice sent, a wait left
-    // behind, or the kept reply of an execution of the same id superseded (see `started`).
-    const header = msg.headers?.get(MIN_MODULES_REVISION_HEADER);
-    const minModules = modules ? revisionIn(header, MIN_MODULES_REVISION_HEADER) : undefined;
-    const minRevision = revisionIn(msg.headers?.get(MIN_REVISION_HEADER), MIN_REVISION_HEADER);
-    const replyKey = endpoint.replyKey?.(msg.subject, body);
-    if (replyKey !== undefined) replies.started(msg, replyKey, endpoint.relayedHere);
-    // Only when asked (one header lookup otherwise): the caller then watches this node until the reply comes.
-    if (endpoint.announcesAcceptance && msg.headers?.has(ACCEPT_NOTICE_HEADER)) notices.accepted(msg);
-    const waiting = minRevision === undefined ? undefined : awaitApplied(minRevision, store, 'revision', waitMs);
-    const waitingModules =
-      modules && minModules !== undefined ? awaitApplied(minModules, modules, 'modules revision', waitMs) : undefined;
-    if (waiting || waitingModules) {
-      const release = replyKey === undefined ? undefined : endpoint.holdWhileWaiting?.(replyKey);
-      try {
-        await Promise.all([waiting, waitingModules]);
-      } finally {
-        release?.();
-      }
-    }
-    // Answered already: what it asked for must not start now.
-    if (ended.ended) throw ended.reason;
-    const result = await work(ended);
-    // Another node's answer goes on as it came: its revisions are those of what it did.
-    if (result instanceof RelayedReply) return result;
-    return encodeReply(result, store.highestRevision, modules?.highestRevision);
-  }
+  const serveEndpoint = createEndpointRequests({ store, modules, maxBytes, waitMs, replies, notices });
 
   const serve = createSessionRequests({
     provider,
@@ -354,44 +237,7 @@ export async function startSessionService(
   }
 
   /** The subscriptions of {@link SessionService.serveOn}, drained with the service. */
-  const extraSubscriptions = new Set<Subscription>();
-
-  /**
-   * Stopping the service also ends its `$SRV` subscriptions, yet the requests in flight still get their replies:
-   * until they have, this instance answers its pings, so a caller watching it (it asked for an acceptance notice)
-   * does not take a draining node for a lost one. Subscribed before the service unsubscribes: no gap. Subscribed
-   * with nothing in flight too: a request the server delivered before the unsubscription is still taken while the
-   * service drains, and announced.
-   */
-  function answerPingsWhileDraining(): Subscription | undefined {
-    if (connection.isClosed()) return undefined;
-    const identity = encodeJson(service.ping());
-    try {
-      return connection.subscribe(`$SRV.PING.${SERVICE_NAME}.${serviceId}`, {
-        callback: guarded(report, 'answering pings while draining', (_error, msg) => msg.respond(identity)),
-      });
-    } catch (error) {
-      // A draining connection takes no subscription; its node is going anyway.
-      report(error, 'answering pings while draining');
-      return undefined;
-    }
-  }
-
-  /**
-   * Drains one of {@link extraSubscriptions}: a request the server routed to it before it went still gets served.
-   * Waited for within `grace` (the stop's, or a stop's length for a module's release, which a stop may wait for):
-   * nats.js's drain ends with the server's answer to a flush, which a server that stopped answering with the
-   * connection still up (frozen, its packets dropped) never sends, and no outage comes to end the wait. Past it, the
-   * subscription goes on draining, or closes with the connection.
-   */
-  async function drain(subscription: Subscription, grace = createStopGrace()): Promise<void> {
-    if (!extraSubscriptions.delete(subscription) || subscription.isClosed()) return;
-    const draining = subscription.drain().catch((error: unknown) => {
-      // A closed connection has ended the subscription already.
-      if (!connection.isClosed()) report(error, `draining ${subscription.getSubject()}`);
-    });
-    await settlesInGrace(draining, grace);
-  }
+  const served = new ServedSubscriptions(connection, options.queue ?? 'tether', report);
 
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.
   // A refused one (the node's NATS user may not subscribe to its request subjects) makes nats.js close the whole
@@ -423,30 +269,13 @@ export async function startSessionService(
       if (stopping || connection.isClosed()) return async () => {};
       const serveOne = (msg: ServiceRequest, ended: RequestEnded) => serveEndpoint(msg, endpoint, ended);
       // Counted under the endpoint's own (wildcard) subject: one count for all the subscriptions serving it.
-      const handle = handler(endpoint.name, endpoint.subject, serveOne, true);
-      const subscription = connection.subscribe(subject, {
-        queue: options.queue ?? 'tether',
-        callback: guarded(report, `subscription ${subject}`, (error, msg) =>
-          error ? report(error, `subscription ${subject}`) : handle(null, asServiceRequest(msg)),
-        ),
-      });
-      extraSubscriptions.add(subscription);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        connection.flush().catch(() => {}),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
-      return () => drain(subscription);
+      return served.serve(subject, handler(endpoint.name, endpoint.subject, serveOne, true));
     },
     stop(grace = createStopGrace()) {
       stopping ??= (async () => {
-        const pings = answerPingsWhileDraining();
-        // nats.js's service drains its subscriptions as `drain` does: bounded alike, by the stop's one grace.
-        await Promise.all([
-          settlesInGrace(service.stop(), grace),
-          ...[...extraSubscriptions].map((subscription) => drain(subscription, grace)),
-        ]);
+        const pings = answerPingsWhileDraining(connection, service, serviceId, report);
+        // nats.js's service drains its subscriptions as the served ones drain: bounded alike, by the stop's one grace.
+        await Promise.all([settlesInGrace(service.stop(), grace), served.drainAll(grace)]);
         await Promise.allSettled([...inFlight]);
         // The events of the last requests join the output, behind their replies.
         await outbox.flushed();
