@@ -14,7 +14,8 @@
  * left off, so a node offline during a stop still learns of it; a stop's marker leaves the bucket some seconds later
  * (late-removals.ts), and a node back after that, or whose watch passed by messages removed before it read them,
  * checks each of its processes against the bucket instead. How far the watch has got is the bucket's applied
- * revision, which a module request waits for (read-your-writes for module specs, as for variables).
+ * revision, which a module request waits for (read-your-writes for module specs, as for variables): the watch and that
+ * revision live in module-specs-revisions.ts. How large a spec may be is spec-room.ts's to say.
  *
  * A value in the bucket that is neither spec nor claim (put there by something other than a node: module-records.ts)
  * is told to `onUnreadable` once per key and revision, naming the bucket, the key and the module. A session's listing
@@ -23,24 +24,21 @@
  * @module
  */
 import type { NatsConnection } from 'nats';
-import { AlreadyExistsError, InternalError, StoreConflictError, ValidationError } from '../errors.js';
+import { AlreadyExistsError, InternalError, StoreConflictError } from '../errors.js';
 import { toldOnce } from './told-once.js';
 import { compareModuleIds, type ModuleSpec } from '../modules/module-spec.js';
 import { kvBucket } from './kv-bucket.js';
 import { subjectKeys } from './kv-last-writes.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
-import { assertValueRoom } from './bucket-value-room.js';
-import { watchKv, type KvWatchHandle } from './kv-watch.js';
-import { watchOptionsFor } from './kv-watch-options.js';
+import { specRoom } from './spec-room.js';
+import type { watchKv } from './kv-watch.js';
 import { specsFailure, unreadableValue } from './module-specs-failure.js';
 import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
-import { bucketLastRevision, bucketNextKept } from './bucket-stream.js';
-import { RevisionWaiters, waitUnlessUnknown, type AppliedRevisions } from './revision-waiters.js';
+import type { AppliedRevisions, waitUnlessUnknown } from './revision-waiters.js';
+import { createSpecsRevisions, type SpecsWatch } from './module-specs-revisions.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
-import { MIN_MODULES_REVISION_HEADER } from './wire.js';
-import { WatchOutage } from './watch-outage.js';
 import { messageOf } from '../printable.js';
 import { LateRemovals } from './late-removals.js';
 
@@ -104,7 +102,7 @@ export interface ModuleSpecs extends AppliedRevisions {
    * claim); with it, the key's last write must be that revision (taking over a claim whose node is gone, or a claim's
    * second write).
    * @throws {AlreadyExistsError} when the key holds something else: the id is taken in the session
-   * @throws {ValidationError} when the spec is too large for one message of the bucket (see {@link SPEC_HEADROOM_BYTES})
+   * @throws {ValidationError} when the spec is too large for one message of the bucket (see spec-room.ts)
    */
   claim(sessionId: string, moduleId: string, value: WireModuleSpec | LocalClaim, replacing?: number): Promise<number>;
   /**
@@ -148,22 +146,7 @@ export interface ModuleSpecs extends AppliedRevisions {
   close(): void;
 }
 
-/** The watch of the modules bucket: a bucket watch that its connection's drops suspend. */
-export interface SpecsWatch extends KvWatchHandle {
-  /** The connection dropped: the watch is down until the next `resume` has its consumer open. */
-  suspend(): void;
-}
-
 const encoder = new TextEncoder();
-
-/**
- * Room a spec leaves in one message of the modules bucket: for its headers (expected revision, message id: a few
- * hundred bytes), and so that a reply carrying the spec (a describe, a list of one) still fits.
- */
-const SPEC_HEADROOM_BYTES = 1024;
-
-/** The least value size a modules bucket must allow: room for a spec of one byte. */
-export const LEAST_SPEC_VALUE_BYTES = SPEC_HEADROOM_BYTES + 1;
 
 /**
  * Opens (creating if needed) the modules bucket on `connection`.
@@ -190,12 +173,7 @@ export async function openModuleSpecs(
     { connection, bucket, retryMs, failed },
     options.replicas,
   );
-  // A spec must fit in one message of the bucket with its headers: of the server's, and of the bucket's own limit.
-  assertValueRoom(bucket, maxValueSize, LEAST_SPEC_VALUE_BYTES);
-  const maxPayload = connection.info?.max_payload ?? Infinity;
-  const byBucket = maxValueSize !== undefined && maxValueSize < maxPayload ? maxValueSize : undefined;
-  const specLimit = (byBucket ?? maxPayload) - SPEC_HEADROOM_BYTES;
-  const specLimitWhy = byBucket === undefined ? "the server's max_payload" : "the bucket's max value size";
+  const assertSpecFits = specRoom(connection, bucket, maxValueSize);
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const keyOf = (sessionId: string, moduleId: string): string => `${sessionId}.${moduleId}`;
   const removals = new LateRemovals({
@@ -205,38 +183,15 @@ export async function openModuleSpecs(
     ...(options.removalDelayMs !== undefined ? { delayMs: options.removalDelayMs } : {}),
     report: options.onRemovalError ?? (() => {}),
   });
-  const outage = new WatchOutage();
-  const waiters = new RevisionWaiters(outage);
-  let applied = 0;
-  let written = 0;
-  const wrote = (revision: number): number => {
-    written = Math.max(written, revision);
-    return revision;
-  };
-  /** What the node's watch hears when it passed by messages removed before it read them (see `watch`). */
-  let skipped: (() => void) | undefined;
-  /** The running watches of the bucket: told to check when a wait finds the bucket ahead of them. */
-  const watching = new Set<KvWatchHandle>();
-  const unknownCheck = {
+  const revisions = createSpecsRevisions({
+    connection,
+    kv,
     bucket,
-    header: MIN_MODULES_REVISION_HEADER,
-    lastRevision: () => bucketLastRevision(connection, bucket),
-    applied: () => applied,
-    graceMs: options.unknownRevisionGraceMs ?? 50,
-    nextKept: (after: number) => bucketNextKept(connection, bucket, after),
-    skipRemoved: (upTo: number) => {
-      // The revisions passed by may hold a stop's marker, removed before the watch read it: what runs here is
-      // checked again before a request that waited for them is served.
-      if (upTo > applied) skipped?.();
-      reached(upTo);
-    },
-    behind: () => watching.forEach((handle) => handle.checkNow()),
-  };
-  const reached = (revision: number): void => {
-    if (revision <= applied) return;
-    applied = revision;
-    waiters.advance(applied);
-  };
+    retryMs,
+    unknownRevisionGraceMs: options.unknownRevisionGraceMs,
+    onWatchSlow: options.onWatchSlow,
+  });
+  const { wrote } = revisions;
 
   /** Deletes the key if its last write is still `revision`; resolves `false` when it is not (someone else's now). */
   const deleteIfLast = async (key: string, revision: number): Promise<boolean> => {
@@ -320,23 +275,7 @@ export async function openModuleSpecs(
     async claim(sessionId, moduleId, value, replacing) {
       const key = keyOf(sessionId, moduleId);
       const data = encoder.encode(JSON.stringify(value));
-      // A spec that fits in a request (instructions near max_payload) may not fit in the bucket's message with its
-      // headers: refused as the caller's input, not passed on as the server's MAX_PAYLOAD_EXCEEDED (internal_error).
-      if (data.length > specLimit)
-        throw new ValidationError(
-          `module '${moduleId}' spec is ${data.length} bytes as stored, over the ${specLimit} bytes a message of the ` +
-            `modules bucket can hold (${specLimitWhy} less its headers); shorten its instructions`,
-          {
-            details: {
-              field: 'spec',
-              constraint: 'maxBytes',
-              size: data.length,
-              limit: specLimit,
-              sessionId,
-              moduleId,
-            },
-          },
-        );
+      assertSpecFits(data, sessionId, moduleId);
       const put = async (expectLast: number | undefined): Promise<number> => {
         try {
           // Also takes over a key whose last write is a delete marker: a removed id is free again. Not nats.js
@@ -400,70 +339,16 @@ export async function openModuleSpecs(
       return listed.sort((a, b) => compareModuleIds(a.moduleId, b.moduleId));
     },
 
-    watch(onWrite, onEnd, onSkipped) {
-      skipped = onSkipped;
-      /** The revision of the last write this watch handed over: the watch covers the whole stream, one by one. */
-      let handed: number | undefined;
-      const handle = watchKv(
-        kv,
-        '',
-        { kind: 'live' },
-        (entries) => {
-          for (const entry of entries) {
-            if (handed !== undefined && entry.revision > handed + 1) onSkipped?.();
-            handed = entry.revision;
-            try {
-              // Ids have no dots (both follow the id rule): the first dot splits every key this bucket holds.
-              const dot = entry.key.indexOf('.');
-              if (dot > 0) onWrite(entry.key.slice(0, dot), entry.key.slice(dot + 1), entry.revision);
-            } finally {
-              // Only once `onWrite` has seen it (a replaced spec's process is out of service) does it count as applied.
-              reached(entry.revision);
-            }
-          }
-        },
-        onEnd,
-        {
-          ...watchOptionsFor(connection, bucket, retryMs),
-          ...(options.onWatchSlow ? { reopenSlow: options.onWatchSlow } : {}),
-        },
-      );
-      const initialized = (async () => {
-        await handle.initialized;
-        // Read once the watch is live, as the variables router does: a write before it is counted here, a later
-        // one is delivered. Nothing on the node runs a spec yet that such a write could have replaced.
-        reached(await bucketLastRevision(connection, bucket));
-      })();
-      initialized.catch(() => {});
-      watching.add(handle);
-      return {
-        ...handle,
-        stop() {
-          watching.delete(handle);
-          handle.stop();
-        },
-        initialized,
-        suspend: () => outage.began(),
-        resume() {
-          const resumed = handle.resume();
-          outage.endsWith(resumed);
-          return resumed;
-        },
-      };
-    },
+    watch: (onWrite, onEnd, onSkipped) => revisions.watch(onWrite, onEnd, onSkipped),
 
     close: () => removals.close(),
 
     get appliedRevision() {
-      return applied;
+      return revisions.appliedRevision;
     },
     get highestRevision() {
-      return Math.max(applied, written);
+      return revisions.highestRevision;
     },
-    waitForRevision(revision, timeoutMs) {
-      if (applied >= revision) return Promise.resolve(true);
-      // A revision of a modules bucket since re-created or reset is refused, as the variables bucket's is.
-      return waitUnlessUnknown(revision, waiters.wait(revision, timeoutMs), timeoutMs, unknownCheck);
-    },
+    waitForRevision: (revision, timeoutMs) => revisions.waitForRevision(revision, timeoutMs),
   };
 }

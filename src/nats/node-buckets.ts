@@ -8,7 +8,8 @@
 import type { NatsConnection } from 'nats';
 import { onConnectionChange } from './connection-options.js';
 import type { EventOutbox } from './event-outbox.js';
-import { LEAST_SPEC_VALUE_BYTES, openModuleSpecs, type ModuleSpecs } from './module-specs.js';
+import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
+import { LEAST_SPEC_VALUE_BYTES } from './spec-room.js';
 import { LEAST_RECORD_VALUE_BYTES, SESSION_RECORD_BYTES } from './bucket-value-room.js';
 import type { NatsNodeOptions } from './nats-node.js';
 import { assertExistingBuckets } from './kv-bucket-settings.js';
