@@ -28,7 +28,7 @@ import {
   requirePresent,
   requireString,
 } from './request-fields.js';
-import type { SessionProvider } from './session-directory.js';
+import type { SessionProvider } from './session-provider.js';
 import { lifeOf, sessionNotThere, sessionOfLife } from './session-of-life.js';
 import type { ModuleOperation } from './operations.js';
 import type { RequestEnded } from './request-ending.js';

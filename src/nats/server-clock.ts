@@ -7,7 +7,7 @@
  * stream's last, had been stored by the moment the node saw it: a lower bound of the server's time then, carried
  * forward on the monotonic clock (`performance.now()`, which no clock step moves). The estimate is the highest of those
  * bounds, so it is never ahead of the server's clock (a session judged younger than it is, never older). It is exact
- * to a round trip from the node's own write that is the stream's last (session-directory.ts reads it back); after a
+ * to a round trip from the node's own write that is the stream's last (session-stream-reads.ts reads it back); after a
  * write by another node only, it lags by as long as the node took to look again.
  * @module
  */

@@ -9,7 +9,8 @@
  * session-expiry.ts), and removing it is the moment a session is deleted or expires, with compare-and-set on the
  * revision read, so a concurrent activity stamp cancels an expiry. The bucket keeps one write per key, so its
  * stream holds each record's last write in the order they were written: the records nobody stamped for longest
- * come first ({@link SessionDirectory.oldest}), with the markers of removals not yet finished (tombstones).
+ * come first ({@link SessionDirectory.oldest}), with the markers of removals not yet finished (tombstones); that scan,
+ * and the server's clock as the stream tells it, are read message by message in session-stream-reads.ts.
  *
  * Only nodes write the bucket, but anything with access to it can. A value there that is no session record (not JSON,
  * or without a creation time: see {@link decodeSessionRecord}) stands for no session, the same wherever it is read: a
@@ -30,7 +31,7 @@ import type { Session } from '../session/session.js';
 import { assertSessionId } from '../variables/names.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { assertValueRoom, SESSION_RECORD_BYTES } from './bucket-value-room.js';
-import { apiErrorCode, kvBucket, kvStream, kvSubject } from './kv-bucket.js';
+import { kvBucket } from './kv-bucket.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS, failedAt } from './retry-unavailable.js';
 import { sessionListing, type SessionListing } from './session-listing.js';
 import {
@@ -42,36 +43,8 @@ import {
 } from './session-record.js';
 import { toldOnce } from './told-once.js';
 import type { ServerTimeSample } from './server-clock.js';
-
-/** What the service needs from a node: a session by id, opened (`create: true`) or only if it exists. */
-export interface SessionProvider {
-  /** Rejects with `SessionError('session_not_found')` when `create` is false and the session was never opened. */
-  session(id: string, options: { readonly create: boolean }): Promise<Session>;
-  /**
-   * The session, opened; `created` when this call began the life the handle serves (its record is this call's), for
-   * the `open` request to say so. A provider without it opens through {@link SessionProvider.session}, and says
-   * nothing about who created the session.
-   */
-  open?(id: string): Promise<{ readonly session: Session; readonly created: boolean }>;
-  /**
-   * Deletes the session for good (only its life `incarnation`, when given; `session_not_found` when it does not
-   * exist); a node without it cannot.
-   */
-  delete?(id: string, incarnation?: string): Promise<void>;
-  /**
-   * Why the life `incarnation` of the session is over, when this node knows (it heard the session end): the error a
-   * request bound to that life gets (`session_expired`, or `session_not_found` for a deletion).
-   */
-  ended?(id: string, incarnation: string): SessionError | undefined;
-}
-
-/** What a scan finds: a record (`found`), or a removal's marker (a tombstone); when the bucket took it (ms). */
-export interface Scanned {
-  readonly sequence: number;
-  readonly sessionId: string;
-  readonly found?: ReadRecord;
-  readonly writtenAt: number;
-}
+import { SessionStreamReads, type Scanned } from './session-stream-reads.js';
+import type { SessionProvider } from './session-provider.js';
 
 /**
  * What a session's key holds when it holds no record: a removal's marker (a tombstone, see session-removal.ts), or a
@@ -167,9 +140,6 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 
-/** JetStream's "no message found" API error code (a message GET past the last one). */
-const NO_MESSAGE_FOUND = 10037;
-
 /** Writes over a value that is no record tried by one `open`, while others write the key again meanwhile. */
 const TAKEOVERS = 3;
 
@@ -197,12 +167,6 @@ export async function createSessionDirectory(
   const raw = await kvBucket(connection, { js, kv, name: bucket, replicas, retryMs });
   const seen = new Set<string>();
   const firstTold = toldOnce();
-  /** This node's last write to the bucket not read back yet, and when it was acknowledged (`performance.now()`). */
-  let ownLast: { readonly revision: number; readonly ackedAt: number } | undefined;
-  const wrote = (revision: number): number => {
-    ownLast = { revision, ackedAt: performance.now() };
-    return revision;
-  };
 
   /** The record a value holds, or `undefined` for one that is none: told (once) and taken as no session. */
   const recordOf = (sessionId: string, data: Uint8Array, revision: number): SessionRecord | undefined => {
@@ -220,6 +184,8 @@ export async function createSessionDirectory(
     }
     return undefined;
   };
+
+  const stream = new SessionStreamReads({ js, raw, bucket, recordOf, boundary });
 
   /** The key's last write: a record, a value that is none, a removal's marker, or nothing. */
   const lastOf = async (sessionId: string): Promise<ReadRecord | Leftover | undefined> => {
@@ -248,7 +214,7 @@ export async function createSessionDirectory(
     expectLast: number,
   ): Promise<number | false> => {
     try {
-      return wrote(await raw.publish({ key: sessionId, operation, data, expectLast }));
+      return stream.wrote(await raw.publish({ key: sessionId, operation, data, expectLast }));
     } catch (error) {
       if (error instanceof StoreConflictError) return false;
       throw renamed(error, operation, sessionId);
@@ -294,7 +260,7 @@ export async function createSessionDirectory(
       let refused: StoreConflictError;
       try {
         // Create-if-absent, also over a removed record (its delete marker), through an election of the leader.
-        wrote(await raw.writeIfAbsent(sessionId, 'put', data));
+        stream.wrote(await raw.writeIfAbsent(sessionId, 'put', data));
         seen.add(sessionId);
         return incarnation;
       } catch (error) {
@@ -351,58 +317,11 @@ export async function createSessionDirectory(
       return (await write(sessionId, 'purge', EMPTY, revision)) !== false;
     },
 
-    async oldest(sequence) {
-      // Message gets by subject, no consumer (nats-server#3481), as a key's history is read (see kv-history.ts).
-      const manager = await js.jetstreamManager(false);
-      const subjects = kvSubject(bucket, '');
-      const request = { seq: sequence, next_by_subj: `${subjects}>` };
-      for (;;) {
-        // Each get is read again through an election; past the last message there is nothing to wait for.
-        const message = await raw.read(
-          'scan',
-          bucket,
-          () => manager.streams.getMessage(kvStream(bucket), request).catch((error: unknown) => noMessage(error)),
-          (error) => boundary(error, 'scan', bucket),
-        );
-        if (!message) return undefined;
-        const operation = message.header.get('KV-Operation');
-        // The key names the session, whatever the record says.
-        const scanned = { sequence: message.seq, sessionId: message.subject.slice(subjects.length) };
-        const writtenAt = message.time.getTime();
-        if (operation === 'PURGE' || operation === 'DEL') return { ...scanned, writtenAt };
-        if (!operation || operation === 'PUT') {
-          // Not a record (the bucket is shared, anything with access can write there): no session, passed by.
-          const record = recordOf(scanned.sessionId, message.data, message.seq);
-          if (record) return { ...scanned, writtenAt, found: { record, revision: message.seq, writtenAt } };
-        }
-        request.seq = message.seq + 1;
-      }
-    },
+    oldest: (sequence) => stream.oldest(sequence),
 
-    async serverTime() {
-      const manager = await js.jetstreamManager(false);
-      const stream = kvStream(bucket);
-      const failed = (error: unknown): InternalError => boundary(error, 'clock', bucket);
-      const own = ownLast;
-      ownLast = undefined;
-      if (own) {
-        const seq = own.revision;
-        const message = await raw.read(
-          'clock',
-          bucket,
-          () => manager.streams.getMessage(stream, { seq }).catch((error: unknown) => noMessage(error)),
-          failed,
-        );
-        // Gone already (the key written again since): the stream's last write tells instead.
-        if (message) return { serverTime: message.time.getTime(), monotonic: own.ackedAt, exact: true };
-      }
-      const info = await raw.read('clock', bucket, () => manager.streams.info(stream), failed);
-      const readAt = performance.now();
-      const { last_seq: lastSeq, last_ts: lastTs } = info.state;
-      return lastSeq === 0 ? undefined : { serverTime: Date.parse(lastTs), monotonic: readAt };
-    },
+    serverTime: () => stream.serverTime(),
 
-    ownWriteUnread: () => ownLast !== undefined,
+    ownWriteUnread: () => stream.ownWriteUnread(),
 
     async leftover(sessionId) {
       assertSessionId(sessionId);
@@ -432,12 +351,6 @@ export async function createSessionDirectory(
 function renamed(error: unknown, operation: string, key: string): Error {
   if (error instanceof InternalError) return boundary(error.cause ?? error, operation, key);
   return error instanceof BridgeError ? error : boundary(error, operation, key);
-}
-
-/** `undefined` for JetStream's "no message found" (a get past the last message, or of one removed); else rethrows. */
-function noMessage(error: unknown): undefined {
-  if (apiErrorCode(error) === NO_MESSAGE_FOUND) return undefined;
-  throw error;
 }
 
 function boundary(error: unknown, operation: string, key: string): InternalError {

@@ -9,7 +9,7 @@
 import type { MsgHdrs } from 'nats';
 import { SessionError, isSessionGone } from '../errors.js';
 import type { Session } from '../session/session.js';
-import type { SessionProvider } from './session-directory.js';
+import type { SessionProvider } from './session-provider.js';
 import { INCARNATION_HEADER } from './wire.js';
 
 /** The life of the session a request is bound to, or `undefined` when it names none (an empty header counts as none). */

@@ -10,7 +10,7 @@
 import { BridgeError, ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import type { ServiceRequest } from './service-endpoint.js';
-import type { SessionProvider } from './session-directory.js';
+import type { SessionProvider } from './session-provider.js';
 import { PAGE_OVERHEAD_BYTES } from './fitted-page.js';
 import { OPERATIONS } from './session-operations.js';
 import type { VariableOperation } from './operations.js';

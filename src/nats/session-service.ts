@@ -25,7 +25,7 @@ import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
 import { packageVersion } from '../package-version.js';
 import type { ServiceEndpoint, ServiceRequest } from './service-endpoint.js';
 import type { SessionServiceOptions } from './session-service-options.js';
-import type { SessionProvider } from './session-directory.js';
+import type { SessionProvider } from './session-provider.js';
 import { createSessionRequests } from './session-request.js';
 import { pageRequestOf } from './session-page.js';
 import { VARIABLE_OPERATIONS } from './operations.js';
