@@ -1,7 +1,7 @@
 /**
  * What hibernation needs beside the runtime's bookkeeping: a spawn's `hibernateAfter` checked, the machine that
  * resumes a live snapshot as it is, and the test of whether a process is idle enough to be put to sleep. The
- * runtime's own `#hibernate` and `#wake` put these together with its registry, calls and idle clock.
+ * runtime's `Hibernator` (hibernator.ts) puts these together with its calls and an idle clock.
  * @module
  */
 import type { AnyActor, AnyActorLogic, Subscription } from 'xstate';

@@ -3,28 +3,21 @@
  * hibernation) for any XState actor logic.
  * @module
  */
-import {
-  type Actor,
-  type AnyActor,
-  type AnyActorLogic,
-  type AnyEventObject,
-  type EventObject,
-  type InspectionEvent,
-  type Observer,
-  type Snapshot,
-} from 'xstate';
+import type { Actor, AnyActorLogic, AnyEventObject, EventObject, Snapshot } from 'xstate';
 import { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
-import { isAbnormal, isCrash, linkedExit, type ExitReason } from './exit-reason.js';
-import { Links, type ExitNotice } from './links.js';
+import { isCrash, type ExitReason } from './exit-reason.js';
+import { ExitSignals } from './exit-signals.js';
+import { Links } from './links.js';
 import { Monitors, type Demonitor, type DownNotice, type MonitorTarget } from './monitors.js';
-import { IdleClock } from './idle-clock.js';
 import { PendingCalls } from './pending-calls.js';
-import { ProcessActor } from './process-actor.js';
+import { ProcessActors } from './process-actors.js';
 import { Process, type ProcessRef } from './process.js';
 import { Registry } from './registry.js';
 import { FaultReporter } from './fault-reporter.js';
-import { assertHibernateAfter, hasWorkOrWatchers, resumingFrom, type Sleeper } from './hibernation.js';
+import { assertHibernateAfter } from './hibernation.js';
+import { Hibernator } from './hibernator.js';
+import { Supervision } from './supervision.js';
 import { assertBooleanOption, assertFunctionOption, assertInspectOption, assertOptionKeys } from './option-keys.js';
 import {
   PROCESS_RUNTIME_KEYS,
@@ -80,36 +73,12 @@ export class ProcessRuntime {
   readonly #links = new Links();
   /** While {@link stopAllOf} runs: the processes its stops' exits must not take down (see there). */
   #spared: ((process: ProcessRef) => boolean) | undefined;
-  /**
-   * Exit signals on their way to linked processes (see {@link #deliverExitSignals}): a `reason` stops the peer, a
-   * `notice` is the event a peer that traps exits gets instead.
-   */
-  readonly #exitSignals: ({ readonly peer: Process } & (
-    { readonly reason: ExitReason } | { readonly notice: ExitNotice }
-  ))[] = [];
-  /** The processes spawned with `trapExit: true`. */
-  readonly #trapping = new WeakSet<Process>();
-  /** Each EXIT notice this runtime made, and the process it was made for (see {@link isExitNotice}). */
-  readonly #exitNotices = new WeakMap<object, Process>();
-  /** The supervisor of each supervised process (see {@link supervised}). */
-  readonly #supervisors = new WeakMap<Process, ProcessRef>();
-  /** The supervised processes of each supervisor that have not exited yet: its exit waits for theirs. */
-  readonly #liveChildren = new WeakMap<Process, Set<Process>>();
-  /** What each supervisor's exit waits for besides its children asked to stop (see {@link holdExit}). */
-  readonly #exitHolds = new WeakMap<Process, Promise<unknown>>();
-  #deliveringExitSignals = false;
-  /** The actor being put to sleep now (see `#hibernate`), whose stop the inspector is not shown. */
-  #sleeping: AnyActor | undefined;
-  /** The actor whose `start()` is running now: its crash is shown to the inspector after XState's start snapshot. */
-  #starting: AnyActor | undefined;
-  readonly #inspect: Observer<InspectionEvent> | undefined;
+  readonly #exitSignals = new ExitSignals();
+  readonly #supervision = new Supervision(this.#registry);
   /** Where crashes and errors thrown by listeners and the inspector go. */
   readonly #faults: FaultReporter;
-  /** The processes spawned with `hibernateAfter`, and their idle time. */
-  readonly #sleepers = new Map<Process, Sleeper>();
-  /** Processes that exited while hibernating, for the actor `ref.actor` still shows. */
-  readonly #retired = new WeakMap<Process, Sleeper>();
-  readonly #idle = new IdleClock<Process>((process) => this.#hibernate(process));
+  readonly #actors: ProcessActors;
+  readonly #hibernator: Hibernator;
   #seq = 0;
   #callSeq = 0;
   #stopping = 0;
@@ -119,13 +88,14 @@ export class ProcessRuntime {
     assertFunctionOption('ProcessRuntime', 'onError', options.onError);
     assertInspectOption('ProcessRuntime', options.inspect);
     this.#faults = new FaultReporter(options);
-    const inspect = this.#faults.inspect;
-    // XState inspects the stop of an actor put to sleep as any stop: the process it ran is alive all the same.
-    this.#inspect = inspect && {
-      next: (event) => {
-        if (event.actorRef !== this.#sleeping) inspect.next?.(event);
-      },
-    };
+    this.#actors = new ProcessActors(this.#faults);
+    this.#hibernator = new Hibernator({
+      faults: this.#faults,
+      pending: this.#pending,
+      actors: this.#actors,
+      run: (process) => this.#run(process),
+      cast: (process, event) => this.cast(process, event),
+    });
   }
 
   /**
@@ -146,16 +116,12 @@ export class ProcessRuntime {
     if (name !== undefined) this.#registry.assertClaimable(name);
     const seq = ++this.#seq;
     const id = `<0.${seq}>`;
-    const actor = this.#createActor(logic, name ?? id, systemId, input !== undefined ? { input } : {});
-    const wakeUp = hibernateAfter === undefined ? undefined : () => this.#wake(process);
+    const actor = this.#actors.create(logic, name ?? id, systemId, input !== undefined ? { input } : {});
+    const wakeUp = hibernateAfter === undefined ? undefined : () => this.#hibernator.wake(process);
     const process: Process<TLogic> = new Process<TLogic>(id, name, actor as Actor<TLogic>, seq, wakeUp);
     this.#registry.add(process);
-    if (trapExit) this.#trapping.add(process);
-    if (hibernateAfter !== undefined) {
-      const resume = resumingFrom(logic);
-      this.#sleepers.set(process, { resume, systemId, afterMs: hibernateAfter, subscription: undefined });
-      this.#idle.touch(process, hibernateAfter);
-    }
+    if (trapExit) this.#exitSignals.trap(process);
+    if (hibernateAfter !== undefined) this.#hibernator.add(process, logic, systemId, hibernateAfter);
     this.#run(process);
     return process;
   }
@@ -208,7 +174,7 @@ export class ProcessRuntime {
     const callId = `${process.id}#${++this.#callSeq}`;
     // Waiting before the wake: a woken actor that fails as it starts exits the process, failing this call.
     const reply = this.#pending.add(process, callId, labelOf(target), timeout);
-    this.#touch(process);
+    this.#hibernator.touch(process);
     // Reading `actor` wakes a hibernating process.
     const { actor } = process;
     if (process.alive) actor.send(withCallId(event, callId));
@@ -233,7 +199,7 @@ export class ProcessRuntime {
   #deliver(target: Target, event: AnyEventObject): void {
     const process = this.#registry.resolve(target);
     if (!process) return;
-    this.#touch(process);
+    this.#hibernator.touch(process);
     const { actor } = process;
     if (process.alive) actor.send(event);
   }
@@ -279,7 +245,7 @@ export class ProcessRuntime {
     this.#stopping++;
     const spared = this.#spared;
     this.#spared = (process) => !selected(process);
-    const roots = () => this.#unsupervised().filter(selected);
+    const roots = () => this.#supervision.unsupervised().filter(selected);
     try {
       for (let found = roots(); found.length > 0; found = roots())
         for (let i = found.length - 1; i >= 0; i--) await this.stop(found[i]!, reason);
@@ -291,7 +257,7 @@ export class ProcessRuntime {
 
   /** Whether an inspector watches this runtime's processes (the `inspect` option). */
   get inspecting(): boolean {
-    return this.#inspect !== undefined;
+    return this.#actors.inspecting;
   }
 
   /**
@@ -301,27 +267,7 @@ export class ProcessRuntime {
    * shows a running actor's stop (`xstate.stop`, status `stopped`). Without it, its last snapshot would stand for ever.
    */
   inspectStopped(logic: AnyActorLogic, name: string, snapshot: Snapshot<unknown>): void {
-    this.#showStopped(logic, snapshot, name);
-  }
-
-  /**
-   * {@link inspectStopped} for `process`, or a process that has none left by its name. The actor made for the
-   * inspector is attributed to it before it is shown: what the inspector throws there is reported as its error on any
-   * other actor of the process is, where it was kept unreported for good with the errors of actors not attributed yet.
-   */
-  #showStopped(logic: AnyActorLogic, snapshot: Snapshot<unknown>, process: Process | string): void {
-    const inspect = this.#inspect;
-    if (!inspect) return;
-    const name = typeof process === 'string' ? process : (process.name ?? process.id);
-    const actor = this.#createActor(logic, name, name, { snapshot });
-    this.#faults.attribute(actor.system, process);
-    inspect.next?.({
-      type: '@xstate.snapshot',
-      actorRef: actor,
-      rootId: actor.sessionId,
-      snapshot: { ...actor.getSnapshot(), status: 'stopped' },
-      event: { type: 'xstate.stop' },
-    } as InspectionEvent);
+    this.#actors.showStopped(logic, snapshot, name);
   }
 
   /** See {@link ProcessHost.reportFault}. */
@@ -331,20 +277,12 @@ export class ProcessRuntime {
 
   /** See {@link ProcessHost.supervised}. */
   supervised(child: ProcessRef, supervisor: ProcessRef): void {
-    const process = this.#registry.resolve(child);
-    if (!process) return;
-    this.#supervisors.set(process, supervisor);
-    const owner = this.#registry.resolve(supervisor);
-    if (!owner) return;
-    const children = this.#liveChildren.get(owner);
-    if (children) children.add(process);
-    else this.#liveChildren.set(owner, new Set([process]));
+    this.#supervision.supervised(child, supervisor);
   }
 
   /** See {@link ProcessHost.holdExit}. */
   holdExit(process: ProcessRef, until: Promise<unknown>): void {
-    const held = this.#registry.resolve(process);
-    if (held) this.#exitHolds.set(held, until);
+    this.#supervision.holdExit(process, until);
   }
 
   /**
@@ -352,15 +290,7 @@ export class ProcessRuntime {
    * made it: a copy, or the same notice passed on to another process, is not one.
    */
   isExitNotice(event: unknown, to: Target): boolean {
-    const process = this.#registry.resolve(to);
-    return (
-      process !== undefined && typeof event === 'object' && event !== null && this.#exitNotices.get(event) === process
-    );
-  }
-
-  /** The live processes no live supervisor supervises, in spawn order. */
-  #unsupervised(): Process[] {
-    return this.#registry.all().filter((process) => !this.#supervisors.get(process)?.alive);
+    return this.#exitSignals.isNotice(event, this.#registry.resolve(to));
   }
 
   /**
@@ -414,32 +344,16 @@ export class ProcessRuntime {
     // A hibernating process has no actor running: it exits as it is, without being woken for it. The inspector is
     // shown its stop now, which it was not shown when it went to sleep.
     if (process.hibernating) {
-      const sleeper = this.#sleepers.get(process);
-      const { asleepWith } = process;
-      if (sleeper && asleepWith !== undefined) this.#showStopped(sleeper.resume, asleepWith, process);
+      this.#hibernator.showStopped(process);
       this.#exit(process, process.stopReason);
     } else process.actor.stop();
-  }
-
-  /**
-   * The actor of a process, whose XState `id` is the process's name, or its pid when it has none: inspection tools
-   * (Stately's among them) show an actor by its `id`, and XState sets `systemId` only after announcing the actor. A
-   * {@link ProcessActor}: a user's observer must not make the process's crash an uncaught exception.
-   */
-  #createActor(logic: AnyActorLogic, id: string, systemId: string | undefined, start: object): AnyActor {
-    return new ProcessActor(logic, {
-      id,
-      ...start,
-      ...(systemId !== undefined ? { systemId } : {}),
-      ...(this.#inspect ? { inspect: this.#inspect } : {}),
-    });
   }
 
   /** Observes the process's current actor (its replies, its crash, its end) and starts it. */
   #run(process: Process): void {
     const { actor } = process;
     // Only an inspector's errors need attributing; 100,000 processes should not pay for it otherwise.
-    if (this.#inspect) this.#faults.attribute(actor.system, process);
+    if (this.#actors.inspecting) this.#faults.attribute(actor.system, process);
     actor.on(REPLY, (reply: EventObject) =>
       this.#faults.guard(process, () => this.#pending.settle(process, reply as ReplyEvent)),
     );
@@ -448,182 +362,35 @@ export class ProcessRuntime {
     const subscription = actor.subscribe(
       undefined as never,
       (error: unknown) => {
-        this.#inspectCrash(actor);
-        this.#exitAfterChildren(process, { error });
+        this.#actors.crashed(actor);
+        this.#supervision.exitAfterChildren(process, () => this.#exit(process, { error }));
       },
-      () =>
-        this.#exitAfterChildren(
-          process,
-          actor.getSnapshot().status === 'done' ? 'normal' : (process.stopReason ?? 'shutdown'),
-        ),
+      () => {
+        const reason = actor.getSnapshot().status === 'done' ? 'normal' : (process.stopReason ?? 'shutdown');
+        this.#supervision.exitAfterChildren(process, () => this.#exit(process, reason));
+      },
     );
-    const sleeper = this.#sleepers.get(process);
-    if (sleeper) sleeper.subscription = subscription;
-    // Saved and restored: a process may spawn another as it starts.
-    const outer = this.#starting;
-    this.#starting = actor;
-    try {
-      actor.start();
-    } finally {
-      this.#starting = outer;
-    }
-  }
-
-  /**
-   * Shows the inspector the snapshot a crash left (`status: 'error'`, the error in `error`): XState inspects no
-   * snapshot when a transition throws, so the process's last one, `active`, would have stood for it for ever. At once,
-   * ahead of anything its exit lets happen (a process started under its name, whose first snapshot would otherwise
-   * come first); a microtask later for a crash while starting, which XState's snapshot of the start (still `active`)
-   * follows, sent after the error observers are told.
-   */
-  #inspectCrash(actor: AnyActor): void {
-    const inspect = this.#inspect;
-    if (!inspect) return;
-    const show = (): void =>
-      inspect.next?.({
-        type: '@xstate.snapshot',
-        actorRef: actor,
-        rootId: actor.sessionId,
-        snapshot: actor.getSnapshot(),
-        event: { type: 'xstate.error' },
-      } as InspectionEvent);
-    if (this.#starting === actor) queueMicrotask(show);
-    else show();
-  }
-
-  /** A message is about to reach `process`: for one that may hibernate, that is activity. */
-  #touch(process: Process): void {
-    const sleeper = this.#sleepers.get(process);
-    if (sleeper) this.#idle.touch(process, sleeper.afterMs);
-  }
-
-  /**
-   * Restores a hibernating process into a new actor, from the snapshot it went to sleep with. For a process that
-   * exited while hibernating, only makes an actor to read, stopped (see {@link ProcessRef.actor}).
-   */
-  #wake(process: Process): void {
-    const last = process.asleepWith;
-    const sleeper = this.#sleepers.get(process) ?? this.#retired.get(process);
-    if (last === undefined || !sleeper) return;
-    if (!process.alive) {
-      const shown = new ProcessActor(sleeper.resume, { id: process.name ?? process.id, snapshot: last });
-      shown.stop();
-      return process.keepForReading(shown as never);
-    }
-    this.#idle.touch(process, sleeper.afterMs);
-    process.wake(
-      this.#createActor(sleeper.resume, process.name ?? process.id, sleeper.systemId, { snapshot: last }) as never,
-    );
-    this.#run(process);
-  }
-
-  /** Puts an idle process to sleep, unless it is not idle after all (then the idle clock asks again later). */
-  #hibernate(process: Process): void {
-    this.#faults.guard(process, () => {
-      const sleeper = this.#sleepers.get(process);
-      if (!sleeper || !process.alive || process.hibernating) return;
-      const { actor } = process;
-      const snapshot = actor.getSnapshot() as { status: string; children?: Record<string, AnyActor> };
-      if (snapshot.status !== 'active' || this.#pending.awaiting(process) || hasWorkOrWatchers(actor, snapshot)) {
-        // Busy now: checked again one hibernateAfter from now, not at every sweep.
-        this.#idle.touch(process, sleeper.afterMs);
-        return;
-      }
-      // Unobserved first: the stop below is a hibernation, not an exit.
-      sleeper.subscription?.unsubscribe();
-      sleeper.subscription = undefined;
-      // It has no child actor (see `hasWorkOrWatchers`): nothing in the snapshot holds the old actor or its system.
-      process.hibernate(snapshot as never);
-      this.#idle.forget(process);
-      // Stopped without the inspector told (the stop runs at once: the actor is idle), as a hibernating module's
-      // actor is not shown stopped either: the process lives on, and its next actor starts when it wakes.
-      this.#sleeping = actor;
-      try {
-        actor.stop();
-      } finally {
-        this.#sleeping = undefined;
-      }
-      // Whoever still holds the old actor (an action's promise via `self`, a caller's `ref.actor`, another actor's
-      // `sendTo`) reaches the process: `send` and XState's relay between actors both end in `_send`.
-      (actor as unknown as { _send(event: AnyEventObject): void })._send = (event) => this.cast(process, event);
-    });
-  }
-
-  /**
-   * Exits `process` once the children it is stopping have exited. A supervisor's teardown asks each child to stop,
-   * and XState stops a child in the middle of a transition (one that stopped its own tree, say) only once that
-   * transition is over: exited at once, the supervisor told its links and monitors it was gone, and settled `exited`,
-   * with that child still alive and holding its name, so an owner starting the tree again from its `EXIT` found the
-   * name taken. A child not asked to stop is not waited for: nothing would end that wait. A supervisor asks its
-   * children in turn, the next once the one before has exited, and holds its exit until it has asked the last
-   * ({@link holdExit}): its children not asked yet are waited for through that.
-   */
-  #exitAfterChildren(process: Process, reason: ExitReason): void {
-    const held = this.#exitHolds.get(process);
-    if (held) {
-      this.#exitHolds.delete(process);
-      const exit = (): void => this.#exitAfterChildren(process, reason);
-      void held.then(exit, exit);
-      return;
-    }
-    const children = this.#liveChildren.get(process);
-    // Most processes supervise nothing: their exit builds no list.
-    if (!children || children.size === 0) return this.#exit(process, reason);
-    const stopping = [...children].filter((child) => child.stopReason !== undefined);
-    if (stopping.length === 0) return this.#exit(process, reason);
-    void Promise.all(stopping.map((child) => child.exited)).then(() => this.#exit(process, reason));
+    this.#hibernator.observed(process, subscription);
+    this.#actors.start(actor);
   }
 
   /** Runs inside XState's observer callbacks, so nothing may escape from here. */
   #exit(process: Process, reason: ExitReason): void {
     this.#faults.guard(process, () => {
       if (!process.markExited(reason)) return;
-      const supervisor = this.#registry.resolve(this.#supervisors.get(process));
-      if (supervisor) this.#liveChildren.get(supervisor)?.delete(process);
-      const sleeper = this.#sleepers.get(process);
-      // Kept while it may still have to show an actor restored from its last snapshot (weakly: it goes with the ref).
-      if (sleeper && process.asleepWith !== undefined) this.#retired.set(process, sleeper);
-      this.#sleepers.delete(process);
-      this.#idle.forget(process);
+      this.#supervision.exited(process);
+      this.#hibernator.exited(process);
       this.#registry.remove(process);
       this.#pending.failAll(process, reason);
       if (isCrash(reason)) this.#faults.report(reason.error, process);
-      const passed = linkedExit(process.id, reason);
-      for (const peer of this.#links.takeAll(process)) {
-        if (this.#trapping.has(peer)) {
-          const notice: ExitNotice = { type: 'EXIT', id: process.id, name: process.name, reason };
-          this.#exitNotices.set(notice, peer);
-          this.#exitSignals.push({ peer, notice });
-        } else if (isAbnormal(reason) && !this.#spared?.(peer)) this.#exitSignals.push({ peer, reason: passed });
-      }
+      this.#exitSignals.queue(process, reason, this.#links.takeAll(process), this.#spared);
       this.#monitors.down(process, reason);
     });
-    this.#deliverExitSignals();
-  }
-
-  /**
-   * Stops the processes that exit signals reach, one after another rather than one inside the other's exit: a chain
-   * of links as long as it may be is no deeper a stack than one link (a recursion per link overflowed past a few
-   * hundred, leaving the rest half stopped), and the process that exited is told to its monitors before those its
-   * exit takes down, as its signal reaches them after it is gone in Erlang.
-   */
-  #deliverExitSignals(): void {
-    if (this.#deliveringExitSignals) return;
-    this.#deliveringExitSignals = true;
-    let next = 0;
-    try {
-      // By index: a process linked to thousands queues thousands, and a shift each would be quadratic.
-      for (; next < this.#exitSignals.length; next++) {
-        const signal = this.#exitSignals[next]!;
-        const { peer } = signal;
-        // A notice goes as a cast would, waking a hibernating peer; dropped if the peer exited meanwhile.
-        this.#faults.guard(peer, () =>
-          'notice' in signal ? this.#deliver(peer, signal.notice) : this.#signal(peer, signal.reason),
-        );
-      }
-    } finally {
-      this.#exitSignals.splice(0, next);
-      this.#deliveringExitSignals = false;
-    }
+    // A notice goes as a cast would, waking a hibernating peer; dropped if the peer exited meanwhile.
+    this.#exitSignals.deliver((signal) =>
+      this.#faults.guard(signal.peer, () =>
+        'notice' in signal ? this.#deliver(signal.peer, signal.notice) : this.#signal(signal.peer, signal.reason),
+      ),
+    );
   }
 }
