@@ -22,9 +22,32 @@ export async function deleteEmbedded(
   end: () => Promise<void>,
 ): Promise<void> {
   // Other runtimes may share this store: the marker ends their processes of the session too (see
-  // `SessionTable.route`). It is purged with the rest (every runtime hears that once more, still within this deletion).
+  // `SessionRouter`). It is purged with the rest (every runtime hears that once more, still within this deletion).
   await store.delete(`${id}.${ENDED_KEY}`);
   // Once the process has ended (a write in flight first), the store can be purged.
   await end();
   await purgeSessionKeys(store, id);
+}
+
+/** The deletions an embedded runtime has under way: its stop waits for them. */
+export class EmbeddedDeletions {
+  readonly #underWay = new Set<Promise<void>>();
+
+  constructor(private readonly store: Store<VariableRecord>) {}
+
+  /** Deletes session `id` (see {@link deleteEmbedded}), once `end` has resolved. */
+  async delete(id: string, end: () => Promise<void>): Promise<void> {
+    const deletion = deleteEmbedded(this.store, id, end);
+    this.#underWay.add(deletion);
+    try {
+      await deletion;
+    } finally {
+      this.#underWay.delete(deletion);
+    }
+  }
+
+  /** The deletions under way, each settling when it does, failed or not. */
+  settling(): Promise<void>[] {
+    return [...this.#underWay].map((deletion) => deletion.catch(() => {}));
+  }
 }

@@ -11,7 +11,7 @@ interface Activity {
 
 /**
  * `performance.now()` in whole milliseconds: an {@link IdleClock}'s default clock, and the one a node's session uses
- * are told on (session-table.ts), which no step of the system clock moves.
+ * are told on (session-uses.ts), which no step of the system clock moves.
  */
 export const monotonicNow = (): number => Math.floor(performance.now());
 
