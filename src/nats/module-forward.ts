@@ -41,7 +41,7 @@ import {
   NodeLostError,
   ValidationError,
 } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import { STEADY_LINK, type ConnectionLink } from './connection-link.js';
 import { NodeDidNotAnswer, askExecutionOutcome, type AskOutcome } from './lost-reply-recovery.js';
 import { NO_RESPONDERS_RETRY_MS } from './no-responders-ride.js';

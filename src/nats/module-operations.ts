@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MsgHdrs } from 'nats';
 import { ExecutionAbortedError, ModuleNotFoundError, NodeStoppingError, UnknownModuleError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import type { Session } from '../session/session.js';
 import type { ModuleControl } from './module-control.js';
 import { FORWARD_GRACE_MS, type ModuleForward } from './module-forward.js';

@@ -25,7 +25,7 @@
  * @module
  */
 import { ExecutionAbortedError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import { ExpiringKeys } from './expiring-keys.js';
 import { executionReplyKey } from './execution-replies.js';
 import { DEADLINE_GRACE_MS, takenLate } from './request-deadline.js';

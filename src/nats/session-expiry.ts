@@ -37,7 +37,7 @@
  * @module
  */
 import { InternalError, SessionError, StoreUnavailableError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import { connectionBack, type ConnectionLink } from './connection-link.js';
 import type { SessionEndReason } from './session-control.js';
 import type { SessionRemoval } from './session-removal.js';

@@ -21,7 +21,7 @@
  */
 import { type NatsConnection, type Service } from 'nats';
 import { NodeStoppingError, ValidationError } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import { packageVersion } from '../package-version.js';
 import type { ServiceEndpoint, ServiceRequest } from './service-endpoint.js';
 import type { SessionServiceOptions } from './session-service-options.js';

@@ -9,13 +9,13 @@ import { EVERY_SESSION, RuntimeStoppedError, SessionError, ValidationError } fro
 import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
+import { ProcessRuntime } from '../runtime/process-runtime.js';
 import {
   MAX_TIMEOUT_MS,
-  ProcessRuntime,
   type CallOptions,
   type SpawnOptions,
   type Target,
-} from '../runtime/process-runtime.js';
+} from '../runtime/process-runtime-options.js';
 import type { Session } from '../session/session.js';
 import { assertOptions, type SessionOptions } from '../session/options.js';
 import { WatchHub } from '../session/watch-hub.js';

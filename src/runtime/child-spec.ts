@@ -8,7 +8,7 @@ import { isFailure, type ExitReason } from './exit-reason.js';
 import { assertOptionKeys, optionKeys } from './option-keys.js';
 import { isRef, labelOf, shown } from './process-arguments.js';
 import type { ProcessHost } from './process-host.js';
-import type { SpawnOptions } from './process-runtime.js';
+import type { SpawnOptions } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
 
 /**

@@ -2,14 +2,14 @@
  * The process layer: Elixir-style processes, supervisors and exit reasons on top of XState v5 actors.
  * @module
  */
-export {
-  ProcessRuntime,
-  type CallOptions,
-  type FaultSource,
-  type ProcessRuntimeOptions,
-  type SpawnOptions,
-  type Target,
-} from './process-runtime.js';
+export { ProcessRuntime } from './process-runtime.js';
+export type {
+  CallOptions,
+  FaultSource,
+  ProcessRuntimeOptions,
+  SpawnOptions,
+  Target,
+} from './process-runtime-options.js';
 export type { ProcessRef } from './process.js';
 export type { Demonitor, DownNotice, MonitorTarget } from './monitors.js';
 export type { ExitNotice } from './links.js';

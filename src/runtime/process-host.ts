@@ -7,7 +7,7 @@
 import type { ExitReason } from './exit-reason.js';
 import type { FaultSource } from './process-runtime-options.js';
 import type { Demonitor, MonitorTarget } from './monitors.js';
-import type { SpawnOptions, Target } from './process-runtime.js';
+import type { SpawnOptions, Target } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
 import type { AnyActorLogic } from 'xstate';
 

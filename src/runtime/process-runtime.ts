@@ -43,16 +43,6 @@ import {
   withCallId,
 } from './process-arguments.js';
 
-// The options live apart so the helpers can read them; re-exported so `process-runtime.js` stays their path.
-export {
-  MAX_TIMEOUT_MS,
-  type CallOptions,
-  type FaultSource,
-  type ProcessRuntimeOptions,
-  type SpawnOptions,
-  type Target,
-} from './process-runtime-options.js';
-
 /**
  * Runs XState actors as Elixir-style processes. Each process is a root actor (never a child of one XState
  * parent, where spawning is quadratic), observed so that no crash ever reaches Node's uncaught-exception path.

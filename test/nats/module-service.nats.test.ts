@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError } from '../../src/index.js';
-import { MAX_TIMEOUT_MS } from '../../src/runtime/process-runtime.js';
+import { MAX_TIMEOUT_MS } from '../../src/runtime/process-runtime-options.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { rawReply } from '../support/raw-request.js';
 
