@@ -7,6 +7,7 @@
 import type { JetStreamManager, KvEntry, NatsConnection, StoredMsg } from 'nats';
 import { InternalError } from '../errors.js';
 import { kvStream } from './kv-bucket.js';
+import { isNoMessageFound } from './jetstream-api-error.js';
 import { StoredKvEntry } from './stored-kv-entry.js';
 import { messageOf } from '../printable.js';
 
@@ -17,10 +18,8 @@ import { messageOf } from '../printable.js';
 export const CLOCK_SKEW_MS = 60_000;
 
 /** Whether a JetStream API error of a message get says the message asked for is not there. */
-const missing = (error: unknown): boolean => {
-  const failure = error as { code?: unknown; api_error?: { err_code?: unknown } } | null;
-  return failure?.code === '404' || failure?.api_error?.err_code === 10037;
-};
+const missing = (error: unknown): boolean =>
+  (error as { code?: unknown } | null)?.code === '404' || isNoMessageFound(error);
 
 /** The last sequence of the KV bucket's stream: the store's latest revision. */
 export async function bucketLastRevision(connection: NatsConnection, bucket: string): Promise<number> {

@@ -16,7 +16,8 @@
  */
 import type { KV, KvOptions, KvStatus, NatsConnection } from 'nats';
 import { BridgeError } from '../errors.js';
-import { apiErrorCode, kvRetryScope } from './kv-bucket.js';
+import { kvRetryScope } from './kv-bucket.js';
+import { apiErrorCode } from './jetstream-api-error.js';
 import { deadlineOf, retryRead, unavailability } from './retry-unavailable.js';
 
 /** JetStream's "stream name already in use with a different configuration": a create that lost a race. */

@@ -10,7 +10,7 @@
  */
 import type { KV, NatsConnection, StreamConfig } from 'nats';
 import { BucketConfigMismatchError, type BridgeError, ValidationError } from '../errors.js';
-import { apiErrorCode } from './kv-bucket.js';
+import { apiErrorCode } from './jetstream-api-error.js';
 import { openKvView } from './kv-bucket-open.js';
 import { jetStreamRefusal } from './jetstream-refusal.js';
 import { isStreamNotFound } from './retry-unavailable.js';

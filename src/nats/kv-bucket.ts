@@ -34,6 +34,7 @@ import { InternalError, StoreConflictError, StoreUnavailableError, type BridgeEr
 import { jetStreamRefusal, noJetStream } from './jetstream-refusal.js';
 import { deletedBy } from './kv-updated-by.js';
 import { writeFate, newWriteId, WRITE_ID_HEADER } from './kv-write-fate.js';
+import { apiErrorCode } from './jetstream-api-error.js';
 import {
   deadlineOf,
   PROBE_TIMEOUT_MS,
@@ -78,11 +79,6 @@ export const kvStream = (bucket: string): string => `KV_${bucket}`;
 
 /** The subject of `key` in the KV bucket `bucket` (or, with a key ending in `>`, the subjects under it). */
 export const kvSubject = (bucket: string, key: string): string => `$KV.${bucket}.${key}`;
-
-/** The JetStream API error code a library error carries, if any (e.g. 10071 wrong last sequence). */
-export function apiErrorCode(error: unknown): number | undefined {
-  return (error as Partial<NatsError> | undefined)?.api_error?.err_code;
-}
 
 /**
  * The bucket's stream, its subjects, and a JetStream client to publish with. Every operation rides through an

@@ -12,7 +12,8 @@
  * @module
  */
 import { InternalError } from '../errors.js';
-import { apiErrorCode, kvStream, kvSubject, type KvBucket } from './kv-bucket.js';
+import { kvStream, kvSubject, type KvBucket } from './kv-bucket.js';
+import { isNoMessageFound } from './jetstream-api-error.js';
 import { updatedByIn } from './kv-updated-by.js';
 
 /** One kept message of a key, oldest first: a put or a delete/purge marker. */
@@ -26,9 +27,6 @@ export interface KvHistoryEntry {
   /** Who deleted, for a marker that names someone (kv-updated-by.ts). */
   readonly updatedBy?: string;
 }
-
-/** JetStream's "no message found" API error code (a message GET past the key's last message). */
-const NO_MESSAGE_FOUND = 10037;
 
 /**
  * Reads every kept message of `key` in the bucket's stream, oldest first; `[]` when there is none. Rejects with
@@ -47,7 +45,7 @@ export async function readKvHistory(bucket: KvBucket, key: string): Promise<KvHi
     try {
       message = await manager.streams.getMessage(stream, request);
     } catch (error) {
-      if (apiErrorCode(error) === NO_MESSAGE_FOUND) return entries;
+      if (isNoMessageFound(error)) return entries;
       throw error;
     }
     // A server that ignores `next_by_subj` (before 2.9) answers the message at `seq`, whatever its key.

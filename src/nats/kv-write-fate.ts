@@ -17,13 +17,11 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import type { JetStreamManager, MsgRequest, NatsError } from 'nats';
+import type { JetStreamManager, MsgRequest } from 'nats';
+import { isNoMessageFound } from './jetstream-api-error.js';
 
 /** The header that carries a write's own id. */
 export const WRITE_ID_HEADER = 'Tether-Write';
-
-/** JetStream's "no message found" API error code. */
-const NO_MESSAGE_FOUND = 10037;
 
 // A random prefix per process (72 bits) and a counter: unique ids, short on the wire, no UUID per write.
 const writer = randomBytes(9).toString('base64url');
@@ -59,7 +57,7 @@ export async function writeFate(
     message = await jsm.streams.getMessage(stream, request);
   } catch (error) {
     // Refused, yet nothing after the expected revision: the key was purged meanwhile.
-    if ((error as Partial<NatsError> | undefined)?.api_error?.err_code === NO_MESSAGE_FOUND) return { kind: 'unknown' };
+    if (isNoMessageFound(error)) return { kind: 'unknown' };
     throw error;
   }
   if (message.header.get(WRITE_ID_HEADER) === id) return { kind: 'ours', revision: message.seq };

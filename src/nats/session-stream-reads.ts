@@ -6,12 +6,10 @@
  */
 import type { JetStreamClient } from 'nats';
 import type { InternalError } from '../errors.js';
-import { apiErrorCode, kvStream, kvSubject, type KvBucket } from './kv-bucket.js';
+import { kvStream, kvSubject, type KvBucket } from './kv-bucket.js';
+import { isNoMessageFound } from './jetstream-api-error.js';
 import type { ServerTimeSample } from './server-clock.js';
 import type { ReadRecord, SessionRecord } from './session-record.js';
-
-/** JetStream's "no message found" API error code (a message GET past the last one). */
-const NO_MESSAGE_FOUND = 10037;
 
 /** What a scan finds: a record (`found`), or a removal's marker (a tombstone); when the bucket took it (ms). */
 export interface Scanned {
@@ -115,6 +113,6 @@ export class SessionStreamReads {
 
 /** `undefined` for JetStream's "no message found" (a get past the last message, or of one removed); else rethrows. */
 function noMessage(error: unknown): undefined {
-  if (apiErrorCode(error) === NO_MESSAGE_FOUND) return undefined;
+  if (isNoMessageFound(error)) return undefined;
   throw error;
 }
