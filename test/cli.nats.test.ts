@@ -276,6 +276,16 @@ describe('cli', () => {
     expect(inUrl.stderr + inEnv.stderr).not.toContain('s3cr');
   });
 
+  // Found by a review: it said "cannot reach NATS at tls://… (SERVER_OPT_NA)", nats.js's code, of a server it reached.
+  it('says a server offers no TLS when a tls:// URL reaches one without, exit 3', async () => {
+    const plain = await startNatsServer();
+    onTestFinished(() => plain.stop());
+    const tlsUrl = plain.url.replace(/^nats:/, 'tls:');
+    const run = await runCliProcess(['var', 'get', 'x', '-s', 'a', '--nats', tlsUrl]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(`tether: nats_unreachable: NATS at ${tlsUrl} offers no TLS, which a tls:// URL requires\n`);
+  });
+
   it('module create takes the whole spec from --spec, and adds --bind to its bindings; module list lists it', async () => {
     const s = ['--session', 'cli-spec'];
     expect((await inProcess(['var', 'define', 't', 'float', '0.3', ...s])).code).toBe(0);

@@ -189,7 +189,10 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Nat
     const noTls =
       (error as Partial<NatsError>).code === ErrorCode.ServerOptionNotAvailable && requiresTls(settings.servers);
     const message = noTls ? 'the server offers no TLS, which a tls:// URL requires' : messageOf(error);
-    throw new NatsConnectionError('unreachable', shownServers(settings.servers), message, { cause: error });
+    throw new NatsConnectionError('unreachable', shownServers(settings.servers), message, {
+      cause: error,
+      ...(noTls ? { details: { tls: 'not_offered' } } : {}),
+    });
   }
 }
 

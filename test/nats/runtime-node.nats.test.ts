@@ -153,6 +153,7 @@ describe('Runtime.start({ nats })', () => {
         code: 'nats_connection',
         status: 'unreachable',
         message: expect.stringContaining('the server offers no TLS, which a tls:// URL requires'),
+        details: expect.objectContaining({ tls: 'not_offered' }),
       });
     }
   });
