@@ -39,7 +39,8 @@ import type {
   WriteReply,
 } from './session.types.js';
 
-// The machine's vocabulary stays importable from the machine, where its users have always found it.
+// The machine's types (its context, events and emitted events) stay importable from the machine, where its users
+// have always found them.
 export type * from './session.types.js';
 
 /** The session process machine. */

@@ -32,11 +32,10 @@ import { subjectKeys } from './kv-last-writes.js';
 import type { SharedSpec } from './module-host.js';
 import { openSingleWriteBucket } from './kv-bucket-settings.js';
 import { specRoom } from './spec-room.js';
-import type { watchKv } from './kv-watch.js';
 import { specsFailure, unreadableValue } from './module-specs-failure.js';
 import { decodeModuleValue, type ListedModule, type LocalClaim, type ModuleEntryRecord } from './module-records.js';
 import { parseWireSpec, type WireModuleSpec } from './module-wire-spec.js';
-import type { AppliedRevisions, waitUnlessUnknown } from './revision-waiters.js';
+import type { AppliedRevisions } from './revision-waiters.js';
 import { createSpecsRevisions, type SpecsWatch } from './module-specs-revisions.js';
 import { assertUnavailableRetryMs, DEFAULT_UNAVAILABLE_RETRY_MS } from './retry-unavailable.js';
 import { messageOf } from '../printable.js';
@@ -54,7 +53,7 @@ export interface ModuleSpecsOptions {
   readonly replicas?: number;
   /**
    * How long a wait for a modules revision goes on before the bucket's last revision is read to tell whether the
-   * revision exists at all (see {@link waitUnlessUnknown}). @default 50
+   * revision exists at all (see `waitUnlessUnknown` in revision-waiters.ts). @default 50
    */
   readonly unknownRevisionGraceMs?: number;
   /**
@@ -129,7 +128,7 @@ export interface ModuleSpecs extends AppliedRevisions {
   list(sessionId: string): Promise<ListedModule[]>;
   /**
    * Calls `onWrite` for every write to the bucket from now on (a new spec, or a removal's delete marker) with the
-   * revision it was written at; see {@link watchKv} for resuming after an outage and for `onEnd`. Its
+   * revision it was written at; see `watchKv` (kv-watch.ts) for resuming after an outage and for `onEnd`. Its
    * `initialized` also covers reading the bucket's last revision, the applied revision it starts from. One watch
    * per node: it is what the applied revision measures. Its `suspend`, for when the connection drops, has the
    * waits for a modules revision that time out before the next `resume` is done go on (see watch-outage.ts).

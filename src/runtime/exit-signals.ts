@@ -17,11 +17,11 @@ export type ExitSignal = { readonly peer: Process } & (
 
 /** The exit signals of one runtime's processes, and which of those processes trap exits. */
 export class ExitSignals {
-  /** Exit signals on their way to linked processes (see {@link deliver}). */
+  /** Exit signals on their way to linked processes (see {@link ExitSignals.deliver}). */
   readonly #queue: ExitSignal[] = [];
   /** The processes spawned with `trapExit: true`. */
   readonly #trapping = new WeakSet<Process>();
-  /** Each EXIT notice made here, and the process it was made for (see {@link isNotice}). */
+  /** Each EXIT notice made here, and the process it was made for (see {@link ExitSignals.isNotice}). */
   readonly #notices = new WeakMap<object, Process>();
   #delivering = false;
 
