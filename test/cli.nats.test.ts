@@ -49,7 +49,10 @@ describe('cli', () => {
     ]);
     expect(noNode.code).toBe(3);
     expect(errorLines(noNode)).toHaveLength(1);
-    expect(noNode.stderr).toMatch(/^tether: noproc: /);
+    expect(errorLines(noNode)).toEqual([
+      "tether: noproc: no tether node serves 'nobody.v1.session.cli-1.var.describe': is a tether node running on this " +
+        'NATS (tether serve), with the same --prefix (TETHER_PREFIX)?',
+    ]);
 
     const [temperature, style] = await Promise.all([
       tether([

@@ -56,14 +56,22 @@ export class CallTimeoutError extends BridgeError {
   }
 }
 
-/** The target process is not alive (never was, or exited). */
+/** The target process is not alive (never was, or exited); to a remote client, no node serves its request's subject. */
 export class NoProcError extends BridgeError {
   override readonly code = 'noproc';
+  /**
+   * `options.unserved`: `target` is the subject of a remote request no node subscribes to (NATS's no responders), and
+   * the message says so, rather than call a subject a process.
+   */
   constructor(
     readonly target: string,
-    options: BridgeErrorOptions = {},
+    options: BridgeErrorOptions & { readonly unserved?: boolean } = {},
   ) {
-    super(`no process '${target}' is alive`, { ...options, details: { target, ...options.details } });
+    const { unserved, ...rest } = options;
+    super(unserved ? `no tether node serves '${target}'` : `no process '${target}' is alive`, {
+      ...rest,
+      details: { target, ...rest.details },
+    });
   }
 }
 

@@ -189,7 +189,7 @@ export function requestFailure(
 ): Error {
   const code = (error as Partial<NatsError> | undefined)?.code;
   // No node subscribes: nobody could take the request, so report it at once as a dead target.
-  if (code === ErrorCode.NoResponders) return new NoProcError(subject, { cause: error });
+  if (code === ErrorCode.NoResponders) return new NoProcError(subject, { cause: error, unserved: true });
   // Closed under the request (`client.close()`, or NATS given up on): nats.js rejects it as a TIMEOUT, or
   // CONNECTION_CLOSED, but nothing timed out and the request's fate is unknown.
   if (connection.isClosed() || code === ErrorCode.ConnectionClosed) {

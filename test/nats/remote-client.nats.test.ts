@@ -121,6 +121,8 @@ describe('remote client', () => {
     const client = await fx().client({ timeoutMs: 10_000 });
     const error = await client.session('s1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoProcError);
+    // It names the subject nobody serves, not a process.
+    expect(error).toMatchObject({ message: expect.stringMatching(/^no tether node serves '[^']+\.session\.s1\./) });
   });
 
   /** A node behind a proxy (reconnecting fast once restored), and a client it has answered, cut off from the node. */
