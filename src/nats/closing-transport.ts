@@ -51,7 +51,7 @@ class ClosingTransport extends NodeTransport {
       socket.on('close', () => {
         socket.removeAllListeners();
         this.#dialing = undefined;
-        reject(failure ?? new Error('connect given up'));
+        reject(failure ?? new Error(this.#givenUp ? 'connect given up' : 'the connection closed before it opened'));
       });
       socket.setNoDelay(true);
     });
