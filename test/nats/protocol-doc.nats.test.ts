@@ -3,12 +3,12 @@
  * `nats` package to a real node, in the order of the page: each must get a reply that is not an error. Together
  * they must exercise every operation, so the page has a working example of each.
  */
-import { readFileSync } from 'node:fs';
 import { headers } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { createLanguageModel } from '../../src/index.js';
 import { MODULE_OPERATIONS, VARIABLE_OPERATIONS } from '../../src/nats/operations.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { readProtocolDoc } from '../support/protocol-doc.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -22,7 +22,7 @@ interface Example {
 
 /** Every `nats req <subject> '<json>' [-H 'Name:value']...` line of the doc's `sh` blocks, in order. */
 function examples(): Example[] {
-  const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+  const doc = readProtocolDoc();
   const blocks = [...doc.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
   return blocks
     .flatMap((block) => block.split('\n'))

@@ -18,8 +18,9 @@ import {
   MIN_REVISION_HEADER,
   statusOf,
 } from '../../src/nats/wire.js';
+import { documentedErrorStatuses, readProtocolDoc } from '../support/protocol-doc.js';
 
-const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+const doc = readProtocolDoc();
 const errorsFolder = new URL('../../src/errors/', import.meta.url);
 /** The error classes' sources: src/errors.ts re-exports them by family from src/errors/. */
 const errorsSource = readdirSync(errorsFolder)
@@ -78,9 +79,7 @@ describe('docs/protocol.md', () => {
     const codes = errorCodes();
     // The parse found the classes (a change of how the error classes spell codes must not empty this test).
     expect(codes).toEqual(expect.arrayContaining(['validation_failed', 'session_expired', 'internal_error']));
-    const rows = new Map(
-      [...doc.matchAll(/^\| `([a-z_]+)` +\| (\d{3}) +\|/gm)].map((match) => [match[1]!, Number(match[2])]),
-    );
+    const rows = documentedErrorStatuses(doc);
     const documented = Object.fromEntries(codes.map((code) => [code, rows.get(code)]));
     expect(documented).toEqual(Object.fromEntries(codes.map((code) => [code, statusOf(code)])));
     // And no row for a code the code does not have.

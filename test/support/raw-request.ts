@@ -44,3 +44,45 @@ export async function rawReply(
     error: reply.headers?.get('Nats-Service-Error') ?? '',
   };
 }
+
+/** What {@link rawAnswer} got: the reply (after `notices` acceptance notices), a no-responders status, or nothing. */
+export type RawAnswer =
+  | { readonly kind: 'reply'; readonly msg: Msg; readonly notices: number }
+  | { readonly kind: 'noresponders' | 'timeout'; readonly notices: number };
+
+/**
+ * Publishes these exact bytes and headers (a header may repeat) from an inbox of its own and waits up to `withinMs`
+ * for the reply, counting the acceptance notices before it; an outcome answer, which also names its node in
+ * `Tether-Accepted-By`, is a reply. Never throws: a fuzzer wants every answer, a missing one included.
+ */
+export function rawAnswer(
+  nc: NatsConnection,
+  subject: string,
+  data: Uint8Array,
+  headerPairs: readonly (readonly [string, string])[],
+  withinMs: number,
+): Promise<RawAnswer> {
+  const inbox = createInbox();
+  const h = headers();
+  for (const [name, value] of headerPairs) h.append(name, value);
+  let notices = 0;
+  return new Promise((resolve) => {
+    const settle = (answer: RawAnswer): void => {
+      clearTimeout(timer);
+      subscription.unsubscribe();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => settle({ kind: 'timeout', notices }), withinMs);
+    const subscription = nc.subscribe(inbox, {
+      callback: (_error, msg) => {
+        if (isNotice(msg) && !msg.headers?.has('Tether-Execution-Outcome')) {
+          notices += 1;
+          return;
+        }
+        const noResponders = msg.data.length === 0 && msg.headers?.code === 503;
+        settle(noResponders ? { kind: 'noresponders', notices } : { kind: 'reply', msg, notices });
+      },
+    });
+    nc.publish(subject, data, { reply: inbox, headers: h });
+  });
+}
