@@ -6,7 +6,7 @@
  */
 import { canonical } from './json-text.js';
 import type { Report } from './deviations.js';
-import { storedValue, type FuzzModel, type ModelVariable } from './model.js';
+import { storedValue, variableOf, type FuzzModel, type ModelVariable } from './model.js';
 
 /** A variable event a successful write must have published. */
 export interface ExpectedEvent {
@@ -81,13 +81,7 @@ export function applySuccess(model: FuzzModel, success: Success, report: Report)
           }
         }
       }
-      vars.set(res.name, {
-        type: res.type,
-        value: res.value,
-        version: res.version,
-        id: res.id,
-        lockedBy: res.lockedBy,
-      });
+      vars.set(res.name, variableOf(res));
       expected.push({ name: res.name, version: res.version, value: res.value, updatedBy: by });
       break;
     }
@@ -95,13 +89,7 @@ export function applySuccess(model: FuzzModel, success: Success, report: Report)
     case 'var.unlock': {
       const known = vars.get(res.name);
       if (known && known.version !== res.version) report(`${operation} changed version: ${label}`);
-      vars.set(res.name, {
-        type: res.type,
-        value: res.value,
-        version: res.version,
-        id: res.id,
-        lockedBy: res.lockedBy,
-      });
+      vars.set(res.name, variableOf(res));
       break;
     }
     case 'var.delete': {
