@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { NatsConnectionError, type ModuleEvent } from '../../src/index.js';
+import { NatsConnectionError, type ModuleEvent, type Runtime } from '../../src/index.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
 import { rawRequest } from '../support/raw-request.js';
@@ -11,11 +11,17 @@ const nc = usePlainConnection(fx);
 const stubbed = useOpenAIStub();
 const QA = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 } as const;
 
+/** How many executions of module `qa` of session `ending` the node's module process holds: running, or queued. */
+function executionsHeld(runtime: Runtime): number {
+  const context = runtime.whereis('tether.module.ending.qa')?.actor.getSnapshot().context as
+    { current: unknown; mailbox: readonly unknown[] } | undefined;
+  return context ? (context.current ? 1 : 0) + context.mailbox.length : 0;
+}
+
 describe("a session's end and its modules' events", () => {
   it('publishes the failure of each execution its modules held, on either node, before the end itself', async () => {
     const buckets = fx().buckets();
-    await fx().node(buckets, { llm: stubbed.llm() });
-    await fx().node(buckets, { llm: stubbed.llm() });
+    const nodes = [await fx().node(buckets, { llm: stubbed.llm() }), await fx().node(buckets, { llm: stubbed.llm() })];
     const client = await fx().client();
     const session = await client.session('ending');
     const qa = await session.module('qa', QA);
@@ -34,7 +40,11 @@ describe("a session's end and its modules' events", () => {
     stubbed.stub().hold();
     // Two at once: the queue group spreads them, so the nodes may hold one each.
     const executions = [1, 2].map(() => qa.execute({ question: 'q' }).catch((error: { code: string }) => error.code));
-    await waitFor(() => stubbed.stub().chatRequests.length >= 1, { message: 'an execution at the provider' });
+    // Both held by a node (at the provider, or queued behind the other on the same node) before the delete: one
+    // still on its way would be answered session_not_found, having reached the session after its end.
+    await waitFor(() => nodes.reduce((held, node) => held + executionsHeld(node.runtime), 0) === 2, {
+      message: 'both executions held by the nodes',
+    });
     await session.delete();
 
     expect(await Promise.all(executions)).toEqual(['process_exited', 'process_exited']);
