@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { errorLine } from '../src/cli/cli-errors.js';
 import { reportTo } from '../src/cli/connection.js';
+import { NoProcError } from '../src/errors.js';
 import { historyLine, jsonLine, oneLine, recordLine, recordTable, shownText } from '../src/cli/output.js';
 import type { VariableRecord } from '../src/variables/types.js';
 
@@ -58,5 +60,16 @@ describe('the lines the CLI prints for scripts and on stderr', () => {
     const report = reportTo({ err: (line: string) => lines.push(line) } as unknown as Parameters<typeof reportTo>[0]);
     report(new Error('provider said:\nbusy\u001b[31m'), 'watching t\u2028x');
     expect(lines).toEqual(['tether: watching t\\u2028x: provider said: busy\\u001b[31m']);
+  });
+
+  it('asks whether a node runs only when no node answered, not of a noproc a node answered', () => {
+    expect(errorLine(new NoProcError('tether.v1.session.s.var.get', { unserved: true }))).toBe(
+      "tether: noproc: no tether node serves 'tether.v1.session.s.var.get': is a tether node running on this NATS " +
+        '(tether serve), with the same --prefix (TETHER_PREFIX)?',
+    );
+    // A module's process that died, as a node answers it: the node runs.
+    expect(errorLine(new NoProcError('module qa of session s'))).toBe(
+      "tether: noproc: no process 'module qa of session s' is alive",
+    );
   });
 });

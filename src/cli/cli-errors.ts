@@ -129,7 +129,8 @@ export function errorLine(error: unknown): string {
     code = 'usage';
     message += ` (see: tether ${[...error.command, '--help'].join(' ')})`;
   }
-  if (error instanceof NoProcError)
+  // Only where no node answered at all: a node's own noproc (a module's process that died) needs no node started.
+  if (error instanceof NoProcError && error.unserved)
     message += ': is a tether node running on this NATS (tether serve), with the same --prefix (TETHER_PREFIX)?';
   // One line, always: a script reading stderr line by line must get exactly one per failure.
   return `tether: ${code}: ${oneLine(message)}`;

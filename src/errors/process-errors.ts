@@ -60,18 +60,21 @@ export class CallTimeoutError extends BridgeError {
 export class NoProcError extends BridgeError {
   override readonly code = 'noproc';
   /**
-   * `options.unserved`: `target` is the subject of a remote request no node subscribes to (NATS's no responders), and
-   * the message says so, rather than call a subject a process.
+   * `target` is the subject of a remote request no node subscribes to (NATS's no responders), and the message says so
+   * rather than call a subject a process.
    */
+  readonly unserved: boolean;
+
   constructor(
     readonly target: string,
     options: BridgeErrorOptions & { readonly unserved?: boolean } = {},
   ) {
-    const { unserved, ...rest } = options;
+    const { unserved = false, ...rest } = options;
     super(unserved ? `no tether node serves '${target}'` : `no process '${target}' is alive`, {
       ...rest,
       details: { target, ...rest.details },
     });
+    this.unserved = unserved;
   }
 }
 
