@@ -337,8 +337,8 @@ function kvStore<V>(
         (error) => wrap(error, 'history', key, bucket),
       );
       const changes: StoreChange<V>[] = [];
-      // Writes that landed while the walk went on push the oldest out: what it read beyond the key's kept writes
-      // was not kept at any one moment (see readKvHistory).
+      // The walk reads what the key kept when it began (see readKvHistory); a stream edited since the store opened
+      // it may keep more per key, and the store answers with the depth it opened the bucket with.
       for (const entry of entries.slice(-historyDepth)) {
         try {
           changes.push(toChange(key, entry.operation, entry.revision, entry.data, entry.updatedBy));
