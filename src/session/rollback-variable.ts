@@ -1,7 +1,7 @@
 /**
  * The rollback loop behind `rollbackVariable`: read the variable and its kept versions from the store, check the
- * version asked for against them, and write its value conditioned on the record read, again when another write got in
- * first.
+ * version asked for against them, and write its value conditioned on the record read, again (after a pause with
+ * jitter) when another write got in first.
  * @module
  */
 import { VariableNotFoundError, VersionConflictError } from '../errors.js';
@@ -16,10 +16,8 @@ import {
   historyOf,
   type VariableHistoryEntry,
 } from './variable-history.js';
+import { jitteredBackoff, UPDATE_ATTEMPTS } from './update-with-retry.js';
 import { variableKey } from './write-plan.js';
-
-/** How many times a rollback reads the variable again when another write got in before it, before it gives up. */
-const MAX_ROLLBACK_ATTEMPTS = 5;
 
 /** What a rollback needs of its session handle. */
 export interface RollbackSession {
@@ -28,12 +26,17 @@ export interface RollbackSession {
   readonly store: Store<VariableRecord>;
   /** Resolves once the session's process is alive (woken if need be); rejects with its `SessionError` once it ended. */
   live(): Promise<unknown>;
+  /** The record as the session's view holds it, or read from the store when the view does not hold it yet. */
+  describeFresh(name: string): Promise<VariableRecord>;
   setVariable(name: string, value: unknown, options: SetVariableOptions): Promise<VariableRecord>;
 }
 
 /**
  * Writes, as a new version of `name` in `session`, the value it held at `version`; `options.updatedBy` names who
- * does. A write that got in between the read and the rollback's own makes it read again, a few times at most.
+ * does. A write that got in between the read and the rollback's own makes it read again, as often as
+ * `updateVariable` would and after the same pause with jitter: a writer on another node that keeps writing learns its
+ * next version from its own write's answer, a round trip before the rollback can read it, and would otherwise win
+ * every race until the rollback gave up.
  * @example
  * const record = await rollbackVariable(session, 'temperature', 3, { updatedBy: 'ops' });
  */
@@ -48,8 +51,9 @@ export async function rollbackVariable(
   assertVariableName(name);
   assertHistoryVersion(name, version);
   const reason = `rollback to version ${version}`;
+  const key = variableKey(session.sessionId, name);
+  let { record, entries } = await storedHistory(session, key, name);
   for (let attempt = 1; ; attempt++) {
-    const { record, entries } = await storedHistory(session, name);
     const entry = entryAtVersion(entries, name, version);
     assertRollbackType(entry, record);
     // Only onto the record the checks were made on: one deleted and defined again meanwhile never had that version,
@@ -64,8 +68,17 @@ export async function rollbackVariable(
       });
     } catch (error) {
       const movedOn = error instanceof VersionConflictError && error.details?.expectedId === undefined;
-      if (!movedOn || attempt >= MAX_ROLLBACK_ATTEMPTS) throw error;
+      if (!movedOn || attempt >= UPDATE_ATTEMPTS) throw error;
     }
+    await jitteredBackoff(attempt);
+    // The record as the session holds it, as `updateVariable` reads it: the session plans its write on that record.
+    // Against a writer on another node writing back to back it landed in 3 to 5 tries, where the bucket's newer
+    // record, which the session has not heard of yet, took 2 to 21 (rollback-contention test, six runs each).
+    const current = await session.describeFresh(name);
+    // A write since changed the record, not the versions kept before it: those are read again (a walk of the key's
+    // stream on a KV store) only for a variable defined again meanwhile.
+    if (current.id === record.id) record = current;
+    else ({ record, entries } = await storedHistory(session, key, name));
   }
 }
 
@@ -76,11 +89,11 @@ export async function rollbackVariable(
  */
 async function storedHistory(
   session: RollbackSession,
+  key: string,
   name: string,
 ): Promise<{ record: VariableRecord; entries: VariableHistoryEntry[] }> {
   // A session that ended says so, as every other call does, before the store is asked about its variable.
   await session.live();
-  const key = variableKey(session.sessionId, name);
   const stored = await session.store.get(key);
   // Its name was checked before the first read: the miss is the variable's.
   if (!stored) throw new VariableNotFoundError(session.sessionId, name);

@@ -261,6 +261,7 @@ export class Session implements SessionApi {
         sessionId: this.sessionId,
         store: this.host.store,
         live: () => this.#link.live(),
+        describeFresh: (variable) => this.describeFresh(variable),
         setVariable: (...write) => this.setVariable(...write),
       },
       name,
