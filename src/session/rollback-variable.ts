@@ -16,7 +16,8 @@ import {
   historyOf,
   type VariableHistoryEntry,
 } from './variable-history.js';
-import { jitteredBackoff, UPDATE_ATTEMPTS } from './update-with-retry.js';
+import { MAX_WRITE_ATTEMPTS } from '../../machines/session.writes.js';
+import { jitteredBackoff } from './update-with-retry.js';
 import { variableKey } from './write-plan.js';
 
 /** What a rollback needs of its session handle. */
@@ -33,10 +34,9 @@ export interface RollbackSession {
 
 /**
  * Writes, as a new version of `name` in `session`, the value it held at `version`; `options.updatedBy` names who
- * does. A write that got in between the read and the rollback's own makes it read again, as often as
- * `updateVariable` would and after the same pause with jitter: a writer on another node that keeps writing learns its
- * next version from its own write's answer, a round trip before the rollback can read it, and would otherwise win
- * every race until the rollback gave up.
+ * does. A write that got in between the read and the rollback's own makes it try again after a pause with jitter,
+ * as a plain write does and as often (`MAX_WRITE_ATTEMPTS`): a writer on another node that keeps writing learns its
+ * next version from its own write's answer, a round trip before the rollback can read it.
  * @example
  * const record = await rollbackVariable(session, 'temperature', 3, { updatedBy: 'ops' });
  */
@@ -68,7 +68,7 @@ export async function rollbackVariable(
       });
     } catch (error) {
       const movedOn = error instanceof VersionConflictError && error.details?.expectedId === undefined;
-      if (!movedOn || attempt >= UPDATE_ATTEMPTS) throw error;
+      if (!movedOn || attempt >= MAX_WRITE_ATTEMPTS) throw error;
     }
     await jitteredBackoff(attempt);
     // The record as the session holds it, as `updateVariable` reads it: the session plans its write on that record.

@@ -10,7 +10,7 @@ import { assertUpdateFunction } from './argument-checks.js';
 import { assertOptions } from './options.js';
 import type { SerialTasks } from './serial-tasks.js';
 
-/** How many times `updateVariable` (and `rollbackVariable`) tries in all when other writers keep getting in first. */
+/** How many times `updateVariable` re-reads and retries after another writer got in first. */
 export const UPDATE_ATTEMPTS = 1000;
 
 /**

@@ -14,8 +14,8 @@ import {
   type Store,
   type VariableRecord,
 } from '../../src/index.js';
+import { MAX_WRITE_ATTEMPTS } from '../../machines/session.writes.js';
 import { rollbackVariable, type RollbackSession } from '../../src/session/rollback-variable.js';
-import { UPDATE_ATTEMPTS } from '../../src/session/update-with-retry.js';
 import { variableKey } from '../../src/session/write-plan.js';
 
 /** A memory store whose history reads can be held: `hold()` resolves once the next read is held, `release()` ends it. */
@@ -110,7 +110,7 @@ function lostRace(name: string, options: { readonly expectedVersion?: number }):
 describe('a rollback whose write another write got in before', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('pauses before each new try, and gives up with the last version_conflict after as many tries as an update', async () => {
+  it('pauses before each new try, and gives up with the last version_conflict after as many tries as a plain write', async () => {
     const store = await storeAfter(async (session) => {
       await session.defineVariable('n', 'integer', 1);
       await session.setVariable('n', 2);
@@ -134,7 +134,7 @@ describe('a rollback whose write another write got in before', () => {
     await vi.runAllTimersAsync();
 
     expect(await outcome).toMatchObject({ code: 'version_conflict', details: { variable: 'n', expectedVersion: 2 } });
-    expect(tries).toBe(UPDATE_ATTEMPTS);
+    expect(tries).toBe(MAX_WRITE_ATTEMPTS);
   });
 
   it('tries again on the record the session holds, and on the versions of a variable defined again meanwhile', async () => {
