@@ -1,7 +1,7 @@
 /**
  * The `tether` CLI pointed at one NATS server (through `NATS_URL`), run the ways the CLI tests need.
  */
-import { runCli } from '../../src/cli/cli.js';
+import { runCliInProcess } from './cli-in-process.js';
 import { runCliProcess, startCli, type CliRun, type RunningCli } from './cli-process.js';
 
 /** Ways to run the CLI against the server at `url()` (read at each run: servers start in `beforeAll`). */
@@ -19,15 +19,7 @@ export function cliRunners(url: () => string): CliRunners {
   return {
     start: (args) => startCli(args, { NATS_URL: url() }),
     tether: (args, input) => runCliProcess(args, { NATS_URL: url() }, input),
-    async inProcess(args) {
-      const output = { stdout: '', stderr: '' };
-      const code = await runCli(args, {
-        out: (line) => void (output.stdout += `${line}\n`),
-        err: (line) => void (output.stderr += `${line}\n`),
-        env: { NATS_URL: url() },
-      });
-      return { code, ...output };
-    },
+    inProcess: (args) => runCliInProcess(args, { NATS_URL: url() }),
   };
 }
 

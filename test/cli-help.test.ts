@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/cli.js';
+import { packageVersion } from '../src/package-version.js';
+import { cli } from './support/cli-in-process.js';
+
+describe('cli', () => {
+  it('prints the help of every command from the declaration it parses with', async () => {
+    for (const spec of COMMANDS) {
+      const { code, stdout } = await cli(...spec.path, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: tether ${spec.path.join(' ')}`);
+      for (const name of Object.keys(spec.options))
+        expect(stdout, `${spec.path.join(' ')} --${name}`).toContain(`--${name}`);
+      for (const arg of spec.args) expect(stdout).toContain(arg.name);
+    }
+    const root = await cli('--help');
+    expect(root.code).toBe(0);
+    for (const spec of COMMANDS) expect(root.stdout).toContain(spec.path.join(' '));
+  });
+
+  it("says module call waits for the execution as long as the node lets it run, not a request's 5 s", async () => {
+    const { stdout } = await cli('module', 'call', '--help');
+    expect(stdout).toMatch(/--timeout <ms> +how long the whole call waits.*then the node's execution timeout, 120000/);
+    expect((await cli('var', 'get', '--help')).stdout).toMatch(
+      /--timeout <ms> +how long a request waits.*default 5000/,
+    );
+  });
+
+  it('prints the help of a group or a command after `help`, as after --help', async () => {
+    for (const words of [['var'], ['module'], ['session'], ['var', 'set'], ['session', 'delete'], ['serve']]) {
+      const asked = await cli('help', ...words);
+      const flag = await cli(...words, '--help');
+      expect(asked.code).toBe(0);
+      expect(asked.stdout, words.join(' ')).toBe(flag.stdout);
+    }
+    expect((await cli('help', 'var')).stdout).toMatch(/^Usage: tether var <command>/);
+    expect((await cli('help', 'session')).stdout).toMatch(/^Usage: tether session <command>[^]*session delete <id>/);
+    expect((await cli('help')).stdout).toBe((await cli('--help')).stdout);
+    // Help on help is the general help, exit 0, not an unknown command '-h'.
+    for (const flag of ['-h', '--help']) expect(await cli('help', flag)).toEqual(await cli('--help'));
+  });
+});
+
+describe('cli values and version', () => {
+  it('prints its version for --version and -V (exit 0)', async () => {
+    for (const flag of ['--version', '-V'])
+      expect(await cli(flag)).toEqual({ code: 0, stdout: `${packageVersion()}\n`, stderr: '' });
+    expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
+    const extra = await cli('--version', 'x');
+    expect([extra.code, extra.stderr]).toEqual([2, "tether: usage: unexpected argument 'x' (see: tether --help)\n"]);
+    expect((await cli('--help')).stdout).toMatch(/-V, --version +print Tether's version/);
+  });
+
+  it('offers the module types a node can create from JSON, not BestOfN or Refine (they need a reward function)', async () => {
+    const { stdout } = await cli('module', 'create', '--help');
+    expect(stdout).toContain(
+      'Predict, ChainOfThought (COT), ChainOfThoughtWithHint, ReAct, ProgramOfThought (PoT), MultiChainComparison',
+    );
+    expect(stdout).not.toMatch(/BestOfN|Refine/);
+  });
+});

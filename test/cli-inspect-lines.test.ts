@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { transitionLine } from '../src/cli/follow-commands.js';
+import { cli } from './support/cli-in-process.js';
+
+describe('tether inspect lines', () => {
+  const at = new Date('2026-11-21T12:00:01.234Z');
+  const snapshot = { type: 'snapshot', node: 'node-a', sessionId: 'chat-1', status: 'active', context: {} } as const;
+
+  it('name the process, the event and the state path', () => {
+    expect(
+      transitionLine(
+        { ...snapshot, machine: 'module', moduleId: 'qa', event: { type: 'execute' }, value: 'syncing' },
+        at,
+      ),
+    ).toBe('12:00:01.234  node-a  chat-1  module qa  execute → syncing');
+    expect(
+      transitionLine({ ...snapshot, machine: 'session', event: { type: 'write' }, value: { active: 'writing' } }, at),
+    ).toBe('12:00:01.234  node-a  chat-1  session  write → active.writing');
+  });
+
+  it('show a status other than active, parallel regions, and a snapshot without an event', () => {
+    expect(
+      transitionLine(
+        { ...snapshot, machine: 'session', status: 'done', event: undefined, value: { a: 'x', b: { c: 'y' } } },
+        at,
+      ),
+    ).toBe('12:00:01.234  node-a  chat-1  session  ? → a.x, b.c.y [done]');
+  });
+
+  it('refuse a bad session id (exit 2) and an unreachable NATS (exit 3) with one line', async () => {
+    const [badSession, unreachable] = await Promise.all([
+      cli('inspect', '--session', 'a b'),
+      cli('inspect', '--nats', 'nats://127.0.0.1:1'),
+    ]);
+    expect([badSession.code, badSession.stdout]).toEqual([2, '']);
+    expect(badSession.stderr).toMatch(/^tether: usage: --session 'a b' is no session id.*\n$/);
+    expect([unreachable.code, unreachable.stdout]).toEqual([3, '']);
+    expect(unreachable.stderr).toBe(
+      'tether: nats_unreachable: cannot reach NATS at nats://127.0.0.1:1 (CONNECTION_REFUSED)\n',
+    );
+  });
+});
