@@ -1,78 +1,93 @@
-/**
- * A cancel of an execution that a node is passing on to the node its module stays on, while that owner is briefly
- * away (its connection blipping): the relaying node rides out the owner's "no responders", sending the execute again
- * for a while. The cancel found nothing anywhere, so every node remembers it (docs/protocol.md, `module.cancel`), and
- * the relaying node heeds it before each send: the execution never runs, and its caller hears `execution_aborted`,
- * `not_applied`. The owner, away when the cancel came, would have run it.
- */
-import type { Msg } from 'nats';
+import { createInbox } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { NatsConnectionError, createEchoModel, type ModuleTool } from '../../src/index.js';
-import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
-import { isNotice, rawRequest } from '../support/raw-request.js';
-import { moduleResultIds } from '../support/module-result-ids.js';
 import { waitFor } from '../support/wait-for.js';
+import { errorCode, replyOf, useModuleForwardNodes } from '../support/module-forward-nodes.js';
 
-const fx = useNatsFixture();
-const nc = usePlainConnection(fx);
+const { nc, stubbed, ownerAndOther, forwardedExecution } = useModuleForwardNodes();
 const enc = new TextEncoder();
-const echoTool: ModuleTool = { name: 'echo', description: 'Repeats its input', func: (args) => args };
-const localSpec = {
-  type: 'ReAct',
-  signature: 'question:string -> answer:string',
-  maxRetries: 0,
-  tools: [echoTool],
-} as const;
 
-describe('a cancel of an execution being passed on to a module that stays on its node', () => {
-  it('keeps the execution from running once the owner is back', async () => {
-    const proxy = await startTcpProxy(fx().server.url);
-    onTestFinished(() => proxy.close());
-    const statuses: string[] = [];
-    const buckets = fx().buckets();
-    // Owner A behind a proxy the test cuts; node B serves the module's subjects meanwhile.
-    const a = await fx().node(buckets, {
-      llm: createEchoModel(),
-      servers: proxy.url,
-      nats: { reconnect: { waitMs: 100 } },
-      onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+describe('requests for a module that stays on its node', () => {
+  it('leaves a question to every node about an execution passed on to the relaying node, the one its caller watches', async () => {
+    const { a, b } = await ownerAndOther({ llm: stubbed.llm() });
+    stubbed.stub().hold();
+    const { executionId } = await forwardedExecution(b);
+    const question = enc.encode(JSON.stringify({ executionId }));
+    const answeredBy: string[] = [];
+    const inbox = createInbox();
+    const answers = nc().subscribe(inbox, {
+      callback: (_error, msg) => answeredBy.push(msg.headers?.get('Tether-Accepted-By') ?? '?'),
     });
-    await fx().node(buckets, { llm: createEchoModel() });
-    await (await a.runtime.session('s1')).module('local', localSpec);
-
-    const results = moduleResultIds(nc(), 's1', 'local');
-
-    proxy.cut();
-    await waitFor(() => statuses.includes('disconnected'), { message: 'the owner cut off' });
-
-    // Only node B takes it: it passes it on, and rides out the owner's absence.
-    const received: Msg[] = rawRequest(nc(), 'tether.v1.session.s1.module.local.execute', {
-      inputs: { question: 'please do not run' },
-      executionId: 'ex-cancelled',
+    onTestFinished(() => answers.unsubscribe());
+    nc().publish('tether.v1.node.all.s1.module.local.outcome', question, { reply: inbox });
+    // Asked next by name, the owner says it runs it; by then it would have answered every node's question too.
+    const owner = await nc().request(`tether.v1.node.${a.serviceId}.s1.module.local.outcome`, question, {
+      timeout: 5000,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // The caller gives up on it: the cancel is answered (no node had it in its mailbox).
+    expect(owner.headers?.get('Tether-Execution-Outcome')).toBe('running');
+    await waitFor(() => answeredBy.length > 0, { message: "the relaying node's answer" });
+    await nc().flush();
+
+    expect(answeredBy).toEqual([b.serviceId]);
+  });
+
+  it('cancels an execution passed on to the owner, by the id its caller gave', async () => {
+    const { b, onA } = await ownerAndOther({ llm: stubbed.llm() });
+    stubbed.stub().delayMs = 30_000;
+    const { executionId, received } = await forwardedExecution(b);
+    const onOwner = await onA.module('local');
+    expect((await onOwner.describe()).state).toBe('executing');
+
     const cancel = await nc().request(
       'tether.v1.session.s1.module.local.cancel',
-      enc.encode(JSON.stringify({ executionId: 'ex-cancelled', reason: 'user gave up' })),
+      enc.encode(JSON.stringify({ executionId, reason: 'changed my mind' })),
       { timeout: 5000 },
     );
-    expect(cancel.json<{ result: { cancelled: boolean } }>().result).toBeDefined();
 
-    proxy.restore();
-    const reply = await waitFor(() => received.find((msg) => !isNotice(msg)), {
-      message: 'the reply',
-      timeout: 10_000,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cancel.json<{ result: unknown }>().result).toEqual({ cancelled: true });
+    const reply = await replyOf(received);
+    expect(errorCode(reply)).toBe('execution_aborted');
+    expect(reply.json<{ error: { details: { executionId: string } } }>().error.details.executionId).toBe(executionId);
+    // It ran on the owner, which is free again: nothing runs on for nobody.
+    expect(await onOwner.describe()).toMatchObject({ state: 'idle', queued: 0 });
+  }, 30_000);
 
-    // The execution was cancelled before it reached the module: it must not run.
-    expect(results).not.toContain('ex-cancelled');
-    expect(reply.headers?.get('Nats-Service-Error-Code') ?? '').not.toBe('');
-    expect(reply.json<{ error?: { code: string; details?: { outcome?: string } } }>().error).toMatchObject({
-      code: 'execution_aborted',
-      details: { outcome: 'not_applied' },
+  it("cancels an execution passed on to the owner when the relaying node's drain timeout ends it", async () => {
+    const { b, onA } = await ownerAndOther({ llm: stubbed.llm() });
+    stubbed.stub().delayMs = 30_000;
+    const { executionId, received } = await forwardedExecution(b);
+    const onOwner = await onA.module('local');
+    const failures: { executionId: string; error: { code: string; details: { reason?: string } } }[] = [];
+    onOwner.on('module.failed', (event) => void failures.push(event as (typeof failures)[number]));
+
+    // What a stopping `tether serve` does once its --drain-timeout runs out.
+    const stopping = b.runtime.stop();
+    expect(await b.runtime.endRequests('drain timeout of 10 ms ran out')).toBe(1);
+
+    const reply = await replyOf(received);
+    expect(errorCode(reply)).toBe('node_stopping');
+    // The owner, which runs on, dropped the provider call: nothing runs there for a caller already answered.
+    await waitFor(() => failures.length === 1, { message: 'the execution cancelled on its owner' });
+    expect(failures[0]).toMatchObject({
+      executionId,
+      error: {
+        code: 'execution_aborted',
+        details: { reason: 'its node is stopping (drain timeout of 10 ms ran out)' },
+      },
     });
-  });
+    await waitFor(() => stubbed.stub().abandoned >= 1, { message: 'the provider request dropped' });
+    expect(await onOwner.describe()).toMatchObject({ state: 'idle', queued: 0 });
+    await stopping;
+  }, 30_000);
+
+  it('times an execution passed on to the owner out at the timeout its caller gave, with call_timeout', async () => {
+    const { b } = await ownerAndOther({ llm: stubbed.llm() });
+    stubbed.stub().delayMs = 30_000;
+    const { received } = await forwardedExecution(b, 1_500);
+
+    const reply = await replyOf(received);
+
+    expect(reply.headers?.get('Nats-Service-Error-Code')).toBe('504');
+    expect(errorCode(reply)).toBe('call_timeout');
+    expect(reply.json<{ error: { details: { timeoutMs: number } } }>().error.details.timeoutMs).toBe(1_500);
+  }, 30_000);
 });

@@ -1,0 +1,162 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { NatsConnectionError, createEchoModel } from '../../src/index.js';
+import { moduleProcessName } from '../../src/node/module-directory.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { servedBy, type TestNode } from '../support/tether-node.js';
+import { rawReply } from '../support/raw-request.js';
+import { waitFor } from '../support/wait-for.js';
+import { errorCode, replyOf, useModuleForwardNodes } from '../support/module-forward-nodes.js';
+
+const { fx, nc, ownerAndOther, rawRequest } = useModuleForwardNodes();
+
+describe('requests for a module that stays on its node', () => {
+  it('runs it for a client whichever node its executions reach, with the values the client wrote', async () => {
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() });
+    const session = await (await fx().client()).session('s1');
+    const local = await session.module('local');
+    const served = new Set<TestNode>();
+
+    for (let i = 0; i < 20; i++) {
+      const { version } = await session.setVariable('temperature', i / 20);
+      const [result, node] = await servedBy([a, b], () => local.execute({ question: `call ${i}` }));
+      served.add(node);
+      expect(result.moduleId).toBe('local');
+      expect(result.output.answer).toContain(`call ${i}`);
+      expect(result.provenance).toEqual({ temperature: version });
+    }
+
+    // Both nodes took executions: each one succeeded, passed on to node A or not.
+    expect(served).toEqual(new Set([a, b]));
+  });
+
+  it('passes an execution on with the longest wait the wire takes when the nodes wait for ever by default', async () => {
+    // No timeoutMs in the requests: the relaying node sends its own default, which JSON would turn into null.
+    const { a, b } = await ownerAndOther({ llm: createEchoModel(), executionTimeoutMs: Infinity });
+    const local = await (await (await fx().client()).session('s1')).module('local');
+    const served = new Set<TestNode>();
+    // The queue group picks a node at random: 12 tries all land on one node once in 2,048 runs, 30 once in 500 million.
+    for (let i = 0; i < 30 && served.size < 2; i++) {
+      const [result, node] = await servedBy([a, b], () => local.execute({ question: `call ${i}` }));
+      served.add(node);
+      expect(result.output.answer).toContain(`call ${i}`);
+    }
+    expect(served).toEqual(new Set([a, b]));
+  });
+
+  it('passes an execution on to its owner whose connection blipped once it is back, rather than module_not_found', async () => {
+    const proxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => proxy.close());
+    const statuses: string[] = [];
+    // Owner A behind a proxy the test cuts; only node B serves the module's subjects meanwhile.
+    await ownerAndOther(
+      {
+        llm: createEchoModel(),
+        nats: { reconnect: { waitMs: 100 } },
+        onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+      },
+      proxy.url,
+    );
+    proxy.cut();
+    await waitFor(() => statuses.includes('disconnected'), { message: 'the owner cut off' });
+
+    const received = rawRequest('tether.v1.session.s1.module.local.execute', { inputs: { question: 'still there?' } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    proxy.restore();
+
+    const reply = await replyOf(received);
+    expect(reply.headers?.get('Nats-Service-Error-Code') ?? '').toBe('');
+    expect(reply.json<{ result: { output: { answer: string } } }>().result.output.answer).toContain('still there?');
+  });
+
+  it("describes it through either node with its node's reply; module_not_found once no node has it", async () => {
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() });
+    const session = await (await fx().client()).session('s1');
+    const local = await session.module('local');
+    const served = new Set<TestNode>();
+    for (let i = 0; i < 20; i++) {
+      const [description, node] = await servedBy([a, b], () => local.describe());
+      served.add(node);
+      expect(description).toMatchObject({ moduleId: 'local', sessionId: 's1', state: 'idle' });
+    }
+    expect(served).toEqual(new Set([a, b]));
+
+    // On the wire, node B's answer is the owner's reply: the result, and both revisions.
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      const [reply, node] = await servedBy([a, b], async () =>
+        replyOf(rawRequest('tether.v1.session.s1.module.local.describe', {})),
+      );
+      reachedB = node === b;
+      expect(reply.headers?.get('Nats-Service-Error-Code') ?? '').toBe('');
+      const body = reply.json<{ result: { moduleId: string }; revision: number; modulesRevision: number }>();
+      expect(body.result.moduleId).toBe('local');
+      expect(body.revision).toBeGreaterThan(0);
+      expect(body.modulesRevision).toEqual(expect.any(Number));
+    }
+
+    for (let i = 0; i < 10; i++) {
+      await expect(session.module('ghost')).rejects.toMatchObject({ code: 'module_not_found' });
+      const reply = await replyOf(
+        rawRequest('tether.v1.session.s1.module.ghost.execute', { inputs: { question: 'anyone?' } }),
+      );
+      expect(reply.headers?.get('Nats-Service-Error-Code')).toBe('404');
+      expect(errorCode(reply)).toBe('module_not_found');
+    }
+
+    // The owner stops: its module is gone with it, through the node left too.
+    await a.stop();
+    for (let i = 0; i < 5; i++) {
+      await expect(local.describe()).rejects.toMatchObject({ code: 'module_not_found' });
+      await expect(local.execute({ question: 'still there?' }, { timeoutMs: 60_000 })).rejects.toMatchObject({
+        code: 'module_not_found',
+      });
+    }
+  });
+
+  it('answers inputs too deep to pass on with module_not_found when no node has the module, else validation_failed', async () => {
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() });
+    // Parsed by the node, but too deep for JSON.stringify to write again: 2,000 levels it still writes.
+    const deep = (levels: number) => `{"inputs":{"question":${'['.repeat(levels)}${']'.repeat(levels)}}}`;
+    for (const levels of [2_000, 5_000, 50_000]) {
+      const reply = await rawReply(nc(), 'tether.v1.session.s1.module.ghost.execute', deep(levels));
+      expect(reply.errorCode, `${levels} levels`).toBe('404');
+      expect(reply.body.error, `${levels} levels`).toMatchObject({ code: 'module_not_found' });
+    }
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      // Node B first: a request B passes on counts on the owner too.
+      const [reply, node] = await servedBy([b, a], () =>
+        rawReply(nc(), 'tether.v1.session.s1.module.local.execute', deep(5_000)),
+      );
+      reachedB = node === b;
+      expect(reply.body.error?.code).not.toBe('internal_error');
+      if (!reachedB) continue;
+      expect(reply.errorCode).toBe('400');
+      expect(reply.body.error).toMatchObject({
+        code: 'validation_failed',
+        details: { sessionId: 's1', moduleId: 'local', constraint: 'depth' },
+      });
+      expect(reply.body.error.message).toMatch(/nested too deep/);
+    }
+    // The module is still there, and runs for a client whichever node its execution reaches.
+    const local = await (await (await fx().client()).session('s1')).module('local');
+    expect((await local.execute({ question: 'still here?' })).output.answer).toContain('still here?');
+  });
+
+  it('wakes it, hibernated on its node, for an execution that reached another node', async () => {
+    // Idle for 40 ms, the module hibernates on node A: its process goes, the module stays there.
+    const { a, b } = await ownerAndOther({ llm: createEchoModel(), hibernateAfterMs: 40 });
+    const session = await (await fx().client()).session('s1');
+    const local = await session.module('local');
+    const name = moduleProcessName('s1', 'local');
+
+    // An execution that reached node A itself would wake it there: tried again until one reached node B.
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      await waitFor(() => a.runtime.whereis(name) === undefined, { message: 'the module hibernates on node A' });
+      const [result, node] = await servedBy([b, a], () => local.execute({ question: `call ${i}` }));
+      reachedB = node === b;
+      expect(result.output.answer).toContain(`call ${i}`);
+    }
+  });
+});
