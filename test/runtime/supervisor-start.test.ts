@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { useProcessRuntimes } from '../support/process-runtimes.js';
+import { AlreadyExistsError, ChildStartError, ValidationError } from '../../src/errors.js';
+import {
+  DynamicSupervisor,
+  ProcessRuntime,
+  Supervisor,
+  type ChildSpec,
+  type ChildStart,
+  type SupervisorOptions,
+} from '../../src/runtime/index.js';
+import { counterMachine, crashOnStartMachine } from './fixtures.js';
+import { counter, startAbc } from '../support/supervisor-children.js';
+
+const createRuntime = useProcessRuntimes();
+
+describe('Supervisor', () => {
+  it('starts the children in order, registered under their names', () => {
+    const runtime = createRuntime();
+    const sup = startAbc(runtime, { name: 'sup' });
+    expect(runtime.whereis('sup')).toBe(sup.ref);
+    expect(sup.which().map((child) => child.id)).toEqual(['a', 'b', 'c']);
+    expect(runtime.processes().map((ref) => ref.name)).toEqual(['sup', 'a', 'b', 'c']);
+    expect(sup.child('b')).toBe(runtime.whereis('b'));
+  });
+
+  it('throws AlreadyExistsError when its name is taken', () => {
+    const runtime = createRuntime();
+    runtime.spawn(counterMachine, { name: 'sup' });
+    expect(() => startAbc(runtime, { name: 'sup' })).toThrow(AlreadyExistsError);
+    expect(runtime.whereis('a')).toBeUndefined();
+  });
+
+  it('throws ValidationError when two children share an id', () => {
+    const runtime = createRuntime();
+    expect(() => Supervisor.start(runtime, { children: [counter('a'), counter('a')] })).toThrow(ValidationError);
+  });
+
+  it('throws ChildStartError and stops the children already started when a child fails to start', () => {
+    const runtime = createRuntime();
+    const failing: ChildSpec = { id: 'bad', start: () => ({ logic: crashOnStartMachine }) };
+    let error: unknown;
+    try {
+      Supervisor.start(runtime, { name: 'sup', children: [counter('a'), failing, counter('c')] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ChildStartError);
+    expect(error).toMatchObject({ childId: 'bad', supervisor: 'sup', cause: new Error('cannot start') });
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses intensity limits that could never be reached, and starts nothing', () => {
+    const runtime = createRuntime();
+    for (const limits of [{ maxSeconds: Number.NaN }, { maxRestarts: Number.POSITIVE_INFINITY }, { maxRestarts: -1 }])
+      expect(() => startAbc(runtime, { name: 'sup', ...limits })).toThrow(ValidationError);
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses an unknown strategy, restart type or key with ValidationError naming it, and starts nothing', () => {
+    const runtime = createRuntime();
+    const attempts: [unknown, RegExp][] = [
+      [{ strategy: 'one_for_al' }, /option 'strategy' must be one of 'one_for_one', .*got 'one_for_al'/],
+      [{ maxRestart: 0 }, /unknown option maxRestart; accepted: /],
+      [{ children: [{ ...counter('a'), restart: 'permanant' }] }, /child spec 'a' option 'restart' .*got 'permanant'/],
+      [{ children: [{ ...counter('a'), restar: 'temporary' }] }, /child spec 'a' got unknown key restar/],
+      [{ children: [{ id: 'a' }] }, /child spec 'a' option 'start' must be a function/],
+    ];
+    for (const [options, message] of attempts) {
+      const start = (): Supervisor => startAbc(runtime, { name: 'sup', ...(options as Partial<SupervisorOptions>) });
+      expect(start).toThrow(ValidationError);
+      expect(start).toThrow(message);
+    }
+    expect(runtime.processes()).toEqual([]);
+  });
+
+  it('refuses a key start() returns that spawn does not take, as spawn does: a misspelt name starts no child', () => {
+    const runtime = createRuntime();
+    const misspelt: ChildSpec = { id: 'cache', start: () => ({ logic: counterMachine, nmae: 'cache' }) as ChildStart };
+    const start = (): Supervisor => Supervisor.start(runtime, { children: [misspelt] });
+    expect(start).toThrow(ChildStartError);
+    expect(start).toThrow(
+      /could not start child 'cache': a child spec start\(\) got unknown key nmae; accepted: logic/,
+    );
+    expect(runtime.processes()).toEqual([]);
+    // The same for a dynamic child.
+    const dynamic = DynamicSupervisor.start(runtime);
+    expect(() => dynamic.startChild({ start: misspelt.start })).toThrow(/unknown key nmae/);
+    expect(dynamic.count).toBe(0);
+  });
+
+  it('refuses an onError that is no function, and an inspect that is no inspector, when a process runtime is made', () => {
+    expect(() => new ProcessRuntime({ onError: 5 as unknown as () => void })).toThrow(
+      "ProcessRuntime option 'onError' must be a function, got a number",
+    );
+    expect(() => new ProcessRuntime({ inspect: {} as never })).toThrow(
+      "ProcessRuntime option 'inspect' must be a function or an observer with a next function, got an object without a next function",
+    );
+    expect(() => new ProcessRuntime({ inspect: { next: () => {} } })).not.toThrow();
+  });
+
+  it('refuses to start on something that is no runtime, with a typed error', () => {
+    for (const start of [
+      () => Supervisor.start(null as never, { children: [] }),
+      () => DynamicSupervisor.start(undefined as never),
+    ])
+      expect(start).toThrow(
+        expect.objectContaining({ code: 'validation_failed', details: expect.objectContaining({ field: 'runtime' }) }),
+      );
+  });
+});
