@@ -11,11 +11,10 @@ describe('cli', () => {
     onTestFinished(() => silent.close());
     const get = startCli(['var', 'get', 'x', '-s', 'a', '--nats', silent.url]);
     await get.until('stderr', /TIMEOUT/);
-    const saidAt = Date.now();
+    // The server never answers nor closes the connection the process made: waiting for it, the process would never
+    // end (the test's timeout would).
     expect((await get.exited).code).toBe(3);
-    // The process did not wait for the connection it made (nor for the 2 s guard in main.ts).
     expect(silent.connections()).toBe(1);
-    expect(Date.now() - saidAt).toBeLessThan(1_000);
   }, 15_000);
 
   it('fails with one line (exit 1) when stdout cannot be written, as on a full disk', async () => {
@@ -37,7 +36,8 @@ describe('cli', () => {
     }
   });
 
-  it('bounds a stop by the drain timeout: a stop that hangs is let go, one that ends is awaited', async () => {
+  // The helper serve's stop is bounded with; serve itself past --drain-timeout: cli-serve.nats.test.ts.
+  it('settlesWithin lets a wait that never settles go at its bound, and awaits one that settles', async () => {
     expect(await settlesWithin(new Promise(() => {}), 20)).toBe(false);
     expect(await settlesWithin(Promise.resolve(), 1000)).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { createMachine, fromPromise, type InspectionEvent } from 'xstate';
 import { AlreadyExistsError } from '../../src/errors.js';
@@ -144,6 +144,7 @@ describe('ProcessRuntime', () => {
 
     it('reports through onError an inspector that throws on the first event, raised while the actor is made', () => {
       const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+      onTestFinished(() => logged.mockRestore());
       const onError = vi.fn();
       const runtime = createRuntime({
         onError,
@@ -154,7 +155,6 @@ describe('ProcessRuntime', () => {
       const ref = runtime.spawn(counterMachine, { name: 'watched' });
       expect(onError).toHaveBeenCalledWith(new Error('bad tool'), ref, 'inspector');
       expect(logged).not.toHaveBeenCalled();
-      logged.mockRestore();
       expect(ref.alive).toBe(true);
     });
   });
