@@ -76,6 +76,11 @@ export interface ModuleClaims {
    * @throws {StoreUnavailableError} when the bucket cannot be reached (the connection is down); nothing was written
    */
   local(sessionId: string, moduleId: string): Promise<LocalModuleClaim>;
+  /**
+   * Whether the id is taken now, as {@link ModuleClaims.shared} would find it: a spec, or a claim a node answers for.
+   * A read only, for a creation refused before it claimed (see module-directory.ts).
+   */
+  taken(sessionId: string, moduleId: string): Promise<boolean>;
   /** Gives back the claims whose modules ended while the connection was down; call once it is back. */
   retryReleases(): void;
   /**
@@ -171,6 +176,12 @@ export function createModuleClaims(deps: ModuleClaimsDeps): ModuleClaims {
 
   return {
     shared: write,
+
+    async taken(sessionId, moduleId) {
+      const found = await specs.current(sessionId, moduleId);
+      if (found === undefined) return false;
+      return found.local === undefined || (await deps.forward.answers(sessionId, moduleId));
+    },
 
     async local(sessionId, moduleId) {
       const claim: LocalClaim = { nodeLocal: true, node: deps.node(), claimedAt: new Date().toISOString() };

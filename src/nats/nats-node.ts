@@ -62,6 +62,11 @@ export interface NatsNode {
     spec: ModuleSpec,
   ): Promise<SharedSpec & { release(): Promise<unknown> }>;
   /**
+   * Whether a module's id is taken in the modules bucket now (a spec, or a claim a node answers for): a read, for a
+   * creation its session refused before it claimed the id, which says `already_exists` as an embedded runtime does.
+   */
+  moduleTaken(sessionId: string, moduleId: string): Promise<boolean>;
+  /**
    * Stops a module everywhere, as the wire `stop` does: removes its spec from the modules bucket, if it is still
    * the one written at `revision` (a re-created module is not this one's to remove), and then tells every node to
    * stop its process. Resolves `true` when this call removed the spec.
@@ -223,6 +228,7 @@ export async function openNatsNode(
           stillShared: () => specs.holds(sessionId, moduleId, revision),
         };
       },
+      moduleTaken: (sessionId, moduleId) => claims.taken(sessionId, moduleId),
       async removeModule(sessionId, moduleId, revision) {
         const removed = await specs.release(sessionId, moduleId, revision);
         // Only after a removal: the message stops every node's process of the removed spec (not of one created since).

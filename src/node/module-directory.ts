@@ -50,11 +50,14 @@ export { moduleProcessName } from './module-entry.js';
  * (resolving to the claim, made once the module is built so that a refused creation writes nothing;
  * `AlreadyExistsError` when the id is taken): its spec, so other nodes can wake it, or for a module that stays on
  * this node because its spec holds functions, this node's claim (`local`), while the other nodes pass its requests
- * on to this one. `removeModule` stops a shared
+ * on to this one. `moduleTaken` tells whether the id is taken, for a creation refused before it claimed. `removeModule` stops a shared
  * module everywhere (a handle's `stop()`), `loadModule` reads a spec to wake a module created through another node
  * (an embedded `session.module(id)`), and `publishModuleEvents` announces a process's events.
  */
-export type ModuleSharing = Pick<NatsNode, 'claimModule' | 'removeModule' | 'loadModule' | 'publishModuleEvents'>;
+export type ModuleSharing = Pick<
+  NatsNode,
+  'claimModule' | 'moduleTaken' | 'removeModule' | 'loadModule' | 'publishModuleEvents'
+>;
 
 /** Starts, finds and stops a node's module processes. */
 export class ModuleDirectory implements SessionModules, ModuleHost {
@@ -134,7 +137,12 @@ export class ModuleDirectory implements SessionModules, ModuleHost {
       // Built before the id is claimed: what only the session can tell (a bound variable missing or holding a value
       // the attribute cannot take, a signature Ax refuses) refuses the creation with nothing written to the bucket.
       // Claiming first and releasing after left a delete marker for every refused id.
-      const instance = await this.#build(session, moduleId, spec);
+      const instance = await this.#build(session, moduleId, spec).catch(async (error: unknown) => {
+        // An id in use is `already_exists` whatever the session says of the spec, as embedded, where the id is
+        // checked first: the bucket is read only for a refused creation, so a creation that goes through costs none.
+        if (await this.#sharing?.moduleTaken(session.sessionId, moduleId).catch(() => false)) throw taken();
+        throw error;
+      });
       // Its forward subscription goes first: the claim's check must not find this node answering for a module gone.
       if (existing?.stale) await stopHere(existing);
       const claim = await this.#sharing?.claimModule(session.sessionId, moduleId, spec);

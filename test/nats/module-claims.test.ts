@@ -179,6 +179,7 @@ describe('module directory with claims', () => {
         const claim = await node.claims.local(sessionId, moduleId);
         return { ...claim, release: claim.local.release };
       },
+      moduleTaken: (sessionId, moduleId) => node.claims.taken(sessionId, moduleId),
       removeModule: async () => true,
       loadModule: async () => undefined,
       publishModuleEvents: () => () => {},

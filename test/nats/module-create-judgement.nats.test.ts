@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEchoModel } from '../../src/index.js';
+import { Runtime, createEchoModel } from '../../src/index.js';
 import { SessionError, VariableNotFoundError } from '../../src/errors.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { rawReply } from '../support/raw-request.js';
@@ -58,5 +58,40 @@ describe('module create judgement', () => {
     expect(missing).toBeInstanceOf(SessionError);
     expect(missing).toMatchObject({ code: 'session_not_found' });
     expect(await storedOfSession(nc(), buckets, 'judged-remote')).toEqual({ variables: 0, modules: 0, record: 0 });
+  });
+
+  // Found by the differential fuzzer: a node built the module before it claimed the id, so a create of an id in use
+  // whose spec the session refused (a bound variable missing, say) answered that refusal, where an embedded runtime
+  // answers already_exists, as it does for any spec once the id is taken.
+  it('answers already_exists for an id in use, whatever the session would say of the spec, as embedded', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().runtime(buckets, { llm: createEchoModel() });
+    const other = await fx().runtime(buckets, { llm: createEchoModel() });
+    const embedded = await Runtime.start({ llm: createEchoModel() });
+    try {
+      const client = await fx().client();
+      const missingBinding = { ...predict, bindings: { temperature: 'missing' } };
+      const sessions = [
+        await embedded.session('taken'),
+        await node.session('taken'),
+        await other.session('taken'),
+        await client.session('taken'),
+      ];
+      await sessions[0]!.module('qa', predict);
+      await sessions[1]!.module('qa', predict);
+      for (const session of sessions) {
+        const refusal = await session.module('qa', missingBinding).catch((error: unknown) => error);
+        expect(refusal).toMatchObject({
+          code: 'already_exists',
+          message: "module 'qa' already exists",
+          details: { sessionId: 'taken' },
+        });
+      }
+      // A free id still hears what is wrong with its spec.
+      for (const session of sessions)
+        await expect(session.module('qb', missingBinding)).rejects.toMatchObject({ code: 'variable_not_found' });
+    } finally {
+      await embedded.stop();
+    }
   });
 });
