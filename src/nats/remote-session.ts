@@ -36,6 +36,7 @@ import {
 import { assertOptions } from '../session/options.js';
 import type { ExportedVariable } from '../variables/record.js';
 import { compileGlob } from '../variables/glob.js';
+import { assertVariableName } from '../variables/names.js';
 import { assertModuleId, type ModuleSpec } from '../modules/module-spec.js';
 import { toWireSpec, type WireModuleSpec } from './module-wire-spec.js';
 import { RemoteModuleHandle } from './remote-module.js';
@@ -251,7 +252,9 @@ export class RemoteSession implements SessionApi {
     options: { readonly updatedBy?: string } = {},
   ): Promise<VariableRecord> {
     assertOptions(options, 'rollbackVariable');
-    // As an embedded rollback refuses it: a node would name the request's field, and JSON cannot carry a bigint.
+    // As an embedded rollback refuses them, the name first: a node would name the request's field, and JSON cannot
+    // carry a bigint.
+    assertVariableName(name);
     assertHistoryVersion(name, version);
     return decodeRecord(await this.#requests.variable('rollback', { ...options, name, version }));
   }

@@ -233,6 +233,9 @@ describe('variable calls refuse bad arguments alike embedded and remotely, sendi
       [(s) => s.rollbackVariable('f', '1' as never), `version of variable 'f' must be a whole number from 1, got "1"`],
       [(s) => s.rollbackVariable('f', Number.NaN), "version of variable 'f' must be a whole number from 1, got NaN"],
       [(s) => s.rollbackVariable('f', 2 ** 60), /^version of variable 'f' must be a whole number from 1, got 1152/],
+      // Found by the differential fuzzer: the client judged the version first, and so named a bad name as a variable.
+      [(s) => s.rollbackVariable('f.g', 1.5), /^invalid variable name 'f.g': /],
+      [(s) => s.rollbackVariable(7 as never, -1), 'variable name must be a string, got number'],
       [(s) => s.defineVariable('g', 1n as never, 1), /^g: unknown variable type bigint; accepted: /],
       [(s) => s.defineVariable('g', cyclic as never, 1), /^g: unknown variable type object; accepted: /],
       [(s) => s.defineVariable('g', 'integer', 1, null as never), 'g: options must be an object, got null'],
