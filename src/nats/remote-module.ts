@@ -318,11 +318,12 @@ export class RemoteModuleHandle implements ModuleApi {
 
   /**
    * A call on a handle whose session handle was stopped (or whose client closed) rejects as one on that handle does;
-   * on a stopped handle, as a request for a module that is gone would.
+   * on a stopped handle, as a request for a module that is gone would, and as an embedded handle of a stopped module
+   * does (the same error, nothing added).
    */
   #assertUsable(): void {
     this.scope.assertOpen();
-    if (this.#stopped) throw new ModuleNotFoundError(this.sessionId, this.moduleId, { details: { handle: 'stopped' } });
+    if (this.#stopped) throw new ModuleNotFoundError(this.sessionId, this.moduleId);
   }
 
   async #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallTimeoutError, createLanguageModel } from '../../src/index.js';
+import { CallTimeoutError, createLanguageModel, type ModuleApi } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 import { OpenAIStub, text } from '../support/openai-stub.js';
 import { waitFor } from '../support/wait-for.js';
@@ -40,6 +40,26 @@ describe('module handles alike, embedded and remote', () => {
     await expect(embedded.stop()).resolves.toBeUndefined();
     await expect(remote.stop()).resolves.toBeUndefined();
     await expect(remote.describe()).rejects.toMatchObject({ code: 'module_not_found' });
+  });
+
+  // Found by the differential fuzzer: the remote handle's refusal carried `details.handle: 'stopped'`, which the
+  // embedded one's does not (README: "module_not_found once the module was stopped", embedded as remotely).
+  it('refuse every call after their own stop with the same module_not_found', async () => {
+    const { embedded, remote } = await bothKinds('stopped');
+    await embedded.stop();
+    await remote.stop();
+    for (const call of [(h: ModuleApi) => h.describe(), (h: ModuleApi) => h.execute({ question: 'q' })]) {
+      const [fromEmbedded, fromRemote] = await Promise.all([embedded, remote].map((h) => call(h).catch((e) => e)));
+      expect(fromRemote.constructor).toBe(fromEmbedded.constructor);
+      expect({ ...fromRemote, message: fromRemote.message }).toEqual({
+        ...fromEmbedded,
+        message: fromEmbedded.message,
+      });
+      expect(fromRemote).toMatchObject({
+        code: 'module_not_found',
+        details: { sessionId: 'stopped', moduleId: 'qa' },
+      });
+    }
   });
 
   it('refuse a listener that is no function at the call, not at every later event', async () => {
