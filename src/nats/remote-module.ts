@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, ModuleDescription } from '../../machines/module.machine.js';
-import { ExecutionAbortedError, ModuleNotFoundError, isSessionGone } from '../errors.js';
+import { ExecutionAbortedError, ModuleNotFoundError, SessionError, isSessionGone } from '../errors.js';
 import { assertExecuteOptionKeys, assertInputsObject } from '../modules/execute-arguments.js';
 import { executionSignal } from '../modules/execution-signal.js';
 import { executionTimeoutMs } from '../modules/execution-timeout.js';
@@ -51,6 +51,8 @@ export class RemoteModuleHandle implements ModuleApi {
   #executeSubject: string | undefined;
   /** Set once this handle's `stop` resolved: see {@link stop}. */
   #stopped = false;
+  /** What this handle's stop heard when the module had gone with its session: its calls' error from then on. */
+  #sessionGone: SessionError | undefined;
   /** Whether the latest answer to a request of this handle said the module (or its session) is gone. */
   #gone = false;
   /** The event subscriptions of this handle's listeners, ended by its `stop` (and its session handle's). */
@@ -288,7 +290,8 @@ export class RemoteModuleHandle implements ModuleApi {
    * or expired, too) does nothing. Once it
    * resolves, this client's requests for the module get `ModuleNotFoundError` from every node, and this handle is
    * done, as an embedded handle of a stopped process is: its listeners hear nothing more, and its calls reject with
-   * `ModuleNotFoundError` without a request, even once a module of the same id is created again (that one is
+   * `ModuleNotFoundError` (or, when the module had gone with its session, the `SessionError` the stop heard) without a
+   * request, even once a module of the same id is created again (that one is
    * another module; `session.module(id)` gives a handle of it). Another handle of the module, here or in another
    * client, is not told: its requests reach whatever module has the id when they arrive. Once the session handle
    * was stopped (or the client closed) it rejects with `SessionError` (`session_stopped`) and sends nothing: that
@@ -301,8 +304,11 @@ export class RemoteModuleHandle implements ModuleApi {
     try {
       await this.#call('stop', {});
     } catch (error) {
-      // Gone already, with its session too (deleted or expired): a stop has nothing left to do, as embedded.
-      if (!(error instanceof ModuleNotFoundError) && !isSessionGone(error)) throw error;
+      // Gone already, with its session too (deleted or expired): a stop has nothing left to do, as embedded. Gone
+      // with its session, the handle's calls go on saying so, as an embedded handle's do (README: a handle of a module
+      // that is gone says why), not that this stop removed the module.
+      if (isSessionGone(error)) this.#sessionGone = error;
+      else if (!(error instanceof ModuleNotFoundError)) throw error;
     }
     this.#stopped = true;
     this.#listeners.end();
@@ -323,6 +329,8 @@ export class RemoteModuleHandle implements ModuleApi {
    */
   #assertUsable(): void {
     this.scope.assertOpen();
+    const gone = this.#sessionGone;
+    if (gone) throw new SessionError(gone.code, gone.sessionId, { details: gone.details });
     if (this.#stopped) throw new ModuleNotFoundError(this.sessionId, this.moduleId);
   }
 
