@@ -50,9 +50,10 @@ export { moduleProcessName } from './module-entry.js';
  * (resolving to the claim, made once the module is built so that a refused creation writes nothing;
  * `AlreadyExistsError` when the id is taken): its spec, so other nodes can wake it, or for a module that stays on
  * this node because its spec holds functions, this node's claim (`local`), while the other nodes pass its requests
- * on to this one. `moduleTaken` tells whether the id is taken, for a creation refused before it claimed. `removeModule` stops a shared
- * module everywhere (a handle's `stop()`), `loadModule` reads a spec to wake a module created through another node
- * (an embedded `session.module(id)`), and `publishModuleEvents` announces a process's events.
+ * on to this one. `moduleTaken` tells whether the id is taken, for a creation refused before it claimed.
+ * `removeModule` stops a shared module everywhere (a handle's `stop()`), `loadModule` reads a spec to wake a module
+ * created through another node (an embedded `session.module(id)`), and `publishModuleEvents` announces a process's
+ * events.
  */
 export type ModuleSharing = Pick<
   NatsNode,
