@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type LanguageModel,
   VariableAwareChainOfThought,
@@ -7,19 +7,13 @@ import {
 } from '../../src/modules/index.js';
 import type { FakeSession } from '../support/fake-session.js';
 import { type OpenAIStub, text } from '../support/openai-stub.js';
-import { SIGNATURE, boundPredictOn, startWire } from '../support/openai-wire.js';
+import { SIGNATURE, boundPredictOn, useWire } from '../support/openai-wire.js';
 
 let stub: OpenAIStub;
 let llm: LanguageModel;
 let session: FakeSession;
 
-beforeEach(async () => {
-  ({ stub, llm, session } = await startWire());
-});
-
-afterEach(async () => {
-  await stub.close();
-});
+useWire((wire) => ({ stub, llm, session } = wire));
 
 const boundPredict = (): Promise<VariableAwarePredict> => boundPredictOn(session, llm);
 

@@ -1,21 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ToolFailedError, VariableLockedError, errorFromJSON } from '../../src/errors.js';
 import { type LanguageModel, type ModuleTool, VariableAwareReAct } from '../../src/modules/index.js';
 import type { FakeSession } from '../support/fake-session.js';
 import { type OpenAIStub, text, toolCall } from '../support/openai-stub.js';
-import { SIGNATURE, startWire } from '../support/openai-wire.js';
+import { SIGNATURE, useWire } from '../support/openai-wire.js';
 
 let stub: OpenAIStub;
 let llm: LanguageModel;
 let session: FakeSession;
 
-beforeEach(async () => {
-  ({ stub, llm, session } = await startWire());
-});
-
-afterEach(async () => {
-  await stub.close();
-});
+useWire((wire) => ({ stub, llm, session } = wire));
 
 describe('OpenAI protocol (real Ax provider against the local stub)', () => {
   it('sends a variable changed by a ReAct tool call on the following step', async () => {

@@ -2,6 +2,7 @@
  * The real Ax OpenAI provider pointed at a fresh local stub, and a FakeSession holding the LLM parameters a module
  * binds: the setup of the OpenAI-protocol tests (test/modules/openai-protocol-*.test.ts), one stub per test.
  */
+import { afterEach, beforeEach } from 'vitest';
 import { VariableAwarePredict, createLanguageModel, type LanguageModel } from '../../src/modules/index.js';
 import { FakeSession } from './fake-session.js';
 import { OpenAIStub } from './openai-stub.js';
@@ -23,6 +24,18 @@ export async function startWire(): Promise<Wire> {
   const llm = createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
   const session = new FakeSession('wire', { llm_temperature: 0.7, max_tokens: 256, llm_model: 'gpt-4.1-mini' });
   return { stub, llm, session };
+}
+
+/** Before each test of the file, starts a wire and hands it to `use`; after it, closes the wire's stub. */
+export function useWire(use: (wire: Wire) => void): void {
+  let wire: Wire | undefined;
+  beforeEach(async () => {
+    wire = await startWire();
+    use(wire);
+  });
+  afterEach(async () => {
+    await wire?.stub.close();
+  });
 }
 
 /** A Predict on `session` and `llm` with temperature, max tokens and model bound to the session's variables. */

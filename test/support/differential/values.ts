@@ -4,6 +4,7 @@
  * random source, so a seed replays the same calls.
  * @module
  */
+import { VARIABLE_TYPES } from '../../../src/variables/types.js';
 import type { FuzzRandom } from '../wire-fuzz/random.js';
 
 /** Each valid name of the pool with the type it is usually defined with. */
@@ -48,24 +49,13 @@ export function someName(random: FuzzRandom): unknown {
   return random.chance(0.88) ? random.pick(NAMES) : random.pick(BAD_NAMES);
 }
 
-export const TYPES = [
-  'float',
-  'integer',
-  'string',
-  'boolean',
-  'choice',
-  'module',
-  'embedding',
-  'tensor',
-  'json',
-  'list',
-];
-
 /** A type for a definition of `name`: its own mostly, another or an unknown one sometimes. */
 export function typeFor(random: FuzzRandom, name: unknown): unknown {
   const own = typeof name === 'string' ? NAME_TYPES[name] : undefined;
   if (own && random.chance(0.85)) return own;
-  return random.chance(0.85) ? random.pick(TYPES) : random.pick(['Float', 'text', 'number', '', 7, null, undefined]);
+  return random.chance(0.85)
+    ? random.pick(VARIABLE_TYPES)
+    : random.pick(['Float', 'text', 'number', '', 7, null, undefined]);
 }
 
 /** Values each type takes under its clean constraints (see {@link cleanDefinition}). */
