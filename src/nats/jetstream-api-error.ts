@@ -14,3 +14,14 @@ export function apiErrorCode(error: unknown): number | undefined {
 export function isNoMessageFound(error: unknown): boolean {
   return apiErrorCode(error) === 10037;
 }
+
+/**
+ * For a message get's `catch`: `undefined` for JetStream's "no message found", which says there is none to read;
+ * any other failure is thrown again.
+ * @example
+ * const message = await manager.streams.getMessage(stream, { seq }).catch(noMessage);
+ */
+export function noMessage(error: unknown): undefined {
+  if (isNoMessageFound(error)) return undefined;
+  throw error;
+}

@@ -16,7 +16,7 @@
 import type { JetStreamManager, StoredMsg } from 'nats';
 import { InternalError } from '../errors.js';
 import { kvStream, kvSubject, type KvBucket } from './kv-bucket.js';
-import { isNoMessageFound } from './jetstream-api-error.js';
+import { noMessage } from './jetstream-api-error.js';
 import { updatedByIn } from './kv-updated-by.js';
 
 /** One kept message of a key, oldest first: a put or a delete/purge marker. */
@@ -63,13 +63,8 @@ async function keyMessage(
   subject: string,
   request: { seq: number; next_by_subj: string } | { last_by_subj: string },
 ): Promise<StoredMsg | undefined> {
-  let message;
-  try {
-    message = await manager.streams.getMessage(stream, request);
-  } catch (error) {
-    if (isNoMessageFound(error)) return undefined;
-    throw error;
-  }
+  const message = await manager.streams.getMessage(stream, request).catch(noMessage);
+  if (message === undefined) return undefined;
   // A server that ignores `next_by_subj` (before 2.9) answers the message at `seq`, whatever its key.
   if (message.subject !== subject) {
     throw new InternalError(`the server answered '${message.subject}' for a get of '${subject}' by subject`, {

@@ -7,7 +7,7 @@
 import type { JetStreamClient } from 'nats';
 import type { InternalError } from '../errors.js';
 import { kvStream, kvSubject, type KvBucket } from './kv-bucket.js';
-import { isNoMessageFound } from './jetstream-api-error.js';
+import { noMessage } from './jetstream-api-error.js';
 import type { ServerTimeSample } from './server-clock.js';
 import type { ReadRecord, SessionRecord } from './session-record.js';
 
@@ -64,7 +64,7 @@ export class SessionStreamReads {
       const message = await raw.read(
         'scan',
         bucket,
-        () => manager.streams.getMessage(kvStream(bucket), request).catch((error: unknown) => noMessage(error)),
+        () => manager.streams.getMessage(kvStream(bucket), request).catch(noMessage),
         (error) => boundary(error, 'scan', bucket),
       );
       if (!message) return undefined;
@@ -98,7 +98,7 @@ export class SessionStreamReads {
       const message = await raw.read(
         'clock',
         bucket,
-        () => manager.streams.getMessage(stream, { seq }).catch((error: unknown) => noMessage(error)),
+        () => manager.streams.getMessage(stream, { seq }).catch(noMessage),
         failed,
       );
       // Gone already (the key written again since): the stream's last write tells instead.
@@ -109,10 +109,4 @@ export class SessionStreamReads {
     const { last_seq: lastSeq, last_ts: lastTs } = info.state;
     return lastSeq === 0 ? undefined : { serverTime: Date.parse(lastTs), monotonic: readAt };
   }
-}
-
-/** `undefined` for JetStream's "no message found" (a get past the last message, or of one removed); else rethrows. */
-function noMessage(error: unknown): undefined {
-  if (isNoMessageFound(error)) return undefined;
-  throw error;
 }
