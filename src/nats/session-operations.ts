@@ -9,13 +9,13 @@
  */
 import { PayloadTooLargeError, VariableNotFoundError } from '../errors.js';
 import { assertNamesArray } from '../session/argument-checks.js';
-import type { Session } from '../session/session.js';
 import { encodeValue } from '../variables/codec.js';
 import { assertVariableName } from '../variables/names.js';
 import type { VariableType } from '../variables/types.js';
 import { assertLockOwner } from '../variables/record.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import { fittedError } from './error-fit.js';
+import type { OperationSession } from './gone-session.js';
 import { PAGE_OVERHEAD_BYTES, fitPage, type FittedPage } from './fitted-page.js';
 import type { VariableOperation } from './operations.js';
 import { pageRequestOf, type PagedList } from './session-page.js';
@@ -44,14 +44,19 @@ function assertVariableFields(body: RequestBody, allowed: readonly string[], ope
  * Runs one operation on a session; resolves to the JSON-ready result. `pageBytes` is what a paged result's items may
  * take together (see fitted-page.ts).
  */
-export type OperationHandler = (session: Session, body: RequestBody, pageBytes: number) => Promise<unknown>;
+export type OperationHandler = (session: OperationSession, body: RequestBody, pageBytes: number) => Promise<unknown>;
 
 /**
  * Refuses a page whose one item is over the server's `max_payload` on its own (`what` names it): stored while the
  * server took larger messages, it can be read by no request until it is written smaller. An item just under that
  * goes out, and is refused by the reply's own size check if the envelope takes it over.
  */
-function assertFitsAlone(session: Session, what: () => string, page: FittedPage<unknown>, pageBytes: number): void {
+function assertFitsAlone(
+  session: OperationSession,
+  what: () => string,
+  page: FittedPage<unknown>,
+  pageBytes: number,
+): void {
   const limit = pageBytes + PAGE_OVERHEAD_BYTES;
   if (page.oversized === undefined || page.oversized <= limit) return;
   throw new PayloadTooLargeError(

@@ -7,7 +7,7 @@
  * input judged before that is said (define-judgement.ts).
  * @module
  */
-import { BridgeError, ValidationError } from '../errors.js';
+import { BridgeError, ValidationError, isSessionGone } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import type { ServiceRequest } from './service-endpoint.js';
 import type { SessionProvider } from './session-provider.js';
@@ -20,6 +20,7 @@ import { endedLife, lifeOf, sessionNotThere, sessionOfLife } from './session-of-
 import { assertFields } from './request-fields.js';
 import { untagRequest } from './untag-value.js';
 import { judgeDefine } from './define-judgement.js';
+import { goneSession } from './gone-session.js';
 import { MIN_REVISION_HEADER, decodeRequest, encodeReply, type RequestBody } from './wire.js';
 
 /** The requests of a session endpoint. */
@@ -94,7 +95,12 @@ export function createSessionRequests(
     life: string | undefined,
   ): Promise<unknown> {
     if (operation === 'open') return opened(sessionId);
-    const session = await sessionOfLife(provider, sessionId, life, { create: false });
+    // A session that is gone still has the operation run, on a stand-in that refuses its first call: the request's
+    // fields are judged first, as an embedded handle judges its arguments before it says the session is gone.
+    const session = await sessionOfLife(provider, sessionId, life, { create: false }).catch((error: unknown) => {
+      if (isSessionGone(error)) return goneSession(sessionId, error);
+      throw error;
+    });
     return OPERATIONS[operation](session, untagRequest(body), replyLimit() - PAGE_OVERHEAD_BYTES);
   }
 

@@ -12,7 +12,8 @@ import { createVariableRecord, exportRecord, type ExportedVariable } from '../va
 import type { DefineVariableOptionsFor, VariableRecord, VariableType } from '../variables/types.js';
 import { valueAsCalled } from '../variables/value-as-called.js';
 import { stampOf } from './apply-store-change.js';
-import { assertListener, assertNamesArray } from './argument-checks.js';
+import { assertListener, assertLockArguments, assertNamesArray } from './argument-checks.js';
+import { argumentsBeforeGone } from './arguments-first.js';
 import { importRequest, setManyRequest } from './batch-requests.js';
 import {
   assertOptions,
@@ -41,7 +42,7 @@ import { byName, initialChanges, snapshotOf } from './variable-reads.js';
 import { updateVariableInTurn } from './update-with-retry.js';
 import { rollbackVariable } from './rollback-variable.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
-import type { ModuleSpec } from '../modules/module-spec.js';
+import { assertModuleId, assertModuleSpec, type ModuleSpec } from '../modules/module-spec.js';
 
 export type {
   ImportVariablesOptions,
@@ -99,7 +100,7 @@ export class Session implements SessionApi {
   /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
   async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
     assertOptions(options, 'getVariable');
-    const record = (await this.#link.variables()).get(name);
+    const record = (await this.#variablesFor(name)).get(name);
     if (record) return record.value;
     // A name no variable can have is a mistake to report, not a miss to cover with the default.
     const notFound = this.#notFound(name);
@@ -109,7 +110,7 @@ export class Session implements SessionApi {
 
   /** The whole variable record: type, value, constraints, description, metadata, version, times, lock. */
   async describeVariable(name: string): Promise<VariableRecord> {
-    const record = (await this.#link.variables()).get(name);
+    const record = (await this.#variablesFor(name)).get(name);
     if (!record) throw this.#notFound(name);
     return record;
   }
@@ -121,7 +122,7 @@ export class Session implements SessionApi {
    * miss pays for the store read; a store that cannot answer leaves the view's answer.
    */
   async describeFresh(name: string): Promise<VariableRecord> {
-    const record = (await this.#link.variables()).get(name);
+    const record = (await this.#variablesFor(name)).get(name);
     if (record) return record;
     const notFound = this.#notFound(name);
     const stored = await this.host.store.get(variableKey(this.sessionId, name)).catch(() => undefined);
@@ -131,7 +132,7 @@ export class Session implements SessionApi {
 
   /** Whether the variable exists. */
   async hasVariable(name: string): Promise<boolean> {
-    if ((await this.#link.variables()).has(name)) return true;
+    if ((await this.#variablesFor(name)).has(name)) return true;
     // Only a miss pays for the check: a stored name is valid.
     assertVariableName(name);
     return false;
@@ -158,7 +159,12 @@ export class Session implements SessionApi {
    * @throws {ValidationError} when a name it did not find is no valid variable name (as `getVariables`)
    */
   async readVariables(names: readonly string[]): Promise<VariableSnapshot<TypedVersionedValue>> {
-    const snapshot = this.readVariablesNow(names) ?? snapshotOf(await this.#link.variables(), names);
+    const snapshot =
+      this.readVariablesNow(names) ??
+      snapshotOf(
+        await argumentsBeforeGone(this.#link.variables(), () => names.forEach((name) => assertVariableName(name))),
+        names,
+      );
     // Only the names not found can be invalid; a module's sync, which reads through `readVariablesNow`, skips this.
     for (const name of snapshot.missing) assertVariableName(name);
     return snapshot;
@@ -187,7 +193,7 @@ export class Session implements SessionApi {
     assertOptions(options, 'setVariable');
     // Copied now: the write is planned in its turn, and the caller may change its object meanwhile.
     const request = { kind: 'set' as const, name, value: valueAsCalled(value), ...options, at: now() };
-    return (await this.#link.write(request)) as VariableRecord;
+    return (await argumentsBeforeGone(this.#link.write(request), () => assertVariableName(name))) as VariableRecord;
   }
 
   /**
@@ -213,7 +219,8 @@ export class Session implements SessionApi {
    */
   async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
     assertOptions(options, 'deleteVariable');
-    await this.#link.write({ kind: 'delete', name, ...options, at: now() });
+    const deleted = this.#link.write({ kind: 'delete', name, ...options, at: now() });
+    await argumentsBeforeGone(deleted, () => assertVariableName(name));
   }
 
   /**
@@ -276,12 +283,14 @@ export class Session implements SessionApi {
    * (`historyDepth`), as the unlock does.
    */
   async lockVariable(name: string, owner: string): Promise<VariableRecord> {
-    return (await this.#link.write({ kind: 'lock', name, owner, at: now() })) as VariableRecord;
+    const locked = this.#link.write({ kind: 'lock', name, owner, at: now() });
+    return (await argumentsBeforeGone(locked, () => assertLockArguments(name, owner))) as VariableRecord;
   }
 
   /** Releases `owner`'s lock; releasing someone else's lock gives `VariableLockedError`. */
   async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
-    return (await this.#link.write({ kind: 'unlock', name, owner, at: now() })) as VariableRecord;
+    const unlocked = this.#link.write({ kind: 'unlock', name, owner, at: now() });
+    return (await argumentsBeforeGone(unlocked, () => assertLockArguments(name, owner))) as VariableRecord;
   }
 
   /**
@@ -316,7 +325,7 @@ export class Session implements SessionApi {
   ): Promise<Unwatch> {
     assertOptions(options, 'watchVariables');
     assertListener(listener);
-    const variables = await this.#link.variables();
+    const variables = await argumentsBeforeGone(this.#link.variables(), () => compileGlob(pattern));
     const initial = options.includeInitial ? initialChanges(variables) : [];
     // A stop that came while the process was read (or woken) for this watch ended the handle's watches already.
     if (this.#watches.stopping) throw this.#link.ended('stopped');
@@ -331,7 +340,10 @@ export class Session implements SessionApi {
    * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
    */
   async module(id: string, spec?: ModuleSpec): Promise<ModuleHandle> {
-    const process = await this.#link.live();
+    const process = await argumentsBeforeGone(this.#link.live(), () => {
+      assertModuleId(id);
+      if (spec !== undefined) assertModuleSpec(spec);
+    });
     if (spec === undefined) return this.host.modules.find(this, id);
     const handle = await this.host.modules.create(this, id, spec);
     // The session may have ended while the module was being built: a module must not outlive its session.
@@ -381,6 +393,14 @@ export class Session implements SessionApi {
    */
   async delete(): Promise<void> {
     await this.#link.delete();
+  }
+
+  /**
+   * The committed variables, for a read of `name`: a session that is gone has the name judged first
+   * (arguments-first.ts). The path where the process is alive awaits nothing more and checks nothing more.
+   */
+  #variablesFor(name: string): ReadonlyMap<string, VariableRecord> | Promise<ReadonlyMap<string, VariableRecord>> {
+    return this.#link.variablesNow() ?? argumentsBeforeGone(this.#link.variables(), () => assertVariableName(name));
   }
 
   #notFound(name: string): BridgeError {
