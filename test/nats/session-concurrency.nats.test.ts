@@ -1,0 +1,46 @@
+/**
+ * A seeded fuzzer of concurrent writers of one session across NATS nodes: three nodes share the buckets, a remote
+ * client reaches them, and six workers (on every node's embedded API and the client) run seeded random calls at
+ * once: increments of a counter, sets with and without compare-and-set, batches atomic or not, rollbacks, locks,
+ * the deletion and definition of a scratch variable, reads. What they do together is not known in advance, so the
+ * run checks invariants rather than a reference (test/support/concurrent/ says each): the counter counts its
+ * resolved increments; every call is answered or refused with a documented code, and nothing reaches `onError`
+ * or goes unhandled; every node and the client end up describing the same records and histories; every watch heard
+ * each variable's versions in order, marking any it skipped, up to the final record; no two resolved writes claim
+ * one version; every value seen is valid for its variable.
+ *
+ * CI runs two fixed seeds of 240 calls. To run other seeds longer (a failure prints its seed and what broke):
+ *
+ *   FUZZ_SEED=<n>[,<n>...] FUZZ_COUNT=<calls> npx vitest run test/nats/session-concurrency.nats.test.ts
+ */
+import { describe, expect, it } from 'vitest';
+import { useNatsFixture } from '../support/nats-fixture.js';
+import { runConcurrent } from '../support/concurrent/run.js';
+
+const fx = useNatsFixture();
+
+const SEEDS = process.env.FUZZ_SEED ? String(process.env.FUZZ_SEED).split(',').map(Number) : [1, 2];
+const COUNT = Number(process.env.FUZZ_COUNT ?? 240);
+
+describe('a session written concurrently through three NATS nodes and a client', () => {
+  for (const seed of SEEDS) {
+    const rerun = `FUZZ_SEED=${seed} FUZZ_COUNT=${COUNT}`;
+    it(`keeps every invariant (${rerun})`, async () => {
+      const unhandled: string[] = [];
+      const onUnhandled = (error: unknown) => unhandled.push(String((error as Error)?.stack ?? error));
+      process.on('unhandledRejection', onUnhandled);
+      process.on('uncaughtException', onUnhandled);
+      try {
+        const run = await runConcurrent(fx(), seed, COUNT);
+        console.log(`${rerun}: ${JSON.stringify(run.summary)}`);
+        expect(run.violations, `${rerun}: invariants violated`).toEqual([]);
+        for (const [where, reports] of Object.entries(run.reports))
+          expect(reports, `${rerun}: onError reports of ${where}`).toEqual([]);
+        expect(unhandled, `${rerun}: unhandled errors`).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+        process.off('uncaughtException', onUnhandled);
+      }
+    }, 120_000);
+  }
+});

@@ -1,0 +1,47 @@
+/**
+ * What the concurrency fuzzer runs on: three NATS nodes sharing one set of buckets on one server, and a remote
+ * client whose requests any of them may serve. Each node, and the client, has a watch of every variable of the
+ * session (`watchVariables('*')`), started before any variable is defined, that records what it hears, and an
+ * `onError` that records what it is told.
+ * @module
+ */
+import type { Runtime, TetherClient } from '../../../src/index.js';
+import type { SessionApi } from '../../../src/session/session-api.js';
+import type { VariableChange } from '../../../src/session/session-context.js';
+import type { NatsFixture } from '../nats-fixture.js';
+
+/** One place the session is seen from: a node's embedded API or the remote client. */
+export interface Viewpoint {
+  readonly name: string;
+  /** A handle of the session, used for the watch and the final reads. */
+  readonly session: SessionApi;
+  /** Opens another handle of the session (each worker has its own). */
+  open(): Promise<SessionApi>;
+  /** What the watch heard, in order. */
+  readonly changes: VariableChange[];
+  /** What `onError` was told. */
+  readonly reports: string[];
+}
+
+/** Starts the three nodes and the client on fresh buckets, each viewpoint watching session `sessionId`. */
+export async function startCluster(fx: NatsFixture, sessionId: string): Promise<Viewpoint[]> {
+  const buckets = fx.buckets();
+  const reporter = (reports: string[]) => (error: unknown, where?: unknown) =>
+    void reports.push(`${String(where ?? '')}: ${String((error as Error)?.stack ?? error)}`);
+  const viewpoint = async (name: string, reports: string[], open: () => Promise<SessionApi>): Promise<Viewpoint> => {
+    const session = await open();
+    const changes: VariableChange[] = [];
+    await session.watchVariables('*', (change) => void changes.push(change));
+    return { name, session, open, changes, reports };
+  };
+  const viewpoints: Viewpoint[] = [];
+  for (const index of [1, 2, 3]) {
+    const reports: string[] = [];
+    const runtime: Runtime = await fx.runtime(buckets, { onError: reporter(reports) });
+    viewpoints.push(await viewpoint(`node${index}`, reports, () => runtime.session(sessionId)));
+  }
+  const reports: string[] = [];
+  const client: TetherClient = await fx.client({ onError: reporter(reports) });
+  viewpoints.push(await viewpoint('client', reports, () => client.session(sessionId)));
+  return viewpoints;
+}
