@@ -11,7 +11,7 @@
  *
  * CI runs two fixed seeds of 240 calls. To run other seeds longer (a failure prints its seed and what broke):
  *
- *   FUZZ_SEED=<n>[,<n>...] FUZZ_COUNT=<calls> npx vitest run test/nats/session-concurrency.nats.test.ts
+ *   FUZZ_SEED=<n>[,<n>...] FUZZ_COUNT=<calls> [FUZZ_WORKERS=<n>] npx vitest run test/nats/session-concurrency.nats.test.ts
  */
 import { describe, expect, it } from 'vitest';
 import { useNatsFixture } from '../support/nats-fixture.js';
@@ -21,17 +21,18 @@ const fx = useNatsFixture();
 
 const SEEDS = process.env.FUZZ_SEED ? String(process.env.FUZZ_SEED).split(',').map(Number) : [1, 2];
 const COUNT = Number(process.env.FUZZ_COUNT ?? 240);
+const WORKERS = Number(process.env.FUZZ_WORKERS ?? 6);
 
 describe('a session written concurrently through three NATS nodes and a client', () => {
   for (const seed of SEEDS) {
-    const rerun = `FUZZ_SEED=${seed} FUZZ_COUNT=${COUNT}`;
+    const rerun = `FUZZ_SEED=${seed} FUZZ_COUNT=${COUNT}${WORKERS === 6 ? '' : ` FUZZ_WORKERS=${WORKERS}`}`;
     it(`keeps every invariant (${rerun})`, async () => {
       const unhandled: string[] = [];
       const onUnhandled = (error: unknown) => unhandled.push(String((error as Error)?.stack ?? error));
       process.on('unhandledRejection', onUnhandled);
       process.on('uncaughtException', onUnhandled);
       try {
-        const run = await runConcurrent(fx(), seed, COUNT);
+        const run = await runConcurrent(fx(), seed, COUNT, WORKERS);
         console.log(`${rerun}: ${JSON.stringify(run.summary)}`);
         expect(run.violations, `${rerun}: invariants violated`).toEqual([]);
         for (const [where, reports] of Object.entries(run.reports))

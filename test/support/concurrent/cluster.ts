@@ -19,6 +19,10 @@ export interface Viewpoint {
   open(): Promise<SessionApi>;
   /** What the watch heard, in order. */
   readonly changes: VariableChange[];
+  /** What the late watch heard, in order: one started while the workers write, with `includeInitial`. */
+  readonly late: VariableChange[];
+  /** Starts the late watch (on another handle of the session). */
+  watchLate(): Promise<void>;
   /** What `onError` was told. */
   readonly reports: string[];
 }
@@ -32,7 +36,10 @@ export async function startCluster(fx: NatsFixture, sessionId: string): Promise<
     const session = await open();
     const changes: VariableChange[] = [];
     await session.watchVariables('*', (change) => void changes.push(change));
-    return { name, session, open, changes, reports };
+    const late: VariableChange[] = [];
+    const watchLate = async (): Promise<void> =>
+      void (await (await open()).watchVariables('*', (change) => void late.push(change), { includeInitial: true }));
+    return { name, session, open, changes, late, watchLate, reports };
   };
   const viewpoints: Viewpoint[] = [];
   for (const index of [1, 2, 3]) {

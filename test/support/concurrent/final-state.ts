@@ -6,6 +6,7 @@
  * @module
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { VariableChange } from '../../../src/session/session-context.js';
 import type { VariableHistoryEntry } from '../../../src/session/variable-history.js';
 import type { VariableRecord } from '../../../src/variables/types.js';
 import type { Viewpoint } from './cluster.js';
@@ -17,9 +18,13 @@ const CATCH_UP_MS = 20_000;
 
 const show = (value: unknown): string => JSON.stringify(value) ?? 'undefined';
 
-/** Whether each viewpoint's watch last heard of each variable what `records` hold (or its delete). */
+/** Whether both of a viewpoint's watches last heard of each variable what `records` hold (or its delete). */
 function heardUpTo(viewpoint: Viewpoint, records: readonly VariableRecord[]): boolean {
-  const last = new Map(viewpoint.changes.map((change) => [change.name, change]));
+  return heard(viewpoint.changes, records) && heard(viewpoint.late, records);
+}
+
+function heard(changes: readonly VariableChange[], records: readonly VariableRecord[]): boolean {
+  const last = new Map(changes.map((change) => [change.name, change]));
   const byName = new Map(records.map((record) => [record.name, record]));
   for (const name of new Set([...last.keys(), ...byName.keys()])) {
     const heard = last.get(name);

@@ -9,23 +9,23 @@ import { settle } from './final-state.js';
 import { Ledger } from './ledger.js';
 import { DEFINITIONS, NAMES } from './variables.js';
 import { checkWatch } from './watch-checks.js';
-import { runWorker } from './workload.js';
+import { callMix, runWorker } from './workload.js';
 import { checkWrites } from './write-checks.js';
 
-/** Which viewpoint each worker writes through: every node's embedded API and the client, two of them twice. */
-const WORKERS = ['node1', 'node2', 'node3', 'client', 'node1', 'client'] as const;
+/** Which viewpoint worker `i` writes through: every node's embedded API and the client in turn. */
+const THROUGH = ['node1', 'node2', 'node3', 'client'] as const;
 
 /** What a run found. */
 export interface ConcurrentRun {
   readonly violations: string[];
   /** Per viewpoint, what `onError` was told. */
   readonly reports: Record<string, string[]>;
-  /** Outcome counts by call kind, changes heard marked `gap` per viewpoint, and how long the run took. */
+  /** Outcome counts by call kind, the changes heard marked `gap` by each watch, and how long the run took. */
   readonly summary: Record<string, unknown>;
 }
 
-/** Runs `calls` calls in all (spread over the workers) drawn from `seed`. */
-export async function runConcurrent(fx: NatsFixture, seed: number, calls: number): Promise<ConcurrentRun> {
+/** Runs `calls` calls in all, spread over `workers` workers, drawn from `seed`. */
+export async function runConcurrent(fx: NatsFixture, seed: number, calls: number, workers = 6): Promise<ConcurrentRun> {
   const started = Date.now();
   const viewpoints = await startCluster(fx, `conc-${seed}`);
   const first = viewpoints[0]!.session;
@@ -34,22 +34,31 @@ export async function runConcurrent(fx: NatsFixture, seed: number, calls: number
     await first.defineVariable(name, type, value, { constraints });
   }
   const ledger = new Ledger();
-  const perWorker = Math.ceil(calls / WORKERS.length);
+  const perWorker = Math.ceil(calls / workers);
+  const mix = callMix(seed);
   const running = Date.now();
   await Promise.all(
-    WORKERS.map(async (where, i) => {
+    Array.from({ length: workers }, async (_, i) => {
+      const where = THROUGH[i % THROUGH.length]!;
       const viewpoint = viewpoints.find((candidate) => candidate.name === where)!;
-      await runWorker(`w${i}@${where}`, await viewpoint.open(), seed * 100 + i, perWorker, ledger);
+      // The first worker starts every viewpoint's late watch a third of the way through its calls, while all write.
+      const before = async (call: number): Promise<void> => {
+        if (i === 0 && call === Math.floor(perWorker / 3))
+          await Promise.all(viewpoints.map((late) => late.watchLate()));
+      };
+      await runWorker(`w${i}@${where}`, await viewpoint.open(), seed * 100 + i, perWorker, ledger, mix, before);
     }),
   );
   const ranMs = Date.now() - running;
   const { final, violations } = await settle(viewpoints);
   violations.push(...ledger.violations, ...checkWrites(ledger, final));
-  const gaps: Record<string, number> = {};
+  const gaps: Record<string, string[]> = {};
   for (const viewpoint of viewpoints) {
-    const check = checkWatch(viewpoint.name, viewpoint.changes, final, ledger.claims);
-    violations.push(...check.violations);
-    gaps[viewpoint.name] = check.gaps;
+    const check = checkWatch(viewpoint.name, viewpoint.changes, final, ledger.claims, false);
+    const late = checkWatch(`${viewpoint.name} (late)`, viewpoint.late, final, ledger.claims, true);
+    violations.push(...check.violations, ...late.violations);
+    if (check.gaps.length > 0) gaps[viewpoint.name] = check.gaps;
+    if (late.gaps.length > 0) gaps[`${viewpoint.name} (late)`] = late.gaps;
   }
   return {
     violations,

@@ -81,6 +81,14 @@ export function drawValue(random: FuzzRandom, name: string): unknown {
   }
 }
 
+/**
+ * The value a variable holds once `value` is written: a float's `-0` is stored as `0` (number-values.ts: JSON cannot
+ * carry the sign, and every node must hold the same value). A batch's outcome names no value, so its claim is this.
+ */
+export function asStored(value: unknown): unknown {
+  return typeof value === 'number' ? value + 0 : value;
+}
+
 /** The `updateVariable` function used on each variable: the counter's increment, a change that stays valid on others. */
 export function updateFor(name: string): (value: unknown) => unknown {
   switch (name) {

@@ -4,7 +4,8 @@
  * one, its version one past the change before it in its definition (1 for a definition's first) and its `oldValue`
  * that change's `newValue`; a change marked `gap` may skip versions, never go back. So versions only rise within a
  * definition, none twice; a change that skips is marked; the last change heard is the final record (or its delete);
- * every value heard is valid for its variable, and each change is frozen.
+ * every value heard is valid for its variable, and each change is frozen. A watch started late with `includeInitial`
+ * hears each variable's current value first, at whatever version, with no old value.
  * @module
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -15,10 +16,10 @@ import type { FinalState } from './write-checks.js';
 
 const show = (value: unknown): string => JSON.stringify(value) ?? 'undefined';
 
-/** What checking one watch found: its violations, and how many changes it heard marked `gap` (allowed, counted). */
+/** What checking one watch found: its violations, and the changes it heard marked `gap` (allowed, listed). */
 export interface WatchCheck {
   readonly violations: string[];
-  readonly gaps: number;
+  readonly gaps: string[];
 }
 
 /**
@@ -30,9 +31,10 @@ export function checkWatch(
   changes: readonly VariableChange[],
   final: FinalState,
   claims: readonly Claim[],
+  late: boolean,
 ): WatchCheck {
   const violations: string[] = [];
-  let gaps = 0;
+  const gaps: string[] = [];
   const last = new Map<string, VariableChange>();
   const claimed = new Map(claims.filter((c) => c.name !== 'tmp').map((c) => [`${c.name}#${c.version}`, c]));
   changes.forEach((change, index) => {
@@ -40,12 +42,17 @@ export function checkWatch(
     if (!Object.isFrozen(change)) violations.push(`${at}: not frozen`);
     if (!change.deleted && !validFor(change.name, change.newValue))
       violations.push(`${at}: invalid value ${show(change.newValue)}`);
-    if (change.gap) gaps += 1;
+    if (change.gap) gaps.push(`'${change.name}' v${change.version}${change.deleted ? ' deleted' : ''}`);
     const before = last.get(change.name);
     // The previous change of this definition; none after a delete, so the next change is a definition's first.
     const previous = before?.deleted ? undefined : before;
     const expectedVersion = (previous?.version ?? 0) + 1;
-    if (change.gap) {
+    if (late && !before) {
+      // A late watch's first change of a variable is its current value (`includeInitial`) or, for one that did not
+      // exist then, its definition: at any version, with no old value, so that the changes after it apply to it.
+      if (change.oldValue !== undefined)
+        violations.push(`${at}: the first heard has oldValue ${show(change.oldValue)}`);
+    } else if (change.gap) {
       if (change.version < expectedVersion)
         violations.push(`${at}: a gap back from version ${previous?.version} of the same definition`);
     } else if (change.version !== expectedVersion) {

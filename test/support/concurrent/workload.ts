@@ -9,7 +9,17 @@ import type { SessionApi } from '../../../src/session/session-api.js';
 import type { VariableRecord } from '../../../src/variables/types.js';
 import { createRandom, type FuzzRandom } from '../wire-fuzz/random.js';
 import type { Ledger } from './ledger.js';
-import { COUNTER, DEFINITIONS, NAMES, SCRATCH, WRITTEN, drawValue, updateFor, validFor } from './variables.js';
+import {
+  COUNTER,
+  DEFINITIONS,
+  NAMES,
+  SCRATCH,
+  WRITTEN,
+  asStored,
+  drawValue,
+  updateFor,
+  validFor,
+} from './variables.js';
 
 /** One worker: its name (also its lock owner and writer name), handle and random source. */
 interface Worker {
@@ -21,6 +31,8 @@ interface Worker {
   holding: boolean;
   /** The last record it read of each variable, for compare-and-sets on a version others may have moved past. */
   readonly seen: Map<string, VariableRecord>;
+  /** The newest version of each variable (of the definition of that id) this handle has read or written. */
+  readonly known: Map<string, { readonly id: string | undefined; readonly version: number }>;
 }
 
 const show = (value: unknown): string => JSON.stringify(value) ?? 'undefined';
@@ -46,7 +58,39 @@ function checkValidity(worker: Worker, label: string, valid: boolean, outcome: {
   if (!valid && outcome.ok) worker.ledger.violations.push(`${worker.name} ${label}: an invalid value accepted`);
 }
 
+/**
+ * Read-your-writes and monotonic reads, per handle (README, "Read-your-writes": a client always reads its own
+ * writes whichever node answers; a node's own handles read the session's one view): what a call answers of a
+ * variable is never older than what this handle had read or written of the same definition before it, and a write
+ * lands past it. The scratch variable's batch outcomes name no definition and are not compared.
+ */
+function observe(
+  w: Worker,
+  label: string,
+  name: string,
+  id: string | undefined,
+  version: number,
+  wrote: boolean,
+): void {
+  if (name === SCRATCH && id === undefined) return;
+  const before = w.known.get(name);
+  const same = before !== undefined && (name !== SCRATCH || before.id === id);
+  if (same && (wrote ? version <= before.version : version < before.version))
+    w.ledger.violations.push(
+      `${w.name} ${label}: ${wrote ? 'wrote' : 'read'} '${name}' at version ${version}, after this handle had version ${before.version}`,
+    );
+  if (!same || version > before.version) w.known.set(name, { id: id ?? before?.id, version });
+}
+
 function claimRecord(worker: Worker, call: string, record: VariableRecord, expectedVersion?: number): void {
+  observe(
+    worker,
+    call,
+    record.name,
+    record.id,
+    record.version,
+    !call.startsWith('lockVariable') && !call.startsWith('unlockVariable'),
+  );
   worker.ledger.claim({
     worker: worker.name,
     call,
@@ -99,6 +143,7 @@ const compareAndSet = async (w: Worker): Promise<void> => {
     if (!read.ok) return;
     record = read.value;
     w.seen.set(name, record);
+    observe(w, `describeVariable('${name}')`, name, record.id, record.version, false);
   }
   const value = drawValue(w.random, name);
   const withId = w.random.chance(0.5);
@@ -146,8 +191,9 @@ const batch = async (w: Worker): Promise<void> => {
         name,
         id: undefined,
         version: answer.version,
-        value: values[name],
+        value: asStored(values[name]),
       });
+      observe(w, label, name, undefined, answer.version, true);
     } else {
       const allowed = [...stateCodes(w, name), ...(valid ? [] : ['validation_failed'])];
       if (atomic || !allowed.includes(answer.error.code))
@@ -164,6 +210,7 @@ const rollback = async (w: Worker): Promise<void> => {
     w.session.variableHistory(name),
   );
   if (!history.ok || history.value.length === 0) return;
+  observe(w, `variableHistory('${name}')`, name, undefined, history.value.at(-1)!.version, false);
   const entry = w.random.pick(history.value);
   const options = writer(w, [name]);
   const label = `rollbackVariable('${name}', ${entry.version}, ${show(options)})`;
@@ -190,6 +237,7 @@ const lock = async (w: Worker): Promise<void> => {
   const expected = w.holding ? null : w.name;
   if (outcome.value.lockedBy !== expected)
     w.ledger.violations.push(`${w.name} ${label}: answered lockedBy ${show(outcome.value.lockedBy)}`);
+  observe(w, label, 's', outcome.value.id, outcome.value.version, false);
   w.holding = !w.holding;
 };
 
@@ -226,6 +274,7 @@ const read = async (w: Worker): Promise<void> => {
       if (!got.ok) return;
       invalid(`describeVariable('${name}')`, got.value.value);
       w.seen.set(name, got.value);
+      observe(w, `describeVariable('${name}')`, name, got.value.id, got.value.version, false);
       return;
     }
     case 2: {
@@ -241,6 +290,8 @@ const read = async (w: Worker): Promise<void> => {
       const label = `variableHistory('${name}')`;
       const got = await w.ledger.record(w.name, label, codes, () => w.session.variableHistory(name));
       if (!got.ok) return;
+      const newest = got.value.at(-1);
+      if (newest) observe(w, label, name, undefined, newest.version, false);
       got.value.forEach((entry, i) => {
         invalid(`${label} version ${entry.version}`, entry.value);
         const before = got.value[i - 1];
@@ -251,6 +302,7 @@ const read = async (w: Worker): Promise<void> => {
   }
 };
 
+/** The kinds of call, each with its usual weight. */
 const OPERATIONS: [number, (worker: Worker) => Promise<void>][] = [
   [25, increment],
   [6, update],
@@ -262,20 +314,43 @@ const OPERATIONS: [number, (worker: Worker) => Promise<void>][] = [
   [6, scratch],
   [11, read],
 ];
-const TOTAL = OPERATIONS.reduce((sum, [weight]) => sum + weight, 0);
 
-/** Runs one worker's `calls` calls, drawn from `seed`, on `session`; a lock it holds at the end is released. */
+/**
+ * The weights of a run's calls: the usual ones each scaled by a factor from 0.2 to 3 drawn from the seed, so that
+ * seeds differ in what they press on (batches against compare-and-sets, locks, deletions...) and not only in order.
+ */
+export function callMix(seed: number): number[] {
+  const random = createRandom(seed ^ 0x5eed);
+  return OPERATIONS.map(([weight]) => weight * (0.2 + random.next() * 2.8));
+}
+
+/**
+ * Runs one worker's `calls` calls, drawn from `seed`, on `session`; a lock it holds at the end is released.
+ * `before` runs before each call (the run starts its late watches from one worker's sequence).
+ */
 export async function runWorker(
   name: string,
   session: SessionApi,
   seed: number,
   calls: number,
   ledger: Ledger,
+  mix: readonly number[],
+  before?: (call: number) => Promise<void>,
 ): Promise<void> {
-  const worker: Worker = { name, session, random: createRandom(seed), ledger, holding: false, seen: new Map() };
+  const total = mix.reduce((sum, weight) => sum + weight, 0);
+  const worker: Worker = {
+    name,
+    session,
+    random: createRandom(seed),
+    ledger,
+    holding: false,
+    seen: new Map(),
+    known: new Map(),
+  };
   for (let call = 0; call < calls; call += 1) {
-    let draw = worker.random.next() * TOTAL;
-    const operation = OPERATIONS.find(([weight]) => (draw -= weight) < 0)?.[1] ?? increment;
+    let draw = worker.random.next() * total;
+    const operation = OPERATIONS.find((_, i) => (draw -= mix[i]!) < 0)?.[1] ?? increment;
+    await before?.(call);
     await operation(worker);
   }
   if (worker.holding) await lock(worker);
