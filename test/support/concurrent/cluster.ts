@@ -25,30 +25,53 @@ export interface Viewpoint {
   watchLate(): Promise<void>;
   /** What `onError` was told. */
   readonly reports: string[];
+  /** Whether it joined while the workers wrote (its first watch then started with `includeInitial` too). */
+  readonly joined: boolean;
+}
+
+/** The viewpoints, and how to start one more node while the workers write. */
+export interface Cluster {
+  readonly viewpoints: Viewpoint[];
+  /** Starts node `name` on the same buckets, its viewpoint added to the others. */
+  join(name: string): Promise<Viewpoint>;
 }
 
 /** Starts the three nodes and the client on fresh buckets, each viewpoint watching session `sessionId`. */
-export async function startCluster(fx: NatsFixture, sessionId: string): Promise<Viewpoint[]> {
+export async function startCluster(fx: NatsFixture, sessionId: string): Promise<Cluster> {
   const buckets = fx.buckets();
   const reporter = (reports: string[]) => (error: unknown, where?: unknown) =>
     void reports.push(`${String(where ?? '')}: ${String((error as Error)?.stack ?? error)}`);
-  const viewpoint = async (name: string, reports: string[], open: () => Promise<SessionApi>): Promise<Viewpoint> => {
+  const viewpoint = async (
+    name: string,
+    reports: string[],
+    open: () => Promise<SessionApi>,
+    joined = false,
+  ): Promise<Viewpoint> => {
     const session = await open();
     const changes: VariableChange[] = [];
-    await session.watchVariables('*', (change) => void changes.push(change));
+    await session.watchVariables('*', (change) => void changes.push(change), { includeInitial: joined });
     const late: VariableChange[] = [];
     const watchLate = async (): Promise<void> =>
       void (await (await open()).watchVariables('*', (change) => void late.push(change), { includeInitial: true }));
-    return { name, session, open, changes, late, watchLate, reports };
+    return { name, session, open, changes, late, watchLate, reports, joined };
   };
-  const viewpoints: Viewpoint[] = [];
-  for (const index of [1, 2, 3]) {
+  const startNode = async (name: string, joined: boolean): Promise<Viewpoint> => {
     const reports: string[] = [];
     const runtime: Runtime = await fx.runtime(buckets, { onError: reporter(reports) });
-    viewpoints.push(await viewpoint(`node${index}`, reports, () => runtime.session(sessionId)));
-  }
+    return viewpoint(name, reports, () => runtime.session(sessionId), joined);
+  };
+  const viewpoints: Viewpoint[] = [];
+  for (const name of ['node1', 'node2', 'node3']) viewpoints.push(await startNode(name, false));
   const reports: string[] = [];
   const client: TetherClient = await fx.client({ onError: reporter(reports) });
   viewpoints.push(await viewpoint('client', reports, () => client.session(sessionId)));
-  return viewpoints;
+  return {
+    viewpoints,
+    async join(name) {
+      const joined = await startNode(name, true);
+      await joined.watchLate();
+      viewpoints.push(joined);
+      return joined;
+    },
+  };
 }

@@ -16,6 +16,8 @@ export interface Claim {
   readonly id: string | undefined;
   readonly version: number;
   readonly value: unknown;
+  /** Who the write named (`updatedBy`), or null. */
+  readonly updatedBy: string | null;
   /** The version a compare-and-set expected, for `setVariable` with `expectedVersion`. */
   readonly expectedVersion?: number;
 }

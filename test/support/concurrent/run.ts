@@ -27,7 +27,8 @@ export interface ConcurrentRun {
 /** Runs `calls` calls in all, spread over `workers` workers, drawn from `seed`. */
 export async function runConcurrent(fx: NatsFixture, seed: number, calls: number, workers = 6): Promise<ConcurrentRun> {
   const started = Date.now();
-  const viewpoints = await startCluster(fx, `conc-${seed}`);
+  const cluster = await startCluster(fx, `conc-${seed}`);
+  const { viewpoints } = cluster;
   const first = viewpoints[0]!.session;
   for (const name of NAMES) {
     const { type, value, constraints } = DEFINITIONS[name];
@@ -37,24 +38,31 @@ export async function runConcurrent(fx: NatsFixture, seed: number, calls: number
   const perWorker = Math.ceil(calls / workers);
   const mix = callMix(seed);
   const running = Date.now();
+  const worker = (i: number, where: string, calls: number, before?: (call: number) => Promise<void>) => async () => {
+    const viewpoint = viewpoints.find((candidate) => candidate.name === where)!;
+    await runWorker(`w${i}@${where}`, await viewpoint.open(), seed * 100 + i, calls, ledger, mix, before);
+  };
+  // A third of the way through its calls, the first worker starts every viewpoint's late watch, and a fourth node
+  // joins, opening the session while all write, with a worker of its own for the rest of the run.
+  let joining: Promise<void> = Promise.resolve();
+  const third = Math.floor(perWorker / 3);
+  const startLate = async (call: number): Promise<void> => {
+    if (call !== third) return;
+    await Promise.all(viewpoints.map((late) => late.watchLate()));
+    joining = cluster.join('node4').then(worker(workers, 'node4', perWorker - third));
+  };
   await Promise.all(
-    Array.from({ length: workers }, async (_, i) => {
-      const where = THROUGH[i % THROUGH.length]!;
-      const viewpoint = viewpoints.find((candidate) => candidate.name === where)!;
-      // The first worker starts every viewpoint's late watch a third of the way through its calls, while all write.
-      const before = async (call: number): Promise<void> => {
-        if (i === 0 && call === Math.floor(perWorker / 3))
-          await Promise.all(viewpoints.map((late) => late.watchLate()));
-      };
-      await runWorker(`w${i}@${where}`, await viewpoint.open(), seed * 100 + i, perWorker, ledger, mix, before);
-    }),
+    Array.from({ length: workers }, (_, i) =>
+      worker(i, THROUGH[i % THROUGH.length]!, perWorker, i === 0 ? startLate : undefined)(),
+    ),
   );
+  await joining;
   const ranMs = Date.now() - running;
   const { final, violations } = await settle(viewpoints);
   violations.push(...ledger.violations, ...checkWrites(ledger, final));
   const gaps: Record<string, string[]> = {};
   for (const viewpoint of viewpoints) {
-    const check = checkWatch(viewpoint.name, viewpoint.changes, final, ledger.claims, false);
+    const check = checkWatch(viewpoint.name, viewpoint.changes, final, ledger.claims, viewpoint.joined);
     const late = checkWatch(`${viewpoint.name} (late)`, viewpoint.late, final, ledger.claims, true);
     violations.push(...check.violations, ...late.violations);
     if (check.gaps.length > 0) gaps[viewpoint.name] = check.gaps;

@@ -69,6 +69,10 @@ export function checkWatch(
       violations.push(
         `${at}: heard ${show(change.newValue)}, ${claim.worker} ${claim.call} wrote ${show(claim.value)}`,
       );
+    if (!change.deleted && claim && change.updatedBy !== claim.updatedBy)
+      violations.push(
+        `${at}: heard updatedBy ${show(change.updatedBy)}, ${claim.worker} ${claim.call} named ${show(claim.updatedBy)}`,
+      );
     last.set(change.name, change);
   });
   for (const name of new Set([...final.records.keys(), ...last.keys()])) {

@@ -33,6 +33,13 @@ interface Worker {
   readonly seen: Map<string, VariableRecord>;
   /** The newest version of each variable (of the definition of that id) this handle has read or written. */
   readonly known: Map<string, { readonly id: string | undefined; readonly version: number }>;
+  /** The variable most of its writes go to, for seeds that press on one key. */
+  readonly hot: string | undefined;
+}
+
+/** A variable to write: the run's hot one mostly, when it has one. */
+function someName(w: Worker, names: readonly string[]): string {
+  return w.hot !== undefined && names.includes(w.hot) && w.random.chance(0.7) ? w.hot : w.random.pick(names);
 }
 
 const show = (value: unknown): string => JSON.stringify(value) ?? 'undefined';
@@ -44,6 +51,9 @@ function stateCodes(worker: Worker, name: string): string[] {
   if (name === SCRATCH) codes.push('variable_not_found');
   return codes;
 }
+
+/** The code a read of `name` may be refused with: only the scratch variable may be gone. */
+const missing = (name: string): string[] => (name === SCRATCH ? ['variable_not_found'] : []);
 
 /** Who a write names: the lock owner always when it writes `s` holding its lock, else now and then. */
 function writer(worker: Worker, names: readonly string[]): { updatedBy?: string } {
@@ -82,7 +92,16 @@ function observe(
   if (!same || version > before.version) w.known.set(name, { id: id ?? before?.id, version });
 }
 
-function claimRecord(worker: Worker, call: string, record: VariableRecord, expectedVersion?: number): void {
+/** Claims the version `record` names, written by a call that named `updatedBy` (which the record must name too). */
+function claimRecord(
+  worker: Worker,
+  call: string,
+  record: VariableRecord,
+  updatedBy: string | undefined,
+  expectedVersion?: number,
+): void {
+  if (record.updatedBy !== (updatedBy ?? null))
+    worker.ledger.violations.push(`${worker.name} ${call}: answered updatedBy ${show(record.updatedBy)}`);
   observe(
     worker,
     call,
@@ -98,6 +117,7 @@ function claimRecord(worker: Worker, call: string, record: VariableRecord, expec
     id: record.id,
     version: record.version,
     value: record.value,
+    updatedBy: updatedBy ?? null,
     ...(expectedVersion === undefined ? {} : { expectedVersion }),
   });
 }
@@ -107,21 +127,21 @@ const increment = async (w: Worker): Promise<void> => {
   const outcome = await w.ledger.record(w.name, label, [], () => w.session.updateVariable(COUNTER, updateFor(COUNTER)));
   if (!outcome.ok) return;
   w.ledger.increments.push(outcome.value.value as number);
-  claimRecord(w, label, outcome.value);
+  claimRecord(w, label, outcome.value, undefined);
 };
 
 const update = async (w: Worker): Promise<void> => {
-  const name = w.random.pick([...WRITTEN, SCRATCH]);
+  const name = someName(w, [...WRITTEN, SCRATCH]);
   const options = writer(w, [name]);
   const label = `updateVariable('${name}', ${show(options)})`;
   const outcome = await w.ledger.record(w.name, label, stateCodes(w, name), () =>
     w.session.updateVariable(name, updateFor(name), options),
   );
-  if (outcome.ok) claimRecord(w, label, outcome.value);
+  if (outcome.ok) claimRecord(w, label, outcome.value, options.updatedBy);
 };
 
 const set = async (w: Worker): Promise<void> => {
-  const name = w.random.pick([...WRITTEN, SCRATCH]);
+  const name = someName(w, [...WRITTEN, SCRATCH]);
   const value = drawValue(w.random, name);
   const options = writer(w, [name]);
   const label = `setVariable('${name}', ${show(value)}, ${show(options)})`;
@@ -129,15 +149,15 @@ const set = async (w: Worker): Promise<void> => {
   const codes = [...stateCodes(w, name), ...(valid ? [] : ['validation_failed'])];
   const outcome = await w.ledger.record(w.name, label, codes, () => w.session.setVariable(name, value, options));
   checkValidity(w, label, valid, outcome);
-  if (outcome.ok) claimRecord(w, label, outcome.value);
+  if (outcome.ok) claimRecord(w, label, outcome.value, options.updatedBy);
 };
 
 const compareAndSet = async (w: Worker): Promise<void> => {
-  const name = w.random.pick([...WRITTEN, SCRATCH]);
+  const name = someName(w, [...WRITTEN, SCRATCH]);
   // Now and then on the record read some calls ago, which others have likely moved past.
   let record = w.random.chance(0.3) ? w.seen.get(name) : undefined;
   if (!record) {
-    const read = await w.ledger.record(w.name, `describeVariable('${name}')`, stateCodes(w, name).slice(-1), () =>
+    const read = await w.ledger.record(w.name, `describeVariable('${name}')`, missing(name), () =>
       w.session.describeVariable(name),
     );
     if (!read.ok) return;
@@ -160,7 +180,7 @@ const compareAndSet = async (w: Worker): Promise<void> => {
   if (!outcome.ok) return;
   if (withId && outcome.value.id !== record.id)
     w.ledger.violations.push(`${w.name} ${label}: wrote variable ${outcome.value.id}, expected ${record.id}`);
-  claimRecord(w, label, outcome.value, record.version);
+  claimRecord(w, label, outcome.value, options.updatedBy, record.version);
 };
 
 const batch = async (w: Worker): Promise<void> => {
@@ -192,6 +212,7 @@ const batch = async (w: Worker): Promise<void> => {
         id: undefined,
         version: answer.version,
         value: asStored(values[name]),
+        updatedBy: options.updatedBy ?? null,
       });
       observe(w, label, name, undefined, answer.version, true);
     } else {
@@ -205,8 +226,8 @@ const batch = async (w: Worker): Promise<void> => {
 };
 
 const rollback = async (w: Worker): Promise<void> => {
-  const name = w.random.pick(WRITTEN);
-  const history = await w.ledger.record(w.name, `variableHistory('${name}')`, [], () =>
+  const name = someName(w, [...WRITTEN, SCRATCH]);
+  const history = await w.ledger.record(w.name, `variableHistory('${name}')`, missing(name), () =>
     w.session.variableHistory(name),
   );
   if (!history.ok || history.value.length === 0) return;
@@ -220,11 +241,12 @@ const rollback = async (w: Worker): Promise<void> => {
     w.session.rollbackVariable(name, entry.version, options),
   );
   if (!outcome.ok) return;
-  if (!isDeepStrictEqual(outcome.value.value, entry.value))
+  // The scratch variable may have been defined again since its history was read: another variable's versions.
+  if (name !== SCRATCH && !isDeepStrictEqual(outcome.value.value, entry.value))
     w.ledger.violations.push(
       `${w.name} ${label}: wrote ${show(outcome.value.value)}, version held ${show(entry.value)}`,
     );
-  claimRecord(w, label, outcome.value);
+  claimRecord(w, label, outcome.value, options.updatedBy);
 };
 
 const lock = async (w: Worker): Promise<void> => {
@@ -253,7 +275,36 @@ const scratch = async (w: Worker): Promise<void> => {
   const outcome = await w.ledger.record(w.name, label, ['already_exists'], () =>
     w.session.defineVariable(SCRATCH, type, value, { constraints }),
   );
-  if (outcome.ok) claimRecord(w, label, outcome.value);
+  if (outcome.ok) claimRecord(w, label, outcome.value, undefined);
+};
+
+/**
+ * An export of some of the variables imported back, with `replace` mostly, each value kept or drawn anew: a write
+ * of each (the scratch variable's definition if it was deleted meanwhile), all or nothing. Its answer is a count,
+ * so it claims no version; the watches and histories show it.
+ */
+const importBack = async (w: Worker): Promise<void> => {
+  const exported = await w.ledger.record(w.name, 'exportVariables()', [], () => w.session.exportVariables());
+  if (!exported.ok) return;
+  const picked = exported.value.filter((record) => record.name !== COUNTER && w.random.chance(0.4));
+  if (picked.length === 0) return;
+  const records = picked.map((record) =>
+    w.random.chance(0.5) ? record : { ...record, value: drawValue(w.random, record.name) },
+  );
+  const names = records.map((record) => record.name);
+  const replace = w.random.chance(0.85);
+  const options = { replace, ...writer(w, names) };
+  const label = `importVariables(${show(records.map(({ name, value }) => ({ name, value })))}, ${show(options)})`;
+  const valid = records.every((record) => validFor(record.name, record.value));
+  const codes = [...new Set(names.flatMap((name) => stateCodes(w, name)))].filter(
+    (code) => code !== 'variable_not_found',
+  );
+  if (!valid) codes.push('validation_failed');
+  if (!replace) codes.push('already_exists');
+  const outcome = await w.ledger.record(w.name, label, codes, () => w.session.importVariables(records, options));
+  checkValidity(w, label, valid, outcome);
+  if (outcome.ok && outcome.value !== records.length)
+    w.ledger.violations.push(`${w.name} ${label}: imported ${outcome.value} of ${records.length}`);
 };
 
 const read = async (w: Worker): Promise<void> => {
@@ -313,15 +364,24 @@ const OPERATIONS: [number, (worker: Worker) => Promise<void>][] = [
   [6, lock],
   [6, scratch],
   [11, read],
+  [4, importBack],
 ];
 
 /**
- * The weights of a run's calls: the usual ones each scaled by a factor from 0.2 to 3 drawn from the seed, so that
- * seeds differ in what they press on (batches against compare-and-sets, locks, deletions...) and not only in order.
+ * The mix of a run's calls: the usual weights each scaled by a factor from 0.2 to 3 drawn from the seed, and for some
+ * seeds one variable most writes go to, so that seeds differ in what they press on (batches against compare-and-sets,
+ * locks, deletions, one hot key...) and not only in order.
  */
-export function callMix(seed: number): number[] {
+export function callMix(seed: number): CallMix {
   const random = createRandom(seed ^ 0x5eed);
-  return OPERATIONS.map(([weight]) => weight * (0.2 + random.next() * 2.8));
+  const weights = OPERATIONS.map(([weight]) => weight * (0.2 + random.next() * 2.8));
+  return { weights, hot: random.chance(0.4) ? random.pick([...WRITTEN, SCRATCH]) : undefined };
+}
+
+/** What a run's workers call: the weight of each kind of call, and the variable most writes go to, if any. */
+export interface CallMix {
+  readonly weights: readonly number[];
+  readonly hot: string | undefined;
 }
 
 /**
@@ -334,10 +394,10 @@ export async function runWorker(
   seed: number,
   calls: number,
   ledger: Ledger,
-  mix: readonly number[],
+  mix: CallMix,
   before?: (call: number) => Promise<void>,
 ): Promise<void> {
-  const total = mix.reduce((sum, weight) => sum + weight, 0);
+  const total = mix.weights.reduce((sum, weight) => sum + weight, 0);
   const worker: Worker = {
     name,
     session,
@@ -346,10 +406,11 @@ export async function runWorker(
     holding: false,
     seen: new Map(),
     known: new Map(),
+    hot: mix.hot,
   };
   for (let call = 0; call < calls; call += 1) {
     let draw = worker.random.next() * total;
-    const operation = OPERATIONS.find((_, i) => (draw -= mix[i]!) < 0)?.[1] ?? increment;
+    const operation = OPERATIONS.find((_, i) => (draw -= mix.weights[i]!) < 0)?.[1] ?? increment;
     await before?.(call);
     await operation(worker);
   }

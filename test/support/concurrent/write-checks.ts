@@ -57,6 +57,10 @@ export function checkWrites(ledger: Ledger, final: FinalState): string[] {
     const record = final.records.get(claim.name);
     if (!record || (claim.id ?? (claim.name === SCRATCH ? undefined : record.id)) !== record.id) continue;
     const entry = final.histories.get(claim.name)?.find((kept) => kept.version === claim.version);
+    if (entry && entry.updatedBy !== claim.updatedBy)
+      violations.push(
+        `'${claim.name}' version ${claim.version}: history names ${show(entry.updatedBy)}, ${claim.worker} ${claim.call} named ${show(claim.updatedBy)}`,
+      );
     if (entry && !isDeepStrictEqual(entry.value, claim.value))
       violations.push(
         `'${claim.name}' version ${claim.version}: history holds ${show(entry.value)}, ${claim.worker} ${claim.call} wrote ${show(claim.value)}`,
