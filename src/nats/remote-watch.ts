@@ -161,10 +161,11 @@ export async function watchRemote(
       gap = event.deleted === true || unreadable.delete(event.name) || transport.connection.isClosed();
       if (!gap) return repair(event);
     }
-    known.set(event.name, knownFromEvent(event));
+    const change = changeOf(event);
+    known.set(event.name, knownFromEvent(event, change.newValue));
     // The listener may read the variable next, through any node: that read must not be older than this event.
     transport.observeRevision(event.revision);
-    deliver(gap ? { ...changeOf(event), oldValue: undefined, gap: true } : changeOf(event));
+    deliver(gap ? { ...change, oldValue: undefined, gap: true } : change);
   };
   /** Holds `event` and those after it while its variable is read (see the module comment). */
   const repair = (event: VariableEvent): void => {

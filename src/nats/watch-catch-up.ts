@@ -96,25 +96,38 @@ export interface KnownVariable {
   readonly revision: number;
   /** Set when a read, not an event, was the last word on this variable. */
   readonly fromRead: boolean;
+  /**
+   * The value of the version accounted for (not of a delete), boxed: a catch-up whose history no longer keeps that
+   * version still tells the next one what it replaced.
+   */
+  readonly current?: { readonly value: unknown };
 }
 
 /** The kept versions of a variable, oldest first; rejects when they cannot be read. */
 export type ReadHistory = (name: string) => Promise<readonly VariableHistoryEntry[]>;
 
-/** What the watch knows after delivering `event`. */
-export function knownFromEvent(event: VariableEvent): KnownVariable {
+/** What the watch knows after delivering `event`, whose value, as delivered, is `value`. */
+export function knownFromEvent(event: VariableEvent, value: unknown): KnownVariable {
   return {
     id: event.id,
     version: event.version,
     deleted: event.deleted === true,
     revision: event.revision,
     fromRead: false,
+    ...(event.deleted ? {} : { current: { value } }),
   };
 }
 
 /** What the watch knows after a read (at reply revision `revision`) that found `record`. */
 export function knownFromRecord(record: VariableRecord, revision: number): KnownVariable {
-  return { id: record.id, version: record.version, deleted: false, revision, fromRead: true };
+  return {
+    id: record.id,
+    version: record.version,
+    deleted: false,
+    revision,
+    fromRead: true,
+    current: { value: record.value },
+  };
 }
 
 /**
@@ -154,6 +167,7 @@ export function skipsVersions(event: VariableEvent, last: KnownVariable | undefi
 async function missedVersions(
   record: VariableRecord,
   after: number,
+  afterValue: { readonly value: unknown } | undefined,
   history: ReadHistory,
   held: () => readonly VariableEvent[],
 ): Promise<VariableChange[]> {
@@ -189,9 +203,16 @@ async function missedVersions(
   if (!byVersion.has(record.version)) byVersion.set(record.version, changeFromRecord(record));
   const changes: VariableChange[] = [];
   let next = after + 1;
+  // A change not marked is the next one and says what it replaced: `oldValue: undefined` would tell a listener that
+  // applies the changes that the variable was new. Neither the history nor an event tells it for the first version
+  // when the history no longer keeps version `after` (a burst of writes pushed it out before the read was answered),
+  // nor for the record standing alone: the value before is then the one the watch knew last, or the change before's.
+  let before = afterValue;
   for (const version of [...byVersion.keys()].sort((a, b) => a - b)) {
     const change = byVersion.get(version)!;
-    changes.push(version > next ? { ...change, gap: true } : change);
+    if (version > next) changes.push({ ...change, gap: true });
+    else changes.push(change.oldValue === undefined && before ? { ...change, oldValue: before.value } : change);
+    before = { value: change.newValue };
     next = version + 1;
   }
   return changes;
@@ -211,7 +232,8 @@ async function changesOf(
   const same = live !== undefined && (live.id !== undefined ? live.id === record.id : record.version >= live.version);
   const changes = live && !same ? [missedDelete(name, live)] : [];
   const after = same ? live.version : 0;
-  if (record.version > after) changes.push(...(await missedVersions(record, after, history, held)));
+  if (record.version > after)
+    changes.push(...(await missedVersions(record, after, same ? live.current : undefined, history, held)));
   return changes;
 }
 

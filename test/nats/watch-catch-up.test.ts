@@ -73,7 +73,14 @@ describe('watch catch-up', () => {
       [4, 30, 40, undefined],
       [5, 40, 50, undefined],
     ]);
-    expect(known.get('x')).toEqual({ id: 'x-1', version: 5, deleted: false, revision: 60, fromRead: true });
+    expect(known.get('x')).toEqual({
+      id: 'x-1',
+      version: 5,
+      deleted: false,
+      revision: 60,
+      fromRead: true,
+      current: { value: 50 },
+    });
   });
 
   it('delivers the record alone, marked, when the history cannot be read or is of another variable', async () => {
@@ -122,10 +129,41 @@ describe('watch catch-up', () => {
       [],
       () => [{ ...event(4, 40), oldValue: 30 }],
     );
+    // Version 5, the next after 4, says what it replaced, as every change not marked does (the record alone cannot).
     expect(unreadable.map((c) => [c.version, c.oldValue, c.newValue, c.gap])).toEqual([
       [4, 30, 40, true],
-      [5, undefined, 50, undefined],
+      [5, 40, 50, undefined],
     ]);
+  });
+
+  // Found by the concurrency fuzzer (test/nats/session-concurrency.nats.test.ts): increments of one counter from four
+  // nodes pushed the version a remote watch had delivered last out of the kept history before its repair of crossed
+  // events read it, and the next version came unmarked with `oldValue: undefined`, as if the counter were new: a
+  // listener applying the changes lost the value. The watch knows what it delivered last.
+  it('tells the next version the value the watch knew last, when the history no longer keeps that version', async () => {
+    const known = new Map([['x', { ...read(2, 20), current: { value: 20 } }]]);
+    const changes = await catchUpChanges(known, [record('x', 5, 50)], 60, async () => entries(3, 8));
+    expect(changes.map((c) => [c.version, c.oldValue, c.newValue, c.gap])).toEqual([
+      [3, 20, 30, undefined],
+      [4, 30, 40, undefined],
+      [5, 40, 50, undefined],
+    ]);
+    // The history unreadable, the record is the next version: it too replaced what the watch knew.
+    const alone = await catchUpChanges(
+      new Map([['x', { ...read(4, 40), current: { value: 40 } }]]),
+      [record('x', 5, 50)],
+      60,
+      () => Promise.reject(new Error('payload_too_large')),
+    );
+    expect(alone.map((c) => [c.version, c.oldValue, c.newValue, c.gap])).toEqual([[5, 40, 50, undefined]]);
+    expect(known.get('x')).toEqual({
+      id: 'x-1',
+      version: 5,
+      deleted: false,
+      revision: 60,
+      fromRead: true,
+      current: { value: 50 },
+    });
   });
 
   it('fails the pass, knowing nothing more, when a history read is to be tried again; the next pass delivers', async () => {
@@ -150,7 +188,14 @@ describe('watch catch-up', () => {
       ['x', 4, undefined],
       ['x', 5, undefined],
     ]);
-    expect(known.get('x')).toEqual({ id: 'x-1', version: 5, deleted: false, revision: 70, fromRead: true });
+    expect(known.get('x')).toEqual({
+      id: 'x-1',
+      version: 5,
+      deleted: false,
+      revision: 70,
+      fromRead: true,
+      current: { value: 50 },
+    });
   });
 
   it('reads no history for a variable defined once since, and none for one that did not change', async () => {
