@@ -9,7 +9,7 @@
  * each variable's versions in order, marking any it skipped, up to the final record; no two resolved writes claim
  * one version; every value seen is valid for its variable.
  *
- * CI runs two fixed seeds of 240 calls. To run other seeds longer (a failure prints its seed and what broke):
+ * CI runs two fixed seeds of 600 calls (about 5 s). To run other seeds longer (a failure prints its seed and what broke):
  *
  *   FUZZ_SEED=<n>[,<n>...] FUZZ_COUNT=<calls> [FUZZ_WORKERS=<n>] npx vitest run test/nats/session-concurrency.nats.test.ts
  */
@@ -20,7 +20,7 @@ import { runConcurrent } from '../support/concurrent/run.js';
 const fx = useNatsFixture();
 
 const SEEDS = process.env.FUZZ_SEED ? String(process.env.FUZZ_SEED).split(',').map(Number) : [1, 2];
-const COUNT = Number(process.env.FUZZ_COUNT ?? 240);
+const COUNT = Number(process.env.FUZZ_COUNT ?? 600);
 const WORKERS = Number(process.env.FUZZ_WORKERS ?? 6);
 
 describe('a session written concurrently through three NATS nodes and a client', () => {

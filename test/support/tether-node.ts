@@ -32,7 +32,10 @@ export type TestNodeOptions = Omit<RuntimeOptions, 'nats' | 'store'> & {
   /** The URL(s) the node connects to instead of the server's: a proxy in front of it, a cluster's members. */
   readonly servers?: string | readonly string[];
   /** The node's NATS options beyond where it connects, its name and its buckets (which the fixture sets). */
-  readonly nats?: Pick<NatsNodeOptions, 'replicas' | 'reconnect' | 'unavailableRetryMs' | 'executionReplies'>;
+  readonly nats?: Pick<
+    NatsNodeOptions,
+    'replicas' | 'reconnect' | 'unavailableRetryMs' | 'executionReplies' | 'historyDepth'
+  >;
 };
 
 /** What a node needs from the fixture: the server, a connection for `$SRV` requests, the ids seen so far. */

@@ -36,8 +36,11 @@ export interface Cluster {
   join(name: string): Promise<Viewpoint>;
 }
 
-/** Starts the three nodes and the client on fresh buckets, each viewpoint watching session `sessionId`. */
-export async function startCluster(fx: NatsFixture, sessionId: string): Promise<Cluster> {
+/**
+ * Starts the three nodes and the client on fresh buckets, each viewpoint watching session `sessionId`; the variables
+ * bucket keeps `historyDepth` writes per variable (the default, 64, when undefined).
+ */
+export async function startCluster(fx: NatsFixture, sessionId: string, historyDepth?: number): Promise<Cluster> {
   const buckets = fx.buckets();
   const reporter = (reports: string[]) => (error: unknown, where?: unknown) =>
     void reports.push(`${String(where ?? '')}: ${String((error as Error)?.stack ?? error)}`);
@@ -57,7 +60,10 @@ export async function startCluster(fx: NatsFixture, sessionId: string): Promise<
   };
   const startNode = async (name: string, joined: boolean): Promise<Viewpoint> => {
     const reports: string[] = [];
-    const runtime: Runtime = await fx.runtime(buckets, { onError: reporter(reports) });
+    const runtime: Runtime = await fx.runtime(buckets, {
+      onError: reporter(reports),
+      ...(historyDepth === undefined ? {} : { nats: { historyDepth } }),
+    });
     return viewpoint(name, reports, () => runtime.session(sessionId), joined);
   };
   const viewpoints: Viewpoint[] = [];
