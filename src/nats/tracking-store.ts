@@ -28,7 +28,7 @@ import { watchInBatches } from '../store/watch-in-batches.js';
 export interface TrackingStore extends Store<VariableRecord> {
   /** Every change up to this revision has been handed to the router (0 before the first). */
   readonly appliedRevision: number;
-  /** The highest revision this node knows exists: applied by its router, written by itself, or read from the store. */
+  /** The highest revision this node knows exists: applied by its router or written by itself. */
   readonly highestRevision: number;
   /**
    * Resolves `true` once `appliedRevision >= revision`, `false` when `timeoutMs` passes first. Rejects with
@@ -134,15 +134,6 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   /** Per router watch, the last revision it delivered. */
   const routers = new Set<RouterPosition>();
   let written = 0;
-  /**
-   * The highest revision read from the store. A session folds in what it reads there (its load, what a write that
-   * lost its race re-reads) ahead of the router, and a reply reflecting that must carry a revision at least as new:
-   * a remote watch takes an event past its read's revision for news, and would deliver a version it read twice.
-   */
-  let read = 0;
-  const sawRevision = (revision: number): void => {
-    read = Math.max(read, revision);
-  };
   const announcer = new CommitAnnouncer(report);
 
   const applied = (): number => {
@@ -251,25 +242,9 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   };
 
   return {
-    get: async (key) => {
-      const entry = await inner.get(key);
-      if (entry) sawRevision(entry.revision);
-      return entry;
-    },
-    history: async (key) => {
-      const changes = await inner.history(key);
-      for (const change of changes) sawRevision(change.revision);
-      return changes;
-    },
-    ...(inner.lastChange
-      ? {
-          lastChange: async (key: string) => {
-            const change = await inner.lastChange!(key);
-            if (change) sawRevision(change.revision);
-            return change;
-          },
-        }
-      : {}),
+    get: (key) => inner.get(key),
+    history: (key) => inner.history(key),
+    ...(inner.lastChange ? { lastChange: (key: string) => inner.lastChange!(key) } : {}),
     close: () => inner.close(),
     create: (key, value) => single(key, value, 0, () => inner.create(key, value)),
     update: (key, value, expectedRevision) =>
@@ -313,10 +288,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       const sessionId = prefix.slice(0, -1);
       if (prefix !== '' && !known.has(sessionId)) known.set(sessionId, new Map());
       const entries = await inner.list(prefix);
-      for (const entry of entries) {
-        remember(entry.key, entry.revision, entry.value);
-        sawRevision(entry.revision);
-      }
+      for (const entry of entries) remember(entry.key, entry.revision, entry.value);
       return entries;
     },
 
@@ -341,7 +313,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
       return applied();
     },
     get highestRevision() {
-      return Math.max(written, read, applied());
+      return Math.max(written, applied());
     },
     waitForRevision: (revision, timeoutMs) => waitForRevision(revision, timeoutMs),
     // An unknown revision (the bucket was reset) is one the router will not reach soon either.

@@ -64,28 +64,6 @@ describe('tracking store', () => {
     expect(changes[0]?.before?.value).toBe(1);
   });
 
-  // Found by the concurrency fuzzer (test/nats/session-concurrency.nats.test.ts): a session folds in what a write that
-  // lost its race re-read from the store (or what it loads), at revisions its node's router had not applied yet, and
-  // a reply of that node reflecting it carried a lower revision. A remote watch that repaired crossed events with such
-  // a read then took the event of the version read for news, and delivered that version twice.
-  it('knows the revisions it read from the store, so that a reply reflecting them carries them', async () => {
-    const inner = createMemoryStore<VariableRecord>();
-    const store = createTrackingStore(inner);
-    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
-    // Written by another node: this one has neither written nor applied them.
-    const first = await inner.create('s.t', record);
-    expect((await store.get('s.t'))?.revision).toBe(first);
-    expect(store.highestRevision).toBe(first);
-    const second = await inner.update('s.t', { ...record, value: 2, version: 2 }, first);
-    expect((await store.lastChange!('s.t'))?.revision).toBe(second);
-    expect(store.highestRevision).toBe(second);
-    const third = await inner.create('s.u', { ...record, name: 'u' });
-    expect((await store.list('s.')).map((entry) => entry.revision)).toEqual([second, third]);
-    expect(store.highestRevision).toBe(third);
-    // Not applied, though: a wait for what the router has handed on still waits for it.
-    expect(store.appliedRevision).toBe(0);
-  });
-
   it('names the life noted when a write committed, though its event waits for a history lookup', async () => {
     const inner = createMemoryStore<VariableRecord>();
     const store = createTrackingStore(inner);
