@@ -111,7 +111,15 @@ export function createSessionLogic(deps: SessionLogicDeps) {
     actions: {
       loadVariables: ({ self }, { sessionId }) => {
         const purge = purging.get(sessionId);
-        const listed = () => store.list(`${sessionId}.`);
+        const listed = async () => {
+          const entries = await store.list(`${sessionId}.`);
+          // Read from the bucket, not through the router, as a lost race's read is (see answerConflict): a write of
+          // another node's batch that is about to be undone would load as the variable's value, and its undo reach the
+          // session as a change back to an older version. Once the router is past what was read, it has folded in
+          // (silently, while loading) all of it as its hold allows, undos included, and an entry it overtook is no news.
+          if (routed) await routed(highestRevision(0, entries));
+          return entries;
+        };
         (purge ? purge.then(listed) : listed()).then(
           (entries) => sendIfAlive(self, { type: 'store.loaded', entries: frozenChanges(entries) }),
           (error: unknown) => sendIfAlive(self, { type: 'store.loadFailed', error: errorToJSON(error) }),
