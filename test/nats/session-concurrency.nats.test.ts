@@ -19,7 +19,8 @@ import { runConcurrent } from '../support/concurrent/run.js';
 
 const fx = useNatsFixture();
 
-const SEEDS = process.env.FUZZ_SEED ? String(process.env.FUZZ_SEED).split(',').map(Number) : [1, 2];
+// Seed 22 runs on a bucket that keeps 5 writes per variable (see run.ts), seed 1 on the default 64.
+const SEEDS = process.env.FUZZ_SEED ? String(process.env.FUZZ_SEED).split(',').map(Number) : [1, 22];
 const COUNT = Number(process.env.FUZZ_COUNT ?? 600);
 const WORKERS = Number(process.env.FUZZ_WORKERS ?? 6);
 

@@ -57,7 +57,7 @@ export function checkWatch(
         violations.push(`${at}: a gap back from version ${previous?.version} of the same definition`);
     } else if (change.version !== expectedVersion) {
       violations.push(
-        `${at}: follows ${previous ? `version ${previous.version}` : 'no change of its definition'} unmarked`,
+        `${at}: follows ${previous ? `version ${previous.version}` : 'no change of its definition'} unmarked (${show(change)} after ${show(previous)})`,
       );
     } else if (!isDeepStrictEqual(change.oldValue, previous?.newValue)) {
       violations.push(
