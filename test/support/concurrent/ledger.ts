@@ -29,15 +29,6 @@ export interface CallRecord {
   readonly outcome: { readonly ok: unknown } | { readonly code: string } | { readonly unexpected: string };
 }
 
-/** The refusal codes each kind of call may answer with while others write; anything else is a failure. */
-export const DOCUMENTED_CODES = [
-  'validation_failed',
-  'variable_not_found',
-  'already_exists',
-  'version_conflict',
-  'variable_locked',
-] as const;
-
 /** The ledger of one run. */
 export class Ledger {
   readonly calls: CallRecord[] = [];
@@ -49,7 +40,8 @@ export class Ledger {
 
   /**
    * Runs `call` and records how it ended; returns its value, or undefined when it was refused. `allowed` lists the
-   * codes this call may be refused with (a subset of {@link DOCUMENTED_CODES}).
+   * codes this call may be refused with: documented kinds (`validation_failed`, `variable_not_found`,
+   * `already_exists`, `version_conflict`, `variable_locked`) its state or arguments explain.
    */
   async record<T>(
     worker: string,
