@@ -137,6 +137,10 @@ export function knownFromRecord(record: VariableRecord, revision: number): Known
 export function isNewer(event: VariableEvent, known: KnownVariable | undefined): boolean {
   if (known === undefined) return true;
   if (!known.fromRead) return event.revision > known.revision;
+  // A version of the very variable read, up to the one read, is never news, whatever the revisions say: a reply's
+  // revision has been seen to understate what the answering node's view reflected (the concurrency fuzzer, with a
+  // node joining and sixteen writers on two cores), and the watch then delivered the version read a second time.
+  if (!known.deleted && event.id !== undefined && event.id === known.id && event.version <= known.version) return false;
   // Past the read's revision, the read cannot reflect it.
   if (event.revision > known.revision) return true;
   // At or before it, only a write the answering node had not applied yet is news: one of the variable it read.

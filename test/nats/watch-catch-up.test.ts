@@ -45,6 +45,9 @@ describe('watch catch-up', () => {
     expect(isNewer(event(6, 60), read(5, 50))).toBe(true);
     // Written before the reply's revision but not yet applied by the node that answered: still news.
     expect(isNewer(event(6, 49), read(5, 50))).toBe(true);
+    // The version read, or one before it, past the read's revision: that revision understates the read, never news.
+    expect(isNewer(event(5, 60), read(5, 50))).toBe(false);
+    expect(isNewer(event(4, 60), read(5, 50))).toBe(false);
     // Another variable of that name, written before the read: the read already shows what came after it.
     expect(isNewer(event(9, 45, 'x-0'), read(5, 50))).toBe(false);
     expect(isNewer(event(6, 45), read(5, 50, true))).toBe(false);
