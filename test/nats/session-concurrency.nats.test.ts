@@ -2,12 +2,14 @@
  * A seeded fuzzer of concurrent writers of one session across NATS nodes: three nodes share the buckets, a remote
  * client reaches them, and six workers (on every node's embedded API and the client) run seeded random calls at
  * once: increments of a counter, sets with and without compare-and-set, batches atomic or not, rollbacks, locks,
- * the deletion and definition of a scratch variable, reads. What they do together is not known in advance, so the
- * run checks invariants rather than a reference (test/support/concurrent/ says each): the counter counts its
- * resolved increments; every call is answered or refused with a documented code, and nothing reaches `onError`
- * or goes unhandled; every node and the client end up describing the same records and histories; every watch heard
- * each variable's versions in order, marking any it skipped, up to the final record; no two resolved writes claim
- * one version; every value seen is valid for its variable.
+ * the deletion and definition of a scratch variable, reads, and executions of two modules whose token budget is the
+ * counter (one each node runs, one that stays on its node and is passed on to). What they do together is not known in
+ * advance, so the run checks invariants rather than a reference (test/support/concurrent/ says each): the counter
+ * counts its resolved increments; every call is answered or refused with a documented code, and nothing reaches
+ * `onError` or goes unhandled; every node and the client end up describing the same records and histories; every
+ * watch heard each variable's versions in order, marking any it skipped, up to the final record; no two resolved
+ * writes claim one version; every value seen is valid for its variable; every execution synced the counter no older
+ * than its handle had seen it, and sent that version's value.
  *
  * CI runs two fixed seeds of 600 calls (about 5 s). To run other seeds longer (a failure prints its seed and what broke):
  *

@@ -7,6 +7,7 @@ import type { NatsFixture } from '../nats-fixture.js';
 import { createRandom } from '../wire-fuzz/random.js';
 import { startCluster } from './cluster.js';
 import { settle } from './final-state.js';
+import { CREATOR, MODULES } from './execute.js';
 import { Ledger } from './ledger.js';
 import { DEFINITIONS, NAMES } from './variables.js';
 import { checkWatch } from './watch-checks.js';
@@ -39,6 +40,8 @@ export async function runConcurrent(fx: NatsFixture, seed: number, calls: number
     const { type, value, constraints } = DEFINITIONS[name];
     await first.defineVariable(name, type, value, { constraints });
   }
+  const creator = viewpoints.find((viewpoint) => viewpoint.name === CREATOR)!.session;
+  for (const [id, spec] of Object.entries(MODULES)) await creator.module(id, spec);
   const ledger = new Ledger();
   const perWorker = Math.ceil(calls / workers);
   const mix = callMix(seed);

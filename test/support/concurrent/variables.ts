@@ -5,7 +5,10 @@
  */
 import type { FuzzRandom } from '../wire-fuzz/random.js';
 
-/** The counter: written only by `updateVariable` increments, so its end value is their count. */
+/**
+ * The counter: written only by `updateVariable` increments, so its end value is their count past its first value, 1
+ * (the module's token budget is bound to it, and a budget is at least 1).
+ */
 export const COUNTER = 'count';
 /** The scratch variable, deleted and defined again by the workers. */
 export const SCRATCH = 'tmp';
@@ -26,7 +29,7 @@ const isInteger = (value: unknown): value is number => typeof value === 'number'
 
 /** The definitions, by name. */
 export const DEFINITIONS: Readonly<Record<(typeof NAMES)[number], Definition>> = {
-  count: { type: 'integer', value: 0, constraints: {}, valid: isInteger },
+  count: { type: 'integer', value: 1, constraints: {}, valid: isInteger },
   f: {
     type: 'float',
     value: 0.5,

@@ -7,6 +7,7 @@ import type { SessionApi } from '../../../src/session/session-api.js';
 import { createRandom } from '../wire-fuzz/random.js';
 import type { Ledger } from './ledger.js';
 import { batch, compareAndSet, importBack, increment, lock, read, rollback, scratch, set, update } from './calls.js';
+import { execute } from './execute.js';
 import { SCRATCH, WRITTEN } from './variables.js';
 import type { Worker } from './worker.js';
 
@@ -22,6 +23,7 @@ const OPERATIONS: [number, (worker: Worker) => Promise<void>][] = [
   [6, scratch],
   [11, read],
   [4, importBack],
+  [8, execute],
 ];
 
 /**
