@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { InternalError, NoProcError, PayloadTooLargeError } from '../../src/index.js';
+import { InternalError, NoProcError, PayloadTooLargeError, SessionError } from '../../src/index.js';
 import { readVariablePages } from '../../src/nats/paged-reads.js';
 import { HELD_MAX, watchRemote, type WatchReads } from '../../src/nats/remote-watch.js';
 import { FAULT_TRIES } from '../../src/nats/watch-catch-up.js';
@@ -27,6 +27,17 @@ const event = (version: number): VariableEvent => ({
   revision: 10 + version,
 });
 
+/** Versions 1..`last` of x, as its history reads. */
+const history = (last: number): VariableHistoryEntry[] =>
+  Array.from({ length: last }, (_, i) => ({
+    version: i + 1,
+    type: 'integer',
+    value: (i + 1) * 10,
+    updatedAt: versionTime(i + 1),
+    updatedBy: null,
+    reason: null,
+  }));
+
 /** A transport with no NATS behind it: the test delivers events and connection changes itself. */
 function fakeTransport() {
   let callback: ((error: Error | null, msg: { data: Uint8Array }) => void) | undefined;
@@ -35,12 +46,17 @@ function fakeTransport() {
     revision: 0,
     closed: false,
     reported: [] as unknown[],
+    /** What the watch told as its session's end (see `RemoteTransport.reportEnd`). */
+    ended: [] as unknown[],
+    /** Subscriptions made and not ended. */
+    subscriptions: 0,
     subjects: { variableEvent: () => 'events.s.x', variableEvents: () => 'events.s', sessionEvent: () => 'session.s' },
     connection: {
       subscribe: (subject: string, options: { callback: typeof callback }) => {
         // The variable events' subscription (the session's end is never published here).
         if (subject !== 'session.s') callback = options.callback;
-        return { unsubscribe: () => undefined };
+        fake.subscriptions += 1;
+        return { unsubscribe: () => void (fake.subscriptions -= 1) };
       },
       isClosed: () => fake.closed,
     },
@@ -54,6 +70,7 @@ function fakeTransport() {
       fake.revision = Math.max(fake.revision, revision);
     },
     report: (error: unknown) => fake.reported.push(error),
+    reportEnd: (_sessionId: string, error: unknown) => fake.ended.push(error),
   };
   const encoder = new TextEncoder();
   return {
@@ -113,17 +130,6 @@ describe('remote watch, held events', () => {
 });
 
 describe('remote watch, an event that skips versions', () => {
-  /** Versions 1..`last` of x, as its history reads. */
-  const history = (last: number): VariableHistoryEntry[] =>
-    Array.from({ length: last }, (_, i) => ({
-      version: i + 1,
-      type: 'integer',
-      value: (i + 1) * 10,
-      updatedAt: versionTime(i + 1),
-      updatedBy: null,
-      reason: null,
-    }));
-
   it('holds the events after a skip while it reads that variable, then delivers each version once, in order', async () => {
     const { fake, transport, emit } = fakeTransport();
     const lists: { pattern: string; revision: number }[] = [];
@@ -264,5 +270,62 @@ describe('remote watch, an event that skips versions', () => {
       // Defined again after page 1, which covers 'a' at revision 12: its define (revision 13) is news.
       'a v1',
     ]);
+  });
+});
+
+describe('remote watch, catching up', () => {
+  it('reads again, and delivers the write it missed, when the connection dropped while its first read was under way', async () => {
+    const { transport, change } = fakeTransport();
+    let lists = 0;
+    let answerFirst!: () => void;
+    const reads: WatchReads = {
+      list: async () => {
+        lists += 1;
+        if (lists > 1) return { records: [record(2)], revisionOf: () => 12 };
+        await new Promise<void>((resolve) => (answerFirst = resolve));
+        return { records: [record(1)], revisionOf: () => 11 };
+      },
+      history: async () => history(2),
+    };
+    const changes: VariableChange[] = [];
+    const starting = watchRemote(transport, 's', undefined, 'x', (each) => changes.push(each), {}, reads);
+    await vi.waitFor(() => expect(lists).toBe(1));
+    // Version 2 is written while the connection is down: its event never reaches the watch.
+    change('disconnected');
+    change('reconnected');
+    answerFirst();
+    await starting;
+
+    await vi.waitFor(() => expect(changes).toHaveLength(1));
+    expect(changes.map((each) => [each.version, each.oldValue, each.newValue, each.gap])).toEqual([
+      [2, 10, 20, undefined],
+    ]);
+    expect(lists).toBe(2);
+  });
+
+  it('stops, telling the client the session ended, when a catch-up read finds the life it watches gone', async () => {
+    const { fake, transport, emit, change } = fakeTransport();
+    const gone = new SessionError('session_not_found', 's', { details: { incarnation: 'life-1' } });
+    let lists = 0;
+    const reads: WatchReads = {
+      list: async () => {
+        lists += 1;
+        if (lists > 1) throw gone;
+        return { records: [record(1)], revisionOf: () => 11 };
+      },
+      history: async () => history(1),
+    };
+    const changes: VariableChange[] = [];
+    await watchRemote(transport, 's', 'life-1', 'x', (each) => changes.push(each), {}, reads);
+    expect(fake.subscriptions).toBe(2);
+    // The session is deleted while the connection is down: its end event never reaches the watch.
+    change('disconnected');
+    change('reconnected');
+
+    await vi.waitFor(() => expect(fake.ended).toEqual([gone]));
+    expect(fake.subscriptions).toBe(0);
+    expect(fake.reported).toEqual([]);
+    emit({ ...event(2), incarnation: 'life-1' });
+    expect(changes).toEqual([]);
   });
 });
