@@ -156,6 +156,44 @@ describe('revision reset', () => {
     }
   });
 
+  it('keeps a modules revision a reply raised when an older module request is refused later', async () => {
+    // As above, for the modules bucket: two module lists sent with the old modules revision, the first refused at
+    // once, the second slowly, after the first one's retry was answered at modules revision 30.
+    const prefix = `lower_modules_${process.pid}_${Date.now()}`;
+    const refuse = (msg: Msg, current: number) => {
+      const header = 'Tether-Min-Modules-Revision';
+      const refusal = new RevisionUnknownError('tether_modules', 1000, current, { details: { header } });
+      const h = headers();
+      h.set('Nats-Service-Error-Code', '412');
+      h.set('Nats-Service-Error', `revision_unknown: ${refusal.message}`);
+      msg.respond(enc.encode(JSON.stringify({ error: refusal.toJSON(), revision: 1 })), { headers: h });
+    };
+    const asked: (string | undefined)[] = [];
+    const responder = nc().subscribe(`${prefix}.v1.session.>`, {
+      callback: (_error, msg) => {
+        if (msg.subject.endsWith('.open')) {
+          msg.respond(enc.encode(JSON.stringify({ result: { sessionId: 's' }, revision: 1 })));
+          return;
+        }
+        asked.push(msg.headers?.get('Tether-Min-Modules-Revision') || undefined);
+        if (asked.length === 2) return refuse(msg, 25);
+        if (asked.length === 3) return void setTimeout(() => refuse(msg, 20), 200);
+        const modulesRevision = asked.length === 1 ? 1000 : 30;
+        msg.respond(enc.encode(JSON.stringify({ result: [], revision: 1, modulesRevision })));
+      },
+    });
+    await nc().flush();
+    try {
+      const session = await (await fx().client({ prefix })).session('s');
+      await session.modules();
+      await Promise.all([session.modules(), session.modules()]);
+      // The retry of the list refused late asks for what the client has seen since, not for the refusal's 20.
+      expect(asked).toEqual([undefined, '1000', '1000', '25', '30']);
+    } finally {
+      responder.unsubscribe();
+    }
+  });
+
   it("keeps delivering a watch's events after the variables bucket is deleted and created again", async () => {
     const buckets = fx().buckets();
     const first = await fx().node(buckets);
