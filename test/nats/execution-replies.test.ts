@@ -74,6 +74,18 @@ describe('execution-replies', () => {
     expect(replies.outcome(key('e1'))).toMatchObject({ data: bytes('{"result":1}'), error: undefined });
   });
 
+  it('gives unknown, not the old refusal, once a request resent under the same id replied too large to keep', () => {
+    const replies = createExecutionReplies({ maxBytes: 64 });
+    const refused = {};
+    replies.started(refused, key('e1'));
+    replies.replied(refused, bytes('{"error":{"code":"revision_unknown"}}'), { status: 409, description: 'refused' });
+    const resent = {};
+    replies.started(resent, key('e1'));
+    replies.replied(resent, bytes(`{"result":"${'x'.repeat(100)}"}`));
+    // The resend ran: a client that lost its reply must not take the refusal for its answer.
+    expect(replies.outcome(key('e1'))).toBe('unknown');
+  });
+
   it('says running while one of two requests sent at once under the same id still runs', () => {
     const replies = createExecutionReplies();
     const first = {};
