@@ -143,6 +143,20 @@ describe('requests for a module that stays on its node', () => {
     expect((await local.execute({ question: 'still here?' })).output.answer).toContain('still here?');
   });
 
+  it("relays the owner's error reply with its error headers, as the owner sent it", async () => {
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() });
+    for (let reachedB = false, i = 0; !reachedB; i++) {
+      expect(i).toBeLessThan(30);
+      const [reply, node] = await servedBy([b, a], () =>
+        rawReply(nc(), 'tether.v1.session.s1.module.local.execute', '{"inputs":{"question":5}}'),
+      );
+      reachedB = node === b;
+      // A raw client reads the micro error headers: through node B as from the owner itself.
+      expect(reply.errorCode).toBe('400');
+      expect(reply.body.error).toMatchObject({ code: 'validation_failed' });
+    }
+  });
+
   it('wakes it, hibernated on its node, for an execution that reached another node', async () => {
     // Idle for 40 ms, the module hibernates on node A: its process goes, the module stays there.
     const { a, b } = await ownerAndOther({ llm: createEchoModel(), hibernateAfterMs: 40 });
