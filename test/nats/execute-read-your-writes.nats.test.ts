@@ -1,7 +1,8 @@
 /**
  * Read-your-writes reaches a module's sync: an execution a client asks for right after its write runs with that
  * write's value on whichever node runs it, also on a node that hears the variables' changes late, and also when the
- * module stays on such a node and another node passes the execution on to it.
+ * module stays on such a node and another node passes the execution on to it. And a read after an execution reflects
+ * at least what the execution synced.
  */
 import { describe, expect, it } from 'vitest';
 import type { ModuleApi, ModuleTool, RemoteSession } from '../../src/index.js';
@@ -99,6 +100,29 @@ describe('an execution right after a client write', () => {
       let passedOn = 0;
       const staleOnB = await writeThenExecute(scene, local, (node) => (passedOn += node === scene.a ? 1 : 0) >= 3);
       expect(staleOnB).toBeGreaterThan(0);
+    });
+  });
+
+  it("reads back at least the version it synced, another's write, also through the node that hears late", async () => {
+    await twoNodes(async ({ a, b, session }) => {
+      // Created and written through A's embedded API: every execution runs on A (passed on when it reaches B), with
+      // A's latest write, which only the execution's reply tells this client of.
+      const onA = await a.runtime.session('s1');
+      await onA.module('local', { ...spec, type: 'ReAct', tools: [echoTool] });
+      const local = await session.module('local');
+      const viewOfB = await b.runtime.session('s1');
+      for (let round = 1, readOnB = false; !readOnB; round += 1) {
+        expect(round, 'rounds before a read reached B').toBeLessThanOrEqual(30);
+        const before = await onA.describeVariable('t');
+        // B has every write but the next one, which it hears late.
+        await waitFor(async () => (await viewOfB.describeVariable('t')).version === before.version);
+        const written = await onA.setVariable('t', (round % 20) / 10);
+        const result = await local.execute({ question: `round ${round}` });
+        expect(result.provenance, `round ${round}`).toEqual({ t: written.version });
+        const [read, readBy] = await servedBy([a, b], () => session.describeVariable('t'));
+        expect(read.version, `round ${round}`).toBe(written.version);
+        readOnB = readBy === b;
+      }
     });
   });
 });
