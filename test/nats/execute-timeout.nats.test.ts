@@ -1,9 +1,11 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
+import { useOpenAIStub } from '../support/openai-stub.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
+const { stub, llm } = useOpenAIStub();
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', bindings: { temperature: 't' } };
 
 /** An embedded and a remote handle of one module `qa` of session `sessionId`, on one node. */
@@ -59,6 +61,19 @@ describe('execute timeoutMs', () => {
     }
     await nc().flush();
     expect(sent).toEqual([]);
+  });
+
+  it("fails with the node's own call_timeout, naming the stage, when the node's timeout runs out first", async () => {
+    await fx().node(fx().buckets(), { llm: llm() });
+    const session = await (await fx().client()).session('to3');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', { ...predict, maxRetries: 0 });
+    // The provider never answers: the node's timeout ends the execution, and the client waits for its answer.
+    stub().hold();
+    await expect(qa.execute({ question: 'x' }, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'call_timeout',
+      details: { timeoutMs: 300, stage: 'executing', sessionId: 'to3', moduleId: 'qa' },
+    });
   });
 });
 
