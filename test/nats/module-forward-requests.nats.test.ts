@@ -68,6 +68,38 @@ describe('requests for a module that stays on its node', () => {
     expect(reply.json<{ result: { output: { answer: string } } }>().result.output.answer).toContain('still there?');
   });
 
+  it('does not pass an execution on to its owner once it is back when a cancel of it came meanwhile', async () => {
+    const proxy = await startTcpProxy(fx().server.url);
+    onTestFinished(() => proxy.close());
+    const statuses: string[] = [];
+    await ownerAndOther(
+      {
+        llm: createEchoModel(),
+        nats: { reconnect: { waitMs: 100 } },
+        onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+      },
+      proxy.url,
+    );
+    proxy.cut();
+    await waitFor(() => statuses.includes('disconnected'), { message: 'the owner cut off' });
+
+    // Node B takes it, finds no owner subscribed, and sends it again while the owner may be coming back.
+    const executionId = 'cancelled-while-owner-away';
+    const received = rawRequest('tether.v1.session.s1.module.local.execute', {
+      inputs: { question: 'still wanted?' },
+      executionId,
+    });
+    const body = new TextEncoder().encode(JSON.stringify({ executionId, reason: 'not any more' }));
+    await nc().request('tether.v1.session.s1.module.local.cancel', body, { timeout: 5000 });
+    proxy.restore();
+
+    const reply = await replyOf(received);
+    expect(reply.json<{ error?: { code: string; details: object } }>().error).toMatchObject({
+      code: 'execution_aborted',
+      details: { outcome: 'not_applied' },
+    });
+  });
+
   it("describes it through either node with its node's reply; module_not_found once no node has it", async () => {
     const { a, b } = await ownerAndOther({ llm: createEchoModel() });
     const session = await (await fx().client()).session('s1');
