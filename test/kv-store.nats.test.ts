@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreConflictError } from '../src/errors.js';
+import { InternalError, StoreConflictError } from '../src/errors.js';
 import { createKvStore } from '../src/nats/kv-store.js';
 import type { StoreChange } from '../src/store/store.js';
 import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
@@ -77,6 +77,36 @@ describe('kv store', () => {
     expect(await store.get('s.c')).toBeUndefined();
     const undo = await store.history('s.a');
     expect(undo.map((c) => c.operation === 'put' && c.value)).toEqual([1, 2, 1]);
+    await store.close();
+    await racer.close();
+  });
+
+  it('leaves a landed write that a third writer replaced before its undo, and names its key as not undone', async () => {
+    const bucket = bucketName();
+    const racer = await createKvStore<number>(nc, { bucket });
+    const store = await createKvStore<number>(nc, {
+      bucket,
+      // Between the commit's two writes: another writer replaces the landed 's.a' and moves 's.b', so the second
+      // write loses its race and the undo of 's.a' would write over a value the commit never wrote.
+      onCommitWrite: async (_key, index) => {
+        if (index !== 1) return;
+        const landed = await racer.get('s.a');
+        await racer.update('s.a', 100, landed!.revision);
+        await racer.update('s.b', 100, rb);
+      },
+    });
+    const ra = await store.create('s.a', 1);
+    const rb = await store.create('s.b', 1);
+    const error = await store
+      .commit([
+        { operation: 'put', key: 's.a', value: 2, expectedRevision: ra },
+        { operation: 'put', key: 's.b', value: 2, expectedRevision: rb },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InternalError);
+    expect(error).toMatchObject({ details: { conflictKey: 's.b', unrestored: ['s.a'] } });
+    expect((await store.get('s.a'))?.value).toBe(100);
+    expect((await store.get('s.b'))?.value).toBe(100);
     await store.close();
     await racer.close();
   });

@@ -71,6 +71,19 @@ describe('memory store', () => {
     expect(await store.list('s7.')).toEqual([{ key: 's7.v', value: 7, revision: 8 }]);
   });
 
+  it("keeps only the marker of a commit's delete with dropHistory, and the whole history of a plain delete", async () => {
+    const store = createMemoryStore<number>();
+    const r1 = await store.create('s.a', 1);
+    const r2 = await store.update('s.a', 2, r1);
+    const [dropped] = await store.commit([
+      { operation: 'delete', key: 's.a', expectedRevision: r2, dropHistory: true },
+    ]);
+    expect(await store.history('s.a')).toEqual([{ operation: 'delete', key: 's.a', revision: dropped }]);
+    const r3 = await store.create('s.b', 1);
+    const [kept] = await store.commit([{ operation: 'delete', key: 's.b', expectedRevision: r3 }]);
+    expect((await store.history('s.b')).map((c) => c.revision)).toEqual([r3, kept]);
+  });
+
   // Found by a review: depth 100 was taken (it fails once the session moves to a KV bucket), a misspelled option was
   // a default applied silently, and the refusal was a plain RangeError.
   it('refuses a history depth a KV bucket could not keep, and an unknown option, with validation_failed', () => {

@@ -116,4 +116,16 @@ describe('session batch writes', () => {
     });
     expect(await other.hasVariable('z')).toBe(false);
   });
+
+  it('imports with replace over a locked variable only as its owner, and keeps the lock', async () => {
+    await session.defineVariable('a', 'integer', 1);
+    await session.lockVariable('a', 'alice');
+    const records = [{ name: 'a', type: 'integer', value: 5 }];
+    await expect(session.importVariables(records, { replace: true, updatedBy: 'bob' })).rejects.toMatchObject({
+      code: 'variable_locked',
+    });
+    expect(await session.importVariables(records, { replace: true, updatedBy: 'alice' })).toBe(1);
+    expect(await session.describeVariable('a')).toMatchObject({ value: 5, version: 2, lockedBy: 'alice' });
+    await expect(session.setVariable('a', 6, { updatedBy: 'bob' })).rejects.toMatchObject({ code: 'variable_locked' });
+  });
 });

@@ -54,6 +54,23 @@ describe('session watchVariables', () => {
     expect(seen).toHaveLength(5);
   });
 
+  it('tells nothing of a lock or an unlock, which write the record but no version', async () => {
+    await session.defineVariable('n', 'integer', 1);
+    const seen: VariableChange[] = [];
+    const unwatch = await session.watchVariables('n', (change) => seen.push(change));
+    await session.lockVariable('n', 'me');
+    await session.setVariable('n', 2, { updatedBy: 'me' });
+    await session.unlockVariable('n', 'me');
+    await session.setVariable('n', 3);
+    // Delivered in order: a lock or unlock told would come before the write after it.
+    await waitFor(() => seen.length >= 2);
+    expect(seen.map((c) => [c.oldValue, c.newValue, c.version])).toEqual([
+      [1, 2, 2],
+      [2, 3, 3],
+    ]);
+    unwatch();
+  });
+
   it('ends the watches of a stopped handle: writes through another handle of the session reach them no more', async () => {
     await session.defineVariable('n', 'integer', 0);
     const stopped: number[] = [];

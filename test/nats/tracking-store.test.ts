@@ -64,6 +64,46 @@ describe('tracking store', () => {
     expect(changes[0]?.before?.value).toBe(1);
   });
 
+  it('finds the replaced record in history when the cache holds another revision of the key', async () => {
+    const inner = createMemoryStore<VariableRecord>();
+    const store = createTrackingStore(inner);
+    const changes: CommittedChange[] = [];
+    store.onCommitted((change) => changes.push(change));
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    const r1 = await store.create('s.t', record);
+    // The session's load caches the key at its first revision; another node then writes it behind the tracker's back.
+    await store.list('s.');
+    const r2 = await inner.update('s.t', { ...record, value: 2, version: 2 }, r1);
+    await store.update('s.t', { ...record, value: 3, version: 3 }, r2);
+    await store.settled();
+    expect(changes.map((c) => [c.before?.value, c.after?.value])).toEqual([
+      [undefined, 1],
+      [2, 3],
+    ]);
+  });
+
+  it('tells commits in commit order while an earlier one waits for its history lookup', async () => {
+    const inner = createMemoryStore<VariableRecord>();
+    let answerHistory!: () => void;
+    const historyHeld = new Promise<void>((resolve) => (answerHistory = resolve));
+    const store = createTrackingStore({ ...inner, history: (key) => historyHeld.then(() => inner.history(key)) });
+    const changes: CommittedChange[] = [];
+    store.onCommitted((change) => changes.push(change));
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    // Written behind the tracker's back: the update's old value comes from history, after its commit.
+    const r = await inner.create('s.t', record);
+    await store.update('s.t', { ...record, value: 2, version: 2 }, r);
+    // Needs no lookup (a definition replaces nothing), yet is told after the write committed before it.
+    await store.create('s.u', { ...record, name: 'u', value: 9 });
+    expect(changes).toEqual([]);
+    answerHistory();
+    await store.settled();
+    expect(changes.map((c) => [c.key, c.before?.value, c.after?.value])).toEqual([
+      ['s.t', 1, 2],
+      ['s.u', undefined, 9],
+    ]);
+  });
+
   it('names the life noted when a write committed, though its event waits for a history lookup', async () => {
     const inner = createMemoryStore<VariableRecord>();
     const store = createTrackingStore(inner);
