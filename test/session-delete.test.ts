@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime, SessionError, createEchoModel, createMemoryStore, type VariableRecord } from '../src/index.js';
 import { moduleProcessName } from '../src/node/module-directory.js';
+import { waitFor } from './support/wait-for.js';
 
 describe('session.delete() on an embedded runtime', () => {
   let runtime: Runtime | undefined;
@@ -68,6 +69,44 @@ describe('session.delete() on an embedded runtime', () => {
     expect((await fresh.variableHistory('temperature')).map((entry) => entry.value)).toEqual([1]);
     expect(heard.filter((change) => (change as { newValue?: unknown }).newValue === 1)).toEqual([]);
     await expect(session.getVariable('temperature')).rejects.toMatchObject({ code: 'session_not_found' });
+  });
+
+  it('answers a write queued behind one in flight as deleted, though a stop came after the deletion', async () => {
+    // A store that holds the first write once it started: the deletion and the stop come while it is in flight.
+    const memory = createMemoryStore<VariableRecord>();
+    let hold = false;
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const store: typeof memory = Object.create(memory, {
+      commit: {
+        value: async (writes: Parameters<typeof memory.commit>[0]) => {
+          if (hold) {
+            hold = false;
+            started();
+            await gate;
+          }
+          return memory.commit(writes);
+        },
+      },
+    });
+    runtime = await Runtime.start({ store });
+    const session = await runtime.session('doomed');
+    await session.defineVariable('x', 'integer', 1);
+    hold = true;
+    const first = session.setVariable('x', 2);
+    await inFlight;
+    const queued = session.setVariable('x', 3).catch((error: unknown) => error);
+    const deleting = session.delete();
+    // The deletion's marker is written (and heard by the runtime's router) before its process is ended.
+    await waitFor(async () => (await memory.history('doomed.=ended')).length > 0);
+    const stopping = (await runtime.session('doomed')).stop();
+    release();
+    await expect(first).resolves.toMatchObject({ version: 2 });
+    expect(await queued).toMatchObject({ code: 'session_not_found' });
+    await deleting;
+    await stopping;
   });
 
   it('deletes a stopped session, whose variables stayed', async () => {
