@@ -3,30 +3,38 @@ import { Runtime, SessionError, createEchoModel, createMemoryStore, type Variabl
 import { moduleProcessName } from '../src/node/module-directory.js';
 import { waitFor } from './support/wait-for.js';
 
+/**
+ * A memory store that holds the next write once it started, after `holdNext()`: a write in flight for as long as the
+ * test wants. `inFlight` resolves once it started; `release()` lets it land.
+ */
+function holdingStore() {
+  const memory = createMemoryStore<VariableRecord>();
+  let hold = false;
+  let started!: () => void;
+  const inFlight = new Promise<void>((resolve) => (started = resolve));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const store: typeof memory = Object.create(memory, {
+    commit: {
+      value: async (writes: Parameters<typeof memory.commit>[0]) => {
+        if (hold) {
+          hold = false;
+          started();
+          await gate;
+        }
+        return memory.commit(writes);
+      },
+    },
+  });
+  return { memory, store, holdNext: () => void (hold = true), inFlight, release };
+}
+
 describe('session.delete() on an embedded runtime', () => {
   let runtime: Runtime | undefined;
   afterEach(() => runtime?.stop());
 
   it('removes the variables with their history, ends the process, its modules and its watches', async () => {
-    // A store that can hold one write once it started: a write in flight, for as long as the test wants.
-    const memory = createMemoryStore<VariableRecord>();
-    let hold = false;
-    let started!: () => void;
-    const inFlight = new Promise<void>((resolve) => (started = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const store: typeof memory = Object.create(memory, {
-      commit: {
-        value: async (writes: Parameters<typeof memory.commit>[0]) => {
-          if (hold) {
-            hold = false;
-            started();
-            await gate;
-          }
-          return memory.commit(writes);
-        },
-      },
-    });
+    const { store, holdNext, inFlight, release } = holdingStore();
     runtime = await Runtime.start({ store, llm: createEchoModel() });
     const session = await runtime.session('doomed');
     await session.defineVariable('temperature', 'float', 0.1);
@@ -39,7 +47,7 @@ describe('session.delete() on an embedded runtime', () => {
     const other = await runtime.session('bystander');
     await other.defineVariable('kept', 'integer', 1);
     // A write in flight when the deletion comes finishes first, and goes with the rest.
-    hold = true;
+    holdNext();
     const racing = session.setVariable('temperature', 0.3).catch((error: unknown) => error);
     await inFlight;
 
@@ -72,29 +80,12 @@ describe('session.delete() on an embedded runtime', () => {
   });
 
   it('answers a write queued behind one in flight as deleted, though a stop came after the deletion', async () => {
-    // A store that holds the first write once it started: the deletion and the stop come while it is in flight.
-    const memory = createMemoryStore<VariableRecord>();
-    let hold = false;
-    let started!: () => void;
-    const inFlight = new Promise<void>((resolve) => (started = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const store: typeof memory = Object.create(memory, {
-      commit: {
-        value: async (writes: Parameters<typeof memory.commit>[0]) => {
-          if (hold) {
-            hold = false;
-            started();
-            await gate;
-          }
-          return memory.commit(writes);
-        },
-      },
-    });
+    // The first write held once it started: the deletion and the stop come while it is in flight.
+    const { memory, store, holdNext, inFlight, release } = holdingStore();
     runtime = await Runtime.start({ store });
     const session = await runtime.session('doomed');
     await session.defineVariable('x', 'integer', 1);
-    hold = true;
+    holdNext();
     const first = session.setVariable('x', 2);
     await inFlight;
     const queued = session.setVariable('x', 3).catch((error: unknown) => error);

@@ -1,13 +1,34 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { NatsConnectionError, createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
 import { rawReply } from '../support/raw-request.js';
 import { waitFor } from '../support/wait-for.js';
 import { errorCode, replyOf, useModuleForwardNodes } from '../support/module-forward-nodes.js';
 
 const { fx, nc, ownerAndOther, rawRequest } = useModuleForwardNodes();
+
+/**
+ * Owner A (of module `local`) behind a proxy, cut off once both nodes run: only node B serves the module's subjects
+ * until the test restores the proxy.
+ */
+async function ownerCutOff(): Promise<TcpProxy> {
+  const proxy = await startTcpProxy(fx().server.url);
+  onTestFinished(() => proxy.close());
+  const statuses: string[] = [];
+  await ownerAndOther(
+    {
+      llm: createEchoModel(),
+      nats: { reconnect: { waitMs: 100 } },
+      onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
+    },
+    proxy.url,
+  );
+  proxy.cut();
+  await waitFor(() => statuses.includes('disconnected'), { message: 'the owner cut off' });
+  return proxy;
+}
 
 describe('requests for a module that stays on its node', () => {
   it('runs it for a client whichever node its executions reach, with the values the client wrote', async () => {
@@ -44,20 +65,7 @@ describe('requests for a module that stays on its node', () => {
   });
 
   it('passes an execution on to its owner whose connection blipped once it is back, rather than module_not_found', async () => {
-    const proxy = await startTcpProxy(fx().server.url);
-    onTestFinished(() => proxy.close());
-    const statuses: string[] = [];
-    // Owner A behind a proxy the test cuts; only node B serves the module's subjects meanwhile.
-    await ownerAndOther(
-      {
-        llm: createEchoModel(),
-        nats: { reconnect: { waitMs: 100 } },
-        onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
-      },
-      proxy.url,
-    );
-    proxy.cut();
-    await waitFor(() => statuses.includes('disconnected'), { message: 'the owner cut off' });
+    const proxy = await ownerCutOff();
 
     const received = rawRequest('tether.v1.session.s1.module.local.execute', { inputs: { question: 'still there?' } });
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -69,19 +77,7 @@ describe('requests for a module that stays on its node', () => {
   });
 
   it('does not pass an execution on to its owner once it is back when a cancel of it came meanwhile', async () => {
-    const proxy = await startTcpProxy(fx().server.url);
-    onTestFinished(() => proxy.close());
-    const statuses: string[] = [];
-    await ownerAndOther(
-      {
-        llm: createEchoModel(),
-        nats: { reconnect: { waitMs: 100 } },
-        onError: (error) => void (error instanceof NatsConnectionError && statuses.push(error.status)),
-      },
-      proxy.url,
-    );
-    proxy.cut();
-    await waitFor(() => statuses.includes('disconnected'), { message: 'the owner cut off' });
+    const proxy = await ownerCutOff();
 
     // Node B takes it, finds no owner subscribed, and sends it again while the owner may be coming back.
     const executionId = 'cancelled-while-owner-away';

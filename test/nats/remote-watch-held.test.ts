@@ -99,14 +99,7 @@ describe('remote watch, held events', () => {
       },
       history: async (name) => {
         historyReads.push(name);
-        return Array.from({ length: last }, (_, i): VariableHistoryEntry => ({
-          version: i + 1,
-          type: 'integer',
-          value: (i + 1) * 10,
-          updatedAt: versionTime(i + 1),
-          updatedBy: null,
-          reason: null,
-        }));
+        return history(last);
       },
     };
     const changes: VariableChange[] = [];
