@@ -22,6 +22,18 @@ export interface VariableHistoryEntry {
   readonly reason: string | null;
 }
 
+/** The history entry a record's version makes: what the variable held at that version, and who wrote it why. */
+export function historyEntryOf(record: VariableRecord): VariableHistoryEntry {
+  return {
+    version: record.version,
+    type: record.type,
+    value: record.value,
+    updatedAt: record.updatedAt,
+    updatedBy: record.updatedBy,
+    reason: record.reason,
+  };
+}
+
 /**
  * Turns a key's store history into value versions of `current`: writes of an earlier variable of the same
  * name (deleted, then defined again) carry another id and are left out, and a lock write, which keeps the
@@ -53,14 +65,7 @@ export function historyOf(
     }
     if (entries.at(-1)?.version === record.version) continue;
     unsettled.push(change.commit !== undefined && record.version > current.version);
-    entries.push({
-      version: record.version,
-      type: record.type,
-      value: record.value,
-      updatedAt: record.updatedAt,
-      updatedBy: record.updatedBy,
-      reason: record.reason,
-    });
+    entries.push(historyEntryOf(record));
   }
   // Only at the end: a write after a batch's write conditioned on it, so that write can no longer be undone.
   while (unsettled.at(-1)) {

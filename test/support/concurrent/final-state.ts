@@ -7,7 +7,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { VariableChange } from '../../../src/session/session-context.js';
-import type { VariableHistoryEntry } from '../../../src/session/variable-history.js';
+import { historyEntryOf, type VariableHistoryEntry } from '../../../src/session/variable-history.js';
 import type { VariableRecord } from '../../../src/variables/types.js';
 import type { Viewpoint } from './cluster.js';
 import { NAMES, validFor } from './variables.js';
@@ -85,14 +85,7 @@ function historyViolations(name: string, history: readonly VariableHistoryEntry[
     if (!validFor(name, entry.value)) violations.push(`history of '${name}' v${entry.version}: ${show(entry.value)}`);
   });
   const lastEntry = history.at(-1);
-  const fromRecord = {
-    version: record.version,
-    type: record.type,
-    value: record.value,
-    updatedAt: record.updatedAt,
-    updatedBy: record.updatedBy,
-    reason: record.reason,
-  };
+  const fromRecord = historyEntryOf(record);
   if (!isDeepStrictEqual(lastEntry, fromRecord))
     violations.push(`history of '${name}' ends with ${show(lastEntry)}, the record is ${show(fromRecord)}`);
   return violations;
