@@ -67,6 +67,18 @@ describe('links', () => {
     expect(b.alive).toBe(true);
   });
 
+  // Found by mutation: an unlink that freed only the first side still let the second side's exit stop the first.
+  it('stops nothing once unlinked, whichever side exits', () => {
+    const runtime = createRuntime();
+    const a = runtime.spawn(counterMachine);
+    const b = runtime.spawn(counterMachine);
+    const unlink = runtime.link(a, b);
+    unlink();
+    runtime.cast(b, { type: 'crash' });
+    expect(b.alive).toBe(false);
+    expect(a.alive).toBe(true);
+  });
+
   it('throws NoProcError when either side is not alive', async () => {
     const runtime = createRuntime();
     const a = runtime.spawn(counterMachine);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { CallTimeoutError, NoProcError, ProcessExitedError, ValidationError } from '../../src/errors.js';
+import { emit, setup } from 'xstate';
+import { okReply, type ReplyEvent } from '../../machines/protocol.js';
 import { counterMachine, echoMachine } from './fixtures.js';
 
 /** Every test builds its own runtime; the list only lets `afterEach` stop what a failed test left running. */
@@ -84,6 +86,38 @@ describe('ProcessRuntime', () => {
       // `release` answers both held calls in order: the first reply (#0) is late and must vanish.
       runtime.cast(ref, { type: 'release' });
       await expect(second).resolves.toBe('held #1');
+    });
+
+    // Found by mutation: a reply emitted by another process than the one called settled the call.
+    it('settles a call only with the reply of the process it called, not one another process emits with its id', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      const forger = runtime.spawn(
+        setup({
+          types: { events: {} as { type: 'forge'; answering: string }, emitted: {} as ReplyEvent },
+        }).createMachine({
+          on: { forge: { actions: emit(({ event }) => okReply(event.answering, 'forged')) } },
+        }),
+      );
+      const pending = runtime.call(ref, { type: 'hold' });
+      const [callId] = ref.getSnapshot().context.held;
+      runtime.cast(forger, { type: 'forge', answering: callId! });
+      runtime.cast(ref, { type: 'release' });
+      await expect(pending).resolves.toBe('held #0');
+    });
+
+    // Found by mutation: a settled call's timer ran on, holding a script's event loop for the whole timeout.
+    it('leaves no timer running once a call is settled, by a reply or by the exit of its target', async () => {
+      vi.useFakeTimers();
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      await expect(runtime.call(ref, { type: 'get' }, { timeout: 60_000 })).resolves.toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+      const pending = runtime.call(ref, { type: 'hold' }, { timeout: 60_000 });
+      expect(vi.getTimerCount()).toBe(1);
+      await runtime.stop(ref);
+      await expect(pending).rejects.toBeInstanceOf(ProcessExitedError);
+      expect(vi.getTimerCount()).toBe(0);
     });
 
     it('rejects with ProcessExitedError carrying the reason when the target is stopped during the call', async () => {

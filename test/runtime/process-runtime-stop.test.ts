@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import type { ProcessRef } from '../../src/runtime/index.js';
 import { counterMachine } from './fixtures.js';
@@ -34,6 +35,21 @@ describe('ProcessRuntime', () => {
       expect(downs).toEqual(['kill']);
       expect(trapper.getSnapshot().context.exits.map((exit) => exit.reason)).toEqual(['kill']);
       expect(peer.exitReason).toEqual({ linked: victim.id, reason: 'kill' });
+    });
+
+    // Found by mutation: letting the later stop's reason overwrite the first survived every test.
+    it('exits with the first reason asked for when a second stop comes before the process has exited', async () => {
+      const runtime = createRuntime();
+      let quit = (): void => {};
+      // A stop asked for inside the process's own transition takes effect once that transition is over.
+      const ref = runtime.spawn(createMachine({ on: { quit: { actions: () => quit() } } }));
+      quit = () => {
+        void runtime.stop(ref, 'first');
+        void runtime.stop(ref, 'second');
+      };
+      runtime.cast(ref, { type: 'quit' });
+      await expect(ref.exited).resolves.toBe('first');
+      expect(ref.exitReason).toBe('first');
     });
 
     it('records normal when the machine reaches a final state', async () => {

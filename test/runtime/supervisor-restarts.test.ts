@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
+import { createMachine } from 'xstate';
 import { Supervisor } from '../../src/runtime/index.js';
 import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
@@ -55,6 +56,23 @@ describe('Supervisor', () => {
     expect(started).toEqual(['b', 'c']);
   });
 
+  // Found by mutation: keeping (and so restarting) a temporary sibling stopped for a one_for_all restart survived.
+  it('stops a temporary sibling for a one_for_all restart without starting it again, and forgets it', async () => {
+    const runtime = createRuntime();
+    const sup = Supervisor.start(runtime, {
+      strategy: 'one_for_all',
+      children: [counter('a'), counter('tmp', 'temporary'), counter('c')],
+    });
+    const [a, tmp, c] = ['a', 'tmp', 'c'].map((name) => runtime.whereis(name));
+    runtime.cast('a', { type: 'crash' });
+    await restarted(runtime, 'a', a);
+    // Restarted in start order: once c is back, tmp's turn, between them, has passed.
+    await restarted(runtime, 'c', c);
+    expect(tmp?.exitReason).toBe('shutdown');
+    expect(runtime.whereis('tmp')).toBeUndefined();
+    expect(sup.which().map((child) => child.id)).toEqual(['a', 'c']);
+  });
+
   it('restarts a permanent child even after a normal exit', async () => {
     const runtime = createRuntime();
     Supervisor.start(runtime, { children: [counter('a', 'permanent')] });
@@ -80,6 +98,29 @@ describe('Supervisor', () => {
       ['t1', true],
       ['t2', false],
       ['t3', false],
+    ]);
+  });
+
+  // Found by mutation: judging the exit by the monitor's 'noproc' (the child was gone before it was watched) survived.
+  it('leaves down a transient child that finished as it started, judging its exit by its own reason', async () => {
+    const runtime = createRuntime();
+    let starts = 0;
+    const finishesAtOnce = createMachine({ initial: 'done', states: { done: { type: 'final' } } });
+    const sup = Supervisor.start(runtime, {
+      children: [
+        { id: 'once', restart: 'transient', start: () => (starts++, { logic: finishesAtOnce }) },
+        counter('b'),
+      ],
+    });
+    const b = runtime.whereis('b');
+    runtime.cast('b', { type: 'crash' });
+    // Exits are handled one after another, in the order they came: once b is back, once's exit has been handled.
+    await restarted(runtime, 'b', b);
+    expect(starts).toBe(1);
+    expect(sup.alive).toBe(true);
+    expect(sup.which().map((child) => [child.id, child.ref !== undefined])).toEqual([
+      ['once', false],
+      ['b', true],
     ]);
   });
 
