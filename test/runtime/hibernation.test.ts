@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createMachine, fromCallback, fromPromise, sendTo, setup, type InspectionEvent } from 'xstate';
 import { reply } from '../../machines/protocol.js';
 import { ValidationError, errorToJSON } from '../../src/errors.js';
-import { Supervisor, type DownNotice } from '../../src/runtime/index.js';
+import { Supervisor, type DownNotice, type ProcessRef } from '../../src/runtime/index.js';
+import { collectGarbage } from '../support/collect-garbage.js';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { counterMachine } from './fixtures.js';
 
@@ -116,6 +117,33 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
     expect(ref.hibernating).toBe(false);
     runtime.cast(ref, { type: 'increment' });
     expect(counts).toEqual([1]);
+  });
+
+  // Found by mutation: a process woken by a read of its actor, not by a call or cast, never hibernated again.
+  it('hibernates again after a read of its actor woke it, once idle as long again', () => {
+    fakeTime();
+    const runtime = createRuntime();
+    const ref = runtime.spawn(counterMachine, { hibernateAfter: 100 });
+    vi.advanceTimersByTime(200);
+    expect(ref.hibernating).toBe(true);
+
+    ref.actor.send({ type: 'increment' });
+    expect(ref.hibernating).toBe(false);
+    vi.advanceTimersByTime(200);
+    expect(ref.hibernating).toBe(true);
+    expect(ref.getSnapshot().context.count).toBe(1);
+  });
+
+  // Found by mutation: the idle clock kept the idle time of a process that exited, and with it the process.
+  it('lets go of a process that exited: its idle time is not kept', async () => {
+    const runtime = createRuntime();
+    let ref: ProcessRef | undefined = runtime.spawn(counterMachine, { hibernateAfter: 60_000 });
+    const held = new WeakRef(ref);
+    await runtime.stop(ref);
+    ref = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(held.deref()).toBeUndefined();
   });
 
   it('does not hibernate a process a caller is waiting on', async () => {

@@ -151,6 +151,21 @@ describe('monitors', () => {
     expect(runtime.whereis('long-lived')).toBeDefined();
   });
 
+  // Found by mutation: a watcher that lived on kept every target it had been told of the exit of.
+  it('lets go of an exited target while its watcher lives on: the watcher keeps no monitor of it', async () => {
+    const runtime = createRuntime();
+    const watcher = runtime.spawn(counterMachine, { name: 'long-lived' });
+    let target: ProcessRef | undefined = runtime.spawn(counterMachine);
+    runtime.monitor(target, { notify: watcher });
+    const held = new WeakRef(target.actor);
+    await runtime.stop(target);
+    target = undefined;
+    await flush();
+    expect(watcher.getSnapshot().context.downs).toHaveLength(1);
+    collectGarbage();
+    expect(held.deref()).toBeUndefined();
+  });
+
   it('refuses a monitor whose process to notify is not alive, with noproc naming it', async () => {
     const runtime = createRuntime();
     const target = runtime.spawn(counterMachine);

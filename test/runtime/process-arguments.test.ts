@@ -107,6 +107,16 @@ describe('process-arguments', () => {
       await runtime.stop(ref, { linked: 'p', reason: { shutdown: 'done' } });
       expect(ref.exitReason).toEqual({ linked: 'p', reason: { shutdown: 'done' } });
     });
+
+    // Found by mutation: without the bound on its depth, a reason that nests itself overflowed the stack.
+    it('that nests itself is refused by stop with ValidationError, and the process lives on', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      const cyclic: { linked: string; reason: unknown } = { linked: 'p', reason: undefined };
+      cyclic.reason = cyclic;
+      await expect(runtime.stop(ref, cyclic as ExitReason)).rejects.toThrow(ValidationError);
+      expect(ref.alive).toBe(true);
+    });
   });
 
   describe('spawn and call options', () => {

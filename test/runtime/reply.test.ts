@@ -108,6 +108,26 @@ describe('a reply built by hand', () => {
     }
   });
 
+  // Found by mutation: a truthy `ok` other than true was taken for a success.
+  it('rejects the call with InternalError when its ok is neither true nor false', async () => {
+    const runtime = createRuntime();
+    const ref = runtime.spawn(
+      setup({ types: { events: {} as CallEnvelope & { type: 'ask' } } }).createMachine({
+        on: {
+          ask: {
+            actions: emit(
+              ({ event }) => ({ type: REPLY, callId: event.callId ?? '', result: { ok: 'yes', value: 1 } }) as never,
+            ),
+          },
+        },
+      }),
+      { name: 'server' },
+    );
+    const outcome = await runtime.call(ref, { type: 'ask' }).catch((e: unknown) => e);
+    expect(outcome).toBeInstanceOf(InternalError);
+    expect(outcome).toMatchObject({ message: expect.stringContaining("process 'server' sent a malformed reply") });
+  });
+
   it('keeps a code that is also the name of an Object method as an unknown code', async () => {
     const runtime = createRuntime();
     for (const code of ['toString', 'constructor', '__proto__']) {

@@ -24,6 +24,16 @@ describe('Supervisor', () => {
     expect(sup.child('b')).toBe(runtime.whereis('b'));
   });
 
+  // Found by mutation: which() reported no restart type for a child spec that gave none.
+  it('lists each child with its restart type, permanent when its spec gives none', () => {
+    const runtime = createRuntime();
+    const sup = Supervisor.start(runtime, { children: [counter('a'), counter('t', 'transient')] });
+    expect(sup.which().map(({ id, restart }) => [id, restart])).toEqual([
+      ['a', 'permanent'],
+      ['t', 'transient'],
+    ]);
+  });
+
   it('throws AlreadyExistsError when its name is taken', () => {
     const runtime = createRuntime();
     runtime.spawn(counterMachine, { name: 'sup' });
