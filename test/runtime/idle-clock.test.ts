@@ -33,6 +33,19 @@ describe('IdleClock', () => {
     expect(clock.idleFor('short')).toBe(0);
   });
 
+  // Found by mutation: a key idle for exactly its time waited a sweep more.
+  it('reports a key at the first sweep where it has been idle for its whole time', () => {
+    vi.useFakeTimers();
+    const idle: string[] = [];
+    const clock = new IdleClock<string>((key) => idle.push(key));
+    clock.touch('k', 100);
+    vi.advanceTimersByTime(99);
+    expect(idle).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(idle).toEqual(['k']);
+    clock.stop();
+  });
+
   it('goes on with the other keys when the handler throws for one', () => {
     vi.useFakeTimers();
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
