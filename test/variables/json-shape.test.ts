@@ -111,6 +111,13 @@ describe('json-shape', () => {
       expectValidation(() => check(shape, { z: 1, y: 1, a: 1, b: 's', c: 1 }), "cfg: $ has unexpected property 'z'");
     });
 
+    it('reports a required property named like a member every object inherits when the value lacks it', () => {
+      const shape: JsonShape = { required: ['constructor', 'toString'] };
+      expect(check(shape, { constructor: 1, toString: 'x' })).toEqual({ constructor: 1, toString: 'x' });
+      expectValidation(() => check(shape, {}), "cfg: $ is missing required property 'constructor'");
+      expectValidation(() => check(shape, { constructor: 1 }), "cfg: $ is missing required property 'toString'");
+    });
+
     it('names a type list as written, repeats included, and accepts any of its distinct types', () => {
       const shape: JsonShape = { type: ['null', 'integer', 'null', 'string'] };
       expect(check(shape, 2)).toBe(2);
@@ -175,6 +182,13 @@ describe('json-shape', () => {
       expectValidation(() => check(shape, [1, 2, 3]), 'cfg: $ must have at most 2 items, got 3');
     });
 
+    it('takes minItems equal to maxItems as an exact count', () => {
+      const shape: JsonShape = { minItems: 2, maxItems: 2 };
+      expect(check(shape, [1, 2])).toEqual([1, 2]);
+      expectValidation(() => check(shape, [1]), 'cfg: $ must have at least 2 items, got 1');
+      expectValidation(() => check(shape, [1, 2, 3]), 'cfg: $ must have at most 2 items, got 3');
+    });
+
     it('ignores array and object keywords on values of another type, as JSON Schema does', () => {
       expect(check({ minItems: 3, required: ['a'] }, 'text')).toBe('text');
     });
@@ -225,6 +239,16 @@ describe('json-shape', () => {
       expect(stored).not.toBe(shape);
       expect(Object.isFrozen(stored)).toBe(true);
       expect(Object.isFrozen(stored.properties)).toBe(true);
+    });
+
+    it('accepts a shape nested 255 levels below its top and refuses one nested a level deeper', () => {
+      const nested = (depth: number): JsonShape => (depth === 0 ? { type: 'integer' } : { items: nested(depth - 1) });
+      expect(validateConstraints('json', { shape: nested(255) }, 'cfg')).toEqual({ shape: nested(255) });
+      expectValidation(
+        () => validateConstraints('json', { shape: nested(256) }, 'cfg'),
+        /^cfg: constraint shape(\.items){256} is nested deeper than 256 levels$/,
+        'cfg',
+      );
     });
 
     it.each([

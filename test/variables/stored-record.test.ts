@@ -3,6 +3,7 @@ import { createVariableRecord } from '../../src/variables/record.js';
 import { createStoredRecordReader, type StoredRecordFields } from '../../src/variables/stored-record.js';
 import { MAX_JSON_DEPTH, type VariableRecord } from '../../src/variables/index.js';
 import { encodeValue } from '../../src/variables/codec.js';
+import { compilePattern, type CompiledPattern } from '../../src/variables/string-pattern.js';
 import { expectValidation } from './expect-validation.js';
 
 const at = '2024-01-01T00:00:00.000Z';
@@ -16,6 +17,9 @@ function stored(record: VariableRecord, changes: Record<string, unknown> = {}): 
 function define(name: string, type: string, value: unknown, constraints: object = {}): VariableRecord {
   return createVariableRecord({ id: `id-${name}`, name, type, value, options: { constraints }, at });
 }
+
+/** The longest value `^[a-z]+$` tests: a longer stored one is taken untested, one this long is tested. */
+const { maxInputLength } = compilePattern('^[a-z]+$') as CompiledPattern;
 
 const without = (record: StoredRecordFields, field: string): StoredRecordFields => {
   const copy: Record<string, unknown> = { ...record };
@@ -184,6 +188,12 @@ describe('stored-record', () => {
       'x: must be an integer, got "abc"',
     ],
     [
+      'a value its pattern refuses, exactly as long as the pattern tests',
+      define('s', 'string', 'a', { pattern: '^[a-z]+$' }),
+      { value: `${'a'.repeat(maxInputLength - 1)}1` },
+      's: must match pattern: ^[a-z]+$',
+    ],
+    [
       'an empty lock owner',
       define('x', 'integer', 1),
       { lockedBy: '' },
@@ -203,6 +213,28 @@ describe('stored-record', () => {
       () => read(stored(deepest, { value: nested(MAX_JSON_DEPTH + 1) })),
       `j: must be a JSON value nested at most ${MAX_JSON_DEPTH} levels`,
       'j',
+    );
+  });
+
+  it('refuses metadata one level deeper than a definition accepts, and reads back the deepest a definition does', () => {
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    const withMetadata = (depth: number): VariableRecord =>
+      createVariableRecord({
+        id: 'id-x',
+        name: 'x',
+        type: 'integer',
+        value: 1,
+        options: { metadata: { m: nested(depth) } },
+        at,
+      });
+    const read = createStoredRecordReader();
+    const deepest = withMetadata(MAX_JSON_DEPTH - 1);
+    expect(read(stored(deepest)).metadata).toEqual(deepest.metadata);
+    expect(() => withMetadata(MAX_JSON_DEPTH)).toThrow(/nested deeper/);
+    expectValidation(
+      () => read(stored(deepest, { metadata: { m: nested(MAX_JSON_DEPTH) } })),
+      `x: stored record field 'metadata' is nested deeper than ${MAX_JSON_DEPTH} levels`,
+      'x',
     );
   });
 

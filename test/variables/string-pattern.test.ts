@@ -5,6 +5,7 @@ import {
   MAX_PATTERN_LENGTH,
   MAX_PATTERN_SIZE,
   PATTERN_TEST_BUDGET,
+  withPatternBudget,
   type CompiledPattern,
 } from '../../src/variables/string-pattern.js';
 import { MAX_REPEAT_TOTAL } from '../../src/variables/linear-pattern.js';
@@ -125,6 +126,25 @@ describe('string-pattern', () => {
       's',
     );
     expect(error.details).toMatchObject({ constraint: 'pattern', pattern, limit: maxInputLength });
+  });
+
+  it('tests a value that costs exactly the whole budget', () => {
+    // 4 instructions, a power of two: the longest value it tests costs the budget to the unit.
+    const pattern = 'x+';
+    const { size, maxInputLength } = compiled(pattern);
+    expect(size * maxInputLength).toBe(PATTERN_TEST_BUDGET);
+    const longest = 'x'.repeat(maxInputLength);
+    expect(validateValue('string', longest, { pattern }, 's')).toBe(longest);
+    expect(withPatternBudget(() => validateValue('string', longest, { pattern }, 's'))).toBe(longest);
+  });
+
+  it('gives a check after a write, and a write around another, a budget the other write did not spend', () => {
+    const pattern = '^x+$';
+    const longest = 'x'.repeat(compiled(pattern).maxInputLength);
+    const check = () => validateValue('string', longest, { pattern }, 's');
+    expect(withPatternBudget(check)).toBe(longest);
+    expect(check()).toBe(longest);
+    expect(withPatternBudget(() => [withPatternBudget(check), check()])).toEqual([longest, longest]);
   });
 
   it('refuses a write to a variable whose stored pattern the matcher cannot run, naming why', () => {

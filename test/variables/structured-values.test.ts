@@ -148,6 +148,17 @@ describe('structured-values', () => {
       expectValidation(() => validateValue('list', bad, constraints, 'xs'), message, 'xs');
     });
 
+    it('refuses an integer item past 2^53, as an integer variable refuses it', () => {
+      const constraints = { itemType: 'integer' } as const;
+      const largest = Number.MAX_SAFE_INTEGER;
+      expect(validateValue('list', [1, largest, -largest], constraints, 'xs')).toEqual([1, largest, -largest]);
+      expectValidation(
+        () => validateValue('list', [1, 2 ** 53], constraints, 'xs'),
+        'xs: item 1 must be an integer, got 9007199254740992',
+        'xs',
+      );
+    });
+
     it('checks minItems, maxItems, then itemType', () => {
       const all = { minItems: 2, maxItems: 3, itemType: 'string' } as const;
       expectValidation(() => validateValue('list', [1], all, 'xs'), 'xs: must have at least 2 items, got 1');

@@ -18,6 +18,11 @@ describe('vector-values', () => {
       expect(value).toEqual([0.5, 1]);
     });
 
+    it('normalises -0 to 0, as JSON carries it', () => {
+      expect(Object.is(validateValue('embedding', [-0, 1], {}, 'vec')[0], 0)).toBe(true);
+      expect(Object.is(validateValue('embedding', new Float64Array([-0]), {}, 'vec')[0], 0)).toBe(true);
+    });
+
     it('accepts an empty list when no dimensions are set', () => {
       expect(validateValue('embedding', [], {}, 'vec')).toEqual([]);
     });
@@ -173,6 +178,16 @@ describe('vector-values', () => {
       );
     });
 
+    it('accepts data nested 256 levels and refuses one level more', () => {
+      const nested = (depth: number): unknown => (depth === 0 ? 7 : [nested(depth - 1)]);
+      expect(validateValue('tensor', { shape: [1], data: nested(256) }, {}, 'w')).toEqual({ shape: [1], data: [7] });
+      expectValidation(
+        () => validateValue('tensor', { shape: [1], data: nested(257) }, {}, 'w'),
+        'w: must be a tensor with shape and data; data is nested deeper than 256 levels',
+        'w',
+      );
+    });
+
     it('matches a shape constraint dimension by dimension, null accepting any size', () => {
       const constraints = { shape: [null, 2] };
       expect(validateValue('tensor', { shape: [3, 2], data: [1, 2, 3, 4, 5, 6] }, constraints, 'w').shape).toEqual([
@@ -187,6 +202,10 @@ describe('vector-values', () => {
       expectValidation(
         () => validateValue('tensor', { shape: [2], data: [1, 2] }, constraints, 'w'),
         'w: shape must be [null, 2], got [2]',
+      );
+      expectValidation(
+        () => validateValue('tensor', { shape: [1, 2, 1], data: [1, 2] }, constraints, 'w'),
+        'w: shape must be [null, 2], got [1, 2, 1]',
       );
     });
 
