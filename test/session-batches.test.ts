@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AlreadyExistsError, Runtime, ValidationError, type Session } from '../src/index.js';
 import { PATTERN_TEST_BUDGET, compilePattern, type CompiledPattern } from '../src/variables/string-pattern.js';
 import { useEmbeddedSession } from './support/embedded-session.js';
@@ -115,6 +115,47 @@ describe('session batch writes', () => {
       details: { unknown: ['id'], accepted: expect.arrayContaining(['name', 'type', 'value', 'updatedBy']) },
     });
     expect(await other.hasVariable('z')).toBe(false);
+  });
+
+  it('refuses an import naming one variable twice, importing none of it', async () => {
+    const records = [
+      { name: 'a', type: 'integer', value: 1 },
+      { name: 'b', type: 'integer', value: 2 },
+      { name: 'a', type: 'integer', value: 3 },
+    ];
+    await expect(session.importVariables(records)).rejects.toMatchObject({
+      code: 'validation_failed',
+      variable: 'a',
+      message: "import names variable 'a' twice",
+    });
+    expect(await session.listVariables()).toEqual([]);
+    await session.defineVariable('a', 'integer', 0);
+    await expect(session.importVariables(records, { replace: true })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: "import names variable 'a' twice",
+    });
+    expect(await session.describeVariable('a')).toMatchObject({ value: 0, version: 1 });
+    expect(await session.hasVariable('b')).toBe(false);
+  });
+
+  it('replaces a variable by import as a write of it: its id and creation time stay, its version counts on', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2024-01-01T00:00:00.000Z'));
+      const defined = await session.defineVariable('a', 'integer', 1);
+      await session.setVariable('a', 2);
+      vi.setSystemTime(new Date('2024-02-01T00:00:00.000Z'));
+      await session.importVariables([{ name: 'a', type: 'integer', value: 5 }], { replace: true });
+      expect(await session.describeVariable('a')).toMatchObject({
+        id: defined.id,
+        value: 5,
+        version: 3,
+        createdAt: '2024-01-01T00:00:00.000Z',
+        updatedAt: '2024-02-01T00:00:00.000Z',
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('imports with replace over a locked variable only as its owner, and keeps the lock', async () => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_LOCK_OWNER_LENGTH } from '../src/variables/record.js';
 import { Runtime, createMemoryStore, type VariableRecord } from '../src/index.js';
 import { laggingStore } from './support/lagging-store.js';
 import { waitFor } from './support/wait-for.js';
@@ -45,5 +46,21 @@ describe('session locks', () => {
     expect(await session.lockVariable('x', 'alice')).toMatchObject({ lockedBy: 'alice', version: 1 });
     expect(await session.unlockVariable('y', 'alice')).toMatchObject({ lockedBy: null, version: 1 });
     expect({ x: await store.history('s.x'), y: await store.history('s.y') }).toEqual(before);
+  });
+
+  it('takes a lock owner of MAX_LOCK_OWNER_LENGTH characters, and refuses one a character longer', async () => {
+    const runtime = await Runtime.start();
+    runtimes.push(runtime);
+    const session = await runtime.session('s');
+    await session.defineVariable('x', 'integer', 1);
+    const longest = 'o'.repeat(MAX_LOCK_OWNER_LENGTH);
+    await expect(session.lockVariable('x', `${longest}o`)).rejects.toMatchObject({
+      code: 'validation_failed',
+      variable: 'x',
+      details: { constraint: 'lockOwner', maxLength: MAX_LOCK_OWNER_LENGTH },
+    });
+    expect(await session.lockVariable('x', longest)).toMatchObject({ lockedBy: longest });
+    expect(await session.setVariable('x', 2, { updatedBy: longest })).toMatchObject({ value: 2, lockedBy: longest });
+    expect(await session.unlockVariable('x', longest)).toMatchObject({ lockedBy: null });
   });
 });

@@ -7,6 +7,22 @@ describe('session updateVariable', () => {
   let session: Session;
   useEmbeddedSession((_, s) => (session = s));
 
+  it('refuses an update without a function, naming the variable and what it got instead, changing nothing', async () => {
+    await session.defineVariable('x', 'integer', 1);
+    for (const [fn, got] of [
+      [null, 'null'],
+      [5, 'number'],
+    ] as const) {
+      await expect(session.updateVariable('x', fn as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        variable: 'x',
+        message: `updateVariable of 'x' needs a function of the current value, got ${got}`,
+        details: { got },
+      });
+    }
+    expect(await session.describeVariable('x')).toMatchObject({ value: 1, version: 1 });
+  });
+
   it('counts exactly 1000 after 20 concurrent callers each make 50 increments', async () => {
     await session.defineVariable('counter', 'integer', 0);
     const caller = async () => {
