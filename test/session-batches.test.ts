@@ -78,10 +78,11 @@ describe('session batch writes', () => {
     expect(await session.getVariable('p39')).toBe(value);
   });
 
-  it('carries names, types, values and constraints from an export into another session', async () => {
+  it('carries names, types, values, constraints, descriptions and metadata from an export into another session', async () => {
     await session.defineVariable('temperature', 'float', Number.NaN, {
       constraints: { min: 0, max: 2 },
       description: 't',
+      metadata: { owner: 'ml', tags: ['sampling'] },
     });
     await session.defineVariable('style', 'choice', 'terse', { constraints: { choices: ['terse', 'verbose'] } });
     await session.defineVariable('dims', 'tensor', {
@@ -95,15 +96,17 @@ describe('session batch writes', () => {
     const other = await runtime.session('s2');
     expect(await other.importVariables(exported)).toBe(3);
     const strip = (records: Awaited<ReturnType<Session['listVariables']>>) =>
-      records.map(({ name, type, value, constraints, description }) => ({
+      records.map(({ name, type, value, constraints, description, metadata }) => ({
         name,
         type,
         value,
         constraints,
         description,
+        metadata,
       }));
     expect(strip(await other.listVariables())).toEqual(strip(await session.listVariables()));
     expect(await other.getVariable('temperature')).toBeNaN();
+    expect((await other.describeVariable('temperature')).metadata).toEqual({ owner: 'ml', tags: ['sampling'] });
     await expect(other.importVariables(exported)).rejects.toBeInstanceOf(AlreadyExistsError);
     await expect(other.importVariables([{ name: 'z', type: 'integer', value: 1.5 }])).rejects.toBeInstanceOf(
       ValidationError,

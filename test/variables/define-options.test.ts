@@ -14,6 +14,8 @@ describe('define-options', () => {
     expect(Object.isFrozen(options)).toBe(true);
     expect(Object.isFrozen(options.metadata)).toBe(true);
     expect(options.metadata).not.toBe(input.metadata);
+    expect(Object.isFrozen(options.constraints)).toBe(true);
+    expect(options.constraints).not.toBe(input.constraints);
   });
 
   it('treats undefined and {} as no options', () => {
