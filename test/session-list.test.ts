@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Runtime, SessionError, ValidationError } from '../src/index.js';
+import { InternalError, Runtime, SessionError, ValidationError } from '../src/index.js';
 import { createSubjects } from '../src/nats/subjects.js';
-import { DEFAULT_SESSION_PAGE, MAX_SESSION_PAGE, listOptionsOf, pageOf } from '../src/nats/session-page.js';
+import {
+  DEFAULT_SESSION_PAGE,
+  MAX_SESSION_PAGE,
+  listOptionsOf,
+  pageFromWire,
+  pageOf,
+} from '../src/nats/session-page.js';
 
 describe('session-list', () => {
   it('pages a sorted list of ids strictly after `after`, with `next` only when more follow', () => {
@@ -40,6 +46,23 @@ describe('session-list', () => {
     expect(() => listOptionsOf({ cursor: 'x' })).toThrow(
       'sessions.list got unknown field cursor; accepted: after, limit',
     );
+  });
+
+  it('takes a page from a reply as it came, and refuses a malformed one as an internal error', () => {
+    expect(pageFromWire({ ids: ['a', 'b'], next: 'b' })).toEqual({ ids: ['a', 'b'], next: 'b' });
+    expect(pageFromWire({ ids: [] })).toEqual({ ids: [] });
+    for (const bad of [
+      null,
+      'a',
+      {},
+      { ids: 'a' },
+      { ids: [1] },
+      { ids: ['a'], next: 2 },
+      { ids: ['a'], next: null },
+    ]) {
+      expect(() => pageFromWire(bad), JSON.stringify(bad)).toThrow(InternalError);
+    }
+    expect(() => pageFromWire({ ids: ['a'], next: 2 })).toThrow('malformed sessions.list reply from a tether node');
   });
 
   it("lists an embedded runtime's sessions, sorted and paged, and refuses once it stopped", async () => {

@@ -43,6 +43,24 @@ describe('a value in the modules bucket that is neither spec nor claim', () => {
     expect((error as Error).message).toContain("key 'm2.junk'");
   });
 
+  it('fails a request for a module whose claim names no node as unreadable, not as a module gone with its node', async () => {
+    const buckets = fx().buckets();
+    const told: string[] = [];
+    await fx().runtime(buckets, { onError: (error) => told.push((error as Error).message) });
+    const session = await (await fx().client()).session('m4');
+    const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
+    await kv.put('m4.nameless', enc.encode(JSON.stringify({ nodeLocal: true, claimedAt: new Date(0).toISOString() })));
+
+    const error = await session.module('nameless').then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+
+    expect(error).toMatchObject({ code: 'internal_error', message: expect.stringContaining("key 'm4.nameless'") });
+    expect((error as Error).message).toContain('a claim naming no node');
+    await waitFor(() => told.some((message) => message.includes("'m4.nameless'")), { message: 'the claim told' });
+  });
+
   it('gives its id to a creation, which writes over it', async () => {
     const buckets = fx().buckets();
     await fx().runtime(buckets);

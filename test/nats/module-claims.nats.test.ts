@@ -3,12 +3,13 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   AlreadyExistsError,
   BridgeError,
+  CallTimeoutError,
   InternalError,
   createEchoModel,
   type ModuleTool,
   type Session,
 } from '../../src/index.js';
-import { createModuleForward } from '../../src/nats/module-forward.js';
+import { FORWARDED_DESCRIBE_WAIT_MS, createModuleForward } from '../../src/nats/module-forward.js';
 import { openModuleSpecs } from '../../src/nats/module-specs.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
@@ -265,6 +266,10 @@ describe('what a claim check and a listing rely on', () => {
     const kv = await nc().jetstream().views.kv(buckets.modulesBucket);
     for (const id of ['x1', 'x2', 'x3']) await kv.put(`s1.${id}`, claimOf('AliveNode1'));
     await kv.put('s1.gone', claimOf('GoneNode1'));
+    // Alive to the server but stalled: it takes its pings and answers none, so nothing says it still has the module.
+    const stalled = nc().subscribe('$SRV.PING.tether.StalledNode1', { callback: () => {} });
+    onTestFinished(() => stalled.unsubscribe());
+    await kv.put('s1.stalled', claimOf('StalledNode1'));
     // Whatever was written there: a claim naming no node a subject can reach, or no string at all.
     await kv.put('s1.bad1', claimOf('not a node'));
     await kv.put('s1.bad2', claimOf({ id: 5 }));
@@ -297,6 +302,25 @@ describe('what a claim check and a listing rely on', () => {
     // Any other answer comes from a node that may still have the module: it keeps the id.
     expect(await forward.answers('s1', 'internal_error')).toBe(true);
     expect(await forward.answers('s1', 'nobody')).toBe(false);
+  });
+
+  it('counts a node that takes the question but answers nothing in time as answering, with no outcome on a read', async () => {
+    const forward = createModuleForward(nc(), createSubjects());
+    const stalled = nc().subscribe('tether.v1.forward.s1.module.slow.describe', { callback: () => {} });
+    onTestFinished(() => stalled.unsubscribe());
+    await nc().flush();
+
+    const [answers, described] = await Promise.all([
+      forward.answers('s1', 'slow'),
+      forward.describe('s1', 'slow', undefined).catch((error: unknown) => error),
+    ]);
+
+    // It may still have the module: the id stays taken.
+    expect(answers).toBe(true);
+    expect(described).toBeInstanceOf(CallTimeoutError);
+    expect(described).toMatchObject({ code: 'call_timeout', details: { timeoutMs: FORWARDED_DESCRIBE_WAIT_MS } });
+    // A describe changes nothing: its outcome is not unknown, as that of an execution is.
+    expect((described as CallTimeoutError).details).not.toHaveProperty('outcome');
   });
 
   it('fails a claim check NATS refuses with a typed error naming the module', async () => {

@@ -159,6 +159,44 @@ describe('createModuleClaims', () => {
     });
     expect([bucket.holder('s1', 'dead'), bucket.holder('s1', 'alive')]).toEqual(['B', 'Y']);
   });
+
+  it('tells an id taken by a spec or by a claim a node answers for, and free under a claim no node answers for', async () => {
+    const bucket = new FakeModuleBucket();
+    const forwards = new FakeForwards();
+    const b = fakeClaimsNode('B', bucket, forwards);
+    await bucket.claim('s1', 'shared', { type: 'Predict', signature: 'question:string -> answer:string' });
+    await forwards.serve('Y', 's1', 'alive');
+    bucket.put('s1', 'alive', 'Y');
+    bucket.put('s1', 'dead', 'Z');
+
+    expect(await b.claims.taken('s1', 'shared')).toBe(true);
+    expect(await b.claims.taken('s1', 'alive')).toBe(true);
+    // Node Z died holding it: a creation would take it over, so a refused one is told its own refusal.
+    expect(await b.claims.taken('s1', 'dead')).toBe(false);
+    expect(await b.claims.taken('s1', 'never')).toBe(false);
+    // Only the claims were asked about, and reading changed nothing.
+    expect(forwards.asked).toEqual(['s1.alive', 's1.dead']);
+    expect([bucket.holder('s1', 'alive'), bucket.holder('s1', 'dead')]).toEqual(['Y', 'Z']);
+  });
+
+  it('settles at once while the connection is down, not waiting for a release under way', async () => {
+    const bucket = new FakeModuleBucket();
+    const forwards = new FakeForwards();
+    const a = fakeClaimsNode('A', bucket, forwards);
+    const claim = await a.claims.local('s1', 'm');
+    const held = gate();
+    bucket.beforeRelease = () => held.opened;
+    const releasing = claim.local.release();
+    a.connected = false;
+
+    await a.claims.settled();
+
+    // Still under way: the node closes its connection without it, and the claim is taken over later.
+    expect(bucket.holder('s1', 'm')).toBe('A');
+    held.open();
+    await releasing;
+    expect(bucket.holder('s1', 'm')).toBeUndefined();
+  });
 });
 
 describe('module directory with claims', () => {

@@ -200,6 +200,21 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
     expect(String((await remote.execute(inputs)).output.answer)).toBe(prompt);
   });
 
+  it('a handle whose description could not be had asks for it again at the next input that needs it', async () => {
+    const { remote, modules } = await bothKinds('inp6');
+    const [listed] = await remote.modules();
+    await modules.remote.stop();
+    // No module to describe: nothing to judge the Date by, and the node says the module is not found.
+    await expect(listed!.execute({ question: new Date(0) })).rejects.toMatchObject({ code: 'module_not_found' });
+    await remote.module('qa', SPEC);
+
+    // Asked again, the description judges the Date in the string field as embedded: refused, not run on its text.
+    await expect(listed!.execute({ question: new Date(0) })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: "input field 'question' must be a string, got a Date",
+    });
+  });
+
   it("the spec's check never refuses JSON inputs: a module created again with another signature judges them", async () => {
     const { client, remote } = await bothKinds('inp5');
     const handle = await remote.module('q2', { type: 'Predict', signature: 'question:string -> answer:string' });
