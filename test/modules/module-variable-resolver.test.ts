@@ -67,6 +67,11 @@ describe('ModuleVariableResolver', () => {
   it('refuses a variable that does not hold a name', async () => {
     const { resolver } = setup({ m: 42 });
     await expect(resolver.resolveModule('m')).rejects.toBeInstanceOf(ValidationError);
+    // Named by the variable that holds it: the caller never gave the number as a type name.
+    await expect(resolver.resolveModule('m')).rejects.toMatchObject({
+      message: "variable 'm' holds 42, not a module type name",
+      variable: 'm',
+    });
   });
 
   it('createModule builds the variable-aware class bound to the session', async () => {
@@ -90,6 +95,52 @@ describe('ModuleVariableResolver', () => {
     expect(session.watchCount).toBe(1);
     await resolver.close();
     expect(session.watchCount).toBe(0);
+  });
+
+  it('does not keep a type read while the variable was being written: the next resolve reads the new one', async () => {
+    const { session, resolver } = setup({ m: 'Predict' });
+    const read = session.getVariable.bind(session);
+    let taken!: () => void;
+    const valueTaken = new Promise<void>((resolve) => (taken = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    session.getVariable = async (name) => {
+      const value = await read(name);
+      taken();
+      await held;
+      return value;
+    };
+    const first = resolver.resolveModule('m');
+    await valueTaken;
+    await session.setVariable('m', 'ReAct');
+    release();
+    expect(await first).toBe(Predict);
+    expect(await resolver.resolveModule('m')).toBe(ReAct);
+  });
+
+  it('resolves afresh after close, once per call: no watch is left to tell it of a change', async () => {
+    const { session, resolver } = setup({ m: 'Predict' });
+    expect(await resolver.resolveModule('m')).toBe(Predict);
+    await resolver.close();
+    await session.setVariable('m', 'ReAct');
+    expect(await resolver.resolveModule('m')).toBe(ReAct);
+    await session.setVariable('m', 'PoT');
+    expect(await resolver.resolveModule('m')).toBe(ProgramOfThought);
+    expect(session.watchCount).toBe(0);
+  });
+
+  it('watches again after a watch that failed to start, rather than failing every later resolve', async () => {
+    const { session, resolver } = setup({ m: 'Predict' });
+    const watch = session.watchVariables.bind(session);
+    session.watchVariables = async () => {
+      throw new Error('store unreachable');
+    };
+    await expect(resolver.resolveModule('m')).rejects.toThrow('store unreachable');
+    session.watchVariables = watch;
+    expect(await resolver.resolveModule('m')).toBe(Predict);
+    expect(session.watchCount).toBe(1);
+    await session.setVariable('m', 'ReAct');
+    expect(await resolver.resolveModule('m')).toBe(ReAct);
   });
 
   it('lists the available modules of its registry', () => {
@@ -118,6 +169,21 @@ describe('ModuleVariableResolver', () => {
     expect(module).toBeInstanceOf(Summarize);
     expect(typeof module.bindToVariable).toBe('function');
     expect(ModuleRegistry.withBuiltins().has('Summarize')).toBe(false);
+  });
+
+  it('refuses a type named like an alias and an alias named like a type, which would hide one of them', () => {
+    const registry = ModuleRegistry.withBuiltins();
+    expect(() => registry.register('cot', Predict)).toThrow(
+      expect.objectContaining({ code: 'already_exists', message: "module alias 'cot' already exists" }),
+    );
+    expect(() => registry.alias('predict', 'ChainOfThought')).toThrow(
+      expect.objectContaining({ code: 'already_exists', message: "module type 'predict' already exists" }),
+    );
+    expect(registry.resolve('COT').moduleClass).toBe(ChainOfThought);
+    expect(registry.resolve('Predict').moduleClass).toBe(Predict);
+    // An alias is a name the registry has, in any spelling; an unregistered one is not.
+    expect(['COT', 'p-o-t', 'predict'].map((name) => registry.has(name))).toEqual([true, true, true]);
+    expect(registry.has('Telepathy')).toBe(false);
   });
 
   it('refuses a name that is no string and a class that is no class with ValidationError, registering nothing', () => {
