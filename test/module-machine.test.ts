@@ -77,6 +77,41 @@ describe('module machine', () => {
     expect(actor.getSnapshot()).toMatchObject({ value: 'idle', context: { completed: 1, failed: 1, mailbox: [] } });
   });
 
+  it('refuses an execution whose id one running or queued has, leaving both to run as they were', () => {
+    const { actor, commands, answer, replies } = scriptedModule();
+    actor.send({ type: 'execute', executionId: 'a', inputs: {} });
+    actor.send({ type: 'execute', executionId: 'b', inputs: {} });
+    actor.send({ type: 'execute', executionId: 'a', callId: 'c1', inputs: {} });
+    actor.send({ type: 'execute', executionId: 'b', callId: 'c2', inputs: {} });
+    expect(replies).toMatchObject([
+      { callId: 'c1', result: { ok: false, error: { code: 'already_exists', details: { executionId: 'a' } } } },
+      { callId: 'c2', result: { ok: false, error: { code: 'already_exists', details: { executionId: 'b' } } } },
+    ]);
+    expect(actor.getSnapshot().context.mailbox.map((queued) => queued.executionId)).toEqual(['b']);
+    answer({ type: 'sync.done', run: 1, outcome });
+    answer({ type: 'execution.done', run: 1, result });
+    answer({ type: 'sync.done', run: 2, outcome });
+    answer({ type: 'execution.done', run: 2, result });
+    expect(commands.filter((command) => command.type === 'execute')).toHaveLength(2);
+    expect(actor.getSnapshot()).toMatchObject({ value: 'idle', context: { completed: 2, failed: 0 } });
+  });
+
+  it('answers a cancel with whether it found the execution, running or queued', () => {
+    const { actor, replies } = scriptedModule();
+    actor.send({ type: 'execute', executionId: 'running', inputs: {} });
+    actor.send({ type: 'execute', executionId: 'queued', inputs: {} });
+    actor.send({ type: 'cancel', executionId: 'queued', callId: 'c1' });
+    actor.send({ type: 'cancel', executionId: 'unknown', callId: 'c2' });
+    actor.send({ type: 'cancel', executionId: 'running', callId: 'c3' });
+    actor.send({ type: 'cancel', executionId: 'running', callId: 'c4' });
+    expect(replies).toEqual([
+      { type: 'tether.reply', callId: 'c1', result: { ok: true, value: true } },
+      { type: 'tether.reply', callId: 'c2', result: { ok: true, value: false } },
+      { type: 'tether.reply', callId: 'c3', result: { ok: true, value: true } },
+      { type: 'tether.reply', callId: 'c4', result: { ok: true, value: false } },
+    ]);
+  });
+
   // Found by a review: the list was the process's own, open to an inspector's edits, as the mailbox no longer is.
   it('keeps its abandoned syncs frozen, so an inspector that trims them cannot silence a late answer', () => {
     const { actor, answer } = scriptedModule();
