@@ -91,6 +91,36 @@ describe('module process', () => {
     ]);
   });
 
+  it('hands the caller and every listener one frozen result, and each module.synced listener a frozen outcome', async () => {
+    const qa = await session.module('qa', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { temperature: 'llm_temperature' },
+    });
+    const results: unknown[] = [];
+    const outcomes: { changes: Record<string, unknown> }[] = [];
+    qa.on('module.result', (event) => results.push(event.result));
+    qa.on('module.synced', (event) => outcomes.push(event.outcome));
+    await session.setVariable('llm_temperature', 0.9);
+    const result = await qa.execute({ question: 'q' });
+    expect(results).toEqual([result]);
+    expect(results[0]).toBe(result);
+    expect(Object.isFrozen(result)).toBe(true);
+    expect(Object.isFrozen(result.output)).toBe(true);
+    expect(() => ((result.output as Record<string, unknown>).answer = 'changed')).toThrow(TypeError);
+    expect(outcomes).toEqual([{ moduleType: 'Predict', changes: { temperature: [0.3, 0.9] } }]);
+    const [outcome] = outcomes;
+    expect(Object.isFrozen(outcome)).toBe(true);
+    expect(Object.isFrozen(outcome?.changes)).toBe(true);
+    expect(Object.isFrozen(outcome?.changes.temperature)).toBe(true);
+  });
+
+  it('lists its modules by id in code-unit order, capitals first, as a remote client lists them', async () => {
+    const spec = { type: 'Predict', signature: 'question:string -> answer:string' };
+    for (const id of ['qb', 'qa', 'Qa', 'Z']) await session.module(id, spec);
+    expect((await session.modules()).map((module) => module.moduleId)).toEqual(['Qa', 'Z', 'qa', 'qb']);
+  });
+
   it('completes 10 executions sent at once, in order, each with its own result', async () => {
     const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
     const started: string[] = [];
@@ -257,6 +287,19 @@ describe('module process', () => {
     await expect(session.module('x', { ...spec, bindings: { temperature: 'missing_var' } })).rejects.toMatchObject({
       code: 'variable_not_found',
     });
+    // An id of 1-128 letters, digits, '_' or '-': the longest is taken, one character more is refused.
+    await expect(session.module('x'.repeat(129), spec)).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { constraint: 'moduleId' },
+    });
+    await (await session.module('x'.repeat(128), spec)).stop();
+    for (const signature of ['', '   ']) {
+      await expect(session.module('x', { ...spec, signature })).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: 'a module spec needs a signature string',
+        details: { field: 'signature' },
+      });
+    }
     await expect(session.module('ghost')).rejects.toBeInstanceOf(ModuleNotFoundError);
     await expect(session.module('bad id')).rejects.toBeInstanceOf(ValidationError);
     expect(await session.module('qa')).toBe(qa);
@@ -302,6 +345,12 @@ describe('module process', () => {
       const error = await qa.execute(inputs).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).message).toMatch(message);
+    }
+    for (const inputs of [[], ['why?'], null, 'why?']) {
+      await expect(qa.execute(inputs as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: "execute() of module 'qa' takes an object of input fields",
+      });
     }
     // A caller's mistake: not a failed execution of the module, and no provider was asked.
     expect(await qa.describe()).toMatchObject({ state: 'idle', queued: 0, completed: 0, failed: 0 });
