@@ -72,6 +72,14 @@ describe('VariableAwareMixin', () => {
     const { module } = setup();
     await expect(module.bindToVariable('forward', 'llm_temperature')).rejects.toBeInstanceOf(ValidationError);
     await expect(module.bindToVariable('signature', 'llm_temperature')).rejects.toBeInstanceOf(ValidationError);
+    // The wiring too: its session, its LLM and its type are no setting a variable may hold.
+    for (const attribute of ['session', 'llm', 'moduleType']) {
+      await expect(module.bindToVariable(attribute, 'llm_temperature')).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: `'${attribute}' cannot be bound`,
+      });
+    }
+    expect(module.getBindings()).toEqual({});
   });
 
   it('names the refused attribute in details.field, never as a variable', async () => {

@@ -131,6 +131,48 @@ describe('VariableAwareMixin', () => {
     }
   });
 
+  it('warns of an onSyncError handler and an onSyncFailed listener that throw, and still runs', async () => {
+    const { session, module } = setup(() => {
+      throw new Error('handler broke');
+    });
+    await module.bindToVariable('temperature', 'llm_temperature');
+    session.failReadsWith = new Error('store unreachable');
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const onSyncFailed = () => {
+        throw new Error('listener broke');
+      };
+      const result = await module.forward({ question: 'why?' }, { onSyncFailed });
+      expect(result.output.answer).toContain('temperature=0.7');
+      // The failed sync is still warned of, after the handler that was to hear of it.
+      expect(warning.mock.calls.map(([message]) => String(message))).toEqual([
+        'onSyncError handler threw: Error: handler broke',
+        "Predict in session 'mixin-session' kept its last values: store unreachable",
+        'onSyncFailed listener threw: Error: listener broke',
+      ]);
+    } finally {
+      warning.mockRestore();
+    }
+  });
+
+  it('reports no change and calls no callback for a write of the value the attribute holds', async () => {
+    const { session, module } = setup();
+    await session.setVariable('stops', ['END']);
+    const callback = vi.fn();
+    await module.bindToVariable('temperature', 'llm_temperature', callback);
+    await module.bindToVariable('stopSequences', 'stops', callback);
+    // New versions of equal values: a number, and a list that is another object.
+    await session.setVariable('llm_temperature', 0.7);
+    await session.setVariable('stops', ['END']);
+    expect(await module.syncVariables()).toEqual({});
+    expect(callback).not.toHaveBeenCalled();
+    // The values are those of the new versions all the same.
+    expect((await module.forward({ question: 'q' })).provenance).toEqual({ llm_temperature: 2, stops: 2 });
+    await session.setVariable('stops', ['STOP']);
+    expect(await module.syncVariables()).toEqual({ stopSequences: [['END'], ['STOP']] });
+    expect(callback.mock.calls).toEqual([['stopSequences', ['END'], ['STOP']]]);
+  });
+
   it('reports a throwing sync callback without undoing the sync', async () => {
     const errors: Error[] = [];
     const { session, module } = setup((error) => errors.push(error));
