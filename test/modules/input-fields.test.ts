@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
+import { MAX_JSON_DEPTH } from '../../src/index.js';
 import { ChainOfThoughtWithHint, Predict, createEchoModel } from '../../src/modules/index.js';
 
 const llm = createEchoModel();
@@ -115,6 +116,18 @@ describe('input fields', () => {
     expect(error.details).toMatchObject({ field: 'settings', path: 'settings.limits[1].max', got: 'a bigint' });
     const listed = await refusal({ ...valid, settings: [2n] });
     expect(listed.message).toBe("input field 'settings' holds a bigint at settings[0], which JSON cannot carry");
+  });
+
+  it('takes an object input as deep as a json variable may be, and refuses one level more', async () => {
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    const module = new Predict(SIGNATURE, { llm });
+    expect((await module.forward({ ...valid, settings: nested(MAX_JSON_DEPTH) })).output.answer).toContain(
+      'Question: q',
+    );
+    const error = await refusal({ ...valid, settings: nested(MAX_JSON_DEPTH + 1) }, module);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toBe(`input field 'settings' is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    expect(error.details).toEqual({ field: 'settings', constraint: 'depth' });
   });
 
   it("refuses an input whose reading throws (a caller's getter or proxy) as unreadable, naming where", async () => {
