@@ -16,6 +16,19 @@ describe('streaming a module execution', () => {
     expect(output).toEqual({ answer: 'ok' });
   });
 
+  it('asks for a whole reply while only listeners of other events are attached', async () => {
+    const qa = await session().module('qa', spec);
+    const heard: string[] = [];
+    for (const type of ['module.result', 'module.failed', 'module.synced', 'module.syncFailed'] as const)
+      qa.on(type, (event) => heard.push(event.type));
+    qa.onState(() => {});
+    stub().reply(text('Reasoning: r\nAnswer: ok'));
+    const { output } = await qa.execute({ question: 'q' });
+    expect(stub().chatRequests.map((request) => request.body.stream === true)).toEqual([false]);
+    expect(output).toEqual({ answer: 'ok' });
+    expect(heard).toEqual(['module.synced', 'module.result']);
+  });
+
   it('streams once a module.delta listener is attached, and stops when it is removed', async () => {
     const qa = await session().module('qa', spec);
     const deltas: string[] = [];
