@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CallTimeoutError,
@@ -132,6 +133,22 @@ describe('module faults', () => {
     await expect(running).rejects.toBeInstanceOf(ExecutionAbortedError);
     await waitFor(async () => (await qa.describe()).failed === 1);
     expect(await qa.describe()).toMatchObject({ completed: 0, failed: 1 });
+  });
+
+  it('lets go of its listener on a signal once the execution ends, completed or timed out', async () => {
+    runtime = await slowRuntime(0);
+    const qa = await (await runtime.session('s')).module('qa', SPEC);
+    // One signal for a whole request's executions: each must leave it as it found it.
+    const request = new AbortController();
+    await qa.execute({ question: 'done' }, { signal: request.signal });
+    expect(getEventListeners(request.signal, 'abort')).toEqual([]);
+    stub!.delayMs = 300;
+    const late = qa.execute({ question: 'slow' }, { signal: request.signal, timeoutMs: 50 });
+    await expect(late).rejects.toBeInstanceOf(CallTimeoutError);
+    expect(getEventListeners(request.signal, 'abort')).toEqual([]);
+    await waitFor(async () => (await qa.describe()).failed === 1);
+    request.abort();
+    expect(await qa.describe()).toMatchObject({ state: 'idle', completed: 1, failed: 1 });
   });
 
   it('waits for ever with an Infinity timeout, and refuses a timeout Node cannot count', async () => {
