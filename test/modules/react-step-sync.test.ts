@@ -102,3 +102,36 @@ describe('a sync between the steps of a ReAct execution that is refused', () => 
     expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.2, 0.2]);
   });
 });
+
+describe('the syncs between the steps of a ReAct forward', () => {
+  let stub: OpenAIStub;
+  let runtime: Runtime;
+  afterEach(async () => {
+    await runtime.stop();
+    await stub.close();
+  });
+
+  it('skips them with autoSync false, unless syncBetweenSteps asks for them', async () => {
+    stub = await OpenAIStub.start();
+    runtime = await Runtime.start();
+    const session = await runtime.session('react-autosync');
+    await session.defineVariable('knob', 'json', 0.2);
+    const actions: (() => Promise<unknown>)[] = [];
+    const module = new VariableAwareReAct('question:string -> answer:string', {
+      session,
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      maxRetries: 0,
+      tools: [steppingTool(actions)],
+    });
+    await module.bindToVariable('temperature', 'knob');
+    const run = async (value: number, options: { autoSync: false; syncBetweenSteps?: boolean }) => {
+      actions.push(() => session.setVariable('knob', value));
+      stub.reply(toolCall('lookup', { q: 'x' }), text('Answer: 42'));
+      return module.forward({ question: 'q' }, options);
+    };
+    // The tool changes the variable between the two steps: the second step is sent what the first was.
+    expect((await run(0.9, { autoSync: false })).provenance).toEqual({ knob: 1 });
+    expect(await run(0.5, { autoSync: false, syncBetweenSteps: true })).toMatchObject({ provenance: { knob: 3 } });
+    expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.2, 0.2, 0.2, 0.5]);
+  });
+});
