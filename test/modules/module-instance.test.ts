@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Runtime, type Session } from '../../src/index.js';
+import { Runtime, createEchoModel, type Session } from '../../src/index.js';
+import { ModuleInstance } from '../../src/modules/module-instance.js';
+import { FakeSession } from '../support/fake-session.js';
 import { text, useOpenAIStub, type OpenAIStub } from '../support/openai-stub.js';
 
 const stubbed = useOpenAIStub();
@@ -114,6 +116,26 @@ describe('module instance', () => {
       ).rejects.toMatchObject({ code: 'validation_failed', variable: 'temp', details: { field: 'temperature' } });
     }));
 
+  it('names no variable in provenance for a bound value a wake could not read: the spec’s own value runs', async () => {
+    const session = new FakeSession('woken');
+    const spec = {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      temperature: 0.4,
+      bindings: { temperature: 'temp' },
+    } as const;
+    const instance = await ModuleInstance.wake('qa', session, spec, { llm: createEchoModel() });
+    await expect(instance.sync()).rejects.toMatchObject({ code: 'variable_not_found' });
+    const held = await instance.execute({ question: 'q' }, new AbortController().signal);
+    expect(held.provenance).toEqual({});
+    expect(held.output.answer).toContain('temperature=0.4');
+    await session.setVariable('temp', 0.9);
+    expect((await instance.sync()).changes).toEqual({ temperature: [0.4, 0.9] });
+    const applied = await instance.execute({ question: 'q' }, new AbortController().signal);
+    expect(applied.provenance).toEqual({ temp: 1 });
+    expect(applied.output.answer).toContain('temperature=0.9');
+  });
+
   describe('a type variable naming a type the module cannot switch to', () => {
     /** The types a module without a reward or tools can switch to: BestOfN, Refine and ReAct need what it lacks. */
     const plain = ['Predict', 'ChainOfThought', 'ChainOfThoughtWithHint', 'ProgramOfThought', 'MultiChainComparison'];
@@ -169,6 +191,26 @@ describe('module instance', () => {
         });
       }),
     );
+
+    it('counts an empty tools list as none: the variable can neither select ReAct nor switch to it', () =>
+      withSession(async (session, stub) => {
+        stub.fallback = () => text('Answer: ok');
+        await session.defineVariable('kind', 'module', 'Predict');
+        const qa = await session.module('qa', {
+          typeVariable: 'kind',
+          signature: 'question:string -> answer:string',
+          maxRetries: 0,
+          tools: [],
+        });
+        await session.setVariable('kind', 'ReAct');
+        const held = await qa.execute({ question: 'q' });
+        expect(held.moduleType).toBe('Predict');
+        expect(held.syncFailed).toMatchObject({
+          code: 'validation_failed',
+          message: expect.stringContaining("module type 'ReAct' held by variable 'kind' needs at least one tool"),
+          details: { selectable: plain, variable: 'kind' },
+        });
+      }));
 
     it('switches to BestOfN and lists it when the spec has a reward', () =>
       withSession(async (session, stub) => {
