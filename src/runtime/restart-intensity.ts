@@ -42,7 +42,8 @@ export class RestartIntensity {
    */
   record(now = performance.now()): boolean {
     const windowStart = now - this.maxSeconds * 1000;
-    this.#restarts = this.#restarts.filter((at) => at > windowStart);
+    // A restart exactly `maxSeconds` ago is still in the window, as OTP keeps one made at its threshold.
+    this.#restarts = this.#restarts.filter((at) => at >= windowStart);
     this.#restarts.push(now);
     return this.#restarts.length <= this.maxRestarts;
   }

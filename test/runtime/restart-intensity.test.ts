@@ -16,6 +16,13 @@ describe('RestartIntensity', () => {
     expect(intensity.record(6000)).toBe(false);
   });
 
+  // Found by mutation: the edge was left out of the window, where OTP (supervisor.erl's add_restart) keeps it in.
+  it('counts a restart made exactly maxSeconds ago as within the window, as OTP does', () => {
+    const intensity = new RestartIntensity({ maxRestarts: 1, maxSeconds: 5 });
+    expect(intensity.record(0)).toBe(true);
+    expect(intensity.record(5000)).toBe(false);
+  });
+
   it('defaults to 3 restarts in 5 seconds, and maxRestarts 0 forbids restarting', () => {
     const defaults = new RestartIntensity();
     expect([defaults.maxRestarts, defaults.maxSeconds]).toEqual([3, 5]);
