@@ -77,6 +77,7 @@ export {
 // Across processes and machines: a node on NATS (`Runtime.start({ nats })`) and the remote client.
 export type { NatsNodeOptions } from './nats/nats-node.js';
 export type { ReconnectPolicy } from './nats/connection-options.js';
+export type { NatsTlsFiles } from './nats/tls-files.js';
 export { connect, type ConnectOptions, type RemoteSessionOptions, type TetherClient } from './nats/remote-client.js';
 export { RemoteSession } from './nats/remote-session.js';
 export type { ListSessionsOptions, SessionPage } from './nats/session-page.js';

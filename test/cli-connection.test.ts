@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { errorLine, exitCodeOf } from '../src/cli/cli-errors.js';
-import { DEFAULT_NATS_URL, natsPrefix, natsServers, natsTarget, reconnectPolicy } from '../src/cli/connection.js';
+import {
+  DEFAULT_NATS_URL,
+  natsPrefix,
+  natsServers,
+  natsTarget,
+  pingInterval,
+  reconnectPolicy,
+} from '../src/cli/connection.js';
 import { NatsConnectionError } from '../src/errors.js';
 import { startSilentServer } from './support/silent-server.js';
 import { cli } from './support/cli-in-process.js';
@@ -106,5 +113,16 @@ describe('cli', () => {
     expect(() => reconnectPolicy(io({ TETHER_MAX_RECONNECTS: '-2' }), ['events'])).toThrow(
       "TETHER_MAX_RECONNECTS must be -1 (for ever) or a whole number from 0 to 9007199254740991, got '-2'",
     );
+  });
+
+  it('pings NATS as often as TETHER_PING_INTERVAL_MS says, else as nats.js does', () => {
+    const io = (env: Record<string, string>) => ({ out: () => {}, err: () => {}, env });
+    expect(pingInterval(io({}), ['serve'])).toEqual({});
+    expect(pingInterval(io({ TETHER_PING_INTERVAL_MS: '' }), ['serve'])).toEqual({});
+    expect(pingInterval(io({ TETHER_PING_INTERVAL_MS: '5000' }), ['serve'])).toEqual({ pingIntervalMs: 5000 });
+    for (const text of ['0', 'often', '2147483648'])
+      expect(() => pingInterval(io({ TETHER_PING_INTERVAL_MS: text }), ['serve']), text).toThrow(
+        expect.objectContaining({ message: expect.stringMatching(/^TETHER_PING_INTERVAL_MS must be a whole number/) }),
+      );
   });
 });

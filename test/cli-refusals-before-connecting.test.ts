@@ -18,6 +18,10 @@ describe('cli', () => {
       // A subject prefix, but too long for the buckets a node names after it (found in review).
       [['serve', '--prefix', 'p'.repeat(245), ...nowhere], {}, '--prefix is too long for the default sessions bucket'],
       [['serve', ...nowhere], { TETHER_PREFIX: 'p'.repeat(249) }, 'TETHER_PREFIX is too long for the default vars'],
+      // Every command that connects reads it: the long-running ones are what it is for.
+      [['serve', ...nowhere], { TETHER_PING_INTERVAL_MS: '0' }, 'TETHER_PING_INTERVAL_MS must be a whole number'],
+      [['events', ...nowhere], { TETHER_PING_INTERVAL_MS: 'often' }, 'TETHER_PING_INTERVAL_MS must be a whole number'],
+      [['var', 'watch', '-s', 'a', ...nowhere], { TETHER_PING_INTERVAL_MS: '1.5' }, 'TETHER_PING_INTERVAL_MS must be'],
     ];
     for (const [args, env, line] of cases) {
       let stderr = '';

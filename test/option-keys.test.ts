@@ -52,6 +52,15 @@ describe('option bags name only options their owner takes', () => {
         'connectTimeoutMs must be a whole number of milliseconds from 1 to 2147483647, got "5000"',
       ],
       [{ servers: NOWHERE, connectTimeoutMs: 2 ** 31 }, /^connectTimeoutMs must be a whole number of milliseconds/],
+      // nats.js pings as often as its timer fires: 0 at once, a string as a string.
+      [
+        { servers: NOWHERE, pingIntervalMs: 0 },
+        'pingIntervalMs must be a whole number of milliseconds from 1 to 2147483647, got 0',
+      ],
+      [
+        { servers: NOWHERE, pingIntervalMs: '500' },
+        /^pingIntervalMs must be a whole number of milliseconds .*, got "500"$/,
+      ],
     ] as const) {
       const error = await refusal(() => Runtime.start({ nats } as never));
       expect(error, JSON.stringify(nats)).toBeInstanceOf(ValidationError);
@@ -79,6 +88,9 @@ describe('option bags name only options their owner takes', () => {
       });
       await expect(open({ servers: NOWHERE, connectTimeoutMs: 0 })).rejects.toMatchObject({
         details: { field: 'connectTimeoutMs' },
+      });
+      await expect(open({ servers: NOWHERE, pingIntervalMs: 1.5 })).rejects.toMatchObject({
+        details: { field: 'pingIntervalMs' },
       });
     }
     await expect(subscribeEvents(null as never, () => {})).rejects.toMatchObject({

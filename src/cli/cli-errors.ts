@@ -87,12 +87,17 @@ export class ToolsFileError extends Error {
 
 /**
  * `cannot reach NATS at <servers> (<code>)`, the code taken from the innermost cause (nats.js wraps its own); or, for
- * a server reached that offers no TLS where a tls:// URL requires it, that (nats.js's code would send the user
- * looking at the network, when the fix is the URL's scheme or the server's TLS).
+ * a server reached that offers no TLS where a tls:// URL or TLS files require it, that (nats.js's code would send the
+ * user looking at the network, when the fix is the URL's scheme, the TLS files, or the server's TLS).
  */
 export function natsUnreachable(servers: readonly string[], cause: unknown): UnreachableError {
-  if (cause instanceof NatsConnectionError && cause.details.tls === 'not_offered')
-    return new UnreachableError(`NATS at ${servers.join(',')} offers no TLS, which a tls:// URL requires`, { cause });
+  if (cause instanceof NatsConnectionError && cause.details.tls === 'not_offered') {
+    const requiredBy =
+      cause.details.requiredBy === 'url'
+        ? 'a tls:// URL requires'
+        : 'the TLS files given (NATS_CA, NATS_CERT, NATS_KEY) require';
+    return new UnreachableError(`NATS at ${servers.join(',')} offers no TLS, which ${requiredBy}`, { cause });
+  }
   let inner: unknown = cause;
   while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
   const code = (inner as { code?: unknown } | undefined)?.code;

@@ -12,6 +12,7 @@ import { serverScheme, withoutUserInfo, type ReconnectPolicy } from '../nats/con
 import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 import { isSubjectPrefix } from '../nats/subjects.js';
+import { assertTlsFiles, type NatsTlsFiles, type TlsFileNames } from '../nats/tls-files.js';
 import { UsageError, natsUnreachable } from './cli-errors.js';
 import type { CliIo, OptionSpec } from './command.js';
 import { parseCount, parseMs } from './values.js';
@@ -112,13 +113,18 @@ export interface NatsCredentials {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
+  readonly tls?: NatsTlsFiles;
 }
+
+/** The variables the TLS files come from, as the `nats` CLI names them. */
+const TLS_VARIABLES: TlsFileNames = { caFile: 'NATS_CA', certFile: 'NATS_CERT', keyFile: 'NATS_KEY' };
 
 /**
  * Where a command connects and as whom: the servers without credentials (they go into error messages and
  * connection names), and the credentials, each part from its variable if set, else from the first URL that carries
  * some (nats.js itself ignores them there): the user from `NATS_USER` or `user@`, the password from `NATS_PASSWORD`
- * or `:pass@`, else the token from `NATS_TOKEN` or a lone `token@`. A password with no user is a usage error.
+ * or `:pass@`, else the token from `NATS_TOKEN` or a lone `token@`. A password with no user is a usage error. The TLS
+ * files come from `NATS_CA`, `NATS_CERT` and `NATS_KEY`; one that cannot be used is a usage error naming its variable.
  */
 export function natsTarget(
   values: { readonly nats?: string },
@@ -141,8 +147,27 @@ export function natsTarget(
   const token = user ? undefined : env.NATS_TOKEN || inUrl.name;
   if (pass && !user)
     throw new UsageError('NATS_PASSWORD needs a user: set NATS_USER, or give user@ in the URL', command);
-  const credentials: NatsCredentials = user ? { user, ...(pass ? { pass } : {}) } : token ? { token } : {};
+  const tls = tlsFiles(env, command);
+  const credentials: NatsCredentials = {
+    ...(user ? { user, ...(pass ? { pass } : {}) } : token ? { token } : {}),
+    ...(tls === undefined ? {} : { tls }),
+  };
   return { servers: given.map(withoutUserInfo), credentials };
+}
+
+/** The TLS files the environment names (an empty variable is unset), checked as a connection checks them. */
+function tlsFiles(env: CliIo['env'], command: readonly string[]): NatsTlsFiles | undefined {
+  const tls = Object.fromEntries(
+    Object.entries(TLS_VARIABLES).flatMap(([field, variable]) => (env[variable] ? [[field, env[variable]]] : [])),
+  ) as NatsTlsFiles;
+  if (Object.keys(tls).length === 0) return undefined;
+  try {
+    assertTlsFiles('tether', tls, TLS_VARIABLES);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(error.message, command);
+    throw error;
+  }
+  return tls;
 }
 
 /**
@@ -203,6 +228,16 @@ export function reconnectPolicy(io: CliIo, command: readonly string[]): Reconnec
   };
 }
 
+/**
+ * How often a connection pings NATS, from `TETHER_PING_INTERVAL_MS` (default nats.js's 2 minutes): a long-running
+ * command on a server gone silent, its connection left open, notices after 2 to 3 intervals and reconnects.
+ */
+export function pingInterval(io: CliIo, command: readonly string[]): { readonly pingIntervalMs?: number } {
+  // An empty variable counts as unset, as NATS_URL's does.
+  const interval = io.env.TETHER_PING_INTERVAL_MS || undefined;
+  return interval === undefined ? {} : { pingIntervalMs: parseMs(interval, 'TETHER_PING_INTERVAL_MS', command) };
+}
+
 /** What commands print for connection news and failures no call waits for: one stderr line each. */
 export function reportTo(io: CliIo): (error: unknown, where: string) => void {
   return (error, where) => io.err(`tether: ${oneLine(`${where}: ${messageOf(error)}`)}`);
@@ -225,6 +260,7 @@ export async function openClient(
   const prefix = natsPrefix(values, io, command);
   const timeoutMs = values.timeout === undefined ? undefined : parseMs(values.timeout, '--timeout', command);
   const reconnect = reconnectPolicy(io, command);
+  const ping = pingInterval(io, command);
   try {
     return await connect({
       servers,
@@ -235,6 +271,7 @@ export async function openClient(
       // Never sooner than the default: a short --timeout is for the requests.
       connectTimeoutMs: Math.max(timeoutMs ?? CONNECT_TIMEOUT_MS, CONNECT_TIMEOUT_MS),
       reconnect,
+      ...ping,
       onError,
     });
   } catch (error) {

@@ -16,6 +16,7 @@ import {
   checkedSessionId,
   natsPrefix,
   natsTarget,
+  pingInterval,
   reconnectPolicy,
   reportTo,
 } from './connection.js';
@@ -60,6 +61,7 @@ async function follow(
         ...(prefix === undefined ? {} : { prefix }),
         ...(sessionId === undefined ? {} : { sessionId }),
         reconnect: reconnectPolicy(io, path),
+        ...pingInterval(io, path),
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
         onError: reportTo(io),
       },

@@ -77,6 +77,10 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
           'the user and password to connect with; each wins over its part of a user:pass@ in the URL',
         ],
         ['NATS_TOKEN', 'the token to connect with when no user is given; wins over a token@ in the URL'],
+        [
+          'NATS_CA, NATS_CERT, NATS_KEY',
+          'PEM files: the CA that signed the server certificate; a client certificate and its key (TLS then required)',
+        ],
         ['TETHER_PREFIX', 'the subject prefix (default tether); --prefix overrides it'],
         ['TETHER_SESSION', 'the session when --session is not given'],
         [
@@ -84,6 +88,10 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
           'attempts per server to reconnect after NATS went away, then exit 3 (default -1: for ever)',
         ],
         ['TETHER_RECONNECT_WAIT_MS', 'the wait between two attempts to reconnect (default 2000)'],
+        [
+          'TETHER_PING_INTERVAL_MS',
+          'how often to ping NATS; a server gone silent is left for a reconnect after 2 to 3 (default 120000)',
+        ],
         ['TETHER_AI, TETHER_AI_*', 'the LLM provider of `serve` (default: the offline tether-echo model)'],
       ]),
       '',

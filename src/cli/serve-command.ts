@@ -13,7 +13,15 @@ import { NODE_NAME_RULE, defaultBucketTooLong, isNodeName, sharedBucket } from '
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import { EXIT, ToolsFileError, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { CONNECT_TIMEOUT_MS, NATS_OPTIONS, natsPrefix, natsTarget, reconnectPolicy, reportTo } from './connection.js';
+import {
+  CONNECT_TIMEOUT_MS,
+  NATS_OPTIONS,
+  natsPrefix,
+  natsTarget,
+  pingInterval,
+  reconnectPolicy,
+  reportTo,
+} from './connection.js';
 import { settlesWithin, untilSignal } from './until-signal.js';
 import { parseCount, parseMs, parsePeriodMs } from './values.js';
 
@@ -174,6 +182,7 @@ const serve = defineCommand({
         ? undefined
         : parseCount(values['max-record-bytes'], '--max-record-bytes', this.path, 1);
     const reconnect = reconnectPolicy(io, this.path);
+    const ping = pingInterval(io, this.path);
     // Loaded here, not at the top: the runtime brings Ax, which no other command needs (see connection.ts).
     const { Runtime, languageModelFromEnv } = await import('../index.js');
     // Read once, before connecting: a misconfigured provider stops the node here with a validation error.
@@ -203,6 +212,7 @@ const serve = defineCommand({
           ...(values.name === undefined ? {} : { name: values.name }),
           ...(values.inspect === true ? { inspect: true } : {}),
           reconnect,
+          ...ping,
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
         },
         onError: (error, where) => {

@@ -9,6 +9,7 @@ import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { kindOf, show } from '../variables/failure.js';
 import { assertTimerMs } from './timer-ms.js';
 import { connectClosingGivenUp } from './closing-transport.js';
+import { assertTlsFiles, type NatsTlsFiles } from './tls-files.js';
 import { messageOf } from '../printable.js';
 
 /** How a connection that was up retries after losing its server. */
@@ -56,12 +57,19 @@ export const MAX_NAME_BYTES = 1024;
 
 /**
  * Throws `ValidationError` unless the settings' reconnect policy is one nats.js can follow (see
- * {@link assertReconnectPolicy}) and `connectTimeoutMs`, when given, is a timer's whole number of milliseconds.
+ * {@link assertReconnectPolicy}), `connectTimeoutMs` and `pingIntervalMs`, when given, are a timer's whole numbers
+ * of milliseconds, and the TLS files can be used (see {@link assertTlsFiles}).
  * Checked before connecting by everything that connects.
  */
 export function assertConnectionSettings(
   owner: string,
-  settings: { readonly servers?: unknown; readonly reconnect?: unknown; readonly connectTimeoutMs?: unknown } & {
+  settings: {
+    readonly servers?: unknown;
+    readonly reconnect?: unknown;
+    readonly connectTimeoutMs?: unknown;
+    readonly pingIntervalMs?: unknown;
+    readonly tls?: unknown;
+  } & {
     readonly [K in (typeof TEXT_SETTINGS)[number]]?: unknown;
   },
 ): void {
@@ -82,6 +90,8 @@ export function assertConnectionSettings(
       { details: { field: 'name', constraint: 'maxBytes', bytes: nameBytes, maxBytes: MAX_NAME_BYTES } },
     );
   if (settings.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', settings.connectTimeoutMs);
+  if (settings.pingIntervalMs !== undefined) assertTimerMs('pingIntervalMs', settings.pingIntervalMs);
+  assertTlsFiles(owner, settings.tls);
   const servers = typeof settings.servers === 'string' ? [settings.servers] : settings.servers;
   // nats.js takes none, or an empty one, for 127.0.0.1:4222: a server nobody named is no default to fall back on.
   if (!Array.isArray(servers) || servers.length === 0 || !servers.every((url) => typeof url === 'string' && url !== ''))
@@ -110,9 +120,13 @@ export function serverScheme(url: string): string | undefined {
   return /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
 }
 
-/** Whether a connection to `servers` must be encrypted: any of them is a `tls://` URL. */
-function requiresTls(servers: string | readonly string[]): boolean {
-  return (typeof servers === 'string' ? [servers] : servers).some((url) => serverScheme(url) === 'tls');
+/** Whether the connection must be encrypted: TLS files are given, or any server is a `tls://` URL. */
+function requiresTls(settings: Pick<NatsConnectionSettings, 'servers' | 'tls'>): boolean {
+  const { servers } = settings;
+  return (
+    settings.tls !== undefined ||
+    (typeof servers === 'string' ? [servers] : servers).some((url) => serverScheme(url) === 'tls')
+  );
 }
 
 /**
@@ -144,6 +158,16 @@ export interface NatsConnectionSettings {
   readonly reconnect?: ReconnectPolicy;
   /** How long each attempt to connect may take (the first, and each reconnect). @default 20000 (nats.js's) */
   readonly connectTimeoutMs?: number;
+  /**
+   * How often the connection pings its server. A server that stops answering and leaves the connection open (its
+   * process frozen, a network path gone silent) is taken for lost when a ping is due with two still unanswered, 2 to
+   * 3 intervals after it went silent: the connection drops and reconnects as `reconnect` says. Keep it well above
+   * the longest pause of the process's event loop, which can hold back an answer.
+   * @default 120000 (nats.js's: a silent server is noticed after 4 to 6 minutes)
+   */
+  readonly pingIntervalMs?: number;
+  /** TLS files for a server whose certificate a private CA signed, or that verifies clients; TLS is then required. */
+  readonly tls?: NatsTlsFiles;
 }
 
 /**
@@ -158,6 +182,8 @@ export const CONNECTION_SETTING_KEYS = {
   name: true,
   reconnect: true,
   connectTimeoutMs: true,
+  pingIntervalMs: true,
+  tls: true,
 } as const satisfies { readonly [K in keyof Required<NatsConnectionSettings>]: true };
 
 /** The nats.js options for `settings`: credentials only when given, no async traces, the reconnect policy. */
@@ -169,10 +195,12 @@ export function connectionOptions(settings: NatsConnectionSettings): ConnectionO
     ...(settings.token === undefined ? {} : { token: settings.token }),
     ...(settings.name === undefined ? {} : { name: settings.name }),
     ...(settings.connectTimeoutMs === undefined ? {} : { timeout: settings.connectTimeoutMs }),
+    ...(settings.pingIntervalMs === undefined ? {} : { pingInterval: settings.pingIntervalMs }),
     // Async stack traces cost nats.js an Error per request (~50 µs); Tether's errors name the operation anyway.
     noAsyncTraces: true,
-    // Given, nats.js refuses a server that offers no TLS; left out, it takes TLS only where a server offers it.
-    ...(requiresTls(settings.servers) ? { tls: {} } : {}),
+    // Given, nats.js refuses a server that offers no TLS; left out, it takes TLS only where a server offers it. The
+    // files go as paths: nats.js reads them at each connect, so a certificate renewed in place is taken.
+    ...(requiresTls(settings) ? { tls: { ...settings.tls } } : {}),
     maxReconnectAttempts: settings.reconnect?.maxAttempts ?? -1,
     reconnectTimeWait: settings.reconnect?.waitMs ?? 2000,
   };
@@ -186,12 +214,14 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Nat
   try {
     return await connectClosingGivenUp(connectionOptions(settings));
   } catch (error) {
-    const noTls =
-      (error as Partial<NatsError>).code === ErrorCode.ServerOptionNotAvailable && requiresTls(settings.servers);
-    const message = noTls ? 'the server offers no TLS, which a tls:// URL requires' : messageOf(error);
+    const noTls = (error as Partial<NatsError>).code === ErrorCode.ServerOptionNotAvailable && requiresTls(settings);
+    // What asked for TLS: `details.requiredBy`, for the CLI to name the setting its user gave.
+    const requiredBy = settings.tls === undefined ? 'url' : 'files';
+    const requirer = requiredBy === 'url' ? 'a tls:// URL requires' : 'the TLS files given require';
+    const message = noTls ? `the server offers no TLS, which ${requirer}` : messageOf(error);
     throw new NatsConnectionError('unreachable', shownServers(settings.servers), message, {
       cause: error,
-      ...(noTls ? { details: { tls: 'not_offered' } } : {}),
+      ...(noTls ? { details: { tls: 'not_offered', requiredBy } } : {}),
     });
   }
 }

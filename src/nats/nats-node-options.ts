@@ -8,6 +8,7 @@ import { kindOf } from '../variables/failure.js';
 import { optionKeys } from '../runtime/option-keys.js';
 import type { ReconnectPolicy } from './connection-options.js';
 import type { ExecutionReplyLimits } from './execution-replies.js';
+import type { NatsTlsFiles } from './tls-files.js';
 
 /** How a node reaches NATS and names what it creates there. */
 export interface NatsNodeOptions {
@@ -76,6 +77,13 @@ export interface NatsNodeOptions {
    */
   readonly connectTimeoutMs?: number;
   /**
+   * How often the node pings its server, to notice one gone silent with the connection left open: 2 to 3 intervals
+   * later it drops the connection and reconnects. @default 120000 (nats.js's)
+   */
+  readonly pingIntervalMs?: number;
+  /** TLS files: a private CA's certificate, a client certificate and its key ({@link NatsTlsFiles}). */
+  readonly tls?: NatsTlsFiles;
+  /**
    * Publishes every snapshot of this node's session and module processes on `<prefix>.v1.inspect.>`, for
    * inspection tools (see inspection.ts). Each transition then costs the JSON encoding of the snapshot published
    * (a context over max_payload is measured, not encoded, and goes out truncated). @default false
@@ -107,6 +115,8 @@ export const NATS_NODE_KEYS = optionKeys<NatsNodeOptions>({
   unavailableRetryMs: true,
   reconnect: true,
   connectTimeoutMs: true,
+  pingIntervalMs: true,
+  tls: true,
   inspect: true,
   executionReplies: true,
 });

@@ -17,6 +17,7 @@ import {
   type ReconnectPolicy,
 } from './connection-options.js';
 import { RemoteSession } from './remote-session.js';
+import type { NatsTlsFiles } from './tls-files.js';
 import { RemoteTransport } from './remote-transport.js';
 import { ClientState } from './session-handle-scope.js';
 import { listOptionsOf, pageFromWire, type ListSessionsOptions, type SessionPage } from './session-page.js';
@@ -65,6 +66,13 @@ export interface ConnectOptions {
    * @default 20000 (nats.js's)
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * How often the client pings its server, to notice one gone silent with the connection left open: 2 to 3 intervals
+   * later it drops the connection and reconnects. @default 120000 (nats.js's)
+   */
+  readonly pingIntervalMs?: number;
+  /** TLS files: a private CA's certificate, a client certificate and its key ({@link NatsTlsFiles}). */
+  readonly tls?: NatsTlsFiles;
 }
 
 /**

@@ -15,16 +15,20 @@ describe('remote client options', () => {
     }
   });
 
-  it('refuses a timeout a timer cannot wait, naming it, before connecting', async () => {
+  it('refuses a timeout or ping interval a timer cannot wait, naming it, before connecting', async () => {
     for (const [field, value] of [
       ['timeoutMs', 0],
       ['timeoutMs', 1.5],
       ['connectTimeoutMs', -1],
       ['connectTimeoutMs', 2 ** 31],
+      ['pingIntervalMs', 0],
+      ['pingIntervalMs', 2 ** 31],
+      ['pingIntervalMs', '1000'],
     ] as const) {
-      await expect(connect({ servers: NOWHERE, [field]: value }), `${field} ${value}`).rejects.toMatchObject({
+      const shown = typeof value === 'string' ? `"${value}"` : value;
+      await expect(connect({ servers: NOWHERE, [field]: value } as never), `${field} ${value}`).rejects.toMatchObject({
         code: 'validation_failed',
-        message: `${field} must be a whole number of milliseconds from 1 to 2147483647, got ${value}`,
+        message: `${field} must be a whole number of milliseconds from 1 to 2147483647, got ${shown}`,
         details: { field },
       });
     }
