@@ -1,7 +1,11 @@
+/**
+ * What a relaying node tells the caller of an execution it passed on, or could not, and that never came back: not
+ * sent (`outcome: 'not_applied'`, it did not run) or sent and unanswered (`outcome: 'unknown'`, it may have run).
+ */
 import { connect } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { NatsConnectionError } from '../../src/index.js';
-import { createModuleForward } from '../../src/nats/module-forward.js';
+import { CallTimeoutError, NatsConnectionError } from '../../src/index.js';
+import { FORWARD_GRACE_MS, createModuleForward } from '../../src/nats/module-forward.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import { manualLink } from '../support/manual-link.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
@@ -54,5 +58,27 @@ describe('a relaying node whose connection is down when it passes an execution o
     expect((error as Error).message).toMatch(
       /: not sent; this node's NATS connection closed before it was back; it did not run$/,
     );
+  });
+});
+
+describe('an owner that takes an execution passed on and never answers', () => {
+  // Found by mutation: the timeout's outcome could be dropped, which told the caller nothing ran.
+  it('fails it with call_timeout after its timeout and the grace, its outcome unknown: it may have run', async () => {
+    let reached = 0;
+    const stalled = nc().subscribe('tether.v1.forward.s1.module.qa.execute', { callback: () => (reached += 1) });
+    await nc().flush();
+    const forward = createModuleForward(nc(), createSubjects());
+
+    const error = await forward
+      .execute('s1', 'qa', { inputs: { question: 'q' }, executionId: 'x3', timeoutMs: 100 }, undefined)
+      .catch((e: unknown) => e);
+
+    expect(reached).toBe(1);
+    expect(error).toBeInstanceOf(CallTimeoutError);
+    expect(error).toMatchObject({
+      code: 'call_timeout',
+      details: { timeoutMs: 100 + FORWARD_GRACE_MS, outcome: 'unknown' },
+    });
+    stalled.unsubscribe();
   });
 });
