@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../errors.js';
 import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
-import { kindOf } from '../variables/failure.js';
+import { show } from '../variables/failure.js';
 import { messageOf } from '../printable.js';
 
 /**
@@ -44,7 +44,7 @@ export function assertTlsFiles(owner: string, tls: unknown, names: TlsFileNames 
   for (const field of ['caFile', 'certFile', 'keyFile'] as const) {
     const path = files[field];
     if (path !== undefined && (typeof path !== 'string' || path === ''))
-      throw refusal(names[field], field, `must be the path of a file, got ${kindOf(path)}`);
+      throw refusal(names[field], field, `must be the path of a file, got ${show(path)}`);
   }
   if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
     const [given, missing] =
@@ -54,29 +54,19 @@ export function assertTlsFiles(owner: string, tls: unknown, names: TlsFileNames 
   if (files.caFile !== undefined) certificateIn(files.caFile, names.caFile, 'caFile');
   if (files.certFile === undefined || files.keyFile === undefined) return;
   const certificate = certificateIn(files.certFile, names.certFile, 'certFile');
-  const keyText = read(files.keyFile, names.keyFile, 'keyFile');
+  const keyPath = files.keyFile;
+  const keyBytes = read(keyPath, names.keyFile, 'keyFile');
   let key;
   try {
-    key = createPrivateKey(keyText);
+    key = createPrivateKey(keyBytes);
   } catch (error) {
-    throw refusal(
-      names.keyFile,
-      'keyFile',
-      `'${files.keyFile}' holds no unencrypted private key (${messageOf(error)})`,
-      {
-        path: files.keyFile,
-      },
-    );
+    const problem = `'${keyPath}' holds no unencrypted private key (${messageOf(error)})`;
+    throw refusal(names.keyFile, 'keyFile', problem, { path: keyPath });
   }
-  if (!certificate.checkPrivateKey(key))
-    throw refusal(
-      names.keyFile,
-      'keyFile',
-      `'${files.keyFile}' is not the key of ${names.certFile} '${files.certFile}'`,
-      {
-        path: files.keyFile,
-      },
-    );
+  if (!certificate.checkPrivateKey(key)) {
+    const problem = `'${keyPath}' is not the key of ${names.certFile} '${files.certFile}'`;
+    throw refusal(names.keyFile, 'keyFile', problem, { path: keyPath });
+  }
 }
 
 /** The first certificate of the PEM file at `path`. */
@@ -89,6 +79,7 @@ function certificateIn(path: string, name: string, field: keyof NatsTlsFiles): X
   }
 }
 
+/** The bytes of the file at `path`; one that cannot be read is refused, naming it and why (`ENOENT`, `EACCES`...). */
 function read(path: string, name: string, field: keyof NatsTlsFiles): Buffer {
   try {
     return readFileSync(path);
@@ -98,6 +89,7 @@ function read(path: string, name: string, field: keyof NatsTlsFiles): Buffer {
   }
 }
 
+/** The `ValidationError` of a TLS file: `<name> <problem>`, `details.field` the option's path whatever `name` is. */
 function refusal(name: string, field: keyof NatsTlsFiles, problem: string, details: object = {}): ValidationError {
   return new ValidationError(`${name} ${problem}`, { details: { field: `tls.${field}`, ...details } });
 }
