@@ -22,6 +22,9 @@ describe('cli', () => {
     ]);
     expect(natsServers({}, io({ NATS_URL: '127.0.0.1:4222' }))).toEqual(['127.0.0.1:4222']);
     expect(() => natsServers({}, io({ NATS_URL: 'nats://' }))).toThrow(/NATS_URL holds no valid URL: 'nats:\/\/'/);
+    // Found by mutation: only commas and blanks name no server, and the refusal named --nats when NATS_URL held them.
+    expect(() => natsServers({}, io({ NATS_URL: ' , ' }))).toThrow(/^NATS_URL names no server$/);
+    expect(() => natsServers({ nats: ',' }, io({ NATS_URL: '127.0.0.1:4222' }))).toThrow(/^--nats names no server$/);
     // An empty variable is unset, as TETHER_SESSION's is: the default server, the default prefix.
     expect(natsServers({}, io({ NATS_URL: '' }))).toEqual([DEFAULT_NATS_URL]);
     expect(natsPrefix({}, io({ TETHER_PREFIX: '' }))).toBeUndefined();

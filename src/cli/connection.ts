@@ -67,19 +67,20 @@ export function natsServers(values: { readonly nats?: string }, io: CliIo, comma
     .split(',')
     .map((url) => url.trim())
     .filter((url) => url !== '');
-  if (servers.length === 0) throw new UsageError('--nats names no server', command);
+  const from = values.nats === undefined ? 'NATS_URL' : '--nats';
+  if (servers.length === 0) throw new UsageError(`${from} names no server`, command);
   // A URL nats.js cannot parse failed the connection with ERR_INVALID_URL, which read as a server that is down.
   const bad = servers.find((url) => !isServerUrl(url));
   if (bad !== undefined)
     throw new UsageError(
       // Up to its last `@`, wherever it is: a malformed URL may hold credentials no parser would find.
-      `${values.nats === undefined ? 'NATS_URL' : '--nats'} holds no valid URL: '${bad.replace(/^((?:[^:/]*:\/\/)?).*@/, '$1')}'`,
+      `${from} holds no valid URL: '${bad.replace(/^((?:[^:/]*:\/\/)?).*@/, '$1')}'`,
       command,
     );
   const foreign = servers.find((url) => !['nats', 'tls', undefined].includes(serverScheme(url)));
   if (foreign !== undefined)
     throw new UsageError(
-      `${values.nats === undefined ? 'NATS_URL' : '--nats'} holds a ${serverScheme(foreign)}:// URL, ` +
+      `${from} holds a ${serverScheme(foreign)}:// URL, ` +
         `'${withoutUserInfo(foreign)}': use nats://, or tls:// to require TLS`,
       command,
     );
