@@ -27,6 +27,18 @@ describe('cli', () => {
     ).toEqual(['temperature=t', 'maxTokens=m']);
   });
 
+  // Found by mutation: the `--` guard and the option-type checks could go with every test passing.
+  it("reads every word after '--' as an argument, and a negative number after a flag as the value", () => {
+    // The way the refusal of `var set name -x` tells to give it; a negative number there must not move again.
+    expect(parseCommand(command('var set'), ['t', '-s', 'a', '--', '-5']).args).toEqual({ name: 't', value: '-5' });
+    expect(parseCommand(command('var set'), ['t', '-s', 'a', '--', '-x']).args).toEqual({ name: 't', value: '-x' });
+    // A flag takes no value: the number after it is the command's argument, not `--json=-1`.
+    const flagged = parseCommand(command('var set'), ['t', '--json', '-1', '-s', 'a']);
+    expect([flagged.args, flagged.values.json]).toEqual([{ name: 't', value: '-1' }, true]);
+    // Only a value given twice is refused (the last would win unseen); a flag given twice is the same flag.
+    expect(parseCommand(command('var set'), ['t', '1', '--json', '--json', '-s', 'a']).values.json).toBe(true);
+  });
+
   it('reads key=value pairs as own fields, whatever the key, the value up to the end', () => {
     const fields = parseAssignments(['__proto__=x', 'q=a=b'], '--input', ['module', 'call']);
     expect(Object.keys(fields)).toEqual(['__proto__', 'q']);

@@ -38,6 +38,11 @@ describe('cli', () => {
     expect((await cli('help')).stdout).toBe((await cli('--help')).stdout);
     // Help on help is the general help, exit 0, not an unknown command '-h'.
     for (const flag of ['-h', '--help']) expect(await cli('help', flag)).toEqual(await cli('--help'));
+    // `help` after a group is its help too, as --help there is (found by mutation: no test asked for it).
+    for (const group of ['var', 'module', 'session']) {
+      const [asked, flag] = await Promise.all([cli(group, 'help'), cli(group, '--help')]);
+      expect([asked.code, asked.stdout], group).toEqual([0, flag.stdout]);
+    }
   });
 });
 

@@ -25,6 +25,20 @@ describe('tether inspect lines', () => {
         at,
       ),
     ).toBe('12:00:01.234  node-a  chat-1  session  ? → a.x, b.c.y [done]');
+    // Found by mutation: a region whose state has no children (`{}`) and a status neither active nor done.
+    expect(
+      transitionLine(
+        {
+          ...snapshot,
+          machine: 'module',
+          moduleId: 'qa',
+          status: 'error',
+          event: { type: 'x' },
+          value: { a: {}, b: 'y' },
+        },
+        at,
+      ),
+    ).toBe('12:00:01.234  node-a  chat-1  module qa  x → a, b.y [error]');
   });
 
   it('refuse a bad session id (exit 2) and an unreachable NATS (exit 3) with one line', async () => {

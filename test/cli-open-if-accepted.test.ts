@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { openIfAccepted } from '../src/cli/open-if-accepted.js';
-import { CallTimeoutError, SessionError, StoreLimitError, ValidationError, type BridgeError } from '../src/errors.js';
+import {
+  CallTimeoutError,
+  InternalError,
+  PayloadTooLargeError,
+  SessionError,
+  StoreLimitError,
+  ValidationError,
+  type BridgeError,
+} from '../src/errors.js';
 import type { TetherClient } from '../src/nats/remote-client.js';
 import type { RemoteSession } from '../src/nats/remote-session.js';
 
@@ -49,5 +57,15 @@ describe('cli open if accepted', () => {
     expect(await refusedAfterOpen(written.session, full)).toBe(full);
     expect(await refusedAfterOpen(mayLand.session, unknown)).toBe(unknown);
     expect([someoneElses.calls.deleted, written.calls.deleted, mayLand.calls.deleted]).toEqual([0, 0, 0]);
+    // Failures that may come after the work was done, with no outcome said (found by mutation: either could be taken
+    // as a refusal with every test passing): the write may be there.
+    for (const late of [
+      new InternalError('the store failed after the put'),
+      new PayloadTooLargeError("reply to var.define of session 's1'", 2_000_000, 1_048_576),
+    ]) {
+      const opened = fakeSession({ created: true });
+      expect(await refusedAfterOpen(opened.session, late)).toBe(late);
+      expect(opened.calls.deleted, late.code).toBe(0);
+    }
   });
 });

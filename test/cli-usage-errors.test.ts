@@ -18,6 +18,7 @@ describe('cli', () => {
         "tether: usage: unknown command 'var sett': did you mean 'var set'? (see: tether var --help)",
       ],
       [['sesion', 'list'], "tether: usage: unknown command 'sesion': did you mean 'session'? (see: tether --help)"],
+      [['hlep'], "tether: usage: unknown command 'hlep': did you mean 'help'? (see: tether --help)"],
       [
         ['var'],
         "tether: usage: 'var' needs a command: define, get, set, delete, list, history, watch, lock, unlock (see: tether var --help)",
@@ -103,6 +104,10 @@ describe('cli', () => {
         'tether: usage: give exactly one of --type or --type-variable',
       ],
       [
+        ['module', 'create', 'qa', '-s', 'a', '--type', 'Predict', '--type-variable', 'kind', '--signature', 'q -> a'],
+        'tether: usage: give exactly one of --type or --type-variable',
+      ],
+      [
         ['module', 'create', 'qa', '-s', 'a', '--type', 'Predict'],
         'tether: usage: missing --signature (or signature in --spec)',
       ],
@@ -141,6 +146,15 @@ describe('cli', () => {
         ],
         "tether: usage: --bind gives 'temperature' twice",
       ],
+      // A field needs a name: `=x` would be the field ''.
+      [['module', 'call', 'qa', '-s', 'a', '--input', '=x'], "tether: usage: --input takes key=value, got '=x'"],
+      // JSON options that must be objects: a list parses, and is still refused.
+      [
+        ['var', 'define', 't', 'float', '1', '-s', 'a', '--constraints', '[1]'],
+        'tether: usage: --constraints must be a JSON object',
+      ],
+      [['module', 'call', 'qa', '-s', 'a', '--inputs', '[]'], 'tether: usage: --inputs must be a JSON object'],
+      [['module', 'create', 'qa', '-s', 'a', '--spec', '[]'], 'tether: usage: --spec must be a JSON object'],
       [['module', 'call', 'qa', '-s', 'a'], 'tether: usage: no inputs: give --input <field=value> or --inputs <json>'],
       [['serve', '--buckets', 'v'], "tether: usage: --buckets takes vars,sessions or vars,sessions,modules, got 'v'"],
       [['serve', '--buckets', 'v,s,m,x'], 'tether: usage: --buckets takes vars,sessions or vars,sessions,modules'],
@@ -196,6 +210,24 @@ describe('cli', () => {
         "tether: usage: --history-depth must be a whole number from 1 to 64, got '65'",
       ],
       [['serve', '--history-depth', '0'], 'tether: usage: --history-depth must be a whole number from 1 to 64'],
+      // Digits only: what Number() would also read (an exponent, hex, a point, nothing at all) is no whole number as
+      // typed, and an empty value (an unset shell variable) must not become 0.
+      [
+        ['var', 'get', 't', '-s', 'a', '--timeout', '1e3'],
+        "tether: usage: --timeout must be a whole number from 1 to 2147483647, got '1e3'",
+      ],
+      [
+        ['serve', '--replicas', '0x3'],
+        "tether: usage: --replicas must be a whole number from 1 to 9007199254740991, got '0x3'",
+      ],
+      [
+        ['var', 'set', 't', '1', '-s', 'a', '--expected-version', '1.0'],
+        "tether: usage: --expected-version must be a whole number from 1 to 9007199254740991, got '1.0'",
+      ],
+      [
+        ['serve', '--unavailable-retry', ''],
+        "tether: usage: --unavailable-retry must be a whole number from 0 to 2147483647, got ''",
+      ],
       [
         ['serve', '--max-record-bytes', '0'],
         'tether: usage: --max-record-bytes must be a whole number from 1 to 9007199254740991',
@@ -210,6 +242,11 @@ describe('cli', () => {
         "tether: usage: --nats holds no valid URL: 'not a url'",
       ],
       [['serve', '--nats', 'nats://a b'], "tether: usage: --nats holds no valid URL: 'nats://a b'"],
+      // Left to nats.js, no server at all would be its default, a local one: not what was asked for.
+      [
+        ['var', 'get', 't', '-s', 'a', '--nats', ' , '],
+        'tether: usage: --nats names no server (see: tether var get --help)',
+      ],
       // nats.js would read its host and port, and speak NATS to it.
       [
         ['var', 'get', 't', '-s', 'a', '--nats', 'http://me:pw@127.0.0.1:4222'],

@@ -139,6 +139,13 @@ describe('cli', () => {
       expect((withTypedValue(object, document, JSON.parse(document), piped) as Error).message).toBe(
         `s: must be a string, got an object (read ${piped ? 'from stdin ' : ''}as JSON; to store it as text, give --text)`,
       );
+    // The longest text repeated is 80 characters, one more is not (found by mutation: the edge was not held).
+    const typed = (length: number) => `[${' '.repeat(length - 3)}1]`;
+    const list = new ValidationError('l: must be a string, got a list', { details: { constraint: 'type' } });
+    expect((withTypedValue(list, typed(80), [1]) as Error).message).toContain(`typed '${typed(80)}'`);
+    expect((withTypedValue(list, typed(81), [1]) as Error).message).toBe(
+      'l: must be a string, got a list (read as JSON; to store it as text, give --text)',
+    );
     expect((withTypedValue(range, '2.50\n', 2.5, true) as Error).message).toBe(
       't: value 2.5 is above maximum 2 (read from stdin as JSON)',
     );

@@ -126,5 +126,17 @@ describe('TLS files', () => {
       expect([code, stderr.split('\n').length], args.join(' ')).toEqual([2, 2]);
       expect(stderr, args.join(' ')).toContain(`tether: usage: ${line}`);
     }
+    // An empty variable is unset, as NATS_URL's is: no file is checked, and the command goes on to connect (found by
+    // mutation: reading '' as a path passed every test).
+    let stderr = '';
+    const code = await runCli(['var', 'get', 'x', '-s', 'a', '--nats', NOWHERE], {
+      out: () => {},
+      err: (text) => void (stderr += `${text}\n`),
+      env: { NATS_CA: '', NATS_CERT: '', NATS_KEY: '' },
+    });
+    expect([code, stderr]).toEqual([
+      3,
+      `tether: nats_unreachable: cannot reach NATS at ${NOWHERE} (CONNECTION_REFUSED)\n`,
+    ]);
   });
 });
