@@ -29,6 +29,36 @@ describe('cli', () => {
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ moduleId: 'qa', completed: 1, failed: 0 })]);
   });
 
+  // Found by mutation: keeping the spec's own type beside the option's passed every test (and then was refused).
+  it("module create --type or --type-variable replaces the spec's type, whichever of the two it gives", async () => {
+    const s = ['--session', 'cli-spec-type'];
+    expect((await inProcess(['var', 'define', 'kind', 'module', 'ChainOfThought', ...s])).code).toBe(0);
+    const create = (id: string, spec: object, ...option: string[]) =>
+      inProcess([
+        'module',
+        'create',
+        id,
+        '--spec',
+        JSON.stringify({ ...spec, signature: 'question -> answer' }),
+        ...option,
+        ...s,
+      ]);
+    const [typed, variable] = await Promise.all([
+      create('qa', { typeVariable: 'kind' }, '--type', 'Predict'),
+      create('cot', { type: 'Predict' }, '--type-variable', 'kind'),
+    ]);
+    expect([typed.code, typed.stdout, typed.stderr]).toEqual([
+      0,
+      'module qa (Predict) started in session cli-spec-type\n',
+      '',
+    ]);
+    expect([variable.code, variable.stdout, variable.stderr]).toEqual([
+      0,
+      'module cot (ChainOfThought) started in session cli-spec-type\n',
+      '',
+    ]);
+  });
+
   it('module stop stops a module for good (exit 0); calling or stopping it then, or an unknown one, is module_not_found', async () => {
     const s = ['--session', 'cli-stop'];
     expect((await inProcess(['var', 'define', 't', 'float', '0.3', ...s])).code).toBe(0);

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startCli, startNode, type RunningCli } from './support/cli-process.js';
@@ -98,6 +99,20 @@ describe('tether serve --tools', () => {
   it('from a checkout, loads a TypeScript tools file whose tool a ReAct module created by the CLI calls', async () => {
     const { serve, on } = ownNode('src');
     const node = startCli(['serve', ...serve, '--tools', 'examples/tools.ts'], providerEnv());
+    onTestFinished(async () => void (await node.stop('SIGTERM')));
+    await node.until('stdout', /node serving on/);
+    await callsTheTool(node, on);
+  });
+
+  // Found by mutation: reading only a `tools` export passed every test.
+  it('takes the tools a file exports as its default export, as it takes a tools export', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tether-tools-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'default-tools.mjs');
+    const examples = pathToFileURL(join(root, 'examples/tools.ts')).href;
+    await writeFile(file, `export { tools as default } from ${JSON.stringify(examples)};\n`);
+    const { serve, on } = ownNode('default');
+    const node = startCli(['serve', ...serve, '--tools', file], providerEnv());
     onTestFinished(async () => void (await node.stop('SIGTERM')));
     await node.until('stdout', /node serving on/);
     await callsTheTool(node, on);

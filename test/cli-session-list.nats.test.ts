@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/cli.js';
 import { connect } from '../src/nats/remote-client.js';
 import { errorLines } from './support/cli-runners.js';
 import { useCliNode } from './support/cli-node.js';
@@ -18,6 +19,16 @@ describe('cli session list', () => {
         await Promise.all(ids.slice(i, i + 100).map((id) => client.session(id)));
       expect(await client.listSessions({ after: ids[998] })).toEqual({ ids: ids.slice(999) });
       expect((await client.listSessions()).next).toBe(ids[999]);
+      // Nobody reads any more (`| head -1`): the page in hand is printed, the next is not asked for (found by
+      // mutation: asking for every page passed every test).
+      const lines: string[] = [];
+      const closed = await runCli(['session', 'list'], {
+        out: (line) => void lines.push(line),
+        err: () => {},
+        env: { NATS_URL: server().url },
+        outputClosed: Promise.resolve(),
+      });
+      expect([closed, lines.length, lines.at(-1)]).toEqual([0, 1000, ids[999]]);
       await (await client.session(ids[500]!, { create: false })).delete();
     } finally {
       await client.close();

@@ -27,6 +27,19 @@ describe('cli', () => {
     expect([cfg.stdout, greeting.stdout, dims.code]).toEqual(['{"retries":3}\n', '"{name} says hi"\n', 1]);
   });
 
+  // Found by mutation: printing the value alone for --json too passed every test.
+  it('var get prints the value as JSON, and with --json the whole record', async () => {
+    const s = ['--session', 'cli-get-json'];
+    expect((await inProcess(['var', 'define', 'temp', 'float', '0.7', ...s])).code).toBe(0);
+    const [value, record] = await Promise.all([
+      inProcess(['var', 'get', 'temp', ...s]),
+      inProcess(['var', 'get', 'temp', '--json', ...s]),
+    ]);
+    expect([value.code, value.stdout, value.stderr]).toEqual([0, '0.7\n', '']);
+    expect([record.code, record.stderr, record.stdout.split('\n').length]).toEqual([0, '', 2]);
+    expect(JSON.parse(record.stdout)).toMatchObject({ name: 'temp', type: 'float', value: 0.7, version: 1 });
+  });
+
   it('reads .5 as a number and names a refused value as it was typed', async () => {
     const s = ['--session', 'cli-typed'];
     const [defined, text] = await Promise.all([

@@ -106,7 +106,7 @@ describe.skipIf(process.env.NATS_URL !== undefined)('connection outage', () => {
     }
   });
 
-  it('serve and var watch exit 3 with one line once NATS stays away past their retries; a node reports it', async () => {
+  it('serve, var watch and events exit 3 with one line once NATS is gone past retries; a node reports it', async () => {
     const server = await startNatsServer();
     const node = await startNode(server.url, 'gone', { maxAttempts: 1, waitMs: 100 });
     const env = { NATS_URL: server.url, TETHER_MAX_RECONNECTS: '1', ...FAST };
@@ -116,14 +116,20 @@ describe.skipIf(process.env.NATS_URL !== undefined)('connection outage', () => {
     await client.close();
     const serve = startCli(['serve', '--prefix', `outage_serve_${id}`, '--buckets', `ov_${id},os_${id},om_${id}`], env);
     const watch = startCli(['var', 'watch', '-s', 'w', '--prefix', node.prefix], env);
+    // Found by mutation: events ending with exit 0 when its connection closed for good passed every test.
+    const events = startCli(['events', '--prefix', node.prefix], env);
     try {
-      await Promise.all([serve.until('stdout', /node serving on/), watch.until('stderr', /watching/)]);
+      await Promise.all([
+        serve.until('stdout', /node serving on/),
+        watch.until('stderr', /watching/),
+        events.until('stderr', /listening on/),
+      ]);
       let lost = false;
       void node.runtime.connectionLost.then(() => (lost = true));
 
       await server.stop();
-      const [served, watched] = await Promise.all([serve.exited, watch.exited]);
-      for (const run of [served, watched]) {
+      const [served, watched, followed] = await Promise.all([serve.exited, watch.exited, events.exited]);
+      for (const run of [served, watched, followed]) {
         expect(run.code).toBe(3);
         expect(run.stderr).toMatch(/tether: nats: connection lost/);
         expect(run.stderr.trim().split('\n').at(-1)).toBe('tether: nats_unreachable: connection to NATS lost');
@@ -133,6 +139,7 @@ describe.skipIf(process.env.NATS_URL !== undefined)('connection outage', () => {
     } finally {
       serve.child.kill('SIGKILL');
       watch.child.kill('SIGKILL');
+      events.child.kill('SIGKILL');
       // A node whose connection is gone still stops.
       await node.runtime.stop();
       await server.stop();
