@@ -169,6 +169,17 @@ describe('the remote client, told by a late notice that the node is still at it'
     expect(await session.getVariable('x')).toBe(42);
   }, 15_000);
 
+  it('never waits less than its timeout for a node that says it will answer sooner', async () => {
+    answerPings('slow_node');
+    scriptedNode((msg) => {
+      // Due at once, and 2 s to spare: taken as the deadline, the wait would end a second and a half early.
+      lateNotice(msg, 'slow_node', 0);
+      setTimeout(() => msg.respond(reply(42)), 3500);
+    });
+    const session = await clientSession();
+    expect(await session.getVariable('x')).toBe(42);
+  });
+
   it('keeps a timeout it was given to the letter', async () => {
     answerPings('slow_node');
     scriptedNode((msg) => {

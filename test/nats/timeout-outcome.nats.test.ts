@@ -37,6 +37,13 @@ describe('a call_timeout says what the request did, when it may have written', (
     const read = await failureOf(session.getVariable('x'));
     expect(read.details.outcome).toBeUndefined();
     expect(read.message).toBe("call to 'tether.v1.session.s.var.get' timed out after 300 ms");
+    // The module reads too: listing the modules and describing one change nothing.
+    const list = await failureOf(session.modules());
+    expect(list.details).toMatchObject({ target: 'tether.v1.session.s.module.list' });
+    expect(list.details.outcome).toBeUndefined();
+    const described = await failureOf(session.module('m'));
+    expect(described.details).toMatchObject({ target: 'tether.v1.session.s.module.m.describe' });
+    expect(described.details.outcome).toBeUndefined();
   });
 
   it('answers a write its session could not finish in time with its outcome unknown, and the write lands', async () => {
