@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import type { Msg } from 'nats';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { slowRouterStore } from '../support/slow-router-store.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
 import { waitFor } from '../support/wait-for.js';
-import { useNatsFixture } from '../support/nats-fixture.js';
+import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 
 const fx = useNatsFixture();
+const nc = usePlainConnection(fx);
 
 describe('read-your-writes across nodes', () => {
   it('reads back every write through the client, also when the other node answers the read', async () => {
@@ -95,6 +97,36 @@ describe('read-your-writes across nodes', () => {
     unwatch();
     for (const { seen, read } of reads) expect(read).toBeGreaterThanOrEqual(seen);
     expect(reads.some((r) => r.node === nodes[1])).toBe(true);
+  });
+
+  it('keeps the highest revision seen when a reply reporting a lower one arrives after it', async () => {
+    // Two nodes answering two reads sent at once, the lagging one last: its lower revision must not undo the other's.
+    const enc = new TextEncoder();
+    const answer = (msg: Msg, revision: number): void => {
+      msg.respond(enc.encode(JSON.stringify({ result: { type: 'integer', value: 1, version: 1 }, revision })));
+    };
+    const reads: Msg[] = [];
+    const carried: (string | undefined)[] = [];
+    const nodes = nc().subscribe('tether.v1.session.revs.>', {
+      callback: (_error, msg) => {
+        if (msg.subject.endsWith('.open')) return answer(msg, 0);
+        carried.push(msg.headers?.get('Tether-Min-Revision') || undefined);
+        reads.push(msg);
+        if (reads.length === 2) {
+          const byName = (name: string) => reads.find((read) => read.json<{ name: string }>().name === name)!;
+          answer(byName('a'), 50);
+          answer(byName('b'), 3);
+        } else if (reads.length === 3) answer(msg, 50);
+      },
+    });
+    onTestFinished(() => nodes.unsubscribe());
+    await nc().flush();
+    const client = await fx().client();
+    const session = await client.session('revs');
+    await Promise.all([session.getVariable('a'), session.getVariable('b')]);
+    expect(client.revision).toBe(50);
+    await session.getVariable('c');
+    expect(carried).toEqual([undefined, undefined, '50']);
   });
 
   it('counts exactly 1000 after 20 clients × 50 concurrent updateVariable increments over two nodes', async () => {
