@@ -321,4 +321,29 @@ describe('remote watch, catching up', () => {
     emit({ ...event(2), incarnation: 'life-1' });
     expect(changes).toEqual([]);
   });
+
+  it('reports a catch-up read that finds no session and carries on, for a watch bound to no life', async () => {
+    // A handle got with `create: false` follows the id: only the end event stops its watch, as before lives.
+    const { fake, transport, emit, change } = fakeTransport();
+    const gone = new SessionError('session_not_found', 's');
+    let lists = 0;
+    const reads: WatchReads = {
+      list: async () => {
+        lists += 1;
+        if (lists > 1) throw gone;
+        return { records: [record(1)], revisionOf: () => 11 };
+      },
+      history: async () => history(1),
+    };
+    const changes: VariableChange[] = [];
+    await watchRemote(transport, 's', undefined, 'x', (each) => changes.push(each), {}, reads);
+    change('disconnected');
+    change('reconnected');
+
+    await vi.waitFor(() => expect(fake.reported).toEqual([gone]));
+    expect(fake.ended).toEqual([]);
+    expect(fake.subscriptions).toBe(2);
+    emit(event(2));
+    expect(changes.map((each) => each.version)).toEqual([2]);
+  });
 });

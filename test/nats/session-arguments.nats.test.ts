@@ -279,6 +279,30 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
     expect(await session.describeVariable('a')).toMatchObject({ value: 2, version: 2, lockedBy: 'A' });
   });
 
+  it('gives the default for a missing variable when one is given, even undefined, and refuses the read otherwise', async () => {
+    const session = await open('defaults');
+    expect(await session.getVariable('missing', { default: 0 })).toBe(0);
+    // Given, though undefined: the caller asked for no error.
+    expect(await session.getVariable('missing', { default: undefined })).toBeUndefined();
+    await expect(session.getVariable('missing')).rejects.toMatchObject({ code: 'variable_not_found' });
+    await expect(session.getVariable('missing', {})).rejects.toMatchObject({ code: 'variable_not_found' });
+  });
+
+  it('refuses a rollback version that is no whole number from 1 with the embedded error, changing nothing', async () => {
+    const session = await open('versions');
+    await session.defineVariable('x', 'integer', 1);
+    // A bigint too: JSON cannot carry it, and a node would name the request's field rather than the variable.
+    for (const version of [0, -1, 1.5, Number.NaN, '1', 1n]) {
+      const error = await loose(session)
+        .rollbackVariable('x', version)
+        .catch((e: unknown) => e);
+      expect(error, String(version)).toBeInstanceOf(ValidationError);
+      expect(error, String(version)).toMatchObject({ variable: 'x', details: { field: 'version' } });
+      expect((error as Error).message).toMatch(/^version of variable 'x' must be a whole number from 1, got /);
+    }
+    expect(await session.describeVariable('x')).toMatchObject({ value: 1, version: 1 });
+  });
+
   // Found by a review: the text 'NaN' of a string variable came back as the float NaN, "the value version 1 had".
   it('refuses a rollback to a version of another type, which an import with replace left in the history', async () => {
     const session = await open('retyped');
