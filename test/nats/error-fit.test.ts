@@ -53,6 +53,28 @@ describe('error replies cut to fit in a NATS message', () => {
     expect(rebuilt.details).toMatchObject({ sessionId: 's1', variable: expect.stringMatching(/^v+…$/) });
   });
 
+  it('sends an error of exactly 16 KiB whole and cuts one of a byte more', () => {
+    const error = (length: number) => new ValidationError('m'.repeat(length)).toJSON();
+    const length = 1000 + MAX_ERROR_BYTES - size(error(1000));
+    expect(size(error(length))).toBe(MAX_ERROR_BYTES);
+    const whole = error(length);
+    expect(fittedError(whole)).toBe(whole);
+    expect(fittedError(error(length + 1)).details).toMatchObject({ cut: true });
+  });
+
+  it('keeps nested details four levels deep, 20 entries of each object, its keys cut as its strings are', () => {
+    const wideObject = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`key${i}`, i]));
+    const longKey = 'k'.repeat(1000);
+    const error = new ValidationError('x'.repeat(20_000), {
+      details: { deep: { one: { two: { three: { four: 4 }, scalar: 3 } } }, wide: wideObject, keyed: { [longKey]: 1 } },
+    });
+    const details = fittedError(error.toJSON()).details!;
+    // The top-level value is the first level: an object at the fourth is named by its kind, a scalar there kept.
+    expect(details.deep).toEqual({ one: { two: { three: 'an object', scalar: 3 } } });
+    expect(Object.keys(details.wide as object)).toEqual(Object.keys(wideObject).slice(0, 20));
+    expect(details.keyed).toEqual({ [`${'k'.repeat(79)}…`]: 1 });
+  });
+
   it('is what an error reply carries, its header line cut as before', () => {
     const encoded = encodeError(new ValidationError('x'.repeat(100_000)));
     expect(encoded.body.length).toBeLessThanOrEqual(MAX_ERROR_BYTES);

@@ -25,6 +25,34 @@ describe('wire', () => {
     );
   });
 
+  it('takes a payload exactly at the limit and refuses one byte more, naming both sizes in the details', () => {
+    const body = (length: number) => enc.encode(`{"v":"${'x'.repeat(length - 8)}"}`);
+    expect(body(100)).toHaveLength(100);
+    expect(decodeRequest(body(100), 100)).toEqual({ v: 'x'.repeat(92) });
+    let refusal: unknown;
+    try {
+      decodeRequest(body(101), 100);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect(refusal).toMatchObject({
+      message: 'payload of 101 bytes exceeds the limit of 100 bytes',
+      details: { constraint: 'maxPayload', size: 101, limit: 100 },
+    });
+  });
+
+  it('reads a reply with no revision, as no node sends one, as a malformed reply rather than a result', () => {
+    // Another responder on a tether subject (or a broken proxy) must not pass for a node's answer.
+    for (const text of ['{}', '{"result":1}', '[1]', '"x"']) {
+      const decoded = decodeReply(enc.encode(text));
+      expect(decoded, text).toMatchObject({ ok: false, revision: 0 });
+      if (!decoded.ok) expect(decoded.error, text).toMatchObject({ code: 'internal_error' });
+      if (!decoded.ok) expect(decoded.error.message, text).toBe('malformed reply from a tether node');
+    }
+    expect(decodeReply(enc.encode('{"result":null,"revision":0}'))).toEqual({ ok: true, result: null, revision: 0 });
+  });
+
   it('round-trips a reply and rebuilds typed errors with the revision', () => {
     expect(decodeReply(encodeReply({ a: 1 }, 7))).toEqual({ ok: true, result: { a: 1 }, revision: 7 });
     const conflict = encodeError(new VersionConflictError('t', 1, 2), 9);
