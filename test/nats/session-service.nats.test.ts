@@ -80,7 +80,13 @@ describe('session service', () => {
     expect(get.data).toMatchObject({ replies: 5, errors: 2 });
     expect(get.data.processing_time).toBeGreaterThan(0);
     expect(get.data.average_processing_time).toBe(Math.round(get.data.processing_time! / 5));
-    expect(stats.endpoints.find((endpoint) => endpoint.name === 'var-set')!.data).toMatchObject({ replies: 0 });
+    // An endpoint not asked yet has all its figures 0, its average too (not NaN, which JSON would send as null).
+    expect(stats.endpoints.find((endpoint) => endpoint.name === 'var-set')!.data).toEqual({
+      replies: 0,
+      errors: 0,
+      processing_time: 0,
+      average_processing_time: 0,
+    });
   });
 
   it('answers session_not_found for a session that was never opened, and opens one on request', async () => {
@@ -208,6 +214,44 @@ describe('session service', () => {
     // As deep as a value may be, it is echoed back as given.
     const fine = await raw('tether.v1.session.deep.var.get', `{"name":"missing","default":${nested(256)}}`);
     expect(JSON.stringify(fine.body.result)).toBe(`{"value":${nested(256)},"type":null,"version":0}`);
+  });
+
+  it('names the field a request lacks or gives wrongly, a number shown as itself, changing nothing', async () => {
+    await fx().node(fx().buckets());
+    await raw('tether.v1.session.named.open', '');
+    await raw('tether.v1.session.named.var.define', '{"name":"x","type":"integer","value":1}');
+    const op = (operation: string) => `tether.v1.session.named.var.${operation}`;
+    const whole = (field: string, minimum: number, got: string) => ({
+      message: `field '${field}' must be a whole number ≥ ${minimum}, got ${got}`,
+      details: { field, expected: `a whole number ≥ ${minimum}`, got: 'number' },
+    });
+    const cases: [string, string, object][] = [
+      [
+        op('set'),
+        '{"name":"x"}',
+        { message: "missing field 'value'", details: { field: 'value', constraint: 'required' } },
+      ],
+      [
+        op('setMany'),
+        '{}',
+        { message: "missing field 'values'", details: { field: 'values', constraint: 'required' } },
+      ],
+      [op('set'), '{"name":"x","value":2,"expectedVersion":1.5}', whole('expectedVersion', 0, '1.5')],
+      // Past 2^53 a number no longer names one version: 2^53 + 1 reads as 2^53.
+      [
+        op('set'),
+        '{"name":"x","value":2,"expectedVersion":9007199254740992}',
+        whole('expectedVersion', 0, '9007199254740992'),
+      ],
+      [op('history'), '{"name":"x","limit":0}', whole('limit', 1, '0')],
+      [op('history'), '{"name":"x","after":0.5}', whole('after', 0, '0.5')],
+    ];
+    for (const [subject, payload, error] of cases) {
+      const reply = await raw(subject, payload);
+      expect(reply.errorCode, payload).toBe('400');
+      expect(reply.body.error, payload).toMatchObject({ code: 'validation_failed', ...error });
+    }
+    expect((await raw(op('get'), '{"name":"x"}')).body.result).toMatchObject({ value: 1, version: 1 });
   });
 
   it('lists the fields an operation accepts when it refuses an unknown one, tagged included, none for none', async () => {
