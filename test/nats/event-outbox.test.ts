@@ -1,30 +1,10 @@
-import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { HeldOutputDroppedError, PayloadTooLargeError } from '../../src/errors.js';
 import { createEventOutbox } from '../../src/nats/event-outbox.js';
-import { createHeldOutput, type ClosingConnection } from '../../src/nats/held-output.js';
+import { createHeldOutput } from '../../src/nats/held-output.js';
 import { closingConnection } from '../support/closing-connection.js';
+import { fakeConnection } from '../support/fake-publish-connection.js';
 import { manualLink } from '../support/manual-link.js';
-
-/**
- * The members of a connection the outbox uses, recording what was published; closed by its own `close`, or by that
- * of `closing` when given. Once closed, a publish throws, as nats.js's does.
- */
-function fakeConnection(options: { failOn?: string; maxPayload?: number; closing?: ClosingConnection } = {}) {
-  const published: { subject: string; body: unknown }[] = [];
-  let closed = false;
-  const isClosed = () => closed || (options.closing?.isClosed() ?? false);
-  const connection = {
-    info: options.maxPayload === undefined ? undefined : { max_payload: options.maxPayload },
-    isClosed,
-    publish(subject: string, data: Uint8Array) {
-      if (isClosed()) throw new Error('CONNECTION_CLOSED');
-      if (subject === options.failOn) throw new Error(`cannot publish on ${subject}`);
-      published.push({ subject, body: JSON.parse(new TextDecoder().decode(data)) });
-    },
-  } as unknown as NatsConnection;
-  return { connection, published, close: () => (closed = true) };
-}
 
 const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -115,6 +95,25 @@ describe('event outbox', () => {
       { subject: 'c', body: { n: 3 } },
     ]);
     expect(sizes).toEqual([[211, 100]]);
+  });
+
+  it('publishes an event of exactly max_payload bytes as it is, encoded here or beforehand', async () => {
+    const { connection, published } = fakeConnection({ maxPayload: 100 });
+    const reports: unknown[] = [];
+    const outbox = createEventOutbox(connection, (error) => reports.push(error));
+    // `{"text":"…"}`: 11 bytes around the text.
+    const event = { text: 'x'.repeat(89) };
+    const encoded = new TextEncoder().encode(JSON.stringify(event));
+    expect(encoded).toHaveLength(100);
+    outbox.publish('exact', event, () => ({ omitted: true }));
+    outbox.publishEncoded('exact-encoded', encoded);
+    outbox.publishEncoded('over', new TextEncoder().encode(JSON.stringify({ text: 'x'.repeat(90) })));
+    await outbox.flushed();
+    expect(published).toEqual([
+      { subject: 'exact', body: event },
+      { subject: 'exact-encoded', body: event },
+    ]);
+    expect(reports).toEqual([expect.objectContaining({ what: 'event on over', size: 101, limit: 100 })]);
   });
 
   it('reports a typed payload_too_large for an event over max_payload that nothing stands for', async () => {
