@@ -162,8 +162,19 @@ export function publishModuleEvents(
   const { sessionId, moduleId } = handle;
   const subject = subjects.moduleEvent(sessionId, moduleId);
   const life = incarnation === undefined ? {} : { incarnation };
+  const named = (event: object): object => ({ ...event, sessionId, moduleId, ...life });
+  // What stands for an event too large names the session and its life as the event would have: a subscriber bound
+  // to one life takes an event naming none as an older node's, and would take another life's.
   const publish = (event: object, oversize?: OversizeEvent): void =>
-    outbox.publish(subject, { ...event, sessionId, moduleId, ...life }, oversize);
+    outbox.publish(
+      subject,
+      named(event),
+      oversize &&
+        ((size, limit) => {
+          const substitute = oversize(size, limit);
+          return substitute === undefined ? undefined : named(substitute);
+        }),
+    );
   // `idle` goes out once per execution, the same bytes every time: encoded once. A busy state names its execution.
   let idle: Uint8Array | undefined;
   const publishIdle = (): void => {

@@ -47,6 +47,9 @@ describe('module events too large for one message', () => {
     const onWire = wire.find(({ event }) => isSync(event))!;
     expect(onWire.bytes).toBeLessThanOrEqual(MAX_PAYLOAD);
     expect(onWire.event).toMatchObject({
+      // Cut, it still names its session's life, as every module event does.
+      sessionId: 'big-sync',
+      incarnation: session.incarnation,
       outcome: {
         moduleType: 'Predict',
         changes: { model: ['m'.repeat(18_000), 'n'.repeat(18_000)], temperature: [0.1, 0.2] },
