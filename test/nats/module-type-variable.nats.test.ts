@@ -70,7 +70,11 @@ describe('module type variable over NATS', () => {
     const named = { moduleType: 'NoSuchType', variable: 'kind', field: 'typeVariable' };
     expect(here).toMatchObject({ code: 'unknown_module', details: named });
     // Over the wire only the types a JSON spec can select are offered; the rest of the details are the same.
-    expect(there).toMatchObject({ code: 'unknown_module', details: { ...named, available: SELECTABLE } });
+    expect(there).toMatchObject({
+      code: 'unknown_module',
+      message: `Unknown module type 'NoSuchType' (held by variable 'kind'); available: ${SELECTABLE.join(', ')}`,
+      details: { ...named, available: SELECTABLE },
+    });
     expect(await remote.modules()).toEqual([]);
   });
 });
