@@ -132,6 +132,32 @@ describe('variable events', () => {
     expect(seen[11]?.oldValue).toBeNaN();
   });
 
+  it("name the old value's type when an import with replace changed it; a remote watch reads it so", async () => {
+    await fx().node(fx().buckets());
+    const session = await (await fx().client()).session('retyped');
+    await session.defineVariable('v', 'float', Number.NaN);
+    const events: Record<string, unknown>[] = [];
+    const subscription = nc().subscribe('tether.v1.events.retyped.var.v', {
+      callback: (_e, msg) => events.push(msg.json()),
+    });
+    await nc().flush();
+    const seen: VariableChange[] = [];
+    const unwatch = await (await (await fx().client()).session('retyped')).watchVariables('v', (c) => seen.push(c));
+    // The float NaN travels as the string "NaN": read by the new type, it would be that string.
+    await session.importVariables([{ name: 'v', type: 'string', value: 'NaN' }], { replace: true });
+    await session.setVariable('v', 'text');
+    await waitFor(() => events.length === 2 && seen.length === 2, { message: 'both changes, raw and watched' });
+    subscription.unsubscribe();
+    unwatch();
+    expect(events[0]).toMatchObject({ type: 'string', oldType: 'float', oldValue: 'NaN', newValue: 'NaN', version: 2 });
+    // Of the same type before and after: no oldType.
+    expect(events[1]).toMatchObject({ type: 'string', oldValue: 'NaN', newValue: 'text', version: 3 });
+    expect(events[1]).not.toHaveProperty('oldType');
+    expect(seen[0]?.oldValue).toBeNaN();
+    expect(seen[0]?.newValue).toBe('NaN');
+    expect(seen[1]?.oldValue).toBe('NaN');
+  });
+
   it('reach the writing client before its write resolves, and a watch opened after it never', async () => {
     await fx().node(fx().buckets());
     const client = await fx().client();
