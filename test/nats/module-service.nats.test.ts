@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ModuleNotFoundError, SessionError, ValidationError } from '../../src/index.js';
 import { MAX_TIMEOUT_MS } from '../../src/runtime/process-runtime-options.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
-import { rawReply } from '../support/raw-request.js';
+import { isNotice, rawReply, rawRequest } from '../support/raw-request.js';
+import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -67,6 +68,23 @@ describe('module service', () => {
     expect(gone.errorCode).toBe('404');
     expect(gone.body.error).toMatchObject({ code: 'module_not_found', details: { sessionId: 'raw', moduleId: 'qa' } });
     expect((await raw('tether.v1.session.raw.module.list', '')).body.result).toEqual([]);
+  });
+
+  it('sends no acceptance notice to a module request other than execute: it gets its reply alone', async () => {
+    await fx().runtime(fx().buckets());
+    await raw('tether.v1.session.quiet.open', '');
+    await raw('tether.v1.session.quiet.var.define', '{"name":"t","type":"float","value":0.25}');
+    const asked = async (operation: string, body: object) => {
+      const received = rawRequest(nc(), `tether.v1.session.quiet.${operation}`, body, true);
+      await waitFor(() => received.some((msg) => !isNotice(msg)), { message: `the reply to ${operation}` });
+      // A notice leaves before its reply or not at all: once the reply is here, any notice would be too.
+      return received.map(isNotice);
+    };
+    expect(await asked('module.qa.create', { spec })).toEqual([false]);
+    expect(await asked('module.qa.describe', {})).toEqual([false]);
+    expect(await asked('module.list', {})).toEqual([false]);
+    expect(await asked('module.qa.cancel', { executionId: 'e-1' })).toEqual([false]);
+    expect(await asked('module.qa.stop', {})).toEqual([false]);
   });
 
   it('refuses a taken id from any node, and frees it once the module is stopped', async () => {
