@@ -299,15 +299,7 @@ describe('remote watch, catching up', () => {
   it('stops, telling the client the session ended, when a catch-up read finds the life it watches gone', async () => {
     const { fake, transport, emit, change } = fakeTransport();
     const gone = new SessionError('session_not_found', 's', { details: { incarnation: 'life-1' } });
-    let lists = 0;
-    const reads: WatchReads = {
-      list: async () => {
-        lists += 1;
-        if (lists > 1) throw gone;
-        return { records: [record(1)], revisionOf: () => 11 };
-      },
-      history: async () => history(1),
-    };
+    const reads = readsFailingAfterFirstList(gone);
     const changes: VariableChange[] = [];
     await watchRemote(transport, 's', 'life-1', 'x', (each) => changes.push(each), {}, reads);
     expect(fake.subscriptions).toBe(2);
@@ -326,15 +318,7 @@ describe('remote watch, catching up', () => {
     // A handle got with `create: false` follows the id: only the end event stops its watch, as before lives.
     const { fake, transport, emit, change } = fakeTransport();
     const gone = new SessionError('session_not_found', 's');
-    let lists = 0;
-    const reads: WatchReads = {
-      list: async () => {
-        lists += 1;
-        if (lists > 1) throw gone;
-        return { records: [record(1)], revisionOf: () => 11 };
-      },
-      history: async () => history(1),
-    };
+    const reads = readsFailingAfterFirstList(gone);
     const changes: VariableChange[] = [];
     await watchRemote(transport, 's', undefined, 'x', (each) => changes.push(each), {}, reads);
     change('disconnected');
@@ -347,3 +331,16 @@ describe('remote watch, catching up', () => {
     expect(changes.map((each) => each.version)).toEqual([2]);
   });
 });
+
+/** Reads whose first list finds version 1 of `x` and whose every later list (a catch-up read) fails with `error`. */
+function readsFailingAfterFirstList(error: Error): WatchReads {
+  let lists = 0;
+  return {
+    list: async () => {
+      lists += 1;
+      if (lists > 1) throw error;
+      return { records: [record(1)], revisionOf: () => 11 };
+    },
+    history: async () => history(1),
+  };
+}
