@@ -6,6 +6,7 @@ import {
   languageModelFromEnv,
   readProviderConfig,
 } from '../../src/modules/index.js';
+import { MAX_TIMEOUT_MS } from '../../src/runtime/process-runtime-options.js';
 import { validationErrorOf } from '../support/validation-error.js';
 
 describe('provider-config', () => {
@@ -25,6 +26,26 @@ describe('provider-config', () => {
         TETHER_AI_MODEL: 'gpt-4o-mini',
       }),
     ).toEqual({ provider: 'openai', url: 'http://127.0.0.1:1/v1', key: 'sk-x', model: 'gpt-4o-mini' });
+  });
+
+  // Found by mutation: none of these trims or stray variables was held by a test.
+  it('reads each variable trimmed, one of only white space as unset, and refuses any without TETHER_AI', () => {
+    // A model name sent with its line break would be a model no provider has.
+    expect(
+      readProviderConfig({
+        TETHER_AI: ' ollama\n',
+        TETHER_AI_MODEL: 'llama3\n',
+        TETHER_AI_URL: ' \t',
+        TETHER_AI_KEY: '',
+      }),
+    ).toEqual({ provider: 'ollama', model: 'llama3' });
+    expect(readProviderConfig({ TETHER_AI: '  ' })).toEqual({ provider: ECHO_MODEL_NAME });
+    for (const stray of ['TETHER_AI_URL', 'TETHER_AI_KEY', 'TETHER_AI_MODEL']) {
+      const value = stray === 'TETHER_AI_URL' ? 'http://127.0.0.1:1/v1' : 'x';
+      const error = validationErrorOf(() => readProviderConfig({ [stray]: value }));
+      expect(error.variable).toBe('TETHER_AI');
+      expect(error.message).toBe(`TETHER_AI is not set but ${stray} is; name the provider too`);
+    }
   });
 
   it('names TETHER_AI for an unknown provider, before any call', () => {
@@ -112,6 +133,13 @@ describe('provider-config', () => {
       [() => createLanguageModel({ provider: 'openai', key: '\nsk\u007fabcdef' }), 'key', 'character 3, U+007F,'],
       [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\u0001def' }), 'key', 'character 7, U+0001,'],
       [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\u0085def' }), 'key', 'character 7, U+0085,'],
+      // Found by mutation: the last C1 control and the first character past Latin-1, the ends of what is refused.
+      [() => createLanguageModel({ provider: 'openai', key: 'sk-abc\u009fdef' }), 'key', 'character 7, U+009F,'],
+      [
+        () => createLanguageModel({ provider: 'openai', key: 'sk-abc\u0100def' }),
+        'key',
+        "character 7, U+0100 '\u0100'",
+      ],
       [
         () => languageModelFromEnv({ TETHER_AI: 'openai', TETHER_AI_KEY: 'sk-\u{1F511}abcdef' }),
         'TETHER_AI_KEY',
@@ -127,6 +155,7 @@ describe('provider-config', () => {
     }
     // What fetch can send still builds: Latin-1 and tab, and white space at the ends (the key is sent trimmed).
     expect(createLanguageModel({ provider: 'openai', key: 'sk-caf\u00e9\n' })).toBeDefined();
+    expect(createLanguageModel({ provider: 'openai', key: 'sk-\u00a0\u00ff' })).toBeDefined();
     expect(createLanguageModel({ provider: 'openai', key: ' sk-abc\r\n' })).toBeDefined();
     expect(createLanguageModel({ provider: 'openai', key: '\nsk-a\tbc' })).toBeDefined();
   });
@@ -135,6 +164,8 @@ describe('provider-config', () => {
     expect(languageModelFromEnv({ TETHER_AI: 'ollama', TETHER_AI_MODEL: 'llama3' }).toString()).toBe('ollama:llama3');
     expect(createLanguageModel({ provider: 'claude', key: 'k' }).provider).toBe('anthropic');
     expect(createLanguageModel({ provider: 'Gemini', key: 'k' }).provider).toBe('google-gemini');
+    // Found by mutation: a provider given in code with white space around it was not held to be trimmed.
+    expect(createLanguageModel({ provider: ' Claude\n', key: 'k' }).provider).toBe('anthropic');
   });
 
   it('fails at module construction, not at the first call, when the environment is wrong', () => {
@@ -163,6 +194,11 @@ describe('provider-config', () => {
       [{ ...base, rateLimitRetries: 11 }, 'rateLimitRetries', 'rateLimitRetries must be a whole number from 0 to 10'],
       [{ ...base, rateLimitRetries: 1.5 }, 'rateLimitRetries', 'rateLimitRetries must be a whole number from 0 to 10'],
       [{ ...base, model: 5 }, 'model', 'model must be a string'],
+      // Found by mutation: the ends of each range, and a key that is no string (a TypeError from trim before).
+      [{ ...base, key: 5 }, 'key', 'key must be a string'],
+      [{ ...base, timeoutMs: 0 }, 'timeoutMs', 'timeoutMs must be a number of milliseconds over 0'],
+      [{ ...base, timeoutMs: MAX_TIMEOUT_MS + 1 }, 'timeoutMs', `at most ${MAX_TIMEOUT_MS}`],
+      [{ ...base, httpRetries: 11 }, 'httpRetries', 'httpRetries must be a whole number from 0 to 10'],
       [{ provider: 7 }, 'provider', 'provider must be a provider name (a string)'],
     ];
     for (const [config, variable, message] of refusals) {
@@ -185,5 +221,9 @@ describe('provider-config', () => {
         rateLimitRetries: 0,
       }),
     ).toBeDefined();
+    expect(
+      createLanguageModel({ ...base, timeoutMs: MAX_TIMEOUT_MS, httpRetries: 10, rateLimitRetries: 10 }),
+    ).toBeDefined();
+    expect(createLanguageModel({ ...base, httpRetries: 0 })).toBeDefined();
   });
 });
