@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { MAX_RATE_LIMIT_WAIT_MS, fetchRetryingRateLimits } from '../../src/modules/rate-limit-retry.js';
 
 /** A fetch answering each request with the next of `statuses` (the last one again once they run out). */
@@ -71,5 +71,37 @@ describe('rate-limited provider requests', () => {
     const response = await fetchRetryingRateLimits(2, LONG, fetch)('http://provider/v1', { method: 'POST', body });
     expect(response.status).toBe(429);
     expect(calls).toHaveLength(1);
+  });
+
+  /**
+   * The times after the first request at which `statuses` are each asked, on a fake clock (setTimeout and
+   * performance.now), so that waits of seconds are measured to the millisecond without being waited.
+   */
+  async function sendTimes(statuses: readonly (number | [number, string])[], retries: number): Promise<number[]> {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    onTestFinished(() => void vi.useRealTimers());
+    const { calls, fetch } = scripted(statuses);
+    let answered = false;
+    const sent = fetchRetryingRateLimits(retries, LONG, fetch)('http://provider/v1', request);
+    void sent.then(() => void (answered = true));
+    // Step through the waits a millisecond at a time, each step past the one where the next request went.
+    while (!answered) await vi.advanceTimersByTimeAsync(1);
+    const start = calls[0]!.at;
+    return calls.map((call) => call.at - start);
+  }
+
+  // Found by mutation: waits of 1 s each, or without the 8 s cap, passed every test.
+  it('waits 1 s, 2 s, 4 s, then 8 s each time when the provider asks for no wait', async () => {
+    const times = await sendTimes([429, 429, 429, 429, 429, 200], 5);
+    expect(times.slice(1).map((at, i) => at - times[i]!)).toEqual([1000, 2000, 4000, 8000, 8000]);
+  });
+
+  // Found by mutation: a wait of exactly the longest could be refused, and 1.5 taken as 1.5 s.
+  it('waits a Retry-After of exactly 20 s, and 1 s for one of 1.5', async () => {
+    expect(await sendTimes([[429, String(MAX_RATE_LIMIT_WAIT_MS / 1000)], 200], 1)).toEqual([
+      0,
+      MAX_RATE_LIMIT_WAIT_MS,
+    ]);
+    expect(await sendTimes([[429, '1.5'], 200], 1)).toEqual([0, 1000]);
   });
 });
