@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { ProviderUnavailableError, Runtime, createLanguageModel } from '../../src/index.js';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { ProviderError, ProviderUnavailableError, Runtime, createLanguageModel } from '../../src/index.js';
+import { AnswerTimeoutError, fetchWithAnswerDeadline } from '../../src/modules/answer-deadline.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** A provider on a port of its own that answers each request with `answer`; `closed` counts connections let go. */
@@ -76,6 +77,52 @@ describe("a provider's answer that stalls after its headers", () => {
     const qa = await moduleOn(url, 2000);
     qa.on('module.delta', () => {});
     expect(await qa.execute({ question: 'q' })).toMatchObject({ output: { answer: 'Paris' } });
+  });
+});
+
+// Found by mutation: Ax's own timeout and the rate-limit retries could each go by the default 300 s with every test
+// passing.
+describe("the model's timeoutMs, before any answer", () => {
+  it('ends a request whose answer never starts (no headers) as provider_unavailable (timeout)', async () => {
+    const { url } = await provider(() => {});
+    const qa = await moduleOn(url, 300);
+    const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error).toMatchObject({ reason: 'timeout' });
+  });
+
+  it('answers a 429 whose Retry-After would end past half of it at once, sending nothing more', async () => {
+    const { url, seen } = await provider((res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' });
+      res.end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests' } }));
+    });
+    // 2 s is within the longest wait (20 s) but past half of 3 s.
+    const qa = await moduleOn(url, 3000);
+    const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ status: 429 });
+    expect(seen.requests).toBe(1);
+  });
+});
+
+describe("the answer's deadline", () => {
+  // Found by mutation: a deadline counted from the first read of the body, not from the request, passed every test.
+  it("counts the answer's deadline from the request's sending, the wait for its headers included", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    onTestFinished(() => void vi.useRealTimers());
+    let answer!: (response: Response) => void;
+    const stalled = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new Uint8Array([123])),
+    });
+    const fetch = (() => new Promise<Response>((resolve) => (answer = resolve))) as typeof globalThis.fetch;
+    const sent = fetchWithAnswerDeadline(500, fetch)('http://provider/v1', {});
+    await vi.advanceTimersByTimeAsync(400);
+    answer(new Response(stalled));
+    const reader = (await sent).body!.getReader();
+    expect((await reader.read()).value).toEqual(new Uint8Array([123]));
+    const next = reader.read().catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await next).toBeInstanceOf(AnswerTimeoutError);
   });
 });
 
