@@ -94,6 +94,47 @@ describe('a streamed request answered with HTTP 200', () => {
     expect(await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', init)).toBe(fed.response);
   });
 
+  // Found by mutation: each of these could go with every test passing.
+  it('passes on untouched the answer of a request that says stream false', async () => {
+    const fed = fedResponse('application/json');
+    const init = { method: 'POST', body: JSON.stringify({ model: 'm', stream: false, messages: [] }) };
+    expect(await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', init)).toBe(fed.response);
+  });
+
+  it.each(['id: 1\n', 'retry: 3000\n', 'event: message\n', ': keep-alive\n'])(
+    'passes on a stream whose first line is %j, another SSE field or a comment, as an event stream',
+    async (first) => {
+      const fed = fedResponse('text/plain');
+      fed.write(first);
+      const response = await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', STREAMED);
+      expect(response.headers.get('content-type')).toBe('text/event-stream');
+      fed.end();
+      expect(await response.text()).toBe(first);
+    },
+  );
+
+  it('quotes the first 200 characters of a longer page', async () => {
+    const fed = fedResponse('text/html');
+    fed.write(`<html>${'x'.repeat(300)}</html>`);
+    fed.end();
+    const error = await fetchRefusingNonStreamAnswers(fed.fetch)('https://provider/v1/chat', STREAMED).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(new RegExp(`: <html>${'x'.repeat(194)}…$`));
+  });
+});
+
+describe('a streamed request answered with an HTTP error', () => {
+  // Found by mutation: refused as no event stream, its status (a 429, a 500) would be lost to the caller.
+  it('passes the error on untouched, for its status to be reported', async () => {
+    const response = new Response(JSON.stringify({ error: { message: 'overloaded' } }), {
+      status: 500,
+      headers: { 'content-type': 'application/json' },
+    });
+    const fetch = (async () => response) as unknown as typeof globalThis.fetch;
+    expect(await fetchRefusingNonStreamAnswers(fetch)('https://provider/v1/chat', STREAMED)).toBe(response);
+  });
+
   // An event stream that ends before its first event was cut off on its way, which the stream check reports.
   it('passes on a body labelled as an event stream that ended holding nothing but white space', async () => {
     const fed = fedResponse('text/event-stream');
