@@ -71,6 +71,32 @@ describe('validation errors of FastAPI servers, whose message is no string', () 
   });
 });
 
+// Found by mutation: the status text, the trim, the order of the fields and the 500-character edge could each change
+// with every test passing.
+describe('what an error body says', () => {
+  it('is the status text when the body says nothing', async () => {
+    const result = await outcome('openai-compatible', '/v1', 400, {});
+    expect(result).toMatchObject({ code: 'provider_error', details: { status: 400, providerMessage: 'Bad Request' } });
+  });
+
+  it('is a text body without the white space around it', async () => {
+    const result = await outcome('openai-compatible', '/v1', 400, '  upstream refused the request\n');
+    expect(result.details.providerMessage).toBe('upstream refused the request');
+  });
+
+  it("is OpenAI's error.message before a message beside it", async () => {
+    const result = await outcome('openai-compatible', '/v1', 400, { message: 'outer', error: { message: 'inner' } });
+    expect(result.details.providerMessage).toBe('inner');
+  });
+
+  it('is whole up to 500 characters, and cut to 499 and an ellipsis past them', async () => {
+    const whole = await outcome('openai-compatible', '/v1', 400, { error: { message: 'x'.repeat(500) } });
+    expect(whole.details.providerMessage).toBe('x'.repeat(500));
+    const cut = await outcome('openai-compatible', '/v1', 400, { error: { message: 'x'.repeat(501) } });
+    expect(cut.details.providerMessage).toBe(`${'x'.repeat(499)}…`);
+  });
+});
+
 describe("Azure OpenAI's content filter", () => {
   // Found by a review: Azure's refusal of a prompt its filter blocks (HTTP 400) was a plain provider_error.
   it('refusing the prompt (HTTP 400, code content_filter) is content_filter, the prompt sent once', async () => {
