@@ -326,6 +326,22 @@ describe('Runtime.start({ nats }) on existing buckets, and failing at start', ()
     expect((await streamConfig(ids.bucket)).max_msgs_per_subject).toBe(8);
   });
 
+  // Found by mutation: the sessions and modules buckets' replicas could go unjudged before the variables bucket was
+  // created, with every test passing; on one server that create then failed for the replicas it cannot keep instead.
+  it('judges the replicas of existing sessions and modules buckets before it creates any bucket', async () => {
+    for (const which of ['sessionsBucket', 'modulesBucket'] as const) {
+      const ids = names();
+      await existingBucket(ids[which], { history: 1 });
+      const error = await Runtime.start({ nats: { ...nodeOptions(ids), replicas: 3 }, onError: () => {} }).catch(
+        (e: unknown) => e,
+      );
+      expect(error, which).toBeInstanceOf(BucketConfigMismatchError);
+      expect(error, which).toMatchObject({ bucket: ids[which], setting: 'replicas', configured: 3, actual: 1 });
+      const others = [ids.bucket, ids.sessionsBucket, ids.modulesBucket].filter((bucket) => bucket !== ids[which]);
+      expect(await Promise.all(others.map(bucketExists)), which).toEqual([false, false]);
+    }
+  });
+
   it.skipIf(process.env.NATS_URL !== undefined)(
     'closes its connection when what comes after connecting fails (here the provider the environment names)',
     async () => {

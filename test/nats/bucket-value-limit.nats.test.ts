@@ -99,6 +99,27 @@ describe('a bucket made beforehand with a max value size', () => {
       ).toBe('none');
   });
 
+  // Found by mutation: the modules bucket's room could go unjudged before the other buckets were created, with every
+  // test passing; its own open refused it then, after making the variables and sessions buckets.
+  it('refuses to start on a modules bucket too small for any spec, creating neither of the others', async () => {
+    const buckets = fx().buckets();
+    await operatorBucket(buckets.modulesBucket, 1024, 1);
+    const error = await fx()
+      .node(buckets, { onError: () => {} })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BucketConfigMismatchError);
+    expect(error).toMatchObject({ bucket: buckets.modulesBucket, setting: 'maxValueSize', actual: 1024 });
+    const streams = (await nc().jetstreamManager()).streams;
+    for (const bucket of [buckets.variablesBucket, buckets.sessionsBucket])
+      expect(
+        await streams.info(`KV_${bucket}`).then(
+          () => 'made',
+          () => 'none',
+        ),
+        bucket,
+      ).toBe('none');
+  });
+
   it("lowers the modules bucket's spec limit to its max value size, refusing a longer spec as validation_failed", async () => {
     const buckets = fx().buckets();
     await operatorBucket(buckets.modulesBucket, 4096, 1);

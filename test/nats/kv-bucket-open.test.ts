@@ -5,9 +5,10 @@
  * JetStream (nothing would change by waiting). While it waits, the probe takes "stream not found" (the meta
  * leader's answer about a bucket not made yet) as the cluster serving again.
  */
-import { ErrorCode, NatsError, type JetStreamManager } from 'nats';
+import { ErrorCode, NatsError, type JetStreamManager, type KV, type KvStatus, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { openRetry } from '../../src/nats/kv-bucket-open.js';
+import { InternalError, type BridgeError } from '../../src/errors.js';
+import { openKvView, openRetry } from '../../src/nats/kv-bucket-open.js';
 import { streamAnswers, type RetryScope } from '../../src/nats/retry-unavailable.js';
 
 /** A JetStream API error as nats.js reports the server's answer. */
@@ -56,5 +57,42 @@ describe('streamAnswers while a bucket is opened', () => {
   it('takes "stream not found" for an answer when opening, and for a deleted bucket otherwise', async () => {
     await expect(streamAnswers(scopeAnswering(notFound, true), performance.now() + 1000)).resolves.toBe(true);
     await expect(streamAnswers(scopeAnswering(notFound, false), performance.now() + 1000)).rejects.toBe(notFound);
+  });
+});
+
+describe('openKvView', () => {
+  /** A connection whose opens of the bucket fail with `failures`, in turn, and then bind it; `opens` counts them. */
+  function connectionFailing(...failures: unknown[]) {
+    let opens = 0;
+    const status = { bucket: 'b' } as unknown as KvStatus;
+    const kv = async (): Promise<KV> => {
+      opens += 1;
+      const failure = failures.shift();
+      if (failure !== undefined) throw failure;
+      return { status: async () => status } as unknown as KV;
+    };
+    const connection = {
+      info: { jetstream: true },
+      jetstream: () => ({ views: { kv } }),
+      jetstreamManager: async () => ({}),
+    } as unknown as NatsConnection;
+    return { connection, status, opens: () => opens };
+  }
+
+  const failedWith = (error: unknown): BridgeError => new InternalError('open failed', { cause: error });
+
+  // Found by mutation: the read after a lost race could go, failing every node but the winner, with every test passing.
+  it('binds the bucket another create made, read again once after this create lost the race for its name', async () => {
+    const { connection, status, opens } = connectionFailing(nameInUse);
+    await expect(openKvView(connection, 'b', {}, 1000, failedWith)).resolves.toMatchObject({ status });
+    expect(opens()).toBe(2);
+  });
+
+  it('fails through failed, not again and again, when the name is taken on the read after the race too', async () => {
+    const { connection, opens } = connectionFailing(nameInUse, nameInUse);
+    const error = await openKvView(connection, 'b', {}, 1000, failedWith).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InternalError);
+    expect((error as InternalError).cause).toBe(nameInUse);
+    expect(opens()).toBe(2);
   });
 });
