@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { assign, setup, type InspectionEvent } from 'xstate';
 import { Runtime, ValidationError, createEchoModel, subscribeEvents, type InspectedSnapshot } from '../../src/index.js';
@@ -144,6 +145,28 @@ describe('inspection over NATS', () => {
       expect(seen.every((s) => s.subject === 'tether.v1.inspect.real.session')).toBe(true);
       expect(seen.every((s) => (s.snapshot.context as { user?: string }).user === undefined)).toBe(true);
       expect(errors).toEqual([]);
+    } finally {
+      stop();
+      await node.stop();
+    }
+  });
+
+  // Found by mutation: the name of a node started without one could be 'tether-node' for all of them, with every test
+  // passing; the protocol names it by its host and process, so that tools can tell nodes apart.
+  it('names a node started without a name by its host and process in its snapshots', async () => {
+    const node = await Runtime.start({
+      onError: () => {},
+      llm: createEchoModel(),
+      nats: { servers: fx().server.url, ...fx().buckets(), inspect: true },
+    });
+    const { seen, stop } = await listen();
+    try {
+      await node.session('unnamed');
+      await waitFor(() => seen.some((s) => s.subject === 'tether.v1.inspect.unnamed.session'), {
+        message: 'a snapshot of the session',
+      });
+      const nodes = seen.filter((s) => s.subject === 'tether.v1.inspect.unnamed.session').map((s) => s.snapshot.node);
+      expect(new Set(nodes)).toEqual(new Set([`tether-node@${hostname()}:${process.pid}`]));
     } finally {
       stop();
       await node.stop();

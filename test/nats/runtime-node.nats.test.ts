@@ -9,7 +9,7 @@ let server: NatsTestServer;
 let counter = 0;
 
 beforeAll(async () => {
-  server = await startNatsServer();
+  server = await startNatsServer({ monitor: true });
 });
 afterAll(async () => {
   await server?.stop();
@@ -142,6 +142,26 @@ describe('Runtime.start({ nats })', () => {
       message: expect.stringContaining('cannot connect to NATS (nats://127.0.0.1:1)'),
     });
   });
+
+  // Found by mutation: the default name could go with every test passing (`tether serve` names its connection itself).
+  it.skipIf(process.env.NATS_URL !== undefined)(
+    "connects as 'tether-node' when started without a name, as the server's monitoring shows it",
+    async () => {
+      const named = async (): Promise<number> => {
+        const connz = (await (await fetch(`${server.monitorUrl}/connz?state=open&limit=1000`)).json()) as {
+          connections?: { name?: string }[];
+        };
+        return (connz.connections ?? []).filter((connection) => connection.name === 'tether-node').length;
+      };
+      const before = await named();
+      const node = await Runtime.start({ onError: () => {}, nats: natsOptions() });
+      try {
+        expect(await named()).toBe(before + 1);
+      } finally {
+        await node.stop();
+      }
+    },
+  );
 
   it('requires TLS of a tls:// server: one that offers none is refused, not spoken to in plain text', async () => {
     const plain = server.url.replace(/^nats:/, 'tls:');
