@@ -67,15 +67,10 @@ export function isModuleEvent(value: unknown): value is ModuleEvent {
 
 /**
  * What subscribers hear of a result too large for one NATS message: the execution's failure, with the error its
- * remote caller gets too (the execute reply is as large), so a follower of the module is not left waiting.
+ * remote caller gets too (the execute reply is as large), so a follower of the module is not left waiting. The
+ * session, the module and the life are named as every published event's are (see {@link publishModuleEvents}).
  */
-function resultTooLarge(
-  sessionId: string,
-  life: { readonly incarnation?: string },
-  result: ExecutionResult,
-  size: number,
-  limit: number,
-): ModuleEvent {
+function resultTooLarge(result: ExecutionResult, size: number, limit: number): object {
   const { executionId, moduleId } = result;
   const error = new PayloadTooLargeError(
     `result of execution '${executionId}' of module '${moduleId}'`,
@@ -83,7 +78,7 @@ function resultTooLarge(
     limit,
     'the execution ran, but its output is too large to be published over NATS',
   );
-  return { type: 'module.failed', sessionId, moduleId, ...life, executionId, error: error.toJSON() };
+  return { type: 'module.failed', executionId, error: error.toJSON() };
 }
 
 type SyncedEvent = Extract<ModuleEmittedEvent, { type: 'module.synced' }>;
@@ -162,9 +157,9 @@ export function publishModuleEvents(
   const { sessionId, moduleId } = handle;
   const subject = subjects.moduleEvent(sessionId, moduleId);
   const life = incarnation === undefined ? {} : { incarnation };
-  const named = (event: object): object => ({ ...event, sessionId, moduleId, ...life });
-  // What stands for an event too large names the session and its life as the event would have: a subscriber bound
+  // Every event names the session, the module and the life, also what stands for one too large: a subscriber bound
   // to one life takes an event naming none as an older node's, and would take another life's.
+  const named = (event: object): object => ({ ...event, sessionId, moduleId, ...life });
   const publish = (event: object, oversize?: OversizeEvent): void =>
     outbox.publish(
       subject,
@@ -193,7 +188,7 @@ export function publishModuleEvents(
     }),
     handle.on('module.result', (event) =>
       publish({ ...event, result: withOutputDates(event.result) }, (size, limit) =>
-        resultTooLarge(sessionId, life, event.result, size, limit),
+        resultTooLarge(event.result, size, limit),
       ),
     ),
     handle.on('module.failed', (event) => publish(event, () => withErrorCut(event))),
