@@ -315,6 +315,9 @@ export class InputFields {
       });
     }
     if (typeof value === 'object' && value !== null) {
+      // The field itself, not only its members: a `Map` or a `Set` given as a json field would be written as `{}`.
+      const got = lostInJson(value);
+      if (got !== undefined) return snagError(rule.name, { kind: 'unwritable', got, path: [] });
       const snag = snagIn(value, 0);
       if (snag) return snagError(rule.name, snag);
     }

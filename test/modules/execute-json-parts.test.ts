@@ -45,6 +45,25 @@ describe('execute inputs JSON would rewrite', () => {
     }
   });
 
+  // Found in an audit of the README: a Map or a Set given as the field itself (not inside it) was taken, and the model
+  // was sent `{}`.
+  it('refuses a Map or a Set given as the json field itself, as it refuses one inside it', async () => {
+    runtime = await Runtime.start({ llm: createEchoModel() });
+    const session = await runtime.session('s1');
+    const qa = await session.module('qa', { type: 'Predict', signature: 'cfg:json -> answer:string' });
+    for (const [cfg, got] of [
+      [new Map([['retries', 3]]), 'a Map'],
+      [new Set([3]), 'a Set'],
+    ] as const) {
+      await expect(qa.execute({ cfg })).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: `input field 'cfg' holds ${got} at cfg, which JSON cannot carry`,
+        details: { field: 'cfg', path: 'cfg', got },
+      });
+    }
+    expect((await qa.describe()).completed).toBe(0);
+  });
+
   it("takes an object's undefined member (JSON leaves it out, as absent), a Date, and what a toJSON writes", async () => {
     runtime = await Runtime.start({ llm: createEchoModel() });
     const session = await runtime.session('s1');

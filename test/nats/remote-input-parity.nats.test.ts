@@ -132,6 +132,10 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
         { question: 'x', payload: { n: 1n } },
         "input field 'payload' holds a bigint at payload.n, which JSON cannot carry",
       ],
+      [
+        { question: 'x', payload: new Set([1]) },
+        "input field 'payload' holds a Set at payload, which JSON cannot carry",
+      ],
       [{ question: 'x', count: Number.NaN }, "input field 'count' must be a finite number, got a number (NaN)"],
       [{ question: 'x', count: Infinity }, "input field 'count' must be a finite number, got a number (Infinity)"],
     ];
