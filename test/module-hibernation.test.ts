@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import { ModuleNotFoundError, Runtime, type ModuleHandle, type Session } from '../src/index.js';
+import { ModuleNotFoundError, Runtime, createEchoModel, type ModuleHandle, type Session } from '../src/index.js';
 import { moduleProcessName } from '../src/node/module-directory.js';
 import { text, useOpenAIStub } from './support/openai-stub.js';
 import { collectGarbage } from './support/collect-garbage.js';
@@ -159,5 +159,32 @@ describe('module hibernation (embedded)', () => {
     // The next execution wakes it, and its counts go on.
     await qa.execute({ question: 'second?' });
     expect(await qa.describe()).toMatchObject({ state: 'idle', completed: 2 });
+  });
+
+  // The README's promise: with no hibernateAfterMs, a module hibernates after the session TTL (found in an audit: no
+  // test held that default).
+  it('hibernates an idle module after the session TTL when given no hibernateAfterMs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+    onTestFinished(() => void vi.useRealTimers());
+    const ttlMs = 60_000;
+    runtime = await Runtime.start({ llm: createEchoModel(), sessionTtlMs: ttlMs });
+    const session = await runtime.session('h6');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', spec);
+    await qa.execute({ question: 'first?' });
+    const name = moduleProcessName('h6', 'qa');
+    // The session is kept busy (an embedded one expires when idle, and stops its modules); the module is not.
+    const idleFor = async (ms: number): Promise<void> => {
+      for (let waited = 0; waited < ms; waited += 1000) {
+        await vi.advanceTimersByTimeAsync(1000);
+        await session.hasVariable('t');
+      }
+    };
+    await idleFor(ttlMs - 5000);
+    expect(runtime.whereis(name)).toBeDefined();
+    await idleFor(10_000);
+    expect(runtime.whereis(name)).toBeUndefined();
+    expect(qa.alive).toBe(true);
+    expect(await qa.describe()).toMatchObject({ state: 'idle', completed: 1 });
   });
 });
