@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setup } from 'xstate';
 import { ProcessExitedError, Runtime, SessionError, ValidationError } from '../src/index.js';
 import { waitFor } from './support/wait-for.js';
@@ -18,6 +18,26 @@ describe('session lifecycle', () => {
     // The id can be used again; an expired session's variables are gone.
     const fresh = await runtime.session('ttl');
     expect(await fresh.hasVariable('x')).toBe(false);
+  });
+
+  // Found by a README audit: the default TTL (one hour, as the README says) was held by no test.
+  it('expires after one hour idle when given no TTL, not before', async () => {
+    vi.useFakeTimers();
+    try {
+      runtime = await Runtime.start();
+      const session = await runtime.session('hour');
+      await session.defineVariable('x', 'integer', 1);
+      // The idle sweep runs every second at this TTL: a second short of the hour and a sweep, it still lives.
+      await vi.advanceTimersByTimeAsync(3_600_000 - 1000);
+      expect(runtime.sessionIds()).toEqual(['hour']);
+      expect(await session.getVariable('x')).toBe(1);
+      // That read was a use: an hour idle from it, past a sweep, it is gone.
+      await vi.advanceTimersByTimeAsync(3_600_000 + 1000);
+      expect(runtime.sessionIds()).toEqual([]);
+      await expect(session.getVariable('x')).rejects.toMatchObject({ code: 'session_expired' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('expires a watched session too, and its watch ends with it', async () => {
