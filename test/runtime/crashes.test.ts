@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
-import { createMachine, fromCallback, fromPromise } from 'xstate';
+import { createMachine, fromCallback, fromPromise, setup } from 'xstate';
+import { reply, type CallEnvelope } from '../../machines/protocol.js';
 import { ProcessExitedError } from '../../src/errors.js';
 import { counterMachine } from './fixtures.js';
 
@@ -40,6 +41,27 @@ describe('ProcessRuntime', () => {
 
       await expect(runtime.call(steady, { type: 'increment' })).resolves.toBe(1);
       expect(runtime.spawn(counterMachine).alive).toBe(true);
+    });
+
+    // Found by a README audit: the README (and machines/protocol.ts) promise this of XState's emitted events, which
+    // it hands out once the transition is over; no test held it, so a change there would have let the reply through.
+    it('gives ProcessExitedError, not the reply, when a transition replies and then crashes', async () => {
+      const runtime = createRuntime({ onError: () => {} });
+      const replyThenCrash = setup({
+        types: { events: {} as CallEnvelope & { type: 'go' } },
+        actions: {
+          answer: reply(() => 'answered'),
+          explode: () => {
+            throw new Error('after the reply');
+          },
+        },
+      }).createMachine({ on: { go: { actions: ['answer', 'explode'] } } });
+      const ref = runtime.spawn(replyThenCrash, { name: 'replier' });
+
+      const error = await runtime.call(ref, { type: 'go' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProcessExitedError);
+      expect(error).toMatchObject({ target: 'replier', reason: 'crash: after the reply' });
+      expect(ref.exitReason).toEqual({ error: new Error('after the reply') });
     });
 
     it('keeps running when onError itself throws', async () => {
