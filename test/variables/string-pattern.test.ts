@@ -158,4 +158,15 @@ describe('string-pattern', () => {
   it('returns the same compiled pattern for the same source', () => {
     expect(compilePattern('^[a-z]+$')).toBe(compilePattern('^[a-z]+$'));
   });
+
+  // Found by a README audit, which says a node keeps 32 compiled patterns: no test held the number.
+  it('keeps the 32 patterns used last compiled, and compiles again one used before them', () => {
+    const sources = Array.from({ length: 33 }, (_, i) => `^kept${i}$`);
+    const first = sources.slice(0, 32).map((source) => compilePattern(source));
+    sources.slice(0, 32).forEach((source, i) => expect(compilePattern(source)).toBe(first[i]));
+    // A 33rd pushes out the one used longest ago, which costs a new compile the next time; the others stay.
+    compilePattern(sources[32]!);
+    expect(compilePattern(sources[0]!)).not.toBe(first[0]);
+    expect(compilePattern(sources[31]!)).toBe(first[31]);
+  });
 });
