@@ -71,6 +71,26 @@ describe('trapping exits (spawn with trapExit)', () => {
     expect(peer.exitReason).toEqual({ linked: trapper.id, reason: 'shutdown' });
   });
 
+  // Found by a README audit, which tells an owner restarting its workers from EXIT to check `stopping` first: no test
+  // held that stopAll hands it those notices, newest first, while `stopping` is true.
+  it('hears in stopAll of each linked process stopped before it, newest first, while stopping is true', async () => {
+    const runtime = createRuntime();
+    const trapper = runtime.spawn(counterMachine, { trapExit: true });
+    const older = runtime.spawn(counterMachine, { name: 'older' });
+    const newer = runtime.spawn(counterMachine, { name: 'newer' });
+    runtime.link(trapper, older);
+    runtime.link(trapper, newer);
+    const stoppingAtEachNotice: boolean[] = [];
+    trapper.actor.subscribe(() => stoppingAtEachNotice.push(runtime.stopping));
+    await runtime.stopAll();
+    expect(exitsOf(trapper)).toEqual([
+      { type: 'EXIT', id: newer.id, name: 'newer', reason: 'shutdown' },
+      { type: 'EXIT', id: older.id, name: 'older', reason: 'shutdown' },
+    ]);
+    expect(stoppingAtEachNotice).toEqual([true, true]);
+    expect(trapper.exitReason).toBe('shutdown');
+  });
+
   it('wakes a hibernating process to hand it the notice', () => {
     vi.useFakeTimers();
     const runtime = createRuntime();
