@@ -85,4 +85,11 @@ describe('docs/protocol.md', () => {
     // And no row for a code the code does not have.
     expect([...rows.keys()].sort()).toEqual(codes);
   });
+
+  it("is matched by the README's Errors section, which names every code but the base class's", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = /^## Errors\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+    const named = new Set([...section.matchAll(/`([a-z_]+)`/g)].map((match) => match[1]!));
+    expect(errorCodes().filter((code) => code !== 'bridge_error' && !named.has(code))).toEqual([]);
+  });
 });
