@@ -66,10 +66,12 @@ describe('session service', () => {
     const node = await fx().node(fx().buckets());
     await raw('tether.v1.session.counted.open', '');
     await raw('tether.v1.session.counted.var.define', '{"name":"x","type":"integer","value":1}');
+    const started = process.hrtime.bigint();
     for (let i = 0; i < 3; i++)
       expect((await raw('tether.v1.session.counted.var.get', '{"name":"x"}')).errorCode).toBe('');
     for (let i = 0; i < 2; i++)
       expect((await raw('tether.v1.session.counted.var.get', '{"name":"y"}')).errorCode).toBe('404');
+    const elapsedNanos = Number(process.hrtime.bigint() - started);
 
     const stats = (await nc().request(`$SRV.STATS.tether.${node.serviceId}`)).json<{
       endpoints: { name: string; num_requests: number; data: Record<string, number> }[];
@@ -80,6 +82,10 @@ describe('session service', () => {
     expect(get.data).toMatchObject({ replies: 5, errors: 2 });
     expect(get.data.processing_time).toBeGreaterThan(0);
     expect(get.data.average_processing_time).toBe(Math.round(get.data.processing_time! / 5));
+    // In nanoseconds, as the micro protocol counts: no more than the requests' round trips took here, and far more
+    // than a microsecond each (a round trip through NATS and the session's process), which no coarser unit would give.
+    expect(get.data.processing_time).toBeLessThanOrEqual(elapsedNanos);
+    expect(get.data.average_processing_time).toBeGreaterThan(1000);
     // An endpoint not asked yet has all its figures 0, its average too (not NaN, which JSON would send as null).
     expect(stats.endpoints.find((endpoint) => endpoint.name === 'var-set')!.data).toEqual({
       replies: 0,
