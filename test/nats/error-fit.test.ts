@@ -75,6 +75,16 @@ describe('error replies cut to fit in a NATS message', () => {
     expect(details.keyed).toEqual({ [`${'k'.repeat(79)}…`]: 1 });
   });
 
+  it('cuts as documented: over 16 KiB, the message to 1,000, top-level strings to 300, others to 80', () => {
+    expect(MAX_ERROR_BYTES).toBe(16 * 1024);
+    const error = new ValidationError('m'.repeat(20_000), {
+      details: { top: 't'.repeat(5000), nested: { text: 'n'.repeat(5000) } },
+    });
+    const fitted = fittedError(error.toJSON());
+    expect(fitted.message).toBe(`${'m'.repeat(999)}…`);
+    expect(fitted.details).toEqual({ top: `${'t'.repeat(299)}…`, nested: { text: `${'n'.repeat(79)}…` }, cut: true });
+  });
+
   it('is what an error reply carries, its header line cut as before', () => {
     const encoded = encodeError(new ValidationError('x'.repeat(100_000)));
     expect(encoded.body.length).toBeLessThanOrEqual(MAX_ERROR_BYTES);
