@@ -89,6 +89,16 @@ describe('execution outcome subject', () => {
       expect(bad.headers?.has('Tether-Execution-Outcome')).toBe(false);
       expect(bad.json()).toMatchObject({ error: { code: 'validation_failed', details: { field: 'executionId' } } });
     }
+    // A question is tiny: a body over 1 KiB is none, whatever it holds (docs/protocol.md says so); one of 1 KiB is.
+    const question = (bytes: number) => enc.encode(JSON.stringify({ executionId: 'wire-3' }).padEnd(bytes, ' '));
+    const subject = `tether.v1.node.${node.serviceId}.s1.module.qa.outcome`;
+    const taken = await nc().request(subject, question(1024), { timeout: 5_000 });
+    expect(taken.headers?.get('Tether-Execution-Outcome')).toBe('finished');
+    const oversized = await nc().request(subject, question(1025), { timeout: 5_000 });
+    expect(oversized.headers?.has('Tether-Execution-Outcome')).toBe(false);
+    expect(oversized.json()).toMatchObject({
+      error: { code: 'validation_failed', details: { constraint: 'maxPayload', size: 1025, limit: 1024 } },
+    });
   });
 
   describe('asked of every node (node token all)', () => {
