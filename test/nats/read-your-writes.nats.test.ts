@@ -1,5 +1,7 @@
 import type { Msg } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { startLaggingProxy } from '../support/lagging-proxy.js';
+import { rawReply } from '../support/raw-request.js';
 import { slowRouterStore } from '../support/slow-router-store.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
 import { waitFor } from '../support/wait-for.js';
@@ -156,4 +158,43 @@ describe('read-your-writes across nodes', () => {
     expect((await sessions[0]!.describeVariable('count')).version).toBe(1001);
     for (const node of nodes) expect(await node.requestsServed()).toBeGreaterThan(0);
   }, 60_000);
+
+  it('refuses a read and a write at a revision its node does not apply within 2 s with call_timeout, writing nothing', async () => {
+    // A node behind a proxy that holds its watch's deliveries: it hears of no write from the bucket meanwhile.
+    const buckets = fx().buckets();
+    const proxy = await startLaggingProxy(fx().server.url, (subject) =>
+      subject.startsWith(`$KV.${buckets.variablesBucket}.`),
+    );
+    onTestFinished(() => proxy.close());
+    await fx().node(buckets, { servers: proxy.url });
+    const session = await (await fx().client()).session('held');
+    await session.defineVariable('x', 'integer', 1);
+    proxy.hold();
+    // A write the node has not heard of: a copy of the record under a key of another session.
+    const kv = await nc().jetstream().views.kv(buckets.variablesBucket);
+    const unseen = await kv.put('elsewhere.x', (await kv.get('held.x'))!.value);
+    const atUnseen: [string, string] = ['Tether-Min-Revision', String(unseen)];
+    const refusal = {
+      code: 'call_timeout',
+      message: `waiting for the node to apply revision ${unseen} timed out after 2000 ms; nothing of it was applied`,
+      details: { minRevision: unseen, outcome: 'not_applied' },
+    };
+
+    const read = await rawReply(nc(), 'tether.v1.session.held.var.get', JSON.stringify({ name: 'x' }), atUnseen);
+    expect(read.body.error).toMatchObject(refusal);
+    const write = await rawReply(
+      nc(),
+      'tether.v1.session.held.var.set',
+      JSON.stringify({ name: 'x', value: 2 }),
+      atUnseen,
+    );
+    expect(write.body.error).toMatchObject(refusal);
+
+    // Once the node has heard, the refused write is nowhere: the variable is as it was.
+    proxy.release();
+    expect(await session.describeVariable('x')).toMatchObject({ value: 1, version: 1 });
+    expect(
+      (await rawReply(nc(), 'tether.v1.session.held.var.get', JSON.stringify({ name: 'x' }), atUnseen)).body,
+    ).toMatchObject({ result: { value: 1, version: 1 } });
+  }, 30_000);
 });
