@@ -24,7 +24,8 @@ describe('a bucket made beforehand with a max value size', () => {
     const maxValueSize = 8192;
     await operatorBucket(buckets.variablesBucket, maxValueSize);
     const node = await fx().node(buckets);
-    const limit = maxValueSize - RECORD_ROOM_BYTES;
+    // The README's figure: a lock owner, the write's headers and a batch's mark.
+    const limit = maxValueSize - 2242;
     const session = await node.runtime.session('s');
     await session.defineVariable('note', 'string', 'short');
 
@@ -134,5 +135,39 @@ describe('a bucket made beforehand with a max value size', () => {
     expect((refusal as Error).message).toContain("the bucket's max value size less its headers");
     await session.module('big', { ...spec, instructions: 'short' });
     expect((await session.modules()).map((module) => module.moduleId)).toEqual(['big']);
+  });
+
+  // The README's figures, spelled out: the constants could change with every test above still passing.
+  it.each([
+    ['variablesBucket', 2242, 64],
+    ['sessionsBucket', 1023, 1],
+    ['modulesBucket', 1024, 1],
+  ] as const)('refuses a %s of %i bytes, one less than its least', async (which, maxValueSize, history) => {
+    const buckets = fx().buckets();
+    await operatorBucket(buckets[which], maxValueSize, history);
+    const error = await fx()
+      .node(buckets, { onError: () => {} })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BucketConfigMismatchError);
+    expect(error).toMatchObject({
+      bucket: buckets[which],
+      setting: 'maxValueSize',
+      configured: maxValueSize + 1,
+      actual: maxValueSize,
+    });
+  });
+
+  it('takes buckets at their least sizes: a session of the longest id opens and is deleted, records fit in 1 byte', async () => {
+    const buckets = fx().buckets();
+    await operatorBucket(buckets.variablesBucket, 2243);
+    await operatorBucket(buckets.sessionsBucket, 1024, 1);
+    await operatorBucket(buckets.modulesBucket, 1025, 1);
+    await fx().node(buckets);
+    const session = await (await fx().client()).session('s'.repeat(128));
+    await expect(session.defineVariable('n', 'integer', 1)).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { constraint: 'maxRecordBytes', limit: 1 },
+    });
+    await session.delete();
   });
 });
