@@ -76,6 +76,12 @@ describe('a variable record an earlier version wrote, read after an upgrade', ()
     expect(await session.describeVariable('x')).toMatchObject({ value: 7, lockedBy: owner });
     await expect(session.setVariable('x', 8, { updatedBy: 'bob' })).rejects.toMatchObject({ code: 'variable_locked' });
     expect(await session.setVariable('x', 9, { updatedBy: owner })).toMatchObject({ value: 9, lockedBy: owner });
+    // The README's word: an unlock takes owners of today's length, so the holder cannot unlock it, but can delete it.
+    await expect(session.unlockVariable('x', owner)).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(session.deleteVariable('x', { updatedBy: 'bob' })).rejects.toMatchObject({ code: 'variable_locked' });
+    expect(await session.describeVariable('x')).toMatchObject({ value: 9, lockedBy: owner });
+    await session.deleteVariable('x', { updatedBy: owner });
+    expect(await session.hasVariable('x')).toBe(false);
     expect(told).toEqual([]);
   });
 
