@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { NatsConnectionError, createEchoModel } from '../../src/index.js';
 import { moduleProcessName } from '../../src/node/module-directory.js';
+import { startLaggingProxy } from '../support/lagging-proxy.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { servedBy, type TestNode } from '../support/tether-node.js';
 import { rawReply } from '../support/raw-request.js';
@@ -49,6 +50,27 @@ describe('requests for a module that stays on its node', () => {
     // Both nodes took executions: each one succeeded, passed on to node A or not.
     expect(served).toEqual(new Set([a, b]));
   });
+
+  it("has its owner wait for the client's revision when another node passes an execution on", async () => {
+    // Owner A hears of the bucket's writes late: only the revision passed on with the request makes it wait for them.
+    const proxy = await startLaggingProxy(fx().server.url, (subject) => subject.startsWith('$KV.'));
+    onTestFinished(() => proxy.close());
+    const { a, b } = await ownerAndOther({ llm: createEchoModel() }, proxy.url);
+    proxy.lag(300);
+    const client = await fx().client();
+    const session = await client.session('s1');
+    const local = await session.module('local');
+
+    let passedOn = 0;
+    for (let i = 0; passedOn < 3; i++) {
+      expect(i, 'executions until three reached node B').toBeLessThan(60);
+      const { version } = await session.setVariable('temperature', (i % 20) / 20);
+      // B listed first: a request B took counts there, whatever A counts for what B passed on.
+      const [result, node] = await servedBy([b, a], () => local.execute({ question: `call ${i}` }));
+      expect(result.provenance).toEqual({ temperature: version });
+      if (node === b) passedOn += 1;
+    }
+  }, 60_000);
 
   it('passes an execution on with the longest wait the wire takes when the nodes wait for ever by default', async () => {
     // No timeoutMs in the requests: the relaying node sends its own default, which JSON would turn into null.
