@@ -275,13 +275,16 @@ export class Runtime {
     return this.#processes.call(target, event, options);
   }
 
-  /** GenServer.cast: sends `event`, never fails (dropped when the target is not alive). */
+  /**
+   * GenServer.cast: sends `event` without waiting; dropped when the target is not alive. Throws `ValidationError`
+   * only for an event that is no object with a string `type`, whatever the target (see ProcessRuntime).
+   */
   cast(target: Target, event: EventObject): void {
     this.#processes.cast(target, event);
   }
 
   /**
-   * Delivers one DOWN notice when `target` exits (at once, reason `noproc`, when it is not alive); the returned
+   * Delivers one DOWN notice when `target` exits (reason `noproc`, asynchronously, when it is not alive); the returned
    * function cancels it, and its `monitor` is the id the notice carries (see ProcessRuntime).
    */
   monitor(target: Target, watcher: MonitorTarget): Demonitor {
