@@ -74,6 +74,13 @@ describe('session-list', () => {
     expect(await runtime.listSessions({ after: 'beta', limit: 3 })).toEqual({ ids: ['zeta'] });
     await (await runtime.session('beta')).delete();
     expect((await runtime.listSessions()).ids).toEqual(['Alpha', 'alpha', 'zeta']);
+    // Stopped, a session that held a variable stays listed (it is in the store); an empty one leaves no trace.
+    const held = await runtime.session('Alpha');
+    await held.defineVariable('x', 'integer', 1);
+    await held.stop();
+    await (await runtime.session('alpha')).stop();
+    expect(runtime.sessionIds()).toEqual(['zeta']);
+    expect((await runtime.listSessions()).ids).toEqual(['Alpha', 'zeta']);
     const bad = await runtime.listSessions({ limit: 0 }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ValidationError);
     expect(bad).toMatchObject({ details: { field: 'limit' } });

@@ -200,8 +200,10 @@ export class Runtime {
    * 5000, default 1000); `next`, present only when more follow, is the `after` of the next page. On a NATS node, every
    * node's sessions: what a client's `listSessions` and the wire's `sessions.list` answer, a session being listed
    * exactly when a request with `create: false` finds it (opened, not deleted, not expired). On an embedded runtime,
-   * its own: the ids {@link sessionIds} gives, and those whose process crashed or was stopped (their next use starts
-   * one again; left unused, they expire after their TTL as the others do). Bad options are refused with the
+   * its own: the ids {@link sessionIds} gives, and those whose process crashed, or was stopped after the session
+   * held a variable (their next use starts one again; left unused, they expire after their TTL as the others do). One
+   * stopped while it held nothing is no longer listed: an embedded runtime keeps no record of sessions, and an empty
+   * one it does not run leaves no trace (its next use opens it again, empty). Bad options are refused with the
    * `ValidationError` the wire gives, naming the field; once the runtime stopped, `SessionError` (`session_stopped`),
    * as `session()` gives.
    * @example
