@@ -35,7 +35,8 @@ export interface ConnectOptions {
   readonly prefix?: string;
   /**
    * How long a request waits for its reply before `CallTimeoutError` (`NatsConnectionError` when the connection
-   * dropped meanwhile), at most 2^31-1 ms. @default 5000, and longer for a request whose node says, after a second
+   * dropped meanwhile), a whole number of milliseconds up to 2^31-1. Not an `execute`'s: that waits as long as its own
+   * `timeoutMs` (see `RemoteExecuteOptions`). @default 5000, and longer for a request whose node says, after a second
    * without an answer, that it is still at it (a write riding through a leader election of its bucket): it then
    * waits as long as the node expects to take and 2 s more (about 39 s from sending with the defaults), pinging the
    * node meanwhile, so a node that dies ends the wait with `NodeLostError` (`node_lost`) within seconds. A timeout

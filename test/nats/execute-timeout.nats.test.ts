@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createEchoModel } from '../../src/index.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
+import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -74,6 +75,20 @@ describe('execute timeoutMs', () => {
       code: 'call_timeout',
       details: { timeoutMs: 300, stage: 'executing', sessionId: 'to3', moduleId: 'qa' },
     });
+  });
+
+  it("is the execution's own wait, not the client's request timeout, which an execution may outlast", async () => {
+    await fx().node(fx().buckets(), { llm: llm() });
+    const session = await (await fx().client({ timeoutMs: 300 })).session('to4');
+    await session.defineVariable('t', 'float', 0.5);
+    const qa = await session.module('qa', { ...predict, maxRetries: 0 });
+    stub().hold();
+    const execution = qa.execute({ question: 'x' });
+    await waitFor(() => stub().chatRequests.length === 1, { message: 'the model was asked' });
+    // Twice the client's request timeout: a request waiting by that would have failed with call_timeout by now.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    stub().release();
+    await expect(execution).resolves.toMatchObject({ moduleId: 'qa', output: { answer: 'stub answer' } });
   });
 });
 
