@@ -61,7 +61,7 @@ const setups: [string, () => Promise<Top>][] = [
 
 const SPEC = { type: 'Predict', signature: 'question -> answer' } as const;
 
-describe.each(setups)('the top level (%s)', (_, start) => {
+describe.each(setups)('the top level (%s)', (kind, start) => {
   it('refuses a bad session options bag with the same ValidationError, opening nothing', async () => {
     const top = await start();
     const refusals: [unknown, string][] = [
@@ -132,6 +132,8 @@ describe.each(setups)('the top level (%s)', (_, start) => {
       expect(error, what).toBeInstanceOf(SessionError);
       const sessionId = what.startsWith('session') && what !== 'session' ? 'other' : 'ended';
       expect(error, what).toMatchObject({ code: 'session_stopped', message: `session '${sessionId}' stopped` });
+      // A client's says it is the client that closed, not the session on its nodes that stopped.
+      if (kind === 'remote client') expect(error, what).toMatchObject({ details: { client: 'closed' } });
     }
     // A module of a NATS system runs on for the other nodes, its spec in the bucket: its stop cannot be done any more.
     // An embedded module ended with its runtime: there is nothing left to stop.
