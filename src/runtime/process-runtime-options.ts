@@ -61,7 +61,8 @@ export interface SpawnOptions<TLogic extends AnyActorLogic = AnyActorLogic> {
    * through `ref.actor` (`subscribe`, `on`, `waitFor`), whose observers a stop would complete. An inspector is shown
    * no stop as it goes to sleep, and a new actor of its name when it wakes (a stop only when it ends for good while
    * asleep). State machines only (other logic cannot be restored without running its work again); up to
-   * {@link MAX_TIMEOUT_MS}. The moment it hibernates may come up to a quarter of this (at most 1 s) late.
+   * {@link MAX_TIMEOUT_MS}. The moment it hibernates may come up to a quarter of this late (5 ms at least, 1 s at
+   * most: an idle sweep's period).
    */
   readonly hibernateAfter?: number;
   /**
