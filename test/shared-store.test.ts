@@ -123,6 +123,14 @@ describe('two runtimes on one store', () => {
     expect((await onB.listVariables()).map((record) => record.name)).toEqual(['z']);
     expect(heardOnB).toEqual([]);
   });
+
+  it('leaves the store it was given open when one of them stops: the other goes on with it', async () => {
+    const { a, b } = await pair();
+    await a.defineVariable('x', 'integer', 1);
+    await runtimes[0]!.stop();
+    expect(await b.setVariable('x', 2)).toMatchObject({ value: 2, version: 2 });
+    expect(await (await runtimes[1]!.session('other')).defineVariable('y', 'integer', 1)).toMatchObject({ version: 1 });
+  });
 });
 
 describe('two runtimes on one store, one of them idle', () => {

@@ -316,8 +316,9 @@ export class Runtime {
 
   /**
    * Stops every process (in reverse start order, a supervised one through its supervisor) and the store router; the
-   * in-memory store is closed. A NATS node leaves what it shares: sessions, variables and module specs stay in their
-   * buckets for the other nodes (stop a module through its handle to remove it everywhere).
+   * in-memory store it made is closed, a store given as `store` left open (other runtimes may share it). A NATS node
+   * leaves what it shares: sessions, variables and module specs stay in their buckets for the other nodes (stop a
+   * module through its handle to remove it everywhere).
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
