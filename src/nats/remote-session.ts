@@ -357,10 +357,11 @@ export class RemoteSession implements SessionApi {
    * Deletes the session for good, on every node: its variables with their whole history, its modules, its record.
    * Requests on it then get `SessionError` (`session_not_found`), from this handle or any other of its life, and
    * its watches end; opening the id again starts a new, empty session. A session that does not exist (or, for a
-   * handle of an earlier life, whose life has ended) is `session_not_found`, and nothing changes. A stopped handle
-   * still deletes, as a stopped embedded one does: its stop gave up the handle, not the session. Once the client
-   * closed, it rejects at once with `SessionError` (`session_stopped`, `details.client: 'closed'`), as an embedded
-   * handle's does once its runtime stopped.
+   * handle of an earlier life, whose life has ended) is `session_not_found`, and nothing changes; `session_expired`
+   * for a handle of a life that expired, as its other calls say, when the answering node heard it expire. A stopped
+   * handle still deletes, as a stopped embedded one does: its stop gave up the handle, not the session. Once the
+   * client closed, it rejects at once with `SessionError` (`session_stopped`, `details.client: 'closed'`), as an
+   * embedded handle's does once its runtime stopped.
    * @example
    * await (await client.session('chat-1')).delete();
    */

@@ -303,7 +303,15 @@ export class SessionTable {
   async #delete(id: string, incarnation: string | undefined, previous?: SessionProcess): Promise<void> {
     // The store (or the node's connection) is closed: its failure would say so in its own words, not the session's.
     this.#assertServing(id);
-    if (this.#nats) return this.#nats.deleteSession(id, incarnation);
+    if (this.#nats) {
+      return this.#nats.deleteSession(id, incarnation).catch((error: unknown) => {
+        // A life this node heard expire says so, as the handle's other calls and a client's delete of it do
+        // (session-of-life.ts): the removal only finds the record gone.
+        const ended = this.#ended.errorFor(id, incarnation);
+        const notFound = error instanceof SessionError && error.code === 'session_not_found';
+        throw notFound && ended?.code === 'session_expired' ? ended : error;
+      });
+    }
     const ended = previous && this.#lives.endedSince(id, previous);
     if (ended) throw ended;
     await this.#deletions.delete(id, () => this.endLocal(id, undefined, 'deleted').done);

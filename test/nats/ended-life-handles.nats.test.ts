@@ -81,4 +81,26 @@ describe('a handle of an ended life', () => {
       thirdAlive: false,
     });
   });
+
+  // Found by an audit of the JSDoc: a node's own handle whose process had hibernated before its life expired read
+  // `session_expired` but deleted with `session_not_found`, where a client's handle and an awake one said expired.
+  it('answers delete() with session_expired as every other call, on a node and from a client', async () => {
+    const buckets = fx().buckets();
+    const node = await fx().runtime(buckets, TTL);
+    const onNode = await node.session('d1');
+    await onNode.defineVariable('x', 'integer', 1);
+    const remote = await (await fx().client()).session('d2');
+    await remote.defineVariable('x', 'integer', 1);
+    for (const id of ['d1', 'd2'])
+      await waitFor(async () => (await storedOfSession(nc(), buckets, id)).record === 0, {
+        timeout: 10_000,
+        message: `the life of ${id} expired`,
+      });
+    for (const handle of [onNode, remote]) {
+      expect(await settledCode(handle.getVariable('x'))).toBe('session_expired');
+      expect(await settledCode(handle.delete())).toBe('session_expired');
+    }
+    expect(await lifeInBucket(buckets, 'd1')).toBeUndefined();
+    expect(await lifeInBucket(buckets, 'd2')).toBeUndefined();
+  });
 });
