@@ -111,6 +111,19 @@ describe('session.delete() on an embedded runtime', () => {
     expect(await (await runtime.session('stopped')).hasVariable('x')).toBe(false);
   });
 
+  it('leaves a handle stopped before the deletion saying session_stopped, and the others session_not_found', async () => {
+    runtime = await Runtime.start();
+    const stopped = await runtime.session('both');
+    await stopped.defineVariable('x', 'integer', 1);
+    await stopped.stop();
+    const deleter = await runtime.session('both');
+    const other = await runtime.session('both');
+    await deleter.delete();
+    await expect(stopped.getVariable('x')).rejects.toMatchObject({ code: 'session_stopped' });
+    await expect(other.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(deleter.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+  });
+
   it('finishes a deletion asked before runtime.stop() before the stop resolves', async () => {
     // A store that takes its time over the deletion's marker: the stop comes while the deletion waits for it.
     const memory = createMemoryStore<VariableRecord>();

@@ -387,9 +387,10 @@ export class Session implements SessionApi {
 
   /**
    * Deletes the session for good: its processes end (on NATS on every node, a write in flight first), its variables
-   * go with their whole history, and its modules. Its handles then get `SessionError` (`session_not_found`), its
-   * watchers are dropped, `runtime.session(id)` starts an empty session. One already gone rejects, changing nothing,
-   * with why, as the handle's other calls say: `session_not_found` once deleted, `session_expired` once expired.
+   * go with their whole history, and its modules. Its handles then get `SessionError` (`session_not_found`; a handle
+   * stopped before still says `session_stopped` first), its watchers are dropped, `runtime.session(id)` starts an
+   * empty session. One already gone rejects, changing nothing, with why, as the handle's other calls say:
+   * `session_not_found` once deleted, `session_expired` once expired.
    * Embedded runtimes sharing one store all end it (they hear a delete marker under the session's `=ended` key).
    */
   async delete(): Promise<void> {
