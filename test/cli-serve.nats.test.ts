@@ -258,6 +258,34 @@ describe('cli serve', () => {
     expect(gone.stderr).toMatch(/^tether: session_not_found: /);
   });
 
+  // No test gave serve a short --hibernate-after: a flag the node never got (it hibernates after the TTL, an hour,
+  // when given none) went unseen.
+  it('serve --hibernate-after hibernates a session idle on the node for that long, as tether inspect shows', async () => {
+    const prefix = `clisleep${process.pid}`;
+    const serve = start([
+      'serve',
+      '--prefix',
+      prefix,
+      '--buckets',
+      `cli_sleep_vars_${id},cli_sleep_sessions_${id},cli_sleep_modules_${id}`,
+      '--hibernate-after',
+      '300',
+      '--inspect',
+    ]);
+    onTestFinished(async () => void (await serve.stop('SIGTERM')));
+    await serve.until('stdout', /node serving on/);
+    const on = ['--session', 'sleepy', '--prefix', prefix];
+    const inspect = start(['inspect', ...on]);
+    onTestFinished(async () => void (await inspect.stop('SIGINT')));
+    await inspect.until('stderr', /listening on/);
+    const defined = await tether(['var', 'define', 'n', 'integer', '1', ...on]);
+    expect([defined.code, defined.stderr]).toEqual([0, '']);
+    await inspect.until('stdout', / {2}sleepy {2}session {2}session\.hibernate → hibernated \[done\]/);
+    // Its variables stay, and the next use wakes it.
+    const read = await tether(['var', 'get', 'n', ...on]);
+    expect([read.code, read.stdout, read.stderr]).toEqual([0, '1\n', '']);
+  });
+
   it('serve on a NATS server without JetStream says JetStream is not enabled there (exit 3)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tether-nojs-'));
     const plain = await spawnNatsServer(
