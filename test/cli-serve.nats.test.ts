@@ -152,6 +152,43 @@ describe('cli serve', () => {
     await waitFor(() => openai.abandoned === 1, { message: 'the provider request dropped' });
   });
 
+  // No test held it: a stop that waits (here on an execution in flight, for the default 25 s drain) can always be cut
+  // short by a second Ctrl-C, which ends the process at once with 130, as a shell reports one killed by SIGINT.
+  it('serve exits 130 at once on a second Ctrl-C while its stop still drains a request in flight', async () => {
+    const openai = await OpenAIStub.start();
+    onTestFinished(() => openai.close());
+    openai.fallback = () => text('Answer: late');
+    openai.delayMs = 30_000;
+    const prefix = `cliagain${process.pid}`;
+    const on = ['--session', 'again', '--prefix', prefix];
+    const serve = startCli(
+      ['serve', '--prefix', prefix, '--buckets', `cli_again_vars_${id},cli_again_sessions_${id}`],
+      {
+        NATS_URL: server().url,
+        TETHER_AI: 'openai',
+        TETHER_AI_URL: openai.url,
+        TETHER_AI_KEY: 'sk-test',
+      },
+    );
+    onTestFinished(() => void serve.child.kill('SIGKILL'));
+    await serve.until('stdout', /node serving on/);
+    const spec = '{"type":"Predict","signature":"question -> answer"}';
+    const created = await inProcess(['module', 'create', 'qa', '--spec', spec, ...on]);
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    const call = start(['module', 'call', 'qa', '--input', 'question=slow?', ...on]);
+    onTestFinished(() => void call.child.kill('SIGKILL'));
+    await waitFor(() => openai.requests.length === 1, { message: 'the execution reached the model' });
+    // Sent until the process ends: two signals sent back to back may reach it as one, and only one after the first
+    // was taken is a second. The first alone would end it after the drain, with exit 1.
+    await waitFor(() => serve.child.exitCode !== null || void serve.child.kill('SIGINT'), {
+      interval: 50,
+      message: 'serve ended by a second Ctrl-C',
+    });
+    const stopped = await serve.exited;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stdout).not.toMatch(/node stopped/);
+  });
+
   // Found by a review: a node whose server stopped answering (the connection still up) was cut by --drain-timeout
   // and said it was ending requests still in flight, though none was.
   it('serve past --drain-timeout with no request in flight says so, and exits 1', async () => {
