@@ -69,12 +69,21 @@ describe('cli module call', () => {
 
   it('fails a call past --timeout with one stderr line, its own error, naming the call rather than a subject', async () => {
     stub().delayMs = 30_000;
+    const events = await moduleEvents();
+    const abandoned = stub().abandoned;
     const call = await tether(['module', 'call', 'qa', '--input', 'question=slow?', '--timeout', '1000', ...s]);
     expect(call.code).toBe(1);
     expect(errorLines(call)).toEqual([
       "tether: call_timeout: module call 'qa' in session slow-1 timed out after 1000 ms (--timeout)",
     ]);
     expect(call.stdout).toBe('');
+    // As on Ctrl-C, the node was told: it ended the execution rather than run on and pay for a call nobody waits for
+    // (README; no test held it for a timeout).
+    const failed = await waitFor(() => events.find((e) => e.type === 'module.failed'), {
+      message: 'the node ended the execution that timed out',
+    });
+    expect(failed.error?.code).toBe('execution_aborted');
+    await waitFor(() => stub().abandoned > abandoned, { message: 'the model call dropped' });
   });
 
   it('bounds finding the module by --timeout too, and says so as the call the user made', async () => {
