@@ -30,8 +30,8 @@ const DEFAULT_DRAIN_MS = 25_000;
 
 /**
  * How long the rest of a stop may take once the drain ran out and the requests still in flight were ended: the
- * replies go out, sessions and processes stop, the connection closes. With main.ts's 2 s for handles left behind,
- * a default drain still exits under that grace period.
+ * replies go out, sessions and processes stop, the connection closes. Added to a default drain, it still exits under
+ * that grace period.
  */
 const ENDING_MS = 2_000;
 
