@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startCli } from './support/cli-process.js';
 import { useCliNode } from './support/cli-node.js';
+import { startHoldingProxy } from './support/holding-proxy.js';
+import { waitFor } from './support/wait-for.js';
 
-const { start, tether, inProcess } = useCliNode();
+const { start, tether, inProcess, server } = useCliNode();
 
 describe('cli', () => {
   it('session delete removes a session for good (exit 0), then exits 1 with session_not_found', async () => {
@@ -48,5 +51,32 @@ describe('cli', () => {
       "tether: watching '*' in session cli-watch-end; Ctrl-C stops\n" +
         "tether: session_not_found: session 'cli-watch-end' not found\n",
     );
+  });
+
+  // var watch checks that the session exists, then opens it to bind its watch to that life. A session deleted between
+  // the two was opened anew by the watch, which then watched the new, empty session it had created, though the
+  // commands other than var define and module create never create one (README).
+  it('var watch on a session deleted between its check and its open exits 1 (session_not_found), creating none', async () => {
+    const s = ['--session', 'cli-watch-race'];
+    expect((await inProcess(['var', 'define', 'w', 'integer', '0', ...s])).code).toBe(0);
+    let opening = false;
+    const proxy = await startHoldingProxy(server().url, (subject) => {
+      if (subject === 'tether.v1.session.cli-watch-race.open') opening = true;
+      return opening;
+    });
+    onTestFinished(() => proxy.close());
+    proxy.hold();
+    const watch = startCli(['var', 'watch', ...s], { NATS_URL: proxy.url });
+    // Its open is held on its way to the server: the check was answered, and the session is still there.
+    await waitFor(() => opening, { message: 'the watch opens the session' });
+    expect((await inProcess(['session', 'delete', 'cli-watch-race'])).code).toBe(0);
+    proxy.release();
+    const ended = await watch.exited;
+    expect([ended.code, ended.stdout, ended.stderr]).toEqual([
+      1,
+      '',
+      "tether: session_not_found: session 'cli-watch-race' not found\n",
+    ]);
+    expect((await inProcess(['session', 'list'])).stdout.split('\n')).not.toContain('cli-watch-race');
   });
 });

@@ -65,10 +65,12 @@ function appliedNothing(error: unknown): boolean {
 
 /**
  * Deletes the life of the session `session` is bound to, unless it holds a variable or a module: another client's
- * since this command opened it. A removal that fails leaves the session as it is; the write's refusal is still what
- * the command says.
+ * since this command opened it. A removal that fails leaves the session as it is; the refusal the command was about to
+ * give (the write's, or `var watch`'s session_not_found) is still what it says.
+ * @example
+ * if (opened.created) await removeIfUnused(opened);
  */
-async function removeIfUnused(session: RemoteSession): Promise<void> {
+export async function removeIfUnused(session: RemoteSession): Promise<void> {
   try {
     const [variables, modules] = await Promise.all([session.listVariables(), session.modules()]);
     if (variables.length > 0 || modules.length > 0) return;

@@ -12,7 +12,7 @@ import type { VariableType } from '../variables/types.js';
 import { UsageError, natsLost } from './cli-errors.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, reportTo, withSession } from './connection.js';
 import { defineCommand, type CommandSpec } from './command.js';
-import { openIfAccepted } from './open-if-accepted.js';
+import { openIfAccepted, removeIfUnused } from './open-if-accepted.js';
 import { historyLine, jsonLine, recordLine, recordTable } from './output.js';
 import { untilSignal } from './until-signal.js';
 import {
@@ -272,9 +272,16 @@ const watch = defineCommand({
       // A session nobody opened is `session_not_found` (exit 1), a NATS with no node `noproc` (exit 3), rather than a
       // watch waiting for ever. Then the watch is bound to the session's current life: one that reconnects after the
       // session was deleted and the id opened again ends with `session_not_found` rather than follow the id into its
-      // next life, whose end event it missed. (Deleted in the moment between the two, the id is opened anew.)
+      // next life, whose end event it missed.
       await unbound.listVariables(pattern);
       const session = await client.session(unbound.sessionId);
+      // An open that began a life found none: the session was deleted (or expired) between the two. The watch does not
+      // create one (only var define and module create do): it removes what it opened and fails as a check after the
+      // deletion would have.
+      if (session.created) {
+        await removeIfUnused(session);
+        throw new SessionError('session_not_found', session.sessionId);
+      }
       const stop = await session.watchVariables(pattern, (change) => io.out(jsonLine(change)), {
         includeInitial: values.initial ?? false,
       });
