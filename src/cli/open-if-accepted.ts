@@ -67,8 +67,6 @@ function appliedNothing(error: unknown): boolean {
  * Deletes the life of the session `session` is bound to, unless it holds a variable or a module: another client's
  * since this command opened it. A removal that fails leaves the session as it is; the refusal the command was about to
  * give (the write's, or `var watch`'s session_not_found) is still what it says.
- * @example
- * if (opened.created) await removeIfUnused(opened);
  */
 export async function removeIfUnused(session: RemoteSession): Promise<void> {
   try {
