@@ -248,7 +248,7 @@ export class AxProgramRunner {
         };
       }
       if (this.#kind === 'program_of_thought') {
-        // Its turns are its steps: without a bound, Ax's own (10) is the only one.
+        // Its turns are its steps: without a bound, Ax's own (8) is the only one.
         const program = agent(this.#signature, {
           runtime: createCodeRuntime(),
           ...(params.maxSteps === undefined ? {} : { maxTurns: params.maxSteps }),

@@ -55,8 +55,9 @@ export interface ModuleParameters {
    */
   maxRetries?: number;
   /**
-   * Upper bound of the steps of a multi-step program, an integer from 1 to 100: ReAct's LLM round trips, and
-   * ProgramOfThought's actor turns (each a code-writing call and its summary; Ax's own bound, 10, when unset).
+   * Upper bound of the steps of a multi-step program, an integer from 1 to 100: ReAct's LLM round trips (Ax's own
+   * bound, 25, when unset), and ProgramOfThought's actor turns (each a code-writing call and its summary; Ax's own
+   * bound, 8, when unset).
    */
   maxSteps?: number;
   /**

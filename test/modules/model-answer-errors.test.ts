@@ -204,6 +204,14 @@ describe('an answer the model gave that the module cannot use', () => {
     expect(stub().chatRequests).toHaveLength(2);
   });
 
+  it('is max_steps after 25 steps, the bound of Ax, for a ReAct module that sets no maxSteps', async () => {
+    const agent = await reactAgent();
+    stub().fallback = () => toolCall('lookup', { word: 'x' });
+    const error = await unusable(agent.execute({ question: 'q' }));
+    expect(error).toMatchObject({ reason: 'max_steps', problem: 'no final answer within 25 steps (maxSteps)' });
+    expect(stub().chatRequests).toHaveLength(25);
+  });
+
   it('is invalid when a ReAct answer keeps calling a tool the module does not have', async () => {
     const agent = await reactAgent();
     stub().fallback = () => toolCall('search', { word: 'x' });

@@ -20,10 +20,12 @@ describe('ProgramOfThought steps', () => {
     };
     const two = await calls({ maxSteps: 2 }, 'two');
     const three = await calls({ maxSteps: 3 }, 'three');
+    const eight = await calls({ maxSteps: 8 }, 'eight');
     const unbounded = await calls({}, 'unbounded');
-    // A turn more, calls more; without a bound, Ax's own (10 turns). How many calls a turn makes is Ax's business.
+    // A turn more, calls more; without a bound, Ax's own (8 turns). How many calls a turn makes is Ax's business.
     expect(two).toBeLessThan(three);
     expect(three).toBeLessThan(unbounded);
+    expect(unbounded).toBe(eight);
   });
 });
 
