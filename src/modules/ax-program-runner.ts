@@ -21,15 +21,16 @@ import { GeneratorPool, type Pooled } from './generator-pool.js';
 import { finishTextDeltas, streamTextFields, type DeltaRelay } from './text-deltas.js';
 import { InputFields } from './input-fields.js';
 import type { LanguageModel } from './language-model.js';
-import type {
-  ExecutionParameters,
-  FieldValues,
-  ModuleParameters,
-  ModuleTool,
-  ProgramParameters,
-  RewardFunction,
-  SamplePicker,
-  DeltaListener,
+import {
+  type ExecutionParameters,
+  type FieldValues,
+  type ModuleParameters,
+  type ModuleTool,
+  type ProgramParameters,
+  type RewardFunction,
+  type SamplePicker,
+  type DeltaListener,
+  checkParameters,
 } from './module-types.js';
 import { missingFieldsError, toTetherError } from './provider-errors.js';
 import { pickByMajority } from './pick-by-majority.js';
@@ -200,7 +201,8 @@ export class AxProgramRunner {
   /**
    * Runs once on `llm` with exactly `params`, which are read before this returns (a module may pass itself);
    * its program parameters (`n`, `rounds`, `samples`, `threshold`) override the constructor's for this execution,
-   * and one out of its range is refused with a `ValidationError` before anything is sent. Errors come back as
+   * and a parameter it cannot take (one out of its range) is refused with a `ValidationError` before anything is
+   * sent. Errors come back as
    * Tether errors. `finish` shapes the outcome in the same continuation that returns the generator to its pool,
    * so a caller adds no promise of its own.
    */
@@ -230,6 +232,9 @@ export class AxProgramRunner {
     let stop: (() => void) | undefined;
     try {
       const service = axServiceOf(llm);
+      // An attribute set on the module directly was not checked: Ax would send a temperature of 5 to the provider,
+      // and spread stopSequences 'END' into ['E', 'N', 'D'].
+      checkParameters(params);
       const options = toForwardOptions(params);
       // Streamed only for a listener: Ax streams by default, and its streamed parsing is the less robust one. Never a
       // ReAct's: Ax keeps one stream per forward, so the text a model writes beside a tool call would begin the answer

@@ -30,7 +30,8 @@ export const THINKING_BUDGETS: readonly ThinkingBudget[] = ['minimal', 'low', 'm
  * The parameters that reach the LLM on every `forward()`. Each is optional: unset means Ax's default for the
  * provider, which Ax sends as it would any value (a temperature of 0 for OpenAI), not the provider's own default.
  * Ax drops these when given to a program's constructor, so Tether sends them with every call. Numbers outside
- * their range (`SETTING_RANGES`) are refused with a `ValidationError`, given directly or through a binding.
+ * their range (`SETTING_RANGES`) are refused with a `ValidationError`, given to the constructor or through a
+ * binding, or set on the module's attribute (then by the next execution, before anything is sent).
  */
 export interface ModuleParameters {
   /** 0 to 2. */
@@ -138,6 +139,15 @@ export function checkParameterValue(attribute: BindableAttribute, value: unknown
   throw new ValidationError(`attribute '${attribute}' needs ${expected}, got ${got}`, {
     details: { field: attribute, expected, ...(index >= 0 ? { index } : {}) },
   });
+}
+
+/**
+ * Checks every LLM parameter of `params` as {@link checkParameterValue} does: what an execution is about to send,
+ * which may have been set on the module's attributes directly, past the checks of its constructor and bindings.
+ * @throws {ValidationError} for the first one it cannot take
+ */
+export function checkParameters(params: ModuleParameters): void {
+  for (const attribute of BINDABLE_ATTRIBUTES) checkParameterValue(attribute, params[attribute]);
 }
 
 /** What a non-numeric `value` should have been for `attribute`, or `undefined` when it is fine (runs per sync). */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
 import {
   type LanguageModel,
+  Predict,
   VariableAwareChainOfThought,
   VariableAwarePredict,
   createLanguageModel,
@@ -163,5 +165,31 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
       (r) => /<task_definition>\n([^]*?)\n<\/task_definition>/.exec(r.body.messages[0].content)?.[1],
     );
     expect(tasks).toEqual(['Answer in German.\n\nAnswer geography questions.', 'Answer geography questions.']);
+  });
+
+  it('refuses, at the execution and before any request, a parameter set on the module that it cannot take', async () => {
+    const plain = new Predict(SIGNATURE, { llm, maxRetries: 0 });
+    const aware = new VariableAwarePredict(SIGNATURE, { session, llm, maxRetries: 0 });
+    const wrong: [keyof Predict, unknown, string][] = [
+      ['temperature', 5, "module setting 'temperature' must be a number from 0 to 2, got 5"],
+      ['maxTokens', 0, "module setting 'maxTokens' must be an integer from 1 to 1000000, got 0"],
+      // Spread by Ax into its characters, it went out as stop: ['E', 'N', 'D'].
+      ['stopSequences', 'END', 'attribute \'stopSequences\' needs a list of strings, got "END"'],
+      ['model', '', 'attribute \'model\' needs a model name, got ""'],
+    ];
+    for (const module of [plain, aware]) {
+      for (const [attribute, value, message] of wrong) {
+        Object.assign(module, { [attribute]: value });
+        const execution = module.forward({ question: 'q' });
+        await expect(execution, attribute).rejects.toBeInstanceOf(ValidationError);
+        await expect(execution, attribute).rejects.toThrow(message);
+        Object.assign(module, { [attribute]: undefined });
+      }
+    }
+    expect(stub.chatRequests).toEqual([]);
+    // What it can take goes out as set.
+    plain.temperature = 1.5;
+    await plain.forward({ question: 'q' });
+    expect(stub.chatRequests[0]?.body.temperature).toBe(1.5);
   });
 });
