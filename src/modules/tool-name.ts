@@ -6,6 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { show } from '../variables/failure.js';
 
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -13,12 +14,20 @@ const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const RESERVED_BY_AX = new Set(['__axOutput', '__finalResult']);
 
 /**
- * Refuses a tool name no provider takes, or one Ax keeps for itself.
+ * Refuses a tool name no provider takes, or one Ax keeps for itself, or one that is no string.
  * @param where what the tool belongs to, for the message: `runtime tool`, `module spec tools:`
  * @param details what the error's details add to `tool` (the spec's `field`, say)
  * @throws {ValidationError} naming the tool
  */
-export function assertToolName(name: string, where: string, details: Readonly<Record<string, unknown>> = {}): void {
+export function assertToolName(
+  name: unknown,
+  where: string,
+  details: Readonly<Record<string, unknown>> = {},
+): asserts name is string {
+  if (typeof name !== 'string')
+    throw new ValidationError(`${where} name must be a string, got ${show(name)}`, {
+      details: { ...details, got: show(name) },
+    });
   const problem = RESERVED_BY_AX.has(name)
     ? 'is kept by Ax for its structured output'
     : TOOL_NAME.test(name)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Runtime, type ModuleTool } from '../../src/index.js';
+import { ReAct, Runtime, VariableAwareReAct, createEchoModel, type ModuleTool } from '../../src/index.js';
 import { useStubbedSession } from '../support/stubbed-session.js';
 
 const { stub, session } = useStubbedSession('tool-names');
@@ -32,6 +32,26 @@ describe('a ReAct tool whose name no provider takes', () => {
     const refused = await Runtime.start({ tools: [tool(name)] }).catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 'validation_failed' });
     expect((refused as Error).message).toContain(`'${name}'`);
+  });
+
+  it.each(badNames)('is refused when a ReAct module is built with it directly (%s), naming the tool', (name) => {
+    const signature = 'question:string -> answer:string';
+    for (const build of [
+      () => new ReAct(signature, { llm: createEchoModel(), tools: [tool('fine'), tool(name)] }),
+      () => new VariableAwareReAct(signature, { llm: createEchoModel(), tools: [tool('fine'), tool(name)] }),
+    ]) {
+      expect(build).toThrow(
+        expect.objectContaining({ code: 'validation_failed', details: { field: 'tools[1]', tool: name } }),
+      );
+      expect(build).toThrow(`'${name}'`);
+    }
+  });
+
+  it('is refused when it is no string, as the name of a tool a ReAct module is built with', () => {
+    const unnamed = { ...tool('x'), name: 5 } as unknown as ModuleTool;
+    expect(() => new ReAct('question:string -> answer:string', { llm: createEchoModel(), tools: [unnamed] })).toThrow(
+      expect.objectContaining({ code: 'validation_failed', details: { field: 'tools[0]', got: '5' } }),
+    );
   });
 
   it('takes every name providers take: letters, digits, _ and -, up to 64 characters', async () => {
