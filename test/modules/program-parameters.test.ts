@@ -155,3 +155,42 @@ describe('program parameters', () => {
     expect(takeSampleCounts()).toEqual([2]);
   });
 });
+
+/** One answer of the provider with a choice per text, as a model sampled `n` times gives it. */
+function sampled(...contents: string[]): void {
+  const choices = contents.map((content, index) => ({
+    index,
+    message: { role: 'assistant', content },
+    finish_reason: 'stop',
+  }));
+  const body = { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices };
+  stub().reply({ kind: 'raw', contentType: 'application/json', body: JSON.stringify(body) });
+}
+
+describe('MultiChainComparison without pick', () => {
+  it('keeps the answer most of its samples give, the earliest of those tied', async () => {
+    const vote = new MultiChainComparison('question:string -> answer:string, unit:string', {
+      llm: llm(),
+      maxRetries: 0,
+      samples: 3,
+    });
+    const answers: unknown[] = [];
+    for (const contents of [
+      ['Answer: 5\nUnit: m', 'Answer: 7\nUnit: m', 'Answer: 7\nUnit: m'],
+      ['Answer: 7\nUnit: m', 'Answer: 5\nUnit: m', 'Answer: 5\nUnit: m'],
+      // Field order in the answer is no difference: the last two are one answer.
+      ['Answer: 9\nUnit: s', 'Answer: 5\nUnit: m', 'Unit: m\nAnswer: 5'],
+      // No majority: the first sample.
+      ['Answer: 4\nUnit: m', 'Answer: 5\nUnit: m', 'Answer: 6\nUnit: m'],
+    ]) {
+      sampled(...contents);
+      answers.push((await vote.forward({ question: 'q' })).output);
+    }
+    expect(answers).toEqual([
+      { answer: '7', unit: 'm' },
+      { answer: '5', unit: 'm' },
+      { answer: '5', unit: 'm' },
+      { answer: '4', unit: 'm' },
+    ]);
+  });
+});
