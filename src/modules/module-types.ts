@@ -80,7 +80,11 @@ export interface ProgramParameters {
   rounds?: number;
   /** MultiChainComparison: how many samples to compare (one request for that many), 1 to 32. @default 3 */
   samples?: number;
-  /** BestOfN and Refine: stop early once a candidate scores at least this (any finite number). @default none */
+  /**
+   * Refine: stop after the first round whose candidate scores at least this. BestOfN: keep the first candidate that
+   * scores at least this rather than the best (all come in one request, and each is scored). Any finite number.
+   * @default none
+   */
   threshold?: number;
 }
 

@@ -78,7 +78,10 @@ export class ProgramOfThought extends ProgramModule {
   }
 }
 
-/** Runs up to `n` candidates and keeps the best by `reward` (Ax `bestOfN`). */
+/**
+ * Asks for `n` candidates in one request and keeps the best by `reward`, or the first to reach `threshold` (Ax
+ * `bestOfN`).
+ */
 export class BestOfN extends ProgramModule {
   static override readonly moduleType: string = 'BestOfN';
   /** The type settings it reads (see {@link TypeSetting}). */

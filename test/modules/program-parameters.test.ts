@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import {
+  BestOfN,
   MultiChainComparison,
   VariableAwareBestOfN,
   VariableAwareMultiChainComparison,
@@ -192,5 +193,28 @@ describe('MultiChainComparison without pick', () => {
       { answer: '5', unit: 'm' },
       { answer: '4', unit: 'm' },
     ]);
+  });
+});
+
+describe('BestOfN threshold', () => {
+  it('keeps the first candidate that reaches it rather than the best, all of them scored from one request', async () => {
+    const scored: number[] = [];
+    const best = new BestOfN(SIGNATURE, {
+      llm: llm(),
+      maxRetries: 0,
+      n: 4,
+      reward: ({ prediction }) => {
+        scored.push(Number(prediction.answer));
+        return Number(prediction.answer);
+      },
+    });
+    const candidates = ['Answer: 1', 'Answer: 5', 'Answer: 3', 'Answer: 10'];
+    sampled(...candidates);
+    expect((await best.forward({ question: 'q' })).output).toEqual({ answer: '10' });
+    best.threshold = 3;
+    sampled(...candidates);
+    expect((await best.forward({ question: 'q' })).output).toEqual({ answer: '5' });
+    expect(scored).toEqual([1, 5, 3, 10, 1, 5, 3, 10]);
+    expect(stub().chatRequests.map((request) => request.body.n)).toEqual([4, 4]);
   });
 });
