@@ -28,13 +28,14 @@ export const THINKING_BUDGETS: readonly ThinkingBudget[] = ['minimal', 'low', 'm
 
 /**
  * The parameters that reach the LLM on every `forward()`. Each is optional: unset means Ax's default for the
- * provider, which Ax sends as it would any value (a temperature of 0 for OpenAI), not the provider's own default.
+ * provider, which Ax sends as it would any value (a temperature of 0 for OpenAI; 0.8 for BestOfN and Refine, which
+ * sample), not the provider's own default.
  * Ax drops these when given to a program's constructor, so Tether sends them with every call. Numbers outside
  * their range (`SETTING_RANGES`) are refused with a `ValidationError`, given to the constructor or through a
  * binding, or set on the module's attribute (then by the next execution, before anything is sent).
  */
 export interface ModuleParameters {
-  /** 0 to 2. */
+  /** 0 to 2. A module that samples (BestOfN, Refine, MultiChainComparison) sends 1 as 0.8: Ax's doing. */
   temperature?: number;
   /** An integer from 1 to 1,000,000. */
   maxTokens?: number;

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import {
+  BestOfN,
   type LanguageModel,
+  MultiChainComparison,
   Predict,
+  Refine,
   VariableAwareChainOfThought,
   VariableAwarePredict,
   createLanguageModel,
@@ -191,5 +194,30 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
     plain.temperature = 1.5;
     await plain.forward({ question: 'q' });
     expect(stub.chatRequests[0]?.body.temperature).toBe(1.5);
+  });
+
+  // Ax's behaviour, documented on ModuleParameters: this notices an Ax upgrade that changes it.
+  it('sends a sampling module a temperature of 1 as 0.8, and BestOfN and Refine an unset one as 0.8 too', async () => {
+    stub.fallback = (request) =>
+      JSON.stringify(request.body.messages).includes('actionable advice')
+        ? text('Summary: none\nAdvice: {}')
+        : text('Answer: x');
+    const reward = () => 0;
+    const sent = async (module: { forward: Predict['forward'] }): Promise<unknown[]> => {
+      stub.requests.length = 0;
+      await module.forward({ question: 'q' });
+      return stub.chatRequests
+        .filter((request) => !JSON.stringify(request.body.messages).includes('actionable advice'))
+        .map((request) => request.body.temperature);
+    };
+    const options = { llm, maxRetries: 0 };
+    expect(await sent(new Predict(SIGNATURE, options))).toEqual([0]);
+    expect(await sent(new Predict(SIGNATURE, { ...options, temperature: 1 }))).toEqual([1]);
+    expect(await sent(new BestOfN(SIGNATURE, { ...options, n: 2, reward }))).toEqual([0.8]);
+    expect(await sent(new BestOfN(SIGNATURE, { ...options, n: 2, reward, temperature: 1 }))).toEqual([0.8]);
+    expect(await sent(new BestOfN(SIGNATURE, { ...options, n: 2, reward, temperature: 0.3 }))).toEqual([0.3]);
+    expect(await sent(new Refine(SIGNATURE, { ...options, rounds: 2, reward }))).toEqual([0.8, 0.8]);
+    expect(await sent(new MultiChainComparison(SIGNATURE, { ...options, samples: 2 }))).toEqual([0]);
+    expect(await sent(new MultiChainComparison(SIGNATURE, { ...options, samples: 2, temperature: 1 }))).toEqual([0.8]);
   });
 });
