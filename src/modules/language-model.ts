@@ -104,7 +104,7 @@ export class LanguageModel {
  * Builds a language model and checks its configuration now, so a wrong provider name, a missing key, a malformed
  * URL, a missing model (for a provider that has no default one), a timeout that is no duration or an unknown setting
  * fails at start, not at the first call. Errors name the setting (`provider`, `key`, `url`, `model`, `timeoutMs`, …)
- * in `ValidationError.variable`.
+ * in `ValidationError.variable`; unknown settings are listed in `details.unknown` instead.
  * @example
  * const llm = createLanguageModel({ provider: 'openai', key: process.env.OPENAI_KEY, model: 'gpt-4o-mini' })
  */

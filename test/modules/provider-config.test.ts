@@ -207,6 +207,7 @@ describe('provider-config', () => {
       expect(error.message).toContain(message);
     }
     const unknown = validationErrorOf(() => createLanguageModel({ ...base, timeout: 5 } as never));
+    expect(unknown.details).toMatchObject({ unknown: ['timeout'] });
     expect(unknown.message).toBe(
       'createLanguageModel got unknown setting timeout; accepted: provider, url, key, model, httpRetries, ' +
         'rateLimitRetries, timeoutMs',
