@@ -208,9 +208,8 @@ export class AxProgramRunner {
    * Runs once on `llm` with exactly `params`, which are read before this returns (a module may pass itself);
    * its program parameters (`n`, `rounds`, `samples`, `threshold`) override the constructor's for this execution,
    * and a parameter it cannot take (one out of its range) is refused with a `ValidationError` before anything is
-   * sent. Errors come back as
-   * Tether errors. `finish` shapes the outcome in the same continuation that returns the generator to its pool,
-   * so a caller adds no promise of its own.
+   * sent. Errors come back as Tether errors. `finish` shapes the outcome in the same continuation that returns the
+   * generator to its pool, so a caller adds no promise of its own.
    */
   // Not async, for the same reason as #forwardKind: the runner's own layer costs each execution no microtask.
   run<R = RunOutcome>(
