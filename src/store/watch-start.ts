@@ -4,8 +4,12 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { assertBooleanOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import type { WatchOptions } from './store.js';
 import { printable } from '../printable.js';
+
+/** The keys {@link WatchOptions} takes: a misspelled one read as absent would start the watch elsewhere, silently. */
+const WATCH_KEYS = optionKeys<WatchOptions>({ includeCurrent: true, fromRevision: true });
 
 /**
  * - `current`: the current value of every matching key, then live changes;
@@ -16,11 +20,14 @@ export type WatchStart =
   { readonly kind: 'current' } | { readonly kind: 'live' } | { readonly kind: 'from'; readonly revision: number };
 
 /**
- * Reads where a watch starts; throws a {@link ValidationError} when `fromRevision` is not a positive safe
- * integer, or is given together with `includeCurrent` (they say two different things about what comes first).
+ * Reads where a watch starts; throws a {@link ValidationError} when the options are no object or name another option,
+ * when `includeCurrent` is not a boolean (`'false'` would read as true), when `fromRevision` is not a positive safe
+ * integer, or when both are given (they say two different things about what comes first).
  */
 export function watchStartOf(options: WatchOptions = {}): WatchStart {
+  assertOptionKeys(options, 'watch', WATCH_KEYS);
   const { fromRevision, includeCurrent } = options;
+  assertBooleanOption('watch', 'includeCurrent', includeCurrent);
   if (fromRevision === undefined) return includeCurrent === false ? { kind: 'live' } : { kind: 'current' };
   if (!Number.isSafeInteger(fromRevision) || fromRevision < 1) {
     throw new ValidationError(`watch fromRevision must be a positive integer, got ${printable(fromRevision)}`, {

@@ -1,6 +1,7 @@
 /**
  * The Store contract for watches started at a revision (`fromRevision`): a resumed watch must see every kept
- * change from there on, once and in order, then live changes, whatever the store.
+ * change from there on, once and in order, then live changes, whatever the store. And for the options that say where
+ * a watch starts, which every store refuses alike.
  * @module
  */
 import { describe, expect, it } from 'vitest';
@@ -94,6 +95,28 @@ export function describeWatchFromRevision(
       for (const options of refused) {
         expect(() => store.watch('s.', seen.listener, options), JSON.stringify(options)).toThrow(ValidationError);
         expect(() => store.watch('s.', seen.listener, options), JSON.stringify(options)).toThrow(/fromRevision/);
+      }
+      await store.create('s.b', 1);
+      await settle();
+      expect(seen.changes).toEqual([]);
+    });
+
+    // Found by an audit: a misspelled option was read as absent (the current values came first, not the changes from
+    // the revision), and includeCurrent 'false' as true, though a bad option is refused at once.
+    it('refuses an unknown option and an includeCurrent that is not true or false, and watches nothing', async () => {
+      const store = await open();
+      await store.create('s.a', 1);
+      const seen = collect();
+      const refused: [unknown, RegExp][] = [
+        [{ fromRevison: 1 }, /^watch got unknown option fromRevison; accepted: includeCurrent, fromRevision$/],
+        [{ includeCurrent: 'false' }, /^watch option 'includeCurrent' must be true or false, got a string$/],
+        [{ includeCurrent: null }, /^watch option 'includeCurrent' must be true or false, got null$/],
+        [null, /^watch options must be an object, got null$/],
+      ];
+      for (const [options, message] of refused) {
+        const watching = (): unknown => store.watch('s.', seen.listener, options as WatchOptions);
+        expect(watching, JSON.stringify(options)).toThrow(ValidationError);
+        expect(watching, JSON.stringify(options)).toThrow(message);
       }
       await store.create('s.b', 1);
       await settle();
