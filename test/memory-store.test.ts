@@ -84,6 +84,22 @@ describe('memory store', () => {
     expect((await store.history('s.b')).map((c) => c.revision)).toEqual([r3, kept]);
   });
 
+  it('forgets a purged key, as one never written: no key listed, compare-and-set at 0, nothing to a resumed watch', async () => {
+    const store = createMemoryStore<number>();
+    const r1 = await store.create('s.a', 1);
+    await store.delete('s.a', r1, { updatedBy: 'ops' });
+    const purged = await store.purge('s.a');
+    const kept = await store.create('s.b', 1);
+    expect(await store.keys('s.')).toEqual([{ key: 's.b', revision: kept }]);
+    expect(await store.history('s.a')).toEqual([]);
+    expect(await store.lastChange!('s.a')).toBeUndefined();
+    const seen: StoreChange<number>[] = [];
+    await store.watch('s.', (change) => seen.push(change), { fromRevision: r1 }).ready;
+    expect(seen).toEqual([{ operation: 'put', key: 's.b', value: 1, revision: kept }]);
+    await expect(store.update('s.a', 2, purged)).rejects.toMatchObject({ actualRevision: 0 });
+    expect(await store.update('s.a', 2, 0)).toBeGreaterThan(kept);
+  });
+
   // Found by a review: depth 100 was taken (it fails once the session moves to a KV bucket), a misspelled option was
   // a default applied silently, and the refusal was a plain RangeError.
   it('refuses a history depth a KV bucket could not keep, and an unknown option, with validation_failed', () => {
