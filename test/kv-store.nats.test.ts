@@ -4,6 +4,7 @@ import { InternalError, StoreConflictError } from '../src/errors.js';
 import { createKvStore } from '../src/nats/kv-store.js';
 import type { StoreChange } from '../src/store/store.js';
 import { startNatsServer, type NatsTestServer } from './support/nats-server.js';
+import { settle } from './support/store-changes.js';
 import { describeStoreContract } from './support/store-contract.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -49,6 +50,25 @@ describe('kv store', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('stops its watches when closed, and leaves the connection, which is the caller’s, open', async () => {
+    const bucket = bucketName();
+    const store = await createKvStore<number>(nc, { bucket });
+    const writer = await createKvStore<number>(nc, { bucket });
+    const seen: StoreChange<number>[] = [];
+    await store.watch('s.', (c) => seen.push(c), { includeCurrent: false }).ready;
+    await writer.create('s.a', 1);
+    await waitFor(() => seen.length === 1, { message: 'the watch hears the first write' });
+    await store.close();
+    expect(nc.isClosed()).toBe(false);
+    const heard: StoreChange<number>[] = [];
+    await writer.watch('s.', (c) => heard.push(c), { includeCurrent: false }).ready;
+    await writer.create('s.b', 2);
+    await waitFor(() => heard.length === 1, { message: "the writer's watch hears the second write" });
+    await settle();
+    expect(seen.map((c) => c.key)).toEqual(['s.a']);
+    await writer.close();
   });
 
   it('undoes the landed writes of a commit that loses a race after its check', async () => {
