@@ -119,4 +119,13 @@ describe('memory store', () => {
     );
     expect(createMemoryStore({ historyDepth: 64 })).toBeDefined();
   });
+
+  it('keeps the last 64 writes of a key by default, as a new KV bucket does', async () => {
+    const store = createMemoryStore<number>();
+    let revision = await store.create('s.a', 0);
+    for (let value = 1; value < 70; value += 1) revision = await store.update('s.a', value, revision);
+    const history = await store.history('s.a');
+    expect(history).toHaveLength(64);
+    expect(history[0]).toMatchObject({ value: 6 });
+  });
 });

@@ -89,6 +89,14 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
 
     it('writes a delete marker even for an absent key, which get ignores and history keeps', async () => {
       const store = await open();
+      // Before it: a compare-and-set on a key never written reports its revision as 0, whatever the operation.
+      const writes = [
+        () => store.update('s.never', 1, 7),
+        () => store.delete('s.never', 7),
+        () => store.purge('s.never', 7),
+      ];
+      for (const write of writes)
+        await expect(write()).rejects.toMatchObject({ key: 's.never', expectedRevision: 7, actualRevision: 0 });
       const d = await store.delete('s.never');
       expect(await store.get('s.never')).toBeUndefined();
       expect(await store.history('s.never')).toEqual([{ operation: 'delete', key: 's.never', revision: d }]);
