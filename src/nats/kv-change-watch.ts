@@ -72,14 +72,17 @@ export function openKvChangeWatch<V>(
       deliver(() => listener.each(change), change);
     }
   };
-  // Keys this watch reported live; a marker for any other key is stale news from the initial snapshot.
-  // A watch from a revision replays history, where every marker is news.
-  const reported = start.kind === 'current' ? new Set<string>() : undefined;
+  // Keys this watch reported live while it hands over the current values; a marker for any other key then is stale
+  // news from the initial snapshot. Once they are through, every marker is news, as in the memory store (a delete of
+  // a key deleted before the watch began, or never written); and a watch from a revision replays history, where
+  // every marker is news too.
+  let reported = start.kind === 'current' ? new Set<string>() : undefined;
   const handle = watchKv(
     deps.kv,
     prefix,
     start,
-    (entries) => {
+    (entries, initialized) => {
+      if (initialized) reported = undefined;
       const changes: StoreChange<V>[] = [];
       for (const entry of entries) {
         const { key, value, revision } = entry;

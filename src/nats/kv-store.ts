@@ -9,9 +9,10 @@
  *
  * Watches are ordered push consumers filtered on `<prefix>>`; listeners run one change at a time, in revision
  * order, asynchronously (after the write's promise resolves, usually within a millisecond on loopback).
- * A watch with `includeCurrent` does not report delete markers of keys it never reported as live (the initial
- * snapshot holds markers of long-deleted keys); one `fromRevision` N is a consumer starting at stream sequence N,
- * which delivers every message still in the stream from there (the bucket keeps `history` per key), markers too.
+ * A watch with `includeCurrent` leaves out of the current values the delete markers of keys it has not reported live
+ * (the initial snapshot holds markers of long-deleted keys), and then hears every delete; one `fromRevision` N is a
+ * consumer starting at stream sequence N, which delivers every message still in the stream from there (the bucket
+ * keeps `history` per key), markers too.
  * `resumeWatches` reopens them where they were after an outage. A delete's `updatedBy` travels on its marker as a
  * header (kv-updated-by.ts), so every watch and every node reads it back; `maxUpdatedByBytes` bounds it. `purge` is
  * a rollup: one `PURGE` marker replaces every message of the key, so the bucket keeps no value of it (the marker goes

@@ -228,7 +228,10 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       await store.update('s.a', 3, ra);
       await store.create('t.b', 1);
       await store.delete('s.b');
-      expect(summary(await seen.until(4))).toEqual(['s.b=1', 's.a=2', 's.a=3', '-s.b']);
+      // A live delete is news even of a key the watch never saw live (deleted before it began, or never written).
+      await store.delete('s.gone');
+      await store.delete('s.never');
+      expect(summary(await seen.until(6))).toEqual(['s.b=1', 's.a=2', 's.a=3', '-s.b', '-s.gone', '-s.never']);
       const revisions = seen.changes.slice(2).map((c) => c.revision);
       expect(revisions[1]).toBeGreaterThan(revisions[0]!);
     });
