@@ -102,7 +102,7 @@ describe('memory store', () => {
 
   // Found by a review: depth 100 was taken (it fails once the session moves to a KV bucket), a misspelled option was
   // a default applied silently, and the refusal was a plain RangeError.
-  it('refuses a history depth a KV bucket could not keep, and an unknown option, with validation_failed', () => {
+  it('refuses a history depth a KV bucket could not keep, an unknown option and a reporter that is no function', () => {
     for (const historyDepth of [0, 65, 1.5]) {
       expect(() => createMemoryStore({ historyDepth })).toThrow(
         expect.objectContaining({
@@ -118,6 +118,13 @@ describe('memory store', () => {
       }),
     );
     expect(createMemoryStore({ historyDepth: 64 })).toBeDefined();
+    // Found by an audit: a reporter that is no function was taken, and failed, unseen, at the first listener error.
+    expect(() => createMemoryStore({ onListenerError: 'log' as never })).toThrow(
+      expect.objectContaining({
+        code: 'validation_failed',
+        message: "createMemoryStore option 'onListenerError' must be a function, got a string",
+      }),
+    );
   });
 
   it('keeps the last 64 writes of a key by default, as a new KV bucket does', async () => {

@@ -22,7 +22,7 @@
  * @module
  */
 import { StoreClosedError, StoreConflictError, ValidationError } from '../errors.js';
-import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertFunctionOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import {
   deleteChange,
   type DeleteOptions,
@@ -77,6 +77,8 @@ const MEMORY_STORE_KEYS = optionKeys<MemoryStoreOptions>({ historyDepth: true, o
  */
 export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V> {
   assertOptionKeys(options, 'createMemoryStore', MEMORY_STORE_KEYS);
+  // Checked now: a reporter of another kind would fail only at the first listener error, and unseen.
+  assertFunctionOption('createMemoryStore', 'onListenerError', options.onListenerError);
   const historyDepth = options.historyDepth ?? DEFAULT_HISTORY_DEPTH;
   // Bounded as a KV bucket's: a session tuned embedded must run as it is on a node.
   if (!Number.isInteger(historyDepth) || historyDepth < 1 || historyDepth > DEFAULT_HISTORY_DEPTH) {
