@@ -41,11 +41,11 @@ import {
   type WatchOptions,
 } from '../store/store.js';
 import {
+  assertDeleteOptions,
   assertDistinctKeys,
   assertExpectedRevision,
   assertStoreKey,
   assertStorePrefix,
-  assertUpdatedBy,
   isStoreKey,
 } from '../store/store-keys.js';
 import { watchStartOf } from '../store/watch-start.js';
@@ -254,7 +254,7 @@ function kvStore<V>(
       assertOpen('delete');
       assertStoreKey(key);
       assertExpectedRevision(key, expectedRevision, true);
-      assertUpdatedBy(key, deleteOptions.updatedBy);
+      assertDeleteOptions(key, deleteOptions);
       const empty = new Uint8Array(0);
       const headers = encoding.markerHeaders(key, deleteOptions.updatedBy);
       if (expectedRevision === 0) return bucket.writeIfAbsent(key, 'delete', empty, undefined, headers);

@@ -34,11 +34,11 @@ import {
   type WatchOptions,
 } from './store.js';
 import {
+  assertDeleteOptions,
   assertDistinctKeys,
   assertExpectedRevision,
   assertStoreKey,
   assertStorePrefix,
-  assertUpdatedBy,
   prefixesOf,
 } from './store-keys.js';
 import { MemoryWatchers } from './memory-watchers.js';
@@ -220,7 +220,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
       assertOpen('delete');
       assertStoreKey(key);
       assertExpectedRevision(key, expectedRevision, true);
-      assertUpdatedBy(key, deleteOptions.updatedBy);
+      assertDeleteOptions(key, deleteOptions);
       if (expectedRevision !== undefined && !matches(key, expectedRevision)) throw conflict(key, expectedRevision);
       const written = apply({ operation: 'delete', key, updatedBy: deleteOptions.updatedBy });
       watchers.drain();

@@ -5,8 +5,9 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
 import { kindOf } from '../variables/failure.js';
-import type { StoreWrite } from './store.js';
+import type { DeleteOptions, StoreWrite } from './store.js';
 import { printable } from '../printable.js';
 
 const KEY = /^[A-Za-z0-9_=/-]+(?:\.[A-Za-z0-9_=/-]+)*$/;
@@ -93,6 +94,15 @@ export function assertUpdatedBy(key: string, updatedBy: unknown): void {
   throw new ValidationError(`the updatedBy of a delete of store key '${key}' must be a string, got ${got}`, {
     details: { key, got },
   });
+}
+
+/** The keys {@link DeleteOptions} takes: a misspelled `updatedBy` read as absent would name nobody, silently. */
+const DELETE_KEYS = optionKeys<DeleteOptions>({ updatedBy: true });
+
+/** Throws a {@link ValidationError} unless a delete's options are an object of known keys with a string `updatedBy`. */
+export function assertDeleteOptions(key: string, options: DeleteOptions): void {
+  assertOptionKeys(options, 'delete', DELETE_KEYS);
+  assertUpdatedBy(key, options.updatedBy);
 }
 
 /**

@@ -64,7 +64,7 @@ export type StoreWrite<V> =
       readonly dropHistory?: true;
     };
 
-/** Options of {@link Store.delete}. */
+/** Options of {@link Store.delete}; any other key is refused with `ValidationError`, and nothing is written. */
 export interface DeleteOptions {
   /**
    * Who deletes: any string, kept with the delete marker and reported, exactly as given, on the delete's change

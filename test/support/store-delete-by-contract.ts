@@ -73,7 +73,7 @@ export function describeDeleteBy(open: () => Promise<Store<unknown>>): void {
       expect(await store.lastChange!('s.b')).toStrictEqual(deletes.at(-1));
     });
 
-    it('refuses an updatedBy that is not a string, writing nothing', async () => {
+    it('refuses an updatedBy that is not a string, and an unknown option, writing nothing', async () => {
       const store = await open();
       const r1 = await store.create('s.a', 1);
       const by = { updatedBy: 42 } as unknown as { updatedBy: string };
@@ -81,6 +81,12 @@ export function describeDeleteBy(open: () => Promise<Store<unknown>>): void {
       await expect(
         store.commit([{ operation: 'delete', key: 's.a', expectedRevision: r1, ...by }]),
       ).rejects.toBeInstanceOf(ValidationError);
+      // Found by an audit: a misspelled option was read as absent, and the marker named nobody.
+      await expect(store.delete('s.a', r1, { updatedby: 'ops' } as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: 'delete got unknown option updatedby; accepted: updatedBy',
+      });
+      await expect(store.delete('s.a', r1, null as never)).rejects.toBeInstanceOf(ValidationError);
       expect(await store.get('s.a')).toEqual({ key: 's.a', value: 1, revision: r1 });
       expect(await store.history('s.a')).toHaveLength(1);
     });
