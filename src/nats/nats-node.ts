@@ -32,7 +32,7 @@ import type { SpecsWatch } from './module-specs-revisions.js';
 import { createModuleClaims } from './module-claims.js';
 import { createNodePings } from './node-pings.js';
 import { toWireSpec, wireProblem } from './module-wire-spec.js';
-import { openNodeBuckets } from './node-buckets.js';
+import { assertNodeBucketSettings, openNodeBuckets } from './node-buckets.js';
 import { executionReplyLimits } from './execution-replies.js';
 import { assertUnavailableRetryMs } from './retry-unavailable.js';
 import { assertNodeNames } from './node-names.js';
@@ -150,6 +150,8 @@ export async function openNatsNode(
   assertInspectFlag(options.inspect);
   // Before connecting: nothing is created under a good name when a later one is bad.
   assertNodeNames(options);
+  // Before connecting, and before existing buckets are compared with them (see assertNodeBucketSettings).
+  assertNodeBucketSettings(options);
   // Before connecting: a bad limit is refused with nothing to undo (the service checks it again as it starts).
   executionReplyLimits(options.executionReplies);
   const connection: NatsConnection = await connectNats({ name: DEFAULT_NAME, ...options });

@@ -12,7 +12,7 @@ import { openModuleSpecs, type ModuleSpecs } from './module-specs.js';
 import { LEAST_SPEC_VALUE_BYTES } from './spec-room.js';
 import { LEAST_RECORD_VALUE_BYTES, SESSION_RECORD_BYTES } from './bucket-value-room.js';
 import type { NatsNodeOptions } from './nats-node.js';
-import { assertExistingBuckets } from './kv-bucket-settings.js';
+import { assertBucketSettings, assertExistingBuckets } from './kv-bucket-settings.js';
 import { bucketsOf } from './node-names.js';
 import { createNodeStore, type NodeStore } from './node-store.js';
 import { createSessionDirectory } from './session-directory.js';
@@ -43,6 +43,16 @@ export interface NodeBuckets {
   readonly listing: SessionListing;
   /** The node's subjects (its `prefix`), made once the buckets are open, as the session life needs them. */
   readonly subjects: TetherSubjects;
+}
+
+/**
+ * Throws `ValidationError` naming the variables bucket unless `historyDepth` and `replicas`, when given, are within
+ * KV's bounds (1 to 64, 1 to 5). Checked before connecting: on buckets that exist already an out-of-bounds value was
+ * judged as a mismatch (`BucketConfigMismatchError`, "configured 65, actual 64"), asking for a bucket none can make.
+ */
+export function assertNodeBucketSettings(options: NodeBucketOptions): void {
+  const { historyDepth, replicas } = options;
+  assertBucketSettings(bucketsOf(options).variablesBucket, { historyDepth, replicas });
 }
 
 /**

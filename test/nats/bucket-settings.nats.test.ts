@@ -342,6 +342,29 @@ describe('Runtime.start({ nats }) on existing buckets, and failing at start', ()
     }
   });
 
+  // Found by an audit of the options' JSDoc: on existing buckets these were judged as a mismatch (a
+  // BucketConfigMismatchError: 65 configured, 64 kept), which asked the operator for a bucket no server can make.
+  it('refuses a historyDepth or replicas out of bounds as a ValidationError though the buckets exist', async () => {
+    const ids = names();
+    await existingBucket(ids.bucket, { history: 64 });
+    await existingBucket(ids.sessionsBucket, { history: 1 });
+    for (const [setting, value] of [
+      ['historyDepth', 65],
+      ['historyDepth', 0],
+      ['replicas', 0],
+      ['replicas', 6],
+    ] as const) {
+      const error = await Runtime.start({ nats: { ...nodeOptions(ids), [setting]: value }, onError: () => {} }).catch(
+        (e: unknown) => e,
+      );
+      expect(error, `${setting} ${value}`).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).toMatch(
+        new RegExp(`^${setting} of KV bucket '${ids.bucket}' must be an integer`),
+      );
+    }
+    expect(await bucketExists(ids.modulesBucket)).toBe(false);
+  });
+
   it.skipIf(process.env.NATS_URL !== undefined)(
     'closes its connection when what comes after connecting fails (here the provider the environment names)',
     async () => {
