@@ -19,19 +19,19 @@ export interface NatsNodeOptions {
   readonly token?: string;
   /** The connection's name, as the server's monitoring shows it. @default 'tether-node' */
   readonly name?: string;
-  /** Subject prefix. @default 'tether' */
+  /** Subject prefix; the buckets left unnamed are named after it. @default 'tether' */
   readonly prefix?: string;
   /**
    * The queue group the service's endpoints join; nodes sharing it share the load. It and the bucket names take
-   * letters, digits, `_` and `-` only (anything else is a `ValidationError` before the node connects).
+   * 1 to 252 letters, digits, `_` and `-` (anything else is a `ValidationError` before the node connects).
    * @default 'tether'
    */
   readonly queue?: string;
-  /** @default 'tether_vars' */
+  /** @default `<prefix>_vars`, the prefix's dots written `_` (`tether_vars` for the default prefix) */
   readonly variablesBucket?: string;
-  /** @default 'tether_sessions' */
+  /** @default `<prefix>_sessions` (`tether_sessions` for the default prefix) */
   readonly sessionsBucket?: string;
-  /** Module specs, so any node can wake any module. @default 'tether_modules' */
+  /** Module specs, so any node can wake any module. @default `<prefix>_modules` (`tether_modules`...) */
   readonly modulesBucket?: string;
   /**
    * Replicas of the buckets (a clustered JetStream can keep 3; 1 to 5). Given, it is also required of buckets
