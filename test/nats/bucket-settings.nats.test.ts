@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BucketConfigMismatchError, Runtime, ValidationError, errorFromJSON } from '../../src/index.js';
 import { createKvStore } from '../../src/nats/kv-store.js';
 import { openModuleSpecs } from '../../src/nats/module-specs.js';
+import { recordLimitFor } from '../../src/nats/record-codec.js';
 import { createSessionDirectory } from '../../src/nats/session-directory.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait-for.js';
@@ -363,6 +364,20 @@ describe('Runtime.start({ nats }) on existing buckets, and failing at start', ()
       );
     }
     expect(await bucketExists(ids.modulesBucket)).toBe(false);
+  });
+
+  it('refuses a maxRecordBytes above the default (half the max_payload) at start, creating no bucket', async () => {
+    const ids = names();
+    const most = recordLimitFor(nc.info!.max_payload);
+    const error = await Runtime.start({ nats: { ...nodeOptions(ids), maxRecordBytes: most + 1 }, onError: () => {} })
+      .then(async (runtime) => runtime.stop())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(new RegExp(`^maxRecordBytes must be a whole number from 1 to ${most} `));
+    const buckets = [ids.bucket, ids.sessionsBucket, ids.modulesBucket];
+    expect(await Promise.all(buckets.map(bucketExists))).toEqual([false, false, false]);
+    const atTheDefault = await Runtime.start({ nats: { ...nodeOptions(ids), maxRecordBytes: most } });
+    await atTheDefault.stop();
   });
 
   it.skipIf(process.env.NATS_URL !== undefined)(
