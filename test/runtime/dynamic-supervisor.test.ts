@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMachine, setup } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
 import { ChildStartError, MaxChildrenError, NoProcError, ValidationError } from '../../src/errors.js';
@@ -14,6 +14,9 @@ import { waitFor } from '../support/wait-for.js';
 import { counterMachine } from './fixtures.js';
 
 const createRuntime = useProcessRuntimes();
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function counter(name?: string, restart?: RestartType): DynamicChildSpec {
   return { start: () => ({ logic: counterMachine, ...(name ? { name } : {}) }), ...(restart ? { restart } : {}) };
@@ -121,6 +124,25 @@ describe('DynamicSupervisor', () => {
     const a2 = await waitFor(() => (runtime.whereis('a') !== a ? runtime.whereis('a') : undefined));
     expect(sup.children()).toEqual([a2, b]);
     expect(sup.count).toBe(2);
+  });
+
+  // As Elixir's DynamicSupervisor counts a child it is restarting: its room is not another's until it exits for good.
+  it('counts a child being restarted against maxChildren: a startChild meanwhile is refused', async () => {
+    // Restarts wait for a macrotask (setImmediate): faked, the restart is held until the timers run.
+    vi.useFakeTimers({ toFake: ['setImmediate'] });
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { maxChildren: 1 });
+    const a = sup.startChild(counter('a'));
+    runtime.cast(a, { type: 'crash' });
+    await a.exited;
+    // The restart has begun (its incarnation is gone from `children()`) and waits for the faked macrotask.
+    await waitFor(() => sup.children().length === 0, { message: 'the restart began' });
+    expect(sup.count).toBe(1);
+    expect(() => sup.startChild(counter('b'))).toThrow(MaxChildrenError);
+    vi.runAllTimers();
+    const a2 = await waitFor(() => runtime.whereis('a'));
+    expect([sup.count, sup.children()]).toEqual([1, [a2]]);
+    expect(runtime.whereis('b')).toBeUndefined();
   });
 
   it('drops a transient child that exits normally and a temporary child that crashes', async () => {
