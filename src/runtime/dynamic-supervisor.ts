@@ -71,13 +71,14 @@ export class DynamicSupervisor extends SupervisorBase {
   /**
    * Starts and supervises one more child.
    * @throws {ValidationError} when `spec` has an unknown key or restart type, or no `start` function
-   * @throws {NoProcError} when the supervisor has exited
+   * @throws {NoProcError} when the supervisor has exited or is stopping (its `start` is not called)
    * @throws {MaxChildrenError} when it already has `maxChildren` children, those still starting included
    * @throws {ChildStartError} when the child fails to start (nothing is kept)
    */
   startChild(spec: DynamicChildSpec): ProcessRef {
     assertDynamicChildSpec(spec);
-    if (!this.alive) throw new NoProcError(this.label);
+    // Stopping, it waits for its children to exit: a child started now would only be stopped again.
+    if (!this.alive || this.terminating) throw new NoProcError(this.label);
     if (this.#children.size + this.#starting >= this.maxChildren)
       throw new MaxChildrenError(this.label, this.maxChildren);
     // Copied as checked: a caller that reuses one spec object for its next child must not change this one's restarts.

@@ -135,6 +135,11 @@ export abstract class SupervisorBase {
     return child.alive ? child.exited : undefined;
   }
 
+  /** True from the moment the supervisor's process is asked to stop: its children are being terminated. */
+  protected get terminating(): boolean {
+    return this.#terminating;
+  }
+
   /**
    * False once the supervisor is terminating or the runtime is stopping everything: exits seen then are the
    * shutdown itself, not failures. Re-check after every `await` in restart work.

@@ -317,6 +317,43 @@ describe('DynamicSupervisor', () => {
     expect(order).toEqual(['c', 'b', 'a', 'dyn']);
   });
 
+  // Found by an audit of its JSDoc: a startChild made while the supervisor waited for a child to exit ran start() and
+  // spawned the child, only to stop it, and threw a ChildStartError, as if that child had failed.
+  it('refuses startChild with NoProcError once it is stopping, running no start()', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
+    let refused: unknown;
+    let started = false;
+    const stopsSupervisor = setup({}).createMachine({
+      on: {
+        shutdown: {
+          actions: [
+            () => void runtime.stop('dyn'),
+            () => {
+              try {
+                sup.startChild({
+                  start: () => {
+                    started = true;
+                    return { logic: counterMachine, name: 'late' };
+                  },
+                });
+              } catch (error) {
+                refused = error;
+              }
+            },
+          ],
+        },
+      },
+    });
+    sup.startChild({ start: () => ({ logic: stopsSupervisor, name: 'b' }) });
+    runtime.cast('b', { type: 'shutdown' });
+    await sup.exited;
+    expect(refused).toBeInstanceOf(NoProcError);
+    expect((refused as NoProcError).message).toContain("'dyn'");
+    expect(started).toBe(false);
+    expect(runtime.processes()).toEqual([]);
+  });
+
   it('does not keep a child whose start stopped the supervisor, and stops it', async () => {
     const runtime = createRuntime();
     const supervisor = DynamicSupervisor.start(runtime, { name: 'dyn' });
