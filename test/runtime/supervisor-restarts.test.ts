@@ -73,6 +73,24 @@ describe('Supervisor', () => {
     expect(sup.which().map((child) => child.id)).toEqual(['a', 'c']);
   });
 
+  // As OTP's one_for_all starts every child it keeps again (start_children), one that was left down included.
+  it('starts a transient sibling left down after a normal exit again in a one_for_all restart', async () => {
+    const runtime = createRuntime();
+    const sup = Supervisor.start(runtime, {
+      strategy: 'one_for_all',
+      children: [counter('t', 'transient'), counter('b')],
+    });
+    const t = runtime.whereis('t');
+    runtime.cast('t', { type: 'finish' });
+    await waitFor(() => sup.child('t') === undefined, { message: 't left down' });
+    const b = runtime.whereis('b');
+    runtime.cast('b', { type: 'crash' });
+    await restarted(runtime, 'b', b);
+    expect(t?.exitReason).toBe('normal');
+    expect(sup.child('t')?.alive).toBe(true);
+    expect(sup.which().map((child) => child.ref !== undefined)).toEqual([true, true]);
+  });
+
   it('restarts a permanent child even after a normal exit', async () => {
     const runtime = createRuntime();
     Supervisor.start(runtime, { children: [counter('a', 'permanent')] });
