@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import { createExecutionReplies, executionReplyKey, type ExecutionReplies } from '../../src/nats/execution-replies.js';
 import { collectGarbage } from '../support/collect-garbage.js';
@@ -18,7 +18,41 @@ function keepOne(replies: ExecutionReplies): WeakRef<Uint8Array> {
   return new WeakRef(data);
 }
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('execution-replies', () => {
+  // The defaults NatsNodeOptions.executionReplies promises: each could change with every other test passing.
+  it('keeps the last 4096 replies, for 2 minutes, within 32 MiB, when given no limits', () => {
+    let now = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const replies = createExecutionReplies();
+    const reply = (executionId: string, data: Uint8Array): void => {
+      const request = {};
+      replies.started(request, key(executionId));
+      replies.replied(request, data);
+    };
+    for (let i = 0; i <= 4096; i++) reply(`e${i}`, bytes('{}'));
+    expect(replies.outcome(key('e0'))).toBe('unknown');
+    expect(replies.outcome(key('e1'))).toMatchObject({ data: bytes('{}') });
+    now += 119_999;
+    expect(replies.outcome(key('e4096'))).toMatchObject({ data: bytes('{}') });
+    now += 1;
+    expect(replies.outcome(key('e4096'))).toBe('unknown');
+
+    const half = 16 * 1024 * 1024;
+    reply('big1', new Uint8Array(half));
+    reply('big2', new Uint8Array(half));
+    expect(replies.outcome(key('big1'))).not.toBe('unknown');
+    reply('last', bytes('{}'));
+    expect([replies.outcome(key('big1')), replies.outcome(key('big2'))].map((kept) => kept === 'unknown')).toEqual([
+      true,
+      false,
+    ]);
+    replies.clear();
+  });
+
   // Found by a soak review: replies were let go only as others came or were asked for, so an idle node held up to
   // 32 MiB of them for as long as it stayed idle.
   it('lets a reply go at its age on an idle node, with nothing else coming', async () => {
