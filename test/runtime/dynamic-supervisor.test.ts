@@ -186,7 +186,11 @@ describe('DynamicSupervisor', () => {
     const typo = { maxChildrens: 2 } as DynamicSupervisorOptions;
     expect(() => DynamicSupervisor.start(runtime, typo)).toThrow(/unknown option maxChildrens/);
     expect(runtime.processes()).toEqual([]);
-    expect(DynamicSupervisor.start(runtime, { maxChildren: 0 }).maxChildren).toBe(0);
+    // As OTP's max_children 0: a supervisor that takes no child, not one without a ceiling.
+    const none = DynamicSupervisor.start(runtime, { maxChildren: 0 });
+    expect(none.maxChildren).toBe(0);
+    expect(() => none.startChild(counter('a'))).toThrow(MaxChildrenError);
+    expect(runtime.whereis('a')).toBeUndefined();
   });
 
   it('refuses a child spec with an unknown restart type or key, starting nothing', () => {
