@@ -51,10 +51,10 @@ export interface NatsNodeOptions {
    * Largest encoded variable record a write may store on this node: a whole number from 1 to the default (a larger
    * one is a `ValidationError` at start, before any bucket is created). A bigger write is refused with
    * `validation_failed`, so that every accepted change's event (old and new value in one message) fits in the
-   * server's `max_payload`. A delete's `updatedBy` (as its marker's header encodes it)
-   * has the same limit, its event carrying it with the old value. Give every node of a bucket the same value. A
-   * variables bucket made with a max value size lowers it to that size less room for a lock owner, headers and a
-   * batch's mark (see `RECORD_ROOM_BYTES` in bucket-value-room.ts).
+   * server's `max_payload`. A delete's `updatedBy` (as its marker's header encodes it) has the same limit, its event
+   * carrying it with the old value. Give every node of a bucket the same value. A variables bucket made with a max
+   * value size lowers it to that size less room for a lock owner, headers and a batch's mark (see
+   * `RECORD_ROOM_BYTES` in bucket-value-room.ts).
    * @default (server max_payload − 4 KiB) / 2
    */
   readonly maxRecordBytes?: number;
