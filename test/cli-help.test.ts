@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/cli.js';
+import { recordLimitFor } from '../src/nats/record-codec.js';
 import { packageVersion } from '../src/package-version.js';
 import { cli } from './support/cli-in-process.js';
 
@@ -23,6 +24,13 @@ describe('cli', () => {
     expect(stdout).toMatch(/--timeout <ms> +how long the whole call waits.*then the node's execution timeout, 120000/);
     expect((await cli('var', 'get', '--help')).stdout).toMatch(
       /--timeout <ms> +how long a request waits.*default 5000/,
+    );
+  });
+
+  it("states serve's --max-record-bytes default as the node computes it from max_payload", async () => {
+    const { stdout } = await cli('serve', '--help');
+    expect(stdout).toContain(
+      `(max_payload - 4 KiB) / 2 of the server's: ${recordLimitFor(1024 * 1024)} for its default`,
     );
   });
 

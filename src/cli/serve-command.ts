@@ -95,8 +95,8 @@ const serve = defineCommand({
       type: 'string',
       placeholder: '<n>',
       description:
-        "the largest variable record a write may store, below the default only (default half the server's" +
-        ' max_payload, less 4 KiB); give every node the same',
+        'the largest variable record a write may store, up to the default only (default (max_payload - 4 KiB) / 2' +
+        " of the server's: 522240 for its default 1 MiB); give every node the same",
     },
     replicas: {
       type: 'string',
@@ -225,7 +225,7 @@ const serve = defineCommand({
       // Bad options are the user's, and so is an option an existing bucket contradicts; anything else at start
       // (refused, no JetStream, a bucket it cannot create) means this NATS cannot host a node.
       if (error instanceof BucketConfigMismatchError) throw inFlagTerms(error);
-      if (error instanceof ValidationError) throw error;
+      if (error instanceof ValidationError) throw recordLimitInFlagTerms(error);
       if (!(error instanceof BridgeError)) throw error;
       throw new UnreachableError(`cannot start a node on NATS at ${servers.join(',')}: ${error.message}`, {
         cause: error,
@@ -293,6 +293,21 @@ function inFlagTerms(error: BucketConfigMismatchError): BucketConfigMismatchErro
   if (option === undefined) return error;
   const { bucket, setting, configured, actual } = error;
   return new BucketConfigMismatchError(bucket, setting, configured, actual, { cause: error, details: { option } });
+}
+
+/**
+ * The node's refusal of a `--max-record-bytes` over what the server's `max_payload` allows, naming the flag rather
+ * than the runtime's `maxRecordBytes` (which the command line does not have), and the top as `--help` states it. Any
+ * other error is returned as it is.
+ */
+function recordLimitInFlagTerms(error: ValidationError): ValidationError {
+  const { constraint, maxRecordBytes, most, maxPayload } = error.details;
+  if (constraint !== 'maxRecordBytes' || typeof most !== 'number') return error;
+  return new ValidationError(
+    `--max-record-bytes must be a whole number from 1 to ${most} ((max_payload - 4 KiB) / 2, with the server's ` +
+      `max_payload of ${String(maxPayload)} bytes), got ${String(maxRecordBytes)}`,
+    { cause: error, details: { ...error.details, option: '--max-record-bytes' } },
+  );
 }
 
 /** What `--buckets` calls each bucket option. */
