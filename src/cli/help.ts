@@ -111,7 +111,7 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
         [
           '130, 143',
           'module call interrupted by SIGINT (Ctrl-C) or SIGTERM (the execution is cancelled on its node); serve, ' +
-            'var watch and events interrupted again while they stop (a first interrupt ends them with 0)',
+            'var watch, events and inspect interrupted again while they stop (a first interrupt ends them with 0)',
         ],
       ]),
       '',

@@ -1,5 +1,5 @@
 /**
- * Long-running commands (`serve`, `var watch`, `events`) run until Ctrl-C or a `docker stop`, or until their
+ * Long-running commands (`serve`, `var watch`, `events`, `inspect`) run until Ctrl-C or a `docker stop`, or until their
  * connection to NATS is gone for good (or, for those that print, until nobody reads their output). A one-shot
  * command that can be cancelled turns the signal into an abort instead.
  * @module
