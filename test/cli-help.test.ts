@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/cli.js';
 import { recordLimitFor } from '../src/nats/record-codec.js';
+import { DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS, replyWaitMs } from '../src/nats/remote-execution.js';
 import { packageVersion } from '../src/package-version.js';
 import { cli } from './support/cli-in-process.js';
 
@@ -22,6 +23,9 @@ describe('cli', () => {
   it("says module call waits for the execution as long as the node lets it run, not a request's 5 s", async () => {
     const { stdout } = await cli('module', 'call', '--help');
     expect(stdout).toMatch(/--timeout <ms> +how long the whole call waits.*then the node's execution timeout, 120000/);
+    // The client waits no longer, whatever the node allows: a node set to allow more needs --timeout.
+    expect(stdout).toContain(`120000 unless it sets a shorter one; a node that allows longer needs --timeout`);
+    expect(replyWaitMs(undefined)).toBe(DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS + 2000);
     expect((await cli('var', 'get', '--help')).stdout).toMatch(
       /--timeout <ms> +how long a request waits.*default 5000/,
     );

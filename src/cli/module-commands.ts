@@ -120,10 +120,11 @@ const call = defineCommand({
   args: [{ name: 'id', description: 'the module id', mayStartWithDash: true }],
   options: {
     ...COMMON,
-    // Not the requests' 5 s: an execution waits as long as its node lets it run.
+    // Not the requests' 5 s: an execution waits as long as its node lets it run, up to the default the client knows
+    // (it cannot learn a node's own; past it, the call times out and the execution is cancelled).
     timeout: {
       ...COMMON.timeout,
-      description: `how long the whole call waits, finding the module and its execution together (default: 5000 to find it, then the node's execution timeout, ${DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS} unless it sets another)`,
+      description: `how long the whole call waits, finding the module and its execution together (default: 5000 to find it, then the node's execution timeout, ${DEFAULT_REMOTE_EXECUTION_TIMEOUT_MS} unless it sets a shorter one; a node that allows longer needs --timeout)`,
     },
     input: { type: 'string', multiple: true, placeholder: '<field=value>', description: 'an input field (a string)' },
     inputs: {
