@@ -307,6 +307,49 @@ describe('cli serve', () => {
     expect(gone.stderr).toMatch(/^tether: session_not_found: /);
   });
 
+  // `var watch --help`: a deletion's line has "deleted":true and no newValue (`var delete --help`: with --updated-by as
+  // who did it), and "when the session is deleted or expires, it exits 1 with that error". Only the deletion of the
+  // session was run through the CLI.
+  it('var watch prints a deletion with its --updated-by, and exits 1 with session_expired once its session expires', async () => {
+    const prefix = `clixp${process.pid}`;
+    const serve = start([
+      'serve',
+      '--prefix',
+      prefix,
+      '--buckets',
+      `cli_xp_vars_${id},cli_xp_sessions_${id},cli_xp_modules_${id}`,
+      '--session-ttl',
+      '2000',
+    ]);
+    onTestFinished(async () => void (await serve.stop('SIGTERM')));
+    await serve.until('stdout', /node serving on/);
+    const on = ['--session', 'fleeting', '--prefix', prefix];
+    expect((await inProcess(['var', 'define', 'n', 'integer', '1', ...on])).code).toBe(0);
+    const watch = start(['var', 'watch', ...on]);
+    // Reads are uses: the session cannot expire while the watch process starts, however long that takes here.
+    const keepAlive = setInterval(() => void inProcess(['var', 'get', 'n', ...on]), 200);
+    try {
+      await watch.until('stderr', /watching/);
+    } finally {
+      clearInterval(keepAlive);
+    }
+    expect((await inProcess(['var', 'set', 'n', '2', '--updated-by', 'bob', ...on])).code).toBe(0);
+    expect((await inProcess(['var', 'delete', 'n', '--updated-by', 'alice', ...on])).code).toBe(0);
+    // A watch is no use: nothing else touches the session, which expires.
+    const ended = await watch.exited;
+    expect(ended.code).toBe(1);
+    expect(
+      ended.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([
+      { name: 'n', oldValue: 1, newValue: 2, version: 2, updatedBy: 'bob' },
+      { name: 'n', oldValue: 2, version: 3, updatedBy: 'alice', deleted: true },
+    ]);
+    expect(errorLines(ended).at(-1)).toBe("tether: session_expired: session 'fleeting' expired");
+  });
+
   // No test gave serve a short --hibernate-after: a flag the node never got (it hibernates after the TTL, an hour,
   // when given none) went unseen.
   it('serve --hibernate-after hibernates a session idle on the node for that long, as tether inspect shows', async () => {
