@@ -74,8 +74,9 @@ const serve = defineCommand({
       type: 'string',
       placeholder: '<ms>',
       description:
-        'a session no node used (read or wrote) for this long expires: it is deleted with its variables and modules;' +
-        ' give every node the same (default 3600000, an hour)',
+        'a session no node used (read or wrote) for this long expires, 1.25 to 1.75 times this after its last use' +
+        ' (for a TTL up to about 99 days): it is deleted with its variables and modules; give every node the same' +
+        ' (default 3600000, an hour)',
     },
     'hibernate-after': {
       type: 'string',
