@@ -36,10 +36,10 @@ const AS_TEXT = {
   text: { type: 'boolean', description: 'take the value as the text it is, never as JSON (for text variables)' },
 } as const;
 const VALUE_HELP =
-  'the value: JSON when it parses (0.7, true, [1,2], {"a":1}; .5 is a number too), else the text as a string; text ' +
-  'opening with { or [ that does not parse is refused unless the variable holds text (string, choice, module); - ' +
-  'reads it from stdin, less one trailing newline (for values past the 128 KiB an argument may hold; the text - ' +
-  `itself is '"-"')`;
+  'the value: JSON when it parses (0.7, true, [1,2], {"a":1}; .5 is a number too, unless the variable holds text), ' +
+  'else the text as a string; text opening with { or [ that does not parse is refused unless the variable holds text ' +
+  '(string, choice, module); - reads it from stdin, less one trailing newline (for values past the 128 KiB an ' +
+  `argument may hold; the text - itself is '"-"')`;
 
 const define = defineCommand({
   path: ['var', 'define'],
