@@ -107,7 +107,11 @@ export function listHelp(commands: readonly CommandSpec[], group?: string): stri
           String(EXIT.usage),
           'a usage error (unknown command or option, missing argument, an option value or value the CLI cannot read)',
         ],
-        [String(EXIT.unreachable), 'NATS cannot be reached or was lost meanwhile, or no tether node answers (noproc)'],
+        [
+          String(EXIT.unreachable),
+          'NATS cannot be reached, was lost meanwhile or refuses the user a subject (nats_connection), or no tether ' +
+            'node answers (noproc)',
+        ],
         [
           '130, 143',
           'module call interrupted by SIGINT (Ctrl-C) or SIGTERM (the execution is cancelled on its node); serve, ' +
