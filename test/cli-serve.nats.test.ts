@@ -17,6 +17,32 @@ const { start, tether, inProcess, id, server } = useCliNode();
 
 const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/**
+ * A `serve` on a provider that answers only after 30 s, with one `module call` of it in flight (the model asked):
+ * a node whose stop has a request to drain. `name` keeps its prefix and buckets apart from the other tests'.
+ */
+async function serveWithCallInFlight(name: string, serveFlags: readonly string[] = []) {
+  const openai = await OpenAIStub.start();
+  onTestFinished(() => openai.close());
+  openai.fallback = () => text('Answer: late');
+  openai.delayMs = 30_000;
+  const prefix = `cli${name}${process.pid}`;
+  const on = ['--session', name, '--prefix', prefix];
+  const serve = startCli(
+    ['serve', '--prefix', prefix, '--buckets', `cli_${name}_vars_${id},cli_${name}_sessions_${id}`, ...serveFlags],
+    { NATS_URL: server().url, TETHER_AI: 'openai', TETHER_AI_URL: openai.url, TETHER_AI_KEY: 'sk-test' },
+  );
+  onTestFinished(() => void serve.child.kill('SIGKILL'));
+  await serve.until('stdout', /node serving on/);
+  const spec = '{"type":"Predict","signature":"question -> answer"}';
+  const created = await inProcess(['module', 'create', 'qa', '--spec', spec, ...on]);
+  expect([created.code, created.stderr]).toEqual([0, '']);
+  const call = start(['module', 'call', 'qa', '--input', 'question=slow?', ...on]);
+  onTestFinished(() => void call.child.kill('SIGKILL'));
+  await waitFor(() => openai.requests.length === 1, { message: 'the execution reached the model' });
+  return { openai, prefix, serve, call };
+}
+
 describe('cli serve', () => {
   it('serve --replicas on buckets kept with other replicas exits 1 (bucket_config_mismatch), not 3', async () => {
     const buckets = `cli_vars_${id},cli_sessions_${id},cli_replicas_modules_${id}`;
@@ -120,32 +146,7 @@ describe('cli serve', () => {
   });
 
   it('serve ends what is still in flight after --drain-timeout with node_stopping replies, and exits 1 with one line', async () => {
-    const openai = await OpenAIStub.start();
-    onTestFinished(() => openai.close());
-    openai.fallback = () => text('Answer: late');
-    openai.delayMs = 30_000;
-    const prefix = `clidrain${process.pid}`;
-    const on = ['--session', 'drained', '--prefix', prefix];
-    const serve = startCli(
-      [
-        'serve',
-        '--prefix',
-        prefix,
-        '--buckets',
-        `cli_drain_vars_${id},cli_drain_sessions_${id}`,
-        '--drain-timeout',
-        '300',
-      ],
-      { NATS_URL: server().url, TETHER_AI: 'openai', TETHER_AI_URL: openai.url, TETHER_AI_KEY: 'sk-test' },
-    );
-    onTestFinished(() => void serve.child.kill('SIGKILL'));
-    await serve.until('stdout', /node serving on/);
-    const spec = '{"type":"Predict","signature":"question -> answer"}';
-    const created = await inProcess(['module', 'create', 'qa', '--spec', spec, ...on]);
-    expect([created.code, created.stderr]).toEqual([0, '']);
-    const call = start(['module', 'call', 'qa', '--input', 'question=slow?', ...on]);
-    onTestFinished(() => void call.child.kill('SIGKILL'));
-    await waitFor(() => openai.requests.length === 1, { message: 'the execution reached the model' });
+    const { openai, prefix, serve, call } = await serveWithCallInFlight('drained', ['--drain-timeout', '300']);
     serve.child.kill('SIGTERM');
     const [stopped, called] = await Promise.all([serve.exited, call.exited]);
     expect(stopped.code).toBe(1);
@@ -167,29 +168,7 @@ describe('cli serve', () => {
   // No test held it: a stop that waits (here on an execution in flight, for the default 25 s drain) can always be cut
   // short by a second Ctrl-C, which ends the process at once with 130, as a shell reports one killed by SIGINT.
   it('serve exits 130 at once on a second Ctrl-C while its stop still drains a request in flight', async () => {
-    const openai = await OpenAIStub.start();
-    onTestFinished(() => openai.close());
-    openai.fallback = () => text('Answer: late');
-    openai.delayMs = 30_000;
-    const prefix = `cliagain${process.pid}`;
-    const on = ['--session', 'again', '--prefix', prefix];
-    const serve = startCli(
-      ['serve', '--prefix', prefix, '--buckets', `cli_again_vars_${id},cli_again_sessions_${id}`],
-      {
-        NATS_URL: server().url,
-        TETHER_AI: 'openai',
-        TETHER_AI_URL: openai.url,
-        TETHER_AI_KEY: 'sk-test',
-      },
-    );
-    onTestFinished(() => void serve.child.kill('SIGKILL'));
-    await serve.until('stdout', /node serving on/);
-    const spec = '{"type":"Predict","signature":"question -> answer"}';
-    const created = await inProcess(['module', 'create', 'qa', '--spec', spec, ...on]);
-    expect([created.code, created.stderr]).toEqual([0, '']);
-    const call = start(['module', 'call', 'qa', '--input', 'question=slow?', ...on]);
-    onTestFinished(() => void call.child.kill('SIGKILL'));
-    await waitFor(() => openai.requests.length === 1, { message: 'the execution reached the model' });
+    const { serve } = await serveWithCallInFlight('again');
     // Sent until the process ends: two signals sent back to back may reach it as one, and only one after the first
     // was taken is a second. The first alone would end it after the drain, with exit 1.
     await waitFor(() => serve.child.exitCode !== null || void serve.child.kill('SIGINT'), {

@@ -8,6 +8,7 @@ import {
   type DynamicChildSpec,
   type DynamicSupervisorOptions,
   type ProcessRef,
+  type ProcessRuntime,
   type RestartType,
 } from '../../src/runtime/index.js';
 import { waitFor } from '../support/wait-for.js';
@@ -23,6 +24,13 @@ function counter(name?: string, restart?: RestartType): DynamicChildSpec {
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** A child that, told `shutdown`, asks `runtime` to stop the supervisor `dyn`, then runs `meanwhile` at once. */
+function stopsSupervisor(runtime: ProcessRuntime, meanwhile: () => void) {
+  return setup({}).createMachine({
+    on: { shutdown: { actions: [() => void runtime.stop('dyn'), meanwhile] } },
+  });
+}
 
 describe('DynamicSupervisor', () => {
   it('starts children on demand and lists them in start order', () => {
@@ -294,21 +302,10 @@ describe('DynamicSupervisor', () => {
     const runtime = createRuntime();
     const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
     let aAliveAfterAsking: boolean | undefined;
-    const stopsSupervisor = setup({}).createMachine({
-      on: {
-        shutdown: {
-          actions: [
-            () => void runtime.stop('dyn'),
-            () => {
-              aAliveAfterAsking = runtime.isAlive('a');
-            },
-          ],
-        },
-      },
-    });
+    const askingChild = stopsSupervisor(runtime, () => void (aAliveAfterAsking = runtime.isAlive('a')));
     const children: ProcessRef[] = [
       sup.startChild(counter('a')),
-      sup.startChild({ start: () => ({ logic: stopsSupervisor, name: 'b' }) }),
+      sup.startChild({ start: () => ({ logic: askingChild, name: 'b' }) }),
       sup.startChild(counter('c')),
     ];
     const order: string[] = [];
@@ -328,28 +325,19 @@ describe('DynamicSupervisor', () => {
     const sup = DynamicSupervisor.start(runtime, { name: 'dyn' });
     let refused: unknown;
     let started = false;
-    const stopsSupervisor = setup({}).createMachine({
-      on: {
-        shutdown: {
-          actions: [
-            () => void runtime.stop('dyn'),
-            () => {
-              try {
-                sup.startChild({
-                  start: () => {
-                    started = true;
-                    return { logic: counterMachine, name: 'late' };
-                  },
-                });
-              } catch (error) {
-                refused = error;
-              }
-            },
-          ],
-        },
-      },
+    const askingChild = stopsSupervisor(runtime, () => {
+      try {
+        sup.startChild({
+          start: () => {
+            started = true;
+            return { logic: counterMachine, name: 'late' };
+          },
+        });
+      } catch (error) {
+        refused = error;
+      }
     });
-    sup.startChild({ start: () => ({ logic: stopsSupervisor, name: 'b' }) });
+    sup.startChild({ start: () => ({ logic: askingChild, name: 'b' }) });
     runtime.cast('b', { type: 'shutdown' });
     await sup.exited;
     expect(refused).toBeInstanceOf(NoProcError);
