@@ -13,6 +13,21 @@ import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
 
+/** Which of `buckets` have a stream on the server: a start refused before creating any leaves each at `none`. */
+async function streamsOf(buckets: readonly string[]): Promise<Record<string, 'made' | 'none'>> {
+  const streams = (await nc().jetstreamManager()).streams;
+  const entries = await Promise.all(
+    buckets.map(async (bucket) => [
+      bucket,
+      await streams.info(`KV_${bucket}`).then(
+        () => 'made' as const,
+        () => 'none' as const,
+      ),
+    ]),
+  );
+  return Object.fromEntries(entries);
+}
+
 /** Makes `bucket` as an operator would, with `maxValueSize` (and the history a node would give it). */
 async function operatorBucket(bucket: string, maxValueSize: number, history = 64): Promise<void> {
   await nc().jetstream().views.kv(bucket, { history, maxValueSize });
@@ -89,15 +104,10 @@ describe('a bucket made beforehand with a max value size', () => {
       actual: 256,
     });
     // Judged before any bucket was created: the refused start made none of the others.
-    const streams = (await nc().jetstreamManager()).streams;
-    for (const bucket of [buckets.variablesBucket, buckets.modulesBucket])
-      expect(
-        await streams.info(`KV_${bucket}`).then(
-          () => 'made',
-          () => 'none',
-        ),
-        bucket,
-      ).toBe('none');
+    expect(await streamsOf([buckets.variablesBucket, buckets.modulesBucket])).toEqual({
+      [buckets.variablesBucket]: 'none',
+      [buckets.modulesBucket]: 'none',
+    });
   });
 
   // Found by mutation: the modules bucket's room could go unjudged before the other buckets were created, with every
@@ -110,15 +120,10 @@ describe('a bucket made beforehand with a max value size', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BucketConfigMismatchError);
     expect(error).toMatchObject({ bucket: buckets.modulesBucket, setting: 'maxValueSize', actual: 1024 });
-    const streams = (await nc().jetstreamManager()).streams;
-    for (const bucket of [buckets.variablesBucket, buckets.sessionsBucket])
-      expect(
-        await streams.info(`KV_${bucket}`).then(
-          () => 'made',
-          () => 'none',
-        ),
-        bucket,
-      ).toBe('none');
+    expect(await streamsOf([buckets.variablesBucket, buckets.sessionsBucket])).toEqual({
+      [buckets.variablesBucket]: 'none',
+      [buckets.sessionsBucket]: 'none',
+    });
   });
 
   it("lowers the modules bucket's spec limit to its max value size, refusing a longer spec as validation_failed", async () => {
