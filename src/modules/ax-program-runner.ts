@@ -34,7 +34,7 @@ import {
 } from './module-types.js';
 import { missingFieldsError, toTetherError } from './provider-errors.js';
 import { pickByMajority } from './pick-by-majority.js';
-import { assertToolName } from './tool-name.js';
+import { assertModuleToolNames } from './tool-name.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
 import { adviceService } from './advice-service.js';
 import { messageOf } from '../printable.js';
@@ -162,12 +162,10 @@ export class AxProgramRunner {
     const assertsFields = kind !== 'react' && kind !== 'multi_chain_comparison';
     this.#pool = new GeneratorPool(sig, assertsFields ? this.#required : []);
     this.#inputs = new InputFields(sig.getInputFields());
-    this.#functions = (settings.tools ?? []).map((tool, index) => {
-      // A spec's tools and a runtime's were checked when taken; a class built directly takes them here, where a name
-      // no provider takes would otherwise fail every execution at the provider.
-      assertToolName((tool as Partial<ModuleTool> | undefined)?.name, 'module tool', { field: `tools[${index}]` });
-      return toAxFunction(tool);
-    });
+    // A spec's tools and a runtime's were checked when taken; a class built directly takes them here, where a name
+    // no provider takes would otherwise fail every execution at the provider.
+    assertModuleToolNames(settings.tools ?? []);
+    this.#functions = (settings.tools ?? []).map(toAxFunction);
     if (kind === 'program_of_thought') assertAgentTakes(sig, signature);
     if (kind === 'react' && this.#functions.length === 0) {
       throw new ValidationError(

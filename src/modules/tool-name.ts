@@ -35,3 +35,22 @@ export function assertToolName(
       : "is not a name providers take: 1 to 64 letters, digits, '_' or '-'";
   if (problem) throw new ValidationError(`${where} '${name}' ${problem}`, { details: { ...details, tool: name } });
 }
+
+/**
+ * Refuses the tools a module class is built with directly (`new ReAct(...)`) when a name is one
+ * {@link assertToolName} refuses, or when two of them share a name. A spec's tools and a runtime's are checked when
+ * taken (module-spec.ts, tools-by-name.ts); these reach the module unchecked.
+ * @throws {ValidationError} naming the tool and its `field`, `tools[i]`
+ */
+export function assertModuleToolNames(tools: readonly unknown[]): void {
+  const names = new Set<string>();
+  for (const [index, tool] of tools.entries()) {
+    const field = `tools[${index}]`;
+    const name = (tool as { readonly name?: unknown } | null | undefined)?.name;
+    assertToolName(name, 'module tool', { field });
+    // The model could call only one of two tools of one name, and which one would be Ax's choice.
+    if (names.has(name))
+      throw new ValidationError(`module tool '${name}' is given twice`, { details: { field, tool: name } });
+    names.add(name);
+  }
+}

@@ -62,3 +62,19 @@ describe('a ReAct tool whose name no provider takes', () => {
     expect((await agent.describe()).moduleType).toBe('ReAct');
   });
 });
+
+describe('two ReAct tools of one name', () => {
+  it('are refused when a ReAct module is built with them directly, naming the tool and the second place', () => {
+    const signature = 'question:string -> answer:string';
+    const tools = [tool('lookup'), tool('fine'), { ...tool('lookup'), description: 'Looks elsewhere' }];
+    for (const build of [
+      () => new ReAct(signature, { llm: createEchoModel(), tools }),
+      () => new VariableAwareReAct(signature, { llm: createEchoModel(), tools }),
+    ]) {
+      expect(build).toThrow(
+        expect.objectContaining({ code: 'validation_failed', details: { field: 'tools[2]', tool: 'lookup' } }),
+      );
+      expect(build).toThrow("'lookup'");
+    }
+  });
+});
