@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import type { RemoteExecuteOptions } from '../nats/remote-execution.js';
-import { assertKindReadable, assertOptionKeys, optionKeys, readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, assertOptionKeys, optionKeys, readOptions } from '../option-keys.js';
 import type { ExecuteOptions } from './module-handle.js';
 
 /** The options `execute` takes, embedded and remotely; any other (a `timeout` for `timeoutMs`) is refused. */

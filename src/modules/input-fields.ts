@@ -14,7 +14,7 @@ import type { AxIField } from '@ax-llm/ax';
 import { ValidationError } from '../errors.js';
 import { dateAsWritten, writesDates } from './dates-as-written.js';
 import { lostInJson } from './lost-in-json.js';
-import { couldNotRead } from '../runtime/option-keys.js';
+import { couldNotRead } from '../option-keys.js';
 import { MAX_JSON_DEPTH } from '../variables/json-value.js';
 import type { FieldValues } from './module-types.js';
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, readOptions } from '../option-keys.js';
 import { show } from '../variables/failure.js';
 import { assertVariableName, notAString, shownId } from '../variables/names.js';
 import type { SyncCallback } from './binding-state.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertOptionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys } from '../option-keys.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import type { ConfigNames, ProviderConfig } from './language-model.js';
 

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, Events, type ConnectionOptions, type NatsConnection, type NatsError } from 'nats';
 import { NatsConnectionError, ValidationError } from '../errors.js';
-import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys, optionKeys } from '../option-keys.js';
 import { kindOf, show } from '../variables/failure.js';
 import { assertTimerMs } from './timer-ms.js';
 import { connectClosingGivenUp } from './closing-transport.js';

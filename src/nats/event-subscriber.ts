@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
-import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys, optionKeys } from '../option-keys.js';
 import {
   CONNECTION_SETTING_KEYS,
   assertConnectionSettings,

@@ -2,7 +2,7 @@
  * The options of a KV store (kv-store.ts), and the keys it takes.
  * @module
  */
-import { optionKeys } from '../runtime/option-keys.js';
+import { optionKeys } from '../option-keys.js';
 import type { CommitCheckedHook, CommitWriteHook } from './kv-commit.js';
 import type { StoreChange } from '../store/store.js';
 import type { StoreCodec } from './store-codec.js';

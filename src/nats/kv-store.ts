@@ -29,7 +29,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { StoreClosedError, ValidationError } from '../errors.js';
-import { assertOptionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys } from '../option-keys.js';
 import { NODE_NAME_RULE, isNodeName } from './node-names.js';
 import {
   deleteChange,

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { kindOf } from '../variables/failure.js';
-import { optionKeys } from '../runtime/option-keys.js';
+import { optionKeys } from '../option-keys.js';
 import type { ReconnectPolicy } from './connection-options.js';
 import type { ExecutionReplyLimits } from './execution-replies.js';
 import type { NatsTlsFiles } from './tls-files.js';

@@ -11,7 +11,7 @@ import { NatsConnectionError } from '../errors.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
 import type { ModuleSpec } from '../modules/module-spec.js';
 import type { Session } from '../session/session.js';
-import { assertOptionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys } from '../option-keys.js';
 import { assertConnectionSettings, connectNats, reportReconnects, shownServers } from './connection-options.js';
 import { NATS_NODE_KEYS, assertInspectFlag, type NatsNodeOptions } from './nats-node-options.js';
 import { startModuleControl, type ModuleControl } from './module-control.js';

@@ -8,7 +8,7 @@ import { EVERY_SESSION } from '../errors.js';
 import { assertOptions, type SessionOptions } from '../session/options.js';
 import { assertTimerMs } from './timer-ms.js';
 import { assertSessionId } from '../variables/names.js';
-import { assertFunctionOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertFunctionOption, assertOptionKeys, optionKeys } from '../option-keys.js';
 import {
   CONNECTION_SETTING_KEYS,
   assertConnectionSettings,

@@ -8,7 +8,7 @@
  * @module
  */
 import { InternalError, ValidationError } from '../errors.js';
-import { assertKindReadable } from '../runtime/option-keys.js';
+import { assertKindReadable } from '../option-keys.js';
 import { kindOf } from '../variables/failure.js';
 import { assertFields, optionalString } from './request-fields.js';
 import type { RequestBody } from './wire.js';

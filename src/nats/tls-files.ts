@@ -7,7 +7,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../errors.js';
-import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys, optionKeys } from '../option-keys.js';
 import { show } from '../variables/failure.js';
 import { messageOf } from '../printable.js';
 

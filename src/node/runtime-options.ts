@@ -8,7 +8,7 @@ import type { LanguageModel } from '../modules/language-model.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import type { NatsNodeOptions } from '../nats/nats-node.js';
 import { durationMs } from '../runtime/duration-ms.js';
-import { assertFunctionOption, assertInspectOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertFunctionOption, assertInspectOption, assertOptionKeys, optionKeys } from '../option-keys.js';
 import type { ProcessRuntimeOptions } from '../runtime/process-runtime-options.js';
 import type { Store } from '../store/store.js';
 import { show } from '../variables/failure.js';

@@ -29,7 +29,7 @@ import { assertSessionId } from '../variables/names.js';
 import { openNatsNode, type NatsNode } from '../nats/nats-node.js';
 import { DEFAULT_UNAVAILABLE_RETRY_MS } from '../nats/retry-unavailable.js';
 import { withPlainSessionSnapshots } from '../nats/inspection.js';
-import { assertOptionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys } from '../option-keys.js';
 import { SPAWN_KEYS, type FaultSource } from '../runtime/process-runtime-options.js';
 import { answerWithinFor } from '../nats/session-service.js';
 import { listOptionsOf, pageOf, type ListSessionsOptions, type SessionPage } from '../nats/session-page.js';

@@ -5,7 +5,7 @@
 import type { AnyActorLogic, InputFrom } from 'xstate';
 import { NoProcError, ValidationError } from '../errors.js';
 import { isFailure, type ExitReason } from './exit-reason.js';
-import { assertOptionKeys, optionKeys } from './option-keys.js';
+import { assertOptionKeys, optionKeys } from '../option-keys.js';
 import { isRef, labelOf, shown } from './process-arguments.js';
 import type { ProcessHost } from './process-host.js';
 import type { SpawnOptions } from './process-runtime-options.js';

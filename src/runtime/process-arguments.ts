@@ -5,7 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertOptionKeys, readOptions } from './option-keys.js';
+import { assertOptionKeys, readOptions } from '../option-keys.js';
 import { CALL_KEYS, MAX_TIMEOUT_MS } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
 import type { AnyEventObject } from 'xstate';

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AnyActorLogic, InputFrom, InspectionEvent, Observer } from 'xstate';
-import { optionKeys } from './option-keys.js';
+import { optionKeys } from '../option-keys.js';
 import type { ProcessRef } from './process.js';
 
 /** Options for {@link ProcessRuntime}. */

@@ -18,7 +18,7 @@ import { FaultReporter } from './fault-reporter.js';
 import { assertHibernateAfter } from './hibernation.js';
 import { Hibernator } from './hibernator.js';
 import { Supervision } from './supervision.js';
-import { assertBooleanOption, assertFunctionOption, assertInspectOption, assertOptionKeys } from './option-keys.js';
+import { assertBooleanOption, assertFunctionOption, assertInspectOption, assertOptionKeys } from '../option-keys.js';
 import {
   PROCESS_RUNTIME_KEYS,
   SPAWN_KEYS,

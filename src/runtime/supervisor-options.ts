@@ -5,7 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertOptionKeys } from './option-keys.js';
+import { assertOptionKeys } from '../option-keys.js';
 
 /** The strategies `Supervisor` knows (see `SupervisorStrategy`). */
 export const STRATEGIES = ['one_for_one', 'one_for_all', 'rest_for_one'] as const;

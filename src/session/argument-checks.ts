@@ -6,7 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertKindReadable, couldNotRead } from '../runtime/option-keys.js';
+import { assertKindReadable, couldNotRead } from '../option-keys.js';
 import { kindOf, show } from '../variables/failure.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { assertVariableName } from '../variables/names.js';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { assertRecordsArray, assertValuesObject } from './argument-checks.js';
 import { assertOptions, type ImportVariablesOptions, type SetVariablesOptions } from './options.js';
 import type { WriteRequest } from './write-plan.js';
-import { readOptions } from '../runtime/option-keys.js';
+import { readOptions } from '../option-keys.js';
 import { valueAsCalled } from '../variables/value-as-called.js';
 
 /** The request of `setVariables(values, options)` made at `at`; `ValidationError` for a bad bag or values. */

@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { kindOf, show } from '../variables/failure.js';
-import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, readOptions } from '../option-keys.js';
 
 /**
  * What an option's value must be: text, a name (text that is not empty), a flag, a variable version (a whole

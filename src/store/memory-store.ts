@@ -22,7 +22,7 @@
  * @module
  */
 import { StoreClosedError, StoreConflictError, ValidationError } from '../errors.js';
-import { assertFunctionOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertFunctionOption, assertOptionKeys, optionKeys } from '../option-keys.js';
 import {
   deleteChange,
   type DeleteOptions,

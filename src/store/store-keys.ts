@@ -5,7 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertOptionKeys, optionKeys } from '../option-keys.js';
 import { kindOf } from '../variables/failure.js';
 import type { DeleteOptions, StoreWrite } from './store.js';
 import { printable } from '../printable.js';

@@ -4,7 +4,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertBooleanOption, assertOptionKeys, optionKeys } from '../runtime/option-keys.js';
+import { assertBooleanOption, assertOptionKeys, optionKeys } from '../option-keys.js';
 import type { WatchOptions } from './store.js';
 import { printable } from '../printable.js';
 

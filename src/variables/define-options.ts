@@ -6,7 +6,7 @@
 import { fail, show } from './failure.js';
 import { freezeJson, isPlainObject, shownPath } from './json-value.js';
 import type { Constraints, DefineVariableOptions, JsonValue } from './types.js';
-import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, readOptions } from '../option-keys.js';
 
 /** The options `defineVariable` accepts. */
 export const DEFINE_OPTION_KEYS: readonly string[] = Object.freeze(['constraints', 'description', 'metadata']);

@@ -12,7 +12,7 @@ import { validateDefineOptions } from './define-options.js';
 import { assertVariableName, notAString } from './names.js';
 import type { Constraints, JsonValue, ReadonlyJsonValue, VariableRecord, VariableType } from './types.js';
 import { validateValue } from './validate.js';
-import { assertKindReadable, readOptions } from '../runtime/option-keys.js';
+import { assertKindReadable, readOptions } from '../option-keys.js';
 
 const NO_METADATA: Readonly<Record<string, JsonValue>> = Object.freeze({});
 

@@ -4,11 +4,11 @@
  * { timeoutMs: 50 })` five seconds), and a bag of the wrong kind is worse (`nats: 'nats://host:4222'` spread into
  * a connection's options as its characters, leaving nats.js to connect to its own default server). Tether refuses
  * both, as the Session API's and the supervisors' bags are refused (`src/session/options.ts`,
- * `supervisor-options.ts`).
+ * `src/runtime/supervisor-options.ts`).
  * @module
  */
-import { ValidationError } from '../errors.js';
-import { messageOf } from '../printable.js';
+import { ValidationError } from './errors.js';
+import { messageOf } from './printable.js';
 
 /**
  * The keys of option type `T`, every one of them and no other, as the compiler checks the record it is given:
