@@ -94,8 +94,7 @@ export class ModuleRegistry {
    * registry.register('Summarize', Summarize)
    */
   register(name: string, moduleClass: ModuleClass, variableAwareClass?: VariableAwareModuleClass): RegisteredModule {
-    const key = normalizeModuleName(name);
-    if (!key) throw new ValidationError(`module name '${name}' has no letters or digits`);
+    const key = namedKey(name);
     for (const [what, given] of [
       ['moduleClass', moduleClass],
       ['variableAwareClass', variableAwareClass ?? moduleClass],
@@ -120,7 +119,7 @@ export class ModuleRegistry {
 
   /** Makes `alias` another name of the registered `target`. */
   alias(alias: string, target: string): void {
-    const key = normalizeModuleName(alias);
+    const key = namedKey(alias);
     if (this.#entries.has(key)) throw new AlreadyExistsError('module type', alias);
     this.#aliases.set(key, this.resolve(target).name);
   }
@@ -157,6 +156,16 @@ export class ModuleRegistry {
   selectable(spec: NeedsSource): string[] {
     return [...this.#entries.values()].filter((entry) => !unmetNeed(entry, spec)).map((entry) => entry.name);
   }
+}
+
+/**
+ * The key of a name given to `register` or `alias`. A name of nothing but '_' and '-' (or empty) is the empty key,
+ * which a spec's `type: ''` would select: refused for either.
+ */
+function namedKey(name: string): string {
+  const key = normalizeModuleName(name);
+  if (!key) throw new ValidationError(`module name '${name}' has no character other than '_' and '-'`);
+  return key;
 }
 
 /** The registry used when none is given; `ModuleVariableResolver.registerModule` writes here. */

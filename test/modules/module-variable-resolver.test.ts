@@ -204,6 +204,10 @@ describe('ModuleVariableResolver', () => {
         "register('Summarize'): variableAwareClass must be a class, got an object",
       ],
       [() => registry.register(5 as never, Predict), 'a module type name must be a string, got 5'],
+      // Names with no key: a spec's `type: ''` would have selected them.
+      [() => registry.register('__', Predict), "module name '__' has no character other than '_' and '-'"],
+      [() => registry.register('', Predict), "module name '' has no character other than '_' and '-'"],
+      [() => registry.alias('-', 'Predict'), "module name '-' has no character other than '_' and '-'"],
       // createVariableAwareModule(session) with no type resolved `undefined`: a TypeError before.
       [() => registry.resolve(undefined as never), 'a module type name must be a string, got undefined'],
     ] as const) {
@@ -212,6 +216,7 @@ describe('ModuleVariableResolver', () => {
       expect((error as Error).message).toBe(message);
     }
     expect(registry.names()).toEqual(names);
+    expect(registry.has('')).toBe(false);
   });
 });
 
