@@ -5,14 +5,12 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { BridgeError, VariableNotFoundError } from '../errors.js';
-import { assertVariableName } from '../variables/names.js';
-import { compileGlob } from '../variables/glob.js';
 import { createVariableRecord, exportRecord, type ExportedVariable } from '../variables/record.js';
 import type { DefineVariableOptionsFor, VariableRecord, VariableType } from '../variables/types.js';
 import { valueAsCalled } from '../variables/value-as-called.js';
-import { stampOf } from './apply-store-change.js';
-import { assertListener, assertLockArguments, assertNamesArray } from './argument-checks.js';
+import { assertVariableName } from '../variables/names.js';
+import { compileGlob } from '../variables/glob.js';
+import { assertListener, assertLockArguments } from './argument-checks.js';
 import { argumentsBeforeGone } from './arguments-first.js';
 import { importRequest, setManyRequest } from './batch-requests.js';
 import {
@@ -21,24 +19,14 @@ import {
   type SetVariableOptions,
   type SetVariablesOptions,
   type UpdateVariableOptions,
-  type VariableHistoryOptions,
 } from './options.js';
-
-import type {
-  SessionContext,
-  TypedVersionedValue,
-  Unwatch,
-  VariableListener,
-  VariableSnapshot,
-  WatchVariablesOptions,
-} from './session-context.js';
+import type { Unwatch, VariableListener, WatchVariablesOptions } from './session-context.js';
 import type { SessionApi } from './session-api.js';
 import { HandleWatches } from './handle-watches.js';
 import type { SessionHost, SessionProcess } from './session-host.js';
-import { SessionProcessLink } from './session-process-link.js';
-import { variableKey, type SetOutcome } from './write-plan.js';
-import { historyOf, type VariableHistoryEntry } from './variable-history.js';
-import { byName, initialChanges, snapshotOf } from './variable-reads.js';
+import { SessionReads } from './session-reads.js';
+import type { SetOutcome } from './write-plan.js';
+import { initialChanges } from './variable-reads.js';
 import { updateVariableInTurn } from './update-with-retry.js';
 import { rollbackVariable } from './rollback-variable.js';
 import type { ModuleHandle } from '../modules/module-handle.js';
@@ -63,26 +51,13 @@ export type {
  * await session.defineVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
  * await session.setVariable('temperature', 0.9);
  */
-export class Session implements SessionApi {
-  readonly #link: SessionProcessLink;
+export class Session extends SessionReads implements SessionApi {
   /** The watches made through this handle, ended by its {@link stop}. */
   readonly #watches = new HandleWatches();
 
   /** Not for direct use: sessions are obtained from `runtime.session(id)`. */
-  constructor(
-    readonly sessionId: string,
-    process: SessionProcess,
-    private readonly host: SessionHost,
-  ) {
-    this.#link = new SessionProcessLink(sessionId, process, host);
-  }
-
-  /**
-   * On a NATS node, the life of the session this handle serves (its record's `incarnation`: deleted or expired and
-   * opened again, an id is another session); `undefined` on an embedded runtime.
-   */
-  get incarnation(): string | undefined {
-    return this.#link.process.incarnation;
+  constructor(sessionId: string, process: SessionProcess, host: SessionHost) {
+    super(sessionId, process, host);
   }
 
   /** Defines a new variable; a name that exists already gives `AlreadyExistsError` and keeps the original. */
@@ -94,98 +69,7 @@ export class Session implements SessionApi {
   ): Promise<VariableRecord> {
     // Built (and so checked) before the process is asked: wrong arguments are refused whatever the session's state.
     const record = createVariableRecord({ id: randomUUID(), name, type, value, options, at: now() });
-    return (await this.#link.write({ kind: 'define', record })) as VariableRecord;
-  }
-
-  /** The variable's value; `options.default` is returned for a missing variable instead of an error. */
-  async getVariable(name: string, options?: { readonly default?: unknown }): Promise<unknown> {
-    assertOptions(options, 'getVariable');
-    const record = (await this.#variablesFor(name)).get(name);
-    if (record) return record.value;
-    // A name no variable can have is a mistake to report, not a miss to cover with the default.
-    const notFound = this.#notFound(name);
-    if (options !== undefined && 'default' in options) return options.default;
-    throw notFound;
-  }
-
-  /** The whole variable record: type, value, constraints, description, metadata, version, times, lock. */
-  async describeVariable(name: string): Promise<VariableRecord> {
-    const record = (await this.#variablesFor(name)).get(name);
-    if (!record) throw this.#notFound(name);
-    return record;
-  }
-
-  /**
-   * @internal {@link describeVariable} for `updateVariable`'s read: a variable the process's view does not hold is
-   * read from the store. A view lags the store (a define made through another node, or another runtime on the store,
-   * not routed here yet), and an update must not be refused on it, as a write is not (see `refusalChecks`). Only a
-   * miss pays for the store read; a store that cannot answer leaves the view's answer.
-   */
-  async describeFresh(name: string): Promise<VariableRecord> {
-    const record = (await this.#variablesFor(name)).get(name);
-    if (record) return record;
-    const notFound = this.#notFound(name);
-    const stored = await this.host.store.get(variableKey(this.sessionId, name)).catch(() => undefined);
-    if (!stored) throw notFound;
-    return stored.value;
-  }
-
-  /** Whether the variable exists. */
-  async hasVariable(name: string): Promise<boolean> {
-    if ((await this.#variablesFor(name)).has(name)) return true;
-    // Only a miss pays for the check: a stored name is valid.
-    assertVariableName(name);
-    return false;
-  }
-
-  /** Records of the variables whose names match the glob (`*` only; anchored), sorted by name. */
-  async listVariables(pattern = '*'): Promise<VariableRecord[]> {
-    const matches = compileGlob(pattern);
-    const records = [...(await this.#link.variables()).values()].filter((record) => matches(record.name));
-    return records.sort(byName);
-  }
-
-  /** Values of several variables, with the names that do not exist listed apart. */
-  async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
-    const { found, missing } = await this.readVariables(names);
-    return {
-      found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])),
-      missing: [...missing],
-    };
-  }
-
-  /**
-   * Values and versions of several variables, read from one consistent state of the session.
-   * @throws {ValidationError} when a name it did not find is no valid variable name (as `getVariables`)
-   */
-  async readVariables(names: readonly string[]): Promise<VariableSnapshot<TypedVersionedValue>> {
-    const snapshot =
-      this.readVariablesNow(names) ??
-      snapshotOf(
-        await argumentsBeforeGone(this.#link.variables(), () => names.forEach((name) => assertVariableName(name))),
-        names,
-      );
-    // Only the names not found can be invalid; a module's sync, which reads through `readVariablesNow`, skips this.
-    for (const name of snapshot.missing) assertVariableName(name);
-    return snapshot;
-  }
-
-  /** @internal {@link SessionContext.use}: a module's execution is a use of its session until it ends. */
-  use(): Promise<unknown> | undefined {
-    return this.#link.use();
-  }
-
-  /** {@link Session.readVariables} at once while the session's process is alive; `undefined` otherwise. */
-  readVariablesNow(names: readonly string[]): VariableSnapshot<TypedVersionedValue> | undefined {
-    assertNamesArray(names);
-    const variables = this.#link.variablesNow();
-    return variables && snapshotOf(variables, names);
-  }
-
-  /** See {@link SessionContext.variablesStamp}; `undefined` while the session's process is not alive. */
-  variablesStamp(): number | undefined {
-    const variables = this.#link.variablesNow();
-    return variables && stampOf(variables);
+    return (await this.link.write({ kind: 'define', record })) as VariableRecord;
   }
 
   /** Validates and writes a value; a refused write changes nothing and rejects with a typed error. */
@@ -193,7 +77,7 @@ export class Session implements SessionApi {
     assertOptions(options, 'setVariable');
     // Copied now: the write is planned in its turn, and the caller may change its object meanwhile.
     const request = { kind: 'set' as const, name, value: valueAsCalled(value), ...options, at: now() };
-    return (await argumentsBeforeGone(this.#link.write(request), () => assertVariableName(name))) as VariableRecord;
+    return (await argumentsBeforeGone(this.link.write(request), () => assertVariableName(name))) as VariableRecord;
   }
 
   /**
@@ -219,7 +103,7 @@ export class Session implements SessionApi {
    */
   async deleteVariable(name: string, options: { readonly updatedBy?: string } = {}): Promise<void> {
     assertOptions(options, 'deleteVariable');
-    const deleted = this.#link.write({ kind: 'delete', name, ...options, at: now() });
+    const deleted = this.link.write({ kind: 'delete', name, ...options, at: now() });
     await argumentsBeforeGone(deleted, () => assertVariableName(name));
   }
 
@@ -232,29 +116,7 @@ export class Session implements SessionApi {
     values: Readonly<Record<string, unknown>>,
     options: SetVariablesOptions = {},
   ): Promise<Record<string, SetOutcome>> {
-    return (await this.#link.write(setManyRequest(values, options, now()))) as Record<string, SetOutcome>;
-  }
-
-  /**
-   * Every kept version of the variable, oldest first (bounded by the store's history depth); with `limit`, only the
-   * newest that many.
-   */
-  async variableHistory(name: string, options: VariableHistoryOptions = {}): Promise<VariableHistoryEntry[]> {
-    return (await this.recordHistory(name, options)).entries;
-  }
-
-  /**
-   * @internal {@link variableHistory} with the record whose versions it lists: a node paging a history tells its
-   * client which variable the pages are of, so that a variable defined again between two pages is noticed.
-   */
-  async recordHistory(
-    name: string,
-    options: VariableHistoryOptions = {},
-  ): Promise<{ record: VariableRecord; entries: VariableHistoryEntry[] }> {
-    assertOptions(options, 'variableHistory');
-    const record = await this.describeVariable(name);
-    const entries = historyOf(record, await this.host.store.history(variableKey(this.sessionId, name)));
-    return { record, entries: options.limit === undefined ? entries : entries.slice(-options.limit) };
+    return (await this.link.write(setManyRequest(values, options, now()))) as Record<string, SetOutcome>;
   }
 
   /** Writes, as a new version, the value the variable held at `version`. */
@@ -267,7 +129,7 @@ export class Session implements SessionApi {
       {
         sessionId: this.sessionId,
         store: this.host.store,
-        live: () => this.#link.live(),
+        live: () => this.link.live(),
         describeFresh: (variable) => this.describeFresh(variable),
         setVariable: (...write) => this.setVariable(...write),
       },
@@ -283,13 +145,13 @@ export class Session implements SessionApi {
    * (`historyDepth`), as the unlock does.
    */
   async lockVariable(name: string, owner: string): Promise<VariableRecord> {
-    const locked = this.#link.write({ kind: 'lock', name, owner, at: now() });
+    const locked = this.link.write({ kind: 'lock', name, owner, at: now() });
     return (await argumentsBeforeGone(locked, () => assertLockArguments(name, owner))) as VariableRecord;
   }
 
   /** Releases `owner`'s lock; releasing someone else's lock gives `VariableLockedError`. */
   async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
-    const unlocked = this.#link.write({ kind: 'unlock', name, owner, at: now() });
+    const unlocked = this.link.write({ kind: 'unlock', name, owner, at: now() });
     return (await argumentsBeforeGone(unlocked, () => assertLockArguments(name, owner))) as VariableRecord;
   }
 
@@ -307,7 +169,7 @@ export class Session implements SessionApi {
    * `setVariable`.
    */
   async importVariables(records: readonly unknown[], options: ImportVariablesOptions = {}): Promise<number> {
-    return (await this.#link.write(importRequest(records, options, now()))) as number;
+    return (await this.link.write(importRequest(records, options, now()))) as number;
   }
 
   /**
@@ -325,10 +187,10 @@ export class Session implements SessionApi {
   ): Promise<Unwatch> {
     assertOptions(options, 'watchVariables');
     assertListener(listener);
-    const variables = await argumentsBeforeGone(this.#link.variables(), () => compileGlob(pattern));
+    const variables = await argumentsBeforeGone(this.link.variables(), () => compileGlob(pattern));
     const initial = options.includeInitial ? initialChanges(variables) : [];
     // A stop that came while the process was read (or woken) for this watch ended the handle's watches already.
-    if (this.#watches.stopping) throw this.#link.ended('stopped');
+    if (this.#watches.stopping) throw this.link.ended('stopped');
     return this.#watches.add(this.host.watchers.add(this.sessionId, pattern, listener, initial));
   }
 
@@ -340,7 +202,7 @@ export class Session implements SessionApi {
    * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
    */
   async module(id: string, spec?: ModuleSpec): Promise<ModuleHandle> {
-    const process = await argumentsBeforeGone(this.#link.live(), () => {
+    const process = await argumentsBeforeGone(this.link.live(), () => {
       assertModuleId(id);
       if (spec !== undefined) assertModuleSpec(spec);
     });
@@ -352,7 +214,7 @@ export class Session implements SessionApi {
       // The session's end is what the caller must hear; a spec left behind if the stop cannot reach the bucket is
       // one other nodes serve, as after a session stop.
       await handle.stop().catch(() => undefined);
-      throw this.#link.ended(ending);
+      throw this.link.ended(ending);
     }
     return handle;
   }
@@ -365,7 +227,7 @@ export class Session implements SessionApi {
    * lacks) must not hide the others, nor should a listing start a process for each.
    */
   async modules(): Promise<ModuleHandle[]> {
-    await this.#link.live();
+    await this.link.live();
     return this.host.modules.list(this.sessionId);
   }
 
@@ -378,7 +240,7 @@ export class Session implements SessionApi {
   async stop(): Promise<void> {
     this.#watches.beginStop();
     try {
-      await this.#link.stop();
+      await this.link.stop();
     } finally {
       // The handle is done: its watches end with it, as they end when the session expires or is deleted.
       this.#watches.endAll();
@@ -394,20 +256,7 @@ export class Session implements SessionApi {
    * Embedded runtimes sharing one store all end it (they hear a delete marker under the session's `=ended` key).
    */
   async delete(): Promise<void> {
-    await this.#link.delete();
-  }
-
-  /**
-   * The committed variables, for a read of `name`: a session that is gone has the name judged first
-   * (arguments-first.ts). The path where the process is alive awaits nothing more and checks nothing more.
-   */
-  #variablesFor(name: string): ReadonlyMap<string, VariableRecord> | Promise<ReadonlyMap<string, VariableRecord>> {
-    return this.#link.variablesNow() ?? argumentsBeforeGone(this.#link.variables(), () => assertVariableName(name));
-  }
-
-  #notFound(name: string): BridgeError {
-    assertVariableName(name);
-    return new VariableNotFoundError(this.sessionId, name);
+    await this.link.delete();
   }
 }
 
