@@ -9,20 +9,16 @@
  * keeps the life of the process it was given, so it never wakes a later life of its id.
  * @module
  */
-import type { VariableChangedEvent } from '../../machines/session.machine.js';
 import { SessionError } from '../errors.js';
-import { inspectAs } from '../nats/inspection.js';
 import type { NatsNode } from '../nats/nats-node.js';
 import type { LocalEnd, SessionEndReason } from '../nats/session-control.js';
 import type { SessionUse } from '../nats/session-expiry.js';
 import type { TrackingStore } from '../nats/tracking-store.js';
 import { IdleClock } from '../runtime/idle-clock.js';
-import type { ProcessRef } from '../runtime/process.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import { Session } from '../session/session.js';
 import type { SessionHost, SessionProcess } from '../session/session-host.js';
-import { createSessionLogic, type SessionLogic } from '../session/session-logic.js';
 import { SerialTasks } from '../session/serial-tasks.js';
 import type { WatchHub } from '../session/watch-hub.js';
 import type { Store, StoreChange } from '../store/store.js';
@@ -31,12 +27,10 @@ import { EmbeddedDeletions } from './embedded-deletion.js';
 import { EmbeddedLives } from './embedded-lives.js';
 import { DormantSessions } from './dormant-sessions.js';
 import { EndedSessions } from './ended-sessions.js';
-import { LocalSessionProcess, endingOf } from './local-session-process.js';
+import { SessionProcesses, type SessionEntry } from './session-processes.js';
 import { SessionRouter } from './session-router.js';
-import { SessionsAsleep } from './sessions-asleep.js';
 import { SessionUses } from './session-uses.js';
 import type { ModuleDirectory } from './module-directory.js';
-import { whenLoaded } from './session-load.js';
 
 /** What the table runs on. */
 export interface SessionTableDeps {
@@ -55,22 +49,10 @@ export interface SessionTableDeps {
   readonly report: (error: unknown, where: string) => void;
 }
 
-/** A live session process and its handle. */
-interface SessionEntry {
-  readonly process: ProcessRef<SessionLogic>;
-  /** Resolves once the process has loaded its variables. */
-  readonly ready: Promise<SessionProcess>;
-  /** On a NATS node, the life of the session (its record's incarnation) the process loaded, once known. */
-  incarnation?: string | undefined;
-}
-
-const SESSION_PREFIX = 'tether.session.';
-
 /** A node's session processes. */
 export class SessionTable {
   readonly #sessions = new Map<string, SessionEntry>();
   readonly #activity: IdleClock<string>;
-  readonly #logic: SessionLogic;
   /** How long a session may go unused before its process goes: the TTL, or on a NATS node hibernation's. */
   readonly #idleMs: number;
   readonly #ended = new EndedSessions();
@@ -78,20 +60,19 @@ export class SessionTable {
   readonly #dormant: DormantSessions;
   /** The lives of each embedded session id (see {@link EmbeddedLives}). */
   readonly #lives = new EmbeddedLives((id) => this.#sessions.has(id) || this.#dormant.has(id));
-  #starts = 0;
   /** What session handles reach the runtime through. */
   readonly host: SessionHost;
   #nats: NatsNode | undefined;
   #stopped = false;
   /** Embedded deletions under way: a stop waits for them, so nothing of this runtime writes to the store after it. */
   readonly #deletions: EmbeddedDeletions;
-  /** What an inspector last saw of the sessions hibernating here, to show each stopped if it ends asleep. */
-  readonly #asleep: SessionsAsleep;
   /** A NATS node's store also keeps per session what its events need; any other store does without. */
   readonly #tracking: Partial<Pick<TrackingStore, 'forgetSession' | 'noteLife' | 'waitUntilRouted'>>;
   /** On a NATS node, the uses of its sessions since expiry last asked (see {@link uses}). */
   readonly #uses: SessionUses;
   readonly #router: SessionRouter;
+  /** Starts the session processes and cleans up after them. */
+  readonly #processes: SessionProcesses;
 
   constructor(private readonly deps: SessionTableDeps) {
     this.#idleMs = deps.shared ? deps.hibernateAfterMs : deps.ttlMs;
@@ -116,7 +97,7 @@ export class SessionTable {
     this.#dormant = new DormantSessions({
       activity: this.#activity,
       idleMs: this.#idleMs,
-      // A start that is no use of the session (see `#start`); none once stopped.
+      // A start that is no use of the session (see `SessionProcesses.start`); none once stopped.
       start: (id) => (this.#stopped ? undefined : this.#running(id, false)),
       report: deps.report,
     });
@@ -141,18 +122,23 @@ export class SessionTable {
         }
       }),
     );
-    this.#logic = createSessionLogic({
+    this.#processes = new SessionProcesses({
+      processes: deps.processes,
       store: deps.store,
+      watchers: deps.watchers,
+      modules: deps.modules,
+      shared: deps.shared,
+      report: deps.report,
+      sessions: this.#sessions,
       activity: this.#activity,
-      report: (error, sessionId) => deps.report(error, `session ${sessionId}`),
-      // On a node, the node that expires a session removes its variables once every node's process has ended.
-      purgeOnExpiry: !deps.shared,
-      // A NATS node's: a write that lost a race folds in what it re-read only once its router got that far.
-      ...(this.#tracking.waitUntilRouted && { routed: this.#tracking.waitUntilRouted }),
+      idleMs: this.#idleMs,
+      dormant: this.#dormant,
+      lives: this.#lives,
+      uses: this.#uses,
+      tracking: this.#tracking,
+      nats: () => this.#nats,
+      stopped: () => this.#stopped,
     });
-    // Its processes are the ones an inspecting node publishes as sessions: by this object, not a machine id.
-    inspectAs(this.#logic, 'session');
-    this.#asleep = new SessionsAsleep(deps.processes, this.#logic, (id) => SESSION_PREFIX + id);
     this.host = {
       store: deps.store,
       watchers: deps.watchers,
@@ -214,10 +200,10 @@ export class SessionTable {
     if (incarnation !== undefined) this.#ended.remember(id, incarnation, reason);
     this.#dormant.end(id);
     // Hibernating here, it ends without waking: an inspector last saw it go to sleep, and must see it end.
-    this.#asleep.ended(id, incarnation);
+    this.#processes.asleep.ended(id, incarnation);
     // Every process of it started so far served the session that ends: a handle of one that crashed must hear so,
     // though no process of it runs now (one started after the crash and stopped since).
-    if (!this.deps.shared) this.#lives.noteEnd(id, this.#starts, reason);
+    if (!this.deps.shared) this.#lives.noteEnd(id, this.#processes.starts, reason);
     const entry = this.#sessions.get(id);
     // A process of a newer life (the id was opened again before this news arrived) is not this end's.
     if (incarnation !== undefined && entry?.incarnation !== undefined && entry.incarnation !== incarnation)
@@ -275,7 +261,7 @@ export class SessionTable {
     const deletions = this.#deletions.settling();
     await Promise.race([Promise.all([...processes.map((process) => process.exited), ...deletions]), deadline]);
     clearTimeout(timer);
-    this.#asleep.endAll();
+    this.#processes.asleep.endAll();
   }
 
   /** Forgets every entry (their processes were stopped). */
@@ -325,84 +311,16 @@ export class SessionTable {
     if (this.#stopped) throw new SessionError('session_stopped', id);
   }
 
-  /** The running process of `id`, started when there is none; `use` false for a start that is no use (see `#start`). */
+  /**
+   * The running process of `id`, started when there is none; `use` false for a start that is no use (see
+   * `SessionProcesses.start`).
+   */
   #running(id: string, use = true): SessionEntry {
     this.#assertServing(id);
     const running = this.#sessions.get(id);
-    if (!running?.process.alive) return this.#start(id, use);
+    if (!running?.process.alive) return this.#processes.start(id, use);
     // A use that joins a process started to expire the session counts: the session must not expire under its user.
     if (use) this.#activity.touch(id, this.#idleMs);
     return running;
-  }
-
-  /**
-   * Starts a process of `id`. A start that is no use of the session (`use` false: one to expire a dormant session)
-   * leaves its idle time as it was: counted as a use, it put the expiry off by a whole TTL, with the session loaded.
-   */
-  #start(id: string, use = true): SessionEntry {
-    const { processes, watchers } = this.deps;
-    const started = ++this.#starts;
-    const life = this.deps.shared ? undefined : this.#lives.started(id, started);
-    this.#asleep.woke(id);
-    const process = processes.spawn(this.#logic, {
-      name: SESSION_PREFIX + id,
-      // What an inspector names the actor by.
-      systemId: SESSION_PREFIX + id,
-      input: { sessionId: id, ttlMs: this.#idleMs },
-    });
-    if (use) this.#activity.touch(id, this.#idleMs);
-    // On a NATS node, read alongside the load: the record may be gone though this node was not told (it missed the
-    // deletion's message), and which life of the id the process serves is the record's.
-    const current = this.#nats?.currentSession(id);
-    current?.catch(() => {});
-    process.actor.on('variable.changed', (event: VariableChangedEvent) => watchers.publish(id, event.change));
-    void process.exited.then(() => this.#cleanUp(id, process, started));
-    const ready = whenLoaded(id, process, processes, current, (incarnation) => {
-      entry.incarnation = incarnation;
-      // Only for the id's current process: a stale load must not name its life for a later one's writes.
-      if (incarnation !== undefined && this.#sessions.get(id) === entry) this.#tracking.noteLife?.(id, incarnation);
-      const local = new LocalSessionProcess(process, processes, incarnation);
-      if (life) this.#lives.serves(local, life, started);
-      return local;
-    });
-    const entry: SessionEntry = { process, ready };
-    this.#sessions.set(id, entry);
-    this.#dormant.loading(id, ready);
-    return entry;
-  }
-
-  /**
-   * What an ended session process, the `started`th this table started, leaves to do. It runs even when the id already
-   * has a new process (stopped and reopened in one tick): the old process's modules still belong to a session that
-   * ended.
-   */
-  #cleanUp(id: string, process: ProcessRef<SessionLogic>, started: number): void {
-    const { modules, watchers } = this.deps;
-    const entry = this.#sessions.get(id);
-    const replaced = entry?.process !== process;
-    const ending = endingOf(process);
-    const gone = ending === 'expired' || ending === 'deleted';
-    if (!replaced) {
-      // Its last use here still counts on the other nodes (see session-expiry.ts), unless the session is gone.
-      if (entry?.incarnation !== undefined && !gone) this.#uses.ended(id, entry.incarnation);
-      this.#sessions.delete(id);
-      this.#dormant.processEnded(id, ending, process, !this.deps.shared && !this.#stopped && !gone);
-      // Its handles answer why it ended from now on (they wake no new process), so the watches made through them
-      // end too: they would otherwise hear the writes of the id's next process, which no handle of theirs can reach.
-      if (ending !== 'crashed' && ending !== 'hibernated') watchers.clear(id);
-    }
-    if (gone && !this.deps.shared) this.#lives.noteEnd(id, started, ending);
-    // A dormant session's life goes on until it ends: a stopped handle must hear of that end (see
-    // `EmbeddedLives.endedSince`).
-    else if (ending !== 'crashed' && ending !== 'hibernated' && !this.deps.shared && !this.#dormant.has(id))
-      this.#lives.forgetStopped(id, started);
-    // A crashed or hibernated session comes back on next use and its modules go on; other endings end them. Those
-    // of a session idle long enough to hibernate are likely idle too: the idle ones hibernate with it.
-    if (ending === 'hibernated' && !this.#sessions.has(id)) {
-      modules.hibernateSession(id);
-      this.#asleep.fellAsleep(id, process, entry?.incarnation);
-    } else if (ending !== 'crashed' && ending !== 'hibernated') void modules.stopSession(id, ending);
-    // No process of the session is left here: a NATS node's store can drop its cache (the next load refills it).
-    if (!this.#sessions.has(id)) this.#tracking.forgetSession?.(id);
   }
 }
