@@ -1,7 +1,9 @@
+/**
+ * Idle hibernation (spawn with `hibernateAfter`): when an idle process goes to sleep (its actor stopped, its state
+ * kept), what keeps it awake, what wakes it, and what its monitors, links, supervisor and inspector see of it.
+ */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { assign, createMachine, fromCallback, fromPromise, sendTo, setup, type InspectionEvent } from 'xstate';
-import { reply } from '../../machines/protocol.js';
-import { ValidationError, errorToJSON } from '../../src/errors.js';
+import { createMachine, fromCallback, type InspectionEvent } from 'xstate';
 import { Supervisor, type DownNotice, type ProcessRef } from '../../src/runtime/index.js';
 import { collectGarbage } from '../support/collect-garbage.js';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
@@ -9,18 +11,14 @@ import { counterMachine } from './fixtures.js';
 
 const createRuntime = useProcessRuntimes();
 
+// Tests that call vi.useFakeTimers(): the idle clock's sweeper and `Date.now` both follow `vi.advanceTimersByTime`.
 afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Fake timers from here on: the idle clock's sweeper and `Date.now` both follow `vi.advanceTimersByTime`. */
-function fakeTime(): void {
-  vi.useFakeTimers();
-}
-
 describe('idle hibernation (spawn with hibernateAfter)', () => {
   it('stops the actor of an idle process and keeps its state; the next call restores it in a new actor', async () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const ref = runtime.spawn(counterMachine, { name: 'counter', hibernateAfter: 100 });
     await runtime.call('counter', { type: 'increment', by: 2 });
@@ -43,7 +41,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
   });
 
   it('stays awake while messages keep coming, each one sooner than hibernateAfter', async () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const ref = runtime.spawn(counterMachine, { hibernateAfter: 100 });
     for (let i = 0; i < 10; i++) {
@@ -57,7 +55,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
   });
 
   it('counts every call and cast as activity, and hibernates again after waking', async () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const ref = runtime.spawn(counterMachine, { hibernateAfter: 100 });
     for (let i = 0; i < 5; i++) {
@@ -79,7 +77,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
   });
 
   it('is no exit: monitors and links see nothing, and a stop while hibernating exits the process', async () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const ref = runtime.spawn(counterMachine, { name: 'sleeper', hibernateAfter: 100 });
     const peer = runtime.spawn(counterMachine);
@@ -106,7 +104,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
   });
 
   it('wakes a hibernating process whose actor is read, so a subscriber gets a live actor', () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const ref = runtime.spawn(counterMachine, { hibernateAfter: 100 });
     vi.advanceTimersByTime(200);
@@ -121,7 +119,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
 
   // Found by mutation: a process woken by a read of its actor, not by a call or cast, never hibernated again.
   it('hibernates again after a read of its actor woke it, once idle as long again', () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const ref = runtime.spawn(counterMachine, { hibernateAfter: 100 });
     vi.advanceTimersByTime(200);
@@ -147,7 +145,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
   });
 
   it('does not hibernate a process a caller is waiting on', async () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const ref = runtime.spawn(counterMachine, { hibernateAfter: 100 });
     const held = runtime.call(ref, { type: 'hold' }, { timeout: 60_000 });
@@ -162,7 +160,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
   });
 
   it('does not hibernate a process with a delayed event pending or a child actor running', () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const delayed = runtime.spawn(
       createMachine({ initial: 'waiting', states: { waiting: { after: { 5000: 'done' } }, done: {} } }),
@@ -184,7 +182,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
   });
 
   it('shows the woken actor to the inspector', async () => {
-    fakeTime();
+    vi.useFakeTimers();
     const seen: InspectionEvent[] = [];
     const runtime = createRuntime({ inspect: (event) => seen.push(event) });
     const ref = runtime.spawn(counterMachine, { hibernateAfter: 100 });
@@ -199,7 +197,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
 
   // Found in review: the inspector was shown `xstate.stop` as the process went to sleep, alive.
   it('shows the inspector no stop as the process goes to sleep, and one when it is stopped for good asleep', () => {
-    fakeTime();
+    vi.useFakeTimers();
     const stops: { id: string; status: string }[] = [];
     const runtime = createRuntime({
       inspect: (event) => {
@@ -220,7 +218,7 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
   });
 
   it('leaves a hibernating supervised child alone: no restart, the same process wakes', async () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const sup = Supervisor.start(runtime, {
       children: [{ id: 'worker', start: () => ({ logic: counterMachine, name: 'worker', hibernateAfter: 100 }) }],
@@ -237,137 +235,8 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
     expect(runtime.whereis('worker')).toBe(worker);
   });
 
-  it('stops a hibernating process without waking it: the reason asked for, no crash, its last state readable', async () => {
-    fakeTime();
-    const crashes: unknown[] = [];
-    const runtime = createRuntime({ onError: (error) => crashes.push(error) });
-    let entries = 0;
-    const machine = setup({}).createMachine({ context: { n: 1 }, entry: () => void entries++ });
-    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
-    vi.advanceTimersByTime(200);
-    expect(ref.hibernating).toBe(true);
-
-    await runtime.stop(ref, 'normal');
-    expect(ref.exitReason).toBe('normal');
-    expect(crashes).toEqual([]);
-    expect(entries).toBe(1);
-    // Its last state stays readable, stopped as an awake process's would be; so is an actor showing it.
-    expect(ref.getSnapshot()).toMatchObject({ status: 'stopped', context: { n: 1 } });
-    expect(ref.actor.getSnapshot()).toMatchObject({ status: 'stopped', context: { n: 1 } });
-  });
-
-  it('keeps the context as it is across a hibernation: cycles, and references to other actors', async () => {
-    fakeTime();
-    const runtime = createRuntime();
-    const other = runtime.spawn(counterMachine);
-    const node: { name: string; self?: unknown } = { name: 'loop' };
-    node.self = node;
-    const machine = setup({ types: { context: {} as { node: typeof node; peer: unknown } } }).createMachine({
-      context: { node, peer: other.actor },
-      on: { ping: { actions: reply(() => 'pong') } },
-    });
-    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
-    vi.advanceTimersByTime(200);
-    expect(ref.hibernating).toBe(true);
-
-    await expect(runtime.call(ref, { type: 'ping' })).resolves.toBe('pong');
-    expect(ref.getSnapshot().context.node.self).toBe(ref.getSnapshot().context.node);
-    expect(ref.getSnapshot().context.peer).toBe(other.actor);
-  });
-
-  it('keeps deep contexts and data shaped like XState actor markers as they are, without walking them', async () => {
-    fakeTime();
-    const runtime = createRuntime();
-    type Link = { next?: Link; n: number };
-    let list: Link = { n: 0 };
-    for (let i = 1; i < 20_000; i++) list = { next: list, n: i };
-    // What an actor's JSON looks like: XState's own restore would replace it with undefined.
-    const marker = { xstate$$type: 1, id: 'not-an-actor' };
-    const machine = setup({ types: { context: {} as { list: Link; marker: object } } }).createMachine({
-      context: { list, marker },
-      on: { ping: { actions: reply(() => 'pong') } },
-    });
-    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
-    vi.advanceTimersByTime(200);
-    expect(ref.hibernating).toBe(true);
-
-    await expect(runtime.call(ref, { type: 'ping' })).resolves.toBe('pong');
-    expect(ref.getSnapshot().context.list).toBe(list);
-    expect(ref.getSnapshot().context.marker).toEqual({ xstate$$type: 1, id: 'not-an-actor' });
-  });
-
-  it('keeps the state, history and tags across a hibernation', async () => {
-    fakeTime();
-    const runtime = createRuntime();
-    const machine = setup({}).createMachine({
-      initial: 'on',
-      states: {
-        on: {
-          initial: 'a',
-          states: { a: { on: { next: 'b' } }, b: { tags: ['second'] }, hist: { type: 'history' } },
-          on: { off: 'off' },
-        },
-        off: { on: { back: 'on.hist' } },
-      },
-    });
-    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
-    runtime.cast(ref, { type: 'next' });
-    runtime.cast(ref, { type: 'off' });
-    vi.advanceTimersByTime(200);
-    expect(ref.hibernating).toBe(true);
-
-    runtime.cast(ref, { type: 'back' });
-    expect(ref.getSnapshot().value).toEqual({ on: 'b' });
-    expect(ref.getSnapshot().hasTag('second')).toBe(true);
-  });
-
-  it('passes on what another actor sends to the old actor (sendTo), waking the process', () => {
-    fakeTime();
-    const runtime = createRuntime();
-    const target = runtime.spawn(counterMachine, { hibernateAfter: 100 });
-    const peer = runtime.spawn(
-      setup({
-        types: { input: {} as { to: typeof target.actor }, context: {} as { to: typeof target.actor } },
-      }).createMachine({
-        context: ({ input }) => ({ to: input.to }),
-        on: { poke: { actions: sendTo(({ context }) => context.to, { type: 'increment' }) } },
-      }),
-      { input: { to: target.actor } },
-    );
-    vi.advanceTimersByTime(200);
-    expect(target.hibernating).toBe(true);
-
-    runtime.cast(peer, { type: 'poke' });
-    expect(target.hibernating).toBe(false);
-    expect(target.getSnapshot().context.count).toBe(1);
-  });
-
-  it('passes an event sent to the old actor after the hibernation on to the process', () => {
-    fakeTime();
-    const runtime = createRuntime();
-    let saver: { send(event: { type: string }): void } | undefined;
-    const machine = setup({ types: { context: {} as { saved: number } } }).createMachine({
-      context: { saved: 0 },
-      initial: 'idle',
-      states: {
-        // The action starts work outside XState (as a store write does) and answers through `self` later.
-        idle: { on: { save: { target: 'saving', actions: ({ self }) => void (saver = self) } } },
-        saving: { on: { saved: { target: 'idle', actions: assign({ saved: ({ context }) => context.saved + 1 }) } } },
-      },
-    });
-    const ref = runtime.spawn(machine, { hibernateAfter: 100 });
-    runtime.cast(ref, { type: 'save' });
-    vi.advanceTimersByTime(200);
-    expect(ref.hibernating).toBe(true);
-
-    saver?.send({ type: 'saved' });
-    expect(ref.hibernating).toBe(false);
-    expect(ref.getSnapshot().value).toBe('idle');
-    expect(ref.getSnapshot().context.saved).toBe(1);
-  });
-
   it('does not hibernate a process observed through its actor, until the observer leaves', () => {
-    fakeTime();
+    vi.useFakeTimers();
     const runtime = createRuntime();
     const subscribed = runtime.spawn(counterMachine, { hibernateAfter: 100 });
     const listened = runtime.spawn(counterMachine, { hibernateAfter: 100 });
@@ -381,42 +250,5 @@ describe('idle hibernation (spawn with hibernateAfter)', () => {
     listener.unsubscribe();
     vi.advanceTimersByTime(250);
     expect([subscribed.hibernating, listened.hibernating]).toEqual([true, true]);
-  });
-
-  it.each([0, 0.5, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100' as unknown as number])(
-    'refuses hibernateAfter %s with a ValidationError and spawns nothing',
-    (hibernateAfter) => {
-      const runtime = createRuntime();
-      expect(() => runtime.spawn(counterMachine, { name: 'refused', hibernateAfter })).toThrow(ValidationError);
-      expect(runtime.whereis('refused')).toBeUndefined();
-      expect(runtime.processes()).toEqual([]);
-    },
-  );
-
-  it('names a refused NaN or Infinity in details as JSON can carry it, not as null', () => {
-    const runtime = createRuntime();
-    for (const [hibernateAfter, shown] of [
-      [Number.NaN, 'NaN'],
-      [Number.POSITIVE_INFINITY, 'Infinity'],
-      [0.5, 0.5],
-    ] as const) {
-      let error: unknown;
-      try {
-        runtime.spawn(counterMachine, { hibernateAfter });
-      } catch (caught) {
-        error = caught;
-      }
-      expect(error).toBeInstanceOf(ValidationError);
-      expect(JSON.parse(JSON.stringify(errorToJSON(error))).details).toEqual({ hibernateAfter: shown });
-    }
-  });
-
-  it('refuses hibernateAfter for logic that is not a state machine', () => {
-    const runtime = createRuntime();
-    const promise = fromPromise(async () => 'work that a restore would run again');
-    expect(() => runtime.spawn(promise, { name: 'job', hibernateAfter: 100 })).toThrow(
-      expect.objectContaining({ code: 'validation_failed', message: expect.stringContaining('state machine') }),
-    );
-    expect(runtime.processes()).toEqual([]);
   });
 });
