@@ -11,7 +11,9 @@ import { describeSingleWriteCommits } from './store-commit-contract.js';
 import { describeDeleteBy } from './store-delete-by-contract.js';
 import { collect, settle, summary } from './store-changes.js';
 import { describePurge } from './store-purge-contract.js';
+import { describeRefusals } from './store-refusal-contract.js';
 import { describeWatchFromRevision } from './store-watch-from-contract.js';
+import { describeWatches } from './store-watch-contract.js';
 
 /** What a contract test may ask of the store under test. */
 export interface StoreContractOptions {
@@ -175,6 +177,8 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     describeWatchFromRevision(open);
     describePurge(open);
     describeDeleteBy(open);
+    describeWatches(open);
+    describeRefusals(open);
 
     it('refuses a commit that writes one key twice', async () => {
       const store = await open();
@@ -210,69 +214,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       expect(summary(history)).toEqual(['s.a=2', 's.a=3', 's.a=4']);
       expect(history[2]!.revision).toBe(revision);
       expect(await store.history('s.missing')).toEqual([]);
-    });
-
-    it('watches current values first, in revision order, then live changes', async () => {
-      const store = await open();
-      await store.create('s.b', 1);
-      await store.create('s.a', 1);
-      await store.create('t.a', 1);
-      // 's.a' last written after 's.b': revision order is not key order here.
-      const ra = await store.update('s.a', 2, (await store.get('s.a'))!.revision);
-      await store.create('s.gone', 1);
-      await store.delete('s.gone');
-      const seen = collect();
-      const watch = store.watch('s.', seen.listener);
-      await watch.ready;
-      expect(summary(seen.changes)).toEqual(['s.b=1', 's.a=2']);
-      await store.update('s.a', 3, ra);
-      await store.create('t.b', 1);
-      await store.delete('s.b');
-      // A live delete is news even of a key the watch never saw live (deleted before it began, or never written).
-      await store.delete('s.gone');
-      await store.delete('s.never');
-      expect(summary(await seen.until(6))).toEqual(['s.b=1', 's.a=2', 's.a=3', '-s.b', '-s.gone', '-s.never']);
-      const revisions = seen.changes.slice(2).map((c) => c.revision);
-      expect(revisions[1]).toBeGreaterThan(revisions[0]!);
-    });
-
-    it('watches only live changes when includeCurrent is false', async () => {
-      const store = await open();
-      await store.create('s.a', 1);
-      const seen = collect();
-      const watch = store.watch('s.', seen.listener, { includeCurrent: false });
-      await watch.ready;
-      await store.create('s.b', 1);
-      expect(summary(await seen.until(1))).toEqual(['s.b=1']);
-    });
-
-    it('keeps watches on two prefixes apart', async () => {
-      const store = await open();
-      const one = collect();
-      const two = collect();
-      await Promise.all([store.watch('s1.', one.listener).ready, store.watch('s10.', two.listener).ready]);
-      await store.create('s1.a', 1);
-      await store.create('s10.a', 10);
-      await store.create('s1.b', 2);
-      expect(summary(await one.until(2))).toEqual(['s1.a=1', 's1.b=2']);
-      expect(summary(await two.until(1))).toEqual(['s10.a=10']);
-      await settle();
-      expect(one.changes).toHaveLength(2);
-      expect(two.changes).toHaveLength(1);
-    });
-
-    it('stops delivering after stop()', async () => {
-      const store = await open();
-      const seen = collect();
-      const watch = store.watch('s.', seen.listener);
-      await watch.ready;
-      await store.create('s.a', 1);
-      await seen.until(1);
-      watch.stop();
-      watch.stop();
-      await store.create('s.b', 1);
-      await settle();
-      expect(summary(seen.changes)).toEqual(['s.a=1']);
     });
 
     it('lets exactly one of racing updates win', async () => {
@@ -326,75 +267,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       await expect(last('bad key')).rejects.toBeInstanceOf(ValidationError);
       await store.close();
       await expect(last('s.a')).rejects.toBeInstanceOf(StoreClosedError);
-    });
-
-    it('rejects invalid keys and prefixes', async () => {
-      const store = await open();
-      await expect(store.create('bad key', 1)).rejects.toBeInstanceOf(ValidationError);
-      await expect(store.get('a..b')).rejects.toBeInstanceOf(ValidationError);
-      await expect(store.list('a')).rejects.toBeInstanceOf(ValidationError);
-      expect(() => store.watch('a.*.', () => {})).toThrow(ValidationError);
-    });
-
-    // Found by a review: a key of 4 KB made the server drop the KV store's connection, everything else on it too.
-    it('rejects a key or prefix over 1024 characters before anything is sent, naming its length', async () => {
-      const store = await open();
-      const long = 'k'.repeat(1025);
-      await expect(store.create(long, 1)).rejects.toMatchObject({
-        code: 'validation_failed',
-        message: expect.stringMatching(/^store key 'k{40}…' is too long: 1025 characters, at most 1024$/),
-      });
-      await expect(store.list(`${long}.`)).rejects.toBeInstanceOf(ValidationError);
-      expect(await store.create('k'.repeat(1024), 1)).toBeGreaterThan(0);
-      expect(await store.create('ok', 2)).toBeGreaterThan(0);
-    });
-
-    // Found by a review: the KV store wrote unconditionally for a missing or non-numeric expected revision, which
-    // the memory store refused as a conflict; a negative or fractional one was a conflict on both.
-    it('rejects an expected revision that is no whole number ≥ 0, writing nothing, on every compare-and-set', async () => {
-      const store = await open();
-      const revision = await store.create('a', 1);
-      for (const bad of [undefined, '1', -1, 1.5, Number.NaN, null]) {
-        const refused = { code: 'validation_failed', details: { key: 'a', field: 'expectedRevision' } };
-        await expect(store.update('a', 2, bad as never), String(bad)).rejects.toMatchObject(refused);
-        await expect(
-          store.commit([{ operation: 'put', key: 'a', value: 2, expectedRevision: bad as never }]),
-        ).rejects.toMatchObject(refused);
-        if (bad === undefined) continue;
-        await expect(store.delete('a', bad as never)).rejects.toMatchObject(refused);
-        await expect(store.purge('a', bad as never)).rejects.toMatchObject(refused);
-      }
-      expect(await store.get('a')).toMatchObject({ value: 1, revision });
-    });
-
-    it('keeps delivering when a listener throws', async () => {
-      const store = await open();
-      const seen = collect();
-      await store.watch('s.', () => {
-        throw new Error('listener bug');
-      }).ready;
-      await store.watch('s.', seen.listener).ready;
-      await store.create('s.a', 1);
-      await store.create('s.b', 1);
-      expect(summary(await seen.until(2))).toEqual(['s.a=1', 's.b=1']);
-    });
-
-    it('rejects every operation once closed', async () => {
-      const store = await open();
-      await store.create('s.a', 1);
-      await store.close();
-      await expect(store.get('s.a')).rejects.toBeInstanceOf(StoreClosedError);
-      await expect(store.create('s.b', 1)).rejects.toBeInstanceOf(StoreClosedError);
-      await expect(store.update('s.a', 2, 1)).rejects.toBeInstanceOf(StoreClosedError);
-      await expect(store.delete('s.a')).rejects.toBeInstanceOf(StoreClosedError);
-      await expect(store.purge('s.a')).rejects.toBeInstanceOf(StoreClosedError);
-      await expect(store.commit([])).rejects.toBeInstanceOf(StoreClosedError);
-      await expect(store.list('s.')).rejects.toBeInstanceOf(StoreClosedError);
-      await expect(store.keys('s.')).rejects.toBeInstanceOf(StoreClosedError);
-      await expect(store.history('s.a')).rejects.toBeInstanceOf(StoreClosedError);
-      expect(() => store.watch('s.', () => {})).toThrow(StoreClosedError);
-      if (store.watchBatches) expect(() => store.watchBatches!('s.', () => {})).toThrow(StoreClosedError);
-      await store.close();
     });
   });
 }
