@@ -25,6 +25,7 @@ import type {
 import { assertHistoryVersion, type VariableHistoryEntry } from '../session/variable-history.js';
 import type { SetOutcome } from '../session/write-plan.js';
 import { updateVariableInTurn } from '../session/update-with-retry.js';
+import { valuesOf } from '../session/variable-reads.js';
 import {
   assertDefinition,
   assertListener,
@@ -168,11 +169,7 @@ export class RemoteSession implements SessionApi {
 
   /** Values of several variables, with the missing names apart. */
   async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
-    const { found, missing } = await this.readVariables(names);
-    return {
-      found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])),
-      missing: [...missing],
-    };
+    return valuesOf(await this.readVariables(names));
   }
 
   /** Values and versions of several variables, read from one consistent state of the session. */

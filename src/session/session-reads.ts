@@ -17,7 +17,7 @@ import type { SessionHost, SessionProcess } from './session-host.js';
 import { SessionProcessLink } from './session-process-link.js';
 import { variableKey } from './write-plan.js';
 import { historyOf, type VariableHistoryEntry } from './variable-history.js';
-import { byName, snapshotOf } from './variable-reads.js';
+import { byName, snapshotOf, valuesOf } from './variable-reads.js';
 
 /**
  * The reads of a `Session` handle (see `Session`, the class to use): values, records, listings, consistent snapshots
@@ -99,11 +99,7 @@ export abstract class SessionReads {
 
   /** Values of several variables, with the names that do not exist listed apart. */
   async getVariables(names: readonly string[]): Promise<{ found: Record<string, unknown>; missing: string[] }> {
-    const { found, missing } = await this.readVariables(names);
-    return {
-      found: Object.fromEntries(Object.entries(found).map(([name, read]) => [name, read.value])),
-      missing: [...missing],
-    };
+    return valuesOf(await this.readVariables(names));
   }
 
   /**

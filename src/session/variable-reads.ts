@@ -30,6 +30,14 @@ export function snapshotOf(
   return { found, missing };
 }
 
+/** `getVariables`' answer from a read of several variables: the values found, the names missing (a copy). */
+export function valuesOf(snapshot: VariableSnapshot): { found: Record<string, unknown>; missing: string[] } {
+  return {
+    found: Object.fromEntries(Object.entries(snapshot.found).map(([name, read]) => [name, read.value])),
+    missing: [...snapshot.missing],
+  };
+}
+
 /**
  * The read of `name` in `snapshot`, or `undefined` when it was missing. Its own fields only: a snapshot's `found` is a
  * plain object (JSON's, over the wire), whose inherited `constructor` or `toString` a variable of that name, missing,
