@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorLines } from './support/cli-runners.js';
+import { errorLines, jsonLines } from './support/cli-runners.js';
 import { useCliNode } from './support/cli-node.js';
 
 const { tether, start, inProcess } = useCliNode();
@@ -153,20 +153,12 @@ describe('cli', () => {
 
     const [watched, heard] = await Promise.all([watch.stop('SIGINT'), events.stop('SIGTERM')]);
     expect(watched.code).toBe(0);
-    expect(
-      watched.stdout
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as unknown),
-    ).toEqual([
+    expect(jsonLines(watched)).toEqual([
       { name: 'temperature', newValue: 0.7, version: 1, updatedBy: null },
       { name: 'temperature', oldValue: 0.7, newValue: 0.9, version: 2, updatedBy: 'tuner' },
     ]);
     expect(heard.code).toBe(0);
-    const seen = heard.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { kind: string; name: string; data: { type?: string } });
+    const seen = jsonLines<{ kind: string; name: string; data: { type?: string } }>(heard);
     expect(seen.find((e) => e.kind === 'var')).toMatchObject({
       name: 'temperature',
       data: { newValue: 0.9, oldValue: 0.7, version: 2 },

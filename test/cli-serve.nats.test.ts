@@ -5,7 +5,7 @@ import { connect as connectNats } from 'nats';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { packageVersion } from '../src/package-version.js';
 import { startCli } from './support/cli-process.js';
-import { errorLines } from './support/cli-runners.js';
+import { errorLines, jsonLines } from './support/cli-runners.js';
 import { useCliNode } from './support/cli-node.js';
 import { spawnNatsServer } from './support/nats-server.js';
 import { OpenAIStub, text } from './support/openai-stub.js';
@@ -317,12 +317,7 @@ describe('cli serve', () => {
     // A watch is no use: nothing else touches the session, which expires.
     const ended = await watch.exited;
     expect(ended.code).toBe(1);
-    expect(
-      ended.stdout
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as unknown),
-    ).toEqual([
+    expect(jsonLines(ended)).toEqual([
       { name: 'n', oldValue: 1, newValue: 2, version: 2, updatedBy: 'bob' },
       { name: 'n', oldValue: 2, version: 3, updatedBy: 'alice', deleted: true },
     ]);

@@ -25,3 +25,10 @@ export function cliRunners(url: () => string): CliRunners {
 
 /** The lines a run printed on stderr. */
 export const errorLines = (run: CliRun): string[] => run.stderr.trim().split('\n');
+
+/** The JSON lines a run printed on stdout (`var watch`, `events`), parsed. */
+export const jsonLines = <T = unknown>(run: Pick<CliRun, 'stdout'>): T[] =>
+  run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as T);
