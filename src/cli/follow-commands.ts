@@ -75,12 +75,16 @@ async function follow(
   }
   // Ended by Ctrl-C, a lost NATS, or a reader that went away (`| head -1`): the subscription stops cleanly either way.
   // Listened for before the line below, which a script may answer with a signal.
-  const stopped = untilSignal(subscription.closed, io.outputClosed);
-  // On stderr, so stdout stays one line per message; it also tells a script the subscription is in place.
-  io.err(`tether: listening on ${subscription.subject}; Ctrl-C stops`);
-  const outcome = await stopped;
-  await subscription.stop();
-  if (outcome === 'lost') throw natsLost();
+  const wait = untilSignal(subscription.closed, io.outputClosed);
+  try {
+    // On stderr, so stdout stays one line per message; it also tells a script the subscription is in place.
+    io.err(`tether: listening on ${subscription.subject}; Ctrl-C stops`);
+    const outcome = await wait.stopped;
+    await subscription.stop();
+    if (outcome === 'lost') throw natsLost();
+  } finally {
+    wait.release();
+  }
 }
 
 const events = defineCommand({

@@ -10,9 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
 import type { ModuleTool } from '../modules/module-types.js';
 import { NODE_NAME_RULE, defaultBucketTooLong, isNodeName, sharedBucket } from '../nats/node-names.js';
+import type { Runtime } from '../node/runtime.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import { EXIT, ToolsFileError, UnreachableError, UsageError, natsLost } from './cli-errors.js';
-import { defineCommand, type CommandSpec } from './command.js';
+import { defineCommand, type CliIo, type CommandSpec } from './command.js';
 import {
   CONNECT_TIMEOUT_MS,
   NATS_OPTIONS,
@@ -240,47 +241,62 @@ const serve = defineCommand({
     const node = `node ${runtime.nodeId ?? '?'}, name ${values.name ?? 'tether-node'}`;
     // Listened for before the line that says the node serves: a signal sent on reading it finds its handler in place
     // (without one, Node dies of it at once, with no stop and no word).
-    const signalled = untilSignal(runtime.connectionLost);
-    io.out(
-      `tether: node serving on ${servers.join(',')} (${node}, prefix ${prefix ?? 'tether'}, model ${model}); ` +
-        'Ctrl-C stops it',
-    );
-    const signal = await signalled;
-    if (signal === 'lost') {
-      // The one line this ends with says it all: what fails from now on fails because NATS is gone.
-      gaveUp = true;
-      // Nothing can reach this node any more; stop what runs here (bounded) and say so with exit code 3.
-      await settlesWithin(
-        runtime.stop().catch(() => {}),
-        drainMs,
+    const wait = untilSignal(runtime.connectionLost);
+    try {
+      io.out(
+        `tether: node serving on ${servers.join(',')} (${node}, prefix ${prefix ?? 'tether'}, model ${model}); ` +
+          'Ctrl-C stops it',
       );
-      throw natsLost();
+      const signal = await wait.stopped;
+      if (signal === 'lost') {
+        // The one line this ends with says it all: what fails from now on fails because NATS is gone.
+        gaveUp = true;
+        // Nothing can reach this node any more; stop what runs here (bounded) and say so with exit code 3.
+        await settlesWithin(
+          runtime.stop().catch(() => {}),
+          drainMs,
+        );
+        throw natsLost();
+      }
+      return await stopDraining(runtime, signal, drainMs, io);
+    } finally {
+      wait.release();
     }
-    const stopping = runtime.stop();
-    if (!(await settlesWithin(stopping, drainMs))) {
-      // Each gets a node_stopping reply now, and its execution is cancelled (its LLM call dropped), rather than its
-      // caller hearing nothing until it takes this node for lost.
-      let ended: number | undefined;
-      const ending = runtime
-        .endRequests(`drain timeout of ${drainMs} ms ran out`)
-        .then((count) => void (ended = count));
-      await settlesWithin(
-        ending.then(() => stopping),
-        ENDING_MS,
-      );
-      // Said once the count is known: a stop held up by something else (a server that stopped answering) had no
-      // request to end. Unknown, their replies are still going out.
-      const what =
-        ended === 0
-          ? 'no request was in flight'
-          : `ending ${ended ?? 'the'} request${ended === 1 ? '' : 's'} still in flight`;
-      io.err(`tether: drain_timeout: node stopped (${signal}) after --drain-timeout ${drainMs} ms, ${what}`);
-      return EXIT.error;
-    }
-    io.out(`tether: node stopped (${signal})`);
-    return EXIT.ok;
   },
 });
+
+/**
+ * Stops a node that `signal` asked to stop, waiting at most `drainMs` for the requests in flight; then each still
+ * running gets its `node_stopping` reply. Resolves to the command's exit code: `error` when the drain ran out.
+ */
+async function stopDraining(
+  runtime: Pick<Runtime, 'stop' | 'endRequests'>,
+  signal: string,
+  drainMs: number,
+  io: CliIo,
+): Promise<number> {
+  const stopping = runtime.stop();
+  if (!(await settlesWithin(stopping, drainMs))) {
+    // Each gets a node_stopping reply now, and its execution is cancelled (its LLM call dropped), rather than its
+    // caller hearing nothing until it takes this node for lost.
+    let ended: number | undefined;
+    const ending = runtime.endRequests(`drain timeout of ${drainMs} ms ran out`).then((count) => void (ended = count));
+    await settlesWithin(
+      ending.then(() => stopping),
+      ENDING_MS,
+    );
+    // Said once the count is known: a stop held up by something else (a server that stopped answering) had no
+    // request to end. Unknown, their replies are still going out.
+    const what =
+      ended === 0
+        ? 'no request was in flight'
+        : `ending ${ended ?? 'the'} request${ended === 1 ? '' : 's'} still in flight`;
+    io.err(`tether: drain_timeout: node stopped (${signal}) after --drain-timeout ${drainMs} ms, ${what}`);
+    return EXIT.error;
+  }
+  io.out(`tether: node stopped (${signal})`);
+  return EXIT.ok;
+}
 
 /** The flags that give a node's bucket settings. */
 const SETTING_FLAGS: Readonly<Record<string, string>> = {

@@ -14,37 +14,67 @@ export function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);
 }
 
+/** What ended a long-running command: a signal, or what {@link untilSignal} was given to follow. */
+export type StopCause = NodeJS.Signals | 'lost' | 'output_closed' | 'ended';
+
+/** What {@link untilSignal} returns. */
+export interface StopWait {
+  /**
+   * Resolves with the first SIGINT or SIGTERM; with `'lost'` when `lost` resolves first (a connection that closed:
+   * a signal listener alone does not keep Node running, so without it a dead connection ended the command with exit
+   * code 13 and no message); with `'output_closed'` when `outputClosed` does (nobody reads stdout any more:
+   * `tether events | head -1`); with `'ended'` when `ended` does (what the command follows is gone: a watched
+   * session).
+   */
+  readonly stopped: Promise<StopCause>;
+  /**
+   * Removes the signal listeners once the command has stopped: Node's defaults apply again, so a program that ran
+   * the command with `runCli` keeps none of them (nor the exit on the next signal). `stopped` stays pending if it
+   * had not settled.
+   */
+  release(): void;
+}
+
 /**
- * Resolves with the first SIGINT or SIGTERM; with `'lost'` when `lost` resolves first (a connection that closed:
- * a signal listener alone does not keep Node running, so without it a dead connection ended the command with exit
- * code 13 and no message); with `'output_closed'` when `outputClosed` does (nobody reads stdout any more:
- * `tether events | head -1`); with `'ended'` when `ended` does (what the command follows is gone: a watched
- * session). A second signal while the command is still stopping ends the process at once ({@link signalExitCode}),
- * so a stop that hangs can always be interrupted.
+ * Waits for what ends a long-running command (see {@link StopWait.stopped}). A second signal while the command is
+ * still stopping ends the process at once ({@link signalExitCode}), so a stop that hangs can always be interrupted;
+ * {@link StopWait.release}, once the command has stopped, takes that away again.
  */
 export function untilSignal(
   lost?: Promise<unknown>,
   outputClosed?: Promise<unknown>,
   ended?: Promise<unknown>,
-): Promise<NodeJS.Signals | 'lost' | 'output_closed' | 'ended'> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (outcome: NodeJS.Signals | 'lost' | 'output_closed' | 'ended'): void => {
-      if (settled) return;
+): StopWait {
+  let settled = false;
+  const onSignal = (signal: NodeJS.Signals): void => settle(signal);
+  // This wait's own: releasing it must not take away another command's.
+  const onSecondSignal = (signal: NodeJS.Signals): never => force(signal);
+  let resolveStopped: (cause: StopCause) => void = () => {};
+  const stopped = new Promise<StopCause>((resolve) => (resolveStopped = resolve));
+  const settle = (cause: StopCause): void => {
+    if (settled) return;
+    settled = true;
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.once('SIGINT', onSecondSignal);
+    process.once('SIGTERM', onSecondSignal);
+    resolveStopped(cause);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  void lost?.then(() => settle('lost'));
+  void outputClosed?.then(() => settle('output_closed'));
+  void ended?.then(() => settle('ended'));
+  return {
+    stopped,
+    release() {
       settled = true;
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      process.once('SIGINT', force);
-      process.once('SIGTERM', force);
-      resolve(outcome);
-    };
-    const onSignal = (signal: NodeJS.Signals): void => settle(signal);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    void lost?.then(() => settle('lost'));
-    void outputClosed?.then(() => settle('output_closed'));
-    void ended?.then(() => settle('ended'));
-  });
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.removeListener(signal, onSignal);
+        process.removeListener(signal, onSecondSignal);
+      }
+    },
+  };
 }
 
 /** Ends the process at once, as the signal would have without a listener. */

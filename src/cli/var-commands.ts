@@ -287,13 +287,17 @@ const watch = defineCommand({
       });
       // A reader that went away (`| head -1`) ends the watch as Ctrl-C does. Listened for before the line below, which
       // a script may answer with a signal.
-      const stopped = untilSignal(client.closed, io.outputClosed, ended);
-      // On stderr, so stdout stays one JSON document per line; it also tells a script the watch is in place.
-      io.err(`tether: watching '${pattern}' in session ${session.sessionId}; Ctrl-C stops`);
-      const outcome = await stopped;
-      stop();
-      if (outcome === 'lost') throw natsLost();
-      if (outcome === 'ended' && sessionEnd) throw sessionEnd;
+      const wait = untilSignal(client.closed, io.outputClosed, ended);
+      try {
+        // On stderr, so stdout stays one JSON document per line; it also tells a script the watch is in place.
+        io.err(`tether: watching '${pattern}' in session ${session.sessionId}; Ctrl-C stops`);
+        const outcome = await wait.stopped;
+        stop();
+        if (outcome === 'lost') throw natsLost();
+        if (outcome === 'ended' && sessionEnd) throw sessionEnd;
+      } finally {
+        wait.release();
+      }
     });
   },
 });
