@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/cli.js';
-import { cli } from './support/cli-in-process.js';
+import { cli, runCliInProcess } from './support/cli-in-process.js';
 
 describe('cli', () => {
   it('refuses a malformed --session or --prefix as a usage error (exit 2) before connecting, naming the option', async () => {
@@ -88,5 +88,30 @@ describe('cli', () => {
       expect((await cli(...args, ...nowhere)).stderr, args.join(' ')).toMatch(/^tether: usage: /);
     // A good name still goes on to connect, and meets the unreachable NATS.
     expect((await cli('var', 'get', 'x', ...nowhere)).code).toBe(3);
+  });
+
+  it('reads the options a command shares with the others before it judges its arguments: usage (exit 2) first', async () => {
+    // Each holds a bad name or id (a refusal, exit 1) and a bad shared option or variable (a usage error, exit 2).
+    const unreachable = ['--nats', 'nats://127.0.0.1:1'];
+    const cases: [string[], Record<string, string>, string][] = [
+      [['var', 'get', 'a.b', '-s', 'a', '--timeout', '0', ...unreachable], {}, '--timeout must be'],
+      [['var', 'set', 'a.b', '1', '-s', 'a.b', ...unreachable], {}, "--session 'a.b' is no session id"],
+      [['var', 'define', 'a.b', 'float', '1', ...unreachable], {}, 'no session: give --session'],
+      [['var', 'delete', 'a.b', '-s', 'a', '--prefix', 'a b', ...unreachable], {}, "--prefix 'a b' is no subject"],
+      [['var', 'history', 'a.b', '-s', 'a', ...unreachable], { TETHER_MAX_RECONNECTS: 'x' }, 'TETHER_MAX_RECONNECTS'],
+      [['var', 'list', '*'.repeat(1025), '-s', 'a', '--nats', 'http://x'], {}, '--nats holds a http:// URL'],
+      [['var', 'watch', '*'.repeat(1025), '-s', 'a', ...unreachable], { TETHER_PING_INTERVAL_MS: '0' }, 'TETHER_PING'],
+      [['var', 'lock', 'a.b', '--owner', 'x', ...unreachable], { TETHER_SESSION: 'a b' }, "TETHER_SESSION 'a b'"],
+      [['var', 'unlock', 'x', '--owner', '', '-s', 'a', '--nats', ','], {}, '--nats names no server'],
+      [['module', 'create', 'q.x', '--type', 'Predict', '--signature', 'q:string -> a:string'], {}, 'no session'],
+      [['module', 'call', 'q.x', '--input', 'q=why', '-s', 'a.b', ...unreachable], {}, "--session 'a.b' is no"],
+      [['module', 'stop', 'q.x', '-s', 'a', ...unreachable], { TETHER_RECONNECT_WAIT_MS: '-1' }, 'TETHER_RECONNECT'],
+      [['session', 'delete', 'a.b', '--timeout', 'soon', ...unreachable], {}, '--timeout must be'],
+    ];
+    for (const [args, env, line] of cases) {
+      const run = await runCliInProcess(args, env);
+      expect([run.code, run.stderr.split('\n').length], args.join(' ')).toEqual([2, 2]);
+      expect(run.stderr, args.join(' ')).toContain(`tether: usage: ${line}`);
+    }
   });
 });

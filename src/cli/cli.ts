@@ -1,12 +1,15 @@
 /**
  * The `tether` command: finds the command named by the first words of the command line, parses the rest with
- * that command's declaration, runs it, and turns whatever it throws into one stderr line and an exit code.
+ * that command's declaration, reads the options it shares with the other networked commands (a usage error there
+ * comes before any refusal of its arguments), runs it, and turns whatever it throws into one stderr line and an exit
+ * code.
  * @module
  */
 import { packageVersion } from '../package-version.js';
 import { EXIT, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
 import { closestName } from './closest-name.js';
 import { parseCommand, type CliIo, type CommandSpec } from './command.js';
+import { checkSharedOptions } from './connection.js';
 import { FOLLOW_COMMANDS } from './follow-commands.js';
 import { commandHelp, listHelp } from './help.js';
 import { MODULE_COMMANDS } from './module-commands.js';
@@ -66,6 +69,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     if (!found) throw unknownCommand(argv);
     const parsed = parseCommand(found.spec, found.rest);
     if (parsed.help) return help(found.spec.path, io);
+    checkSharedOptions(found.spec.options, parsed.values, io, found.spec.path);
     return (await found.spec.run(parsed, io)) ?? EXIT.ok;
   } catch (error) {
     io.err(errorLine(error));

@@ -239,6 +239,37 @@ export function pingInterval(io: CliIo, command: readonly string[]): { readonly 
   return interval === undefined ? {} : { pingIntervalMs: parseMs(interval, 'TETHER_PING_INTERVAL_MS', command) };
 }
 
+/**
+ * Reads what a command shares with the other networked commands (`--nats` and the `NATS_*` variables, `--prefix`,
+ * `--timeout`, the reconnect and ping variables, `--session`) as its connection will, and throws the first usage
+ * error among them. Run before the command itself, so before it judges its arguments: the command line is read before
+ * it is judged, and a bad `--timeout` is a usage error (exit 2) even beside a name no variable can have (exit 1). A
+ * command that declares none of these options (`--version`, `help`) is left alone.
+ */
+export function checkSharedOptions(
+  options: Readonly<Record<string, OptionSpec>>,
+  values: Readonly<Record<string, unknown>>,
+  io: CliIo,
+  command: readonly string[],
+): void {
+  if (options.nats === undefined) return;
+  const given: { nats?: string; prefix?: string; timeout?: string; session?: string } = {};
+  for (const key of ['nats', 'prefix', 'timeout', 'session'] as const) {
+    const value = values[key];
+    if (typeof value === 'string') given[key] = value;
+  }
+  natsTarget(given, io, command);
+  natsPrefix(given, io, command);
+  if (options.timeout !== undefined && given.timeout !== undefined) parseMs(given.timeout, '--timeout', command);
+  reconnectPolicy(io, command);
+  pingInterval(io, command);
+  // The session a command works on (SESSION_OPTION's) is required; the one that narrows a feed (events) is not, and
+  // TETHER_SESSION does not narrow it.
+  if (options.session === SESSION_OPTION.session) sessionIdOf(given, io, command);
+  else if (options.session !== undefined && given.session !== undefined)
+    checkedSessionId(given.session, '--session', command);
+}
+
 /** What commands print for connection news and failures no call waits for: one stderr line each. */
 export function reportTo(io: CliIo): (error: unknown, where: string) => void {
   return (error, where) => io.err(`tether: ${oneLine(`${where}: ${messageOf(error)}`)}`);
