@@ -91,7 +91,10 @@ export function wireProblem(spec: ModuleSpec): string | undefined {
  * @throws {ValidationError} when the spec holds functions (see {@link wireProblem})
  */
 export function toWireSpec(spec: ModuleSpec): WireModuleSpec {
-  assertModuleSpec(spec);
+  // An unknown key's refusal lists what a wire spec takes, as the node's does (parseWireSpec), and a function key only
+  // where the spec holds it: that one is then said to be embedded-only (wireProblem), not unknown.
+  const held = typeof spec === 'object' && spec !== null ? FUNCTION_KEYS.filter((key) => Object.hasOwn(spec, key)) : [];
+  assertModuleSpec(spec, held.length === 0 ? WIRE_SPEC_KEYS : new Set([...WIRE_SPEC_KEYS, ...held]));
   const problem = wireProblem(spec);
   if (problem)
     throw new ValidationError(`this module spec cannot be sent over NATS: ${problem}`, {

@@ -79,6 +79,26 @@ describe('module wire spec', () => {
     expect(message).not.toMatch(/\b(reward|pick)\b/);
   });
 
+  // A client (and `tether module create --spec`) checks the spec with toWireSpec before it sends it: its refusal listed
+  // reward and pick, which it then refuses as embedded-only, where the node's did not.
+  it('lists, when a client refuses an unknown key before sending, only the keys a spec may have over the wire', () => {
+    let refusal: unknown;
+    try {
+      toWireSpec({ ...spec, wat: 1 } as typeof spec);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ValidationError);
+    const { message, details } = refusal as ValidationError;
+    expect(message).toMatch(/^module spec has unknown keys: wat; accepted: type, /);
+    expect(message).not.toMatch(/\b(reward|pick)\b/);
+    expect((details as { accepted: string[] }).accepted).not.toEqual(expect.arrayContaining(['reward']));
+    // A spec that holds one is still told why it cannot travel; one that holds it undefined (JavaScript) still travels.
+    expect(() => toWireSpec({ ...spec, reward: () => 1 })).toThrow(/reward.*embedded/);
+    const unset = { ...spec, pick: undefined } as unknown as typeof spec;
+    expect(toWireSpec(unset)).toEqual(unset);
+  });
+
   it('refuses BestOfN and Refine, in any spelling, as embedded-only: they need a reward function', () => {
     for (const type of ['BestOfN', 'best_of_n', 'Refine', 'REFINE']) {
       const refusal = (() => {
