@@ -41,6 +41,15 @@ describe('tether inspect lines', () => {
     ).toBe('12:00:01.234  node-a  chat-1  module qa  x → a, b.y [error]');
   });
 
+  // Anyone may publish on the inspect subjects: a message of JSON null failed the listener, whose report on stderr
+  // ("events listener of tether.v1.inspect.>: Cannot read properties of null") took the place of its line.
+  it('show a message with no snapshot fields (JSON null, a number, text) as a line of unknowns', () => {
+    for (const data of [null, 5, 'hello'])
+      expect(transitionLine(data as unknown as Parameters<typeof transitionLine>[0], at), String(data)).toBe(
+        '12:00:01.234  ?  ?  session  ? → ? [?]',
+      );
+  });
+
   it('refuse a bad session id (exit 2) and an unreachable NATS (exit 3) with one line', async () => {
     const [badSession, unreachable] = await Promise.all([
       cli('inspect', '--session', 'a b'),

@@ -133,13 +133,16 @@ const inspect = defineCommand({
  * (UTC) is when it arrived here; a status other than active follows the state in brackets.
  */
 export function transitionLine(snapshot: InspectedSnapshot, at: Date = new Date()): string {
-  // Whoever publishes on the inspect subjects (or names a node) writes these fields: each is shown escaped.
-  const shown = (field: unknown): string => shownText(String(field));
-  const process = snapshot.machine === 'module' ? `module ${shown(snapshot.moduleId ?? '?')}` : 'session';
-  const event = (snapshot.event as { type?: unknown } | undefined)?.type;
-  const status = snapshot.status === 'active' ? '' : ` [${shown(snapshot.status)}]`;
+  // Whoever publishes on the inspect subjects (or names a node) writes these fields: each is shown escaped, and one
+  // missing as `?`. A message of JSON null, a number or text has none (null had the listener fail on each).
+  const fields: Partial<InspectedSnapshot> = typeof snapshot === 'object' && snapshot !== null ? snapshot : {};
+  const shown = (field: unknown): string => (field === undefined || field === null ? '?' : shownText(String(field)));
+  const process = fields.machine === 'module' ? `module ${shown(fields.moduleId)}` : 'session';
+  const event = (fields.event as { type?: unknown } | undefined)?.type;
+  const status = fields.status === 'active' ? '' : ` [${shown(fields.status)}]`;
+  const state = fields.value === undefined ? undefined : stateLabel(fields.value);
   const time = at.toISOString().slice(11, 23);
-  return `${time}  ${shown(snapshot.node)}  ${shown(snapshot.sessionId)}  ${process}  ${shown(event ?? '?')} → ${shown(stateLabel(snapshot.value))}${status}`;
+  return `${time}  ${shown(fields.node)}  ${shown(fields.sessionId)}  ${process}  ${shown(event)} → ${shown(state)}${status}`;
 }
 
 /** A state value as a path: `'idle'`, `{ active: 'idle' }` → `active.idle`; parallel regions joined by `, `. */
