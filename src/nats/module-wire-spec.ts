@@ -87,13 +87,25 @@ export function wireProblem(spec: ModuleSpec): string | undefined {
 }
 
 /**
+ * Whether `spec` has `key` of its own; `false` when it cannot be asked (a revoked proxy, a throwing trap), which
+ * {@link assertModuleSpec} then refuses naming the spec.
+ */
+function holdsOwn(spec: unknown, key: string): boolean {
+  try {
+    return typeof spec === 'object' && spec !== null && Object.hasOwn(spec, key);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The JSON form of `spec`.
  * @throws {ValidationError} when the spec holds functions (see {@link wireProblem})
  */
 export function toWireSpec(spec: ModuleSpec): WireModuleSpec {
   // An unknown key's refusal lists what a wire spec takes, as the node's does (parseWireSpec), and a function key only
   // where the spec holds it: that one is then said to be embedded-only (wireProblem), not unknown.
-  const held = typeof spec === 'object' && spec !== null ? FUNCTION_KEYS.filter((key) => Object.hasOwn(spec, key)) : [];
+  const held = FUNCTION_KEYS.filter((key) => holdsOwn(spec, key));
   assertModuleSpec(spec, held.length === 0 ? WIRE_SPEC_KEYS : new Set([...WIRE_SPEC_KEYS, ...held]));
   const problem = wireProblem(spec);
   if (problem)
