@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { SessionError } from '../../src/errors.js';
 import type { RemoteSession } from '../../src/nats/remote-session.js';
 import { RemoteTransport } from '../../src/nats/remote-transport.js';
 import { createSubjects } from '../../src/nats/subjects.js';
 import { collectGarbage } from '../support/collect-garbage.js';
+import { startHoldingProxy } from '../support/holding-proxy.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -72,26 +73,37 @@ describe('remote watch end', () => {
   // failed, finding the session gone) was silenced too.
   it("still tells onError of an end another client caused while this client's own delete failed", async () => {
     await fx().node(fx().buckets());
+    // Alice's delete is held on its way to the node while Bob's goes through: hers then fails, finding the session
+    // gone, every time (left to the server's order, Alice's won all 20 tries of an earlier version of this test).
+    const subjects = createSubjects();
+    const deletes = subjects.deleteSession('raced');
+    const proxy = await startHoldingProxy(fx().server.url, (subject) => subject === deletes);
+    onTestFinished(() => proxy.close());
     const told: unknown[] = [];
-    const alice = await fx().client({ onError: (error) => told.push((error as { code?: unknown }).code) });
-    const bob = await fx().client();
-    // Which delete wins is the server's to say: again until Bob's does.
-    for (let i = 0; i < 20 && told.length === 0; i++) {
-      const mine = await alice.session(`raced-${i}`);
-      await mine.defineVariable('x', 'integer', 1);
-      await mine.watchVariables('*', () => {});
-      const bobs = await bob.session(`raced-${i}`);
-      const [aliceFailed] = await Promise.all([
-        mine.delete().then(
-          () => false,
-          () => true,
-        ),
-        bobs.delete().catch(() => {}),
-      ]);
-      if (!aliceFailed) continue;
-      // Bob ended it, and Alice's delete failed: her watch's end is news to her.
-      await waitFor(() => told.includes('session_not_found'), { message: "the watch's end told" });
-    }
+    const alice = await fx().client({
+      servers: proxy.url,
+      onError: (error) => told.push((error as { code?: unknown }).code),
+    });
+    const mine = await alice.session('raced');
+    await mine.defineVariable('x', 'integer', 1);
+    await mine.watchVariables('*', () => {});
+    proxy.hold();
+    const aliceDeletes = mine.delete().then(
+      () => 'deleted',
+      (error: unknown) => (error as { code?: unknown }).code,
+    );
+    // The session's end as a plain subscriber hears it, as Alice's client does.
+    const ends = nc().subscribe(subjects.sessionEvent('raced'), { max: 1 });
+    await nc().flush();
+    await (await fx().client()).session('raced').then((bobs) => bobs.delete());
+    for await (const _end of ends) break;
+    await nc().flush();
+    // The end reached Alice's watch while her own delete was still on its way: held, not told yet.
+    expect(told).toEqual([]);
+    proxy.release();
+    expect(await aliceDeletes).toBe('session_not_found');
+    // Her delete failed: the end was another client's doing, and her watch's end is news to her.
+    await waitFor(() => told.length > 0, { message: "the watch's end told" });
     expect(told).toEqual(['session_not_found']);
   });
 
