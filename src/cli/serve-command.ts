@@ -3,16 +3,11 @@
  * joins the same queue group, so starting more is how a deployment takes more load.
  * @module
  */
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
-import type { ModuleTool } from '../modules/module-types.js';
 import { NODE_NAME_RULE, defaultBucketTooLong, isNodeName, sharedBucket } from '../nats/node-names.js';
 import type { Runtime } from '../node/runtime.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
-import { EXIT, ToolsFileError, UnreachableError, UsageError, natsLost } from './cli-errors.js';
+import { EXIT, UnreachableError, UsageError, natsLost } from './cli-errors.js';
 import { defineCommand, type CliIo, type CommandSpec } from './command.js';
 import {
   CONNECT_TIMEOUT_MS,
@@ -23,6 +18,7 @@ import {
   reconnectPolicy,
   reportTo,
 } from './connection.js';
+import { loadTools } from './serve-tools.js';
 import { settlesWithin, untilSignal } from './until-signal.js';
 import { parseCount, parseMs, parsePeriodMs } from './values.js';
 
@@ -359,40 +355,6 @@ export function parseBuckets(
       command,
     );
   return buckets;
-}
-
-/**
- * The tools a module file exports as `tools` (or as its default export). Tools are functions, so they cannot
- * travel in a spec: each node loads them, and a spec names them.
- */
-async function loadTools(file: string, command: readonly string[]): Promise<readonly ModuleTool[]> {
-  const path = resolve(file);
-  // Looked at first, so that a file that is not there is said in the user's words: the import's own error names
-  // the path resolved against this package, and cannot be told from a file that imports something missing.
-  const unreadable = await whyUnreadable(path);
-  if (unreadable !== undefined) throw new UsageError(`--tools ${file}: ${unreadable}`, command);
-  let loaded: { tools?: unknown; default?: unknown };
-  try {
-    loaded = (await import(pathToFileURL(path).href)) as { tools?: unknown; default?: unknown };
-  } catch (error) {
-    throw new ToolsFileError(file, { cause: error });
-  }
-  const tools = loaded.tools ?? loaded.default;
-  if (!Array.isArray(tools)) throw new UsageError(`--tools ${file} exports no 'tools' array`, command);
-  return tools as ModuleTool[];
-}
-
-/** Why the file at `path` cannot be read, in a few words; `undefined` when it can. */
-async function whyUnreadable(path: string): Promise<string | undefined> {
-  try {
-    if (!(await stat(path)).isFile()) return 'not a file';
-    await access(path, constants.R_OK);
-    return undefined;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 'no such file';
-    return `cannot read it (${code ?? (error as Error).message})`;
-  }
 }
 
 /** The `serve` command. */
