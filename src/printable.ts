@@ -36,3 +36,10 @@ export function messageOf(thrown: unknown): string {
 export function withArticle(word: string): string {
   return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
 }
+
+/**
+ * C0 and C1 controls, DEL, and the line and paragraph separators: what must not reach a line people or scripts read
+ * raw (it splits the line for a reader that breaks at it, or reaches a terminal as an escape sequence).
+ * `JSON.stringify` escapes only the C0 ones.
+ */
+export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

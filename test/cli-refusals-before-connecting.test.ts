@@ -22,13 +22,26 @@ describe('cli', () => {
       [['serve', ...nowhere], { TETHER_PING_INTERVAL_MS: '0' }, 'TETHER_PING_INTERVAL_MS must be a whole number'],
       [['events', ...nowhere], { TETHER_PING_INTERVAL_MS: 'often' }, 'TETHER_PING_INTERVAL_MS must be a whole number'],
       [['var', 'watch', '-s', 'a', ...nowhere], { TETHER_PING_INTERVAL_MS: '1.5' }, 'TETHER_PING_INTERVAL_MS must be'],
+      // A connection name the start line and the inspect feed print: neither empty nor able to split a line.
+      [['serve', '--name', '', ...nowhere], {}, '--name must not be empty'],
+      [['serve', '--name', 'node\n1', ...nowhere], {}, '--name holds U+000A at character 5: a connection name is one'],
+      [['serve', '--name=\u001b[2J', ...nowhere], {}, '--name holds U+001B at character 1'],
+      [['serve', '--name', 'a\u2028b', ...nowhere], {}, '--name holds U+2028 at character 2'],
+      [['serve', '--name', 'n'.repeat(1025), ...nowhere], {}, '--name takes 1025 bytes as the server reads it (JSON)'],
     ];
     for (const [args, env, line] of cases) {
       let stderr = '';
       const code = await runCli(args, { out: () => {}, err: (text) => void (stderr += `${text}\n`), env });
       expect([code, stderr.split('\n').length], args.join(' ')).toEqual([2, 2]);
-      expect(stderr, args.join(' ')).toMatch(new RegExp(`^tether: usage: ${line.replace(/[.]/g, '\\.')}`));
+      expect(stderr, args.join(' ')).toMatch(new RegExp(`^tether: usage: ${line.replace(/[.+()[\]]/g, '\\$&')}`));
     }
+    // The whole line, its cause written as an escape: nothing the user typed reaches the terminal raw.
+    expect((await cli('serve', '--name', 'node\n1', ...nowhere)).stderr).toBe(
+      'tether: usage: --name holds U+000A at character 5: a connection name is one line of text, without control ' +
+        'characters or line breaks (see: tether serve --help)\n',
+    );
+    // A good name goes on to connect, and meets the unreachable NATS.
+    expect((await cli('serve', '--name', 'nœud 1', ...nowhere)).code).toBe(3);
     expect((await cli('var', 'get', 'x', '-s', 'a', '--prefix', 'a b')).stderr).toBe(
       "tether: usage: --prefix 'a b' is no subject prefix: use dot-separated words of letters, digits, '_' and '-' " +
         '(see: tether var get --help)\n',

@@ -2,6 +2,7 @@
  * How commands print: one JSON document per line for scripts, short aligned lines for people.
  * @module
  */
+import { UNPRINTABLE } from '../printable.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { VariableRecord } from '../variables/types.js';
 
@@ -42,8 +43,6 @@ function escapedUnprintable(json: string): string {
   return json.replace(UNPRINTABLE_ALL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** C0 and C1 controls, DEL, and the line and paragraph separators (JSON.stringify escapes only the C0 ones). */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
 
 /** One variable for people: `temperature = 0.9  (float, v2)`, with its lock when it has one. */

@@ -4,6 +4,7 @@
  * @module
  */
 import { BridgeError, BucketConfigMismatchError, NatsConnectionError, ValidationError } from '../errors.js';
+import { connectionNameFault } from '../nats/connection-name.js';
 import { NODE_NAME_RULE, defaultBucketTooLong, isNodeName, sharedBucket } from '../nats/node-names.js';
 import type { Runtime } from '../node/runtime.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
@@ -151,6 +152,9 @@ const serve = defineCommand({
         `--queue '${values.queue.slice(0, 60)}' is no queue group name: use ${NODE_NAME_RULE}`,
         this.path,
       );
+    // The node would refuse it too, but as a validation error (exit 1), after loading the tools and the provider.
+    const nameFault = values.name === undefined ? undefined : connectionNameFault(values.name);
+    if (nameFault) throw new UsageError(`--name ${nameFault.reason}`, this.path);
     const replicas =
       values.replicas === undefined ? undefined : parseCount(values.replicas, '--replicas', this.path, 1);
     const drainMs =

@@ -10,6 +10,7 @@ import { kindOf, show } from '../variables/failure.js';
 import { assertTimerMs } from './timer-ms.js';
 import { connectClosingGivenUp } from './closing-transport.js';
 import { assertTlsFiles, type NatsTlsFiles } from './tls-files.js';
+import { MAX_NAME_BYTES, connectionNameFault } from './connection-name.js';
 import { messageOf } from '../printable.js';
 
 /** How a connection that was up retries after losing its server. */
@@ -49,15 +50,9 @@ export function assertReconnectPolicy(owner: string, reconnect: unknown): void {
 const TEXT_SETTINGS = ['user', 'pass', 'token', 'name'] as const;
 
 /**
- * The most bytes a connection's name may take as the server reads it (JSON in its CONNECT line, which the server reads
- * 4 KiB of by default, or closes the connection). Credentials are the server's to judge: one that raised its limit
- * for long tokens takes them.
- */
-export const MAX_NAME_BYTES = 1024;
-
-/**
  * Throws `ValidationError` unless the settings' reconnect policy is one nats.js can follow (see
- * {@link assertReconnectPolicy}), `connectTimeoutMs` and `pingIntervalMs`, when given, are a timer's whole numbers
+ * {@link assertReconnectPolicy}), the name, when given, is one a connection can have (see {@link connectionNameFault}),
+ * `connectTimeoutMs` and `pingIntervalMs`, when given, are a timer's whole numbers
  * of milliseconds, and the TLS files can be used (see {@link assertTlsFiles}).
  * Checked before connecting by everything that connects.
  */
@@ -75,7 +70,8 @@ export function assertConnectionSettings(
 ): void {
   assertReconnectPolicy(owner, settings.reconnect);
   // The server refuses these, when they are no strings or the name is too long for its protocol line, by closing the
-  // connection: the caller waited for the connect to time out, then heard that the server could not be reached.
+  // connection: the caller waited for the connect to time out, then heard that the server could not be reached. What
+  // else a name must be: see connectionNameFault.
   for (const field of TEXT_SETTINGS) {
     const value = settings[field];
     if (value !== undefined && typeof value !== 'string')
@@ -83,12 +79,11 @@ export function assertConnectionSettings(
         details: { field, constraint: 'type' },
       });
   }
-  const nameBytes = settings.name === undefined ? 0 : Buffer.byteLength(JSON.stringify(settings.name)) - 2;
-  if (nameBytes > MAX_NAME_BYTES)
-    throw new ValidationError(
-      `${owner} option 'name' takes ${nameBytes} bytes as the server reads it (JSON); at most ${MAX_NAME_BYTES}`,
-      { details: { field: 'name', constraint: 'maxBytes', bytes: nameBytes, maxBytes: MAX_NAME_BYTES } },
-    );
+  const nameFault = typeof settings.name === 'string' ? connectionNameFault(settings.name) : undefined;
+  if (nameFault)
+    throw new ValidationError(`${owner} option 'name' ${nameFault.reason}`, {
+      details: { field: 'name', constraint: nameFault.constraint, ...nameFault.details },
+    });
   if (settings.connectTimeoutMs !== undefined) assertTimerMs('connectTimeoutMs', settings.connectTimeoutMs);
   if (settings.pingIntervalMs !== undefined) assertTimerMs('pingIntervalMs', settings.pingIntervalMs);
   assertTlsFiles(owner, settings.tls);
@@ -152,7 +147,10 @@ export interface NatsConnectionSettings {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
-  /** The connection's name, as the server's monitoring shows it: at most {@link MAX_NAME_BYTES} bytes as JSON. */
+  /**
+   * The connection's name, as the server's monitoring shows it: one line of text, not empty, without control
+   * characters, at most {@link MAX_NAME_BYTES} bytes as JSON.
+   */
   readonly name?: string;
   /** @default retry every 2 s for ever */
   readonly reconnect?: ReconnectPolicy;

@@ -17,7 +17,10 @@ export interface NatsNodeOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
-  /** The connection's name, as the server's monitoring shows it. @default 'tether-node' */
+  /**
+   * The connection's name, as the server's monitoring shows it: not empty, one line without control characters, at
+   * most 1024 bytes as JSON. @default 'tether-node'
+   */
   readonly name?: string;
   /** Subject prefix; the buckets left unnamed are named after it. @default 'tether' */
   readonly prefix?: string;

@@ -48,7 +48,10 @@ export interface ConnectOptions {
   readonly pass?: string;
   /** Token authentication. */
   readonly token?: string;
-  /** The connection's name, as the server's monitoring shows it. */
+  /**
+   * The connection's name, as the server's monitoring shows it: not empty, one line without control characters, at
+   * most 1024 bytes as JSON.
+   */
   readonly name?: string;
   /**
    * Told about failures no call is waiting for (a watch listener that threw), and once each when the connection

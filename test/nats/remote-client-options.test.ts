@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Runtime, ValidationError } from '../../src/index.js';
+import { Runtime, ValidationError, subscribeEvents } from '../../src/index.js';
 import { connect } from '../../src/nats/remote-client.js';
+import { startSilentServer } from '../support/silent-server.js';
 
 // Nothing listens on port 1: a check that let `connect` try would fail as unreachable, not as validation.
 const NOWHERE = 'nats://127.0.0.1:1';
+/** What a refusal of a name holding a control character says a name must be. */
+const ONE_LINE = 'a connection name is one line of text, without control characters or line breaks';
 
 describe('remote client options', () => {
   it('refuses a bag that is no object, as Runtime.start refuses its own, before connecting', async () => {
@@ -51,9 +54,9 @@ describe('remote client options', () => {
         });
       }
     }
-    // The name measured as the server reads it: JSON, in bytes (a control character takes 6). Credentials are the
-    // server's to judge (one that raised its limit takes long tokens).
-    for (const name of ['n'.repeat(1025), '\u0001'.repeat(171)])
+    // The name measured as the server reads it: JSON, in bytes (a quote takes 2). Credentials are the server's to
+    // judge (one that raised its limit takes long tokens).
+    for (const name of ['n'.repeat(1025), '"'.repeat(513)])
       await expect(connect({ servers: NOWHERE, name }), name.slice(0, 4)).rejects.toMatchObject({
         code: 'validation_failed',
         message: expect.stringMatching(
@@ -64,6 +67,45 @@ describe('remote client options', () => {
     await expect(connect({ servers: NOWHERE, name: 'é'.repeat(512), token: 't'.repeat(8000) })).rejects.toMatchObject({
       code: 'nats_connection',
     });
+  });
+
+  it('refuses an empty name, or one holding a line break or another control character, before connecting', async () => {
+    // Such a name split the one line `tether serve` starts with and the inspect feed's node name, or was invisible.
+    const cases: [string, string, Record<string, unknown>][] = [
+      ['', 'must not be empty', { constraint: 'minLength', minLength: 1 }],
+      ['node\n1', 'holds U+000A at character 5', { constraint: 'printable', character: 'U+000A', position: 5 }],
+      ['\u{1F600}\u001b[31m', 'holds U+001B at character 2', { constraint: 'printable', position: 2 }],
+      ['a\u0085', 'holds U+0085 at character 2', { constraint: 'printable', character: 'U+0085' }],
+      ['a\u2028b', 'holds U+2028 at character 2', { constraint: 'printable', character: 'U+2028' }],
+      ['\u007f', 'holds U+007F at character 1', { constraint: 'printable', character: 'U+007F' }],
+    ];
+    // A server that takes connections and never answers: it counts any connection a refusal would have opened.
+    const server = await startSilentServer();
+    try {
+      const settings = { servers: server.url, connectTimeoutMs: 200 };
+      for (const [name, reason, details] of cases) {
+        const attempts: [string, () => Promise<unknown>][] = [
+          ['connect', () => connect({ ...settings, name })],
+          ['nats', () => Runtime.start({ nats: { ...settings, name } })],
+          ['subscribeEvents', () => subscribeEvents({ ...settings, name }, () => {})],
+        ];
+        for (const [owner, attempt] of attempts) {
+          const error = await attempt().catch((e: unknown) => e);
+          expect(error, `${owner} ${JSON.stringify(name)}`).toBeInstanceOf(ValidationError);
+          expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'name', ...details } });
+          const rule = reason.startsWith('holds') ? `: ${ONE_LINE}` : '';
+          expect((error as Error).message).toBe(`${owner} option 'name' ${reason}${rule}`);
+        }
+      }
+      expect(server.connections()).toBe(0);
+      // Printable text beyond ASCII is a name, and goes on to connect (and time out on this server).
+      await expect(connect({ ...settings, name: 'nœud 1 \u{1F600}' })).rejects.toMatchObject({
+        code: 'nats_connection',
+      });
+      expect(server.connections()).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses a server URL of another scheme than nats:// or tls://, before connecting, credentials left out', async () => {
