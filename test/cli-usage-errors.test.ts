@@ -13,6 +13,15 @@ describe('cli', () => {
         ['--prefix', 'x', 'var', 'get', 'a'],
         "tether: usage: unknown command '--prefix': options go after the command, as in 'tether <command> --prefix ...' (see: tether --help)",
       ],
+      // The version is asked for alone, not after a command: `help --version` is told so, not to put it after one.
+      [
+        ['help', '--version'],
+        "tether: usage: unknown command '--version': for the version, run 'tether --version' alone (see: tether --help)",
+      ],
+      [
+        ['help', '-V'],
+        "tether: usage: unknown command '-V': for the version, run 'tether -V' alone (see: tether --help)",
+      ],
       [
         ['var', 'sett', 't', '1'],
         "tether: usage: unknown command 'var sett': did you mean 'var set'? (see: tether var --help)",

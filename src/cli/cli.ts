@@ -103,9 +103,14 @@ function unknownCommand(words: readonly string[]): UsageError {
     ? COMMANDS.filter((spec) => spec.path[0] === first).map((spec) => spec.path[1] ?? '')
     : [...new Set(COMMANDS.map((spec) => spec.path[0] ?? '')), 'help'];
   const meant = closestName(typed, names);
-  // An option before the command (`tether --prefix x var get a`): the options are each command's own.
+  // An option before the command (`tether --prefix x var get a`): the options are each command's own. The version
+  // is no command's: `tether help --version` is told the one way to ask for it.
   const misplaced =
-    !inGroup && typed.startsWith('-') ? `: options go after the command, as in 'tether <command> ${typed} ...'` : '';
+    inGroup || !typed.startsWith('-')
+      ? ''
+      : typed === '--version' || typed === '-V'
+        ? `: for the version, run 'tether ${typed}' alone`
+        : `: options go after the command, as in 'tether <command> ${typed} ...'`;
   const hint = meant === undefined ? misplaced : `: did you mean '${inGroup ? `${first} ${meant}` : meant}'?`;
   return new UsageError(`unknown command '${inGroup ? `${first} ${second}` : first}'${hint}`, inGroup ? [first] : []);
 }
