@@ -5,6 +5,8 @@
  * @module
  */
 import { BridgeError, NatsConnectionError, NoProcError } from '../errors.js';
+import type { TlsFileNames } from '../nats/tls-files.js';
+import { tlsRefusalIn, tlsRefusalNote } from '../nats/tls-refusal.js';
 import { messageOf } from '../printable.js';
 import { oneLine } from './output.js';
 
@@ -85,12 +87,28 @@ export class ToolsFileError extends Error {
   }
 }
 
+/** The variables the TLS files come from, as the `nats` CLI names them. */
+export const TLS_VARIABLES: TlsFileNames = { caFile: 'NATS_CA', certFile: 'NATS_CERT', keyFile: 'NATS_KEY' };
+
+/**
+ * What a connect's `NatsConnectionError` tells of TLS (a server's alert, or its silence once encrypted, and the client
+ * certificate it likely wants) in the CLI's terms, naming {@link TLS_VARIABLES}; `undefined` for any other error.
+ */
+export function tlsRefusalLine(cause: unknown): string | undefined {
+  const refusal = cause instanceof NatsConnectionError ? tlsRefusalIn(cause.details) : undefined;
+  return refusal === undefined ? undefined : tlsRefusalNote(refusal, TLS_VARIABLES);
+}
+
 /**
  * `cannot reach NATS at <servers> (<code>)`, the code taken from the innermost cause (nats.js wraps its own); or, for
  * a server reached that offers no TLS where a tls:// URL or TLS files require it, that (nats.js's code would send the
- * user looking at the network, when the fix is the URL's scheme, the TLS files, or the server's TLS).
+ * user looking at the network, when the fix is the URL's scheme, the TLS files, or the server's TLS); or, for a server
+ * that refused the TLS handshake or gave no answer after it, that (see {@link tlsRefusalLine}).
  */
 export function natsUnreachable(servers: readonly string[], cause: unknown): UnreachableError {
+  const refusal = tlsRefusalLine(cause);
+  if (refusal !== undefined)
+    return new UnreachableError(`cannot reach NATS at ${servers.join(',')}: ${refusal}`, { cause });
   if (cause instanceof NatsConnectionError && cause.details.tls === 'not_offered') {
     const requiredBy =
       cause.details.requiredBy === 'url'

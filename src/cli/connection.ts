@@ -12,8 +12,8 @@ import { serverScheme, withoutUserInfo, type ReconnectPolicy } from '../nats/con
 import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 import { isSubjectPrefix } from '../nats/subjects.js';
-import { assertTlsFiles, type NatsTlsFiles, type TlsFileNames } from '../nats/tls-files.js';
-import { UsageError, natsUnreachable } from './cli-errors.js';
+import { assertTlsFiles, type NatsTlsFiles } from '../nats/tls-files.js';
+import { TLS_VARIABLES, UsageError, natsUnreachable } from './cli-errors.js';
 import type { CliIo, OptionSpec } from './command.js';
 import { parseCount, parseMs } from './values.js';
 import { messageOf } from '../printable.js';
@@ -116,9 +116,6 @@ export interface NatsCredentials {
   readonly token?: string;
   readonly tls?: NatsTlsFiles;
 }
-
-/** The variables the TLS files come from, as the `nats` CLI names them. */
-const TLS_VARIABLES: TlsFileNames = { caFile: 'NATS_CA', certFile: 'NATS_CERT', keyFile: 'NATS_KEY' };
 
 /**
  * Where a command connects and as whom: the servers without credentials (they go into error messages and

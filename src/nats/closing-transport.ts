@@ -8,6 +8,10 @@
  * service retrying its start, a connection reconnecting to such a server). Nor did it close a socket still opening
  * its TCP connection (an address that drops packets): that one lived on for the OS's connect timeout, two minutes
  * on Linux.
+ *
+ * It also keeps what nats.js forgets of a connect it gives up: a server that refuses a client's certificate after
+ * the client's side of a TLS 1.3 handshake is done ends the connection with an alert nats.js only notes on its
+ * transport, and the connect fails later with its TIMEOUT (see {@link givenUpTransport}).
  * @module
  */
 import type { ConnectionOptions, NatsConnection } from 'nats';
@@ -15,13 +19,39 @@ import { createConnection, type Socket } from 'node:net';
 import { NatsConnectionImpl, setTransportFactory } from 'nats/lib/src/nats-base-client.js';
 import { NodeTransport, nodeResolveHost } from 'nats/lib/src/node_transport.js';
 
+/** What the transport of a connect nats.js gave up saw before it was closed. */
+export interface GivenUpTransport {
+  /** Whether its TLS handshake was done: the connection was encrypted when it was given up. */
+  readonly secured: boolean;
+  /** The error its socket closed with, once connected (a TLS alert the server sent, a reset). */
+  readonly closedWith?: Error;
+}
+
+/** What each transport closed with an error saw, by that error (nats.js's TIMEOUT of a connect it gave up). */
+const givenUp = new WeakMap<object, GivenUpTransport>();
+
+/**
+ * What the transport that nats.js closed with `error` saw, if nats.js closed one with it: a connect rejects with the
+ * error it closed its last transport with.
+ */
+export function givenUpTransport(error: unknown): GivenUpTransport | undefined {
+  return typeof error === 'object' && error !== null ? givenUp.get(error) : undefined;
+}
+
 /** A `NodeTransport` whose `close()` before it is connected ends the connect under way and its socket. */
 class ClosingTransport extends NodeTransport {
   #givenUp = false;
+  #secured = false;
   /** The socket of a dial under way, until its TCP connection opens or fails. */
   #dialing: Socket | undefined;
 
   override async close(err?: Error): Promise<void> {
+    // Kept by the error, all a failed connect gives its caller: nats.js drops the transport with it.
+    if (typeof err === 'object' && err !== null)
+      givenUp.set(err, {
+        secured: this.#secured,
+        ...(this.closeError === undefined ? {} : { closedWith: this.closeError }),
+      });
     if (!this.connected) {
       this.#givenUp = true;
       this.#dialing?.destroy();
@@ -59,6 +89,7 @@ class ClosingTransport extends NodeTransport {
 
   override async connect(...args: Parameters<NodeTransport['connect']>): Promise<void> {
     await super.connect(...args);
+    this.#secured = this.isEncrypted();
     // The server answered after the connect was given up: connected now, `close()` ends it.
     if (this.#givenUp) await super.close();
   }

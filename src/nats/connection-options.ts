@@ -11,6 +11,7 @@ import { assertTimerMs } from './timer-ms.js';
 import { connectClosingGivenUp } from './closing-transport.js';
 import { assertTlsFiles, type NatsTlsFiles } from './tls-files.js';
 import { MAX_NAME_BYTES, connectionNameFault } from './connection-name.js';
+import { tlsRefusalNote, tlsRefusalOf, type TlsRefusal } from './tls-refusal.js';
 import { messageOf } from '../printable.js';
 
 /** How a connection that was up retries after losing its server. */
@@ -206,7 +207,8 @@ export function connectionOptions(settings: NatsConnectionSettings): ConnectionO
 
 /**
  * Connects; a server that cannot be reached at all is a `NatsConnectionError` (`unreachable`) naming the servers (no
- * retry). A connect that failed leaves no socket open (see closing-transport.ts).
+ * retry), and what TLS told, if anything, in `details.tls` (`not_offered`; a server's alert or silence, see
+ * {@link TlsRefusal}). A connect that failed leaves no socket open (see closing-transport.ts).
  */
 export async function connectNats(settings: NatsConnectionSettings): Promise<NatsConnection> {
   try {
@@ -216,10 +218,16 @@ export async function connectNats(settings: NatsConnectionSettings): Promise<Nat
     // What asked for TLS: `details.requiredBy`, for the CLI to name the setting its user gave.
     const requiredBy = settings.tls === undefined ? 'url' : 'files';
     const requirer = requiredBy === 'url' ? 'a tls:// URL requires' : 'the TLS files given require';
-    const message = noTls ? `the server offers no TLS, which ${requirer}` : messageOf(error);
+    // A server's TLS alert, or its silence once encrypted, in place of nats.js's TIMEOUT, which named neither.
+    const refusal = noTls ? undefined : tlsRefusalOf(error, settings.tls?.certFile !== undefined);
+    const message = noTls
+      ? `the server offers no TLS, which ${requirer}`
+      : refusal === undefined
+        ? messageOf(error)
+        : tlsRefusalNote(refusal);
     throw new NatsConnectionError('unreachable', shownServers(settings.servers), message, {
       cause: error,
-      ...(noTls ? { details: { tls: 'not_offered', requiredBy } } : {}),
+      ...(noTls ? { details: { tls: 'not_offered', requiredBy } } : refusal === undefined ? {} : { details: refusal }),
     });
   }
 }

@@ -30,14 +30,19 @@ const TLS_KEYS = optionKeys<NatsTlsFiles>({ caFile: true, certFile: true, keyFil
 /** What each file is called in messages: the option's path by default, an environment variable's name for the CLI. */
 export type TlsFileNames = { readonly [K in keyof NatsTlsFiles]-?: string };
 
-const OPTION_NAMES: TlsFileNames = { caFile: 'tls.caFile', certFile: 'tls.certFile', keyFile: 'tls.keyFile' };
+/** The files' names as the connection options have them. */
+export const TLS_OPTION_NAMES: TlsFileNames = {
+  caFile: 'tls.caFile',
+  certFile: 'tls.certFile',
+  keyFile: 'tls.keyFile',
+};
 
 /**
  * Throws `ValidationError` naming the file (`details.field`, and `details.path`) unless `tls` is absent or a
  * {@link NatsTlsFiles} whose files can be read and hold what they should: certificates in PEM, an unencrypted
  * private key that is the key of the certificate, the certificate and its key given together.
  */
-export function assertTlsFiles(owner: string, tls: unknown, names: TlsFileNames = OPTION_NAMES): void {
+export function assertTlsFiles(owner: string, tls: unknown, names: TlsFileNames = TLS_OPTION_NAMES): void {
   if (tls === undefined) return;
   assertOptionKeys(tls, `${owner} tls`, TLS_KEYS);
   const files = tls as NatsTlsFiles;

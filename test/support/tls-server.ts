@@ -20,14 +20,17 @@ export const TLS_FILES = {
 /** What a client of {@link startTlsServer} passes as `tls`. */
 export const CLIENT_TLS = { caFile: TLS_FILES.ca, certFile: TLS_FILES.clientCert, keyFile: TLS_FILES.clientKey };
 
-/** Starts a server that requires TLS and a client certificate the test CA signed. */
-export function startTlsServer(): Promise<NatsTestServer> {
+/**
+ * Starts a server that requires TLS and a client certificate the test CA signed, or, given `clientCa`, one that CA
+ * file signed (the server's own certificate refuses every client's).
+ */
+export function startTlsServer(clientCa: string = TLS_FILES.ca): Promise<NatsTestServer> {
   return startNatsServer({
     config: [
       'tls {',
       `  cert_file: "${TLS_FILES.serverCert}"`,
       `  key_file: "${TLS_FILES.serverKey}"`,
-      `  ca_file: "${TLS_FILES.ca}"`,
+      `  ca_file: "${clientCa}"`,
       '  verify: true',
       '}',
     ].join('\n'),

@@ -1,0 +1,133 @@
+/**
+ * A server that verifies its clients (`verify: true`) and is shown no client certificate: nats-server ends the TLS
+ * handshake with an alert after the client's side of it is done, and nats.js failed the connect only with its
+ * TIMEOUT. The error now names the alert and the missing certificate; with no alert to read, a connection that got no
+ * answer once encrypted is told the likely cause; anything else reads as before.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { NatsConnectionError, Runtime, connect, subscribeEvents } from '../../src/index.js';
+import { runCliProcess } from '../support/cli-process.js';
+import { closedPort } from '../support/closed-port.js';
+import { startMuteTlsServer } from '../support/mute-tls-server.js';
+import { startSilentServer } from '../support/silent-server.js';
+import { CLIENT_TLS, TLS_FILES, startTlsServer } from '../support/tls-server.js';
+
+const id = `${process.pid}_${Date.now()}`;
+/** Short: the alert comes at once, but the connect still fails only at its timeout. */
+const connectTimeoutMs = 1500;
+/** The CA alone: the server's certificate is trusted, no certificate of the client's is shown. */
+const CA_ONLY = { caFile: TLS_FILES.ca };
+/** The alert nats-server sends a client that showed no certificate: Go sent `bad certificate` before 1.21. */
+const ALERT = /^(bad certificate|certificate required)$/;
+
+/** What a connect that must fail threw. */
+async function failure(attempt: Promise<unknown>): Promise<unknown> {
+  return attempt.then(
+    () => expect.fail('connected'),
+    (error: unknown) => error,
+  );
+}
+
+describe('tls-refusal', () => {
+  it('connect, Runtime.start and subscribeEvents name the alert and the missing client certificate', async () => {
+    const server = await startTlsServer();
+    onTestFinished(() => server.stop());
+    const settings = { servers: server.url, connectTimeoutMs, tls: CA_ONLY };
+    const nodeOptions = { ...settings, prefix: `refusal_${id}`, variablesBucket: `refusal_vars_${id}` };
+    for (const attempt of [
+      failure(connect(settings)),
+      failure(Runtime.start({ onError: () => {}, nats: nodeOptions })),
+      failure(subscribeEvents(settings, () => {})),
+    ]) {
+      const error = await attempt;
+      expect(error).toBeInstanceOf(NatsConnectionError);
+      expect(error).toMatchObject({
+        status: 'unreachable',
+        details: { tls: 'alert', alert: expect.stringMatching(ALERT), clientCertificate: 'required' },
+      });
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^cannot connect to NATS \\(${server.url}\\); the server refused the TLS handshake \\(alert '[a-z ]+'\\): ` +
+            'it requires a client certificate, and none was given \\(tls\\.certFile, tls\\.keyFile\\)$',
+        ),
+      );
+    }
+  }, 20_000);
+
+  it('tether var get and tether serve say so in their one line, naming NATS_CERT and NATS_KEY (exit 3)', async () => {
+    const server = await startTlsServer();
+    onTestFinished(() => server.stop());
+    const env = { NATS_URL: server.url, NATS_CA: TLS_FILES.ca };
+    const [get, serve] = await Promise.all([
+      runCliProcess(['var', 'get', 'n', '-s', 'c', '--prefix', `refusal_cli_${id}`], env),
+      runCliProcess(['serve', '--prefix', `refusal_serve_${id}`], env),
+    ]);
+    const refused =
+      "the server refused the TLS handshake \\(alert '[a-z ]+'\\): it requires a client certificate, and none was " +
+      'given \\(NATS_CERT, NATS_KEY\\)\\n$';
+    expect(get.code).toBe(3);
+    expect(get.stderr).toMatch(new RegExp(`^tether: nats_unreachable: cannot reach NATS at ${server.url}: ${refused}`));
+    expect(serve.code).toBe(3);
+    expect(serve.stderr).toMatch(
+      new RegExp(`^tether: nats_unreachable: cannot start a node on NATS at ${server.url}: ${refused}`),
+    );
+  }, 30_000);
+
+  it('names only the alert when the client certificate shown is refused: no certificate is missing', async () => {
+    // The server trusts no CA that signed the client's certificate.
+    const server = await startTlsServer(TLS_FILES.serverCert);
+    onTestFinished(() => server.stop());
+    const error = await failure(connect({ servers: server.url, connectTimeoutMs, tls: CLIENT_TLS }));
+    expect(error).toMatchObject({ details: { tls: 'alert', alert: expect.stringMatching(/^[a-z ]+$/) } });
+    const { details, message } = error as NatsConnectionError;
+    expect(details).not.toHaveProperty('clientCertificate');
+    expect(message).toBe(
+      `cannot connect to NATS (${server.url}); the server refused the TLS handshake (alert '${details.alert}')`,
+    );
+  });
+
+  it('with no alert, hints at the client certificate only when the TLS handshake was done and none was given', async () => {
+    const mute = await startMuteTlsServer();
+    onTestFinished(() => mute.close());
+    const hinted = await failure(connect({ servers: mute.url, connectTimeoutMs, tls: CA_ONLY }));
+    expect(hinted).toMatchObject({
+      message:
+        `cannot connect to NATS (${mute.url}); no answer after the TLS handshake (TIMEOUT): the server likely ` +
+        'requires a client certificate, and none was given (tls.certFile, tls.keyFile)',
+      details: { status: 'unreachable', tls: 'no_answer', clientCertificate: 'likely_required' },
+    });
+    // A certificate shown: its silence is no sign of one missing.
+    const shown = await failure(connect({ servers: mute.url, connectTimeoutMs, tls: CLIENT_TLS }));
+    expect(shown).toMatchObject({ message: `cannot connect to NATS (${mute.url}); TIMEOUT` });
+    expect((shown as NatsConnectionError).details).toEqual({ status: 'unreachable', server: mute.url });
+    expect(mute.handshakes()).toBe(2);
+
+    const run = await runCliProcess(['var', 'get', 'x', '-s', 'a', '--nats', mute.url], { NATS_CA: TLS_FILES.ca });
+    expect([run.code, run.stderr]).toEqual([
+      3,
+      `tether: nats_unreachable: cannot reach NATS at ${mute.url}: no answer after the TLS handshake (TIMEOUT): the ` +
+        'server likely requires a client certificate, and none was given (NATS_CERT, NATS_KEY)\n',
+    ]);
+  }, 20_000);
+
+  it('says nothing of TLS for a server that refuses the connection or never answers, TLS files given or not', async () => {
+    const port = await closedPort();
+    const silent = await startSilentServer();
+    onTestFinished(() => silent.close());
+    const closed = `nats://127.0.0.1:${port}`;
+    for (const tls of [undefined, CA_ONLY]) {
+      const options = tls === undefined ? {} : { tls };
+      const refused = await failure(connect({ servers: closed, connectTimeoutMs, ...options }));
+      expect(refused).toMatchObject({ message: `cannot connect to NATS (${closed}); CONNECTION_REFUSED` });
+      expect((refused as NatsConnectionError).details).toEqual({ status: 'unreachable', server: closed });
+      const unanswered = await failure(connect({ servers: silent.url, connectTimeoutMs, ...options }));
+      expect(unanswered).toMatchObject({ message: `cannot connect to NATS (${silent.url}); TIMEOUT` });
+      expect((unanswered as NatsConnectionError).details).toEqual({ status: 'unreachable', server: silent.url });
+    }
+    const run = await runCliProcess(['var', 'get', 'x', '-s', 'a', '--nats', closed], { NATS_CA: TLS_FILES.ca });
+    expect([run.code, run.stderr]).toEqual([
+      3,
+      `tether: nats_unreachable: cannot reach NATS at ${closed} (CONNECTION_REFUSED)\n`,
+    ]);
+  }, 20_000);
+});
