@@ -45,6 +45,7 @@ import {
   assertDistinctKeys,
   assertExpectedRevision,
   assertStoreKey,
+  assertStoreListener,
   assertStorePrefix,
   isStoreKey,
 } from '../store/store-keys.js';
@@ -212,6 +213,7 @@ function kvStore<V>(
   const openWatch = (prefix: string, watchOptions: WatchOptions, listener: ChangeListener<V>): StoreWatch => {
     assertOpen('watch');
     assertStorePrefix(prefix);
+    assertStoreListener('batch' in listener ? listener.batch : listener.each);
     return openKvChangeWatch(watchDeps, prefix, watchStartOf(watchOptions), listener);
   };
 

@@ -38,6 +38,7 @@ import {
   assertDistinctKeys,
   assertExpectedRevision,
   assertStoreKey,
+  assertStoreListener,
   assertStorePrefix,
   prefixesOf,
 } from './store-keys.js';
@@ -277,6 +278,7 @@ export function createMemoryStore<V>(options: MemoryStoreOptions = {}): Store<V>
     watch(prefix, listener, watchOptions: WatchOptions = {}): StoreWatch {
       assertOpen('watch');
       assertStorePrefix(prefix);
+      assertStoreListener(listener);
       const start = watchStartOf(watchOptions);
       const fromRevision = start.kind === 'from' ? start.revision : 0;
       const watcher = watchers.add(prefix, listener, fromRevision);

@@ -107,12 +107,19 @@ export function assertDeleteOptions(key: string, options: DeleteOptions): void {
 
 /**
  * Throws a {@link ValidationError} when a commit writes one key twice: each write's expected revision is
- * checked against the state before the commit, so a second write of the same key could never match. Checks each
- * write's key and a delete's `updatedBy` too.
+ * checked against the state before the commit, so a second write of the same key could never match. Checks that
+ * the writes are an array of objects whose `operation` is `put` or `delete` (the stores write anything else as a
+ * delete marker), each write's key and a delete's `updatedBy` too.
  */
 export function assertDistinctKeys(writes: readonly StoreWrite<unknown>[]): void {
+  if (!Array.isArray(writes)) {
+    throw new ValidationError(`a commit takes an array of writes, got ${kindOf(writes)}`, {
+      details: { field: 'writes', got: kindOf(writes) },
+    });
+  }
   const seen = new Set<string>();
-  for (const write of writes) {
+  for (const [index, write] of writes.entries()) {
+    assertWriteShape(write, index);
     assertStoreKey(write.key);
     assertExpectedRevision(write.key, write.expectedRevision, false);
     if (write.operation === 'delete') assertUpdatedBy(write.key, write.updatedBy);
@@ -123,4 +130,30 @@ export function assertDistinctKeys(writes: readonly StoreWrite<unknown>[]): void
     }
     seen.add(write.key);
   }
+}
+
+/** Throws a {@link ValidationError} naming its place unless `write` is an object whose `operation` a store knows. */
+function assertWriteShape(write: unknown, index: number): asserts write is StoreWrite<unknown> {
+  if (typeof write !== 'object' || write === null || Array.isArray(write)) {
+    throw new ValidationError(`commit write ${index} must be an object, got ${kindOf(write)}`, {
+      details: { field: 'writes', index, got: kindOf(write) },
+    });
+  }
+  const { operation } = write as { readonly operation?: unknown };
+  if (operation === 'put' || operation === 'delete') return;
+  const got = typeof operation === 'string' ? `'${printable(operation)}'` : kindOf(operation);
+  throw new ValidationError(`commit write ${index} has operation ${got}; a write is 'put' or 'delete'`, {
+    details: { field: 'operation', index, got },
+  });
+}
+
+/**
+ * Throws a {@link ValidationError} unless a watch's `listener` is a function: one of another kind would fail at
+ * every change, each failure told to the store's error reporter, and the watch would look as if it ran.
+ */
+export function assertStoreListener(listener: unknown): void {
+  if (typeof listener === 'function') return;
+  throw new ValidationError(`a store watch needs a listener function, got ${kindOf(listener)}`, {
+    details: { field: 'listener', got: kindOf(listener) },
+  });
 }

@@ -134,7 +134,8 @@ export interface Store<V> {
    */
   delete(key: string, expectedRevision?: number, options?: DeleteOptions): Promise<number>;
   /**
-   * Applies several compare-and-set writes (each key at most once, else `ValidationError`); resolves to each
+   * Applies several compare-and-set writes (an array of `put` and `delete` writes, each key at most once, else
+   * `ValidationError` and nothing written); resolves to each
    * write's revision, increasing in the order given. A rejection with `StoreConflictError` leaves every value as
    * it was. The memory store is atomic, with consecutive revisions. The KV store is not (server 2.9 has no
    * multi-message atomicity): a conflict found up front writes nothing, a race lost mid-commit is undone, and
@@ -168,7 +169,7 @@ export interface Store<V> {
   purge(key: string, expectedRevision?: number): Promise<number>;
   /**
    * Calls `listener` for every change under `prefix`, in revision order, starting where `options` say; a bad
-   * option or prefix throws `ValidationError` at once.
+   * option or prefix, or a listener that is no function, throws `ValidationError` at once.
    */
   watch(prefix: string, listener: (change: StoreChange<V>) => void, options?: WatchOptions): StoreWatch;
   /**

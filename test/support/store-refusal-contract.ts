@@ -1,11 +1,13 @@
 /**
  * The Store contract for what every store refuses alike: invalid or overlong keys and prefixes, an expected revision
- * that is no whole number, and every operation once the store is closed.
+ * that is no whole number, a commit that is no array of put or delete writes, a watch without a listener function,
+ * and every operation once the store is closed.
  * @module
  */
 import { describe, expect, it } from 'vitest';
 import { StoreClosedError, ValidationError } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
+import { waitFor } from './wait-for.js';
 
 /** Registers the cases inside the caller's `describe`; `open` gives a fresh, empty store that the caller closes. */
 export function describeRefusals(
@@ -49,6 +51,44 @@ export function describeRefusals(
         await expect(store.purge('a', bad as never)).rejects.toMatchObject(refused);
       }
       expect(await store.get('a')).toMatchObject({ value: 1, revision });
+    });
+
+    // Found by an audit: a write whose operation was neither 'put' nor 'delete' was written as a delete marker, a
+    // commit of a string failed naming a key 'undefined', and a null write threw a bare TypeError.
+    it('rejects a commit that is no array of put or delete writes, naming the write, writing nothing', async () => {
+      const store = await open();
+      const revision = await store.create('s.a', 1);
+      const put = { operation: 'put', key: 's.b', value: 2, expectedRevision: 0 } as const;
+      const refusals: [unknown, object][] = [
+        ['s.a', { message: 'a commit takes an array of writes, got string', details: { field: 'writes' } }],
+        [[put, null], { message: 'commit write 1 must be an object, got null', details: { index: 1 } }],
+        [
+          [put, { operation: 'pit', key: 's.a', value: 3, expectedRevision: revision }],
+          { message: "commit write 1 has operation 'pit'; a write is 'put' or 'delete'", details: { index: 1 } },
+        ],
+        [[{ key: 's.a', expectedRevision: revision }], { details: { field: 'operation', index: 0, got: 'undefined' } }],
+      ];
+      for (const [writes, refused] of refusals) {
+        await expect(store.commit(writes as never), JSON.stringify(writes)).rejects.toMatchObject({
+          code: 'validation_failed',
+          ...refused,
+        });
+      }
+      expect(await store.history('s.a')).toEqual([{ operation: 'put', key: 's.a', value: 1, revision }]);
+      expect(await store.keys('s.')).toEqual([{ key: 's.a', revision }]);
+    });
+
+    // Found by an audit: a watch without a listener function was opened, and each change then reported a TypeError.
+    it('refuses a watch whose listener is no function, opening nothing', async () => {
+      const store = await open();
+      const refused = { code: 'validation_failed', details: { field: 'listener', got: 'undefined' } };
+      expect(() => store.watch('s.', undefined as never)).toThrow(expect.objectContaining(refused));
+      if (store.watchBatches) expect(() => store.watchBatches!('s.', 'x' as never)).toThrow(ValidationError);
+      const seen: unknown[] = [];
+      await store.watch('s.', (change) => seen.push(change.key)).ready;
+      await store.create('s.a', 1);
+      await waitFor(() => seen.length > 0, { message: 'the change' });
+      expect(seen).toEqual(['s.a']);
     });
 
     it('rejects every operation once closed', async () => {
