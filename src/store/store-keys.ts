@@ -118,7 +118,9 @@ export function assertDistinctKeys(writes: readonly StoreWrite<unknown>[]): void
     });
   }
   const seen = new Set<string>();
-  for (const [index, write] of writes.entries()) {
+  // Indexed: every variable write passes here, and `entries()` would allocate a pair per write.
+  for (let index = 0; index < writes.length; index += 1) {
+    const write = writes[index];
     assertWriteShape(write, index);
     assertStoreKey(write.key);
     assertExpectedRevision(write.key, write.expectedRevision, false);
