@@ -1,7 +1,7 @@
 /**
  * The actors a process runtime's processes run, as its inspector sees them: made with the inspector, their crash
- * shown (XState shows none), the stop of one put to sleep not shown, and one let go asleep shown stopped once it ends
- * for good.
+ * shown once (XState shows none for most), the stop of one put to sleep not shown, and one let go asleep shown stopped
+ * once it ends for good.
  * @module
  */
 import type { AnyActor, AnyActorLogic, InspectionEvent, Observer, Snapshot } from 'xstate';
@@ -16,14 +16,25 @@ export class ProcessActors {
   #sleeping: AnyActor | undefined;
   /** The actor whose `start()` is running now: its crash is shown to the inspector after XState's start snapshot. */
   #starting: AnyActor | undefined;
+  /**
+   * The actors whose crash was shown (see {@link crashed}). A logic whose transition ends in an error snapshot (a
+   * promise that rejects, a machine with no handler for a child's error) is inspected by XState too, after the exit
+   * its crash caused: shown again, the process would look as if it had crashed twice.
+   */
+  readonly #crashShown = new WeakSet<AnyActor>();
 
   /** @param faults where the runtime's faults go: the inspector it wraps, and the attribution of its errors */
   constructor(private readonly faults: FaultReporter) {
     const inspect = faults.inspect;
-    // XState inspects the stop of an actor put to sleep as any stop: the process it ran is alive all the same.
+    // XState inspects the stop of an actor put to sleep as any stop: the process it ran is alive all the same. And a
+    // crash it inspects itself was shown already (see `crashed`).
     this.#inspect = inspect && {
       next: (event) => {
-        if (event.actorRef !== this.#sleeping) inspect.next?.(event);
+        const crashShownAgain =
+          event.type === '@xstate.snapshot' &&
+          (event.snapshot as { status?: unknown }).status === 'error' &&
+          this.#crashShown.has(event.actorRef as AnyActor);
+        if (event.actorRef !== this.#sleeping && !crashShownAgain) inspect.next?.(event);
       },
     };
   }
@@ -78,11 +89,13 @@ export class ProcessActors {
    * snapshot when a transition throws, so the process's last one, `active`, would have stood for it for ever. At once,
    * ahead of anything its exit lets happen (a process started under its name, whose first snapshot would otherwise
    * come first); a microtask later for a crash while starting, which XState's snapshot of the start (still `active`)
-   * follows, sent after the error observers are told.
+   * follows, sent after the error observers are told. Once: XState's own snapshot of the crash, when it inspects one
+   * (later, with the event that caused it), is not shown.
    */
   crashed(actor: AnyActor): void {
-    const inspect = this.#inspect;
+    const inspect = this.faults.inspect;
     if (!inspect) return;
+    this.#crashShown.add(actor);
     const show = (): void =>
       inspect.next?.({
         type: '@xstate.snapshot',
