@@ -159,16 +159,30 @@ const TOO_DEEP: Snag = { kind: 'depth' };
  * the LLM program's error (`internal_error`) rather than as the caller's, and what JSON drops or rewrites (a number
  * that is not finite as `null`, a `Map` as `{}`, a list's hole as `null`) reached the model changed. An object's
  * `undefined` member is left out by JSON as absent, which is what it means. The walk stops at the depth limit, so
- * it cannot overflow itself, and allocates nothing unless it finds one of those.
+ * it cannot overflow itself, and allocates nothing unless it finds one of those. An object with a `toJSON` of the
+ * caller's (a class instance) is judged by what that returns, as JSON writes it (`written`: `value` is what a `toJSON`
+ * returned, which JSON writes member by member without asking it again).
  */
-function snagIn(value: object, depth: number): Snag | undefined {
+function snagIn(value: object, depth: number, written = false): Snag | undefined {
   if (depth >= MAX_JSON_DEPTH) return TOO_DEEP;
   // The member being read (an index, or a name), so that a throw is told apart from one of listing the members (a
   // proxy's `ownKeys`).
   let reading: number | string | undefined;
   try {
-    // JSON writes what its `toJSON` returns, not its members (a `Date` among them).
-    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
+    const toJSON = written ? undefined : (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      // A `Date`'s writes its time. Any other is the caller's code, which Ax runs as it writes the prompt: one that
+      // threw there failed the execution as the program's `internal_error`, after it had waited its turn, and its
+      // input broke the inspect feed's snapshots meanwhile. Run here too (so twice in all), its throw is the caller's.
+      if (value instanceof Date) return undefined;
+      reading = 'toJSON()';
+      const json: unknown = toJSON.call(value, '');
+      reading = undefined;
+      const got = typeof json === 'bigint' ? 'a bigint' : lostInJson(json);
+      if (got !== undefined) return { kind: 'unwritable', got, path: ['.toJSON()'] };
+      const snag = typeof json === 'object' && json !== null ? snagIn(json, depth + 1, true) : undefined;
+      return snag && within(snag, '.toJSON()');
+    }
     if (Array.isArray(value)) {
       // By index: `for…in` would skip the holes.
       for (let i = 0; i < value.length; i++) {

@@ -74,4 +74,36 @@ describe('execute inputs JSON would rewrite', () => {
     const written = await qa.execute({ cfg: { held: new Map([['a', 1]]), toJSON: () => ({ shown: 1 }) } });
     expect(String(written.output.answer)).toContain('"shown": 1');
   });
+
+  // Found in an audit of the inspect feed: a toJSON that threw was left to Ax, and failed the execution as the
+  // program's internal_error after it had been queued (its input breaking the feed's snapshots meanwhile).
+  it('refuses a json input whose toJSON throws, or writes what JSON cannot carry, before anything runs', async () => {
+    runtime = await Runtime.start({ llm: createEchoModel() });
+    const session = await runtime.session('s1');
+    const qa = await session.module('qa', { type: 'Predict', signature: 'cfg:json -> answer:string' });
+    class Secret {
+      toJSON(): never {
+        throw new Error('Secret is not to be written');
+      }
+    }
+    await expect(qa.execute({ cfg: new Secret() })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: "input field 'cfg' at cfg.toJSON() could not be read: Secret is not to be written",
+      details: { field: 'cfg', path: 'cfg.toJSON()', constraint: 'unreadable' },
+    });
+    await expect(qa.execute({ cfg: { inner: [new Secret()] } })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'cfg', path: 'cfg.inner[0].toJSON()' },
+    });
+    await expect(qa.execute({ cfg: { toJSON: () => ({ ratio: Number.NaN }) } })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: "input field 'cfg' holds NaN at cfg.toJSON().ratio, which JSON cannot carry",
+    });
+    await expect(qa.execute({ cfg: { toJSON: () => new Map() } })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'cfg', path: 'cfg.toJSON()', got: 'a Map' },
+    });
+    const description = await qa.describe();
+    expect([description.completed, description.failed]).toEqual([0, 0]);
+  });
 });

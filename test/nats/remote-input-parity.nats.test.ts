@@ -164,18 +164,22 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
       );
       expect(error).toMatchObject({ message: "input field 'question' must be a string, got a Date" });
     }
-    // What JSON cannot encode, where the check lets it through (a member's own toJSON throws), is refused naming the
-    // inputs, by every kind of handle.
+    // A member whose own toJSON throws (what JSON cannot encode) is refused as embedded, naming the field and the
+    // path, by every kind of handle.
     const unencodable = {
       toJSON() {
         throw new Error('no JSON for this');
       },
     };
     for (const handle of [modules.remote, described, listed!]) {
-      const error = await handle.execute({ question: 'x', payload: { unencodable } }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ValidationError);
-      expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'inputs', moduleId: 'qa' } });
-      expect((error as Error).message).toMatch(/^execute\(\) of module 'qa': its inputs cannot be sent as JSON \(/);
+      const error = await refusedAlike(
+        () => modules.embedded.execute({ question: 'x', payload: { unencodable } }),
+        () => handle.execute({ question: 'x', payload: { unencodable } }),
+      );
+      expect(error).toMatchObject({
+        message: "input field 'payload' at payload.unencodable.toJSON() could not be read: no JSON for this",
+        details: { field: 'payload', path: 'payload.unencodable.toJSON()' },
+      });
     }
     await nc().flush();
     // The listing, and the one description the listed handle asked for at its first such input: no execution.
@@ -210,6 +214,22 @@ describe('execute refuses bad input alike embedded and remotely, sending nothing
     await modules.remote.stop();
     // No module to describe: nothing to judge the Date by, and the node says the module is not found.
     await expect(listed!.execute({ question: new Date(0) })).rejects.toMatchObject({ code: 'module_not_found' });
+    // Nor inputs JSON cannot encode (a member's toJSON throws): those are refused naming the inputs, sending nothing.
+    const sent = await sentRequests('inp6');
+    const unencodable = {
+      toJSON() {
+        throw new Error('no JSON for this');
+      },
+    };
+    const error = await listed!.execute({ question: 'x', payload: { unencodable } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({
+      code: 'validation_failed',
+      message: "execute() of module 'qa': its inputs cannot be sent as JSON (no JSON for this)",
+      details: { field: 'inputs', moduleId: 'qa' },
+    });
+    await nc().flush();
+    expect(sent).toEqual(['tether.v1.session.inp6.module.qa.describe']);
     await remote.module('qa', SPEC);
 
     // Asked again, the description judges the Date in the string field as embedded: refused, not run on its text.
