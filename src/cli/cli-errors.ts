@@ -90,12 +90,22 @@ export class ToolsFileError extends Error {
 /** The variables the TLS files come from, as the `nats` CLI names them. */
 export const TLS_VARIABLES: TlsFileNames = { caFile: 'NATS_CA', certFile: 'NATS_CERT', keyFile: 'NATS_KEY' };
 
+/** What asked for the TLS a server does not offer, in the CLI's terms: the URL's scheme, or the files' variables. */
+function tlsRequirer(cause: NatsConnectionError): string {
+  return cause.details.requiredBy === 'url'
+    ? 'a tls:// URL requires'
+    : 'the TLS files given (NATS_CA, NATS_CERT, NATS_KEY) require';
+}
+
 /**
- * What a connect's `NatsConnectionError` tells of TLS (a server's alert, or its silence once encrypted, and the client
- * certificate it likely wants) in the CLI's terms, naming {@link TLS_VARIABLES}; `undefined` for any other error.
+ * What a connect's `NatsConnectionError` tells of TLS in the CLI's terms, naming {@link TLS_VARIABLES}: a server that
+ * offers none where the URL or the files require it, a server's alert, or its silence once encrypted (and the client
+ * certificate it likely wants); `undefined` for any other error.
  */
-export function tlsRefusalLine(cause: unknown): string | undefined {
-  const refusal = cause instanceof NatsConnectionError ? tlsRefusalIn(cause.details) : undefined;
+export function tlsLine(cause: unknown): string | undefined {
+  if (!(cause instanceof NatsConnectionError)) return undefined;
+  if (cause.details.tls === 'not_offered') return `the server offers no TLS, which ${tlsRequirer(cause)}`;
+  const refusal = tlsRefusalIn(cause.details);
   return refusal === undefined ? undefined : tlsRefusalNote(refusal, TLS_VARIABLES);
 }
 
@@ -103,24 +113,19 @@ export function tlsRefusalLine(cause: unknown): string | undefined {
  * `cannot reach NATS at <servers> (<code>)`, the code taken from the innermost cause (nats.js wraps its own); or, for
  * a server reached that offers no TLS where a tls:// URL or TLS files require it, that (nats.js's code would send the
  * user looking at the network, when the fix is the URL's scheme, the TLS files, or the server's TLS); or, for a server
- * that refused the TLS handshake or gave no answer after it, that (see {@link tlsRefusalLine}).
+ * that refused the TLS handshake or gave no answer after it, that (see {@link tlsLine}).
  */
 export function natsUnreachable(servers: readonly string[], cause: unknown): UnreachableError {
-  const refusal = tlsRefusalLine(cause);
-  if (refusal !== undefined)
-    return new UnreachableError(`cannot reach NATS at ${servers.join(',')}: ${refusal}`, { cause });
-  if (cause instanceof NatsConnectionError && cause.details.tls === 'not_offered') {
-    const requiredBy =
-      cause.details.requiredBy === 'url'
-        ? 'a tls:// URL requires'
-        : 'the TLS files given (NATS_CA, NATS_CERT, NATS_KEY) require';
-    return new UnreachableError(`NATS at ${servers.join(',')} offers no TLS, which ${requiredBy}`, { cause });
-  }
+  const at = servers.join(',');
+  if (cause instanceof NatsConnectionError && cause.details.tls === 'not_offered')
+    return new UnreachableError(`NATS at ${at} offers no TLS, which ${tlsRequirer(cause)}`, { cause });
+  const tls = tlsLine(cause);
+  if (tls !== undefined) return new UnreachableError(`cannot reach NATS at ${at}: ${tls}`, { cause });
   let inner: unknown = cause;
   while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
   const code = (inner as { code?: unknown } | undefined)?.code;
   const why = typeof code === 'string' && code !== '' ? ` (${code})` : '';
-  return new UnreachableError(`cannot reach NATS at ${servers.join(',')}${why}`, { cause });
+  return new UnreachableError(`cannot reach NATS at ${at}${why}`, { cause });
 }
 
 /** A long-running command's connection closed for good (NATS stayed away past the reconnect policy). */

@@ -8,7 +8,7 @@ import { connectionNameFault } from '../nats/connection-name.js';
 import { NODE_NAME_RULE, defaultBucketTooLong, isNodeName, sharedBucket } from '../nats/node-names.js';
 import type { Runtime } from '../node/runtime.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
-import { EXIT, UnreachableError, UsageError, natsLost, tlsRefusalLine } from './cli-errors.js';
+import { EXIT, UnreachableError, UsageError, natsLost, tlsLine } from './cli-errors.js';
 import { defineCommand, type CliIo, type CommandSpec } from './command.js';
 import {
   CONNECT_TIMEOUT_MS,
@@ -229,7 +229,7 @@ const serve = defineCommand({
       if (error instanceof BucketConfigMismatchError) throw inFlagTerms(error);
       if (error instanceof ValidationError) throw recordLimitInFlagTerms(error);
       if (!(error instanceof BridgeError)) throw error;
-      const why = tlsRefusalLine(error) ?? error.message;
+      const why = tlsLine(error) ?? error.message;
       throw new UnreachableError(`cannot start a node on NATS at ${servers.join(',')}: ${why}`, {
         cause: error,
       });

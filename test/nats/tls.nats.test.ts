@@ -102,14 +102,22 @@ describe('TLS files: a private CA and client certificates', () => {
     expect((await serve.stop('SIGTERM')).code).toBe(0);
   }, 60_000);
 
-  it('tether says a server offers no TLS, which the files require, naming the variables (exit 3)', async () => {
+  it('tether and tether serve say a server offers no TLS, which the files require, naming the variables (exit 3)', async () => {
     const plain = await startNatsServer();
     onTestFinished(() => plain.stop());
-    const run = await runCliProcess(['var', 'get', 'x', '-s', 'a', '--nats', plain.url], { NATS_CA: TLS_FILES.ca });
+    const [run, serve] = await Promise.all([
+      runCliProcess(['var', 'get', 'x', '-s', 'a', '--nats', plain.url], { NATS_CA: TLS_FILES.ca }),
+      runCliProcess(['serve', '--nats', plain.url, '--prefix', `notls_${id}`], { NATS_CA: TLS_FILES.ca }),
+    ]);
+    const requirer = 'which the TLS files given (NATS_CA, NATS_CERT, NATS_KEY) require\n';
     expect([run.code, run.stderr]).toEqual([
       3,
-      `tether: nats_unreachable: NATS at ${plain.url} offers no TLS, which the TLS files given (NATS_CA, NATS_CERT, ` +
-        'NATS_KEY) require\n',
+      `tether: nats_unreachable: NATS at ${plain.url} offers no TLS, ${requirer}`,
+    ]);
+    // `serve` said it in the node's terms ("the TLS files given require"), naming no variable.
+    expect([serve.code, serve.stderr]).toEqual([
+      3,
+      `tether: nats_unreachable: cannot start a node on NATS at ${plain.url}: the server offers no TLS, ${requirer}`,
     ]);
   });
 });
