@@ -43,3 +43,11 @@ export function withArticle(word: string): string {
  * `JSON.stringify` escapes only the C0 ones.
  */
 export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * `text` in printable ASCII, every other UTF-16 code unit as a `\uXXXX` escape (`Zoë` as `Zo\u00eb`, an emoji as its
+ * two halves), as JSON writes them: for a NATS header value, which clients in other languages read only as ASCII.
+ */
+export function asciiEscaped(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

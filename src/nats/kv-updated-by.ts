@@ -23,6 +23,7 @@
 import type { KvEntry, MsgHdrs } from 'nats';
 import { ValidationError } from '../errors.js';
 import { sessionOfKey } from '../store/changes-by-session.js';
+import { asciiEscaped } from '../printable.js';
 
 /** The header of a delete marker that names who deleted. */
 export const UPDATED_BY_HEADER = 'Tether-Updated-By';
@@ -39,10 +40,7 @@ export const MAX_UPDATED_BY_HEADER_BYTES = 60_000;
 
 /** `updatedBy` as the header's value: see the module comment. */
 export function encodeUpdatedBy(updatedBy: string): string {
-  return JSON.stringify(updatedBy).replace(
-    /[^\x20-\x7e]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return asciiEscaped(JSON.stringify(updatedBy));
 }
 
 /** The header for a delete's `updatedBy`; none without one. Unchecked: for a marker put back as it was. */

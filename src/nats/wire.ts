@@ -24,7 +24,7 @@ import { reviveOutputDates } from './output-dates.js';
 import { decodeValue, encodeValue } from '../variables/codec.js';
 import { deepFreeze, freezeParsedJson } from '../variables/json-value.js';
 import type { JsonValue, VariableRecord, VariableType } from '../variables/types.js';
-import { messageOf } from '../printable.js';
+import { asciiEscaped, messageOf } from '../printable.js';
 
 // Reading a request's fields lives apart; re-exported so code that reads them from `wire.js` keeps working.
 export * from './request-fields.js';
@@ -199,6 +199,24 @@ export interface EncodedError {
   readonly body: Uint8Array;
 }
 
+/** The most characters of an error reply's `Nats-Service-Error` header. */
+const MAX_DESCRIPTION = 512;
+
+/**
+ * The `Nats-Service-Error` header of an error reply: `<code>: <message>` on one line (a header value ends at a line
+ * break), in printable ASCII (some clients drop every header of a message with a value in more than ASCII: nats.py
+ * before 2.15), cut to {@link MAX_DESCRIPTION} characters, never inside an escape or between the two halves of a
+ * surrogate pair. The body's message is the exact one.
+ */
+function errorDescription(code: string, message: string): string {
+  const line = asciiEscaped(`${code}: ${message}`.replace(/[\r\n]+/g, ' '));
+  if (line.length <= MAX_DESCRIPTION) return line;
+  return line
+    .slice(0, MAX_DESCRIPTION)
+    .replace(/\\(u[0-9a-f]{0,3})?$/, '')
+    .replace(/\\ud[89ab][0-9a-f]{2}$/, '');
+}
+
 /**
  * The error reply for any thrown value; non-Tether errors become `internal_error`. The body carries the node's
  * revisions too: a conflict or a refusal also tells the client how far the store (and, for a module request, the
@@ -206,13 +224,9 @@ export interface EncodedError {
  */
 export function encodeError(error: unknown, revision = 0, modulesRevision?: number): EncodedError {
   const serialized = fittedError(errorToJSON(error));
-  // Header values end at a line break; a message with one would corrupt the reply's header block.
-  const cut = `${serialized.code}: ${serialized.message}`.replace(/[\r\n]+/g, ' ').slice(0, 512);
-  // Not half a surrogate pair at the end, which would reach the client as U+FFFD.
-  const description = /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
   return {
     status: statusOf(serialized.code),
-    description,
+    description: errorDescription(serialized.code, serialized.message),
     body: encoder.encode(JSON.stringify({ error: serialized, revision, modulesRevision })),
   };
 }

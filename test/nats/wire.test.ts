@@ -95,11 +95,26 @@ describe('wire', () => {
   });
 
   it('cuts a long description to 512 characters, never inside a surrogate pair (found in review)', () => {
-    // 'validation_failed: ' is 19 characters: the emoji's first half would be character 512.
+    // 'validation_failed: ' is 19 characters: the emoji's escaped halves would end at characters 517 and 523.
     const message = `${'x'.repeat(492)}😀 and more`;
     const { description } = encodeError(new ValidationError(message));
     expect(description).toBe(`validation_failed: ${'x'.repeat(492)}`);
+    // Its first half fits whole, its second would be cut: neither is sent.
+    expect(encodeError(new ValidationError(`${'x'.repeat(487)}😀 and more`)).description).toBe(
+      `validation_failed: ${'x'.repeat(487)}`,
+    );
     expect(encodeError(new ValidationError('y'.repeat(600))).description).toHaveLength(512);
+  });
+
+  it('keeps a description to printable ASCII, every other character as a \\u escape, and never cuts one', () => {
+    // A client that reads header values only as ASCII (nats.py before 2.15) would lose every header of the reply.
+    expect(encodeError(new ValidationError('Zoë\tleft…')).description).toBe(
+      'validation_failed: Zo\\u00eb\\u0009left\\u2026',
+    );
+    // The escape of 'é' would take characters 510 to 515: it goes whole.
+    const { description } = encodeError(new ValidationError(`${'x'.repeat(490)}é`));
+    expect(description).toBe(`validation_failed: ${'x'.repeat(490)}`);
+    expect(description).toMatch(/^[\x20-\x7e]*$/);
   });
 
   it('carries non-finite floats as strings and only floats decode them', () => {
