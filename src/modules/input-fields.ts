@@ -88,6 +88,9 @@ const TYPES: Readonly<Record<string, TypeRule>> = {
 
 const ANYTHING: TypeRule = { accepts: () => true, one: 'a value', many: 'values' };
 
+/** The Ax field types whose input values are checked here: docs/protocol.md says what each takes on the wire. */
+export const CHECKED_INPUT_TYPES: readonly string[] = Object.freeze(Object.keys(TYPES));
+
 /** A string, or a `Date` that holds a time: Ax formats a date field's `Date`, and an invalid one threw there. */
 function isDateLike(value: unknown): boolean {
   return value instanceof Date ? !Number.isNaN(value.getTime()) : typeof value === 'string';

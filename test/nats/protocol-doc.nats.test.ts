@@ -1,14 +1,15 @@
 /**
  * The `nats req` examples of docs/protocol.md, sent as written (subject, JSON body, `-H` headers) with the plain
  * `nats` package to a real node, in the order of the page: each must get a reply that is not an error. Together
- * they must exercise every operation, so the page has a working example of each.
+ * they must exercise every operation, so the page has a working example of each. So must the example input of each
+ * row of its table of execute inputs by field type, for a field of that type.
  */
 import { headers } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { createLanguageModel } from '../../src/index.js';
+import { createEchoModel, createLanguageModel } from '../../src/index.js';
 import { MODULE_OPERATIONS, VARIABLE_OPERATIONS } from '../../src/nats/operations.js';
 import { useNatsFixture, usePlainConnection } from '../support/nats-fixture.js';
-import { readProtocolDoc } from '../support/protocol-doc.js';
+import { documentedInputs, readProtocolDoc } from '../support/protocol-doc.js';
 
 const fx = useNatsFixture();
 const nc = usePlainConnection(fx);
@@ -65,5 +66,26 @@ describe('docs/protocol.md examples', () => {
         failures.push(`${example.line}\n  → ${JSON.stringify(body).slice(0, 400)}`);
     }
     expect(failures).toEqual([]);
+  });
+
+  it('every example input of the table of field types is taken by a real node, for a field of that type', async () => {
+    await fx().node(fx().buckets(), { llm: createEchoModel() });
+    const request = async (subject: string, body: object) =>
+      (await nc().request(subject, new TextEncoder().encode(JSON.stringify(body)), { timeout: 10_000 })).json<{
+        result?: unknown;
+        error?: unknown;
+      }>();
+    await request('tether.v1.session.inputs.open', {});
+    const refused: string[] = [];
+    for (const [index, { type, example }] of documentedInputs().entries()) {
+      const fieldType = type === '<type>[]' ? 'number[]' : type;
+      const module = `tether.v1.session.inputs.module.m${index}`;
+      const signature = `question:string, sample:${fieldType} -> answer:string`;
+      const created = await request(`${module}.create`, { spec: { type: 'Predict', signature } });
+      const executed = await request(`${module}.execute`, { inputs: { question: 'q', sample: example } });
+      for (const reply of [created, executed])
+        if (!('result' in reply)) refused.push(`${type}: ${JSON.stringify(reply.error).slice(0, 300)}`);
+    }
+    expect(refused).toEqual([]);
   });
 });

@@ -18,7 +18,8 @@ import {
   MIN_REVISION_HEADER,
   statusOf,
 } from '../../src/nats/wire.js';
-import { documentedErrorStatuses, readProtocolDoc } from '../support/protocol-doc.js';
+import { CHECKED_INPUT_TYPES } from '../../src/modules/input-fields.js';
+import { documentedErrorStatuses, documentedInputs, readProtocolDoc } from '../support/protocol-doc.js';
 
 const doc = readProtocolDoc();
 const errorsFolder = new URL('../../src/errors/', import.meta.url);
@@ -69,6 +70,14 @@ describe('docs/protocol.md', () => {
     ]) {
       expect(doc).toContain(`| \`${header}\``);
     }
+  });
+
+  it('says what JSON every input field type the node checks takes, and lists lists', () => {
+    const documented = documentedInputs(doc).map((row) => row.type);
+    // Ax refuses a `class` input field when the module is created: the page says it can only be an output.
+    const inputTypes = CHECKED_INPUT_TYPES.filter((type) => type !== 'class');
+    expect(documented).toEqual(expect.arrayContaining([...inputTypes, '<type>[]']));
+    expect(doc).toContain('a `class` field can only be an output');
   });
 
   it('describes every module event type', () => {

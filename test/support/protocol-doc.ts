@@ -18,3 +18,29 @@ export function readProtocolDoc(): string {
 export function documentedErrorStatuses(doc: string = readProtocolDoc()): Map<string, number> {
   return new Map([...doc.matchAll(/^\| `([a-z_]+)` +\| (\d{3}) +\|/gm)].map((match) => [match[1]!, Number(match[2])]));
 }
+
+/** A row of the page's table of execute inputs: a signature field type and the example input it gives for it. */
+export interface DocumentedInput {
+  /** As the first cell names it: `number`, `image`, `<type>[]`. */
+  readonly type: string;
+  /** The example cell's JSON, parsed. */
+  readonly example: unknown;
+}
+
+/**
+ * The rows of the page's table of execute inputs by field type (the one headed `| field type`), in order.
+ * @example
+ * documentedInputs().find((row) => row.type === 'number')?.example; // 3.5
+ */
+export function documentedInputs(doc: string = readProtocolDoc()): DocumentedInput[] {
+  const table = /^\| field type +\|.*\n\|[- |]+\|\n((?:\|.*\n)+)/m.exec(doc)?.[1];
+  if (table === undefined) throw new Error('docs/protocol.md: no table of execute inputs (| field type | ...)');
+  return table
+    .trimEnd()
+    .split('\n')
+    .map((row) => {
+      const match = /^\| `([^`]+)` +\|.*\| `([^`]+)`[^|]*\|$/.exec(row);
+      if (!match) throw new Error(`docs/protocol.md: cannot read the input row: ${row}`);
+      return { type: match[1]!, example: JSON.parse(match[2]!) as unknown };
+    });
+}
