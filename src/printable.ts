@@ -49,5 +49,15 @@ export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
  * two halves), as JSON writes them: for a NATS header value, which clients in other languages read only as ASCII.
  */
 export function asciiEscaped(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(/[^\x20-\x7e]/g, unicodeEscape);
+}
+
+/** One UTF-16 code unit as JSON escapes it: `\u00eb`. */
+export function unicodeEscape(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** A code point as Unicode names it in text: `U+000A`. */
+export function codePointName(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }

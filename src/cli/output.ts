@@ -2,7 +2,7 @@
  * How commands print: one JSON document per line for scripts, short aligned lines for people.
  * @module
  */
-import { UNPRINTABLE } from '../printable.js';
+import { UNPRINTABLE, unicodeEscape } from '../printable.js';
 import type { VariableHistoryEntry } from '../session/variable-history.js';
 import type { VariableRecord } from '../variables/types.js';
 
@@ -40,7 +40,7 @@ export function oneLine(message: string): string {
 
 /** `json` with each unprintable character written as its `\\u` escape. */
 function escapedUnprintable(json: string): string {
-  return json.replace(UNPRINTABLE_ALL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(UNPRINTABLE_ALL, unicodeEscape);
 }
 
 const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');

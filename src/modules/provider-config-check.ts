@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import { assertOptionKeys } from '../option-keys.js';
 import { MAX_TIMEOUT_MS } from '../runtime/process-runtime-options.js';
 import type { ConfigNames, ProviderConfig } from './language-model.js';
+import { codePointName } from '../printable.js';
 
 const PROVIDER_CONFIG_KEYS: readonly (keyof ProviderConfig)[] = [
   'provider',
@@ -77,9 +78,8 @@ function unsendableKeyCharacter(key: string): string | undefined {
     // C1 controls (0x80-0x9F) fetch would send, but no key holds one: a paste or an encoding went wrong.
     if ((code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f) || code > 0xff) {
       const shown = code > 0x20 && !(code >= 0x7f && code <= 0x9f) ? ` '${char}'` : '';
-      const hex = code.toString(16).toUpperCase().padStart(4, '0');
       const rule = 'Latin-1 without control characters but tab';
-      return `character ${position}, U+${hex}${shown}, which an HTTP header cannot carry (${rule})`;
+      return `character ${position}, ${codePointName(code)}${shown}, which an HTTP header cannot carry (${rule})`;
     }
   }
   return undefined;

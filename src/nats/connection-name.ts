@@ -3,7 +3,7 @@
  * `tether serve --name` share, each saying it in its own words.
  * @module
  */
-import { UNPRINTABLE } from '../printable.js';
+import { UNPRINTABLE, codePointName } from '../printable.js';
 
 /**
  * The most bytes a connection's name may take as the server reads it (JSON in its CONNECT line, which the server reads
@@ -30,15 +30,15 @@ export function connectionNameFault(name: string): ConnectionNameFault | undefin
   if (name === '') return { constraint: 'minLength', reason: 'must not be empty', details: { minLength: 1 } };
   const unprintable = UNPRINTABLE.exec(name);
   if (unprintable) {
-    const code = unprintable[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    const character = codePointName(unprintable[0].charCodeAt(0));
     // Counted in code points, as a reader counts characters (an emoji before it is one, not two).
     const position = [...name.slice(0, unprintable.index)].length + 1;
     return {
       constraint: 'printable',
       reason:
-        `holds U+${code} at character ${position}: a connection name is one line of text, without control ` +
+        `holds ${character} at character ${position}: a connection name is one line of text, without control ` +
         'characters or line breaks',
-      details: { character: `U+${code}`, position },
+      details: { character, position },
     };
   }
   const bytes = Buffer.byteLength(JSON.stringify(name)) - 2;
