@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useCliNode } from './support/cli-node.js';
 
-const { inProcess } = useCliNode();
+const { inProcess, tether } = useCliNode();
 
 describe('cli', () => {
   it('module create takes the whole spec from --spec, and adds --bind to its bindings; module list lists it', async () => {
@@ -27,6 +27,19 @@ describe('cli', () => {
       '',
     ]);
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ moduleId: 'qa', completed: 1, failed: 0 })]);
+  });
+
+  it('module create reads the spec from stdin for --spec -, as module call reads --inputs -', async () => {
+    const s = ['--session', 'cli-spec-stdin'];
+    const spec = '{"type":"Predict","signature":"question -> answer"}\n';
+    const created = await tether(['module', 'create', 'qa', '--spec', '-', ...s], spec);
+    expect([created.code, created.stdout, created.stderr]).toEqual([
+      0,
+      'module qa (Predict) started in session cli-spec-stdin\n',
+      '',
+    ]);
+    const called = await inProcess(['module', 'call', 'qa', '--input', 'question=piped?', ...s]);
+    expect([called.code, JSON.parse(called.stdout).moduleType]).toEqual([0, 'Predict']);
   });
 
   // Found by mutation: keeping the spec's own type beside the option's passed every test (and then was refused).

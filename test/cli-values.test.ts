@@ -101,6 +101,18 @@ describe('cli', () => {
       2,
       "tether: usage: the value '-' is read from stdin: pipe or redirect it there (< file) (see: tether var set --help)\n",
     ]);
+    // The JSON options that read stdin say which of them did.
+    const nats = ['-s', 'a', '--nats', 'nats://127.0.0.1:1'];
+    const [spec, inputs] = await Promise.all([
+      cli('module', 'create', 'qa', '--spec', '-', ...nats),
+      cli('module', 'call', 'qa', '--inputs', '-', ...nats),
+    ]);
+    expect([spec.code, spec.stderr, inputs.code, inputs.stderr]).toEqual([
+      2,
+      "tether: usage: --spec '-' is read from stdin: pipe or redirect it there (< file) (see: tether module create --help)\n",
+      2,
+      "tether: usage: --inputs '-' is read from stdin: pipe or redirect it there (< file) (see: tether module call --help)\n",
+    ]);
   });
 
   it('names a refused value as typed when its JSON form shows it otherwise', () => {

@@ -59,16 +59,18 @@ const create = defineCommand({
       placeholder: '<json>',
       description:
         'spec fields as JSON, e.g. \'{"maxSteps":4,"temperature":0.2}\'; the options above win over the same fields' +
-        ' in it, --bind and --tool add to its bindings and tools',
+        ' in it, --bind and --tool add to its bindings and tools; - reads it from stdin',
     },
     json: { type: 'boolean', description: "print the module's description as JSON" },
   },
   examples: [
     "tether module create qa --type ChainOfThought --signature 'question:string -> answer:string' --bind temperature=llm_temperature -s chat-1",
     "tether module create solver --type-variable reasoning_module --signature 'question:string -> answer:string' -s chat-1",
+    'tether module create summarize --spec - -s chat-1 < spec.json',
   ],
   async run({ values, args }, io) {
-    const extra = values.spec === undefined ? {} : parseJsonObject(values.spec, '--spec', this.path);
+    const specText = values.spec === undefined ? undefined : await valueText(values.spec, io, this.path, '--spec');
+    const extra = specText === undefined ? {} : parseJsonObject(specText, '--spec', this.path);
     if (extra.bindings !== undefined && !isPlainObject(extra.bindings))
       throw new UsageError('--spec bindings must be an object of attribute: variable', this.path);
     if (extra.tools !== undefined && !Array.isArray(extra.tools))
@@ -139,7 +141,7 @@ const call = defineCommand({
     'tether module call summarize --inputs - -s chat-1 < inputs.json',
   ],
   async run({ values, args }, io) {
-    const given = values.inputs === undefined ? undefined : await valueText(values.inputs, io, this.path);
+    const given = values.inputs === undefined ? undefined : await valueText(values.inputs, io, this.path, '--inputs');
     const inputs = {
       ...(given === undefined ? {} : parseJsonObject(given, '--inputs', this.path)),
       ...parseAssignments(values.input ?? [], '--input', this.path),

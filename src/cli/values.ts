@@ -20,18 +20,24 @@ export const isStdinValue = (arg: string): boolean => arg === STDIN_VALUE;
  * The text of a value argument: as given, or for {@link STDIN_VALUE} the whole of stdin as UTF-8 (a byte order mark
  * dropped), less one trailing newline (`echo 0.7 | tether var set temperature -` stores 0.7, a string piped in ends
  * where its last line does). Stdin has no length limit, where one argument is held to 128 KiB by the system. To
- * store the text `-`, quote it: `'"-"'`.
+ * store the text `-`, quote it: `'"-"'`. An option that takes JSON (`--inputs`, `--spec`) reads a file so too, named
+ * as `what` in its refusals.
  * @throws {UsageError} for `-` with nothing piped or redirected into stdin, or with stdin not UTF-8
  */
-export async function valueText(arg: string, io: CliIo, command: readonly string[]): Promise<string> {
+export async function valueText(
+  arg: string,
+  io: CliIo,
+  command: readonly string[],
+  what = 'the value',
+): Promise<string> {
   if (!isStdinValue(arg)) return arg;
   if (io.readInput === undefined)
-    throw new UsageError("the value '-' is read from stdin: pipe or redirect it there (< file)", command);
+    throw new UsageError(`${what} '-' is read from stdin: pipe or redirect it there (< file)`, command);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(await io.readInput());
   } catch {
-    throw new UsageError("the value '-' is read from stdin, and stdin is not UTF-8 text", command);
+    throw new UsageError(`${what} '-' is read from stdin, and stdin is not UTF-8 text`, command);
   }
   return text.replace(/\r?\n$/, '');
 }
