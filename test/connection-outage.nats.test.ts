@@ -97,7 +97,9 @@ describe.skipIf(process.env.NATS_URL !== undefined)('connection outage', () => {
       const served = await serve.exited;
       expect(served.code).toBe(3);
       expect(served.stderr.trim().split('\n')).toEqual([
-        expect.stringMatching(/^tether: nats: connection lost \(.+\); reconnecting every 100 ms$/),
+        expect.stringMatching(
+          /^tether: nats: connection lost \(.+\); reconnecting every 100 ms, at most 1 attempt per server$/,
+        ),
         'tether: nats_unreachable: connection to NATS lost',
       ]);
     } finally {
@@ -118,28 +120,39 @@ describe.skipIf(process.env.NATS_URL !== undefined)('connection outage', () => {
     const watch = startCli(['var', 'watch', '-s', 'w', '--prefix', node.prefix], env);
     // Found by mutation: events ending with exit 0 when its connection closed for good passed every test.
     const events = startCli(['events', '--prefix', node.prefix], env);
+    // None allowed: its line must not say it reconnects.
+    const once = startCli(['events', '--prefix', node.prefix], { ...env, TETHER_MAX_RECONNECTS: '0' });
     try {
       await Promise.all([
         serve.until('stdout', /node serving on/),
         watch.until('stderr', /watching/),
         events.until('stderr', /listening on/),
+        once.until('stderr', /listening on/),
       ]);
       let lost = false;
       void node.runtime.connectionLost.then(() => (lost = true));
 
       await server.stop();
-      const [served, watched, followed] = await Promise.all([serve.exited, watch.exited, events.exited]);
-      for (const run of [served, watched, followed]) {
+      const [served, watched, followed, gaveUp] = await Promise.all([
+        serve.exited,
+        watch.exited,
+        events.exited,
+        once.exited,
+      ]);
+      for (const run of [served, watched, followed, gaveUp]) {
         expect(run.code).toBe(3);
         expect(run.stderr).toMatch(/tether: nats: connection lost/);
         expect(run.stderr.trim().split('\n').at(-1)).toBe('tether: nats_unreachable: connection to NATS lost');
       }
+      expect(followed.stderr).toMatch(/; reconnecting every 100 ms, at most 1 attempt per server\n/);
+      expect(gaveUp.stderr).toMatch(/; not reconnecting \(no reconnect attempt allowed\)\n/);
       await waitFor(() => lost, { message: 'connectionLost resolves' });
       expect(node.statuses).toEqual(['disconnected', 'closed']);
     } finally {
       serve.child.kill('SIGKILL');
       watch.child.kill('SIGKILL');
       events.child.kill('SIGKILL');
+      once.child.kill('SIGKILL');
       // A node whose connection is gone still stops.
       await node.runtime.stop();
       await server.stop();

@@ -241,15 +241,26 @@ export function reportReconnects(
   settings: NatsConnectionSettings,
   report: (error: unknown, where: string) => void,
 ): void {
-  const waitMs = settings.reconnect?.waitMs ?? 2000;
+  const plan = reconnectPlan(settings.reconnect);
   void (async () => {
     for await (const status of connection.status()) {
       const server = String(status.data);
-      if (status.type === Events.Disconnect)
-        report(new NatsConnectionError('disconnected', server, `reconnecting every ${waitMs} ms`), 'nats');
+      if (status.type === Events.Disconnect) report(new NatsConnectionError('disconnected', server, plan), 'nats');
       else if (status.type === Events.Reconnect) report(new NatsConnectionError('reconnected', server), 'nats');
     }
   })();
+}
+
+/**
+ * What a dropped connection does next, as its line says it: retry for ever, a bounded number of times (the line
+ * would otherwise promise retries that stop), or not at all (`maxAttempts: 0`, `TETHER_MAX_RECONNECTS=0`).
+ */
+function reconnectPlan(reconnect: ReconnectPolicy | undefined): string {
+  const maxAttempts = reconnect?.maxAttempts ?? -1;
+  if (maxAttempts === 0) return 'not reconnecting (no reconnect attempt allowed)';
+  const every = `reconnecting every ${reconnect?.waitMs ?? 2000} ms`;
+  if (maxAttempts < 0) return every;
+  return `${every}, at most ${maxAttempts} ${maxAttempts === 1 ? 'attempt' : 'attempts'} per server`;
 }
 
 /** What {@link onConnectionChange} reports: the connection dropped, or is back after dropping. */
