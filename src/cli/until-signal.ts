@@ -45,21 +45,18 @@ export function untilSignal(
   outputClosed?: Promise<unknown>,
   ended?: Promise<unknown>,
 ): StopWait {
-  let settled = false;
-  const onSignal = (signal: NodeJS.Signals): void => settle(signal);
-  // This wait's own: releasing it must not take away another command's.
-  const onSecondSignal = (signal: NodeJS.Signals): never => force(signal);
+  let stopping = false;
   let resolveStopped: (cause: StopCause) => void = () => {};
   const stopped = new Promise<StopCause>((resolve) => (resolveStopped = resolve));
   const settle = (cause: StopCause): void => {
-    if (settled) return;
-    settled = true;
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    process.once('SIGINT', onSecondSignal);
-    process.once('SIGTERM', onSecondSignal);
+    if (stopping) return;
+    stopping = true;
     resolveStopped(cause);
   };
+  // One listener from the first signal to the release, which tells a second one by the state. Swapped for another at
+  // the first, the last SIGINT listener was removed for a moment: Node restored the default action, and a second
+  // Ctrl-C landing then (a loaded machine, signals sent in a loop) killed the process by the signal, not with 130.
+  const onSignal = (signal: NodeJS.Signals): void => (stopping ? force(signal) : settle(signal));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   void lost?.then(() => settle('lost'));
@@ -68,11 +65,9 @@ export function untilSignal(
   return {
     stopped,
     release() {
-      settled = true;
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.removeListener(signal, onSignal);
-        process.removeListener(signal, onSecondSignal);
-      }
+      stopping = true;
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
     },
   };
 }
