@@ -39,7 +39,8 @@ export interface ChildSpawn<TLogic extends AnyActorLogic = AnyActorLogic> {
 /**
  * A live process of the supervisor's runtime that `start` started itself, supervised as a spawned child is: a
  * nested `Supervisor`'s or `DynamicSupervisor`'s `ref` (a supervision tree), or a process your code spawned. Stopping
- * it (a restart, or the parent's own exit) stops a nested supervisor's children first, as its exit does.
+ * it (a restart, or the parent's own exit) stops a nested supervisor's children first, as its exit does. A process has
+ * one supervisor: the supervisor itself, one above it, or a process a live supervisor supervises already is refused.
  * @example
  * let workers: DynamicSupervisor;
  * Supervisor.start(runtime, {

@@ -24,6 +24,8 @@ export interface ProcessHost {
   /**
    * Notes that `supervisor` supervises `child`: stopping everything then stops the child through its supervisor, in
    * the supervisor's order, rather than by when it was spawned. A host without it stops by spawn order alone.
+   * @throws {ValidationError} when `child` is `supervisor` or a supervisor above it, or a live supervisor supervises it
+   *   already: the supervisor then refuses that start
    */
   supervised?(child: ProcessRef, supervisor: ProcessRef): void;
   /**

@@ -3,6 +3,7 @@
  * own, and what a supervisor's exit waits for (its children asked to stop, and what it holds its exit for).
  * @module
  */
+import { ValidationError } from '../errors.js';
 import type { Process, ProcessRef } from './process.js';
 import type { Registry } from './registry.js';
 
@@ -18,16 +19,42 @@ export class Supervision {
   /** @param registry the runtime's live processes, which the handles given here are looked up in */
   constructor(private readonly registry: Registry) {}
 
-  /** See {@link ProcessHost.supervised}. */
+  /**
+   * See {@link ProcessHost.supervised}.
+   * @throws {ValidationError} when `child` is `supervisor` itself or a supervisor above it (its stop would wait for its
+   *   own exit, for ever), or when a live supervisor supervises it already, that one or another (each child would
+   *   restart it, and stop it in its own order); nothing is recorded
+   */
   supervised(child: ProcessRef, supervisor: ProcessRef): void {
     const process = this.registry.resolve(child);
     if (!process) return;
-    this.#supervisors.set(process, supervisor);
     const owner = this.registry.resolve(supervisor);
+    this.#assertSupervisable(process, supervisor, owner);
+    this.#supervisors.set(process, supervisor);
     if (!owner) return;
     const children = this.#liveChildren.get(owner);
     if (children) children.add(process);
     else this.#liveChildren.set(owner, new Set([process]));
+  }
+
+  /** Throws unless `process` can become a child of `supervisor` (`owner` while it lives): see {@link supervised}. */
+  #assertSupervisable(process: Process, supervisor: ProcessRef, owner: Process | undefined): void {
+    const refuse = (why: string): never => {
+      throw new ValidationError(
+        `process '${process.label}' cannot be a child of supervisor '${supervisor.name ?? supervisor.id}': ${why}`,
+        { details: { field: 'process', processId: process.id, supervisorId: supervisor.id } },
+      );
+    };
+    // Up the tree, which has no cycle: a child that would close one is refused here.
+    for (let above = owner; above; above = this.registry.resolve(this.#supervisors.get(above)))
+      if (above === process) refuse(above === owner ? 'it is that supervisor' : 'it supervises that supervisor');
+    const current = this.#supervisors.get(process);
+    if (current?.alive)
+      refuse(
+        current === supervisor
+          ? 'it is a child of that supervisor already'
+          : `supervisor '${current.name ?? current.id}' supervises it already`,
+      );
   }
 
   /** See {@link ProcessHost.holdExit}. */
