@@ -301,6 +301,15 @@ export const moduleMachine = setup({
         'execution.delta': { guard: 'isCurrent', actions: 'forwardDelta' },
         // A sync between the steps of a multi-step program was refused; the next step runs with the last good values.
         'sync.failed': { guard: 'isCurrent', actions: 'noteSyncFailed' },
+        // One changed a value: announced, as the sync before the execution is, or no event would ever tell of it
+        // (the next execution's sync finds it applied already).
+        'sync.done': {
+          guard: 'isCurrent',
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const executionId = (context.current as Execution).executionId;
+            enqueue.emit({ type: 'module.synced', moduleId: context.moduleId, executionId, outcome: event.outcome });
+          }),
+        },
         'execution.done': { guard: 'isCurrent', target: 'idle', actions: 'finish' },
         'execution.failed': { guard: 'isCurrent', target: 'idle', actions: 'fail' },
         // The runner is told to abort the request in flight.

@@ -93,6 +93,7 @@ export interface ModuleMachineContext {
  * from the mailbox (execution ids come from callers and could repeat).
  */
 export type RunnerEvent =
+  /** The sync before the execution, or one between its steps that changed a value (then while `executing`). */
   | { readonly type: 'sync.done'; readonly run: number; readonly outcome: SyncOutcome }
   /** The sync before the execution, or one between its steps (then while `executing`), was refused. */
   | { readonly type: 'sync.failed'; readonly run: number; readonly error: SerializedError }

@@ -262,14 +262,16 @@ export class ModuleInstance {
   }
 
   /**
-   * Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read, and
-   * `onSyncFailed` is told of each of those syncs that was refused (the step then runs with the last good values).
+   * Runs one execution with the values of the last sync; between the steps of ReAct, bindings are re-read,
+   * `onSyncFailed` is told of each of those syncs that was refused (the step then runs with the last good values),
+   * and `onStepSynced` of each that changed a value, as the sync before an execution is reported.
    */
   async execute(
     inputs: Readonly<Record<string, unknown>>,
     signal: AbortSignal,
     onDelta?: DeltaListener,
     onSyncFailed?: (error: Error) => void,
+    onStepSynced?: (outcome: SyncOutcome) => void,
   ): Promise<Omit<ExecutionResult, 'executionId' | 'moduleId'>> {
     let outcome: Awaited<ReturnType<VariableAwareModule['forward']>>;
     try {
@@ -281,6 +283,10 @@ export class ModuleInstance {
           abortSignal: signal,
           ...(onDelta && this.wantsDeltas() ? { onDelta } : {}),
           ...(onSyncFailed ? { onSyncFailed } : {}),
+          // The program cannot swap mid-run: its type is the one the execution started with.
+          ...(onStepSynced
+            ? { onStepSynced: (changes) => onStepSynced({ moduleType: this.#entry.name, changes }) }
+            : {}),
         },
       );
     } catch (error) {

@@ -57,7 +57,7 @@ function moduleRunner(instances: ModuleInstances) {
       const send = (event: RunnerEvent): void => {
         // After an abort the machine has moved on; a late answer from the aborted request is dropped.
         if (controller.signal.aborted) return;
-        // Deltas and refused step syncs come while the execution runs; only its end lets it go.
+        // Deltas and step syncs come while the execution runs; only its end lets it go.
         const ends = event.type === 'execution.done' || event.type === 'execution.failed';
         if (ends && inFlight === mine) inFlight = undefined;
         sendBack(event);
@@ -71,6 +71,8 @@ function moduleRunner(instances: ModuleInstances) {
               send({ type: 'execution.delta', run, field, delta, ...(restart ? { restart: true as const } : {}) }),
             // A sync between steps that was refused is reported as the one before the execution is.
             (error) => send({ type: 'sync.failed', run, error: frozenError(error) }),
+            // One between steps that changed a value is reported as the one before the execution is, too.
+            (outcome) => send({ type: 'sync.done', run, outcome }),
           ),
         (result) => send({ type: 'execution.done', run, result }),
         (error) => send({ type: 'execution.failed', run, error: frozenError(error) }),

@@ -261,6 +261,12 @@ export interface ForwardOptions {
    * with the last good values. A throw from it is reported as a process warning and changes nothing.
    */
   readonly onSyncFailed?: (error: Error) => void;
+  /**
+   * Told of each sync between the steps of a multi-step program (ReAct) that changed a bound value, with
+   * `{ attribute: [old, new] }`: the step about to start sends the new values. A sync that changed nothing is not
+   * told. A throw from it is reported as a process warning and changes nothing.
+   */
+  readonly onStepSynced?: (changes: Readonly<Record<string, readonly [unknown, unknown]>>) => void;
 }
 
 /** A JSON-Schema object describing a tool's arguments. */

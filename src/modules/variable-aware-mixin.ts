@@ -177,10 +177,11 @@ function forwardSynced(
     // What a later step can change is reported as of that step; the rest as the run started (see STEP_ATTRIBUTES).
     const started = new Map(state.versions);
     const refused = options.onSyncFailed;
+    const told = options.onStepSynced;
     hooks.beforeStep = async () => {
       // Only what a step can change: the rest is the run's, applied (and reported, and its callbacks called) by
       // the next execution's sync, the first to send it.
-      await syncReported(module, state, refused, STEP_ATTRIBUTES);
+      await syncReported(module, state, refused, STEP_ATTRIBUTES, told);
       provenance = state.provenanceSince(started, STEP_ATTRIBUTES);
       return snapshotParameters(module);
     };
@@ -196,24 +197,39 @@ function forwardSynced(
 /**
  * Syncs `module`'s bindings before an execution or one of its steps, which goes on with the last good values if
  * the sync fails: the failure is reported (to the module's handler, then to the execution's `refused`), not
- * swallowed. A promise only when the sync could not finish at once (an await, even of a settled promise, costs
- * every execution its microtasks).
+ * swallowed; what a sync changed is told to `told`, if any. A promise only when the sync could not finish at once
+ * (an await, even of a settled promise, costs every execution its microtasks).
  */
 function syncReported(
   module: ProgramModule,
   state: BindingState,
   refused: ForwardOptions['onSyncFailed'],
   only?: ReadonlySet<string>,
+  told?: ForwardOptions['onStepSynced'],
 ): Promise<unknown> | undefined {
   if (state.bindings.size === 0) return undefined;
   try {
     const synced = state.syncNow(module, module.moduleType, only);
     if (synced instanceof Promise)
-      return synced.catch((error: unknown) => reportRefused(module, state, error, refused));
+      return synced.then(
+        (changes) => tellChanges(changes, told),
+        (error: unknown) => reportRefused(module, state, error, refused),
+      );
+    tellChanges(synced, told);
   } catch (error) {
     reportRefused(module, state, error, refused);
   }
   return undefined;
+}
+
+/** Tells `told` of `changes` when there are any: a step's sync that changed nothing is not worth an event. */
+function tellChanges(changes: SyncChanges, told: ForwardOptions['onStepSynced']): void {
+  if (!told || Object.keys(changes).length === 0) return;
+  try {
+    told(changes);
+  } catch (listenerError) {
+    process.emitWarning(`onStepSynced listener threw: ${printable(listenerError)}`, { type: 'TetherSyncWarning' });
+  }
 }
 
 function reportRefused(

@@ -135,3 +135,62 @@ describe('the syncs between the steps of a ReAct forward', () => {
     expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.2, 0.2, 0.2, 0.5]);
   });
 });
+
+describe('a sync between the steps of a ReAct execution that changed a value', () => {
+  let stub: OpenAIStub;
+  let runtime: Runtime;
+  afterEach(async () => {
+    await runtime.stop();
+    await stub.close();
+  });
+
+  // Found in an audit: the step's sync applied the value (and called onChange), and no module.synced ever told of it.
+  it('is a module.synced event of its execution; one that changed nothing is none', async () => {
+    let session!: Session;
+    const actions: (() => Promise<unknown>)[] = [];
+    stub = await OpenAIStub.start();
+    runtime = await Runtime.start({
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      tools: [steppingTool(actions)],
+    });
+    session = await runtime.session('react-synced');
+    await session.defineVariable('knob', 'json', 0.2);
+    const agent = await session.module('agent', REACT_AGENT_SPEC);
+    const synced: { executionId: string; changes: unknown }[] = [];
+    agent.on('module.synced', (event) =>
+      synced.push({ executionId: event.executionId, changes: event.outcome.changes }),
+    );
+    actions.push(
+      () => session.setVariable('knob', 0.9),
+      async () => undefined,
+    );
+    stub.reply(toolCall('lookup', { q: 'x' }), toolCall('lookup', { q: 'y' }), text('Answer: 42'));
+    const changed = await agent.execute({ question: 'q' });
+    stub.reply(text('Answer: 42'));
+    const next = await agent.execute({ question: 'q' });
+    expect(stub.chatRequests.map((request) => request.body.temperature)).toEqual([0.2, 0.9, 0.9, 0.9]);
+    expect(synced).toEqual([
+      { executionId: changed.executionId, changes: {} },
+      { executionId: changed.executionId, changes: { temperature: [0.2, 0.9] } },
+      { executionId: next.executionId, changes: {} },
+    ]);
+  });
+
+  it("is told to an embedded forward's onStepSynced listener", async () => {
+    stub = await OpenAIStub.start();
+    runtime = await Runtime.start();
+    const session = await runtime.session('react-synced-mixin');
+    await session.defineVariable('knob', 'json', 0.2);
+    const module = new VariableAwareReAct('question:string -> answer:string', {
+      session,
+      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      maxRetries: 0,
+      tools: [steppingTool([() => session.setVariable('knob', 0.9)])],
+    });
+    await module.bindToVariable('temperature', 'knob');
+    const told: unknown[] = [];
+    stub.reply(toolCall('lookup', { q: 'x' }), text('Answer: 42'));
+    await module.forward({ question: 'q' }, { onStepSynced: (changes) => told.push(changes) });
+    expect(told).toEqual([{ temperature: [0.2, 0.9] }]);
+  });
+});
