@@ -67,6 +67,7 @@ import {
   retryPause,
   skipsVersions,
   knownFromRecord,
+  knownAbsent,
   type KnownVariable,
   type ReadHistory,
 } from './watch-catch-up.js';
@@ -121,6 +122,11 @@ export async function watchRemote(
     ? subjects.variableEvent(sessionId, pattern)
     : subjects.variableEvents(sessionId);
   const known = new Map<string, KnownVariable>();
+  /**
+   * The revisions of the last read of every watched variable: one it did not find, and of which the watch has had no
+   * word since, was absent then (see {@link knownAbsent}), so its delete that crossed the read comes to nothing.
+   */
+  let readAt: ((name: string) => number) | undefined;
   /** Events held back while the watch reads: at its start, and from a drop until it has caught up. */
   let held: VariableEvent[] | undefined = [];
   let active = true;
@@ -153,7 +159,7 @@ export async function watchRemote(
     );
   };
   const accept = (event: VariableEvent): void => {
-    const last = known.get(event.name);
+    const last = known.get(event.name) ?? (readAt ? knownAbsent(readAt(event.name)) : undefined);
     if (!isNewer(event, last)) return;
     let gap = false;
     if (skipsVersions(event, last)) {
@@ -218,6 +224,7 @@ export async function watchRemote(
   });
   const stopResetting = transport.onVariablesReset(() => {
     for (const [name, position] of known) known.set(name, { ...position, revision: 0 });
+    readAt = undefined;
     held = [];
     drops += 1;
     if (reading) wake?.();
@@ -281,6 +288,7 @@ export async function watchRemote(
           const { records, revisionOf } = await reads.list(pattern);
           const changes = await catchUpChanges(known, records, revisionOf, reads.history, skipped, heldNow);
           if (!active) break;
+          readAt = revisionOf;
           for (const change of changes) deliver(change);
           covered = dropsBefore;
           skipped.clear();
@@ -324,6 +332,7 @@ export async function watchRemote(
       );
     }
     const { records, revisionOf } = await reads.list(pattern);
+    readAt = revisionOf;
     for (const record of records) {
       known.set(record.name, knownFromRecord(record, revisionOf(record.name)));
       if (options.includeInitial) {

@@ -131,6 +131,15 @@ export function knownFromRecord(record: VariableRecord, revision: number): Known
 }
 
 /**
+ * What the watch knows of a variable it had no word of when a read at reply revision `revision` covered its name and
+ * did not find it: absent then, so that an event the read already reflected (a delete that crossed the read on the
+ * wire) is no news, while a write after it is.
+ */
+export function knownAbsent(revision: number): KnownVariable {
+  return { id: undefined, version: 0, deleted: true, revision, fromRead: true };
+}
+
+/**
  * Whether `event` is news to a watch that knows `known`: events of one variable can cross on the wire (they
  * come from different nodes), and those a read already reflected must not be delivered again.
  */
@@ -273,8 +282,9 @@ export async function catchUpChanges(
       next.set(name, knownFromRecord(record, revision));
     else if (!record && last && !last.deleted)
       next.set(name, { id: last.id, version: last.version + 1, deleted: true, revision, fromRead: true });
-    else if (!record)
-      next.set(name, { id: last?.id, version: last?.version ?? 0, deleted: true, revision, fromRead: true });
+    else if (!record && last)
+      next.set(name, { id: last.id, version: last.version, deleted: true, revision, fromRead: true });
+    else if (!record) next.set(name, knownAbsent(revision));
   }
   for (const [name, position] of next) known.set(name, position);
   return changes;

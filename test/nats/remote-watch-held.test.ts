@@ -266,6 +266,27 @@ describe('remote watch, an event that skips versions', () => {
   });
 });
 
+describe('remote watch, its first read', () => {
+  it('drops the delete it crossed of a variable the read did not find, and hears the variable defined after it', async () => {
+    const { transport, emit } = fakeTransport();
+    // x (version 2) was deleted at revision 13, before the read at 14, which found no x; the delete's event, from
+    // another node, reaches this client after the read's reply.
+    const reads: WatchReads = { list: async () => ({ records: [], revisionOf: () => 14 }), history: async () => [] };
+    const changes: VariableChange[] = [];
+    await watchRemote(transport, 's', undefined, '*', (c) => void changes.push(c), { includeInitial: true }, reads);
+    const { newValue: _gone, ...deleted } = event(3);
+    emit({ ...deleted, revision: 13, deleted: true });
+    const { oldValue: _none, ...defined } = event(1);
+    emit({ ...defined, id: 'x-2', revision: 15 });
+
+    await vi.waitFor(() => expect(changes).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(changes.map((c) => [c.name, c.version, c.oldValue, c.newValue, c.deleted, c.gap])).toEqual([
+      ['x', 1, undefined, 10, undefined, undefined],
+    ]);
+  });
+});
+
 describe('remote watch, catching up', () => {
   it('reads again, and delivers the write it missed, when the connection dropped while its first read was under way', async () => {
     const { transport, change } = fakeTransport();
