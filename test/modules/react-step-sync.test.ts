@@ -23,25 +23,43 @@ function steppingTool(actions: (() => Promise<unknown>)[]): ModuleTool {
   };
 }
 
-describe('a sync between the steps of a ReAct execution that is refused', () => {
-  let stub: OpenAIStub;
-  let runtime: Runtime;
-  afterEach(async () => {
-    await runtime.stop();
-    await stub.close();
-  });
+let stub: OpenAIStub;
+let runtime: Runtime;
+afterEach(async () => {
+  await runtime.stop();
+  await stub.close();
+});
 
+/** The stub's model, as every module here talks to it. */
+const stubModel = () =>
+  createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' });
+
+/**
+ * A runtime's ReAct module `agent` in session `sessionId`, its temperature bound to the json variable `knob` (0.2),
+ * with the stepping tool: each action pushed on `actions` runs between two of its steps.
+ */
+async function runtimeAgent(sessionId: string) {
+  const actions: (() => Promise<unknown>)[] = [];
+  stub = await OpenAIStub.start();
+  runtime = await Runtime.start({ llm: stubModel(), tools: [steppingTool(actions)] });
+  const session = await runtime.session(sessionId);
+  await session.defineVariable('knob', 'json', 0.2);
+  const agent = await session.module('agent', REACT_AGENT_SPEC);
+  return { session, agent, actions };
+}
+
+/** An embedded session `sessionId` with the json variable `knob` (0.2), on a runtime with no model of its own. */
+async function knobSession(sessionId: string): Promise<Session> {
+  stub = await OpenAIStub.start();
+  runtime = await Runtime.start();
+  const session = await runtime.session(sessionId);
+  await session.defineVariable('knob', 'json', 0.2);
+  return session;
+}
+
+describe('a sync between the steps of a ReAct execution that is refused', () => {
   it("is in the module process's result (the first one) and a module.syncFailed event per refused sync", async () => {
-    let session!: Session;
-    const actions: (() => Promise<unknown>)[] = [];
-    stub = await OpenAIStub.start();
-    runtime = await Runtime.start({
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
-      tools: [steppingTool(actions)],
-    });
-    session = await runtime.session('react-sync');
-    await session.defineVariable('knob', 'json', 0.2);
-    const agent = await session.module('agent', REACT_AGENT_SPEC);
+    const { session, agent, actions } = await runtimeAgent('react-sync');
     const refused: { executionId: string; code: string }[] = [];
     agent.on('module.syncFailed', (event) => refused.push({ executionId: event.executionId, code: event.error.code }));
     // The module process has no onSyncError handler: a refused step sync is also a process warning, as before.
@@ -79,15 +97,12 @@ describe('a sync between the steps of a ReAct execution that is refused', () => 
   });
 
   it("goes to the module's onSyncError handler and to the forward's onSyncFailed listener", async () => {
-    stub = await OpenAIStub.start();
-    runtime = await Runtime.start();
-    const session = await runtime.session('react-sync-mixin');
-    await session.defineVariable('knob', 'json', 0.2);
+    const session = await knobSession('react-sync-mixin');
     const handled: Error[] = [];
     const told: Error[] = [];
     const module = new VariableAwareReAct('question:string -> answer:string', {
       session,
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      llm: stubModel(),
       maxRetries: 0,
       tools: [steppingTool([() => session.setVariable('knob', 'hot')])],
       onSyncError: (error) => handled.push(error),
@@ -104,22 +119,12 @@ describe('a sync between the steps of a ReAct execution that is refused', () => 
 });
 
 describe('the syncs between the steps of a ReAct forward', () => {
-  let stub: OpenAIStub;
-  let runtime: Runtime;
-  afterEach(async () => {
-    await runtime.stop();
-    await stub.close();
-  });
-
   it('skips them with autoSync false, unless syncBetweenSteps asks for them', async () => {
-    stub = await OpenAIStub.start();
-    runtime = await Runtime.start();
-    const session = await runtime.session('react-autosync');
-    await session.defineVariable('knob', 'json', 0.2);
+    const session = await knobSession('react-autosync');
     const actions: (() => Promise<unknown>)[] = [];
     const module = new VariableAwareReAct('question:string -> answer:string', {
       session,
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      llm: stubModel(),
       maxRetries: 0,
       tools: [steppingTool(actions)],
     });
@@ -137,25 +142,9 @@ describe('the syncs between the steps of a ReAct forward', () => {
 });
 
 describe('a sync between the steps of a ReAct execution that changed a value', () => {
-  let stub: OpenAIStub;
-  let runtime: Runtime;
-  afterEach(async () => {
-    await runtime.stop();
-    await stub.close();
-  });
-
   // Found in an audit: the step's sync applied the value (and called onChange), and no module.synced ever told of it.
   it('is a module.synced event of its execution; one that changed nothing is none', async () => {
-    let session!: Session;
-    const actions: (() => Promise<unknown>)[] = [];
-    stub = await OpenAIStub.start();
-    runtime = await Runtime.start({
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
-      tools: [steppingTool(actions)],
-    });
-    session = await runtime.session('react-synced');
-    await session.defineVariable('knob', 'json', 0.2);
-    const agent = await session.module('agent', REACT_AGENT_SPEC);
+    const { session, agent, actions } = await runtimeAgent('react-synced');
     const synced: { executionId: string; changes: unknown }[] = [];
     agent.on('module.synced', (event) =>
       synced.push({ executionId: event.executionId, changes: event.outcome.changes }),
@@ -177,13 +166,10 @@ describe('a sync between the steps of a ReAct execution that changed a value', (
   });
 
   it("is told to an embedded forward's onStepSynced listener", async () => {
-    stub = await OpenAIStub.start();
-    runtime = await Runtime.start();
-    const session = await runtime.session('react-synced-mixin');
-    await session.defineVariable('knob', 'json', 0.2);
+    const session = await knobSession('react-synced-mixin');
     const module = new VariableAwareReAct('question:string -> answer:string', {
       session,
-      llm: createLanguageModel({ provider: 'openai', url: stub.url, key: 'sk-test', model: 'gpt-4o-mini' }),
+      llm: stubModel(),
       maxRetries: 0,
       tools: [steppingTool([() => session.setVariable('knob', 0.9)])],
     });
