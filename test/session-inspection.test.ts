@@ -2,6 +2,7 @@ import { createMachine, type AnyMachineSnapshot, type InspectionEvent } from 'xs
 import { describe, expect, it } from 'vitest';
 import { Runtime, type SessionMachineContext } from '../src/index.js';
 import { waitFor } from './support/wait-for.js';
+import { crashOnBoomMachine, crashOnStartMachine } from './runtime/fixtures.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { VariableRecord } from '../src/variables/types.js';
 
@@ -182,18 +183,7 @@ describe('session processes under inspection', () => {
       },
     });
     try {
-      const fragile = runtime.spawn(
-        createMachine({
-          on: {
-            boom: {
-              actions: () => {
-                throw new Error('boom');
-              },
-            },
-          },
-        }),
-        { name: 'fragile' },
-      );
+      const fragile = runtime.spawn(crashOnBoomMachine, { name: 'fragile' });
       runtime.cast(fragile, { type: 'boom' });
       await waitFor(() => !fragile.alive, { message: 'fragile crashed' });
       expect(snapshots.filter((s) => s.id === 'fragile').at(-1)).toEqual({
@@ -203,14 +193,7 @@ describe('session processes under inspection', () => {
         error: expect.objectContaining({ message: 'boom' }),
       });
       // A crash while starting: XState shows its snapshot of the start (active) after telling of the error.
-      const stillborn = runtime.spawn(
-        createMachine({
-          entry: () => {
-            throw new Error('no start');
-          },
-        }),
-        { name: 'stillborn' },
-      );
+      const stillborn = runtime.spawn(crashOnStartMachine, { name: 'stillborn' });
       expect(stillborn.alive).toBe(false);
       await waitFor(() => snapshots.some((s) => s.id === 'stillborn' && s.status === 'error'), {
         message: 'the snapshot of the failed start',
@@ -218,7 +201,7 @@ describe('session processes under inspection', () => {
       expect(snapshots.filter((s) => s.id === 'stillborn').at(-1)).toMatchObject({
         event: 'xstate.error',
         status: 'error',
-        error: expect.objectContaining({ message: 'no start' }),
+        error: expect.objectContaining({ message: 'cannot start' }),
       });
       // A session process too: an event it cannot fold in crashes it.
       const session = await runtime.session('crashing');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMachine, fromPromise, type InspectionEvent } from 'xstate';
 import { useProcessRuntimes } from '../support/process-runtimes.js';
+import { crashOnBoomMachine, crashOnStartMachine } from './fixtures.js';
 import { waitFor } from '../support/wait-for.js';
 
 const createRuntime = useProcessRuntimes();
@@ -65,27 +66,9 @@ describe('crash inspection', () => {
 
   it('still shows a crash XState inspects no snapshot for, from an action or while starting', async () => {
     const { runtime, lines } = inspectedRuntime();
-    const fragile = runtime.spawn(
-      createMachine({
-        on: {
-          boom: {
-            actions: () => {
-              throw new Error('boom');
-            },
-          },
-        },
-      }),
-      { name: 'fragile' },
-    );
+    const fragile = runtime.spawn(crashOnBoomMachine, { name: 'fragile' });
     runtime.cast(fragile, { type: 'boom' });
-    runtime.spawn(
-      createMachine({
-        entry: () => {
-          throw new Error('no start');
-        },
-      }),
-      { name: 'stillborn' },
-    );
+    runtime.spawn(crashOnStartMachine, { name: 'stillborn' });
     await waitFor(() => lines.includes('stillborn xstate.error [error]'), { message: 'the failed start shown' });
     expect(lines).toEqual([
       'fragile xstate.init [active]',

@@ -89,5 +89,16 @@ export const crashOnStartMachine = createMachine({
   },
 });
 
+/** A machine whose action for `boom` throws: it crashes in a transition, which XState inspects no snapshot for. */
+export const crashOnBoomMachine = createMachine({
+  on: {
+    boom: {
+      actions: () => {
+        throw new Error('boom');
+      },
+    },
+  },
+});
+
 /** Logic with no behaviour that lives until stopped; the cheapest process for supervision tests. */
 export const idleLogic = fromCallback(() => () => {});
