@@ -157,6 +157,16 @@ describe('remote watch, versions whose events never came', () => {
     const remote = await (await fx().client()).session('burst');
     await remote.defineVariable('m', 'integer', 0);
     const writers = [await one.session('burst'), await two.session('burst')];
+    // Watched once node one has the definition: the node that took the client's define may be the other one, and a
+    // watch started before node one heard of it is told of it (version 1), as any change after its start (CI, once).
+    await waitFor(
+      () =>
+        writers[0]!.getVariable('m').then(
+          () => true,
+          () => false,
+        ),
+      { message: 'node one has the variable' },
+    );
     const embedded: VariableChange[] = [];
     const seen: VariableChange[] = [];
     await writers[0]!.watchVariables('m', (change) => embedded.push(change));
