@@ -22,15 +22,22 @@ import { deadlineOf, retryRead, unavailability } from './retry-unavailable.js';
 
 /** JetStream's "stream name already in use with a different configuration": a create that lost a race. */
 const STREAM_NAME_IN_USE = 10058;
+/**
+ * JetStream's "stream not found", which an open got on a three-server 2.9.10 cluster with six nodes opening the same
+ * buckets at once: the stream another node had just created was not yet found through the server asked (CI, once,
+ * as `internal_error`). Read again, as after a lost create; a bucket truly missing is created by that read.
+ */
+const STREAM_NOT_FOUND = 10059;
 
 /**
  * What to do after an open failed with `error`: read the stream info again at once (`reread`: another create won,
- * so the stream exists now), wait for the cluster and try again (`wait`), or fail (`undefined`). No responders means
+ * so the stream exists now, or it was not found yet where it was asked), wait for the cluster and try again (`wait`), or fail (`undefined`). No responders means
  * an outage only on a server that runs JetStream itself: on one without (`jetStreamHere` false) it means no
  * JetStream at all, which waiting would not change.
  */
 export function openRetry(error: unknown, jetStreamHere: boolean): 'reread' | 'wait' | undefined {
-  if (apiErrorCode(error) === STREAM_NAME_IN_USE) return 'reread';
+  const code = apiErrorCode(error);
+  if (code === STREAM_NAME_IN_USE || code === STREAM_NOT_FOUND) return 'reread';
   const unavailable = unavailability(error);
   if (unavailable === 'unreached' && apiErrorCode(error) === undefined && !jetStreamHere) return undefined;
   return unavailable === undefined ? undefined : 'wait';

@@ -29,6 +29,12 @@ describe('openRetry', () => {
     expect(openRetry(nameInUse, true)).toBe('reread');
   });
 
+  // Found in CI: six nodes opening the same buckets at once on a three-server cluster, one open failed with
+  // internal_error "stream not found" for a stream another node had just created.
+  it('reads again at once after "stream not found", which a stream just created by another node may answer', () => {
+    expect(openRetry(notFound, true)).toBe('reread');
+  });
+
   it('waits for the cluster after no answer, no responders or a temporarily unavailable JetStream', () => {
     expect([timeout, noResponders, unavailable].map((error) => openRetry(error, true))).toEqual([
       'wait',
