@@ -18,16 +18,10 @@ import type { KV, KvOptions, KvStatus, NatsConnection } from 'nats';
 import { BridgeError } from '../errors.js';
 import { kvRetryScope } from './kv-bucket.js';
 import { apiErrorCode } from './jetstream-api-error.js';
-import { deadlineOf, retryRead, unavailability } from './retry-unavailable.js';
+import { deadlineOf, isStreamNotFound, retryRead, unavailability } from './retry-unavailable.js';
 
 /** JetStream's "stream name already in use with a different configuration": a create that lost a race. */
 const STREAM_NAME_IN_USE = 10058;
-/**
- * JetStream's "stream not found", which an open got on a three-server 2.9.10 cluster with six nodes opening the same
- * buckets at once: the stream another node had just created was not yet found through the server asked (CI, once,
- * as `internal_error`). Read again, as after a lost create; a bucket truly missing is created by that read.
- */
-const STREAM_NOT_FOUND = 10059;
 
 /**
  * What to do after an open failed with `error`: read the stream info again at once (`reread`: another create won,
@@ -36,8 +30,10 @@ const STREAM_NOT_FOUND = 10059;
  * JetStream at all, which waiting would not change.
  */
 export function openRetry(error: unknown, jetStreamHere: boolean): 'reread' | 'wait' | undefined {
-  const code = apiErrorCode(error);
-  if (code === STREAM_NAME_IN_USE || code === STREAM_NOT_FOUND) return 'reread';
+  // "Stream not found" came once in CI with six nodes opening the same buckets at once on a three-server 2.9.10
+  // cluster: the stream another node had just created was not yet found through the server asked. A bucket truly
+  // missing is created by the read again.
+  if (apiErrorCode(error) === STREAM_NAME_IN_USE || isStreamNotFound(error)) return 'reread';
   const unavailable = unavailability(error);
   if (unavailable === 'unreached' && apiErrorCode(error) === undefined && !jetStreamHere) return undefined;
   return unavailable === undefined ? undefined : 'wait';
