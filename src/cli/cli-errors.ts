@@ -99,8 +99,8 @@ function tlsRequirer(cause: NatsConnectionError): string {
 
 /**
  * What a connect's `NatsConnectionError` tells of TLS in the CLI's terms, naming {@link TLS_VARIABLES}: a server that
- * offers none where the URL or the files require it, a server's alert, or its silence once encrypted (and the client
- * certificate it likely wants); `undefined` for any other error.
+ * offers none where the URL or the files require it, a server's alert, or its reset or silence once encrypted (and
+ * the client certificate it likely wants); `undefined` for any other error.
  */
 export function tlsLine(cause: unknown): string | undefined {
   if (!(cause instanceof NatsConnectionError)) return undefined;
@@ -113,7 +113,7 @@ export function tlsLine(cause: unknown): string | undefined {
  * `cannot reach NATS at <servers> (<code>)`, the code taken from the innermost cause (nats.js wraps its own); or, for
  * a server reached that offers no TLS where a tls:// URL or TLS files require it, that (nats.js's code would send the
  * user looking at the network, when the fix is the URL's scheme, the TLS files, or the server's TLS); or, for a server
- * that refused the TLS handshake or gave no answer after it, that (see {@link tlsLine}).
+ * that refused the TLS handshake, or reset the connection or gave no answer after it, that (see {@link tlsLine}).
  */
 export function natsUnreachable(servers: readonly string[], cause: unknown): UnreachableError {
   const at = servers.join(',');

@@ -267,9 +267,10 @@ export type NatsConnectionStatus = 'unreachable' | 'disconnected' | 'reconnected
  * reply by its timeout (`disconnected`: a reply sent while it was down is lost, and so is a request sent then;
  * `details.outcome` is `unknown` for all but reads, which may or may not have been applied); told to `onError` otherwise; never sent on the wire. `reconnected` ends an outage rather than being a
  * failure, and comes the same way so one handler sees both. An `unreachable` one tells in `details.tls` what TLS
- * showed: `not_offered` (with `requiredBy`), `alert` (the server's TLS alert in `details.alert`) or `no_answer` (none
- * once encrypted), with `details.clientCertificate` (`required`, `likely_required`) when no client certificate was
- * given and that is why.
+ * showed: `not_offered` (with `requiredBy`), `alert` (the server's TLS alert in `details.alert`), `reset` (the
+ * connection reset once encrypted, its alert if any lost: `details.reset`, `ECONNRESET` or `EPIPE`) or `no_answer`
+ * (none once encrypted), with `details.clientCertificate` (`required`, `likely_required`) when no client certificate
+ * was given and that is why.
  */
 export class NatsConnectionError extends BridgeError {
   override readonly code = 'nats_connection';

@@ -11,10 +11,12 @@
  *
  * It also keeps what nats.js forgets of a connect it gives up: a server that refuses a client's certificate after
  * the client's side of a TLS 1.3 handshake is done ends the connection with an alert nats.js only notes on its
- * transport, and the connect fails later with its TIMEOUT (see {@link givenUpTransport}).
+ * transport, and the connect fails later with its TIMEOUT (see {@link givenUpTransport}). A process busy when its
+ * handshake ended may find the timeout due before it has read the alert already sent: a connect given up once
+ * encrypted waits a moment for what its socket still holds (see {@link ALERT_GRACE_MS}).
  * @module
  */
-import type { ConnectionOptions, NatsConnection } from 'nats';
+import { ErrorCode, type ConnectionOptions, type NatsConnection } from 'nats';
 import { createConnection, type Socket } from 'node:net';
 import { NatsConnectionImpl, setTransportFactory } from 'nats/lib/src/nats-base-client.js';
 import { NodeTransport, nodeResolveHost } from 'nats/lib/src/node_transport.js';
@@ -26,6 +28,13 @@ export interface GivenUpTransport {
   /** The error its socket closed with, once connected (a TLS alert the server sent, a reset). */
   readonly closedWith?: Error;
 }
+
+/**
+ * How long a connect that timed out once its TLS handshake was done waits for its socket to close with what the
+ * server sent (an alert, or a reset): on a loaded machine the timer fired before the alert, there since, was read
+ * (CI, twice).
+ */
+const ALERT_GRACE_MS = 250;
 
 /** What each transport closed with an error saw, by that error (nats.js's TIMEOUT of a connect it gave up). */
 const givenUp = new WeakMap<object, GivenUpTransport>();
@@ -46,6 +55,13 @@ class ClosingTransport extends NodeTransport {
   #dialing: Socket | undefined;
 
   override async close(err?: Error): Promise<void> {
+    if (
+      this.connected &&
+      this.#secured &&
+      !this.isClosed &&
+      (err as { code?: unknown } | undefined)?.code === ErrorCode.Timeout
+    )
+      await this.#closedWithin(ALERT_GRACE_MS);
     // Kept by the error, all a failed connect gives its caller: nats.js drops the transport with it.
     if (typeof err === 'object' && err !== null)
       givenUp.set(err, {
@@ -59,6 +75,13 @@ class ClosingTransport extends NodeTransport {
       (this.socket as Socket | undefined)?.destroy();
     }
     return super.close(err);
+  }
+
+  /** Until the socket closes of itself (nats.js keeps the error it closed with as `closeError`), or `ms` passed. */
+  async #closedWithin(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.closed(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 
   /**

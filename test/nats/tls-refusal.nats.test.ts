@@ -1,9 +1,11 @@
 /**
  * A server that verifies its clients (`verify: true`) and is shown no client certificate: nats-server ends the TLS
  * handshake with an alert after the client's side of it is done, and nats.js failed the connect only with its
- * TIMEOUT. The error now names the alert and the missing certificate; with no alert to read, a connection that got no
- * answer once encrypted is told the likely cause; anything else reads as before.
+ * TIMEOUT. The error now names the alert and the missing certificate; with no alert to read, a connection reset or
+ * silent once encrypted is told as such and the likely cause; anything else reads as before.
  */
+import type { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { NatsConnectionError, Runtime, connect, subscribeEvents } from '../../src/index.js';
 import { runCliProcess } from '../support/cli-process.js';
@@ -20,10 +22,38 @@ const connectTimeoutMs = 1500;
  * loaded machine the handshake took longer than 1.5 s, and the connect ended a plain TIMEOUT (CI, once).
  */
 const handshakeTimeoutMs = 5000;
+/**
+ * Short, for a connect busy past it when its handshake ended: nats-server gives a handshake 2 s before it closes the
+ * connection without an alert.
+ */
+const busyTimeoutMs = 400;
 /** The CA alone: the server's certificate is trusted, no certificate of the client's is shown. */
 const CA_ONLY = { caFile: TLS_FILES.ca };
+/** The codes of a connection the server reset: read, or written. */
+const RESET = /^(ECONNRESET|EPIPE)$/;
 /** The alert nats-server sends a client that showed no certificate: Go sent `bad certificate` before 1.21. */
 const ALERT = /^(bad certificate|certificate required)$/;
+
+/**
+ * Expects the details of a refusal of a client that showed no certificate: nats-server's alert, or the reset that
+ * lost it when the client's CONNECT reached the server before it closed (see tls-refusal.ts).
+ */
+function expectNoCertificateRefusal(details: Readonly<Record<string, unknown>>): void {
+  expect(details).toMatchObject(
+    details.tls === 'alert'
+      ? { alert: expect.stringMatching(ALERT), clientCertificate: 'required' }
+      : { tls: 'reset', reset: expect.stringMatching(RESET), clientCertificate: 'likely_required' },
+  );
+}
+
+/** The pattern of what {@link expectNoCertificateRefusal}'s refusals say, naming the files as `names` (escaped). */
+function noCertificateRefusal(names: string): string {
+  return (
+    "(the server refused the TLS handshake \\(alert '[a-z ]+'\\): it requires|the server closed the connection " +
+    'once the TLS handshake was done \\((ECONNRESET|EPIPE)\\): the server likely requires) a client certificate, ' +
+    `and none was given \\(${names}\\)`
+  );
+}
 
 /** What a connect that must fail threw. */
 async function failure(attempt: Promise<unknown>): Promise<unknown> {
@@ -34,7 +64,7 @@ async function failure(attempt: Promise<unknown>): Promise<unknown> {
 }
 
 describe('tls-refusal', () => {
-  it('connect, Runtime.start and subscribeEvents name the alert and the missing client certificate', async () => {
+  it('connect, Runtime.start and subscribeEvents name the alert (or reset) and the missing client certificate', async () => {
     const server = await startTlsServer();
     onTestFinished(() => server.stop());
     const settings = { servers: server.url, connectTimeoutMs: handshakeTimeoutMs, tls: CA_ONLY };
@@ -46,14 +76,11 @@ describe('tls-refusal', () => {
     ]) {
       const error = await attempt;
       expect(error).toBeInstanceOf(NatsConnectionError);
-      expect(error).toMatchObject({
-        status: 'unreachable',
-        details: { tls: 'alert', alert: expect.stringMatching(ALERT), clientCertificate: 'required' },
-      });
+      expect(error).toMatchObject({ status: 'unreachable' });
+      expectNoCertificateRefusal((error as NatsConnectionError).details);
       expect((error as Error).message).toMatch(
         new RegExp(
-          `^cannot connect to NATS \\(${server.url}\\); the server refused the TLS handshake \\(alert '[a-z ]+'\\): ` +
-            'it requires a client certificate, and none was given \\(tls\\.certFile, tls\\.keyFile\\)$',
+          `^cannot connect to NATS \\(${server.url}\\); ${noCertificateRefusal('tls\\.certFile, tls\\.keyFile')}$`,
         ),
       );
     }
@@ -67,9 +94,7 @@ describe('tls-refusal', () => {
       runCliProcess(['var', 'get', 'n', '-s', 'c', '--prefix', `refusal_cli_${id}`], env),
       runCliProcess(['serve', '--prefix', `refusal_serve_${id}`], env),
     ]);
-    const refused =
-      "the server refused the TLS handshake \\(alert '[a-z ]+'\\): it requires a client certificate, and none was " +
-      'given \\(NATS_CERT, NATS_KEY\\)\\n$';
+    const refused = `${noCertificateRefusal('NATS_CERT, NATS_KEY')}\\n$`;
     expect(get.code).toBe(3);
     expect(get.stderr).toMatch(new RegExp(`^tether: nats_unreachable: cannot reach NATS at ${server.url}: ${refused}`));
     expect(serve.code).toBe(3);
@@ -78,20 +103,76 @@ describe('tls-refusal', () => {
     );
   }, 30_000);
 
-  it('names only the alert when the client certificate shown is refused: no certificate is missing', async () => {
+  it('names only the alert, or the reset that lost it, when the client certificate shown is refused', async () => {
     // The server trusts no CA that signed the client's certificate.
     const server = await startTlsServer(TLS_FILES.serverCert);
     onTestFinished(() => server.stop());
     const error = await failure(
       connect({ servers: server.url, connectTimeoutMs: handshakeTimeoutMs, tls: CLIENT_TLS }),
     );
-    expect(error).toMatchObject({ details: { tls: 'alert', alert: expect.stringMatching(/^[a-z ]+$/) } });
     const { details, message } = error as NatsConnectionError;
     expect(details).not.toHaveProperty('clientCertificate');
-    expect(message).toBe(
-      `cannot connect to NATS (${server.url}); the server refused the TLS handshake (alert '${details.alert}')`,
-    );
+    // Which one depends on whether the client's CONNECT reached the server before it closed (tls-refusal.ts).
+    if (details.tls === 'alert') {
+      expect(details.alert).toMatch(/^[a-z ]+$/);
+      expect(message).toBe(
+        `cannot connect to NATS (${server.url}); the server refused the TLS handshake (alert '${details.alert}')`,
+      );
+    } else {
+      expect(details).toMatchObject({ tls: 'reset', reset: expect.stringMatching(RESET) });
+      expect(message).toBe(
+        `cannot connect to NATS (${server.url}); the server closed the connection once the TLS handshake was done ` +
+          `(${details.reset})`,
+      );
+    }
   });
+
+  it('names the alert, or the reset that lost it, when the connect timed out before it read what came after its handshake', async () => {
+    const server = await startTlsServer();
+    onTestFinished(() => server.stop());
+    // nats.js opens its TLS socket with Node's tls.connect, read at each call: the handshake's last step is made to
+    // run past the connect's timeout, so the timer is due before what the server sent since is read: its alert, or,
+    // when the CONNECT written late reached a socket it had closed, a reset that dropped it.
+    const tls = createRequire(import.meta.url)('node:tls') as { connect: (...args: unknown[]) => EventEmitter };
+    const { connect: tlsConnect } = tls;
+    let busied = 0;
+    tls.connect = (...args) =>
+      tlsConnect(...args).once('secureConnect', () => {
+        busied += 1;
+        const end = Date.now() + 2 * busyTimeoutMs;
+        while (Date.now() < end);
+      });
+    onTestFinished(() => void (tls.connect = tlsConnect));
+    const error = await failure(connect({ servers: server.url, connectTimeoutMs: busyTimeoutMs, tls: CA_ONLY }));
+    expect(busied).toBe(1);
+    expectNoCertificateRefusal((error as NatsConnectionError).details);
+  });
+
+  it('names a reset once encrypted, and the likely missing certificate when none was given', async () => {
+    const resetting = await startMuteTlsServer({ reset: true });
+    onTestFinished(() => resetting.close());
+    const hinted = await failure(
+      connect({ servers: resetting.url, connectTimeoutMs: handshakeTimeoutMs, tls: CA_ONLY }),
+    );
+    expect(hinted).toMatchObject({
+      details: { tls: 'reset', reset: expect.stringMatching(RESET), clientCertificate: 'likely_required' },
+    });
+    expect((hinted as Error).message).toBe(
+      `cannot connect to NATS (${resetting.url}); the server closed the connection once the TLS handshake was done ` +
+        `(${(hinted as NatsConnectionError).details.reset}): the server likely requires a client certificate, and ` +
+        'none was given (tls.certFile, tls.keyFile)',
+    );
+    const shown = await failure(
+      connect({ servers: resetting.url, connectTimeoutMs: handshakeTimeoutMs, tls: CLIENT_TLS }),
+    );
+    expect((shown as NatsConnectionError).details).toEqual({
+      status: 'unreachable',
+      server: resetting.url,
+      tls: 'reset',
+      reset: expect.stringMatching(RESET),
+    });
+    expect(resetting.handshakes()).toBe(2);
+  }, 20_000);
 
   it('with no alert, hints at the client certificate only when the TLS handshake was done and none was given', async () => {
     const mute = await startMuteTlsServer();

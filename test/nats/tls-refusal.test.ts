@@ -62,7 +62,21 @@ describe('tls-refusal', () => {
       tls: 'no_answer',
       clientCertificate: 'likely_required',
     });
-    for (const details of [{}, { tls: 'not_offered', requiredBy: 'url' }, { tls: 'alert' }, { tls: 'no_answer' }])
+    const reset = { tls: 'reset', reset: 'ECONNRESET', clientCertificate: 'likely_required' } as const;
+    expect(tlsRefusalIn(reset)).toEqual(reset);
+    expect(tlsRefusalNote(reset, { caFile: 'NATS_CA', certFile: 'NATS_CERT', keyFile: 'NATS_KEY' })).toBe(
+      'the server closed the connection once the TLS handshake was done (ECONNRESET): the server likely requires a ' +
+        'client certificate, and none was given (NATS_CERT, NATS_KEY)',
+    );
+    expect(tlsRefusalIn({ tls: 'reset', reset: 'EPIPE' })).toEqual({ tls: 'reset', reset: 'EPIPE' });
+    for (const details of [
+      {},
+      { tls: 'not_offered', requiredBy: 'url' },
+      { tls: 'alert' },
+      { tls: 'no_answer' },
+      { tls: 'reset' },
+      { tls: 'reset', reset: 'ECONNRESET', clientCertificate: 'required' },
+    ])
       expect(tlsRefusalIn(details)).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A server that greets as a NATS requiring TLS (its INFO), completes the TLS handshake with the test PKI's server
  * certificate, asks no client certificate, and then never answers: what a client that sees no TLS alert meets when
- * a server closes or stalls once encrypted. nats-server itself always sends its alert (tls-server.ts).
+ * a server closes or stalls once encrypted. nats-server itself always sends its alert (tls-server.ts), which the
+ * client loses when the server resets the connection first: given `reset`, it does that once the handshake is done.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -19,8 +20,8 @@ export interface MuteTlsServer {
   close(): Promise<void>;
 }
 
-/** Starts a mute TLS server on a random loopback port. */
-export async function startMuteTlsServer(): Promise<MuteTlsServer> {
+/** Starts a mute TLS server on a random loopback port; given `reset`, one that resets each connection once encrypted. */
+export async function startMuteTlsServer({ reset = false }: { reset?: boolean } = {}): Promise<MuteTlsServer> {
   const secureContext = createSecureContext({
     cert: readFileSync(TLS_FILES.serverCert),
     key: readFileSync(TLS_FILES.serverKey),
@@ -35,7 +36,10 @@ export async function startMuteTlsServer(): Promise<MuteTlsServer> {
     const info = { server_id: 'mute', version: '2.9.10', proto: 1, headers: true, port, tls_required: true };
     socket.write(`INFO ${JSON.stringify({ ...info, host: '127.0.0.1', max_payload: 1048576 })}\r\n`);
     const secured = new TLSSocket(socket, { isServer: true, secureContext });
-    secured.on('secure', () => (handshakes += 1));
+    secured.on('secure', () => {
+      handshakes += 1;
+      if (reset) socket.resetAndDestroy();
+    });
     secured.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
