@@ -24,6 +24,23 @@ export async function sample(op: () => unknown, count: number, warmup = Math.min
   return summarize(samples, count / totalSeconds);
 }
 
+/**
+ * As {@link sample}, with the process idle for `idleMs` (a timer, so it sleeps as it does awaiting the network)
+ * before each timed run of `op`: what `op` costs once the caches and branch predictors it warmed have gone cold.
+ */
+export async function sampleAfterIdle(op: () => unknown, count: number, idleMs: number): Promise<Percentiles> {
+  const samples = new Float64Array(count);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    const t0 = process.hrtime.bigint();
+    await op();
+    samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return summarize(samples, count / totalSeconds);
+}
+
 /** Percentiles of already-collected µs samples. */
 export function summarize(samples: Float64Array | number[], opsPerSecond: number): Percentiles {
   const sorted = Float64Array.from(samples).sort();

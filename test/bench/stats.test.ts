@@ -1,6 +1,6 @@
 /** bench/stats.ts: the percentiles every bench line prints, by nearest rank (one rank too high before review). */
 import { describe, expect, it } from 'vitest';
-import { summarize } from '../../bench/stats.js';
+import { sampleAfterIdle, summarize } from '../../bench/stats.js';
 
 const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -16,5 +16,16 @@ describe('summarize percentiles', () => {
 
   it('p50 of two samples is not the larger one', () => {
     expect(summarize([10, 20], 0).p50).toBeLessThan(20);
+  });
+});
+
+describe('sampleAfterIdle', () => {
+  it('runs the operation once per sample, each after the process waited the idle time', async () => {
+    const calls: number[] = [];
+    const result = await sampleAfterIdle(() => calls.push(performance.now()), 5, 10);
+    expect(calls).toHaveLength(5);
+    // A timer never fires early, but Node may round its delay down by up to a millisecond.
+    for (let i = 1; i < calls.length; i++) expect(calls[i]! - calls[i - 1]!).toBeGreaterThanOrEqual(9);
+    expect(Number.isFinite(result.p50)).toBe(true);
   });
 });
