@@ -7,7 +7,8 @@
  */
 import { ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
-import { assertOptionKeys, optionKeys } from '../option-keys.js';
+import { assertFunctionOption, assertOptionKeys, optionKeys } from '../option-keys.js';
+import { kindOf } from '../variables/failure.js';
 import {
   CONNECTION_SETTING_KEYS,
   assertConnectionSettings,
@@ -69,7 +70,7 @@ const SUBSCRIBE_EVENTS_KEYS = optionKeys<SubscribeEventsOptions>({
  * Subscribes to the events subjects on its own connection; `listener` gets every event, in arrival order.
  * Core NATS: events published while nobody listens are not replayed.
  * @throws {ValidationError} for options that are no object or name an option it does not take, an unknown `feed`,
- * an invalid `sessionId` or `reconnect` policy, before connecting
+ * an invalid `sessionId` or `reconnect` policy, a `listener` or `onError` that is no function, before connecting
  * @throws {NatsConnectionError} (`refused`, its connection closed) when the server's permissions refuse the
  * subscription
  * @example
@@ -83,6 +84,12 @@ export async function subscribeEvents(
 ): Promise<EventSubscription> {
   assertOptionKeys(options, 'subscribeEvents', SUBSCRIBE_EVENTS_KEYS);
   assertConnectionSettings('subscribeEvents', options);
+  assertFunctionOption('subscribeEvents', 'onError', options.onError);
+  // Taken, it would throw at every event, each failure told to `onError`, and the subscription would look as if it ran.
+  if (typeof listener !== 'function')
+    throw new ValidationError(`subscribeEvents needs a listener function, got ${kindOf(listener)}`, {
+      details: { field: 'listener', got: kindOf(listener) },
+    });
   const { feed = 'events' } = options;
   // A misspelt feed would otherwise subscribe to the events and wait, silently, for what never comes there.
   if (feed !== 'events' && feed !== 'inspect')

@@ -108,6 +108,35 @@ describe('remote client options', () => {
     }
   });
 
+  it('subscribeEvents refuses a listener or onError that is no function, before connecting', async () => {
+    // Taken, the subscription ran and every event threw a TypeError at the reporter, far from the call that gave it.
+    const server = await startSilentServer();
+    try {
+      const settings = { servers: server.url, connectTimeoutMs: 200 };
+      for (const [listener, got] of [
+        [undefined, 'undefined'],
+        [5, 'number'],
+        [{ next: () => {} }, 'object'],
+      ] as const) {
+        const error = await subscribeEvents(settings, listener as never).catch((e: unknown) => e);
+        expect(error, got).toBeInstanceOf(ValidationError);
+        expect(error).toMatchObject({
+          code: 'validation_failed',
+          message: `subscribeEvents needs a listener function, got ${got}`,
+          details: { field: 'listener', got },
+        });
+      }
+      await expect(subscribeEvents({ ...settings, onError: 'log' } as never, () => {})).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: "subscribeEvents option 'onError' must be a function, got a string",
+        details: { option: 'onError' },
+      });
+      expect(server.connections()).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a server URL of another scheme than nats:// or tls://, before connecting, credentials left out', async () => {
     for (const servers of ['http://me:pw@127.0.0.1:1', ['nats://127.0.0.1:1', 'ws://127.0.0.1:1']]) {
       const error = await connect({ servers }).catch((e: unknown) => e);
