@@ -92,7 +92,14 @@ export function spawnChild(runtime: ProcessHost, start: () => ChildStart): Proce
       { details: { field: 'start', got: 'a Promise' } },
     );
   }
-  if (typeof started === 'object' && started !== null && 'process' in started) return adopted(runtime, started);
+  // A block-bodied arrow that forgot its `return` gives undefined; checked as options, it read "start() options must
+  // be an object", naming options nobody gave.
+  if (typeof started !== 'object' || started === null || Array.isArray(started))
+    throw new ValidationError(
+      `a child spec's start() must return { logic, ... } or { process }, got ${shown(started)}`,
+      { details: { field: 'start', got: shown(started) } },
+    );
+  if ('process' in started) return adopted(runtime, started);
   // As spawn refuses it: a misspelt `name` must not start an unnamed child that `whereis` never finds.
   assertOptionKeys(started, 'a child spec start()', CHILD_START_KEYS, 'key');
   const { logic, input, name, systemId, hibernateAfter, trapExit } = started;

@@ -99,6 +99,35 @@ describe('Supervisor', () => {
     expect(dynamic.count).toBe(0);
   });
 
+  it('names what start() must return when it returns no object, as a block-bodied arrow without return does', () => {
+    // It said "a child spec start() options must be an object": no options were given anywhere.
+    const runtime = createRuntime();
+    const forgotten: ChildSpec = {
+      id: 'cache',
+      start: () => {
+        void { logic: counterMachine };
+      },
+    } as never;
+    const start = (): Supervisor => Supervisor.start(runtime, { children: [counter('a'), forgotten] });
+    expect(start).toThrow(ChildStartError);
+    expect(start).toThrow(
+      "could not start child 'cache': a child spec's start() must return { logic, ... } or { process }, got undefined",
+    );
+    expect(runtime.processes()).toEqual([]);
+    const dynamic = DynamicSupervisor.start(runtime);
+    let error: unknown;
+    try {
+      dynamic.startChild({ start: () => 5 as never });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({
+      code: 'child_start_failed',
+      cause: { code: 'validation_failed', details: { field: 'start', got: '5' } },
+    });
+    expect(dynamic.count).toBe(0);
+  });
+
   it('refuses an onError that is no function, and an inspect that is no inspector, when a process runtime is made', () => {
     expect(() => new ProcessRuntime({ onError: 5 as unknown as () => void })).toThrow(
       "ProcessRuntime option 'onError' must be a function, got a number",
