@@ -72,6 +72,23 @@ describe('cli', () => {
     ]);
   });
 
+  it('module create of an id a module has is already_exists (exit 1), and leaves that module as it was', async () => {
+    const s = ['--session', 'cli-create-twice'];
+    const create = ['module', 'create', 'qa', '--signature', 'question -> answer', ...s];
+    expect((await inProcess([...create, '--type', 'Predict'])).code).toBe(0);
+    const again = await inProcess([...create, '--type', 'ChainOfThought']);
+    expect([again.code, again.stdout, again.stderr]).toEqual([
+      1,
+      '',
+      "tether: already_exists: module 'qa' already exists\n",
+    ]);
+    const listed = await inProcess(['module', 'list', ...s]);
+    expect([listed.code, listed.stdout]).toEqual([
+      0,
+      'qa  Predict  idle  0 completed, 0 failed on the node that answered\n',
+    ]);
+  });
+
   it('module stop stops a module for good (exit 0); calling or stopping it then, or an unknown one, is module_not_found', async () => {
     const s = ['--session', 'cli-stop'];
     expect((await inProcess(['var', 'define', 't', 'float', '0.3', ...s])).code).toBe(0);

@@ -27,6 +27,19 @@ describe('cli', () => {
     expect([cfg.stdout, greeting.stdout, dims.code]).toEqual(['{"retries":3}\n', '"{name} says hi"\n', 1]);
   });
 
+  it('var define of a name already defined is already_exists (exit 1), the variable as it was', async () => {
+    const s = ['--session', 'cli-define-twice'];
+    expect((await inProcess(['var', 'define', 'temp', 'float', '0.7', ...s])).code).toBe(0);
+    const again = await inProcess(['var', 'define', 'temp', 'integer', '3', ...s]);
+    expect([again.code, again.stdout, again.stderr]).toEqual([
+      1,
+      '',
+      "tether: already_exists: variable 'temp' already exists\n",
+    ]);
+    const record = await inProcess(['var', 'get', 'temp', '--json', ...s]);
+    expect(JSON.parse(record.stdout)).toMatchObject({ type: 'float', value: 0.7, version: 1 });
+  });
+
   // Found by mutation: printing the value alone for --json too passed every test.
   it('var get prints the value as JSON, and with --json the whole record', async () => {
     const s = ['--session', 'cli-get-json'];
