@@ -101,6 +101,12 @@ describe.each(setups)('session arguments (%s)', (_, open) => {
         'setVariables takes a plain object of name → value, got a Map',
       ],
       [() => loose(session).setVariables([4]), 'setVariables takes a plain object of name → value, got an array'],
+      // The list arguments, given a single value: no name or record of it is read, and nothing is written.
+      [() => loose(session).getVariables('x'), 'variable names must be given as an array of strings'],
+      [
+        () => loose(session).importVariables({ name: 'y', type: 'integer', value: 1 }),
+        'importVariables takes an array of exported variables',
+      ],
       [
         () => loose(session).importVariables([{ name: 'y', type: 'integer', value: 1 }, new Values()]),
         'imported variable records[1] must be a plain object with name, type and value, got a Values',
