@@ -169,8 +169,9 @@ export class AxProgramRunner {
     if (kind === 'program_of_thought') assertAgentTakes(sig, signature);
     if (kind === 'react' && this.#functions.length === 0) {
       throw new ValidationError(
-        // Said for both ways a module is created (embedded or `tether module create`): which is not known here.
-        "ReAct needs at least one tool (the module's tools: options.tools, or tether module create --tool <name>); " +
+        // Said for every way a module is created (a spec, a class, `tether module create`): which is not known here.
+        "ReAct needs at least one tool (a module spec's tools, a module class's options.tools, or tether module " +
+          'create --tool <name>); ' +
           'without tools use Predict or ChainOfThought',
         { details: { field: 'tools', constraint: 'required' } },
       );

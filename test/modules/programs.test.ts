@@ -70,7 +70,8 @@ describe('programs', () => {
   it('refuses ReAct without tools with a clear error, naming where tools are given embedded and from the CLI', () => {
     expect(() => new ReAct(SIGNATURE, { llm })).toThrow(ValidationError);
     expect(() => new VariableAwareReAct(SIGNATURE, { llm })).toThrow(
-      "ReAct needs at least one tool (the module's tools: options.tools, or tether module create --tool <name>); " +
+      "ReAct needs at least one tool (a module spec's tools, a module class's options.tools, or tether module " +
+        'create --tool <name>); ' +
         'without tools use Predict or ChainOfThought',
     );
   });

@@ -78,3 +78,19 @@ describe('two ReAct tools of one name', () => {
     }
   });
 });
+
+describe('a ReAct module without tools', () => {
+  it('is refused naming where a spec gives its tools, and no module is made', async () => {
+    // It named only `options.tools`: a spec given `options` is refused for that unknown key.
+    const refused = await session()
+      .module('agent', { type: 'ReAct', signature: 'question:string -> answer:string', maxRetries: 0 })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'validation_failed', details: { field: 'tools', constraint: 'required' } });
+    expect((refused as Error).message).toBe(
+      "ReAct needs at least one tool (a module spec's tools, a module class's options.tools, or tether module " +
+        'create --tool <name>); without tools use Predict or ChainOfThought',
+    );
+    expect(await session().modules()).toEqual([]);
+    expect(stub().chatRequests).toHaveLength(0);
+  });
+});
