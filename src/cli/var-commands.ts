@@ -246,7 +246,7 @@ const watch = defineCommand({
   summary: 'print one JSON line per accepted change until Ctrl-C',
   details: [
     'Each line is {"name","oldValue","newValue","version","updatedBy"}, in version order per variable; a deletion\'s',
-    'has "deleted":true and no newValue.',
+    'has "deleted":true and no newValue; a current value printed by --initial has no oldValue.',
     'When NATS goes away it says so on stderr and, once NATS is back, prints the changes made meanwhile, still in',
     'order; a change it can no longer tell in full (history past its depth, a variable deleted meanwhile) has',
     '"gap":true. TETHER_MAX_RECONNECTS bounds the retries (default -1, for ever), then it exits 3. When the session',
