@@ -207,6 +207,7 @@ const list = defineCommand({
   ],
   args: [],
   options: { ...COMMON, json: { type: 'boolean', description: 'print the descriptions as one JSON array' } },
+  examples: ['tether module list -s chat-1', 'tether module list -s chat-1 --json'],
   async run({ values }, io) {
     const descriptions = await withSession(values, io, this.path, {}, async (session) =>
       describedStill(await session.modules()),
