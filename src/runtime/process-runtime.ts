@@ -4,7 +4,7 @@
  * @module
  */
 import type { Actor, AnyActorLogic, AnyEventObject, EventObject, Snapshot } from 'xstate';
-import { NoProcError } from '../errors.js';
+import { NoProcError, ValidationError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isCrash, type ExitReason } from './exit-reason.js';
 import { ExitSignals } from './exit-signals.js';
@@ -199,9 +199,18 @@ export class ProcessRuntime {
    * cleanup runs (a callback actor's, XState's exit actions) and it exits with `reason` exactly as given, `'kill'`
    * included (there is no untrappable `Process.exit(pid, :kill)`, nor its `killed`; see `ExitReason`), whether it traps
    * exits or not. Stopping a process that is not alive does nothing, so cleanup code can stop unconditionally.
-   * @throws {ValidationError} (rejects) when `reason` is no exit reason (see `ExitReason`); nothing is stopped
+   * @throws {ValidationError} (rejects) when `reason` is no exit reason (see `ExitReason`), or no target is given
+   * (`stopAll` stops every process); nothing is stopped
    */
   stop(target: Target, reason: ExitReason = 'shutdown'): Promise<void> {
+    // `Runtime.stop()` stops everything: the same call here stopped nothing, silently. `stop(undefined)` stays a
+    // process that is not alive, for `stop(whereis(name))` in cleanup code.
+    if (arguments.length === 0)
+      return Promise.reject(
+        new ValidationError('stop needs the process to stop (its ref, pid or name); stopAll() stops every process', {
+          details: { field: 'target' },
+        }),
+      );
     const badReason = exitReasonProblem(reason);
     if (badReason) return Promise.reject(badReason);
     const process = this.#registry.resolve(target);

@@ -76,6 +76,20 @@ describe('process-arguments', () => {
       expect(ref.alive).toBe(true);
     });
 
+    it('is refused by stop when left out, which stops nothing: stopAll() stops every process', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      const stop = runtime.stop as () => Promise<void>;
+      await expect(stop.call(runtime)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: 'stop needs the process to stop (its ref, pid or name); stopAll() stops every process',
+        details: { field: 'target' },
+      });
+      expect(ref.alive).toBe(true);
+      await runtime.stopAll();
+      expect(ref.alive).toBe(false);
+    });
+
     it('is refused with ValidationError as the watcher of a monitor', async () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);
