@@ -93,6 +93,26 @@ describe('runtime options', () => {
     }
   });
 
+  it('refuses an endRequests reason that is no text or blank: each ended request would carry it', async () => {
+    const runtime = await Runtime.start();
+    try {
+      for (const [reason, got] of [
+        [5, 'number'],
+        ['  ', 'blank text'],
+        [null, 'null'],
+      ] as const) {
+        await expect(runtime.endRequests(reason as never)).rejects.toMatchObject({
+          code: 'validation_failed',
+          message: `endRequests' reason must be text that says why, got ${got}`,
+          details: { field: 'reason', got },
+        });
+      }
+      await expect(runtime.endRequests()).resolves.toBe(0);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   it('refuses a duration it cannot keep, naming it and what it takes', async () => {
     for (const [field, value, shown, takes] of [
       ['sessionTtlMs', 0, '0', PERIOD],

@@ -6,6 +6,7 @@
  */
 import type { AnyActorLogic, EventObject, InspectionEvent } from 'xstate';
 import { EVERY_SESSION, RuntimeStoppedError, SessionError, ValidationError } from '../errors.js';
+import { kindOf } from '../variables/failure.js';
 import type { ExitReason } from '../runtime/exit-reason.js';
 import type { MonitorTarget, Demonitor } from '../runtime/monitors.js';
 import type { ProcessRef } from '../runtime/process.js';
@@ -335,8 +336,15 @@ export class Runtime {
    * const timer = setTimeout(() => void runtime.endRequests('drain timeout of 25000 ms ran out'), 25_000);
    * await stopping;
    * clearTimeout(timer);
+   * @throws {ValidationError} (rejects) when `reason` is no text or blank; nothing is ended
    */
   endRequests(reason = 'the node is stopping'): Promise<number> {
+    // Every ended request's error carries it to its caller, in its message and `details.reason`.
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      const got = typeof reason === 'string' ? 'blank text' : kindOf(reason);
+      const why = `endRequests' reason must be text that says why, got ${got}`;
+      return Promise.reject(new ValidationError(why, { details: { field: 'reason', got } }));
+    }
     return this.#nats?.endRequests(reason) ?? Promise.resolve(0);
   }
 
