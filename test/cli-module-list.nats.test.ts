@@ -11,6 +11,21 @@ import { useCliNode } from './support/cli-node.js';
 const { inProcess, server } = useCliNode();
 
 describe('cli module list', () => {
+  it('prints one line per module in aligned columns, which a split on spaces still reads', async () => {
+    const client = await connect({ servers: server().url });
+    onTestFinished(() => client.close());
+    const session = await client.session('module-columns');
+    await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    await session.module('summarizer', { type: 'ChainOfThought', signature: 'article:string -> summary:string' });
+    const run = await inProcess(['module', 'list', '--session', 'module-columns']);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const counts = '0 completed, 0 failed on the node that answered';
+    expect(run.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      `qa          Predict         idle  ${counts}`,
+      `summarizer  ChainOfThought  idle  ${counts}`,
+    ]);
+  });
+
   it('lists the modules still there when one is stopped by another client while it lists', async () => {
     const client = await connect({ servers: server().url });
     onTestFinished(() => client.close());

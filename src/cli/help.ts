@@ -2,6 +2,7 @@
  * `--help` texts, generated from the command declarations that parsing uses.
  * @module
  */
+import { alignedColumns } from './aligned-columns.js';
 import { EXIT } from './cli-errors.js';
 import { HELP_OPTION, type CommandSpec, type OptionSpec } from './command.js';
 
@@ -17,10 +18,9 @@ function optionLabel(name: string, option: OptionSpec): string {
   return `${short}--${name}${value}`;
 }
 
-/** Two aligned columns. */
-function table(rows: readonly (readonly [string, string])[], indent = '  '): string[] {
-  const width = Math.max(0, ...rows.map(([left]) => left.length));
-  return rows.map(([left, right]) => `${indent}${left.padEnd(width)}  ${right}`);
+/** Aligned rows of the help, indented under their heading. */
+function table(rows: readonly (readonly string[])[]): string[] {
+  return alignedColumns(rows, '  ');
 }
 
 /** The full help of one command. */

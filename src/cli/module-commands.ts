@@ -10,6 +10,7 @@ import type { RemoteModuleHandle } from '../nats/remote-module.js';
 import { isPlainObject } from '../variables/json-value.js';
 import { CallTimeoutError } from '../errors.js';
 import { assertModuleId } from '../modules/module-spec.js';
+import { alignedColumns } from './aligned-columns.js';
 import { EXIT, ModuleCallTimeoutError, UsageError, errorLine, exitCodeOf } from './cli-errors.js';
 import { defineCommand, type CommandSpec } from './command.js';
 import { CLIENT_OPTIONS, SESSION_OPTION, withSession } from './connection.js';
@@ -214,10 +215,15 @@ const list = defineCommand({
     );
     if (values.json) io.out(jsonLine(descriptions));
     else
-      for (const d of descriptions)
-        io.out(
-          `${d.moduleId}  ${d.moduleType}  ${d.state}  ${d.completed} completed, ${d.failed} failed on the node that answered`,
-        );
+      for (const line of alignedColumns(
+        descriptions.map((d) => [
+          d.moduleId,
+          d.moduleType,
+          d.state,
+          `${d.completed} completed, ${d.failed} failed on the node that answered`,
+        ]),
+      ))
+        io.out(line);
   },
 });
 
