@@ -8,10 +8,10 @@
  * or a resubscription after a reconnect refused) is told to `onError` as that same error, not as nats.js's.
  * @module
  */
-import type { Msg, NatsConnection, Subscription } from 'nats';
+import { Events, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import type { NatsConnectionError } from '../errors.js';
 import { guarded } from './guarded-callback.js';
-import { refusalOf, refusedError } from './permission-refusal.js';
+import { refusalOf, refusedError, subscriptionRefusedError } from './permission-refusal.js';
 
 /** Options of {@link subscribeNeeded}. */
 export interface NeededSubscriptionOptions {
@@ -91,4 +91,42 @@ export async function subscribeNeeded(
     starting = false;
   }
   return subscription;
+}
+
+/** What {@link serviceSubjectRefusals} gathers. */
+export interface ServiceSubjectRefusals {
+  /**
+   * The first `$SRV` subscription refused so far, as its permissions violation, once the statuses the connection has
+   * dispatched are all taken (ask after a flush: the server refuses a subscription before the flush's answer).
+   */
+  first(): Promise<NatsError | undefined>;
+  stop(): void;
+}
+
+/**
+ * Gathers the refusals of `$SRV` subscriptions the server sends `connection` from now on, until `stop()`. A node
+ * refused them would serve requests and answer no ping, so that its callers take it for lost (`node_lost`) while it
+ * runs on. nats.js hands a refused subscription its error only when the subscription's queue equals the error's, and
+ * its micro service subscribes to `$SRV` with the queue '' where the error has none: the refusal reaches none of them
+ * and the service never closes. The connection's status is where it shows.
+ */
+export function serviceSubjectRefusals(connection: NatsConnection): ServiceSubjectRefusals {
+  const statuses = connection.status();
+  let refused: NatsError | undefined;
+  void (async () => {
+    for await (const status of statuses) {
+      const context = status.permissionContext;
+      if (refused !== undefined || status.type !== Events.Error || context?.operation !== 'subscription') continue;
+      if (context.subject.startsWith('$SRV.')) refused = subscriptionRefusedError(context.subject);
+    }
+  })();
+  return {
+    async first() {
+      // The status iterator hands statuses on in microtasks: all of them have run before the next macrotask.
+      await new Promise((resolve) => setImmediate(resolve));
+      return refused;
+    },
+    // As in connection-link.ts: nats.js's queued iterator, whose `stop` removes it from the connection's listeners.
+    stop: () => (statuses as Partial<{ stop(): void }>).stop?.(),
+  };
 }

@@ -33,6 +33,16 @@ export function publishRefusedError(subject: string): NatsError {
 }
 
 /**
+ * The permissions violation of a refused subscription to `subject`, as the server words it, for a refusal told only
+ * as a connection status (see `serviceSubjectRefusals` in needed-subscription.ts).
+ */
+export function subscriptionRefusedError(subject: string): NatsError {
+  const error = new NatsError(`Permissions Violation for Subscription to "${subject}"`, ErrorCode.PermissionsViolation);
+  error.permissionContext = { operation: 'subscription', subject };
+  return error;
+}
+
+/**
  * The `NatsConnectionError` (`refused`) of `what` (`events subscription`, `watch of '*' in session 'chat-1'`),
  * which the server refused as `error` says; `details` adds to `subject` and `operation`.
  */

@@ -48,7 +48,7 @@ import { DEFAULT_MAX_PAYLOAD, MIN_REVISION_HEADER, SERVICE_NAME, decodeRequest, 
 import { createEndpointRequests } from './endpoint-request.js';
 import { ServedSubscriptions } from './served-subscriptions.js';
 import { answerPingsWhileDraining } from './draining-pings.js';
-import { confirmSubscribed } from './needed-subscription.js';
+import { confirmSubscribed, serviceSubjectRefusals } from './needed-subscription.js';
 
 /** A running service. */
 export interface SessionService {
@@ -140,6 +140,7 @@ export async function startSessionService(
   });
 
   const stats = new EndpointStats();
+  const srvRefusals = serviceSubjectRefusals(connection);
   const service: Service = await connection.services.add({
     name: SERVICE_NAME,
     statsHandler: async (endpoint) => stats.data(endpoint.subject),
@@ -241,13 +242,15 @@ export async function startSessionService(
 
   // The subscriptions are only sent so far: once the server has them, a request from any connection finds this node.
   // A refused one (the node's NATS user may not subscribe to its request subjects) makes nats.js close the whole
-  // service, pings and all: a node that can take no request must not start as if it served.
+  // service, pings and all: a node that can take no request must not start as if it served. Nor one refused its
+  // `$SRV` subscriptions, which nats.js leaves running (see serviceSubjectRefusals): it would answer no ping.
   const serviceRefusal = async (): Promise<unknown> =>
-    service.isStopped ? ((await service.stopped) ?? new Error('service stopped')) : undefined;
+    service.isStopped ? ((await service.stopped) ?? new Error('service stopped')) : await srvRefusals.first();
   const [outcomesStarted, serviceConfirmed] = await Promise.allSettled([
     outcomesStarting,
     confirmSubscribed(connection, 'service subscriptions', subjects.prefix, serviceRefusal),
   ]);
+  srvRefusals.stop();
   if (outcomesStarted.status === 'rejected' || serviceConfirmed.status === 'rejected') {
     if (outcomesStarted.status === 'fulfilled') outcomesStarted.value.unsubscribe();
     if (!service.isStopped) await service.stop().catch(() => {});

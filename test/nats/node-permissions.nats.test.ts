@@ -10,7 +10,10 @@ import { runCliProcess } from '../support/cli-process.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait-for.js';
 
-/** The users of the server: `node` may not take requests, `noctl` may not hear the other nodes, nor `nonode` be asked. */
+/**
+ * The users of the server: `node` may not take requests, `noctl` may not hear the other nodes, nor `nonode` be asked,
+ * nor `nosrv` be pinged.
+ */
 const users = (lateDeny: readonly string[] = []): string =>
   [
     'authorization { users: [',
@@ -18,6 +21,7 @@ const users = (lateDeny: readonly string[] = []): string =>
     '  { user: noctl, password: p, permissions: { subscribe: { deny: ["tether.v1.control.>"] } } }',
     '  { user: nomod, password: p, permissions: { subscribe: { deny: ["tether.v1.control.*.module.>"] } } }',
     '  { user: nonode, password: p, permissions: { subscribe: { deny: ["tether.v1.node.>"] } } }',
+    '  { user: nosrv, password: p, permissions: { subscribe: { deny: ["$SRV.>"] } } }',
     `  { user: late, password: p, permissions: { subscribe: { deny: ${JSON.stringify(lateDeny)} } } }`,
     '] }',
   ].join('\n');
@@ -54,6 +58,35 @@ describe('a node that may not subscribe to its request subjects', () => {
     expect(run.code).toBe(3);
     expect(run.stdout).not.toMatch(/node serving/);
     expect(run.stderr).toMatch(/^tether: nats_unreachable: cannot start a node on NATS at [^\n]*Permissions Violation/);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+  }, 30_000);
+});
+
+// Found in an audit: a node refused `$SRV.>` said it was serving, answered requests, and never answered a ping, so
+// every execution on it longer than a few seconds failed with node_lost while the node ran on. nats.js takes the
+// refusal for none of its service's subscriptions (it matches the server's error to a subscription by queue, and
+// its `$SRV` subscriptions have the queue '' where the error has none), so the service never closed.
+describe('a node that may not subscribe to its service subjects ($SRV)', () => {
+  it('fails its start with nats_connection naming the refused $SRV subject, and leaves no connection open', async () => {
+    const told: unknown[] = [];
+    const error = await Runtime.start({
+      onError: (failure) => told.push(failure),
+      nats: { servers: `nats://127.0.0.1:${port}`, user: 'nosrv', pass: 'p', name: 'refused-nosrv' },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NatsConnectionError);
+    expect(error).toMatchObject({ code: 'nats_connection', status: 'refused' });
+    expect((error as NatsConnectionError).details.subject).toMatch(/^\$SRV\./);
+    expect((error as Error).message).toContain('service subscriptions');
+    expect((error as Error).message).toMatch(/must be allowed to subscribe to 'tether\.>' and '\$SRV\.>'/);
+    expect(told).toEqual([]);
+    await waitFor(async () => !(await connectionNames()).includes('refused-nosrv'), { message: 'connection closed' });
+  });
+
+  it('makes `tether serve` exit 3 with one line, never saying it serves', async () => {
+    const run = await runCliProcess(['serve'], { NATS_URL: `nats://nosrv:p@127.0.0.1:${port}` });
+    expect(run.code).toBe(3);
+    expect(run.stdout).not.toMatch(/node serving/);
+    expect(run.stderr).toMatch(/^tether: nats_unreachable: cannot start a node on NATS at .*"\$SRV\./);
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
   }, 30_000);
 });
