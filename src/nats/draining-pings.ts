@@ -5,6 +5,7 @@
  */
 import type { NatsConnection, Service, Subscription } from 'nats';
 import { guarded } from './guarded-callback.js';
+import { refusedError } from './permission-refusal.js';
 import { SERVICE_NAME, encodeJson } from './wire.js';
 
 /**
@@ -24,7 +25,11 @@ export function answerPingsWhileDraining(
   const identity = encodeJson(service.ping());
   try {
     return connection.subscribe(`$SRV.PING.${SERVICE_NAME}.${serviceId}`, {
-      callback: guarded(report, 'answering pings while draining', (_error, msg) => msg.respond(identity)),
+      callback: guarded(report, 'answering pings while draining', (error, msg) => {
+        // nats.js hands a refused subscription its error with no message: told as every refused subject is.
+        if (error) return report(refusedError(connection.getServer(), 'pings while draining refused', error), 'nats');
+        msg.respond(identity);
+      }),
     });
   } catch (error) {
     // A draining connection takes no subscription; its node is going anyway.

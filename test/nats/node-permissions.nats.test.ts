@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsConnectionError, Runtime } from '../../src/index.js';
+import { answerPingsWhileDraining } from '../../src/nats/draining-pings.js';
+import { connectNats } from '../../src/nats/connection-options.js';
 import { runCliProcess } from '../support/cli-process.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait-for.js';
@@ -89,6 +91,31 @@ describe('a node that may not subscribe to its service subjects ($SRV)', () => {
     expect(run.stderr).toMatch(/^tether: nats_unreachable: cannot start a node on NATS at .*"\$SRV\./);
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
   }, 30_000);
+
+  // Found in the same audit: `tether serve` stopping said "answering pings while draining: msg.respond is not a
+  // function", the refusal of the subscription that answers its pings while it drains handed on as a message.
+  it('tells onError the refusal, typed, when the pings a stopping node answers are refused', async () => {
+    const connection = await connectNats({ servers: `nats://127.0.0.1:${port}`, user: 'nosrv', pass: 'p' });
+    try {
+      const service = await connection.services.add({ name: 'tether', version: '0.0.0' });
+      const told: { error: unknown; where: string }[] = [];
+      answerPingsWhileDraining(connection, service, 'node-1', (error, where) => told.push({ error, where }));
+      await connection.flush();
+      await waitFor(() => told.length > 0, { message: 'the refusal told' });
+      expect(told).toEqual([
+        {
+          error: expect.objectContaining({
+            code: 'nats_connection',
+            status: 'refused',
+            details: expect.objectContaining({ subject: '$SRV.PING.tether.node-1' }),
+          }) as unknown,
+          where: 'nats',
+        },
+      ]);
+    } finally {
+      await connection.close();
+    }
+  });
 });
 
 // Found by a review: a node refused `tether.v1.control.>` started, and went on acknowledging writes to a session
