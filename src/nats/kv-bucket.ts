@@ -162,6 +162,8 @@ export async function kvRetryScope(connection: NatsConnection, bucket: string, r
     // No requests here: a manager without the API check is only a client object.
     probe: await connection.jetstreamManager({ checkAPI: false, timeout: PROBE_TIMEOUT_MS }),
     retryMs,
+    // Read at the error: after a reconnect the connection may be on another server.
+    jetStreamHere: () => connection.info?.jetstream === true,
   };
 }
 

@@ -21,6 +21,7 @@
 import { NatsError, type JetStreamManager } from 'nats';
 import { InternalError, StoreUnavailableError, ValidationError, type StoreUnavailableOutcome } from '../errors.js';
 import { messageOf } from '../printable.js';
+import { noJetStream } from './jetstream-refusal.js';
 
 /** How long a store operation waits for its bucket's stream to answer again, by default. */
 export const DEFAULT_UNAVAILABLE_RETRY_MS = 15_000;
@@ -72,6 +73,11 @@ export interface RetryScope {
   /** How long one store operation may wait for the stream, in ms. */
   readonly retryMs: number;
   /**
+   * Whether the server the connection is on runs JetStream, as its INFO says: when it does not, no responders is no
+   * election but JetStream missing, and the error says so. @default a server that runs it
+   */
+  readonly jetStreamHere?: () => boolean;
+  /**
    * Whether a probe told "stream not found" has been answered. Only while a bucket is opened: its stream may not
    * exist yet, and only the meta leader says so (without one, servers answer 10008 or nothing), so the answer
    * means the cluster serves again. For any other operation it means the bucket was deleted. @default false
@@ -122,7 +128,12 @@ export function unavailableError(
   cause: unknown,
 ): StoreUnavailableError {
   const waitedMs = Math.max(0, Math.round(performance.now() - (until - scope.retryMs)));
-  return new StoreUnavailableError(scope.bucket, op.key, op.operation, waitedMs, outcome, { cause });
+  // A server restarted without JetStream answers as a cluster with no leader does (no responders): say which it is.
+  const reason = noJetStream(cause, scope.jetStreamHere?.() ?? true);
+  return new StoreUnavailableError(scope.bucket, op.key, op.operation, waitedMs, outcome, {
+    cause,
+    ...(reason === undefined ? {} : { reason }),
+  });
 }
 
 /**

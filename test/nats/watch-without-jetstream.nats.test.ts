@@ -2,7 +2,7 @@
  * A node whose NATS server comes back without JetStream: its watches of the variables and modules buckets cannot
  * reopen, and after about a minute of trying (SLOW_REOPEN_ATTEMPTS; no option shortens it) the node says so to
  * `onError` once for each, as a `store_unavailable` naming the bucket and what is missing, the server's INFO read
- * after the reconnect.
+ * after the reconnect. Its reads and writes meanwhile fail after `unavailableRetryMs` saying the same.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,4 +66,40 @@ describe('a node whose NATS server comes back without JetStream', () => {
       );
     }
   }, 150_000);
+
+  // Found in an audit: a `tether var set` while the server ran without JetStream waited 15 s and then said the bucket
+  // "had no JetStream leader answering", as for a cluster electing one, where nothing was electing anything.
+  it('fails a write meanwhile with store_unavailable saying that JetStream is not enabled', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tether-write-nojs-'));
+    const [port] = await freePorts(1);
+    let nats = await server(port!, true, dir);
+    const reports: unknown[] = [];
+    const runtime = await Runtime.start({
+      llm: createEchoModel(),
+      nats: { servers: nats.url, unavailableRetryMs: 300 },
+      onError: (error) => reports.push(error),
+    });
+    onTestFinished(async () => {
+      await runtime.stop().catch(() => {});
+      await nats.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const session = await runtime.session('s1');
+    await session.defineVariable('n', 'integer', 1);
+    await nats.stop();
+    nats = await server(port!, false, dir);
+    await waitFor(() => reports.some((error) => /^reconnected/.test((error as Error).message)), {
+      timeout: 20_000,
+      message: 'the node back on the server',
+    });
+
+    const error = await session.setVariable('n', 2).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ code: 'store_unavailable', details: { outcome: 'not_applied' } });
+    expect((error as Error).message).toContain(
+      'JetStream is not enabled on this NATS server (start nats-server with -js',
+    );
+    expect((error as Error).message).not.toContain('no JetStream leader');
+    expect(await session.getVariable('n')).toBe(1);
+  }, 60_000);
 });
