@@ -14,8 +14,8 @@
  * After such a failure the operation waits until the stream answers a stream info request (a probe with a 1 s
  * timeout, so the new leader is noticed within a second, not at the end of another 5 s request) and runs again,
  * until the operation's deadline; then it fails with {@link StoreUnavailableError}. A probe that gets any other
- * answer (`stream not found`: the bucket was deleted) ends the waiting: the operation fails as it did before,
- * with its own error.
+ * answer ends the waiting: the operation fails with its own error, or with `stream not found` when that is the
+ * answer (the bucket was deleted).
  * @module
  */
 import { NatsError, type JetStreamManager } from 'nats';
@@ -152,8 +152,10 @@ export async function waitForStream(
   let back: boolean;
   try {
     back = await streamAnswers(scope, until);
-  } catch {
-    throw failed(error);
+  } catch (probed) {
+    // The stream is gone (the bucket deleted under the node): its "stream not found" says so, where the
+    // operation's own error is often a bare "503" (its publish or direct get found no stream listening).
+    throw failed(isStreamNotFound(probed) ? probed : error);
   }
   if (!back) throw unavailableError(scope, op, until, outcome, error);
 }
