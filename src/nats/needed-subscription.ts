@@ -100,6 +100,8 @@ export interface ServiceSubjectRefusals {
    * dispatched are all taken (ask after a flush: the server refuses a subscription before the flush's answer).
    */
   first(): Promise<NatsError | undefined>;
+  /** The node started: each refusal from now on goes to `later`, once per subject. */
+  started(): void;
   stop(): void;
 }
 
@@ -108,16 +110,29 @@ export interface ServiceSubjectRefusals {
  * refused them would serve requests and answer no ping, so that its callers take it for lost (`node_lost`) while it
  * runs on. nats.js hands a refused subscription its error only when the subscription's queue equals the error's, and
  * its micro service subscribes to `$SRV` with the queue '' where the error has none: the refusal reaches none of them
- * and the service never closes. The connection's status is where it shows.
+ * and the service never closes. The connection's status is where it shows. Once {@link ServiceSubjectRefusals.started},
+ * a refusal (permissions reloaded on the server) is handed to `later` as the `NatsConnectionError` (`refused`) a
+ * needed subscription refused later is told as.
  */
-export function serviceSubjectRefusals(connection: NatsConnection): ServiceSubjectRefusals {
+export function serviceSubjectRefusals(
+  connection: NatsConnection,
+  later: (error: NatsConnectionError) => void,
+): ServiceSubjectRefusals {
   const statuses = connection.status();
   let refused: NatsError | undefined;
+  let running = false;
+  const told = new Set<string>();
   void (async () => {
     for await (const status of statuses) {
       const context = status.permissionContext;
-      if (refused !== undefined || status.type !== Events.Error || context?.operation !== 'subscription') continue;
-      if (context.subject.startsWith('$SRV.')) refused = subscriptionRefusedError(context.subject);
+      if (status.type !== Events.Error || context?.operation !== 'subscription') continue;
+      if (!context.subject.startsWith('$SRV.')) continue;
+      const error = subscriptionRefusedError(context.subject);
+      if (!running) refused ??= error;
+      else if (!told.has(context.subject)) {
+        told.add(context.subject);
+        later(refusedError(connection.getServer(), `service subscription ${context.subject} refused`, error));
+      }
     }
   })();
   return {
@@ -126,6 +141,7 @@ export function serviceSubjectRefusals(connection: NatsConnection): ServiceSubje
       await new Promise((resolve) => setImmediate(resolve));
       return refused;
     },
+    started: () => void (running = true),
     // As in connection-link.ts: nats.js's queued iterator, whose `stop` removes it from the connection's listeners.
     stop: () => (statuses as Partial<{ stop(): void }>).stop?.(),
   };

@@ -140,7 +140,8 @@ export async function startSessionService(
   });
 
   const stats = new EndpointStats();
-  const srvRefusals = serviceSubjectRefusals(connection);
+  // Told as every refused subscription of a running node is (see needed-subscription.ts).
+  const srvRefusals = serviceSubjectRefusals(connection, (error) => report(error, 'nats'));
   const service: Service = await connection.services.add({
     name: SERVICE_NAME,
     statsHandler: async (endpoint) => stats.data(endpoint.subject),
@@ -250,8 +251,8 @@ export async function startSessionService(
     outcomesStarting,
     confirmSubscribed(connection, 'service subscriptions', subjects.prefix, serviceRefusal),
   ]);
-  srvRefusals.stop();
   if (outcomesStarted.status === 'rejected' || serviceConfirmed.status === 'rejected') {
+    srvRefusals.stop();
     if (outcomesStarted.status === 'fulfilled') outcomesStarted.value.unsubscribe();
     if (!service.isStopped) await service.stop().catch(() => {});
     unsubscribeEvents();
@@ -260,6 +261,7 @@ export async function startSessionService(
     throw refused?.reason;
   }
   const outcomes = outcomesStarted.value;
+  srvRefusals.started();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -276,6 +278,8 @@ export async function startSessionService(
     },
     stop(grace = createStopGrace()) {
       stopping ??= (async () => {
+        // The service's `$SRV` subscriptions end with it; a refused drain ping is told by its own subscription.
+        srvRefusals.stop();
         const pings = answerPingsWhileDraining(connection, service, serviceId, report);
         // nats.js's service drains its subscriptions as the served ones drain: bounded alike, by the stop's one grace.
         await Promise.all([settlesInGrace(service.stop(), grace), served.drainAll(grace)]);
