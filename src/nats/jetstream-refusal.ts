@@ -11,6 +11,7 @@
  */
 import type { NatsConnection, NatsError } from 'nats';
 import { StoreLimitError, type BridgeError, type StoreLimit } from '../errors.js';
+import { messageOf } from '../printable.js';
 import { refusalOf, refusedError } from './permission-refusal.js';
 
 /**
@@ -76,4 +77,17 @@ export function noJetStream(error: unknown, jetStreamHere = false): string | und
     return "JetStream is not enabled for this NATS user's account (give the account a jetstream block in the server's config)";
   if (answered !== undefined || jetStreamHere) return undefined;
   return 'JetStream is not enabled on this NATS server (start nats-server with -js, or give its config a jetstream block)';
+}
+
+/**
+ * What a failed JetStream operation says: nats.js words an API answer of status 503 as that bare status ("503") and
+ * keeps JetStream's own description aside (a store failure: "open …/1.blk: no such file or directory"); that
+ * description, with its code, is the message then. Any other error keeps its message.
+ */
+export function jetStreamMessageOf(error: unknown): string {
+  const message = messageOf(error);
+  const answer = (error as Partial<NatsError> | undefined)?.api_error;
+  const description = typeof answer?.description === 'string' ? answer.description : '';
+  if (description === '' || message.includes(description)) return message;
+  return `${description} (JetStream error ${answer?.err_code ?? answer?.code})`;
 }

@@ -31,7 +31,7 @@ import {
   type NatsError,
 } from 'nats';
 import { InternalError, StoreConflictError, StoreUnavailableError, type BridgeError } from '../errors.js';
-import { jetStreamRefusal, noJetStream } from './jetstream-refusal.js';
+import { jetStreamMessageOf, jetStreamRefusal, noJetStream } from './jetstream-refusal.js';
 import { deletedBy } from './kv-updated-by.js';
 import { writeFate, newWriteId, WRITE_ID_HEADER } from './kv-write-fate.js';
 import { apiErrorCode } from './jetstream-api-error.js';
@@ -44,7 +44,6 @@ import {
   waitForStream,
   type RetryScope,
 } from './retry-unavailable.js';
-import { messageOf } from '../printable.js';
 
 /** The last message of a key: a put (live) or a delete/purge marker. */
 export interface LastWrite {
@@ -370,7 +369,7 @@ export interface BucketSide {
 export function wrap(error: unknown, operation: string, key: string, side: BucketSide): BridgeError {
   const refused = jetStreamRefusal(error, { connection: side.connection, bucket: side.name, operation, key });
   if (refused !== undefined) return refused;
-  const message = (operation === 'open' ? noJetStream(error) : undefined) ?? messageOf(error);
+  const message = (operation === 'open' ? noJetStream(error) : undefined) ?? jetStreamMessageOf(error);
   return new InternalError(`store ${operation} of '${key}' failed: ${message}`, {
     cause: error,
     details: { operation, key },

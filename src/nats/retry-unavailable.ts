@@ -20,8 +20,7 @@
  */
 import { NatsError, type JetStreamManager } from 'nats';
 import { InternalError, StoreUnavailableError, ValidationError, type StoreUnavailableOutcome } from '../errors.js';
-import { messageOf } from '../printable.js';
-import { noJetStream } from './jetstream-refusal.js';
+import { jetStreamMessageOf, noJetStream } from './jetstream-refusal.js';
 
 /** How long a store operation waits for its bucket's stream to answer again, by default. */
 export const DEFAULT_UNAVAILABLE_RETRY_MS = 15_000;
@@ -186,6 +185,6 @@ export async function retryRead<T>(
 
 /** An `InternalError` saying what failed (`what`, e.g. "compacting session 's1' in bucket 'b'"), around its cause. */
 export function failedAt(what: string, error: unknown, details: Record<string, unknown>): InternalError {
-  const message = messageOf(error);
+  const message = jetStreamMessageOf(error);
   return new InternalError(`${what} failed: ${message}`, { cause: error, details });
 }

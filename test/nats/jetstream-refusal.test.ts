@@ -2,7 +2,9 @@ import { ErrorCode, NatsError, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { NatsConnectionError } from '../../src/errors.js';
 import { jetStreamRefusal } from '../../src/nats/jetstream-refusal.js';
+import { wrap } from '../../src/nats/kv-bucket.js';
 import { publishRefusedError } from '../../src/nats/permission-refusal.js';
+import { failedAt } from '../../src/nats/retry-unavailable.js';
 
 /** A bucket operation on a connection to `nats://127.0.0.1:4222`. */
 const at = (operation: string) => ({
@@ -44,5 +46,40 @@ describe('a JetStream operation the NATS permissions refuse', () => {
 
   it('leaves any other failure to its caller', () => {
     expect(jetStreamRefusal(new Error('timeout'), at('put'))).toBeUndefined();
+  });
+});
+
+/** A JetStream API answer of status 503 as nats.js makes it: the message its bare status, the description aside. */
+function storeFailed(description: string): NatsError {
+  const error = NatsError.errorForCode(ErrorCode.JetStreamNotEnabled, new Error(description));
+  error.api_error = { code: 503, err_code: 10077, description };
+  return error;
+}
+
+// Found in an audit: with the server's store directory gone under it, a new session's open said "session directory
+// create of 's2' failed: 503", and a write "store put of 's1.n' failed: 503": what JetStream said was left out.
+describe('a JetStream answer of status 503 that a store operation fails with', () => {
+  const description = 'open /var/nats/jetstream/$G/streams/KV_tether_vars/msgs/1.blk: no such file or directory';
+
+  it("is told in JetStream's words by a bucket operation's error", () => {
+    const error = wrap(storeFailed(description), 'put', 's1.n', {
+      name: 'tether_vars',
+      connection: at('put').connection,
+    });
+    expect(error).toMatchObject({ code: 'internal_error' });
+    expect(error.message).toBe(`store put of 's1.n' failed: ${description} (JetStream error 10077)`);
+  });
+
+  it("is told in JetStream's words by a failure named where it happened", () => {
+    const error = failedAt("session directory create of 's2'", storeFailed(description), {});
+    expect(error.message).toBe(`session directory create of 's2' failed: ${description} (JetStream error 10077)`);
+  });
+
+  it('keeps the message of an error that carries its description already', () => {
+    const error = new NatsError('stream not found', ErrorCode.JetStream404NoMessages);
+    error.api_error = { code: 404, err_code: 10059, description: 'stream not found' };
+    expect(wrap(error, 'get', 's1.n', { name: 'tether_vars', connection: at('get').connection }).message).toBe(
+      "store get of 's1.n' failed: stream not found",
+    );
   });
 });
