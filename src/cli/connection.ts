@@ -13,6 +13,7 @@ import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/
 import type { RemoteSession } from '../nats/remote-session.js';
 import { isSubjectPrefix } from '../nats/subjects.js';
 import { assertTlsFiles, type NatsTlsFiles } from '../nats/tls-files.js';
+import { resolveCredentials } from '../nats/url-credentials.js';
 import { TLS_VARIABLES, UsageError, natsUnreachable } from './cli-errors.js';
 import type { CliIo, OptionSpec } from './command.js';
 import { parseCount, parseMs } from './values.js';
@@ -94,21 +95,6 @@ function isServerUrl(url: string): boolean {
   return hostPort !== '' && URL.canParse(`http://${bareIpv6 ? `[${hostPort}]` : hostPort}`);
 }
 
-/**
- * The credentials `url` carries before its host (`nats://user:pass@host:4222`): up to its last `@` before any `/`,
- * as URL parsers read it, so a password may hold an `@`.
- */
-const CREDENTIALS = /^((?:[^:/]*:\/\/)?)([^/]*)@/;
-
-/** A URL part with its `%xx` escapes decoded; as it is when they are malformed. */
-function urlDecoded(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-}
-
 /** How a command authenticates to NATS. */
 export interface NatsCredentials {
   readonly user?: string;
@@ -130,26 +116,12 @@ export function natsTarget(
   command: readonly string[] = [],
 ): { readonly servers: string[]; readonly credentials: NatsCredentials } {
   const given = natsServers(values, io, command);
-  const carried = given.map((url) => CREDENTIALS.exec(url)?.[2]).find((info) => info);
-  const colon = carried?.indexOf(':') ?? -1;
-  const inUrl =
-    carried === undefined
-      ? {}
-      : colon === -1
-        ? { name: urlDecoded(carried) }
-        : { user: urlDecoded(carried.slice(0, colon)), pass: urlDecoded(carried.slice(colon + 1)) };
   const env = io.env;
-  const pass = env.NATS_PASSWORD || inUrl.pass;
-  // A lone name in the URL is the user when a password goes with it, else a token.
-  const user = env.NATS_USER || inUrl.user || (pass ? inUrl.name : undefined);
-  const token = user ? undefined : env.NATS_TOKEN || inUrl.name;
-  if (pass && !user)
+  const resolved = resolveCredentials({ user: env.NATS_USER, pass: env.NATS_PASSWORD, token: env.NATS_TOKEN }, given);
+  if (resolved.pass && !resolved.user)
     throw new UsageError('NATS_PASSWORD needs a user: set NATS_USER, or give user@ in the URL', command);
   const tls = tlsFiles(env, command);
-  const credentials: NatsCredentials = {
-    ...(user ? { user, ...(pass ? { pass } : {}) } : token ? { token } : {}),
-    ...(tls === undefined ? {} : { tls }),
-  };
+  const credentials: NatsCredentials = { ...resolved, ...(tls === undefined ? {} : { tls }) };
   return { servers: given.map(withoutUserInfo), credentials };
 }
 

@@ -12,6 +12,7 @@ import { connectClosingGivenUp } from './closing-transport.js';
 import { assertTlsFiles, type NatsTlsFiles } from './tls-files.js';
 import { MAX_NAME_BYTES, connectionNameFault } from './connection-name.js';
 import { tlsRefusalNote, tlsRefusalOf, type TlsRefusal } from './tls-refusal.js';
+import { resolveCredentials, type GivenCredentials } from './url-credentials.js';
 import { messageOf } from '../printable.js';
 
 /** How a connection that was up retries after losing its server. */
@@ -102,6 +103,12 @@ export function assertConnectionSettings(
       { details: { field: 'servers', constraint: 'scheme', scheme } },
     );
   }
+  // The server would refuse the connection, and the caller hear only that it was not authorized.
+  const credentials = resolveCredentials(settings as GivenCredentials, servers as string[]);
+  if (credentials.pass !== undefined && credentials.user === undefined)
+    throw new ValidationError(`${owner} option 'pass' needs a user: option 'user', or user@ in a server URL`, {
+      details: { field: 'pass', constraint: 'user' },
+    });
 }
 
 /**
@@ -185,13 +192,15 @@ export const CONNECTION_SETTING_KEYS = {
   tls: true,
 } as const satisfies { readonly [K in keyof Required<NatsConnectionSettings>]: true };
 
-/** The nats.js options for `settings`: credentials only when given, no async traces, the reconnect policy. */
+/**
+ * The nats.js options for `settings`: credentials only when given, in the options or in a server URL (see
+ * url-credentials.ts), no async traces, the reconnect policy.
+ */
 export function connectionOptions(settings: NatsConnectionSettings): ConnectionOptions {
+  const servers = typeof settings.servers === 'string' ? [settings.servers] : [...settings.servers];
   return {
-    servers: typeof settings.servers === 'string' ? settings.servers : [...settings.servers],
-    ...(settings.user === undefined ? {} : { user: settings.user }),
-    ...(settings.pass === undefined ? {} : { pass: settings.pass }),
-    ...(settings.token === undefined ? {} : { token: settings.token }),
+    servers: servers.map(withoutUserInfo),
+    ...resolveCredentials(settings, servers),
     ...(settings.name === undefined ? {} : { name: settings.name }),
     ...(settings.connectTimeoutMs === undefined ? {} : { timeout: settings.connectTimeoutMs }),
     ...(settings.pingIntervalMs === undefined ? {} : { pingInterval: settings.pingIntervalMs }),

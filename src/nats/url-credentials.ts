@@ -1,0 +1,58 @@
+/**
+ * Credentials carried in a server URL (`nats://user:pass@host:4222`, `nats://token@host`), which nats.js ignores
+ * there: read so that the one URL a deployment hands its services (`NATS_URL`) connects as it says, embedded as in the
+ * CLI, as the nats CLI and the Go and Python clients read it.
+ * @module
+ */
+
+/** Credentials given apart from the URL: options, or the CLI's variables. Each part given wins over the URL's. */
+export interface GivenCredentials {
+  readonly user?: string | undefined;
+  readonly pass?: string | undefined;
+  readonly token?: string | undefined;
+}
+
+/** The credentials to connect with: a user (with its password, if any), or a token, or none. */
+export interface ResolvedCredentials {
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+}
+
+/**
+ * What a URL carries before its host: up to its last `@` before any `/`, as URL parsers read it, so a password may
+ * hold an `@`.
+ */
+const USER_INFO = /^(?:[^:/]*:\/\/)?([^/]*)@/;
+
+/** A URL part with its `%xx` escapes decoded; as it is when they are malformed. */
+function urlDecoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * The credentials to connect with, each part from `given` if there, else from the first of `servers` that carries
+ * some: the user from `user` or `user@`, the password from `pass` or `:pass@`, else the token from `token` or a lone
+ * `token@` (a lone name is the user when a password goes with it). A password with no user is left for the caller to
+ * refuse, in its own terms: `pass` without `user` in the answer.
+ */
+export function resolveCredentials(given: GivenCredentials, servers: readonly string[]): ResolvedCredentials {
+  const carried = servers.map((url) => USER_INFO.exec(url)?.[1]).find((info) => info);
+  const colon = carried?.indexOf(':') ?? -1;
+  const inUrl =
+    carried === undefined
+      ? {}
+      : colon === -1
+        ? { name: urlDecoded(carried) }
+        : { user: urlDecoded(carried.slice(0, colon)), pass: urlDecoded(carried.slice(colon + 1)) };
+  const pass = given.pass || inUrl.pass;
+  const user = given.user || inUrl.user || (pass ? inUrl.name : undefined);
+  const token = user ? undefined : given.token || inUrl.name;
+  if (user) return { user, ...(pass ? { pass } : {}) };
+  if (pass) return { pass };
+  return token ? { token } : {};
+}
