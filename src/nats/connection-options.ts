@@ -55,8 +55,8 @@ const TEXT_SETTINGS = ['user', 'pass', 'token', 'name'] as const;
  * Throws `ValidationError` unless the settings' reconnect policy is one nats.js can follow (see
  * {@link assertReconnectPolicy}), the name, when given, is one a connection can have (see {@link connectionNameFault}),
  * `connectTimeoutMs` and `pingIntervalMs`, when given, are a timer's whole numbers
- * of milliseconds, and the TLS files can be used (see {@link assertTlsFiles}).
- * Checked before connecting by everything that connects.
+ * of milliseconds, the TLS files can be used (see {@link assertTlsFiles}), and a password, given or in a server URL,
+ * goes with a user. Checked before connecting by everything that connects.
  */
 export function assertConnectionSettings(
   owner: string,
