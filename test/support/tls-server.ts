@@ -22,9 +22,10 @@ export const CLIENT_TLS = { caFile: TLS_FILES.ca, certFile: TLS_FILES.clientCert
 
 /**
  * Starts a server that requires TLS and a client certificate the test CA signed, or, given `clientCa`, one that CA
- * file signed (the server's own certificate refuses every client's).
+ * file signed (the server's own certificate refuses every client's). `handshakeTimeoutS` is how long it gives a
+ * client's TLS handshake before it closes the connection without an alert (nats-server's default: 2 s).
  */
-export function startTlsServer(clientCa: string = TLS_FILES.ca): Promise<NatsTestServer> {
+export function startTlsServer(clientCa: string = TLS_FILES.ca, handshakeTimeoutS?: number): Promise<NatsTestServer> {
   return startNatsServer({
     config: [
       'tls {',
@@ -32,6 +33,7 @@ export function startTlsServer(clientCa: string = TLS_FILES.ca): Promise<NatsTes
       `  key_file: "${TLS_FILES.serverKey}"`,
       `  ca_file: "${clientCa}"`,
       '  verify: true',
+      ...(handshakeTimeoutS === undefined ? [] : [`  timeout: ${handshakeTimeoutS}`]),
       '}',
     ].join('\n'),
   });
