@@ -13,26 +13,23 @@ export interface Percentiles {
 /** Times `count` sequential runs of `op` (after `warmup` runs) and returns µs percentiles and throughput. */
 export async function sample(op: () => unknown, count: number, warmup = Math.min(count, 2000)): Promise<Percentiles> {
   for (let i = 0; i < warmup; i++) await op();
-  const samples = new Float64Array(count);
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) {
-    const t0 = process.hrtime.bigint();
-    await op();
-    samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
-  }
-  const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return summarize(samples, count / totalSeconds);
+  return timedRuns(op, count);
 }
 
 /**
  * As {@link sample}, with the process idle for `idleMs` (a timer, so it sleeps as it does awaiting the network)
  * before each timed run of `op`: what `op` costs once the caches and branch predictors it warmed have gone cold.
  */
-export async function sampleAfterIdle(op: () => unknown, count: number, idleMs: number): Promise<Percentiles> {
+export function sampleAfterIdle(op: () => unknown, count: number, idleMs: number): Promise<Percentiles> {
+  return timedRuns(op, count, () => new Promise((resolve) => setTimeout(resolve, idleMs)));
+}
+
+/** `count` sequential runs of `op`, each timed alone, after `before` when given (untimed). */
+async function timedRuns(op: () => unknown, count: number, before?: () => Promise<unknown>): Promise<Percentiles> {
   const samples = new Float64Array(count);
   const started = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
-    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    if (before) await before();
     const t0 = process.hrtime.bigint();
     await op();
     samples[i] = Number(process.hrtime.bigint() - t0) / 1000;

@@ -12,7 +12,7 @@ import { connectClosingGivenUp } from './closing-transport.js';
 import { assertTlsFiles, type NatsTlsFiles } from './tls-files.js';
 import { MAX_NAME_BYTES, connectionNameFault } from './connection-name.js';
 import { tlsRefusalNote, tlsRefusalOf, type TlsRefusal } from './tls-refusal.js';
-import { resolveCredentials, type GivenCredentials } from './url-credentials.js';
+import { resolveCredentials, withoutUserInfo, type GivenCredentials } from './url-credentials.js';
 import { messageOf } from '../printable.js';
 
 /** How a connection that was up retries after losing its server. */
@@ -132,13 +132,7 @@ function requiresTls(settings: Pick<NatsConnectionSettings, 'servers' | 'tls'>):
   );
 }
 
-/**
- * `url` without what it carries before its host (a user, a password, a token: up to its last `@` before any `/`, as
- * URL parsers read it, so a password may hold an `@`), for messages and connection names.
- */
-export function withoutUserInfo(url: string): string {
-  return url.replace(/^([^:/]*:\/\/)?[^/]*@/, '$1');
-}
+export { withoutUserInfo } from './url-credentials.js';
 
 /**
  * `servers` as messages show them: each URL {@link withoutUserInfo}, so that a password given in one

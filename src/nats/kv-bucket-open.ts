@@ -25,9 +25,9 @@ const STREAM_NAME_IN_USE = 10058;
 
 /**
  * What to do after an open failed with `error`: read the stream info again at once (`reread`: another create won,
- * so the stream exists now, or it was not found yet where it was asked), wait for the cluster and try again (`wait`), or fail (`undefined`). No responders means
- * an outage only on a server that runs JetStream itself: on one without (`jetStreamHere` false) it means no
- * JetStream at all, which waiting would not change.
+ * so the stream exists now, or it was not found yet where it was asked), wait for the cluster and try again
+ * (`wait`), or fail (`undefined`). No responders means an outage only on a server that runs JetStream itself: on one
+ * without (`jetStreamHere` false) it means no JetStream at all, which waiting would not change.
  */
 export function openRetry(error: unknown, jetStreamHere: boolean): 'reread' | 'wait' | undefined {
   // "Stream not found" came once in CI with six nodes opening the same buckets at once on a three-server 2.9.10

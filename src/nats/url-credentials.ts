@@ -23,7 +23,12 @@ export interface ResolvedCredentials {
  * What a URL carries before its host: up to its last `@` before any `/`, as URL parsers read it, so a password may
  * hold an `@`.
  */
-const USER_INFO = /^(?:[^:/]*:\/\/)?([^/]*)@/;
+const USER_INFO = /^((?:[^:/]*:\/\/)?)([^/]*)@/;
+
+/** `url` without what it carries before its host (a user, a password, a token), for messages and connection names. */
+export function withoutUserInfo(url: string): string {
+  return url.replace(USER_INFO, '$1');
+}
 
 /** A URL part with its `%xx` escapes decoded; as it is when they are malformed. */
 function urlDecoded(part: string): string {
@@ -41,7 +46,7 @@ function urlDecoded(part: string): string {
  * refuse, in its own terms: `pass` without `user` in the answer.
  */
 export function resolveCredentials(given: GivenCredentials, servers: readonly string[]): ResolvedCredentials {
-  const carried = servers.map((url) => USER_INFO.exec(url)?.[1]).find((info) => info);
+  const carried = servers.map((url) => USER_INFO.exec(url)?.[2]).find((info) => info);
   const colon = carried?.indexOf(':') ?? -1;
   const inUrl =
     carried === undefined
