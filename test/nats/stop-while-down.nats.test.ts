@@ -17,13 +17,15 @@ const stubbed = useOpenAIStub();
 const SESSIONS = 24;
 
 /** A node behind a proxy that has used {@link SESSIONS} sessions, and what it reported. */
-async function nodeThatUsedSessions(): Promise<{ runtime: Runtime; link: TcpProxy; reports: [unknown, string][] }> {
+async function nodeThatUsedSessions(
+  reconnect: { maxAttempts?: number } = {},
+): Promise<{ runtime: Runtime; link: TcpProxy; reports: [unknown, string][] }> {
   const link = await startTcpProxy(fx().server.url);
   onTestFinished(() => link.close());
   const reports: [unknown, string][] = [];
   const runtime = await fx().runtime(fx().buckets(), {
     servers: link.url,
-    nats: { reconnect: { waitMs: 200 } },
+    nats: { reconnect: { waitMs: 200, ...reconnect } },
     onError: (error, where) => reports.push([error, where]),
   });
   const sessions = [];
@@ -128,5 +130,18 @@ describe('a node stopped while NATS is away', () => {
       details: { count: expect.any(Number), reason: 'not_back', bytes: expect.any(Number), waitedMs: 6_000 },
     });
     void running;
+  }, 30_000);
+
+  // A node whose connection gave up reconnecting (reconnect.maxAttempts spent) has nothing left to wait for: the
+  // connection is closed for good, and none of what the stop would send can leave. It waited out the 6 s grace.
+  it('stops without waiting for a connection that gave up reconnecting', async () => {
+    const { runtime, link, reports } = await nodeThatUsedSessions({ maxAttempts: 1 });
+    link.cut();
+    const gaveUp = () => reports.some(([error]) => error instanceof NatsConnectionError && error.status === 'closed');
+    await waitFor(gaveUp, { message: 'the node sees its connection give up', timeout: 10_000 });
+    const started = performance.now();
+    await runtime.stop();
+    // Well under the 6 s it waited before, with room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(3_000);
   }, 30_000);
 });
