@@ -21,6 +21,7 @@ describe('untilSignal', () => {
     };
     process.on('removeListener', onRemoved);
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       process.emit('SIGINT', 'SIGINT');
       await expect(wait.stopped).resolves.toBe('SIGINT');
@@ -28,8 +29,11 @@ describe('untilSignal', () => {
       expect(process.listenerCount('SIGINT')).toBe(before + 1);
       expect(exit).not.toHaveBeenCalled();
 
+      expect(stderr).not.toHaveBeenCalled();
       process.emit('SIGINT', 'SIGINT');
       expect(exit).toHaveBeenCalledWith(130);
+      // Said before it exits: the line the stop would have printed never comes.
+      expect(stderr).toHaveBeenCalledWith('tether: SIGINT while stopping: exiting at once (130)\n');
     } finally {
       process.off('removeListener', onRemoved);
       wait.release();
@@ -43,11 +47,13 @@ describe('untilSignal', () => {
     let lose: () => void = () => {};
     const wait = untilSignal(new Promise<void>((resolve) => (lose = resolve)));
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       lose();
       await expect(wait.stopped).resolves.toBe('lost');
       process.emit('SIGTERM', 'SIGTERM');
       expect(exit).toHaveBeenCalledWith(143);
+      expect(stderr).toHaveBeenCalledWith('tether: SIGTERM while stopping: exiting at once (143)\n');
     } finally {
       wait.release();
     }

@@ -72,8 +72,15 @@ export function untilSignal(
   };
 }
 
-/** Ends the process at once, as the signal would have without a listener. */
-const force = (signal: NodeJS.Signals): never => process.exit(signalExitCode(signal));
+/**
+ * Ends the process at once, as the signal would have without a listener, saying so first: the line the stop would
+ * have printed (`tether: node stopped (SIGINT)`) never comes, and a script's log would otherwise show nothing.
+ */
+const force = (signal: NodeJS.Signals): never => {
+  const code = signalExitCode(signal);
+  process.stderr.write(`tether: ${signal} while stopping: exiting at once (${code})\n`);
+  return process.exit(code);
+};
 
 /** What {@link abortOnSignal} returns. */
 export interface SignalAbort {
