@@ -96,14 +96,22 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * Waits until the bucket's stream answers a probe; resolves `false` when `until` passes first. Rejects with the
  * probe's error when it is not an unavailability: the stream is gone, and waiting would not bring it back.
+ *
+ * When `until` has passed already, one probe is made all the same, only to find a stream gone, unless the scope
+ * waits for nothing (`retryMs` 0, which fails at once): a read of a deleted stream gets no answer until its own 5 s
+ * timeout, past a shorter `unavailableRetryMs`, and without a probe it failed as an election ("no JetStream leader
+ * answering"), where the probe says the stream is gone. It waits at most the probe's timeout, and only when no
+ * leader answers; the stream answering then resolves `false` all the same, the deadline being past.
  */
 export async function streamAnswers(scope: RetryScope, until: number): Promise<boolean> {
-  for (let attempt = 0; performance.now() < until; attempt += 1) {
+  const late = performance.now() >= until;
+  if (late && scope.retryMs === 0) return false;
+  for (let attempt = 0; attempt === 0 || performance.now() < until; attempt += 1) {
     try {
       await scope.probe.streams.info(scope.stream);
-      return true;
+      return !late;
     } catch (error) {
-      if (scope.absentAnswers === true && isStreamNotFound(error)) return true;
+      if (scope.absentAnswers === true && isStreamNotFound(error)) return !late;
       if (unavailability(error) === undefined) throw error;
     }
     // A probe that timed out has waited already; one refused at once (no responders) backs off up to 0.5 s.

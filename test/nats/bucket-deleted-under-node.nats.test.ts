@@ -28,11 +28,11 @@ async function deleteBucket(bucket: string): Promise<void> {
 }
 
 /** A node on buckets of its own, named after `name`, with a variable defined in session `s1`. */
-async function nodeWithSession(name: string) {
+async function nodeWithSession(name: string, unavailableRetryMs?: number) {
   const buckets = { variablesBucket: `${name}_v`, sessionsBucket: `${name}_s`, modulesBucket: `${name}_m` };
   const runtime = await Runtime.start({
     llm: createEchoModel(),
-    nats: { servers: server.url, ...buckets },
+    nats: { servers: server.url, ...buckets, ...(unavailableRetryMs === undefined ? {} : { unavailableRetryMs }) },
     onError: () => {},
   });
   const session = await runtime.session('s1');
@@ -67,4 +67,18 @@ describe('a bucket deleted under a running node', () => {
       await runtime.stop();
     }
   });
+
+  // Found in a review: a read gets no answer from a deleted stream until its own 5 s timeout; with a shorter
+  // unavailableRetryMs the deadline had passed by then, no probe was made, and the read failed with store_unavailable
+  // saying the bucket had no JetStream leader answering, which sent the operator looking for an election.
+  it('fails a read with internal_error saying its stream was not found, also with unavailableRetryMs under the read timeout', async () => {
+    const { runtime, session, buckets } = await nodeWithSession('read_gone', 1000);
+    try {
+      await deleteBucket(buckets.variablesBucket);
+      // A define reads the key first (a direct get, which no server answers for a stream gone).
+      expectStreamGone(await session.defineVariable('m', 'integer', 1).catch((e: unknown) => e));
+    } finally {
+      await runtime.stop();
+    }
+  }, 30_000);
 });
