@@ -45,7 +45,7 @@ function typedItemRefusal(className: string, item: number): string | undefined {
 }
 
 /**
- * The body an operation reads: `body` itself unless it says `"tagged": true`, then a copy with its tagged fields
+ * The body an operation reads: `body` itself unless it has `"tagged"` (`false` is taken as left out), then a copy with its tagged fields
  * turned back into values (see tagged-values.ts). A malformed tag is a `ValidationError` naming where it is, and so
  * is a number out of a double's range in a value, tagged or not (see {@link overflowRefusal}).
  */
@@ -54,13 +54,18 @@ export function untagRequest(body: RequestBody): RequestBody {
     assertFiniteValues(body);
     return body;
   }
-  if (body.tagged !== true) {
-    throw new ValidationError(`field 'tagged' must be true when present`, {
+  if (typeof body.tagged !== 'boolean') {
+    throw new ValidationError(`field 'tagged' must be true or false when present`, {
       details: { field: 'tagged', constraint: 'type' },
     });
   }
   const untagged: Record<string, unknown> = { ...body };
   delete untagged.tagged;
+  // False is as if left out, as for every other boolean field of a request (a Go struct's zero value sends it).
+  if (!body.tagged) {
+    assertFiniteValues(untagged);
+    return untagged;
+  }
   for (const field of TAGGED_FIELDS) {
     if (Object.hasOwn(untagged, field))
       untagged[field] = untagValue(untagged[field], field, (path) => taggedVariableAt(body, field, path));

@@ -120,4 +120,21 @@ describe('request values', () => {
     const meant = await raw('overflow', 'var.set', '{"name":"cap","value":"Infinity"}');
     expect(meant.body.result).toMatchObject({ value: 'Infinity', version: 2 });
   });
+
+  // Found by a wire audit: "tagged": false (a Go struct's zero value, a Python default) was refused, where every
+  // other boolean field of a request takes false as left out.
+  it('takes "tagged": false as left out, and refuses any other value but true, writing nothing', async () => {
+    await fx().node(fx().buckets());
+    await raw('plain', 'open', '');
+    await raw('plain', 'var.define', '{"name":"n","type":"integer","value":1,"tagged":false}');
+    const set = await raw('plain', 'var.set', '{"name":"n","value":2,"tagged":false}');
+    expect(set.body.error).toBeUndefined();
+    expect((await raw('plain', 'var.get', '{"name":"n"}')).body.result.value).toBe(2);
+    for (const tagged of ['null', '"true"', '1']) {
+      const refused = await raw('plain', 'var.set', `{"name":"n","value":3,"tagged":${tagged}}`);
+      expect(refused.body.error, tagged).toMatchObject({ code: 'validation_failed', details: { field: 'tagged' } });
+      expect(refused.body.error.message, tagged).toBe("field 'tagged' must be true or false when present");
+    }
+    expect((await raw('plain', 'var.get', '{"name":"n"}')).body.result.value).toBe(2);
+  });
 });
