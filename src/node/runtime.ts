@@ -304,10 +304,10 @@ export class Runtime {
 
   /**
    * Stops one process with `reason` (default `shutdown`), as `GenServer.stop` does: it exits with that reason exactly,
-   * `'kill'` included (see ProcessRuntime).
+   * `'kill'` included; with no process given, refused (see ProcessRuntime), as `stop()` is what stops them all.
    */
-  stopProcess(target: Target, reason?: ExitReason): Promise<void> {
-    return this.#processes.stop(target, reason);
+  stopProcess(...args: [target: Target, reason?: ExitReason]): Promise<void> {
+    return this.#processes.stopProcess(...args);
   }
 
   /** Whether {@link stop} has been called: a supervisor running here restarts nothing from then on. */

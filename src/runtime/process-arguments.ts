@@ -135,6 +135,20 @@ export function exitReasonProblem(reason: unknown, depth = 0): ValidationError |
   );
 }
 
+/** What stops every process, as the refusal of `stopProcess()` with no target names it for both kinds of runtime. */
+export const EVERY_PROCESS_STOPPED_BY = "a ProcessRuntime's stopAll() or a Runtime's stop() stops every process";
+
+/**
+ * The refusal of a stop (`method`) called with no process at all: a runtime's own stop of everything (`everything`,
+ * as the error names it) takes none, and the same call here would stop nothing, silently. `stop(undefined)` is no such
+ * call: it is a process that is not alive, for `stop(whereis(name))` in cleanup code.
+ */
+export function missingStopTarget(method: string, everything: string): ValidationError {
+  return new ValidationError(`${method} needs the process to stop (its ref, pid or name); ${everything}`, {
+    details: { field: 'target' },
+  });
+}
+
 /** Throws unless `name`, given to `spawn`, is a non-empty string: a name `whereis` and a `call` can find. */
 export function assertProcessName(name: unknown): void {
   assertSpawnString('name', name);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Actor, AnyActorLogic, AnyEventObject, EventObject, Snapshot } from 'xstate';
-import { NoProcError, ValidationError } from '../errors.js';
+import { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isCrash, type ExitReason } from './exit-reason.js';
 import { ExitSignals } from './exit-signals.js';
@@ -29,6 +29,7 @@ import {
   type Target,
 } from './process-runtime-options.js';
 import {
+  EVERY_PROCESS_STOPPED_BY,
   assertLogic,
   assertSystemId,
   assertWatcher,
@@ -38,6 +39,7 @@ import {
   idOf,
   isRef,
   labelOf,
+  missingStopTarget,
   nameOf,
   timeoutProblem,
   withCallId,
@@ -203,14 +205,7 @@ export class ProcessRuntime {
    * (`stopAll` stops every process); nothing is stopped
    */
   stop(target: Target, reason: ExitReason = 'shutdown'): Promise<void> {
-    // `Runtime.stop()` stops everything: the same call here stopped nothing, silently. `stop(undefined)` stays a
-    // process that is not alive, for `stop(whereis(name))` in cleanup code.
-    if (arguments.length === 0)
-      return Promise.reject(
-        new ValidationError('stop needs the process to stop (its ref, pid or name); stopAll() stops every process', {
-          details: { field: 'target' },
-        }),
-      );
+    if (arguments.length === 0) return Promise.reject(missingStopTarget('stop', 'stopAll() stops every process'));
     const badReason = exitReasonProblem(reason);
     if (badReason) return Promise.reject(badReason);
     const process = this.#registry.resolve(target);
@@ -219,8 +214,12 @@ export class ProcessRuntime {
     return process.exited.then(() => undefined);
   }
 
-  /** The same as {@link stop}, under the name `Runtime` has too (see `ProcessHost`). */
+  /**
+   * The same as {@link stop}, under the name `Runtime` has too (see `ProcessHost`), whose own calls it answers: refused
+   * with no target, it names how either stops every process.
+   */
   stopProcess(target: Target, reason: ExitReason = 'shutdown'): Promise<void> {
+    if (arguments.length === 0) return Promise.reject(missingStopTarget('stopProcess', EVERY_PROCESS_STOPPED_BY));
     return this.stop(target, reason);
   }
 

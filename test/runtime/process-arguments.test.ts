@@ -90,6 +90,21 @@ describe('process-arguments', () => {
       expect(ref.alive).toBe(false);
     });
 
+    // Found by an audit: stop() was refused, its alias stopProcess() stopped nothing and said nothing.
+    it('is refused by stopProcess when left out, as by stop', async () => {
+      const runtime = createRuntime();
+      const ref = runtime.spawn(counterMachine);
+      const stopProcess = runtime.stopProcess as () => Promise<void>;
+      await expect(stopProcess.call(runtime)).rejects.toMatchObject({
+        code: 'validation_failed',
+        message:
+          'stopProcess needs the process to stop (its ref, pid or name); ' +
+          "a ProcessRuntime's stopAll() or a Runtime's stop() stops every process",
+        details: { field: 'target' },
+      });
+      expect(ref.alive).toBe(true);
+    });
+
     it('is refused with ValidationError as the watcher of a monitor', async () => {
       const runtime = createRuntime();
       const ref = runtime.spawn(counterMachine);

@@ -114,6 +114,24 @@ describe('a Runtime once its stop() began', () => {
   });
 });
 
+describe("a Runtime's stopProcess", () => {
+  // Found by an audit: ProcessRuntime.stop() with no target is refused; the Runtime's stopProcess() stopped nothing,
+  // silently, where `stop()` stops the runtime.
+  it('is refused when the process to stop is left out, naming stop(), and stops nothing', async () => {
+    const runtime = await runtimeWithSession();
+    const ref = runtime.spawn(counterMachine, { name: 'kept' });
+    const stopProcess = runtime.stopProcess as () => Promise<void>;
+    await expect(stopProcess.call(runtime)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message:
+        'stopProcess needs the process to stop (its ref, pid or name); ' +
+        "a ProcessRuntime's stopAll() or a Runtime's stop() stops every process",
+      details: { field: 'target' },
+    });
+    expect([ref.alive, runtime.stopping]).toEqual([true, false]);
+  });
+});
+
 describe("a Runtime's own process names", () => {
   // Found by a review: a process of the user's under a session's name made `runtime.session(id)` fail.
   it('are refused to a spawn, bare or supervised, leaving the session and module they name free', async () => {
