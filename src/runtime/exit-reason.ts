@@ -10,8 +10,9 @@ import { messageOf, printable } from '../printable.js';
  * - `'normal'`: the logic finished (an XState machine reached a final state).
  * - `'shutdown'` or any other string: the reason given to `stop` (default `'shutdown'`), exactly as given. `stop`
  *   mirrors `GenServer.stop(pid, reason)` (`proc_lib:stop/3`), not `Process.exit(pid, reason)`: the process runs its
- *   cleanup and exits with that reason, `'kill'` included, which its monitors and links hear as it is (a link passes
- *   it on as any other abnormal reason). There is no untrappable kill, so no `'killed'` either.
+ *   cleanup (a callback actor's and its child actors'; XState runs no exit actions on a stop) and exits with that
+ *   reason, `'kill'` included, which its monitors and links hear as it is (a link passes it on as any other abnormal
+ *   reason). There is no untrappable kill, so no `'killed'` either.
  * - `'noproc'`: only in a DOWN notice, when the monitored target was not alive to begin with.
  * - `{ error }`: the process crashed; `error` is what its logic threw.
  * - `{ linked, reason }`: the process was stopped because the process `linked` exited with `reason`; a process it

@@ -198,9 +198,11 @@ export class ProcessRuntime {
 
   /**
    * Stops the process with `reason` and settles once it has exited, as `GenServer.stop(pid, reason)` does: its
-   * cleanup runs (a callback actor's, XState's exit actions) and it exits with `reason` exactly as given, `'kill'`
-   * included (there is no untrappable `Process.exit(pid, :kill)`, nor its `killed`; see `ExitReason`), whether it traps
-   * exits or not. Stopping a process that is not alive does nothing, so cleanup code can stop unconditionally.
+   * cleanup runs (a callback actor's, and that of each actor it invoked or spawned; XState v5 runs no exit actions on
+   * a stop, a machine's own or its states') and it exits with `reason` exactly as given, `'kill'` included (there is no
+   * untrappable `Process.exit(pid, :kill)`, nor its `killed`; see `ExitReason`), whether it traps exits or not; a
+   * cleanup that throws makes the exit a crash (`{ error }`), as a `terminate/2` that raises does. Stopping a process
+   * that is not alive does nothing, so cleanup code can stop unconditionally.
    * @throws {ValidationError} (rejects) when `reason` is no exit reason (see `ExitReason`), or no target is given
    * (`stopAll` stops every process); nothing is stopped
    */
