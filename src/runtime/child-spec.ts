@@ -3,10 +3,10 @@
  * @module
  */
 import type { AnyActorLogic, InputFrom } from 'xstate';
-import { NoProcError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { isFailure, type ExitReason } from './exit-reason.js';
 import { assertOptionKeys, optionKeys } from '../option-keys.js';
-import { isRef, labelOf, shown } from './process-arguments.js';
+import { isRef, labelOf, noProcOf, shown } from './process-arguments.js';
 import type { ProcessHost } from './process-host.js';
 import type { SpawnOptions } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
@@ -146,7 +146,7 @@ function adopted(runtime: ProcessHost, started: ChildProcess): ProcessRef {
   if (runtime.isAlive(process)) return process;
   const reason = process.exitReason;
   if (reason !== undefined && typeof reason === 'object' && 'error' in reason) throw reason.error;
-  const error = new NoProcError(labelOf(process));
+  const error = noProcOf(process);
   if (process.alive) error.message = `process '${labelOf(process)}' is not a process of this supervisor's runtime`;
   throw error;
 }

@@ -7,7 +7,7 @@ import { shouldRestart, type ChildStart, type RestartType } from './child-spec.j
 import type { ExitReason } from './exit-reason.js';
 import type { Demonitor } from './monitors.js';
 import type { ProcessHost } from './process-host.js';
-import { isRef, labelOf } from './process-arguments.js';
+import { isRef, labelOf, noProcOf } from './process-arguments.js';
 import type { ProcessRef } from './process.js';
 import { SupervisorBase, type SupervisorBaseOptions } from './supervisor-base.js';
 import { assertDynamicChildSpec, assertDynamicSupervisorOptions } from './supervisor-options.js';
@@ -110,7 +110,7 @@ export class DynamicSupervisor extends SupervisorBase {
           ? [...this.#children].find((candidate) => candidate.ref === child)
           : undefined;
     if (!found) {
-      const error = new NoProcError(labelOf(child));
+      const error = noProcOf(child);
       // "No process is alive" would be false of a live process of another's (OTP answers `not_found`), and may be of
       // a name (the supervisor does not look who else holds it).
       if (typeof child === 'string') error.message = `no child of this supervisor is registered as '${child}'`;

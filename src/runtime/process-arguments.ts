@@ -4,7 +4,8 @@
  * than reaching an actor, where XState would crash the receiving process (and fail everyone waiting on it).
  * @module
  */
-import { ValidationError } from '../errors.js';
+import { NoProcError, ValidationError } from '../errors.js';
+import { formatExitReason } from './exit-reason.js';
 import { assertOptionKeys, readOptions } from '../option-keys.js';
 import { CALL_KEYS, MAX_TIMEOUT_MS } from './process-runtime-options.js';
 import type { ProcessRef } from './process.js';
@@ -29,6 +30,21 @@ export function isRef(value: unknown): value is ProcessRef {
 export function labelOf(target: unknown): string {
   if (typeof target === 'string') return target;
   return isRef(target) ? (target.name ?? target.id) : printable(target);
+}
+
+/**
+ * The {@link NoProcError} for `target`, which no live process of the runtime answers to. A handle of a named process
+ * that exited says so, with its pid: labelled by its name alone, it read "no process 'worker' is alive" while a
+ * restarted worker held the name, and a caller that kept the old handle could not tell why.
+ */
+export function noProcOf(target: unknown): NoProcError {
+  const exited = isRef(target) && target.name !== undefined ? target.exitReason : undefined;
+  if (!isRef(target) || exited === undefined) return new NoProcError(labelOf(target));
+  const error = new NoProcError(labelOf(target), { details: { processId: target.id } });
+  error.message =
+    `process '${target.name}' (${target.id}) exited (${formatExitReason(exited)}): ` +
+    `a handle stands for that process alone, not for a later one under its name`;
+  return error;
 }
 
 /** The registered name of a target, if it has one. */

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Actor, AnyActorLogic, AnyEventObject, EventObject, Snapshot } from 'xstate';
-import { NoProcError } from '../errors.js';
+import type { NoProcError } from '../errors.js';
 import { REPLY, type ReplyEvent } from '../../machines/protocol.js';
 import { isCrash, type ExitReason } from './exit-reason.js';
 import { ExitSignals } from './exit-signals.js';
@@ -41,6 +41,7 @@ import {
   labelOf,
   missingStopTarget,
   nameOf,
+  noProcOf,
   timeoutProblem,
   withCallId,
 } from './process-arguments.js';
@@ -162,7 +163,7 @@ export class ProcessRuntime {
     const badEvent = eventProblem(event, 'call');
     if (badEvent) return Promise.reject(badEvent);
     const process = this.#registry.resolve(target);
-    if (!process) return Promise.reject(new NoProcError(labelOf(target)));
+    if (!process) return Promise.reject(noProcOf(target));
     const callId = `${process.id}#${++this.#callSeq}`;
     // Waiting before the wake: a woken actor that fails as it starts exits the process, failing this call.
     const reply = this.#pending.add(process, callId, labelOf(target), timeout);
@@ -306,7 +307,7 @@ export class ProcessRuntime {
   monitor(target: Target, watcher: MonitorTarget): Demonitor {
     assertWatcher(watcher);
     const owner = typeof watcher === 'function' ? undefined : this.#registry.resolve(watcher.notify);
-    if (typeof watcher !== 'function' && !owner) throw new NoProcError(labelOf(watcher.notify));
+    if (typeof watcher !== 'function' && !owner) throw noProcOf(watcher.notify);
     const process = this.#registry.resolve(target);
     const deliver = (notice: DownNotice): void => {
       // To the process that held the name when asked, as Elixir's monitor belongs to a pid: once it exited, the
@@ -332,8 +333,8 @@ export class ProcessRuntime {
   link(a: Target, b: Target): () => void {
     const pa = this.#registry.resolve(a);
     const pb = this.#registry.resolve(b);
-    if (!pa) throw new NoProcError(labelOf(a));
-    if (!pb) throw new NoProcError(labelOf(b));
+    if (!pa) throw noProcOf(a);
+    if (!pb) throw noProcOf(b);
     this.#links.link(pa, pb);
     return () => this.#links.unlink(pa, pb);
   }

@@ -95,6 +95,25 @@ describe('DynamicSupervisor', () => {
     expect([sup.count, runtime.whereis('d1')]).toEqual([0, undefined]);
   });
 
+  // Found by an audit: the handle of a child that crashed and was restarted under its name was answered "no process
+  // 'd1' is alive", while the restarted d1 was alive and its child.
+  it('rejects terminateChild of the handle of a restarted child, naming that incarnation, and keeps the new one', async () => {
+    const runtime = createRuntime();
+    const sup = DynamicSupervisor.start(runtime);
+    const first = sup.startChild(counter('d1'));
+    runtime.cast(first, { type: 'crash' });
+    const restarted = await waitFor(() => sup.children().find((child) => child !== first));
+    const refused = await sup.terminateChild(first).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(NoProcError);
+    expect(refused).toMatchObject({
+      target: 'd1',
+      message:
+        `process 'd1' (${first.id}) exited (crash: boom): ` +
+        'a handle stands for that process alone, not for a later one under its name',
+    });
+    expect([restarted.alive, runtime.whereis('d1'), sup.count]).toEqual([true, restarted, 1]);
+  });
+
   it('rejects terminateChild with NoProcError for a process it does not supervise', async () => {
     const runtime = createRuntime();
     const sup = DynamicSupervisor.start(runtime);

@@ -51,6 +51,25 @@ describe('ProcessRuntime', () => {
       expect(error).toMatchObject({ target: ref.id });
     });
 
+    // Found by an audit: a handle kept across a restart was answered "no process 'worker' is alive", while
+    // whereis('worker') found the live worker that took the name; link and monitor's notify said the same.
+    it("rejects a dead handle with NoProcError naming that process and its exit, not its name's new holder", async () => {
+      const runtime = createRuntime();
+      const old = runtime.spawn(counterMachine, { name: 'worker' });
+      runtime.cast(old, { type: 'crash' });
+      await old.exited;
+      const current = runtime.spawn(counterMachine, { name: 'worker' });
+      const message =
+        `process 'worker' (${old.id}) exited (crash: boom): ` +
+        `a handle stands for that process alone, not for a later one under its name`;
+      const error = await runtime.call(old, { type: 'get' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NoProcError);
+      expect(error).toMatchObject({ code: 'noproc', target: 'worker', message, details: { processId: old.id } });
+      expect(() => runtime.link(current, old)).toThrow(message);
+      expect(() => runtime.monitor(current, { notify: old })).toThrow(message);
+      await expect(runtime.call('worker', { type: 'get' })).resolves.toBe(0);
+    });
+
     it('rejects with CallTimeoutError carrying target and timeout when nobody replies', async () => {
       vi.useFakeTimers();
       const runtime = createRuntime();
