@@ -178,6 +178,8 @@ describe('session', () => {
       ['updatedBy', session.deleteVariable('n', { updatedBy: '' })],
       ['updatedBy', session.rollbackVariable('n', 1, { updatedBy: '' })],
       ['updatedBy', session.importVariables([], { updatedBy: '' })],
+      // No variable has the empty id: it was refused as a version_conflict naming an empty id.
+      ['expectedId', session.setVariable('n', 1, { expectedId: '' })],
       ['replace', session.importVariables([], { replace: 1 } as never)],
       ['includeInitial', session.watchVariables('*', () => {}, { includeInitial: 'yes' } as never)],
     ];

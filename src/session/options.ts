@@ -39,7 +39,7 @@ function fits(value: unknown, kind: OptionKind): boolean {
  */
 const ACCEPTED = {
   getVariable: { default: 'any' },
-  setVariable: { expectedVersion: 'version', expectedId: 'string', updatedBy: 'name', reason: 'string' },
+  setVariable: { expectedVersion: 'version', expectedId: 'name', updatedBy: 'name', reason: 'string' },
   updateVariable: { updatedBy: 'name', reason: 'string' },
   deleteVariable: { updatedBy: 'name' },
   setVariables: { atomic: 'boolean', updatedBy: 'name', reason: 'string' },
