@@ -22,6 +22,7 @@ import { assertAzureURL } from './azure-endpoint.js';
 import { sendingTo } from './provider-endpoint.js';
 import { reportingErrorBodies } from './provider-errors.js';
 import { refusingFilteredAnswers } from './content-filter.js';
+import { askingMaxTokens, fetchKeepingMaxTokens } from './reasoning-model-tokens.js';
 
 /** The name the offline model answers to, in `TETHER_AI=tether-echo` and in every answer. */
 export const ECHO_MODEL_NAME = 'tether-echo';
@@ -176,7 +177,9 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
       retry: { maxRetries: config.httpRetries ?? 0, retryableStatusCodes: AX_RETRIED_STATUSES },
       timeout: timeoutMs,
       // Ax's timeout ends at the response's headers; this one holds to the end of its body, which must be complete.
-      fetch: fetchNotingRefusals(fetchCheckingAnswerStreams(judged, openAIChat ? unfinishedChoiceOf : undefined)),
+      fetch: fetchKeepingMaxTokens(
+        fetchNotingRefusals(fetchCheckingAnswerStreams(judged, openAIChat ? unfinishedChoiceOf : undefined)),
+      ),
     },
   };
   let service: AxAIService;
@@ -192,6 +195,7 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   if (config.url) sendingTo(service, config.url, names.url, profile.id);
   reportingErrorBodies(service, profile.id);
   refusingFilteredAnswers(service, profile.id);
+  askingMaxTokens(service);
   const model = new LanguageModel(profile.id, config.model);
   registerService(model, service);
   return model;
