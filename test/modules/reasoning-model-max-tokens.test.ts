@@ -65,3 +65,35 @@ describe('maxTokens for an o-series model', () => {
     expect(capped).toMatchObject({ model: 'o1', max_completion_tokens: 64 });
   });
 });
+
+// Ax's behaviour, documented in README.md and docs/protocol.md: this notices an Ax upgrade that changes it.
+describe("what Ax leaves out for OpenAI's reasoning models", () => {
+  it('sends no sampling setting nor samples to an o-series model, and no temperature nor topP to a GPT-5', async () => {
+    stub().fallback = () => text('Answer: x');
+    const settings = { temperature: 0.5, topP: 0.5, presencePenalty: 1, frequencyPenalty: 1, maxTokens: 50 };
+    const sampled = await session().module('o', {
+      type: 'MultiChainComparison',
+      signature,
+      maxRetries: 0,
+      samples: 3,
+      model: 'o3-mini',
+      ...settings,
+    });
+    expect((await sampled.execute({ question: 'q' })).output).toEqual({ answer: 'x' });
+    const five = await session().module('five', {
+      type: 'Predict',
+      signature,
+      maxRetries: 0,
+      model: 'gpt-5',
+      ...settings,
+    });
+    await five.execute({ question: 'q' });
+    const [o, gpt5] = stub().chatRequests.map(({ body }) => body);
+    expect(stub().chatRequests).toHaveLength(2);
+    const sampling = ['temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'n'];
+    expect(sampling.filter((field) => field in (o ?? {}))).toEqual([]);
+    expect(o).toMatchObject({ max_completion_tokens: 50 });
+    expect(sampling.filter((field) => field in (gpt5 ?? {}))).toEqual(['presence_penalty', 'frequency_penalty']);
+    expect(gpt5).toMatchObject({ max_completion_tokens: 50 });
+  });
+});
