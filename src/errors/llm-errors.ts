@@ -10,8 +10,10 @@ import { BridgeError, type BridgeErrorOptions } from './bridge-error.js';
  * failure names its module, here and when rebuilt from the wire.
  */
 function forModule(options: BridgeErrorOptions, preposition: 'to' | 'for'): string {
-  const moduleId = options.details?.moduleId;
-  return typeof moduleId === 'string' ? ` ${preposition} module '${moduleId}'` : '';
+  const { moduleId, model } = options.details ?? {};
+  if (typeof moduleId !== 'string') return '';
+  // The model too: a model variable switched to a name the provider does not serve fails as a 404 of that model.
+  return ` ${preposition} module '${moduleId}'${typeof model === 'string' ? ` (model '${model}')` : ''}`;
 }
 
 /** The LLM provider refused or failed a request (HTTP error, authentication); the message carries its words. */

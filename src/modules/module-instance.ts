@@ -290,7 +290,7 @@ export class ModuleInstance {
         },
       );
     } catch (error) {
-      throw namingModule(error, this.moduleId);
+      throw namingModule(error, this.moduleId, this.#module?.model ?? this.llm?.defaultModel);
     }
     // Frozen as the bindings' own provenance is (they share one between executions): with a type variable or without,
     // a caller gets the same kind of object.

@@ -260,19 +260,26 @@ export function toTetherError(
  * The error of a module process's execution, naming the module: a `ProviderError`, a tool's failure, an unusable
  * answer or a failed LLM program (as {@link toTetherError} made them) gets `moduleId` in its details (and a failed
  * program in its message), so that a node serving many modules on one provider says which of them was refused (a
- * 429, a bad key). Code and other fields stay.
+ * 429, a bad key). All but a tool's failure also get `model`, the model the execution asked for when it is known
+ * (a module's setting, else the language model's default), named in the message: a model variable set to a name
+ * the provider does not serve fails as a 404 that names nothing else. Code and other fields stay.
  *
  * A response body that is not JSON, or JSON that is not a chat completion (`choices: []`, a choice without its
  * message, an error object sent with HTTP 200), is `ProviderUnavailableError` (`malformed_response`), and so is a
  * streamed request answered with no event stream at all (non-stream-answer.ts), or with an event that is not JSON or
  * is an error object (answer-stream-check.ts).
  */
-export function namingModule(error: unknown, moduleId: string): unknown {
+export function namingModule(error: unknown, moduleId: string, model?: string): unknown {
   if (!(error instanceof BridgeError) || error.details.moduleId !== undefined) return error;
-  // The same error, its details naming the module: each class builds its message from them.
+  // The same error, its details naming the module (and the model it asked for, when known): each class builds its
+  // message from them.
   const options = {
     ...(error.cause === undefined ? {} : { cause: error.cause }),
-    details: { ...error.details, moduleId },
+    details: {
+      ...error.details,
+      moduleId,
+      ...(model === undefined || error instanceof ToolFailedError ? {} : { model }),
+    },
   };
   let named: BridgeError;
   if (error instanceof ProviderError) {

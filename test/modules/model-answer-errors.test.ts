@@ -49,7 +49,7 @@ describe('an answer the model gave that the module cannot use', () => {
       details: { provider: 'openai', reason: 'invalid', moduleId: 'qa' },
     });
     expect(error.message).toMatch(
-      /^the answer of provider 'openai' for module 'qa' could not be used: Field 'Answer' has an invalid value 'maybe'/,
+      /^the answer of provider 'openai' for module 'qa' \(model 'gpt-4o-mini'\) could not be used: Field 'Answer' has an invalid value 'maybe'/,
     );
     // One line: the model's output and Ax's advice to the model stay out of it.
     expect(error.message).not.toContain('\n');

@@ -34,17 +34,35 @@ describe('a module execution the provider fails', () => {
     const error = await qa.execute({ question: 'q' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).message).toBe(
-      "provider 'openai' answered HTTP 403 to module 'qa': Rate limit reached",
+      "provider 'openai' answered HTTP 403 to module 'qa' (model 'gpt-4o-mini'): Rate limit reached",
     );
     expect((error as ProviderError).details).toMatchObject({
       provider: 'openai',
       status: 403,
       providerMessage: 'Rate limit reached',
       moduleId: 'qa',
+      model: 'gpt-4o-mini',
     });
     expect(stub().chatRequests).toHaveLength(1);
     // How a client on another node rebuilds it: the same message, the module still named.
     expect(errorFromJSON(errorToJSON(error)).message).toBe((error as Error).message);
+  });
+
+  // Found by an audit: a model variable set to a name the provider does not serve failed as a 404 naming no model.
+  it('names the model a variable chose when the provider refuses it', async () => {
+    await session().defineVariable('model', 'string', 'gpt-nope');
+    const bound = await session().module('bound', {
+      type: 'Predict',
+      signature: 'question:string -> answer:string',
+      bindings: { model: 'model' },
+      maxRetries: 0,
+    });
+    stub().reply(httpError(404, 'The model `gpt-nope` does not exist'));
+    const error = await bound.execute({ question: 'q' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'provider_error', details: { status: 404, model: 'gpt-nope' } });
+    expect((error as Error).message).toMatch(
+      /^provider 'openai' answered HTTP 404 to module 'bound' \(model 'gpt-nope'\): /,
+    );
   });
 
   // Found by a review: a rate limit failed the execution at once, with no retry and its Retry-After ignored.
@@ -127,7 +145,7 @@ describe('a module execution the provider fails', () => {
       expect(error).toBeInstanceOf(ProviderUnavailableError);
       expect(error).toMatchObject({ reason: 'malformed_response', details: { provider: 'openai', moduleId: 'qa' } });
       expect((error as Error).message).toBe(
-        `provider 'openai' answered with a body that is not a chat completion for module 'qa': ${said}`,
+        `provider 'openai' answered with a body that is not a chat completion for module 'qa' (model 'gpt-4o-mini'): ${said}`,
       );
     },
   );
@@ -206,7 +224,7 @@ describe('a module execution the provider fails', () => {
       details: { provider: 'openai', reason: 'malformed_response', moduleId: 'qa' },
     });
     expect((error as Error).message).toMatch(
-      /^provider 'openai' answered with a body that is not a chat completion for module 'qa': .*JSON/,
+      /^provider 'openai' answered with a body that is not a chat completion for module 'qa' \(model 'gpt-4o-mini'\): .*JSON/,
     );
     const rebuilt = errorFromJSON(errorToJSON(error));
     expect(rebuilt).toBeInstanceOf(ProviderUnavailableError);
@@ -235,7 +253,9 @@ describe('a module execution whose provider cannot be reached', () => {
       expect(error).toBeInstanceOf(ProviderUnavailableError);
       expect(error).toMatchObject({ reason: 'unreachable', details: { provider: 'openai', moduleId: 'qa' } });
       expect((error as Error).message).toMatch(
-        new RegExp(`^provider 'openai' could not be reached for module 'qa': fetch failed: .*ECONNREFUSED`),
+        new RegExp(
+          `^provider 'openai' could not be reached for module 'qa' \\(model 'm'\\): fetch failed: .*ECONNREFUSED`,
+        ),
       );
     } finally {
       await runtime.stop();

@@ -32,7 +32,9 @@ describe('an unusable model answer over NATS', () => {
     const error = await qa.execute({ question: 'how many?' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelAnswerError);
     expect(error).toMatchObject({ reason: 'invalid', details: { moduleId: 'qa', provider: 'openai' } });
-    expect((error as Error).message).toMatch(/for module 'qa' could not be used: Field 'Score' has an invalid value/);
+    expect((error as Error).message).toMatch(
+      /for module 'qa' \(model '[^']+'\) could not be used: Field 'Score' has an invalid value/,
+    );
 
     const raw = await rawReply(
       nc(),
