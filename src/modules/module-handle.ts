@@ -13,6 +13,7 @@ import type { ModuleLogic } from './module-logic.js';
 import { assertExecuteOptionKeys, assertInputsObject } from './execute-arguments.js';
 import { inputsAsCalled } from './inputs-as-called.js';
 import { executionSignal } from './execution-signal.js';
+import { onAbort } from './signal-listeners.js';
 import { executionTimeoutMs } from './execution-timeout.js';
 import { lostExecutionError } from './naming-execution.js';
 import { printable } from '../printable.js';
@@ -156,8 +157,8 @@ export class ModuleHandle implements ModuleApi {
         details: { reason: reason() },
       });
     const cancel = (why: string) => this.deps.processes.cast(process, { type: 'cancel', executionId, reason: why });
-    const onAbort = () => cancel(reason());
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // One listener on a signal however many executions share it (see signal-listeners.ts).
+    const offAbort = signal && onAbort(signal, () => cancel(reason()));
     try {
       return (await this.deps.processes.call(
         process,
@@ -168,7 +169,7 @@ export class ModuleHandle implements ModuleApi {
       const ids = { sessionId: this.sessionId, moduleId: this.moduleId, executionId };
       throw lostExecutionError(error, process, ids, () => cancel('timed out'));
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      offAbort?.();
       // The module's idle time counts from the end of its last execution, however long that took.
       this.hooks.touch?.();
     }

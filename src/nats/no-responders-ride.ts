@@ -8,6 +8,7 @@
  */
 import { NODE_RECONNECT_GRACE_MS } from './node-watch.js';
 import { isNoResponders } from './request-failure.js';
+import { onAbort } from '../modules/signal-listeners.js';
 
 /** How often a request that found no node subscribed is sent again while the nodes may be reconnecting. */
 export const NO_RESPONDERS_RETRY_MS = 250;
@@ -58,10 +59,11 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
+      offAbort?.();
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
+    // The execution's signal, which others may share: all of them pause here together while no node is subscribed.
+    const offAbort = signal && onAbort(signal, done);
   });
 }

@@ -35,6 +35,7 @@ import { droppedDuring, waitStart } from './request-failure.js';
 import { searchForTaker } from './taker-search.js';
 import { ACCEPTED_BY_HEADER, ACCEPT_NOTICE_HEADER, ANSWER_WITHIN_HEADER, NODE_ID } from './wire.js';
 import { DEADLINE_HEADER, deadlineHeader } from './request-deadline.js';
+import { onAbort } from '../modules/signal-listeners.js';
 
 // The watch's figures moved to node-watch.ts; they stay importable from here, where they were first.
 export {
@@ -130,6 +131,8 @@ export function watchedRequest(
     let unhold: (() => void) | undefined;
     /** Stops listening for the server's refusal of the publish (see `send`). */
     let unrefused: (() => void) | undefined;
+    /** Stops listening for the caller's signal, which other executions may share (see signal-listeners.ts). */
+    let offAbort: (() => void) | undefined;
     let sent = false;
     const finish = (settle: () => void): void => {
       if (settled) return;
@@ -139,7 +142,7 @@ export function watchedRequest(
       unrefused?.();
       unwatch?.();
       unrecover?.();
-      signal?.removeEventListener('abort', onAbort);
+      offAbort?.();
       slot.close();
       settle();
     };
@@ -268,8 +271,7 @@ export function watchedRequest(
       );
       unrecover = everyNode.stop;
     };
-    const onAbort = (): void => finish(() => resolve({ kind: 'aborted' }));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) offAbort = onAbort(signal, () => finish(() => resolve({ kind: 'aborted' })));
 
     options.headers.set(ACCEPT_NOTICE_HEADER, '1');
     const send = (): void => {
