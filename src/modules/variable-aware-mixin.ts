@@ -81,7 +81,13 @@ export type MixableModuleClass = new (...args: any[]) => ProgramModule;
  * const m = new VariableAwareSummarize('document -> summary', { session })
  * await m.bindToVariable('temperature', 'llm_temperature')
  */
-export function VariableAwareMixin<TBase extends MixableModuleClass>(Base: TBase) {
+export function VariableAwareMixin<TBase extends MixableModuleClass>(
+  Base: TBase,
+  // Declared, not inferred: the declaration emitted for the inferred class expression turns the methods returning
+  // `this` (attachSession, setSyncErrorHandler) into `any`, so an installed package typed `m.attachSession(s).x`.
+  // TypeScript mixes this constructor's instance type into each of TBase's construct signatures, which keep their
+  // parameters.
+): TBase & (new (...args: any[]) => VariableAware) {
   return class VariableAwareModule extends Base implements VariableAware {
     constructor(...args: any[]) {
       super(...args);
