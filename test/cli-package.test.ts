@@ -11,13 +11,13 @@ const root = new URL('..', import.meta.url).pathname;
 let installed: string;
 
 /**
- * The layout of an installed package: package.json, bin/ and the compiled dist/ (what "files" ships), no
- * sources, and the dependencies beside it.
+ * The layout of an installed package: package.json, bin/ and the compiled dist/ (what "files" ships, with the
+ * protocol's document), no sources, and the dependencies beside it.
  */
 beforeAll(async () => {
   installed = await mkdtemp(join(tmpdir(), 'tether-package-'));
   const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { files: string[] };
-  expect(manifest.files.sort()).toEqual(['bin', 'dist/machines', 'dist/src']);
+  expect(manifest.files.sort()).toEqual(['bin', 'dist/machines', 'dist/src', 'docs/protocol.md']);
   // A version of its own, to tell the installed package.json from the checkout's.
   const installedManifest = {
     ...JSON.parse(await readFile(join(root, 'package.json'), 'utf8')),

@@ -1,7 +1,7 @@
 /**
  * What the README's `npm run build && npm pack` makes of a checkout: the compiled library (dist/src, dist/machines),
- * bin/, README.md and package.json, nothing else, however dist/ was left before; its source maps carry their sources.
- * Found in review: a dist/ compiled by the project tsconfig shipped the tests and benchmarks (1,143 files more), and
+ * bin/, README.md, docs/protocol.md (which the README links to) and package.json, nothing else, however dist/ was left
+ * before; its source maps carry their sources. Found in review: a dist/ compiled by the project tsconfig shipped the tests and benchmarks (1,143 files more), and
  * every map pointed at a .ts file the package does not hold. (The project's .npmrc turns lifecycle scripts off, so no
  * `prepack` can build for a bare `npm pack`.) And what a strict TypeScript service that installed the tarball can
  * compile against it: found in review, the shipped declarations typed the variable-aware classes' `attachSession` and
@@ -17,10 +17,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 
-/** The library's own files: what an installed package needs at run time and for its types. */
+/** The library's own files: what an installed package needs at run time and for its types, and its documents. */
 const shipped = (path: string): boolean =>
   path === 'package.json' ||
   path === 'README.md' ||
+  path === 'docs/protocol.md' ||
   path.startsWith('bin/') ||
   path.startsWith('dist/src/') ||
   path.startsWith('dist/machines/');
@@ -76,6 +77,15 @@ it('ships the library alone, its maps with their sources', async () => {
     });
   }
   expect(dangling.slice(0, 3)).toEqual([]);
+});
+
+it('ships the files its README links to', async () => {
+  // The README an installed package holds (node_modules/tether/README.md, the npm page) points at the wire protocol,
+  // whose fields, errors and results it leaves to that document.
+  const readme = await readFile(join(work, 'package/README.md'), 'utf8');
+  const linked = [...readme.matchAll(/\]\(([^)#:]+)(?:#[^)]*)?\)/g)].map((match) => normalize(match[1] ?? ''));
+  expect(linked).toContain('docs/protocol.md');
+  expect([...new Set(linked)].filter((path) => !files.includes(path))).toEqual([]);
 });
 
 /** The tsconfig of a strict TypeScript service that installed the package, for `moduleResolution`. */
