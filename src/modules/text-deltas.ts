@@ -22,18 +22,29 @@ export interface DeltaRelay {
  * markdown list), which no deltas of the list in `output` add up to.
  */
 export function streamTextFields(gen: AxGen<AxGenIn, AxGenOut>, signature: AxSignature, relay: DeltaRelay): void {
-  for (const field of signature.getOutputFields()) {
-    if (field.type !== undefined && (field.type.name !== 'string' || field.type.isArray)) continue;
-    gen.addStreamingFieldProcessor(field.name, (raw: string) => {
+  const textFields = signature
+    .getOutputFields()
+    .filter((field) => field.type === undefined || (field.type.name === 'string' && !field.type.isArray))
+    .map((field) => field.name);
+  textFields.forEach((name, index) => {
+    const before = textFields.slice(0, index);
+    gen.addStreamingFieldProcessor(name, (raw: string, context?: Readonly<{ values?: AxGenOut }>) => {
       const listener = relay.onDelta;
       if (!listener) return undefined;
+      // The fields before this one are whole in `values` by now, and their last characters may have come in the
+      // chunk that opened this one, after which their processors are not called again: passed on first, so a
+      // listener hears each field whole before the next one starts (else only with the final output, at the end).
+      for (const earlier of before) {
+        const value = context?.values?.[earlier];
+        if (typeof value === 'string') pass(relay, listener, earlier, value);
+      }
       // Ax trims the final value at both ends, so white space at either end of the text so far is held back: at the
       // start for good, at the end until text follows it (a line break ending the field would be passed on, then
       // missing from the final value, which would then look like the field started over).
-      pass(relay, listener, field.name, raw.trim());
+      pass(relay, listener, name, raw.trim());
       return undefined;
     });
-  }
+  });
 }
 
 /**

@@ -97,3 +97,25 @@ describe('the deltas of a field a retry starts over', () => {
     ]);
   });
 });
+
+describe('the deltas of consecutive fields', () => {
+  // Found by the LLM audit: a field's last characters, streamed in the chunk that opens the next field, were heard only
+  // at the end of the execution, after every delta of the next field: a client printing deltas as they come showed
+  // 'The sky is blu', the whole detail, then 'e'.
+  it('come field after field: a field is heard whole before the next one starts', async () => {
+    const { output, deltas } = await deltasOf('question:string -> answer:string, detail:string', [
+      'Answer',
+      ': The sky is blu',
+      'e\nDetail',
+      ': Rayleigh',
+      ' scattering',
+    ]);
+    expect(output).toEqual({ answer: 'The sky is blue', detail: 'Rayleigh scattering' });
+    expect(deltas).toEqual([
+      { field: 'answer', delta: 'The sky is blu' },
+      { field: 'answer', delta: 'e' },
+      { field: 'detail', delta: 'Rayleigh' },
+      { field: 'detail', delta: ' scattering' },
+    ]);
+  });
+});
