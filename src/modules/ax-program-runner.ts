@@ -37,6 +37,7 @@ import { pickByMajority } from './pick-by-majority.js';
 import { assertModuleToolNames } from './tool-name.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
 import { adviceService } from './advice-service.js';
+import { onAbort } from './signal-listeners.js';
 import { messageOf } from '../printable.js';
 
 // In its own file now; re-exported so this module's exports stay as they were.
@@ -234,6 +235,7 @@ export class AxProgramRunner {
     // Ax's stop aborts the program's requests in flight, and its next forward if none is (see
     // GeneratorPool.release).
     let stop: (() => void) | undefined;
+    let offAbort: (() => void) | undefined;
     try {
       const service = axServiceOf(llm);
       // An attribute set on the module directly was not checked: Ax would send a temperature of 5 to the provider,
@@ -283,13 +285,14 @@ export class AxProgramRunner {
         forwarded = this.#forwardKind(taken.gen, service, values as AxGenIn, options, params);
         if (signal) stop = () => taken.gen.stop();
       }
-      if (signal && stop) signal.addEventListener('abort', stop, { once: true });
+      // One listener on a signal however many forwards share it (see signal-listeners.ts).
+      if (signal && stop) offAbort = onAbort(signal, stop);
     } catch (error) {
       if (pooled) this.#pool.release(pooled, signal);
       return Promise.reject(toTetherError(error, llm.provider, signal, this.#signature.getOutputFields()));
     }
     const settle = (): void => {
-      if (signal && stop) signal.removeEventListener('abort', stop);
+      offAbort?.();
       if (pooled) this.#pool.release(pooled, signal);
     };
     return forwarded.then(

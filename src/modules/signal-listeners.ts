@@ -3,7 +3,8 @@
  * pass one signal to a batch of executions ("cancel them all", or all on shutdown); each adding a listener of its own
  * made Node print `MaxListenersExceededWarning: Possible EventTarget memory leak detected` from the eleventh in
  * flight, a false alarm (each is removed as its execution ends) on a loaded service's stderr. Raising the signal's
- * limit instead would change the caller's object. Shared by the embedded and the remote module handle.
+ * limit instead would change the caller's object. Shared by the embedded and the remote module handle, and by a
+ * module's own `forward({ abortSignal })` (ax-program-runner.ts).
  * @module
  */
 
