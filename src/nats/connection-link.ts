@@ -110,22 +110,28 @@ function onPublishRefused(connection: NatsConnection, listener: (refusal: Permis
 }
 
 /**
- * Resolves `true` once `link` is up (at once when it is), or `false` when it is still down `waitMs` from now: for
- * work that would otherwise wait out a bucket's unavailability, one operation after another, while the connection
- * is gone.
+ * Resolves `true` once `link` is up (at once when it is), or `false` when it is still down `waitMs` from now, or when
+ * `closed` settles first (the connection gave up reconnecting: it never comes back): for work that would otherwise
+ * wait out a bucket's unavailability, one operation after another, while the connection is gone.
  */
-export function connectionBack(link: ConnectionLink, waitMs: number): Promise<boolean> {
+export function connectionBack(link: ConnectionLink, waitMs: number, closed?: Promise<unknown>): Promise<boolean> {
   if (!link.down) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      unlisten();
-      resolve(false);
-    }, waitMs);
-    const unlisten = link.onChange((change) => {
-      if (change === 'disconnected') return;
+    let waiting = true;
+    const end = (back: boolean): void => {
+      if (!waiting) return;
+      waiting = false;
       clearTimeout(timer);
       unlisten();
-      resolve(true);
+      resolve(back);
+    };
+    const timer = setTimeout(() => end(false), waitMs);
+    const unlisten = link.onChange((change) => {
+      if (change !== 'disconnected') end(true);
     });
+    void closed?.then(
+      () => end(false),
+      () => end(false),
+    );
   });
 }

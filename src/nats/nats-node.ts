@@ -331,8 +331,9 @@ export async function openNatsNode(
       endRequests: async (reason) => (await service?.endRequests(reason)) ?? 0,
       async stopServing() {
         // One grace for the connection, shared by the held replies and the last stamps (see stop-grace.ts). None for a
-        // connection that gave up reconnecting: it never comes back, so the grace would only be waited out.
-        const grace = createStopGrace(connection.isClosed() ? 0 : undefined);
+        // connection that gave up reconnecting, and it ends when the connection gives up during the stop: it never
+        // comes back, so the grace would only be waited out.
+        const grace = createStopGrace(connection.isClosed() ? 0 : undefined, connection.closed());
         await service?.stop(grace);
         // After the requests in progress: an execution still running here can be cancelled until it ends.
         control?.close();

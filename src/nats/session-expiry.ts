@@ -357,7 +357,7 @@ export function startSessionExpiry(deps: SessionExpiryDeps): SessionExpiry {
       // `uses()` gives a use once: kept where the stamping below takes it, as it would have.
       for (const use of deps.uses()) unstamped.set(use.sessionId, use);
       const due = [...unstamped.values()].some(isDue);
-      if (deps.link && left > 0 && due) await connectionBack(deps.link, left);
+      if (deps.link && left > 0 && due) await connectionBack(deps.link, left, grace.closed);
       await stampAll().catch((error: unknown) => deps.report(error, 'session expiry'));
       if (unstamped.size === 0) return;
       const ids = [...unstamped.keys()];

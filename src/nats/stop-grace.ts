@@ -20,20 +20,27 @@ export interface StopGrace {
    * with an earlier `dueAt` (a reply held since before the stop, asked after its drain) ends no later than ms after it.
    */
   until(dueAt: number): number;
+  /**
+   * Settles once the connection is closed for good (it gave up reconnecting): from then on nothing a wait of the stop
+   * waits for can come, and the wait ends there. Absent from a grace given none.
+   */
+  readonly closed?: Promise<unknown>;
 }
 
 /**
- * A stop's grace of `ms`.
+ * A stop's grace of `ms`; the wait of the last stamps for the connection to be back also ends once `closed` (the
+ * connection's `closed()`) settles, as the held replies' does on the close by itself (held-output.ts).
  * @example
- * const grace = createStopGrace();
+ * const grace = createStopGrace(undefined, connection.closed());
  * await output.flushed(grace); // held replies: until 6 s after the oldest fell due
  * await expiry.stop(grace); // last stamps: until the same moment
  */
-export function createStopGrace(ms = NODE_RECONNECT_GRACE_MS): StopGrace {
+export function createStopGrace(ms = NODE_RECONNECT_GRACE_MS, closed?: Promise<unknown>): StopGrace {
   let end = Infinity;
   return {
     ms,
     until: (dueAt) => (end = Math.min(end, dueAt + ms)),
+    ...(closed ? { closed } : {}),
   };
 }
 

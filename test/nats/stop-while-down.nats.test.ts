@@ -144,4 +144,20 @@ describe('a node stopped while NATS is away', () => {
     // Well under the 6 s it waited before, with room for a loaded machine.
     expect(performance.now() - started).toBeLessThan(3_000);
   }, 30_000);
+
+  // The same connection giving up while the stop waits for it: the stop went on waiting for it to be back until its
+  // grace ran out, 6 s in all, though from the close on nothing could leave.
+  it('stops once its connection gives up reconnecting while the stop waits for it', async () => {
+    const { runtime, link, reports } = await nodeThatUsedSessions({ maxAttempts: 3 });
+    link.cut();
+    await waitFor(disconnected(reports), { message: 'the node sees NATS go' });
+    const gaveUp = () => reports.some(([error]) => error instanceof NatsConnectionError && error.status === 'closed');
+    expect(gaveUp()).toBe(false);
+    const stopping = runtime.stop().then(() => 'stopped' as const);
+    await waitFor(gaveUp, { message: 'the node sees its connection give up', timeout: 10_000 });
+    // Well before the grace would have ended: stopped as soon as the close is seen, bar a loaded machine's delay.
+    const graceOver = new Promise<'grace over'>((resolve) => setTimeout(() => resolve('grace over'), 2_500));
+    expect(await Promise.race([stopping, graceOver])).toBe('stopped');
+    await stopping;
+  }, 30_000);
 });
