@@ -184,7 +184,7 @@ describe('cli serve', () => {
       code: 130,
       signal: null,
       // Said, since the 'node stopped' line never comes.
-      stderr: 'tether: SIGINT while stopping: exiting at once (130)\n',
+      stderr: 'tether: exiting at once on SIGINT (130), before the command had ended\n',
     });
     expect(stopped.stdout).not.toMatch(/node stopped/);
   }, 30_000);

@@ -33,7 +33,7 @@ describe('untilSignal', () => {
       process.emit('SIGINT', 'SIGINT');
       expect(exit).toHaveBeenCalledWith(130);
       // Said before it exits: the line the stop would have printed never comes.
-      expect(stderr).toHaveBeenCalledWith('tether: SIGINT while stopping: exiting at once (130)\n');
+      expect(stderr).toHaveBeenCalledWith('tether: exiting at once on SIGINT (130), before the command had ended\n');
     } finally {
       process.off('removeListener', onRemoved);
       wait.release();
@@ -53,7 +53,7 @@ describe('untilSignal', () => {
       await expect(wait.stopped).resolves.toBe('lost');
       process.emit('SIGTERM', 'SIGTERM');
       expect(exit).toHaveBeenCalledWith(143);
-      expect(stderr).toHaveBeenCalledWith('tether: SIGTERM while stopping: exiting at once (143)\n');
+      expect(stderr).toHaveBeenCalledWith('tether: exiting at once on SIGTERM (143), before the command had ended\n');
     } finally {
       wait.release();
     }

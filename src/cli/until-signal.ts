@@ -78,7 +78,9 @@ export function untilSignal(
  */
 const force = (signal: NodeJS.Signals): never => {
   const code = signalExitCode(signal);
-  process.stderr.write(`tether: ${signal} while stopping: exiting at once (${code})\n`);
+  // Not in the form of a failure's line (`tether: <code>: <message>`): a script reading the code would take the signal
+  // for one. Said for a command cancelling its call (`module call`) as for one stopping.
+  process.stderr.write(`tether: exiting at once on ${signal} (${code}), before the command had ended\n`);
   return process.exit(code);
 };
 
