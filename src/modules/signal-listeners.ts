@@ -33,6 +33,8 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
     const dispatch = (): void => {
       fanOuts.delete(signal);
       for (const each of [...listeners]) {
+        // One removed by a listener before it is not called, as the signal's own listeners would not be.
+        if (!listeners.has(each)) continue;
         try {
           each();
         } catch (error) {
