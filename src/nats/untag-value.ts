@@ -46,9 +46,8 @@ function typedItemRefusal(className: string, item: number): string | undefined {
 
 /**
  * The body an operation reads: `body` itself unless it has `"tagged"` (`false` is taken as left out), then a copy
- * with its tagged fields
- * turned back into values (see tagged-values.ts). A malformed tag is a `ValidationError` naming where it is, and so
- * is a number out of a double's range in a value, tagged or not (see {@link overflowRefusal}).
+ * with its tagged fields turned back into values (see tagged-values.ts). A malformed tag is a `ValidationError` naming
+ * where it is, and so is a number out of a double's range in a value, tagged or not (see {@link overflowRefusal}).
  */
 export function untagRequest(body: RequestBody): RequestBody {
   if (!Object.hasOwn(body, 'tagged')) {
