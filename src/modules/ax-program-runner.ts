@@ -33,6 +33,7 @@ import {
   checkParameters,
 } from './module-types.js';
 import { missingFieldsError, toTetherError } from './provider-errors.js';
+import { withoutKey } from './hidden-key.js';
 import { pickByMajority } from './pick-by-majority.js';
 import { assertModuleToolNames } from './tool-name.js';
 import { type ProgramParameter, checkProgramSettings, checkSetting } from './setting-limits.js';
@@ -289,7 +290,9 @@ export class AxProgramRunner {
       if (signal && stop) offAbort = onAbort(signal, stop);
     } catch (error) {
       if (pooled) this.#pool.release(pooled, signal);
-      return Promise.reject(toTetherError(error, llm.provider, signal, this.#signature.getOutputFields()));
+      return Promise.reject(
+        withoutKey(toTetherError(error, llm.provider, signal, this.#signature.getOutputFields()), llm),
+      );
     }
     const settle = (): void => {
       offAbort?.();
@@ -305,7 +308,7 @@ export class AxProgramRunner {
       },
       (error: unknown) => {
         settle();
-        throw toTetherError(error, llm.provider, signal, this.#signature.getOutputFields());
+        throw withoutKey(toTetherError(error, llm.provider, signal, this.#signature.getOutputFields()), llm);
       },
     );
   }

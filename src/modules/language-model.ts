@@ -20,6 +20,7 @@ import { fetchNotingRefusals } from './refusal-status.js';
 import { assertProviderConfig } from './provider-config-check.js';
 import { assertAzureURL } from './azure-endpoint.js';
 import { sendingTo } from './provider-endpoint.js';
+import { rememberKey } from './hidden-key.js';
 import { reportingErrorBodies } from './provider-errors.js';
 import { refusingFilteredAnswers } from './content-filter.js';
 import { askingMaxTokens, fetchKeepingMaxTokens } from './reasoning-model-tokens.js';
@@ -198,6 +199,8 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   askingMaxTokens(service);
   const model = new LanguageModel(profile.id, config.model);
   registerService(model, service);
+  // Looked for in the errors of its executions: a proxy may echo it (hidden-key.ts).
+  if (key) rememberKey(model, key);
   return model;
 }
 
