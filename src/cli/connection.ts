@@ -8,7 +8,13 @@
 // would add some 0.4 s to every command a script runs.
 import { ValidationError } from '../errors.js';
 import { isSessionId } from '../variables/names.js';
-import { serverScheme, withoutUserInfo, type ReconnectPolicy } from '../nats/connection-options.js';
+import {
+  isServerUrl,
+  serverScheme,
+  shownUrl,
+  withoutUserInfo,
+  type ReconnectPolicy,
+} from '../nats/connection-options.js';
 import { connect, DEFAULT_REQUEST_TIMEOUT_MS, type TetherClient } from '../nats/remote-client.js';
 import type { RemoteSession } from '../nats/remote-session.js';
 import { isSubjectPrefix } from '../nats/subjects.js';
@@ -75,7 +81,7 @@ export function natsServers(values: { readonly nats?: string }, io: CliIo, comma
   if (bad !== undefined)
     throw new UsageError(
       // Up to its last `@`, wherever it is: a malformed URL may hold credentials no parser would find.
-      `${from} holds no valid URL: '${bad.replace(/^((?:[^:/]*:\/\/)?).*@/, '$1')}'`,
+      `${from} holds no valid URL: '${shownUrl(bad)}'`,
       command,
     );
   const foreign = servers.find((url) => !['nats', 'tls', undefined].includes(serverScheme(url)));
@@ -86,13 +92,6 @@ export function natsServers(values: { readonly nats?: string }, io: CliIo, comma
       command,
     );
   return servers;
-}
-
-/** Whether nats.js can read `url` as a server: `[scheme://][credentials@]host[:port]`, a bare IPv6 address too. */
-function isServerUrl(url: string): boolean {
-  const hostPort = withoutUserInfo(url).replace(/^[^:/]*:\/\//, '');
-  const bareIpv6 = (hostPort.match(/:/g)?.length ?? 0) > 1 && !hostPort.includes('[');
-  return hostPort !== '' && URL.canParse(`http://${bareIpv6 ? `[${hostPort}]` : hostPort}`);
 }
 
 /** How a command authenticates to NATS. */

@@ -12,7 +12,13 @@ import { connectClosingGivenUp } from './closing-transport.js';
 import { assertTlsFiles, type NatsTlsFiles } from './tls-files.js';
 import { MAX_NAME_BYTES, connectionNameFault } from './connection-name.js';
 import { tlsRefusalNote, tlsRefusalOf, type TlsRefusal } from './tls-refusal.js';
-import { resolveCredentials, withoutUserInfo, type GivenCredentials } from './url-credentials.js';
+import {
+  isServerUrl,
+  resolveCredentials,
+  shownUrl,
+  withoutUserInfo,
+  type GivenCredentials,
+} from './url-credentials.js';
 import { messageOf } from '../printable.js';
 
 /** How a connection that was up retries after losing its server. */
@@ -95,13 +101,19 @@ export function assertConnectionSettings(
     throw new ValidationError(`${owner} needs servers: a server URL or a list of them, got ${show(settings.servers)}`, {
       details: { field: 'servers', constraint: 'type' },
     });
-  for (const url of servers) {
-    const scheme = typeof url === 'string' ? serverScheme(url) : undefined;
-    if (scheme === undefined || SERVER_SCHEMES.has(scheme)) continue;
-    throw new ValidationError(
-      `servers: '${withoutUserInfo(url as string)}' is a ${scheme}:// URL: use nats://, or tls:// to require TLS`,
-      { details: { field: 'servers', constraint: 'scheme', scheme } },
-    );
+  for (const url of servers as string[]) {
+    const scheme = serverScheme(url);
+    if (scheme !== undefined && !SERVER_SCHEMES.has(scheme))
+      throw new ValidationError(
+        `servers: '${shownUrl(url)}' is a ${scheme}:// URL: use nats://, or tls:// to require TLS`,
+        { details: { field: 'servers', constraint: 'scheme', scheme } },
+      );
+    // nats.js failed such a connect as a server that is down, naming the whole URL: a password written with a `/`
+    // in it too.
+    if (!isServerUrl(url))
+      throw new ValidationError(`servers: '${shownUrl(url)}' is no server URL ([nats://][user:pass@]host[:port])`, {
+        details: { field: 'servers', constraint: 'url' },
+      });
   }
   // The server would refuse the connection, and the caller hear only that it was not authorized.
   const credentials = resolveCredentials(settings as GivenCredentials, servers as string[]);
@@ -132,14 +144,14 @@ function requiresTls(settings: Pick<NatsConnectionSettings, 'servers' | 'tls'>):
   );
 }
 
-export { withoutUserInfo } from './url-credentials.js';
+export { isServerUrl, shownUrl, withoutUserInfo } from './url-credentials.js';
 
 /**
  * `servers` as messages show them: each URL {@link withoutUserInfo}, so that a password given in one
  * (`nats://user:pass@host`, which the README offers) never reaches an error, a log or `onError`.
  */
 export function shownServers(servers: string | readonly string[]): string {
-  return (typeof servers === 'string' ? servers.split(',') : servers).map(withoutUserInfo).join(',');
+  return (typeof servers === 'string' ? servers.split(',') : servers).map(shownUrl).join(',');
 }
 
 /** Where and as whom to connect. */

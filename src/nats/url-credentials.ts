@@ -30,6 +30,25 @@ export function withoutUserInfo(url: string): string {
   return url.replace(USER_INFO, '$1');
 }
 
+/**
+ * `url` as a message may show it: without anything up to its last `@`, wherever that is. A URL a parser cannot read
+ * (a password holding a `/` unescaped, which ends the authority early) may hold credentials {@link withoutUserInfo}
+ * does not find; a valid server URL has no `@` past its user information, so for one both say the same.
+ */
+export function shownUrl(url: string): string {
+  return url.replace(/^((?:[^:/]*:\/\/)?).*@/s, '$1');
+}
+
+/**
+ * Whether nats.js can read `url` as a server: `[scheme://][credentials@]host[:port]`, a bare IPv6 address too. It
+ * fails the connection of one it cannot with "Invalid URL", which read as a server that is down.
+ */
+export function isServerUrl(url: string): boolean {
+  const hostPort = withoutUserInfo(url).replace(/^[^:/]*:\/\//, '');
+  const bareIpv6 = (hostPort.match(/:/g)?.length ?? 0) > 1 && !hostPort.includes('[');
+  return hostPort !== '' && URL.canParse(`http://${bareIpv6 ? `[${hostPort}]` : hostPort}`);
+}
+
 /** A URL part with its `%xx` escapes decoded; as it is when they are malformed. */
 function urlDecoded(part: string): string {
   try {

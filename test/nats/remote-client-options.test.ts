@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Runtime, ValidationError, subscribeEvents } from '../../src/index.js';
 import { connect } from '../../src/nats/remote-client.js';
@@ -147,6 +148,33 @@ describe('remote client options', () => {
       );
     }
   });
+  // A password holding a `/` (or a `@`) unescaped ends the URL's authority early: no parser finds its credentials, and
+  // the whole URL, password included, was the server named in the NatsConnectionError ("cannot connect to NATS
+  // (nats://alice:pa/ss@127.0.0.1:1); Invalid URL"), in its cause, and in the scheme refusal. The CLI refused it.
+  it('refuses a server URL nats.js cannot read, before connecting, and shows nothing of it up to its last @', async () => {
+    const secret = 'Pw0rd-SECRET';
+    for (const [servers, shown] of [
+      [`nats://alice:${secret}/x@127.0.0.1:1`, 'nats://127.0.0.1:1'],
+      [['nats://127.0.0.1:1', `alice:${secret}/x@127.0.0.1:1`], '127.0.0.1:1'],
+      [`http://alice:${secret}/x@127.0.0.1:1`, 'http://127.0.0.1:1'],
+    ] as const) {
+      for (const [name, start] of [
+        ['connect', () => connect({ servers, connectTimeoutMs: 500 })],
+        ['Runtime.start', () => Runtime.start({ nats: { servers, connectTimeoutMs: 500 } })],
+        ['subscribeEvents', () => subscribeEvents({ servers, connectTimeoutMs: 500 }, () => {})],
+      ] as const) {
+        const error = await start().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        const said = `${name} ${JSON.stringify(servers)}`;
+        expect(error, said).toBeInstanceOf(ValidationError);
+        expect((error as Error).message, said).toContain(`'${shown}'`);
+        expect(`${inspect(error, { depth: 8 })} ${JSON.stringify(error)}`, said).not.toContain(secret);
+      }
+    }
+  });
+
   it('refuses servers that name no server, which nats.js would take for 127.0.0.1:4222, before connecting', async () => {
     for (const [servers, got] of [
       [undefined, 'undefined'],
