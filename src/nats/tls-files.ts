@@ -37,6 +37,9 @@ export const TLS_OPTION_NAMES: TlsFileNames = {
   keyFile: 'tls.keyFile',
 };
 
+/** The label of PEM text (`-----BEGIN PRIVATE KEY-----`), which no file's path holds. */
+const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/;
+
 /**
  * Throws `ValidationError` naming the file (`details.field`, and `details.path`) unless `tls` is absent or a
  * {@link NatsTlsFiles} whose files can be read and hold what they should: certificates in PEM, an unencrypted
@@ -50,6 +53,17 @@ export function assertTlsFiles(owner: string, tls: unknown, names: TlsFileNames 
     const path = files[field];
     if (path !== undefined && (typeof path !== 'string' || path === ''))
       throw refusal(names[field], field, `must be the path of a file, got ${show(path)}`);
+    // Never quoted, as a path is below: a file's contents given in its place (as a secret store hands a key to an
+    // environment variable) would put the private key in the message, on stderr and in `details.path`.
+    const pem = typeof path === 'string' ? PEM_LABEL.exec(path)?.[1] : undefined;
+    if (pem !== undefined) {
+      const what = pem.includes('PRIVATE KEY') ? 'a private key' : pem === 'CERTIFICATE' ? 'a certificate' : pem;
+      throw refusal(
+        names[field],
+        field,
+        `must be the path of a file, got PEM text (${what}): give the path of a file holding it`,
+      );
+    }
   }
   if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
     const [given, missing] =

@@ -4,9 +4,11 @@
  * cannot be reached (or, for a key of another certificate, at the TLS handshake).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Runtime, ValidationError, connect, subscribeEvents } from '../../src/index.js';
 import { runCli } from '../../src/cli/cli.js';
@@ -138,5 +140,40 @@ describe('TLS files', () => {
       3,
       `tether: nats_unreachable: cannot reach NATS at ${NOWHERE} (CONNECTION_REFUSED)\n`,
     ]);
+  });
+});
+
+// Found by a security review: a key given as its PEM text rather than its path (as a secret store hands it to an
+// environment variable) was quoted whole, private key and all, in "NATS_KEY cannot read '-----BEGIN PRIVATE KEY-----
+// ...' (ENOENT)" on stderr and in `details.path`; a key read into a Buffer was shown as its bytes.
+describe('a TLS file given as its contents', () => {
+  const pem = readFileSync(TLS_FILES.clientKey, 'utf8');
+  /** The lines of the key that are secret: all but its BEGIN and END lines. */
+  const secretLines = pem.split('\n').filter((line) => line !== '' && !line.startsWith('-----'));
+
+  it('is refused without a line of it, said to be PEM text, not a path', () => {
+    for (const keyFile of [pem, Buffer.from(pem), pem.replace(/\n/g, '\r\n')]) {
+      const error = refusalOf(() => assertTlsFiles('connect', { certFile: TLS_FILES.clientCert, keyFile }));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ details: { field: 'tls.keyFile' } });
+      const shown = `${inspect(error, { depth: 8 })} ${JSON.stringify(error)}`;
+      for (const line of secretLines) expect(shown).not.toContain(line.trim());
+    }
+    expect(refusalOf(() => assertTlsFiles('connect', { certFile: TLS_FILES.clientCert, keyFile: pem }))).toMatchObject({
+      message:
+        'tls.keyFile must be the path of a file, got PEM text (a private key): give the path of a file holding it',
+    });
+  });
+
+  it('the CLI refuses NATS_KEY holding the key itself without printing it (exit 2)', async () => {
+    let stderr = '';
+    const code = await runCli(['var', 'get', 'x', '-s', 'a', '--nats', NOWHERE], {
+      out: () => {},
+      err: (text) => void (stderr += `${text}\n`),
+      env: { NATS_CERT: TLS_FILES.clientCert, NATS_KEY: pem },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('tether: usage: NATS_KEY must be the path of a file, got PEM text (a private key)');
+    for (const line of secretLines) expect(stderr).not.toContain(line.trim());
   });
 });
