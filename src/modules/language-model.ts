@@ -25,6 +25,9 @@ import { reportingErrorBodies } from './provider-errors.js';
 import { refusingFilteredAnswers } from './content-filter.js';
 import { askingMaxTokens, fetchKeepingMaxTokens } from './reasoning-model-tokens.js';
 
+/** What a provider name looks like (`openai`, `google-gemini`, `Azure`): short, no space, no mix of cases. */
+const PROVIDER_NAME = /^(?:[a-z0-9._-]{1,30}|[A-Z][a-z0-9._-]{0,29}|[A-Z0-9._-]{1,30})$/;
+
 /** The name the offline model answers to, in `TETHER_AI=tether-echo` and in every answer. */
 export const ECHO_MODEL_NAME = 'tether-echo';
 
@@ -121,10 +124,13 @@ export function createLanguageModel(config: ProviderConfig, names: ConfigNames =
   const profile = axAIProfiles().find((p) => p.id === requested || p.aliases.includes(requested));
   if (!profile) {
     const known = axAIProfiles().map((p) => p.id);
+    // Quoted only when it could be a misspelt name: a key set in the provider's variable by mistake is not shown, as
+    // the URL's value is not (see readProviderConfig).
+    const named = PROVIDER_NAME.test(config.provider);
+    const shown = named ? `'${config.provider}'` : '(its value is not shown: it may hold a secret)';
     throw new ValidationError(
-      `${names.provider}: unknown LLM provider '${config.provider}'; ` +
-        `use one of ${[ECHO_MODEL_NAME, ...known].join(', ')}`,
-      { variable: names.provider, details: { provider: config.provider } },
+      `${names.provider}: unknown LLM provider ${shown}; use one of ${[ECHO_MODEL_NAME, ...known].join(', ')}`,
+      { variable: names.provider, details: named ? { provider: config.provider } : {} },
     );
   }
   // Sent trimmed (a key read from a file or pasted often ends in a line break), and checked so (see

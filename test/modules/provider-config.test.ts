@@ -54,6 +54,23 @@ describe('provider-config', () => {
     expect(error.message).toMatch(/TETHER_AI: unknown LLM provider 'openia'/);
   });
 
+  // Found by a security review: a key set in TETHER_AI by mistake (the variables swapped) was quoted back in the
+  // message and details, on stderr of `tether serve`; TETHER_AI_URL's value was already never shown for that reason.
+  it('does not quote an unknown provider that does not look like a provider name', () => {
+    for (const value of ['sk-proj-Z9x8W7v6U5t4S3r2Q1p0aBcD', 'AIzaSyD3x4mpl3K3yV4lu3', 'secret key']) {
+      for (const build of [
+        () => languageModelFromEnv({ TETHER_AI: value }),
+        () => createLanguageModel({ provider: value }),
+      ]) {
+        const error = validationErrorOf(build);
+        expect(error.message).toMatch(
+          /unknown LLM provider \(its value is not shown: it may hold a secret\); use one of /,
+        );
+        expect(JSON.stringify(error)).not.toContain(value);
+      }
+    }
+  });
+
   it('names TETHER_AI_KEY when a provider needs a key', () => {
     for (const provider of ['openai', 'anthropic', 'google-gemini']) {
       const error = validationErrorOf(() => languageModelFromEnv({ TETHER_AI: provider }));
