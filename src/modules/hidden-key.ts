@@ -18,9 +18,16 @@ export const HIDDEN_KEY = '[API key hidden]';
 /** The key each model sends, kept apart from the model (whose fields are public) and from its Ax service. */
 const keys = new WeakMap<LanguageModel, string>();
 
+/**
+ * The shortest key looked for. A keyless local server is often given a placeholder (`ollama`, `lm-studio`, `sk`),
+ * which would be cut out of any word that holds it ("provider 'ollama' answered…", "a[API key hidden] again"); every
+ * key a hosted provider issues is far longer (OpenAI's, Anthropic's and Google's are 39 characters or more).
+ */
+const MIN_HIDDEN_KEY_LENGTH = 12;
+
 /** @internal Records the key `model` sends (trimmed, as it goes in the header); for this folder's factories only. */
 export function rememberKey(model: LanguageModel, key: string): void {
-  keys.set(model, key);
+  if (key.length >= MIN_HIDDEN_KEY_LENGTH) keys.set(model, key);
 }
 
 /**

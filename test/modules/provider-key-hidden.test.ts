@@ -14,9 +14,12 @@ const { stub } = useOpenAIStub();
 const KEY = 'sk-proj-Z9x8W7v6U5t4S3r2Q1p0';
 
 /** What the execution that met `reply` rejected with, as a user sees it (printed, and as the wire's JSON). */
-async function failureOf(reply: (request: RecordedRequest) => StubReply): Promise<{ shown: string; error: any }> {
+async function failureOf(
+  reply: (request: RecordedRequest) => StubReply,
+  key = KEY,
+): Promise<{ shown: string; error: any }> {
   stub().fallback = reply;
-  const llm = createLanguageModel({ provider: 'openai', url: stub().url, key: KEY, model: 'gpt-4o-mini' });
+  const llm = createLanguageModel({ provider: 'openai', url: stub().url, key, model: 'gpt-4o-mini' });
   const runtime = await Runtime.start({ llm });
   try {
     const session = await runtime.session('keys');
@@ -29,7 +32,7 @@ async function failureOf(reply: (request: RecordedRequest) => StubReply): Promis
       () => undefined,
       (thrown: unknown) => thrown,
     );
-    expect(stub().chatRequests.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(stub().chatRequests.at(-1)?.headers.authorization).toBe(`Bearer ${key}`);
     return { shown: `${inspect(error, { depth: 8 })}\n${JSON.stringify(error)}`, error };
   } finally {
     await runtime.stop();
@@ -67,5 +70,11 @@ describe('the API key in a provider answer', () => {
     expect(error).toMatchObject({ code: 'provider_unavailable' });
     expect(error.message).toContain('is over its quota');
     expect(shown).not.toContain(KEY);
+  });
+
+  // A keyless local server's placeholder key would be cut out of every word holding it.
+  it('leaves a short placeholder key where it is, and the words holding it whole', async () => {
+    const { error } = await failureOf(() => httpError(500, 'ollama failed: ask again later'), 'ollama');
+    expect(error.details.providerMessage).toBe('ollama failed: ask again later');
   });
 });
