@@ -227,4 +227,29 @@ describe('cli values and version', () => {
       expect(set.stderr, text).toContain(`tether: usage: ${name}: ${said}; quote it to keep it as written: `);
     }
   });
+
+  // Found by an audit: --inputs, --spec and --constraints were read with JSON.parse alone, so an id past 2^53 reached
+  // the module as another number (exit 0), and 1e400 reached the node as Infinity, refused with no word of the typo.
+  it('refuses a number a double reads as another in the JSON options too (exit 2), before connecting', async () => {
+    const nowhere = ['-s', 'a', '--nats', 'nats://127.0.0.1:1'];
+    const id =
+      "the number '12345678901234567890' has more digits than a double holds and would be read as 12345678901234567000";
+    const cases: [string[], string][] = [
+      [['module', 'call', 'qa', '--inputs', '{"question":"q","user":12345678901234567890}'], `--inputs: ${id}`],
+      [
+        ['module', 'create', 'qa', '--spec', '{"signature":"q:string -> a:string","type":"Predict","maxTokens":1e400}'],
+        "--spec: the number '1e400' is too large and would be read as Infinity",
+      ],
+      [['var', 'define', 'n', 'integer', '5', '--constraints', '{"min":12345678901234567890}'], `--constraints: ${id}`],
+      [
+        ['var', 'define', 'f', 'float', '0.5', '--constraints', '{"min":1e-400}'],
+        "--constraints: the number '1e-400' is too small and would be read as 0",
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const run = await cli(...args, ...nowhere);
+      expect([run.code, run.stdout], args.join(' ')).toEqual([2, '']);
+      expect(run.stderr, args.join(' ')).toContain(`tether: usage: ${said}; quote it to keep it as written: `);
+    }
+  });
 });

@@ -197,13 +197,20 @@ export function withTypedValue(error: unknown, text: string, value: unknown, pip
   });
 }
 
-/** A JSON option (`--constraints`, `--inputs`, `--spec`), which must parse; `what` names it in the error. */
+/**
+ * A JSON option (`--constraints`, `--inputs`, `--spec`), which must parse, with no number a double reads as another
+ * (an id past 2^53 in `--inputs` would reach the module as its neighbour, as it would in a value); `what` names it in
+ * the error.
+ */
 export function parseJsonOption(text: string, what: string, command: readonly string[]): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new UsageError(`${what} is not valid JSON: ${messageOf(error)}`, command);
   }
+  assertNumbersReadAsWritten(text, what, command);
+  return value;
 }
 
 /** A JSON object option. */
