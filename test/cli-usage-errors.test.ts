@@ -55,6 +55,20 @@ describe('cli', () => {
         ['var', 'set', 'name', '-abc', '-s', 'a'],
         "tether: usage: Unknown option '-abc': an argument starting with a dash goes after '--', as in '-- -abc' (see: tether var set --help)",
       ],
+      // A value that looks like a long option (a flag a script stores) is told the same (found by an audit: it got
+      // the bare 'Unknown option', with no word of '--'), unless the command has all its arguments besides.
+      [
+        ['var', 'set', 'flags', '--verbose', '-s', 'a'],
+        "tether: usage: Unknown option '--verbose': an argument starting with a dash goes after '--', as in '-- --verbose' (see: tether var set --help)",
+      ],
+      [
+        ['var', 'define', 'flags', 'string', '--level=3', '-s', 'a'],
+        "tether: usage: Unknown option '--level=3': an argument starting with a dash goes after '--', as in '-- --level=3' (see: tether var define --help)",
+      ],
+      [
+        ['var', 'set', 'flags', '1', '-s', 'a', '--verbose'],
+        "tether: usage: Unknown option '--verbose': tether var set has no such option (its arguments: <name> <value>) (see: tether var set --help)",
+      ],
       // Given the arguments it takes besides, the word was meant as an option, which this command does not have.
       [
         ['session', 'delete', '-s', 'chat-1'],

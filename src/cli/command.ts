@@ -121,9 +121,9 @@ function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record
 /**
  * Node's parseArgs message on one line. Its first sentence names the option; the advice after it is about `--`
  * positionals and dropped, except for a value starting with a dash (`--reason -x`), where the advice is the fix.
- * An unknown long option that is a typo of one of `names` (the command's options) is told which one it may mean; an
- * unknown short one, given to a command with an argument of `mayStartWithDash`, is most likely that argument
- * (`var set name -x`), and is told how to give it, unless the command would then get more arguments than it takes:
+ * An unknown long option that is a typo of one of `names` (the command's options) is told which one it may mean; any
+ * other unknown one, given to a command with an argument of `mayStartWithDash`, is most likely that argument
+ * (`var set name -x`, `var set flags --verbose`), and is told how to give it, unless the command would then get more arguments than it takes:
  * then it was meant as an option (`session delete -s chat-1`, as the `var` commands take the session), and the
  * message says which arguments the command takes instead.
  */
@@ -140,8 +140,13 @@ function parseErrorMessage(
   const meant = unknown === undefined ? undefined : closestName(unknown, names);
   if (meant !== undefined) return `${first.replace(/\.$/, '')}: did you mean '--${meant}'?`;
   const letter = /^Unknown option '(-[^-'])'/.exec(first)?.[1];
-  // parseArgs names the first letter of `-abc` only: the word is the one typed.
-  const typed = letter === undefined ? undefined : argv.find((arg) => arg.startsWith(letter) && arg !== '--');
+  // parseArgs names the first letter of `-abc` only, and a long one without its `=value`: the word is the one typed.
+  const typed =
+    letter !== undefined
+      ? argv.find((arg) => arg.startsWith(letter) && arg !== '--')
+      : unknown === undefined
+        ? undefined
+        : argv.find((arg) => arg === `--${unknown}` || arg.startsWith(`--${unknown}=`));
   if (typed !== undefined && spec.args.some((arg) => arg.mayStartWithDash === true)) {
     if (positionalsBesides(argv, options) < spec.args.length)
       return `Unknown option '${typed}': an argument starting with a dash goes after '--', as in '-- ${typed}'`;
