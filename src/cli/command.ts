@@ -123,9 +123,9 @@ function acceptNegativeNumbers(argv: readonly string[], options: Readonly<Record
  * positionals and dropped, except for a value starting with a dash (`--reason -x`), where the advice is the fix.
  * An unknown long option that is a typo of one of `names` (the command's options) is told which one it may mean; any
  * other unknown one, given to a command with an argument of `mayStartWithDash`, is most likely that argument
- * (`var set name -x`, `var set flags --verbose`), and is told how to give it, unless the command would then get more arguments than it takes:
- * then it was meant as an option (`session delete -s chat-1`, as the `var` commands take the session), and the
- * message says which arguments the command takes instead.
+ * (`var set name -x`, `var set flags --verbose`), and is told how to give it, unless the command would then get more
+ * arguments than it takes: then it was meant as an option (`session delete -s chat-1`, as the `var` commands take the
+ * session), and the message says which arguments the command takes instead.
  */
 function parseErrorMessage(
   error: unknown,
