@@ -120,6 +120,25 @@ describe('session batch writes', () => {
     expect(await other.hasVariable('z')).toBe(false);
   });
 
+  it('refuses an imported record whose constraints, description or metadata is null, as a definition does', async () => {
+    for (const field of ['constraints', 'description', 'metadata']) {
+      await expect(session.defineVariable('d', 'json', 1, { [field]: null })).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: { constraint: field },
+      });
+      const records = [
+        { name: 'ok', type: 'integer', value: 1 },
+        { name: 'n', type: 'json', value: 1, [field]: null },
+      ];
+      await expect(session.importVariables(records)).rejects.toMatchObject({
+        code: 'validation_failed',
+        variable: 'n',
+        details: { constraint: field },
+      });
+    }
+    expect(await session.listVariables()).toEqual([]);
+  });
+
   it('refuses an import naming one variable twice, importing none of it', async () => {
     const records = [
       { name: 'a', type: 'integer', value: 1 },

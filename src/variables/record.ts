@@ -225,9 +225,11 @@ export function importRecord(raw: unknown, id: string, write: WriteAttribution, 
     if (source[field] === undefined) throw missingField(`'${name}' (${position})`, field, index, name);
   }
   assertProvenanceFields(source, name, position, index);
-  const options: Record<string, unknown> = { constraints: source.constraints ?? {} };
-  if (source.description !== undefined) options.description = source.description;
-  if (source.metadata !== undefined) options.metadata = source.metadata;
+  // Each passed only when given, so that a null is refused as `defineVariable` refuses it, not read as "none".
+  const options: Record<string, unknown> = {};
+  for (const field of ['constraints', 'description', 'metadata'] as const) {
+    if (source[field] !== undefined) options[field] = source[field];
+  }
   const type = source.type;
   const value = typeof type === 'string' ? decodeValue(type as VariableType, source.value) : source.value;
   return createVariableRecord({ id, name, type, value, options, at: write.at, updatedBy: write.updatedBy });
