@@ -195,7 +195,8 @@ export function assertImportedObject(raw: unknown, index: number): asserts raw i
 
 /**
  * Rebuilds a fresh version-1 record from an exported one, checking it as strictly as a definition: the
- * importing session starts its own history, so version and times of the source are not carried over. `index` is
+ * importing session starts its own history, so version, times and `updatedBy` of the source are not carried over
+ * (`write` says who imports and when). `index` is
  * the record's position in the import, which a refusal names (with the record's name once it has one).
  */
 export function importRecord(raw: unknown, id: string, write: WriteAttribution, index = 0): VariableRecord {
