@@ -27,13 +27,14 @@
  * every key's value as it was (its revision may have moved on through the undo). A node's router hands a commit's
  * writes to its sessions together, and never those undone (commit-holdback.ts), unless a writer stopped midway.
  * Not guaranteed: reading the bucket itself (a `get`, a key's history) during a raced commit can show some of its
- * writes and then their undo. If an undo itself loses a race (a third writer already replaced the partial value),
- * the commit rejects with `InternalError` whose details list the keys left written — the one case where a commit
- * is visibly partial.
+ * writes and then their undo. If an undo itself fails (a third writer already replaced the partial value, or a full
+ * account's storage refuses it as it refused the write), the commit rejects with `InternalError` whose details list
+ * the keys left written and the code of what refused the write — the one case where a commit is visibly partial.
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { InternalError, StoreConflictError } from '../errors.js';
+import { BridgeError, InternalError, StoreConflictError } from '../errors.js';
+import { messageOf } from '../printable.js';
 import type { StoreWrite } from '../store/store.js';
 import { COMMIT_HEADER, COMMIT_SIZE_HEADER, COMMIT_UNDO_HEADER, canMark, markUndo, markWrite } from './commit-mark.js';
 import type { KvBucket, LastWrite } from './kv-bucket.js';
@@ -135,9 +136,13 @@ export async function commitToKv<V>(
   const unrestored = await undo(bucket, id, writes, before, outcomes);
   const write = writes[failedAt]!;
   if (unrestored.length > 0) {
-    throw new InternalError(`commit ${id} lost a race on '${write.key}' and could not undo ${unrestored.join(', ')}`, {
+    // Said from the failure itself: a full account's storage refuses the write and then the undo too, with no other
+    // writer about, and a remote caller hears only this message and these details, never the cause.
+    const lostRace = failure instanceof StoreConflictError;
+    const what = lostRace ? `lost a race on '${write.key}'` : `was refused on '${write.key}' (${messageOf(failure)})`;
+    throw new InternalError(`commit ${id} ${what} and could not undo ${unrestored.join(', ')}`, {
       cause: failure,
-      details: { commit: id, conflictKey: write.key, unrestored },
+      details: { commit: id, conflictKey: write.key, unrestored, reason: reasonOf(failure) },
     });
   }
   if (failure instanceof StoreConflictError) {
@@ -147,6 +152,11 @@ export async function commitToKv<V>(
     });
   }
   throw failure;
+}
+
+/** The code of what refused a commit's write: `store_conflict` for a lost race, `store_limit_reached`, .... */
+function reasonOf(failure: unknown): string {
+  return failure instanceof BridgeError ? failure.code : 'internal_error';
 }
 
 /** Reverts the writes that landed; resolves to the keys that could not be reverted. */
