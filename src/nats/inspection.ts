@@ -25,6 +25,7 @@ import { errorToJSON, type SerializedError } from '../errors.js';
 import { stampOf } from '../session/apply-store-change.js';
 import type { EventOutbox } from './event-outbox.js';
 import { jsonBytes } from './json-size.js';
+import { messageOf } from '../printable.js';
 import type { TetherSubjects } from './subjects.js';
 import { setByName } from '../variables/names.js';
 
@@ -48,17 +49,21 @@ export interface InspectedSnapshot {
   readonly value: unknown;
   readonly status: string;
   readonly context: unknown;
-  /** Present (`true`) when large fields of `context` and `event` were replaced to fit the server's max_payload. */
+  /**
+   * Present (`true`) when fields of `context` and `event` were replaced: large ones to fit the server's max_payload,
+   * or ones JSON cannot carry (see {@link OmittedField}).
+   */
   readonly truncated?: true;
   /** The error a crash left, on the snapshot of it (`status: 'error'`, `event: { type: 'xstate.error' }`). */
   readonly error?: SerializedError;
 }
 
-/** What replaces a field too large to inspect: how large its JSON was. */
-export interface OmittedField {
-  readonly omitted: true;
-  readonly bytes: number;
-}
+/**
+ * What replaces a field too large to inspect (how large its JSON was), or one JSON cannot carry at all (why not: a
+ * BigInt, a cycle, a `toJSON` that throws, in a write a caller made before the session refused it).
+ */
+export type OmittedField =
+  { readonly omitted: true; readonly bytes: number } | { readonly omitted: true; readonly unencodable: string };
 
 /** Largest JSON of one context or event field kept in a snapshot that had to be truncated. */
 export const INSPECTED_FIELD_LIMIT = 4096;
@@ -74,23 +79,38 @@ export function inspectAs(logic: object, machine: 'session' | 'module'): void {
   inspected.set(logic, machine);
 }
 
+/** The bytes of `value`'s JSON, or, when JSON cannot carry it, the field that stands for it. */
+function measured(value: unknown): number | OmittedField {
+  try {
+    return jsonBytes(value);
+  } catch (error) {
+    return { omitted: true, unencodable: messageOf(error) };
+  }
+}
+
 /**
- * `value` with each field whose JSON exceeds the limit replaced by an {@link OmittedField}. A large object field
- * one level down (a session's `variables`) is shrunk the same way rather than omitted whole, so the watcher still
- * sees every variable but the large ones.
+ * `value` with each field whose JSON exceeds the limit, or that JSON cannot carry, replaced by an
+ * {@link OmittedField}. Such an object field one level down (a session's `variables`, a write event's `request`) is
+ * shrunk the same way rather than omitted whole, so the watcher still sees every variable but the large ones.
  */
 function withoutLargeFields(value: unknown, levels = 2): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    const bytes = jsonBytes(field);
+    const bytes = measured(field);
     // By name: a variable called `__proto__` is a field, not the copy's prototype.
-    if (bytes <= INSPECTED_FIELD_LIMIT) setByName(out, key, field);
+    if (typeof bytes === 'number' && bytes <= INSPECTED_FIELD_LIMIT) setByName(out, key, field);
     else if (levels > 1 && typeof field === 'object' && field !== null && !Array.isArray(field))
       setByName(out, key, withoutLargeFields(field, levels - 1));
-    else setByName(out, key, { omitted: true, bytes } satisfies OmittedField);
+    else setByName(out, key, typeof bytes === 'number' ? ({ omitted: true, bytes } satisfies OmittedField) : bytes);
   }
   return out;
+}
+
+/** {@link measured} for the outbox: a snapshot JSON cannot carry is sent as its substitute, as one too large is. */
+function snapshotBytes(message: object): number {
+  const bytes = measured(message);
+  return typeof bytes === 'number' ? bytes : Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -111,14 +131,20 @@ function fittedToLimit(message: InspectedSnapshot, limit: number): InspectedSnap
     context: withoutLargeFields(message.context),
     ...(error ? { error } : {}),
   };
-  if (jsonBytes(shrunk) <= limit) return shrunk;
+  if (snapshotBytes(shrunk) <= limit) return shrunk;
   const type = (message.event as { type?: unknown } | null)?.type;
   return {
     ...shrunk,
     event: { type: typeof type === 'string' ? type.slice(0, INSPECTED_FIELD_LIMIT) : undefined },
-    context: { omitted: true, bytes: jsonBytes(message.context) } satisfies OmittedField,
+    context: omittedWhole(message.context),
     ...(error ? { error: { code: error.code, message: error.message, details: {} } } : {}),
   };
+}
+
+/** The field standing for the whole of `value`. */
+function omittedWhole(value: unknown): OmittedField {
+  const bytes = measured(value);
+  return typeof bytes === 'number' ? { omitted: true, bytes } : bytes;
 }
 
 /**
@@ -216,6 +242,6 @@ export function natsInspector(
       ...(snapshot.status === 'error' ? { error: errorToJSON(snapshot.error) } : {}),
     };
     // Measured first (see json-size.ts): a session holding large values is never encoded whole per transition.
-    outbox.publish(subject, message, (_size, limit) => fittedToLimit(message, limit), jsonBytes);
+    outbox.publish(subject, message, (_size, limit) => fittedToLimit(message, limit), snapshotBytes);
   };
 }
