@@ -194,10 +194,10 @@ export function assertImportedObject(raw: unknown, index: number): asserts raw i
 }
 
 /**
- * Rebuilds a fresh version-1 record from an exported one, checking it as strictly as a definition: the
- * importing session starts its own history, so version, times and `updatedBy` of the source are not carried over
- * (`write` says who imports and when). `index` is
- * the record's position in the import, which a refusal names (with the record's name once it has one).
+ * Rebuilds a fresh version-1 record from an exported one, checking it as strictly as a definition: the importing
+ * session starts its own history, so version, times and `updatedBy` of the source are not carried over (`write` says
+ * who imports and when). `index` is the record's position in the import, which a refusal names (with the record's
+ * name once it has one).
  */
 export function importRecord(raw: unknown, id: string, write: WriteAttribution, index = 0): VariableRecord {
   const position = `records[${index}]`;
