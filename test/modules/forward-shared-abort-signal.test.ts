@@ -5,8 +5,9 @@
  * flight Node printed `MaxListenersExceededWarning: Possible EventTarget memory leak detected` on the caller's stderr.
  */
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type LanguageModel, VariableAwarePredict } from '../../src/modules/index.js';
+import { useProcessWarnings } from '../support/process-warnings.js';
 import { waitFor } from '../support/wait-for.js';
 import type { FakeSession } from '../support/fake-session.js';
 import { type OpenAIStub, text } from '../support/openai-stub.js';
@@ -18,21 +19,7 @@ let session: FakeSession;
 
 useWire((wire) => ({ stub, llm, session } = wire));
 
-let warnings: string[] = [];
-const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
-beforeEach(() => {
-  warnings = [];
-  process.on('warning', onWarning);
-});
-afterEach(() => {
-  process.off('warning', onWarning);
-});
-
-/** Node's warnings are emitted on the next tick: read them once those due have come. */
-const warningsNow = async (): Promise<string[]> => {
-  await new Promise((resolve) => setImmediate(resolve));
-  return warnings;
-};
+const warningsNow = useProcessWarnings();
 
 const FORWARDS = 20;
 

@@ -6,25 +6,18 @@
  * many executions share it, and still cancel every one of them when it aborts.
  */
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModuleApi } from '../../src/index.js';
 import { useNatsFixture } from '../support/nats-fixture.js';
 import { useOpenAIStub } from '../support/openai-stub.js';
+import { useProcessWarnings } from '../support/process-warnings.js';
 import { waitFor } from '../support/wait-for.js';
 
 const fx = useNatsFixture();
 const { stub, llm } = useOpenAIStub();
 const predict = { type: 'Predict', signature: 'question:string -> answer:string', maxRetries: 0 };
 
-let warnings: string[] = [];
-const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
-beforeEach(() => {
-  warnings = [];
-  process.on('warning', onWarning);
-});
-afterEach(() => {
-  process.off('warning', onWarning);
-});
+const warningsNow = useProcessWarnings();
 
 /** An embedded and a remote handle of module `qa` of session `sessionId`, on one node answering from the stub. */
 async function bothKinds(sessionId: string): Promise<Record<'embedded' | 'remote', ModuleApi>> {
@@ -33,12 +26,6 @@ async function bothKinds(sessionId: string): Promise<Record<'embedded' | 'remote
   const embedded = await (await node.session(sessionId)).module('qa');
   return { embedded, remote };
 }
-
-/** Node's warnings are emitted on the next tick: read them once those due have come. */
-const warningsNow = async (): Promise<string[]> => {
-  await new Promise((resolve) => setImmediate(resolve));
-  return warnings;
-};
 
 describe('an AbortSignal shared by many executions', () => {
   for (const kind of ['embedded', 'remote'] as const) {
