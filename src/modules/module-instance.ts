@@ -116,7 +116,11 @@ export class ModuleInstance {
     woken: boolean,
   ): Promise<ModuleInstance> {
     // Tool names are resolved once, here: a program swap rebuilds from the resolved spec with the same tools.
-    const spec = resolveTools(given, options.tools ?? new Map());
+    const spec = resolveTools(
+      given,
+      options.tools ?? new Map(),
+      woken ? { moduleId, sessionId: session.sessionId } : undefined,
+    );
     const registry = options.registry ?? defaultModuleRegistry;
     const snapshot = await readBound(session, spec);
     const { entry, version } = typeIn(session, spec, snapshot, registry);

@@ -261,9 +261,15 @@ function toolName(tool: unknown): string | undefined {
 /**
  * Replaces the tool names of `spec` with the tools of `available` (a runtime's `tools` option). Names are looked
  * up on the node that builds the module, so every node that may wake it should be started with the same tools.
+ * `stored`, for a spec read back to wake module `moduleId` of session `sessionId`, words a missing tool as that
+ * module's (the request that woke it named none), naming both in the message and the details.
  * @throws {ValidationError} for a name that `available` lacks, listing the names it has
  */
-export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, ModuleTool>): ResolvedModuleSpec {
+export function resolveTools(
+  spec: ModuleSpec,
+  available: ReadonlyMap<string, ModuleTool>,
+  stored?: { readonly moduleId: string; readonly sessionId: string },
+): ResolvedModuleSpec {
   if (spec.tools === undefined) return spec as ResolvedModuleSpec;
   const tools = spec.tools.map((tool, index) => {
     if (typeof tool !== 'string') return tool;
@@ -275,9 +281,15 @@ export function resolveTools(spec: ModuleSpec, available: ReadonlyMap<string, Mo
         known.length > 0
           ? `the tools ${known.join(', ')}`
           : 'no tools (Runtime.start({ tools }), or tether serve --tools)';
-      throw new ValidationError(`unknown tool '${tool}'; this node was started with ${has}`, {
-        details: { field: `tools[${index}]`, tool, available: known },
-      });
+      const details = { field: `tools[${index}]`, tool, available: known };
+      if (stored === undefined)
+        throw new ValidationError(`unknown tool '${tool}'; this node was started with ${has}`, { details });
+      const { moduleId, sessionId } = stored;
+      throw new ValidationError(
+        `module '${moduleId}' of session '${sessionId}' was created with the tool '${tool}', which this node lacks: ` +
+          `it was started with ${has}; start every node with the same tools`,
+        { details: { ...details, moduleId, sessionId } },
+      );
     }
     return found;
   });
