@@ -99,8 +99,9 @@ export class RemoteModuleHandle implements ModuleApi {
    * `session_not_found` or `session_expired`, or a listener of this handle stopped on the life's end event. False
    * too while the latest answer to a request of this handle says the module is gone (`module_not_found`; for a handle
    * bound to no life, `session_not_found` and `session_expired` too): a module of the id created again, which its
-   * requests reach, makes it true at the next answer. A timeout, a lost node or a dropped connection tell nothing of
-   * the module and change nothing.
+   * requests reach, makes it true at the next request that succeeds (an error it answers with, a refused input say,
+   * leaves it false: few errors prove the module is there). A timeout, a lost node or a dropped connection tell
+   * nothing of the module and change nothing.
    */
   get alive(): boolean {
     return (
