@@ -5,7 +5,7 @@
  * uses `session.watchVariables` instead.
  * @module
  */
-import { ValidationError } from '../errors.js';
+import { NatsConnectionError, ValidationError } from '../errors.js';
 import { assertSessionId } from '../variables/names.js';
 import { assertFunctionOption, assertOptionKeys, optionKeys } from '../option-keys.js';
 import { kindOf } from '../variables/failure.js';
@@ -72,7 +72,7 @@ const SUBSCRIBE_EVENTS_KEYS = optionKeys<SubscribeEventsOptions>({
  * @throws {ValidationError} for options that are no object or name an option it does not take, an unknown `feed`,
  * an invalid `sessionId` or `reconnect` policy, a `listener` or `onError` that is no function, before connecting
  * @throws {NatsConnectionError} (`refused`, its connection closed) when the server's permissions refuse the
- * subscription
+ * subscription; (`disconnected`, its connection closed) when the connection drops before the server confirmed it
  * @example
  * const events = await subscribeEvents({ servers: 'nats://127.0.0.1:4222', sessionId: 'chat-1' }, (e) => console.log(e.subject, e.data));
  * // ...
@@ -130,7 +130,20 @@ export async function subscribeEvents(
   });
   // Registered with the server before this resolves: an event published right after is not missed. A refusal comes
   // before the flush's answer, and nats.js has closed the subscription then: nothing could ever arrive on it.
-  await connection.flush();
+  try {
+    await connection.flush();
+  } catch (error) {
+    // Dropped before the server confirmed the subscription (nats.js fails the flush's PONG at the drop): left
+    // reconnecting, the connection the caller never got would hand events to its listener, with nothing to stop it.
+    const server = connection.getServer();
+    await connection.close();
+    throw new NatsConnectionError(
+      'disconnected',
+      server,
+      `events subscription ${subject} not started: the connection dropped before the server confirmed it`,
+      { cause: error },
+    );
+  }
   started = true;
   if (refused) {
     const server = connection.getServer();
