@@ -28,9 +28,12 @@ export interface TetherEvent {
   /** The full subject, e.g. `tether.v1.events.chat-1.var.temperature`. */
   readonly subject: string;
   readonly sessionId: string;
-  /** The kind token after the session: `var` or `module` for events, `session` or `module` for snapshots. */
+  /**
+   * The kind token after the session: `var`, `module` or `session` (the session ended) for events, `session` or
+   * `module` for snapshots.
+   */
   readonly kind: string;
-  /** The variable name or module id the event is about (empty for a session's snapshot). */
+  /** The variable name or module id the event is about (empty for a session's end and a session's snapshot). */
   readonly name: string;
   /** The decoded JSON payload (the raw text when it is not JSON). */
   readonly data: unknown;
