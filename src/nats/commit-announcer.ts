@@ -17,13 +17,24 @@ export interface CommittedChange {
   readonly incarnation?: string;
   /** Who deleted, for a delete that named someone (a put's writer is in its record). */
   readonly updatedBy?: string;
+  /**
+   * Set when the write replaced a record this node could not read (its history lookup failed, or the history no
+   * longer held it): `before` is then `undefined` though there was one, and the change is no definition.
+   */
+  readonly beforeUnknown?: true;
 }
 
 /** Told about this node's committed writes, in commit order. */
 export type CommittedListener = (change: CommittedChange) => void;
 
+/** Stands for a replaced record the node could not read: see {@link CommittedChange.beforeUnknown}. */
+export const UNKNOWN_BEFORE: unique symbol = Symbol('unknown replaced record');
+
+/** A replaced record, none (`undefined`), or {@link UNKNOWN_BEFORE}. */
+type Before = VariableRecord | undefined | typeof UNKNOWN_BEFORE;
+
 /** The record a committed write replaced: at hand, or coming from a lookup in the key's history. */
-export type CommittedBefore = VariableRecord | undefined | Promise<VariableRecord | undefined>;
+export type CommittedBefore = Before | Promise<Before>;
 
 /** Tells a node's committed writes to its listeners, in commit order. */
 export class CommitAnnouncer {
@@ -66,10 +77,11 @@ export class CommitAnnouncer {
         }
       }
     };
-    const changeOf = (i: number, before: VariableRecord | undefined): CommittedChange => ({
+    const changeOf = (i: number, before: Before): CommittedChange => ({
       key: writes[i]!.key,
       revision: revisions[i] ?? 0,
-      before,
+      before: before === UNKNOWN_BEFORE ? undefined : before,
+      ...(before === UNKNOWN_BEFORE ? { beforeUnknown: true } : {}),
       after: writes[i]!.value,
       ...(incarnations[i] === undefined ? {} : { incarnation: incarnations[i] }),
       ...(writes[i]!.updatedBy === undefined ? {} : { updatedBy: writes[i]!.updatedBy }),
@@ -79,7 +91,7 @@ export class CommitAnnouncer {
     // A write whose old value needs a history lookup waits for it, and every later write's events wait their turn
     // behind it, so events stay in commit order; `settled()` covers those.
     if (this.#waitingLookups === 0 && befores.every((before) => !(before instanceof Promise))) {
-      befores.forEach((before, i) => announce(changeOf(i, before as VariableRecord | undefined)));
+      befores.forEach((before, i) => announce(changeOf(i, before as Before)));
       return;
     }
     this.#waitingLookups += 1;

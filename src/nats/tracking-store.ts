@@ -15,7 +15,7 @@
  */
 import type { Store, StoreChange, StoreWatch, StoreWrite } from '../store/store.js';
 import type { VariableRecord } from '../variables/types.js';
-import { CommitAnnouncer, type CommittedListener } from './commit-announcer.js';
+import { CommitAnnouncer, UNKNOWN_BEFORE, type CommittedBefore, type CommittedListener } from './commit-announcer.js';
 import { COMMIT_HOLD_MS } from './commit-holdback.js';
 import { openRouterWatch, type RouterPosition, type RouterWatchDeps } from './router-watch.js';
 import { RevisionWaiters, waitUnlessUnknown } from './revision-waiters.js';
@@ -154,10 +154,7 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
   };
 
   /** The record at `expectedRevision`, from the cache when it has exactly that revision. */
-  const beforeOf = (
-    key: string,
-    expectedRevision: number | undefined,
-  ): VariableRecord | undefined | Promise<VariableRecord | undefined> => {
+  const beforeOf = (key: string, expectedRevision: number | undefined): CommittedBefore => {
     if (expectedRevision === 0) return undefined;
     const cached = known.get(sessionOfKey(key))?.get(key);
     if (cached && (expectedRevision === undefined || cached.revision === expectedRevision)) return cached.record;
@@ -165,11 +162,13 @@ export function createTrackingStore(inner: Store<VariableRecord>, options: Track
     return inner.history(key).then(
       (changes) => {
         const change = changes.find((c) => c.revision === expectedRevision);
-        return change?.operation === 'put' ? change.value : undefined;
+        // Gone from the history (a shallow one, a purge): its event must not pass for a definition.
+        if (change === undefined) return UNKNOWN_BEFORE;
+        return change.operation === 'put' ? change.value : undefined;
       },
       (error: unknown) => {
         report(error);
-        return undefined;
+        return UNKNOWN_BEFORE;
       },
     );
   };

@@ -45,9 +45,10 @@ export interface VariableEvent {
   readonly revision: number;
   readonly deleted?: true;
   /**
-   * Set when `oldValue` was left out because the event would not fit in the server's `max_payload`. Only a value
-   * stored before the node's record limit applied (or by a node with a higher one) can be that large: the new
-   * value of an accepted write always fits.
+   * Set when `oldValue` was left out because the event would not fit in the server's `max_payload` (only a value
+   * stored before the node's record limit applied, or by a node with a higher one, can be that large: the new
+   * value of an accepted write always fits), or because the node could not read it (another node had written it
+   * just before, and the node's lookup in the key's history failed or no longer found it).
    */
   readonly oldValueOmitted?: true;
 }
@@ -72,7 +73,11 @@ export function variableEventOf(change: CommittedChange): VariableEvent | undefi
       ...life,
       type: after.type,
       ...(before && before.type !== after.type ? { oldType: before.type } : {}),
-      ...(before ? { oldValue: encodeValue(before.type, before.value) } : {}),
+      ...(before
+        ? { oldValue: encodeValue(before.type, before.value) }
+        : change.beforeUnknown
+          ? { oldValueOmitted: true as const }
+          : {}),
       newValue: encodeValue(after.type, after.value),
       version: after.version,
       updatedBy: after.updatedBy,
