@@ -260,3 +260,27 @@ describe('tracking store', () => {
     await runtime.stop();
   });
 });
+
+// Found by the events audit: such an event went out without its old value and without a mark, as a define does.
+describe('the variable event of a write whose replaced record could not be read', () => {
+  it('says its old value is left out, rather than pass for a definition', async () => {
+    const inner = createMemoryStore<VariableRecord>();
+    const errors: unknown[] = [];
+    // JetStream did not answer the history read: the tracker has no old value to give the event.
+    const store = createTrackingStore(
+      { ...inner, history: () => Promise.reject(new Error('history unavailable')) },
+      { onError: (error) => errors.push(error) },
+    );
+    const changes: CommittedChange[] = [];
+    store.onCommitted((change) => changes.push(change));
+    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+    // Written behind the tracker's back (another node): the update's old value must come from the history.
+    const r = await inner.create('s.t', record);
+    await store.update('s.t', { ...record, value: 2, version: 2 }, r);
+    await store.settled();
+    expect(errors).toHaveLength(1);
+    const event = variableEventOf(changes[0]!);
+    expect(event).toMatchObject({ name: 't', newValue: 2, version: 2, oldValueOmitted: true });
+    expect(event).not.toHaveProperty('oldValue');
+  });
+});
