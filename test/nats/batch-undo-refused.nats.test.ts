@@ -6,16 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, InternalError, Runtime } from '../../src/index.js';
+import { FULL_ACCOUNT } from '../support/full-account.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 
 let server: NatsTestServer;
 beforeAll(async () => {
   server = await startNatsServer({
-    config: [
-      'accounts {',
-      '  FULL: { jetstream: { max_file: 400000, max_mem: 0 }, users: [{ user: full, password: p }] }',
-      '}',
-    ].join('\n'),
+    config: ['accounts {', FULL_ACCOUNT, '}'].join('\n'),
   });
 });
 afterAll(() => server?.stop());

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, InternalError, Runtime, StoreLimitError } from '../../src/index.js';
+import { FULL_ACCOUNT } from '../support/full-account.js';
 import { startNatsServer, type NatsTestServer } from '../support/nats-server.js';
 
 let server: NatsTestServer;
@@ -16,7 +17,7 @@ beforeAll(async () => {
   server = await startNatsServer({
     config: [
       'accounts {',
-      '  FULL: { jetstream: { max_file: 400000, max_mem: 0 }, users: [{ user: full, password: p }] }',
+      FULL_ACCOUNT,
       '  FEW: { jetstream: { max_streams: 2, max_file: 100M, max_mem: 0 }, users: [{ user: few, password: p }] }',
       '  NONE: { users: [{ user: none, password: p }] }',
       '}',

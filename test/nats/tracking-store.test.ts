@@ -10,6 +10,23 @@ import type { Store } from '../../src/store/store.js';
 import type { VariableRecord } from '../../src/variables/types.js';
 import { waitFor } from '../support/wait-for.js';
 
+/**
+ * Has `store` update key `s.t`, which `inner` (the bucket) holds at version 1 from a write the tracker never saw
+ * (another node's): the update's old value must come from the history. Resolves with what the tracker told.
+ */
+async function updateWrittenBehind(
+  store: ReturnType<typeof createTrackingStore>,
+  inner: Store<VariableRecord>,
+): Promise<CommittedChange[]> {
+  const changes: CommittedChange[] = [];
+  store.onCommitted((change) => changes.push(change));
+  const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
+  const r = await inner.create('s.t', record);
+  await store.update('s.t', { ...record, value: 2, version: 2 }, r);
+  await store.settled();
+  return changes;
+}
+
 /** A memory store that counts history reads: the tracking store reads history only on a cache miss. */
 function countingStore(): { store: Store<VariableRecord>; historyReads: () => number } {
   const inner = createMemoryStore<VariableRecord>();
@@ -53,14 +70,7 @@ describe('tracking store', () => {
 
   it('finds the replaced record in history when the cache does not have it', async () => {
     const inner = createMemoryStore<VariableRecord>();
-    const store = createTrackingStore(inner);
-    const changes: CommittedChange[] = [];
-    store.onCommitted((change) => changes.push(change));
-    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
-    // Written behind the tracker's back: it never saw revision r.
-    const r = await inner.create('s.t', record);
-    await store.update('s.t', { ...record, value: 2, version: 2 }, r);
-    await store.settled();
+    const changes = await updateWrittenBehind(createTrackingStore(inner), inner);
     expect(changes[0]?.before?.value).toBe(1);
   });
 
@@ -271,13 +281,7 @@ describe('the variable event of a write whose replaced record could not be read'
       { ...inner, history: () => Promise.reject(new Error('history unavailable')) },
       { onError: (error) => errors.push(error) },
     );
-    const changes: CommittedChange[] = [];
-    store.onCommitted((change) => changes.push(change));
-    const record = { id: 'i', name: 't', type: 'integer', value: 1, version: 1 } as unknown as VariableRecord;
-    // Written behind the tracker's back (another node): the update's old value must come from the history.
-    const r = await inner.create('s.t', record);
-    await store.update('s.t', { ...record, value: 2, version: 2 }, r);
-    await store.settled();
+    const changes = await updateWrittenBehind(store, inner);
     expect(errors).toHaveLength(1);
     const event = variableEventOf(changes[0]!);
     expect(event).toMatchObject({ name: 't', newValue: 2, version: 2, oldValueOmitted: true });
