@@ -45,6 +45,9 @@ export function fetchKeepingMaxTokens(fetch: typeof globalThis.fetch): typeof gl
   return (input, init) => {
     const maxTokens = askedMaxTokens.getStore();
     if (maxTokens === undefined || typeof init?.body !== 'string') return fetch(input, init);
+    // Every bare model's name starts with an `o`: any other request (nearly all, each carrying its whole prompt) is
+    // sent without parsing its body.
+    if (!init.body.includes('"model":"o')) return fetch(input, init);
     let body: unknown;
     try {
       body = JSON.parse(init.body);
