@@ -23,9 +23,12 @@
  * predecessor crossed it, or the node that committed the versions in between died before publishing their
  * events: a node publishes only its own commits) is held, with every event after it, while the watch reads that
  * variable and its history at a revision at least the event's (see {@link skipsVersions}); the versions in between
- * come first, from the history, or the next one kept comes marked `gap: true`. A delete that skips versions comes
- * marked at once (a deleted variable's history cannot be read), and so does the event whose variable cannot be read
- * for a reason another try would not cure. Consecutive versions cost no read.
+ * come first, from the history, or the next one kept comes marked `gap: true`. A delete that skips versions of a
+ * variable the watch knows is held the same way: a deleted variable's history cannot be read, but the events of the
+ * versions in between, crossed on the wire, come while the read finds it gone, and are delivered before it; one that
+ * never came (its node died) marks the delete. The event whose variable cannot be read for a reason another try would
+ * not cure comes marked at once, as does a delete of a variable the watch does not know. Consecutive versions cost
+ * no read.
  *
  * A watch lives as long as the life of the session it watches: when the session is deleted or expires, the node that
  * removed it publishes `<prefix>.v1.events.<sid>.session`, and the watch stops there (as an embedded session's
@@ -164,7 +167,9 @@ export async function watchRemote(
     let gap = false;
     if (skipsVersions(event, last)) {
       // Closed for good, the connection can read nothing more (and a repair would end at once and come back here).
-      gap = event.deleted === true || unreadable.delete(event.name) || transport.connection.isClosed();
+      // A delete of a variable not known live has nothing in between to wait for: no version the watch could tell.
+      const unknownDelete = event.deleted === true && (last === undefined || last.deleted);
+      gap = unknownDelete || unreadable.delete(event.name) || transport.connection.isClosed();
       if (!gap) return repair(event);
     }
     const change = changeOf(event);

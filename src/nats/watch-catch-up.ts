@@ -231,6 +231,31 @@ async function missedVersions(
   return changes;
 }
 
+/**
+ * The changes of a variable the watch knows live (`live`) and a read no longer found: when the watch holds the delete's
+ * own event, the writes between that it holds (events of two nodes crossed on the wire), then the delete, each marked
+ * only where a version is missing before it; otherwise the delete as a gap one version past the last one delivered
+ * (the history of a deleted variable cannot be read, nor can its delete's version be told).
+ */
+function deleteChanges(name: string, live: KnownVariable, held: readonly VariableEvent[]): VariableChange[] {
+  const own = held.filter((event) => event.name === name && event.id !== undefined && event.id === live.id);
+  const end = own.find((event) => event.deleted && event.version > live.version);
+  if (!end) return [missedDelete(name, live)];
+  const between = new Map<number, VariableEvent>();
+  for (const event of own) {
+    if (!event.deleted && event.version > live.version && event.version < end.version)
+      between.set(event.version, event);
+  }
+  const changes: VariableChange[] = [];
+  let next = live.version + 1;
+  for (const event of [...[...between.values()].sort((a, b) => a.version - b.version), end]) {
+    const change = changeOf(event);
+    changes.push(event.version > next ? { ...change, oldValue: undefined, gap: true } : change);
+    next = event.version + 1;
+  }
+  return changes;
+}
+
 /** The changes of one variable between what the watch knows (`last`) and what it read (`record`). */
 async function changesOf(
   name: string,
@@ -240,7 +265,7 @@ async function changesOf(
   held: () => readonly VariableEvent[],
 ): Promise<VariableChange[]> {
   const live = last !== undefined && !last.deleted ? last : undefined;
-  if (record === undefined) return live ? [missedDelete(name, live)] : [];
+  if (record === undefined) return live ? deleteChanges(name, live, held()) : [];
   // Without the identity (an event of an older node), a lower version than known can only be another variable.
   const same = live !== undefined && (live.id !== undefined ? live.id === record.id : record.version >= live.version);
   const changes = live && !same ? [missedDelete(name, live)] : [];
@@ -276,13 +301,16 @@ export async function catchUpChanges(
     const last = known.get(name);
     const revision = typeof revisionOf === 'number' ? revisionOf : revisionOf(name);
     // One history read at a time: after an outage, every watch of every client catches up at once.
-    changes.push(...(await changesOf(name, last, record, history, held)));
+    const own = await changesOf(name, last, record, history, held);
+    changes.push(...own);
     // A read never goes back on what was delivered (it carries the client's revision): kept as a safeguard.
     if (record && !(last?.id === record.id && last.version > record.version))
       next.set(name, knownFromRecord(record, revision));
-    else if (!record && last && !last.deleted)
-      next.set(name, { id: last.id, version: last.version + 1, deleted: true, revision, fromRead: true });
-    else if (!record && last)
+    else if (!record && last && !last.deleted) {
+      // The delete delivered last: its own version when its event was held, else one past the last version known.
+      const version = own.at(-1)?.version ?? last.version + 1;
+      next.set(name, { id: last.id, version, deleted: true, revision, fromRead: true });
+    } else if (!record && last)
       next.set(name, { id: last.id, version: last.version, deleted: true, revision, fromRead: true });
     else if (!record) next.set(name, knownAbsent(revision));
   }

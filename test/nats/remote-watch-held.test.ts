@@ -4,12 +4,11 @@ import { readVariablePages } from '../../src/nats/paged-reads.js';
 import { HELD_MAX, watchRemote, type WatchReads } from '../../src/nats/remote-watch.js';
 import { FAULT_TRIES } from '../../src/nats/watch-catch-up.js';
 import { encodeRecord } from '../../src/nats/wire.js';
-import type { ConnectionChange } from '../../src/nats/connection-options.js';
-import type { RemoteTransport } from '../../src/nats/remote-transport.js';
 import type { VariableEvent } from '../../src/nats/variable-events.js';
 import type { VariableChange } from '../../src/session/session-context.js';
 import type { VariableHistoryEntry } from '../../src/session/variable-history.js';
 import type { VariableRecord } from '../../src/variables/types.js';
+import { fakeTransport } from '../support/fake-remote-transport.js';
 import { integerRecord, versionTime } from '../support/integer-records.js';
 
 const record = (version: number): VariableRecord => integerRecord('x', version, version * 10, 'x-1');
@@ -37,49 +36,6 @@ const history = (last: number): VariableHistoryEntry[] =>
     updatedBy: null,
     reason: null,
   }));
-
-/** A transport with no NATS behind it: the test delivers events and connection changes itself. */
-function fakeTransport() {
-  let callback: ((error: Error | null, msg: { data: Uint8Array }) => void) | undefined;
-  let onChange: ((change: ConnectionChange) => void) | undefined;
-  const fake = {
-    revision: 0,
-    closed: false,
-    reported: [] as unknown[],
-    /** What the watch told as its session's end (see `RemoteTransport.reportEnd`). */
-    ended: [] as unknown[],
-    /** Subscriptions made and not ended. */
-    subscriptions: 0,
-    subjects: { variableEvent: () => 'events.s.x', variableEvents: () => 'events.s', sessionEvent: () => 'session.s' },
-    connection: {
-      subscribe: (subject: string, options: { callback: typeof callback }) => {
-        // The variable events' subscription (the session's end is never published here).
-        if (subject !== 'session.s') callback = options.callback;
-        fake.subscriptions += 1;
-        return { unsubscribe: () => void (fake.subscriptions -= 1) };
-      },
-      isClosed: () => fake.closed,
-    },
-    subscribed: async () => undefined,
-    onConnectionChange: (listener: (change: ConnectionChange) => void) => {
-      onChange = listener;
-      return () => undefined;
-    },
-    onVariablesReset: () => () => undefined,
-    observeRevision: (revision: number) => {
-      fake.revision = Math.max(fake.revision, revision);
-    },
-    report: (error: unknown) => fake.reported.push(error),
-    reportEnd: (_sessionId: string, error: unknown) => fake.ended.push(error),
-  };
-  const encoder = new TextEncoder();
-  return {
-    fake,
-    transport: fake as unknown as RemoteTransport,
-    emit: (each: VariableEvent) => callback?.(null, { data: encoder.encode(JSON.stringify(each)) }),
-    change: (change: ConnectionChange) => onChange?.(change),
-  };
-}
 
 describe('remote watch, held events', () => {
   it(`drops the held events past ${HELD_MAX} and reads again, delivering each missed version once`, async () => {
