@@ -36,6 +36,9 @@ import { isExactJson } from './tagged-values.js';
 import { decodeExecutionResult, decodeModuleEvent } from './wire.js';
 import type { ModuleApi } from '../modules/module-api.js';
 
+/** How long an execution aborted already asks whether its module is there: its caller expects an answer at once. */
+const GONE_CHECK_MS = 1_000;
+
 /** A listener of one module event type, as published on the module's events subject. */
 export type RemoteModuleEventListener<T extends ModuleEventType> = (event: Extract<ModuleEvent, { type: T }>) => void;
 
@@ -153,7 +156,8 @@ export class RemoteModuleHandle implements ModuleApi {
    * of `timeoutMs` (an execution asked for while it is down is sent once it is back): then nothing was sent, and
    * `details.outcome` is `not_applied`
    * @throws {CallTimeoutError} when no reply came within `timeoutMs` (and a short grace)
-   * @throws {ExecutionAbortedError} at once when `signal` fires
+   * @throws {ExecutionAbortedError} at once when `signal` fires; for one that fired before the call, once a `describe`
+   * (waited for up to a second) did not find the module gone: a module or session gone is said first, as embedded
    * @throws {NoProcError} when no node serves the subject
    * @throws {SessionError} (`session_stopped`) at once, sending nothing, once the session handle was stopped or the
    * client closed (`details.client: 'closed'`)
@@ -178,7 +182,9 @@ export class RemoteModuleHandle implements ModuleApi {
     const sent = isExactJson(inputs) ? inputs : await this.#inputs.sendable(inputs);
     const executionId = randomUUID();
     if (signal?.aborted) {
-      // Inputs the signature refuses are refused first, as embedded, also those a node would have judged.
+      // A module gone (stopped through another handle, or with its session) is said first, as embedded.
+      await this.#sayIfGone();
+      // Inputs the signature refuses are refused next, as embedded, also those a node would have judged.
       const refusal = sent === inputs ? (await this.#inputs.inputCheck())?.(inputs) : undefined;
       if (refusal) throw refusal;
       throw new ExecutionAbortedError(this.moduleId, executionId, {
@@ -337,6 +343,19 @@ export class RemoteModuleHandle implements ModuleApi {
   async #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {
     this.#assertUsable();
     return this.#request(operation, body, timeoutMs);
+  }
+
+  /**
+   * Rejects with the error a request of this handle gets when the module (or its session's life) is gone, asked with
+   * a `describe`: the embedded handle finds its module gone before it looks at an execution's signal. Any other
+   * failure (no node answering in {@link GONE_CHECK_MS}, the connection down) leaves the abort to be said.
+   */
+  async #sayIfGone(): Promise<void> {
+    try {
+      await this.#request('describe', {}, GONE_CHECK_MS);
+    } catch (error) {
+      if (error instanceof ModuleNotFoundError || isSessionGone(error)) throw error;
+    }
   }
 
   #request(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {

@@ -69,6 +69,43 @@ describe('module handles alike, embedded and remote', () => {
     }
   });
 
+  // Remotely, a signal aborted already was answered `execution_aborted` at once, without asking whether the module
+  // was there: a module stopped through another handle, or gone with its session, said so embedded but not remotely.
+  describe('say a module or its session gone before a signal that fired already, as embedded', () => {
+    const signal = AbortSignal.abort('changed my mind');
+
+    it('a module stopped through another handle: module_not_found', async () => {
+      const { session, embedded, remote } = await bothKinds('aborted-stopped');
+      await (await session.module('qa')).stop();
+      for (const handle of [embedded, remote])
+        await expect(handle.execute({ question: 'q' }, { signal })).rejects.toMatchObject({
+          code: 'module_not_found',
+          message: "module 'qa' not found in session 'aborted-stopped'",
+          details: { sessionId: 'aborted-stopped', moduleId: 'qa' },
+        });
+      expect(remote.alive).toBe(false);
+    });
+
+    it('a session deleted through another client: session_not_found', async () => {
+      const { embedded, remote } = await bothKinds('aborted-deleted');
+      await (await (await fx().client()).session('aborted-deleted', { create: false })).delete();
+      for (const handle of [embedded, remote])
+        await expect(handle.execute({ question: 'q' }, { signal })).rejects.toMatchObject({
+          code: 'session_not_found',
+          details: { sessionId: 'aborted-deleted' },
+        });
+    });
+
+    it('a module that is there: the abort', async () => {
+      const { embedded, remote } = await bothKinds('aborted-there');
+      for (const handle of [embedded, remote])
+        await expect(handle.execute({ question: 'q' }, { signal })).rejects.toMatchObject({
+          code: 'execution_aborted',
+          details: { moduleId: 'qa', reason: 'changed my mind' },
+        });
+    });
+  });
+
   it('refuse a listener that is no function at the call, not at every later event', async () => {
     const { embedded, remote } = await bothKinds('listeners');
     for (const handle of [embedded, remote]) {
