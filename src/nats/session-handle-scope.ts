@@ -35,6 +35,8 @@ export class ClientState {
 export class SessionHandleScope {
   #stopped = false;
   #lifeEnded = false;
+  /** How this client heard the bound life end before the handle was stopped: its calls go on saying so after. */
+  #endHeard: SessionError | undefined;
   /** The watches and module listeners to end at `stop()`. */
   readonly #ends = new Set<() => void>();
 
@@ -77,7 +79,7 @@ export class SessionHandleScope {
    * is sent.
    */
   assertOpen(): void {
-    if (this.#stopped) throw this.stoppedError();
+    if (this.#stopped) throw this.#endHeard ? copy(this.#endHeard) : this.stoppedError();
     this.assertClientOpen();
   }
 
@@ -88,12 +90,19 @@ export class SessionHandleScope {
 
   /** Takes note of a request's failure: one that says the bound life is gone ends it for good. */
   heard(error: unknown): void {
-    if (isSessionGone(error)) this.endLife();
+    if (isSessionGone(error)) this.endLife(error);
   }
 
-  /** The bound life ended: its deletion resolved here, or its end event was heard. */
-  endLife(): void {
-    if (this.incarnation !== undefined) this.#lifeEnded = true;
+  /**
+   * The bound life ended: its deletion resolved here (`why`: the `session_not_found` a request bound to it then
+   * gets), a request heard it (`why`: that request's error), or its end event was heard (`why` unknown). What ended
+   * it before a stop is what a call says after it, as an embedded handle of a session gone goes on saying so once
+   * stopped; after a stop, the stop stands, as there.
+   */
+  endLife(why?: SessionError): void {
+    if (this.incarnation === undefined) return;
+    this.#lifeEnded = true;
+    if (!this.#stopped) this.#endHeard ??= why;
   }
 
   /** Registers `end`, called once at {@link stop} (at once when stopped already); returns its remover. */
@@ -114,4 +123,9 @@ export class SessionHandleScope {
     this.#ends.clear();
     for (const end of ends) end();
   }
+}
+
+/** A new error saying what `error` says, so that each call rejects with its own (and its own stack). */
+function copy(error: SessionError): SessionError {
+  return new SessionError(error.code, error.sessionId, { details: error.details });
 }

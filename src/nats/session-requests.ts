@@ -4,6 +4,7 @@
  * scope, so that one saying that life ended ends it for the handle and everything it gave out.
  * @module
  */
+import { SessionError } from '../errors.js';
 import { assertVariableName } from '../variables/names.js';
 import { readVariablePages, type VariablesRead } from './paged-reads.js';
 import type { VariableOperation } from './operations.js';
@@ -71,7 +72,10 @@ export class SessionRequests {
       throw error;
     }
     settled(true);
-    this.scope.endLife();
+    // What a request bound to the life it ended gets from then on.
+    this.scope.endLife(
+      new SessionError('session_not_found', sessionId, { details: { incarnation: this.scope.incarnation } }),
+    );
   }
 
   /** `request`'s outcome; a failure saying this handle's life ended is noted first (see `RemoteModuleHandle.alive`). */

@@ -277,4 +277,37 @@ describe('RemoteSession.stop', () => {
     expect(await again.hasVariable('x')).toBe(false);
     expect(await settledCode(session.getVariable('x'))).toBe('session_stopped');
   });
+
+  // Found by the differential fuzzer: stopped after its session was deleted, a remote handle said session_stopped,
+  // where an embedded one goes on saying session_not_found: its stop changed nothing of a session already gone.
+  it('goes on saying its session is gone when it was deleted before the stop, as an embedded handle does', async () => {
+    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+    const client = await fx().client();
+    for (const [id, deleteIt] of [
+      ['own', (s: RemoteSession) => s.delete()],
+      ['other', async () => (await (await fx().client()).session('other', { create: false })).delete()],
+    ] as const) {
+      const remote = await client.session(id);
+      await remote.defineVariable('t', 'float', 0.5);
+      const embedded = await node.session(id);
+      const modules = [await remote.module('qa', predict), await embedded.module('qa')];
+      await deleteIt(remote);
+      // Heard by the remote handle (its own delete, or a request answered session_not_found).
+      await expect(remote.hasVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+      await remote.stop();
+      await embedded.stop();
+      for (const handle of [remote, embedded]) {
+        for (const call of [() => handle.getVariable('x'), () => handle.watchVariables('*', () => {})])
+          await expect(call()).rejects.toMatchObject({ code: 'session_not_found', details: { sessionId: id } });
+      }
+      for (const qa of modules)
+        await expect(qa.describe()).rejects.toMatchObject({ code: 'session_not_found', details: { sessionId: id } });
+      const error = (await remote.getVariable('x').catch((e: unknown) => e)) as SessionError;
+      expect(error.message).toBe(
+        `session '${id}' not found in the life the request names ('${remote.incarnation}', Tether-Incarnation): ` +
+          'that life is over, or never was',
+      );
+      expect(error.details).toEqual({ sessionId: id, incarnation: remote.incarnation });
+    }
+  });
 });
