@@ -21,6 +21,20 @@ export function knownDifference(_label: string, reference: Outcome, actual: Outc
     )
       return 'a remote handle names the life it was bound to';
   }
+  // Documented: a call on a remote session handle after its stop(), or on a module handle it gave out, says that it is
+  // the handle that was stopped, not the session on its nodes (README, "A client's `session.stop()`": `details.handle:
+  // 'stopped'`).
+  if (side === 'remote' && codeOf(reference) === 'session_stopped' && codeOf(actual) === 'session_stopped') {
+    const { message, details } = errorOf(actual);
+    const { handle, ...rest } = details as Record<string, unknown>;
+    const expected = errorOf(reference);
+    if (
+      handle === 'stopped' &&
+      message === expected.message &&
+      JSON.stringify(rest) === JSON.stringify(expected.details)
+    )
+      return 'a stopped remote session handle says it is the handle';
+  }
   // Documented: BestOfN and Refine are embedded only (README, "Modules": their `reward` is a function), so the node's
   // refusal of an unknown type lists the types a request over the wire could name (src/nats/module-operations.ts).
   if (side === 'remote' && codeOf(reference) === 'unknown_module' && codeOf(actual) === 'unknown_module') {

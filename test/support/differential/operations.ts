@@ -31,6 +31,8 @@ export interface SideHandles {
   readonly modules: Map<string, ModuleApi>;
   /** A new handle of the session: `runtime.session(id)` or `client.session(id)`. */
   reopen(): Promise<SessionApi>;
+  /** Whether the session handle was stopped since it was opened. */
+  stopped?: boolean;
 }
 
 /** One call, drawn once and applied to every side. */
@@ -281,11 +283,15 @@ function onModule(random: FuzzRandom, call: string, use: (handle: ModuleApi) => 
 
 const execute: Maker = (random) => {
   const inputs = someInputs(random);
-  const options = random.chance(0.85)
+  const options = random.chance(0.8)
     ? undefined
-    : random.pick([{ timeoutMs: 0 }, { timeout: 5 }, null, { timeoutMs: 'x' }]);
-  return onModule(random, `execute(${args(inputs, options)})`, (handle) =>
-    handle.execute(inputs as never, options as never),
+    : random.pick([{ timeoutMs: 0 }, { timeout: 5 }, null, { timeoutMs: 'x' }, 'aborted', 'aborted']);
+  // A signal that fired already (made at the call, one per side): the module, or its session, gone is said first.
+  const withSignal = (): unknown =>
+    options === 'aborted' ? { signal: AbortSignal.abort('changed my mind') } : options;
+  const shown = options === 'aborted' ? '{ signal: <aborted> }' : show(options);
+  return onModule(random, `execute(${show(inputs)}, ${shown})`, (handle) =>
+    handle.execute(inputs as never, withSignal() as never),
   );
 };
 
@@ -295,11 +301,30 @@ const stopModule: Maker = (random) => onModule(random, 'stop()', (handle) => han
 
 const deleteSession: Maker = () => ({ label: 'session.delete()', apply: (side) => side.session.delete() });
 
+/** Stops the session handle: its calls, and its module handles', are refused until it is reopened. */
+const stopSession: Maker = () => ({
+  label: 'session.stop()',
+  apply: async (side) => {
+    await side.session.stop();
+    side.stopped = true;
+  },
+});
+
 const reopen: Maker = () => ({
   label: 'reopen the session',
   apply: async (side) => {
     side.session = await side.reopen();
     side.modules.clear();
+    // Documented: an embedded session's stop ends its modules (in memory for good; a node keeps their specs, which
+    // its `modules()` no longer lists: README, "Stopping a node, or a session on one node"), a remote handle's stop
+    // leaves them running (README, "A client's `session.stop()`"). Stopped here, the sides go on alike.
+    if (side.stopped)
+      for (const id of ['qa', 'qb'])
+        await side.session.module(id).then(
+          (qa) => qa.stop(),
+          () => {},
+        );
+    side.stopped = false;
     return side.session.sessionId;
   },
 });
@@ -327,6 +352,7 @@ const MAKERS: [number, Maker][] = [
   [6, execute],
   [0.7, stopModule],
   [0.4, deleteSession],
+  [0.5, stopSession],
   [3, reopen],
 ];
 const TOTAL = MAKERS.reduce((sum, [weight]) => sum + weight, 0);
