@@ -301,8 +301,8 @@ export class RemoteModuleHandle implements ModuleApi {
    * another module; `session.module(id)` gives a handle of it). Another handle of the module, here or in another
    * client, is not told: its requests reach whatever module has the id when they arrive. Once the session handle
    * was stopped (or the client closed) it rejects with `SessionError` (`session_stopped`) and sends nothing: that
-   * handle gave the module up, it did not remove it (a handle stopped before stays stopped, and its stop still does
-   * nothing). An embedded handle's stop resolves once its runtime stopped, the module having gone with it; a closed
+   * handle gave the module up, it did not remove it (a module handle stopped before goes on saying what its stop left,
+   * and its stop still does nothing; once the client closed, every call says so). An embedded handle's stop resolves once its runtime stopped, the module having gone with it; a closed
    * client's module still runs on the nodes.
    */
   async stop(): Promise<void> {
@@ -334,10 +334,13 @@ export class RemoteModuleHandle implements ModuleApi {
    * does (the same error, nothing added).
    */
   #assertUsable(): void {
-    this.scope.assertOpen();
+    this.scope.assertClientOpen();
+    // Stopped, this handle was before its session handle (whose stop refuses this one's from then on): what ended it
+    // first is what it says, as an embedded handle of a module stopped before its session handle says so after.
     const gone = this.#sessionGone;
     if (gone) throw new SessionError(gone.code, gone.sessionId, { details: gone.details });
     if (this.#stopped) throw new ModuleNotFoundError(this.sessionId, this.moduleId);
+    this.scope.assertOpen();
   }
 
   async #call(operation: ModuleOperation, body: object, timeoutMs?: number): Promise<unknown> {

@@ -30,7 +30,7 @@ async function bothKinds(sessionId: string) {
   await session.defineVariable('t', 'float', 0.5);
   const remote = await session.module('qa', spec);
   const embedded = await (await node.session(sessionId)).module('qa');
-  return { session, embedded, remote };
+  return { node, session, embedded, remote };
 }
 
 describe('module handles alike, embedded and remote', () => {
@@ -67,6 +67,23 @@ describe('module handles alike, embedded and remote', () => {
         details: { sessionId: 'stopped', moduleId: 'qa' },
       });
     }
+  });
+
+  // Found by the differential fuzzer (seed 8): the remote handle then said session_stopped, its session handle's
+  // refusal, where the embedded one goes on saying what ended it first, its own stop.
+  it('go on saying module_not_found after their own stop once their session handles stop too', async () => {
+    const { node, session: remoteSession, remote } = await bothKinds('stopped-then-session');
+    const embeddedSession = await node.session('stopped-then-session');
+    const embedded = await embeddedSession.module('qa');
+    await embedded.stop();
+    await remote.stop();
+    await embeddedSession.stop();
+    await remoteSession.stop();
+    for (const handle of [embedded, remote])
+      await expect(handle.describe()).rejects.toMatchObject({
+        code: 'module_not_found',
+        details: { sessionId: 'stopped-then-session', moduleId: 'qa' },
+      });
   });
 
   // Remotely, a signal aborted already was answered `execution_aborted` at once, without asking whether the module
