@@ -248,6 +248,15 @@ export class Runtime {
     return this.#processes.whereis(name);
   }
 
+  /**
+   * Every live process of this runtime, in spawn order, as Elixir's `Process.list()`: its sessions' and modules'
+   * (named `tether.session.<sid>` and `tether.module.<sid>.<mid>`; a hibernating one has none until it wakes) and
+   * those spawned with {@link spawn}. A new array each call.
+   */
+  processes(): ProcessRef[] {
+    return this.#processes.processes();
+  }
+
   /** Whether `target` (a handle, or a registered name) is a live process of this runtime (see ProcessRuntime). */
   isAlive(target: Target): boolean {
     return this.#processes.isAlive(target);
