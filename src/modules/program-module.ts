@@ -5,6 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { assertFunctionOption, assertOptionKeys, optionKeys } from '../option-keys.js';
 import type { SessionContext } from '../session/session-context.js';
 import {
   AxProgramRunner,
@@ -28,7 +29,10 @@ import {
   snapshotParameters,
 } from './module-types.js';
 
-/** Everything a module constructor accepts; the kind-specific settings are ignored by kinds that do not use them. */
+/**
+ * Everything a module constructor accepts; the kind-specific settings are ignored by kinds that do not use them. Any
+ * other key is refused with `ValidationError` naming the class and the key, as it fails to compile.
+ */
 export interface ModuleOptions extends ProgramSettings, ModuleParameters {
   /** The LLM; by default the one the environment configures (`TETHER_AI…`), else the offline `tether-echo`. */
   readonly llm?: LanguageModel;
@@ -37,6 +41,32 @@ export interface ModuleOptions extends ProgramSettings, ModuleParameters {
   /** Where a variable-aware module reports a failed sync. By default a process warning. */
   readonly onSyncError?: SyncErrorHandler;
 }
+
+/** The keys {@link ModuleOptions} takes; any other is refused, as the type refuses it at compile time. */
+const MODULE_OPTION_KEYS = optionKeys<ModuleOptions>({
+  llm: true,
+  session: true,
+  onSyncError: true,
+  tools: true,
+  reward: true,
+  pick: true,
+  n: true,
+  rounds: true,
+  samples: true,
+  threshold: true,
+  temperature: true,
+  maxTokens: true,
+  topP: true,
+  topK: true,
+  presencePenalty: true,
+  frequencyPenalty: true,
+  stopSequences: true,
+  model: true,
+  thinkingTokenBudget: true,
+  maxRetries: true,
+  maxSteps: true,
+  instructions: true,
+});
 
 /**
  * The parameter attributes of a module, merged into the class below: one list of them, in `ModuleParameters` and
@@ -60,6 +90,11 @@ export abstract class ProgramModule {
 
   /** Validates the signature and the kind's settings now, so a bad module fails at construction. */
   protected constructor(signature: string, options: ModuleOptions, kind: ProgramKind) {
+    // A misspelt option read as absent is a default applied without a word (`temprature`), or no session (`sesion`).
+    // Named after the class called (`VariableAwarePredict`), as its caller wrote it.
+    const owner = new.target.name;
+    assertOptionKeys(options, owner, MODULE_OPTION_KEYS);
+    assertFunctionOption(owner, 'onSyncError', options.onSyncError);
     this.signature = signature;
     runners.set(this, new AxProgramRunner(kind, signature, options));
     this.llm = options.llm ?? languageModelFromEnv();

@@ -1,0 +1,86 @@
+/**
+ * The option bags of the embedded module classes (`new Predict(signature, options)`, the variable-aware classes and
+ * the classes made with `VariableAwareMixin`) are checked at run time as their types are at compile time: found in the
+ * types audit, `new VariableAwarePredict(sig, { sesion })` and `new Predict(sig, { temprature: 0.2 })` were taken,
+ * the misspelt option read as absent (no session, the default temperature), where a strict TypeScript caller is
+ * refused at compile time.
+ */
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import {
+  ChainOfThought,
+  Predict,
+  VariableAwareMixin,
+  VariableAwarePredict,
+  createEchoModel,
+  type ModuleOptions,
+} from '../../src/modules/index.js';
+import { FakeSession } from '../support/fake-session.js';
+
+const SIGNATURE = 'question:string -> answer:string';
+const llm = createEchoModel();
+
+/** What `make` throws, or `undefined`. */
+function thrown(make: () => unknown): unknown {
+  try {
+    make();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('module options', () => {
+  it('refuses an unknown constructor option, naming the class and the option', () => {
+    const session = new FakeSession();
+    class VariableAwareSummarize extends VariableAwareMixin(Predict) {}
+    const cases: [string, () => unknown][] = [
+      ['Predict', () => new Predict(SIGNATURE, { llm, temprature: 0.2 } as ModuleOptions)],
+      ['ChainOfThought', () => new ChainOfThought(SIGNATURE, { llm, maxToken: 8 } as ModuleOptions)],
+      ['VariableAwarePredict', () => new VariableAwarePredict(SIGNATURE, { llm, sesion: session } as ModuleOptions)],
+      [
+        'VariableAwareSummarize',
+        () => new VariableAwareSummarize(SIGNATURE, { llm, onSyncErr: () => {} } as ModuleOptions),
+      ],
+    ];
+    for (const [owner, make] of cases) {
+      const error = thrown(make);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toMatch(
+        new RegExp(`^${owner} got unknown option \\w+; accepted: llm`),
+      );
+      expect((error as ValidationError).details.unknown).toHaveLength(1);
+    }
+  });
+
+  it('refuses options that are no object, and an onSyncError that is no function', () => {
+    const refusals: [() => unknown, string][] = [
+      [() => new Predict(SIGNATURE, null as unknown as ModuleOptions), 'Predict options must be an object, got null'],
+      [
+        () => new Predict(SIGNATURE, 'fast' as unknown as ModuleOptions),
+        'Predict options must be an object, got a string',
+      ],
+      [
+        () => new VariableAwarePredict(SIGNATURE, { llm, onSyncError: 5 } as unknown as ModuleOptions),
+        "VariableAwarePredict option 'onSyncError' must be a function, got a number",
+      ],
+    ];
+    for (const [make, message] of refusals) {
+      const error = thrown(make);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toBe(message);
+    }
+  });
+
+  it('takes every option its type names', () => {
+    const module = new VariableAwarePredict(SIGNATURE, {
+      llm,
+      session: new FakeSession(),
+      onSyncError: () => {},
+      temperature: 0.2,
+      maxTokens: 8,
+      maxRetries: 0,
+    });
+    expect(module.temperature).toBe(0.2);
+  });
+});
