@@ -97,10 +97,10 @@ export function assertKindReadable(
 }
 
 /** What a bag that is no object is, without its value: a string given for a bag may hold a URL with a password. */
-function kindOfBag(value: unknown): string {
+export function kindOfBag(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /**

@@ -239,7 +239,7 @@ export interface ModuleResult {
   readonly reasoning?: string;
 }
 
-/** Options of one `forward()`. */
+/** Options of one `forward()`; any other key, or a value of another kind, is refused with `ValidationError`. */
 export interface ForwardOptions {
   /**
    * Re-read the bound variables before executing.

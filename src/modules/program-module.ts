@@ -5,7 +5,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertFunctionOption, assertOptionKeys, optionKeys } from '../option-keys.js';
+import { assertBooleanOption, assertFunctionOption, assertOptionKeys, kindOfBag, optionKeys } from '../option-keys.js';
 import type { SessionContext } from '../session/session-context.js';
 import {
   AxProgramRunner,
@@ -68,6 +68,36 @@ const MODULE_OPTION_KEYS = optionKeys<ModuleOptions>({
   instructions: true,
 });
 
+/** The keys {@link ForwardOptions} takes. */
+const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>({
+  autoSync: true,
+  syncBetweenSteps: true,
+  abortSignal: true,
+  onDelta: true,
+  onSyncFailed: true,
+  onStepSynced: true,
+});
+
+/**
+ * Throws `ValidationError` for `forward` options its type refuses: an unknown key (a misspelt `autoSync` would sync
+ * all the same), options that are no object, a flag that is no boolean, a hook that is no function (it would throw
+ * at the first delta or sync, far from the call) or an `abortSignal` that is none (it would cancel nothing).
+ * @internal
+ */
+export function assertForwardOptions(options: ForwardOptions): void {
+  assertOptionKeys(options, 'forward', FORWARD_OPTION_KEYS);
+  assertBooleanOption('forward', 'autoSync', options.autoSync);
+  assertBooleanOption('forward', 'syncBetweenSteps', options.syncBetweenSteps);
+  for (const hook of ['onDelta', 'onSyncFailed', 'onStepSynced'] as const)
+    assertFunctionOption('forward', hook, options[hook]);
+  const { abortSignal } = options;
+  if (abortSignal !== undefined && !(abortSignal instanceof AbortSignal)) {
+    throw new ValidationError(`forward option 'abortSignal' must be an AbortSignal, got ${kindOfBag(abortSignal)}`, {
+      details: { option: 'abortSignal', got: kindOfBag(abortSignal) },
+    });
+  }
+}
+
 /**
  * The parameter attributes of a module, merged into the class below: one list of them, in `ModuleParameters` and
  * `ProgramParameters`.
@@ -127,6 +157,7 @@ export abstract class ProgramModule {
    * const { output } = await new Predict('question -> answer').forward({ question: 'Why?' })
    */
   async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
+    assertForwardOptions(options);
     const hooks = {
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
       ...(options.onDelta ? { onDelta: options.onDelta } : {}),

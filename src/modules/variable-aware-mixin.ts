@@ -25,7 +25,13 @@ import {
 } from './module-types.js';
 import type { RunHooks } from './ax-program-runner.js';
 import { STEP_ATTRIBUTES } from './ax-bridge.js';
-import { type ModuleOptions, type ProgramModule, executeModule, isMultiStep } from './program-module.js';
+import {
+  type ModuleOptions,
+  type ProgramModule,
+  assertForwardOptions,
+  executeModule,
+  isMultiStep,
+} from './program-module.js';
 import {
   BestOfN,
   ChainOfThought,
@@ -154,6 +160,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(
     // Not async: an embedded session syncs at once, and each async layer would cost every execution a microtask.
     override forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
       try {
+        assertForwardOptions(options);
         const state = bindingStateOf(this);
         const pending = options.autoSync === false ? undefined : syncReported(this, state, options.onSyncFailed);
         if (pending) return pending.then(() => forwardSynced(this, state, values, options));

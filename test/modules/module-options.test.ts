@@ -13,6 +13,7 @@ import {
   VariableAwareMixin,
   VariableAwarePredict,
   createEchoModel,
+  type ForwardOptions,
   type ModuleOptions,
 } from '../../src/modules/index.js';
 import { FakeSession } from '../support/fake-session.js';
@@ -82,5 +83,39 @@ describe('module options', () => {
       maxRetries: 0,
     });
     expect(module.temperature).toBe(0.2);
+  });
+
+  it('refuses an unknown forward option, options that are no object, and a hook of the wrong kind, as a rejection', async () => {
+    const session = new FakeSession();
+    await session.setVariable('llm_temperature', 0.5);
+    const aware = new VariableAwarePredict(SIGNATURE, { llm, session });
+    await aware.bindToVariable('temperature', 'llm_temperature');
+    const plain = new Predict(SIGNATURE, { llm });
+    const inputs = { question: 'q' };
+    for (const [module, owner] of [
+      [plain, 'forward'],
+      [aware, 'forward'],
+    ] as const) {
+      const refusals: [unknown, string][] = [
+        [{ autoSinc: false }, `${owner} got unknown option autoSinc; accepted: autoSync`],
+        [null, `${owner} options must be an object, got null`],
+        [{ onDelta: 'log' }, `${owner} option 'onDelta' must be a function, got a string`],
+        [{ autoSync: 'false' }, `${owner} option 'autoSync' must be true or false, got a string`],
+        [{ abortSignal: {} }, `${owner} option 'abortSignal' must be an AbortSignal, got an object`],
+      ];
+      for (const [options, message] of refusals) {
+        const error: unknown = await module.forward(inputs, options as ForwardOptions).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).message.startsWith(message)).toBe(true);
+      }
+    }
+    // Nothing was synced nor run for them: the module's one read is its binding's.
+    expect(session.reads).toBe(1);
+    expect((await aware.forward(inputs, { autoSync: true, onDelta: () => {} })).provenance).toEqual({
+      llm_temperature: 1,
+    });
   });
 });

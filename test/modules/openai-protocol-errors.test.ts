@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError, errorFromJSON } from '../../src/errors.js';
+import { ProviderError, ValidationError, errorFromJSON } from '../../src/errors.js';
 import { type LanguageModel, VariableAwarePredict } from '../../src/modules/index.js';
 import type { FakeSession } from '../support/fake-session.js';
 import { type OpenAIStub, httpError } from '../support/openai-stub.js';
@@ -60,6 +60,8 @@ describe('OpenAI protocol (real Ax provider against the local stub)', () => {
   it('answers options that are not an object with a rejection, not a throw', async () => {
     const module = await boundPredict();
     const outcome = module.forward({ question: 'q' }, null as never);
-    await expect(outcome).rejects.toBeInstanceOf(TypeError);
+    // A typed refusal naming the options (it was a bare TypeError before the forward options were checked).
+    await expect(outcome).rejects.toBeInstanceOf(ValidationError);
+    await expect(outcome).rejects.toThrow('forward options must be an object, got null');
   });
 });
