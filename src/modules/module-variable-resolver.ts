@@ -5,21 +5,36 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { assertOptionKeys, kindOfBag, optionKeys } from '../option-keys.js';
 import type { SessionContext, Unwatch } from '../session/session-context.js';
 import {
-  type ModuleRegistry,
+  ModuleRegistry,
   type RegisteredModule,
   type VariableAwareModule,
   type VariableAwareModuleClass,
   defaultModuleRegistry,
 } from './module-registry.js';
-import type { ModuleOptions } from './program-module.js';
+import { MODULE_OPTION_KEYS, type ModuleOptions } from './program-module.js';
 import type { ModuleClass } from './programs.js';
 
 /** Options of {@link ModuleVariableResolver}. */
 export interface ModuleVariableResolverOptions {
   /** Where names are looked up. @default defaultModuleRegistry */
   readonly registry?: ModuleRegistry;
+}
+
+/** The keys {@link ModuleVariableResolverOptions} takes. */
+const RESOLVER_KEYS = optionKeys<ModuleVariableResolverOptions>({ registry: true });
+
+/**
+ * Throws `ValidationError` unless `registry`, when given, is a {@link ModuleRegistry}: anything else would fail at the
+ * first resolve, far from the call that gave it.
+ */
+function assertRegistry(owner: string, registry: unknown): void {
+  if (registry === undefined || registry instanceof ModuleRegistry) return;
+  throw new ValidationError(`${owner} option 'registry' must be a ModuleRegistry, got ${kindOfBag(registry)}`, {
+    details: { option: 'registry', got: kindOfBag(registry) },
+  });
 }
 
 /** Resolves `module` variables of one session to module types. Call {@link ModuleVariableResolver.close} when done. */
@@ -47,6 +62,9 @@ export class ModuleVariableResolver {
   #closed = false;
 
   constructor(session: SessionContext, options: ModuleVariableResolverOptions = {}) {
+    // A misspelt `registry` would resolve against the default registry, without a word.
+    assertOptionKeys(options, 'ModuleVariableResolver', RESOLVER_KEYS);
+    assertRegistry('ModuleVariableResolver', options.registry);
     this.session = session;
     this.registry = options.registry ?? defaultModuleRegistry;
   }
@@ -130,13 +148,23 @@ export class ModuleVariableResolver {
   }
 }
 
-/** Options of {@link createVariableAwareModule}: module options plus the bindings to apply. */
+/**
+ * Options of {@link createVariableAwareModule}: module options plus the bindings to apply. Any other key is refused
+ * with `ValidationError`; so is a `session`, which is the function's first argument.
+ */
 export interface CreateVariableAwareModuleOptions extends Omit<ModuleOptions, 'session'> {
   /** `{ attribute: variableName }`, bound in order; a missing variable rejects with `VariableNotFoundError`. */
   readonly variableBindings?: Readonly<Record<string, string>>;
   /** Where `type` is looked up. @default defaultModuleRegistry */
   readonly registry?: ModuleRegistry;
 }
+
+/** The keys {@link CreateVariableAwareModuleOptions} takes: a module's but its session, and its own two. */
+const CREATE_KEYS: readonly string[] = Object.freeze([
+  ...MODULE_OPTION_KEYS.filter((key) => key !== 'session'),
+  'variableBindings',
+  'registry',
+]);
 
 /**
  * A variable-aware module of `type` (any case, aliases `COT`/`PoT`) on `session`, with its bindings applied.
@@ -151,6 +179,10 @@ export async function createVariableAwareModule(
   signature: string,
   options: CreateVariableAwareModuleOptions = {},
 ): Promise<VariableAwareModule> {
+  // Its own keys, named as its own: passed on, a misspelt one would be refused as the module class's, naming neither
+  // `variableBindings` nor `registry`, and a `session` would be silently replaced by the one given first.
+  assertOptionKeys(options, 'createVariableAwareModule', CREATE_KEYS);
+  assertRegistry('createVariableAwareModule', options.registry);
   const { variableBindings = {}, registry = defaultModuleRegistry, ...moduleOptions } = options;
   const entry = registry.resolve(type);
   const module = new entry.variableAwareClass(signature, { ...moduleOptions, session });

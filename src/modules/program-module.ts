@@ -43,7 +43,7 @@ export interface ModuleOptions extends ProgramSettings, ModuleParameters {
 }
 
 /** The keys {@link ModuleOptions} takes; any other is refused, as the type refuses it at compile time. */
-const MODULE_OPTION_KEYS = optionKeys<ModuleOptions>({
+export const MODULE_OPTION_KEYS = optionKeys<ModuleOptions>({
   llm: true,
   session: true,
   onSyncError: true,

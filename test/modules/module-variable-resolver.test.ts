@@ -11,6 +11,8 @@ import {
   VariableAwarePredict,
   createEchoModel,
   createVariableAwareModule,
+  type CreateVariableAwareModuleOptions,
+  type ModuleVariableResolverOptions,
 } from '../../src/modules/index.js';
 import { FakeSession } from '../support/fake-session.js';
 
@@ -143,6 +145,23 @@ describe('ModuleVariableResolver', () => {
     expect(await resolver.resolveModule('m')).toBe(ReAct);
   });
 
+  it('refuses an unknown option, options that are no object and a registry that is none, as its type does', () => {
+    const session = new FakeSession('resolver-session', {});
+    const refusals: [unknown, string][] = [
+      [
+        { registery: ModuleRegistry.withBuiltins() },
+        'ModuleVariableResolver got unknown option registery; accepted: registry',
+      ],
+      [null, 'ModuleVariableResolver options must be an object, got null'],
+      [{ registry: 'builtins' }, "ModuleVariableResolver option 'registry' must be a ModuleRegistry, got a string"],
+    ];
+    for (const [options, message] of refusals) {
+      const make = () => new ModuleVariableResolver(session, options as ModuleVariableResolverOptions);
+      expect(make, message).toThrow(ValidationError);
+      expect(make, message).toThrow(message);
+    }
+  });
+
   it('lists the available modules of its registry', () => {
     const { resolver } = setup();
     expect(resolver.getAvailableModules()).toEqual([
@@ -233,6 +252,29 @@ describe('createVariableAwareModule', () => {
     expect(module.maxTokens).toBe(128);
     const result = await module.forward({ question: 'q' });
     expect(result.provenance).toEqual({ llm_temperature: 1, max_tokens: 1 });
+  });
+
+  it('refuses an unknown option, naming its own, and a session among the options, before building anything', async () => {
+    const session = new FakeSession('convenience', { llm_temperature: 0.6 });
+    const refusals: [unknown, RegExp][] = [
+      [
+        { variableBinding: { temperature: 'llm_temperature' } },
+        /^createVariableAwareModule got unknown option variableBinding; accepted: .*variableBindings, registry$/,
+      ],
+      [{ session }, /^createVariableAwareModule got unknown option session; accepted: /],
+      [{ registry: {} }, /^createVariableAwareModule option 'registry' must be a ModuleRegistry, got an object$/],
+    ];
+    for (const [options, message] of refusals) {
+      const made = createVariableAwareModule(
+        session,
+        'Predict',
+        SIGNATURE,
+        options as CreateVariableAwareModuleOptions,
+      );
+      await expect(made).rejects.toBeInstanceOf(ValidationError);
+      await expect(made).rejects.toThrow(message);
+    }
+    expect(session.reads).toBe(0);
   });
 
   it('fails on an unknown type and on a missing bound variable', async () => {
