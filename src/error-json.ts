@@ -199,10 +199,12 @@ const factories: Record<string, ErrorFactory> = {
 
 /**
  * Rebuilds a typed error from its wire form, so `instanceof` and `code` work on the receiving side.
- * Unknown codes become a plain {@link BridgeError} that keeps the code and message.
+ * Unknown codes become a plain {@link BridgeError} that keeps the code and message. Takes any value, as `JSON.parse`
+ * gives it (a `{ code, message, details }`, a {@link SerializedError}, is what it rebuilds), since it checks the shape
+ * itself: a malformed `message` or `details` is passed over.
  * @throws {InternalError} when `serialized` is not an object with a string `code`: there is nothing to rebuild
  */
-export function errorFromJSON(serialized: SerializedError): BridgeError {
+export function errorFromJSON(serialized: unknown): BridgeError {
   // The sender may be any machine or any language; nothing about the shape can be taken for granted.
   const { code, message, details } = (typeof serialized === 'object' && serialized !== null ? serialized : {}) as {
     code?: unknown;

@@ -10,7 +10,6 @@ import {
   StoreLimitError,
   errorFromJSON,
   errorToJSON,
-  type SerializedError,
 } from '../src/errors.js';
 
 describe('errorFromJSON', () => {
@@ -78,7 +77,14 @@ describe('errorFromJSON', () => {
 
   it('throws InternalError for anything but an object with a string code', () => {
     for (const serialized of [null, undefined, 'noproc', 42, {}, { code: 7 }, new Error('plain')])
-      expect(() => errorFromJSON(serialized as unknown as SerializedError)).toThrow(InternalError);
+      expect(() => errorFromJSON(serialized)).toThrow(InternalError);
+  });
+
+  it('takes what JSON.parse gave, typed unknown, without a cast (this file fails to compile otherwise)', () => {
+    const parsed: unknown = JSON.parse('{"code":"noproc","message":"m","details":{"target":"worker"}}');
+    const rebuilt = errorFromJSON(parsed);
+    expect(rebuilt).toBeInstanceOf(NoProcError);
+    expect(rebuilt).toMatchObject({ code: 'noproc', message: 'm', target: 'worker' });
   });
 
   it('looks codes up among its own factories only, not Object.prototype', () => {
@@ -90,7 +96,7 @@ describe('errorFromJSON', () => {
   });
 
   it('takes the code as the message, and no details, when those are malformed', () => {
-    const rebuilt = errorFromJSON({ code: 'odd', message: 5, details: 'x' } as unknown as SerializedError);
+    const rebuilt = errorFromJSON({ code: 'odd', message: 5, details: 'x' });
     expect(rebuilt).toMatchObject({ code: 'odd', message: 'odd', details: {} });
   });
 });

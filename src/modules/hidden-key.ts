@@ -40,7 +40,7 @@ export function withoutKey<E>(error: E, model: LanguageModel): E {
   if (key === undefined || !(error instanceof BridgeError)) return error;
   const shown = JSON.stringify(error.toJSON());
   if (!shown.includes(key) && !error.stack?.includes(key)) return error;
-  const rebuilt = errorFromJSON(hidden(error.toJSON(), key) as ReturnType<BridgeError['toJSON']>);
+  const rebuilt = errorFromJSON(hidden(error.toJSON(), key));
   if (error.stack !== undefined) rebuilt.stack = hidden(error.stack, key) as string;
   return rebuilt as E;
 }
