@@ -130,7 +130,7 @@ it('types a strict service that installed it: the README examples and the variab
   await writeFile(
     join(service, 'variable-aware.ts'),
     [
-      "import { Predict, VariableAwareChainOfThought, VariableAwareMixin, type Session } from 'tether';",
+      "import { ModuleVariableResolver, Predict, VariableAwareChainOfThought, VariableAwareMixin, type Session } from 'tether';",
       'declare const session: Session;',
       "const cot = new VariableAwareChainOfThought('question:string -> answer:string', {}).attachSession(session);",
       "await cot.bindToVariable('temperature', 'llm_temperature');",
@@ -145,6 +145,10 @@ it('types a strict service that installed it: the README examples and the variab
       'summarize.attachSession(session).noSuchMethod();',
       '// @ts-expect-error its options are checked',
       "new VariableAwareChainOfThought('question:string -> answer:string', { sesion: session });",
+      '// @ts-expect-error so are its forward options (both are refused at run time too)',
+      "await cot.forward({ question: 'q' }, { autoSinc: false });",
+      '// @ts-expect-error and those of the resolver',
+      'new ModuleVariableResolver(session, { registery: undefined });',
       '',
     ].join('\n'),
   );
