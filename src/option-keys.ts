@@ -26,11 +26,7 @@ export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true })
  * Keys whose value is `undefined` count, as a misspelled key usually holds a value.
  */
 export function assertOptionKeys(bag: unknown, owner: string, accepted: readonly string[], noun = 'option'): void {
-  assertKindReadable(bag, `${owner} ${noun}s`);
-  if (typeof bag !== 'object' || bag === null || Array.isArray(bag))
-    throw new ValidationError(`${owner} options must be an object, got ${kindOfBag(bag)}`, {
-      details: { got: kindOfBag(bag) },
-    });
+  assertOptionBag(bag, owner, noun);
   let unknown: string[] | undefined;
   for (const [key] of readOptions(bag, owner)) if (!accepted.includes(key)) (unknown ??= []).push(key);
   if (unknown === undefined) return;
@@ -38,6 +34,15 @@ export function assertOptionKeys(bag: unknown, owner: string, accepted: readonly
   throw new ValidationError(`${owner} got unknown ${what} ${unknown.join(', ')}; accepted: ${accepted.join(', ')}`, {
     details: { unknown, accepted: [...accepted] },
   });
+}
+
+/** Throws `ValidationError` unless `bag` is an object (not an array), one whose kind can be read. */
+export function assertOptionBag(bag: unknown, owner: string, noun = 'option'): asserts bag is object {
+  assertKindReadable(bag, `${owner} ${noun}s`);
+  if (typeof bag !== 'object' || bag === null || Array.isArray(bag))
+    throw new ValidationError(`${owner} options must be an object, got ${kindOfBag(bag)}`, {
+      details: { got: kindOfBag(bag) },
+    });
 }
 
 /**

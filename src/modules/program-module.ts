@@ -5,7 +5,14 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { assertBooleanOption, assertFunctionOption, assertOptionKeys, kindOfBag, optionKeys } from '../option-keys.js';
+import {
+  assertBooleanOption,
+  assertFunctionOption,
+  assertOptionBag,
+  assertOptionKeys,
+  kindOfBag,
+  optionKeys,
+} from '../option-keys.js';
 import type { SessionContext } from '../session/session-context.js';
 import {
   AxProgramRunner,
@@ -30,8 +37,9 @@ import {
 } from './module-types.js';
 
 /**
- * Everything a module constructor accepts; the kind-specific settings are ignored by kinds that do not use them. Any
- * other key is refused with `ValidationError` naming the class and the key, as it fails to compile.
+ * Everything a module constructor accepts; the kind-specific settings are ignored by kinds that do not use them. The
+ * library's classes refuse any other key with `ValidationError` naming the class and the key, as it fails to compile;
+ * a subclass of the user's may take options of its own.
  */
 export interface ModuleOptions extends ProgramSettings, ModuleParameters {
   /** The LLM; by default the one the environment configures (`TETHER_AI…`), else the offline `tether-echo`. */
@@ -67,6 +75,17 @@ export const MODULE_OPTION_KEYS = optionKeys<ModuleOptions>({
   maxSteps: true,
   instructions: true,
 });
+
+/** The library's own module classes (see {@link checksOptionKeys}). */
+const OWN_CLASSES = new WeakSet<object>();
+
+/**
+ * @internal Marks `classes` as the library's own: constructed directly, they refuse an option key {@link ModuleOptions}
+ * does not name (a subclass of the user's is not marked, and may take options of its own).
+ */
+export function checksOptionKeys(...classes: (new (...args: never[]) => ProgramModule)[]): void {
+  for (const moduleClass of classes) OWN_CLASSES.add(moduleClass);
+}
 
 /** The keys {@link ForwardOptions} takes. */
 const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>({
@@ -121,9 +140,12 @@ export abstract class ProgramModule {
   /** Validates the signature and the kind's settings now, so a bad module fails at construction. */
   protected constructor(signature: string, options: ModuleOptions, kind: ProgramKind) {
     // A misspelt option read as absent is a default applied without a word (`temprature`), or no session (`sesion`).
-    // Named after the class called (`VariableAwarePredict`), as its caller wrote it.
+    // Named after the class called (`VariableAwarePredict`), as its caller wrote it. Only the library's own classes
+    // refuse a key they do not know: a class of the user's may take options of its own and hand the whole bag on
+    // (its options type extending ModuleOptions compiles so), which must not fail here.
     const owner = new.target.name;
-    assertOptionKeys(options, owner, MODULE_OPTION_KEYS);
+    if (OWN_CLASSES.has(new.target)) assertOptionKeys(options, owner, MODULE_OPTION_KEYS);
+    else assertOptionBag(options, owner);
     assertFunctionOption(owner, 'onSyncError', options.onSyncError);
     this.signature = signature;
     runners.set(this, new AxProgramRunner(kind, signature, options));

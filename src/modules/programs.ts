@@ -2,7 +2,7 @@
  * The module types of the original design, as plain (not variable-aware) modules on Ax.
  * @module
  */
-import { type ModuleOptions, ProgramModule } from './program-module.js';
+import { type ModuleOptions, ProgramModule, checksOptionKeys } from './program-module.js';
 
 /**
  * What a module type cannot be built without besides its signature: `reward` (a function, so only a spec given
@@ -120,6 +120,17 @@ export class MultiChainComparison extends ProgramModule {
     super(signature, options, 'multi_chain_comparison');
   }
 }
+
+checksOptionKeys(
+  Predict,
+  ChainOfThought,
+  ChainOfThoughtWithHint,
+  ReAct,
+  ProgramOfThought,
+  BestOfN,
+  Refine,
+  MultiChainComparison,
+);
 
 /** A concrete module class: what the registry stores and `VariableAwareMixin` extends. */
 export type ModuleClass = (new (signature: string, options?: ModuleOptions) => ProgramModule) & {

@@ -29,6 +29,7 @@ import {
   type ModuleOptions,
   type ProgramModule,
   assertForwardOptions,
+  checksOptionKeys,
   executeModule,
   isMultiStep,
 } from './program-module.js';
@@ -293,3 +294,14 @@ export class VariableAwareRefine extends VariableAwareMixin(Refine) {}
  * await vote.bindToVariable('samples', 'vote_samples') // each execution asks for as many samples as it holds
  */
 export class VariableAwareMultiChainComparison extends VariableAwareMixin(MultiChainComparison) {}
+
+checksOptionKeys(
+  VariableAwarePredict,
+  VariableAwareChainOfThought,
+  VariableAwareChainOfThoughtWithHint,
+  VariableAwareReAct,
+  VariableAwareProgramOfThought,
+  VariableAwareBestOfN,
+  VariableAwareRefine,
+  VariableAwareMultiChainComparison,
+);

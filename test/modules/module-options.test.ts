@@ -1,15 +1,16 @@
 /**
- * The option bags of the embedded module classes (`new Predict(signature, options)`, the variable-aware classes and
- * the classes made with `VariableAwareMixin`) are checked at run time as their types are at compile time: found in the
- * types audit, `new VariableAwarePredict(sig, { sesion })` and `new Predict(sig, { temprature: 0.2 })` were taken,
- * the misspelt option read as absent (no session, the default temperature), where a strict TypeScript caller is
- * refused at compile time.
+ * The option bags of the library's module classes (`new Predict(signature, options)`, the variable-aware classes) are
+ * checked at run time as their types are at compile time: found in the types audit, `new VariableAwarePredict(sig,
+ * { sesion })` and `new Predict(sig, { temprature: 0.2 })` were taken, the misspelt option read as absent (no session,
+ * the default temperature), where a strict TypeScript caller is refused at compile time. A class of the user's may
+ * take options of its own.
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import {
   ChainOfThought,
   Predict,
+  VariableAwareChainOfThought,
   VariableAwareMixin,
   VariableAwarePredict,
   createEchoModel,
@@ -34,14 +35,13 @@ function thrown(make: () => unknown): unknown {
 describe('module options', () => {
   it('refuses an unknown constructor option, naming the class and the option', () => {
     const session = new FakeSession();
-    class VariableAwareSummarize extends VariableAwareMixin(Predict) {}
     const cases: [string, () => unknown][] = [
       ['Predict', () => new Predict(SIGNATURE, { llm, temprature: 0.2 } as ModuleOptions)],
       ['ChainOfThought', () => new ChainOfThought(SIGNATURE, { llm, maxToken: 8 } as ModuleOptions)],
       ['VariableAwarePredict', () => new VariableAwarePredict(SIGNATURE, { llm, sesion: session } as ModuleOptions)],
       [
-        'VariableAwareSummarize',
-        () => new VariableAwareSummarize(SIGNATURE, { llm, onSyncErr: () => {} } as ModuleOptions),
+        'VariableAwareChainOfThought',
+        () => new VariableAwareChainOfThought(SIGNATURE, { llm, onSyncErr: () => {} } as ModuleOptions),
       ],
     ];
     for (const [owner, make] of cases) {
@@ -52,6 +52,28 @@ describe('module options', () => {
       );
       expect((error as ValidationError).details.unknown).toHaveLength(1);
     }
+  });
+
+  // A class of the user's may take options of its own and hand its whole bag on, as its options type (extending
+  // ModuleOptions) lets it compile: refusing its keys would fail it at run time only.
+  it("takes a user's subclass's own options, handed on with the module's", () => {
+    interface SummarizeOptions extends ModuleOptions {
+      readonly style: 'short' | 'long';
+    }
+    class Summarize extends VariableAwareMixin(Predict) {
+      readonly style: string;
+      constructor(signature: string, options: SummarizeOptions) {
+        super(signature, options);
+        this.style = options.style;
+      }
+    }
+    const summarize = new Summarize(SIGNATURE, { llm, style: 'short', temperature: 0.3 });
+    expect(summarize.style).toBe('short');
+    expect(summarize.temperature).toBe(0.3);
+    expect(thrown(() => new Summarize(SIGNATURE, null as unknown as SummarizeOptions))).toMatchObject({
+      code: 'validation_failed',
+      message: 'Summarize options must be an object, got null',
+    });
   });
 
   it('refuses options that are no object, and an onSyncError that is no function', () => {
