@@ -26,9 +26,11 @@
  * come first, from the history, or the next one kept comes marked `gap: true`. A delete that skips versions of a
  * variable the watch knows is held the same way: a deleted variable's history cannot be read, but the events of the
  * versions in between, crossed on the wire, come while the read finds it gone, and are delivered before it; one that
- * never came (its node died) marks the delete. The event whose variable cannot be read for a reason another try would
- * not cure comes marked at once, as does a delete of a variable the watch does not know. Consecutive versions cost
- * no read.
+ * never came (its node died) marks the delete. So is a delete of a variable the watch knows only as deleted or absent:
+ * that variable was defined again through one node and deleted through another, and the define's event (and those of
+ * its writes) that come meanwhile are delivered first. The event whose variable cannot be read for a reason another
+ * try would not cure comes marked at once, as does a delete of a variable the watch has had no read of (after a reset
+ * of the bucket, see below). Consecutive versions cost no read.
  *
  * A watch lives as long as the life of the session it watches: when the session is deleted or expires, the node that
  * removed it publishes `<prefix>.v1.events.<sid>.session`, and the watch stops there (as an embedded session's
@@ -161,14 +163,18 @@ export async function watchRemote(
       (error) => transport.report(error, `watcher of session ${sessionId}`),
     );
   };
+  /** What the watch knows of variable `name`: its last word, or its absence from the last full read. */
+  const lastOf = (name: string): KnownVariable | undefined =>
+    known.get(name) ?? (readAt ? knownAbsent(readAt(name)) : undefined);
   const accept = (event: VariableEvent): void => {
-    const last = known.get(event.name) ?? (readAt ? knownAbsent(readAt(event.name)) : undefined);
+    const last = lastOf(event.name);
     if (!isNewer(event, last)) return;
     let gap = false;
     if (skipsVersions(event, last)) {
       // Closed for good, the connection can read nothing more (and a repair would end at once and come back here).
-      // A delete of a variable not known live has nothing in between to wait for: no version the watch could tell.
-      const unknownDelete = event.deleted === true && (last === undefined || last.deleted);
+      // A delete of a variable known deleted (or absent) is held too: its define's event may have crossed it. One of
+      // a name the watch has had no read of since its bucket was reset has nothing before it the watch could tell.
+      const unknownDelete = event.deleted === true && last === undefined;
       gap = unknownDelete || unreadable.delete(event.name) || transport.connection.isClosed();
       if (!gap) return repair(event);
     }
@@ -186,8 +192,12 @@ export async function watchRemote(
     transport.observeRevision(event.revision);
     void catchUp();
   };
-  /** The events held so far: a catch-up fills from them the versions the history no longer keeps. */
-  const heldNow = (): readonly VariableEvent[] => held ?? [];
+  /**
+   * The events held so far that are news: a catch-up fills from them the versions the history no longer keeps, and
+   * the variables defined and deleted that it never knew live. One a read already reflected (a delete that crossed
+   * the first read) tells nothing.
+   */
+  const heldNow = (): readonly VariableEvent[] => (held ?? []).filter((event) => isNewer(event, lastOf(event.name)));
   const release = (): void => {
     const waiting = held ?? [];
     held = undefined;

@@ -19,7 +19,8 @@
  * node that committed the versions in between died before publishing their events, or events of two nodes
  * crossed on the wire. The watch then reads that one variable and its history before it goes on. Crossed events
  * come while it reads, and it holds them: they tell the versions a burst of writes pushed out of the history before
- * the read was answered, which would otherwise have been skipped as a gap.
+ * the read was answered, which would otherwise have been skipped as a gap. A variable the watch never knew live (a
+ * define and its delete crossed, the delete first) is told by the held delete and the held events of its identity.
  * @module
  */
 import type { VariableChange } from '../session/session-context.js';
@@ -145,6 +146,9 @@ export function knownAbsent(revision: number): KnownVariable {
  */
 export function isNewer(event: VariableEvent, known: KnownVariable | undefined): boolean {
   if (known === undefined) return true;
+  // A variable known deleted has no version after its delete: a late event of it (its delete read again, say, by a
+  // reply whose revision understated what it reflected) would otherwise be taken again.
+  if (known.deleted && event.id !== undefined && event.id === known.id) return false;
   if (!known.fromRead) return event.revision > known.revision;
   // A version of the very variable read, up to the one read, is never news, whatever the revisions say: a reply's
   // revision has been seen to understate what the answering node's view reflected (the concurrency fuzzer, with a
@@ -231,13 +235,19 @@ async function missedVersions(
   return changes;
 }
 
+/** One variable (one identity) at one version. */
+interface Position {
+  readonly id: string | undefined;
+  readonly version: number;
+}
+
 /**
  * The changes of a variable the watch knows live (`live`) and a read no longer found: when the watch holds the delete's
  * own event, the writes between that it holds (events of two nodes crossed on the wire), then the delete, each marked
  * only where a version is missing before it; otherwise the delete as a gap one version past the last one delivered
  * (the history of a deleted variable cannot be read, nor can its delete's version be told).
  */
-function deleteChanges(name: string, live: KnownVariable, held: readonly VariableEvent[]): VariableChange[] {
+function deleteChanges(name: string, live: Position, held: readonly VariableEvent[]): VariableChange[] {
   const own = held.filter((event) => event.name === name && event.id !== undefined && event.id === live.id);
   const end = own.find((event) => event.deleted && event.version > live.version);
   if (!end) return [missedDelete(name, live)];
@@ -256,23 +266,59 @@ function deleteChanges(name: string, live: KnownVariable, held: readonly Variabl
   return changes;
 }
 
-/** The changes of one variable between what the watch knows (`last`) and what it read (`record`). */
+/**
+ * The variables of `name` defined and deleted between the one the watch knows and the one read (neither of which
+ * `others` holds), told by the deletes the watch holds: the watch never knew them live, since a define and its delete
+ * written through two nodes crossed on the wire, the delete first. Each one's define and writes it holds come first,
+ * then its delete, marked only where a version is missing before it (see {@link deleteChanges}), in the order of the
+ * deletes. `end` is the last one.
+ */
+function crossedVariables(
+  name: string,
+  others: readonly (string | undefined)[],
+  held: readonly VariableEvent[],
+): { readonly changes: VariableChange[]; readonly end?: Position } {
+  const ends = new Map<string, VariableEvent>();
+  for (const event of held) {
+    if (event.name !== name || !event.deleted || event.id === undefined || others.includes(event.id)) continue;
+    ends.set(event.id, event);
+  }
+  const changes: VariableChange[] = [];
+  let end: Position | undefined;
+  for (const each of [...ends.values()].sort((a, b) => a.revision - b.revision)) {
+    changes.push(...deleteChanges(name, { id: each.id, version: 0 }, held));
+    end = { id: each.id, version: each.version };
+  }
+  return end ? { changes, end } : { changes };
+}
+
+/**
+ * The changes of one variable between what the watch knows (`last`) and what it read (`record`); when the read did not
+ * find it, `end` is the variable whose delete came last, if any did.
+ */
 async function changesOf(
   name: string,
   last: KnownVariable | undefined,
   record: VariableRecord | undefined,
   history: ReadHistory,
   held: () => readonly VariableEvent[],
-): Promise<VariableChange[]> {
+): Promise<{ readonly changes: VariableChange[]; readonly end?: Position }> {
   const live = last !== undefined && !last.deleted ? last : undefined;
-  if (record === undefined) return live ? deleteChanges(name, live, held()) : [];
+  if (record === undefined) {
+    const events = held();
+    const ended = live ? deleteChanges(name, live, events) : [];
+    const crossed = crossedVariables(name, [last?.id], events);
+    const end = crossed.end ?? (live ? { id: live.id, version: ended.at(-1)!.version } : undefined);
+    return { changes: [...ended, ...crossed.changes], ...(end ? { end } : {}) };
+  }
   // Without the identity (an event of an older node), a lower version than known can only be another variable.
   const same = live !== undefined && (live.id !== undefined ? live.id === record.id : record.version >= live.version);
   const changes = live && !same ? [missedDelete(name, live)] : [];
+  if (!same) changes.push(...crossedVariables(name, [last?.id, record.id], held()).changes);
   const after = same ? live.version : 0;
   if (record.version > after)
     changes.push(...(await missedVersions(record, after, same ? live.current : undefined, history, held)));
-  return changes;
+  return { changes };
 }
 
 /**
@@ -302,17 +348,15 @@ export async function catchUpChanges(
     const revision = typeof revisionOf === 'number' ? revisionOf : revisionOf(name);
     // One history read at a time: after an outage, every watch of every client catches up at once.
     const own = await changesOf(name, last, record, history, held);
-    changes.push(...own);
+    changes.push(...own.changes);
     // A read never goes back on what was delivered (it carries the client's revision): kept as a safeguard.
-    if (record && !(last?.id === record.id && last.version > record.version))
-      next.set(name, knownFromRecord(record, revision));
-    else if (!record && last && !last.deleted) {
-      // The delete delivered last: its own version when its event was held, else one past the last version known.
-      const version = own.at(-1)?.version ?? last.version + 1;
-      next.set(name, { id: last.id, version, deleted: true, revision, fromRead: true });
-    } else if (!record && last)
-      next.set(name, { id: last.id, version: last.version, deleted: true, revision, fromRead: true });
-    else if (!record) next.set(name, knownAbsent(revision));
+    if (record) {
+      if (!(last?.id === record.id && last.version > record.version)) next.set(name, knownFromRecord(record, revision));
+    }
+    // The delete delivered last, with its own version when its event was held.
+    else if (own.end) next.set(name, { ...own.end, deleted: true, revision, fromRead: true });
+    else if (last) next.set(name, { id: last.id, version: last.version, deleted: true, revision, fromRead: true });
+    else next.set(name, knownAbsent(revision));
   }
   for (const [name, position] of next) known.set(name, position);
   return changes;

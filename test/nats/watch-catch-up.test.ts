@@ -53,6 +53,9 @@ describe('watch catch-up', () => {
     expect(isNewer(event(6, 45), read(5, 50, true))).toBe(false);
     // After an event, by revision alone.
     expect(isNewer(event(7, 70), { id: 'x-1', version: 6, deleted: false, revision: 71, fromRead: false })).toBe(false);
+    // A variable known deleted has no later version, whatever the revisions say; another one of its name may.
+    expect(isNewer(event(6, 60), read(6, 50, true))).toBe(false);
+    expect(isNewer(event(1, 60, 'x-2'), read(6, 50, true))).toBe(true);
   });
 
   it('tells an event that skips versions from the next one, within one identity', () => {
