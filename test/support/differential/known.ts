@@ -6,7 +6,7 @@
 import { codeOf, type Outcome } from './outcome.js';
 
 /** Why `actual` (of side `side`) may differ from the reference outcome of the call `label`; undefined otherwise. */
-export function knownDifference(_label: string, reference: Outcome, actual: Outcome, side: string): string | undefined {
+export function knownDifference(label: string, reference: Outcome, actual: Outcome, side: string): string | undefined {
   // Documented: a remote handle is bound to the life of the session its open replied with and sends it with each
   // request (README, "Deleting a session" and the `open` row of the subjects table); once that life is over, the
   // node's session_not_found names the life (src/errors/session-errors.ts), where an embedded handle's names none.
@@ -51,6 +51,38 @@ export function knownDifference(_label: string, reference: Outcome, actual: Outc
     const got = errorOf(actual);
     if (got.message === wireOnly(expected.message) && JSON.stringify(got.details) === JSON.stringify(wire))
       return 'a node lists the module types the wire can create';
+  }
+  // Documented: a module handle's stop() resolves once its session stopped embedded (the module went with it), but
+  // rejects with session_stopped once a remote session handle or a NATS node's session there stopped, for a module
+  // whose spec is in the bucket (README, "A client's `session.stop()`": "One difference stays").
+  if (
+    side !== 'memory' &&
+    /^module '[^']*'\.stop\(\)$/.test(label) &&
+    JSON.stringify(reference) === JSON.stringify({ ok: { $: 'undefined' } }) &&
+    codeOf(actual) === 'session_stopped'
+  ) {
+    const { message, details } = errorOf(actual);
+    const { handle, sessionId, ...rest } = details as Record<string, unknown>;
+    const byHandle = side === 'remote' ? handle === 'stopped' : handle === undefined;
+    if (byHandle && message === `session '${String(sessionId)}' stopped` && Object.keys(rest).join() === '$frozen')
+      return "a module handle's stop() after its session's stop rejects on a node and remotely";
+  }
+  // Documented: what only an embedded module can hold (`reward`, `pick`: functions) is refused over the wire
+  // (docs/protocol.md, "The module spec"), so the node's refusal of an unknown key lists the keys a wire spec may have.
+  if (side === 'remote' && codeOf(reference) === 'validation_failed' && codeOf(actual) === 'validation_failed') {
+    const embeddedOnly = (key: unknown): boolean => key === 'reward' || key === 'pick';
+    const expected = errorOf(reference);
+    const details = expected.details as { field?: unknown; accepted?: { $array?: unknown[] } };
+    if (details.field === 'spec' && Array.isArray(details.accepted?.$array)) {
+      const wire = {
+        ...details,
+        accepted: { ...details.accepted, $array: details.accepted.$array.filter((k) => !embeddedOnly(k)) },
+      };
+      const got = errorOf(actual);
+      const message = expected.message.replace(/, reward, pick(?=, )/, '');
+      if (got.message === message && JSON.stringify(got.details) === JSON.stringify(wire))
+        return 'a node lists the spec keys the wire can carry';
+    }
   }
   return undefined;
 }
