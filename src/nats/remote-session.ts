@@ -258,15 +258,17 @@ export class RemoteSession implements SessionApi {
 
   /** Locks a variable for `owner`. */
   async lockVariable(name: string, owner: string): Promise<VariableRecord> {
-    this.#scope.assertOpen();
-    assertLockArguments(name, owner);
+    const judge = (): void => assertLockArguments(name, owner);
+    this.#scope.assertOpen(judge);
+    judge();
     return decodeRecord(await this.#requests.variable('lock', { name, owner }));
   }
 
   /** Releases `owner`'s lock. */
   async unlockVariable(name: string, owner: string): Promise<VariableRecord> {
-    this.#scope.assertOpen();
-    assertLockArguments(name, owner);
+    const judge = (): void => assertLockArguments(name, owner);
+    this.#scope.assertOpen(judge);
+    judge();
     return decodeRecord(await this.#requests.variable('unlock', { name, owner }));
   }
 
@@ -322,8 +324,12 @@ export class RemoteSession implements SessionApi {
    * const qa = await session.module('qa', { type: 'ChainOfThought', signature: 'question -> answer', bindings: { temperature: 'llm_temperature' } });
    */
   async module(id: string, spec?: ModuleSpec | WireModuleSpec): Promise<RemoteModuleHandle> {
-    // A stopped handle says so first, whatever else is wrong with the call, as an embedded one does.
-    this.#scope.assertOpen();
+    // A stopped handle says so first, whatever else is wrong with the call, as an embedded one does; one that goes on
+    // saying its session is gone judges the id and spec first, as an embedded handle of a session gone does.
+    this.#scope.assertOpen(() => {
+      assertModuleId(id);
+      if (spec !== undefined) toWireSpec(spec);
+    });
     assertModuleId(id);
     const [operation, body] =
       spec === undefined ? (['describe', {}] as const) : (['create', { spec: toWireSpec(spec) }] as const);

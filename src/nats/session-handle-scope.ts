@@ -76,10 +76,16 @@ export class SessionHandleScope {
 
   /**
    * Throws {@link stoppedError} once stopped, and the client's closed error once it closed: checked before anything
-   * is sent.
+   * is sent. `judge` checks the call's arguments where the handle goes on saying its session is gone: an embedded
+   * handle of a session gone refuses a bad argument first (src/session/arguments-first.ts), and, once stopped, this
+   * one has no node left to refuse it.
    */
-  assertOpen(): void {
-    if (this.#stopped) throw this.#endHeard ? copy(this.#endHeard) : this.stoppedError();
+  assertOpen(judge?: () => void): void {
+    if (this.#stopped) {
+      if (!this.#endHeard) throw this.stoppedError();
+      judge?.();
+      throw copy(this.#endHeard);
+    }
     this.assertClientOpen();
   }
 

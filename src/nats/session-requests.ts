@@ -21,10 +21,15 @@ export class SessionRequests {
 
   /** A request of a variable operation of the session. */
   async variable(operation: VariableOperation, body: object): Promise<unknown> {
-    this.scope.assertOpen();
+    const { name, names } = body as { name?: unknown; names?: unknown };
+    // A handle that goes on saying its session is gone judges the names first, as the embedded handle of a session
+    // gone does, which the node would have done had the request gone out.
+    this.scope.assertOpen(() => {
+      if (Object.hasOwn(body, 'name')) assertVariableName(name);
+      if (Array.isArray(names)) names.forEach((each) => assertVariableName(each));
+    });
     // A name that is no string is refused here with the embedded handle's error (the node would name the request's
     // field instead); a string is the node's to judge, by the same rule.
-    const { name } = body as { name?: unknown };
     if (Object.hasOwn(body, 'name') && typeof name !== 'string') assertVariableName(name);
     const subject = this.transport.subjects.variable(this.scope.sessionId, operation);
     return this.#heard(this.transport.request(subject, body, undefined, this.scope.incarnation));

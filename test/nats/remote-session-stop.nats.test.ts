@@ -311,4 +311,45 @@ describe('RemoteSession.stop', () => {
       expect(error.details).toEqual({ sessionId: id, incarnation: remote.incarnation });
     }
   });
+
+  it('judges a bad argument first once its session was deleted and then it stopped, as an embedded handle does', async () => {
+    const node = await fx().runtime(fx().buckets(), { llm: createEchoModel() });
+    const client = await fx().client();
+    const remote = await client.session('gone-args');
+    const embedded = await node.session('gone-args');
+    await remote.delete();
+    await expect(embedded.hasVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+    await remote.stop();
+    await embedded.stop();
+    const calls: [string, (s: RemoteSession | typeof embedded) => Promise<unknown>][] = [
+      ['lockVariable', (s) => s.lockVariable('', 'alice')],
+      ['unlockVariable', (s) => s.unlockVariable('x', '')],
+      ['setVariable', (s) => s.setVariable('a b', 1)],
+      ['deleteVariable', (s) => s.deleteVariable('*')],
+      ['getVariable', (s) => s.getVariable('')],
+      ['describeVariable', (s) => s.describeVariable('a.b')],
+      ['hasVariable', (s) => s.hasVariable('')],
+      ['getVariables', (s) => s.getVariables(['t', ''])],
+      ['variableHistory', (s) => s.variableHistory('')],
+      ['module', (s) => s.module('q*', predict)],
+    ];
+    for (const [call, make] of calls) {
+      const expected = (await make(embedded).catch((e: unknown) => e)) as SessionError;
+      expect(expected.code, `embedded ${call}`).toBe('validation_failed');
+      const got = (await make(remote).catch((e: unknown) => e)) as SessionError;
+      expect({ code: got.code, message: got.message, details: got.details }, `remote ${call}`).toEqual({
+        code: expected.code,
+        message: expected.message,
+        details: expected.details,
+      });
+    }
+    // A spec's unknown key too (a node lists the keys a wire spec can carry: docs/protocol.md, "The module spec").
+    await expect(remote.module('qa', { ...predict, extra: 1 } as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'spec', unknown: ['extra'] },
+    });
+    // Its good arguments still say the session is gone, sending nothing.
+    await expect(remote.lockVariable('x', 'alice')).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(remote.getVariable('x')).rejects.toMatchObject({ code: 'session_not_found' });
+  });
 });
