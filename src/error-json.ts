@@ -66,7 +66,7 @@ const oneOf = <T extends string>(allowed: readonly T[], v: unknown, fallback: T)
   (allowed as readonly unknown[]).includes(v) ? (v as T) : fallback;
 
 /** How each code is rebuilt into its class on the receiving side of a reply. */
-const factories: Record<string, ErrorFactory> = {
+const factories = {
   validation_failed: (m, d) =>
     new ValidationError(m, { details: d, ...(typeof d.variable === 'string' ? { variable: d.variable } : {}) }),
   variable_not_found: (_m, d) => new VariableNotFoundError(str(d.sessionId), str(d.variable), { details: d }),
@@ -195,7 +195,30 @@ const factories: Record<string, ErrorFactory> = {
     }),
   payload_too_large: (_m, d) =>
     new PayloadTooLargeError(str(d.what), num(d.size), num(d.limit), undefined, { details: d }),
-};
+} satisfies Record<string, ErrorFactory>;
+
+/**
+ * Every code a Tether error carries, in process and on the wire (docs/protocol.md lists each with its status). A
+ * `switch` on an error's code can be exhaustive over it once {@link isErrorCode} said the code is one of them:
+ * `BridgeError.code` is a `string`, since a node of a newer version may send a code this one does not know (it comes
+ * as a plain `BridgeError` keeping that code).
+ */
+export type ErrorCode = keyof typeof factories | 'bridge_error';
+
+/** The codes of {@link ErrorCode}, in the order docs/protocol.md's table has most of them. */
+export const ERROR_CODES: readonly ErrorCode[] = Object.freeze([
+  ...(Object.keys(factories) as ErrorCode[]),
+  'bridge_error',
+]);
+
+/**
+ * Whether `code` is one of {@link ERROR_CODES}: narrows an error's `code` for an exhaustive `switch`.
+ * @example
+ * if (error instanceof BridgeError && isErrorCode(error.code)) switch (error.code) { case 'validation_failed': ... }
+ */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
 
 /**
  * Rebuilds a typed error from its wire form, so `instanceof` and `code` work on the receiving side.
@@ -219,7 +242,7 @@ export function errorFromJSON(serialized: unknown): BridgeError {
   const text = typeof message === 'string' ? message : code;
   const fields = typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : {};
   // Own properties only: a code such as 'constructor' or 'toString' names no factory, only Object's prototype.
-  const factory = Object.hasOwn(factories, code) ? factories[code] : undefined;
+  const factory = Object.hasOwn(factories, code) ? factories[code as keyof typeof factories] : undefined;
   // The class comes from the code; the message is the sender's, which may say more than details can rebuild.
   if (factory) return withMessage(factory(text, fields), text);
   const error = new BridgeError(text, { details: fields });

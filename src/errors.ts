@@ -13,4 +13,4 @@ export * from './errors/node-errors.js';
 export * from './errors/llm-errors.js';
 
 // The wire form lives apart (it names every class); re-exported so `errors.js` stays the one import.
-export { errorFromJSON, errorToJSON } from './error-json.js';
+export { ERROR_CODES, errorFromJSON, errorToJSON, isErrorCode, type ErrorCode } from './error-json.js';

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../src/errors.js';
 import { EXECUTION_OUTCOME_HEADER } from '../../src/nats/execution-replies.js';
 import { MODULE_EVENT_TYPES } from '../../src/nats/module-events.js';
 import { MODULE_OPERATIONS, VARIABLE_OPERATIONS } from '../../src/nats/operations.js';
@@ -93,6 +94,8 @@ describe('docs/protocol.md', () => {
     expect(documented).toEqual(Object.fromEntries(codes.map((code) => [code, statusOf(code)])));
     // And no row for a code the code does not have.
     expect([...rows.keys()].sort()).toEqual(codes);
+    // The exported list a caller switches over is the same set.
+    expect([...ERROR_CODES].sort()).toEqual(codes);
   });
 
   it("is matched by the README's Errors section, which names every code but the base class's", () => {

@@ -4,7 +4,18 @@
  * runs it): a `@ts-expect-error` over a line that compiles is itself an error there. The runtime half runs here.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runtime, SessionError, ValidationError, isSessionGone, type Session } from '../../src/index.js';
+import {
+  BridgeError,
+  ERROR_CODES,
+  Runtime,
+  SessionError,
+  ValidationError,
+  errorFromJSON,
+  isErrorCode,
+  isSessionGone,
+  type ErrorCode,
+  type Session,
+} from '../../src/index.js';
 
 let runtime: Runtime;
 let session: Session;
@@ -108,5 +119,32 @@ describe('a module spec', () => {
     expect((await (await session.module('chosen', { typeVariable: 'kind', signature })).describe()).moduleType).toBe(
       'Predict',
     );
+  });
+});
+
+describe('isErrorCode', () => {
+  /** What a caller writes: an exhaustive switch over the codes, which fails to compile once a code is left out. */
+  function status(error: unknown): string {
+    if (!(error instanceof BridgeError) || !isErrorCode(error.code)) return 'not ours';
+    const code: ErrorCode = error.code;
+    switch (code) {
+      case 'validation_failed':
+        return 'fix the request';
+      case 'version_conflict':
+      case 'variable_locked':
+      case 'store_conflict':
+        return 'read again and retry';
+      default:
+        return ERROR_CODES.includes(code) ? 'other' : 'unreachable';
+    }
+  }
+
+  it('narrows a known code, and leaves out one a newer node may send', () => {
+    expect(status(new ValidationError('bad'))).toBe('fix the request');
+    expect(status(errorFromJSON({ code: 'version_conflict', message: 'x', details: {} }))).toBe('read again and retry');
+    expect(status(errorFromJSON({ code: 'node_lost', message: 'x', details: {} }))).toBe('other');
+    expect(status(errorFromJSON({ code: 'made_up_later', message: 'x' }))).toBe('not ours');
+    expect(isErrorCode('constructor')).toBe(false);
+    expect(ERROR_CODES).toContain('bridge_error');
   });
 });
