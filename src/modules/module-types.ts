@@ -155,6 +155,12 @@ export function checkParameters(params: ModuleParameters): void {
   for (const attribute of BINDABLE_ATTRIBUTES) checkParameterValue(attribute, params[attribute]);
 }
 
+/** What a `model` value should have been, or `undefined` for a name: not blank, no whitespace at either end. */
+function modelNameProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return 'a model name';
+  return value.trim() === value ? undefined : 'a model name without spaces around it';
+}
+
 /** What a non-numeric `value` should have been for `attribute`, or `undefined` when it is fine (runs per sync). */
 function parameterProblem(attribute: BindableAttribute, value: unknown): string | undefined {
   if (value === undefined) return undefined;
@@ -164,8 +170,10 @@ function parameterProblem(attribute: BindableAttribute, value: unknown): string 
   if (attribute === 'thinkingTokenBudget') {
     return THINKING_BUDGETS.includes(value as ThinkingBudget) ? undefined : `one of ${THINKING_BUDGETS.join(', ')}`;
   }
-  // An empty model name is no model: the provider would refuse every execution for it.
-  if (attribute === 'model') return typeof value === 'string' && value !== '' ? undefined : 'a model name';
+  // An empty or blank model name is no model, and no provider names a model with spaces around it (a value pasted
+  // from a form or a shell): sent, the provider would refuse every execution for it, failing them all instead of
+  // the sync, which keeps the last good model.
+  if (attribute === 'model') return modelNameProblem(value);
   return typeof value === 'string' ? undefined : 'a string';
 }
 

@@ -58,6 +58,29 @@ describe('a module spec binding', () => {
     expect(stub().chatRequests.map((request) => request.body.model)).toEqual(['gpt-4o', 'gpt-4o']);
   });
 
+  it('keeps sending the last good model when its variable holds only spaces or a padded name, and says so', async () => {
+    stub().fallback = () => text('Answer: ok');
+    await session().defineVariable('mdl', 'string', 'gpt-4o');
+    const qa = await session().module('m', { ...base, bindings: { model: 'mdl' } });
+    await qa.execute({ question: 'q' });
+    for (const name of ['   ', ' gpt-4o-mini', 'gpt-4o-mini\n']) {
+      await session().setVariable('mdl', name);
+      const held = await qa.execute({ question: 'q' });
+      expect(held.syncFailed, JSON.stringify(name)).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining(`attribute 'model' needs a model name`),
+        details: { field: 'model', variable: 'mdl' },
+      });
+    }
+    expect(stub().chatRequests.map((request) => request.body.model)).toEqual(Array(4).fill('gpt-4o'));
+    // A spec's own model is refused alike at creation, and nothing is created.
+    await expect(session().module('n', { ...base, model: ' ' })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'model' },
+    });
+    expect((await session().modules()).map((module) => module.moduleId)).toEqual(['m']);
+  });
+
   it('sends the temperature a correct binding reads', async () => {
     const m = await session().module('m', { ...base, bindings: { temperature: { variable: 't' } } });
     const result = await m.execute({ question: 'q' });
