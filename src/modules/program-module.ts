@@ -97,6 +97,9 @@ const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>({
   onStepSynced: true,
 });
 
+/** @internal The options of a `forward` given none: one frozen object, which {@link assertForwardOptions} passes at once. */
+export const NO_FORWARD_OPTIONS: ForwardOptions = Object.freeze({});
+
 /**
  * Throws `ValidationError` for `forward` options its type refuses: an unknown key (a misspelt `autoSync` would sync
  * all the same), options that are no object, a flag that is no boolean, a hook that is no function (it would throw
@@ -104,6 +107,8 @@ const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>({
  * @internal
  */
 export function assertForwardOptions(options: ForwardOptions): void {
+  // A forward given no options (the usual call, on every execution) has nothing to check.
+  if (options === NO_FORWARD_OPTIONS) return;
   assertOptionKeys(options, 'forward', FORWARD_OPTION_KEYS);
   assertBooleanOption('forward', 'autoSync', options.autoSync);
   assertBooleanOption('forward', 'syncBetweenSteps', options.syncBetweenSteps);
@@ -178,7 +183,7 @@ export abstract class ProgramModule {
    * @example
    * const { output } = await new Predict('question -> answer').forward({ question: 'Why?' })
    */
-  async forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
+  async forward(values: FieldValues, options: ForwardOptions = NO_FORWARD_OPTIONS): Promise<ModuleResult> {
     assertForwardOptions(options);
     const hooks = {
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),

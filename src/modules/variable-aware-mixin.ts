@@ -28,6 +28,7 @@ import { STEP_ATTRIBUTES } from './ax-bridge.js';
 import {
   type ModuleOptions,
   type ProgramModule,
+  NO_FORWARD_OPTIONS,
   assertForwardOptions,
   checksOptionKeys,
   executeModule,
@@ -159,7 +160,7 @@ export function VariableAwareMixin<TBase extends MixableModuleClass>(
     }
 
     // Not async: an embedded session syncs at once, and each async layer would cost every execution a microtask.
-    override forward(values: FieldValues, options: ForwardOptions = {}): Promise<ModuleResult> {
+    override forward(values: FieldValues, options: ForwardOptions = NO_FORWARD_OPTIONS): Promise<ModuleResult> {
       try {
         assertForwardOptions(options);
         const state = bindingStateOf(this);
