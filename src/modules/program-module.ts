@@ -97,7 +97,10 @@ const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>({
   onStepSynced: true,
 });
 
-/** @internal The options of a `forward` given none: one frozen object, which {@link assertForwardOptions} passes at once. */
+/**
+ * @internal The options of a `forward` given none: one frozen object, which {@link assertForwardOptions} passes at
+ * once.
+ */
 export const NO_FORWARD_OPTIONS: ForwardOptions = Object.freeze({});
 
 /**

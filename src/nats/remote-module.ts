@@ -293,17 +293,17 @@ export class RemoteModuleHandle implements ModuleApi {
 
   /**
    * Removes the module: its spec leaves the modules bucket (no node can wake it again) and every node stops its
-   * process; executions queued there are rejected. Stopping a module that is already gone (with its session, deleted
-   * or expired, too) does nothing. Once it resolves, this client's requests for the module get `ModuleNotFoundError`
-   * from every node, and this handle is done, as an embedded handle of a stopped process is: its listeners hear nothing
+   * process; executions queued there are rejected. Stopping a module that is already gone (with its session, deleted or
+   * expired, too) does nothing. Once it resolves, this client's requests for the module get `ModuleNotFoundError` from
+   * every node, and this handle is done, as an embedded handle of a stopped process is: its listeners hear nothing
    * more, and its calls reject with `ModuleNotFoundError` (or, when the module had gone with its session, the
    * `SessionError` the stop heard) without a request, even once a module of the same id is created again (that one is
    * another module; `session.module(id)` gives a handle of it). Another handle of the module, here or in another
-   * client, is not told: its requests reach whatever module has the id when they arrive. Once the session handle
-   * was stopped (or the client closed) it rejects with `SessionError` (`session_stopped`) and sends nothing: that
-   * handle gave the module up, it did not remove it (a module handle stopped before goes on saying what its stop left,
-   * and its stop still does nothing; once the client closed, every call says so). An embedded handle's stop resolves once its runtime stopped, the module having gone with it; a closed
-   * client's module still runs on the nodes.
+   * client, is not told: its requests reach whatever module has the id when they arrive. Once the session handle was
+   * stopped (or the client closed) it rejects with `SessionError` (`session_stopped`) and sends nothing: that handle
+   * gave the module up, it did not remove it (a module handle stopped before goes on saying what its stop left, and its
+   * stop still does nothing; once the client closed, every call says so). An embedded handle's stop resolves once its
+   * runtime stopped, the module having gone with it; a closed client's module still runs on the nodes.
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;

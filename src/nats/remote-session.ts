@@ -373,17 +373,16 @@ export class RemoteSession implements SessionApi {
   }
 
   /**
-   * Releases this handle, on this client only: its watches stop delivering, the module handles it gave out stop
-   * too (their listeners hear nothing more and they are no longer `alive`), and every later call on this handle or
-   * on them rejects with `SessionError` (`session_stopped`, `details.handle: 'stopped'`) without a request, as an
-   * embedded handle's calls do after its `stop()`; `delete()` excepted, as there. A handle that heard its life end
-   * before (its `delete()` resolved, a request answered `session_not_found` or `session_expired`) rejects with that
-   * error instead, as an embedded handle of a session gone goes on doing once stopped. Calls already sent settle as they
-   * would have (a module handle one of them gives is stopped with this one), and the cancel of an execution sent
-   * before, aborted or timed out after, still goes to the nodes. The session, its variables, its modules and their
-   * processes on the nodes are left as they are: nodes let an idle session hibernate, and expire it after its idle
-   * TTL; `delete()` removes it. A second call does nothing. To go on using the session, get a new handle with
-   * `client.session(id)`.
+   * Releases this handle, on this client only: its watches stop delivering, the module handles it gave out stop too
+   * (their listeners hear nothing more and they are no longer `alive`), and every later call on this handle or on them
+   * rejects with `SessionError` (`session_stopped`, `details.handle: 'stopped'`) without a request, as an embedded
+   * handle's calls do after its `stop()`; `delete()` excepted, as there. A handle that heard its life end before (its
+   * `delete()` resolved, a request answered `session_not_found` or `session_expired`) rejects with that error instead,
+   * as an embedded handle of a session gone goes on doing once stopped. Calls already sent settle as they would have (a
+   * module handle one of them gives is stopped with this one), and the cancel of an execution sent before, aborted or
+   * timed out after, still goes to the nodes. The session, its variables, its modules and their processes on the nodes
+   * are left as they are: nodes let an idle session hibernate, and expire it after its idle TTL; `delete()` removes it.
+   * A second call does nothing. To go on using the session, get a new handle with `client.session(id)`.
    * @example
    * const session = await client.session('chat-1');
    * await session.watchVariables('*', (change) => console.log(change.name));
