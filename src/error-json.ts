@@ -205,7 +205,7 @@ const factories = {
  */
 export type ErrorCode = keyof typeof factories | 'bridge_error';
 
-/** The codes of {@link ErrorCode}, in the order docs/protocol.md's table has most of them. */
+/** Every code of {@link ErrorCode}, `bridge_error` (the base class's) last. */
 export const ERROR_CODES: readonly ErrorCode[] = Object.freeze([
   ...(Object.keys(factories) as ErrorCode[]),
   'bridge_error',
