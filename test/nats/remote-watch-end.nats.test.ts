@@ -46,6 +46,29 @@ describe('remote watch end', () => {
     await expect(session.stop()).resolves.toBeUndefined();
   });
 
+  it('tells onError which watch and which module listener stopped, with the SessionError naming the session', async () => {
+    await fx().node(fx().buckets());
+    const told: [string, unknown][] = [];
+    const client = await fx().client({ onError: (error, where) => told.push([where, error]) });
+    const session = await client.session('ended');
+    await session.defineVariable('x', 'integer', 1);
+    const qa = await session.module('qa', { type: 'Predict', signature: 'question:string -> answer:string' });
+    await session.watchVariables('*', () => {});
+    qa.onState(() => {});
+
+    await (await (await fx().client()).session('ended')).delete();
+    await waitFor(() => told.length === 2, { message: 'the watch and the listener told of the end' });
+    expect(told.map(([where]) => where).sort()).toEqual([
+      'listener of module qa of session ended: the session ended, it stopped',
+      'watcher of session ended: the session ended, the watch stopped',
+    ]);
+    for (const [where, error] of told) {
+      expect(error, where).toBeInstanceOf(SessionError);
+      expect(error, where).toMatchObject({ code: 'session_not_found', sessionId: 'ended' });
+      expect((error as Error).message, where).toContain("session 'ended'");
+    }
+  });
+
   // Found by a review: a client deleting its own session had each of its watches and module listeners tell onError
   // (a stack trace each, by default), where an embedded session drops its watchers silently.
   it('stops the watches and module listeners of a session the client deletes itself without telling onError', async () => {
