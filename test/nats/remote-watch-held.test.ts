@@ -146,6 +146,11 @@ describe('remote watch, an event that skips versions', () => {
     expect(historyReads).toEqual(Array.from({ length: FAULT_TRIES }, () => 'x'));
     expect(fake.reported).toHaveLength(1);
     expect(fake.reported[0]).toBeInstanceOf(InternalError);
+    expect((fake.reported[0] as Error).message).toBe("store key 's.x' holds a value that cannot be read");
+    // Which watch gave up on which pattern, and that it gave up (rather than that one read failed).
+    expect(fake.reportedWhere).toEqual([
+      `watcher of session s: catching up on '*' (given up after ${FAULT_TRIES} tries)`,
+    ]);
   });
 
   // Found by a review: held events released once the connection had closed for good each asked for a read that

@@ -14,6 +14,8 @@ export function fakeTransport() {
     revision: 0,
     closed: false,
     reported: [] as unknown[],
+    /** Where each of {@link reported} was told to have happened (`onError`'s second argument). */
+    reportedWhere: [] as string[],
     /** What the watch told as its session's end (see `RemoteTransport.reportEnd`). */
     ended: [] as unknown[],
     /** Subscriptions made and not ended. */
@@ -37,7 +39,10 @@ export function fakeTransport() {
     observeRevision: (revision: number) => {
       fake.revision = Math.max(fake.revision, revision);
     },
-    report: (error: unknown) => fake.reported.push(error),
+    report: (error: unknown, where: string) => {
+      fake.reported.push(error);
+      fake.reportedWhere.push(where);
+    },
     reportEnd: (_sessionId: string, error: unknown) => fake.ended.push(error),
   };
   const encoder = new TextEncoder();
