@@ -17,9 +17,21 @@ import { assertToolName } from './tool-name.js';
  */
 export function toolsByName(tools: readonly ModuleTool[] = []): ReadonlyMap<string, ModuleTool> {
   const byName = new Map<string, ModuleTool>();
-  for (const tool of tools) {
-    if (typeof tool?.name !== 'string' || tool.name === '' || typeof tool.func !== 'function') {
-      throw new ValidationError(`runtime tools need a name and a func, got ${show(tool)}`);
+  for (const [index, tool] of tools.entries()) {
+    // Named by its place and, where it has one, its name: a tools file (`tether serve --tools`) may hold dozens, and
+    // "got an object" said none of which.
+    const field = `tools[${index}]`;
+    if (typeof tool?.name !== 'string' || tool.name === '') {
+      const what =
+        typeof tool !== 'object' || tool === null
+          ? show(tool)
+          : `${show(tool)} ${tool.name === undefined ? 'without a name' : `whose name is ${show(tool.name)}`}`;
+      throw new ValidationError(`runtime tools need a name and a func; ${field} is ${what}`, { details: { field } });
+    }
+    if (typeof tool.func !== 'function') {
+      throw new ValidationError(`runtime tool '${tool.name}' (${field}) needs a func, got ${show(tool.func)}`, {
+        details: { field, tool: tool.name },
+      });
     }
     assertToolName(tool.name, 'runtime tool');
     if (byName.has(tool.name))

@@ -211,10 +211,34 @@ describe('tool names in embedded specs', () => {
     }
   });
 
-  it('refuses runtime tools without a func or with one name twice', async () => {
-    await expect(Runtime.start({ tools: [echo, { ...echo }] })).rejects.toThrow(/two runtime tools/);
-    await expect(
-      Runtime.start({ tools: [{ name: 'x', description: 'no func' } as unknown as ModuleTool] }),
-    ).rejects.toBeInstanceOf(ValidationError);
+  it('refuses runtime tools without a func or with one name twice, naming the tool and where it is', async () => {
+    const twice = await Runtime.start({ tools: [echo, { ...echo }] }).catch((e: unknown) => e);
+    expect(twice).toBeInstanceOf(ValidationError);
+    expect(twice).toMatchObject({ message: "two runtime tools are named 'echo'", details: { tool: 'echo' } });
+    // Among the tools of a file (tether serve --tools), the one without a func is named, not shown as "an object".
+    const noFunc = { name: 'search', description: 'no func' } as unknown as ModuleTool;
+    const unnamed = await Runtime.start({ tools: [echo, noFunc] }).catch((e: unknown) => e);
+    expect(unnamed).toBeInstanceOf(ValidationError);
+    expect(unnamed).toMatchObject({
+      message: "runtime tool 'search' (tools[1]) needs a func, got undefined",
+      details: { field: 'tools[1]', tool: 'search' },
+    });
+    const nameless = await Runtime.start({ tools: [echo, { func: () => 1 } as unknown as ModuleTool] }).catch(
+      (e: unknown) => e,
+    );
+    expect(nameless).toBeInstanceOf(ValidationError);
+    expect(nameless).toMatchObject({
+      message: 'runtime tools need a name and a func; tools[1] is an object without a name',
+      details: { field: 'tools[1]' },
+    });
+    const numbered = { ...echo, name: 5 } as unknown as ModuleTool;
+    await expect(Runtime.start({ tools: [numbered] })).rejects.toMatchObject({
+      message: 'runtime tools need a name and a func; tools[0] is an object whose name is 5',
+    });
+    const notATool = await Runtime.start({ tools: [null as unknown as ModuleTool] }).catch((e: unknown) => e);
+    expect(notATool).toMatchObject({
+      code: 'validation_failed',
+      message: 'runtime tools need a name and a func; tools[0] is null',
+    });
   });
 });
