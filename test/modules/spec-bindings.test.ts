@@ -94,6 +94,7 @@ describe('a module spec binding', () => {
       [{ type: 'Predict', signature: 'q -> a' }, 'signature'],
       [{ signature: base.signature }, 'type'],
       [{ type: 5, signature: base.signature }, 'type'],
+      [{ ...base, typeVariable: 'kind' }, 'typeVariable'],
     ];
     for (const [spec, field] of cases) {
       const error = await session()
@@ -101,6 +102,11 @@ describe('a module spec binding', () => {
         .catch((e: unknown) => e);
       expect(error, JSON.stringify(spec)).toMatchObject({ code: 'validation_failed', details: { field } });
     }
+    // Neither, or both: which one decides the type would be a guess.
+    for (const spec of [{ signature: base.signature }, { ...base, typeVariable: 'kind' }])
+      await expect(session().module('m', spec as never)).rejects.toThrow(
+        'a module spec needs exactly one of type or typeVariable',
+      );
     expect(await session().modules()).toEqual([]);
   });
 
