@@ -250,7 +250,13 @@ describe('VariableAwareMixin', () => {
 
   it('holds the session weakly: without a session a sync says so', async () => {
     const module = new VariableAwarePredict(SIGNATURE, { llm: createEchoModel() });
-    await expect(module.bindToVariable('temperature', 'x')).rejects.toThrow(/no session/);
+    const alone = await module.bindToVariable('temperature', 'x').catch((e: unknown) => e);
+    expect(alone).toBeInstanceOf(ValidationError);
+    expect(alone).toMatchObject({
+      code: 'validation_failed',
+      message: 'module has no session; pass options.session or call attachSession()',
+    });
+    expect(module.getBindings()).toEqual({});
     const session = new FakeSession('late', { x: 0.5 });
     module.attachSession(session);
     await module.bindToVariable('temperature', 'x');
