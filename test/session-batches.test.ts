@@ -160,6 +160,36 @@ describe('session batch writes', () => {
     expect(await session.hasVariable('b')).toBe(false);
   });
 
+  it('refuses an import record whose name is no string, naming its position and kind, importing nothing', async () => {
+    const records = [
+      { name: 'a', type: 'integer', value: 1 },
+      { name: 42, type: 'integer', value: 2 },
+    ];
+    await expect(session.importVariables(records as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: "imported variable records[1]: field 'name' must be a string, got number",
+      details: { field: 'name', expected: 'a string', got: 'number', index: 1 },
+    });
+    expect(await session.listVariables()).toEqual([]);
+  });
+
+  it('refuses an import over an existing variable without replace, naming it and the session, importing none', async () => {
+    await session.defineVariable('b', 'integer', 0);
+    const records = [
+      { name: 'a', type: 'integer', value: 1 },
+      { name: 'b', type: 'integer', value: 2 },
+    ];
+    const refused = session.importVariables(records);
+    await expect(refused).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'already_exists',
+      message: "variable 'b' already exists",
+      details: { kind: 'variable', id: 'b', sessionId: session.sessionId },
+    });
+    expect(await session.hasVariable('a')).toBe(false);
+    expect(await session.describeVariable('b')).toMatchObject({ value: 0, version: 1 });
+  });
+
   it('replaces a variable by import as a write of it: its id and creation time stay, its version counts on', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {

@@ -6,7 +6,7 @@
  * store's `store_closed`, where every other call answered the session's `SessionError`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runtime, SessionError, ValidationError, type Session } from '../../src/index.js';
+import { Runtime, SessionError, ValidationError, VariableNotFoundError, type Session } from '../../src/index.js';
 
 let runtime: Runtime;
 afterEach(() => runtime?.stop());
@@ -37,6 +37,30 @@ describe('rollbackVariable refuses', () => {
       expect(await session.getVariable('x')).toBe(2);
     },
   );
+
+  it('a version the history does not keep, naming the variable and the version, changing nothing', async () => {
+    const session = await sessionWithHistory('s5');
+    const error = await failure(() => session.rollbackVariable('x', 99));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({
+      code: 'validation_failed',
+      message: "variable 'x' has no version 99 in its history",
+      details: { variable: 'x', version: 99 },
+    });
+    expect(await session.describeVariable('x')).toMatchObject({ value: 2, version: 2 });
+  });
+
+  it('a variable the session does not hold, naming it and the session, writing nothing', async () => {
+    const session = await sessionWithHistory('s6');
+    const error = await failure(() => session.rollbackVariable('nope', 1));
+    expect(error).toBeInstanceOf(VariableNotFoundError);
+    expect(error).toMatchObject({
+      code: 'variable_not_found',
+      message: "variable 'nope' not found in session 's6'",
+      details: { sessionId: 's6', variable: 'nope' },
+    });
+    expect(await session.hasVariable('nope')).toBe(false);
+  });
 
   it('on a stopped handle: session_stopped, whether or not the name and version exist', async () => {
     const session = await sessionWithHistory('s2');
